@@ -1,0 +1,95 @@
+"""The ``facecraft`` command line: one entry point, subcommands contributed by each subpackage.
+
+Each subpackage that has commands exposes ``register(subparsers)`` in its ``cli`` module; this file only
+collects them, so adding a command never touches another part's code. Benchmarks are listed in
+:data:`BENCHMARKS` as ``module:function`` and run as ``facecraft bench NAME``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+# Modules that contribute subcommands (each has ``register(subparsers)``).
+COMMAND_MODULES: tuple[str, ...] = (
+    "facecraft.apps.demo",
+    "facecraft.rigs.cli",
+    "facecraft.eval.cli",
+    "facecraft.audio2face.cli",
+)
+
+# ``facecraft bench NAME`` -> "module:function"; the function takes ``out_dir: Path`` and returns a dict.
+BENCHMARKS: dict[str, str] = {
+    "rig-vs-ict": "facecraft.rigs.bench:bench_rig_vs_ict",
+    "render": "facecraft.rigs.bench:bench_render",
+    "fer": "facecraft.eval.bench:bench_fer",
+    "audio2face": "facecraft.audio2face.bench:bench_audio2face",
+}
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    names = list(BENCHMARKS) if args.name == "all" else [args.name]
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        if name not in BENCHMARKS:
+            print(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}, all", file=sys.stderr)
+            return 2
+        module, func = BENCHMARKS[name].split(":")
+        try:
+            fn = getattr(importlib.import_module(module), func)
+        except (ImportError, AttributeError) as e:
+            print(f"benchmark {name}: not available ({e})", file=sys.stderr)
+            if args.name != "all":
+                return 2
+            continue
+        result = fn(out_dir=out_dir)
+        path = out_dir / f"{name}.json"
+        path.write_text(json.dumps(result, indent=2, default=float))
+        print(f"[{name}] results written to {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="facecraft", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    sub = parser.add_subparsers(dest="command", required=True)
+    bench = sub.add_parser("bench", help="run a benchmark and write its JSON")
+    bench.add_argument("name", help=f"one of: {', '.join(BENCHMARKS)}, all")
+    bench.add_argument("--out", default="outputs/bench", help="folder for JSON results and figures")
+    bench.set_defaults(func=_run_bench)
+    for module in COMMAND_MODULES:
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as e:
+            if e.name and module.startswith(e.name):
+                continue  # that part has no commands yet
+            raise
+        mod.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    from facecraft.rigs.errors import FacecraftError
+
+    try:
+        return int(args.func(args) or 0)
+    except FacecraftError as e:
+        print(f"facecraft: error: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

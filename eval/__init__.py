@@ -1,0 +1,1 @@
+"""facecraft.eval: face preprocessing, FER models, data sets, training and the evaluators."""

@@ -1,0 +1,57 @@
+"""The eight emotion categories, in the one order used everywhere, with EMFACS prototypes.
+
+Order: anger, contempt, disgust, fear, happiness, neutral, sadness, surprise (labels, logits, folders).
+Prototype intensities are the AU levels of a clear, full-intensity display; scaling by an emotion's
+intensity gives weaker displays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import ParameterError
+from .facs import au_vector
+
+EMOTIONS: tuple[str, ...] = ("anger", "contempt", "disgust", "fear", "happiness", "neutral", "sadness", "surprise")
+NUM_EMOTIONS = len(EMOTIONS)
+EMOTION_INDEX: dict[str, int] = {n: i for i, n in enumerate(EMOTIONS)}
+
+# EMFACS prototypes (DESIGN.md): happiness 6+12; sadness 1+4+15; surprise 1+2+5+26;
+# fear 1+2+4+5+7+20+26; anger 4+5+7+23; disgust 9+15+16; contempt R12+R14.
+EMFACS_PROTOTYPES: dict[str, dict[str, float]] = {
+    "anger": {"AU4": 1.0, "AU5": 0.6, "AU7": 0.8, "AU23": 0.8},
+    "contempt": {"AU12R": 0.6, "AU14R": 0.8},
+    "disgust": {"AU9": 1.0, "AU15": 0.6, "AU16": 0.5},
+    "fear": {"AU1": 0.8, "AU2": 0.6, "AU4": 0.6, "AU5": 0.9, "AU7": 0.4, "AU20": 0.8, "AU26": 0.6},
+    "happiness": {"AU6": 0.8, "AU12": 1.0},
+    "neutral": {},
+    "sadness": {"AU1": 0.9, "AU4": 0.6, "AU15": 0.8},
+    "surprise": {"AU1": 1.0, "AU2": 1.0, "AU5": 0.8, "AU26": 0.8},
+}
+
+# Label spellings met in FER data sets, mapped to the names above.
+_LABEL_ALIASES: dict[str, str] = {
+    "angry": "anger", "anger": "anger", "mad": "anger",
+    "contempt": "contempt", "contemptuous": "contempt",
+    "disgust": "disgust", "disgusted": "disgust",
+    "fear": "fear", "fearful": "fear", "afraid": "fear", "scared": "fear",
+    "happy": "happiness", "happiness": "happiness", "joy": "happiness",
+    "neutral": "neutral", "calm": "neutral",
+    "sad": "sadness", "sadness": "sadness",
+    "surprise": "surprise", "surprised": "surprise",
+}  # fmt: skip
+
+
+def normalize_emotion(label: str) -> str:
+    """Map a data set's label (``'Happy'``, ``'angry'``, ``'surprised'``) to one of :data:`EMOTIONS`."""
+    key = str(label).strip().lower()
+    if key in _LABEL_ALIASES:
+        return _LABEL_ALIASES[key]
+    raise ParameterError(f"unknown emotion label {label!r}; expected one of {', '.join(EMOTIONS)} (or a common alias)")
+
+
+def emotion_au_vector(emotion: str, intensity: float = 1.0) -> np.ndarray:
+    """Sided AU vector ``(50,)`` of an emotion's EMFACS prototype scaled by ``intensity`` in [0, 1]."""
+    if not 0.0 <= float(intensity) <= 1.0:
+        raise ParameterError(f"emotion intensity must lie in [0, 1], got {intensity}")
+    return au_vector(EMFACS_PROTOTYPES[normalize_emotion(emotion)]) * np.float32(intensity)

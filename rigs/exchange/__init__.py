@@ -1,0 +1,1 @@
+"""Readers and writers of rig and animation files (one module per format)."""

@@ -1,0 +1,17 @@
+import pytest
+
+from facecraft.apps.cli import build_parser, main
+
+
+def test_help_lists_bench():
+    assert "bench" in build_parser().format_help()
+
+
+def test_unknown_benchmark_exit_code(tmp_path, capsys):
+    assert main(["bench", "nope", "--out", str(tmp_path)]) == 2
+    assert "unknown benchmark" in capsys.readouterr().err
+
+
+def test_requires_a_command():
+    with pytest.raises(SystemExit):
+        main([])
