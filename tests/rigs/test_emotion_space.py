@@ -1,0 +1,108 @@
+import json
+
+import numpy as np
+import pytest
+
+from facecraft.rigs import ARKIT_INDEX, EMOTIONS, FileFormatError, MissingFileError, ParameterError, au_vector
+from facecraft.rigs.emotion_space import (
+    EMOTION_CODE_DIM,
+    EmotionCode,
+    EmotionTrack,
+    as_code_track,
+    classify_arkit,
+    codes_to_arkit,
+    parse_emotion_arg,
+    region_mask,
+)
+
+
+def test_category_codes_decode_to_their_prototype():
+    assert EMOTION_CODE_DIM == 57
+    c = EmotionCode.from_emotion("happiness", 0.5)
+    assert c.dominant() == ("happiness", pytest.approx(0.5))
+    arkit = c.to_arkit()
+    assert arkit[ARKIT_INDEX["mouthSmileLeft"]] == pytest.approx(0.5)
+    assert EmotionCode.from_emotion("neutral").to_arkit().sum() == 0
+    assert EmotionCode.neutral().dominant() == ("neutral", 1.0)
+
+
+def test_au_vectors_round_trip_exactly():
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        au = (rng.random(50) * (rng.random(50) < 0.2)).astype(np.float32)
+        assert np.allclose(EmotionCode.from_au(au).to_au(), au, atol=1e-5)
+    code = EmotionCode.from_au({"AU6": 0.8, "AU12": 1.0})
+    assert code.dominant()[0] == "happiness" and np.linalg.norm(code.residual) < 1e-5
+
+
+def test_probabilities_view():
+    p = np.zeros(8)
+    p[EMOTIONS.index("sadness")] = 0.6
+    p[EMOTIONS.index("neutral")] = 0.4
+    c = EmotionCode.from_probabilities(p)
+    assert np.allclose(c.to_probabilities(), p, atol=1e-6)
+    with pytest.raises(ParameterError):
+        EmotionCode.from_probabilities([0.5, 0.5])
+
+
+def test_interpolation_is_smooth_and_monotone():
+    a, b = EmotionCode.from_emotion("anger", 1.0), EmotionCode.from_emotion("happiness", 1.0)
+    smiles = [a.lerp(b, t).to_arkit()[ARKIT_INDEX["mouthSmileLeft"]] for t in np.linspace(0, 1, 11)]
+    assert np.all(np.diff(smiles) > 0)
+
+
+def test_every_emotion_classifies_as_itself_on_the_emotion_channels():
+    for e in EMOTIONS:
+        labels, probs = classify_arkit(EmotionCode.from_emotion(e, 0.7).to_arkit(), "emotion")
+        assert labels == [e] and probs.shape == (1, 8)
+    labels, _ = classify_arkit(np.zeros((4, 52)), "upper")
+    assert labels == ["neutral"] * 4
+    assert region_mask("speech")[ARKIT_INDEX["jawOpen"]] and not region_mask("upper")[ARKIT_INDEX["jawOpen"]]
+    with pytest.raises(ParameterError, match="unknown face region"):
+        region_mask("ears")
+
+
+def test_parse_emotion_arg():
+    assert parse_emotion_arg("anger:0.7").dominant() == ("anger", pytest.approx(0.7))
+    assert parse_emotion_arg("Happy").dominant() == ("happiness", 1.0)
+    with pytest.raises(ParameterError, match="not a number"):
+        parse_emotion_arg("anger:loud")
+    with pytest.raises(ParameterError, match=r"\[0, 1\]"):
+        parse_emotion_arg("anger:3")
+
+
+def test_track_eases_between_keys(tmp_path):
+    path = tmp_path / "track.json"
+    path.write_text(json.dumps([{"t": 1.0, "emotion": "anger", "intensity": 0.8}, {"t": 0.0, "emotion": "neutral"}]))
+    track = EmotionTrack.from_json(path)
+    codes = track.codes_at(np.linspace(-1, 2, 31))
+    anger = codes[:, 0]
+    assert anger[0] == 0 and anger[-1] == pytest.approx(0.8) and np.all(np.diff(anger) >= -1e-7)
+    assert as_code_track(None, np.zeros(3)).shape == (3, 57)
+    assert codes_to_arkit(codes).shape == (31, 52)
+    with pytest.raises(MissingFileError):
+        EmotionTrack.from_json(tmp_path / "none.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{")
+    with pytest.raises(FileFormatError, match="bad.json"):
+        EmotionTrack.from_json(bad)
+    with pytest.raises(ParameterError, match="needs 'emotion'"):
+        EmotionTrack([{"t": 0}])
+
+
+@pytest.mark.parametrize(
+    "text,emotion",
+    [("a shy smile", "happiness"), ("very angry", "anger"), ("terrified", "fear"), ("slightly sad", "sadness"),
+     ("disgusted", "disgust"), ("astonished", "surprise"), ("a smirk", "contempt")],
+)  # fmt: skip
+def test_text_maps_to_the_expected_emotion(text, emotion):
+    assert EmotionCode.from_text(text).dominant()[0] == emotion
+
+
+def test_text_intensity_words_scale():
+    slight = EmotionCode.from_text("slightly happy").to_au()
+    very = EmotionCode.from_text("very happy").to_au()
+    assert very.sum() > slight.sum() > 0
+    assert au_vector({"AU12": 1}).shape == slight.shape
+    with pytest.raises(ParameterError):
+        EmotionCode.from_text("  ")
