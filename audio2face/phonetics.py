@@ -1,0 +1,300 @@
+"""Phone timings from speech with pocketsphinx: recognition (allphone), and forced alignment to a transcript.
+
+pocketsphinx's en-us model, phone language model and CMU dictionary come from the installed wheel through
+:func:`facecraft.rigs.resolve_asset` (``pocketsphinx_en_us``). Audio is fed as 16 kHz int16; pocketsphinx
+works at 100 frames/s, so every time is a multiple of 10 ms. Phones are ARPAbet without stress digits;
+silences and noise are ``'SIL'``.
+
+Alignment is two passes of pocketsphinx's own aligner (word alignment, then phone alignment inside it).
+Words missing from the dictionary get a rough letter-to-sound spelling, and when alignment fails (the
+transcript does not match the audio) the phones come from recognition instead, with a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from facecraft.rigs.assets import resolve_asset
+from facecraft.rigs.errors import OptionalDependencyError, ParameterError
+
+from .visemes import normalize_phone
+
+logger = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16000
+FRAME_RATE = 100  # pocketsphinx frames per second
+CHUNK_SECONDS = 20.0  # recognition decodes long audio in chunks of about this length
+
+
+@dataclass(frozen=True)
+class Phone:
+    """One phone: ``start``/``end`` in seconds, ``phone`` in ARPAbet (``'SIL'`` for silence)."""
+
+    start: float
+    end: float
+    phone: str
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+    def to_dict(self) -> dict:
+        return {"start": self.start, "end": self.end, "phone": self.phone}
+
+
+@dataclass(frozen=True)
+class Word:
+    """One aligned word with its phones (seconds)."""
+
+    start: float
+    end: float
+    word: str
+    phones: tuple[Phone, ...] = field(default_factory=tuple)
+
+
+@dataclass
+class PhoneticResult:
+    """Phones (and words when aligned) of one utterance; ``method`` says how they were found."""
+
+    phones: list[Phone]
+    words: list[Word]
+    method: str  # "align" or "recognize"
+
+
+def _model_paths(model_dir: str | Path | None = None) -> dict[str, Path]:
+    root = resolve_asset("pocketsphinx_en_us", model_dir)
+    return {
+        "hmm": root / "en-us",
+        "allphone": root / "en-us-phone.lm.bin",
+        "dict": root / "cmudict-en-us.dict",
+    }
+
+
+def _decoder_class():
+    try:
+        from pocketsphinx import Decoder
+    except ImportError as e:  # pragma: no cover - pocketsphinx is a core dependency
+        raise OptionalDependencyError("phone recognition needs pocketsphinx: pip install pocketsphinx==5.1.1") from e
+    return Decoder
+
+
+def _to_int16(y: np.ndarray, sr: int) -> bytes:
+    if sr != SAMPLE_RATE:
+        raise ParameterError(f"pocketsphinx needs {SAMPLE_RATE} Hz audio, got sr={sr}; resample first (load_audio)")
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim != 1:
+        raise ParameterError(f"expected mono audio of shape (N,), got {y.shape}")
+    return (np.clip(y, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+
+
+def _merge_sil(phones: list[Phone]) -> list[Phone]:
+    out: list[Phone] = []
+    for p in phones:
+        if p.end <= p.start:
+            continue
+        if out and p.phone == "SIL" and out[-1].phone == "SIL":
+            out[-1] = Phone(out[-1].start, p.end, "SIL")
+        else:
+            out.append(p)
+    return out
+
+
+def _chunk_bounds(y: np.ndarray, sr: int, chunk_seconds: float) -> list[tuple[int, int]]:
+    """Cut long audio near ``chunk_seconds`` at the quietest 10 ms frame of the last 2 s of each chunk."""
+    n, size = len(y), int(chunk_seconds * sr)
+    bounds, start = [], 0
+    hop = sr // FRAME_RATE
+    while n - start > size * 1.25:
+        lo, hi = start + size - 2 * sr, start + size
+        seg = y[lo:hi]
+        frames = seg[: len(seg) // hop * hop].reshape(-1, hop)
+        cut = lo + int(np.argmin((frames**2).mean(1))) * hop + hop // 2
+        bounds.append((start, cut))
+        start = cut
+    bounds.append((start, n))
+    return bounds
+
+
+def recognize_phones(
+    y: np.ndarray, sr: int = SAMPLE_RATE, *, model_dir: str | Path | None = None, chunk_seconds: float = CHUNK_SECONDS
+) -> list[Phone]:
+    """Phones with timings by pocketsphinx allphone decoding (no transcript needed).
+
+    Parameters
+    ----------
+    y : float array (N,)
+        Mono audio in [-1, 1] at ``sr`` = 16000 Hz.
+    model_dir : path, optional
+        pocketsphinx model folder (defaults to the installed wheel's ``model/en-us`` folder set).
+    chunk_seconds : float
+        Long audio is decoded in chunks of about this many seconds, cut at quiet frames.
+
+    Returns
+    -------
+    list of Phone
+        Contiguous phones covering the audio, seconds, ``'SIL'`` for silence and noise.
+    """
+    data = _to_int16(y, sr)
+    paths = _model_paths(model_dir)
+    decoder = _decoder_class()(
+        hmm=str(paths["hmm"]), allphone=str(paths["allphone"]), lw=2.0, beam=1e-20, pbeam=1e-20, loglevel="FATAL"
+    )
+    phones: list[Phone] = []
+    for a, b in _chunk_bounds(np.asarray(y), sr, chunk_seconds):
+        decoder.start_utt()
+        decoder.process_raw(data[2 * a : 2 * b], full_utt=True)
+        decoder.end_utt()
+        offset = a / sr
+        for seg in decoder.seg():
+            start = offset + seg.start_frame / FRAME_RATE
+            end = offset + (seg.end_frame + 1) / FRAME_RATE
+            phones.append(Phone(round(start, 3), round(min(end, b / sr), 3), normalize_phone(seg.word)))
+    return _fill_gaps(_merge_sil(phones), len(y) / sr)
+
+
+def _fill_gaps(phones: list[Phone], duration: float) -> list[Phone]:
+    """Close gaps with SIL so phones cover [0, duration]."""
+    out: list[Phone] = []
+    t = 0.0
+    for p in phones:
+        if p.start > t + 1e-6:
+            out.append(Phone(round(t, 3), p.start, "SIL"))
+        out.append(p)
+        t = p.end
+    if duration > t + 1e-6:
+        out.append(Phone(round(t, 3), round(duration, 3), "SIL"))
+    return _merge_sil(out)
+
+
+def normalize_transcript(text: str) -> list[str]:
+    """Lower-case words of a transcript, keeping inner apostrophes (``"Don't, Tom!"`` -> ``["don't", "tom"]``)."""
+    text = text.lower().replace("\u2019", "'")
+    return [w.strip("'") for w in re.findall(r"[a-z0-9']+", text) if w.strip("'")]
+
+
+# Rough letter-to-sound rules for words missing from the dictionary (multi-letter groups first).
+_LETTER_RULES: tuple[tuple[str, str], ...] = (
+    ("tch", "CH"), ("sch", "S K"), ("igh", "AY"), ("ough", "AO"), ("tion", "SH AH N"),
+    ("ch", "CH"), ("sh", "SH"), ("th", "TH"), ("ph", "F"), ("wh", "W"), ("ck", "K"), ("ng", "NG"), ("qu", "K W"),
+    ("ee", "IY"), ("ea", "IY"), ("oo", "UW"), ("ou", "AW"), ("ow", "OW"), ("oi", "OY"), ("oy", "OY"),
+    ("ai", "EY"), ("ay", "EY"), ("au", "AO"), ("aw", "AO"), ("ie", "IY"), ("ei", "EY"),
+    ("a", "AE"), ("b", "B"), ("c", "K"), ("d", "D"), ("e", "EH"), ("f", "F"), ("g", "G"), ("h", "HH"),
+    ("i", "IH"), ("j", "JH"), ("k", "K"), ("l", "L"), ("m", "M"), ("n", "N"), ("o", "AA"), ("p", "P"),
+    ("r", "R"), ("s", "S"), ("t", "T"), ("u", "AH"), ("v", "V"), ("w", "W"), ("x", "K S"), ("y", "IY"),
+    ("z", "Z"),
+)  # fmt: skip
+_DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
+def letter_to_sound(word: str) -> str:
+    """A rough ARPAbet spelling of an out-of-dictionary word (good enough to align lips, not to transcribe)."""
+    w, out = re.sub(r"[^a-z]", "", word.lower()), []
+    i = 0
+    while i < len(w):
+        for letters, phones in _LETTER_RULES:
+            if w.startswith(letters, i):
+                if not (letters == "e" and i == len(w) - 1 and len(w) > 2):  # silent final e
+                    out.append(phones)
+                i += len(letters)
+                break
+        else:
+            i += 1
+    return " ".join(out) or "AH"
+
+
+def _prepare_words(decoder, words: list[str]) -> list[str]:
+    """Spell numbers as digits' names and add unknown words to the decoder's dictionary."""
+    ready: list[str] = []
+    for w in words:
+        parts = [_DIGITS[int(c)] for c in w] if w.isdigit() else [w]
+        for p in parts:
+            if decoder.lookup_word(p) is None:
+                pron = letter_to_sound(p)
+                logger.info("word %r not in the pocketsphinx dictionary; using %r", p, pron)
+                decoder.add_word(p, pron, False)
+            ready.append(p)
+    return ready
+
+
+def align_transcript(
+    y: np.ndarray, sr: int = SAMPLE_RATE, *, transcript: str, model_dir: str | Path | None = None
+) -> PhoneticResult:
+    """Forced alignment of a transcript: word and phone timings (seconds).
+
+    Raises :class:`ParameterError` when the transcript has no words, and
+    :class:`~facecraft.rigs.errors.FacecraftError` (``AlignmentError``) when pocketsphinx cannot align it.
+    """
+    words = normalize_transcript(transcript)
+    if not words:
+        raise ParameterError(f"transcript has no words to align: {transcript!r}")
+    data = _to_int16(y, sr)
+    paths = _model_paths(model_dir)
+    decoder = _decoder_class()(
+        hmm=str(paths["hmm"]), dict=str(paths["dict"]), lm=None, loglevel="FATAL", bestpath=False
+    )
+    words = _prepare_words(decoder, words)
+    try:
+        decoder.set_align_text(" ".join(words))
+        for _ in range(2):  # pass 1 aligns words; set_alignment() makes pass 2 align phones inside them
+            decoder.start_utt()
+            decoder.process_raw(data, full_utt=True)
+            decoder.end_utt()
+            if _ == 0:
+                decoder.set_alignment()
+        alignment = decoder.get_alignment()
+    except RuntimeError as e:
+        raise AlignmentError(f"pocketsphinx could not align the transcript {transcript[:60]!r}: {e}") from e
+    if alignment is None:
+        raise AlignmentError(f"pocketsphinx could not align the transcript {transcript[:60]!r} to the audio")
+    out_words: list[Word] = []
+    phones: list[Phone] = []
+    for w in alignment:
+        wp = tuple(Phone(p.start / FRAME_RATE, (p.start + p.duration) / FRAME_RATE, normalize_phone(p.name)) for p in w)
+        name = "<sil>" if w.name in ("<sil>", "<s>", "</s>") else re.sub(r"\(\d+\)$", "", w.name)
+        out_words.append(Word(w.start / FRAME_RATE, (w.start + w.duration) / FRAME_RATE, name, wp))
+        phones.extend(wp)
+    if not any(p.phone != "SIL" for p in phones):
+        raise AlignmentError(f"pocketsphinx aligned no phones for {transcript[:60]!r}")
+    return PhoneticResult(_fill_gaps(_merge_sil(phones), len(y) / sr), out_words, "align")
+
+
+class AlignmentError(ParameterError):
+    """The transcript could not be aligned to the audio."""
+
+
+def speech_phones(
+    y: np.ndarray, sr: int = SAMPLE_RATE, *, transcript: str | None = None, model_dir: str | Path | None = None
+) -> PhoneticResult:
+    """Phones of an utterance: aligned to ``transcript`` when given, recognised otherwise or when alignment fails."""
+    if transcript and normalize_transcript(transcript):
+        try:
+            return align_transcript(y, sr, transcript=transcript, model_dir=model_dir)
+        except AlignmentError as e:
+            logger.warning("%s; falling back to phone recognition", e)
+    return PhoneticResult(recognize_phones(y, sr, model_dir=model_dir), [], "recognize")
+
+
+@lru_cache(maxsize=1)
+def _dictionary(path: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            word, _, pron = line.strip().partition(" ")
+            if word and "(" not in word:
+                out[word] = pron
+    return out
+
+
+def text_to_phones(text: str, *, model_dir: str | Path | None = None) -> list[str]:
+    """ARPAbet phones of a text from the CMU dictionary (letter-to-sound for unknown words); no timings."""
+    d = _dictionary(str(_model_paths(model_dir)["dict"]))
+    out: list[str] = []
+    for w in normalize_transcript(text):
+        out.extend(d.get(w, letter_to_sound(w)).split())
+    return out

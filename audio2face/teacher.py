@@ -1,0 +1,337 @@
+"""The procedural teacher: timed phones (+ emotion, pitch, voicing) -> ARKit-52 curves.
+
+It is both the rule-based mode users can pick and the target the learned model is trained against.
+
+Coarticulation follows the Cohen-Massaro dominance model, with JALI's split of jaw and lip controls: every
+viseme segment pulls each channel group (jaw, lips, tongue) toward its target with a dominance that is
+flat during the phone and decays exponentially outside it (slowly *before* rounded visemes, so rounding
+is anticipated). Each channel is the dominance-weighted mean of the targets. Then hard rules that
+dominance alone cannot guarantee are applied in order:
+
+1. an emotion overlay (from the emotion space) adds to the upper face, cheeks and mouth corners, and a
+   little to the jaw;
+2. bilabial closure: while /p b m/ holds, the jaw nearly closes, ``mouthClose`` follows ``jawOpen`` (the
+   ARKit convention for sealed lips) and every lip-parting channel is cleared, so closure wins over
+   emotion and over neighbouring vowels;
+3. silence (unvoiced stretches) relaxes the speech channels to neutral;
+4. brows rise with pitch excursions above the speaker's median; blinks at a natural, seeded rate.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from facecraft.rigs.arkit import ARKIT_INDEX, ARKIT_NAMES, NUM_ARKIT
+from facecraft.rigs.emotion_space import EMOTION_CODE_DIM, codes_to_arkit
+from facecraft.rigs.errors import ParameterError
+
+from .phonetics import Phone
+from .visemes import (
+    BILABIALS,
+    JAW_CHANNELS,
+    LIP_CHANNELS,
+    LIP_OPENING_CHANNELS,
+    PHONE_JAW_SCALE,
+    SPEECH_CHANNELS,
+    TONGUE_CHANNELS,
+    VISEME_DOMINANCE,
+    VISEME_POSES,
+    normalize_phone,
+    phone_visemes,
+)
+
+logger = logging.getLogger(__name__)
+
+_IDX = ARKIT_INDEX
+_GROUPS: dict[str, np.ndarray] = {
+    "jaw": np.array([_IDX[n] for n in JAW_CHANNELS]),
+    "lips": np.array([_IDX[n] for n in LIP_CHANNELS]),
+    "tongue": np.array([_IDX[n] for n in TONGUE_CHANNELS]),
+}
+SPEECH_INDEX = np.array([_IDX[n] for n in SPEECH_CHANNELS])
+_OPENING_INDEX = np.array([_IDX[n] for n in LIP_OPENING_CHANNELS])
+# Channels the emotion overlay may add to without limit: everything that is not a speech channel
+# (brows, eyes, cheeks, nose, mouth corners: smile, frown, dimple, left/right).
+OVERLAY_INDEX = np.array([i for i, n in enumerate(ARKIT_NAMES) if n not in SPEECH_CHANNELS and "eyeLook" not in n])
+EMOTION_JAW_GAIN = 0.5  # emotion's jawOpen (surprise, fear) is added at half strength under speech
+CLOSURE_JAW = 0.05  # jawOpen cap while lips are sealed
+CLOSURE_PRESS = 0.35  # mouthPress while lips are sealed
+BLINKS_PER_MINUTE = 17.0
+BLINK_SECONDS = (0.12, 0.35)
+_BROWS = [_IDX["browInnerUp"], _IDX["browOuterUpLeft"], _IDX["browOuterUpRight"]]
+_BROW_GAINS = np.array([1.0, 0.6, 0.6], np.float32)
+
+
+def _as_phones(phones) -> list[Phone]:
+    out: list[Phone] = []
+    for i, p in enumerate(phones):
+        if isinstance(p, Phone):
+            ph = p
+        elif isinstance(p, dict):
+            try:
+                ph = Phone(float(p["start"]), float(p["end"]), str(p["phone"]))
+            except KeyError as e:
+                raise ParameterError(f"phones[{i}]: dict needs 'start', 'end' and 'phone', got {sorted(p)}") from e
+        else:
+            try:
+                s, e, name = p
+            except (TypeError, ValueError) as err:
+                raise ParameterError(f"phones[{i}]: expected Phone, dict or (start, end, phone), got {p!r}") from err
+            ph = Phone(float(s), float(e), str(name))
+        if not (math.isfinite(ph.start) and math.isfinite(ph.end)) or ph.end < ph.start or ph.start < 0:
+            raise ParameterError(f"phones[{i}]: need 0 <= start <= end (seconds), got {ph.start}..{ph.end}")
+        out.append(Phone(ph.start, ph.end, normalize_phone(ph.phone)))
+    return out
+
+
+def num_frames(duration: float, fps: float) -> int:
+    """Frames covering ``duration`` seconds at ``fps``: ``ceil(duration * fps)``, at least 1."""
+    return max(1, int(math.ceil(duration * fps - 1e-9)))
+
+
+def coarticulate(phones: Sequence[Phone], times: np.ndarray) -> np.ndarray:
+    """Speech channels only: dominance-blended viseme targets at ``times`` (s), ``(T, 52)`` float32.
+
+    Costs O(phones x frames within ~0.5 s of each phone), so hours of speech stay cheap.
+    """
+    t = np.asarray(times, np.float64)
+    num = np.zeros((len(t), NUM_ARKIT), np.float64)
+    den = {g: np.full(len(t), 1e-3) for g in _GROUPS}  # a faint pull toward neutral where nothing speaks
+    step = float(t[1] - t[0]) if len(t) > 1 else 1.0 / 30.0
+    for seg in phone_visemes(phones):
+        vis, phone = seg["viseme"], seg["phone"]
+        dom = VISEME_DOMINANCE[vis]
+        target = VISEME_POSES[vis].astype(np.float64)
+        scale = PHONE_JAW_SCALE.get(phone, 1.0)
+        start, end = seg["start"], seg["end"]
+        if end - start < step:  # short phones still own at least the frame nearest their centre
+            mid = 0.5 * (start + end)
+            start, end = mid - 0.5 * step, mid + 0.5 * step
+        for group, idx in _GROUPS.items():
+            alpha = getattr(dom, group)
+            before = dom.lips_before if (group == "lips" and dom.lips_before) else dom.before
+            lo = np.searchsorted(t, start - 6 * before)
+            hi = np.searchsorted(t, end + 6 * dom.after)
+            if hi <= lo:
+                continue
+            tt = t[lo:hi]
+            d = np.where(tt > end, np.exp(-(tt - end) / dom.after), 1.0)
+            d = alpha * np.where(tt < start, np.exp(-(start - tt) / before), d)
+            tgt = target[idx] * (scale if group == "jaw" else 1.0)
+            num[lo:hi, idx] += d[:, None] * tgt[None]
+            den[group][lo:hi] += d
+    out = np.zeros_like(num)
+    for group, idx in _GROUPS.items():
+        out[:, idx] = num[:, idx] / den[group][:, None]
+    return out.astype(np.float32)
+
+
+def closure_weights(phones: Sequence[Phone], times: np.ndarray, *, ramp: float = 0.02) -> np.ndarray:
+    """How much a bilabial closure holds at each time, ``(T,)`` in [0, 1].
+
+    1 inside /p b m/ (a phone shorter than a frame still owns its nearest frame), decaying with time
+    constant ``ramp`` (s) outside, so the lips meet smoothly.
+    """
+    t = np.asarray(times, np.float64)
+    c = np.zeros(len(t))
+    step = float(t[1] - t[0]) if len(t) > 1 else 1.0 / 30.0
+    for p in phones:
+        if p.phone not in BILABIALS:
+            continue
+        start, end = p.start, p.end
+        if end - start < step:
+            mid = 0.5 * (start + end)
+            start, end = mid - 0.5 * step, mid + 0.5 * step
+        lo, hi = np.searchsorted(t, start - 6 * ramp), np.searchsorted(t, end + 6 * ramp)
+        tt = t[lo:hi]
+        d = np.where(tt < start, np.exp(-(start - tt) / ramp), np.where(tt > end, np.exp(-(tt - end) / ramp), 1.0))
+        c[lo:hi] = np.maximum(c[lo:hi], d)
+    return c.astype(np.float32)
+
+
+def apply_closure(curves: np.ndarray, closure: np.ndarray) -> np.ndarray:
+    """Seal the lips where ``closure`` (T,) is high: jaw nearly shut, ``mouthClose`` = ``jawOpen``, no parting."""
+    out = curves.copy()
+    c = closure[:, None]
+    jaw = out[:, _IDX["jawOpen"]]
+    jaw = (1 - closure) * jaw + closure * np.minimum(jaw, CLOSURE_JAW)
+    out[:, _IDX["jawOpen"]] = jaw
+    out[:, _OPENING_INDEX] *= 1 - c
+    close = out[:, _IDX["mouthClose"]]
+    out[:, _IDX["mouthClose"]] = (1 - closure) * np.minimum(close, jaw) + closure * jaw
+    for name in ("mouthPressLeft", "mouthPressRight"):
+        out[:, _IDX[name]] = np.maximum(out[:, _IDX[name]], closure * CLOSURE_PRESS)
+    return out
+
+
+def emotion_arkit(emotion, times: np.ndarray) -> np.ndarray | None:
+    """Per-frame ARKit-52 weights ``(T, 52)`` of an emotion given as any of the forms the teacher accepts.
+
+    Accepted: ``None``; an ``EmotionCode`` (constant); an ``EmotionTrack`` (keys interpolated at ``times``);
+    an array of emotion codes ``(57,)`` or ``(T, 57)``; or ARKit weights ``(52,)`` / ``(T, 52)`` used as is.
+    """
+    if emotion is None:
+        return None
+    t = len(times)
+    if hasattr(emotion, "codes_at"):
+        return _decode_codes(np.asarray(emotion.codes_at(np.asarray(times)), np.float32))
+    if hasattr(emotion, "to_arkit"):
+        return np.repeat(np.asarray(emotion.to_arkit(), np.float32)[None], t, axis=0)
+    arr = np.asarray(emotion, np.float32)
+    if arr.ndim == 1:
+        arr = np.repeat(arr[None], t, axis=0)
+    if arr.ndim != 2 or arr.shape[0] != t:
+        raise ParameterError(f"emotion: expected shape ({t}, 57) or ({t}, 52) for {t} frames, got {arr.shape}")
+    if arr.shape[1] == NUM_ARKIT:
+        return np.clip(arr, 0, 1)
+    return _decode_codes(arr)
+
+
+def _decode_codes(codes: np.ndarray) -> np.ndarray:
+    if codes.ndim != 2 or codes.shape[1] != EMOTION_CODE_DIM:
+        raise ParameterError(f"emotion codes: expected shape (T, {EMOTION_CODE_DIM}), got {codes.shape}")
+    return np.clip(codes_to_arkit(codes).astype(np.float32), 0, 1)
+
+
+def _per_frame(name: str, arr, t: int) -> np.ndarray:
+    a = np.asarray(arr, np.float64).reshape(-1)
+    if len(a) == t:
+        return a
+    if len(a) < 2:
+        raise ParameterError(f"{name}: expected {t} frames, got {len(a)}")
+    logger.debug("%s has %d frames; resampling to %d", name, len(a), t)
+    return np.interp(np.linspace(0, len(a) - 1, t), np.arange(len(a)), a)
+
+
+def relax_weights(voiced, t: int, fps: float, *, min_silence: float = 0.25) -> np.ndarray:
+    """``(T,)`` in [0, 1]: 1 inside unvoiced runs of at least ``min_silence`` s, eased at their edges."""
+    v = _per_frame("voiced", voiced, t) > 0.5
+    r = np.zeros(t, np.float32)
+    n_min = max(1, int(round(min_silence * fps)))
+    i = 0
+    while i < t:
+        if v[i]:
+            i += 1
+            continue
+        j = i
+        while j < t and not v[j]:
+            j += 1
+        if j - i >= n_min:
+            r[i:j] = 1.0
+        i = j
+    k = max(1, int(round(0.1 * fps)))  # 100 ms ease
+    return np.convolve(r, np.ones(k) / k, mode="same").astype(np.float32) if t > k else r
+
+
+def brow_curve(pitch, t: int, fps: float, *, gain: float = 0.35) -> np.ndarray:
+    """Brow raise ``(T,)`` in [0, gain] from pitch (Hz; 0 or NaN where unvoiced).
+
+    Semitones above the median voiced pitch, from 1 to 7 st mapped to 0..``gain``, smoothed over 150 ms
+    and held (decaying) through unvoiced frames.
+    """
+    f = _per_frame("pitch", pitch, t)
+    voiced = np.isfinite(f) & (f > 40)
+    if voiced.sum() < 3:
+        return np.zeros(t, np.float32)
+    st = np.zeros(t)
+    st[voiced] = 12 * np.log2(f[voiced] / np.median(f[voiced]))
+    raise_ = np.clip((st - 1.0) / 6.0, 0, 1) * voiced
+    k = max(1, int(round(0.15 * fps)))
+    raise_ = np.convolve(raise_, np.hanning(k + 2)[1:-1] / np.hanning(k + 2)[1:-1].sum(), mode="same")
+    return (gain * np.clip(raise_, 0, 1)).astype(np.float32)
+
+
+def blink_curve(t: int, fps: float, *, seed: int = 0, rate_per_minute: float = BLINKS_PER_MINUTE) -> np.ndarray:
+    """Seeded blink track ``(T,)`` in [0, 1]: gamma-distributed gaps (mean 60/rate s), 120-350 ms blinks."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros(t, np.float32)
+    duration = t / fps
+    mean_gap = 60.0 / rate_per_minute
+    time = rng.uniform(0.3, mean_gap)
+    frames = np.arange(t) / fps
+    while time < duration:
+        length = rng.uniform(*BLINK_SECONDS)
+        close = 0.35 * length  # fast closing, slower opening
+        lo, hi = np.searchsorted(frames, time), np.searchsorted(frames, time + length)
+        x = frames[lo:hi] - time
+        opening = np.cos(0.5 * np.pi * (x - close) / (length - close))
+        shape = np.where(x < close, np.sin(0.5 * np.pi * x / close), opening)
+        out[lo:hi] = np.maximum(out[lo:hi], np.clip(shape, 0, 1))
+        time += length + max(0.6, rng.gamma(2.0, mean_gap / 2.0))
+    return out
+
+
+def teacher_curves(
+    phones,
+    *,
+    fps: float = 30.0,
+    duration: float | None = None,
+    emotion=None,
+    pitch=None,
+    voiced=None,
+    seed: int = 0,
+    blink: bool = True,
+) -> np.ndarray:
+    """ARKit-52 curves for timed phones.
+
+    Parameters
+    ----------
+    phones : sequence of Phone, dicts ``{"start", "end", "phone"}`` or ``(start, end, phone)`` tuples
+        Seconds and ARPAbet phones (stress digits allowed; ``SIL`` for silence).
+    fps : float
+        Output frame rate; frame ``i`` is at ``i / fps`` seconds.
+    duration : float, optional
+        Seconds to cover (default: the end of the last phone); ``T = ceil(duration * fps)``.
+    emotion : EmotionCode, EmotionTrack, array (57,) / (T, 57) codes or (52,) / (T, 52) ARKit weights, optional
+        Overlaid on the upper face, cheeks and mouth corners; never opens sealed lips.
+    pitch : array (T,), optional
+        F0 in Hz per output frame (0 or NaN unvoiced); brows rise on pitch peaks.
+    voiced : array (T,), optional
+        Voice activity per frame in [0, 1]; long unvoiced stretches relax the speech channels.
+    seed : int
+        Seeds the blink times.
+    blink : bool
+        Add blinks (about 17 per minute).
+
+    Returns
+    -------
+    float32 array (T, 52)
+        Weights in [0, 1], Apple's ARKit order.
+    """
+    if not (isinstance(fps, int | float) and math.isfinite(fps) and fps > 0):
+        raise ParameterError(f"teacher_curves: fps must be a positive number, got {fps!r}")
+    ph = _as_phones(phones)
+    if duration is None:
+        duration = ph[-1].end if ph else 0.0
+    if not (math.isfinite(duration) and duration >= 0):
+        raise ParameterError(f"teacher_curves: duration must be >= 0 seconds, got {duration!r}")
+    t = num_frames(duration, fps)
+    times = np.arange(t) / fps
+    curves = coarticulate(ph, times)
+    if voiced is not None:
+        curves[:, SPEECH_INDEX] *= 1 - relax_weights(voiced, t, fps)[:, None]
+    emo = emotion_arkit(emotion, times)
+    if emo is not None:
+        curves[:, OVERLAY_INDEX] = np.clip(curves[:, OVERLAY_INDEX] + emo[:, OVERLAY_INDEX], 0, 1)
+        gain = np.ones(len(SPEECH_INDEX), np.float32)
+        gain[list(SPEECH_INDEX).index(_IDX["jawOpen"])] = EMOTION_JAW_GAIN
+        curves[:, SPEECH_INDEX] = curves[:, SPEECH_INDEX] + gain * emo[:, SPEECH_INDEX]
+        curves = np.clip(curves, 0, 1)
+        # ARKit seals lips with mouthClose = jawOpen; an emotion's jaw drop must not turn that into a gap
+        curves[:, _IDX["mouthClose"]] = np.minimum(curves[:, _IDX["mouthClose"]], curves[:, _IDX["jawOpen"]])
+    curves = apply_closure(curves, closure_weights(ph, times))
+    if pitch is not None:
+        brow = brow_curve(pitch, t, fps)
+        b = curves[:, _BROWS]
+        curves[:, _BROWS] = 1 - (1 - b) * (1 - brow[:, None] * _BROW_GAINS)
+    if blink:
+        bl = blink_curve(t, fps, seed=seed)
+        for side in ("Left", "Right"):
+            i = _IDX["eyeBlink" + side]
+            curves[:, i] = np.maximum(curves[:, i], bl)
+            curves[:, _IDX["eyeWide" + side]] *= 1 - bl
+    return np.clip(curves, 0, 1).astype(np.float32)

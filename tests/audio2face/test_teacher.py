@@ -1,0 +1,146 @@
+"""The procedural teacher: lip closure, jaw opening, silence, emotion overlay, blinks, brows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from facecraft.audio2face.phonetics import Phone
+from facecraft.audio2face.teacher import blink_curve, teacher_curves
+from facecraft.rigs import ARKIT_INDEX, ParameterError, weights_from_dict
+
+JAW, CLOSE = ARKIT_INDEX["jawOpen"], ARKIT_INDEX["mouthClose"]
+PUCKER = ARKIT_INDEX["mouthPucker"]
+OPENING = [ARKIT_INDEX[n] for n in ("mouthLowerDownLeft", "mouthUpperUpLeft", "mouthFunnel", "mouthStretchLeft")]
+
+
+def _seq(spec: str, *, step: float = 0.1, lead: float = 0.3) -> list[Phone]:
+    """Phones from 'SIL AA M AA SIL' with ``step`` s each after ``lead`` s of silence."""
+    phones, t = [Phone(0.0, lead, "SIL")], lead
+    for name in spec.split():
+        phones.append(Phone(round(t, 3), round(t + step, 3), name))
+        t += step
+    phones.append(Phone(round(t, 3), round(t + lead, 3), "SIL"))
+    return phones
+
+
+def _frames(phones, name, fps=30.0):
+    times = np.arange(int(np.ceil(phones[-1].end * fps))) / fps
+    return np.concatenate([np.flatnonzero((times >= p.start) & (times < p.end)) for p in phones if p.phone == name])
+
+
+def _lip_gap(curves):
+    """ARKit proxy of the inner-lip gap: jaw opening not cancelled by mouthClose, plus lip-parting channels."""
+    return curves[:, JAW] - curves[:, CLOSE] + 0.5 * curves[:, OPENING].sum(1)
+
+
+def test_shape_and_range():
+    c = teacher_curves(_seq("HH AH L OW"), fps=30)
+    assert c.shape == (int(np.ceil(1.0 * 30)), 52) and c.dtype == np.float32
+    assert c.min() >= 0 and c.max() <= 1
+    c60 = teacher_curves(_seq("HH AH L OW"), fps=60, duration=2.0)
+    assert c60.shape == (120, 52)
+
+
+def test_bilabial_closure_held_between_open_vowels():
+    phones = _seq("AA M AA P AA B AA", step=0.12)
+    c = teacher_curves(phones, blink=False)
+    gap = _lip_gap(c)
+    for name in ("M", "P", "B"):
+        idx = _frames(phones, name)
+        assert len(idx) >= 3
+        assert np.all(gap[idx] < 0.02), (name, gap[idx])
+        assert np.all(c[idx, JAW] <= 0.06)
+    vowels = _frames(phones, "AA")
+    assert c[vowels, JAW].max() > 0.5  # the mouth really opens
+    assert np.median(gap[vowels]) > 0.3
+
+
+def test_short_bilabial_still_closes_one_frame():
+    phones = [Phone(0, 0.2, "AA"), Phone(0.2, 0.22, "B"), Phone(0.22, 0.4, "AA")]
+    gap = _lip_gap(teacher_curves(phones, blink=False))
+    assert gap.min() < 0.02 and gap.max() > 0.3
+
+
+def test_rounding_is_anticipated():
+    phones = _seq("S T UW", step=0.12)
+    c = teacher_curves(phones, blink=False)
+    st = _frames(phones, "T")
+    ref = teacher_curves(_seq("S T IY", step=0.12), blink=False)
+    assert c[st, PUCKER].mean() > ref[st, PUCKER].mean() + 0.1
+    assert c[_frames(phones, "UW"), PUCKER].mean() > 0.5
+
+
+def test_labiodental_and_dental():
+    phones = _seq("AA F AA TH AA", step=0.12)
+    c = teacher_curves(phones, blink=False)
+    f = _frames(phones, "F")
+    assert c[f, ARKIT_INDEX["mouthRollLower"]].mean() > 0.3 and c[f, ARKIT_INDEX["mouthUpperUpLeft"]].mean() > 0.1
+    assert c[_frames(phones, "TH"), ARKIT_INDEX["tongueOut"]].mean() > 0.2
+
+
+def test_silence_gives_neutral_lower_face():
+    c = teacher_curves([Phone(0, 2.0, "SIL")], blink=False)
+    assert np.abs(c).max() < 1e-3
+    phones = _seq("AA AA AA", lead=1.0)
+    voiced = np.zeros(int(np.ceil(phones[-1].end * 30)))
+    c = teacher_curves(phones, voiced=voiced, blink=False)
+    assert c[:, JAW].max() < 0.05  # nothing voiced at all: the speech channels relax
+
+
+def test_emotion_overlay_changes_upper_face_not_closure():
+    phones = _seq("AA M AA P AA", step=0.12)
+    smile = weights_from_dict({"mouthSmileLeft": 0.8, "mouthSmileRight": 0.8, "cheekSquintLeft": 0.6,
+                               "browInnerUp": 0.7, "jawOpen": 0.5, "mouthLowerDownLeft": 0.4})  # fmt: skip
+    base = teacher_curves(phones, blink=False)
+    emo = teacher_curves(phones, emotion=smile, blink=False)
+    upper = [ARKIT_INDEX[n] for n in ("browInnerUp", "cheekSquintLeft", "mouthSmileLeft")]
+    assert np.all(emo[:, upper].mean(0) > base[:, upper].mean(0) + 0.4)
+    for name in ("M", "P"):
+        idx = _frames(phones, name)
+        assert np.all(_lip_gap(emo)[idx] < 0.02)
+    with pytest.raises(ParameterError, match="emotion"):
+        teacher_curves(phones, emotion=np.zeros((3, 52)))
+
+
+def test_blinks_natural_rate_and_seeded():
+    b = blink_curve(30 * 600, 30.0, seed=3)
+    onsets = np.flatnonzero((b[1:] > 0.5) & (b[:-1] <= 0.5))
+    assert 120 <= len(onsets) <= 220  # 12-22 per minute over 10 minutes
+    lengths = np.diff(np.flatnonzero(np.diff((b > 0.05).astype(int)) != 0))[::2] / 30.0
+    assert lengths.max() <= 0.4
+    assert np.array_equal(b, blink_curve(30 * 600, 30.0, seed=3))
+    assert not np.array_equal(b, blink_curve(30 * 600, 30.0, seed=4))
+
+
+def test_brows_follow_pitch():
+    phones = _seq("AA " * 20, step=0.1)
+    t = int(np.ceil(phones[-1].end * 30))
+    pitch = np.full(t, 120.0)
+    pitch[30:40] = 200.0  # a pitch accent
+    c = teacher_curves(phones, pitch=pitch, blink=False)
+    brow = c[:, ARKIT_INDEX["browInnerUp"]]
+    assert brow[30:40].mean() > 0.15 and brow[60:].max() < 0.02
+
+
+def test_bad_inputs():
+    with pytest.raises(ParameterError, match="fps"):
+        teacher_curves(_seq("AA"), fps=0)
+    with pytest.raises(ParameterError, match=r"phones\[0\]"):
+        teacher_curves([(0.5, 0.1, "AA")])
+    with pytest.raises(ParameterError, match="ARPAbet"):
+        teacher_curves([Phone(0, 0.1, "QQ")])
+
+
+def test_emotion_forms_agree():
+    from facecraft.rigs.emotion_space import EmotionCode, EmotionTrack
+
+    phones = _seq("HH AH L OW", step=0.12)
+    code = EmotionCode.from_emotion("sadness", 0.8)
+    a = teacher_curves(phones, emotion=code, blink=False)
+    t = a.shape[0]
+    b = teacher_curves(phones, emotion=EmotionTrack([{"t": 0, "emotion": "sadness", "intensity": 0.8}]), blink=False)
+    c = teacher_curves(phones, emotion=np.repeat(code.vector[None], t, 0), blink=False)
+    np.testing.assert_allclose(a, b, atol=1e-6)
+    np.testing.assert_allclose(a, c, atol=1e-6)
+    assert a[:, ARKIT_INDEX["browInnerUp"]].mean() > 0.3  # sadness raises the inner brows
