@@ -1,0 +1,465 @@
+"""Headless shaded rendering of face meshes and rigs with moderngl (OpenGL 3.3 core, offscreen).
+
+The renderer runs on any machine with an EGL driver (Mesa's llvmpipe software rasteriser is enough): it
+asks moderngl for a standalone EGL context and falls back to moderngl's default standalone context.
+Frames are shaded with smooth per-vertex normals recomputed from the deformed vertices every frame,
+a key and a fill light (Lambert), a little Blinn-Phong specular and a soft rim, drawn with 4x MSAA on a
+dark background and read back as ``uint8 (H, W, 3)`` RGB, row 0 at the top.
+
+Conventions (the project's): metres, Y up, the face looking toward +Z. The camera looks down -Z at the
+centre of the reference mesh's bounding box, so the subject's left (+X) is on the image's right. Head pose
+is ``(yaw, pitch, roll)`` in degrees applied about the bounding-box centre as ``R = Ry(yaw) Rx(pitch)
+Rz(roll)`` (right-handed): positive yaw turns the face to its left (toward +X), positive pitch tips the
+face down, positive roll tilts the top of the head toward the subject's right (-X).
+
+pytorch3d is not used: it is an optional, differentiable alternative that this module does not need.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from .blendshape_rig import BlendshapeRig
+from .errors import FacecraftError, OptionalDependencyError, ParameterError
+
+logger = logging.getLogger(__name__)
+
+SKIN_COLOR: tuple[float, float, float] = (0.87, 0.66, 0.55)
+BACKGROUND: tuple[float, float, float] = (0.09, 0.10, 0.12)
+DEBIAN_GL_PACKAGES = "libegl1 libegl-mesa0 libgl1-mesa-dri"
+
+_VERTEX_SHADER = """
+#version 330
+uniform mat4 u_view_proj;
+uniform mat4 u_model;
+in vec3 in_pos;
+in vec3 in_normal;
+out vec3 v_normal;
+out vec3 v_world;
+void main() {
+    vec4 world = u_model * vec4(in_pos, 1.0);
+    v_world = world.xyz;
+    v_normal = mat3(u_model) * in_normal;
+    gl_Position = u_view_proj * world;
+}
+"""
+
+_FRAGMENT_SHADER = """
+#version 330
+uniform vec3 u_color;
+uniform vec3 u_eye;
+uniform vec3 u_key_dir;
+uniform vec3 u_fill_dir;
+in vec3 v_normal;
+in vec3 v_world;
+out vec4 f_color;
+void main() {
+    vec3 n = normalize(v_normal);
+    if (!gl_FrontFacing) n = -n;
+    vec3 v = normalize(u_eye - v_world);
+    float key = max(dot(n, u_key_dir), 0.0);
+    float fill = max(dot(n, u_fill_dir), 0.0);
+    vec3 h = normalize(u_key_dir + v);
+    float spec = pow(max(dot(n, h), 0.0), 40.0) * 0.18;
+    float rim = pow(1.0 - max(dot(n, v), 0.0), 3.0) * 0.18;
+    vec3 c = u_color * (0.20 + 0.72 * key + 0.22 * fill) + vec3(spec) + rim * vec3(0.55, 0.65, 0.85);
+    f_color = vec4(clamp(c, 0.0, 1.0), 1.0);
+}
+"""
+
+
+# ---------------------------------------------------------------------------------------------- geometry
+def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Smooth unit normals ``(V, 3)`` float32: area-weighted sums of the adjacent triangles' normals.
+
+    ``vertices`` ``(V, 3)``, ``faces`` ``(F, 3)`` counter-clockwise seen from outside. Vertices on no
+    triangle (or only degenerate ones) get ``(0, 0, 1)``.
+    """
+    v = np.asarray(vertices, dtype=np.float32)
+    f = np.asarray(faces, dtype=np.int64)
+    fn = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])  # (F, 3), length = 2 x area
+    idx = f.ravel()
+    n = np.empty_like(v)
+    for c in range(3):
+        n[:, c] = np.bincount(idx, weights=np.repeat(fn[:, c], 3), minlength=len(v))
+    length = np.linalg.norm(n, axis=1, keepdims=True)
+    out = np.divide(n, length, out=np.zeros_like(n), where=length > 1e-20)
+    out[length[:, 0] <= 1e-20] = (0.0, 0.0, 1.0)
+    return out
+
+
+def head_rotation_matrix(yaw: float = 0.0, pitch: float = 0.0, roll: float = 0.0) -> np.ndarray:
+    """Rotation ``(3, 3)`` float64 for a head pose in degrees: ``Ry(yaw) @ Rx(pitch) @ Rz(roll)``.
+
+    Right-handed about +Y, +X, +Z: positive yaw turns a +Z-facing face toward +X (the subject's left),
+    positive pitch tips it down, positive roll tilts the top of the head toward -X (the subject's right).
+    """
+    y, p, r = (math.radians(float(a)) for a in (yaw, pitch, roll))
+    cy, sy, cp, sp, cr, sr = math.cos(y), math.sin(y), math.cos(p), math.sin(p), math.cos(r), math.sin(r)
+    ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
+    rx = np.array([[1, 0, 0], [0, cp, -sp], [0, sp, cp]])
+    rz = np.array([[cr, -sr, 0], [sr, cr, 0], [0, 0, 1]])
+    return ry @ rx @ rz
+
+
+def _perspective(fov_y_deg: float, aspect: float, near: float, far: float) -> np.ndarray:
+    f = 1.0 / math.tan(math.radians(fov_y_deg) / 2)
+    m = np.zeros((4, 4))
+    m[0, 0], m[1, 1] = f / aspect, f
+    m[2, 2], m[2, 3] = (far + near) / (near - far), 2 * far * near / (near - far)
+    m[3, 2] = -1.0
+    return m
+
+
+def _pose3(pose: Sequence[float] | None) -> tuple[float, float, float]:
+    if pose is None:
+        return (0.0, 0.0, 0.0)
+    p = np.asarray(pose, dtype=np.float64).ravel()
+    if p.shape != (3,) or not np.all(np.isfinite(p)):
+        raise ParameterError(f"pose must be (yaw, pitch, roll) in degrees, 3 finite numbers; got {pose!r}")
+    return float(p[0]), float(p[1]), float(p[2])
+
+
+# ---------------------------------------------------------------------------------------------- context
+def create_context() -> Any:
+    """A standalone moderngl context: EGL first (headless), then moderngl's default backend.
+
+    Raises :class:`OptionalDependencyError` naming the Debian packages to install when neither works.
+    """
+    try:
+        import moderngl
+    except ImportError as e:  # pragma: no cover - moderngl is a core dependency
+        raise OptionalDependencyError("the renderer needs the 'moderngl' package: pip install moderngl") from e
+    errors = []
+    for kwargs in ({"backend": "egl"}, {}):
+        try:
+            ctx = moderngl.create_standalone_context(require=330, **kwargs)
+            logger.info("moderngl context (%s): %s", kwargs.get("backend", "default"), ctx.info["GL_RENDERER"])
+            return ctx
+        except Exception as e:  # noqa: BLE001 - glcontext raises plain Exception for every backend failure
+            errors.append(f"{kwargs.get('backend', 'default')}: {e}")
+    raise OptionalDependencyError(
+        "no OpenGL 3.3 context could be created for headless rendering (" + "; ".join(errors) + "); "
+        f"install an EGL/Mesa driver: sudo apt-get install {DEBIAN_GL_PACKAGES}"
+    )
+
+
+# ---------------------------------------------------------------------------------------------- renderer
+class MeshRenderer:
+    """Offscreen renderer of one triangle mesh topology whose vertices change every frame.
+
+    Parameters
+    ----------
+    faces : int array (F, 3)
+        Triangles, counter-clockwise seen from outside.
+    size : int or (width, height)
+        Frame size in pixels (512 gives 512 x 512).
+    reference : array (V, 3), optional
+        Vertices (metres) the camera is fitted to, normally the neutral mesh. When omitted the first
+        rendered mesh is used and the camera then stays fixed.
+    num_vertices : int, optional
+        Vertex count V of every rendered mesh; by default the reference's, else the largest face index + 1.
+    fov : float
+        Vertical field of view in degrees.
+    margin : float
+        Fraction of free space around the reference mesh's larger X/Y extent (0.15 = 15 %).
+    color, background : RGB floats in [0, 1]
+        Surface (a light skin tone by default) and background colours.
+    samples : int
+        MSAA samples (clamped to what the driver offers; 0 or 1 disables anti-aliasing).
+
+    The GL context, buffers and framebuffers are created once and reused: each frame only rewrites the
+    vertex/normal buffer. Use as a context manager or call :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        faces,
+        *,
+        size: int | tuple[int, int] = 512,
+        reference=None,
+        num_vertices: int | None = None,
+        fov: float = 20.0,
+        margin: float = 0.15,
+        color: Sequence[float] = SKIN_COLOR,
+        background: Sequence[float] = BACKGROUND,
+        samples: int = 4,
+    ) -> None:
+        f = np.asarray(faces.cpu() if torch.is_tensor(faces) else faces)
+        if f.ndim != 2 or f.shape[1] != 3 or f.shape[0] == 0 or not np.issubdtype(f.dtype, np.integer):
+            raise ParameterError(f"faces must be a non-empty integer array (F, 3), got {f.dtype} {f.shape}")
+        if f.min() < 0:
+            raise ParameterError(f"faces hold negative vertex indices (min {int(f.min())})")
+        w, h = (size, size) if isinstance(size, int | np.integer) else tuple(size)
+        if not (1 <= int(w) <= 8192 and 1 <= int(h) <= 8192):
+            raise ParameterError(f"size must be 1..8192 pixels per side, got {size!r}")
+        if not 1.0 < fov < 170.0:
+            raise ParameterError(f"fov must be between 1 and 170 degrees, got {fov}")
+        if margin < 0:
+            raise ParameterError(f"margin must be >= 0, got {margin}")
+        if num_vertices is None:
+            num_vertices = len(reference) if reference is not None else int(f.max()) + 1
+        if int(num_vertices) <= int(f.max()):
+            raise ParameterError(f"faces index vertex {int(f.max())} but num_vertices is {num_vertices}")
+        self.faces = f.astype(np.int64)
+        self.num_vertices = int(num_vertices)
+        self.size = (int(w), int(h))
+        self.fov = float(fov)
+        self.margin = float(margin)
+        self.color = tuple(float(c) for c in color)
+        self.background = tuple(float(c) for c in background)
+        self._view_proj: np.ndarray | None = None
+        self._center = np.zeros(3)
+        self._eye = np.zeros(3)
+        self._closed = False
+        self._ctx = None
+        try:
+            self._setup_gl(samples)
+        except Exception:
+            self.close()
+            raise
+        if reference is not None:
+            self.fit_camera(reference)
+
+    # ------------------------------------------------------------------ GL set-up
+    def _setup_gl(self, samples: int) -> None:
+        ctx = create_context()
+        self._ctx = ctx
+        with ctx:  # GL calls go to the current context: make ours current (several renderers may coexist)
+            self._setup_objects(samples)
+
+    def _setup_objects(self, samples: int) -> None:
+        ctx = self._ctx
+        w, h = self.size
+        samples = int(min(max(samples, 0), ctx.max_samples))
+        self.samples = samples if samples > 1 else 0
+        self._prog = ctx.program(vertex_shader=_VERTEX_SHADER, fragment_shader=_FRAGMENT_SHADER)
+        self._vbo = ctx.buffer(reserve=self.num_vertices * 6 * 4, dynamic=True)
+        self._ibo = ctx.buffer(self.faces.astype(np.uint32).tobytes())
+        self._vao = ctx.vertex_array(self._prog, [(self._vbo, "3f 3f", "in_pos", "in_normal")], self._ibo)
+        self._color_rb = ctx.renderbuffer((w, h), 4, samples=self.samples)
+        self._depth_rb = ctx.depth_renderbuffer((w, h), samples=self.samples)
+        self._fbo = ctx.framebuffer(self._color_rb, self._depth_rb)
+        if self.samples:
+            self._resolve_rb = ctx.renderbuffer((w, h), 4)
+            self._resolve_fbo = ctx.framebuffer(self._resolve_rb)
+        else:
+            self._resolve_rb = self._resolve_fbo = None
+        self._interleaved = np.empty((self.num_vertices, 6), dtype=np.float32)
+        self._readback = bytearray(w * h * 3)
+        self._prog["u_color"].value = self.color
+        key = np.array([0.45, 0.55, 1.0])
+        fill = np.array([-0.7, -0.1, 0.6])
+        self._prog["u_key_dir"].value = tuple(key / np.linalg.norm(key))
+        self._prog["u_fill_dir"].value = tuple(fill / np.linalg.norm(fill))
+
+    # ------------------------------------------------------------------ camera
+    def fit_camera(self, reference) -> None:
+        """Aim the camera down -Z at the bounding box of ``reference`` ``(V, 3)`` so it fills the frame."""
+        v = self._check_vertices(reference, what="reference")
+        lo, hi = v.min(0).astype(np.float64), v.max(0).astype(np.float64)
+        center = (lo + hi) / 2
+        ext = hi - lo
+        w, h = self.size
+        aspect = w / h
+        half_fov = math.radians(self.fov) / 2
+        half_h = max(ext[1] / 2, ext[0] / 2 / aspect, 1e-6) * (1 + self.margin)
+        dist = half_h / math.tan(half_fov) + ext[2] / 2
+        eye = center + np.array([0.0, 0.0, dist])
+        view = np.eye(4)
+        view[:3, 3] = -eye  # looking down -Z with Y up: the view is a pure translation
+        radius = max(float(np.linalg.norm(ext)) / 2, 1e-6)
+        near = max(dist - 2 * radius, dist * 1e-3)
+        far = dist + 2 * radius
+        self._view_proj = _perspective(self.fov, aspect, near, far) @ view
+        self._center, self._eye = center, eye
+        with self._ctx:
+            self._prog["u_view_proj"].write(self._view_proj.T.astype(np.float32).tobytes())
+            self._prog["u_eye"].value = tuple(eye)
+
+    def model_matrix(self, pose: Sequence[float] | None = None) -> np.ndarray:
+        """``(4, 4)`` head-pose transform: rotation ``pose`` (degrees) about the camera's target point."""
+        m = np.eye(4)
+        rot = head_rotation_matrix(*_pose3(pose))
+        m[:3, :3] = rot
+        m[:3, 3] = self._center - rot @ self._center
+        return m
+
+    def project(self, vertices, *, pose: Sequence[float] | None = None) -> np.ndarray:
+        """Pixel coordinates ``(V, 2)`` (x right, y down, pixel centres at +0.5) of ``vertices`` ``(V, 3)``."""
+        v = np.asarray(vertices.detach().cpu() if torch.is_tensor(vertices) else vertices, dtype=np.float64)
+        if v.ndim != 2 or v.shape[1] != 3:
+            raise ParameterError(f"vertices must be (N, 3), got {v.shape}")
+        if self._view_proj is None:
+            raise ParameterError("the camera is not fitted yet: pass reference= or call fit_camera() first")
+        hom = np.c_[v, np.ones(len(v))] @ (self._view_proj @ self.model_matrix(pose)).T
+        ndc = hom[:, :2] / hom[:, 3:4]
+        w, h = self.size
+        return np.c_[(ndc[:, 0] + 1) / 2 * w, (1 - ndc[:, 1]) / 2 * h]
+
+    # ------------------------------------------------------------------ drawing
+    def _check_vertices(self, vertices, *, what: str = "vertices") -> np.ndarray:
+        v = vertices.detach().cpu().numpy() if torch.is_tensor(vertices) else np.asarray(vertices)
+        if v.ndim != 2 or v.shape != (self.num_vertices, 3):
+            raise ParameterError(f"{what} must have shape ({self.num_vertices}, 3) for these faces, got {v.shape}")
+        if not np.issubdtype(v.dtype, np.number) or not np.all(np.isfinite(v)):
+            raise ParameterError(f"{what} must be finite numbers (dtype {v.dtype})")
+        return v.astype(np.float32, copy=False)
+
+    def render(self, vertices, *, pose: Sequence[float] | None = None) -> np.ndarray:
+        """Shade one mesh. ``vertices`` ``(V, 3)`` metres; ``pose`` (yaw, pitch, roll) degrees.
+
+        Returns
+        -------
+        uint8 array (H, W, 3), RGB, row 0 at the top.
+        """
+        if self._closed:
+            raise FacecraftError("this renderer is closed; create a new one")
+        v = self._check_vertices(vertices)
+        if self._view_proj is None:
+            self.fit_camera(v)
+        self._interleaved[:, :3] = v
+        self._interleaved[:, 3:] = vertex_normals(v, self.faces)
+        ctx = self._ctx
+        with ctx:
+            self._vbo.write(self._interleaved)
+            self._prog["u_model"].write(self.model_matrix(pose).T.astype(np.float32).tobytes())
+            self._fbo.use()
+            ctx.enable(ctx.DEPTH_TEST)
+            ctx.disable(ctx.CULL_FACE)
+            self._fbo.clear(*self.background, 1.0, depth=1.0)
+            self._vao.render()
+            src = self._fbo
+            if self._resolve_fbo is not None:
+                ctx.copy_framebuffer(self._resolve_fbo, self._fbo)
+                src = self._resolve_fbo
+            src.read_into(self._readback, components=3, alignment=1)
+        w, h = self.size
+        return np.frombuffer(self._readback, dtype=np.uint8).reshape(h, w, 3)[::-1].copy()
+
+    def render_many(self, vertices: Iterable, *, poses: Iterable | None = None) -> Iterator[np.ndarray]:
+        """Frames for a sequence of vertex arrays ``(V, 3)`` (and optional per-frame poses)."""
+        pose_iter = iter(poses) if poses is not None else None
+        for v in vertices:
+            yield self.render(v, pose=next(pose_iter) if pose_iter is not None else None)
+
+    # ------------------------------------------------------------------ lifetime
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        """Release every GL object and the context (safe to call twice)."""
+        if self._ctx is None:
+            self._closed = True
+            return
+        names = ("_vao", "_vbo", "_ibo", "_fbo", "_resolve_fbo", "_color_rb", "_depth_rb", "_resolve_rb", "_prog")
+        with self._ctx:
+            for name in names:
+                obj = getattr(self, name, None)
+                if obj is not None:
+                    obj.release()
+                    setattr(self, name, None)
+        self._ctx.release()
+        self._ctx = None
+        self._closed = True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:  # last resort; explicit close() is preferred
+        try:
+            if getattr(self, "_ctx", None) is not None:
+                self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown may have torn down moderngl already
+            pass
+
+
+class RigRenderer(MeshRenderer):
+    """Renderer for a :class:`~facecraft.rigs.BlendshapeRig`, camera fitted to the rig's neutral mesh.
+
+    Extra keyword options are those of :class:`MeshRenderer`.
+    """
+
+    def __init__(self, rig: BlendshapeRig, **kwargs) -> None:
+        if not isinstance(rig, BlendshapeRig):
+            raise ParameterError(f"rig must be a BlendshapeRig, got {type(rig).__name__}")
+        self.rig = rig
+        kwargs.setdefault("reference", rig.neutral.detach().cpu().numpy())
+        super().__init__(rig.faces.cpu().numpy(), num_vertices=rig.num_vertices, **kwargs)
+
+    @torch.no_grad()
+    def _vertices(self, weights: torch.Tensor) -> np.ndarray:
+        return self.rig(weights).vertices.cpu().numpy()
+
+    def render_weights(self, weights, *, pose: Sequence[float] | None = None) -> np.ndarray:
+        """Frame for the rig's own weights ``(K,)`` or a ``{shape name or ARKit alias: weight}`` mapping."""
+        if isinstance(weights, Mapping):
+            w = self.rig.weights_from_dict(weights)
+        else:
+            w = torch.as_tensor(np.asarray(weights.cpu() if torch.is_tensor(weights) else weights), dtype=torch.float32)
+            if w.shape != (self.rig.num_shapes,):
+                raise ParameterError(
+                    f"weights must have shape ({self.rig.num_shapes},) for rig {self.rig.name!r}, got {tuple(w.shape)}"
+                )
+        return self.render(self._vertices(w), pose=pose)
+
+    def render_arkit(self, weights, *, pose: Sequence[float] | None = None) -> np.ndarray:
+        """Frame for one ARKit-ordered weight vector ``(52,)`` (mapped through ``rig.from_arkit``)."""
+        w = self.rig.from_arkit(weights)
+        if w.ndim != 1:
+            raise ParameterError(f"render_arkit takes one (52,) vector, got {tuple(np.shape(weights))}")
+        return self.render(self._vertices(w), pose=pose)
+
+    def render_curves(
+        self, curves, *, head_rotation=None, chunk: int = 64, progress: bool = False
+    ) -> Iterator[np.ndarray]:
+        """Frames for ARKit curves ``(T, 52)``, optional head rotation ``(T, 3)`` yaw/pitch/roll degrees.
+
+        A generator: the rig is deformed ``chunk`` frames at a time, so memory stays flat for long takes.
+        """
+        c = np.asarray(curves.cpu() if torch.is_tensor(curves) else curves, dtype=np.float32)
+        if c.ndim != 2 or c.shape[1] != 52:
+            raise ParameterError(f"curves must be (T, 52) ARKit weights, got {c.shape}")
+        if not np.all(np.isfinite(c)):
+            raise ParameterError("curves contain NaN or infinite values")
+        poses = None
+        if head_rotation is not None:
+            poses = np.asarray(head_rotation, dtype=np.float64)
+            if poses.shape != (len(c), 3):
+                raise ParameterError(f"head_rotation must be ({len(c)}, 3) degrees, got {poses.shape}")
+        return self._iter_curves(c, poses, max(int(chunk), 1), progress)
+
+    def _iter_curves(self, c: np.ndarray, poses: np.ndarray | None, chunk: int, progress: bool) -> Iterator[np.ndarray]:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(c), desc="render", unit="frame", disable=not progress)
+        try:
+            for start in range(0, len(c), chunk):
+                verts = self._vertices(self.rig.from_arkit(c[start : start + chunk]))
+                for i, v in enumerate(verts):
+                    yield self.render(v, pose=None if poses is None else poses[start + i])
+                    bar.update(1)
+        finally:
+            bar.close()
+
+    def render_animation(self, animation, *, progress: bool = False) -> Iterator[np.ndarray]:
+        """Frames for a :class:`~facecraft.rigs.animation.FaceAnimation` (its curves and head rotation)."""
+        return self.render_curves(
+            animation.curves, head_rotation=getattr(animation, "head_rotation", None), progress=progress
+        )
+
+
+def render_rig_frame(rig: BlendshapeRig, weights=None, *, size: int = 512, pose=None) -> np.ndarray:
+    """One-shot convenience: a frame of ``rig`` at ``weights`` (rig weights ``(K,)``/mapping, default neutral)."""
+    with RigRenderer(rig, size=size) as r:
+        return r.render_weights(torch.zeros(rig.num_shapes) if weights is None else weights, pose=pose)
