@@ -1,0 +1,305 @@
+"""Read a glTF/GLB character with morph targets into plain arrays, a ``BlendshapeRig``, or a weights animation.
+
+Readers return plain data (dicts of arrays and names, trimesh-style); :func:`load_gltf_rig` and the
+animation loader build the objects. Every mesh instanced by a node of the default scene is read in world
+space (node transforms applied; deltas get the linear part); triangle primitives only. Target names come
+from ``mesh.extras.targetNames`` (or the primitive's extras) and are mapped to Apple's ARKit names where
+they match, including exporter prefixes such as ``blendShape1.eyeBlinkLeft`` and ``_L``/``_R`` suffixes;
+other names are kept. Accessors may be strided, normalized integers or sparse.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import numpy as np
+import pygltflib
+
+from ..arkit import ARKIT_INDEX, NUM_ARKIT, canonical_arkit_name
+from ..errors import FileFormatError, require_file
+
+log = logging.getLogger(__name__)
+
+_COMPONENTS = {
+    pygltflib.BYTE: np.int8, pygltflib.UNSIGNED_BYTE: np.uint8, pygltflib.SHORT: np.int16,
+    pygltflib.UNSIGNED_SHORT: np.uint16, pygltflib.UNSIGNED_INT: np.uint32, pygltflib.FLOAT: np.float32,
+}  # fmt: skip
+_WIDTH = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT2": 4, "MAT3": 9, "MAT4": 16}
+# Prefixes exporters put before a shape name (Maya blendShape node, Blender/VRM/Character Creator habits).
+_PREFIX = re.compile(r"^(?:.*[.|:])?(?:blend_?shapes?\d*[._]|bs_|arkit_|shapes?_)?", re.IGNORECASE)
+
+
+def arkit_target_name(name: str) -> str | None:
+    """Apple's ARKit name for a morph target name, or ``None`` when it is no ARKit shape.
+
+    ``'eyeBlink_L'``, ``'EyeBlinkLeft'``, ``'blendShape1.eyeBlinkLeft'``, ``'BS_eyeBlinkLeft'`` and
+    ``'Face|eyeBlinkLeft'`` all give ``'eyeBlinkLeft'``.
+    """
+    found = canonical_arkit_name(name, strict=False)
+    if found is None:
+        stripped = _PREFIX.sub("", name.strip())
+        if stripped and stripped != name and len(stripped) > 2:
+            found = canonical_arkit_name(stripped, strict=False)
+    return found
+
+
+def _load(path: Path) -> pygltflib.GLTF2:
+    try:
+        g = pygltflib.GLTF2().load(str(path))
+    except Exception as e:  # pygltflib raises many kinds on a broken file
+        raise FileFormatError(f"{path}: not a readable glTF/GLB file ({type(e).__name__}: {e})") from e
+    if g is None:
+        raise FileFormatError(f"{path}: not a readable glTF/GLB file")
+    return g
+
+
+def _buffer_bytes(g: pygltflib.GLTF2, path: Path, index: int, cache: dict) -> bytes:
+    if index in cache:
+        return cache[index]
+    buf = g.buffers[index]
+    if buf.uri is None:
+        data = g.binary_blob()
+        if data is None:
+            raise FileFormatError(f"{path}: buffer {index} has no uri and the file has no binary chunk")
+    else:
+        try:
+            data = g.get_data_from_buffer_uri(buf.uri)
+        except Exception:
+            local = path.parent / buf.uri
+            if not local.exists():
+                raise FileFormatError(f"{path}: buffer {index} refers to {buf.uri!r}, which was not found") from None
+            data = local.read_bytes()
+    cache[index] = data
+    return data
+
+
+def _view_array(g, path, cache, view_index: int, offset: int, count: int, dtype, width: int) -> np.ndarray:
+    bv = g.bufferViews[view_index]
+    data = _buffer_bytes(g, path, bv.buffer, cache)
+    itemsize = np.dtype(dtype).itemsize * width
+    stride = bv.byteStride or itemsize
+    start = (bv.byteOffset or 0) + offset
+    need = stride * (count - 1) + itemsize if count else 0
+    if start + need > len(data):
+        raise FileFormatError(f"{path}: buffer view {view_index} reads past the end of buffer {bv.buffer}")
+    raw = np.frombuffer(data, dtype=np.uint8, count=need, offset=start) if count else np.zeros(0, np.uint8)
+    if stride == itemsize:
+        return raw.view(dtype).reshape(count, width).copy()
+    rows = np.lib.stride_tricks.as_strided(raw, shape=(count, itemsize), strides=(stride, 1))
+    return rows.copy().view(dtype).reshape(count, width)
+
+
+def read_accessor(g: pygltflib.GLTF2, index: int, *, path: Path, cache: dict | None = None) -> np.ndarray:
+    """Values ``(count, width)`` of accessor ``index``: float32, or integers for non-normalized indices.
+
+    Handles byte strides, normalized integer components (mapped to [0, 1] / [-1, 1] as glTF defines) and
+    sparse substitution.
+    """
+    cache = {} if cache is None else cache
+    acc = g.accessors[index]
+    if acc.componentType not in _COMPONENTS or acc.type not in _WIDTH:
+        raise FileFormatError(f"{path}: accessor {index} has unsupported type {acc.type}/{acc.componentType}")
+    dtype, width = _COMPONENTS[acc.componentType], _WIDTH[acc.type]
+    if acc.bufferView is None:
+        out = np.zeros((acc.count, width), dtype)
+    else:
+        out = _view_array(g, path, cache, acc.bufferView, acc.byteOffset or 0, acc.count, dtype, width)
+    sp = acc.sparse
+    if sp is not None and sp.count:
+        idx_dtype = _COMPONENTS[sp.indices.componentType]
+        where = _view_array(g, path, cache, sp.indices.bufferView, sp.indices.byteOffset or 0, sp.count, idx_dtype, 1)
+        vals = _view_array(g, path, cache, sp.values.bufferView, sp.values.byteOffset or 0, sp.count, dtype, width)
+        out = out.copy()
+        out[where[:, 0].astype(np.int64)] = vals
+    if acc.normalized and dtype != np.float32:
+        info = np.iinfo(dtype)
+        scaled = out.astype(np.float32) / info.max
+        return np.maximum(scaled, -1.0) if info.min < 0 else scaled
+    return out.astype(np.float32) if dtype == np.float32 or acc.normalized else out
+
+
+def _node_matrix(node) -> np.ndarray:
+    if node.matrix is not None:
+        return np.asarray(node.matrix, np.float64).reshape(4, 4).T  # column-major in the file
+    from scipy.spatial.transform import Rotation
+
+    m = np.eye(4)
+    t = node.translation or [0, 0, 0]
+    r = node.rotation or [0, 0, 0, 1]
+    s = node.scale or [1, 1, 1]
+    m[:3, :3] = Rotation.from_quat(r).as_matrix() * np.asarray(s)[None]
+    m[:3, 3] = t
+    return m
+
+
+def _mesh_instances(g: pygltflib.GLTF2) -> list[tuple[int, np.ndarray]]:
+    """``(mesh index, world matrix)`` for every node of the default scene that holds a mesh."""
+    if g.scenes:
+        roots = g.scenes[g.scene or 0].nodes or []
+    else:
+        children = {c for n in g.nodes for c in (n.children or [])}
+        roots = [i for i in range(len(g.nodes)) if i not in children]
+    out, stack = [], [(i, np.eye(4)) for i in roots]
+    while stack:
+        i, parent = stack.pop()
+        node = g.nodes[i]
+        world = parent @ _node_matrix(node)
+        if node.mesh is not None:
+            out.append((node.mesh, world))
+        stack.extend((c, world) for c in (node.children or []))
+    if not out and g.meshes:  # meshes not placed in any scene: read them untransformed
+        out = [(i, np.eye(4)) for i in range(len(g.meshes))]
+    return sorted(out, key=lambda x: x[0])
+
+
+def _target_names(mesh, prim, k: int) -> list[str]:
+    for extras in (mesh.extras, prim.extras):
+        names = (extras or {}).get("targetNames") if isinstance(extras, dict) else None
+        if names and len(names) == k:
+            return [str(n) for n in names]
+    return [f"target_{j}" for j in range(k)]
+
+
+def read_gltf(path: str | Path) -> dict:
+    """Plain data of a glTF/GLB character: one merged triangle mesh and its morph targets.
+
+    Returns
+    -------
+    dict
+        ``neutral`` (V, 3) float32, ``deltas`` (K, V, 3) float32, ``faces`` (F, 3) int64, ``uvs`` (V, 2)
+        or None, ``shape_names`` (K, ARKit names where matched), ``source_names`` (K, as in the file),
+        ``name`` (str). Targets of the same name in several meshes become one shape.
+
+    Raises
+    ------
+    MissingFileError, FileFormatError
+        A missing file, an unreadable one, or one without triangle meshes.
+    """
+    path = require_file(path, "glTF file")
+    g = _load(path)
+    cache: dict = {}
+    verts, faces, uvs, parts = [], [], [], []  # parts: (vertex offset, count, {name: delta})
+    offset = 0
+    for mesh_index, world in _mesh_instances(g):
+        mesh = g.meshes[mesh_index]
+        for p_index, prim in enumerate(mesh.primitives):
+            mode = pygltflib.TRIANGLES if prim.mode is None else prim.mode
+            if mode != pygltflib.TRIANGLES or prim.attributes.POSITION is None:
+                log.warning("%s: mesh %d primitive %d is not a triangle list (mode %s); skipped",
+                            path, mesh_index, p_index, mode)  # fmt: skip
+                continue
+            pos = read_accessor(g, prim.attributes.POSITION, path=path, cache=cache)[:, :3].astype(np.float64)
+            n = pos.shape[0]
+            if prim.indices is None:
+                tri = np.arange(n, dtype=np.int64)
+            else:
+                tri = read_accessor(g, prim.indices, path=path, cache=cache).reshape(-1).astype(np.int64)
+            if tri.size % 3 or (tri.size and tri.max() >= n):
+                raise FileFormatError(f"{path}: mesh {mesh_index} primitive {p_index} has invalid triangle indices")
+            verts.append(pos @ world[:3, :3].T + world[:3, 3])
+            faces.append(tri.reshape(-1, 3) + offset)
+            uv = prim.attributes.TEXCOORD_0
+            uvs.append(None if uv is None else read_accessor(g, uv, path=path, cache=cache)[:, :2])
+            targets = prim.targets or []
+            names = _target_names(mesh, prim, len(targets))
+            shapes = {}
+            for name, t in zip(names, targets, strict=True):
+                acc = t.get("POSITION") if isinstance(t, dict) else getattr(t, "POSITION", None)
+                if acc is None:
+                    continue
+                d = read_accessor(g, acc, path=path, cache=cache)[:, :3].astype(np.float64)
+                if d.shape[0] != n:
+                    raise FileFormatError(f"{path}: morph target {name!r} has {d.shape[0]} deltas for {n} vertices")
+                shapes[name] = d @ world[:3, :3].T
+            parts.append((offset, n, shapes))
+            offset += n
+    if not verts:
+        raise FileFormatError(f"{path}: holds no triangle mesh")
+    source_names: list[str] = []
+    for _, _, shapes in parts:
+        source_names.extend(s for s in shapes if s not in source_names)
+    deltas = np.zeros((len(source_names), offset, 3), np.float32)
+    for start, n, shapes in parts:
+        for name, d in shapes.items():
+            deltas[source_names.index(name), start : start + n] = d
+    shape_names: list[str] = []
+    for s in source_names:
+        arkit = arkit_target_name(s)
+        if arkit is not None and arkit in shape_names:
+            log.warning("%s: targets %r and another both map to ARKit %r; keeping %r's own name", path, s, arkit, s)
+            arkit = None
+        shape_names.append(arkit or s)
+    all_uv = None if any(u is None for u in uvs) else np.concatenate(uvs).astype(np.float32)
+    name = (g.meshes[_mesh_instances(g)[0][0]].name if g.meshes else None) or path.stem
+    return {
+        "neutral": np.concatenate(verts).astype(np.float32), "deltas": deltas, "faces": np.concatenate(faces),
+        "uvs": all_uv, "shape_names": shape_names, "source_names": source_names, "name": name,
+    }  # fmt: skip
+
+
+def load_gltf_rig(path: str | Path):
+    """A :class:`~facecraft.rigs.BlendshapeRig` from a glTF/GLB file (see :func:`read_gltf`); no semantic points."""
+    from ..blendshape_rig import BlendshapeRig
+
+    d = read_gltf(path)
+    return BlendshapeRig(d["neutral"], d["deltas"], d["shape_names"], d["faces"], uvs=d["uvs"], name=d["name"])
+
+
+def read_gltf_animation(path: str | Path, *, fps: float | None = None, animation: int = 0) -> dict:
+    """ARKit curves from the first morph-weights channel of a glTF/GLB animation, as FaceAnimation kwargs.
+
+    Keyframes are resampled (linearly) onto a uniform grid at ``fps`` (default: from the median keyframe
+    step). Targets that are not ARKit shapes are dropped; ARKit shapes the mesh lacks stay at 0.
+
+    Returns
+    -------
+    dict
+        ``curves`` (T, 52) float32 in [0, 1], ``fps``, ``meta`` (source, animation name, dropped targets).
+    """
+    path = require_file(path, "glTF file")
+    g = _load(path)
+    if not g.animations or animation >= len(g.animations):
+        raise FileFormatError(f"{path}: has no animation {animation} (it has {len(g.animations or [])})")
+    anim = g.animations[animation]
+    channel = next((c for c in anim.channels if c.target and c.target.path == "weights"), None)
+    if channel is None:
+        raise FileFormatError(f"{path}: animation {animation} animates no morph target weights")
+    node = g.nodes[channel.target.node]
+    if node.mesh is None:
+        raise FileFormatError(f"{path}: the weights channel targets node {channel.target.node}, which has no mesh")
+    mesh = g.meshes[node.mesh]
+    k = len(mesh.primitives[0].targets or [])
+    names = _target_names(mesh, mesh.primitives[0], k)
+    sampler = anim.samplers[channel.sampler]
+    times = read_accessor(g, sampler.input, path=path).reshape(-1).astype(np.float64)
+    values = read_accessor(g, sampler.output, path=path).reshape(-1)
+    per_key = 3 if sampler.interpolation == "CUBICSPLINE" else 1
+    if k == 0 or values.size != times.size * k * per_key:
+        raise FileFormatError(f"{path}: weights output has {values.size} values for {times.size} keys x {k} targets")
+    w = values.reshape(times.size, per_key, k)[:, per_key // 2]  # cubic spline: keep the value, not tangents
+    if fps is None:
+        steps = np.diff(times)
+        fps = float(1.0 / np.median(steps)) if steps.size and np.median(steps) > 0 else 30.0
+    n = max(1, int(round((times[-1] - times[0]) * fps)) + 1) if times.size else 1
+    grid = times[0] + np.arange(n) / fps if times.size else np.zeros(1)
+    curves = np.zeros((n, NUM_ARKIT), np.float32)
+    dropped = []
+    for j, name in enumerate(names):
+        arkit = arkit_target_name(name)
+        if arkit is None:
+            dropped.append(name)
+            continue
+        if sampler.interpolation == "STEP":
+            idx = np.clip(np.searchsorted(times, grid, side="right") - 1, 0, times.size - 1)
+            curves[:, ARKIT_INDEX[arkit]] = w[idx, j]
+        else:
+            curves[:, ARKIT_INDEX[arkit]] = np.interp(grid, times, w[:, j])
+    if dropped:
+        log.info("%s: %d non-ARKit targets not read into curves: %s", path, len(dropped), ", ".join(dropped[:10]))
+    meta = {"source": str(path), "format": "gltf", "animation": anim.name, "dropped_targets": dropped}
+    return {"curves": np.clip(curves, 0.0, 1.0), "fps": float(fps), "meta": meta}
+
+
+_loaders = {"glb": read_gltf_animation, "gltf": read_gltf_animation}

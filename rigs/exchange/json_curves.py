@@ -1,0 +1,105 @@
+"""JSON animation files for web players and hand inspection: fps, Apple names, rounded frames, mouth cues.
+
+Layout::
+
+    {"format": "facecraft-curves", "version": 1, "fps": 30.0, "num_frames": T,
+     "names": [52 Apple names], "frames": [[52 weights], ...],
+     "head_rotation": [[yaw, pitch, roll], ...],          # degrees, when present
+     "eye_rotation": [[6 values], ...],                   # degrees, when present
+     "mouthCues": [{"start": s, "end": s, "value": "A".."H" | "X"}, ...],   # Rhubarb Lip Sync's key
+     "visemes": [{"start": s, "end": s, "viseme": name}, ...],
+     "meta": {...}}
+
+The reader accepts ``names`` in any order or with aliases and ``mouth_cues`` as well as ``mouthCues``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..arkit import ARKIT_INDEX, ARKIT_NAMES, NUM_ARKIT, canonical_arkit_name
+from ..errors import FacecraftError, FileFormatError, require_file
+
+FORMAT = "facecraft-curves"
+_ROTATIONS = {"head_rotation": 3, "eye_rotation": 6}
+
+
+def _rounded(a: np.ndarray, decimals: int) -> list:
+    return np.round(np.asarray(a, np.float64), decimals).tolist()
+
+
+def write_json_curves(anim, path: str | Path, *, decimals: int = 4, indent: int | None = None) -> Path:
+    """Write ``anim`` (a :class:`~facecraft.rigs.animation.FaceAnimation`) as JSON, weights rounded to ``decimals``."""
+    doc = {"format": FORMAT, "version": 1, "fps": anim.fps, "num_frames": anim.num_frames,
+           "names": list(ARKIT_NAMES), "frames": _rounded(anim.curves, decimals)}  # fmt: skip
+    for key in _ROTATIONS:
+        value = getattr(anim, key)
+        if value is not None:
+            doc[key] = _rounded(value, max(decimals, 3))
+    if anim.mouth_cues:
+        doc["mouthCues"] = list(anim.mouth_cues)
+    if anim.visemes:
+        doc["visemes"] = list(anim.visemes)
+    doc["meta"] = anim.meta
+    path = Path(path)
+    try:
+        text = json.dumps(doc, indent=indent, default=_json_default)
+    except (TypeError, ValueError) as e:
+        raise FacecraftError(f"{path}: animation is not JSON-serialisable ({e})") from e
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    except OSError as e:
+        raise FacecraftError(f"{path}: could not write JSON ({e})") from e
+    return path
+
+
+def _json_default(obj):
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"{type(obj).__name__} is not JSON-serialisable")
+
+
+def read_json_curves(path: str | Path) -> dict:
+    """Read a JSON animation (see the module docstring) as FaceAnimation keyword arguments."""
+    path = require_file(path, "JSON animation")
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise FileFormatError(f"{path}: not readable JSON ({e})") from e
+    if not isinstance(doc, dict) or "frames" not in doc or "fps" not in doc:
+        raise FileFormatError(f"{path}: expected an object with 'fps' and 'frames' (format {FORMAT!r})")
+    names = doc.get("names", list(ARKIT_NAMES))
+    try:
+        frames = np.asarray(doc["frames"], np.float32)
+    except (TypeError, ValueError) as e:
+        raise FileFormatError(f"{path}: 'frames' is not a rectangular list of numbers ({e})") from e
+    if frames.ndim != 2 or frames.shape[1] != len(names):
+        raise FileFormatError(f"{path}: 'frames' must be (T, {len(names)}) to match 'names', got {frames.shape}")
+    unknown = [n for n in names if canonical_arkit_name(str(n), strict=False) is None]
+    if unknown:
+        raise FileFormatError(f"{path}: unknown blendshape name(s) {unknown}; expected ARKit names")
+    curves = np.zeros((frames.shape[0], NUM_ARKIT), np.float32)
+    for j, n in enumerate(names):
+        curves[:, ARKIT_INDEX[canonical_arkit_name(str(n))]] = frames[:, j]
+    out = {"curves": curves, "fps": float(doc["fps"]), "meta": dict(doc.get("meta") or {})}
+    for key, width in _ROTATIONS.items():
+        if doc.get(key) is not None:
+            arr = np.asarray(doc[key], np.float32)
+            if arr.shape != (frames.shape[0], width):
+                raise FileFormatError(f"{path}: {key!r} must be ({frames.shape[0]}, {width}), got {arr.shape}")
+            out[key] = arr
+    out["mouth_cues"] = doc.get("mouthCues", doc.get("mouth_cues"))
+    out["visemes"] = doc.get("visemes")
+    return out
+
+
+_exporters = {"json": write_json_curves}
+_loaders = {"json": read_json_curves}
