@@ -236,6 +236,7 @@ class MeshRenderer:
 
     def _setup_objects(self, samples: int) -> None:
         ctx = self._ctx
+        self.gl_renderer = str(ctx.info.get("GL_RENDERER", "unknown"))
         w, h = self.size
         samples = int(min(max(samples, 0), ctx.max_samples))
         self.samples = samples if samples > 1 else 0
