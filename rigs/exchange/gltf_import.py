@@ -46,6 +46,15 @@ def arkit_target_name(name: str) -> str | None:
 
 
 def _load(path: Path) -> pygltflib.GLTF2:
+    with path.open("rb") as f:
+        head = f.read(12)
+    if head[:4] == b"glTF":
+        version, length = np.frombuffer(head[4:12].ljust(8, b"\x00"), "<u4")
+        if version != 2 or length != path.stat().st_size:
+            raise FileFormatError(
+                f"{path}: GLB header says version {version} and {length} bytes; expected version 2 and "
+                f"{path.stat().st_size} bytes (the file size)"
+            )
     try:
         g = pygltflib.GLTF2().load(str(path))
     except Exception as e:  # pygltflib raises many kinds on a broken file
@@ -135,7 +144,7 @@ def _node_matrix(node) -> np.ndarray:
 
 
 def _mesh_instances(g: pygltflib.GLTF2) -> list[tuple[int, np.ndarray]]:
-    """``(mesh index, world matrix)`` for every node of the default scene that holds a mesh."""
+    """``(mesh index, world matrix)`` for every node of the default scene that holds a mesh, by mesh then node."""
     if g.scenes:
         roots = g.scenes[g.scene or 0].nodes or []
     else:
@@ -147,11 +156,11 @@ def _mesh_instances(g: pygltflib.GLTF2) -> list[tuple[int, np.ndarray]]:
         node = g.nodes[i]
         world = parent @ _node_matrix(node)
         if node.mesh is not None:
-            out.append((node.mesh, world))
+            out.append((node.mesh, i, world))
         stack.extend((c, world) for c in (node.children or []))
     if not out and g.meshes:  # meshes not placed in any scene: read them untransformed
-        out = [(i, np.eye(4)) for i in range(len(g.meshes))]
-    return sorted(out, key=lambda x: x[0])
+        out = [(i, -1, np.eye(4)) for i in range(len(g.meshes))]
+    return [(m, world) for m, _, world in sorted(out, key=lambda x: (x[0], x[1]))]
 
 
 def _target_names(mesh, prim, k: int) -> list[str]:
