@@ -31,6 +31,7 @@ from .errors import FacecraftError, OptionalDependencyError, ParameterError
 logger = logging.getLogger(__name__)
 
 SKIN_COLOR: tuple[float, float, float] = (0.87, 0.66, 0.55)
+INTERIOR_COLOR: tuple[float, float, float] = (0.32, 0.09, 0.10)
 BACKGROUND: tuple[float, float, float] = (0.09, 0.10, 0.12)
 DEBIAN_GL_PACKAGES = "libegl1 libegl-mesa0 libgl1-mesa-dri"
 
@@ -53,6 +54,7 @@ void main() {
 _FRAGMENT_SHADER = """
 #version 330
 uniform vec3 u_color;
+uniform vec3 u_interior;
 uniform vec3 u_eye;
 uniform vec3 u_key_dir;
 uniform vec3 u_fill_dir;
@@ -61,14 +63,18 @@ in vec3 v_world;
 out vec4 f_color;
 void main() {
     vec3 n = normalize(v_normal);
-    if (!gl_FrontFacing) n = -n;
+    vec3 base = u_color;
+    if (!gl_FrontFacing) {  // the inside of the shell, seen through the mouth or the eyes
+        n = -n;
+        base = u_interior;
+    }
     vec3 v = normalize(u_eye - v_world);
     float key = max(dot(n, u_key_dir), 0.0);
     float fill = max(dot(n, u_fill_dir), 0.0);
     vec3 h = normalize(u_key_dir + v);
     float spec = pow(max(dot(n, h), 0.0), 40.0) * 0.18;
     float rim = pow(1.0 - max(dot(n, v), 0.0), 3.0) * 0.18;
-    vec3 c = u_color * (0.20 + 0.72 * key + 0.22 * fill) + vec3(spec) + rim * vec3(0.55, 0.65, 0.85);
+    vec3 c = base * (0.20 + 0.72 * key + 0.22 * fill) + vec3(spec) + rim * vec3(0.55, 0.65, 0.85);
     f_color = vec4(clamp(c, 0.0, 1.0), 1.0);
 }
 """
@@ -92,6 +98,17 @@ def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     out = np.divide(n, length, out=np.zeros_like(n), where=length > 1e-20)
     out[length[:, 0] <= 1e-20] = (0.0, 0.0, 1.0)
     return out
+
+
+def _winding_is_inward(vertices: np.ndarray, faces: np.ndarray, center: np.ndarray) -> bool:
+    """True when triangle normals point toward ``center`` overall (a signed-volume test, area-weighted).
+
+    Works for closed heads and for open face shells (which lie in front of their bounding-box centre).
+    """
+    v = vertices.astype(np.float64)
+    a, b, c = v[faces[:, 0]], v[faces[:, 1]], v[faces[:, 2]]
+    fn = np.cross(b - a, c - a)
+    return float(np.einsum("ij,ij->", fn, (a + b + c) / 3 - center)) < 0
 
 
 def head_rotation_matrix(yaw: float = 0.0, pitch: float = 0.0, roll: float = 0.0) -> np.ndarray:
@@ -169,8 +186,9 @@ class MeshRenderer:
         Vertical field of view in degrees.
     margin : float
         Fraction of free space around the reference mesh's larger X/Y extent (0.15 = 15 %).
-    color, background : RGB floats in [0, 1]
-        Surface (a light skin tone by default) and background colours.
+    color, interior, background : RGB floats in [0, 1]
+        Outside surface (a light skin tone by default), inside of the shell (a dark mouth-cavity red, seen
+        through the open mouth or the eyes) and background colours.
     samples : int
         MSAA samples (clamped to what the driver offers; 0 or 1 disables anti-aliasing).
 
@@ -188,6 +206,7 @@ class MeshRenderer:
         fov: float = 20.0,
         margin: float = 0.15,
         color: Sequence[float] = SKIN_COLOR,
+        interior: Sequence[float] = INTERIOR_COLOR,
         background: Sequence[float] = BACKGROUND,
         samples: int = 4,
     ) -> None:
@@ -213,6 +232,7 @@ class MeshRenderer:
         self.fov = float(fov)
         self.margin = float(margin)
         self.color = tuple(float(c) for c in color)
+        self.interior = tuple(float(c) for c in interior)
         self.background = tuple(float(c) for c in background)
         self._view_proj: np.ndarray | None = None
         self._center = np.zeros(3)
@@ -255,6 +275,7 @@ class MeshRenderer:
         self._interleaved = np.empty((self.num_vertices, 6), dtype=np.float32)
         self._readback = bytearray(w * h * 3)
         self._prog["u_color"].value = self.color
+        self._prog["u_interior"].value = self.interior
         key = np.array([0.45, 0.55, 1.0])
         fill = np.array([-0.7, -0.1, 0.6])
         self._prog["u_key_dir"].value = tuple(key / np.linalg.norm(key))
@@ -262,10 +283,19 @@ class MeshRenderer:
 
     # ------------------------------------------------------------------ camera
     def fit_camera(self, reference) -> None:
-        """Aim the camera down -Z at the bounding box of ``reference`` ``(V, 3)`` so it fills the frame."""
+        """Aim the camera down -Z at the bounding box of ``reference`` ``(V, 3)`` so it fills the frame.
+
+        Also checks the triangles' winding on ``reference``: if they face inward (clockwise seen from
+        outside), they are reversed once here, so the outside is always shaded as skin.
+        """
         v = self._check_vertices(reference, what="reference")
         lo, hi = v.min(0).astype(np.float64), v.max(0).astype(np.float64)
         center = (lo + hi) / 2
+        if _winding_is_inward(v, self.faces, center):
+            logger.info("triangles wind clockwise seen from outside; reversing them for shading")
+            self.faces = np.ascontiguousarray(self.faces[:, ::-1])
+            with self._ctx:
+                self._ibo.write(self.faces.astype(np.uint32).tobytes())
         ext = hi - lo
         w, h = self.size
         aspect = w / h

@@ -199,7 +199,7 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
 
 
 def read_frames(path: str | os.PathLike) -> Iterator[np.ndarray]:
-    """Decode a video to RGB frames ``uint8 (H, W, 3)``, one at a time."""
+    """Decode a video to RGB frames ``uint8 (H, W, 3)``, one at a time (the file is checked right away)."""
     import imageio_ffmpeg
 
     path = Path(path)
@@ -209,10 +209,40 @@ def read_frames(path: str | os.PathLike) -> Iterator[np.ndarray]:
     try:
         meta = next(gen)
     except (RuntimeError, OSError, StopIteration) as e:
+        gen.close()
         raise FileFormatError(f"{path}: not a readable video ({e})") from e
-    w, h = meta["size"]
+    return _decoded(gen, meta["size"])
+
+
+def _decoded(gen, size: tuple[int, int]) -> Iterator[np.ndarray]:
+    w, h = size
     try:
         for raw in gen:
             yield np.frombuffer(raw, dtype=np.uint8).reshape(h, w, 3)
     finally:
         gen.close()
+
+
+def render_mp4(
+    rig,
+    curves,
+    path: str | os.PathLike,
+    *,
+    fps: float = 30.0,
+    audio: AudioInput | None = None,
+    head_rotation=None,
+    size: int = 512,
+    crf: int = 18,
+    progress: bool = False,
+) -> Path:
+    """Render ARKit curves ``(T, 52)`` on ``rig`` (a :class:`~facecraft.rigs.BlendshapeRig`) to an MP4.
+
+    A preview of an animation: ``render_mp4(rig, anim.curves, "take.mp4", fps=anim.fps,
+    head_rotation=anim.head_rotation, audio="take.wav")``. ``head_rotation`` is ``(T, 3)`` yaw/pitch/roll
+    degrees; frames are ``size`` x ``size``; the other options are those of :func:`write_mp4`.
+    """
+    from .render import RigRenderer
+
+    with RigRenderer(rig, size=size) as renderer:
+        frames = renderer.render_curves(curves, head_rotation=head_rotation, progress=progress)
+        return write_mp4(frames, path, fps=fps, audio=audio, crf=crf)

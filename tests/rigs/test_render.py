@@ -108,6 +108,17 @@ def test_pitch_and_roll_change_the_frame(renderer, dome_rig):
         assert not np.array_equal(base, renderer.render(dome_rig.neutral, pose=pose))
 
 
+def test_winding_is_normalised_and_the_inside_is_dark(dome_rig):
+    v, faces = dome_rig.neutral.numpy(), dome_rig.faces.numpy()
+    with MeshRenderer(faces, reference=v, size=SIZE) as ccw, MeshRenderer(faces[:, ::-1], reference=v, size=SIZE) as cw:
+        assert np.array_equal(ccw.render(v), cw.render(v))
+        front = ccw.render(v)
+        back = ccw.render(v, pose=(180, 0, 0))  # the inside of the shell faces the camera
+    skin = front[_mask(front)].mean(axis=0)
+    inside = back[_mask(back)].mean(axis=0)
+    assert skin[1] > 100 and inside.sum() < skin.sum() / 2 and inside[0] > inside[1] + 10
+
+
 def test_head_rotation_matrix_convention():
     r = head_rotation_matrix(90, 0, 0)
     assert r @ np.array([0, 0, 1.0]) == pytest.approx([1, 0, 0], abs=1e-12)

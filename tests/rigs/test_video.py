@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 
 from facecraft.rigs import FileFormatError, MissingFileError, ParameterError
-from facecraft.rigs.video import probe_video, read_frames, write_mp4
+from facecraft.rigs.video import probe_video, read_frames, render_mp4, write_mp4
 
 
 def _frames(n: int, h: int = 48, w: int = 64):
@@ -97,12 +97,13 @@ def test_probe_and_read_errors(tmp_path):
     with pytest.raises(FileFormatError, match="notes.mp4"):
         probe_video(text)
     with pytest.raises(FileFormatError, match="notes.mp4"):
-        next(read_frames(text))
+        read_frames(text)
+    with pytest.raises(MissingFileError, match="missing.mp4"):
+        read_frames(tmp_path / "missing.mp4")
 
 
 def test_rendered_frames_to_video(tmp_path):
     from facecraft.rigs import BlendshapeRig
-    from facecraft.rigs.render import RigRenderer
 
     verts = np.array([[-0.05, -0.05, 0], [0.05, -0.05, 0], [0, 0.06, 0.02]], np.float32)
     deltas = np.zeros((1, 3, 3), np.float32)
@@ -110,9 +111,10 @@ def test_rendered_frames_to_video(tmp_path):
     rig = BlendshapeRig(verts, deltas, ["jawOpen"], [[0, 1, 2]], name="tri")
     curves = np.zeros((8, 52), np.float32)
     curves[:, 17] = np.linspace(0, 1, 8)
-    with RigRenderer(rig, size=64) as r:
-        path = write_mp4(r.render_curves(curves), tmp_path / "tri.mp4", fps=8)
+    sr = 16000
+    path = render_mp4(rig, curves, tmp_path / "tri.mp4", fps=8, size=64, audio=(np.zeros(2 * sr), sr))
     info = probe_video(path)
+    assert info.has_audio and info.seconds == pytest.approx(1.0, abs=0.15)
     assert (info.frames, info.width, info.height) == (8, 64, 64)
     decoded = list(read_frames(path))
     assert np.abs(decoded[0].astype(int) - decoded[-1].astype(int)).max() > 50
