@@ -35,18 +35,26 @@ def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     """
     from scipy.sparse import csr_matrix
 
-    v = np.asarray(vertices, dtype=np.float64)
     f = np.asarray(faces, dtype=np.int64)
+    v = np.asarray(vertices, dtype=np.float32)
     batch, nv = v.shape[:-2], v.shape[-2]
     vb = v.reshape(-1, nv, 3)
-    tri = vb[:, f, :]  # (B, F, 3 corners, 3)
-    fn = np.cross(tri[:, :, 1] - tri[:, :, 0], tri[:, :, 2] - tri[:, :, 0])  # area-weighted, (B, F, 3)
     nf = f.shape[0]
-    incidence = csr_matrix((np.ones(3 * nf), (f.reshape(-1), np.repeat(np.arange(nf), 3))), shape=(nv, nf))
-    n = (incidence @ fn.transpose(1, 0, 2).reshape(nf, -1)).reshape(nv, -1, 3).transpose(1, 0, 2)
-    length = np.linalg.norm(n, axis=-1, keepdims=True)
-    out = np.where(length > 1e-20, n / np.maximum(length, 1e-30), np.array([0.0, 0.0, 1.0]))
-    return out.reshape(*batch, nv, 3).astype(np.float32)
+    incidence = csr_matrix((np.ones(3 * nf, np.float32), (f.reshape(-1), np.repeat(np.arange(nf), 3))), shape=(nv, nf))
+    out = np.empty_like(vb)
+    for b in range(vb.shape[0]):  # one mesh at a time keeps temporaries at (F, 3)
+        p0, p1, p2 = vb[b, f[:, 0]], vb[b, f[:, 1]], vb[b, f[:, 2]]
+        e1, e2 = p1 - p0, p2 - p0
+        fn = np.stack(
+            [e1[:, 1] * e2[:, 2] - e1[:, 2] * e2[:, 1], e1[:, 2] * e2[:, 0] - e1[:, 0] * e2[:, 2],
+             e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]], axis=1,
+        )  # fmt: skip  # area-weighted face normals
+        n = incidence @ fn
+        length = np.sqrt((n * n).sum(1, keepdims=True))
+        ok = length[:, 0] > 1e-30
+        out[b] = (0.0, 0.0, 1.0)
+        out[b, ok] = n[ok] / length[ok]
+    return out.reshape(*batch, nv, 3)
 
 
 def glb_target_names(shape_names: list[str]) -> list[str]:

@@ -256,6 +256,21 @@ def load_gltf_rig(path: str | Path):
     return BlendshapeRig(d["neutral"], d["deltas"], d["shape_names"], d["faces"], uvs=d["uvs"], name=d["name"])
 
 
+_COMMON_RATES = (23.976, 24.0, 25.0, 29.97, 30.0, 48.0, 50.0, 59.94, 60.0, 90.0, 100.0, 120.0)
+
+
+def _keyframe_rate(times: np.ndarray) -> float:
+    """Keys per second: the mean step when keys are evenly spaced (median otherwise), snapped to a common
+    video rate within 0.1% (float32 key times carry that much rounding); 30 for a single key."""
+    steps = np.diff(times)
+    if steps.size == 0 or np.median(steps) <= 0:
+        return 30.0
+    even = np.max(steps) <= 1.01 * np.min(steps)
+    est = float(steps.size / (times[-1] - times[0])) if even else float(1.0 / np.median(steps))
+    near = min(_COMMON_RATES, key=lambda r: abs(r - est))
+    return near if abs(near - est) < 1e-3 * est else est
+
+
 def read_gltf_animation(path: str | Path, *, fps: float | None = None, animation: int = 0) -> dict:
     """ARKit curves from the first morph-weights channel of a glTF/GLB animation, as FaceAnimation kwargs.
 
@@ -289,10 +304,10 @@ def read_gltf_animation(path: str | Path, *, fps: float | None = None, animation
         raise FileFormatError(f"{path}: weights output has {values.size} values for {times.size} keys x {k} targets")
     w = values.reshape(times.size, per_key, k)[:, per_key // 2]  # cubic spline: keep the value, not tangents
     if fps is None:
-        steps = np.diff(times)
-        fps = float(1.0 / np.median(steps)) if steps.size and np.median(steps) > 0 else 30.0
+        fps = _keyframe_rate(times)
     n = max(1, int(round((times[-1] - times[0]) * fps)) + 1) if times.size else 1
     grid = times[0] + np.arange(n) / fps if times.size else np.zeros(1)
+    on_grid = n == times.size and np.max(np.abs(grid - times), initial=0.0) < 1e-4
     curves = np.zeros((n, NUM_ARKIT), np.float32)
     dropped = []
     for j, name in enumerate(names):
@@ -300,7 +315,9 @@ def read_gltf_animation(path: str | Path, *, fps: float | None = None, animation
         if arkit is None:
             dropped.append(name)
             continue
-        if sampler.interpolation == "STEP":
+        if on_grid:  # keys already one per frame: take them as they are
+            curves[:, ARKIT_INDEX[arkit]] = w[:, j]
+        elif sampler.interpolation == "STEP":
             idx = np.clip(np.searchsorted(times, grid, side="right") - 1, 0, times.size - 1)
             curves[:, ARKIT_INDEX[arkit]] = w[idx, j]
         else:

@@ -138,3 +138,26 @@ def test_validator_missing_node_or_script_names_the_fix(tmp_path, tiny_rig, monk
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(OptionalDependencyError, match="npm ci"):
         validate_gltf(path)
+
+
+@needs_validator
+def test_default_rig_glb_with_real_take_validates(tmp_path, shared_dir):
+    """The project's default rig (the CLI's and demo's GLB) driven by a real iPhone take, written with rig=None."""
+    default_rig = pytest.importorskip("facecraft.rigs.default_rig")
+    from facecraft.rigs import AssetNotFoundError
+    from facecraft.rigs.exchange import load_animation
+
+    take = shared_dir / "data/capture/neurosync_trainer_lite_testset/curves_llf.csv"
+    if not take.exists():
+        pytest.skip(f"{take} absent")
+    try:
+        rig = default_rig.default_rig()
+    except AssetNotFoundError as e:
+        pytest.skip(str(e))
+    anim = load_animation(take)
+    path = write_glb(anim, tmp_path / "take.glb")
+    report = validate_gltf(path)
+    assert report["numErrors"] == 0 and report["numWarnings"] == 0, report["messages"]
+    g = pygltflib.GLTF2().load(str(path))
+    assert set(g.meshes[0].extras["targetNames"]) >= set(ARKIT_NAMES) and rig.num_shapes >= 52
+    assert load_animation(path).curves == pytest.approx(anim.curves, abs=1e-6)
