@@ -68,6 +68,7 @@ class FaceInfo:
         width, smaller is closer to the camera).
     blendshapes : np.ndarray
         ``(52,)`` float32 ARKit scores in [0, 1], Apple's order; ``tongueOut`` is always 0 (MediaPipe has none).
+        ``...Left`` is the subject's left, on the image's right, as in ARKit (checked by covering one eye).
     pose : np.ndarray
         ``(3,)`` float32 yaw, pitch, roll in degrees (module docstring gives the convention).
     transform : np.ndarray
@@ -431,3 +432,53 @@ def preprocess_faces(images, **options) -> np.ndarray:
     if not crops:
         raise ParameterError("images: expected at least one image, got none")
     return np.stack(crops)
+
+
+def bench_faces(out_dir: Path) -> dict[str, object]:
+    """Benchmark: face detection success and per-image times on ``../shared/data/portraits`` and fer-dev crops.
+
+    Falls back to the astronaut photo alone when the shared folder is absent. ``out_dir`` is unused (the
+    figures are in the returned dict).
+    """
+    import time
+
+    shared = Path(os.environ.get("FACECRAFT_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+    portraits = sorted((shared / "data" / "portraits").glob("*.jpg")) if shared.is_dir() else []
+    files = portraits or [resolve_asset("astronaut")]
+    analyzer = FaceAnalyzer()
+    t0 = time.perf_counter()
+    images = [load_image(p) for p in files]
+    load_s = (time.perf_counter() - t0) / len(files)
+    analyzer.analyze(images[0])  # warm-up
+    t0 = time.perf_counter()
+    found = [bool(analyzer.analyze(im)) for im in images]
+    analyze_s = (time.perf_counter() - t0) / len(images)
+    t0 = time.perf_counter()
+    for im, ok in zip(images, found, strict=True):
+        if ok:
+            preprocess_face(im, size=64, analyzer=analyzer)
+    preprocess_s = (time.perf_counter() - t0) / max(sum(found), 1)
+    report: dict[str, object] = {
+        "photos": [p.name for p in files],
+        "faces_found": int(sum(found)),
+        "photos_total": len(files),
+        "missed": [p.name for p, ok in zip(files, found, strict=True) if not ok],
+        "mean_megapixels": float(np.mean([im.shape[0] * im.shape[1] for im in images]) / 1e6),
+        "ms_load_per_photo": load_s * 1000,
+        "ms_analyze_per_photo": analyze_s * 1000,
+        "ms_preprocess_face_per_photo": preprocess_s * 1000,
+    }
+    crops = sorted((shared / "data" / "fer-dev").glob("*/*.png"))[:500] if shared.is_dir() else []
+    if crops:
+        grey = [load_image(p) for p in crops]
+        t0 = time.perf_counter()
+        preprocess_faces(grey, size=64)
+        report["crops_per_second_detect_auto"] = len(grey) / (time.perf_counter() - t0)
+    analyzer.close()
+    print(
+        f"faces: {report['faces_found']}/{report['photos_total']} photos with a face; per photo "
+        f"{report['ms_load_per_photo']:.1f} ms load, {report['ms_analyze_per_photo']:.1f} ms analyze, "
+        f"{report['ms_preprocess_face_per_photo']:.1f} ms preprocess_face"
+        + (f"; {report['crops_per_second_detect_auto']:.0f} FER crops/s" if crops else "")
+    )
+    return report

@@ -143,3 +143,25 @@ def test_closed_analyzer_refuses(astronaut):
         fa.analyze(astronaut)
     with pytest.raises(ParameterError, match="max_faces"):
         FaceAnalyzer(max_faces=0)
+
+
+def _cover_eye(img: np.ndarray, lm: np.ndarray, corners: tuple[int, int], lids: tuple[int, int]) -> np.ndarray:
+    """Paint one eye over with the skin above it and a lash line: a crude closed eye."""
+    out = img.copy()
+    x0, x1 = sorted(int(lm[i, 0]) for i in corners)
+    x0, x1 = x0 - 6, x1 + 6
+    yc, h = int(lm[list(lids), 1].mean()), 10
+    out[yc - h : yc + h, x0:x1] = img[yc - h - 4 : yc - h, x0:x1].mean(axis=(0, 1))
+    out[yc - 1 : yc + 2, x0 + 4 : x1 - 4] = 60
+    return out
+
+
+def test_blendshape_sides_are_the_subjects(astronaut, analyzer):
+    """ARKit's ``...Left`` is the subject's left eye, which appears on the image's right (landmarks 362/263)."""
+    f = analyzer.largest_face(astronaut)
+    i_l, i_r = ARKIT_INDEX["eyeSquintLeft"], ARKIT_INDEX["eyeSquintRight"]
+    subject_left = analyzer.largest_face(_cover_eye(astronaut, f.landmarks, (362, 263), (386, 374))).blendshapes
+    subject_right = analyzer.largest_face(_cover_eye(astronaut, f.landmarks, (33, 133), (159, 145))).blendshapes
+    d_left, d_right = subject_left - f.blendshapes, subject_right - f.blendshapes
+    assert d_left[i_l] > 0.2 and d_left[i_l] > 3 * abs(d_left[i_r])
+    assert d_right[i_r] > 0.2 and d_right[i_r] > 3 * abs(d_right[i_l])
