@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 SKIN_COLOR: tuple[float, float, float] = (0.87, 0.66, 0.55)
 INTERIOR_COLOR: tuple[float, float, float] = (0.32, 0.09, 0.10)
+EYE_COLOR: tuple[float, float, float] = (0.16, 0.13, 0.12)
 BACKGROUND: tuple[float, float, float] = (0.09, 0.10, 0.12)
 DEBIAN_GL_PACKAGES = "libegl1 libegl-mesa0 libgl1-mesa-dri"
 
@@ -191,6 +192,9 @@ class MeshRenderer:
         through the open mouth or the eyes) and background colours.
     samples : int
         MSAA samples (clamped to what the driver offers; 0 or 1 disables anti-aliasing).
+    face_colors : sequence of (triangle indices, RGB)
+        Triangles drawn in their own colour instead of ``color``, e.g. the triangles filling the mouth
+        and eye openings of a mesh without teeth or eyeballs. Later entries win where they overlap.
 
     The GL context, buffers and framebuffers are created once and reused: each frame only rewrites the
     vertex/normal buffer. Use as a context manager or call :meth:`close`.
@@ -209,6 +213,7 @@ class MeshRenderer:
         interior: Sequence[float] = INTERIOR_COLOR,
         background: Sequence[float] = BACKGROUND,
         samples: int = 4,
+        face_colors: Sequence[tuple[Any, Sequence[float]]] = (),
     ) -> None:
         f = np.asarray(faces.cpu() if torch.is_tensor(faces) else faces)
         if f.ndim != 2 or f.shape[1] != 3 or f.shape[0] == 0 or not np.issubdtype(f.dtype, np.integer):
@@ -228,6 +233,17 @@ class MeshRenderer:
             raise ParameterError(f"faces index vertex {int(f.max())} but num_vertices is {num_vertices}")
         self.faces = f.astype(np.int64)
         self.num_vertices = int(num_vertices)
+        self._face_color = np.full(len(f), -1, dtype=np.int64)  # -1: skin; k: self._group_colors[k]
+        self._group_colors: list[tuple[float, float, float]] = []
+        for k, (idx, rgb) in enumerate(face_colors):
+            idx = np.asarray(idx, dtype=np.int64).ravel()
+            if idx.size and (idx.min() < 0 or idx.max() >= len(f)):
+                raise ParameterError(f"face_colors[{k}]: triangle indices must be in [0, {len(f)}), got {idx}")
+            rgb = tuple(float(c) for c in rgb)
+            if len(rgb) != 3:
+                raise ParameterError(f"face_colors[{k}]: colour must be 3 floats (RGB), got {rgb}")
+            self._face_color[idx] = k
+            self._group_colors.append(rgb)
         self.size = (int(w), int(h))
         self.fov = float(fov)
         self.margin = float(margin)
@@ -262,8 +278,8 @@ class MeshRenderer:
         self.samples = samples if samples > 1 else 0
         self._prog = ctx.program(vertex_shader=_VERTEX_SHADER, fragment_shader=_FRAGMENT_SHADER)
         self._vbo = ctx.buffer(reserve=self.num_vertices * 6 * 4, dynamic=True)
-        self._ibo = ctx.buffer(self.faces.astype(np.uint32).tobytes())
-        self._vao = ctx.vertex_array(self._prog, [(self._vbo, "3f 3f", "in_pos", "in_normal")], self._ibo)
+        self._draws: list[tuple[Any, Any, tuple[float, float, float]]] = []  # (index buffer, vertex array, RGB)
+        self._build_draws()
         self._color_rb = ctx.renderbuffer((w, h), 4, samples=self.samples)
         self._depth_rb = ctx.depth_renderbuffer((w, h), samples=self.samples)
         self._fbo = ctx.framebuffer(self._color_rb, self._depth_rb)
@@ -274,12 +290,29 @@ class MeshRenderer:
             self._resolve_rb = self._resolve_fbo = None
         self._interleaved = np.empty((self.num_vertices, 6), dtype=np.float32)
         self._readback = bytearray(w * h * 3)
-        self._prog["u_color"].value = self.color
         self._prog["u_interior"].value = self.interior
         key = np.array([0.45, 0.55, 1.0])
         fill = np.array([-0.7, -0.1, 0.6])
         self._prog["u_key_dir"].value = tuple(key / np.linalg.norm(key))
         self._prog["u_fill_dir"].value = tuple(fill / np.linalg.norm(fill))
+
+    def _build_draws(self) -> None:
+        """One index buffer and vertex array per colour group (skin first), from ``self.faces``."""
+        self._release_draws()
+        colors = [self.color, *self._group_colors]
+        for k, rgb in enumerate(colors):
+            tris = self.faces[self._face_color == k - 1]
+            if len(tris) == 0:
+                continue
+            ibo = self._ctx.buffer(tris.astype(np.uint32).tobytes())
+            vao = self._ctx.vertex_array(self._prog, [(self._vbo, "3f 3f", "in_pos", "in_normal")], ibo)
+            self._draws.append((ibo, vao, rgb))
+
+    def _release_draws(self) -> None:
+        for ibo, vao, _ in getattr(self, "_draws", []):
+            vao.release()
+            ibo.release()
+        self._draws = []
 
     # ------------------------------------------------------------------ camera
     def fit_camera(self, reference) -> None:
@@ -295,7 +328,7 @@ class MeshRenderer:
             logger.info("triangles wind clockwise seen from outside; reversing them for shading")
             self.faces = np.ascontiguousarray(self.faces[:, ::-1])
             with self._ctx:
-                self._ibo.write(self.faces.astype(np.uint32).tobytes())
+                self._build_draws()
         ext = hi - lo
         w, h = self.size
         aspect = w / h
@@ -365,7 +398,9 @@ class MeshRenderer:
             ctx.enable(ctx.DEPTH_TEST)
             ctx.disable(ctx.CULL_FACE)
             self._fbo.clear(*self.background, 1.0, depth=1.0)
-            self._vao.render()
+            for _, vao, rgb in self._draws:
+                self._prog["u_color"].value = rgb
+                vao.render()
             src = self._fbo
             if self._resolve_fbo is not None:
                 ctx.copy_framebuffer(self._resolve_fbo, self._fbo)
@@ -390,8 +425,9 @@ class MeshRenderer:
         if self._ctx is None:
             self._closed = True
             return
-        names = ("_vao", "_vbo", "_ibo", "_fbo", "_resolve_fbo", "_color_rb", "_depth_rb", "_resolve_rb", "_prog")
+        names = ("_vbo", "_fbo", "_resolve_fbo", "_color_rb", "_depth_rb", "_resolve_rb", "_prog")
         with self._ctx:
+            self._release_draws()
             for name in names:
                 obj = getattr(self, name, None)
                 if obj is not None:
@@ -415,17 +451,48 @@ class MeshRenderer:
             pass
 
 
+def mediapipe_openings(faces) -> list[tuple[np.ndarray, tuple[float, float, float]]]:
+    """``face_colors`` for meshes with the MediaPipe canonical topology: a dark mouth cavity and dark eyes.
+
+    The canonical mesh (and the default rig) fill the mouth and eye openings with triangles; drawn as skin,
+    an open mouth looks like stretched skin. Returns ``[]`` for any other topology (or when the Face
+    Landmarker bundle that holds the canonical mesh is not installed).
+    """
+    f = np.asarray(faces.cpu() if torch.is_tensor(faces) else faces)
+    if f.shape != (898, 3):
+        return []
+    from . import default_rig as dr
+    from .mediapipe_mesh import canonical_mesh
+
+    try:
+        if not np.array_equal(canonical_mesh().faces, f):
+            return []
+    except FacecraftError:
+        return []
+    groups = []
+    for rows, rgb in (
+        (dr.LIPS_UPPER_INNER + dr.LIPS_LOWER_INNER, INTERIOR_COLOR),
+        (dr.EYE_L_UPPER + dr.EYE_L_LOWER + dr.EYE_R_UPPER + dr.EYE_R_LOWER, EYE_COLOR),
+    ):
+        groups.append((np.nonzero(np.isin(f, rows).all(axis=1))[0], rgb))
+    return groups
+
+
 class RigRenderer(MeshRenderer):
     """Renderer for a :class:`~facecraft.rigs.BlendshapeRig`, camera fitted to the rig's neutral mesh.
 
-    Extra keyword options are those of :class:`MeshRenderer`.
+    ``openings=True`` colours the triangles filling the mouth and eye openings of MediaPipe-topology rigs
+    (the default rig) as a dark mouth cavity and dark eyes (:func:`mediapipe_openings`). Extra keyword
+    options are those of :class:`MeshRenderer`.
     """
 
-    def __init__(self, rig: BlendshapeRig, **kwargs) -> None:
+    def __init__(self, rig: BlendshapeRig, *, openings: bool = True, **kwargs) -> None:
         if not isinstance(rig, BlendshapeRig):
             raise ParameterError(f"rig must be a BlendshapeRig, got {type(rig).__name__}")
         self.rig = rig
         kwargs.setdefault("reference", rig.neutral.detach().cpu().numpy())
+        if openings and "face_colors" not in kwargs:
+            kwargs["face_colors"] = mediapipe_openings(rig.faces)
         super().__init__(rig.faces.cpu().numpy(), num_vertices=rig.num_vertices, **kwargs)
 
     @torch.no_grad()

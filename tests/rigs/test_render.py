@@ -119,6 +119,46 @@ def test_winding_is_normalised_and_the_inside_is_dark(dome_rig):
     assert skin[1] > 100 and inside.sum() < skin.sum() / 2 and inside[0] > inside[1] + 10
 
 
+def test_face_colors_paint_their_triangles(dome_rig):
+    v, faces = dome_rig.neutral.numpy(), dome_rig.faces.numpy()
+    centre = (v[faces].mean(axis=1)[:, :2] ** 2).sum(1) < 0.03**2  # triangles near the nose
+    blue = (0.1, 0.2, 0.9)
+    with MeshRenderer(faces, reference=v, size=SIZE, face_colors=[(np.nonzero(centre)[0], blue)]) as r:
+        frame = r.render(v)
+    mid = frame[SIZE // 2 - 3 : SIZE // 2 + 3, SIZE // 2 - 3 : SIZE // 2 + 3].reshape(-1, 3).astype(int)
+    assert (mid[:, 2] > mid[:, 0] + 40).all()  # blue in the middle
+    edge = frame[SIZE // 2, SIZE // 2 - 25].astype(int)
+    assert edge[0] > edge[2] + 40  # skin further out
+    with pytest.raises(ParameterError, match=r"face_colors\[0\]"):
+        MeshRenderer(faces, face_colors=[([len(faces)], blue)])
+    with pytest.raises(ParameterError, match="3 floats"):
+        MeshRenderer(faces, face_colors=[([0], (1, 0))])
+
+
+def test_default_rig_open_mouth_shows_a_dark_cavity():
+    from facecraft.rigs import AssetNotFoundError
+
+    try:
+        from facecraft.rigs.default_rig import default_rig
+
+        rig = default_rig()
+    except AssetNotFoundError as e:
+        pytest.skip(f"Face Landmarker bundle not installed: {e}")
+    assert len(render_mod.mediapipe_openings(rig.faces)) == 2
+    assert render_mod.mediapipe_openings(rig.faces[:-1]) == []
+
+    def cavity(frame):
+        f = frame.astype(int)
+        return (f[..., 0] > 1.8 * f[..., 1] + 5).sum()  # deep red: skin is only ~1.3x redder than green
+
+    with RigRenderer(rig, size=128) as r:
+        closed, opened = r.render_weights({}), r.render_weights({"jawOpen": 1.0})
+    with RigRenderer(rig, size=128, openings=False) as plain:
+        skin_only = plain.render_weights({"jawOpen": 1.0})
+    assert cavity(opened) > cavity(closed) + 150
+    assert cavity(skin_only) < cavity(opened) / 4
+
+
 def test_head_rotation_matrix_convention():
     r = head_rotation_matrix(90, 0, 0)
     assert r @ np.array([0, 0, 1.0]) == pytest.approx([1, 0, 0], abs=1e-12)
