@@ -1,0 +1,170 @@
+"""ICT FaceKit style OBJ importer: tiny OBJ sets written here, plus one test on the real folder."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from facecraft.rigs import ARKIT_NAMES, FileFormatError, MissingFileError, ict
+
+NEUTRAL = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0], [2, 0, 0]], dtype=np.float32)
+
+
+def _write_obj(path: Path, verts: np.ndarray, *, faces: bool = True, extra: str = "") -> Path:
+    lines = ["# test mesh", "mtllib none.mtl"] + [f"v {x:.6f} {y:.6f} {z:.6f}" for x, y, z in verts]
+    lines += ["vt 0 0", "vt 1 0", "vt 1 1", "vt 0 1", "vn 0 0 1", "usemtl M"]
+    if faces:
+        lines += ["f 1/1/1 2/2/1 3/3/1 4/4/1", "f 2/1 5/2 3/3"]  # one quad (v/vt/vn) and one triangle (v/vt)
+    text = "\n".join(lines) + "\n" + extra
+    if path.name.endswith(".gz"):
+        with gzip.open(path, "wt") as f:
+            f.write(text)
+    else:
+        path.write_text(text)
+    return path
+
+
+def _shape(offsets: dict[int, tuple[float, float, float]]) -> np.ndarray:
+    v = NEUTRAL.copy()
+    for i, d in offsets.items():
+        v[i] += d
+    return v
+
+
+@pytest.fixture
+def objset(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("FACECRAFT_CACHE_DIR", str(tmp_path / "cache"))
+    d = tmp_path / "FaceXModel"
+    d.mkdir()
+    _write_obj(d / "generic_neutral_mesh.obj.gz", NEUTRAL)
+    _write_obj(d / "eyeBlink_L.obj.gz", _shape({2: (0, -0.5, 0)}), faces=False)
+    _write_obj(d / "jawOpen.obj", _shape({0: (0, -1, 0), 1: (0, -1, 0)}))
+    _write_obj(d / "browInnerUp_L.obj.gz", _shape({3: (0, 0.25, 0)}))
+    _write_obj(d / "browInnerUp_R.obj.gz", _shape({3: (0, 0.5, 0), 4: (0, 0.1, 0)}))
+    _write_obj(d / "PupilDilate_L.obj.gz", _shape({4: (1, 0, 0)}))
+    _write_obj(d / "identity000.obj.gz", _shape({4: (0, 0, 3)}))
+    (d / "notes.txt").write_text("not an obj")
+    return d
+
+
+def test_read_obj_triangulates_quads_and_handles_slash_forms(tmp_path):
+    path = _write_obj(tmp_path / "m.obj", NEUTRAL, extra="f -1 -2 -3\n")
+    verts, faces = ict.read_obj(path)
+    np.testing.assert_allclose(verts, NEUTRAL)
+    # triangles first (the 1-based "2 5 3" and the negative "-1 -2 -3"), then the quad split on its diagonal
+    assert faces.tolist() == [[1, 4, 2], [4, 3, 2], [0, 1, 2], [0, 2, 3]]
+
+
+def test_name_mapping():
+    assert ict.ict_to_arkit_name("eyeBlink_L") == "eyeBlinkLeft"
+    assert ict.ict_to_arkit_name("mouthSmile_R") == "mouthSmileRight"
+    assert ict.ict_to_arkit_name("browInnerUp_R") == "browInnerUp"
+    assert ict.ict_to_arkit_name("cheekPuff_L") == "cheekPuff"
+    assert ict.ict_to_arkit_name("jawOpen") == "jawOpen"
+    for stem in ("PupilDilate_L", "cheekRaiser_R", "identity042", "generic_neutral_mesh"):
+        assert ict.ict_to_arkit_name(stem) is None
+
+
+def test_rig_from_tiny_set(objset):
+    rig = ict.load_ict_rig(objset, scale=1.0, semantic_vertices={"chin": 0, "nose_tip": 4})
+    assert rig.shape_names == ["eyeBlinkLeft", "jawOpen", "browInnerUp"]  # Apple order, extras dropped
+    assert rig.num_vertices == 5 and rig.faces.shape == (3, 3)
+    np.testing.assert_allclose(rig.deltas[rig.shape_index("browInnerUp")][3].numpy(), [0, 0.75, 0], atol=1e-6)
+    np.testing.assert_allclose(rig.deltas[rig.shape_index("browInnerUp")][4].numpy(), [0, 0.1, 0], atol=1e-6)
+    np.testing.assert_allclose(rig.deltas[rig.shape_index("eyeBlink_L")][2].numpy(), [0, -0.5, 0], atol=1e-6)
+    assert rig.point_names == ["chin", "nose_tip"]
+    np.testing.assert_allclose(rig.neutral_points().numpy(), NEUTRAL[[0, 4]], atol=1e-6)
+    metres = ict.load_ict_rig(objset, semantic_vertices={})
+    np.testing.assert_allclose(metres.neutral.numpy(), NEUTRAL * 0.01, atol=1e-7)
+    ids = ict.ict_identity_deltas(objset, scale=1.0)
+    assert list(ids) == ["identity000"] and ids["identity000"][4].tolist() == [0, 0, 3]
+
+
+def test_cache_is_written_reused_and_invalidated(objset, tmp_path):
+    cache = tmp_path / "cache"
+    first = ict.load_obj_shape_set(objset)
+    files = list(cache.glob("objset-*.npz"))
+    assert len(files) == 1
+    # A reused cache gives the same data, even after the OBJs become unreadable for the parser...
+    stamp = files[0].stat().st_mtime_ns
+    second = ict.load_obj_shape_set(objset)
+    assert second.names == first.names and np.array_equal(second.shapes, first.shapes)
+    assert files[0].stat().st_mtime_ns == stamp
+    # ...and a changed file (size and mtime) gives a new key and fresh values.
+    _write_obj(objset / "jawOpen.obj", _shape({0: (0, -2, 0)}), extra="# changed\n")
+    os.utime(objset / "jawOpen.obj", ns=(time.time_ns(), time.time_ns() + 10**9))
+    third = ict.load_obj_shape_set(objset)
+    assert len(list(cache.glob("objset-*.npz"))) == 2
+    assert third.shapes[third.names.index("jawOpen")][0, 1] == pytest.approx(-2.0)
+    no_cache = ict.load_obj_shape_set(objset, use_cache=False)
+    assert np.array_equal(no_cache.shapes, third.shapes)
+
+
+def test_missing_folder_and_neutral(tmp_path):
+    with pytest.raises(MissingFileError, match="nowhere"):
+        ict.load_ict_rig(tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(MissingFileError, match="generic_neutral_mesh"):
+        ict.load_ict_rig(tmp_path / "empty", use_cache=False)
+    with pytest.raises(MissingFileError, match="missing.obj"):
+        ict.read_obj(tmp_path / "missing.obj")
+
+
+def test_vertex_count_mismatch_names_file_and_counts(objset):
+    _write_obj(objset / "mouthClose.obj.gz", NEUTRAL[:4], faces=False)
+    with pytest.raises(FileFormatError, match=r"mouthClose\.obj\.gz: 4 vertices.*generic_neutral_mesh.*5"):
+        ict.load_ict_rig(objset, use_cache=False)
+
+
+@pytest.mark.parametrize(
+    "content,match",
+    [
+        ("v 1 2 x\nv 0 0 0\n", "unparsable vertex"),
+        ("# nothing here\n", "no vertex"),
+        ("v 1 2 3\nv 1 2 3\nv 1 2 3\nf 1 2 q\n", "unparsable face"),
+        ("v 1 2 3\nv 1 2 3\nv 1 2 3\nf 1 2 9\n", "face indices outside"),
+    ],
+)
+def test_unparsable_obj(tmp_path, content, match):
+    path = tmp_path / "bad.obj"
+    path.write_text(content)
+    with pytest.raises(FileFormatError, match=f"bad.obj.*{match}"):
+        ict.read_obj(path)
+
+
+def test_corrupt_gzip(objset):
+    (objset / "jawOpen.obj").unlink()
+    (objset / "jawOpen.obj.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")
+    with pytest.raises(FileFormatError, match="jawOpen.obj.gz"):
+        ict.load_ict_rig(objset, use_cache=False)
+
+
+def test_real_ict_facekit(shared_dir, tmp_path, monkeypatch):
+    folder = shared_dir / "assets" / "ict-facekit" / "FaceXModel"
+    if not folder.is_dir():
+        pytest.skip(f"ICT FaceKit not present at {folder}")
+    monkeypatch.setenv("FACECRAFT_CACHE_DIR", str(tmp_path))
+    t0 = time.perf_counter()
+    rig = ict.load_ict_rig(folder)
+    assert time.perf_counter() - t0 < 30  # generous; the benchmark reports the real figure
+    assert rig.num_vertices == 26719 and rig.num_shapes == 51
+    assert rig.shape_names == [n for n in ARKIT_NAMES if n != "tongueOut"]
+    w, h = rig.face_size()
+    assert 0.15 < w < 0.4 and 0.2 < h < 0.5  # metres (the whole head)
+    p = dict(zip(rig.point_names, rig.neutral_points().numpy(), strict=True))
+    assert len(p) == 22
+    for name in p:
+        if name.endswith("_l"):
+            assert p[name][0] > 0.004
+            np.testing.assert_allclose(p[name] * [-1, 1, 1], p[name[:-2] + "_r"], atol=2e-4)
+    blink = rig(rig.weights_from_dict({"eyeBlinkLeft": 1.0})).points.numpy()
+    i_up, i_lo = rig.point_index("upper_lid_l"), rig.point_index("lower_lid_l")
+    assert np.linalg.norm(blink[i_up] - blink[i_lo]) < 0.25 * np.linalg.norm(p["upper_lid_l"] - p["lower_lid_l"])
+    face = ict.load_ict_rig(folder, face_only=True)
+    assert face.num_vertices == ict.ICT_FACE_VERTICES and int(face.faces.max()) < ict.ICT_FACE_VERTICES
+    assert face.point_names == rig.point_names
