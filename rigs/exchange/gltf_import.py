@@ -10,9 +10,12 @@ other names are kept. Accessors may be strided, normalized integers or sparse.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 import re
 from pathlib import Path
+from urllib.parse import unquote
 
 import numpy as np
 import pygltflib
@@ -72,14 +75,19 @@ def _buffer_bytes(g: pygltflib.GLTF2, path: Path, index: int, cache: dict) -> by
         data = g.binary_blob()
         if data is None:
             raise FileFormatError(f"{path}: buffer {index} has no uri and the file has no binary chunk")
-    else:
+    elif buf.uri.startswith("data:"):
+        head, _, payload = buf.uri.partition(",")
+        if not head.endswith(";base64"):
+            raise FileFormatError(f"{path}: buffer {index} data URI is not base64 ({head[:40]!r})")
         try:
-            data = g.get_data_from_buffer_uri(buf.uri)
-        except Exception:
-            local = path.parent / buf.uri
-            if not local.exists():
-                raise FileFormatError(f"{path}: buffer {index} refers to {buf.uri!r}, which was not found") from None
-            data = local.read_bytes()
+            data = base64.b64decode(payload, validate=True)
+        except (binascii.Error, ValueError) as e:
+            raise FileFormatError(f"{path}: buffer {index} data URI is not valid base64 ({e})") from e
+    else:
+        local = path.parent / unquote(buf.uri)
+        if not local.is_file():
+            raise FileFormatError(f"{path}: buffer {index} refers to {buf.uri!r}, which was not found at {local}")
+        data = local.read_bytes()
     cache[index] = data
     return data
 

@@ -141,3 +141,25 @@ def test_errors_name_the_file(tmp_path, tiny_rig):
     shapeless = BlendshapeRig(tiny_rig.neutral, np.zeros((0, 4, 3)), [], tiny_rig.faces, name="bare")
     with pytest.raises(FileFormatError, match="animates no morph target weights"):
         read_gltf_animation(write_glb(anim, tmp_path / "head.glb", rig=shapeless))
+
+
+def test_text_gltf_with_external_bin_and_data_uri(tmp_path, tiny_rig, monkeypatch):
+    import base64
+
+    glb = pygltflib.GLTF2().load(str(write_rig_glb(tiny_rig, tmp_path / "t.glb")))
+    blob = glb.binary_blob()
+    folder = tmp_path / "asset"
+    folder.mkdir()
+    (folder / "mesh data.bin").write_bytes(blob)
+    glb.buffers[0].uri = "mesh%20data.bin"  # URIs are percent-encoded
+    glb.set_binary_blob(None)
+    glb.save_json(str(folder / "external.gltf"))
+    monkeypatch.chdir(tmp_path)  # read from elsewhere: the .bin is found beside the .gltf
+    external = load_gltf_rig(folder / "external.gltf")
+    assert np.array_equal(external.deltas.numpy(), tiny_rig.deltas.numpy())
+    glb.buffers[0].uri = "data:application/octet-stream;base64," + base64.b64encode(blob).decode()
+    glb.save_json(str(tmp_path / "inline.gltf"))
+    assert np.array_equal(load_gltf_rig(tmp_path / "inline.gltf").neutral.numpy(), tiny_rig.neutral.numpy())
+    (folder / "mesh data.bin").unlink()
+    with pytest.raises(FileFormatError, match=r"external.gltf: buffer 0 refers to 'mesh%20data.bin', which was not"):
+        read_gltf(folder / "external.gltf")
