@@ -335,3 +335,137 @@ def teacher_curves(
             curves[:, i] = np.maximum(curves[:, i], bl)
             curves[:, _IDX["eyeWide" + side]] *= 1 - bl
     return np.clip(curves, 0, 1).astype(np.float32)
+
+
+def _emotion_arg(emotion):
+    """Strings like ``"anger:0.7"`` become an EmotionCode; everything else passes through."""
+    if isinstance(emotion, str):
+        from facecraft.rigs.emotion_space import parse_emotion_arg
+
+        return parse_emotion_arg(emotion)
+    return emotion
+
+
+class ProceduralAnimator:
+    """Audio -> phones (pocketsphinx) -> teacher curves, with pitch-driven brows and VAD-relaxed silences.
+
+    Parameters
+    ----------
+    fps : output frame rate
+    pitch_method : ``"crepe"``, ``"pyin"`` or ``None`` (no brow motion from pitch)
+    vad_method : ``"silero"``, ``"energy"`` or ``None`` (silences come from the phones only)
+    seed : blink seed
+    blink : add blinks
+    """
+
+    def __init__(
+        self,
+        *,
+        fps: float = 30.0,
+        pitch_method: str | None = "crepe",
+        vad_method: str | None = "silero",
+        seed: int = 0,
+        blink: bool = True,
+    ) -> None:
+        if not fps > 0:
+            raise ParameterError(f"ProceduralAnimator: fps must be > 0, got {fps!r}")
+        self.fps = float(fps)
+        self.pitch_method = pitch_method
+        self.vad_method = vad_method
+        self.seed = int(seed)
+        self.blink = bool(blink)
+
+    def animate(self, y, sr: int = 16000, *, transcript: str | None = None, emotion=None, time_offset: float = 0.0):
+        """A :class:`~facecraft.rigs.animation.FaceAnimation` for mono audio ``y`` (any rate; resampled to 16 kHz).
+
+        ``transcript`` enables forced alignment (recognition otherwise, or when alignment fails); ``emotion``
+        is anything :func:`teacher_curves` accepts, or ``"name:intensity"``. ``time_offset`` (s) places this
+        audio inside a longer file (emotion tracks and cue times use the absolute clock).
+        """
+        from facecraft.rigs.animation import FaceAnimation
+
+        from .audio import SAMPLE_RATE, resample, valid_audio
+        from .phonetics import speech_phones
+        from .prosody import pitch, voice_activity
+        from .visemes import mouth_cues, phone_visemes
+
+        y = valid_audio(y)
+        if sr != SAMPLE_RATE:
+            y = resample(y, orig_sr=int(sr), target_sr=SAMPLE_RATE)
+        duration = len(y) / SAMPLE_RATE
+        t = num_frames(duration, self.fps)
+        silent = float(np.abs(y).max()) < 1e-4
+        if silent:
+            from .phonetics import PhoneticResult
+
+            result = PhoneticResult([Phone(0.0, round(duration, 3), "SIL")], [], "silence")
+        else:
+            result = speech_phones(y, SAMPLE_RATE, transcript=transcript)
+        f0 = None
+        if self.pitch_method and not silent:
+            f0 = pitch(y, SAMPLE_RATE, fps=self.fps, method=self.pitch_method).f0
+        voiced = None
+        if self.vad_method:
+            voiced = (
+                np.zeros(t, np.float32)
+                if silent
+                else voice_activity(y, SAMPLE_RATE, fps=self.fps, method=self.vad_method)
+            )
+        emo = emotion_arkit(_emotion_arg(emotion), time_offset + np.arange(t) / self.fps)
+        curves = teacher_curves(
+            result.phones, fps=self.fps, duration=duration, emotion=emo, pitch=f0, voiced=voiced,
+            seed=self.seed + int(round(time_offset * 1000)), blink=self.blink,
+        )  # fmt: skip
+
+        def shift(items: list[dict]) -> list[dict]:
+            return [
+                {**d, "start": round(d["start"] + time_offset, 3), "end": round(d["end"] + time_offset, 3)}
+                for d in items
+            ]
+
+        visemes = [{"start": v["start"], "end": v["end"], "viseme": v["viseme"]} for v in phone_visemes(result.phones)]
+        return FaceAnimation(
+            curves,
+            fps=self.fps,
+            mouth_cues=shift(mouth_cues(result.phones)),
+            visemes=shift(visemes),
+            meta={
+                "animator": "procedural-teacher",
+                "phones": result.method,
+                "transcript": transcript,
+                "pitch": self.pitch_method,
+                "vad": self.vad_method,
+                "seed": self.seed,
+            },
+        )
+
+    def animate_file(self, path, *, transcript: str | None = None, emotion=None, block_seconds: float = 60.0):
+        """Animate an audio file of any length; files longer than 1.5 blocks stream block by block.
+
+        Memory stays bounded by one block of audio plus the curves. A transcript can only be aligned to a
+        file that fits in one pass; for longer files it is ignored (with a warning) and phones are recognised.
+        """
+        from facecraft.rigs.animation import FaceAnimation
+
+        from .audio import SAMPLE_RATE, audio_duration, iter_audio_blocks, load_audio
+
+        if audio_duration(path) <= 1.5 * block_seconds:
+            y, sr = load_audio(path)
+            anim = self.animate(y, sr, transcript=transcript, emotion=emotion)
+            anim.meta["source"] = str(path)
+            return anim
+        if transcript:
+            logger.warning(
+                "%s is longer than %.0f s: the transcript is ignored, phones are recognised", path, 1.5 * block_seconds
+            )
+        from tqdm.auto import tqdm
+
+        curves, cues, visemes, offset = [], [], [], 0.0
+        for block in tqdm(iter_audio_blocks(path, block_seconds=block_seconds), desc="animate", unit="block"):
+            anim = self.animate(block, SAMPLE_RATE, emotion=emotion, time_offset=offset)
+            curves.append(anim.curves)
+            cues.extend(anim.mouth_cues or [])
+            visemes.extend(anim.visemes or [])
+            offset += len(block) / SAMPLE_RATE
+        meta = {**anim.meta, "source": str(path), "block_seconds": block_seconds, "transcript": None}
+        return FaceAnimation(np.concatenate(curves), fps=self.fps, mouth_cues=cues, visemes=visemes, meta=meta)

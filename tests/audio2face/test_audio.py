@@ -1,0 +1,111 @@
+"""Audio loading: formats, resampling, errors, silent files and block streaming."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from facecraft.audio2face.audio import audio_duration, iter_audio_blocks, load_audio, valid_audio
+from facecraft.rigs.errors import FileFormatError, MissingFileError, ParameterError
+
+
+def _tone(sr: int, seconds: float, freq: float = 440.0, channels: int = 1) -> np.ndarray:
+    t = np.arange(int(sr * seconds)) / sr
+    y = 0.5 * np.sin(2 * np.pi * freq * t).astype(np.float32)
+    return np.stack([y] * channels, axis=1) if channels > 1 else y
+
+
+@pytest.mark.parametrize(("ext", "fmt"), [("wav", "WAV"), ("flac", "FLAC"), ("ogg", "OGG"), ("mp3", "MP3")])
+def test_formats_resample_to_16k_mono(tmp_path, ext, fmt):
+    path = tmp_path / f"tone.{ext}"
+    sf.write(path, _tone(44100, 1.0, channels=2), 44100, format=fmt)
+    y, sr = load_audio(path)
+    assert sr == 16000 and y.dtype == np.float32 and y.ndim == 1
+    assert abs(len(y) - 16000) < 1200  # mp3 encoders pad a little
+    spec = np.abs(np.fft.rfft(y[2000:14000]))
+    peak_hz = np.argmax(spec) * 16000 / 12000
+    assert abs(peak_hz - 440) < 5
+
+
+def test_ffmpeg_fallback_for_other_containers(tmp_path):
+    import subprocess
+
+    import imageio_ffmpeg
+
+    wav, m4a = tmp_path / "t.wav", tmp_path / "t.m4a"
+    sf.write(wav, _tone(22050, 1.0), 22050)
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(wav), str(m4a)], check=True)
+    y, sr = load_audio(m4a)
+    assert sr == 16000 and 15000 < len(y) < 17500
+    blocks = list(iter_audio_blocks(m4a, block_seconds=0.25))
+    assert sum(len(b) for b in blocks) == len(y)
+
+
+def test_max_seconds(tmp_path):
+    path = tmp_path / "long.wav"
+    sf.write(path, _tone(16000, 3.0), 16000)
+    y, _ = load_audio(path, max_seconds=1.0)
+    assert len(y) == 16000
+
+
+def test_silent_file_is_valid(tmp_path):
+    path = tmp_path / "silence.wav"
+    sf.write(path, np.zeros(8000, np.float32), 16000)
+    y, _ = load_audio(path)
+    assert len(y) == 8000 and not y.any()
+
+
+def test_errors_name_the_file(tmp_path):
+    with pytest.raises(MissingFileError, match="nope.wav"):
+        load_audio(tmp_path / "nope.wav")
+    bad = tmp_path / "corrupt.wav"
+    bad.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 7)
+    with pytest.raises(FileFormatError, match="corrupt.wav"):
+        load_audio(bad)
+    text = tmp_path / "notes.txt"
+    text.write_text("this is not audio\n" * 20)
+    with pytest.raises(FileFormatError, match="notes.txt"):
+        load_audio(text)
+    with pytest.raises(FileFormatError, match="notes.txt"):
+        list(iter_audio_blocks(text, block_seconds=1.0))
+    empty = tmp_path / "empty.wav"
+    sf.write(empty, np.zeros(0, np.float32), 16000)
+    with pytest.raises(FileFormatError, match="no audio"):
+        load_audio(empty)
+    with pytest.raises(FileFormatError, match="folder"):
+        load_audio(tmp_path)
+
+
+def test_valid_audio():
+    assert valid_audio([0.0, 0.5]).dtype == np.float32
+    with pytest.raises(ParameterError, match="empty"):
+        valid_audio(np.zeros(0))
+    with pytest.raises(ParameterError, match="NaN"):
+        valid_audio(np.array([0.0, np.nan]))
+    with pytest.raises(ParameterError, match="mono"):
+        valid_audio(np.zeros((2, 10)))
+    with pytest.raises(ParameterError, match="numeric"):
+        valid_audio(np.array(["a", "b"]))
+
+
+def test_block_iteration_of_a_long_file(tmp_path):
+    # 3 minutes at 44.1 kHz stereo, written in pieces so the test itself never holds it whole
+    path = tmp_path / "long.wav"
+    sr_in, seconds = 44100, 180
+    rng = np.random.default_rng(0)
+    with sf.SoundFile(path, "w", samplerate=sr_in, channels=2, subtype="PCM_16") as f:
+        for _ in range(seconds // 10):
+            f.write(0.1 * rng.standard_normal((sr_in * 10, 2)).astype(np.float32))
+    assert audio_duration(path) == pytest.approx(seconds)
+    sizes = [len(b) for b in iter_audio_blocks(path, block_seconds=20.0)]
+    assert all(s == 320000 for s in sizes[:-1])
+    assert abs(sum(sizes) - seconds * 16000) <= 16
+    # streaming and whole-file loading agree
+    short = tmp_path / "short.wav"
+    sf.write(short, _tone(44100, 2.5), 44100)
+    whole, _ = load_audio(short)
+    streamed = np.concatenate(list(iter_audio_blocks(short, block_seconds=0.7)))
+    n = min(len(whole), len(streamed))
+    assert abs(len(whole) - len(streamed)) <= 16
+    assert np.abs(whole[1000 : n - 1000] - streamed[1000 : n - 1000]).max() < 1e-3
