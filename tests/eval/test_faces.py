@@ -165,3 +165,17 @@ def test_blendshape_sides_are_the_subjects(astronaut, analyzer):
     d_left, d_right = subject_left - f.blendshapes, subject_right - f.blendshapes
     assert d_left[i_l] > 0.2 and d_left[i_l] > 3 * abs(d_left[i_r])
     assert d_right[i_r] > 0.2 and d_right[i_r] > 3 * abs(d_right[i_l])
+
+
+def test_small_face_in_large_photo(astronaut, analyzer):
+    """MediaPipe's short-range detector misses a face 1/13 of the photo wide; the HOG proposals recover it."""
+    canvas = np.full((1200, 1200, 3), 128, dtype=np.uint8)
+    canvas[300:812, 500:1012] = astronaut
+    with FaceAnalyzer(small_faces=False) as plain:
+        assert plain.analyze(canvas) == []
+    faces = analyzer.analyze(canvas)
+    assert len(faces) == 1
+    ref = analyzer.largest_face(astronaut)
+    np.testing.assert_allclose(faces[0].box, ref.box + [500, 300, 500, 300], atol=6)
+    np.testing.assert_allclose(faces[0].eye_centres, ref.eye_centres + [500, 300], atol=3)
+    assert preprocess_face(canvas, size=48).shape == (48, 48)
