@@ -295,29 +295,34 @@ def _left_shapes(a: _Author) -> dict[str, np.ndarray]:
     h = {i: (0.0, 0.0035, 0.0012) for i in (330, 347, 280, 425, 266)} | {374: (0.0, 0.0015, 0.0006)}
     h |= {i: (0.0, 0.0012, 0.0004) for i in (380, 373, 390)}
     s["cheekSquintLeft"] = a.propagate(h, radius=0.025)
-    h = {i: (0.0006, 0.005, 0.0) for i in (327, 294, 358, 279, 460, 344, 360)}
-    h |= {i: (0.0003, 0.004, 0.0) for i in (429, 420, 437, 355)} | {i: (-0.0003, -0.0025, 0.0) for i in (285, 336)}
-    h |= {i: (0.0, 0.0025, 0.0) for i in (267, 269, 312)} | {0: (0.0, 0.0012, 0.0), 164: (0.0, 0.0015, 0.0)}
+    # Sneer (levator labii superioris alaeque nasi): the nostril wing and the upper lip beside it rise, the
+    # skin of the nose side bunches up, the inner brow is pulled down a little (procerus).
+    h = {i: (0.0006, 0.006, 0.0) for i in (327, 294, 358, 279, 460, 344, 360)}
+    h |= {i: (0.0003, 0.0045, 0.0) for i in (429, 420, 437, 355)} | {i: (-0.0003, -0.0025, 0.0) for i in (285, 336)}
+    h |= {i: (0.0, 0.0045, 0.0) for i in (267, 269, 270, 409, 312, 311, 310, 415)}
+    h |= {291: (-0.0005, 0.0045, 0.0), 308: (-0.0005, 0.004, 0.0), 0: (0.0, 0.002, 0.0), 164: (0.0, 0.002, 0.0)}
     h |= {i: (0.0, 0.0, 0.0) for i in (98, 64, 4, 1, 152)}
     s["noseSneerLeft"] = a.propagate(h, radius=0.03)
 
-    # Mouth corner shapes (left corner 291, inner corner 308); the right corner stays as an anchor.
-    anchors = {61: (0.0, 0.0, 0.0), 78: (0.0, 0.0, 0.0)}
+    # Mouth corner shapes: every lip-row vertex follows the left corner (291) by a weight that rises smoothly
+    # from 0 at the right corner through ~0.12 at the midline to 1 at the left corner, so the lip line bends
+    # instead of creasing; the surrounding skin follows within ``radius``.
+    rows = sorted(set(LIPS_UPPER_OUTER + LIPS_LOWER_OUTER + LIPS_UPPER_INNER + LIPS_LOWER_INNER))
+    t = np.clip(a.v[rows, 0] / a.v[291, 0], -1.0, 1.0)
+    row_weight = dict(zip(rows, ((t + 1.0) / 2.0) ** 3, strict=True))
 
-    def corner(vec, *, radius=0.03, lips=0.55, extra=None):
+    def corner(vec, *, radius=0.03, extra=None):
         v = np.asarray(vec)
-        hh = {291: tuple(v), 308: tuple(v * 0.9), 409: tuple(v * lips), 375: tuple(v * lips)}
-        hh |= {415: tuple(v * lips), 324: tuple(v * lips)} | anchors | (extra or {})
+        hh = {i: tuple(v * w) for i, w in row_weight.items()} | (extra or {})
         return a.propagate(hh, radius)
 
     s["mouthSmileLeft"] = corner(
         (0.0065, 0.009, -0.0075),
-        extra={i: (0.0015, 0.003, 0.0015) for i in (425, 411, 427)}
-        | {0: (0, 0.0015, -0.0012), 17: (0, 0.0015, -0.001)},
+        extra={i: (0.0015, 0.003, 0.0015) for i in (425, 411, 427)},  # the cheek mass bunches up
         radius=0.035,
     )
     s["mouthFrownLeft"] = corner((0.0018, -0.0055, -0.0018), extra={i: (0.0008, -0.003, -0.0005) for i in (273, 422)})
-    s["mouthDimpleLeft"] = corner((0.0008, 0.0025, -0.0058), extra={17: (0.0, 0.0008, -0.001)})
+    s["mouthDimpleLeft"] = corner((0.0008, 0.0025, -0.0058))
     s["mouthStretchLeft"] = corner(
         (0.0065, -0.0032, -0.007), extra={i: (0.002, -0.0025, -0.0015) for i in (273, 422)}, radius=0.035
     )
@@ -351,7 +356,8 @@ def _symmetric_shapes(a: _Author) -> dict[str, np.ndarray]:
     seal = lo[:, None] * (0.5 * gap) - up[:, None] * (0.5 * gap)
     s["mouthClose"] = -s["jawOpen"] * lo[:, None] + seal
     # mouthLeft: the lips slide along the dental arch (a rotation about a vertical axis behind the lips).
-    mouth = np.maximum(up, lo) * 0.6 + 0.4 * _kernel(a.geodesic((0, 17, 61, 291)).min(0) / 0.03)
+    all_rows = LIPS_UPPER_OUTER + LIPS_LOWER_OUTER + LIPS_UPPER_INNER + LIPS_LOWER_INNER
+    mouth = _kernel(a.geodesic(all_rows).min(0) / 0.035)
     arch_centre = np.array([0.0, a.v[0, 1], 0.0335])
     s["mouthLeft"] = a.rotation_field(np.array([0.0, 1.0, 0.0]), arch_centre, 0.55, mouth)
     lips = np.maximum(up, lo)
