@@ -57,6 +57,14 @@ def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     return out.reshape(*batch, nv, 3)
 
 
+def _wound_inward(vertices: np.ndarray, faces: np.ndarray) -> bool:
+    """Whether triangle normals point toward the vertex centroid overall (glTF wants counter-clockwise fronts)."""
+    v = vertices.astype(np.float64)
+    tri = v[faces]
+    fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    return float((fn * (tri.mean(1) - v.mean(0))).sum()) < 0
+
+
 def glb_target_names(shape_names: list[str]) -> list[str]:
     """Target names for the file: Apple's ARKit spelling where a shape is an ARKit shape, else its own name."""
     out = []
@@ -151,6 +159,8 @@ def build_glb(rig, anim=None, *, normals: bool = True, head_rotation: bool = Tru
     if faces.shape[0] == 0:
         raise ParameterError(f"rig {rig.name!r}: has no triangles; a GLB mesh needs at least one")
     k, v = deltas.shape[0], neutral.shape[0]
+    if _wound_inward(neutral, faces):
+        log.warning("rig %r: triangles face inward (clockwise seen from outside); viewers will cull them", rig.name)
     b = _Builder()
     g = b.gltf
 

@@ -161,3 +161,19 @@ def test_default_rig_glb_with_real_take_validates(tmp_path, shared_dir):
     g = pygltflib.GLTF2().load(str(path))
     assert set(g.meshes[0].extras["targetNames"]) >= set(ARKIT_NAMES) and rig.num_shapes >= 52
     assert load_animation(path).curves == pytest.approx(anim.curves, abs=1e-6)
+
+
+def test_inward_winding_is_reported(tmp_path, caplog):
+    import logging
+
+    from facecraft.rigs.exchange.glb import build_glb
+
+    # a closed tetrahedron, first with outward (counter-clockwise) triangles, then flipped
+    verts = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], np.float32)
+    outward = np.array([[0, 2, 1], [0, 1, 3], [0, 3, 2], [1, 2, 3]])
+    for faces, warned in ((outward, False), (outward[:, ::-1].copy(), True)):
+        caplog.clear()
+        rig = BlendshapeRig(verts, np.zeros((0, 4, 3)), [], faces, name="tet")
+        with caplog.at_level(logging.WARNING):
+            build_glb(rig)
+        assert ("face inward" in caplog.text) == warned
