@@ -146,7 +146,7 @@ def emotion_hit_rate(
     Parameters
     ----------
     images : list or np.ndarray
-        RGB uint8 images ``(H, W, 3)`` and/or image files, or an ``(N, H, W, 3)`` array.
+        RGB uint8 images ``(H, W, 3)`` and/or image files, or an ``(N, H, W, 3)`` or ``(N, H, W)`` grey array.
     targets : str or sequence of str
         One emotion for all images, or one per image (aliases such as ``"happy"`` accepted).
     judge : EmotionJudge or str
@@ -162,7 +162,12 @@ def emotion_hit_rate(
         Lengths differ, an unknown emotion, no images, or a judge returning the wrong shape.
     """
     judge = _resolve_judge(judge)
-    items = list(images) if not isinstance(images, np.ndarray) or images.ndim == 4 else [images]
+    if isinstance(images, np.ndarray):
+        # (N, H, W, C) and (N, H, W) grey stacks are lists of images; (H, W, 3|4) and (H, W) one image.
+        single = images.ndim == 2 or (images.ndim == 3 and images.shape[-1] in (3, 4))
+        items = [images] if single else list(images)
+    else:
+        items = list(images)
     if not items:
         raise ParameterError("images: expected at least one image, got none")
     if isinstance(targets, str):

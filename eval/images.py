@@ -82,7 +82,8 @@ def valid_image(image, *, name: str = "image") -> np.ndarray:
     """Check an image array at an API boundary and return it as contiguous RGB ``uint8`` ``(H, W, 3)``.
 
     Accepts ``(H, W)`` grey or ``(H, W, 1)`` (expanded to 3 channels), ``(H, W, 3)`` RGB, ``(H, W, 4)``
-    RGBA (alpha dropped); uint8 as is, float arrays in [0, 1] (scaled by 255).
+    RGBA (alpha dropped); uint8 as is, other integers in [0, 255], float arrays in [0, 1] (scaled by 255),
+    booleans as black/white.
 
     Raises
     ------
@@ -104,6 +105,8 @@ def valid_image(image, *, name: str = "image") -> np.ndarray:
     if arr.shape[0] < 1 or arr.shape[1] < 1:
         raise ParameterError(f"{name}: image is empty, shape {arr.shape}")
     arr = arr[..., :3]
+    if arr.dtype == bool:
+        arr = arr.astype(np.uint8) * np.uint8(255)
     if arr.dtype != np.uint8:
         if np.issubdtype(arr.dtype, np.floating):
             if not np.all(np.isfinite(arr)):

@@ -69,7 +69,10 @@ def test_rates_per_emotion_and_skips():
 
 def test_single_target_and_errors():
     res = emotion_hit_rate(np.stack([_grey(_level("surprise"))] * 3), "surprise", BrightnessJudge())
-    assert res.rate == 1.0 and res.per_emotion == {"surprise": 1.0}
+    assert res.rate == 1.0 and res.per_emotion == {"surprise": 1.0} and res.n == 3
+    grey_stack = np.stack([_grey(_level("fear"))[..., 0]] * 2)  # (2, 40, 40): two grey crops, not one image
+    assert emotion_hit_rate(grey_stack, "fear", BrightnessJudge()).n == 2
+    assert emotion_hit_rate(_grey(_level("fear")), "fear", BrightnessJudge()).n == 1
     with pytest.raises(ParameterError, match="one per image"):
         emotion_hit_rate([_grey(1), _grey(2)], ["anger"], BrightnessJudge())
     with pytest.raises(ParameterError, match="unknown emotion"):

@@ -65,6 +65,7 @@ def test_valid_image_layouts_and_errors():
     assert valid_image(np.zeros((5, 6))).shape == (5, 6, 3)
     assert valid_image(np.zeros((5, 6, 4), dtype=np.uint8)).shape == (5, 6, 3)
     np.testing.assert_array_equal(valid_image(np.full((2, 2, 3), 0.5)), np.full((2, 2, 3), 128, dtype=np.uint8))
+    np.testing.assert_array_equal(valid_image(np.eye(2, dtype=bool))[..., 1], [[255, 0], [0, 255]])
     with pytest.raises(ParameterError, match=r"\(3, 3, 5\)"):
         valid_image(np.zeros((3, 3, 5)))
     with pytest.raises(ParameterError, match="range"):
