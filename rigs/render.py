@@ -135,6 +135,14 @@ def _perspective(fov_y_deg: float, aspect: float, near: float, far: float) -> np
     return m
 
 
+def _frame_size(size) -> tuple[int, int]:
+    """``(width, height)`` from an int or a pair, each 1..8192 pixels."""
+    pair = (int(size),) * 2 if isinstance(size, int | np.integer) else tuple(np.ravel(size).tolist())
+    if len(pair) != 2 or not all(isinstance(x, int) and 1 <= x <= 8192 for x in pair):
+        raise ParameterError(f"size must be an int or (width, height), 1..8192 pixels each; got {size!r}")
+    return int(pair[0]), int(pair[1])
+
+
 def _pose3(pose: Sequence[float] | None) -> tuple[float, float, float]:
     if pose is None:
         return (0.0, 0.0, 0.0)
@@ -175,7 +183,8 @@ class MeshRenderer:
     Parameters
     ----------
     faces : int array (F, 3)
-        Triangles, counter-clockwise seen from outside.
+        Triangles. Counter-clockwise seen from outside is expected; a mesh wound the other way is detected
+        on the reference mesh (signed-volume test) and reversed, so its outside is still shaded as skin.
     size : int or (width, height)
         Frame size in pixels (512 gives 512 x 512).
     reference : array (V, 3), optional
@@ -220,9 +229,7 @@ class MeshRenderer:
             raise ParameterError(f"faces must be a non-empty integer array (F, 3), got {f.dtype} {f.shape}")
         if f.min() < 0:
             raise ParameterError(f"faces hold negative vertex indices (min {int(f.min())})")
-        w, h = (size, size) if isinstance(size, int | np.integer) else tuple(size)
-        if not (1 <= int(w) <= 8192 and 1 <= int(h) <= 8192):
-            raise ParameterError(f"size must be 1..8192 pixels per side, got {size!r}")
+        w, h = _frame_size(size)
         if not 1.0 < fov < 170.0:
             raise ParameterError(f"fov must be between 1 and 170 degrees, got {fov}")
         if margin < 0:
@@ -238,13 +245,15 @@ class MeshRenderer:
         for k, (idx, rgb) in enumerate(face_colors):
             idx = np.asarray(idx, dtype=np.int64).ravel()
             if idx.size and (idx.min() < 0 or idx.max() >= len(f)):
-                raise ParameterError(f"face_colors[{k}]: triangle indices must be in [0, {len(f)}), got {idx}")
+                raise ParameterError(
+                    f"face_colors[{k}]: triangle indices must be in [0, {len(f)}), got {idx.min()}..{idx.max()}"
+                )
             rgb = tuple(float(c) for c in rgb)
             if len(rgb) != 3:
                 raise ParameterError(f"face_colors[{k}]: colour must be 3 floats (RGB), got {rgb}")
             self._face_color[idx] = k
             self._group_colors.append(rgb)
-        self.size = (int(w), int(h))
+        self.size = (w, h)
         self.fov = float(fov)
         self.margin = float(margin)
         self.color = tuple(float(c) for c in color)
@@ -321,6 +330,8 @@ class MeshRenderer:
         Also checks the triangles' winding on ``reference``: if they face inward (clockwise seen from
         outside), they are reversed once here, so the outside is always shaded as skin.
         """
+        if self._closed:
+            raise FacecraftError("this renderer is closed; create a new one")
         v = self._check_vertices(reference, what="reference")
         lo, hi = v.min(0).astype(np.float64), v.max(0).astype(np.float64)
         center = (lo + hi) / 2

@@ -215,8 +215,9 @@ def test_bad_input_raises_parameter_error(renderer, dome_rig):
         renderer.render_curves(np.zeros((4, 52)), head_rotation=np.zeros((3, 3)))
     with pytest.raises(ParameterError, match="faces"):
         MeshRenderer(np.zeros((0, 3), int))
-    with pytest.raises(ParameterError, match="size"):
-        MeshRenderer(dome_rig.faces, size=0)
+    for size in (0, (10,), (10, 10, 3), (10.5, 10), 9000):
+        with pytest.raises(ParameterError, match="size"):
+            MeshRenderer(dome_rig.faces, size=size)
     with pytest.raises(ParameterError, match="BlendshapeRig"):
         RigRenderer("not a rig")
 
