@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import threading
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -236,8 +237,9 @@ def resize_crop(image, *, size: int, grey: bool) -> np.ndarray:
 class FaceAnalyzer:
     """MediaPipe Face Landmarker on still images: boxes, 478 landmarks, ARKit-52 scores, head pose.
 
-    Not thread-safe (one MediaPipe graph per instance): give each worker its own, or use
-    :func:`default_analyzer` from one thread. Close it with :meth:`close` or a ``with`` block.
+    Calls are serialised by a lock (one MediaPipe graph per instance), so threads may share one, e.g.
+    :func:`default_analyzer`; give each worker its own for parallel speed. Close it with :meth:`close` or a
+    ``with`` block.
 
     Parameters
     ----------
@@ -286,6 +288,7 @@ class FaceAnalyzer:
         # Close the graph before interpreter teardown (MediaPipe's own __del__ fails once modules are gone).
         self._finalizer = weakref.finalize(self, self._landmarker.close)
         self._blend_index: np.ndarray | None = None
+        self._lock = threading.Lock()
 
     def close(self) -> None:
         """Release the MediaPipe graph; the analyzer cannot be used afterwards."""
@@ -333,7 +336,8 @@ class FaceAnalyzer:
         import mediapipe as mp
 
         h, w = img.shape[:2]
-        result = self._landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=img))
+        with self._lock:
+            result = self._landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=img))
         faces = []
         for i, lms in enumerate(result.face_landmarks):
             pts = np.array([(p.x * w + offset[0], p.y * h + offset[1], p.z * w) for p in lms], dtype=np.float32)

@@ -179,3 +179,13 @@ def test_small_face_in_large_photo(astronaut, analyzer):
     np.testing.assert_allclose(faces[0].box, ref.box + [500, 300, 500, 300], atol=6)
     np.testing.assert_allclose(faces[0].eye_centres, ref.eye_centres + [500, 300], atol=3)
     assert preprocess_face(canvas, size=48).shape == (48, 48)
+
+
+def test_shared_analyzer_across_threads(astronaut, analyzer):
+    from concurrent.futures import ThreadPoolExecutor
+
+    ref = analyzer.largest_face(astronaut).landmarks
+    with ThreadPoolExecutor(4) as pool:
+        outs = list(pool.map(lambda _: analyzer.largest_face(astronaut).landmarks, range(12)))
+    for out in outs:
+        np.testing.assert_array_equal(out, ref)  # IMAGE mode is deterministic; calls do not interfere
