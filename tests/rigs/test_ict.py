@@ -168,3 +168,27 @@ def test_real_ict_facekit(shared_dir, tmp_path, monkeypatch):
     face = ict.load_ict_rig(folder, face_only=True)
     assert face.num_vertices == ict.ICT_FACE_VERTICES and int(face.faces.max()) < ict.ICT_FACE_VERTICES
     assert face.point_names == rig.point_names
+
+
+def test_bench_rig_vs_ict_needs_the_folder(tmp_path, monkeypatch):
+    from facecraft.rigs.bench import bench_rig_vs_ict
+
+    monkeypatch.setenv("FACECRAFT_ICT_DIR", str(tmp_path / "no-ict-here"))
+    with pytest.raises(MissingFileError, match="no-ict-here.*FACECRAFT_ICT_DIR"):
+        bench_rig_vs_ict(tmp_path / "out")
+
+
+def test_bench_rig_vs_ict_on_real_data(shared_dir, tmp_path):
+    from facecraft.rigs.bench import bench_rig_vs_ict
+
+    folder = shared_dir / "assets" / "ict-facekit" / "FaceXModel"
+    if not folder.is_dir():
+        pytest.skip(f"ICT FaceKit not present at {folder}")
+    result = bench_rig_vs_ict(tmp_path, ict_dir=folder)
+    assert result["num_points"] >= 12 and result["num_shapes"] == 51
+    assert set(result["shapes"]) == {n for n in ARKIT_NAMES if n != "tongueOut"}
+    assert result["median_cosine"] >= 0.7
+    assert (tmp_path / "rig_vs_ict.png").stat().st_size > 10_000
+    # Mirrored pairs score alike; the jaw shapes (a rotation and a translation) agree closely with ICT.
+    assert result["shapes"]["eyeBlinkLeft"]["cosine"] == pytest.approx(result["shapes"]["eyeBlinkRight"]["cosine"])
+    assert result["shapes"]["jawOpen"]["cosine"] > 0.9 and result["shapes"]["jawLeft"]["cosine"] > 0.9
