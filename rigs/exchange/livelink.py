@@ -7,9 +7,16 @@ HeadRoll, LeftEyeYaw, LeftEyePitch, LeftEyeRoll, RightEyeYaw, RightEyePitch, Rig
 ``BlendShapeCount`` is 61. ``Timecode`` is ``HH:MM:SS:FF.fff`` where ``FF.fff`` counts frames (with a
 sub-frame fraction) at the app's timecode rate (60 by default).
 
-The reader maps columns by header name (case-insensitive, aliases allowed), never by position. Rotation
-units are not documented by Epic; values in real takes (about -0.7..0.3 for eyes) read as radians, which is
-the default ``rotation_unit``; :class:`~facecraft.rigs.animation.FaceAnimation` holds degrees.
+The reader maps columns by header name (case-insensitive, aliases allowed), never by position.
+
+Rotations: Epic documents neither unit nor sign. In the real iPhone take in ``shared/data/capture``, eye
+values span about -0.66..0.27 and ``eyeLookOut`` = 1 goes with about 0.6, so they read as radians (the
+default ``rotation_unit``). Their signs follow the face with X mirrored: ``LeftEyeYaw`` falls as
+``eyeLookOutLeft - eyeLookInLeft`` rises (r = -0.99) while ``LeftEyePitch`` rises with ``eyeLookDown - eyeLookUp``
+(r = +0.98). facecraft's convention (DESIGN.md: positive yaw turns toward the subject's left, positive pitch
+tips down, right-handed) therefore negates yaw and roll and keeps pitch, for the head and both eyes; the
+writer applies the same map back, so files round-trip. :class:`~facecraft.rigs.animation.FaceAnimation`
+holds degrees.
 """
 
 from __future__ import annotations
@@ -40,6 +47,8 @@ LIVELINK_HEADER: tuple[str, ...] = ("Timecode", "BlendShapeCount", *LIVELINK_BLE
 BLENDSHAPE_COUNT = NUM_ARKIT + len(LIVELINK_ROTATIONS)  # 61
 _TIMECODE_RATES = (24.0, 25.0, 30.0, 48.0, 50.0, 60.0, 120.0)
 _ROTATION_UNITS = {"radians": 180.0 / np.pi, "degrees": 1.0}
+# LLF yaw/pitch/roll -> facecraft's (see the module docstring): X mirrored flips yaw and roll.
+_ROTATION_SIGNS = np.array([-1.0, 1.0, -1.0] * 3)
 _TIMECODE = re.compile(r"^\s*(\d+):(\d{1,2}):(\d{1,2})[:;.](\d+(?:\.\d*)?)\s*$")
 
 
@@ -87,7 +96,7 @@ def write_livelink_csv(
     swap_mouth_left_right : bool
         Write mouthLeft's values under MouthRight and the reverse (what some app versions do).
     rotation_unit : {"radians", "degrees"}
-        Unit of the 9 rotation columns in the file.
+        Unit of the 9 rotation columns in the file (signs as the app writes them: yaw and roll negated).
     start : float
         Time of the first frame in seconds (the timecode of row 0).
     decimals : int
@@ -104,7 +113,7 @@ def write_livelink_csv(
         rot[:, :3] = anim.head_rotation
     if anim.eye_rotation is not None:
         rot[:, 3:] = anim.eye_rotation
-    rot /= _ROTATION_UNITS[rotation_unit]
+    rot = rot * _ROTATION_SIGNS / _ROTATION_UNITS[rotation_unit]
     order = [ARKIT_INDEX[n] for n in _LLF_ORDER]
     values = np.concatenate([curves[:, order], rot], axis=1)
     times = start + anim.times()
@@ -200,7 +209,8 @@ def read_livelink_csv(
         Frame rate of the rows and of the timecode's frame field; estimated from the timecodes when omitted
         (rows / fps when the timecodes are missing or unusable).
     rotation_unit : {"radians", "degrees"}
-        Unit of the rotation columns in the file; they are returned in degrees.
+        Unit of the rotation columns in the file; they are returned in degrees, in facecraft's sign
+        convention (yaw and roll negated, see the module docstring).
 
     Returns
     -------
@@ -259,7 +269,7 @@ def read_livelink_csv(
 
     rot = np.zeros((n, len(LIVELINK_ROTATIONS)), np.float32)
     for i, col in rot_cols.items():
-        rot[:, i] = table[:, where[col]] * _ROTATION_UNITS[rotation_unit]
+        rot[:, i] = table[:, where[col]] * _ROTATION_UNITS[rotation_unit] * _ROTATION_SIGNS[i]
     head = rot[:, :3] if any(i < 3 for i in rot_cols) else None
     eyes = rot[:, 3:] if any(i >= 3 for i in rot_cols) else None
 

@@ -44,7 +44,9 @@ def test_written_file_has_the_apps_layout(tmp_path, random_anim):
     assert float(row["JawLeft"]) == pytest.approx(c[ARKIT_NAMES.index("jawLeft")], abs=1e-9)
     assert float(row["MouthRight"]) == pytest.approx(c[ARKIT_NAMES.index("mouthRight")], abs=1e-9)
     assert float(row["HeadPitch"]) == pytest.approx(np.deg2rad(random_anim.head_rotation[4, 1]), abs=1e-7)
-    assert float(row["RightEyeRoll"]) == pytest.approx(np.deg2rad(random_anim.eye_rotation[4, 5]), abs=1e-7)
+    # the app's yaw and roll run the other way round (X mirrored); pitch agrees
+    assert float(row["RightEyeRoll"]) == pytest.approx(-np.deg2rad(random_anim.eye_rotation[4, 5]), abs=1e-7)
+    assert float(row["HeadYaw"]) == pytest.approx(-np.deg2rad(random_anim.head_rotation[4, 0]), abs=1e-7)
 
 
 def test_round_trip(tmp_path, random_anim):
@@ -81,7 +83,7 @@ def test_columns_read_by_name_in_any_order_and_case(tmp_path):
     assert c[:, ARKIT_NAMES.index("jawOpen")].tolist() == pytest.approx([0.5, 0.6])
     assert c[:, ARKIT_NAMES.index("mouthLeft")].tolist() == pytest.approx([0.25, 0.2])
     assert c[:, ARKIT_NAMES.index("eyeBlinkLeft")].tolist() == [1.0, 0.0]
-    assert d["head_rotation"][:, 0] == pytest.approx(np.rad2deg([0.1, 0.2]))
+    assert d["head_rotation"][:, 0] == pytest.approx(-np.rad2deg([0.1, 0.2]))
     assert d["eye_rotation"] is None
 
 
@@ -160,7 +162,14 @@ def test_real_iphone_take(shared_dir):
         apple = name[0].lower() + name[1:]
         assert anim.curves[:, ARKIT_NAMES.index(apple)] == pytest.approx(table[name], abs=1e-6)
     assert anim.curves[:, ARKIT_NAMES.index("jawOpen")].max() > 0.2  # the speaker opens the mouth
-    assert anim.head_rotation[:, 0] == pytest.approx(np.rad2deg(table["HeadYaw"]), abs=1e-4)
+    assert anim.head_rotation[:, 0] == pytest.approx(-np.rad2deg(table["HeadYaw"]), abs=1e-4)
+    assert anim.head_rotation[:, 1] == pytest.approx(np.rad2deg(table["HeadPitch"]), abs=1e-4)
+    # in facecraft's convention a left eye turning toward the subject's left (+yaw) looks out; down is +pitch
+    c, eyes = anim.curves, anim.eye_rotation
+    look_out = c[:, ARKIT_NAMES.index("eyeLookOutLeft")] - c[:, ARKIT_NAMES.index("eyeLookInLeft")]
+    look_down = c[:, ARKIT_NAMES.index("eyeLookDownLeft")] - c[:, ARKIT_NAMES.index("eyeLookUpLeft")]
+    assert np.corrcoef(eyes[:, 0], look_out)[0, 1] > 0.9 and np.corrcoef(eyes[:, 1], look_down)[0, 1] > 0.9
+    assert 20 < eyes[:, 0].max() < 50  # radians read as such: a sideways glance of some 35 degrees
     # written back by the writer, the header equals the app's and the values survive
     assert ",".join(rows[0]) == APP_HEADER
 
