@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,7 +95,7 @@ class IdentityFolderResult:
 
 
 class IdentityJudge:
-    """dlib face descriptors and distances between them.
+    """dlib face descriptors and distances between them (calls are serialised: threads may share one).
 
     Parameters
     ----------
@@ -139,6 +140,7 @@ class IdentityJudge:
         self.upsample = int(upsample)
         self.detector = detector
         self.num_jitters = int(num_jitters)
+        self._lock = threading.Lock()
 
     def _face_shape(self, img: np.ndarray, name: str):
         """dlib 5-point shape of the main face in full-image pixels, and which detector found it."""
@@ -151,9 +153,8 @@ class IdentityJudge:
 
             small = cv2.resize(img, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
         rects, scores = [], []
-        for steps in range(
-            self.upsample + 1 if self.detector != "mediapipe" else 0
-        ):  # cheapest first: upsampling only when nothing was found
+        hog_steps = self.upsample + 1 if self.detector != "mediapipe" else 0
+        for steps in range(hog_steps):  # cheapest first: upsample only when nothing was found
             rects, scores, _ = self._detector.run(small, steps, 0.0)
             if rects:
                 break
@@ -182,8 +183,10 @@ class IdentityJudge:
         else:
             label = name or "image"
             img = valid_image(image, name=label)
-        shape, used = self._face_shape(img, label)
-        desc = np.asarray(self._encoder.compute_face_descriptor(img, shape, self.num_jitters), dtype=np.float32)
+        with self._lock:  # dlib's detector and networks are not re-entrant
+            shape, used = self._face_shape(img, label)
+            desc = self._encoder.compute_face_descriptor(img, shape, self.num_jitters)
+        desc = np.asarray(desc, dtype=np.float32)
         return desc, used
 
     def descriptor(self, image, *, name: str | None = None) -> np.ndarray:
