@@ -17,8 +17,10 @@ pytorch3d is not used: it is an optional, differentiable alternative that this m
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -177,6 +179,17 @@ def create_context() -> Any:
 
 
 # ---------------------------------------------------------------------------------------------- renderer
+def _locked(method):
+    """Run a renderer method holding its lock, so threads sharing a renderer take turns on its context."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
 class MeshRenderer:
     """Offscreen renderer of one triangle mesh topology whose vertices change every frame.
 
@@ -264,6 +277,7 @@ class MeshRenderer:
         self._eye = np.zeros(3)
         self._closed = False
         self._ctx = None
+        self._lock = threading.RLock()  # one GL context: one thread at a time (e.g. Gradio handlers)
         try:
             self._setup_gl(samples)
         except Exception:
@@ -324,6 +338,7 @@ class MeshRenderer:
         self._draws = []
 
     # ------------------------------------------------------------------ camera
+    @_locked
     def fit_camera(self, reference) -> None:
         """Aim the camera down -Z at the bounding box of ``reference`` ``(V, 3)`` so it fills the frame.
 
@@ -387,6 +402,7 @@ class MeshRenderer:
             raise ParameterError(f"{what} must be finite numbers (dtype {v.dtype})")
         return v.astype(np.float32, copy=False)
 
+    @_locked
     def render(self, vertices, *, pose: Sequence[float] | None = None) -> np.ndarray:
         """Shade one mesh. ``vertices`` ``(V, 3)`` metres; ``pose`` (yaw, pitch, roll) degrees.
 
@@ -431,6 +447,7 @@ class MeshRenderer:
     def closed(self) -> bool:
         return self._closed
 
+    @_locked
     def close(self) -> None:
         """Release every GL object and the context (safe to call twice)."""
         if self._ctx is None:

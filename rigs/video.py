@@ -246,3 +246,24 @@ def render_mp4(
     with RigRenderer(rig, size=size) as renderer:
         frames = renderer.render_curves(curves, head_rotation=head_rotation, progress=progress)
         return write_mp4(frames, path, fps=fps, audio=audio, crf=crf)
+
+
+def animation_to_mp4(
+    rig,
+    animation,
+    path: str | os.PathLike,
+    *,
+    audio: AudioInput | None = None,
+    size: int = 512,
+    crf: int = 18,
+    progress: bool = False,
+) -> Path:
+    """Preview a :class:`~facecraft.rigs.animation.FaceAnimation` on ``rig`` as an MP4 at the animation's fps.
+
+    Uses its curves and head rotation (eye rotation is not shown: rigs without eyeballs have nothing to
+    turn); ``audio`` as in :func:`write_mp4`.
+    """
+    return render_mp4(
+        rig, animation.curves, path, fps=animation.fps, audio=audio, head_rotation=animation.head_rotation,
+        size=size, crf=crf, progress=progress,
+    )  # fmt: skip

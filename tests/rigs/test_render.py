@@ -259,6 +259,16 @@ def test_two_renderers_side_by_side_do_not_interfere(renderer, dome_rig):
     assert np.array_equal(before, renderer.render_weights({"jawOpen": 0.5}))
 
 
+def test_threads_can_share_a_renderer(renderer):
+    from concurrent.futures import ThreadPoolExecutor
+
+    levels = np.linspace(0, 1, 8)
+    serial = [renderer.render_weights({"jawOpen": x}) for x in levels]
+    with ThreadPoolExecutor(4) as pool:
+        parallel = list(pool.map(lambda x: renderer.render_weights({"jawOpen": x}), levels))
+    assert all(np.array_equal(a, b) for a, b in zip(serial, parallel, strict=True))
+
+
 class _FakeContext:
     info = {"GL_RENDERER": "fake"}
 

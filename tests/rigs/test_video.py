@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 
 from facecraft.rigs import FileFormatError, MissingFileError, ParameterError
-from facecraft.rigs.video import probe_video, read_frames, render_mp4, write_mp4
+from facecraft.rigs.video import animation_to_mp4, probe_video, read_frames, render_mp4, write_mp4
 
 
 def _frames(n: int, h: int = 48, w: int = 64):
@@ -118,3 +118,24 @@ def test_rendered_frames_to_video(tmp_path):
     assert (info.frames, info.width, info.height) == (8, 64, 64)
     decoded = list(read_frames(path))
     assert np.abs(decoded[0].astype(int) - decoded[-1].astype(int)).max() > 50
+
+
+def test_animation_to_mp4_uses_its_fps_and_head_rotation(tmp_path):
+    from facecraft.rigs import BlendshapeRig
+    from facecraft.rigs.animation import FaceAnimation
+    from facecraft.rigs.render import RigRenderer
+
+    verts = np.array([[-0.05, -0.05, 0], [0.05, -0.05, 0], [0, 0.06, 0.02]], np.float32)
+    rig = BlendshapeRig(verts, np.zeros((1, 3, 3), np.float32), ["jawOpen"], [[0, 1, 2]], name="tri")
+    yaw = np.c_[np.linspace(0, 60, 6), np.zeros((6, 2))]
+    anim = FaceAnimation(np.zeros((6, 52), np.float32), fps=15, head_rotation=yaw)
+    path = animation_to_mp4(rig, anim, tmp_path / "anim.mp4", size=64)
+    info = probe_video(path)
+    assert (info.frames, info.fps) == (6, pytest.approx(15))
+    decoded = list(read_frames(path))
+    with RigRenderer(rig, size=64) as r:
+        expected = list(r.render_animation(anim))
+    # the head turns over the clip, and the video shows what the renderer drew
+    assert (np.abs(expected[0].astype(int) - expected[-1].astype(int)).max(axis=2) > 20).mean() > 0.05
+    for got, want in zip(decoded, expected, strict=True):
+        assert np.abs(got.astype(int) - want.astype(int)).mean() < 3
