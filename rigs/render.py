@@ -208,7 +208,8 @@ class MeshRenderer:
     fov : float
         Vertical field of view in degrees.
     margin : float
-        Fraction of free space around the reference mesh's larger X/Y extent (0.15 = 15 %).
+        Fraction of free space around the reference mesh's larger X/Y extent (0.15 = 15 %). Poses turn the
+        mesh about its bounding-box centre; raise the margin (e.g. 0.35) to keep large turns in frame.
     color, interior, background : RGB floats in [0, 1]
         Outside surface (a light skin tone by default), inside of the shell (a dark mouth-cavity red, seen
         through the open mouth or the eyes) and background colours.
