@@ -53,7 +53,7 @@ def measure_render(rig: BlendshapeRig, *, size: int = 512, frames: int = 120, ru
     """
     import torch
 
-    from .render import RigRenderer, vertex_normals
+    from .render import RigRenderer, vertex_incidence, vertex_normals
 
     if frames < 1 or runs < 1:
         raise FacecraftError(f"render benchmark: frames and runs must be >= 1, got {frames}, {runs}")
@@ -76,9 +76,10 @@ def measure_render(rig: BlendshapeRig, *, size: int = 512, frames: int = 120, ru
         with torch.no_grad():
             verts = rig(rig.from_arkit(curves)).vertices.numpy()
         deform_ms = (time.perf_counter() - t) / frames * 1e3
+        incidence = vertex_incidence(renderer.faces, rig.num_vertices)
         t = time.perf_counter()
         for v in verts:
-            vertex_normals(v, renderer.faces)
+            vertex_normals(v, renderer.faces, incidence=incidence)
         normals_ms = (time.perf_counter() - t) / frames * 1e3
         sample = renderer.render_arkit(curves[frames // 2], pose=(15.0, 0.0, 0.0))
         gl_renderer, samples = renderer.gl_renderer, renderer.samples

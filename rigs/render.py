@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 
 from .blendshape_rig import BlendshapeRig
@@ -84,22 +85,34 @@ void main() {
 
 
 # ---------------------------------------------------------------------------------------------- geometry
-def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+def vertex_incidence(faces: np.ndarray, num_vertices: int) -> sp.csr_matrix:
+    """Sparse ``(V, F)`` 0/1 matrix: entry ``(v, f)`` is 1 when vertex ``v`` is a corner of triangle ``f``.
+
+    Multiplying it by per-triangle vectors ``(F, 3)`` sums them onto the vertices; build it once per topology.
+    """
+    f = np.asarray(faces, dtype=np.int64)
+    rows = f.ravel()
+    cols = np.repeat(np.arange(len(f)), 3)
+    return sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(int(num_vertices), len(f)))
+
+
+def vertex_normals(vertices: np.ndarray, faces: np.ndarray, *, incidence: sp.csr_matrix | None = None) -> np.ndarray:
     """Smooth unit normals ``(V, 3)`` float32: area-weighted sums of the adjacent triangles' normals.
 
-    ``vertices`` ``(V, 3)``, ``faces`` ``(F, 3)`` counter-clockwise seen from outside. Vertices on no
-    triangle (or only degenerate ones) get ``(0, 0, 1)``.
+    ``vertices`` ``(V, 3)``, ``faces`` ``(F, 3)`` counter-clockwise seen from outside; ``incidence`` is
+    :func:`vertex_incidence` of the faces (pass it when calling per frame). Vertices on no triangle (or only
+    degenerate ones) get ``(0, 0, 1)``.
     """
     v = np.asarray(vertices, dtype=np.float32)
     f = np.asarray(faces, dtype=np.int64)
-    fn = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])  # (F, 3), length = 2 x area
-    idx = f.ravel()
-    n = np.empty_like(v)
-    for c in range(3):
-        n[:, c] = np.bincount(idx, weights=np.repeat(fn[:, c], 3), minlength=len(v))
-    length = np.linalg.norm(n, axis=1, keepdims=True)
-    out = np.divide(n, length, out=np.zeros_like(n), where=length > 1e-20)
-    out[length[:, 0] <= 1e-20] = (0.0, 0.0, 1.0)
+    if incidence is None:
+        incidence = vertex_incidence(f, len(v))
+    a = v[f[:, 0]]
+    fn = np.cross(v[f[:, 1]] - a, v[f[:, 2]] - a)  # (F, 3), length = 2 x area
+    n = np.asarray(incidence @ fn, dtype=np.float32)
+    length = np.sqrt((n * n).sum(axis=1, keepdims=True))
+    out = n / np.maximum(length, 1e-30)
+    out[length[:, 0] <= 1e-30] = (0.0, 0.0, 1.0)
     return out
 
 
@@ -254,6 +267,7 @@ class MeshRenderer:
             raise ParameterError(f"faces index vertex {int(f.max())} but num_vertices is {num_vertices}")
         self.faces = f.astype(np.int64)
         self.num_vertices = int(num_vertices)
+        self._incidence = vertex_incidence(self.faces, self.num_vertices)  # winding-independent
         self._face_color = np.full(len(f), -1, dtype=np.int64)  # -1: skin; k: self._group_colors[k]
         self._group_colors: list[tuple[float, float, float]] = []
         for k, (idx, rgb) in enumerate(face_colors):
@@ -417,7 +431,7 @@ class MeshRenderer:
         if self._view_proj is None:
             self.fit_camera(v)
         self._interleaved[:, :3] = v
-        self._interleaved[:, 3:] = vertex_normals(v, self.faces)
+        self._interleaved[:, 3:] = vertex_normals(v, self.faces, incidence=self._incidence)
         ctx = self._ctx
         with ctx:
             self._vbo.write(self._interleaved)

@@ -7,7 +7,7 @@ import pytest
 
 from facecraft.rigs import BlendshapeRig, FacecraftError, OptionalDependencyError, ParameterError
 from facecraft.rigs import render as render_mod
-from facecraft.rigs.render import MeshRenderer, RigRenderer, head_rotation_matrix, vertex_normals
+from facecraft.rigs.render import MeshRenderer, RigRenderer, head_rotation_matrix, vertex_incidence, vertex_normals
 
 SIZE = 96
 
@@ -175,6 +175,7 @@ def test_vertex_normals_follow_winding_and_are_smooth():
     assert vertex_normals(flat, faces) == pytest.approx(np.tile([0, 0, 1.0], (len(flat), 1)), abs=1e-6)
     assert vertex_normals(flat, faces[:, ::-1])[:, 2] == pytest.approx(-np.ones(len(flat)), abs=1e-6)
     n = vertex_normals(verts, faces)
+    assert np.array_equal(n, vertex_normals(verts, faces, incidence=vertex_incidence(faces, len(verts))))
     assert np.linalg.norm(n, axis=1) == pytest.approx(np.ones(len(verts)), abs=1e-5)
     # on the dome, normals at the left edge lean to -X and at the right edge to +X
     assert n[verts[:, 0] < -0.07, 0].max() < 0 < n[verts[:, 0] > 0.07, 0].min()
