@@ -341,7 +341,13 @@ def load_ict_rig(
     BlendshapeRig
         Shapes in Apple order (51 for ICT: all but ``tongueOut``), semantic points of ``SEMANTIC_POINTS``.
     """
-    folder = Path(folder) if folder is not None else default_ict_dir()
+    if folder is None:
+        folder = default_ict_dir()
+        if not folder.is_dir():
+            raise MissingFileError(
+                f"ICT FaceKit folder not found at {folder}; pass folder= or set ${ICT_ENV_VAR} to a FaceXModel folder"
+            )
+    folder = Path(folder)
     data = load_obj_shape_set(folder, use_cache=use_cache)
     names, deltas = arkit_deltas(data)
     neutral, faces = data.neutral, data.faces

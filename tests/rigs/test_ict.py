@@ -60,6 +60,19 @@ def test_read_obj_triangulates_quads_and_handles_slash_forms(tmp_path):
     assert faces.tolist() == [[1, 4, 2], [4, 3, 2], [0, 1, 2], [0, 2, 3]]
 
 
+def test_read_obj_ignores_vertex_colours(tmp_path):
+    path = tmp_path / "coloured.obj"
+    path.write_text("v 1 2 3 0.5 0.5 0.5\nv 4 5 6 0.1 0.2 0.3\nv 7 8 9 1 1 1\nf 1 2 3\n")
+    verts, faces = ict.read_obj(path)
+    assert verts.tolist() == [[1, 2, 3], [4, 5, 6], [7, 8, 9]] and faces.tolist() == [[0, 1, 2]]
+
+
+def test_default_folder_error_names_the_env_var(tmp_path, monkeypatch):
+    monkeypatch.setenv("FACECRAFT_ICT_DIR", str(tmp_path / "elsewhere"))
+    with pytest.raises(MissingFileError, match="elsewhere.*FACECRAFT_ICT_DIR"):
+        ict.load_ict_rig()
+
+
 def test_name_mapping():
     assert ict.ict_to_arkit_name("eyeBlink_L") == "eyeBlinkLeft"
     assert ict.ict_to_arkit_name("mouthSmile_R") == "mouthSmileRight"
