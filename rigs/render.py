@@ -4,7 +4,9 @@ The renderer runs on any machine with an EGL driver (Mesa's llvmpipe software ra
 asks moderngl for a standalone EGL context and falls back to moderngl's default standalone context.
 Frames are shaded with smooth per-vertex normals recomputed from the deformed vertices every frame,
 a key and a fill light (Lambert), a little Blinn-Phong specular and a soft rim, drawn with 4x MSAA on a
-dark background and read back as ``uint8 (H, W, 3)`` RGB, row 0 at the top.
+dark background and read back as ``uint8 (H, W, 3)`` RGB, row 0 at the top. The inside of an open shell
+(seen through holes or from behind) is shaded a dark red, and chosen triangles can take their own colour:
+rigs on the MediaPipe topology (the default rig) get a dark mouth cavity and dark eyes that way.
 
 Conventions (the project's): metres, Y up, the face looking toward +Z. The camera looks down -Z at the
 centre of the reference mesh's bounding box, so the subject's left (+X) is on the image's right. Head pose

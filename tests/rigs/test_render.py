@@ -196,6 +196,17 @@ def test_render_curves_matches_single_frames(renderer):
     assert not np.array_equal(frames[0], frames[4])
 
 
+def test_render_many_follows_vertices_and_poses(renderer, dome_rig):
+    v = dome_rig.neutral.numpy()
+    meshes = [v, v * np.float32(0.8), v]
+    poses = [(0, 0, 0), (0, 0, 0), (25, 0, 0)]
+    frames = list(renderer.render_many(meshes, poses=poses))
+    assert len(frames) == 3
+    assert np.array_equal(frames[0], renderer.render(v))
+    assert _mask(frames[1]).sum() < _mask(frames[0]).sum()  # a smaller mesh covers fewer pixels
+    assert np.array_equal(frames[2], renderer.render(v, pose=(25, 0, 0)))
+
+
 def test_bad_input_raises_parameter_error(renderer, dome_rig):
     v = dome_rig.neutral.numpy()
     with pytest.raises(ParameterError, match=r"shape \(289, 3\)"):
