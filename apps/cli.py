@@ -26,7 +26,9 @@ COMMAND_MODULES: tuple[str, ...] = (
 # ``facecraft bench NAME`` -> "module:function"; the function takes ``out_dir: Path`` and returns a dict.
 BENCHMARKS: dict[str, str] = {
     "rig-vs-ict": "facecraft.rigs.bench:bench_rig_vs_ict",
-    "render": "facecraft.rigs.bench:bench_render",
+    "render": "facecraft.rigs.bench_render:bench_render",
+    "faces": "facecraft.eval.faces:bench_faces",
+    "identity": "facecraft.eval.identity:bench_identity",
     "fer": "facecraft.eval.bench:bench_fer",
     "audio2face": "facecraft.audio2face.bench:bench_audio2face",
 }

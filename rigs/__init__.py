@@ -2,6 +2,9 @@
 
 Parameter tables (ARKit-52, FACS AUs, emotions), blendshape rigs, importers and exporters, retargeting,
 the headless renderer and the emotion space. Imports no other facecraft part.
+
+Heavier pieces load on demand: :mod:`.default_rig` (``default_rig()``), :mod:`.render` (``RigRenderer``),
+:mod:`.video` (``write_mp4``), :mod:`.exchange` (``export_animation``), :mod:`.ict`, :mod:`.flame`, :mod:`.retarget`.
 """
 
 from .animation import FaceAnimation

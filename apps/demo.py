@@ -1,0 +1,120 @@
+"""``facecraft demo``: the main jobs on embedded defaults, non-interactive; prints where the outputs are.
+
+1. Rig tour: the default rig goes through the eight emotions and a few visemes -> GLB (checked by the
+   Khronos validator when Node is there), Live Link Face CSV, MP4 and a contact sheet of the emotions.
+Later steps (speech animation, FER judging) run when their parts are installed and skip with a note
+otherwise, so the demo always finishes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+TOUR_VISEMES: tuple[str, ...] = ("PP", "FF", "aa", "O", "U", "E")
+
+
+def _ease(n: int) -> np.ndarray:
+    x = np.linspace(0.0, 1.0, n)
+    return x * x * (3 - 2 * x)
+
+
+def tour_curves(poses: list[np.ndarray], *, fps: float = 30.0, hold: float = 0.6, blend: float = 0.3) -> np.ndarray:
+    """Curves ``(T, 52)`` that start neutral, visit each pose (held ``hold`` s, eased over ``blend`` s) and return."""
+    frames = [np.zeros(52, np.float32)]
+    hold_n, blend_n = max(1, int(hold * fps)), max(2, int(blend * fps))
+    for target in [*poses, np.zeros(52, np.float32)]:
+        start = frames[-1]
+        for u in _ease(blend_n)[1:]:
+            frames.append((1 - u) * start + u * target)
+        frames.extend([target] * hold_n)
+    return np.clip(np.stack(frames), 0.0, 1.0).astype(np.float32)
+
+
+def rig_tour(out: Path) -> dict[str, str]:
+    """The default rig through the 8 emotions and a few visemes: GLB, CSV, MP4 and a contact sheet."""
+    from facecraft.audio2face.visemes import viseme_pose
+    from facecraft.rigs import EMOTIONS, EmotionCode
+    from facecraft.rigs.animation import FaceAnimation
+    from facecraft.rigs.contact_sheet import contact_sheet
+    from facecraft.rigs.default_rig import default_rig
+    from facecraft.rigs.exchange import export_animation, validate_gltf, validator_available
+    from facecraft.rigs.render import RigRenderer
+    from facecraft.rigs.video import animation_to_mp4
+
+    rig = default_rig()
+    emotion_poses = [EmotionCode.from_emotion(e, 0.9).to_arkit() for e in EMOTIONS]
+    viseme_poses = [viseme_pose(v) for v in TOUR_VISEMES]
+    anim = FaceAnimation(
+        tour_curves(emotion_poses + viseme_poses),
+        fps=30.0,
+        meta={"source": "facecraft demo rig tour", "sequence": list(EMOTIONS) + list(TOUR_VISEMES)},
+    )
+    outputs = {
+        "glb": str(export_animation(anim, out / "rig_tour.glb", rig=rig)),
+        "csv": str(export_animation(anim, out / "rig_tour.csv")),
+        "mp4": str(animation_to_mp4(rig, anim, out / "rig_tour.mp4", progress=True)),
+    }
+    with RigRenderer(rig, size=320) as renderer:
+        tiles = [renderer.render_arkit(p) for p in emotion_poses + viseme_poses]
+    sheet = contact_sheet(tiles, list(EMOTIONS) + [f"viseme {v}" for v in TOUR_VISEMES], cols=7)
+    from PIL import Image
+
+    Image.fromarray(sheet).save(out / "rig_tour_sheet.png")
+    outputs["sheet"] = str(out / "rig_tour_sheet.png")
+    if validator_available():
+        report = validate_gltf(out / "rig_tour.glb")
+        (out / "rig_tour.validation.json").write_text(json.dumps(report, indent=2))
+        outputs["glb_validation"] = f"{report['numErrors']} errors, {report['numWarnings']} warnings"
+    else:
+        outputs["glb_validation"] = "skipped (Node or the gltf-validator package missing: run `npm ci`)"
+    return outputs
+
+
+# Steps of the demo: name -> function(out_dir) -> {label: path or note}. Parts register theirs here.
+STEPS: dict[str, Callable[[Path], dict[str, str]]] = {"rig tour": rig_tour}
+
+
+def run_demo(out: Path, *, only: list[str] | None = None) -> dict[str, dict[str, str]]:
+    """Run each demo step; a failing step is reported and the others still run."""
+    out.mkdir(parents=True, exist_ok=True)
+    results: dict[str, dict[str, str]] = {}
+    for name, step in STEPS.items():
+        if only and name not in only:
+            continue
+        step_dir = out / name.replace(" ", "_")
+        step_dir.mkdir(parents=True, exist_ok=True)
+        print(f"== {name}", flush=True)
+        try:
+            results[name] = step(step_dir)
+        except Exception as e:  # noqa: BLE001 - one failing step must not hide the others' outputs
+            log.exception("demo step %s failed", name)
+            results[name] = {"error": f"{type(e).__name__}: {e}"}
+    return results
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    results = run_demo(out, only=args.only)
+    print("\nfacecraft demo outputs:")
+    for name, items in results.items():
+        print(f"  {name}:")
+        for label, value in items.items():
+            print(f"    {label:16s} {value}")
+    (out / "demo_summary.json").write_text(json.dumps(results, indent=2))
+    print(f"summary: {out / 'demo_summary.json'}")
+    return 1 if any("error" in r for r in results.values()) else 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="run the main jobs on embedded defaults and print where the outputs are")
+    p.add_argument("--out", default="outputs/demo", help="output folder")
+    p.add_argument("--only", nargs="*", help=f"run only these steps: {', '.join(STEPS)}")
+    p.set_defaults(func=_cmd_demo)

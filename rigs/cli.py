@@ -1,0 +1,122 @@
+"""``facecraft`` subcommands of the rig layer: emotion codes, rig export, animation conversion and preview."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+
+def _load_rig(spec: str):
+    """``default`` -> the default rig; a ``.safetensors`` path -> a saved rig; a folder -> ICT FaceKit OBJs;
+    a ``.glb``/``.gltf`` -> a glTF character with morph targets."""
+    from .errors import MissingFileError, ParameterError
+
+    if spec == "default":
+        from .default_rig import default_rig
+
+        return default_rig()
+    path = Path(spec)
+    if not path.exists():
+        raise MissingFileError(f"rig not found: {path}")
+    if path.is_dir():
+        from .ict import load_ict_rig
+
+        return load_ict_rig(path)
+    suffix = path.suffix.lower()
+    if suffix == ".safetensors":
+        from .blendshape_rig import BlendshapeRig
+
+        return BlendshapeRig.load(path)
+    if suffix in (".glb", ".gltf"):
+        from .exchange.gltf_import import load_gltf_rig
+
+        return load_gltf_rig(path)
+    raise ParameterError(f"rig {path}: expected 'default', a .safetensors rig, a .glb/.gltf or an ICT FaceKit folder")
+
+
+def _cmd_emotion(args: argparse.Namespace) -> int:
+    from .arkit import ARKIT_NAMES
+    from .emotion_space import EmotionCode, parse_emotion_arg
+    from .emotions import EMOTIONS
+    from .facs import au_dict
+
+    name = args.spec.partition(":")[0].strip().lower()
+    known = {e for e in EMOTIONS} | {"happy", "angry", "sad", "surprised", "disgusted", "fearful"}
+    code = parse_emotion_arg(args.spec) if name in known else EmotionCode.from_text(args.spec)
+    arkit = code.to_arkit()
+    top = np.argsort(-arkit)[: args.top]
+    result = {
+        "input": args.spec,
+        "dominant": dict(zip(("emotion", "intensity"), code.dominant(), strict=True)),
+        "au": {k: round(v, 3) for k, v in au_dict(code.to_au(), threshold=0.01).items()},
+        "arkit": {ARKIT_NAMES[i]: round(float(arkit[i]), 3) for i in top if arkit[i] > 0.01},
+        "code": [round(float(x), 4) for x in code.vector],
+    }
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    from .exchange import export_animation, load_animation
+
+    anim = load_animation(args.input)
+    if args.fps:
+        anim = anim.resample(args.fps)
+    rig = _load_rig(args.rig) if Path(args.output).suffix.lower() == ".glb" else None
+    path = export_animation(anim, args.output, rig=rig)
+    print(f"{anim.num_frames} frames at {anim.fps:g} fps -> {path}")
+    return 0
+
+
+def _cmd_preview(args: argparse.Namespace) -> int:
+    from .exchange import load_animation
+    from .video import animation_to_mp4
+
+    anim = load_animation(args.input)
+    path = animation_to_mp4(_load_rig(args.rig), anim, args.output, audio=args.audio, size=args.size, progress=True)
+    print(f"preview of {anim.num_frames} frames -> {path}")
+    return 0
+
+
+def _cmd_rig_export(args: argparse.Namespace) -> int:
+    from .exchange import write_rig_glb
+
+    rig = _load_rig(args.rig)
+    out = Path(args.output)
+    if out.suffix.lower() == ".safetensors":
+        rig.save(out)
+    else:
+        write_rig_glb(rig, out)
+    print(f"{rig!r} -> {out}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    rig_help = "'default', a .safetensors rig, a .glb/.gltf character or an ICT FaceKit folder"
+    p = sub.add_parser("convert", help="convert an animation between .glb, .csv (Live Link Face), .npz and .json")
+    p.add_argument("input")
+    p.add_argument("output")
+    p.add_argument("--rig", default="default", help=f"mesh for .glb output: {rig_help}")
+    p.add_argument("--fps", type=float, help="resample to this frame rate")
+    p.set_defaults(func=_cmd_convert)
+
+    p = sub.add_parser("preview", help="render an animation file on a rig to an MP4")
+    p.add_argument("input", help="animation: .glb, .csv, .npz or .json")
+    p.add_argument("-o", "--output", required=True, help="output .mp4")
+    p.add_argument("--rig", default="default", help=rig_help)
+    p.add_argument("--audio", help="audio file to mux into the video")
+    p.add_argument("--size", type=int, default=512, help="frame size in pixels")
+    p.set_defaults(func=_cmd_preview)
+
+    p = sub.add_parser("rig", help="export a rig (mesh + named ARKit shapes) as .glb or .safetensors")
+    p.add_argument("--rig", default="default", help=rig_help)
+    p.add_argument("-o", "--output", required=True, help="output .glb or .safetensors")
+    p.set_defaults(func=_cmd_rig_export)
+
+    p = sub.add_parser("emotion", help="encode an emotion (NAME[:INTENSITY]) or a few words into the emotion space")
+    p.add_argument("spec", help="e.g. 'anger:0.7' or 'a shy smile'")
+    p.add_argument("--top", type=int, default=12, help="how many ARKit weights to list")
+    p.set_defaults(func=_cmd_emotion)

@@ -1,0 +1,25 @@
+import json
+
+import numpy as np
+
+from facecraft.apps.demo import run_demo, tour_curves
+from facecraft.rigs.video import probe_video
+
+
+def test_tour_curves_visit_each_pose_and_return_to_neutral():
+    poses = [np.full(52, 0.5, np.float32), np.eye(52, dtype=np.float32)[17]]
+    c = tour_curves(poses, fps=30, hold=0.5, blend=0.2)
+    assert c.shape[1] == 52 and c[0].sum() == 0 and c[-1].sum() == 0
+    assert any(np.allclose(row, poses[0]) for row in c) and any(np.allclose(row, poses[1]) for row in c)
+
+
+def test_rig_tour_writes_glb_csv_mp4_and_sheet(tmp_path):
+    results = run_demo(tmp_path, only=["rig tour"])["rig tour"]
+    assert "error" not in results, results
+    info = probe_video(results["mp4"])
+    assert info.width == 512 and info.frames > 100
+    for key in ("glb", "csv", "sheet"):
+        assert (tmp_path / "rig_tour" / results[key].split("/")[-1]).stat().st_size > 1000
+    if not results["glb_validation"].startswith("skipped"):
+        report = json.loads((tmp_path / "rig_tour" / "rig_tour.validation.json").read_text())
+        assert report["numErrors"] == 0
