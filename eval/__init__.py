@@ -1,1 +1,56 @@
-"""facecraft.eval: face preprocessing, FER models, data sets, training and the evaluators."""
+"""facecraft.eval: face preprocessing, FER models, data sets, training and the evaluators.
+
+Public names are loaded on first use (PEP 562), so ``import facecraft.eval`` stays cheap and a part that
+only needs image reading does not pull in torch or MediaPipe.
+
+- Images and faces: :func:`load_image`, :func:`valid_image`, :func:`preprocess_face`, :class:`FaceAnalyzer`.
+- FER models: :class:`MiniXception` (port of the ``fer`` weights), :class:`NetworkV2`, facecraft's own
+  :class:`FERClassifier`; judges behind one interface: :func:`get_judge`, :data:`SUPPORTED_JUDGES`.
+- Data and training: :func:`load_dataset`, :func:`train_classifier`, metrics (:func:`classification_report`).
+- Evaluators of edits: identity, blendshape response, emotion hit rate.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS: dict[str, str] = {
+    # images.py / faces.py
+    "EmptyFolderError": "images", "load_image": "images", "valid_image": "images", "list_image_files": "images",
+    "iter_image_files": "images",
+    "FaceInfo": "faces", "FaceAnalyzer": "faces", "default_analyzer": "faces", "preprocess_face": "faces",
+    "preprocess_faces": "faces", "align_face": "faces", "resize_crop": "faces", "to_grey": "faces",
+    # evaluators
+    "IdentityJudge": "identity", "IdentityResult": "identity", "identity_distance": "identity",
+    "identity_folder": "identity", "all_pairs_identity": "identity",
+    "BlendshapeResponse": "blendshape_response", "blendshape_response": "blendshape_response",
+    "blendshape_response_folder": "blendshape_response",
+    "HitRateResult": "hit_rate", "emotion_hit_rate": "hit_rate", "emotion_hit_rate_folder": "hit_rate",
+    "summarize": "results",
+    # FER models
+    "MiniXception": "mini_xception", "load_mini_xception": "mini_xception", "MINI_XCEPTION_LABELS": "mini_xception",
+    "NetworkV2": "networkv2", "load_networkv2": "networkv2", "NETWORKV2_LABELS": "networkv2",
+    "FERClassifier": "classifier", "FERClassifierConfig": "classifier",
+    "Judge": "judges", "SUPPORTED_JUDGES": "judges", "get_judge": "judges",
+    # data, training, metrics
+    "FERDataset": "datasets", "load_dataset": "datasets", "load_image_folder": "datasets", "load_csv": "datasets",
+    "load_fer2013_csv": "datasets", "stratified_split": "datasets", "apply_split_csv": "datasets",
+    "TrainConfig": "train", "train_classifier": "train", "predict_dataset": "train", "evaluate_probs": "train",
+    "confusion_matrix": "metrics", "classification_report": "metrics", "macro_f1": "metrics",
+    "per_class_scores": "metrics", "plot_confusion": "metrics",
+}  # fmt: skip
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'facecraft.eval' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

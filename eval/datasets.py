@@ -1,0 +1,320 @@
+"""FER data sets in three layouts, read into one in-memory form with reproducible train/val/test splits.
+
+Layouts: an ImageFolder (one sub-folder per class), a CSV of ``path,label[,split]`` and the FER2013 CSV
+(``emotion,pixels,Usage``). Labels are normalised to :data:`facecraft.rigs.EMOTIONS` (``happy`` ->
+``happiness``); every image goes through :func:`facecraft.eval.faces.preprocess_face` (grey, square,
+resized), the same function the models use at inference. Unreadable images are logged and skipped, so a
+long run never stops on one bad file; the skipped paths are kept in :attr:`FERDataset.skipped`.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from facecraft.rigs import EMOTION_INDEX, EMOTIONS, normalize_emotion
+from facecraft.rigs.errors import FacecraftError, FileFormatError, MissingFileError, ParameterError
+
+from .faces import preprocess_face
+from .images import EmptyFolderError, list_image_files
+
+logger = logging.getLogger(__name__)
+
+SPLITS: tuple[str, ...] = ("train", "val", "test")
+#: FER2013's integer labels, in its order.
+FER2013_LABELS: tuple[str, ...] = ("anger", "disgust", "fear", "happiness", "sadness", "surprise", "neutral")
+_FER2013_USAGE = {"training": "train", "publictest": "val", "privatetest": "test"}
+
+
+@dataclass
+class FERDataset:
+    """Grey face crops with labels in :data:`~facecraft.rigs.EMOTIONS` order.
+
+    Attributes
+    ----------
+    images : uint8 (N, S, S)
+        Grey crops.
+    labels : int64 (N,)
+        Index into :data:`~facecraft.rigs.EMOTIONS`.
+    paths : list of str
+        Where each image came from (relative to the data root when read from a folder or CSV).
+    splits : array of str (N,), optional
+        ``"train"``, ``"val"`` or ``"test"`` per image, when a split is known.
+    skipped : list of str
+        Images that could not be read, with the reason.
+    """
+
+    images: np.ndarray
+    labels: np.ndarray
+    paths: list[str]
+    splits: np.ndarray | None = None
+    skipped: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        n = len(self.labels)
+        if self.images.ndim != 3 or self.images.shape[0] != n or len(self.paths) != n:
+            raise ParameterError(
+                f"FERDataset: images (N, S, S), labels (N,), paths (N,) must agree; got {self.images.shape}, "
+                f"{self.labels.shape}, {len(self.paths)}"
+            )
+        if self.splits is not None and len(self.splits) != n:
+            raise ParameterError(f"FERDataset: splits must have {n} entries, got {len(self.splits)}")
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @property
+    def class_counts(self) -> np.ndarray:
+        """Images per class ``(8,)`` in EMOTIONS order."""
+        return np.bincount(self.labels, minlength=len(EMOTIONS))
+
+    def subset(self, split: str) -> FERDataset:
+        """The images of one split (``train``/``val``/``test``)."""
+        if self.splits is None:
+            raise ParameterError("this data set has no split; call with_split(...) or give a split CSV first")
+        if split not in SPLITS:
+            raise ParameterError(f"split: expected one of {SPLITS}, got {split!r}")
+        keep = np.flatnonzero(self.splits == split)
+        return self.take(keep)
+
+    def take(self, index) -> FERDataset:
+        """The images at ``index`` (int array)."""
+        index = np.asarray(index, dtype=np.int64)
+        return FERDataset(
+            self.images[index],
+            self.labels[index],
+            [self.paths[i] for i in index],
+            None if self.splits is None else self.splits[index],
+        )
+
+    def with_split(self, splits) -> FERDataset:
+        """Same images with the given per-image split names."""
+        s = np.asarray(splits, dtype=object)
+        bad = sorted(set(s.tolist()) - set(SPLITS))
+        if bad:
+            raise ParameterError(f"splits: expected only {SPLITS}, got {bad}")
+        return FERDataset(self.images, self.labels, self.paths, s, self.skipped)
+
+    def summary(self) -> dict:
+        """Counts per class (and per split) as a JSON-ready dict."""
+        out: dict = {"total": len(self), "classes": dict(zip(EMOTIONS, self.class_counts.tolist(), strict=True))}
+        if self.splits is not None:
+            for s in SPLITS:
+                out[s] = int(np.sum(self.splits == s))
+        if self.skipped:
+            out["skipped"] = len(self.skipped)
+        return out
+
+
+def stratified_split(labels, *, val: float = 0.1, test: float = 0.2, seed: int = 0) -> np.ndarray:
+    """Per-class shuffled split into train/val/test, reproducible for a seed.
+
+    Each class gives ``round(n * test)`` images to test and ``round(n * val)`` to val (at least one each
+    when the class has three or more images); the rest go to train.
+
+    Returns
+    -------
+    np.ndarray of str (N,)
+    """
+    if not (0 <= val < 1 and 0 <= test < 1 and val + test < 1):
+        raise ParameterError(f"val and test fractions must be in [0, 1) with a sum below 1, got {val}, {test}")
+    labels = np.asarray(labels)
+    out = np.full(len(labels), "train", dtype=object)
+    rng = np.random.default_rng(seed)
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        idx = idx[rng.permutation(len(idx))]
+        n_test, n_val = int(round(len(idx) * test)), int(round(len(idx) * val))
+        if len(idx) >= 3:
+            n_test, n_val = max(n_test, 1 if test > 0 else 0), max(n_val, 1 if val > 0 else 0)
+        out[idx[:n_test]] = "test"
+        out[idx[n_test : n_test + n_val]] = "val"
+    return out
+
+
+def _read_images(
+    items: list[tuple[Path, str, int, str | None]], *, size: int, desc: str
+) -> tuple[np.ndarray, list[int], list[str], list[str | None], list[str]]:
+    """Preprocess every (path, name, label, split); failures are logged and skipped."""
+    images, labels, names, splits, skipped = [], [], [], [], []
+    for path, name, label, split in tqdm(items, desc=desc, unit="img", leave=False):
+        try:
+            images.append(preprocess_face(path, size=size, grey=True, detect="auto"))
+        except (FacecraftError, OSError) as e:
+            logger.warning("skipping %s: %s", path, e)
+            skipped.append(f"{path}: {e}")
+            continue
+        labels.append(label)
+        names.append(name)
+        splits.append(split)
+    return np.zeros((0, size, size), np.uint8) if not images else np.stack(images), labels, names, splits, skipped
+
+
+def _finish(images, labels, names, splits, skipped, source: str) -> FERDataset:
+    if not len(labels):
+        raise EmptyFolderError(f"{source}: no readable images ({len(skipped)} skipped)")
+    if skipped:
+        logger.warning("%s: skipped %d unreadable image(s)", source, len(skipped))
+    has_split = all(s is not None for s in splits)
+    return FERDataset(
+        images,
+        np.asarray(labels, np.int64),
+        names,
+        np.asarray(splits, dtype=object) if has_split else None,
+        skipped,
+    )
+
+
+def load_image_folder(root: str | os.PathLike, *, size: int = 48) -> FERDataset:
+    """ImageFolder layout: ``root/<label>/*.png``; folder names are normalised labels (``happy`` ok).
+
+    Folders whose name is not an emotion are ignored with a warning; no readable image at all is an error.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise MissingFileError(f"data folder not found: {root}")
+    items = []
+    for sub in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        try:
+            label = EMOTION_INDEX[normalize_emotion(sub.name)]
+        except ParameterError:
+            logger.warning("ignoring folder %s: not an emotion name", sub)
+            continue
+        try:
+            files = list_image_files(sub)
+        except EmptyFolderError:
+            logger.warning("class folder %s holds no images", sub)
+            continue
+        items += [(f, f.relative_to(root).as_posix(), label, None) for f in files]
+    if not items:
+        raise EmptyFolderError(
+            f"data folder {root} holds no images in class sub-folders (expected {root}/<emotion>/*.png, "
+            f"emotions: {', '.join(EMOTIONS)})"
+        )
+    return _finish(*_read_images(items, size=size, desc=f"reading {root.name}"), source=str(root))
+
+
+def _read_csv_rows(path: Path) -> tuple[list[str], list[dict]]:
+    if not path.is_file():
+        raise MissingFileError(f"CSV file not found: {path}")
+    with path.open(newline="") as f:
+        reader = csv.DictReader(f)
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+        rows = [{k.strip().lower(): (v or "").strip() for k, v in r.items() if k} for r in reader]
+    return header, rows
+
+
+def load_csv(path: str | os.PathLike, *, root: str | os.PathLike | None = None, size: int = 48) -> FERDataset:
+    """A CSV with columns ``path,label[,split]``; paths relative to ``root`` (default: the CSV's folder)."""
+    path = Path(path)
+    header, rows = _read_csv_rows(path)
+    if "path" not in header or "label" not in header:
+        raise FileFormatError(f"{path}: expected columns path,label[,split], got {header}")
+    base = Path(root) if root is not None else path.parent
+    items = []
+    for i, r in enumerate(rows, start=2):
+        try:
+            label = EMOTION_INDEX[normalize_emotion(r["label"])]
+        except ParameterError as e:
+            raise FileFormatError(f"{path} line {i}: {e}") from e
+        split = r.get("split") or None
+        if split is not None and split not in SPLITS:
+            raise FileFormatError(f"{path} line {i}: split must be one of {SPLITS}, got {split!r}")
+        items.append((base / r["path"], r["path"], label, split))
+    if not items:
+        raise EmptyFolderError(f"{path}: the CSV lists no images")
+    return _finish(*_read_images(items, size=size, desc=f"reading {path.name}"), source=str(path))
+
+
+def load_fer2013_csv(path: str | os.PathLike, *, size: int = 48) -> FERDataset:
+    """The FER2013 layout: ``emotion`` (0-6, FER2013 order), ``pixels`` (48*48 space-separated), ``Usage``.
+
+    ``Training``/``PublicTest``/``PrivateTest`` become train/val/test. Bad rows are skipped and logged.
+    """
+    path = Path(path)
+    header, rows = _read_csv_rows(path)
+    if "emotion" not in header or "pixels" not in header:
+        raise FileFormatError(f"{path}: expected FER2013 columns emotion,pixels[,Usage], got {header}")
+    images, labels, names, splits, skipped = [], [], [], [], []
+    for i, r in enumerate(tqdm(rows, desc=f"reading {path.name}", unit="row", leave=False), start=2):
+        try:
+            label = FER2013_LABELS[int(r["emotion"])]
+            px = np.asarray([int(v) for v in r["pixels"].split()], dtype=np.int64)
+            side = int(round(np.sqrt(px.size)))
+            if px.size == 0 or side * side != px.size or px.min() < 0 or px.max() > 255:
+                raise ValueError(f"pixels: expected a square of values 0-255, got {px.size} values")
+            crop = preprocess_face(px.reshape(side, side).astype(np.uint8), size=size, grey=True, detect=False)
+        except (ValueError, IndexError, FacecraftError) as e:
+            logger.warning("%s line %d skipped: %s", path, i, e)
+            skipped.append(f"{path}:{i}: {e}")
+            continue
+        images.append(crop)
+        labels.append(EMOTION_INDEX[label])
+        names.append(f"{path.name}:{i}")
+        usage = r.get("usage", "").lower()
+        splits.append(_FER2013_USAGE.get(usage))
+    stack = np.stack(images) if images else np.zeros((0, size, size), np.uint8)
+    return _finish(stack, labels, names, splits, skipped, source=str(path))
+
+
+def apply_split_csv(dataset: FERDataset, split_csv: str | os.PathLike) -> FERDataset:
+    """Attach the fixed split of a ``path,label,split`` CSV (paths as in ``dataset.paths``).
+
+    Images missing from the CSV are an error (a silently shrinking test set would skew comparisons);
+    CSV rows whose image was skipped as unreadable are ignored.
+    """
+    split_csv = Path(split_csv)
+    header, rows = _read_csv_rows(split_csv)
+    if "path" not in header or "split" not in header:
+        raise FileFormatError(f"{split_csv}: expected columns path,split (and label), got {header}")
+    table = {r["path"]: r["split"] for r in rows}
+    missing = [p for p in dataset.paths if p not in table]
+    if missing:
+        raise FileFormatError(
+            f"{split_csv}: {len(missing)} image(s) of the data set are not listed, e.g. {missing[:3]}"
+        )
+    return dataset.with_split([table[p] for p in dataset.paths])
+
+
+def load_dataset(
+    source: str | os.PathLike,
+    *,
+    split: str | os.PathLike | None = None,
+    size: int = 48,
+    seed: int = 0,
+) -> FERDataset:
+    """Read any supported layout and make sure it carries a train/val/test split.
+
+    Parameters
+    ----------
+    source : path-like
+        A folder (ImageFolder), a ``path,label[,split]`` CSV or a FER2013 CSV.
+    split : path-like, optional
+        A ``path,label,split`` CSV fixing the split. Default: ``source/split.csv`` when a folder has one,
+        the CSV's own split column or FER2013 ``Usage``, else a stratified 70/10/20 split with ``seed``.
+    size : int
+        Side of the grey crops in pixels.
+    """
+    source = Path(source)
+    if source.is_dir():
+        ds = load_image_folder(source, size=size)
+        if split is None and (source / "split.csv").is_file():
+            split = source / "split.csv"
+            logger.info("using the fixed split %s", split)
+    elif source.is_file():
+        header, _ = _read_csv_rows(source)
+        ds = load_fer2013_csv(source, size=size) if "pixels" in header else load_csv(source, size=size)
+    else:
+        raise MissingFileError(f"data set not found: {source} (expected a folder or a CSV file)")
+    if split is not None:
+        ds = apply_split_csv(ds, split)
+    elif ds.splits is None:
+        ds = ds.with_split(stratified_split(ds.labels, seed=seed))
+        logger.info("no split given: stratified 70/10/20 split with seed %d", seed)
+    return ds
