@@ -1,0 +1,272 @@
+"""Inference: audio -> features -> model (+ emotion track) -> ARKit curves -> FaceAnimation -> file.
+
+The learned mode runs the shipped model (or ``weights``); the procedural mode runs the teacher's
+:class:`~facecraft.audio2face.teacher.ProceduralAnimator` (phones, optional transcript). Files longer than
+:data:`STREAM_ABOVE_S` are decoded and animated block by block through the
+:class:`~facecraft.audio2face.stream.StreamingAnimator`, so memory stays bounded whatever the length.
+Blinks, which speech does not predict, are added procedurally (seeded) unless ``blink=False``.
+A silent input yields a neutral face (no speech motion; blinks only).
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from facecraft.rigs import ARKIT_INDEX
+from facecraft.rigs.animation import FaceAnimation
+from facecraft.rigs.emotion_space import EmotionTrack, as_code_track, parse_emotion_arg
+from facecraft.rigs.errors import ParameterError
+
+from .audio import SAMPLE_RATE, audio_duration, iter_audio_blocks, load_audio, valid_audio
+from .model import A2FModel, load_default_model
+
+log = logging.getLogger(__name__)
+
+STREAM_ABOVE_S = 600.0  # longer files are animated block by block
+BLOCK_S = 30.0
+SILENCE_PEAK = 1e-4
+
+
+@lru_cache(maxsize=1)
+def default_model() -> A2FModel:
+    """The shipped model, loaded once per process."""
+    return load_default_model()
+
+
+def resolve_model(weights: str | Path | A2FModel | None) -> A2FModel:
+    if isinstance(weights, A2FModel):
+        return weights.eval()
+    if weights is None:
+        return default_model()
+    return A2FModel.from_pretrained(weights)
+
+
+def resolve_emotion(emotion=None, emotion_track=None):
+    """An emotion argument (``"anger:0.7"``, EmotionCode, EmotionTrack, codes) or a track file -> emotion object."""
+    if emotion is not None and emotion_track is not None:
+        raise ParameterError("give either emotion or emotion_track, not both")
+    if emotion_track is not None:
+        return emotion_track if isinstance(emotion_track, EmotionTrack) else EmotionTrack.from_json(emotion_track)
+    if isinstance(emotion, str):
+        return parse_emotion_arg(emotion)
+    return emotion
+
+
+def predict_curves(model: A2FModel, audio: np.ndarray, *, emotion=None, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """Curves (T, 52) for a whole mono array at the model's fps (offline; one forward pass).
+
+    ``emotion``: None (neutral), EmotionCode, EmotionTrack or codes (T, 57). ``T = ceil(duration * fps)``.
+    """
+    from .features import get_features
+
+    y = valid_audio(audio)
+    if len(y) == 0:
+        raise ParameterError("predict_curves: audio has no samples")
+    cfg = model.config
+    feats = get_features(cfg.feature_kind, fps=cfg.fps)(y, sr)
+    codes = as_code_track(emotion, np.arange(len(feats)) / cfg.fps)
+    with torch.no_grad():
+        out = model(torch.from_numpy(feats)[None], torch.from_numpy(codes)[None])
+    return out.arkit[0].numpy().astype(np.float32)
+
+
+def add_blinks(curves: np.ndarray, *, fps: float, seed: int = 0) -> np.ndarray:
+    """Procedural blinks (the teacher's seeded blink track) on eyeBlink L/R; eyeWide yields while closed."""
+    from .teacher import blink_curve
+
+    out = np.array(curves, np.float32, copy=True)
+    bl = blink_curve(len(out), fps, seed=seed)
+    for side in ("Left", "Right"):
+        i = ARKIT_INDEX["eyeBlink" + side]
+        out[:, i] = np.maximum(out[:, i], bl)
+        out[:, ARKIT_INDEX["eyeWide" + side]] *= 1 - bl
+    return out
+
+
+def _neutral_if_silent(curves: np.ndarray, peak: float) -> np.ndarray:
+    if peak < SILENCE_PEAK:
+        return np.zeros_like(curves)
+    return curves
+
+
+def animate_audio(
+    audio: np.ndarray,
+    *,
+    sr: int = SAMPLE_RATE,
+    emotion=None,
+    transcript: str | None = None,
+    mode: str = "learned",
+    weights=None,
+    fps: float = 30.0,
+    blink: bool = True,
+) -> FaceAnimation:
+    """A FaceAnimation for an in-memory mono array (see :func:`animate_file` for the options)."""
+    y = valid_audio(audio)
+    if len(y) == 0:
+        raise ParameterError("animate_audio: audio has no samples")
+    if mode == "procedural":
+        from .teacher import ProceduralAnimator
+
+        return ProceduralAnimator(fps=fps, blink=blink).animate(y, sr, transcript=transcript, emotion=emotion)
+    if mode != "learned":
+        raise ParameterError(f"mode: expected 'learned' or 'procedural', got {mode!r}")
+    model = resolve_model(weights)
+    curves = predict_curves(model, y, emotion=emotion, sr=sr)
+    curves = _neutral_if_silent(curves, float(np.abs(y).max(initial=0.0)))
+    anim = FaceAnimation(curves, fps=model.config.fps, meta=_meta(model, emotion, transcript))
+    if abs(fps - model.config.fps) > 1e-6:
+        anim = anim.resample(fps)
+    if blink:
+        anim.curves = add_blinks(anim.curves, fps=anim.fps)
+    return anim
+
+
+def _meta(model: A2FModel, emotion, transcript) -> dict:
+    emo = None if emotion is None else repr(emotion)
+    return {
+        "generator": "facecraft.audio2face",
+        "mode": "learned",
+        "model": {"fps": model.config.fps, "feature_kind": model.config.feature_kind},
+        "emotion": emo,
+        "transcript_ignored": bool(transcript),
+    }
+
+
+def animate_stream_file(path, *, emotion=None, weights=None, block_s: float = BLOCK_S) -> FaceAnimation:
+    """Animate a (long) file block by block with bounded memory (learned mode, model fps)."""
+    from .stream import StreamingAnimator
+
+    model = resolve_model(weights)
+    s = StreamingAnimator(model, emotion=emotion)
+    parts, peak = [], 0.0
+    for block in iter_audio_blocks(path, block_seconds=block_s):
+        peak = max(peak, float(np.abs(block).max(initial=0.0)))
+        parts.append(s.push(block))
+    parts.append(s.flush())
+    curves = np.concatenate(parts) if parts else np.zeros((0, 52), np.float32)
+    if len(curves) == 0:
+        from facecraft.rigs.errors import FileFormatError
+
+        raise FileFormatError(f"{path}: the file holds no audio samples")
+    return FaceAnimation(_neutral_if_silent(curves, peak), fps=model.config.fps, meta=_meta(model, emotion, None))
+
+
+def load_rig(rig: str | Path | None):
+    """``"default"``/None -> facecraft's default rig; a path -> a glTF/GLB rig."""
+    if rig is None or str(rig) == "default":
+        from facecraft.rigs.default_rig import default_rig
+
+        return default_rig()
+    from facecraft.rigs.exchange import load_gltf_rig
+
+    return load_gltf_rig(rig)
+
+
+def animate_file(
+    input_path,
+    output_path,
+    *,
+    transcript: str | None = None,
+    emotion=None,
+    emotion_track=None,
+    rig: str | Path | None = "default",
+    fps: float = 30.0,
+    video=None,
+    mode: str = "learned",
+    weights=None,
+    blink: bool = True,
+) -> FaceAnimation:
+    """Animate an audio file and write the result; the type follows ``output_path``'s extension.
+
+    Parameters
+    ----------
+    input_path : audio file (anything :func:`facecraft.audio2face.audio.load_audio` reads).
+    output_path : ``.glb`` (needs a rig: ``rig``), ``.csv`` (Live Link Face), ``.npz`` or ``.json``.
+    transcript : text; the procedural mode aligns it (the learned mode does not need it).
+    emotion : ``"name:intensity"``, EmotionCode, or None; ``emotion_track``: a JSON key file or EmotionTrack.
+    rig : ``"default"`` or a glTF/GLB character for the GLB's mesh and the preview.
+    fps : output frame rate.
+    video : optional MP4 preview path (rendered on ``rig``, with the input's sound).
+    mode : ``"learned"`` or ``"procedural"``.
+    weights : a trained model (path or A2FModel) instead of the shipped one.
+    blink : add procedural blinks.
+
+    Returns
+    -------
+    FaceAnimation (also written to ``output_path``).
+    """
+    from facecraft.rigs.exchange import export_animation
+
+    out = Path(output_path)
+    emo = resolve_emotion(emotion, emotion_track)
+    if mode not in ("learned", "procedural"):
+        raise ParameterError(f"mode: expected 'learned' or 'procedural', got {mode!r}")
+    duration = audio_duration(input_path)
+    if mode == "learned" and duration > STREAM_ABOVE_S:
+        log.info("%s is %.0f s long: animating in %g s blocks", input_path, duration, BLOCK_S)
+        anim = animate_stream_file(input_path, emotion=emo, weights=weights)
+        if abs(fps - anim.fps) > 1e-6:
+            anim = anim.resample(fps)
+        if blink:
+            anim.curves = add_blinks(anim.curves, fps=anim.fps)
+    else:
+        y, sr = load_audio(input_path)
+        anim = animate_audio(
+            y, sr=sr, emotion=emo, transcript=transcript, mode=mode, weights=weights, fps=fps, blink=blink
+        )
+    anim.meta["source"] = str(input_path)
+    if anim.mouth_cues is None and mode == "learned":
+        anim.mouth_cues = curves_to_mouth_cues(anim.curves, fps=anim.fps)
+    rig_obj = load_rig(rig) if (out.suffix.lower() == ".glb" or video) else None
+    export_animation(anim, out, rig=rig_obj if out.suffix.lower() == ".glb" else None)
+    if video:
+        from facecraft.rigs.video import animation_to_mp4
+
+        animation_to_mp4(rig_obj, anim, video, audio=str(input_path))
+    return anim
+
+
+def curves_to_mouth_cues(curves: np.ndarray, *, fps: float, min_frames: int = 2) -> list[dict]:
+    """Rhubarb-style mouth cues read back from curves (learned mode has no phones).
+
+    Per frame: X (rest) when jaw and lips are still; A when the lips are sealed; F when puckered or
+    funnelled; D/C/B by jaw opening. Runs shorter than ``min_frames`` merge into the previous cue.
+    """
+    c = np.asarray(curves, np.float32)
+    jaw = c[:, ARKIT_INDEX["jawOpen"]]
+    close = c[:, ARKIT_INDEX["mouthClose"]]
+    round_ = np.maximum(c[:, ARKIT_INDEX["mouthPucker"]], c[:, ARKIT_INDEX["mouthFunnel"]])
+    gap = jaw - close
+    labels = []
+    for j, g, r in zip(jaw, gap, round_, strict=True):
+        if j < 0.04 and r < 0.1:
+            labels.append("X")
+        elif g < 0.03:
+            labels.append("A")
+        elif r > 0.3:
+            labels.append("F")
+        elif g > 0.35:
+            labels.append("D")
+        elif g > 0.15:
+            labels.append("C")
+        else:
+            labels.append("B")
+    cues: list[dict] = []
+    i = 0
+    while i < len(labels):
+        j = i
+        while j < len(labels) and labels[j] == labels[i]:
+            j += 1
+        if cues and (j - i) < min_frames:
+            cues[-1]["end"] = round(j / fps, 4)
+        elif cues and cues[-1]["value"] == labels[i]:
+            cues[-1]["end"] = round(j / fps, 4)
+        else:
+            cues.append({"start": round(i / fps, 4), "end": round(j / fps, 4), "value": labels[i]})
+        i = j
+    return cues

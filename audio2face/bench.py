@@ -1,0 +1,403 @@
+"""``facecraft bench audio2face``: lip sync on real speech, LVE on held-out voices, disentanglement, speed,
+streaming latency, and the awkward inputs (silent, long, corrupt, non-audio).
+
+Every figure is printed in a table and returned in the dict the CLI writes as JSON. Data:
+
+* real speech: the LibriVox utterances of Debian's ``pocketsphinx-testdata``
+  (``/usr/share/pocketsphinx/test/data/librivox``) and ``../shared/data/speech`` when present. The model
+  runs WITHOUT the transcript; the transcript only gives the phone timings the metric needs (forced
+  alignment);
+* held-out synthetic clips: held-out voices x held-out sentences (:func:`facecraft.audio2face.corpus.split_of`),
+  built into ``out_dir`` on first use;
+* rigs: facecraft's default rig, and ICT FaceKit from ``../shared/assets`` when present.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+import resource
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from facecraft.rigs import EMOTIONS
+from facecraft.rigs.emotion_space import EmotionCode, classify_arkit
+
+from .metrics import inner_lip_gap, lip_sync_scores, lip_vertex_error, mouth_curve_difference
+from .model import A2FModel
+
+log = logging.getLogger(__name__)
+
+LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox")
+ABLATION_WEIGHTS = Path(__file__).with_name("ablation_no_emotion_losses.safetensors")
+
+
+def _shared() -> Path:
+    return Path(os.environ.get("FACECRAFT_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
+
+
+def real_speech_clips() -> list[tuple[str, Path, str]]:
+    """(name, wav, transcript) of the real speech available here."""
+    out = []
+    if (LIBRIVOX / "transcription").exists():
+        for line in (LIBRIVOX / "transcription").read_text().splitlines():
+            if "(" not in line:
+                continue
+            text, _, fid = line.rpartition("(")
+            fid = fid.strip(" )")
+            text = text.replace("<s>", "").replace("</s>", "").strip()
+            wav = LIBRIVOX / f"{fid}.wav"
+            if wav.exists():
+                out.append((f"librivox/{fid}", wav, text))
+    speech = _shared() / "data" / "speech"
+    if (speech / "transcripts.csv").exists():
+        with (speech / "transcripts.csv").open() as f:
+            for row in csv.DictReader(f):
+                wav = speech / row["file"]
+                if wav.exists():
+                    out.append((f"shared/{row['file']}", wav, row["text"]))
+    return out
+
+
+def _rigs() -> dict:
+    from facecraft.rigs.default_rig import default_rig
+
+    rigs = {"default": default_rig()}
+    ict = _shared() / "assets" / "ict-facekit" / "FaceXModel"
+    if ict.is_dir():
+        try:
+            from facecraft.rigs.ict import load_ict_rig
+
+            rigs["ict"] = load_ict_rig(ict, face_only=True)
+        except Exception as e:  # noqa: BLE001 - the reference rig is optional
+            log.warning("ICT FaceKit rig not usable: %s", e)
+    return rigs
+
+
+def _with_threads(n: int):
+    class _T:
+        def __enter__(self):
+            self.old = torch.get_num_threads()
+            torch.set_num_threads(n)
+
+        def __exit__(self, *a):
+            torch.set_num_threads(self.old)
+
+    return _T()
+
+
+# ---------------------------------------------------------------------- sections
+def bench_real_speech(models: dict[str, A2FModel], rigs: dict, clips) -> dict:
+    """Closure / opening on real speech per model and rig (+ the procedural teacher with the transcript)."""
+    from .animate import predict_curves
+    from .audio import load_audio
+    from .phonetics import align_transcript
+    from .teacher import teacher_curves
+
+    agg: dict[str, dict[str, list]] = {}
+    per_clip = []
+    for name, wav, text in clips:
+        y, sr = load_audio(wav)
+        try:
+            phones = align_transcript(y, sr, transcript=text).phones
+        except Exception as e:  # noqa: BLE001 - a clip that cannot be aligned cannot be scored
+            log.warning("%s: alignment failed (%s); skipped", name, e)
+            continue
+        cands = {k: predict_curves(m, y) for k, m in models.items()}
+        cands["teacher(transcript)"] = teacher_curves(phones, fps=30.0, duration=len(y) / sr, blink=False)
+        for cname, curves in cands.items():
+            for rname, rig in rigs.items():
+                s = lip_sync_scores(inner_lip_gap(rig, curves), phones, fps=30.0)
+                d = agg.setdefault(f"{cname}@{rname}", {"closed": [], "open_mm": [], "opened": []})
+                d["closed"].append((s.closure_rate * s.num_bilabials, s.num_bilabials))
+                d["open_mm"].append((s.open_vowel_mean_mm * s.num_open_vowels, s.num_open_vowels))
+                d["opened"].append((s.open_vowel_rate * s.num_open_vowels, s.num_open_vowels))
+                per_clip.append({"clip": name, "model": cname, "rig": rname, **s.as_dict()})
+
+    def pooled(pairs):
+        num = sum(a for a, n in pairs if n)
+        den = sum(n for _, n in pairs)
+        return num / den if den else float("nan")
+
+    summary = {
+        k: {
+            "bilabial_closure_rate": pooled(v["closed"]),
+            "bilabials": sum(n for _, n in v["closed"]),
+            "open_vowel_mean_gap_mm": pooled(v["open_mm"]),
+            "open_vowel_open_rate": pooled(v["opened"]),
+            "open_vowels": sum(n for _, n in v["opened"]),
+        }
+        for k, v in agg.items()
+    }
+    return {"clips": len({c["clip"] for c in per_clip}), "summary": summary, "per_clip": per_clip}
+
+
+def heldout_items(out_dir: Path, *, max_items: int = 40) -> list:
+    """Held-out synthetic items (built into ``out_dir/a2f_eval_corpus`` on first use)."""
+    from .corpus import CorpusSpec, build_corpus, list_items, load_item, load_sentences
+
+    d = out_dir / "a2f_eval_corpus"
+    if not d.exists() or not list(d.glob("s*.npz")):
+        build_corpus(d, CorpusSpec(sentences=load_sentences()), splits=("eval",), progress=True)
+    return [load_item(p) for p in list_items(d, "eval")[:max_items]]
+
+
+def bench_lve(models: dict[str, A2FModel], rig, items) -> dict:
+    """LVE (mm) of each model against the teacher on held-out items: neutral, and over the 8 emotions."""
+    from .animate import predict_curves
+
+    out = {}
+    for name, m in models.items():
+        neutral, emotional, mouth_only = [], [], []
+        for it in items:
+            y = it.audio
+            t = it.teacher.shape[1]
+            pred = predict_curves(m, y)[:t]
+            neutral.append(lip_vertex_error(rig, pred, it.teacher[EMOTIONS.index("neutral")][: len(pred)]))
+            for k, e in enumerate(EMOTIONS):
+                code = None if e == "neutral" else EmotionCode.from_emotion(e, 1.0)
+                pe = predict_curves(m, y, emotion=code)[:t]
+                emotional.append(lip_vertex_error(rig, pe, it.teacher[k][: len(pe)]))
+                # the mouth a disentangled model should keep: the neutral teacher's
+                mouth_only.append(lip_vertex_error(rig, pe, it.teacher[EMOTIONS.index("neutral")][: len(pe)]))
+        out[name] = {
+            "lve_neutral_mm": float(np.mean(neutral)),
+            "lve_emotional_vs_emotional_teacher_mm": float(np.mean(emotional)),
+            "lve_emotional_vs_neutral_teacher_mm": float(np.mean(mouth_only)),
+            "items": len(items),
+        }
+    return out
+
+
+def bench_disentanglement(models: dict[str, A2FModel], rig, clips) -> dict:
+    """Each clip rendered with each of the 8 emotions (intensity 1): closure spread, mouth change, emotion read."""
+    from .animate import predict_curves
+    from .audio import load_audio
+    from .phonetics import align_transcript
+
+    out = {}
+    audio = []
+    for name, wav, text in clips:
+        y, sr = load_audio(wav)
+        try:
+            audio.append((name, y, align_transcript(y, sr, transcript=text).phones))
+        except Exception as e:  # noqa: BLE001
+            log.warning("%s: alignment failed (%s); skipped", name, e)
+    for mname, m in models.items():
+        closure = {e: [] for e in EMOTIONS}
+        mouth_diff, mouth_lve = [], []
+        correct = {"emotion": {e: [] for e in EMOTIONS}, "upper": {e: [] for e in EMOTIONS}}
+        for _, y, phones in audio:
+            base = predict_curves(m, y)
+            for e in EMOTIONS:
+                code = None if e == "neutral" else EmotionCode.from_emotion(e, 1.0)
+                c = predict_curves(m, y, emotion=code)
+                s = lip_sync_scores(inner_lip_gap(rig, c), phones, fps=30.0)
+                closure[e].append((s.closure_rate * s.num_bilabials, s.num_bilabials))
+                if e != "neutral":
+                    mouth_diff.append(mouth_curve_difference(c, base))
+                    mouth_lve.append(lip_vertex_error(rig, c, base))
+                for region in ("emotion", "upper"):
+                    labels, _ = classify_arkit(c, region=region)
+                    correct[region][e].append(np.mean([lab == e for lab in labels]))
+        rates = {e: sum(a for a, n in v if n) / max(1, sum(n for _, n in v)) for e, v in closure.items()}
+        acc = {r: {e: float(np.mean(v)) for e, v in d.items()} for r, d in correct.items()}
+        out[mname] = {
+            "closure_rate_per_emotion": rates,
+            "closure_spread_points": 100 * (max(rates.values()) - min(rates.values())),
+            "mouth_curve_mean_abs_diff": float(np.mean(mouth_diff)),
+            "mouth_lve_vs_neutral_mm": float(np.mean(mouth_lve)),
+            "emotion_read_rate_region_emotion": acc["emotion"],
+            "emotion_read_mean_region_emotion": float(np.mean(list(acc["emotion"].values()))),
+            "emotion_read_rate_region_upper": acc["upper"],
+            "emotion_read_mean_region_upper": float(np.mean(list(acc["upper"].values()))),
+            "clips": len(audio),
+        }
+    return out
+
+
+class FaceFormerSize(torch.nn.Module):
+    """A FaceFormer-size reference: wav2vec2-base encoder (random weights) + 1-layer transformer decoder (64-d)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from transformers import Wav2Vec2Config, Wav2Vec2Model
+
+        self.encoder = Wav2Vec2Model(Wav2Vec2Config())
+        self.proj = torch.nn.Linear(768, 64)
+        layer = torch.nn.TransformerDecoderLayer(64, 4, 128, batch_first=True)
+        self.decoder = torch.nn.TransformerDecoder(layer, 1)
+        self.head = torch.nn.Linear(64, 52)
+
+    def forward(self, audio: torch.Tensor, fps: float = 30.0) -> torch.Tensor:
+        h = self.encoder(audio).last_hidden_state  # (B, N, 768) at 50 Hz
+        n = int(np.ceil(audio.shape[1] / 16000 * fps))
+        h = torch.nn.functional.interpolate(h.transpose(1, 2), size=n, mode="linear").transpose(1, 2)
+        mem = self.proj(h)
+        mask = torch.triu(torch.full((n, n), float("-inf")), 1)
+        return torch.sigmoid(self.head(self.decoder(mem, mem, tgt_mask=mask)))
+
+
+def bench_speed(model: A2FModel, audio: np.ndarray, *, faceformer_seconds: float = 10.0) -> dict:
+    """RTF on one thread, features included, for the default model and a FaceFormer-size model."""
+    from .animate import predict_curves
+
+    with _with_threads(1):
+        predict_curves(model, audio[:16000])
+        reps, t0 = 3, time.perf_counter()
+        for _ in range(reps):
+            predict_curves(model, audio)
+        dt = (time.perf_counter() - t0) / reps
+        dur = len(audio) / 16000
+        res = {
+            "threads": 1,
+            "audio_s": dur,
+            "default_rtf": dt / dur,
+            "default_params": model.num_parameters(),
+            "default_weights_mb": os.path.getsize(Path(__file__).with_name("default_a2f.safetensors")) / 1e6
+            if Path(__file__).with_name("default_a2f.safetensors").exists()
+            else None,
+        }
+        torch.manual_seed(0)
+        ff = FaceFormerSize().eval()
+        n = int(faceformer_seconds * 16000)
+        x = torch.from_numpy(np.ascontiguousarray(audio[:n]))[None]
+        with torch.no_grad():
+            ff(x[:, :16000])
+            t0 = time.perf_counter()
+            ff(x)
+            dff = time.perf_counter() - t0
+        res.update(
+            {"faceformer_rtf": dff / (x.shape[1] / 16000), "faceformer_params": sum(p.numel() for p in ff.parameters())}
+        )
+        res["speedup_vs_faceformer"] = res["faceformer_rtf"] / res["default_rtf"]
+    return res
+
+
+def bench_streaming(model: A2FModel, audio: np.ndarray) -> dict:
+    from .animate import predict_curves
+    from .stream import measure_latency, stream_array
+
+    with _with_threads(1):
+        lat = {f"chunk_{int(c * 1000)}ms": measure_latency(model, audio, chunk_s=c) for c in (0.01, 0.02, 0.05)}
+        off = predict_curves(model, audio)
+        on = stream_array(model, audio, chunk_s=0.02)
+    lat["max_abs_diff_stream_vs_offline"] = float(np.abs(off - on).max()) if off.shape == on.shape else float("inf")
+    return lat
+
+
+def bench_inputs(out_dir: Path, model: A2FModel, *, long_minutes: float = 120.0) -> dict:
+    """Silent, long, corrupt and non-audio inputs through :func:`facecraft.audio2face.animate.animate_file`."""
+    import soundfile as sf
+
+    from facecraft.rigs.errors import FacecraftError
+
+    from .animate import animate_file
+
+    d = out_dir / "a2f_inputs"
+    d.mkdir(parents=True, exist_ok=True)
+    res: dict = {}
+    sf.write(d / "silent.wav", np.zeros(16000 * 3, np.float32), 16000)
+    a = animate_file(d / "silent.wav", d / "silent.npz", weights=model, blink=False)
+    res["silent_max_weight"] = float(a.curves.max())
+    (d / "corrupt.wav").write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt " + os.urandom(200))
+    (d / "not_audio.wav").write_text("this is a text file, not audio\n" * 20)
+    for name in ("corrupt.wav", "not_audio.wav"):
+        try:
+            animate_file(d / name, d / f"{name}.npz", weights=model)
+            res[name] = "no error (unexpected)"
+        except FacecraftError as e:
+            res[name] = f"{type(e).__name__}: {e}"
+    if long_minutes > 0:
+        rng = np.random.default_rng(0)
+        path = d / "long.wav"
+        block = 16000 * 60
+        with sf.SoundFile(path, "w", 16000, 1, "PCM_16") as f:
+            clips = [c for c in real_speech_clips()[:5]]
+            from .audio import load_audio
+
+            speech = np.concatenate([load_audio(w)[0] for _, w, _ in clips]) if clips else rng.standard_normal(block)
+            for _ in range(int(long_minutes)):
+                f.write(np.resize(speech, block).astype(np.float32) * 0.5)
+        rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        t0 = time.perf_counter()
+        anim = animate_file(path, d / "long.npz", weights=model)
+        res["long_file"] = {
+            "minutes": long_minutes,
+            "frames": anim.num_frames,
+            "seconds": time.perf_counter() - t0,
+            "peak_rss_growth_mb": (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) / 1024,
+        }
+        path.unlink()
+    return res
+
+
+# ---------------------------------------------------------------------- entry point
+def bench_audio2face(out_dir: Path, *, long_minutes: float | None = None) -> dict:
+    """Run every section; print a table; return the figures (see the module docstring)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .audio import load_audio
+    from .model import load_default_model
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if long_minutes is None:
+        long_minutes = float(os.environ.get("FACECRAFT_A2F_LONG_MINUTES", "120"))
+    model = load_default_model()
+    models = {"learned": model}
+    if ABLATION_WEIGHTS.exists():
+        models["no_emotion_losses"] = A2FModel.from_pretrained(ABLATION_WEIGHTS)
+    rigs = _rigs()
+    clips = real_speech_clips()
+    res: dict = {"models": {k: m.config.meta.get("train", {}) for k, m in models.items()}}
+    t0 = time.perf_counter()
+    res["real_speech"] = bench_real_speech(models, rigs, clips)
+    res["lve_heldout"] = bench_lve(models, rigs["default"], heldout_items(out_dir))
+    res["disentanglement"] = bench_disentanglement(models, rigs["default"], clips[:8])
+    speech = np.concatenate([load_audio(w)[0] for _, w, _ in clips]) if clips else np.zeros(16000 * 30, np.float32)
+    res["speed"] = bench_speed(model, speech)
+    res["streaming"] = bench_streaming(model, speech[: 16000 * 20])
+    res["inputs"] = bench_inputs(out_dir, model, long_minutes=long_minutes)
+    res["bench_seconds"] = time.perf_counter() - t0
+
+    con = Console()
+    t = Table(title="audio2face: lip sync on real speech (model without transcript; phones by forced alignment)")
+    for col in ("model@rig", "closure", "#bilabial", "open gap mm", "open rate"):
+        t.add_column(col)
+    for k, v in res["real_speech"]["summary"].items():
+        t.add_row(k, f"{v['bilabial_closure_rate']:.1%}", str(v["bilabials"]), f"{v['open_vowel_mean_gap_mm']:.1f}",
+                  f"{v['open_vowel_open_rate']:.1%}")  # fmt: skip
+    con.print(t)
+    t = Table(title="LVE (mm) vs teacher, held-out voices x held-out sentences; disentanglement (8 emotions)")
+    for col in ("model", "LVE neutral", "LVE emo vs emo teacher", "closure spread pts", "mouth diff", "read (emotion)",
+                "read (upper)"):  # fmt: skip
+        t.add_column(col)
+    for k in models:
+        lv, di = res["lve_heldout"][k], res["disentanglement"][k]
+        t.add_row(
+            k,
+            f"{lv['lve_neutral_mm']:.2f}",
+            f"{lv['lve_emotional_vs_emotional_teacher_mm']:.2f}",
+            f"{di['closure_spread_points']:.1f}",
+            f"{di['mouth_curve_mean_abs_diff']:.4f}",
+            f"{di['emotion_read_mean_region_emotion']:.1%}",
+            f"{di['emotion_read_mean_region_upper']:.1%}",
+        )
+    con.print(t)
+    sp, st = res["speed"], res["streaming"]["chunk_20ms"]
+    con.print(
+        f"speed (1 thread, features included): default RTF {sp['default_rtf']:.4f} "
+        f"({sp['default_params']:,} params) vs FaceFormer-size RTF {sp['faceformer_rtf']:.3f} "
+        f"({sp['faceformer_params']:,} params): {sp['speedup_vs_faceformer']:.0f}x\n"
+        f"streaming (20 ms chunks): latency mean {st['latency_mean_ms']:.0f} ms, p95 {st['latency_p95_ms']:.0f} ms, "
+        f"max {st['latency_max_ms']:.0f} ms (stated algorithmic {st['stated_algorithmic_ms']:.0f} ms); "
+        f"stream vs offline max diff {res['streaming']['max_abs_diff_stream_vs_offline']:.2e}"
+    )
+    con.print(f"inputs: {res['inputs']}")
+    return res

@@ -1,0 +1,155 @@
+"""Lip-sync metrics judged on geometry: drive a rig with the curves and measure the lips.
+
+* **inner-lip gap** (metres, ``(T,)``): distance between the rig's ``upper_lip_inner`` and
+  ``lower_lip_inner`` semantic points, minus the neutral face's gap (so a closed neutral mouth reads 0);
+* **bilabial closure rate**: the fraction of /p b m/ phones during which the lips close, i.e. the gap
+  falls below ``closed_mm`` in at least one frame of the phone (a phone shorter than one frame still gets
+  its nearest frame);
+* **open-vowel opening**: the mean of the maximum gap inside each open vowel (/aa ae ah ao aw ay/), in mm,
+  and the fraction of those vowels opening more than ``open_mm``. A face that never opens closes
+  perfectly, so closure is always reported with opening;
+* **LVE** (lip vertex error, as in FaceFormer/VOCA): the mean over frames of the maximal L2 error among the
+  rig's lip-region vertices between two animations, in mm.
+
+Phones are :class:`facecraft.audio2face.phonetics.Phone`-like objects (``start``, ``end`` seconds,
+``phone`` ARPAbet) — from forced alignment with the transcript for evaluation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from facecraft.rigs import NUM_ARKIT, BlendshapeRig
+from facecraft.rigs.errors import ParameterError
+
+from .visemes import BILABIALS, OPEN_VOWELS
+
+CLOSED_MM = 1.5
+OPEN_MM = 3.0
+
+
+def _rig_weights(rig: BlendshapeRig, curves: np.ndarray) -> torch.Tensor:
+    c = np.asarray(curves, np.float32)
+    if c.ndim != 2 or c.shape[1] != NUM_ARKIT:
+        raise ParameterError(f"curves: expected (T, {NUM_ARKIT}), got {c.shape}")
+    return torch.from_numpy(c) @ rig.arkit_matrix()
+
+
+def inner_lip_gap(rig: BlendshapeRig, curves: np.ndarray, *, chunk: int = 2048) -> np.ndarray:
+    """Inner-lip gap ``(T,)`` in metres of ``rig`` driven by ARKit ``curves`` (T, 52), neutral gap subtracted."""
+    up, lo = rig.point_index("upper_lip_inner"), rig.point_index("lower_lip_inner")
+    w = _rig_weights(rig, curves)
+    out = []
+    with torch.no_grad():
+        neutral_pts = rig(torch.zeros(1, rig.num_shapes)).points[0]
+        base = float(torch.linalg.norm(neutral_pts[up] - neutral_pts[lo]))
+        for i in range(0, len(w), chunk):
+            pts = rig(w[i : i + chunk]).points
+            out.append((torch.linalg.norm(pts[:, up] - pts[:, lo], dim=-1) - base).numpy())
+    return np.concatenate(out) if out else np.zeros(0, np.float32)
+
+
+def _phone_frames(phone, fps: float, num_frames: int) -> np.ndarray:
+    a = int(np.floor(phone.start * fps))
+    b = int(np.ceil(phone.end * fps))
+    idx = np.arange(max(0, a), min(num_frames, max(b, a + 1)))
+    if len(idx) == 0:
+        idx = np.array([min(num_frames - 1, max(0, int(round((phone.start + phone.end) / 2 * fps))))])
+    return idx
+
+
+def _base(phone: str) -> str:
+    return "".join(ch for ch in str(phone).upper() if ch.isalpha())
+
+
+@dataclass
+class LipSyncScores:
+    """Closure rate (0-1) over ``num_bilabials`` phones; opening over ``num_open_vowels``; gaps in mm."""
+
+    closure_rate: float
+    num_bilabials: int
+    open_vowel_mean_mm: float
+    open_vowel_rate: float
+    num_open_vowels: int
+
+    def as_dict(self) -> dict:
+        return dict(vars(self))
+
+
+def lip_sync_scores(
+    gap_m: np.ndarray,
+    phones: Sequence,
+    *,
+    fps: float,
+    closed_mm: float = CLOSED_MM,
+    open_mm: float = OPEN_MM,
+) -> LipSyncScores:
+    """Closure of /p b m/ and opening of open vowels from a gap track ``(T,)`` metres and timed phones."""
+    gap_mm = np.asarray(gap_m, np.float64) * 1000.0
+    t = len(gap_mm)
+    if t == 0:
+        raise ParameterError("lip_sync_scores: empty gap track")
+    closed, opened, peak = [], [], []
+    for p in phones:
+        name = _base(p.phone)
+        if name in BILABIALS:
+            closed.append(bool(gap_mm[_phone_frames(p, fps, t)].min() < closed_mm))
+        elif name in OPEN_VOWELS:
+            m = float(gap_mm[_phone_frames(p, fps, t)].max())
+            peak.append(m)
+            opened.append(m > open_mm)
+    return LipSyncScores(
+        closure_rate=float(np.mean(closed)) if closed else float("nan"),
+        num_bilabials=len(closed),
+        open_vowel_mean_mm=float(np.mean(peak)) if peak else float("nan"),
+        open_vowel_rate=float(np.mean(opened)) if opened else float("nan"),
+        num_open_vowels=len(opened),
+    )
+
+
+def lip_vertex_indices(rig: BlendshapeRig, *, radius: float | None = None) -> np.ndarray:
+    """Vertices of the lip region: within ``radius`` (default 0.35 x mouth width) of the lip centre points."""
+    names = ("mouth_corner_l", "mouth_corner_r", "upper_lip_center", "lower_lip_center")
+    with torch.no_grad():
+        out = rig(torch.zeros(1, rig.num_shapes))
+    pts = out.points[0].numpy()
+    idx = [rig.point_index(n) for n in names]
+    width = float(np.linalg.norm(pts[idx[0]] - pts[idx[1]]))
+    centre = pts[idx].mean(0)
+    r = radius if radius is not None else 0.35 * width
+    v = out.vertices[0].numpy()
+    sel = np.nonzero(np.linalg.norm(v - centre, axis=1) < max(r, 1e-6) + 0.5 * width)[0]
+    # keep the ones near the lip line (not the chin or the nose): within r vertically of the centre
+    sel = sel[np.abs(v[sel, 1] - centre[1]) < r]
+    if len(sel) == 0:
+        raise ParameterError(f"{rig.name}: no lip vertices found around the mouth points")
+    return sel
+
+
+def lip_vertex_error(rig: BlendshapeRig, pred: np.ndarray, target: np.ndarray, *, chunk: int = 1024) -> float:
+    """LVE in mm: mean over frames of the max L2 error over lip vertices (curves (T, 52) each, same T)."""
+    p, q = np.asarray(pred, np.float32), np.asarray(target, np.float32)
+    if p.shape != q.shape:
+        raise ParameterError(f"lip_vertex_error: shapes differ, pred {p.shape} vs target {q.shape}")
+    lips = torch.from_numpy(lip_vertex_indices(rig))
+    deltas = rig.deltas[:, lips]  # (K, L, 3)
+    wp, wq = _rig_weights(rig, p), _rig_weights(rig, q)
+    errs = []
+    with torch.no_grad():
+        for i in range(0, len(wp), chunk):
+            d = torch.einsum("tk,klc->tlc", wp[i : i + chunk] - wq[i : i + chunk], deltas)
+            errs.append(torch.linalg.norm(d, dim=-1).amax(-1))
+    return float(torch.cat(errs).mean()) * 1000.0 if errs else float("nan")
+
+
+def mouth_curve_difference(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean absolute difference of the speech channels (jaw, lips) of two curve sets (T, 52), in weight units."""
+    from facecraft.rigs.emotion_space import region_mask
+
+    m = region_mask("speech")
+    t = min(len(a), len(b))
+    return float(np.abs(np.asarray(a)[:t, m] - np.asarray(b)[:t, m]).mean())

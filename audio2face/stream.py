@@ -1,0 +1,237 @@
+"""Streaming inference: push chunks of 16 kHz audio, get ARKit frames as soon as they are decided.
+
+Latency (stated, and measured by :func:`measure_latency` in the benchmark): a frame at time ``t`` can be
+emitted once the audio up to ``t + lookahead / fps + 10 ms + 12.5 ms`` has arrived (the model's look-ahead,
+one log-mel hop for interpolation, and half a 25 ms analysis window); with the default model (30 fps,
+look-ahead 1 frame) that is about 56 ms, plus the chunk length and the compute time of one push.
+
+The stream reproduces offline inference (:func:`facecraft.audio2face.animate.predict_curves`): log-mel frames
+are computed on a sliding buffer aligned to the 10 ms hop and kept only where their window lies fully
+inside the buffer (or touches the true start/end of the stream, padded the same way as offline), and the
+model runs on a window of exactly its receptive field, so frames agree to float precision.
+Memory is bounded: the stream keeps the audio of the next mel frames and one receptive field of features.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from facecraft.rigs.emotion_space import EMOTION_CODE_DIM, as_code_track
+from facecraft.rigs.errors import ParameterError
+
+from .audio import SAMPLE_RATE, valid_audio
+from .features import get_features, interpolate_frames
+from .model import A2FModel
+
+HOP = SAMPLE_RATE // 100  # log-mel hop (10 ms)
+HALF_WINDOW = 200  # half of the 25 ms (400-sample) analysis window
+
+
+class StreamingAnimator:
+    """Chunks of audio in, frames of ARKit-52 curves out (``push`` / ``flush``).
+
+    Parameters
+    ----------
+    model : A2FModel
+        A log-mel model (``config.feature_kind == "logmel"``).
+    emotion : None, EmotionCode, EmotionTrack, or a callable ``times (n,) s -> codes (n, 57)``
+        The emotion per output frame (None: neutral).
+
+    Examples
+    --------
+    >>> anim = StreamingAnimator(model)                          # doctest: +SKIP
+    >>> for chunk in microphone_chunks():                         # doctest: +SKIP
+    ...     frames = anim.push(chunk)   # (n, 52), n >= 0
+    >>> last = anim.flush()                                       # doctest: +SKIP
+    """
+
+    def __init__(self, model: A2FModel, *, emotion=None) -> None:
+        if model.config.feature_kind != "logmel":
+            raise ParameterError(
+                f"StreamingAnimator: streaming needs a log-mel model, got feature_kind={model.config.feature_kind!r}"
+            )
+        self.model = model.eval()
+        self.fps = float(model.config.fps)
+        self.lookahead = int(model.config.lookahead)
+        self.rf = model.receptive_field()
+        self._front = get_features("logmel", n_mels=model.config.num_features, fps=self.fps)
+        self._emotion = emotion
+        self.reset()
+
+    # ------------------------------------------------------------------ state
+    def reset(self) -> None:
+        """Forget everything pushed so far."""
+        self._audio = np.zeros(0, np.float32)
+        self._audio_start = 0  # global sample index of _audio[0] (a multiple of HOP)
+        self._total = 0  # samples pushed
+        self._mel: dict[int, np.ndarray] = {}  # global mel index -> (F,)
+        self._next_mel = 0  # first mel frame not computed yet
+        self._feat: list[np.ndarray] = []  # output-rate features of the last frames
+        self._feat_start = 0  # global frame index of _feat[0]
+        self._feat_count = 0  # feature frames made so far
+        self._emitted = 0  # curve frames emitted so far
+        self._finished = False
+
+    @property
+    def frames_emitted(self) -> int:
+        return self._emitted
+
+    def _codes(self, frames: np.ndarray) -> np.ndarray:
+        times = frames / self.fps
+        if callable(self._emotion) and not hasattr(self._emotion, "codes_at"):
+            codes = np.asarray(self._emotion(times), np.float32)
+        else:
+            codes = as_code_track(self._emotion, times)
+        if codes.shape != (len(frames), EMOTION_CODE_DIM):
+            raise ParameterError(f"emotion: expected codes ({len(frames)}, {EMOTION_CODE_DIM}), got {codes.shape}")
+        return codes
+
+    # ------------------------------------------------------------------ mel
+    def _update_mel(self, final: bool) -> None:
+        if len(self._audio) == 0 or (not final and len(self._audio) < 2 * HALF_WINDOW):
+            return
+        mel, _ = self._front.native(self._audio)
+        base = self._audio_start // HOP
+        end = self._audio_start + len(self._audio)
+        for j in range(max(0, self._next_mel - base), len(mel)):
+            m = base + j
+            centre = m * HOP
+            left_ok = centre - HALF_WINDOW >= self._audio_start or self._audio_start == 0
+            right_ok = centre + HALF_WINDOW <= end or final
+            if not (left_ok and right_ok and centre <= self._total):
+                break
+            self._mel[m] = mel[j]
+            self._next_mel = m + 1
+        # keep only the audio that frames still to come need (aligned to the hop)
+        keep_from = max(0, (self._next_mel * HOP - HALF_WINDOW) // HOP * HOP)
+        if keep_from > self._audio_start:
+            self._audio = self._audio[keep_from - self._audio_start :]
+            self._audio_start = keep_from
+
+    def _num_mel_total(self) -> int:
+        """Mel frames of the whole stream once finished (librosa's centred framing)."""
+        return 1 + self._total // HOP
+
+    def _make_features(self, final: bool) -> None:
+        if not self._mel:
+            return
+        last_mel = max(self._mel)
+        n_total_frames = int(np.ceil(self._total / SAMPLE_RATE * self.fps - 1e-9)) if final else None
+        k = self._feat_count
+        while True:
+            if final:
+                if k >= max(1, n_total_frames):
+                    break
+            t = k / self.fps
+            j = int(np.floor(t * 100 + 1e-9))
+            if not final and (j + 1 > last_mel or (k + 1) / self.fps * SAMPLE_RATE > self._total):
+                break
+            lo = max(0, min(j, last_mel - 1))
+            idx = [m for m in (lo, lo + 1) if m in self._mel] or [last_mel]
+            src = np.array(idx, np.float64) * HOP / SAMPLE_RATE
+            row = interpolate_frames(np.stack([self._mel[m] for m in idx]), src, np.array([t]))[0]
+            self._feat.append(row.astype(np.float32))
+            k += 1
+        self._feat_count = k
+        for m in [m for m in self._mel if m < int(np.floor(k / self.fps * 100)) - 2]:
+            del self._mel[m]
+
+    # ------------------------------------------------------------------ model
+    def _run(self, upto_causal: int, final: bool) -> np.ndarray:
+        """Emit curve frames whose causal index (frame + lookahead) is below ``upto_causal``."""
+        la = self.lookahead
+        first = self._emitted
+        last = upto_causal - la  # exclusive frame index
+        if final:
+            last = self._feat_count
+        if last <= first:
+            return np.zeros((0, 52), np.float32)
+        c0, c1 = first + la, last + la  # causal indices to compute
+        w0 = max(0, c0 - self.rf + 1)
+        feats = []
+        for c in range(w0, c1):
+            f = min(c, self._feat_count - 1)  # offline pads the end with the last frame
+            feats.append(self._feat[f - self._feat_start])
+        codes = self._codes(np.maximum(np.arange(w0, c1) - la, 0).astype(np.float64))
+        with torch.no_grad():
+            out = self.model.forward_causal(
+                torch.from_numpy(np.stack(feats))[None], torch.from_numpy(codes)[None]
+            ).arkit[0, c0 - w0 :]
+        self._emitted = last
+        drop = max(0, (self._emitted + la - self.rf) - self._feat_start)
+        if drop > 0:
+            self._feat = self._feat[drop:]
+            self._feat_start += drop
+        return out.numpy().astype(np.float32)
+
+    # ------------------------------------------------------------------ API
+    def push(self, chunk: np.ndarray) -> np.ndarray:
+        """Add audio (N,) float32 at 16 kHz; return the newly decided frames (n, 52) (n may be 0)."""
+        if self._finished:
+            raise ParameterError("StreamingAnimator.push: the stream was flushed; call reset() to start again")
+        y = valid_audio(chunk, name="chunk") if len(np.asarray(chunk)) else np.zeros(0, np.float32)
+        self._audio = np.concatenate([self._audio, y])
+        self._total += len(y)
+        self._update_mel(final=False)
+        self._make_features(final=False)
+        return self._run(self._feat_count, final=False)
+
+    def flush(self) -> np.ndarray:
+        """End of stream: return the remaining frames (pads like offline inference)."""
+        if self._finished:
+            return np.zeros((0, 52), np.float32)
+        self._finished = True
+        if self._total == 0:
+            return np.zeros((0, 52), np.float32)
+        self._update_mel(final=True)
+        self._make_features(final=True)
+        return self._run(self._feat_count + self.lookahead, final=True)
+
+    def latency_s(self) -> float:
+        """Stated algorithmic latency in seconds (look-ahead + one hop + half a window), without compute."""
+        return self.lookahead / self.fps + HOP / SAMPLE_RATE + HALF_WINDOW / SAMPLE_RATE
+
+
+def stream_array(model: A2FModel, audio: np.ndarray, *, chunk_s: float = 0.02, emotion=None) -> np.ndarray:
+    """Run a whole array through :class:`StreamingAnimator` in chunks; curves (T, 52)."""
+    s = StreamingAnimator(model, emotion=emotion)
+    n = max(1, int(round(chunk_s * SAMPLE_RATE)))
+    parts = [s.push(audio[i : i + n]) for i in range(0, len(audio), n)]
+    parts.append(s.flush())
+    return np.concatenate(parts) if parts else np.zeros((0, 52), np.float32)
+
+
+def measure_latency(
+    model: A2FModel, audio: np.ndarray, *, chunk_s: float = 0.02, clock: Callable[[], float] = time.perf_counter
+) -> dict:
+    """Measured latency of streaming ``audio`` in real-time-sized chunks.
+
+    For each emitted frame at time ``t``, latency = (audio time pushed when it came out, i.e. the end of the
+    chunk that released it, + the compute time of that push) - ``t``. Returns mean/p95/max in ms, the
+    stated algorithmic latency and the mean compute per push.
+    """
+    s = StreamingAnimator(model)
+    n = max(1, int(round(chunk_s * SAMPLE_RATE)))
+    lat, compute = [], []
+    for i in range(0, len(audio), n):
+        t0 = clock()
+        frames = s.push(audio[i : i + n])
+        dt = clock() - t0
+        compute.append(dt)
+        end_t = min(len(audio), i + n) / SAMPLE_RATE
+        first = s.frames_emitted - len(frames)
+        for k in range(first, s.frames_emitted):
+            lat.append(end_t + dt - k / s.fps)
+    lat_ms = np.array(lat) * 1000
+    return {
+        "chunk_ms": chunk_s * 1000,
+        "latency_mean_ms": float(lat_ms.mean()) if len(lat_ms) else float("nan"),
+        "latency_p95_ms": float(np.percentile(lat_ms, 95)) if len(lat_ms) else float("nan"),
+        "latency_max_ms": float(lat_ms.max()) if len(lat_ms) else float("nan"),
+        "stated_algorithmic_ms": s.latency_s() * 1000,
+        "compute_per_push_ms": float(np.mean(compute) * 1000),
+    }

@@ -1,0 +1,466 @@
+"""Training for the learned audio2face model: synthetic corpus (EMOTE-style disentanglement) and real capture.
+
+Losses on the synthetic corpus (every clip is seen with two emotions ``a`` and ``b`` in the same batch):
+
+* **lip**: the speech channels (jaw, lips; :func:`facecraft.rigs.emotion_space.region_mask` ``"speech"``) of
+  every prediction match the *neutral* teacher's, whatever emotion was requested;
+* **emotion**: the emotion channels (upper face, cheeks, mouth corners) match the emotional teacher, and a
+  classification loss through the emotion space's prototypes (:data:`PROTOTYPE_ARKIT`) makes them read as
+  the requested emotion;
+* **swap**: the speech channels of the same clip under emotions ``a`` and ``b`` agree;
+* **velocity**: frame-to-frame differences match the target's (no jitter).
+
+``disentangle=False`` trains the comparison model: one plain MSE to the emotional teacher on every channel
+(+ velocity), no lip / emotion-classification / swap terms.
+
+Real capture: ``capture_dirs`` hold Live Link Face CSV + WAV pairs (``take.csv`` + ``take.wav``, read with
+:func:`facecraft.rigs.exchange.load_animation`), and FLAME sequences + WAV in a VOCASET-like layout:
+``take.wav`` + ``take.npz`` with ``flame_expression`` (T, E), ``flame_jaw`` (T, 3) axis-angle radians,
+and ``fps``; optional ``emotion`` (a name) in the npz. Curves are resampled to the model's fps and
+supervised with MSE on what the take provides (neutral emotion code unless given).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from facecraft.rigs import EMOTIONS
+from facecraft.rigs.emotion_space import PROTOTYPE_ARKIT, EmotionCode, region_mask
+from facecraft.rigs.errors import FileFormatError, MissingFileError, ParameterError
+
+from .corpus import list_items, load_item, write_manifest
+from .model import A2FConfig, A2FModel
+
+log = logging.getLogger(__name__)
+
+NEUTRAL = EMOTIONS.index("neutral")
+SPEECH_MASK = torch.tensor(region_mask("speech"))
+EMOTION_MASK = torch.tensor(region_mask("emotion"))
+# Emotion codes at intensity 1, EMOTIONS order (neutral is zeros); codes are linear in intensity.
+UNIT_CODES = torch.tensor(np.stack([EmotionCode.from_emotion(e, 1.0).vector for e in EMOTIONS]), dtype=torch.float32)
+
+
+# ---------------------------------------------------------------------- features (with optional cache)
+def compute_features(audio: np.ndarray, *, kind: str, fps: float) -> np.ndarray:
+    """Features ``(T, F)`` float32 of 16 kHz audio at ``fps`` from the front-end registry.
+
+    Cached in ``$FACECRAFT_CACHE_DIR/a2f-features`` when that variable is set (key: audio bytes, kind, fps,
+    facecraft version).
+    """
+    from .features import get_features
+
+    cache_dir = os.environ.get("FACECRAFT_CACHE_DIR")
+    path = None
+    if cache_dir:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            ver = version("facecraft")
+        except PackageNotFoundError:
+            ver = "dev"
+        h = hashlib.sha1(np.ascontiguousarray(audio, np.float32).tobytes())
+        h.update(f"{kind}|{fps}|{ver}".encode())
+        path = Path(cache_dir) / "a2f-features" / f"{h.hexdigest()}.npy"
+        if path.exists():
+            return np.load(path)
+    feats = np.asarray(get_features(kind, fps=fps)(audio), np.float32)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npy")
+        np.save(tmp, feats)
+        os.replace(tmp, path)
+    return feats
+
+
+def _fit_length(a: np.ndarray, t: int) -> np.ndarray:
+    """Crop or edge-pad axis 0 (or axis 1 for 3-D teacher stacks) to ``t`` frames."""
+    axis = 1 if a.ndim == 3 else 0
+    n = a.shape[axis]
+    if n >= t:
+        return a.take(range(t), axis=axis)
+    pad = [(0, 0)] * a.ndim
+    pad[axis] = (0, t - n)
+    return np.pad(a, pad, mode="edge")
+
+
+# ---------------------------------------------------------------------- data
+@dataclass
+class Clip:
+    """One training clip at the model fps: features (T, F); ``teacher`` (8, T, 52) for synthetic clips;
+    ``arkit`` (T, 52) and/or FLAME targets for real capture; ``emotion`` the capture's label."""
+
+    id: str
+    features: np.ndarray
+    teacher: np.ndarray | None = None
+    arkit: np.ndarray | None = None
+    flame_expression: np.ndarray | None = None
+    flame_jaw: np.ndarray | None = None
+    emotion: str = "neutral"
+
+
+def load_corpus_clips(
+    corpus_dir: str | Path, *, split: str, kind: str, fps: float, progress: bool = True
+) -> list[Clip]:
+    """Synthetic clips of one split of a corpus built by :mod:`facecraft.audio2face.corpus`."""
+    from tqdm.auto import tqdm
+
+    write_manifest(corpus_dir)
+    clips = []
+    for p in tqdm(list_items(corpus_dir, split), desc=f"features ({split})", disable=not progress, unit="clip"):
+        item = load_item(p)
+        if abs(item.fps - fps) > 1e-6:
+            raise ParameterError(f"{p}: corpus fps {item.fps} differs from the model fps {fps}")
+        feats = compute_features(item.audio, kind=kind, fps=fps)
+        t = min(len(feats), item.teacher.shape[1])
+        clips.append(Clip(item.id, feats[:t], teacher=item.teacher[:, :t]))
+    return clips
+
+
+def load_capture_clips(capture_dir: str | Path, *, kind: str, fps: float) -> list[Clip]:
+    """Real capture pairs in a folder (see the module docstring for the accepted layouts)."""
+    from .audio import load_audio
+
+    d = Path(capture_dir)
+    if not d.is_dir():
+        raise MissingFileError(f"capture folder not found: {d}")
+    clips = []
+    for wav in sorted(p for p in d.iterdir() if p.suffix.lower() in (".wav", ".flac", ".ogg", ".mp3")):
+        csv, npz = wav.with_suffix(".csv"), wav.with_suffix(".npz")
+        audio, _ = load_audio(wav)
+        feats = compute_features(audio, kind=kind, fps=fps)
+        if csv.exists():
+            from facecraft.rigs.exchange import load_animation
+
+            anim = load_animation(csv).resample(fps)
+            t = min(len(feats), anim.num_frames)
+            clips.append(Clip(wav.stem, feats[:t], arkit=anim.curves[:t]))
+        elif npz.exists():
+            with np.load(npz) as z:
+                if "flame_expression" not in z or "fps" not in z:
+                    raise FileFormatError(f"{npz}: expected arrays flame_expression (T, E), flame_jaw (T, 3) and fps")
+                src_fps = float(z["fps"])
+                expr = z["flame_expression"].astype(np.float32)
+                jaw = z["flame_jaw"].astype(np.float32) if "flame_jaw" in z else None
+                emo = str(z["emotion"]) if "emotion" in z else "neutral"
+            n = max(1, int(round(len(expr) / src_fps * fps)))
+            src_t, dst_t = np.arange(len(expr)) / src_fps, np.arange(n) / fps
+
+            def interp(a: np.ndarray, src_t=src_t, dst_t=dst_t) -> np.ndarray:
+                return np.stack([np.interp(dst_t, src_t, a[:, j]) for j in range(a.shape[1])], 1).astype(np.float32)
+
+            t = min(len(feats), n)
+            clips.append(
+                Clip(wav.stem, feats[:t], flame_expression=interp(expr)[:t],
+                     flame_jaw=None if jaw is None else interp(jaw)[:t], emotion=emo)
+            )  # fmt: skip
+        else:
+            log.warning("capture %s has no .csv or .npz beside it; skipped", wav)
+    if not clips:
+        raise FileFormatError(f"{d}: no capture pairs found (expected take.wav + take.csv or take.npz)")
+    return clips
+
+
+# ---------------------------------------------------------------------- losses
+def lip_loss(pred: torch.Tensor, neutral: torch.Tensor) -> torch.Tensor:
+    """MSE between the speech channels of ``pred`` (B, T, 52) and the neutral teacher's (B, T, 52)."""
+    m = SPEECH_MASK.to(pred.device)
+    return F.mse_loss(pred[..., m], neutral[..., m])
+
+
+def swap_loss(pred_a: torch.Tensor, pred_b: torch.Tensor) -> torch.Tensor:
+    """MSE between the speech channels of the same clips predicted under two emotions."""
+    m = SPEECH_MASK.to(pred_a.device)
+    return F.mse_loss(pred_a[..., m], pred_b[..., m])
+
+
+def emotion_logits(pred: torch.Tensor, *, temperature: float = 0.05) -> torch.Tensor:
+    """Logits (..., 8) of which emotion the emotion channels of ``pred`` (..., 52) show.
+
+    Each emotion's prototype (:data:`PROTOTYPE_ARKIT`, emotion region only) is scaled to the frame by a
+    projection clamped to [0, 1]; the logit is minus the squared residual over ``temperature``.
+    Neutral's prototype is zero, so its residual is the frame's own energy.
+    """
+    m = EMOTION_MASK.to(pred.device)
+    protos = torch.as_tensor(PROTOTYPE_ARKIT, device=pred.device)[:, m]  # (8, C)
+    x = pred[..., m].unsqueeze(-2)  # (..., 1, C)
+    norm = (protos**2).sum(-1).clamp_min(1e-6)
+    scale = ((x * protos).sum(-1) / norm).clamp(0, 1)  # (..., 8)
+    resid = ((x - scale.unsqueeze(-1) * protos) ** 2).sum(-1)
+    return -resid / temperature
+
+
+def emotion_class_loss(pred: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of :func:`emotion_logits` of ``pred`` (B, T, 52) against per-frame labels (B, T)."""
+    logits = emotion_logits(pred)
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1))
+
+
+def velocity_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return F.mse_loss(pred[:, 1:] - pred[:, :-1], target[:, 1:] - target[:, :-1])
+
+
+@dataclass
+class LossWeights:
+    lip: float = 2.0
+    emotion: float = 1.0
+    emotion_class: float = 0.05
+    swap: float = 1.0
+    velocity: float = 0.5
+
+
+def synthetic_losses(
+    model: A2FModel, batch: dict, *, disentangle: bool, weights: LossWeights | None = None
+) -> dict[str, torch.Tensor]:
+    """Loss terms for a synthetic batch from :class:`BatchSampler` (keys ``features``, ``code_a/b``,
+    ``target_a/b``, ``neutral``, ``label_a/b``); ``"total"`` is the weighted sum."""
+    weights = weights or LossWeights()
+    feats = batch["features"]
+    both = model(torch.cat([feats, feats]), torch.cat([batch["code_a"], batch["code_b"]])).arkit
+    pa, pb = both.chunk(2)
+    out: dict[str, torch.Tensor] = {}
+    if disentangle:
+        em = EMOTION_MASK.to(feats.device)
+        out["lip"] = 0.5 * (lip_loss(pa, batch["neutral"]) + lip_loss(pb, batch["neutral"]))
+        out["emotion"] = 0.5 * (
+            F.mse_loss(pa[..., em], batch["target_a"][..., em]) + F.mse_loss(pb[..., em], batch["target_b"][..., em])
+        )
+        out["emotion_class"] = 0.5 * (
+            emotion_class_loss(pa, batch["label_a"]) + emotion_class_loss(pb, batch["label_b"])
+        )
+        out["swap"] = swap_loss(pa, pb)
+        # channels in neither region (blinks, gaze) follow the neutral teacher
+        rest = ~(em | SPEECH_MASK.to(feats.device))
+        out["rest"] = F.mse_loss(pa[..., rest], batch["neutral"][..., rest])
+        tgt_a = torch.where(em, batch["target_a"], batch["neutral"])
+        tgt_b = torch.where(em, batch["target_b"], batch["neutral"])
+    else:
+        out["mse"] = 0.5 * (F.mse_loss(pa, batch["target_a"]) + F.mse_loss(pb, batch["target_b"]))
+        tgt_a, tgt_b = batch["target_a"], batch["target_b"]
+    out["velocity"] = 0.5 * (velocity_loss(pa, tgt_a) + velocity_loss(pb, tgt_b))
+    w = {"lip": weights.lip, "emotion": weights.emotion, "emotion_class": weights.emotion_class,
+         "swap": weights.swap, "velocity": weights.velocity, "rest": 1.0, "mse": 1.0}  # fmt: skip
+    out["total"] = sum(w[k] * v for k, v in out.items())
+    return out
+
+
+def capture_losses(model: A2FModel, batch: dict) -> dict[str, torch.Tensor]:
+    """MSE (+ velocity) on whatever a real-capture batch provides (``arkit``, ``flame_expression``, ``flame_jaw``)."""
+    out_m = model(batch["features"], batch["code"])
+    out: dict[str, torch.Tensor] = {}
+    if "arkit" in batch:
+        out["arkit"] = F.mse_loss(out_m.arkit, batch["arkit"]) + 0.5 * velocity_loss(out_m.arkit, batch["arkit"])
+    if "flame_expression" in batch and out_m.flame_expression is not None:
+        out["flame_expression"] = F.mse_loss(out_m.flame_expression, batch["flame_expression"])
+    if "flame_jaw" in batch and out_m.flame_jaw is not None:
+        out["flame_jaw"] = F.mse_loss(out_m.flame_jaw, batch["flame_jaw"])
+    if not out:
+        raise ParameterError("capture batch has no target the model can learn (check flame heads in the config)")
+    out["total"] = sum(out.values())
+    return out
+
+
+# ---------------------------------------------------------------------- batches
+class BatchSampler:
+    """Random crops of clips with two emotions each (synthetic) or the capture targets; seeded per step."""
+
+    def __init__(self, clips: list[Clip], *, frames: int, batch_size: int, seed: int) -> None:
+        if not clips:
+            raise ParameterError("BatchSampler: no clips to train on")
+        self.clips, self.frames, self.batch_size, self.seed = clips, frames, batch_size, seed
+
+    def _crop(self, clip: Clip, rng: np.random.Generator) -> tuple[int, int]:
+        t = len(clip.features)
+        start = int(rng.integers(0, max(1, t - self.frames + 1)))
+        return start, start + self.frames
+
+    def synthetic(self, step: int) -> dict[str, torch.Tensor]:
+        rng = np.random.default_rng([self.seed, step])
+        idx = rng.integers(0, len(self.clips), self.batch_size)
+        feats, neutral, codes, targets, labels = [], [], {"a": [], "b": []}, {"a": [], "b": []}, {"a": [], "b": []}
+        for i in idx:
+            c = self.clips[i]
+            a, b = self._crop(c, rng)
+            f = _fit_length(c.features[a:b], self.frames)
+            teach = _fit_length(c.teacher[:, a:b], self.frames)  # (8, L, 52)
+            neu = teach[NEUTRAL]
+            feats.append(f)
+            neutral.append(neu)
+            for side in ("a", "b"):
+                e0, e1 = rng.integers(0, len(EMOTIONS), 2)
+                s0, s1 = rng.uniform(0.3, 1.0, 2)
+                if rng.random() < 0.7:  # constant emotion; otherwise a ramp between two emotions (a track)
+                    e1, s1 = e0, s0
+                u = np.clip((np.arange(self.frames) - rng.uniform(0, self.frames)) / max(1.0, rng.uniform(4, 30)), 0, 1)
+                u = u[:, None].astype(np.float32)
+                w0, w1 = (1 - u) * s0, u * s1
+                codes[side].append(w0 * UNIT_CODES[e0].numpy() + w1 * UNIT_CODES[e1].numpy())
+                targets[side].append(np.clip(neu + w0 * (teach[e0] - neu) + w1 * (teach[e1] - neu), 0, 1))
+                lab = np.where(u[:, 0] < 0.5, e0, e1)
+                labels[side].append(lab)
+        t = torch.from_numpy
+        return {
+            "features": t(np.stack(feats)).float(),
+            "neutral": t(np.stack(neutral)).float(),
+            "code_a": t(np.stack(codes["a"])).float(),
+            "code_b": t(np.stack(codes["b"])).float(),
+            "target_a": t(np.stack(targets["a"])).float(),
+            "target_b": t(np.stack(targets["b"])).float(),
+            "label_a": t(np.stack(labels["a"])).long(),
+            "label_b": t(np.stack(labels["b"])).long(),
+        }
+
+    def capture(self, step: int) -> dict[str, torch.Tensor]:
+        rng = np.random.default_rng([self.seed, step, 1])
+        idx = rng.integers(0, len(self.clips), self.batch_size)
+        batch: dict[str, list] = {"features": [], "code": []}
+        for i in idx:
+            c = self.clips[i]
+            a, b = self._crop(c, rng)
+            batch["features"].append(_fit_length(c.features[a:b], self.frames))
+            code = EmotionCode.neutral() if c.emotion == "neutral" else EmotionCode.from_emotion(c.emotion)
+            batch["code"].append(np.repeat(code.vector[None], self.frames, 0))
+            for key in ("arkit", "flame_expression", "flame_jaw"):
+                v = getattr(c, key)
+                if v is not None:
+                    batch.setdefault(key, []).append(_fit_length(v[a:b], self.frames))
+        n = len(idx)
+        return {k: torch.from_numpy(np.stack(v)).float() for k, v in batch.items() if len(v) == n}
+
+
+# ---------------------------------------------------------------------- training loop
+@dataclass
+class TrainConfig:
+    """Options of :func:`train` (also what ``facecraft a2f train`` exposes)."""
+
+    corpus: str | None = None
+    capture_dirs: list[str] = field(default_factory=list)
+    out_dir: str = "outputs/a2f/run"
+    steps: int = 4000
+    max_minutes: float | None = None
+    batch_size: int = 16
+    frames: int = 64
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    seed: int = 0
+    disentangle: bool = True
+    checkpoint_every: int = 200
+    threads: int | None = None
+    init_from: str | None = None
+    model: dict = field(default_factory=dict)
+
+
+def _feature_stats(clips: list[Clip]) -> tuple[list[float], list[float]]:
+    allf = np.concatenate([c.features for c in clips[:2000]])
+    return allf.mean(0).tolist(), (allf.std(0) + 1e-3).tolist()
+
+
+def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> dict:
+    """Train (or resume) a model; writes ``checkpoint.pt``, ``model.safetensors`` + ``config.json`` and
+    ``train_log.jsonl`` into ``cfg.out_dir``. Returns a summary dict (steps, seconds, last losses)."""
+    from tqdm.auto import tqdm
+
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    out = Path(cfg.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    model_cfg = A2FConfig(**cfg.model) if cfg.model else A2FConfig()
+    if cfg.init_from:
+        init = A2FModel.from_pretrained(cfg.init_from)
+        model_cfg = init.config
+    synth = (
+        load_corpus_clips(cfg.corpus, split="train", kind=model_cfg.feature_kind, fps=model_cfg.fps, progress=progress)
+        if cfg.corpus
+        else []
+    )
+    capture = [
+        c for d in cfg.capture_dirs for c in load_capture_clips(d, kind=model_cfg.feature_kind, fps=model_cfg.fps)
+    ]
+    if not synth and not capture:
+        raise ParameterError("train: give a corpus folder and/or capture folders with data")
+    if capture and any(c.flame_expression is not None for c in capture) and not model_cfg.flame_expression_dim:
+        e = next(c.flame_expression.shape[1] for c in capture if c.flame_expression is not None)
+        model_cfg.flame_expression_dim, model_cfg.flame_jaw = e, True
+    if not model_cfg.feature_mean and not cfg.init_from:
+        model_cfg.feature_mean, model_cfg.feature_std = _feature_stats(synth + capture)
+    model_cfg.meta = {**model_cfg.meta, "train": {k: v for k, v in vars(cfg).items() if k != "model"}}
+    model = A2FModel(model_cfg)
+    if cfg.init_from:
+        model.load_state_dict(init.state_dict(), strict=False)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.steps, pct_start=0.05)
+    step, elapsed = 0, 0.0
+    ckpt = out / "checkpoint.pt"
+    if resume:
+        if not ckpt.exists():
+            raise MissingFileError(f"train --resume: no checkpoint at {ckpt}")
+        state = torch.load(ckpt, weights_only=True)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        step, elapsed = int(state["step"]), float(state["elapsed"])
+        log.info("resumed from %s at step %d", ckpt, step)
+    synth_sampler = BatchSampler(synth, frames=cfg.frames, batch_size=cfg.batch_size, seed=cfg.seed) if synth else None
+    cap_sampler = (
+        BatchSampler(capture, frames=cfg.frames, batch_size=cfg.batch_size, seed=cfg.seed) if capture else None
+    )
+    p_capture = len(capture) / (len(capture) + len(synth))
+    logf = (out / "train_log.jsonl").open("a")
+    t0 = time.perf_counter() - elapsed
+    losses: dict[str, float] = {}
+
+    def save_checkpoint() -> None:
+        tmp = ckpt.with_suffix(".tmp")
+        torch.save(
+            {"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+             "step": step, "elapsed": time.perf_counter() - t0},
+            tmp,
+        )  # fmt: skip
+        os.replace(tmp, ckpt)
+
+    bar = tqdm(total=cfg.steps, initial=step, desc="a2f train", disable=not progress, unit="step")
+    model.train()
+    while step < cfg.steps:
+        if cfg.max_minutes and (time.perf_counter() - t0) / 60 > cfg.max_minutes:
+            log.warning("stopping at step %d: time limit of %.1f min reached", step, cfg.max_minutes)
+            break
+        use_capture = cap_sampler is not None and (
+            synth_sampler is None or np.random.default_rng([cfg.seed, step, 2]).random() < p_capture
+        )
+        if use_capture:
+            terms = capture_losses(model, cap_sampler.capture(step))
+        else:
+            terms = synthetic_losses(model, synth_sampler.synthetic(step), disentangle=cfg.disentangle)
+        opt.zero_grad(set_to_none=True)
+        terms["total"].backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        step += 1
+        losses = {k: float(v.detach()) for k, v in terms.items()}
+        bar.update(1)
+        if step % 20 == 0:
+            bar.set_postfix(loss=f"{losses['total']:.4f}")
+            logf.write(json.dumps({"step": step, "time_s": round(time.perf_counter() - t0, 1), **losses}) + "\n")
+            logf.flush()
+        if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+            save_checkpoint()
+    bar.close()
+    logf.close()
+    save_checkpoint()
+    model.eval()
+    model.config.meta["train"]["steps_done"] = step
+    model.config.meta["train"]["train_seconds"] = round(time.perf_counter() - t0, 1)
+    model.save_pretrained(out)
+    return {"steps": step, "seconds": round(time.perf_counter() - t0, 1), "losses": losses, "out_dir": str(out),
+            "clips": {"synthetic": len(synth), "capture": len(capture)}}  # fmt: skip
