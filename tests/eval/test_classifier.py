@@ -1,0 +1,110 @@
+"""facecraft's FER classifier: config checks, save/load round trip, prediction, mini-Xception start."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from facecraft.eval.classifier import CONFIG_NAME, WEIGHTS_NAME, FERClassifier, FERClassifierConfig
+from facecraft.eval.mini_xception import MINI_XCEPTION_LABELS, load_mini_xception, preprocess_mini_xception
+from facecraft.rigs import EMOTIONS, FileFormatError, MissingFileError, ParameterError
+
+TINY = FERClassifierConfig(image_size=24, stem=4, widths=(8, 16), dropout=0.1)
+
+
+def _grey(n: int, side: int = 48, seed: int = 0) -> np.ndarray:
+    return (np.random.default_rng(seed).random((n, side, side)) * 255).astype(np.uint8)
+
+
+def test_config_is_validated():
+    with pytest.raises(ParameterError, match="arch"):
+        FERClassifierConfig(arch="vit")
+    with pytest.raises(ParameterError, match="init='mini_xception' needs"):
+        FERClassifierConfig(init="mini_xception")
+    with pytest.raises(ParameterError, match="labels"):
+        FERClassifierConfig(labels=("a", "b"))
+    with pytest.raises(ParameterError, match="dropout"):
+        FERClassifierConfig(dropout=1.5)
+
+
+def test_default_size_and_output():
+    model = FERClassifier()
+    assert 500_000 <= model.num_parameters <= 3_000_000
+    torch.manual_seed(0)
+    tiny = FERClassifier(TINY)
+    p = tiny.predict_proba(_grey(5))
+    assert p.shape == (5, 8) and np.allclose(p.sum(1), 1.0, atol=1e-5) and (p >= 0).all()
+    # grey arrays of another size and RGB images give the same layout
+    assert tiny.predict_proba(np.repeat(_grey(2, 40)[..., None], 3, axis=3)).shape == (2, 8)
+
+
+def test_save_pretrained_round_trip(tmp_path):
+    torch.manual_seed(0)
+    model = FERClassifier(TINY).eval()
+    with torch.no_grad():  # move the batch norm statistics away from their defaults so they are checked too
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 1.5)
+    model.save_pretrained(tmp_path / "m")
+    cfg = json.loads((tmp_path / "m" / CONFIG_NAME).read_text())
+    assert cfg["labels"] == list(EMOTIONS) and cfg["widths"] == [8, 16]
+    loaded = FERClassifier.from_pretrained(tmp_path / "m")
+    assert loaded.config == model.config
+    x = _grey(4)
+    np.testing.assert_allclose(loaded.predict_proba(x), model.predict_proba(x), atol=1e-6)
+
+
+def test_from_pretrained_errors(tmp_path):
+    with pytest.raises(MissingFileError, match=CONFIG_NAME):
+        FERClassifier.from_pretrained(tmp_path)
+    FERClassifier(TINY).save_pretrained(tmp_path / "m")
+    cfg = json.loads((tmp_path / "m" / CONFIG_NAME).read_text())
+    (tmp_path / "m" / CONFIG_NAME).write_text(json.dumps({**cfg, "widths": [8, 32]}))
+    with pytest.raises(FileFormatError, match="do not fit"):
+        FERClassifier.from_pretrained(tmp_path / "m")
+    (tmp_path / "m" / CONFIG_NAME).write_text(json.dumps({**cfg, "depth": 3}))
+    with pytest.raises(FileFormatError, match="unknown config keys"):
+        FERClassifier.from_pretrained(tmp_path / "m")
+    assert (tmp_path / "m" / WEIGHTS_NAME).is_file()
+
+
+def test_features_then_forward_from_equals_forward():
+    torch.manual_seed(0)
+    for cfg in (TINY, FERClassifierConfig(arch="xception", image_size=32, stem=4, widths=(8, 8))):
+        model = FERClassifier(cfg).eval()
+        x = model.prepare(_grey(3))
+        with torch.no_grad():
+            torch.testing.assert_close(model.forward_from(model.features(x, 1), 1), model(x))
+        model.freeze(1)
+        frozen = [p.requires_grad for m in model.frozen_modules(1) for p in m.parameters()]
+        assert frozen and not any(frozen)
+        with pytest.raises(ParameterError, match="blocks"):
+            model.frozen_modules(5)
+
+
+def test_mini_xception_start_keeps_the_shipped_predictions():
+    model = FERClassifier(FERClassifierConfig.mini_xception()).eval()
+    ref = load_mini_xception()
+    grey = _grey(3, 64, seed=1)
+    with torch.no_grad():
+        ours = model(model.prepare(grey))
+        theirs = ref(preprocess_mini_xception(grey))
+    names = {"angry": "anger", "sad": "sadness", "happy": "happiness"}
+    for j, name in enumerate(MINI_XCEPTION_LABELS):
+        torch.testing.assert_close(ours[:, EMOTIONS.index(names.get(name, name))], theirs[:, j])
+
+
+def test_to_emotion_code():
+    p = np.zeros(8)
+    p[EMOTIONS.index("happiness")] = 0.9
+    p[EMOTIONS.index("neutral")] = 0.1
+    code = FERClassifier.to_emotion_code(p)
+    emotion, intensity = code.dominant()
+    assert emotion == "happiness" and intensity == pytest.approx(0.9, abs=1e-5)
+    assert len(FERClassifier.to_emotion_code(np.stack([p, p]))) == 2
+    with pytest.raises(ParameterError):
+        FERClassifier.to_emotion_code(np.ones((2, 7)))

@@ -1,0 +1,127 @@
+"""Data set readers: ImageFolder, path/label CSV, FER2013 CSV, splits, bad files."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from facecraft.eval.datasets import (
+    SPLITS,
+    apply_split_csv,
+    load_csv,
+    load_dataset,
+    load_fer2013_csv,
+    load_image_folder,
+    stratified_split,
+)
+from facecraft.eval.images import EmptyFolderError
+from facecraft.rigs import EMOTION_INDEX, EMOTIONS, FileFormatError, MissingFileError, ParameterError
+
+
+def _face(c: int, k: int, side: int = 48) -> np.ndarray:
+    rng = np.random.default_rng(100 * c + k)
+    img = (rng.random((side, side)) * 60).astype(np.uint8)
+    img[4 + 5 * c : 8 + 5 * c] = 220
+    return img
+
+
+def _write_folder(root, names=("happy", "angry", "Sad"), per_class=5):
+    for c, name in enumerate(names):
+        (root / name).mkdir(parents=True)
+        for k in range(per_class):
+            Image.fromarray(_face(c, k)).save(root / name / f"{k:03d}.png")
+    return root
+
+
+def test_image_folder_normalises_labels_and_reads_grey(tmp_path):
+    ds = load_image_folder(_write_folder(tmp_path / "d"), size=32)
+    assert ds.images.shape == (15, 32, 32) and ds.images.dtype == np.uint8
+    assert sorted(set(ds.labels.tolist())) == sorted(EMOTION_INDEX[e] for e in ("happiness", "anger", "sadness"))
+    assert ds.paths[0].endswith(".png") and "/" in ds.paths[0]
+    assert ds.class_counts[EMOTION_INDEX["happiness"]] == 5
+
+
+def test_corrupt_images_are_skipped_and_reported(tmp_path, caplog):
+    root = _write_folder(tmp_path / "d")
+    (root / "happy" / "broken.png").write_bytes(b"\x89PNG not really")
+    ds = load_image_folder(root)
+    assert len(ds) == 15 and len(ds.skipped) == 1 and "broken.png" in ds.skipped[0]
+    assert "broken.png" in caplog.text
+
+
+def test_empty_and_missing_folders_are_clear_errors(tmp_path):
+    (tmp_path / "empty" / "happy").mkdir(parents=True)
+    with pytest.raises(EmptyFolderError, match="no images"):
+        load_image_folder(tmp_path / "empty")
+    with pytest.raises(MissingFileError, match="not found"):
+        load_dataset(tmp_path / "nowhere")
+
+
+def test_csv_layout_with_split_column(tmp_path):
+    root = _write_folder(tmp_path / "d")
+    rows = [("happy/000.png", "Happy", "train"), ("angry/001.png", "angry", "test"), ("Sad/002.png", "sad", "val")]
+    with (root / "list.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([("path", "label", "split"), *rows])
+    ds = load_dataset(root / "list.csv")
+    assert ds.splits.tolist() == ["train", "test", "val"]
+    assert [EMOTIONS[i] for i in ds.labels] == ["happiness", "anger", "sadness"]
+    with (root / "bad.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([("path", "label"), ("happy/000.png", "bored")])
+    with pytest.raises(FileFormatError, match="line 2"):
+        load_csv(root / "bad.csv")
+
+
+def test_fer2013_csv(tmp_path):
+    path = tmp_path / "fer2013.csv"
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["emotion", "pixels", "Usage"])
+        w.writerow([3, " ".join(map(str, _face(0, 0).ravel())), "Training"])
+        w.writerow([0, " ".join(map(str, _face(1, 0).ravel())), "PrivateTest"])
+        w.writerow([6, "1 2 3", "PublicTest"])  # not a square image: skipped
+    ds = load_fer2013_csv(path)
+    assert [EMOTIONS[i] for i in ds.labels] == ["happiness", "anger"]
+    assert ds.splits.tolist() == ["train", "test"] and len(ds.skipped) == 1
+    np.testing.assert_array_equal(ds.images[0], _face(0, 0))
+
+
+def test_stratified_split_is_reproducible_and_stratified():
+    labels = np.repeat(np.arange(4), [50, 20, 10, 3])
+    a, b = stratified_split(labels, seed=1), stratified_split(labels, seed=1)
+    assert (a == b).all() and not (a == stratified_split(labels, seed=2)).all()
+    for c, n in enumerate([50, 20, 10, 3]):
+        part = a[labels == c]
+        assert (part == "test").sum() == max(1, round(n * 0.2)) and (part == "val").sum() == max(1, round(n * 0.1))
+    with pytest.raises(ParameterError, match="fractions"):
+        stratified_split(labels, val=0.5, test=0.6)
+
+
+def test_default_split_and_split_csv(tmp_path):
+    root = _write_folder(tmp_path / "d", per_class=10)
+    ds = load_dataset(root, seed=0)
+    assert set(ds.splits.tolist()) == set(SPLITS)
+    assert len(ds.subset("train")) + len(ds.subset("val")) + len(ds.subset("test")) == len(ds)
+    with (root / "split.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["path", "label", "split"])
+        for p in ds.paths:
+            w.writerow([p, "x", "test" if p.endswith("000.png") else "train"])
+    fixed = load_dataset(root)  # picks up root/split.csv by itself
+    assert (fixed.splits == "test").sum() == 3
+    with (tmp_path / "partial.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([("path", "split"), (ds.paths[0], "train")])
+    with pytest.raises(FileFormatError, match="not listed"):
+        apply_split_csv(ds, tmp_path / "partial.csv")
+    with pytest.raises(ParameterError, match="split"):
+        ds.subset("holdout")
+
+
+def test_fer_dev_fixed_split(shared_dir):
+    ds = load_dataset(shared_dir / "data" / "fer-dev")
+    assert len(ds) == 7990 and ds.images.shape[1:] == (48, 48)
+    assert [int((ds.splits == s).sum()) for s in SPLITS] == [5593, 799, 1598]
+    test = ds.subset("test").class_counts
+    assert test[EMOTION_INDEX["contempt"]] == 8 and test[EMOTION_INDEX["neutral"]] == 560

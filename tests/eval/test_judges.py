@@ -1,0 +1,75 @@
+"""The judge registry: names, errors, and the common (N, 8) EMOTIONS-order output."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from facecraft.eval.classifier import FERClassifier, FERClassifierConfig
+from facecraft.eval.judges import SUPPORTED_JUDGES, get_judge, to_emotions_order
+from facecraft.eval.mini_xception import load_mini_xception, preprocess_mini_xception
+from facecraft.rigs import EMOTIONS, MissingFileError, ParameterError
+
+
+def _crops(n=3, side=48):
+    return (np.random.default_rng(0).random((n, side, side)) * 255).astype(np.uint8)
+
+
+def test_unknown_judge_names_the_allowed_set():
+    with pytest.raises(ParameterError) as e:
+        get_judge("deepface")
+    assert "'deepface'" in str(e.value) and all(name in str(e.value) for name in SUPPORTED_JUDGES)
+    assert set(SUPPORTED_JUDGES) == {"mini-xception", "networkv2", "facecraft"}
+
+
+def test_facecraft_judge_needs_an_existing_weights_folder(tmp_path):
+    with pytest.raises(ParameterError, match="needs weights"):
+        get_judge("facecraft")
+    with pytest.raises(MissingFileError, match="not found"):
+        get_judge("facecraft", weights=tmp_path / "nope")
+
+
+def test_reorder_to_emotions():
+    p = np.array([[0.1, 0.2, 0.3, 0.4]])
+    out = to_emotions_order(p, ("happiness", "angry", "neutral", "surprise"))
+    assert out.shape == (1, 8) and out[0, EMOTIONS.index("anger")] == np.float32(0.2)
+    assert out[0, EMOTIONS.index("contempt")] == 0
+
+
+@pytest.mark.parametrize("name", ["mini-xception", "networkv2"])
+def test_ported_judges_give_eight_columns_with_zero_contempt(name):
+    judge = get_judge(name.replace("-", "_").upper())  # case and _ are accepted
+    assert judge.name == name and len(judge.labels) == 7 and "contempt" not in judge.labels
+    p = judge.predict_proba(_crops())
+    assert p.shape == (3, 8) and np.allclose(p.sum(1), 1.0, atol=1e-5)
+    assert (p[:, EMOTIONS.index("contempt")] == 0).all()
+    assert len(judge.predict(_crops(2))) == 2
+
+
+def test_mini_xception_judge_equals_the_model_on_crops():
+    judge = get_judge("mini-xception")
+    crops = _crops(2, 64)
+    ref = torch.softmax(load_mini_xception()(preprocess_mini_xception(crops)), 1).detach().numpy()
+    p = judge.predict_proba(crops)
+    np.testing.assert_allclose(p[:, EMOTIONS.index("happiness")], ref[:, 3], atol=1e-6)
+    np.testing.assert_allclose(p[:, EMOTIONS.index("neutral")], ref[:, 6], atol=1e-6)
+
+
+def test_judges_accept_paths_and_single_images(tmp_path):
+    Image.fromarray(_crops(1)[0]).save(tmp_path / "a.png")
+    judge = get_judge("networkv2")
+    from_path = judge.predict_proba(tmp_path / "a.png")
+    from_array = judge.predict_proba(_crops(1)[0])
+    assert from_path.shape == (1, 8)
+    np.testing.assert_allclose(from_path, from_array, atol=1e-6)
+
+
+def test_facecraft_judge_from_saved_weights(tmp_path):
+    torch.manual_seed(0)
+    model = FERClassifier(FERClassifierConfig(image_size=32, stem=4, widths=(8, 8)))
+    model.save_pretrained(tmp_path / "w")
+    judge = get_judge("facecraft", weights=tmp_path / "w")
+    assert judge.labels == tuple(EMOTIONS) and judge.input_size == 32
+    np.testing.assert_allclose(judge.predict_proba(_crops()), model.predict_proba(_crops()), atol=1e-6)

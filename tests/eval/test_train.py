@@ -1,0 +1,96 @@
+"""Training on a tiny synthetic data set: runs, learns, writes checkpoints; helpers behave."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from facecraft.eval.classifier import FERClassifier, FERClassifierConfig
+from facecraft.eval.datasets import FERDataset, stratified_split
+from facecraft.eval.train import (
+    TrainConfig,
+    augment_batch,
+    class_weights,
+    evaluate_probs,
+    predict_dataset,
+    train_classifier,
+)
+from facecraft.rigs import ParameterError
+
+TINY = FERClassifierConfig(image_size=24, stem=8, widths=(16, 32), dropout=0.0)
+
+
+def _toy(n_per_class=(24, 24, 24), seed=0) -> FERDataset:
+    """Class 0 has horizontal stripes, class 1 vertical ones, class 2 none: learnable in a few epochs."""
+    rng = np.random.default_rng(seed)
+    images, labels = [], []
+    for c, n in enumerate(n_per_class):
+        for _ in range(n):
+            img = (rng.random((24, 24)) * 80).astype(np.uint8)
+            phase = rng.integers(0, 4)
+            if c == 0:
+                img[phase::4] = 230
+            elif c == 1:
+                img[:, phase::4] = 230
+            images.append(img)
+            labels.append([0, 4, 7][c])  # anger, happiness, surprise
+    labels = np.asarray(labels)
+    return FERDataset(np.stack(images), labels, [f"{i}.png" for i in range(len(labels))], stratified_split(labels))
+
+
+def test_class_weights():
+    w = class_weights([100, 10, 0, 1], mode="inverse")
+    assert w[2] == 0 and w[3] > w[1] > w[0] and float(w[[0, 1, 3]].mean()) == pytest.approx(1.0)
+    s = class_weights([100, 10, 0, 1], mode="sqrt")
+    assert s[3] / s[0] == pytest.approx(10.0)
+    assert class_weights([5, 1], mode="none").tolist() == [1.0, 1.0]
+
+
+def test_augment_keeps_shape_and_range_and_is_seeded():
+    x = torch.rand(6, 1, 24, 24) * 2 - 1
+    cfg = TrainConfig()
+    a = augment_batch(x, cfg, torch.Generator().manual_seed(0))
+    b = augment_batch(x, cfg, torch.Generator().manual_seed(0))
+    assert a.shape == x.shape and float(a.abs().max()) <= 1.0
+    torch.testing.assert_close(a, b)
+    assert not torch.allclose(a, x)
+
+
+def test_train_learns_and_writes_checkpoints(tmp_path):
+    ds = _toy()
+    train, val = ds.subset("train"), ds.subset("val")
+    cfg = TrainConfig(epochs=6, batch_size=16, lr=3e-3, patience=10, seed=0, max_rotation=5, max_shift=0.02)
+    result = train_classifier(train, val, out_dir=tmp_path, model_config=TINY, config=cfg)
+    assert result["epochs_run"] == 6 and 1 <= result["best_epoch"] <= 6
+    hist = json.loads((tmp_path / "history.json").read_text())
+    assert hist[-1]["loss"] < hist[0]["loss"]
+    best = FERClassifier.from_pretrained(tmp_path / "best")
+    report = evaluate_probs(predict_dataset(best, ds.subset("test")), ds.subset("test"))
+    assert report["accuracy"] > 0.6  # three classes: chance is 1/3
+    assert json.loads((tmp_path / "train_config.json").read_text())["epochs"] == 6
+
+
+def test_frozen_blocks_use_cached_features(tmp_path):
+    ds = _toy(seed=1)
+    torch.manual_seed(0)
+    model = FERClassifier(TINY)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    cfg = TrainConfig(epochs=1, batch_size=16, freeze_blocks=1, feature_copies=2)
+    train_classifier(ds.subset("train"), ds.subset("val"), out_dir=tmp_path, model=model, config=cfg)
+    after = model.state_dict()
+    frozen = [k for k in before if k.startswith(("net.stem", "net.stages.0"))]
+    assert frozen and all(torch.equal(before[k], after[k]) for k in frozen)
+    assert not torch.equal(before["net.fc.weight"], after["net.fc.weight"])
+
+
+def test_bad_options():
+    with pytest.raises(ParameterError, match="balance"):
+        TrainConfig(balance="oversample")
+    with pytest.raises(ParameterError, match="minutes"):
+        TrainConfig(minutes=0)
+    ds = _toy()
+    with pytest.raises(ParameterError, match="empty"):
+        train_classifier(ds.subset("train"), ds.take([]), out_dir="unused", model_config=TINY)
