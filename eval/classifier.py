@@ -111,6 +111,19 @@ class FERClassifierConfig:
         return cls(**{**base, **overrides})
 
 
+def image_list(images) -> list:
+    """One image (path, ``(H, W)`` grey, ``(H, W, 3|4)`` colour) or a batch (list, ``(N, H, W)``, ``(N, H, W, C)``)."""
+    if isinstance(images, str | os.PathLike):
+        return [images]
+    if isinstance(images, np.ndarray):
+        if images.ndim == 2 or (images.ndim == 3 and images.shape[-1] in (3, 4)):
+            return [images]
+        if images.ndim in (3, 4):
+            return list(images)
+        raise ParameterError(f"images: expected (H, W[, C]) or (N, H, W[, C]) arrays, got shape {images.shape}")
+    return list(images)
+
+
 class BasicBlock(nn.Module):
     """Two 3x3 conv + BN layers with a (strided 1x1 when needed) shortcut, ReLU after the sum."""
 
@@ -243,7 +256,7 @@ class FERClassifier(nn.Module):
         """Images (list of RGB/grey arrays or paths, or an array ``(N, H, W[, 3])``) -> grey crops ``(N, S, S)``."""
         from .faces import preprocess_faces
 
-        return preprocess_faces(images, size=self.config.image_size, grey=True, detect=detect)
+        return preprocess_faces(image_list(images), size=self.config.image_size, grey=True, detect=detect)
 
     @torch.no_grad()
     def predict_proba(self, images, *, detect: bool | str = "auto", batch_size: int = 256) -> np.ndarray:

@@ -20,6 +20,8 @@ import torch
 from facecraft.rigs import EMOTIONS
 from facecraft.rigs.errors import MissingFileError, ParameterError
 
+from .classifier import image_list
+
 logger = logging.getLogger(__name__)
 
 _SEVEN_TO_EMOTION = {
@@ -68,7 +70,7 @@ class Judge:
         """Images -> grey uint8 crops ``(N, S, S)`` through the shared face preprocessing."""
         from .faces import preprocess_faces
 
-        return preprocess_faces(_as_list(images), size=self.input_size, grey=True, detect=detect)
+        return preprocess_faces(image_list(images), size=self.input_size, grey=True, detect=detect)
 
     def predict_proba(self, images, *, detect: bool | str = "auto", batch_size: int = 256) -> np.ndarray:
         """Probabilities ``(N, 8)`` in EMOTIONS order (rows sum to 1; contempt is 0 for 7-class judges).
@@ -88,19 +90,6 @@ class Judge:
     def predict(self, images, **options) -> list[str]:
         """The most likely emotion name per image."""
         return [EMOTIONS[i] for i in self.predict_proba(images, **options).argmax(axis=1)]
-
-
-def _as_list(images) -> list:
-    """One image (path, ``(H, W)`` grey, ``(H, W, 3|4)`` colour) or a batch (list, ``(N, H, W)``, ``(N, H, W, C)``)."""
-    if isinstance(images, str | os.PathLike):
-        return [images]
-    if isinstance(images, np.ndarray):
-        if images.ndim == 2 or (images.ndim == 3 and images.shape[-1] in (3, 4)):
-            return [images]
-        if images.ndim in (3, 4):
-            return list(images)
-        raise ParameterError(f"images: expected (H, W[, C]) or (N, H, W[, C]) arrays, got shape {images.shape}")
-    return list(images)
 
 
 def _mini_xception(weights: str | os.PathLike | None) -> Judge:

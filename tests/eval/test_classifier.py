@@ -39,6 +39,16 @@ def test_default_size_and_output():
     assert p.shape == (5, 8) and np.allclose(p.sum(1), 1.0, atol=1e-5) and (p >= 0).all()
     # grey arrays of another size and RGB images give the same layout
     assert tiny.predict_proba(np.repeat(_grey(2, 40)[..., None], 3, axis=3)).shape == (2, 8)
+    one_rgb = np.repeat(_grey(1)[0][..., None], 3, axis=2)
+    np.testing.assert_allclose(tiny.predict_proba(one_rgb), p[:1], atol=1e-6)  # a single image, not 48 rows
+
+
+def test_single_path(tmp_path):
+    from PIL import Image
+
+    Image.fromarray(_grey(1)[0]).save(tmp_path / "face.png")
+    tiny = FERClassifier(TINY)
+    np.testing.assert_allclose(tiny.predict_proba(tmp_path / "face.png"), tiny.predict_proba(_grey(1)), atol=1e-6)
 
 
 def test_save_pretrained_round_trip(tmp_path):
