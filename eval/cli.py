@@ -45,7 +45,8 @@ def _train(args: argparse.Namespace) -> int:
         freeze_blocks=args.freeze_blocks,
         feature_copies=args.feature_copies,
     )
-    data = load_dataset(args.data, split=args.split, seed=args.seed)
+    # crops at the network's own size, so training sees exactly what preprocess_face gives at inference
+    data = load_dataset(args.data, split=args.split, seed=args.seed, size=model_config.image_size)
     out = Path(args.out)
     result = train_classifier(
         data.subset("train"), data.subset("val"), out_dir=out, model_config=model_config, config=cfg
@@ -70,7 +71,7 @@ def _eval(args: argparse.Namespace) -> int:
     from .train import evaluate_probs, write_evaluation
 
     judge = get_judge(args.judge, weights=args.weights)
-    data = load_dataset(args.data, split=args.split, seed=args.seed)
+    data = load_dataset(args.data, split=args.split, seed=args.seed, size=judge.input_size)
     part = data if args.subset == "all" else data.subset(args.subset)
     probs = judge.predict_proba(part.images, detect=False if args.crops else "auto")
     report = evaluate_probs(probs, part)
