@@ -49,6 +49,7 @@ def register(subparsers) -> None:
     t.add_argument("--out", default="outputs/a2f/run", help="run folder (checkpoint, log, weights)")
     t.add_argument("--steps", type=int, default=4000)
     t.add_argument("--max-minutes", type=float, help="stop early after this much wall time")
+    t.add_argument("--stop-after", type=int, help="end this session at this step (resume later)")
     t.add_argument("--batch-size", type=int, default=16)
     t.add_argument("--frames", type=int, default=64, help="frames per training crop")
     t.add_argument("--lr", type=float, default=2e-3)
@@ -121,7 +122,8 @@ def _train(args: argparse.Namespace) -> int:
         model["feature_kind"] = args.feature_kind
     cfg = TrainConfig(
         corpus=args.corpus, capture_dirs=list(args.capture), out_dir=args.out, steps=args.steps,
-        max_minutes=args.max_minutes, batch_size=args.batch_size, frames=args.frames, lr=args.lr, seed=args.seed,
+        max_minutes=args.max_minutes, stop_after=args.stop_after, batch_size=args.batch_size, frames=args.frames,
+        lr=args.lr, seed=args.seed,
         disentangle=not args.no_emotion_losses, threads=args.threads, init_from=args.init_from, model=model,
     )  # fmt: skip
     summary = train(cfg, resume=args.resume)

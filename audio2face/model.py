@@ -267,7 +267,10 @@ class A2FModel(nn.Module):
             state = load_file(str(weights))
         except (SafetensorError, OSError) as e:
             raise FileFormatError(f"{weights}: not a readable safetensors file ({e})") from e
-        missing, unexpected = model.load_state_dict(state, strict=False)
+        try:
+            missing, unexpected = model.load_state_dict(state, strict=False)
+        except RuntimeError as e:  # shape mismatches
+            raise FileFormatError(f"{weights}: weights do not match the config {config} ({e})") from e
         if missing or unexpected:
             raise FileFormatError(
                 f"{weights}: weights do not match the config (missing {missing}, unexpected {unexpected})"

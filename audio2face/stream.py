@@ -128,7 +128,7 @@ class StreamingAnimator:
                     break
             t = k / self.fps
             j = int(np.floor(t * 100 + 1e-9))
-            if not final and (j + 1 > last_mel or (k + 1) / self.fps * SAMPLE_RATE > self._total):
+            if not final and (j + 1 > last_mel or k / self.fps * SAMPLE_RATE >= self._total):
                 break
             lo = max(0, min(j, last_mel - 1))
             idx = [m for m in (lo, lo + 1) if m in self._mel] or [last_mel]

@@ -188,7 +188,8 @@ def emotion_logits(pred: torch.Tensor, *, temperature: float = 0.05) -> torch.Te
 
     Each emotion's prototype (:data:`PROTOTYPE_ARKIT`, emotion region only) is scaled to the frame by a
     projection clamped to [0, 1]; the logit is minus the squared residual over ``temperature``.
-    Neutral's prototype is zero, so its residual is the frame's own energy.
+    Neutral's prototype is zero, so its residual is the frame's own energy; for a frame with no emotion
+    channel active every logit ties (the per-channel MSE term is what keeps a neutral request neutral).
     """
     m = EMOTION_MASK.to(pred.device)
     protos = torch.as_tensor(PROTOTYPE_ARKIT, device=pred.device)[:, m]  # (8, C)
@@ -340,13 +341,18 @@ class BatchSampler:
 # ---------------------------------------------------------------------- training loop
 @dataclass
 class TrainConfig:
-    """Options of :func:`train` (also what ``facecraft a2f train`` exposes)."""
+    """Options of :func:`train` (also what ``facecraft a2f train`` exposes).
+
+    ``steps`` fixes the learning-rate schedule; ``stop_after`` ends a session early at that step (resume
+    later to finish the same schedule); ``max_minutes`` is a wall-clock safety stop.
+    """
 
     corpus: str | None = None
     capture_dirs: list[str] = field(default_factory=list)
     out_dir: str = "outputs/a2f/run"
     steps: int = 4000
     max_minutes: float | None = None
+    stop_after: int | None = None
     batch_size: int = 16
     frames: int = 64
     lr: float = 2e-3
@@ -398,7 +404,10 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> d
     if cfg.init_from:
         model.load_state_dict(init.state_dict(), strict=False)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.steps, pct_start=0.05)
+    if cfg.steps >= 40:
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.steps, pct_start=0.05)
+    else:  # too short for a warm-up/anneal cycle (tests, smoke runs): constant rate
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0)
     step, elapsed = 0, 0.0
     ckpt = out / "checkpoint.pt"
     if resume:
@@ -409,6 +418,8 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> d
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
         step, elapsed = int(state["step"]), float(state["elapsed"])
+        if "torch_rng" in state:  # dropout masks continue as in an uninterrupted run
+            torch.set_rng_state(state["torch_rng"])
         log.info("resumed from %s at step %d", ckpt, step)
     synth_sampler = BatchSampler(synth, frames=cfg.frames, batch_size=cfg.batch_size, seed=cfg.seed) if synth else None
     cap_sampler = (
@@ -423,7 +434,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> d
         tmp = ckpt.with_suffix(".tmp")
         torch.save(
             {"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-             "step": step, "elapsed": time.perf_counter() - t0},
+             "step": step, "elapsed": time.perf_counter() - t0, "torch_rng": torch.get_rng_state()},
             tmp,
         )  # fmt: skip
         os.replace(tmp, ckpt)
@@ -431,6 +442,9 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> d
     bar = tqdm(total=cfg.steps, initial=step, desc="a2f train", disable=not progress, unit="step")
     model.train()
     while step < cfg.steps:
+        if cfg.stop_after is not None and step >= cfg.stop_after:
+            log.info("stopping at step %d as asked (stop_after); resume to continue", step)
+            break
         if cfg.max_minutes and (time.perf_counter() - t0) / 60 > cfg.max_minutes:
             log.warning("stopping at step %d: time limit of %.1f min reached", step, cfg.max_minutes)
             break

@@ -1,0 +1,60 @@
+"""The ``facecraft animate`` and ``facecraft a2f`` commands through the real entry point."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+sys.path.insert(0, str(Path(__file__).parent))
+from a2f_helpers import fake_corpus, fake_speech, tiny_model  # noqa: E402
+
+from facecraft.apps.cli import main  # noqa: E402
+
+
+def test_animate_command(tmp_path, capsys):
+    y, _ = fake_speech(0)
+    wav = tmp_path / "line.wav"
+    sf.write(wav, y, 16000)
+    tiny_model().save_pretrained(tmp_path / "m")
+    out = tmp_path / "line.npz"
+    rc = main(["animate", str(wav), "-o", str(out), "--emotion", "anger:0.7", "--weights", str(tmp_path / "m")])
+    assert rc == 0 and out.exists()
+    assert "frames at 30 fps" in capsys.readouterr().out
+    with np.load(out) as z:
+        assert any(v.ndim == 2 and v.shape[-1] == 52 for v in (z[k] for k in z.files))
+
+
+def test_animate_command_errors_are_reported(tmp_path, capsys):
+    bad = tmp_path / "notes.wav"
+    bad.write_text("not audio at all\n" * 10)
+    assert main(["animate", str(bad), "-o", str(tmp_path / "o.npz"), "--weights", str(tmp_path)]) == 1
+    assert "facecraft: error" in capsys.readouterr().err
+    sf.write(tmp_path / "ok.wav", fake_speech(0)[0], 16000)
+    assert main(["animate", str(tmp_path / "ok.wav"), "-o", str(tmp_path / "o.npz"), "--emotion", "glee:2"]) == 1
+
+
+def test_train_command_and_resume(tmp_path, capsys):
+    corpus = fake_corpus(tmp_path / "c", n_items=2)
+    args = ["a2f", "train", "--corpus", str(corpus), "--out", str(tmp_path / "run"), "--steps", "4",
+            "--batch-size", "2", "--frames", "12", "--hidden", "8",
+            "--export", str(tmp_path / "w.safetensors")]  # fmt: skip
+    assert main([*args, "--stop-after", "2"]) == 0
+    assert json.loads(capsys.readouterr().out.split("exported")[0])["steps"] == 2
+    assert main([*args, "--resume"]) == 0
+    assert (tmp_path / "w.safetensors").exists() and (tmp_path / "w.json").exists()
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed (apt-get install espeak-ng)")
+def test_corpus_command(tmp_path, capsys):
+    rc = main(["a2f", "corpus", "--out", str(tmp_path / "c"), "--max-sentences", "1", "--voices",
+               "espeak:en-us+f2:160:50", "--augmentations-per-clip", "1"])  # fmt: skip
+    assert rc == 0
+    stats = json.loads(capsys.readouterr().out.split("skipped:")[0])
+    assert stats["built"] == 1
+    assert (tmp_path / "c" / "manifest.jsonl").read_text().count("\n") == 1

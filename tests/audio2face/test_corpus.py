@@ -1,0 +1,75 @@
+"""Corpus builder: split rules, augmentations, a real 2-sentence x 1-voice build with espeak-ng, resume, failures."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from facecraft.audio2face import corpus as cp
+from facecraft.rigs import EMOTIONS
+from facecraft.rigs.errors import ParameterError
+
+
+def test_sentences_and_split_rules():
+    sents = cp.load_sentences()
+    assert len(sents) >= 200 and all(s and not s.startswith("#") for s in sents)
+    held = [i for i in range(len(sents)) if cp.is_held_out_sentence(i)]
+    assert held[:3] == [9, 19, 29] and len(held) == len(sents) // 10
+    v_train, v_held = cp.TRAIN_VOICES[0], cp.HELD_OUT_VOICES[0]
+    assert cp.split_of(0, v_train) == "train"
+    assert cp.split_of(9, v_held) == "eval"
+    assert cp.split_of(9, v_train) == "unused" and cp.split_of(0, v_held) == "unused"
+    assert not set(cp.TRAIN_VOICES) & set(cp.HELD_OUT_VOICES)
+
+
+def test_augmentations_keep_audio_sane():
+    rng = np.random.default_rng(0)
+    y = (0.3 * np.sin(2 * np.pi * 200 * np.arange(16000) / 16000) + 0.01 * rng.standard_normal(16000)).astype(
+        np.float32
+    )
+    for aug in cp.AUGMENTATIONS:
+        out = aug.apply(y, seed=1)
+        assert out.dtype == np.float32 and np.all(np.isfinite(out)) and np.abs(out).max() <= 1.0
+        assert abs(len(out) - len(y) / aug.tempo) <= 0.01 * len(y)
+    clean = cp.AUGMENTATIONS[0].apply(y, seed=1)
+    assert np.array_equal(clean, y)
+    noisy = cp.Augmentation("n", noise_snr_db=10.0).apply(y, seed=1)
+    snr = 10 * np.log10(np.mean(y**2) / np.mean((noisy - y) ** 2))
+    assert 8 < snr < 12
+    wet = cp.add_reverb(y, rt60=0.3, rng=np.random.default_rng(0))
+    assert wet.shape == y.shape and not np.allclose(wet, y)
+
+
+def test_voice_spec_errors():
+    with pytest.raises(ParameterError, match="unknown engine"):
+        cp.Synthesizer("nope:voice")
+    with pytest.raises(ParameterError, match="espeak"):
+        cp.Synthesizer("espeak:en-us")
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed (apt-get install espeak-ng)")
+def test_build_two_sentences_one_voice_resume_and_failure(tmp_path):
+    sents = ["Bob bought a big blue balloon.", "Mom made warm plum soup."]
+    voice = "espeak:en-us+f2:160:50"
+    spec = cp.CorpusSpec(sentences=sents, voices=[voice], augmentations_per_clip=2)
+    stats = cp.build_corpus(tmp_path, spec, progress=False)
+    assert stats["built"] == 4 and stats["failed"] == 0, stats
+    items = [cp.load_item(p) for p in cp.list_items(tmp_path, "train")]
+    assert len(items) == 4
+    for it in items:
+        assert it.teacher.shape[0] == len(EMOTIONS) and it.teacher.shape[2] == 52
+        assert abs(it.teacher.shape[1] - len(it.audio) / 16000 * 30) <= 1
+        assert any(p.phone in ("B", "M", "P") for p in it.phones)
+        # the neutral teacher closes the lips somewhere (mouthClose follows jawOpen at /b m p/)
+        neutral = it.teacher[EMOTIONS.index("neutral")]
+        assert neutral[:, 17].max() > 0.1
+    # resume: nothing rebuilt
+    again = cp.build_corpus(tmp_path, spec, progress=False)
+    assert again["built"] == 0 and again["skipped_existing"] == 4
+    # one failing voice does not stop the others
+    bad = cp.CorpusSpec(sentences=sents[:1], voices=["espeak:xx-nonexistent:160:50", voice])
+    stats = cp.build_corpus(tmp_path / "b", bad, progress=False)
+    assert stats["failed"] >= 1 and stats["built"] >= 1
+    assert any("nonexistent" in f for f in stats["failures"])
