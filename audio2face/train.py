@@ -217,6 +217,23 @@ class LossWeights:
     emotion_class: float = 0.05
     swap: float = 1.0
     velocity: float = 0.5
+    closure: float = 0.0
+
+
+JAW, CLOSE = 17, 18  # jawOpen, mouthClose (ARKit seals the lips with mouthClose == jawOpen)
+
+
+def closure_loss(pred: torch.Tensor, target: torch.Tensor, *, closed_below: float = 0.03) -> torch.Tensor:
+    """Extra weight on frames where the target's lips are sealed (jawOpen - mouthClose < ``closed_below``):
+    MSE of the speech channels there plus a one-sided penalty on the predicted lip gap opening wider."""
+    gap_t = target[..., JAW] - target[..., CLOSE]
+    closed = (gap_t < closed_below).float()
+    n = closed.sum().clamp_min(1.0)
+    m = SPEECH_MASK.to(pred.device)
+    mse = (((pred[..., m] - target[..., m]) ** 2).mean(-1) * closed).sum() / n
+    gap_p = pred[..., JAW] - pred[..., CLOSE]
+    wider = (F.relu(gap_p - gap_t) ** 2 * closed).sum() / n
+    return mse + wider
 
 
 def synthetic_losses(
@@ -248,8 +265,12 @@ def synthetic_losses(
         out["mse"] = 0.5 * (F.mse_loss(pa, batch["target_a"]) + F.mse_loss(pb, batch["target_b"]))
         tgt_a, tgt_b = batch["target_a"], batch["target_b"]
     out["velocity"] = 0.5 * (velocity_loss(pa, tgt_a) + velocity_loss(pb, tgt_b))
+    if weights.closure:
+        ref_a, ref_b = (batch["neutral"], batch["neutral"]) if disentangle else (batch["target_a"], batch["target_b"])
+        out["closure"] = 0.5 * (closure_loss(pa, ref_a) + closure_loss(pb, ref_b))
     w = {"lip": weights.lip, "emotion": weights.emotion, "emotion_class": weights.emotion_class,
-         "swap": weights.swap, "velocity": weights.velocity, "rest": 1.0, "mse": 1.0}  # fmt: skip
+         "swap": weights.swap, "velocity": weights.velocity, "rest": 1.0, "mse": 1.0,
+         "closure": weights.closure}  # fmt: skip
     out["total"] = sum(w[k] * v for k, v in out.items())
     return out
 
@@ -359,6 +380,7 @@ class TrainConfig:
     weight_decay: float = 1e-4
     seed: int = 0
     disentangle: bool = True
+    closure_weight: float = 0.0
     checkpoint_every: int = 200
     threads: int | None = None
     init_from: str | None = None
@@ -454,7 +476,12 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> d
         if use_capture:
             terms = capture_losses(model, cap_sampler.capture(step))
         else:
-            terms = synthetic_losses(model, synth_sampler.synthetic(step), disentangle=cfg.disentangle)
+            terms = synthetic_losses(
+                model,
+                synth_sampler.synthetic(step),
+                disentangle=cfg.disentangle,
+                weights=LossWeights(closure=cfg.closure_weight),
+            )
         opt.zero_grad(set_to_none=True)
         terms["total"].backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

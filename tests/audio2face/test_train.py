@@ -144,3 +144,16 @@ def test_train_log_is_jsonl(tmp_path):
     lines = (tmp_path / "run" / "train_log.jsonl").read_text().splitlines()
     rec = json.loads(lines[-1])
     assert rec["step"] == 20 and {"lip", "swap", "emotion_class", "total"} <= set(rec)
+
+
+def test_closure_loss_targets_sealed_frames_only():
+    target = torch.zeros(1, 4, 52)
+    target[0, :2, tr.JAW] = 0.3  # open frames
+    target[0, 2:, tr.JAW] = 0.1
+    target[0, 2:, tr.CLOSE] = 0.1  # sealed frames
+    pred = target.clone()
+    assert float(tr.closure_loss(pred, target)) == 0.0
+    pred[0, :2, tr.JAW] += 0.2  # errors on open frames do not count here
+    assert float(tr.closure_loss(pred, target)) == 0.0
+    pred[0, 2:, tr.CLOSE] = 0.0  # lips part where they should be sealed
+    assert float(tr.closure_loss(pred, target)) > 0.0
