@@ -88,7 +88,12 @@ def register(subparsers) -> None:
     fer = subparsers.add_parser("fer", help="facial expression recognition: train and evaluate classifiers")
     sub = fer.add_subparsers(dest="fer_command", required=True)
 
-    t = sub.add_parser("train", help="train facecraft's FER classifier (8 emotions)")
+    t = sub.add_parser(
+        "train",
+        help="train facecraft's FER classifier (8 emotions)",
+        description="Train facecraft's FER classifier. Fast CPU recipe (fine-tune the shipped mini-Xception): "
+        "--init mini_xception --freeze-blocks 2 --lr 1e-3 --dropout 0.2 --minutes 27",
+    )
     t.add_argument("--data", required=True, help="ImageFolder, path,label CSV or FER2013 CSV")
     t.add_argument("--split", default=None, help="path,label,split CSV (default: DATA/split.csv if present)")
     t.add_argument("--out", required=True, help="folder for checkpoints (best/, last/), history and reports")
