@@ -187,9 +187,13 @@ def bench_disentanglement(models: dict[str, A2FModel], rig, clips) -> dict:
             audio.append((name, y, align_transcript(y, sr, transcript=text).phones))
         except Exception as e:  # noqa: BLE001
             log.warning("%s: alignment failed (%s); skipped", name, e)
+    from facecraft.rigs.emotion_space import region_mask
+
+    speech = region_mask("speech")
     for mname, m in models.items():
         closure = {e: [] for e in EMOTIONS}
-        mouth_diff, mouth_lve = [], []
+        closure_speech = {e: [] for e in EMOTIONS}
+        mouth_diff, mouth_lve, mouth_lve_speech = [], [], []
         correct = {"emotion": {e: [] for e in EMOTIONS}, "upper": {e: [] for e in EMOTIONS}}
         for _, y, phones in audio:
             base = predict_curves(m, y)
@@ -198,19 +202,30 @@ def bench_disentanglement(models: dict[str, A2FModel], rig, clips) -> dict:
                 c = predict_curves(m, y, emotion=code)
                 s = lip_sync_scores(inner_lip_gap(rig, c), phones, fps=30.0)
                 closure[e].append((s.closure_rate * s.num_bilabials, s.num_bilabials))
+                # the same with only the speech channels (jaw, lips) from this emotion: what the model's lip
+                # sync does, apart from emotion shapes that move the lips on this rig (e.g. noseSneer)
+                only_speech = np.where(speech, c, base)
+                s2 = lip_sync_scores(inner_lip_gap(rig, only_speech), phones, fps=30.0)
+                closure_speech[e].append((s2.closure_rate * s2.num_bilabials, s2.num_bilabials))
                 if e != "neutral":
                     mouth_diff.append(mouth_curve_difference(c, base))
                     mouth_lve.append(lip_vertex_error(rig, c, base))
+                    mouth_lve_speech.append(lip_vertex_error(rig, only_speech, base))
                 for region in ("emotion", "upper"):
                     labels, _ = classify_arkit(c, region=region)
                     correct[region][e].append(np.mean([lab == e for lab in labels]))
         rates = {e: sum(a for a, n in v if n) / max(1, sum(n for _, n in v)) for e, v in closure.items()}
+        rates_sp = {e: sum(a for a, n in v if n) / max(1, sum(n for _, n in v)) for e, v in closure_speech.items()}
         acc = {r: {e: float(np.mean(v)) for e, v in d.items()} for r, d in correct.items()}
         out[mname] = {
             "closure_rate_per_emotion": rates,
             "closure_spread_points": 100 * (max(rates.values()) - min(rates.values())),
+            "closure_rate_per_emotion_speech_channels": rates_sp,
+            "closure_spread_points_speech_channels": 100 * (max(rates_sp.values()) - min(rates_sp.values())),
             "mouth_curve_mean_abs_diff": float(np.mean(mouth_diff)),
+            "mouth_curve_max_abs_diff": float(np.max(mouth_diff)),
             "mouth_lve_vs_neutral_mm": float(np.mean(mouth_lve)),
+            "mouth_lve_vs_neutral_speech_channels_mm": float(np.mean(mouth_lve_speech)),
             "emotion_read_rate_region_emotion": acc["emotion"],
             "emotion_read_mean_region_emotion": float(np.mean(list(acc["emotion"].values()))),
             "emotion_read_rate_region_upper": acc["upper"],
@@ -375,8 +390,8 @@ def bench_audio2face(out_dir: Path, *, long_minutes: float | None = None) -> dic
                   f"{v['open_vowel_open_rate']:.1%}")  # fmt: skip
     con.print(t)
     t = Table(title="LVE (mm) vs teacher, held-out voices x held-out sentences; disentanglement (8 emotions)")
-    for col in ("model", "LVE neutral", "LVE emo vs emo teacher", "closure spread pts", "mouth diff", "read (emotion)",
-                "read (upper)"):  # fmt: skip
+    for col in ("model", "LVE neutral", "LVE emo vs emo teacher", "closure spread pts (speech ch.)", "mouth diff",
+                "read (emotion)", "read (upper)"):  # fmt: skip
         t.add_column(col)
     for k in models:
         lv, di = res["lve_heldout"][k], res["disentanglement"][k]
@@ -384,7 +399,7 @@ def bench_audio2face(out_dir: Path, *, long_minutes: float | None = None) -> dic
             k,
             f"{lv['lve_neutral_mm']:.2f}",
             f"{lv['lve_emotional_vs_emotional_teacher_mm']:.2f}",
-            f"{di['closure_spread_points']:.1f}",
+            f"{di['closure_spread_points']:.1f} ({di['closure_spread_points_speech_channels']:.1f})",
             f"{di['mouth_curve_mean_abs_diff']:.4f}",
             f"{di['emotion_read_mean_region_emotion']:.1%}",
             f"{di['emotion_read_mean_region_upper']:.1%}",

@@ -220,14 +220,15 @@ class LossWeights:
     closure: float = 0.0
 
 
-JAW, CLOSE = 17, 18  # jawOpen, mouthClose (ARKit seals the lips with mouthClose == jawOpen)
+JAW, CLOSE, PRESS = 17, 18, 35  # jawOpen, mouthClose (ARKit seals lips with mouthClose == jawOpen), mouthPressLeft
 
 
-def closure_loss(pred: torch.Tensor, target: torch.Tensor, *, closed_below: float = 0.03) -> torch.Tensor:
-    """Extra weight on frames where the target's lips are sealed (jawOpen - mouthClose < ``closed_below``):
-    MSE of the speech channels there plus a one-sided penalty on the predicted lip gap opening wider."""
+def closure_loss(pred: torch.Tensor, target: torch.Tensor, *, closed_below: float = 0.02) -> torch.Tensor:
+    """Extra weight on the target's bilabial closures: frames with sealed lips (jawOpen - mouthClose below
+    ``closed_below``) and pressed lips (mouthPress > 0.3, which the teacher sets only at /p b m/; rest
+    frames are not counted). MSE of the speech channels there plus a one-sided penalty on a wider gap."""
     gap_t = target[..., JAW] - target[..., CLOSE]
-    closed = (gap_t < closed_below).float()
+    closed = ((gap_t < closed_below) & (target[..., PRESS] > 0.3)).float()
     n = closed.sum().clamp_min(1.0)
     m = SPEECH_MASK.to(pred.device)
     mse = (((pred[..., m] - target[..., m]) ** 2).mean(-1) * closed).sum() / n

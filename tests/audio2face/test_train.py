@@ -151,6 +151,7 @@ def test_closure_loss_targets_sealed_frames_only():
     target[0, :2, tr.JAW] = 0.3  # open frames
     target[0, 2:, tr.JAW] = 0.1
     target[0, 2:, tr.CLOSE] = 0.1  # sealed frames
+    target[0, 2:, tr.PRESS] = 0.35  # pressed: a bilabial closure (not a rest pose)
     pred = target.clone()
     assert float(tr.closure_loss(pred, target)) == 0.0
     pred[0, :2, tr.JAW] += 0.2  # errors on open frames do not count here
