@@ -2,8 +2,9 @@
 
 1. Rig tour: the default rig goes through the eight emotions and a few visemes -> GLB (checked by the
    Khronos validator when Node is there), Live Link Face CSV, MP4 and a contact sheet of the emotions.
-Later steps (speech animation, FER judging) run when their parts are installed and skip with a note
-otherwise, so the demo always finishes.
+2. Speech animation: a synthesised voice line animated with three emotions -> GLB, CSV, MP4 with sound.
+3. Judge a photo: the sample portrait through the FER judges.
+A failing step is reported and the others still run; the command then exits non-zero.
 """
 
 from __future__ import annotations
@@ -78,8 +79,52 @@ def rig_tour(out: Path) -> dict[str, str]:
     return outputs
 
 
-# Steps of the demo: name -> function(out_dir) -> {label: path or note}. Parts register theirs here.
-STEPS: dict[str, Callable[[Path], dict[str, str]]] = {"rig tour": rig_tour}
+DEMO_LINE = "Bring me the blue map, and we will move before the people of Boston wake up."
+DEMO_EMOTIONS: tuple[str, ...] = ("neutral", "happiness:0.8", "anger:0.7")
+
+
+def speech_animation(out: Path) -> dict[str, str]:
+    """A voice line (hibari-tts, shipped voice) animated by the learned model with three emotions."""
+    import soundfile as sf
+
+    from facecraft.audio2face import animate_file
+    from facecraft.audio2face.corpus import Synthesizer
+
+    wav = out / "line.wav"
+    sf.write(wav, Synthesizer("hibari:heart")(DEMO_LINE), 16000)
+    outputs = {"audio": str(wav)}
+    for spec in DEMO_EMOTIONS:
+        stem = "line_" + spec.split(":")[0]
+        anim = animate_file(wav, out / f"{stem}.glb", emotion=spec, video=out / f"{stem}.mp4")
+        animate_file(wav, out / f"{stem}.csv", emotion=spec)
+        outputs[f"{spec} glb"] = str(out / f"{stem}.glb")
+        outputs[f"{spec} mp4"] = str(out / f"{stem}.mp4")
+        outputs[f"{spec} csv"] = str(out / f"{stem}.csv")
+        outputs[f"{spec} frames"] = f"{anim.num_frames} at {anim.fps:g} fps"
+    return outputs
+
+
+def judge_photo(out: Path) -> dict[str, str]:
+    """The sample photo (scikit-image's astronaut) through both FER judges."""
+    from facecraft.eval import get_judge, load_image
+    from facecraft.rigs import EMOTIONS, resolve_asset
+
+    image = load_image(resolve_asset("astronaut"))
+    outputs: dict[str, str] = {"photo": str(resolve_asset("astronaut"))}
+    for name in ("mini-xception", "networkv2"):
+        probs = get_judge(name).predict_proba([image])[0]
+        top = np.argsort(-probs)[:3]
+        outputs[name] = ", ".join(f"{EMOTIONS[i]} {probs[i]:.2f}" for i in top)
+    (out / "judgements.json").write_text(json.dumps(outputs, indent=2))
+    return outputs
+
+
+# Steps of the demo: name -> function(out_dir) -> {label: path or note}.
+STEPS: dict[str, Callable[[Path], dict[str, str]]] = {
+    "rig tour": rig_tour,
+    "speech animation": speech_animation,
+    "judge photo": judge_photo,
+}
 
 
 def run_demo(out: Path, *, only: list[str] | None = None) -> dict[str, dict[str, str]]:
