@@ -26,7 +26,7 @@ from torch import nn
 
 from .blendshape_rig import SEMANTIC_POINTS, points_from_barycentric
 from .errors import FileFormatError, MissingFileError, ParameterError
-from .lbs import lbs
+from .lbs import blend_shapes, lbs, rigid_transforms, rodrigues
 
 logger = logging.getLogger(__name__)
 
@@ -424,15 +424,9 @@ class FlameRig(nn.Module):
         """Posed vertices (all, or only ``vertex_ids``) and joints; inputs already ``(B, ...)`` tensors."""
         sl = slice(None) if vertex_ids is None else vertex_ids
         v_shaped = (
-            self.v_template[sl]
-            + torch.einsum("bn,vcn->bvc", shape, self.shapedirs[sl])
-            + torch.einsum("bn,vcn->bvc", expression, self.expr_dirs[sl])
+            self.v_template[sl] + blend_shapes(shape, self.shapedirs[sl]) + blend_shapes(expression, self.expr_dirs[sl])
         )
-        joints = (
-            self.J_template
-            + torch.einsum("bn,jcn->bjc", shape, self.J_shapedirs)
-            + torch.einsum("bn,jcn->bjc", expression, self.J_exprdirs)
-        )
+        joints = self.J_template + blend_shapes(shape, self.J_shapedirs) + blend_shapes(expression, self.J_exprdirs)
         return lbs(
             v_shaped, pose, joint_regressor=self.J_regressor, parents=self.parents,
             weights=self.lbs_weights[sl], posedirs=self.posedirs[sl], joints=joints,
@@ -512,25 +506,57 @@ class FlameRig(nn.Module):
         idx = [self.point_names.index(n) for n in names]
         return self.points(self.v_template if vertices is None else vertices)[..., idx, :]
 
+    def _point_rows(self, names: Sequence[str] | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Vertex ids the chosen points touch ``(n,)`` and their weights ``(P, n)``."""
+        names = list(self.point_names) if names is None else list(names)
+        unknown = [n for n in names if n not in self.point_names]
+        if not names or unknown:
+            raise ParameterError(f"FlameRig: no semantic points {unknown or names}; it has {self.point_names}")
+        rows = self.semantic_matrix[[self.point_names.index(n) for n in names]]
+        cols = torch.nonzero(rows.abs().sum(0) > 0).flatten()
+        return cols, rows[:, cols]
+
+    def _jaw_pose(self, jaw_pose: torch.Tensor) -> torch.Tensor:
+        zeros = jaw_pose.new_zeros(jaw_pose.shape[0], 3)
+        return torch.stack([zeros, zeros, jaw_pose, zeros, zeros], 1)
+
     def point_function(self, names: Sequence[str] | None = None):
         """A fast ``f(expression (B, E), jaw_pose (B, 3), shape=None) -> points (B, P, 3)`` posing only the
         vertices the chosen semantic points touch (what fitting needs); neck, eyes and root stay at rest."""
-        names = list(self.point_names) if names is None else list(names)
-        rows = self.semantic_matrix[[self.point_names.index(n) for n in names]] if names else self.semantic_matrix
-        if not names or rows.shape[0] == 0:
-            raise ParameterError("FlameRig.point_function: the rig has no semantic points")
-        cols = torch.nonzero(rows.abs().sum(0) > 0).flatten()
-        sub = rows[:, cols]
+        cols, sub = self._point_rows(names)
 
         def fn(expression: torch.Tensor, jaw_pose: torch.Tensor, shape: torch.Tensor | None = None) -> torch.Tensor:
-            b = expression.shape[0]
-            zeros = jaw_pose.new_zeros(b, 3)
-            pose = torch.stack([zeros, zeros, jaw_pose, zeros, zeros], 1)
-            shape_t = jaw_pose.new_zeros(b, self.n_shape) if shape is None else shape
-            verts, _ = self._deform(cols, shape_t, expression, pose)
+            shape_t = jaw_pose.new_zeros(jaw_pose.shape[0], self.n_shape) if shape is None else shape
+            verts, _ = self._deform(cols, shape_t, expression, self._jaw_pose(jaw_pose))
             return torch.einsum("pv,bvc->bpc", sub, verts)
 
         return fn
+
+    def expression_jacobian(self, jaw_pose: torch.Tensor, names: Sequence[str] | None = None) -> torch.Tensor:
+        """Exact ``d points / d expression`` ``(B, P, 3, E)`` at jaw rotations ``jaw_pose (B, 3)`` (other joints
+        at rest), independent of the expression and shape values.
+
+        For fixed rotations the posed mesh is affine in the expression: the vertices move by the skinned
+        expression basis, and the joints (hence the skinning translations, which are linear in the joints)
+        by the regressed basis. Fitting uses it instead of automatic differentiation through ``E`` directions.
+        """
+        cols, sub = self._point_rows(names)
+        b, e = jaw_pose.shape[0], self.n_expression
+        if e == 0:
+            return jaw_pose.new_zeros(b, sub.shape[0], 3, 0)
+        rotmats = rodrigues(self._jaw_pose(jaw_pose))  # (B, J, 3, 3)
+        jdirs = self.J_exprdirs.permute(2, 0, 1)  # (E, J, 3)
+        # The skinning transforms are linear in the joints for fixed rotations: push each joint direction through.
+        _, tr = rigid_transforms(rotmats[:, None], jdirs[None], self.parents)  # (B, E, J, 3, 4)
+        w = self.lbs_weights[cols]  # (n, J)
+        sw = sub @ w  # (P, J): how much each point follows each joint
+        # Each joint's rotation is the same for all its vertices, so blend the basis per joint first:
+        # D_j = sum_v sub[p, v] w[v, j] dirs[v]  (J, P, 3, E), then rotate the small result.
+        basis = torch.einsum("pv,vj,vce->jpce", sub, w, self.expr_dirs[cols])
+        rot = tr[:, 0, :, :, :3]  # (B, J, 3, 3) world rotations (the same for every direction e)
+        jac = torch.einsum("bjrc,jpce->bpre", rot, basis)
+        d_trans = torch.einsum("pj,bejr->bpre", sw, tr[..., 3])  # moved joints change the skinning translation
+        return jac + d_trans
 
     def to_npz(self, path: str | Path) -> Path:
         """Write the loaded arrays as a chumpy-free ``.npz`` (same keys as the pickle) for faster loading.

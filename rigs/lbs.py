@@ -13,6 +13,26 @@ import torch
 _SMALL_ANGLE_SQ = 1e-8
 
 
+def mat3_mul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``a @ b`` for stacks of 3x3 matrices ``(..., 3, 3)`` (broadcasting), as products and sums: for tiny
+    matrices this is much faster on CPU than batched matmul, which loops over the batch."""
+    return (a[..., :, :, None] * b[..., None, :, :]).sum(-2)
+
+
+def mat3_vec(a: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """``a @ v`` for 3x3 matrices ``(..., 3, 3)`` and vectors ``(..., 3)`` (broadcasting)."""
+    return (a * v[..., None, :]).sum(-1)
+
+
+def left_matmul(m: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``m @ x`` for one matrix ``m (A, N)`` and a stack ``x (..., N, C)`` -> ``(..., A, C)``, as a single GEMM
+    (a broadcast ``matmul`` would run one tiny product per batch item)."""
+    n, c = x.shape[-2:]
+    batch = x.shape[:-2]
+    flat = x.reshape(-1, n, c).permute(1, 0, 2).reshape(n, -1)  # (N, prod(batch) C)
+    return (m @ flat).reshape(m.shape[0], -1, c).permute(1, 0, 2).reshape(*batch, m.shape[0], c)
+
+
 def skew(v: torch.Tensor) -> torch.Tensor:
     """Cross-product matrices ``(..., 3, 3)`` of vectors ``(..., 3)``: ``skew(a) @ b == cross(a, b)``."""
     x, y, z = v.unbind(-1)
@@ -35,17 +55,19 @@ def rodrigues(axis_angle: torch.Tensor) -> torch.Tensor:
     b = torch.where(small, 0.5 - theta_sq / 24.0, (1.0 - torch.cos(theta)) / safe_sq)
     k = skew(axis_angle)
     eye = torch.eye(3, dtype=axis_angle.dtype, device=axis_angle.device).expand_as(k)
-    return eye + a[..., None, None] * k + b[..., None, None] * (k @ k)
+    return eye + a[..., None, None] * k + b[..., None, None] * mat3_mul(k, k)
 
 
 def blend_shapes(coeffs: torch.Tensor, dirs: torch.Tensor) -> torch.Tensor:
     """Offsets ``(B, V, 3)`` = sum_n ``coeffs (B, N)`` x ``dirs (V, 3, N)``."""
-    return torch.einsum("bn,vcn->bvc", coeffs, dirs)
+    v, c, n = dirs.shape
+    # A plain matmul against the (V*3, N) view: BLAS reads it transposed, no copy (einsum here permutes).
+    return (coeffs @ dirs.reshape(v * c, n).T).reshape(*coeffs.shape[:-1], v, c)
 
 
 def vertices_to_joints(regressor: torch.Tensor, vertices: torch.Tensor) -> torch.Tensor:
     """Joint locations ``(B, J, 3)`` regressed from ``vertices (B, V, 3)`` with ``regressor (J, V)``."""
-    return torch.einsum("jv,bvc->bjc", regressor, vertices)
+    return left_matmul(regressor, vertices)
 
 
 def pose_features(rotmats: torch.Tensor) -> torch.Tensor:
@@ -56,7 +78,7 @@ def pose_features(rotmats: torch.Tensor) -> torch.Tensor:
 
 def pose_correctives(rotmats: torch.Tensor, posedirs: torch.Tensor) -> torch.Tensor:
     """Corrective offsets ``(B, V, 3)`` from ``rotmats (B, J, 3, 3)`` and ``posedirs (V, 3, 9 (J-1))``."""
-    return torch.einsum("bp,vcp->bvc", pose_features(rotmats), posedirs)
+    return blend_shapes(pose_features(rotmats), posedirs)
 
 
 def rigid_transforms(
@@ -67,7 +89,8 @@ def rigid_transforms(
     Parameters
     ----------
     rotmats : (B, J, 3, 3) local rotation of each joint about its rest location
-    joints : (B, J, 3) rest joint locations
+    joints : (B, J, 3) rest joint locations (leading dims of both broadcast: ``(B, 1, J, 3, 3)`` rotations
+        with ``(1, E, J, 3)`` joints give ``(B, E, J, ...)``)
     parents : J ints, ``-1`` for the root; every parent index is smaller than its child's
 
     Returns
@@ -76,26 +99,30 @@ def rigid_transforms(
     transforms : (B, J, 3, 4) ``[R | t]`` taking a rest-pose point to its posed location when it follows
         that joint alone (the rest joint location is already subtracted), as skinning needs.
     """
+    batch = torch.broadcast_shapes(rotmats.shape[:-3], joints.shape[:-2])
+    rotmats = rotmats.expand(*batch, *rotmats.shape[-3:])
+    joints = joints.expand(*batch, *joints.shape[-2:])
     rot_world: list[torch.Tensor] = []
     pos_world: list[torch.Tensor] = []
     for j, p in enumerate(parents):
         if p < 0:
-            rot_world.append(rotmats[:, j])
-            pos_world.append(joints[:, j])
+            rot_world.append(rotmats[..., j, :, :])
+            pos_world.append(joints[..., j, :])
         else:
-            rot_world.append(rot_world[p] @ rotmats[:, j])
-            offset = joints[:, j] - joints[:, p]
-            pos_world.append(pos_world[p] + (rot_world[p] @ offset[..., None])[..., 0])
-    rot = torch.stack(rot_world, 1)
-    pos = torch.stack(pos_world, 1)
-    trans = pos - (rot @ joints[..., None])[..., 0]
+            rot_world.append(mat3_mul(rot_world[p], rotmats[..., j, :, :]))
+            offset = joints[..., j, :] - joints[..., p, :]
+            pos_world.append(pos_world[p] + mat3_vec(rot_world[p], offset))
+    rot = torch.stack(rot_world, -3)
+    pos = torch.stack(pos_world, -2)
+    trans = pos - mat3_vec(rot, joints)
     return pos, torch.cat([rot, trans[..., None]], -1)
 
 
 def skin(vertices: torch.Tensor, transforms: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     """Linear blend skinning: ``vertices (B, V, 3)``, ``transforms (B, J, 3, 4)``, ``weights (V, J)`` -> (B, V, 3)."""
-    blended = torch.einsum("vj,bjrc->bvrc", weights, transforms)  # (B, V, 3, 4)
-    return (blended[..., :3] @ vertices[..., None])[..., 0] + blended[..., 3]
+    b, j = transforms.shape[:2]
+    blended = left_matmul(weights, transforms.reshape(b, j, 12)).reshape(b, -1, 3, 4)  # (B, V, 3, 4)
+    return (blended[..., :3] * vertices[..., None, :]).sum(-1) + blended[..., 3]
 
 
 def lbs(

@@ -473,6 +473,8 @@ def fit_flame_to_points(
     jaw_ridge: float = 1e-6,
     iterations: int = 15,
     shape=None,
+    chunk: int = 256,
+    tol: float = 1e-5,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fit FLAME expression and jaw rotation so the rig's semantic points reach ``points``.
 
@@ -486,6 +488,14 @@ def fit_flame_to_points(
     jaw_ridge : the same for the jaw's three rotation parameters (small: the jaw is wanted)
     iterations : Gauss-Newton steps (all frames at once; stops early when the steps vanish)
     shape : optional identity ``(n_shape,)`` or ``(T, n_shape)``, kept fixed
+    chunk : frames solved together (bounds memory); every frame is its own problem
+    tol : stop when no parameter moves more than this in a step (expression units, radians), or when the
+        steps stop shrinking below 1e-3 (the rig's float precision is reached)
+
+    Each Gauss-Newton step uses the exact expression Jacobian (:meth:`FlameRig.expression_jacobian`) and
+    forward-mode derivatives for the three jaw parameters. With 100 expression components and ~20 points
+    the problem is underdetermined: the ridge picks the smallest expression that fits, and the jaw may
+    trade off against expression components that move the lower face.
 
     Returns
     -------
@@ -512,30 +522,53 @@ def fit_flame_to_points(
         if shp.shape != (t_len, flame.n_shape):
             raise ParameterError(f"fit_flame_to_points: shape must be ({flame.n_shape},) or ({t_len}, {flame.n_shape})")
 
-    def residual(theta: torch.Tensor, goal: torch.Tensor, identity: torch.Tensor | None) -> torch.Tensor:
-        ident = None if identity is None else identity[None].to(flame.v_template.dtype)
-        p = fn(theta[None, :e].to(flame.v_template.dtype), theta[None, e:].to(flame.v_template.dtype), ident)
-        return (p[0].double() - goal).reshape(-1) * rw
+    dt = flame.v_template.dtype
 
-    jac_fn = torch.func.vmap(torch.func.jacfwd(residual), in_dims=(0, 0, None if shp is None else 0))
-    res_fn = torch.func.vmap(residual, in_dims=(0, 0, None if shp is None else 0))
-    theta = torch.zeros(t_len, e + 3, dtype=torch.float64, device=dev)
-    reg = None
-    for _ in range(iterations):
-        r = res_fn(theta, tgt, shp)  # (T, 3P)
-        jac = jac_fn(theta, tgt, shp)  # (T, 3P, E + 3)
-        gram = jac.transpose(1, 2) @ jac
-        if reg is None:  # relative ridges, fixed from the first linearisation
-            diag = torch.diagonal(gram, dim1=1, dim2=2).mean(0)
-            reg = torch.cat([torch.full((e,), ridge * float(diag[:e].mean())) if e else diag[:0],
-                             torch.full((3,), jaw_ridge * float(diag[e:].mean()))]).to(theta)  # fmt: skip
-            reg = reg + 1e-12 * float(diag.mean())
-        rhs = (jac.transpose(1, 2) @ r[..., None])[..., 0] + reg * theta
-        step = torch.linalg.solve(gram + torch.diag(reg), -rhs[..., None])[..., 0]
-        theta = theta + step
-        if float(step.abs().max()) < 1e-9:
-            break
-    return theta[:, :e].float().cpu().numpy(), theta[:, e:].float().cpu().numpy()
+    def jaw_jac(jaw: torch.Tensor, expr: torch.Tensor, ident: torch.Tensor | None) -> torch.Tensor:
+        """``d points / d jaw`` ``(B, 3P, 3)``: one forward-mode pass per jaw axis, all frames at once (each
+        frame's points depend on its own jaw only)."""
+        eye = torch.eye(3, dtype=jaw.dtype, device=jaw.device)
+        cols = [torch.func.jvp(lambda j: fn(expr, j, ident), (jaw,), (eye[k].expand_as(jaw),))[1] for k in range(3)]
+        return torch.stack(cols, -1).reshape(len(jaw), -1, 3)
+
+    def linearise(theta: torch.Tensor, goal: torch.Tensor, ident: torch.Tensor | None):
+        """Residuals (B, 3P) and Jacobian (B, 3P, E + 3) at ``theta`` (B, E + 3), weighted per point."""
+        expr, jaw = theta[:, :e].to(dt), theta[:, e:].to(dt)
+        ident_t = None if ident is None else ident.to(dt)
+        r = (fn(expr, jaw, ident_t).double() - goal).reshape(len(theta), -1) * rw
+        g_expr = flame.expression_jacobian(jaw, names).double().reshape(len(theta), -1, e)
+        g_jaw = jaw_jac(jaw, expr, ident_t).double()
+        return r, torch.cat([g_expr, g_jaw], 2) * rw[:, None]
+
+    # Ridges relative to the Jacobian at rest (the same for every frame, so chunks agree).
+    rest = torch.zeros(1, e + 3, dtype=torch.float64, device=dev)
+    _, jac0 = linearise(rest, tgt[:1], None if shp is None else shp[:1])
+    diag = (jac0[0] ** 2).sum(0)
+    reg = torch.cat([torch.full((e,), ridge * float(diag[:e].mean())) if e else diag[:0],
+                     torch.full((3,), jaw_ridge * float(diag[e:].mean()))]).to(diag)  # fmt: skip
+    reg = reg + 1e-12 * float(diag.mean())
+    expr_out = np.zeros((t_len, e), dtype=np.float32)
+    jaw_out = np.zeros((t_len, 3), dtype=np.float32)
+    starts = range(0, t_len, chunk)
+    for s in tqdm(starts, desc="fit FLAME", unit="chunk", disable=len(starts) < 4):
+        sl = slice(s, min(s + chunk, t_len))
+        goal, ident = tgt[sl], None if shp is None else shp[sl]
+        theta = torch.zeros(goal.shape[0], e + 3, dtype=torch.float64, device=dev)
+        prev = float("inf")
+        for _ in range(iterations):
+            r, jac = linearise(theta, goal, ident)
+            gram = jac.transpose(1, 2) @ jac + torch.diag(reg)
+            rhs = (jac.transpose(1, 2) @ r[..., None])[..., 0] + reg * theta
+            step = torch.linalg.solve(gram, -rhs[..., None])[..., 0]
+            theta = theta + step
+            size = float(step.abs().max())
+            logger.debug("Gauss-Newton step %.3g", size)
+            if size < tol or (size < 1e-3 and size > 0.5 * prev):  # converged, or at the float noise floor
+                break
+            prev = size
+        expr_out[sl] = theta[:, :e].cpu().numpy()
+        jaw_out[sl] = theta[:, e:].cpu().numpy()
+    return expr_out, jaw_out
 
 
 def retarget_to_flame(

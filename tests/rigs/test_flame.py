@@ -239,3 +239,15 @@ def test_wrong_input_shapes(small):
     # fewer expression columns than the rig has are zero-padded
     torch.testing.assert_close(rig(expression=torch.ones(1, 3)).vertices,
                                rig(expression=torch.tensor([[1.0, 1, 1] + [0] * 7])).vertices)  # fmt: skip
+
+
+def test_expression_jacobian_matches_autodiff(small):
+    rig = FlameRig(small, dtype=torch.float64)
+    fn = rig.point_function()
+    jaw = torch.tensor([[0.3, 0.05, -0.1], [0.0, 0.0, 0.0]], dtype=torch.float64)
+    expr = torch.randn(2, 10, dtype=torch.float64)
+    jac = rig.expression_jacobian(jaw)
+    assert jac.shape == (2, 20, 3, 10)
+    for b in range(2):
+        auto = torch.func.jacfwd(lambda e, b=b: fn(e[None], jaw[b : b + 1])[0])(expr[b])  # (20, 3, 10)
+        torch.testing.assert_close(jac[b], auto)
