@@ -90,7 +90,10 @@ def _to_int16(y: np.ndarray, sr: int) -> bytes:
     y = np.asarray(y, dtype=np.float32)
     if y.ndim != 1:
         raise ParameterError(f"expected mono audio of shape (N,), got {y.shape}")
-    return (np.clip(y, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+    # Digital silence (runs of exact zeros, as TTS writes) breaks pocketsphinx's log-energy features and
+    # makes alignment fail; a fixed, inaudible dither (about 3 LSB) avoids it and stays deterministic.
+    dither = np.random.default_rng(0).standard_normal(len(y)).astype(np.float32) * 1e-4
+    return (np.clip(y + dither, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
 
 
 def _merge_sil(phones: list[Phone]) -> list[Phone]:

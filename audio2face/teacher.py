@@ -60,6 +60,9 @@ OVERLAY_INDEX = np.array([i for i, n in enumerate(ARKIT_NAMES) if n not in SPEEC
 EMOTION_JAW_GAIN = 0.5  # emotion's jawOpen (surprise, fear) is added at half strength under speech
 CLOSURE_JAW = 0.05  # jawOpen cap while lips are sealed
 CLOSURE_PRESS = 0.35  # mouthPress while lips are sealed
+# mouthClose beyond jawOpen while sealed: lips compress in /p b m/, and rigs whose neutral lips are slightly
+# parted (the default rig: 5.5 mm) still meet. 0.06 gives ~1.2 mm on the default rig, ~-3 mm (pressed) on ICT.
+CLOSURE_SEAL = 0.06
 BLINKS_PER_MINUTE = 17.0
 BLINK_SECONDS = (0.12, 0.35)
 _BROWS = [_IDX["browInnerUp"], _IDX["browOuterUpLeft"], _IDX["browOuterUpRight"]]
@@ -153,8 +156,9 @@ def closure_weights(phones: Sequence[Phone], times: np.ndarray, *, ramp: float =
     return c.astype(np.float32)
 
 
-def apply_closure(curves: np.ndarray, closure: np.ndarray) -> np.ndarray:
-    """Seal the lips where ``closure`` (T,) is high: jaw nearly shut, ``mouthClose`` = ``jawOpen``, no parting."""
+def apply_closure(curves: np.ndarray, closure: np.ndarray, *, seal: float = CLOSURE_SEAL) -> np.ndarray:
+    """Seal the lips where ``closure`` (T,) is high: jaw nearly shut, no lip parting, and ``mouthClose`` =
+    ``jawOpen + seal`` (ARKit closes the lips against the jaw; ``seal`` presses them together)."""
     out = curves.copy()
     c = closure[:, None]
     jaw = out[:, _IDX["jawOpen"]]
@@ -162,7 +166,7 @@ def apply_closure(curves: np.ndarray, closure: np.ndarray) -> np.ndarray:
     out[:, _IDX["jawOpen"]] = jaw
     out[:, _OPENING_INDEX] *= 1 - c
     close = out[:, _IDX["mouthClose"]]
-    out[:, _IDX["mouthClose"]] = (1 - closure) * np.minimum(close, jaw) + closure * jaw
+    out[:, _IDX["mouthClose"]] = (1 - closure) * np.minimum(close, jaw) + closure * (jaw + seal)
     for name in ("mouthPressLeft", "mouthPressRight"):
         out[:, _IDX[name]] = np.maximum(out[:, _IDX[name]], closure * CLOSURE_PRESS)
     return out
@@ -275,6 +279,7 @@ def teacher_curves(
     voiced=None,
     seed: int = 0,
     blink: bool = True,
+    seal: float = CLOSURE_SEAL,
 ) -> np.ndarray:
     """ARKit-52 curves for timed phones.
 
@@ -296,6 +301,8 @@ def teacher_curves(
         Seeds the blink times.
     blink : bool
         Add blinks (about 17 per minute).
+    seal : float
+        ``mouthClose`` in excess of ``jawOpen`` during /p b m/ (0 = ARKit's bare lip contact).
 
     Returns
     -------
@@ -323,7 +330,7 @@ def teacher_curves(
         curves = np.clip(curves, 0, 1)
         # ARKit seals lips with mouthClose = jawOpen; an emotion's jaw drop must not turn that into a gap
         curves[:, _IDX["mouthClose"]] = np.minimum(curves[:, _IDX["mouthClose"]], curves[:, _IDX["jawOpen"]])
-    curves = apply_closure(curves, closure_weights(ph, times))
+    curves = apply_closure(curves, closure_weights(ph, times), seal=seal)
     if pitch is not None:
         brow = brow_curve(pitch, t, fps)
         b = curves[:, _BROWS]

@@ -72,10 +72,10 @@ _POSES: dict[str, dict[str, float]] = {
     "SS": {"jawOpen": 0.07, "mouthStretch{S}": 0.25, "mouthUpperUp{S}": 0.1, "mouthLowerDown{S}": 0.1},
     "nn": {"jawOpen": 0.15, "mouthLowerDown{S}": 0.05},
     "RR": {"jawOpen": 0.16, "mouthFunnel": 0.3, "mouthPucker": 0.2},
-    "aa": {"jawOpen": 0.7, "mouthLowerDown{S}": 0.3, "mouthUpperUp{S}": 0.1},
-    "E": {"jawOpen": 0.45, "mouthStretch{S}": 0.25, "mouthLowerDown{S}": 0.25, "mouthUpperUp{S}": 0.1},
+    "aa": {"jawOpen": 0.6, "mouthLowerDown{S}": 0.3, "mouthUpperUp{S}": 0.1},
+    "E": {"jawOpen": 0.4, "mouthStretch{S}": 0.25, "mouthLowerDown{S}": 0.25, "mouthUpperUp{S}": 0.1},
     "I": {"jawOpen": 0.28, "mouthStretch{S}": 0.35, "mouthLowerDown{S}": 0.15, "mouthUpperUp{S}": 0.1},
-    "O": {"jawOpen": 0.55, "mouthFunnel": 0.55, "mouthPucker": 0.25, "mouthLowerDown{S}": 0.1},
+    "O": {"jawOpen": 0.5, "mouthFunnel": 0.55, "mouthPucker": 0.25, "mouthLowerDown{S}": 0.1},
     "U": {"jawOpen": 0.22, "mouthPucker": 0.75, "mouthFunnel": 0.35},
 }
 
@@ -215,3 +215,77 @@ def mouth_cues(phones, *, min_duration: float = 0.04) -> list[dict]:
         else:
             cues.append({"start": start, "end": end, "value": value})
     return cues
+
+
+def rig_weights(curves: np.ndarray, shape_names) -> np.ndarray:
+    """ARKit curves ``(T, 52)`` reordered to a rig's shape list ``(T, K)`` (shapes the rig lacks are dropped)."""
+    idx = [ARKIT_INDEX.get(n) for n in shape_names]
+    out = np.zeros((len(curves), len(idx)), np.float32)
+    for k, i in enumerate(idx):
+        if i is not None:
+            out[:, k] = curves[:, i]
+    return out
+
+
+def inner_lip_gap(curves: np.ndarray, rig, *, batch: int = 512) -> np.ndarray:
+    """Vertical inner-lip gap in millimetres per frame, ``(T,)``, of ``rig`` driven by ARKit ``curves (T, 52)``.
+
+    Upper minus lower ``*_lip_inner`` semantic point along Y (metres -> mm); negative when lips overlap.
+    """
+    import torch
+
+    names = list(rig.point_names)
+    for n in ("upper_lip_inner", "lower_lip_inner"):
+        if n not in names:
+            raise ParameterError(f"rig {getattr(rig, 'name', '?')!r} has no semantic point {n!r}")
+    iu, il = names.index("upper_lip_inner"), names.index("lower_lip_inner")
+    w = rig_weights(np.asarray(curves, np.float32).reshape(-1, NUM_ARKIT), rig.shape_names)
+    gaps = []
+    with torch.no_grad():
+        for a in range(0, len(w), batch):
+            p = rig(torch.from_numpy(w[a : a + batch])).points
+            gaps.append((p[:, iu, 1] - p[:, il, 1]).numpy() * 1000.0)
+    return np.concatenate(gaps) if gaps else np.zeros(0, np.float32)
+
+
+def _phone_frames(p, fps: float, t: int) -> np.ndarray:
+    lo, hi = int(np.ceil(p.start * fps - 1e-9)), int(np.ceil(p.end * fps - 1e-9))
+    if hi <= lo:  # shorter than a frame: the nearest frame
+        lo = min(t - 1, int(round(0.5 * (p.start + p.end) * fps)))
+        hi = lo + 1
+    return np.arange(max(0, lo), min(t, hi))
+
+
+def lipsync_scores(gap_mm: np.ndarray, phones, *, fps: float, closed_mm: float = 1.5) -> dict:
+    """Bilabial closure rate and open-vowel opening from a per-frame inner-lip gap.
+
+    A /p b m/ phone counts as closed when the smallest gap over its frames is below ``closed_mm``; an
+    open vowel's opening is the largest gap over its frames.
+
+    Returns
+    -------
+    dict
+        ``bilabials`` (count), ``closure_rate`` (0..1), ``open_vowels`` (count), ``open_vowel_gap_mm``
+        (mean of per-vowel maxima), ``open_vowel_gap_median_mm``.
+    """
+    gap = np.asarray(gap_mm, np.float64)
+    t = len(gap)
+    closed, opening = [], []
+    for p in phones:
+        name = normalize_phone(p.phone)
+        if name not in BILABIALS and name not in OPEN_VOWELS:
+            continue
+        idx = _phone_frames(p, fps, t)
+        if len(idx) == 0:
+            continue
+        if name in BILABIALS:
+            closed.append(float(gap[idx].min()) < closed_mm)
+        else:
+            opening.append(float(gap[idx].max()))
+    return {
+        "bilabials": len(closed),
+        "closure_rate": float(np.mean(closed)) if closed else float("nan"),
+        "open_vowels": len(opening),
+        "open_vowel_gap_mm": float(np.mean(opening)) if opening else float("nan"),
+        "open_vowel_gap_median_mm": float(np.median(opening)) if opening else float("nan"),
+    }

@@ -52,7 +52,7 @@ def test_bilabial_closure_held_between_open_vowels():
         assert np.all(gap[idx] < 0.02), (name, gap[idx])
         assert np.all(c[idx, JAW] <= 0.06)
     vowels = _frames(phones, "AA")
-    assert c[vowels, JAW].max() > 0.5  # the mouth really opens
+    assert c[vowels, JAW].max() > 0.4  # the mouth really opens
     assert np.median(gap[vowels]) > 0.3
 
 
@@ -144,3 +144,110 @@ def test_emotion_forms_agree():
     np.testing.assert_allclose(a, b, atol=1e-6)
     np.testing.assert_allclose(a, c, atol=1e-6)
     assert a[:, ARKIT_INDEX["browInnerUp"]].mean() > 0.3  # sadness raises the inner brows
+
+
+# --- on speech, through rigs -------------------------------------------------------------------------------
+
+
+def _scores(anim, phones, rig):
+    from facecraft.audio2face.visemes import inner_lip_gap, lipsync_scores
+
+    gap = inner_lip_gap(anim.curves, rig)
+    return gap, lipsync_scores(gap, phones, fps=anim.fps, closed_mm=1.5)
+
+
+def test_animator_on_espeak_speech_closes_and_opens_the_default_rig(espeak_speech):
+    from facecraft.audio2face.audio import load_audio
+    from facecraft.audio2face.phonetics import align_transcript
+    from facecraft.audio2face.teacher import ProceduralAnimator
+    from facecraft.audio2face.visemes import inner_lip_gap
+    from facecraft.rigs.default_rig import default_rig
+
+    y, sr = load_audio(espeak_speech.path)
+    y = np.concatenate([np.zeros(sr, np.float32), y, np.zeros(sr, np.float32)])  # a second of silence each side
+    anim = ProceduralAnimator(fps=30).animate(y, sr, transcript=espeak_speech.text, emotion="happiness:0.5")
+    assert anim.curves.shape == (int(np.ceil(len(y) / sr * 30)), 52)
+    assert anim.meta["phones"] == "align"
+    assert anim.mouth_cues[0]["value"] == "X" and "A" in {c["value"] for c in anim.mouth_cues}
+    phones = align_transcript(y, sr, transcript=espeak_speech.text).phones
+    rig = default_rig()
+    gap, s = _scores(anim, phones, rig)
+    neutral_gap = float(inner_lip_gap(np.zeros((1, 52), np.float32), rig)[0])
+    assert s["bilabials"] >= 8 and s["closure_rate"] >= 0.9
+    assert s["open_vowel_gap_mm"] > neutral_gap + 5  # the mouth really opens
+    # silence at both ends: the lower face rests (emotion's smile stays, lips rest at the neutral gap)
+    assert np.abs(gap[:20] - neutral_gap).max() < 1.5 and np.abs(gap[-20:] - neutral_gap).max() < 1.5
+    assert anim.curves[:20, ARKIT_INDEX["jawOpen"]].max() < 0.05
+    assert anim.curves[:, ARKIT_INDEX["mouthSmileLeft"]].mean() > 0.3
+
+
+def test_silent_audio_gives_neutral_face():
+    from facecraft.audio2face.teacher import ProceduralAnimator
+
+    anim = ProceduralAnimator(fps=30, seed=1).animate(np.zeros(16000 * 3, np.float32), 16000)
+    assert anim.num_frames == 90 and anim.meta["phones"] == "silence"
+    lower = [i for i in range(52) if i not in (ARKIT_INDEX["eyeBlinkLeft"], ARKIT_INDEX["eyeBlinkRight"])]
+    assert np.abs(anim.curves[:, lower]).max() < 1e-3
+    assert [c["value"] for c in anim.mouth_cues] == ["X"]
+
+
+def test_long_file_streams_in_blocks(tmp_path, espeak_speech):
+    import soundfile as sf
+
+    from facecraft.audio2face.audio import load_audio
+    from facecraft.audio2face.teacher import ProceduralAnimator
+
+    y, sr = load_audio(espeak_speech.path)
+    pad = np.zeros(sr * 2 - len(y) % (sr * 2), np.float32)
+    clip = np.concatenate([y, pad])  # a whole number of 2 s blocks... repeated to 3 blocks
+    path = tmp_path / "long.wav"
+    sf.write(path, np.concatenate([clip, clip, clip]), sr)
+    animator = ProceduralAnimator(fps=30, pitch_method=None, vad_method="energy")
+    anim = animator.animate_file(path, block_seconds=len(clip) / sr)
+    assert anim.num_frames == int(np.ceil(3 * len(clip) / sr * 30))
+    third = anim.num_frames // 3
+    # each block holds the same speech: the jaw moves in every block, and cues run on the file's clock
+    for k in range(3):
+        assert anim.curves[k * third : (k + 1) * third, ARKIT_INDEX["jawOpen"]].max() > 0.3
+    ends = [c["end"] for c in anim.mouth_cues]
+    assert ends == sorted(ends) and ends[-1] == pytest.approx(3 * len(clip) / sr, abs=0.02)
+    assert sum(c["value"] == "A" for c in anim.mouth_cues) >= 3
+
+
+def test_teacher_on_real_speech_clips(speech_clips):
+    from facecraft.audio2face.audio import load_audio
+    from facecraft.audio2face.phonetics import speech_phones
+    from facecraft.audio2face.prosody import voice_activity
+    from facecraft.audio2face.visemes import inner_lip_gap, lipsync_scores
+    from facecraft.rigs.default_rig import default_rig
+
+    rig = default_rig()
+    neutral_gap = float(inner_lip_gap(np.zeros((1, 52), np.float32), rig)[0])
+    closed = total = 0
+    for path, text in speech_clips[::6]:
+        y, sr = load_audio(path)
+        res = speech_phones(y, sr, transcript=text)
+        voiced = voice_activity(y, sr, fps=30, method="energy")
+        c = teacher_curves(res.phones, fps=30, duration=len(y) / sr, voiced=voiced)
+        s = lipsync_scores(inner_lip_gap(c, rig), res.phones, fps=30, closed_mm=1.5)
+        if s["bilabials"]:
+            closed += s["closure_rate"] * s["bilabials"]
+            total += s["bilabials"]
+        assert s["open_vowel_gap_mm"] > neutral_gap + 5
+    assert total >= 10 and closed / total >= 0.9
+
+
+def test_closure_on_the_ict_reference_rig(shared_dir):
+    from facecraft.audio2face.visemes import inner_lip_gap, lipsync_scores
+
+    folder = shared_dir / "assets" / "ict-facekit" / "FaceXModel"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} not present")
+    from facecraft.rigs.ict import load_ict_rig
+
+    rig = load_ict_rig(folder, face_only=True)
+    phones = _seq("AA M AA P AA B AA", step=0.12)
+    c = teacher_curves(phones, blink=False)
+    s = lipsync_scores(inner_lip_gap(c, rig), phones, fps=30, closed_mm=1.5)
+    assert s["bilabials"] == 3 and s["closure_rate"] == 1.0
+    assert s["open_vowel_gap_mm"] > 10

@@ -1,0 +1,98 @@
+"""pocketsphinx phone recognition and forced alignment on synthesised and real speech."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from facecraft.audio2face.audio import load_audio
+from facecraft.audio2face.phonetics import (
+    Phone,
+    align_transcript,
+    letter_to_sound,
+    normalize_transcript,
+    recognize_phones,
+    speech_phones,
+    text_to_phones,
+)
+from facecraft.audio2face.visemes import ARPABET
+from facecraft.rigs.errors import ParameterError
+
+
+def _check_cover(phones: list[Phone], duration: float) -> None:
+    assert phones[0].start == 0
+    assert phones[-1].end == pytest.approx(duration, abs=0.011)
+    for a, b in zip(phones, phones[1:], strict=False):
+        assert b.start == pytest.approx(a.end, abs=1e-6) and b.end > b.start
+    assert {p.phone for p in phones} <= set(ARPABET)
+
+
+def test_recognition_finds_phones(espeak_speech):
+    y, sr = load_audio(espeak_speech.path)
+    phones = recognize_phones(y, sr)
+    _check_cover(phones, len(y) / sr)
+    speech = [p for p in phones if p.phone != "SIL"]
+    assert len(speech) >= 15
+    assert {"P", "B", "M"} & {p.phone for p in speech}
+
+
+def test_alignment_gives_words_and_expected_phones(espeak_speech):
+    y, sr = load_audio(espeak_speech.path)
+    result = align_transcript(y, sr, transcript=espeak_speech.text)
+    assert result.method == "align"
+    words = [w.word for w in result.words if w.word != "<sil>"]
+    assert words == normalize_transcript(espeak_speech.text)
+    _check_cover(result.phones, len(y) / sr)
+    expected = [p for w in words for p in text_to_phones(w)]
+    assert [p.phone for p in result.phones if p.phone != "SIL"] == expected
+    for w in result.words:
+        for p in w.phones:
+            assert w.start - 1e-6 <= p.start < p.end <= w.end + 1e-6
+    # "map" ends in a bilabial closure
+    m = [w for w in result.words if w.word == "map"][0]
+    assert m.phones[-1].phone == "P"
+
+
+def test_alignment_with_out_of_vocabulary_words(espeak_speech):
+    y, sr = load_audio(espeak_speech.path)
+    text = espeak_speech.text.replace("Bob", "Zorblax")
+    result = align_transcript(y, sr, transcript=text)
+    assert result.words[1].word == "zorblax" or "zorblax" in [w.word for w in result.words]
+
+
+def test_fallback_to_recognition_when_alignment_fails():
+    y = np.zeros(1600, np.float32)  # 0.1 s cannot hold this sentence
+    result = speech_phones(y, 16000, transcript="a very long sentence that cannot fit in a tenth of a second")
+    assert result.method == "recognize"
+    _check_cover(result.phones, 0.1)
+
+
+def test_long_audio_is_decoded_in_chunks(espeak_speech):
+    y, sr = load_audio(espeak_speech.path)
+    y3 = np.concatenate([y, y, y])
+    phones = recognize_phones(y3, sr, chunk_seconds=len(y) / sr)
+    _check_cover(phones, len(y3) / sr)
+    per_copy = [sum(p.phone in ("P", "B", "M") for p in phones if k * len(y) / sr <= p.start < (k + 1) * len(y) / sr)
+                for k in range(3)]  # fmt: skip
+    assert min(per_copy) >= 1
+
+
+def test_text_helpers_and_errors():
+    assert normalize_transcript("Don't, Tom!  Etc.") == ["don't", "tom", "etc"]
+    assert text_to_phones("map") == ["M", "AE", "P"]
+    assert letter_to_sound("blorp").split()[0] == "B"
+    assert set(letter_to_sound("shimmering").split()) <= set(ARPABET)
+    with pytest.raises(ParameterError, match="no words"):
+        align_transcript(np.zeros(16000, np.float32), transcript="...!")
+    with pytest.raises(ParameterError, match="16000"):
+        recognize_phones(np.zeros(100, np.float32), 8000)
+
+
+def test_alignment_on_real_speech(speech_clips):
+    aligned = 0
+    for path, text in speech_clips[:6]:
+        y, sr = load_audio(path)
+        result = speech_phones(y, sr, transcript=text)
+        _check_cover(result.phones, len(y) / sr)
+        aligned += result.method == "align"
+    assert aligned >= 5
