@@ -227,6 +227,13 @@ class FlameOutput:
     points: torch.Tensor | None = None
 
 
+def _numeric(path: str, data: Mapping[str, Any], key: str, dtype=np.float64) -> np.ndarray:
+    try:
+        return np.asarray(data[key], dtype=dtype)
+    except (TypeError, ValueError) as e:
+        raise FileFormatError(f"{path}: {key} is not a numeric array ({type(data[key]).__name__}: {e})") from e
+
+
 def _expect(path: str, key: str, arr: np.ndarray, shape: tuple, want: str) -> None:
     ok = arr.ndim == len(shape) and all(s is None or a == s for a, s in zip(arr.shape, shape, strict=False))
     if not ok:
@@ -277,21 +284,21 @@ class FlameRig(nn.Module):
         if n_shape < 0 or n_expression < 0:
             raise ParameterError(f"n_shape and n_expression must be >= 0, got {n_shape}, {n_expression}")
 
-        v_template = np.asarray(data["v_template"], dtype=np.float64)
+        v_template = _numeric(label, data, "v_template")
         _expect(label, "v_template", v_template, (None, 3), "(V, 3)")
         v = v_template.shape[0]
-        shapedirs = np.asarray(data["shapedirs"], dtype=np.float64)
+        shapedirs = _numeric(label, data, "shapedirs")
         _expect(label, "shapedirs", shapedirs, (v, 3, None), f"({v}, 3, N)")
-        kintree = np.asarray(data["kintree_table"]).astype(np.int64)
+        kintree = _numeric(label, data, "kintree_table", np.int64)
         _expect(label, "kintree_table", kintree, (2, None), "(2, J)")
         nj = kintree.shape[1]
-        posedirs = np.asarray(data["posedirs"], dtype=np.float64)
+        posedirs = _numeric(label, data, "posedirs")
         _expect(label, "posedirs", posedirs, (v, 3, 9 * (nj - 1)), f"({v}, 3, {9 * (nj - 1)})")
-        j_reg = np.asarray(data["J_regressor"], dtype=np.float64)
+        j_reg = _numeric(label, data, "J_regressor")
         _expect(label, "J_regressor", j_reg, (nj, v), f"({nj}, {v})")
-        weights = np.asarray(data["weights"], dtype=np.float64)
+        weights = _numeric(label, data, "weights")
         _expect(label, "weights", weights, (v, nj), f"({v}, {nj})")
-        faces = np.asarray(data["f"]).astype(np.int64)
+        faces = _numeric(label, data, "f", np.int64)
         _expect(label, "f", faces, (None, 3), "(F, 3)")
         if faces.size and (faces.min() < 0 or faces.max() >= v):
             raise FileFormatError(f"{label}: f holds vertex ids in [{faces.min()}, {faces.max()}], expected [0, {v})")
@@ -406,16 +413,19 @@ class FlameRig(nn.Module):
         return 0 if self.lmk_faces_idx is None else int(self.lmk_faces_idx.shape[0])
 
     # ------------------------------------------------------------------ forward
-    def _batch(self, name: str, value, width: int, batch: int) -> torch.Tensor:
-        """``value`` as ``(B, width)`` (missing columns zero); ``None`` gives zeros."""
+    def _batch(self, name: str, value, width: int, batch: int, *, pad: bool = False) -> torch.Tensor:
+        """``value`` as ``(B, width)`` (with ``pad``, missing trailing columns are zero); ``None`` gives zeros."""
         dev, dt = self.v_template.device, self.v_template.dtype
         if value is None:
             return torch.zeros(batch, width, dtype=dt, device=dev)
         t = torch.as_tensor(value, dtype=dt, device=dev)
         if t.ndim == 1:
             t = t[None]
-        if t.ndim != 2 or t.shape[0] != batch or t.shape[1] > width:
-            raise ParameterError(f"FlameRig {name}: expected shape ({batch}, <= {width}), got {tuple(t.shape)}")
+        if t.ndim != 2 or t.shape[0] != batch or t.shape[1] > width or (not pad and t.shape[1] != width):
+            want = f"<= {width}" if pad else str(width)
+            raise ParameterError(f"FlameRig {name}: expected shape ({batch}, {want}), got {tuple(t.shape)}")
+        if not torch.isfinite(t).all():
+            raise ParameterError(f"FlameRig {name}: contains NaN or infinite values")
         if t.shape[1] < width:
             t = torch.cat([t, t.new_zeros(batch, width - t.shape[1])], 1)
         return t
@@ -464,8 +474,8 @@ class FlameRig(nn.Module):
         if given:
             first = np.shape(given[0])
             batch = 1 if len(first) <= 1 else int(first[0])
-        shape_t = self._batch("shape", shape, self.n_shape, batch)
-        expr_t = self._batch("expression", expression, self.n_expression, batch)
+        shape_t = self._batch("shape", shape, self.n_shape, batch, pad=True)
+        expr_t = self._batch("expression", expression, self.n_expression, batch, pad=True)
         pose = torch.cat(
             [
                 self._batch("global_orient", global_orient, 3, batch),

@@ -214,6 +214,9 @@ def test_wrong_array_shapes_in_the_file(tmp_path, small):
     (tmp_path / "junk.pkl").write_bytes(b"not a pickle")
     with pytest.raises(FileFormatError, match="junk.pkl"):
         FlameRig(tmp_path / "junk.pkl")
+    text = dict(small, weights="not numbers")
+    with pytest.raises(FileFormatError, match="weights is not a numeric array"):
+        FlameRig(text)
     (tmp_path / "list.pkl").write_bytes(pickle.dumps([1, 2]))
     with pytest.raises(FileFormatError, match="expected a dict"):
         load_flame_arrays(tmp_path / "list.pkl")
@@ -236,6 +239,10 @@ def test_wrong_input_shapes(small):
         rig(expression=torch.zeros(2, 10), jaw_pose=torch.zeros(3, 3))
     with pytest.raises(ParameterError, match="eye_pose"):
         rig(eye_pose=torch.zeros(1, 3, 2))
+    with pytest.raises(ParameterError, match=r"jaw_pose: expected shape \(1, 3\), got \(1, 2\)"):
+        rig(jaw_pose=torch.zeros(1, 2))
+    with pytest.raises(ParameterError, match="NaN"):
+        rig(expression=torch.full((1, 10), float("nan")))
     # fewer expression columns than the rig has are zero-padded
     torch.testing.assert_close(rig(expression=torch.ones(1, 3)).vertices,
                                rig(expression=torch.tensor([[1.0, 1, 1] + [0] * 7])).vertices)  # fmt: skip
