@@ -258,3 +258,22 @@ def test_expression_jacobian_matches_autodiff(small):
     for b in range(2):
         auto = torch.func.jacfwd(lambda e, b=b: fn(e[None], jaw[b : b + 1])[0])(expr[b])  # (20, 3, 10)
         torch.testing.assert_close(jac[b], auto)
+
+
+def test_deca_style_npy_embedding(tmp_path, small):
+    """DECA's landmark_embedding.npy is a pickled dict (read through the compat unpickler); 68 points win."""
+    lf, lb = small["lmk_face_idx"].astype(np.int64), small["lmk_b_coords"]
+    deca = {
+        "static_lmk_faces_idx": lf[17:], "static_lmk_bary_coords": lb[17:],
+        "full_lmk_faces_idx": lf[None], "full_lmk_bary_coords": lb[None],
+    }  # fmt: skip
+    np.save(tmp_path / "landmark_embedding.npy", np.array(deca, dtype=object), allow_pickle=True)
+    faces, bary = load_landmark_embedding(tmp_path / "landmark_embedding.npy")
+    np.testing.assert_array_equal(faces, lf)
+    np.testing.assert_allclose(bary, lb, rtol=1e-6)
+    rig = FlameRig(write_flame_npz(tmp_path / "m.npz", small, embedding=False),
+                   landmark_embedding=tmp_path / "landmark_embedding.npy")  # fmt: skip
+    assert rig.landmark_scheme == "ibug68" and "chin" in rig.point_names
+    bad = {"full_lmk_faces_idx": np.full((1, 68), 10_000), "full_lmk_bary_coords": lb[None]}
+    with pytest.raises(FileFormatError, match="landmark face ids"):
+        FlameRig(small, landmark_embedding=bad)
