@@ -266,3 +266,74 @@ def get_features(name: str, **kwargs) -> AudioFeatures:
     if key not in FEATURES or arg:
         raise ParameterError(f"unknown audio front-end {name!r}; expected one of: logmel, whisper, hf:<model>")
     return FEATURES[key](**kwargs)
+
+
+def bench_frontends(out_dir: Path, *, seconds: float = 20.0, long_hours: float = 2.0) -> dict:
+    """Real-time factor (compute seconds per audio second, one process) of each front-end, and the peak
+    memory of streaming a ``long_hours`` file block by block. Prints a table; returns the figures.
+
+    Audio is ``../shared/data/speech`` when present (clips concatenated to ``seconds``), else a chirp. The HF
+    row uses a wav2vec2-base-size encoder with random weights (no download), as a FaceFormer-size stand-in.
+    """
+    import os
+    import tempfile
+    import time
+    import tracemalloc
+
+    import soundfile as sf
+    import torch
+
+    from .audio import iter_audio_blocks, load_audio
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shared = Path(os.environ.get("FACECRAFT_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
+    clips = sorted((shared / "data" / "speech").glob("*.wav"))
+    if clips:
+        y = np.concatenate([load_audio(p)[0] for p in clips])[: int(seconds * SAMPLE_RATE)]
+    else:
+        t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+        y = (0.3 * np.sin(2 * np.pi * (200 + 50 * np.sin(t)) * t)).astype(np.float32)
+    dur = len(y) / SAMPLE_RATE
+    results: dict = {"audio_seconds": dur, "torch_threads": torch.get_num_threads(), "rtf": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        from transformers import Wav2Vec2Config, Wav2Vec2Model
+
+        torch.manual_seed(0)
+        Wav2Vec2Model(Wav2Vec2Config()).save_pretrained(Path(tmp) / "w2v-base-random")
+        fronts = {
+            "logmel": LogMel(),
+            "whisper-tiny-en": WhisperEncoder(),
+            "wav2vec2-base-random": HFSpeechEncoder(Path(tmp) / "w2v-base-random"),
+        }
+        for name, f in fronts.items():
+            f(y[:SAMPLE_RATE])  # load and warm up
+            t0 = time.perf_counter()
+            f(y)
+            results["rtf"][name] = (time.perf_counter() - t0) / dur
+        # bounded memory: stream a long file block by block
+        path = Path(tmp) / "long.wav"
+        rng = np.random.default_rng(0)
+        with sf.SoundFile(path, "w", samplerate=SAMPLE_RATE, channels=1, subtype="PCM_16") as fh:
+            for _ in range(int(long_hours * 60)):
+                fh.write((0.05 * rng.standard_normal(SAMPLE_RATE * 60)).astype(np.float32))
+        tracemalloc.start()
+        t0 = time.perf_counter()
+        total = sum(len(b) for b in iter_audio_blocks(path, block_seconds=60.0))
+        elapsed = time.perf_counter() - t0
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        results["long_file"] = {
+            "hours": total / SAMPLE_RATE / 3600,
+            "file_mb": path.stat().st_size / 1e6,
+            "stream_seconds": elapsed,
+            "peak_python_mb": peak / 1e6,
+        }
+    for name, rtf in results["rtf"].items():
+        print(f"{name:24s} RTF {rtf:.4f}  ({1 / max(rtf, 1e-9):.0f}x real time)")
+    lf = results["long_file"]
+    print(
+        f"streamed {lf['hours']:.2f} h ({lf['file_mb']:.0f} MB) in {lf['stream_seconds']:.1f} s, "
+        f"peak {lf['peak_python_mb']:.1f} MB"
+    )
+    return results

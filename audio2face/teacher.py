@@ -476,3 +476,89 @@ class ProceduralAnimator:
             offset += len(block) / SAMPLE_RATE
         meta = {**anim.meta, "source": str(path), "block_seconds": block_seconds, "transcript": None}
         return FaceAnimation(np.concatenate(curves), fps=self.fps, mouth_cues=cues, visemes=visemes, meta=meta)
+
+
+def bench_teacher(out_dir, *, closed_mm: float = 1.5) -> dict:
+    """Lip sync of the teacher on ``../shared/data/speech`` (phones aligned to the transcripts) on the default
+    rig and, when present, the ICT FaceKit reference rig; and the speed (RTF) of each teacher stage.
+
+    Closure: a /p b m/ phone is closed when the inner-lip gap drops below ``closed_mm`` during it. Opening:
+    the largest gap during each open vowel (AA AE AH AO AW AY), averaged. Returns the figures as a dict.
+    """
+    import csv
+    import os
+    import time
+    from pathlib import Path
+
+    from facecraft.rigs.default_rig import default_rig
+
+    from .audio import load_audio
+    from .phonetics import recognize_phones, speech_phones
+    from .prosody import pitch, voice_activity
+    from .visemes import inner_lip_gap, lipsync_scores
+
+    shared = Path(os.environ.get("FACECRAFT_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
+    folder = shared / "data" / "speech"
+    if not (folder / "transcripts.csv").exists():
+        return {"skipped": f"{folder} not present"}
+    rigs = {"default": default_rig()}
+    ict = shared / "assets" / "ict-facekit" / "FaceXModel"
+    if ict.is_dir():
+        from facecraft.rigs.ict import load_ict_rig
+
+        rigs["ict"] = load_ict_rig(ict, face_only=True)
+    with (folder / "transcripts.csv").open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    neutral = {k: float(inner_lip_gap(np.zeros((1, NUM_ARKIT), np.float32), r)[0]) for k, r in rigs.items()}
+    tally = {k: {"bilabials": 0, "closed": 0.0, "open_vowels": 0, "open_sum": 0.0} for k in rigs}
+    timing = {"align": 0.0, "recognize": 0.0, "crepe_tiny": 0.0, "silero_vad": 0.0, "teacher": 0.0}
+    audio_s, methods = 0.0, []
+    for row in rows:
+        y, sr = load_audio(folder / row["file"])
+        audio_s += len(y) / sr
+        t0 = time.perf_counter()
+        res = speech_phones(y, sr, transcript=row["text"])
+        timing["align"] += time.perf_counter() - t0
+        methods.append(res.method)
+        t0 = time.perf_counter()
+        recognize_phones(y, sr)
+        timing["recognize"] += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        f0 = pitch(y, sr, fps=30).f0
+        timing["crepe_tiny"] += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        voiced = voice_activity(y, sr, fps=30)
+        timing["silero_vad"] += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        curves = teacher_curves(res.phones, fps=30, duration=len(y) / sr, pitch=f0, voiced=voiced)
+        timing["teacher"] += time.perf_counter() - t0
+        for k, rig in rigs.items():
+            s = lipsync_scores(inner_lip_gap(curves, rig), res.phones, fps=30, closed_mm=closed_mm)
+            tally[k]["bilabials"] += s["bilabials"]
+            tally[k]["closed"] += s["closure_rate"] * s["bilabials"] if s["bilabials"] else 0.0
+            tally[k]["open_vowels"] += s["open_vowels"]
+            tally[k]["open_sum"] += s["open_vowel_gap_mm"] * s["open_vowels"] if s["open_vowels"] else 0.0
+    out: dict = {
+        "clips": len(rows),
+        "audio_seconds": audio_s,
+        "phones_method": {m: methods.count(m) for m in sorted(set(methods))},
+        "closed_mm": closed_mm,
+        "rigs": {},
+        "rtf": {k: v / audio_s for k, v in timing.items()},
+    }
+    for k, tl in tally.items():
+        out["rigs"][k] = {
+            "neutral_gap_mm": neutral[k],
+            "bilabials": tl["bilabials"],
+            "closure_rate": tl["closed"] / max(tl["bilabials"], 1),
+            "open_vowels": tl["open_vowels"],
+            "open_vowel_gap_mm": tl["open_sum"] / max(tl["open_vowels"], 1),
+        }
+        r = out["rigs"][k]
+        print(
+            f"[{k}] closure {100 * r['closure_rate']:.1f}% of {r['bilabials']} /p b m/; open vowels "
+            f"{r['open_vowel_gap_mm']:.1f} mm (neutral {r['neutral_gap_mm']:.1f} mm, n={r['open_vowels']})"
+        )
+    for k, v in out["rtf"].items():
+        print(f"{k:12s} RTF {v:.4f}")
+    return out
