@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
 BENCHMARKS: dict[str, str] = {
     "rig-vs-ict": "facecraft.rigs.bench:bench_rig_vs_ict",
     "render": "facecraft.rigs.bench_render:bench_render",
+    "retarget": "facecraft.rigs.retarget:bench_retarget",
     "faces": "facecraft.eval.faces:bench_faces",
     "identity": "facecraft.eval.identity:bench_identity",
     "fer": "facecraft.eval.bench:bench_fer",
