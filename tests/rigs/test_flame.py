@@ -8,12 +8,13 @@ import sys
 import numpy as np
 import pytest
 import torch
-from flame_fixture import build_flame_model, write_embedding_pkl, write_flame_npz, write_flame_pkl
 from scipy.spatial.transform import Rotation
 
 from facecraft.rigs import FileFormatError, MissingFileError, ParameterError
 from facecraft.rigs.flame import IBUG68_SEMANTIC, FlameRig, load_flame_arrays, load_landmark_embedding
 from facecraft.rigs.lbs import rodrigues
+
+from .flame_fixture import build_flame_model, write_embedding_pkl, write_flame_npz, write_flame_pkl
 
 
 @pytest.fixture(scope="module")

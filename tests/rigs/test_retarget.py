@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from flame_fixture import build_flame_model
 from scipy.optimize import lsq_linear
 
 from facecraft.rigs import ARKIT_NAMES, SEMANTIC_POINTS, BlendshapeRig, ParameterError
@@ -21,6 +20,8 @@ from facecraft.rigs.retarget import (
     shape_fidelity,
     smooth_box_qp,
 )
+
+from .flame_fixture import build_flame_model
 
 # Semantic points on a face spanning [-1, 1]^2 (normalised units, subject's left at +X).
 POINT_XY = {
