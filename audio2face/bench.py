@@ -338,13 +338,22 @@ def bench_inputs(out_dir: Path, model: A2FModel, *, long_minutes: float = 120.0)
             speech = np.concatenate([load_audio(w)[0] for _, w, _ in clips]) if clips else rng.standard_normal(block)
             for _ in range(int(long_minutes)):
                 f.write(np.resize(speech, block).astype(np.float32) * 0.5)
+        import tracemalloc
+
         rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        tracemalloc.start()
         t0 = time.perf_counter()
         anim = animate_file(path, d / "long.npz", weights=model)
+        seconds = time.perf_counter() - t0
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
         res["long_file"] = {
             "minutes": long_minutes,
+            "file_mb": path.stat().st_size / 1e6,
             "frames": anim.num_frames,
-            "seconds": time.perf_counter() - t0,
+            "seconds": seconds,
+            # numpy/Python allocations during the call (the whole file decoded at once would be > file size)
+            "traced_peak_mb": peak / 1e6,
             "peak_rss_growth_mb": (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) / 1024,
         }
         path.unlink()
