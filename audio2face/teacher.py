@@ -451,11 +451,13 @@ class ProceduralAnimator:
 
         Memory stays bounded by one block of audio plus the curves. A transcript can only be aligned to a
         file that fits in one pass; for longer files it is ignored (with a warning) and phones are recognised.
+        ``block_seconds`` is rounded to whole seconds so blocks hold whole frames at integer frame rates.
         """
         from facecraft.rigs.animation import FaceAnimation
 
         from .audio import SAMPLE_RATE, audio_duration, iter_audio_blocks, load_audio
 
+        block_seconds = max(1.0, float(round(block_seconds)))
         if audio_duration(path) <= 1.5 * block_seconds:
             y, sr = load_audio(path)
             anim = self.animate(y, sr, transcript=transcript, emotion=emotion)
@@ -475,14 +477,16 @@ class ProceduralAnimator:
             visemes.extend(anim.visemes or [])
             offset += len(block) / SAMPLE_RATE
         meta = {**anim.meta, "source": str(path), "block_seconds": block_seconds, "transcript": None}
-        return FaceAnimation(np.concatenate(curves), fps=self.fps, mouth_cues=cues, visemes=visemes, meta=meta)
+        frames = np.concatenate(curves)[: num_frames(offset, self.fps)]
+        return FaceAnimation(frames, fps=self.fps, mouth_cues=cues, visemes=visemes, meta=meta)
 
 
 def bench_teacher(out_dir, *, closed_mm: float = 1.5) -> dict:
     """Lip sync of the teacher on ``../shared/data/speech`` (phones aligned to the transcripts) on the default
     rig and, when present, the ICT FaceKit reference rig; and the speed (RTF) of each teacher stage.
 
-    Closure: a /p b m/ phone is closed when the inner-lip gap drops below ``closed_mm`` during it. Opening:
+    Closure: a /p b m/ phone (aligned) is closed when the inner-lip gap drops below ``closed_mm`` during it;
+    ``closure_rate_without_transcript`` drives the teacher with recognised phones instead. Opening:
     the largest gap during each open vowel (AA AE AH AO AW AY), averaged. Returns the figures as a dict.
     """
     import csv
@@ -510,7 +514,9 @@ def bench_teacher(out_dir, *, closed_mm: float = 1.5) -> dict:
     with (folder / "transcripts.csv").open(newline="") as f:
         rows = list(csv.DictReader(f))
     neutral = {k: float(inner_lip_gap(np.zeros((1, NUM_ARKIT), np.float32), r)[0]) for k, r in rigs.items()}
-    tally = {k: {"bilabials": 0, "closed": 0.0, "open_vowels": 0, "open_sum": 0.0} for k in rigs}
+    tally = {
+        k: {"bilabials": 0, "closed": 0.0, "open_vowels": 0, "open_sum": 0.0, "closed_recognized": 0.0} for k in rigs
+    }
     timing = {"align": 0.0, "recognize": 0.0, "crepe_tiny": 0.0, "silero_vad": 0.0, "teacher": 0.0}
     audio_s, methods = 0.0, []
     for row in rows:
@@ -521,7 +527,7 @@ def bench_teacher(out_dir, *, closed_mm: float = 1.5) -> dict:
         timing["align"] += time.perf_counter() - t0
         methods.append(res.method)
         t0 = time.perf_counter()
-        recognize_phones(y, sr)
+        recognized = recognize_phones(y, sr)
         timing["recognize"] += time.perf_counter() - t0
         t0 = time.perf_counter()
         f0 = pitch(y, sr, fps=30).f0
@@ -532,7 +538,11 @@ def bench_teacher(out_dir, *, closed_mm: float = 1.5) -> dict:
         t0 = time.perf_counter()
         curves = teacher_curves(res.phones, fps=30, duration=len(y) / sr, pitch=f0, voiced=voiced)
         timing["teacher"] += time.perf_counter() - t0
+        # the no-transcript mode: curves from recognised phones, scored on the aligned ones
+        blind = teacher_curves(recognized, fps=30, duration=len(y) / sr, pitch=f0, voiced=voiced)
         for k, rig in rigs.items():
+            s = lipsync_scores(inner_lip_gap(blind, rig), res.phones, fps=30, closed_mm=closed_mm)
+            tally[k]["closed_recognized"] += s["closure_rate"] * s["bilabials"] if s["bilabials"] else 0.0
             s = lipsync_scores(inner_lip_gap(curves, rig), res.phones, fps=30, closed_mm=closed_mm)
             tally[k]["bilabials"] += s["bilabials"]
             tally[k]["closed"] += s["closure_rate"] * s["bilabials"] if s["bilabials"] else 0.0
@@ -551,12 +561,14 @@ def bench_teacher(out_dir, *, closed_mm: float = 1.5) -> dict:
             "neutral_gap_mm": neutral[k],
             "bilabials": tl["bilabials"],
             "closure_rate": tl["closed"] / max(tl["bilabials"], 1),
+            "closure_rate_without_transcript": tl["closed_recognized"] / max(tl["bilabials"], 1),
             "open_vowels": tl["open_vowels"],
             "open_vowel_gap_mm": tl["open_sum"] / max(tl["open_vowels"], 1),
         }
         r = out["rigs"][k]
         print(
-            f"[{k}] closure {100 * r['closure_rate']:.1f}% of {r['bilabials']} /p b m/; open vowels "
+            f"[{k}] closure {100 * r['closure_rate']:.1f}% of {r['bilabials']} /p b m/ "
+            f"({100 * r['closure_rate_without_transcript']:.1f}% without transcript); open vowels "
             f"{r['open_vowel_gap_mm']:.1f} mm (neutral {r['neutral_gap_mm']:.1f} mm, n={r['open_vowels']})"
         )
     for k, v in out["rtf"].items():

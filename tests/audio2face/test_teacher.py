@@ -198,8 +198,8 @@ def test_long_file_streams_in_blocks(tmp_path, espeak_speech):
     from facecraft.audio2face.teacher import ProceduralAnimator
 
     y, sr = load_audio(espeak_speech.path)
-    pad = np.zeros(sr * 2 - len(y) % (sr * 2), np.float32)
-    clip = np.concatenate([y, pad])  # a whole number of 2 s blocks... repeated to 3 blocks
+    pad = np.zeros(sr - len(y) % sr, np.float32)
+    clip = np.concatenate([y, pad])  # whole seconds; the file holds this clip 3 times, one block each
     path = tmp_path / "long.wav"
     sf.write(path, np.concatenate([clip, clip, clip]), sr)
     animator = ProceduralAnimator(fps=30, pitch_method=None, vad_method="energy")
