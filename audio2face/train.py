@@ -18,6 +18,26 @@ Real capture: ``capture_dirs`` hold Live Link Face CSV + WAV pairs (``take.csv``
 ``take.wav`` + ``take.npz`` with ``flame_expression`` (T, E), ``flame_jaw`` (T, 3) axis-angle radians,
 and ``fps``; optional ``emotion`` (a name) in the npz. Curves are resampled to the model's fps and
 supervised with MSE on what the take provides (neutral emotion code unless given).
+
+Shipped weights (``audio2face/default_a2f.safetensors`` + ``.json``, 102k parameters, 0.4 MB) and the
+comparison model (``ablation_no_emotion_losses.*``) were trained by the project with::
+
+    export FACECRAFT_CACHE_DIR=outputs/a2f/cache      # optional: caches log-mel features
+    facecraft a2f corpus --out outputs/a2f/corpus --max-sentences 120
+    # stage 1 (5000 steps)
+    facecraft a2f train --corpus outputs/a2f/corpus --out outputs/a2f/default --steps 5000 --seed 0 --threads 1
+    facecraft a2f train --corpus outputs/a2f/corpus --out outputs/a2f/no_emotion_losses --steps 5000 --seed 0 \
+        --threads 1 --no-emotion-losses
+    # stage 2 (2500 steps, extra weight on bilabial closures)
+    facecraft a2f train --corpus outputs/a2f/corpus --out outputs/a2f/default_ft --init-from outputs/a2f/default \
+        --steps 2500 --lr 1e-3 --closure-weight 1 --seed 1 --threads 1 --export audio2face/default_a2f.safetensors
+    facecraft a2f train --corpus outputs/a2f/corpus --out outputs/a2f/no_emotion_losses_ft \
+        --init-from outputs/a2f/no_emotion_losses --steps 2500 --lr 1e-3 --closure-weight 1 --seed 1 --threads 1 \
+        --no-emotion-losses --export audio2face/ablation_no_emotion_losses.safetensors
+
+On the shared 2-core machine (two runs side by side, one thread each, other jobs running) the corpus took
+about 10 min (two ``--shard`` processes), stage 1 14 min and stage 2 6 min per model. The corpus depends
+on the teacher's code at build time: a changed teacher gives other targets.
 """
 
 from __future__ import annotations
