@@ -58,6 +58,7 @@ def write_json_curves(anim, path: str | Path, *, decimals: int = 4, indent: int 
 
 
 def _json_default(obj):
+    """JSON encoder fallback for numpy scalars/arrays and paths (shared by the JSON and npz writers)."""
     if isinstance(obj, np.generic):
         return obj.item()
     if isinstance(obj, np.ndarray):

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..arkit import ARKIT_INDEX, ARKIT_NAMES, NUM_ARKIT, canonical_arkit_name
 from ..errors import FacecraftError, FileFormatError, require_file
+from .json_curves import _json_default
 
 FORMAT = "facecraft-animation-npz-1"
 _OPTIONAL = ("head_rotation", "eye_rotation", "flame_expression", "flame_jaw")
@@ -42,16 +43,6 @@ def write_npz(anim, path: str | Path) -> Path:
     except OSError as e:
         raise FacecraftError(f"{path}: could not write npz ({e})") from e
     return path
-
-
-def _json_default(obj):
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, Path):
-        return str(obj)
-    raise TypeError(f"{type(obj).__name__} is not JSON-serialisable")
 
 
 def read_npz(path: str | Path) -> dict:
