@@ -363,6 +363,7 @@ class ProceduralAnimator:
     vad_method : ``"silero"``, ``"energy"`` or ``None`` (silences come from the phones only)
     seed : blink seed
     blink : add blinks
+    decode_words : without a transcript, recognise words and align them (slower, more /p b m/ found)
     """
 
     def __init__(
@@ -373,6 +374,7 @@ class ProceduralAnimator:
         vad_method: str | None = "silero",
         seed: int = 0,
         blink: bool = True,
+        decode_words: bool = False,
     ) -> None:
         if not fps > 0:
             raise ParameterError(f"ProceduralAnimator: fps must be > 0, got {fps!r}")
@@ -381,6 +383,7 @@ class ProceduralAnimator:
         self.vad_method = vad_method
         self.seed = int(seed)
         self.blink = bool(blink)
+        self.decode_words = bool(decode_words)
 
     def animate(self, y, sr: int = 16000, *, transcript: str | None = None, emotion=None, time_offset: float = 0.0):
         """A :class:`~facecraft.rigs.animation.FaceAnimation` for mono audio ``y`` (any rate; resampled to 16 kHz).
@@ -407,7 +410,7 @@ class ProceduralAnimator:
 
             result = PhoneticResult([Phone(0.0, round(duration, 3), "SIL")], [], "silence")
         else:
-            result = speech_phones(y, SAMPLE_RATE, transcript=transcript)
+            result = speech_phones(y, SAMPLE_RATE, transcript=transcript, decode_words=self.decode_words)
         f0 = None
         if self.pitch_method and not silent:
             f0 = pitch(y, SAMPLE_RATE, fps=self.fps, method=self.pitch_method).f0

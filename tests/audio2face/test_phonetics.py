@@ -60,6 +60,14 @@ def test_alignment_with_out_of_vocabulary_words(espeak_speech):
     assert result.words[1].word == "zorblax" or "zorblax" in [w.word for w in result.words]
 
 
+def test_word_decoding_without_transcript(espeak_speech):
+    y, sr = load_audio(espeak_speech.path)
+    result = speech_phones(y, sr, decode_words=True)
+    assert result.method == "words" and len(result.words) >= 5
+    _check_cover(result.phones, len(y) / sr)
+    assert sum(p.phone in ("P", "B", "M") for p in result.phones) >= 3
+
+
 def test_fallback_to_recognition_when_alignment_fails():
     y = np.zeros(1600, np.float32)  # 0.1 s cannot hold this sentence
     result = speech_phones(y, 16000, transcript="a very long sentence that cannot fit in a tenth of a second")
