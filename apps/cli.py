@@ -32,6 +32,8 @@ BENCHMARKS: dict[str, str] = {
     "identity": "facecraft.eval.identity:bench_identity",
     "fer": "facecraft.eval.bench:bench_fer",
     "audio2face": "facecraft.audio2face.bench:bench_audio2face",
+    "a2f-teacher": "facecraft.audio2face.teacher:bench_teacher",
+    "a2f-frontends": "facecraft.audio2face.features:bench_frontends",
 }
 
 
