@@ -30,7 +30,8 @@ _EXPORTS: dict[str, str] = {
     "animate_file": "animate", "animate_audio": "animate", "predict_curves": "animate",
     "StreamingAnimator": "stream", "stream_array": "stream",
     # metrics
-    "inner_lip_gap": "metrics", "lip_sync_scores": "metrics", "lip_vertex_error": "metrics",
+    "inner_lip_gap": "metrics", "lip_sync_scores": "metrics", "score_lip_sync": "metrics", "rest_gap": "metrics",
+    "lip_vertex_error": "metrics",
 }  # fmt: skip
 
 __all__ = sorted(_EXPORTS)

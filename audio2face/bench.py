@@ -27,7 +27,7 @@ import torch
 from facecraft.rigs import EMOTIONS
 from facecraft.rigs.emotion_space import EmotionCode, classify_arkit
 
-from .metrics import inner_lip_gap, lip_sync_scores, lip_vertex_error, mouth_curve_difference
+from .metrics import lip_vertex_error, mouth_curve_difference, score_lip_sync
 from .model import A2FModel
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ def bench_real_speech(models: dict[str, A2FModel], rigs: dict, clips) -> dict:
         cands["teacher(transcript)"] = teacher_curves(phones, fps=30.0, duration=len(y) / sr, blink=False)
         for cname, curves in cands.items():
             for rname, rig in rigs.items():
-                s = lip_sync_scores(inner_lip_gap(rig, curves), phones, fps=30.0)
+                s = score_lip_sync(rig, curves, phones, fps=30.0)
                 d = agg.setdefault(f"{cname}@{rname}", {"closed": [], "open_mm": [], "opened": []})
                 d["closed"].append((s.closure_rate * s.num_bilabials, s.num_bilabials))
                 d["open_mm"].append((s.open_vowel_mean_mm * s.num_open_vowels, s.num_open_vowels))
@@ -200,12 +200,12 @@ def bench_disentanglement(models: dict[str, A2FModel], rig, clips) -> dict:
             for e in EMOTIONS:
                 code = None if e == "neutral" else EmotionCode.from_emotion(e, 1.0)
                 c = predict_curves(m, y, emotion=code)
-                s = lip_sync_scores(inner_lip_gap(rig, c), phones, fps=30.0)
+                s = score_lip_sync(rig, c, phones, fps=30.0)
                 closure[e].append((s.closure_rate * s.num_bilabials, s.num_bilabials))
                 # the same with only the speech channels (jaw, lips) from this emotion: what the model's lip
                 # sync does, apart from emotion shapes that move the lips on this rig (e.g. noseSneer)
                 only_speech = np.where(speech, c, base)
-                s2 = lip_sync_scores(inner_lip_gap(rig, only_speech), phones, fps=30.0)
+                s2 = score_lip_sync(rig, only_speech, phones, fps=30.0)
                 closure_speech[e].append((s2.closure_rate * s2.num_bilabials, s2.num_bilabials))
                 if e != "neutral":
                     mouth_diff.append(mouth_curve_difference(c, base))

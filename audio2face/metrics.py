@@ -39,18 +39,30 @@ def _rig_weights(rig: BlendshapeRig, curves: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(c) @ rig.arkit_matrix()
 
 
-def inner_lip_gap(rig: BlendshapeRig, curves: np.ndarray, *, chunk: int = 2048) -> np.ndarray:
-    """Inner-lip gap ``(T,)`` in metres of ``rig`` driven by ARKit ``curves`` (T, 52), neutral gap subtracted."""
+def inner_lip_gap(rig: BlendshapeRig, curves: np.ndarray, *, chunk: int = 2048, relative: bool = False) -> np.ndarray:
+    """Inner-lip gap ``(T,)`` in metres of ``rig`` driven by ARKit ``curves`` (T, 52).
+
+    The vertical distance ``upper_lip_inner.y - lower_lip_inner.y``: about 0 when the lips touch, negative
+    when they overlap. Closure is judged on this absolute gap (a rig whose lips rest apart, such as the
+    default rig, must really seal them). ``relative=True`` subtracts the rig's neutral gap instead.
+    """
     up, lo = rig.point_index("upper_lip_inner"), rig.point_index("lower_lip_inner")
     w = _rig_weights(rig, curves)
     out = []
     with torch.no_grad():
-        neutral_pts = rig(torch.zeros(1, rig.num_shapes)).points[0]
-        base = float(torch.linalg.norm(neutral_pts[up] - neutral_pts[lo]))
+        base = rest_gap(rig) if relative else 0.0
         for i in range(0, len(w), chunk):
             pts = rig(w[i : i + chunk]).points
-            out.append((torch.linalg.norm(pts[:, up] - pts[:, lo], dim=-1) - base).numpy())
+            out.append((pts[:, up, 1] - pts[:, lo, 1]).numpy() - base)
     return np.concatenate(out) if out else np.zeros(0, np.float32)
+
+
+def rest_gap(rig: BlendshapeRig) -> float:
+    """The neutral inner-lip gap of ``rig`` in metres (5.5 mm for the default rig, 0.8 mm for ICT FaceKit)."""
+    up, lo = rig.point_index("upper_lip_inner"), rig.point_index("lower_lip_inner")
+    with torch.no_grad():
+        p = rig.neutral_points()
+    return float(p[up, 1] - p[lo, 1])
 
 
 def _phone_frames(phone, fps: float, num_frames: int) -> np.ndarray:
@@ -87,8 +99,14 @@ def lip_sync_scores(
     fps: float,
     closed_mm: float = CLOSED_MM,
     open_mm: float = OPEN_MM,
+    rest_m: float = 0.0,
 ) -> LipSyncScores:
-    """Closure of /p b m/ and opening of open vowels from a gap track ``(T,)`` metres and timed phones."""
+    """Closure of /p b m/ and opening of open vowels from an absolute gap track ``(T,)`` metres and timed phones.
+
+    A /p b m/ is closed when its smallest gap is below ``closed_mm``; an open vowel opens when its largest
+    gap exceeds the rig's rest gap ``rest_m`` by ``open_mm``. ``open_vowel_mean_mm`` is the mean of the
+    per-vowel largest gaps (absolute).
+    """
     gap_mm = np.asarray(gap_m, np.float64) * 1000.0
     t = len(gap_mm)
     if t == 0:
@@ -101,7 +119,7 @@ def lip_sync_scores(
         elif name in OPEN_VOWELS:
             m = float(gap_mm[_phone_frames(p, fps, t)].max())
             peak.append(m)
-            opened.append(m > open_mm)
+            opened.append(m - rest_m * 1000.0 > open_mm)
     return LipSyncScores(
         closure_rate=float(np.mean(closed)) if closed else float("nan"),
         num_bilabials=len(closed),
@@ -109,6 +127,11 @@ def lip_sync_scores(
         open_vowel_rate=float(np.mean(opened)) if opened else float("nan"),
         num_open_vowels=len(opened),
     )
+
+
+def score_lip_sync(rig: BlendshapeRig, curves: np.ndarray, phones: Sequence, *, fps: float, **options) -> LipSyncScores:
+    """:func:`lip_sync_scores` of ``curves`` driving ``rig`` (gap and rest gap computed here)."""
+    return lip_sync_scores(inner_lip_gap(rig, curves), phones, fps=fps, rest_m=rest_gap(rig), **options)
 
 
 def lip_vertex_indices(rig: BlendshapeRig, *, radius: float | None = None) -> np.ndarray:

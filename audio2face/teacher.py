@@ -60,9 +60,9 @@ OVERLAY_INDEX = np.array([i for i, n in enumerate(ARKIT_NAMES) if n not in SPEEC
 EMOTION_JAW_GAIN = 0.5  # emotion's jawOpen (surprise, fear) is added at half strength under speech
 CLOSURE_JAW = 0.05  # jawOpen cap while lips are sealed
 CLOSURE_PRESS = 0.35  # mouthPress while lips are sealed
-# mouthClose beyond jawOpen while sealed: lips compress in /p b m/, and rigs whose neutral lips are slightly
-# parted (the default rig: 5.5 mm) still meet. 0.06 gives ~1.2 mm on the default rig, ~-3 mm (pressed) on ICT.
-CLOSURE_SEAL = 0.06
+# mouthClose beyond jawOpen while sealed: the lips compress a little in /p b m/. Rigs' neutral lips touch
+# (the default rig's rest gap is sealed to 0.5 mm), so a small value suffices; a large one makes lips interpenetrate.
+CLOSURE_SEAL = 0.01
 BLINKS_PER_MINUTE = 17.0
 BLINK_SECONDS = (0.12, 0.35)
 _BROWS = [_IDX["browInnerUp"], _IDX["browOuterUpLeft"], _IDX["browOuterUpRight"]]
@@ -500,9 +500,9 @@ def bench_teacher(out_dir, *, closed_mm: float = 1.5) -> dict:
     from facecraft.rigs.default_rig import default_rig
 
     from .audio import load_audio
+    from .metrics import rest_gap, score_lip_sync
     from .phonetics import recognize_phones, speech_phones
     from .prosody import pitch, voice_activity
-    from .visemes import inner_lip_gap, lipsync_scores
 
     shared = Path(os.environ.get("FACECRAFT_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
     folder = shared / "data" / "speech"
@@ -516,7 +516,7 @@ def bench_teacher(out_dir, *, closed_mm: float = 1.5) -> dict:
         rigs["ict"] = load_ict_rig(ict, face_only=True)
     with (folder / "transcripts.csv").open(newline="") as f:
         rows = list(csv.DictReader(f))
-    neutral = {k: float(inner_lip_gap(np.zeros((1, NUM_ARKIT), np.float32), r)[0]) for k, r in rigs.items()}
+    neutral = {k: 1000.0 * rest_gap(r) for k, r in rigs.items()}
     tally = {
         k: {"bilabials": 0, "closed": 0.0, "open_vowels": 0, "open_sum": 0.0, "closed_recognized": 0.0} for k in rigs
     }
@@ -544,13 +544,13 @@ def bench_teacher(out_dir, *, closed_mm: float = 1.5) -> dict:
         # the no-transcript mode: curves from recognised phones, scored on the aligned ones
         blind = teacher_curves(recognized, fps=30, duration=len(y) / sr, pitch=f0, voiced=voiced)
         for k, rig in rigs.items():
-            s = lipsync_scores(inner_lip_gap(blind, rig), res.phones, fps=30, closed_mm=closed_mm)
-            tally[k]["closed_recognized"] += s["closure_rate"] * s["bilabials"] if s["bilabials"] else 0.0
-            s = lipsync_scores(inner_lip_gap(curves, rig), res.phones, fps=30, closed_mm=closed_mm)
-            tally[k]["bilabials"] += s["bilabials"]
-            tally[k]["closed"] += s["closure_rate"] * s["bilabials"] if s["bilabials"] else 0.0
-            tally[k]["open_vowels"] += s["open_vowels"]
-            tally[k]["open_sum"] += s["open_vowel_gap_mm"] * s["open_vowels"] if s["open_vowels"] else 0.0
+            s = score_lip_sync(rig, blind, res.phones, fps=30, closed_mm=closed_mm)
+            tally[k]["closed_recognized"] += s.closure_rate * s.num_bilabials if s.num_bilabials else 0.0
+            s = score_lip_sync(rig, curves, res.phones, fps=30, closed_mm=closed_mm)
+            tally[k]["bilabials"] += s.num_bilabials
+            tally[k]["closed"] += s.closure_rate * s.num_bilabials if s.num_bilabials else 0.0
+            tally[k]["open_vowels"] += s.num_open_vowels
+            tally[k]["open_sum"] += s.open_vowel_mean_mm * s.num_open_vowels if s.num_open_vowels else 0.0
     out: dict = {
         "clips": len(rows),
         "audio_seconds": audio_s,

@@ -463,17 +463,34 @@ def _vertex_points(faces: np.ndarray, names: list[str]) -> tuple[np.ndarray, np.
     return pf, pb
 
 
+REST_LIP_GAP = 0.0005  # metres between the inner lips of the default rig's neutral
+
+
+def _sealed_neutral(vertices: np.ndarray, close_delta: np.ndarray) -> np.ndarray:
+    """Neutral vertices with the lips brought together along ``close_delta`` (the mouthClose field)."""
+    up, lo = SEMANTIC_VERTICES["upper_lip_inner"], SEMANTIC_VERTICES["lower_lip_inner"]
+    gap = vertices[up, 1] - vertices[lo, 1]
+    per_unit = close_delta[up, 1] - close_delta[lo, 1]  # negative: mouthClose narrows the gap
+    if gap <= REST_LIP_GAP or per_unit >= 0:
+        return vertices.copy()
+    return (vertices + (gap - REST_LIP_GAP) / -per_unit * close_delta).astype(np.float32)
+
+
 def build_default_rig() -> BlendshapeRig:
     """Build a fresh default rig (468 vertices, 898 triangles, 52 ARKit shapes in Apple order, UVs).
 
     Semantic points are the :data:`SEMANTIC_VERTICES` landmarks, as barycentric points on skin triangles.
+    The canonical mesh's lips rest about 5.5 mm apart; a face at rest (and ARKit's neutral) has its lips
+    together, so the neutral is sealed with the rig's own ``mouthClose`` field until the inner lips are
+    :data:`REST_LIP_GAP` apart. Lip-sync metrics judge closure on the absolute gap, so this matters.
     """
     mesh = canonical_mesh()
     deltas, _, _ = _shape_fields()
     names = list(SEMANTIC_POINTS)
     pf, pb = _vertex_points(mesh.faces, names)
+    neutral = _sealed_neutral(mesh.vertices, deltas[ARKIT_NAMES.index("mouthClose")])
     return BlendshapeRig(
-        mesh.vertices.copy(), deltas.copy(), list(ARKIT_NAMES), mesh.faces.copy(), point_names=names,
+        neutral, deltas.copy(), list(ARKIT_NAMES), mesh.faces.copy(), point_names=names,
         point_faces=pf, point_bary=pb, uvs=mesh.uvs.copy(), name="facecraft-default",
     )  # fmt: skip
 

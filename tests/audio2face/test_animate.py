@@ -117,7 +117,7 @@ def test_curves_to_mouth_cues():
 def test_shipped_model_closes_lips_on_bilabials(espeak_speech):
     """The shipped weights on espeak speech it never saw: lips close at /p b m/, open on vowels."""
     from facecraft.audio2face.audio import load_audio
-    from facecraft.audio2face.metrics import inner_lip_gap, lip_sync_scores
+    from facecraft.audio2face.metrics import score_lip_sync
     from facecraft.audio2face.model import DEFAULT_WEIGHTS
     from facecraft.audio2face.phonetics import align_transcript
     from facecraft.rigs.default_rig import default_rig
@@ -127,6 +127,6 @@ def test_shipped_model_closes_lips_on_bilabials(espeak_speech):
     y, sr = load_audio(espeak_speech.path)
     a = an.animate_audio(y, sr=sr, blink=False)
     phones = align_transcript(y, sr, transcript=espeak_speech.text).phones
-    s = lip_sync_scores(inner_lip_gap(default_rig(), a.curves), phones, fps=30.0)
+    s = score_lip_sync(default_rig(), a.curves, phones, fps=30.0)
     assert s.num_bilabials >= 5
     assert s.closure_rate >= 0.6 and s.open_vowel_rate >= 0.5, s

@@ -11,6 +11,8 @@ from facecraft.audio2face.metrics import (
     lip_vertex_error,
     lip_vertex_indices,
     mouth_curve_difference,
+    rest_gap,
+    score_lip_sync,
 )
 from facecraft.audio2face.phonetics import Phone
 from facecraft.rigs import ARKIT_INDEX
@@ -29,8 +31,9 @@ def test_gap_zero_at_neutral_and_opens_with_jaw(rig):
     c[1, ARKIT_INDEX["jawOpen"]] = 0.5
     c[2, ARKIT_INDEX["jawOpen"]] = 0.5
     c[2, ARKIT_INDEX["mouthClose"]] = 0.5  # ARKit's sealed lips over an open jaw
-    g = inner_lip_gap(rig, c) * 1000
+    g = inner_lip_gap(rig, c, relative=True) * 1000
     assert abs(g[0]) < 1e-6
+    assert inner_lip_gap(rig, c)[0] == pytest.approx(rest_gap(rig)) and rest_gap(rig) > 0
     assert g[1] > 5.0
     assert g[2] < g[1] / 3
 
@@ -47,8 +50,20 @@ def test_closure_and_opening_scores():
     assert s.closure_rate == 0.5 and s.open_vowel_mean_mm == pytest.approx(8.0)
     closed = lip_sync_scores(np.zeros(21), phones, fps=fps)  # a face that never opens
     assert closed.closure_rate == 1.0 and closed.open_vowel_rate == 0.0
+    # opening is judged above the rig's rest gap: 8 mm is not open for lips resting 6 mm apart
+    assert lip_sync_scores(np.full(21, 0.008), phones, fps=fps, rest_m=0.006).open_vowel_rate == 0.0
     with pytest.raises(ParameterError):
         lip_sync_scores(np.zeros(0), phones, fps=fps)
+
+
+def test_score_lip_sync_on_a_rig(rig):
+    phones = [Phone(0.0, 0.2, "M"), Phone(0.2, 0.4, "AA")]
+    c = np.zeros((12, 52), np.float32)
+    assert score_lip_sync(rig, c, phones, fps=30.0).closure_rate == 1.0  # lips rest together...
+    assert score_lip_sync(rig, c, phones, fps=30.0).open_vowel_rate == 0.0  # ...and a still face never opens
+    c[:, ARKIT_INDEX["jawOpen"]] = 0.4
+    s = score_lip_sync(rig, c, phones, fps=30.0)
+    assert s.closure_rate == 0.0 and s.open_vowel_rate == 1.0
 
 
 def test_lve(rig):

@@ -150,17 +150,17 @@ def test_emotion_forms_agree():
 
 
 def _scores(anim, phones, rig):
-    from facecraft.audio2face.visemes import inner_lip_gap, lipsync_scores
+    from facecraft.audio2face.metrics import inner_lip_gap, score_lip_sync
 
-    gap = inner_lip_gap(anim.curves, rig)
-    return gap, lipsync_scores(gap, phones, fps=anim.fps, closed_mm=1.5)
+    gap = 1000.0 * inner_lip_gap(rig, anim.curves)
+    return gap, score_lip_sync(rig, anim.curves, phones, fps=anim.fps, closed_mm=1.5)
 
 
 def test_animator_on_espeak_speech_closes_and_opens_the_default_rig(espeak_speech):
     from facecraft.audio2face.audio import load_audio
+    from facecraft.audio2face.metrics import rest_gap
     from facecraft.audio2face.phonetics import align_transcript
     from facecraft.audio2face.teacher import ProceduralAnimator
-    from facecraft.audio2face.visemes import inner_lip_gap
     from facecraft.rigs.default_rig import default_rig
 
     y, sr = load_audio(espeak_speech.path)
@@ -172,9 +172,9 @@ def test_animator_on_espeak_speech_closes_and_opens_the_default_rig(espeak_speec
     phones = align_transcript(y, sr, transcript=espeak_speech.text).phones
     rig = default_rig()
     gap, s = _scores(anim, phones, rig)
-    neutral_gap = float(inner_lip_gap(np.zeros((1, 52), np.float32), rig)[0])
-    assert s["bilabials"] >= 8 and s["closure_rate"] >= 0.9
-    assert s["open_vowel_gap_mm"] > neutral_gap + 5  # the mouth really opens
+    neutral_gap = 1000.0 * rest_gap(rig)
+    assert s.num_bilabials >= 8 and s.closure_rate >= 0.9
+    assert s.open_vowel_mean_mm > neutral_gap + 5  # the mouth really opens
     # silence at both ends: the lower face rests (emotion's smile stays, lips rest at the neutral gap)
     assert np.abs(gap[:20] - neutral_gap).max() < 1.5 and np.abs(gap[-20:] - neutral_gap).max() < 1.5
     assert anim.curves[:20, ARKIT_INDEX["jawOpen"]].max() < 0.05
@@ -216,29 +216,29 @@ def test_long_file_streams_in_blocks(tmp_path, espeak_speech):
 
 def test_teacher_on_real_speech_clips(speech_clips):
     from facecraft.audio2face.audio import load_audio
+    from facecraft.audio2face.metrics import rest_gap, score_lip_sync
     from facecraft.audio2face.phonetics import speech_phones
     from facecraft.audio2face.prosody import voice_activity
-    from facecraft.audio2face.visemes import inner_lip_gap, lipsync_scores
     from facecraft.rigs.default_rig import default_rig
 
     rig = default_rig()
-    neutral_gap = float(inner_lip_gap(np.zeros((1, 52), np.float32), rig)[0])
+    neutral_gap = 1000.0 * rest_gap(rig)
     closed = total = 0
     for path, text in speech_clips[::6]:
         y, sr = load_audio(path)
         res = speech_phones(y, sr, transcript=text)
         voiced = voice_activity(y, sr, fps=30, method="energy")
         c = teacher_curves(res.phones, fps=30, duration=len(y) / sr, voiced=voiced)
-        s = lipsync_scores(inner_lip_gap(c, rig), res.phones, fps=30, closed_mm=1.5)
-        if s["bilabials"]:
-            closed += s["closure_rate"] * s["bilabials"]
-            total += s["bilabials"]
-        assert s["open_vowel_gap_mm"] > neutral_gap + 5
+        s = score_lip_sync(rig, c, res.phones, fps=30, closed_mm=1.5)
+        if s.num_bilabials:
+            closed += s.closure_rate * s.num_bilabials
+            total += s.num_bilabials
+        assert s.open_vowel_mean_mm > neutral_gap + 5
     assert total >= 10 and closed / total >= 0.9
 
 
 def test_closure_on_the_ict_reference_rig(shared_dir):
-    from facecraft.audio2face.visemes import inner_lip_gap, lipsync_scores
+    from facecraft.audio2face.metrics import score_lip_sync
 
     folder = shared_dir / "assets" / "ict-facekit" / "FaceXModel"
     if not folder.is_dir():
@@ -248,6 +248,6 @@ def test_closure_on_the_ict_reference_rig(shared_dir):
     rig = load_ict_rig(folder, face_only=True)
     phones = _seq("AA M AA P AA B AA", step=0.12)
     c = teacher_curves(phones, blink=False)
-    s = lipsync_scores(inner_lip_gap(c, rig), phones, fps=30, closed_mm=1.5)
-    assert s["bilabials"] == 3 and s["closure_rate"] == 1.0
-    assert s["open_vowel_gap_mm"] > 10
+    s = score_lip_sync(rig, c, phones, fps=30, closed_mm=1.5)
+    assert s.num_bilabials == 3 and s.closure_rate == 1.0
+    assert s.open_vowel_mean_mm > 10
