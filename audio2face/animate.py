@@ -72,7 +72,14 @@ def predict_curves(model: A2FModel, audio: np.ndarray, *, emotion=None, sr: int 
     codes = as_code_track(emotion, np.arange(len(feats)) / cfg.fps)
     with torch.no_grad():
         out = model(torch.from_numpy(feats)[None], torch.from_numpy(codes)[None])
-    return out.arkit[0].numpy().astype(np.float32)
+    return closure_priority(out.arkit[0].numpy())
+
+
+def closure_priority(curves: np.ndarray) -> np.ndarray:
+    """Per-frame post-process of a model's curves: lip-lifting emotion channels yield while the lips seal."""
+    from .teacher import closure_from_curves, yield_lip_lift
+
+    return yield_lip_lift(curves, closure_from_curves(curves))
 
 
 def add_blinks(curves: np.ndarray, *, fps: float, seed: int = 0) -> np.ndarray:

@@ -166,7 +166,9 @@ class StreamingAnimator:
         if drop > 0:
             self._feat = self._feat[drop:]
             self._feat_start += drop
-        return out.numpy().astype(np.float32)
+        from .animate import closure_priority
+
+        return closure_priority(out.numpy())
 
     # ------------------------------------------------------------------ API
     def push(self, chunk: np.ndarray) -> np.ndarray:

@@ -63,6 +63,10 @@ CLOSURE_PRESS = 0.35  # mouthPress while lips are sealed
 # mouthClose beyond jawOpen while sealed: the lips compress a little in /p b m/. Rigs' neutral lips touch
 # (the default rig's rest gap is sealed to 0.5 mm), so a small value suffices; a large one makes lips interpenetrate.
 CLOSURE_SEAL = 0.01
+# noseSneer lifts the upper lip (3-4 mm at full weight on the default rig and on ICT FaceKit): during a
+# closure it yields by this share, so a disgusted face still closes its lips on /p b m/.
+LIP_LIFT_YIELD = 0.85
+_LIFT_INDEX = np.array([_IDX["noseSneerLeft"], _IDX["noseSneerRight"]])
 BLINKS_PER_MINUTE = 17.0
 BLINK_SECONDS = (0.12, 0.35)
 _BROWS = [_IDX["browInnerUp"], _IDX["browOuterUpLeft"], _IDX["browOuterUpRight"]]
@@ -169,7 +173,27 @@ def apply_closure(curves: np.ndarray, closure: np.ndarray, *, seal: float = CLOS
     out[:, _IDX["mouthClose"]] = (1 - closure) * np.minimum(close, jaw) + closure * (jaw + seal)
     for name in ("mouthPressLeft", "mouthPressRight"):
         out[:, _IDX[name]] = np.maximum(out[:, _IDX[name]], closure * CLOSURE_PRESS)
+    return yield_lip_lift(out, closure)
+
+
+def yield_lip_lift(curves: np.ndarray, closure: np.ndarray) -> np.ndarray:
+    """Let lip-lifting emotion channels (noseSneer) yield by :data:`LIP_LIFT_YIELD` where ``closure`` (T,) is high."""
+    out = np.array(curves, np.float32, copy=True)
+    out[:, _LIFT_INDEX] *= 1 - LIP_LIFT_YIELD * np.asarray(closure, np.float32)[:, None]
     return out
+
+
+def closure_from_curves(curves: np.ndarray) -> np.ndarray:
+    """Where curves show the teacher's sealed-lip pattern (mouthPress up, jaw nearly shut): a weight (T,) in [0, 1].
+
+    Used on a learned model's output, which reproduces that pattern but knows no phones.
+    """
+    c = np.asarray(curves, np.float32)
+    press = 0.5 * (c[:, _IDX["mouthPressLeft"]] + c[:, _IDX["mouthPressRight"]])
+    jaw = c[:, _IDX["jawOpen"]]
+    pressed = np.clip((press - 0.4 * CLOSURE_PRESS) / (0.5 * CLOSURE_PRESS), 0.0, 1.0)
+    shut = np.clip((2.5 * CLOSURE_JAW - jaw) / (1.5 * CLOSURE_JAW), 0.0, 1.0)
+    return pressed * shut
 
 
 def emotion_arkit(emotion, times: np.ndarray) -> np.ndarray | None:

@@ -251,3 +251,23 @@ def test_closure_on_the_ict_reference_rig(shared_dir):
     s = score_lip_sync(rig, c, phones, fps=30, closed_mm=1.5)
     assert s.num_bilabials == 3 and s.closure_rate == 1.0
     assert s.open_vowel_mean_mm > 10
+
+
+def test_disgust_still_closes_the_lips_on_bilabials():
+    """noseSneer lifts the upper lip; during /p b m/ it yields so the emotion never breaks lip sync."""
+    from facecraft.audio2face.animate import closure_priority
+    from facecraft.audio2face.metrics import score_lip_sync
+    from facecraft.rigs import EmotionCode, classify_arkit
+    from facecraft.rigs.default_rig import default_rig
+
+    phones = _seq("AA M AA P AA B AA", step=0.12)
+    disgust = EmotionCode.from_emotion("disgust", 1.0)
+    c = teacher_curves(phones, blink=False, emotion=disgust)
+    rig = default_rig()
+    assert score_lip_sync(rig, c, phones, fps=30).closure_rate == 1.0
+    assert classify_arkit(c, "emotion")[0].count("disgust") >= 0.9 * len(c)
+    # the learned model's post-process finds the same sealed frames from the curves alone
+    unsealed = c.copy()
+    unsealed[:, [ARKIT_INDEX["noseSneerLeft"], ARKIT_INDEX["noseSneerRight"]]] = 1.0
+    assert score_lip_sync(rig, unsealed, phones, fps=30).closure_rate == 0.0
+    assert score_lip_sync(rig, closure_priority(unsealed), phones, fps=30).closure_rate == 1.0
