@@ -10,8 +10,9 @@ epoch the number of epochs is re-planned so that the cosine schedule ends inside
 On a few thousand faces and a CPU, the strongest recipe found is to start from the shipped mini-Xception
 (``FERClassifierConfig.mini_xception()``) and train with ``freeze_blocks=2`` (stem and first two blocks
 fixed, their outputs cached for 4 augmented copies of each image): on ``../shared/data/fer-dev`` this beat
-both ported judges within 21 minutes on two busy CPU cores, while the from-scratch ResNet needs far more
-epochs than such a budget allows.
+both ported judges (test macro-F1 0.62 over 8 classes, 0.68 over the 7 shared ones, against 0.52/0.59
+for the mini-Xception itself) in about 4 minutes on two idle CPU cores (20 on heavily shared ones). The
+from-scratch ResNet reached 0.54/0.59 in 29 minutes: it needs more epochs than such a budget allows.
 """
 
 from __future__ import annotations
