@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from facecraft.rigs import EMOTIONS
+from facecraft.rigs import EMOTIONS, normalize_emotion
 from facecraft.rigs.errors import FileFormatError, MissingFileError, ParameterError
 
 from .mini_xception import MINI_XCEPTION_LABELS, MiniXception, load_mini_xception
@@ -39,15 +39,6 @@ CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 ARCHS: tuple[str, ...] = ("resnet", "xception")
 INITS: tuple[str, ...] = ("scratch", "mini_xception")
-_KERAS_TO_EMOTION = {
-    "angry": "anger",
-    "disgust": "disgust",
-    "fear": "fear",
-    "happy": "happiness",
-    "sad": "sadness",
-    "surprise": "surprise",
-    "neutral": "neutral",
-}
 
 
 @dataclass
@@ -195,7 +186,7 @@ class FERClassifier(nn.Module):
         """Copy the shipped mini-Xception; head rows mapped from its 7 labels to EMOTIONS, contempt = their mean."""
         src = load_mini_xception().state_dict()
         head_w, head_b = src.pop("head.weight"), src.pop("head.bias")
-        rows = {_KERAS_TO_EMOTION[name]: i for i, name in enumerate(MINI_XCEPTION_LABELS)}
+        rows = {normalize_emotion(name): i for i, name in enumerate(MINI_XCEPTION_LABELS)}
         w = torch.stack([head_w[rows[e]] if e in rows else head_w.mean(0) for e in EMOTIONS])
         b = torch.stack([head_b[rows[e]] if e in rows else head_b.mean() - 1.0 for e in EMOTIONS])
         self.net.load_state_dict({**src, "head.weight": w, "head.bias": b}, strict=True)

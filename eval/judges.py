@@ -17,22 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from facecraft.rigs import EMOTIONS
+from facecraft.rigs import EMOTIONS, normalize_emotion
 from facecraft.rigs.errors import MissingFileError, ParameterError
 
 from .classifier import image_list
 
 logger = logging.getLogger(__name__)
-
-_SEVEN_TO_EMOTION = {
-    "angry": "anger",
-    "disgust": "disgust",
-    "fear": "fear",
-    "happy": "happiness",
-    "sad": "sadness",
-    "surprise": "surprise",
-    "neutral": "neutral",
-}
 
 
 def to_emotions_order(probs: np.ndarray, labels: tuple[str, ...]) -> np.ndarray:
@@ -40,7 +30,7 @@ def to_emotions_order(probs: np.ndarray, labels: tuple[str, ...]) -> np.ndarray:
     probs = np.asarray(probs, dtype=np.float32)
     out = np.zeros((probs.shape[0], len(EMOTIONS)), np.float32)
     for j, name in enumerate(labels):
-        out[:, EMOTIONS.index(_SEVEN_TO_EMOTION.get(name, name))] = probs[:, j]
+        out[:, EMOTIONS.index(normalize_emotion(name))] = probs[:, j]
     return out
 
 
@@ -96,7 +86,7 @@ def _mini_xception(weights: str | os.PathLike | None) -> Judge:
     from .mini_xception import MINI_XCEPTION_LABELS, MINI_XCEPTION_SIZE, load_mini_xception
 
     model = load_mini_xception(weights)
-    labels = tuple(_SEVEN_TO_EMOTION[n] for n in MINI_XCEPTION_LABELS)
+    labels = tuple(normalize_emotion(n) for n in MINI_XCEPTION_LABELS)
     info = {
         "model": "mini-Xception (fer, Keras 2.0.5 port)",
         "classes": list(MINI_XCEPTION_LABELS),
@@ -115,7 +105,7 @@ def _networkv2(weights: str | os.PathLike | None) -> Judge:
     from .networkv2 import NETWORKV2_LABELS, NETWORKV2_SIZE, load_networkv2
 
     model = load_networkv2(weights)
-    labels = tuple(_SEVEN_TO_EMOTION[n] for n in NETWORKV2_LABELS)
+    labels = tuple(normalize_emotion(n) for n in NETWORKV2_LABELS)
     info = {
         "model": "NetworkV2 (facial-emotion-recognition)",
         "classes": list(NETWORKV2_LABELS),
