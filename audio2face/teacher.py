@@ -191,8 +191,8 @@ def closure_from_curves(curves: np.ndarray) -> np.ndarray:
     c = np.asarray(curves, np.float32)
     press = 0.5 * (c[:, _IDX["mouthPressLeft"]] + c[:, _IDX["mouthPressRight"]])
     jaw = c[:, _IDX["jawOpen"]]
-    pressed = np.clip((press - 0.4 * CLOSURE_PRESS) / (0.5 * CLOSURE_PRESS), 0.0, 1.0)
-    shut = np.clip((2.5 * CLOSURE_JAW - jaw) / (1.5 * CLOSURE_JAW), 0.0, 1.0)
+    pressed = np.clip((press - 0.25 * CLOSURE_PRESS) / (0.35 * CLOSURE_PRESS), 0.0, 1.0)
+    shut = np.clip((3.0 * CLOSURE_JAW - jaw) / (2.0 * CLOSURE_JAW), 0.0, 1.0)
     return pressed * shut
 
 
