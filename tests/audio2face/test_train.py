@@ -158,3 +158,20 @@ def test_closure_loss_targets_sealed_frames_only():
     assert float(tr.closure_loss(pred, target)) == 0.0
     pred[0, 2:, tr.CLOSE] = 0.0  # lips part where they should be sealed
     assert float(tr.closure_loss(pred, target)) > 0.0
+
+
+def test_opening_loss_penalises_under_opening_on_open_frames_only():
+    target = torch.zeros(1, 4, 52)
+    target[0, :2, tr.JAW] = 0.4  # open vowel frames (gap 0.4)
+    target[0, 2:, tr.JAW] = 0.1
+    target[0, 2:, tr.CLOSE] = 0.1  # sealed frames
+    pred = target.clone()
+    assert float(tr.opening_loss(pred, target)) == 0.0
+    pred[0, 2:, tr.CLOSE] = 0.0  # errors on sealed frames do not count here
+    assert float(tr.opening_loss(pred, target)) == 0.0
+    pred = target.clone()
+    pred[0, :2, tr.JAW] = 0.2  # under-opened vowel
+    under = float(tr.opening_loss(pred, target))
+    pred[0, :2, tr.JAW] = 0.6  # over-opened by the same amount: MSE only, no one-sided term
+    over = float(tr.opening_loss(pred, target))
+    assert under > over > 0.0
