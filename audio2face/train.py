@@ -37,17 +37,13 @@ comparison model (``ablation_no_emotion_losses.*``) were trained by the project 
     facecraft a2f train --corpus outputs/a2f/corpus --out outputs/a2f/no_emotion_losses_ft \
         --init-from outputs/a2f/no_emotion_losses --steps 2500 --lr 1e-3 --closure-weight 1 --seed 1 --threads 1 \
         --no-emotion-losses
-    # stage 3 (1000 steps, opening loss; no CLI flag for --opening-weight yet, so through the Python API)
-    python -c "from facecraft.audio2face.train import TrainConfig, train; from facecraft.audio2face.model import \
-    A2FModel; train(TrainConfig(corpus='outputs/a2f/corpus', out_dir='outputs/a2f/default_open', \
-    init_from='outputs/a2f/default_ft', steps=1000, lr=5e-4, closure_weight=4.0, opening_weight=1.0, seed=2, \
-    threads=1)); A2FModel.from_pretrained('outputs/a2f/default_open')\
-    .save_pretrained('audio2face/default_a2f.safetensors')"
-    python -c "from facecraft.audio2face.train import TrainConfig, train; from facecraft.audio2face.model import \
-    A2FModel; train(TrainConfig(corpus='outputs/a2f/corpus', out_dir='outputs/a2f/no_emotion_losses_open', \
-    init_from='outputs/a2f/no_emotion_losses_ft', steps=1000, lr=5e-4, closure_weight=4.0, opening_weight=1.0, \
-    seed=2, threads=2, disentangle=False)); A2FModel.from_pretrained('outputs/a2f/no_emotion_losses_open')\
-    .save_pretrained('audio2face/ablation_no_emotion_losses.safetensors')"
+    # stage 3 (1000 steps, opening loss; the ablation ran with 2 threads)
+    facecraft a2f train --corpus outputs/a2f/corpus --out outputs/a2f/default_open --init-from outputs/a2f/default_ft \
+        --steps 1000 --lr 5e-4 --closure-weight 4 --opening-weight 1 --seed 2 --threads 1 \
+        --export audio2face/default_a2f.safetensors
+    facecraft a2f train --corpus outputs/a2f/corpus --out outputs/a2f/no_emotion_losses_open \
+        --init-from outputs/a2f/no_emotion_losses_ft --steps 1000 --lr 5e-4 --closure-weight 4 --opening-weight 1 \
+        --seed 2 --threads 2 --no-emotion-losses --export audio2face/ablation_no_emotion_losses.safetensors
 
 On the shared 2-core machine (two runs side by side, one thread each, other jobs running) the corpus took
 about 10 min (two ``--shard`` processes), stage 1 14 min, stage 2 6 min and stage 3 under 1 min
