@@ -27,11 +27,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 
 from .blendshape_rig import BlendshapeRig
 from .errors import FacecraftError, OptionalDependencyError, ParameterError
+from .geometry import vertex_incidence, vertex_normals
 
 logger = logging.getLogger(__name__)
 
@@ -87,37 +87,6 @@ void main() {
 
 
 # ---------------------------------------------------------------------------------------------- geometry
-def vertex_incidence(faces: np.ndarray, num_vertices: int) -> sp.csr_matrix:
-    """Sparse ``(V, F)`` 0/1 matrix: entry ``(v, f)`` is 1 when vertex ``v`` is a corner of triangle ``f``.
-
-    Multiplying it by per-triangle vectors ``(F, 3)`` sums them onto the vertices; build it once per topology.
-    """
-    f = np.asarray(faces, dtype=np.int64)
-    rows = f.ravel()
-    cols = np.repeat(np.arange(len(f)), 3)
-    return sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(int(num_vertices), len(f)))
-
-
-def vertex_normals(vertices: np.ndarray, faces: np.ndarray, *, incidence: sp.csr_matrix | None = None) -> np.ndarray:
-    """Smooth unit normals ``(V, 3)`` float32: area-weighted sums of the adjacent triangles' normals.
-
-    ``vertices`` ``(V, 3)``, ``faces`` ``(F, 3)`` counter-clockwise seen from outside; ``incidence`` is
-    :func:`vertex_incidence` of the faces (pass it when calling per frame). Vertices on no triangle (or only
-    degenerate ones) get ``(0, 0, 1)``.
-    """
-    v = np.asarray(vertices, dtype=np.float32)
-    f = np.asarray(faces, dtype=np.int64)
-    if incidence is None:
-        incidence = vertex_incidence(f, len(v))
-    a = v[f[:, 0]]
-    fn = np.cross(v[f[:, 1]] - a, v[f[:, 2]] - a)  # (F, 3), length = 2 x area
-    n = np.asarray(incidence @ fn, dtype=np.float32)
-    length = np.sqrt((n * n).sum(axis=1, keepdims=True))
-    out = n / np.maximum(length, 1e-30)
-    out[length[:, 0] <= 1e-30] = (0.0, 0.0, 1.0)
-    return out
-
-
 def _winding_is_inward(vertices: np.ndarray, faces: np.ndarray, center: np.ndarray) -> bool:
     """True when triangle normals point toward ``center`` overall (a signed-volume test, area-weighted).
 

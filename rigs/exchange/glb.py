@@ -20,41 +20,12 @@ import pygltflib
 
 from ..arkit import canonical_arkit_name
 from ..errors import FacecraftError, ParameterError
+from ..geometry import vertex_normals
 
 log = logging.getLogger(__name__)
 
 GENERATOR = "facecraft glb exporter"
 _FLOAT, _UINT16, _UINT32 = pygltflib.FLOAT, pygltflib.UNSIGNED_SHORT, pygltflib.UNSIGNED_INT
-
-
-def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """Unit area-weighted vertex normals ``(..., V, 3)`` of ``vertices (..., V, 3)`` with triangles ``(F, 3)``.
-
-    Vertices on no triangle (or only degenerate ones) get ``+Z`` (the face's viewing direction), so every
-    normal has unit length as glTF requires.
-    """
-    from scipy.sparse import csr_matrix
-
-    f = np.asarray(faces, dtype=np.int64)
-    v = np.asarray(vertices, dtype=np.float32)
-    batch, nv = v.shape[:-2], v.shape[-2]
-    vb = v.reshape(-1, nv, 3)
-    nf = f.shape[0]
-    incidence = csr_matrix((np.ones(3 * nf, np.float32), (f.reshape(-1), np.repeat(np.arange(nf), 3))), shape=(nv, nf))
-    out = np.empty_like(vb)
-    for b in range(vb.shape[0]):  # one mesh at a time keeps temporaries at (F, 3)
-        p0, p1, p2 = vb[b, f[:, 0]], vb[b, f[:, 1]], vb[b, f[:, 2]]
-        e1, e2 = p1 - p0, p2 - p0
-        fn = np.stack(
-            [e1[:, 1] * e2[:, 2] - e1[:, 2] * e2[:, 1], e1[:, 2] * e2[:, 0] - e1[:, 0] * e2[:, 2],
-             e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]], axis=1,
-        )  # fmt: skip  # area-weighted face normals
-        n = incidence @ fn
-        length = np.sqrt((n * n).sum(1, keepdims=True))
-        ok = length[:, 0] > 1e-30
-        out[b] = (0.0, 0.0, 1.0)
-        out[b, ok] = n[ok] / length[ok]
-    return out.reshape(*batch, nv, 3)
 
 
 def _wound_inward(vertices: np.ndarray, faces: np.ndarray) -> bool:
