@@ -58,7 +58,7 @@ def inner_lip_gap(rig: BlendshapeRig, curves: np.ndarray, *, chunk: int = 2048, 
 
 
 def rest_gap(rig: BlendshapeRig) -> float:
-    """The neutral inner-lip gap of ``rig`` in metres (5.5 mm for the default rig, 0.8 mm for ICT FaceKit)."""
+    """The neutral inner-lip gap of ``rig`` in metres (0.5 mm for the default rig, 0.8 mm for ICT FaceKit)."""
     up, lo = rig.point_index("upper_lip_inner"), rig.point_index("lower_lip_inner")
     with torch.no_grad():
         p = rig.neutral_points()

@@ -190,9 +190,10 @@ def closure_from_curves(curves: np.ndarray) -> np.ndarray:
     """
     c = np.asarray(curves, np.float32)
     press = 0.5 * (c[:, _IDX["mouthPressLeft"]] + c[:, _IDX["mouthPressRight"]])
-    jaw = c[:, _IDX["jawOpen"]]
+    # ARKit parts the lips by jawOpen - mouthClose: a jaw at 0.15 with mouthClose 0.14 is sealed
+    parting = c[:, _IDX["jawOpen"]] - c[:, _IDX["mouthClose"]]
     pressed = np.clip((press - 0.25 * CLOSURE_PRESS) / (0.35 * CLOSURE_PRESS), 0.0, 1.0)
-    shut = np.clip((3.0 * CLOSURE_JAW - jaw) / (2.0 * CLOSURE_JAW), 0.0, 1.0)
+    shut = np.clip((2.0 * CLOSURE_JAW - parting) / CLOSURE_JAW, 0.0, 1.0)
     return pressed * shut
 
 

@@ -5,8 +5,8 @@ Losses on the synthetic corpus (every clip is seen with two emotions ``a`` and `
 * **lip**: the speech channels (jaw, lips; :func:`facecraft.rigs.emotion_space.region_mask` ``"speech"``) of
   every prediction match the *neutral* teacher's, whatever emotion was requested;
 * **emotion**: the emotion channels (upper face, cheeks, mouth corners) match the emotional teacher, and a
-  classification loss through the emotion space's prototypes (:data:`PROTOTYPE_ARKIT`) makes them read as
-  the requested emotion;
+  classification loss through the emotion space's prototypes
+  (:func:`~facecraft.rigs.emotion_space.prototype_fit`) makes them read as the requested emotion;
 * **swap**: the speech channels of the same clip under emotions ``a`` and ``b`` agree;
 * **velocity**: frame-to-frame differences match the target's (no jitter);
 * **closure** / **opening** (optional weights): extra weight on the (neutral) teacher's bilabial closures, and
@@ -68,7 +68,7 @@ import torch
 import torch.nn.functional as F
 
 from facecraft.rigs import EMOTIONS
-from facecraft.rigs.emotion_space import PROTOTYPE_ARKIT, EmotionCode, region_mask
+from facecraft.rigs.emotion_space import EmotionCode, prototype_fit, region_mask
 from facecraft.rigs.errors import FileFormatError, MissingFileError, ParameterError
 
 from .corpus import list_items, load_item, write_manifest
@@ -217,20 +217,12 @@ def swap_loss(pred_a: torch.Tensor, pred_b: torch.Tensor) -> torch.Tensor:
 
 
 def emotion_logits(pred: torch.Tensor, *, temperature: float = 0.05) -> torch.Tensor:
-    """Logits (..., 8) of which emotion the emotion channels of ``pred`` (..., 52) show.
-
-    Each emotion's prototype (:data:`PROTOTYPE_ARKIT`, emotion region only) is scaled to the frame by a
-    projection clamped to [0, 1]; the logit is minus the squared residual over ``temperature``.
-    Neutral's prototype is zero, so its residual is the frame's own energy; for a frame with no emotion
-    channel active every logit ties (the per-channel MSE term is what keeps a neutral request neutral).
+    """Logits (..., 8) of which emotion the emotion channels of ``pred`` (..., 52) show: minus each
+    prototype's residual (:func:`facecraft.rigs.emotion_space.prototype_fit`) over ``temperature``, the
+    scores :func:`~facecraft.rigs.emotion_space.classify_arkit` reads. For a frame with no emotion channel
+    active every logit ties (the per-channel MSE term is what keeps a neutral request neutral).
     """
-    m = EMOTION_MASK.to(pred.device)
-    protos = torch.as_tensor(PROTOTYPE_ARKIT, device=pred.device)[:, m]  # (8, C)
-    x = pred[..., m].unsqueeze(-2)  # (..., 1, C)
-    norm = (protos**2).sum(-1).clamp_min(1e-6)
-    scale = ((x * protos).sum(-1) / norm).clamp(0, 1)  # (..., 8)
-    resid = ((x - scale.unsqueeze(-1) * protos) ** 2).sum(-1)
-    return -resid / temperature
+    return -prototype_fit(pred, "emotion")[1] / temperature
 
 
 def emotion_class_loss(pred: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

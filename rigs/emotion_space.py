@@ -279,33 +279,59 @@ def as_code_track(emotion, times) -> np.ndarray:
     return arr
 
 
-def classify_arkit(curves, region: str = "emotion", *, min_intensity: float = 0.15) -> tuple[list[str], np.ndarray]:
+def prototype_fit(curves, region: str = "emotion"):
+    """How well each emotion's prototype alone explains each frame of ``curves`` (..., 52), on one region.
+
+    Each prototype (:data:`PROTOTYPE_ARKIT`, EMOTIONS order; neutral's is zero) is scaled to the frame by
+    its projection clamped to [0, 1]. One prototype at a time, not a mixture: prototypes overlap (fear's
+    upper face holds surprise's raised brows plus lowered ones), and a mixture fit splits such a frame
+    between them as soon as one channel (fear's lip stretch during a /p/) drops.
+
+    Accepts a numpy array or a torch tensor (differentiable; the speech model's emotion loss uses it).
+
+    Returns
+    -------
+    scale, residual : (..., 8) each, same kind as ``curves``. Neutral's residual is the frame's own energy.
+    """
+    import torch
+
+    is_np = not isinstance(curves, torch.Tensor)
+    x = torch.as_tensor(np.asarray(curves, np.float32)) if is_np else curves
+    mask = torch.as_tensor(region_mask(region), device=x.device)
+    protos = torch.as_tensor(PROTOTYPE_ARKIT, device=x.device, dtype=x.dtype)[:, mask]  # (8, C)
+    xm = x[..., mask].unsqueeze(-2)  # (..., 1, C)
+    norm = (protos**2).sum(-1).clamp_min(1e-6)
+    scale = ((xm * protos).sum(-1) / norm).clamp(0, 1)  # (..., 8)
+    resid = ((xm - scale.unsqueeze(-1) * protos) ** 2).sum(-1)
+    return (scale.numpy(), resid.numpy()) if is_np else (scale, resid)
+
+
+def classify_arkit(
+    curves, region: str = "emotion", *, min_intensity: float = 0.15, temperature: float = 0.05
+) -> tuple[list[str], np.ndarray]:
     """Which emotion a face shows, judged only on one region's ARKit channels.
 
-    Fits a non-negative mixture of the emotion prototypes to the region's channels of each frame; the
-    label is the strongest emotion when its fitted intensity reaches ``min_intensity``, else neutral.
+    The label is the emotion whose prototype alone best explains the frame (:func:`prototype_fit`), or
+    neutral when that prototype's fitted intensity is below ``min_intensity``.
 
     Returns
     -------
     labels : list of T emotion names
-    probs : float32 (T, 8), EMOTIONS order (fitted intensities, neutral = 1 - sum, normalised)
+    probs : float32 (T, 8), EMOTIONS order: softmax of ``-residual / temperature`` over the emotions
+        (neutral's residual is the frame's energy), the same scores the speech model is trained with
     """
-    from scipy.optimize import nnls
-
     x = np.asarray(curves, np.float32)
     single = x.ndim == 1
     x = x.reshape(-1, NUM_ARKIT)
-    mask = region_mask(region)
-    protos = np.stack([PROTOTYPE_ARKIT[EMOTIONS.index(e)] for e in CODE_EMOTIONS], axis=1)[mask].astype(np.float64)
-    labels, probs = [], np.zeros((len(x), len(EMOTIONS)), np.float32)
-    for i, row in enumerate(x[:, mask].astype(np.float64)):
-        a, _ = nnls(protos, row)
-        for k, e in enumerate(CODE_EMOTIONS):
-            probs[i, EMOTIONS.index(e)] = a[k]
-        probs[i, EMOTIONS.index("neutral")] = max(0.0, 1.0 - a.sum())
-        probs[i] /= max(probs[i].sum(), 1e-9)
-        k = int(np.argmax(a))
-        labels.append(CODE_EMOTIONS[k] if a[k] >= min_intensity else "neutral")
+    scale, resid = prototype_fit(x, region)
+    neutral = EMOTIONS.index("neutral")
+    ranked = resid.copy()
+    ranked[:, neutral] = np.inf
+    best = ranked.argmin(1)
+    labels = [EMOTIONS[k] if scale[i, k] >= min_intensity else "neutral" for i, k in enumerate(best)]
+    logits = -resid / temperature
+    probs = np.exp(logits - logits.max(1, keepdims=True))
+    probs = (probs / probs.sum(1, keepdims=True)).astype(np.float32)
     return (labels[:1], probs[:1]) if single else (labels, probs)
 
 

@@ -271,3 +271,16 @@ def test_disgust_still_closes_the_lips_on_bilabials():
     unsealed[:, [ARKIT_INDEX["noseSneerLeft"], ARKIT_INDEX["noseSneerRight"]]] = 1.0
     assert score_lip_sync(rig, unsealed, phones, fps=30).closure_rate == 0.0
     assert score_lip_sync(rig, closure_priority(unsealed), phones, fps=30).closure_rate == 1.0
+
+
+def test_closure_detector_reads_lip_seal_from_jaw_minus_mouth_close():
+    """ARKit seals lips with mouthClose == jawOpen: a half-open jaw with matching mouthClose is still sealed."""
+    from facecraft.audio2face.teacher import closure_from_curves
+
+    c = np.zeros((4, 52), np.float32)
+    c[:, [ARKIT_INDEX["mouthPressLeft"], ARKIT_INDEX["mouthPressRight"]]] = 0.35
+    c[:, ARKIT_INDEX["jawOpen"]] = [0.02, 0.13, 0.3, 0.3]
+    c[:, ARKIT_INDEX["mouthClose"]] = [0.03, 0.14, 0.0, 0.3]
+    assert np.allclose(closure_from_curves(c), [1.0, 1.0, 0.0, 1.0])
+    c[:, [ARKIT_INDEX["mouthPressLeft"], ARKIT_INDEX["mouthPressRight"]]] = 0.0  # lips together at rest
+    assert np.allclose(closure_from_curves(c), 0.0)

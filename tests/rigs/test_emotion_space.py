@@ -62,6 +62,19 @@ def test_every_emotion_classifies_as_itself_on_the_emotion_channels():
         region_mask("ears")
 
 
+def test_fear_without_its_lip_stretch_still_reads_fear_and_surprise_stays_surprise():
+    """Prototypes overlap: fear's brows hold surprise's. One best prototype per frame, not a mixture's argmax."""
+    fear = EmotionCode.from_emotion("fear", 1.0).to_arkit()
+    during_p = fear.copy()  # a /p/ seals the lips: the stretch goes, the upper face stays
+    during_p[[ARKIT_INDEX["mouthStretchLeft"], ARKIT_INDEX["mouthStretchRight"]]] = 0.0
+    surprise = EmotionCode.from_emotion("surprise", 0.6).to_arkit()
+    labels, probs = classify_arkit(np.stack([fear, during_p, surprise]), "emotion")
+    assert labels == ["fear", "fear", "surprise"]
+    assert np.allclose(probs.sum(1), 1.0) and probs[2].argmax() == EMOTIONS.index("surprise")
+    weak = 0.1 * EmotionCode.from_emotion("anger", 1.0).to_arkit()
+    assert classify_arkit(weak, "emotion")[0] == ["neutral"]
+
+
 def test_parse_emotion_arg():
     assert parse_emotion_arg("anger:0.7").dominant() == ("anger", pytest.approx(0.7))
     assert parse_emotion_arg("Happy").dominant() == ("happiness", 1.0)
