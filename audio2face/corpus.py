@@ -416,7 +416,9 @@ def write_manifest(out_dir: str | Path) -> Path:
             continue
         lines.append(json.dumps(rec))
     path = out / "manifest.jsonl"
-    path.write_text("\n".join(lines) + ("\n" if lines else ""))
+    tmp = path.with_name(f".manifest.{os.getpid()}.tmp")  # atomic: a training run beside this one may be reading it
+    tmp.write_text("\n".join(lines) + ("\n" if lines else ""))
+    os.replace(tmp, path)
     return path
 
 
