@@ -58,6 +58,12 @@ def register(subparsers) -> None:
     t.add_argument("--no-emotion-losses", action="store_true", help="comparison model: plain MSE, no lip/swap losses")
     t.add_argument("--closure-weight", type=float, default=0.0, help="extra loss on sealed-lip frames (0 = off)")
     t.add_argument("--opening-weight", type=float, default=0.0, help="extra loss on open-mouth frames (0 = off)")
+    t.add_argument(
+        "--channel-augment",
+        type=float,
+        default=0.0,
+        help="share of synthetic crops given a random microphone gain and tilt (log-mel only; 0 = off)",
+    )
     t.add_argument("--hidden", type=int, help="model width (default from A2FConfig)")
     t.add_argument("--feature-kind", help="front-end name (default logmel)")
     t.add_argument("--init-from", help="start from these weights (fine-tuning on capture)")
@@ -127,6 +133,7 @@ def _train(args: argparse.Namespace) -> int:
         max_minutes=args.max_minutes, stop_after=args.stop_after, batch_size=args.batch_size, frames=args.frames,
         lr=args.lr, seed=args.seed,
         disentangle=not args.no_emotion_losses, closure_weight=args.closure_weight, opening_weight=args.opening_weight,
+        channel_augment=args.channel_augment,
         threads=args.threads,
         init_from=args.init_from, model=model,
     )  # fmt: skip

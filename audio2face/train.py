@@ -336,13 +336,33 @@ def capture_losses(model: A2FModel, batch: dict) -> dict[str, torch.Tensor]:
 
 
 # ---------------------------------------------------------------------- batches
+# Log-mel channel augmentation: gain (natural-log units; 2.3 = 10 dB) and spectral tilt across the mel bands
+# (low bands up, high bands down when negative). Real recordings here are about 0.85 quieter than the synthetic
+# voices and tilted by about -3.5 (bass-heavy microphones and rooms); the ranges cover that and more.
+CHANNEL_GAIN = (-3.0, 1.5)
+CHANNEL_TILT = (-5.0, 2.0)
+LOGMEL_FLOOR = 1e-6  # the floor of :class:`facecraft.audio2face.features.LogMel`
+
+
+def random_channel(logmel: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The same speech through another microphone and level: a random gain and tilt applied to the mel
+    power under :class:`~facecraft.audio2face.features.LogMel`'s floor (so silence stays at the floor)."""
+    k = logmel.shape[-1]
+    db = rng.uniform(*CHANNEL_GAIN) + rng.uniform(*CHANNEL_TILT) * (np.arange(k) / max(1, k - 1) - 0.5)
+    power = np.maximum(np.exp(logmel.astype(np.float64)) - LOGMEL_FLOOR, 0.0) * np.exp(db)
+    return np.log(power + LOGMEL_FLOOR).astype(np.float32)
+
+
 class BatchSampler:
     """Random crops of clips with two emotions each (synthetic) or the capture targets; seeded per step."""
 
-    def __init__(self, clips: list[Clip], *, frames: int, batch_size: int, seed: int) -> None:
+    def __init__(
+        self, clips: list[Clip], *, frames: int, batch_size: int, seed: int, channel_augment: float = 0.0
+    ) -> None:
         if not clips:
             raise ParameterError("BatchSampler: no clips to train on")
         self.clips, self.frames, self.batch_size, self.seed = clips, frames, batch_size, seed
+        self.channel_augment = channel_augment
 
     def _crop(self, clip: Clip, rng: np.random.Generator) -> tuple[int, int]:
         t = len(clip.features)
@@ -351,12 +371,15 @@ class BatchSampler:
 
     def synthetic(self, step: int) -> dict[str, torch.Tensor]:
         rng = np.random.default_rng([self.seed, step])
+        aug_rng = np.random.default_rng([self.seed, step, 3])  # own stream: crops and emotions stay as without
         idx = rng.integers(0, len(self.clips), self.batch_size)
         feats, neutral, codes, targets, labels = [], [], {"a": [], "b": []}, {"a": [], "b": []}, {"a": [], "b": []}
         for i in idx:
             c = self.clips[i]
             a, b = self._crop(c, rng)
             f = _fit_length(c.features[a:b], self.frames)
+            if aug_rng.random() < self.channel_augment:
+                f = random_channel(f, aug_rng)
             teach = _fit_length(c.teacher[:, a:b], self.frames)  # (8, L, 52)
             neu = teach[NEUTRAL]
             feats.append(f)
@@ -426,6 +449,7 @@ class TrainConfig:
     disentangle: bool = True
     closure_weight: float = 0.0
     opening_weight: float = 0.0
+    channel_augment: float = 0.0
     checkpoint_every: int = 200
     threads: int | None = None
     init_from: str | None = None
@@ -488,7 +512,14 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> d
         if "torch_rng" in state:  # dropout masks continue as in an uninterrupted run
             torch.set_rng_state(state["torch_rng"])
         log.info("resumed from %s at step %d", ckpt, step)
-    synth_sampler = BatchSampler(synth, frames=cfg.frames, batch_size=cfg.batch_size, seed=cfg.seed) if synth else None
+    if cfg.channel_augment and model_cfg.feature_kind != "logmel":
+        raise ParameterError(f"channel_augment works on log-mel features, not {model_cfg.feature_kind!r}")
+    synth_sampler = (
+        BatchSampler(synth, frames=cfg.frames, batch_size=cfg.batch_size, seed=cfg.seed,
+                     channel_augment=cfg.channel_augment)
+        if synth
+        else None
+    )  # fmt: skip
     cap_sampler = (
         BatchSampler(capture, frames=cfg.frames, batch_size=cfg.batch_size, seed=cfg.seed) if capture else None
     )

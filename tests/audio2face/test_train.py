@@ -71,6 +71,24 @@ def test_batches_pair_one_clip_with_two_emotions(tmp_path):
     assert float(diff) > 0
 
 
+def test_channel_augmentation_changes_level_and_tilt_but_not_silence(tmp_path):
+    rng = np.random.default_rng(0)
+    floor = np.log(tr.LOGMEL_FLOOR)
+    feats = np.full((6, 80), floor, np.float32)
+    feats[3:] = -5.0  # three speech frames after three silent ones
+    out = tr.random_channel(feats, rng)
+    assert np.allclose(out[:3], floor, atol=1e-5)  # silence stays at the front-end's floor
+    shift = out[3:] - feats[3:]
+    assert np.allclose(shift, shift[0], atol=1e-4)  # one gain + tilt curve, the same in every frame
+    slope = np.polyfit(np.arange(80), shift[0], 1)[0] * 79
+    assert tr.CHANNEL_TILT[0] - 0.1 <= slope <= tr.CHANNEL_TILT[1] + 0.1
+    clips = tr.load_corpus_clips(fake_corpus(tmp_path / "c", n_items=1), split="train", kind="logmel", fps=30.0,
+                                 progress=False)  # fmt: skip
+    plain = tr.BatchSampler(clips, frames=10, batch_size=2, seed=0).synthetic(0)
+    aug = tr.BatchSampler(clips, frames=10, batch_size=2, seed=0, channel_augment=1.0).synthetic(0)
+    assert not torch.equal(plain["features"], aug["features"]) and torch.equal(plain["neutral"], aug["neutral"])
+
+
 @pytest.mark.parametrize("disentangle", [True, False])
 def test_losses_are_finite_and_backprop(tmp_path, disentangle):
     clips = tr.load_corpus_clips(fake_corpus(tmp_path / "c", n_items=1), split="train", kind="logmel", fps=30.0,
