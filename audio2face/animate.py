@@ -6,11 +6,19 @@ The learned mode runs the shipped model (or ``weights``); the procedural mode ru
 :class:`~facecraft.audio2face.stream.StreamingAnimator`, so memory stays bounded whatever the length.
 Blinks, which speech does not predict, are added procedurally (seeded) unless ``blink=False``.
 A silent input yields a neutral face (no speech motion; blinks only).
+
+FLAME output (``FaceAnimation.flame_expression`` (T, E) and ``flame_jaw`` (T, 3), same frames as the curves)
+comes two ways: a learned model with FLAME heads (``A2FConfig.flame_expression_dim`` / ``flame_jaw``) fills
+them from its own outputs; and for any model, procedural mode included, a user's FLAME file
+(``flame_model=``, CLI ``--flame-model``) gets them by retargeting the final ARKit curves from the default
+rig with :func:`facecraft.rigs.retarget.retarget_to_flame`. Only the ``.npz`` writer stores them (see
+:data:`FLAME_SUFFIXES`).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -30,6 +38,9 @@ log = logging.getLogger(__name__)
 STREAM_ABOVE_S = 600.0  # longer files are animated block by block
 BLOCK_S = 30.0
 SILENCE_PEAK = 1e-4
+# Output types whose writer stores FaceAnimation.flame_expression / flame_jaw. The .json writer
+# (rigs.exchange.json_curves) holds curves, rotations and cues only; Live Link CSV and GLB have no place for them.
+FLAME_SUFFIXES: tuple[str, ...] = (".npz",)
 
 
 @lru_cache(maxsize=1)
@@ -62,6 +73,14 @@ def predict_curves(model: A2FModel, audio: np.ndarray, *, emotion=None, sr: int 
 
     ``emotion``: None (neutral), EmotionCode, EmotionTrack or codes (T, 57). ``T = ceil(duration * fps)``.
     """
+    return predict_frames(model, audio, emotion=emotion, sr=sr)[0]
+
+
+def predict_frames(
+    model: A2FModel, audio: np.ndarray, *, emotion=None, sr: int = SAMPLE_RATE
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """:func:`predict_curves` plus the model's FLAME heads: ``(curves (T, 52), expression (T, E) | None,
+    jaw (T, 3) | None)``, float32, the same frames; a head the model lacks gives None."""
     from .features import get_features
 
     y = valid_audio(audio)
@@ -72,7 +91,82 @@ def predict_curves(model: A2FModel, audio: np.ndarray, *, emotion=None, sr: int 
     codes = as_code_track(emotion, np.arange(len(feats)) / cfg.fps)
     with torch.no_grad():
         out = model(torch.from_numpy(feats)[None], torch.from_numpy(codes)[None])
-    return closure_priority(out.arkit[0].numpy())
+
+    def head(t: torch.Tensor | None) -> np.ndarray | None:
+        return None if t is None else t[0].float().numpy().astype(np.float32)
+
+    return closure_priority(out.arkit[0].numpy()), head(out.flame_expression), head(out.flame_jaw)
+
+
+def model_has_flame(model: A2FModel) -> bool:
+    """Whether the model predicts FLAME parameters itself (an expression or a jaw head)."""
+    return bool(model.config.flame_expression_dim) or bool(model.config.flame_jaw)
+
+
+def load_flame(flame_model, flame_embedding=None):
+    """A :class:`~facecraft.rigs.flame.FlameRig` for retargeting, with its semantic points checked.
+
+    ``flame_model``: a FlameRig (used as is) or the path of a FLAME ``.pkl``/``.npz`` file;
+    ``flame_embedding``: an optional landmark embedding file (FLAME's ``flame_static_embedding.pkl`` or
+    DECA's ``landmark_embedding.npy``), needed when the model file holds no embedding keys (the official
+    ``generic_model.pkl`` holds none). A missing or unreadable file raises FlameRig's
+    :class:`~facecraft.rigs.errors.MissingFileError` / :class:`~facecraft.rigs.errors.FileFormatError`
+    (naming the file); a model without enough semantic points raises :class:`ParameterError`.
+    """
+    from facecraft.rigs.flame import FlameRig
+
+    if isinstance(flame_model, FlameRig):
+        if flame_embedding is not None:
+            raise ParameterError("flame_embedding: give it with a FLAME file path, not with a loaded FlameRig")
+        flame = flame_model
+    else:
+        flame = FlameRig(flame_model, landmark_embedding=flame_embedding)
+    if len(flame.point_names) < 3:
+        raise ParameterError(
+            f"{flame.source}: the FLAME model has no landmark embedding, so there are no semantic points to "
+            "retarget to; pass its embedding with --flame-embedding (flame_static_embedding.pkl or DECA's "
+            "landmark_embedding.npy)"
+        )
+    return flame
+
+
+def retarget_flame(anim: FaceAnimation, flame) -> FaceAnimation:
+    """``anim`` with ``flame_expression`` / ``flame_jaw`` from its ARKit curves, retargeted from the default rig.
+
+    Returns a new FaceAnimation; a field ``anim`` already holds (from a model's FLAME head) is kept.
+    """
+    from facecraft.rigs.default_rig import default_rig
+    from facecraft.rigs.retarget import retarget_to_flame
+
+    expr, jaw = retarget_to_flame(anim.curves, default_rig(), flame)
+    return replace(
+        anim,
+        flame_expression=np.asarray(expr, np.float32) if anim.flame_expression is None else anim.flame_expression,
+        flame_jaw=np.asarray(jaw, np.float32) if anim.flame_jaw is None else anim.flame_jaw,
+        meta=dict(anim.meta),
+    )
+
+
+def _add_flame(anim: FaceAnimation, flame, *, model_heads: bool) -> FaceAnimation:
+    """Retarget onto ``flame`` what the model's heads did not give, and record where FLAME values came from."""
+    if flame is None:
+        if anim.flame_expression is not None or anim.flame_jaw is not None:
+            anim.meta["flame"] = {"source": "model"}
+        return anim
+    if anim.flame_expression is not None and anim.flame_jaw is not None:
+        log.info("the model has FLAME heads: using its expression and jaw; retargeting to %s was not needed",
+                 flame.source)  # fmt: skip
+        anim.meta["flame"] = {"source": "model", "flame_model_unused": flame.source}
+        return anim
+    if model_heads:
+        log.info("the model's FLAME heads give only part of the output: retargeting the rest to %s", flame.source)
+    anim = retarget_flame(anim, flame)
+    anim.meta["flame"] = {
+        "source": "model+retarget" if model_heads else "retarget",
+        "flame_model": flame.source,
+        "n_expression": int(anim.flame_expression.shape[1]),
+    }
+    return anim
 
 
 def closure_priority(curves: np.ndarray) -> np.ndarray:
@@ -111,26 +205,40 @@ def animate_audio(
     weights=None,
     fps: float = 30.0,
     blink: bool = True,
+    flame_model=None,
+    flame_embedding=None,
 ) -> FaceAnimation:
-    """A FaceAnimation for an in-memory mono array (see :func:`animate_file` for the options)."""
+    """A FaceAnimation for an in-memory mono array (see :func:`animate_file` for the options).
+
+    ``flame_model`` may also be a loaded :class:`~facecraft.rigs.flame.FlameRig`.
+    """
     y = valid_audio(audio)
     if len(y) == 0:
         raise ParameterError("animate_audio: audio has no samples")
+    if mode not in ("learned", "procedural"):
+        raise ParameterError(f"mode: expected 'learned' or 'procedural', got {mode!r}")
+    if flame_model is None and flame_embedding is not None:
+        raise ParameterError("flame_embedding (--flame-embedding) needs flame_model (--flame-model)")
+    flame = None if flame_model is None else load_flame(flame_model, flame_embedding)
     if mode == "procedural":
         from .teacher import ProceduralAnimator
 
-        return ProceduralAnimator(fps=fps, blink=blink).animate(y, sr, transcript=transcript, emotion=emotion)
-    if mode != "learned":
-        raise ParameterError(f"mode: expected 'learned' or 'procedural', got {mode!r}")
+        anim = ProceduralAnimator(fps=fps, blink=blink).animate(y, sr, transcript=transcript, emotion=emotion)
+        return _add_flame(anim, flame, model_heads=False)
     model = resolve_model(weights)
-    curves = predict_curves(model, y, emotion=emotion, sr=sr)
-    curves = _neutral_if_silent(curves, float(np.abs(y).max(initial=0.0)))
-    anim = FaceAnimation(curves, fps=model.config.fps, meta=_meta(model, emotion, transcript))
+    curves, expr, jaw = predict_frames(model, y, emotion=emotion, sr=sr)
+    peak = float(np.abs(y).max(initial=0.0))
+    curves = _neutral_if_silent(curves, peak)
+    expr = None if expr is None else _neutral_if_silent(expr, peak)
+    jaw = None if jaw is None else _neutral_if_silent(jaw, peak)
+    anim = FaceAnimation(
+        curves, fps=model.config.fps, flame_expression=expr, flame_jaw=jaw, meta=_meta(model, emotion, transcript)
+    )
     if abs(fps - model.config.fps) > 1e-6:
         anim = anim.resample(fps)
     if blink:
         anim.curves = add_blinks(anim.curves, fps=anim.fps)
-    return anim
+    return _add_flame(anim, flame, model_heads=model_has_flame(model))
 
 
 def _meta(model: A2FModel, emotion, transcript) -> dict:
@@ -145,7 +253,11 @@ def _meta(model: A2FModel, emotion, transcript) -> dict:
 
 
 def animate_stream_file(path, *, emotion=None, weights=None, block_s: float = BLOCK_S) -> FaceAnimation:
-    """Animate a (long) file block by block with bounded memory (learned mode, model fps)."""
+    """Animate a (long) file block by block with bounded memory (learned mode, model fps).
+
+    The :class:`~facecraft.audio2face.stream.StreamingAnimator` emits ARKit curves only: a model's FLAME heads
+    are not run here (:func:`animate_file` retargets to a given FLAME model instead).
+    """
     from .stream import StreamingAnimator
 
     model = resolve_model(weights)
@@ -187,6 +299,8 @@ def animate_file(
     mode: str = "learned",
     weights=None,
     blink: bool = True,
+    flame_model=None,
+    flame_embedding=None,
 ) -> FaceAnimation:
     """Animate an audio file and write the result; the type follows ``output_path``'s extension.
 
@@ -202,6 +316,21 @@ def animate_file(
     mode : ``"learned"`` or ``"procedural"``.
     weights : a trained model (path or A2FModel) instead of the shipped one.
     blink : add procedural blinks.
+    flame_model : a FLAME model file (``generic_model.pkl`` / ``flame2023.pkl`` or an ``.npz`` with the same
+        keys; see :class:`facecraft.rigs.flame.FlameRig`). The final ARKit curves are retargeted from the
+        default rig to it (:func:`facecraft.rigs.retarget.retarget_to_flame`), giving FLAME expression (T, E)
+        and jaw pose (T, 3) for any mode. When the learned model has FLAME heads, its own outputs are used
+        instead (logged; the file is still loaded and checked). FLAME parameters are stored only by the
+        ``.npz`` writer: with ``flame_model`` and any other output type a :class:`ParameterError` is raised
+        before anything runs. Missing or unreadable files raise FlameRig's errors, which name the file.
+    flame_embedding : the FLAME landmark embedding (``flame_static_embedding.pkl`` or DECA's
+        ``landmark_embedding.npy``) when ``flame_model`` holds none (the official files hold none); it
+        gives the semantic points the retargeting matches.
+
+    FLAME output without ``flame_model``: a learned model with FLAME heads fills the animation's
+    ``flame_expression`` / ``flame_jaw`` (written to ``.npz``; other types drop them, logged at info level).
+    Files longer than :data:`STREAM_ABOVE_S` run through the streaming path, which gives ARKit curves only:
+    there the model's heads are not used, and FLAME values come only from ``flame_model`` (a warning says so).
 
     Returns
     -------
@@ -213,6 +342,14 @@ def animate_file(
     emo = resolve_emotion(emotion, emotion_track)
     if mode not in ("learned", "procedural"):
         raise ParameterError(f"mode: expected 'learned' or 'procedural', got {mode!r}")
+    if flame_model is None and flame_embedding is not None:
+        raise ParameterError("flame_embedding (--flame-embedding) needs flame_model (--flame-model)")
+    if flame_model is not None and out.suffix.lower() not in FLAME_SUFFIXES:
+        raise ParameterError(
+            f"--flame-model: FLAME parameters are written only to {', '.join(FLAME_SUFFIXES)} files; "
+            f"{out.name!r} would drop them (use an .npz output, or leave out --flame-model)"
+        )
+    flame = None if flame_model is None else load_flame(flame_model, flame_embedding)
     duration = audio_duration(input_path)
     if mode == "learned" and duration > STREAM_ABOVE_S:
         log.info("%s is %.0f s long: animating in %g s blocks", input_path, duration, BLOCK_S)
@@ -221,11 +358,22 @@ def animate_file(
             anim = anim.resample(fps)
         if blink:
             anim.curves = add_blinks(anim.curves, fps=anim.fps)
+        if flame is None and model_has_flame(resolve_model(weights)):
+            log.warning(
+                "%s: long files are animated block by block, which gives ARKit curves only; the model's FLAME "
+                "heads are not used (pass --flame-model to get FLAME parameters by retargeting)", input_path
+            )  # fmt: skip
+        if flame is not None:
+            log.info("retargeting %d frames to FLAME (%s)", anim.num_frames, flame.source)
+        anim = _add_flame(anim, flame, model_heads=False)
     else:
         y, sr = load_audio(input_path)
         anim = animate_audio(
-            y, sr=sr, emotion=emo, transcript=transcript, mode=mode, weights=weights, fps=fps, blink=blink
-        )
+            y, sr=sr, emotion=emo, transcript=transcript, mode=mode, weights=weights, fps=fps, blink=blink,
+            flame_model=flame,
+        )  # fmt: skip
+    if (anim.flame_expression is not None or anim.flame_jaw is not None) and out.suffix.lower() not in FLAME_SUFFIXES:
+        log.info("%s: FLAME parameters are written only to %s files; not stored here", out, ", ".join(FLAME_SUFFIXES))
     anim.meta["source"] = str(input_path)
     if anim.mouth_cues is None and mode == "learned":
         anim.mouth_cues = curves_to_mouth_cues(anim.curves, fps=anim.fps)

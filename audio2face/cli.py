@@ -25,6 +25,16 @@ def register(subparsers) -> None:
     p.add_argument("--mode", choices=("learned", "procedural"), default="learned", help="model (default) or rules")
     p.add_argument("--weights", help="a trained model (.safetensors or folder) instead of the shipped weights")
     p.add_argument("--no-blink", action="store_true", help="do not add procedural blinks")
+    p.add_argument(
+        "--flame-model",
+        help="your FLAME model (generic_model.pkl or .npz): also write FLAME expression + jaw, retargeted from "
+        "the ARKit curves (a model with FLAME heads gives its own); .npz output only",
+    )
+    p.add_argument(
+        "--flame-embedding",
+        help="FLAME landmark embedding (flame_static_embedding.pkl or landmark_embedding.npy) when the model file "
+        "has none",
+    )
     p.set_defaults(func=_animate)
 
     a2f = subparsers.add_parser("a2f", help="audio2face model: build a corpus, train")
@@ -73,7 +83,7 @@ def register(subparsers) -> None:
 
 
 def _animate(args: argparse.Namespace) -> int:
-    from .animate import animate_file
+    from .animate import FLAME_SUFFIXES, animate_file
 
     anim = animate_file(
         args.input,
@@ -87,8 +97,15 @@ def _animate(args: argparse.Namespace) -> int:
         mode=args.mode,
         weights=args.weights,
         blink=not args.no_blink,
+        flame_model=args.flame_model,
+        flame_embedding=args.flame_embedding,
     )
     print(f"wrote {args.output}: {anim.num_frames} frames at {anim.fps:g} fps ({anim.duration:.2f} s, {args.mode})")
+    has_flame = anim.flame_expression is not None or anim.flame_jaw is not None
+    if has_flame and Path(args.output).suffix.lower() in FLAME_SUFFIXES:
+        width = "none" if anim.flame_expression is None else anim.flame_expression.shape[1]
+        source = anim.meta.get("flame", {}).get("source", "model")
+        print(f"FLAME: expression {width}, jaw {'yes' if anim.flame_jaw is not None else 'no'} (from {source})")
     if args.video:
         print(f"wrote {args.video}")
     return 0
