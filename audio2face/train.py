@@ -51,6 +51,12 @@ per model. On real speech (bench) stage 3 took open-vowel opening from 67% to ab
 mm) with bilabial closure kept above 90% (quick check of 34 clips on the default rig); weaker closure weights
 opened more (closure 1 + opening 1: 87%, 13 mm; closure 2 + opening 1: 84%, 12 mm) but dropped closure to
 87-89%. The corpus depends on the teacher's code at build time: a changed teacher gives other targets.
+
+Tried and not adopted (same three stages from scratch, 34 real clips, default rig): ``--channel-augment 0.8``
+at every stage (real recordings here are about 0.85 ln-units quieter and bass-tilted against the synthetic
+voices): closure 88.2%, opening 75.0% (11.7 mm), no better than without; ``--hidden 128`` with it: opening
+88.5% (14.0 mm) but closure 78.2%. On held-out *synthetic* speech the shipped model opens 97.7% of open vowels
+(17.5 mm), so the under-opening on real speech is a synthetic-to-real gap, not a loss or capacity limit.
 """
 
 from __future__ import annotations
