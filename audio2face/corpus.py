@@ -17,6 +17,7 @@ and reported, never fatal.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -38,7 +39,9 @@ log = logging.getLogger(__name__)
 SAMPLE_RATE = 16000
 SENTENCES_FILE = Path(__file__).with_name("sentences.txt")
 
-# Voice specs: "hibari:<voice>[:speed]" or "espeak:<voice[+variant]>:<words per minute>:<pitch 0-99>".
+# Voice specs: "hibari:<voice>[:speed]", "espeak:<voice[+variant]>:<words per minute>:<pitch 0-99>", or
+# "flite:<voice or .flitevox path>[:duration stretch]" (Debian's flite: awb, rms, slt are statistical voices
+# built from CMU ARCTIC recordings, closer to real speech than espeak's formant synthesis).
 TRAIN_VOICES: tuple[str, ...] = (
     "hibari:heart:1.0",
     "hibari:heart:0.85",
@@ -49,6 +52,9 @@ TRAIN_VOICES: tuple[str, ...] = (
     "espeak:en-us+m1:155:40",
     "espeak:en-us+klatt:170:50",
     "espeak:en-gb-x-rp+f2:150:70",
+    "flite:slt:1.0",
+    "flite:rms:1.0",
+    "flite:awb:1.0",
 )
 # Chosen among espeak-ng variants that pocketsphinx aligns reliably (most male variants fail to align).
 HELD_OUT_VOICES: tuple[str, ...] = ("espeak:en-us+f4:170:45", "espeak:en-gb-scotland+f4:160:55")
@@ -96,11 +102,21 @@ class Synthesizer:
                 raise ParameterError(f"espeak voice spec {spec!r}: expected 'espeak:VOICE:WPM:PITCH'")
             self.voice, self.wpm, self.pitch = parts[1], int(parts[2]), int(parts[3])
             self._exe = shutil.which("espeak-ng") or shutil.which("espeak")
+        elif self.engine == "flite":
+            if not 2 <= len(parts) <= 3:
+                raise ParameterError(f"flite voice spec {spec!r}: expected 'flite:VOICE[:STRETCH]'")
+            self.voice = parts[1]
+            self.stretch = float(parts[2]) if len(parts) > 2 else 1.0
+            if not 0.3 <= self.stretch <= 3.0:
+                raise ParameterError(f"flite voice spec {spec!r}: duration stretch must be in [0.3, 3]")
+            self._exe = shutil.which("flite")
         else:
-            raise ParameterError(f"voice spec {spec!r}: unknown engine {self.engine!r}; expected hibari or espeak")
+            raise ParameterError(
+                f"voice spec {spec!r}: unknown engine {self.engine!r}; expected hibari, espeak or flite"
+            )
 
     def available(self) -> bool:
-        if self.engine == "espeak":
+        if self.engine in ("espeak", "flite"):
             return self._exe is not None
         try:
             from facecraft.rigs import resolve_asset
@@ -113,6 +129,8 @@ class Synthesizer:
     def __call__(self, text: str, *, seed: int = 0) -> np.ndarray:
         if self.engine == "hibari":
             return self._hibari(text, seed)
+        if self.engine == "flite":
+            return self._flite(text)
         return self._espeak(text)
 
     def _hibari(self, text: str, seed: int) -> np.ndarray:
@@ -128,19 +146,47 @@ class Synthesizer:
         return librosa.resample(np.asarray(y, np.float32), orig_sr=self._tts.sample_rate, target_sr=SAMPLE_RATE)
 
     def _espeak(self, text: str) -> np.ndarray:
-        import librosa
-        import soundfile as sf
-
         if self._exe is None:
             raise OptionalDependencyError("espeak-ng is not installed: apt-get install espeak-ng")
         with tempfile.TemporaryDirectory() as tmp:
             wav = Path(tmp) / "out.wav"
             cmd = [self._exe, "-v", self.voice, "-s", str(self.wpm), "-p", str(self.pitch), "-w", str(wav), text]
             subprocess.run(cmd, check=True, capture_output=True, timeout=60)
-            y, sr = sf.read(str(wav), dtype="float32")
-        if y.ndim > 1:
-            y = y.mean(axis=1)
-        return librosa.resample(y, orig_sr=sr, target_sr=SAMPLE_RATE)
+            return _read_resampled(wav)
+
+    def _flite(self, text: str) -> np.ndarray:
+        if self._exe is None:
+            raise OptionalDependencyError("flite is not installed: apt-get install flite")
+        # flite falls back to its default voice for an unknown name without an error: check the name first
+        if not self.voice.endswith(".flitevox") and self.voice not in flite_voices(self._exe):
+            known = ", ".join(flite_voices(self._exe))
+            raise ParameterError(f"flite voice {self.voice!r} not found; installed: {known}")
+        if self.voice.endswith(".flitevox") and not Path(self.voice).is_file():
+            raise MissingFileError(f"flite voice file not found: {self.voice}")
+        with tempfile.TemporaryDirectory() as tmp:
+            wav = Path(tmp) / "out.wav"
+            cmd = [self._exe, "-voice", self.voice, "-t", text, "-o", str(wav), "--setf",
+                   f"duration_stretch={self.stretch}"]  # fmt: skip
+            subprocess.run(cmd, check=True, capture_output=True, timeout=60)
+            return _read_resampled(wav)
+
+
+@functools.lru_cache(maxsize=4)
+def flite_voices(exe: str) -> tuple[str, ...]:
+    """Voice names compiled into the flite executable ``exe`` (``flite -lv``)."""
+    out = subprocess.run([exe, "-lv"], check=True, capture_output=True, text=True, timeout=30).stdout
+    return tuple(out.split(":", 1)[-1].split())
+
+
+def _read_resampled(wav: Path) -> np.ndarray:
+    """A TTS engine's WAV as 16 kHz mono float32."""
+    import librosa
+    import soundfile as sf
+
+    y, sr = sf.read(str(wav), dtype="float32")
+    if y.ndim > 1:
+        y = y.mean(axis=1)
+    return librosa.resample(y, orig_sr=sr, target_sr=SAMPLE_RATE)
 
 
 # ---------------------------------------------------------------------- augmentation

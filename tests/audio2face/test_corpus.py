@@ -47,6 +47,21 @@ def test_voice_spec_errors():
         cp.Synthesizer("nope:voice")
     with pytest.raises(ParameterError, match="espeak"):
         cp.Synthesizer("espeak:en-us")
+    with pytest.raises(ParameterError, match="STRETCH"):
+        cp.Synthesizer("flite")
+    with pytest.raises(ParameterError, match="stretch"):
+        cp.Synthesizer("flite:slt:9")
+
+
+@pytest.mark.skipif(shutil.which("flite") is None, reason="flite not installed (apt-get install flite)")
+def test_flite_voices_speak_and_unknown_names_fail_loudly():
+    """flite itself falls back to its default voice for an unknown name; the corpus must not."""
+    slow = cp.Synthesizer("flite:slt:1.3")("Mom made warm plum soup.")
+    fast = cp.Synthesizer("flite:slt:0.8")("Mom made warm plum soup.")
+    assert slow.dtype == np.float32 and np.abs(slow).max() > 0.05
+    assert len(slow) > 1.3 * len(fast)  # the duration stretch reaches the engine
+    with pytest.raises(ParameterError, match="not found; installed: .*slt"):
+        cp.Synthesizer("flite:no-such-voice")("hello")
 
 
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed (apt-get install espeak-ng)")
