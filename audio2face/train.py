@@ -115,7 +115,7 @@ def compute_features(audio: np.ndarray, *, kind: str, fps: float) -> np.ndarray:
     feats = np.asarray(get_features(kind, fps=fps)(audio), np.float32)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npy")
+        tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")  # runs beside each other share the cache
         np.save(tmp, feats)
         os.replace(tmp, path)
     return feats
