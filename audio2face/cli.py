@@ -72,7 +72,7 @@ def register(subparsers) -> None:
         "--channel-augment",
         type=float,
         default=0.0,
-        help="share of synthetic crops given a random microphone gain and tilt (log-mel only; 0 = off)",
+        help="share of synthetic crops with a random microphone gain, tilt and noise floor (log-mel only; 0 = off)",
     )
     t.add_argument("--hidden", type=int, help="model width (default from A2FConfig)")
     t.add_argument("--feature-kind", help="front-end name (default logmel)")

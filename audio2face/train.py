@@ -342,20 +342,31 @@ def capture_losses(model: A2FModel, batch: dict) -> dict[str, torch.Tensor]:
 
 
 # ---------------------------------------------------------------------- batches
-# Log-mel channel augmentation: gain (natural-log units; 2.3 = 10 dB) and spectral tilt across the mel bands
-# (low bands up, high bands down when negative). Real recordings here are about 0.85 quieter than the synthetic
-# voices and tilted by about -3.5 (bass-heavy microphones and rooms); the ranges cover that and more.
+# Log-mel channel augmentation: gain (natural-log units; 2.3 = 10 dB), spectral tilt across the mel bands
+# (low bands up, high bands down when negative), and a background noise floor added in the power domain.
+# Real recordings here are about 0.85 quieter than the synthetic voices and tilted by about -3.5; their pauses
+# sit near -12.4 with a strong low-frequency rumble (band 0 about 5 above the floor's mean), which a model that
+# never heard it reads as the murmur of a closed-lip /m/. The ranges cover those figures and more.
 CHANNEL_GAIN = (-3.0, 1.5)
 CHANNEL_TILT = (-5.0, 2.0)
+NOISE_LEVEL = (-14.5, -10.5)  # mean log power of the noise floor
+NOISE_RUMBLE = (0.0, 6.0)  # extra log power of the lowest band, decaying over NOISE_RUMBLE_BANDS
+NOISE_RUMBLE_BANDS = (2.0, 12.0)
 LOGMEL_FLOOR = 1e-6  # the floor of :class:`facecraft.audio2face.features.LogMel`
 
 
-def random_channel(logmel: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """The same speech through another microphone and level: a random gain and tilt applied to the mel
-    power under :class:`~facecraft.audio2face.features.LogMel`'s floor (so silence stays at the floor)."""
+def random_channel(logmel: np.ndarray, rng: np.random.Generator, *, noise: bool = True) -> np.ndarray:
+    """The same speech through another microphone, level and room: a random gain and tilt applied to the mel
+    power under :class:`~facecraft.audio2face.features.LogMel`'s floor, plus (``noise``) a background noise
+    floor with low-frequency rumble that fluctuates from frame to frame. Without noise, silence stays at the floor."""
     k = logmel.shape[-1]
-    db = rng.uniform(*CHANNEL_GAIN) + rng.uniform(*CHANNEL_TILT) * (np.arange(k) / max(1, k - 1) - 0.5)
+    bands = np.arange(k)
+    db = rng.uniform(*CHANNEL_GAIN) + rng.uniform(*CHANNEL_TILT) * (bands / max(1, k - 1) - 0.5)
     power = np.maximum(np.exp(logmel.astype(np.float64)) - LOGMEL_FLOOR, 0.0) * np.exp(db)
+    if noise:
+        shape = rng.uniform(*NOISE_RUMBLE) * np.exp(-bands / rng.uniform(*NOISE_RUMBLE_BANDS))
+        level = rng.uniform(*NOISE_LEVEL) + shape - shape.mean()
+        power = power + np.exp(level + rng.normal(0.0, 0.5, logmel.shape))
     return np.log(power + LOGMEL_FLOOR).astype(np.float32)
 
 

@@ -76,12 +76,15 @@ def test_channel_augmentation_changes_level_and_tilt_but_not_silence(tmp_path):
     floor = np.log(tr.LOGMEL_FLOOR)
     feats = np.full((6, 80), floor, np.float32)
     feats[3:] = -5.0  # three speech frames after three silent ones
-    out = tr.random_channel(feats, rng)
+    out = tr.random_channel(feats, rng, noise=False)
     assert np.allclose(out[:3], floor, atol=1e-5)  # silence stays at the front-end's floor
     shift = out[3:] - feats[3:]
     assert np.allclose(shift, shift[0], atol=1e-4)  # one gain + tilt curve, the same in every frame
     slope = np.polyfit(np.arange(80), shift[0], 1)[0] * 79
     assert tr.CHANNEL_TILT[0] - 0.1 <= slope <= tr.CHANNEL_TILT[1] + 0.1
+    noisy = tr.random_channel(feats, np.random.default_rng(1))
+    assert tr.NOISE_LEVEL[0] - 3 < noisy[:3].mean() < tr.NOISE_LEVEL[1] + 3  # silence gets a noise floor
+    assert noisy[:3, :4].mean() >= noisy[:3, -4:].mean() - 1.5  # rumble: low bands not below high ones
     clips = tr.load_corpus_clips(fake_corpus(tmp_path / "c", n_items=1), split="train", kind="logmel", fps=30.0,
                                  progress=False)  # fmt: skip
     plain = tr.BatchSampler(clips, frames=10, batch_size=2, seed=0).synthetic(0)
