@@ -27,7 +27,8 @@ _EXPORTS: dict[str, str] = {
     "A2FConfig": "model", "A2FModel": "model", "load_default_model": "model",
     "TrainConfig": "train", "CorpusSpec": "corpus", "build_corpus": "corpus",
     # inference
-    "animate_file": "animate", "animate_audio": "animate", "predict_curves": "animate",
+    "animate_file": "animate", "animate_audio": "animate", "predict_curves": "animate", "predict_frames": "animate",
+    "retarget_flame": "animate",
     "StreamingAnimator": "stream", "stream_array": "stream",
     # metrics
     "inner_lip_gap": "metrics", "lip_sync_scores": "metrics", "score_lip_sync": "metrics", "rest_gap": "metrics",
