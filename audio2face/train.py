@@ -507,7 +507,10 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> d
         model_cfg.flame_expression_dim, model_cfg.flame_jaw = e, True
     if not model_cfg.feature_mean and not cfg.init_from:
         model_cfg.feature_mean, model_cfg.feature_std = _feature_stats(synth + capture)
-    model_cfg.meta = {**model_cfg.meta, "train": {k: v for k, v in vars(cfg).items() if k != "model"}}
+    meta = dict(model_cfg.meta)
+    if cfg.init_from and "train" in meta:  # provenance: the stages the starting weights went through, oldest first
+        meta["history"] = [*meta.get("history", []), meta["train"]]
+    model_cfg.meta = {**meta, "train": {k: v for k, v in vars(cfg).items() if k != "model"}}
     model = A2FModel(model_cfg)
     if cfg.init_from:
         model.load_state_dict(init.state_dict(), strict=False)

@@ -125,6 +125,12 @@ def test_two_steps_then_resume(tmp_path):
     assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
     with pytest.raises(MissingFileError):
         tr.train(tr.TrainConfig(**{**vars(cfg), "out_dir": str(tmp_path / "none")}), resume=True, progress=False)
+    # fine-tuning keeps the earlier stages' settings as provenance
+    ft = tr.TrainConfig(**{**vars(cfg), "out_dir": str(tmp_path / "ft"), "init_from": str(tmp_path / "run"),
+                           "steps": 1, "lr": 1e-4})  # fmt: skip
+    tr.train(ft, progress=False)
+    meta = tr.A2FModel.from_pretrained(tmp_path / "ft").config.meta
+    assert [h["out_dir"] for h in meta["history"]] == [str(tmp_path / "run")] and meta["train"]["lr"] == 1e-4
 
 
 def test_capture_readers(tmp_path):
