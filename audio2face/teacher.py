@@ -184,7 +184,7 @@ def yield_lip_lift(curves: np.ndarray, closure: np.ndarray) -> np.ndarray:
 
 
 def closure_from_curves(curves: np.ndarray) -> np.ndarray:
-    """Where curves show the teacher's sealed-lip pattern (mouthPress up, jaw nearly shut): a weight (T,) in [0, 1].
+    """Where curves show the teacher's sealed-lip pattern (mouthPress up, jawOpen - mouthClose near 0): a weight (T,).
 
     Used on a learned model's output, which reproduces that pattern but knows no phones.
     """
