@@ -1,4 +1,4 @@
-"""Fixtures for the audio front-ends: a short speech clip synthesised with Debian's espeak-ng."""
+"""Shared fixtures: espeak-ng speech, the real speech clips, a synthetic speech wav and a saved tiny model."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import soundfile as sf
+
+from .a2f_helpers import fake_speech, tiny_model
 
 SPEECH_TEXT = "Bob bought a map. Papa ate a big plum at noon."
 
@@ -44,3 +47,20 @@ def speech_clips(shared_dir) -> list[tuple[Path, str]]:
         pytest.skip(f"{table} not present")
     with table.open(newline="") as f:
         return [(folder / row["file"], row["text"]) for row in csv.DictReader(f)]
+
+
+@pytest.fixture(scope="session")
+def fake_wav(tmp_path_factory) -> Path:
+    """A few seconds of synthetic speech-like audio (no TTS needed), as a 16 kHz wav."""
+    y, _ = fake_speech(0)
+    p = tmp_path_factory.mktemp("audio") / "speech.wav"
+    sf.write(p, y, 16000)
+    return p
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """A small untrained A2FModel saved with ``save_pretrained`` (ARKit head only)."""
+    d = tmp_path_factory.mktemp("model")
+    tiny_model().save_pretrained(d)
+    return d

@@ -11,26 +11,10 @@ import pytest
 import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).parent))
-from a2f_helpers import fake_speech, tiny_model  # noqa: E402
 
 from facecraft.audio2face import animate as an  # noqa: E402
 from facecraft.rigs import ARKIT_INDEX  # noqa: E402
 from facecraft.rigs.errors import FacecraftError, MissingFileError, ParameterError  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory) -> Path:
-    d = tmp_path_factory.mktemp("model")
-    tiny_model().save_pretrained(d)
-    return d
-
-
-@pytest.fixture(scope="module")
-def wav(tmp_path_factory) -> Path:
-    y, _ = fake_speech(0)
-    p = tmp_path_factory.mktemp("audio") / "speech.wav"
-    sf.write(p, y, 16000)
-    return p
 
 
 def _exporter_available(ext: str) -> bool:
@@ -43,15 +27,15 @@ def _exporter_available(ext: str) -> bool:
 
 
 @pytest.mark.parametrize("ext", ["npz", "json", "csv", "glb"])
-def test_each_output_type(tmp_path, wav, model_dir, ext):
+def test_each_output_type(tmp_path, fake_wav, tiny_model_dir, ext):
     if not _exporter_available(ext):
         pytest.skip(f"no .{ext} exporter in facecraft.rigs.exchange yet")
     from facecraft.rigs.exchange import load_animation
 
     out = tmp_path / f"take.{ext}"
-    anim = an.animate_file(wav, out, weights=model_dir, emotion="anger:0.7")
+    anim = an.animate_file(fake_wav, out, weights=tiny_model_dir, emotion="anger:0.7")
     assert out.exists() and out.stat().st_size > 0
-    assert anim.num_frames == int(np.ceil(sf.info(wav).duration * 30 - 1e-9))
+    assert anim.num_frames == int(np.ceil(sf.info(fake_wav).duration * 30 - 1e-9))
     back = load_animation(out)
     assert back.num_frames == anim.num_frames
     assert np.abs(back.curves - anim.curves).max() < 2e-3
@@ -60,43 +44,43 @@ def test_each_output_type(tmp_path, wav, model_dir, ext):
         assert "mouth_cues" in json.dumps(data) or "mouthCues" in json.dumps(data)
 
 
-def test_fps_emotion_track_and_blinks(tmp_path, wav, model_dir):
+def test_fps_emotion_track_and_blinks(tmp_path, fake_wav, tiny_model_dir):
     track = tmp_path / "track.json"
     track.write_text(json.dumps([{"t": 0, "emotion": "happiness", "intensity": 0.5}, {"t": 1, "emotion": "sadness"}]))
-    a = an.animate_file(wav, tmp_path / "a.npz", weights=model_dir, emotion_track=track, fps=60, blink=True)
-    assert a.fps == 60 and a.num_frames == pytest.approx(sf.info(wav).duration * 60, abs=2)
-    b = an.animate_file(wav, tmp_path / "b.npz", weights=model_dir, fps=60, blink=False)
+    a = an.animate_file(fake_wav, tmp_path / "a.npz", weights=tiny_model_dir, emotion_track=track, fps=60, blink=True)
+    assert a.fps == 60 and a.num_frames == pytest.approx(sf.info(fake_wav).duration * 60, abs=2)
+    b = an.animate_file(fake_wav, tmp_path / "b.npz", weights=tiny_model_dir, fps=60, blink=False)
     assert not np.allclose(a.curves, b.curves)
     with pytest.raises(ParameterError):
-        an.animate_file(wav, tmp_path / "c.npz", weights=model_dir, emotion="anger", emotion_track=track)
+        an.animate_file(fake_wav, tmp_path / "c.npz", weights=tiny_model_dir, emotion="anger", emotion_track=track)
     with pytest.raises(ParameterError, match="mode"):
-        an.animate_file(wav, tmp_path / "c.npz", weights=model_dir, mode="magic")
+        an.animate_file(fake_wav, tmp_path / "c.npz", weights=tiny_model_dir, mode="magic")
 
 
-def test_silent_file_gives_neutral_face(tmp_path, model_dir):
+def test_silent_file_gives_neutral_face(tmp_path, tiny_model_dir):
     p = tmp_path / "silent.wav"
     sf.write(p, np.zeros(16000 * 2, np.float32), 16000)
-    a = an.animate_file(p, tmp_path / "s.npz", weights=model_dir, blink=False)
+    a = an.animate_file(p, tmp_path / "s.npz", weights=tiny_model_dir, blink=False)
     assert a.num_frames == 60 and float(a.curves.max()) == 0.0
 
 
 @pytest.mark.parametrize(
     "content", [b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(range(200)), b"just some text, not audio\n" * 30, b""]
 )
-def test_corrupt_and_non_audio_inputs_raise_clear_errors(tmp_path, model_dir, content):
+def test_corrupt_and_non_audio_inputs_raise_clear_errors(tmp_path, tiny_model_dir, content):
     p = tmp_path / "bad.wav"
     p.write_bytes(content)
     with pytest.raises(FacecraftError, match="bad.wav"):
-        an.animate_file(p, tmp_path / "o.npz", weights=model_dir)
+        an.animate_file(p, tmp_path / "o.npz", weights=tiny_model_dir)
     with pytest.raises(MissingFileError):
-        an.animate_file(tmp_path / "missing.wav", tmp_path / "o.npz", weights=model_dir)
+        an.animate_file(tmp_path / "missing.wav", tmp_path / "o.npz", weights=tiny_model_dir)
 
 
-def test_block_streaming_path_matches_whole_file(tmp_path, wav, model_dir, monkeypatch):
-    whole = an.animate_file(wav, tmp_path / "w.npz", weights=model_dir, blink=False)
+def test_block_streaming_path_matches_whole_file(tmp_path, fake_wav, tiny_model_dir, monkeypatch):
+    whole = an.animate_file(fake_wav, tmp_path / "w.npz", weights=tiny_model_dir, blink=False)
     monkeypatch.setattr(an, "STREAM_ABOVE_S", 0.5)  # force the bounded-memory block path
     monkeypatch.setattr(an, "BLOCK_S", 0.7)
-    blocks = an.animate_file(wav, tmp_path / "b.npz", weights=model_dir, blink=False)
+    blocks = an.animate_file(fake_wav, tmp_path / "b.npz", weights=tiny_model_dir, blink=False)
     assert blocks.curves.shape == whole.curves.shape
     assert np.abs(blocks.curves - whole.curves).max() < 1e-3
 

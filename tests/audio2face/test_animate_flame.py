@@ -16,7 +16,7 @@ from facecraft.rigs.animation import FaceAnimation
 from facecraft.rigs.errors import FileFormatError, MissingFileError, ParameterError
 from tests.rigs.flame_fixture import build_flame_model, write_embedding_pkl, write_flame_npz
 
-from .a2f_helpers import fake_speech, tiny_model
+from .a2f_helpers import tiny_model
 
 N_EXPR = 10  # expression components of the fixture FLAME file
 JAW = ARKIT_INDEX["jawOpen"]
@@ -30,21 +30,6 @@ def flame_arrays() -> dict:
 @pytest.fixture(scope="module")
 def flame_path(tmp_path_factory, flame_arrays) -> Path:
     return write_flame_npz(tmp_path_factory.mktemp("flame") / "flame.npz", flame_arrays)  # embedding inside
-
-
-@pytest.fixture(scope="module")
-def wav(tmp_path_factory) -> Path:
-    y, _ = fake_speech(0, repeats=1)
-    p = tmp_path_factory.mktemp("audio") / "speech.wav"
-    sf.write(p, y, 16000)
-    return p
-
-
-@pytest.fixture(scope="module")
-def plain_dir(tmp_path_factory) -> Path:
-    d = tmp_path_factory.mktemp("plain")
-    tiny_model().save_pretrained(d)
-    return d
 
 
 @pytest.fixture(scope="module")
@@ -87,13 +72,13 @@ def test_procedural_file_with_flame_model(tmp_path, flame_path, espeak_speech):
     assert anim.meta["flame"]["source"] == "retarget"
 
 
-def test_model_flame_heads_fill_the_animation(tmp_path, wav, heads_model):
-    y, _ = sf.read(wav, dtype="float32")
+def test_model_flame_heads_fill_the_animation(tmp_path, fake_wav, heads_model):
+    y, _ = sf.read(fake_wav, dtype="float32")
     anim = an.animate_audio(y, weights=heads_model)
     assert anim.flame_expression.shape == (anim.num_frames, 7) and anim.flame_jaw.shape == (anim.num_frames, 3)
     assert np.isfinite(anim.flame_expression).all() and np.abs(anim.flame_expression).max() > 0
     out = tmp_path / "h.npz"
-    written = an.animate_file(wav, out, weights=heads_model, fps=60)
+    written = an.animate_file(fake_wav, out, weights=heads_model, fps=60)
     with np.load(out) as z:
         assert z["flame_expression"].shape == (written.num_frames, 7) and z["flame_jaw"].shape[1] == 3
     assert written.num_frames == 2 * anim.num_frames
@@ -101,63 +86,75 @@ def test_model_flame_heads_fill_the_animation(tmp_path, wav, heads_model):
     assert np.abs(silent.flame_expression).max() == 0 and np.abs(silent.flame_jaw).max() == 0
 
 
-def test_model_heads_win_over_a_flame_model(tmp_path, wav, heads_model, flame_path, caplog):
+def test_model_heads_win_over_a_flame_model(tmp_path, fake_wav, heads_model, flame_path, caplog):
     with caplog.at_level(logging.INFO, logger="facecraft.audio2face.animate"):
-        anim = an.animate_file(wav, tmp_path / "h.npz", weights=heads_model, flame_model=flame_path)
+        anim = an.animate_file(fake_wav, tmp_path / "h.npz", weights=heads_model, flame_model=flame_path)
     assert anim.flame_expression.shape[1] == 7  # the head's width, not the FLAME file's 10
     assert anim.meta["flame"]["source"] == "model"
     assert "not needed" in caplog.text
 
 
-def test_streaming_path_retargets_and_warns_about_heads(tmp_path, wav, heads_model, flame_path, monkeypatch, caplog):
+def test_streaming_path_retargets_and_warns_about_heads(
+    tmp_path, fake_wav, heads_model, flame_path, monkeypatch, caplog
+):
     monkeypatch.setattr(an, "STREAM_ABOVE_S", 0.5)  # force the block path
     monkeypatch.setattr(an, "BLOCK_S", 0.4)
     with caplog.at_level(logging.WARNING, logger="facecraft.audio2face.animate"):
-        bare = an.animate_file(wav, tmp_path / "s.npz", weights=heads_model)
+        bare = an.animate_file(fake_wav, tmp_path / "s.npz", weights=heads_model)
     assert bare.flame_expression is None and "FLAME heads are not used" in caplog.text
-    anim = an.animate_file(wav, tmp_path / "s.npz", weights=heads_model, flame_model=flame_path, fps=10)
+    anim = an.animate_file(fake_wav, tmp_path / "s.npz", weights=heads_model, flame_model=flame_path, fps=10)
     assert anim.flame_expression.shape == (anim.num_frames, N_EXPR) and anim.flame_jaw.shape == (anim.num_frames, 3)
     assert anim.meta["flame"]["source"] == "retarget"
 
 
-def test_flame_errors(tmp_path, wav, plain_dir, flame_arrays, flame_path):
+def test_flame_errors(tmp_path, fake_wav, tiny_model_dir, flame_arrays, flame_path):
     with pytest.raises(ParameterError, match=r"only to \.npz"):
-        an.animate_file(wav, tmp_path / "x.csv", weights=plain_dir, flame_model=flame_path)
+        an.animate_file(fake_wav, tmp_path / "x.csv", weights=tiny_model_dir, flame_model=flame_path)
     assert not (tmp_path / "x.csv").exists()
     with pytest.raises(ParameterError, match=r"only to \.npz"):
-        an.animate_file(wav, tmp_path / "x.glb", weights=plain_dir, flame_model=flame_path)
+        an.animate_file(fake_wav, tmp_path / "x.glb", weights=tiny_model_dir, flame_model=flame_path)
     with pytest.raises(MissingFileError, match="nope.pkl"):
-        an.animate_file(wav, tmp_path / "x.npz", weights=plain_dir, flame_model=tmp_path / "nope.pkl")
+        an.animate_file(fake_wav, tmp_path / "x.npz", weights=tiny_model_dir, flame_model=tmp_path / "nope.pkl")
     junk = tmp_path / "junk.pkl"
     junk.write_bytes(b"not a pickle at all")
     with pytest.raises(FileFormatError, match="junk.pkl"):
-        an.animate_file(wav, tmp_path / "x.npz", weights=plain_dir, flame_model=junk)
+        an.animate_file(fake_wav, tmp_path / "x.npz", weights=tiny_model_dir, flame_model=junk)
     with pytest.raises(ParameterError, match="needs flame_model"):
-        an.animate_file(wav, tmp_path / "x.npz", weights=plain_dir, flame_embedding=junk)
+        an.animate_file(fake_wav, tmp_path / "x.npz", weights=tiny_model_dir, flame_embedding=junk)
     # an official-style file holds no landmark embedding: ask for it, then accept it
     bare = write_flame_npz(tmp_path / "bare.npz", flame_arrays, embedding=False)
     with pytest.raises(ParameterError, match="--flame-embedding"):
-        an.animate_file(wav, tmp_path / "x.npz", weights=plain_dir, flame_model=bare)
+        an.animate_file(fake_wav, tmp_path / "x.npz", weights=tiny_model_dir, flame_model=bare)
     emb = write_embedding_pkl(tmp_path / "emb.pkl", flame_arrays)
     assert len(an.load_flame(bare, emb).point_names) == 20
 
 
-def test_cli_flame_model(tmp_path, wav, plain_dir, flame_path, capsys):
+def test_cli_flame_model(tmp_path, fake_wav, tiny_model_dir, flame_path, capsys):
     """Learned mode with a model without FLAME heads: FLAME comes from retargeting."""
     out = tmp_path / "cli.npz"
-    args = ["animate", str(wav), "-o", str(out), "--weights", str(plain_dir), "--flame-model", str(flame_path)]
+    args = [
+        "animate",
+        str(fake_wav),
+        "-o",
+        str(out),
+        "--weights",
+        str(tiny_model_dir),
+        "--flame-model",
+        str(flame_path),
+    ]
     rc = main([*args, "--fps", "10"])
     assert rc == 0
     text = capsys.readouterr().out
     assert "FLAME: expression 10, jaw yes (from retarget)" in text
     with np.load(out) as z:
         t = z["curves"].shape[0]
-        assert t == 10 and z["flame_expression"].shape == (t, N_EXPR) and z["flame_jaw"].shape == (t, 3)
+        assert t == pytest.approx(sf.info(fake_wav).duration * 10, abs=1)  # resampled from the model's 30 fps
+        assert z["flame_expression"].shape == (t, N_EXPR) and z["flame_jaw"].shape == (t, 3)
         assert np.isfinite(z["flame_expression"]).all() and np.isfinite(z["flame_jaw"]).all()
-    base = ["animate", str(wav), "--weights", str(plain_dir), "--flame-model"]
+    base = ["animate", str(fake_wav), "--weights", str(tiny_model_dir), "--flame-model"]
     assert main([*base, str(flame_path), "-o", str(tmp_path / "c.csv")]) == 1
     assert "only to .npz" in capsys.readouterr().err
     assert main([*base, str(tmp_path / "missing.npz"), "-o", str(out)]) == 1
     assert "missing.npz" in capsys.readouterr().err
-    assert main(["animate", str(wav), "-o", str(out), "--flame-embedding", str(flame_path)]) == 1
+    assert main(["animate", str(fake_wav), "-o", str(out), "--flame-embedding", str(flame_path)]) == 1
     assert "needs flame_model" in capsys.readouterr().err
