@@ -74,6 +74,12 @@ def register(subparsers) -> None:
         default=0.0,
         help="share of synthetic crops with a random microphone gain, tilt and noise floor (log-mel only; 0 = off)",
     )
+    t.add_argument(
+        "--band-limit",
+        type=float,
+        default=0.0,
+        help="share of channel-augmented crops also band-limited, e.g. telephone 300-3400 Hz (0 = off)",
+    )
     t.add_argument("--hidden", type=int, help="model width (default from A2FConfig)")
     t.add_argument("--feature-kind", help="front-end name (default logmel)")
     t.add_argument("--init-from", help="start from these weights (fine-tuning on capture)")
@@ -150,7 +156,7 @@ def _train(args: argparse.Namespace) -> int:
         max_minutes=args.max_minutes, stop_after=args.stop_after, batch_size=args.batch_size, frames=args.frames,
         lr=args.lr, seed=args.seed,
         disentangle=not args.no_emotion_losses, closure_weight=args.closure_weight, opening_weight=args.opening_weight,
-        channel_augment=args.channel_augment,
+        channel_augment=args.channel_augment, band_limit=args.band_limit,
         threads=args.threads,
         init_from=args.init_from, model=model,
     )  # fmt: skip

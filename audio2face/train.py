@@ -375,15 +375,40 @@ NOISE_LEVEL = (-14.5, -10.5)  # mean log power of the noise floor
 NOISE_RUMBLE = (0.0, 6.0)  # extra log power of the lowest band, decaying over NOISE_RUMBLE_BANDS
 NOISE_RUMBLE_BANDS = (2.0, 12.0)
 LOGMEL_FLOOR = 1e-6  # the floor of :class:`facecraft.audio2face.features.LogMel`
+# Band limiting (telephone, small speakers, low-bit-rate codecs): edges in Hz and the attenuation outside them.
+BAND_LOW_HZ = (100.0, 400.0)
+BAND_HIGH_HZ = (3000.0, 7000.0)
+BAND_STOP = (4.0, 10.0)  # natural-log power units
 
 
-def random_channel(logmel: np.ndarray, rng: np.random.Generator, *, noise: bool = True) -> np.ndarray:
+def _mel_centres(k: int) -> np.ndarray:
+    import librosa
+
+    return librosa.mel_frequencies(n_mels=k + 2, fmin=0.0, fmax=8000.0)[1:-1]
+
+
+def band_limit_response(k: int, low_hz: float, high_hz: float, stop: float) -> np.ndarray:
+    """Log-power response ``(k,)`` over :class:`~facecraft.audio2face.features.LogMel`'s bands of a band-pass
+    ``low_hz``-``high_hz`` that removes ``stop`` outside (smooth edges)."""
+    f = _mel_centres(k)
+    below = 1.0 / (1.0 + np.exp((f - low_hz) / (0.15 * low_hz)))
+    above = 1.0 / (1.0 + np.exp(-(f - high_hz) / (0.1 * high_hz)))
+    return -stop * np.clip(below + above, 0.0, 1.0)
+
+
+def random_channel(
+    logmel: np.ndarray, rng: np.random.Generator, *, noise: bool = True, band_limit: float = 0.0
+) -> np.ndarray:
     """The same speech through another microphone, level and room: a random gain and tilt applied to the mel
     power under :class:`~facecraft.audio2face.features.LogMel`'s floor, plus (``noise``) a background noise
-    floor with low-frequency rumble that fluctuates from frame to frame. Without noise, silence stays at the floor."""
+    floor with low-frequency rumble that fluctuates from frame to frame. Without noise, silence stays at the floor.
+    With probability ``band_limit`` the speech is also band-limited (:func:`band_limit_response`); at 0 no
+    random number is drawn for it, so runs without it are unchanged."""
     k = logmel.shape[-1]
     bands = np.arange(k)
     db = rng.uniform(*CHANNEL_GAIN) + rng.uniform(*CHANNEL_TILT) * (bands / max(1, k - 1) - 0.5)
+    if band_limit and rng.random() < band_limit:
+        db = db + band_limit_response(k, rng.uniform(*BAND_LOW_HZ), rng.uniform(*BAND_HIGH_HZ), rng.uniform(*BAND_STOP))
     power = np.maximum(np.exp(logmel.astype(np.float64)) - LOGMEL_FLOOR, 0.0) * np.exp(db)
     if noise:
         shape = rng.uniform(*NOISE_RUMBLE) * np.exp(-bands / rng.uniform(*NOISE_RUMBLE_BANDS))
@@ -396,12 +421,19 @@ class BatchSampler:
     """Random crops of clips with two emotions each (synthetic) or the capture targets; seeded per step."""
 
     def __init__(
-        self, clips: list[Clip], *, frames: int, batch_size: int, seed: int, channel_augment: float = 0.0
+        self,
+        clips: list[Clip],
+        *,
+        frames: int,
+        batch_size: int,
+        seed: int,
+        channel_augment: float = 0.0,
+        band_limit: float = 0.0,
     ) -> None:
         if not clips:
             raise ParameterError("BatchSampler: no clips to train on")
         self.clips, self.frames, self.batch_size, self.seed = clips, frames, batch_size, seed
-        self.channel_augment = channel_augment
+        self.channel_augment, self.band_limit = channel_augment, band_limit
 
     def _crop(self, clip: Clip, rng: np.random.Generator) -> tuple[int, int]:
         t = len(clip.features)
@@ -418,7 +450,7 @@ class BatchSampler:
             a, b = self._crop(c, rng)
             f = _fit_length(c.features[a:b], self.frames)
             if aug_rng.random() < self.channel_augment:
-                f = random_channel(f, aug_rng)
+                f = random_channel(f, aug_rng, band_limit=self.band_limit)
             teach = _fit_length(c.teacher[:, a:b], self.frames)  # (8, L, 52)
             neu = teach[NEUTRAL]
             feats.append(f)
@@ -489,6 +521,7 @@ class TrainConfig:
     closure_weight: float = 0.0
     opening_weight: float = 0.0
     channel_augment: float = 0.0
+    band_limit: float = 0.0
     checkpoint_every: int = 200
     threads: int | None = None
     init_from: str | None = None
@@ -505,6 +538,8 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> d
     ``train_log.jsonl`` into ``cfg.out_dir``. Returns a summary dict (steps, seconds, last losses)."""
     from tqdm.auto import tqdm
 
+    if cfg.band_limit and not cfg.channel_augment:
+        raise ParameterError("band_limit applies to channel-augmented crops: set channel_augment > 0 too")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
@@ -558,7 +593,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> d
         raise ParameterError(f"channel_augment works on log-mel features, not {model_cfg.feature_kind!r}")
     synth_sampler = (
         BatchSampler(synth, frames=cfg.frames, batch_size=cfg.batch_size, seed=cfg.seed,
-                     channel_augment=cfg.channel_augment)
+                     channel_augment=cfg.channel_augment, band_limit=cfg.band_limit)
         if synth
         else None
     )  # fmt: skip

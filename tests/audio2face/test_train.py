@@ -92,6 +92,21 @@ def test_channel_augmentation_changes_level_and_tilt_but_not_silence(tmp_path):
     assert not torch.equal(plain["features"], aug["features"]) and torch.equal(plain["neutral"], aug["neutral"])
 
 
+def test_band_limit_removes_the_bands_outside_the_pass_band_only():
+    resp = tr.band_limit_response(80, 300.0, 3400.0, 8.0)
+    f = tr._mel_centres(80)
+    assert resp[f < 150].max() < -7.0 and resp[f > 5000].max() < -7.0  # stop bands
+    assert resp[(f > 600) & (f < 2500)].min() > -0.5  # pass band
+    feats = np.full((4, 80), -5.0, np.float32)
+    plain = tr.random_channel(feats, np.random.default_rng(3), noise=False)
+    off = tr.random_channel(feats, np.random.default_rng(3), noise=False, band_limit=0.0)
+    assert np.array_equal(plain, off)  # off draws nothing: earlier runs reproduce
+    on = tr.random_channel(feats, np.random.default_rng(3), noise=False, band_limit=1.0)
+    assert (on - plain)[:, f < 100].max() < -3.0
+    with pytest.raises(tr.ParameterError, match="channel_augment"):
+        tr.train(tr.TrainConfig(corpus="x", band_limit=0.5), progress=False)
+
+
 @pytest.mark.parametrize("disentangle", [True, False])
 def test_losses_are_finite_and_backprop(tmp_path, disentangle):
     clips = tr.load_corpus_clips(fake_corpus(tmp_path / "c", n_items=1), split="train", kind="logmel", fps=30.0,
