@@ -76,7 +76,7 @@ band limits -> stage 4): -12 dB 98% / 48% -> 94% / 76% -> 98% / 70%; +6 dB 87% /
 white noise at 20 dB SNR 66% / 83% -> 87% / 86% -> 88% / 83%; telephone band 300-3400 Hz 35% / 100% ->
 50% / 100% -> 94% / 89%. Real pauses carry a low-frequency rumble that the stage-3 model read as the murmur of a
 closed-lip /m/ (mouthPress 0.28 in pauses against the teacher's 0.01); the noise floor augmentation lowers it
-(0.22 on real pauses; 0.10-0.17 on synthetic rumble that gave 0.19-0.31).
+(0.22 on real pauses without band limits, 0.25 with; 0.10-0.17 on synthetic rumble that gave 0.19-0.31).
 
 Tried and not adopted (all stages from scratch, same 34 clips): ``--channel-augment 0.8`` without flite voices
 and before the noise floor existed (gain and tilt only): closure 88.2%, opening 75.0%; with ``--hidden 128``:
