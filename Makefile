@@ -26,14 +26,15 @@ $(STAMP): pyproject.toml constraints.txt Makefile | $(VENV)/bin/python
 	$(PIP) install -q -c constraints.txt --no-deps $(NODEPS)
 	touch $@
 
-# Debian packages: Mesa's EGL for the headless renderer, espeak-ng and flite for voices, pocketsphinx-testdata for the
-# lip-sync benchmark's real speech. Only installed when missing.
+# Debian packages: Mesa's EGL for the headless renderer, espeak-ng, flite and festival for the speech corpus's
+# voices, pocketsphinx-testdata for the lip-sync benchmark's real speech. Only installed when missing.
 $(SYS_STAMP): Makefile | $(VENV)/bin/python
 	@missing=""; \
 	ldconfig -p | grep -q 'libEGL.so.1' && [ -e /usr/lib/x86_64-linux-gnu/dri/swrast_dri.so ] \
 		|| missing="$$missing libegl1 libegl-mesa0 libgl1-mesa-dri libgles2"; \
 	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
 	command -v flite >/dev/null || missing="$$missing flite"; \
+	command -v text2wave >/dev/null || missing="$$missing festival festvox-kallpc16k"; \
 	[ -d /usr/share/pocketsphinx/test/data/librivox ] || missing="$$missing pocketsphinx-testdata"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \

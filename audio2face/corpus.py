@@ -41,7 +41,8 @@ SENTENCES_FILE = Path(__file__).with_name("sentences.txt")
 
 # Voice specs: "hibari:<voice>[:speed]", "espeak:<voice[+variant]>:<words per minute>:<pitch 0-99>", or
 # "flite:<voice or .flitevox path>[:duration stretch]" (Debian's flite: awb, rms, slt are statistical voices
-# built from CMU ARCTIC recordings, closer to real speech than espeak's formant synthesis).
+# built from CMU ARCTIC recordings, closer to real speech than espeak's formant synthesis), or
+# "festival:<voice>[:duration stretch]" (festival with its Debian festvox-* voices, e.g. kal_diphone).
 TRAIN_VOICES: tuple[str, ...] = (
     "hibari:heart:1.0",
     "hibari:heart:0.85",
@@ -102,21 +103,21 @@ class Synthesizer:
                 raise ParameterError(f"espeak voice spec {spec!r}: expected 'espeak:VOICE:WPM:PITCH'")
             self.voice, self.wpm, self.pitch = parts[1], int(parts[2]), int(parts[3])
             self._exe = shutil.which("espeak-ng") or shutil.which("espeak")
-        elif self.engine == "flite":
+        elif self.engine in ("flite", "festival"):
             if not 2 <= len(parts) <= 3:
-                raise ParameterError(f"flite voice spec {spec!r}: expected 'flite:VOICE[:STRETCH]'")
+                raise ParameterError(f"{self.engine} voice spec {spec!r}: expected '{self.engine}:VOICE[:STRETCH]'")
             self.voice = parts[1]
             self.stretch = float(parts[2]) if len(parts) > 2 else 1.0
             if not 0.3 <= self.stretch <= 3.0:
-                raise ParameterError(f"flite voice spec {spec!r}: duration stretch must be in [0.3, 3]")
-            self._exe = shutil.which("flite")
+                raise ParameterError(f"{self.engine} voice spec {spec!r}: duration stretch must be in [0.3, 3]")
+            self._exe = shutil.which("flite" if self.engine == "flite" else "text2wave")
         else:
             raise ParameterError(
-                f"voice spec {spec!r}: unknown engine {self.engine!r}; expected hibari, espeak or flite"
+                f"voice spec {spec!r}: unknown engine {self.engine!r}; expected hibari, espeak, flite or festival"
             )
 
     def available(self) -> bool:
-        if self.engine in ("espeak", "flite"):
+        if self.engine in ("espeak", "flite", "festival"):
             return self._exe is not None
         try:
             from facecraft.rigs import resolve_asset
@@ -131,6 +132,8 @@ class Synthesizer:
             return self._hibari(text, seed)
         if self.engine == "flite":
             return self._flite(text)
+        if self.engine == "festival":
+            return self._festival(text)
         return self._espeak(text)
 
     def _hibari(self, text: str, seed: int) -> np.ndarray:
@@ -169,6 +172,33 @@ class Synthesizer:
                    f"duration_stretch={self.stretch}"]  # fmt: skip
             subprocess.run(cmd, check=True, capture_output=True, timeout=60)
             return _read_resampled(wav)
+
+    def _festival(self, text: str) -> np.ndarray:
+        if self._exe is None:
+            raise OptionalDependencyError("festival is not installed: apt-get install festival festvox-kallpc16k")
+        # text2wave prints an error for an unknown voice but exits 0 without a file: check the name first
+        if self.voice not in festival_voices():
+            known = ", ".join(festival_voices()) or "none"
+            raise ParameterError(f"festival voice {self.voice!r} not found; installed: {known}")
+        with tempfile.TemporaryDirectory() as tmp:
+            wav, txt = Path(tmp) / "out.wav", Path(tmp) / "in.txt"
+            txt.write_text(text, encoding="utf-8")
+            setup = f"(begin (voice_{self.voice}) (Parameter.set 'Duration_Stretch {self.stretch}))"
+            proc = subprocess.run([self._exe, "-o", str(wav), "-eval", setup, str(txt)], capture_output=True,
+                                  timeout=60)  # fmt: skip
+            if not wav.exists():
+                raise FileFormatError(f"festival gave no audio for {text[:40]!r}: {proc.stderr.decode()[-200:]}")
+            return _read_resampled(wav)
+
+
+@functools.lru_cache(maxsize=1)
+def festival_voices() -> tuple[str, ...]:
+    """Voices festival can load (``voice.list``), e.g. ``kal_diphone``; empty when festival is missing."""
+    exe = shutil.which("festival")
+    if exe is None:
+        return ()
+    out = subprocess.run([exe, "--pipe"], input="(print (voice.list))", capture_output=True, text=True, timeout=60)
+    return tuple(out.stdout.strip().strip("()").split())
 
 
 @functools.lru_cache(maxsize=4)

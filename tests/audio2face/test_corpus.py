@@ -53,6 +53,18 @@ def test_voice_spec_errors():
         cp.Synthesizer("flite:slt:9")
 
 
+@pytest.mark.skipif(shutil.which("text2wave") is None, reason="festival not installed (apt-get install festival)")
+def test_festival_voice_speaks_and_unknown_names_fail_loudly():
+    """text2wave prints an error for an unknown voice but exits 0 without a file; the corpus checks the name."""
+    voice = cp.festival_voices()[0]
+    slow = cp.Synthesizer(f"festival:{voice}:1.3")("Mom made warm plum soup.")
+    fast = cp.Synthesizer(f"festival:{voice}:0.8")("Mom made warm plum soup.")
+    assert slow.dtype == np.float32 and np.abs(slow).max() > 0.05
+    assert len(slow) > 1.3 * len(fast)
+    with pytest.raises(ParameterError, match="not found; installed"):
+        cp.Synthesizer("festival:no_such_voice")("hello")
+
+
 @pytest.mark.skipif(shutil.which("flite") is None, reason="flite not installed (apt-get install flite)")
 def test_flite_voices_speak_and_unknown_names_fail_loudly():
     """flite itself falls back to its default voice for an unknown name; the corpus must not."""
