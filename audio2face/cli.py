@@ -80,6 +80,12 @@ def register(subparsers) -> None:
         default=0.0,
         help="share of channel-augmented crops also band-limited, e.g. telephone 300-3400 Hz (0 = off)",
     )
+    t.add_argument(
+        "--pause-augment",
+        type=float,
+        default=0.0,
+        help="share of synthetic crops given a mid-utterance pause (noise floor, relaxed mouth; 0 = off)",
+    )
     t.add_argument("--hidden", type=int, help="model width (default from A2FConfig)")
     t.add_argument("--feature-kind", help="front-end name (default logmel)")
     t.add_argument("--init-from", help="start from these weights (fine-tuning on capture)")
@@ -156,7 +162,7 @@ def _train(args: argparse.Namespace) -> int:
         max_minutes=args.max_minutes, stop_after=args.stop_after, batch_size=args.batch_size, frames=args.frames,
         lr=args.lr, seed=args.seed,
         disentangle=not args.no_emotion_losses, closure_weight=args.closure_weight, opening_weight=args.opening_weight,
-        channel_augment=args.channel_augment, band_limit=args.band_limit,
+        channel_augment=args.channel_augment, band_limit=args.band_limit, pause_augment=args.pause_augment,
         threads=args.threads,
         init_from=args.init_from, model=model,
     )  # fmt: skip

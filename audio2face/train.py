@@ -421,6 +421,43 @@ def random_channel(
     return np.log(power + LOGMEL_FLOOR).astype(np.float32)
 
 
+# Pause augmentation: synthetic sentences rarely pause mid-utterance, so a real pause (a noise floor between
+# words, median 0.2 s in the benchmark's clips) looks to the model like a long /m/ or /b/ closure.
+PAUSE_FRAMES = (5, 20)  # inserted pause length in frames (0.17-0.67 s at 30 fps)
+PAUSE_EASE = 3  # frames over which the speech channels relax into and out of the pause
+
+
+def insert_pause(logmel: np.ndarray, teacher: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Insert a pause into a crop: ``logmel`` (L, F) gets noise-floor frames at a random point and ``teacher``
+    (E, L, 52) relaxed speech channels there (the emotions' own share of them stays, as in the teacher's
+    silences); non-speech channels run on. Both keep their length L (the crop's tail is dropped)."""
+    from .teacher import SPEECH_INDEX
+
+    length = len(logmel)
+    n = int(rng.integers(PAUSE_FRAMES[0], PAUSE_FRAMES[1] + 1))
+    if length < n + 4:
+        return logmel, teacher
+    k = int(rng.integers(2, length - n - 1))
+    bands = np.arange(logmel.shape[1])
+    shape = rng.uniform(*NOISE_RUMBLE) * np.exp(-bands / rng.uniform(*NOISE_RUMBLE_BANDS))
+    level = rng.uniform(*NOISE_LEVEL) + shape - shape.mean()
+    noise = np.log(np.exp(level + rng.normal(0.0, 0.5, (n, len(bands)))) + LOGMEL_FLOOR).astype(np.float32)
+    pause = teacher[:, k : k + n].copy()  # non-speech channels run on
+    emotion_share = np.clip(teacher[:, k - 1, SPEECH_INDEX] - teacher[NEUTRAL, k - 1, SPEECH_INDEX], 0, 1)
+    j = np.arange(n)
+    into = np.clip((j + 1) / PAUSE_EASE, 0, 1)[None, :, None]  # 0 -> 1 over the first frames
+    out_of = np.clip((n - j) / PAUSE_EASE, 0, 1)[None, :, None]  # 1 -> 0 over the last frames
+    before = teacher[:, k - 1, SPEECH_INDEX][:, None]
+    after = teacher[:, k, SPEECH_INDEX][:, None]
+    rest = emotion_share[:, None]
+    pause[:, :, SPEECH_INDEX] = np.where(
+        j[None, :, None] < n / 2, (1 - into) * before + into * rest, (1 - out_of) * after + out_of * rest
+    )
+    f = np.concatenate([logmel[:k], noise, logmel[k:]])[:length]
+    t = np.concatenate([teacher[:, :k], pause, teacher[:, k:]], axis=1)[:, :length]
+    return f, t.astype(teacher.dtype)
+
+
 class BatchSampler:
     """Random crops of clips with two emotions each (synthetic) or the capture targets; seeded per step."""
 
@@ -433,11 +470,12 @@ class BatchSampler:
         seed: int,
         channel_augment: float = 0.0,
         band_limit: float = 0.0,
+        pause_augment: float = 0.0,
     ) -> None:
         if not clips:
             raise ParameterError("BatchSampler: no clips to train on")
         self.clips, self.frames, self.batch_size, self.seed = clips, frames, batch_size, seed
-        self.channel_augment, self.band_limit = channel_augment, band_limit
+        self.channel_augment, self.band_limit, self.pause_augment = channel_augment, band_limit, pause_augment
 
     def _crop(self, clip: Clip, rng: np.random.Generator) -> tuple[int, int]:
         t = len(clip.features)
@@ -447,15 +485,18 @@ class BatchSampler:
     def synthetic(self, step: int) -> dict[str, torch.Tensor]:
         rng = np.random.default_rng([self.seed, step])
         aug_rng = np.random.default_rng([self.seed, step, 3])  # own stream: crops and emotions stay as without
+        pause_rng = np.random.default_rng([self.seed, step, 4])
         idx = rng.integers(0, len(self.clips), self.batch_size)
         feats, neutral, codes, targets, labels = [], [], {"a": [], "b": []}, {"a": [], "b": []}, {"a": [], "b": []}
         for i in idx:
             c = self.clips[i]
             a, b = self._crop(c, rng)
             f = _fit_length(c.features[a:b], self.frames)
+            teach = _fit_length(c.teacher[:, a:b], self.frames)  # (8, L, 52)
+            if self.pause_augment and pause_rng.random() < self.pause_augment:
+                f, teach = insert_pause(f, teach, pause_rng)
             if aug_rng.random() < self.channel_augment:
                 f = random_channel(f, aug_rng, band_limit=self.band_limit)
-            teach = _fit_length(c.teacher[:, a:b], self.frames)  # (8, L, 52)
             neu = teach[NEUTRAL]
             feats.append(f)
             neutral.append(neu)
@@ -526,6 +567,7 @@ class TrainConfig:
     opening_weight: float = 0.0
     channel_augment: float = 0.0
     band_limit: float = 0.0
+    pause_augment: float = 0.0
     checkpoint_every: int = 200
     threads: int | None = None
     init_from: str | None = None
@@ -597,7 +639,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> d
         raise ParameterError(f"channel_augment works on log-mel features, not {model_cfg.feature_kind!r}")
     synth_sampler = (
         BatchSampler(synth, frames=cfg.frames, batch_size=cfg.batch_size, seed=cfg.seed,
-                     channel_augment=cfg.channel_augment, band_limit=cfg.band_limit)
+                     channel_augment=cfg.channel_augment, band_limit=cfg.band_limit, pause_augment=cfg.pause_augment)
         if synth
         else None
     )  # fmt: skip

@@ -107,6 +107,27 @@ def test_band_limit_removes_the_bands_outside_the_pass_band_only():
         tr.train(tr.TrainConfig(corpus="x", band_limit=0.5), progress=False)
 
 
+def test_pause_insertion_relaxes_the_mouth_and_keeps_lengths():
+    from facecraft.audio2face.teacher import SPEECH_INDEX
+
+    rng = np.random.default_rng(0)
+    feats = np.full((40, 80), -5.0, np.float32)  # loud speech everywhere
+    teacher = np.full((len(EMOTIONS), 40, 52), 0.4, np.float32)
+    teacher[:, :, 0] = np.linspace(0, 1, 40)  # a non-speech channel that runs on
+    f, t = tr.insert_pause(feats, teacher, rng)
+    assert f.shape == feats.shape and t.shape == teacher.shape
+    quiet = np.where(f.mean(1) < -8.0)[0]
+    assert tr.PAUSE_FRAMES[0] <= len(quiet) <= tr.PAUSE_FRAMES[1] and np.all(np.diff(quiet) == 1)
+    middle = quiet[len(quiet) // 2]
+    assert np.allclose(t[:, middle][:, SPEECH_INDEX], 0.0)  # neutral and emotions alike: no speech share here
+    assert t[0, middle, 0] > t[0, quiet[0] - 1, 0]  # non-speech channels keep moving through the pause
+    clips_off = tr.BatchSampler([tr.Clip("x", feats, teacher=teacher)], frames=40, batch_size=2, seed=0).synthetic(0)
+    clips_on = tr.BatchSampler([tr.Clip("x", feats, teacher=teacher)], frames=40, batch_size=2, seed=0,
+                               pause_augment=1.0).synthetic(0)  # fmt: skip
+    assert torch.equal(clips_off["code_a"], clips_on["code_a"])  # own random stream
+    assert not torch.equal(clips_off["features"], clips_on["features"])
+
+
 @pytest.mark.parametrize("disentangle", [True, False])
 def test_losses_are_finite_and_backprop(tmp_path, disentangle):
     clips = tr.load_corpus_clips(fake_corpus(tmp_path / "c", n_items=1), split="train", kind="logmel", fps=30.0,
