@@ -81,8 +81,10 @@ closed-lip /m/ (mouthPress 0.28 in pauses against the teacher's 0.01); the noise
 Tried and not adopted (all stages from scratch, same 34 clips): ``--channel-augment 0.8`` without flite voices
 and before the noise floor existed (gain and tilt only): closure 88.2%, opening 75.0%; with ``--hidden 128``:
 opening 88.5% but closure 78.2%; flite voices without augmentation: 91.6% / 82.1%; flite voices + channel
-augmentation from scratch: 89.9% / 88.9%. On held-out *synthetic* speech the stage-3 model opened 97.7% of
-open vowels (17.5 mm): the under-opening on real speech is a synthetic-to-real gap, not a loss or capacity limit.
+augmentation from scratch: 89.9% / 88.9%. Stage 4 plus ``--pause-augment 0.5`` (or 0.25): 96.6% / 84.5%
+(95.8% / 84.5%), mouthPress in real pauses 0.25 -> 0.20 (0.22): too little change to adopt. On held-out
+*synthetic* speech the stage-3 model opened 97.7% of open vowels (17.5 mm): the under-opening on real speech is
+a synthetic-to-real gap, not a loss or capacity limit.
 """
 
 from __future__ import annotations
