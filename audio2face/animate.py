@@ -11,8 +11,8 @@ FLAME output (``FaceAnimation.flame_expression`` (T, E) and ``flame_jaw`` (T, 3)
 comes two ways: a learned model with FLAME heads (``A2FConfig.flame_expression_dim`` / ``flame_jaw``) fills
 them from its own outputs; and for any model, procedural mode included, a user's FLAME file
 (``flame_model=``, CLI ``--flame-model``) gets them by retargeting the final ARKit curves from the default
-rig with :func:`facecraft.rigs.retarget.retarget_to_flame`. Only the ``.npz`` writer stores them (see
-:data:`FLAME_SUFFIXES`).
+rig with :func:`facecraft.rigs.retarget.retarget_to_flame`. The ``.npz`` and ``.json`` writers store them
+(:data:`FLAME_SUFFIXES`).
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ log = logging.getLogger(__name__)
 STREAM_ABOVE_S = 600.0  # longer files are animated block by block
 BLOCK_S = 30.0
 SILENCE_PEAK = 1e-4
-# Output types whose writer stores FaceAnimation.flame_expression / flame_jaw. The .json writer
-# (rigs.exchange.json_curves) holds curves, rotations and cues only; Live Link CSV and GLB have no place for them.
-FLAME_SUFFIXES: tuple[str, ...] = (".npz",)
+# Output types whose writer stores FaceAnimation.flame_expression / flame_jaw (Live Link CSV and GLB have no
+# place for them).
+FLAME_SUFFIXES: tuple[str, ...] = (".npz", ".json")
 
 
 @lru_cache(maxsize=1)
@@ -321,14 +321,15 @@ def animate_file(
         default rig to it (:func:`facecraft.rigs.retarget.retarget_to_flame`), giving FLAME expression (T, E)
         and jaw pose (T, 3) for any mode. When the learned model has FLAME heads, its own outputs are used
         instead (logged; the file is still loaded and checked). FLAME parameters are stored only by the
-        ``.npz`` writer: with ``flame_model`` and any other output type a :class:`ParameterError` is raised
-        before anything runs. Missing or unreadable files raise FlameRig's errors, which name the file.
+        ``.npz`` and ``.json`` writers: with ``flame_model`` and any other output type a
+        :class:`ParameterError` is raised before anything runs. Missing or unreadable files raise FlameRig's
+        errors, which name the file.
     flame_embedding : the FLAME landmark embedding (``flame_static_embedding.pkl`` or DECA's
         ``landmark_embedding.npy``) when ``flame_model`` holds none (the official files hold none); it
         gives the semantic points the retargeting matches.
 
     FLAME output without ``flame_model``: a learned model with FLAME heads fills the animation's
-    ``flame_expression`` / ``flame_jaw`` (written to ``.npz``; other types drop them, logged at info level).
+    ``flame_expression`` / ``flame_jaw`` (written to ``.npz`` / ``.json``; other types drop them, logged at info level).
     Files longer than :data:`STREAM_ABOVE_S` run through the streaming path, which gives ARKit curves only:
     there the model's heads are not used, and FLAME values come only from ``flame_model`` (a warning says so).
 
@@ -347,7 +348,7 @@ def animate_file(
     if flame_model is not None and out.suffix.lower() not in FLAME_SUFFIXES:
         raise ParameterError(
             f"--flame-model: FLAME parameters are written only to {', '.join(FLAME_SUFFIXES)} files; "
-            f"{out.name!r} would drop them (use an .npz output, or leave out --flame-model)"
+            f"{out.name!r} would drop them (use an .npz or .json output, or leave out --flame-model)"
         )
     flame = None if flame_model is None else load_flame(flame_model, flame_embedding)
     duration = audio_duration(input_path)

@@ -28,7 +28,7 @@ def register(subparsers) -> None:
     p.add_argument(
         "--flame-model",
         help="your FLAME model (generic_model.pkl or .npz): also write FLAME expression + jaw, retargeted from "
-        "the ARKit curves (a model with FLAME heads gives its own); .npz output only",
+        "the ARKit curves (a model with FLAME heads gives its own); .npz or .json output",
     )
     p.add_argument(
         "--flame-embedding",

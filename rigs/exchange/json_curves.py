@@ -6,6 +6,8 @@ Layout::
      "names": [52 Apple names], "frames": [[52 weights], ...],
      "head_rotation": [[yaw, pitch, roll], ...],          # degrees, when present
      "eye_rotation": [[6 values], ...],                   # degrees, when present
+     "flame_expression": [[E values], ...],               # FLAME expression coefficients, when present
+     "flame_jaw": [[3 values], ...],                      # FLAME jaw pose, axis-angle radians, when present
      "mouthCues": [{"start": s, "end": s, "value": "A".."H" | "X"}, ...],   # Rhubarb Lip Sync's key
      "visemes": [{"start": s, "end": s, "viseme": name}, ...],
      "meta": {...}}
@@ -24,7 +26,8 @@ from ..arkit import ARKIT_INDEX, ARKIT_NAMES, NUM_ARKIT, canonical_arkit_name
 from ..errors import FacecraftError, FileFormatError, require_file
 
 FORMAT = "facecraft-curves"
-_ROTATIONS = {"head_rotation": 3, "eye_rotation": 6}
+# optional per-frame arrays: name -> (width or None for any, decimals at least)
+_PER_FRAME = {"head_rotation": (3, 3), "eye_rotation": (6, 3), "flame_expression": (None, 5), "flame_jaw": (3, 5)}
 
 
 def _rounded(a: np.ndarray, decimals: int) -> list:
@@ -35,10 +38,10 @@ def write_json_curves(anim, path: str | Path, *, decimals: int = 4, indent: int 
     """Write ``anim`` (a :class:`~facecraft.rigs.animation.FaceAnimation`) as JSON, weights rounded to ``decimals``."""
     doc = {"format": FORMAT, "version": 1, "fps": anim.fps, "num_frames": anim.num_frames,
            "names": list(ARKIT_NAMES), "frames": _rounded(anim.curves, decimals)}  # fmt: skip
-    for key in _ROTATIONS:
+    for key, (_, at_least) in _PER_FRAME.items():
         value = getattr(anim, key)
         if value is not None:
-            doc[key] = _rounded(value, max(decimals, 3))
+            doc[key] = _rounded(value, max(decimals, at_least))
     if anim.mouth_cues:
         doc["mouthCues"] = list(anim.mouth_cues)
     if anim.visemes:
@@ -91,11 +94,15 @@ def read_json_curves(path: str | Path) -> dict:
     for j, n in enumerate(names):
         curves[:, ARKIT_INDEX[canonical_arkit_name(str(n))]] = frames[:, j]
     out = {"curves": curves, "fps": float(doc["fps"]), "meta": dict(doc.get("meta") or {})}
-    for key, width in _ROTATIONS.items():
+    for key, (width, _) in _PER_FRAME.items():
         if doc.get(key) is not None:
-            arr = np.asarray(doc[key], np.float32)
-            if arr.shape != (frames.shape[0], width):
-                raise FileFormatError(f"{path}: {key!r} must be ({frames.shape[0]}, {width}), got {arr.shape}")
+            try:
+                arr = np.asarray(doc[key], np.float32)
+            except (TypeError, ValueError) as e:
+                raise FileFormatError(f"{path}: {key!r} is not a rectangular list of numbers ({e})") from e
+            if arr.ndim != 2 or arr.shape[0] != frames.shape[0] or (width is not None and arr.shape[1] != width):
+                want = f"({frames.shape[0]}, {width if width is not None else 'E'})"
+                raise FileFormatError(f"{path}: {key!r} must be {want}, got {arr.shape}")
             out[key] = arr
     out["mouth_cues"] = doc.get("mouthCues", doc.get("mouth_cues"))
     out["visemes"] = doc.get("visemes")

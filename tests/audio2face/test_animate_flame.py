@@ -158,3 +158,12 @@ def test_cli_flame_model(tmp_path, fake_wav, tiny_model_dir, flame_path, capsys)
     assert "missing.npz" in capsys.readouterr().err
     assert main(["animate", str(fake_wav), "-o", str(out), "--flame-embedding", str(flame_path)]) == 1
     assert "needs flame_model" in capsys.readouterr().err
+
+
+def test_json_output_carries_flame(tmp_path, fake_wav, tiny_model_dir, flame_path):
+    import json
+
+    anim = an.animate_file(fake_wav, tmp_path / "x.json", weights=tiny_model_dir, flame_model=flame_path)
+    doc = json.loads((tmp_path / "x.json").read_text())
+    assert np.array(doc["flame_expression"]).shape == (anim.num_frames, N_EXPR)
+    assert np.array(doc["flame_jaw"]).shape == (anim.num_frames, 3)

@@ -80,7 +80,9 @@ def test_json_layout_and_round_trip(tmp_path, full_anim):
     assert np.abs(back.curves - full_anim.curves).max() <= 5e-5
     assert np.abs(back.head_rotation - full_anim.head_rotation).max() <= 5e-5
     assert back.mouth_cues == CUES and back.visemes == VISEMES and back.meta == full_anim.meta
-    assert back.flame_expression is None  # JSON carries ARKit curves, rotations and cues only
+    assert back.flame_expression.shape == (full_anim.num_frames, 10) and back.flame_jaw.shape[1] == 3
+    assert np.abs(back.flame_expression - full_anim.flame_expression).max() <= 5e-6  # 5 decimals at least
+    assert np.abs(back.flame_jaw - full_anim.flame_jaw).max() <= 5e-6
 
 
 def test_json_reader_accepts_subsets_aliases_and_snake_case_cues(tmp_path):
@@ -102,6 +104,8 @@ def test_json_bad_files(tmp_path):
         "ragged.json": (json.dumps({"fps": 30, "frames": [[0.1] * 52, [0.1] * 3]}), "'frames'"),
         "names.json": (json.dumps({"fps": 30, "names": ["jawOpen", "wiggle"], "frames": [[0, 0]]}), "'wiggle'"),
         "rot.json": (json.dumps({"fps": 30, "frames": [[0] * 52], "head_rotation": [[0, 0]]}), "'head_rotation'"),
+        "jaw.json": (json.dumps({"fps": 30, "frames": [[0] * 52], "flame_jaw": [[0, 0]]}), "'flame_jaw'"),
+        "expr.json": (json.dumps({"fps": 30, "frames": [[0] * 52], "flame_expression": [[1], [2]]}), "'flame_exp"),
     }
     for name, (text, msg) in cases.items():
         (tmp_path / name).write_text(text)
