@@ -81,7 +81,7 @@ def test_json_layout_and_round_trip(tmp_path, full_anim):
     assert np.abs(back.head_rotation - full_anim.head_rotation).max() <= 5e-5
     assert back.mouth_cues == CUES and back.visemes == VISEMES and back.meta == full_anim.meta
     assert back.flame_expression.shape == (full_anim.num_frames, 10) and back.flame_jaw.shape[1] == 3
-    assert np.abs(back.flame_expression - full_anim.flame_expression).max() <= 5e-6  # 5 decimals at least
+    assert np.abs(back.flame_expression - full_anim.flame_expression).max() <= 6e-6  # 5 decimals (+ float32)
     assert np.abs(back.flame_jaw - full_anim.flame_jaw).max() <= 5e-6
 
 
