@@ -32,12 +32,10 @@ import torch
 from .blendshape_rig import BlendshapeRig
 from .errors import FacecraftError, OptionalDependencyError, ParameterError
 from .geometry import vertex_incidence, vertex_normals
+from .surfaces import EYE_COLOR, INTERIOR_COLOR, SKIN_COLOR, mediapipe_openings  # noqa: F401 - re-exported
 
 logger = logging.getLogger(__name__)
 
-SKIN_COLOR: tuple[float, float, float] = (0.87, 0.66, 0.55)
-INTERIOR_COLOR: tuple[float, float, float] = (0.32, 0.09, 0.10)
-EYE_COLOR: tuple[float, float, float] = (0.16, 0.13, 0.12)
 BACKGROUND: tuple[float, float, float] = (0.09, 0.10, 0.12)
 DEBIAN_GL_PACKAGES = "libegl1 libegl-mesa0 libgl1-mesa-dri"
 
@@ -463,33 +461,6 @@ class MeshRenderer:
                 self.close()
         except Exception:  # noqa: BLE001 - interpreter shutdown may have torn down moderngl already
             pass
-
-
-def mediapipe_openings(faces) -> list[tuple[np.ndarray, tuple[float, float, float]]]:
-    """``face_colors`` for meshes with the MediaPipe canonical topology: a dark mouth cavity and dark eyes.
-
-    The canonical mesh (and the default rig) fill the mouth and eye openings with triangles; drawn as skin,
-    an open mouth looks like stretched skin. Returns ``[]`` for any other topology (or when the Face
-    Landmarker bundle that holds the canonical mesh is not installed).
-    """
-    f = np.asarray(faces.cpu() if torch.is_tensor(faces) else faces)
-    if f.shape != (898, 3):
-        return []
-    from . import default_rig as dr
-    from .mediapipe_mesh import canonical_mesh
-
-    try:
-        if not np.array_equal(canonical_mesh().faces, f):
-            return []
-    except FacecraftError:
-        return []
-    groups = []
-    for rows, rgb in (
-        (dr.LIPS_UPPER_INNER + dr.LIPS_LOWER_INNER, INTERIOR_COLOR),
-        (dr.EYE_L_UPPER + dr.EYE_L_LOWER + dr.EYE_R_UPPER + dr.EYE_R_LOWER, EYE_COLOR),
-    ):
-        groups.append((np.nonzero(np.isin(f, rows).all(axis=1))[0], rgb))
-    return groups
 
 
 class RigRenderer(MeshRenderer):

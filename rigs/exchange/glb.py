@@ -1,13 +1,15 @@
 """GLB (binary glTF 2.0) writer: a rig's mesh with its shapes as named morph targets, plus a weights animation.
 
-The file holds one node with one mesh of one triangle primitive: the neutral vertices (POSITION, NORMAL,
-TEXCOORD_0 when the rig has UVs), uint16/uint32 indices, and every rig shape as a morph target (POSITION
-deltas, and NORMAL deltas unless ``normals=False``). Target names go to ``mesh.extras.targetNames``, which
-Blender, three.js and Babylon read, spelled with Apple's ARKit names where a shape is an ARKit shape. An
-animation, when given, drives the node's ``weights`` with a LINEAR sampler whose input is time in seconds;
-head rotations, when present, drive the node's rotation. Every buffer view is 4-byte aligned, used by one
-accessor only (so no ``byteStride``), and POSITION accessors carry exact float32 min/max, as the glTF 2.0
-spec asks, so the Khronos validator reports no errors.
+The file holds one node with one mesh: the neutral vertices (POSITION, NORMAL, TEXCOORD_0 when the rig has
+UVs), uint16/uint32 indices, and every rig shape as a morph target (POSITION deltas, and NORMAL deltas unless
+``normals=False``). Rigs on the MediaPipe topology (the default rig) get three triangle primitives sharing
+those attributes and targets, each with its own material: skin, mouth interior and eyes
+(:mod:`facecraft.rigs.surfaces`); any other rig one primitive without a material. Target names go to
+``mesh.extras.targetNames``, which Blender, three.js and Babylon read, spelled with Apple's ARKit names where a
+shape is an ARKit shape. An animation, when given, drives the node's ``weights`` with a LINEAR sampler whose
+input is time in seconds; head rotations, when present, drive the node's rotation. Every buffer view is 4-byte
+aligned, used by one accessor only (so no ``byteStride``), and POSITION accessors carry exact float32 min/max,
+as the glTF 2.0 spec asks, so the Khronos validator reports no errors.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import pygltflib
 from ..arkit import canonical_arkit_name
 from ..errors import FacecraftError, ParameterError
 from ..geometry import vertex_normals
+from ..surfaces import OPENING_NAMES, SKIN_COLOR, linear_rgb, mediapipe_openings
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +112,37 @@ def _add_channel(b: _Builder, samplers: list, channels: list, time_acc: int, val
     channels.append(pygltflib.AnimationChannel(sampler=len(samplers) - 1, target=goal))
 
 
+def _primitives(b: _Builder, faces: np.ndarray, attrs, targets: list) -> list[pygltflib.Primitive]:
+    """One primitive per surface: MediaPipe-topology rigs get skin, mouth interior and eyes (own materials, so an
+    engine shows a dark mouth and eyes rather than skin stretched over the openings), sharing the vertex
+    attributes and morph targets; any other rig one primitive without a material."""
+    index_type = _UINT16 if int(faces.max()) < 65535 else _UINT32
+    regions = mediapipe_openings(faces)
+    if not regions:
+        groups = [(faces, None)]
+    else:
+        skin = np.ones(len(faces), bool)
+        for idx, _ in regions:
+            skin[idx] = False
+        groups = [(faces[skin], ("skin", SKIN_COLOR))]
+        groups += [(faces[idx], (nm, rgb)) for nm, (idx, rgb) in zip(OPENING_NAMES, regions, strict=True)]
+    prims = []
+    for tri, material in groups:
+        if not len(tri):
+            continue
+        indices = b.accessor(tri.reshape(-1), kind="SCALAR", target=pygltflib.ELEMENT_ARRAY_BUFFER,
+                             component=index_type, with_bounds=True)  # fmt: skip
+        mat = None
+        if material is not None:
+            mat = len(b.gltf.materials)
+            pbr = pygltflib.PbrMetallicRoughness(baseColorFactor=[*linear_rgb(material[1]), 1.0], metallicFactor=0.0,
+                                                 roughnessFactor=0.6)  # fmt: skip
+            b.gltf.materials.append(pygltflib.Material(name=material[0], pbrMetallicRoughness=pbr))
+        prims.append(pygltflib.Primitive(attributes=attrs, indices=indices, mode=pygltflib.TRIANGLES,
+                                         targets=targets or None, material=mat))  # fmt: skip
+    return prims
+
+
 def build_glb(rig, anim=None, *, normals: bool = True, head_rotation: bool = True, name: str | None = None):
     """The glTF document (``pygltflib.GLTF2`` with its binary blob set) for ``rig`` and optional ``anim``.
 
@@ -147,11 +181,6 @@ def build_glb(rig, anim=None, *, normals: bool = True, head_rotation: bool = Tru
         else:
             log.warning("rig %r: UVs of shape %s do not match %d vertices; not written", rig.name, uvs.shape, v)
 
-    index_type = _UINT16 if v < 65535 else _UINT32
-    indices = b.accessor(
-        faces.reshape(-1), kind="SCALAR", target=pygltflib.ELEMENT_ARRAY_BUFFER, component=index_type, with_bounds=True
-    )
-
     targets = []
     if k:
         shaped_normals = vertex_normals(neutral[None] + deltas, faces) - base_normals[None] if normals else None
@@ -160,8 +189,7 @@ def build_glb(rig, anim=None, *, normals: bool = True, head_rotation: bool = Tru
             if normals:
                 t["NORMAL"] = b.accessor(shaped_normals[j], kind="VEC3", target=vbo)
             targets.append(t)
-    prim = pygltflib.Primitive(attributes=attrs, indices=indices, mode=pygltflib.TRIANGLES, targets=targets or None)
-    mesh = pygltflib.Mesh(name=name or rig.name, primitives=[prim])
+    mesh = pygltflib.Mesh(name=name or rig.name, primitives=_primitives(b, faces, attrs, targets))
     if k:
         mesh.weights = [0.0] * k
         mesh.extras = {"targetNames": glb_target_names(list(rig.shape_names))}

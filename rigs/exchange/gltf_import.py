@@ -201,6 +201,7 @@ def read_gltf(path: str | Path) -> dict:
     offset = 0
     for mesh_index, world in _mesh_instances(g):
         mesh = g.meshes[mesh_index]
+        shared: dict[int, int] = {}  # POSITION accessor -> vertex offset: primitives (materials) sharing vertices
         for p_index, prim in enumerate(mesh.primitives):
             mode = pygltflib.TRIANGLES if prim.mode is None else prim.mode
             if mode != pygltflib.TRIANGLES or prim.attributes.POSITION is None:
@@ -215,6 +216,10 @@ def read_gltf(path: str | Path) -> dict:
                 tri = read_accessor(g, prim.indices, path=path, cache=cache).reshape(-1).astype(np.int64)
             if tri.size % 3 or (tri.size and tri.max() >= n):
                 raise FileFormatError(f"{path}: mesh {mesh_index} primitive {p_index} has invalid triangle indices")
+            if prim.attributes.POSITION in shared:  # same vertices (and targets) as an earlier primitive
+                faces.append(tri.reshape(-1, 3) + shared[prim.attributes.POSITION])
+                continue
+            shared[prim.attributes.POSITION] = offset
             verts.append(pos @ world[:3, :3].T + world[:3, 3])
             faces.append(tri.reshape(-1, 3) + offset)
             uv = prim.attributes.TEXCOORD_0

@@ -163,6 +163,32 @@ def test_default_rig_glb_with_real_take_validates(tmp_path, shared_dir):
     assert load_animation(path).curves == pytest.approx(anim.curves, abs=1e-6)
 
 
+def test_default_rig_glb_has_skin_mouth_and_eye_materials_on_shared_vertices(tmp_path):
+    """Engines must show a dark mouth and eyes, not skin stretched over the openings; re-import merges them back."""
+    default_rig = pytest.importorskip("facecraft.rigs.default_rig")
+    from facecraft.rigs import AssetNotFoundError
+    from facecraft.rigs.exchange.gltf_import import read_gltf
+
+    try:
+        rig = default_rig.default_rig()
+    except AssetNotFoundError as e:
+        pytest.skip(str(e))
+    path = write_rig_glb(rig, tmp_path / "rig.glb")
+    g = pygltflib.GLTF2().load(str(path))
+    prims = g.meshes[0].primitives
+    assert [g.materials[p.material].name for p in prims] == ["skin", "mouth_interior", "eyes"]
+    assert len({p.attributes.POSITION for p in prims}) == 1 and all(len(p.targets) == 52 for p in prims)
+    colors = [g.materials[p.material].pbrMetallicRoughness.baseColorFactor for p in prims]
+    assert colors[0][0] > 0.5 and max(colors[1][:3]) < 0.1 and max(colors[2][:3]) < 0.05  # linear RGB
+    counts = [read_accessor(g, p.indices, path=path).size // 3 for p in prims]
+    assert sum(counts) == rig.faces.shape[0] and min(counts) > 0
+    back = read_gltf(path)
+    assert back["neutral"].shape == (rig.neutral.shape[0], 3) and back["faces"].shape == tuple(rig.faces.shape)
+    if validator_available():
+        report = validate_gltf(path)
+        assert report["numErrors"] == 0 and report["numWarnings"] == 0, report["messages"]
+
+
 def test_inward_winding_is_reported(tmp_path, caplog):
     import logging
 
