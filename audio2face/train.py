@@ -417,10 +417,17 @@ def random_channel(
         db = db + band_limit_response(k, rng.uniform(*BAND_LOW_HZ), rng.uniform(*BAND_HIGH_HZ), rng.uniform(*BAND_STOP))
     power = np.maximum(np.exp(logmel.astype(np.float64)) - LOGMEL_FLOOR, 0.0) * np.exp(db)
     if noise:
-        shape = rng.uniform(*NOISE_RUMBLE) * np.exp(-bands / rng.uniform(*NOISE_RUMBLE_BANDS))
-        level = rng.uniform(*NOISE_LEVEL) + shape - shape.mean()
-        power = power + np.exp(level + rng.normal(0.0, 0.5, logmel.shape))
+        power = power + noise_floor_power(logmel.shape, rng)
     return np.log(power + LOGMEL_FLOOR).astype(np.float32)
+
+
+def noise_floor_power(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """Mel power ``shape`` (frames, bands) of a random background noise floor: a level in :data:`NOISE_LEVEL`,
+    low-frequency rumble, and a fluctuation from frame to frame."""
+    bands = np.arange(shape[1])
+    rumble = rng.uniform(*NOISE_RUMBLE) * np.exp(-bands / rng.uniform(*NOISE_RUMBLE_BANDS))
+    level = rng.uniform(*NOISE_LEVEL) + rumble - rumble.mean()
+    return np.exp(level + rng.normal(0.0, 0.5, shape))
 
 
 # Pause augmentation: synthetic sentences rarely pause mid-utterance, so a real pause (a noise floor between
@@ -440,10 +447,7 @@ def insert_pause(logmel: np.ndarray, teacher: np.ndarray, rng: np.random.Generat
     if length < n + 4:
         return logmel, teacher
     k = int(rng.integers(2, length - n - 1))
-    bands = np.arange(logmel.shape[1])
-    shape = rng.uniform(*NOISE_RUMBLE) * np.exp(-bands / rng.uniform(*NOISE_RUMBLE_BANDS))
-    level = rng.uniform(*NOISE_LEVEL) + shape - shape.mean()
-    noise = np.log(np.exp(level + rng.normal(0.0, 0.5, (n, len(bands)))) + LOGMEL_FLOOR).astype(np.float32)
+    noise = np.log(noise_floor_power((n, logmel.shape[1]), rng) + LOGMEL_FLOOR).astype(np.float32)
     pause = teacher[:, k : k + n].copy()  # non-speech channels run on
     emotion_share = np.clip(teacher[:, k - 1, SPEECH_INDEX] - teacher[NEUTRAL, k - 1, SPEECH_INDEX], 0, 1)
     j = np.arange(n)
