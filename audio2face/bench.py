@@ -1,5 +1,6 @@
-"""``facecraft bench audio2face``: lip sync on real speech, LVE on held-out voices, disentanglement, speed,
-streaming latency, and the awkward inputs (silent, long, corrupt, non-audio).
+"""``facecraft bench audio2face``: lip sync on real speech (and on the same speech made quieter, louder, noisy or
+telephone-band), LVE on held-out voices, disentanglement, speed, streaming latency, and the awkward inputs
+(silent, long, corrupt, non-audio).
 
 Every figure is printed in a table and returned in the dict the CLI writes as JSON. Data:
 
@@ -24,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from facecraft.rigs import EMOTIONS
+from facecraft.rigs import ARKIT_INDEX, EMOTIONS
 from facecraft.rigs.emotion_space import EmotionCode, classify_arkit
 
 from .metrics import lip_vertex_error, mouth_curve_difference, score_lip_sync
@@ -90,24 +91,47 @@ def _with_threads(n: int):
     return _T()
 
 
-# ---------------------------------------------------------------------- sections
-def bench_real_speech(models: dict[str, A2FModel], rigs: dict, clips) -> dict:
-    """Closure / opening on real speech per model and rig (+ the procedural teacher with the transcript)."""
-    from .animate import predict_curves
+def aligned_clips(clips) -> list[tuple[str, np.ndarray, int, list]]:
+    """(name, audio, sample rate, phones by forced alignment of the transcript) of each clip that aligns."""
     from .audio import load_audio
     from .phonetics import align_transcript
+
+    out = []
+    for name, wav, text in clips:
+        y, sr = load_audio(wav)
+        try:
+            out.append((name, y, sr, align_transcript(y, sr, transcript=text).phones))
+        except Exception as e:  # noqa: BLE001 - a clip that cannot be aligned cannot be scored
+            log.warning("%s: alignment failed (%s); skipped", name, e)
+    return out
+
+
+def _pooled(pairs) -> float:
+    """Pooled rate of (hits, count) pairs."""
+    num = sum(a for a, n in pairs if n)
+    den = sum(n for _, n in pairs)
+    return num / den if den else float("nan")
+
+
+# ---------------------------------------------------------------------- sections
+def bench_real_speech(models: dict[str, A2FModel], rigs: dict, aligned) -> dict:
+    """Closure / opening on real speech per model and rig (+ the procedural teacher with the transcript), and
+    the learned models' mouthPress in the pauses (the teacher's relaxed mouth has about 0.01)."""
+    from .animate import predict_curves
+    from .metrics import _phone_frames
     from .teacher import teacher_curves
 
     agg: dict[str, dict[str, list]] = {}
     per_clip = []
-    for name, wav, text in clips:
-        y, sr = load_audio(wav)
-        try:
-            phones = align_transcript(y, sr, transcript=text).phones
-        except Exception as e:  # noqa: BLE001 - a clip that cannot be aligned cannot be scored
-            log.warning("%s: alignment failed (%s); skipped", name, e)
-            continue
+    pause_press: dict[str, list] = {k: [] for k in models}
+    press = [ARKIT_INDEX["mouthPressLeft"], ARKIT_INDEX["mouthPressRight"]]
+    for name, y, sr, phones in aligned:
         cands = {k: predict_curves(m, y) for k, m in models.items()}
+        for k in models:
+            t = len(cands[k])
+            pauses = [_phone_frames(p, 30.0, t) for p in phones if str(p.phone).upper().startswith("SIL")]
+            if pauses:
+                pause_press[k].append(float(cands[k][np.concatenate(pauses)][:, press].mean()))
         cands["teacher(transcript)"] = teacher_curves(phones, fps=30.0, duration=len(y) / sr, blink=False)
         for cname, curves in cands.items():
             for rname, rig in rigs.items():
@@ -118,22 +142,58 @@ def bench_real_speech(models: dict[str, A2FModel], rigs: dict, clips) -> dict:
                 d["opened"].append((s.open_vowel_rate * s.num_open_vowels, s.num_open_vowels))
                 per_clip.append({"clip": name, "model": cname, "rig": rname, **s.as_dict()})
 
-    def pooled(pairs):
-        num = sum(a for a, n in pairs if n)
-        den = sum(n for _, n in pairs)
-        return num / den if den else float("nan")
-
     summary = {
         k: {
-            "bilabial_closure_rate": pooled(v["closed"]),
+            "bilabial_closure_rate": _pooled(v["closed"]),
             "bilabials": sum(n for _, n in v["closed"]),
-            "open_vowel_mean_gap_mm": pooled(v["open_mm"]),
-            "open_vowel_open_rate": pooled(v["opened"]),
+            "open_vowel_mean_gap_mm": _pooled(v["open_mm"]),
+            "open_vowel_open_rate": _pooled(v["opened"]),
             "open_vowels": sum(n for _, n in v["opened"]),
         }
         for k, v in agg.items()
     }
-    return {"clips": len({c["clip"] for c in per_clip}), "summary": summary, "per_clip": per_clip}
+    return {
+        "clips": len({c["clip"] for c in per_clip}),
+        "summary": summary,
+        "pause_mouth_press": {k: float(np.mean(v)) if v else float("nan") for k, v in pause_press.items()},
+        "per_clip": per_clip,
+    }
+
+
+# Recording conditions the model should survive: (name, function of (audio, rng)).
+def _band(y: np.ndarray, low: float, high: float) -> np.ndarray:
+    from scipy.signal import butter, sosfilt
+
+    return sosfilt(butter(4, [low, high], btype="band", fs=16000, output="sos"), y).astype(np.float32)
+
+
+def _white_noise(y: np.ndarray, rng: np.random.Generator, snr_db: float) -> np.ndarray:
+    n = rng.normal(0.0, 1.0, len(y)).astype(np.float32)
+    return (y + n * np.sqrt(np.mean(y**2) / 10 ** (snr_db / 10))).astype(np.float32)
+
+
+CONDITIONS = {
+    "-12 dB": lambda y, rng: (y * 10 ** (-12 / 20)).astype(np.float32),
+    "+6 dB": lambda y, rng: np.clip(y * 2.0, -1, 1).astype(np.float32),
+    "white noise 20 dB SNR": lambda y, rng: _white_noise(y, rng, 20.0),
+    "telephone band 300-3400 Hz": lambda y, rng: _band(y, 300.0, 3400.0),
+}
+
+
+def bench_robustness(model: A2FModel, rig, aligned) -> dict:
+    """Closure / opening of one model on the real clips changed as in :data:`CONDITIONS` (seeded)."""
+    from .animate import predict_curves
+
+    out = {}
+    for cname, change in CONDITIONS.items():
+        rng = np.random.default_rng(0)
+        closed, opened = [], []
+        for _, y, sr, phones in aligned:
+            s = score_lip_sync(rig, predict_curves(model, change(y, rng), sr=sr), phones, fps=30.0)
+            closed.append((s.closure_rate * s.num_bilabials, s.num_bilabials))
+            opened.append((s.open_vowel_rate * s.num_open_vowels, s.num_open_vowels))
+        out[cname] = {"bilabial_closure_rate": _pooled(closed), "open_vowel_open_rate": _pooled(opened)}
+    return out
 
 
 def heldout_items(out_dir: Path, *, max_items: int = 40) -> list:
@@ -173,21 +233,14 @@ def bench_lve(models: dict[str, A2FModel], rig, items) -> dict:
     return out
 
 
-def bench_disentanglement(models: dict[str, A2FModel], rig, clips) -> dict:
+def bench_disentanglement(models: dict[str, A2FModel], rig, aligned) -> dict:
     """Each clip rendered with each of the 8 emotions (intensity 1): closure spread, mouth change, emotion read."""
+    from facecraft.rigs.emotion_space import region_mask
+
     from .animate import predict_curves
-    from .audio import load_audio
-    from .phonetics import align_transcript
 
     out = {}
-    audio = []
-    for name, wav, text in clips:
-        y, sr = load_audio(wav)
-        try:
-            audio.append((name, y, align_transcript(y, sr, transcript=text).phones))
-        except Exception as e:  # noqa: BLE001
-            log.warning("%s: alignment failed (%s); skipped", name, e)
-    from facecraft.rigs.emotion_space import region_mask
+    audio = [(name, y, phones) for name, y, _, phones in aligned]
 
     speech = region_mask("speech")
     for mname, m in models.items():
@@ -381,9 +434,11 @@ def bench_audio2face(out_dir: Path, *, long_minutes: float | None = None) -> dic
     clips = real_speech_clips()
     res: dict = {"models": {k: m.config.meta.get("train", {}) for k, m in models.items()}}
     t0 = time.perf_counter()
-    res["real_speech"] = bench_real_speech(models, rigs, clips)
+    aligned = aligned_clips(clips)
+    res["real_speech"] = bench_real_speech(models, rigs, aligned)
+    res["robustness"] = bench_robustness(model, rigs["default"], aligned)
     res["lve_heldout"] = bench_lve(models, rigs["default"], heldout_items(out_dir))
-    res["disentanglement"] = bench_disentanglement(models, rigs["default"], clips[:8])
+    res["disentanglement"] = bench_disentanglement(models, rigs["default"], aligned[:8])
     speech = np.concatenate([load_audio(w)[0] for _, w, _ in clips]) if clips else np.zeros(16000 * 30, np.float32)
     res["speed"] = bench_speed(model, speech)
     res["streaming"] = bench_streaming(model, speech[: 16000 * 20])
@@ -397,6 +452,13 @@ def bench_audio2face(out_dir: Path, *, long_minutes: float | None = None) -> dic
     for k, v in res["real_speech"]["summary"].items():
         t.add_row(k, f"{v['bilabial_closure_rate']:.1%}", str(v["bilabials"]), f"{v['open_vowel_mean_gap_mm']:.1f}",
                   f"{v['open_vowel_open_rate']:.1%}")  # fmt: skip
+    con.print(t)
+    con.print(f"mouthPress in pauses (teacher about 0.01): {res['real_speech']['pause_mouth_press']}")
+    t = Table(title="learned model on changed recordings (closure / open-vowel opening, default rig)")
+    for col in ("condition", "closure", "open rate"):
+        t.add_column(col)
+    for k, v in res["robustness"].items():
+        t.add_row(k, f"{v['bilabial_closure_rate']:.1%}", f"{v['open_vowel_open_rate']:.1%}")
     con.print(t)
     t = Table(title="LVE (mm) vs teacher, held-out voices x held-out sentences; disentanglement (8 emotions)")
     for col in ("model", "LVE neutral", "LVE emo vs emo teacher", "closure spread pts (speech ch.)", "mouth diff",
