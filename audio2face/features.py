@@ -81,10 +81,14 @@ class AudioFeatures(ABC):
         return f"{type(self).__name__}(dim={self.dim}, fps={self.fps:g})"
 
 
+LOGMEL_FLOOR = 1e-6  # added to the mel power before the log: silence sits at log(1e-6)
+LOGMEL_FMAX = 8000.0  # top of the mel bands (Hz)
+
+
 class LogMel(AudioFeatures):
     """Natural-log mel power spectrogram: 80 bands (0-8 kHz), 25 ms Hann windows, 10 ms hop.
 
-    Values are ``log(mel_power + 1e-6)`` (no per-utterance normalisation, so streaming and whole-file
+    Values are ``log(mel_power + LOGMEL_FLOOR)`` (no per-utterance normalisation, so streaming and whole-file
     features agree).
     """
 
@@ -100,9 +104,16 @@ class LogMel(AudioFeatures):
 
         hop = SAMPLE_RATE // 100
         mel = librosa.feature.melspectrogram(
-            y=y, sr=SAMPLE_RATE, n_fft=400, win_length=400, hop_length=hop, n_mels=self.n_mels, fmax=8000, center=True
+            y=y,
+            sr=SAMPLE_RATE,
+            n_fft=400,
+            win_length=400,
+            hop_length=hop,
+            n_mels=self.n_mels,
+            fmax=LOGMEL_FMAX,
+            center=True,
         )
-        return np.log(mel.T + 1e-6).astype(np.float32), np.arange(mel.shape[1]) * hop / SAMPLE_RATE
+        return np.log(mel.T + LOGMEL_FLOOR).astype(np.float32), np.arange(mel.shape[1]) * hop / SAMPLE_RATE
 
 
 WINDOW_SECONDS = 30.0

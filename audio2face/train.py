@@ -106,6 +106,7 @@ from facecraft.rigs.emotion_space import EmotionCode, prototype_fit, region_mask
 from facecraft.rigs.errors import FileFormatError, MissingFileError, ParameterError
 
 from .corpus import list_items, load_item, write_manifest
+from .features import LOGMEL_FLOOR, LOGMEL_FMAX
 from .model import A2FConfig, A2FModel
 
 log = logging.getLogger(__name__)
@@ -380,7 +381,6 @@ CHANNEL_TILT = (-5.0, 2.0)
 NOISE_LEVEL = (-14.5, -10.5)  # mean log power of the noise floor
 NOISE_RUMBLE = (0.0, 6.0)  # extra log power of the lowest band, decaying over NOISE_RUMBLE_BANDS
 NOISE_RUMBLE_BANDS = (2.0, 12.0)
-LOGMEL_FLOOR = 1e-6  # the floor of :class:`facecraft.audio2face.features.LogMel`
 # Band limiting (telephone, small speakers, low-bit-rate codecs): edges in Hz and the attenuation outside them.
 BAND_LOW_HZ = (100.0, 400.0)
 BAND_HIGH_HZ = (3000.0, 7000.0)
@@ -390,7 +390,7 @@ BAND_STOP = (4.0, 10.0)  # natural-log power units
 def _mel_centres(k: int) -> np.ndarray:
     import librosa
 
-    return librosa.mel_frequencies(n_mels=k + 2, fmin=0.0, fmax=8000.0)[1:-1]
+    return librosa.mel_frequencies(n_mels=k + 2, fmin=0.0, fmax=LOGMEL_FMAX)[1:-1]
 
 
 def band_limit_response(k: int, low_hz: float, high_hz: float, stop: float) -> np.ndarray:
@@ -406,8 +406,9 @@ def random_channel(
     logmel: np.ndarray, rng: np.random.Generator, *, noise: bool = True, band_limit: float = 0.0
 ) -> np.ndarray:
     """The same speech through another microphone, level and room: a random gain and tilt applied to the mel
-    power under :class:`~facecraft.audio2face.features.LogMel`'s floor, plus (``noise``) a background noise
-    floor with low-frequency rumble that fluctuates from frame to frame. Without noise, silence stays at the floor.
+    power above the log-mel floor (:data:`~facecraft.audio2face.features.LOGMEL_FLOOR`), plus (``noise``) a
+    background noise floor with low-frequency rumble that fluctuates from frame to frame. Without noise,
+    silence stays at the floor.
     With probability ``band_limit`` the speech is also band-limited (:func:`band_limit_response`); at 0 no
     random number is drawn for it, so runs without it are unchanged."""
     k = logmel.shape[-1]
