@@ -200,3 +200,15 @@ def resolve_asset(name: str, path: str | os.PathLike | None = None) -> Path:
         f"as {asset.relpath}. Install it with `{asset.pip_install}`, "
         f"or set ${asset.env_var} to a local copy."
     )
+
+
+def shared_data_dir() -> Path:
+    """The project's shared data folder: ``$FACECRAFT_SHARED``, else ``../shared`` beside the checkout.
+
+    Benchmarks and tests read evaluation data from here; nothing in ``make demo`` / ``make test`` needs it,
+    so callers check that the subfolder they want exists and skip (or report) when it does not.
+    """
+    env = os.environ.get("FACECRAFT_SHARED")
+    if env:
+        return Path(env).expanduser()
+    return Path(__file__).resolve().parents[2] / "shared"

@@ -11,8 +11,9 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("FACECRAFT_SHARED", REPO.parent / "shared"))
+from facecraft.rigs.assets import shared_data_dir
+
+SHARED = shared_data_dir()
 
 
 @pytest.fixture(scope="session")
