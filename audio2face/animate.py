@@ -27,7 +27,7 @@ import torch
 
 from facecraft.rigs import ARKIT_INDEX
 from facecraft.rigs.animation import FaceAnimation
-from facecraft.rigs.emotion_space import EmotionTrack, as_code_track, parse_emotion_arg
+from facecraft.rigs.emotion_space import EmotionTrack, as_code_track, parse_emotion
 from facecraft.rigs.errors import ParameterError
 
 from .audio import SAMPLE_RATE, audio_duration, iter_audio_blocks, load_audio, valid_audio
@@ -64,7 +64,7 @@ def resolve_emotion(emotion=None, emotion_track=None):
     if emotion_track is not None:
         return emotion_track if isinstance(emotion_track, EmotionTrack) else EmotionTrack.from_json(emotion_track)
     if isinstance(emotion, str):
-        return parse_emotion_arg(emotion)
+        return parse_emotion(emotion)
     return emotion
 
 

@@ -370,12 +370,10 @@ def teacher_curves(
 
 
 def _emotion_arg(emotion):
-    """Strings like ``"anger:0.7"`` become an EmotionCode; everything else passes through."""
-    if isinstance(emotion, str):
-        from facecraft.rigs.emotion_space import parse_emotion_arg
+    """Any emotion argument form, through the one parser (:func:`facecraft.rigs.emotion_space.parse_emotion`)."""
+    from facecraft.rigs.emotion_space import parse_emotion
 
-        return parse_emotion_arg(emotion)
-    return emotion
+    return parse_emotion(emotion)
 
 
 class ProceduralAnimator:

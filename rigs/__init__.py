@@ -21,7 +21,7 @@ from .arkit import (
 )
 from .assets import known_assets, resolve_asset
 from .blendshape_rig import SEMANTIC_POINTS, BlendshapeRig, RigOutput, apply_blendshapes
-from .emotion_space import EMOTION_CODE_DIM, EmotionCode, EmotionTrack, classify_arkit, parse_emotion_arg
+from .emotion_space import EMOTION_ARG_HELP, EMOTION_CODE_DIM, EmotionCode, EmotionTrack, classify_arkit, parse_emotion
 from .emotions import EMFACS_PROTOTYPES, EMOTION_INDEX, EMOTIONS, NUM_EMOTIONS, emotion_au_vector, normalize_emotion
 from .errors import (
     AssetNotFoundError,
@@ -45,14 +45,15 @@ from .facs import (
     au_vector,
     parse_au_name,
 )
+from .loading import RIG_SPEC_HELP, load_rig
 
 __all__ = [
     "ACTION_UNITS", "ARKIT_INDEX", "ARKIT_NAMES", "AU_NAMES", "AU_TO_ARKIT", "EMFACS_PROTOTYPES", "EMOTIONS",
-    "EMOTION_INDEX", "NUM_ARKIT", "NUM_AU", "NUM_EMOTIONS", "NUM_SIDED_AU", "SEMANTIC_POINTS", "SIDED_AU_NAMES",
-    "AssetNotFoundError", "BlendshapeRig", "EMOTION_CODE_DIM", "EmotionCode", "EmotionTrack", "FaceAnimation",
-    "classify_arkit", "parse_emotion_arg", "FacecraftError", "FileFormatError", "MissingFileError", "NoFaceError",
+    "EMOTION_ARG_HELP", "EMOTION_CODE_DIM", "EMOTION_INDEX", "NUM_ARKIT", "NUM_AU", "NUM_EMOTIONS", "NUM_SIDED_AU",
+    "RIG_SPEC_HELP", "SEMANTIC_POINTS", "SIDED_AU_NAMES", "AssetNotFoundError", "BlendshapeRig", "EmotionCode",
+    "EmotionTrack", "FaceAnimation", "FacecraftError", "FileFormatError", "MissingFileError", "NoFaceError",
     "OptionalDependencyError", "ParameterError", "RigOutput", "apply_blendshapes", "arkit_to_au", "au_dict",
-    "au_to_arkit", "au_vector", "canonical_arkit_name", "emotion_au_vector", "known_assets", "livelink_name",
-    "mirror_curves", "mirror_name", "normalize_emotion", "parse_au_name", "resolve_asset", "valid_curves",
-    "weights_from_dict",
+    "au_to_arkit", "au_vector", "canonical_arkit_name", "classify_arkit", "emotion_au_vector", "known_assets",
+    "livelink_name", "load_rig", "mirror_curves", "mirror_name", "normalize_emotion", "parse_au_name",
+    "parse_emotion", "resolve_asset", "valid_curves", "weights_from_dict",
 ]  # fmt: skip

@@ -8,44 +8,19 @@ from pathlib import Path
 
 import numpy as np
 
-
-def _load_rig(spec: str):
-    """``default`` -> the default rig; a ``.safetensors`` path -> a saved rig; a folder -> ICT FaceKit OBJs;
-    a ``.glb``/``.gltf`` -> a glTF character with morph targets."""
-    from .errors import MissingFileError, ParameterError
-
-    if spec == "default":
-        from .default_rig import default_rig
-
-        return default_rig()
-    path = Path(spec)
-    if not path.exists():
-        raise MissingFileError(f"rig not found: {path}")
-    if path.is_dir():
-        from .ict import load_ict_rig
-
-        return load_ict_rig(path)
-    suffix = path.suffix.lower()
-    if suffix == ".safetensors":
-        from .blendshape_rig import BlendshapeRig
-
-        return BlendshapeRig.load(path)
-    if suffix in (".glb", ".gltf"):
-        from .exchange.gltf_import import load_gltf_rig
-
-        return load_gltf_rig(path)
-    raise ParameterError(f"rig {path}: expected 'default', a .safetensors rig, a .glb/.gltf or an ICT FaceKit folder")
+from .emotion_space import EMOTION_ARG_HELP
+from .loading import RIG_SPEC_HELP, load_rig
 
 
 def _cmd_emotion(args: argparse.Namespace) -> int:
     from .arkit import ARKIT_NAMES
-    from .emotion_space import EmotionCode, parse_emotion_arg
-    from .emotions import EMOTIONS
+    from .emotion_space import EmotionCode, parse_emotion
+    from .errors import ParameterError
     from .facs import au_dict
 
-    name = args.spec.partition(":")[0].strip().lower()
-    known = {e for e in EMOTIONS} | {"happy", "angry", "sad", "surprised", "disgusted", "fearful"}
-    code = parse_emotion_arg(args.spec) if name in known else EmotionCode.from_text(args.spec)
+    code = parse_emotion(args.spec, source="emotion")
+    if not isinstance(code, EmotionCode):
+        raise ParameterError(f"emotion {args.spec!r}: give one expression here, not a track")
     arkit = code.to_arkit()
     top = np.argsort(-arkit)[: args.top]
     result = {
@@ -65,7 +40,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     anim = load_animation(args.input)
     if args.fps:
         anim = anim.resample(args.fps)
-    rig = _load_rig(args.rig) if Path(args.output).suffix.lower() == ".glb" else None
+    rig = load_rig(args.rig) if Path(args.output).suffix.lower() == ".glb" else None
     path = export_animation(anim, args.output, rig=rig)
     print(f"{anim.num_frames} frames at {anim.fps:g} fps -> {path}")
     return 0
@@ -76,7 +51,7 @@ def _cmd_preview(args: argparse.Namespace) -> int:
     from .video import animation_to_mp4
 
     anim = load_animation(args.input)
-    path = animation_to_mp4(_load_rig(args.rig), anim, args.output, audio=args.audio, size=args.size, progress=True)
+    path = animation_to_mp4(load_rig(args.rig), anim, args.output, audio=args.audio, size=args.size, progress=True)
     print(f"preview of {anim.num_frames} frames -> {path}")
     return 0
 
@@ -84,7 +59,7 @@ def _cmd_preview(args: argparse.Namespace) -> int:
 def _cmd_rig_export(args: argparse.Namespace) -> int:
     from .exchange import write_rig_glb
 
-    rig = _load_rig(args.rig)
+    rig = load_rig(args.rig)
     out = Path(args.output)
     if out.suffix.lower() == ".safetensors":
         rig.save(out)
@@ -95,7 +70,7 @@ def _cmd_rig_export(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    rig_help = "'default', a .safetensors rig, a .glb/.gltf character or an ICT FaceKit folder"
+    rig_help = RIG_SPEC_HELP
     p = sub.add_parser("convert", help="convert an animation between .glb, .csv (Live Link Face), .npz and .json")
     p.add_argument("input")
     p.add_argument("output")
@@ -116,7 +91,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", required=True, help="output .glb or .safetensors")
     p.set_defaults(func=_cmd_rig_export)
 
-    p = sub.add_parser("emotion", help="encode an emotion (NAME[:INTENSITY]) or a few words into the emotion space")
-    p.add_argument("spec", help="e.g. 'anger:0.7' or 'a shy smile'")
+    p = sub.add_parser("emotion", help="encode an emotion, AUs, ARKit weights or a few words into the emotion space")
+    p.add_argument("spec", help=f"{EMOTION_ARG_HELP}; e.g. 'anger:0.7', 'AU12=0.6' or 'a shy smile'")
     p.add_argument("--top", type=int, default=12, help="how many ARKit weights to list")
     p.set_defaults(func=_cmd_emotion)

@@ -184,14 +184,135 @@ def codes_to_arkit(codes) -> np.ndarray:
     return au_to_arkit(codes_to_au(codes))
 
 
-def parse_emotion_arg(spec: str) -> EmotionCode:
-    """``"anger:0.7"`` or ``"anger"`` (intensity 1) -> :class:`EmotionCode`; the CLI's ``--emotion`` value."""
-    name, _, level = str(spec).partition(":")
+EMOTION_ARG_HELP = (
+    f"NAME[:INTENSITY] with NAME one of {', '.join(EMOTIONS)} and INTENSITY in 0..1 (default 1); "
+    "AUs or ARKit weights as 'AU12=0.6,AU6R=0.3' or 'jawOpen=0.3'; a few words ('a shy smile'); "
+    "or an emotion track .json"
+)
+_ONE_ASSIGNMENT = r"\s*[A-Za-z_][A-Za-z0-9_]*\s*=\s*[-+0-9.eE]+\s*"
+_ASSIGNMENT = re.compile(rf"^{_ONE_ASSIGNMENT}(,{_ONE_ASSIGNMENT})*,?\s*$")
+
+
+def _is_emotion_name(name: str) -> bool:
     try:
-        intensity = float(level) if level else 1.0
-    except ValueError as e:
-        raise ParameterError(f"--emotion {spec!r}: intensity {level!r} is not a number (expected NAME:0..1)") from e
-    return EmotionCode.from_emotion(name, intensity)
+        normalize_emotion(name)
+    except ParameterError:
+        return False
+    return True
+
+
+def _code_from_weights(values: dict, *, source: str) -> EmotionCode:
+    """AU intensities (``{"AU12": 0.6}``) or ARKit weights (``{"jawOpen": 0.3}``) -> code; all keys one kind."""
+    from .arkit import canonical_arkit_name
+    from .facs import parse_au_name
+
+    if not values:
+        raise ParameterError(f"{source}: an empty set of AU / ARKit weights")
+    au_keys, arkit_keys, unknown = [], [], []
+    for key in values:
+        if re.fullmatch(r"(?i)au\d+[lr]?", str(key).strip()):
+            parse_au_name(str(key).strip())  # unknown AU numbers raise with the list of AUs
+            au_keys.append(key)
+        elif canonical_arkit_name(str(key), strict=False) is not None:
+            arkit_keys.append(key)
+        else:
+            unknown.append(key)
+    if unknown:
+        raise ParameterError(
+            f"{source}: unknown control name(s) {', '.join(map(repr, unknown))}; expected FACS AUs "
+            f"(AU1 ... AU45, optional L/R side) or ARKit-52 names ({ARKIT_NAMES[0]}, ..., {ARKIT_NAMES[-1]})"
+        )
+    if au_keys and arkit_keys:
+        raise ParameterError(f"{source}: give AUs or ARKit weights, not both in one value")
+    try:
+        floats = {k: float(v) for k, v in values.items()}
+    except (TypeError, ValueError) as e:
+        raise ParameterError(f"{source}: weights must be numbers, got {values!r}") from e
+    bad = {k: v for k, v in floats.items() if not (0.0 <= v <= 1.0)}
+    if bad:
+        raise ParameterError(f"{source}: weights must lie in [0, 1], got {bad}")
+    if au_keys:
+        return EmotionCode.from_au({str(k).strip(): v for k, v in floats.items()})
+    w = np.zeros(NUM_ARKIT, np.float32)
+    for k, v in floats.items():
+        w[ARKIT_NAMES.index(canonical_arkit_name(str(k)))] = v
+    return EmotionCode.from_arkit(w)
+
+
+def _parse_assignments(text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, _, value = part.partition("=")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def parse_emotion(value, *, source: str = "emotion"):
+    """The one parser of emotion arguments, for every entry point (CLI ``--emotion``, APIs' ``emotion=``).
+
+    Accepts, and returns:
+
+    * None -> None (neutral, decided by the caller);
+    * an :class:`EmotionCode` or :class:`EmotionTrack` -> itself;
+    * ``"anger"``, ``"anger:0.7"`` (any alias of the 8 emotions) -> :meth:`EmotionCode.from_emotion`;
+    * ``"AU12=0.6,AU6=0.3"`` / ``"jawOpen=0.3"`` or a dict of the same -> :meth:`EmotionCode.from_au` /
+      :meth:`EmotionCode.from_arkit` (all keys AUs or all ARKit names; values in [0, 1]);
+    * a path to an emotion-track ``.json`` file, or a list of keys ``[{"t": 0, "emotion": ...}]`` ->
+      :class:`EmotionTrack`;
+    * an array of shape ``(57,)`` -> EmotionCode; ``(T, 57)`` -> that float32 array (per-frame codes);
+    * any other text (``"a shy smile"``) -> :meth:`EmotionCode.from_text`.
+
+    ``source`` names the argument in error messages. Unknown names, out-of-range values and malformed
+    ``NAME:INTENSITY`` raise :class:`ParameterError`; a missing track file raises :class:`MissingFileError`.
+    """
+    if value is None or isinstance(value, (EmotionCode, EmotionTrack)):
+        return value
+    if isinstance(value, dict):
+        if "keys" in value and isinstance(value["keys"], list):
+            return EmotionTrack(value["keys"], source=source)
+        return _code_from_weights(value, source=source)
+    if isinstance(value, os.PathLike):
+        return EmotionTrack.from_json(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            raise ParameterError(f"{source}: empty value; expected {EMOTION_ARG_HELP}")
+        if text.lower().endswith(".json"):
+            return EmotionTrack.from_json(text)
+        if _ASSIGNMENT.match(text):
+            return _code_from_weights(_parse_assignments(text), source=source)
+        name, colon, level = text.partition(":")
+        if _is_emotion_name(name):
+            try:
+                intensity = float(level) if colon else 1.0
+            except ValueError as e:
+                raise ParameterError(
+                    f"{source} {value!r}: intensity {level!r} is not a number (expected NAME:0..1)"
+                ) from e
+            if not 0.0 <= intensity <= 1.0:
+                raise ParameterError(f"{source} {value!r}: intensity must lie in [0, 1], got {intensity:g}")
+            return EmotionCode.from_emotion(name, intensity)
+        if colon and re.fullmatch(r"\s*[A-Za-z_]+\s*", name) and re.fullmatch(r"\s*[-+0-9.eE]+\s*", level):
+            raise ParameterError(f"{source} {value!r}: unknown emotion {name.strip()!r}; expected {EMOTION_ARG_HELP}")
+        return EmotionCode.from_text(text)
+    if isinstance(value, (list, tuple)) and value and all(isinstance(k, dict) for k in value):
+        return EmotionTrack(list(value), source=source)
+    try:
+        arr = np.asarray(value, dtype=np.float32)
+    except (TypeError, ValueError) as e:
+        raise ParameterError(
+            f"{source}: cannot read {type(value).__name__} as an emotion; expected {EMOTION_ARG_HELP}"
+        ) from e
+    if arr.shape == (EMOTION_CODE_DIM,):
+        return EmotionCode(arr)
+    if arr.ndim == 2 and arr.shape[1] == EMOTION_CODE_DIM:
+        if not np.isfinite(arr).all():
+            raise ParameterError(f"{source}: emotion codes contain NaN or infinite values")
+        return arr
+    raise ParameterError(
+        f"{source}: an array must be one code ({EMOTION_CODE_DIM},) or per-frame codes (T, {EMOTION_CODE_DIM}), "
+        f"got shape {arr.shape}"
+    )
 
 
 def _smoothstep(x: np.ndarray) -> np.ndarray:

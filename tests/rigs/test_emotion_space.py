@@ -11,7 +11,7 @@ from facecraft.rigs.emotion_space import (
     as_code_track,
     classify_arkit,
     codes_to_arkit,
-    parse_emotion_arg,
+    parse_emotion,
     region_mask,
 )
 
@@ -75,13 +75,56 @@ def test_fear_without_its_lip_stretch_still_reads_fear_and_surprise_stays_surpri
     assert classify_arkit(weak, "emotion")[0] == ["neutral"]
 
 
-def test_parse_emotion_arg():
-    assert parse_emotion_arg("anger:0.7").dominant() == ("anger", pytest.approx(0.7))
-    assert parse_emotion_arg("Happy").dominant() == ("happiness", 1.0)
+def test_parse_emotion_names_and_intensities():
+    assert parse_emotion("anger:0.7").dominant() == ("anger", pytest.approx(0.7))
+    assert parse_emotion(" Happy ").dominant() == ("happiness", 1.0)
+    assert parse_emotion("neutral").to_arkit().sum() == 0
     with pytest.raises(ParameterError, match="not a number"):
-        parse_emotion_arg("anger:loud")
+        parse_emotion("anger:loud")
     with pytest.raises(ParameterError, match=r"\[0, 1\]"):
-        parse_emotion_arg("anger:3")
+        parse_emotion("anger:3")
+    with pytest.raises(ParameterError, match="unknown emotion 'rage'.*anger, contempt"):
+        parse_emotion("rage:0.5")
+    with pytest.raises(ParameterError, match="empty"):
+        parse_emotion("  ")
+
+
+def test_parse_emotion_au_and_arkit_weights():
+    au = parse_emotion("AU12=0.6, AU6=0.4")
+    assert au.to_au()[:25].tolist() == pytest.approx(au_vector({"AU12": 0.6, "AU6": 0.4})[:25].tolist(), abs=1e-5)
+    assert parse_emotion({"AU12R": 0.8}).to_au()[25 + 8] == pytest.approx(0.8)  # right side of AU12 only
+    jaw = parse_emotion("jawOpen=0.5").to_arkit()
+    assert jaw[ARKIT_INDEX["jawOpen"]] > 0.3 and jaw[ARKIT_INDEX["mouthSmileLeft"]] == 0
+    assert parse_emotion({"mouthSmile_L": 0.7, "mouthSmile_R": 0.7}).dominant()[0] == "happiness"
+    with pytest.raises(ParameterError, match="unknown control name.*'smileyness'"):
+        parse_emotion("smileyness=0.5")
+    with pytest.raises(ParameterError, match="unknown Action Unit 'AU99'"):
+        parse_emotion({"AU99": 0.5})
+    with pytest.raises(ParameterError, match=r"\[0, 1\]"):
+        parse_emotion("AU12=1.5")
+    with pytest.raises(ParameterError, match="not both"):
+        parse_emotion({"AU12": 0.5, "jawOpen": 0.2})
+
+
+def test_parse_emotion_codes_tracks_and_text(tmp_path):
+    code = EmotionCode.from_emotion("fear", 0.4)
+    assert parse_emotion(code) is code and parse_emotion(None) is None
+    assert parse_emotion(code.vector).dominant() == ("fear", pytest.approx(0.4))
+    per_frame = parse_emotion(np.zeros((5, EMOTION_CODE_DIM)))
+    assert per_frame.shape == (5, EMOTION_CODE_DIM) and per_frame.dtype == np.float32
+    with pytest.raises(ParameterError, match="got shape"):
+        parse_emotion(np.zeros(12))
+    keys = [{"t": 0.0, "emotion": "neutral"}, {"t": 1.0, "emotion": "anger", "intensity": 0.8}]
+    track = parse_emotion(keys)
+    assert isinstance(track, EmotionTrack) and track.codes_at([1.0])[0][0] == pytest.approx(0.8)
+    path = tmp_path / "track.json"
+    path.write_text(json.dumps(keys))
+    assert np.allclose(parse_emotion(str(path)).codes, track.codes) and np.allclose(
+        parse_emotion(path).codes, track.codes
+    )
+    with pytest.raises(MissingFileError, match="nope.json"):
+        parse_emotion(str(tmp_path / "nope.json"))
+    assert parse_emotion("a big happy smile").dominant()[0] == "happiness"
 
 
 def test_track_eases_between_keys(tmp_path):

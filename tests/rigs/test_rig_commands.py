@@ -3,6 +3,7 @@ import json
 import numpy as np
 
 from facecraft.apps.cli import main
+from facecraft.rigs import load_rig
 from facecraft.rigs.animation import FaceAnimation
 from facecraft.rigs.exchange import export_animation, load_animation
 
@@ -18,8 +19,21 @@ def test_convert_and_rig_export(tmp_path, capsys):
     src = export_animation(FaceAnimation(rng.random((90, 52)), fps=30), tmp_path / "a.csv")
     assert main(["convert", str(src), str(tmp_path / "a.json"), "--fps", "60"]) == 0
     assert load_animation(tmp_path / "a.json").num_frames == 180
+    back = load_animation(tmp_path / "a.json")
+    assert back.fps == 60 and np.allclose(back.curves[::2], load_animation(src).curves, atol=1e-4)
+
+
+def test_rig_export_round_trips_through_every_command(tmp_path):
+    """``facecraft rig -o X`` writes what every ``--rig`` option reads back (the one rig loader)."""
+    default = load_rig("default")
     assert main(["rig", "-o", str(tmp_path / "rig.safetensors")]) == 0
-    assert (tmp_path / "rig.safetensors").exists()
+    saved = load_rig(tmp_path / "rig.safetensors")
+    assert saved.shape_names == default.shape_names
+    assert np.allclose(saved.neutral, default.neutral) and np.allclose(saved.deltas, default.deltas)
+    assert main(["rig", "--rig", str(tmp_path / "rig.safetensors"), "-o", str(tmp_path / "rig.glb")]) == 0
+    glb = load_rig(tmp_path / "rig.glb")
+    assert glb.shape_names == default.shape_names
+    assert np.allclose(glb.deltas, default.deltas, atol=1e-6)
 
 
 def test_missing_input_is_a_clear_error(tmp_path, capsys):
