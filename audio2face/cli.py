@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import inspect
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -37,61 +40,110 @@ def register(subparsers) -> None:
     )
     p.set_defaults(func=_animate)
 
+    from .corpus import CorpusSpec, build_corpus
+    from .model import A2FConfig
+    from .train import TrainConfig
+
     a2f = subparsers.add_parser("a2f", help="audio2face model: build a corpus, train")
     sub = a2f.add_subparsers(dest="a2f_command", required=True)
+    spec = _defaults(CorpusSpec)
+    splits = inspect.signature(build_corpus).parameters["splits"].default
+    shard = inspect.signature(build_corpus).parameters["shard"].default
     c = sub.add_parser("corpus", help="build (or resume) the synthetic training corpus")
-    c.add_argument("--out", default="outputs/a2f/corpus", help="corpus folder")
+    c.add_argument("--out", default="outputs/a2f/corpus", help="corpus folder (default %(default)s)")
     c.add_argument("--sentences", help="sentence file (default: the shipped sentences.txt)")
     c.add_argument("--max-sentences", type=int, help="use only the first N sentences")
     c.add_argument("--voices", nargs="+", help="voice specs (default: all training and held-out voices)")
-    c.add_argument("--augmentations-per-clip", type=int, default=2)
-    c.add_argument("--fps", type=float, default=30.0)
-    c.add_argument("--seed", type=int, default=0)
-    c.add_argument("--splits", nargs="+", default=["train", "eval"], choices=("train", "eval", "unused"))
-    c.add_argument("--shard", default="0/1", help="I/N: build only sentences with index %% N == I")
+    c.add_argument(
+        "--augmentations-per-clip",
+        type=int,
+        default=spec["augmentations_per_clip"],
+        help="items per sentence and voice, the first one clean (default %(default)s)",
+    )
+    c.add_argument("--fps", type=float, default=spec["fps"], help="teacher curve frame rate (default %(default)s)")
+    c.add_argument(
+        "--seed", type=int, default=spec["seed"], help="which augmentations each clip gets (default %(default)s)"
+    )
+    c.add_argument("--splits", nargs="+", default=list(splits), choices=("train", "eval", "unused"),
+                   help=f"which splits to build (default {' '.join(splits)})")  # fmt: skip
+    c.add_argument("--shard", default=f"{shard[0]}/{shard[1]}", help="I/N: build only sentences with index %% N == I")
     c.set_defaults(func=_corpus)
 
+    # every option below is a TrainConfig field (dest = field name): its default is the config's
+    d = _defaults(TrainConfig)
     t = sub.add_parser("train", help="train the learned model (progress bar, checkpoints, --resume)")
     t.add_argument("--corpus", help="synthetic corpus folder (from `facecraft a2f corpus`)")
+    t.add_argument("--capture", dest="capture_dirs", metavar="DIR", nargs="*", default=d["capture_dirs"],
+                   help="folders of real capture pairs (LLF CSV or FLAME npz + wav)")  # fmt: skip
     t.add_argument(
-        "--capture", nargs="*", default=[], help="folders of real capture pairs (LLF CSV or FLAME npz + wav)"
+        "--out",
+        dest="out_dir",
+        metavar="OUT",
+        default=d["out_dir"],
+        help="run folder: checkpoint, log, weights (default %(default)s)",
     )
-    t.add_argument("--out", default="outputs/a2f/run", help="run folder (checkpoint, log, weights)")
-    t.add_argument("--steps", type=int, default=4000)
-    t.add_argument("--max-minutes", type=float, help="stop early after this much wall time")
-    t.add_argument("--stop-after", type=int, help="end this session at this step (resume later)")
-    t.add_argument("--batch-size", type=int, default=16)
-    t.add_argument("--frames", type=int, default=64, help="frames per training crop")
-    t.add_argument("--lr", type=float, default=2e-3)
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--threads", type=int, help="torch CPU threads")
-    t.add_argument("--no-emotion-losses", action="store_true", help="comparison model: plain MSE, no lip/swap losses")
-    t.add_argument("--closure-weight", type=float, default=0.0, help="extra loss on sealed-lip frames (0 = off)")
-    t.add_argument("--opening-weight", type=float, default=0.0, help="extra loss on open-mouth frames (0 = off)")
+    t.add_argument(
+        "--steps", type=int, default=d["steps"], help="length of the learning-rate schedule (default %(default)s)"
+    )
+    t.add_argument("--max-minutes", type=float, default=d["max_minutes"], help="stop early after this much wall time")
+    t.add_argument(
+        "--stop-after", type=int, default=d["stop_after"], help="end this session at this step (resume later)"
+    )
+    t.add_argument("--batch-size", type=int, default=d["batch_size"], help="crops per step (default %(default)s)")
+    t.add_argument("--frames", type=int, default=d["frames"], help="frames per training crop (default %(default)s)")
+    t.add_argument("--lr", type=float, default=d["lr"], help="peak learning rate (default %(default)s)")
+    t.add_argument(
+        "--weight-decay", type=float, default=d["weight_decay"], help="AdamW weight decay (default %(default)s)"
+    )
+    t.add_argument(
+        "--seed", type=int, default=d["seed"], help="crops, emotions, augmentation, init (default %(default)s)"
+    )
+    t.add_argument("--threads", type=int, default=d["threads"], help="torch CPU threads")
+    t.add_argument("--no-emotion-losses", dest="disentangle", action="store_false", default=d["disentangle"],
+                   help="comparison model: plain MSE, no lip/swap losses")  # fmt: skip
+    t.add_argument("--closure-weight", type=float, default=d["closure_weight"],
+                   help="extra loss on sealed-lip frames; 0 = off (default %(default)s)")  # fmt: skip
+    t.add_argument("--opening-weight", type=float, default=d["opening_weight"],
+                   help="extra loss on open-mouth frames; 0 = off (default %(default)s)")  # fmt: skip
     t.add_argument(
         "--channel-augment",
         type=float,
-        default=0.0,
-        help="share of synthetic crops with a random microphone gain, tilt and noise floor (log-mel only; 0 = off)",
+        default=d["channel_augment"],
+        help="share of synthetic crops with a random microphone gain, tilt and noise floor (log-mel only; 0 = off; "
+        "default %(default)s)",
     )
     t.add_argument(
         "--band-limit",
         type=float,
-        default=0.0,
-        help="share of channel-augmented crops also band-limited, e.g. telephone 300-3400 Hz (0 = off)",
+        default=d["band_limit"],
+        help="share of channel-augmented crops also band-limited, e.g. telephone 300-3400 Hz (0 = off; default "
+        "%(default)s)",
     )
     t.add_argument(
         "--pause-augment",
         type=float,
-        default=0.0,
-        help="share of synthetic crops given a mid-utterance pause (noise floor, relaxed mouth; 0 = off)",
+        default=d["pause_augment"],
+        help="share of synthetic crops given a mid-utterance pause (noise floor, relaxed mouth; 0 = off; default "
+        "%(default)s)",
     )
-    t.add_argument("--hidden", type=int, help="model width (default from A2FConfig)")
-    t.add_argument("--feature-kind", help="front-end name (default logmel)")
-    t.add_argument("--init-from", help="start from these weights (fine-tuning on capture)")
+    t.add_argument("--checkpoint-every", type=int, default=d["checkpoint_every"],
+                   help="steps between checkpoints (default %(default)s)")  # fmt: skip
+    m = _defaults(A2FConfig)
+    t.add_argument("--hidden", type=int, help=f"model width (default {m['hidden']}, A2FConfig)")
+    t.add_argument("--feature-kind", help=f"front-end name (default {m['feature_kind']}, A2FConfig)")
+    t.add_argument("--init-from", default=d["init_from"], help="start from these weights (fine-tuning on capture)")
     t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     t.add_argument("--export", help="also save the final weights to this .safetensors path (config beside it)")
     t.set_defaults(func=_train)
+
+
+def _defaults(cls: type) -> dict[str, Any]:
+    """Each field's default of the dataclass ``cls`` (factories called): the one source of the CLI's defaults."""
+    return {
+        f.name: f.default_factory() if f.default is dataclasses.MISSING else f.default
+        for f in dataclasses.fields(cls)
+        if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+    }
 
 
 def _animate(args: argparse.Namespace) -> int:
@@ -157,18 +209,11 @@ def _train(args: argparse.Namespace) -> int:
         model["hidden"] = args.hidden
     if args.feature_kind:
         model["feature_kind"] = args.feature_kind
-    cfg = TrainConfig(
-        corpus=args.corpus, capture_dirs=list(args.capture), out_dir=args.out, steps=args.steps,
-        max_minutes=args.max_minutes, stop_after=args.stop_after, batch_size=args.batch_size, frames=args.frames,
-        lr=args.lr, seed=args.seed,
-        disentangle=not args.no_emotion_losses, closure_weight=args.closure_weight, opening_weight=args.opening_weight,
-        channel_augment=args.channel_augment, band_limit=args.band_limit, pause_augment=args.pause_augment,
-        threads=args.threads,
-        init_from=args.init_from, model=model,
-    )  # fmt: skip
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig) if hasattr(args, f.name)}
+    cfg = TrainConfig(**{**given, "capture_dirs": list(args.capture_dirs), "model": model})
     summary = train(cfg, resume=args.resume)
     print(json.dumps(summary, indent=2))
     if args.export:
-        path = A2FModel.from_pretrained(args.out).save_pretrained(Path(args.export))
+        path = A2FModel.from_pretrained(args.out_dir).save_pretrained(Path(args.export))
         print(f"exported {path}")
     return 0
