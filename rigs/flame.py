@@ -107,23 +107,52 @@ def _to_array(value: Any) -> Any:
     return np.asarray(value)
 
 
+# What a FLAME / SMPL-family pickle may name besides chumpy (which becomes :class:`_ChumpyStub`): numpy's
+# array reconstruction, scipy's sparse matrices and the few builtins old pickles use to rebuild objects.
+# Anything else (os.system, subprocess, ...) is refused, so opening a user's file cannot run code.
+_PICKLE_ALLOWED: dict[str, frozenset[str]] = {
+    "numpy": frozenset({"ndarray", "dtype", "bool_", "float32", "float64", "int32", "int64", "uint8", "uint32"}),
+    "numpy.core.multiarray": frozenset({"_reconstruct", "scalar"}),
+    "numpy.core.numeric": frozenset({"_frombuffer"}),
+    "copyreg": frozenset({"_reconstructor"}),
+    "builtins": frozenset({"object", "set", "frozenset", "slice", "complex", "bytearray"}),
+    "collections": frozenset({"OrderedDict"}),
+    "_codecs": frozenset({"encode"}),
+}
+
+
 class _CompatUnpickler(pickle.Unpickler):
-    """Unpickler for old SMPL-family files: chumpy classes become stubs; old module paths are mapped."""
+    """Unpickler for old SMPL-family files: chumpy classes become stubs, old module paths are mapped, and
+    only the allow-listed classes (:data:`_PICKLE_ALLOWED`, scipy.sparse matrices) can be named."""
+
+    source: str = "pickle"
 
     def find_class(self, module: str, name: str) -> Any:
         if module == "chumpy" or module.startswith("chumpy."):
             return type(name, (_ChumpyStub,), {"_chumpy_path": f"{module}.{name}"})
-        if module.startswith("scipy.sparse") and hasattr(scipy.sparse, name):
+        if module.startswith("scipy.sparse") and name.endswith(("_matrix", "_array")) and hasattr(scipy.sparse, name):
             return getattr(scipy.sparse, name)  # e.g. scipy.sparse.csc.csc_matrix (moved to _csc in scipy 1.8)
+        canonical = "numpy.core" + module[len("numpy._core") :] if module.startswith("numpy._core") else module
+        if name not in _PICKLE_ALLOWED.get(canonical, frozenset()):
+            raise pickle.UnpicklingError(
+                f"{self.source} names {module}.{name}, which a FLAME file does not need; only numpy arrays, "
+                "scipy sparse matrices and chumpy objects are read (refused so that opening it runs no code)"
+            )
         if module.startswith("numpy.core") and int(np.__version__.split(".")[0]) >= 2:
             module = "numpy._core" + module[len("numpy.core") :]
         return super().find_class(module, name)
 
 
+def _compat_unpickler(fh, path: Path) -> _CompatUnpickler:
+    unpickler = _CompatUnpickler(fh, encoding="latin1")
+    unpickler.source = str(path)
+    return unpickler
+
+
 def _unpickle(path: Path) -> Any:
     try:
         with path.open("rb") as fh:
-            return _CompatUnpickler(fh, encoding="latin1").load()
+            return _compat_unpickler(fh, path).load()
     except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError, TypeError, ValueError) as e:
         raise FileFormatError(f"{path}: not a readable FLAME pickle ({type(e).__name__}: {e})") from e
 
@@ -138,7 +167,7 @@ def _read_npy_object(path: Path) -> Any:
             else:
                 shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
             if dtype.hasobject:
-                obj = _CompatUnpickler(fh, encoding="latin1").load()
+                obj = _compat_unpickler(fh, path).load()
                 return obj[()] if isinstance(obj, np.ndarray) and obj.shape == () else obj
         return np.load(path, allow_pickle=False)
     except (ValueError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as e:

@@ -278,3 +278,25 @@ def test_deca_style_npy_embedding(tmp_path, small):
     bad = {"full_lmk_faces_idx": np.full((1, 68), 10_000), "full_lmk_bary_coords": lb[None]}
     with pytest.raises(FileFormatError, match="landmark face ids"):
         FlameRig(small, landmark_embedding=bad)
+
+
+class _RunsCode:
+    """An object whose unpickling would call ``os.system`` (the classic pickle exploit)."""
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, ("echo pwned > /dev/null",))
+
+
+@pytest.mark.parametrize("suffix", [".pkl", ".npy"])
+def test_a_pickle_that_names_other_code_is_refused(tmp_path, suffix):
+    path = tmp_path / f"evil{suffix}"
+    if suffix == ".pkl":
+        path.write_bytes(pickle.dumps({"v_template": _RunsCode()}, protocol=2))
+        with pytest.raises(FileFormatError, match=r"evil\.pkl.*(posix|os)\.system.*refused"):
+            FlameRig(path)
+    else:
+        np.save(path, np.array({"lmk_face_idx": _RunsCode()}, dtype=object), allow_pickle=True)
+        with pytest.raises(FileFormatError, match=r"evil\.npy.*(posix|os)\.system.*refused"):
+            load_landmark_embedding(path)
