@@ -1,9 +1,15 @@
-"""FER throughput benchmark: images per second on CPU for each model at batch 64 (``facecraft bench fer``).
+"""FER benchmark (``facecraft bench fer``): throughput of every model, accuracy of the shipped judges.
 
-Two figures per model: the network alone on ready tensors (``model_img_per_s``) and the whole judge
-call on 48x48 grey crops, shared preprocessing included (``judge_img_per_s``). Timings are medians over
-repeated batches after a warm-up, with ``torch.set_num_threads(threads)``; on a shared machine they vary
-with the load, which is printed with them.
+Throughput, two figures per model at batch 64 on CPU: the network alone on ready tensors
+(``model_img_per_s``) and the whole judge call on 48x48 grey crops, shared preprocessing included
+(``judge_img_per_s``). Timings are medians over repeated batches after a warm-up, with
+``torch.set_num_threads(threads)``; on a shared machine they vary with the load, which is printed with them.
+
+Accuracy (``accuracy``): the two ported judges on the test split of ``../shared/data/fer-dev`` (its
+``split.csv``), as ``facecraft fer eval --judge NAME --data ../shared/data/fer-dev`` scores them:
+accuracy, macro-F1 over the 8 emotions and over the 7 they know, per-class recall. fer-dev comes from
+FER2013, on which the mini-Xception was trained, so its figures are optimistic. Skipped (and said so)
+when the shared folder is absent.
 """
 
 from __future__ import annotations
@@ -33,8 +39,15 @@ def _median_rate(fn, batch: int, repeats: int) -> float:
     return batch / float(np.median(times))
 
 
-def bench_fer(out_dir: Path, *, batch: int = 64, repeats: int = 10, threads: int = 2) -> dict:
-    """Measure images/s of mini-Xception, NetworkV2 and facecraft's classifier (both architectures).
+def bench_fer(
+    out_dir: Path,
+    *,
+    batch: int = 64,
+    repeats: int = 10,
+    threads: int = 2,
+    data: str | os.PathLike | None = None,
+) -> dict:
+    """Measure images/s of mini-Xception, NetworkV2 and facecraft's classifier; score the ported judges.
 
     Parameters
     ----------
@@ -42,11 +55,15 @@ def bench_fer(out_dir: Path, *, batch: int = 64, repeats: int = 10, threads: int
         Folder for ``fer_bench.json`` (the CLI also writes the returned dict).
     batch, repeats, threads : int
         Batch size, timed batches per figure, torch CPU threads.
+    data : path-like, optional
+        FER data set for the accuracy section (any layout :func:`~facecraft.eval.datasets.load_dataset`
+        reads; its test split is scored); default ``fer-dev`` in the shared data folder.
 
     Returns
     -------
     dict
-        ``{"models": {name: {"model_img_per_s", "judge_img_per_s", "parameters"}}, "batch", "threads", ...}``.
+        ``{"models": {name: {"model_img_per_s", "judge_img_per_s", "parameters"}}, "accuracy": {judge:
+        {"n", "accuracy", "macro_f1", "macro_f1_7", "recall": {emotion: r}}}, "batch", "threads", ...}``.
     """
     from .classifier import FERClassifier, FERClassifierConfig
     from .judges import get_judge
@@ -62,9 +79,7 @@ def bench_fer(out_dir: Path, *, batch: int = 64, repeats: int = 10, threads: int
             weights = {}
             configs = {
                 "facecraft-resnet": FERClassifierConfig(),
-                "facecraft-xception": FERClassifierConfig(
-                    arch="xception", image_size=64, stem=8, widths=(16, 32, 64, 128)
-                ),
+                "facecraft-xception": FERClassifierConfig.xception(),
             }
             for name, cfg in configs.items():
                 weights[name] = FERClassifier(cfg).save_pretrained(Path(tmp) / name)
@@ -93,10 +108,51 @@ def bench_fer(out_dir: Path, *, batch: int = 64, repeats: int = 10, threads: int
     out = {"batch": batch, "threads": threads, "repeats": repeats, "device": "cpu", "cpu": platform.processor() or
            platform.machine(), "load_average_1min": load, "models": results}  # fmt: skip
     print(f"[fer] batch {batch}, {threads} threads, 1-min load average {load}")
+    out["accuracy"] = judge_accuracy(data, threads=threads)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "fer_bench.json").write_text(json.dumps(out, indent=2))
     return out
+
+
+def judge_accuracy(data: str | os.PathLike | None = None, *, threads: int = 2) -> dict:
+    """Test-split figures of the ported judges on a FER data set (default: the shared ``fer-dev``).
+
+    Returns ``{judge: {"n", "accuracy", "macro_f1", "macro_f1_7", "recall"}}``, or ``{"skipped": reason}``
+    when no data set was given and the shared one is absent.
+    """
+    from facecraft.rigs.assets import shared_data_dir
+
+    from .datasets import load_dataset
+    from .judges import get_judge
+    from .train import evaluate_probs
+
+    if data is None:
+        data = shared_data_dir() / "data" / "fer-dev"
+        if not data.is_dir():
+            print(f"[fer] accuracy skipped: {data} not found")
+            return {"skipped": f"{data} not found"}
+    threads_before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    results: dict[str, dict] = {}
+    try:
+        for name in ("mini-xception", "networkv2"):
+            judge = get_judge(name)
+            test = load_dataset(data, size=judge.input_size).subset("test")
+            report = evaluate_probs(judge.predict_proba(test.images, detect=False), test)
+            results[name] = {
+                "data": str(data),
+                "split": "test",
+                **{k: report[k] for k in ("n", "accuracy", "macro_f1", "macro_f1_7")},
+                "recall": {c: round(v["recall"], 4) for c, v in report["per_class"].items()},
+            }
+            row = results[name]
+            print(f"[fer] {name:20s} test n={row['n']}: accuracy {row['accuracy']:.3f}, macro-F1 "
+                  f"{row['macro_f1']:.3f} (8 classes), {row['macro_f1_7']:.3f} (7 shared); recall "
+                  + ", ".join(f"{c} {r:.2f}" for c, r in row["recall"].items()))  # fmt: skip
+    finally:
+        torch.set_num_threads(threads_before)
+    return results
 
 
 def _network(kind: str, judge, weights: Path | None) -> dict:

@@ -31,7 +31,14 @@ from torch import nn
 from facecraft.rigs import EMOTIONS, normalize_emotion
 from facecraft.rigs.errors import FileFormatError, MissingFileError, ParameterError
 
-from .mini_xception import MINI_XCEPTION_LABELS, MiniXception, load_mini_xception
+from .mini_xception import (
+    MINI_XCEPTION_LABELS,
+    MINI_XCEPTION_SIZE,
+    MINI_XCEPTION_STEM,
+    MINI_XCEPTION_WIDTHS,
+    MiniXception,
+    load_mini_xception,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -78,11 +85,11 @@ class FERClassifierConfig:
         if self.init not in INITS:
             raise ParameterError(f"FERClassifierConfig.init: expected one of {INITS}, got {self.init!r}")
         if self.init == "mini_xception" and (
-            self.arch != "xception" or self.stem != 8 or self.widths != (16, 32, 64, 128)
+            self.arch != "xception" or self.stem != MINI_XCEPTION_STEM or self.widths != MINI_XCEPTION_WIDTHS
         ):
             raise ParameterError(
-                "FERClassifierConfig.init='mini_xception' needs arch='xception', stem=8, widths=(16, 32, 64, 128); "
-                f"got arch={self.arch!r}, stem={self.stem}, widths={self.widths}"
+                f"FERClassifierConfig.init='mini_xception' needs arch='xception', stem={MINI_XCEPTION_STEM}, "
+                f"widths={MINI_XCEPTION_WIDTHS}; got arch={self.arch!r}, stem={self.stem}, widths={self.widths}"
             )
         if self.labels != tuple(EMOTIONS):
             raise ParameterError(f"FERClassifierConfig.labels: expected {EMOTIONS}, got {self.labels}")
@@ -95,10 +102,17 @@ class FERClassifierConfig:
             )
 
     @classmethod
-    def mini_xception(cls, **overrides) -> FERClassifierConfig:
-        """The config of a mini-Xception-shaped classifier started from the shipped weights."""
-        base = dict(arch="xception", image_size=64, stem=8, widths=(16, 32, 64, 128), dropout=0.1, init="mini_xception")
+    def xception(cls, **overrides) -> FERClassifierConfig:
+        """A classifier with the shipped mini-Xception's layout and input size, trained from scratch."""
+        base = dict(
+            arch="xception", image_size=MINI_XCEPTION_SIZE, stem=MINI_XCEPTION_STEM, widths=MINI_XCEPTION_WIDTHS
+        )
         return cls(**{**base, **overrides})
+
+    @classmethod
+    def mini_xception(cls, **overrides) -> FERClassifierConfig:
+        """The mini-Xception layout started from the shipped weights (dropout 0.1 unless overridden)."""
+        return cls.xception(**{"dropout": 0.1, "init": "mini_xception", **overrides})
 
 
 def image_list(images) -> list:

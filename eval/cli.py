@@ -10,41 +10,64 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import typing
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
 
-def _train(args: argparse.Namespace) -> int:
-    from .classifier import FERClassifier, FERClassifierConfig
-    from .datasets import load_dataset
-    from .train import TrainConfig, evaluate_probs, predict_dataset, train_classifier, write_evaluation
+# TrainConfig fields offered by ``fer train``: field -> (flag, help). Types and defaults come from the dataclass.
+TRAIN_OPTIONS: dict[str, tuple[str, str]] = {
+    "minutes": ("--minutes", "wall-time budget for training"),
+    "epochs": ("--epochs", "upper bound on epochs"),
+    "batch_size": ("--batch-size", "batch size"),
+    "lr": ("--lr", "peak learning rate (AdamW, warm-up then cosine decay)"),
+    "balance": ("--balance", "class balancing: loss weights (sqrt, inverse), a balanced sampler, or none"),
+    "patience": ("--patience", "stop after this many epochs without a better validation macro-F1"),
+    "freeze_blocks": ("--freeze-blocks", "keep the stem and this many blocks fixed, train on their cached outputs"),
+    "feature_copies": ("--feature-copies", "cached augmented versions per image (frozen mode)"),
+    "seed": ("--seed", "random seed (training and the data split when none is given)"),
+    "num_threads": ("--threads", "torch CPU threads"),
+}  # fmt: skip
 
-    widths = {"widths": tuple(args.widths)} if args.widths else {}
+
+def _field_type(cls, name: str) -> type:
+    """The plain type of a dataclass field (``float | None`` -> ``float``)."""
+    hint = typing.get_type_hints(cls)[name]
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    return args[0] if args else hint
+
+
+def train_config_from_args(args: argparse.Namespace):
+    """The :class:`~facecraft.eval.train.TrainConfig` that ``fer train`` options describe."""
+    from .train import TrainConfig
+
+    return TrainConfig(**{name: getattr(args, name) for name in TRAIN_OPTIONS})
+
+
+def model_config_from_args(args: argparse.Namespace):
+    """The :class:`~facecraft.eval.classifier.FERClassifierConfig` of ``--arch/--init/--widths/...``.
+
+    Options left unset keep the config's own defaults for that architecture.
+    """
+    from .classifier import FERClassifierConfig
+
+    given = {"dropout": args.dropout, "image_size": args.image_size, "widths": args.widths}
+    options = {k: (tuple(v) if k == "widths" else v) for k, v in given.items() if v is not None}
     if args.init == "mini_xception":
-        model_config = FERClassifierConfig.mini_xception(dropout=args.dropout)
-    elif args.arch == "xception":
-        model_config = FERClassifierConfig(
-            arch="xception",
-            image_size=args.image_size or 64,
-            stem=8,
-            widths=widths.get("widths", (16, 32, 64, 128)),
-            dropout=args.dropout,
-        )
-    else:
-        model_config = FERClassifierConfig(image_size=args.image_size or 48, dropout=args.dropout, **widths)
-    cfg = TrainConfig(
-        epochs=args.epochs,
-        minutes=args.minutes,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        balance=args.balance,
-        patience=args.patience,
-        seed=args.seed,
-        num_threads=args.threads,
-        freeze_blocks=args.freeze_blocks,
-        feature_copies=args.feature_copies,
-    )
+        return FERClassifierConfig.mini_xception(**options)
+    if args.arch == "xception":
+        return FERClassifierConfig.xception(**options)
+    return FERClassifierConfig(**options)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .classifier import FERClassifier
+    from .datasets import load_dataset
+    from .train import evaluate_probs, predict_dataset, train_classifier, write_evaluation
+
+    model_config = model_config_from_args(args)
+    cfg = train_config_from_args(args)
     # crops at the network's own size, so training sees exactly what preprocess_face gives at inference
     data = load_dataset(args.data, split=args.split, seed=args.seed, size=model_config.image_size)
     out = Path(args.out)
@@ -85,6 +108,9 @@ def _eval(args: argparse.Namespace) -> int:
 
 def register(subparsers) -> None:
     """Add ``fer train`` and ``fer eval`` to the ``facecraft`` command line."""
+    from .classifier import ARCHS, INITS, FERClassifierConfig
+    from .train import BALANCE_MODES, TrainConfig
+
     fer = subparsers.add_parser("fer", help="facial expression recognition: train and evaluate classifiers")
     sub = fer.add_subparsers(dest="fer_command", required=True)
 
@@ -97,31 +123,24 @@ def register(subparsers) -> None:
     t.add_argument("--data", required=True, help="ImageFolder, path,label CSV or FER2013 CSV")
     t.add_argument("--split", default=None, help="path,label,split CSV (default: DATA/split.csv if present)")
     t.add_argument("--out", required=True, help="folder for checkpoints (best/, last/), history and reports")
-    t.add_argument("--minutes", type=float, default=None, help="wall-time budget for training")
-    t.add_argument("--epochs", type=int, default=40)
-    t.add_argument("--batch-size", type=int, default=128)
-    t.add_argument("--lr", type=float, default=2e-3)
-    t.add_argument("--arch", choices=("resnet", "xception"), default="resnet")
+    t.add_argument("--arch", choices=ARCHS, default=FERClassifierConfig.arch)
     t.add_argument(
         "--init",
-        choices=("scratch", "mini_xception"),
-        default="scratch",
+        choices=INITS,
+        default=FERClassifierConfig.init,
         help="mini_xception: start from the shipped mini-Xception weights (implies --arch xception)",
     )
     t.add_argument("--widths", type=int, nargs="+", default=None, help="stage widths (default per arch)")
-    t.add_argument("--image-size", type=int, default=None)
-    t.add_argument("--dropout", type=float, default=0.3)
-    t.add_argument("--balance", choices=("sqrt", "inverse", "sampler", "none"), default="sqrt")
-    t.add_argument("--patience", type=int, default=8)
-    t.add_argument(
-        "--freeze-blocks",
-        type=int,
-        default=0,
-        help="keep the stem and this many blocks fixed and train on their cached outputs (fast)",
-    )
-    t.add_argument("--feature-copies", type=int, default=4, help="cached augmented versions per image (frozen mode)")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    t.add_argument("--image-size", type=int, default=None, help="input side in pixels (default per arch)")
+    t.add_argument("--dropout", type=float, default=None, help="dropout before the classifier (default per arch)")
+    defaults = TrainConfig()
+    for name, (flag, text) in TRAIN_OPTIONS.items():
+        default = getattr(defaults, name)
+        extra = {"choices": BALANCE_MODES} if name == "balance" else {}
+        t.add_argument(
+            flag, dest=name, type=_field_type(TrainConfig, name), default=default, help=f"{text} (default: {default})",
+            **extra,
+        )  # fmt: skip
     t.set_defaults(func=_train)
 
     e = sub.add_parser("eval", help="score a judge on a data set: accuracy, macro-F1, per-class recall")

@@ -504,7 +504,9 @@ def bench_faces(out_dir: Path) -> dict[str, object]:
     """
     import time
 
-    shared = Path(os.environ.get("FACECRAFT_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+    from facecraft.rigs.assets import shared_data_dir
+
+    shared = shared_data_dir()
     portraits = sorted((shared / "data" / "portraits").glob("*.jpg")) if shared.is_dir() else []
     files = portraits or [resolve_asset("astronaut")]
     analyzer = FaceAnalyzer()

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from facecraft.rigs import resolve_asset
+from facecraft.rigs.assets import shared_data_dir
 from facecraft.rigs.errors import MissingFileError, NoFaceError, ParameterError
 
 from .faces import default_analyzer
@@ -250,13 +251,6 @@ def identity_folder(
     return (judge or IdentityJudge()).compare_folders(folder_a, folder_b)
 
 
-def _shared_dir() -> Path:
-    root = Path(os.environ.get("FACECRAFT_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-    if not root.is_dir():
-        raise MissingFileError(f"shared data folder not found: {root} (set $FACECRAFT_SHARED)")
-    return root
-
-
 def all_pairs_identity(
     files: list[Path], people: dict[str, str], *, judge: IdentityJudge | None = None
 ) -> dict[str, object]:
@@ -312,7 +306,9 @@ def bench_identity(out_dir: Path) -> dict[str, object]:
     """
     import csv
 
-    folder = _shared_dir() / "data" / "portraits"
+    folder = shared_data_dir() / "data" / "portraits"
+    if not (folder / "people.csv").is_file():
+        raise MissingFileError(f"identity benchmark: {folder / 'people.csv'} not found (set $FACECRAFT_SHARED)")
     with open(folder / "people.csv", newline="") as f:
         people = {row["file"]: row["person_id"] for row in csv.DictReader(f)}
     files = [folder / n for n in sorted(people)]

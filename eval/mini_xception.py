@@ -36,6 +36,10 @@ logger = logging.getLogger(__name__)
 MINI_XCEPTION_LABELS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 #: Input side in pixels (grey, square).
 MINI_XCEPTION_SIZE = 64
+#: The shipped network's layout: stem channels and the output channels of its four residual blocks.
+#: The one definition of these literals (facecraft's ``xception`` classifier reuses them).
+MINI_XCEPTION_STEM = 8
+MINI_XCEPTION_WIDTHS: tuple[int, ...] = (16, 32, 64, 128)
 KERAS_BN_EPS = 1e-3
 
 
@@ -105,13 +109,18 @@ class XceptionBlock(nn.Module):
 class MiniXception(nn.Module):
     """mini-Xception: ``(N, 1, H, W)`` normalised grey -> logits ``(N, num_classes)``.
 
-    With the defaults (``stem=8``, ``widths=(16, 32, 64, 128)``, 7 classes) it has exactly the
+    With the defaults (:data:`MINI_XCEPTION_STEM`, :data:`MINI_XCEPTION_WIDTHS`, 7 classes) it has exactly the
     58,423 parameters of the Keras model and :func:`load_mini_xception` fills it. ``forward`` returns
     logits (the pooled class maps); apply softmax for the Keras model's probabilities.
     """
 
     def __init__(
-        self, *, num_classes: int = 7, stem: int = 8, widths: tuple[int, ...] = (16, 32, 64, 128), dropout: float = 0.0
+        self,
+        *,
+        num_classes: int = len(MINI_XCEPTION_LABELS),
+        stem: int = MINI_XCEPTION_STEM,
+        widths: tuple[int, ...] = MINI_XCEPTION_WIDTHS,
+        dropout: float = 0.0,
     ) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(1, stem, 3, bias=False)

@@ -7,12 +7,17 @@ a linear warm-up and a cosine decay; early stopping on the validation macro-F1; 
 model saved with ``save_pretrained`` under ``out_dir``. ``minutes`` caps the wall time: after the first
 epoch the number of epochs is re-planned so that the cosine schedule ends inside the budget.
 
-On a few thousand faces and a CPU, the strongest recipe found is to start from the shipped mini-Xception
-(``FERClassifierConfig.mini_xception()``) and train with ``freeze_blocks=2`` (stem and first two blocks
-fixed, their outputs cached for 4 augmented copies of each image): on ``../shared/data/fer-dev`` this beat
-both ported judges (test macro-F1 0.62 over 8 classes, 0.68 over the 7 shared ones, against 0.52/0.59
-for the mini-Xception itself) in about 4 minutes on two idle CPU cores (20 on heavily shared ones). The
-from-scratch ResNet reached 0.54/0.59 in 29 minutes: it needs more epochs than such a budget allows.
+Reproduce (``../shared/data/fer-dev`` with its ``split.csv``): the recipe that fits a CPU best starts from
+the shipped mini-Xception and trains with the stem and first two blocks frozen (their outputs cached for
+four augmented copies of each image)::
+
+    facecraft fer train --data ../shared/data/fer-dev --out outputs/fer-mx \\
+        --init mini_xception --freeze-blocks 2 --lr 1e-3 --dropout 0.2 --minutes 27
+    facecraft fer train --data ../shared/data/fer-dev --out outputs/fer-resnet --minutes 30   # from scratch
+
+Each run writes its figures under ``--out``: ``train_result.json``, ``history.json`` and the val/test
+reports (``facecraft_test_report.json``: accuracy, 8- and 7-class macro-F1, per-class recall, confusion
+matrix). The shipped judges' figures on the same test split are in ``facecraft bench fer`` (``accuracy``).
 """
 
 from __future__ import annotations

@@ -1,17 +1,65 @@
-"""The FER benchmark runs on a small batch and reports every model."""
+"""The FER benchmark: rates are batch / median time, parameter counts are the models', accuracy is fer eval's."""
 
 from __future__ import annotations
 
 import json
 
-from facecraft.eval.bench import bench_fer
+import numpy as np
+import pytest
+from PIL import Image
+
+from facecraft.eval import bench
+from facecraft.eval.bench import _median_rate, bench_fer, judge_accuracy
+from facecraft.eval.classifier import FERClassifier, FERClassifierConfig
+from facecraft.eval.datasets import load_dataset
+from facecraft.eval.judges import get_judge
+from facecraft.eval.train import evaluate_probs
+
+
+def test_median_rate_is_batch_over_median_time(monkeypatch):
+    clock = iter([0.0, 0.1, 1.0, 1.2, 2.0, 2.9])  # start/stop of three timed calls: 0.1, 0.2 and 0.9 s
+    monkeypatch.setattr(bench.time, "perf_counter", lambda: next(clock))
+    calls = []
+    # two untimed warm-up calls, then the three timed ones: median 0.2 s for 10 images
+    assert _median_rate(lambda: calls.append(1), 10, 3) == pytest.approx(50.0)
+    assert len(calls) == 5
+
+
+def _folder(root):
+    rng = np.random.default_rng(0)
+    for c, name in enumerate(("happy", "sad", "surprise")):
+        (root / name).mkdir(parents=True)
+        for k in range(10):
+            img = (rng.random((48, 48)) * 80).astype(np.uint8)
+            img[c * 4 :: 12] = 220
+            Image.fromarray(img).save(root / name / f"{k}.png")
+    return root
 
 
 def test_bench_fer_small(tmp_path, capsys):
-    out = bench_fer(tmp_path, batch=4, repeats=1)
+    data = _folder(tmp_path / "data")
+    out = bench_fer(tmp_path, batch=4, repeats=1, data=data)
     assert set(out["models"]) == {"mini-xception", "networkv2", "facecraft-resnet", "facecraft-xception"}
-    for row in out["models"].values():
-        assert row["model_img_per_s"] > 0 and row["judge_img_per_s"] > 0 and row["parameters"] > 0
-    assert out["models"]["mini-xception"]["parameters"] == 56_951  # trainable ones; Keras adds 1,472 BN statistics
-    assert json.loads((tmp_path / "fer_bench.json").read_text())["batch"] == 4
-    assert "img/s" in capsys.readouterr().out
+    params = {name: row["parameters"] for name, row in out["models"].items()}
+    assert params["mini-xception"] == 56_951  # trainable ones; Keras adds 1,472 BN statistics
+    assert params["facecraft-resnet"] == FERClassifier(FERClassifierConfig()).num_parameters == 681_200
+    assert params["facecraft-xception"] == FERClassifier(FERClassifierConfig.xception()).num_parameters
+    assert out["models"]["mini-xception"]["input"] == "64x64 grey"
+    assert out["models"]["networkv2"]["input"] == "48x48 grey"
+    assert json.loads((tmp_path / "fer_bench.json").read_text()) == json.loads(json.dumps(out))
+    # the accuracy section is what `fer eval` computes on the test split
+    judge = get_judge("networkv2")
+    test = load_dataset(data, size=48).subset("test")
+    ref = evaluate_probs(judge.predict_proba(test.images, detect=False), test)
+    row = out["accuracy"]["networkv2"]
+    assert row["n"] == ref["n"] == 6 and row["split"] == "test"
+    assert row["macro_f1"] == pytest.approx(ref["macro_f1"]) and row["accuracy"] == pytest.approx(ref["accuracy"])
+    assert row["recall"]["happiness"] == pytest.approx(ref["per_class"]["happiness"]["recall"], abs=1e-4)
+    printed = capsys.readouterr().out
+    assert "img/s" in printed and "macro-F1" in printed
+
+
+def test_accuracy_skips_without_data(monkeypatch, tmp_path):
+    monkeypatch.setenv("FACECRAFT_SHARED", str(tmp_path / "nowhere"))
+    res = judge_accuracy()
+    assert set(res) == {"skipped"} and "fer-dev" in res["skipped"]

@@ -32,7 +32,9 @@ def test_config_is_validated():
 
 def test_default_size_and_output():
     model = FERClassifier()
-    assert 500_000 <= model.num_parameters <= 3_000_000
+    # stem 24*9+48, blocks 24->48, 48->96, 96->192 (two 3x3 convs + 1x1 shortcut, each with BN), head 192*8+8
+    blocks = sum(9 * a * b + 9 * b * b + a * b + 6 * b for a, b in ((24, 48), (48, 96), (96, 192)))
+    assert model.num_parameters == 24 * 9 + 48 + blocks + 192 * 8 + 8 == 681_200
     torch.manual_seed(0)
     tiny = FERClassifier(TINY)
     p = tiny.predict_proba(_grey(5))
@@ -97,7 +99,10 @@ def test_features_then_forward_from_equals_forward():
 
 
 def test_mini_xception_start_keeps_the_shipped_predictions():
-    model = FERClassifier(FERClassifierConfig.mini_xception()).eval()
+    config = FERClassifierConfig.mini_xception()
+    assert (config.arch, config.image_size, config.dropout, config.init) == ("xception", 64, 0.1, "mini_xception")
+    assert FERClassifierConfig.xception().init == "scratch"
+    model = FERClassifier(config).eval()
     ref = load_mini_xception()
     grey = _grey(3, 64, seed=1)
     with torch.no_grad():

@@ -9,8 +9,9 @@ from PIL import Image
 
 from facecraft.eval.classifier import FERClassifier, FERClassifierConfig
 from facecraft.eval.judges import SUPPORTED_JUDGES, get_judge, to_emotions_order
-from facecraft.eval.mini_xception import load_mini_xception, preprocess_mini_xception
-from facecraft.rigs import EMOTIONS, MissingFileError, ParameterError
+from facecraft.eval.mini_xception import MINI_XCEPTION_LABELS, load_mini_xception, preprocess_mini_xception
+from facecraft.eval.networkv2 import NETWORKV2_LABELS, load_networkv2
+from facecraft.rigs import EMOTIONS, MissingFileError, ParameterError, normalize_emotion
 
 
 def _crops(n=3, side=48):
@@ -42,10 +43,19 @@ def test_reorder_to_emotions():
 def test_ported_judges_give_eight_columns_with_zero_contempt(name):
     judge = get_judge(name.replace("-", "_").upper())  # case and _ are accepted
     assert judge.name == name and len(judge.labels) == 7 and "contempt" not in judge.labels
-    p = judge.predict_proba(_crops())
+    crops = _crops(3, judge.input_size)
+    p = judge.predict_proba(crops)
     assert p.shape == (3, 8) and np.allclose(p.sum(1), 1.0, atol=1e-5)
     assert (p[:, EMOTIONS.index("contempt")] == 0).all()
-    assert len(judge.predict(_crops(2))) == 2
+    # each column is the model's own output for that class, moved to EMOTIONS order
+    if name == "networkv2":
+        model, own = load_networkv2(), NETWORKV2_LABELS
+    else:
+        model, own = load_mini_xception(), MINI_XCEPTION_LABELS
+    ref = model.predict_proba(crops)
+    for j, label in enumerate(own):
+        np.testing.assert_allclose(p[:, EMOTIONS.index(normalize_emotion(label))], ref[:, j], atol=1e-6)
+    assert judge.predict(crops) == [EMOTIONS[i] for i in p.argmax(1)]
 
 
 def test_mini_xception_judge_equals_the_model_on_crops():
