@@ -136,14 +136,9 @@ def test_face_colors_paint_their_triangles(dome_rig):
 
 
 def test_default_rig_open_mouth_shows_a_dark_cavity():
-    from facecraft.rigs import AssetNotFoundError
+    from facecraft.rigs.default_rig import default_rig
 
-    try:
-        from facecraft.rigs.default_rig import default_rig
-
-        rig = default_rig()
-    except AssetNotFoundError as e:
-        pytest.skip(f"Face Landmarker bundle not installed: {e}")
+    rig = default_rig()
     assert len(render_mod.mediapipe_openings(rig.faces)) == 2
     assert render_mod.mediapipe_openings(rig.faces[:-1]) == []
 

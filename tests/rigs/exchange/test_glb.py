@@ -143,17 +143,13 @@ def test_validator_missing_node_or_script_names_the_fix(tmp_path, tiny_rig, monk
 @needs_validator
 def test_default_rig_glb_with_real_take_validates(tmp_path, shared_dir):
     """The project's default rig (the CLI's and demo's GLB) driven by a real iPhone take, written with rig=None."""
-    default_rig = pytest.importorskip("facecraft.rigs.default_rig")
-    from facecraft.rigs import AssetNotFoundError
+    from facecraft.rigs.default_rig import default_rig
     from facecraft.rigs.exchange import load_animation
 
     take = shared_dir / "data/capture/neurosync_trainer_lite_testset/curves_llf.csv"
     if not take.exists():
         pytest.skip(f"{take} absent")
-    try:
-        rig = default_rig.default_rig()
-    except AssetNotFoundError as e:
-        pytest.skip(str(e))
+    rig = default_rig()
     anim = load_animation(take)
     path = write_glb(anim, tmp_path / "take.glb")
     report = validate_gltf(path)
@@ -165,14 +161,10 @@ def test_default_rig_glb_with_real_take_validates(tmp_path, shared_dir):
 
 def test_default_rig_glb_has_skin_mouth_and_eye_materials_on_shared_vertices(tmp_path):
     """Engines must show a dark mouth and eyes, not skin stretched over the openings; re-import merges them back."""
-    default_rig = pytest.importorskip("facecraft.rigs.default_rig")
-    from facecraft.rigs import AssetNotFoundError
+    from facecraft.rigs.default_rig import default_rig
     from facecraft.rigs.exchange.gltf_import import read_gltf
 
-    try:
-        rig = default_rig.default_rig()
-    except AssetNotFoundError as e:
-        pytest.skip(str(e))
+    rig = default_rig()
     path = write_rig_glb(rig, tmp_path / "rig.glb")
     g = pygltflib.GLTF2().load(str(path))
     prims = g.meshes[0].primitives
