@@ -15,3 +15,13 @@ def test_unknown_benchmark_exit_code(tmp_path, capsys):
 def test_requires_a_command():
     with pytest.raises(SystemExit):
         main([])
+
+
+def test_readme_lists_every_benchmark():
+    from pathlib import Path
+
+    from facecraft.apps.cli import BENCHMARKS
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("### Benchmarks", 1)[1].split("\n## ", 1)[0]
+    assert [name for name in BENCHMARKS if f"`{name}`" not in section] == []
