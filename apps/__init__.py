@@ -1,1 +1,1 @@
-"""facecraft.apps: the ``facecraft`` CLI, the Gradio studio and the batch runner (top of the import graph)."""
+"""facecraft.apps: the ``facecraft`` command line and ``facecraft demo`` (top of the import graph)."""
