@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .arkit import ARKIT_NAMES, NUM_ARKIT
+from .arkit import ARKIT_NAMES, NUM_ARKIT, weights_from_dict
 from .emotions import EMOTIONS, emotion_au_vector, normalize_emotion
 from .errors import FileFormatError, MissingFileError, ParameterError
 from .facs import NUM_SIDED_AU, arkit_to_au, au_to_arkit, au_vector
@@ -201,50 +201,71 @@ def _is_emotion_name(name: str) -> bool:
     return True
 
 
-def _code_from_weights(values: dict, *, source: str) -> EmotionCode:
-    """AU intensities (``{"AU12": 0.6}``) or ARKit weights (``{"jawOpen": 0.3}``) -> code; all keys one kind."""
+def parse_assignments(items, *, source: str = "controls") -> dict[str, float]:
+    """``"AU12=0.6,AU6=0.3"`` (or a list of such strings, as ``--au AU12=0.6 AU6=0.3`` gives) -> ``{name: value}``.
+
+    Values must be numbers; names are kept as written (see :func:`split_controls` for checking them).
+    """
+    parts = [items] if isinstance(items, str) else list(items)
+    out: dict[str, float] = {}
+    for part in (p.strip() for item in parts for p in str(item).split(",")):
+        if not part:
+            continue
+        key, eq, value = part.partition("=")
+        if not eq or not key.strip():
+            raise ParameterError(f"{source}: {part!r} is not NAME=VALUE (e.g. AU12=0.6 or jawOpen=0.3)")
+        try:
+            out[key.strip()] = float(value)
+        except ValueError as e:
+            raise ParameterError(f"{source}: value of {key.strip()!r} is not a number: {value.strip()!r}") from e
+    return out
+
+
+def split_controls(values: dict, *, source: str = "controls") -> tuple[dict[str, float], dict[str, float]]:
+    """Check a ``{name: weight}`` dict of FACS AUs and/or ARKit names; return ``(aus, arkit)``.
+
+    AU keys come back in FACS spelling (``AU12``, ``AU12R``), ARKit keys in Apple's; every weight must lie
+    in [0, 1]. Unknown names raise :class:`ParameterError` listing what is accepted.
+    """
     from .arkit import canonical_arkit_name
     from .facs import parse_au_name
 
-    if not values:
-        raise ParameterError(f"{source}: an empty set of AU / ARKit weights")
-    au_keys, arkit_keys, unknown = [], [], []
-    for key in values:
-        if re.fullmatch(r"(?i)au\d+[lr]?", str(key).strip()):
-            parse_au_name(str(key).strip())  # unknown AU numbers raise with the list of AUs
-            au_keys.append(key)
-        elif canonical_arkit_name(str(key), strict=False) is not None:
-            arkit_keys.append(key)
+    aus: dict[str, float] = {}
+    arkit: dict[str, float] = {}
+    unknown = []
+    for key, raw in values.items():
+        name = str(key).strip()
+        try:
+            weight = float(raw)
+        except (TypeError, ValueError) as e:
+            raise ParameterError(f"{source}: weight of {name!r} must be a number, got {raw!r}") from e
+        if not (0.0 <= weight <= 1.0):
+            raise ParameterError(f"{source}: {name} must lie in [0, 1], got {weight:g}")
+        if re.fullmatch(r"(?i)au\d+[lr]?", name):
+            code, side = parse_au_name(name)  # unknown AU numbers raise with the list of AUs
+            aus[code + (side or "")] = weight
+        elif (apple := canonical_arkit_name(name, strict=False)) is not None:
+            arkit[apple] = weight
         else:
-            unknown.append(key)
+            unknown.append(name)
     if unknown:
         raise ParameterError(
             f"{source}: unknown control name(s) {', '.join(map(repr, unknown))}; expected FACS AUs "
             f"(AU1 ... AU45, optional L/R side) or ARKit-52 names ({ARKIT_NAMES[0]}, ..., {ARKIT_NAMES[-1]})"
         )
-    if au_keys and arkit_keys:
+    return aus, arkit
+
+
+def _code_from_weights(values: dict, *, source: str) -> EmotionCode:
+    """AU intensities (``{"AU12": 0.6}``) or ARKit weights (``{"jawOpen": 0.3}``) -> code; all keys one kind."""
+    if not values:
+        raise ParameterError(f"{source}: an empty set of AU / ARKit weights")
+    aus, arkit = split_controls(values, source=source)
+    if aus and arkit:
         raise ParameterError(f"{source}: give AUs or ARKit weights, not both in one value")
-    try:
-        floats = {k: float(v) for k, v in values.items()}
-    except (TypeError, ValueError) as e:
-        raise ParameterError(f"{source}: weights must be numbers, got {values!r}") from e
-    bad = {k: v for k, v in floats.items() if not (0.0 <= v <= 1.0)}
-    if bad:
-        raise ParameterError(f"{source}: weights must lie in [0, 1], got {bad}")
-    if au_keys:
-        return EmotionCode.from_au({str(k).strip(): v for k, v in floats.items()})
-    w = np.zeros(NUM_ARKIT, np.float32)
-    for k, v in floats.items():
-        w[ARKIT_NAMES.index(canonical_arkit_name(str(k)))] = v
-    return EmotionCode.from_arkit(w)
-
-
-def _parse_assignments(text: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        key, _, value = part.partition("=")
-        out[key.strip()] = value.strip()
-    return out
+    if aus:
+        return EmotionCode.from_au(aus)
+    return EmotionCode.from_arkit(weights_from_dict(arkit))
 
 
 def parse_emotion(value, *, source: str = "emotion"):
@@ -280,7 +301,7 @@ def parse_emotion(value, *, source: str = "emotion"):
         if text.lower().endswith(".json"):
             return EmotionTrack.from_json(text)
         if _ASSIGNMENT.match(text):
-            return _code_from_weights(_parse_assignments(text), source=source)
+            return _code_from_weights(parse_assignments(text, source=source), source=source)
         name, colon, level = text.partition(":")
         if _is_emotion_name(name):
             try:

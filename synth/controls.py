@@ -1,0 +1,152 @@
+"""Edit controls -> the ARKit-52 weights a face should end with.
+
+An artist gives any mix of an emotion with intensity, a few words, FACS AUs, ARKit weights or an
+:class:`~facecraft.rigs.EmotionCode`; every form goes through the one emotion parser
+(:func:`facecraft.rigs.emotion_space.parse_emotion`) and the one AU -> ARKit map. :meth:`EditControls.target`
+then says where each ARKit channel ends, given where the face is now.
+
+Relative mode (the default) edits the expression the face already has:
+
+* an emotion or text moves the face *toward* its expression: a channel it raises ends at
+  ``max(current, target)`` (a smiling face asked for ``happiness:1`` does not double its smile), and the
+  face's other expression channels (brows, lids, cheeks, nose, mouth corners) fade by the new expression's
+  strength (a smile gives way to ``sadness:1``, half of it to ``sadness:0.5``); ``neutral:x`` fades the
+  whole expression by ``x``;
+* an AU or ARKit value sets that channel outright (a slider); AUs go through the AU -> ARKit map;
+* speech channels (jaw, lips) and gaze keep what the face has unless a control names them.
+
+Absolute mode (``absolute=True``) sets the target outright: every channel takes the controls' value (zero
+where no control speaks), except gaze (``eyeLook*``), which a photo edit keeps unless a control names it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from facecraft.rigs import ARKIT_INDEX, ARKIT_NAMES, NUM_ARKIT, EmotionCode, ParameterError, au_to_arkit, au_vector
+from facecraft.rigs.emotion_space import parse_assignments, parse_emotion, region_mask, split_controls
+
+_GAZE = np.array([n.startswith("eyeLook") for n in ARKIT_NAMES])
+_BLINK = np.array([n.startswith("eyeBlink") for n in ARKIT_NAMES])
+_ACTIVE = 1e-3  # a channel a control drives above this counts as driven
+
+
+def _one_code(value, source: str) -> EmotionCode | None:
+    code = parse_emotion(value, source=source)
+    if code is not None and not isinstance(code, EmotionCode):
+        raise ParameterError(f"{source}: a photo edit takes one expression, not a track or per-frame codes")
+    return code
+
+
+@dataclass(frozen=True)
+class EditControls:
+    """What an edit asks for; build it with :meth:`from_args` (which checks every name and value)."""
+
+    codes: tuple[EmotionCode, ...] = ()
+    au: Mapping[str, float] = field(default_factory=dict)
+    arkit: Mapping[str, float] = field(default_factory=dict)
+    absolute: bool = False
+    neutralise: float = 0.0  # a ``neutral:x`` request: fade the current expression by x
+
+    @classmethod
+    def from_args(
+        cls,
+        *,
+        emotion=None,
+        text: str | None = None,
+        au=None,
+        arkit=None,
+        absolute: bool = False,
+    ) -> EditControls:
+        """Controls from the forms a user gives.
+
+        Parameters
+        ----------
+        emotion : str, dict, EmotionCode or None
+            Anything :func:`~facecraft.rigs.emotion_space.parse_emotion` takes for one expression
+            (``"anger:0.7"``, ``"AU12=0.6"``, ``"a shy smile"``, an EmotionCode).
+        text : str, optional
+            A few words (``"a shy smile"``); the same parser.
+        au, arkit : dict or list of ``"NAME=VALUE"`` strings, optional
+            FACS AUs (``AU12``, ``AU12R``) and ARKit weights (any alias), each in [0, 1].
+        absolute : bool
+            Set the target outright instead of editing the current expression.
+        """
+        codes: list[EmotionCode] = []
+        neutralise = 0.0
+        if emotion is not None:
+            if isinstance(emotion, str) and emotion.partition(":")[0].strip().lower() == "neutral":
+                level = emotion.partition(":")[2]
+                _one_code(emotion, "emotion")  # validates the intensity
+                neutralise = float(level) if level.strip() else 1.0
+            else:
+                codes.append(_one_code(emotion, "emotion"))
+        if text is not None:
+            if not isinstance(text, str) or not text.strip():
+                raise ParameterError(f"text: expected a few words, got {text!r}")
+            codes.append(_one_code(text, "text"))
+        au_values = _weights(au, "au")
+        arkit_values = _weights(arkit, "arkit")
+        au_checked, stray_arkit = split_controls(au_values, source="au")
+        stray_au, arkit_checked = split_controls(arkit_values, source="arkit")
+        if stray_arkit:
+            raise ParameterError(f"au: {', '.join(stray_arkit)} are ARKit names; give them with arkit")
+        if stray_au:
+            raise ParameterError(f"arkit: {', '.join(stray_au)} are Action Units; give them with au")
+        if not codes and not au_checked and not arkit_checked and not neutralise and emotion is None:
+            raise ParameterError("no edit control given: use an emotion, text, AUs or ARKit weights")
+        return cls(tuple(codes), au_checked, arkit_checked, bool(absolute), neutralise)
+
+    # ------------------------------------------------------------------ target
+    def requested(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(expression, set_values, set_mask)``, each ``(52,)``: what the emotion/text codes ask for, and
+        the channels that AU / ARKit controls set outright (mask) with their values."""
+        expression = np.zeros(NUM_ARKIT, np.float32)
+        for code in self.codes:
+            expression = np.maximum(expression, code.to_arkit())
+        set_values = np.zeros(NUM_ARKIT, np.float32)
+        set_mask = np.zeros(NUM_ARKIT, bool)
+        if self.au:
+            values = au_to_arkit(au_vector(dict(self.au)))
+            driven = au_to_arkit(au_vector({k: 1.0 for k in self.au})) > _ACTIVE
+            set_values[driven] = values[driven]
+            set_mask |= driven
+        for name, weight in self.arkit.items():
+            set_values[ARKIT_INDEX[name]], set_mask[ARKIT_INDEX[name]] = weight, True
+        return expression, set_values, set_mask
+
+    def target(self, current: np.ndarray | None = None) -> np.ndarray:
+        """ARKit weights ``(52,)`` in [0, 1] the face should end with, given its ``current`` weights."""
+        now = np.zeros(NUM_ARKIT, np.float32) if current is None else np.asarray(current, np.float32).reshape(-1)
+        if now.shape != (NUM_ARKIT,):
+            raise ParameterError(f"current weights: expected shape ({NUM_ARKIT},), got {now.shape}")
+        now = np.clip(now, 0.0, 1.0)
+        expression, set_values, set_mask = self.requested()
+        if self.absolute:
+            out = expression.copy()
+            out[_GAZE] = now[_GAZE]
+        else:
+            driven = expression > _ACTIVE
+            fading = region_mask("emotion") & ~driven
+            # how strongly the new expression replaces the old: its emotion intensity (activation sum) or
+            # its strongest expression channel, whichever is larger (text and AU codes may have no activation)
+            shown = float(expression[region_mask("emotion")].max(initial=0.0))
+            strength = min(max([shown, *(float(c.activations.sum()) for c in self.codes)]), 1.0)
+            out = now.copy()
+            out[fading] *= 1.0 - strength
+            if self.neutralise:
+                out[~_GAZE & ~_BLINK] *= 1.0 - min(self.neutralise, 1.0)
+            out[driven] = np.maximum(now[driven], expression[driven])
+        out[set_mask] = set_values[set_mask]
+        return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+def _weights(values, source: str) -> dict[str, float]:
+    if values is None:
+        return {}
+    if isinstance(values, Mapping):
+        return dict(values)
+    return parse_assignments(values, source=source)

@@ -1,0 +1,80 @@
+import numpy as np
+import pytest
+
+from facecraft.rigs import ARKIT_INDEX, EmotionCode, ParameterError
+from facecraft.synth.controls import EditControls
+
+SMILE = ARKIT_INDEX["mouthSmileLeft"]
+FROWN = ARKIT_INDEX["mouthFrownLeft"]
+JAW = ARKIT_INDEX["jawOpen"]
+BROW = ARKIT_INDEX["browInnerUp"]
+
+
+def smiling(level: float = 0.6) -> np.ndarray:
+    w = np.zeros(52, np.float32)
+    w[[SMILE, ARKIT_INDEX["mouthSmileRight"]]] = level
+    w[JAW] = 0.2
+    return w
+
+
+def test_every_form_of_control_reaches_the_target():
+    assert EditControls.from_args(emotion="happiness:0.8").target()[SMILE] == pytest.approx(0.8)
+    assert EditControls.from_args(emotion=EmotionCode.from_emotion("happiness", 0.5)).target()[SMILE] == pytest.approx(
+        0.5
+    )
+    assert EditControls.from_args(text="a big happy smile").target()[SMILE] > 0.5
+    assert EditControls.from_args(au=["AU12=0.6"]).target()[SMILE] == pytest.approx(0.6)
+    assert EditControls.from_args(au={"AU12R": 0.6}).target()[SMILE] == 0  # right side only
+    assert EditControls.from_args(arkit=["jaw_open=0.3"]).target()[JAW] == pytest.approx(0.3)
+
+
+def test_relative_edit_does_not_double_a_smile_and_keeps_speech_channels():
+    now = smiling(0.6)
+    out = EditControls.from_args(emotion="happiness:1.0").target(now)
+    assert out[SMILE] == pytest.approx(1.0) and out[JAW] == pytest.approx(0.2)
+    weaker = EditControls.from_args(emotion="happiness:0.3").target(now)
+    assert weaker[SMILE] == pytest.approx(0.6)  # asking for less than the face shows changes nothing
+
+
+def test_a_new_emotion_replaces_the_old_expression_by_its_strength():
+    now = smiling(0.6)
+    sad = EditControls.from_args(emotion="sadness:1.0").target(now)
+    assert sad[SMILE] == 0 and sad[FROWN] > 0.5 and sad[BROW] > 0.5
+    half = EditControls.from_args(emotion="sadness:0.5").target(now)
+    assert half[SMILE] == pytest.approx(0.3)
+    calm = EditControls.from_args(emotion="neutral:1").target(now)
+    assert calm[SMILE] == 0 and calm[JAW] == 0
+
+
+def test_sliders_set_channels_outright_and_absolute_mode_resets_the_rest():
+    now = smiling(0.6)
+    out = EditControls.from_args(arkit={"mouthSmileLeft": 0.1}).target(now)
+    assert out[SMILE] == pytest.approx(0.1) and out[ARKIT_INDEX["mouthSmileRight"]] == pytest.approx(0.6)
+    now[ARKIT_INDEX["eyeLookInLeft"]] = 0.4
+    absolute = EditControls.from_args(emotion="surprise:1", absolute=True).target(now)
+    assert absolute[SMILE] == 0 and absolute[JAW] > 0.3 and absolute[ARKIT_INDEX["eyeLookInLeft"]] == pytest.approx(0.4)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({}, "no edit control"),
+        ({"au": ["AU99=0.5"]}, "unknown Action Unit 'AU99'"),
+        ({"arkit": ["smileyness=0.5"]}, "unknown control name.*smileyness"),
+        ({"arkit": ["jawOpen=1.5"]}, r"jawOpen must lie in \[0, 1\], got 1.5"),
+        ({"au": ["AU12=high"]}, "not a number"),
+        ({"au": ["AU12"]}, "not NAME=VALUE"),
+        ({"au": ["jawOpen=0.2"]}, "ARKit names; give them with arkit"),
+        ({"emotion": "anger:2"}, r"\[0, 1\]"),
+        ({"emotion": [{"t": 0, "emotion": "anger"}]}, "not a track"),
+        ({"text": "  "}, "text"),
+    ],
+)
+def test_bad_controls_are_named(kwargs, message):
+    with pytest.raises(ParameterError, match=message):
+        EditControls.from_args(**kwargs)
+
+
+def test_current_weights_are_checked():
+    with pytest.raises(ParameterError, match=r"shape \(52,\)"):
+        EditControls.from_args(emotion="anger").target(np.zeros(10))
