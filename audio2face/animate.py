@@ -5,7 +5,12 @@ The learned mode runs the shipped model (or ``weights``); the procedural mode ru
 :data:`STREAM_ABOVE_S` are decoded and animated block by block through the
 :class:`~facecraft.audio2face.stream.StreamingAnimator`, so memory stays bounded whatever the length.
 Blinks, which speech does not predict, are added procedurally (seeded) unless ``blink=False``.
-A silent input yields a neutral face (no speech motion; blinks only).
+A silent input yields a neutral face (no speech motion; blinks only). These rules, and the closure priority
+applied to every model output, live in :mod:`facecraft.audio2face.postprocess` (shared with streaming).
+
+Emotion arguments take every form of :func:`facecraft.rigs.emotion_space.parse_emotion` (a name,
+``NAME:INTENSITY``, AU / ARKit weights, a few words, an EmotionCode, an EmotionTrack or its JSON file, codes)
+in both modes; rigs every spec of :func:`facecraft.rigs.load_rig`.
 
 FLAME output (``FaceAnimation.flame_expression`` (T, E) and ``flame_jaw`` (T, 3), same frames as the curves)
 comes two ways: a learned model with FLAME heads (``A2FConfig.flame_expression_dim`` / ``flame_jaw``) fills
@@ -25,19 +30,20 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from facecraft.rigs import ARKIT_INDEX
+from facecraft.rigs import ARKIT_INDEX, load_rig
 from facecraft.rigs.animation import FaceAnimation
-from facecraft.rigs.emotion_space import EmotionTrack, as_code_track, parse_emotion
+from facecraft.rigs.emotion_space import as_code_track, parse_emotion
 from facecraft.rigs.errors import ParameterError
 
 from .audio import SAMPLE_RATE, audio_duration, iter_audio_blocks, load_audio, valid_audio
+from .lip_state import is_sealed, lip_gap
 from .model import A2FModel, load_default_model
+from .postprocess import add_blinks, audio_peak, closure_priority, neutral_if_silent
 
 log = logging.getLogger(__name__)
 
 STREAM_ABOVE_S = 600.0  # longer files are animated block by block
 BLOCK_S = 30.0
-SILENCE_PEAK = 1e-4
 # Output types whose writer stores FaceAnimation.flame_expression / flame_jaw (Live Link CSV and GLB have no
 # place for them).
 FLAME_SUFFIXES: tuple[str, ...] = (".npz", ".json")
@@ -58,20 +64,20 @@ def resolve_model(weights: str | Path | A2FModel | None) -> A2FModel:
 
 
 def resolve_emotion(emotion=None, emotion_track=None):
-    """An emotion argument (``"anger:0.7"``, EmotionCode, EmotionTrack, codes) or a track file -> emotion object."""
+    """``emotion`` or ``emotion_track`` (at most one) in any form :func:`~facecraft.rigs.emotion_space.parse_emotion`
+    accepts -> None, an EmotionCode, an EmotionTrack or per-frame codes (T, 57)."""
     if emotion is not None and emotion_track is not None:
         raise ParameterError("give either emotion or emotion_track, not both")
     if emotion_track is not None:
-        return emotion_track if isinstance(emotion_track, EmotionTrack) else EmotionTrack.from_json(emotion_track)
-    if isinstance(emotion, str):
-        return parse_emotion(emotion)
-    return emotion
+        return parse_emotion(emotion_track, source="emotion_track")
+    return parse_emotion(emotion, source="emotion")
 
 
 def predict_curves(model: A2FModel, audio: np.ndarray, *, emotion=None, sr: int = SAMPLE_RATE) -> np.ndarray:
     """Curves (T, 52) for a whole mono array at the model's fps (offline; one forward pass).
 
-    ``emotion``: None (neutral), EmotionCode, EmotionTrack or codes (T, 57). ``T = ceil(duration * fps)``.
+    ``emotion``: anything :func:`~facecraft.rigs.emotion_space.parse_emotion` accepts (None: neutral).
+    ``T = ceil(duration * fps)``.
     """
     return predict_frames(model, audio, emotion=emotion, sr=sr)[0]
 
@@ -88,7 +94,7 @@ def predict_frames(
         raise ParameterError("predict_curves: audio has no samples")
     cfg = model.config
     feats = get_features(cfg.feature_kind, fps=cfg.fps)(y, sr)
-    codes = as_code_track(emotion, np.arange(len(feats)) / cfg.fps)
+    codes = as_code_track(parse_emotion(emotion), np.arange(len(feats)) / cfg.fps)
     with torch.no_grad():
         out = model(torch.from_numpy(feats)[None], torch.from_numpy(codes)[None])
 
@@ -169,32 +175,6 @@ def _add_flame(anim: FaceAnimation, flame, *, model_heads: bool) -> FaceAnimatio
     return anim
 
 
-def closure_priority(curves: np.ndarray) -> np.ndarray:
-    """Per-frame post-process of a model's curves: lip-lifting emotion channels yield while the lips seal."""
-    from .teacher import closure_from_curves, yield_lip_lift
-
-    return yield_lip_lift(curves, closure_from_curves(curves))
-
-
-def add_blinks(curves: np.ndarray, *, fps: float, seed: int = 0) -> np.ndarray:
-    """Procedural blinks (the teacher's seeded blink track) on eyeBlink L/R; eyeWide yields while closed."""
-    from .teacher import blink_curve
-
-    out = np.array(curves, np.float32, copy=True)
-    bl = blink_curve(len(out), fps, seed=seed)
-    for side in ("Left", "Right"):
-        i = ARKIT_INDEX["eyeBlink" + side]
-        out[:, i] = np.maximum(out[:, i], bl)
-        out[:, ARKIT_INDEX["eyeWide" + side]] *= 1 - bl
-    return out
-
-
-def _neutral_if_silent(curves: np.ndarray, peak: float) -> np.ndarray:
-    if peak < SILENCE_PEAK:
-        return np.zeros_like(curves)
-    return curves
-
-
 def animate_audio(
     audio: np.ndarray,
     *,
@@ -210,9 +190,11 @@ def animate_audio(
 ) -> FaceAnimation:
     """A FaceAnimation for an in-memory mono array (see :func:`animate_file` for the options).
 
+    ``emotion``: any form :func:`~facecraft.rigs.emotion_space.parse_emotion` accepts, in both modes.
     ``flame_model`` may also be a loaded :class:`~facecraft.rigs.flame.FlameRig`.
     """
     y = valid_audio(audio)
+    emotion = parse_emotion(emotion, source="emotion")
     if len(y) == 0:
         raise ParameterError("animate_audio: audio has no samples")
     if mode not in ("learned", "procedural"):
@@ -227,10 +209,10 @@ def animate_audio(
         return _add_flame(anim, flame, model_heads=False)
     model = resolve_model(weights)
     curves, expr, jaw = predict_frames(model, y, emotion=emotion, sr=sr)
-    peak = float(np.abs(y).max(initial=0.0))
-    curves = _neutral_if_silent(curves, peak)
-    expr = None if expr is None else _neutral_if_silent(expr, peak)
-    jaw = None if jaw is None else _neutral_if_silent(jaw, peak)
+    peak = audio_peak(y)
+    curves = neutral_if_silent(curves, peak)
+    expr = None if expr is None else neutral_if_silent(expr, peak)
+    jaw = None if jaw is None else neutral_if_silent(jaw, peak)
     anim = FaceAnimation(
         curves, fps=model.config.fps, flame_expression=expr, flame_jaw=jaw, meta=_meta(model, emotion, transcript)
     )
@@ -261,10 +243,11 @@ def animate_stream_file(path, *, emotion=None, weights=None, block_s: float = BL
     from .stream import StreamingAnimator
 
     model = resolve_model(weights)
+    emotion = parse_emotion(emotion, source="emotion")
     s = StreamingAnimator(model, emotion=emotion)
     parts, peak = [], 0.0
     for block in iter_audio_blocks(path, block_seconds=block_s):
-        peak = max(peak, float(np.abs(block).max(initial=0.0)))
+        peak = max(peak, audio_peak(block))
         parts.append(s.push(block))
     parts.append(s.flush())
     curves = np.concatenate(parts) if parts else np.zeros((0, 52), np.float32)
@@ -272,18 +255,7 @@ def animate_stream_file(path, *, emotion=None, weights=None, block_s: float = BL
         from facecraft.rigs.errors import FileFormatError
 
         raise FileFormatError(f"{path}: the file holds no audio samples")
-    return FaceAnimation(_neutral_if_silent(curves, peak), fps=model.config.fps, meta=_meta(model, emotion, None))
-
-
-def load_rig(rig: str | Path | None):
-    """``"default"``/None -> facecraft's default rig; a path -> a glTF/GLB rig."""
-    if rig is None or str(rig) == "default":
-        from facecraft.rigs.default_rig import default_rig
-
-        return default_rig()
-    from facecraft.rigs.exchange import load_gltf_rig
-
-    return load_gltf_rig(rig)
+    return FaceAnimation(neutral_if_silent(curves, peak), fps=model.config.fps, meta=_meta(model, emotion, None))
 
 
 def animate_file(
@@ -309,8 +281,11 @@ def animate_file(
     input_path : audio file (anything :func:`facecraft.audio2face.audio.load_audio` reads).
     output_path : ``.glb`` (needs a rig: ``rig``), ``.csv`` (Live Link Face), ``.npz`` or ``.json``.
     transcript : text; the procedural mode aligns it (the learned mode does not need it).
-    emotion : ``"name:intensity"``, EmotionCode, or None; ``emotion_track``: a JSON key file or EmotionTrack.
-    rig : ``"default"`` or a glTF/GLB character for the GLB's mesh and the preview.
+    emotion : any form :func:`facecraft.rigs.emotion_space.parse_emotion` accepts: a name, ``"name:intensity"``,
+        AU / ARKit weights (``"AU12=0.6"``, a dict), a few words (``"a shy smile"``), an EmotionCode, an
+        EmotionTrack or its JSON file, codes; None is neutral. ``emotion_track``: the same, for a track.
+    rig : any spec :func:`facecraft.rigs.load_rig` accepts (``"default"``, ``.safetensors``, glTF/GLB, an ICT
+        FaceKit folder): the GLB's mesh and the preview's face.
     fps : output frame rate.
     video : optional MP4 preview path (rendered on ``rig``, with the input's sound).
     mode : ``"learned"`` or ``"procedural"``.
@@ -390,20 +365,22 @@ def animate_file(
 def curves_to_mouth_cues(curves: np.ndarray, *, fps: float, min_frames: int = 2) -> list[dict]:
     """Rhubarb-style mouth cues read back from curves (learned mode has no phones).
 
-    Per frame: X (rest) when jaw and lips are still; A when the lips are sealed; F when puckered or
-    funnelled; D/C/B by jaw opening. Runs shorter than ``min_frames`` merge into the previous cue.
+    Per frame: A when the lips are sealed (:func:`facecraft.audio2face.lip_state.is_sealed`: shut and
+    pressed, Rhubarb's closed mouth with pressure for /p b m/); X (rest) when jaw and lips are still; F when
+    puckered or funnelled; D/C/B by the lip gap (:func:`~facecraft.audio2face.lip_state.lip_gap`). Runs
+    shorter than ``min_frames`` merge into the previous cue.
     """
     c = np.asarray(curves, np.float32)
     jaw = c[:, ARKIT_INDEX["jawOpen"]]
-    close = c[:, ARKIT_INDEX["mouthClose"]]
     round_ = np.maximum(c[:, ARKIT_INDEX["mouthPucker"]], c[:, ARKIT_INDEX["mouthFunnel"]])
-    gap = jaw - close
+    gap = lip_gap(c)
+    sealed = is_sealed(c)
     labels = []
-    for j, g, r in zip(jaw, gap, round_, strict=True):
-        if j < 0.04 and r < 0.1:
-            labels.append("X")
-        elif g < 0.03:
+    for j, g, r, shut in zip(jaw, gap, round_, sealed, strict=True):
+        if shut:
             labels.append("A")
+        elif j < 0.04 and r < 0.1:
+            labels.append("X")
         elif r > 0.3:
             labels.append("F")
         elif g > 0.35:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facecraft.rigs.assets import resolve_asset
+from facecraft.rigs.assets import resolve_asset, shared_data_dir
 from facecraft.rigs.errors import FileFormatError, MissingFileError, OptionalDependencyError, ParameterError
 
 from .audio import SAMPLE_RATE, resample, valid_audio
@@ -83,6 +83,8 @@ class AudioFeatures(ABC):
 
 LOGMEL_FLOOR = 1e-6  # added to the mel power before the log: silence sits at log(1e-6)
 LOGMEL_FMAX = 8000.0  # top of the mel bands (Hz)
+LOGMEL_HOP = SAMPLE_RATE // 100  # samples between log-mel frames (10 ms)
+LOGMEL_WINDOW = SAMPLE_RATE // 40  # samples in one analysis window (25 ms); frames are centred on hop multiples
 
 
 class LogMel(AudioFeatures):
@@ -102,12 +104,12 @@ class LogMel(AudioFeatures):
     def native(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         import librosa
 
-        hop = SAMPLE_RATE // 100
+        hop = LOGMEL_HOP
         mel = librosa.feature.melspectrogram(
             y=y,
             sr=SAMPLE_RATE,
-            n_fft=400,
-            win_length=400,
+            n_fft=LOGMEL_WINDOW,
+            win_length=LOGMEL_WINDOW,
             hop_length=hop,
             n_mels=self.n_mels,
             fmax=LOGMEL_FMAX,
@@ -286,7 +288,6 @@ def bench_frontends(out_dir: Path, *, seconds: float = 20.0, long_hours: float =
     Audio is ``../shared/data/speech`` when present (clips concatenated to ``seconds``), else a chirp. The HF
     row uses a wav2vec2-base-size encoder with random weights (no download), as a FaceFormer-size stand-in.
     """
-    import os
     import tempfile
     import time
     import tracemalloc
@@ -298,7 +299,7 @@ def bench_frontends(out_dir: Path, *, seconds: float = 20.0, long_hours: float =
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    shared = Path(os.environ.get("FACECRAFT_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
+    shared = shared_data_dir()
     clips = sorted((shared / "data" / "speech").glob("*.wav"))
     if clips:
         y = np.concatenate([load_audio(p)[0] for p in clips])[: int(seconds * SAMPLE_RATE)]

@@ -20,15 +20,17 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from facecraft.rigs.emotion_space import EMOTION_CODE_DIM, as_code_track
+from facecraft.rigs.emotion_space import EMOTION_CODE_DIM, as_code_track, parse_emotion
 from facecraft.rigs.errors import ParameterError
 
 from .audio import SAMPLE_RATE, valid_audio
-from .features import get_features, interpolate_frames
+from .features import LOGMEL_HOP, LOGMEL_WINDOW, get_features, interpolate_frames
 from .model import A2FModel
+from .postprocess import closure_priority
 
-HOP = SAMPLE_RATE // 100  # log-mel hop (10 ms)
-HALF_WINDOW = 200  # half of the 25 ms (400-sample) analysis window
+HOP = LOGMEL_HOP  # the log-mel front-end's hop (10 ms)
+HALF_WINDOW = LOGMEL_WINDOW // 2  # half of its analysis window (12.5 ms)
+MEL_RATE = SAMPLE_RATE // HOP  # log-mel frames per second
 
 
 class StreamingAnimator:
@@ -38,7 +40,8 @@ class StreamingAnimator:
     ----------
     model : A2FModel
         A log-mel model (``config.feature_kind == "logmel"``).
-    emotion : None, EmotionCode, EmotionTrack, or a callable ``times (n,) s -> codes (n, 57)``
+    emotion : any form :func:`facecraft.rigs.emotion_space.parse_emotion` accepts, or a callable
+        ``times (n,) s -> codes (n, 57)``
         The emotion per output frame (None: neutral).
 
     Examples
@@ -59,7 +62,7 @@ class StreamingAnimator:
         self.lookahead = int(model.config.lookahead)
         self.rf = model.receptive_field()
         self._front = get_features("logmel", n_mels=model.config.num_features, fps=self.fps)
-        self._emotion = emotion
+        self._emotion = emotion if callable(emotion) and not hasattr(emotion, "codes_at") else parse_emotion(emotion)
         self.reset()
 
     # ------------------------------------------------------------------ state
@@ -127,7 +130,7 @@ class StreamingAnimator:
                 if k >= max(1, n_total_frames):
                     break
             t = k / self.fps
-            j = int(np.floor(t * 100 + 1e-9))
+            j = int(np.floor(t * MEL_RATE + 1e-9))
             if not final and (j + 1 > last_mel or k / self.fps * SAMPLE_RATE >= self._total):
                 break
             lo = max(0, min(j, last_mel - 1))
@@ -137,7 +140,7 @@ class StreamingAnimator:
             self._feat.append(row.astype(np.float32))
             k += 1
         self._feat_count = k
-        for m in [m for m in self._mel if m < int(np.floor(k / self.fps * 100)) - 2]:
+        for m in [m for m in self._mel if m < int(np.floor(k / self.fps * MEL_RATE)) - 2]:
             del self._mel[m]
 
     # ------------------------------------------------------------------ model
@@ -166,8 +169,6 @@ class StreamingAnimator:
         if drop > 0:
             self._feat = self._feat[drop:]
             self._feat_start += drop
-        from .animate import closure_priority
-
         return closure_priority(out.numpy())
 
     # ------------------------------------------------------------------ API

@@ -25,18 +25,20 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from facecraft.rigs.arkit import ARKIT_INDEX, ARKIT_NAMES, NUM_ARKIT
+from facecraft.rigs.arkit import ARKIT_INDEX, ARKIT_NAMES, NUM_ARKIT, SPEECH_CHANNELS
+from facecraft.rigs.assets import shared_data_dir
 from facecraft.rigs.emotion_space import EMOTION_CODE_DIM, codes_to_arkit
 from facecraft.rigs.errors import ParameterError
 
+from .lip_state import CLOSURE_JAW, CLOSURE_PRESS, CLOSURE_SEAL
 from .phonetics import Phone
+from .postprocess import add_blinks, is_silent, yield_lip_lift
 from .visemes import (
     BILABIALS,
     JAW_CHANNELS,
     LIP_CHANNELS,
     LIP_OPENING_CHANNELS,
     PHONE_JAW_SCALE,
-    SPEECH_CHANNELS,
     TONGUE_CHANNELS,
     VISEME_DOMINANCE,
     VISEME_POSES,
@@ -58,17 +60,8 @@ _OPENING_INDEX = np.array([_IDX[n] for n in LIP_OPENING_CHANNELS])
 # (brows, eyes, cheeks, nose, mouth corners: smile, frown, dimple, left/right).
 OVERLAY_INDEX = np.array([i for i, n in enumerate(ARKIT_NAMES) if n not in SPEECH_CHANNELS and "eyeLook" not in n])
 EMOTION_JAW_GAIN = 0.5  # emotion's jawOpen (surprise, fear) is added at half strength under speech
-CLOSURE_JAW = 0.05  # jawOpen cap while lips are sealed
-CLOSURE_PRESS = 0.35  # mouthPress while lips are sealed
-# mouthClose beyond jawOpen while sealed: the lips compress a little in /p b m/. Rigs' neutral lips touch
-# (the default rig's rest gap is sealed to 0.5 mm), so a small value suffices; a large one makes lips interpenetrate.
-CLOSURE_SEAL = 0.01
-# noseSneer lifts the upper lip (3-4 mm at full weight on the default rig and on ICT FaceKit): during a
-# closure it yields by this share, so a disgusted face still closes its lips on /p b m/.
-LIP_LIFT_YIELD = 0.85
-_LIFT_INDEX = np.array([_IDX["noseSneerLeft"], _IDX["noseSneerRight"]])
-BLINKS_PER_MINUTE = 17.0
-BLINK_SECONDS = (0.12, 0.35)
+# The sealed-lip pattern written below (CLOSURE_JAW, CLOSURE_PRESS, CLOSURE_SEAL) is defined, and read back from
+# curves, in .lip_state; blinks and the lip-lift yield during closures live in .postprocess.
 _BROWS = [_IDX["browInnerUp"], _IDX["browOuterUpLeft"], _IDX["browOuterUpRight"]]
 _BROW_GAINS = np.array([1.0, 0.6, 0.6], np.float32)
 
@@ -176,27 +169,6 @@ def apply_closure(curves: np.ndarray, closure: np.ndarray, *, seal: float = CLOS
     return yield_lip_lift(out, closure)
 
 
-def yield_lip_lift(curves: np.ndarray, closure: np.ndarray) -> np.ndarray:
-    """Let lip-lifting emotion channels (noseSneer) yield by :data:`LIP_LIFT_YIELD` where ``closure`` (T,) is high."""
-    out = np.array(curves, np.float32, copy=True)
-    out[:, _LIFT_INDEX] *= 1 - LIP_LIFT_YIELD * np.asarray(closure, np.float32)[:, None]
-    return out
-
-
-def closure_from_curves(curves: np.ndarray) -> np.ndarray:
-    """Where curves show the teacher's sealed-lip pattern (mouthPress up, jawOpen - mouthClose near 0): a weight (T,).
-
-    Used on a learned model's output, which reproduces that pattern but knows no phones.
-    """
-    c = np.asarray(curves, np.float32)
-    press = 0.5 * (c[:, _IDX["mouthPressLeft"]] + c[:, _IDX["mouthPressRight"]])
-    # ARKit parts the lips by jawOpen - mouthClose: a jaw at 0.15 with mouthClose 0.14 is sealed
-    parting = c[:, _IDX["jawOpen"]] - c[:, _IDX["mouthClose"]]
-    pressed = np.clip((press - 0.25 * CLOSURE_PRESS) / (0.35 * CLOSURE_PRESS), 0.0, 1.0)
-    shut = np.clip((2.0 * CLOSURE_JAW - parting) / CLOSURE_JAW, 0.0, 1.0)
-    return pressed * shut
-
-
 def emotion_arkit(emotion, times: np.ndarray) -> np.ndarray | None:
     """Per-frame ARKit-52 weights ``(T, 52)`` of an emotion given as any of the forms the teacher accepts.
 
@@ -274,26 +246,6 @@ def brow_curve(pitch, t: int, fps: float, *, gain: float = 0.35) -> np.ndarray:
     return (gain * np.clip(raise_, 0, 1)).astype(np.float32)
 
 
-def blink_curve(t: int, fps: float, *, seed: int = 0, rate_per_minute: float = BLINKS_PER_MINUTE) -> np.ndarray:
-    """Seeded blink track ``(T,)`` in [0, 1]: gamma-distributed gaps (mean 60/rate s), 120-350 ms blinks."""
-    rng = np.random.default_rng(seed)
-    out = np.zeros(t, np.float32)
-    duration = t / fps
-    mean_gap = 60.0 / rate_per_minute
-    time = rng.uniform(0.3, mean_gap)
-    frames = np.arange(t) / fps
-    while time < duration:
-        length = rng.uniform(*BLINK_SECONDS)
-        close = 0.35 * length  # fast closing, slower opening
-        lo, hi = np.searchsorted(frames, time), np.searchsorted(frames, time + length)
-        x = frames[lo:hi] - time
-        opening = np.cos(0.5 * np.pi * (x - close) / (length - close))
-        shape = np.where(x < close, np.sin(0.5 * np.pi * x / close), opening)
-        out[lo:hi] = np.maximum(out[lo:hi], np.clip(shape, 0, 1))
-        time += length + max(0.6, rng.gamma(2.0, mean_gap / 2.0))
-    return out
-
-
 def teacher_curves(
     phones,
     *,
@@ -361,11 +313,7 @@ def teacher_curves(
         b = curves[:, _BROWS]
         curves[:, _BROWS] = 1 - (1 - b) * (1 - brow[:, None] * _BROW_GAINS)
     if blink:
-        bl = blink_curve(t, fps, seed=seed)
-        for side in ("Left", "Right"):
-            i = _IDX["eyeBlink" + side]
-            curves[:, i] = np.maximum(curves[:, i], bl)
-            curves[:, _IDX["eyeWide" + side]] *= 1 - bl
+        curves = add_blinks(curves, fps=fps, seed=seed)
     return np.clip(curves, 0, 1).astype(np.float32)
 
 
@@ -427,7 +375,7 @@ class ProceduralAnimator:
             y = resample(y, orig_sr=int(sr), target_sr=SAMPLE_RATE)
         duration = len(y) / SAMPLE_RATE
         t = num_frames(duration, self.fps)
-        silent = float(np.abs(y).max()) < 1e-4
+        silent = is_silent(float(np.abs(y).max()))
         if silent:
             from .phonetics import PhoneticResult
 
@@ -516,9 +464,7 @@ def bench_teacher(out_dir, *, closed_mm: float = 1.5) -> dict:
     the largest gap during each open vowel (AA AE AH AO AW AY), averaged. Returns the figures as a dict.
     """
     import csv
-    import os
     import time
-    from pathlib import Path
 
     from facecraft.rigs.default_rig import default_rig
 
@@ -527,7 +473,7 @@ def bench_teacher(out_dir, *, closed_mm: float = 1.5) -> dict:
     from .phonetics import recognize_phones, speech_phones
     from .prosody import pitch, voice_activity
 
-    shared = Path(os.environ.get("FACECRAFT_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
+    shared = shared_data_dir()
     folder = shared / "data" / "speech"
     if not (folder / "transcripts.csv").exists():
         return {"skipped": f"{folder} not present"}

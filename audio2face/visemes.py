@@ -46,6 +46,8 @@ PHONE_TO_VISEME: dict[str, str] = {
 ARPABET: tuple[str, ...] = tuple(PHONE_TO_VISEME)
 BILABIALS: frozenset[str] = frozenset({"P", "B", "M"})
 OPEN_VOWELS: frozenset[str] = frozenset({"AA", "AE", "AH", "AO", "AW", "AY"})
+# Viseme classes of vowels (every other class but "sil" is a consonant's).
+VOWEL_VISEMES: frozenset[str] = frozenset({"aa", "E", "I", "O", "U"})
 
 # Diphthongs glide from the first viseme to the second; the split is the fraction of the phone spent on the first.
 DIPHTHONGS: dict[str, tuple[str, str, float]] = {
@@ -79,7 +81,9 @@ _POSES: dict[str, dict[str, float]] = {
     "U": {"jawOpen": 0.22, "mouthPucker": 0.75, "mouthFunnel": 0.35},
 }
 
-# Channel groups that coarticulate independently (JALI: jaw and lips are separate controls).
+# Channel groups that coarticulate independently (JALI: jaw and lips are separate controls); all of them are
+# speech channels (facecraft.rigs.arkit.SPEECH_CHANNELS, the one list, which also holds the sideways jaw and mouth
+# shifts that no viseme drives).
 JAW_CHANNELS: tuple[str, ...] = ("jawOpen",)
 TONGUE_CHANNELS: tuple[str, ...] = ("tongueOut",)
 LIP_CHANNELS: tuple[str, ...] = (
@@ -87,7 +91,6 @@ LIP_CHANNELS: tuple[str, ...] = (
     "mouthShrugUpper", "mouthPressLeft", "mouthPressRight", "mouthStretchLeft", "mouthStretchRight",
     "mouthLowerDownLeft", "mouthLowerDownRight", "mouthUpperUpLeft", "mouthUpperUpRight",
 )  # fmt: skip
-SPEECH_CHANNELS: tuple[str, ...] = JAW_CHANNELS + LIP_CHANNELS + TONGUE_CHANNELS
 # Channels that part the lips (zeroed while a bilabial closure holds).
 LIP_OPENING_CHANNELS: tuple[str, ...] = (
     "mouthFunnel", "mouthPucker", "mouthLowerDownLeft", "mouthLowerDownRight", "mouthUpperUpLeft",

@@ -31,6 +31,22 @@ ARKIT_NAMES: tuple[str, ...] = (
 NUM_ARKIT = len(ARKIT_NAMES)
 ARKIT_INDEX: dict[str, int] = {n: i for i, n in enumerate(ARKIT_NAMES)}
 
+# The channels articulation moves, in Apple's order: the jaw (open, forward, sideways), the lips (close, funnel,
+# pucker, sideways shift, stretch, roll, shrug, press, lower-down, upper-up) and the tongue. Speech drives them;
+# an emotion may add to them too. The one list of speech channels: the procedural teacher relaxes them in
+# silences and its visemes drive a subset of them (facecraft.audio2face.visemes); the emotion space's
+# "speech" region (facecraft.rigs.emotion_space.region_mask) is this list minus the channels its emotion region
+# owns (mouthStretch, also fear's AU20), so that speech and emotion regions never overlap.
+SPEECH_CHANNELS: tuple[str, ...] = (
+    "jawForward", "jawLeft", "jawRight", "jawOpen",
+    "mouthClose", "mouthFunnel", "mouthPucker", "mouthLeft", "mouthRight",
+    "mouthStretchLeft", "mouthStretchRight",
+    "mouthRollLower", "mouthRollUpper", "mouthShrugLower", "mouthShrugUpper",
+    "mouthPressLeft", "mouthPressRight", "mouthLowerDownLeft", "mouthLowerDownRight",
+    "mouthUpperUpLeft", "mouthUpperUpRight",
+    "tongueOut",
+)  # fmt: skip
+
 # Directions, not sides: mirroring the face swaps these two pairs as well.
 _DIRECTION_SWAPS = {"jawLeft": "jawRight", "jawRight": "jawLeft", "mouthLeft": "mouthRight", "mouthRight": "mouthLeft"}
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .arkit import ARKIT_NAMES, NUM_ARKIT, weights_from_dict
+from .arkit import ARKIT_NAMES, NUM_ARKIT, SPEECH_CHANNELS, weights_from_dict
 from .emotions import EMOTIONS, emotion_au_vector, normalize_emotion
 from .errors import FileFormatError, MissingFileError, ParameterError
 from .facs import NUM_SIDED_AU, arkit_to_au, au_to_arkit, au_vector
@@ -45,8 +45,8 @@ PROTOTYPE_ARKIT = np.stack([au_to_arkit(emotion_au_vector(e)) for e in EMOTIONS]
 # Channel groups used to judge which part of the face carries an emotion.
 _UPPER = ("browDown", "browInnerUp", "browOuterUp", "eyeSquint", "eyeWide", "cheekSquint", "noseSneer")
 _CORNERS = ("mouthSmile", "mouthFrown", "mouthDimple", "mouthStretch")
-_SPEECH = ("jaw", "mouthClose", "mouthFunnel", "mouthPucker", "mouthLeft", "mouthRight", "mouthRoll",
-           "mouthShrug", "mouthPress", "mouthLowerDown", "mouthUpperUp", "tongueOut")  # fmt: skip
+# speech: the one list of speech channels (facecraft.rigs.arkit.SPEECH_CHANNELS) minus what the emotion region owns
+_SPEECH = tuple(n for n in SPEECH_CHANNELS if not n.startswith(_UPPER + _CORNERS))
 
 
 def region_mask(region: str) -> np.ndarray:
@@ -54,7 +54,9 @@ def region_mask(region: str) -> np.ndarray:
 
     ``"upper"``: brows, lids (squint/wide), cheeks, nose. ``"corners"``: mouth corners (smile, frown,
     dimple, stretch). ``"emotion"``: upper + corners, the channels an emotion overlay owns.
-    ``"speech"``: jaw and lip channels that carry articulation. ``"full"``: all but blinks and gaze.
+    ``"speech"``: the jaw, lip and tongue channels that carry articulation
+    (:data:`facecraft.rigs.arkit.SPEECH_CHANNELS`) except those the emotion region owns (mouthStretch), so the
+    speech and emotion regions are disjoint. ``"full"``: all but blinks and gaze.
     """
     groups = {"upper": _UPPER, "corners": _CORNERS, "emotion": _UPPER + _CORNERS, "speech": _SPEECH}
     if region == "full":

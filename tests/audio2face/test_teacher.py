@@ -5,13 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from facecraft.audio2face.lip_state import is_sealed, lip_gap
 from facecraft.audio2face.phonetics import Phone
-from facecraft.audio2face.teacher import blink_curve, teacher_curves
+from facecraft.audio2face.postprocess import blink_curve
+from facecraft.audio2face.teacher import teacher_curves
+from facecraft.audio2face.visemes import LIP_OPENING_CHANNELS
 from facecraft.rigs import ARKIT_INDEX, ParameterError, weights_from_dict
 
-JAW, CLOSE = ARKIT_INDEX["jawOpen"], ARKIT_INDEX["mouthClose"]
+JAW = ARKIT_INDEX["jawOpen"]
 PUCKER = ARKIT_INDEX["mouthPucker"]
-OPENING = [ARKIT_INDEX[n] for n in ("mouthLowerDownLeft", "mouthUpperUpLeft", "mouthFunnel", "mouthStretchLeft")]
+OPENING = [ARKIT_INDEX[n] for n in LIP_OPENING_CHANNELS]
 
 
 def _seq(spec: str, *, step: float = 0.1, lead: float = 0.3) -> list[Phone]:
@@ -29,11 +32,6 @@ def _frames(phones, name, fps=30.0):
     return np.concatenate([np.flatnonzero((times >= p.start) & (times < p.end)) for p in phones if p.phone == name])
 
 
-def _lip_gap(curves):
-    """ARKit proxy of the inner-lip gap: jaw opening not cancelled by mouthClose, plus lip-parting channels."""
-    return curves[:, JAW] - curves[:, CLOSE] + 0.5 * curves[:, OPENING].sum(1)
-
-
 def test_shape_and_range():
     c = teacher_curves(_seq("HH AH L OW"), fps=30)
     assert c.shape == (int(np.ceil(1.0 * 30)), 52) and c.dtype == np.float32
@@ -45,12 +43,15 @@ def test_shape_and_range():
 def test_bilabial_closure_held_between_open_vowels():
     phones = _seq("AA M AA P AA B AA", step=0.12)
     c = teacher_curves(phones, blink=False)
-    gap = _lip_gap(c)
+    gap = lip_gap(c)
     for name in ("M", "P", "B"):
         idx = _frames(phones, name)
         assert len(idx) >= 3
         assert np.all(gap[idx] < 0.02), (name, gap[idx])
+        assert np.all(is_sealed(c[idx])), name
+        assert np.all(c[idx][:, OPENING] < 0.02), name  # every lip-parting channel is cleared
         assert np.all(c[idx, JAW] <= 0.06)
+    assert not is_sealed(c[_frames(phones, "AA")]).any()
     vowels = _frames(phones, "AA")
     assert c[vowels, JAW].max() > 0.4  # the mouth really opens
     assert np.median(gap[vowels]) > 0.3
@@ -58,8 +59,10 @@ def test_bilabial_closure_held_between_open_vowels():
 
 def test_short_bilabial_still_closes_one_frame():
     phones = [Phone(0, 0.2, "AA"), Phone(0.2, 0.22, "B"), Phone(0.22, 0.4, "AA")]
-    gap = _lip_gap(teacher_curves(phones, blink=False))
+    c = teacher_curves(phones, blink=False)
+    gap = lip_gap(c)
     assert gap.min() < 0.02 and gap.max() > 0.3
+    assert is_sealed(c).sum() >= 1
 
 
 def test_rounding_is_anticipated():
@@ -98,7 +101,8 @@ def test_emotion_overlay_changes_upper_face_not_closure():
     assert np.all(emo[:, upper].mean(0) > base[:, upper].mean(0) + 0.4)
     for name in ("M", "P"):
         idx = _frames(phones, name)
-        assert np.all(_lip_gap(emo)[idx] < 0.02)
+        assert np.all(lip_gap(emo)[idx] < 0.02) and np.all(emo[idx][:, OPENING] < 0.02)
+        assert np.all(is_sealed(emo[idx]))
     with pytest.raises(ParameterError, match="emotion"):
         teacher_curves(phones, emotion=np.zeros((3, 52)))
 
@@ -255,8 +259,8 @@ def test_closure_on_the_ict_reference_rig(shared_dir):
 
 def test_disgust_still_closes_the_lips_on_bilabials():
     """noseSneer lifts the upper lip; during /p b m/ it yields so the emotion never breaks lip sync."""
-    from facecraft.audio2face.animate import closure_priority
     from facecraft.audio2face.metrics import score_lip_sync
+    from facecraft.audio2face.postprocess import closure_priority
     from facecraft.rigs import EmotionCode, classify_arkit
     from facecraft.rigs.default_rig import default_rig
 
@@ -271,16 +275,3 @@ def test_disgust_still_closes_the_lips_on_bilabials():
     unsealed[:, [ARKIT_INDEX["noseSneerLeft"], ARKIT_INDEX["noseSneerRight"]]] = 1.0
     assert score_lip_sync(rig, unsealed, phones, fps=30).closure_rate == 0.0
     assert score_lip_sync(rig, closure_priority(unsealed), phones, fps=30).closure_rate == 1.0
-
-
-def test_closure_detector_reads_lip_seal_from_jaw_minus_mouth_close():
-    """ARKit seals lips with mouthClose == jawOpen: a half-open jaw with matching mouthClose is still sealed."""
-    from facecraft.audio2face.teacher import closure_from_curves
-
-    c = np.zeros((4, 52), np.float32)
-    c[:, [ARKIT_INDEX["mouthPressLeft"], ARKIT_INDEX["mouthPressRight"]]] = 0.35
-    c[:, ARKIT_INDEX["jawOpen"]] = [0.02, 0.13, 0.3, 0.3]
-    c[:, ARKIT_INDEX["mouthClose"]] = [0.03, 0.14, 0.0, 0.3]
-    assert np.allclose(closure_from_curves(c), [1.0, 1.0, 0.0, 1.0])
-    c[:, [ARKIT_INDEX["mouthPressLeft"], ARKIT_INDEX["mouthPressRight"]]] = 0.0  # lips together at rest
-    assert np.allclose(closure_from_curves(c), 0.0)

@@ -67,3 +67,25 @@ def test_diphthongs_split_and_cues_merge():
     assert np.all(np.diff(starts) > 0)
     assert all(c["end"] > c["start"] for c in cues)
     assert cues[-1]["end"] == 1.0
+
+
+def test_one_speech_channel_list_drives_visemes_teacher_and_the_speech_region():
+    """rigs.arkit.SPEECH_CHANNELS is the list: every viseme channel is in it, the teacher relaxes exactly it, and
+    the emotion space's speech region is it minus the emotion region (disjoint, so the lip and emotion losses
+    never give one channel two targets)."""
+    from facecraft.audio2face.teacher import SPEECH_INDEX
+    from facecraft.audio2face.visemes import JAW_CHANNELS, LIP_CHANNELS, TONGUE_CHANNELS
+    from facecraft.rigs.arkit import ARKIT_NAMES, SPEECH_CHANNELS
+    from facecraft.rigs.emotion_space import region_mask
+
+    assert set(JAW_CHANNELS + LIP_CHANNELS + TONGUE_CHANNELS) <= set(SPEECH_CHANNELS)
+    driven = {n for pose in VISEME_POSES.values() for n, w in zip(ARKIT_NAMES, pose, strict=True) if w > 0}
+    assert driven <= set(SPEECH_CHANNELS)
+    assert sorted(ARKIT_NAMES[i] for i in SPEECH_INDEX) == sorted(SPEECH_CHANNELS)
+    speech, emotion = region_mask("speech"), region_mask("emotion")
+    assert not (speech & emotion).any()
+    assert {n for n, m in zip(ARKIT_NAMES, speech | emotion, strict=True) if m} >= set(SPEECH_CHANNELS)
+    assert {n for n, m in zip(ARKIT_NAMES, speech, strict=True) if m} == set(SPEECH_CHANNELS) - {
+        "mouthStretchLeft",
+        "mouthStretchRight",
+    }

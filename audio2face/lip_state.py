@@ -1,0 +1,88 @@
+"""Lip state read from ARKit-52 curves: the lip gap, and when lips are sealed or open.
+
+The one place that says what "lips are sealed" means in curve space. The teacher writes it, the learned
+model's post-processing and mouth cues read it, and training weights it; all of them use this module.
+
+**Curve-space lip gap.** ARKit's ``mouthClose`` is authored on top of an open jaw and closes the lips against
+it, so the lips part by ``jawOpen - mouthClose`` (:func:`lip_gap`): 0 means the lips touch whatever the jaw
+does, a negative value means they press together. The *geometric* gap (metres, on a rig) is
+:func:`facecraft.audio2face.metrics.inner_lip_gap`; lip sync is judged on that one, and this proxy is what
+code without a rig reads.
+
+**Where the thresholds come from.** The procedural teacher seals the lips during /p b m/ by capping
+``jawOpen`` at :data:`CLOSURE_JAW`, setting ``mouthClose = jawOpen + CLOSURE_SEAL`` and ``mouthPress`` to at
+least :data:`CLOSURE_PRESS` (its relaxed mouth has about 0.01 press). The learned model is trained to
+reproduce that pattern, so the detectors read it back relative to those quantities:
+
+* *shut*: the gap is at most :data:`SEALED_GAP` (= ``CLOSURE_JAW``: lips meeting over a jaw no more open
+  than a closure allows); lips count as parted from :data:`PARTED_GAP` (= ``2 * CLOSURE_JAW``);
+* *pressed*: ``mouthPress`` at least :data:`PRESSED` (60 % of ``CLOSURE_PRESS``); not pressed at
+  :data:`UNPRESSED` (25 % of it) and below;
+* :func:`sealed_weight`: a soft weight in [0, 1] ramping linearly between those bounds (the learned model's
+  closure post-processing uses it); :func:`is_sealed`: where that weight is full (shut and pressed);
+* :func:`is_open`: the gap exceeds :data:`OPEN_GAP`, the widest jaw target of any consonant viseme (so only
+  vowels open the lips further).
+
+:func:`lip_gap`, :func:`is_sealed` and :func:`is_open` accept numpy arrays and torch tensors ``(..., 52)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from facecraft.rigs.arkit import ARKIT_INDEX
+
+from .visemes import VISEME_POSES, VOWEL_VISEMES
+
+JAW = ARKIT_INDEX["jawOpen"]
+CLOSE = ARKIT_INDEX["mouthClose"]
+PRESS_LEFT, PRESS_RIGHT = ARKIT_INDEX["mouthPressLeft"], ARKIT_INDEX["mouthPressRight"]
+
+# What the teacher writes while a bilabial closure holds (see the module docstring).
+CLOSURE_JAW = 0.05  # jawOpen cap while lips are sealed
+CLOSURE_PRESS = 0.35  # mouthPress while lips are sealed
+# mouthClose beyond jawOpen while sealed: the lips compress a little in /p b m/. Rigs' neutral lips touch
+# (the default rig's rest gap is sealed to 0.5 mm), so a small value suffices; a large one makes lips interpenetrate.
+CLOSURE_SEAL = 0.01
+
+SEALED_GAP = CLOSURE_JAW
+PARTED_GAP = 2.0 * CLOSURE_JAW
+UNPRESSED = 0.25 * CLOSURE_PRESS
+_PRESS_RAMP = 0.35 * CLOSURE_PRESS
+PRESSED = UNPRESSED + _PRESS_RAMP  # 0.6 * CLOSURE_PRESS
+OPEN_GAP = float(max(pose[JAW] for v, pose in VISEME_POSES.items() if v != "sil" and v not in VOWEL_VISEMES))
+
+
+def lip_gap(curves):
+    """Curve-space lip gap ``jawOpen - mouthClose`` ``(...,)`` of curves ``(..., 52)`` (numpy or torch)."""
+    return curves[..., JAW] - curves[..., CLOSE]
+
+
+def mouth_press(curves):
+    """Mean of ``mouthPressLeft`` and ``mouthPressRight`` ``(...,)`` of curves ``(..., 52)``."""
+    return 0.5 * (curves[..., PRESS_LEFT] + curves[..., PRESS_RIGHT])
+
+
+def sealed_weight(curves: np.ndarray) -> np.ndarray:
+    """How sealed the lips are, ``(T,)`` in [0, 1], from curves ``(T, 52)`` (pressed x shut, each a linear ramp).
+
+    1 where :func:`is_sealed`; 0 where the lips are parted (gap >= :data:`PARTED_GAP`) or not pressed
+    (press <= :data:`UNPRESSED`), so lips merely resting together (no press) do not count.
+    """
+    c = np.asarray(curves, np.float32)
+    pressed = np.clip((mouth_press(c) - UNPRESSED) / _PRESS_RAMP, 0.0, 1.0)
+    shut = np.clip((PARTED_GAP - lip_gap(c)) / (PARTED_GAP - SEALED_GAP), 0.0, 1.0)
+    return pressed * shut
+
+
+def is_sealed(curves):
+    """Boolean ``(...,)``: lips shut (gap <= :data:`SEALED_GAP`) and pressed (press >= :data:`PRESSED`).
+
+    The frames where :func:`sealed_weight` is full; numpy or torch curves ``(..., 52)``.
+    """
+    return (lip_gap(curves) <= SEALED_GAP) & (mouth_press(curves) >= PRESSED)
+
+
+def is_open(curves):
+    """Boolean ``(...,)``: the lip gap exceeds :data:`OPEN_GAP` (vowel-like opening); numpy or torch ``(..., 52)``."""
+    return lip_gap(curves) > OPEN_GAP
