@@ -1,0 +1,141 @@
+"""Training data for the learned audio2face model: clips with their targets, read from a synthetic corpus or from
+real capture, and their features (cached on disk when ``FACECRAFT_CACHE_DIR`` is set).
+
+Real capture: a folder of ``take.wav`` with either a Live Link Face CSV ``take.csv`` (read with
+:func:`facecraft.rigs.exchange.load_animation`) or FLAME sequences in a VOCASET-like layout, ``take.npz`` with
+``flame_expression`` (T, E), ``flame_jaw`` (T, 3) axis-angle radians and ``fps``, optionally ``emotion`` (a
+name). Curves are resampled to the model's fps; a take with no ``emotion`` is neutral.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from facecraft.rigs import EMOTIONS
+from facecraft.rigs.errors import FileFormatError, MissingFileError, ParameterError
+
+from .corpus import list_items, load_item, write_manifest
+
+log = logging.getLogger(__name__)
+
+NEUTRAL = EMOTIONS.index("neutral")  # the neutral row of a clip's teacher stack (EMOTIONS order)
+
+
+def compute_features(audio: np.ndarray, *, kind: str, fps: float) -> np.ndarray:
+    """Features ``(T, F)`` float32 of 16 kHz audio at ``fps`` from the front-end registry.
+
+    Cached in ``$FACECRAFT_CACHE_DIR/a2f-features`` when that variable is set (key: audio bytes, kind, fps,
+    facecraft version).
+    """
+    from .features import get_features
+
+    cache_dir = os.environ.get("FACECRAFT_CACHE_DIR")
+    path = None
+    if cache_dir:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            ver = version("facecraft")
+        except PackageNotFoundError:
+            ver = "dev"
+        h = hashlib.sha1(np.ascontiguousarray(audio, np.float32).tobytes())
+        h.update(f"{kind}|{fps}|{ver}".encode())
+        path = Path(cache_dir) / "a2f-features" / f"{h.hexdigest()}.npy"
+        if path.exists():
+            return np.load(path)
+    feats = np.asarray(get_features(kind, fps=fps)(audio), np.float32)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")  # runs beside each other share the cache
+        np.save(tmp, feats)
+        os.replace(tmp, path)
+    return feats
+
+
+@dataclass
+class Clip:
+    """One training clip at the model fps: features (T, F); ``teacher`` (8, T, 52) for synthetic clips;
+    ``arkit`` (T, 52) and/or FLAME targets for real capture; ``emotion`` the capture's label."""
+
+    id: str
+    features: np.ndarray
+    teacher: np.ndarray | None = None
+    arkit: np.ndarray | None = None
+    flame_expression: np.ndarray | None = None
+    flame_jaw: np.ndarray | None = None
+    emotion: str = "neutral"
+
+
+def load_corpus_clips(
+    corpus_dir: str | Path, *, split: str, kind: str, fps: float, progress: bool = True
+) -> list[Clip]:
+    """Synthetic clips of one split of a corpus built by :mod:`facecraft.audio2face.corpus`."""
+    from tqdm.auto import tqdm
+
+    write_manifest(corpus_dir)
+    clips = []
+    for p in tqdm(list_items(corpus_dir, split), desc=f"features ({split})", disable=not progress, unit="clip"):
+        item = load_item(p)
+        if abs(item.fps - fps) > 1e-6:
+            raise ParameterError(f"{p}: corpus fps {item.fps} differs from the model fps {fps}")
+        feats = compute_features(item.audio, kind=kind, fps=fps)
+        t = min(len(feats), item.teacher.shape[1])
+        clips.append(Clip(item.id, feats[:t], teacher=item.teacher[:, :t]))
+    return clips
+
+
+def load_capture_clips(capture_dir: str | Path, *, kind: str, fps: float) -> list[Clip]:
+    """Real capture pairs in a folder (see the module docstring for the accepted layouts)."""
+    from .audio import load_audio
+
+    d = Path(capture_dir)
+    if not d.is_dir():
+        raise MissingFileError(f"capture folder not found: {d}")
+    clips = []
+    for wav in sorted(p for p in d.iterdir() if p.suffix.lower() in (".wav", ".flac", ".ogg", ".mp3")):
+        csv, npz = wav.with_suffix(".csv"), wav.with_suffix(".npz")
+        audio, _ = load_audio(wav)
+        feats = compute_features(audio, kind=kind, fps=fps)
+        if csv.exists():
+            from facecraft.rigs.exchange import load_animation
+
+            anim = load_animation(csv).resample(fps)
+            t = min(len(feats), anim.num_frames)
+            clips.append(Clip(wav.stem, feats[:t], arkit=anim.curves[:t]))
+        elif npz.exists():
+            with np.load(npz) as z:
+                if "flame_expression" not in z or "fps" not in z:
+                    raise FileFormatError(f"{npz}: expected arrays flame_expression (T, E), flame_jaw (T, 3) and fps")
+                src_fps = float(z["fps"])
+                expr = z["flame_expression"].astype(np.float32)
+                jaw = z["flame_jaw"].astype(np.float32) if "flame_jaw" in z else None
+                emo = str(z["emotion"]) if "emotion" in z else "neutral"
+            n = max(1, int(round(len(expr) / src_fps * fps)))
+            src_t, dst_t = np.arange(len(expr)) / src_fps, np.arange(n) / fps
+
+            def interp(a: np.ndarray, src_t=src_t, dst_t=dst_t) -> np.ndarray:
+                return np.stack([np.interp(dst_t, src_t, a[:, j]) for j in range(a.shape[1])], 1).astype(np.float32)
+
+            t = min(len(feats), n)
+            clips.append(
+                Clip(wav.stem, feats[:t], flame_expression=interp(expr)[:t],
+                     flame_jaw=None if jaw is None else interp(jaw)[:t], emotion=emo)
+            )  # fmt: skip
+        else:
+            log.warning("capture %s has no .csv or .npz beside it; skipped", wav)
+    if not clips:
+        raise FileFormatError(f"{d}: no capture pairs found (expected take.wav + take.csv or take.npz)")
+    return clips
+
+
+def feature_stats(clips: list[Clip]) -> tuple[list[float], list[float]]:
+    """Per-dimension mean and standard deviation (+ 1e-3) of the features of the first 2000 ``clips``: the
+    model's input normalisation."""
+    allf = np.concatenate([c.features for c in clips[:2000]])
+    return allf.mean(0).tolist(), (allf.std(0) + 1e-3).tolist()

@@ -1,0 +1,169 @@
+"""Training losses of the learned audio2face model.
+
+On the synthetic corpus every clip is seen with two emotions ``a`` and ``b`` in the same batch
+(EMOTE-style disentanglement):
+
+* **lip**: the speech channels (jaw, lips; :func:`facecraft.rigs.emotion_space.region_mask` ``"speech"``) of
+  every prediction match the *neutral* teacher's, whatever emotion was requested;
+* **emotion**: the emotion channels (upper face, cheeks, mouth corners) match the emotional teacher, and a
+  classification loss through the emotion space's prototypes
+  (:func:`~facecraft.rigs.emotion_space.prototype_fit`) makes them read as the requested emotion;
+* **swap**: the speech channels of the same clip under emotions ``a`` and ``b`` agree;
+* **velocity**: frame-to-frame differences match the target's (no jitter);
+* **closure** / **opening** (optional weights): extra weight on the (neutral) teacher's bilabial closures, and
+  on its open vowels (jawOpen MSE + a one-sided penalty on a narrower gap), against the regression to the
+  mean that under-opens the mouth.
+
+``disentangle=False`` gives the comparison model's loss: one plain MSE to the emotional teacher on every
+channel (+ velocity), no lip / emotion-classification / swap terms. Real capture is supervised with MSE on
+whatever the take provides (:func:`capture_losses`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from facecraft.rigs import ARKIT_INDEX
+from facecraft.rigs.emotion_space import prototype_fit, region_mask
+from facecraft.rigs.errors import ParameterError
+
+from .model import A2FModel
+
+SPEECH_MASK = torch.tensor(region_mask("speech"))
+EMOTION_MASK = torch.tensor(region_mask("emotion"))
+# ARKit seals the lips with mouthClose == jawOpen, so jawOpen - mouthClose is the lip gap of the curves.
+JAW, CLOSE, PRESS = ARKIT_INDEX["jawOpen"], ARKIT_INDEX["mouthClose"], ARKIT_INDEX["mouthPressLeft"]
+
+
+def lip_loss(pred: torch.Tensor, neutral: torch.Tensor) -> torch.Tensor:
+    """MSE between the speech channels of ``pred`` (B, T, 52) and the neutral teacher's (B, T, 52)."""
+    m = SPEECH_MASK.to(pred.device)
+    return F.mse_loss(pred[..., m], neutral[..., m])
+
+
+def swap_loss(pred_a: torch.Tensor, pred_b: torch.Tensor) -> torch.Tensor:
+    """MSE between the speech channels of the same clips predicted under two emotions."""
+    m = SPEECH_MASK.to(pred_a.device)
+    return F.mse_loss(pred_a[..., m], pred_b[..., m])
+
+
+def emotion_logits(pred: torch.Tensor, *, temperature: float = 0.05) -> torch.Tensor:
+    """Logits (..., 8) of which emotion the emotion channels of ``pred`` (..., 52) show: minus each
+    prototype's residual (:func:`facecraft.rigs.emotion_space.prototype_fit`) over ``temperature``, the
+    scores :func:`~facecraft.rigs.emotion_space.classify_arkit` reads. For a frame with no emotion channel
+    active every logit ties (the per-channel MSE term is what keeps a neutral request neutral).
+    """
+    return -prototype_fit(pred, "emotion")[1] / temperature
+
+
+def emotion_class_loss(pred: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of :func:`emotion_logits` of ``pred`` (B, T, 52) against per-frame labels (B, T)."""
+    logits = emotion_logits(pred)
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1))
+
+
+def velocity_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """MSE between the frame-to-frame differences of ``pred`` and ``target`` (B, T, C): no jitter."""
+    return F.mse_loss(pred[:, 1:] - pred[:, :-1], target[:, 1:] - target[:, :-1])
+
+
+@dataclass
+class LossWeights:
+    """Weights of the terms of :func:`synthetic_losses` (closure and opening are off at 0)."""
+
+    lip: float = 2.0
+    emotion: float = 1.0
+    emotion_class: float = 0.05
+    swap: float = 1.0
+    velocity: float = 0.5
+    closure: float = 0.0
+    opening: float = 0.0
+
+
+def closure_loss(pred: torch.Tensor, target: torch.Tensor, *, closed_below: float = 0.02) -> torch.Tensor:
+    """Extra weight on the target's bilabial closures: frames with sealed lips (jawOpen - mouthClose below
+    ``closed_below``) and pressed lips (mouthPress > 0.3, which the teacher sets only at /p b m/; rest
+    frames are not counted). MSE of the speech channels there plus a one-sided penalty on a wider gap."""
+    gap_t = target[..., JAW] - target[..., CLOSE]
+    closed = ((gap_t < closed_below) & (target[..., PRESS] > 0.3)).float()
+    n = closed.sum().clamp_min(1.0)
+    m = SPEECH_MASK.to(pred.device)
+    mse = (((pred[..., m] - target[..., m]) ** 2).mean(-1) * closed).sum() / n
+    gap_p = pred[..., JAW] - pred[..., CLOSE]
+    wider = (F.relu(gap_p - gap_t) ** 2 * closed).sum() / n
+    return mse + wider
+
+
+def opening_loss(pred: torch.Tensor, target: torch.Tensor, *, open_above: float = 0.2) -> torch.Tensor:
+    """Counterpart of :func:`closure_loss` for open vowels: on frames where the target's lip gap
+    (jawOpen - mouthClose) exceeds ``open_above``, MSE of jawOpen and mouthClose plus a one-sided penalty on a
+    narrower predicted gap (the regression to the mean under-opens the mouth)."""
+    gap_t = target[..., JAW] - target[..., CLOSE]
+    opened = (gap_t > open_above).float()
+    n = opened.sum().clamp_min(1.0)
+    ch = [JAW]
+    mse = (((pred[..., ch] - target[..., ch]) ** 2).mean(-1) * opened).sum() / n
+    gap_p = pred[..., JAW] - pred[..., CLOSE]
+    narrower = (F.relu(gap_t - gap_p) ** 2 * opened).sum() / n
+    return mse + narrower
+
+
+def synthetic_losses(
+    model: A2FModel, batch: dict, *, disentangle: bool, weights: LossWeights | None = None
+) -> dict[str, torch.Tensor]:
+    """Loss terms for a synthetic batch from :class:`~facecraft.audio2face.train_sampler.BatchSampler` (keys
+    ``features``, ``code_a/b``, ``target_a/b``, ``neutral``, ``label_a/b``); ``"total"`` is the weighted sum."""
+    weights = weights or LossWeights()
+    feats = batch["features"]
+    both = model(torch.cat([feats, feats]), torch.cat([batch["code_a"], batch["code_b"]])).arkit
+    pa, pb = both.chunk(2)
+    out: dict[str, torch.Tensor] = {}
+    if disentangle:
+        em = EMOTION_MASK.to(feats.device)
+        out["lip"] = 0.5 * (lip_loss(pa, batch["neutral"]) + lip_loss(pb, batch["neutral"]))
+        out["emotion"] = 0.5 * (
+            F.mse_loss(pa[..., em], batch["target_a"][..., em]) + F.mse_loss(pb[..., em], batch["target_b"][..., em])
+        )
+        out["emotion_class"] = 0.5 * (
+            emotion_class_loss(pa, batch["label_a"]) + emotion_class_loss(pb, batch["label_b"])
+        )
+        out["swap"] = swap_loss(pa, pb)
+        # channels in neither region (blinks, gaze) follow the neutral teacher
+        rest = ~(em | SPEECH_MASK.to(feats.device))
+        out["rest"] = F.mse_loss(pa[..., rest], batch["neutral"][..., rest])
+        tgt_a = torch.where(em, batch["target_a"], batch["neutral"])
+        tgt_b = torch.where(em, batch["target_b"], batch["neutral"])
+    else:
+        out["mse"] = 0.5 * (F.mse_loss(pa, batch["target_a"]) + F.mse_loss(pb, batch["target_b"]))
+        tgt_a, tgt_b = batch["target_a"], batch["target_b"]
+    out["velocity"] = 0.5 * (velocity_loss(pa, tgt_a) + velocity_loss(pb, tgt_b))
+    if weights.closure:
+        ref_a, ref_b = (batch["neutral"], batch["neutral"]) if disentangle else (batch["target_a"], batch["target_b"])
+        out["closure"] = 0.5 * (closure_loss(pa, ref_a) + closure_loss(pb, ref_b))
+    if weights.opening:
+        ref_a, ref_b = (batch["neutral"], batch["neutral"]) if disentangle else (batch["target_a"], batch["target_b"])
+        out["opening"] = 0.5 * (opening_loss(pa, ref_a) + opening_loss(pb, ref_b))
+    w = {"lip": weights.lip, "emotion": weights.emotion, "emotion_class": weights.emotion_class,
+         "swap": weights.swap, "velocity": weights.velocity, "rest": 1.0, "mse": 1.0,
+         "closure": weights.closure, "opening": weights.opening}  # fmt: skip
+    out["total"] = sum(w[k] * v for k, v in out.items())
+    return out
+
+
+def capture_losses(model: A2FModel, batch: dict) -> dict[str, torch.Tensor]:
+    """MSE (+ velocity) on whatever a real-capture batch provides (``arkit``, ``flame_expression``, ``flame_jaw``)."""
+    out_m = model(batch["features"], batch["code"])
+    out: dict[str, torch.Tensor] = {}
+    if "arkit" in batch:
+        out["arkit"] = F.mse_loss(out_m.arkit, batch["arkit"]) + 0.5 * velocity_loss(out_m.arkit, batch["arkit"])
+    if "flame_expression" in batch and out_m.flame_expression is not None:
+        out["flame_expression"] = F.mse_loss(out_m.flame_expression, batch["flame_expression"])
+    if "flame_jaw" in batch and out_m.flame_jaw is not None:
+        out["flame_jaw"] = F.mse_loss(out_m.flame_jaw, batch["flame_jaw"])
+    if not out:
+        raise ParameterError("capture batch has no target the model can learn (check flame heads in the config)")
+    out["total"] = sum(out.values())
+    return out

@@ -1,0 +1,85 @@
+"""Training data: corpus clips, real-capture readers, the feature cache and the input statistics."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from a2f_helpers import fake_corpus, fake_speech  # noqa: E402
+
+from facecraft.audio2face import train_data as td  # noqa: E402
+from facecraft.audio2face.features import get_features  # noqa: E402
+from facecraft.rigs import ARKIT_INDEX, EMOTIONS  # noqa: E402
+from facecraft.rigs.errors import FileFormatError, MissingFileError, ParameterError  # noqa: E402
+
+
+def test_corpus_clips_align_features_and_teacher(tmp_path):
+    clips = td.load_corpus_clips(fake_corpus(tmp_path / "c", n_items=2), split="train", kind="logmel", fps=30.0,
+                                 progress=False)  # fmt: skip
+    assert len(clips) == 2
+    for c in clips:
+        assert c.teacher.shape[0] == len(EMOTIONS) and c.teacher.shape[1] == len(c.features)
+        assert c.features.shape[1] == 80 and c.features.dtype == np.float32
+    with pytest.raises(ParameterError, match="fps"):
+        td.load_corpus_clips(tmp_path / "c", split="train", kind="logmel", fps=25.0, progress=False)
+
+
+def test_features_are_cached_when_asked(tmp_path, monkeypatch):
+    y, _ = fake_speech(0)
+    direct = np.asarray(get_features("logmel", fps=30.0)(y), np.float32)
+    monkeypatch.setenv("FACECRAFT_CACHE_DIR", str(tmp_path))
+    first = td.compute_features(y, kind="logmel", fps=30.0)
+    files = list((tmp_path / "a2f-features").glob("*.npy"))
+    assert len(files) == 1 and np.array_equal(first, direct)
+    np.save(files[0], np.zeros((2, 3), np.float32))  # a second call reads the file, it does not recompute
+    assert td.compute_features(y, kind="logmel", fps=30.0).shape == (2, 3)
+    assert td.compute_features(y, kind="logmel", fps=25.0).shape != (2, 3)  # the key includes fps
+
+
+def test_capture_readers(tmp_path):
+    import soundfile as sf
+
+    from facecraft.rigs.animation import FaceAnimation
+    from facecraft.rigs.exchange import export_animation
+
+    d = tmp_path / "cap"
+    d.mkdir()
+    y, _ = fake_speech(0)
+    sf.write(d / "take.wav", y, 16000)
+    t = int(len(y) / 16000 * 60)
+    curves = np.zeros((t, 52), np.float32)
+    curves[:, ARKIT_INDEX["jawOpen"]] = np.linspace(0, 1, t)
+    export_animation(FaceAnimation(curves, fps=60.0), d / "take.csv")
+    np.savez(d / "flame.npz", flame_expression=np.ones((50, 10), np.float32), flame_jaw=np.zeros((50, 3)), fps=25.0,
+             emotion="anger")  # fmt: skip
+    sf.write(d / "flame.wav", y[:32000], 16000)
+    sf.write(d / "lonely.wav", y[:16000], 16000)  # no targets beside it: skipped
+    clips = td.load_capture_clips(d, kind="logmel", fps=30.0)
+    by_id = {c.id: c for c in clips}
+    assert set(by_id) == {"take", "flame"}
+    take = by_id["take"]
+    assert take.arkit.shape[1] == 52 and abs(len(take.arkit) - t / 2) <= 2 and take.emotion == "neutral"
+    jaw = take.arkit[:, ARKIT_INDEX["jawOpen"]]
+    assert np.all(np.diff(jaw) >= -1e-4) and jaw[-1] > 0.9  # the ramp survives resampling to 30 fps
+    flame = by_id["flame"]
+    assert flame.flame_expression.shape == (60, 10) and flame.flame_jaw.shape == (60, 3)  # 2 s at 30 fps
+    assert np.allclose(flame.flame_expression, 1.0) and flame.emotion == "anger"
+    (d / "empty").mkdir()
+    with pytest.raises(FileFormatError):
+        td.load_capture_clips(d / "empty", kind="logmel", fps=30.0)
+    with pytest.raises(MissingFileError):
+        td.load_capture_clips(d / "missing", kind="logmel", fps=30.0)
+    np.savez(d / "flame.npz", flame_jaw=np.zeros((50, 3)))  # no expression, no fps
+    with pytest.raises(FileFormatError, match="flame_expression"):
+        td.load_capture_clips(d, kind="logmel", fps=30.0)
+
+
+def test_feature_stats_are_mean_and_floored_std():
+    a = np.array([[0.0, 1.0], [2.0, 1.0]], np.float32)
+    b = np.array([[4.0, 1.0]], np.float32)
+    mean, std = td.feature_stats([td.Clip("a", a), td.Clip("b", b)])
+    assert mean == pytest.approx([2.0, 1.0]) and std == pytest.approx([np.std([0, 2, 4]) + 1e-3, 1e-3])
