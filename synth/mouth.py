@@ -1,0 +1,342 @@
+"""The inside of a mouth that an edit opens wider than it was: dark cavity, teeth, feathered into the warp.
+
+The canonical mesh fills the mouth opening with triangles, so the dense warp alone stretches whatever was
+between the lips (closed lips become a smear, visible teeth grow tall). This module repaints the region
+between the target inner lips:
+
+* **Where the photo already showed the inside** (the source mouth was open), the upper part follows the
+  upper lip and the lower part the lower lip, taken from the photo at the same offset from the lip (teeth stay
+  their size); only the gap the edit adds is drawn.
+* **What is drawn**: a cavity tinted by the photo's own lip colour (so it carries the photo's light and
+  white balance), darker toward the middle of the opening and the mouth corners; upper teeth just under the
+  upper lip, off-white scaled to the skin's brightness, shaded by the lip's shadow and toward the corners,
+  with faint separations where an average dental arch (tooth widths 8.5, 6.5, 7.5, 7 mm on a 25 mm radius)
+  projects, turned with the head when per-vertex depth is given; lower teeth appear when the jaw opens wide.
+* Edges are anti-aliased and feathered; nothing is painted unless the target opening exceeds the source's.
+
+Positions are measured in a mouth frame: ``u`` along the inner-corner line (78 -> 308), ``v`` across it,
+pointing down the face.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from facecraft.eval.images import valid_image
+from facecraft.rigs.default_rig import (
+    LIPS_LOWER_INNER,
+    LIPS_LOWER_OUTER,
+    LIPS_UPPER_INNER,
+    LIPS_UPPER_OUTER,
+    SEMANTIC_VERTICES,
+)
+from facecraft.rigs.errors import ParameterError
+
+from .warp import WarpResult, valid_depth, valid_points
+
+logger = logging.getLogger(__name__)
+
+_ARCH_RADIUS_MM = 25.0
+_MOUTH_WIDTH_MM = 48.0  # inner-lip corner distance of an open mouth, to scale the arch to pixels
+_UPPER_TEETH_MM = (8.5, 6.5, 7.5, 7.0, 7.0)  # central incisor .. second premolar
+_LOWER_TEETH_MM = (5.5, 6.0, 7.0, 7.0, 7.0)
+_UPPER_TEETH_HEIGHT = 0.2  # visible upper incisor height, in mouth widths
+_LOWER_TEETH_HEIGHT = 0.1
+_WIDE_OPEN = 0.3  # opening / mouth width above which lower teeth show
+_MIN_GAIN_PX = 0.75  # the target opening must exceed the source's by this much somewhere
+
+
+@dataclass(frozen=True)
+class _MouthFrame:
+    """Inner-lip profiles of one mouth in its own frame."""
+
+    origin: np.ndarray  # (2,) inner right corner (landmark 78), pixels
+    u_axis: np.ndarray  # (2,) unit, toward the inner left corner
+    v_axis: np.ndarray  # (2,) unit, down the face
+    width: float  # pixels between the inner corners
+    upper: tuple[np.ndarray, np.ndarray]  # (u, v) samples of the upper inner lip, u increasing
+    lower: tuple[np.ndarray, np.ndarray]
+
+    def profile(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``v`` of the upper and lower inner lip at ``u`` (pixels)."""
+        return np.interp(u, *self.upper), np.interp(u, *self.lower)
+
+    def gap(self, a: np.ndarray) -> np.ndarray:
+        """Opening height in pixels at fractions ``a`` of the width (0 right corner, 1 left corner)."""
+        up, lo = self.profile(a * self.width)
+        return np.maximum(lo - up, 0.0)
+
+    def to_image(self, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        x = self.origin[0] + u * self.u_axis[0] + v * self.v_axis[0]
+        y = self.origin[1] + u * self.u_axis[1] + v * self.v_axis[1]
+        return x, y
+
+
+def mouth_frame(points: np.ndarray) -> _MouthFrame:
+    """The mouth frame and inner-lip profiles of ``(468, 2)`` pixel positions."""
+    right, left = points[LIPS_UPPER_INNER[0]], points[LIPS_UPPER_INNER[-1]]
+    axis = left - right
+    width = max(float(np.hypot(*axis)), 1e-6)
+    u_axis = axis / width
+    v_axis = np.array([-u_axis[1], u_axis[0]])
+
+    def row(ids):
+        rel = points[list(ids)] - right
+        u, v = rel @ u_axis, rel @ v_axis
+        return np.maximum.accumulate(u), v
+
+    return _MouthFrame(right, u_axis, v_axis, width, row(LIPS_UPPER_INNER), row(LIPS_LOWER_INNER))
+
+
+def inner_lip_polygon(points: np.ndarray) -> np.ndarray:
+    """``(20, 2)`` pixel polygon of the opening between the inner lips (upper row, then lower row back)."""
+    return np.concatenate([points[list(LIPS_UPPER_INNER)], points[list(LIPS_LOWER_INNER[-2:0:-1])]])
+
+
+def _median_colour(image: np.ndarray, xy: np.ndarray, radius: int) -> np.ndarray:
+    """Median RGB (float, 0..255) of the pixels within ``radius`` of the given points."""
+    h, w = image.shape[:2]
+    samples = []
+    for x, y in np.round(xy).astype(int):
+        x0, x1, y0, y1 = max(x - radius, 0), min(x + radius + 1, w), max(y - radius, 0), min(y + radius + 1, h)
+        if x1 > x0 and y1 > y0:
+            samples.append(image[y0:y1, x0:x1].reshape(-1, 3))
+    if not samples:
+        return np.array([128.0, 100.0, 90.0])
+    return np.median(np.concatenate(samples), axis=0).astype(np.float64)
+
+
+def _luma(rgb: np.ndarray) -> np.ndarray:
+    return rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
+
+
+def face_colours(image: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Median skin (both cheeks) and lip colours of the photo, RGB floats 0..255."""
+    fw = float(np.hypot(*(points[454] - points[234])))
+    r = max(1, int(round(0.03 * fw)))
+    cheeks = points[[SEMANTIC_VERTICES["cheek_l"], SEMANTIC_VERTICES["cheek_r"]]]
+    skin = _median_colour(image, cheeks, r)
+    mid_up = 0.5 * (points[list(LIPS_UPPER_OUTER[2:-2])] + points[list(LIPS_UPPER_INNER[2:-2])])
+    mid_lo = 0.5 * (points[list(LIPS_LOWER_OUTER[2:-2])] + points[list(LIPS_LOWER_INNER[2:-2])])
+    lips = _median_colour(image, np.concatenate([mid_up, mid_lo]), max(1, r // 2))
+    return skin, lips
+
+
+def _smoothstep(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
+def _arch_boundaries(widths_mm, sin_yaw: float) -> list[tuple[float, float]]:
+    """Projected tooth boundaries as (fraction of mouth width, visibility) for both sides of the arch."""
+    yaw = float(np.arcsin(np.clip(sin_yaw, -0.9, 0.9)))
+    edges = np.cumsum((0.0,) + tuple(widths_mm)) / _ARCH_RADIUS_MM  # arc angles of the boundaries
+    out = []
+    for theta in np.concatenate([-edges[::-1][:-1], edges]):
+        facing = np.cos(theta + yaw)
+        if facing > 0.15:
+            x_mm = _ARCH_RADIUS_MM * np.sin(theta + yaw)
+            out.append((0.5 + x_mm / _MOUTH_WIDTH_MM, float(facing)))
+    return out
+
+
+def _teeth(
+    a: np.ndarray, depth_into: np.ndarray, height: np.ndarray, width_px: float, bounds, colour: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Colour and coverage of a row of teeth.
+
+    ``a``: fraction across the mouth; ``depth_into``: pixels from the lip the teeth hang from; ``height``:
+    visible tooth length in pixels per pixel. Returns (H, W, 3) float RGB and (H, W) alpha.
+    """
+    # Each tooth's free edge is rounded at its corners: shorten the tooth near its boundaries.
+    near = np.full(a.shape, 1.0)
+    line = np.zeros(a.shape)
+    sep_w = max(0.7, 0.012 * width_px)
+    for b, vis in bounds:
+        d_px = np.abs(a - b) * width_px
+        near = np.minimum(near, np.clip(d_px / (3.0 * sep_w), 0.0, 1.0))
+        line = np.maximum(line, vis * np.exp(-((d_px / sep_w) ** 2)))
+    length = height * (0.88 + 0.12 * np.sqrt(near))
+    t = depth_into / np.maximum(length, 1e-6)
+    edge = max(0.6, 0.06 * float(np.max(height, initial=1.0)))
+    alpha = 1.0 - _smoothstep((depth_into - length + edge) / (2 * edge))
+    alpha *= (length > 0.5).astype(np.float64)
+    shade = 0.62 + 0.38 * _smoothstep(t / 0.45)  # the lip's shadow on the teeth
+    shade *= 0.86 + 0.14 * near  # each tooth is convex: lighter in its middle than at its sides
+    shade *= 1.0 - line * (0.08 + 0.14 * np.clip(t, 0, 1))  # separations, a little clearer toward the free edge
+    rgb = colour[None, None, :] * shade[..., None]
+    # A slightly translucent, greyer free edge.
+    rgb = rgb * (1.0 - 0.12 * _smoothstep((t - 0.75) / 0.25))[..., None]
+    return rgb, alpha
+
+
+def paint_mouth_interior(warped, image, src_px, dst_px, *, depth=None) -> WarpResult:
+    """Repaint the mouth opening of a warped photo where the edit opens the mouth more than it was.
+
+    Parameters
+    ----------
+    warped : WarpResult or array (H, W, 3)
+        The warp of ``image`` (:func:`facecraft.synth.warp.warp_face`); a plain image gets an empty mask.
+    image : array (H, W, 3)
+        The unedited photo (teeth, lip and skin colours come from it).
+    src_px, dst_px : array (468, 2)
+        Source and target pixel positions of the canonical mesh vertices.
+    depth : array (468,), optional
+        Per-vertex distance from the camera in pixel units (larger is farther), e.g.
+        ``FaceInfo.landmarks[:, 2]``: turns the dental arch with the head.
+
+    Returns
+    -------
+    WarpResult
+        The photo with the new mouth interior and the warp's mask joined with the painted region.
+    """
+    base, mask = _unpack(warped)
+    img = valid_image(image, name="image")
+    if base.shape != img.shape:
+        raise ParameterError(f"warped: expected the image's shape {img.shape}, got {base.shape}")
+    src = valid_points(src_px, name="src_px")
+    dst = valid_points(dst_px, name="dst_px")
+    z = valid_depth(depth)
+    fs, fd = mouth_frame(src), mouth_frame(dst)
+    grid_a = np.linspace(0.0, 1.0, 41)
+    gain = fd.gap(grid_a) - fs.gap(grid_a) * (fd.width / fs.width)
+    if gain.max() < _MIN_GAIN_PX:
+        return WarpResult(base, mask)
+    h, w = img.shape[:2]
+    poly = inner_lip_polygon(dst)
+    x0, y0 = np.floor(poly.min(0)).astype(int) - 2
+    x1, y1 = np.ceil(poly.max(0)).astype(int) + 3
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    if x1 <= x0 or y1 <= y0:
+        return WarpResult(base, mask)
+    # Coverage of the target opening, anti-aliased, feathered half a pixel.
+    cover = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillPoly(cover, [np.round((poly - (x0, y0)) * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
+    alpha = cv2.GaussianBlur(cover.astype(np.float32) / 255.0, (0, 0), 0.5)
+    if alpha.max() <= 0:
+        return WarpResult(base, mask)
+
+    gx, gy = np.meshgrid(np.arange(x0, x1, dtype=np.float64), np.arange(y0, y1, dtype=np.float64))
+    rel_x, rel_y = gx - fd.origin[0], gy - fd.origin[1]
+    u = rel_x * fd.u_axis[0] + rel_y * fd.u_axis[1]
+    v = rel_x * fd.v_axis[0] + rel_y * fd.v_axis[1]
+    a = np.clip(u / fd.width, 0.0, 1.0)
+    v_up, v_lo = fd.profile(u)
+    gap = np.maximum(v_lo - v_up, 1e-6)
+    t = np.clip((v - v_up) / gap, 0.0, 1.0)
+
+    skin, lips = face_colours(img, src)
+    sin_yaw = 0.0
+    if z is not None:
+        dz = z[LIPS_UPPER_INNER[-1]] - z[LIPS_UPPER_INNER[0]]  # left corner farther -> midline shifts left
+        sin_yaw = float(np.clip(dz / np.hypot(fd.width, dz), -0.8, 0.8))
+    centre = 0.5 + 0.45 * sin_yaw
+    across = np.clip(1.0 - ((a - centre) / np.where(a < centre, centre, 1 - centre)) ** 2, 0.0, 1.0)
+    opening = float(fd.gap(grid_a).max() / fd.width)
+
+    # Cavity: the photo's lip colour in shadow, darkest in the middle of the opening and at the corners.
+    middle = 1.0 - np.abs(2.0 * t - 1.0)
+    k = (0.11 + 0.3 * (1.0 - middle) ** 1.5) * (0.5 + 0.5 * np.sqrt(across))
+    tongue = 0.2 * _smoothstep((t - 0.5) / 0.5) * across**1.5 * _smoothstep((opening - 0.12) / 0.2)
+    cavity = lips[None, None, :] * (k + tongue)[..., None]
+    cavity = cavity * np.array([1.0, 0.92, 0.92])  # a touch redder than the lips' own shadow
+
+    interior = cavity
+    teeth_in_photo = False
+    gap_src = fs.gap(grid_a).max()
+    if gap_src >= max(2.5, 0.06 * fs.width):
+        interior, teeth_in_photo = _reuse_source(img, fs, fd, a, v, v_up, v_lo, cavity, skin)
+
+    # Teeth colour: off-white in the photo's white balance, as bright as its skin allows.
+    skin_luma = float(_luma(skin))
+    white = np.array([226.0, 220.0, 204.0]) * (skin / max(skin_luma, 1.0)) ** 0.2
+    white *= np.clip(skin_luma / 180.0, 0.4, 1.1)
+    if not teeth_in_photo:
+        height = _UPPER_TEETH_HEIGHT * fd.width * np.sqrt(across) * (0.55 + 0.45 * across)
+        height = np.minimum(height, gap * (0.3 + 0.5 * across))
+        into = v - v_up + 0.8  # teeth start a little under the lip edge
+        shade = (0.15 + 0.85 * across**1.5)[..., None]  # the side teeth sink into the mouth's shadow
+        rgb, ta = _teeth(a, into, height, fd.width, _arch_boundaries(_UPPER_TEETH_MM, sin_yaw), white)
+        interior = interior * (1 - ta[..., None]) + rgb * shade * ta[..., None]
+    lower_amount = _smoothstep((opening - _WIDE_OPEN) / 0.15)
+    if lower_amount > 0 and not teeth_in_photo:
+        height = _LOWER_TEETH_HEIGHT * fd.width * np.sqrt(across) * across
+        height = np.minimum(height, 0.25 * gap)
+        into = v_lo - v + 0.8
+        shade = (0.2 + 0.55 * across**1.5)[..., None]
+        bounds = _arch_boundaries(_LOWER_TEETH_MM, sin_yaw)
+        rgb, ta = _teeth(a, into, height, fd.width * 0.85, bounds, white)
+        ta = ta * lower_amount
+        interior = interior * (1 - ta[..., None]) + rgb * shade * ta[..., None]
+
+    # Painted pixels get the photo's softness and grain, so they do not look pasted on.
+    interior = cv2.GaussianBlur(interior, (0, 0), 0.5)
+    grain_scale = np.sqrt(np.clip(_luma(interior) / max(skin_luma, 1.0), 0.0, 1.0))
+    interior = interior + (_grain(img, src, interior.shape[:2]) * grain_scale)[..., None]
+    out = base.copy()
+    region = out[y0:y1, x0:x1].astype(np.float64)
+    al = alpha[..., None].astype(np.float64)
+    out[y0:y1, x0:x1] = np.clip(region * (1 - al) + interior * al + 0.5, 0, 255).astype(np.uint8)
+    new_mask = mask.copy()
+    new_mask[y0:y1, x0:x1] = np.maximum(new_mask[y0:y1, x0:x1], alpha)
+    return WarpResult(out, new_mask)
+
+
+def _grain(img: np.ndarray, points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Noise with the photo's own grain (high-pass spread of the cheek skin), fixed seed."""
+    fw = float(np.hypot(*(points[454] - points[234])))
+    r = max(2, int(round(0.04 * fw)))
+    x, y = np.round(points[SEMANTIC_VERTICES["cheek_r"]]).astype(int)
+    patch = img[max(y - r, 0) : y + r + 1, max(x - r, 0) : x + r + 1].astype(np.float32)
+    if patch.shape[0] < 3 or patch.shape[1] < 3:
+        return np.zeros(shape)
+    luma = _luma(patch)
+    sigma = float(np.std(luma - cv2.GaussianBlur(luma, (0, 0), 1.0)))
+    return np.random.default_rng(0).normal(0.0, min(sigma, 6.0), shape)
+
+
+def _reuse_source(img, fs: _MouthFrame, fd: _MouthFrame, a, v, v_up, v_lo, cavity, skin):
+    """Interior from the photo: the upper part follows the upper lip, the lower part the lower lip.
+
+    Returns the interior (cavity where the photo has nothing to give) and whether the photo showed teeth.
+    """
+    scale = fs.width / fd.width
+    us = a * fs.width
+    vs_up, vs_lo = fs.profile(us)
+    gap_s = np.maximum(vs_lo - vs_up, 0.0)
+    off_up = (v - v_up) * scale
+    off_lo = (v_lo - v) * scale
+    share = 0.5 * gap_s
+    w_up = 1.0 - _smoothstep((off_up - share + 1.0) / 2.0)
+    w_lo = (1.0 - _smoothstep((off_lo - share + 1.0) / 2.0)) * (1.0 - w_up)
+    out = cavity
+    for weight, vs in ((w_up, vs_up + off_up), (w_lo, vs_lo - off_lo)):
+        mx, my = fs.to_image(us, vs)
+        sample = cv2.remap(img, mx.astype(np.float32), my.astype(np.float32), cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_REFLECT_101).astype(np.float64)  # fmt: skip
+        out = out * (1 - weight[..., None]) + sample * weight[..., None]
+    # Teeth in the photo: the upper half of its opening is brighter than the lips' shadow would be.
+    grid = np.linspace(0.3, 0.7, 9)
+    gu, gl = fs.profile(grid * fs.width)
+    mx, my = fs.to_image(grid * fs.width, gu + 0.3 * np.maximum(gl - gu, 0))
+    xs = np.clip(np.round(mx).astype(int), 0, img.shape[1] - 1)
+    ys = np.clip(np.round(my).astype(int), 0, img.shape[0] - 1)
+    teeth = float(np.median(_luma(img[ys, xs].astype(np.float64)))) > 0.75 * float(_luma(skin))
+    return out, teeth
+
+
+def _unpack(warped) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(warped, WarpResult):
+        img, mask = warped.image, warped.mask
+    else:
+        img = valid_image(warped, name="warped")
+        mask = np.zeros(img.shape[:2], np.float32)
+    img = valid_image(img, name="warped")
+    mask = np.asarray(mask, dtype=np.float32)
+    if mask.shape != img.shape[:2]:
+        raise ParameterError(f"warped.mask: expected shape {img.shape[:2]}, got {mask.shape}")
+    return img, mask
