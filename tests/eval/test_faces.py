@@ -6,10 +6,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from facecraft.eval.face_geometry import metric_geometry, similarity_fit
 from facecraft.eval.faces import (
     ALIGN_LEFT_EYE,
     ALIGN_RIGHT_EYE,
+    MIN_FACE_SIZE,
     FaceAnalyzer,
+    FaceTooSmallError,
     align_face,
     default_analyzer,
     eye_centres,
@@ -189,3 +192,115 @@ def test_shared_analyzer_across_threads(astronaut, analyzer):
         outs = list(pool.map(lambda _: analyzer.largest_face(astronaut).landmarks, range(12)))
     for out in outs:
         np.testing.assert_array_equal(out, ref)  # IMAGE mode is deterministic; calls do not interfere
+
+
+# ------------------------------------------------------------------ metric geometry, sizes, dlib
+def _eye_distance(points: np.ndarray) -> float:
+    """Distance between the two eye centres (mean of each eye's corners) of a MediaPipe mesh."""
+    return float(np.linalg.norm(points[[33, 133]].mean(0) - points[[362, 263]].mean(0)))
+
+
+def test_metric_landmarks(astronaut, analyzer):
+    f = analyzer.largest_face(astronaut)
+    m, cam = f.landmarks_metric, f.landmarks_camera
+    assert m.shape == cam.shape == (478, 3) and m.dtype == np.float32
+    assert 0.055 < _eye_distance(m) < 0.075  # metres; adults ~0.06-0.07
+    # face frame = the default rig's: subject's left eye on +X, nose tip in front, chin below the eyes
+    assert m[263, 0] > 0.02 > -0.02 > m[33, 0]
+    assert m[1, 2] == pytest.approx(m[:468, 2].max(), abs=0.005) and m[152, 1] < m[[33, 263], 1].min() - 0.05
+    # camera frame: in front of the camera (negative Z), about half a metre to a metre away
+    assert -1.0 < float(cam[:, 2].mean()) < -0.4
+    # camera model: projecting the camera-frame points gives the pixel landmarks back
+    np.testing.assert_allclose(f.camera.project(cam), f.landmarks[:, :2], atol=0.05)
+    assert f.camera.focal_px == pytest.approx(0.5 * 512 / np.tan(np.radians(31.5)))
+    # the transformation matrix maps the face frame into the camera frame; pose is its rotation
+    np.testing.assert_allclose(m @ f.face_to_camera[:3, :3].T + f.face_to_camera[:3, 3], cam, atol=1e-5)
+    np.testing.assert_allclose(rotation_to_yaw_pitch_roll(f.rotation), f.pose, atol=1e-3)
+    # the metric shape does not depend on the photo's resolution
+    big = analyzer.largest_face(np.asarray(Image.fromarray(astronaut).resize((1024, 1024), Image.BICUBIC)))
+    assert np.abs(big.landmarks_metric - m).mean() < 0.001
+
+
+def test_geometry_port_reproduces_mediapipe_matrix(astronaut, analyzer):
+    """Our NumPy port of the geometry stage finds the matrix the Landmarker itself reports (independent check)."""
+    for img in (astronaut, np.ascontiguousarray(astronaut[40:, 100:]), np.pad(astronaut, ((0, 300), (200, 0), (0, 0)))):
+        f = analyzer.largest_face(img)
+        ours = metric_geometry(f.landmarks, width=img.shape[1], height=img.shape[0])
+        np.testing.assert_allclose(ours.transform[:3, :3], f.transform[:3, :3], atol=1e-3)
+        np.testing.assert_allclose(ours.transform[:3, 3], f.transform[:3, 3], atol=0.01)  # centimetres
+        np.testing.assert_allclose(ours.camera_points, f.landmarks_camera, atol=1e-5)
+    with pytest.raises(ParameterError, match="landmarks"):
+        metric_geometry(np.zeros((68, 3)), width=10, height=10)
+
+
+def test_similarity_fit_recovers_a_known_transform():
+    rng = np.random.default_rng(0)
+    p = rng.normal(size=(30, 3))
+    r = yaw_pitch_roll_to_rotation(20, -10, 5)
+    y = 2.5 * p @ r.T + [1.0, -2.0, 3.0]
+    s, rot, t = similarity_fit(p, y, rng.random(30) + 0.1)
+    assert s == pytest.approx(2.5) and np.allclose(rot, r) and np.allclose(t, [1.0, -2.0, 3.0])
+
+
+def test_two_faces_sorted_by_size(astronaut, analyzer):
+    smaller = np.asarray(Image.fromarray(astronaut).resize((400, 400), Image.BICUBIC))
+    canvas = np.full((512, 940, 3), 120, dtype=np.uint8)
+    canvas[56:456, :400] = smaller  # the smaller face on the left, so order is not left-to-right
+    canvas[:, 428:] = astronaut
+    faces = analyzer.analyze(canvas)
+    assert len(faces) == 2
+    assert faces[0].width > faces[1].width * 1.15
+    assert faces[0].box[0] > 428 and faces[1].box[2] < 400
+    ref = analyzer.largest_face(astronaut)
+    np.testing.assert_allclose(faces[0].eye_centres, ref.eye_centres + [428, 0], atol=3)
+    with FaceAnalyzer(max_faces=1) as one:
+        assert [round(float(f.width)) for f in one.analyze(canvas)] == [round(float(faces[0].width))]
+
+
+def test_face_below_minimum_size_is_a_clear_error(astronaut, analyzer):
+    tiny = np.asarray(Image.fromarray(astronaut).resize((200, 200), Image.LANCZOS))  # face ~35 px wide
+    with FaceAnalyzer(min_face_size=0) as any_size:
+        width = any_size.largest_face(tiny).width
+    assert 20 < width < MIN_FACE_SIZE
+    with pytest.raises(FaceTooSmallError, match=r"tiny\.png.*found.*\d+ px wide.*minimum face size of 48 px"):
+        analyzer.analyze(tiny, name="tiny.png")
+    with pytest.raises(NoFaceError, match="minimum face size"):  # a NoFaceError for callers that catch those
+        preprocess_face(tiny, detect=True, name="tiny.png")
+    with FaceAnalyzer(min_face_size=200) as strict:
+        with pytest.raises(FaceTooSmallError, match="minimum face size of 200 px"):
+            strict.analyze(astronaut)
+    # no face at all is still "no face found", not "too small"
+    noise = np.random.default_rng(5).integers(0, 256, size=(256, 256, 3), dtype=np.uint8)
+    assert analyzer.analyze(noise) == []
+    with pytest.raises(NoFaceError) as e:
+        analyzer.largest_face(noise, name="noise")
+    assert not isinstance(e.value, FaceTooSmallError) and "no face found" in str(e.value)
+    with pytest.raises(ParameterError, match="min_face_size"):
+        FaceAnalyzer(min_face_size=-1)
+
+
+def test_dlib_points_and_descriptor_on_request(astronaut, analyzer):
+    from facecraft.eval.identity import IdentityJudge
+
+    plain = analyzer.largest_face(astronaut)
+    assert plain.dlib_landmarks is None and plain.descriptor is None
+    with FaceAnalyzer(with_dlib=True) as fa:
+        f = fa.largest_face(astronaut)
+    assert f.dlib_landmarks.shape == (68, 2) and f.descriptor.shape == (128,) and f.descriptor.dtype == np.float32
+    # dlib's eye corners, mouth corners, chin and nose tip land on the same mesh points (pixels)
+    pairs = {36: 33, 39: 133, 42: 362, 45: 263, 48: 61, 54: 291, 8: 152, 30: 4}
+    gaps = [np.linalg.norm(f.dlib_landmarks[i] - f.landmarks[j, :2]) for i, j in pairs.items()]
+    assert max(gaps) < 4.0, gaps
+    assert np.linalg.norm(f.descriptor - IdentityJudge().descriptor(astronaut)) < 0.15  # same person, same photo
+
+
+def test_small_face_geometry_is_for_the_whole_photo(astronaut, analyzer):
+    """A face found through a HOG crop gets landmarks, camera and matrix of the full photo's camera."""
+    canvas = np.full((1200, 1200, 3), 128, dtype=np.uint8)
+    canvas[300:812, 500:1012] = astronaut
+    f = analyzer.largest_face(canvas)
+    assert f.camera.width == f.camera.height == 1200
+    np.testing.assert_allclose(f.camera.project(f.landmarks_camera), f.landmarks[:, :2], atol=0.05)
+    ref = analyzer.largest_face(astronaut)
+    assert np.abs(f.landmarks_metric - ref.landmarks_metric).mean() < 0.003  # same face shape, other camera
+    assert 0.055 < _eye_distance(f.landmarks_metric) < 0.075
