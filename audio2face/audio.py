@@ -15,11 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from facecraft.rigs.errors import FileFormatError, MissingFileError, OptionalDependencyError, ParameterError
+from facecraft.rigs.errors import FileFormatError, MissingFileError, ParameterError
+from facecraft.rigs.video import ffmpeg_exe
 
 logger = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16000
+SAMPLE_RATE = 16000  # Hz: every audio2face front-end, the corpus and the phone aligner work at this rate
 
 
 def valid_audio(y, *, name: str = "audio", mono: bool = True) -> np.ndarray:
@@ -63,16 +64,8 @@ def resample(y: np.ndarray, *, orig_sr: int, target_sr: int = SAMPLE_RATE) -> np
     return soxr.resample(np.asarray(y, np.float32), orig_sr, target_sr, quality="HQ").astype(np.float32)
 
 
-def _ffmpeg_exe() -> str:
-    try:
-        import imageio_ffmpeg
-    except ImportError as e:  # pragma: no cover - a core dependency
-        raise OptionalDependencyError("decoding this format needs imageio-ffmpeg: pip install imageio-ffmpeg") from e
-    return imageio_ffmpeg.get_ffmpeg_exe()
-
-
 def _ffmpeg_command(path: Path, sr: int, max_seconds: float | None) -> list[str]:
-    cmd = [_ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(path)]
+    cmd = [ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(path)]
     if max_seconds is not None:
         cmd += ["-t", f"{max_seconds:.6f}"]
     return cmd + ["-vn", "-ac", "1", "-ar", str(sr), "-f", "f32le", "-"]

@@ -11,6 +11,9 @@ Every figure is printed in a table and returned in the dict the CLI writes as JS
 * held-out synthetic clips: held-out voices x held-out sentences (:func:`facecraft.audio2face.corpus.split_of`),
   built into ``out_dir`` on first use;
 * rigs: facecraft's default rig, and ICT FaceKit from ``../shared/assets`` when present.
+
+Each model is scored at its own frame rate (``model.config.fps``): the curves it predicts and the phone frames
+the metric reads share one clock. The procedural teacher's row is made and scored at :data:`TEACHER_FPS`.
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ import numpy as np
 import torch
 
 from facecraft.rigs import ARKIT_INDEX, EMOTIONS
+from facecraft.rigs.assets import shared_data_dir
 from facecraft.rigs.emotion_space import EmotionCode, classify_arkit
 
+from .audio import SAMPLE_RATE
 from .metrics import lip_vertex_error, mouth_curve_difference, score_lip_sync
 from .model import A2FModel
 
@@ -35,10 +40,7 @@ log = logging.getLogger(__name__)
 
 LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox")
 ABLATION_WEIGHTS = Path(__file__).with_name("ablation_no_emotion_losses.safetensors")
-
-
-def _shared() -> Path:
-    return Path(os.environ.get("FACECRAFT_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
+TEACHER_FPS = 30.0  # frame rate of the procedural teacher's row in the real-speech table
 
 
 def real_speech_clips() -> list[tuple[str, Path, str]]:
@@ -54,7 +56,7 @@ def real_speech_clips() -> list[tuple[str, Path, str]]:
             wav = LIBRIVOX / f"{fid}.wav"
             if wav.exists():
                 out.append((f"librivox/{fid}", wav, text))
-    speech = _shared() / "data" / "speech"
+    speech = shared_data_dir() / "data" / "speech"
     if (speech / "transcripts.csv").exists():
         with (speech / "transcripts.csv").open() as f:
             for row in csv.DictReader(f):
@@ -68,7 +70,7 @@ def _rigs() -> dict:
     from facecraft.rigs.default_rig import default_rig
 
     rigs = {"default": default_rig()}
-    ict = _shared() / "assets" / "ict-facekit" / "FaceXModel"
+    ict = shared_data_dir() / "assets" / "ict-facekit" / "FaceXModel"
     if ict.is_dir():
         try:
             from facecraft.rigs.ict import load_ict_rig
@@ -125,17 +127,18 @@ def bench_real_speech(models: dict[str, A2FModel], rigs: dict, aligned) -> dict:
     per_clip = []
     pause_press: dict[str, list] = {k: [] for k in models}
     press = [ARKIT_INDEX["mouthPressLeft"], ARKIT_INDEX["mouthPressRight"]]
+    fps = {k: float(m.config.fps) for k, m in models.items()} | {"teacher(transcript)": TEACHER_FPS}
     for name, y, sr, phones in aligned:
-        cands = {k: predict_curves(m, y) for k, m in models.items()}
+        cands = {k: predict_curves(m, y, sr=sr) for k, m in models.items()}
         for k in models:
             t = len(cands[k])
-            pauses = [_phone_frames(p, 30.0, t) for p in phones if str(p.phone).upper().startswith("SIL")]
+            pauses = [_phone_frames(p, fps[k], t) for p in phones if str(p.phone).upper().startswith("SIL")]
             if pauses:
                 pause_press[k].append(float(cands[k][np.concatenate(pauses)][:, press].mean()))
-        cands["teacher(transcript)"] = teacher_curves(phones, fps=30.0, duration=len(y) / sr, blink=False)
+        cands["teacher(transcript)"] = teacher_curves(phones, fps=TEACHER_FPS, duration=len(y) / sr, blink=False)
         for cname, curves in cands.items():
             for rname, rig in rigs.items():
-                s = score_lip_sync(rig, curves, phones, fps=30.0)
+                s = score_lip_sync(rig, curves, phones, fps=fps[cname])
                 d = agg.setdefault(f"{cname}@{rname}", {"closed": [], "open_mm": [], "opened": []})
                 d["closed"].append((s.closure_rate * s.num_bilabials, s.num_bilabials))
                 d["open_mm"].append((s.open_vowel_mean_mm * s.num_open_vowels, s.num_open_vowels))
@@ -164,7 +167,7 @@ def bench_real_speech(models: dict[str, A2FModel], rigs: dict, aligned) -> dict:
 def _band(y: np.ndarray, low: float, high: float) -> np.ndarray:
     from scipy.signal import butter, sosfilt
 
-    return sosfilt(butter(4, [low, high], btype="band", fs=16000, output="sos"), y).astype(np.float32)
+    return sosfilt(butter(4, [low, high], btype="band", fs=SAMPLE_RATE, output="sos"), y).astype(np.float32)
 
 
 def _white_noise(y: np.ndarray, rng: np.random.Generator, snr_db: float) -> np.ndarray:
@@ -189,7 +192,7 @@ def bench_robustness(model: A2FModel, rig, aligned) -> dict:
         rng = np.random.default_rng(0)
         closed, opened = [], []
         for _, y, sr, phones in aligned:
-            s = score_lip_sync(rig, predict_curves(model, change(y, rng), sr=sr), phones, fps=30.0)
+            s = score_lip_sync(rig, predict_curves(model, change(y, rng), sr=sr), phones, fps=model.config.fps)
             closed.append((s.closure_rate * s.num_bilabials, s.num_bilabials))
             opened.append((s.open_vowel_rate * s.num_open_vowels, s.num_open_vowels))
         out[cname] = {"bilabial_closure_rate": _pooled(closed), "open_vowel_open_rate": _pooled(opened)}
@@ -206,8 +209,19 @@ def heldout_items(out_dir: Path, *, max_items: int = 40) -> list:
     return [load_item(p) for p in list_items(d, "eval")[:max_items]]
 
 
+def _on_clock(curves: np.ndarray, fps: float, target_fps: float) -> np.ndarray:
+    """``curves`` made at ``fps`` on the frames of ``target_fps`` (unchanged when the rates agree)."""
+    if abs(fps - target_fps) < 1e-6:
+        return curves
+    from facecraft.rigs.animation import FaceAnimation
+
+    return FaceAnimation(curves, fps=fps).resample(target_fps).curves
+
+
 def bench_lve(models: dict[str, A2FModel], rig, items) -> dict:
-    """LVE (mm) of each model against the teacher on held-out items: neutral, and over the 8 emotions."""
+    """LVE (mm) of each model against the teacher on held-out items: neutral, and over the 8 emotions.
+
+    A model whose fps differs from the corpus's is resampled to the teacher's frames before comparing."""
     from .animate import predict_curves
 
     out = {}
@@ -216,11 +230,12 @@ def bench_lve(models: dict[str, A2FModel], rig, items) -> dict:
         for it in items:
             y = it.audio
             t = it.teacher.shape[1]
-            pred = predict_curves(m, y)[:t]
+
+            pred = _on_clock(predict_curves(m, y), m.config.fps, it.fps)[:t]
             neutral.append(lip_vertex_error(rig, pred, it.teacher[EMOTIONS.index("neutral")][: len(pred)]))
             for k, e in enumerate(EMOTIONS):
                 code = None if e == "neutral" else EmotionCode.from_emotion(e, 1.0)
-                pe = predict_curves(m, y, emotion=code)[:t]
+                pe = _on_clock(predict_curves(m, y, emotion=code), m.config.fps, it.fps)[:t]
                 emotional.append(lip_vertex_error(rig, pe, it.teacher[k][: len(pe)]))
                 # the mouth a disentangled model should keep: the neutral teacher's
                 mouth_only.append(lip_vertex_error(rig, pe, it.teacher[EMOTIONS.index("neutral")][: len(pe)]))
@@ -244,6 +259,7 @@ def bench_disentanglement(models: dict[str, A2FModel], rig, aligned) -> dict:
 
     speech = region_mask("speech")
     for mname, m in models.items():
+        fps = float(m.config.fps)
         closure = {e: [] for e in EMOTIONS}
         closure_speech = {e: [] for e in EMOTIONS}
         mouth_diff, mouth_lve, mouth_lve_speech = [], [], []
@@ -253,12 +269,12 @@ def bench_disentanglement(models: dict[str, A2FModel], rig, aligned) -> dict:
             for e in EMOTIONS:
                 code = None if e == "neutral" else EmotionCode.from_emotion(e, 1.0)
                 c = predict_curves(m, y, emotion=code)
-                s = score_lip_sync(rig, c, phones, fps=30.0)
+                s = score_lip_sync(rig, c, phones, fps=fps)
                 closure[e].append((s.closure_rate * s.num_bilabials, s.num_bilabials))
                 # the same with only the speech channels (jaw, lips) from this emotion: what the model's lip
                 # sync does, apart from emotion shapes that move the lips on this rig (e.g. noseSneer)
                 only_speech = np.where(speech, c, base)
-                s2 = score_lip_sync(rig, only_speech, phones, fps=30.0)
+                s2 = score_lip_sync(rig, only_speech, phones, fps=fps)
                 closure_speech[e].append((s2.closure_rate * s2.num_bilabials, s2.num_bilabials))
                 if e != "neutral":
                     mouth_diff.append(mouth_curve_difference(c, base))
@@ -303,7 +319,7 @@ class FaceFormerSize(torch.nn.Module):
 
     def forward(self, audio: torch.Tensor, fps: float = 30.0) -> torch.Tensor:
         h = self.encoder(audio).last_hidden_state  # (B, N, 768) at 50 Hz
-        n = int(np.ceil(audio.shape[1] / 16000 * fps))
+        n = int(np.ceil(audio.shape[1] / SAMPLE_RATE * fps))
         h = torch.nn.functional.interpolate(h.transpose(1, 2), size=n, mode="linear").transpose(1, 2)
         mem = self.proj(h)
         mask = torch.triu(torch.full((n, n), float("-inf")), 1)
@@ -315,12 +331,12 @@ def bench_speed(model: A2FModel, audio: np.ndarray, *, faceformer_seconds: float
     from .animate import predict_curves
 
     with _with_threads(1):
-        predict_curves(model, audio[:16000])
+        predict_curves(model, audio[:SAMPLE_RATE])
         reps, t0 = 3, time.perf_counter()
         for _ in range(reps):
             predict_curves(model, audio)
         dt = (time.perf_counter() - t0) / reps
-        dur = len(audio) / 16000
+        dur = len(audio) / SAMPLE_RATE
         res = {
             "threads": 1,
             "audio_s": dur,
@@ -332,15 +348,18 @@ def bench_speed(model: A2FModel, audio: np.ndarray, *, faceformer_seconds: float
         }
         torch.manual_seed(0)
         ff = FaceFormerSize().eval()
-        n = int(faceformer_seconds * 16000)
+        n = int(faceformer_seconds * SAMPLE_RATE)
         x = torch.from_numpy(np.ascontiguousarray(audio[:n]))[None]
         with torch.no_grad():
-            ff(x[:, :16000])
+            ff(x[:, :SAMPLE_RATE])
             t0 = time.perf_counter()
             ff(x)
             dff = time.perf_counter() - t0
         res.update(
-            {"faceformer_rtf": dff / (x.shape[1] / 16000), "faceformer_params": sum(p.numel() for p in ff.parameters())}
+            {
+                "faceformer_rtf": dff / (x.shape[1] / SAMPLE_RATE),
+                "faceformer_params": sum(p.numel() for p in ff.parameters()),
+            }
         )
         res["speedup_vs_faceformer"] = res["faceformer_rtf"] / res["default_rtf"]
     return res
@@ -369,7 +388,7 @@ def bench_inputs(out_dir: Path, model: A2FModel, *, long_minutes: float = 120.0)
     d = out_dir / "a2f_inputs"
     d.mkdir(parents=True, exist_ok=True)
     res: dict = {}
-    sf.write(d / "silent.wav", np.zeros(16000 * 3, np.float32), 16000)
+    sf.write(d / "silent.wav", np.zeros(SAMPLE_RATE * 3, np.float32), SAMPLE_RATE)
     a = animate_file(d / "silent.wav", d / "silent.npz", weights=model, blink=False)
     res["silent_max_weight"] = float(a.curves.max())
     (d / "corrupt.wav").write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt " + os.urandom(200))
@@ -383,8 +402,8 @@ def bench_inputs(out_dir: Path, model: A2FModel, *, long_minutes: float = 120.0)
     if long_minutes > 0:
         rng = np.random.default_rng(0)
         path = d / "long.wav"
-        block = 16000 * 60
-        with sf.SoundFile(path, "w", 16000, 1, "PCM_16") as f:
+        block = SAMPLE_RATE * 60
+        with sf.SoundFile(path, "w", SAMPLE_RATE, 1, "PCM_16") as f:
             clips = [c for c in real_speech_clips()[:5]]
             from .audio import load_audio
 
@@ -439,9 +458,11 @@ def bench_audio2face(out_dir: Path, *, long_minutes: float | None = None) -> dic
     res["robustness"] = bench_robustness(model, rigs["default"], aligned)
     res["lve_heldout"] = bench_lve(models, rigs["default"], heldout_items(out_dir))
     res["disentanglement"] = bench_disentanglement(models, rigs["default"], aligned[:8])
-    speech = np.concatenate([load_audio(w)[0] for _, w, _ in clips]) if clips else np.zeros(16000 * 30, np.float32)
+    speech = (
+        np.concatenate([load_audio(w)[0] for _, w, _ in clips]) if clips else np.zeros(SAMPLE_RATE * 30, np.float32)
+    )
     res["speed"] = bench_speed(model, speech)
-    res["streaming"] = bench_streaming(model, speech[: 16000 * 20])
+    res["streaming"] = bench_streaming(model, speech[: SAMPLE_RATE * 20])
     res["inputs"] = bench_inputs(out_dir, model, long_minutes=long_minutes)
     res["bench_seconds"] = time.perf_counter() - t0
 

@@ -34,9 +34,10 @@ import numpy as np
 from facecraft.rigs import EMOTIONS
 from facecraft.rigs.errors import FileFormatError, MissingFileError, OptionalDependencyError, ParameterError
 
+from .audio import SAMPLE_RATE, load_audio, resample
+
 log = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16000
 SENTENCES_FILE = Path(__file__).with_name("sentences.txt")
 
 # Voice specs: "hibari:<voice>[:speed]", "espeak:<voice[+variant]>:<words per minute>:<pitch 0-99>", or
@@ -137,8 +138,6 @@ class Synthesizer:
         return self._espeak(text)
 
     def _hibari(self, text: str, seed: int) -> np.ndarray:
-        import librosa
-
         if self._tts is None:
             try:
                 from hibari import Hibari
@@ -146,7 +145,7 @@ class Synthesizer:
                 raise OptionalDependencyError("hibari-tts is needed: pip install hibari-tts==0.2.1 onnxruntime") from e
             self._tts = Hibari(voice=self.voice, threads=1)
         y = self._tts(text, speed=self.speed, seed=seed)
-        return librosa.resample(np.asarray(y, np.float32), orig_sr=self._tts.sample_rate, target_sr=SAMPLE_RATE)
+        return resample(np.asarray(y, np.float32), orig_sr=self._tts.sample_rate, target_sr=SAMPLE_RATE)
 
     def _espeak(self, text: str) -> np.ndarray:
         if self._exe is None:
@@ -209,14 +208,9 @@ def flite_voices(exe: str) -> tuple[str, ...]:
 
 
 def _read_resampled(wav: Path) -> np.ndarray:
-    """A TTS engine's WAV as 16 kHz mono float32."""
-    import librosa
-    import soundfile as sf
-
-    y, sr = sf.read(str(wav), dtype="float32")
-    if y.ndim > 1:
-        y = y.mean(axis=1)
-    return librosa.resample(y, orig_sr=sr, target_sr=SAMPLE_RATE)
+    """A TTS engine's WAV as 16 kHz mono float32 (through :func:`~facecraft.audio2face.audio.load_audio`, which
+    checks the file: an empty or unreadable output raises FileFormatError naming it)."""
+    return load_audio(wav, sr=SAMPLE_RATE)[0]
 
 
 # ---------------------------------------------------------------------- augmentation

@@ -23,11 +23,11 @@ import numpy as np
 from facecraft.rigs.assets import resolve_asset
 from facecraft.rigs.errors import OptionalDependencyError, ParameterError
 
+from .audio import SAMPLE_RATE
 from .visemes import normalize_phone
 
 logger = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16000
 FRAME_RATE = 100  # pocketsphinx frames per second
 CHUNK_SECONDS = 20.0  # recognition decodes long audio in chunks of about this length
 

@@ -298,8 +298,9 @@ def default_ict_dir() -> Path:
     env = os.environ.get(ICT_ENV_VAR)
     if env:
         return Path(env).expanduser()
-    shared = os.environ.get("FACECRAFT_SHARED") or Path(__file__).resolve().parents[2] / "shared"
-    return Path(shared) / "assets" / "ict-facekit" / "FaceXModel"
+    from .assets import shared_data_dir
+
+    return shared_data_dir() / "assets" / "ict-facekit" / "FaceXModel"
 
 
 def _vertex_points(faces: np.ndarray, vertex_ids: list[int]) -> tuple[np.ndarray, np.ndarray]:

@@ -640,12 +640,10 @@ def retarget_to_flame(
 # ---------------------------------------------------------------------------------------------- benchmark
 def _capture_take() -> np.ndarray | None:
     """ARKit curves of the shared Live Link Face take, or ``None`` when ``../shared`` is absent."""
-    import os
-
+    from .assets import shared_data_dir
     from .exchange.livelink import read_livelink_csv
 
-    shared = Path(os.environ.get("FACECRAFT_SHARED") or Path(__file__).resolve().parents[2] / "shared")
-    path = shared / "data" / "capture" / "neurosync_trainer_lite_testset" / "curves_llf.csv"
+    path = shared_data_dir() / "data" / "capture" / "neurosync_trainer_lite_testset" / "curves_llf.csv"
     if not path.is_file():
         return None
     return np.clip(np.asarray(read_livelink_csv(path, strict=False)["curves"], dtype=np.float32), 0.0, 1.0)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import FileFormatError, MissingFileError, ParameterError
+from .errors import FileFormatError, MissingFileError, OptionalDependencyError, ParameterError
 
 logger = logging.getLogger(__name__)
 
@@ -27,9 +27,12 @@ AudioInput = str | os.PathLike | tuple[np.ndarray, int]
 
 
 def ffmpeg_exe() -> str:
-    """Path of the ffmpeg binary that ships in the ``imageio-ffmpeg`` wheel."""
-    import imageio_ffmpeg
-
+    """Path of the ffmpeg binary that ships in the ``imageio-ffmpeg`` wheel (the one ffmpeg facecraft runs:
+    video here, audio decoding in :mod:`facecraft.audio2face.audio`)."""
+    try:
+        import imageio_ffmpeg
+    except ImportError as e:  # pragma: no cover - a core dependency
+        raise OptionalDependencyError("running ffmpeg needs imageio-ffmpeg: pip install imageio-ffmpeg") from e
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 

@@ -109,3 +109,16 @@ def test_block_iteration_of_a_long_file(tmp_path):
     n = min(len(whole), len(streamed))
     assert abs(len(whole) - len(streamed)) <= 16
     assert np.abs(whole[1000 : n - 1000] - streamed[1000 : n - 1000]).max() < 1e-3
+
+
+def test_one_sample_rate_and_one_checked_loader_for_tts_output(tmp_path):
+    """The phone aligner and the corpus use audio.SAMPLE_RATE, and TTS wavs go through load_audio (checked)."""
+    from facecraft.audio2face import audio, corpus, phonetics
+
+    assert phonetics.SAMPLE_RATE is audio.SAMPLE_RATE and corpus.SAMPLE_RATE is audio.SAMPLE_RATE
+    path = tmp_path / "tts.wav"
+    sf.write(path, _tone(22050, 0.5), 22050)
+    assert np.array_equal(corpus._read_resampled(path), load_audio(path)[0])
+    (tmp_path / "empty.wav").write_bytes(b"")
+    with pytest.raises(FileFormatError, match="empty.wav"):
+        corpus._read_resampled(tmp_path / "empty.wav")

@@ -6,7 +6,7 @@ import numpy as np
 
 from facecraft.audio2face import bench
 
-from .a2f_helpers import tiny_model
+from .a2f_helpers import fake_speech, tiny_model
 
 
 def test_conditions_change_the_recording_as_named():
@@ -24,10 +24,54 @@ def test_conditions_change_the_recording_as_named():
     assert spec[np.argmin(abs(freqs - 100))] < 0.1 * spec[np.argmin(abs(freqs - 1000))]  # 100 Hz removed
 
 
-def test_robustness_scores_each_condition_on_aligned_speech(espeak_speech):
+def test_robustness_scores_follow_the_recording(espeak_speech, monkeypatch):
+    """Unchanged audio scores exactly what scoring the model directly gives; silence, the worst recording, opens
+    no vowel; the seeded noise condition gives the same figures twice; the real conditions all run."""
+    from facecraft.audio2face.animate import predict_curves
+    from facecraft.audio2face.metrics import score_lip_sync
+    from facecraft.audio2face.model import load_default_model
+
     aligned = bench.aligned_clips([("espeak", espeak_speech.path, espeak_speech.text)])
     assert len(aligned) == 1 and any(p.phone in ("B", "M", "P") for p in aligned[0][3])
-    res = bench.bench_robustness(tiny_model(), bench._rigs()["default"], aligned)
+    model, rig = load_default_model(), bench._rigs()["default"]
+    res = bench.bench_robustness(model, rig, aligned)
     assert set(res) == set(bench.CONDITIONS)
-    for v in res.values():
-        assert 0.0 <= v["bilabial_closure_rate"] <= 1.0 and 0.0 <= v["open_vowel_open_rate"] <= 1.0
+    noise = "white noise 20 dB SNR"
+    monkeypatch.setattr(
+        bench, "CONDITIONS", {"clean": lambda y, rng: y, "silent": lambda y, rng: 0 * y, noise: bench.CONDITIONS[noise]}
+    )
+    changed = bench.bench_robustness(model, rig, aligned)
+    _, y, sr, phones = aligned[0]
+    direct = score_lip_sync(rig, predict_curves(model, y, sr=sr), phones, fps=model.config.fps)
+    assert changed["clean"] == {
+        "bilabial_closure_rate": direct.closure_rate,
+        "open_vowel_open_rate": direct.open_vowel_rate,
+    }
+    assert changed["clean"]["open_vowel_open_rate"] > 0.5 and changed["clean"]["bilabial_closure_rate"] > 0.5
+    assert changed["silent"]["open_vowel_open_rate"] == 0.0
+    assert changed[noise] == res[noise]
+
+
+def test_models_are_scored_at_their_own_fps(monkeypatch):
+    """A 60 fps model whose curves are perfect at 60 fps must score perfectly (a bench reading 30 fps frames
+    would look at the wrong phones)."""
+    from facecraft.audio2face import animate
+    from facecraft.audio2face.teacher import teacher_curves
+    from facecraft.rigs.default_rig import default_rig
+
+    y, phones = fake_speech(0)
+    model = tiny_model(fps=60.0)
+
+    def oracle(m, audio, *, emotion=None, sr=16000):
+        return teacher_curves(phones, fps=m.config.fps, duration=len(audio) / sr, blink=False)
+
+    monkeypatch.setattr(animate, "predict_curves", oracle)
+    monkeypatch.setattr(bench, "CONDITIONS", {"clean": lambda y, rng: y})
+    aligned = [("fake", y, 16000, phones)]
+    rig = default_rig()
+    assert bench.bench_robustness(model, rig, aligned)["clean"] == {
+        "bilabial_closure_rate": 1.0,
+        "open_vowel_open_rate": 1.0,
+    }
+    row = bench.bench_real_speech({"m60": model}, {"default": rig}, aligned)["summary"]["m60@default"]
+    assert row["bilabial_closure_rate"] == 1.0 and row["open_vowel_open_rate"] == 1.0
