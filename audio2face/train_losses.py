@@ -30,6 +30,7 @@ from facecraft.rigs import ARKIT_INDEX
 from facecraft.rigs.emotion_space import prototype_fit, region_mask
 from facecraft.rigs.errors import ParameterError
 
+from .lip_state import OPEN_GAP, is_sealed, lip_gap
 from .model import A2FModel
 
 SPEECH_MASK = torch.tensor(region_mask("speech"))
@@ -83,30 +84,32 @@ class LossWeights:
     opening: float = 0.0
 
 
-def closure_loss(pred: torch.Tensor, target: torch.Tensor, *, closed_below: float = 0.02) -> torch.Tensor:
-    """Extra weight on the target's bilabial closures: frames with sealed lips (jawOpen - mouthClose below
-    ``closed_below``) and pressed lips (mouthPress > 0.3, which the teacher sets only at /p b m/; rest
-    frames are not counted). MSE of the speech channels there plus a one-sided penalty on a wider gap."""
-    gap_t = target[..., JAW] - target[..., CLOSE]
-    closed = ((gap_t < closed_below) & (target[..., PRESS] > 0.3)).float()
+def closure_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Extra weight on the target's bilabial closures: the frames :func:`facecraft.audio2face.lip_state.is_sealed`
+    marks (lips shut and pressed, as the teacher writes them only at /p b m/; rest frames are not counted).
+    MSE of the speech channels there plus a one-sided penalty on a wider gap."""
+    gap_t = lip_gap(target)
+    closed = is_sealed(target).float()
     n = closed.sum().clamp_min(1.0)
     m = SPEECH_MASK.to(pred.device)
     mse = (((pred[..., m] - target[..., m]) ** 2).mean(-1) * closed).sum() / n
-    gap_p = pred[..., JAW] - pred[..., CLOSE]
+    gap_p = lip_gap(pred)
     wider = (F.relu(gap_p - gap_t) ** 2 * closed).sum() / n
     return mse + wider
 
 
-def opening_loss(pred: torch.Tensor, target: torch.Tensor, *, open_above: float = 0.2) -> torch.Tensor:
+def opening_loss(pred: torch.Tensor, target: torch.Tensor, *, open_above: float = OPEN_GAP) -> torch.Tensor:
     """Counterpart of :func:`closure_loss` for open vowels: on frames where the target's lip gap
-    (jawOpen - mouthClose) exceeds ``open_above``, MSE of jawOpen and mouthClose plus a one-sided penalty on a
-    narrower predicted gap (the regression to the mean under-opens the mouth)."""
-    gap_t = target[..., JAW] - target[..., CLOSE]
+    (:func:`~facecraft.audio2face.lip_state.lip_gap`) exceeds ``open_above`` (by default
+    :data:`~facecraft.audio2face.lip_state.OPEN_GAP`, wider than any consonant's jaw), MSE of jawOpen and
+    mouthClose plus a one-sided penalty on a narrower predicted gap (the regression to the mean under-opens the
+    mouth)."""
+    gap_t = lip_gap(target)
     opened = (gap_t > open_above).float()
     n = opened.sum().clamp_min(1.0)
     ch = [JAW]
     mse = (((pred[..., ch] - target[..., ch]) ** 2).mean(-1) * opened).sum() / n
-    gap_p = pred[..., JAW] - pred[..., CLOSE]
+    gap_p = lip_gap(pred)
     narrower = (F.relu(gap_t - gap_p) ** 2 * opened).sum() / n
     return mse + narrower
 
