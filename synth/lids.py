@@ -1,0 +1,220 @@
+"""Eyelids that close over the eye when an edit brings the upper lid down (eyeBlink, eyeSquint).
+
+The dense warp moves the lid-margin vertices down and collapses the triangles that fill the eye opening,
+which by itself squeezes the eye (iris and all) into the smaller opening and stretches the thin band of
+lashes above it over the lid. Real lids slide over an eyeball that stays where it is. So, per eye:
+
+* **Eyeball stays**: inside the target opening, pixels come from the photo at the same place relative to the
+  eye corners (the eyeball does not move with the lid), wherever that place was inside the open eye.
+* **Lid skin covers**: between the target lid margin and the top of the photo's lash line, where the lid came
+  down, the pixels are lid skin: the photo's own skin just above the lashes (low-passed, so no lash or crease
+  structure is smeared down), shaded slightly darker toward the margin where the lid curves away, with the
+  photo's grain.
+* **Lash line**: a soft dark line along the target margin, in the photo's darkest lash colour, thicker toward
+  the outer corner, as strong as the closure.
+
+Nothing changes for an eye whose target opening is not smaller than its source opening.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from facecraft.eval.images import valid_image
+from facecraft.rigs.default_rig import EYE_L_LOWER, EYE_L_UPPER, EYE_R_LOWER, EYE_R_UPPER
+
+from .mouth import _grain, _luma, _smoothstep, _unpack
+from .warp import WarpResult, valid_points
+
+logger = logging.getLogger(__name__)
+
+EYES = ((EYE_L_UPPER, EYE_L_LOWER), (EYE_R_UPPER, EYE_R_LOWER))
+_LASH_BAND = 0.12  # of the eye width: the photo's lashes and lid margin above the upper contour
+_MIN_CLOSURE_PX = 0.5
+
+
+@dataclass(frozen=True)
+class _EyeFrame:
+    """One eye's contour profiles in a frame along its corner line (u from inner to outer corner, v down)."""
+
+    origin: np.ndarray
+    u_axis: np.ndarray
+    v_axis: np.ndarray
+    width: float
+    upper: tuple[np.ndarray, np.ndarray]
+    lower: tuple[np.ndarray, np.ndarray]
+
+    def coords(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rx, ry = x - self.origin[0], y - self.origin[1]
+        return rx * self.u_axis[0] + ry * self.u_axis[1], rx * self.v_axis[0] + ry * self.v_axis[1]
+
+    def to_image(self, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return (
+            self.origin[0] + u * self.u_axis[0] + v * self.v_axis[0],
+            self.origin[1] + u * self.u_axis[1] + v * self.v_axis[1],
+        )
+
+    def profile(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return np.interp(u, *self.upper), np.interp(u, *self.lower)
+
+    def gap(self, a: np.ndarray) -> np.ndarray:
+        up, lo = self.profile(a * self.width)
+        return np.maximum(lo - up, 0.0)
+
+
+def eye_frame(points: np.ndarray, upper_ids, lower_ids) -> _EyeFrame:
+    """The frame and lid profiles of one eye from ``(468, 2)`` pixel positions (rows inner -> outer corner)."""
+    inner, outer = points[upper_ids[0]], points[upper_ids[-1]]
+    axis = outer - inner
+    width = max(float(np.hypot(*axis)), 1e-6)
+    u_axis = axis / width
+    v_axis = np.array([-u_axis[1], u_axis[0]])
+    if v_axis[1] < 0:  # v points down the face (image y grows downward)
+        v_axis = -v_axis
+
+    def row(ids):
+        rel = points[list(ids)] - inner
+        return np.maximum.accumulate(rel @ u_axis), rel @ v_axis
+
+    return _EyeFrame(inner, u_axis, v_axis, width, row(upper_ids), row(lower_ids))
+
+
+def eye_polygon(points: np.ndarray, upper_ids, lower_ids) -> np.ndarray:
+    """Pixel polygon of one eye opening (upper contour, then the lower contour back)."""
+    return np.concatenate([points[list(upper_ids)], points[list(lower_ids[-2:0:-1])]])
+
+
+def close_lids(warped, image, src_px, dst_px) -> WarpResult:
+    """Cover the eyeball with lid skin where the edit lowers an upper lid, keeping the eyeball in place.
+
+    Parameters
+    ----------
+    warped : WarpResult or array (H, W, 3)
+        The warp of ``image`` (:func:`facecraft.synth.warp.warp_face`).
+    image : array (H, W, 3)
+        The unedited photo (eyeball, lid skin and lash colours come from it).
+    src_px, dst_px : array (468, 2)
+        Source and target pixel positions of the canonical mesh vertices.
+
+    Returns
+    -------
+    WarpResult
+        The photo with repainted eyes; the mask joins the warp's with the repainted region.
+    """
+    out, mask = _unpack(warped)
+    img = valid_image(image, name="image")
+    if out.shape != img.shape:
+        from facecraft.rigs.errors import ParameterError
+
+        raise ParameterError(f"warped: expected the image's shape {img.shape}, got {out.shape}")
+    src = valid_points(src_px, name="src_px")
+    dst = valid_points(dst_px, name="dst_px")
+    out, mask = out.copy(), mask.copy()
+    for upper_ids, lower_ids in EYES:
+        _close_one(out, mask, img, src, dst, upper_ids, lower_ids)
+    return WarpResult(out, mask)
+
+
+def _close_one(out, mask, img, src, dst, upper_ids, lower_ids) -> None:
+    fs, fd = eye_frame(src, upper_ids, lower_ids), eye_frame(dst, upper_ids, lower_ids)
+    grid = np.linspace(0.0, 1.0, 33)
+    height = float(fs.gap(grid).max())
+    ratio = fd.width / fs.width
+    drop = fd.profile(grid * fd.width)[0] - fs.profile(grid * fs.width)[0] * ratio  # lid margin moving down
+    closing = fs.gap(grid) * ratio - fd.gap(grid)
+    if max(drop.max(), closing.max()) < _MIN_CLOSURE_PX or height < 1.0:
+        return
+    lash = _LASH_BAND * fs.width
+    h, w = img.shape[:2]
+    pts = np.concatenate([eye_polygon(src, upper_ids, lower_ids), eye_polygon(dst, upper_ids, lower_ids)])
+    pad = int(np.ceil(lash + 0.3 * height)) + 2
+    x0, y0 = np.floor(pts.min(0)).astype(int) - pad
+    x1, y1 = np.ceil(pts.max(0)).astype(int) + pad + 1
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    if x1 <= x0 or y1 <= y0:
+        return
+    gx, gy = np.meshgrid(np.arange(x0, x1, dtype=np.float64), np.arange(y0, y1, dtype=np.float64))
+    ud, vd = fd.coords(gx, gy)
+    us, vs = fs.coords(gx, gy)
+    a_d = ud / fd.width
+    up_d, lo_d = fd.profile(ud)
+    up_s, lo_s = fs.profile(us)
+    within = _smoothstep(a_d / 0.04) * _smoothstep((1.0 - a_d) / 0.04)
+    region = out[y0:y1, x0:x1].astype(np.float64)
+    photo = img.astype(np.float64)
+
+    # 1. Eyeball in place: inside the target opening, the photo at the same place relative to the corners.
+    open_d = _smoothstep(vd - up_d) * _smoothstep(lo_d - vd) * _smoothstep(lo_d - up_d) * within
+    eu, ev = a_d * fs.width, vd / ratio
+    eu_up, eu_lo = fs.profile(eu)
+    in_src = _smoothstep(ev - eu_up + 0.5) * _smoothstep(eu_lo - ev + 0.5)
+    mx, my = fs.to_image(eu, ev)
+    eyeball = cv2.remap(img, mx.astype(np.float32), my.astype(np.float32), cv2.INTER_LINEAR,
+                        borderMode=cv2.BORDER_REFLECT_101).astype(np.float64)  # fmt: skip
+    wa = (open_d * in_src)[..., None]
+    region = region * (1 - wa) + eyeball * wa
+
+    # 2. Lid skin over what the lid now covers: above the new margin, below the top of the old lash line.
+    col_drop = np.interp(a_d, grid, np.maximum(drop, 0.0))
+    amount = _smoothstep(col_drop / max(0.3 * height, 1.0)) * within
+    cover = _smoothstep(up_d - vd + 0.5) * _smoothstep((vs - (up_s - lash) + 1.0) / 3.0) * amount
+    if cover.max() > 0:
+        skin = _lid_skin(photo, fs, us, up_s - lash, height)
+        t = np.clip((vd - (up_s - lash)) / np.maximum(up_d - (up_s - lash), 1.0), 0.0, 1.0)
+        # The lid curves over the eyeball: a little lighter over the cornea, darker toward margin and corners.
+        shade = (1.0 - 0.12 * t**2) * (0.95 + 0.07 * np.sin(np.pi * np.clip(a_d, 0.0, 1.0)))
+        skin = skin * shade[..., None]
+        skin_luma = float(np.median(_luma(skin[cover > 0.5]))) if (cover > 0.5).any() else 128.0
+        grain = _grain(img, src, skin.shape[:2]) * np.sqrt(np.clip(_luma(skin) / max(skin_luma, 1.0), 0, 1))
+        skin = skin + grain[..., None]
+        wc = cover[..., None]
+        region = region * (1 - wc) + skin * wc
+
+        # 3. Lash line along the new margin, in the photo's lash colour.
+        lash_rgb = _lash_colour(photo, fs, lash)
+        thick = max(0.8, 0.05 * fd.width) * (0.6 + 0.6 * a_d)
+        d = vd - up_d  # > 0 below the margin (lashes hang down over the closed lid's edge)
+        line = np.exp(-((np.where(d > 0, d / 1.3, d) / thick) ** 2)) * amount
+        wl = (0.85 * line)[..., None]
+        region = region * (1 - wl) + lash_rgb * wl
+        cover = np.maximum(cover, line)
+    out[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
+    mask[y0:y1, x0:x1] = np.maximum(mask[y0:y1, x0:x1], np.maximum(cover, wa[..., 0]).astype(np.float32))
+
+
+def _lid_skin(photo: np.ndarray, fs: _EyeFrame, us: np.ndarray, top: np.ndarray, height: float) -> np.ndarray:
+    """Lid skin colour per column of the eye: the photo just above its lash line, smoothed along the lid.
+
+    Sampled right where the repainted region begins, so the fill joins the untouched skin without a step.
+    """
+    a = np.clip(us / fs.width, 0.02, 0.98)
+    cols = np.linspace(0.02, 0.98, 17)
+    lash_top = fs.profile(cols * fs.width)[0] - _LASH_BAND * fs.width
+    samples = []
+    for k in (1.0, 2.0, 3.0, 4.0):
+        x, y = fs.to_image(cols * fs.width, lash_top - k - 0.05 * height * k)
+        xi = np.clip(np.round(x).astype(int), 0, photo.shape[1] - 1)
+        yi = np.clip(np.round(y).astype(int), 0, photo.shape[0] - 1)
+        samples.append(photo[yi, xi])
+    colour = np.median(np.stack(samples), axis=0)  # (17, 3)
+    colour = cv2.GaussianBlur(colour[:, None, :].astype(np.float32), (1, 0), sigmaX=0, sigmaY=1.5)[:, 0]
+    return np.stack([np.interp(a, cols, colour[:, c]) for c in range(3)], axis=-1)
+
+
+def _lash_colour(photo: np.ndarray, fs: _EyeFrame, lash: float) -> np.ndarray:
+    """The darkest tenth of the photo's lash band above the upper lid contour."""
+    cols = np.linspace(0.15, 0.95, 17) * fs.width
+    up = fs.profile(cols)[0]
+    vals = []
+    for f in (0.0, 0.3, 0.6, 1.0):
+        x, y = fs.to_image(cols, up - f * lash)
+        xi = np.clip(np.round(x).astype(int), 0, photo.shape[1] - 1)
+        yi = np.clip(np.round(y).astype(int), 0, photo.shape[0] - 1)
+        vals.append(photo[yi, xi])
+    px = np.concatenate(vals)
+    luma = _luma(px)
+    return px[luma <= np.percentile(luma, 10)].mean(0)
