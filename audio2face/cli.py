@@ -15,14 +15,16 @@ log = logging.getLogger(__name__)
 
 def register(subparsers) -> None:
     """Add ``animate`` and ``a2f`` to the ``facecraft`` command line."""
+    from facecraft.rigs import EMOTION_ARG_HELP, RIG_SPEC_HELP
+
     p = subparsers.add_parser("animate", help="speech audio -> facial animation (.glb, .csv, .npz, .json)")
     p.add_argument("input", help="audio file (wav, flac, ogg, mp3, ...)")
     p.add_argument("-o", "--output", required=True, help="output file; the type follows the extension")
     p.add_argument("--transcript", help="text of the speech (procedural mode aligns it; learned mode ignores it)")
     emo = p.add_mutually_exclusive_group()
-    emo.add_argument("--emotion", help="NAME:INTENSITY, e.g. anger:0.7")
+    emo.add_argument("--emotion", help=f"the emotion: {EMOTION_ARG_HELP} (e.g. anger:0.7)")
     emo.add_argument("--emotion-track", help='JSON list of {"t": s, "emotion": name, "intensity": x} keys')
-    p.add_argument("--rig", default="default", help="'default' or a rig file for .glb output and the preview")
+    p.add_argument("--rig", default="default", help=f"rig for .glb output and the preview: {RIG_SPEC_HELP}")
     p.add_argument("--fps", type=float, default=30.0, help="output frame rate (default 30)")
     p.add_argument("--video", help="also write an MP4 preview here")
     p.add_argument("--mode", choices=("learned", "procedural"), default="learned", help="model (default) or rules")

@@ -11,6 +11,7 @@ import pytest
 import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).parent))
+from a2f_helpers import fake_speech  # noqa: E402
 
 from facecraft.audio2face import animate as an  # noqa: E402
 from facecraft.rigs import ARKIT_INDEX  # noqa: E402
@@ -102,3 +103,66 @@ def test_shipped_model_closes_lips_on_bilabials(espeak_speech):
     s = score_lip_sync(default_rig(), a.curves, phones, fps=30.0)
     assert s.num_bilabials >= 5
     assert s.closure_rate >= 0.6 and s.open_vowel_rate >= 0.5, s
+
+
+def _emotion_forms(tmp_path, n_frames: int) -> dict:
+    """Every documented emotion form (facecraft.rigs.emotion_space.parse_emotion), by name."""
+    from facecraft.rigs import EmotionCode, EmotionTrack
+
+    keys = [{"t": 0.0, "emotion": "anger", "intensity": 0.2}, {"t": 1.0, "emotion": "happiness"}]
+    track_file = tmp_path / "track.json"
+    track_file.write_text(json.dumps(keys))
+    return {
+        "name:intensity": "anger:0.7",
+        "name": "Happy",
+        "au text": "AU12=0.6,AU6=0.3",
+        "au dict": {"AU12": 0.6, "AU6R": 0.3},
+        "arkit text": "mouthSmileLeft=0.5",
+        "free text": "a shy smile",
+        "code": EmotionCode.from_emotion("sadness", 0.5),
+        "code vector": EmotionCode.from_emotion("fear", 0.4).vector,
+        "track": EmotionTrack(keys),
+        "track keys": keys,
+        "track file": str(track_file),
+        "per-frame codes": np.repeat(EmotionCode.from_emotion("surprise", 0.6).vector[None], n_frames, axis=0),
+    }
+
+
+def test_learned_mode_accepts_every_emotion_form(tmp_path, tiny_model_dir):
+    """The bug: animate_audio(y, emotion="anger:0.7") raised numpy's ValueError in learned mode."""
+    from facecraft.audio2face.model import A2FModel
+    from facecraft.rigs import EmotionCode, parse_emotion
+
+    y, _ = fake_speech(0)
+    model = A2FModel.from_pretrained(tiny_model_dir)
+    n = int(np.ceil(len(y) / 16000 * model.config.fps - 1e-9))
+    neutral = an.animate_audio(y, weights=model, blink=False).curves
+    for name, form in _emotion_forms(tmp_path, n).items():
+        got = an.animate_audio(y, emotion=form, weights=model, blink=False).curves
+        want = an.animate_audio(y, emotion=parse_emotion(form), weights=model, blink=False).curves
+        assert np.array_equal(got, want), name
+        assert not np.array_equal(got, neutral), name  # the emotion reached the model
+    code = an.animate_audio(y, emotion=EmotionCode.from_emotion("anger", 0.7), weights=model, blink=False).curves
+    assert np.array_equal(an.animate_audio(y, emotion="anger:0.7", weights=model, blink=False).curves, code)
+    with pytest.raises(ParameterError, match="glee"):
+        an.animate_audio(y, emotion="glee:0.5", weights=model)
+
+
+def test_procedural_mode_accepts_every_emotion_form(tmp_path, monkeypatch):
+    """Both modes take the same forms (phones are stubbed: the emotion path is what is tested here)."""
+    from facecraft.audio2face import phonetics
+    from facecraft.audio2face.phonetics import PhoneticResult
+    from facecraft.rigs import parse_emotion
+
+    y, phones = fake_speech(0, repeats=1)
+    monkeypatch.setattr(phonetics, "speech_phones", lambda *a, **k: PhoneticResult(phones, [], "stub"))
+    n = int(np.ceil(len(y) / 16000 * 30 - 1e-9))
+
+    def run(emotion):
+        return an.animate_audio(y, emotion=emotion, mode="procedural", blink=False).curves
+
+    neutral = run(None)
+    for name, form in _emotion_forms(tmp_path, n).items():
+        got = run(form)
+        assert np.array_equal(got, run(parse_emotion(form))), name
+        assert not np.array_equal(got, neutral), name

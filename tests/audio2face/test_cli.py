@@ -58,3 +58,25 @@ def test_corpus_command(tmp_path, capsys):
     stats = json.loads(capsys.readouterr().out.split("skipped:")[0])
     assert stats["built"] == 1
     assert (tmp_path / "c" / "manifest.jsonl").read_text().count("\n") == 1
+
+
+def test_animate_takes_every_emotion_form_and_lists_the_names(tmp_path, capsys):
+    """``--emotion "a shy smile"`` was refused; now every parse_emotion form works, and --help names the emotions."""
+    from facecraft.rigs import EMOTIONS
+
+    y, _ = fake_speech(0)
+    wav = tmp_path / "line.wav"
+    sf.write(wav, y, 16000)
+    tiny_model().save_pretrained(tmp_path / "m")
+    curves = {}
+    for spec in ("a shy smile", "AU12=0.6", "happiness:0.8"):
+        out = tmp_path / f"{len(curves)}.npz"
+        assert main(["animate", str(wav), "-o", str(out), "--emotion", spec, "--weights", str(tmp_path / "m")]) == 0
+        with np.load(out) as z:
+            curves[spec] = next(z[k] for k in z.files if z[k].ndim == 2 and z[k].shape[-1] == 52)
+    assert not np.array_equal(curves["a shy smile"], curves["happiness:0.8"])
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["animate", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert all(e in text for e in EMOTIONS) and "a shy smile" in text
