@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "facecraft.rigs.cli",
     "facecraft.eval.cli",
     "facecraft.audio2face.cli",
+    "facecraft.synth.cli",
 )
 
 # ``facecraft bench NAME`` -> "module:function"; the function takes ``out_dir: Path`` and returns a dict.

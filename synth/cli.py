@@ -1,0 +1,148 @@
+"""``facecraft edit``: change the expression of the faces in a photo, or in every photo of a folder.
+
+A folder run writes one output per input under the output folder (same relative name), skips inputs
+whose output already exists (so a stopped run resumes), reports each skipped or failed file with its
+reason and goes on; ``report.json`` lists what happened to each file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+from facecraft.rigs.emotion_space import EMOTION_ARG_HELP
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+
+
+def _controls(args: argparse.Namespace):
+    from .controls import EditControls
+
+    return EditControls.from_args(
+        emotion=args.emotion, text=args.text, au=args.au, arkit=args.arkit, absolute=args.absolute
+    )
+
+
+def _save(image, path: Path) -> None:
+    import imageio.v3 as iio
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.part{path.suffix}")
+    iio.imwrite(tmp, image)
+    tmp.replace(path)
+
+
+def _sheet(pairs: list[tuple[str, object, object]], path: Path) -> None:
+    """Before/after tiles cropped around the first edited face of each photo."""
+    from facecraft.rigs.contact_sheet import contact_sheet
+
+    from .editor import face_crop
+
+    images, labels = [], []
+    for name, before, result in pairs:
+        box = result.faces[0].box
+        images += [face_crop(before, box), face_crop(result.image, box)]
+        labels += [f"{name}: before", "after"]
+    _save(contact_sheet(images, labels, cols=min(4, len(images)), tile_size=(256, 256)), path)
+
+
+def _edit_one(editor, path: Path, out: Path, controls, face: int | None):
+    from facecraft.eval.images import load_image
+
+    image = load_image(path)
+    result = editor.edit(image, controls, face=face, name=str(path))
+    _save(result.image, out)
+    return image, result
+
+
+def _cmd_edit(args: argparse.Namespace) -> int:
+    from facecraft.eval.images import list_image_files
+    from facecraft.rigs.errors import FacecraftError, MissingFileError, ParameterError
+
+    from .editor import FaceEditor
+
+    controls = _controls(args)  # bad controls fail before any work
+    src, out = Path(args.input), Path(args.output)
+    if not src.exists():
+        raise MissingFileError(f"input not found: {src}")
+    if src.is_file():
+        if out.suffix.lower() not in IMAGE_SUFFIXES:
+            raise ParameterError(f"output {out}: expected an image file ({', '.join(IMAGE_SUFFIXES)})")
+        with FaceEditor() as editor:
+            image, result = _edit_one(editor, src, out, controls, args.face)
+        for f in result.faces:
+            print(f"face {f.index}: {_summary(f)}")
+        print(f"edited {src} -> {out} ({result.edit_ms:.0f} ms after analysis)")
+        if args.sheet:
+            _sheet([(src.name, image, result)], out.with_name(out.stem + "_sheet.png"))
+            print(f"contact sheet -> {out.with_name(out.stem + '_sheet.png')}")
+        return 0
+
+    from tqdm import tqdm
+
+    files = list_image_files(src, recursive=True)
+    report: dict[str, dict] = {}
+    pairs = []
+    with FaceEditor() as editor:
+        for path in tqdm(files, desc="edit", unit="photo"):
+            rel = path.relative_to(src)
+            target = (out / rel).with_suffix(path.suffix if path.suffix.lower() in IMAGE_SUFFIXES else ".png")
+            if target.exists() and not args.overwrite:
+                report[str(rel)] = {"status": "exists"}
+                continue
+            try:
+                image, result = _edit_one(editor, path, target, controls, args.face)
+            except FacecraftError as e:  # one bad photo never stops the rest
+                report[str(rel)] = {"status": "skipped", "reason": str(e)}
+                log.warning("skipped %s: %s", path, e)
+                continue
+            report[str(rel)] = {"status": "edited", "output": str(target), "faces": len(result.faces)}
+            if args.sheet and len(pairs) < 16:
+                pairs.append((path.name, image, result))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(report, indent=2))
+    counts = {s: sum(r["status"] == s for r in report.values()) for s in ("edited", "exists", "skipped")}
+    print(f"{counts['edited']} edited, {counts['exists']} already done, {counts['skipped']} skipped -> {out}")
+    for rel, r in report.items():
+        if r["status"] == "skipped":
+            print(f"  skipped {rel}: {r['reason']}")
+    if args.sheet and pairs:
+        _sheet(pairs, out / "sheet.png")
+        print(f"contact sheet -> {out / 'sheet.png'}")
+    return 0 if counts["skipped"] == 0 else 1
+
+
+def _summary(edit, top: int = 6) -> str:
+    """The channels an edit moved most, ``name before->after``."""
+    import numpy as np
+
+    from facecraft.rigs import ARKIT_NAMES
+
+    change = np.abs(edit.weights_after - edit.weights_before)
+    order = [i for i in np.argsort(-change)[:top] if change[i] > 0.01]
+    moved = ", ".join(f"{ARKIT_NAMES[i]} {edit.weights_before[i]:.2f}->{edit.weights_after[i]:.2f}" for i in order)
+    return moved or "nothing to change"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "edit",
+        help="change the expression of the faces in a photo (or a folder of photos)",
+        description="Edit by an emotion, a few words, FACS AUs or ARKit weights (any mix). Relative to the "
+        "face's current expression unless --absolute.",
+    )
+    p.add_argument("input", help="a photo or a folder of photos")
+    p.add_argument("-o", "--output", required=True, help="output photo (or folder, for a folder input)")
+    p.add_argument("--emotion", help=EMOTION_ARG_HELP.replace("; or an emotion track .json", ""))
+    p.add_argument("--text", help="a few words, e.g. 'a shy smile'")
+    p.add_argument("--au", nargs="+", metavar="AU=V", help="FACS Action Units, e.g. AU12=0.6 AU6=0.4 AU14R=0.5")
+    p.add_argument("--arkit", nargs="+", metavar="NAME=V", help="ARKit-52 weights, e.g. jawOpen=0.3 eyeBlinkLeft=1")
+    p.add_argument("--face", type=int, help="edit only this face (0 = the largest); default all")
+    p.add_argument("--absolute", action="store_true", help="set the target outright instead of editing the face")
+    p.add_argument("--sheet", action="store_true", help="also write a before/after contact sheet")
+    p.add_argument("--overwrite", action="store_true", help="folder mode: redo outputs that already exist")
+    p.set_defaults(func=_cmd_edit)

@@ -1,0 +1,232 @@
+"""The geometric expression editor: change the expression of a face in a photo, fast, on the CPU.
+
+Pipeline (DESIGN.md's data flow), analysis once per photo, then any number of cheap edits:
+
+1. :meth:`FaceEditor.analyze`: MediaPipe's Face Landmarker (:class:`facecraft.eval.faces.FaceAnalyzer`) finds
+   every face (largest first) and :func:`facecraft.synth.fit.fit_rig` fits the default rig to each one's
+   landmarks (camera, scale, identity, the ARKit weights the face shows now).
+2. :meth:`FaceEditor.apply`: :class:`~facecraft.synth.controls.EditControls` give the ARKit weights the face
+   should end with (relative to its current expression unless ``absolute``); the rig says how each of its
+   468 vertices moves in the image (:meth:`~facecraft.synth.fit.RigFit.displacement_px`, the identity cancels);
+   the photo is warped so the detected landmarks follow (:func:`facecraft.synth.warp.warp_face`), then the
+   mouth opening and the lids are repainted where the edit opens the mouth or closes the eyes
+   (:mod:`facecraft.synth.mouth`, :mod:`facecraft.synth.lids`).
+
+The source of the warp is the detected landmarks themselves, not the projected rig, so an edit that asks
+for nothing new leaves the photo as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from facecraft.eval.faces import FaceAnalyzer, FaceInfo
+from facecraft.eval.images import valid_image
+from facecraft.rigs import NoFaceError, ParameterError
+
+from .controls import EditControls
+from .fit import NUM_MESH_POINTS, RigFit, fit_rig
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class AnalyzedFace:
+    """One face of a photo, ready to edit: what the analyzer saw and the rig fitted to it."""
+
+    info: FaceInfo
+    fit: RigFit
+
+    @property
+    def weights(self) -> np.ndarray:
+        """``(52,)`` ARKit weights the face shows now: MediaPipe's blendshape scores.
+
+        The perception model's reading, not the fit's weights, is what the face *looks* like it does: the
+        fit also explains a face's own proportions with expression shapes (large eyes as ``eyeWide``), and
+        an edit measured from there would barely move a slider the face does not really show."""
+        return np.clip(self.info.blendshapes, 0.0, 1.0).astype(np.float32)
+
+
+@dataclass
+class FaceEdit:
+    """What an edit did to one face."""
+
+    index: int
+    box: np.ndarray
+    weights_before: np.ndarray
+    weights_after: np.ndarray
+    fit: RigFit = field(repr=False)
+
+
+@dataclass
+class EditResult:
+    """An edited photo.
+
+    Attributes
+    ----------
+    image : np.ndarray
+        ``(H, W, 3)`` uint8 RGB, the input's size.
+    mask : np.ndarray
+        ``(H, W)`` float32 in [0, 1]: where pixels changed.
+    faces : list of FaceEdit
+        One per edited face (face index in the analyzer's largest-first order, weights before and after, fit).
+    edit_ms : float
+        Time of the warp and repainting (analysis excluded).
+    """
+
+    image: np.ndarray
+    mask: np.ndarray
+    faces: list[FaceEdit]
+    edit_ms: float = 0.0
+
+    @property
+    def fit(self) -> RigFit:
+        """The fitted rig of the first edited face."""
+        return self.faces[0].fit
+
+    @property
+    def weights(self) -> np.ndarray:
+        """The ARKit weights applied to the first edited face."""
+        return self.faces[0].weights_after
+
+
+def face_crop(image: np.ndarray, box, *, scale: float = 1.8) -> np.ndarray:
+    """A square crop of ``image`` around a face ``box`` (x0, y0, x1, y1), ``scale`` times its larger side,
+    clipped to the image: how contact sheets show an edit."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    half = max(x1 - x0, y1 - y0) * scale / 2
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    h, w = image.shape[:2]
+    top, left = int(max(cy - half, 0)), int(max(cx - half, 0))
+    return image[top : int(min(cy + half, h)), left : int(min(cx + half, w))]
+
+
+def _choose(faces: Sequence[AnalyzedFace], face: int | None, name: str) -> list[tuple[int, AnalyzedFace]]:
+    if face is None:
+        return list(enumerate(faces))
+    if not isinstance(face, (int, np.integer)) or isinstance(face, bool):
+        raise ParameterError(f"face: expected a face index (0 = largest), got {face!r}")
+    if not 0 <= face < len(faces):
+        raise ParameterError(
+            f"{name}: face {face} requested but {len(faces)} face(s) found (indices 0..{len(faces) - 1})"
+        )
+    return [(int(face), faces[face])]
+
+
+class FaceEditor:
+    """Analysis (detector + rig fit) and edits, with the models loaded once.
+
+    Parameters
+    ----------
+    analyzer : FaceAnalyzer, optional
+        Default: a new :class:`FaceAnalyzer` (closed with the editor).
+    """
+
+    def __init__(self, analyzer: FaceAnalyzer | None = None) -> None:
+        self._own_analyzer = analyzer is None
+        self.analyzer = FaceAnalyzer() if analyzer is None else analyzer
+
+    def close(self) -> None:
+        if self._own_analyzer:
+            self.analyzer.close()
+
+    def __enter__(self) -> FaceEditor:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def analyze(self, image, *, name: str = "image") -> list[AnalyzedFace]:
+        """Every face of ``image``, largest first, each with its fitted rig.
+
+        Raises :class:`~facecraft.rigs.errors.NoFaceError` (naming ``name``) when there is none, or when all
+        faces are below the analyzer's minimum size.
+        """
+        img = valid_image(image, name=name)
+        faces = self.analyzer.analyze(img, name=name)
+        if not faces:
+            raise NoFaceError(f"{name}: no face found")
+        return [
+            AnalyzedFace(info, fit_rig(info.landmarks, img.shape[:2], init_weights=info.blendshapes)) for info in faces
+        ]
+
+    def apply(
+        self,
+        image,
+        faces: Sequence[AnalyzedFace],
+        controls: EditControls,
+        *,
+        face: int | None = None,
+        name: str = "image",
+    ) -> EditResult:
+        """Edit analysed faces of ``image`` (all, or only index ``face``) as ``controls`` ask."""
+        from .lids import close_lids
+        from .mouth import paint_mouth_interior
+        from .warp import warp_face
+
+        img = valid_image(image, name=name)
+        if not isinstance(controls, EditControls):
+            raise ParameterError(f"controls: expected EditControls, got {type(controls).__name__}")
+        t0 = time.perf_counter()
+        out, mask, edits = img, np.zeros(img.shape[:2], np.float32), []
+        for index, analyzed in _choose(faces, face, name):
+            before = analyzed.weights
+            after = controls.target(before)
+            src = analyzed.info.landmarks[:NUM_MESH_POINTS, :2].astype(np.float64)
+            fit = analyzed.fit
+            dst = src + fit.project(fit.vertices(after)) - fit.project(fit.vertices(before))
+            depth = analyzed.info.landmarks[:NUM_MESH_POINTS, 2]
+            if np.abs(dst - src).max(initial=0.0) >= 0.05:
+                warped = warp_face(out, src, dst, depth=depth)
+                warped = paint_mouth_interior(warped, out, src, dst, depth=depth)
+                warped = close_lids(warped, out, src, dst)
+                out, mask = warped.image, np.maximum(mask, warped.mask)
+            edits.append(FaceEdit(index, analyzed.info.box.copy(), before.copy(), after, analyzed.fit))
+        return EditResult(out, mask, edits, (time.perf_counter() - t0) * 1e3)
+
+    def edit(self, image, controls: EditControls, *, face: int | None = None, name: str = "image") -> EditResult:
+        """:meth:`analyze` then :meth:`apply`."""
+        img = valid_image(image, name=name)
+        return self.apply(img, self.analyze(img, name=name), controls, face=face, name=name)
+
+
+def edit_image(
+    image,
+    controls: EditControls | None = None,
+    *,
+    face: int | None = None,
+    editor: FaceEditor | None = None,
+    name: str = "image",
+    **control_args,
+) -> EditResult:
+    """Edit the expression of the faces in one photo.
+
+    Parameters
+    ----------
+    image : array (H, W, 3) or path
+        The photo (anything :func:`facecraft.eval.images.valid_image` takes).
+    controls : EditControls, optional
+        What to do; or give its arguments directly (``emotion="happiness:0.8"``, ``text=``, ``au=``,
+        ``arkit=``, ``absolute=``; see :meth:`EditControls.from_args`).
+    face : int, optional
+        Edit only this face (0 = the largest); default all.
+    editor : FaceEditor, optional
+        Reuse loaded models across calls.
+
+    Returns
+    -------
+    EditResult
+    """
+    if controls is None:
+        controls = EditControls.from_args(**control_args)
+    elif control_args:
+        raise ParameterError(f"give controls or control arguments ({', '.join(control_args)}), not both")
+    if editor is not None:
+        return editor.edit(image, controls, face=face, name=name)
+    with FaceEditor() as own:
+        return own.edit(image, controls, face=face, name=name)

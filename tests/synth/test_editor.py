@@ -1,0 +1,87 @@
+import cv2
+import numpy as np
+import pytest
+
+from facecraft.rigs import ARKIT_INDEX, NoFaceError, ParameterError
+from facecraft.synth.controls import EditControls
+from facecraft.synth.editor import edit_image, face_crop
+
+
+def _score(editor, image, name: str) -> float:
+    return float(editor.analyzer.analyze(image)[0].blendshapes[ARKIT_INDEX[name]])
+
+
+def _outside_face(result, shape, margin: float) -> np.ndarray:
+    """Pixels farther than ``margin`` x face width from the face hull (before and after the edit)."""
+    mask = np.zeros(shape[:2], np.uint8)
+    for f in result.faces:
+        before = f.fit.project(f.fit.vertices(f.fit.weights))
+        after = f.fit.project(f.fit.vertices(f.weights_after))
+        pts = np.concatenate([before, after]).astype(np.float32)
+        hull = cv2.convexHull(pts).astype(np.int32)
+        cv2.fillConvexPoly(mask, hull, 1)
+        grow = int(np.ceil(margin * np.ptp(before[:, 0])))
+        mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+    return mask == 0
+
+
+@pytest.mark.parametrize(("control", "channel"), [("jawOpen=0.8", "jawOpen"), ("eyeBlinkLeft=1", "eyeBlinkLeft")])
+def test_an_edit_raises_its_control_and_leaves_the_background(editor, astronaut, astronaut_faces, control, channel):
+    result = editor.apply(astronaut, astronaut_faces, EditControls.from_args(arkit=[control]))
+    assert result.image.shape == astronaut.shape and result.image.dtype == np.uint8
+    assert result.weights[ARKIT_INDEX[channel]] == pytest.approx(float(control.split("=")[1]))
+    assert _score(editor, result.image, channel) > _score(editor, astronaut, channel) + 0.1
+    outside = _outside_face(result, astronaut.shape, 0.10)
+    diff = np.abs(result.image.astype(int) - astronaut.astype(int)).max(-1)
+    assert diff[outside].max() <= 2
+    assert result.mask[outside].max() < 1e-3 and result.mask.max() > 0.5
+
+
+def test_asking_for_what_the_face_shows_changes_nothing(editor, astronaut, astronaut_faces):
+    now = astronaut_faces[0].weights
+    same = {"mouthSmileLeft": float(now[ARKIT_INDEX["mouthSmileLeft"]])}
+    result = editor.apply(astronaut, astronaut_faces, EditControls.from_args(arkit=same))
+    assert np.array_equal(result.image, astronaut)
+
+
+def test_emotion_edit_reads_as_that_emotion(editor, astronaut, astronaut_faces):
+    result = editor.apply(astronaut, astronaut_faces, EditControls.from_args(emotion="surprise:1"))
+    before = editor.analyzer.analyze(astronaut)[0].blendshapes
+    after = editor.analyzer.analyze(result.image)[0].blendshapes
+    for name in ("browInnerUp", "jawOpen"):
+        assert after[ARKIT_INDEX[name]] > before[ARKIT_INDEX[name]] + 0.1, name
+
+
+def test_two_faces_all_or_one(editor, astronaut):
+    small = cv2.resize(astronaut, (384, 384), interpolation=cv2.INTER_AREA)
+    canvas = np.full((512, 896, 3), 200, np.uint8)
+    canvas[:, :512], canvas[64:448, 512:] = astronaut, small
+    faces = editor.analyze(canvas, name="pair")
+    assert len(faces) == 2 and faces[0].info.width > faces[1].info.width
+    controls = EditControls.from_args(arkit=["jawOpen=0.8"])
+    both = editor.apply(canvas, faces, controls)
+    only_small = editor.apply(canvas, faces, controls, face=1)
+    assert [f.index for f in both.faces] == [0, 1] and [f.index for f in only_small.faces] == [1]
+    assert np.array_equal(only_small.image[:, :500], canvas[:, :500])  # the large face is untouched
+    assert not np.array_equal(only_small.image[:, 512:], canvas[:, 512:])
+    with pytest.raises(ParameterError, match=r"pair: face 2 requested but 2 face\(s\) found"):
+        editor.apply(canvas, faces, controls, face=2, name="pair")
+
+
+def test_no_face_is_named(editor):
+    with pytest.raises(NoFaceError, match="blank.png"):
+        editor.analyze(np.full((256, 256, 3), 128, np.uint8), name="blank.png")
+
+
+def test_edit_image_takes_control_arguments(astronaut, editor):
+    result = edit_image(astronaut, arkit=["jawOpen=0.6"], editor=editor)
+    assert result.faces[0].weights_after[ARKIT_INDEX["jawOpen"]] == pytest.approx(0.6)
+    assert result.fit.mean_residual_px < 2.0
+    with pytest.raises(ParameterError, match="not both"):
+        edit_image(astronaut, EditControls.from_args(emotion="anger"), emotion="anger", editor=editor)
+
+
+def test_face_crop_is_square_and_inside():
+    image = np.zeros((100, 200, 3), np.uint8)
+    crop = face_crop(image, (150, 20, 190, 60), scale=2.0)
+    assert crop.shape[:2] == (80, 70)  # an 80 px square, clipped at the right edge
