@@ -166,3 +166,17 @@ def test_procedural_mode_accepts_every_emotion_form(tmp_path, monkeypatch):
         got = run(form)
         assert np.array_equal(got, run(parse_emotion(form))), name
         assert not np.array_equal(got, neutral), name
+
+
+def test_animate_file_takes_any_rig_spec(tmp_path, fake_wav, tiny_model_dir, tiny_rig):
+    """``--rig`` goes through rigs.load_rig: the .safetensors that ``facecraft rig -o`` writes is accepted, and an
+    unknown spec is refused with what is accepted."""
+    from facecraft.rigs.exchange import load_gltf_rig
+
+    saved = tiny_rig.save(tmp_path / "tiny.safetensors")
+    out = tmp_path / "take.glb"
+    an.animate_file(fake_wav, out, weights=tiny_model_dir, rig=saved, blink=False)
+    assert load_gltf_rig(out).num_vertices == tiny_rig.num_vertices
+    (tmp_path / "notes.txt").write_text("not a rig")
+    with pytest.raises(ParameterError, match="safetensors"):
+        an.animate_file(fake_wav, tmp_path / "t.glb", weights=tiny_model_dir, rig=tmp_path / "notes.txt")
