@@ -2,7 +2,8 @@
 
 Front-ends (:mod:`.audio`, :mod:`.features`, :mod:`.phonetics`, :mod:`.prosody`), the procedural teacher
 (:mod:`.visemes`, :mod:`.teacher`), the learned model (:mod:`.model`, :mod:`.train`, :mod:`.corpus`),
-inference (:mod:`.animate`, :mod:`.stream`) and lip-sync metrics (:mod:`.metrics`).
+inference (:mod:`.animate`, :mod:`.stream`, with the post-processing both share in :mod:`.postprocess`), the
+curve-space lip state every part reads (:mod:`.lip_state`) and lip-sync metrics on rig geometry (:mod:`.metrics`).
 
 Names are imported lazily, so ``import facecraft.audio2face`` stays cheap::
 

@@ -1,7 +1,9 @@
 """Lip-sync metrics judged on geometry: drive a rig with the curves and measure the lips.
 
-* **inner-lip gap** (metres, ``(T,)``): distance between the rig's ``upper_lip_inner`` and
-  ``lower_lip_inner`` semantic points, minus the neutral face's gap (so a closed neutral mouth reads 0);
+* **inner-lip gap** (metres, ``(T,)``): the vertical distance between the rig's ``upper_lip_inner`` and
+  ``lower_lip_inner`` semantic points, absolute (about 0 when the lips touch; ``relative=True`` subtracts the
+  neutral face's gap). This is the geometric gap lip sync is judged on; code without a rig reads the
+  curve-space proxy :func:`facecraft.audio2face.lip_state.lip_gap` (``jawOpen - mouthClose``);
 * **bilabial closure rate**: the fraction of /p b m/ phones during which the lips close, i.e. the gap
   falls below ``closed_mm`` in at least one frame of the phone (a phone shorter than one frame still gets
   its nearest frame);

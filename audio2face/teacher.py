@@ -30,6 +30,7 @@ from facecraft.rigs.assets import shared_data_dir
 from facecraft.rigs.emotion_space import EMOTION_CODE_DIM, codes_to_arkit
 from facecraft.rigs.errors import ParameterError
 
+from .audio import SAMPLE_RATE
 from .lip_state import CLOSURE_JAW, CLOSURE_PRESS, CLOSURE_SEAL
 from .phonetics import Phone
 from .postprocess import add_blinks, is_silent, yield_lip_lift
@@ -356,7 +357,9 @@ class ProceduralAnimator:
         self.blink = bool(blink)
         self.decode_words = bool(decode_words)
 
-    def animate(self, y, sr: int = 16000, *, transcript: str | None = None, emotion=None, time_offset: float = 0.0):
+    def animate(
+        self, y, sr: int = SAMPLE_RATE, *, transcript: str | None = None, emotion=None, time_offset: float = 0.0
+    ):
         """A :class:`~facecraft.rigs.animation.FaceAnimation` for mono audio ``y`` (any rate; resampled to 16 kHz).
 
         ``transcript`` enables forced alignment (recognition otherwise, or when alignment fails); ``emotion``
@@ -365,7 +368,7 @@ class ProceduralAnimator:
         """
         from facecraft.rigs.animation import FaceAnimation
 
-        from .audio import SAMPLE_RATE, resample, valid_audio
+        from .audio import resample, valid_audio
         from .phonetics import speech_phones
         from .prosody import pitch, voice_activity
         from .visemes import mouth_cues, phone_visemes
@@ -429,7 +432,7 @@ class ProceduralAnimator:
         """
         from facecraft.rigs.animation import FaceAnimation
 
-        from .audio import SAMPLE_RATE, audio_duration, iter_audio_blocks, load_audio
+        from .audio import audio_duration, iter_audio_blocks, load_audio
 
         block_seconds = max(1.0, float(round(block_seconds)))
         if audio_duration(path) <= 1.5 * block_seconds:
