@@ -57,8 +57,10 @@ NUM_MESH_POINTS = 468  # MediaPipe's face mesh; landmarks 468..477 are the irise
 FLIP = np.diag([1.0, -1.0, -1.0])
 #: Scalar Laplacian eigenvectors (constant one excluded) spanning the smooth identity, times 3 axes.
 IDENTITY_MODES = 48
-#: Default weight prior when MediaPipe's scores are given / when they are not (see :func:`fit_rig`).
-PRIOR_WITH_SCORES = 0.1
+#: Default weight prior when MediaPipe's scores are given / when they are not (see :func:`fit_rig`). With
+#: scores, 0.3 rather than 0.1 halves what neutral FRLL faces show as eyeWide (0.6 -> 0.3: lid aperture is
+#: identity the smooth modes cannot take) while the smile still rises 0.06 -> 0.65 on the smiling photos.
+PRIOR_WITH_SCORES = 0.3
 PRIOR_WITHOUT_SCORES = 0.01
 #: How the prior scales with a shape's own motion: 0 = the same for every shape (big shapes such as jawOpen
 #: are then cheap and small ones such as blinks are crushed), 1 = relative to each shape (big shapes are
@@ -168,7 +170,7 @@ class _RigModel:
 
     neutral: np.ndarray  # (V, 3)
     basis: np.ndarray  # (52, V, 3) ARKit-ordered deltas (zeros where the rig lacks a shape)
-    modes: np.ndarray  # (V, M) orthonormal low-frequency scalar fields
+    modes: np.ndarray  # (3V, 3M) orthonormal low-frequency fields: scalar Laplacian modes times the 3 axes
     mode_freq: np.ndarray  # (M,) Laplacian eigenvalues relative to the first kept one (>= 1)
     umbrella: sp.csr_matrix  # (V, V) I - mean of neighbours
     stable_ids: np.ndarray  # MediaPipe's Procrustes landmarks
@@ -209,7 +211,8 @@ def _build_rig_model(rig: BlendshapeRig) -> _RigModel:
     keep = slice(1, IDENTITY_MODES + 1)  # mode 0 is a translation: the camera owns it
     mesh = canonical_mesh()
     return _RigModel(
-        neutral=neutral, basis=basis, modes=evecs[:, keep], mode_freq=evals[keep] / evals[1],
+        neutral=neutral, basis=basis, mode_freq=evals[keep] / evals[1],
+        modes=np.einsum("vm,ab->vamb", evecs[:, keep], np.eye(3)).reshape(3 * v, -1),
         umbrella=(sp.eye(v) - sp.diags(1.0 / deg) @ adj).tocsr(),
         stable_ids=np.asarray(mesh.procrustes_ids, dtype=np.int64),
         stable_weights=np.asarray(mesh.procrustes_weights, dtype=np.float64),
@@ -297,19 +300,18 @@ def _rotvec_to_matrix(r: np.ndarray) -> np.ndarray:
     return np.eye(3) + np.sin(angle) * kx + (1 - np.cos(angle)) * kx @ kx
 
 
-def _bounded_least_squares(a, e, b, lam, ridge, w_prior, w_start, *, l1=0.0):
-    """``min |A w + E z - b|^2 + sum lam (w - w_prior)^2 + sum ridge z^2`` with ``0 <= w <= 1``, ``z`` free.
+def _bounded_least_squares(ata, atb, eta, etb, ete, lam, w_prior, w_start, *, l1=0.0):
+    """``min |A w + E z - b|^2 + sum lam (w - w_prior)^2 + l1 . w (+ z'Rz)`` over ``0 <= w <= 1``, ``z`` free.
 
-    ``z`` is eliminated in closed form (Schur complement), leaving a box QP in ``w`` for :func:`_box_qp`.
-    Returns ``w`` and ``z``.
+    Given in normal-equation blocks: ``ata = A'A``, ``atb = A'b``, ``eta = E'A``, ``etb = E'b`` and
+    ``ete = E'E + R``. ``z`` is eliminated in closed form (Schur complement), leaving a box QP in ``w`` for
+    :func:`_box_qp`. Returns ``w`` and ``z``.
     """
-    ete = e.T @ e + np.diag(ridge)
     chol = np.linalg.cholesky(ete)
-    inv_e = np.linalg.solve(chol.T, np.linalg.solve(chol, np.concatenate([e.T @ a, (e.T @ b)[:, None]], 1)))
+    inv_e = np.linalg.solve(chol.T, np.linalg.solve(chol, np.concatenate([eta, etb[:, None]], 1)))
     ea, eb = inv_e[:, :-1], inv_e[:, -1]  # (E'E + R)^-1 E'A, (E'E + R)^-1 E'b
-    sa = a - e @ ea
-    gram = a.T @ sa + np.diag(lam)
-    c = sa.T @ b + lam * w_prior - 0.5 * l1
+    gram = ata - eta.T @ ea + np.diag(lam)
+    c = atb - eta.T @ eb + lam * w_prior - 0.5 * l1
     w = _box_qp(gram, c, w_start)
     return w, eb - ea @ w
 
@@ -451,10 +453,10 @@ def fit_rig(
     lam = (prior + 1e-9) * unit * rel
     l1 = sparsity * unit * rel
     # Smooth identity: scalar modes times the three axes, ridge growing with frequency.
-    phi = model.modes
-    n_modes = phi.shape[1]
-    u_id = np.einsum("vm,ab->vamb", phi, np.eye(3)).reshape(3 * v, 3 * n_modes)
+    u_id = model.modes
+    n_modes = u_id.shape[1] // 3
     ridge = np.concatenate([np.repeat(identity * model.mode_freq, 3), np.full(7, 1e-9)])
+    ata, uta = a.T @ a, u_id.T @ a  # the identity block of E'E is the identity matrix (orthonormal modes)
 
     # Camera from MediaPipe's stable points on the initial shape.
     w = w0.copy()
@@ -467,10 +469,13 @@ def fit_rig(
         # Gauss-Newton on everything at once, in rig space (residual = image residual / s): the model
         # n + B w + U c, moved by a small similarity (scale ds, rotation dr, shift dt) of the current shape.
         y = ((lm - t) @ q / s).ravel()
-        cam = _similarity_jacobian(shape)  # (3V, 7)
-        e = np.concatenate([u_id, cam], axis=1)  # unbounded: identity and camera
+        cam = _similarity_jacobian(shape)  # (3V, 7); with the identity modes, E = [U, cam] (unbounded)
         b = y - model.neutral.ravel() - basis[~free].T @ w0[~free]
-        w_free, z = _bounded_least_squares(a, e, b, lam, ridge, w0[free], w[free], l1=l1)
+        utc = u_id.T @ cam
+        ete = np.block([[np.eye(len(uta)), utc], [utc.T, cam.T @ cam]]) + np.diag(ridge)
+        eta = np.concatenate([uta, cam.T @ a])
+        etb = np.concatenate([u_id.T @ b, cam.T @ b])
+        w_free, z = _bounded_least_squares(ata, a.T @ b, eta, etb, ete, lam, w0[free], w[free], l1=l1)
         change = float(np.abs(w_free - w[free]).max())
         w[free] = w_free
         coef = z[: 3 * n_modes]
