@@ -4,6 +4,8 @@
    Khronos validator when Node is there), Live Link Face CSV, MP4 and a contact sheet of the emotions.
 2. Speech animation: a synthesised voice line animated with three emotions -> GLB, CSV, MP4 with sound.
 3. Judge a photo: the sample portrait through the FER judges.
+4. Edit a photo: the sample portrait edited into the 8 emotions, a few single controls and a few words,
+   each edit saved, and a contact sheet of them all.
 A failing step is reported and the others still run; the command then exits non-zero.
 """
 
@@ -119,11 +121,53 @@ def judge_photo(out: Path) -> dict[str, str]:
     return outputs
 
 
+DEMO_EDITS: tuple[tuple[str, dict], ...] = tuple(
+    [(e, {"emotion": f"{e}:1.0"}) for e in ("anger", "contempt", "disgust", "fear", "happiness", "neutral",
+                                            "sadness", "surprise")]
+    + [
+        ("jawOpen 0.6", {"arkit": {"jawOpen": 0.6}}),
+        ("blink", {"arkit": {"eyeBlinkLeft": 1.0, "eyeBlinkRight": 1.0}}),
+        ("AU1+2 brows up", {"au": {"AU1": 0.9, "AU2": 0.9}}),
+        ("AU4 frown", {"au": {"AU4": 1.0}}),
+        ("'a shy smile'", {"text": "a shy smile"}),
+    ]
+)  # fmt: skip
+
+
+def edit_photo(out: Path) -> dict[str, str]:
+    """The sample photo (scikit-image's astronaut) edited by emotions, single controls and a few words."""
+    from PIL import Image
+
+    from facecraft.eval import load_image
+    from facecraft.rigs import resolve_asset
+    from facecraft.rigs.contact_sheet import contact_sheet
+    from facecraft.synth.controls import EditControls
+    from facecraft.synth.editor import FaceEditor, face_crop
+
+    image = load_image(resolve_asset("astronaut"))
+    outputs: dict[str, str] = {"photo": str(resolve_asset("astronaut"))}
+    with FaceEditor() as editor:
+        faces = editor.analyze(image, name="astronaut")
+        box = faces[0].info.box
+        tiles, labels = [face_crop(image, box)], ["original"]
+        for label, controls in DEMO_EDITS:
+            result = editor.apply(image, faces, EditControls.from_args(**controls))
+            path = out / f"astronaut_{label.strip(chr(39)).replace(' ', '_').replace('+', '')}.png"
+            Image.fromarray(result.image).save(path)
+            tiles.append(face_crop(result.image, box))
+            labels.append(label)
+    Image.fromarray(contact_sheet(tiles, labels, cols=7, tile_size=(256, 256))).save(out / "edit_sheet.png")
+    outputs["edits"] = f"{len(DEMO_EDITS)} photos in {out}"
+    outputs["sheet"] = str(out / "edit_sheet.png")
+    return outputs
+
+
 # Steps of the demo: name -> function(out_dir) -> {label: path or note}.
 STEPS: dict[str, Callable[[Path], dict[str, str]]] = {
     "rig tour": rig_tour,
     "speech animation": speech_animation,
     "judge photo": judge_photo,
+    "edit photo": edit_photo,
 }
 
 

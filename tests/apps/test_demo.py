@@ -23,3 +23,19 @@ def test_rig_tour_writes_glb_csv_mp4_and_sheet(tmp_path):
     if not results["glb_validation"].startswith("skipped"):
         report = json.loads((tmp_path / "rig_tour" / "rig_tour.validation.json").read_text())
         assert report["numErrors"] == 0
+
+
+def test_edit_photo_writes_every_edit_and_a_sheet(tmp_path):
+    from PIL import Image
+
+    from facecraft.apps.demo import DEMO_EDITS
+
+    results = run_demo(tmp_path, only=["edit photo"])["edit photo"]
+    assert "error" not in results, results
+    edits = sorted((tmp_path / "edit_photo").glob("astronaut_*.png"))
+    assert len(edits) == len(DEMO_EDITS)
+    original = np.asarray(Image.open(results["photo"]).convert("RGB"))
+    changed = [not np.array_equal(np.asarray(Image.open(p)), original) for p in edits]
+    assert sum(changed) >= len(DEMO_EDITS) - 1  # happiness on a smiling face may change nothing
+    sheet = Image.open(results["sheet"])
+    assert sheet.width > 7 * 256 and sheet.height > 2 * 256
