@@ -158,3 +158,15 @@ def test_rejects_bad_input(tiny_rig):
         fit.vertices(np.zeros(7))
     with pytest.raises(ParameterError, match="vertices"):
         fit.project(np.zeros((5, 2)))
+
+
+def test_bench_fit_without_shared_data(tmp_path, monkeypatch, capsys):
+    from facecraft.synth import bench
+
+    monkeypatch.setattr(bench, "shared_data_dir", lambda: tmp_path / "absent")
+    result = bench.bench_fit(tmp_path)
+    astro = result["astronaut"]
+    assert astro["residual_px_mean"] < 1.0 and astro["smile"] > 0.5
+    assert 0 < astro["fit_ms"] < 1000
+    assert "portraits" not in result and "frll" not in result
+    assert "fit astronaut" in capsys.readouterr().out
