@@ -14,8 +14,9 @@ cent of the face and the identity offset absorbs it.
 
 How it is solved (Gauss-Newton on everything at once, a few rounds):
 
-* The camera starts from a weighted Procrustes (Umeyama) fit on MediaPipe's own Procrustes points, which
-  barely move with expression.
+* The camera starts from a weighted Procrustes (Umeyama) fit
+  (:func:`facecraft.eval.face_geometry.similarity_fit`) on MediaPipe's own Procrustes points, which barely
+  move with expression.
 * Each round takes the landmarks back into rig space with the current camera and linearises a small
   correcting similarity (scale, rotation, shift) around the current shape. Camera correction, a smooth
   identity and the ARKit weights are then solved together: the identity is restricted to the lowest
@@ -46,6 +47,8 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from facecraft.eval.face_geometry import similarity_fit
+from facecraft.eval.faces import rotation_to_yaw_pitch_roll
 from facecraft.rigs import ARKIT_NAMES, NUM_ARKIT, BlendshapeRig, valid_curves
 from facecraft.rigs.errors import ParameterError
 from facecraft.rigs.retarget import COPY_BY_NAME, box_qp_admm, polish_active_set
@@ -158,8 +161,6 @@ class RigFit:
 
     def head_pose(self) -> np.ndarray:
         """Yaw, pitch, roll ``(3,)`` float32 degrees of :attr:`rotation` (DESIGN.md's convention)."""
-        from facecraft.eval.faces import rotation_to_yaw_pitch_roll
-
         return rotation_to_yaw_pitch_roll(self.rotation)
 
 
@@ -232,34 +233,6 @@ def _detail_solver(model: _RigModel, smooth: float):
 
 
 # ---------------------------------------------------------------------------------------------- solvers
-def similarity_fit(source: np.ndarray, target: np.ndarray, weights: np.ndarray | None = None):
-    """Scale, rotation, translation minimising ``sum_i w_i |s Q p_i + t - y_i|^2`` (Umeyama, proper rotation).
-
-    Parameters
-    ----------
-    source, target : (N, 3) points
-    weights : (N,) non-negative, default ones
-
-    Returns
-    -------
-    scale : float, rotation : (3, 3), translation : (3,)
-    """
-    p = np.asarray(source, dtype=np.float64)
-    y = np.asarray(target, dtype=np.float64)
-    w = np.ones(len(p)) if weights is None else np.asarray(weights, dtype=np.float64)
-    w = w / w.sum()
-    mp, my = w @ p, w @ y
-    pc, yc = p - mp, y - my
-    cov = (yc * w[:, None]).T @ pc
-    u, sv, vt = np.linalg.svd(cov)
-    d = np.ones(3)
-    d[2] = np.sign(np.linalg.det(u @ vt)) or 1.0
-    rot = (u * d) @ vt
-    var = float(w @ (pc**2).sum(1))
-    scale = float((sv * d).sum() / var) if var > 0 else 0.0
-    return scale, rot, my - scale * rot @ mp
-
-
 def _box_qp(gram: np.ndarray, c: np.ndarray, x0: np.ndarray) -> np.ndarray:
     """``argmin 1/2 x'Mx - c'x`` over ``0 <= x <= 1`` with the retarget solvers (closed form, active set, ADMM)."""
     x = np.linalg.solve(gram, c)
