@@ -35,6 +35,9 @@ BENCHMARKS: dict[str, str] = {
     "audio2face": "facecraft.audio2face.bench:bench_audio2face",
     "a2f-teacher": "facecraft.audio2face.teacher:bench_teacher",
     "a2f-frontends": "facecraft.audio2face.features:bench_frontends",
+    "fit": "facecraft.synth.bench:bench_fit",
+    "warp": "facecraft.synth.warp:bench_warp",
+    "edit": "facecraft.synth.bench_edit:bench_edit",
 }
 
 
