@@ -33,7 +33,7 @@ from .warp import WarpResult, valid_points
 logger = logging.getLogger(__name__)
 
 EYES = ((EYE_L_UPPER, EYE_L_LOWER), (EYE_R_UPPER, EYE_R_LOWER))
-_LASH_BAND = 0.12  # of the eye width: the photo's lashes and lid margin above the upper contour
+_LASH_BAND = (0.06, 0.12, 0.25)  # eye widths: least, default and most lash/liner band above the upper contour
 _MIN_CLOSURE_PX = 0.5
 
 
@@ -128,7 +128,7 @@ def _close_one(out, mask, img, src, dst, upper_ids, lower_ids) -> None:
     closing = fs.gap(grid) * ratio - fd.gap(grid)
     if max(drop.max(), closing.max()) < _MIN_CLOSURE_PX or height < 1.0:
         return
-    lash = _LASH_BAND * fs.width
+    lash = _lash_extent(img, fs)
     h, w = img.shape[:2]
     pts = np.concatenate([eye_polygon(src, upper_ids, lower_ids), eye_polygon(dst, upper_ids, lower_ids)])
     pad = int(np.ceil(lash + 0.3 * height)) + 2
@@ -163,7 +163,13 @@ def _close_one(out, mask, img, src, dst, upper_ids, lower_ids) -> None:
     amount = _smoothstep(col_drop / max(0.3 * height, 1.0)) * within
     cover = _smoothstep(up_d - vd + 0.5) * _smoothstep((vs - (up_s - lash) + 1.0) / 3.0) * amount
     if cover.max() > 0:
-        skin = _lid_skin(photo, fs, us, up_s - lash, height)
+        # Lid skin: a membrane fill (OpenCV inpainting) from the skin around the region -- above the lashes,
+        # at the corners and the lower lid -- so it meets its surroundings without a step or a pasted edge.
+        hole = (cover > 0.02) | ((vd >= up_d - 1.0) & (vd <= lo_d + 1.0) & (within > 0))
+        hole = cv2.dilate(hole.astype(np.uint8), np.ones((3, 3), np.uint8))
+        radius = max(2.0, 0.15 * fs.width)
+        skin = cv2.inpaint(np.clip(region + 0.5, 0, 255).astype(np.uint8), hole, radius, cv2.INPAINT_TELEA)
+        skin = skin.astype(np.float64)
         t = np.clip((vd - (up_s - lash)) / np.maximum(up_d - (up_s - lash), 1.0), 0.0, 1.0)
         # The lid curves over the eyeball: a little lighter over the cornea, darker toward margin and corners.
         shade = (1.0 - 0.12 * t**2) * (0.95 + 0.07 * np.sin(np.pi * np.clip(a_d, 0.0, 1.0)))
@@ -176,33 +182,37 @@ def _close_one(out, mask, img, src, dst, upper_ids, lower_ids) -> None:
 
         # 3. Lash line along the new margin, in the photo's lash colour.
         lash_rgb = _lash_colour(photo, fs, lash)
-        thick = max(0.8, 0.05 * fd.width) * (0.6 + 0.6 * a_d)
+        thick = max(0.6, 0.045 * fd.width) * (0.6 + 0.6 * a_d)
         d = vd - up_d  # > 0 below the margin (lashes hang down over the closed lid's edge)
-        line = np.exp(-((np.where(d > 0, d / 1.3, d) / thick) ** 2)) * amount
-        wl = (0.85 * line)[..., None]
+        shut = np.clip(col_drop / height, 0.0, 1.0)  # a fully shut lid shows its lashes most
+        line = np.exp(-((d / thick) ** 2)) * amount * (0.4 + 0.6 * shut)
+        wl = (0.7 * line)[..., None]
         region = region * (1 - wl) + lash_rgb * wl
         cover = np.maximum(cover, line)
     out[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
     mask[y0:y1, x0:x1] = np.maximum(mask[y0:y1, x0:x1], np.maximum(cover, wa[..., 0]).astype(np.float32))
 
 
-def _lid_skin(photo: np.ndarray, fs: _EyeFrame, us: np.ndarray, top: np.ndarray, height: float) -> np.ndarray:
-    """Lid skin colour per column of the eye: the photo just above its lash line, smoothed along the lid.
+def _lash_extent(photo: np.ndarray, fs: _EyeFrame) -> float:
+    """How far above the upper contour the photo's lashes and liner reach, in pixels.
 
-    Sampled right where the repainted region begins, so the fill joins the untouched skin without a step.
+    Per column, the first height at which the photo is nearly as light as the lid skin higher up; the upper
+    quartile over the columns, clamped to ``_LASH_BAND``'s range.
     """
-    a = np.clip(us / fs.width, 0.02, 0.98)
-    cols = np.linspace(0.02, 0.98, 17)
-    lash_top = fs.profile(cols * fs.width)[0] - _LASH_BAND * fs.width
-    samples = []
-    for k in (1.0, 2.0, 3.0, 4.0):
-        x, y = fs.to_image(cols * fs.width, lash_top - k - 0.05 * height * k)
-        xi = np.clip(np.round(x).astype(int), 0, photo.shape[1] - 1)
-        yi = np.clip(np.round(y).astype(int), 0, photo.shape[0] - 1)
-        samples.append(photo[yi, xi])
-    colour = np.median(np.stack(samples), axis=0)  # (17, 3)
-    colour = cv2.GaussianBlur(colour[:, None, :].astype(np.float32), (1, 0), sigmaX=0, sigmaY=1.5)[:, 0]
-    return np.stack([np.interp(a, cols, colour[:, c]) for c in range(3)], axis=-1)
+    least, default, most = (f * fs.width for f in _LASH_BAND)
+    cols = np.linspace(0.2, 0.9, 8) * fs.width
+    up = fs.profile(cols)[0]
+    steps = np.arange(0.0, most + 1.0, 0.5)
+    x, y = fs.to_image(cols[None, :], up[None, :] - steps[:, None])
+    xi = np.clip(np.round(x).astype(int), 0, photo.shape[1] - 1)
+    yi = np.clip(np.round(y).astype(int), 0, photo.shape[0] - 1)
+    luma = _luma(photo[yi, xi].astype(np.float64))  # (steps, cols)
+    ref = np.median(luma[-3:], axis=0)
+    light = luma >= 0.85 * ref[None, :]
+    if not light.any():
+        return default
+    first = np.where(light.any(0), np.argmax(light, axis=0), len(steps) - 1)
+    return float(np.clip(np.median(steps[first]), least, most))
 
 
 def _lash_colour(photo: np.ndarray, fs: _EyeFrame, lash: float) -> np.ndarray:

@@ -357,7 +357,7 @@ def warp_face(
         changed = mag > 0.02
         region = out[y0:y1, x0:x1]
         region[changed] = moved[changed]
-        mask[y0:y1, x0:x1] = np.clip(mag / 0.5, 0.0, 1.0)
+        mask[y0:y1, x0:x1] = np.where(changed, np.clip(mag / 0.5, 0.0, 1.0), 0.0)
     return WarpResult(out, mask)
 
 
@@ -395,9 +395,13 @@ def warp_face_skimage(image, src_px, dst_px, *, border: float = 0.08) -> WarpRes
     s_all, d_all, _ = extended_mesh(src, dst, border=border)
     h, w = img.shape[:2]
     corners = np.array([[0, 0], [w - 1, 0], [0, h - 1], [w - 1, h - 1]], np.float64)
-    tform = PiecewiseAffineTransform()
     # warp() wants the map from output (target) coordinates to input (source) coordinates.
-    tform.estimate(np.concatenate([d_all, corners]), np.concatenate([s_all, corners]))
+    pairs = np.concatenate([d_all, corners]), np.concatenate([s_all, corners])
+    if hasattr(PiecewiseAffineTransform, "from_estimate"):  # scikit-image >= 0.26
+        tform = PiecewiseAffineTransform.from_estimate(*pairs)
+    else:
+        tform = PiecewiseAffineTransform()
+        tform.estimate(*pairs)
     out = warp(img, tform, output_shape=(h, w), order=1, mode="edge", preserve_range=True)
     out = np.clip(np.round(out), 0, 255).astype(np.uint8)
     diff = np.abs(out.astype(np.int16) - img).max(2)

@@ -1,0 +1,81 @@
+"""Lids: closing covers the eye with skin; a half-closed lid covers the eyeball instead of squeezing it."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from facecraft.rigs.errors import ParameterError
+from facecraft.synth.lids import EYES, close_lids, eye_frame, eye_polygon
+from facecraft.synth.warp import warp_face
+
+from .warp_helpers import astronaut_points, close_eye
+
+
+def _polygon_mask(poly: np.ndarray, shape) -> np.ndarray:
+    m = np.zeros(shape, np.uint8)
+    cv2.fillPoly(m, [np.round(poly).astype(np.int32)], 1)
+    return m > 0
+
+
+def _lid_skin(img: np.ndarray, src: np.ndarray, which: int) -> np.ndarray:
+    """Median colour of the photo's skin between the brow and the upper lid of one eye."""
+    upper, lower = EYES[which]
+    f = eye_frame(src, upper, lower)
+    us = np.linspace(0.3, 0.7, 5) * f.width
+    x, y = f.to_image(us, f.profile(us)[0] - 0.3 * f.width)
+    return np.median(img[np.round(y).astype(int), np.round(x).astype(int)].astype(float), axis=0)
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_closing_a_lid_turns_the_eye_into_skin(which):
+    img, src, depth = astronaut_points()
+    dst = close_eye(src, which, 1.0)
+    warped = warp_face(img, src, dst, depth=depth)
+    res = close_lids(warped, img, src, dst)
+    upper, lower = EYES[which]
+    eye = _polygon_mask(eye_polygon(src, upper, lower), img.shape[:2])
+    skin = _lid_skin(img, src, which)
+
+    def distance(im):  # median: the new lash line is dark on purpose
+        return np.median(np.linalg.norm(im[eye].astype(float) - skin, axis=1))
+
+    assert distance(res.image) < 0.5 * distance(img)
+    assert distance(res.image) < distance(warped.image)
+    assert (res.mask[eye] > 0.5).mean() > 0.8
+    # The other eye is left as the warp made it.
+    other = _polygon_mask(eye_polygon(src, *EYES[1 - which]), img.shape[:2])
+    assert np.array_equal(res.image[other], warped.image[other])
+
+
+def test_half_closed_lid_leaves_the_eyeball_in_place():
+    img, src, depth = astronaut_points()
+    img, src, depth = cv2.resize(img, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC), src * 2 + 0.5, depth * 2
+    dst = close_eye(src, 0, 0.5)
+    warped = warp_face(img, src, dst, depth=depth)
+    res = close_lids(warped, img, src, dst)
+    upper, lower = EYES[0]
+    still_open = _polygon_mask(eye_polygon(dst, upper, lower), img.shape[:2])
+    still_open = cv2.erode(still_open.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    assert still_open.sum() > 5
+    # Inside the remaining opening the photo's own eyeball pixels stay where they were (the warp squeezes them).
+    err_ours = np.abs(res.image.astype(int) - img)[still_open].mean()
+    err_warp = np.abs(warped.image.astype(int) - img)[still_open].mean()
+    assert err_ours < 0.5 * err_warp, (err_ours, err_warp)
+
+
+def test_open_eyes_are_left_alone():
+    img, src, depth = astronaut_points()
+    dst = src + (0.0, 0.3)
+    warped = warp_face(img, src, dst, depth=depth)
+    res = close_lids(warped, img, src, dst)
+    assert np.array_equal(res.image, warped.image) and np.array_equal(res.mask, warped.mask)
+
+
+def test_bad_input():
+    img, src, _ = astronaut_points()
+    with pytest.raises(ParameterError):
+        close_lids(img[:, :100], img, src, src)
+    with pytest.raises(ParameterError):
+        close_lids(img, img, np.zeros((468, 5)), src)

@@ -1,0 +1,100 @@
+"""Mouth interior: darker inside a new opening, teeth under the upper lip, nothing painted unless it opens."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from facecraft.rigs.default_rig import LIPS_LOWER_INNER, LIPS_UPPER_INNER
+from facecraft.rigs.errors import ParameterError
+from facecraft.synth.mouth import inner_lip_polygon, mouth_frame, paint_mouth_interior
+from facecraft.synth.warp import face_width, warp_face
+
+from .warp_helpers import astronaut_points, open_jaw
+
+
+def _luma(img: np.ndarray) -> np.ndarray:
+    return img.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+
+
+def _polygon_mask(poly: np.ndarray, shape) -> np.ndarray:
+    m = np.zeros(shape, np.uint8)
+    cv2.fillPoly(m, [np.round(poly).astype(np.int32)], 1)
+    return cv2.erode(m, np.ones((3, 3), np.uint8)) > 0
+
+
+def _closed_mouth(src: np.ndarray) -> np.ndarray:
+    """The astronaut's landmarks with the inner lips brought together (a closed source mouth)."""
+    closed = src.copy()
+    for up, lo in zip(LIPS_UPPER_INNER[1:-1], LIPS_LOWER_INNER[1:-1], strict=True):
+        closed[[up, lo]] = 0.5 * (src[up] + src[lo])
+    return closed
+
+
+def test_lowering_the_lower_lip_darkens_the_new_opening():
+    img, src, depth = astronaut_points()
+    dst = open_jaw(src, 0.15)
+    warped = warp_face(img, src, dst, depth=depth)
+    res = paint_mouth_interior(warped, img, src, dst, depth=depth)
+    inside = _polygon_mask(inner_lip_polygon(dst), img.shape[:2])
+    assert inside.sum() > 50
+    assert _luma(res.image)[inside].mean() < _luma(img)[inside].mean() - 30
+    assert _luma(res.image)[inside].mean() < _luma(warped.image)[inside].mean() - 20
+    assert res.image.shape == img.shape and res.image.dtype == np.uint8
+    assert res.mask.dtype == np.float32 and (res.mask[inside] > 0.9).all()
+    # Outside the mouth the painter leaves the warp alone.
+    far = np.ones(img.shape[:2], bool)
+    x0, y0 = np.floor(inner_lip_polygon(dst).min(0)).astype(int) - 4
+    x1, y1 = np.ceil(inner_lip_polygon(dst).max(0)).astype(int) + 4
+    far[y0:y1, x0:x1] = False
+    assert np.array_equal(res.image[far], warped.image[far])
+
+
+def test_teeth_taken_from_the_photo_when_it_showed_them():
+    img, src, depth = astronaut_points()
+    dst = open_jaw(src, 0.15)
+    res = paint_mouth_interior(warp_face(img, src, dst, depth=depth), img, src, dst, depth=depth)
+    # Just under the upper inner lip centre the photo's bright teeth stay; the middle of the gap is dark.
+    fd = mouth_frame(dst)
+    up, lo = fd.profile(np.array([0.5 * fd.width]))
+    x, y = fd.to_image(np.array([0.5 * fd.width] * 2), np.array([up[0] + 2.0, 0.5 * (up[0] + lo[0])]))
+    teeth, gap = (_luma(res.image[int(round(yy)), int(round(xx))]) for xx, yy in zip(x, y, strict=True))
+    assert teeth > 150 and gap < 80
+
+
+def test_drawn_teeth_when_the_mouth_was_closed():
+    img, src, depth = astronaut_points()
+    src_closed = _closed_mouth(src)
+    dst = open_jaw(src_closed, 0.12)
+    res = paint_mouth_interior(img, img, src_closed, dst, depth=depth)
+    fd = mouth_frame(dst)
+    up, lo = fd.profile(np.array([0.5 * fd.width]))
+    gap = lo[0] - up[0]
+    assert gap > 6
+    us = np.full(2, 0.5 * fd.width)
+    x, y = fd.to_image(us, np.array([up[0] + 0.12 * gap, up[0] + 0.75 * gap]))
+    band, cavity = (_luma(res.image[int(round(yy)), int(round(xx))]) for xx, yy in zip(x, y, strict=True))
+    assert band > cavity + 60  # off-white teeth under the upper lip above a dark cavity
+    cx, cy = np.round(src[205]).astype(int)  # right cheek
+    skin = np.median(_luma(img[cy - 2 : cy + 3, cx - 2 : cx + 3]))
+    assert band < 1.5 * skin + 30  # no glowing cartoon teeth
+
+
+def test_nothing_painted_when_the_mouth_does_not_open_more():
+    img, src, depth = astronaut_points()
+    dst = src.copy()
+    dst[[61, 291], 1] -= 0.04 * face_width(src)  # corners up only
+    warped = warp_face(img, src, dst, depth=depth)
+    res = paint_mouth_interior(warped, img, src, dst, depth=depth)
+    assert np.array_equal(res.image, warped.image) and np.array_equal(res.mask, warped.mask)
+
+
+def test_bad_input():
+    img, src, _ = astronaut_points()
+    with pytest.raises(ParameterError):
+        paint_mouth_interior(img[:100], img, src, src)
+    with pytest.raises(ParameterError):
+        paint_mouth_interior(img, img, src[:10], src)
+    with pytest.raises(ParameterError):
+        paint_mouth_interior(img, img, src, src, depth=np.zeros(3))

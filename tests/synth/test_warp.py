@@ -1,0 +1,170 @@
+"""The dense face warp: identity, direction of the map, untouched surroundings, fold-overs, bad input."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from facecraft.rigs.default_rig import opening_faces
+from facecraft.rigs.errors import ParameterError
+from facecraft.synth.warp import (
+    WarpResult,
+    extended_mesh,
+    face_width,
+    unfold,
+    warp_face,
+    warp_face_skimage,
+)
+
+from .warp_helpers import astronaut_points, open_jaw
+
+
+def _far_from_hull(points: np.ndarray, shape, distance: float) -> np.ndarray:
+    """Pixels more than ``distance`` outside the convex hull of ``points``."""
+    hull = cv2.convexHull(np.round(points).astype(np.int32))[:, 0]
+    outside = np.ones(shape, np.uint8)
+    cv2.fillPoly(outside, [hull], 0)
+    return cv2.distanceTransform(outside, cv2.DIST_L2, 5) > distance
+
+
+def test_identity_leaves_the_photo_unchanged():
+    img, src, depth = astronaut_points()
+    res = warp_face(img, src, src.copy(), depth=depth)
+    assert isinstance(res, WarpResult)
+    assert np.array_equal(res.image, img)
+    assert res.mask.max() == 0
+    tiny = warp_face(img, src, src + 1e-4, depth=depth)
+    assert np.abs(tiny.image.astype(int) - img).max() <= 1
+
+
+def test_output_size_dtype_and_mask():
+    img, src, depth = astronaut_points()
+    res = warp_face(img, src, open_jaw(src, 0.1), depth=depth)
+    assert res.image.shape == img.shape and res.image.dtype == np.uint8
+    assert res.mask.shape == img.shape[:2] and res.mask.dtype == np.float32
+    assert 0.0 <= res.mask.min() and res.mask.max() <= 1.0
+    chin = np.round(src[152]).astype(int)
+    assert res.mask[chin[1] + 3, chin[0]] > 0.5  # the chin moved
+    assert res.mask[5, 5] == 0.0 and not np.array_equal(res.image, img)
+
+
+def test_map_direction_carries_source_content_to_target_positions():
+    # A photo whose colour encodes its own coordinates: the pixel at a target vertex must show the source position.
+    _, src, depth = astronaut_points()
+    h, w = 512, 512
+    yy, xx = np.mgrid[0:h, 0:w]
+    coded = np.stack([xx // 2, yy // 2, np.full_like(xx, 128)], axis=-1).astype(np.uint8)
+    dst = open_jaw(src, 0.08)
+    res = warp_face(coded, src, dst, depth=depth, smooth=0.0)
+    for i in (17, 152, 14, 200):  # lower lip, chin, inner lower lip, below the lip
+        x, y = np.round(dst[i]).astype(int)
+        got = res.image[y, x, :2].astype(float) * 2
+        assert np.abs(got - src[i]).max() <= 3.0, (i, got, src[i])
+
+
+@pytest.mark.parametrize("amount", [0.05, 0.15])
+def test_pixels_away_from_the_face_are_untouched(amount):
+    img, src, depth = astronaut_points()
+    dst = open_jaw(src, amount)
+    res = warp_face(img, src, dst, depth=depth)
+    far = _far_from_hull(np.concatenate([src, dst]), img.shape[:2], 0.1 * face_width(src))
+    assert far.mean() > 0.5
+    assert np.abs(res.image.astype(int) - img)[far].max() <= 2
+    assert res.mask[far].max() == 0.0
+
+
+def test_lip_only_edit_keeps_everything_beyond_a_tenth_of_the_face_width_outside_the_hull():
+    img, src, depth = astronaut_points()
+    dst = src.copy()
+    dst[[61, 291], 1] -= 0.05 * face_width(src)  # mouth corners up: the outline does not move
+    res = warp_face(img, src, dst, depth=depth)
+    far = _far_from_hull(src, img.shape[:2], 0.1 * face_width(src))
+    assert np.abs(res.image.astype(int) - img)[far].max() <= 2
+
+
+def _area_signs(points: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    e1, e2 = points[faces[:, 1]] - points[faces[:, 0]], points[faces[:, 2]] - points[faces[:, 0]]
+    return np.sign(e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0])
+
+
+def test_rings_fall_to_rest_and_the_band_absorbs_folds():
+    _, src, _ = astronaut_points()
+    dst = open_jaw(src, 0.2)
+    s_all, d_all, faces = extended_mesh(src, dst)
+    ring = slice(-36, None)
+    assert np.allclose(s_all[ring], d_all[ring])  # the outer ring never moves
+    assert np.allclose(d_all[:468], dst)
+    skip = np.zeros(len(faces), bool)
+    skip[opening_faces()] = True
+    fixed = unfold(s_all, d_all, faces, skip=skip)
+    band = faces[898:]
+    assert (_area_signs(s_all, band) == _area_signs(fixed, band)).all()
+    assert np.allclose(fixed[ring], s_all[ring])
+
+
+def test_unfold_removes_flipped_skin_triangles():
+    _, src, _ = astronaut_points()
+    faces = extended_mesh(src, src)[2][:898]
+    dst = src.copy()
+    dst[1] += (0.0, 40.0)  # the nose tip pulled far down through its neighbours
+    skip = np.zeros(len(faces), bool)
+    skip[opening_faces()] = True
+
+    def flips(d):
+        return int(((_area_signs(src, faces) != _area_signs(d, faces)) & ~skip).sum())
+
+    assert flips(dst) > 0
+    fixed = unfold(src, dst, faces, skip=skip)
+    assert flips(fixed) == 0
+    assert fixed[1, 1] > src[1, 1] + 1.0  # damped, not undone
+
+
+def test_large_moves_give_a_finite_seamless_result():
+    img, src, depth = astronaut_points()
+    dst = src.copy()
+    dst[1] += (25.0, 0.0)
+    res = warp_face(img, src, dst, depth=depth)
+    assert res.image.shape == img.shape
+    # No holes: nothing inside the face turned black or unchanged-by-accident where it should move.
+    nose = np.round(src[1]).astype(int)
+    assert res.mask[nose[1], nose[0]] == 1.0
+
+
+def test_skimage_baseline_is_the_same_warp():
+    img, src, depth = astronaut_points()
+    dst = open_jaw(src, 0.08)
+    ours = warp_face(img, src, dst, depth=depth, smooth=0.0)
+    base = warp_face_skimage(img, src, dst)
+    face = ours.mask > 0
+    assert np.abs(ours.image.astype(int) - base.image)[face].mean() < 6.0
+    far = _far_from_hull(np.concatenate([src, dst]), img.shape[:2], 0.1 * face_width(src))
+    assert np.abs(base.image.astype(int) - img)[far].max() <= 2
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"src_px": np.zeros((467, 2))},
+        {"dst_px": np.zeros((468, 4))},
+        {"dst_px": np.full((468, 2), np.nan)},
+        {"image": np.zeros((10, 10, 2), np.uint8)},
+        {"depth": np.zeros(10)},
+        {"border": 0.0},
+        {"step": 0},
+    ],
+)
+def test_bad_input_raises_parameter_error(kwargs):
+    img, src, _ = astronaut_points()
+    args = {"image": img, "src_px": src, "dst_px": src + 1.0} | kwargs
+    image, s, d = args.pop("image"), args.pop("src_px"), args.pop("dst_px")
+    with pytest.raises(ParameterError):
+        warp_face(image, s, d, **args)
+
+
+def test_landmark_arrays_with_depth_columns_are_accepted():
+    img, src, depth = astronaut_points()
+    full = np.concatenate([src, depth[:, None]], axis=1)
+    a = warp_face(img, full, open_jaw(src, 0.05))
+    b = warp_face(img, src, open_jaw(src, 0.05))
+    assert np.array_equal(a.image, b.image)

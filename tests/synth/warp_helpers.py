@@ -1,0 +1,43 @@
+"""Landmarks of the astronaut (analysed once) and hand-made targets for the warp, mouth and lid tests."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from facecraft.eval.images import load_image
+from facecraft.rigs import resolve_asset
+from facecraft.rigs.default_rig import region_weights
+from facecraft.synth.lids import EYES, eye_frame
+from facecraft.synth.warp import face_width
+
+
+@functools.lru_cache(maxsize=1)
+def astronaut_points() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(image, (468, 2) pixel landmarks, (468,) depth) of skimage's astronaut."""
+    from facecraft.eval.faces import FaceAnalyzer
+
+    img = load_image(resolve_asset("astronaut"))
+    with FaceAnalyzer() as fa:
+        face = fa.largest_face(img, name="astronaut")
+    return img, face.landmarks[:468, :2].astype(np.float64), face.landmarks[:468, 2].astype(np.float64)
+
+
+def open_jaw(src: np.ndarray, amount: float) -> np.ndarray:
+    """Lower lip, chin and jaw moved down by ``amount`` face widths (the rig's jaw region weights)."""
+    dst = src.copy()
+    dst[:, 1] += amount * face_width(src) * region_weights()["jaw"]
+    return dst
+
+
+def close_eye(src: np.ndarray, which: int, amount: float) -> np.ndarray:
+    """The upper contour of eye ``which`` (0 subject's left, 1 right) moved ``amount`` of the way to the lower."""
+    dst = src.copy()
+    upper, lower = EYES[which]
+    frame = eye_frame(src, upper, lower)
+    for i in upper[1:-1]:
+        u, v = frame.coords(*src[i])
+        v_lo = frame.profile(np.array([u]))[1][0]
+        dst[i] += amount * (v_lo - v) * frame.v_axis
+    return dst
