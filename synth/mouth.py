@@ -240,8 +240,8 @@ def paint_mouth_interior(warped, image, src_px, dst_px, *, depth=None) -> WarpRe
 
     # Cavity: the photo's lip colour in shadow, darkest in the middle of the opening and at the corners.
     middle = 1.0 - np.abs(2.0 * t - 1.0)
-    k = (0.11 + 0.3 * (1.0 - middle) ** 1.5) * (0.5 + 0.5 * np.sqrt(across))
-    tongue = 0.2 * _smoothstep((t - 0.5) / 0.5) * across**1.5 * _smoothstep((opening - 0.12) / 0.2)
+    k = (0.13 + 0.3 * (1.0 - middle) ** 1.5) * (0.5 + 0.5 * np.sqrt(across))
+    tongue = 0.3 * _smoothstep((t - 0.45) / 0.55) * across**1.5 * _smoothstep((opening - 0.12) / 0.2)
     cavity = lips[None, None, :] * (k + tongue)[..., None]
     cavity = cavity * np.array([1.0, 0.92, 0.92])  # a touch redder than the lips' own shadow
 
