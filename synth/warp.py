@@ -428,14 +428,13 @@ def demo_targets(src_px, controls: dict[str, float]) -> np.ndarray:
     with torch.no_grad():
         neutral = rig.neutral.numpy().astype(np.float64)
         moved = rig(rig.weights_from_dict(controls)).vertices.numpy().astype(np.float64)
-    p = neutral[:, :2] * (1.0, -1.0)
-    pc, sc = p - p.mean(0), src - src.mean(0)
-    u, sv, vt = np.linalg.svd(sc.T @ pc)
-    d = np.diag([1.0, np.sign(np.linalg.det(u @ vt))])
-    rot = u @ d @ vt
-    scale = float(np.trace(np.diag(sv) @ d) / np.sum(pc**2))
-    offset = (moved - neutral)[:, :2] * (1.0, -1.0)
-    return src + scale * offset @ rot.T
+    from facecraft.eval.face_geometry import similarity_fit
+
+    flat = np.zeros((len(src), 1))
+    front = np.concatenate([neutral[:, :2] * (1.0, -1.0), flat], axis=1)  # front view, y down like pixels
+    scale, rot, _ = similarity_fit(front, np.concatenate([src, flat], axis=1))
+    offset = np.concatenate([(moved - neutral)[:, :2] * (1.0, -1.0), flat], axis=1)
+    return src + (scale * offset @ rot.T)[:, :2]
 
 
 def bench_warp(out_dir: Path | None = None, *, runs: int = 20) -> dict[str, object]:
