@@ -8,7 +8,6 @@ on the package-shipped astronaut and, when the shared data folder is present, on
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from pathlib import Path
@@ -27,11 +26,9 @@ _JAW = ARKIT_INDEX["jawOpen"]
 
 
 def _one_thread():
-    """Limit BLAS to one thread when threadpoolctl is installed (the figure is a one-core figure)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # optional: without it the time is for the default thread count
-        return contextlib.nullcontext()
+    """Limit BLAS to one thread (the figure is a one-core figure)."""
+    from threadpoolctl import threadpool_limits
+
     return threadpool_limits(limits=1)
 
 
