@@ -26,17 +26,15 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from facecraft.rigs import ARKIT_INDEX
 from facecraft.rigs.emotion_space import prototype_fit, region_mask
 from facecraft.rigs.errors import ParameterError
 
-from .lip_state import OPEN_GAP, is_sealed, lip_gap
+from .lip_state import CLOSE, JAW, OPEN_GAP, is_sealed, lip_gap  # noqa: F401 - CLOSE re-exported with JAW, PRESS
+from .lip_state import PRESS_LEFT as PRESS  # noqa: F401 - the lip channels' indices, defined in lip_state
 from .model import A2FModel
 
 SPEECH_MASK = torch.tensor(region_mask("speech"))
 EMOTION_MASK = torch.tensor(region_mask("emotion"))
-# ARKit seals the lips with mouthClose == jawOpen, so jawOpen - mouthClose is the lip gap of the curves.
-JAW, CLOSE, PRESS = ARKIT_INDEX["jawOpen"], ARKIT_INDEX["mouthClose"], ARKIT_INDEX["mouthPressLeft"]
 
 
 def lip_loss(pred: torch.Tensor, neutral: torch.Tensor) -> torch.Tensor:
