@@ -29,8 +29,7 @@ import torch.nn.functional as F
 from facecraft.rigs.emotion_space import prototype_fit, region_mask
 from facecraft.rigs.errors import ParameterError
 
-from .lip_state import CLOSE, JAW, OPEN_GAP, is_sealed, lip_gap  # noqa: F401 - CLOSE re-exported with JAW, PRESS
-from .lip_state import PRESS_LEFT as PRESS  # noqa: F401 - the lip channels' indices, defined in lip_state
+from .lip_state import JAW, OPEN_GAP, is_sealed, lip_gap
 from .model import A2FModel
 
 SPEECH_MASK = torch.tensor(region_mask("speech"))

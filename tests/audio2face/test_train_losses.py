@@ -12,6 +12,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from a2f_helpers import fake_corpus, tiny_model  # noqa: E402
 
+from facecraft.audio2face import lip_state as ls  # noqa: E402
 from facecraft.audio2face import train_losses as tl  # noqa: E402
 from facecraft.audio2face.train_data import load_corpus_clips  # noqa: E402
 from facecraft.audio2face.train_sampler import BatchSampler  # noqa: E402
@@ -20,7 +21,7 @@ from facecraft.rigs.emotion_space import PROTOTYPE_ARKIT, region_mask  # noqa: E
 
 
 def test_lip_channels_are_the_arkit_names():
-    assert [ARKIT_NAMES[i] for i in (tl.JAW, tl.CLOSE, tl.PRESS)] == ["jawOpen", "mouthClose", "mouthPressLeft"]
+    assert [ARKIT_NAMES[i] for i in (ls.JAW, ls.CLOSE, ls.PRESS_LEFT)] == ["jawOpen", "mouthClose", "mouthPressLeft"]
 
 
 def test_lip_loss_zero_when_mouths_match_whatever_the_upper_face():
@@ -31,7 +32,7 @@ def test_lip_loss_zero_when_mouths_match_whatever_the_upper_face():
     pred[..., upper] = 1.0 - pred[..., upper]  # a different upper face, same mouth
     assert float(tl.lip_loss(pred, neutral)) == 0.0
     pred2 = pred.clone()
-    pred2[..., tl.JAW] += 0.2  # jawOpen differs
+    pred2[..., ls.JAW] += 0.2  # jawOpen differs
     assert float(tl.lip_loss(pred2, neutral)) > 0.0
 
 
@@ -40,7 +41,7 @@ def test_swap_loss():
     b = a.clone()
     b[..., torch.from_numpy(region_mask("emotion"))] = 0.0
     assert float(tl.swap_loss(a, b)) == 0.0
-    b[..., tl.JAW] += 0.1
+    b[..., ls.JAW] += 0.1
     assert float(tl.swap_loss(a, b)) == pytest.approx(0.01 / int(region_mask("speech").sum()), rel=1e-4)
 
 
@@ -68,31 +69,31 @@ def test_emotion_logits_recognise_prototypes():
 
 def test_closure_loss_targets_sealed_frames_only():
     target = torch.zeros(1, 4, 52)
-    target[0, :2, tl.JAW] = 0.3  # open frames
-    target[0, 2:, tl.JAW] = 0.1
-    target[0, 2:, tl.CLOSE] = 0.1  # sealed frames
-    target[0, 2:, tl.PRESS] = 0.35  # pressed: a bilabial closure (not a rest pose)
+    target[0, :2, ls.JAW] = 0.3  # open frames
+    target[0, 2:, ls.JAW] = 0.1
+    target[0, 2:, ls.CLOSE] = 0.1  # sealed frames
+    target[0, 2:, [ls.PRESS_LEFT, ls.PRESS_RIGHT]] = ls.CLOSURE_PRESS  # pressed: a bilabial closure, not a rest
     pred = target.clone()
     assert float(tl.closure_loss(pred, target)) == 0.0
-    pred[0, :2, tl.JAW] += 0.2  # errors on open frames do not count here
+    pred[0, :2, ls.JAW] += 0.2  # errors on open frames do not count here
     assert float(tl.closure_loss(pred, target)) == 0.0
-    pred[0, 2:, tl.CLOSE] = 0.0  # lips part where they should be sealed
+    pred[0, 2:, ls.CLOSE] = 0.0  # lips part where they should be sealed
     assert float(tl.closure_loss(pred, target)) > 0.0
 
 
 def test_opening_loss_penalises_under_opening_on_open_frames_only():
     target = torch.zeros(1, 4, 52)
-    target[0, :2, tl.JAW] = 0.4  # open vowel frames (gap 0.4)
-    target[0, 2:, tl.JAW] = 0.1
-    target[0, 2:, tl.CLOSE] = 0.1  # sealed frames
+    target[0, :2, ls.JAW] = 0.4  # open vowel frames (gap 0.4)
+    target[0, 2:, ls.JAW] = 0.1
+    target[0, 2:, ls.CLOSE] = 0.1  # sealed frames
     pred = target.clone()
     assert float(tl.opening_loss(pred, target)) == 0.0
-    pred[0, 2:, tl.CLOSE] = 0.0  # errors on sealed frames do not count here
+    pred[0, 2:, ls.CLOSE] = 0.0  # errors on sealed frames do not count here
     assert float(tl.opening_loss(pred, target)) == 0.0
     pred = target.clone()
-    pred[0, :2, tl.JAW] = 0.2  # under-opened vowel
+    pred[0, :2, ls.JAW] = 0.2  # under-opened vowel
     under = float(tl.opening_loss(pred, target))
-    pred[0, :2, tl.JAW] = 0.6  # over-opened by the same amount: MSE only, no one-sided term
+    pred[0, :2, ls.JAW] = 0.6  # over-opened by the same amount: MSE only, no one-sided term
     over = float(tl.opening_loss(pred, target))
     assert under > over > 0.0
 
