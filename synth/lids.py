@@ -24,11 +24,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from facecraft.eval.images import valid_image
 from facecraft.rigs.default_rig import EYE_L_LOWER, EYE_L_UPPER, EYE_R_LOWER, EYE_R_UPPER
 
-from .mouth import _grain, _luma, _smoothstep, _unpack
-from .warp import WarpResult, valid_points
+from .mouth import _grain, _luma, _smoothstep, repaint_inputs
+from .warp import WarpResult
 
 logger = logging.getLogger(__name__)
 
@@ -105,14 +104,7 @@ def close_lids(warped, image, src_px, dst_px) -> WarpResult:
     WarpResult
         The photo with repainted eyes; the mask joins the warp's with the repainted region.
     """
-    out, mask = _unpack(warped)
-    img = valid_image(image, name="image")
-    if out.shape != img.shape:
-        from facecraft.rigs.errors import ParameterError
-
-        raise ParameterError(f"warped: expected the image's shape {img.shape}, got {out.shape}")
-    src = valid_points(src_px, name="src_px")
-    dst = valid_points(dst_px, name="dst_px")
+    out, mask, img, src, dst = repaint_inputs(warped, image, src_px, dst_px)
     out, mask = out.copy(), mask.copy()
     for upper_ids, lower_ids in EYES:
         _close_one(out, mask, img, src, dst, upper_ids, lower_ids)

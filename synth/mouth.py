@@ -194,12 +194,7 @@ def paint_mouth_interior(warped, image, src_px, dst_px, *, depth=None) -> WarpRe
     WarpResult
         The photo with the new mouth interior and the warp's mask joined with the painted region.
     """
-    base, mask = _unpack(warped)
-    img = valid_image(image, name="image")
-    if base.shape != img.shape:
-        raise ParameterError(f"warped: expected the image's shape {img.shape}, got {base.shape}")
-    src = valid_points(src_px, name="src_px")
-    dst = valid_points(dst_px, name="dst_px")
+    base, mask, img, src, dst = repaint_inputs(warped, image, src_px, dst_px)
     z = valid_depth(depth)
     fs, fd = mouth_frame(src), mouth_frame(dst)
     grid_a = np.linspace(0.0, 1.0, 41)
@@ -327,6 +322,15 @@ def _reuse_source(img, fs: _MouthFrame, fd: _MouthFrame, a, v, v_up, v_lo, cavit
     ys = np.clip(np.round(my).astype(int), 0, img.shape[0] - 1)
     teeth = float(np.median(_luma(img[ys, xs].astype(np.float64)))) > 0.75 * float(_luma(skin))
     return out, teeth
+
+
+def repaint_inputs(warped, image, src_px, dst_px) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Checked inputs of a repaint step (mouth, lids): ``(warped image, its mask, photo, src, dst)``."""
+    base, mask = _unpack(warped)
+    img = valid_image(image, name="image")
+    if base.shape != img.shape:
+        raise ParameterError(f"warped: expected the image's shape {img.shape}, got {base.shape}")
+    return base, mask, img, valid_points(src_px, name="src_px"), valid_points(dst_px, name="dst_px")
 
 
 def _unpack(warped) -> tuple[np.ndarray, np.ndarray]:
