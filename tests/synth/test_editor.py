@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from facecraft.rigs import ARKIT_INDEX, NoFaceError, ParameterError
+from facecraft.synth.bench_edit import outside_face_mask
 from facecraft.synth.controls import EditControls
 from facecraft.synth.editor import edit_image, face_crop
 
@@ -11,27 +12,13 @@ def _score(editor, image, name: str) -> float:
     return float(editor.analyzer.analyze(image)[0].blendshapes[ARKIT_INDEX[name]])
 
 
-def _outside_face(result, shape, margin: float) -> np.ndarray:
-    """Pixels farther than ``margin`` x face width from the face hull (before and after the edit)."""
-    mask = np.zeros(shape[:2], np.uint8)
-    for f in result.faces:
-        before = f.fit.project(f.fit.vertices(f.fit.weights))
-        after = f.fit.project(f.fit.vertices(f.weights_after))
-        pts = np.concatenate([before, after]).astype(np.float32)
-        hull = cv2.convexHull(pts).astype(np.int32)
-        cv2.fillConvexPoly(mask, hull, 1)
-        grow = int(np.ceil(margin * np.ptp(before[:, 0])))
-        mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
-    return mask == 0
-
-
 @pytest.mark.parametrize(("control", "channel"), [("jawOpen=0.8", "jawOpen"), ("eyeBlinkLeft=1", "eyeBlinkLeft")])
 def test_an_edit_raises_its_control_and_leaves_the_background(editor, astronaut, astronaut_faces, control, channel):
     result = editor.apply(astronaut, astronaut_faces, EditControls.from_args(arkit=[control]))
     assert result.image.shape == astronaut.shape and result.image.dtype == np.uint8
     assert result.weights[ARKIT_INDEX[channel]] == pytest.approx(float(control.split("=")[1]))
     assert _score(editor, result.image, channel) > _score(editor, astronaut, channel) + 0.1
-    outside = _outside_face(result, astronaut.shape, 0.10)
+    outside = outside_face_mask(result, astronaut.shape, margin=0.10)
     diff = np.abs(result.image.astype(int) - astronaut.astype(int)).max(-1)
     assert diff[outside].max() <= 2
     assert result.mask[outside].max() < 1e-3 and result.mask.max() > 0.5
