@@ -1,0 +1,518 @@
+"""Talking portraits: one photo + speech -> a video of that face saying it, in real time on the CPU.
+
+Pipeline (DESIGN.md's data flow): the photo is analysed and the rig fitted once (:class:`TalkingPortrait`,
+through :meth:`facecraft.synth.editor.FaceEditor.analyze`), framed as a square video frame around the face;
+speech becomes ARKit-52 curves (:func:`facecraft.audio2face.animate.animate_audio` offline, or
+:class:`~facecraft.audio2face.stream.StreamingAnimator` as audio arrives, with the same blinks and frame-rate
+conversion); each frame's curves become a rig weight change, vertex positions, and a warped photo with the
+mouth interior and lids repainted (:class:`~facecraft.synth.talk_render.PortraitRenderer`), with a small
+head and brow motion from the speech's loudness (:class:`~facecraft.synth.talk_motion.ProsodyMotion`).
+
+How curves are applied to a photo (the photo is the rest pose):
+
+* **speech channels** (jaw, lips, tongue: ``region_mask("speech")``) move toward the curves from the fitted
+  rig's weights (a channel ends at ``max(photo, curve)``), so a closed-mouth photo opens by the curves'
+  amount and a photo with parted lips does not gape; while the curves seal the lips
+  (:func:`facecraft.audio2face.lip_state.sealed_weight`), the photo's own lip opening (``jawOpen``,
+  ``mouthUpperUp``, ``mouthLowerDown``, ``mouthFunnel`` with ``mouthClose``) is taken away as well, so a
+  photo that smiles with parted lips still closes them on /p b m/;
+* **expression channels** (brows, lids, cheeks, mouth corners) move the face *toward* the curves' value, as
+  the editor's relative mode does: a channel ends at ``max(photo, curve)`` (a smiling photo asked to smile
+  does not double its smile);
+* **blinks and gaze** add.
+
+The curve -> rig weight step is one call, :attr:`TalkingPortrait.rig_change`: ``mapping="rig"`` (default)
+treats the curves as the rig's own weights, which is what audio2face is trained to drive;
+``mapping="editor"`` goes through the editor's perceptual calibration
+(:meth:`facecraft.synth.calibration.EditorCalibration.rig_change`), which maps MediaPipe-score space to rig
+weights.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from facecraft.rigs import ARKIT_INDEX, NUM_ARKIT, NoFaceError, ParameterError
+from facecraft.rigs.emotion_space import region_mask
+
+from .talk_motion import ProsodyMotion, frame_loudness
+from .talk_render import STEP, HeadMotion, PortraitRenderer
+
+logger = logging.getLogger(__name__)
+
+MAX_YAW_DEG = 35.0  # a face turned farther than this is a profile: the frontal rig fit and warp fail there
+FRAMING = 3.2  # side of the square video frame, in face box widths (head, hair and some shoulders)
+COMPETING_FACE = 0.5  # another face at least this share of the largest one's width makes the choice ambiguous
+FPS_CHOICES = (25.0, 30.0)
+_SPEECH = region_mask("speech")
+_EXPRESSION = region_mask("emotion")
+_OPENING = np.array(
+    [ARKIT_INDEX[n] for n in ("jawOpen", "mouthClose", "mouthUpperUpLeft", "mouthUpperUpRight",
+                              "mouthLowerDownLeft", "mouthLowerDownRight", "mouthFunnel")]
+)  # fmt: skip
+
+
+def _load_photo(photo, name: str | None) -> tuple[np.ndarray, str]:
+    from facecraft.eval.images import load_image, valid_image
+
+    if isinstance(photo, (str, os.PathLike)):
+        return load_image(photo), name or str(photo)
+    return valid_image(photo, name=name or "photo"), name or "photo"
+
+
+def frame_box(box, image_shape: tuple[int, int], *, framing: float = FRAMING) -> tuple[int, int, int]:
+    """Square crop ``(x0, y0, side)`` of ``framing`` face-box widths around a face box, kept inside the image
+    (smaller when the image is)."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    h, w = image_shape
+    side = int(round(min(max(x1 - x0, y1 - y0) * framing, h, w)))
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2 - 0.05 * (y1 - y0)
+    left = int(round(min(max(cx - side / 2, 0), w - side)))
+    top = int(round(min(max(cy - side / 2, 0), h - side)))
+    return left, top, side
+
+
+@dataclass
+class TalkResult:
+    """What :func:`talk` wrote: the MP4, its frame count and rate, the curves that drove it and timings (s)."""
+
+    path: Path
+    num_frames: int
+    fps: float
+    curves: np.ndarray = field(repr=False)
+    analysis_s: float = 0.0
+    animation_s: float = 0.0
+    render_s: float = 0.0
+
+
+class TalkingPortrait:
+    """A photo analysed once, ready to render any number of talking frames.
+
+    Parameters
+    ----------
+    photo : array (H, W, 3) or path
+        The portrait (anything :func:`facecraft.eval.images.valid_image` / ``load_image`` takes).
+    face : int, optional
+        Which face (0 = largest). Without it, a photo with several faces of similar size (the second at
+        least :data:`COMPETING_FACE` of the largest's width) is refused.
+    editor : FaceEditor, optional
+        Reuse loaded models (analysis and its calibration); a new one is made and closed otherwise.
+    size : int or None
+        Side of the square video frame in pixels (the face is framed :data:`FRAMING` box widths wide);
+        ``None`` keeps the photo as it is.
+    mapping : ``"rig"``, ``"editor"`` or callable
+        Curve -> rig weight change (see the module docstring); a callable takes ``(52,)`` curve values and
+        returns the ``(52,)`` rig change from the rest pose.
+    motion : float
+        Scale of the prosody-driven head and brow motion (0 = still head).
+    seed : int
+        Seed of the head drift.
+    step : int
+        Grid step of the backward map (:class:`~facecraft.synth.talk_render.PortraitRenderer`).
+
+    Raises
+    ------
+    NoFaceError
+        No face, faces below the analyzer's minimum size, a face turned more than :data:`MAX_YAW_DEG`, or
+        several faces without ``face``.
+    """
+
+    def __init__(
+        self,
+        photo,
+        *,
+        face: int | None = None,
+        editor=None,
+        size: int | None = 512,
+        mapping: str | Callable[[np.ndarray], np.ndarray] = "rig",
+        motion: float = 1.0,
+        seed: int = 0,
+        step: int = STEP,
+        name: str | None = None,
+    ) -> None:
+        from .editor import FaceEditor
+        from .fit import fit_rig
+
+        img, self.name = _load_photo(photo, name)
+        if size is not None and not (isinstance(size, (int, np.integer)) and 64 <= size <= 2048):
+            raise ParameterError(f"size: expected a frame side of 64..2048 pixels (or None), got {size!r}")
+        if not (np.isfinite(motion) and 0.0 <= motion <= 3.0):
+            raise ParameterError(f"motion: expected a scale in [0, 3], got {motion!r}")
+        t0 = time.perf_counter()
+        own = editor is None
+        if own:  # the calibration is loaded only when the mapping uses it
+            from .calibration import EditorCalibration
+
+            ed = FaceEditor() if mapping == "editor" else FaceEditor(calibration=EditorCalibration.identity())
+        else:
+            ed = editor
+        try:
+            faces = ed.analyze(img, name=self.name)
+            calibration = ed.calibration
+        finally:
+            if own:
+                ed.close()
+        self.face_index = _pick_face(faces, face, self.name)
+        chosen = faces[self.face_index]
+        yaw = float(chosen.info.pose[0])
+        if not abs(yaw) <= MAX_YAW_DEG:
+            raise NoFaceError(
+                f"{self.name}: face {self.face_index} is turned {yaw:+.0f} deg (yaw); a talking portrait needs a "
+                f"face within {MAX_YAW_DEG:g} deg of frontal"
+            )
+        info = chosen.info
+        if size is None:
+            self.image, landmarks, fit = img, info.landmarks.astype(np.float64), chosen.fit
+            self.crop = (0, 0, 1.0)
+        else:
+            left, top, side = frame_box(info.box, img.shape[:2])
+            k = size / side
+            interp = cv2.INTER_AREA if k < 1 else cv2.INTER_CUBIC
+            self.image = cv2.resize(img[top : top + side, left : left + side], (size, size), interpolation=interp)
+            landmarks = info.landmarks.astype(np.float64).copy()
+            landmarks[:, 0] = (landmarks[:, 0] - left) * k
+            landmarks[:, 1] = (landmarks[:, 1] - top) * k
+            landmarks[:, 2] *= k
+            fit = fit_rig(landmarks, self.image.shape[:2], init_weights=info.blendshapes)
+            self.crop = (left, top, k)
+        self.landmarks = landmarks
+        self.fit = fit
+        self.rest_scores = np.clip(info.blendshapes, 0.0, 1.0).astype(np.float64)  # what the face shows (MediaPipe)
+        self.renderer = PortraitRenderer(self.image, landmarks, fit, step=step)
+        self.rig_change = _mapping(mapping, calibration)
+        self.motion = float(motion)
+        self.seed = int(seed)
+        self.analysis_s = time.perf_counter() - t0
+
+    # ------------------------------------------------------------------ one frame
+    @property
+    def face_width(self) -> float:
+        return self.renderer.face_width
+
+    def change_for(self, curves: np.ndarray) -> np.ndarray:
+        """Rig weight change ``(52,)`` for one frame's curve values ``(52,)`` (see the module docstring)."""
+        from facecraft.audio2face.lip_state import sealed_weight
+
+        c = np.clip(np.asarray(curves, np.float64), 0.0, 1.0)
+        target = c.copy()
+        # Expression channels move toward the curve from what the photo shows (MediaPipe's reading), speech
+        # channels from the fitted rig's own weights: a channel the photo already shows does not add up.
+        target[_EXPRESSION] = np.maximum(c[_EXPRESSION] - self.rest_scores[_EXPRESSION], 0.0)
+        target[_SPEECH] = np.maximum(c[_SPEECH] - self.fit.weights[_SPEECH], 0.0)
+        change = np.asarray(self.rig_change(target), np.float64)
+        sealed = float(sealed_weight(c[None].astype(np.float32))[0])
+        if sealed > 0:
+            change[_OPENING] -= self.fit.weights[_OPENING].astype(np.float64) * sealed
+        return change
+
+    def render(self, curves: np.ndarray, head: HeadMotion | None = None) -> np.ndarray:
+        """One frame ``(S, S, 3)`` uint8 for curve values ``(52,)`` and an optional head motion."""
+        return self.renderer.render(self.change_for(curves), head).image
+
+    # ------------------------------------------------------------------ sequences
+    def frames(self, curves, fps: float, *, audio: np.ndarray | None = None, sr: int = 16000) -> Iterator[np.ndarray]:
+        """Frames for curves ``(T, 52)`` at ``fps``; ``audio`` (mono, ``sr``) drives the head and brows.
+
+        Yields ``T`` uint8 frames, one per curve row (lazily: encode while rendering).
+        """
+        from facecraft.rigs import valid_curves
+
+        c = valid_curves(curves)
+        y = None if audio is None else _mono(audio)
+        mover = self._mover(fps)
+        for k, row in enumerate(c):
+            yield self._frame(row, mover, 0.0 if y is None else frame_loudness(y, sr, fps, k))
+
+    def stream(
+        self,
+        chunks: Iterable[np.ndarray],
+        *,
+        fps: float = 25.0,
+        emotion=None,
+        weights=None,
+        blink: bool = True,
+    ) -> Iterator[np.ndarray]:
+        """Frames as audio arrives: ``chunks`` of 16 kHz mono float32 samples in, frames out.
+
+        Curves come from :class:`~facecraft.audio2face.stream.StreamingAnimator` with the offline path's blinks
+        and frame-rate conversion, so the frames equal ``frames(animate_audio(audio).curves, fps,
+        audio=audio)`` for speech (offline turns a wholly silent clip into a still face; a stream cannot know).
+        A frame is yielded once the model's look-ahead allows (about 60 ms of audio after its time).
+        """
+        from facecraft.audio2face.animate import resolve_model
+        from facecraft.audio2face.audio import SAMPLE_RATE, valid_audio
+        from facecraft.audio2face.postprocess import blink_curve
+        from facecraft.audio2face.stream import StreamingAnimator
+        from facecraft.rigs.emotion_space import parse_emotion
+
+        fps = _check_fps(fps)
+        model = resolve_model(weights)
+        animator = StreamingAnimator(model, emotion=parse_emotion(emotion, source="emotion"))
+        conv = _RateConverter(animator.fps, fps)
+        mover = self._mover(fps)
+        audio = np.zeros(0, np.float32)
+        blinks = np.zeros(0, np.float32)
+        emitted = 0
+
+        def render(rows: np.ndarray):
+            nonlocal blinks, emitted
+            for row in rows:
+                if blink:
+                    if emitted >= len(blinks):
+                        blinks = blink_curve(max(2 * len(blinks), emitted + int(60 * fps)), fps)
+                    row = _with_blink(row, float(blinks[emitted]))
+                yield self._frame(row, mover, frame_loudness(audio, SAMPLE_RATE, fps, emitted))
+                emitted += 1
+
+        for chunk in chunks:
+            y = valid_audio(chunk, name="chunk") if len(np.asarray(chunk)) else np.zeros(0, np.float32)
+            audio = np.concatenate([audio, y])
+            yield from render(conv.push(animator.push(y)))
+        yield from render(conv.flush(animator.flush()))
+
+    def _mover(self, fps: float) -> ProsodyMotion:
+        return ProsodyMotion(fps, self.face_width, seed=self.seed, amount=self.motion)
+
+    def _frame(self, row: np.ndarray, mover: ProsodyMotion, loudness: float) -> np.ndarray:
+        head, brows = mover.step(loudness, row)
+        c = np.clip(np.asarray(row, np.float64) + brows, 0.0, 1.0)
+        return self.renderer.render(self.change_for(c), head if self.motion > 0 else None).image
+
+
+class _RateConverter:
+    """Model-rate curve frames in, output-rate frames out, exactly as :meth:`FaceAnimation.resample` (linear
+    interpolation on the frame times, clipped to [0, 1]) would give for the whole stream."""
+
+    def __init__(self, src_fps: float, dst_fps: float) -> None:
+        self.src, self.dst = float(src_fps), float(dst_fps)
+        self.same = abs(self.src - self.dst) < 1e-6
+        self.rows: list[np.ndarray] = []
+        self.k = 0
+
+    def _emit(self, last: bool) -> np.ndarray:
+        n_src = len(self.rows)
+        out = []
+        total = max(1, int(round(n_src / self.src * self.dst))) if last else None
+        while True:
+            if last and self.k >= total:
+                break
+            t = self.k / self.dst
+            j = int(np.floor(t * self.src + 1e-9))
+            if not last and j + 1 >= n_src:
+                break
+            j0, j1 = min(j, n_src - 1), min(j + 1, n_src - 1)
+            xp = np.array([j0, j1], np.float64) / self.src if j1 > j0 else np.array([j0 / self.src])
+            fp = np.stack([self.rows[j0], self.rows[j1]]) if j1 > j0 else self.rows[j0][None]
+            row = np.array([np.interp(t, xp, fp[:, i]) for i in range(fp.shape[1])], np.float32)
+            out.append(np.clip(row, 0.0, 1.0))
+            self.k += 1
+        return np.stack(out) if out else np.zeros((0, NUM_ARKIT), np.float32)
+
+    def push(self, rows: np.ndarray) -> np.ndarray:
+        if self.same:
+            return rows
+        self.rows.extend(np.asarray(rows, np.float32))
+        return self._emit(last=False)
+
+    def flush(self, rows: np.ndarray) -> np.ndarray:
+        if self.same:
+            return rows
+        self.rows.extend(np.asarray(rows, np.float32))
+        return self._emit(last=True) if self.rows else np.zeros((0, NUM_ARKIT), np.float32)
+
+
+def _with_blink(row: np.ndarray, blink: float) -> np.ndarray:
+    """One frame of :func:`facecraft.audio2face.postprocess.add_blinks`."""
+    out = np.array(row, np.float32, copy=True)
+    for side in ("Left", "Right"):
+        i = ARKIT_INDEX["eyeBlink" + side]
+        out[i] = max(out[i], np.float32(blink))
+        out[ARKIT_INDEX["eyeWide" + side]] *= np.float32(1) - np.float32(blink)
+    return out
+
+
+def _mono(audio) -> np.ndarray:
+    from facecraft.audio2face.audio import valid_audio
+
+    return valid_audio(audio)
+
+
+def _check_fps(fps) -> float:
+    if not isinstance(fps, (int, float, np.integer, np.floating)) or float(fps) not in FPS_CHOICES:
+        raise ParameterError(f"fps: expected one of {', '.join(f'{f:g}' for f in FPS_CHOICES)}, got {fps!r}")
+    return float(fps)
+
+
+def _pick_face(faces, face: int | None, name: str) -> int:
+    if face is not None:
+        if not isinstance(face, (int, np.integer)) or isinstance(face, bool):
+            raise ParameterError(f"face: expected a face index (0 = largest), got {face!r}")
+        if not 0 <= face < len(faces):
+            raise ParameterError(f"{name}: face {face} requested but {len(faces)} face(s) found (0..{len(faces) - 1})")
+        return int(face)
+    widths = [f.info.width for f in faces]
+    rivals = [i for i in range(1, len(faces)) if widths[i] >= COMPETING_FACE * widths[0]]
+    if rivals:
+        raise NoFaceError(
+            f"{name}: {len(faces)} faces found ({', '.join(f'{w:.0f}' for w in widths)} px wide); choose one with "
+            f"face=N (--face N, 0 = largest)"
+        )
+    if len(faces) > 1:
+        logger.info("%s: %d faces found; animating the largest (the others are small)", name, len(faces))
+    return 0
+
+
+def _mapping(mapping, calibration) -> Callable[[np.ndarray], np.ndarray]:
+    if callable(mapping):
+        return mapping
+    if mapping == "rig":
+        return lambda target: np.asarray(target, np.float64)
+    if mapping == "editor":
+        zero = np.zeros(NUM_ARKIT)
+        return lambda target: calibration.rig_change(zero, np.clip(target, 0.0, 1.0))
+    raise ParameterError(f"mapping: expected 'rig', 'editor' or a callable, got {mapping!r}")
+
+
+def seal_bilabials(curves: np.ndarray, phones, fps: float, *, margin_s: float = 0.01) -> np.ndarray:
+    """Curves ``(T, 52)`` with the lips sealed during the aligned /p b m/ phones (forced alignment).
+
+    Frames whose time lies inside a P, B or M phone (shrunk by ``margin_s`` at both ends) get the procedural
+    teacher's closure: jaw capped at :data:`~facecraft.audio2face.lip_state.CLOSURE_JAW`, ``mouthClose`` at the
+    jaw plus :data:`~facecraft.audio2face.lip_state.CLOSURE_SEAL`, press at least
+    :data:`~facecraft.audio2face.lip_state.CLOSURE_PRESS`, no lip funnel or roll-out. Returns a float32 copy.
+    """
+    from facecraft.audio2face.lip_state import CLOSE, CLOSURE_JAW, CLOSURE_PRESS, CLOSURE_SEAL, JAW
+
+    out = np.array(curves, np.float32, copy=True)
+    times = np.arange(len(out)) / float(fps)
+    press = [ARKIT_INDEX["mouthPressLeft"], ARKIT_INDEX["mouthPressRight"]]
+    parting = [ARKIT_INDEX[n] for n in ("mouthFunnel", "mouthUpperUpLeft", "mouthUpperUpRight",
+                                        "mouthLowerDownLeft", "mouthLowerDownRight", "mouthShrugUpper")]  # fmt: skip
+    for p in phones:
+        if p.phone not in ("P", "B", "M"):
+            continue
+        sel = (times >= p.start + margin_s) & (times <= p.end - margin_s)
+        if not sel.any():  # a short phone between two frames: seal the nearest frame
+            sel = np.zeros(len(out), bool)
+            sel[min(int(round((p.start + p.end) / 2 * fps)), len(out) - 1)] = True
+        jaw = np.minimum(out[sel, JAW], CLOSURE_JAW)
+        out[sel, JAW] = jaw
+        out[sel, CLOSE] = jaw + CLOSURE_SEAL
+        for i in press:
+            out[sel, i] = np.maximum(out[sel, i], CLOSURE_PRESS)
+        for i in parting:
+            out[sel, i] = 0.0
+    return out
+
+
+def talk_curves(
+    audio: np.ndarray,
+    *,
+    sr: int = 16000,
+    fps: float = 25.0,
+    emotion=None,
+    emotion_track=None,
+    transcript: str | None = None,
+    weights=None,
+) -> np.ndarray:
+    """ARKit curves ``(T, 52)`` at ``fps`` for mono ``audio``: the shipped speech model with blinks, and with
+    the lips sealed on the aligned /p b m/ when a ``transcript`` is given (:func:`seal_bilabials`)."""
+    from facecraft.audio2face.animate import animate_audio, resolve_emotion
+
+    emo = resolve_emotion(emotion, emotion_track)
+    anim = animate_audio(audio, sr=sr, emotion=emo, fps=fps, weights=weights)
+    curves = anim.curves
+    if transcript is not None:
+        from facecraft.audio2face.phonetics import align_transcript
+
+        if not isinstance(transcript, str) or not transcript.strip():
+            raise ParameterError(f"transcript: expected the words spoken, got {transcript!r}")
+        phones = align_transcript(audio, sr, transcript=transcript).phones
+        curves = seal_bilabials(curves, phones, fps)
+    return curves
+
+
+def talk(
+    photo,
+    audio,
+    out_mp4,
+    *,
+    emotion=None,
+    emotion_track=None,
+    transcript: str | None = None,
+    fps: float = 25.0,
+    size: int | None = 512,
+    face: int | None = None,
+    editor=None,
+    portrait: TalkingPortrait | None = None,
+    motion: float = 1.0,
+    crf: int = 18,
+) -> TalkResult:
+    """Make a video of the face in ``photo`` saying ``audio``, with the sound.
+
+    Parameters
+    ----------
+    photo : array (H, W, 3) or path
+        The portrait (ignored when ``portrait`` is given).
+    audio : path or (samples, sample_rate)
+        The speech; any format :func:`facecraft.audio2face.audio.load_audio` reads. Silence gives a still face
+        (blinks only).
+    out_mp4 : path
+        The H.264 MP4 to write (through :func:`facecraft.rigs.video.write_mp4`, audio muxed in).
+    emotion, emotion_track : optional
+        Anything :func:`facecraft.rigs.emotion_space.parse_emotion` takes (``"happiness:0.7"``, a track JSON).
+    transcript : str, optional
+        The words spoken: forced-aligned, to seal the lips on every /p b m/.
+    fps : 25 or 30
+    size : int or None
+        Side of the square video in pixels (None: the photo's own size and framing).
+    face : int, optional
+        Which face of the photo (0 = largest); needed when it has several.
+
+    Returns
+    -------
+    TalkResult
+
+    Raises
+    ------
+    NoFaceError
+        No usable face (see :class:`TalkingPortrait`).
+    MissingFileError, FileFormatError
+        Audio missing or unreadable.
+    """
+    from facecraft.audio2face.audio import SAMPLE_RATE, load_audio, resample, valid_audio
+    from facecraft.rigs.video import write_mp4
+
+    fps = _check_fps(fps)
+    if isinstance(audio, tuple):
+        if len(audio) != 2:
+            raise ParameterError(f"audio: expected a path or (samples, sample_rate), got a {len(audio)}-tuple")
+        y, sr = valid_audio(audio[0]), int(audio[1])
+        if sr != SAMPLE_RATE:
+            y = resample(y, orig_sr=sr, target_sr=SAMPLE_RATE)
+        mux = (y, SAMPLE_RATE)
+    else:
+        y, _ = load_audio(audio)
+        mux = audio
+    if len(y) == 0:
+        raise ParameterError(f"{audio if not isinstance(audio, tuple) else 'audio'}: no audio samples")
+    t0 = time.perf_counter()
+    if portrait is None:
+        portrait = TalkingPortrait(photo, face=face, editor=editor, size=size, motion=motion)
+    t1 = time.perf_counter()
+    curves = talk_curves(y, sr=SAMPLE_RATE, fps=fps, emotion=emotion, emotion_track=emotion_track,
+                         transcript=transcript)  # fmt: skip
+    t2 = time.perf_counter()
+    path = write_mp4(portrait.frames(curves, fps, audio=y), out_mp4, fps=fps, audio=mux, crf=crf)
+    t3 = time.perf_counter()
+    logger.info("talk: %s, %d frames at %g fps (analysis %.1f s, curves %.1f s, render+encode %.1f s)",
+                path, len(curves), fps, t1 - t0, t2 - t1, t3 - t2)  # fmt: skip
+    return TalkResult(Path(path), len(curves), fps, curves, t1 - t0, t2 - t1, t3 - t2)

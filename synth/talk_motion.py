@@ -1,0 +1,124 @@
+"""Head and brow motion of a talking portrait, driven by the speech's loudness and the animation curves.
+
+Speech curves move the jaw, lips and lids but not the head; a face that talks with a frozen head looks
+pasted on. People nod on stressed syllables, drift slowly while they talk and raise their brows with
+emphasis. :class:`ProsodyMotion` gives each frame a small head similarity
+(:class:`~facecraft.synth.talk_render.HeadMotion`) and a brow lift from:
+
+* **loudness**: the RMS level of the audio in the frame's trailing window (:func:`frame_loudness`), mapped to
+  [0, 1] between :data:`QUIET_DB` and :data:`LOUD_DB`; its smoothed level is *activity* (how much the person
+  is speaking), its rise above a slower average is *emphasis* (stressed syllables, phrase onsets);
+* **the curves**: the jaw's opening speed adds to emphasis (an open vowel after a closure);
+* **a slow drift**: a sum of a few seeded low-frequency sines (0.07-0.35 Hz), scaled by activity, so a
+  silent face is almost still and a speaking one sways.
+
+Everything is causal (a frame depends on the audio and curves up to it) and deterministic for a seed, so a
+stream of frames equals the offline render of the same audio.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from facecraft.rigs import ARKIT_INDEX, NUM_ARKIT
+
+from .talk_render import HeadMotion
+
+QUIET_DB = -50.0  # dBFS mapped to loudness 0
+LOUD_DB = -15.0  # dBFS mapped to loudness 1
+ACTIVITY_S = 0.35  # time constant of the activity level
+EMPHASIS_FAST_S = 0.06
+EMPHASIS_SLOW_S = 0.5
+NOD_S = 0.12  # smoothing of the nod and brow response
+# Motion amplitudes at full activity / emphasis.
+NOD_DEG = 1.6  # head pitch read as a downward nod of the face (shown as a shift, face widths per degree below)
+SWAY_DEG = 1.8  # roll drift
+DRIFT = 0.012  # sideways / vertical drift, face widths
+SCALE_DRIFT = 0.008  # toward / away from the camera
+BROW_LIFT = 0.35  # browInnerUp / browOuterUp at full emphasis
+_NOD_SHIFT = 0.006  # face widths of downward shift per degree of nod
+_BROWS = [ARKIT_INDEX[n] for n in ("browInnerUp", "browOuterUpLeft", "browOuterUpRight")]
+_BROW_SHARE = np.array([1.0, 0.7, 0.7])
+_JAW = ARKIT_INDEX["jawOpen"]
+
+
+def frame_loudness(audio: np.ndarray, sr: int, fps: float, frame: int) -> float:
+    """Loudness in [0, 1] of the trailing window ``((frame - 1) / fps, frame / fps]`` of ``audio`` (mono).
+
+    Samples outside the array count as silence, so the value depends only on audio up to the frame's time.
+    """
+    end = int(round(frame / fps * sr))
+    start = int(round((frame - 1) / fps * sr))
+    seg = audio[max(start, 0) : max(min(end, len(audio)), 0)]
+    n = max(end - start, 1)
+    rms = math.sqrt(float(np.dot(seg, seg)) / n) if len(seg) else 0.0
+    db = 20.0 * math.log10(rms + 1e-9)
+    return float(min(max((db - QUIET_DB) / (LOUD_DB - QUIET_DB), 0.0), 1.0))
+
+
+class ProsodyMotion:
+    """Causal per-frame head motion and brow lift (see the module docstring).
+
+    Parameters
+    ----------
+    fps : float
+        Frame rate of the frames :meth:`step` is called for.
+    face_width : float
+        Face width in pixels (shifts scale with it).
+    seed : int
+        Seed of the slow drift.
+    amount : float
+        Scale of all motion (0 = a still head and no brow lift).
+    """
+
+    def __init__(self, fps: float, face_width: float, *, seed: int = 0, amount: float = 1.0) -> None:
+        self.fps = float(fps)
+        self.face_width = float(face_width)
+        self.amount = float(amount)
+        rng = np.random.default_rng(seed)
+        self._freq = rng.uniform(0.07, 0.35, size=(4, 3))  # (roll, x, y, scale) x 3 sines, Hz
+        self._phase = rng.uniform(0.0, 2 * np.pi, size=(4, 3))
+        self._amp = np.array([1.0, 0.6, 0.35]) / 1.95
+        self.reset()
+
+    def reset(self) -> None:
+        self._frame = 0
+        self._activity = 0.0
+        self._fast = 0.0
+        self._slow = 0.0
+        self._nod = 0.0
+        self._jaw = 0.0
+
+    def _alpha(self, tau: float) -> float:
+        return 1.0 - math.exp(-1.0 / (self.fps * tau))
+
+    def step(self, loudness: float, curves: np.ndarray) -> tuple[HeadMotion, np.ndarray]:
+        """Motion of the next frame: ``(HeadMotion, brow lift (52,) float32 to add to the curves)``."""
+        e = float(loudness)
+        self._activity += self._alpha(ACTIVITY_S) * (e - self._activity)
+        self._fast += self._alpha(EMPHASIS_FAST_S) * (e - self._fast)
+        self._slow += self._alpha(EMPHASIS_SLOW_S) * (e - self._slow)
+        jaw = float(curves[_JAW])
+        opening = max(jaw - self._jaw, 0.0) * self.fps / 10.0  # jaw opening speed, per 100 ms
+        self._jaw = jaw
+        emphasis = min(max(self._fast - self._slow, 0.0) * 3.0 + 0.5 * opening, 1.0)
+        self._nod += self._alpha(NOD_S) * (emphasis - self._nod)
+        t = self._frame / self.fps
+        self._frame += 1
+        drift = (self._amp * np.sin(2 * np.pi * self._freq * t + self._phase)).sum(1)  # (4,) in [-1, 1]
+        level = self.amount * (0.1 + 0.9 * self._activity)  # a silent face is nearly still
+        fw = self.face_width
+        nod_deg = self.amount * NOD_DEG * self._nod
+        head = HeadMotion(
+            angle_deg=float(level * SWAY_DEG * drift[0]),
+            scale=float(1.0 + level * SCALE_DRIFT * drift[3]),
+            shift=(
+                float(level * DRIFT * fw * drift[1]),
+                float(level * DRIFT * fw * drift[2] + _NOD_SHIFT * fw * nod_deg),
+            ),
+        )
+        brows = np.zeros(NUM_ARKIT, np.float32)
+        brows[_BROWS] = self.amount * BROW_LIFT * self._nod * _BROW_SHARE
+        return head, brows

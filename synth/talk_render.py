@@ -1,0 +1,239 @@
+"""Per-frame rendering of a talking portrait: the still editor's warp, with everything per photo done once.
+
+A talking portrait renders the same photo hundreds of times with small changes, so this module splits the
+editor's image side (:func:`facecraft.synth.warp.warp_face`, :func:`~facecraft.synth.mouth.paint_mouth_interior`,
+:func:`~facecraft.synth.lids.close_lids`) into what depends on the photo alone, computed once by
+:class:`PortraitRenderer`, and what each frame must redo:
+
+* **once per photo**: the rig's image-space motion per unit of each of the 52 weights (the fitted camera is
+  linear, so a frame's vertex positions are one ``(52,) @ (52, 936)`` product), the mesh triangles and
+  which may collapse, the triangle draw order (it depends on source geometry and depth only), a blurred copy
+  of the photo for anti-aliasing, and the head region: pixel grids and a feathered weight that is 1 on the
+  head and hair and falls to 0 on the shoulders and background;
+* **per frame**: the target mesh (unfolded, with the anchor rings of :func:`~facecraft.synth.warp.extended_mesh`),
+  the piecewise-affine backward map on a grid ``step`` pixels apart
+  (:func:`~facecraft.synth.warp.backward_map`), composed with the head's small similarity motion so the photo
+  is resampled once, then the mouth interior and the lids painted at the moved positions.
+
+Without head motion a frame equals the still warp of the same targets up to the grid step (the still editor
+uses ``step=1``); pixels outside the head region and the warp's reach are the photo's, bit for bit.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from facecraft.rigs import NUM_ARKIT
+from facecraft.rigs.default_rig import FACE_OVAL, opening_faces
+from facecraft.rigs.errors import ParameterError
+
+from .fit import NUM_MESH_POINTS, RigFit
+from .lids import close_lids
+from .mouth import paint_mouth_interior
+from .warp import _RINGS, WarpResult, _signed_area, backward_map, extended_mesh, face_width, unfold
+
+logger = logging.getLogger(__name__)
+
+BORDER = 0.08  # anchor band of the face warp, face widths (warp_face's default)
+SMOOTH = 0.006  # blur of the displacement field, face widths (warp_face's default)
+STEP = 2  # grid step of the backward map, pixels (the still editor uses 1)
+_CHANGED = 0.02  # displacement (px) below which a pixel keeps the photo's value
+# The head region, in face widths around the face centre: fully moving inside the inner ellipse (half axes),
+# still outside the outer one. Tall enough for hair above the brows; the neck below the chin bends.
+_HEAD_INNER = (0.75, 0.95)
+_HEAD_OUTER = (1.35, 1.6)
+_HEAD_RAISE = 0.15  # ellipse centre above the landmarks' centre, face widths (hair)
+
+
+@dataclass(frozen=True)
+class HeadMotion:
+    """A small 2D similarity of the head about ``pivot``: rotation (degrees, positive turns the image
+    counter-clockwise as seen), uniform scale and shift (pixels). The identity is ``HeadMotion()``."""
+
+    angle_deg: float = 0.0
+    scale: float = 1.0
+    shift: tuple[float, float] = (0.0, 0.0)
+
+    @property
+    def is_identity(self) -> bool:
+        return abs(self.angle_deg) < 1e-4 and abs(self.scale - 1.0) < 1e-5 and max(map(abs, self.shift)) < 1e-3
+
+    def matrix(self, pivot: np.ndarray) -> np.ndarray:
+        """``(2, 3)`` forward affine (source pixel -> moved pixel)."""
+        a = np.deg2rad(self.angle_deg)
+        c, s = self.scale * np.cos(a), self.scale * np.sin(a)
+        lin = np.array([[c, s], [-s, c]])  # image y points down: positive angle turns counter-clockwise on screen
+        off = np.asarray(pivot, np.float64) - lin @ pivot + np.asarray(self.shift, np.float64)
+        return np.concatenate([lin, off[:, None]], axis=1)
+
+
+class PortraitRenderer:
+    """Everything per photo that a frame needs; :meth:`render` makes one frame.
+
+    Parameters
+    ----------
+    image : np.ndarray
+        ``(H, W, 3)`` uint8 RGB, the photo as it will be shown (already framed).
+    landmarks : np.ndarray
+        ``(478, 3)`` or ``(468, 3)`` MediaPipe landmarks of the face in ``image`` (pixels; z in pixels, larger
+        farther).
+    fit : RigFit
+        The rig fitted to those landmarks.
+    step : int
+        Grid step of the backward map in pixels (1 = the still editor's exact map).
+    with_mask : bool
+        Compute the mask of moved pixels (otherwise :meth:`render`'s mask holds only the repainted mouth and
+        lids).
+    """
+
+    def __init__(
+        self, image: np.ndarray, landmarks: np.ndarray, fit: RigFit, *, step: int = STEP, with_mask: bool = False
+    ) -> None:
+        if not 1 <= int(step) <= 4:
+            raise ParameterError(f"step: expected a grid step of 1..4 pixels, got {step}")
+        self.image = np.ascontiguousarray(image)
+        self.fit = fit
+        self.step = int(step)
+        self.with_mask = bool(with_mask)
+        lm = np.asarray(landmarks, np.float64)
+        self.src = lm[:NUM_MESH_POINTS, :2].copy()
+        self.depth = lm[:NUM_MESH_POINTS, 2].copy()
+        self.face_width = face_width(self.src)
+        # Image motion of every vertex per unit of each rig weight (the projection is linear in the weights).
+        eye = np.eye(NUM_ARKIT)
+        rest = fit.project(fit.vertices())
+        self.basis = (fit.project(fit.vertices(fit.weights[None, :] + eye)) - rest[None]).reshape(NUM_ARKIT, -1)
+        from facecraft.rigs.mediapipe_mesh import canonical_mesh
+
+        self.faces = canonical_mesh().faces.astype(np.int64)
+        self.skip = np.zeros(len(self.faces), bool)
+        self.skip[opening_faces()] = True
+        s_all, _, f_all = extended_mesh(self.src, self.src, border=BORDER, triangles=self.faces)
+        self.skip_all = np.concatenate([self.skip, np.zeros(len(f_all) - len(self.faces), bool)])
+        key = np.where(_signed_area(s_all, f_all) * np.median(_signed_area(s_all, self.faces)) < 0, 1e12, 0.0)
+        z_all = np.concatenate([self.depth, np.tile(self.depth[np.asarray(FACE_OVAL)], _RINGS)])
+        key = key + z_all[f_all].mean(1)  # far to near, as warp_face draws them
+        self.order = np.argsort(-key, kind="stable")
+        self.blur = SMOOTH * self.face_width / self.step
+        self.soft = cv2.GaussianBlur(self.image, (0, 0), 1.2)  # for squeezed regions (see warp._antialias)
+        self._head_region()
+
+    # ------------------------------------------------------------------ head region
+    def _head_region(self) -> None:
+        h, w = self.image.shape[:2]
+        fw = self.face_width
+        centre = self.src.mean(0) - (0.0, _HEAD_RAISE * fw)
+        self.pivot = self.src[152] + (0.0, 0.25 * fw)  # below the chin: the head turns on the neck
+        ox, oy = _HEAD_OUTER[0] * fw, _HEAD_OUTER[1] * fw
+        x0, y0 = int(max(np.floor(centre[0] - ox), 0)), int(max(np.floor(centre[1] - oy), 0))
+        x1, y1 = int(min(np.ceil(centre[0] + ox) + 1, w)), int(min(np.ceil(centre[1] + oy) + 1, h))
+        self.head_box = (x0, y0, x1, y1)
+        gx, gy = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
+        self._gx, self._gy = gx, gy
+        self.head_weight = self._weight(gx, gy, centre).astype(np.float32)
+        self._wgx, self._wgy = self.head_weight * gx, self.head_weight * gy
+        self._centre = centre
+
+    def _weight(self, x, y, centre) -> np.ndarray:
+        """Head weight at pixels: 1 inside the inner ellipse, smoothstep to 0 at the outer one."""
+        fw = self.face_width
+        r_in = np.hypot((x - centre[0]) / (_HEAD_INNER[0] * fw), (y - centre[1]) / (_HEAD_INNER[1] * fw))
+        r_out = np.hypot((x - centre[0]) / (_HEAD_OUTER[0] * fw), (y - centre[1]) / (_HEAD_OUTER[1] * fw))
+        # t = 0 on the inner ellipse, 1 on the outer one (ratio of the two normalised radii along a ray)
+        t = np.clip((r_in - 1.0) / np.maximum(r_in / np.maximum(r_out, 1e-9) - 1.0, 1e-9), 0.0, 1.0)
+        return 1.0 - t * t * (3.0 - 2.0 * t)
+
+    def move_points(self, points: np.ndarray, head: HeadMotion) -> np.ndarray:
+        """Where ``(N, 2)`` pixel positions go under the head motion (weighted by the head region)."""
+        if head.is_identity:
+            return points
+        m = head.matrix(self.pivot)
+        moved = points @ m[:, :2].T + m[:, 2]
+        w = self._weight(points[:, 0], points[:, 1], self._centre)[:, None]
+        return points + w * (moved - points)
+
+    # ------------------------------------------------------------------ frame
+    def targets(self, change: np.ndarray) -> np.ndarray:
+        """``(468, 2)`` target pixel positions for a rig weight change ``(52,)`` (before head motion)."""
+        return self.src + (np.asarray(change, np.float64) @ self.basis).reshape(-1, 2)
+
+    def render(self, change: np.ndarray, head: HeadMotion | None = None) -> WarpResult:
+        """One frame: the photo with the rig moved by ``change`` ``(52,)`` and the head by ``head``.
+
+        Returns the frame (uint8, the photo's size) and the mask of changed pixels.
+        """
+        head = head or HeadMotion()
+        dst = self.targets(change)
+        still_face = np.abs(dst - self.src).max() < 1e-3
+        if still_face and head.is_identity:
+            return WarpResult(self.image.copy(), np.zeros(self.image.shape[:2], np.float32))
+        img, src = self.image, self.src
+        h, w = img.shape[:2]
+        if still_face:
+            fbox, disp = (0, 0, 0, 0), np.zeros((0, 0, 2), np.float32)
+        else:
+            dst = unfold(src, dst, self.faces, skip=self.skip)
+            s_all, d_all, f_all = extended_mesh(src, dst, border=BORDER, triangles=self.faces)
+            d_all = unfold(s_all, d_all, f_all, skip=self.skip_all)
+            fbox, disp = backward_map(s_all, d_all, f_all, shape=(h, w), order=self.order, step=self.step,
+                                      blur=self.blur, outline=d_all[-len(FACE_OVAL):])  # fmt: skip
+        # Region to resample, and for each pixel there the point of the un-moved (face-warped) frame it shows.
+        # Where nothing moves the map is the pixel's own integer position, which remap copies exactly.
+        if head.is_identity:
+            x0, y0, x1, y1 = fbox
+            if x1 <= x0 or y1 <= y0:
+                return WarpResult(img.copy(), np.zeros((h, w), np.float32))
+            qx, qy = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
+            mx, my = qx + disp[..., 0], qy + disp[..., 1]
+        else:
+            x0, y0, x1, y1 = self.head_box
+            inv = cv2.invertAffineTransform(head.matrix(self.pivot)).astype(np.float32)
+            qx = self._gx + (inv[0, 0] - 1) * self._wgx + inv[0, 1] * self._wgy + inv[0, 2] * self.head_weight
+            qy = self._gy + inv[1, 0] * self._wgx + (inv[1, 1] - 1) * self._wgy + inv[1, 2] * self.head_weight
+            if disp.size:
+                bx, by = np.float32(fbox[0]), np.float32(fbox[1])
+                f = cv2.remap(disp, qx - bx, qy - by, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+                mx, my = qx + f[..., 0], qy + f[..., 1]
+            else:
+                mx, my = qx, qy
+        moved = cv2.remap(img, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+        if disp.size:
+            self._antialias(moved, mx, my, disp, qx - fbox[0], qy - fbox[1], head.is_identity)
+        out = img.copy()
+        out[y0:y1, x0:x1] = moved
+        mask = np.zeros((h, w), np.float32)
+        if self.with_mask:
+            gx = np.arange(x0, x1, dtype=np.float32)[None, :]
+            gy = np.arange(y0, y1, dtype=np.float32)[:, None]
+            mag = np.sqrt((mx - gx) ** 2 + (my - gy) ** 2)
+            mask[y0:y1, x0:x1] = np.where(mag > _CHANGED, np.clip(mag / 0.5, 0.0, 1.0), 0.0)
+        dst_moved = self.move_points(dst, head)
+        result = paint_mouth_interior(WarpResult(out, mask), img, src, dst_moved, depth=self.depth)
+        return close_lids(result, img, src, dst_moved)
+
+    def _antialias(self, moved, mx, my, disp, qx, qy, aligned: bool) -> None:
+        """Where the face warp squeezes the photo, mix in the pre-blurred photo (as the still warp does), in place.
+
+        ``qx, qy``: the resampled pixels' positions in the face map's own grid (the same grid when
+        ``aligned``, i.e. without head motion)."""
+        dux, duy = np.gradient(disp[..., 0], axis=1), np.gradient(disp[..., 0], axis=0)
+        dvx, dvy = np.gradient(disp[..., 1], axis=1), np.gradient(disp[..., 1], axis=0)
+        squeeze = np.abs((1 + dux) * (1 + dvy) - duy * dvx)
+        weight = np.clip((squeeze - 1.5) / 2.0, 0.0, 1.0).astype(np.float32)
+        if not (weight > 0).any():
+            return
+        if not aligned:
+            weight = cv2.remap(weight, qx, qy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        rows, cols = np.nonzero(weight.any(1))[0], np.nonzero(weight.any(0))[0]
+        if not len(rows):
+            return
+        r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+        soft = cv2.remap(self.soft, mx[r0:r1, c0:c1], my[r0:r1, c0:c1], cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_REFLECT_101)  # fmt: skip
+        wt = weight[r0:r1, c0:c1, None]
+        block = moved[r0:r1, c0:c1]
+        block[...] = np.clip(block * (1 - wt) + soft * wt + 0.5, 0, 255).astype(np.uint8)
