@@ -80,6 +80,7 @@ SHEET_CONTROLS = (
     "jawOpen", "mouthSmileLeft", "mouthFrownRight", "mouthPucker", "browInnerUp", "browDownLeft",
     "eyeBlinkLeft", "eyeWideRight", "noseSneerLeft", "cheekSquintRight",
 )  # fmt: skip
+SHEET_CROP = 1.4  # contact-sheet tiles: face box side times this (tighter than face_crop's default 1.8)
 SKIPPED = "skipped: data not found"
 
 _MOUTH = sorted(set(LIPS_UPPER_OUTER + LIPS_LOWER_OUTER + LIPS_UPPER_INNER + LIPS_LOWER_INNER))
@@ -344,6 +345,7 @@ def section_frll(ctx: BenchContext, data: Path, *, quick: bool) -> dict:
             vals = [r[who][key] for r in rows]
             summary[key] = {"median": _median(vals), "mean": _mean(vals)}
         out[who] = summary
+    out["edit_corr_positive_share"] = _share(r["edit"]["corr"] > 0 for r in rows if np.isfinite(r["edit"]["corr"]))
     out["edit_better_mouth_share"] = _share(r["edit"]["mouth"] < r["baseline"]["mouth"] for r in rows)
     out["edit_better_eyes_share"] = _share(r["edit"]["eyes"] < r["baseline"]["eyes"] for r in rows)
     out["per_person"] = rows
@@ -729,19 +731,19 @@ def section_sheets(ctx: BenchContext, data: Path, out_dir: Path) -> dict:
         tiles, labels = [], []
         for photo in _bar(photos, filename, unit="photo"):
             box = photo.faces[0].info.box
-            tiles.append(face_crop(photo.image, box))
+            tiles.append(face_crop(photo.image, box, scale=SHEET_CROP))
             labels.append(f"{Path(photo.name).stem[:14]}")
             for label, kw in plan:
                 try:
                     result = ctx.editor.apply(photo.image, photo.faces, EditControls.from_args(**kw), face=0)
-                    tiles.append(face_crop(result.image, box))
+                    tiles.append(face_crop(result.image, box, scale=SHEET_CROP))
                     labels.append(label)
                 except Exception as e:  # noqa: BLE001 - a failed edit shows as a black tile
                     failed.append(_skip(f"{photo.name} [{label}]", e))
                     tiles.append(np.zeros_like(tiles[-1]))
                     labels.append(f"{label}: FAILED")
         if tiles:
-            sheet = contact_sheet(tiles, labels, cols=len(plan) + 1, tile_size=(200, 200), font_size=14)
+            sheet = contact_sheet(tiles, labels, cols=len(plan) + 1, tile_size=(240, 240), font_size=14)
             out_dir.mkdir(parents=True, exist_ok=True)
             Image.fromarray(sheet).save(out_dir / filename)
             written[filename] = {
@@ -1005,7 +1007,9 @@ def _provenance() -> dict:
     return {"commit": head.stdout.strip() or None, "uncommitted": dirty.stdout.split("\n")[:-1]}
 
 
-def bench_edit(out_dir: Path, *, quick: bool = False, data_dir: Path | None = None) -> dict:
+def bench_edit(
+    out_dir: Path, *, quick: bool = False, data_dir: Path | None = None, editor: FaceEditor | None = None
+) -> dict:
     """Run every section (see the module docstring), print a summary and return the figures.
 
     Parameters
@@ -1017,6 +1021,9 @@ def bench_edit(out_dir: Path, *, quick: bool = False, data_dir: Path | None = No
     data_dir : Path, optional
         The shared ``data`` folder (default ``shared_data_dir() / "data"``); sections whose data is missing
         report ``"skipped: data not found"``.
+    editor : FaceEditor, optional
+        The editor to measure (default: a new one with the shipped settings). The robustness section's worker
+        processes and the bad-input section's CLI run always use new default editors.
 
     Returns
     -------
@@ -1027,7 +1034,10 @@ def bench_edit(out_dir: Path, *, quick: bool = False, data_dir: Path | None = No
     data = Path(data_dir) if data_dir is not None else shared_data_dir() / "data"
     start = time.perf_counter()
     report: dict = {"quick": quick, "data": str(data), "code": _provenance()}
-    with FaceEditor() as editor, tempfile.TemporaryDirectory() as tmp:
+    with contextlib.ExitStack() as stack:
+        if editor is None:
+            editor = stack.enter_context(FaceEditor())
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
         ctx = BenchContext(editor)
         steps = [
             ("frll_truth", lambda: section_frll(ctx, data, quick=quick)),

@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 
 from facecraft.synth.bench_edit import (
+    RESPONSE_CONTROLS,
     SKIPPED,
     BenchContext,
     Photo,
+    bench_edit,
     control_response,
     outside_change,
     outside_face_mask,
@@ -138,3 +140,17 @@ def test_bad_inputs_give_clear_errors(ctx, tmp_path):
     assert cli["exit_code"] == 1 and cli["report"]["astronaut.png"]["status"] == "edited"
     for name in ("no_face.png", "corrupt.jpg", "notes.png", "small_face.png"):
         assert cli["report"][name]["status"] == "skipped" and name in cli["report"][name]["reason"]
+
+
+def test_quick_bench_without_shared_data_runs_on_the_astronaut(editor, tmp_path):
+    report = bench_edit(tmp_path / "out", quick=True, data_dir=tmp_path / "no-data", editor=editor)
+    json.dumps(report, allow_nan=False)  # JSON-ready: NaN written as None
+    for key in ("frll_truth", "robustness", "emotion_hit_rate"):
+        assert report[key]["status"] == SKIPPED
+    response = report["blendshape_response"]
+    assert response["photos"] == {"astronaut": 1} and response["pairs"] == len(RESPONSE_CONTROLS)
+    assert len(response["missing"]) == 2
+    assert report["speed"]["edit_ms_median"] < report["speed"]["skimage_piecewise_affine_ms_median"]
+    for name in ("edit_emotions.png", "edit_controls.png"):
+        assert (tmp_path / "out" / name).is_file() and report["contact_sheets"]["written"][name]["rows"]
+    assert report["outside_pixels"]["edits"] == len(RESPONSE_CONTROLS)
