@@ -1,0 +1,226 @@
+"""Talking portraits: frames follow the curves, the video has the sound, streaming equals offline, bad inputs."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from facecraft.rigs import ARKIT_INDEX, NUM_ARKIT, FaceAnimation, FileFormatError, MissingFileError, NoFaceError
+from facecraft.rigs.errors import ParameterError
+
+SPEECH_TEXT = "Bob bought a map. Papa ate a big plum at noon."
+JAW = ARKIT_INDEX["jawOpen"]
+
+
+@pytest.fixture(scope="module")
+def plain_editor():
+    """An editor without the perceptual calibration (the talking portrait's default mapping does not use it)."""
+    from facecraft.synth.calibration import EditorCalibration
+    from facecraft.synth.editor import FaceEditor
+
+    with FaceEditor(calibration=EditorCalibration.identity()) as e:
+        yield e
+
+
+@pytest.fixture(scope="module")
+def portrait(astronaut, plain_editor):
+    from facecraft.synth.talk import TalkingPortrait
+
+    return TalkingPortrait(astronaut, editor=plain_editor, size=384)
+
+
+@pytest.fixture(scope="module")
+def speech_wav(tmp_path_factory):
+    """English speech by espeak-ng, resampled to 16 kHz mono (skips when espeak-ng is missing)."""
+    from facecraft.audio2face.audio import load_audio
+
+    exe = shutil.which("espeak-ng")
+    if exe is None:
+        pytest.skip("espeak-ng not installed (apt-get install espeak-ng)")
+    folder = tmp_path_factory.mktemp("talk")
+    raw = folder / "raw.wav"
+    subprocess.run([exe, "-v", "en-us", "-s", "150", "-w", str(raw), SPEECH_TEXT], check=True, capture_output=True)
+    y, sr = load_audio(raw)
+    path = folder / "speech.wav"
+    sf.write(path, y, sr)
+    return path
+
+
+def _lip_gap(analyzer, frame) -> float:
+    """Inner-lip gap (landmarks 13 -> 14) in pixels, read back by MediaPipe."""
+    lm = analyzer.largest_face(frame).landmarks
+    return float(np.hypot(*(lm[14, :2] - lm[13, :2])))
+
+
+def test_mouth_follows_jaw_curve(portrait, plain_editor):
+    curves = np.zeros((6, NUM_ARKIT), np.float32)
+    curves[1::2, JAW] = 0.45  # open, closed, open, ...
+    frames = list(portrait.frames(curves, 25))
+    assert len(frames) == 6 and all(f.shape == portrait.image.shape and f.dtype == np.uint8 for f in frames)
+    gaps = [_lip_gap(plain_editor.analyzer, f) for f in frames]
+    still = _lip_gap(plain_editor.analyzer, portrait.image)
+    opened, closed = gaps[1::2], gaps[0::2]
+    assert min(opened) > max(closed) + 0.04 * portrait.face_width
+    assert max(closed) < still + 2.0  # rest frames keep the photo's mouth
+
+
+def test_background_far_from_face_unchanged(portrait):
+    """Outside the head region (and the face warp's reach) every pixel is the photo's, bit for bit."""
+    curves = np.zeros((4, NUM_ARKIT), np.float32)
+    curves[:, JAW] = [0.1, 0.5, 0.3, 0.6]
+    curves[:, ARKIT_INDEX["browInnerUp"]] = 0.5
+    loud = np.random.default_rng(0).normal(0, 0.3, 16000).astype(np.float32)  # drives the head motion
+    r = portrait.renderer
+    x0, y0, x1, y1 = r.head_box
+    far = np.ones(portrait.image.shape[:2], bool)
+    far[y0:y1, x0:x1] = r.head_weight <= 0
+    assert far.mean() > 0.1
+    moved = 0
+    for frame in portrait.frames(curves, 25, audio=loud):
+        assert np.array_equal(frame[far], portrait.image[far])
+        moved += int((frame != portrait.image).any(2).sum())
+    assert moved > 1000
+
+
+def test_silence_keeps_the_face_still(portrait):
+    from facecraft.synth.talk import TalkingPortrait
+
+    still = TalkingPortrait.__new__(TalkingPortrait)
+    still.__dict__.update(portrait.__dict__)
+    still.motion = 0.0
+    frames = list(still.frames(np.zeros((3, NUM_ARKIT), np.float32), 25, audio=np.zeros(4000, np.float32)))
+    assert all(np.array_equal(f, portrait.image) for f in frames)
+
+
+def test_rate_converter_matches_resample():
+    from facecraft.synth.talk import _RateConverter
+
+    rng = np.random.default_rng(1)
+    curves = rng.uniform(0, 1, (47, NUM_ARKIT)).astype(np.float32)
+    want = FaceAnimation(curves, fps=30.0).resample(25.0).curves
+    conv = _RateConverter(30.0, 25.0)
+    parts = [conv.push(curves[i : i + 5]) for i in range(0, 45, 5)] + [conv.flush(curves[45:])]
+    got = np.concatenate(parts)
+    assert got.shape == want.shape
+    np.testing.assert_array_equal(got, want)
+
+
+def test_seal_bilabials_closes_lips_in_p_b_m():
+    from facecraft.audio2face.lip_state import is_sealed
+    from facecraft.audio2face.phonetics import Phone
+    from facecraft.synth.talk import seal_bilabials
+
+    curves = np.zeros((25, NUM_ARKIT), np.float32)
+    curves[:, JAW] = 0.4
+    phones = [Phone(0.0, 0.2, "AA"), Phone(0.2, 0.36, "B"), Phone(0.36, 1.0, "AA")]
+    out = seal_bilabials(curves, phones, 25)
+    times = np.arange(25) / 25
+    inside = (times >= 0.21) & (times <= 0.35)
+    assert is_sealed(out[inside]).all()
+    assert not is_sealed(out[~inside]).any()
+    np.testing.assert_array_equal(out[~inside], curves[~inside])
+
+
+def test_prosody_motion_is_causal_and_still_in_silence():
+    from facecraft.synth.talk_motion import ProsodyMotion
+
+    row = np.zeros(NUM_ARKIT, np.float32)
+    quiet, loud = ProsodyMotion(25, 200.0), ProsodyMotion(25, 200.0)
+    q = [quiet.step(0.0, row)[0] for _ in range(50)]
+    steps = [loud.step(float(k % 10 < 5), row) for k in range(50)]
+    assert max(abs(h.angle_deg) for h in q) < 0.3
+    assert max(abs(h.angle_deg) for h, _ in steps) > max(abs(h.angle_deg) for h in q)
+    assert max(b.max() for _, b in steps) > 0.05  # brows rise with emphasis
+    again = ProsodyMotion(25, 200.0)
+    assert [again.step(float(k % 10 < 5), row)[0] for k in range(20)] == [h for h, _ in steps[:20]]
+
+
+def test_stream_equals_offline(portrait, speech_wav):
+    from facecraft.audio2face.audio import load_audio
+    from facecraft.synth.talk import talk_curves
+
+    y, sr = load_audio(speech_wav)
+    y = y[: int(1.6 * sr)]
+    offline = list(portrait.frames(talk_curves(y, sr=sr, fps=25), 25, audio=y))
+    chunks = [y[i : i + 1234] for i in range(0, len(y), 1234)]
+    streamed = list(portrait.stream(chunks, fps=25))
+    assert len(streamed) == len(offline) == round(np.ceil(len(y) / sr * 30) / 30 * 25)
+    diff = [np.abs(a.astype(int) - b).max() for a, b in zip(offline, streamed, strict=True)]
+    assert max(diff) <= 3  # the stream's model frames agree with offline ones to float precision
+
+
+def test_cli_writes_video_with_sound(tmp_path, astronaut, speech_wav):
+    import imageio.v3 as iio
+
+    from facecraft.rigs.video import probe_video
+    from facecraft.synth import talk_cli
+
+    photo = tmp_path / "astronaut.png"
+    iio.imwrite(photo, astronaut)
+    parser = argparse.ArgumentParser()
+    talk_cli.register(parser.add_subparsers())
+    out = tmp_path / "talk.mp4"
+    args = parser.parse_args(["talk", str(photo), str(speech_wav), "-o", str(out), "--fps", "25", "--size", "256",
+                              "--emotion", "happiness:0.5"])  # fmt: skip
+    assert args.func(args) == 0
+    info = probe_video(out)
+    duration = sf.info(speech_wav).duration
+    assert info.has_audio and (info.width, info.height) == (256, 256)
+    assert abs(info.frames - duration * 25) <= 2
+
+
+def test_bad_audio_and_arguments(tmp_path, astronaut, portrait):
+    from facecraft.synth.talk import talk
+
+    with pytest.raises(MissingFileError, match="nope.wav"):
+        talk(astronaut, tmp_path / "nope.wav", tmp_path / "o.mp4", portrait=portrait)
+    bad = tmp_path / "bad.wav"
+    bad.write_text("not audio at all")
+    with pytest.raises(FileFormatError, match="bad.wav"):
+        talk(astronaut, bad, tmp_path / "o.mp4", portrait=portrait)
+    with pytest.raises(ParameterError, match="fps"):
+        talk(astronaut, (np.zeros(1600, np.float32), 16000), tmp_path / "o.mp4", portrait=portrait, fps=24)
+
+
+def test_silent_audio_gives_still_mouth(tmp_path, portrait):
+    from facecraft.rigs.emotion_space import region_mask
+    from facecraft.rigs.video import probe_video
+    from facecraft.synth.talk import talk
+
+    result = talk(None, (np.zeros(16000, np.float32), 16000), tmp_path / "s.mp4", portrait=portrait)
+    assert result.num_frames == 25 and probe_video(result.path).has_audio
+    assert np.abs(result.curves[:, region_mask("full")]).max() == 0  # blinks only
+
+
+def test_photo_errors(astronaut, plain_editor, astronaut_faces_plain):
+    from facecraft.synth.talk import TalkingPortrait
+
+    with pytest.raises(NoFaceError):
+        TalkingPortrait(np.full((256, 256, 3), 128, np.uint8), editor=plain_editor)
+    two = np.concatenate([astronaut[:300, 100:400], astronaut[:300, 100:400]], axis=1)
+    with pytest.raises(NoFaceError, match="--face"):
+        TalkingPortrait(two, editor=plain_editor, size=256)
+    assert TalkingPortrait(two, editor=plain_editor, size=256, face=1).face_index == 1
+
+    class Turned:  # an analysis that reports a face turned 50 degrees
+        calibration = plain_editor.calibration
+
+        def analyze(self, image, *, name="image"):
+            f = astronaut_faces_plain[0]
+            return [replace(f, info=replace(f.info, pose=np.array([50.0, 0.0, 0.0], np.float32)))]
+
+    with pytest.raises(NoFaceError, match="deg"):
+        TalkingPortrait(astronaut, editor=Turned())
+    with pytest.raises(ParameterError, match="size"):
+        TalkingPortrait(astronaut, editor=plain_editor, size=10)
+
+
+@pytest.fixture(scope="module")
+def astronaut_faces_plain(plain_editor, astronaut):
+    return plain_editor.analyze(astronaut, name="astronaut")
