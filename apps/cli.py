@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "facecraft.eval.cli",
     "facecraft.audio2face.cli",
     "facecraft.synth.cli",
+    "facecraft.synth.talk_cli",
 )
 
 # ``facecraft bench NAME`` -> "module:function"; the function takes ``out_dir: Path`` and returns a dict.
@@ -38,6 +39,7 @@ BENCHMARKS: dict[str, str] = {
     "fit": "facecraft.synth.bench:bench_fit",
     "warp": "facecraft.synth.warp:bench_warp",
     "edit": "facecraft.synth.bench_edit:bench_edit",
+    "talk": "facecraft.synth.bench_talk:bench_talk",
 }
 
 
