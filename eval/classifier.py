@@ -46,6 +46,8 @@ CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 ARCHS: tuple[str, ...] = ("resnet", "xception")
 INITS: tuple[str, ...] = ("scratch", "mini_xception")
+#: Asset name of the weights shipped inside the package (``eval/weights/facecraft_fer.safetensors``).
+SHIPPED_ASSET = "facecraft_fer"
 
 
 @dataclass
@@ -65,6 +67,9 @@ class FERClassifierConfig:
         Dropout before the classifier, in [0, 1).
     init : {"scratch", "mini_xception"}
         Where the weights start (only ``xception`` can start from ``mini_xception``).
+    flip_tta : bool
+        Test-time flip: probabilities are the mean of the softmax of the face and of its mirror image
+        (:meth:`FERClassifier.probabilities`; twice the compute at inference).
     labels : tuple of str
         Output order; always :data:`~facecraft.rigs.EMOTIONS`.
     """
@@ -75,6 +80,7 @@ class FERClassifierConfig:
     widths: tuple[int, ...] = (48, 96, 192)
     dropout: float = 0.3
     init: str = "scratch"
+    flip_tta: bool = False
     labels: tuple[str, ...] = field(default_factory=lambda: tuple(EMOTIONS))
 
     def __post_init__(self) -> None:
@@ -113,6 +119,23 @@ class FERClassifierConfig:
     def mini_xception(cls, **overrides) -> FERClassifierConfig:
         """The mini-Xception layout started from the shipped weights (dropout 0.1 unless overridden)."""
         return cls.xception(**{"dropout": 0.1, "init": "mini_xception", **overrides})
+
+
+def weight_files(path: str | os.PathLike | None = None) -> tuple[Path, Path]:
+    """``(config, weights)`` paths of a classifier folder, a ``.safetensors`` file, or (None) the shipped weights."""
+    from facecraft.rigs import resolve_asset
+
+    p = resolve_asset(SHIPPED_ASSET) if path is None else Path(path)
+    if p.is_dir():
+        cfg_path, w_path = p / CONFIG_NAME, p / WEIGHTS_NAME
+        what = f"FER classifier folder {p}: expected {CONFIG_NAME} + {WEIGHTS_NAME}"
+    else:
+        cfg_path, w_path = p.with_suffix(".json"), p
+        what = f"FER classifier weights {p}: expected the .safetensors file and its .json config beside it"
+    for f in (cfg_path, w_path):
+        if not f.is_file():
+            raise MissingFileError(f"{what}; {f.name} not found")
+    return cfg_path, w_path
 
 
 def image_list(images) -> list:
@@ -209,28 +232,43 @@ class FERClassifier(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
 
+    def probabilities(self, x: torch.Tensor) -> torch.Tensor:
+        """Prepared input ``(N, 1, S, S)`` -> probabilities ``(N, 8)``; mean over the mirror image when ``flip_tta``."""
+        if not self.config.flip_tta:
+            return torch.softmax(self(x), dim=1)
+        n = x.shape[0]
+        p = torch.softmax(self(torch.cat([x, torch.flip(x, dims=[3])])), dim=1)
+        return 0.5 * (p[:n] + p[n:])
+
     @property
     def num_blocks(self) -> int:
         """Residual blocks after the stem (the unit of :meth:`freeze`)."""
         return len(self.config.widths)
 
-    def frozen_modules(self, blocks: int) -> list[nn.Module]:
-        """The stem and the first ``blocks`` residual blocks."""
+    def frozen_modules(self, blocks: int, *, stem: bool = False) -> list[nn.Module]:
+        """The stem and the first ``blocks`` residual blocks (``blocks == 0``: nothing, or the stem if ``stem``)."""
         if not 0 <= blocks <= self.num_blocks:
             raise ParameterError(f"blocks: expected 0..{self.num_blocks}, got {blocks}")
-        if blocks == 0:
+        if blocks == 0 and not stem:
             return []
-        stem = (
+        stem_modules = (
             [self.net.conv1, self.net.bn1, self.net.conv2, self.net.bn2]
             if self.config.arch == "xception"
             else [self.net.stem]
         )
         stages = self.net.blocks if self.config.arch == "xception" else self.net.stages
-        return stem + list(stages)[:blocks]
+        return stem_modules + list(stages)[:blocks]
 
     def freeze(self, blocks: int) -> None:
         """Fix the stem and the first ``blocks`` blocks: no gradients, batch norms kept in eval mode."""
         for m in self.frozen_modules(blocks):
+            m.eval()
+            for p in m.parameters():
+                p.requires_grad_(False)
+
+    def freeze_stem(self) -> None:
+        """Fix the stem alone (see :meth:`freeze`)."""
+        for m in self.frozen_modules(0, stem=True):
             m.eval()
             for p in m.parameters():
                 p.requires_grad_(False)
@@ -268,9 +306,7 @@ class FERClassifier(nn.Module):
         grey = self.crops(images, detect=detect)
         was_training = self.training
         self.eval()
-        out = [
-            torch.softmax(self(self.prepare(grey[i : i + batch_size])), dim=1) for i in range(0, len(grey), batch_size)
-        ]
+        out = [self.probabilities(self.prepare(grey[i : i + batch_size])) for i in range(0, len(grey), batch_size)]
         self.train(was_training)
         return torch.cat(out).numpy()
 
@@ -287,34 +323,41 @@ class FERClassifier(nn.Module):
         return [EmotionCode.from_probabilities(row) for row in p]
 
     # ------------------------------------------------------------------ persistence
-    def save_pretrained(self, directory: str | os.PathLike) -> Path:
-        """Write ``config.json`` and ``model.safetensors`` (labels stored in both) into ``directory``."""
+    def save_pretrained(self, directory: str | os.PathLike, *, stem: str | None = None) -> Path:
+        """Write ``config.json`` and ``model.safetensors`` (labels stored in both) into ``directory``.
+
+        With ``stem`` the files are ``<stem>.json`` and ``<stem>.safetensors`` instead (the shipped layout);
+        the weights file's path is returned then, else the folder.
+        """
         from safetensors.torch import save_file
 
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
+        cfg_path, w_path = (
+            (d / f"{stem}.json", d / f"{stem}.safetensors") if stem else (d / CONFIG_NAME, d / WEIGHTS_NAME)
+        )
         cfg = asdict(self.config)
         cfg["init"] = "scratch"  # the saved weights are the start now, whatever they began from
-        (d / CONFIG_NAME).write_text(json.dumps({"model_type": "facecraft-fer-classifier", **cfg}, indent=2))
+        cfg_path.write_text(json.dumps({"model_type": "facecraft-fer-classifier", **cfg}, indent=2) + "\n")
         state = {k: v.detach().contiguous() for k, v in self.state_dict().items()}
-        save_file(
-            state, str(d / WEIGHTS_NAME), metadata={"labels": json.dumps(list(self.labels)), "arch": self.config.arch}
-        )
-        return d
+        save_file(state, str(w_path), metadata={"labels": json.dumps(list(self.labels)), "arch": self.config.arch})
+        return w_path if stem else d
 
     @classmethod
-    def from_pretrained(cls, directory: str | os.PathLike) -> FERClassifier:
-        """Rebuild a classifier saved by :meth:`save_pretrained`; the model is returned in eval mode."""
+    def from_pretrained(cls, directory: str | os.PathLike | None = None) -> FERClassifier:
+        """Rebuild a classifier saved by :meth:`save_pretrained`; the model is returned in eval mode.
+
+        Parameters
+        ----------
+        directory : path-like, optional
+            A folder with ``config.json`` + ``model.safetensors``, or a ``<stem>.safetensors`` file with
+            ``<stem>.json`` beside it. Default: the weights shipped with facecraft (asset ``facecraft_fer``,
+            found by :func:`~facecraft.rigs.resolve_asset`; ``$FACECRAFT_FER_WEIGHTS`` overrides it).
+        """
         from safetensors import safe_open
         from safetensors.torch import load_file
 
-        d = Path(directory)
-        cfg_path, w_path = d / CONFIG_NAME, d / WEIGHTS_NAME
-        for p in (cfg_path, w_path):
-            if not p.is_file():
-                raise MissingFileError(
-                    f"FER classifier folder {d}: {p.name} not found (expected {CONFIG_NAME} + {WEIGHTS_NAME})"
-                )
+        cfg_path, w_path = weight_files(directory)
         try:
             raw = json.loads(cfg_path.read_text())
         except json.JSONDecodeError as e:

@@ -26,6 +26,12 @@ TRAIN_OPTIONS: dict[str, tuple[str, str]] = {
     "patience": ("--patience", "stop after this many epochs without a better validation macro-F1"),
     "freeze_blocks": ("--freeze-blocks", "keep the stem and this many blocks fixed, train on their cached outputs"),
     "feature_copies": ("--feature-copies", "cached augmented versions per image (frozen mode)"),
+    "freeze_stem": ("--freeze-stem", "keep the stem alone fixed (no caching; the blocks train on augmented faces)"),
+    "soft_labels": ("--soft-labels", "train toward the FER+ crowd-vote distributions (meta.csv) where known"),
+    "label_smoothing": ("--label-smoothing", "share of the uniform distribution mixed into the targets"),
+    "mixup": ("--mixup", "mixup Beta(alpha, alpha) parameter (0: off)"),
+    "cutout": ("--cutout", "probability of blanking a random square of a face"),
+    "select": ("--select", "keep the epoch with the best validation macro-F1, or the last"),
     "seed": ("--seed", "random seed (training and the data split when none is given)"),
     "num_threads": ("--threads", "torch CPU threads"),
 }  # fmt: skip
@@ -38,42 +44,79 @@ def _field_type(cls, name: str) -> type:
     return args[0] if args else hint
 
 
+def _recipe(args: argparse.Namespace) -> dict:
+    from .train import RECIPES
+
+    return RECIPES[args.recipe] if getattr(args, "recipe", None) else {}
+
+
 def train_config_from_args(args: argparse.Namespace):
-    """The :class:`~facecraft.eval.train.TrainConfig` that ``fer train`` options describe."""
+    """The :class:`~facecraft.eval.train.TrainConfig` that ``fer train`` options describe.
+
+    Options left unset come from ``--recipe`` when one is named, else from the dataclass.
+    """
     from .train import TrainConfig
 
-    return TrainConfig(**{name: getattr(args, name) for name in TRAIN_OPTIONS})
+    given = {name: getattr(args, name) for name in TRAIN_OPTIONS if getattr(args, name) is not None}
+    return TrainConfig(**{**_recipe(args).get("train", {}), **given})
 
 
 def model_config_from_args(args: argparse.Namespace):
     """The :class:`~facecraft.eval.classifier.FERClassifierConfig` of ``--arch/--init/--widths/...``.
 
-    Options left unset keep the config's own defaults for that architecture.
+    Options left unset keep ``--recipe``'s choice, else the config's own defaults for that architecture.
     """
     from .classifier import FERClassifierConfig
 
-    given = {"dropout": args.dropout, "image_size": args.image_size, "widths": args.widths}
-    options = {k: (tuple(v) if k == "widths" else v) for k, v in given.items() if v is not None}
-    if args.init == "mini_xception":
+    recipe = dict(_recipe(args).get("model", {}))
+    init, arch = args.init or recipe.pop("init", "scratch"), args.arch or recipe.pop("arch", "resnet")
+    given = {"dropout": args.dropout, "image_size": args.image_size, "widths": args.widths, "flip_tta": args.flip_tta}
+    options = {**recipe, **{k: (tuple(v) if k == "widths" else v) for k, v in given.items() if v is not None}}
+    if init == "mini_xception":
         return FERClassifierConfig.mini_xception(**options)
-    if args.arch == "xception":
+    if arch == "xception":
         return FERClassifierConfig.xception(**options)
     return FERClassifierConfig(**options)
 
 
+def photo_options(args: argparse.Namespace) -> dict:
+    """``--photos/--photo-copies/--photo-holdout`` merged over ``--recipe``'s photo settings."""
+    recipe = _recipe(args).get("photos", {})
+    given = {"copies": args.photo_copies, "holdout_every": args.photo_holdout}
+    return {**{"copies": 8, "holdout_every": 2}, **recipe, **{k: v for k, v in given.items() if v is not None}}
+
+
 def _train(args: argparse.Namespace) -> int:
+    import time
+
     from .classifier import FERClassifier
-    from .datasets import load_dataset
+    from .datasets import concat_datasets, load_dataset
     from .train import evaluate_probs, predict_dataset, train_classifier, write_evaluation
 
+    cpu0, wall0 = time.process_time(), time.perf_counter()
     model_config = model_config_from_args(args)
     cfg = train_config_from_args(args)
     # crops at the network's own size, so training sees exactly what preprocess_face gives at inference
-    data = load_dataset(args.data, split=args.split, seed=args.seed, size=model_config.image_size)
+    data = load_dataset(args.data, split=args.split, seed=cfg.seed, size=model_config.image_size)
     out = Path(args.out)
-    result = train_classifier(
-        data.subset("train"), data.subset("val"), out_dir=out, model_config=model_config, config=cfg
-    )
+    train = data.subset("train")
+    held_out = []
+    if args.photos:
+        from .photos import photo_dataset, read_labelled_photos, split_people
+
+        opts = photo_options(args)
+        photo_train, held_out = split_people(read_labelled_photos(args.photos), holdout_every=opts["holdout_every"])
+        crops = photo_dataset(
+            photo_train, size=model_config.image_size, copies=opts["copies"], seed=cfg.seed, split="train"
+        )
+        train = concat_datasets([train, crops])
+        logger.info(
+            "photos: %d crops of %d people for training, %d people held out",
+            len(crops),
+            len({p.person for p in photo_train}),
+            len({p.person for p in held_out}),
+        )
+    result = train_classifier(train, data.subset("val"), out_dir=out, model_config=model_config, config=cfg)
     best = FERClassifier.from_pretrained(result["best_dir"])
     summary = {k: v for k, v in result.items() if k != "history"}
     for split in ("val", "test"):
@@ -84,6 +127,27 @@ def _train(args: argparse.Namespace) -> int:
             write_evaluation(report, out, name=f"facecraft_{split}")
             summary[f"{split}_macro_f1"], summary[f"{split}_macro_f1_7"] = report["macro_f1"], report["macro_f1_7"]
             summary[f"{split}_accuracy"] = report["accuracy"]
+            summary[f"{split}_recall"] = {c: round(v["recall"], 4) for c, v in report["per_class"].items()}
+    if held_out:
+        from .metrics import write_report
+        from .photos import photo_dataset, photo_recall
+
+        crops = photo_dataset(held_out, size=model_config.image_size)
+        photos = photo_recall(predict_dataset(best, crops), held_out)
+        photos.update(data=str(args.photos), held_out_people=sorted({p.person for p in held_out}))
+        write_report(photos, out / "facecraft_photos_report.json")
+        summary["photos_held_out"] = {k: photos[k] for k in ("n", "people", "recall")}
+    summary["training_wall_s"] = round(time.perf_counter() - wall0, 1)
+    summary["training_cpu_s"] = round(time.process_time() - cpu0, 1)
+    if args.export:
+        from .fast_fer import export_onnx
+
+        w_path = best.save_pretrained(args.export, stem=args.export_stem)
+        export_onnx(best, w_path.with_suffix(".onnx"))
+        summary["exported"] = str(w_path)
+    from .metrics import write_report
+
+    write_report(summary, out / "summary.json")
     print(json.dumps(summary, indent=2))
     return 0
 
@@ -108,8 +172,8 @@ def _eval(args: argparse.Namespace) -> int:
 
 def register(subparsers) -> None:
     """Add ``fer train`` and ``fer eval`` to the ``facecraft`` command line."""
-    from .classifier import ARCHS, INITS, FERClassifierConfig
-    from .train import BALANCE_MODES, TrainConfig
+    from .classifier import ARCHS, INITS
+    from .train import BALANCE_MODES, RECIPES, SELECT_MODES, TrainConfig
 
     fer = subparsers.add_parser("fer", help="facial expression recognition: train and evaluate classifiers")
     sub = fer.add_subparsers(dest="fer_command", required=True)
@@ -117,35 +181,51 @@ def register(subparsers) -> None:
     t = sub.add_parser(
         "train",
         help="train facecraft's FER classifier (8 emotions)",
-        description="Train facecraft's FER classifier. Fast CPU recipe (fine-tune the shipped mini-Xception): "
-        "--init mini_xception --freeze-blocks 2 --lr 1e-3 --dropout 0.2 --minutes 27",
+        description="Train facecraft's FER classifier. The shipped weights: --recipe shipped --photos "
+        "../shared/data/faces-frll --export eval/weights (eval/weights/MODEL_CARD.md).",
     )
-    t.add_argument("--data", required=True, help="ImageFolder, path,label CSV or FER2013 CSV")
+    t.add_argument("--recipe", choices=sorted(RECIPES), default=None, help="preset options (explicit flags win)")
+    t.add_argument("--photos", default=None, help="labelled photo set with people.csv (e.g. faces-frll) to train on")
+    t.add_argument("--photo-copies", type=int, default=None, help="crops per photo: itself + augmented (default 8)")
+    t.add_argument(
+        "--photo-holdout", type=int, default=None, help="hold out every Nth person for evaluation (default 2; 0: none)"
+    )
+    t.add_argument("--export", default=None, help="also write the best model as <stem>.safetensors/.json/.onnx here")
+    t.add_argument("--export-stem", default="facecraft_fer", help="file stem for --export (default: facecraft_fer)")
+    t.add_argument(
+        "--data", required=True, help="ImageFolder, path,label CSV or FER2013 CSV (FER+ meta.csv votes used)"
+    )
     t.add_argument("--split", default=None, help="path,label,split CSV (default: DATA/split.csv if present)")
     t.add_argument("--out", required=True, help="folder for checkpoints (best/, last/), history and reports")
-    t.add_argument("--arch", choices=ARCHS, default=FERClassifierConfig.arch)
+    t.add_argument("--arch", choices=ARCHS, default=None, help="network (default: resnet)")
     t.add_argument(
         "--init",
         choices=INITS,
-        default=FERClassifierConfig.init,
+        default=None,
         help="mini_xception: start from the shipped mini-Xception weights (implies --arch xception)",
+    )
+    t.add_argument(
+        "--flip-tta", action=argparse.BooleanOptionalAction, default=None, help="average with the mirrored face"
     )
     t.add_argument("--widths", type=int, nargs="+", default=None, help="stage widths (default per arch)")
     t.add_argument("--image-size", type=int, default=None, help="input side in pixels (default per arch)")
     t.add_argument("--dropout", type=float, default=None, help="dropout before the classifier (default per arch)")
     defaults = TrainConfig()
+    choices = {"balance": BALANCE_MODES, "select": SELECT_MODES}
     for name, (flag, text) in TRAIN_OPTIONS.items():
         default = getattr(defaults, name)
-        extra = {"choices": BALANCE_MODES} if name == "balance" else {}
-        t.add_argument(
-            flag, dest=name, type=_field_type(TrainConfig, name), default=default, help=f"{text} (default: {default})",
-            **extra,
-        )  # fmt: skip
+        kind = _field_type(TrainConfig, name)
+        extra = {"action": argparse.BooleanOptionalAction} if kind is bool else {"type": kind}
+        if name in choices:
+            extra["choices"] = choices[name]
+        t.add_argument(flag, dest=name, default=None, help=f"{text} (default: {default})", **extra)
     t.set_defaults(func=_train)
 
     e = sub.add_parser("eval", help="score a judge on a data set: accuracy, macro-F1, per-class recall")
     e.add_argument("--judge", required=True, help="mini-xception, networkv2 or facecraft")
-    e.add_argument("--weights", default=None, help="weights folder (facecraft judge)")
+    e.add_argument(
+        "--weights", default=None, help="weights folder or .safetensors (facecraft judge; default: the shipped ones)"
+    )
     e.add_argument("--data", required=True)
     e.add_argument("--split", default=None, help="path,label,split CSV (default: DATA/split.csv if present)")
     e.add_argument("--subset", choices=("train", "val", "test", "all"), default="test")

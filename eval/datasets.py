@@ -48,6 +48,9 @@ class FERDataset:
         ``"train"``, ``"val"`` or ``"test"`` per image, when a split is known.
     skipped : list of str
         Images that could not be read, with the reason.
+    targets : float32 (N, 8), optional
+        Soft targets (a distribution over EMOTIONS per image, rows sum to 1), e.g. FER+ crowd votes
+        (:func:`attach_votes`); ``None`` when only the hard labels are known.
     """
 
     images: np.ndarray
@@ -55,6 +58,7 @@ class FERDataset:
     paths: list[str]
     splits: np.ndarray | None = None
     skipped: list[str] = field(default_factory=list)
+    targets: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.labels)
@@ -65,6 +69,8 @@ class FERDataset:
             )
         if self.splits is not None and len(self.splits) != n:
             raise ParameterError(f"FERDataset: splits must have {n} entries, got {len(self.splits)}")
+        if self.targets is not None and np.shape(self.targets) != (n, len(EMOTIONS)):
+            raise ParameterError(f"FERDataset: targets must have shape ({n}, 8), got {np.shape(self.targets)}")
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -91,6 +97,7 @@ class FERDataset:
             self.labels[index],
             [self.paths[i] for i in index],
             None if self.splits is None else self.splits[index],
+            targets=None if self.targets is None else self.targets[index],
         )
 
     def with_split(self, splits) -> FERDataset:
@@ -99,7 +106,12 @@ class FERDataset:
         bad = sorted(set(s.tolist()) - set(SPLITS))
         if bad:
             raise ParameterError(f"splits: expected only {SPLITS}, got {bad}")
-        return FERDataset(self.images, self.labels, self.paths, s, self.skipped)
+        return FERDataset(self.images, self.labels, self.paths, s, self.skipped, self.targets)
+
+    def soft_targets(self, *, smoothing: float = 0.0) -> np.ndarray:
+        """Float32 ``(N, 8)``: :attr:`targets` when known, else one-hot labels; mixed with ``smoothing`` of uniform."""
+        t = self.targets if self.targets is not None else np.eye(len(EMOTIONS), dtype=np.float32)[self.labels]
+        return ((1.0 - smoothing) * t + smoothing / len(EMOTIONS)).astype(np.float32)
 
     def summary(self) -> dict:
         """Counts per class (and per split) as a JSON-ready dict."""
@@ -110,6 +122,81 @@ class FERDataset:
         if self.skipped:
             out["skipped"] = len(self.skipped)
         return out
+
+
+def concat_datasets(parts: list[FERDataset]) -> FERDataset:
+    """One data set from several with crops of the same size; soft targets kept (one-hot where a part has none)."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        raise ParameterError("concat_datasets: expected at least one non-empty data set")
+    sizes = {p.images.shape[1:] for p in parts}
+    if len(sizes) != 1:
+        raise ParameterError(f"concat_datasets: crops must share one size, got {sorted(sizes)}")
+    has_split = all(p.splits is not None for p in parts)
+    has_targets = any(p.targets is not None for p in parts)
+    return FERDataset(
+        np.concatenate([p.images for p in parts]),
+        np.concatenate([p.labels for p in parts]),
+        [q for p in parts for q in p.paths],
+        np.concatenate([p.splits for p in parts]) if has_split else None,
+        [q for p in parts for q in p.skipped],
+        np.concatenate([p.soft_targets() for p in parts]) if has_targets else None,
+    )
+
+
+#: Column order of FER+'s ``ferplus_votes`` (10 crowd votes per image; ``unknown`` and ``NF`` = not a face).
+FERPLUS_VOTE_ORDER: tuple[str, ...] = (
+    "neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt", "unknown", "NF",
+)  # fmt: skip
+
+
+def votes_to_distribution(votes) -> np.ndarray:
+    """FER+ vote counts ``(..., 10)`` in :data:`FERPLUS_VOTE_ORDER` -> distributions ``(..., 8)`` over EMOTIONS.
+
+    As FER+'s "probability" mode: ``unknown``/``NF`` votes dropped, a single stray vote for an emotion
+    dropped when others agree (the majority rule's noise filter), the rest normalised. Rows with no
+    emotion vote left are all zero.
+    """
+    v = np.asarray(votes, dtype=np.float64)
+    if v.shape[-1] != len(FERPLUS_VOTE_ORDER):
+        raise ParameterError(f"votes: expected {len(FERPLUS_VOTE_ORDER)} columns, got shape {v.shape}")
+    emo = v[..., :8].copy()
+    total = emo.sum(axis=-1, keepdims=True)
+    emo[(emo == 1) & (total > 1)] = 0.0  # one vote against the crowd: noise
+    order = [EMOTION_INDEX[name] for name in FERPLUS_VOTE_ORDER[:8]]
+    out = np.zeros(v.shape[:-1] + (len(EMOTIONS),))
+    out[..., order] = emo
+    s = out.sum(axis=-1, keepdims=True)
+    return np.where(s > 0, out / np.maximum(s, 1e-12), 0.0).astype(np.float32)
+
+
+def attach_votes(dataset: FERDataset, meta_csv: str | os.PathLike) -> FERDataset:
+    """Soft targets from a FER+ ``meta.csv`` (``path,...,ferplus_votes``); images without votes keep one-hot.
+
+    The distribution's most voted class may differ from the majority label in rare ties; the label is kept
+    as given (it is what the evaluation scores), the distribution only trains.
+    """
+    meta_csv = Path(meta_csv)
+    header, rows = _read_csv_rows(meta_csv)
+    if "path" not in header or "ferplus_votes" not in header:
+        raise FileFormatError(f"{meta_csv}: expected columns path,ferplus_votes, got {header}")
+    table = {}
+    for i, r in enumerate(rows, start=2):
+        try:
+            table[r["path"]] = [float(x) for x in r["ferplus_votes"].split()]
+        except ValueError as e:
+            raise FileFormatError(
+                f"{meta_csv} line {i}: ferplus_votes must be numbers, got {r['ferplus_votes']!r}"
+            ) from e
+    targets = dataset.soft_targets()
+    found = np.array([p in table for p in dataset.paths])
+    if found.any():
+        dist = votes_to_distribution(np.array([table[p] for p, f in zip(dataset.paths, found, strict=True) if f]))
+        ok = dist.sum(axis=1) > 0
+        idx = np.flatnonzero(found)[ok]
+        targets[idx] = dist[ok]
+    logger.info("soft targets from %s for %d of %d images", meta_csv, int(found.sum()), len(dataset))
+    return FERDataset(dataset.images, dataset.labels, dataset.paths, dataset.splits, dataset.skipped, targets)
 
 
 def stratified_split(labels, *, val: float = 0.1, test: float = 0.2, seed: int = 0) -> np.ndarray:
@@ -288,6 +375,7 @@ def load_dataset(
     split: str | os.PathLike | None = None,
     size: int = 48,
     seed: int = 0,
+    votes: bool = True,
 ) -> FERDataset:
     """Read any supported layout and make sure it carries a train/val/test split.
 
@@ -300,6 +388,9 @@ def load_dataset(
         the CSV's own split column or FER2013 ``Usage``, else a stratified 70/10/20 split with ``seed``.
     size : int
         Side of the grey crops in pixels.
+    votes : bool
+        Attach soft targets from the FER+ crowd votes in ``source/meta.csv`` when a folder has one
+        (:func:`attach_votes`).
     """
     source = Path(source)
     if source.is_dir():
@@ -312,6 +403,8 @@ def load_dataset(
         ds = load_fer2013_csv(source, size=size) if "pixels" in header else load_csv(source, size=size)
     else:
         raise MissingFileError(f"data set not found: {source} (expected a folder or a CSV file)")
+    if source.is_dir() and votes and (source / "meta.csv").is_file():
+        ds = attach_votes(ds, source / "meta.csv")
     if split is not None:
         ds = apply_split_csv(ds, split)
     elif ds.splits is None:

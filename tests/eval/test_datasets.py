@@ -125,3 +125,39 @@ def test_fer_dev_fixed_split(shared_dir):
     assert [int((ds.splits == s).sum()) for s in SPLITS] == [5593, 799, 1598]
     test = ds.subset("test").class_counts
     assert test[EMOTION_INDEX["contempt"]] == 8 and test[EMOTION_INDEX["neutral"]] == 560
+
+
+def test_votes_become_distributions_in_emotions_order():
+    from facecraft.eval.datasets import votes_to_distribution
+
+    # FER+ order: neutral happiness surprise sadness anger disgust fear contempt unknown NF
+    d = votes_to_distribution([[6, 0, 0, 3, 0, 0, 1, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0, 0, 4, 6]])
+    e = {name: i for i, name in enumerate(EMOTIONS)}
+    assert d.shape == (2, 8) and d.dtype == np.float32
+    assert d[0, e["neutral"]] == pytest.approx(6 / 9) and d[0, e["sadness"]] == pytest.approx(3 / 9)
+    assert d[0, e["fear"]] == 0  # a single stray vote is dropped
+    assert d[1].sum() == 0  # no emotion vote at all
+
+
+def test_load_dataset_attaches_meta_csv_votes_and_concat_keeps_them(tmp_path):
+    from facecraft.eval.datasets import concat_datasets
+
+    for name in ("happiness", "neutral"):
+        (tmp_path / name).mkdir()
+        for k in range(3):
+            Image.fromarray(np.full((48, 48), 40 * k, np.uint8)).save(tmp_path / name / f"{k}.png")
+    (tmp_path / "meta.csv").write_text(
+        "path,label,fer2013_usage,ferplus_votes\nhappiness/0.png,happiness,Training,2 8 0 0 0 0 0 0 0 0\n"
+    )
+    ds = load_dataset(tmp_path)
+    i = ds.paths.index("happiness/0.png")
+    h, n = EMOTIONS.index("happiness"), EMOTIONS.index("neutral")
+    assert ds.targets[i, h] == pytest.approx(0.8) and ds.targets[i, n] == pytest.approx(0.2)
+    j = ds.paths.index("neutral/1.png")
+    assert ds.targets[j, n] == 1.0  # no votes: one-hot of the label
+    assert load_dataset(tmp_path, votes=False).targets is None
+    sub = ds.take([i, j])
+    np.testing.assert_array_equal(sub.targets, ds.targets[[i, j]])
+    both = concat_datasets([sub, load_dataset(tmp_path, votes=False).take([0])])
+    assert both.targets.shape == (3, 8) and both.targets[2].max() == 1.0
+    np.testing.assert_allclose(sub.soft_targets(smoothing=0.1).sum(axis=1), 1.0, rtol=1e-6)

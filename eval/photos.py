@@ -1,0 +1,182 @@
+"""Real colour photos for FER training and evaluation: person-level splits and photo-domain augmentation.
+
+FER2013 crops are 48 px web thumbnails; a classifier trained on them alone misses most smiles in studio
+portraits. Photos with known expressions (the Face Research Lab London Set in ``../shared/data/faces-frll``:
+72 people, one neutral and one smiling photo each) close that gap when they are used honestly:
+
+- splits are by person (:func:`split_people`), so no held-out figure comes from a face seen in training;
+- every photo goes through the one face preprocessing (:func:`~facecraft.eval.faces.preprocess_face`),
+  after a photo-level augmentation (:func:`augment_photo`: colour, gamma, blur, down-scaling, JPEG, noise)
+  that makes one studio photo look like many cameras; geometric jitter (alignment) is added later to the
+  aligned crops by the training loop (:func:`~facecraft.eval.train.augment_batch`).
+
+The set is read from ``people.csv`` (``path,identity,expression,...``); rows whose expression is not an
+emotion name (``smiling`` counts as happiness) are ignored.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm.auto import tqdm
+
+from facecraft.rigs import EMOTION_INDEX, EMOTIONS, normalize_emotion
+from facecraft.rigs.errors import FacecraftError, FileFormatError, MissingFileError, ParameterError
+
+from .datasets import FERDataset
+from .faces import preprocess_face
+from .images import load_image
+
+logger = logging.getLogger(__name__)
+
+#: Expression words of photo sets that are not emotion names.
+_EXPRESSION_ALIASES = {"smiling": "happiness", "smile": "happiness"}
+
+
+@dataclass(frozen=True)
+class LabelledPhoto:
+    """One photo with its expression (index into EMOTIONS) and the person it shows."""
+
+    path: Path
+    label: int
+    person: str
+
+
+def read_labelled_photos(root: str | os.PathLike) -> list[LabelledPhoto]:
+    """Photos of a set with a ``people.csv`` (``path,identity,expression``), expression-labelled rows only.
+
+    Parameters
+    ----------
+    root : path-like
+        Folder holding ``people.csv`` and the images (paths in the CSV are relative to it).
+    """
+    root = Path(root)
+    table = root / "people.csv"
+    if not table.is_file():
+        raise MissingFileError(f"photo set {root}: people.csv not found (expected columns path,identity,expression)")
+    with table.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows or not {"path", "identity", "expression"} <= set(rows[0]):
+        raise FileFormatError(
+            f"{table}: expected columns path,identity,expression, got {list(rows[0]) if rows else []}"
+        )
+    out = []
+    for r in rows:
+        word = r["expression"].strip().lower()
+        try:
+            label = EMOTION_INDEX[normalize_emotion(_EXPRESSION_ALIASES.get(word, word))]
+        except ParameterError:
+            continue  # unlabelled or not an emotion
+        out.append(LabelledPhoto(root / r["path"], label, r["identity"].strip()))
+    if not out:
+        raise FileFormatError(f"{table}: no row has an emotion as its expression")
+    return out
+
+
+def split_people(photos: list[LabelledPhoto], *, holdout_every: int = 2) -> tuple[list, list]:
+    """Split by person: of the people sorted by identity, every ``holdout_every``-th (2nd, 4th, ...) is held out.
+
+    Returns ``(train, held_out)`` lists of photos; no person is in both. ``holdout_every=0`` holds none out.
+    """
+    if holdout_every < 0 or holdout_every == 1:
+        raise ParameterError(f"holdout_every: expected 0 (none) or at least 2, got {holdout_every}")
+    people = sorted({p.person for p in photos})
+    held = {q for i, q in enumerate(people) if holdout_every and i % holdout_every == holdout_every - 1}
+    return [p for p in photos if p.person not in held], [p for p in photos if p.person in held]
+
+
+def augment_photo(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A random camera-like variant of an RGB uint8 photo ``(H, W, 3)``: same size, same face position.
+
+    Per-channel gain and saturation (colour casts, white balance), gamma, Gaussian blur, down-scaling and
+    back (a face of 40-250 px), JPEG at quality 30-95 and sensor noise, each drawn at random.
+    """
+    img = image.astype(np.float32) / 255.0
+    h, w = img.shape[:2]
+    img = img * rng.uniform(0.8, 1.2, size=3)[None, None] * rng.uniform(0.7, 1.2)
+    grey = img.mean(axis=2, keepdims=True)
+    img = grey + (img - grey) * rng.uniform(0.3, 1.4)
+    img = np.clip(img, 0.0, 1.0) ** rng.uniform(0.7, 1.4)
+    out = (img * 255.0).astype(np.uint8)
+    if rng.random() < 0.5:
+        out = cv2.GaussianBlur(out, (0, 0), float(rng.uniform(0.5, 2.5)) * max(h, w) / 512)
+    if rng.random() < 0.6:
+        s = rng.uniform(0.15, 0.7)
+        small = cv2.resize(out, (max(16, round(w * s)), max(16, round(h * s))), interpolation=cv2.INTER_AREA)
+        out = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    if rng.random() < 0.5:
+        ok, buf = cv2.imencode(".jpg", out[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(30, 96))])
+        if ok:
+            out = cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1]
+    if rng.random() < 0.3:
+        out = np.clip(out + rng.normal(0.0, rng.uniform(2, 8), out.shape), 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(out)
+
+
+def photo_dataset(
+    photos: list[LabelledPhoto], *, size: int, copies: int = 1, seed: int = 0, split: str | None = None
+) -> FERDataset:
+    """Grey crops of labelled photos through :func:`preprocess_face`: the photo itself, then ``copies - 1``
+    augmented variants (:func:`augment_photo`).
+
+    A variant in which the detector loses the face is replaced by the plain crop; a photo with no face at all
+    is skipped and logged. ``split`` names the split of every crop (``None``: no split).
+    """
+    if copies < 1:
+        raise ParameterError(f"copies: expected at least 1, got {copies}")
+    rng = np.random.default_rng(seed)
+    images, labels, names, skipped = [], [], [], []
+    for p in tqdm(photos, desc="photo crops", unit="photo", leave=False):
+        try:
+            img = load_image(p.path)
+            plain = preprocess_face(img, size=size, grey=True, detect=True, name=str(p.path))
+        except (FacecraftError, OSError) as e:
+            logger.warning("skipping %s: %s", p.path, e)
+            skipped.append(f"{p.path}: {e}")
+            continue
+        for c in range(copies):
+            crop = plain
+            if c:
+                try:
+                    crop = preprocess_face(augment_photo(img, rng), size=size, grey=True, detect=True)
+                except FacecraftError:
+                    pass
+            images.append(crop)
+            labels.append(p.label)
+            names.append(f"{p.path}#{c}")
+    stack = np.stack(images) if images else np.zeros((0, size, size), np.uint8)
+    splits = np.asarray([split] * len(labels), dtype=object) if split is not None else None
+    return FERDataset(stack, np.asarray(labels, np.int64), names, splits, skipped)
+
+
+def photo_recall(probs: np.ndarray, photos: list[LabelledPhoto]) -> dict:
+    """Recall per labelled class and the misses of predictions ``(N, 8)`` on ``photos`` (same order).
+
+    Returns ``{"n", "people", "recall": {emotion: r}, "predicted": {emotion: {predicted: count}},
+    "missed": [path, ...]}``.
+    """
+    probs = np.asarray(probs)
+    if probs.shape != (len(photos), len(EMOTIONS)):
+        raise ParameterError(f"probs: expected shape ({len(photos)}, 8), got {probs.shape}")
+    pred = probs.argmax(axis=1)
+    labels = np.array([p.label for p in photos])
+    recall, predicted = {}, {}
+    for c in sorted(set(labels.tolist())):
+        mask = labels == c
+        recall[EMOTIONS[c]] = round(float(np.mean(pred[mask] == c)), 4)
+        counts = np.bincount(pred[mask], minlength=len(EMOTIONS))
+        predicted[EMOTIONS[c]] = {EMOTIONS[k]: int(v) for k, v in enumerate(counts) if v}
+    missed = [str(p.path) for p, y in zip(photos, pred, strict=True) if y != p.label]
+    return {
+        "n": len(photos),
+        "people": len({p.person for p in photos}),
+        "recall": recall,
+        "predicted": predicted,
+        "missed": missed,
+    }
