@@ -15,7 +15,8 @@ How curves are applied to a photo (the photo is the rest pose):
   amount and a photo with parted lips does not gape; while the curves seal the lips
   (:func:`facecraft.audio2face.lip_state.sealed_weight`), the photo's own lip opening (``jawOpen``,
   ``mouthUpperUp``, ``mouthLowerDown``, ``mouthFunnel`` with ``mouthClose``) is taken away as well, so a
-  photo that smiles with parted lips still closes them on /p b m/;
+  photo that smiles with parted lips still closes them on /p b m/ (and what the fitted identity holds of
+  that opening is closed in the image, :func:`facecraft.synth.talk_render.seal_lips`);
 * **expression channels** (brows, lids, cheeks, mouth corners) move the face *toward* the curves' value, as
   the editor's relative mode does: a channel ends at ``max(photo, curve)`` (a smiling photo asked to smile
   does not double its smile);
@@ -199,8 +200,6 @@ class TalkingPortrait:
 
     def change_for(self, curves: np.ndarray) -> np.ndarray:
         """Rig weight change ``(52,)`` for one frame's curve values ``(52,)`` (see the module docstring)."""
-        from facecraft.audio2face.lip_state import sealed_weight
-
         c = np.clip(np.asarray(curves, np.float64), 0.0, 1.0)
         target = c.copy()
         # Expression channels move toward the curve from what the photo shows (MediaPipe's reading), speech
@@ -208,14 +207,22 @@ class TalkingPortrait:
         target[_EXPRESSION] = np.maximum(c[_EXPRESSION] - self.rest_scores[_EXPRESSION], 0.0)
         target[_SPEECH] = np.maximum(c[_SPEECH] - self.fit.weights[_SPEECH], 0.0)
         change = np.asarray(self.rig_change(target), np.float64)
-        sealed = float(sealed_weight(c[None].astype(np.float32))[0])
+        sealed = self.sealed(c)
         if sealed > 0:
             change[_OPENING] -= self.fit.weights[_OPENING].astype(np.float64) * sealed
         return change
 
+    @staticmethod
+    def sealed(curves: np.ndarray) -> float:
+        """How sealed one frame's curves ``(52,)`` hold the lips, in [0, 1]
+        (:func:`facecraft.audio2face.lip_state.sealed_weight`)."""
+        from facecraft.audio2face.lip_state import sealed_weight
+
+        return float(sealed_weight(np.asarray(curves, np.float32)[None])[0])
+
     def render(self, curves: np.ndarray, head: HeadMotion | None = None) -> np.ndarray:
         """One frame ``(S, S, 3)`` uint8 for curve values ``(52,)`` and an optional head motion."""
-        return self.renderer.render(self.change_for(curves), head).image
+        return self.renderer.render(self.change_for(curves), head, seal=self.sealed(curves)).image
 
     # ------------------------------------------------------------------ sequences
     def frames(self, curves, fps: float, *, audio: np.ndarray | None = None, sr: int = 16000) -> Iterator[np.ndarray]:
@@ -284,7 +291,8 @@ class TalkingPortrait:
     def _frame(self, row: np.ndarray, mover: ProsodyMotion, loudness: float) -> np.ndarray:
         head, brows = mover.step(loudness, row)
         c = np.clip(np.asarray(row, np.float64) + brows, 0.0, 1.0)
-        return self.renderer.render(self.change_for(c), head if self.motion > 0 else None).image
+        head = head if self.motion > 0 else None
+        return self.renderer.render(self.change_for(c), head, seal=self.sealed(c)).image
 
 
 class _RateConverter:

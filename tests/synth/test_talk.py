@@ -224,3 +224,34 @@ def test_photo_errors(astronaut, plain_editor, astronaut_faces_plain):
 @pytest.fixture(scope="module")
 def astronaut_faces_plain(plain_editor, astronaut):
     return plain_editor.analyze(astronaut, name="astronaut")
+
+
+def test_seal_lips_meets_without_crossing(portrait):
+    from facecraft.synth.talk_render import seal_lips
+
+    r = portrait.renderer
+    opened = r.targets(np.eye(NUM_ARKIT)[JAW] * 0.5)
+    assert opened[14, 1] - opened[13, 1] > 5
+    shut = seal_lips(opened, 1.0, r.face_width, r.lip_sides)
+    assert abs(shut[14, 1] - shut[13, 1]) < 0.1
+    half = seal_lips(opened, 0.5, r.face_width, r.lip_sides)
+    assert np.isclose(half[14, 1] - half[13, 1], 0.5 * (opened[14, 1] - opened[13, 1]), atol=0.1)
+    from facecraft.rigs.default_rig import LIPS_UPPER_INNER
+
+    crossed = shut.copy()
+    crossed[list(LIPS_UPPER_INNER[1:-1]), 1] += 3.0  # the upper inner lip pushed 3 px through the lower one
+    met = seal_lips(crossed, 0.0, r.face_width, r.lip_sides)
+    assert abs(met[14, 1] - met[13, 1]) < 0.3
+    far = np.linalg.norm(r.src - r.src[14], axis=1) > 0.5 * r.face_width
+    np.testing.assert_array_equal(shut[far], opened[far])
+
+
+def test_bench_talk_quick(tmp_path, shared_dir):
+    from facecraft.synth.bench_talk import bench_talk
+
+    report = bench_talk(tmp_path, quick=True)
+    s = report["summary"]
+    assert s["frames"] > 20 and s["render_fps_median"] > 0 and s["still_editor_ms_median"] > 0
+    assert -1 <= s["jaw_pearson_r_median"] <= 1 and 0 <= s["identity_same_share"] <= 1
+    assert (tmp_path / "talk_sheet.png").exists() and (tmp_path / "talk_demo.mp4").exists()
+    assert (tmp_path / "talk.json").exists()
