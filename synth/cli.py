@@ -128,6 +128,16 @@ def _summary(edit, top: int = 6) -> str:
     return moved or "nothing to change"
 
 
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from .calibration import CALIBRATION_FILE, calibrate
+
+    options = {k: getattr(args, k) for k in ("ridge", "max_gain", "cross") if getattr(args, k) is not None}
+    out = Path(args.out) if args.out else CALIBRATION_FILE
+    cal = calibrate(out=out, frll=args.frll, measurements=args.measurements, limit=args.limit, **options)
+    print(f"editor calibration from {len(cal.meta['photos'])} photos -> {out}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "edit",
@@ -146,3 +156,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sheet", action="store_true", help="also write a before/after contact sheet")
     p.add_argument("--overwrite", action="store_true", help="folder mode: redo outputs that already exist")
     p.set_defaults(func=_cmd_edit)
+
+    c = sub.add_parser(
+        "calibrate-editor",
+        help="measure how the rig's shapes read to MediaPipe and write the editor's calibration",
+        description="Edit the calibration photos (FRLL, people at even positions) by each rig channel, "
+        "re-analyse, fit the response and write the calibration JSON (default: the one shipped with facecraft).",
+    )
+    c.add_argument("--out", help="calibration JSON to write (default: the package's editor_calibration.json)")
+    c.add_argument("--frll", help="the faces-frll folder (default: the shared data folder's)")
+    c.add_argument("--measurements", help="raw measurements .npz: reused when it exists, written otherwise")
+    c.add_argument("--limit", type=int, help="use only the first N calibration photos")
+    c.add_argument("--ridge", type=float, help="pull toward the uncalibrated change")
+    c.add_argument("--max-gain", dest="max_gain", type=float, help="largest gain of a channel over its request")
+    c.add_argument("--cross", type=float, help="largest cross-talk correction of a channel")
+    c.set_defaults(func=_cmd_calibrate)

@@ -6,11 +6,13 @@ Pipeline (DESIGN.md's data flow), analysis once per photo, then any number of ch
    every face (largest first) and :func:`facecraft.synth.fit.fit_rig` fits the default rig to each one's
    landmarks (camera, scale, identity, the ARKit weights the face shows now).
 2. :meth:`FaceEditor.apply`: :class:`~facecraft.synth.controls.EditControls` give the ARKit weights the face
-   should end with (relative to its current expression unless ``absolute``); the rig says how each of its
-   468 vertices moves in the image (:meth:`~facecraft.synth.fit.RigFit.displacement_px`, the identity cancels);
-   the photo is warped so the detected landmarks follow (:func:`facecraft.synth.warp.warp_face`), then the
-   mouth opening and the lids are repainted where the edit opens the mouth or closes the eyes
-   (:mod:`facecraft.synth.mouth`, :mod:`facecraft.synth.lids`).
+   should end with (relative to its current expression unless ``absolute``), in MediaPipe's score space;
+   the editor's calibration (:class:`~facecraft.synth.calibration.EditorCalibration`) turns that change into
+   the rig weight change that *reads* as it (the rig's anatomical shapes are not MediaPipe's: its jawOpen
+   alone reads mostly as mouthLowerDown, its eyeWide barely reads at all); the rig says how each of its
+   468 vertices moves in the image (the identity cancels); the photo is warped so the detected landmarks
+   follow (:func:`facecraft.synth.warp.warp_face`), then the mouth opening and the lids are repainted where
+   the edit opens the mouth or closes the eyes (:mod:`facecraft.synth.mouth`, :mod:`facecraft.synth.lids`).
 
 The source of the warp is the detected landmarks themselves, not the projected rig, so an edit that asks
 for nothing new leaves the photo as it was.
@@ -29,6 +31,7 @@ from facecraft.eval.faces import FaceAnalyzer, FaceInfo
 from facecraft.eval.images import valid_image
 from facecraft.rigs import NoFaceError, ParameterError
 
+from .calibration import EditorCalibration
 from .controls import EditControls
 from .fit import NUM_MESH_POINTS, RigFit, fit_rig
 
@@ -61,6 +64,7 @@ class FaceEdit:
     weights_before: np.ndarray
     weights_after: np.ndarray
     fit: RigFit = field(repr=False)
+    rig_change: np.ndarray | None = field(default=None, repr=False)  # (52,) rig weights moved (calibrated)
 
 
 @dataclass
@@ -118,6 +122,42 @@ def _choose(faces: Sequence[AnalyzedFace], face: int | None, name: str) -> list[
     return [(int(face), faces[face])]
 
 
+def render_rig_change(
+    image: np.ndarray, analyzed: AnalyzedFace, rig_change: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Warp one face of ``image`` by a rig weight change and repaint the mouth and lids.
+
+    Parameters
+    ----------
+    image : np.ndarray
+        ``(H, W, 3)`` uint8 RGB (already checked).
+    analyzed : AnalyzedFace
+        The face, analysed on ``image``'s unedited version.
+    rig_change : np.ndarray
+        ``(52,)`` change of the fitted rig's weights (any sign, not clipped: the rig is linear).
+
+    Returns
+    -------
+    image, mask : np.ndarray
+        The edited ``(H, W, 3)`` uint8 photo and the ``(H, W)`` float32 mask of changed pixels (``image``
+        itself and zeros when the change moves no landmark by 0.05 px).
+    """
+    from .lids import close_lids
+    from .mouth import paint_mouth_interior
+    from .warp import warp_face
+
+    fit = analyzed.fit
+    src = analyzed.info.landmarks[:NUM_MESH_POINTS, :2].astype(np.float64)
+    dst = src + fit.project(fit.vertices(fit.weights + rig_change)) - fit.project(fit.vertices())
+    if np.abs(dst - src).max(initial=0.0) < 0.05:
+        return image, np.zeros(image.shape[:2], np.float32)
+    depth = analyzed.info.landmarks[:NUM_MESH_POINTS, 2]
+    warped = warp_face(image, src, dst, depth=depth)
+    warped = paint_mouth_interior(warped, image, src, dst, depth=depth)
+    warped = close_lids(warped, image, src, dst)
+    return warped.image, warped.mask
+
+
 class FaceEditor:
     """Analysis (detector + rig fit) and edits, with the models loaded once.
 
@@ -125,9 +165,16 @@ class FaceEditor:
     ----------
     analyzer : FaceAnalyzer, optional
         Default: a new :class:`FaceAnalyzer` (closed with the editor).
+    calibration : EditorCalibration, optional
+        How a requested change of MediaPipe scores becomes a rig weight change; default: the calibration
+        shipped with the package (:meth:`EditorCalibration.load`). :meth:`EditorCalibration.identity` moves
+        the rig by exactly the requested change (no calibration).
     """
 
-    def __init__(self, analyzer: FaceAnalyzer | None = None) -> None:
+    def __init__(self, analyzer: FaceAnalyzer | None = None, *, calibration: EditorCalibration | None = None) -> None:
+        if calibration is not None and not isinstance(calibration, EditorCalibration):
+            raise ParameterError(f"calibration: expected an EditorCalibration, got {type(calibration).__name__}")
+        self.calibration = EditorCalibration.load() if calibration is None else calibration
         self._own_analyzer = analyzer is None
         self.analyzer = FaceAnalyzer() if analyzer is None else analyzer
 
@@ -165,10 +212,6 @@ class FaceEditor:
         name: str = "image",
     ) -> EditResult:
         """Edit analysed faces of ``image`` (all, or only index ``face``) as ``controls`` ask."""
-        from .lids import close_lids
-        from .mouth import paint_mouth_interior
-        from .warp import warp_face
-
         img = valid_image(image, name=name)
         if not isinstance(controls, EditControls):
             raise ParameterError(f"controls: expected EditControls, got {type(controls).__name__}")
@@ -177,16 +220,10 @@ class FaceEditor:
         for index, analyzed in _choose(faces, face, name):
             before = analyzed.weights
             after = controls.target(before)
-            src = analyzed.info.landmarks[:NUM_MESH_POINTS, :2].astype(np.float64)
-            fit = analyzed.fit
-            dst = src + fit.project(fit.vertices(after)) - fit.project(fit.vertices(before))
-            depth = analyzed.info.landmarks[:NUM_MESH_POINTS, 2]
-            if np.abs(dst - src).max(initial=0.0) >= 0.05:
-                warped = warp_face(out, src, dst, depth=depth)
-                warped = paint_mouth_interior(warped, out, src, dst, depth=depth)
-                warped = close_lids(warped, out, src, dst)
-                out, mask = warped.image, np.maximum(mask, warped.mask)
-            edits.append(FaceEdit(index, analyzed.info.box.copy(), before.copy(), after, analyzed.fit))
+            change = self.calibration.rig_change(before, after)
+            out, face_mask = render_rig_change(out, analyzed, change)
+            mask = np.maximum(mask, face_mask)
+            edits.append(FaceEdit(index, analyzed.info.box.copy(), before.copy(), after, analyzed.fit, change))
         return EditResult(out, mask, edits, (time.perf_counter() - t0) * 1e3)
 
     def edit(self, image, controls: EditControls, *, face: int | None = None, name: str = "image") -> EditResult:

@@ -39,6 +39,20 @@ def test_emotion_edit_reads_as_that_emotion(editor, astronaut, astronaut_faces):
         assert after[ARKIT_INDEX[name]] > before[ARKIT_INDEX[name]] + 0.1, name
 
 
+def test_calibrated_edits_keep_the_relative_semantics(editor, astronaut, astronaut_faces):
+    smile = ARKIT_INDEX["mouthSmileLeft"]
+    before = editor.analyzer.analyze(astronaut)[0].blendshapes
+    happy = editor.apply(astronaut, astronaut_faces, EditControls.from_args(emotion="happiness:1"))
+    assert np.all(happy.faces[0].weights_after[smile] >= before[smile])
+    after = editor.analyzer.analyze(happy.image)[0].blendshapes
+    assert abs(after[smile] - before[smile]) < 0.1  # the smile the face has is not doubled
+    plain = editor.apply(astronaut, astronaut_faces, EditControls.from_args(emotion="neutral:1"))
+    change = plain.faces[0].rig_change
+    assert change[smile] < -before[smile]  # the calibration removes more than the score (the rig reads weakly)
+    # the smile falls, but only so far: one unit of the rig's weak smile shape is all a removal may take
+    assert editor.analyzer.analyze(plain.image)[0].blendshapes[smile] < before[smile] - 0.05
+
+
 def test_two_faces_all_or_one(editor, astronaut):
     small = cv2.resize(astronaut, (384, 384), interpolation=cv2.INTER_AREA)
     canvas = np.full((512, 896, 3), 200, np.uint8)

@@ -1,0 +1,539 @@
+"""Perceptual calibration of the editor: from the change a user asks for to the rig change that reads as it.
+
+Edit controls speak MediaPipe's blendshape-score space (the space of a face's "current weights",
+:attr:`facecraft.synth.editor.AnalyzedFace.weights`); the warp moves the default rig, whose shapes were
+authored from anatomy and are shared with speech animation. The two disagree: one unit of the rig's
+``jawOpen`` reads mostly as ``mouthLowerDown``, its ``eyeWide`` and ``cheekSquint`` barely read at all. The
+calibration measures that disagreement once and corrects it at edit time, without touching the rig.
+
+Model
+-----
+``R`` ``(52, 52)``: column ``k`` is the rise of MediaPipe's 52 scores per unit of rig weight ``k``, measured by
+editing calibration photos (:func:`measure_response`: every solvable rig channel alone at a few positive
+weights, re-analysed) and fitted through the origin up to the level where the shape reads best
+(:func:`fit_calibration`). For a requested change ``delta = after - before`` (MediaPipe space) the rig
+change ``d`` solves the small box-bounded least squares
+
+    min_d  1/2 |W (R d - delta)|^2 + lambda/2 |d - G delta|^2,      lo <= d <= hi,
+
+where ``W`` weighs the rows the request raises 1 and the others ``other_weight`` (what the user asks to rise
+comes first; channels it lowers and cross-talk into channels it does not name second), gaze rows less
+again (MediaPipe reads a closing lid partly as looking down); the ridge pulls toward the per-channel
+calibrated change ``G delta`` (``G = 1 / R_kk`` clipped to [1, ``max_gain``]), so a channel the data says
+little about moves by its own gain and nothing else; the box allows a channel to rise at most
+``max_gain`` times its request plus a small ``cross`` correction of either sign (how one shape's cross-talk
+is cancelled by another), never past the level where it reads best (``limit``), and to fall at most
+``removal_limit``. Gaze (``eyeLook*``) and ``tongueOut`` are not solved: they move by exactly the request.
+No request, no change: ``delta = 0`` gives ``d = 0``. One edit costs one 43-variable box QP (about a
+millisecond).
+
+What it cannot fix (measured, see the report of ``facecraft calibrate-editor``): MediaPipe never scores
+``cheekSquint*``, ``noseSneer*`` or ``cheekPuff`` above ~0 on any face (google-ai-edge/mediapipe#4450,
+#4436), and no combination of the rig's shapes reads as ``mouthFrown*``; those channels keep the
+anatomical edit at the per-channel gain.
+
+Data
+----
+Calibration photos are never evaluation photos: the shipped file was measured on the Face Research Lab
+London Set (``faces-frll``, CC BY 4.0; DeBruine & Jones 2017, doi:10.6084/m9.figshare.5047666.v5), the 36
+people at even positions of the sorted identity list, neutral and smiling photo each
+(:func:`calibration_photos`; the file lists them). The other 36 FRLL people, ``faces-frll/canada``,
+``portraits`` and the astronaut are left for evaluation. Reproduce it with ``facecraft calibrate-editor``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from facecraft.rigs import ARKIT_NAMES, NUM_ARKIT
+from facecraft.rigs.errors import FileFormatError, MissingFileError, ParameterError
+from facecraft.rigs.retarget import COPY_BY_NAME
+
+logger = logging.getLogger(__name__)
+
+#: The calibration shipped with the package (see the module docstring for its data and recipe).
+CALIBRATION_FILE = Path(__file__).with_name("editor_calibration.json")
+#: Channels the calibration does not solve for: they move by exactly the request (the rig's gaze shapes
+#: are small lid motions and MediaPipe has no tongue score).
+UNSOLVED = np.array([n in COPY_BY_NAME for n in ARKIT_NAMES])
+#: MediaPipe gives no ``tongueOut`` score: its row of the response is not measured.
+UNMEASURED = np.array([n == "tongueOut" for n in ARKIT_NAMES])
+#: The single controls the issue's blendshape-response check edits at weight 0.8 (issue 16).
+RESPONSE_CONTROLS: tuple[str, ...] = (
+    "jawOpen",
+    "mouthSmileLeft",
+    "mouthSmileRight",
+    "mouthFrownLeft",
+    "mouthFrownRight",
+    "browInnerUp",
+    "browDownLeft",
+    "browDownRight",
+    "browOuterUpLeft",
+    "browOuterUpRight",
+    "eyeBlinkLeft",
+    "eyeBlinkRight",
+    "eyeWideLeft",
+    "eyeWideRight",
+    "mouthPucker",
+    "mouthFunnel",
+    "mouthStretchLeft",
+    "mouthStretchRight",
+    "noseSneerLeft",
+    "noseSneerRight",
+    "cheekSquintLeft",
+    "cheekSquintRight",
+)
+#: Rig weights each solvable channel is measured at by :func:`measure_response`.
+LEVELS: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0, 3.0)
+_GAZE = np.array([n.startswith("eyeLook") for n in ARKIT_NAMES])
+#: A requested change smaller than this counts as no change (the row weighs ``other_weight``).
+_ACTIVE = 0.01
+#: A photo showing a channel at this score or more does not count toward that channel's peak level.
+SATURATED = 0.5
+#: A channel whose own mean rise never exceeds this does not read as itself at any level (limit 1).
+MIN_OWN_RISE = 0.03
+#: Largest rig weight change that still looked like a face on contact sheets of calibration photos (FRLL
+#: 001, 002, 006, 012, 014, neutral and smiling, levels 0.5-3): past 1.2 the rig's jaw opens into a
+#: box-shaped cavity, past 1.5 eyeWide bares the whole iris (a staring, dark-eyed look), past 2.5 the inner
+#: brow climbs into the forehead; the corner shapes fold the lip past 2.5.
+PLAUSIBLE_LIMIT: dict[str, float] = {
+    "jawOpen": 1.2,
+    "eyeWideLeft": 1.5,
+    "eyeWideRight": 1.5,
+    "browInnerUp": 2.5,
+    "mouthSmileLeft": 2.5,
+    "mouthSmileRight": 2.5,
+}
+
+
+@dataclass(frozen=True)
+class EditorCalibration:
+    """Requested MediaPipe-score change -> rig weight change (see the module docstring).
+
+    Attributes
+    ----------
+    response : np.ndarray
+        ``(52, 52)`` float64 ``R``: score rise (row) per unit rig weight (column); the identity means "the rig
+        reads exactly as asked" (no calibration).
+    ridge : float
+        ``lambda``, pull toward the uncalibrated change.
+    max_gain : float
+        A channel moves at most this many times its requested change ...
+    cross : float
+        ... plus this much of either sign (cross-talk corrections; also a channel not asked for at all).
+    gaze_weight : float
+        Weight of the ``eyeLook*`` rows in the fit.
+    other_weight : float
+        Weight of the rows the request does not raise (channels it lowers, and cross-talk into channels it
+        does not name): what the user asks to rise comes first.
+    removal_limit : float
+        Largest rig weight a channel may move down (one unit is the shape's full anatomical range): a face's
+        reading includes its build (brows that sit low read as browDown), so removing it by the gain of a
+        weak shape would shove features far past where they were.
+    limit : np.ndarray, optional
+        ``(52,)`` largest rig weight a channel may move up: beyond it the shape stops reading as itself or
+        stops looking plausible (:func:`fit_calibration`); default no limit beyond the box.
+    meta : dict
+        Where the numbers come from (photos, levels, command, date); saved with them.
+    """
+
+    response: np.ndarray
+    ridge: float = 0.05
+    max_gain: float = 3.0
+    cross: float = 0.15
+    gaze_weight: float = 0.3
+    other_weight: float = 0.5
+    removal_limit: float = 1.0
+    limit: np.ndarray | None = None
+    meta: dict = field(default_factory=dict, compare=False)
+    _base_weights: np.ndarray = field(init=False, repr=False, compare=False)
+    _gain: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        r = np.asarray(self.response, np.float64)
+        if r.shape != (NUM_ARKIT, NUM_ARKIT) or not np.all(np.isfinite(r)):
+            raise ParameterError(f"response: expected a finite ({NUM_ARKIT}, {NUM_ARKIT}) matrix, got shape {r.shape}")
+        for label, value in (
+            ("ridge", self.ridge),
+            ("max_gain", self.max_gain),
+            ("cross", self.cross),
+            ("gaze_weight", self.gaze_weight),
+            ("other_weight", self.other_weight),
+            ("removal_limit", self.removal_limit),
+        ):
+            if not (np.isfinite(value) and value >= 0):
+                raise ParameterError(f"{label}: expected a finite value >= 0, got {value}")
+        if self.max_gain < 1.0:
+            raise ParameterError(f"max_gain: expected at least 1 (the request itself), got {self.max_gain}")
+        object.__setattr__(self, "response", r)
+        lim = np.full(NUM_ARKIT, np.inf) if self.limit is None else np.asarray(self.limit, np.float64).reshape(-1)
+        if lim.shape != (NUM_ARKIT,) or np.any(np.isnan(lim)) or np.any(lim < 0):
+            raise ParameterError(f"limit: expected ({NUM_ARKIT},) values >= 0, got shape {lim.shape}")
+        object.__setattr__(self, "limit", lim)
+        object.__setattr__(self, "_base_weights", np.where(_GAZE, self.gaze_weight, 1.0) * ~UNMEASURED)
+        own = np.diag(r)
+        gain = np.where(own > 0, 1.0 / np.maximum(own, 1e-9), 1.0)
+        object.__setattr__(self, "_gain", np.clip(gain, 1.0, self.max_gain))
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def identity(cls) -> EditorCalibration:
+        """No calibration: the rig moves by exactly the requested change."""
+        return cls(np.eye(NUM_ARKIT), ridge=0.0, max_gain=1.0, cross=0.0, meta={"source": "identity"})
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> EditorCalibration:
+        """Read a calibration JSON (default :data:`CALIBRATION_FILE`, the shipped one)."""
+        p = CALIBRATION_FILE if path is None else Path(path)
+        if not p.is_file():
+            raise MissingFileError(f"editor calibration not found: {p} (make one with `facecraft calibrate-editor`)")
+        try:
+            data = json.loads(p.read_text())
+            names = data["channels"]
+            if names != list(ARKIT_NAMES):
+                raise FileFormatError(f"{p}: channels are not the 52 ARKit names in Apple's order")
+            return cls(
+                np.asarray(data["response"], np.float64),
+                ridge=float(data["ridge"]),
+                max_gain=float(data["max_gain"]),
+                cross=float(data["cross"]),
+                gaze_weight=float(data["gaze_weight"]),
+                other_weight=float(data["other_weight"]),
+                removal_limit=float(data["removal_limit"]),
+                limit=np.array([np.inf if v is None else float(v) for v in data["limit"]]),
+                meta=dict(data.get("meta", {})),
+            )
+        except (KeyError, TypeError, ValueError, json.JSONDecodeError) as e:
+            if isinstance(e, FileFormatError):
+                raise
+            raise FileFormatError(f"{p}: not an editor calibration ({type(e).__name__}: {e})") from e
+
+    def save(self, path: str | Path) -> Path:
+        """Write the calibration as JSON (the response rounded to 4 decimals) and return the path."""
+        p = Path(path)
+        data = {
+            "channels": list(ARKIT_NAMES),
+            "ridge": self.ridge,
+            "max_gain": self.max_gain,
+            "cross": self.cross,
+            "gaze_weight": self.gaze_weight,
+            "other_weight": self.other_weight,
+            "removal_limit": self.removal_limit,
+            "limit": [None if not np.isfinite(v) else round(float(v), 4) for v in self.limit],
+            "meta": self.meta,
+            "response": np.round(self.response, 4).tolist(),
+        }
+        p.write_text(json.dumps(data, indent=1) + "\n")
+        return p
+
+    def with_options(self, **options) -> EditorCalibration:
+        """The same response with other ``ridge`` / ``max_gain`` / ``cross`` / ``gaze_weight``."""
+        keys = ("ridge", "max_gain", "cross", "gaze_weight", "other_weight", "removal_limit")
+        unknown = set(options) - set(keys)
+        if unknown:
+            raise ParameterError(f"unknown calibration option(s) {sorted(unknown)}; expected some of {keys}")
+        args = {k: options.get(k, getattr(self, k)) for k in keys}
+        return EditorCalibration(self.response, limit=self.limit, meta=self.meta, **args)
+
+    # ------------------------------------------------------------------ solve
+    def rig_change(self, before, after) -> np.ndarray:
+        """Rig weight change ``(52,)`` float64 that should read as the score change ``after - before``.
+
+        Parameters
+        ----------
+        before, after : array_like
+            ``(52,)`` MediaPipe-space weights in [0, 1]: what the face shows, what it should show.
+        """
+        from .fit import _box_qp
+
+        b = np.asarray(before, np.float64).reshape(-1)
+        a = np.asarray(after, np.float64).reshape(-1)
+        if b.shape != (NUM_ARKIT,) or a.shape != (NUM_ARKIT,):
+            raise ParameterError(f"before/after: expected ({NUM_ARKIT},) weights, got {b.shape} and {a.shape}")
+        delta = a - b
+        change = np.where(UNSOLVED, delta, 0.0)
+        if not np.any(np.abs(delta[~UNSOLVED]) > 1e-6):
+            return change
+        solved = ~UNSOLVED
+        w = self._base_weights * np.where(delta > _ACTIVE, 1.0, self.other_weight)  # (52,) row weights
+        rows = w[:, None] * self.response  # W R
+        target = w * delta - rows[:, UNSOLVED] @ delta[UNSOLVED]  # W delta - W R_u delta_u
+        r_s = rows[:, solved]
+        gram = r_s.T @ r_s + self.ridge * np.eye(r_s.shape[1])
+        ds = delta[solved]
+        limit = self.limit[solved]
+        lo = np.maximum(np.minimum(ds, 0.0) * self.max_gain - self.cross, -self.removal_limit)
+        hi = np.minimum(np.maximum(ds, 0.0) * self.max_gain + self.cross, limit)
+        lo = np.minimum(lo, hi)
+        c = r_s.T @ target + self.ridge * ds * self._gain[solved]
+        free = hi - lo > 1e-9
+        d = lo.copy()  # fixed variables sit at their (single) bound
+        if free.any():
+            # box QP over [lo, hi] through the unit box: d = lo + s x
+            s = (hi - lo)[free]
+            g = gram[np.ix_(free, free)]
+            lin = s * (c[free] - gram[free] @ lo)
+            x0 = np.clip((ds[free] - lo[free]) / s, 0.0, 1.0)
+            d[free] = lo[free] + s * _box_qp(g * s[:, None] * s[None, :], lin, x0)
+        change[solved] = d
+        return change
+
+
+# ---------------------------------------------------------------------------------------------- data
+def calibration_photos(root: str | Path | None = None) -> list[Path]:
+    """The calibration photos: FRLL people at even positions of the sorted identity list, neutral + smiling.
+
+    ``root`` is the ``faces-frll`` folder (default: the shared data folder's). Raises
+    :class:`MissingFileError` when it is absent.
+    """
+    from facecraft.rigs.assets import shared_data_dir
+
+    base = Path(root) if root is not None else shared_data_dir() / "data" / "faces-frll"
+    neutral = sorted((base / "neutral").glob("*.jpg"))
+    if not neutral:
+        raise MissingFileError(f"calibration photos: no neutral/*.jpg under {base} (faces-frll)")
+    people = [p.stem for p in neutral][::2]
+    photos = []
+    for person in people:
+        for expression in ("neutral", "smiling"):
+            path = base / expression / f"{person}.jpg"
+            if path.is_file():
+                photos.append(path)
+    return photos
+
+
+def _analyse(editor, image: np.ndarray, name: str):
+    faces = editor.analyze(image, name=name)
+    return faces[0]
+
+
+def _scores(editor, image: np.ndarray, name: str) -> np.ndarray | None:
+    found = editor.analyzer.analyze(image, name=name)
+    return found[0].blendshapes.astype(np.float64) if found else None
+
+
+def measure_response(
+    editor,
+    images: Sequence[tuple[str, np.ndarray]],
+    *,
+    levels: Sequence[float] = LEVELS,
+    channels: Sequence[int] | None = None,
+) -> dict[str, np.ndarray]:
+    """Score rises of rig edits: every solvable rig channel, alone, at each level, on each photo.
+
+    Parameters
+    ----------
+    editor : FaceEditor
+        Its analyzer and rig fit are used; its calibration is not (the rig is moved directly).
+    images : sequence of (name, image)
+        Calibration photos (RGB uint8); photos without a face are skipped (logged).
+    levels : sequence of float
+        Rig weights each channel is set to above the fitted ones.
+    channels : sequence of int, optional
+        ARKit indices to measure (default: every channel not in :data:`UNSOLVED`).
+
+    Returns
+    -------
+    dict
+        ``rise`` ``(P, C, L, 52)`` float32 score rises (NaN where the edited face was lost), ``channels``
+        ``(C,)``, ``levels`` ``(L,)``, ``before`` ``(P, 52)`` scores of the unedited photos, ``names`` ``(P,)``.
+    """
+    from .editor import render_rig_change
+
+    chans = np.flatnonzero(~UNSOLVED) if channels is None else np.asarray(channels, np.int64)
+    lv = np.asarray(levels, np.float64)
+    rises, befores, names = [], [], []
+    t0 = time.perf_counter()
+    for p, (name, image) in enumerate(images):
+        try:
+            face = _analyse(editor, image, name)
+        except Exception as e:  # noqa: BLE001 - a photo without a usable face is skipped, not fatal
+            logger.warning("calibration: skipped %s (%s)", name, e)
+            continue
+        base = face.info.blendshapes.astype(np.float64)
+        rise = np.full((len(chans), len(lv), NUM_ARKIT), np.nan, np.float32)
+        for i, k in enumerate(chans):
+            for j, level in enumerate(lv):
+                change = np.zeros(NUM_ARKIT)
+                change[k] = level
+                edited, _ = render_rig_change(image, face, change)
+                after = _scores(editor, edited, name)
+                if after is not None:
+                    rise[i, j] = after - base
+        rises.append(rise)
+        befores.append(base)
+        names.append(name)
+        logger.info("calibration: %s done (%d/%d, %.0f s)", name, p + 1, len(images), time.perf_counter() - t0)
+    return {
+        "rise": np.stack(rises) if rises else np.zeros((0, len(chans), len(lv), NUM_ARKIT), np.float32),
+        "channels": chans,
+        "levels": lv,
+        "before": np.stack(befores) if befores else np.zeros((0, NUM_ARKIT)),
+        "names": np.array(names),
+    }
+
+
+def fit_calibration(measured: dict[str, np.ndarray], **options) -> EditorCalibration:
+    """The calibration from :func:`measure_response`'s output.
+
+    Per measured channel ``k``: its own mean rise over the photos that do not already show it
+    (score below :data:`SATURATED`) is taken at every level; the level where it peaks is the channel's
+    ``limit`` (past it the shape reads less as itself: the rig's jaw at twice its range reads as a dropped
+    lower lip), capped by :data:`PLAUSIBLE_LIMIT` (what still looked like a face). Column ``k`` of ``R`` is
+    the least-squares slope through the origin of the rises at the levels up to the limit, over all
+    photos (lost faces ignored). Unmeasured columns stay identity. ``options`` are
+    :class:`EditorCalibration`'s ``ridge``, ``max_gain``, ``cross``, ``gaze_weight``.
+    """
+    rise = np.asarray(measured["rise"], np.float64)  # (P, C, L, 52)
+    levels = np.asarray(measured["levels"], np.float64)
+    before = np.asarray(measured["before"], np.float64)  # (P, 52)
+    response = np.eye(NUM_ARKIT)
+    limit = np.full(NUM_ARKIT, np.inf)
+    for i, k in enumerate(np.asarray(measured["channels"])):
+        r = rise[:, i]  # (P, L, 52)
+        fresh = before[:, k] < SATURATED
+        own = np.nanmean(r[fresh if fresh.sum() >= 5 else slice(None), :, k], axis=0)  # (L,)
+        peak = int(np.nanargmax(own)) if np.any(np.isfinite(own)) else len(levels) - 1
+        top = float(levels[peak]) if own[peak] > MIN_OWN_RISE else 1.0
+        limit[k] = min(top, PLAUSIBLE_LIMIT.get(ARKIT_NAMES[k], max(levels)))
+        use = levels <= top + 1e-9
+        ok = np.all(np.isfinite(r), axis=-1) & use[None, :]  # (P, L)
+        if not ok.any():
+            continue
+        lv = np.broadcast_to(levels, ok.shape)
+        response[:, k] = (lv[ok][:, None] * r[ok]).sum(0) / (lv[ok] ** 2).sum()
+    response[UNMEASURED] = np.eye(NUM_ARKIT)[UNMEASURED]
+    return EditorCalibration(response, limit=limit, **options)
+
+
+# ---------------------------------------------------------------------------------------------- check
+def response_check(
+    editor,
+    images: Sequence[tuple[str, np.ndarray]],
+    *,
+    controls: Sequence[str] = RESPONSE_CONTROLS,
+    weight: float = 0.8,
+) -> dict[str, object]:
+    """The issue's blendshape-response check with ``editor``'s calibration.
+
+    Each control is set to ``weight`` (an ARKit slider, relative mode) on each photo and the edit is
+    re-analysed: a pair passes when that control's score rises and its rise is the largest of the 52.
+
+    Returns
+    -------
+    dict
+        ``pass_rate`` over all pairs, and per control: ``pass_rate``, ``own_rise`` (mean), ``top_other``
+        (the channel that most often rose most when the control did not), ``pairs``.
+    """
+    from facecraft.eval.blendshape_response import BlendshapeResponse
+
+    from .controls import EditControls
+
+    per: dict[str, dict[str, list]] = {c: {"ok": [], "own": [], "top": []} for c in controls}
+    for name, image in images:
+        try:
+            faces = editor.analyze(image, name=name)
+        except Exception as e:  # noqa: BLE001 - reported and skipped, as the benchmark does
+            logger.warning("response check: skipped %s (%s)", name, e)
+            continue
+        base = faces[0].info.blendshapes.astype(np.float64)
+        for c in controls:
+            result = editor.apply(image, faces[:1], EditControls.from_args(arkit={c: weight}), name=name)
+            after = _scores(editor, result.image, name)
+            if after is None:
+                per[c]["ok"].append(False)
+                per[c]["own"].append(float("nan"))
+                per[c]["top"].append("(face lost)")
+                continue
+            resp = BlendshapeResponse.from_scores(base, after, c, name=name)
+            per[c]["ok"].append(resp.target_is_largest)
+            per[c]["own"].append(resp.rise)
+            per[c]["top"].append(resp.largest_rise_name)
+    out: dict[str, object] = {}
+    total = [ok for v in per.values() for ok in v["ok"]]
+    out["pass_rate"] = float(np.mean(total)) if total else float("nan")
+    out["pairs"] = len(total)
+    controls_out = {}
+    for c, v in per.items():
+        misses = [t for t, ok in zip(v["top"], v["ok"], strict=True) if not ok]
+        controls_out[c] = {
+            "pass_rate": float(np.mean(v["ok"])) if v["ok"] else float("nan"),
+            "own_rise": float(np.nanmean(v["own"])) if v["own"] else float("nan"),
+            "top_other": max(set(misses), key=misses.count) if misses else None,
+            "pairs": len(v["ok"]),
+        }
+    out["controls"] = controls_out
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- recipe
+def calibrate(
+    *,
+    out: str | Path = CALIBRATION_FILE,
+    frll: str | Path | None = None,
+    measurements: str | Path | None = None,
+    limit: int | None = None,
+    **options,
+) -> EditorCalibration:
+    """Measure (or reuse) the rig's response on the calibration photos, fit the calibration, write it.
+
+    Parameters
+    ----------
+    out : path
+        Calibration JSON to write (default: the shipped file).
+    frll : path, optional
+        The ``faces-frll`` folder (default: the shared data folder's).
+    measurements : path, optional
+        ``.npz`` of :func:`measure_response`'s raw output: reused when it exists, written otherwise.
+    limit : int, optional
+        Use only the first ``limit`` calibration photos (quick runs).
+    options
+        :class:`EditorCalibration` options (``ridge``, ``max_gain``, ``cross``, ``gaze_weight``).
+    """
+    from facecraft.eval.images import load_image
+
+    from .editor import FaceEditor
+
+    raw = Path(measurements) if measurements is not None else None
+    photos = calibration_photos(frll)[:limit]
+    if raw is not None and raw.is_file():
+        with np.load(raw) as f:
+            measured = {k: f[k] for k in f.files}
+        logger.info("calibration: reusing %s (%d photos)", raw, len(measured["names"]))
+    else:
+        images = [(f"{p.parent.name}/{p.name}", load_image(p)) for p in photos]
+        with FaceEditor(calibration=EditorCalibration.identity()) as editor:
+            measured = measure_response(editor, images)
+        if raw is not None:
+            raw.parent.mkdir(parents=True, exist_ok=True)
+            np.savez_compressed(raw, **measured)
+    calibration = fit_calibration(measured, **options)
+    meta = {
+        "source": "facecraft calibrate-editor",
+        "data": "Face Research Lab London Set (faces-frll), CC BY 4.0, DeBruine & Jones 2017, "
+        "doi:10.6084/m9.figshare.5047666.v5: people at even positions of the sorted identity list",
+        "photos": [str(n) for n in measured["names"]],
+        "levels": [float(v) for v in measured["levels"]],
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    calibration = EditorCalibration(
+        calibration.response,
+        ridge=calibration.ridge,
+        max_gain=calibration.max_gain,
+        cross=calibration.cross,
+        gaze_weight=calibration.gaze_weight,
+        other_weight=calibration.other_weight,
+        removal_limit=calibration.removal_limit,
+        limit=calibration.limit,
+        meta=meta,
+    )
+    calibration.save(out)
+    logger.info("calibration written to %s", out)
+    return calibration

@@ -1,0 +1,115 @@
+import json
+import time
+
+import numpy as np
+import pytest
+
+from facecraft.rigs import ARKIT_INDEX, NUM_ARKIT, FileFormatError, ParameterError
+from facecraft.synth.calibration import (
+    CALIBRATION_FILE,
+    UNSOLVED,
+    EditorCalibration,
+    calibration_photos,
+    fit_calibration,
+)
+
+JAW, LOWER = ARKIT_INDEX["jawOpen"], ARKIT_INDEX["mouthLowerDownLeft"]
+WIDE = ARKIT_INDEX["eyeWideLeft"]
+BROW = ARKIT_INDEX["browDownLeft"]  # no plausibility cap: its limit is where it reads best
+
+
+def _request(**values) -> tuple[np.ndarray, np.ndarray]:
+    before = np.full(NUM_ARKIT, 0.1, np.float32)
+    after = before.copy()
+    for name, v in values.items():
+        after[ARKIT_INDEX[name]] = v
+    return before, after
+
+
+def test_identity_moves_the_rig_by_exactly_the_request():
+    before, after = _request(jawOpen=0.8, eyeBlinkLeft=0.0, eyeLookUpLeft=0.5)
+    change = EditorCalibration.identity().rig_change(before, after)
+    np.testing.assert_allclose(change, after - before, atol=1e-9)
+
+
+def test_a_weak_channel_gets_gain_up_to_its_cap_and_cross_talk_is_cancelled():
+    response = np.eye(NUM_ARKIT)
+    response[WIDE, WIDE] = 0.25  # one unit of the rig's eyeWide reads as 0.25
+    response[LOWER, JAW] = 0.5  # the rig's jaw also reads as a dropped lower lip ...
+    response[JAW, JAW] = 0.6  # ... and less as itself
+    cal = EditorCalibration(response, ridge=1e-4, max_gain=3.0, cross=0.5)
+    before, after = _request(jawOpen=0.4)
+    change = cal.rig_change(before, after)
+    read = response @ change
+    assert read[JAW] == pytest.approx(0.3, abs=0.01)  # asked 0.3 above the face's 0.1
+    assert abs(read[LOWER]) < 0.02  # the lower lip's reading is held where it was
+    assert change[JAW] > 0.3 and change[LOWER] < 0  # by more jaw and a lip that rises against it
+    before, after = _request(eyeWideLeft=0.9)  # 0.8 asked: needs 3.2 units, the box allows 3 x 0.8 + 0.5
+    assert cal.rig_change(before, after)[WIDE] == pytest.approx(3.0 * 0.8 + 0.5, abs=1e-6)
+    limited = EditorCalibration(response, ridge=1e-4, limit=np.full(NUM_ARKIT, 1.5))
+    assert limited.rig_change(before, after)[WIDE] == pytest.approx(1.5, abs=1e-6)
+
+
+def test_no_request_no_change_and_gaze_moves_as_asked():
+    cal = EditorCalibration.load()
+    before = np.linspace(0, 1, NUM_ARKIT).astype(np.float32)
+    assert not np.any(cal.rig_change(before, before))
+    after = before.copy()
+    after[ARKIT_INDEX["eyeLookUpLeft"]] = 0.0
+    change = cal.rig_change(before, after)
+    assert change[ARKIT_INDEX["eyeLookUpLeft"]] == pytest.approx(-before[ARKIT_INDEX["eyeLookUpLeft"]])
+    assert np.all(change[UNSOLVED & (np.arange(NUM_ARKIT) != ARKIT_INDEX["eyeLookUpLeft"])] == 0)
+
+
+def test_fit_recovers_slope_and_stops_at_the_level_where_a_shape_reads_best():
+    levels = np.array([0.5, 1.0, 2.0])
+    rise = np.zeros((6, 2, 3, NUM_ARKIT), np.float32)
+    rise[:, 0, :, BROW] = 0.2 * levels  # linear: slope 0.2, best at the largest level
+    rise[:, 1, :, JAW] = [0.3, 0.6, 0.2]  # reads best at 1.0, then as something else
+    rise[:, 1, :, LOWER] = [0.0, 0.1, 0.6]
+    measured = {"rise": rise, "channels": np.array([BROW, JAW]), "levels": levels, "before": np.zeros((6, 52))}
+    cal = fit_calibration(measured, ridge=0.01)
+    assert cal.response[BROW, BROW] == pytest.approx(0.2)
+    assert cal.limit[BROW] == pytest.approx(2.0)
+    assert cal.response[JAW, JAW] == pytest.approx(0.6)  # slope over 0.5 and 1.0 only
+    assert cal.limit[JAW] == pytest.approx(1.0)
+    assert cal.response[LOWER, JAW] == pytest.approx(0.1 / 1.25)
+    assert cal.response[ARKIT_INDEX["browInnerUp"], ARKIT_INDEX["browInnerUp"]] == 1.0  # unmeasured: identity
+
+
+def test_save_load_round_trip_and_bad_files(tmp_path):
+    cal = EditorCalibration.load()
+    path = cal.save(tmp_path / "cal.json")
+    again = EditorCalibration.load(path)
+    np.testing.assert_allclose(again.response, cal.response, atol=1e-4)
+    np.testing.assert_array_equal(again.limit, cal.limit)
+    assert (again.ridge, again.max_gain, again.cross) == (cal.ridge, cal.max_gain, cal.cross)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"channels": ["x"]}))
+    with pytest.raises(FileFormatError, match="bad.json"):
+        EditorCalibration.load(bad)
+    with pytest.raises(ParameterError, match="response"):
+        EditorCalibration(np.eye(3))
+
+
+def test_shipped_calibration_is_from_calibration_photos_only_and_cheap():
+    cal = EditorCalibration.load()
+    photos = cal.meta["photos"]
+    assert len(photos) >= 60
+    assert all(p.split("/")[0] in ("neutral", "smiling") for p in photos)  # FRLL London set, never canada
+    people = sorted({p.split("/")[1] for p in photos})
+    assert len(people) == len(photos) // 2 and CALIBRATION_FILE.is_file()
+    assert cal.limit[JAW] <= 1.2 and np.all(np.diag(cal.response)[~UNSOLVED][:5] > 0)
+    before, after = _request(jawOpen=0.8, mouthSmileLeft=0.9, mouthSmileRight=0.9, browInnerUp=0.7)
+    t0 = time.perf_counter()
+    for _ in range(20):
+        cal.rig_change(before, after)
+    assert (time.perf_counter() - t0) / 20 < 0.005
+
+
+def test_calibration_photos_are_every_other_frll_person(shared_dir):
+    photos = calibration_photos(shared_dir / "data" / "faces-frll")
+    neutral = sorted(p.stem for p in (shared_dir / "data" / "faces-frll" / "neutral").glob("*.jpg"))
+    assert sorted({p.stem for p in photos}) == neutral[::2]
+    assert {p.parent.name for p in photos} == {"neutral", "smiling"}
+    assert [f"{p.parent.name}/{p.name}" for p in photos] == EditorCalibration.load().meta["photos"]
