@@ -39,3 +39,11 @@ def test_edit_photo_writes_every_edit_and_a_sheet(tmp_path):
     assert sum(changed) >= len(DEMO_EDITS) - 1  # happiness on a smiling face may change nothing
     sheet = Image.open(results["sheet"])
     assert sheet.width > 7 * 256 and sheet.height > 2 * 256
+
+
+def test_talking_portrait_writes_a_video_with_sound_and_a_sheet(tmp_path):
+    results = run_demo(tmp_path, only=["talking portrait"])["talking portrait"]
+    assert "error" not in results, results
+    info = probe_video(results["mp4"])
+    assert info.width == 512 and info.frames > 50 and info.audio_codec is not None
+    assert (tmp_path / "talking_portrait" / "talking_portrait_sheet.png").stat().st_size > 10_000
