@@ -26,6 +26,7 @@ import contextlib
 import io
 import json
 import logging
+import os
 import statistics
 import tempfile
 import time
@@ -709,6 +710,7 @@ def section_speed(ctx: BenchContext, data: Path, *, quick: bool) -> dict:
     med = statistics.median
     return {
         "threads": "cv2 1, torch 1, BLAS 1 (threadpoolctl); MediaPipe's own pool as it is",
+        "load_average_1min": os.getloadavg()[0],  # other work on the machine slows every figure here
         "size": "512x512",
         "photos": len(paths),
         "controls": ["happiness:1.0", "surprise:1.0", "jawOpen=0.8", "eyeBlinkLeft=0.8"],
@@ -954,7 +956,7 @@ def _print_hit_rate(console, s: dict) -> None:
         t.add_column(e)
     for name, v in s["judges"].items():
         if isinstance(v, str):
-            t.add_row(name, v[:100])
+            t.add_row(name, v[:60] + " ... (see the JSON)")
             continue
         edited, base = v["edited"]["per_emotion"], v["unedited_baseline"]["per_emotion"]
         t.add_row(name, *(f"{_pct(edited.get(e))} ({_pct(base.get(e))})" for e in HIT_RATE_EMOTIONS))
