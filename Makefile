@@ -27,7 +27,8 @@ $(STAMP): pyproject.toml constraints.txt Makefile | $(VENV)/bin/python
 	touch $@
 
 # Debian packages: Mesa's EGL for the headless renderer, espeak-ng, flite and festival for the speech corpus's
-# voices, pocketsphinx-testdata for the lip-sync benchmark's real speech. Only installed when missing.
+# voices, pocketsphinx-testdata for the lip-sync benchmark's real speech, chromium for the studio's browser tests
+# (Playwright drives /usr/bin/chromium; it downloads no browser). Only installed when missing.
 $(SYS_STAMP): Makefile | $(VENV)/bin/python
 	@missing=""; \
 	ldconfig -p | grep -q 'libEGL.so.1' && [ -e /usr/lib/x86_64-linux-gnu/dri/swrast_dri.so ] \
@@ -36,6 +37,7 @@ $(SYS_STAMP): Makefile | $(VENV)/bin/python
 	command -v flite >/dev/null || missing="$$missing flite"; \
 	command -v text2wave >/dev/null || missing="$$missing festival festvox-kallpc16k"; \
 	[ -d /usr/share/pocketsphinx/test/data/librivox ] || missing="$$missing pocketsphinx-testdata"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \

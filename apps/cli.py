@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "facecraft.audio2face.cli",
     "facecraft.synth.cli",
     "facecraft.synth.talk_cli",
+    "facecraft.apps.studio_cli",
 )
 
 # ``facecraft bench NAME`` -> "module:function"; the function takes ``out_dir: Path`` and returns a dict.

@@ -1,0 +1,300 @@
+"""The Gradio studio: edit a photo's expression, animate speech, judge faces, in the browser.
+
+Layout only: every event calls a function of :mod:`facecraft.apps.studio_handlers` (plain Python, tested
+without a browser) through :func:`_ui`, which turns facecraft's errors into messages in the page
+(``gr.Error``) so that a bad upload never stops the server. Each event has an ``api_name``, so the studio
+can be scripted with ``gradio_client`` too. Start it with ``facecraft app`` (:mod:`facecraft.apps.studio_cli`).
+
+Tabs: **Edit** (photo or sample, face, emotion + intensity, free text, AU sliders by region, ARKit sliders
+by region, before/after, download; the photo is analysed once, each slider move only re-warps it),
+**Animate** (speech -> preview video with sound, GLB, Live Link CSV, NPZ, JSON), **Evaluate** (FER
+probabilities of every judge, the 52 blendshape scores, identity distance of two photos), **Augment**.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+
+from facecraft.rigs import ARKIT_NAMES, AU_NAMES, EMOTIONS, FacecraftError
+
+from . import studio_handlers as h
+
+log = logging.getLogger(__name__)
+
+NO_EMOTION = "(none)"
+#: Gradio's own upload limit, above the handlers' per-kind limits so that they give the clearer message.
+MAX_UPLOAD = "60mb"
+JUDGE_NAMES: tuple[str, ...] = ("mini-xception", "networkv2", "facecraft")
+
+
+def _ui(fn):
+    """Run a handler; facecraft errors (bad files, no face, missing models) become a message in the page."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except FacecraftError as e:
+            log.info("studio: %s: %s", fn.__name__, e)
+            raise gr.Error(str(e), title=type(e).__name__) from e
+        except Exception as e:  # the server keeps serving whatever a handler hits; the log has the trace
+            log.exception("studio: %s failed", fn.__name__)
+            raise gr.Error(f"unexpected error ({type(e).__name__}): {e}", title="Internal error") from e
+
+    return wrapper
+
+
+def _emotion(value: str | None) -> str | None:
+    return None if not value or value == NO_EMOTION else value
+
+
+# ---------------------------------------------------------------------------------------------- edit
+def _analysis_outputs(session: h.EditSession):
+    au, arkit = session.slider_values(0)
+    before = h.save_png(session.image, stem="before")
+    choices = session.face_choices()
+    status = (
+        f"{session.note}; {len(session.faces)} face(s) found in {session.analyze_ms:.0f} ms. "
+        "Move a slider or pick an emotion."
+    )
+    return (
+        session,
+        gr.Dropdown(choices=choices, value=choices[0][1], interactive=len(choices) > 1),
+        (before, before),
+        None,
+        status,
+        *au,
+        *arkit,
+    )
+
+
+@_ui
+def _analyze(path):
+    return _analysis_outputs(h.analyze_photo(path))
+
+
+@_ui
+def _analyze_sample():
+    return _analysis_outputs(h.analyze_photo(h.sample_photo_path()))
+
+
+@_ui
+def _choose_face(session: h.EditSession | None, face):
+    if session is None:
+        raise gr.Error("no photo analysed yet: upload a photo or pick the sample first")
+    au, arkit = session.slider_values(face)
+    return (*au, *arkit)
+
+
+@_ui
+def _edit(session, face, emotion, intensity, text, *values):
+    n = len(AU_NAMES)
+    out = h.apply_edit(
+        session, face=-1 if face is None else face, emotion=_emotion(emotion), intensity=intensity, text=text,
+        au_values=values[:n], arkit_values=values[n:],
+    )  # fmt: skip
+    before = h.save_png(out.before, stem="before")
+    after = h.save_png(out.after, stem=f"{Path(session.name).stem}-edited")
+    return (before, after), after, out.message
+
+
+@_ui
+def _reset(session, face):
+    if session is None:
+        return tuple(gr.skip() for _ in range(len(AU_NAMES) + len(ARKIT_NAMES) + 3))
+    au, arkit = session.slider_values(face)
+    return NO_EMOTION, "", None, *au, *arkit
+
+
+def _slider_grid(groups: dict[str, list[str]], label, *, kind: str, open_region: str | None = None) -> list[gr.Slider]:
+    sliders: list[gr.Slider] = []
+    for region, names in groups.items():
+        with gr.Accordion(region, open=region == open_region, elem_id=f"{kind}-{region.replace(' ', '-')}"):
+            with gr.Row():
+                for name in names:
+                    sliders.append(
+                        gr.Slider(
+                            0.0, 1.0, value=0.0, step=0.01, label=label(name), min_width=220, elem_id=f"slider-{name}"
+                        )  # fmt: skip
+                    )
+    return sliders
+
+
+def _edit_tab() -> None:
+    session = gr.State(None)
+    with gr.Row():
+        with gr.Column(scale=1):
+            photo = gr.File(label="Photo (JPEG, PNG, WebP, ...)", type="filepath", elem_id="edit-photo")
+            sample = gr.Button("Use the sample photo (astronaut)", elem_id="edit-sample")
+            face = gr.Dropdown(label="Face", choices=[], interactive=False, elem_id="edit-face")
+            emotion = gr.Dropdown([NO_EMOTION, *EMOTIONS], value=NO_EMOTION, label="Emotion", elem_id="edit-emotion")
+            intensity = gr.Slider(0.0, 1.0, value=0.8, step=0.05, label="Intensity", elem_id="edit-intensity")
+            text = gr.Textbox(label="Free text (Enter to apply)", placeholder="a shy smile", elem_id="edit-text")
+            with gr.Row():
+                apply = gr.Button("Apply", variant="primary", elem_id="edit-apply")
+                reset = gr.Button("Reset", elem_id="edit-reset")
+        with gr.Column(scale=2):
+            compare = gr.ImageSlider(label="Before / after", type="filepath", elem_id="edit-compare")
+            status = gr.Markdown("Upload a photo or pick the sample.", elem_id="edit-status")
+            download = gr.DownloadButton("Download the edited photo (PNG)", value=None, elem_id="edit-download")
+    gr.Markdown("Sliders start at the face's own values; a slider you move sets that channel.")
+    with gr.Accordion("Action Units (FACS), by region", open=True):
+        au_sliders = _slider_grid(h.au_groups(), h.au_label, kind="au", open_region="mouth")
+    with gr.Accordion("ARKit blendshapes, by region", open=False):
+        arkit_sliders = _slider_grid(h.arkit_groups(), str, kind="arkit")
+    refine_ok, refine_msg = h.refine_status()
+    with gr.Accordion("Refine with diffusion", open=False, visible=refine_ok, elem_id="edit-refine"):
+        gr.Markdown(f"Diffusion refinement: {refine_msg}.")
+    sliders = au_sliders + arkit_sliders
+
+    analysis_out = [session, face, compare, download, status, *sliders]
+    photo.upload(_analyze, inputs=photo, outputs=analysis_out, api_name="analyze")
+    sample.click(_analyze_sample, inputs=None, outputs=analysis_out, api_name="analyze_sample")
+    face.input(_choose_face, inputs=[session, face], outputs=sliders, api_name="choose_face")
+    gr.on(
+        [apply.click, text.submit, emotion.input, intensity.input, *(s.input for s in sliders)],
+        _edit,
+        inputs=[session, face, emotion, intensity, text, *sliders],
+        outputs=[compare, download, status],
+        api_name="edit",
+        trigger_mode="always_last",
+        show_progress="minimal",
+    )
+    reset.click(_reset, inputs=[session, face], outputs=[emotion, text, download, *sliders], api_name="reset").then(
+        _edit, inputs=[session, face, emotion, intensity, text, *sliders], outputs=[compare, download, status]
+    )
+
+
+# ---------------------------------------------------------------------------------------------- animate
+@_ui
+def _animate(audio, transcript, mode, emotion, intensity, track_text, track_file, progress=gr.Progress()):  # noqa: B008
+    progress(0.1, desc="animating")
+    out = h.animate_speech(
+        audio, transcript=transcript, emotion=_emotion(emotion), intensity=intensity,
+        track=track_file if track_file else track_text, mode=mode,
+    )  # fmt: skip
+    files = out.files
+    return out.video, files["glb"], files["csv"], files["npz"], files["json"], out.message
+
+
+def _animate_tab() -> None:
+    with gr.Row():
+        with gr.Column(scale=1):
+            audio = gr.Audio(
+                sources=["upload", "microphone"], type="filepath", format=None, label="Speech", elem_id="animate-audio"
+            )
+            transcript = gr.Textbox(label="Transcript (optional; the procedural mode aligns it)", lines=2)
+            mode = gr.Radio(["learned", "procedural"], value="learned", label="Mode")
+            emotion = gr.Dropdown([NO_EMOTION, *EMOTIONS], value=NO_EMOTION, label="Emotion")
+            intensity = gr.Slider(0.0, 1.0, value=0.8, step=0.05, label="Intensity")
+            with gr.Accordion("Emotion track (overrides the emotion)", open=False):
+                track_text = gr.Code(
+                    label='Keys: [{"t": 0.0, "emotion": "happiness", "intensity": 0.8}, ...]', language="json",
+                    value="",
+                )  # fmt: skip
+                track_file = gr.File(label="or a track .json file", type="filepath", file_types=[".json"])
+            run = gr.Button("Animate", variant="primary", elem_id="animate-run")
+        with gr.Column(scale=2):
+            video = gr.Video(label="Preview (default rig, with sound)", elem_id="animate-video", interactive=False)
+            status = gr.Markdown(elem_id="animate-status")
+            with gr.Row():
+                glb = gr.File(label="GLB", elem_id="animate-glb", interactive=False)
+                csv = gr.File(label="Live Link Face CSV", elem_id="animate-csv", interactive=False)
+                npz = gr.File(label="NPZ", elem_id="animate-npz", interactive=False)
+                js = gr.File(label="JSON", elem_id="animate-json", interactive=False)
+    run.click(
+        _animate,
+        inputs=[audio, transcript, mode, emotion, intensity, track_text, track_file],
+        outputs=[video, glb, csv, npz, js, status],
+        api_name="animate",
+    )
+
+
+# ---------------------------------------------------------------------------------------------- evaluate
+@_ui
+def _judge(path):
+    fer = h.fer_probabilities(path)
+    plots = []
+    for name in JUDGE_NAMES:
+        probs = fer.probabilities.get(name)
+        if probs is None:
+            why = fer.unavailable.get(name, "not run")
+            plots.append(gr.BarPlot(value=None, label=f"{name}: unavailable ({why})"))
+        else:
+            frame = pd.DataFrame({"emotion": list(EMOTIONS), "probability": probs})
+            plots.append(gr.BarPlot(value=frame, label=name))
+    return *plots, h.blendshape_scores(path), fer.message()
+
+
+@_ui
+def _identity(a, b):
+    r = h.identity_distance(a, b)
+    verdict = "same person" if r["same_person"] else "different people"
+    return r, f"distance {r['distance']:.3f} (threshold {r['threshold']:g}): **{verdict}**"
+
+
+def _evaluate_tab() -> None:
+    with gr.Row():
+        with gr.Column(scale=1):
+            photo = gr.File(label="Photo to judge", type="filepath", elem_id="eval-photo")
+            run = gr.Button("Judge the expression", variant="primary", elem_id="eval-run")
+            status = gr.Markdown(elem_id="eval-status")
+        with gr.Column(scale=2):
+            plots = [
+                gr.BarPlot(
+                    x="emotion",
+                    y="probability",
+                    y_lim=[0, 1],
+                    sort=list(EMOTIONS),
+                    label=name,
+                    elem_id=f"eval-fer-{name}",
+                )  # fmt: skip
+                for name in JUDGE_NAMES
+            ]
+    scores = gr.Dataframe(
+        headers=["blendshape", "score"], label="MediaPipe's 52 blendshape scores", elem_id="eval-blendshapes",
+        interactive=False,
+    )  # fmt: skip
+    run.click(_judge, inputs=photo, outputs=[*plots, scores, status], api_name="judge")
+    gr.Markdown("### Identity distance (dlib, same person below 0.6)")
+    with gr.Row():
+        a = gr.File(label="Photo A", type="filepath", elem_id="eval-id-a")
+        b = gr.File(label="Photo B", type="filepath", elem_id="eval-id-b")
+        with gr.Column():
+            compare = gr.Button("Compare", elem_id="eval-id-run")
+            verdict = gr.Markdown(elem_id="eval-id-verdict")
+            detail = gr.JSON(label="Details")
+    compare.click(_identity, inputs=[a, b], outputs=[detail, verdict], api_name="identity")
+
+
+# ---------------------------------------------------------------------------------------------- app
+def build_studio() -> gr.Blocks:
+    """The studio's :class:`gradio.Blocks` (not launched); models load on first use, not here."""
+    with gr.Blocks(title="facecraft studio") as demo:
+        gr.Markdown("# facecraft studio\nEdit expressions in photos, animate speech, judge faces.")
+        with gr.Tabs():
+            with gr.Tab("Edit", id="edit"):
+                _edit_tab()
+            with gr.Tab("Animate", id="animate"):
+                _animate_tab()
+            with gr.Tab("Evaluate", id="evaluate"):
+                _evaluate_tab()
+            with gr.Tab("Augment", id="augment"):
+                gr.Markdown(h.augment_status()[1], elem_id="augment-status")
+    return demo
+
+
+def launch(*, host: str = "127.0.0.1", port: int | None = None, **options) -> None:
+    """Build and serve the studio (blocks until stopped); ``options`` go to :meth:`gradio.Blocks.launch`."""
+    demo = build_studio()
+    demo.queue(default_concurrency_limit=1)
+    demo.launch(
+        server_name=host, server_port=port, max_file_size=MAX_UPLOAD, show_error=True, inbrowser=False, **options
+    )

@@ -1,0 +1,612 @@
+"""What the studio's buttons and sliders do, without the UI: plain functions on arrays and file paths.
+
+:mod:`facecraft.apps.studio` only lays out Gradio components and wires them to these functions, so each
+job here is testable without a browser (``tests/apps/test_studio_handlers.py``). Every function checks its
+inputs first and raises facecraft's own errors (:class:`~facecraft.rigs.errors.FacecraftError` subclasses)
+with a message that names the file or control; the UI shows that message and keeps running.
+
+Editing is split for speed: :func:`analyze_photo` runs once per photo (face detection and rig fit, about
+half a second for a 512 px face), :func:`apply_edit` once per slider move (the warp alone, tens of ms).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import logging
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from facecraft.eval.images import IMAGE_EXTENSIONS, load_image
+from facecraft.rigs import (
+    ACTION_UNITS,
+    ARKIT_NAMES,
+    AU_NAMES,
+    EMOTIONS,
+    NUM_AU,
+    FacecraftError,
+    FileFormatError,
+    MissingFileError,
+    NoFaceError,
+    ParameterError,
+    arkit_to_au,
+    resolve_asset,
+)
+
+log = logging.getLogger(__name__)
+
+#: Largest photo file accepted (bytes), and largest photo (pixels) decoded at all.
+MAX_IMAGE_BYTES = 25 * 2**20
+MAX_IMAGE_PIXELS = 50_000_000
+#: Photos whose longer side exceeds this are scaled down before editing (analysis time grows with pixels).
+EDIT_MAX_SIDE = 2048
+#: Largest speech file (bytes) and longest speech (seconds) the Animate tab takes.
+MAX_AUDIO_BYTES = 50 * 2**20
+MAX_AUDIO_S = 120.0
+#: Below this, a slider counts as untouched (its value still equals the face's own).
+SLIDER_EPS = 1e-3
+#: Name of the built-in sample photo (an asset name for :func:`facecraft.rigs.resolve_asset`).
+SAMPLE_PHOTO = "astronaut"
+
+# Face regions of the ARKit sliders, by name prefix, in the order the UI shows them.
+ARKIT_REGIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("brows", ("brow",)),
+    ("eyes", ("eye",)),
+    ("cheeks and nose", ("cheek", "nose")),
+    ("jaw", ("jaw",)),
+    ("mouth", ("mouth",)),
+    ("tongue", ("tongue",)),
+)
+
+
+def au_groups() -> dict[str, list[str]]:
+    """AU codes by face region (:attr:`facecraft.rigs.facs.ActionUnit.region`), in FACS order."""
+    groups: dict[str, list[str]] = {}
+    for au in ACTION_UNITS:
+        groups.setdefault(au.region, []).append(au.code)
+    return groups
+
+
+def arkit_groups() -> dict[str, list[str]]:
+    """ARKit-52 names by face region (brows, eyes, cheeks and nose, jaw, mouth, tongue), Apple's order."""
+    groups = {region: [n for n in ARKIT_NAMES if n.startswith(prefixes)] for region, prefixes in ARKIT_REGIONS}
+    missing = set(ARKIT_NAMES) - {n for names in groups.values() for n in names}
+    if missing:  # a new name prefix would otherwise lose its slider silently
+        raise ParameterError(f"ARKit names without a studio region: {sorted(missing)}")
+    return groups
+
+
+def au_label(code: str) -> str:
+    """Slider label of an AU: ``"AU12 lip corner puller"``."""
+    return f"{code} {next(a.name for a in ACTION_UNITS if a.code == code)}"
+
+
+# ---------------------------------------------------------------------------------------------- uploads
+def _size_mb(n: int) -> str:
+    return f"{n / 2**20:.1f} MB"
+
+
+def check_upload(path, *, kind: str, max_bytes: int, suffixes: Sequence[str] | None = None) -> Path:
+    """An uploaded file's path after the cheap checks: given, present, a file, allowed type, not oversized.
+
+    Parameters
+    ----------
+    path : path-like or None
+        What the UI passed (None when nothing was uploaded).
+    kind : str
+        What the file should be (``"photo"``, ``"speech"``), for messages.
+    max_bytes : int
+        Largest accepted file size.
+    suffixes : sequence of str, optional
+        Accepted name endings (lower case, with the dot); None accepts any.
+    """
+    if path is None or (isinstance(path, str) and not path.strip()):
+        raise ParameterError(f"no {kind} given: upload a file first")
+    p = Path(path)
+    if not p.exists():
+        raise MissingFileError(f"{kind} file not found: {p.name}")
+    if not p.is_file():
+        raise FileFormatError(f"{p.name}: expected a {kind} file, got a folder")
+    if suffixes is not None and p.suffix.lower() not in suffixes:
+        raise FileFormatError(
+            f"{p.name}: unsupported {kind} file type {p.suffix or '(no extension)'!r}; expected one of "
+            f"{', '.join(suffixes)}"
+        )
+    size = p.stat().st_size
+    if size > max_bytes:
+        raise ParameterError(f"{p.name}: the file is {_size_mb(size)}, above the studio's {_size_mb(max_bytes)} limit")
+    if size == 0:
+        raise FileFormatError(f"{p.name}: the file is empty")
+    return p
+
+
+def load_photo(path, *, max_side: int = EDIT_MAX_SIDE) -> tuple[np.ndarray, str]:
+    """An uploaded photo as RGB uint8 ``(H, W, 3)``, scaled down to ``max_side`` when larger, and a note.
+
+    Raises
+    ------
+    ParameterError
+        Oversized file or picture (:data:`MAX_IMAGE_BYTES`, :data:`MAX_IMAGE_PIXELS`).
+    FileFormatError
+        Not an image (wrong extension, or Pillow cannot decode it).
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    p = check_upload(path, kind="photo", max_bytes=MAX_IMAGE_BYTES, suffixes=IMAGE_EXTENSIONS)
+    try:  # the header gives the size without decoding the pixels (guards against decompression bombs)
+        with Image.open(p) as im:
+            w, h = im.size
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        raise FileFormatError(f"{p.name}: not a readable image ({type(e).__name__}: {e})") from e
+    if w * h > MAX_IMAGE_PIXELS:
+        raise ParameterError(
+            f"{p.name}: the picture is {w}x{h} = {w * h / 1e6:.0f} Mpx, above the studio's "
+            f"{MAX_IMAGE_PIXELS / 1e6:.0f} Mpx limit"
+        )
+    img = load_image(p)
+    note = f"{p.name}: {img.shape[1]}x{img.shape[0]}"
+    side = max(img.shape[:2])
+    if side > max_side:
+        import cv2
+
+        scale = max_side / side
+        size = (round(img.shape[1] * scale), round(img.shape[0] * scale))
+        img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+        note += f", scaled to {size[0]}x{size[1]} for editing"
+    return img, note
+
+
+def sample_photo_path() -> str:
+    """Path of the built-in sample photo (scikit-image's astronaut, public domain, 512 px)."""
+    return str(resolve_asset(SAMPLE_PHOTO))
+
+
+# ---------------------------------------------------------------------------------------------- models
+class StudioModels:
+    """The models the studio shares between its users, each loaded on first use, once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._editor = None
+        self._analyzer = None
+        self._identity = None
+        self._judges: dict[str, object] = {}
+        self._judge_errors: dict[str, str] = {}
+
+    @property
+    def editor(self):
+        """:class:`facecraft.synth.editor.FaceEditor` (its analyzer serialises MediaPipe calls)."""
+        with self._lock:
+            if self._editor is None:
+                from facecraft.synth.editor import FaceEditor
+
+                self._editor = FaceEditor()
+            return self._editor
+
+    @property
+    def analyzer(self):
+        """The editor's :class:`facecraft.eval.faces.FaceAnalyzer` (one MediaPipe graph for the studio)."""
+        return self.editor.analyzer
+
+    @property
+    def identity(self):
+        """:class:`facecraft.eval.identity.IdentityJudge`."""
+        with self._lock:
+            if self._identity is None:
+                from facecraft.eval.identity import IdentityJudge
+
+                self._identity = IdentityJudge()
+            return self._identity
+
+    def judges(self) -> tuple[dict[str, object], dict[str, str]]:
+        """Every FER judge that loads, and for each one that does not, why (e.g. no trained weights yet)."""
+        from facecraft.eval.judges import SUPPORTED_JUDGES, get_judge
+
+        with self._lock:
+            for name in SUPPORTED_JUDGES:
+                if name in self._judges or name in self._judge_errors:
+                    continue
+                try:
+                    self._judges[name] = get_judge(name)
+                except (FacecraftError, ImportError, OSError) as e:
+                    log.warning("judge %s unavailable: %s", name, e)
+                    self._judge_errors[name] = f"{type(e).__name__}: {e}"
+            return dict(self._judges), dict(self._judge_errors)
+
+
+@lru_cache(maxsize=1)
+def shared_models() -> StudioModels:
+    """The process's :class:`StudioModels` (one set of models for every browser tab)."""
+    return StudioModels()
+
+
+def output_dir() -> Path:
+    """A fresh folder for one result's files, inside the system temp folder (where Gradio may serve from)."""
+    root = Path(tempfile.gettempdir()) / "facecraft-studio"
+    out = root / uuid.uuid4().hex[:12]
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- edit
+@dataclass
+class EditSession:
+    """One analysed photo: the image, its faces (largest first), and each face's slider values now.
+
+    ``au_now[i]`` is ``(25,)`` (bilateral AU intensities, the mean of both sides); ``arkit_now[i]`` is
+    ``(52,)`` (MediaPipe's scores). A slider left at its face's value asks for nothing.
+    """
+
+    name: str
+    image: np.ndarray = field(repr=False)
+    faces: list = field(repr=False)
+    au_now: list[np.ndarray] = field(repr=False)
+    arkit_now: list[np.ndarray] = field(repr=False)
+    note: str = ""
+    analyze_ms: float = 0.0
+
+    def face_choices(self) -> list[tuple[str, int]]:
+        """``(label, value)`` pairs for the face picker: -1 edits every face."""
+        choices = [(f"all faces ({len(self.faces)})", -1)] if len(self.faces) > 1 else []
+        for i, f in enumerate(self.faces):
+            x0, y0, x1, y1 = (int(v) for v in f.info.box)
+            choices.append((f"face {i + 1}{' (largest)' if i == 0 and len(self.faces) > 1 else ''}: "
+                            f"{x1 - x0} px at ({x0}, {y0})", i))  # fmt: skip
+        return choices
+
+    def slider_values(self, face: int = 0) -> tuple[list[float], list[float]]:
+        """AU and ARKit slider values showing ``face`` as it is (face -1, all faces: the largest)."""
+        i = self.face_index(face)
+        return [round(float(v), 3) for v in self.au_now[i]], [round(float(v), 3) for v in self.arkit_now[i]]
+
+    def face_index(self, face) -> int:
+        """``face`` checked: an index into :attr:`faces`, -1 (all) read as the largest face."""
+        try:
+            i = int(face if face is not None else 0)
+        except (TypeError, ValueError) as e:
+            raise ParameterError(f"face: expected a face number, got {face!r}") from e
+        if i == -1:
+            return 0
+        if not 0 <= i < len(self.faces):
+            raise ParameterError(f"face: {i + 1} requested but the photo has {len(self.faces)} face(s)")
+        return i
+
+
+def bilateral_au(arkit: np.ndarray) -> np.ndarray:
+    """``(25,)`` AU intensities (mean of both sides) that best explain ARKit weights ``(52,)``."""
+    sided = arkit_to_au(np.asarray(arkit, np.float32))
+    return ((sided[:NUM_AU] + sided[NUM_AU:]) / 2).astype(np.float32)
+
+
+def analyze_photo(path, *, models: StudioModels | None = None) -> EditSession:
+    """Load an uploaded photo and find its faces (rig fitted to each): the once-per-photo step of editing.
+
+    Raises
+    ------
+    NoFaceError
+        No face in the photo (the message names the file).
+    """
+    models = models or shared_models()
+    img, note = load_photo(path)
+    name = Path(path).name
+    t0 = time.perf_counter()
+    try:
+        faces = models.editor.analyze(img, name=name)
+    except NoFaceError as e:
+        raise NoFaceError(f"{e}; try a photo where the face is clearly visible, frontal and at least 48 px wide") from e
+    ms = (time.perf_counter() - t0) * 1e3
+    arkit_now = [f.weights.copy() for f in faces]
+    return EditSession(name, img, faces, [bilateral_au(w) for w in arkit_now], arkit_now, note, ms)
+
+
+def changed_controls(
+    session: EditSession, face: int, au_values: Sequence[float], arkit_values: Sequence[float]
+) -> tuple[dict[str, float], dict[str, float]]:
+    """The AU and ARKit sliders the user moved away from the face's own value (those set their channel)."""
+    if len(au_values) != len(AU_NAMES) or len(arkit_values) != len(ARKIT_NAMES):
+        raise ParameterError(
+            f"expected {len(AU_NAMES)} AU and {len(ARKIT_NAMES)} ARKit slider values, "
+            f"got {len(au_values)} and {len(arkit_values)}"
+        )
+    au_now, arkit_now = session.slider_values(face)
+    au = {n: float(v) for n, v, now in zip(AU_NAMES, au_values, au_now, strict=True) if abs(v - now) > SLIDER_EPS}
+    arkit = {
+        n: float(v) for n, v, now in zip(ARKIT_NAMES, arkit_values, arkit_now, strict=True) if abs(v - now) > SLIDER_EPS
+    }
+    return au, arkit
+
+
+@dataclass
+class EditOutcome:
+    """An edit's result for the UI: before and after ``(H, W, 3)`` uint8, the message, the edit's time."""
+
+    before: np.ndarray
+    after: np.ndarray
+    message: str
+    edit_ms: float
+    controls: dict
+
+
+def apply_edit(
+    session: EditSession | None,
+    *,
+    face: int = -1,
+    emotion: str | None = None,
+    intensity: float = 1.0,
+    text: str | None = None,
+    au_values: Sequence[float] = (),
+    arkit_values: Sequence[float] = (),
+    models: StudioModels | None = None,
+) -> EditOutcome:
+    """Edit the analysed photo as the controls ask: the cheap step, run on every slider move.
+
+    Parameters
+    ----------
+    session : EditSession
+        From :func:`analyze_photo` (None: no photo yet, a :class:`ParameterError`).
+    face : int
+        Face to edit (0 = largest), -1 for all.
+    emotion : str, optional
+        One of :data:`facecraft.rigs.EMOTIONS`, or None / ``""`` for no emotion.
+    intensity : float
+        The emotion's intensity in [0, 1].
+    text : str, optional
+        A few words (``"a shy smile"``); blank is ignored.
+    au_values, arkit_values : sequences of float
+        All 25 AU and 52 ARKit slider values; only those moved away from the face's own value count
+        (:func:`changed_controls`), each setting its channel outright.
+    """
+    from facecraft.synth.controls import EditControls
+
+    if session is None:
+        raise ParameterError("no photo analysed yet: upload a photo or pick the sample first")
+    models = models or shared_models()
+    i = session.face_index(face)
+    au, arkit = changed_controls(session, i, au_values, arkit_values)
+    args: dict = {}
+    if emotion:
+        if emotion not in EMOTIONS:
+            raise ParameterError(f"emotion: expected one of {', '.join(EMOTIONS)}, got {emotion!r}")
+        if not 0.0 <= float(intensity) <= 1.0:
+            raise ParameterError(f"intensity: expected a value in [0, 1], got {intensity}")
+        args["emotion"] = f"{emotion}:{float(intensity):.3f}"
+    if text and text.strip():
+        args["text"] = text.strip()
+    if au:
+        args["au"] = au
+    if arkit:
+        args["arkit"] = arkit
+    if not args:
+        return EditOutcome(session.image, session.image, "no change asked: the photo as it is", 0.0, {})
+    controls = EditControls.from_args(**args)
+    target = None if int(face) == -1 else i
+    result = models.editor.apply(session.image, session.faces, controls, face=target, name=session.name)
+    changed = float((result.mask > 0.01).mean()) * 100
+    parts = [f"{k}={v}" if not isinstance(v, dict) else f"{k}: {len(v)} slider(s)" for k, v in args.items()]
+    message = f"{', '.join(parts)}; {len(result.faces)} face(s) edited, {changed:.1f}% of pixels changed, " \
+              f"{result.edit_ms:.0f} ms"  # fmt: skip
+    return EditOutcome(session.image, result.image, message, result.edit_ms, args)
+
+
+def save_png(image: np.ndarray, *, stem: str = "edited") -> str:
+    """Write an RGB uint8 image to a fresh PNG in :func:`output_dir` (for a download) and return its path."""
+    from PIL import Image
+
+    path = output_dir() / f"{Path(stem).stem}.png"
+    Image.fromarray(np.ascontiguousarray(image)).save(path, compress_level=1)
+    return str(path)
+
+
+# ---------------------------------------------------------------------------------------------- refine
+def refine_status() -> tuple[bool, str]:
+    """Whether "refine with diffusion" can run here, and why not.
+
+    It needs :mod:`facecraft.synth.refine` and, inside it, a configured base model and adapter (reported by
+    its ``refine_available()``; missing that function counts as not configured).
+    """
+    if importlib.util.find_spec("facecraft.synth.refine") is None:
+        return False, "diffusion refinement is not part of this installation (facecraft.synth.refine is missing)"
+    try:
+        refine = importlib.import_module("facecraft.synth.refine")
+    except Exception as e:  # an optional module: its import failing must not take the studio down
+        return False, f"facecraft.synth.refine cannot be imported: {type(e).__name__}: {e}"
+    check = getattr(refine, "refine_available", None)
+    if check is None:
+        return False, "facecraft.synth.refine has no refine_available(): no base model and adapter configured"
+    try:
+        ok = check()
+    except Exception as e:  # same: report, never crash
+        return False, f"refine_available() failed: {type(e).__name__}: {e}"
+    if isinstance(ok, tuple):
+        return bool(ok[0]), str(ok[1])
+    return bool(ok), "configured" if ok else "no base model and adapter configured"
+
+
+# ---------------------------------------------------------------------------------------------- animate
+#: Output files of the Animate tab, by key: (suffix, what it is).
+ANIMATE_OUTPUTS: dict[str, tuple[str, str]] = {
+    "glb": (".glb", "glTF binary: mesh with the 52 shape keys and the animation"),
+    "csv": (".csv", "Live Link Face CSV"),
+    "npz": (".npz", "NumPy curves (T, 52) with fps and names"),
+    "json": (".json", "JSON curves"),
+}
+
+
+@dataclass
+class AnimateOutcome:
+    """Paths of the Animate tab's results and a summary line."""
+
+    video: str
+    files: dict[str, str]
+    message: str
+    seconds: float
+
+
+def parse_track(track) -> object | None:
+    """An emotion track from the UI: None / blank, a JSON text (list of keys or ``{"keys": [...]}``) or a
+    ``.json`` file path; returned in a form :func:`facecraft.rigs.emotion_space.parse_emotion` takes."""
+    if track is None:
+        return None
+    if isinstance(track, Path) or (isinstance(track, str) and track.strip().lower().endswith(".json")):
+        p = check_upload(track, kind="emotion track", max_bytes=2**20, suffixes=(".json",))
+        return str(p)
+    if not isinstance(track, str):
+        raise ParameterError(f"emotion track: expected JSON text or a .json file, got {type(track).__name__}")
+    if not track.strip():
+        return None
+    try:
+        value = json.loads(track)
+    except json.JSONDecodeError as e:
+        raise ParameterError(
+            f"emotion track: not valid JSON ({e.msg} at line {e.lineno}); expected "
+            '[{"t": 0.0, "emotion": "happiness", "intensity": 0.8}, ...]'
+        ) from e
+    if not isinstance(value, (list, Mapping)):
+        raise ParameterError(f"emotion track: expected a JSON list of keys, got {type(value).__name__}")
+    return value if isinstance(value, list) else dict(value)
+
+
+def animate_speech(
+    audio_path,
+    *,
+    transcript: str | None = None,
+    emotion: str | None = None,
+    intensity: float = 0.8,
+    track=None,
+    mode: str = "learned",
+    out_dir: str | Path | None = None,
+) -> AnimateOutcome:
+    """Speech -> ARKit curves -> preview MP4 (default rig, with the speech's sound) and GLB, CSV, NPZ, JSON.
+
+    Parameters
+    ----------
+    audio_path : path-like
+        Speech in any common format, at most :data:`MAX_AUDIO_S` seconds.
+    transcript : str, optional
+        What is said; the procedural mode aligns it to the audio (the learned mode does not need it).
+    emotion, intensity : one of EMOTIONS and its intensity in [0, 1], or no emotion.
+    track : optional emotion track (see :func:`parse_track`); it takes precedence over ``emotion``.
+    mode : ``"learned"`` (the shipped model) or ``"procedural"`` (phones + transcript).
+    out_dir : folder for the files (default: a fresh :func:`output_dir`).
+    """
+    from facecraft.audio2face.animate import animate_file
+    from facecraft.audio2face.audio import audio_duration
+    from facecraft.rigs.exchange import export_animation
+
+    p = check_upload(audio_path, kind="speech", max_bytes=MAX_AUDIO_BYTES)
+    duration = audio_duration(p)
+    if duration > MAX_AUDIO_S:
+        raise ParameterError(
+            f"{p.name}: {duration:.0f} s of audio, above the studio's {MAX_AUDIO_S:.0f} s limit "
+            f"(use `facecraft animate` for long files)"
+        )
+    if mode not in ("learned", "procedural"):
+        raise ParameterError(f"mode: expected 'learned' or 'procedural', got {mode!r}")
+    emo = None
+    if emotion:
+        if emotion not in EMOTIONS:
+            raise ParameterError(f"emotion: expected one of {', '.join(EMOTIONS)}, got {emotion!r}")
+        emo = f"{emotion}:{float(intensity):.3f}"
+    emotion_track = parse_track(track)
+    out = Path(out_dir) if out_dir is not None else output_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    stem = p.stem or "speech"
+    files = {key: str(out / f"{stem}{suffix}") for key, (suffix, _) in ANIMATE_OUTPUTS.items()}
+    video = str(out / f"{stem}.mp4")
+    t0 = time.perf_counter()
+    anim = animate_file(
+        p, files["glb"], transcript=(transcript or None) if transcript and transcript.strip() else None,
+        emotion=None if emotion_track is not None else emo, emotion_track=emotion_track, mode=mode, video=video,
+    )  # fmt: skip
+    for key in ("csv", "npz", "json"):
+        export_animation(anim, files[key])
+    seconds = time.perf_counter() - t0
+    what = "emotion track" if emotion_track is not None else (emo or "neutral")
+    message = (
+        f"{p.name}: {duration:.1f} s of speech -> {anim.num_frames} frames at {anim.fps:g} fps "
+        f"({mode} mode, {what}) in {seconds:.1f} s"
+    )
+    return AnimateOutcome(video, files, message, seconds)
+
+
+# ---------------------------------------------------------------------------------------------- evaluate
+@dataclass
+class FerOutcome:
+    """FER probabilities per judge (EMOTIONS order), as rows for a bar chart, and the judges missing."""
+
+    probabilities: dict[str, list[float]]
+    unavailable: dict[str, str]
+
+    def rows(self) -> list[dict]:
+        """``{"emotion", "probability", "judge"}`` rows: one bar per judge and emotion."""
+        return [
+            {"emotion": e, "probability": float(p), "judge": judge}
+            for judge, probs in self.probabilities.items()
+            for e, p in zip(EMOTIONS, probs, strict=True)
+        ]
+
+    def message(self) -> str:
+        top = [f"{j}: {EMOTIONS[int(np.argmax(p))]} ({max(p):.2f})" for j, p in self.probabilities.items()]
+        missing = [f"{j} unavailable ({why})" for j, why in self.unavailable.items()]
+        return "; ".join(top + missing)
+
+
+def fer_probabilities(path, *, models: StudioModels | None = None) -> FerOutcome:
+    """Every available FER judge's probabilities for the main face of an uploaded photo."""
+    models = models or shared_models()
+    img, _ = load_photo(path)
+    judges, unavailable = models.judges()
+    if not judges:
+        raise MissingFileError(f"no FER judge could be loaded: {unavailable}")
+    faces = models.analyzer.analyze(img, name=Path(path).name)
+    if not faces:
+        raise NoFaceError(f"{Path(path).name}: no face found")
+    probs = {name: [float(v) for v in judge.predict_proba([img])[0]] for name, judge in judges.items()}
+    return FerOutcome(probs, unavailable)
+
+
+def blendshape_scores(path, *, models: StudioModels | None = None) -> list[list]:
+    """MediaPipe's 52 blendshape scores of the main face: ``[name, score]`` rows in Apple's order."""
+    models = models or shared_models()
+    img, _ = load_photo(path)
+    faces = models.analyzer.analyze(img, name=Path(path).name)
+    if not faces:
+        raise NoFaceError(f"{Path(path).name}: no face found")
+    scores = np.clip(faces[0].blendshapes, 0.0, 1.0)
+    return [[name, round(float(s), 4)] for name, s in zip(ARKIT_NAMES, scores, strict=True)]
+
+
+def identity_distance(path_a, path_b, *, models: StudioModels | None = None) -> dict:
+    """dlib identity distance between the main faces of two uploaded photos (same person below 0.6)."""
+    models = models or shared_models()
+    a, _ = load_photo(path_a)
+    b, _ = load_photo(path_b)
+    r = models.identity.distance(a, b, names=(Path(path_a).name, Path(path_b).name))
+    return {
+        "distance": round(r.distance, 4),
+        "same_person": bool(r.same_person),
+        "threshold": r.threshold,
+        "a": r.a,
+        "b": r.b,
+        "detectors": list(r.detectors),
+    }
+
+
+# ---------------------------------------------------------------------------------------------- augment
+def augment_status() -> tuple[bool, str]:
+    """Whether :mod:`facecraft.eval.augment` is installed, with the text the Augment tab shows."""
+    if importlib.util.find_spec("facecraft.eval.augment") is None:
+        return False, (
+            "Data set augmentation arrives with `facecraft augment` (facecraft.eval.augment is not part of "
+            "this installation yet)."
+        )
+    return True, "Augmentation is installed: run `facecraft augment --help` (the studio tab follows)."

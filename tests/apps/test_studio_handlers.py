@@ -1,0 +1,270 @@
+"""The studio's handlers without a browser: uploads checked, analysis once, edits, speech, judges."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+
+import numpy as np
+import pytest
+import soundfile as sf
+from PIL import Image
+
+from facecraft.apps import studio_handlers as h
+from facecraft.rigs import (
+    ARKIT_INDEX,
+    ARKIT_NAMES,
+    AU_NAMES,
+    EMOTIONS,
+    FileFormatError,
+    MissingFileError,
+    NoFaceError,
+    ParameterError,
+)
+
+
+@pytest.fixture(scope="module")
+def models():
+    return h.StudioModels()
+
+
+@pytest.fixture(scope="module")
+def sample(models):
+    return h.analyze_photo(h.sample_photo_path(), models=models)
+
+
+def _smile(w: np.ndarray) -> float:
+    return float(w[ARKIT_INDEX["mouthSmileLeft"]] + w[ARKIT_INDEX["mouthSmileRight"]]) / 2
+
+
+def _png(path, image: np.ndarray):
+    Image.fromarray(image).save(path)
+    return str(path)
+
+
+# ---------------------------------------------------------------------------------------------- tables
+def test_slider_groups_cover_every_name_once():
+    au = [n for names in h.au_groups().values() for n in names]
+    arkit = [n for names in h.arkit_groups().values() for n in names]
+    assert sorted(au) == sorted(AU_NAMES) and len(au) == len(set(au))
+    assert sorted(arkit) == sorted(ARKIT_NAMES) and len(arkit) == len(set(arkit))
+    assert "AU12" in h.au_groups()["mouth"] and "browInnerUp" in h.arkit_groups()["brows"]
+    assert h.au_label("AU12") == "AU12 lip corner puller"
+
+
+# ---------------------------------------------------------------------------------------------- uploads
+def test_check_upload_rejects_missing_wrong_type_empty_and_oversized(tmp_path):
+    with pytest.raises(ParameterError, match="no photo given"):
+        h.check_upload(None, kind="photo", max_bytes=10)
+    with pytest.raises(MissingFileError, match="gone.png"):
+        h.check_upload(tmp_path / "gone.png", kind="photo", max_bytes=10)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello")
+    with pytest.raises(FileFormatError, match=r"notes.txt: unsupported photo file type '.txt'"):
+        h.check_upload(notes, kind="photo", max_bytes=100, suffixes=(".png",))
+    big = tmp_path / "big.png"
+    big.write_bytes(b"x" * 2000)
+    with pytest.raises(ParameterError, match="big.png: the file is .* above the studio's"):
+        h.check_upload(big, kind="photo", max_bytes=1000)
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    with pytest.raises(FileFormatError, match="empty.png: the file is empty"):
+        h.check_upload(empty, kind="photo", max_bytes=1000)
+    assert h.check_upload(big, kind="photo", max_bytes=4000) == big
+
+
+def test_load_photo_rejects_non_images_and_huge_pictures_and_scales_large_ones(tmp_path, monkeypatch):
+    fake = tmp_path / "fake.png"
+    fake.write_bytes(b"this is not a png at all")
+    with pytest.raises(FileFormatError, match="fake.png: not a readable image"):
+        h.load_photo(fake)
+    photo = _png(tmp_path / "wide.png", np.full((300, 800, 3), 128, np.uint8))
+    img, note = h.load_photo(photo, max_side=400)
+    assert img.shape == (150, 400, 3) and "scaled to 400x150" in note
+    monkeypatch.setattr(h, "MAX_IMAGE_PIXELS", 1000)
+    with pytest.raises(ParameterError, match=r"wide.png: the picture is 800x300"):
+        h.load_photo(photo)
+
+
+# ---------------------------------------------------------------------------------------------- edit
+def test_analyze_finds_the_sample_face_and_reads_its_smile(sample):
+    assert len(sample.faces) == 1 and sample.image.shape == (512, 512, 3)
+    au, arkit = sample.slider_values(0)
+    assert len(au) == len(AU_NAMES) and len(arkit) == len(ARKIT_NAMES)
+    assert all(0.0 <= v <= 1.0 for v in au + arkit)
+    assert _smile(np.array(arkit)) > 0.5  # the astronaut smiles
+    assert au[AU_NAMES.index("AU12")] > 0.3
+    assert sample.face_choices() == [(sample.face_choices()[0][0], 0)]
+
+
+def test_analyze_without_a_face_names_the_file(tmp_path, models):
+    blank = _png(tmp_path / "wall.png", np.full((256, 256, 3), 200, np.uint8))
+    with pytest.raises(NoFaceError, match="wall.png"):
+        h.analyze_photo(blank, models=models)
+
+
+def test_untouched_sliders_ask_for_nothing(sample, models):
+    au, arkit = sample.slider_values(0)
+    assert h.changed_controls(sample, 0, au, arkit) == ({}, {})
+    out = h.apply_edit(sample, au_values=au, arkit_values=arkit, models=models)
+    assert out.after is sample.image and "no change" in out.message
+
+
+def test_a_moved_slider_sets_its_channel_and_changes_the_photo(sample, models):
+    au, arkit = sample.slider_values(0)
+    au[AU_NAMES.index("AU12")] = 0.0
+    arkit[ARKIT_INDEX["jawOpen"]] = 0.6
+    moved_au, moved_arkit = h.changed_controls(sample, 0, au, arkit)
+    assert moved_au == {"AU12": 0.0} and moved_arkit == {"jawOpen": 0.6}
+    out = h.apply_edit(sample, face=0, au_values=au, arkit_values=arkit, models=models)
+    diff = np.abs(out.after.astype(int) - sample.image.astype(int))
+    assert diff.max() > 40 and out.edit_ms > 0
+    assert out.controls == {"au": {"AU12": 0.0}, "arkit": {"jawOpen": 0.6}}
+
+
+def test_emotion_and_text_go_to_the_editor_as_given(sample, models):
+    from facecraft.synth.controls import EditControls
+
+    au, arkit = sample.slider_values(0)
+    out = h.apply_edit(
+        sample, emotion="sadness", intensity=1.0, text=" a frown ", au_values=au, arkit_values=arkit, models=models
+    )
+    direct = models.editor.apply(
+        sample.image, sample.faces, EditControls.from_args(emotion="sadness:1", text="a frown")
+    )
+    assert np.array_equal(out.after, direct.image) and not np.array_equal(out.after, sample.image)
+    after = models.analyzer.analyze(out.after)[0].blendshapes
+    assert _smile(after) < _smile(sample.arkit_now[0]) - 0.03  # the smile gives way
+    assert "emotion=sadness:1.000" in out.message and "text=a frown" in out.message
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"emotion": "joy"}, "emotion: expected one of"),
+        ({"emotion": "anger", "intensity": 1.5}, "intensity"),
+        ({"face": 3}, "face: 4 requested but the photo has 1"),
+        ({"au_values": [0.0]}, "expected 25 AU and 52 ARKit slider values"),
+    ],
+)
+def test_bad_edit_controls_raise_parameter_errors(sample, models, kwargs, match):
+    au, arkit = sample.slider_values(0)
+    args = {"au_values": au, "arkit_values": arkit, **kwargs}
+    with pytest.raises(ParameterError, match=match):
+        h.apply_edit(sample, models=models, **args)
+
+
+def test_edit_before_any_photo_is_a_clear_error():
+    with pytest.raises(ParameterError, match="no photo analysed yet"):
+        h.apply_edit(None, emotion="happiness")
+
+
+def test_save_png_round_trips(tmp_path):
+    img = np.random.default_rng(0).integers(0, 255, (20, 30, 3), dtype=np.uint8)
+    path = h.save_png(img, stem="x.jpg")
+    assert path.endswith("x.png") and np.array_equal(np.asarray(Image.open(path)), img)
+
+
+# ---------------------------------------------------------------------------------------------- optional parts
+def test_refine_hidden_without_a_configured_module(monkeypatch):
+    if "facecraft.synth.refine" not in sys.modules:
+        import importlib.util
+
+        if importlib.util.find_spec("facecraft.synth.refine") is None:
+            ok, why = h.refine_status()
+            assert not ok and "facecraft.synth.refine" in why
+    fake = types.ModuleType("facecraft.synth.refine")
+    monkeypatch.setitem(sys.modules, "facecraft.synth.refine", fake)
+    monkeypatch.setattr(h.importlib.util, "find_spec", lambda name: object())
+    assert h.refine_status()[0] is False  # no refine_available(): not configured
+    fake.refine_available = lambda: True
+    assert h.refine_status() == (True, "configured")
+    fake.refine_available = lambda: (False, "no adapter weights")
+    assert h.refine_status() == (False, "no adapter weights")
+
+
+def test_augment_status_says_what_to_expect():
+    ok, text = h.augment_status()
+    assert "facecraft augment" in text
+    assert ok == (h.importlib.util.find_spec("facecraft.eval.augment") is not None)
+
+
+# ---------------------------------------------------------------------------------------------- animate
+def test_parse_track_forms(tmp_path):
+    assert h.parse_track(None) is None and h.parse_track("  ") is None
+    keys = [{"t": 0, "emotion": "happiness", "intensity": 0.8}]
+    assert h.parse_track(json.dumps(keys)) == keys
+    path = tmp_path / "track.json"
+    path.write_text(json.dumps(keys))
+    assert h.parse_track(str(path)) == str(path)
+    with pytest.raises(ParameterError, match="not valid JSON"):
+        h.parse_track("[{")
+    with pytest.raises(ParameterError, match="expected a JSON list"):
+        h.parse_track("3")
+
+
+@pytest.fixture(scope="module")
+def speech_wav(tmp_path_factory):
+    """1.5 s of a voiced, syllable-like signal at 16 kHz (no data set needed)."""
+    sr = 16000
+    t = np.arange(int(1.5 * sr)) / sr
+    voice = sum(np.sin(2 * np.pi * 140 * k * t) / k for k in range(1, 8))
+    envelope = np.clip(np.sin(2 * np.pi * 3 * t), 0, None)
+    path = tmp_path_factory.mktemp("speech") / "hello.wav"
+    sf.write(path, (0.3 * voice * envelope).astype(np.float32), sr)
+    return path
+
+
+def test_animate_speech_writes_every_output(speech_wav, tmp_path):
+    from facecraft.rigs.video import probe_video
+
+    out = h.animate_speech(speech_wav, emotion="happiness", intensity=0.7, out_dir=tmp_path)
+    assert set(out.files) == {"glb", "csv", "npz", "json"}
+    for path in out.files.values():
+        assert (tmp_path / path).stat().st_size > 0
+    info = probe_video(out.video)
+    assert info.has_audio and info.frames >= 30
+    curves = np.load(out.files["npz"])
+    assert any(v.ndim == 2 and v.shape[-1] == 52 for v in curves.values())
+    assert "happiness:0.700" in out.message
+
+
+def test_animate_speech_rejects_bad_audio(speech_wav, tmp_path, monkeypatch):
+    notes = tmp_path / "notes.wav"
+    notes.write_text("not audio")
+    with pytest.raises(FileFormatError, match="notes.wav"):
+        h.animate_speech(notes, out_dir=tmp_path)
+    with pytest.raises(ParameterError, match="emotion: expected one of"):
+        h.animate_speech(speech_wav, emotion="glee", out_dir=tmp_path)
+    monkeypatch.setattr(h, "MAX_AUDIO_S", 1.0)
+    with pytest.raises(ParameterError, match="hello.wav: 2 s of audio, above the studio's 1 s limit"):
+        h.animate_speech(speech_wav, out_dir=tmp_path)
+
+
+# ---------------------------------------------------------------------------------------------- evaluate
+def test_fer_probabilities_of_the_smiling_sample(models):
+    fer = h.fer_probabilities(h.sample_photo_path(), models=models)
+    assert fer.probabilities, fer.unavailable
+    for probs in fer.probabilities.values():
+        assert len(probs) == len(EMOTIONS) and abs(sum(probs) - 1.0) < 1e-3
+    assert fer.probabilities["mini-xception"][EMOTIONS.index("happiness")] > 0.5
+    rows = fer.rows()
+    assert len(rows) == len(EMOTIONS) * len(fer.probabilities) and set(rows[0]) == {"emotion", "probability", "judge"}
+    assert "mini-xception: happiness" in fer.message()
+
+
+def test_blendshape_scores_are_52_named_rows(models):
+    rows = h.blendshape_scores(h.sample_photo_path(), models=models)
+    assert [r[0] for r in rows] == list(ARKIT_NAMES)
+    assert dict(rows)["mouthSmileLeft"] > 0.5
+
+
+def test_identity_distance_same_photo_flipped_is_the_same_person(tmp_path, models):
+    img = np.asarray(Image.open(h.sample_photo_path()).convert("RGB"))
+    flipped = _png(tmp_path / "flipped.png", np.ascontiguousarray(img[:, ::-1]))
+    r = h.identity_distance(h.sample_photo_path(), flipped, models=models)
+    assert r["same_person"] and r["distance"] < 0.45 and r["b"] == "flipped.png"
+    blank = _png(tmp_path / "wall.png", np.full((256, 256, 3), 200, np.uint8))
+    with pytest.raises(NoFaceError):
+        h.identity_distance(h.sample_photo_path(), blank, models=models)
