@@ -22,10 +22,12 @@ again (MediaPipe reads a closing lid partly as looking down); the ridge pulls to
 calibrated change ``G delta`` (``G = 1 / R_kk`` clipped to [1, ``max_gain``]), so a channel the data says
 little about moves by its own gain and nothing else; the box allows a channel to rise at most
 ``max_gain`` times its request plus a small ``cross`` correction of either sign (how one shape's cross-talk
-is cancelled by another), never past the level where it reads best (``limit``), and to fall at most
-``removal_limit``. Gaze (``eyeLook*``) and ``tongueOut`` are not solved: they move by exactly the request.
-No request, no change: ``delta = 0`` gives ``d = 0``. One edit costs one 43-variable box QP (about a
-millisecond).
+is cancelled by another), never past the level where it reads best (``limit``); a channel the request
+raises rises at least ``raise_floor`` of its calibrated change (the emotion's own shapes come before the
+removal of the old expression), and a channel falls at most by what its own response says undoes the
+requested fall (between ``removal_limit`` and ``removal_max`` units; mouth channels only). Gaze
+(``eyeLook*``) and ``tongueOut`` are not solved: they move by exactly the request. No request, no change:
+``delta = 0`` gives ``d = 0``. One edit costs one 43-variable box QP (about a millisecond).
 
 What it cannot fix (measured, see the report of ``facecraft calibrate-editor``): MediaPipe never scores
 ``cheekSquint*``, ``noseSneer*`` or ``cheekPuff`` above ~0 on any face (google-ai-edge/mediapipe#4450,
@@ -53,6 +55,7 @@ from pathlib import Path
 import numpy as np
 
 from facecraft.rigs import ARKIT_NAMES, NUM_ARKIT
+from facecraft.rigs.emotion_space import region_mask
 from facecraft.rigs.errors import FileFormatError, MissingFileError, ParameterError
 from facecraft.rigs.retarget import COPY_BY_NAME
 
@@ -93,6 +96,20 @@ RESPONSE_CONTROLS: tuple[str, ...] = (
 #: Rig weights each solvable channel is measured at by :func:`measure_response`.
 LEVELS: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0, 3.0)
 _GAZE = np.array([n.startswith("eyeLook") for n in ARKIT_NAMES])
+#: Least rise limit of a channel whatever level its mean score peaked at: the rig's smile scores best at 0.5
+#: on the calibration photos but only at 1.0-1.2 looks like a smile (corners up, lips parted over the teeth;
+#: FRLL 001, 012, 014 at 0.5-2: past 1.5 the corners fold into dark crescents).
+SHOWN_LIMIT: dict[str, float] = {"mouthSmileLeft": 1.2, "mouthSmileRight": 1.2}
+#: Channels that open the mouth: a request that does not raise them never raises them as a cross-talk
+#: correction (the open mouth's interior reads as a smile to MediaPipe, so the solve would open the mouth of
+#: a happy face: a dark hole to people and to FER judges).
+_OPENING = np.array([n.startswith(("jawOpen", "mouthLowerDown", "mouthUpperUp")) for n in ARKIT_NAMES])
+#: Channels whose reading an edit may undo by more than ``removal_limit``: the mouth's (a smile is an
+#: expression); brows, lids, cheeks and nose read partly the face's build (low brows as browDown), so
+#: removing their reading in full would move features past where that face ever has them.
+_UNDOABLE = ~region_mask("upper")
+#: The solve options of :class:`EditorCalibration` (saved with the response; :meth:`~EditorCalibration.with_options`).
+_OPTIONS = ("ridge", "max_gain", "cross", "gaze_weight", "other_weight", "removal_limit", "removal_max", "raise_floor")
 #: A requested change smaller than this counts as no change (the row weighs ``other_weight``).
 _ACTIVE = 0.01
 #: A photo showing a channel at this score or more does not count toward that channel's peak level.
@@ -100,14 +117,20 @@ SATURATED = 0.5
 #: A channel whose own mean rise never exceeds this does not read as itself at any level (limit 1).
 MIN_OWN_RISE = 0.03
 #: Largest rig weight change that still looked like a face on contact sheets of calibration photos (FRLL
-#: 001, 002, 006, 012, 014, neutral and smiling, levels 0.5-3): past 1.2 the rig's jaw opens into a
-#: box-shaped cavity, past 1.5 eyeWide bares the whole iris (a staring, dark-eyed look), past 2.5 the inner
-#: brow climbs into the forehead; the corner shapes fold the lip past 2.5.
+#: 001, 002, 006, 012, 014, neutral and smiling, levels 0.5-3, and emotions at intensity 1, where these
+#: shapes add up): past 1.2 the rig's jaw opens into a box-shaped cavity; past 1.0 eyeWide bares the iris
+#: all round (with raised brows, a cartoon stare); past 2.0 the inner brow and past 1.5 the outer brow
+#: climb into the forehead (surprise looked drawn, not photographed); past 1.5 mouthStretch pulls the lips
+#: into a flat grimace slot; the corner shapes fold the lip past 2.5.
 PLAUSIBLE_LIMIT: dict[str, float] = {
     "jawOpen": 1.2,
-    "eyeWideLeft": 1.5,
-    "eyeWideRight": 1.5,
-    "browInnerUp": 2.5,
+    "eyeWideLeft": 1.0,
+    "eyeWideRight": 1.0,
+    "browInnerUp": 2.0,
+    "browOuterUpLeft": 1.5,
+    "browOuterUpRight": 1.5,
+    "mouthStretchLeft": 1.5,
+    "mouthStretchRight": 1.5,
     "mouthSmileLeft": 2.5,
     "mouthSmileRight": 2.5,
 }
@@ -134,9 +157,18 @@ class EditorCalibration:
         Weight of the rows the request does not raise (channels it lowers, and cross-talk into channels it
         does not name): what the user asks to rise comes first.
     removal_limit : float
-        Largest rig weight a channel may move down (one unit is the shape's full anatomical range): a face's
+        Rig weight a channel may always move down (one unit is the shape's full anatomical range): a face's
         reading includes its build (brows that sit low read as browDown), so removing it by the gain of a
-        weak shape would shove features far past where they were.
+        weak shape would shove features far past where they were ...
+    removal_max : float
+        ... but a strong reading takes more than one unit of a weak shape to undo (a broad smile scores 0.9
+        and one unit of the rig's smile reads as 0.2): a mouth channel may move down by its requested fall
+        over its own response (``-delta_k / R_kk``), between ``removal_limit`` and ``removal_max``.
+    raise_floor : float
+        A channel the request raises moves up by at least this share of its calibrated change
+        ``min(G_kk delta_k, limit_k)``: what an emotion shows comes first, so removal and cross-talk terms
+        cannot hold it back (the rig's jaw also reads as a smile; without a floor, surprise on a smiling face
+        keeps its mouth shut to remove the smile).
     limit : np.ndarray, optional
         ``(52,)`` largest rig weight a channel may move up: beyond it the shape stops reading as itself or
         stops looking plausible (:func:`fit_calibration`); default no limit beyond the box.
@@ -151,6 +183,8 @@ class EditorCalibration:
     gaze_weight: float = 0.3
     other_weight: float = 0.5
     removal_limit: float = 1.0
+    removal_max: float = 2.0
+    raise_floor: float = 0.8
     limit: np.ndarray | None = None
     meta: dict = field(default_factory=dict, compare=False)
     _base_weights: np.ndarray = field(init=False, repr=False, compare=False)
@@ -167,9 +201,13 @@ class EditorCalibration:
             ("gaze_weight", self.gaze_weight),
             ("other_weight", self.other_weight),
             ("removal_limit", self.removal_limit),
+            ("removal_max", self.removal_max),
+            ("raise_floor", self.raise_floor),
         ):
             if not (np.isfinite(value) and value >= 0):
                 raise ParameterError(f"{label}: expected a finite value >= 0, got {value}")
+        if self.raise_floor > 1.0:
+            raise ParameterError(f"raise_floor: expected a share in [0, 1], got {self.raise_floor}")
         if self.max_gain < 1.0:
             raise ParameterError(f"max_gain: expected at least 1 (the request itself), got {self.max_gain}")
         object.__setattr__(self, "response", r)
@@ -186,7 +224,7 @@ class EditorCalibration:
     @classmethod
     def identity(cls) -> EditorCalibration:
         """No calibration: the rig moves by exactly the requested change."""
-        return cls(np.eye(NUM_ARKIT), ridge=0.0, max_gain=1.0, cross=0.0, meta={"source": "identity"})
+        return cls(np.eye(NUM_ARKIT), ridge=0.0, max_gain=1.0, cross=0.0, raise_floor=0.0, meta={"source": "identity"})
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> EditorCalibration:
@@ -207,6 +245,8 @@ class EditorCalibration:
                 gaze_weight=float(data["gaze_weight"]),
                 other_weight=float(data["other_weight"]),
                 removal_limit=float(data["removal_limit"]),
+                removal_max=float(data.get("removal_max", data["removal_limit"])),
+                raise_floor=float(data.get("raise_floor", 0.0)),
                 limit=np.array([np.inf if v is None else float(v) for v in data["limit"]]),
                 meta=dict(data.get("meta", {})),
             )
@@ -226,6 +266,8 @@ class EditorCalibration:
             "gaze_weight": self.gaze_weight,
             "other_weight": self.other_weight,
             "removal_limit": self.removal_limit,
+            "removal_max": self.removal_max,
+            "raise_floor": self.raise_floor,
             "limit": [None if not np.isfinite(v) else round(float(v), 4) for v in self.limit],
             "meta": self.meta,
             "response": np.round(self.response, 4).tolist(),
@@ -234,8 +276,8 @@ class EditorCalibration:
         return p
 
     def with_options(self, **options) -> EditorCalibration:
-        """The same response with other ``ridge`` / ``max_gain`` / ``cross`` / ``gaze_weight``."""
-        keys = ("ridge", "max_gain", "cross", "gaze_weight", "other_weight", "removal_limit")
+        """The same response and limits with other solve options (``ridge``, ``max_gain``, ...)."""
+        keys = _OPTIONS
         unknown = set(options) - set(keys)
         if unknown:
             raise ParameterError(f"unknown calibration option(s) {sorted(unknown)}; expected some of {keys}")
@@ -251,8 +293,6 @@ class EditorCalibration:
         before, after : array_like
             ``(52,)`` MediaPipe-space weights in [0, 1]: what the face shows, what it should show.
         """
-        from .fit import _box_qp
-
         b = np.asarray(before, np.float64).reshape(-1)
         a = np.asarray(after, np.float64).reshape(-1)
         if b.shape != (NUM_ARKIT,) or a.shape != (NUM_ARKIT,):
@@ -269,8 +309,15 @@ class EditorCalibration:
         gram = r_s.T @ r_s + self.ridge * np.eye(r_s.shape[1])
         ds = delta[solved]
         limit = self.limit[solved]
-        lo = np.maximum(np.minimum(ds, 0.0) * self.max_gain - self.cross, -self.removal_limit)
-        hi = np.minimum(np.maximum(ds, 0.0) * self.max_gain + self.cross, limit)
+        own = np.diag(self.response)[solved]
+        fall = np.where(_UNDOABLE[solved] & (own > MIN_OWN_RISE), np.maximum(-ds, 0.0) / np.maximum(own, 1e-9), 0.0)
+        removal = np.clip(fall, self.removal_limit, max(self.removal_max, self.removal_limit))
+        lo = np.maximum(np.minimum(ds, 0.0) * self.max_gain - self.cross, -removal)
+        cross = np.where(_OPENING[solved], 0.0, self.cross)
+        hi = np.minimum(np.maximum(ds, 0.0) * self.max_gain + cross, limit)
+        raised = ds > _ACTIVE
+        floor = self.raise_floor * np.minimum(ds * self._gain[solved], limit)
+        lo = np.where(raised, np.maximum(lo, floor), lo)
         lo = np.minimum(lo, hi)
         c = r_s.T @ target + self.ridge * ds * self._gain[solved]
         free = hi - lo > 1e-9
@@ -280,10 +327,23 @@ class EditorCalibration:
             s = (hi - lo)[free]
             g = gram[np.ix_(free, free)]
             lin = s * (c[free] - gram[free] @ lo)
-            x0 = np.clip((ds[free] - lo[free]) / s, 0.0, 1.0)
-            d[free] = lo[free] + s * _box_qp(g * s[:, None] * s[None, :], lin, x0)
+            d[free] = lo[free] + s * _solve_box(g * s[:, None] * s[None, :], lin)
         change[solved] = d
         return change
+
+
+def _solve_box(gram: np.ndarray, lin: np.ndarray) -> np.ndarray:
+    """``argmin 1/2 x'Mx - c'x`` over the unit box (``M`` positive definite: the ridge sees to it).
+
+    The shared solver's active-set iteration cycles on some of these problems (bounds that nearly meet, as
+    the raise floor makes them) and falls back to a slow ADMM; bounded-variable least squares on the
+    Cholesky factor (``M = L L'``: ``|L'x - L^-1 c|^2``) is exact and stays around a millisecond."""
+    from scipy.linalg import solve_triangular
+    from scipy.optimize import lsq_linear
+
+    lower = np.linalg.cholesky(gram)
+    rhs = solve_triangular(lower, lin, lower=True)
+    return np.clip(lsq_linear(lower.T, rhs, bounds=(0.0, 1.0), method="bvls").x, 0.0, 1.0)
 
 
 # ---------------------------------------------------------------------------------------------- data
@@ -402,6 +462,7 @@ def fit_calibration(measured: dict[str, np.ndarray], **options) -> EditorCalibra
         own = np.nanmean(r[fresh if fresh.sum() >= 5 else slice(None), :, k], axis=0)  # (L,)
         peak = int(np.nanargmax(own)) if np.any(np.isfinite(own)) else len(levels) - 1
         top = float(levels[peak]) if own[peak] > MIN_OWN_RISE else 1.0
+        top = max(top, SHOWN_LIMIT.get(ARKIT_NAMES[k], 0.0))
         limit[k] = min(top, PLAUSIBLE_LIMIT.get(ARKIT_NAMES[k], max(levels)))
         use = levels <= top + 1e-9
         ok = np.all(np.isfinite(r), axis=-1) & use[None, :]  # (P, L)
@@ -531,6 +592,8 @@ def calibrate(
         gaze_weight=calibration.gaze_weight,
         other_weight=calibration.other_weight,
         removal_limit=calibration.removal_limit,
+        removal_max=calibration.removal_max,
+        raise_floor=calibration.raise_floor,
         limit=calibration.limit,
         meta=meta,
     )

@@ -7,8 +7,13 @@ between the target inner lips:
 * **Where the photo already showed the inside** (the source mouth was open), the upper part follows the
   upper lip and the lower part the lower lip, taken from the photo at the same offset from the lip (teeth stay
   their size); only the gap the edit adds is drawn.
-* **What is drawn**: a cavity tinted by the photo's own lip colour (so it carries the photo's light and
-  white balance), darker toward the middle of the opening and the mouth corners; upper teeth just under the
+* **Where the edit closes a mouth that showed teeth**, the opening left is repainted the same way: the lips
+  slide over the teeth, which keep their size (the warp alone would squeeze them into a white line).
+* **What is drawn**: a cavity in the photo's own lip colour, deepened to a red-brown (so it carries the
+  photo's light and white balance), lit from the front: the inner lips' rims catch light, the back (under
+  the palate) and the corners (the cheeks' shadow) are darkest, and the tongue's lit top rises from the
+  lower lip once the mouth is more than a slit; the opening's corners are rounded (the inner lip's own
+  surface shows where the lip contours meet at a steep angle); upper teeth just under the
   upper lip, off-white scaled to the skin's brightness, shaded by the lip's shadow and toward the corners,
   with faint separations where an average dental arch (tooth widths 8.5, 6.5, 7.5, 7 mm on a 25 mm radius)
   projects, turned with the head when per-vertex depth is given; lower teeth appear when the jaw opens wide.
@@ -48,6 +53,10 @@ _UPPER_TEETH_HEIGHT = 0.2  # visible upper incisor height, in mouth widths
 _LOWER_TEETH_HEIGHT = 0.1
 _WIDE_OPEN = 0.3  # opening / mouth width above which lower teeth show
 _MIN_GAIN_PX = 0.75  # the target opening must exceed the source's by this much somewhere
+_CLOSING = 0.15  # ... or, over visible teeth, shrink by this share of the photo's opening
+_CAVITY_TINT = np.array([0.62, 0.34, 0.32])  # the cavity: the lips' colour, deeper red-brown
+_TONGUE_TINT = np.array([0.9, 0.55, 0.55])
+_TONGUE_HEIGHT = 0.4  # share of the opening the tongue's top reaches in the middle
 
 
 @dataclass(frozen=True)
@@ -198,8 +207,14 @@ def paint_mouth_interior(warped, image, src_px, dst_px, *, depth=None) -> WarpRe
     z = valid_depth(depth)
     fs, fd = mouth_frame(src), mouth_frame(dst)
     grid_a = np.linspace(0.0, 1.0, 41)
-    gain = fd.gap(grid_a) - fs.gap(grid_a) * (fd.width / fs.width)
-    if gain.max() < _MIN_GAIN_PX:
+    scale = fd.width / fs.width
+    gap_src = fs.gap(grid_a).max()
+    src_open = gap_src >= max(2.5, 0.06 * fs.width)
+    gain = fd.gap(grid_a) - fs.gap(grid_a) * scale
+    # A mouth the edit closes over teeth the photo shows: the collapsed opening would squash them into a
+    # white line; the lips slide over them instead (repainted from the photo at the same offsets).
+    closes = src_open and -gain.min() >= max(2 * _MIN_GAIN_PX, _CLOSING * gap_src * scale)
+    if gain.max() < _MIN_GAIN_PX and not closes:
         return WarpResult(base, mask)
     h, w = img.shape[:2]
     poly = inner_lip_polygon(dst)
@@ -232,18 +247,11 @@ def paint_mouth_interior(warped, image, src_px, dst_px, *, depth=None) -> WarpRe
     centre = 0.5 + 0.45 * sin_yaw
     across = np.clip(1.0 - ((a - centre) / np.where(a < centre, centre, 1 - centre)) ** 2, 0.0, 1.0)
     opening = float(fd.gap(grid_a).max() / fd.width)
-
-    # Cavity: the photo's lip colour in shadow, darkest in the middle of the opening and at the corners.
-    middle = 1.0 - np.abs(2.0 * t - 1.0)
-    k = (0.13 + 0.3 * (1.0 - middle) ** 1.5) * (0.5 + 0.5 * np.sqrt(across))
-    tongue = 0.3 * _smoothstep((t - 0.45) / 0.55) * across**1.5 * _smoothstep((opening - 0.12) / 0.2)
-    cavity = lips[None, None, :] * (k + tongue)[..., None]
-    cavity = cavity * np.array([1.0, 0.92, 0.92])  # a touch redder than the lips' own shadow
+    cavity = _cavity(t, v - v_up, v_lo - v, gap, across, a, opening, fd, lips)
 
     interior = cavity
     teeth_in_photo = False
-    gap_src = fs.gap(grid_a).max()
-    if gap_src >= max(2.5, 0.06 * fs.width):
+    if src_open:
         interior, teeth_in_photo = _reuse_source(img, fs, fd, a, v, v_up, v_lo, cavity, skin)
 
     # Teeth colour: off-white in the photo's white balance, as bright as its skin allows.
@@ -268,6 +276,15 @@ def paint_mouth_interior(warped, image, src_px, dst_px, *, depth=None) -> WarpRe
         ta = ta * lower_amount
         interior = interior * (1 - ta[..., None]) + rgb * shade * ta[..., None]
 
+    # The opening's corners are rounded: where the lip contours meet at a steep angle (a box-shaped opening),
+    # the inner lip's own surface, in its shadow, shows instead of the cavity.
+    half = 0.5 * gap
+    mid = v_up + half
+    rounded = float(half.max(initial=0.0)) * np.clip(1.0 - (2.0 * a - 1.0) ** 2, 0.0, 1.0) ** 0.75
+    inside = _smoothstep((np.minimum(half, rounded) - np.abs(v - mid)) / 1.5 + 0.5)
+    mucosa = lips[None, None, :] * (0.75 + 0.15 * across)[..., None] * np.array([1.0, 0.9, 0.9])
+    interior = interior * inside[..., None] + mucosa * (1.0 - inside[..., None])
+
     # Painted pixels get the photo's softness and grain, so they do not look pasted on.
     interior = cv2.GaussianBlur(interior, (0, 0), 0.5)
     grain_scale = np.sqrt(np.clip(_luma(interior) / max(skin_luma, 1.0), 0.0, 1.0))
@@ -279,6 +296,31 @@ def paint_mouth_interior(warped, image, src_px, dst_px, *, depth=None) -> WarpRe
     new_mask = mask.copy()
     new_mask[y0:y1, x0:x1] = np.maximum(new_mask[y0:y1, x0:x1], alpha)
     return WarpResult(out, new_mask)
+
+
+def _cavity(t, below_up, above_lo, gap, across, a, opening, fd: _MouthFrame, lips) -> np.ndarray:
+    """The inside of an open mouth lit from the front, in the photo's own lip colour (RGB float 0..255).
+
+    Dark red-brown, darkest at the back (the middle of the opening, behind the upper teeth) and in the
+    corners (the cheeks' shadow); the inner lips' rims catch the light; the tongue's lit top rises from the
+    lower lip once the mouth opens beyond a slit. ``t``: 0 at the upper inner lip, 1 at the lower;
+    ``below_up`` / ``above_lo``: pixels from the upper / lower lip."""
+    rim_px = np.maximum(0.12 * gap, 0.8)
+    rim = np.exp(-np.minimum(below_up, above_lo) / rim_px)
+    corner = 0.45 + 0.55 * np.sqrt(across)
+    back = 1.0 - 0.35 * np.exp(-(((t - 0.4) / 0.3) ** 2))  # the throat, just under the palate
+    shade = (0.5 + 0.35 * rim) * back * corner
+    cavity = lips[None, None, :] * _CAVITY_TINT * shade[..., None]
+    # Tongue: its top is an arch across the opening, up to ~40% of the gap in the middle.
+    amount = _smoothstep((opening - 0.06) / 0.14)
+    if amount > 0:
+        top = 1.0 - _TONGUE_HEIGHT * np.sqrt(across) * amount
+        edge = np.maximum(0.06, 1.2 / gap)
+        on = _smoothstep((t - top) / edge)
+        lit = 0.55 + 0.25 * np.sqrt(across) - 0.2 * np.exp(-(((t - top) / (2.5 * edge)) ** 2))
+        tongue = lips[None, None, :] * _TONGUE_TINT * (lit * corner)[..., None]
+        cavity = cavity * (1.0 - on[..., None]) + tongue * on[..., None]
+    return cavity
 
 
 def _grain(img: np.ndarray, points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -113,3 +113,50 @@ def test_calibration_photos_are_every_other_frll_person(shared_dir):
     assert sorted({p.stem for p in photos}) == neutral[::2]
     assert {p.parent.name for p in photos} == {"neutral", "smiling"}
     assert [f"{p.parent.name}/{p.name}" for p in photos] == EditorCalibration.load().meta["photos"]
+
+
+SMILE = ARKIT_INDEX["mouthSmileLeft"]
+BROW_UP = ARKIT_INDEX["browOuterUpLeft"]
+
+
+def _mouth_response() -> np.ndarray:
+    response = np.eye(NUM_ARKIT)
+    response[JAW, JAW] = 0.6
+    response[SMILE, JAW] = 0.4  # the open mouth also reads as a smile ...
+    response[SMILE, SMILE] = 0.2  # ... more than the rig's own (weak) smile does
+    response[BROW_UP, BROW_UP] = 0.2
+    return response
+
+
+def test_what_the_emotion_raises_is_not_held_back_by_removing_the_old_expression():
+    before, after = _request(jawOpen=0.6, mouthSmileLeft=0.0)  # open the jaw, lose the smile
+    before[SMILE] = 0.9
+    floor = EditorCalibration(_mouth_response(), raise_floor=0.8)
+    free = floor.with_options(raise_floor=0.0)
+    gain = 1 / 0.6
+    assert floor.rig_change(before, after)[JAW] >= 0.8 * 0.5 * gain - 1e-9
+    assert free.rig_change(before, after)[JAW] < floor.rig_change(before, after)[JAW]
+
+
+def test_a_strong_mouth_reading_is_undone_by_its_own_response_within_bounds():
+    before, after = _request(mouthSmileLeft=0.0, browOuterUpLeft=0.0)
+    before[SMILE], before[BROW_UP] = 0.9, 0.6
+    cal = EditorCalibration(_mouth_response(), removal_limit=1.0, removal_max=2.0)
+    change = cal.rig_change(before, after)
+    assert -2.0 - 1e-9 <= change[SMILE] < -1.5  # 0.9 / 0.2 = 4.5 units asked, 2 allowed
+    assert change[BROW_UP] >= -1.0 - 1e-9  # brows read the face's build too: one unit at most
+    one = cal.with_options(removal_max=1.0).rig_change(before, after)
+    assert one[SMILE] == pytest.approx(-1.0, abs=1e-6)
+
+
+def test_a_smile_request_does_not_open_the_mouth():
+    before, after = _request(mouthSmileLeft=0.9)
+    change = EditorCalibration(_mouth_response(), cross=0.3).rig_change(before, after)
+    assert change[SMILE] > 0.5 and change[JAW] <= 1e-9  # the jaw's smile reading is not used
+
+
+def test_shipped_limits_keep_surprise_plausible():
+    cal = EditorCalibration.load()
+    for name, most in (("browInnerUp", 2.0), ("browOuterUpLeft", 1.5), ("eyeWideLeft", 1.0), ("jawOpen", 1.2)):
+        assert cal.limit[ARKIT_INDEX[name]] <= most
+    assert cal.limit[SMILE] >= 1.0 and cal.raise_floor > 0 and cal.removal_max > cal.removal_limit

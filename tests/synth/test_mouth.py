@@ -98,3 +98,22 @@ def test_bad_input():
         paint_mouth_interior(img, img, src[:10], src)
     with pytest.raises(ParameterError):
         paint_mouth_interior(img, img, src, src, depth=np.zeros(3))
+
+
+def test_closing_over_the_photos_teeth_keeps_them_their_size():
+    img, src, depth = astronaut_points()
+    dst = src.copy()
+    for up, lo in zip(LIPS_UPPER_INNER[1:-1], LIPS_LOWER_INNER[1:-1], strict=True):
+        dst[lo] = src[lo] + 0.6 * (src[up] - src[lo])  # the lower lip comes 60% of the way up
+    warped = warp_face(img, src, dst, depth=depth)
+    res = paint_mouth_interior(warped, img, src, dst, depth=depth)
+    inside = _polygon_mask(inner_lip_polygon(dst), img.shape[:2])
+    assert inside.sum() > 20 and not np.array_equal(res.image[inside], warped.image[inside])
+    # Just under the upper lip the teeth are as the photo shows them there (not squeezed into the slit).
+    fs, fd = mouth_frame(src), mouth_frame(dst)
+    mid = np.array([0.5 * fd.width])
+    x, y = fd.to_image(mid, fd.profile(mid)[0] + 2.0)
+    xs, ys = fs.to_image(np.array([0.5 * fs.width]), fs.profile(np.array([0.5 * fs.width]))[0] + 2.0)
+    got = _luma(res.image[int(round(y[0])), int(round(x[0]))])
+    want = _luma(img[int(round(ys[0])), int(round(xs[0]))])
+    assert abs(got - want) < 40
