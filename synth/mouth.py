@@ -252,7 +252,7 @@ def paint_mouth_interior(warped, image, src_px, dst_px, *, depth=None) -> WarpRe
     interior = cavity
     teeth_in_photo = False
     if src_open:
-        interior, teeth_in_photo = _reuse_source(img, fs, fd, a, v, v_up, v_lo, cavity, skin)
+        interior, teeth_in_photo = _reuse_source(img, fs, fd, a, v, v_up, v_lo, cavity, skin, across)
 
     # Teeth colour: off-white in the photo's white balance, as bright as its skin allows.
     skin_luma = float(_luma(skin))
@@ -336,7 +336,7 @@ def _grain(img: np.ndarray, points: np.ndarray, shape: tuple[int, int]) -> np.nd
     return np.random.default_rng(0).normal(0.0, min(sigma, 6.0), shape)
 
 
-def _reuse_source(img, fs: _MouthFrame, fd: _MouthFrame, a, v, v_up, v_lo, cavity, skin):
+def _reuse_source(img, fs: _MouthFrame, fd: _MouthFrame, a, v, v_up, v_lo, cavity, skin, across):
     """Interior from the photo: the upper part follows the upper lip, the lower part the lower lip.
 
     Returns the interior (cavity where the photo has nothing to give) and whether the photo showed teeth.
@@ -347,9 +347,13 @@ def _reuse_source(img, fs: _MouthFrame, fd: _MouthFrame, a, v, v_up, v_lo, cavit
     gap_s = np.maximum(vs_lo - vs_up, 0.0)
     off_up = (v - v_up) * scale
     off_lo = (v_lo - v) * scale
-    share = 0.5 * gap_s
-    w_up = 1.0 - _smoothstep((off_up - share + 1.0) / 2.0)
-    w_lo = (1.0 - _smoothstep((off_lo - share + 1.0) / 2.0)) * (1.0 - w_up)
+    # Each lip brings along at most what teeth can hang from it there (shorter toward the corners): a smile's
+    # side teeth taken at full gap height would stand in a newly opened mouth as fangs.
+    reach = np.sqrt(across) * (0.55 + 0.45 * across) * fs.width + 1.0
+    share_up = np.minimum(0.5 * gap_s, _UPPER_TEETH_HEIGHT * 1.25 * reach)
+    share_lo = np.minimum(0.5 * gap_s, _LOWER_TEETH_HEIGHT * 1.5 * reach)
+    w_up = 1.0 - _smoothstep((off_up - share_up + 1.0) / 2.0)
+    w_lo = (1.0 - _smoothstep((off_lo - share_lo + 1.0) / 2.0)) * (1.0 - w_up)
     out = cavity
     for weight, vs in ((w_up, vs_up + off_up), (w_lo, vs_lo - off_lo)):
         mx, my = fs.to_image(us, vs)
