@@ -164,6 +164,7 @@ def build_face_samples(
     data_dir: Path | None = None,
     max_photos: int | None = None,
     utk_photos: int = 1000,
+    split: str = "train",
     seed: int = 0,
 ) -> FaceSamples:
     """Aligned crops + conditions of the training photos and their random edits (held-out people excluded).
@@ -182,6 +183,8 @@ def build_face_samples(
         Use at most this many photos per source (quick runs).
     utk_photos : int
         UTKFace crops read when ``"utk"`` is a source.
+    split : str
+        ``"train"`` (everyone but the held-out people) or ``"held_out"`` (only FRLL's held-out people).
     seed : int
         Seed of the edit targets.
     """
@@ -191,14 +194,16 @@ def build_face_samples(
     unknown = set(sources) - set(LICENCES)
     if unknown or not sources:
         raise ParameterError(f"sources: expected some of {sorted(LICENCES)}, got {sources!r}")
+    if split not in ("train", "held_out"):
+        raise ParameterError(f"split: expected 'train' or 'held_out', got {split!r}")
     data = data_dir or shared_data_dir() / "data"
     rng = np.random.default_rng(seed)
     jobs: list[tuple[str, str]] = []
     if "frll" in sources:
         held = set(held_out_people(data))
-        rows = [r for r in _frll_rows(data) if r["identity"] not in held]
+        rows = [r for r in _frll_rows(data) if (r["identity"] in held) == (split == "held_out")]
         jobs += [(r["file"], f"frll:{r['identity']}") for r in rows][:max_photos]
-    if "utk" in sources:
+    if "utk" in sources and split == "train":
         folder = data / "faces-utk"
         files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
         if not files:

@@ -1,0 +1,94 @@
+"""The small trainers on synthetic crops (a few steps on CPU): folders written, base frozen, resume, flips."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from facecraft.rigs import EmotionCode, ParameterError
+from facecraft.synth.adapter import au_condition, load_adapter
+from facecraft.synth.adapter_base import load_base
+from facecraft.synth.adapter_data import FaceSamples, au_response
+from facecraft.synth.adapter_train import (
+    TrainOptions,
+    conditional_gain,
+    flip_condition,
+    train_adapter,
+    train_base,
+)
+
+torch.set_num_threads(1)
+
+
+def synthetic_samples(n: int = 8, size: int = 16, licence: str = "CC BY 4.0 (test)") -> FaceSamples:
+    rng = np.random.default_rng(0)
+    codes = [EmotionCode.from_emotion(e, 0.8) for e in ("happiness", "anger")] * (n // 2)
+    return FaceSamples(
+        images=rng.integers(0, 255, (n, size, size, 3), dtype=np.uint8),
+        cond=au_condition(codes),
+        person=np.array([f"p{i // 2}" for i in range(n)]),
+        kind=np.array(["photo", "edit"] * (n // 2)),
+        licence=licence,
+    )
+
+
+def _opts(steps: int, **kw) -> TrainOptions:
+    return TrainOptions(steps=steps, batch_size=2, lr=1e-3, checkpoint_every=2, log_every=1, **kw)
+
+
+def test_train_base_then_adapter_and_resume(tmp_path):
+    samples = synthetic_samples()
+    base = train_base(samples, tmp_path / "base", channels=(8, 16), context_dim=16, options=_opts(2))
+    report = json.loads((tmp_path / "base" / "train.json").read_text())
+    assert report["steps"] == 2 and report["resolution"] == 16
+    assert "CC BY" in (tmp_path / "base" / "README.md").read_text()
+    loaded = load_base(tmp_path / "base")
+    assert torch.equal(loaded.context, base.context)
+
+    frozen = {k: v.clone() for k, v in loaded.unet.state_dict().items()}
+    adapter = train_adapter(loaded, samples, tmp_path / "au", num_tokens=2, hidden_dim=8, options=_opts(2))
+    assert {k: v for k, v in loaded.unet.state_dict().items()}.keys() == frozen.keys()  # unloaded after training
+    assert all(torch.equal(loaded.unet.state_dict()[k], v) for k, v in frozen.items())  # base untouched
+    back = load_adapter(tmp_path / "au")
+    assert all(torch.equal(back.state_dict()[k], v) for k, v in adapter.state_dict().items())
+
+    # resume: a longer run continues from the checkpoint (2 more steps, not 4)
+    train_adapter(loaded, samples, tmp_path / "au", num_tokens=2, hidden_dim=8, options=_opts(4))
+    report = json.loads((tmp_path / "au" / "train.json").read_text())
+    assert report["steps"] == 4 and len(report["losses_every_10"]) == 1
+
+    gain = conditional_gain(loaded, back, samples, repeats=1)
+    assert set(gain) >= {"true", "shuffled", "null", "n"} and gain["n"] == len(samples)
+
+
+def test_research_data_is_marked_in_the_card(tmp_path):
+    samples = synthetic_samples(licence="UTKFace: non-commercial research only")
+    train_base(samples, tmp_path / "base", channels=(8, 16), context_dim=16, options=_opts(1))
+    assert "Do not distribute" in (tmp_path / "base" / "README.md").read_text()
+
+
+def test_bad_options_and_sizes(tmp_path):
+    with pytest.raises(ParameterError, match="steps"):
+        train_base(synthetic_samples(), tmp_path, options=TrainOptions(steps=0))
+    base = train_base(synthetic_samples(), tmp_path / "b", channels=(8, 16), context_dim=16, options=_opts(1))
+    with pytest.raises(ParameterError, match="32 px for a base of 16 px"):
+        train_adapter(base, synthetic_samples(size=32), tmp_path / "a", options=_opts(1))
+
+
+def test_flip_swaps_sides_and_is_an_involution():
+    cond = torch.from_numpy(au_condition({"AU12L": 0.9, "AU2R": 0.4}))
+    flipped = flip_condition(cond)
+    np.testing.assert_allclose(flipped[0, :50].numpy(), au_condition({"AU12R": 0.9, "AU2L": 0.4})[0, :50], atol=1e-6)
+    assert torch.equal(flip_condition(flipped), cond)
+
+
+def test_au_response_reads_the_aus_own_channels():
+    from facecraft.rigs import ARKIT_INDEX, NUM_ARKIT
+
+    scores = np.zeros((2, NUM_ARKIT), np.float32)
+    scores[1, ARKIT_INDEX["mouthSmileLeft"]] = scores[1, ARKIT_INDEX["mouthSmileRight"]] = 0.7
+    assert au_response(scores, "AU12").tolist() == pytest.approx([0.0, 0.7])
+    assert au_response(scores, "AU4").tolist() == pytest.approx([0.0, 0.0])
