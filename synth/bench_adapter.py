@@ -1,0 +1,337 @@
+"""``facecraft bench adapter``: acceptance figures of the AU adapter and the refine path (issue 17).
+
+Sections (all on FRLL's held-out people, :func:`facecraft.synth.adapter_data.held_out_people`):
+
+1. *controllability* - the neutral photo of each held-out person refined (no geometric edit) at a fixed
+   ``strength`` toward one AU at several intensities; MediaPipe measures the AU's response
+   (:func:`~facecraft.synth.adapter_data.au_response`); Spearman rho between target intensity and response per
+   AU and its mean. In the same run, the same samples with the intensities shuffled among a photo's samples
+   before conditioning (rho against the unshuffled targets: ~0 when only the condition carries the signal).
+2. *refinement* - the neutral photos edited to the six basic emotions, geometric edit vs geometric + refine:
+   FER hit rate (three judges), identity distance to the source (dlib), blendshape response (correlation of the
+   requested and the measured ARKit score changes), and a contact sheet ``refine_sheet.png`` (source,
+   geometric, refined per emotion).
+3. *speed* - one 512 px edit on one core: the geometric edit and the refine pass.
+
+Base and adapter: the folders given, else ``out_dir/base`` and ``out_dir/adapter`` when present, else trained
+here first on FRLL (CC BY) within ``train_minutes`` (half each) and written there.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from facecraft.rigs import ARKIT_NAMES
+from facecraft.rigs.assets import shared_data_dir
+from facecraft.rigs.errors import FacecraftError, MissingFileError
+
+from .adapter import au_condition
+
+logger = logging.getLogger(__name__)
+
+CONTROL_AUS = ("AU1", "AU2", "AU4", "AU6", "AU9", "AU12", "AU15", "AU20", "AU26")
+QUICK_AUS = ("AU1", "AU4", "AU12", "AU26")
+INTENSITIES = (0.0, 0.25, 0.5, 0.75, 1.0)
+EMOTIONS6 = ("happiness", "surprise", "sadness", "anger", "disgust", "fear")
+JUDGES = ("mini-xception", "networkv2", "facecraft")
+_SCORED = np.array([n != "tongueOut" for n in ARKIT_NAMES])
+
+
+def _spearman(x, y) -> float | None:
+    from scipy.stats import spearmanr
+
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if len(x) < 3 or np.unique(x).size < 2 or np.unique(y).size < 2:
+        return None
+    return float(spearmanr(x, y).statistic)
+
+
+def _corr(a: np.ndarray, b: np.ndarray) -> float | None:
+    a, b = a[_SCORED].astype(float), b[_SCORED].astype(float)
+    if a.std() < 1e-9 or b.std() < 1e-9:
+        return None
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def _mean(values) -> float | None:
+    v = [x for x in values if x is not None and np.isfinite(x)]
+    return float(np.mean(v)) if v else None
+
+
+def _held_out_photos(data: Path, limit: int | None) -> list[Path]:
+    from .adapter_data import held_out_people
+
+    folder = data / "faces-frll" / "neutral"
+    return [folder / f"{pid}.jpg" for pid in held_out_people(data)][:limit]
+
+
+# ---------------------------------------------------------------------------------------------- base + adapter
+def prepare_models(out_dir: Path, *, base=None, adapter=None, train_minutes: float = 60.0, data_dir=None) -> dict:
+    """Find or train the base and the adapter; returns their folders and what training took."""
+    from .adapter_data import build_face_samples
+    from .adapter_train import TrainOptions, train_adapter, train_base
+
+    base_dir = Path(base) if base is not None else out_dir / "base"
+    adapter_dir = Path(adapter) if adapter is not None else out_dir / "adapter"
+    info: dict = {"base": str(base_dir), "adapter": str(adapter_dir), "trained_here": False}
+    have_base = (base_dir / "facecraft_base.json").is_file() or (base_dir / "unet").is_dir()
+    if have_base and (adapter_dir / "config.json").is_file():
+        return info
+    if base is not None and not have_base:
+        raise MissingFileError(f"base {base_dir}: not a diffusion base folder")
+    t0 = time.perf_counter()
+    samples_path = out_dir / "train_samples.npz"
+    if samples_path.is_file():
+        from .adapter_data import FaceSamples
+
+        samples = FaceSamples.load(samples_path)
+    else:
+        samples = build_face_samples(resolution=64, edits_per_photo=8, data_dir=data_dir)
+        samples.save(samples_path)
+    info["data_minutes"] = round((time.perf_counter() - t0) / 60, 2)
+    half = train_minutes / 2
+    if not have_base:
+        train_base(samples, base_dir, options=TrainOptions(steps=100_000, lr=5e-4, max_minutes=half, threads=1))
+    train_adapter(
+        base_dir, samples, adapter_dir, options=TrainOptions(steps=100_000, lr=1e-3, max_minutes=half, threads=1)
+    )
+    info.update(trained_here=True, train_minutes_budget=train_minutes)
+    return info
+
+
+def _pipeline(info: dict, editor):
+    from .refine import AUEditPipeline
+
+    pipe = AUEditPipeline.from_base(info["base"], adapter=info["adapter"], editor=editor)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+# ---------------------------------------------------------------------------------------------- 1. control
+def section_control(pipe, editor, photos: list[Path], *, aus, strength: float, steps: int, guidance: float) -> dict:
+    """Spearman rho of target intensity vs MediaPipe response per AU, true and shuffled conditions."""
+    from tqdm.auto import tqdm
+
+    from facecraft.eval.images import load_image
+
+    from .adapter_data import au_response
+
+    rng = np.random.default_rng(0)
+    rows: list[dict] = []
+    skipped = []
+    for path in tqdm(photos, desc="bench adapter: control", unit="photo"):
+        try:
+            image = load_image(path)
+            points = editor.analyze(image, name=str(path))[0].info.landmarks
+        except FacecraftError as e:
+            skipped.append({"photo": path.name, "reason": str(e)})
+            continue
+        for au in aus:
+            shuffled = rng.permutation(INTENSITIES)
+            for mode, used in (("true", INTENSITIES), ("shuffled", shuffled)):
+                for target, x in zip(INTENSITIES, used, strict=True):
+                    out = pipe(
+                        image, target=au_condition({au: float(x)}), landmarks=points, strength=strength,
+                        num_inference_steps=steps, guidance_scale=guidance, generator=torch.Generator().manual_seed(1),
+                    )  # fmt: skip
+                    try:
+                        scores = editor.analyzer.largest_face(out.images[0], name=f"{path.name} [{au}]").blendshapes
+                    except FacecraftError as e:
+                        skipped.append({"photo": path.name, "au": au, "reason": str(e)})
+                        continue
+                    rows.append({"photo": path.name, "au": au, "mode": mode, "target": float(target),
+                                 "response": float(au_response(np.clip(scores, 0, 1), au))})  # fmt: skip
+    per_au: dict = {}
+    for au in aus:
+        entry = {}
+        for mode in ("true", "shuffled"):
+            sel = [r for r in rows if r["au"] == au and r["mode"] == mode]
+            entry[mode] = _spearman([r["target"] for r in sel], [r["response"] for r in sel])
+            entry[f"{mode}_response_by_target"] = {
+                str(t): _mean(r["response"] for r in sel if r["target"] == t) for t in INTENSITIES
+            }
+        per_au[au] = entry
+    return {
+        "strength": strength, "steps": steps, "guidance": guidance, "photos": len(photos), "samples": len(rows),
+        "mean_rho": _mean(per_au[a]["true"] for a in aus),
+        "mean_rho_shuffled": _mean(per_au[a]["shuffled"] for a in aus), "per_au": per_au, "skipped": skipped,
+    }  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------- 2. refine
+def section_refine(pipe, editor, photos: list[Path], out_dir: Path, *, strength: float, steps: int, guidance) -> dict:
+    from PIL import Image
+    from tqdm.auto import tqdm
+
+    from facecraft.eval.hit_rate import emotion_hit_rate
+    from facecraft.eval.identity import IdentityJudge
+    from facecraft.eval.images import load_image
+    from facecraft.eval.judges import get_judge
+    from facecraft.rigs.contact_sheet import contact_sheet
+
+    from .controls import EditControls
+    from .editor import face_crop
+
+    judge_id = IdentityJudge()
+    recs: list[dict] = []
+    tiles, labels = [], []
+    for n, path in enumerate(tqdm(photos, desc="bench adapter: refine", unit="photo")):
+        try:
+            image = load_image(path)
+            faces = editor.analyze(image, name=str(path))
+            source_desc = judge_id.descriptor(image, name=str(path))
+        except FacecraftError as e:
+            logger.info("refine: %s skipped: %s", path, e)
+            continue
+        box = faces[0].info.box
+        if n < 3:
+            tiles.append(face_crop(image, box, scale=1.4))
+            labels.append(path.stem)
+        for emotion in EMOTIONS6:
+            controls = EditControls.from_args(emotion=f"{emotion}:1.0")
+            out = pipe(image, controls, faces=faces, strength=strength, num_inference_steps=steps,
+                       guidance_scale=guidance, generator=torch.Generator().manual_seed(2))  # fmt: skip
+            edit = out.edit.faces[0]
+            for stage, img in (("geometric", out.geometric), ("refined", out.images[0])):
+                rec = {"photo": path.name, "emotion": emotion, "stage": stage, "image": img}
+                try:
+                    rec["identity"] = float(np.linalg.norm(judge_id.descriptor(img, name=path.name) - source_desc))
+                except FacecraftError:
+                    rec["identity"] = None
+                try:
+                    scores = np.clip(editor.analyzer.largest_face(img, name=path.name).blendshapes, 0, 1)
+                    rec["response"] = _corr(edit.weights_after - edit.weights_before, scores - edit.weights_before)
+                except FacecraftError:
+                    rec["response"] = None
+                recs.append(rec)
+            if n < 3:
+                tiles += [face_crop(out.geometric, box, scale=1.4), face_crop(out.images[0], box, scale=1.4)]
+                labels += [f"{emotion} geometric", f"{emotion} refined"]
+    result: dict = {"photos": len(photos), "edits": len(recs) // 2, "strength": strength, "steps": steps}
+    for stage in ("geometric", "refined"):
+        sel = [r for r in recs if r["stage"] == stage]
+        entry = {"identity_median": None, "identity_share_below_0.6": None, "blendshape_response": None, "judges": {}}
+        ids = [r["identity"] for r in sel if r["identity"] is not None]
+        if ids:
+            entry["identity_median"] = float(np.median(ids))
+            entry["identity_share_below_0.6"] = float(np.mean(np.array(ids) < 0.6))
+        entry["blendshape_response"] = _mean(r["response"] for r in sel)
+        for name in JUDGES:
+            try:
+                hr = emotion_hit_rate([r["image"] for r in sel], [r["emotion"] for r in sel], get_judge(name))
+                entry["judges"][name] = {"rate": hr.rate, "per_emotion": hr.per_emotion, "n": hr.n}
+            except (FacecraftError, ImportError) as e:
+                entry["judges"][name] = f"unavailable: {e}"
+        result[stage] = entry
+    if tiles:
+        cols = 1 + 2 * len(EMOTIONS6)
+        sheet = contact_sheet(tiles, labels, cols=cols, tile_size=(160, 160), font_size=11)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(sheet).save(out_dir / "refine_sheet.png")
+        result["sheet"] = "refine_sheet.png"
+    return result
+
+
+# ---------------------------------------------------------------------------------------------- 3. speed
+def section_speed(pipe, editor, *, strength: float, steps: int, guidance: float, runs: int = 3) -> dict:
+    from facecraft.eval.images import load_image
+    from facecraft.rigs import resolve_asset
+
+    from .bench_edit import one_core
+    from .controls import EditControls
+
+    image = load_image(resolve_asset("astronaut"))
+    faces = editor.analyze(image, name="astronaut")
+    controls = EditControls.from_args(emotion="happiness:1.0")
+    times: dict[str, list[float]] = {"edit": [], "diffusion": [], "paste": [], "total": []}
+    with one_core():
+        for i in range(runs):
+            t0 = time.perf_counter()
+            out = pipe(image, controls, faces=faces, strength=strength, num_inference_steps=steps,
+                       guidance_scale=guidance, generator=torch.Generator().manual_seed(i))  # fmt: skip
+            times["total"].append(time.perf_counter() - t0)
+            for k in ("edit", "diffusion", "paste"):
+                times[k].append(out.timings[k])
+    device = str(pipe.device)
+    return {
+        "image": "astronaut 512 x 512", "device": device, "threads": 1, "denoising_steps": int(steps * strength),
+        "guidance_batches": 2 if guidance != 1.0 else 1, "resolution": pipe.resolution,
+        **{f"{k}_s_median": float(np.median(v)) for k, v in times.items()},
+    }  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------- entry
+def bench_adapter(
+    out_dir: Path,
+    *,
+    quick: bool = False,
+    base=None,
+    adapter=None,
+    train_minutes: float | None = None,
+    strength: float = 0.6,
+    steps: int = 20,
+    guidance: float = 3.0,
+    data_dir: Path | None = None,
+) -> dict:
+    """Run the sections (see the module docstring) and return the figures (JSON-ready).
+
+    Parameters
+    ----------
+    out_dir : Path
+        Receives the contact sheet, and the base/adapter when trained here.
+    quick : bool
+        4 held-out people and 4 AUs for controllability, 3 people for refinement, 6 training minutes.
+    base, adapter : path-like, optional
+        Folders to measure (default ``out_dir/base`` and ``out_dir/adapter``, trained when absent).
+    train_minutes : float, optional
+        Training budget when training here (default 60, quick 6).
+    strength, steps, guidance
+        The refine settings measured.
+    """
+    from .editor import FaceEditor
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data = Path(data_dir) if data_dir is not None else shared_data_dir() / "data"
+    minutes = train_minutes if train_minutes is not None else (6.0 if quick else 60.0)
+    start = time.perf_counter()
+    report: dict = {"quick": quick}
+    report["models"] = prepare_models(out_dir, base=base, adapter=adapter, train_minutes=minutes, data_dir=data)
+    with FaceEditor() as editor:
+        pipe = _pipeline(report["models"], editor)
+        photos = _held_out_photos(data, 4 if quick else None)
+        sections = [
+            ("controllability", lambda: section_control(pipe, editor, photos, aus=QUICK_AUS if quick else CONTROL_AUS,
+                                                        strength=strength, steps=steps, guidance=guidance)),
+            ("refinement", lambda: section_refine(pipe, editor, photos[: 3 if quick else None], out_dir,
+                                                  strength=strength, steps=steps, guidance=guidance)),
+            ("speed", lambda: section_speed(pipe, editor, strength=strength, steps=steps, guidance=guidance)),
+        ]  # fmt: skip
+        for key, run in sections:
+            t0 = time.perf_counter()
+            try:
+                report[key] = run()
+            except Exception as e:  # noqa: BLE001 - a failing section is reported; the others still run
+                logger.exception("bench adapter: %s failed", key)
+                report[key] = {"status": f"failed: {type(e).__name__}: {e}"}
+            report.setdefault("seconds", {})[key] = round(time.perf_counter() - t0, 1)
+    report["seconds"]["total"] = round(time.perf_counter() - start, 1)
+    _print(report)
+    return report
+
+
+def _print(report: dict) -> None:
+    c = report.get("controllability", {})
+    if "mean_rho" in c:
+        logger.info("controllability: mean rho %s (shuffled %s)", c["mean_rho"], c["mean_rho_shuffled"])
+    r = report.get("refinement", {})
+    for stage in ("geometric", "refined"):
+        if stage in r:
+            logger.info(
+                "%s: identity %s, response %s", stage, r[stage]["identity_median"], r[stage]["blendshape_response"]
+            )

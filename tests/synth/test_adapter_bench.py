@@ -1,0 +1,49 @@
+"""bench adapter's sections on the astronaut with a tiny untrained base + adapter (mechanics, not figures)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from facecraft.rigs import resolve_asset
+from facecraft.synth import bench_adapter as bench
+
+from .test_refine import tiny_pipeline
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def pipe(editor):
+    return tiny_pipeline(editor=editor)
+
+
+def test_control_section_pairs_targets_and_responses(pipe, editor):
+    photo = Path(resolve_asset("astronaut"))
+    out = bench.section_control(pipe, editor, [photo], aus=("AU12",), strength=0.5, steps=2, guidance=1.0)
+    assert out["samples"] == 2 * len(bench.INTENSITIES)  # true + shuffled, one per intensity
+    entry = out["per_au"]["AU12"]
+    assert set(entry) >= {"true", "shuffled", "true_response_by_target"}
+    assert all(v is None or -1.0 <= v <= 1.0 for v in (entry["true"], entry["shuffled"]))
+
+
+def test_refine_section_writes_the_sheet(pipe, editor, tmp_path):
+    photo = Path(resolve_asset("astronaut"))
+    out = bench.section_refine(pipe, editor, [photo], tmp_path, strength=0.5, steps=2, guidance=1.0)
+    assert out["edits"] == len(bench.EMOTIONS6)
+    assert (tmp_path / "refine_sheet.png").is_file()
+    for stage in ("geometric", "refined"):
+        assert set(out[stage]["judges"]) == set(bench.JUDGES)
+        assert out[stage]["identity_median"] is None or out[stage]["identity_median"] >= 0
+
+
+def test_speed_section(pipe, editor):
+    out = bench.section_speed(pipe, editor, strength=0.5, steps=2, guidance=2.0, runs=1)
+    assert out["denoising_steps"] == 1 and out["total_s_median"] >= out["diffusion_s_median"] > 0
+
+
+def test_spearman_needs_variation():
+    assert bench._spearman([0, 1, 2, 3], [0.1, 0.2, 0.3, 0.5]) == pytest.approx(1.0)
+    assert bench._spearman([0, 1, 2], [0.2, 0.2, 0.2]) is None
