@@ -269,7 +269,11 @@ def load_au_adapter(unet: UNet2DConditionModel, adapter: AUAdapter, *, scale: fl
         )
     _check_scale(scale)
     param = next(unet.parameters())
-    adapter.to(device=param.device, dtype=param.dtype)
+    own = next(adapter.parameters())
+    if own.device != param.device:
+        adapter.to(param.device)
+    if own.dtype != param.dtype:
+        adapter.to(param.dtype)
     previous = dict(unet.attn_processors)
     ours = {
         name: AUAttnProcessor(kv, num_tokens=adapter.config.num_tokens, scale=scale)
@@ -364,7 +368,8 @@ def load_adapter(path, *, device=None, dtype=None) -> AUAdapter:
             "AUAdapter.save_pretrained or `facecraft adapter train` (config.json + diffusion_pytorch_model.safetensors)"
         )
     adapter = AUAdapter.from_pretrained(str(folder), local_files_only=True, low_cpu_mem_usage=False)
-    return adapter.to(device=device, dtype=dtype) if device is not None or dtype is not None else adapter
+    moves = {k: v for k, v in (("device", device), ("dtype", dtype)) if v is not None}
+    return adapter.to(**moves) if moves else adapter
 
 
 __all__ = [

@@ -172,11 +172,12 @@ def load_base(path, *, device=None, dtype: torch.dtype | None = None, prompt: st
     base.unet.requires_grad_(False).eval()
     if base.vae is not None:
         base.vae.requires_grad_(False).eval()
-    if device is not None or dtype is not None:
-        base.unet.to(device=device, dtype=dtype)
+    moves = {k: v for k, v in (("device", device), ("dtype", dtype)) if v is not None}
+    if moves:
+        base.unet.to(**moves)
         if base.vae is not None:
-            base.vae.to(device=device, dtype=dtype)
-        base.context = base.context.to(device=device, dtype=dtype)
+            base.vae.to(**moves)
+        base.context = base.context.to(**moves)
     return base
 
 

@@ -1,0 +1,56 @@
+"""``facecraft adapter`` commands through their own parser: train-base -> train -> refine, and bad input."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import pytest
+
+from facecraft.rigs import resolve_asset
+from facecraft.rigs.errors import MissingFileError, ParameterError
+from facecraft.synth import adapter_cli
+
+from .test_adapter_train import synthetic_samples
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="facecraft")
+    adapter_cli.register(parser.add_subparsers(dest="command", required=True))
+    return parser
+
+
+def _run(*argv: str) -> int:
+    args = _parser().parse_args(list(argv))
+    return args.func(args)
+
+
+def test_train_base_adapter_then_refine(tmp_path, capsys):
+    data = synthetic_samples().save(tmp_path / "data.npz")
+    small = ["--steps", "1", "--batch-size", "2", "--threads", "1"]
+    assert _run("adapter", "train-base", "--data", str(data), "-o", str(tmp_path / "base"), "--channels", "8,16",
+                *small) == 0  # fmt: skip
+    assert _run("adapter", "train", "--base", str(tmp_path / "base"), "--data", str(data), "-o", str(tmp_path / "au"),
+                "--tokens", "2", *small) == 0  # fmt: skip
+    out = tmp_path / "refined.png"
+    photo = str(resolve_asset("astronaut"))
+    models = ["--base", str(tmp_path / "base"), "--adapter", str(tmp_path / "au")]
+    assert _run("adapter", "refine", photo, "-o", str(out), "--emotion", "happiness:0.8", *models, "--steps", "4") == 0
+    from facecraft.eval.images import load_image
+
+    assert load_image(out).shape == load_image(photo).shape
+    assert "diffusion" in capsys.readouterr().out
+
+
+def test_missing_files_and_bad_values(tmp_path):
+    with pytest.raises(MissingFileError, match="face data set"):
+        _run("adapter", "train-base", "--data", str(tmp_path / "none.npz"), "-o", str(tmp_path / "b"))
+    with pytest.raises(MissingFileError, match="photo not found"):
+        _run("adapter", "refine", str(tmp_path / "x.jpg"), "-o", str(tmp_path / "y.png"), "--emotion", "anger",
+             "--base", str(tmp_path), "--adapter", str(tmp_path))  # fmt: skip
+    with pytest.raises(MissingFileError, match="Stable Diffusion 1.5 layout"):
+        _run("adapter", "refine", str(resolve_asset("astronaut")), "-o", str(tmp_path / "y.png"), "--emotion",
+             "anger", "--base", str(tmp_path / "nobase"), "--adapter", str(tmp_path))  # fmt: skip
+    args = argparse.Namespace(base=None, adapter=None)
+    with pytest.raises(ParameterError, match="--base"):
+        adapter_cli.refine_from_args(args, np.zeros((8, 8, 3), np.uint8), None)
