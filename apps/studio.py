@@ -155,9 +155,10 @@ def _edit_tab() -> None:
     sliders = au_sliders + arkit_sliders
 
     analysis_out = [session, face, compare, download, status, *sliders]
-    photo.upload(_analyze, inputs=photo, outputs=analysis_out, api_name="analyze")
-    sample.click(_analyze_sample, inputs=None, outputs=analysis_out, api_name="analyze_sample")
-    face.input(_choose_face, inputs=[session, face], outputs=sliders, api_name="choose_face")
+    # Progress and error badges on the status line only, not on each of the 77 sliders.
+    photo.upload(_analyze, inputs=photo, outputs=analysis_out, api_name="analyze", show_progress_on=status)
+    sample.click(_analyze_sample, inputs=None, outputs=analysis_out, api_name="analyze_sample", show_progress_on=status)
+    face.input(_choose_face, inputs=[session, face], outputs=sliders, api_name="choose_face", show_progress="hidden")
     gr.on(
         [apply.click, text.submit, emotion.input, intensity.input, *(s.input for s in sliders)],
         _edit,
@@ -166,10 +167,15 @@ def _edit_tab() -> None:
         api_name="edit",
         trigger_mode="always_last",
         show_progress="minimal",
+        show_progress_on=status,
     )
-    reset.click(_reset, inputs=[session, face], outputs=[emotion, text, download, *sliders], api_name="reset").then(
-        _edit, inputs=[session, face, emotion, intensity, text, *sliders], outputs=[compare, download, status]
-    )
+    reset.click(
+        _reset, inputs=[session, face], outputs=[emotion, text, download, *sliders], api_name="reset",
+        show_progress="hidden",
+    ).then(
+        _edit, inputs=[session, face, emotion, intensity, text, *sliders], outputs=[compare, download, status],
+        show_progress_on=status,
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------- animate
@@ -180,8 +186,7 @@ def _animate(audio, transcript, mode, emotion, intensity, track_text, track_file
         audio, transcript=transcript, emotion=_emotion(emotion), intensity=intensity,
         track=track_file if track_file else track_text, mode=mode,
     )  # fmt: skip
-    files = out.files
-    return out.video, files["glb"], files["csv"], files["npz"], files["json"], out.message
+    return out.video, [out.files[k] for k in h.ANIMATE_OUTPUTS], out.message
 
 
 def _animate_tab() -> None:
@@ -204,15 +209,14 @@ def _animate_tab() -> None:
         with gr.Column(scale=2):
             video = gr.Video(label="Preview (default rig, with sound)", elem_id="animate-video", interactive=False)
             status = gr.Markdown(elem_id="animate-status")
-            with gr.Row():
-                glb = gr.File(label="GLB", elem_id="animate-glb", interactive=False)
-                csv = gr.File(label="Live Link Face CSV", elem_id="animate-csv", interactive=False)
-                npz = gr.File(label="NPZ", elem_id="animate-npz", interactive=False)
-                js = gr.File(label="JSON", elem_id="animate-json", interactive=False)
+            files = gr.File(
+                label="Downloads: GLB (mesh + shape keys + animation), Live Link Face CSV, NPZ, JSON",
+                file_count="multiple", elem_id="animate-files", interactive=False,
+            )  # fmt: skip
     run.click(
         _animate,
         inputs=[audio, transcript, mode, emotion, intensity, track_text, track_file],
-        outputs=[video, glb, csv, npz, js, status],
+        outputs=[video, files, status],
         api_name="animate",
     )
 

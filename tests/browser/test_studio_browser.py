@@ -1,0 +1,228 @@
+"""The studio in a real browser: edit a photo, animate speech, judge a face, survive bad uploads.
+
+Each test leaves a full-page screenshot in ``outputs/test-artifacts/browser/``; the edit test also records
+how long a slider change takes to show (``slider-timing.json``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from PIL import Image
+from playwright.sync_api import Page, expect
+
+from facecraft.rigs import ARKIT_INDEX
+
+UPLOAD_TIMEOUT_MS = 180_000  # the first analysis loads MediaPipe and fits the rig on 2 busy cores
+EDIT_TIMEOUT_MS = 60_000
+
+
+def _smile(weights: np.ndarray) -> float:
+    return float(weights[ARKIT_INDEX["mouthSmileLeft"]] + weights[ARKIT_INDEX["mouthSmileRight"]]) / 2
+
+
+@pytest.fixture(scope="session")
+def analyzer():
+    from facecraft.eval.faces import FaceAnalyzer
+
+    with FaceAnalyzer() as a:
+        yield a
+
+
+@pytest.fixture(scope="session")
+def neutral_photo(tmp_path_factory, artifacts) -> Path:
+    """A photo of a face that does not smile: a real neutral FRLL portrait when ../shared is there, else the
+    sample photo with its smile taken away by the editor (so `make test` needs no data set)."""
+    from facecraft.rigs.assets import shared_data_dir
+
+    frll = shared_data_dir() / "data" / "faces-frll" / "neutral" / "001.jpg"
+    out = tmp_path_factory.mktemp("photos")
+    if frll.is_file():
+        return Path(shutil.copy(frll, out / "portrait.jpg"))
+    from facecraft.rigs import resolve_asset
+    from facecraft.synth.controls import EditControls
+    from facecraft.synth.editor import FaceEditor
+
+    with FaceEditor() as editor:
+        image = np.asarray(Image.open(resolve_asset("astronaut")).convert("RGB"))
+        result = editor.edit(image, EditControls.from_args(emotion="neutral:1", au={"AU12": 0.0, "AU6": 0.0}))
+    path = out / "portrait.png"
+    Image.fromarray(result.image).save(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def speech_wav(tmp_path_factory) -> Path:
+    """A real speech clip when ../shared is there, else 2 s of a voiced syllable-like signal."""
+    from facecraft.rigs.assets import shared_data_dir
+
+    clip = shared_data_dir() / "data" / "speech" / "arctic_us_aew_a0001.wav"
+    if clip.is_file():
+        return clip
+    sr = 16000
+    t = np.arange(2 * sr) / sr
+    voice = sum(np.sin(2 * np.pi * 130 * k * t) / k for k in range(1, 8)) * np.clip(np.sin(2 * np.pi * 3 * t), 0, None)
+    path = tmp_path_factory.mktemp("speech") / "speech.wav"
+    sf.write(path, (0.3 * voice).astype(np.float32), sr)
+    return path
+
+
+def _open(page: Page, url: str, tab: str | None = None) -> None:
+    page.goto(url)
+    expect(page.locator("#edit-photo")).to_be_visible(timeout=60_000)
+    if tab:
+        page.get_by_role("tab", name=tab).click()
+
+
+def _upload_photo(page: Page, path: Path) -> None:
+    page.locator("#edit-photo input[type=file]").set_input_files(str(path))
+    expect(page.locator("#edit-status")).to_contain_text("face(s) found", timeout=UPLOAD_TIMEOUT_MS)
+
+
+def _download(page: Page, selector: str, path: Path) -> Path:
+    with page.expect_download(timeout=EDIT_TIMEOUT_MS) as info:
+        page.locator(selector).click()
+    info.value.save_as(path)
+    return path
+
+
+def _fetch(page: Page, url: str, path: Path) -> Path:
+    """Save a file the studio serves (a link's href) through the page's own session."""
+    response = page.request.get(url)
+    assert response.ok, f"GET {url}: {response.status}"
+    path.write_bytes(response.body())
+    return path
+
+
+def test_edit_happiness_raises_the_smile(page: Page, studio_url, neutral_photo, analyzer, artifacts):
+    _open(page, studio_url)
+    _upload_photo(page, neutral_photo)
+    before = np.asarray(Image.open(neutral_photo).convert("RGB"))
+
+    # A slider change: the time from the change to the new result in the page (a new after-image arrives).
+    status = page.locator("#edit-status")
+    images = "() => Array.from(document.querySelectorAll('#edit-compare img')).map(i => i.src).join(' ')"
+    timings = []
+    for value in ("0.6", "0.3"):
+        shown = page.evaluate(images)
+        box = page.locator("#slider-AU12 input[type=number]")
+        t0 = time.perf_counter()
+        box.fill(value)
+        box.press("Enter")
+        page.wait_for_function(f"prev => ({images})() !== prev", arg=shown, timeout=EDIT_TIMEOUT_MS)
+        page_s = time.perf_counter() - t0
+        expect(status).to_contain_text("au: 1 slider(s)", timeout=EDIT_TIMEOUT_MS)
+        server_ms = float(re.search(r"(\d+) ms", status.inner_text()).group(1))
+        timings.append({"slider": "AU12", "value": value, "page_s": round(page_s, 3), "edit_ms": server_ms})
+    (artifacts / "slider-timing.json").write_text(json.dumps(timings, indent=2))
+    page.locator("#edit-reset").click()
+    expect(status).to_contain_text("no change asked", timeout=EDIT_TIMEOUT_MS)
+
+    # happiness at 1.0, then Apply
+    page.locator("#edit-emotion input").click()
+    page.get_by_role("option", name="happiness").click()
+    intensity = page.locator("#edit-intensity input[type=number]")
+    intensity.fill("1")
+    intensity.press("Enter")
+    page.locator("#edit-apply").click()
+    expect(status).to_contain_text("emotion=happiness:1.000", timeout=EDIT_TIMEOUT_MS)
+    expect(status).to_contain_text("face(s) edited", timeout=EDIT_TIMEOUT_MS)
+    page.screenshot(path=artifacts / "edit-happiness.png", full_page=True)
+
+    edited_path = _download(page, "#edit-download", artifacts / "edit-happiness-result.png")
+    after = np.asarray(Image.open(edited_path).convert("RGB"))
+    assert after.shape == before.shape
+    diff = np.abs(after.astype(int) - before.astype(int))
+    assert diff.max() > 40 and (diff.max(axis=2) > 10).mean() > 0.002, "the returned photo barely differs"
+    smile_before = _smile(analyzer.largest_face(before).blendshapes)
+    smile_after = _smile(analyzer.largest_face(after).blendshapes)
+    (artifacts / "edit-happiness.json").write_text(
+        json.dumps({"photo": neutral_photo.name, "smile_before": smile_before, "smile_after": smile_after})
+    )
+    assert smile_after > smile_before + 0.05, (smile_before, smile_after)
+
+
+def test_animate_wav_gives_a_playable_video_and_a_valid_glb(page: Page, studio_url, speech_wav, artifacts):
+    from facecraft.rigs.exchange import validate_gltf, validator_available
+    from facecraft.rigs.video import probe_video
+
+    _open(page, studio_url, tab="Animate")
+    page.locator("#animate-audio input[type=file]").set_input_files(str(speech_wav))
+    page.locator("#animate-run").click()
+    expect(page.locator("#animate-status")).to_contain_text("frames at", timeout=UPLOAD_TIMEOUT_MS)
+
+    video = page.locator("#animate-video video")
+    expect(video).to_have_count(1, timeout=EDIT_TIMEOUT_MS)
+    page.wait_for_function(
+        "() => { const v = document.querySelector('#animate-video video'); return v && v.readyState >= 1 && v.duration > 0.5; }",  # noqa: E501
+        timeout=EDIT_TIMEOUT_MS,
+    )
+    played = video.evaluate(
+        """async v => { v.muted = true; await v.play();
+                        await new Promise(r => setTimeout(r, 700)); v.pause();
+                        return {t: v.currentTime, d: v.duration, w: v.videoWidth, err: v.error && v.error.code}; }"""
+    )
+    page.screenshot(path=artifacts / "animate.png", full_page=True)
+    assert played["err"] is None and played["w"] > 0 and played["t"] > 0.1, played
+    mp4 = _fetch(page, video.get_attribute("src"), artifacts / "animate-preview.mp4")
+    info = probe_video(mp4)
+    assert info.has_audio and info.frames > 10
+
+    for suffix in (".csv", ".npz", ".json", ".glb"):
+        expect(page.locator(f"#animate-files a[href$='{suffix}']").first).to_be_visible()
+    glb_link = page.locator("#animate-files a[href$='.glb']").first
+    glb = _fetch(page, glb_link.get_attribute("href"), artifacts / "animate.glb")
+    assert glb.read_bytes()[:4] == b"glTF"
+    if not validator_available():
+        pytest.skip("the Khronos glTF validator needs node and `npm ci`: GLB not validated")
+    report = validate_gltf(glb)
+    assert report["numErrors"] == 0, report["messages"]
+
+
+def test_evaluate_shows_every_available_judge_and_the_blendshapes(page: Page, studio_url, artifacts):
+    from facecraft.rigs import resolve_asset
+
+    _open(page, studio_url, tab="Evaluate")
+    page.locator("#eval-photo input[type=file]").set_input_files(str(resolve_asset("astronaut")))
+    page.locator("#eval-run").click()
+    status = page.locator("#eval-status")
+    expect(status).to_contain_text("mini-xception: happiness", timeout=UPLOAD_TIMEOUT_MS)
+    expect(page.locator("#eval-blendshapes")).to_contain_text("mouthSmileLeft")
+    expect(page.locator("#eval-fer-mini-xception canvas, #eval-fer-mini-xception svg").first).to_be_visible()
+    page.screenshot(path=artifacts / "evaluate.png", full_page=True)
+
+
+def test_a_non_image_upload_shows_an_error_and_the_app_keeps_answering(
+    page: Page, studio_url, tmp_path, neutral_photo, artifacts
+):
+    _open(page, studio_url)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("these are notes, not a photo\n")
+    page.locator("#edit-photo input[type=file]").set_input_files(str(notes))
+    error = page.get_by_text(re.compile(r"notes\.txt: unsupported photo file type"))
+    expect(error.first).to_be_visible(timeout=EDIT_TIMEOUT_MS)
+    page.wait_for_timeout(1000)  # the toast slides in
+    page.screenshot(path=artifacts / "error-non-image.png")  # the viewport: the message is a floating toast
+
+    page.locator("#edit-photo").get_by_role("button", name="Clear").click()
+
+    fake = tmp_path / "fake.png"
+    fake.write_bytes(b"not a png")
+    page.locator("#edit-photo input[type=file]").set_input_files(str(fake))
+    expect(page.get_by_text(re.compile(r"fake\.png: not a readable image")).first).to_be_visible(
+        timeout=EDIT_TIMEOUT_MS
+    )
+
+    # Still answering: the sample photo analyses and edits.
+    page.locator("#edit-sample").click()
+    expect(page.locator("#edit-status")).to_contain_text("astronaut.png", timeout=UPLOAD_TIMEOUT_MS)
+    expect(page.locator("#edit-status")).to_contain_text("face(s) found", timeout=UPLOAD_TIMEOUT_MS)
+    page.goto(studio_url)
+    expect(page.locator("#edit-photo")).to_be_visible()
