@@ -142,14 +142,15 @@ class AUEditPipeline(DiffusionPipeline):
         """A pipeline on ``base`` (FaceBase or folder, see :func:`~facecraft.synth.adapter_base.load_base`),
         optionally with an adapter (object or folder) and a :class:`FaceEditor` to share."""
         if not isinstance(base, FaceBase):
-            base = load_base(base, device=device, dtype=dtype)
+            base = load_base(base)
         pipe = cls(base.unet, base.scheduler, base.vae)
         pipe.context = base.context
         pipe.resolution = int(base.resolution)
         pipe.editor = editor
         if adapter is not None:
             pipe.load_au_adapter(adapter, scale=au_scale)
-        return pipe
+        moves = {k: v for k, v in (("device", device), ("dtype", dtype)) if v is not None}
+        return pipe.to(**moves) if moves else pipe
 
     def load_au_adapter(self, adapter, *, scale: float = 1.0) -> AUAdapter:
         """Install an adapter (an :class:`AUAdapter` or its folder) into the UNet."""
@@ -386,6 +387,9 @@ class AUEditPipeline(DiffusionPipeline):
         # 5. condition tokens (null + conditioned for guidance)
         adapter = check_au_adapter(self.unet)
         dtype = self.unet.dtype
+        own = next(adapter.parameters())
+        if own.device != self.device or own.dtype != dtype:  # pipeline.to() moved the UNet, not the projection
+            adapter.to(self.device, dtype)
         cond_t = torch.from_numpy(cond[None]).to(self.device, dtype)
         tokens = adapter(cond_t)
         guided = guidance_scale != 1.0

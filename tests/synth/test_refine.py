@@ -190,3 +190,12 @@ def test_base_folder_round_trip_and_missing_base(tmp_path):
 def test_face_unet_config_checks_channels():
     with pytest.raises(ParameterError, match="channels"):
         face_unet_config(channels=(12, 24))
+
+
+def test_pipeline_moves_with_its_adapter(astronaut, astronaut_faces):
+    base = tiny_base()
+    pipe = AUEditPipeline.from_base(base, adapter=tiny_adapter(base.unet), dtype=torch.float64)
+    pipe.set_progress_bar_config(disable=True)
+    out = pipe(astronaut, target={"AU12": 1.0}, landmarks=astronaut_faces[0].info.landmarks, **STEPS)
+    assert pipe.unet.dtype == torch.float64 and next(check_au_adapter(pipe.unet).parameters()).dtype == torch.float64
+    np.testing.assert_array_equal(out.images[0][out.mask == 0], astronaut[out.mask == 0])
