@@ -35,7 +35,7 @@ from torch import nn
 
 from facecraft.rigs import EmotionCode, ParameterError
 from facecraft.rigs.emotion_space import EMOTION_CODE_DIM, codes_to_au
-from facecraft.rigs.facs import NUM_SIDED_AU, SIDED_AU_NAMES, au_vector
+from facecraft.rigs.facs import NUM_SIDED_AU, au_vector
 
 logger = logging.getLogger(__name__)
 
@@ -374,7 +374,6 @@ def load_adapter(path, *, device=None, dtype=None) -> AUAdapter:
 
 __all__ = [
     "COND_DIM",
-    "SIDED_AU_NAMES",
     "AUAdapter",
     "AUAttnProcessor",
     "AUProjection",

@@ -29,7 +29,7 @@ import numpy as np
 from facecraft.rigs import EMOTIONS, ParameterError
 from facecraft.rigs.assets import shared_data_dir
 from facecraft.rigs.errors import FacecraftError, MissingFileError
-from facecraft.rigs.facs import AU_TO_ARKIT, NUM_AU, SIDED_AU_NAMES, arkit_to_au
+from facecraft.rigs.facs import AU_TO_ARKIT, NUM_AU, arkit_to_au
 
 logger = logging.getLogger(__name__)
 
@@ -238,7 +238,6 @@ def build_face_samples(
 __all__ = [
     "CROP_MARGIN",
     "EDIT_AUS",
-    "SIDED_AU_NAMES",
     "FaceSamples",
     "au_from_scores",
     "au_response",
