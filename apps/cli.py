@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "facecraft.audio2face.cli",
     "facecraft.synth.cli",
     "facecraft.synth.talk_cli",
+    "facecraft.synth.adapter_cli",
     "facecraft.apps.studio_cli",
 )
 
@@ -41,6 +42,7 @@ BENCHMARKS: dict[str, str] = {
     "warp": "facecraft.synth.warp:bench_warp",
     "edit": "facecraft.synth.bench_edit:bench_edit",
     "talk": "facecraft.synth.bench_talk:bench_talk",
+    "adapter": "facecraft.synth.bench_adapter:bench_adapter",
 }
 
 
