@@ -1,4 +1,10 @@
-"""The in-memory facial animation every exporter, reader and animator exchanges."""
+"""The in-memory facial animation every exporter, reader and animator exchanges.
+
+Gaze has two spellings that must agree: the ARKit ``eyeLook*`` weights in the curves and eye rotations in
+degrees (``FaceAnimation.eye_rotation``, the Live Link rotation columns, the GLB's eye nodes).
+:func:`eye_rotation_from_curves` and :func:`with_gaze_curves` convert one into the other with one pair of
+constants, :data:`EYE_YAW_DEG` and :data:`EYE_PITCH_DEG`.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,14 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .arkit import NUM_ARKIT, valid_curves
+from .arkit import ARKIT_INDEX, NUM_ARKIT, valid_curves
 from .errors import ParameterError
+
+# Eye rotation at a full eyeLook* weight: ARKit's weights span the eye's comfortable range (about 30 degrees
+# to the side and 25 up or down from straight ahead); a rotation beyond it saturates at weight 1.
+EYE_YAW_DEG = 30.0
+EYE_PITCH_DEG = 25.0
+_LOOK = {side: {d: ARKIT_INDEX[f"eyeLook{d}{side}"] for d in ("Up", "Down", "In", "Out")} for side in ("Left", "Right")}
 
 
 def _optional_frames(name: str, arr, num_frames: int, width: int | None) -> np.ndarray | None:
@@ -111,3 +123,41 @@ class FaceAnimation:
         """A held pose: ``weights`` (52,) (neutral when omitted) repeated ``num_frames`` times."""
         w = np.zeros(NUM_ARKIT, np.float32) if weights is None else np.asarray(weights, np.float32)
         return cls(np.repeat(w[None], num_frames, axis=0), fps=fps)
+
+
+def eye_rotation_from_curves(curves) -> np.ndarray:
+    """Eye rotations ``(T, 6)`` degrees (left yaw, pitch, roll, then the right eye's) from ``eyeLook*`` weights.
+
+    Yaw is positive toward the subject's left (the left eye's ``eyeLookOut``, the right eye's ``eyeLookIn``),
+    pitch positive downward (``eyeLookDown``), roll 0; a full weight is :data:`EYE_YAW_DEG` /
+    :data:`EYE_PITCH_DEG`. ``curves`` is ``(T, 52)`` or ``(52,)`` (then ``(6,)`` comes back).
+    """
+    c = valid_curves(curves, name="curves")
+    one = c.ndim == 1
+    c = np.atleast_2d(c).astype(np.float64)
+    out = np.zeros((len(c), 6), np.float32)
+    for k, (side, toward_left) in enumerate((("Left", "Out"), ("Right", "In"))):
+        look = _LOOK[side]
+        away = "In" if toward_left == "Out" else "Out"
+        out[:, 3 * k] = EYE_YAW_DEG * (c[:, look[toward_left]] - c[:, look[away]])
+        out[:, 3 * k + 1] = EYE_PITCH_DEG * (c[:, look["Down"]] - c[:, look["Up"]])
+    return out[0] if one else out
+
+
+def with_gaze_curves(curves, eye_rotation) -> np.ndarray:
+    """``curves`` ``(T, 52)`` with the eight ``eyeLook*`` channels set from ``eye_rotation`` ``(T, 6)`` degrees.
+
+    The inverse of :func:`eye_rotation_from_curves` within the range (one direction of each pair is 0, the
+    other the angle over the full-weight angle, clipped to 1). Returns a float32 copy.
+    """
+    c = np.array(valid_curves(curves, name="curves"), np.float32, copy=True)
+    rot = _optional_frames("eye_rotation", eye_rotation, len(c), 6)
+    for k, (side, toward_left) in enumerate((("Left", "Out"), ("Right", "In"))):
+        look = _LOOK[side]
+        away = "In" if toward_left == "Out" else "Out"
+        yaw, pitch = rot[:, 3 * k] / EYE_YAW_DEG, rot[:, 3 * k + 1] / EYE_PITCH_DEG
+        c[:, look[toward_left]] = np.clip(yaw, 0.0, 1.0)
+        c[:, look[away]] = np.clip(-yaw, 0.0, 1.0)
+        c[:, look["Down"]] = np.clip(pitch, 0.0, 1.0)
+        c[:, look["Up"]] = np.clip(-pitch, 0.0, 1.0)
+    return c

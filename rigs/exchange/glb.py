@@ -10,6 +10,18 @@ shape is an ARKit shape. An animation, when given, drives the node's ``weights``
 input is time in seconds; head rotations, when present, drive the node's rotation. Every buffer view is 4-byte
 aligned, used by one accessor only (so no ``byteStride``), and POSITION accessors carry exact float32 min/max,
 as the glTF 2.0 spec asks, so the Khronos validator reports no errors.
+
+The default rig also gets its eyes, teeth, tongue and mouth cavity (:mod:`facecraft.rigs.face_parts`, on by
+default, ``parts=False`` leaves them out): one child node of the face node per part, marked with
+``extras.facecraft_part``, each with its own materials. Then the face mesh keeps only its skin (the flat
+triangles over the openings would hide the parts). Parts with morph targets (lower teeth, tongue, cavity:
+the jaw's shapes and ``tongueOut``) get their own weights channel, the eyeballs a rotation channel from
+``anim.eye_rotation`` (or from the ``eyeLook*`` curves when it is absent). The face node's weights channel
+is always the animation's first channel.
+
+The frame rate is written to ``asset.extras`` and ``scenes[0].extras`` (``fps``, ``frames``): glTF keys are
+in seconds and has no frame rate, and Blender imports keys at its scene's rate, so set the scene to this
+rate before importing (README).
 """
 
 from __future__ import annotations
@@ -20,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import pygltflib
 
-from ..arkit import canonical_arkit_name
+from ..arkit import ARKIT_INDEX, canonical_arkit_name
 from ..errors import FacecraftError, ParameterError
 from ..geometry import vertex_normals
 from ..surfaces import OPENING_NAMES, SKIN_COLOR, linear_rgb, mediapipe_openings
@@ -28,6 +40,7 @@ from ..surfaces import OPENING_NAMES, SKIN_COLOR, linear_rgb, mediapipe_openings
 log = logging.getLogger(__name__)
 
 GENERATOR = "facecraft glb exporter"
+PART_KEY = "facecraft_part"  # node extras key marking an added part (read_gltf leaves these out of the rig)
 _FLOAT, _UINT16, _UINT32 = pygltflib.FLOAT, pygltflib.UNSIGNED_SHORT, pygltflib.UNSIGNED_INT
 
 
@@ -104,19 +117,43 @@ def _head_quaternions(head_rotation: np.ndarray) -> np.ndarray:
     return Rotation.from_euler("YXZ", np.asarray(head_rotation, np.float64), degrees=True).as_quat().astype(np.float32)
 
 
-def _add_channel(b: _Builder, samplers: list, channels: list, time_acc: int, values, kind: str, target: str) -> None:
-    """A LINEAR sampler over ``time_acc`` with output ``values`` driving ``target`` of node 0."""
+def _add_channel(
+    b: _Builder, samplers: list, channels: list, time_acc: int, values, kind: str, target: str, node: int = 0
+) -> None:
+    """A LINEAR sampler over ``time_acc`` with output ``values`` driving ``target`` of ``node``."""
     output = b.accessor(values, kind=kind, target=None)
     samplers.append(pygltflib.AnimationSampler(input=time_acc, interpolation="LINEAR", output=output))
-    goal = pygltflib.AnimationChannelTarget(node=0, path=target)
+    goal = pygltflib.AnimationChannelTarget(node=node, path=target)
     channels.append(pygltflib.AnimationChannel(sampler=len(samplers) - 1, target=goal))
 
 
-def _primitives(b: _Builder, faces: np.ndarray, attrs, targets: list) -> list[pygltflib.Primitive]:
+# Roughness per material (wet eyes and tongue shine, the cavity does not); 0.6 for any other.
+_ROUGHNESS = {"eye_white": 0.25, "iris": 0.3, "pupil": 0.2, "teeth": 0.35, "tongue": 0.45, "mouth_cavity": 0.9,
+              "eye_socket": 0.9}  # fmt: skip
+
+
+def _material(b: _Builder, name: str, srgb, *, double_sided: bool = False) -> int:
+    """Index of the material ``name`` (created on first use, shared after)."""
+    for i, m in enumerate(b.gltf.materials):
+        if m.name == name:
+            return i
+    pbr = pygltflib.PbrMetallicRoughness(baseColorFactor=[*linear_rgb(srgb), 1.0], metallicFactor=0.0,
+                                         roughnessFactor=_ROUGHNESS.get(name, 0.6))  # fmt: skip
+    b.gltf.materials.append(pygltflib.Material(name=name, pbrMetallicRoughness=pbr, doubleSided=double_sided))
+    return len(b.gltf.materials) - 1
+
+
+def _indices(b: _Builder, tri: np.ndarray) -> int:
+    index_type = _UINT16 if int(tri.max()) < 65535 else _UINT32
+    return b.accessor(tri.reshape(-1), kind="SCALAR", target=pygltflib.ELEMENT_ARRAY_BUFFER, component=index_type,
+                      with_bounds=True)  # fmt: skip
+
+
+def _primitives(b: _Builder, faces: np.ndarray, attrs, targets: list, *, openings: bool = True) -> list:
     """One primitive per surface: MediaPipe-topology rigs get skin, mouth interior and eyes (own materials, so an
     engine shows a dark mouth and eyes rather than skin stretched over the openings), sharing the vertex
-    attributes and morph targets; any other rig one primitive without a material."""
-    index_type = _UINT16 if int(faces.max()) < 65535 else _UINT32
+    attributes and morph targets; any other rig one primitive without a material. ``openings=False`` (the
+    rig's parts are written) keeps only the skin."""
     regions = mediapipe_openings(faces)
     if not regions:
         groups = [(faces, None)]
@@ -125,25 +162,48 @@ def _primitives(b: _Builder, faces: np.ndarray, attrs, targets: list) -> list[py
         for idx, _ in regions:
             skin[idx] = False
         groups = [(faces[skin], ("skin", SKIN_COLOR))]
-        groups += [(faces[idx], (nm, rgb)) for nm, (idx, rgb) in zip(OPENING_NAMES, regions, strict=True)]
+        if openings:
+            groups += [(faces[idx], (nm, rgb)) for nm, (idx, rgb) in zip(OPENING_NAMES, regions, strict=True)]
     prims = []
     for tri, material in groups:
         if not len(tri):
             continue
-        indices = b.accessor(tri.reshape(-1), kind="SCALAR", target=pygltflib.ELEMENT_ARRAY_BUFFER,
-                             component=index_type, with_bounds=True)  # fmt: skip
-        mat = None
-        if material is not None:
-            mat = len(b.gltf.materials)
-            pbr = pygltflib.PbrMetallicRoughness(baseColorFactor=[*linear_rgb(material[1]), 1.0], metallicFactor=0.0,
-                                                 roughnessFactor=0.6)  # fmt: skip
-            b.gltf.materials.append(pygltflib.Material(name=material[0], pbrMetallicRoughness=pbr))
-        prims.append(pygltflib.Primitive(attributes=attrs, indices=indices, mode=pygltflib.TRIANGLES,
+        mat = None if material is None else _material(b, *material)
+        prims.append(pygltflib.Primitive(attributes=attrs, indices=_indices(b, tri), mode=pygltflib.TRIANGLES,
                                          targets=targets or None, material=mat))  # fmt: skip
     return prims
 
 
-def build_glb(rig, anim=None, *, normals: bool = True, head_rotation: bool = True, name: str | None = None):
+def _part_node(b: _Builder, part) -> int:
+    """Mesh and node of one :class:`~facecraft.rigs.face_parts.Part`; returns the node index."""
+    vbo = pygltflib.ARRAY_BUFFER
+    attrs = pygltflib.Attributes(
+        POSITION=b.accessor(part.vertices, kind="VEC3", target=vbo, with_bounds=True),
+        NORMAL=b.accessor(part.normals(), kind="VEC3", target=vbo),
+    )
+    names = list(part.targets)
+    targets = [{"POSITION": b.accessor(part.targets[n], kind="VEC3", target=vbo, with_bounds=True)} for n in names]
+    prims = [
+        pygltflib.Primitive(attributes=attrs, indices=_indices(b, srf.faces), mode=pygltflib.TRIANGLES,
+                            targets=targets or None,
+                            material=_material(b, srf.material, srf.color, double_sided=srf.double_sided))
+        for srf in part.surfaces
+    ]  # fmt: skip
+    mesh = pygltflib.Mesh(name=part.name, primitives=prims)
+    if names:
+        mesh.weights = [0.0] * len(names)
+        mesh.extras = {"targetNames": names}
+    b.gltf.meshes.append(mesh)
+    node = pygltflib.Node(name=part.name, mesh=len(b.gltf.meshes) - 1, extras={PART_KEY: part.name})
+    if np.any(part.pivot):
+        node.translation = [float(x) for x in part.pivot]
+    b.gltf.nodes.append(node)
+    return len(b.gltf.nodes) - 1
+
+
+def build_glb(
+    rig, anim=None, *, normals: bool = True, head_rotation: bool = True, parts: bool = True, name: str | None = None
+):
     """The glTF document (``pygltflib.GLTF2`` with its binary blob set) for ``rig`` and optional ``anim``.
 
     Parameters
@@ -157,6 +217,9 @@ def build_glb(rig, anim=None, *, normals: bool = True, head_rotation: bool = Tru
         Also write NORMAL deltas of each target (one extra ``(V, 3)`` per shape).
     head_rotation : bool
         Animate the node's rotation from ``anim.head_rotation`` when it is present.
+    parts : bool
+        Add the eyes, teeth, tongue and mouth cavity of :func:`facecraft.rigs.face_parts.face_parts` (built for
+        the default rig's topology only; other rigs are written alone).
     """
     neutral = rig.neutral.detach().cpu().numpy().astype(np.float32)
     deltas = rig.deltas.detach().cpu().numpy().astype(np.float32)
@@ -189,17 +252,23 @@ def build_glb(rig, anim=None, *, normals: bool = True, head_rotation: bool = Tru
             if normals:
                 t["NORMAL"] = b.accessor(shaped_normals[j], kind="VEC3", target=vbo)
             targets.append(t)
-    mesh = pygltflib.Mesh(name=name or rig.name, primitives=_primitives(b, faces, attrs, targets))
+    from ..face_parts import face_parts
+
+    extra = face_parts(rig) if parts else []
+    mesh = pygltflib.Mesh(name=name or rig.name, primitives=_primitives(b, faces, attrs, targets, openings=not extra))
     if k:
         mesh.weights = [0.0] * k
         mesh.extras = {"targetNames": glb_target_names(list(rig.shape_names))}
     g.meshes = [mesh]
     g.nodes = [pygltflib.Node(name=name or rig.name, mesh=0)]
+    part_nodes = [(_part_node(b, p), p) for p in extra]
+    if part_nodes:
+        g.nodes[0].children = [i for i, _ in part_nodes]
     g.scenes = [pygltflib.Scene(name="Scene", nodes=[0])]
     g.scene = 0
 
     animate_head = head_rotation and anim is not None and anim.head_rotation is not None
-    if anim is not None and not (k or animate_head):
+    if anim is not None and not (k or animate_head or part_nodes):
         log.warning("rig %r has no shapes and the animation no head rotation: no animation written", rig.name)
     elif anim is not None:
         channels, samplers = [], []
@@ -209,9 +278,28 @@ def build_glb(rig, anim=None, *, normals: bool = True, head_rotation: bool = Tru
             _add_channel(b, samplers, channels, time_acc, weights.reshape(-1), "SCALAR", "weights")
         if animate_head:
             _add_channel(b, samplers, channels, time_acc, _head_quaternions(anim.head_rotation), "VEC4", "rotation")
+        _animate_parts(b, samplers, channels, time_acc, anim, part_nodes)
         name = str(anim.meta.get("name", "face"))
         g.animations = [pygltflib.Animation(name=name, samplers=samplers, channels=channels)]
+        timing = {"fps": float(anim.fps), "frames": int(anim.num_frames)}
+        g.asset.extras = dict(timing)
+        g.scenes[0].extras = dict(timing)
     return b.finish()
+
+
+def _animate_parts(b: _Builder, samplers: list, channels: list, time_acc: int, anim, part_nodes: list) -> None:
+    """Weights channels of the parts with morph targets and rotation channels of the eyeballs."""
+    from ..animation import eye_rotation_from_curves
+
+    eyes = anim.eye_rotation if anim.eye_rotation is not None else eye_rotation_from_curves(anim.curves)
+    for node, part in part_nodes:
+        if part.targets:
+            cols = [ARKIT_INDEX[n] for n in part.targets]
+            values = np.ascontiguousarray(anim.curves[:, cols], np.float32)
+            _add_channel(b, samplers, channels, time_acc, values.reshape(-1), "SCALAR", "weights", node)
+        if part.eye is not None:
+            rot = eyes[:, :3] if part.eye == "left" else eyes[:, 3:]
+            _add_channel(b, samplers, channels, time_acc, _head_quaternions(rot), "VEC4", "rotation", node)
 
 
 def _save(gltf: pygltflib.GLTF2, path: str | Path) -> Path:
@@ -232,7 +320,9 @@ def _default_rig():
     return default_rig()
 
 
-def write_glb(anim, path: str | Path, *, rig=None, normals: bool = True, head_rotation: bool = True) -> Path:
+def write_glb(
+    anim, path: str | Path, *, rig=None, normals: bool = True, head_rotation: bool = True, parts: bool = True
+) -> Path:
     """Write ``anim`` (a :class:`~facecraft.rigs.animation.FaceAnimation`) on ``rig`` as a GLB file.
 
     Parameters
@@ -243,7 +333,7 @@ def write_glb(anim, path: str | Path, *, rig=None, normals: bool = True, head_ro
         Output ``.glb`` file; parent folders are created.
     rig : BlendshapeRig, optional
         The mesh to animate; the project's default rig when omitted.
-    normals, head_rotation : bool
+    normals, head_rotation, parts : bool
         See :func:`build_glb`.
 
     Returns
@@ -251,12 +341,13 @@ def write_glb(anim, path: str | Path, *, rig=None, normals: bool = True, head_ro
     Path of the written file.
     """
     rig = _default_rig() if rig is None else rig
-    return _save(build_glb(rig, anim, normals=normals, head_rotation=head_rotation), path)
+    return _save(build_glb(rig, anim, normals=normals, head_rotation=head_rotation, parts=parts), path)
 
 
-def write_rig_glb(rig, path: str | Path, *, normals: bool = True) -> Path:
-    """Write ``rig``'s neutral mesh and all its shapes as named morph targets (no animation) to a GLB file."""
-    return _save(build_glb(rig, None, normals=normals), path)
+def write_rig_glb(rig, path: str | Path, *, normals: bool = True, parts: bool = True) -> Path:
+    """Write ``rig``'s neutral mesh and all its shapes as named morph targets (no animation) to a GLB file,
+    with the default rig's eyes, teeth and tongue unless ``parts=False``."""
+    return _save(build_glb(rig, None, normals=normals, parts=parts), path)
 
 
 _exporters = {"glb": write_glb}

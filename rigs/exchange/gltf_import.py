@@ -6,6 +6,10 @@ space (node transforms applied; deltas get the linear part); triangle primitives
 from ``mesh.extras.targetNames`` (or the primitive's extras) and are mapped to Apple's ARKit names where
 they match, including exporter prefixes such as ``blendShape1.eyeBlinkLeft`` and ``_L``/``_R`` suffixes;
 other names are kept. Accessors may be strided, normalized integers or sparse.
+
+Nodes that facecraft's writer marks as added parts (``extras.facecraft_part``: the default rig's eyes,
+teeth, tongue) are not part of the rig and are skipped unless ``include_parts=True``; the animation reader
+takes the face's weights channel, the face node's rotation (head) and the eye nodes' rotations from them.
 """
 
 from __future__ import annotations
@@ -151,8 +155,15 @@ def _node_matrix(node) -> np.ndarray:
     return m
 
 
-def _mesh_instances(g: pygltflib.GLTF2) -> list[tuple[int, np.ndarray]]:
-    """``(mesh index, world matrix)`` for every node of the default scene that holds a mesh, by mesh then node."""
+def _is_part(node) -> bool:
+    from .glb import PART_KEY
+
+    return isinstance(node.extras, dict) and PART_KEY in node.extras
+
+
+def _mesh_instances(g: pygltflib.GLTF2, *, include_parts: bool = True) -> list[tuple[int, np.ndarray]]:
+    """``(mesh index, world matrix)`` for every node of the default scene that holds a mesh, by mesh then node
+    (nodes marked as facecraft parts only with ``include_parts``)."""
     if g.scenes:
         roots = g.scenes[g.scene or 0].nodes or []
     else:
@@ -163,7 +174,7 @@ def _mesh_instances(g: pygltflib.GLTF2) -> list[tuple[int, np.ndarray]]:
         i, parent = stack.pop()
         node = g.nodes[i]
         world = parent @ _node_matrix(node)
-        if node.mesh is not None:
+        if node.mesh is not None and (include_parts or not _is_part(node)):
             out.append((node.mesh, i, world))
         stack.extend((c, world) for c in (node.children or []))
     if not out and g.meshes:  # meshes not placed in any scene: read them untransformed
@@ -179,8 +190,11 @@ def _target_names(mesh, prim, k: int) -> list[str]:
     return [f"target_{j}" for j in range(k)]
 
 
-def read_gltf(path: str | Path) -> dict:
+def read_gltf(path: str | Path, *, include_parts: bool = False) -> dict:
     """Plain data of a glTF/GLB character: one merged triangle mesh and its morph targets.
+
+    ``include_parts``: also merge the nodes facecraft's writer adds (eyes, teeth, tongue; see the module
+    docstring); by default the rig is the face alone, as it was written.
 
     Returns
     -------
@@ -199,7 +213,8 @@ def read_gltf(path: str | Path) -> dict:
     cache: dict = {}
     verts, faces, uvs, parts = [], [], [], []  # parts: (vertex offset, count, {name: delta})
     offset = 0
-    for mesh_index, world in _mesh_instances(g):
+    instances = _mesh_instances(g, include_parts=include_parts)
+    for mesh_index, world in instances:
         mesh = g.meshes[mesh_index]
         shared: dict[int, int] = {}  # POSITION accessor -> vertex offset: primitives (materials) sharing vertices
         for p_index, prim in enumerate(mesh.primitives):
@@ -254,7 +269,7 @@ def read_gltf(path: str | Path) -> dict:
             arkit = None
         shape_names.append(arkit or s)
     all_uv = None if any(u is None for u in uvs) else np.concatenate(uvs).astype(np.float32)
-    name = (g.meshes[_mesh_instances(g)[0][0]].name if g.meshes else None) or path.stem
+    name = (g.meshes[instances[0][0]].name if g.meshes else None) or path.stem
     return {
         "neutral": np.concatenate(verts).astype(np.float32), "deltas": deltas, "faces": np.concatenate(faces),
         "uvs": all_uv, "shape_names": shape_names, "source_names": source_names, "name": name,
@@ -285,27 +300,36 @@ def _keyframe_rate(times: np.ndarray) -> float:
 
 
 def read_gltf_animation(path: str | Path, *, fps: float | None = None, animation: int = 0) -> dict:
-    """ARKit curves from the first morph-weights channel of a glTF/GLB animation, as FaceAnimation kwargs.
+    """ARKit curves from the face's morph-weights channel of a glTF/GLB animation, as FaceAnimation kwargs.
 
-    Keyframes are resampled (linearly) onto a uniform grid at ``fps`` (default: from the median keyframe
-    step). Targets that are not ARKit shapes are dropped; ARKit shapes the mesh lacks stay at 0.
+    The face's channel is the first weights channel on a node that is not a facecraft part. Keyframes are
+    resampled (linearly) onto a uniform grid at ``fps`` (default: the ``fps`` facecraft writes into
+    ``asset.extras``, else from the keyframe steps). Targets that are not ARKit shapes are dropped; ARKit
+    shapes the mesh lacks stay at 0. A rotation channel on the face's node gives ``head_rotation``, rotation
+    channels on facecraft's ``eye_left`` / ``eye_right`` nodes give ``eye_rotation`` (degrees, yaw about +Y,
+    then pitch, then roll, as the writer composes them).
 
     Returns
     -------
     dict
-        ``curves`` (T, 52) float32 in [0, 1], ``fps``, ``meta`` (source, animation name, dropped targets).
+        ``curves`` (T, 52) float32 in [0, 1], ``fps``, ``head_rotation`` (T, 3) / ``eye_rotation`` (T, 6) or
+        None, ``meta`` (source, animation name, dropped targets).
     """
+    from .glb import PART_KEY
+
     path = require_file(path, "glTF file")
     g = _load(path)
     if not g.animations or animation >= len(g.animations):
         raise FileFormatError(f"{path}: has no animation {animation} (it has {len(g.animations or [])})")
     anim = g.animations[animation]
-    channel = next((c for c in anim.channels if c.target and c.target.path == "weights"), None)
+    weight_channels = [c for c in anim.channels if c.target and c.target.path == "weights"]
+    channel = next((c for c in weight_channels if not _is_part(g.nodes[c.target.node])), None)
     if channel is None:
         raise FileFormatError(f"{path}: animation {animation} animates no morph target weights")
-    node = g.nodes[channel.target.node]
+    face_node = channel.target.node
+    node = g.nodes[face_node]
     if node.mesh is None:
-        raise FileFormatError(f"{path}: the weights channel targets node {channel.target.node}, which has no mesh")
+        raise FileFormatError(f"{path}: the weights channel targets node {face_node}, which has no mesh")
     mesh = g.meshes[node.mesh]
     k = len(mesh.primitives[0].targets or [])
     names = _target_names(mesh, mesh.primitives[0], k)
@@ -317,10 +341,10 @@ def read_gltf_animation(path: str | Path, *, fps: float | None = None, animation
         raise FileFormatError(f"{path}: weights output has {values.size} values for {times.size} keys x {k} targets")
     w = values.reshape(times.size, per_key, k)[:, per_key // 2]  # cubic spline: keep the value, not tangents
     if fps is None:
-        fps = _keyframe_rate(times)
+        written = (g.asset.extras or {}).get("fps") if isinstance(g.asset.extras, dict) else None
+        fps = float(written) if isinstance(written, int | float) and written > 0 else _keyframe_rate(times)
     n = max(1, int(round((times[-1] - times[0]) * fps)) + 1) if times.size else 1
     grid = times[0] + np.arange(n) / fps if times.size else np.zeros(1)
-    on_grid = n == times.size and np.max(np.abs(grid - times), initial=0.0) < 1e-4
     curves = np.zeros((n, NUM_ARKIT), np.float32)
     dropped = []
     for j, name in enumerate(names):
@@ -328,17 +352,54 @@ def read_gltf_animation(path: str | Path, *, fps: float | None = None, animation
         if arkit is None:
             dropped.append(name)
             continue
-        if on_grid:  # keys already one per frame: take them as they are
-            curves[:, ARKIT_INDEX[arkit]] = w[:, j]
-        elif sampler.interpolation == "STEP":
-            idx = np.clip(np.searchsorted(times, grid, side="right") - 1, 0, times.size - 1)
-            curves[:, ARKIT_INDEX[arkit]] = w[idx, j]
-        else:
-            curves[:, ARKIT_INDEX[arkit]] = np.interp(grid, times, w[:, j])
+        curves[:, ARKIT_INDEX[arkit]] = _sample(times, w[:, j], grid, sampler.interpolation)
     if dropped:
         log.info("%s: %d non-ARKit targets not read into curves: %s", path, len(dropped), ", ".join(dropped[:10]))
+
+    def rotation_of(node_index: int) -> np.ndarray | None:
+        c = next((c for c in anim.channels if c.target and c.target.node == node_index
+                  and c.target.path == "rotation"), None)  # fmt: skip
+        return None if c is None else _euler_track(g, anim.samplers[c.sampler], grid, path)
+
+    head = rotation_of(face_node)
+    eye_nodes = {n.extras[PART_KEY]: i for i, n in enumerate(g.nodes) if _is_part(n)}
+    left, right = (rotation_of(eye_nodes[e]) if e in eye_nodes else None for e in ("eye_left", "eye_right"))
+    eyes = None
+    if left is not None or right is not None:
+        zero = np.zeros((n, 3), np.float32)
+        eyes = np.concatenate([zero if left is None else left, zero if right is None else right], axis=1)
     meta = {"source": str(path), "format": "gltf", "animation": anim.name, "dropped_targets": dropped}
-    return {"curves": np.clip(curves, 0.0, 1.0), "fps": float(fps), "meta": meta}
+    return {"curves": np.clip(curves, 0.0, 1.0), "fps": float(fps), "head_rotation": head, "eye_rotation": eyes,
+            "meta": meta}  # fmt: skip
+
+
+def _sample(times: np.ndarray, values: np.ndarray, grid: np.ndarray, interpolation: str | None) -> np.ndarray:
+    """``values`` (K, ...) keyed at ``times`` read at ``grid``: the keys themselves when they are the grid."""
+    if times.size == grid.size and np.max(np.abs(grid - times), initial=0.0) < 1e-4:
+        return values
+    if interpolation == "STEP":
+        return values[np.clip(np.searchsorted(times, grid, side="right") - 1, 0, times.size - 1)]
+    if values.ndim == 1:
+        return np.interp(grid, times, values)
+    return np.stack([np.interp(grid, times, values[:, j]) for j in range(values.shape[1])], axis=1)
+
+
+def _euler_track(g: pygltflib.GLTF2, sampler, grid: np.ndarray, path: Path) -> np.ndarray:
+    """Yaw, pitch, roll degrees ``(T, 3)`` (intrinsic Y-X-Z, the writer's order) of a rotation sampler on ``grid``."""
+    from scipy.spatial.transform import Rotation, Slerp
+
+    times = read_accessor(g, sampler.input, path=path).reshape(-1).astype(np.float64)
+    q = read_accessor(g, sampler.output, path=path).astype(np.float64)
+    if sampler.interpolation == "CUBICSPLINE":
+        q = q.reshape(times.size, 3, 4)[:, 1]
+    if q.shape != (times.size, 4):
+        raise FileFormatError(f"{path}: rotation output has {q.shape} values for {times.size} keys")
+    rot = Rotation.from_quat(q)
+    if times.size > 1 and sampler.interpolation != "STEP":
+        rot = Slerp(times, rot)(np.clip(grid, times[0], times[-1]))
+    else:
+        rot = rot[np.clip(np.searchsorted(times, grid, side="right") - 1, 0, times.size - 1)]
+    return rot.as_euler("YXZ", degrees=True).astype(np.float32)
 
 
 _loaders = {"glb": read_gltf_animation, "gltf": read_gltf_animation}

@@ -100,7 +100,10 @@ def write_livelink_csv(
     start : float
         Time of the first frame in seconds (the timecode of row 0).
     decimals : int
-        Digits after the point (the app writes 10).
+        Digits after the point (the app writes 10). Values that round to zero are written without a sign.
+
+    The file's rate is ``anim.fps``: the app records at 60 fps, so a file meant to stand in for a take
+    should hold a 60 fps animation (``facecraft animate`` writes ``.csv`` at 60 fps by default).
     """
     if rotation_unit not in _ROTATION_UNITS:
         raise ParameterError(f"rotation_unit={rotation_unit!r}; expected one of {sorted(_ROTATION_UNITS)}")
@@ -115,7 +118,9 @@ def write_livelink_csv(
         rot[:, 3:] = anim.eye_rotation
     rot = rot * _ROTATION_SIGNS / _ROTATION_UNITS[rotation_unit]
     order = [ARKIT_INDEX[n] for n in _LLF_ORDER]
-    values = np.concatenate([curves[:, order], rot], axis=1)
+    # Rounded first, then + 0.0: a value that rounds to zero (or a -0.0) is written "0.000...", never with a
+    # minus sign, as the app writes it.
+    values = np.round(np.concatenate([curves[:, order], rot], axis=1), decimals) + 0.0
     times = start + anim.times()
     tc_rate = max(1.0, float(round(anim.fps)))  # the frame field counts at a whole rate (59.94 fps -> 60)
     path = Path(path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pygltflib
 import pytest
@@ -165,7 +167,7 @@ def test_default_rig_glb_has_skin_mouth_and_eye_materials_on_shared_vertices(tmp
     from facecraft.rigs.exchange.gltf_import import read_gltf
 
     rig = default_rig()
-    path = write_rig_glb(rig, tmp_path / "rig.glb")
+    path = write_rig_glb(rig, tmp_path / "rig.glb", parts=False)
     g = pygltflib.GLTF2().load(str(path))
     prims = g.meshes[0].primitives
     assert [g.materials[p.material].name for p in prims] == ["skin", "mouth_interior", "eyes"]
@@ -195,3 +197,112 @@ def test_inward_winding_is_reported(tmp_path, caplog):
         with caplog.at_level(logging.WARNING):
             build_glb(rig)
         assert ("face inward" in caplog.text) == warned
+
+
+def _rotation_output(g, anim, node: int) -> np.ndarray:
+    channel = next(c for c in anim.channels if c.target.node == node and c.target.path == "rotation")
+    return _raw(g, anim.samplers[channel.sampler].output)
+
+
+def _default_take(num_frames: int = 12, fps: float = 60.0) -> FaceAnimation:
+    """Jaw opening, left eye looking out, tongue out, a head turn: every channel the parts follow."""
+    curves = np.zeros((num_frames, 52), np.float32)
+    ramp = np.linspace(0, 1, num_frames)
+    for name in ("jawOpen", "eyeLookOutLeft", "tongueOut", "jawLeft"):
+        curves[:, ARKIT_NAMES.index(name)] = ramp
+    head = np.stack([10 * ramp, -5 * ramp, 2 * ramp], 1)
+    return FaceAnimation(curves, fps=fps, head_rotation=head, meta={"name": "take"})
+
+
+def test_default_rig_glb_has_eyes_teeth_tongue_following_the_curves(tmp_path):
+    from scipy.spatial.transform import Rotation
+
+    from facecraft.rigs.exchange.glb import PART_KEY
+
+    anim = _default_take()
+    path = write_glb(anim, tmp_path / "face.glb")
+    g = pygltflib.GLTF2().load(str(path))
+    face = g.nodes[0]
+    assert g.meshes[face.mesh].extras["targetNames"][:2] == ["eyeBlinkLeft", "eyeLookDownLeft"]
+    assert [g.materials[p.material].name for p in g.meshes[face.mesh].primitives] == ["skin"]  # openings dropped
+    parts = {g.nodes[i].name: i for i in face.children}
+    assert set(parts) >= {"eye_left", "eye_right", "teeth_upper", "teeth_lower", "tongue", "mouth_cavity"}
+    assert all(g.nodes[i].extras[PART_KEY] == g.nodes[i].name for i in face.children)
+    names = {m.name for m in g.materials}
+    assert names >= {"skin", "eye_white", "iris", "pupil", "teeth", "tongue", "mouth_cavity"}
+    white = next(m for m in g.materials if m.name == "eye_white").pbrMetallicRoughness.baseColorFactor
+    pupil = next(m for m in g.materials if m.name == "pupil").pbrMetallicRoughness.baseColorFactor
+    assert min(white[:3]) > 0.7 and max(pupil[:3]) < 0.01
+    assert g.asset.extras == {"fps": 60.0, "frames": 12} and g.scenes[0].extras["fps"] == 60.0
+    (a,) = g.animations
+    assert a.channels[0].target.node == 0 and a.channels[0].target.path == "weights"
+    # lower teeth and tongue: their own weights channels, the curves' columns of their target names
+    for part in ("teeth_lower", "tongue"):
+        node = parts[part]
+        channel = next(c for c in a.channels if c.target.node == node and c.target.path == "weights")
+        targets = g.meshes[g.nodes[node].mesh].extras["targetNames"]
+        w = _raw(g, a.samplers[channel.sampler].output).reshape(12, len(targets))
+        cols = [ARKIT_NAMES.index(n) for n in targets]
+        assert w == pytest.approx(anim.curves[:, cols])
+    assert "tongueOut" in g.meshes[g.nodes[parts["tongue"]].mesh].extras["targetNames"]
+    # the left eye turns toward the subject's left (+X) as eyeLookOutLeft rises; the right eye stays ahead
+    q = _rotation_output(g, a, parts["eye_left"])
+    assert Rotation.from_quat(q[0]).apply([0, 0, 1]) == pytest.approx([0, 0, 1], abs=1e-6)
+    assert Rotation.from_quat(q[-1]).apply([0, 0, 1])[0] > 0.4
+    assert Rotation.from_quat(_rotation_output(g, a, parts["eye_right"])[-1]).apply([0, 0, 1])[2] > 0.999
+    assert g.nodes[parts["eye_left"]].translation[0] > 0.02  # pivot at the eye's centre
+    if validator_available():
+        report = validate_gltf(path)
+        assert report["numErrors"] == 0 and report["numWarnings"] == 0, report["messages"]
+
+
+def test_glb_reads_back_curves_head_eyes_and_fps(tmp_path):
+    from facecraft.rigs.exchange import load_animation
+    from facecraft.rigs.exchange.gltf_import import read_gltf
+
+    anim = _default_take(num_frames=9, fps=59.94)
+    anim.eye_rotation = np.tile(np.float32([5, -3, 0, 4, -3, 0]), (9, 1))
+    path = write_glb(anim, tmp_path / "face.glb")
+    back = load_animation(path)
+    assert back.fps == pytest.approx(59.94) and back.num_frames == 9
+    assert back.curves == pytest.approx(anim.curves, abs=1e-6)
+    assert back.head_rotation == pytest.approx(anim.head_rotation, abs=1e-3)
+    assert back.eye_rotation == pytest.approx(anim.eye_rotation, abs=1e-3)
+    assert read_gltf(path)["neutral"].shape == (468, 3)  # the rig is the face; parts stay out of it
+    assert read_gltf(path, include_parts=True)["neutral"].shape[0] > 468 + 500
+
+
+def test_parts_can_be_left_out_and_other_rigs_get_none(tmp_path, grid_rig, random_anim):
+    g = pygltflib.GLTF2().load(str(write_glb(_default_take(), tmp_path / "plain.glb", parts=False)))
+    assert len(g.nodes) == 1 and len(g.meshes) == 1
+    g = pygltflib.GLTF2().load(str(write_glb(random_anim, tmp_path / "grid.glb", rig=grid_rig)))
+    assert len(g.nodes) == 1 and g.asset.extras["fps"] == 30.0
+
+
+@pytest.mark.skipif(shutil.which("blender") is None, reason="Debian's blender not installed (manual check only)")
+def test_blender_imports_face_parts_and_shape_keys(tmp_path):
+    """Blender 3.4 (headless) imports the GLB: the face with its 52 shape keys, the parts as child objects."""
+    import json
+    import subprocess
+
+    path = write_glb(_default_take(), tmp_path / "face.glb")
+    script = tmp_path / "probe.py"
+    script.write_text(
+        "import json, sys\nimport numpy\nnumpy.bool = bool\nimport bpy\n"
+        "bpy.ops.wm.read_factory_settings(use_empty=True)\nbpy.context.scene.render.fps = 60\n"
+        f"bpy.ops.import_scene.gltf(filepath={str(path)!r})\n"
+        "out = {o.name: {'parent': o.parent.name if o.parent else None,"
+        " 'keys': list(o.data.shape_keys.key_blocks.keys())"
+        " if o.type == 'MESH' and o.data.shape_keys else [], 'materials': [m.name for m in o.data.materials]"
+        " if o.type == 'MESH' else []} for o in bpy.data.objects}\n"
+        "print('RESULT' + json.dumps(out))\n"
+    )
+    proc = subprocess.run(["blender", "-b", "--factory-startup", "--python-exit-code", "1", "-P", str(script)],
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    objects = json.loads(next(line for line in proc.stdout.splitlines() if line.startswith("RESULT"))[6:])
+    face = objects["facecraft-default"]
+    assert len(face["keys"]) == 53 and "jawOpen" in face["keys"]  # Basis + 52
+    assert objects["teeth_lower"]["parent"] == "facecraft-default" and "jawOpen" in objects["teeth_lower"]["keys"]
+    assert objects["eye_left"]["materials"] == ["eye_white", "iris", "pupil"]
+    assert "tongueOut" in objects["tongue"]["keys"]

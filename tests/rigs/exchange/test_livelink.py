@@ -182,3 +182,17 @@ def test_real_take_survives_the_writer(shared_dir, tmp_path):
     back = FaceAnimation(**read_livelink_csv(write_livelink_csv(anim, tmp_path / "copy.csv")))
     assert back.fps == anim.fps and np.abs(back.curves - anim.curves).max() < 1e-9
     assert np.abs(back.eye_rotation - anim.eye_rotation).max() < 1e-4
+
+
+def test_no_negative_zero_cells(tmp_path):
+    """Values that round to zero (a -0.0, a tiny negative rotation) are written as the app writes zero."""
+    curves = np.zeros((3, 52), np.float32)
+    curves[0, 0] = -0.0
+    head = np.array([[-1e-12, -0.0, 0.0], [-5e-9, 1e-12, -3e-12], [-10.0, 0.0, 5.0]], np.float32)
+    eyes = np.full((3, 6), -1e-13, np.float32)
+    path = write_livelink_csv(FaceAnimation(curves, fps=60, head_rotation=head, eye_rotation=eyes), tmp_path / "z.csv")
+    cells = [c for row in _rows(path)[1:] for c in row[2:]]
+    assert "-0.0000000000" not in cells and all(not c.startswith("-0.0000000000") for c in cells)
+    assert cells.count("0.0000000000") >= 3 * 61 - 3  # the third head row, and 5e-9 degrees = 1e-10 rad
+    back = read_livelink_csv(path)
+    assert back["head_rotation"][2].tolist() == pytest.approx([-10.0, 0.0, 5.0], abs=1e-6)
