@@ -4,8 +4,11 @@ The learned mode runs the shipped model (or ``weights``); the procedural mode ru
 :class:`~facecraft.audio2face.teacher.ProceduralAnimator` (phones, optional transcript). Files longer than
 :data:`STREAM_ABOVE_S` are decoded and animated block by block through the
 :class:`~facecraft.audio2face.stream.StreamingAnimator`, so memory stays bounded whatever the length.
-Blinks, which speech does not predict, are added procedurally (seeded) unless ``blink=False``.
-A silent input yields a neutral face (no speech motion; blinks only). These rules, and the closure priority
+Blinks, which speech does not predict, are added procedurally (seeded) unless ``blink=False``; files also get
+speech-driven head motion and gaze with saccades (:mod:`facecraft.audio2face.head_motion`) unless
+``head=False`` / ``gaze=False``. ``tongueOut`` is kept only where the tongue shows past the teeth
+(:func:`tongue_where_visible`). A silent input yields a neutral face (no speech motion, a still head and
+eyes; blinks only). These rules, and the closure priority
 applied to every model output, live in :mod:`facecraft.audio2face.postprocess` (shared with streaming).
 
 Emotion arguments take every form of :func:`facecraft.rigs.emotion_space.parse_emotion` (a name,
@@ -38,12 +41,65 @@ from facecraft.rigs.errors import ParameterError
 from .audio import SAMPLE_RATE, audio_duration, iter_audio_blocks, load_audio, valid_audio
 from .lip_state import is_sealed, lip_gap
 from .model import A2FModel, load_default_model
-from .postprocess import add_blinks, audio_peak, closure_priority, neutral_if_silent
+from .postprocess import add_blinks, audio_peak, closure_priority, is_silent, neutral_if_silent
 
 log = logging.getLogger(__name__)
 
 STREAM_ABOVE_S = 600.0  # longer files are animated block by block
 BLOCK_S = 30.0
+DEFAULT_FPS = 30.0
+# Live Link Face records at 60 fps: a .csv meant to stand in for an iPhone take gets the iPhone's rate.
+OUTPUT_FPS: dict[str, float] = {".csv": 60.0}
+
+
+def default_fps(output_path) -> float:
+    """Frame rate of an output when none is asked for: :data:`OUTPUT_FPS` by extension, else :data:`DEFAULT_FPS`."""
+    return OUTPUT_FPS.get(Path(output_path).suffix.lower(), DEFAULT_FPS)
+
+
+def tongue_where_visible(curves: np.ndarray) -> np.ndarray:
+    """``curves`` (T, 52) with ``tongueOut`` set to 0 wherever the tongue would stay behind the teeth.
+
+    Below :data:`facecraft.rigs.face_parts.TONGUE_SHOWS_AT` the tongue's tip does not pass the lower incisors,
+    so no face shows it, and a capture (ARKit) reads 0 there; a model's small leak (from the teacher's /th/)
+    would only push the lower lip of a rig that has no tongue. Returns a float32 copy.
+    """
+    from facecraft.rigs.face_parts import TONGUE_SHOWS_AT
+
+    out = np.array(curves, np.float32, copy=True)
+    i = ARKIT_INDEX["tongueOut"]
+    out[:, i] = np.where(out[:, i] >= TONGUE_SHOWS_AT, out[:, i], 0.0)
+    return out
+
+
+def add_head_and_gaze(
+    anim: FaceAnimation, loudness: np.ndarray, *, head: bool = True, gaze: bool = True, seed: int = 0
+) -> FaceAnimation:
+    """``anim`` with ``head_rotation`` from the speech's per-frame ``loudness`` (T,) and ``eye_rotation`` plus
+    the matching ``eyeLook*`` curves from seeded saccades (:mod:`facecraft.audio2face.head_motion`), in place.
+
+    Silence (all loudness 0) leaves head and eyes still (the rotations are zeros).
+    """
+    from facecraft.rigs.animation import with_gaze_curves
+
+    from . import head_motion as hm
+
+    loud = np.asarray(loudness, np.float32).reshape(-1)
+    if len(loud) != anim.num_frames:
+        raise ParameterError(f"add_head_and_gaze: loudness has {len(loud)} frames, the animation {anim.num_frames}")
+    silent = not np.any(loud > 0)
+    if head:
+        still = np.zeros((anim.num_frames, 3), np.float32)
+        anim.head_rotation = still if silent else hm.head_motion(loud, fps=anim.fps, seed=seed)
+    if gaze:
+        eyes = (
+            np.zeros((anim.num_frames, 6), np.float32) if silent else hm.gaze(anim.num_frames, fps=anim.fps, seed=seed)
+        )
+        anim.eye_rotation = eyes
+        anim.curves = with_gaze_curves(anim.curves, anim.eye_rotation)
+    return anim
+
+
 # Output types whose writer stores FaceAnimation.flame_expression / flame_jaw (Live Link CSV and GLB have no
 # place for them).
 FLAME_SUFFIXES: tuple[str, ...] = (".npz", ".json")
@@ -183,15 +239,19 @@ def animate_audio(
     transcript: str | None = None,
     mode: str = "learned",
     weights=None,
-    fps: float = 30.0,
+    fps: float = DEFAULT_FPS,
     blink: bool = True,
     flame_model=None,
     flame_embedding=None,
+    head: bool = False,
+    gaze: bool = False,
+    seed: int = 0,
 ) -> FaceAnimation:
     """A FaceAnimation for an in-memory mono array (see :func:`animate_file` for the options).
 
     ``emotion``: any form :func:`~facecraft.rigs.emotion_space.parse_emotion` accepts, in both modes.
-    ``flame_model`` may also be a loaded :class:`~facecraft.rigs.flame.FlameRig`.
+    ``flame_model`` may also be a loaded :class:`~facecraft.rigs.flame.FlameRig`. Head motion and gaze are
+    off by default here (a talking portrait moves the photo's head itself); :func:`animate_file` turns them on.
     """
     y = valid_audio(audio)
     emotion = parse_emotion(emotion, source="emotion")
@@ -206,7 +266,8 @@ def animate_audio(
         from .teacher import ProceduralAnimator
 
         anim = ProceduralAnimator(fps=fps, blink=blink).animate(y, sr, transcript=transcript, emotion=emotion)
-        return _add_flame(anim, flame, model_heads=False)
+        anim.curves = tongue_where_visible(anim.curves)
+        return _add_flame(_head_and_gaze(anim, y, sr, head=head, gaze=gaze, seed=seed), flame, model_heads=False)
     model = resolve_model(weights)
     curves, expr, jaw = predict_frames(model, y, emotion=emotion, sr=sr)
     peak = audio_peak(y)
@@ -220,7 +281,20 @@ def animate_audio(
         anim = anim.resample(fps)
     if blink:
         anim.curves = add_blinks(anim.curves, fps=anim.fps)
+    anim.curves = tongue_where_visible(anim.curves)
+    anim = _head_and_gaze(anim, y, sr, head=head, gaze=gaze, seed=seed)
     return _add_flame(anim, flame, model_heads=model_has_flame(model))
+
+
+def _head_and_gaze(anim: FaceAnimation, y: np.ndarray, sr: int, *, head: bool, gaze: bool, seed: int) -> FaceAnimation:
+    if not (head or gaze):
+        return anim
+    from .head_motion import frame_loudness
+
+    loud = frame_loudness(y, sr, fps=anim.fps, num_frames=anim.num_frames)
+    if is_silent(audio_peak(y)):
+        loud = np.zeros_like(loud)
+    return add_head_and_gaze(anim, loud, head=head, gaze=gaze, seed=seed)
 
 
 def _meta(model: A2FModel, emotion, transcript) -> dict:
@@ -255,7 +329,21 @@ def animate_stream_file(path, *, emotion=None, weights=None, block_s: float = BL
         from facecraft.rigs.errors import FileFormatError
 
         raise FileFormatError(f"{path}: the file holds no audio samples")
-    return FaceAnimation(neutral_if_silent(curves, peak), fps=model.config.fps, meta=_meta(model, emotion, None))
+    curves = tongue_where_visible(neutral_if_silent(curves, peak))
+    return FaceAnimation(curves, fps=model.config.fps, meta=_meta(model, emotion, None))
+
+
+def file_loudness(path, *, fps: float, num_frames: int, block_s: float = BLOCK_S) -> np.ndarray:
+    """:func:`~facecraft.audio2face.head_motion.frame_loudness` of a (long) file, read block by block."""
+    from .head_motion import frame_loudness
+
+    loud = np.zeros(num_frames, np.float32)
+    start, peak = 0.0, 0.0
+    for block in iter_audio_blocks(path, block_seconds=block_s):
+        peak = max(peak, audio_peak(block))
+        loud = np.maximum(loud, frame_loudness(block, SAMPLE_RATE, fps=fps, num_frames=num_frames, start_s=start))
+        start += len(block) / SAMPLE_RATE
+    return np.zeros_like(loud) if is_silent(peak) else loud
 
 
 def animate_file(
@@ -266,13 +354,16 @@ def animate_file(
     emotion=None,
     emotion_track=None,
     rig: str | Path | None = "default",
-    fps: float = 30.0,
+    fps: float | None = None,
     video=None,
     mode: str = "learned",
     weights=None,
     blink: bool = True,
     flame_model=None,
     flame_embedding=None,
+    head: bool = True,
+    gaze: bool = True,
+    seed: int = 0,
 ) -> FaceAnimation:
     """Animate an audio file and write the result; the type follows ``output_path``'s extension.
 
@@ -286,11 +377,15 @@ def animate_file(
         EmotionTrack or its JSON file, codes; None is neutral. ``emotion_track``: the same, for a track.
     rig : any spec :func:`facecraft.rigs.load_rig` accepts (``"default"``, ``.safetensors``, glTF/GLB, an ICT
         FaceKit folder): the GLB's mesh and the preview's face.
-    fps : output frame rate.
+    fps : output frame rate; None: 60 for ``.csv`` (the iPhone's Live Link Face rate), 30 otherwise
+        (:func:`default_fps`).
     video : optional MP4 preview path (rendered on ``rig``, with the input's sound).
     mode : ``"learned"`` or ``"procedural"``.
     weights : a trained model (path or A2FModel) instead of the shipped one.
     blink : add procedural blinks.
+    head : add speech-driven head motion (``head_rotation``: nods and sway); False keeps the head still.
+    gaze : add eye movements (``eye_rotation`` and the ``eyeLook*`` curves: fixations and saccades).
+    seed : seed of the blinks' partner tracks: head sway and gaze.
     flame_model : a FLAME model file (``generic_model.pkl`` / ``flame2023.pkl`` or an ``.npz`` with the same
         keys; see :class:`facecraft.rigs.flame.FlameRig`). The final ARKit curves are retargeted from the
         default rig to it (:func:`facecraft.rigs.retarget.retarget_to_flame`), giving FLAME expression (T, E)
@@ -315,6 +410,7 @@ def animate_file(
     from facecraft.rigs.exchange import export_animation
 
     out = Path(output_path)
+    fps = default_fps(out) if fps is None else float(fps)
     emo = resolve_emotion(emotion, emotion_track)
     if mode not in ("learned", "procedural"):
         raise ParameterError(f"mode: expected 'learned' or 'procedural', got {mode!r}")
@@ -334,6 +430,9 @@ def animate_file(
             anim = anim.resample(fps)
         if blink:
             anim.curves = add_blinks(anim.curves, fps=anim.fps)
+        if head or gaze:
+            loud = file_loudness(input_path, fps=anim.fps, num_frames=anim.num_frames)
+            anim = add_head_and_gaze(anim, loud, head=head, gaze=gaze, seed=seed)
         if flame is None and model_has_flame(resolve_model(weights)):
             log.warning(
                 "%s: long files are animated block by block, which gives ARKit curves only; the model's FLAME "
@@ -346,7 +445,7 @@ def animate_file(
         y, sr = load_audio(input_path)
         anim = animate_audio(
             y, sr=sr, emotion=emo, transcript=transcript, mode=mode, weights=weights, fps=fps, blink=blink,
-            flame_model=flame,
+            flame_model=flame, head=head, gaze=gaze, seed=seed,
         )  # fmt: skip
     if (anim.flame_expression is not None or anim.flame_jaw is not None) and out.suffix.lower() not in FLAME_SUFFIXES:
         log.info("%s: FLAME parameters are written only to %s files; not stored here", out, ", ".join(FLAME_SUFFIXES))

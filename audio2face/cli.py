@@ -7,6 +7,7 @@ import dataclasses
 import inspect
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -17,19 +18,46 @@ def register(subparsers) -> None:
     """Add ``animate`` and ``a2f`` to the ``facecraft`` command line."""
     from facecraft.rigs import EMOTION_ARG_HELP, RIG_SPEC_HELP
 
-    p = subparsers.add_parser("animate", help="speech audio -> facial animation (.glb, .csv, .npz, .json)")
-    p.add_argument("input", help="audio file (wav, flac, ogg, mp3, ...)")
-    p.add_argument("-o", "--output", required=True, help="output file; the type follows the extension")
+    from .batch import FORMATS
+
+    p = subparsers.add_parser(
+        "animate",
+        help="speech audio -> facial animation (.glb, .csv, .npz, .json); many files in one process",
+        description="Animate one audio file (-o FILE, the type from its extension) or many (several inputs, a "
+        "folder or a glob, -o FOLDER/): models load once, a progress bar runs, a failing file is reported in "
+        "FOLDER/report.json while the others are done, and finished outputs are skipped on a rerun.",
+    )
+    p.add_argument("input", nargs="+", help="audio file(s) (wav, flac, ogg, mp3, ...), folders or glob patterns")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="output file (one input; the type follows the extension) or folder (ends with / or exists)",
+    )
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="output type: glb, csv (Live Link Face), npz or json (default: from -o's extension; glb for a folder)",
+    )
+    p.add_argument("--overwrite", action="store_true", help="redo files whose output already exists (batch)")
     p.add_argument("--transcript", help="text of the speech (procedural mode aligns it; learned mode ignores it)")
     emo = p.add_mutually_exclusive_group()
     emo.add_argument("--emotion", help=f"the emotion: {EMOTION_ARG_HELP} (e.g. anger:0.7)")
     emo.add_argument("--emotion-track", help='JSON list of {"t": s, "emotion": name, "intensity": x} keys')
     p.add_argument("--rig", default="default", help=f"rig for .glb output and the preview: {RIG_SPEC_HELP}")
-    p.add_argument("--fps", type=float, default=30.0, help="output frame rate (default 30)")
+    p.add_argument(
+        "--fps",
+        type=float,
+        default=None,
+        help="output frame rate (default 60 for .csv, the iPhone's Live Link Face rate; 30 otherwise)",
+    )
     p.add_argument("--video", help="also write an MP4 preview here")
     p.add_argument("--mode", choices=("learned", "procedural"), default="learned", help="model (default) or rules")
     p.add_argument("--weights", help="a trained model (.safetensors or folder) instead of the shipped weights")
     p.add_argument("--no-blink", action="store_true", help="do not add procedural blinks")
+    p.add_argument("--no-head", action="store_true", help="keep the head still (no speech-driven nods and sway)")
+    p.add_argument("--no-gaze", action="store_true", help="keep the eyes still (no saccades; eyeLook* left as is)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the blinks' partners: head sway and gaze")
     p.add_argument(
         "--flame-model",
         help="your FLAME model (generic_model.pkl or .npz): also write FLAME expression + jaw, retargeted from "
@@ -148,24 +176,34 @@ def _defaults(cls: type) -> dict[str, Any]:
     }
 
 
+def _is_batch(args: argparse.Namespace) -> bool:
+    """Several inputs, a folder or a glob in, or a folder out (ends with a separator, exists, or has no suffix)."""
+    out = args.output
+    if len(args.input) > 1 or any(Path(i).is_dir() or any(c in i for c in "*?[") for i in args.input):
+        return True
+    return out.endswith(("/", os.sep)) or Path(out).is_dir() or not Path(out).suffix
+
+
 def _animate(args: argparse.Namespace) -> int:
+    from facecraft.rigs.errors import ParameterError
+
     from .animate import FLAME_SUFFIXES, animate_file
 
+    options = dict(
+        transcript=args.transcript, emotion=args.emotion, emotion_track=args.emotion_track, fps=args.fps,
+        mode=args.mode, blink=not args.no_blink, head=not args.no_head, gaze=not args.no_gaze, seed=args.seed,
+    )  # fmt: skip
+    if _is_batch(args):
+        if args.video:
+            raise ParameterError("--video takes a single input and an output file, not a batch")
+        return _animate_batch(args, options)
+    out = Path(args.output)
+    if args.format and out.suffix.lower() != f".{args.format}":
+        raise ParameterError(f"--format {args.format} does not match the output {out} (extension {out.suffix!r})")
     anim = animate_file(
-        args.input,
-        args.output,
-        transcript=args.transcript,
-        emotion=args.emotion,
-        emotion_track=args.emotion_track,
-        rig=args.rig,
-        fps=args.fps,
-        video=args.video,
-        mode=args.mode,
-        weights=args.weights,
-        blink=not args.no_blink,
-        flame_model=args.flame_model,
-        flame_embedding=args.flame_embedding,
-    )
+        args.input[0], out, rig=args.rig, video=args.video, weights=args.weights, flame_model=args.flame_model,
+        flame_embedding=args.flame_embedding, **options,
+    )  # fmt: skip
     print(f"wrote {args.output}: {anim.num_frames} frames at {anim.fps:g} fps ({anim.duration:.2f} s, {args.mode})")
     has_flame = anim.flame_expression is not None or anim.flame_jaw is not None
     if has_flame and Path(args.output).suffix.lower() in FLAME_SUFFIXES:
@@ -175,6 +213,21 @@ def _animate(args: argparse.Namespace) -> int:
     if args.video:
         print(f"wrote {args.video}")
     return 0
+
+
+def _animate_batch(args: argparse.Namespace, options: dict) -> int:
+    from .batch import REPORT_NAME, animate_batch
+
+    report = animate_batch(
+        args.input, args.output, fmt=args.format or "glb", overwrite=args.overwrite, rig=args.rig,
+        weights=args.weights, flame_model=args.flame_model, flame_embedding=args.flame_embedding, **options,
+    )  # fmt: skip
+    done, skipped, failed = (len(report[k]) for k in ("done", "skipped", "failed"))
+    print(f"animated {done}, skipped {skipped} (already done), failed {failed} in {report['seconds']:.1f} s; "
+          f"report: {Path(args.output) / REPORT_NAME}")  # fmt: skip
+    for f in report["failed"]:
+        print(f"failed: {f['input']}: {f['error']}")
+    return 1 if failed else 0
 
 
 def _corpus(args: argparse.Namespace) -> int:

@@ -1,0 +1,112 @@
+"""``facecraft bench a2f-batch``: wall time per voice line, one process for a folder vs one process per file.
+
+A folder of short synthetic voice lines (:class:`~facecraft.audio2face.corpus.Synthesizer`, sentences from the
+shipped list) is animated twice in the same run, each time from a fresh ``facecraft animate`` process as a
+user would start it: once as one batch (``facecraft animate FOLDER -o OUT/``) and once with one process per
+line. Wall time includes everything a user waits for (interpreter, imports, model loading, writing files).
+Both runs use the same settings and one torch thread (``OMP_NUM_THREADS=1``), so the figures compare the
+start-up cost, not the scheduling of a shared machine.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+DEFAULT_VOICE = "espeak:en-us+m1:155:40"
+RHUBARB_X_REAL_TIME = 0.25  # Rhubarb Lip Sync's reported speed (issue 15): 0.25 s of work per second of audio
+
+
+def _command() -> list[str]:
+    return [sys.executable, "-m", "facecraft.apps.cli", "animate"]
+
+
+def make_lines(folder: Path, *, n_lines: int, voice: str = DEFAULT_VOICE, max_words: int = 12) -> list[Path]:
+    """``n_lines`` wav files (16 kHz) of short sentences from the shipped list, spoken by ``voice``; reused
+    when present."""
+    import soundfile as sf
+
+    from .audio import SAMPLE_RATE
+    from .corpus import Synthesizer, load_sentences
+
+    folder.mkdir(parents=True, exist_ok=True)
+    sentences = [s for s in load_sentences() if len(s.split()) <= max_words][:n_lines]
+    synth = Synthesizer(voice)
+    paths = []
+    for i, text in enumerate(sentences):
+        path = folder / f"line_{i:03d}.wav"
+        if not path.exists():
+            sf.write(path, synth(text, seed=i), SAMPLE_RATE)
+        paths.append(path)
+    return paths
+
+
+def _run(args: list[str], env: dict) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run([*_command(), *args], env=env, capture_output=True, text=True, check=False)
+    took = time.perf_counter() - start
+    if proc.returncode != 0:
+        log.warning("facecraft animate %s failed (%d): %s", " ".join(args), proc.returncode, proc.stderr[-500:])
+    return took
+
+
+def bench_batch(out_dir: Path, *, n_lines: int = 40, fmt: str = "glb", voice: str = DEFAULT_VOICE) -> dict:
+    """Wall time per line, one batch process vs one process per line (see the module docstring).
+
+    Returns a dict: ``lines``, ``audio_seconds`` (total and mean per line), ``one_process`` and
+    ``process_per_file`` (``wall_s``, ``s_per_line``, ``x_real_time`` = wall time / audio time), ``speedup``
+    (per-file wall / batch wall), and ``vs_rhubarb`` (Rhubarb's reported 0.25 x real time over ours; not
+    measured here).
+    """
+    import soundfile as sf
+
+    root = Path(out_dir) / "a2f-batch"
+    lines = make_lines(root / "lines", n_lines=n_lines, voice=voice)
+    audio_s = float(sum(sf.info(p).duration for p in lines))
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+
+    batch_out = root / "batch"
+    batch_s = _run([str(root / "lines"), "-o", f"{batch_out}/", "--format", fmt, "--overwrite"], env)
+    report = json.loads((batch_out / "report.json").read_text()) if (batch_out / "report.json").exists() else {}
+
+    single_out = root / "per_file"
+    single_out.mkdir(parents=True, exist_ok=True)
+    single_s = sum(_run([str(p), "-o", str(single_out / f"{p.stem}.{fmt}")], env) for p in lines)
+
+    def row(wall: float) -> dict:
+        return {"wall_s": round(wall, 2), "s_per_line": round(wall / len(lines), 3),
+                "x_real_time": round(wall / audio_s, 4)}  # fmt: skip
+
+    result = {
+        "lines": len(lines),
+        "format": fmt,
+        "voice": voice,
+        "audio_seconds": {"total": round(audio_s, 2), "mean_per_line": round(audio_s / len(lines), 2)},
+        "one_process": {
+            **row(batch_s),
+            "failed": len(report.get("failed", [])),
+            "in_process_s": report.get("seconds"),
+        },  # fmt: skip
+        "process_per_file": row(single_s),
+        "speedup": round(single_s / batch_s, 2),
+        "vs_rhubarb": {
+            "rhubarb_x_real_time": RHUBARB_X_REAL_TIME,
+            "batch_times_faster": round(RHUBARB_X_REAL_TIME / (batch_s / audio_s), 2),
+            "note": "Rhubarb's speed as stated in issue 15, not measured on this machine",
+        },  # fmt: skip
+        "threads": 1,
+        "cpu_count": os.cpu_count(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "command": " ".join(["facecraft", "animate", "LINES/", "-o", "OUT/", "--format", fmt]),
+        "mean_frames": float(np.mean([d["frames"] for d in report.get("done", [])] or [0])),
+    }
+    return result

@@ -1,0 +1,257 @@
+"""What a game pipeline gets from ``facecraft animate``: batches, iPhone-like Live Link CSV, head, eyes, version."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+sys.path.insert(0, str(Path(__file__).parent))
+from a2f_helpers import fake_speech  # noqa: E402
+
+from facecraft.apps.cli import main  # noqa: E402
+from facecraft.audio2face import animate as an  # noqa: E402
+from facecraft.rigs import ARKIT_INDEX  # noqa: E402
+
+# ---------------------------------------------------------------------- a reader written for the iPhone's files
+# Independent of facecraft's reader: the column list is typed out from an iPhone export (Live Link Face app).
+IPHONE_COLUMNS = (
+    "Timecode BlendShapeCount EyeBlinkLeft EyeLookDownLeft EyeLookInLeft EyeLookOutLeft EyeLookUpLeft EyeSquintLeft "
+    "EyeWideLeft EyeBlinkRight EyeLookDownRight EyeLookInRight EyeLookOutRight EyeLookUpRight EyeSquintRight "
+    "EyeWideRight JawForward JawRight JawLeft JawOpen MouthClose MouthFunnel MouthPucker MouthRight MouthLeft "
+    "MouthSmileLeft MouthSmileRight MouthFrownLeft MouthFrownRight MouthDimpleLeft MouthDimpleRight MouthStretchLeft "
+    "MouthStretchRight MouthRollLower MouthRollUpper MouthShrugLower MouthShrugUpper MouthPressLeft MouthPressRight "
+    "MouthLowerDownLeft MouthLowerDownRight MouthUpperUpLeft MouthUpperUpRight BrowDownLeft BrowDownRight BrowInnerUp "
+    "BrowOuterUpLeft BrowOuterUpRight CheekPuff CheekSquintLeft CheekSquintRight NoseSneerLeft NoseSneerRight "
+    "TongueOut HeadYaw HeadPitch HeadRoll LeftEyeYaw LeftEyePitch LeftEyeRoll RightEyeYaw RightEyePitch RightEyeRoll"
+).split()
+TIMECODE = re.compile(r"^(\d{2}):(\d{2}):(\d{2}):(\d{2})\.(\d{3})$")
+NUMBER = re.compile(r"^-?\d+\.\d{10}$")
+IPHONE_RATE = 60  # the app's timecode frame field counts at 60
+
+
+def read_iphone_take(path: Path) -> dict:
+    """Parse a Live Link Face take strictly as the app writes it; raise AssertionError on anything else."""
+    raw = path.read_bytes()
+    assert b"\r" not in raw and raw.endswith(b"\n"), "LF line ends, final newline"
+    lines = raw.decode("ascii").split("\n")[:-1]
+    header = lines[0].split(",")
+    assert header == IPHONE_COLUMNS, f"header differs: {set(header) ^ set(IPHONE_COLUMNS)}"
+    times, values = [], []
+    for line in lines[1:]:
+        cells = line.split(",")
+        assert len(cells) == 63
+        m = TIMECODE.match(cells[0])
+        assert m, cells[0]
+        h, mi, s, ff, frac = (int(x) for x in m.groups())
+        assert ff < IPHONE_RATE and mi < 60 and s < 60
+        times.append(h * 3600 + mi * 60 + s + (ff + frac / 1000) / IPHONE_RATE)
+        assert cells[1] == "61"
+        for c in cells[2:]:
+            assert NUMBER.match(c) and c != "-0.0000000000", c
+        values.append([float(c) for c in cells[2:]])
+    v = np.array(values)
+    assert v[:, :52].min() >= 0.0 and v[:, :52].max() <= 1.0
+    steps = np.diff(times)
+    assert np.all(steps > 0)
+    return {"columns": header, "rate": round(1.0 / float(np.median(steps))), "frames": len(values), "values": v}
+
+
+@pytest.fixture(scope="module")
+def llf_csv(tmp_path_factory, fake_wav, tiny_model_dir) -> tuple[Path, object]:
+    out = tmp_path_factory.mktemp("llf") / "line.csv"
+    return out, an.animate_file(fake_wav, out, weights=tiny_model_dir)
+
+
+def test_csv_parses_like_an_iphone_take(llf_csv, shared_dir):
+    path, anim = llf_csv
+    ours = read_iphone_take(path)
+    assert anim.fps == 60 and ours["rate"] == 60 and ours["frames"] == anim.num_frames
+    take = shared_dir / "data/capture/neurosync_trainer_lite_testset/curves_llf.csv"
+    if not take.exists():
+        pytest.skip(f"{take} absent")
+    real = read_iphone_take(take)
+    assert real["columns"] == ours["columns"] and real["rate"] == ours["rate"]
+
+
+def test_csv_head_eyes_and_tongue_columns(llf_csv):
+    path, anim = llf_csv
+    v = read_iphone_take(path)["values"]
+    col = {n: i - 2 for i, n in enumerate(IPHONE_COLUMNS)}
+    head_deg = np.degrees(v[:, [col["HeadYaw"], col["HeadPitch"], col["HeadRoll"]]])
+    assert 0.2 < head_deg.std(0).max() < 6 and np.abs(head_deg).max() <= 12.01  # the head moves, a little
+    assert np.abs(v[:, col["LeftEyeYaw"]]).max() > 0  # the eyes move
+    tongue = v[:, col["TongueOut"]]
+    from facecraft.rigs.face_parts import TONGUE_SHOWS_AT
+
+    assert np.all((tongue == 0) | (tongue >= TONGUE_SHOWS_AT - 1e-9))
+
+
+def test_tongue_only_where_it_shows():
+    from facecraft.rigs.face_parts import TONGUE_SHOWS_AT
+
+    c = np.zeros((4, 52), np.float32)
+    c[:, ARKIT_INDEX["tongueOut"]] = [0.05, TONGUE_SHOWS_AT - 0.01, TONGUE_SHOWS_AT, 0.8]
+    c[:, ARKIT_INDEX["jawOpen"]] = 0.3
+    out = an.tongue_where_visible(c)
+    assert out[:, ARKIT_INDEX["tongueOut"]].tolist() == pytest.approx([0, 0, TONGUE_SHOWS_AT, 0.8])
+    assert np.array_equal(np.delete(out, ARKIT_INDEX["tongueOut"], 1), np.delete(c, ARKIT_INDEX["tongueOut"], 1))
+
+
+def test_default_rate_is_60_for_csv_only_and_fps_overrides():
+    assert an.default_fps("a.csv") == 60 and an.default_fps("a.CSV") == 60
+    assert an.default_fps("a.glb") == an.default_fps("a.npz") == an.default_fps("a.json") == 30
+
+
+def test_head_and_gaze_are_written_and_agree_with_the_curves(tmp_path, fake_wav, tiny_model_dir):
+    from facecraft.rigs.animation import eye_rotation_from_curves
+    from facecraft.rigs.exchange import load_animation
+
+    a = an.animate_file(fake_wav, tmp_path / "a.npz", weights=tiny_model_dir)
+    assert a.head_rotation.shape == (a.num_frames, 3) and a.eye_rotation.shape == (a.num_frames, 6)
+    assert np.allclose(eye_rotation_from_curves(a.curves), a.eye_rotation, atol=1e-4)
+    back = load_animation(tmp_path / "a.npz")
+    assert np.allclose(back.head_rotation, a.head_rotation) and np.allclose(back.eye_rotation, a.eye_rotation)
+    still = an.animate_file(fake_wav, tmp_path / "b.json", weights=tiny_model_dir, head=False, gaze=False)
+    assert still.head_rotation is None and still.eye_rotation is None
+    assert np.allclose(np.delete(still.curves, _gaze_cols(), 1), np.delete(a.curves, _gaze_cols(), 1))
+
+
+def _gaze_cols() -> list[int]:
+    return [i for n, i in ARKIT_INDEX.items() if n.startswith("eyeLook")]
+
+
+def test_silence_keeps_head_and_eyes_still(tmp_path, tiny_model_dir):
+    p = tmp_path / "silent.wav"
+    sf.write(p, np.zeros(16000, np.float32), 16000)
+    a = an.animate_file(p, tmp_path / "s.npz", weights=tiny_model_dir, blink=False)
+    assert float(np.abs(a.head_rotation).max()) == 0 and float(np.abs(a.eye_rotation).max()) == 0
+    assert float(a.curves.max()) == 0.0
+
+
+def test_head_nods_on_stress_and_sways_more_while_talking():
+    from facecraft.audio2face import head_motion as hm
+
+    fps = 60
+    quiet = np.zeros(6 * fps)
+    loud = np.full(6 * fps, 0.4)  # talking from the start ...
+    onsets = [int(fps * k) for k in (1.5, 2.5, 3.5, 4.5)]
+    for o in onsets:  # ... with stressed syllables: 0.2 s louder bursts
+        loud[o : o + 12] = 0.9
+    head = hm.head_motion(loud, fps=fps, seed=3)
+    idle = hm.head_motion(quiet, fps=fps, seed=3)
+    assert np.array_equal(head, hm.head_motion(loud, fps=fps, seed=3))  # deterministic
+    assert np.abs(head).max() <= hm.MAX_HEAD_DEG and head.std(0).max() > 2 * idle.std(0).max()
+    for o in onsets:  # the face nods down (pitch > 0) shortly after each burst, not before it
+        after = head[o + 4 : o + 30, 1].max() - head[o, 1]
+        assert after > 0.5 * hm.NOD_DEG
+    assert np.array_equal(hm.head_motion(loud, fps=fps, amount=0.0), np.zeros_like(head))
+
+
+def test_gaze_fixates_and_jumps():
+    from facecraft.audio2face import head_motion as hm
+
+    fps = 60
+    eyes = hm.gaze(30 * fps, fps=fps, seed=1)
+    assert np.array_equal(eyes[:, :3], eyes[:, 3:])  # both eyes together
+    speed = np.abs(np.diff(eyes[:, :2], axis=0)).max(1) * fps  # degrees per second
+    assert np.mean(speed < 1e-6) > 0.8  # mostly fixating
+    assert speed.max() > 100  # saccades are fast
+    assert np.abs(eyes[:, 0]).max() <= hm.MAX_GAZE_DEG[0] and np.abs(eyes[:, 1]).max() <= hm.MAX_GAZE_DEG[1]
+    assert len(np.unique(np.round(eyes[::fps, 0], 3))) > 5  # many fixations in 30 s
+
+
+# ---------------------------------------------------------------------- many files in one process
+@pytest.fixture
+def lines(tmp_path) -> Path:
+    folder = tmp_path / "lines"
+    folder.mkdir()
+    for i in range(2):
+        sf.write(folder / f"line{i}.wav", fake_speech(i, repeats=1)[0], 16000)
+    (folder / "broken.wav").write_text("not audio\n" * 10)
+    (folder / "notes.txt").write_text("not an input")
+    return folder
+
+
+def test_batch_does_the_rest_when_one_fails_and_resumes(tmp_path, lines, tiny_model_dir, capsys, monkeypatch):
+    from facecraft.audio2face.model import A2FModel
+
+    loads = []
+    real = A2FModel.from_pretrained.__func__
+    monkeypatch.setattr(A2FModel, "from_pretrained", classmethod(lambda cls, p: loads.append(p) or real(cls, p)))
+    out = tmp_path / "out"
+    args = ["animate", str(lines), "-o", f"{out}/", "--weights", str(tiny_model_dir), "--format", "csv"]
+    assert main(args) == 1  # a failure is reported in the exit status ...
+    assert len(loads) == 1  # ... the model loaded once for all files
+    assert sorted(p.name for p in out.iterdir()) == ["line0.csv", "line1.csv", "report.json"]  # ... the rest done
+    captured = capsys.readouterr()
+    assert "broken.wav" in captured.out and "animate" in captured.err  # failure named; tqdm bar on stderr
+    report = json.loads((out / "report.json").read_text())
+    assert [Path(f["input"]).name for f in report["failed"]] == ["broken.wav"]
+    assert "not a readable audio file" in report["failed"][0]["error"]
+    assert len(report["done"]) == 2 and all(d["fps"] == 60 for d in report["done"])
+    read_iphone_take(out / "line0.csv")
+    stamp = (out / "line0.csv").stat().st_mtime_ns
+    assert main(args) == 1  # rerun: finished outputs are skipped, the broken file fails again
+    report = json.loads((out / "report.json").read_text())
+    assert len(report["skipped"]) == 2 and not report["done"] and (out / "line0.csv").stat().st_mtime_ns == stamp
+    assert main([*args, "--overwrite"]) == 1
+    assert len(json.loads((out / "report.json").read_text())["done"]) == 2
+    assert not list(out.glob(".*partial*"))
+
+
+def test_batch_takes_globs_and_file_lists_and_formats(tmp_path, lines, tiny_model_dir):
+    out = tmp_path / "g"
+    rc = main(["animate", str(lines / "line*.wav"), "-o", str(out), "--weights", str(tiny_model_dir), "--no-head"])
+    assert rc == 0 and sorted(p.suffix for p in out.iterdir()) == [".glb", ".glb", ".json"]  # glb by default
+    from facecraft.rigs.exchange import load_animation
+
+    a = load_animation(out / "line0.glb")
+    assert a.head_rotation is None or float(np.abs(a.head_rotation).max()) == 0.0  # --no-head: a still head
+    out2 = tmp_path / "files"
+    files = [str(lines / "line0.wav"), str(lines / "line1.wav")]
+    assert main(["animate", *files, "-o", str(out2), "--format", "npz", "--weights", str(tiny_model_dir)]) == 0
+    assert sorted(p.name for p in out2.iterdir()) == ["line0.npz", "line1.npz", "report.json"]
+
+
+def test_batch_and_single_file_errors(tmp_path, lines, tiny_model_dir, capsys):
+    other = tmp_path / "other"
+    other.mkdir()
+    sf.write(other / "line0.wav", fake_speech(5, repeats=1)[0], 16000)
+    base = ["--weights", str(tiny_model_dir)]
+    assert main(["animate", str(lines / "line0.wav"), str(other / "line0.wav"), "-o", f"{tmp_path}/o/", *base]) == 1
+    assert "would both be written" in capsys.readouterr().err
+    assert main(["animate", str(tmp_path / "none*.wav"), "-o", f"{tmp_path}/o/", *base]) == 1
+    assert "matches no file" in capsys.readouterr().err
+    assert main(["animate", str(lines / "line0.wav"), "-o", str(tmp_path / "x.csv"), "--format", "glb", *base]) == 1
+    assert "does not match" in capsys.readouterr().err
+    assert main(["animate", str(lines), "-o", f"{tmp_path}/v/", "--video", str(tmp_path / "v.mp4"), *base]) == 1
+
+
+def test_single_file_csv_defaults_to_60_fps_and_fps_overrides(tmp_path, lines, tiny_model_dir, capsys):
+    out = tmp_path / "one.csv"
+    assert main(["animate", str(lines / "line0.wav"), "-o", str(out), "--weights", str(tiny_model_dir)]) == 0
+    assert "at 60 fps" in capsys.readouterr().out and read_iphone_take(out)["rate"] == 60
+    assert main(["animate", str(lines / "line0.wav"), "-o", str(out), "--fps", "30", "--weights",
+                 str(tiny_model_dir)]) == 0  # fmt: skip
+    assert "at 30 fps" in capsys.readouterr().out
+
+
+def test_help_documents_the_rates(capsys):
+    with pytest.raises(SystemExit):
+        main(["animate", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "60 for .csv" in text and "30 otherwise" in text and "--no-head" in text and "--format" in text
+
+
+def test_version(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0 and capsys.readouterr().out.strip() == f"facecraft {version('facecraft')}"
