@@ -43,6 +43,7 @@ BENCHMARKS: dict[str, str] = {
     "edit": "facecraft.synth.bench_edit:bench_edit",
     "talk": "facecraft.synth.bench_talk:bench_talk",
     "adapter": "facecraft.synth.bench_adapter:bench_adapter",
+    "a2f-batch": "facecraft.audio2face.bench_batch:bench_batch",
 }
 
 
@@ -69,9 +70,20 @@ def _run_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _version() -> str:
+    """The installed distribution's version (pyproject.toml), or "unknown" when it is not installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("facecraft")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="facecraft", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    parser.add_argument("--version", action="version", version=f"facecraft {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     bench = sub.add_parser("bench", help="run a benchmark and write its JSON")
     bench.add_argument("name", help=f"one of: {', '.join(BENCHMARKS)}, all")
