@@ -491,16 +491,19 @@ def robust_item(ctx: BenchContext, path: Path, emotion: str, *, measure: bool) -
     return {"ok": True, "analysis_ms": analysis_ms, "faces": len(photo.faces), "record": record}
 
 
-def section_robustness(ctx: BenchContext, data: Path, *, quick: bool, workers: int = 2) -> dict:
+def section_robustness(
+    ctx: BenchContext, data: Path, *, quick: bool, workers: int = 2, limit: int | None = None
+) -> dict:
     """UTKFace crops (all 6,000; quick: 300, drawn with seed 0): analysed and edited without error? Identity
     and outside pixels on the first 500 (quick: 50). ``workers`` > 1 runs the photos in that many processes
-    (``spawn``: a script calling this must guard its top level with ``if __name__ == "__main__":``)."""
+    (``spawn``: a script calling this must guard its top level with ``if __name__ == "__main__":``).
+    ``limit`` caps the number of crops (the same seed-0 draw, cut short) when time is short."""
     folder = data / "faces-utk" / "images"
     if not folder.is_dir():
         return {"status": SKIPPED, "folder": str(folder)}
     files = _images(folder)
     order = np.random.default_rng(0).permutation(len(files))
-    files = [files[i] for i in order[: 300 if quick else None]]
+    files = [files[i] for i in order[: 300 if quick else limit]]
     sample = 50 if quick else 500
     jobs = [(str(p), f"{HIT_RATE_EMOTIONS[i % len(HIT_RATE_EMOTIONS)]}:1.0", i < sample) for i, p in enumerate(files)]
     if workers > 1:
@@ -525,6 +528,7 @@ def section_robustness(ctx: BenchContext, data: Path, *, quick: bool, workers: i
     ok = sum(r["ok"] for r in rows)
     return {
         "photos": len(files),
+        "of_available": len(order),
         "analysed_and_edited": ok,
         "share_ok": ok / max(len(files), 1),
         "errors": dict(reasons.most_common()),
@@ -1046,7 +1050,12 @@ def _provenance() -> dict:
 
 
 def bench_edit(
-    out_dir: Path, *, quick: bool = False, data_dir: Path | None = None, editor: FaceEditor | None = None
+    out_dir: Path,
+    *,
+    quick: bool = False,
+    data_dir: Path | None = None,
+    editor: FaceEditor | None = None,
+    utk_limit: int | None = None,
 ) -> dict:
     """Run every section (see the module docstring), print a summary and return the figures.
 
@@ -1062,6 +1071,11 @@ def bench_edit(
     editor : FaceEditor, optional
         The editor to measure (default: a new one with the shipped settings). The robustness section's worker
         processes and the bad-input section's CLI run always use new default editors.
+    utk_limit : int, optional
+        At most this many UTKFace crops in the robustness section (default all 6,000; quick: 300).
+
+    Each finished section is also written to ``out_dir/edit.partial.json`` (a long run that is stopped keeps
+    what it measured).
 
     Returns
     -------
@@ -1080,7 +1094,7 @@ def bench_edit(
         steps = [
             ("frll_truth", lambda: section_frll(ctx, data, quick=quick)),
             ("blendshape_response", lambda: section_response(ctx, data, quick=quick)),
-            ("robustness", lambda: section_robustness(ctx, data, quick=quick)),
+            ("robustness", lambda: section_robustness(ctx, data, quick=quick, limit=utk_limit)),
             ("emotion_hit_rate", lambda: section_hit_rate(ctx, data, quick=quick)),
             ("identity", lambda: section_identity(ctx.records)),
             ("outside_pixels", lambda: section_outside(ctx.records)),
@@ -1098,6 +1112,8 @@ def bench_edit(
                 report[key] = {"status": f"failed: {type(e).__name__}: {e}"}
             seconds[key] = round(time.perf_counter() - t0, 1)
             logger.info("bench edit: %s done in %.1f s", key, seconds[key])
+            out_dir.mkdir(parents=True, exist_ok=True)
+            (out_dir / "edit.partial.json").write_text(json.dumps(_clean({**report, "seconds": seconds}), indent=1))
     report["seconds"] = {**seconds, "total": round(time.perf_counter() - start, 1)}
     report = _clean(report)
     _print(report)
