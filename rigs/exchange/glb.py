@@ -27,6 +27,7 @@ rate before importing (README).
 from __future__ import annotations
 
 import logging
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +43,26 @@ log = logging.getLogger(__name__)
 GENERATOR = "facecraft glb exporter"
 PART_KEY = "facecraft_part"  # node extras key marking an added part (read_gltf leaves these out of the rig)
 _FLOAT, _UINT16, _UINT32 = pygltflib.FLOAT, pygltflib.UNSIGNED_SHORT, pygltflib.UNSIGNED_INT
+
+
+# Per-rig results that do not depend on the animation (target normals, parts): a batch writes many files on one
+# rig. Keyed weakly by the rig, and dropped when its tensors change in place (torch's version counters).
+_RIG_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _rig_cached(rig, what: str, make):
+    stamp = (rig.neutral._version, rig.deltas._version, rig.faces._version, rig.neutral.data_ptr(),
+             rig.deltas.data_ptr())  # fmt: skip
+    try:
+        entry = _RIG_CACHE.setdefault(rig, {})
+    except TypeError:  # not weakly referenceable: no caching
+        return make()
+    if entry.get("stamp") != stamp:
+        entry.clear()
+        entry["stamp"] = stamp
+    if what not in entry:
+        entry[what] = make()
+    return entry[what]
 
 
 def _wound_inward(vertices: np.ndarray, faces: np.ndarray) -> bool:
@@ -246,7 +267,8 @@ def build_glb(
 
     targets = []
     if k:
-        shaped_normals = vertex_normals(neutral[None] + deltas, faces) - base_normals[None] if normals else None
+        shaped_normals = _rig_cached(rig, "normal_deltas", lambda: vertex_normals(neutral[None] + deltas, faces)
+                                 - base_normals[None]) if normals else None  # fmt: skip
         for j in range(k):
             t = {"POSITION": b.accessor(deltas[j], kind="VEC3", target=vbo, with_bounds=True)}
             if normals:
@@ -254,7 +276,7 @@ def build_glb(
             targets.append(t)
     from ..face_parts import face_parts
 
-    extra = face_parts(rig) if parts else []
+    extra = _rig_cached(rig, "parts", lambda: face_parts(rig)) if parts else []
     mesh = pygltflib.Mesh(name=name or rig.name, primitives=_primitives(b, faces, attrs, targets, openings=not extra))
     if k:
         mesh.weights = [0.0] * k
