@@ -128,10 +128,14 @@ def _summary(edit, top: int = 6) -> str:
     return moved or "nothing to change"
 
 
+#: ``calibrate-editor`` options passed on to :class:`~facecraft.synth.calibration.EditorCalibration`.
+_CALIBRATION_FLAGS = ("ridge", "max_gain", "cross", "raise_floor", "removal_max")
+
+
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     from .calibration import CALIBRATION_FILE, calibrate
 
-    options = {k: getattr(args, k) for k in ("ridge", "max_gain", "cross") if getattr(args, k) is not None}
+    options = {k: getattr(args, k) for k in _CALIBRATION_FLAGS if getattr(args, k) is not None}
     out = Path(args.out) if args.out else CALIBRATION_FILE
     cal = calibrate(out=out, frll=args.frll, measurements=args.measurements, limit=args.limit, **options)
     print(f"editor calibration from {len(cal.meta['photos'])} photos -> {out}")
@@ -170,4 +174,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--ridge", type=float, help="pull toward the uncalibrated change")
     c.add_argument("--max-gain", dest="max_gain", type=float, help="largest gain of a channel over its request")
     c.add_argument("--cross", type=float, help="largest cross-talk correction of a channel")
+    c.add_argument(
+        "--raise-floor",
+        dest="raise_floor",
+        type=float,
+        help="share (0..1) of its calibrated change a channel the request raises moves at least",
+    )
+    c.add_argument(
+        "--removal-max",
+        dest="removal_max",
+        type=float,
+        help="most rig units a mouth channel may fall to undo a strong reading",
+    )
     c.set_defaults(func=_cmd_calibrate)

@@ -46,3 +46,21 @@ def test_folder_mode_reports_skips_and_resumes(tmp_path, astronaut, capsys):
     main(["edit", str(folder), "-o", str(out), "--emotion", "surprise:0.7"])
     assert json.loads((out / "report.json").read_text())["sub/a.png"]["status"] == "exists"
     assert (out / "sub" / "a.png").stat().st_mtime_ns == before
+
+
+def test_calibrate_editor_reuses_measurements_and_takes_the_solve_options(tmp_path, capsys):
+    from facecraft.rigs import NUM_ARKIT
+    from facecraft.synth.calibration import EditorCalibration
+
+    raw = tmp_path / "raw.npz"
+    rise = np.zeros((2, 1, 2, NUM_ARKIT), np.float32)
+    rise[:, 0, :, 0] = [[0.2, 0.4], [0.2, 0.4]]
+    np.savez(raw, rise=rise, channels=np.array([0]), levels=np.array([0.5, 1.0]),
+             before=np.zeros((2, NUM_ARKIT)), names=np.array(["a.jpg", "b.jpg"]))  # fmt: skip
+    out = tmp_path / "cal.json"
+    args = ["calibrate-editor", "--measurements", str(raw), "--out", str(out)]
+    assert main([*args, "--raise-floor", "0.5", "--removal-max", "1.5"]) == 0
+    assert "from 2 photos" in capsys.readouterr().out
+    cal = EditorCalibration.load(out)
+    assert (cal.raise_floor, cal.removal_max) == (0.5, 1.5)
+    assert abs(cal.response[0, 0] - 0.4) < 1e-6
