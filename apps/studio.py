@@ -106,6 +106,19 @@ def _edit(session, face, emotion, intensity, text, *values):
 
 
 @_ui
+def _refine(session, face, emotion, intensity, text, strength, steps, guidance, seed, *values):
+    n = len(AU_NAMES)
+    out = h.refine_edit(
+        session, face=-1 if face is None else face, emotion=_emotion(emotion), intensity=intensity, text=text,
+        au_values=values[:n], arkit_values=values[n:], strength=strength, steps=steps, guidance=guidance,
+        seed=seed,
+    )  # fmt: skip
+    before = h.save_png(out.before, stem="before")
+    after = h.save_png(out.after, stem=f"{Path(session.name).stem}-refined")
+    return (before, after), after, out.message
+
+
+@_ui
 def _reset(session, face):
     if session is None:
         return tuple(gr.skip() for _ in range(len(AU_NAMES) + len(ARKIT_NAMES) + 3))
@@ -149,9 +162,16 @@ def _edit_tab() -> None:
         au_sliders = _slider_grid(h.au_groups(), h.au_label, kind="au", open_region="mouth")
     with gr.Accordion("ARKit blendshapes, by region", open=False):
         arkit_sliders = _slider_grid(h.arkit_groups(), str, kind="arkit")
-    refine_ok, refine_msg = h.refine_status()
+    # Shown only when a diffusion base and an AU adapter are configured (facecraft app --refine-base/--adapter).
+    refine_ok, refine_msg = h.refine_status(h.shared_models().refine)
     with gr.Accordion("Refine with diffusion", open=False, visible=refine_ok, elem_id="edit-refine"):
-        gr.Markdown(f"Diffusion refinement: {refine_msg}.")
+        gr.Markdown(f"The edit above, then an AU-conditioned diffusion pass over the face: {refine_msg}.")
+        with gr.Row():
+            strength = gr.Slider(0.05, 1.0, value=0.4, step=0.05, label="Strength (share of the schedule re-run)")
+            steps = gr.Slider(2, 50, value=20, step=1, label="DDIM steps")
+            guidance = gr.Slider(1.0, 5.0, value=2.0, step=0.1, label="AU guidance")
+            seed = gr.Number(value=0, precision=0, label="Seed")
+        refine = gr.Button("Refine with diffusion", elem_id="edit-refine-run")
     sliders = au_sliders + arkit_sliders
 
     analysis_out = [session, face, compare, download, status, *sliders]
@@ -169,6 +189,10 @@ def _edit_tab() -> None:
         show_progress="minimal",
         show_progress_on=status,
     )
+    refine.click(
+        _refine, inputs=[session, face, emotion, intensity, text, strength, steps, guidance, seed, *sliders],
+        outputs=[compare, download, status], api_name="refine", show_progress_on=status,
+    )  # fmt: skip
     reset.click(
         _reset, inputs=[session, face], outputs=[emotion, text, download, *sliders], api_name="reset",
         show_progress="hidden",
@@ -279,8 +303,14 @@ def _evaluate_tab() -> None:
 
 
 # ---------------------------------------------------------------------------------------------- app
-def build_studio() -> gr.Blocks:
-    """The studio's :class:`gradio.Blocks` (not launched); models load on first use, not here."""
+def build_studio(*, refine: h.RefineConfig | None = None) -> gr.Blocks:
+    """The studio's :class:`gradio.Blocks` (not launched); models load on first use, not here.
+
+    ``refine`` configures "refine with diffusion" (default: ``$FACECRAFT_REFINE_BASE`` / ``_ADAPTER``); without
+    a base and an adapter its panel stays hidden.
+    """
+    if refine is not None:
+        h.shared_models().refine = refine
     with gr.Blocks(title="facecraft studio") as demo:
         gr.Markdown("# facecraft studio\nEdit expressions in photos, animate speech, judge faces.")
         with gr.Tabs():
@@ -295,9 +325,11 @@ def build_studio() -> gr.Blocks:
     return demo
 
 
-def launch(*, host: str = "127.0.0.1", port: int | None = None, **options) -> None:
+def launch(
+    *, host: str = "127.0.0.1", port: int | None = None, refine: h.RefineConfig | None = None, **options
+) -> None:
     """Build and serve the studio (blocks until stopped); ``options`` go to :meth:`gradio.Blocks.launch`."""
-    demo = build_studio()
+    demo = build_studio(refine=refine)
     demo.queue(default_concurrency_limit=1)
     demo.launch(
         server_name=host, server_port=port, max_file_size=MAX_UPLOAD, show_error=True, inbrowser=False, **options

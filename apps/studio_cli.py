@@ -10,9 +10,11 @@ import argparse
 
 def _cmd_app(args: argparse.Namespace) -> int:
     from .studio import launch
+    from .studio_handlers import RefineConfig
 
+    refine = RefineConfig.from_env(args.refine_base, args.refine_adapter, device=args.refine_device)
     print(f"facecraft studio: http://{args.host}:{args.port or 7860}/ (Ctrl+C stops it)")
-    launch(host=args.host, port=args.port)
+    launch(host=args.host, port=args.port, refine=refine)
     return 0
 
 
@@ -20,4 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("app", help="serve the studio (edit photos, animate speech, judge faces) in the browser")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 for every interface)")
     p.add_argument("--port", type=int, default=None, help="port (default: Gradio's, 7860, or the next free one)")
+    p.add_argument(
+        "--refine-base", help="diffusion base folder for 'refine with diffusion' (default $FACECRAFT_REFINE_BASE)"
+    )
+    p.add_argument("--refine-adapter", help="AU adapter folder for it (default $FACECRAFT_REFINE_ADAPTER)")
+    p.add_argument("--refine-device", default="cpu", help="cpu or cuda for the refine pass (default cpu)")
     p.set_defaults(func=_cmd_app)

@@ -15,6 +15,7 @@ import importlib
 import importlib.util
 import json
 import logging
+import os
 import tempfile
 import threading
 import time
@@ -41,6 +42,7 @@ from facecraft.rigs import (
     arkit_to_au,
     resolve_asset,
 )
+from facecraft.synth.controls import EditControls
 
 log = logging.getLogger(__name__)
 
@@ -171,11 +173,36 @@ def sample_photo_path() -> str:
 
 
 # ---------------------------------------------------------------------------------------------- models
-class StudioModels:
-    """The models the studio shares between its users, each loaded on first use, once."""
+@dataclass(frozen=True)
+class RefineConfig:
+    """Where "refine with diffusion" finds its diffusion base and AU adapter (folders), and its device.
 
-    def __init__(self) -> None:
+    :meth:`from_env` fills what is not given from ``$FACECRAFT_REFINE_BASE`` / ``$FACECRAFT_REFINE_ADAPTER``.
+    """
+
+    base: str | None = None
+    adapter: str | None = None
+    device: str = "cpu"
+
+    @classmethod
+    def from_env(cls, base: str | None = None, adapter: str | None = None, *, device: str = "cpu") -> RefineConfig:
+        return cls(
+            base or os.environ.get("FACECRAFT_REFINE_BASE") or None,
+            adapter or os.environ.get("FACECRAFT_REFINE_ADAPTER") or None,
+            device,
+        )
+
+
+class StudioModels:
+    """The models the studio shares between its users, each loaded on first use, once.
+
+    ``refine`` says where the diffusion refine's base and adapter are (default: the environment).
+    """
+
+    def __init__(self, *, refine: RefineConfig | None = None) -> None:
+        self.refine = refine if refine is not None else RefineConfig.from_env()
         self._lock = threading.Lock()
+        self._refine_pipe = None
         self._editor = None
         self._analyzer = None
         self._identity = None
@@ -206,6 +233,27 @@ class StudioModels:
 
                 self._identity = IdentityJudge()
             return self._identity
+
+    def refine_pipeline(self):
+        """:class:`facecraft.synth.refine.AUEditPipeline` on the configured base and adapter (built once)."""
+        ok, why = refine_status(self.refine)
+        if not ok:
+            raise MissingFileError(f"refine with diffusion is not available: {why}")
+        editor = self.editor
+        with self._lock:
+            if self._refine_pipe is None:
+                import torch
+
+                from facecraft.synth.refine import AUEditPipeline
+
+                cfg = self.refine
+                dtype = torch.float16 if cfg.device.startswith("cuda") else None  # as `facecraft edit --refine`
+                pipe = AUEditPipeline.from_base(
+                    cfg.base, adapter=cfg.adapter, editor=editor, device=cfg.device, dtype=dtype
+                )
+                pipe.set_progress_bar_config(disable=True)
+                self._refine_pipe = pipe
+            return self._refine_pipe
 
     def judges(self) -> tuple[dict[str, object], dict[str, str]]:
         """Every FER judge that loads, and for each one that does not, why (e.g. no trained weights yet)."""
@@ -365,13 +413,37 @@ def apply_edit(
         All 25 AU and 52 ARKit slider values; only those moved away from the face's own value count
         (:func:`changed_controls`), each setting its channel outright.
     """
-    from facecraft.synth.controls import EditControls
-
     if session is None:
         raise ParameterError("no photo analysed yet: upload a photo or pick the sample first")
     models = models or shared_models()
     i = session.face_index(face)
-    au, arkit = changed_controls(session, i, au_values, arkit_values)
+    args = edit_arguments(session, i, emotion, intensity, text, au_values, arkit_values)
+    if not args:
+        return EditOutcome(session.image, session.image, "no change asked: the photo as it is", 0.0, {})
+    controls = EditControls.from_args(**args)
+    target = None if int(face) == -1 else i
+    result = models.editor.apply(session.image, session.faces, controls, face=target, name=session.name)
+    changed = float((result.mask > 0.01).mean()) * 100
+    message = f"{_describe(args)}; {len(result.faces)} face(s) edited, {changed:.1f}% of pixels changed, " \
+              f"{result.edit_ms:.0f} ms"  # fmt: skip
+    return EditOutcome(session.image, result.image, message, result.edit_ms, args)
+
+
+def _describe(args: dict) -> str:
+    return ", ".join(f"{k}={v}" if not isinstance(v, dict) else f"{k}: {len(v)} slider(s)" for k, v in args.items())
+
+
+def edit_arguments(
+    session: EditSession,
+    face: int,
+    emotion: str | None,
+    intensity: float,
+    text: str | None,
+    au_values: Sequence[float],
+    arkit_values: Sequence[float],
+) -> dict:
+    """Keyword arguments of :meth:`EditControls.from_args` for what the controls ask (empty: nothing)."""
+    au, arkit = changed_controls(session, face, au_values, arkit_values)
     args: dict = {}
     if emotion:
         if emotion not in EMOTIONS:
@@ -385,16 +457,7 @@ def apply_edit(
         args["au"] = au
     if arkit:
         args["arkit"] = arkit
-    if not args:
-        return EditOutcome(session.image, session.image, "no change asked: the photo as it is", 0.0, {})
-    controls = EditControls.from_args(**args)
-    target = None if int(face) == -1 else i
-    result = models.editor.apply(session.image, session.faces, controls, face=target, name=session.name)
-    changed = float((result.mask > 0.01).mean()) * 100
-    parts = [f"{k}={v}" if not isinstance(v, dict) else f"{k}: {len(v)} slider(s)" for k, v in args.items()]
-    message = f"{', '.join(parts)}; {len(result.faces)} face(s) edited, {changed:.1f}% of pixels changed, " \
-              f"{result.edit_ms:.0f} ms"  # fmt: skip
-    return EditOutcome(session.image, result.image, message, result.edit_ms, args)
+    return args
 
 
 def save_png(image: np.ndarray, *, stem: str = "edited") -> str:
@@ -407,28 +470,63 @@ def save_png(image: np.ndarray, *, stem: str = "edited") -> str:
 
 
 # ---------------------------------------------------------------------------------------------- refine
-def refine_status() -> tuple[bool, str]:
-    """Whether "refine with diffusion" can run here, and why not.
+def refine_status(config: RefineConfig | None = None) -> tuple[bool, str]:
+    """Whether "refine with diffusion" can run here, and if not, why.
 
-    It needs :mod:`facecraft.synth.refine` and, inside it, a configured base model and adapter (reported by
-    its ``refine_available()``; missing that function counts as not configured).
+    It needs :mod:`facecraft.synth.refine` (diffusers) and a configured diffusion base folder and AU adapter
+    folder (``config``; default :meth:`RefineConfig.from_env`).
     """
+    config = config if config is not None else RefineConfig.from_env()
     if importlib.util.find_spec("facecraft.synth.refine") is None:
         return False, "diffusion refinement is not part of this installation (facecraft.synth.refine is missing)"
-    try:
-        refine = importlib.import_module("facecraft.synth.refine")
-    except Exception as e:  # an optional module: its import failing must not take the studio down
-        return False, f"facecraft.synth.refine cannot be imported: {type(e).__name__}: {e}"
-    check = getattr(refine, "refine_available", None)
-    if check is None:
-        return False, "facecraft.synth.refine has no refine_available(): no base model and adapter configured"
-    try:
-        ok = check()
-    except Exception as e:  # same: report, never crash
-        return False, f"refine_available() failed: {type(e).__name__}: {e}"
-    if isinstance(ok, tuple):
-        return bool(ok[0]), str(ok[1])
-    return bool(ok), "configured" if ok else "no base model and adapter configured"
+    if not config.base or not config.adapter:
+        return False, (
+            "no diffusion base and AU adapter configured: start the studio with `facecraft app --refine-base DIR "
+            "--refine-adapter DIR` (or set FACECRAFT_REFINE_BASE and FACECRAFT_REFINE_ADAPTER)"
+        )
+    for what, folder in (("diffusion base", config.base), ("AU adapter", config.adapter)):
+        if not Path(folder).is_dir():
+            return False, f"{what} folder not found: {folder}"
+    return True, f"base {config.base}, adapter {config.adapter} ({config.device})"
+
+
+def refine_edit(
+    session: EditSession | None,
+    *,
+    face: int = -1,
+    emotion: str | None = None,
+    intensity: float = 1.0,
+    text: str | None = None,
+    au_values: Sequence[float] = (),
+    arkit_values: Sequence[float] = (),
+    strength: float = 0.4,
+    steps: int = 20,
+    guidance: float = 2.0,
+    seed: int = 0,
+    models: StudioModels | None = None,
+) -> EditOutcome:
+    """The geometric edit of :func:`apply_edit`, then the AU-conditioned diffusion refine of one face
+    (:class:`facecraft.synth.refine.AUEditPipeline`; "all faces" refines the largest). Seconds, not ms."""
+    import torch
+
+    if session is None:
+        raise ParameterError("no photo analysed yet: upload a photo or pick the sample first")
+    models = models or shared_models()
+    i = session.face_index(face)
+    args = edit_arguments(session, i, emotion, intensity, text, au_values, arkit_values)
+    if not args:
+        raise ParameterError("nothing to refine: choose an emotion, type a few words or move a slider first")
+    pipe = models.refine_pipeline()
+    t0 = time.perf_counter()
+    out = pipe(
+        session.image, EditControls.from_args(**args), faces=session.faces, face=i, strength=float(strength),
+        num_inference_steps=int(steps), guidance_scale=float(guidance),
+        generator=torch.Generator().manual_seed(int(seed)), name=session.name,
+    )  # fmt: skip
+    ms = (time.perf_counter() - t0) * 1e3
+    settings = f"strength {float(strength):g}, {int(steps)} steps, guidance {float(guidance):g}, seed {int(seed)}"
+    message = f"{_describe(args)}; face {i + 1} refined with diffusion ({settings}) in {ms / 1e3:.1f} s"
+    return EditOutcome(session.image, np.asarray(out.images[0]), message, ms, args)
 
 
 # ---------------------------------------------------------------------------------------------- animate

@@ -17,7 +17,8 @@ def demo():
 
 def test_every_event_has_an_api_name(demo):
     names = {fn.api_name for fn in demo.fns.values() if fn.api_name}
-    assert {"analyze", "analyze_sample", "choose_face", "edit", "reset", "animate", "judge", "identity"} <= names
+    expected = {"analyze", "analyze_sample", "choose_face", "edit", "refine", "reset", "animate", "judge", "identity"}
+    assert expected <= names
     unnamed = [fn.name for fn in demo.fns.values() if not fn.api_name and fn.name != "_edit"]
     assert unnamed == []  # only the edit chained after "reset" reuses the edit endpoint's function
 
@@ -29,6 +30,22 @@ def test_tabs_and_one_slider_per_au_and_arkit_channel(demo):
     assert {f"slider-{n}" for n in (*AU_NAMES, *ARKIT_NAMES)} <= ids
     edit = next(fn for fn in demo.fns.values() if fn.api_name == "edit")
     assert len(edit.inputs) == 5 + len(AU_NAMES) + len(ARKIT_NAMES)
+
+
+def test_refine_panel_only_with_a_configured_base_and_adapter(tmp_path, monkeypatch):
+    from facecraft.apps.studio_handlers import RefineConfig, shared_models
+
+    def refine_panel(demo):
+        return next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "edit-refine")
+
+    before = shared_models().refine
+    try:
+        assert refine_panel(studio.build_studio(refine=RefineConfig())).visible is False
+        configured = studio.build_studio(refine=RefineConfig(str(tmp_path), str(tmp_path)))
+        assert refine_panel(configured).visible is True
+        assert any(fn.api_name == "refine" for fn in configured.fns.values())
+    finally:
+        shared_models().refine = before
 
 
 def test_ui_wrapper_turns_errors_into_messages():
@@ -45,5 +62,6 @@ def test_ui_wrapper_turns_errors_into_messages():
 
 
 def test_cli_has_the_app_command():
-    args = build_parser().parse_args(["app", "--port", "7999"])
+    args = build_parser().parse_args(["app", "--port", "7999", "--refine-base", "b", "--refine-adapter", "a"])
     assert args.command == "app" and args.port == 7999 and args.host == "127.0.0.1"
+    assert (args.refine_base, args.refine_adapter, args.refine_device) == ("b", "a", "cpu")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
-import types
 
 import numpy as np
 import pytest
@@ -167,21 +165,40 @@ def test_save_png_round_trips(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------- optional parts
-def test_refine_hidden_without_a_configured_module(monkeypatch):
-    if "facecraft.synth.refine" not in sys.modules:
-        import importlib.util
+def test_refine_needs_a_base_and_an_adapter_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("FACECRAFT_REFINE_BASE", raising=False)
+    monkeypatch.delenv("FACECRAFT_REFINE_ADAPTER", raising=False)
+    ok, why = h.refine_status(h.RefineConfig.from_env())
+    assert not ok and "--refine-base" in why
+    ok, why = h.refine_status(h.RefineConfig(str(tmp_path / "nope"), str(tmp_path)))
+    assert not ok and "diffusion base folder not found" in why and "nope" in why
+    monkeypatch.setenv("FACECRAFT_REFINE_BASE", str(tmp_path))
+    monkeypatch.setenv("FACECRAFT_REFINE_ADAPTER", str(tmp_path))
+    assert h.refine_status(h.RefineConfig.from_env())[0]
+    with pytest.raises(MissingFileError, match="refine with diffusion is not available"):
+        h.StudioModels(refine=h.RefineConfig()).refine_pipeline()
 
-        if importlib.util.find_spec("facecraft.synth.refine") is None:
-            ok, why = h.refine_status()
-            assert not ok and "facecraft.synth.refine" in why
-    fake = types.ModuleType("facecraft.synth.refine")
-    monkeypatch.setitem(sys.modules, "facecraft.synth.refine", fake)
-    monkeypatch.setattr(h.importlib.util, "find_spec", lambda name: object())
-    assert h.refine_status()[0] is False  # no refine_available(): not configured
-    fake.refine_available = lambda: True
-    assert h.refine_status() == (True, "configured")
-    fake.refine_available = lambda: (False, "no adapter weights")
-    assert h.refine_status() == (False, "no adapter weights")
+
+def test_refine_edit_runs_the_pipeline_on_configured_folders(tmp_path, sample, models):
+    from tests.synth.test_adapter import tiny_adapter
+    from tests.synth.test_refine import tiny_base
+
+    base = tiny_base()
+    base.save(tmp_path / "base")
+    tiny_adapter(base.unet).save_pretrained(tmp_path / "adapter")
+    studio = h.StudioModels(refine=h.RefineConfig(str(tmp_path / "base"), str(tmp_path / "adapter")))
+    studio._editor = models.editor  # share the loaded editor
+    au, arkit = sample.slider_values(0)
+    with pytest.raises(ParameterError, match="nothing to refine"):
+        h.refine_edit(sample, au_values=au, arkit_values=arkit, models=studio)
+    out = h.refine_edit(
+        sample, emotion="surprise", intensity=1.0, au_values=au, arkit_values=arkit, steps=4, strength=0.5,
+        models=studio,
+    )  # fmt: skip
+    geometric = h.apply_edit(sample, emotion="surprise", intensity=1.0, au_values=au, arkit_values=arkit, models=models)
+    assert out.after.shape == sample.image.shape and out.after.dtype == np.uint8
+    assert not np.array_equal(out.after, geometric.after)  # the diffusion pass changed the face
+    assert "refined with diffusion" in out.message and "4 steps" in out.message
 
 
 def test_augment_status_says_what_to_expect():
