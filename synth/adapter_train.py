@@ -199,7 +199,9 @@ def _setup(opts: TrainOptions) -> torch.Generator:
 
 
 def _card(out_dir: Path, title: str, samples: FaceSamples, report: dict) -> None:
-    research = "research" in samples.licence.lower()
+    from .adapter_data import LICENCES
+
+    research = LICENCES["utk"] in samples.licence  # (FRLL's own name contains "Research": match the licence)
     lines = [
         f"# {title}",
         "",

@@ -11,7 +11,7 @@ import torch
 from facecraft.rigs import EmotionCode, ParameterError
 from facecraft.synth.adapter import au_condition, load_adapter
 from facecraft.synth.adapter_base import load_base
-from facecraft.synth.adapter_data import FaceSamples, au_response
+from facecraft.synth.adapter_data import LICENCES, FaceSamples, au_response
 from facecraft.synth.adapter_train import (
     TrainOptions,
     conditional_gain,
@@ -23,7 +23,7 @@ from facecraft.synth.adapter_train import (
 torch.set_num_threads(1)
 
 
-def synthetic_samples(n: int = 8, size: int = 16, licence: str = "CC BY 4.0 (test)") -> FaceSamples:
+def synthetic_samples(n: int = 8, size: int = 16, licence: str = LICENCES["frll"]) -> FaceSamples:
     rng = np.random.default_rng(0)
     codes = [EmotionCode.from_emotion(e, 0.8) for e in ("happiness", "anger")] * (n // 2)
     return FaceSamples(
@@ -44,7 +44,8 @@ def test_train_base_then_adapter_and_resume(tmp_path):
     base = train_base(samples, tmp_path / "base", channels=(8, 16), context_dim=16, options=_opts(2))
     report = json.loads((tmp_path / "base" / "train.json").read_text())
     assert report["steps"] == 2 and report["resolution"] == 16
-    assert "CC BY" in (tmp_path / "base" / "README.md").read_text()
+    card = (tmp_path / "base" / "README.md").read_text()
+    assert "CC BY" in card and "Do not distribute" not in card
     loaded = load_base(tmp_path / "base")
     assert torch.equal(loaded.context, base.context)
 
@@ -65,7 +66,7 @@ def test_train_base_then_adapter_and_resume(tmp_path):
 
 
 def test_research_data_is_marked_in_the_card(tmp_path):
-    samples = synthetic_samples(licence="UTKFace: non-commercial research only")
+    samples = synthetic_samples(licence="; ".join(LICENCES.values()))
     train_base(samples, tmp_path / "base", channels=(8, 16), context_dim=16, options=_opts(1))
     assert "Do not distribute" in (tmp_path / "base" / "README.md").read_text()
 
