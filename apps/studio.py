@@ -126,18 +126,19 @@ def _reset(session, face):
     return NO_EMOTION, "", None, *au, *arkit
 
 
-def _slider_grid(groups: dict[str, list[str]], label, *, kind: str, open_region: str | None = None) -> list[gr.Slider]:
-    sliders: list[gr.Slider] = []
+def _slider_grid(
+    groups: dict[str, list[str]], label, *, kind: str, order: tuple[str, ...], open_region: str | None = None
+) -> list[gr.Slider]:
+    """Sliders laid out by region, returned in ``order`` (the handlers' value order, not the layout's)."""
+    by_name: dict[str, gr.Slider] = {}
     for region, names in groups.items():
         with gr.Accordion(region, open=region == open_region, elem_id=f"{kind}-{region.replace(' ', '-')}"):
             with gr.Row():
                 for name in names:
-                    sliders.append(
-                        gr.Slider(
-                            0.0, 1.0, value=0.0, step=0.01, label=label(name), min_width=220, elem_id=f"slider-{name}"
-                        )  # fmt: skip
+                    by_name[name] = gr.Slider(
+                        0.0, 1.0, value=0.0, step=0.01, label=label(name), min_width=220, elem_id=f"slider-{name}"
                     )
-    return sliders
+    return [by_name[name] for name in order]
 
 
 def _edit_tab() -> None:
@@ -159,9 +160,9 @@ def _edit_tab() -> None:
             download = gr.DownloadButton("Download the edited photo (PNG)", value=None, elem_id="edit-download")
     gr.Markdown("Sliders start at the face's own values; a slider you move sets that channel.")
     with gr.Accordion("Action Units (FACS), by region", open=True):
-        au_sliders = _slider_grid(h.au_groups(), h.au_label, kind="au", open_region="mouth")
+        au_sliders = _slider_grid(h.au_groups(), h.au_label, kind="au", order=AU_NAMES, open_region="mouth")
     with gr.Accordion("ARKit blendshapes, by region", open=False):
-        arkit_sliders = _slider_grid(h.arkit_groups(), str, kind="arkit")
+        arkit_sliders = _slider_grid(h.arkit_groups(), str, kind="arkit", order=ARKIT_NAMES)
     # Shown only when a diffusion base and an AU adapter are configured (facecraft app --refine-base/--adapter).
     refine_ok, refine_msg = h.refine_status(h.shared_models().refine)
     with gr.Accordion("Refine with diffusion", open=False, visible=refine_ok, elem_id="edit-refine"):

@@ -429,8 +429,17 @@ def apply_edit(
     return EditOutcome(session.image, result.image, message, result.edit_ms, args)
 
 
-def _describe(args: dict) -> str:
-    return ", ".join(f"{k}={v}" if not isinstance(v, dict) else f"{k}: {len(v)} slider(s)" for k, v in args.items())
+def _describe(args: dict, *, most: int = 4) -> str:
+    """``emotion=happiness:1.000, au: AU12=0.60`` (slider lists longer than ``most`` are counted instead)."""
+    parts = []
+    for k, v in args.items():
+        if not isinstance(v, dict):
+            parts.append(f"{k}={v}")
+        elif len(v) <= most:
+            parts.append(f"{k}: " + " ".join(f"{n}={x:.2f}" for n, x in v.items()))
+        else:
+            parts.append(f"{k}: {len(v)} sliders")
+    return ", ".join(parts)
 
 
 def edit_arguments(

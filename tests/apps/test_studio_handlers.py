@@ -119,6 +119,7 @@ def test_a_moved_slider_sets_its_channel_and_changes_the_photo(sample, models):
     diff = np.abs(out.after.astype(int) - sample.image.astype(int))
     assert diff.max() > 40 and out.edit_ms > 0
     assert out.controls == {"au": {"AU12": 0.0}, "arkit": {"jawOpen": 0.6}}
+    assert out.message.startswith("au: AU12=0.00, arkit: jawOpen=0.60;")
 
 
 def test_emotion_and_text_go_to_the_editor_as_given(sample, models):

@@ -118,9 +118,12 @@ def test_edit_happiness_raises_the_smile(page: Page, studio_url, neutral_photo, 
         box.press("Enter")
         page.wait_for_function(f"prev => ({images})() !== prev", arg=shown, timeout=EDIT_TIMEOUT_MS)
         page_s = time.perf_counter() - t0
-        expect(status).to_contain_text("au: 1 slider(s)", timeout=EDIT_TIMEOUT_MS)
+        expect(status).to_contain_text(f"au: AU12={float(value):.2f}", timeout=EDIT_TIMEOUT_MS)
         server_ms = float(re.search(r"(\d+) ms", status.inner_text()).group(1))
         timings.append({"slider": "AU12", "value": value, "page_s": round(page_s, 3), "edit_ms": server_ms})
+        if value == "0.6":  # the slider drives the channel it is labelled with
+            slid = _download(page, "#edit-download", artifacts / "edit-au12-result.png")
+            smile_slid = _smile(analyzer.largest_face(np.asarray(Image.open(slid).convert("RGB"))).blendshapes)
     (artifacts / "slider-timing.json").write_text(json.dumps(timings, indent=2))
     page.locator("#edit-reset").click()
     expect(status).to_contain_text("no change asked", timeout=EDIT_TIMEOUT_MS)
@@ -143,10 +146,10 @@ def test_edit_happiness_raises_the_smile(page: Page, studio_url, neutral_photo, 
     assert diff.max() > 40 and (diff.max(axis=2) > 10).mean() > 0.002, "the returned photo barely differs"
     smile_before = _smile(analyzer.largest_face(before).blendshapes)
     smile_after = _smile(analyzer.largest_face(after).blendshapes)
-    (artifacts / "edit-happiness.json").write_text(
-        json.dumps({"photo": neutral_photo.name, "smile_before": smile_before, "smile_after": smile_after})
-    )
-    assert smile_after > smile_before + 0.05, (smile_before, smile_after)
+    smiles = {"photo": neutral_photo.name, "before": smile_before, "au12_0.6": smile_slid, "happiness_1": smile_after}
+    (artifacts / "edit-smile-scores.json").write_text(json.dumps(smiles, indent=2))
+    assert smile_after > smile_before + 0.05, smiles
+    assert smile_slid > smile_before + 0.05, smiles
 
 
 def test_animate_wav_gives_a_playable_video_and_a_valid_glb(page: Page, studio_url, speech_wav, artifacts):
