@@ -22,12 +22,11 @@ import math
 
 import numpy as np
 
+from facecraft.audio2face.head_motion import LOUD_DB, QUIET_DB  # the one loudness scale (dBFS -> 0..1)
 from facecraft.rigs import ARKIT_INDEX, NUM_ARKIT
 
 from .talk_render import HeadMotion
 
-QUIET_DB = -50.0  # dBFS mapped to loudness 0
-LOUD_DB = -15.0  # dBFS mapped to loudness 1
 ACTIVITY_S = 0.35  # time constant of the activity level
 EMPHASIS_FAST_S = 0.06
 EMPHASIS_SLOW_S = 0.5
