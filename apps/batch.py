@@ -1,0 +1,358 @@
+"""``facecraft batch animate|edit MANIFEST --out DIR --backend local|ray``: many jobs, one report.
+
+A manifest lists one job per row (CSV with a header, or JSON Lines): the ``input`` file and that job's
+options (animate: ``emotion``, ``emotion_track``, ``transcript``, ``mode``, ``fps``; edit: ``emotion``,
+``text``, ``au``, ``arkit``, ``absolute``, ``face``; both: ``output``, a file name inside ``--out``).
+Relative inputs are read from the manifest's folder.
+
+* **Resumable.** A job whose output exists is skipped; outputs are written under a temporary name and renamed
+  when complete, so a killed run leaves no half file and a rerun finishes only the rest.
+* **One failure never stops the run.** Each job's error is caught in the worker and reported with its reason;
+  ``OUT/batch-report.json`` lists done, skipped and failed jobs.
+* **Backends.** ``local``: a process pool (``--workers``), each worker loading its models once (the editor
+  and the speech model are cached per process). ``ray``: the same job function as Ray tasks, on a local Ray
+  started for the run (``ray.init()``) or an existing cluster (``--address``); Ray reuses its worker
+  processes, so models load once per worker there too. Both run torch on one thread per job, so the two
+  backends write identical files.
+
+Ray is optional (``pip install 'facecraft[ray]'``); the ``ray`` backend says so when it is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib
+import importlib.util
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from facecraft.rigs.errors import MissingFileError, OptionalDependencyError, ParameterError
+
+log = logging.getLogger(__name__)
+
+KINDS: tuple[str, ...] = ("animate", "edit", "augment")
+BACKENDS: tuple[str, ...] = ("local", "ray")
+REPORT_NAME = "batch-report.json"
+ANIMATE_FORMATS: tuple[str, ...] = ("npz", "csv", "json", "glb")
+#: Per-row options each kind accepts (besides ``input`` and ``output``).
+OPTIONS: dict[str, tuple[str, ...]] = {
+    "animate": ("emotion", "emotion_track", "transcript", "mode", "fps"),
+    "edit": ("emotion", "text", "au", "arkit", "absolute", "face"),
+}
+
+
+@dataclass(frozen=True)
+class Job:
+    """One manifest row: where it is (1-based ``row``), its input, options, and its output path."""
+
+    row: int
+    input: str
+    output: str
+    options: dict = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------------- manifest
+def _rows(path: Path) -> Iterable[tuple[int, dict]]:
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        for n, line in enumerate(path.read_text().splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise ParameterError(f"{path} line {n}: not JSON ({e.msg})") from e
+            if not isinstance(row, dict):
+                raise ParameterError(f"{path} line {n}: expected a JSON object, got {type(row).__name__}")
+            yield n, row
+    elif path.suffix.lower() == ".csv":
+        with open(path, newline="") as f:
+            for n, row in enumerate(csv.DictReader(f), start=2):  # row 1 is the header
+                yield n, {k.strip(): v.strip() for k, v in row.items() if k and v is not None and v.strip()}
+    else:
+        raise ParameterError(f"manifest {path}: expected a .csv (with a header) or .jsonl file")
+
+
+def read_manifest(path, *, kind: str, out_dir, fmt: str = "npz") -> list[Job]:
+    """The jobs of a manifest, each with its output path in ``out_dir``.
+
+    Raises
+    ------
+    ParameterError
+        Unknown kind, format or option (naming the row and column), a row without ``input``, or two rows
+        writing the same output.
+    """
+    if kind not in OPTIONS:
+        raise ParameterError(f"batch kind {kind!r}: expected one of {', '.join(OPTIONS)}")
+    if kind == "animate" and fmt not in ANIMATE_FORMATS:
+        raise ParameterError(f"--format {fmt!r}: expected one of {', '.join(ANIMATE_FORMATS)}")
+    path = Path(path)
+    if not path.is_file():
+        raise MissingFileError(f"manifest not found: {path}")
+    out_dir = Path(out_dir).resolve()
+    suffix = f".{fmt}" if kind == "animate" else ".png"
+    jobs: list[Job] = []
+    seen: dict[str, int] = {}
+    for row_no, row in _rows(path):
+        src = str(row.pop("input", "") or "").strip()
+        if not src:
+            raise ParameterError(f"{path} row {row_no}: no 'input'")
+        unknown = sorted(set(row) - set(OPTIONS[kind]) - {"output"})
+        if unknown:
+            raise ParameterError(
+                f"{path} row {row_no}: unknown column(s) {unknown} for {kind}; expected input, output, "
+                f"{', '.join(OPTIONS[kind])}"
+            )
+        name = Path(str(row.pop("output", "") or Path(src).stem)).name
+        out = str(out_dir / (name if Path(name).suffix else name + suffix))
+        if out in seen:
+            raise ParameterError(f"{path}: rows {seen[out]} and {row_no} would both write {out}")
+        seen[out] = row_no
+        src_path = Path(src).expanduser()
+        full = src_path if src_path.is_absolute() else (path.parent / src_path)
+        jobs.append(Job(row_no, str(full), out, dict(row)))
+    if not jobs:
+        raise ParameterError(f"manifest {path} lists no job")
+    return jobs
+
+
+# ---------------------------------------------------------------------------------------------- one job
+@lru_cache(maxsize=1)
+def _editor():
+    from facecraft.synth.editor import FaceEditor
+
+    return FaceEditor()
+
+
+@lru_cache(maxsize=1)
+def _default_rig():
+    from facecraft.rigs import load_rig
+
+    return load_rig("default")
+
+
+@lru_cache(maxsize=1)
+def _one_thread() -> None:
+    """One thread for torch and the BLAS/OpenMP pools, in every worker of every backend (Ray already sets
+    ``OMP_NUM_THREADS=1`` for one-CPU tasks; a local pool does not): the same sums in the same order, so both
+    backends write the same bytes."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(1)
+    threadpool_limits(limits=1)
+
+
+def _animate(job: Job, partial: Path) -> dict:
+    from facecraft.audio2face.animate import animate_file
+
+    opts = dict(job.options)
+    if "fps" in opts:
+        opts["fps"] = float(opts["fps"])
+    rig = _default_rig() if partial.suffix == ".glb" else None
+    anim = animate_file(job.input, partial, rig=rig, **opts)
+    return {"frames": anim.num_frames, "fps": anim.fps}
+
+
+def _flag(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text not in ("1", "0", "true", "false", "yes", "no"):
+        raise ParameterError(f"absolute: expected true or false, got {value!r}")
+    return text in ("1", "true", "yes")
+
+
+def _edit(job: Job, partial: Path) -> dict:
+    from PIL import Image
+
+    from facecraft.eval.images import load_image
+    from facecraft.synth.controls import EditControls
+
+    opts = dict(job.options)
+    for key in ("au", "arkit"):
+        if isinstance(opts.get(key), str):
+            opts[key] = opts[key].replace(";", ",")
+    face = opts.pop("face", None)
+    face = None if face in (None, "") else int(face)
+    if "absolute" in opts:
+        opts["absolute"] = _flag(opts["absolute"])
+    image = load_image(job.input)
+    result = _editor().edit(image, EditControls.from_args(**opts), face=face, name=Path(job.input).name)
+    Image.fromarray(result.image).save(partial, format="PNG")
+    return {"faces": len(result.faces)}
+
+
+RUNNERS: dict[str, Callable[[Job, Path], dict]] = {"animate": _animate, "edit": _edit}
+
+
+def run_job(kind: str, job: Job) -> dict:
+    """Do one job and write its output atomically; never raises (errors come back as ``status: failed``)."""
+    _one_thread()
+    out = Path(job.output)
+    partial = out.with_name(f".{out.stem}.partial{out.suffix}")
+    t0 = time.perf_counter()
+    record = {"row": job.row, "input": job.input, "output": job.output, "worker": os.getpid()}
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        info = RUNNERS[kind](job, partial)
+        os.replace(partial, out)
+    except Exception as e:  # noqa: BLE001 - one bad row must not stop the batch; it is reported
+        partial.unlink(missing_ok=True)
+        return {**record, "status": "failed", "error": f"{type(e).__name__}: {e}"}
+    return {**record, "status": "done", "seconds": round(time.perf_counter() - t0, 3), **info}
+
+
+# ---------------------------------------------------------------------------------------------- backends
+def _run_local(kind: str, jobs: list[Job], *, workers: int, tick: Callable[[dict], None]) -> None:
+    if workers <= 1:
+        for job in jobs:
+            tick(run_job(kind, job))
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    # spawn: torch and MediaPipe hold threads, which a fork would copy half-made
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(run_job, kind, job) for job in jobs]
+        for fut in as_completed(futures):
+            tick(fut.result())
+
+
+def _ray():
+    if importlib.util.find_spec("ray") is None:
+        raise OptionalDependencyError("--backend ray needs Ray: pip install 'facecraft[ray]' (ray==2.60.0)")
+    return importlib.import_module("ray")  # optional: imported only when this backend runs
+
+
+def _run_ray(kind: str, jobs: list[Job], *, workers: int, address: str | None, tick: Callable[[dict], None]) -> dict:
+    ray = _ray()
+    started = not ray.is_initialized()
+    if started:
+        if address:
+            ray.init(address=address, log_to_driver=False)
+        else:
+            ray.init(num_cpus=max(1, workers), include_dashboard=False, log_to_driver=False)
+    try:
+        task = ray.remote(num_cpus=1, max_retries=0)(run_job)
+        pending = [task.remote(kind, job) for job in jobs]
+        while pending:
+            ready, pending = ray.wait(pending, num_returns=1)
+            for ref in ready:
+                tick(ray.get(ref))
+        return {"ray_nodes": len(ray.nodes()), "ray_cpus": ray.cluster_resources().get("CPU", 0)}
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def run_batch(
+    kind: str,
+    manifest,
+    out_dir,
+    *,
+    backend: str = "local",
+    workers: int = 2,
+    address: str | None = None,
+    fmt: str = "npz",
+    progress: bool = True,
+) -> dict:
+    """Run every job of ``manifest`` whose output is missing; write and return the report.
+
+    Parameters
+    ----------
+    kind : ``"animate"`` or ``"edit"`` (``"augment"`` arrives with :mod:`facecraft.eval.augment`).
+    manifest : CSV or JSONL file (see the module docstring).
+    out_dir : output folder; also receives ``batch-report.json``.
+    backend : ``"local"`` (process pool; ``workers=1`` runs in this process) or ``"ray"``.
+    workers : processes (local) or CPUs of the local Ray started for the run.
+    address : an existing Ray cluster to join (``ray`` backend).
+    fmt : animation output type (``npz``, ``csv``, ``json``, ``glb``); edits write PNG.
+
+    Returns
+    -------
+    dict
+        ``done`` / ``skipped`` / ``failed`` (lists of per-job records, failures with ``error``), counts,
+        ``seconds`` and ``jobs_per_second``.
+    """
+    from tqdm import tqdm
+
+    if kind == "augment":
+        if importlib.util.find_spec("facecraft.eval.augment") is None:
+            raise OptionalDependencyError(
+                "facecraft batch augment needs facecraft.eval.augment, which arrives with `facecraft augment`"
+            )
+        raise ParameterError("facecraft batch augment: not wired yet; run `facecraft augment` on the data set")
+    if backend not in BACKENDS:
+        raise ParameterError(f"--backend {backend!r}: expected one of {', '.join(BACKENDS)}")
+    if workers < 1:
+        raise ParameterError(f"--workers: expected at least 1, got {workers}")
+    if address and backend != "ray":
+        raise ParameterError("--address joins a Ray cluster: use it with --backend ray")
+    jobs = read_manifest(manifest, kind=kind, out_dir=out_dir, fmt=fmt)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    todo = [j for j in jobs if not Path(j.output).exists()]
+    report: dict = {
+        "kind": kind, "backend": backend, "manifest": str(manifest), "out_dir": str(out.resolve()), "jobs": len(jobs),
+        "done": [], "failed": [],
+        "skipped": [{"row": j.row, "input": j.input, "output": j.output} for j in jobs if j not in todo],
+    }  # fmt: skip
+    t0 = time.perf_counter()
+    with tqdm(total=len(todo), desc=f"{kind} ({backend})", unit="job", disable=not progress) as bar:
+
+        def tick(record: dict) -> None:
+            report["done" if record["status"] == "done" else "failed"].append(record)
+            if record["status"] != "done":
+                log.error("row %s (%s): %s", record["row"], record["input"], record["error"])
+            bar.update(1)
+
+        if backend == "ray":
+            report.update(_run_ray(kind, todo, workers=workers, address=address, tick=tick))
+        else:
+            _run_local(kind, todo, workers=workers, tick=tick)
+    seconds = time.perf_counter() - t0
+    for key in ("done", "failed"):
+        report[key].sort(key=lambda r: r["row"])
+    report.update(
+        seconds=round(seconds, 3),
+        jobs_per_second=round(len(report["done"]) / seconds, 3) if report["done"] and seconds > 0 else None,
+        counts={k: len(report[k]) for k in ("done", "skipped", "failed")},
+    )
+    (out / REPORT_NAME).write_text(json.dumps(report, indent=2))
+    return report
+
+
+# ---------------------------------------------------------------------------------------------- CLI
+def _cmd_batch(args: argparse.Namespace) -> int:
+    report = run_batch(
+        args.kind, args.manifest, args.out, backend=args.backend, workers=args.workers, address=args.address,
+        fmt=args.format, progress=not args.no_progress,
+    )  # fmt: skip
+    c = report["counts"]
+    print(
+        f"{args.kind} ({args.backend}): {c['done']} done, {c['skipped']} skipped (already there), {c['failed']} failed "
+        f"in {report['seconds']:.1f} s; report: {Path(args.out) / REPORT_NAME}"
+    )
+    for r in report["failed"]:
+        print(f"  row {r['row']} {r['input']}: {r['error']}")
+    return 1 if report["failed"] else 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("batch", help="run a manifest of animate or edit jobs, locally or on Ray (resumable)")
+    p.add_argument("kind", choices=KINDS, help="what each row does")
+    p.add_argument("manifest", help="CSV (header: input, output, options) or JSONL, one job per row")
+    p.add_argument("--out", required=True, help="output folder (finished outputs there are skipped)")
+    p.add_argument("--backend", choices=BACKENDS, default="local", help="local process pool or Ray tasks")
+    p.add_argument("--workers", type=int, default=2, help="worker processes (local) or CPUs of a local Ray")
+    p.add_argument("--address", help="join this Ray cluster (e.g. ray://host:10001 or auto) instead of starting one")
+    p.add_argument("--format", choices=ANIMATE_FORMATS, default="npz", help="animation output type (edits: PNG)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_batch)
