@@ -226,9 +226,12 @@ def _run_local(kind: str, jobs: list[Job], *, workers: int, tick: Callable[[dict
 
 
 def _ray():
-    if importlib.util.find_spec("ray") is None:
-        raise OptionalDependencyError("--backend ray needs Ray: pip install 'facecraft[ray]' (ray==2.60.0)")
-    return importlib.import_module("ray")  # optional: imported only when this backend runs
+    """Ray, imported only when that backend runs (the ``ray`` extra)."""
+    try:
+        import ray
+    except ImportError as e:
+        raise OptionalDependencyError("--backend ray needs Ray: pip install 'facecraft[ray]' (ray==2.60.0)") from e
+    return ray
 
 
 def _run_ray(kind: str, jobs: list[Job], *, workers: int, address: str | None, tick: Callable[[dict], None]) -> dict:

@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "facecraft.synth.talk_cli",
     "facecraft.synth.adapter_cli",
     "facecraft.apps.studio_cli",
+    "facecraft.apps.batch",
 )
 
 # ``facecraft bench NAME`` -> "module:function"; the function takes ``out_dir: Path`` and returns a dict.

@@ -33,20 +33,29 @@ def _imported_top_level_modules() -> set[str]:
     return {m for m in found if m not in sys.stdlib_module_names and m != "facecraft"}
 
 
-def _required() -> dict[str, str]:
-    deps = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+def _names(deps: list[str]) -> dict[str, str]:
     return {_norm(re.split(r"[<>=!~ \[;]", d, maxsplit=1)[0]): d for d in deps}
+
+
+def _required() -> dict[str, str]:
+    return _names(tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"])
+
+
+def _optional() -> dict[str, str]:
+    """Extras that code imports only where the optional feature runs (not ``dev``: tests only)."""
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    return {k: v for name, deps in extras.items() if name != "dev" for k, v in _names(deps).items()}
 
 
 def test_every_imported_package_is_a_required_dependency():
     dists = packages_distributions()
-    required = _required()
+    required = _required() | _optional()
     missing = {}
     for module in sorted(_imported_top_level_modules()):
         names = {_norm(d) for d in dists.get(module, KNOWN_DISTRIBUTIONS.get(module, []))}
         if not names & set(required):
             missing[module] = sorted(names) or ["(not installed)"]
-    assert not missing, f"imported but not in pyproject dependencies: {missing}"
+    assert not missing, f"imported but not in pyproject dependencies or an extra: {missing}"
 
 
 def test_every_required_dependency_is_imported_or_ships_an_asset():
