@@ -110,6 +110,9 @@ _OPENING = np.array([n.startswith(("jawOpen", "mouthLowerDown", "mouthUpperUp"))
 _UNDOABLE = ~region_mask("upper")
 #: The solve options of :class:`EditorCalibration` (saved with the response; :meth:`~EditorCalibration.with_options`).
 _OPTIONS = ("ridge", "max_gain", "cross", "gaze_weight", "other_weight", "removal_limit", "removal_max", "raise_floor")
+#: How far below its neutral (weight 0) a removal may push a rig shape, given the fitted weights (``rig_now``):
+#: the fit saturates at 1 on broad expressions, so some room is left past it.
+PAST_NEUTRAL = 0.2
 #: A requested change smaller than this counts as no change (the row weighs ``other_weight``).
 _ACTIVE = 0.01
 #: A photo showing a channel at this score or more does not count toward that channel's peak level.
@@ -285,13 +288,19 @@ class EditorCalibration:
         return EditorCalibration(self.response, limit=self.limit, meta=self.meta, **args)
 
     # ------------------------------------------------------------------ solve
-    def rig_change(self, before, after) -> np.ndarray:
+    def rig_change(self, before, after, *, rig_now=None) -> np.ndarray:
         """Rig weight change ``(52,)`` float64 that should read as the score change ``after - before``.
 
         Parameters
         ----------
         before, after : array_like
             ``(52,)`` MediaPipe-space weights in [0, 1]: what the face shows, what it should show.
+        rig_now : array_like, optional
+            ``(52,)`` the fitted rig's weights on this face (:attr:`facecraft.synth.fit.RigFit.weights`): a
+            removal then stops :data:`PAST_NEUTRAL` beyond the rig's neutral (weight 0). Removing a broad
+            smile that reads weakly would otherwise take two units of the rig's smile off a face fitted at
+            one: the corners are pulled far inside the neutral mouth, the lip triangles fold and the warp
+            has to damp them back (the painted mouth then no longer matches the warped lips).
         """
         b = np.asarray(before, np.float64).reshape(-1)
         a = np.asarray(after, np.float64).reshape(-1)
@@ -313,6 +322,11 @@ class EditorCalibration:
         fall = np.where(_UNDOABLE[solved] & (own > MIN_OWN_RISE), np.maximum(-ds, 0.0) / np.maximum(own, 1e-9), 0.0)
         removal = np.clip(fall, self.removal_limit, max(self.removal_max, self.removal_limit))
         lo = np.maximum(np.minimum(ds, 0.0) * self.max_gain - self.cross, -removal)
+        if rig_now is not None:
+            now = np.asarray(rig_now, np.float64).reshape(-1)
+            if now.shape != (NUM_ARKIT,):
+                raise ParameterError(f"rig_now: expected ({NUM_ARKIT},) rig weights, got {now.shape}")
+            lo = np.maximum(lo, np.minimum(-now[solved] - PAST_NEUTRAL, 0.0))
         cross = np.where(_OPENING[solved], 0.0, self.cross)
         hi = np.minimum(np.maximum(ds, 0.0) * self.max_gain + cross, limit)
         raised = ds > _ACTIVE

@@ -29,13 +29,16 @@ import numpy as np
 
 from facecraft.eval.faces import FaceAnalyzer, FaceInfo
 from facecraft.eval.images import valid_image
-from facecraft.rigs import NoFaceError, ParameterError
+from facecraft.rigs import ARKIT_INDEX, NoFaceError, ParameterError
 
 from .calibration import EditorCalibration
 from .controls import EditControls
 from .fit import NUM_MESH_POINTS, RigFit, fit_rig
 
 logger = logging.getLogger(__name__)
+
+_JAW = ARKIT_INDEX["jawOpen"]
+_OPENS = 0.05  # rig jawOpen rise above which the mouth counts as opened by the edit
 
 
 @dataclass
@@ -144,7 +147,7 @@ def render_rig_change(
     """
     from .lids import close_lids
     from .mouth import paint_mouth_interior
-    from .warp import warp_face
+    from .warp import unfolded_target, warp_face
 
     fit = analyzed.fit
     src = analyzed.info.landmarks[:NUM_MESH_POINTS, :2].astype(np.float64)
@@ -153,7 +156,13 @@ def render_rig_change(
         return image, np.zeros(image.shape[:2], np.float32)
     depth = analyzed.info.landmarks[:NUM_MESH_POINTS, 2]
     warped = warp_face(image, src, dst, depth=depth)
-    warped = paint_mouth_interior(warped, image, src, dst, depth=depth)
+    # The warp damps vertices whose skin triangles would fold: a mouth the edit opens is painted where the
+    # warp really puts the lips (the undamped target paints the opening beside them, and the photo's teeth
+    # left between show as fangs at the corners). A mouth that closes keeps the undamped target: the lips
+    # slide over the teeth as far as the edit asks (measured: the damped one reads less as the smile).
+    opens = rig_change[_JAW] > _OPENS
+    mouth_dst = unfolded_target(src, dst) if opens else dst
+    warped = paint_mouth_interior(warped, image, src, mouth_dst, depth=depth)
     warped = close_lids(warped, image, src, dst)
     return warped.image, warped.mask
 
@@ -220,7 +229,7 @@ class FaceEditor:
         for index, analyzed in _choose(faces, face, name):
             before = analyzed.weights
             after = controls.target(before)
-            change = self.calibration.rig_change(before, after)
+            change = self.calibration.rig_change(before, after, rig_now=analyzed.fit.weights)
             out, face_mask = render_rig_change(out, analyzed, change)
             mask = np.maximum(mask, face_mask)
             edits.append(FaceEdit(index, analyzed.info.box.copy(), before.copy(), after, analyzed.fit, change))

@@ -198,6 +198,18 @@ def unfold(src: np.ndarray, dst: np.ndarray, faces: np.ndarray, *, skip=None, it
     return dst
 
 
+def unfolded_target(src_px, dst_px) -> np.ndarray:
+    """``(468, 2)`` target positions as :func:`warp_face` will use them: the canonical mesh's skin triangles
+    unfolded (:func:`unfold`; the eye and mouth openings may collapse). Repaint steps given these paint where
+    the warped features are."""
+    src = valid_points(src_px, name="src_px")
+    dst = valid_points(dst_px, name="dst_px")
+    faces = _mesh_triangles(None)
+    skip = np.zeros(len(faces), bool)
+    skip[opening_faces()] = True
+    return unfold(src, dst, faces, skip=skip)
+
+
 def _backward_affines(src: np.ndarray, dst: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-triangle ``(F, 2, 3)`` affine taking target pixels to source pixels, and which are usable."""
     d = np.concatenate([dst[faces], np.ones((len(faces), 3, 1))], axis=2)  # (F, 3 verts, 3)

@@ -149,6 +149,21 @@ def test_a_strong_mouth_reading_is_undone_by_its_own_response_within_bounds():
     assert one[SMILE] == pytest.approx(-1.0, abs=1e-6)
 
 
+def test_a_removal_stops_a_little_past_the_rigs_neutral():
+    from facecraft.synth.calibration import PAST_NEUTRAL
+
+    before, after = _request(mouthSmileLeft=0.0)
+    before[SMILE] = 0.9
+    cal = EditorCalibration(_mouth_response(), removal_limit=1.0, removal_max=2.0)
+    rig_now = np.zeros(NUM_ARKIT)
+    rig_now[SMILE] = 1.0  # the fit saturates on a broad smile
+    change = cal.rig_change(before, after, rig_now=rig_now)
+    assert change[SMILE] == pytest.approx(-1.0 - PAST_NEUTRAL, abs=1e-6)  # not the 2 units the reading asks
+    assert cal.rig_change(before, after)[SMILE] < -1.5
+    with pytest.raises(ParameterError, match="rig_now"):
+        cal.rig_change(before, after, rig_now=np.zeros(3))
+
+
 def test_a_smile_request_does_not_open_the_mouth():
     before, after = _request(mouthSmileLeft=0.9)
     change = EditorCalibration(_mouth_response(), cross=0.3).rig_change(before, after)

@@ -13,6 +13,7 @@ from facecraft.synth.warp import (
     extended_mesh,
     face_width,
     unfold,
+    unfolded_target,
     warp_face,
     warp_face_skimage,
 )
@@ -118,6 +119,8 @@ def test_unfold_removes_flipped_skin_triangles():
     fixed = unfold(src, dst, faces, skip=skip)
     assert flips(fixed) == 0
     assert fixed[1, 1] > src[1, 1] + 1.0  # damped, not undone
+    assert np.allclose(unfolded_target(src, dst), fixed)  # what the repaint steps are given
+    assert np.array_equal(unfolded_target(src, src), src)
 
 
 def test_large_moves_give_a_finite_seamless_result():
