@@ -232,6 +232,15 @@ class FERClassifier(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
 
+    @torch.no_grad()
+    def shift_logits(self, delta) -> None:
+        """Add ``delta`` ``(8,)`` to every output logit, folded into the last layer's bias (no inference cost)."""
+        d = torch.as_tensor(np.asarray(delta, dtype=np.float32))
+        if d.shape != (len(self.labels),):
+            raise ParameterError(f"delta: expected shape ({len(self.labels)},), got {tuple(d.shape)}")
+        last = self.net.head if self.config.arch == "xception" else self.net.fc
+        last.bias += d
+
     def probabilities(self, x: torch.Tensor) -> torch.Tensor:
         """Prepared input ``(N, 1, S, S)`` -> probabilities ``(N, 8)``; mean over the mirror image when ``flip_tta``."""
         if not self.config.flip_tta:

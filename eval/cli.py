@@ -32,6 +32,7 @@ TRAIN_OPTIONS: dict[str, tuple[str, str]] = {
     "mixup": ("--mixup", "mixup Beta(alpha, alpha) parameter (0: off)"),
     "cutout": ("--cutout", "probability of blanking a random square of a face"),
     "select": ("--select", "keep the epoch with the best validation macro-F1, or the last"),
+    "prior_adjust": ("--prior-adjust", "subtract tau log(prior) from the logits, tau picked on validation"),
     "seed": ("--seed", "random seed (training and the data split when none is given)"),
     "num_threads": ("--threads", "torch CPU threads"),
 }  # fmt: skip
@@ -82,8 +83,9 @@ def model_config_from_args(args: argparse.Namespace):
 def photo_options(args: argparse.Namespace) -> dict:
     """``--photos/--photo-copies/--photo-holdout`` merged over ``--recipe``'s photo settings."""
     recipe = _recipe(args).get("photos", {})
-    given = {"copies": args.photo_copies, "holdout_every": args.photo_holdout}
-    return {**{"copies": 8, "holdout_every": 2}, **recipe, **{k: v for k, v in given.items() if v is not None}}
+    given = {"copies": args.photo_copies, "holdout_every": args.photo_holdout, "weight": args.photo_weight}
+    defaults = {"copies": 8, "holdout_every": 2, "weight": 1.0}
+    return {**defaults, **recipe, **{k: v for k, v in given.items() if v is not None}}
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -107,7 +109,12 @@ def _train(args: argparse.Namespace) -> int:
         opts = photo_options(args)
         photo_train, held_out = split_people(read_labelled_photos(args.photos), holdout_every=opts["holdout_every"])
         crops = photo_dataset(
-            photo_train, size=model_config.image_size, copies=opts["copies"], seed=cfg.seed, split="train"
+            photo_train,
+            size=model_config.image_size,
+            copies=opts["copies"],
+            seed=cfg.seed,
+            split="train",
+            weight=opts["weight"],
         )
         train = concat_datasets([train, crops])
         logger.info(
@@ -187,6 +194,7 @@ def register(subparsers) -> None:
     t.add_argument("--recipe", choices=sorted(RECIPES), default=None, help="preset options (explicit flags win)")
     t.add_argument("--photos", default=None, help="labelled photo set with people.csv (e.g. faces-frll) to train on")
     t.add_argument("--photo-copies", type=int, default=None, help="crops per photo: itself + augmented (default 8)")
+    t.add_argument("--photo-weight", type=float, default=None, help="loss weight of each photo crop (default 1)")
     t.add_argument(
         "--photo-holdout", type=int, default=None, help="hold out every Nth person for evaluation (default 2; 0: none)"
     )

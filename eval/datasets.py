@@ -51,6 +51,9 @@ class FERDataset:
     targets : float32 (N, 8), optional
         Soft targets (a distribution over EMOTIONS per image, rows sum to 1), e.g. FER+ crowd votes
         (:func:`attach_votes`); ``None`` when only the hard labels are known.
+    weights : float32 (N,), optional
+        Loss weight per image on top of the class weights (e.g. to let a few real photos count more
+        than their number); ``None`` means 1 everywhere.
     """
 
     images: np.ndarray
@@ -59,6 +62,7 @@ class FERDataset:
     splits: np.ndarray | None = None
     skipped: list[str] = field(default_factory=list)
     targets: np.ndarray | None = None
+    weights: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.labels)
@@ -71,6 +75,8 @@ class FERDataset:
             raise ParameterError(f"FERDataset: splits must have {n} entries, got {len(self.splits)}")
         if self.targets is not None and np.shape(self.targets) != (n, len(EMOTIONS)):
             raise ParameterError(f"FERDataset: targets must have shape ({n}, 8), got {np.shape(self.targets)}")
+        if self.weights is not None and np.shape(self.weights) != (n,):
+            raise ParameterError(f"FERDataset: weights must have shape ({n},), got {np.shape(self.weights)}")
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -98,6 +104,7 @@ class FERDataset:
             [self.paths[i] for i in index],
             None if self.splits is None else self.splits[index],
             targets=None if self.targets is None else self.targets[index],
+            weights=None if self.weights is None else self.weights[index],
         )
 
     def with_split(self, splits) -> FERDataset:
@@ -106,7 +113,11 @@ class FERDataset:
         bad = sorted(set(s.tolist()) - set(SPLITS))
         if bad:
             raise ParameterError(f"splits: expected only {SPLITS}, got {bad}")
-        return FERDataset(self.images, self.labels, self.paths, s, self.skipped, self.targets)
+        return FERDataset(self.images, self.labels, self.paths, s, self.skipped, self.targets, self.weights)
+
+    def sample_weights(self) -> np.ndarray:
+        """Float32 ``(N,)``: :attr:`weights`, or ones."""
+        return np.ones(len(self), np.float32) if self.weights is None else self.weights.astype(np.float32)
 
     def soft_targets(self, *, smoothing: float = 0.0) -> np.ndarray:
         """Float32 ``(N, 8)``: :attr:`targets` when known, else one-hot labels; mixed with ``smoothing`` of uniform."""
@@ -134,6 +145,7 @@ def concat_datasets(parts: list[FERDataset]) -> FERDataset:
         raise ParameterError(f"concat_datasets: crops must share one size, got {sorted(sizes)}")
     has_split = all(p.splits is not None for p in parts)
     has_targets = any(p.targets is not None for p in parts)
+    has_weights = any(p.weights is not None for p in parts)
     return FERDataset(
         np.concatenate([p.images for p in parts]),
         np.concatenate([p.labels for p in parts]),
@@ -141,6 +153,7 @@ def concat_datasets(parts: list[FERDataset]) -> FERDataset:
         np.concatenate([p.splits for p in parts]) if has_split else None,
         [q for p in parts for q in p.skipped],
         np.concatenate([p.soft_targets() for p in parts]) if has_targets else None,
+        np.concatenate([p.sample_weights() for p in parts]) if has_weights else None,
     )
 
 
@@ -196,7 +209,9 @@ def attach_votes(dataset: FERDataset, meta_csv: str | os.PathLike) -> FERDataset
         idx = np.flatnonzero(found)[ok]
         targets[idx] = dist[ok]
     logger.info("soft targets from %s for %d of %d images", meta_csv, int(found.sum()), len(dataset))
-    return FERDataset(dataset.images, dataset.labels, dataset.paths, dataset.splits, dataset.skipped, targets)
+    return FERDataset(
+        dataset.images, dataset.labels, dataset.paths, dataset.splits, dataset.skipped, targets, dataset.weights
+    )
 
 
 def stratified_split(labels, *, val: float = 0.1, test: float = 0.2, seed: int = 0) -> np.ndarray:

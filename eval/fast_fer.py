@@ -18,6 +18,7 @@ import io
 import json
 import logging
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -58,16 +59,21 @@ def export_onnx(model: FERClassifier, path: str | os.PathLike, *, opset: int = 1
     dummy = torch.zeros((2, s, s), dtype=torch.uint8)
     buf = io.BytesIO()
     try:
-        torch.onnx.export(
-            _Probabilities(model),
-            (dummy,),
-            buf,
-            dynamo=False,
-            input_names=[INPUT_NAME],
-            output_names=[OUTPUT_NAME],
-            dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},
-            opset_version=opset,
-        )
+        with warnings.catch_warnings():
+            # the TorchScript exporter (the one that needs no onnxscript) warns that it is legacy, and the tracer
+            # that the max-pool padding reads shapes (fixed for a given input size: the graph is still exact)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", torch.jit.TracerWarning)
+            torch.onnx.export(
+                _Probabilities(model),
+                (dummy,),
+                buf,
+                dynamo=False,
+                input_names=[INPUT_NAME],
+                output_names=[OUTPUT_NAME],
+                dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},
+                opset_version=opset,
+            )
     except torch.onnx.OnnxExporterError as e:  # raised when the onnx package is missing
         raise ImportError(f"exporting to ONNX needs the onnx package (pip install onnx): {e}") from e
     path = Path(path)

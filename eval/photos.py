@@ -120,13 +120,20 @@ def augment_photo(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def photo_dataset(
-    photos: list[LabelledPhoto], *, size: int, copies: int = 1, seed: int = 0, split: str | None = None
+    photos: list[LabelledPhoto],
+    *,
+    size: int,
+    copies: int = 1,
+    seed: int = 0,
+    split: str | None = None,
+    weight: float | None = None,
 ) -> FERDataset:
     """Grey crops of labelled photos through :func:`preprocess_face`: the photo itself, then ``copies - 1``
     augmented variants (:func:`augment_photo`).
 
     A variant in which the detector loses the face is replaced by the plain crop; a photo with no face at all
-    is skipped and logged. ``split`` names the split of every crop (``None``: no split).
+    is skipped and logged. ``split`` names the split of every crop (``None``: no split); ``weight`` is the
+    loss weight of every crop in training (:attr:`FERDataset.weights`; ``None``: 1).
     """
     if copies < 1:
         raise ParameterError(f"copies: expected at least 1, got {copies}")
@@ -152,7 +159,8 @@ def photo_dataset(
             names.append(f"{p.path}#{c}")
     stack = np.stack(images) if images else np.zeros((0, size, size), np.uint8)
     splits = np.asarray([split] * len(labels), dtype=object) if split is not None else None
-    return FERDataset(stack, np.asarray(labels, np.int64), names, splits, skipped)
+    weights = None if weight is None else np.full(len(labels), weight, np.float32)
+    return FERDataset(stack, np.asarray(labels, np.int64), names, splits, skipped, weights=weights)
 
 
 def photo_recall(probs: np.ndarray, photos: list[LabelledPhoto]) -> dict:

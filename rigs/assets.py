@@ -135,6 +135,14 @@ _ASSETS: dict[str, Asset] = {
             "CREPE pitch tracker, full capacity",
         ),
         Asset(
+            "facecraft_fer",
+            "facecraft.eval",
+            "weights/facecraft_fer.safetensors",
+            "pip install facecraft (the weights ship inside the package; retrain: eval/weights/MODEL_CARD.md)",
+            "FACECRAFT_FER_WEIGHTS",
+            "facecraft's FER classifier weights (8 emotions; .json config and .onnx graph beside them)",
+        ),
+        Asset(
             "astronaut",
             "skimage",
             "data/astronaut.png",

@@ -55,6 +55,33 @@ def test_fer_train_then_eval(tmp_path, capsys):
     assert res["n"] == 30 and set(res["recall"]) >= {"happiness", "sadness", "surprise"}
 
 
+def test_fer_eval_uses_the_shipped_weights_without_weights_option(tmp_path, capsys):
+    from facecraft.eval.classifier import FERClassifier
+    from facecraft.eval.datasets import load_dataset
+
+    data = _folder(tmp_path / "data")
+    rc = main(["fer", "eval", "--judge", "facecraft", "--data", str(data), "--subset", "all", "--out", str(tmp_path)])
+    assert rc == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["judge"] == "facecraft" and res["n"] == 30
+    model = FERClassifier.from_pretrained()
+    ds = load_dataset(data, size=model.config.image_size)
+    expected = model.predict_proba(ds.images, detect=False).argmax(axis=1)
+    report = json.loads((tmp_path / "facecraft_all_report.json").read_text())
+    assert np.asarray(report["confusion_matrix"]).sum(axis=0).tolist() == np.bincount(expected, minlength=8).tolist()
+
+
+def test_recipe_fills_unset_options_and_flags_win():
+    args = _train_args("--recipe", "shipped", "--lr", "0.01", "--no-flip-tta")
+    from facecraft.eval.train import RECIPES
+
+    cfg, model = train_config_from_args(args), model_config_from_args(args)
+    assert cfg.lr == 0.01 and cfg.select == RECIPES["shipped"]["train"]["select"]
+    assert model.init == "mini_xception" and model.image_size == RECIPES["shipped"]["model"]["image_size"]
+    assert model.flip_tta is False
+    assert train_config_from_args(_train_args("--no-soft-labels")).soft_labels is False
+
+
 def test_fer_eval_unknown_judge_is_a_clean_error(tmp_path, capsys):
     data = _folder(tmp_path / "data")
     rc = main(["fer", "eval", "--judge", "nope", "--data", str(data), "--out", str(tmp_path / "ev")])

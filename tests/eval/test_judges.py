@@ -25,9 +25,12 @@ def test_unknown_judge_names_the_allowed_set():
     assert set(SUPPORTED_JUDGES) == {"mini-xception", "networkv2", "facecraft"}
 
 
-def test_facecraft_judge_needs_an_existing_weights_folder(tmp_path):
-    with pytest.raises(ParameterError, match="needs weights"):
-        get_judge("facecraft")
+def test_facecraft_judge_defaults_to_the_shipped_weights_on_the_fast_path(tmp_path):
+    judge = get_judge("facecraft")
+    model = FERClassifier.from_pretrained()
+    assert judge.info["weights"].endswith("facecraft_fer.safetensors") and judge.info["backend"] == "onnxruntime"
+    assert judge.labels == tuple(EMOTIONS) and judge.input_size == model.config.image_size
+    np.testing.assert_allclose(judge.predict_proba(_crops()), model.predict_proba(_crops()), atol=1e-4)
     with pytest.raises(MissingFileError, match="not found"):
         get_judge("facecraft", weights=tmp_path / "nope")
 

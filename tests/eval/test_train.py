@@ -14,8 +14,11 @@ from facecraft.eval.train import (
     TrainConfig,
     augment_batch,
     class_weights,
+    cutout,
     evaluate_probs,
+    mixup,
     predict_dataset,
+    soft_cross_entropy,
     train_classifier,
 )
 from facecraft.rigs import ParameterError
@@ -84,6 +87,74 @@ def test_frozen_blocks_use_cached_features(tmp_path):
     frozen = [k for k in before if k.startswith(("net.stem", "net.stages.0"))]
     assert frozen and all(torch.equal(before[k], after[k]) for k in frozen)
     assert not torch.equal(before["net.fc.weight"], after["net.fc.weight"])
+
+
+def test_soft_cross_entropy_is_weighted_cross_entropy_for_one_hot_targets():
+    g = torch.Generator().manual_seed(0)
+    logits, y = torch.randn(6, 8, generator=g), torch.tensor([0, 1, 2, 3, 4, 7])
+    w = torch.rand(8, generator=g) + 0.5
+    ref = torch.nn.functional.cross_entropy(logits, y, weight=w)
+    torch.testing.assert_close(soft_cross_entropy(logits, torch.eye(8)[y], w[y]), ref)
+    # a soft target is the same mix of per-class losses
+    t = 0.7 * torch.eye(8)[y] + 0.3 * torch.eye(8)[(y + 1) % 8]
+    mixed = 0.7 * soft_cross_entropy(logits, torch.eye(8)[y], w[y]) + 0.3 * soft_cross_entropy(
+        logits, torch.eye(8)[(y + 1) % 8], w[y]
+    )
+    torch.testing.assert_close(soft_cross_entropy(logits, t, w[y]), mixed)
+
+
+def test_cutout_and_mixup():
+    g = torch.Generator().manual_seed(0)
+    x = torch.ones(5, 1, 16, 16)
+    assert torch.equal(cutout(x, 0.0, g), x)
+    cut = cutout(x, 1.0, g)
+    blank = (cut == 0).flatten(1).sum(1)
+    assert bool(((blank >= 4) & (blank <= 64)).all())  # one square of side 4..8 (clipped at the border)
+    torch.manual_seed(0)
+    t = torch.eye(8)[:5]
+    xm, tm, wm = mixup(torch.rand(5, 1, 16, 16, generator=g), t, torch.ones(5), 0.4, g)
+    torch.testing.assert_close(tm.sum(1), torch.ones(5))
+    assert bool((tm.max(1).values >= 0.5).all()) and xm.shape == (5, 1, 16, 16) and torch.equal(wm, torch.ones(5))
+
+
+def test_soft_targets_odd_sizes_and_stem_freezing(tmp_path):
+    ds = _toy(n_per_class=(23, 24, 24), seed=2)  # odd sizes: channels-last training drops the last batch
+    train = ds.subset("train")
+    t = train.soft_targets()
+    t[:, 0] = 0.5 * t[:, 0] + 0.5 * t[:, 4]  # some soft mass elsewhere
+    t /= t.sum(1, keepdims=True)
+    train = FERDataset(train.images, train.labels, train.paths, train.splits, targets=t)
+    torch.manual_seed(0)
+    model = FERClassifier(TINY)
+    stem_before = {k: v.clone() for k, v in model.state_dict().items() if k.startswith("net.stem")}
+    cfg = TrainConfig(epochs=2, batch_size=10, freeze_stem=True, mixup=0.2, cutout=0.3, select="last", patience=1)
+    res = train_classifier(train, ds.subset("val"), out_dir=tmp_path, model=model, config=cfg)
+    assert res["epochs_run"] == 2 and res["best_epoch"] == 2  # "last" keeps the last epoch, no early stop
+    after = model.state_dict()
+    assert all(torch.equal(v, after[k]) for k, v in stem_before.items())
+    best = FERClassifier.from_pretrained(tmp_path / "best")
+    torch.testing.assert_close(best.state_dict()["net.fc.weight"], after["net.fc.weight"].contiguous())
+
+
+def test_prior_adjustment_is_folded_into_the_bias_and_picked_on_validation():
+    from facecraft.eval.train import adjust_to_priors
+
+    ds = _toy(seed=3)
+    torch.manual_seed(0)
+    model = FERClassifier(TINY).eval()
+    x = model.prepare(ds.images[:5])
+    delta = np.linspace(-1, 1, 8)
+    before = model(x)
+    model.shift_logits(delta)
+    torch.testing.assert_close(model(x), before + torch.tensor(delta, dtype=torch.float32))
+    model.shift_logits(-delta)
+    counts = np.array([100, 0, 0, 0, 10, 0, 0, 1])
+    res = adjust_to_priors(model, counts, ds.subset("val"), taus=(0.0, 0.5))
+    assert set(res["val_macro_f1_7"]) == {0.0, 0.5} and res["tau"] in (0.0, 0.5)
+    assert res["val_macro_f1_7"][res["tau"]] == max(res["val_macro_f1_7"].values())
+    log_prior = np.log(np.maximum(counts, 1) / np.maximum(counts, 1).sum())
+    expected = before - res["tau"] * torch.tensor(log_prior, dtype=torch.float32)
+    torch.testing.assert_close(model(x), expected)
 
 
 def test_bad_options():
