@@ -70,6 +70,8 @@ RESPONSE_CONTROLS = (
 RESPONSE_WEIGHT = 0.8
 #: A photo already showing a control at this score or more cannot show it rising to RESPONSE_WEIGHT.
 SATURATED_SCORE = 0.8
+#: A control whose MediaPipe score stays below this on every photo, edited or not, cannot be judged by it.
+MUTE_SCORE = 0.01
 #: Emotions judged in section 4 (the issue's six; contempt and neutral are only in the contact sheet).
 HIT_RATE_EMOTIONS = ("happiness", "surprise", "sadness", "anger", "disgust", "fear")
 JUDGES = ("mini-xception", "networkv2", "facecraft")
@@ -440,7 +442,11 @@ def section_response(ctx: BenchContext, data: Path, *, quick: bool, controls=RES
             "mean_rise": _mean(r["rise"] for r in rc),
             "rose": _share(r["rise"] > 0 for r in rc),
             "most_common_wrong_largest": wrong.most_common(1)[0][0] if wrong else None,
+            "score_max": max((max(r["before"], r["before"] + r["rise"]) for r in rc), default=None),
         }
+    # MediaPipe's blendshape model gives some channels (noseSneer*, cheekSquint*) a score of ~0 on every photo,
+    # edited or not: there the judge, not the edit, decides the outcome.
+    mute = sorted(c for c, v in per_control.items() if v["score_max"] is not None and v["score_max"] < MUTE_SCORE)
     return {
         "weight": RESPONSE_WEIGHT,
         "photos": {k: len(v) for k, v in sources.items()},
@@ -452,6 +458,9 @@ def section_response(ctx: BenchContext, data: Path, *, quick: bool, controls=RES
         f"{RESPONSE_WEIGHT}; counted in 'success', excluded from 'success_unsaturated'",
         "success_unsaturated": _share(r["success"] for r in fresh),
         "per_set": {k: _share(r["success"] for r in rows if r["set"] == k) for k in sources},
+        "judge_mute_controls": mute,
+        "judge_mute_note": f"MediaPipe scored these below {MUTE_SCORE} on every photo before and after the edit",
+        "success_judgeable": _share(r["success"] for r in rows if r["control"] not in mute),
         "per_control": per_control,
         "skipped": skipped,
         "per_pair": rows,
@@ -604,6 +613,7 @@ def section_hit_rate(ctx: BenchContext, data: Path, *, quick: bool) -> dict:
         edited = emotion_hit_rate(edits, targets, ready[name], names=names)
         unedited = emotion_hit_rate(originals, targets, ready[name], names=names)
         out["judges"][name] = {
+            "info": {k: str(v) for k, v in getattr(ready[name], "info", {}).items() if k in ("model", "weights")},
             "edited": {"rate": edited.rate, "per_emotion": edited.per_emotion, "n": edited.n,
                        "skipped": [s.to_dict() for s in edited.skipped]},
             "unedited_baseline": {"rate": unedited.rate, "per_emotion": unedited.per_emotion, "n": unedited.n},
@@ -931,7 +941,9 @@ def _print_response(console, s: dict) -> None:
     from rich.table import Table
 
     t = Table(title=f"2. blendshape response at {s['weight']}: {s['pairs']} pairs, success {_pct(s['success'])} "
-              f"({_pct(s['success_unsaturated'])} without the {s['saturated_pairs']} saturated pairs)")  # fmt: skip
+              f"({_pct(s['success_unsaturated'])} without the {s['saturated_pairs']} saturated pairs; "
+              f"{_pct(s['success_judgeable'])} without controls MediaPipe never scores: "
+              f"{', '.join(s['judge_mute_controls']) or 'none'})")  # fmt: skip
     for col in ("control", "pairs", "success", "rose", "mean rise", "saturated", "success unsat.", "wrong largest"):
         t.add_column(col)
     for c, v in s["per_control"].items():
