@@ -93,16 +93,8 @@ _SCORED = np.array([n != "tongueOut" for n in ARKIT_NAMES])  # MediaPipe has no 
 
 # ---------------------------------------------------------------------------------------------- outside pixels
 def edited_points(edit: FaceEdit, source: np.ndarray) -> np.ndarray:
-    """Where an edit moved a face's mesh points ``source`` ``(468, 2)`` pixels, as :meth:`FaceEditor.apply`
-    moves them: by the fitted rig's offsets for the edit's rig weight change (``rig_change``, when the editor
-    reports one), else for the change from ``weights_before`` to ``weights_after``."""
-    fit = edit.fit
-    change = getattr(edit, "rig_change", None)
-    if change is not None:
-        start, end = fit.weights, fit.weights + np.asarray(change, np.float64)
-    else:
-        start, end = edit.weights_before, edit.weights_after
-    return source + fit.project(fit.vertices(end)) - fit.project(fit.vertices(start))
+    """Where an edit moved a face's mesh points ``source`` ``(468, 2)`` pixels (the editor's own offsets)."""
+    return source + edit.offsets_px
 
 
 def outside_face_mask(result: EditResult, shape, *, margin: float = OUTSIDE_MARGIN) -> np.ndarray:

@@ -68,6 +68,7 @@ class FaceEdit:
     weights_after: np.ndarray
     fit: RigFit = field(repr=False)
     rig_change: np.ndarray | None = field(default=None, repr=False)  # (52,) rig weights moved (calibrated)
+    offsets_px: np.ndarray | None = field(default=None, repr=False)  # (468, 2) image motion of each mesh point
 
 
 @dataclass
@@ -125,6 +126,12 @@ def _choose(faces: Sequence[AnalyzedFace], face: int | None, name: str) -> list[
     return [(int(face), faces[face])]
 
 
+def rig_change_offsets(fit: RigFit, rig_change: np.ndarray) -> np.ndarray:
+    """Image motion ``(468, 2)`` in pixels of every mesh point when the fitted rig's weights change by
+    ``rig_change`` (the identity cancels; the rig and the camera are linear): what an edit moves."""
+    return fit.project(fit.vertices(fit.weights + rig_change)) - fit.project(fit.vertices())
+
+
 def render_rig_change(
     image: np.ndarray, analyzed: AnalyzedFace, rig_change: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -151,7 +158,7 @@ def render_rig_change(
 
     fit = analyzed.fit
     src = analyzed.info.landmarks[:NUM_MESH_POINTS, :2].astype(np.float64)
-    dst = src + fit.project(fit.vertices(fit.weights + rig_change)) - fit.project(fit.vertices())
+    dst = src + rig_change_offsets(fit, rig_change)
     if np.abs(dst - src).max(initial=0.0) < 0.05:
         return image, np.zeros(image.shape[:2], np.float32)
     depth = analyzed.info.landmarks[:NUM_MESH_POINTS, 2]
@@ -232,7 +239,8 @@ class FaceEditor:
             change = self.calibration.rig_change(before, after, rig_now=analyzed.fit.weights)
             out, face_mask = render_rig_change(out, analyzed, change)
             mask = np.maximum(mask, face_mask)
-            edits.append(FaceEdit(index, analyzed.info.box.copy(), before.copy(), after, analyzed.fit, change))
+            offsets = rig_change_offsets(analyzed.fit, change)
+            edits.append(FaceEdit(index, analyzed.info.box.copy(), before.copy(), after, analyzed.fit, change, offsets))
         return EditResult(out, mask, edits, (time.perf_counter() - t0) * 1e3)
 
     def edit(self, image, controls: EditControls, *, face: int | None = None, name: str = "image") -> EditResult:
