@@ -59,6 +59,7 @@ def bench_fer(
     repeats: int = 10,
     threads: int = 2,
     data: str | os.PathLike | None = None,
+    photos: bool = True,
 ) -> dict:
     """Measure images/s of mini-Xception, NetworkV2 and facecraft's classifier; score the ported judges.
 
@@ -71,6 +72,8 @@ def bench_fer(
     data : path-like, optional
         FER data set for the accuracy section (any layout :func:`~facecraft.eval.datasets.load_dataset`
         reads; its test split is scored); default ``fer-dev`` in the shared data folder.
+    photos : bool
+        Score the judges on the held-out ``faces-frll`` people too (:func:`photo_accuracy`; a minute or so).
 
     Returns
     -------
@@ -129,7 +132,7 @@ def bench_fer(
            platform.machine(), "load_average_1min": load, "models": results}  # fmt: skip
     print(f"[fer] batch {batch}, {threads} threads, 1-min load average {load}")
     out["accuracy"] = judge_accuracy(data, threads=threads)
-    out["photos"] = photo_accuracy(threads=threads)
+    out["photos"] = photo_accuracy(threads=threads) if photos else {"skipped": "photos=False"}
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "fer_bench.json").write_text(json.dumps(out, indent=2))

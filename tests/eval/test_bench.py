@@ -38,8 +38,15 @@ def _folder(root):
 
 def test_bench_fer_small(tmp_path, capsys):
     data = _folder(tmp_path / "data")
-    out = bench_fer(tmp_path, batch=4, repeats=1, data=data)
-    assert set(out["models"]) == {"mini-xception", "networkv2", "facecraft-resnet", "facecraft-xception"}
+    out = bench_fer(tmp_path, batch=4, repeats=1, data=data, photos=False)
+    assert set(out["models"]) == {
+        "mini-xception", "networkv2", "facecraft-resnet", "facecraft-xception", "facecraft", "facecraft-onnx"
+    }  # fmt: skip
+    fast, torch_row = out["models"]["facecraft-onnx"], out["models"]["facecraft"]
+    assert fast["backend"] == "onnxruntime" and torch_row["backend"] == "torch"
+    assert fast["max_abs_diff_vs_torch"] < 1e-4 and fast["parameters"] == torch_row["parameters"]
+    assert all(row["model_img_per_cpu_s"] > 0 for row in out["models"].values())
+    assert out["accuracy"]["facecraft"]["n"] == 6
     params = {name: row["parameters"] for name, row in out["models"].items()}
     assert params["mini-xception"] == 56_951  # trainable ones; Keras adds 1,472 BN statistics
     assert params["facecraft-resnet"] == FERClassifier(FERClassifierConfig()).num_parameters == 681_200
