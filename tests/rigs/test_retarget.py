@@ -284,6 +284,7 @@ def test_retarget_blendshape_rig_to_flame(flame_model):
 def test_default_rig_to_ict_fidelity(shared_dir):
     from facecraft.rigs import default_rig as default
     from facecraft.rigs import ict
+
     folder = shared_dir / "assets" / "ict-facekit" / "FaceXModel"
     if not folder.is_dir():
         pytest.skip(f"ICT FaceKit not at {folder}")
