@@ -29,6 +29,7 @@ import torch
 from facecraft.rigs import ARKIT_NAMES
 from facecraft.rigs.assets import shared_data_dir
 from facecraft.rigs.errors import FacecraftError, MissingFileError
+from facecraft.rigs.sections import run_sections
 
 from .adapter import au_condition
 
@@ -312,14 +313,7 @@ def bench_adapter(
                                                   strength=strength, steps=steps, guidance=guidance)),
             ("speed", lambda: section_speed(pipe, editor, strength=strength, steps=steps, guidance=guidance)),
         ]  # fmt: skip
-        for key, run in sections:
-            t0 = time.perf_counter()
-            try:
-                report[key] = run()
-            except Exception as e:  # noqa: BLE001 - a failing section is reported; the others still run
-                logger.exception("bench adapter: %s failed", key)
-                report[key] = {"status": f"failed: {type(e).__name__}: {e}"}
-            report.setdefault("seconds", {})[key] = round(time.perf_counter() - t0, 1)
+        report["seconds"] = run_sections(sections, report, name="bench adapter")
     report["seconds"]["total"] = round(time.perf_counter() - start, 1)
     _print(report)
     return report

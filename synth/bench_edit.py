@@ -52,6 +52,7 @@ from facecraft.rigs.default_rig import (
     LIPS_UPPER_OUTER,
 )
 from facecraft.rigs.errors import FacecraftError
+from facecraft.rigs.sections import run_sections
 
 from .controls import EditControls
 from .editor import AnalyzedFace, EditResult, FaceEdit, FaceEditor, face_crop
@@ -1106,18 +1107,12 @@ def bench_edit(
             ("contact_sheets", lambda: section_sheets(ctx, data, out_dir)),
             ("bad_input", lambda: section_bad_input(ctx, Path(tmp))),
         ]
-        seconds = {}
-        for key, step in steps:
-            t0 = time.perf_counter()
-            try:
-                report[key] = step()
-            except Exception as e:  # noqa: BLE001 - a failing section is reported; the others still run
-                logger.exception("bench edit: section %s failed", key)
-                report[key] = {"status": f"failed: {type(e).__name__}: {e}"}
-            seconds[key] = round(time.perf_counter() - t0, 1)
-            logger.info("bench edit: %s done in %.1f s", key, seconds[key])
+
+        def save_partial(key: str, seconds: dict[str, float]) -> None:
             out_dir.mkdir(parents=True, exist_ok=True)
             (out_dir / "edit.partial.json").write_text(json.dumps(_clean({**report, "seconds": seconds}), indent=1))
+
+        seconds = run_sections(steps, report, name="bench edit", after_each=save_partial)
     report["seconds"] = {**seconds, "total": round(time.perf_counter() - start, 1)}
     report = _clean(report)
     _print(report)
