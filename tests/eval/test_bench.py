@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from facecraft.eval import bench
 from facecraft.eval.bench import _median_rate, bench_fer, judge_accuracy
@@ -25,19 +23,8 @@ def test_median_rate_is_batch_over_median_time(monkeypatch):
     assert len(calls) == 5
 
 
-def _folder(root):
-    rng = np.random.default_rng(0)
-    for c, name in enumerate(("happy", "sad", "surprise")):
-        (root / name).mkdir(parents=True)
-        for k in range(10):
-            img = (rng.random((48, 48)) * 80).astype(np.uint8)
-            img[c * 4 :: 12] = 220
-            Image.fromarray(img).save(root / name / f"{k}.png")
-    return root
-
-
-def test_bench_fer_small(tmp_path, capsys):
-    data = _folder(tmp_path / "data")
+def test_bench_fer_small(tmp_path, capsys, tiny_fer_folder):
+    data = tiny_fer_folder
     out = bench_fer(tmp_path, batch=4, repeats=1, data=data, photos=False)
     assert set(out["models"]) == {
         "mini-xception", "networkv2", "facecraft-resnet", "facecraft-xception", "facecraft", "facecraft-onnx"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import numpy as np
-from PIL import Image
 
 from facecraft.apps.cli import build_parser, main
 from facecraft.eval.classifier import FERClassifierConfig
@@ -13,19 +12,8 @@ from facecraft.eval.cli import TRAIN_OPTIONS, model_config_from_args, train_conf
 from facecraft.eval.train import TrainConfig
 
 
-def _folder(root):
-    rng = np.random.default_rng(0)
-    for c, name in enumerate(("happy", "sad", "surprise")):
-        (root / name).mkdir(parents=True)
-        for k in range(10):
-            img = (rng.random((48, 48)) * 80).astype(np.uint8)
-            img[c * 4 :: 12] = 220
-            Image.fromarray(img).save(root / name / f"{k}.png")
-    return root
-
-
-def test_fer_train_then_eval(tmp_path, capsys):
-    data = _folder(tmp_path / "data")
+def test_fer_train_then_eval(tmp_path, capsys, tiny_fer_folder):
+    data = tiny_fer_folder
     out = tmp_path / "run"
     rc = main(["fer", "train", "--data", str(data), "--out", str(out), "--epochs", "1", "--widths", "8", "16",
                "--batch-size", "8"])  # fmt: skip
@@ -55,11 +43,11 @@ def test_fer_train_then_eval(tmp_path, capsys):
     assert res["n"] == 30 and set(res["recall"]) >= {"happiness", "sadness", "surprise"}
 
 
-def test_fer_eval_uses_the_shipped_weights_without_weights_option(tmp_path, capsys):
+def test_fer_eval_uses_the_shipped_weights_without_weights_option(tmp_path, capsys, tiny_fer_folder):
     from facecraft.eval.classifier import FERClassifier
     from facecraft.eval.datasets import load_dataset
 
-    data = _folder(tmp_path / "data")
+    data = tiny_fer_folder
     rc = main(["fer", "eval", "--judge", "facecraft", "--data", str(data), "--subset", "all", "--out", str(tmp_path)])
     assert rc == 0
     res = json.loads(capsys.readouterr().out)
@@ -82,8 +70,8 @@ def test_recipe_fills_unset_options_and_flags_win():
     assert train_config_from_args(_train_args("--no-soft-labels")).soft_labels is False
 
 
-def test_fer_eval_unknown_judge_is_a_clean_error(tmp_path, capsys):
-    data = _folder(tmp_path / "data")
+def test_fer_eval_unknown_judge_is_a_clean_error(tmp_path, capsys, tiny_fer_folder):
+    data = tiny_fer_folder
     rc = main(["fer", "eval", "--judge", "nope", "--data", str(data), "--out", str(tmp_path / "ev")])
     assert rc == 1
     assert "unknown judge 'nope'" in capsys.readouterr().err
