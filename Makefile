@@ -22,7 +22,7 @@ $(VENV)/bin/python:
 
 $(STAMP): pyproject.toml constraints.txt Makefile | $(VENV)/bin/python
 	$(PIP) install -q -c constraints.txt torch==2.13.0 "setuptools>=77.0.3,<81" wheel
-	$(PIP) install -q -c constraints.txt -e ".[dev,ray]"
+	$(PIP) install -q -c constraints.txt -e ".[dev,ray,export]"
 	$(PIP) install -q -c constraints.txt --no-deps $(NODEPS)
 	touch $@
 

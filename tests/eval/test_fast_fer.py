@@ -44,7 +44,6 @@ def test_shipped_onnx_equals_shipped_torch():
 
 @pytest.mark.parametrize("flip", [False, True])
 def test_export_round_trip(tmp_path, flip):
-    pytest.importorskip("onnx", reason="exporting needs the onnx package")
     torch.manual_seed(0)
     model = FERClassifier(FERClassifierConfig.xception(image_size=40, dropout=0.0, flip_tta=flip)).eval()
     w = model.save_pretrained(tmp_path, stem="m")
