@@ -39,7 +39,7 @@ import cv2
 import numpy as np
 from tqdm.auto import tqdm
 
-from facecraft.rigs import ARKIT_INDEX, ARKIT_NAMES, EMOTIONS, resolve_asset
+from facecraft.rigs import ARKIT_INDEX, EMOTIONS, resolve_asset
 from facecraft.rigs.assets import shared_data_dir
 from facecraft.rigs.default_rig import (
     EYE_L_LOWER,
@@ -54,6 +54,7 @@ from facecraft.rigs.default_rig import (
 from facecraft.rigs.errors import FacecraftError
 from facecraft.rigs.sections import run_sections
 
+from .calibration import UNMEASURED
 from .controls import EditControls
 from .editor import AnalyzedFace, EditResult, FaceEdit, FaceEditor, face_crop
 from .fit import NUM_MESH_POINTS
@@ -89,7 +90,7 @@ SKIPPED = "skipped: data not found"
 
 _MOUTH = sorted(set(LIPS_UPPER_OUTER + LIPS_LOWER_OUTER + LIPS_UPPER_INNER + LIPS_LOWER_INNER))
 _EYES = sorted(set(EYE_L_UPPER + EYE_L_LOWER + EYE_R_UPPER + EYE_R_LOWER))
-_SCORED = np.array([n != "tongueOut" for n in ARKIT_NAMES])  # MediaPipe has no tongueOut score
+_SCORED = ~UNMEASURED  # MediaPipe has no tongueOut score
 
 
 # ---------------------------------------------------------------------------------------------- outside pixels

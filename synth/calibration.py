@@ -68,31 +68,6 @@ CALIBRATION_FILE = Path(__file__).with_name("editor_calibration.json")
 UNSOLVED = np.array([n in COPY_BY_NAME for n in ARKIT_NAMES])
 #: MediaPipe gives no ``tongueOut`` score: its row of the response is not measured.
 UNMEASURED = np.array([n == "tongueOut" for n in ARKIT_NAMES])
-#: The single controls the issue's blendshape-response check edits at weight 0.8 (issue 16).
-RESPONSE_CONTROLS: tuple[str, ...] = (
-    "jawOpen",
-    "mouthSmileLeft",
-    "mouthSmileRight",
-    "mouthFrownLeft",
-    "mouthFrownRight",
-    "browInnerUp",
-    "browDownLeft",
-    "browDownRight",
-    "browOuterUpLeft",
-    "browOuterUpRight",
-    "eyeBlinkLeft",
-    "eyeBlinkRight",
-    "eyeWideLeft",
-    "eyeWideRight",
-    "mouthPucker",
-    "mouthFunnel",
-    "mouthStretchLeft",
-    "mouthStretchRight",
-    "noseSneerLeft",
-    "noseSneerRight",
-    "cheekSquintLeft",
-    "cheekSquintRight",
-)
 #: Rig weights each solvable channel is measured at by :func:`measure_response`.
 LEVELS: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0, 3.0)
 _GAZE = np.array([n.startswith("eyeLook") for n in ARKIT_NAMES])
@@ -486,66 +461,6 @@ def fit_calibration(measured: dict[str, np.ndarray], **options) -> EditorCalibra
         response[:, k] = (lv[ok][:, None] * r[ok]).sum(0) / (lv[ok] ** 2).sum()
     response[UNMEASURED] = np.eye(NUM_ARKIT)[UNMEASURED]
     return EditorCalibration(response, limit=limit, **options)
-
-
-# ---------------------------------------------------------------------------------------------- check
-def response_check(
-    editor,
-    images: Sequence[tuple[str, np.ndarray]],
-    *,
-    controls: Sequence[str] = RESPONSE_CONTROLS,
-    weight: float = 0.8,
-) -> dict[str, object]:
-    """The issue's blendshape-response check with ``editor``'s calibration.
-
-    Each control is set to ``weight`` (an ARKit slider, relative mode) on each photo and the edit is
-    re-analysed: a pair passes when that control's score rises and its rise is the largest of the 52.
-
-    Returns
-    -------
-    dict
-        ``pass_rate`` over all pairs, and per control: ``pass_rate``, ``own_rise`` (mean), ``top_other``
-        (the channel that most often rose most when the control did not), ``pairs``.
-    """
-    from facecraft.eval.blendshape_response import BlendshapeResponse
-
-    from .controls import EditControls
-
-    per: dict[str, dict[str, list]] = {c: {"ok": [], "own": [], "top": []} for c in controls}
-    for name, image in images:
-        try:
-            faces = editor.analyze(image, name=name)
-        except Exception as e:  # noqa: BLE001 - reported and skipped, as the benchmark does
-            logger.warning("response check: skipped %s (%s)", name, e)
-            continue
-        base = faces[0].info.blendshapes.astype(np.float64)
-        for c in controls:
-            result = editor.apply(image, faces[:1], EditControls.from_args(arkit={c: weight}), name=name)
-            after = _scores(editor, result.image, name)
-            if after is None:
-                per[c]["ok"].append(False)
-                per[c]["own"].append(float("nan"))
-                per[c]["top"].append("(face lost)")
-                continue
-            resp = BlendshapeResponse.from_scores(base, after, c, name=name)
-            per[c]["ok"].append(resp.target_is_largest)
-            per[c]["own"].append(resp.rise)
-            per[c]["top"].append(resp.largest_rise_name)
-    out: dict[str, object] = {}
-    total = [ok for v in per.values() for ok in v["ok"]]
-    out["pass_rate"] = float(np.mean(total)) if total else float("nan")
-    out["pairs"] = len(total)
-    controls_out = {}
-    for c, v in per.items():
-        misses = [t for t, ok in zip(v["top"], v["ok"], strict=True) if not ok]
-        controls_out[c] = {
-            "pass_rate": float(np.mean(v["ok"])) if v["ok"] else float("nan"),
-            "own_rise": float(np.nanmean(v["own"])) if v["own"] else float("nan"),
-            "top_other": max(set(misses), key=misses.count) if misses else None,
-            "pairs": len(v["ok"]),
-        }
-    out["controls"] = controls_out
-    return out
 
 
 # ---------------------------------------------------------------------------------------------- recipe
