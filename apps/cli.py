@@ -45,6 +45,7 @@ BENCHMARKS: dict[str, str] = {
     "talk": "facecraft.synth.bench_talk:bench_talk",
     "adapter": "facecraft.synth.bench_adapter:bench_adapter",
     "a2f-batch": "facecraft.audio2face.bench_batch:bench_batch",
+    "capture": "facecraft.audio2face.bench_capture:bench_capture",
 }
 
 
