@@ -5,10 +5,15 @@ options (animate: ``emotion``, ``emotion_track``, ``transcript``, ``mode``, ``fp
 ``text``, ``au``, ``arkit``, ``absolute``, ``face``; both: ``output``, a file name inside ``--out``).
 Relative inputs are read from the manifest's folder.
 
-* **Resumable.** A job whose output exists is skipped; outputs are written under a temporary name and renamed
-  when complete, so a killed run leaves no half file and a rerun finishes only the rest.
+* **Resumable.** A job whose output exists is skipped; outputs are written under a temporary name
+  (``.NAME.partial.EXT``) and renamed when complete, so a killed run leaves no half file under an output's
+  name, and a rerun finishes only the rest (and removes the temporary files a kill left behind).
 * **One failure never stops the run.** Each job's error is caught in the worker and reported with its reason;
   ``OUT/batch-report.json`` lists done, skipped and failed jobs.
+* **The report survives a kill.** Each finished job is appended to ``OUT/.batch-journal.jsonl`` as it
+  completes; a rerun lists the jobs it skips with their earlier records, so the report after a restart
+  accounts for every row once. The report itself is written atomically, also when the run is interrupted
+  (Ctrl-C: ``"interrupted": true``).
 * **Backends.** ``local``: a process pool (``--workers``), each worker loading its models once (the editor
   and the speech model are cached per process). ``ray``: the same job function as Ray tasks, on a local Ray
   started for the run (``ray.init()``) or an existing cluster (``--address``); Ray reuses its worker
@@ -27,6 +32,7 @@ import importlib.util
 import json
 import logging
 import os
+import signal
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -40,6 +46,7 @@ log = logging.getLogger(__name__)
 KINDS: tuple[str, ...] = ("animate", "edit", "augment")
 BACKENDS: tuple[str, ...] = ("local", "ray")
 REPORT_NAME = "batch-report.json"
+JOURNAL_NAME = ".batch-journal.jsonl"  # one JSON line per finished job, appended as each completes
 ANIMATE_FORMATS: tuple[str, ...] = ("npz", "csv", "json", "glb")
 #: Per-row options each kind accepts (besides ``input`` and ``output``).
 OPTIONS: dict[str, tuple[str, ...]] = {
@@ -192,11 +199,17 @@ def _edit(job: Job, partial: Path) -> dict:
 RUNNERS: dict[str, Callable[[Job, Path], dict]] = {"animate": _animate, "edit": _edit}
 
 
+def partial_path(output: str | os.PathLike) -> Path:
+    """Where a job's output is written before the rename that completes it (a hidden file beside it)."""
+    out = Path(output)
+    return out.with_name(f".{out.stem}.partial{out.suffix}")
+
+
 def run_job(kind: str, job: Job) -> dict:
     """Do one job and write its output atomically; never raises (errors come back as ``status: failed``)."""
     _one_thread()
     out = Path(job.output)
-    partial = out.with_name(f".{out.stem}.partial{out.suffix}")
+    partial = partial_path(out)
     t0 = time.perf_counter()
     record = {"row": job.row, "input": job.input, "output": job.output, "worker": os.getpid()}
     try:
@@ -206,6 +219,9 @@ def run_job(kind: str, job: Job) -> dict:
     except Exception as e:  # noqa: BLE001 - one bad row must not stop the batch; it is reported
         partial.unlink(missing_ok=True)
         return {**record, "status": "failed", "error": f"{type(e).__name__}: {e}"}
+    except BaseException:  # Ctrl-C or a stop: no half file stays behind, and the stop goes on
+        partial.unlink(missing_ok=True)
+        raise
     return {**record, "status": "done", "seconds": round(time.perf_counter() - t0, 3), **info}
 
 
@@ -219,10 +235,22 @@ def _run_local(kind: str, jobs: list[Job], *, workers: int, tick: Callable[[dict
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     # spawn: torch and MediaPipe hold threads, which a fork would copy half-made
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(run_job, kind, job) for job in jobs]
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    futures = [pool.submit(run_job, kind, job) for job in jobs]
+    ticked: set = set()
+    try:
         for fut in as_completed(futures):
+            ticked.add(fut)
             tick(fut.result())
+    except BaseException:
+        # stopped: queued jobs are dropped; jobs already running finish (their outputs are complete files)
+        # and are reported, so the journal knows every output there is
+        pool.shutdown(wait=True, cancel_futures=True)
+        for fut in futures:
+            if fut not in ticked and fut.done() and not fut.cancelled() and fut.exception() is None:
+                tick(fut.result())
+        raise
+    pool.shutdown()
 
 
 def _ray():
@@ -255,6 +283,32 @@ def _run_ray(kind: str, jobs: list[Job], *, workers: int, address: str | None, t
             ray.shutdown()
 
 
+def read_journal(out_dir) -> dict[str, dict]:
+    """The finished-job records of earlier runs into ``out_dir`` (:data:`JOURNAL_NAME`), by output path.
+
+    A line cut short by a kill is ignored (that job's output was renamed into place before its line was
+    written, or it was not, and then the job is redone).
+    """
+    path = Path(out_dir) / JOURNAL_NAME
+    records: dict[str, dict] = {}
+    if not path.is_file():
+        return records
+    for line in path.read_text().splitlines():
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(rec, dict) and rec.get("status") == "done" and "output" in rec:
+            records[rec["output"]] = rec
+    return records
+
+
+def _write_json_atomic(path: Path, data: dict) -> None:
+    tmp = path.with_name(f".{path.name}.partial")
+    tmp.write_text(json.dumps(data, indent=2))
+    os.replace(tmp, path)
+
+
 def run_batch(
     kind: str,
     manifest,
@@ -272,7 +326,7 @@ def run_batch(
     ----------
     kind : ``"animate"`` or ``"edit"`` (``"augment"`` arrives with :mod:`facecraft.eval.augment`).
     manifest : CSV or JSONL file (see the module docstring).
-    out_dir : output folder; also receives ``batch-report.json``.
+    out_dir : output folder; also receives ``batch-report.json`` and the journal of finished jobs.
     backend : ``"local"`` (process pool; ``workers=1`` runs in this process) or ``"ray"``.
     workers : processes (local) or CPUs of the local Ray started for the run.
     address : an existing Ray cluster to join (``ray`` backend).
@@ -281,8 +335,10 @@ def run_batch(
     Returns
     -------
     dict
-        ``done`` / ``skipped`` / ``failed`` (lists of per-job records, failures with ``error``), counts,
-        ``seconds`` and ``jobs_per_second``.
+        ``done`` / ``skipped`` / ``failed`` (lists of per-job records, failures with ``error``; a skipped job
+        carries its earlier run's record under ``earlier`` when the journal has it), ``counts``, ``seconds``
+        and ``jobs_per_second``; ``interrupted`` when the run was stopped (the report is still written, and
+        the exception re-raised).
     """
     from tqdm import tqdm
 
@@ -302,42 +358,71 @@ def run_batch(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     todo = [j for j in jobs if not Path(j.output).exists()]
+    for job in todo:  # left by a killed run; the job is redone from the start
+        partial_path(job.output).unlink(missing_ok=True)
+    earlier = read_journal(out)
     report: dict = {
         "kind": kind, "backend": backend, "manifest": str(manifest), "out_dir": str(out.resolve()), "jobs": len(jobs),
         "done": [], "failed": [],
-        "skipped": [{"row": j.row, "input": j.input, "output": j.output} for j in jobs if j not in todo],
+        "skipped": [{"row": j.row, "input": j.input, "output": j.output,
+                     **({"earlier": earlier[j.output]} if j.output in earlier else {})}
+                    for j in jobs if j not in todo],
     }  # fmt: skip
     t0 = time.perf_counter()
-    with tqdm(total=len(todo), desc=f"{kind} ({backend})", unit="job", disable=not progress) as bar:
+    interrupted: BaseException | None = None
+    with (
+        tqdm(total=len(todo), desc=f"{kind} ({backend})", unit="job", disable=not progress) as bar,
+        open(out / JOURNAL_NAME, "a") as journal,
+    ):
 
         def tick(record: dict) -> None:
             report["done" if record["status"] == "done" else "failed"].append(record)
-            if record["status"] != "done":
+            if record["status"] == "done":
+                journal.write(json.dumps(record) + "\n")
+                journal.flush()
+            else:
                 log.error("row %s (%s): %s", record["row"], record["input"], record["error"])
             bar.update(1)
 
-        if backend == "ray":
-            report.update(_run_ray(kind, todo, workers=workers, address=address, tick=tick))
-        else:
-            _run_local(kind, todo, workers=workers, tick=tick)
+        try:
+            if backend == "ray":
+                report.update(_run_ray(kind, todo, workers=workers, address=address, tick=tick))
+            else:
+                _run_local(kind, todo, workers=workers, tick=tick)
+        except (KeyboardInterrupt, SystemExit) as e:
+            interrupted = e
     seconds = time.perf_counter() - t0
-    for key in ("done", "failed"):
+    for key in ("done", "failed", "skipped"):
         report[key].sort(key=lambda r: r["row"])
     report.update(
         seconds=round(seconds, 3),
         jobs_per_second=round(len(report["done"]) / seconds, 3) if report["done"] and seconds > 0 else None,
         counts={k: len(report[k]) for k in ("done", "skipped", "failed")},
     )
-    (out / REPORT_NAME).write_text(json.dumps(report, indent=2))
+    if interrupted is not None:
+        report["interrupted"] = True
+        report["counts"]["not_run"] = len(jobs) - sum(report["counts"].values())
+    _write_json_atomic(out / REPORT_NAME, report)
+    if interrupted is not None:
+        raise interrupted
     return report
 
 
 # ---------------------------------------------------------------------------------------------- CLI
+def _stop(signum, frame) -> None:
+    raise SystemExit(128 + signum)
+
+
 def _cmd_batch(args: argparse.Namespace) -> int:
-    report = run_batch(
-        args.kind, args.manifest, args.out, backend=args.backend, workers=args.workers, address=args.address,
-        fmt=args.format, progress=not args.no_progress,
-    )  # fmt: skip
+    # `kill` (SIGTERM) stops the run like Ctrl-C: the report is written before the process ends
+    previous = signal.signal(signal.SIGTERM, _stop)
+    try:
+        report = run_batch(
+            args.kind, args.manifest, args.out, backend=args.backend, workers=args.workers, address=args.address,
+            fmt=args.format, progress=not args.no_progress,
+        )  # fmt: skip
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     c = report["counts"]
     print(
         f"{args.kind} ({args.backend}): {c['done']} done, {c['skipped']} skipped (already there), {c['failed']} failed "

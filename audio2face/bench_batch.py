@@ -16,9 +16,12 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from facecraft.rigs.errors import ParameterError
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +33,14 @@ def _command() -> list[str]:
     return [sys.executable, "-m", "facecraft.apps.cli", "animate"]
 
 
-def make_lines(folder: Path, *, n_lines: int, voice: str = DEFAULT_VOICE, max_words: int = 12) -> list[Path]:
-    """``n_lines`` wav files (16 kHz) of short sentences from the shipped list, spoken by ``voice``; reused
-    when present."""
+def make_lines(
+    folder: Path, *, n_lines: int, voice: str | Sequence[str] = DEFAULT_VOICE, max_words: int = 12
+) -> list[Path]:
+    """``n_lines`` wav files (16 kHz) of short sentences from the shipped list, spoken by ``voice`` (a corpus
+    voice spec, or several taken in turn, line ``i`` by ``voice[i % len(voice)]``); reused when present.
+
+    Written under a temporary name and renamed, so an interrupted run never leaves a truncated line behind.
+    """
     import soundfile as sf
 
     from .audio import SAMPLE_RATE
@@ -40,12 +48,17 @@ def make_lines(folder: Path, *, n_lines: int, voice: str = DEFAULT_VOICE, max_wo
 
     folder.mkdir(parents=True, exist_ok=True)
     sentences = [s for s in load_sentences() if len(s.split()) <= max_words][:n_lines]
-    synth = Synthesizer(voice)
+    if len(sentences) < n_lines:
+        raise ParameterError(f"n_lines={n_lines}: the sentence list has only {len(sentences)} of <= {max_words} words")
+    voices = [voice] if isinstance(voice, str) else list(voice)
+    synths = [Synthesizer(v) for v in voices]
     paths = []
     for i, text in enumerate(sentences):
         path = folder / f"line_{i:03d}.wav"
         if not path.exists():
-            sf.write(path, synth(text, seed=i), SAMPLE_RATE)
+            tmp = path.with_name(f".{path.stem}.partial.wav")
+            sf.write(tmp, synths[i % len(synths)](text, seed=i), SAMPLE_RATE)
+            os.replace(tmp, path)
         paths.append(path)
     return paths
 

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -72,12 +77,95 @@ def test_a_failure_is_reported_and_a_rerun_does_only_the_rest(tmp_path, speech_m
     first = batch.run_batch("animate", speech_manifest, out, workers=1, fmt="csv", progress=False)
     assert first["counts"] == {"done": 2, "skipped": 0, "failed": 1}
     assert first["failed"][0]["row"] == 3 and "missing.wav" in first["failed"][0]["error"]
-    assert sorted(p.name for p in out.iterdir()) == ["a.csv", "batch-report.json", "bee.csv"]  # no partial file
+    # no partial file; the journal lists the finished jobs
+    assert sorted(p.name for p in out.iterdir()) == [batch.JOURNAL_NAME, "a.csv", "batch-report.json", "bee.csv"]
+    assert sorted(batch.read_journal(out)) == [str(out.resolve() / "a.csv"), str(out.resolve() / "bee.csv")]
     assert json.loads((out / "batch-report.json").read_text())["counts"] == first["counts"]
     (out / "bee.csv").unlink()  # as if the run had been killed before this one
     again = batch.run_batch("animate", speech_manifest, out, workers=1, fmt="csv", progress=False)
     assert again["counts"] == {"done": 1, "skipped": 1, "failed": 1}
     assert again["done"][0]["output"].endswith("bee.csv") and again["skipped"][0]["output"].endswith("a.csv")
+    assert again["skipped"][0]["earlier"]["status"] == "done"  # the first run's record is carried over
+
+
+@pytest.fixture
+def five_clips(tmp_path):
+    """A manifest of five short clips (rows 1-5: c0.wav ... c4.wav) and the files a clean run writes."""
+    (tmp_path / "clips").mkdir()
+    for i in range(5):
+        _wav(tmp_path / "clips" / f"c{i}.wav", 0.5 + 0.1 * i, 110 + 20 * i)
+    manifest = tmp_path / "jobs.csv"
+    manifest.write_text("input\n" + "".join(f"clips/c{i}.wav\n" for i in range(5)))
+    clean = batch.run_batch("animate", manifest, tmp_path / "clean", workers=1, fmt="csv", progress=False)
+    assert clean["counts"]["done"] == 5, clean["failed"]
+    return manifest, {p.name: p.read_bytes() for p in (tmp_path / "clean").glob("*.csv")}
+
+
+def _outputs(folder):
+    return {p.name: p.read_bytes() for p in folder.glob("*.csv")}
+
+
+def test_an_interrupted_run_resumes_with_nothing_lost_or_done_twice(tmp_path, five_clips, monkeypatch):
+    manifest, clean = five_clips
+    out = tmp_path / "out"
+    real = batch.RUNNERS["animate"]
+
+    def stop_at_third_clip(job, partial):
+        if job.row == 4:  # CSV row 4 = the third clip: half a file written, then Ctrl-C
+            partial.write_text("half a file")
+            raise KeyboardInterrupt
+        return real(job, partial)
+
+    monkeypatch.setitem(batch.RUNNERS, "animate", stop_at_third_clip)
+    with pytest.raises(KeyboardInterrupt):
+        batch.run_batch("animate", manifest, out, workers=1, fmt="csv", progress=False)
+    stopped = json.loads((out / batch.REPORT_NAME).read_text())
+    assert stopped["interrupted"] is True
+    assert stopped["counts"] == {"done": 2, "skipped": 0, "failed": 0, "not_run": 3}
+    assert sorted(p.name for p in out.iterdir() if p.suffix == ".csv") == ["c0.csv", "c1.csv"]  # no partial file
+
+    monkeypatch.setitem(batch.RUNNERS, "animate", real)
+    again = batch.run_batch("animate", manifest, out, workers=1, fmt="csv", progress=False)
+    assert again["counts"] == {"done": 3, "skipped": 2, "failed": 0}
+    done = [r["output"] for r in again["done"]]
+    skipped = [r["output"] for r in again["skipped"]]
+    assert not set(done) & set(skipped) and len(set(done) | set(skipped)) == 5  # every row once
+    assert all(r["earlier"]["status"] == "done" for r in again["skipped"])
+    assert _outputs(out) == clean  # the same files as an uninterrupted run
+    assert not list(out.glob(".*.partial*"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs a named pipe to hold the run at a known row")
+def test_a_killed_process_resumes_with_nothing_lost_or_done_twice(tmp_path, five_clips):
+    """SIGKILL of a real `facecraft batch` process while it waits on row 4 (a named pipe that nobody writes:
+    reading it blocks), then a rerun: only the rest is done."""
+    manifest, clean = five_clips
+    out = tmp_path / "out"
+    held = tmp_path / "clips" / "c2.wav"
+    real_bytes = held.read_bytes()
+    held.unlink()
+    os.mkfifo(held)
+    cmd = [sys.executable, "-m", "facecraft.apps.cli", "batch", "animate", str(manifest), "--out", str(out),
+           "--workers", "1", "--format", "csv", "--no-progress"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300  # a guard against a hung test, not a timing check
+        while len(batch.read_journal(out)) < 2 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert proc.poll() is None, "the run ended before reaching the held row"
+        assert len(batch.read_journal(out)) == 2
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert not (out / batch.REPORT_NAME).exists()  # killed: no report, only the journal
+    assert sorted(p.name for p in out.glob("*.csv")) == ["c0.csv", "c1.csv"]
+    held.unlink()
+    held.write_bytes(real_bytes)
+    again = batch.run_batch("animate", manifest, out, workers=1, fmt="csv", progress=False)
+    assert again["counts"] == {"done": 3, "skipped": 2, "failed": 0}
+    assert [r["row"] for r in again["done"]] == [4, 5, 6] and [r["row"] for r in again["skipped"]] == [2, 3]
+    assert _outputs(out) == clean
 
 
 def test_edit_batch_writes_edited_pngs(tmp_path):
