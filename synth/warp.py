@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 _WIDTH_PAIR = (234, 454)
 _RINGS = 3  # anchor rings between the outline and the fixed outer ring
 _MIN_BAND = 0.5  # of ``border``: how narrow the band may get where the outline moves outward
+_MIN_FACING = 0.1  # of the median triangle area: smaller (or back-facing) source triangles may turn over
 
 
 @dataclass(frozen=True)
@@ -175,26 +176,60 @@ def _signed_area(pts: np.ndarray, faces: np.ndarray) -> np.ndarray:
     return 0.5 * ((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]))
 
 
-def unfold(src: np.ndarray, dst: np.ndarray, faces: np.ndarray, *, skip=None, iterations: int = 30) -> np.ndarray:
-    """Damp the motion of vertices whose skin triangles flip orientation until none does.
+def unfold(
+    src: np.ndarray,
+    dst: np.ndarray,
+    faces: np.ndarray,
+    *,
+    skip=None,
+    pinned=None,
+    iterations: int = 30,
+    relax: int = 40,
+) -> np.ndarray:
+    """Remove fold-overs: move the vertices of skin triangles that flip orientation until none does.
 
-    ``skip`` marks triangles allowed to collapse or flip (the eye and mouth openings). Returns new ``dst``.
+    First (up to ``relax`` steps) the vertices of every folded triangle take the triangle's mean motion, so it
+    moves more like one piece (a translation never folds) and the motion around it is kept: a lower lip that
+    drops with the jaw stays open beside mouth corners that drop half as far (damping every folded vertex
+    toward no motion cascaded from the corners along the lip and closed the mouth, leaving the chin to drop
+    alone). What still folds is then damped toward no motion (``iterations`` steps of 0.7). ``skip`` marks
+    triangles allowed to collapse or flip (the eye and mouth openings); ``pinned`` (``(N,)`` bool) vertices
+    keep their target (default: the fixed outer ring of :func:`extended_mesh`'s points, none otherwise). Only triangles the source shows facing the camera, at
+    least :data:`_MIN_FACING` of the median area, count as folding: the lips' inner surface at the corners of
+    a closed mouth lies edge-on and opening the mouth turns it toward the camera (not a fold). Returns new
+    ``dst``.
     """
     a_src = _signed_area(src, faces)
-    check = np.abs(a_src) > 1e-6
+    facing = a_src * np.sign(np.median(a_src))
+    check = facing > max(_MIN_FACING * float(np.median(np.abs(a_src))), 1e-6)
     if skip is not None:
         check &= ~skip
     dst = dst.copy()
-    for it in range(iterations):
+    if pinned is None:
+        pinned = np.zeros(len(dst), bool)
+        if len(dst) == NUM_VERTICES + _RINGS * len(FACE_OVAL):  # an extended_mesh: its outer ring stays
+            pinned[-len(FACE_OVAL) :] = True
+    free = ~np.asarray(pinned, bool)
+    for it in range(relax + iterations):
         a_dst = _signed_area(dst, faces)
         bad = check & ((np.sign(a_dst) != np.sign(a_src)) | (np.abs(a_dst) < 1e-3 * np.abs(a_src)))
         if not bad.any():
             if it:
-                logger.debug("warp: unfolded the target mesh in %d damping steps", it)
+                logger.debug("warp: unfolded the target mesh in %d steps", it)
             return dst
         v = np.unique(faces[bad])
-        dst[v] = src[v] + 0.7 * (dst[v] - src[v])
-    logger.warning("warp: %d triangles still fold after %d damping steps", int(bad.sum()), iterations)
+        v = v[free[v]]
+        motion = dst - src
+        if it < relax:
+            # each folded triangle moves more like one piece: its vertices take its mean motion
+            tri = faces[bad]
+            total = np.zeros_like(motion)
+            np.add.at(total, tri.ravel(), np.repeat(motion[tri].mean(1), 3, axis=0))
+            hits = np.bincount(tri.ravel(), minlength=len(dst))[v]
+            dst[v] = src[v] + total[v] / hits[:, None]
+        else:
+            dst[v] = src[v] + 0.7 * motion[v]
+    logger.warning("warp: %d triangles still fold after %d steps", int(bad.sum()), relax + iterations)
     return dst
 
 
