@@ -15,8 +15,10 @@ How curves are applied to a photo (the photo is the rest pose):
   amount and a photo with parted lips does not gape; while the curves seal the lips
   (:func:`facecraft.audio2face.lip_state.sealed_weight`), the photo's own lip opening (``jawOpen``,
   ``mouthUpperUp``, ``mouthLowerDown``, ``mouthFunnel`` with ``mouthClose``) is taken away as well, so a
-  photo that smiles with parted lips still closes them on /p b m/ (and what the fitted identity holds of
-  that opening is closed in the image, :func:`facecraft.synth.talk_render.seal_lips`);
+  photo that smiles with parted lips still closes them on /p b m/; what the fitted identity holds of that
+  opening is closed on the mesh (:func:`facecraft.synth.talk_render.seal_lips`), and what the warp cannot
+  close without folding the mouth corners (a broad smile showing teeth) is closed in the image, the lips
+  repainted from the photo's own (:func:`facecraft.synth.mouth_seal.seal_mouth`);
 * **expression channels** (brows, lids, cheeks, mouth corners) move the face *toward* the curves' value, as
   the editor's relative mode does: a channel ends at ``max(photo, curve)`` (a smiling photo asked to smile
   does not double its smile);
@@ -188,7 +190,7 @@ class TalkingPortrait:
         self.fit = fit
         self.rest_scores = np.clip(info.blendshapes, 0.0, 1.0).astype(np.float64)  # what the face shows (MediaPipe)
         self.renderer = PortraitRenderer(self.image, landmarks, fit, step=step)
-        self.rig_change = _mapping(mapping, calibration)
+        self.rig_change = _mapping(mapping, calibration, fit.weights)
         self.motion = float(motion)
         self.seed = int(seed)
         self.analysis_s = time.perf_counter() - t0
@@ -378,14 +380,14 @@ def _pick_face(faces, face: int | None, name: str) -> int:
     return 0
 
 
-def _mapping(mapping, calibration) -> Callable[[np.ndarray], np.ndarray]:
+def _mapping(mapping, calibration, rig_now: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
     if callable(mapping):
         return mapping
     if mapping == "rig":
         return lambda target: np.asarray(target, np.float64)
-    if mapping == "editor":
+    if mapping == "editor":  # removals stop short of folding the fitted rig past its neutral, as in still edits
         zero = np.zeros(NUM_ARKIT)
-        return lambda target: calibration.rig_change(zero, np.clip(target, 0.0, 1.0))
+        return lambda target: calibration.rig_change(zero, np.clip(target, 0.0, 1.0), rig_now=rig_now)
     raise ParameterError(f"mapping: expected 'rig', 'editor' or a callable, got {mapping!r}")
 
 

@@ -13,7 +13,8 @@ editor's image side (:func:`facecraft.synth.warp.warp_face`, :func:`~facecraft.s
 * **per frame**: the target mesh (unfolded, with the anchor rings of :func:`~facecraft.synth.warp.extended_mesh`),
   the piecewise-affine backward map on a grid ``step`` pixels apart
   (:func:`~facecraft.synth.warp.backward_map`), composed with the head's small similarity motion so the photo
-  is resampled once, then the mouth interior and the lids painted at the moved positions.
+  is resampled once, then the mouth interior and the lids painted at the moved positions, and on a seal
+  the lips repainted pressed together (:func:`~facecraft.synth.mouth_seal.seal_mouth`).
 
 Without head motion a frame equals the still warp of the same targets up to the grid step (the still editor
 uses ``step=1``); pixels outside the head region and the warp's reach are the photo's, bit for bit.
@@ -34,6 +35,7 @@ from facecraft.rigs.errors import ParameterError
 from .fit import NUM_MESH_POINTS, RigFit
 from .lids import close_lids
 from .mouth import mouth_frame, paint_mouth_interior
+from .mouth_seal import seal_mouth
 from .warp import _RINGS, WarpResult, _signed_area, backward_map, extended_mesh, face_width, unfold
 
 logger = logging.getLogger(__name__)
@@ -207,7 +209,8 @@ class PortraitRenderer:
 
     def render(self, change: np.ndarray, head: HeadMotion | None = None, *, seal: float = 0.0) -> WarpResult:
         """One frame: the photo with the rig moved by ``change`` ``(52,)`` and the head by ``head``; ``seal``
-        in [0, 1] closes that share of the lips' remaining gap (:func:`seal_lips`).
+        in [0, 1] closes that share of the lips' remaining gap on the mesh (:func:`seal_lips`) and in the
+        image (:func:`~facecraft.synth.mouth_seal.seal_mouth`).
 
         Returns the frame (uint8, the photo's size) and the mask of changed pixels.
         """
@@ -258,7 +261,10 @@ class PortraitRenderer:
             mask[y0:y1, x0:x1] = np.where(mag > _CHANGED, np.clip(mag / 0.5, 0.0, 1.0), 0.0)
         dst_moved = self.move_points(dst, head)
         result = paint_mouth_interior(WarpResult(out, mask), img, src, dst_moved, depth=self.depth)
-        return close_lids(result, img, src, dst_moved)
+        result = close_lids(result, img, src, dst_moved)
+        if seal > 0:  # what the warp could not close without folding the mouth corners
+            result = seal_mouth(result, img, src, dst_moved, float(min(seal, 1.0)), face_width=self.face_width)
+        return result
 
     def _antialias(self, moved, mx, my, disp, qx, qy, aligned: bool) -> None:
         """Where the face warp squeezes the photo, mix in the pre-blurred photo (as the still warp does), in place.

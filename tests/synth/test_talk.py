@@ -248,6 +248,37 @@ def test_seal_lips_meets_without_crossing(portrait):
     np.testing.assert_array_equal(shut[far], opened[far])
 
 
+def _sealed_row() -> np.ndarray:
+    """One frame of curves with the lips pressed shut, as the teacher writes /p b m/."""
+    from facecraft.audio2face.lip_state import CLOSE, CLOSURE_JAW, CLOSURE_PRESS, CLOSURE_SEAL, PRESS_LEFT, PRESS_RIGHT
+
+    row = np.zeros(NUM_ARKIT, np.float32)
+    row[JAW], row[CLOSE] = CLOSURE_JAW, CLOSURE_JAW + CLOSURE_SEAL
+    row[[PRESS_LEFT, PRESS_RIGHT]] = CLOSURE_PRESS
+    return row
+
+
+@pytest.mark.parametrize("photo", ["person_02_1.jpg", "person_10_1.jpg"])
+def test_lips_close_over_a_smiles_teeth(photo, shared_dir, plain_editor):
+    """A broad smile showing teeth: on a seal MediaPipe reads the lips closed (the inner-lip gap within 1 px),
+    and the rows of the mouth between the lips hold no tooth-white pixel."""
+    from facecraft.synth.mouth_seal import lip_bands
+    from facecraft.synth.talk import TalkingPortrait
+
+    portrait = TalkingPortrait(shared_dir / "data" / "portraits" / photo, editor=plain_editor, size=512)
+    assert _lip_gap(plain_editor.analyzer, portrait.image) > 8
+    frame = portrait.render(_sealed_row())
+    assert _lip_gap(plain_editor.analyzer, frame) <= 1.0
+    b = lip_bands(portrait.renderer.src)
+    u = np.linspace(0.3, 0.7, 9) * b.width
+    _, up, lo, _ = b.at(u)
+    xs, ys = b.to_image(u, 0.5 * (up + lo))  # the middle of the photo's opening: teeth there before
+    before = portrait.image[np.round(ys).astype(int), np.round(xs).astype(int)].astype(float)
+    after = frame[np.round(ys).astype(int), np.round(xs).astype(int)].astype(float)
+    redness = lambda rgb: (rgb[:, 0] - rgb[:, 2]).mean()  # noqa: E731 - teeth are near grey, lips red
+    assert redness(after) > redness(before) + 30
+
+
 def test_bench_talk_quick(tmp_path, shared_dir):
     from facecraft.synth.bench_talk import bench_talk
 

@@ -1,0 +1,208 @@
+"""Lips pressed shut in a rendered frame, also over a photo that smiles with its teeth showing.
+
+A talking portrait must press the lips together on /p b m/. The rig closes them by weights, but on a broad
+smile the mouth corners fold as the lips come together: the warp damps the folding vertices
+(:func:`facecraft.synth.warp.unfold`), which leaves part of the photo's opening, the inner lip rows may
+even cross, and the collapsed opening squeezes the photo's teeth into white lines on and between the lips.
+:func:`seal_mouth` repaints the lips of such a frame from the photo's own lips, in the lip bands' frame
+(:func:`lip_bands`, along the outer mouth corners 61 -> 291) where only the outer lip contours need to be
+right:
+
+* the **seam** where the lips meet splits the frame's lip region (outer upper to outer lower contour) in
+  the photo's proportion of upper to lower lip thickness;
+* the **upper lip** band, from its outer contour down to the seam, is the photo's upper lip (outer contour
+  to inner contour, less :data:`EDGE_SKIP` of its thickness at the inner edge, where teeth bleed in),
+  stretched column by column; the **lower lip** likewise; no pixel of the photo's opening is sampled;
+* a soft **seam line** in the lips' colour, darkened, where they meet;
+* with ``amount`` below 1 the lips' inner edges stop that share of the way from where the frame has them
+  to the seam, and the frame's own opening (cavity, teeth) is shown squeezed between them, so a seal that
+  ramps in over frames closes smoothly.
+
+A photo whose lips already touch (the rig and warp close it cleanly) is left alone, and nothing outside the
+frame's outer lip contours changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from facecraft.rigs.default_rig import LIPS_LOWER_INNER, LIPS_LOWER_OUTER, LIPS_UPPER_INNER, LIPS_UPPER_OUTER
+from facecraft.rigs.errors import ParameterError
+
+from .mouth import _smoothstep, face_colours, repaint_inputs
+from .warp import WarpResult
+
+EDGE_SKIP = 0.15  # share of a lip's thickness at its inner edge not sampled (the photo's teeth bleed into it)
+_EDGE_SKIP_PX = (1.2, 2.5)  # ... bounded, pixels (an edge pixel is partly teeth), and at most ...
+_EDGE_SKIP_MAX = 0.6  # ... this share of the lip
+_MIN_LIP_PX = 1.0  # thinnest lip band, pixels
+_OPEN_PX = (1.0, 3.0)  # photo's lip opening (px) from which the repaint starts, and where it is full
+_RAMP = 0.3  # a seal below this amount fades the repaint in (its lips equal the warp's to first order)
+_SEAM_DARK = 0.5  # darkening of the seam line's centre toward the lips' shadow colour
+_SEAM_WIDTH = 0.004  # Gaussian half width of the seam line, face widths (at least 0.6 px)
+_FEATHER_PX = 0.75  # anti-aliasing of the repainted region's edge, pixels
+_SAMPLES = 49
+
+
+@dataclass(frozen=True)
+class LipBands:
+    """The four lip contours of one face as profiles ``v(u)`` in a frame along the outer mouth corners.
+
+    ``u`` runs from the right outer corner (landmark 61) toward the left one (291), ``v`` down the face;
+    ``u`` samples ``(N,)`` from 0 to ``width``; the inner rows end at the outer corners (the lips meet there).
+    """
+
+    origin: np.ndarray
+    u_axis: np.ndarray
+    v_axis: np.ndarray
+    width: float
+    u: np.ndarray
+    outer_up: np.ndarray
+    inner_up: np.ndarray
+    inner_lo: np.ndarray
+    outer_lo: np.ndarray
+
+    def coords(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rx, ry = x - self.origin[0], y - self.origin[1]
+        return rx * self.u_axis[0] + ry * self.u_axis[1], rx * self.v_axis[0] + ry * self.v_axis[1]
+
+    def to_image(self, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return (
+            self.origin[0] + u * self.u_axis[0] + v * self.v_axis[0],
+            self.origin[1] + u * self.u_axis[1] + v * self.v_axis[1],
+        )
+
+    def at(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The four contours' ``v`` at ``u`` (outer upper, inner upper, inner lower, outer lower)."""
+        return tuple(np.interp(u, self.u, p) for p in (self.outer_up, self.inner_up, self.inner_lo, self.outer_lo))
+
+    @property
+    def opening(self) -> float:
+        """Largest gap between the inner lips, pixels (0 where they touch or cross)."""
+        return float(np.maximum(self.inner_lo - self.inner_up, 0.0).max(initial=0.0))
+
+
+def lip_bands(points: np.ndarray, *, samples: int = _SAMPLES) -> LipBands:
+    """:class:`LipBands` of ``(468, 2)`` pixel positions."""
+    right, left = points[LIPS_UPPER_OUTER[0]], points[LIPS_UPPER_OUTER[-1]]
+    axis = left - right
+    width = max(float(np.hypot(*axis)), 1e-6)
+    u_axis = axis / width
+    v_axis = np.array([-u_axis[1], u_axis[0]])
+    grid = np.linspace(0.0, width, samples)
+
+    def row(ids):
+        rel = points[list(ids)] - right
+        u, v = rel @ u_axis, rel @ v_axis
+        return np.interp(grid, np.maximum.accumulate(u), v)
+
+    ends = (LIPS_UPPER_OUTER[0],), (LIPS_UPPER_OUTER[-1],)
+    inner_up = row(ends[0] + LIPS_UPPER_INNER + ends[1])
+    inner_lo = row(ends[0] + LIPS_LOWER_INNER + ends[1])
+    return LipBands(right, u_axis, v_axis, width, grid, row(LIPS_UPPER_OUTER), inner_up, inner_lo,
+                    row(LIPS_LOWER_OUTER))  # fmt: skip
+
+
+def seal_mouth(warped, image, src_px, dst_px, amount: float, *, face_width: float | None = None) -> WarpResult:
+    """Repaint the lips of a rendered frame pressed together (``amount`` 1) or that share of the way.
+
+    Parameters
+    ----------
+    warped : WarpResult or array (H, W, 3)
+        The rendered frame (warp, mouth interior, lids), uint8 RGB.
+    image : array (H, W, 3)
+        The unedited photo (its lips are what is painted).
+    src_px, dst_px : array (468, 2)
+        Mesh vertex positions in the photo, and where the frame shows them (pixels).
+    amount : float
+        How far the lips' inner edges go to the seam, in [0, 1] (0 returns the frame unchanged).
+    face_width : float, optional
+        Face width in pixels, for the seam line's width (default: from ``src_px``, cheek to cheek).
+
+    Returns
+    -------
+    WarpResult
+        The frame with the lips repainted and the mask joined with the repainted region. Unchanged when the
+        photo's lips already touch (opening below 1 px).
+    """
+    base, mask, img, src, dst = repaint_inputs(warped, image, src_px, dst_px)
+    if not (np.isfinite(amount) and 0.0 <= float(amount) <= 1.0):
+        raise ParameterError(f"amount: expected a share of the way to sealed lips in [0, 1], got {amount!r}")
+    amount = float(amount)
+    bs, bd = lip_bands(src), lip_bands(dst)
+    weight = _smoothstep((bs.opening - _OPEN_PX[0]) / (_OPEN_PX[1] - _OPEN_PX[0])) * _smoothstep(amount / _RAMP)
+    if weight <= 0.0:
+        return WarpResult(base, mask)
+    fw = float(np.hypot(*(src[454] - src[234]))) if face_width is None else float(face_width)
+
+    # Per column of the frame (dst) and of the photo (src, same fraction across the mouth).
+    thick_up_s = np.maximum(bs.inner_up - bs.outer_up, _MIN_LIP_PX)
+    thick_lo_s = np.maximum(bs.outer_lo - bs.inner_lo, _MIN_LIP_PX)
+    share_up = thick_up_s / (thick_up_s + thick_lo_s)
+    seam = bd.outer_up + np.maximum(bd.outer_lo - bd.outer_up, 0.0) * share_up
+    inner_up = np.clip(bd.inner_up, np.minimum(bd.outer_up + _MIN_LIP_PX, seam), seam)
+    inner_lo = np.clip(bd.inner_lo, seam, np.maximum(bd.outer_lo - _MIN_LIP_PX, seam))
+    edge_up = inner_up + amount * (seam - inner_up)  # the lips' inner edges in the frame
+    edge_lo = inner_lo + amount * (seam - inner_lo)
+    skip_up = np.minimum(np.clip(EDGE_SKIP * thick_up_s, *_EDGE_SKIP_PX), _EDGE_SKIP_MAX * thick_up_s)
+    skip_lo = np.minimum(np.clip(EDGE_SKIP * thick_lo_s, *_EDGE_SKIP_PX), _EDGE_SKIP_MAX * thick_lo_s)
+
+    h, w = base.shape[:2]
+    ring = np.concatenate([np.stack(bd.to_image(bd.u, bd.outer_up), 1), np.stack(bd.to_image(bd.u, bd.outer_lo), 1)])
+    x0, y0 = np.floor(ring.min(0)).astype(int) - 2
+    x1, y1 = np.ceil(ring.max(0)).astype(int) + 3
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    if x1 <= x0 or y1 <= y0:
+        return WarpResult(base, mask)
+    gx, gy = np.meshgrid(np.arange(x0, x1, dtype=np.float64), np.arange(y0, y1, dtype=np.float64))
+    u, v = bd.coords(gx, gy)
+    uc = np.clip(u, 0.0, bd.width)
+    ou, iu, il, ol = bd.at(uc)
+    e_up, e_lo, sm = (np.interp(uc, bd.u, p) for p in (edge_up, edge_lo, seam))
+    us = uc / bd.width * bs.width
+    ou_s, iu_s, il_s, ol_s = bs.at(us)
+    k_up, k_lo = np.interp(us, bs.u, skip_up), np.interp(us, bs.u, skip_lo)
+
+    # Upper band [ou, e_up] <- photo [ou_s, iu_s - skip]; lower band [e_lo, ol] <- photo [il_s + skip, ol_s].
+    t_up = np.clip((v - ou) / np.maximum(e_up - ou, 1e-6), 0.0, 1.0)
+    t_lo = np.clip((ol - v) / np.maximum(ol - e_lo, 1e-6), 0.0, 1.0)
+    vs_up = ou_s + t_up * (iu_s - k_up - ou_s)
+    vs_lo = ol_s - t_lo * (ol_s - il_s - k_lo)
+    lower = v > 0.5 * (e_up + e_lo)
+    mx, my = bs.to_image(us, np.where(lower, vs_lo, vs_up))
+    lips_px = _remap(img, mx, my)
+    # Between the inner edges (amount < 1): the frame's own opening, squeezed.
+    gap = e_lo - e_up
+    if gap.max(initial=0.0) > 0.05:
+        t_mid = np.clip((v - e_up) / np.maximum(gap, 1e-6), 0.0, 1.0)
+        fx, fy = bd.to_image(uc, iu + t_mid * (il - iu))
+        opening = _remap(base, fx, fy)
+        cover = _smoothstep((np.minimum(v - e_up, e_lo - v) / _FEATHER_PX + 1.0) / 2.0) * (gap > 0.05)
+        lips_px = lips_px * (1.0 - cover[..., None]) + opening * cover[..., None]
+
+    # The seam line, where the lips meet: their colour in shadow, as the lips come together.
+    _, lip_colour = face_colours(img, src)
+    sigma = max(0.6, _SEAM_WIDTH * fw)
+    line = 0.5 * (e_up + e_lo)
+    dark = _SEAM_DARK * amount * np.exp(-(((v - line) / sigma) ** 2))
+    lips_px = lips_px * (1.0 - dark[..., None]) + (0.45 * lip_colour) * dark[..., None]
+
+    # Coverage: between the outer contours and the mouth corners, anti-aliased.
+    cover = np.clip(np.minimum(v - ou, ol - v) / _FEATHER_PX + 0.5, 0.0, 1.0)
+    cover *= np.clip(np.minimum(u, bd.width - u) / _FEATHER_PX + 0.5, 0.0, 1.0) * weight
+    region = base[y0:y1, x0:x1].astype(np.float64)
+    out = base.copy()
+    out[y0:y1, x0:x1] = np.clip(region * (1.0 - cover[..., None]) + lips_px * cover[..., None] + 0.5, 0, 255).astype(
+        np.uint8
+    )
+    new_mask = mask.copy()
+    new_mask[y0:y1, x0:x1] = np.maximum(new_mask[y0:y1, x0:x1], cover.astype(np.float32))
+    return WarpResult(out, new_mask)
+
+
+def _remap(image: np.ndarray, mx: np.ndarray, my: np.ndarray) -> np.ndarray:
+    return cv2.remap(image, mx.astype(np.float32), my.astype(np.float32), cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REFLECT_101).astype(np.float64)  # fmt: skip

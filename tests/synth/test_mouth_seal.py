@@ -1,0 +1,101 @@
+"""Lips pressed shut over a smile's teeth: no teeth left between the lips, nothing changed outside them."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from facecraft.rigs.default_rig import LIPS_LOWER_INNER, LIPS_LOWER_OUTER, LIPS_UPPER_INNER, LIPS_UPPER_OUTER
+from facecraft.rigs.errors import ParameterError
+from facecraft.synth.mouth_seal import lip_bands, seal_mouth
+from facecraft.synth.warp import warp_face
+
+from .warp_helpers import astronaut_points
+
+
+def _luma(img: np.ndarray) -> np.ndarray:
+    return img.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+
+
+def _lips_region(points: np.ndarray, shape, grow: int = 0) -> np.ndarray:
+    """Pixels inside the outer lip contour (grown by ``grow`` pixels)."""
+    poly = np.concatenate([points[list(LIPS_UPPER_OUTER)], points[list(LIPS_LOWER_OUTER[-2:0:-1])]])
+    m = np.zeros(shape, np.uint8)
+    cv2.fillPoly(m, [np.round(poly).astype(np.int32)], 1)
+    if grow:
+        m = cv2.dilate(m, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
+    return m > 0
+
+
+def _half_closed(src: np.ndarray) -> np.ndarray:
+    """The lower inner lip brought half the way up: the warp squeezes the photo's teeth into the slit."""
+    dst = src.copy()
+    for up, lo in zip(LIPS_UPPER_INNER[1:-1], LIPS_LOWER_INNER[1:-1], strict=True):
+        dst[lo] = src[lo] + 0.5 * (src[up] - src[lo])
+    return dst
+
+
+def _teeth_pixels(img: np.ndarray, region: np.ndarray) -> int:
+    """Pixels of the marker colour painted over the photo's teeth."""
+    f = img.astype(np.int32)
+    return int(((f[..., 1] > 150) & (f[..., 0] < 110) & (f[..., 2] < 110))[region].sum())
+
+
+@pytest.fixture(scope="module")
+def squeezed():
+    """The astronaut with her teeth (the opening between the inner lips) painted green, warped half closed."""
+    img, src, depth = astronaut_points()
+    img = img.copy()
+    opening = np.concatenate([src[list(LIPS_UPPER_INNER)], src[list(LIPS_LOWER_INNER[-2:0:-1])]])
+    cv2.fillPoly(img, [np.round(opening).astype(np.int32)], (40, 220, 40))
+    dst = _half_closed(src)
+    return img, src, dst, warp_face(img, src, dst, depth=depth)
+
+
+def test_sealed_lips_cover_the_teeth(squeezed):
+    img, src, dst, warped = squeezed
+    region = _lips_region(dst, img.shape[:2])
+    assert _teeth_pixels(warped.image, region) > 20  # the warp alone leaves the teeth between the lips
+    res = seal_mouth(warped, img, src, dst, 1.0)
+    assert _teeth_pixels(res.image, region) == 0
+    # Down the middle of the mouth the lips are continuous: one dark seam, no bright band.
+    b = lip_bands(dst)
+    mid = np.array([0.5 * b.width])
+    outer_up, _, _, outer_lo = b.at(mid)
+    xs, ys = b.to_image(np.full(20, mid[0]), np.linspace(outer_up[0], outer_lo[0], 20))
+    column = _luma(res.image[np.round(ys).astype(int), np.round(xs).astype(int)])
+    lips = float(np.median(_luma(img)[_lips_region(src, img.shape[:2]) & (_luma(img) < 150)]))
+    assert column.min() < lips - 10  # the seam
+    assert (
+        _teeth_pixels(res.image[np.round(ys).astype(int), np.round(xs).astype(int)][None], np.ones((1, 20), bool)) == 0
+    )
+    # Nothing changes outside the frame's outer lip contour.
+    far = ~_lips_region(dst, img.shape[:2], grow=2)
+    assert np.array_equal(res.image[far], warped.image[far])
+    assert res.mask.dtype == np.float32 and res.mask[region].mean() > 0.5
+
+
+def test_partial_seal_shrinks_the_opening(squeezed):
+    img, src, dst, warped = squeezed
+    region = _lips_region(dst, img.shape[:2])
+    counts = [_teeth_pixels(seal_mouth(warped, img, src, dst, a).image, region) for a in (0.0, 0.5, 1.0)]
+    assert counts[0] > counts[1] > counts[2]
+    assert np.array_equal(seal_mouth(warped, img, src, dst, 0.0).image, warped.image)
+
+
+def test_lips_that_already_touch_are_left_alone():
+    img, src, _ = astronaut_points()
+    closed = src.copy()
+    for up, lo in zip(LIPS_UPPER_INNER[1:-1], LIPS_LOWER_INNER[1:-1], strict=True):
+        closed[[up, lo]] = 0.5 * (src[up] + src[lo])
+    res = seal_mouth(img, img, closed, closed, 1.0)
+    assert np.array_equal(res.image, img)
+
+
+def test_bad_amount(squeezed):
+    img, src, dst, warped = squeezed
+    with pytest.raises(ParameterError, match="amount"):
+        seal_mouth(warped, img, src, dst, 1.5)
+    with pytest.raises(ParameterError, match="dst_px"):
+        seal_mouth(warped, img, src, dst[:10], 1.0)
