@@ -192,12 +192,13 @@ def unfold(
     moves more like one piece (a translation never folds) and the motion around it is kept: a lower lip that
     drops with the jaw stays open beside mouth corners that drop half as far (damping every folded vertex
     toward no motion cascaded from the corners along the lip and closed the mouth, leaving the chin to drop
-    alone). What still folds is then damped toward no motion (``iterations`` steps of 0.7). ``skip`` marks
-    triangles allowed to collapse or flip (the eye and mouth openings); ``pinned`` (``(N,)`` bool) vertices
-    keep their target (default: the fixed outer ring of :func:`extended_mesh`'s points, none otherwise). Only triangles the source shows facing the camera, at
-    least :data:`_MIN_FACING` of the median area, count as folding: the lips' inner surface at the corners of
-    a closed mouth lies edge-on and opening the mouth turns it toward the camera (not a fold). Returns new
-    ``dst``.
+    alone). What still folds is then damped toward no motion (``iterations`` steps of 0.7).
+
+    ``skip`` marks triangles allowed to collapse or flip (the eye and mouth openings); ``pinned`` (``(N,)``
+    bool) vertices keep their target (default: the fixed outer ring of :func:`extended_mesh`'s points, none
+    otherwise). Only triangles the source shows facing the camera, at least :data:`_MIN_FACING` of the median
+    area, count as folding: the lips' inner surface at the corners of a closed mouth lies edge-on, and opening
+    the mouth turns it toward the camera (not a fold). Returns new ``dst``.
     """
     a_src = _signed_area(src, faces)
     facing = a_src * np.sign(np.median(a_src))
