@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "facecraft.synth.adapter_cli",
     "facecraft.apps.studio_cli",
     "facecraft.apps.batch",
+    "facecraft.eval.augment_cli",
 )
 
 # ``facecraft bench NAME`` -> "module:function"; the function takes ``out_dir: Path`` and returns a dict.
@@ -45,7 +46,9 @@ BENCHMARKS: dict[str, str] = {
     "talk": "facecraft.synth.bench_talk:bench_talk",
     "adapter": "facecraft.synth.bench_adapter:bench_adapter",
     "a2f-batch": "facecraft.audio2face.bench_batch:bench_batch",
+    "batch": "facecraft.apps.bench_batch:bench_batch_runs",
     "capture": "facecraft.audio2face.bench_capture:bench_capture",
+    "augment": "facecraft.eval.bench_augment:bench_augment",
 }
 
 

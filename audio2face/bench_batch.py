@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -27,10 +28,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_VOICE = "espeak:en-us+m1:155:40"
 RHUBARB_X_REAL_TIME = 0.25  # Rhubarb Lip Sync's reported speed (issue 15): 0.25 s of work per second of audio
-
-
-def _command() -> list[str]:
-    return [sys.executable, "-m", "facecraft.apps.cli", "animate"]
 
 
 def make_lines(
@@ -63,13 +60,23 @@ def make_lines(
     return paths
 
 
-def _run(args: list[str], env: dict) -> float:
+def timed_run(args: list[str], env: dict) -> dict:
+    """Run ``facecraft ARGS`` in a fresh process: ``wall_s``, ``cpu_s`` (user + system of the process and the
+    children it waited for) and ``rc``; a failure is logged with the end of its stderr."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run([*_command(), *args], env=env, capture_output=True, text=True, check=False)
+    proc = subprocess.run([sys.executable, "-m", "facecraft.apps.cli", *args], env=env, capture_output=True,
+                          text=True, check=False)  # fmt: skip
     took = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
-        log.warning("facecraft animate %s failed (%d): %s", " ".join(args), proc.returncode, proc.stderr[-500:])
-    return took
+        log.warning("facecraft %s failed (%d): %s", " ".join(args), proc.returncode, proc.stderr[-500:])
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall_s": round(took, 3), "cpu_s": round(cpu, 3), "rc": proc.returncode}
+
+
+def _run(args: list[str], env: dict) -> float:
+    return timed_run(["animate", *args], env)["wall_s"]
 
 
 def bench_batch(out_dir: Path, *, n_lines: int = 40, fmt: str = "glb", voice: str = DEFAULT_VOICE) -> dict:
