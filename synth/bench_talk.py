@@ -6,17 +6,24 @@ Every figure is read back from the rendered frames by the perception models, not
   clip (median over clips; target >= 0.8);
 * **bilabial closure**: the inner-lip gap (landmarks 13 -> 14, pixels) at the frame nearest the middle of
   each /p b m/ phone forced-aligned with the clip's transcript (``data/speech/transcripts.csv``): share within
-  1 px of closed (target >= 90 %), beside the gap at open vowels (a mouth that never opens closes perfectly);
+  1 px of closed (target >= 90 %), overall and per photo, beside the gap at open vowels (a mouth that never
+  opens closes perfectly);
 * **identity**: dlib descriptor distance between the framed photo and every frame (share < 0.6; target
   >= 99 %);
-* **stability**: frame-to-frame jitter of landmarks that speech does not move (forehead, nose bridge, face
-  outline): the RMS distance of each point from the midpoint of its neighbours in time (smooth head motion
-  gives ~0; detector noise and flicker do not), in pixels, median and 95th percentile over points and clips;
+* **stability**: frame-to-frame jitter of landmarks that speech does not move: the RMS distance of each point
+  from the midpoint of its neighbours in time (smooth head motion gives ~0; detector noise and flicker do
+  not), in pixels, over the forehead and nose bridge (:data:`STILL_POINTS`) and the face outline above the
+  nose tip (temples, upper cheeks); the outline below it (jaw, chin), which speech moves, is reported apart.
+  Median and 95th percentile over points and clips, against the stated bound :data:`JITTER_BOUND_PX`;
 * **speed**: median milliseconds per rendered 512 x 512 frame on one thread after analysis (frames/s), beside
   the still editor's image side for the same frames (:func:`facecraft.synth.editor.render_rig_change`).
 
-Clips are paired with photos round-robin (astronaut first, then ``data/portraits``); ``quick=True`` runs two
-short pairs (tests). A contact sheet of frames per pair and the first pair's MP4 go to ``out_dir``.
+The full run pairs 10 photos (the astronaut and :data:`PORTRAITS`: broad smiles showing teeth, closed-lip
+and open-mouth faces) with 20 clips (:data:`CLIPS`, the transcribed clips richest in /p b m/), two clips per
+photo dealt so that each photo gets a similar number of bilabials (about 87 in all); ``quick=True`` runs
+two short pairs (tests). Written to ``out_dir``: ``talk.json`` (summary, per photo, per clip), a contact
+sheet of frames per pair (``talk_sheet.png``), the mouth at every bilabial frame (``talk_bilabials.png``)
+and the first pair's MP4.
 """
 
 from __future__ import annotations
@@ -35,18 +42,45 @@ from facecraft.rigs import ARKIT_INDEX
 
 logger = logging.getLogger(__name__)
 
-PORTRAITS = ("person_01_1.jpg", "person_02_1.jpg", "person_05_1.jpg", "person_10_1.jpg", "person_12_1.jpg")
-CLIPS = (
-    "arctic_us_aew_a0001.wav",
-    "cathy_arctic_a0001.wav",
-    "arctic_us_axb_a0004.wav",
-    "cathy_arctic_b0082.wav",
-    "librivox_0880.wav",
-    "pocketsphinx_goforward.wav",
+PORTRAITS = (
+    "person_01_1.jpg",
+    "person_02_1.jpg",
+    "person_05_1.jpg",
+    "person_10_1.jpg",
+    "person_12_1.jpg",
+    "person_03_2.jpg",
+    "person_09_2.jpg",
+    "person_13_2.jpg",
+    "person_01_2.jpg",
 )
+# Transcribed clips, most /p b m/ first (forced-aligned: 11, 7, 6, 6, 6, 6, 4, 4, 4, 4, 3, 3, 3, then 2 each).
+CLIPS = (
+    "librivox_0920.wav",
+    "librivox_0870.wav",
+    "cathy_arctic_a0147.wav",
+    "cathy_arctic_a0302.wav",
+    "cathy_arctic_b0397.wav",
+    "librivox_0930.wav",
+    "arctic_us_aew_a0002.wav",
+    "arctic_us_axb_a0006.wav",
+    "cathy_arctic_a0455.wav",
+    "cathy_arctic_b0461.wav",
+    "arctic_unknownspk_a0010.wav",
+    "cathy_arctic_b0082.wav",
+    "librivox_0890.wav",
+    "arctic_us_aew_a0003.wav",
+    "arctic_us_axb_a0004.wav",
+    "cathy_arctic_b0153.wav",
+    "cathy_arctic_b0235.wav",
+    "cathy_arctic_b0316.wav",
+    "librivox_0880.wav",
+    "pocketsphinx_cards_005.wav",
+)
+QUICK_CLIP = "pocketsphinx_goforward.wav"
 STILL_POINTS = (10, 151, 9, 8, 6, 168, 197)  # forehead and nose bridge
 CLOSED_PX = 1.0
 SAME_PERSON = 0.6
+JITTER_BOUND_PX = 1.0  # stated bound: 95th percentile jitter of the still points, pixels at 512 px
 _JAW = ARKIT_INDEX["jawOpen"]
 _VOWELS = ("AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW")
 
@@ -75,6 +109,8 @@ def _jitter(tracks: np.ndarray) -> np.ndarray:
 
 
 def _pairs(shared: Path, quick: bool) -> list[tuple[str, object, Path, str | None]]:
+    """(photo name, photo, clip, transcript) pairs: photo ``i`` of ``n`` gets clips ``i`` and ``2n - 1 - i``
+    of :data:`CLIPS` (so the bilabial counts even out); ``quick``: two short pairs."""
     from facecraft.rigs import resolve_asset
 
     photos: list[tuple[str, object]] = [("astronaut", resolve_asset("astronaut"))]
@@ -83,13 +119,44 @@ def _pairs(shared: Path, quick: bool) -> list[tuple[str, object, Path, str | Non
     photos += [(Path(n).stem, folder / n) for n in names if (folder / n).exists()]
     speech = shared / "data" / "speech"
     texts = _transcripts(speech)
-    clips = [speech / c for c in (CLIPS[-1:] if quick else CLIPS) if (speech / c).exists()]
+    clips = [speech / c for c in ((QUICK_CLIP,) if quick else CLIPS) if (speech / c).exists()]
     if not clips:
         return []
-    n = max(len(photos), len(clips))
     if quick:
-        n = min(n, 2)
-    return [(*photos[i % len(photos)], clips[i % len(clips)], texts.get(clips[i % len(clips)].name)) for i in range(n)]
+        return [(*photos[i % len(photos)], clips[0], texts.get(clips[0].name)) for i in range(2)]
+    n = len(photos)
+    return [(*photo, clips[j], texts.get(clips[j].name)) for i, photo in enumerate(photos)
+            for j in (i, 2 * n - 1 - i) if j < len(clips)]  # fmt: skip
+
+
+def still_regions(landmarks: np.ndarray) -> dict[str, np.ndarray]:
+    """Landmark ids by region for the jitter figure, from the photo's own ``(N >= 468, 2+)`` landmarks:
+    ``still`` (forehead and nose bridge, and the face outline above the nose tip, landmark 1) and
+    ``jaw_outline`` (the outline below it: jaw and chin, which speech moves)."""
+    from facecraft.rigs.default_rig import FACE_OVAL
+
+    oval = np.array(FACE_OVAL)
+    above = landmarks[oval, 1] < landmarks[1, 1]
+    return {"still": np.concatenate([np.array(STILL_POINTS), oval[above]]), "jaw_outline": oval[~above]}
+
+
+def _mouth_box(points: np.ndarray, face_width: float, shape) -> tuple[int, int, int, int]:
+    """A crop around the mouth, for the bilabial sheet."""
+    c = points[[13, 14, 61, 291]].mean(0)
+    half_w, half_h = 0.42 * face_width, 0.26 * face_width
+    x0, y0 = int(max(c[0] - half_w, 0)), int(max(c[1] - half_h, 0))
+    return x0, y0, int(min(c[0] + half_w, shape[1])), int(min(c[1] + half_h, shape[0]))
+
+
+def _share(values, ok) -> float | None:
+    values = np.asarray(values, np.float64)
+    return round(float(np.mean(ok(values))), 3) if len(values) else None
+
+
+def _median(values) -> float | None:
+    values = np.asarray(values, np.float64)
+    values = values[np.isfinite(values)]
+    return round(float(np.median(values)), 3) if len(values) else None
 
 
 def bench_talk(out_dir: Path | None = None, *, quick: bool = False, fps: float = 25.0, size: int = 512) -> dict:
@@ -103,7 +170,6 @@ def bench_talk(out_dir: Path | None = None, *, quick: bool = False, fps: float =
     from facecraft.eval.faces import FaceAnalyzer
     from facecraft.rigs.assets import shared_data_dir
     from facecraft.rigs.contact_sheet import contact_sheet
-    from facecraft.rigs.default_rig import FACE_OVAL
     from facecraft.rigs.video import write_mp4
 
     from .calibration import EditorCalibration
@@ -116,20 +182,26 @@ def bench_talk(out_dir: Path | None = None, *, quick: bool = False, fps: float =
     pairs = _pairs(shared_data_dir(), quick)
     if not pairs:
         raise FileNotFoundError(f"bench talk needs the speech clips in {shared_data_dir() / 'data' / 'speech'}")
-    still_ids = np.array(STILL_POINTS + tuple(FACE_OVAL))
     threads = cv2.getNumThreads(), torch.get_num_threads()
     cv2.setNumThreads(1)
     torch.set_num_threads(1)
     report: dict = {"fps": fps, "size": size, "threads": 1, "quick": quick, "clips": []}
     render_ms: list[float] = []
     editor_ms: list[float] = []
-    jitters: list[np.ndarray] = []
-    tiles, labels = [], []
+    jitters: dict[str, list[np.ndarray]] = {"still": [], "jaw_outline": []}
+    per_photo: dict[str, dict[str, list]] = {}
+    tiles, labels, mouth_tiles, mouth_labels = [], [], [], []
+    portraits: dict[str, tuple] = {}
     try:
         with FaceEditor(calibration=EditorCalibration.identity()) as editor, FaceAnalyzer(with_dlib=True) as reader:
             for k, (photo_name, photo, clip, text) in enumerate(pairs):
                 y, sr = load_audio(clip)
-                portrait = TalkingPortrait(photo, editor=editor, size=size, name=photo_name)
+                if photo_name not in portraits:  # analysis once per photo
+                    portrait = TalkingPortrait(photo, editor=editor, size=size, name=photo_name)
+                    ref = reader.largest_face(portrait.image, name=photo_name)
+                    portraits = {photo_name: (portrait, ref)}  # pairs of a photo are consecutive
+                portrait, ref = portraits[photo_name]
+                regions = still_regions(ref.landmarks)
                 raw = talk_curves(y, sr=sr, fps=fps)
                 phones = []
                 if text:
@@ -150,8 +222,8 @@ def bench_talk(out_dir: Path | None = None, *, quick: bool = False, fps: float =
                     t0 = time.perf_counter()
                     render_rig_change(portrait.image, analysed, portrait.change_for(row))  # (no lip seal)
                     editor_ms.append((time.perf_counter() - t0) * 1e3)
-                ref = reader.largest_face(portrait.image, name=photo_name)
-                jaw_read, gaps, dists, tracks, missing = [], [], [], [], 0
+                jaw_read, gaps, dists, missing = [], [], [], 0
+                tracks: dict[str, list] = {name: [] for name in regions}
                 for f in frames:
                     faces = reader.analyze(f, name=photo_name)
                     if not faces:
@@ -163,7 +235,8 @@ def bench_talk(out_dir: Path | None = None, *, quick: bool = False, fps: float =
                     jaw_read.append(float(face.blendshapes[_JAW]))
                     gaps.append(float(np.hypot(*(face.landmarks[14, :2] - face.landmarks[13, :2]))))
                     dists.append(float(np.linalg.norm(face.descriptor - ref.descriptor)))
-                    tracks.append(face.landmarks[still_ids, :2])
+                    for name, ids in regions.items():
+                        tracks[name].append(face.landmarks[ids, :2])
                 jaw_read, gaps = np.array(jaw_read), np.array(gaps)
                 ok = np.isfinite(jaw_read)
                 r = _pearson(jaw_read[ok], curves[ok, _JAW])
@@ -174,8 +247,10 @@ def bench_talk(out_dir: Path | None = None, *, quick: bool = False, fps: float =
                            if p.phone in _VOWELS and p.end - p.start > 0.06]  # fmt: skip
                 bil_gaps = gaps[bil_idx] if bil_idx else np.zeros(0)
                 model_sealed = is_sealed(raw[bil_idx]) if bil_idx else np.zeros(0, bool)
-                jit = _jitter(np.array(tracks)) if len(tracks) >= 3 else np.zeros(len(still_ids))
-                jitters.append(jit)
+                jit = {name: _jitter(np.array(t)) if len(t) >= 3 else np.zeros(len(regions[name]))
+                       for name, t in tracks.items()}  # fmt: skip
+                for name, j in jit.items():
+                    jitters[name].append(j)
                 entry = {
                     "photo": photo_name,
                     "clip": clip.name,
@@ -184,18 +259,26 @@ def bench_talk(out_dir: Path | None = None, *, quick: bool = False, fps: float =
                     "face_width_px": round(portrait.face_width, 1),
                     "jaw_pearson_r": round(r, 3),
                     "bilabials": len(bil_idx),
-                    "bilabial_closed_share": round(float(np.mean(bil_gaps <= CLOSED_PX)), 3) if bil_idx else None,
-                    "bilabial_gap_px_median": round(float(np.nanmedian(bil_gaps)), 2) if bil_idx else None,
-                    "bilabial_sealed_by_model_share": round(float(np.mean(model_sealed)), 3) if bil_idx else None,
-                    "vowel_gap_px_median": round(float(np.nanmedian(gaps[vow_idx])), 2) if vow_idx else None,
+                    "bilabial_closed_share": _share(bil_gaps, lambda g: g <= CLOSED_PX),
+                    "bilabial_gap_px": [round(float(g), 2) for g in bil_gaps],
+                    "bilabial_gap_px_median": _median(bil_gaps),
+                    "bilabial_sealed_by_model_share": _share(model_sealed, lambda m: m),
+                    "vowel_gap_px_median": _median(gaps[vow_idx]) if vow_idx else None,
                     "photo_gap_px": round(float(np.hypot(*(ref.landmarks[14, :2] - ref.landmarks[13, :2]))), 2),
-                    "identity_same_share": round(float(np.mean(np.array(dists) < SAME_PERSON)), 4) if dists else None,
+                    "identity_same_share": _share(dists, lambda d: d < SAME_PERSON),
                     "identity_distance_max": round(float(max(dists)), 3) if dists else None,
-                    "jitter_px_median": round(float(np.median(jit)), 3),
+                    "jitter_still_px_median": round(float(np.median(jit["still"])), 3),
+                    "jitter_jaw_outline_px_median": round(float(np.median(jit["jaw_outline"])), 3),
                     "analysis_s": round(portrait.analysis_s, 2),
                 }
                 report["clips"].append(entry)
                 logger.info("bench talk: %s", entry)
+                acc = per_photo.setdefault(
+                    photo_name, {"gaps": [], "r": [], "dists": [], "photo_gap": entry["photo_gap_px"]}
+                )
+                acc["gaps"] += bil_gaps.tolist()
+                acc["r"].append(r)
+                acc["dists"] += dists
                 pick = [*np.linspace(0, len(frames) - 1, 4).astype(int).tolist(), int(np.argmax(curves[:, _JAW])),
                         bil_idx[0] if bil_idx else len(frames) // 2]  # fmt: skip
                 box = portrait.renderer.src
@@ -206,43 +289,71 @@ def bench_talk(out_dir: Path | None = None, *, quick: bool = False, fps: float =
                     tiles.append(img[y0:y1, x0:x1])
                     tag = "photo" if i < 0 else f"t={times[i]:.2f}s jaw={curves[i, _JAW]:.2f}"
                     labels.append(f"{photo_name} {tag}" if i < 0 else tag)
+                mx0, my0, mx1, my1 = _mouth_box(box, portrait.face_width, portrait.image.shape)
+                for i, p in zip(bil_idx, bil, strict=True):
+                    mouth_tiles.append(frames[i][my0:my1, mx0:mx1])
+                    mouth_labels.append(f"{photo_name[-4:]} {p.phone} {gaps[i]:.1f}px")
                 if out is not None and k == 0:
                     write_mp4(frames, out / "talk_demo.mp4", fps=fps, audio=(y, sr))
     finally:
         cv2.setNumThreads(threads[0])
         torch.set_num_threads(threads[1])
     clips = report["clips"]
-
-    def med(key):
-        vals = [c[key] for c in clips if c[key] is not None and np.isfinite(c[key])]
-        return round(float(statistics.median(vals)), 3) if vals else None
-
-    all_bil = [(c["bilabial_closed_share"], c["bilabials"]) for c in clips if c["bilabials"]]
-    jit = np.concatenate(jitters) if jitters else np.zeros(1)
+    report["photos"] = {
+        name: {
+            "bilabials": len(acc["gaps"]),
+            "bilabial_closed_share": _share(acc["gaps"], lambda g: g <= CLOSED_PX),
+            "bilabial_gap_px_median": _median(acc["gaps"]),
+            "photo_gap_px": acc["photo_gap"],
+            "jaw_pearson_r_median": _median(acc["r"]),
+            "identity_same_share": _share(acc["dists"], lambda d: d < SAME_PERSON),
+        }
+        for name, acc in per_photo.items()
+    }
+    all_gaps = np.concatenate([acc["gaps"] for acc in per_photo.values()]) if per_photo else np.zeros(0)
+    all_dists = np.concatenate([acc["dists"] for acc in per_photo.values()]) if per_photo else np.zeros(0)
+    still = np.concatenate(jitters["still"]) if jitters["still"] else np.zeros(1)
+    jaw_outline = np.concatenate(jitters["jaw_outline"]) if jitters["jaw_outline"] else np.zeros(1)
     report["summary"] = {
-        "jaw_pearson_r_median": med("jaw_pearson_r"),
-        "bilabial_closed_share": round(sum(s * n for s, n in all_bil) / max(sum(n for _, n in all_bil), 1), 3),
-        "bilabials": sum(n for _, n in all_bil),
-        "bilabial_gap_px_median": med("bilabial_gap_px_median"),
-        "vowel_gap_px_median": med("vowel_gap_px_median"),
-        "identity_same_share": round(
-            sum(c["identity_same_share"] * c["frames"] for c in clips if c["identity_same_share"] is not None)
-            / max(sum(c["frames"] for c in clips if c["identity_same_share"] is not None), 1),
-            4,
-        ),  # fmt: skip
-        "jitter_px_median": round(float(np.median(jit)), 3),
-        "jitter_px_p95": round(float(np.percentile(jit, 95)), 3),
+        "jaw_pearson_r_median": _median([c["jaw_pearson_r"] for c in clips]),
+        "bilabials": int(len(all_gaps)),
+        "bilabial_closed_share": _share(all_gaps, lambda g: g <= CLOSED_PX),
+        "bilabial_gap_px_median": _median(all_gaps),
+        "bilabial_gap_px_p90": round(float(np.nanpercentile(all_gaps, 90)), 2) if len(all_gaps) else None,
+        "vowel_gap_px_median": _median([c["vowel_gap_px_median"] for c in clips if c["vowel_gap_px_median"]]),
+        "identity_same_share": round(float(np.mean(all_dists < SAME_PERSON)), 4) if len(all_dists) else None,
+        "identity_distance_max": round(float(all_dists.max()), 3) if len(all_dists) else None,
+        "jitter_still_px_median": round(float(np.median(still)), 3),
+        "jitter_still_px_p95": round(float(np.percentile(still, 95)), 3),
+        "jitter_bound_px": JITTER_BOUND_PX,
+        "jitter_within_bound": bool(np.percentile(still, 95) <= JITTER_BOUND_PX),
+        "jitter_jaw_outline_px_median": round(float(np.median(jaw_outline)), 3),
+        "jitter_jaw_outline_px_p95": round(float(np.percentile(jaw_outline, 95)), 3),
         "render_ms_median": round(statistics.median(render_ms), 2),
         "render_fps_median": round(1000.0 / statistics.median(render_ms), 1),
         "render_ms_p90": round(float(np.percentile(render_ms, 90)), 2),
         "still_editor_ms_median": round(statistics.median(editor_ms), 2),
         "frames": len(render_ms),
+        "photos": len(per_photo),
+        "clips": len(clips),
     }
     if out is not None:
-        sheet = contact_sheet(tiles, labels, cols=7, tile_size=(192, 224), font_size=12)
         import imageio.v3 as iio
 
-        iio.imwrite(out / "talk_sheet.png", sheet)
+        iio.imwrite(out / "talk_sheet.png", contact_sheet(tiles, labels, cols=7, tile_size=(192, 224), font_size=12))
+        if mouth_tiles:
+            sheet = contact_sheet(mouth_tiles, mouth_labels, cols=10, tile_size=(160, 100), font_size=12)
+            iio.imwrite(out / "talk_bilabials.png", sheet)
         (out / "talk.json").write_text(json.dumps(report, indent=1) + "\n")
     print(json.dumps(report["summary"], indent=1))
+    heads = ("bilabials", "closed", "gap px", "photo gap", "jaw r", "identity")
+    print(f"{'photo':14s} " + " ".join(f"{h:>9s}" for h in heads))
+    for name, p in report["photos"].items():
+        cells = (p["bilabials"], p["bilabial_closed_share"], p["bilabial_gap_px_median"], p["photo_gap_px"],
+                 p["jaw_pearson_r_median"], p["identity_same_share"])  # fmt: skip
+        print(f"{name:14s} " + " ".join(f"{_fmt(c):>9s}" for c in cells))
     return report
+
+
+def _fmt(x) -> str:
+    return "-" if x is None else f"{x:.3g}"

@@ -288,3 +288,20 @@ def test_bench_talk_quick(tmp_path, shared_dir):
     assert -1 <= s["jaw_pearson_r_median"] <= 1 and 0 <= s["identity_same_share"] <= 1
     assert (tmp_path / "talk_sheet.png").exists() and (tmp_path / "talk_demo.mp4").exists()
     assert (tmp_path / "talk.json").exists()
+    # goforward's one /m/ per pair: per-photo figures and a mouth tile for each bilabial
+    assert s["bilabials"] == 2 and sum(p["bilabials"] for p in report["photos"].values()) == 2
+    assert set(report["photos"]) == {c["photo"] for c in report["clips"]}
+    assert (tmp_path / "talk_bilabials.png").exists()
+    assert s["jitter_bound_px"] > 0 and s["jitter_still_px_p95"] >= s["jitter_still_px_median"] >= 0
+
+
+def test_still_regions_leave_out_the_jaw(astronaut_faces_plain):
+    from facecraft.rigs.default_rig import FACE_OVAL
+    from facecraft.synth.bench_talk import STILL_POINTS, still_regions
+
+    lm = astronaut_faces_plain[0].info.landmarks
+    regions = still_regions(lm)
+    assert set(STILL_POINTS) <= set(regions["still"].tolist())
+    assert 152 in regions["jaw_outline"] and 152 not in regions["still"]  # the chin
+    assert set(regions["still"].tolist()) | set(regions["jaw_outline"].tolist()) >= set(FACE_OVAL)
+    assert (lm[regions["jaw_outline"], 1] >= lm[1, 1]).all()
