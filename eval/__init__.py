@@ -9,6 +9,9 @@ only needs image reading does not pull in torch or MediaPipe.
   :class:`FERClassifier`; judges behind one interface: :func:`get_judge`, :data:`SUPPORTED_JUDGES`.
 - Data and training: :func:`load_dataset`, :func:`train_classifier`, metrics (:func:`classification_report`).
 - Evaluators of edits: identity, blendshape response, emotion hit rate.
+- Augmentation (imports :mod:`facecraft.synth`; ``facecraft augment``): :func:`augment_dataset` runs a data set
+  through :func:`augment_source`, the per-face function (a :class:`SourceFace`, targets and a loaded
+  :class:`Augmenter` -> one manifest record per variant), with :class:`AugmentConfig` / :class:`FilterConfig`.
 """
 
 from __future__ import annotations
@@ -41,6 +44,10 @@ _EXPORTS: dict[str, str] = {
     "TrainConfig": "train", "train_classifier": "train", "predict_dataset": "train", "evaluate_probs": "train",
     "confusion_matrix": "metrics", "classification_report": "metrics", "macro_f1": "metrics",
     "per_class_scores": "metrics", "plot_confusion": "metrics",
+    # augmentation
+    "AugmentConfig": "augment", "Augmenter": "augment", "SourceFace": "augment", "OutputFormat": "augment",
+    "augment_source": "augment", "augment_dataset": "augment", "dataset_sources": "augment",
+    "photo_sources": "augment", "read_manifest": "augment", "FilterConfig": "augment_filter",
 }  # fmt: skip
 
 __all__ = sorted(_EXPORTS)

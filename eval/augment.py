@@ -1,0 +1,649 @@
+"""Augment a FER data set with edited faces that the judges agree on (``facecraft augment``).
+
+The one place in :mod:`facecraft.eval` that imports :mod:`facecraft.synth` (DESIGN.md). For each source face:
+
+1. the face is read once, upscaled when it is a small crop (:data:`EDIT_SIDE`: MediaPipe misses faces in
+   48 px FER crops), analysed once by the geometric editor (:class:`facecraft.synth.editor.FaceEditor`: face
+   detection + rig fit) and described once by dlib's identity model;
+2. variants are edited toward each target emotion with a random intensity and AUs jittered around the
+   EMFACS prototype (:func:`~facecraft.eval.augment_filter.variant_controls`), each one a cheap warp;
+3. each variant is cut to the data set's own format (:class:`OutputFormat`: 48x48 grey for FER2013-style
+   sets; the whole frame of a small crop resized back, or the shared eye alignment for photos) and judged
+   on that crop: the target among the top classes of the shipped FER judge (``get_judge("facecraft")``)
+   with a confidence threshold, the second judge's agreement, identity distance < 0.6 and no near-duplicate
+   (:func:`~facecraft.eval.augment_filter.decide` order: cheapest rules first).
+
+:func:`augment_dataset` runs every source through :func:`augment_source` over a process pool (models loaded
+once per worker), writes accepted crops as an ImageFolder tree under ``out/<emotion>/``, one line per variant
+in ``out/manifest.jsonl`` (source, target, controls, judge scores, identity, accepted or the rejection
+reason; a faceless or unreadable source gets one line with the reason), and a report (``report.json`` and
+``contact_sheet.png``, :mod:`~facecraft.eval.augment_report`). A rerun skips every source already in the
+manifest, so an interrupted run resumes. Only the data set's ``train`` split is used as sources by default:
+evaluation images never feed augmentation.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from facecraft.rigs import EMOTION_INDEX, EMOTIONS
+from facecraft.rigs.errors import FacecraftError, MissingFileError, ParameterError
+
+from .augment_filter import (
+    FilterConfig,
+    duplicate_verdict,
+    identity_verdict,
+    judge_verdict,
+    parse_targets,
+    variant_controls,
+    variant_seed,
+)
+from .faces import CROP_MAX_SIDE, align_face, resize_crop
+from .images import list_image_files, load_image
+
+logger = logging.getLogger(__name__)
+
+#: Side in pixels small crops are upscaled to (bicubic) before the editor sees them: MediaPipe finds most
+#: faces of a 48 px FER crop at this size (13 of 15 fer-dev faces tried) and the warp stays cheap.
+EDIT_SIDE = 192
+#: Images up to this side count as ready-made face crops (the shared preprocessing's own rule).
+SMALL_SIDE = CROP_MAX_SIDE
+MANIFEST = "manifest.jsonl"
+
+
+@dataclass(frozen=True)
+class OutputFormat:
+    """Size and colour of the crops written out (the data set's own).
+
+    Attributes
+    ----------
+    size : int
+        Side in pixels of the square crops.
+    grey : bool
+        Grey ``(size, size)`` crops instead of RGB.
+    """
+
+    size: int = 48
+    grey: bool = True
+
+
+@dataclass(frozen=True)
+class SourceFace:
+    """One face to augment.
+
+    Attributes
+    ----------
+    id : str
+        Stable key (a path relative to the data root, prefixed by the source set's name for photos).
+    label : str or None
+        The face's own emotion when known (no variant targets it).
+    path : str or None
+        Image file; None for in-memory crops (FER2013 CSV rows), which carry ``pixels``.
+    pixels : uint8 array or None
+        The crop itself when there is no file.
+    """
+
+    id: str
+    label: str | None = None
+    path: str | None = None
+    pixels: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def read(self) -> np.ndarray:
+        """RGB uint8 ``(H, W, 3)``."""
+        if self.pixels is not None:
+            a = np.asarray(self.pixels, np.uint8)
+            return np.repeat(a[..., None], 3, axis=2) if a.ndim == 2 else a
+        if self.path is None:
+            raise ParameterError(f"source {self.id}: neither a path nor pixels")
+        return load_image(self.path)
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """How variants are made and judged (saved in the report).
+
+    Attributes
+    ----------
+    per_image : int
+        Variants per source and target emotion.
+    intensity : (low, high)
+        Emotion intensity range of the variants.
+    jitter : float
+        Relative jitter of the prototype AUs (see :func:`~facecraft.eval.augment_filter.variant_controls`).
+    filter : FilterConfig
+    judge, second_judge : str
+        Registry names (:data:`facecraft.eval.judges.SUPPORTED_JUDGES`); ``judge_weights`` overrides the
+        shipped weights of the main judge.
+    format : OutputFormat
+    seed : int
+    """
+
+    per_image: int = 1
+    intensity: tuple[float, float] = (0.6, 1.0)
+    jitter: float = 0.25
+    filter: FilterConfig = field(default_factory=FilterConfig)
+    judge: str = "facecraft"
+    judge_weights: str | None = None
+    second_judge: str = "networkv2"
+    format: OutputFormat = field(default_factory=OutputFormat)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.per_image, int) or self.per_image < 1:
+            raise ParameterError(f"per_image: expected an integer >= 1, got {self.per_image!r}")
+        if self.format.size < 8:
+            raise ParameterError(f"format.size: expected at least 8 pixels, got {self.format.size}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# ----------------------------------------------------------------------------------------------- sources
+def dataset_sources(
+    dataset: str | os.PathLike, *, split: str | None = "train"
+) -> tuple[list[SourceFace], OutputFormat, np.ndarray, list[str]]:
+    """The faces of a data set (any layout :func:`~facecraft.eval.datasets.load_dataset` reads) as sources.
+
+    Parameters
+    ----------
+    dataset : path-like
+        ImageFolder, ``path,label[,split]`` CSV or FER2013 CSV.
+    split : str or None
+        Keep only this split (default ``"train"``: test and validation images never become sources);
+        None keeps all.
+
+    Returns
+    -------
+    sources : list of SourceFace
+    format : OutputFormat
+        The data set's own format (size of its crops, grey when they all are).
+    counts : int64 (8,)
+        Images per class of the kept split, EMOTIONS order (what ``--balance`` fills up).
+    unreadable : list of str
+        Images the data set reader skipped, with the reason.
+    """
+    from .datasets import load_dataset
+
+    root = Path(dataset)
+    ds = load_dataset(root, votes=False)
+    if split is not None:
+        ds = ds.subset(split)
+    if root.is_dir():
+        base, in_memory = root, False
+    else:
+        from .datasets import _read_csv_rows
+
+        header, _ = _read_csv_rows(root)
+        base, in_memory = root.parent, "pixels" in header
+    sources = []
+    for i, (name, label) in enumerate(zip(ds.paths, ds.labels, strict=True)):
+        emotion = EMOTIONS[int(label)]
+        if in_memory:
+            sources.append(SourceFace(f"{root.name}/{name}", emotion, None, ds.images[i]))
+        else:
+            sources.append(SourceFace(name, emotion, str(base / name)))
+    fmt = OutputFormat(48, True) if in_memory else infer_format([s.path for s in sources[:32]])
+    logger.info("%s: %d source faces (split %s), output format %s", dataset, len(sources), split, fmt)
+    return sources, fmt, ds.class_counts, list(ds.skipped)
+
+
+def infer_format(paths: Iterable[str | os.PathLike]) -> OutputFormat:
+    """The format of a data set's images: the most common side of its crops (images of at most
+    :data:`SMALL_SIDE` px), grey when every image looked at is; photo sets get 224 px aligned crops."""
+    sides, grey = [], True
+    for p in paths:
+        try:
+            img = load_image(p)
+        except FacecraftError:
+            continue
+        sides.append(max(img.shape[:2]))
+        grey = grey and bool(np.all(img[..., 0] == img[..., 1]) and np.all(img[..., 1] == img[..., 2]))
+    if not sides:
+        return OutputFormat()
+    side = Counter(sides).most_common(1)[0][0]
+    return OutputFormat(int(side) if side <= SMALL_SIDE else 224, grey)
+
+
+def photo_sources(folder: str | os.PathLike) -> list[SourceFace]:
+    """Every image under ``folder`` (recursively) as an unlabelled source, ids prefixed by the folder name."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise MissingFileError(f"--sources: folder not found: {folder}")
+    files = list_image_files(folder, recursive=True)
+    return [SourceFace(f"{folder.name}/{f.relative_to(folder).as_posix()}", None, str(f)) for f in files]
+
+
+# ----------------------------------------------------------------------------------------------- worker
+def _upscaled(img: np.ndarray) -> tuple[np.ndarray, bool]:
+    """The image the editor sees, and whether it is a small crop (written back whole, not re-aligned)."""
+    small = max(img.shape[:2]) <= SMALL_SIDE
+    if small:
+        side = min(img.shape[:2])
+        h, w = img.shape[:2]
+        img = img[(h - side) // 2 : (h - side) // 2 + side, (w - side) // 2 : (w - side) // 2 + side]
+        img = cv2.resize(img, (EDIT_SIDE, EDIT_SIDE), interpolation=cv2.INTER_CUBIC)
+    return np.ascontiguousarray(img), small
+
+
+class Augmenter:
+    """The models of one worker: the editor, the two judges and the identity model, loaded once.
+
+    Parameters
+    ----------
+    config : AugmentConfig
+    """
+
+    def __init__(self, config: AugmentConfig | None = None) -> None:
+        from facecraft.synth.editor import FaceEditor
+
+        from .identity import IdentityJudge
+        from .judges import get_judge
+
+        self.config = config or AugmentConfig()
+        self.editor = FaceEditor()
+        self.judge = get_judge(self.config.judge, weights=self.config.judge_weights)
+        self.second = get_judge(self.config.second_judge) if self.config.second_judge else None
+        self.identity = IdentityJudge()
+
+    def close(self) -> None:
+        self.editor.close()
+
+    def crop(self, image: np.ndarray, small: bool, landmarks: np.ndarray) -> np.ndarray:
+        """An (edited) image cut to the output format: a small crop resized whole, a photo eye-aligned."""
+        fmt = self.config.format
+        if small:
+            return resize_crop(image, size=fmt.size, grey=fmt.grey)
+        return align_face(image, landmarks, size=fmt.size, grey=fmt.grey)
+
+    def scores(self, crop: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Main and second judge probabilities ``(8,)`` of one crop (no detection: it is a face crop)."""
+        main = self.judge.predict_proba([crop], detect=False)[0]
+        second = self.second.predict_proba([crop], detect=False)[0] if self.second is not None else None
+        return main, second
+
+    def descriptor(self, image: np.ndarray, name: str) -> np.ndarray | None:
+        """dlib descriptor ``(128,)`` of the face, or None when the identity model finds none."""
+        from facecraft.rigs.errors import NoFaceError
+
+        try:
+            return self.identity.descriptor(image, name=name)
+        except NoFaceError:
+            return None
+
+    def augment_source(self, source: SourceFace, targets: Iterable[str]) -> list[dict]:
+        """Edit, judge and filter every variant of one source; see :func:`augment_source`."""
+        return augment_source(source, targets, augmenter=self)
+
+
+def augment_source(source: SourceFace, targets: Iterable[str], *, augmenter: Augmenter) -> list[dict]:
+    """All variants of one source face toward ``targets``, judged and filtered (the per-item function).
+
+    Parameters
+    ----------
+    source : SourceFace
+    targets : iterable of str
+        Emotions to synthesise; the source's own label is left out. ``augmenter.config.per_image`` variants
+        each.
+    augmenter : Augmenter
+        Loaded models (one per process).
+
+    Returns
+    -------
+    list of dict
+        One record per variant (keys ``id, source, source_label, target, variant, controls, scores,
+        source_scores, identity, accepted, reason``), plus ``crop`` (uint8, output format) on accepted ones.
+        A source that cannot be read or shows no face gives one record with ``target`` None and the reason.
+        Never raises for a bad image (facecraft errors become records).
+    """
+    from facecraft.synth.controls import EditControls
+
+    cfg = augmenter.config
+    t0 = time.perf_counter()
+    base = {"source": source.id, "source_label": source.label, "source_path": source.path}
+    try:
+        img, small = _upscaled(source.read())
+        faces = augmenter.editor.analyze(img, name=source.id)
+    except (FacecraftError, OSError) as e:
+        logger.warning("source %s skipped: %s", source.id, e)
+        return [{**base, "id": f"{source.id}#source", "target": None, "accepted": False, "reason": f"source: {e}"}]
+    face = faces[:1]
+    landmarks = face[0].info.landmarks
+    src_crop = augmenter.crop(img, small, landmarks)
+    src_main, src_second = augmenter.scores(src_crop)
+    src_desc = None
+    desc_done = False
+    kept: list[np.ndarray] = [src_crop]
+    records = []
+    for target in targets:
+        if target == source.label:
+            continue
+        rng = np.random.default_rng(variant_seed(f"{source.id}#{target}", cfg.seed))
+        for k in range(cfg.per_image):
+            rec = {**base, "id": f"{source.id}#{target}{k}", "target": target, "variant": k}
+            controls = variant_controls(target, rng, intensity=cfg.intensity, jitter=cfg.jitter)
+            rec["controls"] = controls
+            edited = augmenter.editor.apply(
+                img,
+                face,
+                EditControls.from_args(emotion=controls["emotion"], au=controls["au"]),
+                face=0,
+                name=source.id,
+            ).image
+            crop = augmenter.crop(edited, small, landmarks)
+            main, second = augmenter.scores(crop)
+            rec["scores"] = {cfg.judge: _rounded(main)}
+            if second is not None:
+                rec["scores"][cfg.second_judge] = _rounded(second)
+            rec["source_scores"] = {cfg.judge: _rounded(src_main)}
+            if src_second is not None:
+                rec["source_scores"][cfg.second_judge] = _rounded(src_second)
+            reason = judge_verdict(target, main, second, cfg.filter)
+            if reason is None:
+                if not desc_done:
+                    src_desc, desc_done = augmenter.descriptor(img, source.id), True
+                edited_desc = augmenter.descriptor(edited, f"{source.id} ({target} edit)")
+                distance = None
+                if src_desc is not None and edited_desc is not None:
+                    distance = float(np.linalg.norm(src_desc.astype(np.float64) - edited_desc.astype(np.float64)))
+                    rec["identity"] = round(distance, 4)
+                reason = identity_verdict(distance, cfg.filter)
+            if reason is None:
+                reason = duplicate_verdict(crop, kept, cfg.filter)
+            rec["accepted"], rec["reason"] = reason is None, reason
+            if reason is None:
+                kept.append(crop)
+                rec["crop"] = crop
+            records.append(rec)
+    seconds = time.perf_counter() - t0
+    for rec in records:
+        rec["seconds"] = round(seconds / max(len(records), 1), 4)
+    return records
+
+
+def _rounded(p: np.ndarray) -> list[float]:
+    return [round(float(v), 4) for v in p]
+
+
+# worker-process state: one Augmenter per process, built by the pool's initializer
+_WORKER: Augmenter | None = None
+
+
+def _init_worker(config: AugmentConfig, threads: int) -> None:
+    global _WORKER
+    import torch
+
+    torch.set_num_threads(threads)
+    cv2.setNumThreads(threads)
+    _WORKER = Augmenter(config)
+
+
+def _work(source: SourceFace, targets: tuple[str, ...]) -> list[dict]:
+    if _WORKER is None:
+        raise RuntimeError("augment worker used before its initializer ran")
+    return augment_source(source, targets, augmenter=_WORKER)
+
+
+# ----------------------------------------------------------------------------------------------- runner
+def read_manifest(out: str | os.PathLike) -> list[dict]:
+    """Records of ``out/manifest.jsonl`` (a torn last line from an interrupted run is ignored)."""
+    path = Path(out) / MANIFEST
+    if not path.is_file():
+        return []
+    records = []
+    for i, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            logger.warning("%s line %d is not JSON (an interrupted write?): ignored", path, i)
+    return records
+
+
+def _drop_torn_tail(path: Path) -> None:
+    """Cut a last line without its newline (a write the previous run did not finish) before appending."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    data = path.read_bytes()
+    if data.endswith(b"\n"):
+        return
+    keep = data.rfind(b"\n") + 1
+    logger.warning("%s: dropping an unfinished last line (%d bytes)", path, len(data) - keep)
+    with path.open("r+b") as f:
+        f.truncate(keep)
+
+
+def _file_name(record: dict) -> str:
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", record["source"].rsplit(".", 1)[0]).strip("_")
+    return f"{record['target']}/{stem}_{record['target']}{record['variant']}.png"
+
+
+def _write_crop(out: Path, record: dict, crop: np.ndarray) -> str:
+    from PIL import Image
+
+    rel = _file_name(record)
+    path = out / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    Image.fromarray(crop).save(tmp, format="PNG")
+    os.replace(tmp, path)
+    return rel
+
+
+def _quotas(counts: np.ndarray, targets: tuple[str, ...], *, max_per_class: int | None) -> dict[str, int]:
+    """Images to add per target so each reaches the largest class (at most ``max_per_class`` each)."""
+    top = int(np.max(counts))
+    need = {t: max(0, top - int(counts[EMOTION_INDEX[t]])) for t in targets}
+    if max_per_class is not None:
+        need = {t: min(n, max_per_class) for t, n in need.items()}
+    return need
+
+
+def augment_dataset(
+    dataset: str | os.PathLike | None,
+    *,
+    out: str | os.PathLike,
+    targets="all",
+    config: AugmentConfig | None = None,
+    balance: bool = False,
+    max_per_class: int | None = None,
+    sources: Iterable[str | os.PathLike] = (),
+    use_dataset_faces: bool = True,
+    split: str | None = "train",
+    max_sources: int | None = None,
+    workers: int = 1,
+    threads: int = 1,
+    progress: bool = True,
+) -> dict:
+    """Augment a data set; write the ImageFolder tree, ``manifest.jsonl`` and the report under ``out``.
+
+    Parameters
+    ----------
+    dataset : path-like or None
+        The data set to augment (any layout of :func:`~facecraft.eval.datasets.load_dataset`); gives the
+        output format, the class counts for ``balance`` and, with ``use_dataset_faces``, source faces (its
+        ``split`` only). None: photos from ``sources`` only, format from ``config``.
+    out : path-like
+        Output folder (created); rerunning with the same folder resumes.
+    targets : "all", comma-separated names or a list
+        Emotions to synthesise (``all``: every one but neutral).
+    config : AugmentConfig, optional
+        ``per_image`` variants per source and target, judges, thresholds; its ``format`` is replaced by the
+        data set's own.
+    balance : bool
+        Fill each target class up toward the data set's largest class (capped by ``max_per_class``): sources
+        are tried until every quota is met or the sources run out. Without it every source gets its variants.
+    sources : iterable of folders
+        Colour photos to edit as extra sources (e.g. ``faces-utk``, ``faces-frll``), recursively.
+    split : str or None
+        Which split of the data set gives source faces (default ``train``; never evaluation images).
+    max_sources : int, optional
+        Try at most this many sources (after a seeded shuffle), e.g. for a quick look.
+    workers : int
+        Processes (each loads its own models); 1 runs in this process.
+    threads : int
+        Torch/OpenCV threads per worker.
+
+    Returns
+    -------
+    dict
+        The report (see :func:`~facecraft.eval.augment_report.build_report`), also in ``out/report.json``.
+    """
+    from .augment_report import write_report
+
+    config = config or AugmentConfig()
+    chosen = parse_targets(targets)
+    if workers < 1 or threads < 1:
+        raise ParameterError(f"workers and threads: expected >= 1, got {workers}, {threads}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    pool_faces: list[SourceFace] = []
+    counts = np.zeros(len(EMOTIONS), np.int64)
+    unreadable: list[str] = []
+    if dataset is not None:
+        faces, fmt, counts, unreadable = dataset_sources(dataset, split=split)
+        config = _with_format(config, fmt)
+        if use_dataset_faces:
+            pool_faces += faces
+    elif balance:
+        raise ParameterError("balance: needs a data set (its class counts say how many images to add)")
+    for folder in sources:
+        pool_faces += photo_sources(folder)
+    if not pool_faces:
+        raise ParameterError("no source faces: give a data set with faces in its split and/or --sources folders")
+    order = np.random.default_rng(config.seed).permutation(len(pool_faces))
+    pool_faces = [pool_faces[i] for i in order]
+    if max_sources is not None:
+        pool_faces = pool_faces[:max_sources]
+
+    previous = read_manifest(out)
+    done_sources = {r["source"] for r in previous}
+    accepted = Counter(r["target"] for r in previous if r.get("accepted"))
+    quotas = _quotas(counts, chosen, max_per_class=max_per_class) if balance else None
+    todo = [s for s in pool_faces if s.id not in done_sources]
+    logger.info(
+        "augment: %d sources (%d done before), targets %s%s",
+        len(pool_faces),
+        len(pool_faces) - len(todo),
+        ",".join(chosen),
+        f", quotas {quotas}" if quotas else "",
+    )
+    run = {"attempted": 0, "accepted": 0, "sources": 0}
+
+    def wanted(source: SourceFace) -> tuple[str, ...]:
+        if quotas is None:
+            return chosen
+        return tuple(t for t in chosen if accepted[t] < quotas[t])
+
+    _drop_torn_tail(out / MANIFEST)
+    manifest = (out / MANIFEST).open("a")
+    bar = None
+    try:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(todo), desc="augment", unit="face", disable=not progress)
+        for records in _run(todo, wanted, config, workers=workers, threads=threads):
+            for rec in records:
+                crop = rec.pop("crop", None)
+                if rec.get("accepted") and quotas is not None and accepted[rec["target"]] >= quotas[rec["target"]]:
+                    rec["accepted"], rec["reason"] = False, "quota filled"
+                if rec.get("accepted"):
+                    rec["file"] = _write_crop(out, rec, crop)
+                    accepted[rec["target"]] += 1
+                    run["accepted"] += 1
+                if rec.get("target") is not None:
+                    run["attempted"] += 1
+                manifest.write(json.dumps(rec) + "\n")
+            manifest.flush()
+            run["sources"] += 1
+            bar.update(1)
+            bar.set_postfix(accepted=run["accepted"])
+            if quotas is not None and all(accepted[t] >= q for t, q in quotas.items()):
+                logger.info("augment: every quota met")
+                break
+    finally:
+        if bar is not None:
+            bar.close()
+        manifest.close()
+    wall = time.perf_counter() - start
+    extra = {
+        "dataset": None if dataset is None else str(dataset),
+        "photo_sources": [str(s) for s in sources],
+        "split": split,
+        "targets": list(chosen),
+        "balance": balance,
+        "quotas": quotas,
+        "unreadable": unreadable,
+        "class_counts_before": dict(zip(EMOTIONS, counts.tolist(), strict=True)),
+        "config": config.to_dict(),
+        "workers": workers,
+        "threads_per_worker": threads,
+        "this_run": {
+            **run,
+            "wall_s": round(wall, 1),
+            "accepted_per_min": round(run["accepted"] / max(wall / 60, 1e-9), 2),
+        },
+    }
+    return write_report(out, extra=extra)
+
+
+def _with_format(config: AugmentConfig, fmt: OutputFormat) -> AugmentConfig:
+    from dataclasses import replace
+
+    return replace(config, format=fmt)
+
+
+def _run(todo: list[SourceFace], wanted, config: AugmentConfig, *, workers: int, threads: int) -> Iterator[list[dict]]:
+    """Records per source, in completion order; at most ``2 * workers`` sources in flight (bounded memory)."""
+    if workers == 1:
+        import torch
+
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        augmenter = Augmenter(config)
+        try:
+            for source in todo:
+                targets = wanted(source)
+                if not targets:
+                    return
+                yield augment_source(source, targets, augmenter=augmenter)
+        finally:
+            augmenter.close()
+            torch.set_num_threads(before)
+        return
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")  # MediaPipe and torch do not survive a fork with their threads running
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(config, threads)) as pool:
+        pending: set[Future] = set()
+        it = iter(todo)
+        exhausted = False
+        while True:
+            while not exhausted and len(pending) < 2 * workers:
+                source = next(it, None)
+                if source is None:
+                    exhausted = True
+                    break
+                targets = wanted(source)
+                if not targets:
+                    exhausted = True
+                    break
+                pending.add(pool.submit(_work, source, targets))
+            if not pending:
+                return
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                yield fut.result()

@@ -1,0 +1,103 @@
+"""``facecraft augment DATASET --out OUT``: add judged, identity-checked expression edits to a FER data set."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+
+logger = logging.getLogger(__name__)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from facecraft.rigs.errors import ParameterError
+
+    from .augment import AugmentConfig, augment_dataset
+    from .augment_filter import FilterConfig
+
+    if args.min_intensity > args.max_intensity:
+        raise ParameterError(f"--min-intensity {args.min_intensity} is above --max-intensity {args.max_intensity}")
+    config = AugmentConfig(
+        per_image=args.per_image,
+        intensity=(args.min_intensity, args.max_intensity),
+        jitter=args.jitter,
+        filter=FilterConfig(
+            top_k=args.top_k,
+            min_confidence=args.min_confidence,
+            max_identity=args.max_identity,
+            min_difference=args.min_difference,
+        ),
+        judge_weights=args.judge_weights,
+        second_judge=args.second_judge,
+        seed=args.seed,
+    )
+    report = augment_dataset(
+        args.dataset,
+        out=args.out,
+        targets=args.targets,
+        config=config,
+        balance=args.balance,
+        max_per_class=args.max_per_class,
+        sources=args.sources or (),
+        use_dataset_faces=not args.photos_only,
+        split=None if args.split == "all" else args.split,
+        max_sources=args.max_sources,
+        workers=args.workers,
+        threads=args.threads,
+    )
+    summary = {
+        "out": args.out,
+        "accepted": report["accepted"],
+        "attempted": report["attempted"],
+        "acceptance_rate": report["acceptance_rate"],
+        "per_target": {t: {k: v[k] for k in ("accepted", "attempted")} for t, v in report["per_target"].items()},
+        "bad_sources": len(report["bad_sources"]),
+        "this_run": report["this_run"],
+        "report": f"{args.out}/report.json",
+        "contact_sheet": report["contact_sheet"],
+    }
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def register(subparsers) -> None:
+    """Add ``facecraft augment``."""
+    from .augment_filter import FilterConfig
+
+    defaults = FilterConfig()
+    p = subparsers.add_parser(
+        "augment",
+        help="synthesise expression variants of a data set's faces, keep those the judges agree on",
+        description="For each source face (the data set's train split, and/or photos from --sources), edit "
+        "variants toward the target emotions with the geometric editor, keep those whose target the shipped "
+        "FER judge ranks high, a second judge agrees with, that keep the person's identity and are no near-"
+        "duplicates; write them in the data set's own format as an ImageFolder tree under OUT with "
+        "manifest.jsonl, report.json and contact_sheet.png. Rerunning with the same OUT resumes.",
+    )
+    p.add_argument("dataset", help="data set: ImageFolder, path,label[,split] CSV or FER2013 CSV")
+    p.add_argument("--out", required=True, help="output folder (ImageFolder tree + manifest + report)")
+    p.add_argument("--per-image", type=int, default=1, help="variants per source face and target (default 1)")
+    p.add_argument("--targets", default="all", help="'all' (every emotion but neutral) or names: fear,disgust,...")
+    p.add_argument("--balance", action="store_true", help="fill the target classes up toward the largest class")
+    p.add_argument("--max-per-class", type=int, default=None, help="with --balance: add at most this many per class")
+    p.add_argument("--sources", action="append", metavar="DIR", help="folder of colour photos to edit too (repeatable)")
+    p.add_argument("--photos-only", action="store_true", help="use only --sources, not the data set's own faces")
+    p.add_argument(
+        "--split", default="train", help="split of the data set that gives sources: train (default), val, test, all"
+    )
+    p.add_argument("--max-sources", type=int, default=None, help="try at most this many sources (seeded shuffle)")
+    p.add_argument("--workers", type=int, default=1, help="processes, each with its own models (default 1)")
+    p.add_argument("--threads", type=int, default=1, help="torch/OpenCV threads per worker (default 1)")
+    p.add_argument("--min-intensity", type=float, default=0.6, help="emotion intensity range, low end")
+    p.add_argument("--max-intensity", type=float, default=1.0, help="emotion intensity range, high end")
+    p.add_argument("--jitter", type=float, default=0.25, help="relative jitter of the prototype AUs (default 0.25)")
+    p.add_argument("--top-k", type=int, default=defaults.top_k, help="target among the judge's top K")
+    p.add_argument("--min-confidence", type=float, default=defaults.min_confidence, help="judge's least probability")
+    p.add_argument("--max-identity", type=float, default=defaults.max_identity, help="identity distance bound")
+    p.add_argument(
+        "--min-difference", type=float, default=defaults.min_difference, help="near-duplicate bound (grey levels)"
+    )
+    p.add_argument("--judge-weights", default=None, help="weights of the main judge (default: the shipped ones)")
+    p.add_argument("--second-judge", default="networkv2", choices=("networkv2", "mini-xception"))
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_run)

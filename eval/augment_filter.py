@@ -1,0 +1,172 @@
+"""What an augmentation variant asks for, and whether it is kept: the plan and the filter of :mod:`.augment`.
+
+Both parts are pure (no models): :func:`variant_controls` draws the edit controls of one variant (an emotion
+intensity and AUs jittered around the emotion's EMFACS prototype, :data:`facecraft.rigs.EMFACS_PROTOTYPES`,
+the one table of prototypes), and :func:`decide` applies the acceptance rules to the judges' probabilities,
+the identity distance and the near-duplicate distance, in order of cost, returning the first reason for a
+rejection. Keeping them model-free makes the rules testable on numbers alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from facecraft.rigs import EMFACS_PROTOTYPES, EMOTION_INDEX, EMOTIONS
+from facecraft.rigs.errors import ParameterError
+
+from .identity import SAME_PERSON_THRESHOLD
+from .train import SHARED_7
+
+#: Emotions synthesised by ``--targets all``: every emotion but neutral (the editor makes expressions;
+#: fading one away is ``neutral``, which may still be named explicitly).
+ALL_TARGETS: tuple[str, ...] = tuple(e for e in EMOTIONS if e != "neutral")
+
+
+@dataclass(frozen=True)
+class FilterConfig:
+    """Acceptance rules of an augmented face (defaults documented in ``facecraft augment --help``).
+
+    Attributes
+    ----------
+    top_k : int
+        The target must be among the main judge's ``top_k`` classes.
+    min_confidence : float
+        ... with at least this probability. The default, 1/8, is chance over the 8 classes: the shipped
+        judge rarely gives a rare class more (measured on geometric edits of fer-dev train faces: median
+        probability of the target 0.01-0.09, top decile 0.06-0.28), so a higher bar keeps almost no
+        disgust or contempt; the second judge and the identity check then do the rest.
+    second_top_k : int
+        The second judge must put the target among its ``second_top_k`` classes of the 7 it knows. A target
+        it does not know (contempt for the two ported judges) passes this rule, recorded as ``"n/a"``.
+    max_identity : float
+        dlib descriptor distance between the source and the edit must stay below this (same person).
+    min_difference : float
+        Mean absolute grey difference (0-255) to the source crop and to every variant of the same source
+        already kept: closer is a near-duplicate.
+    """
+
+    top_k: int = 3
+    min_confidence: float = 0.125
+    second_top_k: int = 2
+    max_identity: float = SAME_PERSON_THRESHOLD
+    min_difference: float = 2.0
+
+    def __post_init__(self) -> None:
+        if self.top_k < 1 or self.second_top_k < 1:
+            raise ParameterError(f"top_k and second_top_k: expected >= 1, got {self.top_k}, {self.second_top_k}")
+        if not 0.0 <= self.min_confidence <= 1.0:
+            raise ParameterError(f"min_confidence: expected a probability in [0, 1], got {self.min_confidence}")
+        if not 0.0 < self.max_identity < 2.0:
+            raise ParameterError(f"max_identity: expected a distance in (0, 2), got {self.max_identity}")
+        if self.min_difference < 0:
+            raise ParameterError(f"min_difference: expected >= 0 grey levels, got {self.min_difference}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def parse_targets(targets) -> tuple[str, ...]:
+    """``"all"``, ``"fear,disgust"`` or a list of names -> emotion names in EMOTIONS order (aliases accepted)."""
+    from facecraft.rigs import normalize_emotion
+
+    if targets is None or (isinstance(targets, str) and targets.strip().lower() == "all"):
+        return ALL_TARGETS
+    names = targets.split(",") if isinstance(targets, str) else list(targets)
+    try:
+        chosen = {normalize_emotion(n) for n in names if str(n).strip()}
+    except ParameterError as e:
+        raise ParameterError(f"targets: {e}") from e
+    if not chosen:
+        raise ParameterError(f"targets: expected 'all' or emotion names separated by commas, got {targets!r}")
+    return tuple(e for e in EMOTIONS if e in chosen)
+
+
+def variant_seed(key: str, seed: int) -> int:
+    """A seed for one item that does not depend on the process or run order (resumable, parallel)."""
+    return int.from_bytes(hashlib.sha256(f"{seed}:{key}".encode()).digest()[:8], "little")
+
+
+def variant_controls(
+    target: str, rng: np.random.Generator, *, intensity: tuple[float, float] = (0.6, 1.0), jitter: float = 0.25
+) -> dict:
+    """Edit controls of one variant toward ``target``: a random intensity and jittered prototype AUs.
+
+    Parameters
+    ----------
+    target : str
+        One of EMOTIONS.
+    rng : np.random.Generator
+    intensity : (low, high)
+        Range of the emotion's intensity in [0, 1], drawn uniformly.
+    jitter : float
+        Each prototype AU is ``prototype * intensity * U(1 - jitter, 1 + jitter)``, clipped to [0, 1].
+
+    Returns
+    -------
+    dict
+        ``{"emotion": "fear:0.83", "intensity": 0.83, "au": {"AU1": 0.7, ...}}``: JSON-ready; ``emotion`` and
+        ``au`` are :meth:`facecraft.synth.controls.EditControls.from_args` arguments (``au`` empty for neutral).
+    """
+    if target not in EMOTION_INDEX:
+        raise ParameterError(f"target: expected one of {EMOTIONS}, got {target!r}")
+    lo, hi = intensity
+    if not 0.0 <= lo <= hi <= 1.0:
+        raise ParameterError(f"intensity: expected 0 <= low <= high <= 1, got {intensity}")
+    if not 0.0 <= jitter < 1.0:
+        raise ParameterError(f"jitter: expected a fraction in [0, 1), got {jitter}")
+    level = float(rng.uniform(lo, hi))
+    au = {
+        name: round(float(np.clip(value * level * rng.uniform(1 - jitter, 1 + jitter), 0.0, 1.0)), 3)
+        for name, value in EMFACS_PROTOTYPES[target].items()
+    }
+    return {"emotion": f"{target}:{level:.3f}", "intensity": round(level, 3), "au": au}
+
+
+def top_classes(probs: np.ndarray, k: int, *, classes: tuple[str, ...] = EMOTIONS) -> list[str]:
+    """The ``k`` most likely of ``classes`` in an ``(8,)`` EMOTIONS-order probability vector."""
+    p = np.asarray(probs, dtype=np.float64)
+    idx = [EMOTION_INDEX[c] for c in classes]
+    order = sorted(idx, key=lambda i: -p[i])
+    return [EMOTIONS[i] for i in order[:k]]
+
+
+def judge_verdict(target: str, main: np.ndarray, second: np.ndarray | None, config: FilterConfig) -> str | None:
+    """The judges' part of :func:`decide`: None when both accept, else the reason."""
+    p = float(main[EMOTION_INDEX[target]])
+    if target not in top_classes(main, config.top_k):
+        return f"judge: {target} not in top {config.top_k} (top {top_classes(main, 1)[0]})"
+    if p < config.min_confidence:
+        return f"judge: {target} probability {p:.2f} < {config.min_confidence:.2f}"
+    if second is None or target not in SHARED_7:
+        return None
+    ranked = top_classes(second, config.second_top_k, classes=SHARED_7)
+    if target not in ranked:
+        return f"second judge: {target} not in top {config.second_top_k} (top {ranked[0]})"
+    return None
+
+
+def mean_difference(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean absolute difference of two same-size uint8 crops, in grey levels (0-255)."""
+    return float(np.mean(np.abs(np.asarray(a, np.float32) - np.asarray(b, np.float32))))
+
+
+def duplicate_verdict(crop: np.ndarray, others: list[np.ndarray], config: FilterConfig) -> str | None:
+    """None when ``crop`` differs from every one of ``others`` (source first) by ``min_difference``."""
+    for j, other in enumerate(others):
+        d = mean_difference(crop, other)
+        if d < config.min_difference:
+            what = "the source" if j == 0 else "a kept variant"
+            return f"near duplicate of {what} (mean difference {d:.1f} < {config.min_difference:.1f})"
+    return None
+
+
+def identity_verdict(distance: float | None, config: FilterConfig) -> str | None:
+    """None when the edit is still the source's person (``distance`` None: no face for the identity model)."""
+    if distance is None:
+        return "identity: no face found for the descriptor"
+    if distance >= config.max_identity:
+        return f"identity: distance {distance:.2f} >= {config.max_identity:.2f}"
+    return None

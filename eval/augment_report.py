@@ -1,0 +1,171 @@
+"""The report of an augmentation run: counts and acceptance per class, judges' agreement, a contact sheet.
+
+Built from ``manifest.jsonl`` alone (streamed line by line), so a resumed run reports on everything it holds,
+not only on its last part.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from facecraft.rigs import EMOTIONS
+
+from .augment_filter import top_classes
+from .metrics import write_report as _write_json
+from .train import SHARED_7
+
+logger = logging.getLogger(__name__)
+
+#: Accepted examples per target shown on the contact sheet (each beside its source).
+SHEET_PER_TARGET = 4
+
+
+def _reason_kind(reason: str | None) -> str:
+    """A rejection reason's rule: ``judge``, ``second judge``, ``identity``, ``near duplicate``, ``source``, ..."""
+    if not reason:
+        return "accepted"
+    return reason.split(":")[0].split(" (")[0].strip()
+
+
+def build_report(records, *, extra: dict | None = None) -> dict:
+    """Counts per target: attempts, accepted, acceptance rate, rejection reasons; judges' agreement; bad sources.
+
+    Parameters
+    ----------
+    records : iterable of dict
+        Manifest records (:func:`~facecraft.eval.augment.augment_source`).
+    extra : dict, optional
+        Merged into the report (run settings, timing).
+
+    Returns
+    -------
+    dict
+        ``per_target`` ({target: attempted, accepted, acceptance_rate, reasons}), ``attempted``, ``accepted``,
+        ``acceptance_rate``, ``agreement`` (the second judge's top class among the 7 shared classes equals
+        the main judge's, over all variants; and, per target, the share of variants the main judge accepted
+        that the second judge also puts in its top classes), ``bad_sources`` (source and reason),
+        ``sources``.
+    """
+    per: dict[str, Counter] = defaultdict(Counter)
+    reasons: dict[str, Counter] = defaultdict(Counter)
+    bad, sources = [], set()
+    agree, both = 0, 0
+    judged_main: Counter = Counter()
+    second_agrees: Counter = Counter()
+    for r in records:
+        sources.add(r["source"])
+        target = r.get("target")
+        if target is None:
+            bad.append({"source": r["source"], "reason": r.get("reason")})
+            continue
+        per[target]["attempted"] += 1
+        per[target]["accepted"] += int(bool(r.get("accepted")))
+        reasons[target][_reason_kind(r.get("reason"))] += 1
+        scores = r.get("scores") or {}
+        if len(scores) >= 2:
+            main, second = (np.asarray(v) for v in list(scores.values())[:2])
+            both += 1
+            agree += int(top_classes(main, 1, classes=SHARED_7) == top_classes(second, 1, classes=SHARED_7))
+            if target in SHARED_7 and not str(r.get("reason", "") or "").startswith("judge"):
+                judged_main[target] += 1
+                second_agrees[target] += int(not str(r.get("reason", "") or "").startswith("second judge"))
+    per_target = {}
+    for t in EMOTIONS:
+        if t not in per:
+            continue
+        n, a = per[t]["attempted"], per[t]["accepted"]
+        per_target[t] = {
+            "attempted": n,
+            "accepted": a,
+            "acceptance_rate": round(a / n, 4) if n else None,
+            "reasons": dict(reasons[t]),
+            "second_judge_agrees_when_main_accepts": (
+                round(second_agrees[t] / judged_main[t], 4) if judged_main[t] else None
+            ),
+        }
+    attempted = sum(v["attempted"] for v in per_target.values())
+    accepted = sum(v["accepted"] for v in per_target.values())
+    report = {
+        "sources": len(sources),
+        "bad_sources": bad,
+        "attempted": attempted,
+        "accepted": accepted,
+        "acceptance_rate": round(accepted / attempted, 4) if attempted else None,
+        "per_target": per_target,
+        "agreement": {"variants_judged_by_both": both, "top1_same_7": round(agree / both, 4) if both else None},
+    }
+    if extra:
+        report.update(extra)
+    return report
+
+
+def _iter_manifest(path: Path):
+    with path.open() as f:
+        for line in f:
+            if line.strip():
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+
+
+def contact_sheet_png(out: str | os.PathLike, records, *, per_target: int = SHEET_PER_TARGET) -> Path | None:
+    """``out/contact_sheet.png``: per target a row of (source, accepted edit) pairs labelled with the main
+    judge's probability of the target; None when nothing was accepted."""
+    from PIL import Image
+
+    from facecraft.rigs.contact_sheet import contact_sheet
+
+    from .faces import resize_crop
+    from .images import load_image
+
+    out = Path(out)
+    picked: dict[str, list[dict]] = defaultdict(list)
+    for r in records:
+        t = r.get("target")
+        if r.get("accepted") and r.get("file") and len(picked[t]) < per_target:
+            picked[t].append(r)
+    tiles, labels = [], []
+    size = 96
+    for t in EMOTIONS:
+        for r in picked.get(t, []):
+            edit = np.asarray(Image.open(out / r["file"]).convert("RGB"))
+            try:
+                src = load_image(r["source_path"]) if r.get("source_path") else None
+            except Exception:  # noqa: BLE001 - a moved source only blanks its tile
+                src = None
+            if src is not None and max(src.shape[:2]) > 96:
+                src = resize_crop(src, size=size, grey=edit.ndim == 2)
+            tiles.append(src if src is not None else np.zeros_like(edit))
+            labels.append("source")
+            p = list(r.get("scores", {}).values())[0][EMOTIONS.index(t)] if r.get("scores") else float("nan")
+            tiles.append(edit)
+            labels.append(f"{t} {p:.2f}")
+    if not tiles:
+        return None
+    sheet = contact_sheet(tiles, labels, cols=2 * per_target, tile_size=(size, size), font_size=12, pad=4)
+    path = out / "contact_sheet.png"
+    Image.fromarray(sheet).save(path)
+    return path
+
+
+def write_report(out: str | os.PathLike, *, extra: dict | None = None) -> dict:
+    """Build the report from ``out/manifest.jsonl``, write ``report.json`` and ``contact_sheet.png``."""
+    from .augment import MANIFEST
+
+    out = Path(out)
+    path = out / MANIFEST
+    records = _iter_manifest(path) if path.is_file() else iter(())
+    report = build_report(records, extra=extra)
+    sheet = contact_sheet_png(out, _iter_manifest(path) if path.is_file() else iter(()))
+    report["contact_sheet"] = None if sheet is None else str(sheet)
+    report["manifest"] = str(path)
+    _write_json(report, out / "report.json")
+    logger.info("augment report: %d/%d variants accepted, %s", report["accepted"], report["attempted"], out)
+    return report

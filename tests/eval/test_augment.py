@@ -1,0 +1,137 @@
+"""facecraft.eval.augment end to end on tiny inputs: real editor, judges and identity model, no shared data."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from facecraft.eval.augment import (
+    AugmentConfig,
+    Augmenter,
+    OutputFormat,
+    SourceFace,
+    augment_dataset,
+    augment_source,
+    dataset_sources,
+    read_manifest,
+)
+from facecraft.eval.augment_filter import FilterConfig
+from facecraft.eval.datasets import load_image_folder
+from facecraft.rigs import EMOTIONS, ParameterError, resolve_asset
+
+#: Keeps every variant: isolates the plumbing from the judges' opinion.
+KEEP_ALL = FilterConfig(top_k=8, min_confidence=0.0, second_top_k=7, max_identity=1.99, min_difference=0.0)
+#: Keeps nothing: the main judge never gives a class probability 1.
+KEEP_NONE = FilterConfig(min_confidence=1.0)
+
+
+@pytest.fixture(scope="module")
+def augmenter():
+    aug = Augmenter(AugmentConfig(filter=KEEP_ALL, per_image=2))
+    yield aug
+    aug.close()
+
+
+@pytest.fixture
+def face_folder(tmp_path):
+    """A labelled ImageFolder with one real face (the astronaut, a 48 px grey crop) and one corrupt file."""
+    root = tmp_path / "faces"
+    (root / "happy").mkdir(parents=True)
+    (root / "sad").mkdir()
+    photo = Image.open(resolve_asset("astronaut")).convert("L")
+    photo.crop((150, 30, 340, 220)).resize((48, 48)).save(root / "happy" / "astro.png")
+    (root / "sad" / "broken.png").write_bytes(b"not a png")
+    Image.fromarray(np.full((48, 48), 128, np.uint8)).save(root / "sad" / "blank.png")
+    return root
+
+
+def test_dataset_sources_reads_the_train_split_and_the_format(tiny_fer_folder):
+    sources, fmt, counts, unreadable = dataset_sources(tiny_fer_folder, split="train")
+    assert fmt == OutputFormat(48, True)
+    assert all(s.path and s.label in ("happiness", "sadness", "surprise") for s in sources)
+    assert counts.sum() == len(sources) < 30  # val and test images are not sources
+    everything, _, _, _ = dataset_sources(tiny_fer_folder, split=None)
+    assert len(everything) == 30 and unreadable == []
+
+
+def test_augment_source_writes_the_data_sets_format_with_scores(augmenter):
+    img = np.asarray(Image.open(resolve_asset("astronaut")).convert("RGB"))
+    source = SourceFace("astro", label="happiness", pixels=img)
+    records = augment_source(source, ("fear", "happiness", "surprise"), augmenter=augmenter)
+    assert [(r["target"], r["variant"]) for r in records] == [
+        ("fear", 0),
+        ("fear", 1),
+        ("surprise", 0),
+        ("surprise", 1),
+    ]
+    for r in records:
+        assert r["accepted"] and r["reason"] is None
+        assert r["crop"].shape == (48, 48) and r["crop"].dtype == np.uint8
+        assert len(r["scores"]["facecraft"]) == len(EMOTIONS) and len(r["scores"]["networkv2"]) == len(EMOTIONS)
+        assert 0.0 <= r["identity"] < 0.6  # the same person after the edit
+        assert set(r["controls"]["au"]) and r["controls"]["emotion"].startswith(r["target"])
+    # the edit changes the face: a surprise variant differs from the fear one and from the source crop
+    assert np.abs(records[0]["crop"].astype(int) - records[2]["crop"].astype(int)).mean() > 1.0
+    again = augment_source(source, ("fear",), augmenter=augmenter)
+    assert again[0]["controls"] == records[0]["controls"]  # variants are a function of the source and seed
+
+
+def test_faceless_source_is_one_record_not_an_error(augmenter):
+    blank = SourceFace("blank", pixels=np.full((48, 48), 128, np.uint8))
+    (record,) = augment_source(blank, ("fear",), augmenter=augmenter)
+    assert record["target"] is None and not record["accepted"] and "no face" in record["reason"]
+
+
+@pytest.mark.slow
+def test_augment_dataset_writes_tree_manifest_report_and_resumes(face_folder, tmp_path):
+    out = tmp_path / "aug"
+    cfg = AugmentConfig(filter=KEEP_ALL)
+    report = augment_dataset(face_folder, out=out, targets="fear,surprise", config=cfg, split=None, progress=False)
+    records = read_manifest(out)
+    by_source = {r["source"] for r in records}
+    assert by_source == {"happy/astro.png", "sad/blank.png"}
+    bad = {b["source"]: b["reason"] for b in report["bad_sources"]}
+    assert set(bad) == {"sad/blank.png"} and "no face" in bad["sad/blank.png"]
+    assert len(report["unreadable"]) == 1 and "broken.png" in report["unreadable"][0]  # reported, skipped
+    assert report["accepted"] == 2 and report["per_target"]["fear"]["acceptance_rate"] == 1.0
+    # ImageFolder tree in the data set's own format, readable by eval's loader
+    data = load_image_folder(out)
+    assert sorted(data.paths) == sorted(r["file"] for r in records if r.get("accepted"))
+    assert {EMOTIONS[i] for i in data.labels} == {"fear", "surprise"}
+    first = Image.open(out / data.paths[0])
+    assert first.size == (48, 48) and first.mode == "L"
+    sheet = Image.open(report["contact_sheet"])
+    assert sheet.size[0] > 96 * 2
+    assert json.loads((out / "report.json").read_text())["accepted"] == 2
+    # a rerun skips finished sources: no new manifest lines, same files
+    again = augment_dataset(face_folder, out=out, targets="fear,surprise", config=cfg, split=None, progress=False)
+    assert len(read_manifest(out)) == len(records) and again["this_run"]["sources"] == 0
+    # an interrupted write (torn last line) is ignored, and a removed source record is redone
+    lines = (out / "manifest.jsonl").read_text().splitlines()
+    kept = [ln for ln in lines if "astro" not in ln]
+    (out / "manifest.jsonl").write_text("\n".join(kept) + '\n{"source": "torn')
+    augment_dataset(face_folder, out=out, targets="fear,surprise", config=cfg, split=None, progress=False)
+    assert sum("astro" in r["source"] for r in read_manifest(out)) == 2
+
+
+@pytest.mark.slow
+def test_strict_filter_rejects_with_reasons_and_balance_needs_quotas(face_folder, tmp_path):
+    out = tmp_path / "strict"
+    cfg = AugmentConfig(filter=KEEP_NONE)
+    report = augment_dataset(face_folder, out=out, targets="fear", config=cfg, split=None, progress=False)
+    assert report["accepted"] == 0 and report["per_target"]["fear"]["reasons"] == {"judge": 1}
+    assert not (out / "fear").exists()
+    # balance: quotas from the split's class counts; a class already the largest gets none
+    shutil.rmtree(out)
+    report = augment_dataset(
+        face_folder, out=out, targets="happiness,fear", config=AugmentConfig(filter=KEEP_ALL), split=None,
+        balance=True, progress=False,
+    )  # fmt: skip
+    assert report["quotas"] == {"fear": 1, "happiness": 0}
+    assert report["per_target"]["fear"]["accepted"] == 1 and "happiness" not in report["per_target"]
+    with pytest.raises(ParameterError, match="balance"):
+        augment_dataset(None, out=out, balance=True, sources=[face_folder])

@@ -1,0 +1,41 @@
+"""``facecraft augment`` and the ``bench augment`` recipe settings."""
+
+from __future__ import annotations
+
+import json
+
+from facecraft.apps.cli import BENCHMARKS, build_parser, main
+from facecraft.eval.bench_augment import recipe_configs
+from facecraft.eval.train import RECIPES
+
+
+def test_augment_command_runs_reports_and_resumes(tmp_path, capsys, tiny_fer_folder):
+    out = tmp_path / "aug"
+    rc = main(["augment", str(tiny_fer_folder), "--out", str(out), "--targets", "fear", "--max-sources", "2"])
+    assert rc == 0
+    summary = json.loads(capsys.readouterr().out)
+    # striped noise has no face: both sources reported and skipped, nothing accepted, nothing crashed
+    assert summary["bad_sources"] == 2 and summary["accepted"] == 0 and summary["this_run"]["sources"] == 2
+    report = json.loads((out / "report.json").read_text())
+    assert report["targets"] == ["fear"] and report["config"]["filter"]["top_k"] == 3
+    assert len((out / "manifest.jsonl").read_text().splitlines()) == 2
+    assert main(["augment", str(tiny_fer_folder), "--out", str(out), "--targets", "fear", "--max-sources", "2"]) == 0
+    assert json.loads(capsys.readouterr().out)["this_run"]["sources"] == 0  # resumed: nothing left to do
+
+
+def test_augment_command_errors_name_the_problem(tmp_path, capsys, tiny_fer_folder):
+    assert main(["augment", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 1
+    assert "missing" in capsys.readouterr().err
+    assert main(["augment", str(tiny_fer_folder), "--out", str(tmp_path / "o"), "--targets", "fear,bored"]) == 1
+    assert "bored" in capsys.readouterr().err
+    assert main(["augment", str(tiny_fer_folder), "--out", str(tmp_path / "o"), "--min-intensity", "0.9",
+                 "--max-intensity", "0.5"]) == 1  # fmt: skip
+    assert "--min-intensity" in capsys.readouterr().err
+
+
+def test_cli_registration_and_bench_recipe():
+    assert "augment" in build_parser().format_help()
+    assert BENCHMARKS["augment"] == "facecraft.eval.bench_augment:bench_augment"
+    model, train = recipe_configs("shipped", epochs=3, seed=5)
+    assert train.epochs == 3 and train.minutes is None and train.seed == 5  # same epochs for both arms, no time cap
+    assert model.init == RECIPES["shipped"]["model"]["init"] and model.image_size == 48

@@ -1,0 +1,110 @@
+"""The augmentation plan and acceptance rules, on numbers alone (no models)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from facecraft.eval.augment_filter import (
+    ALL_TARGETS,
+    FilterConfig,
+    duplicate_verdict,
+    identity_verdict,
+    judge_verdict,
+    parse_targets,
+    top_classes,
+    variant_controls,
+    variant_seed,
+)
+from facecraft.eval.augment_report import build_report
+from facecraft.rigs import EMFACS_PROTOTYPES, EMOTIONS, ParameterError
+
+
+def probs(**values) -> np.ndarray:
+    p = np.full(8, 0.0, np.float32)
+    for k, v in values.items():
+        p[EMOTIONS.index(k)] = v
+    rest = 1.0 - p.sum()
+    p[p == 0] = rest / max(int((p == 0).sum()), 1)
+    return p
+
+
+def test_parse_targets_all_excludes_neutral_and_keeps_emotions_order():
+    assert parse_targets("all") == ALL_TARGETS
+    assert "neutral" not in ALL_TARGETS and len(ALL_TARGETS) == 7
+    assert parse_targets("fearful, Disgust") == ("disgust", "fear")
+    assert parse_targets(["surprise", "angry"]) == ("anger", "surprise")
+    with pytest.raises(ParameterError, match="targets"):
+        parse_targets("fear,bored")
+
+
+def test_variant_controls_jitter_around_the_prototype_and_are_reproducible():
+    a = variant_controls("fear", np.random.default_rng(variant_seed("x#fear", 0)), intensity=(0.6, 1.0), jitter=0.25)
+    b = variant_controls("fear", np.random.default_rng(variant_seed("x#fear", 0)), intensity=(0.6, 1.0), jitter=0.25)
+    assert a == b
+    assert set(a["au"]) == set(EMFACS_PROTOTYPES["fear"])
+    level = a["intensity"]
+    assert 0.6 <= level <= 1.0 and a["emotion"].startswith("fear:")
+    for name, proto in EMFACS_PROTOTYPES["fear"].items():
+        assert proto * level * 0.75 - 1e-3 <= a["au"][name] <= min(1.0, proto * level * 1.25) + 1e-3
+    # other seeds give other variants; no jitter and a fixed intensity give the prototype itself
+    c = variant_controls("fear", np.random.default_rng(variant_seed("y#fear", 0)))
+    assert c != a
+    exact = variant_controls("disgust", np.random.default_rng(0), intensity=(1.0, 1.0), jitter=0.0)
+    assert exact["au"] == EMFACS_PROTOTYPES["disgust"]
+    with pytest.raises(ParameterError):
+        variant_controls("fear", np.random.default_rng(0), intensity=(0.9, 0.5))
+    assert variant_seed("a", 0) != variant_seed("a", 1)
+
+
+def test_judge_verdict_rules():
+    cfg = FilterConfig(top_k=2, min_confidence=0.2, second_top_k=2)
+    good = probs(fear=0.5, surprise=0.3)
+    assert judge_verdict("fear", good, probs(fear=0.6), cfg) is None
+    assert "not in top 2" in judge_verdict("fear", probs(happiness=0.5, surprise=0.3, fear=0.1), None, cfg)
+    assert "probability 0.15" in judge_verdict("fear", probs(fear=0.15, surprise=0.1, anger=0.1), None, cfg)
+    # the second judge must agree, among the 7 classes it knows
+    assert judge_verdict("fear", good, probs(happiness=0.6, sadness=0.3), cfg).startswith("second judge")
+    # contempt is unknown to the 7-class judges: their vote does not count
+    assert judge_verdict("contempt", probs(contempt=0.4, neutral=0.3), probs(happiness=0.9), cfg) is None
+    assert top_classes(good, 1) == ["fear"]
+
+
+def test_identity_and_duplicate_verdicts():
+    cfg = FilterConfig(max_identity=0.6, min_difference=2.0)
+    assert identity_verdict(0.4, cfg) is None
+    assert "0.70 >= 0.60" in identity_verdict(0.7, cfg)
+    assert "no face" in identity_verdict(None, cfg)
+    src = np.full((48, 48), 100, np.uint8)
+    assert "of the source" in duplicate_verdict(src + 1, [src], cfg)
+    assert "kept variant" in duplicate_verdict(src + 1, [src + 50, src], cfg)
+    assert duplicate_verdict(src + 10, [src], cfg) is None
+    with pytest.raises(ParameterError):
+        FilterConfig(min_confidence=1.5)
+
+
+def test_build_report_counts_acceptance_reasons_and_agreement():
+    fear = {"m": probs(fear=0.6), "s": probs(fear=0.7)}
+    records = [
+        {"source": "a", "target": "fear", "accepted": True, "reason": None, "scores": fear},
+        {"source": "a", "target": "fear", "accepted": False, "reason": "identity: distance 0.70 >= 0.60",
+         "scores": fear},
+        {"source": "b", "target": "fear", "accepted": False,
+         "reason": "second judge: fear not in top 2 (top happiness)",
+         "scores": {"m": fear["m"], "s": probs(happiness=0.9)}},
+        {"source": "b", "target": "disgust", "accepted": False, "reason": "judge: disgust not in top 3 (top neutral)",
+         "scores": {"m": probs(neutral=0.9), "s": probs(neutral=0.9)}},
+        {"source": "c", "target": None, "accepted": False, "reason": "source: c: no face found"},
+    ]  # fmt: skip
+    r = build_report(records)
+    assert r["sources"] == 3 and r["attempted"] == 4 and r["accepted"] == 1
+    assert r["per_target"]["fear"] == {
+        "attempted": 3,
+        "accepted": 1,
+        "acceptance_rate": round(1 / 3, 4),
+        "reasons": {"accepted": 1, "identity": 1, "second judge": 1},
+        "second_judge_agrees_when_main_accepts": round(2 / 3, 4),
+    }
+    assert r["per_target"]["disgust"]["acceptance_rate"] == 0.0
+    assert r["bad_sources"] == [{"source": "c", "reason": "source: c: no face found"}]
+    assert r["agreement"] == {"variants_judged_by_both": 4, "top1_same_7": 0.75}
