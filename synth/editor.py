@@ -170,7 +170,7 @@ def render_rig_change(
     opens = rig_change[_JAW] > _OPENS
     mouth_dst = unfolded_target(src, dst) if opens else dst
     warped = paint_mouth_interior(warped, image, src, mouth_dst, depth=depth)
-    warped = close_lids(warped, image, src, dst)
+    warped = close_lids(warped, image, src, dst, iris=analyzed.info.landmarks)
     return warped.image, warped.mask
 
 

@@ -13,7 +13,12 @@ lashes above it over the lid. Real lids slide over an eyeball that stays where i
 * **Lash line**: a soft dark line along the target margin, in the photo's darkest lash colour, thicker toward
   the outer corner, as strong as the closure.
 
-Nothing changes for an eye whose target opening is not smaller than its source opening.
+When an edit raises an upper lid (eyeWide) the warp alone stretches the whole eye, iris included: the eye
+looks bigger, not wider open. So where the target opening reaches beyond the photo's, the eyeball again stays
+in place and what the lid uncovers is painted: the iris continues as the disc MediaPipe's iris landmarks give
+(its top is usually under the lid), the rest is sclera in the photo's own white, shaded by the lid above.
+
+Nothing changes for an eye whose target opening matches its source opening.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import cv2
 import numpy as np
 
 from facecraft.rigs.default_rig import EYE_L_LOWER, EYE_L_UPPER, EYE_R_LOWER, EYE_R_UPPER
+from facecraft.rigs.errors import ParameterError
 
 from .mouth import _grain, _luma, _smoothstep, repaint_inputs
 from .warp import WarpResult
@@ -34,6 +40,9 @@ logger = logging.getLogger(__name__)
 EYES = ((EYE_L_UPPER, EYE_L_LOWER), (EYE_R_UPPER, EYE_R_LOWER))
 _LASH_BAND = (0.06, 0.12, 0.25)  # eye widths: least, default and most lash/liner band above the upper contour
 _MIN_CLOSURE_PX = 0.5
+_MARGIN_PX = 1.5  # the photo's lid margin (lashes, lid shadow) kept out of a widened opening
+#: MediaPipe's refined iris landmarks (478-point layout): centre then four points on the rim, per eye.
+IRIS_POINTS = ((468, 469, 470, 471, 472), (473, 474, 475, 476, 477))
 
 
 @dataclass(frozen=True)
@@ -87,8 +96,9 @@ def eye_polygon(points: np.ndarray, upper_ids, lower_ids) -> np.ndarray:
     return np.concatenate([points[list(upper_ids)], points[list(lower_ids[-2:0:-1])]])
 
 
-def close_lids(warped, image, src_px, dst_px) -> WarpResult:
-    """Cover the eyeball with lid skin where the edit lowers an upper lid, keeping the eyeball in place.
+def close_lids(warped, image, src_px, dst_px, *, iris=None) -> WarpResult:
+    """Cover the eyeball with lid skin where the edit lowers an upper lid, keeping the eyeball in place; paint
+    the eyeball the lid uncovers where the edit raises it.
 
     Parameters
     ----------
@@ -98,6 +108,9 @@ def close_lids(warped, image, src_px, dst_px) -> WarpResult:
         The unedited photo (eyeball, lid skin and lash colours come from it).
     src_px, dst_px : array (468, 2)
         Source and target pixel positions of the canonical mesh vertices.
+    iris : array (478, 2+), optional
+        The photo's landmarks with MediaPipe's refined iris points (:data:`IRIS_POINTS`): the iris a raised
+        lid uncovers continues as that disc; without them the uncovered eyeball is painted as sclera only.
 
     Returns
     -------
@@ -105,10 +118,117 @@ def close_lids(warped, image, src_px, dst_px) -> WarpResult:
         The photo with repainted eyes; the mask joins the warp's with the repainted region.
     """
     out, mask, img, src, dst = repaint_inputs(warped, image, src_px, dst_px)
+    discs = _iris_discs(iris)
     out, mask = out.copy(), mask.copy()
-    for upper_ids, lower_ids in EYES:
+    for (upper_ids, lower_ids), disc in zip(EYES, discs, strict=True):
         _close_one(out, mask, img, src, dst, upper_ids, lower_ids)
+        _open_one(out, mask, img, src, dst, upper_ids, lower_ids, disc)
     return WarpResult(out, mask)
+
+
+def _iris_discs(iris) -> list[tuple[np.ndarray, float] | None]:
+    """(centre, radius) in pixels of each eye's iris (in :data:`EYES` order), or None per eye."""
+    if iris is None:
+        return [None, None]
+    pts = np.asarray(iris, np.float64)
+    if pts.ndim != 2 or pts.shape[0] != 478 or pts.shape[1] < 2 or not np.isfinite(pts[:, :2]).all():
+        raise ParameterError(f"iris: expected the (478, 2|3) landmarks with the iris points, got {pts.shape}")
+    discs = [(pts[ids[0], :2], float(np.linalg.norm(pts[list(ids[1:]), :2] - pts[ids[0], :2], axis=1).mean()))
+             for ids in IRIS_POINTS]  # fmt: skip
+    out = []
+    for upper_ids, lower_ids in EYES:
+        centre = pts[list(upper_ids) + list(lower_ids), :2].mean(0)
+        out.append(min(discs, key=lambda d: float(np.hypot(*(d[0] - centre)))))
+    return out
+
+
+def _open_one(out, mask, img, src, dst, upper_ids, lower_ids, disc) -> None:
+    """Paint the eyeball a raised (or lowered lower) lid uncovers; the photo's eyeball stays in place."""
+    fs, fd = eye_frame(src, upper_ids, lower_ids), eye_frame(dst, upper_ids, lower_ids)
+    grid = np.linspace(0.0, 1.0, 33)
+    height = float(fs.gap(grid).max())
+    ratio = fd.width / fs.width
+    up_s_g, lo_s_g = fs.profile(grid * fs.width)
+    up_d_g, lo_d_g = fd.profile(grid * fd.width)
+    rise = np.maximum(up_s_g * ratio - up_d_g, lo_d_g - lo_s_g * ratio)  # margins moving apart
+    if rise.max() < _MIN_CLOSURE_PX or height < 1.0:
+        return
+    h, w = img.shape[:2]
+    pts = np.concatenate([eye_polygon(src, upper_ids, lower_ids), eye_polygon(dst, upper_ids, lower_ids)])
+    x0, y0 = np.floor(pts.min(0)).astype(int) - 2
+    x1, y1 = np.ceil(pts.max(0)).astype(int) + 3
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    if x1 <= x0 or y1 <= y0:
+        return
+    gx, gy = np.meshgrid(np.arange(x0, x1, dtype=np.float64), np.arange(y0, y1, dtype=np.float64))
+    ud, vd = fd.coords(gx, gy)
+    a_d = ud / fd.width
+    up_d, lo_d = fd.profile(ud)
+    within = _smoothstep(a_d / 0.04) * _smoothstep((1.0 - a_d) / 0.04)
+    open_d = _smoothstep(vd - up_d + 0.5) * _smoothstep(lo_d - vd + 0.5) * within
+    if open_d.max() <= 0:
+        return
+    # The eyeball in place: the photo at the same place relative to the corners, away from its old margins.
+    eu, ev = a_d * fs.width, vd / ratio
+    eu_up, eu_lo = fs.profile(eu)
+    inset = min(_MARGIN_PX, 0.15 * height)
+    in_src = _smoothstep((ev - eu_up - inset) / inset + 0.5) * _smoothstep((eu_lo - ev - 0.5 * inset) / inset + 0.5)
+    mx, my = fs.to_image(eu, ev)
+    eyeball = cv2.remap(img, mx.astype(np.float32), my.astype(np.float32), cv2.INTER_LINEAR,
+                        borderMode=cv2.BORDER_REFLECT_101).astype(np.float64)  # fmt: skip
+    sclera, iris_rgb = _eye_colours(img, fs, disc)
+    paint = np.broadcast_to(sclera, eyeball.shape).copy()
+    if disc is not None and iris_rgb is not None:
+        ix, iy = fs.coords(np.array([disc[0][0]]), np.array([disc[0][1]]))
+        dist = np.hypot(eu - ix[0], ev - iy[0])
+        ring = _smoothstep((disc[1] - dist) / 1.0 + 0.5)
+        limbus = 1.0 - 0.3 * _smoothstep((dist - 0.75 * disc[1]) / (0.25 * disc[1]))
+        paint = paint * (1 - ring[..., None]) + (iris_rgb * limbus[..., None]) * ring[..., None]
+    # The upper lid's shadow on the eyeball, and the sclera darker toward the corners (the eyeball curves away).
+    shadow = 1.0 - 0.35 * np.exp(-np.maximum(vd - up_d, 0.0) / max(0.12 * fd.width, 0.8))
+    curve = 0.85 + 0.15 * np.sin(np.pi * np.clip(a_d, 0.0, 1.0))
+    paint = paint * (shadow * curve)[..., None]
+    grain = _grain(img, src, paint.shape[:2]) * 0.5
+    paint = paint + grain[..., None]
+    content = eyeball * in_src[..., None] + paint * (1 - in_src[..., None])
+    new = (1.0 - in_src) * open_d
+    region = out[y0:y1, x0:x1].astype(np.float64)
+    wa = open_d[..., None]
+    region = region * (1 - wa) + content * wa
+    out[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
+    mask[y0:y1, x0:x1] = np.maximum(mask[y0:y1, x0:x1], np.maximum(new, open_d * 0.5).astype(np.float32))
+
+
+def _eye_colours(img: np.ndarray, fs: _EyeFrame, disc) -> tuple[np.ndarray, np.ndarray | None]:
+    """The photo's sclera (bright pixels of the opening outside the iris) and iris colours, RGB 0..255."""
+    poly = np.round(np.stack(fs.to_image(*_outline(fs)), axis=1)).astype(np.int32)
+    x0, y0 = np.maximum(poly.min(0), 0)
+    x1, y1 = poly.max(0) + 1
+    m = np.zeros((max(y1 - y0, 1), max(x1 - x0, 1)), np.uint8)
+    cv2.fillPoly(m, [poly - (x0, y0)], 1)
+    m = cv2.erode(m, np.ones((3, 3), np.uint8)) if m.sum() > 20 else m
+    patch = img[y0:y1, x0:x1].astype(np.float64)[: m.shape[0], : m.shape[1]]
+    m = m[: patch.shape[0], : patch.shape[1]] > 0
+    gy, gx = np.mgrid[y0 : y0 + patch.shape[0], x0 : x0 + patch.shape[1]]
+    in_iris = np.zeros_like(m)
+    if disc is not None:
+        in_iris = np.hypot(gx - disc[0][0], gy - disc[0][1]) < disc[1]
+    white = patch[m & ~in_iris]
+    if len(white) < 4:
+        sclera = np.array([215.0, 205.0, 200.0])
+    else:
+        luma = _luma(white)
+        sclera = np.median(white[luma >= np.percentile(luma, 60)], axis=0)
+    iris_px = patch[m & in_iris] if disc is not None else np.zeros((0, 3))
+    iris_rgb = np.median(iris_px, axis=0) if len(iris_px) >= 4 else None
+    return sclera, iris_rgb
+
+
+def _outline(fs: _EyeFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(u, v) of the eye opening's outline in its frame (upper contour, then the lower contour back)."""
+    u = np.linspace(0.0, fs.width, 24)
+    up, lo = fs.profile(u)
+    return np.concatenate([u, u[::-1]]), np.concatenate([up, lo[::-1]])
 
 
 def _close_one(out, mask, img, src, dst, upper_ids, lower_ids) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 import pytest
@@ -79,3 +81,47 @@ def test_bad_input():
         close_lids(img[:, :100], img, src, src)
     with pytest.raises(ParameterError):
         close_lids(img, img, np.zeros((468, 5)), src)
+
+
+def _raise_lid(src: np.ndarray, which: int, amount: float) -> np.ndarray:
+    """The upper contour of eye ``which`` moved up by ``amount`` of the eye's opening height."""
+    dst = src.copy()
+    upper, lower = EYES[which]
+    frame = eye_frame(src, upper, lower)
+    height = frame.gap(np.linspace(0, 1, 33)).max()
+    for i in upper[1:-1]:
+        dst[i] -= amount * height * frame.v_axis
+    return dst
+
+
+@functools.lru_cache(maxsize=1)
+def _astronaut_landmarks() -> np.ndarray:
+    """The astronaut's (478, 3) landmarks, iris points included."""
+    from facecraft.eval.faces import FaceAnalyzer
+    from facecraft.eval.images import load_image
+    from facecraft.rigs import resolve_asset
+
+    with FaceAnalyzer() as fa:
+        return fa.largest_face(load_image(resolve_asset("astronaut")), name="astronaut").landmarks
+
+
+def test_raised_lid_uncovers_eyeball_without_growing_the_iris():
+    img, src, depth = astronaut_points()
+    img, src, depth = cv2.resize(img, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC), src * 2 + 0.5, depth * 2
+    landmarks = _astronaut_landmarks()[:, :2] * 2 + 0.5
+    dst = _raise_lid(src, 0, 0.5)
+    warped = warp_face(img, src, dst, depth=depth)
+    res = close_lids(warped, img, src, dst, iris=landmarks)
+    upper, lower = EYES[0]
+    old = cv2.erode(_polygon_mask(eye_polygon(src, upper, lower), img.shape[:2]).astype(np.uint8), np.ones((5, 5)))
+    new = _polygon_mask(eye_polygon(dst, upper, lower), img.shape[:2]) & (old == 0)
+    old = old > 0
+    # Where the photo showed the eye, its pixels stay (the warp stretches them, iris and all).
+    assert np.abs(res.image.astype(int) - img)[old].mean() < 0.5 * np.abs(warped.image.astype(int) - img)[old].mean()
+    # What the lid uncovers is painted eyeball: lighter than the lid skin the warp pulled over it, and masked.
+    luma = res.image.astype(float).mean(2)
+    assert luma[new & (res.mask > 0.5)].size > 10
+    assert np.median(luma[new]) > np.median(warped.image.astype(float).mean(2)[new]) - 5
+    assert (res.mask[new] > 0.3).mean() > 0.8
+    with pytest.raises(ParameterError):
+        close_lids(warped, img, src, dst, iris=np.zeros((10, 2)))
