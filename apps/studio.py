@@ -8,7 +8,9 @@ can be scripted with ``gradio_client`` too. Start it with ``facecraft app`` (:mo
 Tabs: **Edit** (photo or sample, face, emotion + intensity, free text, AU sliders by region, ARKit sliders
 by region, before/after, download; the photo is analysed once, each slider move only re-warps it),
 **Animate** (speech -> preview video with sound, GLB, Live Link CSV, NPZ, JSON), **Evaluate** (FER
-probabilities of every judge, the 52 blendshape scores, identity distance of two photos), **Augment**.
+probabilities of every judge, the 52 blendshape scores, identity distance of two photos), **Augment** (a
+small ``facecraft augment`` run on an uploaded zip or folder: contact sheet, counts per emotion, a zip of the
+result).
 """
 
 from __future__ import annotations
@@ -303,6 +305,54 @@ def _evaluate_tab() -> None:
     compare.click(_identity, inputs=[a, b], outputs=[detail, verdict], api_name="identity")
 
 
+# ---------------------------------------------------------------------------------------------- augment
+@_ui
+def _augment(zip_path, folder_files, targets, per_image, max_faces, progress=gr.Progress()):  # noqa: B008
+    upload = folder_files if folder_files else zip_path
+    if not upload:
+        raise gr.Error("upload a zip of face images or a folder first", title="Nothing to augment")
+    progress(0.05, desc="loading the editor and the judges")
+    out = h.augment_upload(upload, targets=targets or [], per_image=int(per_image), max_faces=int(max_faces))
+    return out.sheet, out.rows, out.report, out.archive, out.message
+
+
+def _augment_tab() -> None:
+    gr.Markdown(
+        "A small `facecraft augment` run: each face is edited toward the chosen emotions (geometric editor), and "
+        "a variant is kept only when the shipped FER judge ranks the emotion high, a second judge agrees, the "
+        "person stays the same (identity distance < 0.6) and it is no near-duplicate. Larger runs: "
+        "`facecraft augment DATASET --out OUT`."
+    )
+    with gr.Row():
+        with gr.Column(scale=1):
+            zip_file = gr.File(
+                label="Zip of face images (loose, or one folder per emotion)", type="filepath", file_types=[".zip"],
+                elem_id="augment-zip",
+            )  # fmt: skip
+            folder = gr.File(label="or a folder", file_count="directory", type="filepath", elem_id="augment-folder")
+            targets = gr.CheckboxGroup(
+                [e for e in EMOTIONS if e != "neutral"], value=["contempt", "disgust", "fear"],
+                label="Target emotions", elem_id="augment-targets",
+            )  # fmt: skip
+            per_image = gr.Slider(1, 4, value=1, step=1, label="Variants per face and emotion")
+            max_faces = gr.Slider(1, h.MAX_AUGMENT_FACES, value=16, step=1, label="Faces to try")
+            run = gr.Button("Augment", variant="primary", elem_id="augment-run")
+            status = gr.Markdown(elem_id="augment-status")
+        with gr.Column(scale=2):
+            sheet = gr.Image(label="Contact sheet: source, kept variant", type="filepath", elem_id="augment-sheet")
+            table = gr.Dataframe(
+                headers=["target", "attempted", "accepted", "acceptance rate"], label="Per emotion",
+                interactive=False, elem_id="augment-table",
+            )  # fmt: skip
+            download = gr.File(label="Download (ImageFolder, manifest.jsonl, report.json)", elem_id="augment-download")
+            with gr.Accordion("Report", open=False):
+                report = gr.JSON(label="report.json")
+    run.click(
+        _augment, inputs=[zip_file, folder, targets, per_image, max_faces],
+        outputs=[sheet, table, report, download, status], api_name="augment", show_progress_on=status,
+    )  # fmt: skip
+
+
 # ---------------------------------------------------------------------------------------------- app
 def build_studio(*, refine: h.RefineConfig | None = None) -> gr.Blocks:
     """The studio's :class:`gradio.Blocks` (not launched); models load on first use, not here.
@@ -322,7 +372,7 @@ def build_studio(*, refine: h.RefineConfig | None = None) -> gr.Blocks:
             with gr.Tab("Evaluate", id="evaluate"):
                 _evaluate_tab()
             with gr.Tab("Augment", id="augment"):
-                gr.Markdown(h.augment_status()[1], elem_id="augment-status")
+                _augment_tab()
     return demo
 
 

@@ -11,6 +11,7 @@ half a second for a 512 px face), :func:`apply_edit` once per slider move (the w
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import importlib.util
 import json
@@ -709,11 +710,172 @@ def identity_distance(path_a, path_b, *, models: StudioModels | None = None) -> 
 
 
 # ---------------------------------------------------------------------------------------------- augment
-def augment_status() -> tuple[bool, str]:
-    """Whether :mod:`facecraft.eval.augment` is installed, with the text the Augment tab shows."""
-    if importlib.util.find_spec("facecraft.eval.augment") is None:
-        return False, (
-            "Data set augmentation arrives with `facecraft augment` (facecraft.eval.augment is not part of "
-            "this installation yet)."
+#: Largest zip accepted (bytes), most images taken from one upload, most faces augmented by one click.
+MAX_ZIP_BYTES = 50 * 2**20
+MAX_ZIP_FILES = 2000
+MAX_AUGMENT_FACES = 64
+
+
+@dataclass
+class AugmentOutcome:
+    """A small augmentation for the UI: the contact sheet, the report, a zip of everything, a message."""
+
+    sheet: str | None
+    report: dict
+    archive: str
+    message: str
+    rows: list[list] = field(default_factory=list)
+
+
+def _unpack_zip(path: Path, dest: Path) -> None:
+    """Extract a zip's images (and ``split.csv``) into ``dest``, refusing unsafe or oversized content."""
+    import zipfile
+
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise FileFormatError(f"{path.name}: not a readable zip file ({e})") from e
+    with archive:
+        unsafe = [
+            m.filename for m in archive.infolist() if m.filename.startswith("/") or ".." in Path(m.filename).parts
+        ]
+        if unsafe:
+            raise FileFormatError(f"{path.name}: unsafe path in the zip: {unsafe[0]!r}")
+        members = [
+            m for m in archive.infolist()
+            if not m.is_dir() and Path(m.filename).suffix.lower() in IMAGE_EXTENSIONS
+            and not any(part.startswith((".", "__MACOSX")) for part in Path(m.filename).parts)
+        ]  # fmt: skip
+        if not members:
+            raise FileFormatError(
+                f"{path.name}: the zip holds no images (expected {', '.join(IMAGE_EXTENSIONS)} files, loose or in "
+                f"one folder per emotion)"
+            )
+        if len(members) > MAX_ZIP_FILES:
+            raise ParameterError(f"{path.name}: {len(members)} images, above the studio's {MAX_ZIP_FILES} limit")
+        total = sum(m.file_size for m in members)
+        if total > 4 * MAX_ZIP_BYTES:
+            raise ParameterError(f"{path.name}: {_size_mb(total)} unpacked, above {_size_mb(4 * MAX_ZIP_BYTES)}")
+        for m in members:
+            target = (dest / m.filename).resolve()
+            if not target.is_relative_to(dest.resolve()):
+                raise FileFormatError(f"{path.name}: unsafe path in the zip: {m.filename!r}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(archive.read(m))
+
+
+def _data_root(folder: Path) -> Path:
+    """The folder to read: a zip with one top folder is read from inside it."""
+    entries = [p for p in folder.iterdir() if not p.name.startswith(".")]
+    if len(entries) == 1 and entries[0].is_dir():
+        return _data_root(entries[0])
+    return folder
+
+
+def _is_image_folder(root: Path) -> bool:
+    """True when ``root`` has at least one sub-folder named after an emotion (the ImageFolder layout)."""
+    from facecraft.rigs import normalize_emotion
+
+    for p in root.iterdir():
+        if p.is_dir():
+            try:
+                normalize_emotion(p.name)
+                return True
+            except ParameterError:
+                continue
+    return False
+
+
+def augment_upload(
+    upload,
+    *,
+    targets: Sequence[str] | str = "all",
+    per_image: int = 1,
+    max_faces: int = 16,
+    workers: int = 1,
+) -> AugmentOutcome:
+    """A small augmentation of an uploaded zip, folder or list of images (the Augment tab).
+
+    Parameters
+    ----------
+    upload : path-like, or a list of paths
+        A ``.zip`` (images loose, or an ImageFolder: one sub-folder per emotion), a folder, or the files of
+        an uploaded folder.
+    targets : "all", or emotion names
+        Emotions to synthesise.
+    per_image : int
+        Variants per face and target (1-4).
+    max_faces : int
+        Faces to try (1 to :data:`MAX_AUGMENT_FACES`), a seeded sample.
+
+    Returns
+    -------
+    AugmentOutcome
+        Contact sheet PNG, the report dict (:func:`facecraft.eval.augment.augment_dataset`), a zip of the
+        output (ImageFolder tree, ``manifest.jsonl``, ``report.json``), and per-target rows
+        ``[target, attempted, accepted, acceptance rate]``.
+
+    Raises
+    ------
+    FileFormatError
+        Not a zip or folder, or nothing readable in it. NoFaceError: no face in any image.
+    """
+    import shutil
+
+    from facecraft.eval.augment import AugmentConfig, augment_dataset, infer_format
+    from facecraft.eval.augment_filter import parse_targets
+
+    if not isinstance(per_image, int | float) or not 1 <= int(per_image) <= 4:
+        raise ParameterError(f"variants per face: expected 1 to 4, got {per_image!r}")
+    if not isinstance(max_faces, int | float) or not 1 <= int(max_faces) <= MAX_AUGMENT_FACES:
+        raise ParameterError(f"faces to try: expected 1 to {MAX_AUGMENT_FACES}, got {max_faces!r}")
+    if isinstance(targets, list | tuple) and not targets:
+        raise ParameterError("targets: choose at least one emotion")
+    chosen = parse_targets(targets if isinstance(targets, str) else list(targets))
+    work = output_dir()
+    data = work / "data"
+    data.mkdir()
+    if isinstance(upload, list | tuple):  # the files of an uploaded folder
+        files = [Path(f) for f in upload if f and Path(f).suffix.lower() in IMAGE_EXTENSIONS]
+        if not files:
+            raise FileFormatError("the uploaded folder holds no images (expected JPEG, PNG, ... files)")
+        for k, f in enumerate(files):
+            shutil.copy(f, data / f"{k:04d}_{f.name}")
+        name = "folder"
+    else:
+        if upload is None or (isinstance(upload, str) and not upload.strip()):
+            raise ParameterError("no zip or folder given: upload one first")
+        p = Path(upload)
+        if p.is_dir():
+            data = p
+        else:
+            check_upload(p, kind="zip", max_bytes=MAX_ZIP_BYTES, suffixes=(".zip",))
+            _unpack_zip(p, data)
+        name = p.name
+    root = _data_root(data)
+    out = work / "augmented"
+    t0 = time.perf_counter()
+    common = dict(
+        out=out, targets=chosen, max_sources=int(max_faces), workers=workers, progress=False,
+    )  # fmt: skip
+    config = AugmentConfig(per_image=int(per_image))
+    if _is_image_folder(root):
+        report = augment_dataset(root, config=config, split=None, **common)
+    else:
+        from facecraft.eval.images import list_image_files
+
+        fmt = infer_format(list_image_files(root, recursive=True)[:32])
+        report = augment_dataset(None, sources=[root], config=dataclasses.replace(config, format=fmt), **common)
+    tried = report["this_run"]["sources"]
+    if tried and len(report["bad_sources"]) == tried:
+        raise NoFaceError(
+            f"{name}: no face found in any of the {tried} image(s) tried (e.g. {report['bad_sources'][0]['reason']})"
         )
-    return True, "Augmentation is installed: run `facecraft augment --help` (the studio tab follows)."
+    archive = shutil.make_archive(str(work / f"{Path(name).stem}-augmented"), "zip", out)
+    rows = [[t, v["attempted"], v["accepted"], v["acceptance_rate"]] for t, v in report["per_target"].items()]
+    message = (
+        f"{name}: {tried} face(s) tried, {report['accepted']} of {report['attempted']} variants kept "
+        f"({', '.join(chosen)}; {len(report['bad_sources'])} image(s) without a face skipped) in "
+        f"{time.perf_counter() - t0:.1f} s"
+    )
+    return AugmentOutcome(report.get("contact_sheet"), report, archive, message, rows)

@@ -17,7 +17,18 @@ def demo():
 
 def test_every_event_has_an_api_name(demo):
     names = {fn.api_name for fn in demo.fns.values() if fn.api_name}
-    expected = {"analyze", "analyze_sample", "choose_face", "edit", "refine", "reset", "animate", "judge", "identity"}
+    expected = {
+        "analyze",
+        "analyze_sample",
+        "choose_face",
+        "edit",
+        "refine",
+        "reset",
+        "animate",
+        "judge",
+        "identity",
+        "augment",
+    }
     assert expected <= names
     unnamed = [fn.name for fn in demo.fns.values() if not fn.api_name and fn.name != "_edit"]
     assert unnamed == []  # only the edit chained after "reset" reuses the edit endpoint's function

@@ -202,10 +202,79 @@ def test_refine_edit_runs_the_pipeline_on_configured_folders(tmp_path, sample, m
     assert "refined with diffusion" in out.message and "4 steps" in out.message
 
 
-def test_augment_status_says_what_to_expect():
-    ok, text = h.augment_status()
-    assert "facecraft augment" in text
-    assert ok == (h.importlib.util.find_spec("facecraft.eval.augment") is not None)
+# ---------------------------------------------------------------------------------------------- augment
+def _zip(path, members: dict[str, bytes]):
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return path
+
+
+def _png_bytes(image: np.ndarray) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def astronaut_png() -> bytes:
+    return _png_bytes(np.asarray(Image.open(h.sample_photo_path()).convert("RGB")))
+
+
+def test_augment_upload_of_loose_photos_reports_and_packs_the_result(tmp_path, astronaut_png):
+    import zipfile
+
+    upload = _zip(tmp_path / "faces.zip", {"faces/astro.png": astronaut_png, "faces/notes.txt": b"x"})
+    out = h.augment_upload(str(upload), targets=["fear", "surprise"], per_image=2, max_faces=4)
+    assert out.report["dataset"] is None and out.report["attempted"] == 4  # 1 face x 2 targets x 2 variants
+    assert [r[0] for r in out.rows] == ["fear", "surprise"] and all(r[1] == 2 for r in out.rows)
+    assert "1 face(s) tried" in out.message and f"{out.report['accepted']} of 4 variants kept" in out.message
+    names = zipfile.ZipFile(out.archive).namelist()
+    assert "manifest.jsonl" in names and "report.json" in names
+    kept = [n for n in names if n.endswith(".png") and n != "contact_sheet.png"]
+    assert len(kept) == out.report["accepted"]
+    # a 512 px colour photo set keeps colour crops (the photos' own format, not FER's 48 px grey)
+    assert out.report["config"]["format"] == {"size": 224, "grey": False}
+    if out.report["accepted"]:
+        assert Image.open(out.sheet).size[0] > 0
+
+
+def test_augment_upload_reads_an_image_folder_zip_and_a_folder(tmp_path, astronaut_png):
+    crop = np.asarray(Image.open(h.sample_photo_path()).convert("L").crop((150, 30, 340, 220)).resize((48, 48)))
+    upload = _zip(tmp_path / "set.zip", {"happy/a.png": _png_bytes(crop), "sad/b.png": _png_bytes(crop)})
+    out = h.augment_upload(str(upload), targets="fear", max_faces=2)
+    assert out.report["dataset"] is not None and out.report["config"]["format"] == {"size": 48, "grey": True}
+    assert out.report["attempted"] == 2 and out.report["class_counts_before"]["happiness"] == 1
+    folder = tmp_path / "loose"
+    folder.mkdir()
+    (folder / "astro.png").write_bytes(astronaut_png)
+    out = h.augment_upload([str(folder / "astro.png")], targets=["fear"], max_faces=1)  # an uploaded folder's files
+    assert out.report["attempted"] == 1
+
+
+def test_augment_upload_errors_name_the_problem(tmp_path):
+    fake = tmp_path / "photos.zip"
+    fake.write_text("not a zip")
+    with pytest.raises(FileFormatError, match="photos.zip: not a readable zip"):
+        h.augment_upload(str(fake))
+    with pytest.raises(FileFormatError, match="holds no images"):
+        h.augment_upload(str(_zip(tmp_path / "empty.zip", {"readme.txt": b"hi"})))
+    with pytest.raises(FileFormatError, match="unsafe path"):
+        h.augment_upload(str(_zip(tmp_path / "evil.zip", {"../evil.png": b"x"})))
+    (tmp_path / "x.txt").write_text("x")
+    with pytest.raises(FileFormatError, match="unsupported zip file type"):
+        h.augment_upload(str(tmp_path / "x.txt"))
+    with pytest.raises(ParameterError, match="variants per face"):
+        h.augment_upload(str(fake), per_image=9)
+    with pytest.raises(ParameterError, match="choose at least one"):
+        h.augment_upload(str(fake), targets=[])
+    blank = _png_bytes(np.full((64, 64, 3), 128, np.uint8))
+    with pytest.raises(NoFaceError, match="no face found in any of the 1 image"):
+        h.augment_upload(str(_zip(tmp_path / "blank.zip", {"blank.png": blank})), targets=["fear"])
 
 
 # ---------------------------------------------------------------------------------------------- animate
