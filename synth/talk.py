@@ -6,7 +6,7 @@ speech becomes ARKit-52 curves (:func:`facecraft.audio2face.animate.animate_audi
 :class:`~facecraft.audio2face.stream.StreamingAnimator` as audio arrives, with the same blinks and frame-rate
 conversion); each frame's curves become a rig weight change, vertex positions, and a warped photo with the
 mouth interior and lids repainted (:class:`~facecraft.synth.talk_render.PortraitRenderer`), with a small
-head and brow motion from the speech's loudness (:class:`~facecraft.synth.talk_motion.ProsodyMotion`).
+head and brow motion from the speech's loudness and pitch (:class:`~facecraft.synth.talk_motion.ProsodyMotion`).
 
 How curves are applied to a photo (the photo is the rest pose):
 
@@ -46,7 +46,7 @@ import numpy as np
 from facecraft.rigs import ARKIT_INDEX, NUM_ARKIT, NoFaceError, ParameterError
 from facecraft.rigs.emotion_space import region_mask
 
-from .talk_motion import ProsodyMotion, frame_loudness
+from .talk_motion import ProsodyMotion, frame_loudness, frame_pitch
 from .talk_render import STEP, HeadMotion, PortraitRenderer
 
 logger = logging.getLogger(__name__)
@@ -232,13 +232,16 @@ class TalkingPortrait:
 
         Yields ``T`` uint8 frames, one per curve row (lazily: encode while rendering).
         """
+        from facecraft.audio2face.audio import SAMPLE_RATE, resample
         from facecraft.rigs import valid_curves
 
         c = valid_curves(curves)
         y = None if audio is None else _mono(audio)
+        if y is not None and sr != SAMPLE_RATE:
+            y, sr = resample(y, orig_sr=sr, target_sr=SAMPLE_RATE), SAMPLE_RATE
         mover = self._mover(fps)
         for k, row in enumerate(c):
-            yield self._frame(row, mover, 0.0 if y is None else frame_loudness(y, sr, fps, k))
+            yield self._frame(row, mover, *((0.0, 0.0) if y is None else self._prosody(y, fps, k)))
 
     def stream(
         self,
@@ -257,7 +260,7 @@ class TalkingPortrait:
         A frame is yielded once the model's look-ahead allows (about 60 ms of audio after its time).
         """
         from facecraft.audio2face.animate import resolve_model
-        from facecraft.audio2face.audio import SAMPLE_RATE, valid_audio
+        from facecraft.audio2face.audio import valid_audio
         from facecraft.audio2face.postprocess import blink_curve
         from facecraft.audio2face.stream import StreamingAnimator
         from facecraft.rigs.emotion_space import parse_emotion
@@ -278,7 +281,7 @@ class TalkingPortrait:
                     if emitted >= len(blinks):
                         blinks = blink_curve(max(2 * len(blinks), emitted + int(60 * fps)), fps)
                     row = _with_blink(row, float(blinks[emitted]))
-                yield self._frame(row, mover, frame_loudness(audio, SAMPLE_RATE, fps, emitted))
+                yield self._frame(row, mover, *self._prosody(audio, fps, emitted))
                 emitted += 1
 
         for chunk in chunks:
@@ -290,8 +293,15 @@ class TalkingPortrait:
     def _mover(self, fps: float) -> ProsodyMotion:
         return ProsodyMotion(fps, self.face_width, seed=self.seed, amount=self.motion)
 
-    def _frame(self, row: np.ndarray, mover: ProsodyMotion, loudness: float) -> np.ndarray:
-        head, brows = mover.step(loudness, row)
+    def _prosody(self, audio: np.ndarray, fps: float, frame: int) -> tuple[float, float]:
+        """Loudness and pitch (Hz, 0 unvoiced) of one frame of 16 kHz ``audio`` (pitch only with head motion)."""
+        from facecraft.audio2face.audio import SAMPLE_RATE
+
+        loud = frame_loudness(audio, SAMPLE_RATE, fps, frame)
+        return loud, (frame_pitch(audio, SAMPLE_RATE, fps, frame) if self.motion > 0 and loud > 0 else 0.0)
+
+    def _frame(self, row: np.ndarray, mover: ProsodyMotion, loudness: float, f0: float = 0.0) -> np.ndarray:
+        head, brows = mover.step(loudness, row, f0)
         c = np.clip(np.asarray(row, np.float64) + brows, 0.0, 1.0)
         head = head if self.motion > 0 else None
         return self.renderer.render(self.change_for(c), head, seal=self.sealed(c)).image

@@ -9,6 +9,10 @@ emphasis. :class:`ProsodyMotion` gives each frame a small head similarity
   [0, 1] between :data:`QUIET_DB` and :data:`LOUD_DB`; its smoothed level is *activity* (how much the person
   is speaking), its rise above a slower average is *emphasis* (stressed syllables, phrase onsets);
 * **the curves**: the jaw's opening speed adds to emphasis (an open vowel after a closure);
+* **pitch**: the voice's F0 in the frame's trailing window (:func:`frame_pitch`, CREPE tiny), in semitones
+  above or below the speaker's running level: a rising pitch lifts the head and the brows a little, a
+  falling one lowers the head (speakers' head and brow motion follows F0: Yehia, Kuratate and
+  Vatikiotis-Bateson 2002; Cave et al. 1996); unvoiced frames let it settle;
 * **a slow drift**: a sum of a few seeded low-frequency sines (0.07-0.35 Hz), scaled by activity, so a
   silent face is almost still and a speaking one sways.
 
@@ -37,6 +41,12 @@ SWAY_DEG = 1.8  # roll drift
 DRIFT = 0.012  # sideways / vertical drift, face widths
 SCALE_DRIFT = 0.008  # toward / away from the camera
 BROW_LIFT = 0.35  # browInnerUp / browOuterUp at full emphasis
+PITCH_REF_S = 1.5  # time constant of the speaker's running pitch level (voiced frames)
+PITCH_FULL_ST = 4.0  # semitones from that level giving the full pitch response
+PITCH_S = 0.15  # smoothing of the pitch response
+PITCH_LIFT_DEG = 1.2  # head lift (as a nod upward) at the full pitch response
+PITCH_BROW = 0.2  # brow lift at the full rise
+PITCH_WINDOW = 1024  # samples (64 ms at 16 kHz) of audio before a frame's time that its pitch reads
 _NOD_SHIFT = 0.006  # face widths of downward shift per degree of nod
 _BROWS = [ARKIT_INDEX[n] for n in ("browInnerUp", "browOuterUpLeft", "browOuterUpRight")]
 _BROW_SHARE = np.array([1.0, 0.7, 0.7])
@@ -55,6 +65,25 @@ def frame_loudness(audio: np.ndarray, sr: int, fps: float, frame: int) -> float:
     rms = math.sqrt(float(np.dot(seg, seg)) / n) if len(seg) else 0.0
     db = 20.0 * math.log10(rms + 1e-9)
     return float(min(max((db - QUIET_DB) / (LOUD_DB - QUIET_DB), 0.0), 1.0))
+
+
+def frame_pitch(audio: np.ndarray, sr: int, fps: float, frame: int) -> float:
+    """F0 in Hz (0 unvoiced) of the :data:`PITCH_WINDOW` samples of ``audio`` (mono, 16 kHz) ending at the
+    frame's time ``frame / fps``; samples outside the array count as silence, so the value depends only on
+    audio up to the frame's time (:func:`facecraft.audio2face.prosody.pitch`, CREPE tiny)."""
+    from facecraft.audio2face.prosody import pitch
+
+    end = int(round(frame / fps * sr))
+    start = end - PITCH_WINDOW
+    seg = np.zeros(PITCH_WINDOW, np.float32)
+    lo, hi = max(start, 0), min(end, len(audio))
+    if hi <= lo:
+        return 0.0
+    seg[lo - start : hi - start] = audio[lo:hi]
+    if not np.any(seg):
+        return 0.0
+    # pitch() centres frame i at i / fps: with fps = sr / (window / 2) frame 1 reads exactly this window
+    return float(pitch(seg, sr, fps=sr / (PITCH_WINDOW / 2)).f0[1])
 
 
 class ProsodyMotion:
@@ -89,12 +118,21 @@ class ProsodyMotion:
         self._slow = 0.0
         self._nod = 0.0
         self._jaw = 0.0
+        self._ref = None  # running log2 pitch of the voiced frames
+        self._rise = 0.0
 
     def _alpha(self, tau: float) -> float:
         return 1.0 - math.exp(-1.0 / (self.fps * tau))
 
-    def step(self, loudness: float, curves: np.ndarray) -> tuple[HeadMotion, np.ndarray]:
-        """Motion of the next frame: ``(HeadMotion, brow lift (52,) float32 to add to the curves)``."""
+    def step(self, loudness: float, curves: np.ndarray, f0: float = 0.0) -> tuple[HeadMotion, np.ndarray]:
+        """Motion of the next frame from its loudness, curves ``(52,)`` and pitch ``f0`` (Hz, 0 unvoiced):
+        ``(HeadMotion, brow lift (52,) float32 to add to the curves)``."""
+        rise = 0.0
+        if f0 > 0:
+            level = math.log2(float(f0))
+            self._ref = level if self._ref is None else self._ref + self._alpha(PITCH_REF_S) * (level - self._ref)
+            rise = min(max(12.0 * (level - self._ref) / PITCH_FULL_ST, -1.0), 1.0)
+        self._rise += self._alpha(PITCH_S) * (rise - self._rise)
         e = float(loudness)
         self._activity += self._alpha(ACTIVITY_S) * (e - self._activity)
         self._fast += self._alpha(EMPHASIS_FAST_S) * (e - self._fast)
@@ -109,7 +147,7 @@ class ProsodyMotion:
         drift = (self._amp * np.sin(2 * np.pi * self._freq * t + self._phase)).sum(1)  # (4,) in [-1, 1]
         level = self.amount * (0.1 + 0.9 * self._activity)  # a silent face is nearly still
         fw = self.face_width
-        nod_deg = self.amount * NOD_DEG * self._nod
+        nod_deg = self.amount * (NOD_DEG * self._nod - PITCH_LIFT_DEG * self._rise)
         head = HeadMotion(
             angle_deg=float(level * SWAY_DEG * drift[0]),
             scale=float(1.0 + level * SCALE_DRIFT * drift[3]),
@@ -119,5 +157,5 @@ class ProsodyMotion:
             ),
         )
         brows = np.zeros(NUM_ARKIT, np.float32)
-        brows[_BROWS] = self.amount * BROW_LIFT * self._nod * _BROW_SHARE
+        brows[_BROWS] = self.amount * (BROW_LIFT * self._nod + PITCH_BROW * max(self._rise, 0.0)) * _BROW_SHARE
         return head, brows

@@ -141,6 +141,34 @@ def test_prosody_motion_is_causal_and_still_in_silence():
     assert [again.step(float(k % 10 < 5), row)[0] for k in range(20)] == [h for h, _ in steps[:20]]
 
 
+def test_rising_pitch_lifts_head_and_brows():
+    from facecraft.synth.talk_motion import ProsodyMotion
+
+    row = np.zeros(NUM_ARKIT, np.float32)
+    flat, rising = ProsodyMotion(25, 200.0), ProsodyMotion(25, 200.0)
+    for k in range(30):
+        head_flat, brows_flat = flat.step(0.5, row, 150.0)
+        head_up, brows_up = rising.step(0.5, row, 150.0 * 2 ** (k / 36))  # + 10 semitones over 1.2 s
+    assert head_up.shift[1] < head_flat.shift[1] - 0.3  # the head rises (image y up)
+    assert brows_up.max() > brows_flat.max() + 0.05
+    unvoiced, without = ProsodyMotion(25, 200.0), ProsodyMotion(25, 200.0)  # no pitch: loudness alone
+    assert [unvoiced.step(0.5, row, 0.0)[0] for _ in range(5)] == [without.step(0.5, row)[0] for _ in range(5)]
+
+
+def test_frame_pitch_reads_the_voice_causally():
+    from facecraft.synth.talk_motion import frame_pitch
+
+    sr = 16000
+    t = np.arange(sr) / sr
+    y = (0.3 * np.sin(2 * np.pi * 180 * t) + 0.1 * np.sin(2 * np.pi * 360 * t)).astype(np.float32)
+    f0 = frame_pitch(y, sr, 25, 10)
+    assert abs(f0 - 180) < 9
+    later = y.copy()
+    later[int(0.4 * sr) :] = 0  # audio after the frame's time (0.4 s) does not matter
+    assert frame_pitch(later, sr, 25, 10) == f0
+    assert frame_pitch(np.zeros(sr, np.float32), sr, 25, 10) == 0.0
+
+
 def test_stream_equals_offline(portrait, speech_wav):
     from facecraft.audio2face.audio import load_audio
     from facecraft.synth.talk import talk_curves
