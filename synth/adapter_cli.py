@@ -7,15 +7,27 @@
 * ``facecraft adapter refine PHOTO -o OUT --base base/ --adapter adapter/ --emotion happiness:0.8`` - the
   geometric edit refined by the adapter.
 
-:func:`add_refine_arguments` and :func:`refine_from_args` let ``facecraft edit --refine`` reuse the same options.
+:func:`add_refine_arguments`, :func:`refine_pipeline` and :func:`run_refine` let ``facecraft edit --refine`` reuse
+the same options. Without ``--base`` / ``--adapter`` the folders come from ``$FACECRAFT_REFINE_BASE`` /
+``$FACECRAFT_REFINE_ADAPTER`` (the studio reads the same variables); with neither, the error names what is
+missing and how to get it.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 
 log = logging.getLogger(__name__)
+
+#: Environment variables holding the default diffusion base and AU adapter folders of the refine path.
+REFINE_BASE_ENV = "FACECRAFT_REFINE_BASE"
+REFINE_ADAPTER_ENV = "FACECRAFT_REFINE_ADAPTER"
+HOW_TO_TRAIN = (
+    "train them on FRLL with `facecraft adapter build-data -o data.npz`, `facecraft adapter train-base --data "
+    "data.npz -o BASE --minutes 30` and `facecraft adapter train --base BASE --data data.npz -o ADAPTER --minutes 30`"
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,6 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--data", required=True, help="training crops (.npz from build-data)")
     b.add_argument("-o", "--output", required=True, help="the base folder to write")
     b.add_argument("--channels", default="16,32,64,128", help="UNet channels per level (default 16,32,64,128)")
+    b.add_argument("--t-max", type=int, help="train timesteps below this only (a base for refining; default all)")
     _train_options(b, lr=5e-4)
     b.set_defaults(func=_cmd_train_base)
 
@@ -47,6 +60,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("-o", "--output", required=True, help="the adapter folder to write")
     a.add_argument("--tokens", type=int, default=4, help="AU tokens (default 4)")
     a.add_argument("--cond-dropout", type=float, default=0.1, help="AU dropout probability for guidance (default 0.1)")
+    a.add_argument("--t-max", type=int, default=700, help="timesteps drawn below this (default 700)")
+    a.add_argument("--t-min", type=int, default=0, help="timesteps drawn from this on (default 0)")
     _train_options(a, lr=1e-3)
     a.set_defaults(func=_cmd_train_adapter)
 
@@ -69,6 +84,15 @@ def _train_options(p: argparse.ArgumentParser, *, lr: float) -> None:
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--no-resume", action="store_true", help="start over even if a checkpoint exists")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--warmup", type=int, default=50, help="linear learning-rate warm-up steps (default 50)")
+    p.add_argument(
+        "--schedule",
+        choices=("cosine", "constant"),
+        default="cosine",
+        help="after warm-up: cosine decay over the steps or --minutes, whichever ends first (default)",
+    )
+    p.add_argument("--ema", type=float, default=0.999, help="EMA decay of the saved weights (0 = off; default 0.999)")
+    p.add_argument("--checkpoint-every", type=int, default=200, help="steps between checkpoints (default 200)")
 
 
 def _options(args: argparse.Namespace):
@@ -76,14 +100,19 @@ def _options(args: argparse.Namespace):
 
     return TrainOptions(
         steps=args.steps, batch_size=args.batch_size, lr=args.lr, max_minutes=args.minutes, seed=args.seed,
-        device=args.device, resume=not args.no_resume, threads=args.threads,
+        device=args.device, resume=not args.no_resume, threads=args.threads, warmup_steps=args.warmup,
+        schedule=args.schedule, ema_decay=args.ema, checkpoint_every=args.checkpoint_every,
     )  # fmt: skip
 
 
 def add_refine_arguments(p: argparse.ArgumentParser, *, required: bool = False) -> None:
     """The refine options (``--base``, ``--adapter``, strength, steps, guidance, seed) on a parser."""
-    p.add_argument("--base", required=required, help="diffusion base folder (facecraft base or SD1.5 layout)")
-    p.add_argument("--adapter", required=required, help="AU adapter folder")
+    p.add_argument(
+        "--base",
+        required=required,
+        help=f"diffusion base folder (facecraft base or SD1.5 layout; default ${REFINE_BASE_ENV})",
+    )
+    p.add_argument("--adapter", required=required, help=f"AU adapter folder (default ${REFINE_ADAPTER_ENV})")
     p.add_argument("--strength", type=float, default=0.4, help="share of the noise schedule re-run (default 0.4)")
     p.add_argument("--steps", type=int, default=20, help="DDIM steps of the full schedule (default 20)")
     p.add_argument("--guidance", type=float, default=2.0, help="AU guidance scale (1 = none; default 2)")
@@ -92,22 +121,63 @@ def add_refine_arguments(p: argparse.ArgumentParser, *, required: bool = False) 
     p.add_argument("--device", default="cpu", help="cpu or cuda (fp16 on cuda)")
 
 
-def refine_from_args(args: argparse.Namespace, image, controls, *, faces=None, face: int = 0, editor=None):
-    """Run the refine pipeline as the parsed options say; returns :class:`~facecraft.synth.refine.AUEditOutput`."""
-    import torch
+def refine_models(args: argparse.Namespace) -> tuple[str, str]:
+    """The base and adapter folders: ``--base`` / ``--adapter``, else the environment variables.
 
-    from facecraft.rigs.errors import ParameterError
+    Raises
+    ------
+    MissingFileError
+        Naming each model that is configured nowhere, where to configure it and how to train it.
+    """
+    from facecraft.rigs.errors import MissingFileError
+
+    base = getattr(args, "base", None) or os.environ.get(REFINE_BASE_ENV) or None
+    adapter = getattr(args, "adapter", None) or os.environ.get(REFINE_ADAPTER_ENV) or None
+    missing = [
+        f"{what} (pass {flag} DIR or set ${env})"
+        for what, value, flag, env in (
+            ("the diffusion base", base, "--base", REFINE_BASE_ENV),
+            ("the AU adapter", adapter, "--adapter", REFINE_ADAPTER_ENV),
+        )
+        if not value
+    ]
+    if missing:
+        raise MissingFileError(
+            f"refine needs {' and '.join(missing)}; no trained one ships with facecraft: {HOW_TO_TRAIN}"
+        )
+    return base, adapter
+
+
+def refine_pipeline(args: argparse.Namespace, *, editor=None):
+    """The :class:`~facecraft.synth.refine.AUEditPipeline` the parsed options name (fp16 on CUDA); build it once
+    and reuse it for many photos."""
+    import torch
 
     from .refine import AUEditPipeline
 
-    if not args.base or not args.adapter:
-        raise ParameterError("--refine needs --base (a diffusion base folder) and --adapter (an AU adapter folder)")
-    dtype = torch.float16 if str(args.device).startswith("cuda") else None
-    pipe = AUEditPipeline.from_base(args.base, adapter=args.adapter, editor=editor, device=args.device, dtype=dtype)
+    base, adapter = refine_models(args)
+    device = getattr(args, "device", "cpu")
+    dtype = torch.float16 if str(device).startswith("cuda") else None
+    pipe = AUEditPipeline.from_base(base, adapter=adapter, editor=editor, device=device, dtype=dtype)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def run_refine(pipe, args: argparse.Namespace, image, controls, *, faces=None, face: int = 0, name: str = "image"):
+    """One refined edit with the parsed refine settings; returns :class:`~facecraft.synth.refine.AUEditOutput`."""
+    import torch
+
     return pipe(
         image, controls, faces=faces, face=face, strength=args.strength, num_inference_steps=args.steps,
         guidance_scale=args.guidance, au_scale=args.au_scale, generator=torch.Generator().manual_seed(args.seed),
+        name=name,
     )  # fmt: skip
+
+
+def refine_from_args(args: argparse.Namespace, image, controls, *, faces=None, face: int = 0, editor=None):
+    """Build the pipeline and run one refined edit (:func:`refine_pipeline` then :func:`run_refine`)."""
+    pipe = refine_pipeline(args, editor=editor)
+    return run_refine(pipe, args, image, controls, faces=faces, face=face)
 
 
 def _cmd_build_data(args: argparse.Namespace) -> int:
@@ -128,7 +198,9 @@ def _cmd_train_base(args: argparse.Namespace) -> int:
     from .adapter_train import train_base
 
     channels = tuple(int(c) for c in args.channels.split(","))
-    base = train_base(FaceSamples.load(args.data), args.output, channels=channels, options=_options(args))
+    base = train_base(
+        FaceSamples.load(args.data), args.output, channels=channels, t_max=args.t_max, options=_options(args)
+    )
     report = base.info["train"]
     print(f"wrote {args.output}: {report['steps']} steps in {report['minutes']} min, loss {report['loss_last_50']:.4f}")
     return 0
@@ -140,7 +212,7 @@ def _cmd_train_adapter(args: argparse.Namespace) -> int:
 
     train_adapter(
         args.base, FaceSamples.load(args.data), args.output, num_tokens=args.tokens, cond_dropout=args.cond_dropout,
-        options=_options(args),
+        t_max=args.t_max, t_min=args.t_min, options=_options(args),
     )  # fmt: skip
     print(f"wrote {args.output} (see train.json and README.md there)")
     return 0

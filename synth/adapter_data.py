@@ -5,15 +5,17 @@ eyes level at fixed places, :data:`CROP_MARGIN` around the face square) and the 
 (:func:`facecraft.synth.adapter.au_condition` of the AUs read from MediaPipe's blendshape scores through the
 one AU <-> ARKit map). Two kinds:
 
-* **photos** as they are (FRLL's neutral and smiling studio portraits and its Canada set; CC BY 4.0);
+* **photos** as they are (FRLL's London set, neutral and smiling studio portraits; CC BY 4.0). FRLL's Canada
+  set is an evaluation set of ``bench edit`` and is never read here;
 * **editor pairs**: each photo edited by the geometric editor toward random targets (an emotion at a random
   intensity, or one to three AU sliders), labelled with what MediaPipe *measures* on the edit, so the
   labels follow the same reading as the controllability benchmark.
 
 People listed in :func:`held_out_people` never enter training (neither photo nor edits): the benchmark
-samples from them. UTKFace (``faces-utk``) carries a non-commercial research licence: it is only read when
-asked (``sources=("frll", "utk")``), and data sets holding it say so in their ``licence`` field, which the
-trainer copies into every model card.
+samples from them. They sit at odd positions of the sorted London ids, so neither the editor's calibration
+nor the shipped FER judge (both fitted on the even positions) has seen them either. UTKFace (``faces-utk``)
+carries a non-commercial research licence: it is only read when asked (``sources=("frll", "utk")``), and data
+sets holding it say so in their ``licence`` field, which the trainer copies into every model card.
 """
 
 from __future__ import annotations
@@ -37,8 +39,10 @@ logger = logging.getLogger(__name__)
 CROP_MARGIN = 0.2
 #: AUs the random editor targets use: the ones the editor moves and MediaPipe reads.
 EDIT_AUS = ("AU1", "AU2", "AU4", "AU5", "AU6", "AU9", "AU12", "AU15", "AU20", "AU25", "AU26")
-#: Every sixth London person (by sorted id) is held out for evaluation.
+#: Every sixth London person (by sorted id, from the second on: odd positions only) is held out for evaluation.
 HELD_OUT_EVERY = 6
+#: FRLL folders the adapter may train on (the London set); ``canada/`` is kept for evaluation.
+FRLL_TRAIN_FOLDERS = ("neutral", "smiling")
 LICENCES = {
     "frll": "CC BY 4.0 (Face Research Lab London Set, DeBruine & Jones 2017)",
     "utk": "UTKFace: non-commercial research only",
@@ -80,6 +84,15 @@ class FaceSamples:
         )
         return p
 
+    def resized(self, size: int) -> FaceSamples:
+        """The same samples with crops resampled to ``size`` px (area filter; the alignment is unchanged)."""
+        import cv2
+
+        if isinstance(size, bool) or not isinstance(size, int) or size < 8:
+            raise ParameterError(f"size: expected an integer crop side >= 8 px, got {size!r}")
+        images = np.stack([cv2.resize(im, (size, size), interpolation=cv2.INTER_AREA) for im in self.images])
+        return FaceSamples(images, self.cond, self.person, self.kind, self.licence)
+
     @classmethod
     def load(cls, path) -> FaceSamples:
         p = Path(path)
@@ -90,9 +103,19 @@ class FaceSamples:
 
 
 def held_out_people(data: Path | None = None) -> list[str]:
-    """FRLL London ids kept out of training (every :data:`HELD_OUT_EVERY`-th by sorted id)."""
+    """FRLL London ids kept out of training: every :data:`HELD_OUT_EVERY`-th by sorted id, starting at the
+    second, so all sit at odd positions (the editor calibration and the FER judge use the even ones)."""
     ids = sorted({row["identity"] for row in _frll_rows(data) if row["path"].startswith("neutral/")})
-    return ids[::HELD_OUT_EVERY]
+    return ids[1::HELD_OUT_EVERY]
+
+
+def frll_photos(data: Path | None = None, *, split: str = "train") -> list[tuple[str, str]]:
+    """``(file, person)`` of the FRLL London photos (neutral and smiling) of the training people
+    (``split="train"``) or of :func:`held_out_people` (``"held_out"``); never the Canada set."""
+    held = set(held_out_people(data))
+    london = [r for r in _frll_rows(data) if r["path"].split("/")[0] in FRLL_TRAIN_FOLDERS]
+    rows = [r for r in london if (r["identity"] in held) == (split == "held_out")]
+    return [(r["file"], f"frll:{r['identity']}") for r in rows]
 
 
 def _frll_rows(data: Path | None) -> list[dict]:
@@ -200,9 +223,7 @@ def build_face_samples(
     rng = np.random.default_rng(seed)
     jobs: list[tuple[str, str]] = []
     if "frll" in sources:
-        held = set(held_out_people(data))
-        rows = [r for r in _frll_rows(data) if (r["identity"] in held) == (split == "held_out")]
-        jobs += [(r["file"], f"frll:{r['identity']}") for r in rows][:max_photos]
+        jobs += frll_photos(data, split=split)[:max_photos]
     if "utk" in sources and split == "train":
         folder = data / "faces-utk"
         files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
@@ -242,6 +263,7 @@ __all__ = [
     "au_from_scores",
     "au_response",
     "build_face_samples",
+    "frll_photos",
     "held_out_people",
     "random_edit",
 ]

@@ -2,8 +2,11 @@
 
 Three parts, each small: the **data** (:class:`~facecraft.synth.adapter_data.FaceSamples` in memory, with
 horizontal flips that also swap the condition's left and right AUs), the **loss** (epsilon-prediction MSE of
-DDPM at a random timestep, :func:`diffusion_loss`) and the **loop** (:func:`_run`: AdamW, a wall-clock limit,
-checkpoints every ``checkpoint_every`` steps and resume from the last one, bf16 autocast on CUDA).
+DDPM at a random timestep, weighted by min-SNR so the many easy low-noise steps do not dominate,
+:func:`diffusion_loss`) and the **loop** (:func:`_run`: AdamW with a warm-up then a cosine decay over the
+steps *or* the wall-clock budget, whichever ends first, an exponential moving average of the weights that is
+what gets saved, checkpoints every ``checkpoint_every`` steps and resume from the last one, bf16 autocast on
+CUDA). A few thousand CPU steps is all a 60-minute budget buys, so the schedule and the average matter.
 
 * :func:`train_base` trains a pixel-space ``UNet2DConditionModel`` from :func:`face_unet_config` and its learned
   null context, and writes a face base folder (:class:`~facecraft.synth.adapter_base.FaceBase`).
@@ -40,6 +43,9 @@ from .adapter_data import FaceSamples
 logger = logging.getLogger(__name__)
 
 CHECKPOINT = "checkpoint.pt"
+SCHEDULES = ("cosine", "constant")
+#: min-SNR-gamma loss weighting (Hang et al. 2023): epsilon-loss weight min(SNR, gamma) / SNR.
+SNR_GAMMA = 5.0
 
 
 @dataclass
@@ -47,7 +53,10 @@ class TrainOptions:
     """Loop settings shared by both trainers.
 
     ``max_minutes`` stops training at a wall-clock limit (the steps done are recorded); ``checkpoint_every``
-    steps (and at the end) the trainable state is saved, and ``resume`` continues from it."""
+    steps (and at the end) the trainable state is saved, and ``resume`` continues from it. The learning rate
+    warms up linearly for ``warmup_steps`` and then (``schedule="cosine"``) decays to ``lr / 20`` along
+    whichever of steps and minutes is used up faster. ``ema_decay`` > 0 keeps an exponential moving average of
+    the weights (its decay ramps up over the first steps) and the saved model is that average."""
 
     steps: int = 2000
     batch_size: int = 16
@@ -60,10 +69,30 @@ class TrainOptions:
     resume: bool = True
     threads: int | None = None
     log_every: int = 25
+    warmup_steps: int = 50
+    schedule: str = "cosine"
+    ema_decay: float = 0.999
 
     def check(self) -> None:
         if self.steps < 1 or self.batch_size < 1 or not self.lr > 0:
             raise ParameterError(f"training options: steps, batch_size and lr must be positive, got {self}")
+        if self.schedule not in SCHEDULES:
+            raise ParameterError(f"schedule: expected one of {SCHEDULES}, got {self.schedule!r}")
+        if not 0.0 <= self.ema_decay < 1.0 or self.warmup_steps < 0:
+            raise ParameterError(
+                f"ema_decay must lie in [0, 1) and warmup_steps be >= 0, got {self.ema_decay}, {self.warmup_steps}"
+            )
+
+    def lr_factor(self, step: int, seconds: float) -> float:
+        """Multiplier of ``lr`` at ``step`` after ``seconds`` of training (warm-up, then cosine to 1/20)."""
+        if self.warmup_steps and step < self.warmup_steps:
+            return (step + 1) / self.warmup_steps
+        if self.schedule == "constant":
+            return 1.0
+        done = step / self.steps
+        if self.max_minutes is not None:
+            done = max(done, seconds / (60 * self.max_minutes))
+        return float(0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * min(done, 1.0))))
         if self.max_minutes is not None and not self.max_minutes > 0:
             raise ParameterError(f"max_minutes: expected a positive number of minutes, got {self.max_minutes}")
 
@@ -102,19 +131,30 @@ def diffusion_loss(
     *,
     generator: torch.Generator,
     t_max: int | None = None,
+    t_min: int = 0,
     noise: torch.Tensor | None = None,
     timesteps: torch.Tensor | None = None,
+    snr_gamma: float | None = SNR_GAMMA,
 ) -> torch.Tensor:
-    """Epsilon-prediction MSE of ``predict(x_t, t)`` at uniform random timesteps below ``t_max``.
+    """Epsilon-prediction MSE of ``predict(x_t, t)`` at uniform random timesteps in ``[t_min, t_max)``.
 
-    ``noise`` and ``timesteps`` may be given to compare conditions under the same draw."""
+    Each sample's error is weighted by ``min(SNR, snr_gamma) / SNR`` (None: unweighted), which keeps the
+    low-noise steps (large SNR, easy, little to learn) from dominating a short run. ``noise`` and
+    ``timesteps`` may be given to compare conditions under the same draw."""
     n = int(t_max or scheduler.config.num_train_timesteps)
+    if not 0 <= t_min < n:
+        raise ParameterError(f"t_min: expected 0 <= t_min < t_max ({n}), got {t_min}")
     if timesteps is None:
-        timesteps = torch.randint(0, n, (x0.shape[0],), generator=generator).to(x0.device)
+        timesteps = torch.randint(int(t_min), n, (x0.shape[0],), generator=generator).to(x0.device)
     if noise is None:
         noise = torch.randn(x0.shape, generator=generator).to(x0.device, x0.dtype)
     x_t = scheduler.add_noise(x0, noise, timesteps)
-    return torch.nn.functional.mse_loss(predict(x_t, timesteps).float(), noise.float())
+    err = (predict(x_t, timesteps).float() - noise.float()).pow(2).mean(dim=tuple(range(1, x0.ndim)))
+    if snr_gamma is None:
+        return err.mean()
+    alpha_bar = scheduler.alphas_cumprod.to(x0.device)[timesteps].float()
+    snr = alpha_bar / (1 - alpha_bar)
+    return (err * snr.clamp(max=snr_gamma) / snr).mean()
 
 
 # ---------------------------------------------------------------------------------------------- loop
@@ -142,18 +182,22 @@ def _run(
     optimizer = torch.optim.AdamW(params, lr=opts.lr, weight_decay=1e-4)
     ckpt = out_dir / CHECKPOINT
     step, losses, seconds = 0, [], 0.0
+    ema = [p.detach().clone() for p in params] if opts.ema_decay > 0 else None
     if opts.resume and ckpt.is_file():
         saved = torch.load(ckpt, map_location=opts.device, weights_only=True)
         load_state(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         step, losses, seconds = int(saved["step"]), list(saved["losses"]), float(saved["seconds"])
+        if ema is not None and saved.get("ema") is not None:
+            ema = [e.to(opts.device) for e in saved["ema"]]
         logger.info("%s: resumed at step %d from %s", what, step, ckpt)
 
     def save() -> None:
         torch.save(
-            {"model": state(), "optimizer": optimizer.state_dict(), "step": step, "losses": losses, "seconds": seconds},
+            {"model": state(), "optimizer": optimizer.state_dict(), "step": step, "losses": losses, "seconds": seconds,
+             "ema": ema},
             ckpt,
-        )
+        )  # fmt: skip
 
     start = time.perf_counter() - seconds
     bar = tqdm(total=opts.steps, initial=step, desc=what, unit="step")
@@ -162,12 +206,16 @@ def _run(
         if opts.max_minutes is not None and time.perf_counter() - start > 60 * opts.max_minutes:
             stopped = "time limit"
             break
+        for group in optimizer.param_groups:
+            group["lr"] = opts.lr * opts.lr_factor(step, time.perf_counter() - start)
         with _autocast(opts):
             loss = step_loss()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         optimizer.step()
+        if ema is not None:
+            _ema_update(ema, params, min(opts.ema_decay, (1 + step) / (10 + step)))
         losses.append(float(loss.detach()))
         step += 1
         seconds = time.perf_counter() - start
@@ -179,6 +227,10 @@ def _run(
     bar.close()
     seconds = time.perf_counter() - start
     save()
+    if ema is not None:  # the model handed back (and saved by the caller) is the average
+        with torch.no_grad():
+            for p, e in zip(params, ema, strict=True):
+                p.copy_(e)
     tail = losses[-min(len(losses), 50) :]
     return {
         "steps": step,
@@ -186,8 +238,15 @@ def _run(
         "minutes": round(seconds / 60, 2),
         "loss_first_50": float(np.mean(losses[:50])) if losses else None,
         "loss_last_50": float(np.mean(tail)) if tail else None,
+        "ema": opts.ema_decay > 0,
         "losses_every_10": [round(float(np.mean(losses[i : i + 10])), 5) for i in range(0, len(losses), 10)],
     }
+
+
+@torch.no_grad()
+def _ema_update(ema: list[torch.Tensor], params: list[torch.nn.Parameter], decay: float) -> None:
+    for e, p in zip(ema, params, strict=True):
+        e.lerp_(p.detach(), 1.0 - decay)
 
 
 def _setup(opts: TrainOptions) -> torch.Generator:
@@ -231,6 +290,7 @@ def train_base(
     *,
     channels=(16, 32, 64, 128),
     context_dim: int = 64,
+    t_max: int | None = None,
     options: TrainOptions | None = None,
 ) -> FaceBase:
     """Train facecraft's pixel-space face base on ``samples`` and write it to ``out_dir``.
@@ -244,6 +304,10 @@ def train_base(
         ``checkpoint.pt``, ``train.json`` and ``README.md``.
     channels, context_dim
         See :func:`~facecraft.synth.adapter_base.face_unet_config`.
+    t_max : int, optional
+        Train only timesteps below this (default: the whole schedule). The refine path starts at most at
+        ``strength x 1000``, so a base for refining only (not for sampling from pure noise) spends its short
+        budget where it is used.
     options : TrainOptions
     """
     opts = options or TrainOptions()
@@ -260,7 +324,9 @@ def train_base(
     def step_loss() -> torch.Tensor:
         x0, _ = next(batches)
         ctx = context.expand(x0.shape[0], -1, -1)
-        return diffusion_loss(lambda x, t: unet(x, t, encoder_hidden_states=ctx).sample, x0, scheduler, generator=gen)
+        return diffusion_loss(
+            lambda x, t: unet(x, t, encoder_hidden_states=ctx).sample, x0, scheduler, generator=gen, t_max=t_max
+        )
 
     def state() -> dict:
         return {"unet": unet.state_dict(), "context": context.detach()}
@@ -272,7 +338,12 @@ def train_base(
 
     report = _run(out, [*unet.parameters(), context], state, load_state, step_loss, opts, what="train base")
     report.update(
-        kind="face base", device=str(opts.device), options=asdict(opts), resolution=res, licence=samples.licence
+        kind="face base",
+        device=str(opts.device),
+        options=asdict(opts),
+        resolution=res,
+        licence=samples.licence,
+        t_max=t_max or scheduler.config.num_train_timesteps,
     )
     base = FaceBase(unet.eval().requires_grad_(False), scheduler, context.detach().clone(), res, None,
                     {"data": f"{len(samples)} crops", "licence": samples.licence, "train": report})  # fmt: skip
@@ -291,6 +362,7 @@ def train_adapter(
     hidden_dim: int = 256,
     cond_dropout: float = 0.1,
     t_max: int = 700,
+    t_min: int = 0,
     options: TrainOptions | None = None,
 ) -> AUAdapter:
     """Train an AU adapter on a frozen ``base`` (FaceBase or folder) and write it to ``out_dir``.
@@ -305,8 +377,9 @@ def train_adapter(
         ``train.json`` and ``README.md``.
     num_tokens, hidden_dim, cond_dropout
         See :class:`~facecraft.synth.adapter.AUAdapter`.
-    t_max : int
-        Timesteps drawn below this (the refine path uses strengths up to ``t_max / 1000``).
+    t_max, t_min : int
+        Timesteps drawn in ``[t_min, t_max)`` (the refine path uses strengths up to ``t_max / 1000``; the
+        expression is decided at middle noise levels, the lowest ones only sharpen).
     options : TrainOptions
         ``lr`` defaults to 2e-4; adapters usually take 1e-3 (set it).
     """
@@ -335,7 +408,7 @@ def train_adapter(
         ctx = context.expand(x0.shape[0], -1, -1)
         return diffusion_loss(
             lambda x, t: base.unet(x, t, encoder_hidden_states=(ctx, [tokens])).sample,
-            x0, base.scheduler, generator=gen, t_max=t_max,
+            x0, base.scheduler, generator=gen, t_max=t_max, t_min=t_min,
         )  # fmt: skip
 
     try:
@@ -343,7 +416,7 @@ def train_adapter(
                       what="train adapter")  # fmt: skip
     finally:
         unload_au_adapter(base.unet)
-    report.update(kind="AU adapter", device=str(opts.device), options=asdict(opts), t_max=t_max,
+    report.update(kind="AU adapter", device=str(opts.device), options=asdict(opts), t_max=t_max, t_min=t_min,
                   base=base.info.get("kind"), licence=samples.licence)  # fmt: skip
     adapter.eval().save_pretrained(out)
     (out / "train.json").write_text(json.dumps(report, indent=2) + "\n")

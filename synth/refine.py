@@ -7,11 +7,18 @@
    through the one ARKit -> AU map (or a target the caller gives);
 3. an aligned square crop of the edited face at the base's resolution (the alignment training used,
    :data:`facecraft.synth.adapter_data.CROP_MARGIN` around the face square);
-4. img2img-style partial noising of the crop (``strength`` of the schedule) and DDIM denoising under the AU
-   adapter, with guidance from the adapter's null condition;
+4. the crop taken ``strength`` of the way up the noise schedule, then DDIM denoising under the AU adapter
+   with guidance from the adapter's null condition. ``noising="inversion"`` (default) gets there by DDIM
+   inversion under the null condition and also denoises that same starting point under the null condition
+   (the *reference*, the base's own reconstruction); ``"random"`` adds seeded noise (img2img, SDEdit) and the
+   reference is the crop itself;
 5. the refined crop back into the photo inside a feathered face mask built from the landmarks. With
-   ``detail="residual"`` (default) only the *change* the diffusion made is added, upsampled, so a small base
+   ``detail="residual"`` (default) only the *change* from the reference is added, upsampled, so a small base
    (64 px) adds shading and shape without blurring the photo's own detail; ``"replace"`` pastes the crop.
+
+Inversion with a reference is what makes a small, quickly trained base usable: what the base cannot
+reconstruct appears in both trajectories and cancels, so the change is what the condition asked for (at
+``au_scale=0`` the change is exactly zero and the result is the geometric edit).
 
 Pixels where the mask is zero are copied from the geometric edit bit for bit; the mask's support lies inside
 the face outline (it is eroded before it is feathered).
@@ -43,6 +50,7 @@ from .adapter_data import CROP_MARGIN
 logger = logging.getLogger(__name__)
 
 DETAIL_MODES = ("residual", "replace")
+NOISING_MODES = ("inversion", "random")
 OUTPUT_TYPES = ("np", "pil")
 
 
@@ -59,7 +67,9 @@ class AUEditOutput(BaseOutput):
     mask : np.ndarray
         ``(H, W)`` float32 in [0, 1]: the refine mask (zero where pixels equal ``geometric``).
     crops : tuple of np.ndarray
-        ``(before, after)`` aligned face crops at the base's resolution.
+        ``(before, after, reference)`` aligned face crops at the base's resolution: the crop of the geometric
+        edit, the refined crop, and what the residual is measured from (the base's reconstruction under the
+        null condition with ``noising="inversion"``, else ``before``).
     condition : np.ndarray
         ``(107,)`` the condition used.
     timings : dict
@@ -181,6 +191,7 @@ class AUEditPipeline(DiffusionPipeline):
         generator,
         output_type: str,
         landmarks=None,
+        noising: str = "inversion",
     ) -> np.ndarray:
         """Raise :class:`ParameterError` for any bad argument, before any work; return the checked image."""
         from .controls import EditControls
@@ -209,6 +220,8 @@ class AUEditPipeline(DiffusionPipeline):
             raise ParameterError(f"au_scale: expected a finite number (0 = the base alone), got {au_scale!r}")
         if detail not in DETAIL_MODES:
             raise ParameterError(f"detail: expected one of {DETAIL_MODES}, got {detail!r}")
+        if noising not in NOISING_MODES:
+            raise ParameterError(f"noising: expected one of {NOISING_MODES}, got {noising!r}")
         if isinstance(feather, bool) or not 0.0 <= float(feather) <= 0.5:
             raise ParameterError(f"feather: expected face widths in [0, 0.5], got {feather!r}")
         if isinstance(generator, list) and len(generator) != 1:
@@ -264,6 +277,23 @@ class AUEditPipeline(DiffusionPipeline):
         noise = noise.to(device=sample.device, dtype=sample.dtype)
         return scheduler.add_noise(sample, noise, timestep.reshape(1))
 
+    def invert(self, sample: torch.Tensor, timesteps: torch.Tensor, scheduler, context, tokens) -> torch.Tensor:
+        """DDIM inversion: ``sample`` (clean) carried up through ``reversed(timesteps)`` to ``timesteps[0]``.
+
+        Each step predicts the noise at the next level from the current point (the usual approximation) and
+        moves along the deterministic DDIM path, so denoising the result over ``timesteps`` with the same
+        tokens comes back close to ``sample``."""
+        alphas = scheduler.alphas_cumprod.to(sample.device, torch.float32)
+        levels = [None, *reversed(timesteps.tolist())]  # None: the clean sample (alpha 1)
+        x = sample
+        for cur, nxt in zip(levels[:-1], levels[1:], strict=True):
+            a_cur = scheduler.final_alpha_cumprod.to(sample.device) if cur is None else alphas[int(cur)]
+            a_nxt = alphas[int(nxt)]
+            eps = self.unet(x, int(nxt), encoder_hidden_states=(context, [tokens])).sample.float()
+            x0 = (x.float() - (1 - a_cur).sqrt() * eps) / a_cur.sqrt()
+            x = (a_nxt.sqrt() * x0 + (1 - a_nxt).sqrt() * eps).to(sample.dtype)
+        return x
+
     def paste(self, edited: np.ndarray, before: np.ndarray, after: np.ndarray, matrix: np.ndarray, mask, detail: str):
         """Put the refined crop back: ``edited`` where ``mask`` is 0, blended elsewhere (float math, then rounded)."""
         h, w = edited.shape[:2]
@@ -298,6 +328,7 @@ class AUEditPipeline(DiffusionPipeline):
         au_scale: float | None = None,
         detail: str = "residual",
         feather: float = 0.08,
+        noising: str = "inversion",
         generator: torch.Generator | list | None = None,
         output_type: str = "np",
         callback_on_step_end: Callable | None = None,
@@ -330,11 +361,15 @@ class AUEditPipeline(DiffusionPipeline):
         au_scale : float, optional
             Set the adapter's scale first (0 = the base alone).
         detail : str
-            ``"residual"`` adds the diffusion's change to the photo; ``"replace"`` pastes the refined crop.
+            ``"residual"`` adds the diffusion's change (refined minus reference) to the photo; ``"replace"``
+            pastes the refined crop.
         feather : float
             Mask fall-off in face widths.
+        noising : str
+            ``"inversion"`` (DDIM inversion, deterministic, reference = the base's reconstruction) or
+            ``"random"`` (seeded noise, reference = the crop).
         generator : torch.Generator, optional
-            Noise seed.
+            Noise seed (``noising="random"``).
         output_type : str
             ``"np"`` or ``"pil"``.
         callback_on_step_end : callable, optional
@@ -349,7 +384,7 @@ class AUEditPipeline(DiffusionPipeline):
         # 1. check inputs (raises before any work)
         img = self.check_inputs(
             image, controls, target, strength, num_inference_steps, guidance_scale, au_scale, detail, feather,
-            generator, output_type, landmarks,
+            generator, output_type, landmarks, noising,
         )  # fmt: skip
         if au_scale is not None:
             self.set_au_scale(float(au_scale))
@@ -377,31 +412,40 @@ class AUEditPipeline(DiffusionPipeline):
         r = self.resolution
         before = cv2.warpAffine(edited, matrix, (r, r), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
 
-        # 4. encode, timesteps, noise
+        # 4. condition tokens (null, and conditioned)
         t0 = time.perf_counter()
-        scheduler = DDIMScheduler.from_config(self.scheduler.config)
-        sample = self.encode(before)
-        timesteps = self.get_timesteps(scheduler, num_inference_steps, float(strength))
-        latents = self.prepare_latents(sample, timesteps[:1], scheduler, generator)
-
-        # 5. condition tokens (null + conditioned for guidance)
         adapter = check_au_adapter(self.unet)
         dtype = self.unet.dtype
         own = next(adapter.parameters())
         if own.device != self.device or own.dtype != dtype:  # pipeline.to() moved the UNet, not the projection
             adapter.to(self.device, dtype)
-        cond_t = torch.from_numpy(cond[None]).to(self.device, dtype)
-        tokens = adapter(cond_t)
-        guided = guidance_scale != 1.0
-        if guided:
-            tokens = torch.cat([adapter.null_tokens(1).to(dtype), tokens])
-        context = self.context.to(self.device, dtype).expand(tokens.shape[0], -1, -1)
+        null = adapter.null_tokens(1).to(dtype)
+        tokens = adapter(torch.from_numpy(cond[None]).to(self.device, dtype))
+        context1 = self.context.to(self.device, dtype)
 
-        # 6. denoising loop
+        # 5. encode, timesteps, starting point (inverted or noised)
+        scheduler = DDIMScheduler.from_config(self.scheduler.config)
+        sample = self.encode(before)
+        timesteps = self.get_timesteps(scheduler, num_inference_steps, float(strength))
+        inverted = noising == "inversion"
+        if inverted:
+            latents = self.invert(sample, timesteps, scheduler, context1, null)
+        else:
+            latents = self.prepare_latents(sample, timesteps[:1], scheduler, generator)
+
+        # 6. denoising loop: [reference under null (inversion only)] + [null, conditioned] when guided
+        guided = guidance_scale != 1.0
+        rows = ([null] if inverted else []) + ([null] if guided else []) + [tokens]
+        batch_tokens = torch.cat(rows)
+        context = context1.expand(len(rows), -1, -1)
+        reference = latents
         with self.progress_bar(total=len(timesteps)) as bar:
             for i, t in enumerate(timesteps):
-                x_in = torch.cat([latents] * 2) if guided else latents
-                eps = self.unet(x_in, t, encoder_hidden_states=(context, [tokens])).sample
+                x_in = torch.cat(([reference] if inverted else []) + [latents] * (2 if guided else 1))
+                eps = self.unet(x_in, t, encoder_hidden_states=(context, [batch_tokens])).sample
+                if inverted:
+                    eps_ref, eps = eps[:1], eps[1:]
+                    reference = scheduler.step(eps_ref, t, reference).prev_sample
                 if guided:
                     eps_null, eps_cond = eps.chunk(2)
                     eps = eps_null + guidance_scale * (eps_cond - eps_null)
@@ -411,12 +455,13 @@ class AUEditPipeline(DiffusionPipeline):
                     latents = out.get("latents", latents)
                 bar.update()
         after = self.decode(latents)
+        base_crop = self.decode(reference) if inverted else before
         timings["diffusion"] = time.perf_counter() - t0
 
         # 7. paste inside the feathered face mask
         t0 = time.perf_counter()
         mask = face_mask(points, edited.shape, feather=feather)
-        result = self.paste(edited, before, after, matrix, mask, detail)
+        result = self.paste(edited, base_crop, after, matrix, mask, detail)
         timings["paste"] = time.perf_counter() - t0
 
         images = [result]
@@ -427,7 +472,7 @@ class AUEditPipeline(DiffusionPipeline):
         self.maybe_free_model_hooks()
         if not return_dict:
             return images, edited, mask
-        return AUEditOutput(images, edited, mask, (before, after), cond, timings, edit)
+        return AUEditOutput(images, edited, mask, (before, after, base_crop), cond, timings, edit)
 
 
 def refine_target(emotion: str, intensity: float = 1.0) -> np.ndarray:

@@ -23,10 +23,20 @@ def pipe(editor):
 def test_control_section_pairs_targets_and_responses(pipe, editor):
     photo = Path(resolve_asset("astronaut"))
     out = bench.section_control(pipe, editor, [photo], aus=("AU12",), strength=0.5, steps=2, guidance=1.0)
-    assert out["samples"] == 2 * len(bench.INTENSITIES)  # true + shuffled, one per intensity
+    assert out["samples"] == len(bench.INTENSITIES)  # one refined image per intensity
     entry = out["per_au"]["AU12"]
-    assert set(entry) >= {"true", "shuffled", "true_response_by_target"}
+    assert set(entry) >= {"true", "shuffled", "true_response_by_target", "mediapipe_counterpart"}
     assert all(v is None or -1.0 <= v <= 1.0 for v in (entry["true"], entry["shuffled"]))
+    # the control re-pairs the same responses with other targets: same values, another order
+    true, shuffled = entry["true_response_by_target"], entry["shuffled_response_by_target"]
+    assert sorted(true.values()) == pytest.approx(sorted(shuffled.values()))
+    assert list(true.values()) != list(shuffled.values())
+    assert entry["main_channels"] == ["mouthSmileLeft", "mouthSmileRight"]
+
+
+def test_main_channels_of_aus_mediapipe_cannot_read():
+    assert bench.main_channels("AU9") == ["noseSneerLeft", "noseSneerRight"]
+    assert bench.main_channels("AU26") == ["jawOpen"]
 
 
 def test_refine_section_writes_the_sheet(pipe, editor, tmp_path):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from facecraft.rigs import resolve_asset
-from facecraft.rigs.errors import MissingFileError, ParameterError
+from facecraft.rigs.errors import MissingFileError
 from facecraft.synth import adapter_cli
 
 from .test_adapter_train import synthetic_samples
@@ -51,6 +51,20 @@ def test_missing_files_and_bad_values(tmp_path):
     with pytest.raises(MissingFileError, match="Stable Diffusion 1.5 layout"):
         _run("adapter", "refine", str(resolve_asset("astronaut")), "-o", str(tmp_path / "y.png"), "--emotion",
              "anger", "--base", str(tmp_path / "nobase"), "--adapter", str(tmp_path))  # fmt: skip
+
+
+def test_refine_without_models_names_what_is_missing_and_how_to_get_it(tmp_path, monkeypatch):
+    monkeypatch.delenv(adapter_cli.REFINE_BASE_ENV, raising=False)
+    monkeypatch.delenv(adapter_cli.REFINE_ADAPTER_ENV, raising=False)
     args = argparse.Namespace(base=None, adapter=None)
-    with pytest.raises(ParameterError, match="--base"):
+    with pytest.raises(MissingFileError, match="diffusion base .*--base.*AU adapter .*--adapter.*train-base") as e:
         adapter_cli.refine_from_args(args, np.zeros((8, 8, 3), np.uint8), None)
+    assert adapter_cli.REFINE_BASE_ENV in str(e.value) and adapter_cli.REFINE_ADAPTER_ENV in str(e.value)
+    monkeypatch.setenv(adapter_cli.REFINE_BASE_ENV, str(tmp_path / "b"))
+    with pytest.raises(MissingFileError, match="AU adapter") as e:
+        adapter_cli.refine_models(args)
+    assert "diffusion base" not in str(e.value)  # the base is configured now
+    monkeypatch.setenv(adapter_cli.REFINE_ADAPTER_ENV, str(tmp_path / "a"))
+    assert adapter_cli.refine_models(args) == (str(tmp_path / "b"), str(tmp_path / "a"))
+    flags = argparse.Namespace(base="B", adapter="A")
+    assert adapter_cli.refine_models(flags) == ("B", "A")  # options win over the environment

@@ -93,3 +93,49 @@ def test_au_response_reads_the_aus_own_channels():
     scores[1, ARKIT_INDEX["mouthSmileLeft"]] = scores[1, ARKIT_INDEX["mouthSmileRight"]] = 0.7
     assert au_response(scores, "AU12").tolist() == pytest.approx([0.0, 0.7])
     assert au_response(scores, "AU4").tolist() == pytest.approx([0.0, 0.0])
+
+
+def test_learning_rate_warms_up_then_decays_along_steps_or_minutes():
+    opts = TrainOptions(steps=100, warmup_steps=10, lr=1.0)
+    assert opts.lr_factor(0, 0.0) == pytest.approx(0.1) and opts.lr_factor(9, 0.0) == pytest.approx(1.0)
+    assert opts.lr_factor(10, 0.0) == pytest.approx(0.977, abs=0.01)  # the cosine counts from step 0
+    assert opts.lr_factor(50, 0.0) == pytest.approx(0.525)  # half way (cosine to 1/20)
+    assert opts.lr_factor(100, 0.0) == pytest.approx(0.05)
+    timed = TrainOptions(steps=1000, warmup_steps=0, max_minutes=1.0)
+    assert timed.lr_factor(20, 30.0) == pytest.approx(0.525)  # the minutes run out before the steps
+    assert type(timed.lr_factor(20, 30.0)) is float  # lands in the optimizer state: checkpoints load weights_only
+    assert TrainOptions(schedule="constant", warmup_steps=0).lr_factor(500, 1e6) == 1.0
+    for bad in (dict(schedule="step"), dict(ema_decay=1.0), dict(warmup_steps=-1)):
+        with pytest.raises(ParameterError):
+            TrainOptions(**bad).check()
+
+
+def test_saved_base_is_the_weight_average(tmp_path):
+    samples = synthetic_samples()
+    kw = dict(channels=(8, 16), context_dim=16)
+    averaged = train_base(samples, tmp_path / "ema", **kw, options=_opts(3, ema_decay=0.9, warmup_steps=0))
+    last = torch.load(tmp_path / "ema" / "checkpoint.pt", weights_only=True)["model"]["unet"]
+    saved = load_base(tmp_path / "ema").unet.state_dict()
+    assert any(not torch.equal(saved[k], last[k]) for k in last)  # the average, not the last step
+    assert all(torch.equal(saved[k], v) for k, v in averaged.unet.state_dict().items())
+    train_base(samples, tmp_path / "raw", **kw, options=_opts(3, ema_decay=0.0, warmup_steps=0))
+    last = torch.load(tmp_path / "raw" / "checkpoint.pt", weights_only=True)["model"]["unet"]
+    saved = load_base(tmp_path / "raw").unet.state_dict()
+    assert all(torch.equal(saved[k], last[k]) for k in last)
+
+
+def test_diffusion_loss_weights_and_timestep_range():
+    from facecraft.synth.adapter_base import face_scheduler
+    from facecraft.synth.adapter_train import diffusion_loss
+
+    sched = face_scheduler()
+    x0 = torch.zeros(64, 3, 4, 4)
+    zero = lambda x, t: torch.zeros_like(x)  # noqa: E731
+    plain = diffusion_loss(zero, x0, sched, generator=torch.Generator().manual_seed(0), snr_gamma=None)
+    weighted = diffusion_loss(zero, x0, sched, generator=torch.Generator().manual_seed(0))
+    assert float(plain) == pytest.approx(1.0, abs=0.1) and float(weighted) < float(plain)  # min-SNR weights <= 1
+    seen = []
+    diffusion_loss(lambda x, t: seen.append(t) or x, x0, sched, generator=torch.Generator(), t_min=300, t_max=400)
+    assert 300 <= int(seen[0].min()) and int(seen[0].max()) < 400
+    with pytest.raises(ParameterError, match="t_min"):
+        diffusion_loss(zero, x0, sched, generator=torch.Generator(), t_min=500, t_max=400)
