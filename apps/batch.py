@@ -1,9 +1,15 @@
-"""``facecraft batch animate|edit MANIFEST --out DIR --backend local|ray``: many jobs, one report.
+"""``facecraft batch animate|edit|augment MANIFEST --out DIR --backend local|ray``: many jobs, one report.
 
 A manifest lists one job per row (CSV with a header, or JSON Lines): the ``input`` file and that job's
 options (animate: ``emotion``, ``emotion_track``, ``transcript``, ``mode``, ``fps``; edit: ``emotion``,
-``text``, ``au``, ``arkit``, ``absolute``, ``face``; both: ``output``, a file name inside ``--out``).
-Relative inputs are read from the manifest's folder.
+``text``, ``au``, ``arkit``, ``absolute``, ``face``; augment: ``targets``, ``label``, ``per_image``, ``size``,
+``grey``, ``seed``; all: ``output``, a file name inside ``--out``). Relative inputs are read from the
+manifest's folder.
+
+An augment row is one face photo or crop given to :func:`facecraft.eval.augment.augment_source` (the editor's
+variants toward each target emotion, judged and identity-checked): its accepted crops go to
+``OUT/<emotion>/<name>_<emotion><k>.png`` and the record of every variant (scores, verdict, file) to
+``OUT/<name>.json``, the job's output, written last; a source without a face is a failed row.
 
 * **Resumable.** A job whose output exists is skipped; outputs are written under a temporary name
   (``.NAME.partial.EXT``) and renamed when complete, so a killed run leaves no half file under an output's
@@ -27,8 +33,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import importlib
-import importlib.util
 import json
 import logging
 import os
@@ -52,7 +56,10 @@ ANIMATE_FORMATS: tuple[str, ...] = ("npz", "csv", "json", "glb")
 OPTIONS: dict[str, tuple[str, ...]] = {
     "animate": ("emotion", "emotion_track", "transcript", "mode", "fps"),
     "edit": ("emotion", "text", "au", "arkit", "absolute", "face"),
+    "augment": ("targets", "label", "per_image", "size", "grey", "seed"),
 }
+#: The output file of one job, by kind (animate: the ``--format`` given).
+SUFFIXES: dict[str, str] = {"edit": ".png", "augment": ".json"}
 
 
 @dataclass(frozen=True)
@@ -103,7 +110,7 @@ def read_manifest(path, *, kind: str, out_dir, fmt: str = "npz") -> list[Job]:
     if not path.is_file():
         raise MissingFileError(f"manifest not found: {path}")
     out_dir = Path(out_dir).resolve()
-    suffix = f".{fmt}" if kind == "animate" else ".png"
+    suffix = f".{fmt}" if kind == "animate" else SUFFIXES[kind]
     jobs: list[Job] = []
     seen: dict[str, int] = {}
     for row_no, row in _rows(path):
@@ -196,7 +203,56 @@ def _edit(job: Job, partial: Path) -> dict:
     return {"faces": len(result.faces)}
 
 
-RUNNERS: dict[str, Callable[[Job, Path], dict]] = {"animate": _animate, "edit": _edit}
+@lru_cache(maxsize=1)
+def _augmenter():
+    from facecraft.eval.augment import Augmenter
+
+    return Augmenter()
+
+
+def _write_png_atomic(image, path: Path) -> None:
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = partial_path(path)
+    Image.fromarray(image).save(tmp, format="PNG")
+    os.replace(tmp, path)
+
+
+def _augment(job: Job, partial: Path) -> dict:
+    import copy
+    from dataclasses import replace
+
+    from facecraft.eval.augment import OutputFormat, SourceFace, augment_source
+    from facecraft.eval.augment_filter import parse_targets
+    from facecraft.rigs import normalize_emotion
+    from facecraft.rigs.errors import FacecraftError
+
+    opts = dict(job.options)
+    targets = parse_targets(str(opts.get("targets", "all")).replace(";", ","))
+    label = normalize_emotion(opts["label"]) if opts.get("label") else None
+    base = _augmenter()
+    fmt = OutputFormat(size=int(opts.get("size", 48)), grey=_flag(opts.get("grey", True)))
+    augmenter = copy.copy(base)  # the same loaded models, this row's settings
+    augmenter.config = replace(base.config, per_image=int(opts.get("per_image", base.config.per_image)),
+                               seed=int(opts.get("seed", base.config.seed)), format=fmt)  # fmt: skip
+    name = Path(job.output).stem
+    records = augment_source(SourceFace(id=name, label=label, path=job.input), targets, augmenter=augmenter)
+    if len(records) == 1 and records[0]["target"] is None:
+        raise FacecraftError(f"{job.input}: {records[0]['reason']}")
+    out_dir = Path(job.output).parent
+    for rec in records:
+        crop = rec.pop("crop", None)
+        if crop is not None:
+            path = out_dir / rec["target"] / f"{name}_{rec['target']}{rec['variant']}.png"
+            _write_png_atomic(crop, path)
+            rec["file"] = str(path)
+    partial.write_text(json.dumps({"input": job.input, "targets": list(targets), "variants": records}, indent=1,
+                                  default=float))  # fmt: skip
+    return {"variants": len(records), "accepted": sum(bool(r["accepted"]) for r in records)}
+
+
+RUNNERS: dict[str, Callable[[Job, Path], dict]] = {"animate": _animate, "edit": _edit, "augment": _augment}
 
 
 def partial_path(output: str | os.PathLike) -> Path:
@@ -324,13 +380,14 @@ def run_batch(
 
     Parameters
     ----------
-    kind : ``"animate"`` or ``"edit"`` (``"augment"`` arrives with :mod:`facecraft.eval.augment`).
+    kind : ``"animate"``, ``"edit"`` or ``"augment"``.
     manifest : CSV or JSONL file (see the module docstring).
     out_dir : output folder; also receives ``batch-report.json`` and the journal of finished jobs.
     backend : ``"local"`` (process pool; ``workers=1`` runs in this process) or ``"ray"``.
     workers : processes (local) or CPUs of the local Ray started for the run.
     address : an existing Ray cluster to join (``ray`` backend).
-    fmt : animation output type (``npz``, ``csv``, ``json``, ``glb``); edits write PNG.
+    fmt : animation output type (``npz``, ``csv``, ``json``, ``glb``); edits write PNG, augment rows JSON
+        (and their crops as PNG).
 
     Returns
     -------
@@ -342,12 +399,6 @@ def run_batch(
     """
     from tqdm import tqdm
 
-    if kind == "augment":
-        if importlib.util.find_spec("facecraft.eval.augment") is None:
-            raise OptionalDependencyError(
-                "facecraft batch augment needs facecraft.eval.augment, which arrives with `facecraft augment`"
-            )
-        raise ParameterError("facecraft batch augment: not wired yet; run `facecraft augment` on the data set")
     if backend not in BACKENDS:
         raise ParameterError(f"--backend {backend!r}: expected one of {', '.join(BACKENDS)}")
     if workers < 1:
@@ -434,13 +485,18 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("batch", help="run a manifest of animate or edit jobs, locally or on Ray (resumable)")
+    p = sub.add_parser("batch", help="run a manifest of animate, edit or augment jobs, locally or on Ray (resumable)")
     p.add_argument("kind", choices=KINDS, help="what each row does")
     p.add_argument("manifest", help="CSV (header: input, output, options) or JSONL, one job per row")
     p.add_argument("--out", required=True, help="output folder (finished outputs there are skipped)")
     p.add_argument("--backend", choices=BACKENDS, default="local", help="local process pool or Ray tasks")
     p.add_argument("--workers", type=int, default=2, help="worker processes (local) or CPUs of a local Ray")
     p.add_argument("--address", help="join this Ray cluster (e.g. ray://host:10001 or auto) instead of starting one")
-    p.add_argument("--format", choices=ANIMATE_FORMATS, default="npz", help="animation output type (edits: PNG)")
+    p.add_argument(
+        "--format",
+        choices=ANIMATE_FORMATS,
+        default="npz",
+        help="animation output type (edits: PNG; augment: JSON + PNG crops)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_batch)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -183,9 +183,37 @@ def test_batch_argument_errors(tmp_path, speech_manifest):
         batch.run_batch("animate", speech_manifest, tmp_path, backend="spark")
     with pytest.raises(ParameterError, match="--address"):
         batch.run_batch("animate", speech_manifest, tmp_path, address="auto")
-    if importlib.util.find_spec("facecraft.eval.augment") is None:
-        with pytest.raises(ImportError, match="facecraft augment"):
-            batch.run_batch("augment", speech_manifest, tmp_path)
+    with pytest.raises(ParameterError, match=r"row 1: unknown column\(s\) \['emotion'\] for augment"):
+        batch.run_batch("augment", speech_manifest, tmp_path)  # animate options are not augment options
+
+
+def test_augment_batch_writes_judged_crops_and_a_record_per_face(tmp_path):
+    """Each row is one face given to eval.augment's per-face function; the row's record file lists every
+    variant with its verdict, and each accepted variant is a crop in the row's format under its emotion."""
+    manifest = tmp_path / "faces.jsonl"
+    rows = [
+        {"input": str(resolve_asset("astronaut")), "output": "astro", "targets": "surprise;sadness", "per_image": 2},
+        {"input": "no-such-face.png"},
+    ]
+    manifest.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    out = tmp_path / "out"
+    report = batch.run_batch("augment", manifest, out, workers=1, progress=False)
+    assert report["counts"] == {"done": 1, "skipped": 0, "failed": 1}
+    assert "no-such-face.png" in report["failed"][0]["error"]
+    record = json.loads((out / "astro.json").read_text())
+    assert [(v["target"], v["variant"]) for v in record["variants"]] == [
+        ("sadness", 0), ("sadness", 1), ("surprise", 0), ("surprise", 1)
+    ]  # fmt: skip
+    accepted = [v for v in record["variants"] if v["accepted"]]
+    assert accepted  # the shipped judges accept the astronaut's first surprise variant (seeded)
+    assert report["done"][0]["accepted"] == len(accepted) and report["done"][0]["variants"] == 4
+    assert all(v["reason"] for v in record["variants"] if not v["accepted"])  # a rejection says why
+    for v in accepted:
+        crop = Image.open(v["file"])
+        assert crop.size == (48, 48) and crop.mode == "L" and f"/{v['target']}/astro_" in v["file"]
+    assert sorted(p.name for p in out.rglob("*.png")) == sorted(Path(v["file"]).name for v in accepted)
+    again = batch.run_batch("augment", manifest, out, workers=1, progress=False)
+    assert again["counts"] == {"done": 0, "skipped": 1, "failed": 1}
 
 
 @pytest.mark.slow
