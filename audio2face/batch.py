@@ -144,5 +144,7 @@ def animate_batch(
         report["done"].append({"input": str(src), "output": str(dst), "frames": anim.num_frames, "fps": anim.fps})
     report["seconds"] = round(time.perf_counter() - start, 3)
     report["seconds_per_done"] = round(report["seconds"] / len(report["done"]), 4) if report["done"] else None
-    (out_dir / REPORT_NAME).write_text(json.dumps(report, indent=2))
+    tmp = out_dir / f".{REPORT_NAME}.partial"  # renamed into place: a kill never leaves half a report
+    tmp.write_text(json.dumps(report, indent=2))
+    os.replace(tmp, out_dir / REPORT_NAME)
     return report
