@@ -3,6 +3,10 @@
 A folder run writes one output per input under the output folder (same relative name), skips inputs
 whose output already exists (so a stopped run resumes), reports each skipped or failed file with its
 reason and goes on; ``report.json`` lists what happened to each file.
+
+``--refine`` follows the geometric edit of one face (``--face``, default the largest) with the AU-conditioned
+diffusion refine (:mod:`facecraft.synth.refine`); its models come from ``--base`` / ``--adapter`` or the
+environment (:mod:`facecraft.synth.adapter_cli`), and a missing one stops the run before any photo is read.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import logging
 from pathlib import Path
 
 from facecraft.rigs.emotion_space import EMOTION_ARG_HELP
+
+from .adapter_cli import add_refine_arguments
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +56,33 @@ def _sheet(pairs: list[tuple[str, object, object]], path: Path) -> None:
     _save(contact_sheet(images, labels, cols=min(4, len(images)), tile_size=(256, 256)), path)
 
 
-def _edit_one(editor, path: Path, out: Path, controls, face: int | None):
+def _edit_one(editor, path: Path, out: Path, controls, face: int | None, refine=None):
+    """Edit one photo and save it; ``refine`` = ``(pipeline, args)`` refines the edited face with diffusion."""
     from facecraft.eval.images import load_image
 
     image = load_image(path)
-    result = editor.edit(image, controls, face=face, name=str(path))
+    if refine is None:
+        result = editor.edit(image, controls, face=face, name=str(path))
+    else:
+        from dataclasses import replace
+
+        from .adapter_cli import run_refine
+
+        pipe, args = refine
+        faces = editor.analyze(image, name=str(path))
+        refined = run_refine(pipe, args, image, controls, faces=faces, face=face or 0, name=str(path))
+        result = replace(refined.edit, image=refined.images[0])
     _save(result.image, out)
     return image, result
+
+
+def _refine_setup(args: argparse.Namespace, editor):
+    """``(pipeline, args)`` for ``--refine`` (raises naming a missing model before any work), else None."""
+    if not args.refine:
+        return None
+    from .adapter_cli import refine_pipeline
+
+    return refine_pipeline(args, editor=editor), args
 
 
 def _cmd_edit(args: argparse.Namespace) -> int:
@@ -73,10 +99,13 @@ def _cmd_edit(args: argparse.Namespace) -> int:
         if out.suffix.lower() not in IMAGE_SUFFIXES:
             raise ParameterError(f"output {out}: expected an image file ({', '.join(IMAGE_SUFFIXES)})")
         with FaceEditor() as editor:
-            image, result = _edit_one(editor, src, out, controls, args.face)
+            refine = _refine_setup(args, editor)
+            image, result = _edit_one(editor, src, out, controls, args.face, refine)
         for f in result.faces:
             print(f"face {f.index}: {_summary(f)}")
         print(f"edited {src} -> {out} ({result.edit_ms:.0f} ms after analysis)")
+        if refine is not None:
+            print(f"face {result.faces[0].index} refined with diffusion (strength {args.strength}, {args.steps} steps)")
         if args.sheet:
             _sheet([(src.name, image, result)], out.with_name(out.stem + "_sheet.png"))
             print(f"contact sheet -> {out.with_name(out.stem + '_sheet.png')}")
@@ -88,6 +117,7 @@ def _cmd_edit(args: argparse.Namespace) -> int:
     report: dict[str, dict] = {}
     pairs = []
     with FaceEditor() as editor:
+        refine = _refine_setup(args, editor)
         for path in tqdm(files, desc="edit", unit="photo"):
             rel = path.relative_to(src)
             target = (out / rel).with_suffix(path.suffix if path.suffix.lower() in IMAGE_SUFFIXES else ".png")
@@ -95,7 +125,7 @@ def _cmd_edit(args: argparse.Namespace) -> int:
                 report[str(rel)] = {"status": "exists"}
                 continue
             try:
-                image, result = _edit_one(editor, path, target, controls, args.face)
+                image, result = _edit_one(editor, path, target, controls, args.face, refine)
             except FacecraftError as e:  # one bad photo never stops the rest
                 report[str(rel)] = {"status": "skipped", "reason": str(e)}
                 log.warning("skipped %s: %s", path, e)
@@ -159,6 +189,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--absolute", action="store_true", help="set the target outright instead of editing the face")
     p.add_argument("--sheet", action="store_true", help="also write a before/after contact sheet")
     p.add_argument("--overwrite", action="store_true", help="folder mode: redo outputs that already exist")
+    p.add_argument(
+        "--refine",
+        action="store_true",
+        help="refine the edited face (--face, default the largest) with the AU diffusion adapter; models from "
+        "--base/--adapter or $FACECRAFT_REFINE_BASE/$FACECRAFT_REFINE_ADAPTER (see `facecraft adapter`)",
+    )
+    add_refine_arguments(p.add_argument_group("refine (with --refine)"))
     p.set_defaults(func=_cmd_edit)
 
     c = sub.add_parser(

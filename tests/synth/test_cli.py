@@ -64,3 +64,49 @@ def test_calibrate_editor_reuses_measurements_and_takes_the_solve_options(tmp_pa
     cal = EditorCalibration.load(out)
     assert (cal.raise_floor, cal.removal_max) == (0.5, 1.5)
     assert abs(cal.response[0, 0] - 0.4) < 1e-6
+
+
+def test_edit_refine_without_models_names_them_before_any_work(tmp_path, astronaut, capsys, monkeypatch):
+    monkeypatch.delenv("FACECRAFT_REFINE_BASE", raising=False)
+    monkeypatch.delenv("FACECRAFT_REFINE_ADAPTER", raising=False)
+    src = tmp_path / "in.png"
+    iio.imwrite(src, astronaut)
+    out = tmp_path / "o.png"
+    assert main(["edit", str(src), "-o", str(out), "--emotion", "happiness", "--refine"]) == 1
+    err = capsys.readouterr().err
+    assert "diffusion base" in err and "--base" in err and "FACECRAFT_REFINE_BASE" in err
+    assert "AU adapter" in err and "--adapter" in err and "facecraft adapter train" in err
+    assert not out.exists()
+    assert main(["edit", str(src), "-o", str(out), "--emotion", "happiness", "--refine", "--base",
+                 str(tmp_path / "nobase"), "--adapter", str(tmp_path)]) == 1  # fmt: skip
+    assert "nobase" in capsys.readouterr().err and not out.exists()
+
+
+def test_edit_refine_with_models_changes_only_the_face(tmp_path, astronaut, capsys, monkeypatch):
+    import torch
+
+    from .test_adapter import tiny_adapter
+    from .test_refine import tiny_base
+
+    base = tiny_base()
+    base.save(tmp_path / "base")
+    adapter = tiny_adapter(base.unet)
+    with torch.no_grad():
+        for p in adapter.au_attn.parameters():  # untrained K/V are small: make the condition visible
+            p.mul_(20.0)
+    adapter.save_pretrained(tmp_path / "adapter")
+    monkeypatch.setenv("FACECRAFT_REFINE_BASE", str(tmp_path / "base"))  # the configured default
+    monkeypatch.setenv("FACECRAFT_REFINE_ADAPTER", str(tmp_path / "adapter"))
+    src = tmp_path / "in.png"
+    iio.imwrite(src, astronaut)
+    plain, refined = tmp_path / "plain.png", tmp_path / "refined.png"
+    assert main(["edit", str(src), "-o", str(plain), "--emotion", "surprise:0.8"]) == 0
+    assert main(["edit", str(src), "-o", str(refined), "--emotion", "surprise:0.8", "--refine", "--steps", "4"]) == 0
+    assert "refined with diffusion" in capsys.readouterr().out
+    a, b = iio.imread(plain), iio.imread(refined)
+    assert a.shape == b.shape
+    changed = np.any(a != b, axis=-1)
+    assert changed.any()  # the refine did something ...
+    ys, xs = np.nonzero(changed)
+    assert changed[:60].sum() == 0 and changed[-60:].sum() == 0 and changed[:, :60].sum() == 0  # ... on the face only
+    assert 0 < xs.min() and xs.max() < a.shape[1] - 60
