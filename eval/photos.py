@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 #: Expression words of photo sets that are not emotion names.
 _EXPRESSION_ALIASES = {"smiling": "happiness", "smile": "happiness"}
+#: How :func:`photo_dataset` names a crop: the photo's path, ``#``, the copy number.
+_CROP_NAME = re.compile(r"#\d+$")
 
 
 @dataclass(frozen=True)
@@ -156,7 +159,7 @@ def photo_dataset(
                     pass
             images.append(crop)
             labels.append(p.label)
-            names.append(f"{p.path}#{c}")
+            names.append(f"{p.path}#{c}")  # the form _CROP_NAME recognises
     stack = np.stack(images) if images else np.zeros((0, size, size), np.uint8)
     splits = np.asarray([split] * len(labels), dtype=object) if split is not None else None
     weights = None if weight is None else np.full(len(labels), weight, np.float32)
@@ -188,3 +191,12 @@ def photo_recall(probs: np.ndarray, photos: list[LabelledPhoto]) -> dict:
         "predicted": predicted,
         "missed": missed,
     }
+
+
+def is_photo_crop(paths) -> np.ndarray:
+    """Bool ``(N,)``: which entries of a data set's ``paths`` are crops made by :func:`photo_dataset`.
+
+    Its crops are named ``<photo path>#<copy>``; images read from a data set folder or CSV never carry a ``#``
+    followed by digits at the end of their name.
+    """
+    return np.array([_CROP_NAME.search(str(p)) is not None for p in paths], dtype=bool)

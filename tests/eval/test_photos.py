@@ -73,3 +73,11 @@ def test_photo_recall_counts_per_expression():
     assert r["predicted"]["neutral"] == {"neutral": 1, "sadness": 1} and r["missed"] == ["p01_neutral.jpg"]
     with pytest.raises(ParameterError):
         photo_recall(probs[:3], photos)
+
+
+def test_photo_crops_are_told_from_data_set_images_by_name():
+    from facecraft.eval.photos import is_photo_crop
+
+    names = ["smiling/001.jpg#0", "/x/neutral/002.jpg#31", "anger/fer0000027.png", "odd#name.png", "a#b"]
+    assert is_photo_crop(names).tolist() == [True, True, False, False, False]
+    assert is_photo_crop([]).shape == (0,)

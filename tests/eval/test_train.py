@@ -165,3 +165,36 @@ def test_bad_options():
     ds = _toy()
     with pytest.raises(ParameterError, match="empty"):
         train_classifier(ds.subset("train"), ds.take([]), out_dir="unused", model_config=TINY)
+
+
+def test_teacher_targets_mix_the_mini_xception_into_fer_faces_only():
+    from facecraft.eval.judges import get_judge
+    from facecraft.eval.train import teacher_targets
+
+    rng = np.random.default_rng(0)
+    images = (rng.random((4, 48, 48)) * 255).astype(np.uint8)
+    votes = np.zeros((4, 8), np.float32)
+    votes[:, 1], votes[:, 5] = 0.5, 0.5  # half contempt, half neutral
+    paths = ["anger/a.png", "anger/b.png", "smiling/001.jpg#0", "smiling/001.jpg#3"]
+    ds = FERDataset(images, np.array([1, 1, 4, 4]), paths, targets=votes)
+    plain = teacher_targets(ds, share=0.0)
+    np.testing.assert_allclose(plain, votes)
+    t = teacher_targets(ds, share=0.4)
+    np.testing.assert_allclose(t.sum(axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(t[2:], votes[2:])  # photo crops keep their own targets
+    np.testing.assert_allclose(t[:2, 1], 0.5, atol=1e-6)  # contempt's share is untouched
+    # the other half: 0.6 of the votes + 0.4 of the teacher's flip-averaged opinion, scaled to that half
+    judge = get_judge("mini-xception")
+    p = 0.5 * (
+        judge.predict_proba(images[:2], detect=False) + judge.predict_proba(images[:2, :, ::-1].copy(), detect=False)
+    )
+    np.testing.assert_allclose(t[:2], 0.6 * votes[:2] + 0.4 * (0.5 * np.eye(8)[1] + 0.5 * p), atol=1e-5)
+
+
+def test_distillation_trains(tmp_path):
+    ds = _toy(seed=3)
+    cfg = TrainConfig(epochs=1, batch_size=16, distill=0.3, seed=0)
+    result = train_classifier(ds.subset("train"), ds.subset("val"), out_dir=tmp_path, model_config=TINY, config=cfg)
+    assert result["epochs_run"] == 1 and json.loads((tmp_path / "train_config.json").read_text())["distill"] == 0.3
+    with pytest.raises(ParameterError, match="distill"):
+        TrainConfig(distill=1.0)
