@@ -35,9 +35,9 @@ logger = logging.getLogger(__name__)
 
 BENCH_TARGETS: tuple[str, ...] = ("contempt", "disgust", "fear")
 BENCH_PER_CLASS = 600
-BENCH_MAX_SOURCES = 3000
+BENCH_MAX_SOURCES = 800
 BENCH_PER_IMAGE = 2
-BENCH_EPOCHS = 12
+BENCH_EPOCHS = 5
 BENCH_SEEDS: tuple[int, ...] = (0,)
 RARE: tuple[str, ...] = ("contempt", "disgust", "fear")
 
