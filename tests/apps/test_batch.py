@@ -229,6 +229,20 @@ def test_ray_backend_writes_the_same_files_as_the_local_pool(tmp_path, speech_ma
         assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "ray" / name).read_bytes(), name
 
 
+@pytest.mark.slow
+def test_ray_backend_writes_the_same_augment_crops_as_the_local_pool(tmp_path):
+    pytest.importorskip("ray", reason="the ray extra is not installed")
+    manifest = tmp_path / "faces.csv"
+    manifest.write_text(f"input,output,targets,per_image\n{resolve_asset('astronaut')},astro,surprise;anger,2\n")
+    local = batch.run_batch("augment", manifest, tmp_path / "local", workers=1, progress=False)
+    ray = batch.run_batch("augment", manifest, tmp_path / "ray", backend="ray", workers=1, progress=False)
+    assert local["counts"] == ray["counts"] == {"done": 1, "skipped": 0, "failed": 0}
+    crops = sorted(p.relative_to(tmp_path / "local") for p in (tmp_path / "local").rglob("*.png"))
+    assert crops and crops == sorted(p.relative_to(tmp_path / "ray") for p in (tmp_path / "ray").rglob("*.png"))
+    for rel in crops:
+        assert (tmp_path / "local" / rel).read_bytes() == (tmp_path / "ray" / rel).read_bytes(), rel
+
+
 def test_command_line_prints_a_summary_and_fails_on_failed_rows(tmp_path, speech_manifest, capsys):
     import argparse
 
