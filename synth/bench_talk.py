@@ -16,11 +16,13 @@ Every figure is read back from the rendered frames by the perception models, not
   nose tip (temples, upper cheeks); the outline below it (jaw, chin), which speech moves, is reported apart.
   Median and 95th percentile over points and clips, against the stated bound :data:`JITTER_BOUND_PX`;
 * **speed**: median milliseconds per rendered 512 x 512 frame on one thread after analysis (frames/s), beside
-  the still editor's image side for the same frames (:func:`facecraft.synth.editor.render_rig_change`).
+  the still editor's image side for the same frames (:func:`facecraft.synth.editor.render_rig_change`); the
+  mean includes the clip's pitch track, read in one pass offline; a stream reads each frame's pitch on its
+  own (``stream_pitch_ms_median``, to add to a frame's cost there).
 
 The full run pairs 10 photos (the astronaut and :data:`PORTRAITS`: broad smiles showing teeth, closed-lip
 and open-mouth faces) with 20 clips (:data:`CLIPS`, the transcribed clips richest in /p b m/), two clips per
-photo dealt so that each photo gets a similar number of bilabials (about 87 in all); ``quick=True`` runs
+photo dealt so that each photo gets a similar number of bilabials (81 in all); ``quick=True`` runs
 two short pairs (tests). Written to ``out_dir``: ``talk.json`` (summary, per photo, per clip), a contact
 sheet of frames per pair (``talk_sheet.png``), the mouth at every bilabial frame (``talk_bilabials.png``)
 and the first pair's MP4.
@@ -175,6 +177,7 @@ def bench_talk(out_dir: Path | None = None, *, quick: bool = False, fps: float =
     from .calibration import EditorCalibration
     from .editor import FaceEditor, render_rig_change
     from .talk import TalkingPortrait, seal_bilabials, talk_curves
+    from .talk_motion import frame_pitch
 
     out = Path(out_dir) if out_dir is not None else None
     if out is not None:
@@ -188,6 +191,7 @@ def bench_talk(out_dir: Path | None = None, *, quick: bool = False, fps: float =
     report: dict = {"fps": fps, "size": size, "threads": 1, "quick": quick, "clips": []}
     render_ms: list[float] = []
     editor_ms: list[float] = []
+    pitch_ms: list[float] = []
     jitters: dict[str, list[np.ndarray]] = {"still": [], "jaw_outline": []}
     per_photo: dict[str, dict[str, list]] = {}
     tiles, labels, mouth_tiles, mouth_labels = [], [], [], []
@@ -216,6 +220,11 @@ def bench_talk(out_dir: Path | None = None, *, quick: bool = False, fps: float =
                     t0 = time.perf_counter()
                     frames.append(next(gen))
                     render_ms.append((time.perf_counter() - t0) * 1e3)
+                if k == 0:  # what a stream adds per frame: its pitch read alone (offline reads a clip at once)
+                    for i in range(1, min(len(curves), 41), 2):
+                        t0 = time.perf_counter()
+                        frame_pitch(y, sr, fps, i)
+                        pitch_ms.append((time.perf_counter() - t0) * 1e3)
                 # the still editor's image side for a few of the same frames
                 analysed = SimpleNamespace(fit=portrait.fit, info=SimpleNamespace(landmarks=portrait.landmarks))
                 for row in curves[:: max(1, len(curves) // 10)]:
@@ -332,6 +341,8 @@ def bench_talk(out_dir: Path | None = None, *, quick: bool = False, fps: float =
         "render_ms_median": round(statistics.median(render_ms), 2),
         "render_fps_median": round(1000.0 / statistics.median(render_ms), 1),
         "render_ms_p90": round(float(np.percentile(render_ms, 90)), 2),
+        "render_ms_mean": round(float(np.mean(render_ms)), 2),
+        "stream_pitch_ms_median": round(statistics.median(pitch_ms), 2) if pitch_ms else None,
         "still_editor_ms_median": round(statistics.median(editor_ms), 2),
         "frames": len(render_ms),
         "photos": len(per_photo),

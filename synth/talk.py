@@ -46,7 +46,7 @@ import numpy as np
 from facecraft.rigs import ARKIT_INDEX, NUM_ARKIT, NoFaceError, ParameterError
 from facecraft.rigs.emotion_space import region_mask
 
-from .talk_motion import ProsodyMotion, frame_loudness, frame_pitch
+from .talk_motion import ProsodyMotion, frame_loudness, frame_pitch, pitch_track
 from .talk_render import STEP, HeadMotion, PortraitRenderer
 
 logger = logging.getLogger(__name__)
@@ -240,8 +240,10 @@ class TalkingPortrait:
         if y is not None and sr != SAMPLE_RATE:
             y, sr = resample(y, orig_sr=sr, target_sr=SAMPLE_RATE), SAMPLE_RATE
         mover = self._mover(fps)
+        f0 = pitch_track(y, sr, fps, len(c)) if y is not None and self.motion > 0 else None
         for k, row in enumerate(c):
-            yield self._frame(row, mover, *((0.0, 0.0) if y is None else self._prosody(y, fps, k)))
+            loud = 0.0 if y is None else frame_loudness(y, sr, fps, k)
+            yield self._frame(row, mover, loud, float(f0[k]) if f0 is not None and loud > 0 else 0.0)
 
     def stream(
         self,
@@ -294,7 +296,8 @@ class TalkingPortrait:
         return ProsodyMotion(fps, self.face_width, seed=self.seed, amount=self.motion)
 
     def _prosody(self, audio: np.ndarray, fps: float, frame: int) -> tuple[float, float]:
-        """Loudness and pitch (Hz, 0 unvoiced) of one frame of 16 kHz ``audio`` (pitch only with head motion)."""
+        """Loudness and pitch (Hz, 0 unvoiced) of one frame of 16 kHz ``audio`` (pitch only with head motion;
+        :meth:`frames` reads the same pitch for all frames at once, :func:`pitch_track`)."""
         from facecraft.audio2face.audio import SAMPLE_RATE
 
         loud = frame_loudness(audio, SAMPLE_RATE, fps, frame)

@@ -86,6 +86,26 @@ def frame_pitch(audio: np.ndarray, sr: int, fps: float, frame: int) -> float:
     return float(pitch(seg, sr, fps=sr / (PITCH_WINDOW / 2)).f0[1])
 
 
+def pitch_track(audio: np.ndarray, sr: int, fps: float, num_frames: int) -> np.ndarray:
+    """:func:`frame_pitch` of frames ``0 .. num_frames - 1`` in one batched pass, ``(num_frames,)`` Hz.
+
+    The offline path's shortcut: CREPE reads the same windows (the audio delayed by half a window puts each
+    window's centre on the frame's time), so the values equal :func:`frame_pitch`'s up to float rounding.
+    """
+    from facecraft.audio2face.prosody import pitch
+
+    audio = np.asarray(audio, np.float32)
+    out = np.zeros(num_frames, np.float64)
+    if not len(audio) or num_frames <= 0:
+        return out
+    f0 = pitch(np.concatenate([np.zeros(PITCH_WINDOW // 2, np.float32), audio]), sr, fps=fps).f0
+    n = min(len(f0), num_frames)
+    out[:n] = f0[:n]
+    for k in range(n, num_frames):  # frames past the audio's end (the track is shorter)
+        out[k] = frame_pitch(audio, sr, fps, k)
+    return out
+
+
 class ProsodyMotion:
     """Causal per-frame head motion and brow lift (see the module docstring).
 

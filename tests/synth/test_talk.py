@@ -156,7 +156,7 @@ def test_rising_pitch_lifts_head_and_brows():
 
 
 def test_frame_pitch_reads_the_voice_causally():
-    from facecraft.synth.talk_motion import frame_pitch
+    from facecraft.synth.talk_motion import frame_pitch, pitch_track
 
     sr = 16000
     t = np.arange(sr) / sr
@@ -167,6 +167,11 @@ def test_frame_pitch_reads_the_voice_causally():
     later[int(0.4 * sr) :] = 0  # audio after the frame's time (0.4 s) does not matter
     assert frame_pitch(later, sr, 25, 10) == f0
     assert frame_pitch(np.zeros(sr, np.float32), sr, 25, 10) == 0.0
+    # the offline batch reads the same windows
+    track = pitch_track(y, sr, 25, 30)
+    per_frame = [frame_pitch(y, sr, 25, k) for k in range(1, 30, 7)]
+    np.testing.assert_allclose(track[1::7], per_frame, rtol=1e-3)
+    assert track[29] == 0.0  # past the audio's end: silence
 
 
 def test_stream_equals_offline(portrait, speech_wav):
