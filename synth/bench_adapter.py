@@ -123,6 +123,7 @@ def _pipeline(info: dict, editor):
 
     pipe = AUEditPipeline.from_base(info["base"], adapter=info["adapter"], editor=editor)
     pipe.set_progress_bar_config(disable=True)
+    pipe.enable_inversion_cache()  # many targets per photo: invert each photo once
     return pipe
 
 

@@ -137,6 +137,26 @@ def test_inversion_at_au_scale_zero_gives_back_the_geometric_edit(pipe, astronau
     pipe.set_au_scale(1.0)
 
 
+def test_inversion_cache_skips_the_repeated_work_and_keeps_the_result(astronaut, astronaut_faces, monkeypatch):
+    pipe = tiny_pipeline()
+    pts = astronaut_faces[0].info.landmarks
+    kw = dict(landmarks=pts, guidance_scale=2.0, **STEPS)
+    plain = pipe(astronaut, target={"AU26": 1.0}, **kw).images[0]
+    inversions = []
+    real = pipe.invert
+    monkeypatch.setattr(pipe, "invert", lambda *a: inversions.append(1) or real(*a))
+    pipe.enable_inversion_cache()
+    pipe(astronaut, target={"AU12": 1.0}, **kw)
+    cached = pipe(astronaut, target={"AU26": 1.0}, **kw).images[0]
+    assert len(inversions) == 1  # the second target on the same crop reused the inversion
+    assert np.abs(cached.astype(int) - plain).max() <= 1  # the same image (up to float rounding)
+    pipe(astronaut, target={"AU26": 1.0}, au_scale=0.5, **kw)
+    assert len(inversions) == 2  # another adapter scale is another reference
+    pipe.enable_inversion_cache(False)
+    pipe(astronaut, target={"AU26": 1.0}, au_scale=0.5, **kw)
+    assert len(inversions) == 3
+
+
 def test_inverting_then_denoising_comes_back_near_the_crop(pipe):
     from diffusers import DDIMScheduler
 
