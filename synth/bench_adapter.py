@@ -89,7 +89,7 @@ def prepare_models(out_dir: Path, *, base=None, adapter=None, train_minutes: flo
     info: dict = {"base": str(base_dir), "adapter": str(adapter_dir), "trained_here": False}
     have_base = (base_dir / "facecraft_base.json").is_file() or (base_dir / "unet").is_dir()
     if have_base and (adapter_dir / "config.json").is_file():
-        return info
+        return {**info, **_training_record(base_dir, adapter_dir)}
     if base is not None and not have_base:
         raise MissingFileError(f"base {base_dir}: not a diffusion base folder")
     t0 = time.perf_counter()
@@ -115,7 +115,23 @@ def prepare_models(out_dir: Path, *, base=None, adapter=None, train_minutes: flo
         t_max=RECIPE["adapter_t"][1], options=TrainOptions(lr=RECIPE["adapter_lr"], ema_decay=0.998, **common),
     )  # fmt: skip
     info.update(trained_here=True, train_minutes_budget=train_minutes)
-    return info
+    return {**info, **_training_record(base_dir, adapter_dir)}
+
+
+def _training_record(base_dir: Path, adapter_dir: Path) -> dict:
+    """What ``train.json`` of the base and the adapter say (minutes, steps, losses, data licence), if present."""
+    import json
+
+    keys = ("minutes", "steps", "stopped_by", "device", "loss_first_50", "loss_last_50", "licence", "t_max", "t_min")
+    out: dict = {}
+    for name, folder in (("base_training", base_dir), ("adapter_training", adapter_dir)):
+        path = folder / "train.json"
+        if path.is_file():
+            record = json.loads(path.read_text())
+            out[name] = {k: record[k] for k in keys if k in record}
+    if "base_training" in out and "adapter_training" in out:
+        out["train_minutes_total"] = round(out["base_training"]["minutes"] + out["adapter_training"]["minutes"], 2)
+    return out
 
 
 def _pipeline(info: dict, editor):

@@ -57,3 +57,16 @@ def test_speed_section(pipe, editor):
 def test_spearman_needs_variation():
     assert bench._spearman([0, 1, 2, 3], [0.1, 0.2, 0.3, 0.5]) == pytest.approx(1.0)
     assert bench._spearman([0, 1, 2], [0.2, 0.2, 0.2]) is None
+
+
+def test_models_found_in_the_out_folder_report_their_training(tmp_path):
+    import json
+
+    for name, minutes in (("base", 30.0), ("adapter", 28.0)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "train.json").write_text(json.dumps({"minutes": minutes, "steps": 10, "extra": 1}))
+    (tmp_path / "base" / "facecraft_base.json").write_text("{}")
+    (tmp_path / "adapter" / "config.json").write_text("{}")
+    info = bench.prepare_models(tmp_path)
+    assert info["trained_here"] is False and info["train_minutes_total"] == 58.0
+    assert info["base_training"] == {"minutes": 30.0, "steps": 10}
