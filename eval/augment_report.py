@@ -121,8 +121,10 @@ def contact_sheet_png(out: str | os.PathLike, records, *, per_target: int = SHEE
     from PIL import Image
 
     from facecraft.rigs.contact_sheet import contact_sheet
+    from facecraft.rigs.errors import NoFaceError
 
-    from .faces import resize_crop
+    from .faces import CROP_MAX_SIDE as SMALL_SIDE
+    from .faces import preprocess_face, resize_crop
     from .images import load_image
 
     out = Path(out)
@@ -135,13 +137,17 @@ def contact_sheet_png(out: str | os.PathLike, records, *, per_target: int = SHEE
     size = 96
     for t in EMOTIONS:
         for r in picked.get(t, []):
-            edit = np.asarray(Image.open(out / r["file"]).convert("RGB"))
+            edit = np.asarray(Image.open(out / r["file"]))
             try:
                 src = load_image(r["source_path"]) if r.get("source_path") else None
             except Exception:  # noqa: BLE001 - a moved source only blanks its tile
                 src = None
-            if src is not None and max(src.shape[:2]) > 96:
-                src = resize_crop(src, size=size, grey=edit.ndim == 2)
+            if src is not None and max(src.shape[:2]) > SMALL_SIDE:
+                # a photo: shown as the same aligned face crop as its edit (the whole photo when no face shows)
+                try:
+                    src = preprocess_face(src, size=size, grey=edit.ndim == 2, detect=True)
+                except NoFaceError:
+                    src = resize_crop(src, size=size, grey=edit.ndim == 2)
             tiles.append(src if src is not None else np.zeros_like(edit))
             labels.append("source")
             p = list(r.get("scores", {}).values())[0][EMOTIONS.index(t)] if r.get("scores") else float("nan")
