@@ -318,6 +318,7 @@ def section_speed(pipe, editor, *, strength: float, steps: int, guidance: float,
     faces = editor.analyze(image, name="astronaut")
     controls = EditControls.from_args(emotion="happiness:1.0")
     times: dict[str, list[float]] = {"edit": [], "diffusion": [], "paste": [], "total": []}
+    pipe.enable_inversion_cache(False)  # each timed edit does all its work
     with one_core():
         for i in range(runs):
             t0 = time.perf_counter()
@@ -329,9 +330,20 @@ def section_speed(pipe, editor, *, strength: float, steps: int, guidance: float,
     device = str(pipe.device)
     return {
         "image": "astronaut 512 x 512", "device": device, "threads": 1, "denoising_steps": int(steps * strength),
+        "inversion_steps": int(steps * strength), "load_average_1min": _load(),
         "guidance_batches": 2 if guidance != 1.0 else 1, "resolution": pipe.resolution,
         **{f"{k}_s_median": float(np.median(v)) for k, v in times.items()},
     }  # fmt: skip
+
+
+def _load() -> float | None:
+    """The machine's 1-minute load average (timings on a shared CPU depend on it), None where unknown."""
+    import os
+
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
 
 
 # ---------------------------------------------------------------------------------------------- entry
