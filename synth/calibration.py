@@ -54,7 +54,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facecraft.rigs import ARKIT_NAMES, NUM_ARKIT
+from facecraft.rigs import ARKIT_INDEX, ARKIT_NAMES, NUM_ARKIT
 from facecraft.rigs.emotion_space import region_mask
 from facecraft.rigs.errors import FileFormatError, MissingFileError, ParameterError
 from facecraft.rigs.retarget import COPY_BY_NAME
@@ -71,14 +71,25 @@ UNMEASURED = np.array([n == "tongueOut" for n in ARKIT_NAMES])
 #: Rig weights each solvable channel is measured at by :func:`measure_response`.
 LEVELS: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0, 3.0)
 _GAZE = np.array([n.startswith("eyeLook") for n in ARKIT_NAMES])
+_JAW = ARKIT_INDEX["jawOpen"]
 #: Least rise limit of a channel whatever level its mean score peaked at: the rig's smile scores best at 0.5
 #: on the calibration photos but only at 1.0-1.2 looks like a smile (corners up, lips parted over the teeth;
 #: FRLL 001, 012, 014 at 0.5-2: past 1.5 the corners fold into dark crescents).
-SHOWN_LIMIT: dict[str, float] = {"mouthSmileLeft": 1.2, "mouthSmileRight": 1.2}
+#: The frown reads only with its companions (:data:`COMPANIONS`), best at 3 units (alone it never peaks).
+SHOWN_LIMIT: dict[str, float] = {
+    "mouthSmileLeft": 1.2,
+    "mouthSmileRight": 1.2,
+    "mouthFrownLeft": 3.0,
+    "mouthFrownRight": 3.0,
+}
 #: Channels that open the mouth: a request that does not raise them never raises them as a cross-talk
 #: correction (the open mouth's interior reads as a smile to MediaPipe, so the solve would open the mouth of
 #: a happy face: a dark hole to people and to FER judges).
 _OPENING = np.array([n.startswith(("jawOpen", "mouthLowerDown", "mouthUpperUp")) for n in ARKIT_NAMES])
+#: ... and a request that neither opens the jaw nor lowers them (nor raises ``mouthClose``) never pushes the
+#: lips into each other as a correction either: on a closed mouth that crosses the inner lips into a jagged
+#: line (FRLL 001, 006, 010, 034: happiness).
+_PRESSING = np.array([n == "mouthClose" for n in ARKIT_NAMES])
 #: Channels whose reading an edit may undo by more than ``removal_limit``: the mouth's (a smile is an
 #: expression); brows, lids, cheeks and nose read partly the face's build (low brows as browDown), so
 #: removing their reading in full would move features past where that face ever has them.
@@ -111,6 +122,25 @@ PLAUSIBLE_LIMIT: dict[str, float] = {
     "mouthStretchRight": 1.5,
     "mouthSmileLeft": 2.5,
     "mouthSmileRight": 2.5,
+}
+#: Rig shapes that read only together (measured on the calibration photos, FRLL even positions, 12 photos,
+#: ``mouthFrown*`` alone at 1-3 units): the rig's corner-down shape alone reads as ``mouthPress`` and
+#: ``mouthDimple`` on the other side and almost never as a frown (mean rise 0.01-0.08); with a third of it on the
+#: other corner and a third of ``mouthStretch`` on both, the asked side's frown reads largest (0.37 vs 0.32 on
+#: the other side at 3 units). The jaw drops into an oval, not a box, with some ``mouthFunnel`` (the lips
+#: round as the jaw falls in surprise, with the inner brows up: a jaw alone keeps its reading, MediaPipe
+#: reads the funnel shape as a dropped lower lip; calibration people, surprise 0.92 / 0.89 vs 0.88 / 0.86 by
+#: mini-Xception / NetworkV2 without it). A smile on both sides parts the lips over the teeth (``mouthClose``
+#: -0.15 at the smile's 1.2; happiness 0.93 / 0.90 vs 0.58 / 0.58 without: the judges read a closed-lip
+#: smile as neutral; a one-sided smile stays closed, or it reads as ``mouthUpperUp``).
+#: ``{raised channel(s) joined by "+": {companion: share of their smallest rig change}}``; a companion takes
+#: the largest share any key gives it (the most negative for negative shares), never beyond its limit, and
+#: only when the request does not name it.
+COMPANIONS: dict[str, dict[str, float]] = {
+    "mouthFrownLeft": {"mouthFrownRight": 1 / 3, "mouthStretchLeft": 1 / 3, "mouthStretchRight": 1 / 3},
+    "mouthFrownRight": {"mouthFrownLeft": 1 / 3, "mouthStretchLeft": 1 / 3, "mouthStretchRight": 1 / 3},
+    "jawOpen+browInnerUp": {"mouthFunnel": 0.4},
+    "mouthSmileLeft+mouthSmileRight": {"mouthClose": -0.125},
 }
 
 
@@ -150,6 +180,10 @@ class EditorCalibration:
     limit : np.ndarray, optional
         ``(52,)`` largest rig weight a channel may move up: beyond it the shape stops reading as itself or
         stops looking plausible (:func:`fit_calibration`); default no limit beyond the box.
+    companions : dict, optional
+        Shapes that read or look right only together (:data:`COMPANIONS`, which :func:`fit_calibration`
+        uses): when the solve raises a channel the request raises, each companion the request does not name
+        moves by at least its share of that rise (a negative share: falls by at least). Default none.
     meta : dict
         Where the numbers come from (photos, levels, command, date); saved with them.
     """
@@ -164,9 +198,11 @@ class EditorCalibration:
     removal_max: float = 2.0
     raise_floor: float = 0.8
     limit: np.ndarray | None = None
+    companions: dict | None = None
     meta: dict = field(default_factory=dict, compare=False)
     _base_weights: np.ndarray = field(init=False, repr=False, compare=False)
     _gain: np.ndarray = field(init=False, repr=False, compare=False)
+    _share: tuple = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         r = np.asarray(self.response, np.float64)
@@ -197,6 +233,19 @@ class EditorCalibration:
         own = np.diag(r)
         gain = np.where(own > 0, 1.0 / np.maximum(own, 1e-9), 1.0)
         object.__setattr__(self, "_gain", np.clip(gain, 1.0, self.max_gain))
+        groups, share = [], []  # per key: the channels that must all rise, (52,) shares of their smallest rise
+        for key, partners in (self.companions or {}).items():
+            names = str(key).split("+")
+            row = np.zeros(NUM_ARKIT)
+            for partner, value in partners.items():
+                if not set(names) <= set(ARKIT_INDEX) or partner not in ARKIT_INDEX or not (-1 <= float(value) <= 1):
+                    raise ParameterError(
+                        f"companions: expected ARKit names with shares in [-1, 1], got {key!r} -> {partner!r}: {value}"
+                    )
+                row[ARKIT_INDEX[partner]] = float(value)
+            groups.append([ARKIT_INDEX[n] for n in names])
+            share.append(row)
+        object.__setattr__(self, "_share", (groups, np.array(share).reshape(-1, NUM_ARKIT)))
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -226,6 +275,7 @@ class EditorCalibration:
                 removal_max=float(data.get("removal_max", data["removal_limit"])),
                 raise_floor=float(data.get("raise_floor", 0.0)),
                 limit=np.array([np.inf if v is None else float(v) for v in data["limit"]]),
+                companions=data.get("companions"),
                 meta=dict(data.get("meta", {})),
             )
         except (KeyError, TypeError, ValueError, json.JSONDecodeError) as e:
@@ -247,6 +297,7 @@ class EditorCalibration:
             "removal_max": self.removal_max,
             "raise_floor": self.raise_floor,
             "limit": [None if not np.isfinite(v) else round(float(v), 4) for v in self.limit],
+            "companions": self.companions or {},
             "meta": self.meta,
             "response": np.round(self.response, 4).tolist(),
         }
@@ -260,7 +311,7 @@ class EditorCalibration:
         if unknown:
             raise ParameterError(f"unknown calibration option(s) {sorted(unknown)}; expected some of {keys}")
         args = {k: options.get(k, getattr(self, k)) for k in keys}
-        return EditorCalibration(self.response, limit=self.limit, meta=self.meta, **args)
+        return EditorCalibration(self.response, limit=self.limit, companions=self.companions, meta=self.meta, **args)
 
     # ------------------------------------------------------------------ solve
     def rig_change(self, before, after, *, rig_now=None) -> np.ndarray:
@@ -302,8 +353,10 @@ class EditorCalibration:
             if now.shape != (NUM_ARKIT,):
                 raise ParameterError(f"rig_now: expected ({NUM_ARKIT},) rig weights, got {now.shape}")
             lo = np.maximum(lo, np.minimum(-now[solved] - PAST_NEUTRAL, 0.0))
-        cross = np.where(_OPENING[solved], 0.0, self.cross)
+        cross = np.where(_OPENING[solved] | _PRESSING[solved], 0.0, self.cross)
         hi = np.minimum(np.maximum(ds, 0.0) * self.max_gain + cross, limit)
+        if delta[_JAW] <= _ACTIVE:  # a closed mouth stays closed, not pressed: its lips would cross
+            lo = np.where(_OPENING[solved] & (ds >= -_ACTIVE), np.maximum(lo, 0.0), lo)
         raised = ds > _ACTIVE
         floor = self.raise_floor * np.minimum(ds * self._gain[solved], limit)
         lo = np.where(raised, np.maximum(lo, floor), lo)
@@ -318,6 +371,14 @@ class EditorCalibration:
             lin = s * (c[free] - gram[free] @ lo)
             d[free] = lo[free] + s * _solve_box(g * s[:, None] * s[None, :], lin)
         change[solved] = d
+        if self.companions:
+            rise = np.where((delta > _ACTIVE) & solved, np.maximum(change, 0.0), 0.0)
+            groups, shares = self._share
+            given = np.array([rise[g].min() for g in groups])[:, None] * shares  # (keys, companion)
+            up, down = given.max(0, initial=0.0), given.min(0, initial=0.0)  # (52,) largest shares either way
+            free = solved & (np.abs(delta) <= _ACTIVE)  # a companion the request names keeps the solve's value
+            change = np.where(free, np.minimum(np.maximum(change, up), self.limit), change)
+            change = np.where(free & (down < 0), np.minimum(change, down), change)
         return change
 
 
@@ -460,6 +521,7 @@ def fit_calibration(measured: dict[str, np.ndarray], **options) -> EditorCalibra
         lv = np.broadcast_to(levels, ok.shape)
         response[:, k] = (lv[ok][:, None] * r[ok]).sum(0) / (lv[ok] ** 2).sum()
     response[UNMEASURED] = np.eye(NUM_ARKIT)[UNMEASURED]
+    options.setdefault("companions", COMPANIONS)
     return EditorCalibration(response, limit=limit, **options)
 
 
@@ -524,6 +586,7 @@ def calibrate(
         removal_max=calibration.removal_max,
         raise_floor=calibration.raise_floor,
         limit=calibration.limit,
+        companions=calibration.companions,
         meta=meta,
     )
     calibration.save(out)

@@ -175,3 +175,54 @@ def test_shipped_limits_keep_surprise_plausible():
     for name, most in (("browInnerUp", 2.0), ("browOuterUpLeft", 1.5), ("eyeWideLeft", 1.0), ("jawOpen", 1.2)):
         assert cal.limit[ARKIT_INDEX[name]] <= most
     assert cal.limit[SMILE] >= 1.0 and cal.raise_floor > 0 and cal.removal_max > cal.removal_limit
+
+
+FROWN_L, FROWN_R = ARKIT_INDEX["mouthFrownLeft"], ARKIT_INDEX["mouthFrownRight"]
+STRETCH_L, CLOSE = ARKIT_INDEX["mouthStretchLeft"], ARKIT_INDEX["mouthClose"]
+UPPER_UP = ARKIT_INDEX["mouthUpperUpLeft"]
+
+
+def test_companions_move_with_what_the_request_raises():
+    companions = {
+        "mouthFrownLeft": {"mouthFrownRight": 1 / 3, "mouthStretchLeft": 1 / 3},
+        "mouthSmileLeft+mouthSmileRight": {"mouthClose": -0.125},
+    }
+    cal = EditorCalibration(np.eye(NUM_ARKIT), ridge=1e-4, companions=companions)
+    plain = EditorCalibration(np.eye(NUM_ARKIT), ridge=1e-4)
+    before, after = _request(mouthFrownLeft=0.7)
+    change, alone = cal.rig_change(before, after), plain.rig_change(before, after)
+    assert change[FROWN_L] == pytest.approx(alone[FROWN_L], abs=1e-6)
+    assert change[FROWN_R] == pytest.approx(change[FROWN_L] / 3, abs=1e-6) and alone[FROWN_R] < 0.05
+    assert change[STRETCH_L] == pytest.approx(change[FROWN_L] / 3, abs=1e-6)
+    before, after = _request(mouthSmileLeft=0.9, mouthSmileRight=0.9)
+    change = cal.rig_change(before, after)
+    assert change[CLOSE] == pytest.approx(-0.125 * change[SMILE], abs=1e-6)  # the lips part over the teeth
+    before, after = _request(mouthSmileLeft=0.9)  # a one-sided smile: all the key's channels must rise
+    assert abs(cal.rig_change(before, after)[CLOSE]) < 1e-9
+    # A companion the request names keeps what the request asks; no request, no change.
+    before, after = _request(mouthFrownLeft=0.7, mouthFrownRight=0.0)
+    assert cal.rig_change(before, after)[FROWN_R] == pytest.approx(plain.rig_change(before, after)[FROWN_R])
+    assert not np.any(cal.rig_change(before, before))
+    assert not EditorCalibration.identity().companions
+
+
+def test_companions_round_trip_and_are_checked(tmp_path):
+    cal = EditorCalibration(np.eye(NUM_ARKIT), companions={"jawOpen": {"mouthFunnel": 0.4}})
+    back = EditorCalibration.load(cal.save(tmp_path / "c.json"))
+    assert back.companions == {"jawOpen": {"mouthFunnel": 0.4}}
+    with pytest.raises(ParameterError, match="companions"):
+        EditorCalibration(np.eye(NUM_ARKIT), companions={"jawOpen": {"notAShape": 0.4}})
+    with pytest.raises(ParameterError, match="companions"):
+        EditorCalibration(np.eye(NUM_ARKIT), companions={"jawOpen": {"mouthFunnel": 2.0}})
+    assert EditorCalibration.load().companions  # the shipped calibration uses them
+
+
+def test_a_closed_mouth_is_not_pressed_shut_as_a_correction():
+    response = np.eye(NUM_ARKIT)
+    response[UPPER_UP, SMILE] = 0.5  # the rig's smile also reads as a raised upper lip
+    cal = EditorCalibration(response, ridge=1e-4, cross=0.3)
+    before, after = _request(mouthSmileLeft=0.9)
+    change = cal.rig_change(before, after)
+    assert change[SMILE] > 0.5 and change[UPPER_UP] >= 0.0 and change[CLOSE] <= 1e-9
+    before, after = _request(jawOpen=0.6, mouthSmileLeft=0.9)  # an opening jaw may lower the lip against it
+    assert cal.rig_change(before, after)[UPPER_UP] < 0.0

@@ -86,3 +86,29 @@ def test_face_crop_is_square_and_inside():
     image = np.zeros((100, 200, 3), np.uint8)
     crop = face_crop(image, (150, 20, 190, 60), scale=2.0)
     assert crop.shape[:2] == (80, 70)  # an 80 px square, clipped at the right edge
+
+
+def test_an_opened_mouth_is_rounded_toward_the_corners():
+    from facecraft.rigs.default_rig import LIPS_LOWER_INNER, LIPS_UPPER_INNER
+    from facecraft.synth.editor import rounded_opening
+
+    from .warp_helpers import astronaut_points
+
+    _, src, _ = astronaut_points()
+    dst = src.copy()
+    dst[list(LIPS_LOWER_INNER[1:-1]), 1] += 20.0  # the rig's jaw: the whole lower inner lip drops ...
+    dst[[LIPS_UPPER_INNER[0], LIPS_UPPER_INNER[-1]], 1] += 10.0  # ... the corners half as far
+    out = rounded_opening(src, dst)
+    gap = out[list(LIPS_LOWER_INNER[1:-1]), 1] - out[list(LIPS_UPPER_INNER[1:-1]), 1]
+    before = src[list(LIPS_LOWER_INNER[1:-1]), 1] - src[list(LIPS_UPPER_INNER[1:-1]), 1]
+    added = gap - before
+    assert added[4] == pytest.approx(20.0, abs=0.5)  # the middle opens as asked
+    assert added[0] < 0.8 * added[4] and added[-1] < 0.8 * added[4]  # an oval: less toward the corners
+    assert np.all(np.diff(added[:5]) >= -1e-6) and np.all(np.diff(added[4:]) <= 1e-6)
+    others = np.setdiff1d(np.arange(468), LIPS_UPPER_INNER[1:-1] + LIPS_LOWER_INNER[1:-1])
+    assert np.array_equal(out[others], dst[others])
+    shifted = src + (3.0, -2.0)  # common motion (a smile's curve, a head move) and closing stay as they are
+    assert np.allclose(rounded_opening(src, shifted), shifted)
+    closing = src.copy()
+    closing[list(LIPS_LOWER_INNER[1:-1]), 1] -= 2.0
+    assert np.allclose(rounded_opening(src, closing), closing)
