@@ -97,8 +97,10 @@ _UNDOABLE = ~region_mask("upper")
 #: The solve options of :class:`EditorCalibration` (saved with the response; :meth:`~EditorCalibration.with_options`).
 _OPTIONS = ("ridge", "max_gain", "cross", "gaze_weight", "other_weight", "removal_limit", "removal_max", "raise_floor")
 #: How far below its neutral (weight 0) a removal may push a rig shape, given the fitted weights (``rig_now``):
-#: the fit saturates at 1 on broad expressions, so some room is left past it.
-PAST_NEUTRAL = 0.2
+#: the fit saturates at 1 on broad expressions, so some room is left past it (0.6: surprise on the smiling
+#: calibration photos reads as surprise 0.80 vs 0.75 by mini-Xception's mean probability at 0.2; at 1.0 the
+#: photo's side teeth stand in the corners of the opened mouth as fangs).
+PAST_NEUTRAL = 0.6
 #: A requested change smaller than this counts as no change (the row weighs ``other_weight``).
 _ACTIVE = 0.01
 #: A photo showing a channel at this score or more does not count toward that channel's peak level.
