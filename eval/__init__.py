@@ -47,7 +47,8 @@ _EXPORTS: dict[str, str] = {
     # augmentation
     "AugmentConfig": "augment", "Augmenter": "augment", "SourceFace": "augment", "OutputFormat": "augment",
     "augment_source": "augment", "augment_dataset": "augment", "dataset_sources": "augment",
-    "photo_sources": "augment", "read_manifest": "augment", "FilterConfig": "augment_filter",
+    "photo_sources": "augment", "read_manifest": "augment", "write_crop": "augment",
+    "FilterConfig": "augment_filter",
 }  # fmt: skip
 
 __all__ = sorted(_EXPORTS)

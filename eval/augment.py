@@ -430,9 +430,13 @@ def _file_name(record: dict) -> str:
     return f"{record['target']}/{stem}_{record['target']}{record['variant']}.png"
 
 
-def _write_crop(out: Path, record: dict, crop: np.ndarray) -> str:
+def write_crop(out: str | os.PathLike, record: dict, crop: np.ndarray) -> str:
+    """Write an accepted variant's crop as ``out/<target>/<source>_<target><k>.png`` (atomic: a temporary file
+    renamed into place) and return that path relative to ``out``, the manifest's ``file``. A runner other than
+    :func:`augment_dataset` (e.g. ``facecraft batch augment``) uses it to write the same tree."""
     from PIL import Image
 
+    out = Path(out)
     rel = _file_name(record)
     path = out / rel
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -561,7 +565,7 @@ def augment_dataset(
                 if rec.get("accepted") and quotas is not None and accepted[rec["target"]] >= quotas[rec["target"]]:
                     rec["accepted"], rec["reason"] = False, "quota filled"
                 if rec.get("accepted"):
-                    rec["file"] = _write_crop(out, rec, crop)
+                    rec["file"] = write_crop(out, rec, crop)
                     accepted[rec["target"]] += 1
                     run["accepted"] += 1
                 if rec.get("target") is not None:
