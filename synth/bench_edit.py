@@ -495,12 +495,21 @@ def robust_item(ctx: BenchContext, path: Path, emotion: str, *, measure: bool) -
 
 
 def section_robustness(
-    ctx: BenchContext, data: Path, *, quick: bool, workers: int = 2, limit: int | None = None
+    ctx: BenchContext,
+    data: Path,
+    *,
+    quick: bool,
+    workers: int = 2,
+    limit: int | None = None,
+    progress: Callable[[dict], None] | None = None,
+    every: int = 500,
 ) -> dict:
     """UTKFace crops (all 6,000; quick: 300, drawn with seed 0): analysed and edited without error? Identity
     and outside pixels on the first 500 (quick: 50). ``workers`` > 1 runs the photos in that many processes
     (``spawn``: a script calling this must guard its top level with ``if __name__ == "__main__":``).
-    ``limit`` caps the number of crops (the same seed-0 draw, cut short) when time is short."""
+    ``limit`` caps the number of crops (the same seed-0 draw, cut short) when time is short. ``progress``, when
+    given, receives the summary of the crops done so far every ``every`` crops (a long run that is stopped
+    keeps them)."""
     folder = data / "faces-utk" / "images"
     if not folder.is_dir():
         return {"status": SKIPPED, "folder": str(folder)}
@@ -509,31 +518,45 @@ def section_robustness(
     files = [files[i] for i in order[: 300 if quick else limit]]
     sample = 50 if quick else 500
     jobs = [(str(p), f"{HIT_RATE_EMOTIONS[i % len(HIT_RATE_EMOTIONS)]}:1.0", i < sample) for i, p in enumerate(files)]
+    rows: list[dict] = []
+
+    def collect(results) -> None:
+        for row in _bar(results, "robustness (UTKFace)", total=len(jobs)):
+            rows.append(row)
+            if progress is not None and len(rows) % every == 0 and len(rows) < len(jobs):
+                progress(_robust_summary(rows, len(rows), len(order), sample, workers))
+
     if workers > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         spawn = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(workers, mp_context=spawn, initializer=_worker_start) as pool:
-            rows = list(_bar(pool.map(_worker_item, jobs, chunksize=8), "robustness (UTKFace)", total=len(jobs)))
+            collect(pool.map(_worker_item, jobs, chunksize=8))
     else:
-        rows = [robust_item(ctx, Path(p), e, measure=m) for p, e, m in _bar(jobs, "robustness (UTKFace)")]
+        collect(robust_item(ctx, Path(p), e, measure=m) for p, e, m in jobs)
+    ctx.records.extend(r["record"] for r in rows if r.get("record") is not None)
+    return _robust_summary(rows, len(files), len(order), sample, workers)
+
+
+def _robust_summary(rows: list[dict], photos: int, available: int, sample: int, workers: int) -> dict:
+    """The robustness figures of the crops in ``rows`` (of ``photos`` drawn from ``available``)."""
     reasons = Counter(r["kind"] for r in rows if not r["ok"])
     examples: dict[str, list[str]] = {}
     for r in rows:
         if not r["ok"] and len(examples.setdefault(r["kind"], [])) < 3:
             examples[r["kind"]].append(r["message"])
     recs = [r["record"] for r in rows if r.get("record") is not None]
-    ctx.records.extend(recs)
     ids = [r.identity for r in recs]
     checked = [r for r in recs if r.outside_pixels > 0]
     analysis = [r["analysis_ms"] for r in rows if r["ok"]]
     ok = sum(r["ok"] for r in rows)
     return {
-        "photos": len(files),
-        "of_available": len(order),
+        "photos": photos,
+        "done": len(rows),
+        "of_available": available,
         "analysed_and_edited": ok,
-        "share_ok": ok / max(len(files), 1),
+        "share_ok": ok / max(len(rows), 1),
         "errors": dict(reasons.most_common()),
         "error_examples": examples,
         "controls": "emotions in turn: " + ", ".join(f"{e}:1.0" for e in HIT_RATE_EMOTIONS),
@@ -1097,10 +1120,18 @@ def bench_edit(
             editor = stack.enter_context(FaceEditor())
         tmp = stack.enter_context(tempfile.TemporaryDirectory())
         ctx = BenchContext(editor)
+
+        def robust_progress(summary: dict) -> None:
+            report["robustness"] = {"status": "in progress", **summary}
+            save_partial("robustness", {})
+
         steps = [
             ("frll_truth", lambda: section_frll(ctx, data, quick=quick)),
             ("blendshape_response", lambda: section_response(ctx, data, quick=quick)),
-            ("robustness", lambda: section_robustness(ctx, data, quick=quick, limit=utk_limit)),
+            (
+                "robustness",
+                lambda: section_robustness(ctx, data, quick=quick, limit=utk_limit, progress=robust_progress),
+            ),
             ("emotion_hit_rate", lambda: section_hit_rate(ctx, data, quick=quick)),
             ("identity", lambda: section_identity(ctx.records)),
             ("outside_pixels", lambda: section_outside(ctx.records)),

@@ -106,8 +106,10 @@ def test_robustness_counts_failures_by_reason(ctx, astronaut, tmp_path):
     Image.fromarray(cv2.resize(astronaut[40:240, 130:330], (200, 200))).save(folder / "face.jpg")
     Image.fromarray(np.full((200, 200, 3), 90, np.uint8)).save(folder / "blank.jpg")
     (folder / "broken.jpg").write_bytes(b"not a jpeg")
-    report = section_robustness(ctx, tmp_path, quick=True, workers=1)
-    assert report["photos"] == 3 and report["analysed_and_edited"] == 1
+    seen = []
+    report = section_robustness(ctx, tmp_path, quick=True, workers=1, progress=seen.append, every=1)
+    assert [s["done"] for s in seen] == [1, 2]  # interim summaries of the crops done so far
+    assert report["photos"] == 3 and report["done"] == 3 and report["analysed_and_edited"] == 1
     assert report["errors"] == {"NoFaceError": 1, "FileFormatError": 1}
     assert any("broken.jpg" in m for m in report["error_examples"]["FileFormatError"])
     assert report["sample"]["edited"] == 1 and report["sample"]["identity_below_0.6"] == 1.0
