@@ -278,7 +278,8 @@ def _card(out_dir: Path, title: str, samples: FaceSamples, report: dict) -> None
         f"Steps: {report['steps']} in {report['minutes']} min on {report['device']} "
         f"(stopped by {report['stopped_by']}); "
         f"loss {report['loss_first_50']:.4f} (first 50 steps) -> {report['loss_last_50']:.4f} (last 50).",
-        "A small model for the refine path's mechanism and tests; expect blurry 64 px faces, not photographs.",
+        f"A small model for the refine path's mechanism and tests; expect blurry {samples.images.shape[1]} px faces, "
+        "not photographs.",
     ]
     (out_dir / "README.md").write_text("\n".join(lines) + "\n")
 
