@@ -159,9 +159,10 @@ def section_control(pipe, editor, photos: list[Path], *, aus, strength: float, s
     Each photo is refined once per (AU, intensity); the response is the AU's MediaPipe reading of the result
     minus that of the untouched photo (``response``; ``raw`` without the subtraction). The shuffled control
     pairs each target with the response to another intensity of the same photo and AU (a random permutation
-    per photo and AU): the same images, the condition decoupled from the target. An AU whose main ARKit
-    channels MediaPipe scores below :data:`~facecraft.synth.bench_edit.MUTE_SCORE` on every image has no
-    MediaPipe counterpart here; it is reported but left out of ``mean_rho``."""
+    per photo and AU): the same images, the condition decoupled from the target. ``within_photo``: rho over
+    one photo's intensities, averaged over photos (the pooled rho also counts how faces differ at rest). An
+    AU whose main ARKit channels MediaPipe scores below :data:`~facecraft.synth.bench_edit.MUTE_SCORE` on
+    every image has no MediaPipe counterpart here; it is reported but left out of ``mean_rho``."""
     from tqdm.auto import tqdm
 
     from facecraft.eval.images import load_image
@@ -216,6 +217,12 @@ def section_control(pipe, editor, photos: list[Path], *, aus, strength: float, s
             sel = [r for r in rows if r["au"] == au and r["mode"] == mode]
             entry[mode] = _spearman([r["target"] for r in sel], [r["response"] for r in sel])
             entry[f"{mode}_raw"] = _spearman([r["target"] for r in sel], [r["raw"] for r in sel])
+            entry[f"{mode}_within_photo"] = _mean(
+                _spearman(
+                    [r["target"] for r in sel if r["photo"] == ph], [r["response"] for r in sel if r["photo"] == ph]
+                )
+                for ph in sorted({r["photo"] for r in sel})
+            )
             entry[f"{mode}_response_by_target"] = {
                 str(t): _mean(r["response"] for r in sel if r["target"] == t) for t in INTENSITIES
             }
@@ -228,6 +235,8 @@ def section_control(pipe, editor, photos: list[Path], *, aus, strength: float, s
         "aus_with_counterpart": judged, "mean_rho": _mean(per_au[a]["true"] for a in judged),
         "mean_rho_shuffled": _mean(per_au[a]["shuffled"] for a in judged),
         "mean_rho_raw": _mean(per_au[a]["true_raw"] for a in judged),
+        "mean_rho_within_photo": _mean(per_au[a]["true_within_photo"] for a in judged),
+        "mean_rho_within_photo_shuffled": _mean(per_au[a]["shuffled_within_photo"] for a in judged),
         "mean_rho_all_aus": _mean(per_au[a]["true"] for a in aus), "per_au": per_au, "skipped": skipped,
     }  # fmt: skip
 
