@@ -222,12 +222,14 @@ def unfold(
         v = v[free[v]]
         motion = dst - src
         if it < relax:
-            # each folded triangle moves more like one piece: its vertices take its mean motion
+            # each folded triangle moves more like one piece: its vertices take its mean motion; anchor-ring
+            # vertices are only damped (the mean would carry them past the fixed outer ring, over the photo)
             tri = faces[bad]
             total = np.zeros_like(motion)
             np.add.at(total, tri.ravel(), np.repeat(motion[tri].mean(1), 3, axis=0))
             hits = np.bincount(tri.ravel(), minlength=len(dst))[v]
-            dst[v] = src[v] + total[v] / hits[:, None]
+            ring = v >= NUM_VERTICES
+            dst[v] = np.where(ring[:, None], src[v] + 0.7 * motion[v], src[v] + total[v] / hits[:, None])
         else:
             dst[v] = src[v] + 0.7 * motion[v]
     logger.warning("warp: %d triangles still fold after %d steps", int(bad.sum()), relax + iterations)
