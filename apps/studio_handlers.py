@@ -43,6 +43,7 @@ from facecraft.rigs import (
     arkit_to_au,
     resolve_asset,
 )
+from facecraft.synth.adapter_cli import REFINE_ADAPTER_ENV, REFINE_BASE_ENV  # the one name of each variable
 from facecraft.synth.controls import EditControls
 
 log = logging.getLogger(__name__)
@@ -188,8 +189,8 @@ class RefineConfig:
     @classmethod
     def from_env(cls, base: str | None = None, adapter: str | None = None, *, device: str = "cpu") -> RefineConfig:
         return cls(
-            base or os.environ.get("FACECRAFT_REFINE_BASE") or None,
-            adapter or os.environ.get("FACECRAFT_REFINE_ADAPTER") or None,
+            base or os.environ.get(REFINE_BASE_ENV) or None,
+            adapter or os.environ.get(REFINE_ADAPTER_ENV) or None,
             device,
         )
 
