@@ -24,7 +24,6 @@ Nothing changes for an eye whose target opening matches its source opening.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -32,6 +31,7 @@ import numpy as np
 from facecraft.rigs.default_rig import EYE_L_LOWER, EYE_L_UPPER, EYE_R_LOWER, EYE_R_UPPER
 from facecraft.rigs.errors import ParameterError
 
+from .corner_frame import ContourFrame
 from .mouth import _grain, _luma, _smoothstep, repaint_inputs
 from .warp import WarpResult
 
@@ -45,50 +45,10 @@ _MARGIN_PX = 1.5  # the photo's lid margin (lashes, lid shadow) kept out of a wi
 IRIS_POINTS = ((468, 469, 470, 471, 472), (473, 474, 475, 476, 477))
 
 
-@dataclass(frozen=True)
-class _EyeFrame:
-    """One eye's contour profiles in a frame along its corner line (u from inner to outer corner, v down)."""
-
-    origin: np.ndarray
-    u_axis: np.ndarray
-    v_axis: np.ndarray
-    width: float
-    upper: tuple[np.ndarray, np.ndarray]
-    lower: tuple[np.ndarray, np.ndarray]
-
-    def coords(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        rx, ry = x - self.origin[0], y - self.origin[1]
-        return rx * self.u_axis[0] + ry * self.u_axis[1], rx * self.v_axis[0] + ry * self.v_axis[1]
-
-    def to_image(self, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return (
-            self.origin[0] + u * self.u_axis[0] + v * self.v_axis[0],
-            self.origin[1] + u * self.u_axis[1] + v * self.v_axis[1],
-        )
-
-    def profile(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return np.interp(u, *self.upper), np.interp(u, *self.lower)
-
-    def gap(self, a: np.ndarray) -> np.ndarray:
-        up, lo = self.profile(a * self.width)
-        return np.maximum(lo - up, 0.0)
-
-
-def eye_frame(points: np.ndarray, upper_ids, lower_ids) -> _EyeFrame:
-    """The frame and lid profiles of one eye from ``(468, 2)`` pixel positions (rows inner -> outer corner)."""
-    inner, outer = points[upper_ids[0]], points[upper_ids[-1]]
-    axis = outer - inner
-    width = max(float(np.hypot(*axis)), 1e-6)
-    u_axis = axis / width
-    v_axis = np.array([-u_axis[1], u_axis[0]])
-    if v_axis[1] < 0:  # v points down the face (image y grows downward)
-        v_axis = -v_axis
-
-    def row(ids):
-        rel = points[list(ids)] - inner
-        return np.maximum.accumulate(rel @ u_axis), rel @ v_axis
-
-    return _EyeFrame(inner, u_axis, v_axis, width, row(upper_ids), row(lower_ids))
+def eye_frame(points: np.ndarray, upper_ids, lower_ids) -> ContourFrame:
+    """The frame and lid profiles of one eye from ``(468, 2)`` pixel positions (rows inner -> outer corner;
+    u from the inner corner to the outer one, v down the face)."""
+    return ContourFrame.of_rows(points, upper_ids, lower_ids, v_down=True)
 
 
 def eye_polygon(points: np.ndarray, upper_ids, lower_ids) -> np.ndarray:
@@ -199,7 +159,7 @@ def _open_one(out, mask, img, src, dst, upper_ids, lower_ids, disc) -> None:
     mask[y0:y1, x0:x1] = np.maximum(mask[y0:y1, x0:x1], np.maximum(new, open_d * 0.5).astype(np.float32))
 
 
-def _eye_colours(img: np.ndarray, fs: _EyeFrame, disc) -> tuple[np.ndarray, np.ndarray | None]:
+def _eye_colours(img: np.ndarray, fs: ContourFrame, disc) -> tuple[np.ndarray, np.ndarray | None]:
     """The photo's sclera (bright pixels of the opening outside the iris) and iris colours, RGB 0..255."""
     poly = np.round(np.stack(fs.to_image(*_outline(fs)), axis=1)).astype(np.int32)
     x0, y0 = np.maximum(poly.min(0), 0)
@@ -224,7 +184,7 @@ def _eye_colours(img: np.ndarray, fs: _EyeFrame, disc) -> tuple[np.ndarray, np.n
     return sclera, iris_rgb
 
 
-def _outline(fs: _EyeFrame) -> tuple[np.ndarray, np.ndarray]:
+def _outline(fs: ContourFrame) -> tuple[np.ndarray, np.ndarray]:
     """(u, v) of the eye opening's outline in its frame (upper contour, then the lower contour back)."""
     u = np.linspace(0.0, fs.width, 24)
     up, lo = fs.profile(u)
@@ -305,7 +265,7 @@ def _close_one(out, mask, img, src, dst, upper_ids, lower_ids) -> None:
     mask[y0:y1, x0:x1] = np.maximum(mask[y0:y1, x0:x1], np.maximum(cover, wa[..., 0]).astype(np.float32))
 
 
-def _lash_extent(photo: np.ndarray, fs: _EyeFrame) -> float:
+def _lash_extent(photo: np.ndarray, fs: ContourFrame) -> float:
     """How far above the upper contour the photo's lashes and liner reach, in pixels.
 
     Per column, the first height at which the photo is nearly as light as the lid skin higher up; the upper
@@ -327,7 +287,7 @@ def _lash_extent(photo: np.ndarray, fs: _EyeFrame) -> float:
     return float(np.clip(np.median(steps[first]), least, most))
 
 
-def _lash_colour(photo: np.ndarray, fs: _EyeFrame, lash: float) -> np.ndarray:
+def _lash_colour(photo: np.ndarray, fs: ContourFrame, lash: float) -> np.ndarray:
     """The darkest tenth of the photo's lash band above the upper lid contour."""
     cols = np.linspace(0.15, 0.95, 17) * fs.width
     up = fs.profile(cols)[0]

@@ -26,7 +26,6 @@ pointing down the face.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -41,6 +40,7 @@ from facecraft.rigs.default_rig import (
 )
 from facecraft.rigs.errors import ParameterError
 
+from .corner_frame import ContourFrame
 from .warp import WarpResult, valid_depth, valid_points
 
 logger = logging.getLogger(__name__)
@@ -59,46 +59,10 @@ _TONGUE_TINT = np.array([0.9, 0.55, 0.55])
 _TONGUE_HEIGHT = 0.4  # share of the opening the tongue's top reaches in the middle
 
 
-@dataclass(frozen=True)
-class _MouthFrame:
-    """Inner-lip profiles of one mouth in its own frame."""
-
-    origin: np.ndarray  # (2,) inner right corner (landmark 78), pixels
-    u_axis: np.ndarray  # (2,) unit, toward the inner left corner
-    v_axis: np.ndarray  # (2,) unit, down the face
-    width: float  # pixels between the inner corners
-    upper: tuple[np.ndarray, np.ndarray]  # (u, v) samples of the upper inner lip, u increasing
-    lower: tuple[np.ndarray, np.ndarray]
-
-    def profile(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``v`` of the upper and lower inner lip at ``u`` (pixels)."""
-        return np.interp(u, *self.upper), np.interp(u, *self.lower)
-
-    def gap(self, a: np.ndarray) -> np.ndarray:
-        """Opening height in pixels at fractions ``a`` of the width (0 right corner, 1 left corner)."""
-        up, lo = self.profile(a * self.width)
-        return np.maximum(lo - up, 0.0)
-
-    def to_image(self, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        x = self.origin[0] + u * self.u_axis[0] + v * self.v_axis[0]
-        y = self.origin[1] + u * self.u_axis[1] + v * self.v_axis[1]
-        return x, y
-
-
-def mouth_frame(points: np.ndarray) -> _MouthFrame:
-    """The mouth frame and inner-lip profiles of ``(468, 2)`` pixel positions."""
-    right, left = points[LIPS_UPPER_INNER[0]], points[LIPS_UPPER_INNER[-1]]
-    axis = left - right
-    width = max(float(np.hypot(*axis)), 1e-6)
-    u_axis = axis / width
-    v_axis = np.array([-u_axis[1], u_axis[0]])
-
-    def row(ids):
-        rel = points[list(ids)] - right
-        u, v = rel @ u_axis, rel @ v_axis
-        return np.maximum.accumulate(u), v
-
-    return _MouthFrame(right, u_axis, v_axis, width, row(LIPS_UPPER_INNER), row(LIPS_LOWER_INNER))
+def mouth_frame(points: np.ndarray) -> ContourFrame:
+    """The mouth frame (u from the inner right corner, landmark 78, to the inner left one; v down the face)
+    and inner-lip profiles of ``(468, 2)`` pixel positions."""
+    return ContourFrame.of_rows(points, LIPS_UPPER_INNER, LIPS_LOWER_INNER)
 
 
 def inner_lip_polygon(points: np.ndarray) -> np.ndarray:
@@ -298,7 +262,7 @@ def paint_mouth_interior(warped, image, src_px, dst_px, *, depth=None) -> WarpRe
     return WarpResult(out, new_mask)
 
 
-def _cavity(t, below_up, above_lo, gap, across, a, opening, fd: _MouthFrame, lips) -> np.ndarray:
+def _cavity(t, below_up, above_lo, gap, across, a, opening, fd: ContourFrame, lips) -> np.ndarray:
     """The inside of an open mouth lit from the front, in the photo's own lip colour (RGB float 0..255).
 
     Dark red-brown, darkest at the back (the middle of the opening, behind the upper teeth) and in the
@@ -336,7 +300,7 @@ def _grain(img: np.ndarray, points: np.ndarray, shape: tuple[int, int]) -> np.nd
     return np.random.default_rng(0).normal(0.0, min(sigma, 6.0), shape)
 
 
-def _reuse_source(img, fs: _MouthFrame, fd: _MouthFrame, a, v, v_up, v_lo, cavity, skin, across):
+def _reuse_source(img, fs: ContourFrame, fd: ContourFrame, a, v, v_up, v_lo, cavity, skin, across):
     """Interior from the photo: the upper part follows the upper lip, the lower part the lower lip.
 
     Returns the interior (cavity where the photo has nothing to give) and whether the photo showed teeth.

@@ -32,6 +32,7 @@ import numpy as np
 from facecraft.rigs.default_rig import LIPS_LOWER_INNER, LIPS_LOWER_OUTER, LIPS_UPPER_INNER, LIPS_UPPER_OUTER
 from facecraft.rigs.errors import ParameterError
 
+from .corner_frame import CornerFrame
 from .mouth import _smoothstep, face_colours, repaint_inputs
 from .warp import WarpResult
 
@@ -48,32 +49,18 @@ _SAMPLES = 49
 
 
 @dataclass(frozen=True)
-class LipBands:
+class LipBands(CornerFrame):
     """The four lip contours of one face as profiles ``v(u)`` in a frame along the outer mouth corners.
 
     ``u`` runs from the right outer corner (landmark 61) toward the left one (291), ``v`` down the face;
     ``u`` samples ``(N,)`` from 0 to ``width``; the inner rows end at the outer corners (the lips meet there).
     """
 
-    origin: np.ndarray
-    u_axis: np.ndarray
-    v_axis: np.ndarray
-    width: float
     u: np.ndarray
     outer_up: np.ndarray
     inner_up: np.ndarray
     inner_lo: np.ndarray
     outer_lo: np.ndarray
-
-    def coords(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        rx, ry = x - self.origin[0], y - self.origin[1]
-        return rx * self.u_axis[0] + ry * self.u_axis[1], rx * self.v_axis[0] + ry * self.v_axis[1]
-
-    def to_image(self, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return (
-            self.origin[0] + u * self.u_axis[0] + v * self.v_axis[0],
-            self.origin[1] + u * self.u_axis[1] + v * self.v_axis[1],
-        )
 
     def at(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The four contours' ``v`` at ``u`` (outer upper, inner upper, inner lower, outer lower)."""
@@ -87,23 +74,18 @@ class LipBands:
 
 def lip_bands(points: np.ndarray, *, samples: int = _SAMPLES) -> LipBands:
     """:class:`LipBands` of ``(468, 2)`` pixel positions."""
-    right, left = points[LIPS_UPPER_OUTER[0]], points[LIPS_UPPER_OUTER[-1]]
-    axis = left - right
-    width = max(float(np.hypot(*axis)), 1e-6)
-    u_axis = axis / width
-    v_axis = np.array([-u_axis[1], u_axis[0]])
-    grid = np.linspace(0.0, width, samples)
+    frame = CornerFrame.between(points[LIPS_UPPER_OUTER[0]], points[LIPS_UPPER_OUTER[-1]])
+    grid = np.linspace(0.0, frame.width, samples)
 
     def row(ids):
-        rel = points[list(ids)] - right
-        u, v = rel @ u_axis, rel @ v_axis
+        u, v = frame.local(points[list(ids)])
         return np.interp(grid, np.maximum.accumulate(u), v)
 
     ends = (LIPS_UPPER_OUTER[0],), (LIPS_UPPER_OUTER[-1],)
     inner_up = row(ends[0] + LIPS_UPPER_INNER + ends[1])
     inner_lo = row(ends[0] + LIPS_LOWER_INNER + ends[1])
-    return LipBands(right, u_axis, v_axis, width, grid, row(LIPS_UPPER_OUTER), inner_up, inner_lo,
-                    row(LIPS_LOWER_OUTER))  # fmt: skip
+    return LipBands(**vars(frame), u=grid, outer_up=row(LIPS_UPPER_OUTER), inner_up=inner_up, inner_lo=inner_lo,
+                    outer_lo=row(LIPS_LOWER_OUTER))  # fmt: skip
 
 
 def seal_mouth(warped, image, src_px, dst_px, amount: float, *, face_width: float | None = None) -> WarpResult:
