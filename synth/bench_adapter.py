@@ -30,6 +30,7 @@ from facecraft.rigs import ARKIT_NAMES
 from facecraft.rigs.assets import shared_data_dir
 from facecraft.rigs.errors import FacecraftError, MissingFileError
 from facecraft.rigs.sections import run_sections
+from facecraft.rigs.stats import pearson
 
 from .adapter import au_condition
 
@@ -60,10 +61,8 @@ def _spearman(x, y) -> float | None:
 
 
 def _corr(a: np.ndarray, b: np.ndarray) -> float | None:
-    a, b = a[_SCORED].astype(float), b[_SCORED].astype(float)
-    if a.std() < 1e-9 or b.std() < 1e-9:
-        return None
-    return float(np.corrcoef(a, b)[0, 1])
+    r = pearson(a[_SCORED], b[_SCORED])
+    return None if np.isnan(r) else r  # None in the JSON where nothing moved
 
 
 def _mean(values) -> float | None:

@@ -53,6 +53,7 @@ from facecraft.rigs.default_rig import (
 )
 from facecraft.rigs.errors import FacecraftError
 from facecraft.rigs.sections import run_sections
+from facecraft.rigs.stats import pearson
 
 from .calibration import UNMEASURED
 from .controls import EditControls
@@ -256,10 +257,7 @@ def _images(folder: Path) -> list[Path]:
 
 # ---------------------------------------------------------------------------------------------- 1. FRLL truth
 def _corr(a: np.ndarray, b: np.ndarray) -> float:
-    a, b = a[_SCORED].astype(np.float64), b[_SCORED].astype(np.float64)
-    if a.std() < 1e-9 or b.std() < 1e-9:
-        return float("nan")  # a vector that does not move has no correlation
-    return float(np.corrcoef(a, b)[0, 1])
+    return pearson(a[_SCORED], b[_SCORED])  # NaN for a vector that does not move
 
 
 def region_errors(points: np.ndarray, truth: np.ndarray) -> dict[str, float]:

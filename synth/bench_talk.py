@@ -44,6 +44,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from facecraft.rigs import ARKIT_INDEX
+from facecraft.rigs.stats import pearson
 
 logger = logging.getLogger(__name__)
 
@@ -88,13 +89,6 @@ SAME_PERSON = 0.6
 JITTER_BOUND_PX = 1.0  # stated bound: 95th percentile jitter of the still points, pixels at 512 px
 _JAW = ARKIT_INDEX["jawOpen"]
 _VOWELS = ("AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW")
-
-
-def _pearson(a: np.ndarray, b: np.ndarray) -> float:
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    if a.std() < 1e-9 or b.std() < 1e-9:
-        return float("nan")
-    return float(np.corrcoef(a, b)[0, 1])
 
 
 def _transcripts(folder: Path) -> dict[str, str]:
@@ -264,7 +258,7 @@ def bench_talk(out_dir: Path | None = None, *, quick: bool = False, fps: float =
                         tracks[name].append(face.landmarks[ids, :2])
                 jaw_read, gaps = np.array(jaw_read), np.array(gaps)
                 ok = np.isfinite(jaw_read)
-                r = _pearson(jaw_read[ok], curves[ok, _JAW])
+                r = pearson(jaw_read[ok], curves[ok, _JAW])
                 times = np.arange(len(frames)) / fps
                 bil = [p for p in phones if p.phone in ("P", "B", "M")]
                 bil_idx = [min(int(round((p.start + p.end) / 2 * fps)), len(frames) - 1) for p in bil]
