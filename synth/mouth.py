@@ -57,6 +57,15 @@ _CLOSING = 0.15  # ... or, over visible teeth, shrink by this share of the photo
 _CAVITY_TINT = np.array([0.62, 0.34, 0.32])  # the cavity: the lips' colour, deeper red-brown
 _TONGUE_TINT = np.array([0.9, 0.55, 0.55])
 _TONGUE_HEIGHT = 0.4  # share of the opening the tongue's top reaches in the middle
+#: Photo teeth reused in a mouth the edit opens rounder (its opening / width ratio grows past ``_ROUNDER`` times
+#: the photo's, over ``_ROUNDER_RAMP`` more; a smile edit of a smiling photo stays below 1.75, surprise above
+#: 2.6 on the calibration people): kept whole up to ``_TEETH_KEEP`` from the midline (share of the half-width
+#: on that side), faded to the cavity over ``_TEETH_FADE`` more. A broad smile's side teeth, carried to the
+#: corners of the rounder opening, would stand there as fangs and read as fear instead of surprise.
+_ROUNDER = 1.8
+_ROUNDER_RAMP = 1.0
+_TEETH_KEEP = 0.2
+_TEETH_FADE = 0.3
 
 
 def mouth_frame(points: np.ndarray) -> ContourFrame:
@@ -216,7 +225,11 @@ def paint_mouth_interior(warped, image, src_px, dst_px, *, depth=None) -> WarpRe
     interior = cavity
     teeth_in_photo = False
     if src_open:
-        interior, teeth_in_photo = _reuse_source(img, fs, fd, a, v, v_up, v_lo, cavity, skin, across)
+        rounder = opening / max(gap_src / fs.width, 1e-6)
+        opens = float(_smoothstep((rounder - _ROUNDER) / _ROUNDER_RAMP))  # 0 where it closes: continuous
+        interior, teeth_in_photo = _reuse_source(
+            img, fs, fd, a, v, v_up, v_lo, cavity, skin, across, centre=centre, opens=opens
+        )
 
     # Teeth colour: off-white in the photo's white balance, as bright as its skin allows.
     skin_luma = float(_luma(skin))
@@ -300,12 +313,26 @@ def _grain(img: np.ndarray, points: np.ndarray, shape: tuple[int, int]) -> np.nd
     return np.random.default_rng(0).normal(0.0, min(sigma, 6.0), shape)
 
 
-def _reuse_source(img, fs: ContourFrame, fd: ContourFrame, a, v, v_up, v_lo, cavity, skin, across):
+def _reuse_source(
+    img, fs: ContourFrame, fd: ContourFrame, a, v, v_up, v_lo, cavity, skin, across, *, centre=0.5, opens=0.0
+):
     """Interior from the photo: the upper part follows the upper lip, the lower part the lower lip.
+
+    Where the edit opens a mouth whose photo showed teeth rounder (``opens``: 0..1, how much), the photo's
+    teeth are kept near the middle (``centre``: the midline's fraction across the opening) and fade to the
+    cavity toward the new opening's corners (``_TEETH_KEEP``, ``_TEETH_FADE``): a broad smile's side teeth
+    would stand there as fangs.
 
     Returns the interior (cavity where the photo has nothing to give) and whether the photo showed teeth.
     """
     scale = fs.width / fd.width
+    # Teeth in the photo: the upper half of its opening is brighter than the lips' shadow would be.
+    grid = np.linspace(0.3, 0.7, 9)
+    gu, gl = fs.profile(grid * fs.width)
+    mx, my = fs.to_image(grid * fs.width, gu + 0.3 * np.maximum(gl - gu, 0))
+    xs = np.clip(np.round(mx).astype(int), 0, img.shape[1] - 1)
+    ys = np.clip(np.round(my).astype(int), 0, img.shape[0] - 1)
+    teeth = float(np.median(_luma(img[ys, xs].astype(np.float64)))) > 0.75 * float(_luma(skin))
     us = a * fs.width
     vs_up, vs_lo = fs.profile(us)
     gap_s = np.maximum(vs_lo - vs_up, 0.0)
@@ -318,19 +345,16 @@ def _reuse_source(img, fs: ContourFrame, fd: ContourFrame, a, v, v_up, v_lo, cav
     share_lo = np.minimum(0.5 * gap_s, _LOWER_TEETH_HEIGHT * 1.5 * reach)
     w_up = 1.0 - _smoothstep((off_up - share_up + 1.0) / 2.0)
     w_lo = (1.0 - _smoothstep((off_lo - share_lo + 1.0) / 2.0)) * (1.0 - w_up)
+    if teeth and opens > 0:
+        side = np.abs(a - centre) / np.where(a < centre, centre, 1.0 - centre)
+        keep = 1.0 - opens * _smoothstep((side - _TEETH_KEEP) / _TEETH_FADE)
+        w_up, w_lo = w_up * keep, w_lo * keep
     out = cavity
     for weight, vs in ((w_up, vs_up + off_up), (w_lo, vs_lo - off_lo)):
         mx, my = fs.to_image(us, vs)
         sample = cv2.remap(img, mx.astype(np.float32), my.astype(np.float32), cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_REFLECT_101).astype(np.float64)  # fmt: skip
         out = out * (1 - weight[..., None]) + sample * weight[..., None]
-    # Teeth in the photo: the upper half of its opening is brighter than the lips' shadow would be.
-    grid = np.linspace(0.3, 0.7, 9)
-    gu, gl = fs.profile(grid * fs.width)
-    mx, my = fs.to_image(grid * fs.width, gu + 0.3 * np.maximum(gl - gu, 0))
-    xs = np.clip(np.round(mx).astype(int), 0, img.shape[1] - 1)
-    ys = np.clip(np.round(my).astype(int), 0, img.shape[0] - 1)
-    teeth = float(np.median(_luma(img[ys, xs].astype(np.float64)))) > 0.75 * float(_luma(skin))
     return out, teeth
 
 

@@ -117,3 +117,23 @@ def test_closing_over_the_photos_teeth_keeps_them_their_size():
     got = _luma(res.image[int(round(y[0])), int(round(x[0]))])
     want = _luma(img[int(round(ys[0])), int(round(xs[0]))])
     assert abs(got - want) < 40
+
+
+def test_photo_teeth_fade_toward_the_corners_of_a_mouth_opened_rounder():
+    # A toothy smile opened into a rounder mouth (surprise): the photo's side teeth, carried toward the
+    # corners of the new opening, would stand there as fangs; the middle ones stay, the sides are cavity.
+    img, src, depth = astronaut_points()
+    dst = open_jaw(src, 0.15)
+    centre = 0.5 * (src[61] + src[291])
+    for i in set(LIPS_UPPER_INNER) | set(LIPS_LOWER_INNER) | {61, 291}:
+        dst[i, 0] = centre[0] + 0.8 * (src[i, 0] - centre[0])  # the corners come in
+    res = paint_mouth_interior(warp_face(img, src, dst, depth=depth), img, src, dst, depth=depth)
+    fd = mouth_frame(dst)
+
+    def brightest_under_upper_lip(share: float) -> float:
+        us = np.full(7, share * fd.width)
+        x, y = fd.to_image(us, fd.profile(us)[0] + np.arange(7.0))
+        return max(_luma(res.image[int(round(yy)), int(round(xx))]) for xx, yy in zip(x, y, strict=True))
+
+    assert brightest_under_upper_lip(0.5) > 170  # the front teeth stay
+    assert brightest_under_upper_lip(0.3) < 145 and brightest_under_upper_lip(0.7) < 145  # no fangs
