@@ -28,7 +28,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -41,10 +40,6 @@ FORMAT = "csv"
 ONE_PROCESS_FORMATS: tuple[str, ...] = ("csv", "glb")
 #: Corpus voices (:data:`facecraft.audio2face.corpus.TRAIN_VOICES`) taken in turn, line by line.
 VOICES: tuple[str, ...] = ("espeak:en-us+m1:155:40", "flite:slt:1.0", "espeak:en-us+f2:160:50", "flite:awb:1.0")
-
-
-def _cli() -> list[str]:
-    return [sys.executable, "-m", "facecraft.apps.cli"]
 
 
 def _outputs(folder: Path, fmt: str) -> list[Path]:
@@ -74,10 +69,10 @@ def _kill_restart(manifest: Path, out: Path, *, names: list[str], fmt: str, env:
     """Kill a local batch run once half its jobs (``names``: its output file names) are done, restart it, and
     account for every row."""
     from facecraft.apps.batch import REPORT_NAME, read_journal
-    from facecraft.audio2face.bench_batch import timed_run
+    from facecraft.audio2face.bench_batch import facecraft_command, timed_run
 
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [*_cli(), "batch", "animate", str(manifest), "--out", str(out), "--backend", "local",
+    cmd = [*facecraft_command(), "batch", "animate", str(manifest), "--out", str(out), "--backend", "local",
            "--workers", str(WORKERS), "--format", fmt, "--no-progress"]  # fmt: skip
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 1800  # a guard against a hung run
@@ -90,7 +85,7 @@ def _kill_restart(manifest: Path, out: Path, *, names: list[str], fmt: str, env:
     present = [p.name for p in _outputs(out, fmt)]
     partials = sorted(p.name for p in out.glob(f".*.partial.{fmt}"))
     journal = read_journal(out)
-    rerun = timed_run([*cmd[len(_cli()) :]], env)
+    rerun = timed_run([*cmd[len(facecraft_command()) :]], env)
     report = json.loads((out / REPORT_NAME).read_text())
     done = [Path(r["output"]).name for r in report["done"]]
     skipped = [Path(r["output"]).name for r in report["skipped"]]
@@ -130,7 +125,7 @@ def bench_batch_runs(
     """
     import soundfile as sf
 
-    from facecraft.audio2face.bench_batch import RHUBARB_X_REAL_TIME, make_lines, timed_run
+    from facecraft.audio2face.bench_batch import RHUBARB_X_REAL_TIME, make_lines, one_thread_env, timed_run
 
     root = Path(out_dir) / "batch"
     lines = make_lines(root / "clips", n_lines=n_lines, voice=VOICES)
@@ -138,8 +133,7 @@ def bench_batch_runs(
     audio_s = float(sum(durations.values()))
     manifest = root / "manifest.csv"
     manifest.write_text("input\n" + "".join(f"{p.resolve()}\n" for p in lines))
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1",
-           "TRANSFORMERS_OFFLINE": "1"}  # fmt: skip
+    env = one_thread_env(TRANSFORMERS_OFFLINE="1")
     runs: dict[str, dict] = {}
 
     def figures(run: dict, n: int, seconds_of_audio: float) -> dict:

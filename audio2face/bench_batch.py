@@ -60,13 +60,22 @@ def make_lines(
     return paths
 
 
+def facecraft_command() -> list[str]:
+    """The ``facecraft`` command as a user's shell would run it, from this interpreter."""
+    return [sys.executable, "-m", "facecraft.apps.cli"]
+
+
+def one_thread_env(**extra: str) -> dict:
+    """This process's environment with one torch/BLAS thread and no hub access: every timed run uses it."""
+    return {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", **extra}
+
+
 def timed_run(args: list[str], env: dict) -> dict:
     """Run ``facecraft ARGS`` in a fresh process: ``wall_s``, ``cpu_s`` (user + system of the process and the
     children it waited for) and ``rc``; a failure is logged with the end of its stderr."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "facecraft.apps.cli", *args], env=env, capture_output=True,
-                          text=True, check=False)  # fmt: skip
+    proc = subprocess.run([*facecraft_command(), *args], env=env, capture_output=True, text=True, check=False)
     took = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
@@ -92,7 +101,7 @@ def bench_batch(out_dir: Path, *, n_lines: int = 40, fmt: str = "glb", voice: st
     root = Path(out_dir) / "a2f-batch"
     lines = make_lines(root / "lines", n_lines=n_lines, voice=voice)
     audio_s = float(sum(sf.info(p).duration for p in lines))
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    env = one_thread_env()
 
     batch_out = root / "batch"
     batch_s = _run([str(root / "lines"), "-o", f"{batch_out}/", "--format", fmt, "--overwrite"], env)
