@@ -46,7 +46,7 @@ import numpy as np
 from facecraft.rigs import ARKIT_INDEX, NUM_ARKIT, NoFaceError, ParameterError
 from facecraft.rigs.emotion_space import region_mask
 
-from .talk_motion import ProsodyMotion, frame_loudness, frame_pitch, pitch_track
+from .talk_motion import ProsodyMotion, frame_loudness, pitch_frames, pitch_track
 from .talk_render import STEP, HeadMotion, PortraitRenderer
 
 logger = logging.getLogger(__name__)
@@ -232,6 +232,15 @@ class TalkingPortrait:
 
         Yields ``T`` uint8 frames, one per curve row (lazily: encode while rendering).
         """
+        for row, head in self.motions(curves, fps, audio=audio, sr=sr):
+            yield self.render(row, head)
+
+    def motions(
+        self, curves, fps: float, *, audio: np.ndarray | None = None, sr: int = 16000
+    ) -> Iterator[tuple[np.ndarray, HeadMotion | None]]:
+        """What :meth:`frames` renders, frame by frame: the curve row ``(52,)`` with the prosody's brow lift
+        added, and the head motion (``None`` for a still head). Lets a caller know where the head was put (the
+        stability benchmark compares the frames with it)."""
         from facecraft.audio2face.audio import SAMPLE_RATE, resample
         from facecraft.rigs import valid_curves
 
@@ -243,7 +252,7 @@ class TalkingPortrait:
         f0 = pitch_track(y, sr, fps, len(c)) if y is not None and self.motion > 0 else None
         for k, row in enumerate(c):
             loud = 0.0 if y is None else frame_loudness(y, sr, fps, k)
-            yield self._frame(row, mover, loud, float(f0[k]) if f0 is not None and loud > 0 else 0.0)
+            yield self._move(row, mover, loud, float(f0[k]) if f0 is not None and loud > 0 else 0.0)
 
     def stream(
         self,
@@ -278,12 +287,13 @@ class TalkingPortrait:
 
         def render(rows: np.ndarray):
             nonlocal blinks, emitted
-            for row in rows:
+            loud, f0 = self._prosody(audio, fps, emitted, len(rows))  # the chunk's pitch in one pass
+            for j, row in enumerate(rows):
                 if blink:
                     if emitted >= len(blinks):
                         blinks = blink_curve(max(2 * len(blinks), emitted + int(60 * fps)), fps)
                     row = _with_blink(row, float(blinks[emitted]))
-                yield self._frame(row, mover, *self._prosody(audio, fps, emitted))
+                yield self.render(*self._move(row, mover, loud[j], f0[j]))
                 emitted += 1
 
         for chunk in chunks:
@@ -295,19 +305,25 @@ class TalkingPortrait:
     def _mover(self, fps: float) -> ProsodyMotion:
         return ProsodyMotion(fps, self.face_width, seed=self.seed, amount=self.motion)
 
-    def _prosody(self, audio: np.ndarray, fps: float, frame: int) -> tuple[float, float]:
-        """Loudness and pitch (Hz, 0 unvoiced) of one frame of 16 kHz ``audio`` (pitch only with head motion;
-        :meth:`frames` reads the same pitch for all frames at once, :func:`pitch_track`)."""
+    def _prosody(self, audio: np.ndarray, fps: float, first: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """Loudness and pitch (Hz, 0 unvoiced or quiet) ``(count,)`` of frames ``first ..`` of 16 kHz ``audio``:
+        the pitch of all of them in one CREPE pass (:func:`pitch_frames`, the same windows :meth:`frames`
+        reads), and only with head motion."""
         from facecraft.audio2face.audio import SAMPLE_RATE
 
-        loud = frame_loudness(audio, SAMPLE_RATE, fps, frame)
-        return loud, (frame_pitch(audio, SAMPLE_RATE, fps, frame) if self.motion > 0 and loud > 0 else 0.0)
+        loud = np.array([frame_loudness(audio, SAMPLE_RATE, fps, first + j) for j in range(count)])
+        f0 = np.zeros(count)
+        if self.motion > 0 and (loud > 0).any():
+            f0 = np.where(loud > 0, pitch_frames(audio, SAMPLE_RATE, fps, first, count), 0.0)
+        return loud, f0
 
-    def _frame(self, row: np.ndarray, mover: ProsodyMotion, loudness: float, f0: float = 0.0) -> np.ndarray:
-        head, brows = mover.step(loudness, row, f0)
+    def _move(
+        self, row: np.ndarray, mover: ProsodyMotion, loudness: float, f0: float = 0.0
+    ) -> tuple[np.ndarray, HeadMotion | None]:
+        """One frame's curves with the brow lift added, and its head motion (``None`` without motion)."""
+        head, brows = mover.step(float(loudness), row, float(f0))
         c = np.clip(np.asarray(row, np.float64) + brows, 0.0, 1.0)
-        head = head if self.motion > 0 else None
-        return self.renderer.render(self.change_for(c), head, seal=self.sealed(c)).image
+        return c, (head if self.motion > 0 else None)
 
 
 class _RateConverter:

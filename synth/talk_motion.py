@@ -86,24 +86,45 @@ def frame_pitch(audio: np.ndarray, sr: int, fps: float, frame: int) -> float:
     return float(pitch(seg, sr, fps=sr / (PITCH_WINDOW / 2)).f0[1])
 
 
-def pitch_track(audio: np.ndarray, sr: int, fps: float, num_frames: int) -> np.ndarray:
-    """:func:`frame_pitch` of frames ``0 .. num_frames - 1`` in one batched pass, ``(num_frames,)`` Hz.
+def pitch_frames(audio: np.ndarray, sr: int, fps: float, first: int, count: int) -> np.ndarray:
+    """:func:`frame_pitch` of frames ``first .. first + count - 1`` in one batched CREPE pass, ``(count,)`` Hz.
 
-    The offline path's shortcut: CREPE reads the same windows (the audio delayed by half a window puts each
-    window's centre on the frame's time), so the values equal :func:`frame_pitch`'s up to float rounding.
+    Reads exactly :func:`frame_pitch`'s windows (so a stream that reads each arriving chunk's frames at once
+    equals the offline track, up to float rounding): CREPE centres its frame ``i`` at ``i / fps``, so the
+    audio is cut half a window before the time of an earlier frame that falls on a whole sample (at 30 fps
+    every third frame), and CREPE's windows land on the frames' trailing windows. Samples outside ``audio``
+    count as silence; a window with no sound reads 0.
     """
+    from fractions import Fraction
+
     from facecraft.audio2face.prosody import pitch
 
     audio = np.asarray(audio, np.float32)
-    out = np.zeros(num_frames, np.float64)
-    if not len(audio) or num_frames <= 0:
+    out = np.zeros(max(int(count), 0), np.float64)
+    if not len(audio) or count <= 0:
         return out
-    f0 = pitch(np.concatenate([np.zeros(PITCH_WINDOW // 2, np.float32), audio]), sr, fps=fps).f0
-    n = min(len(f0), num_frames)
-    out[:n] = f0[:n]
-    for k in range(n, num_frames):  # frames past the audio's end (the track is shorter)
-        out[k] = frame_pitch(audio, sr, fps, k)
+    period = Fraction(sr) / Fraction(float(fps)).limit_denominator(1000)  # samples per frame
+    # A frame on a whole sample, before ``first`` (CREPE's frame 0 would read the zeros it pads): the cut
+    # keeps every window in its place.
+    start = first - first % period.denominator - period.denominator
+    origin = int(start * period) - PITCH_WINDOW // 2
+    ends = [int(round(k / fps * sr)) for k in range(first, first + count)]
+    seg = np.zeros(ends[-1] - origin, np.float32)
+    lo, hi = max(origin, 0), min(ends[-1], len(audio))
+    if hi <= lo:
+        return out
+    seg[lo - origin : hi - origin] = audio[lo:hi]
+    f0 = pitch(seg, sr, fps=fps).f0[first - start :]
+    for j, end in enumerate(ends):
+        window = audio[max(end - PITCH_WINDOW, 0) : max(min(end, len(audio)), 0)]
+        out[j] = float(f0[j]) if j < len(f0) and np.any(window) else 0.0
     return out
+
+
+def pitch_track(audio: np.ndarray, sr: int, fps: float, num_frames: int) -> np.ndarray:
+    """:func:`frame_pitch` of frames ``0 .. num_frames - 1`` in one batched pass, ``(num_frames,)`` Hz
+    (:func:`pitch_frames` from frame 0)."""
+    return pitch_frames(audio, sr, fps, 0, num_frames)
 
 
 class ProsodyMotion:
