@@ -15,9 +15,9 @@ The default rig also gets its eyes, teeth, tongue and mouth cavity (:mod:`facecr
 default, ``parts=False`` leaves them out): one child node of the face node per part, marked with
 ``extras.facecraft_part``, each with its own materials. Then the face mesh keeps only its skin (the flat
 triangles over the openings would hide the parts). Parts with morph targets (lower teeth, tongue, cavity:
-the jaw's shapes and ``tongueOut``) get their own weights channel, the eyeballs a rotation channel from
-``anim.eye_rotation`` (or from the ``eyeLook*`` curves when it is absent). The face node's weights channel
-is always the animation's first channel.
+the jaw's shapes and ``tongueOut``, with NORMAL deltas like the face's) get their own weights channel, the
+eyeballs a rotation channel from ``anim.eye_rotation`` (or from the ``eyeLook*`` curves when it is absent).
+The face node's weights channel is always the animation's first channel.
 
 The frame rate is written to ``asset.extras`` and ``scenes[0].extras`` (``fps``, ``frames``): glTF keys are
 in seconds and has no frame rate, and Blender imports keys at its scene's rate, so set the scene to this
@@ -195,15 +195,26 @@ def _primitives(b: _Builder, faces: np.ndarray, attrs, targets: list, *, opening
     return prims
 
 
-def _part_node(b: _Builder, part) -> int:
-    """Mesh and node of one :class:`~facecraft.rigs.face_parts.Part`; returns the node index."""
+def _part_node(b: _Builder, part, *, normals: bool = True) -> int:
+    """Mesh and node of one :class:`~facecraft.rigs.face_parts.Part`; returns the node index.
+
+    Its morph targets carry NORMAL deltas too (unless ``normals=False``), as the face's do: the lower teeth
+    turn with the jaw, and a client that reads target normals (three.js, Babylon) shades them turned.
+    """
     vbo = pygltflib.ARRAY_BUFFER
+    base = part.normals()
     attrs = pygltflib.Attributes(
         POSITION=b.accessor(part.vertices, kind="VEC3", target=vbo, with_bounds=True),
-        NORMAL=b.accessor(part.normals(), kind="VEC3", target=vbo),
+        NORMAL=b.accessor(base, kind="VEC3", target=vbo),
     )
     names = list(part.targets)
-    targets = [{"POSITION": b.accessor(part.targets[n], kind="VEC3", target=vbo, with_bounds=True)} for n in names]
+    targets = []
+    for n in names:
+        t = {"POSITION": b.accessor(part.targets[n], kind="VEC3", target=vbo, with_bounds=True)}
+        if normals:
+            moved = vertex_normals(part.vertices + part.targets[n], part.faces)
+            t["NORMAL"] = b.accessor(moved - base, kind="VEC3", target=vbo)
+        targets.append(t)
     prims = [
         pygltflib.Primitive(attributes=attrs, indices=_indices(b, srf.faces), mode=pygltflib.TRIANGLES,
                             targets=targets or None,
@@ -283,7 +294,7 @@ def build_glb(
         mesh.extras = {"targetNames": glb_target_names(list(rig.shape_names))}
     g.meshes = [mesh]
     g.nodes = [pygltflib.Node(name=name or rig.name, mesh=0)]
-    part_nodes = [(_part_node(b, p), p) for p in extra]
+    part_nodes = [(_part_node(b, p, normals=normals), p) for p in extra]
     if part_nodes:
         g.nodes[0].children = [i for i, _ in part_nodes]
     g.scenes = [pygltflib.Scene(name="Scene", nodes=[0])]

@@ -306,3 +306,24 @@ def test_blender_imports_face_parts_and_shape_keys(tmp_path):
     assert objects["teeth_lower"]["parent"] == "facecraft-default" and "jawOpen" in objects["teeth_lower"]["keys"]
     assert objects["eye_left"]["materials"] == ["eye_white", "iris", "pupil"]
     assert "tongueOut" in objects["tongue"]["keys"]
+
+
+def test_part_targets_carry_normal_deltas_of_the_moved_part(tmp_path):
+    """The lower teeth turn with the jaw: their target normals are the turned part's, as the face's are."""
+    from facecraft.rigs.default_rig import default_rig
+    from facecraft.rigs.face_parts import face_parts
+
+    part = next(p for p in face_parts(default_rig()) if p.name == "teeth_lower")
+    g = pygltflib.GLTF2().load(str(write_rig_glb(default_rig(), tmp_path / "rig.glb")))
+    node = next(n for n in g.nodes if n.name == "teeth_lower")
+    mesh = g.meshes[node.mesh]
+    prim = mesh.primitives[0]
+    base = _raw(g, prim.attributes.NORMAL)
+    j = mesh.extras["targetNames"].index("jawOpen")
+    moved = part.vertices + part.targets["jawOpen"]
+    expect = vertex_normals(moved, part.faces)
+    assert base + _raw(g, prim.targets[j]["NORMAL"]) == pytest.approx(expect, abs=1e-5)
+    assert np.abs(_raw(g, prim.targets[j]["NORMAL"])).max() > 0.05  # the jaw turns them visibly
+    plain = pygltflib.GLTF2().load(str(write_rig_glb(default_rig(), tmp_path / "plain.glb", normals=False)))
+    node = next(n for n in plain.nodes if n.name == "teeth_lower")
+    assert all(set(t) == {"POSITION"} for t in plain.meshes[node.mesh].primitives[0].targets)

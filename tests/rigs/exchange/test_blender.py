@@ -1,0 +1,85 @@
+"""Blender (a real client) imports a facecraft GLB at its own rate and renders the mouth and eyes it holds.
+
+The rendering tests run Debian's ``blender`` headless and skip where it is absent; the argument checks do not
+need it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from facecraft.rigs import ARKIT_NAMES, OptionalDependencyError, ParameterError
+from facecraft.rigs.animation import FaceAnimation
+from facecraft.rigs.exchange import write_glb
+from facecraft.rigs.exchange.blender import blender_available, render_glb_frame
+
+needs_blender = pytest.mark.skipif(not blender_available(), reason="blender not installed (apt install blender)")
+FPS = 59.94  # a rate Blender's default scene (24 fps) and an integer-only importer would both get wrong
+
+
+def _open_close_take() -> FaceAnimation:
+    """Six frames: lips closed for three, then jaw wide open with the tongue forward and the eyes looking left."""
+    curves = np.zeros((6, 52), np.float32)
+    curves[3:, ARKIT_NAMES.index("jawOpen")] = 1.0
+    curves[3:, ARKIT_NAMES.index("tongueOut")] = 0.3
+    curves[3:, ARKIT_NAMES.index("eyeLookOutLeft")] = 0.8
+    curves[3:, ARKIT_NAMES.index("eyeLookInRight")] = 0.8
+    return FaceAnimation(curves, fps=FPS, meta={"name": "open-close"})
+
+
+def _mouth_pixels(path) -> np.ndarray:
+    """RGB floats of the central third of a mouth close-up."""
+    from PIL import Image
+
+    rgb = np.asarray(Image.open(path).convert("RGB"), np.float32) / 255.0
+    h, w = rgb.shape[:2]
+    return rgb[h // 3 : 2 * h // 3, w // 3 : 2 * w // 3].reshape(-1, 3)
+
+
+@needs_blender
+def test_blender_sets_the_glb_rate_and_shows_an_open_mouth(tmp_path):
+    glb = write_glb(_open_close_take(), tmp_path / "face.glb")
+    reports = {}
+    for frame in (1, 5):
+        reports[frame] = render_glb_frame(glb, frame, tmp_path / f"f{frame}.png", engine="workbench", size=96,
+                                          zoom=2.4, focus="mouth", samples=1)  # fmt: skip
+    rep = reports[5]
+    assert rep["glb_fps"] == pytest.approx(FPS) and rep["scene_fps"] == pytest.approx(FPS)
+    assert rep["frame_range"] == [0, 5]
+    objects = rep["objects"]
+    assert objects[rep["face"]]["shape_keys"]["jawOpen"] == pytest.approx(1.0, abs=1e-3)
+    assert reports[1]["objects"][rep["face"]]["shape_keys"]["jawOpen"] == pytest.approx(0.0, abs=1e-3)
+    # the parts came in as the face's children with their materials, and follow the jaw and the tongue
+    assert objects["teeth_lower"]["parent"] == rep["face"] and objects["eye_left"]["parent"] == rep["face"]
+    assert objects["teeth_lower"]["shape_keys"]["jawOpen"] == pytest.approx(1.0, abs=1e-3)
+    assert objects["tongue"]["shape_keys"]["tongueOut"] == pytest.approx(0.3, abs=1e-3)
+    assert objects["eye_left"]["materials"] == ["eye_white", "iris", "pupil"]
+    assert objects["teeth_upper"]["materials"] == ["teeth"] and objects["tongue"]["materials"] == ["tongue"]
+    lower_drop = reports[1]["objects"]["teeth_lower"]["bounds"][0][2] - objects["teeth_lower"]["bounds"][0][2]
+    assert lower_drop > 0.005  # metres: the lower teeth went down with the jaw
+    upper = [reports[f]["objects"]["teeth_upper"]["bounds"][0][2] for f in (1, 5)]
+    assert upper[0] == pytest.approx(upper[1], abs=1e-5)  # the upper teeth stay with the skull
+    # the eyes turned: the left eye's rotation changed between the frames
+    q1, q5 = (np.array(reports[f]["objects"]["eye_left"]["rotation_quaternion"]) for f in (1, 5))
+    assert abs(float(np.dot(q1, q5))) < 0.999
+    # pixels: skin only with the lips shut; dark cavity and pale teeth inside the open mouth
+    shut, wide = _mouth_pixels(tmp_path / "f1.png"), _mouth_pixels(tmp_path / "f5.png")
+    skin = np.median(shut, axis=0)
+    dark = lambda px: float(np.mean(px.mean(axis=1) < 0.35 * skin.mean()))  # noqa: E731
+    assert dark(shut) < 0.02 and dark(wide) > 0.05
+    pale = lambda px: float(np.mean((px.min(axis=1) > 0.6) & (px.max(axis=1) - px.min(axis=1) < 0.15)))  # noqa: E731
+    assert pale(wide) > 0.02, "no teeth-coloured pixels in the open mouth"
+
+
+def test_render_checks_its_arguments_before_starting_blender(tmp_path, tiny_rig, monkeypatch):
+    from facecraft.rigs.exchange import write_rig_glb
+
+    glb = write_rig_glb(tiny_rig, tmp_path / "r.glb")
+    with pytest.raises(ParameterError, match="view: 'side'"):
+        render_glb_frame(glb, 0, tmp_path / "x.png", view="side")
+    with pytest.raises(ParameterError, match="engine: 'vray'"):
+        render_glb_frame(glb, 0, tmp_path / "x.png", engine="vray")
+    monkeypatch.setenv("FACECRAFT_BLENDER", str(tmp_path / "no-blender"))
+    with pytest.raises(OptionalDependencyError, match="apt-get install blender"):
+        render_glb_frame(glb, 0, tmp_path / "x.png")
