@@ -34,7 +34,7 @@ from .talk_render import HeadMotion
 ACTIVITY_S = 0.35  # time constant of the activity level
 EMPHASIS_FAST_S = 0.06
 EMPHASIS_SLOW_S = 0.5
-NOD_S = 0.12  # smoothing of the nod and brow response
+NOD_S = 0.12  # smoothing of the nod and brow response (two stages of half this time constant each)
 # Motion amplitudes at full activity / emphasis.
 NOD_DEG = 1.6  # head pitch read as a downward nod of the face (shown as a shift, face widths per degree below)
 SWAY_DEG = 1.8  # roll drift
@@ -43,7 +43,7 @@ SCALE_DRIFT = 0.008  # toward / away from the camera
 BROW_LIFT = 0.35  # browInnerUp / browOuterUp at full emphasis
 PITCH_REF_S = 1.5  # time constant of the speaker's running pitch level (voiced frames)
 PITCH_FULL_ST = 4.0  # semitones from that level giving the full pitch response
-PITCH_S = 0.15  # smoothing of the pitch response
+PITCH_S = 0.15  # smoothing of the pitch response (two stages, as the nod)
 PITCH_LIFT_DEG = 1.2  # head lift (as a nod upward) at the full pitch response
 PITCH_BROW = 0.2  # brow lift at the full rise
 PITCH_WINDOW = 1024  # samples (64 ms at 16 kHz) of audio before a frame's time that its pitch reads
@@ -157,10 +157,10 @@ class ProsodyMotion:
         self._activity = 0.0
         self._fast = 0.0
         self._slow = 0.0
-        self._nod = 0.0
+        self._nod = self._nod_in = 0.0
         self._jaw = 0.0
         self._ref = None  # running log2 pitch of the voiced frames
-        self._rise = 0.0
+        self._rise = self._rise_in = 0.0
 
     def _alpha(self, tau: float) -> float:
         return 1.0 - math.exp(-1.0 / (self.fps * tau))
@@ -173,7 +173,8 @@ class ProsodyMotion:
             level = math.log2(float(f0))
             self._ref = level if self._ref is None else self._ref + self._alpha(PITCH_REF_S) * (level - self._ref)
             rise = min(max(12.0 * (level - self._ref) / PITCH_FULL_ST, -1.0), 1.0)
-        self._rise += self._alpha(PITCH_S) * (rise - self._rise)
+        self._rise_in += self._alpha(PITCH_S / 2) * (rise - self._rise_in)
+        self._rise += self._alpha(PITCH_S / 2) * (self._rise_in - self._rise)
         e = float(loudness)
         self._activity += self._alpha(ACTIVITY_S) * (e - self._activity)
         self._fast += self._alpha(EMPHASIS_FAST_S) * (e - self._fast)
@@ -182,7 +183,8 @@ class ProsodyMotion:
         opening = max(jaw - self._jaw, 0.0) * self.fps / 10.0  # jaw opening speed, per 100 ms
         self._jaw = jaw
         emphasis = min(max(self._fast - self._slow, 0.0) * 3.0 + 0.5 * opening, 1.0)
-        self._nod += self._alpha(NOD_S) * (emphasis - self._nod)
+        self._nod_in += self._alpha(NOD_S / 2) * (emphasis - self._nod_in)
+        self._nod += self._alpha(NOD_S / 2) * (self._nod_in - self._nod)
         t = self._frame / self.fps
         self._frame += 1
         drift = (self._amp * np.sin(2 * np.pi * self._freq * t + self._phase)).sum(1)  # (4,) in [-1, 1]
