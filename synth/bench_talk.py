@@ -10,18 +10,32 @@ Every figure is read back from the rendered frames by the perception models, not
   opens closes perfectly);
 * **identity**: dlib descriptor distance between the framed photo and every frame (share < 0.6; target
   >= 99 %);
-* **stability**: frame-to-frame jitter of landmarks that speech does not move: the RMS distance of each point
-  from the midpoint of its neighbours in time (smooth head motion gives ~0; detector noise and flicker do
-  not), in pixels, over the forehead and nose bridge (:data:`STILL_POINTS`) and the face outline above the
-  nose tip (temples, upper cheeks); the outline below it (jaw, chin), which speech moves, is reported apart.
-  Median and 95th percentile over points and clips, against the stated bound :data:`JITTER_BOUND_PX`. The
-  rig does not move these points (under 0.05 px), so beside it stands the detector's floor: the same
-  points read from frames with the same head motion and a still face (``head_only``, first clip per photo);
-  what the talking frames add over it is MediaPipe's reading of the whole face shifting as the mouth moves;
+* **stability**: frame-to-frame jitter of points that speech does not move
+  (:func:`facecraft.synth.talk_stability.jitter`: the RMS distance of each point from the midpoint of its
+  neighbours in time; smooth head motion gives ~0, shake and flicker do not), in pixels, over the forehead
+  and nose bridge (:data:`STILL_POINTS`) and the face outline above the nose tip (temples, upper cheeks);
+  median and 95th percentile over points and clips, each against the stated bound :data:`JITTER_BOUND_PX`.
+  Read three ways (:mod:`facecraft.synth.talk_stability`):
+
+  - ``jitter_still_px``: MediaPipe's landmarks, each frame read on its own (image mode): the figure the
+    bound was stated for; the outline below the nose tip (jaw, chin), which speech moves, is reported apart;
+  - ``jitter_still_video_px``: MediaPipe in video mode, as an application reading the video sees it (its
+    tracker smooths: it reads a 1 px shake as about 0.3 px);
+  - ``jitter_still_pixel_px``: the image itself: the patch around each point tracked from the photo into
+    every frame (Lucas-Kanade), beside the jitter of the head motion the frames were given
+    (``jitter_still_applied_px``, where the points should be) and of the tracked minus the applied positions
+    (``jitter_still_pixel_residual_px``: warp, lids, seal and resampling).
+
+  Two controls per photo (its first clip) say where MediaPipe's image-mode jitter comes from: the same head
+  motion with a still face (``head_only``), and the same talking face without head motion (``no_head``),
+  whose still-point patches are the photo's own pixels in every frame (``no_head_still_patches_identical``,
+  share of points) while MediaPipe still reads them moving: the detector re-estimating the whole face as
+  the mouth moves, not the image;
 * **speed**: median milliseconds per rendered 512 x 512 frame on one thread after analysis (frames/s), beside
   the still editor's image side for the same frames (:func:`facecraft.synth.editor.render_rig_change`); the
-  mean includes the clip's pitch track, read in one pass offline; a stream reads each frame's pitch on its
-  own (``stream_pitch_ms_median``, to add to a frame's cost there).
+  mean includes the clip's pitch track, read in one pass offline; a stream reads the pitch of each arriving
+  chunk's frames in one pass (``stream_pitch_ms_median``: per frame, chunks of 2 frames = 80 ms at 25 fps,
+  to add to a frame's cost there).
 
 The full run pairs 10 photos (the astronaut and :data:`PORTRAITS`: broad smiles showing teeth, closed-lip
 and open-mouth faces) with 20 clips (:data:`CLIPS`, the transcribed clips richest in /p b m/), two clips per
@@ -45,6 +59,8 @@ import numpy as np
 
 from facecraft.rigs import ARKIT_INDEX
 from facecraft.rigs.stats import pearson
+
+from .talk_stability import jitter as _jitter
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +103,18 @@ STILL_POINTS = (10, 151, 9, 8, 6, 168, 197)  # forehead and nose bridge
 CLOSED_PX = 1.0
 SAME_PERSON = 0.6
 JITTER_BOUND_PX = 1.0  # stated bound: 95th percentile jitter of the still points, pixels at 512 px
+PATCH_HALF = 10  # half side of a still point's patch, pixels (the tracker's window)
+# summary key -> pooled jitters: MediaPipe image / video mode, pixels, head motion, controls
+_JITTER_KEYS = (
+    ("still_video", "video"),
+    ("still_pixel", "pixel"),
+    ("still_applied", "applied"),
+    ("still_pixel_residual", "pixel_residual"),
+    ("head_only", "head_only"),
+    ("no_head", "no_head"),
+    ("no_head_identical", "no_head_identical"),
+    ("jaw_outline", "jaw_outline"),
+)
 _JAW = ARKIT_INDEX["jawOpen"]
 _VOWELS = ("AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW")
 
@@ -97,14 +125,6 @@ def _transcripts(folder: Path) -> dict[str, str]:
         return {}
     with table.open(newline="") as f:
         return {row["file"]: row["text"] for row in csv.DictReader(f)}
-
-
-def _jitter(tracks: np.ndarray) -> np.ndarray:
-    """Per point RMS distance from the midpoint of its temporal neighbours, ``tracks`` ``(T, P, 2)`` -> ``(P,)``."""
-    if len(tracks) < 3:
-        return np.zeros(tracks.shape[1])
-    mid = 0.5 * (tracks[:-2] + tracks[2:])
-    return np.sqrt((np.linalg.norm(tracks[1:-1] - mid, axis=2) ** 2).mean(0))
 
 
 def _pairs(shared: Path, quick: bool) -> list[tuple[str, object, Path, str | None]]:
@@ -179,7 +199,8 @@ def bench_talk(out_dir: Path | None = None, *, quick: bool = False, fps: float =
     from .calibration import EditorCalibration
     from .editor import FaceEditor, render_rig_change
     from .talk import TalkingPortrait, seal_bilabials, talk_curves
-    from .talk_motion import frame_pitch
+    from .talk_motion import pitch_frames
+    from .talk_stability import VideoLandmarks, track_points
 
     out = Path(out_dir) if out_dir is not None else None
     if out is not None:
@@ -194,7 +215,12 @@ def bench_talk(out_dir: Path | None = None, *, quick: bool = False, fps: float =
     render_ms: list[float] = []
     editor_ms: list[float] = []
     pitch_ms: list[float] = []
-    jitters: dict[str, list[np.ndarray]] = {"still": [], "jaw_outline": [], "head_only": []}
+    jitters: dict[str, list[np.ndarray]] = {
+        name: []
+        for name in ("still", "jaw_outline", "head_only", "no_head", "no_head_identical", "video", "pixel",
+                     "applied", "pixel_residual")
+    }  # fmt: skip
+    identical: list[bool] = []
     per_photo: dict[str, dict[str, list]] = {}
     tiles, labels, mouth_tiles, mouth_labels = [], [], [], []
     portraits: dict[str, tuple] = {}
@@ -210,13 +236,6 @@ def bench_talk(out_dir: Path | None = None, *, quick: bool = False, fps: float =
                 portrait, ref = portraits[photo_name]
                 regions = still_regions(ref.landmarks)
                 raw = talk_curves(y, sr=sr, fps=fps)
-                if first_clip:  # the detector's floor: the same head motion with the face still
-                    first_clip = False
-                    still_face = np.zeros_like(raw)
-                    track = [
-                        _read(editor.analyzer, f, regions["still"]) for f in portrait.frames(still_face, fps, audio=y)
-                    ]
-                    jitters["head_only"].append(_jitter(np.array([t for t in track if t is not None])))
                 phones = []
                 if text:
                     try:
@@ -224,17 +243,45 @@ def bench_talk(out_dir: Path | None = None, *, quick: bool = False, fps: float =
                     except Exception as e:  # noqa: BLE001 - an unalignable clip is reported, not fatal
                         logger.warning("bench talk: %s: alignment failed (%s)", clip.name, e)
                 curves = seal_bilabials(raw, phones, fps) if phones else raw
+                still_pts = ref.landmarks[regions["still"], :2].astype(np.float64)
+                if first_clip:  # the controls: the same head motion with a still face, the same face without it
+                    first_clip = False
+                    head_only = portrait.frames(np.zeros_like(raw), fps, audio=y)
+                    jitters["head_only"].append(_read_jitter(editor.analyzer, head_only, regions["still"]))
+                    motion, portrait.motion = portrait.motion, 0.0
+                    try:
+                        no_head = list(portrait.frames(curves, fps, audio=y))
+                    finally:
+                        portrait.motion = motion
+                    same = _identical_patches(portrait.image, no_head, still_pts)
+                    no_head_jitter = _read_jitter(editor.analyzer, no_head, regions["still"])
+                    jitters["no_head"].append(no_head_jitter)
+                    jitters["no_head_identical"].append(no_head_jitter[same])
+                    identical += same.tolist()
                 frames = []
                 gen = portrait.frames(curves, fps, audio=y)
                 for _ in range(len(curves)):
                     t0 = time.perf_counter()
                     frames.append(next(gen))
                     render_ms.append((time.perf_counter() - t0) * 1e3)
-                if k == 0:  # what a stream adds per frame: its pitch read alone (offline reads a clip at once)
+                if k == 0:  # what a stream adds per frame: its pitch, read per chunk of 2 frames (77 ms chunks)
                     for i in range(1, min(len(curves), 41), 2):
                         t0 = time.perf_counter()
-                        frame_pitch(y, sr, fps, i)
-                        pitch_ms.append((time.perf_counter() - t0) * 1e3)
+                        pitch_frames(y, sr, fps, i, 2)
+                        pitch_ms.append((time.perf_counter() - t0) * 1e3 / 2)
+                # where the head motion put the still points, where the image has them, what video mode reads
+                applied = np.array([still_pts if h is None else portrait.renderer.move_points(still_pts, h)
+                                    for _, h in portrait.motions(curves, fps, audio=y)])  # fmt: skip
+                tracked = track_points(portrait.image, frames, still_pts, expected=applied)
+                with VideoLandmarks(fps) as video:
+                    read = [video.read(f) for f in frames]
+                read = [v[regions["still"]] for v in read if v is not None]
+                jit_video = _jitter(np.array(read)) if len(read) >= 3 else np.zeros(len(still_pts))
+                jit_pixel = {"pixel": _jitter(tracked), "applied": _jitter(applied),
+                             "pixel_residual": _jitter(tracked - applied)}  # fmt: skip
+                jitters["video"].append(jit_video)
+                for name, j in jit_pixel.items():
+                    jitters[name].append(j)
                 # the still editor's image side for a few of the same frames
                 analysed = SimpleNamespace(fit=portrait.fit, info=SimpleNamespace(landmarks=portrait.landmarks))
                 for row in curves[:: max(1, len(curves) // 10)]:
@@ -288,6 +335,9 @@ def bench_talk(out_dir: Path | None = None, *, quick: bool = False, fps: float =
                     "identity_distance_max": round(float(max(dists)), 3) if dists else None,
                     "jitter_still_px_median": round(float(np.median(jit["still"])), 3),
                     "jitter_jaw_outline_px_median": round(float(np.median(jit["jaw_outline"])), 3),
+                    "jitter_still_video_px_median": round(float(np.median(jit_video)), 3),
+                    "jitter_still_pixel_px_median": round(float(np.median(jit_pixel["pixel"])), 3),
+                    "jitter_still_applied_px_median": round(float(np.median(jit_pixel["applied"])), 3),
                     "analysis_s": round(portrait.analysis_s, 2),
                 }
                 report["clips"].append(entry)
@@ -331,9 +381,8 @@ def bench_talk(out_dir: Path | None = None, *, quick: bool = False, fps: float =
     }
     all_gaps = np.concatenate([acc["gaps"] for acc in per_photo.values()]) if per_photo else np.zeros(0)
     all_dists = np.concatenate([acc["dists"] for acc in per_photo.values()]) if per_photo else np.zeros(0)
-    still = np.concatenate(jitters["still"]) if jitters["still"] else np.zeros(1)
-    jaw_outline = np.concatenate(jitters["jaw_outline"]) if jitters["jaw_outline"] else np.zeros(1)
-    head_only = np.concatenate(jitters["head_only"]) if jitters["head_only"] else np.zeros(1)
+    pooled = {name: np.concatenate(j) if j and sum(map(len, j)) else np.zeros(1) for name, j in jitters.items()}
+    still = pooled["still"]
     report["summary"] = {
         "jaw_pearson_r_median": _median([c["jaw_pearson_r"] for c in clips]),
         "bilabials": int(len(all_gaps)),
@@ -347,10 +396,14 @@ def bench_talk(out_dir: Path | None = None, *, quick: bool = False, fps: float =
         "jitter_still_px_p95": round(float(np.percentile(still, 95)), 3),
         "jitter_bound_px": JITTER_BOUND_PX,
         "jitter_within_bound": bool(np.percentile(still, 95) <= JITTER_BOUND_PX),
-        "jitter_head_only_px_median": round(float(np.median(head_only)), 3),
-        "jitter_head_only_px_p95": round(float(np.percentile(head_only, 95)), 3),
-        "jitter_jaw_outline_px_median": round(float(np.median(jaw_outline)), 3),
-        "jitter_jaw_outline_px_p95": round(float(np.percentile(jaw_outline, 95)), 3),
+        "jitter_video_within_bound": bool(np.percentile(pooled["video"], 95) <= JITTER_BOUND_PX),
+        "jitter_pixel_within_bound": bool(np.percentile(pooled["pixel"], 95) <= JITTER_BOUND_PX),
+        **{
+            f"jitter_{key}_px_{stat}": round(float(f(pooled[name])), 3)
+            for key, name in _JITTER_KEYS
+            for stat, f in (("median", np.median), ("p95", _p95))
+        },
+        "no_head_still_patches_identical": _share(identical, lambda m: m),
         "render_ms_median": round(statistics.median(render_ms), 2),
         "render_fps_median": round(1000.0 / statistics.median(render_ms), 1),
         "render_ms_p90": round(float(np.percentile(render_ms, 90)), 2),
@@ -376,7 +429,39 @@ def bench_talk(out_dir: Path | None = None, *, quick: bool = False, fps: float =
         cells = (p["bilabials"], p["bilabial_closed_share"], p["bilabial_gap_px_median"], p["photo_gap_px"],
                  p["jaw_pearson_r_median"], p["identity_same_share"])  # fmt: skip
         print(f"{name:14s} " + " ".join(f"{_fmt(c):>9s}" for c in cells))
+    summary = report["summary"]
+    print(f"\nstill-point jitter, px (bound: p95 <= {JITTER_BOUND_PX:g})   median      p95")
+    for label, key in (("MediaPipe, each frame (image mode)", "still"), ("MediaPipe, video mode", "still_video"),
+                       ("pixels (patches tracked)", "still_pixel"), ("  head motion applied", "still_applied"),
+                       ("  pixels minus applied", "still_pixel_residual"),
+                       ("control: still face, MediaPipe", "head_only"),
+                       ("control: no head motion, MediaPipe", "no_head"),
+                       ("  points with identical pixels", "no_head_identical")):  # fmt: skip
+        print(f"{label:38s} {summary[f'jitter_{key}_px_median']:8.3f} {summary[f'jitter_{key}_px_p95']:8.3f}")
     return report
+
+
+def _p95(values: np.ndarray) -> float:
+    return float(np.percentile(values, 95))
+
+
+def _read_jitter(analyzer, frames, ids: np.ndarray) -> np.ndarray:
+    """MediaPipe image-mode jitter ``(P,)`` of landmarks ``ids`` over ``frames`` (frames without a face left out)."""
+    track = [_read(analyzer, f, ids) for f in frames]
+    track = [t for t in track if t is not None]
+    return _jitter(np.array(track)) if len(track) >= 3 else np.zeros(len(ids))
+
+
+def _identical_patches(photo: np.ndarray, frames, points: np.ndarray, *, half: int = PATCH_HALF) -> np.ndarray:
+    """``(P,)`` whether the ``2 half + 1`` pixel square around each point is the photo's own in every frame."""
+    h, w = photo.shape[:2]
+    boxes = [(max(int(y) - half, 0), min(int(y) + half + 1, h), max(int(x) - half, 0), min(int(x) + half + 1, w))
+             for x, y in np.round(points)]  # fmt: skip
+    same = np.ones(len(boxes), bool)
+    for f in frames:
+        for i, (y0, y1, x0, x1) in enumerate(boxes):
+            same[i] &= bool(np.array_equal(f[y0:y1, x0:x1], photo[y0:y1, x0:x1]))
+    return same
 
 
 def _fmt(x) -> str:
