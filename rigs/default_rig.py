@@ -452,6 +452,32 @@ def opening_faces() -> np.ndarray:
     return np.nonzero(inside)[0]
 
 
+def _inside_outline(points: np.ndarray, outline: np.ndarray) -> np.ndarray:
+    """Whether each 2-D point ``(N, 2)`` lies inside the closed polygon ``outline`` ``(M, 2)`` (even-odd rule)."""
+    x, y = points[:, :1], points[:, 1:]
+    a, b = outline, np.roll(outline, -1, axis=0)
+    crosses = (a[None, :, 1] > y) != (b[None, :, 1] > y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        at = a[None, :, 0] + (y - a[None, :, 1]) * (b[None, :, 0] - a[None, :, 0]) / (b[None, :, 1] - a[None, :, 1])
+    return (crosses & (x < at)).sum(axis=1) % 2 == 1
+
+
+def lip_faces() -> np.ndarray:
+    """Indices of the triangles of the lips' red part (between the outer and inner lip lines).
+
+    A triangle belongs to the lips when its three vertices lie on the outer lip line or inside it (seen from
+    the front, on the canonical mesh) and it is not one of :func:`opening_faces` (the mouth opening). An
+    exporter gives them a lip colour: without it, the lips of a face with one skin colour read only by shading.
+    """
+    mesh = canonical_mesh()
+    outline = np.array(LIPS_UPPER_OUTER + LIPS_LOWER_OUTER[-2:0:-1])
+    on_lips = _inside_outline(mesh.vertices[:, :2], mesh.vertices[outline, :2])
+    on_lips[outline] = True
+    lips = on_lips[mesh.faces].all(axis=1)
+    lips[opening_faces()] = False
+    return np.nonzero(lips)[0]
+
+
 def _vertex_points(faces: np.ndarray, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
     pf = np.empty(len(names), dtype=np.int64)
     pb = np.zeros((len(names), 3), dtype=np.float32)

@@ -2,9 +2,10 @@
 
 The file holds one node with one mesh: the neutral vertices (POSITION, NORMAL, TEXCOORD_0 when the rig has
 UVs), uint16/uint32 indices, and every rig shape as a morph target (POSITION deltas, and NORMAL deltas unless
-``normals=False``). Rigs on the MediaPipe topology (the default rig) get three triangle primitives sharing
-those attributes and targets, each with its own material: skin, mouth interior and eyes
-(:mod:`facecraft.rigs.surfaces`); any other rig one primitive without a material. Target names go to
+``normals=False``). Rigs on the MediaPipe topology (the default rig) get four triangle primitives sharing
+those attributes and targets, each with its own material: skin, lips (:func:`facecraft.rigs.default_rig.
+lip_faces`), mouth interior and eyes (:mod:`facecraft.rigs.surfaces`); any other rig one primitive without
+a material. Target names go to
 ``mesh.extras.targetNames``, which Blender, three.js and Babylon read, spelled with Apple's ARKit names where a
 shape is an ARKit shape. An animation, when given, drives the node's ``weights`` with a LINEAR sampler whose
 input is time in seconds; head rotations, when present, drive the node's rotation. Every buffer view is 4-byte
@@ -13,8 +14,8 @@ as the glTF 2.0 spec asks, so the Khronos validator reports no errors.
 
 The default rig also gets its eyes, teeth, tongue and mouth cavity (:mod:`facecraft.rigs.face_parts`, on by
 default, ``parts=False`` leaves them out): one child node of the face node per part, marked with
-``extras.facecraft_part``, each with its own materials. Then the face mesh keeps only its skin (the flat
-triangles over the openings would hide the parts). Parts with morph targets (lower teeth, tongue, cavity:
+``extras.facecraft_part``, each with its own materials. Then the face mesh keeps only its skin and lips (the
+flat triangles over the openings would hide the parts). Parts with morph targets (lower teeth, tongue, cavity:
 the jaw's shapes and ``tongueOut``, with NORMAL deltas like the face's) get their own weights channel, the
 eyeballs a rotation channel from ``anim.eye_rotation`` (or from the ``eyeLook*`` curves when it is absent).
 The face node's weights channel is always the animation's first channel.
@@ -150,7 +151,10 @@ def _add_channel(
 
 # Roughness per material (wet eyes and tongue shine, the cavity does not); 0.6 for any other.
 _ROUGHNESS = {"eye_white": 0.25, "iris": 0.3, "pupil": 0.2, "teeth": 0.35, "tongue": 0.45, "mouth_cavity": 0.9,
-              "eye_socket": 0.9}  # fmt: skip
+              "eye_socket": 0.9, "lips": 0.45}  # fmt: skip
+
+
+LIP_COLOR = (0.74, 0.45, 0.42)  # sRGB of the lips' red part (default-rig topology), a little darker than the skin
 
 
 def _material(b: _Builder, name: str, srgb, *, double_sided: bool = False) -> int:
@@ -171,18 +175,22 @@ def _indices(b: _Builder, tri: np.ndarray) -> int:
 
 
 def _primitives(b: _Builder, faces: np.ndarray, attrs, targets: list, *, openings: bool = True) -> list:
-    """One primitive per surface: MediaPipe-topology rigs get skin, mouth interior and eyes (own materials, so an
-    engine shows a dark mouth and eyes rather than skin stretched over the openings), sharing the vertex
-    attributes and morph targets; any other rig one primitive without a material. ``openings=False`` (the
-    rig's parts are written) keeps only the skin."""
+    """One primitive per surface: MediaPipe-topology rigs get skin, lips, mouth interior and eyes (own materials,
+    so an engine shows lips, and a dark mouth and eyes rather than skin stretched over the openings), sharing
+    the vertex attributes and morph targets; any other rig one primitive without a material.
+    ``openings=False`` (the rig's parts are written) keeps only the skin and the lips."""
     regions = mediapipe_openings(faces)
     if not regions:
         groups = [(faces, None)]
     else:
+        from ..default_rig import lip_faces
+
         skin = np.ones(len(faces), bool)
         for idx, _ in regions:
             skin[idx] = False
-        groups = [(faces[skin], ("skin", SKIN_COLOR))]
+        lips = np.zeros(len(faces), bool)
+        lips[lip_faces()] = True
+        groups = [(faces[skin & ~lips], ("skin", SKIN_COLOR)), (faces[skin & lips], ("lips", LIP_COLOR))]
         if openings:
             groups += [(faces[idx], (nm, rgb)) for nm, (idx, rgb) in zip(OPENING_NAMES, regions, strict=True)]
     prims = []

@@ -54,6 +54,7 @@ def test_blender_sets_the_glb_rate_and_shows_an_open_mouth(tmp_path):
     assert objects["teeth_lower"]["parent"] == rep["face"] and objects["eye_left"]["parent"] == rep["face"]
     assert objects["teeth_lower"]["shape_keys"]["jawOpen"] == pytest.approx(1.0, abs=1e-3)
     assert objects["tongue"]["shape_keys"]["tongueOut"] == pytest.approx(0.3, abs=1e-3)
+    assert objects[rep["face"]]["materials"] == ["skin", "lips"]
     assert objects["eye_left"]["materials"] == ["eye_white", "iris", "pupil"]
     assert objects["teeth_upper"]["materials"] == ["teeth"] and objects["tongue"]["materials"] == ["tongue"]
     lower_drop = reports[1]["objects"]["teeth_lower"]["bounds"][0][2] - objects["teeth_lower"]["bounds"][0][2]

@@ -170,10 +170,20 @@ def test_default_rig_glb_has_skin_mouth_and_eye_materials_on_shared_vertices(tmp
     path = write_rig_glb(rig, tmp_path / "rig.glb", parts=False)
     g = pygltflib.GLTF2().load(str(path))
     prims = g.meshes[0].primitives
-    assert [g.materials[p.material].name for p in prims] == ["skin", "mouth_interior", "eyes"]
+    assert [g.materials[p.material].name for p in prims] == ["skin", "lips", "mouth_interior", "eyes"]
     assert len({p.attributes.POSITION for p in prims}) == 1 and all(len(p.targets) == 52 for p in prims)
     colors = [g.materials[p.material].pbrMetallicRoughness.baseColorFactor for p in prims]
-    assert colors[0][0] > 0.5 and max(colors[1][:3]) < 0.1 and max(colors[2][:3]) < 0.05  # linear RGB
+    assert colors[0][0] > 0.5 and max(colors[2][:3]) < 0.1 and max(colors[3][:3]) < 0.05  # linear RGB
+    # lips: redder and darker than the skin, between the outer and the inner lip lines
+    assert colors[1][0] < colors[0][0] and colors[1][0] / colors[1][1] > colors[0][0] / colors[0][1]
+    from facecraft.rigs.default_rig import LIPS_LOWER_INNER, LIPS_UPPER_OUTER
+
+    lip_vertices = set(read_accessor(g, prims[1].indices, path=path).ravel().tolist())
+    assert {0, 13, 14, 17} <= lip_vertices and set(LIPS_UPPER_OUTER + LIPS_LOWER_INNER) <= lip_vertices
+    assert not lip_vertices & {1, 152, 4}  # nose tip, chin, nose
+    assert not lip_vertices & set(read_accessor(g, prims[0].indices, path=path).ravel().tolist()) - set(
+        LIPS_UPPER_OUTER + (146, 91, 181, 84, 17, 314, 405, 321, 375)
+    )  # only the outer lip line is shared with the skin
     counts = [read_accessor(g, p.indices, path=path).size // 3 for p in prims]
     assert sum(counts) == rig.faces.shape[0] and min(counts) > 0
     back = read_gltf(path)
@@ -224,12 +234,12 @@ def test_default_rig_glb_has_eyes_teeth_tongue_following_the_curves(tmp_path):
     g = pygltflib.GLTF2().load(str(path))
     face = g.nodes[0]
     assert g.meshes[face.mesh].extras["targetNames"][:2] == ["eyeBlinkLeft", "eyeLookDownLeft"]
-    assert [g.materials[p.material].name for p in g.meshes[face.mesh].primitives] == ["skin"]  # openings dropped
+    assert [g.materials[p.material].name for p in g.meshes[face.mesh].primitives] == ["skin", "lips"]  # no openings
     parts = {g.nodes[i].name: i for i in face.children}
     assert set(parts) >= {"eye_left", "eye_right", "teeth_upper", "teeth_lower", "tongue", "mouth_cavity"}
     assert all(g.nodes[i].extras[PART_KEY] == g.nodes[i].name for i in face.children)
     names = {m.name for m in g.materials}
-    assert names >= {"skin", "eye_white", "iris", "pupil", "teeth", "tongue", "mouth_cavity"}
+    assert names >= {"skin", "lips", "eye_white", "iris", "pupil", "teeth", "tongue", "mouth_cavity"}
     white = next(m for m in g.materials if m.name == "eye_white").pbrMetallicRoughness.baseColorFactor
     pupil = next(m for m in g.materials if m.name == "pupil").pbrMetallicRoughness.baseColorFactor
     assert min(white[:3]) > 0.7 and max(pupil[:3]) < 0.01
