@@ -156,7 +156,12 @@ def test_default_rig_glb_with_real_take_validates(tmp_path, shared_dir):
     path = write_glb(anim, tmp_path / "take.glb")
     report = validate_gltf(path)
     assert report["numErrors"] == 0 and report["numWarnings"] == 0, report["messages"]
+    # the only notes: the face's UVs, written for users' textures, are unused by its untextured materials
+    notes = {(m["code"], m["pointer"].split("/attributes/")[-1]) for m in report["messages"]}
+    assert notes <= {("UNUSED_OBJECT", "TEXCOORD_0")}, report["messages"]
     g = pygltflib.GLTF2().load(str(path))
+    rotated = {g.nodes[c.target.node].name for c in g.animations[0].channels if c.target.path == "rotation"}
+    assert rotated == {rig.name, "eye_left", "eye_right"}  # the head node and both eyeballs
     assert set(g.meshes[0].extras["targetNames"]) >= set(ARKIT_NAMES) and rig.num_shapes >= 52
     assert load_animation(path).curves == pytest.approx(anim.curves, abs=1e-6)
 
