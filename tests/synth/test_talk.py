@@ -174,6 +174,23 @@ def test_frame_pitch_reads_the_voice_causally():
     assert track[29] == 0.0  # past the audio's end: silence
 
 
+@pytest.mark.parametrize("fps", [25.0, 30.0])
+def test_chunked_pitch_reads_the_frames_own_windows(fps):
+    """A stream's per-chunk pitch (any first frame, any count) equals each frame's own window, on a glide where
+    a window one frame off reads a different pitch."""
+    from facecraft.synth.talk_motion import frame_pitch, pitch_frames
+
+    sr = 16000
+    t = np.arange(int(1.2 * sr)) / sr
+    y = (0.3 * np.sin(2 * np.pi * (120 * t + 110 * t**2))).astype(np.float32)  # 120 -> 384 Hz
+    per_frame = np.array([frame_pitch(y, sr, fps, k) for k in range(40)])
+    chunks = [pitch_frames(y, sr, fps, 0, 1)] + [pitch_frames(y, sr, fps, a, min(3, 40 - a)) for a in range(1, 40, 3)]
+    chunked = np.concatenate(chunks)
+    np.testing.assert_allclose(chunked, per_frame, rtol=1e-3)
+    assert per_frame[5] > 0 and abs(per_frame[30] - per_frame[29]) > 3  # voiced, and gliding frame to frame
+    assert pitch_frames(y, sr, fps, 80, 2).tolist() == [0.0, 0.0]  # past the audio's end
+
+
 def test_stream_equals_offline(portrait, speech_wav):
     from facecraft.audio2face.audio import load_audio
     from facecraft.synth.talk import talk_curves
