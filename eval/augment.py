@@ -32,7 +32,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -42,11 +42,15 @@ from facecraft.rigs import EMOTION_INDEX, EMOTIONS
 from facecraft.rigs.errors import FacecraftError, MissingFileError, ParameterError
 
 from .augment_filter import (
+    MIN_READER_RECALL,
+    SKIP_SOURCES,
     FilterConfig,
     duplicate_verdict,
     identity_verdict,
+    judge_readers,
     judge_verdict,
     parse_targets,
+    top_classes,
     variant_controls,
     variant_seed,
 )
@@ -123,9 +127,17 @@ class AugmentConfig:
     jitter : float
         Relative jitter of the prototype AUs (see :func:`~facecraft.eval.augment_filter.variant_controls`).
     filter : FilterConfig
-    judge, second_judge : str
-        Registry names (:data:`facecraft.eval.judges.SUPPORTED_JUDGES`); ``judge_weights`` overrides the
-        shipped weights of the main judge.
+    judge : str
+        Registry name of the main judge (:data:`facecraft.eval.judges.SUPPORTED_JUDGES`); ``judge_weights``
+        overrides its shipped weights.
+    second_judges : tuple of str
+        Judges that must agree with the main one on the classes they read (``filter.readers``).
+    skip_sources : {target: tuple of emotions}
+        No variant of a target is made from a face showing one of these (default :data:`SKIP_SOURCES`).
+    min_reader_recall : float or None
+        With a labelled data set, measure which second judge reads which class on its images outside the test
+        split (:func:`~facecraft.eval.augment_filter.judge_readers`) and ask only those; None asks every
+        second judge on every class it knows.
     format : OutputFormat
     seed : int
     """
@@ -136,7 +148,9 @@ class AugmentConfig:
     filter: FilterConfig = field(default_factory=FilterConfig)
     judge: str = "facecraft"
     judge_weights: str | None = None
-    second_judge: str = "networkv2"
+    second_judges: tuple[str, ...] = ("networkv2", "mini-xception")
+    skip_sources: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(SKIP_SOURCES))
+    min_reader_recall: float | None = MIN_READER_RECALL
     format: OutputFormat = field(default_factory=OutputFormat)
     seed: int = 0
 
@@ -254,7 +268,7 @@ class Augmenter:
         self.config = config or AugmentConfig()
         self.editor = FaceEditor()
         self.judge = get_judge(self.config.judge, weights=self.config.judge_weights)
-        self.second = get_judge(self.config.second_judge) if self.config.second_judge else None
+        self.seconds = {name: get_judge(name) for name in self.config.second_judges}
         self.identity = IdentityJudge()
 
     def close(self) -> None:
@@ -267,11 +281,10 @@ class Augmenter:
             return resize_crop(image, size=fmt.size, grey=fmt.grey)
         return align_face(image, landmarks, size=fmt.size, grey=fmt.grey)
 
-    def scores(self, crop: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """Main and second judge probabilities ``(8,)`` of one crop (no detection: it is a face crop)."""
+    def scores(self, crop: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Main and second judges' probabilities ``(8,)`` of one crop (no detection: it is a face crop)."""
         main = self.judge.predict_proba([crop], detect=False)[0]
-        second = self.second.predict_proba([crop], detect=False)[0] if self.second is not None else None
-        return main, second
+        return main, {name: j.predict_proba([crop], detect=False)[0] for name, j in self.seconds.items()}
 
     def descriptor(self, image: np.ndarray, name: str) -> np.ndarray | None:
         """dlib descriptor ``(128,)`` of the face, or None when the identity model finds none."""
@@ -294,8 +307,9 @@ def augment_source(source: SourceFace, targets: Iterable[str], *, augmenter: Aug
     ----------
     source : SourceFace
     targets : iterable of str
-        Emotions to synthesise; the source's own label is left out. ``augmenter.config.per_image`` variants
-        each.
+        Emotions to synthesise; the source's own expression (its label, or the main judge's top class for an
+        unlabelled photo) is left out, and so are targets that ``config.skip_sources`` bars from it.
+        ``augmenter.config.per_image`` variants each.
     augmenter : Augmenter
         Loaded models (one per process).
 
@@ -322,13 +336,16 @@ def augment_source(source: SourceFace, targets: Iterable[str], *, augmenter: Aug
     landmarks = face[0].info.landmarks
     src_crop = augmenter.crop(img, small, landmarks)
     src_main, src_second = augmenter.scores(src_crop)
+    expression = source.label or top_classes(src_main, 1)[0]
+    targets = [t for t in targets if t != expression and expression not in cfg.skip_sources.get(t, ())]
     src_desc = None
     desc_done = False
     kept: list[np.ndarray] = [src_crop]
     records = []
+    if not targets:
+        reason = f"skipped: no target is made from a {expression} face"
+        return [{**base, "id": f"{source.id}#skipped", "target": None, "accepted": False, "reason": reason}]
     for target in targets:
-        if target == source.label:
-            continue
         rng = np.random.default_rng(variant_seed(f"{source.id}#{target}", cfg.seed))
         for k in range(cfg.per_image):
             rec = {**base, "id": f"{source.id}#{target}{k}", "target": target, "variant": k}
@@ -343,12 +360,8 @@ def augment_source(source: SourceFace, targets: Iterable[str], *, augmenter: Aug
             ).image
             crop = augmenter.crop(edited, small, landmarks)
             main, second = augmenter.scores(crop)
-            rec["scores"] = {cfg.judge: _rounded(main)}
-            if second is not None:
-                rec["scores"][cfg.second_judge] = _rounded(second)
-            rec["source_scores"] = {cfg.judge: _rounded(src_main)}
-            if src_second is not None:
-                rec["source_scores"][cfg.second_judge] = _rounded(src_second)
+            rec["scores"] = {cfg.judge: _rounded(main), **{n: _rounded(v) for n, v in second.items()}}
+            rec["source_scores"] = {cfg.judge: _rounded(src_main), **{n: _rounded(v) for n, v in src_second.items()}}
             reason = judge_verdict(target, main, second, cfg.filter)
             if reason is None:
                 if not desc_done:
@@ -446,13 +459,59 @@ def write_crop(out: str | os.PathLike, record: dict, crop: np.ndarray) -> str:
     return rel
 
 
-def _quotas(counts: np.ndarray, targets: tuple[str, ...], *, max_per_class: int | None) -> dict[str, int]:
-    """Images to add per target so each reaches the largest class (at most ``max_per_class`` each)."""
+def _quotas(counts: np.ndarray, targets: tuple[str, ...], *, max_per_class) -> dict[str, int]:
+    """Images to add per target so each reaches the largest class (at most ``max_per_class`` each: one number
+    for every target, or a mapping per target)."""
     top = int(np.max(counts))
     need = {t: max(0, top - int(counts[EMOTION_INDEX[t]])) for t in targets}
-    if max_per_class is not None:
+    if isinstance(max_per_class, dict):
+        need = {t: min(n, int(max_per_class.get(t, n))) for t, n in need.items()}
+    elif max_per_class is not None:
         need = {t: min(n, max_per_class) for t, n in need.items()}
     return need
+
+
+def measure_readers(dataset, config: AugmentConfig) -> tuple[dict[str, tuple[str, ...]], dict]:
+    """Which second judge reads which class, on the data set's labelled faces outside its test split.
+
+    Returns the readers table (for ``FilterConfig.readers``) and the measured top-``second_top_k`` recall per
+    judge and class with the image counts (for the report). The test split never takes part.
+    """
+    from .datasets import load_dataset
+    from .judges import get_judge
+
+    ds = load_dataset(Path(dataset), votes=False)
+    if ds.splits is not None:
+        ds = ds.take(np.flatnonzero(np.asarray(ds.splits) != "test"))
+    probs = {name: get_judge(name).predict_proba(list(ds.images), detect=False) for name in config.second_judges}
+    readers, recall = judge_readers(
+        probs, ds.labels, top_k=config.filter.second_top_k, min_recall=config.min_reader_recall
+    )
+    counts = dict(zip(EMOTIONS, ds.class_counts.tolist(), strict=True))
+    logger.info("second judges' readers (top-%d recall): %s", config.filter.second_top_k, readers)
+    return readers, {
+        "recall_top_k": recall,
+        "images": counts,
+        "splits": "all but test",
+        "min_recall": config.min_reader_recall,
+        "readers": {c: list(v) for c, v in readers.items()},
+    }
+
+
+def judge_fingerprint(config: AugmentConfig) -> dict:
+    """The main judge's weights file and its sha256 (the shipped weights may change between runs)."""
+    import hashlib
+
+    from .classifier import weight_files
+
+    if config.judge != "facecraft":
+        return {"judge": config.judge}
+    _, w_path = weight_files(config.judge_weights)
+    found = {"judge": config.judge, "weights": str(w_path), "sha256": hashlib.sha256(w_path.read_bytes()).hexdigest()}
+    onnx = w_path.with_suffix(".onnx")
+    if onnx.is_file():
+        found["onnx_sha256"] = hashlib.sha256(onnx.read_bytes()).hexdigest()
+    return found
 
 
 def augment_dataset(
@@ -493,8 +552,11 @@ def augment_dataset(
         Colour photos to edit as extra sources (e.g. ``faces-utk``, ``faces-frll``), recursively.
     split : str or None
         Which split of the data set gives source faces (default ``train``; never evaluation images).
+    max_per_class : int or {target: int}, optional
+        With ``balance``: add at most this many images per target (one bound, or one per target).
     max_sources : int, optional
-        Try at most this many sources (after a seeded shuffle), e.g. for a quick look.
+        Try at most this many sources (after a seeded shuffle; labelled faces that no chosen target may be
+        made from, ``config.skip_sources``, are left out first), e.g. for a quick look.
     workers : int
         Processes (each loads its own models); 1 runs in this process.
     threads : int
@@ -517,11 +579,15 @@ def augment_dataset(
     pool_faces: list[SourceFace] = []
     counts = np.zeros(len(EMOTIONS), np.int64)
     unreadable: list[str] = []
+    reader_report = None
     if dataset is not None:
         faces, fmt, counts, unreadable = dataset_sources(dataset, split=split)
         config = _with_format(config, fmt)
         if use_dataset_faces:
             pool_faces += faces
+        if config.min_reader_recall is not None and config.second_judges and config.filter.readers is None:
+            readers, reader_report = measure_readers(dataset, config)
+            config = replace(config, filter=replace(config.filter, readers=readers))
     elif balance:
         raise ParameterError("balance: needs a data set (its class counts say how many images to add)")
     for folder in sources:
@@ -530,6 +596,7 @@ def augment_dataset(
         raise ParameterError("no source faces: give a data set with faces in its split and/or --sources folders")
     order = np.random.default_rng(config.seed).permutation(len(pool_faces))
     pool_faces = [pool_faces[i] for i in order]
+    pool_faces = [s for s in pool_faces if s.label is None or _allowed(s.label, chosen, config)]
     if max_sources is not None:
         pool_faces = pool_faces[:max_sources]
 
@@ -548,9 +615,11 @@ def augment_dataset(
     run = {"attempted": 0, "accepted": 0, "sources": 0}
 
     def wanted(source: SourceFace) -> tuple[str, ...]:
-        if quotas is None:
-            return chosen
-        return tuple(t for t in chosen if accepted[t] < quotas[t])
+        open_targets = chosen if quotas is None else tuple(t for t in chosen if accepted[t] < quotas[t])
+        return open_targets if source.label is None else _allowed(source.label, open_targets, config)
+
+    def finished() -> bool:
+        return quotas is not None and all(accepted[t] >= q for t, q in quotas.items())
 
     _drop_torn_tail(out / MANIFEST)
     manifest = (out / MANIFEST).open("a")
@@ -559,7 +628,7 @@ def augment_dataset(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(todo), desc="augment", unit="face", disable=not progress)
-        for records in _run(todo, wanted, config, workers=workers, threads=threads):
+        for records in _run(todo, wanted, finished, config, workers=workers, threads=threads):
             for rec in records:
                 crop = rec.pop("crop", None)
                 if rec.get("accepted") and quotas is not None and accepted[rec["target"]] >= quotas[rec["target"]]:
@@ -575,7 +644,7 @@ def augment_dataset(
             run["sources"] += 1
             bar.update(1)
             bar.set_postfix(accepted=run["accepted"])
-            if quotas is not None and all(accepted[t] >= q for t, q in quotas.items()):
+            if finished():
                 logger.info("augment: every quota met")
                 break
     finally:
@@ -593,6 +662,8 @@ def augment_dataset(
         "unreadable": unreadable,
         "class_counts_before": dict(zip(EMOTIONS, counts.tolist(), strict=True)),
         "config": config.to_dict(),
+        "main_judge": judge_fingerprint(config),
+        "judge_readers": reader_report,
         "workers": workers,
         "threads_per_worker": threads,
         "this_run": {
@@ -605,13 +676,19 @@ def augment_dataset(
 
 
 def _with_format(config: AugmentConfig, fmt: OutputFormat) -> AugmentConfig:
-    from dataclasses import replace
-
     return replace(config, format=fmt)
 
 
-def _run(todo: list[SourceFace], wanted, config: AugmentConfig, *, workers: int, threads: int) -> Iterator[list[dict]]:
-    """Records per source, in completion order; at most ``2 * workers`` sources in flight (bounded memory)."""
+def _allowed(label: str, targets: tuple[str, ...], config: AugmentConfig) -> tuple[str, ...]:
+    """The targets a face labelled ``label`` may become (not its own expression, not barred by skip_sources)."""
+    return tuple(t for t in targets if t != label and label not in config.skip_sources.get(t, ()))
+
+
+def _run(
+    todo: list[SourceFace], wanted, finished, config: AugmentConfig, *, workers: int, threads: int
+) -> Iterator[list[dict]]:
+    """Records per source, in completion order; at most ``2 * workers`` sources in flight (bounded memory).
+    A source with no wanted target is passed over; the run ends when ``finished()`` (every quota met)."""
     if workers == 1:
         import torch
 
@@ -620,9 +697,11 @@ def _run(todo: list[SourceFace], wanted, config: AugmentConfig, *, workers: int,
         augmenter = Augmenter(config)
         try:
             for source in todo:
+                if finished():
+                    return
                 targets = wanted(source)
                 if not targets:
-                    return
+                    continue
                 yield augment_source(source, targets, augmenter=augmenter)
         finally:
             augmenter.close()
@@ -638,13 +717,12 @@ def _run(todo: list[SourceFace], wanted, config: AugmentConfig, *, workers: int,
         while True:
             while not exhausted and len(pending) < 2 * workers:
                 source = next(it, None)
-                if source is None:
+                if source is None or finished():
                     exhausted = True
                     break
                 targets = wanted(source)
                 if not targets:
-                    exhausted = True
-                    break
+                    continue
                 pending.add(pool.submit(_work, source, targets))
             if not pending:
                 return

@@ -13,7 +13,7 @@ def _run(args: argparse.Namespace) -> int:
     from facecraft.rigs.errors import ParameterError
 
     from .augment import AugmentConfig, augment_dataset
-    from .augment_filter import FilterConfig
+    from .augment_filter import SKIP_SOURCES, FilterConfig
 
     if args.min_intensity > args.max_intensity:
         raise ParameterError(f"--min-intensity {args.min_intensity} is above --max-intensity {args.max_intensity}")
@@ -28,7 +28,9 @@ def _run(args: argparse.Namespace) -> int:
             min_difference=args.min_difference,
         ),
         judge_weights=args.judge_weights,
-        second_judge=args.second_judge,
+        second_judges=tuple(args.second_judge or ("networkv2", "mini-xception")),
+        skip_sources={} if args.all_sources else dict(SKIP_SOURCES),
+        min_reader_recall=None if args.min_reader_recall < 0 else args.min_reader_recall,
         seed=args.seed,
     )
     report = augment_dataset(
@@ -62,7 +64,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def register(subparsers) -> None:
     """Add ``facecraft augment``."""
-    from .augment_filter import FilterConfig
+    from .augment_filter import MIN_READER_RECALL, FilterConfig
 
     defaults = FilterConfig()
     p = subparsers.add_parser(
@@ -98,6 +100,23 @@ def register(subparsers) -> None:
         "--min-difference", type=float, default=defaults.min_difference, help="near-duplicate bound (grey levels)"
     )
     p.add_argument("--judge-weights", default=None, help="weights of the main judge (default: the shipped ones)")
-    p.add_argument("--second-judge", default="networkv2", choices=("networkv2", "mini-xception"))
+    p.add_argument(
+        "--second-judge",
+        action="append",
+        choices=("networkv2", "mini-xception"),
+        help="a judge that must agree on the classes it reads (repeatable; default: networkv2 and mini-xception)",
+    )
+    p.add_argument(
+        "--min-reader-recall",
+        type=float,
+        default=MIN_READER_RECALL,
+        help="a second judge's vote counts on a class only when its top-k recall on the data set's labelled "
+        f"non-test faces reaches this (default {MIN_READER_RECALL}; negative: every judge on every class)",
+    )
+    p.add_argument(
+        "--all-sources",
+        action="store_true",
+        help="make every target from every source expression (default: no fear, disgust or contempt from smiles)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_run)

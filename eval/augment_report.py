@@ -47,31 +47,42 @@ def build_report(records, *, extra: dict | None = None) -> dict:
     -------
     dict
         ``per_target`` ({target: attempted, accepted, acceptance_rate, reasons}), ``attempted``, ``accepted``,
-        ``acceptance_rate``, ``agreement`` (the second judge's top class among the 7 shared classes equals
-        the main judge's, over all variants; and, per target, the share of variants the main judge accepted
-        that the second judge also puts in its top classes), ``bad_sources`` (source and reason),
-        ``sources``.
+        ``acceptance_rate``, ``agreement`` (the first second judge's top class among the 7 shared classes
+        equals the main judge's, over all variants, and the same for every pair of judges; and, per target,
+        the share of variants the main judge accepted that the second judges also accept), ``bad_sources``
+        (source and reason), ``sources``, ``sources_without_target`` (faces no chosen target may be made from).
     """
     per: dict[str, Counter] = defaultdict(Counter)
     reasons: dict[str, Counter] = defaultdict(Counter)
     bad, sources = [], set()
     agree, both = 0, 0
+    pair_same: Counter = Counter()
+    pair_n: Counter = Counter()
+    skipped = 0
     judged_main: Counter = Counter()
     second_agrees: Counter = Counter()
     for r in records:
         sources.add(r["source"])
         target = r.get("target")
         if target is None:
-            bad.append({"source": r["source"], "reason": r.get("reason")})
+            if str(r.get("reason") or "").startswith("skipped"):
+                skipped += 1
+            else:
+                bad.append({"source": r["source"], "reason": r.get("reason")})
             continue
         per[target]["attempted"] += 1
         per[target]["accepted"] += int(bool(r.get("accepted")))
         reasons[target][_reason_kind(r.get("reason"))] += 1
         scores = r.get("scores") or {}
         if len(scores) >= 2:
-            main, second = (np.asarray(v) for v in list(scores.values())[:2])
+            tops = {n: top_classes(np.asarray(v), 1, classes=SHARED_7)[0] for n, v in scores.items()}
+            names = list(tops)
             both += 1
-            agree += int(top_classes(main, 1, classes=SHARED_7) == top_classes(second, 1, classes=SHARED_7))
+            agree += int(tops[names[0]] == tops[names[1]])
+            for i, a in enumerate(names):
+                for b in names[i + 1 :]:
+                    pair_n[f"{a}~{b}"] += 1
+                    pair_same[f"{a}~{b}"] += int(tops[a] == tops[b])
             if target in SHARED_7 and not str(r.get("reason", "") or "").startswith("judge"):
                 judged_main[target] += 1
                 second_agrees[target] += int(not str(r.get("reason", "") or "").startswith("second judge"))
@@ -98,7 +109,12 @@ def build_report(records, *, extra: dict | None = None) -> dict:
         "accepted": accepted,
         "acceptance_rate": round(accepted / attempted, 4) if attempted else None,
         "per_target": per_target,
-        "agreement": {"variants_judged_by_both": both, "top1_same_7": round(agree / both, 4) if both else None},
+        "agreement": {
+            "variants_judged_by_both": both,
+            "top1_same_7": round(agree / both, 4) if both else None,
+            "pairs_top1_same_7": {k: round(pair_same[k] / n, 4) for k, n in pair_n.items()},
+        },
+        "sources_without_target": skipped,
     }
     if extra:
         report.update(extra)

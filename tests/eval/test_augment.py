@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -19,7 +21,7 @@ from facecraft.eval.augment import (
     dataset_sources,
     read_manifest,
 )
-from facecraft.eval.augment_filter import FilterConfig
+from facecraft.eval.augment_filter import SKIP_SOURCES, FilterConfig
 from facecraft.eval.datasets import load_image_folder
 from facecraft.rigs import EMOTIONS, ParameterError, resolve_asset
 
@@ -31,7 +33,7 @@ KEEP_NONE = FilterConfig(min_confidence=1.0)
 
 @pytest.fixture(scope="module")
 def augmenter():
-    aug = Augmenter(AugmentConfig(filter=KEEP_ALL, per_image=2))
+    aug = Augmenter(AugmentConfig(filter=KEEP_ALL, per_image=2, skip_sources={}))
     yield aug
     aug.close()
 
@@ -71,13 +73,28 @@ def test_augment_source_writes_the_data_sets_format_with_scores(augmenter):
     for r in records:
         assert r["accepted"] and r["reason"] is None
         assert r["crop"].shape == (48, 48) and r["crop"].dtype == np.uint8
-        assert len(r["scores"]["facecraft"]) == len(EMOTIONS) and len(r["scores"]["networkv2"]) == len(EMOTIONS)
+        assert set(r["scores"]) == {"facecraft", "networkv2", "mini-xception"}  # the main and both second judges
+        assert all(len(v) == len(EMOTIONS) for v in r["scores"].values())
         assert 0.0 <= r["identity"] < 0.6  # the same person after the edit
         assert set(r["controls"]["au"]) and r["controls"]["emotion"].startswith(r["target"])
     # the edit changes the face: a surprise variant differs from the fear one and from the source crop
     assert np.abs(records[0]["crop"].astype(int) - records[2]["crop"].astype(int)).mean() > 1.0
     again = augment_source(source, ("fear",), augmenter=augmenter)
     assert again[0]["controls"] == records[0]["controls"]  # variants are a function of the source and seed
+
+
+def test_targets_barred_from_the_source_expression_are_not_made(augmenter):
+    img = np.asarray(Image.open(resolve_asset("astronaut")).convert("RGB"))
+    strict = copy.copy(augmenter)  # the same loaded models, the default source rules
+    strict.config = replace(augmenter.config, skip_sources=dict(SKIP_SOURCES))
+    smiling = SourceFace("astro", label="happiness", pixels=img)
+    records = augment_source(smiling, ("fear", "surprise"), augmenter=strict)
+    assert [r["target"] for r in records] == ["surprise", "surprise"]  # no fear from a smile
+    (only,) = augment_source(smiling, ("fear", "contempt"), augmenter=strict)
+    assert only["target"] is None and only["reason"].startswith("skipped") and "happiness" in only["reason"]
+    # an unlabelled photo: its expression is the main judge's top class (the astronaut smiles)
+    photo = SourceFace("astro-photo", pixels=img)
+    assert [r["target"] for r in augment_source(photo, ("fear", "surprise"), augmenter=strict)] == ["surprise"] * 2
 
 
 def test_faceless_source_is_one_record_not_an_error(augmenter):
@@ -89,7 +106,7 @@ def test_faceless_source_is_one_record_not_an_error(augmenter):
 @pytest.mark.slow
 def test_augment_dataset_writes_tree_manifest_report_and_resumes(face_folder, tmp_path):
     out = tmp_path / "aug"
-    cfg = AugmentConfig(filter=KEEP_ALL)
+    cfg = AugmentConfig(filter=KEEP_ALL, skip_sources={})
     report = augment_dataset(face_folder, out=out, targets="fear,surprise", config=cfg, split=None, progress=False)
     records = read_manifest(out)
     by_source = {r["source"] for r in records}
@@ -128,7 +145,8 @@ def test_strict_filter_rejects_with_reasons_and_balance_needs_quotas(face_folder
     # balance: quotas from the split's class counts; a class already the largest gets none
     shutil.rmtree(out)
     report = augment_dataset(
-        face_folder, out=out, targets="happiness,fear", config=AugmentConfig(filter=KEEP_ALL), split=None,
+        face_folder, out=out, targets="happiness,fear", config=AugmentConfig(filter=KEEP_ALL, skip_sources={}),
+        split=None,
         balance=True, progress=False,
     )  # fmt: skip
     assert report["quotas"] == {"fear": 1, "happiness": 0}

@@ -10,6 +10,7 @@ from facecraft.eval.augment_filter import (
     FilterConfig,
     duplicate_verdict,
     identity_verdict,
+    judge_readers,
     judge_verdict,
     parse_targets,
     top_classes,
@@ -70,6 +71,37 @@ def test_judge_verdict_rules():
     assert top_classes(good, 1) == ["fear"]
 
 
+def test_only_judges_that_read_the_class_must_agree():
+    cfg = FilterConfig(top_k=3, min_confidence=0.1, second_top_k=2, readers={"disgust": ("mx",), "fear": ("nv", "mx")})
+    main = probs(disgust=0.4, anger=0.3)
+    blind = probs(anger=0.5, sadness=0.4)  # never ranks disgust high
+    seeing = probs(disgust=0.5, anger=0.4)
+    assert judge_verdict("disgust", main, {"nv": blind, "mx": seeing}, cfg) is None  # nv cannot read disgust
+    verdict = judge_verdict("disgust", main, {"nv": seeing, "mx": blind}, cfg)
+    assert verdict.startswith("second judge") and "mx" in verdict
+    # fear is read by both: both must agree
+    fear = probs(fear=0.5, surprise=0.3)
+    assert judge_verdict("fear", fear, {"nv": fear, "mx": fear}, cfg) is None
+    assert "nv" in judge_verdict("fear", fear, {"nv": blind, "mx": fear}, cfg)
+    # no readers table: every second judge on every shared class (the old rule)
+    assert judge_verdict("disgust", main, {"nv": blind, "mx": seeing}, FilterConfig(min_confidence=0.1)) is not None
+
+
+def test_judge_readers_measures_top_k_recall_per_class():
+    labels = np.array([EMOTIONS.index("disgust")] * 4 + [EMOTIONS.index("fear")] * 4 + [EMOTIONS.index("anger")])
+    reads_all = np.stack([np.eye(8)[i] * 0.9 + 0.0125 for i in labels])
+    blind = reads_all.copy()
+    blind[:4] = probs(anger=0.6, sadness=0.3)  # disgust faces read as anger / sadness
+    readers, recall = judge_readers({"a": reads_all, "b": blind}, labels, top_k=2, min_recall=0.5)
+    assert readers["disgust"] == ("a",) and readers["fear"] == ("a", "b")
+    assert recall["b"]["disgust"] == 0.0 and recall["a"]["disgust"] == 1.0
+    # anger has one face only: unmeasured, so both stay readers (agreement stays required)
+    assert recall["a"]["anger"] is None and readers["anger"] == ("a", "b")
+    assert "contempt" not in readers
+    with pytest.raises(ParameterError, match="b probabilities"):
+        judge_readers({"b": blind[:3]}, labels, top_k=2)
+
+
 def test_identity_and_duplicate_verdicts():
     cfg = FilterConfig(max_identity=0.6, min_difference=2.0)
     assert identity_verdict(0.4, cfg) is None
@@ -107,4 +139,8 @@ def test_build_report_counts_acceptance_reasons_and_agreement():
     }
     assert r["per_target"]["disgust"]["acceptance_rate"] == 0.0
     assert r["bad_sources"] == [{"source": "c", "reason": "source: c: no face found"}]
-    assert r["agreement"] == {"variants_judged_by_both": 4, "top1_same_7": 0.75}
+    assert r["agreement"] == {"variants_judged_by_both": 4, "top1_same_7": 0.75, "pairs_top1_same_7": {"m~s": 0.75}}
+    # a face no chosen target may be made from is counted apart from faceless sources
+    skipped = {"source": "d", "target": None, "accepted": False, "reason": "skipped: no target from a happiness face"}
+    r = build_report([*records, skipped])
+    assert r["sources_without_target"] == 1 and len(r["bad_sources"]) == 1

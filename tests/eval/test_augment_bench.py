@@ -1,0 +1,29 @@
+"""``bench augment``'s loss weights: the augmented arm is the baseline's loss plus the synthetic images."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from facecraft.eval.bench_augment import SYNTHETIC_WEIGHT, arm_weights
+from facecraft.eval.train import class_weights
+from facecraft.rigs import EMOTIONS
+
+
+def test_real_images_keep_their_baseline_class_weight_and_synthetic_ones_count_less():
+    real = np.array([0] * 10 + [1] * 2 + [2] * 40 + [3] * 5 + [4] * 30 + [5] * 30 + [6] * 20 + [7] * 20)
+    synthetic_labels = np.array([1] * 6 + [3] * 15)
+    labels = np.r_[real, synthetic_labels]
+    synthetic = np.r_[np.zeros(len(real), bool), np.ones(len(synthetic_labels), bool)]
+    real_counts = np.bincount(real, minlength=len(EMOTIONS))
+    w = arm_weights(real_counts, labels, synthetic, balance="sqrt")
+    # what the trainer multiplies in: its class weights from the counts it sees
+    seen = class_weights(np.bincount(labels, minlength=len(EMOTIONS)), mode="sqrt").numpy()
+    base = class_weights(real_counts, mode="sqrt").numpy()
+    effective = seen[labels] * w
+    np.testing.assert_allclose(effective[~synthetic], base[real], rtol=1e-5)
+    np.testing.assert_allclose(effective[synthetic], SYNTHETIC_WEIGHT * base[synthetic_labels], rtol=1e-5)
+    # the rare classes' real images would have lost weight to their synthetic ones without the correction
+    assert seen[1] < base[1] and w[labels == 1].max() > 1.0
+    # no balancing in the recipe: real images weigh 1, synthetic ones SYNTHETIC_WEIGHT
+    flat = arm_weights(real_counts, labels, synthetic, balance="none")
+    assert set(np.unique(flat[~synthetic])) == {1.0} and np.allclose(flat[synthetic], SYNTHETIC_WEIGHT)
