@@ -69,7 +69,12 @@ class FERClassifierConfig:
         Where the weights start (only ``xception`` can start from ``mini_xception``).
     flip_tta : bool
         Test-time flip: probabilities are the mean of the softmax of the face and of its mirror image
-        (:meth:`FERClassifier.probabilities`; twice the compute at inference).
+        (:meth:`FERClassifier.probabilities`; twice the compute at inference). With ``members >= 2`` the two
+        views are shared out instead: member ``m`` sees the mirror image when ``m`` is odd, so two members
+        cost what one network with flip costs.
+    members : int
+        Independently trained networks of this layout whose probabilities are averaged (an ensemble;
+        :meth:`FERClassifier.ensemble` joins trained ones). 1: one network.
     labels : tuple of str
         Output order; always :data:`~facecraft.rigs.EMOTIONS`.
     """
@@ -81,6 +86,7 @@ class FERClassifierConfig:
     dropout: float = 0.3
     init: str = "scratch"
     flip_tta: bool = False
+    members: int = 1
     labels: tuple[str, ...] = field(default_factory=lambda: tuple(EMOTIONS))
 
     def __post_init__(self) -> None:
@@ -99,6 +105,8 @@ class FERClassifierConfig:
             )
         if self.labels != tuple(EMOTIONS):
             raise ParameterError(f"FERClassifierConfig.labels: expected {EMOTIONS}, got {self.labels}")
+        if self.members < 1:
+            raise ParameterError(f"FERClassifierConfig.members: expected at least 1, got {self.members}")
         if not 0.0 <= self.dropout < 1.0:
             raise ParameterError(f"FERClassifierConfig.dropout: expected a value in [0, 1), got {self.dropout}")
         if self.image_size < 16 or not self.widths or min(self.widths) < 1 or self.stem < 1:
@@ -196,20 +204,61 @@ class SmallResNet(nn.Module):
 
 
 class FERClassifier(nn.Module):
-    """Trainable 8-emotion classifier; ``forward`` maps normalised grey ``(N, 1, S, S)`` to logits ``(N, 8)``."""
+    """Trainable 8-emotion classifier; ``forward`` maps normalised grey ``(N, 1, S, S)`` to logits ``(N, 8)``.
+
+    One network (``self.net``), or with ``config.members >= 2`` an ensemble (``self.nets``) that is used
+    for inference only: its :meth:`forward` gives the log of the members' mean probabilities; members are
+    trained one by one and joined with :meth:`ensemble`.
+    """
 
     def __init__(self, config: FERClassifierConfig | None = None) -> None:
         super().__init__()
         self.config = config or FERClassifierConfig()
+        if self.config.members == 1:
+            self.net: nn.Module = self._build()
+        else:
+            self.nets = nn.ModuleList(self._build() for _ in range(self.config.members))
+
+    def _build(self) -> nn.Module:
         c = self.config
         if c.arch == "resnet":
-            self.net: nn.Module = SmallResNet(
-                num_classes=len(c.labels), stem=c.stem, widths=c.widths, dropout=c.dropout
+            return SmallResNet(num_classes=len(c.labels), stem=c.stem, widths=c.widths, dropout=c.dropout)
+        net = MiniXception(num_classes=len(c.labels), stem=c.stem, widths=c.widths, dropout=c.dropout)
+        if c.init == "mini_xception":
+            self._init_from_mini_xception(net)
+        return net
+
+    @property
+    def networks(self) -> list[nn.Module]:
+        """The member networks (one when ``config.members == 1``)."""
+        return [self.net] if self.config.members == 1 else list(self.nets)
+
+    @classmethod
+    def ensemble(cls, models: list[FERClassifier]) -> FERClassifier:
+        """Join trained single-network classifiers of one layout into one ensemble (``members = len(models)``).
+
+        The first model's config (input size, ``flip_tta``, ...) is kept; the result is in eval mode.
+        """
+        if len(models) < 2:
+            raise ParameterError(f"ensemble: expected at least 2 models, got {len(models)}")
+        first = asdict(models[0].config)
+        for i, m in enumerate(models):
+            if m.config.members != 1 or {**asdict(m.config), "init": "scratch"} != {**first, "init": "scratch"}:
+                raise ParameterError(
+                    f"ensemble: model {i} has config {asdict(m.config)}; expected single networks configured as {first}"
+                )
+        out = cls(FERClassifierConfig(**{**first, "init": "scratch", "members": len(models)}))
+        for net, m in zip(out.nets, models, strict=True):
+            net.load_state_dict(m.net.state_dict())
+        return out.eval()
+
+    def _single(self, what: str) -> nn.Module:
+        if self.config.members != 1:
+            raise ParameterError(
+                f"{what}: not available on an ensemble of {self.config.members} networks (train the members "
+                "one by one, then FERClassifier.ensemble)"
             )
-        else:
-            self.net = MiniXception(num_classes=len(c.labels), stem=c.stem, widths=c.widths, dropout=c.dropout)
-            if c.init == "mini_xception":
-                self._init_from_mini_xception()
+        return self.net
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -219,18 +268,21 @@ class FERClassifier(nn.Module):
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
-    def _init_from_mini_xception(self) -> None:
+    @staticmethod
+    def _init_from_mini_xception(net: nn.Module) -> None:
         """Copy the shipped mini-Xception; head rows mapped from its 7 labels to EMOTIONS, contempt = their mean."""
         src = load_mini_xception().state_dict()
         head_w, head_b = src.pop("head.weight"), src.pop("head.bias")
         rows = {normalize_emotion(name): i for i, name in enumerate(MINI_XCEPTION_LABELS)}
         w = torch.stack([head_w[rows[e]] if e in rows else head_w.mean(0) for e in EMOTIONS])
         b = torch.stack([head_b[rows[e]] if e in rows else head_b.mean() - 1.0 for e in EMOTIONS])
-        self.net.load_state_dict({**src, "head.weight": w, "head.bias": b}, strict=True)
+        net.load_state_dict({**src, "head.weight": w, "head.bias": b}, strict=True)
         logger.info("classifier initialised from the shipped mini-Xception weights")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
+        if self.config.members == 1:
+            return self.net(x)
+        return torch.log(torch.stack([torch.softmax(n(x), dim=1) for n in self.nets]).mean(0))
 
     @torch.no_grad()
     def shift_logits(self, delta) -> None:
@@ -238,11 +290,20 @@ class FERClassifier(nn.Module):
         d = torch.as_tensor(np.asarray(delta, dtype=np.float32))
         if d.shape != (len(self.labels),):
             raise ParameterError(f"delta: expected shape ({len(self.labels)},), got {tuple(d.shape)}")
-        last = self.net.head if self.config.arch == "xception" else self.net.fc
-        last.bias += d
+        for net in self.networks:
+            last = net.head if self.config.arch == "xception" else net.fc
+            last.bias += d
 
     def probabilities(self, x: torch.Tensor) -> torch.Tensor:
-        """Prepared input ``(N, 1, S, S)`` -> probabilities ``(N, 8)``; mean over the mirror image when ``flip_tta``."""
+        """Prepared input ``(N, 1, S, S)`` -> probabilities ``(N, 8)``.
+
+        The mean over the mirror image when ``flip_tta``; an ensemble's mean over its members (each on its view,
+        see :class:`FERClassifierConfig`).
+        """
+        if self.config.members > 1:
+            views = (x, torch.flip(x, dims=[3])) if self.config.flip_tta else (x,)
+            p = [torch.softmax(net(views[m % len(views)]), dim=1) for m, net in enumerate(self.nets)]
+            return torch.stack(p).mean(0)
         if not self.config.flip_tta:
             return torch.softmax(self(x), dim=1)
         n = x.shape[0]
@@ -258,14 +319,11 @@ class FERClassifier(nn.Module):
         """The stem and the first ``blocks`` residual blocks (``blocks == 0``: nothing, or the stem if ``stem``)."""
         if not 0 <= blocks <= self.num_blocks:
             raise ParameterError(f"blocks: expected 0..{self.num_blocks}, got {blocks}")
+        net = self._single("frozen_modules")
         if blocks == 0 and not stem:
             return []
-        stem_modules = (
-            [self.net.conv1, self.net.bn1, self.net.conv2, self.net.bn2]
-            if self.config.arch == "xception"
-            else [self.net.stem]
-        )
-        stages = self.net.blocks if self.config.arch == "xception" else self.net.stages
+        stem_modules = [net.conv1, net.bn1, net.conv2, net.bn2] if self.config.arch == "xception" else [net.stem]
+        stages = net.blocks if self.config.arch == "xception" else net.stages
         return stem_modules + list(stages)[:blocks]
 
     def freeze(self, blocks: int) -> None:
@@ -284,11 +342,13 @@ class FERClassifier(nn.Module):
 
     def features(self, x: torch.Tensor, blocks: int) -> torch.Tensor:
         """Output of the stem and the first ``blocks`` blocks (what :meth:`forward_from` continues from)."""
-        return self.net.forward_blocks(self.net.stem_forward(x), 0, blocks)
+        net = self._single("features")
+        return net.forward_blocks(net.stem_forward(x), 0, blocks)
 
     def forward_from(self, features: torch.Tensor, blocks: int) -> torch.Tensor:
         """Logits from :meth:`features` ``(x, blocks)``: ``forward(x) == forward_from(features(x, b), b)``."""
-        return self.net.classify(self.net.forward_blocks(features, blocks))
+        net = self._single("forward_from")
+        return net.classify(net.forward_blocks(features, blocks))
 
     def prepare(self, grey: np.ndarray | torch.Tensor) -> torch.Tensor:
         """Grey uint8 crops ``(N, H, W)`` -> network input ``(N, 1, S, S)``: resized, ``(x / 255 - 0.5) * 2``."""

