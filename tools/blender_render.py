@@ -4,7 +4,8 @@ Run inside Blender (Debian's ``blender`` 3.4 works), not with the project's Pyth
 
     blender -b --factory-startup --python-exit-code 1 --python tools/blender_render.py -- \
         FACE.glb FRAME OUT.png [--view front|three_quarter|profile] [--engine eevee|workbench|cycles] \
-        [--size 768] [--zoom 1.0] [--focus face|mouth|eyes] [--samples 32]
+        [--size 768] [--zoom 1.0] [--focus face|mouth|eyes] [--elevation 4.6] [--hide mouth_cavity,...] \
+        [--samples 32]
 
 What it does, in order:
 
@@ -104,7 +105,7 @@ def add_light(name: str, kind: str, energy: float, location: Vector, target: Vec
     obj.rotation_euler = (target - location).to_track_quat("-Z", "Y").to_euler()
 
 
-def stage(scene, face, depsgraph, *, view: str, zoom: float, focus: str) -> dict:
+def stage(scene, face, depsgraph, *, view: str, zoom: float, focus: str, elevation: float) -> dict:
     """Camera and lights around the face's evaluated bounds; returns the camera's placement."""
     lo, hi = world_bounds(face, depsgraph)
     centre = (lo + hi) / 2
@@ -116,7 +117,8 @@ def stage(scene, face, depsgraph, *, view: str, zoom: float, focus: str) -> dict
         centre.y = (lo.y + hi.y) / 2
     azimuth = math.radians(VIEWS[view])
     # glTF +Z (where the face looks) is Blender -Y; the face's left is glTF +X, Blender +X.
-    direction = Vector((math.sin(azimuth), -math.cos(azimuth), 0.08)).normalized()
+    lift = math.tan(math.radians(elevation))
+    direction = Vector((math.sin(azimuth), -math.cos(azimuth), lift)).normalized()
     cam_data = bpy.data.cameras.new("facecraft_camera")
     cam_data.lens = 85.0
     cam_data.sensor_fit = "VERTICAL"
@@ -174,6 +176,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default="face",
         help="what the camera aims at (with --zoom 2: mouth or eyes close up)",
     )
+    p.add_argument("--hide", default="", help="comma-separated object names to leave out (e.g. mouth_cavity)")
+    p.add_argument("--elevation", type=float, default=4.6, help="camera height angle above the face, degrees")
     p.add_argument("--samples", type=int, default=32, help="Eevee / Cycles samples")
     return p.parse_args(argv)
 
@@ -199,7 +203,11 @@ def main(argv: list[str]) -> int:
     scene.frame_set(args.frame)
     depsgraph = bpy.context.evaluated_depsgraph_get()
     face = face_object(imported)
-    camera = stage(scene, face, depsgraph, view=args.view, zoom=args.zoom, focus=args.focus)
+    for name in filter(None, args.hide.split(",")):
+        if name not in bpy.data.objects:
+            raise SystemExit(f"--hide: no object {name!r} in {args.glb}")
+        bpy.data.objects[name].hide_render = True
+    camera = stage(scene, face, depsgraph, view=args.view, zoom=args.zoom, focus=args.focus, elevation=args.elevation)
 
     scene.render.engine = ENGINES[args.engine]
     scene.render.resolution_x = scene.render.resolution_y = args.size
