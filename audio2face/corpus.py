@@ -463,6 +463,35 @@ def build_corpus(
     return stats
 
 
+def retarget_corpus(corpus_dir: str | Path, *, progress: bool = True) -> dict:
+    """Recompute every item's teacher curves from its stored phones with the current teacher, in place.
+
+    Synthesis and alignment are the costly part of a corpus and do not depend on the teacher; after a change to
+    the viseme poses or the teacher's rules this brings an existing corpus up to date without rebuilding it.
+    Each file is rewritten atomically (audio, phones and labels unchanged). Returns ``{"retargeted", "failed"}``.
+    """
+    from tqdm.auto import tqdm
+
+    stats = {"retargeted": 0, "failed": 0}
+    for path in tqdm(list_items(corpus_dir), desc="a2f retarget", disable=not progress, unit="clip"):
+        try:
+            with np.load(path) as z:
+                arrays = {k: z[k] for k in z.files}
+            phones = phones_from_arrays(arrays["phone_times"], arrays["phone_names"])
+            duration = len(arrays["audio"]) / float(arrays["sample_rate"])
+            emotions = [str(e) for e in arrays["emotions"]]
+            teacher = teacher_stack(phones, fps=float(arrays["fps"]), duration=duration, emotions=emotions)
+            arrays["teacher"] = teacher.astype(np.float16)
+            tmp = path.with_suffix(".tmp.npz")
+            np.savez_compressed(tmp, **arrays)
+            os.replace(tmp, path)
+            stats["retargeted"] += 1
+        except (OSError, KeyError, ValueError) as e:
+            log.warning("corpus item %s not retargeted: %s", path, e)
+            stats["failed"] += 1
+    return stats
+
+
 def write_manifest(out_dir: str | Path) -> Path:
     """Rewrite ``manifest.jsonl`` from the item files present (id, split, voice, sentence, frames)."""
     out = Path(out_dir)

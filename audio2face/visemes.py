@@ -63,22 +63,31 @@ PHONE_JAW_SCALE: dict[str, float] = {"AH": 0.7, "IH": 0.85, "UH": 0.85, "ER": 0.
 
 # Target poses: ARKit name -> weight; channels not named are 0 (neutral). ``...Left``/``...Right`` pairs are
 # written once with a ``{S}`` placeholder and set on both sides.
+#
+# How the poses are split between channels follows what ARKit face tracking reports for a speaking face (Apple's
+# blend-shape definitions, and real Live Link Face takes that are not the evaluation take: the ten AnimaVR
+# NeuroSync_Player takes, see audio2face/train.py): the lips part mostly through mouthLowerDown/mouthUpperUp,
+# which track jawOpen (r 0.8-0.9 in those takes, often with larger weights than jawOpen itself), while jawOpen
+# stays moderate and nearly closes between syllables; consonants keep the jaw much lower than vowels (the jaw
+# rises for the consonant and falls for the vowel, which is what makes its curve peaky). mouthPress and
+# mouthRollLower are small on real faces (95th percentile 0.00-0.06 for press): press belongs to the bilabial
+# closure only (whose sealed-lip pattern :mod:`.lip_state` defines), rolling to /f v/.
 _POSES: dict[str, dict[str, float]] = {
     "sil": {},
-    "PP": {"jawOpen": 0.04, "mouthClose": 0.04, "mouthPress{S}": 0.45, "mouthRollLower": 0.15, "mouthRollUpper": 0.1},
-    "FF": {"jawOpen": 0.08, "mouthRollLower": 0.55, "mouthUpperUp{S}": 0.25, "mouthShrugUpper": 0.2},
-    "TH": {"jawOpen": 0.18, "tongueOut": 0.45, "mouthLowerDown{S}": 0.1},
-    "DD": {"jawOpen": 0.16, "mouthLowerDown{S}": 0.1, "mouthStretch{S}": 0.1},
-    "kk": {"jawOpen": 0.2, "mouthLowerDown{S}": 0.1},
-    "CH": {"jawOpen": 0.12, "mouthFunnel": 0.45, "mouthPucker": 0.2, "mouthUpperUp{S}": 0.15},
-    "SS": {"jawOpen": 0.07, "mouthStretch{S}": 0.25, "mouthUpperUp{S}": 0.1, "mouthLowerDown{S}": 0.1},
-    "nn": {"jawOpen": 0.15, "mouthLowerDown{S}": 0.05},
-    "RR": {"jawOpen": 0.16, "mouthFunnel": 0.3, "mouthPucker": 0.2},
-    "aa": {"jawOpen": 0.6, "mouthLowerDown{S}": 0.3, "mouthUpperUp{S}": 0.1},
-    "E": {"jawOpen": 0.4, "mouthStretch{S}": 0.25, "mouthLowerDown{S}": 0.25, "mouthUpperUp{S}": 0.1},
-    "I": {"jawOpen": 0.28, "mouthStretch{S}": 0.35, "mouthLowerDown{S}": 0.15, "mouthUpperUp{S}": 0.1},
-    "O": {"jawOpen": 0.5, "mouthFunnel": 0.55, "mouthPucker": 0.25, "mouthLowerDown{S}": 0.1},
-    "U": {"jawOpen": 0.22, "mouthPucker": 0.75, "mouthFunnel": 0.35},
+    "PP": {"jawOpen": 0.04, "mouthClose": 0.04, "mouthPress{S}": 0.1, "mouthRollLower": 0.05, "mouthRollUpper": 0.05},
+    "FF": {"jawOpen": 0.06, "mouthRollLower": 0.35, "mouthUpperUp{S}": 0.3, "mouthShrugUpper": 0.15},
+    "TH": {"jawOpen": 0.12, "tongueOut": 0.35, "mouthLowerDown{S}": 0.2, "mouthUpperUp{S}": 0.1},
+    "DD": {"jawOpen": 0.08, "mouthLowerDown{S}": 0.25, "mouthUpperUp{S}": 0.2, "mouthStretch{S}": 0.1},
+    "kk": {"jawOpen": 0.12, "mouthLowerDown{S}": 0.2, "mouthUpperUp{S}": 0.15},
+    "CH": {"jawOpen": 0.08, "mouthFunnel": 0.45, "mouthPucker": 0.2, "mouthUpperUp{S}": 0.3, "mouthLowerDown{S}": 0.2},
+    "SS": {"jawOpen": 0.04, "mouthStretch{S}": 0.25, "mouthUpperUp{S}": 0.3, "mouthLowerDown{S}": 0.25},
+    "nn": {"jawOpen": 0.08, "mouthLowerDown{S}": 0.2, "mouthUpperUp{S}": 0.15},
+    "RR": {"jawOpen": 0.1, "mouthFunnel": 0.3, "mouthPucker": 0.2, "mouthLowerDown{S}": 0.1},
+    "aa": {"jawOpen": 0.45, "mouthLowerDown{S}": 0.5, "mouthUpperUp{S}": 0.3},
+    "E": {"jawOpen": 0.3, "mouthStretch{S}": 0.25, "mouthLowerDown{S}": 0.45, "mouthUpperUp{S}": 0.3},
+    "I": {"jawOpen": 0.2, "mouthStretch{S}": 0.35, "mouthLowerDown{S}": 0.3, "mouthUpperUp{S}": 0.3},
+    "O": {"jawOpen": 0.4, "mouthFunnel": 0.55, "mouthPucker": 0.25, "mouthLowerDown{S}": 0.3, "mouthUpperUp{S}": 0.15},
+    "U": {"jawOpen": 0.15, "mouthPucker": 0.75, "mouthFunnel": 0.35, "mouthLowerDown{S}": 0.1},
 }
 
 # Channel groups that coarticulate independently (JALI: jaw and lips are separate controls); all of them are

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from facecraft.audio2face import corpus as cp
-from facecraft.rigs import EMOTIONS
+from facecraft.rigs import ARKIT_INDEX, EMOTIONS
 from facecraft.rigs.errors import ParameterError
 
 
@@ -100,3 +100,26 @@ def test_build_two_sentences_one_voice_resume_and_failure(tmp_path):
     stats = cp.build_corpus(tmp_path / "b", bad, progress=False)
     assert stats["failed"] >= 1 and stats["built"] >= 1
     assert any("nonexistent" in f for f in stats["failures"])
+
+
+def test_retarget_rewrites_teacher_from_stored_phones(tmp_path):
+    from facecraft.audio2face.phonetics import Phone
+
+    phones = [Phone(0.0, 0.1, "SIL"), Phone(0.1, 0.3, "AA"), Phone(0.3, 0.4, "M"), Phone(0.4, 0.6, "AA"),
+              Phone(0.6, 0.8, "SIL")]  # fmt: skip
+    audio = (0.1 * np.sin(np.arange(int(0.8 * 16000)) * 0.05)).astype(np.float32)
+    path = tmp_path / "s0000_test_clean.npz"
+    cp.write_item(path, audio=audio, phones=phones, text="ma ma", sentence_index=0, voice="espeak:en-us+f2:160:50",
+                  emotions=("neutral", "happiness"))  # fmt: skip
+    expected = cp.load_item(path).teacher
+    with np.load(path) as z:  # a stale corpus: its teacher curves came from other poses
+        arrays = {k: z[k] for k in z.files}
+    arrays["teacher"] = np.zeros_like(arrays["teacher"])
+    np.savez_compressed(path, **arrays)
+    cp.write_manifest(tmp_path)
+    assert cp.retarget_corpus(tmp_path, progress=False) == {"retargeted": 1, "failed": 0}
+    item = cp.load_item(path)
+    np.testing.assert_allclose(item.teacher, expected, atol=2e-3)  # phone times are stored as float32
+    assert item.teacher[0, :, ARKIT_INDEX["jawOpen"]].max() > 0.3  # the vowels open the jaw again
+    np.testing.assert_array_equal(item.audio, cp.load_item(path).audio)
+    assert [p.phone for p in item.phones] == [p.phone for p in phones] and item.text == "ma ma"

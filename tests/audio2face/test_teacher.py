@@ -53,8 +53,9 @@ def test_bilabial_closure_held_between_open_vowels():
         assert np.all(c[idx, JAW] <= 0.06)
     assert not is_sealed(c[_frames(phones, "AA")]).any()
     vowels = _frames(phones, "AA")
-    assert c[vowels, JAW].max() > 0.4  # the mouth really opens
-    assert np.median(gap[vowels]) > 0.3
+    assert c[vowels, JAW].max() > 0.3  # the mouth really opens: jaw and lower lip
+    assert c[vowels, ARKIT_INDEX["mouthLowerDownLeft"]].max() > 0.2
+    assert np.median(gap[vowels]) > 0.2
 
 
 def test_short_bilabial_still_closes_one_frame():
@@ -78,7 +79,7 @@ def test_labiodental_and_dental():
     phones = _seq("AA F AA TH AA", step=0.12)
     c = teacher_curves(phones, blink=False)
     f = _frames(phones, "F")
-    assert c[f, ARKIT_INDEX["mouthRollLower"]].mean() > 0.3 and c[f, ARKIT_INDEX["mouthUpperUpLeft"]].mean() > 0.1
+    assert c[f, ARKIT_INDEX["mouthRollLower"]].mean() > 0.2 and c[f, ARKIT_INDEX["mouthUpperUpLeft"]].mean() > 0.1
     assert c[_frames(phones, "TH"), ARKIT_INDEX["tongueOut"]].mean() > 0.2
 
 

@@ -13,6 +13,7 @@ from facecraft.audio2face.visemes import (
     VISEME_POSES,
     VISEME_TO_RHUBARB,
     VISEMES,
+    VOWEL_VISEMES,
     mouth_cues,
     normalize_phone,
     phone_to_viseme,
@@ -33,7 +34,15 @@ def test_tables_are_complete():
 
 def test_poses_match_articulation():
     j = ARKIT_INDEX["jawOpen"]
-    assert viseme_pose("aa")[j] > 0.5 > viseme_pose("PP")[j]
+    assert viseme_pose("aa")[j] > 0.4 > viseme_pose("PP")[j]
+    assert viseme_pose("aa")[j] == max(pose[j] for pose in VISEME_POSES.values())  # the widest jaw
+    # a speaking mouth parts its lips with mouthLowerDown/UpperUp too, and consonants keep the jaw well below vowels
+    low, up = ARKIT_INDEX["mouthLowerDownLeft"], ARKIT_INDEX["mouthUpperUpLeft"]
+    assert viseme_pose("aa")[low] >= viseme_pose("aa")[j] and viseme_pose("E")[up] > 0.2
+    consonants = [v for v in VISEMES if v != "sil" and v not in VOWEL_VISEMES]
+    assert max(viseme_pose(v)[j] for v in consonants) < 0.5 * min(viseme_pose(v)[j] for v in ("aa", "E", "O"))
+    # mouthPress belongs to the bilabial closure only
+    assert all(viseme_pose(v)[ARKIT_INDEX["mouthPressLeft"]] == 0 for v in VISEMES if v != "PP")
     pp = viseme_pose("PP")
     assert pp[ARKIT_INDEX["mouthClose"]] == pytest.approx(pp[j])  # ARKit's sealed lips
     assert viseme_pose("U")[ARKIT_INDEX["mouthPucker"]] > 0.5
