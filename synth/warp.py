@@ -143,11 +143,18 @@ def extended_mesh(
     reach = np.maximum(border * fw, outward + _MIN_BAND * border * fw)
     # Where the band must squeeze, a smoothstep profile would fold it: fall back toward a linear one.
     alpha = np.clip((reach / np.maximum(outward, 1e-9) - 1.05) / 0.5, 0.0, 1.0)
+    # The rings also follow the outline's motion along it: a chin that drops on a turned head moves partly
+    # sideways to the outline, and rings laid out along the normals alone then end far from where it lands
+    # (person_04_2 at jawOpen 0.8: the band's outer edge 0.16 face widths from the moved chin, pixels changed
+    # beyond a tenth of the face width outside its hull).
+    # Only where the outline moves outward (inward, the photo's own outline bounds the face).
+    share = np.clip(outward / np.maximum(np.linalg.norm(motion, axis=1), 1e-9), 0.0, 1.0)
+    along = (motion - np.sum(motion * normal, axis=1)[:, None] * normal) * share[:, None]
     rs, rd = [src], [dst]
     for k in range(1, _RINGS + 1):
         t = k / _RINGS
         profile = (1 - alpha) * t + alpha * _smoothstep(np.float64(t))
-        ring_src = o_src + normal * (t * reach)[:, None]
+        ring_src = o_src + normal * (t * reach)[:, None] + t * along
         rs.append(ring_src)
         rd.append(ring_src + (1.0 - profile)[:, None] * motion)
     band = []

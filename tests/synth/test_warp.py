@@ -194,3 +194,20 @@ def test_landmark_arrays_with_depth_columns_are_accepted():
     a = warp_face(img, full, open_jaw(src, 0.05))
     b = warp_face(img, src, open_jaw(src, 0.05))
     assert np.array_equal(a.image, b.image)
+
+
+def test_a_jaw_moving_sideways_to_the_outline_leaves_the_photo_beyond_its_band_alone():
+    # A turned head's dropping chin moves partly along the outline: the band must follow it, not end along the
+    # outline's normals far from where the chin lands (person_04_2 at jawOpen 0.8 changed pixels there; so did
+    # this jaw before the band followed it: 55 grey levels).
+    from facecraft.rigs.default_rig import region_weights
+
+    img, src, depth = astronaut_points()
+    fw = face_width(src)
+    for angle in (30, 45, 60):
+        a = np.radians(angle)
+        dst = src + region_weights()["jaw"][:, None] * (0.28 * fw * np.array([np.sin(a), np.cos(a)]))[None, :]
+        res = warp_face(img, src, dst, depth=depth)
+        far = _far_from_hull(np.concatenate([src, dst]), img.shape[:2], 0.1 * fw)
+        assert far.any()
+        assert np.abs(res.image.astype(int) - img)[far].max() <= 2, angle
