@@ -65,6 +65,8 @@ EDIT_SIDE = 192
 #: Images up to this side count as ready-made face crops (the shared preprocessing's own rule).
 SMALL_SIDE = CROP_MAX_SIDE
 MANIFEST = "manifest.jsonl"
+#: One line per run of a folder (wall time, sources, accepted): throughput over every resumed part.
+RUNS = "runs.jsonl"
 
 
 @dataclass(frozen=True)
@@ -672,7 +674,25 @@ def augment_dataset(
             "accepted_per_min": round(run["accepted"] / max(wall / 60, 1e-9), 2),
         },
     }
+    extra["all_runs"] = _log_run(out, {**run, "wall_s": round(wall, 1), "workers": workers})
     return write_report(out, extra=extra)
+
+
+def _log_run(out: Path, run: dict) -> dict:
+    """Append this run to ``out/runs.jsonl`` and total every run of the folder (a resumed set's real cost)."""
+    path = out / RUNS
+    with path.open("a") as f:
+        f.write(json.dumps({**run, "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}) + "\n")
+    runs = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    wall = sum(r["wall_s"] for r in runs)
+    accepted = sum(r["accepted"] for r in runs)
+    return {
+        "runs": len(runs),
+        "sources": sum(r["sources"] for r in runs),
+        "accepted": accepted,
+        "wall_s": round(wall, 1),
+        "accepted_per_min": round(accepted / max(wall / 60, 1e-9), 2),
+    }
 
 
 def _with_format(config: AugmentConfig, fmt: OutputFormat) -> AugmentConfig:
