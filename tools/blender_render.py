@@ -222,6 +222,7 @@ def main(argv: list[str]) -> int:
     elif args.engine == "cycles":
         scene.cycles.samples = args.samples
         scene.cycles.device = "CPU"
+        scene.cycles.use_denoising = False  # Debian's Blender is built without OpenImageDenoise
     else:
         scene.display.shading.light = "STUDIO"
         scene.display.shading.color_type = "MATERIAL"
