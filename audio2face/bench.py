@@ -120,8 +120,9 @@ def bench_real_speech(models: dict[str, A2FModel], rigs: dict, aligned) -> dict:
     """Closure / opening on real speech per model and rig (+ the procedural teacher with the transcript), and
     the learned models' mouthPress in the pauses (the teacher's relaxed mouth has about 0.01)."""
     from .animate import predict_curves
+    from .head_motion import frame_loudness
     from .metrics import _phone_frames
-    from .teacher import teacher_curves
+    from .teacher import num_frames, teacher_curves
 
     agg: dict[str, dict[str, list]] = {}
     per_clip = []
@@ -135,7 +136,10 @@ def bench_real_speech(models: dict[str, A2FModel], rigs: dict, aligned) -> dict:
             pauses = [_phone_frames(p, fps[k], t) for p in phones if str(p.phone).upper().startswith("SIL")]
             if pauses:
                 pause_press[k].append(float(cands[k][np.concatenate(pauses)][:, press].mean()))
-        cands["teacher(transcript)"] = teacher_curves(phones, fps=TEACHER_FPS, duration=len(y) / sr, blink=False)
+        loud = frame_loudness(y, sr, fps=TEACHER_FPS, num_frames=num_frames(len(y) / sr, TEACHER_FPS))
+        cands["teacher(transcript)"] = teacher_curves(
+            phones, fps=TEACHER_FPS, duration=len(y) / sr, loudness=loud, blink=False
+        )
         for cname, curves in cands.items():
             for rname, rig in rigs.items():
                 s = score_lip_sync(rig, curves, phones, fps=fps[cname])
@@ -433,8 +437,12 @@ def bench_inputs(out_dir: Path, model: A2FModel, *, long_minutes: float = 120.0)
 
 
 # ---------------------------------------------------------------------- entry point
-def bench_audio2face(out_dir: Path, *, long_minutes: float | None = None) -> dict:
-    """Run every section; print a table; return the figures (see the module docstring)."""
+def bench_audio2face(out_dir: Path, *, long_minutes: float | None = None, weights=None, ablation_weights=None) -> dict:
+    """Run every section; print a table; return the figures (see the module docstring).
+
+    ``weights`` / ``ablation_weights``: a candidate model (``.safetensors`` file or training folder) scored in
+    place of the shipped weights / the shipped comparison model without the emotion losses (default: shipped).
+    """
     from rich.console import Console
     from rich.table import Table
 
@@ -445,10 +453,11 @@ def bench_audio2face(out_dir: Path, *, long_minutes: float | None = None) -> dic
     out_dir.mkdir(parents=True, exist_ok=True)
     if long_minutes is None:
         long_minutes = float(os.environ.get("FACECRAFT_A2F_LONG_MINUTES", "120"))
-    model = load_default_model()
+    model = A2FModel.from_pretrained(weights) if weights is not None else load_default_model()
     models = {"learned": model}
-    if ABLATION_WEIGHTS.exists():
-        models["no_emotion_losses"] = A2FModel.from_pretrained(ABLATION_WEIGHTS)
+    ablation = ablation_weights if ablation_weights is not None else ABLATION_WEIGHTS
+    if Path(ablation).exists():
+        models["no_emotion_losses"] = A2FModel.from_pretrained(ablation)
     rigs = _rigs()
     clips = real_speech_clips()
     res: dict = {"models": {k: m.config.meta.get("train", {}) for k, m in models.items()}}

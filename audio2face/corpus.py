@@ -301,18 +301,26 @@ def phones_from_arrays(times: np.ndarray, names: np.ndarray) -> list:
     return [Phone(float(a), float(b), str(n)) for (a, b), n in zip(times, names, strict=True)]
 
 
-def teacher_stack(phones, *, fps: float, duration: float, emotions: Sequence[str]) -> np.ndarray:
-    """Teacher curves for each emotion at intensity 1: float32 (len(emotions), T, 52)."""
+def teacher_stack(
+    phones, *, fps: float, duration: float, emotions: Sequence[str], audio: np.ndarray | None = None
+) -> np.ndarray:
+    """Teacher curves for each emotion at intensity 1: float32 (len(emotions), T, 52).
+
+    ``audio`` (16 kHz): its loudness sets how far each vowel opens (the teacher's ``loudness``).
+    """
     from facecraft.rigs.emotion_space import EmotionCode
 
-    from .teacher import teacher_curves
+    from .head_motion import frame_loudness
+    from .teacher import num_frames, teacher_curves
 
+    loud = None
+    if audio is not None:
+        loud = frame_loudness(audio, SAMPLE_RATE, fps=fps, num_frames=num_frames(duration, fps))
     out = []
     for e in emotions:
         code = None if e == "neutral" else EmotionCode.from_emotion(e, 1.0)
-        out.append(
-            np.asarray(teacher_curves(phones, fps=fps, duration=duration, emotion=code, blink=False), np.float32)
-        )
+        curves = teacher_curves(phones, fps=fps, duration=duration, emotion=code, loudness=loud, blink=False)
+        out.append(np.asarray(curves, np.float32))
     t = min(len(c) for c in out)
     return np.stack([c[:t] for c in out])
 
@@ -377,7 +385,7 @@ def write_item(
     """
     duration = len(audio) / SAMPLE_RATE
     times, names = _phones_to_array(phones)
-    teacher = teacher_stack(phones, fps=fps, duration=duration, emotions=emotions)
+    teacher = teacher_stack(phones, fps=fps, duration=duration, emotions=emotions, audio=audio)
     tmp = out_path.with_suffix(".tmp.npz")
     np.savez_compressed(
         tmp,
@@ -480,7 +488,8 @@ def retarget_corpus(corpus_dir: str | Path, *, progress: bool = True) -> dict:
             phones = phones_from_arrays(arrays["phone_times"], arrays["phone_names"])
             duration = len(arrays["audio"]) / float(arrays["sample_rate"])
             emotions = [str(e) for e in arrays["emotions"]]
-            teacher = teacher_stack(phones, fps=float(arrays["fps"]), duration=duration, emotions=emotions)
+            audio = arrays["audio"].astype(np.float32) / 32767.0
+            teacher = teacher_stack(phones, fps=float(arrays["fps"]), duration=duration, emotions=emotions, audio=audio)
             arrays["teacher"] = teacher.astype(np.float16)
             tmp = path.with_suffix(".tmp.npz")
             np.savez_compressed(tmp, **arrays)

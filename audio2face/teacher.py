@@ -5,7 +5,10 @@ It is both the rule-based mode users can pick and the target the learned model i
 Coarticulation follows the Cohen-Massaro dominance model, with JALI's split of jaw and lip controls: every
 viseme segment pulls each channel group (jaw, lips, tongue) toward its target with a dominance that is
 flat during the phone and decays exponentially outside it (slowly *before* rounded visemes, so rounding
-is anticipated). Each channel is the dominance-weighted mean of the targets. Then hard rules that
+is anticipated). Each channel is the dominance-weighted mean of the targets. As in JALI, how far a vowel opens
+follows how loud it is: given the audio's loudness, each vowel's jaw and lip-opening targets scale with its level
+against the utterance's median vowel (:func:`vowel_open_scales`), so stressed syllables open wide and reduced
+ones barely part the lips, as on a real speaking face. Then hard rules that
 dominance alone cannot guarantee are applied in order:
 
 1. an emotion overlay (from the emotion space) adds to the upper face, cheeks and mouth corners, and a
@@ -31,6 +34,7 @@ from facecraft.rigs.emotion_space import EMOTION_CODE_DIM, codes_to_arkit
 from facecraft.rigs.errors import ParameterError
 
 from .audio import SAMPLE_RATE
+from .head_motion import LOUD_DB, QUIET_DB, frame_loudness
 from .lip_state import CLOSURE_JAW, CLOSURE_PRESS, CLOSURE_SEAL
 from .phonetics import Phone
 from .postprocess import add_blinks, is_silent, yield_lip_lift
@@ -40,9 +44,11 @@ from .visemes import (
     LIP_CHANNELS,
     LIP_OPENING_CHANNELS,
     PHONE_JAW_SCALE,
+    PHONE_TO_VISEME,
     TONGUE_CHANNELS,
     VISEME_DOMINANCE,
     VISEME_POSES,
+    VOWEL_VISEMES,
     normalize_phone,
     phone_visemes,
 )
@@ -65,6 +71,15 @@ EMOTION_JAW_GAIN = 0.5  # emotion's jawOpen (surprise, fear) is added at half st
 # curves, in .lip_state; blinks and the lip-lift yield during closures live in .postprocess.
 _BROWS = [_IDX["browInnerUp"], _IDX["browOuterUpLeft"], _IDX["browOuterUpRight"]]
 _BROW_GAINS = np.array([1.0, 0.6, 0.6], np.float32)
+# JALI-style vowel opening from loudness: a vowel VOWEL_OPEN_DB louder than the utterance's median vowel opens
+# twice as far (linear in dB), clipped to VOWEL_OPEN_RANGE of its class target. Chosen from phonetics (stressed
+# vowels are some 3-6 dB louder and open markedly wider than reduced ones), not fitted to any capture.
+VOWEL_OPEN_DB = 12.0
+VOWEL_OPEN_RANGE = (0.6, 1.3)
+# The channels a vowel's loudness scales: the jaw and the lip-parting channels that follow it on real faces.
+_OPEN_SCALED = np.array(
+    [_IDX[n] for n in ("jawOpen", "mouthLowerDownLeft", "mouthLowerDownRight", "mouthUpperUpLeft", "mouthUpperUpRight")]
+)
 
 
 def _as_phones(phones) -> list[Phone]:
@@ -94,19 +109,27 @@ def num_frames(duration: float, fps: float) -> int:
     return max(1, int(math.ceil(duration * fps - 1e-9)))
 
 
-def coarticulate(phones: Sequence[Phone], times: np.ndarray) -> np.ndarray:
+def coarticulate(
+    phones: Sequence[Phone], times: np.ndarray, *, open_scales: Sequence[float] | None = None
+) -> np.ndarray:
     """Speech channels only: dominance-blended viseme targets at ``times`` (s), ``(T, 52)`` float32.
 
+    ``open_scales``: one factor per phone on its jaw and lip-parting targets (see :func:`vowel_open_scales`).
     Costs O(phones x frames within ~0.5 s of each phone), so hours of speech stay cheap.
     """
     t = np.asarray(times, np.float64)
     num = np.zeros((len(t), NUM_ARKIT), np.float64)
     den = {g: np.full(len(t), 1e-3) for g in _GROUPS}  # a faint pull toward neutral where nothing speaks
     step = float(t[1] - t[0]) if len(t) > 1 else 1.0 / 30.0
-    for seg in phone_visemes(phones):
+    if open_scales is not None and len(open_scales) != len(phones):
+        raise ParameterError(f"open_scales: expected one factor per phone ({len(phones)}), got {len(open_scales)}")
+    segments = [(i, seg) for i, ph in enumerate(phones) for seg in phone_visemes([ph])]
+    for i, seg in segments:
         vis, phone = seg["viseme"], seg["phone"]
         dom = VISEME_DOMINANCE[vis]
         target = VISEME_POSES[vis].astype(np.float64)
+        if open_scales is not None:
+            target[_OPEN_SCALED] *= open_scales[i]
         scale = PHONE_JAW_SCALE.get(phone, 1.0)
         start, end = seg["start"], seg["end"]
         if end - start < step:  # short phones still own at least the frame nearest their centre
@@ -129,6 +152,31 @@ def coarticulate(phones: Sequence[Phone], times: np.ndarray) -> np.ndarray:
     for group, idx in _GROUPS.items():
         out[:, idx] = num[:, idx] / den[group][:, None]
     return out.astype(np.float32)
+
+
+def vowel_open_scales(phones: Sequence[Phone], loudness: np.ndarray, *, fps: float) -> list[float]:
+    """One factor per phone on its opening (jaw, lower/upper lip): 1 for consonants and silences; for a vowel,
+    ``1 + dB / VOWEL_OPEN_DB`` clipped to :data:`VOWEL_OPEN_RANGE`, where dB is the vowel's mean level against the
+    median vowel of the utterance.
+
+    ``loudness`` ``(T,)`` in [0, 1] at ``fps`` (:func:`facecraft.audio2face.head_motion.frame_loudness`, which maps
+    :data:`~facecraft.audio2face.head_motion.QUIET_DB`..``LOUD_DB`` linearly).
+    """
+    db = np.asarray(loudness, np.float64) * (LOUD_DB - QUIET_DB)
+    levels: dict[int, float] = {}
+    for i, p in enumerate(phones):
+        if PHONE_TO_VISEME.get(p.phone) not in VOWEL_VISEMES:
+            continue
+        lo = int(np.floor(p.start * fps))
+        hi = max(lo + 1, int(np.ceil(p.end * fps)))
+        if lo < len(db):
+            levels[i] = float(db[lo : min(hi, len(db))].mean())
+    if not levels:
+        return [1.0] * len(phones)
+    median = float(np.median(list(levels.values())))
+    lo_s, hi_s = VOWEL_OPEN_RANGE
+    return [float(np.clip(1.0 + (levels[i] - median) / VOWEL_OPEN_DB, lo_s, hi_s)) if i in levels else 1.0
+            for i in range(len(phones))]  # fmt: skip
 
 
 def closure_weights(phones: Sequence[Phone], times: np.ndarray, *, ramp: float = 0.02) -> np.ndarray:
@@ -255,6 +303,7 @@ def teacher_curves(
     emotion=None,
     pitch=None,
     voiced=None,
+    loudness=None,
     seed: int = 0,
     blink: bool = True,
     seal: float = CLOSURE_SEAL,
@@ -275,6 +324,9 @@ def teacher_curves(
         F0 in Hz per output frame (0 or NaN unvoiced); brows rise on pitch peaks.
     voiced : array (T,), optional
         Voice activity per frame in [0, 1]; long unvoiced stretches relax the speech channels.
+    loudness : array (T,), optional
+        Loudness per output frame in [0, 1] (:func:`facecraft.audio2face.head_motion.frame_loudness`); louder
+        vowels open wider (:func:`vowel_open_scales`). Without it every vowel opens to its class target.
     seed : int
         Seeds the blink times.
     blink : bool
@@ -296,7 +348,8 @@ def teacher_curves(
         raise ParameterError(f"teacher_curves: duration must be >= 0 seconds, got {duration!r}")
     t = num_frames(duration, fps)
     times = np.arange(t) / fps
-    curves = coarticulate(ph, times)
+    scales = None if loudness is None else vowel_open_scales(ph, _per_frame("loudness", loudness, t), fps=fps)
+    curves = coarticulate(ph, times, open_scales=scales)
     if voiced is not None:
         curves[:, SPEECH_INDEX] *= 1 - relax_weights(voiced, t, fps)[:, None]
     emo = emotion_arkit(emotion, times)
@@ -398,6 +451,7 @@ class ProceduralAnimator:
         emo = emotion_arkit(_emotion_arg(emotion), time_offset + np.arange(t) / self.fps)
         curves = teacher_curves(
             result.phones, fps=self.fps, duration=duration, emotion=emo, pitch=f0, voiced=voiced,
+            loudness=frame_loudness(y, SAMPLE_RATE, fps=self.fps, num_frames=t),
             seed=self.seed + int(round(time_offset * 1000)), blink=self.blink,
         )  # fmt: skip
 

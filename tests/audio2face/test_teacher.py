@@ -276,3 +276,27 @@ def test_disgust_still_closes_the_lips_on_bilabials():
     unsealed[:, [ARKIT_INDEX["noseSneerLeft"], ARKIT_INDEX["noseSneerRight"]]] = 1.0
     assert score_lip_sync(rig, unsealed, phones, fps=30).closure_rate == 0.0
     assert score_lip_sync(rig, closure_priority(unsealed), phones, fps=30).closure_rate == 1.0
+
+
+def test_louder_vowels_open_wider_and_closures_hold():
+    from facecraft.audio2face.teacher import VOWEL_OPEN_RANGE, vowel_open_scales
+
+    phones = _seq("AA M AA M AA", step=0.2)
+    t = int(np.ceil(phones[-1].end * 30))
+    times = np.arange(t) / 30
+    vowels = [p for p in phones if p.phone == "AA"]
+    loud = np.full(t, 0.2, np.float32)
+    loud[(times >= vowels[1].start) & (times < vowels[1].end)] = 0.5  # the middle vowel ~10 dB louder
+    scales = vowel_open_scales(phones, loud, fps=30)
+    assert [s for p, s in zip(phones, scales, strict=True) if p.phone != "AA"] == [1.0] * 4  # consonants, silences
+    assert scales[1] == scales[5] == pytest.approx(1.0) and scales[3] == pytest.approx(VOWEL_OPEN_RANGE[1])
+    assert VOWEL_OPEN_RANGE[0] <= min(scales) and max(scales) <= VOWEL_OPEN_RANGE[1]
+    flat = teacher_curves(phones, blink=False)
+    c = teacher_curves(phones, loudness=loud, blink=False)
+    mid = _frames([vowels[1]], "AA")
+    lower = ARKIT_INDEX["mouthLowerDownLeft"]
+    assert c[mid, JAW].max() > flat[mid, JAW].max() + 0.05 and c[mid, lower].max() > flat[mid, lower].max()
+    assert np.all(is_sealed(c[_frames(phones, "M")]))  # loudness never opens a bilabial closure
+    np.testing.assert_array_equal(teacher_curves(phones, loudness=np.full(t, 0.3), blink=False), flat)
+    with pytest.raises(ParameterError, match="loudness"):
+        teacher_curves(phones, loudness=[0.5], blink=False)
