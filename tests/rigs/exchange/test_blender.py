@@ -11,8 +11,7 @@ import pytest
 
 from facecraft.rigs import ARKIT_NAMES, OptionalDependencyError, ParameterError
 from facecraft.rigs.animation import FaceAnimation
-from facecraft.rigs.exchange import write_glb
-from facecraft.rigs.exchange.blender import blender_available, render_glb_frame
+from facecraft.rigs.exchange import blender_available, render_glb_frame, write_glb
 
 needs_blender = pytest.mark.skipif(not blender_available(), reason="blender not installed (apt install blender)")
 FPS = 59.94  # a rate Blender's default scene (24 fps) and an integer-only importer would both get wrong
