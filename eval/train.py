@@ -80,6 +80,8 @@ SELECT_MODES: tuple[str, ...] = ("best", "last")
 #: Strengths of the logit adjustment tried by :func:`adjust_to_priors` (0 keeps the model as it is).
 PRIOR_TAUS: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 SHARED_7 = tuple(e for e in EMOTIONS if e != "contempt")
+#: Largest input side trained in channels-last (torch 2.13's CPU backward segfaults at 64 px, works at 48 and 56).
+CHANNELS_LAST_MAX_SIZE = 56
 
 
 @dataclass
@@ -112,7 +114,8 @@ class TrainConfig:
         halves the cost of a step and keeps the pretrained edge filters.
     channels_last : bool
         Train in torch's channels-last memory format (about twice as fast on CPU for the mini-Xception);
-        only with an even batch size, dropping each epoch's last incomplete batch (see the code for why).
+        only with an even batch size, dropping each epoch's last incomplete batch, and at input sizes up to
+        :data:`CHANNELS_LAST_MAX_SIZE` (see the code for why).
     soft_labels : bool
         Train toward the data set's soft targets (FER+ crowd-vote distributions, :attr:`FERDataset.targets`)
         where it has them, mixed with ``label_smoothing``; hard labels otherwise.
@@ -449,8 +452,17 @@ def train_classifier(
     cached = None
     # torch 2.13's CPU backward of this net in channels-last aborts the process ("double free") on some odd
     # batch sizes (25, 127 seen): channels-last runs full, even batches only (the remainder is dropped; the
-    # order is reshuffled every epoch, so every face is still seen).
-    channels_last = config.channels_last and config.batch_size % 2 == 0 and len(train) >= config.batch_size
+    # order is reshuffled every epoch, so every face is still seen). At 64 px input it segfaults in the
+    # backward pass even at batch 128 (seen with the mini-Xception): channels-last only up to CHANNELS_LAST_MAX_SIZE.
+    size = model.config.image_size
+    channels_last = (
+        config.channels_last
+        and config.batch_size % 2 == 0
+        and len(train) >= config.batch_size
+        and size <= CHANNELS_LAST_MAX_SIZE
+    )
+    if config.channels_last and not channels_last:
+        logger.info("channels-last off (batch %d, input %d px): contiguous tensors", config.batch_size, size)
     if channels_last:
         model.to(memory_format=torch.channels_last)
         x_all = x_all.contiguous(memory_format=torch.channels_last)

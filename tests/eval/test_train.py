@@ -242,3 +242,16 @@ def test_ensemble_training_with_weight_average(tmp_path):
     assert json.loads((tmp_path / "member1" / "train_config.json").read_text())["seed"] == 5
     with pytest.raises(ParameterError, match="ema"):
         TrainConfig(ema=1.0)
+
+
+def test_channels_last_is_off_above_its_safe_input_size(tmp_path, caplog):
+    from dataclasses import replace
+
+    from facecraft.eval.train import CHANNELS_LAST_MAX_SIZE
+
+    ds = _toy(n_per_class=(8, 8, 8), seed=5)
+    cfg = TrainConfig(epochs=1, batch_size=8, select="last")
+    big = replace(TINY, image_size=CHANNELS_LAST_MAX_SIZE + 8)
+    with caplog.at_level("INFO", logger="facecraft.eval.train"):
+        res = train_classifier(ds.subset("train"), ds.subset("val"), out_dir=tmp_path, model_config=big, config=cfg)
+    assert res["epochs_run"] == 1 and "channels-last off" in caplog.text
