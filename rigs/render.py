@@ -32,7 +32,7 @@ import torch
 from .blendshape_rig import BlendshapeRig
 from .errors import FacecraftError, OptionalDependencyError, ParameterError
 from .geometry import vertex_incidence, vertex_normals
-from .surfaces import EYE_COLOR, INTERIOR_COLOR, SKIN_COLOR, mediapipe_openings  # noqa: F401 - re-exported
+from .surfaces import EYE_COLOR, INTERIOR_COLOR, LIP_COLOR, SKIN_COLOR, face_regions, mediapipe_openings  # noqa: F401 - re-exported
 
 logger = logging.getLogger(__name__)
 
@@ -466,18 +466,20 @@ class MeshRenderer:
 class RigRenderer(MeshRenderer):
     """Renderer for a :class:`~facecraft.rigs.BlendshapeRig`, camera fitted to the rig's neutral mesh.
 
-    ``openings=True`` colours the triangles filling the mouth and eye openings of MediaPipe-topology rigs
-    (the default rig) as a dark mouth cavity and dark eyes (:func:`mediapipe_openings`). Extra keyword
-    options are those of :class:`MeshRenderer`.
+    MediaPipe-topology rigs (the default rig) get the GLB's surface colours (:func:`face_regions`): the lips
+    in :data:`LIP_COLOR` (``lips=False`` leaves them skin) and, with ``openings=True``, the triangles filling the
+    mouth and eye openings as a dark mouth cavity and dark eyes. Extra keyword options are those of
+    :class:`MeshRenderer`.
     """
 
-    def __init__(self, rig: BlendshapeRig, *, openings: bool = True, **kwargs) -> None:
+    def __init__(self, rig: BlendshapeRig, *, openings: bool = True, lips: bool = True, **kwargs) -> None:
         if not isinstance(rig, BlendshapeRig):
             raise ParameterError(f"rig must be a BlendshapeRig, got {type(rig).__name__}")
         self.rig = rig
         kwargs.setdefault("reference", rig.neutral.detach().cpu().numpy())
-        if openings and "face_colors" not in kwargs:
-            kwargs["face_colors"] = mediapipe_openings(rig.faces)
+        if "face_colors" not in kwargs:
+            regions = face_regions(rig.faces, openings=openings)
+            kwargs["face_colors"] = [(idx, rgb) for name, idx, rgb in regions if lips or name != "lips"]
         super().__init__(rig.faces.cpu().numpy(), num_vertices=rig.num_vertices, **kwargs)
 
     @torch.no_grad()

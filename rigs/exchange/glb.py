@@ -37,7 +37,7 @@ import pygltflib
 from ..arkit import ARKIT_INDEX, canonical_arkit_name
 from ..errors import FacecraftError, ParameterError
 from ..geometry import vertex_normals
-from ..surfaces import OPENING_NAMES, SKIN_COLOR, linear_rgb, mediapipe_openings
+from ..surfaces import SKIN_COLOR, face_regions, linear_rgb
 
 log = logging.getLogger(__name__)
 
@@ -154,9 +154,6 @@ _ROUGHNESS = {"eye_white": 0.25, "iris": 0.3, "pupil": 0.2, "teeth": 0.35, "tong
               "eye_socket": 0.9, "lips": 0.45}  # fmt: skip
 
 
-LIP_COLOR = (0.74, 0.45, 0.42)  # sRGB of the lips' red part (default-rig topology), a little darker than the skin
-
-
 def _material(b: _Builder, name: str, srgb, *, double_sided: bool = False) -> int:
     """Index of the material ``name`` (created on first use, shared after)."""
     for i, m in enumerate(b.gltf.materials):
@@ -179,20 +176,15 @@ def _primitives(b: _Builder, faces: np.ndarray, attrs, targets: list, *, opening
     so an engine shows lips, and a dark mouth and eyes rather than skin stretched over the openings), sharing
     the vertex attributes and morph targets; any other rig one primitive without a material.
     ``openings=False`` (the rig's parts are written) keeps only the skin and the lips."""
-    regions = mediapipe_openings(faces)
+    regions = face_regions(faces)
     if not regions:
         groups = [(faces, None)]
     else:
-        from ..default_rig import lip_faces
-
         skin = np.ones(len(faces), bool)
-        for idx, _ in regions:
+        for _, idx, _ in regions:  # the openings stay out of the skin even when they are not written
             skin[idx] = False
-        lips = np.zeros(len(faces), bool)
-        lips[lip_faces()] = True
-        groups = [(faces[skin & ~lips], ("skin", SKIN_COLOR)), (faces[skin & lips], ("lips", LIP_COLOR))]
-        if openings:
-            groups += [(faces[idx], (nm, rgb)) for nm, (idx, rgb) in zip(OPENING_NAMES, regions, strict=True)]
+        kept = [(faces[idx], (nm, rgb)) for nm, idx, rgb in regions if openings or nm == "lips"]
+        groups = [(faces[skin], ("skin", SKIN_COLOR)), *kept]
     prims = []
     for tri, material in groups:
         if not len(tri):

@@ -154,6 +154,31 @@ def test_default_rig_open_mouth_shows_a_dark_cavity():
     assert cavity(skin_only) < cavity(opened) / 4
 
 
+def test_default_rig_preview_colours_the_lips_as_the_glb_does():
+    """The preview paints the lips' red part (rigs.default_rig.lip_faces) in the GLB's lip colour."""
+    from facecraft.rigs.default_rig import default_rig, lip_faces
+    from facecraft.rigs.surfaces import LIP_COLOR, face_regions
+
+    rig = default_rig()
+    regions = face_regions(rig.faces)
+    assert [n for n, _, _ in regions] == ["lips", "mouth_interior", "eyes"]
+    assert np.array_equal(regions[0][1], lip_faces()) and regions[0][2] == LIP_COLOR
+    assert face_regions(rig.faces[:-1]) == []
+    with RigRenderer(rig, size=256) as r:
+        lips = r.render_weights({})
+        xy = r.project(rig.neutral.numpy()[[0, 17, 152]]).astype(int)  # upper lip, lower lip, chin
+    with RigRenderer(rig, size=256, lips=False) as plain:
+        skin = plain.render_weights({})
+
+    def redness(frame, p):
+        c = frame[p[1] - 1 : p[1] + 2, p[0] - 1 : p[0] + 2].reshape(-1, 3).astype(float).mean(0)
+        return c[0] / max(c[1], 1.0)
+
+    for p in xy[:2]:
+        assert redness(lips, p) > redness(skin, p) + 0.1  # redder lips than the same pixels drawn as skin
+    assert np.array_equal(lips[xy[2][1], xy[2][0]], skin[xy[2][1], xy[2][0]])  # the chin is skin in both
+
+
 def test_head_rotation_matrix_convention():
     r = head_rotation_matrix(90, 0, 0)
     assert r @ np.array([0, 0, 1.0]) == pytest.approx([1, 0, 0], abs=1e-12)
