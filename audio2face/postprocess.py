@@ -3,7 +3,10 @@
 Speech does not predict blinks, and a model knows no phones, so three rules are applied after the fact:
 
 * **closure priority**: while the lips seal (:func:`facecraft.audio2face.lip_state.sealed_weight`), emotion
-  channels that lift the upper lip (noseSneer) yield, so a disgusted face still closes on /p b m/;
+  channels that lift the upper lip (noseSneer) yield, so a disgusted face still closes on /p b m/, and in a
+  model's curves the lip-parting channels (:data:`~facecraft.audio2face.visemes.LIP_OPENING_CHANNELS`) yield
+  as the teacher clears them there (a model smooths them across the closure: mouthLowerDown/UpperUp leaking from
+  the neighbouring vowels would part the lips);
 * **blinks**: a seeded, natural-rate blink track on ``eyeBlink``; ``eyeWide`` yields while the lids close;
 * **silence**: audio whose peak is below :data:`SILENCE_PEAK` gives a neutral face.
 
@@ -18,11 +21,13 @@ import numpy as np
 from facecraft.rigs.arkit import ARKIT_INDEX
 
 from .lip_state import sealed_weight
+from .visemes import LIP_OPENING_CHANNELS
 
 # noseSneer lifts the upper lip (3-4 mm at full weight on the default rig and on ICT FaceKit): during a
 # closure it yields by this share, so a disgusted face still closes its lips on /p b m/.
 LIP_LIFT_YIELD = 0.85
 _LIFT_INDEX = np.array([ARKIT_INDEX["noseSneerLeft"], ARKIT_INDEX["noseSneerRight"]])
+_OPENING_INDEX = np.array([ARKIT_INDEX[n] for n in LIP_OPENING_CHANNELS])
 BLINKS_PER_MINUTE = 17.0
 BLINK_SECONDS = (0.12, 0.35)
 SILENCE_PEAK = 1e-4  # audio whose absolute peak stays below this is silence (a neutral face)
@@ -39,9 +44,13 @@ def yield_lip_lift(curves: np.ndarray, closure: np.ndarray) -> np.ndarray:
 
 
 def closure_priority(curves: np.ndarray) -> np.ndarray:
-    """A model's curves (T, 52) with lip-lifting emotion channels yielding while the lips seal (read from the
-    curves themselves, as a model knows no phones)."""
-    return yield_lip_lift(curves, sealed_weight(curves))
+    """A model's curves (T, 52) with lip-lifting emotion channels and the lip-parting channels yielding while the
+    lips seal (read from the curves themselves, as a model knows no phones). Frame by frame, so streaming and
+    offline inference agree."""
+    sealed = sealed_weight(curves)
+    out = yield_lip_lift(curves, sealed)
+    out[:, _OPENING_INDEX] *= 1 - sealed[:, None]
+    return out
 
 
 def blink_curve(t: int, fps: float, *, seed: int = 0, rate_per_minute: float = BLINKS_PER_MINUTE) -> np.ndarray:

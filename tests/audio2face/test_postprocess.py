@@ -13,15 +13,21 @@ from facecraft.rigs import ARKIT_INDEX
 SNEER = [ARKIT_INDEX["noseSneerLeft"], ARKIT_INDEX["noseSneerRight"]]
 
 
-def test_closure_priority_yields_lip_lift_only_where_sealed():
+def test_closure_priority_yields_lip_lift_and_parting_only_where_sealed():
+    from facecraft.audio2face.visemes import LIP_OPENING_CHANNELS
+
     c = np.zeros((2, 52), np.float32)
     c[:, SNEER] = 0.8
+    parting = [ARKIT_INDEX[n] for n in LIP_OPENING_CHANNELS]
+    c[:, parting] = 0.2  # e.g. mouthLowerDown smoothed over from the neighbouring vowels
     c[0, [ARKIT_INDEX["mouthPressLeft"], ARKIT_INDEX["mouthPressRight"]]] = 0.35  # sealed (gap 0, pressed)
     c[1, ARKIT_INDEX["jawOpen"]] = 0.5  # open
     out = pp.closure_priority(c)
     assert np.allclose(out[0, SNEER], 0.8 * (1 - pp.LIP_LIFT_YIELD))
-    assert np.allclose(out[1, SNEER], 0.8)
-    assert np.array_equal(np.delete(out, SNEER, axis=1), np.delete(c, SNEER, axis=1))
+    assert np.allclose(out[0, parting], 0.0)  # sealed: the lips do not part
+    assert np.allclose(out[1, SNEER], 0.8) and np.allclose(out[1, parting], 0.2)  # open: untouched
+    changed = SNEER + parting
+    assert np.array_equal(np.delete(out, changed, axis=1), np.delete(c, changed, axis=1))
 
 
 def test_blinks_are_seeded_and_wide_eyes_yield():
