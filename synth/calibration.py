@@ -127,6 +127,17 @@ PLAUSIBLE_LIMIT: dict[str, float] = {
     "mouthSmileLeft": 1.8,
     "mouthSmileRight": 1.8,
 }
+#: Shapes whose limits hold alone but not together: the rig's inner and outer brow raisers overlap over the
+#: middle of the brow, so at their single limits (2.0 and 1.5) together they lift it twice as far as either
+#: and the brow climbs into the forehead as a smeared band (AU1+2, surprise: portraits 01_2, 10_2, 16_2,
+#: 17_1). When a request raises two or more of a group, each stays within the group's limit (FRLL calibration
+#: people, surprise at 1.0 vs the single limits: mean judge probability 0.85 / 0.95 vs 0.84 / 0.91 by
+#: mini-Xception / NetworkV2; a single brow control keeps its own limit). A request that also lowers the
+#: brows (AU4, fear's corrugator) is exempt: it holds the brow down and together, and fear's inner brow must
+#: still rise against it (portraits: fear read as fear 0.47 vs 0.69 by NetworkV2 with the joint limit).
+JOINT_LIMITS: dict[tuple[str, ...], float] = {("browInnerUp", "browOuterUpLeft", "browOuterUpRight"): 1.0}
+_JOINT = [(np.array([ARKIT_INDEX[n] for n in names]), value) for names, value in JOINT_LIMITS.items()]
+_BROW_LOWERERS = np.array([n.startswith("browDown") for n in ARKIT_NAMES])
 #: Rig shapes that read only together (measured on the calibration photos, FRLL even positions, 12 photos,
 #: ``mouthFrown*`` alone at 1-3 units): the rig's corner-down shape alone reads as ``mouthPress`` and
 #: ``mouthDimple`` on the other side and almost never as a frown (mean rise 0.01-0.08); with a third of it on the
@@ -347,7 +358,11 @@ class EditorCalibration:
         r_s = rows[:, solved]
         gram = r_s.T @ r_s + self.ridge * np.eye(r_s.shape[1])
         ds = delta[solved]
-        limit = self.limit[solved]
+        limit = self.limit.copy()
+        for group, value in _JOINT:
+            if np.count_nonzero(delta[group] > _ACTIVE) >= 2 and not np.any(delta[_BROW_LOWERERS] > _ACTIVE):
+                limit[group] = np.minimum(limit[group], value)
+        full_limit, limit = limit, limit[solved]
         own = np.diag(self.response)[solved]
         fall = np.where(_UNDOABLE[solved] & (own > MIN_OWN_RISE), np.maximum(-ds, 0.0) / np.maximum(own, 1e-9), 0.0)
         removal = np.clip(fall, self.removal_limit, max(self.removal_max, self.removal_limit))
@@ -381,7 +396,7 @@ class EditorCalibration:
             given = np.array([rise[g].min() for g in groups])[:, None] * shares  # (keys, companion)
             up, down = given.max(0, initial=0.0), given.min(0, initial=0.0)  # (52,) largest shares either way
             free = solved & (np.abs(delta) <= _ACTIVE)  # a companion the request names keeps the solve's value
-            change = np.where(free, np.minimum(np.maximum(change, up), self.limit), change)
+            change = np.where(free, np.minimum(np.maximum(change, up), full_limit), change)
             change = np.where(free & (down < 0), np.minimum(change, down), change)
         return change
 

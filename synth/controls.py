@@ -32,6 +32,11 @@ from facecraft.rigs.emotion_space import parse_assignments, parse_emotion, regio
 _GAZE = np.array([n.startswith("eyeLook") for n in ARKIT_NAMES])
 _BLINK = np.array([n.startswith("eyeBlink") for n in ARKIT_NAMES])
 _ACTIVE = 1e-3  # a channel a control drives above this counts as driven
+#: The upper lip raised off the teeth (MediaPipe's ``mouthUpperUp``; AU10) that a broad smile carries: in
+#: relative mode it goes as far as the smile goes (a smiling face asked for surprise or sadness otherwise keeps
+#: its upper teeth bared over the new mouth: a laugh to FER judges), though speech also uses it.
+_EXPRESSION_LIPS = np.array([n.startswith("mouthUpperUp") for n in ARKIT_NAMES])
+_SMILE = np.array([n.startswith("mouthSmile") for n in ARKIT_NAMES])
 
 
 def _one_code(value, source: str) -> EmotionCode | None:
@@ -140,6 +145,11 @@ class EditControls:
             if self.neutralise:
                 out[~_GAZE & ~_BLINK] *= 1.0 - min(self.neutralise, 1.0)
             out[driven] = np.maximum(now[driven], expression[driven])
+            smile = float(now[_SMILE].sum())
+            if smile > _ACTIVE:  # the smile's share of the raised upper lip goes with the smile
+                kept = min(float(out[_SMILE].sum()) / smile, 1.0)
+                lips = _EXPRESSION_LIPS & ~driven
+                out[lips] = now[lips] * (1.0 - min(float(now[_SMILE].mean()), 1.0) * (1.0 - kept))
         out[set_mask] = set_values[set_mask]
         return np.clip(out, 0.0, 1.0).astype(np.float32)
 

@@ -32,7 +32,7 @@ from facecraft.rigs.default_rig import EYE_L_LOWER, EYE_L_UPPER, EYE_R_LOWER, EY
 from facecraft.rigs.errors import ParameterError
 
 from .corner_frame import ContourFrame
-from .mouth import _grain, _luma, _smoothstep, repaint_inputs
+from .mouth import _grain, _luma, _smoothstep, face_colours, repaint_inputs
 from .warp import WarpResult
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,18 @@ logger = logging.getLogger(__name__)
 EYES = ((EYE_L_UPPER, EYE_L_LOWER), (EYE_R_UPPER, EYE_R_LOWER))
 _LASH_BAND = (0.06, 0.12, 0.25)  # eye widths: least, default and most lash/liner band above the upper contour
 _MIN_CLOSURE_PX = 0.5
-_MARGIN_PX = 1.5  # the photo's lid margin (lashes, lid shadow) kept out of a widened opening
+_MARGIN_PX = 1.5  # the photo's lid margin (lashes, lid shadow) kept out of a widened opening ...
+#: ... and for the upper lid this share of the eye's height, if more: on a large photo its liner and shadow
+#: on the eyeball are several pixels thick, and kept 1.5 px they stood across the iris as a second lid line
+#: below the raised one (portraits at 1,000 px: an eye within an eye; MediaPipe kept the lid on that line).
+_MARGIN_SHARE = 0.25
+#: The uncovered sclera's colour: the median of the opening's brightest pixels outside the iris (above this
+#: percentile), at least ``_SCLERA_FLOOR`` times as bright as the cheek skin. The median of the upper 40% of a
+#: small or shaded opening is mostly lash shadow, and the grey it painted looked like lid skin, not sclera
+#: (FRLL calibration people 034, 064: 140-150 grey levels against a white of about 200).
+_SCLERA_PERCENTILE = 85
+_SCLERA_FLOOR = 1.0
+_LID_SHADOW = 0.35  # darkening of the uncovered eyeball just under the raised lid
 #: MediaPipe's refined iris landmarks (478-point layout): centre then four points on the rim, per eye.
 IRIS_POINTS = ((468, 469, 470, 471, 472), (473, 474, 475, 476, 477))
 
@@ -132,11 +143,12 @@ def _open_one(out, mask, img, src, dst, upper_ids, lower_ids, disc) -> None:
     eu, ev = a_d * fs.width, vd / ratio
     eu_up, eu_lo = fs.profile(eu)
     inset = min(_MARGIN_PX, 0.15 * height)
-    in_src = _smoothstep((ev - eu_up - inset) / inset + 0.5) * _smoothstep((eu_lo - ev - 0.5 * inset) / inset + 0.5)
+    top = max(inset, _MARGIN_SHARE * height)  # the upper margin's liner and shadow are thicker
+    in_src = _smoothstep((ev - eu_up - top) / top + 0.5) * _smoothstep((eu_lo - ev - 0.5 * inset) / inset + 0.5)
     mx, my = fs.to_image(eu, ev)
     eyeball = cv2.remap(img, mx.astype(np.float32), my.astype(np.float32), cv2.INTER_LINEAR,
                         borderMode=cv2.BORDER_REFLECT_101).astype(np.float64)  # fmt: skip
-    sclera, iris_rgb = _eye_colours(img, fs, disc)
+    sclera, iris_rgb = _eye_colours(img, fs, disc, skin_luma=float(_luma(face_colours(img, src)[0])))
     paint = np.broadcast_to(sclera, eyeball.shape).copy()
     if disc is not None and iris_rgb is not None:
         ix, iy = fs.coords(np.array([disc[0][0]]), np.array([disc[0][1]]))
@@ -145,7 +157,7 @@ def _open_one(out, mask, img, src, dst, upper_ids, lower_ids, disc) -> None:
         limbus = 1.0 - 0.3 * _smoothstep((dist - 0.75 * disc[1]) / (0.25 * disc[1]))
         paint = paint * (1 - ring[..., None]) + (iris_rgb * limbus[..., None]) * ring[..., None]
     # The upper lid's shadow on the eyeball, and the sclera darker toward the corners (the eyeball curves away).
-    shadow = 1.0 - 0.35 * np.exp(-np.maximum(vd - up_d, 0.0) / max(0.12 * fd.width, 0.8))
+    shadow = 1.0 - _LID_SHADOW * np.exp(-np.maximum(vd - up_d, 0.0) / max(0.12 * fd.width, 0.8))
     curve = 0.85 + 0.15 * np.sin(np.pi * np.clip(a_d, 0.0, 1.0))
     paint = paint * (shadow * curve)[..., None]
     grain = _grain(img, src, paint.shape[:2]) * 0.5
@@ -159,7 +171,9 @@ def _open_one(out, mask, img, src, dst, upper_ids, lower_ids, disc) -> None:
     mask[y0:y1, x0:x1] = np.maximum(mask[y0:y1, x0:x1], np.maximum(new, open_d * 0.5).astype(np.float32))
 
 
-def _eye_colours(img: np.ndarray, fs: ContourFrame, disc) -> tuple[np.ndarray, np.ndarray | None]:
+def _eye_colours(
+    img: np.ndarray, fs: ContourFrame, disc, *, skin_luma: float | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
     """The photo's sclera (bright pixels of the opening outside the iris) and iris colours, RGB 0..255."""
     poly = np.round(np.stack(fs.to_image(*_outline(fs)), axis=1)).astype(np.int32)
     x0, y0 = np.maximum(poly.min(0), 0)
@@ -178,7 +192,9 @@ def _eye_colours(img: np.ndarray, fs: ContourFrame, disc) -> tuple[np.ndarray, n
         sclera = np.array([215.0, 205.0, 200.0])
     else:
         luma = _luma(white)
-        sclera = np.median(white[luma >= np.percentile(luma, 60)], axis=0)
+        sclera = np.median(white[luma >= np.percentile(luma, _SCLERA_PERCENTILE)], axis=0)
+    if skin_luma is not None:  # a small, shaded opening holds little clean white: never darker than the skin
+        sclera = sclera * max(1.0, _SCLERA_FLOOR * skin_luma / max(float(_luma(sclera)), 1.0))
     iris_px = patch[m & in_iris] if disc is not None else np.zeros((0, 3))
     iris_rgb = np.median(iris_px, axis=0) if len(iris_px) >= 4 else None
     return sclera, iris_rgb

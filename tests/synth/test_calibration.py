@@ -177,6 +177,17 @@ def test_shipped_limits_keep_surprise_plausible():
     assert cal.limit[SMILE] >= 1.0 and cal.raise_floor > 0 and cal.removal_max > cal.removal_limit
 
 
+def test_brow_raisers_together_stay_within_their_joint_limit():
+    cal = EditorCalibration.load()
+    inner, outer = ARKIT_INDEX["browInnerUp"], ARKIT_INDEX["browOuterUpLeft"]
+    alone = cal.rig_change(*_request(browInnerUp=0.9))
+    assert alone[inner] > 1.2  # one brow control keeps its own limit
+    both = cal.rig_change(*_request(browInnerUp=0.9, browOuterUpLeft=0.9, browOuterUpRight=0.9))
+    assert both[inner] <= 1.0 + 1e-9 and both[outer] <= 1.0 + 1e-9 and both[inner] > 0.5
+    frowning = cal.rig_change(*_request(browInnerUp=0.9, browOuterUpLeft=0.9, browDownLeft=0.6))
+    assert frowning[inner] > 1.2  # fear's corrugator holds the brow down: the inner brow still rises
+
+
 FROWN_L, FROWN_R = ARKIT_INDEX["mouthFrownLeft"], ARKIT_INDEX["mouthFrownRight"]
 STRETCH_L, CLOSE = ARKIT_INDEX["mouthStretchLeft"], ARKIT_INDEX["mouthClose"]
 UPPER_UP = ARKIT_INDEX["mouthUpperUpLeft"]

@@ -46,6 +46,21 @@ def test_a_new_emotion_replaces_the_old_expression_by_its_strength():
     assert calm[SMILE] == 0 and calm[JAW] == 0
 
 
+def test_the_smiles_raised_upper_lip_goes_with_the_smile():
+    now = smiling(0.9)
+    now[[ARKIT_INDEX["mouthUpperUpLeft"], ARKIT_INDEX["mouthUpperUpRight"]]] = 0.7
+    up = ARKIT_INDEX["mouthUpperUpLeft"]
+    surprised = EditControls.from_args(emotion="surprise:1.0").target(now)
+    assert surprised[SMILE] == 0 and surprised[up] == pytest.approx(0.7 * 0.1)  # the smile's share (0.9) goes
+    assert EditControls.from_args(emotion="happiness:1.0").target(now)[up] == pytest.approx(0.7)  # smile kept
+    half = EditControls.from_args(emotion="sadness:0.5").target(now)
+    assert half[up] == pytest.approx(0.7 * (1 - 0.9 * 0.5))
+    talking = smiling(0.0)
+    talking[up] = 0.4  # no smile: the raised lip is speech and stays
+    assert EditControls.from_args(emotion="surprise:1.0").target(talking)[up] == pytest.approx(0.4)
+    assert EditControls.from_args(emotion="surprise:1.0", absolute=True).target(now)[up] == 0
+
+
 def test_sliders_set_channels_outright_and_absolute_mode_resets_the_rest():
     now = smiling(0.6)
     out = EditControls.from_args(arkit={"mouthSmileLeft": 0.1}).target(now)

@@ -125,3 +125,30 @@ def test_raised_lid_uncovers_eyeball_without_growing_the_iris():
     assert (res.mask[new] > 0.3).mean() > 0.8
     with pytest.raises(ParameterError):
         close_lids(warped, img, src, dst, iris=np.zeros((10, 2)))
+
+
+def test_uncovered_sclera_is_as_light_as_the_skin_and_the_old_margin_is_not_kept():
+    from facecraft.synth.lids import _eye_colours, eye_frame
+    from facecraft.synth.mouth import _luma, face_colours
+
+    img, src, _ = astronaut_points()
+    upper, lower = EYES[0]
+    dark = img.copy()
+    dark[...] = (dark * 0.6).astype(np.uint8)  # a shaded eye: the opening's whites read grey
+    skin = float(_luma(face_colours(img, src)[0]))
+    sclera, _ = _eye_colours(dark, eye_frame(src, upper, lower), None, skin_luma=skin)
+    assert _luma(sclera) >= skin - 1
+    # A thick dark liner along the upper margin of a large eye does not survive as a line across the opening.
+    big = cv2.resize(img, None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC)
+    s4 = src * 4 + 1.5
+    pts = np.round(s4[list(upper)]).astype(np.int32)
+    cv2.polylines(big, [pts], False, (10, 10, 10), thickness=7)
+    dst = _raise_lid(s4, 0, 0.5)
+    res = close_lids(big, big, s4, dst)
+    line = _polygon_mask(eye_polygon(dst, upper, lower), big.shape[:2])
+    frame = eye_frame(s4, upper, lower)
+    u = np.linspace(0.3, 0.7, 9) * frame.width
+    x, y = frame.to_image(u, frame.profile(u)[0] + 3.0)  # just under the photo's margin, inside the new opening
+    xi, yi = np.round(x).astype(int), np.round(y).astype(int)
+    assert line[yi, xi].all()
+    assert np.median(res.image[yi, xi].astype(float).mean(1)) > 60
