@@ -6,14 +6,21 @@ only that surface shows skin (or a dark patch) where a face shows eyes and a mou
 missing parts as their own small meshes, placed from the rig's landmarks and never touching the face mesh
 or its 52 shapes (the photo editor fits that mesh, and lip sync is measured on it):
 
-* **eyes**: a sphere per eye (:data:`EYE_RADIUS`) with white, iris and pupil surfaces around its +Z pole,
-  centred so its front stays :data:`EYE_BEHIND_LIDS` behind the lid margins; an exporter turns it with the
-  eye rotations (:func:`facecraft.rigs.animation.eye_rotation_from_curves` reads them from ``eyeLook*``),
-  about its centre (``Part.pivot``). A dark socket cup behind each eye fills what the sphere leaves open.
-* **teeth**: an upper and a lower dental arch (a band along a parabola with notched tooth outlines); the
-  upper one is fixed to the skull, the lower one carries morph targets ``jawOpen``, ``jawForward``,
-  ``jawLeft``, ``jawRight``: the rigid motion of the rig's own jaw, fitted (Kabsch) to the vertices its jaw
-  region moves fully, so teeth and chin move together at any weight.
+* **eyes**: a sphere per eye (:data:`EYE_RADIUS`) with white, iris and pupil surfaces around its +Z pole, in
+  the middle of the lid opening and as far forward as it can sit :data:`EYE_BEHIND_LIDS` behind the lids in
+  every lid pose; an exporter turns it with the eye rotations (:func:`facecraft.rigs.animation.
+  eye_rotation_from_curves` reads them from ``eyeLook*``) about its centre (``Part.pivot``), which changes
+  nothing but where the iris looks. The mesh's lid opening is wider than an eyeball and its corners recede
+  (the outer corner lies ~13 mm to the side of the eye's centre), so a bare sphere leaves holes at the corners:
+  the ``eye_socket`` part closes them with a pink lining (conjunctiva) from just behind the lid margin back
+  onto the eyeball and on along it, carrying the rig's lid shapes so it follows blinks, squints and gaze,
+  and a dark cup behind it.
+* **teeth**: an upper and a lower dental arch along a parabola, one crown per tooth (incisors, canine,
+  premolars, first molar): thin biting edges on thicker bases, a bulging face per tooth with rounded corners,
+  crowns shorter toward the back, premolars and molars in a shadowed colour, and pink gums with a scalloped
+  line over the roots. The upper one is fixed to the skull, the lower one carries morph targets ``jawOpen``,
+  ``jawForward``, ``jawLeft``, ``jawRight``: the rigid motion of the rig's own jaw, fitted (Kabsch) to the
+  vertices its jaw region moves fully, so teeth and chin move together at any weight.
 * **tongue**: a flattened ellipsoid on the floor of the mouth with the jaw's targets plus ``tongueOut``
   (forward by :data:`TONGUE_TRAVEL`); its tip rests :data:`TONGUE_TIP_BEHIND_TEETH` behind the lower
   incisors' front, so the tongue shows past the teeth from ``tongueOut`` = :data:`TONGUE_SHOWS_AT` on.
@@ -41,23 +48,41 @@ SCLERA_COLOR = (0.93, 0.91, 0.87)
 IRIS_COLOR = (0.36, 0.25, 0.15)
 PUPIL_COLOR = (0.02, 0.02, 0.02)
 SOCKET_COLOR = (0.10, 0.06, 0.06)
+CONJUNCTIVA_COLOR = (0.80, 0.60, 0.56)  # the pink, wet lining between the lids and the eyeball (shadowed in renders)
+CONJUNCTIVA_BEHIND_LIDS = 0.0006  # the lining starts this far behind the lid margin and as far beyond it, outward
+CONJUNCTIVA_CLEARANCE = 0.0004  # and ends this far outside the eyeball
+CONJUNCTIVA_RINGS = 3
+CONJUNCTIVA_FOLD = np.radians(40.0)  # behind the lids the lining goes on along the eyeball by this angle
+CONJUNCTIVA_FOLD_LIMIT = np.radians(105.0)  # (up to this angle from the eye's axis)
+CONJUNCTIVA_FOLD_RINGS = 2
 TEETH_COLOR = (0.94, 0.92, 0.84)
 TONGUE_COLOR = (0.78, 0.36, 0.38)
 CAVITY_COLOR = (0.30, 0.07, 0.08)
 
 LIP_THICKNESS = 0.0035  # upper incisors' front behind the upper lip's inner line
-UPPER_EDGE_BELOW_LIP = 0.0015  # upper incisal edge below the upper lip's inner line at rest
+UPPER_EDGE_BELOW_LIP = 0.0022  # upper incisal edge below the upper lip's inner line at rest
 OVERJET = 0.002  # lower incisors' front behind the upper ones
 OVERBITE = 0.002  # lower incisal edge above the upper one
 ARCH_HALF_WIDTH = 0.024
-ARCH_DEPTH = 0.028  # the arch's ends lie this far behind the incisors
-TOOTH_THICKNESS = 0.006
-UPPER_CROWN = 0.0095
-LOWER_CROWN = 0.0085
-# Tooth widths along the arch from the midline (central and lateral incisor, canine, two premolars, molar).
-TOOTH_WIDTHS = (0.0085, 0.0066, 0.0076, 0.007, 0.0068, 0.0102)
-TONGUE_RADII = (0.017, 0.006, 0.025)
-TONGUE_BELOW_TEETH = 0.004  # tongue top below the lower incisal edge
+ARCH_DEPTH = 0.028  # the arch is the parabola through the incisors' front and (+-ARCH_HALF_WIDTH, -ARCH_DEPTH)
+# Per tooth from the midline: central and lateral incisor, canine, two premolars, first molar (metres).
+TOOTH_WIDTHS = (0.0085, 0.0066, 0.0076, 0.007, 0.0068, 0.0102)  # along the arch
+UPPER_CROWNS = (0.0095, 0.0085, 0.0095, 0.0075, 0.007, 0.006)  # visible crown, biting edge to gum line
+LOWER_CROWNS = (0.0085, 0.0085, 0.009, 0.0075, 0.007, 0.006)
+EDGE_THICKNESS = (0.0012, 0.0012, 0.002, 0.0045, 0.005, 0.0062)  # thin incisal edges, broad chewing surfaces
+ROOT_THICKNESS = (0.0058, 0.0055, 0.0068, 0.007, 0.007, 0.0075)  # at the gum line
+EDGE_NOTCH = (0.0011, 0.0011, 0.0018, 0.0012, 0.001, 0.001)  # rounded corners: the edge recedes between teeth
+TOOTH_BULGE = 0.0005  # each crown's face bulges this much beyond the grooves between teeth
+TOOTH_SAMPLES = 8  # samples across each tooth
+PAPILLA = 0.0022  # between the tallest teeth the gum reaches this far down the crown (a scalloped gum line)
+GUM_HEIGHT = 0.0045  # gum above the gum line (toward the roots)
+LINGUAL_GUM = 0.0015  # behind the broad back teeth the gum reaches up to this much further
+GUM_PROUD = 0.0004  # gum surface stands out of the tooth's by this much
+TEETH_GUM_COLOR = (0.80, 0.47, 0.47)
+BACK_TEETH_FROM = 3  # premolars and molars: a darker colour, as they sit in the mouth's shadow
+BACK_TEETH_COLOR = (0.70, 0.66, 0.58)
+TONGUE_RADII = (0.0195, 0.0065, 0.025)  # wide enough to fill the lower arch between the back teeth
+TONGUE_BELOW_TEETH = 0.003  # tongue top below the lower incisal edge
 TONGUE_TIP_BEHIND_TEETH = 0.007  # tongue tip behind the lower incisors' front at rest
 TONGUE_TRAVEL = 0.022  # tongueOut = 1 moves the tongue forward this far (and a little up)
 TONGUE_LIFT = 0.002
@@ -162,43 +187,112 @@ def _cup(radii, *, rings: int = 8, segments: int = 24) -> tuple[np.ndarray, np.n
     return verts[keep] * np.asarray(radii), index[back][:, ::-1].copy()  # reversed: seen from inside
 
 
-def _arch(z_front: float, top: float, bottom: float, *, upper: bool) -> tuple[np.ndarray, np.ndarray]:
-    """A dental arch: a closed band of thickness :data:`TOOTH_THICKNESS` along ``z = z_front - ARCH_DEPTH (x /
-    ARCH_HALF_WIDTH)^2``, between heights ``top`` and ``bottom`` (metres), with a notch at each tooth boundary
-    on the biting edge, outward facing."""
+def _arch_line(z_front: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Samples along ``z = z_front - ARCH_DEPTH (x / ARCH_HALF_WIDTH)^2`` at tooth boundaries and across each
+    tooth, right end to left end: ``x``, ``z``, the inward unit normal ``(N, 2)`` (x, z) and per sample the
+    tooth index and the fraction ``f`` across it (0 and 1 at its boundaries) as a float ``index + f``."""
     bounds = np.cumsum((0.0, *TOOTH_WIDTHS))
-    # arc length -> x along the parabola, sampled finely, then read at tooth bounds and mid-teeth
-    xs = np.linspace(0.0, ARCH_HALF_WIDTH, 400)
+    xs = np.linspace(0.0, 1.5 * ARCH_HALF_WIDTH, 600)  # the parabola goes on until every tooth is whole
     zs = z_front - ARCH_DEPTH * (xs / ARCH_HALF_WIDTH) ** 2
     arc = np.r_[0.0, np.cumsum(np.hypot(np.diff(xs), np.diff(zs)))]
-    s_half = np.unique(np.r_[bounds, 0.5 * (bounds[1:] + bounds[:-1])])
-    s_half = s_half[s_half <= arc[-1]]
-    notch = np.isin(s_half, bounds) & (s_half > 0)
+    pos = np.unique(np.concatenate([i + np.linspace(0.0, 1.0, TOOTH_SAMPLES + 1) for i in range(len(TOOTH_WIDTHS))]))
+    s_half = np.interp(pos, np.arange(len(bounds)), bounds)
+    keep = s_half <= arc[-1]
+    pos, s_half = pos[keep], s_half[keep]
     s = np.r_[-s_half[::-1], s_half[1:]]
-    is_notch = np.r_[notch[::-1], notch[1:]]
+    pos = np.r_[pos[::-1], pos[1:]]
     x = np.sign(s) * np.interp(np.abs(s), arc, xs)
     z = z_front - ARCH_DEPTH * (x / ARCH_HALF_WIDTH) ** 2
     tangent = np.stack([np.ones_like(x), -2 * ARCH_DEPTH * x / ARCH_HALF_WIDTH**2], 1)
     tangent /= np.linalg.norm(tangent, axis=1, keepdims=True)
-    inward = np.stack([tangent[:, 1], -tangent[:, 0]], 1)  # toward the inside of the arch (-z at the front)
-    inward *= np.sign(-inward[len(x) // 2, 1])
-    edge, root = (bottom, top) if upper else (top, bottom)
-    step = np.sign(root - edge)
-    edge_y = edge + step * 0.0007 * is_notch  # notched biting edge between teeth
-    # one ring of 4 corners per sample, in cyclic order: front edge, front root, back root, back edge
-    back_x, back_z = x + TOOTH_THICKNESS * inward[:, 0], z + TOOTH_THICKNESS * inward[:, 1]
-    rings = np.stack([np.stack([x, edge_y, z], 1), np.stack([x, np.full_like(x, root), z], 1),
-                      np.stack([back_x, np.full_like(x, root), back_z], 1), np.stack([back_x, edge_y, back_z], 1)],
-                     1)  # fmt: skip
-    verts = rings.reshape(-1, 3)
+    inward = np.stack([tangent[:, 1], -tangent[:, 0]], 1)
+    inward *= np.sign(-inward[len(x) // 2, 1])  # toward the inside of the arch (-z at the front)
+    return x, z, inward, pos
+
+
+def _tube(loops: np.ndarray) -> np.ndarray:
+    """Triangles of a closed tube through ``loops`` (N, M, 3) (M corners each, in order), its ends capped."""
+    n, m = loops.shape[:2]
     tri = []
-    for i in range(len(x) - 1):
-        for k in range(4):
-            a, b = 4 * i + k, 4 * i + (k + 1) % 4
-            tri += [(a, b, b + 4), (a, b + 4, a + 4)]
-    last = 4 * (len(x) - 1)
-    tri += [(0, 2, 1), (0, 3, 2), (last, last + 1, last + 2), (last, last + 2, last + 3)]
-    return verts, _outward(verts, np.asarray(tri, np.int64))
+    for i in range(n - 1):
+        for k in range(m):
+            a, b = i * m + k, i * m + (k + 1) % m
+            tri += [(a, b, b + m), (a, b + m, a + m)]
+    for i, flip in ((0, False), (n - 1, True)):
+        cap = [(i * m, i * m + k + 1, i * m + k) for k in range(1, m - 1)]
+        tri += [c[::-1] for c in cap] if flip else cap
+    return np.asarray(tri, np.int64)
+
+
+def _arch(z_front: float, edge: float, *, upper: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A dental arch: teeth whose front passes through ``z_front`` at the midline and whose biting edge is at
+    height ``edge`` (metres), rooted upward (``upper``) or downward, and the gums over their roots.
+
+    Each tooth is a crown of its own (:data:`TOOTH_WIDTHS` along the arch): a face that bulges between grooves,
+    a biting edge with rounded corners, thin at the incisors and broad at the back (:data:`EDGE_THICKNESS`),
+    thickening toward the gum (:data:`ROOT_THICKNESS`), shorter toward the back (:data:`UPPER_CROWNS`,
+    :data:`LOWER_CROWNS`). The gum covers the roots with a scalloped line that reaches down between the teeth.
+    Returns vertices ``(N, 3)`` and the outward-facing triangles of the front teeth (incisors and canines), of
+    the back teeth (from :data:`BACK_TEETH_FROM` on) and of the gums.
+    """
+    x, z, inward, pos = _arch_line(z_front)
+    tooth = np.minimum(pos.astype(int), len(TOOTH_WIDTHS) - 1)
+    f = np.where(pos >= len(TOOTH_WIDTHS), 1.0, pos - tooth)
+    at_bound = np.isclose(f, 0.0) | np.isclose(f, 1.0)
+    hump = np.where(at_bound, 0.0, np.sin(np.pi * f))
+    crowns = np.take(UPPER_CROWNS if upper else LOWER_CROWNS, tooth)
+    t_edge, t_root = np.take(EDGE_THICKNESS, tooth), np.take(ROOT_THICKNESS, tooth)
+    notch = np.take(EDGE_NOTCH, tooth)
+    recede = notch * (1.0 - np.sqrt(hump))
+    recede = np.where(tooth == 2, np.maximum(recede, notch * np.abs(2 * f - 1) ** 1.5), recede)  # the canine's tip
+    last = tooth == len(TOOTH_WIDTHS) - 1  # the arch ends in a rounded molar, lower toward the back
+    recede = np.where(last, recede + 0.35 * crowns * np.clip((f - 0.6) / 0.4, 0.0, 1.0) ** 2, recede)
+    bulge = TOOTH_BULGE * hump**0.6
+    root = crowns + 0.0015  # the crown goes on under the gum
+    gum_line = crowns - PAPILLA * crowns / max(UPPER_CROWNS) * (1.0 - hump) ** 2
+    lingual_gum = gum_line - LINGUAL_GUM * (1.0 - np.take(EDGE_THICKNESS, 0) / t_edge)  # higher behind the back teeth
+    h_mid = recede + 0.45 * (root - recede)
+    # cross-section corners (u inward from the front, h from the biting edge toward the root), labial to lingual
+    section = [
+        (-0.4 * bulge, recede),
+        (-bulge, h_mid),
+        (-0.3 * bulge, root),
+        (t_root + 0.3 * bulge, root),
+        (t_edge + 0.7 * (t_root - t_edge) + 0.6 * bulge, h_mid),
+        (t_edge, recede),
+    ]
+
+    def labial_u(h):  # the tooth's front at height h (on the P1-P2 segment)
+        return -bulge + (h - h_mid) / (root - h_mid) * 0.7 * bulge
+
+    def lingual_u(h):
+        u1 = t_edge + 0.7 * (t_root - t_edge) + 0.6 * bulge
+        return u1 + (h - h_mid) / (root - h_mid) * (t_root + 0.3 * bulge - u1)
+
+    gum = [
+        (labial_u(gum_line) - GUM_PROUD, gum_line),
+        (-0.3 * bulge - GUM_PROUD - 0.0008, root + GUM_HEIGHT - 0.0015),
+        (0.5 * t_root, root + GUM_HEIGHT),
+        (t_root + 0.3 * bulge + GUM_PROUD + 0.0008, root + GUM_HEIGHT - 0.0015),
+        (lingual_u(lingual_gum) + GUM_PROUD, lingual_gum),
+        (0.5 * t_root, gum_line + 0.001),  # inside the tooth: closes the gum's section
+    ]
+    sign = 1.0 if upper else -1.0
+
+    def place(corners) -> np.ndarray:
+        loops = [np.stack([x + u * inward[:, 0], edge + sign * h, z + u * inward[:, 1]], 1) for u, h in corners]
+        return np.stack(loops, 1)  # (N, M, 3)
+
+    teeth_loops, gum_loops = place(section), place(gum)
+    verts = np.concatenate([teeth_loops.reshape(-1, 3), gum_loops.reshape(-1, 3)])
+    teeth_faces = _outward(verts, _tube(teeth_loops))
+    gum_faces = _outward(verts, _tube(gum_loops) + teeth_loops.shape[0] * teeth_loops.shape[1])
+    # premolars and molars (and the arch's end caps) apart: they take a shadowed colour, as deep in a mouth
+    n, m = teeth_loops.shape[:2]
+    segment_tooth = np.r_[np.minimum(tooth[:-1], tooth[1:]), [len(TOOTH_WIDTHS) - 1, len(TOOTH_WIDTHS) - 1]]
+    per_face = np.r_[np.repeat(segment_tooth[: n - 1], 2 * m), np.full(2 * (m - 2), len(TOOTH_WIDTHS) - 1)]
+    back = per_face >= BACK_TEETH_FROM
+    return verts, teeth_faces[~back], teeth_faces[back], gum_faces
 
 
 def _outward(verts: np.ndarray, faces: np.ndarray) -> np.ndarray:
@@ -246,31 +340,104 @@ def is_default_topology(rig) -> bool:
     return bool(mediapipe_openings(rig.faces))
 
 
-def _eyes(v: np.ndarray) -> list[Part]:
+def _eye_ring(upper, lower) -> list[int]:
+    """The lid margin of one eye as a closed loop of vertex ids: the upper lid corner to corner, then the lower
+    lid back (its corners are the upper lid's)."""
+    return list(upper) + list(lower[-2:0:-1])
+
+
+def _eye_centre(lid_paths: np.ndarray) -> np.ndarray:
+    """Centre of an eyeball of :data:`EYE_RADIUS` in the middle of the lid opening, as far forward as it can sit
+    with its surface :data:`EYE_BEHIND_LIDS` behind every lid point ``(P, 3)`` (the margins and the skin next to
+    them, in every lid pose): the eye fills the opening rather than sinking behind it."""
+    ring = lid_paths
+    centre = np.array([0.5 * (ring[:, 0].min() + ring[:, 0].max()), ring[:, 1].mean(), np.inf])
+    d2 = (ring[:, 0] - centre[0]) ** 2 + (ring[:, 1] - centre[1]) ** 2
+    near = d2 < (EYE_RADIUS + EYE_BEHIND_LIDS) ** 2
+    reach = np.sqrt(np.clip((EYE_RADIUS + EYE_BEHIND_LIDS) ** 2 - d2[near], 0.0, None))
+    centre[2] = float((ring[near, 2] - reach).min())
+    return centre
+
+
+def _conjunctiva(ring: np.ndarray, centre: np.ndarray, deltas: dict[str, np.ndarray]):
+    """The sleeve from just behind the lid margin ``ring`` (M, 3) back to the eyeball (see :func:`_eyes`):
+    vertices, triangles and morph targets. Each lid shape (``deltas``: name -> (M, 3) margin offsets) moves the
+    sleeve's front with the margin and its back along the eyeball to where the moved margin projects, so the
+    sleeve stays the same thin lining when the lids open wide, follow the gaze or close."""
+
+    def ends(margin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        radial = margin - centre
+        unit = radial / np.linalg.norm(radial, axis=1, keepdims=True)
+        side = radial * [1.0, 1.0, 0.0]
+        side /= np.linalg.norm(side, axis=1, keepdims=True)
+        # the front edge tucks behind the margin and a little beyond it, under the lid's skin: seen from any side,
+        # no line of sight passes between the margin and the lining
+        front = margin + CONJUNCTIVA_BEHIND_LIDS * (side - [0.0, 0.0, 1.0])
+        return front, centre + (EYE_RADIUS + CONJUNCTIVA_CLEARANCE) * unit
+
+    steps = np.linspace(0.0, 1.0, CONJUNCTIVA_RINGS + 1)[:, None, None]
+
+    def rings(margin: np.ndarray) -> np.ndarray:
+        front, back = ends(margin)
+        # then on along the eyeball, away from its axis (as the lining folds back at the fornix): a line of sight
+        # that grazes the eyeball from the side meets the lining, not the socket behind
+        unit = (back - centre) / np.linalg.norm(back - centre, axis=1, keepdims=True)
+        polar = np.arccos(np.clip(unit[:, 2], -1.0, 1.0))
+        side = unit * [1.0, 1.0, 0.0]
+        side /= np.maximum(np.linalg.norm(side, axis=1, keepdims=True), 1e-12)
+        fold = []
+        for k in range(1, CONJUNCTIVA_FOLD_RINGS + 1):
+            a = np.minimum(polar + k / CONJUNCTIVA_FOLD_RINGS * CONJUNCTIVA_FOLD, CONJUNCTIVA_FOLD_LIMIT)[:, None]
+            fold.append(centre + (EYE_RADIUS + CONJUNCTIVA_CLEARANCE) * (np.sin(a) * side + np.cos(a) * [0, 0, 1]))
+        return np.concatenate([(front + steps * (back - front)).reshape(-1, 3), *fold])
+
+    verts = rings(ring)
+    m = len(ring)
+    tri = []
+    for k in range(CONJUNCTIVA_RINGS + CONJUNCTIVA_FOLD_RINGS):
+        for j in range(m):
+            a, b, c, d = k * m + j, k * m + (j + 1) % m, (k + 1) * m + (j + 1) % m, (k + 1) * m + j
+            tri += [(a, b, c), (a, c, d)]
+    faces = np.asarray(tri, np.int64)
+    # seen from the front through the opening: wind toward +Z (it is double-sided; this only sets the normals)
+    t = verts[faces]
+    if np.cross(t[:, 1] - t[:, 0], t[:, 2] - t[:, 0])[:, 2].sum() < 0:
+        faces = faces[:, ::-1].copy()
+    targets = {n: (rings(ring + d) - verts).astype(np.float32) for n, d in deltas.items()}
+    return verts, faces, targets
+
+
+def _eyes(rig, v: np.ndarray) -> list[Part]:
     from .default_rig import EYE_L_LOWER, EYE_L_UPPER, EYE_R_LOWER, EYE_R_UPPER
 
     sphere, (pupil, iris, white) = _sphere(EYE_RADIUS, (np.arcsin(PUPIL_RADIUS / EYE_RADIUS),
                                                         np.arcsin(IRIS_RADIUS / EYE_RADIUS)))  # fmt: skip
     socket, socket_faces = _cup((SOCKET_RADIUS,) * 3)
+    all_deltas = rig.deltas.detach().cpu().numpy().astype(np.float64)
+    faces = rig.faces.detach().cpu().numpy()
     parts = []
     for side, upper, lower in (("left", EYE_L_UPPER, EYE_L_LOWER), ("right", EYE_R_UPPER, EYE_R_LOWER)):
-        lids = v[list(upper) + list(lower)]
-        middle = v[list(upper[2:-2]) + list(lower[2:-2])]
-        centre = np.array([0.5 * (lids[:, 0].min() + lids[:, 0].max()), lids[:, 1].mean(), 0.0])
-        # the front of the sphere stays behind every lid vertex: the nearest one sets the depth
-        centre[2] = middle[:, 2].min() - EYE_BEHIND_LIDS - EYE_RADIUS
-        for p in lids:  # corners: the sphere must pass behind them too
-            d2 = (p[0] - centre[0]) ** 2 + (p[1] - centre[1]) ** 2
-            if d2 < EYE_RADIUS**2:
-                centre[2] = min(centre[2], p[2] - EYE_BEHIND_LIDS - np.sqrt(EYE_RADIUS**2 - d2))
+        ring_ids = _eye_ring(upper, lower)
+        # the lid margins and the skin vertices next to them, in every pose that moves them (linear paths)
+        near = np.unique(faces[np.isin(faces, ring_ids).any(1)])
+        moving = [k for k in range(len(all_deltas)) if np.abs(all_deltas[k, ring_ids]).max() > 1e-4]
+        paths = [v[near]] + [v[near] + w * all_deltas[k, near] for k in moving for w in (0.25, 0.5, 0.75, 1.0)]
+        centre = _eye_centre(np.concatenate(paths))
         surfaces = [
             Surface("eye_white", white, SCLERA_COLOR),
             Surface("iris", iris, IRIS_COLOR),
             Surface("pupil", pupil, PUPIL_COLOR),
         ]
         parts.append(Part(f"eye_{side}", sphere.astype(np.float32), surfaces, centre.astype(np.float32), eye=side))
-        parts.append(Part(f"eye_socket_{side}", (socket + centre).astype(np.float32),
-                          [Surface("eye_socket", socket_faces, SOCKET_COLOR, double_sided=True)]))  # fmt: skip
+        lid_deltas = {rig.shape_names[k]: all_deltas[k, ring_ids] for k in moving}
+        sleeve, sleeve_faces, sleeve_targets = _conjunctiva(v[ring_ids], centre, lid_deltas)
+        cup = socket + centre
+        verts = np.concatenate([sleeve, cup]).astype(np.float32)
+        targets = {n: np.concatenate([d, np.zeros((len(cup), 3), np.float32)]) for n, d in sleeve_targets.items()}
+        parts.append(Part(f"eye_socket_{side}", verts,
+                          [Surface("conjunctiva", sleeve_faces, CONJUNCTIVA_COLOR, double_sided=True),
+                           Surface("eye_socket", socket_faces + len(sleeve), SOCKET_COLOR, double_sided=True)],
+                          targets=targets))  # fmt: skip
     return parts
 
 
@@ -281,12 +448,13 @@ def _mouth(v: np.ndarray, motions: dict) -> list[Part]:
     z_upper = upper_lip[2] - LIP_THICKNESS
     upper_edge = upper_lip[1] - UPPER_EDGE_BELOW_LIP
     z_lower, lower_edge = z_upper - OVERJET, upper_edge + OVERBITE
-    up_v, up_f = _arch(z_upper, upper_edge + UPPER_CROWN, upper_edge, upper=True)
-    lo_v, lo_f = _arch(z_lower, lower_edge, lower_edge - LOWER_CROWN, upper=False)
+    up_v, up_f, up_b, up_g = _arch(z_upper, upper_edge, upper=True)
+    lo_v, lo_f, lo_b, lo_g = _arch(z_lower, lower_edge, upper=False)
 
     tongue, (tongue_f,) = _sphere(1.0, (), rings=12, segments=24)
     rx, ry, rz = TONGUE_RADII
-    centre = np.array([0.0, lower_edge - TONGUE_BELOW_TEETH - ry, z_lower - TONGUE_TIP_BEHIND_TEETH - rz])
+    lower_front = lo_v[np.unique(lo_f), 2].max()  # the lower incisors' front (the teeth, not the gums)
+    centre = np.array([0.0, lower_edge - TONGUE_BELOW_TEETH - ry, lower_front - TONGUE_TIP_BEHIND_TEETH - rz])
     tongue = tongue * np.array([rx, ry, rz]) + centre
     tongue_targets = _follow(tongue, motions)
     tongue_targets["tongueOut"] = np.tile(np.float32([0.0, TONGUE_LIFT, TONGUE_TRAVEL]), (len(tongue), 1))
@@ -296,8 +464,10 @@ def _mouth(v: np.ndarray, motions: dict) -> list[Part]:
     cavity = cavity + c_centre
     floor = np.clip((c_centre[1] + 0.003 - cavity[:, 1]) / 0.008, 0.0, 1.0)  # the lower part goes with the jaw
     return [
-        Part("teeth_upper", up_v.astype(np.float32), [Surface("teeth", up_f, TEETH_COLOR)]),
-        Part("teeth_lower", lo_v.astype(np.float32), [Surface("teeth", lo_f, TEETH_COLOR)],
+        Part("teeth_upper", up_v.astype(np.float32), [Surface("teeth", up_f, TEETH_COLOR),
+             Surface("back_teeth", up_b, BACK_TEETH_COLOR), Surface("gums", up_g, TEETH_GUM_COLOR)]),
+        Part("teeth_lower", lo_v.astype(np.float32), [Surface("teeth", lo_f, TEETH_COLOR),
+             Surface("back_teeth", lo_b, BACK_TEETH_COLOR), Surface("gums", lo_g, TEETH_GUM_COLOR)],
              targets=_follow(lo_v, motions)),
         Part("tongue", tongue.astype(np.float32), [Surface("tongue", tongue_f, TONGUE_COLOR)], targets=tongue_targets),
         Part("mouth_cavity", cavity.astype(np.float32),
@@ -312,4 +482,4 @@ def face_parts(rig) -> list[Part]:
     if not is_default_topology(rig):
         return []
     v = rig.neutral.detach().cpu().numpy().astype(np.float64)
-    return _eyes(v) + _mouth(v, jaw_motions(rig))
+    return _eyes(rig, v) + _mouth(v, jaw_motions(rig))

@@ -91,7 +91,12 @@ def test_face_mesh_is_untouched(rig):
 @pytest.mark.parametrize(
     "pose",
     [{}, {"jawOpen": 1.0}, {"jawOpen": 0.5, "tongueOut": TONGUE_SHOWS_AT}, {"eyeBlinkLeft": 1.0, "eyeBlinkRight": 1.0},
-     {"jawLeft": 1.0, "mouthSmileLeft": 1.0}, {"mouthPucker": 1.0, "mouthClose": 0.3}],
+     {"jawLeft": 1.0, "mouthSmileLeft": 1.0}, {"mouthPucker": 1.0, "mouthClose": 0.3},
+     {"eyeWideLeft": 1.0, "eyeLookDownLeft": 1.0, "eyeLookInRight": 1.0}, {"eyeLookUpLeft": 1.0, "eyeSquintRight": 1.0},
+     {"eyeBlinkLeft": 0.5, "eyeLookOutLeft": 1.0, "cheekSquintLeft": 1.0},
+     {"jawOpen": 0.07, "mouthClose": 0.07, "mouthPressLeft": 0.34, "mouthPressRight": 0.34, "mouthRollLower": 0.1},
+     {"jawOpen": 0.25, "mouthSmileLeft": 0.6, "mouthSmileRight": 0.6, "mouthUpperUpLeft": 0.5,
+      "mouthUpperUpRight": 0.5}],
 )  # fmt: skip
 def test_no_part_pokes_through_the_skin(rig, parts, pose):
     """Parts stay behind the skin (a tongue out past the teeth is meant to be seen: not tested here)."""
@@ -133,8 +138,9 @@ def test_lower_teeth_and_tongue_follow_the_jaw(rig, parts):
 
 
 def test_tongue_shows_past_the_teeth_from_the_threshold(parts):
-    lower = _posed(parts["teeth_lower"], {})
-    front = lower[:, 2].max()
+    lower = parts["teeth_lower"]
+    teeth = np.unique(next(s for s in lower.surfaces if s.material == "teeth").faces)
+    front = _posed(lower, {})[teeth, 2].max()
     tip = lambda w: _posed(parts["tongue"], {"tongueOut": w})[:, 2].max()  # noqa: E731
     assert tip(0.0) < front and tip(0.9 * TONGUE_SHOWS_AT) < front
     assert tip(TONGUE_SHOWS_AT) == pytest.approx(front, abs=2e-4)
@@ -168,3 +174,107 @@ def test_gaze_curves_and_eye_rotations_agree():
     # beyond the range the weight saturates
     far = with_gaze_curves(np.zeros((1, 52)), np.array([[-2 * EYE_YAW_DEG, 0, 0, 0, 0, 0]]))
     assert far[0, ARKIT_INDEX["eyeLookInLeft"]] == 1.0 and far[0, ARKIT_INDEX["eyeLookOutLeft"]] == 0.0
+
+
+def _ray_hits(origins: np.ndarray, d: np.ndarray, tri: np.ndarray) -> np.ndarray:
+    """Whether each ray ``origins + s d`` (s > 0) crosses any triangle ``(F, 3, 3)`` (Moller-Trumbore)."""
+    e1, e2 = tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]
+    p = np.cross(d, e2)
+    det = (e1 * p).sum(1)
+    ok = np.abs(det) > 1e-14
+    e1, e2, p, det, a = e1[ok], e2[ok], p[ok], det[ok], tri[ok, 0]
+    hits = np.zeros(len(origins), bool)
+    for i, o in enumerate(origins):
+        t = o - a
+        u = (t * p).sum(1) / det
+        q = np.cross(t, e1)
+        w = (q @ d) / det
+        s = (q * e2).sum(1) / det
+        hits[i] = bool(((u >= 0) & (w >= 0) & (u + w <= 1) & (s > 0)).any())
+    return hits
+
+
+@pytest.mark.parametrize("pose", [{}, {"eyeWideLeft": 1.0, "eyeLookDownLeft": 1.0}, {"eyeLookUpLeft": 1.0},
+                                  {"eyeLookOutLeft": 1.0, "eyeSquintLeft": 0.6}])  # fmt: skip
+@pytest.mark.parametrize("azimuth", [0.0, 35.0, -35.0])
+def test_eye_opening_shows_eye_at_every_corner(rig, parts, pose, azimuth):
+    """Every line of sight through the left lid opening (front and three-quarter views from either side, lids
+    in several poses) meets the eyeball or the pink lining between lids and eyeball: no hole into the socket."""
+    from facecraft.rigs.default_rig import EYE_L_LOWER, EYE_L_UPPER
+
+    w = torch.zeros(rig.num_shapes)
+    for n, x in pose.items():
+        w[rig.shape_index(n)] = x
+    v = (rig.neutral + (w[:, None, None] * rig.deltas).sum(0)).numpy().astype(np.float64)
+    rows = list(EYE_L_UPPER) + list(EYE_L_LOWER)
+    f = rig.faces.numpy()
+    opening = v[f[np.isin(f, rows).all(1)]]  # the triangles spanning the lid opening
+    rng = np.random.default_rng(0)
+    ab = rng.random((40, 2))
+    ab[ab.sum(1) > 1] = 1 - ab[ab.sum(1) > 1]
+    points = (opening[:, None, 0] + ab[None, :, :1] * (opening[:, None, 1] - opening[:, None, 0])
+              + ab[None, :, 1:] * (opening[:, None, 2] - opening[:, None, 0])).reshape(-1, 3)  # fmt: skip
+    a = np.radians(azimuth)
+    d = -np.array([np.sin(a), np.sin(np.radians(5.0)), np.cos(a)])
+    d /= np.linalg.norm(d)
+    eye, lining = parts["eye_left"], parts["eye_socket_left"]
+    # the eyeball: a sphere about its pivot (turning it changes nothing the rays see but the iris)
+    oc = points - eye.pivot
+    b = oc @ d
+    radius = np.linalg.norm(eye.vertices, axis=1).max()
+    on_eye = b * b - ((oc * oc).sum(1) - radius**2) >= 0
+    sleeve = next(s for s in lining.surfaces if s.material == "conjunctiva")
+    lv = _posed(lining, pose)
+    on_lining = _ray_hits(points[~on_eye], d, lv[sleeve.faces])
+    assert on_lining.all(), f"{(~on_lining).sum()} of {len(points)} rays see into the socket"
+
+
+def test_lining_follows_the_lids(rig, parts):
+    """The lining's front edge moves with the lid margin in every lid shape (it has the rig's lid shapes)."""
+    from facecraft.rigs.default_rig import EYE_L_UPPER
+
+    lining = parts["eye_socket_left"]
+    assert {"eyeBlinkLeft", "eyeWideLeft", "eyeLookUpLeft", "eyeSquintLeft"} <= set(lining.targets)
+    assert "eyeBlinkRight" not in lining.targets
+    top = EYE_L_UPPER[4]  # the upper lid's middle: the lining's front ring starts with the upper lid
+    k = rig.shape_index("eyeWideLeft")
+    lid_move = rig.deltas[k, top].numpy()
+    assert np.linalg.norm(lid_move) > 1e-3
+    assert np.allclose(lining.targets["eyeWideLeft"][4], lid_move, atol=2e-4)
+
+
+def _surface_vertices(part, *materials) -> np.ndarray:
+    ids = np.unique(np.concatenate([s.faces.ravel() for s in part.surfaces if s.material in materials]))
+    return part.vertices[ids].astype(np.float64)
+
+
+@pytest.mark.parametrize("name", ["teeth_lower", "teeth_upper"])
+def test_teeth_read_as_teeth(parts, name):
+    """Thin biting edges on thick bases, a bulging crown per tooth, shorter crowns toward the back, gums."""
+    part = parts[name]
+    assert [s.material for s in part.surfaces] == ["teeth", "back_teeth", "gums"]
+    gum_rgb = next(s.color for s in part.surfaces if s.material == "gums")
+    assert gum_rgb[0] > gum_rgb[1] + 0.2  # pink
+    teeth = _surface_vertices(part, "teeth", "back_teeth")
+    root_dir = 1.0 if name == "teeth_upper" else -1.0
+    edge = teeth[:, 1].min() if root_dir > 0 else teeth[:, 1].max()
+    h = root_dir * (teeth[:, 1] - edge)  # height from the biting edge toward the roots
+    mid = np.abs(teeth[:, 0]) < 0.003  # the central incisors
+    depth = lambda sel: np.ptp(teeth[sel, 2])  # noqa: E731 - front-to-back thickness
+    assert depth(mid & (h < 0.0015)) < 0.0025  # a thin incisal edge ...
+    assert depth(mid & (h > 0.007)) > 0.0045  # ... on a thick base
+    # crowns: tall at the front, shorter at the back
+    back = np.abs(teeth[:, 0]) > 0.02
+    assert np.ptp(h[back]) < np.ptp(h[mid]) - 0.001
+    # one bulge per tooth across the front: the crowns' front, less the arch's curve, has a bump per tooth
+    front = teeth[(np.abs(teeth[:, 0]) < 0.016) & (h > 0.003) & (h < 0.006)]
+    bins = np.round(front[:, 0] / 0.0005).astype(int)
+    xs = np.unique(bins)
+    z = np.array([front[bins == b, 2].max() for b in xs])
+    x = xs * 0.0005
+    z = z - np.polyval(np.polyfit(x, z, 2), x)
+    bumps = np.sum((z[1:-1] > z[:-2]) & (z[1:-1] >= z[2:]))
+    assert bumps >= 4, bumps
+    # the gums cover the roots, clear of the biting edges
+    gums = _surface_vertices(part, "gums")
+    assert (root_dir * (gums[:, 1] - edge) > 0.003).all()
