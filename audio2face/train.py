@@ -43,6 +43,24 @@ time, so a changed teacher gives other targets. ``facecraft bench audio2face`` s
         --init-from outputs/a2f/no_emotion_losses_c4o1j --steps 1500 --lr 5e-4 --closure-weight 6 \
         --opening-weight 1 --channel-augment 0.8 --band-limit 0.3 --seed 3 --threads 1 --no-emotion-losses \
         --export audio2face/ablation_no_emotion_losses.safetensors
+    # stage 5: the teacher's poses split as a speaking face reports them in ARKit (visemes.py) and vowels opening
+    # with their loudness (teacher.py); the corpus (120 sentences, all 14 voices, train + eval splits) rebuilt, its
+    # teacher curves brought up to date from the stored phones, then 3000 steps from the stage-4 weights with
+    # pause augmentation
+    facecraft a2f corpus --out outputs/a2f/corpus --max-sentences 120 --splits train eval
+    python -c "from facecraft.audio2face.corpus import retarget_corpus; retarget_corpus('outputs/a2f/corpus')"
+    facecraft a2f train --corpus outputs/a2f/corpus --out outputs/a2f/default_stage5 \
+        --init-from audio2face/default_a2f.safetensors --steps 3000 --lr 5e-4 --closure-weight 6 --opening-weight 1 \
+        --channel-augment 0.8 --band-limit 0.3 --pause-augment 0.3 --seed 4 --threads 1 \
+        --export audio2face/default_a2f.safetensors
+    facecraft a2f train --corpus outputs/a2f/corpus --out outputs/a2f/no_emotion_losses_stage5 \
+        --init-from audio2face/ablation_no_emotion_losses.safetensors --steps 3000 --lr 5e-4 --closure-weight 6 \
+        --opening-weight 1 --channel-augment 0.8 --band-limit 0.3 --pause-augment 0.3 --seed 4 --threads 1 \
+        --no-emotion-losses --export audio2face/ablation_no_emotion_losses.safetensors
+
+No speech of the evaluation sets is in the corpus: it is TTS only (hibari, espeak-ng, flite), so the real speech
+of ``facecraft bench audio2face`` (LibriVox test data, ../shared/data/speech), rhasspy's cathy, LJSpeech and the
+iPhone take of ``facecraft bench capture`` stay unseen.
 """
 
 from __future__ import annotations
