@@ -145,16 +145,20 @@ _BROW_LOWERERS = np.array([n.startswith("browDown") for n in ARKIT_NAMES])
 #: the other side at 3 units). The jaw drops into an oval, not a box, with some ``mouthFunnel`` (the lips
 #: round as the jaw falls in surprise, with the inner brows up: a jaw alone keeps its reading, MediaPipe
 #: reads the funnel shape as a dropped lower lip; calibration people, surprise 0.92 / 0.89 vs 0.88 / 0.86 by
-#: mini-Xception / NetworkV2 without it). A smile on both sides parts the lips over the teeth (``mouthClose``
-#: -0.15 at the smile's 1.2; happiness 0.93 / 0.90 vs 0.58 / 0.58 without: the judges read a closed-lip
-#: smile as neutral; a one-sided smile stays closed, or it reads as ``mouthUpperUp``).
-#: ``{raised channel(s) joined by "+": {companion: share of their smallest rig change}}``; a companion takes
+#: mini-Xception / NetworkV2 without it; at 0.8 of the jaw's rise, 0.96 / 0.97 vs 0.93 / 0.94 at 0.4: the lips
+#: round and the broad mouth of a smiling photo narrows), but 0.4 when the request stretches the lips (fear's
+#: AU20: rounder, fear read as surprise, 0.38 vs 0.47 by NetworkV2). A smile on both sides parts the lips
+#: over the teeth (``mouthClose`` -0.15 at the smile's 1.2; happiness 0.93 / 0.90 vs 0.58 / 0.58 without:
+#: the judges read a closed-lip smile as neutral; a one-sided smile stays closed, or it reads as ``mouthUpperUp``).
+#: ``{raised channel(s) joined by "+", then "!channel" for each one the request must not raise:
+#: {companion: share of their smallest rig change}}``; a companion takes
 #: the largest share any key gives it (the most negative for negative shares), never beyond its limit, and
 #: only when the request does not name it.
 COMPANIONS: dict[str, dict[str, float]] = {
     "mouthFrownLeft": {"mouthFrownRight": 1 / 3, "mouthStretchLeft": 1 / 3, "mouthStretchRight": 1 / 3},
     "mouthFrownRight": {"mouthFrownLeft": 1 / 3, "mouthStretchLeft": 1 / 3, "mouthStretchRight": 1 / 3},
     "jawOpen+browInnerUp": {"mouthFunnel": 0.4},
+    "jawOpen+browInnerUp!mouthStretchLeft!mouthStretchRight": {"mouthFunnel": 0.8},
     "mouthSmileLeft+mouthSmileRight": {"mouthClose": -0.125},
 }
 
@@ -250,15 +254,17 @@ class EditorCalibration:
         object.__setattr__(self, "_gain", np.clip(gain, 1.0, self.max_gain))
         groups, share = [], []  # per key: the channels that must all rise, (52,) shares of their smallest rise
         for key, partners in (self.companions or {}).items():
-            names = str(key).split("+")
+            wanted, *unless = str(key).split("!")
+            names = wanted.split("+")
             row = np.zeros(NUM_ARKIT)
             for partner, value in partners.items():
-                if not set(names) <= set(ARKIT_INDEX) or partner not in ARKIT_INDEX or not (-1 <= float(value) <= 1):
+                known = set(names) | set(unless) <= set(ARKIT_INDEX)
+                if not known or partner not in ARKIT_INDEX or not (-1 <= float(value) <= 1):
                     raise ParameterError(
                         f"companions: expected ARKit names with shares in [-1, 1], got {key!r} -> {partner!r}: {value}"
                     )
                 row[ARKIT_INDEX[partner]] = float(value)
-            groups.append([ARKIT_INDEX[n] for n in names])
+            groups.append(([ARKIT_INDEX[n] for n in names], [ARKIT_INDEX[n] for n in unless]))
             share.append(row)
         object.__setattr__(self, "_share", (groups, np.array(share).reshape(-1, NUM_ARKIT)))
 
@@ -393,7 +399,8 @@ class EditorCalibration:
         if self.companions:
             rise = np.where((delta > _ACTIVE) & solved, np.maximum(change, 0.0), 0.0)
             groups, shares = self._share
-            given = np.array([rise[g].min() for g in groups])[:, None] * shares  # (keys, companion)
+            given = np.array([0.0 if np.any(delta[no] > _ACTIVE) else rise[g].min() for g, no in groups])
+            given = given[:, None] * shares  # (keys, companion)
             up, down = given.max(0, initial=0.0), given.min(0, initial=0.0)  # (52,) largest shares either way
             free = solved & (np.abs(delta) <= _ACTIVE)  # a companion the request names keeps the solve's value
             change = np.where(free, np.minimum(np.maximum(change, up), full_limit), change)

@@ -217,6 +217,18 @@ def test_companions_move_with_what_the_request_raises():
     assert not EditorCalibration.identity().companions
 
 
+def test_a_companion_key_can_name_what_the_request_must_not_raise():
+    funnel, stretch_r = ARKIT_INDEX["mouthFunnel"], ARKIT_INDEX["mouthStretchRight"]
+    companions = {"jawOpen": {"mouthFunnel": 0.2}, "jawOpen!mouthStretchLeft!mouthStretchRight": {"mouthFunnel": 0.8}}
+    cal = EditorCalibration(np.eye(NUM_ARKIT), ridge=1e-4, companions=companions)
+    surprised = cal.rig_change(*_request(jawOpen=0.6))
+    assert surprised[funnel] == pytest.approx(0.8 * surprised[JAW], abs=1e-6)
+    afraid = cal.rig_change(*_request(jawOpen=0.6, mouthStretchRight=0.6))
+    assert afraid[stretch_r] > 0.3 and afraid[funnel] == pytest.approx(0.2 * afraid[JAW], abs=1e-6)
+    with pytest.raises(ParameterError, match="companions"):
+        EditorCalibration(np.eye(NUM_ARKIT), companions={"jawOpen!notAShape": {"mouthFunnel": 0.4}})
+
+
 def test_companions_round_trip_and_are_checked(tmp_path):
     cal = EditorCalibration(np.eye(NUM_ARKIT), companions={"jawOpen": {"mouthFunnel": 0.4}})
     back = EditorCalibration.load(cal.save(tmp_path / "c.json"))
