@@ -52,7 +52,10 @@ from facecraft.rigs.errors import MissingFileError
 
 logger = logging.getLogger(__name__)
 
-BENCH_TARGETS: tuple[str, ...] = ("contempt", "disgust", "fear")
+#: Targets synthesised and trained on. Fear was dropped after the first two-seed run of this bench: its 278
+#: synthetic faces did not raise fear F1 on validation in either seed (0.46 -> 0.46, 0.40 -> 0.38) and on
+#: test lowered fear precision (surprised faces read as fear).
+BENCH_TARGETS: tuple[str, ...] = ("contempt", "disgust")
 #: Images added at most per target: fear, whose edits lowered fear recall in the first bench, gets fewer; the
 #: two rarest classes take what the judges pass.
 BENCH_PER_CLASS: dict[str, int] = {"contempt": 600, "disgust": 600, "fear": 300}
@@ -142,8 +145,10 @@ def train_and_test(
 ) -> dict:
     """Train one arm with the recipe and score it on ``test``; figures plus time and steps.
 
-    ``real_counts`` (default: ``train``'s own) are the class counts of the real images: the recipe's logit
-    adjustment toward the priors is fitted with them (on validation) after training.
+    ``real_counts`` (default: ``train``'s own) are the class counts of the real images: after training, the
+    recipe's logit adjustment toward the priors is fitted with them on validation. The scored model is saved in
+    ``out_dir/scored``. A finished training run with the same key
+    (:func:`_arm_key`: data, recipe, trainer code) is reused; the steps after training are always redone.
     """
     import torch
 
@@ -151,42 +156,78 @@ def train_and_test(
     from .train import adjust_to_priors, evaluate_probs, predict_dataset, train_classifier, write_evaluation
 
     torch.set_num_threads(threads)
+    out_dir = Path(out_dir)
     model_config, config = recipe_configs(recipe, epochs=epochs, seed=seed)
     prior_adjust = config.prior_adjust
     config = replace(config, prior_adjust=False, num_threads=threads)
     real_counts = train.class_counts if real_counts is None else np.asarray(real_counts)
-    key = _arm_key(train, val, model_config, config, real_counts, prior_adjust)
-    done = Path(out_dir) / ARM_RESULT
-    if done.is_file():
-        previous = json.loads(done.read_text())
-        if previous.get("key") == key:
-            logger.info("arm %s: reusing the finished run (same data, recipe and code)", out_dir)
-            return {**previous["result"], "reused": True}
-    t0, c0 = time.perf_counter(), time.process_time()
-    result = train_classifier(train, val, out_dir=out_dir, model_config=model_config, config=config)
-    best = FERClassifier.from_pretrained(result["best_dir"])
-    adjustment = None
-    if prior_adjust:
-        adjustment = adjust_to_priors(best, real_counts, val)
-        best.save_pretrained(result["best_dir"])
-    report = evaluate_probs(predict_dataset(best, test), test)
+    key = _arm_key(train, val, model_config, config)
+    done = out_dir / ARM_RESULT
+    trained = _finished_training(done, key, config)
+    if trained is None:
+        t0, c0 = time.perf_counter(), time.process_time()
+        result = train_classifier(train, val, out_dir=out_dir, model_config=model_config, config=config)
+        trained = {
+            "model_dir": result["best_dir"],
+            "epochs_run": result["epochs_run"],
+            "best_epoch": result["best_epoch"],
+            "wall_s": round(time.perf_counter() - t0, 1),
+            "cpu_s": round(time.process_time() - c0, 1),
+        }
+        done.write_text(json.dumps({"key": key, "training": trained}, indent=2, default=float))
+    else:
+        logger.info("arm %s: reusing the finished training (same data, recipe and trainer code)", out_dir)
+    model = FERClassifier.from_pretrained(trained["model_dir"])
+    adjustment = adjust_to_priors(model, real_counts, val) if prior_adjust else None
+    model.save_pretrained(out_dir / "scored")
+    val_report = evaluate_probs(predict_dataset(model, val), val)
+    report = evaluate_probs(predict_dataset(model, test), test)
     write_evaluation(report, out_dir, name="test")
     steps = len(train) // config.batch_size
-    result = {
+    return {
         **_figures(report),
+        "val_macro_f1": round(val_report["macro_f1"], 4),
+        "val_macro_f1_7": round(val_report["macro_f1_7"], 4),
         "train_images": len(train),
         "train_class_counts": dict(zip(EMOTIONS, train.class_counts.tolist(), strict=True)),
-        "epochs_run": result["epochs_run"],
+        "epochs_run": trained["epochs_run"],
         "steps_per_epoch": steps,
-        "steps": steps * result["epochs_run"],
-        "best_epoch": result["best_epoch"],
+        "steps": steps * trained["epochs_run"],
+        "best_epoch": trained["best_epoch"],
         "prior_tau": None if adjustment is None else adjustment["tau"],
         "train_config": {k: v for k, v in vars(config).items()},
-        "wall_s": round(time.perf_counter() - t0, 1),
-        "cpu_s": round(time.process_time() - c0, 1),
+        "training_reused": bool(trained.get("reused")),
+        "wall_s": trained["wall_s"],
+        "cpu_s": trained["cpu_s"],
     }
-    done.write_text(json.dumps({"key": key, "result": result}, indent=2, default=float))
-    return result
+
+
+def _finished_training(done: Path, key: dict, config) -> dict | None:
+    """The training record of ``done`` when its key matches, else None.
+
+    Arms written before the post-training steps were split off (``result`` instead of ``training``, the key
+    with ``real_counts``/``prior_adjust``) are reused when the recipe keeps the last epoch: their ``last/``
+    model is the trained one (``best/`` holds an adjusted copy).
+    """
+    if not done.is_file():
+        return None
+    previous = json.loads(done.read_text())
+    old_key = {k: v for k, v in previous.get("key", {}).items() if k not in ("real_counts", "prior_adjust")}
+    if old_key != key:
+        return None
+    if "training" in previous:
+        return {**previous["training"], "reused": True}
+    if config.select != "last":
+        return None
+    r = previous["result"]
+    return {
+        "model_dir": str(done.parent / "last"),
+        "epochs_run": r["epochs_run"],
+        "best_epoch": r["best_epoch"],
+        "wall_s": r["wall_s"],
+        "cpu_s": r["cpu_s"],
+        "reused": True,
+    }
 
 
 def _sha(*arrays) -> str:
@@ -196,8 +237,8 @@ def _sha(*arrays) -> str:
     return h.hexdigest()
 
 
-def _arm_key(train, val, model_config, config, real_counts, prior_adjust: bool) -> dict:
-    """What an arm's result depends on: data (images, labels, soft targets, weights), recipe, trainer code."""
+def _arm_key(train, val, model_config, config) -> dict:
+    """What an arm's training depends on: data (images, labels, soft targets, weights), recipe, trainer code."""
     from . import train as train_module
 
     return {
@@ -205,8 +246,6 @@ def _arm_key(train, val, model_config, config, real_counts, prior_adjust: bool) 
         "val": _sha(val.images, val.labels),
         "model_config": json.loads(json.dumps(vars(model_config), default=str)),
         "train_config": json.loads(json.dumps(vars(config), default=str)),
-        "real_counts": np.asarray(real_counts).tolist(),
-        "prior_adjust": prior_adjust,
         "trainer_sha256": hashlib.sha256(Path(train_module.__file__).read_bytes()).hexdigest(),
     }
 
@@ -262,6 +301,7 @@ def bench_augment(
     if leaked:
         raise RuntimeError(f"bench augment: {len(leaked)} sources are not train images, e.g. {leaked[:3]}")
     aug = load_image_folder(aug_dir)
+    aug = aug.take(np.flatnonzero(np.isin(aug.labels, [EMOTIONS.index(t) for t in targets])))  # a reused folder
     aug = aug.with_split(np.full(len(aug), "train", dtype=object))
     aug = replace(aug, paths=[f"augment/{p}" for p in aug.paths])
     augmented = concat_datasets([train, aug])
@@ -275,7 +315,16 @@ def bench_augment(
     for seed in seeds:
         common = {"val": val, "test": test, "epochs": epochs, "seed": seed, "real_counts": train.class_counts}
         jobs.append(("train", {**common, "train": train, "out_dir": out / f"train-s{seed}"}))
-        jobs.append(("train+augment", {**common, "train": augmented, "out_dir": out / f"augmented-s{seed}"}))
+        jobs.append(
+            (
+                "train+augment",
+                {
+                    **common,
+                    "train": augmented,
+                    "out_dir": out / f"augmented-s{seed}",
+                },
+            )
+        )
     arms: dict[str, list[dict]] = {"train": [], "train+augment": []}
     import multiprocessing as mp
 

@@ -27,3 +27,25 @@ def test_real_images_keep_their_baseline_class_weight_and_synthetic_ones_count_l
     # no balancing in the recipe: real images weigh 1, synthetic ones SYNTHETIC_WEIGHT
     flat = arm_weights(real_counts, labels, synthetic, balance="none")
     assert set(np.unique(flat[~synthetic])) == {1.0} and np.allclose(flat[synthetic], SYNTHETIC_WEIGHT)
+
+
+def test_a_finished_training_is_reused_only_under_the_same_key(tmp_path):
+    import json
+    from types import SimpleNamespace
+
+    from facecraft.eval.bench_augment import ARM_RESULT, _finished_training
+
+    key = {"train": "a", "val": "b", "trainer_sha256": "c"}
+    done = tmp_path / ARM_RESULT
+    assert _finished_training(done, key, SimpleNamespace(select="last")) is None  # nothing trained yet
+    training = {"model_dir": str(tmp_path / "best"), "epochs_run": 5, "best_epoch": 5, "wall_s": 1.0, "cpu_s": 1.0}
+    done.write_text(json.dumps({"key": key, "training": training}))
+    assert _finished_training(done, key, SimpleNamespace(select="best"))["model_dir"] == training["model_dir"]
+    assert _finished_training(done, {**key, "trainer_sha256": "changed"}, SimpleNamespace(select="last")) is None
+    # an older record (post-training steps inside the key, best/ adjusted in place): its last/ model, and only
+    # when the recipe keeps the last epoch
+    result = {"epochs_run": 5, "best_epoch": 5, "wall_s": 2.0, "cpu_s": 2.0}
+    done.write_text(json.dumps({"key": {**key, "real_counts": [1] * 8, "prior_adjust": True}, "result": result}))
+    old = _finished_training(done, key, SimpleNamespace(select="last"))
+    assert old["model_dir"] == str(tmp_path / "last") and old["reused"]
+    assert _finished_training(done, key, SimpleNamespace(select="best")) is None
