@@ -141,10 +141,14 @@ def test_augment_dataset_writes_tree_manifest_report_and_resumes(face_folder, tm
 @pytest.mark.slow
 def test_strict_filter_rejects_with_reasons_and_balance_needs_quotas(face_folder, tmp_path):
     out = tmp_path / "strict"
-    cfg = AugmentConfig(filter=KEEP_NONE)
+    cfg = AugmentConfig(filter=KEEP_NONE, skip_sources={})
     report = augment_dataset(face_folder, out=out, targets="fear", config=cfg, split=None, progress=False)
     assert report["accepted"] == 0 and report["per_target"]["fear"]["reasons"] == {"judge": 1}
     assert not (out / "fear").exists()
+    # by default no fear is made from a smiling face: the happy source is not even tried
+    shutil.rmtree(out)
+    report = augment_dataset(face_folder, out=out, targets="fear", split=None, progress=False)
+    assert {r["source"] for r in read_manifest(out)} == {"sad/blank.png"} and "fear" not in report["per_target"]
     # balance: quotas from the split's class counts; a class already the largest gets none
     shutil.rmtree(out)
     report = augment_dataset(
