@@ -1,12 +1,16 @@
 """Per-frame post-processing shared by every way of making speech curves (teacher, offline and streaming model).
 
-Speech does not predict blinks, and a model knows no phones, so three rules are applied after the fact:
+Speech does not predict blinks, and a model knows no phones, so these rules are applied after the fact:
 
+* **press scale**: a model presses its closures as hard as the teacher it was distilled from did
+  (:data:`MODEL_CLOSURE_PRESS`); its mouthPress is rescaled to the teacher's current
+  :data:`~facecraft.audio2face.lip_state.CLOSURE_PRESS` (real faces press lightly), so the seal thresholds,
+  which scale with that press, read the model's curves as they read the teacher's;
 * **closure priority**: while the lips seal (:func:`facecraft.audio2face.lip_state.sealed_weight`), emotion
-  channels that lift the upper lip (noseSneer) yield, so a disgusted face still closes on /p b m/, and in a
-  model's curves the lip-parting channels (:data:`~facecraft.audio2face.visemes.LIP_OPENING_CHANNELS`) yield
-  as the teacher clears them there (a model smooths them across the closure: mouthLowerDown/UpperUp leaking from
-  the neighbouring vowels would part the lips);
+  channels that lift the upper lip (noseSneer) yield down to what a seal tolerates, so a disgusted face still
+  closes on /p b m/, and in a model's curves the lip-parting channels
+  (:data:`~facecraft.audio2face.visemes.LIP_OPENING_CHANNELS`) yield as the teacher clears them there (a model
+  smooths them across the closure: mouthLowerDown/UpperUp leaking from the neighbouring vowels would part the lips);
 * **blinks**: a seeded, natural-rate blink track on ``eyeBlink``; ``eyeWide`` yields while the lids close;
 * **silence**: audio whose peak is below :data:`SILENCE_PEAK` gives a neutral face.
 
@@ -19,36 +23,57 @@ from __future__ import annotations
 import numpy as np
 
 from facecraft.rigs.arkit import ARKIT_INDEX
+from facecraft.rigs.errors import ParameterError
 
-from .lip_state import sealed_weight
+from .lip_state import CLOSURE_PRESS, PRESS_LEFT, PRESS_RIGHT, sealed_weight
 from .visemes import LIP_OPENING_CHANNELS
 
-# noseSneer lifts the upper lip (3-4 mm at full weight on the default rig and on ICT FaceKit): during a
-# closure it yields by this share, so a disgusted face still closes its lips on /p b m/.
-LIP_LIFT_YIELD = 0.85
+# noseSneer lifts the upper lip (a L/R pair at full weight parts the lip centres by 7.3 mm on the default rig,
+# 6.2 mm on ICT FaceKit). During a closure it is held down to LIP_LIFT_SEALED and no further: a sealed teacher pose
+# (lip_state's CLOSURE_* values) then parts by 0.7 / 0.8 mm (default / ICT; -0.4 / -0.1 mm without the sneer), half
+# of metrics.CLOSED_MM, leaving room for a model's looser seals. It is what the teacher wrote at a full-intensity
+# disgust seal when the sneer yielded by a fixed 85 %; held as a floor rather than a share, a disgusted model face
+# keeps reading as disgust during its seals (a share of a model's smaller sneer fell below what reads as disgust).
+LIP_LIFT_SEALED = 0.15
 _LIFT_INDEX = np.array([ARKIT_INDEX["noseSneerLeft"], ARKIT_INDEX["noseSneerRight"]])
 _OPENING_INDEX = np.array([ARKIT_INDEX[n] for n in LIP_OPENING_CHANNELS])
+# The teacher's closure press the shipped speech weights were distilled with (lip_state.CLOSURE_PRESS at the time):
+# set it to CLOSURE_PRESS when the model is retrained on the current teacher.
+MODEL_CLOSURE_PRESS = 0.35
 BLINKS_PER_MINUTE = 17.0
 BLINK_SECONDS = (0.12, 0.35)
 SILENCE_PEAK = 1e-4  # audio whose absolute peak stays below this is silence (a neutral face)
 
 
 def yield_lip_lift(curves: np.ndarray, closure: np.ndarray) -> np.ndarray:
-    """Let lip-lifting emotion channels (noseSneer) yield by :data:`LIP_LIFT_YIELD` where ``closure`` (T,) is high.
+    """Let lip-lifting emotion channels (noseSneer) yield down to :data:`LIP_LIFT_SEALED` where ``closure`` (T,)
+    is high (in proportion to it); weights already below that level stay.
 
     Returns a float32 copy of ``curves`` (T, 52).
     """
     out = np.array(curves, np.float32, copy=True)
-    out[:, _LIFT_INDEX] *= 1 - LIP_LIFT_YIELD * np.asarray(closure, np.float32)[:, None]
+    lift = out[:, _LIFT_INDEX]
+    out[:, _LIFT_INDEX] = lift - np.asarray(closure, np.float32)[:, None] * np.maximum(lift - LIP_LIFT_SEALED, 0.0)
     return out
 
 
-def closure_priority(curves: np.ndarray) -> np.ndarray:
-    """A model's curves (T, 52) with lip-lifting emotion channels and the lip-parting channels yielding while the
-    lips seal (read from the curves themselves, as a model knows no phones). Frame by frame, so streaming and
-    offline inference agree."""
-    sealed = sealed_weight(curves)
-    out = yield_lip_lift(curves, sealed)
+def rescale_press(curves: np.ndarray, *, model_press: float = MODEL_CLOSURE_PRESS) -> np.ndarray:
+    """A model's curves (T, 52) with mouthPress L/R scaled by ``CLOSURE_PRESS / model_press`` (a float32 copy);
+    ``model_press``: the closure press of the teacher the model learnt from."""
+    if not model_press > 0:
+        raise ParameterError(f"model_press: expected a closure press > 0, got {model_press}")
+    out = np.array(curves, np.float32, copy=True)
+    out[:, [PRESS_LEFT, PRESS_RIGHT]] *= CLOSURE_PRESS / model_press
+    return out
+
+
+def closure_priority(curves: np.ndarray, *, model_press: float = MODEL_CLOSURE_PRESS) -> np.ndarray:
+    """A model's curves (T, 52), press rescaled (:func:`rescale_press`), with lip-lifting emotion channels and the
+    lip-parting channels yielding while the lips seal (read from the curves themselves, as a model knows no
+    phones). Frame by frame, so streaming and offline inference agree. Returns a float32 copy."""
+    scaled = rescale_press(curves, model_press=model_press)
+    sealed = sealed_weight(scaled)
+    out = yield_lip_lift(scaled, sealed)
     out[:, _OPENING_INDEX] *= 1 - sealed[:, None]
     return out
 

@@ -23,11 +23,41 @@ def _curves(jaw, close, press) -> np.ndarray:
     return c
 
 
-def test_lip_gap_is_jaw_minus_mouth_close_for_numpy_and_torch():
-    c = _curves([0.3, 0.3, 0.02], [0.0, 0.3, 0.03], [0, 0, 0])
-    assert np.allclose(ls.lip_gap(c), [0.3, 0.0, -0.01])
-    assert torch.allclose(ls.lip_gap(torch.from_numpy(c)), torch.tensor([0.3, 0.0, -0.01]))
+def test_lip_gap_is_jaw_minus_mouth_close_plus_lip_parting_for_numpy_and_torch():
+    c = _curves([0.3, 0.3, 0.02, 0.0], [0.0, 0.3, 0.03, 0.0], [0, 0, 0, 0])
+    lower, upper = ARKIT_INDEX["mouthLowerDownLeft"], ARKIT_INDEX["mouthUpperUpRight"]
+    c[3, [lower, upper]] = 0.5  # one side of each pair: half of each pair's mean
+    expect = [0.3, 0.0, -0.01, ls.LIP_PART_GAIN * 0.5]
+    assert np.allclose(ls.lip_gap(c), expect)
+    assert torch.allclose(ls.lip_gap(torch.from_numpy(c)), torch.tensor(expect))
     assert np.array_equal(ls.is_sealed(c), ls.is_sealed(torch.from_numpy(c)).numpy())
+
+
+def _centre_opening_mm(rig, names) -> float:
+    from facecraft.audio2face.metrics import inner_lip_gap
+
+    c = np.zeros((1, 52), np.float32)
+    c[0, [ARKIT_INDEX[n] for n in names]] = 1.0
+    return float(inner_lip_gap(rig, c, relative=True)[0]) * 1000.0
+
+
+def _part_ratios(rig) -> list[float]:
+    jaw = _centre_opening_mm(rig, ["jawOpen"])
+    pairs = (["mouthLowerDownLeft", "mouthLowerDownRight"], ["mouthUpperUpLeft", "mouthUpperUpRight"])
+    return [_centre_opening_mm(rig, pair) / jaw for pair in pairs]
+
+
+def test_lip_part_gain_is_the_rigs_opening_per_unit_against_the_jaw(shared_dir):
+    """LIP_PART_GAIN re-measured: each lip-parting pair's inner-lip opening per unit over jawOpen's, on the
+    default rig and ICT FaceKit; the constant is their mean."""
+    from facecraft.rigs.default_rig import default_rig
+    from facecraft.rigs.ict import load_ict_rig
+
+    ratios = _part_ratios(default_rig()) + _part_ratios(
+        load_ict_rig(shared_dir / "assets" / "ict-facekit" / "FaceXModel", face_only=True)
+    )
+    assert all(0.1 < r < 0.25 for r in ratios)
+    assert np.mean(ratios) == pytest.approx(ls.LIP_PART_GAIN, abs=0.01)
 
 
 def test_thresholds_follow_the_teachers_closure_not_coincidence():
@@ -38,11 +68,10 @@ def test_thresholds_follow_the_teachers_closure_not_coincidence():
     # what the teacher writes at a full closure reads as sealed, with margin on both quantities
     held = _curves([ls.CLOSURE_JAW], [ls.CLOSURE_JAW + ls.CLOSURE_SEAL], [ls.CLOSURE_PRESS])
     assert ls.is_sealed(held).all() and ls.sealed_weight(held)[0] == 1.0
-    # "open" is wider than any consonant's jaw target and narrower than every vowel's
-    jaw = ARKIT_INDEX["jawOpen"]
-    consonants = [p[jaw] for v, p in VISEME_POSES.items() if v != "sil" and v not in VOWEL_VISEMES]
+    # "open" is the widest gap of any consonant's pose, narrower than every vowel's but the close rounded U
+    consonants = [ls.lip_gap(p) for v, p in VISEME_POSES.items() if v != "sil" and v not in VOWEL_VISEMES]
     assert max(consonants) == pytest.approx(ls.OPEN_GAP)
-    assert min(VISEME_POSES[v][jaw] for v in VOWEL_VISEMES) > ls.OPEN_GAP
+    assert min(ls.lip_gap(VISEME_POSES[v]) for v in VOWEL_VISEMES if v != "U") > ls.OPEN_GAP
 
 
 def test_sealed_needs_shut_and_pressed_lips_and_the_weight_agrees():

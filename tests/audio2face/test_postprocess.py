@@ -6,28 +6,60 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from facecraft.audio2face import postprocess as pp
+from facecraft.audio2face.lip_state import CLOSURE_PRESS, is_sealed
 from facecraft.rigs import ARKIT_INDEX
+from facecraft.rigs.errors import ParameterError
 
 SNEER = [ARKIT_INDEX["noseSneerLeft"], ARKIT_INDEX["noseSneerRight"]]
+
+
+PRESS = [ARKIT_INDEX["mouthPressLeft"], ARKIT_INDEX["mouthPressRight"]]
 
 
 def test_closure_priority_yields_lip_lift_and_parting_only_where_sealed():
     from facecraft.audio2face.visemes import LIP_OPENING_CHANNELS
 
-    c = np.zeros((2, 52), np.float32)
+    c = np.zeros((3, 52), np.float32)
     c[:, SNEER] = 0.8
+    c[2, SNEER] = 0.1  # a light sneer a seal tolerates
     parting = [ARKIT_INDEX[n] for n in LIP_OPENING_CHANNELS]
-    c[:, parting] = 0.2  # e.g. mouthLowerDown smoothed over from the neighbouring vowels
-    c[0, [ARKIT_INDEX["mouthPressLeft"], ARKIT_INDEX["mouthPressRight"]]] = 0.35  # sealed (gap 0, pressed)
+    c[:, parting] = 0.02  # e.g. mouthLowerDown smoothed over from the neighbouring vowels
+    c[np.ix_([0, 2], PRESS)] = pp.MODEL_CLOSURE_PRESS  # sealed (gap ~0, pressed as the model's teacher pressed)
     c[1, ARKIT_INDEX["jawOpen"]] = 0.5  # open
     out = pp.closure_priority(c)
-    assert np.allclose(out[0, SNEER], 0.8 * (1 - pp.LIP_LIFT_YIELD))
+    assert np.allclose(out[0, SNEER], pp.LIP_LIFT_SEALED)  # held down to what a seal tolerates, no further
+    assert np.allclose(out[2, SNEER], 0.1)
     assert np.allclose(out[0, parting], 0.0)  # sealed: the lips do not part
-    assert np.allclose(out[1, SNEER], 0.8) and np.allclose(out[1, parting], 0.2)  # open: untouched
-    changed = SNEER + parting
+    assert np.allclose(out[1, SNEER], 0.8) and np.allclose(out[1, parting], 0.02)  # open: untouched
+    assert np.allclose(out[:, PRESS], c[:, PRESS] * CLOSURE_PRESS / pp.MODEL_CLOSURE_PRESS)
+    changed = SNEER + parting + PRESS
     assert np.array_equal(np.delete(out, changed, axis=1), np.delete(c, changed, axis=1))
+
+
+def test_a_model_pressing_like_its_teacher_is_rescaled_to_the_current_press():
+    c = np.zeros((2, 52), np.float32)
+    c[0, PRESS] = 0.35
+    assert np.allclose(pp.rescale_press(c, model_press=0.35)[0, PRESS], CLOSURE_PRESS)
+    assert np.array_equal(pp.rescale_press(c, model_press=CLOSURE_PRESS), c)  # a model of the current teacher
+    assert is_sealed(pp.rescale_press(c, model_press=0.35))[0] and not is_sealed(pp.rescale_press(c))[1]
+    with pytest.raises(ParameterError, match="model_press"):
+        pp.rescale_press(c, model_press=0.0)
+
+
+def test_a_full_disgust_held_at_the_seal_floor_still_reads_as_disgust():
+    """The sneer floor is high enough for the disgust prototype (frown + sneer) to read as disgust."""
+    from facecraft.rigs import EmotionCode, classify_arkit
+    from facecraft.rigs.emotion_space import codes_to_arkit
+
+    face = np.asarray(codes_to_arkit(EmotionCode.from_emotion("disgust", 1.0).vector[None]), np.float32).reshape(1, 52)
+    sealed = face.copy()
+    sealed[0, PRESS] = CLOSURE_PRESS
+    held = pp.yield_lip_lift(sealed, np.ones(1, np.float32))
+    assert np.allclose(held[0, SNEER], pp.LIP_LIFT_SEALED) and face[0, SNEER].min() > pp.LIP_LIFT_SEALED
+    assert classify_arkit(held, "emotion")[0] == ["disgust"]
 
 
 def test_blinks_are_seeded_and_wide_eyes_yield():
