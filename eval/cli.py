@@ -33,6 +33,7 @@ TRAIN_OPTIONS: dict[str, tuple[str, str]] = {
     "cutout": ("--cutout", "probability of blanking a random square of a face"),
     "select": ("--select", "keep the epoch with the best validation macro-F1, or the last"),
     "prior_adjust": ("--prior-adjust", "subtract tau log(prior) from the logits, tau picked on validation"),
+    "ema": ("--ema", "decay of a moving average of the weights that is evaluated and saved (0: off)"),
     "distill": ("--distill", "share of the mini-Xception teacher's flip-averaged opinion in FER faces' targets"),
     "seed": ("--seed", "random seed (training and the data split when none is given)"),
     "num_threads": ("--threads", "torch CPU threads"),
