@@ -147,9 +147,13 @@ def extended_mesh(
     # sideways to the outline, and rings laid out along the normals alone then end far from where it lands
     # (person_04_2 at jawOpen 0.8: the band's outer edge 0.16 face widths from the moved chin, pixels changed
     # beyond a tenth of the face width outside its hull).
-    # Only where the outline moves outward (inward, the photo's own outline bounds the face).
+    # Only where the outline moves outward (inward, the photo's own outline bounds the face), and only by what
+    # the band cannot absorb (beyond ``border``): shifting the rings for any sideways motion left a stepped
+    # light seam along the astronaut's chin (fear, jawOpen 0.8).
     share = np.clip(outward / np.maximum(np.linalg.norm(motion, axis=1), 1e-9), 0.0, 1.0)
-    along = (motion - np.sum(motion * normal, axis=1)[:, None] * normal) * share[:, None]
+    along = motion - np.sum(motion * normal, axis=1)[:, None] * normal
+    size = np.maximum(np.linalg.norm(along, axis=1), 1e-9)
+    along *= (share * np.maximum(size - border * fw, 0.0) / size)[:, None]
     rs, rd = [src], [dst]
     for k in range(1, _RINGS + 1):
         t = k / _RINGS
