@@ -118,28 +118,36 @@ def _pooled(pairs) -> float:
 # ---------------------------------------------------------------------- sections
 def bench_real_speech(models: dict[str, A2FModel], rigs: dict, aligned) -> dict:
     """Closure / opening on real speech per model and rig (+ the procedural teacher with the transcript), and
-    the learned models' mouthPress in the pauses (the teacher's relaxed mouth has about 0.01)."""
+    per model the mouthPress in the pauses and the share of speech frames whose curves read as sealed lips
+    (:func:`facecraft.audio2face.lip_state.is_sealed`; a pressed seal belongs to /p b m/, not to every pause)."""
     from .animate import predict_curves
     from .head_motion import frame_loudness
+    from .lip_state import is_sealed
     from .metrics import _phone_frames
     from .teacher import num_frames, teacher_curves
 
     agg: dict[str, dict[str, list]] = {}
     per_clip = []
-    pause_press: dict[str, list] = {k: [] for k in models}
+    pause_press: dict[str, list] = {}
+    sealed: dict[str, list] = {}
     press = [ARKIT_INDEX["mouthPressLeft"], ARKIT_INDEX["mouthPressRight"]]
     fps = {k: float(m.config.fps) for k, m in models.items()} | {"teacher(transcript)": TEACHER_FPS}
     for name, y, sr, phones in aligned:
         cands = {k: predict_curves(m, y, sr=sr) for k, m in models.items()}
-        for k in models:
-            t = len(cands[k])
-            pauses = [_phone_frames(p, fps[k], t) for p in phones if str(p.phone).upper().startswith("SIL")]
-            if pauses:
-                pause_press[k].append(float(cands[k][np.concatenate(pauses)][:, press].mean()))
         loud = frame_loudness(y, sr, fps=TEACHER_FPS, num_frames=num_frames(len(y) / sr, TEACHER_FPS))
         cands["teacher(transcript)"] = teacher_curves(
             phones, fps=TEACHER_FPS, duration=len(y) / sr, loudness=loud, blink=False
         )
+        for k, curves in cands.items():
+            t = len(curves)
+            pause = np.zeros(t, bool)
+            for p in phones:
+                if str(p.phone).upper().startswith("SIL"):
+                    pause[_phone_frames(p, fps[k], t)] = True
+            if pause.any():
+                pause_press.setdefault(k, []).append(float(curves[pause][:, press].mean()))
+            if not pause.all():
+                sealed.setdefault(k, []).append((int(is_sealed(curves[~pause]).sum()), int((~pause).sum())))
         for cname, curves in cands.items():
             for rname, rig in rigs.items():
                 s = score_lip_sync(rig, curves, phones, fps=fps[cname])
@@ -163,6 +171,7 @@ def bench_real_speech(models: dict[str, A2FModel], rigs: dict, aligned) -> dict:
         "clips": len({c["clip"] for c in per_clip}),
         "summary": summary,
         "pause_mouth_press": {k: float(np.mean(v)) if v else float("nan") for k, v in pause_press.items()},
+        "sealed_speech_frames": {k: _pooled(v) for k, v in sealed.items()},
         "per_clip": per_clip,
     }
 
@@ -483,7 +492,11 @@ def bench_audio2face(out_dir: Path, *, long_minutes: float | None = None, weight
         t.add_row(k, f"{v['bilabial_closure_rate']:.1%}", str(v["bilabials"]), f"{v['open_vowel_mean_gap_mm']:.1f}",
                   f"{v['open_vowel_open_rate']:.1%}")  # fmt: skip
     con.print(t)
-    con.print(f"mouthPress in pauses (teacher about 0.01): {res['real_speech']['pause_mouth_press']}")
+    rs = res["real_speech"]
+    con.print("mouthPress in pauses: " + ", ".join(f"{k} {v:.3f}" for k, v in rs["pause_mouth_press"].items()))
+    con.print(
+        "speech frames read as sealed: " + ", ".join(f"{k} {v:.1%}" for k, v in rs["sealed_speech_frames"].items())
+    )
     t = Table(title="learned model on changed recordings (closure / open-vowel opening, default rig)")
     for col in ("condition", "closure", "open rate"):
         t.add_column(col)

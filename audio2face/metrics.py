@@ -3,7 +3,8 @@
 * **inner-lip gap** (metres, ``(T,)``): the vertical distance between the rig's ``upper_lip_inner`` and
   ``lower_lip_inner`` semantic points, absolute (about 0 when the lips touch; ``relative=True`` subtracts the
   neutral face's gap). This is the geometric gap lip sync is judged on; code without a rig reads the
-  curve-space proxy :func:`facecraft.audio2face.lip_state.lip_gap` (``jawOpen - mouthClose``);
+  curve-space proxy :func:`facecraft.audio2face.lip_state.lip_gap` (``jawOpen - mouthClose`` plus the
+  lip-parting channels, weighted by how far they open these rigs' lips against the jaw);
 * **bilabial closure rate**: the fraction of /p b m/ phones during which the lips close, i.e. the gap
   falls below ``closed_mm`` in at least one frame of the phone (a phone shorter than one frame still gets
   its nearest frame);

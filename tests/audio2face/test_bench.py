@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from facecraft.audio2face import bench
 
@@ -73,5 +74,20 @@ def test_models_are_scored_at_their_own_fps(monkeypatch):
         "bilabial_closure_rate": 1.0,
         "open_vowel_open_rate": 1.0,
     }
-    row = bench.bench_real_speech({"m60": model}, {"default": rig}, aligned)["summary"]["m60@default"]
+    res = bench.bench_real_speech({"m60": model}, {"default": rig}, aligned)
+    row = res["summary"]["m60@default"]
     assert row["bilabial_closure_rate"] == 1.0 and row["open_vowel_open_rate"] == 1.0
+    # the teacher seals its /p b m/ and nothing else: the sealed share of speech frames is the bilabials' share
+    from facecraft.audio2face.lip_state import is_sealed
+    from facecraft.audio2face.metrics import _phone_frames
+
+    c = oracle(model, y)
+    speech = np.ones(len(c), bool)
+    for p in phones:
+        if p.phone.upper().startswith("SIL"):
+            speech[_phone_frames(p, 60.0, len(c))] = False
+    share = res["sealed_speech_frames"]["m60"]
+    assert share == pytest.approx(is_sealed(c[speech]).mean())
+    bil = sum(len(_phone_frames(p, 60.0, len(c))) for p in phones if p.phone in ("P", "B", "M"))
+    assert 0 < share <= 1.5 * bil / speech.sum()
+    assert set(res["pause_mouth_press"]) == set(res["sealed_speech_frames"]) == {"m60", "teacher(transcript)"}
