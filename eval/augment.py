@@ -679,11 +679,13 @@ def augment_dataset(
 
 
 def _log_run(out: Path, run: dict) -> dict:
-    """Append this run to ``out/runs.jsonl`` and total every run of the folder (a resumed set's real cost)."""
+    """Append this run to ``out/runs.jsonl`` and total the runs of the folder that edited faces (a resumed
+    set's real cost; a rerun with nothing left to do is logged but not counted)."""
     path = out / RUNS
     with path.open("a") as f:
         f.write(json.dumps({**run, "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}) + "\n")
     runs = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    runs = [r for r in runs if r.get("sources", 0) > 0]
     wall = sum(r["wall_s"] for r in runs)
     accepted = sum(r["accepted"] for r in runs)
     return {
