@@ -9,14 +9,15 @@ negative value means they press together. The lips also part without the jaw: ``
 ``mouthUpperUp`` pull the lower lip down and the upper lip up, and real speakers (and the teacher) open much
 of a vowel that way. :func:`lip_gap` adds them in jaw units, each side pair's mean weighted by
 :data:`LIP_PART_GAIN` (how far one unit parts the lip centres against one unit of ``jawOpen`` on the rigs).
-The *geometric* gap (metres, on a rig) is
-:func:`facecraft.audio2face.metrics.inner_lip_gap`; lip sync is judged on that one, and this proxy is what
-code without a rig reads.
+The *geometric* gap (metres, on a rig) is :func:`facecraft.audio2face.metrics.inner_lip_gap`; lip sync is
+judged on that one, and this proxy is what code without a rig reads.
 
 **Where the thresholds come from.** The procedural teacher seals the lips during /p b m/ by capping
 ``jawOpen`` at :data:`CLOSURE_JAW`, setting ``mouthClose = jawOpen + CLOSURE_SEAL`` and ``mouthPress`` to at
-least :data:`CLOSURE_PRESS` (its relaxed mouth has about 0.01 press). The learned model is trained to
-reproduce that pattern, so the detectors read it back relative to those quantities:
+least :data:`CLOSURE_PRESS` (a light press, as real faces press; its pauses on real speech average 0.002). The
+learned model is trained to reproduce that pattern, so the detectors read it back relative to those quantities
+(a model distilled from a teacher that pressed harder has its press rescaled first:
+:func:`facecraft.audio2face.postprocess.rescale_press`):
 
 * *shut*: the gap is at most :data:`SEALED_GAP` (= ``CLOSURE_JAW``: lips meeting over a jaw no more open
   than a closure allows); lips count as parted from :data:`PARTED_GAP` (= ``2 * CLOSURE_JAW``);
