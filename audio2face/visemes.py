@@ -74,7 +74,7 @@ PHONE_JAW_SCALE: dict[str, float] = {"AH": 0.7, "IH": 0.85, "UH": 0.85, "ER": 0.
 # closure only (whose sealed-lip pattern :mod:`.lip_state` defines), rolling to /f v/.
 _POSES: dict[str, dict[str, float]] = {
     "sil": {},
-    "PP": {"jawOpen": 0.04, "mouthClose": 0.04, "mouthPress{S}": 0.1, "mouthRollLower": 0.05, "mouthRollUpper": 0.05},
+    "PP": {"jawOpen": 0.04, "mouthClose": 0.04, "mouthRollLower": 0.05, "mouthRollUpper": 0.05},
     "FF": {"jawOpen": 0.06, "mouthRollLower": 0.35, "mouthUpperUp{S}": 0.3, "mouthShrugUpper": 0.15},
     "TH": {"jawOpen": 0.12, "tongueOut": 0.35, "mouthLowerDown{S}": 0.2, "mouthUpperUp{S}": 0.1},
     "DD": {"jawOpen": 0.08, "mouthLowerDown{S}": 0.25, "mouthUpperUp{S}": 0.2, "mouthStretch{S}": 0.1},
