@@ -20,10 +20,13 @@ all import these from here, so the rules exist once.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 
 from facecraft.rigs.arkit import ARKIT_INDEX
-from facecraft.rigs.errors import ParameterError
+from facecraft.rigs.errors import FileFormatError, ParameterError
 
 from .lip_state import CLOSURE_PRESS, PRESS_LEFT, PRESS_RIGHT, sealed_weight
 from .visemes import LIP_OPENING_CHANNELS
@@ -37,9 +40,28 @@ from .visemes import LIP_OPENING_CHANNELS
 LIP_LIFT_SEALED = 0.15
 _LIFT_INDEX = np.array([ARKIT_INDEX["noseSneerLeft"], ARKIT_INDEX["noseSneerRight"]])
 _OPENING_INDEX = np.array([ARKIT_INDEX[n] for n in LIP_OPENING_CHANNELS])
-# The teacher's closure press the shipped speech weights were distilled with (lip_state.CLOSURE_PRESS at the time):
-# set it to CLOSURE_PRESS when the model is retrained on the current teacher.
-MODEL_CLOSURE_PRESS = 0.35
+# Closure press of weights whose meta records none: the teacher's before a59d52a (stage 5 and earlier).
+LEGACY_CLOSURE_PRESS = 0.35
+
+
+def meta_closure_press(meta: dict) -> float:
+    """The teacher's closure press a model was distilled with, from its config's ``meta`` (``A2FModel.config.meta``):
+    ``meta["teacher"]["closure_press"]``, written by training; :data:`LEGACY_CLOSURE_PRESS` when absent."""
+    return float(meta.get("teacher", {}).get("closure_press", LEGACY_CLOSURE_PRESS))
+
+
+def weights_closure_press(config_path: str | Path) -> float:
+    """:func:`meta_closure_press` of the model config JSON at ``config_path`` (the ``.json`` beside the weights)."""
+    path = Path(config_path)
+    try:
+        meta = json.loads(path.read_text()).get("meta", {})
+    except (OSError, ValueError) as e:
+        raise FileFormatError(f"{path}: not a readable model config ({e}); expected the JSON beside the weights") from e
+    return meta_closure_press(meta)
+
+
+# The teacher's closure press the shipped speech weights were distilled with, as their meta records it.
+MODEL_CLOSURE_PRESS = weights_closure_press(Path(__file__).with_name("default_a2f.json"))
 BLINKS_PER_MINUTE = 17.0
 BLINK_SECONDS = (0.12, 0.35)
 SILENCE_PEAK = 1e-4  # audio whose absolute peak stays below this is silence (a neutral face)

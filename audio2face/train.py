@@ -77,6 +77,7 @@ import torch
 
 from facecraft.rigs.errors import MissingFileError, ParameterError
 
+from .lip_state import CLOSURE_PRESS
 from .model import A2FConfig, A2FModel
 from .train_data import Clip, feature_stats, load_capture_clips, load_corpus_clips
 from .train_losses import LossWeights, capture_losses, synthetic_losses
@@ -173,6 +174,9 @@ def _fit_model_config(model_cfg: A2FConfig, cfg: TrainConfig, synth: list[Clip],
     meta = dict(model_cfg.meta)
     if cfg.init_from and "train" in meta:  # provenance: the stages the starting weights went through, oldest first
         meta["history"] = [*meta.get("history", []), meta["train"]]
+    # the teacher's closure press the targets were made with: inference rescales the model's press from it
+    # (postprocess.rescale_press); the corpus's teacher curves must come from the current teacher (retarget_corpus)
+    meta["teacher"] = {"closure_press": CLOSURE_PRESS}
     model_cfg.meta = {**meta, "train": {k: v for k, v in vars(cfg).items() if k != "model"}}
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,7 +13,7 @@ import pytest
 from facecraft.audio2face import postprocess as pp
 from facecraft.audio2face.lip_state import CLOSURE_PRESS, is_sealed
 from facecraft.rigs import ARKIT_INDEX
-from facecraft.rigs.errors import ParameterError
+from facecraft.rigs.errors import FileFormatError, ParameterError
 
 SNEER = [ARKIT_INDEX["noseSneerLeft"], ARKIT_INDEX["noseSneerRight"]]
 
@@ -47,6 +49,18 @@ def test_a_model_pressing_like_its_teacher_is_rescaled_to_the_current_press():
     assert is_sealed(pp.rescale_press(c, model_press=0.35))[0] and not is_sealed(pp.rescale_press(c))[1]
     with pytest.raises(ParameterError, match="model_press"):
         pp.rescale_press(c, model_press=0.0)
+
+
+def test_the_model_press_is_read_from_the_weights_meta(tmp_path):
+    cfg = tmp_path / "a2f.json"
+    cfg.write_text(json.dumps({"hidden": 16, "meta": {"teacher": {"closure_press": 0.06}, "train": {}}}))
+    assert pp.weights_closure_press(cfg) == 0.06
+    assert pp.meta_closure_press({"train": {"steps": 3000}}) == pp.LEGACY_CLOSURE_PRESS  # weights from before it
+    shipped = json.loads((Path(pp.__file__).with_name("default_a2f.json")).read_text())["meta"]
+    assert pp.MODEL_CLOSURE_PRESS == pp.meta_closure_press(shipped)
+    cfg.write_text("{not json")
+    with pytest.raises(FileFormatError, match="a2f.json"):
+        pp.weights_closure_press(cfg)
 
 
 def test_a_full_disgust_held_at_the_seal_floor_still_reads_as_disgust():

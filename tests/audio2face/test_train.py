@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from a2f_helpers import fake_corpus, fake_speech  # noqa: E402
 
 from facecraft.audio2face import train as tr  # noqa: E402
+from facecraft.audio2face.lip_state import CLOSURE_PRESS  # noqa: E402
 from facecraft.audio2face.model import A2FModel  # noqa: E402
 from facecraft.rigs.errors import MissingFileError, ParameterError  # noqa: E402
 
@@ -33,6 +34,8 @@ def test_two_steps_then_resume(tmp_path):
     assert r["steps"] == 2 and (tmp_path / "run" / "checkpoint.pt").exists()
     first = A2FModel.from_pretrained(tmp_path / "run")
     assert first.config.meta["train"]["steps_done"] == 2
+    # the teacher's closure press the targets were made with, for inference to rescale the model's press from
+    assert first.config.meta["teacher"] == {"closure_press": CLOSURE_PRESS}
     cfg.stop_after = None
     r2 = tr.train(cfg, resume=True, progress=False)
     assert r2["steps"] == 4
