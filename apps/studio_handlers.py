@@ -859,7 +859,9 @@ def augment_upload(
     common = dict(
         out=out, targets=chosen, max_sources=int(max_faces), workers=workers, progress=False,
     )  # fmt: skip
-    config = AugmentConfig(per_image=int(per_image))
+    # the studio user picks the targets for these very faces: every source is tried toward them (the batch
+    # default, eval.augment.SKIP_SOURCES, leaves fear/disgust/contempt from smiles out to save time at scale)
+    config = AugmentConfig(per_image=int(per_image), skip_sources={})
     if _is_image_folder(root):
         report = augment_dataset(root, config=config, split=None, **common)
     else:
