@@ -12,7 +12,11 @@ On the synthetic corpus every clip is seen with two emotions ``a`` and ``b`` in 
 * **velocity**: frame-to-frame differences match the target's (no jitter);
 * **closure** / **opening** (optional weights): extra weight on the (neutral) teacher's bilabial closures, and
   on its open vowels (jawOpen MSE + a one-sided penalty on a narrower gap), against the regression to the
-  mean that under-opens the mouth.
+  mean that under-opens the mouth;
+* **press** (optional weight): extra MSE on mouthPress L/R against the same reference as closure. The teacher's
+  press is small (:data:`~facecraft.audio2face.lip_state.CLOSURE_PRESS` 0.06 at a seal, ~0 in pauses), so
+  within the speech channels' mean its errors weigh little: a model fine-tuned from weights of a harder-pressing
+  teacher kept pressing in pauses and under-pressed its seals, which then read as unsealed.
 
 ``disentangle=False`` gives the comparison model's loss: one plain MSE to the emotional teacher on every
 channel (+ velocity), no lip / emotion-classification / swap terms. Real capture is supervised with MSE on
@@ -29,7 +33,7 @@ import torch.nn.functional as F
 from facecraft.rigs.emotion_space import prototype_fit, region_mask
 from facecraft.rigs.errors import ParameterError
 
-from .lip_state import JAW, OPEN_GAP, is_sealed, lip_gap
+from .lip_state import JAW, OPEN_GAP, PRESS_LEFT, PRESS_RIGHT, is_sealed, lip_gap
 from .model import A2FModel
 
 SPEECH_MASK = torch.tensor(region_mask("speech"))
@@ -79,6 +83,7 @@ class LossWeights:
     velocity: float = 0.5
     closure: float = 0.0
     opening: float = 0.0
+    press: float = 0.0
 
 
 def closure_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -93,6 +98,12 @@ def closure_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     gap_p = lip_gap(pred)
     wider = (F.relu(gap_p - gap_t) ** 2 * closed).sum() / n
     return mse + wider
+
+
+def press_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """MSE of mouthPress L/R between ``pred`` and ``target`` (B, T, 52), every frame (seals and pauses alike)."""
+    ch = [PRESS_LEFT, PRESS_RIGHT]
+    return F.mse_loss(pred[..., ch], target[..., ch])
 
 
 def opening_loss(pred: torch.Tensor, target: torch.Tensor, *, open_above: float = OPEN_GAP) -> torch.Tensor:
@@ -146,9 +157,12 @@ def synthetic_losses(
     if weights.opening:
         ref_a, ref_b = (batch["neutral"], batch["neutral"]) if disentangle else (batch["target_a"], batch["target_b"])
         out["opening"] = 0.5 * (opening_loss(pa, ref_a) + opening_loss(pb, ref_b))
+    if weights.press:
+        ref_a, ref_b = (batch["neutral"], batch["neutral"]) if disentangle else (batch["target_a"], batch["target_b"])
+        out["press"] = 0.5 * (press_loss(pa, ref_a) + press_loss(pb, ref_b))
     w = {"lip": weights.lip, "emotion": weights.emotion, "emotion_class": weights.emotion_class,
          "swap": weights.swap, "velocity": weights.velocity, "rest": 1.0, "mse": 1.0,
-         "closure": weights.closure, "opening": weights.opening}  # fmt: skip
+         "closure": weights.closure, "opening": weights.opening, "press": weights.press}  # fmt: skip
     out["total"] = sum(w[k] * v for k, v in out.items())
     return out
 

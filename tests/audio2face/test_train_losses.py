@@ -81,6 +81,16 @@ def test_closure_loss_targets_sealed_frames_only():
     assert float(tl.closure_loss(pred, target)) > 0.0
 
 
+def test_press_loss_is_the_press_channels_error_on_every_frame():
+    target = torch.zeros(1, 4, 52)
+    target[0, 1, [ls.PRESS_LEFT, ls.PRESS_RIGHT]] = ls.CLOSURE_PRESS  # a seal between rest frames
+    pred = target.clone()
+    pred[..., ls.JAW] = 0.5  # other channels do not count
+    assert float(tl.press_loss(pred, target)) == 0.0
+    pred[0, 3, [ls.PRESS_LEFT, ls.PRESS_RIGHT]] = 0.2  # pressing in a pause counts as much as under-pressing a seal
+    assert float(tl.press_loss(pred, target)) == pytest.approx(0.2**2 / 4)
+
+
 def test_opening_loss_penalises_under_opening_on_open_frames_only():
     target = torch.zeros(1, 4, 52)
     target[0, :2, ls.JAW] = 0.4  # open vowel frames (gap 0.4)
@@ -104,17 +114,18 @@ def test_synthetic_losses_weigh_their_terms_and_backprop(tmp_path, disentangle):
                               progress=False)  # fmt: skip
     batch = BatchSampler(clips, frames=10, batch_size=2, seed=0).synthetic(0)
     m = tiny_model().train()
-    weights = tl.LossWeights(closure=3.0, opening=0.5)
+    weights = tl.LossWeights(closure=3.0, opening=0.5, press=2.0)
     terms = tl.synthetic_losses(m, batch, disentangle=disentangle, weights=weights)
     if disentangle:
         assert set(terms) == {"lip", "emotion", "emotion_class", "swap", "rest", "velocity", "closure", "opening",
-                              "total"}  # fmt: skip
+                              "press", "total"}  # fmt: skip
     else:
-        assert set(terms) == {"mse", "velocity", "closure", "opening", "total"}
+        assert set(terms) == {"mse", "velocity", "closure", "opening", "press", "total"}
     w = {**vars(weights), "rest": 1.0, "mse": 1.0}
     expected = sum(w[k] * float(v.detach()) for k, v in terms.items() if k != "total")
     assert float(terms["total"].detach()) == pytest.approx(expected, rel=1e-5)
-    assert "closure" not in tl.synthetic_losses(m, batch, disentangle=disentangle)  # off at weight 0
+    off = tl.synthetic_losses(m, batch, disentangle=disentangle)
+    assert "closure" not in off and "press" not in off  # off at weight 0
     terms["total"].backward()
     grads = [p.grad for p in m.parameters() if p.grad is not None]
     assert grads and all(torch.isfinite(g).all() for g in grads) and any(float(g.abs().sum()) > 0 for g in grads)
