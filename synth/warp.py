@@ -317,10 +317,17 @@ def backward_map(
     gx = (np.arange(gw, dtype=np.float64) * step + x0)[None, :]
     gy = (np.arange(gh, dtype=np.float64) * step + y0)[:, None]
     inside = ids >= 0
-    a = aff[np.where(inside, ids, 0)]  # (gh, gw, 2, 3)
+    idx = np.where(inside, ids, 0)
+    a = aff[idx]  # (gh, gw, 2, 3)
     disp = np.empty((gh, gw, 2), np.float32)
     disp[..., 0] = a[..., 0, 0] * gx + a[..., 0, 1] * gy + a[..., 0, 2] - gx
     disp[..., 1] = a[..., 1, 0] * gx + a[..., 1, 1] * gy + a[..., 1, 2] - gy
+    # Inside a triangle the displacement is a convex mix of its vertices' (any orientation, folded or not), so
+    # it lies in their range. Rasterised samples on a triangle's edges (and crack fills) can lie just outside it,
+    # where a sliver's or a folded triangle's affine extrapolates without bound (person_02_1 talking, frame 60:
+    # the edge-on outline triangle [361, 401, 288] sent a sample by the ear lobe 19 px into the photo). Clamp.
+    move = (src - dst)[faces].astype(np.float32)  # (F, 3, 2) target-to-source motion at the vertices
+    np.clip(disp, move.min(1)[idx], move.max(1)[idx], out=disp)
     disp[~inside] = 0.0
     if blur > 0:
         disp = cv2.GaussianBlur(disp, (0, 0), blur, borderType=cv2.BORDER_REPLICATE)

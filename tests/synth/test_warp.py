@@ -10,6 +10,7 @@ from facecraft.rigs.default_rig import opening_faces
 from facecraft.rigs.errors import ParameterError
 from facecraft.synth.warp import (
     WarpResult,
+    backward_map,
     extended_mesh,
     face_width,
     unfold,
@@ -211,3 +212,19 @@ def test_a_jaw_moving_sideways_to_the_outline_leaves_the_photo_beyond_its_band_a
         far = _far_from_hull(np.concatenate([src, dst]), img.shape[:2], 0.1 * fw)
         assert far.any()
         assert np.abs(res.image.astype(int) - img)[far].max() <= 2, angle
+
+
+@pytest.mark.parametrize("step", [1, 2])
+@pytest.mark.parametrize("apex_y", [10.5, 9.6])  # a sliver, and the same triangle folded over its base
+def test_backward_map_stays_within_its_vertices_motion(apex_y, step):
+    # An edge-on outline triangle ([361, 401, 288] on person_02_1 talking, frame 60) squeezed to a sliver or
+    # folded: samples rasterised on its edges lie just outside it, where its target-to-source affine
+    # extrapolates (19 px across the ear lobe there). Inside a triangle the map is a mix of its vertices'
+    # motion, so nowhere may it reach past them. Below the sliver, a plain triangle whose apex rises 5 px.
+    src = np.array([[10.0, 10.0], [30.0, 20.0], [50.0, 10.0], [30.0, 35.0]])
+    dst = np.array([[10.0, 10.0], [30.0, apex_y], [50.0, 10.0], [30.0, 30.0]])
+    faces = np.array([[0, 3, 2], [0, 1, 2]])  # the sliver drawn last
+    (x0, y0, _, _), disp = backward_map(src, dst, faces, shape=(40, 64), step=step, blur=0.0)
+    move = src - dst
+    assert disp[25 - y0, 30 - x0, 1] == pytest.approx(5.0 * 15 / 20, abs=0.05)  # the plain triangle's map
+    assert (disp >= move.min(0) - 1e-3).all() and (disp <= move.max(0) + 1e-3).all(), (disp.min((0, 1)), move)
