@@ -314,21 +314,34 @@ def backward_map(
     if cracks.any():
         grown = cv2.dilate(ids.astype(np.float32), np.ones((3, 3), np.uint8)).astype(np.int32)
         ids[cracks] = grown[cracks]
-    gx = (np.arange(gw, dtype=np.float64) * step + x0)[None, :]
-    gy = (np.arange(gh, dtype=np.float64) * step + y0)[:, None]
-    inside = ids >= 0
-    idx = np.where(inside, ids, 0)
-    a = aff[idx]  # (gh, gw, 2, 3)
-    disp = np.empty((gh, gw, 2), np.float32)
-    disp[..., 0] = a[..., 0, 0] * gx + a[..., 0, 1] * gy + a[..., 0, 2] - gx
-    disp[..., 1] = a[..., 1, 0] * gx + a[..., 1, 1] * gy + a[..., 1, 2] - gy
+    # Per triangle, in float32 planes for one gather: the displacement's affine in box-local coordinates
+    # (u, v) = (x - x0, y - y0), and the range of its vertices' target-to-source motion; a last row of zeros for
+    # the samples no triangle covers (id -1).
     # Inside a triangle the displacement is a convex mix of its vertices' (any orientation, folded or not), so
-    # it lies in their range. Rasterised samples on a triangle's edges (and crack fills) can lie just outside it,
+    # it lies in that range. Rasterised samples on a triangle's edges (and crack fills) can lie just outside it,
     # where a sliver's or a folded triangle's affine extrapolates without bound (person_02_1 talking, frame 60:
-    # the edge-on outline triangle [361, 401, 288] sent a sample by the ear lobe 19 px into the photo). Clamp.
-    move = (src - dst)[faces].astype(np.float32)  # (F, 3, 2) target-to-source motion at the vertices
-    np.clip(disp, move.min(1)[idx], move.max(1)[idx], out=disp)
-    disp[~inside] = 0.0
+    # the edge-on outline triangle [361, 401, 288] sent a sample by the ear lobe 19 px into the photo): clamp.
+    table = np.zeros((10, len(faces) + 1), np.float32)
+    a = aff.reshape(-1, 6).T  # a00 a01 a02 a10 a11 a12: source = A @ (x, y, 1)
+    table[:6, :-1] = a
+    table[0, :-1] -= 1.0
+    table[4, :-1] -= 1.0
+    table[2, :-1] = a[2] + (a[0] - 1.0) * x0 + a[1] * y0
+    table[5, :-1] = a[5] + a[3] * x0 + (a[4] - 1.0) * y0
+    m = (src - dst).T  # (2, V) target-to-source motion of the vertices
+    p, q, r = m[:, faces[:, 0]], m[:, faces[:, 1]], m[:, faces[:, 2]]
+    table[6:8, :-1] = np.minimum(np.minimum(p, q), r)
+    table[8:10, :-1] = np.maximum(np.maximum(p, q), r)
+    t = np.take(table, ids, axis=1)  # (10, gh, gw)
+    u = np.arange(gw, dtype=np.float32)[None, :] * step
+    v = np.arange(gh, dtype=np.float32)[:, None] * step
+    planes = np.empty((2, gh, gw), np.float32)
+    for k in range(2):
+        np.multiply(t[3 * k], u, out=planes[k])
+        planes[k] += t[3 * k + 1] * v
+        planes[k] += t[3 * k + 2]
+    np.clip(planes, t[6:8], t[8:10], out=planes)
+    disp = cv2.merge([planes[0], planes[1]])
     if blur > 0:
         disp = cv2.GaussianBlur(disp, (0, 0), blur, borderType=cv2.BORDER_REPLICATE)
     if step > 1:
