@@ -9,8 +9,10 @@ How it works
   Pixels outside the outer ring are copied, bit for bit.
 * Backward map, piecewise affine: every target triangle is filled with its index (``cv2.fillPoly``, far
   triangles first when per-vertex depth is given, so the nearer surface wins where the projection overlaps);
-  each pixel then takes its triangle's target-to-source affine. The map is built on a grid ``step`` pixels
-  apart, blurred a little (no visible triangle seams) and resized; ``cv2.remap`` samples the photo bilinearly.
+  each pixel then takes its triangle's target-to-source affine, kept within the range of the triangle's vertex
+  motions (a sample on the edge of a sliver or folded triangle would otherwise take its affine far outside it
+  and fetch a speck from across the face). The map is built on a grid ``step`` pixels apart, blurred a little
+  (no visible triangle seams) and resized; ``cv2.remap`` samples the photo bilinearly.
 * Fold-overs: a skin triangle whose orientation flips between source and target has its vertices' motion
   damped until none flips. Triangles that fill the eye and mouth openings may collapse (a closed lid, closed
   lips) and are allowed to; :mod:`facecraft.synth.lids` and :mod:`facecraft.synth.mouth` repaint the openings.
@@ -287,7 +289,9 @@ def backward_map(
     ``outline`` ``(K, 2)`` is the target polygon the triangles tile (their convex hull by default): samples
     inside it that no triangle covered (cracks between neighbours) take a neighbour's affine. Returns the box
     ``(x0, y0, x1, y1)`` it covers (clipped to ``shape`` = ``(H, W)``) and the displacement
-    ``(y1 - y0, x1 - x0, 2)`` float32 (source minus target, pixels; 0 outside every triangle).
+    ``(y1 - y0, x1 - x0, 2)`` float32 (source minus target, pixels; 0 outside every triangle). Each sample's
+    displacement stays within the range of its triangle's vertex motions (``src - dst``), whatever the triangle's
+    shape or orientation, so no sample reaches farther than the mesh moves.
     """
     h, w = shape
     lo = np.floor(dst.min(0)).astype(int) - 2
