@@ -592,9 +592,7 @@ def train_classifier(
         "parameters": model.num_parameters,
         "history": history,
     }
-    (out / "history.json").write_text(json.dumps(history, indent=2))
-    write_report({k: v for k, v in result.items() if k != "history"}, out / "train_result.json")
-    return result
+    return _save_result(result, out)
 
 
 def train_ensemble(
@@ -646,7 +644,12 @@ def train_ensemble(
         "parameters": joined.num_parameters,
         "history": history,
     }
-    (out / "history.json").write_text(json.dumps(history, indent=2))
+    return _save_result(result, out)
+
+
+def _save_result(result: dict, out: Path) -> dict:
+    """Write a training result: its per-epoch history to ``history.json``, the rest to ``train_result.json``."""
+    (out / "history.json").write_text(json.dumps(result["history"], indent=2))
     write_report({k: v for k, v in result.items() if k != "history"}, out / "train_result.json")
     return result
 
