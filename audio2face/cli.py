@@ -136,7 +136,7 @@ def register(subparsers) -> None:
     t.add_argument("--opening-weight", type=float, default=d["opening_weight"],
                    help="extra loss on open-mouth frames; 0 = off (default %(default)s)")  # fmt: skip
     t.add_argument("--press-weight", type=float, default=d["press_weight"],
-                   help="extra loss on mouthPress (pressed at seals only); 0 = off (default %(default)s)")  # fmt: skip
+                   help="extra loss on mouthPress, every frame; 0 = off (default %(default)s)")  # fmt: skip
     t.add_argument(
         "--channel-augment",
         type=float,
