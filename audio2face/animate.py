@@ -41,7 +41,7 @@ from facecraft.rigs.errors import ParameterError
 from .audio import SAMPLE_RATE, audio_duration, iter_audio_blocks, load_audio, valid_audio
 from .lip_state import is_sealed, lip_gap
 from .model import A2FModel, load_default_model
-from .postprocess import add_blinks, audio_peak, closure_priority, is_silent, neutral_if_silent
+from .postprocess import add_blinks, audio_peak, closure_priority, is_silent, meta_closure_press, neutral_if_silent
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +157,8 @@ def predict_frames(
     def head(t: torch.Tensor | None) -> np.ndarray | None:
         return None if t is None else t[0].float().numpy().astype(np.float32)
 
-    return closure_priority(out.arkit[0].numpy()), head(out.flame_expression), head(out.flame_jaw)
+    curves = closure_priority(out.arkit[0].numpy(), model_press=meta_closure_press(cfg.meta))
+    return curves, head(out.flame_expression), head(out.flame_jaw)
 
 
 def model_has_flame(model: A2FModel) -> bool:

@@ -26,7 +26,7 @@ from facecraft.rigs.errors import ParameterError
 from .audio import SAMPLE_RATE, valid_audio
 from .features import LOGMEL_HOP, LOGMEL_WINDOW, get_features, interpolate_frames
 from .model import A2FModel
-from .postprocess import closure_priority
+from .postprocess import closure_priority, meta_closure_press
 
 HOP = LOGMEL_HOP  # the log-mel front-end's hop (10 ms)
 HALF_WINDOW = LOGMEL_WINDOW // 2  # half of its analysis window (12.5 ms)
@@ -169,7 +169,7 @@ class StreamingAnimator:
         if drop > 0:
             self._feat = self._feat[drop:]
             self._feat_start += drop
-        return closure_priority(out.numpy())
+        return closure_priority(out.numpy(), model_press=meta_closure_press(self.model.config.meta))
 
     # ------------------------------------------------------------------ API
     def push(self, chunk: np.ndarray) -> np.ndarray:
