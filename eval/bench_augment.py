@@ -195,7 +195,7 @@ def train_and_test(
         "steps": steps * trained["epochs_run"],
         "best_epoch": trained["best_epoch"],
         "prior_tau": None if adjustment is None else adjustment["tau"],
-        "train_config": {k: v for k, v in vars(config).items()},
+        "train_config": dict(vars(config)),
         "training_reused": bool(trained.get("reused")),
         "wall_s": trained["wall_s"],
         "cpu_s": trained["cpu_s"],
@@ -315,16 +315,7 @@ def bench_augment(
     for seed in seeds:
         common = {"val": val, "test": test, "epochs": epochs, "seed": seed, "real_counts": train.class_counts}
         jobs.append(("train", {**common, "train": train, "out_dir": out / f"train-s{seed}"}))
-        jobs.append(
-            (
-                "train+augment",
-                {
-                    **common,
-                    "train": augmented,
-                    "out_dir": out / f"augmented-s{seed}",
-                },
-            )
-        )
+        jobs.append(("train+augment", {**common, "train": augmented, "out_dir": out / f"augmented-s{seed}"}))
     arms: dict[str, list[dict]] = {"train": [], "train+augment": []}
     import multiprocessing as mp
 
