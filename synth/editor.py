@@ -34,6 +34,7 @@ from facecraft.rigs.default_rig import LIPS_LOWER_INNER, LIPS_UPPER_INNER
 
 from .calibration import EditorCalibration
 from .controls import EditControls
+from .corner_frame import CornerFrame
 from .fit import NUM_MESH_POINTS, RigFit, fit_rig
 
 logger = logging.getLogger(__name__)
@@ -154,14 +155,12 @@ def rounded_opening(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """
     out = np.array(dst, np.float64, copy=True)
     c0, c1 = LIPS_UPPER_INNER[0], LIPS_UPPER_INNER[-1]
-    axis = src[c1] - src[c0]
-    width = float(np.hypot(*axis))
-    if width < 1e-6:
+    frame = CornerFrame.between(src[c0], src[c1])  # v down the face (corner 78 is the face's right, image left)
+    if frame.width <= 1e-6:
         return out
-    u_axis = axis / width
-    v_axis = np.array([-u_axis[1], u_axis[0]])  # down the face (corner 78 is the face's right, image left)
+    v_axis = frame.v_axis
     up, lo = list(LIPS_UPPER_INNER[1:-1]), list(LIPS_LOWER_INNER[1:-1])
-    a = np.clip(((0.5 * (src[up] + src[lo]) - src[c0]) @ u_axis) / width, 0.0, 1.0)
+    a = np.clip(frame.local(0.5 * (src[up] + src[lo]))[0] / frame.width, 0.0, 1.0)
     corners = (1 - a)[:, None] * (dst[c0] - src[c0]) + a[:, None] * (dst[c1] - src[c1])
     v_up = ((dst[up] - src[up]) - corners) @ v_axis  # (n,) across motion relative to the corners'
     v_lo = ((dst[lo] - src[lo]) - corners) @ v_axis
