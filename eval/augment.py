@@ -339,7 +339,7 @@ def augment_source(source: SourceFace, targets: Iterable[str], *, augmenter: Aug
     src_crop = augmenter.crop(img, small, landmarks)
     src_main, src_second = augmenter.scores(src_crop)
     expression = source.label or top_classes(src_main, 1)[0]
-    targets = [t for t in targets if t != expression and expression not in cfg.skip_sources.get(t, ())]
+    targets = _allowed(expression, tuple(targets), cfg)
     src_desc = None
     desc_done = False
     kept: list[np.ndarray] = [src_crop]
