@@ -210,15 +210,16 @@ def _arch_line(z_front: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
     return x, z, inward, pos
 
 
-def _tube(loops: np.ndarray) -> np.ndarray:
-    """Triangles of a closed tube through ``loops`` (N, M, 3) (M corners each, in order), its ends capped."""
+def _tube(loops: np.ndarray, *, caps: bool = True) -> np.ndarray:
+    """Triangles of a closed tube through ``loops`` (N, M, 3) (M corners each, in order), its ends capped
+    unless ``caps=False``."""
     n, m = loops.shape[:2]
     tri = []
     for i in range(n - 1):
         for k in range(m):
             a, b = i * m + k, i * m + (k + 1) % m
             tri += [(a, b, b + m), (a, b + m, a + m)]
-    for i, flip in ((0, False), (n - 1, True)):
+    for i, flip in ((0, False), (n - 1, True)) if caps else ():
         cap = [(i * m, i * m + k + 1, i * m + k) for k in range(1, m - 1)]
         tri += [c[::-1] for c in cap] if flip else cap
     return np.asarray(tri, np.int64)
@@ -392,13 +393,7 @@ def _conjunctiva(ring: np.ndarray, centre: np.ndarray, deltas: dict[str, np.ndar
         return np.concatenate([(front + steps * (back - front)).reshape(-1, 3), *fold])
 
     verts = rings(ring)
-    m = len(ring)
-    tri = []
-    for k in range(CONJUNCTIVA_RINGS + CONJUNCTIVA_FOLD_RINGS):
-        for j in range(m):
-            a, b, c, d = k * m + j, k * m + (j + 1) % m, (k + 1) * m + (j + 1) % m, (k + 1) * m + j
-            tri += [(a, b, c), (a, c, d)]
-    faces = np.asarray(tri, np.int64)
+    faces = _tube(verts.reshape(-1, len(ring), 3), caps=False)
     # seen from the front through the opening: wind toward +Z (it is double-sided; this only sets the normals)
     t = verts[faces]
     if np.cross(t[:, 1] - t[:, 0], t[:, 2] - t[:, 0])[:, 2].sum() < 0:
