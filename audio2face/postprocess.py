@@ -79,6 +79,16 @@ def yield_lip_lift(curves: np.ndarray, closure: np.ndarray) -> np.ndarray:
     return out
 
 
+def yield_to_seal(curves: np.ndarray, closure: np.ndarray) -> np.ndarray:
+    """What a bilabial closure ``closure`` (T,) in [0, 1] overrides, in proportion to it: lip-lifting emotion
+    channels yield (:func:`yield_lip_lift`) and the lip-parting channels
+    (:data:`~facecraft.audio2face.visemes.LIP_OPENING_CHANNELS`) are cleared. The teacher applies it at its
+    aligned /p b m/, the model's post-processing where its curves read as sealed. Returns a float32 copy."""
+    out = yield_lip_lift(curves, closure)
+    out[:, _OPENING_INDEX] *= 1 - np.asarray(closure, np.float32)[:, None]
+    return out
+
+
 def rescale_press(curves: np.ndarray, *, model_press: float = MODEL_CLOSURE_PRESS) -> np.ndarray:
     """A model's curves (T, 52) with mouthPress L/R scaled by ``CLOSURE_PRESS / model_press`` (a float32 copy);
     ``model_press``: the closure press of the teacher the model learnt from."""
@@ -94,10 +104,7 @@ def closure_priority(curves: np.ndarray, *, model_press: float = MODEL_CLOSURE_P
     lip-parting channels yielding while the lips seal (read from the curves themselves, as a model knows no
     phones). Frame by frame, so streaming and offline inference agree. Returns a float32 copy."""
     scaled = rescale_press(curves, model_press=model_press)
-    sealed = sealed_weight(scaled)
-    out = yield_lip_lift(scaled, sealed)
-    out[:, _OPENING_INDEX] *= 1 - sealed[:, None]
-    return out
+    return yield_to_seal(scaled, sealed_weight(scaled))
 
 
 def blink_curve(t: int, fps: float, *, seed: int = 0, rate_per_minute: float = BLINKS_PER_MINUTE) -> np.ndarray:

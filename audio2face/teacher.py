@@ -37,12 +37,11 @@ from .audio import SAMPLE_RATE
 from .head_motion import LOUD_DB, QUIET_DB, frame_loudness
 from .lip_state import CLOSURE_JAW, CLOSURE_PRESS, CLOSURE_SEAL
 from .phonetics import Phone
-from .postprocess import add_blinks, is_silent, yield_lip_lift
+from .postprocess import add_blinks, is_silent, yield_to_seal
 from .visemes import (
     BILABIALS,
     JAW_CHANNELS,
     LIP_CHANNELS,
-    LIP_OPENING_CHANNELS,
     PHONE_JAW_SCALE,
     PHONE_TO_VISEME,
     TONGUE_CHANNELS,
@@ -62,7 +61,6 @@ _GROUPS: dict[str, np.ndarray] = {
     "tongue": np.array([_IDX[n] for n in TONGUE_CHANNELS]),
 }
 SPEECH_INDEX = np.array([_IDX[n] for n in SPEECH_CHANNELS])
-_OPENING_INDEX = np.array([_IDX[n] for n in LIP_OPENING_CHANNELS])
 # Channels the emotion overlay may add to without limit: everything that is not a speech channel
 # (brows, eyes, cheeks, nose, mouth corners: smile, frown, dimple, left/right).
 OVERLAY_INDEX = np.array([i for i, n in enumerate(ARKIT_NAMES) if n not in SPEECH_CHANNELS and "eyeLook" not in n])
@@ -206,16 +204,14 @@ def apply_closure(curves: np.ndarray, closure: np.ndarray, *, seal: float = CLOS
     """Seal the lips where ``closure`` (T,) is high: jaw nearly shut, no lip parting, and ``mouthClose`` =
     ``jawOpen + seal`` (ARKit closes the lips against the jaw; ``seal`` presses them together)."""
     out = curves.copy()
-    c = closure[:, None]
     jaw = out[:, _IDX["jawOpen"]]
     jaw = (1 - closure) * jaw + closure * np.minimum(jaw, CLOSURE_JAW)
     out[:, _IDX["jawOpen"]] = jaw
-    out[:, _OPENING_INDEX] *= 1 - c
     close = out[:, _IDX["mouthClose"]]
     out[:, _IDX["mouthClose"]] = (1 - closure) * np.minimum(close, jaw) + closure * (jaw + seal)
     for name in ("mouthPressLeft", "mouthPressRight"):
         out[:, _IDX[name]] = np.maximum(out[:, _IDX[name]], closure * CLOSURE_PRESS)
-    return yield_lip_lift(out, closure)
+    return yield_to_seal(out, closure)
 
 
 def emotion_arkit(emotion, times: np.ndarray) -> np.ndarray | None:
