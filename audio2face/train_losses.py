@@ -151,15 +151,11 @@ def synthetic_losses(
         out["mse"] = 0.5 * (F.mse_loss(pa, batch["target_a"]) + F.mse_loss(pb, batch["target_b"]))
         tgt_a, tgt_b = batch["target_a"], batch["target_b"]
     out["velocity"] = 0.5 * (velocity_loss(pa, tgt_a) + velocity_loss(pb, tgt_b))
-    if weights.closure:
-        ref_a, ref_b = (batch["neutral"], batch["neutral"]) if disentangle else (batch["target_a"], batch["target_b"])
-        out["closure"] = 0.5 * (closure_loss(pa, ref_a) + closure_loss(pb, ref_b))
-    if weights.opening:
-        ref_a, ref_b = (batch["neutral"], batch["neutral"]) if disentangle else (batch["target_a"], batch["target_b"])
-        out["opening"] = 0.5 * (opening_loss(pa, ref_a) + opening_loss(pb, ref_b))
-    if weights.press:
-        ref_a, ref_b = (batch["neutral"], batch["neutral"]) if disentangle else (batch["target_a"], batch["target_b"])
-        out["press"] = 0.5 * (press_loss(pa, ref_a) + press_loss(pb, ref_b))
+    # the lip terms' reference: the neutral teacher (speech alone) when disentangling, else the emotional targets
+    ref_a, ref_b = (batch["neutral"], batch["neutral"]) if disentangle else (batch["target_a"], batch["target_b"])
+    for name, loss in (("closure", closure_loss), ("opening", opening_loss), ("press", press_loss)):
+        if getattr(weights, name):
+            out[name] = 0.5 * (loss(pa, ref_a) + loss(pb, ref_b))
     w = {"lip": weights.lip, "emotion": weights.emotion, "emotion_class": weights.emotion_class,
          "swap": weights.swap, "velocity": weights.velocity, "rest": 1.0, "mse": 1.0,
          "closure": weights.closure, "opening": weights.opening, "press": weights.press}  # fmt: skip
