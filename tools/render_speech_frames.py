@@ -65,14 +65,14 @@ def pick_frames(glb: Path, wav: Path, transcript: str) -> dict:
         return next((w.word for w in aligned.words if w.start <= phone.start < w.end), "?")
 
     out = {"fps": anim.fps, "frames": anim.num_frames, "transcript": transcript}
-    for kind, names, best in (("bilabial", BILABIALS, np.argmin), ("open_vowel", OPEN_VOWELS, np.argmax)):
+    picks = (("bilabial", BILABIALS, np.argmin, np.min), ("open_vowel", OPEN_VOWELS, np.argmax, np.max))
+    for kind, names, best, extreme in picks:
         phones = [p for p in aligned.phones if p.phone.rstrip("012") in names]
         if not phones:
             raise SystemExit(f"{wav}: the aligned transcript has no {kind} phone")
         p = max(phones, key=lambda q: q.end - q.start)
         frames = _phone_frames(p, anim.fps, anim.num_frames)
         frame = int(frames[best(gap_mm[frames])])
-        extreme = np.min if kind == "bilabial" else np.max
         others = [(q.phone, word_of(q), round(float(extreme(gap_mm[_phone_frames(q, anim.fps, anim.num_frames)])), 2))
                   for q in phones]  # fmt: skip
         out[kind] = {"frame": frame, "phone": p.phone, "word": word_of(p), "start_s": p.start, "end_s": p.end,
@@ -84,18 +84,18 @@ def pick_frames(glb: Path, wav: Path, transcript: str) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from facecraft.rigs.exchange.blender import ENGINES, render_glb_frame
+
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("wav", type=Path)
     p.add_argument("-o", "--out", type=Path, required=True, help="output folder")
     p.add_argument("--glb", type=Path, help="an existing GLB of the clip (default: facecraft animate writes one)")
     p.add_argument("--transcript", help="the clip's text (default: transcripts.csv beside the clip)")
-    p.add_argument("--engine", default="eevee", choices=["eevee", "workbench", "cycles"])
+    p.add_argument("--engine", default="eevee", choices=ENGINES)
     p.add_argument("--size", type=int, default=640)
     p.add_argument("--samples", type=int, default=24)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-
-    from facecraft.rigs.exchange.blender import render_glb_frame
 
     args.out.mkdir(parents=True, exist_ok=True)
     transcript = args.transcript or clip_transcript(args.wav)
