@@ -461,7 +461,9 @@ def write_crop(out: str | os.PathLike, record: dict, crop: np.ndarray) -> str:
     return rel
 
 
-def _quotas(counts: np.ndarray, targets: tuple[str, ...], *, max_per_class) -> dict[str, int]:
+def _quotas(
+    counts: np.ndarray, targets: tuple[str, ...], *, max_per_class: int | dict[str, int] | None
+) -> dict[str, int]:
     """Images to add per target so each reaches the largest class (at most ``max_per_class`` each: one number
     for every target, or a mapping per target)."""
     top = int(np.max(counts))
