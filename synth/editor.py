@@ -179,7 +179,11 @@ def mesh_targets(analyzed: AnalyzedFace, rig_change: np.ndarray) -> tuple[np.nda
 
 
 def render_rig_change(
-    image: np.ndarray, analyzed: AnalyzedFace, rig_change: np.ndarray
+    image: np.ndarray,
+    analyzed: AnalyzedFace,
+    rig_change: np.ndarray,
+    *,
+    targets: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Warp one face of ``image`` by a rig weight change and repaint the mouth and lids.
 
@@ -191,6 +195,8 @@ def render_rig_change(
         The face, analysed on ``image``'s unedited version.
     rig_change : np.ndarray
         ``(52,)`` change of the fitted rig's weights (any sign, not clipped: the rig is linear).
+    targets : (src, dst), optional
+        :func:`mesh_targets` of this face and change, when the caller already has them.
 
     Returns
     -------
@@ -202,7 +208,7 @@ def render_rig_change(
     from .mouth import paint_mouth_interior
     from .warp import unfolded_target, warp_face
 
-    src, dst = mesh_targets(analyzed, rig_change)
+    src, dst = targets if targets is not None else mesh_targets(analyzed, rig_change)
     if np.abs(dst - src).max(initial=0.0) < 0.05:
         return image, np.zeros(image.shape[:2], np.float32)
     depth = analyzed.info.landmarks[:NUM_MESH_POINTS, 2]
@@ -281,9 +287,9 @@ class FaceEditor:
             before = analyzed.weights
             after = controls.target(before)
             change = self.calibration.rig_change(before, after, rig_now=analyzed.fit.weights)
-            out, face_mask = render_rig_change(out, analyzed, change)
-            mask = np.maximum(mask, face_mask)
             src, dst = mesh_targets(analyzed, change)
+            out, face_mask = render_rig_change(out, analyzed, change, targets=(src, dst))
+            mask = np.maximum(mask, face_mask)
             offsets = dst - src
             edits.append(FaceEdit(index, analyzed.info.box.copy(), before.copy(), after, analyzed.fit, change, offsets))
         return EditResult(out, mask, edits, (time.perf_counter() - t0) * 1e3)
