@@ -347,10 +347,11 @@ def test_bench_talk_quick(tmp_path, shared_dir):
     # the image's still points move only as the applied head motion puts them (pixel tracking)
     assert s["jitter_still_pixel_px_p95"] < 0.5 and s["jitter_still_pixel_residual_px_median"] < 0.1
     assert abs(s["jitter_still_pixel_px_median"] - s["jitter_still_applied_px_median"]) < 0.1
-    assert 0 <= s["jitter_still_video_px_median"] <= s["jitter_still_video_px_p95"]
+    # video mode was read (not left at zero) and smooths: below the frame-by-frame reading
+    assert 0 < s["jitter_still_video_px_median"] < s["jitter_still_px_median"]
     # without head motion most still patches are the photo's pixels, yet MediaPipe reads them moving
     assert s["no_head_still_patches_identical"] >= 0.5 and s["jitter_no_head_identical_px_median"] > 0
-    assert isinstance(s["jitter_pixel_within_bound"], bool)
+    assert s["jitter_pixel_within_bound"] is (s["jitter_still_pixel_px_p95"] <= s["jitter_bound_px"]) is True
 
 
 def test_still_regions_leave_out_the_jaw(astronaut_faces_plain):
