@@ -31,6 +31,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from facecraft.rigs.machine import machine_facts
+
 log = logging.getLogger(__name__)
 
 N_LINES = 200
@@ -182,8 +184,7 @@ def bench_batch_runs(
         "audio_seconds": {"total": round(audio_s, 2), "mean_per_line": round(audio_s / n_lines, 3)},
         "runs": runs,
         "identical_to_local": identical,
-        "cpu_count": os.cpu_count(),
-        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "machine": machine_facts(),
         "threads_per_process": 1,
     }
     if kill:
@@ -205,7 +206,7 @@ def bench_batch_runs(
 
 def _print(r: dict) -> None:
     print(f"{r['lines']} lines, {r['audio_seconds']['total']:.0f} s of speech "
-          f"({r['audio_seconds']['mean_per_line']:.2f} s per line), load {r['load_average']}")  # fmt: skip
+          f"({r['audio_seconds']['mean_per_line']:.2f} s per line), load {r['machine']['load_average']}")  # fmt: skip
     print(f"{'run':18s} {'lines':>5s} {'wall s':>8s} {'s/line':>8s} {'cpu s/line':>10s} {'x real time':>11s} "
           f"{'vs Rhubarb':>10s}")  # fmt: skip
     for name, run in r["runs"].items():

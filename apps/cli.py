@@ -53,6 +53,8 @@ BENCHMARKS: dict[str, str] = {
 
 
 def _run_bench(args: argparse.Namespace) -> int:
+    from facecraft.rigs.machine import machine_facts
+
     names = list(BENCHMARKS) if args.name == "all" else [args.name]
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -69,6 +71,8 @@ def _run_bench(args: argparse.Namespace) -> int:
                 return 2
             continue
         result = fn(out_dir=out_dir)
+        if isinstance(result, dict):
+            result.setdefault("machine", machine_facts())
         path = out_dir / f"{name}.json"
         path.write_text(json.dumps(result, indent=2, default=float))
         print(f"[{name}] results written to {path}")

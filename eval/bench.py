@@ -23,13 +23,14 @@ from __future__ import annotations
 import json
 import logging
 import os
-import platform
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from facecraft.rigs.machine import machine_facts
 
 logger = logging.getLogger(__name__)
 
@@ -127,10 +128,10 @@ def bench_fer(
                 results["facecraft-onnx"]["max_abs_diff_vs_torch"] = _fast_path_difference(crops48, threads)
     finally:
         torch.set_num_threads(threads_before)
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    out = {"batch": batch, "threads": threads, "repeats": repeats, "device": "cpu", "cpu": platform.processor() or
-           platform.machine(), "load_average_1min": load, "models": results}  # fmt: skip
-    print(f"[fer] batch {batch}, {threads} threads, 1-min load average {load}")
+    machine = machine_facts()
+    out = {"batch": batch, "threads": threads, "repeats": repeats, "device": "cpu", "machine": machine,
+           "models": results}  # fmt: skip
+    print(f"[fer] batch {batch}, {threads} threads, load averages {machine['load_average']}")
     out["accuracy"] = judge_accuracy(data, threads=threads)
     out["photos"] = photo_accuracy(threads=threads) if photos else {"skipped": "photos=False"}
     out_dir = Path(out_dir)

@@ -29,6 +29,7 @@ import torch
 from facecraft.rigs import ARKIT_NAMES
 from facecraft.rigs.assets import shared_data_dir
 from facecraft.rigs.errors import FacecraftError, MissingFileError
+from facecraft.rigs.machine import load_average
 from facecraft.rigs.sections import run_sections
 from facecraft.rigs.stats import pearson
 
@@ -339,20 +340,10 @@ def section_speed(pipe, editor, *, strength: float, steps: int, guidance: float,
     device = str(pipe.device)
     return {
         "image": "astronaut 512 x 512", "device": device, "threads": 1, "denoising_steps": int(steps * strength),
-        "inversion_steps": int(steps * strength), "load_average_1min": _load(),
+        "inversion_steps": int(steps * strength), "load_average": load_average(),
         "guidance_batches": 2 if guidance != 1.0 else 1, "resolution": pipe.resolution,
         **{f"{k}_s_median": float(np.median(v)) for k, v in times.items()},
     }  # fmt: skip
-
-
-def _load() -> float | None:
-    """The machine's 1-minute load average (timings on a shared CPU depend on it), None where unknown."""
-    import os
-
-    try:
-        return round(os.getloadavg()[0], 2)
-    except OSError:
-        return None
 
 
 # ---------------------------------------------------------------------------------------------- entry

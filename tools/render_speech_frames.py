@@ -21,7 +21,6 @@ vowel show lips, teeth, tongue and eyes"), run with the project's Python::
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import logging
 import sys
@@ -37,13 +36,12 @@ VIEWS = (("front", "face", 1.0), ("three_quarter", "face", 1.0), ("front", "mout
 
 def clip_transcript(wav: Path) -> str:
     """The clip's text from ``transcripts.csv`` (columns ``file``, ``text``) in its folder."""
-    table = wav.parent / "transcripts.csv"
-    if table.is_file():
-        with table.open(newline="", encoding="utf-8") as f:
-            for row in csv.DictReader(f):
-                if row.get("file") == wav.name:
-                    return row["text"]
-    raise SystemExit(f"{wav}: no --transcript given and no row for it in {table}")
+    from facecraft.audio2face.transcripts import TRANSCRIPTS_FILE, read_transcripts
+
+    text = read_transcripts(wav.parent).get(wav.name)
+    if text is None:
+        raise SystemExit(f"{wav}: no --transcript given and no row for it in {wav.parent / TRANSCRIPTS_FILE}")
+    return text
 
 
 def pick_frames(glb: Path, wav: Path, transcript: str) -> dict:
