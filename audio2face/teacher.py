@@ -41,6 +41,8 @@ from .postprocess import add_blinks, is_silent, yield_to_seal
 from .visemes import (
     BILABIALS,
     JAW_CHANNELS,
+    JAW_RISE,
+    JAW_RISE_RAMP,
     LIP_CHANNELS,
     PHONE_JAW_SCALE,
     PHONE_TO_VISEME,
@@ -177,6 +179,28 @@ def vowel_open_scales(phones: Sequence[Phone], loudness: np.ndarray, *, fps: flo
             for i in range(len(phones))]  # fmt: skip
 
 
+def apply_jaw_rise(curves: np.ndarray, phones: Sequence[Phone], times: np.ndarray) -> np.ndarray:
+    """Raise the jaw toward each consonant's own target during it (:data:`~.visemes.JAW_RISE`): inside the phone
+    ``jawOpen`` moves the class's share of the way down to the pose's jaw (never up), decaying with
+    :data:`~.visemes.JAW_RISE_RAMP` outside, so the jaw drops between syllables as a speaking face's does.
+
+    ``curves`` (T, 52) at ``times`` (s); returns a float32 copy (only ``jawOpen`` changes).
+    """
+    out = np.array(curves, np.float32, copy=True)
+    t = np.asarray(times, np.float64)
+    j = _IDX["jawOpen"]
+    for seg in phone_visemes(phones):
+        share = JAW_RISE.get(seg["viseme"], 0.0)
+        if not share:
+            continue
+        lo, hi, d = _held_weight(t, seg["start"], seg["end"], JAW_RISE_RAMP)
+        w = share * d
+        cap = VISEME_POSES[seg["viseme"]][j] * PHONE_JAW_SCALE.get(seg["phone"], 1.0)
+        jaw = out[lo:hi, j]
+        out[lo:hi, j] = jaw - w * np.maximum(jaw - cap, 0.0)
+    return out
+
+
 def closure_weights(phones: Sequence[Phone], times: np.ndarray, *, ramp: float = 0.02) -> np.ndarray:
     """How much a bilabial closure holds at each time, ``(T,)`` in [0, 1].
 
@@ -185,19 +209,26 @@ def closure_weights(phones: Sequence[Phone], times: np.ndarray, *, ramp: float =
     """
     t = np.asarray(times, np.float64)
     c = np.zeros(len(t))
-    step = float(t[1] - t[0]) if len(t) > 1 else 1.0 / 30.0
     for p in phones:
         if p.phone not in BILABIALS:
             continue
-        start, end = p.start, p.end
-        if end - start < step:
-            mid = 0.5 * (start + end)
-            start, end = mid - 0.5 * step, mid + 0.5 * step
-        lo, hi = np.searchsorted(t, start - 6 * ramp), np.searchsorted(t, end + 6 * ramp)
-        tt = t[lo:hi]
-        d = np.where(tt < start, np.exp(-(start - tt) / ramp), np.where(tt > end, np.exp(-(tt - end) / ramp), 1.0))
+        lo, hi, d = _held_weight(t, p.start, p.end, ramp)
         c[lo:hi] = np.maximum(c[lo:hi], d)
     return c.astype(np.float32)
+
+
+def _held_weight(t: np.ndarray, start: float, end: float, ramp: float) -> tuple[int, int, np.ndarray]:
+    """A phone's hold on frame times ``t`` (s): 1 from ``start`` to ``end``, decaying with time constant ``ramp``
+    outside; a phone shorter than a frame still owns the frame nearest its centre. Returns ``(lo, hi, weights)``
+    for the frames ``t[lo:hi]`` it reaches (six time constants either side)."""
+    step = float(t[1] - t[0]) if len(t) > 1 else 1.0 / 30.0
+    if end - start < step:
+        mid = 0.5 * (start + end)
+        start, end = mid - 0.5 * step, mid + 0.5 * step
+    lo, hi = int(np.searchsorted(t, start - 6 * ramp)), int(np.searchsorted(t, end + 6 * ramp))
+    tt = t[lo:hi]
+    d = np.where(tt < start, np.exp(-(start - tt) / ramp), np.where(tt > end, np.exp(-(tt - end) / ramp), 1.0))
+    return lo, hi, d
 
 
 def apply_closure(curves: np.ndarray, closure: np.ndarray, *, seal: float = CLOSURE_SEAL) -> np.ndarray:
@@ -345,7 +376,7 @@ def teacher_curves(
     t = num_frames(duration, fps)
     times = np.arange(t) / fps
     scales = None if loudness is None else vowel_open_scales(ph, _per_frame("loudness", loudness, t), fps=fps)
-    curves = coarticulate(ph, times, open_scales=scales)
+    curves = apply_jaw_rise(coarticulate(ph, times, open_scales=scales), ph, times)
     if voiced is not None:
         curves[:, SPEECH_INDEX] *= 1 - relax_weights(voiced, t, fps)[:, None]
     emo = emotion_arkit(emotion, times)

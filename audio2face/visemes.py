@@ -71,17 +71,19 @@ PHONE_JAW_SCALE: dict[str, float] = {"AH": 0.7, "IH": 0.85, "UH": 0.85, "ER": 0.
 # stays moderate and nearly closes between syllables; consonants keep the jaw much lower than vowels (the jaw
 # rises for the consonant and falls for the vowel, which is what makes its curve peaky). mouthPress and
 # mouthRollLower are small on real faces (95th percentile 0.00-0.06 for press): press belongs to the bilabial
-# closure only (whose sealed-lip pattern :mod:`.lip_state` defines), rolling to /f v/.
+# closure only (whose sealed-lip pattern :mod:`.lip_state` defines), rolling to /f v/. The consonants' jaw targets
+# follow how high each holds the jaw (see :data:`JAW_RISE`): sibilants highest (teeth nearly together), then alveolar
+# stops, affricates and labiodentals, then /n l/ and the dentals (the tongue between the teeth), velars lowest.
 _POSES: dict[str, dict[str, float]] = {
     "sil": {},
     "PP": {"jawOpen": 0.04, "mouthClose": 0.04, "mouthRollLower": 0.05, "mouthRollUpper": 0.05},
-    "FF": {"jawOpen": 0.06, "mouthRollLower": 0.35, "mouthUpperUp{S}": 0.3, "mouthShrugUpper": 0.15},
-    "TH": {"jawOpen": 0.12, "tongueOut": 0.35, "mouthLowerDown{S}": 0.2, "mouthUpperUp{S}": 0.1},
-    "DD": {"jawOpen": 0.08, "mouthLowerDown{S}": 0.25, "mouthUpperUp{S}": 0.2, "mouthStretch{S}": 0.1},
+    "FF": {"jawOpen": 0.04, "mouthRollLower": 0.35, "mouthUpperUp{S}": 0.3, "mouthShrugUpper": 0.15},
+    "TH": {"jawOpen": 0.08, "tongueOut": 0.35, "mouthLowerDown{S}": 0.2, "mouthUpperUp{S}": 0.1},
+    "DD": {"jawOpen": 0.04, "mouthLowerDown{S}": 0.25, "mouthUpperUp{S}": 0.2, "mouthStretch{S}": 0.1},
     "kk": {"jawOpen": 0.12, "mouthLowerDown{S}": 0.2, "mouthUpperUp{S}": 0.15},
-    "CH": {"jawOpen": 0.08, "mouthFunnel": 0.45, "mouthPucker": 0.2, "mouthUpperUp{S}": 0.3, "mouthLowerDown{S}": 0.2},
-    "SS": {"jawOpen": 0.04, "mouthStretch{S}": 0.25, "mouthUpperUp{S}": 0.3, "mouthLowerDown{S}": 0.25},
-    "nn": {"jawOpen": 0.08, "mouthLowerDown{S}": 0.2, "mouthUpperUp{S}": 0.15},
+    "CH": {"jawOpen": 0.04, "mouthFunnel": 0.45, "mouthPucker": 0.2, "mouthUpperUp{S}": 0.3, "mouthLowerDown{S}": 0.2},
+    "SS": {"jawOpen": 0.02, "mouthStretch{S}": 0.25, "mouthUpperUp{S}": 0.3, "mouthLowerDown{S}": 0.25},
+    "nn": {"jawOpen": 0.06, "mouthLowerDown{S}": 0.2, "mouthUpperUp{S}": 0.15},
     "RR": {"jawOpen": 0.1, "mouthFunnel": 0.3, "mouthPucker": 0.2, "mouthLowerDown{S}": 0.1},
     "aa": {"jawOpen": 0.45, "mouthLowerDown{S}": 0.5, "mouthUpperUp{S}": 0.3},
     "E": {"jawOpen": 0.3, "mouthStretch{S}": 0.25, "mouthLowerDown{S}": 0.45, "mouthUpperUp{S}": 0.3},
@@ -142,6 +144,19 @@ VISEME_DOMINANCE: dict[str, Dominance] = {
     "O": Dominance(0.9, 0.85, 0.5, 0.06, 0.06, 0.12),
     "U": Dominance(0.8, 1.0, 0.5, 0.06, 0.07, 0.15),
 }
+
+# How firmly each consonant class raises the jaw toward its own (near-closed) target, in [0, 1]: the rule
+# teacher.apply_jaw_rise applies after coarticulation. The jaw closes for most consonants and opens for the vowel, so
+# it drops between syllables; how fully depends on the place of articulation. Sibilants need the teeth nearly
+# together and hold the highest, least variable jaw position of all English consonants; alveolar stops and
+# labiodentals (lip on teeth) come next; /n l/ and the dentals somewhat less; /r/ little; velars and /h/ have no jaw
+# target of their own and take the vowel's (Keating, Lindblom, Lubker & Kreiman 1994, "Variability in jaw height for
+# segments in English and Swedish VCVs"; Recasens' degree-of-articulatory-constraint model). Dominance blending alone
+# leaves the jaw near the vowels' height through a short consonant (its weight is shared with both neighbours), which
+# is why this is a separate rule, as the bilabial seal is. Bilabials are sealed by their own rule (lip_state).
+JAW_RISE: dict[str, float] = {"SS": 1.0, "CH": 0.9, "DD": 0.8, "FF": 0.8, "TH": 0.6, "nn": 0.6, "RR": 0.3}
+# Time constant (s) of the rise's decay outside the consonant: the jaw closes and reopens within some 50 ms.
+JAW_RISE_RAMP = 0.025
 
 VISEME_TO_RHUBARB: dict[str, str] = {
     "sil": "X", "PP": "A", "FF": "G", "TH": "B", "DD": "B", "kk": "B", "CH": "B", "SS": "B", "nn": "H",

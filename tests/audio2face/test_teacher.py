@@ -83,6 +83,31 @@ def test_labiodental_and_dental():
     assert c[_frames(phones, "TH"), ARKIT_INDEX["tongueOut"]].mean() > 0.2
 
 
+def test_jaw_drops_between_syllables_at_coronals_not_velars():
+    """A speaking jaw closes for the consonant between two vowels (most for /s/, /t/), even when the consonant is
+    short, and takes the vowels' height through a velar; the open vowels still open."""
+    phones = [Phone(0.0, 0.3, "SIL")]
+    t = 0.3
+    for name, step in (("AA", 0.15), ("S", 0.07), ("AA", 0.15), ("T", 0.05), ("AA", 0.15), ("K", 0.07), ("AA", 0.15)):
+        phones.append(Phone(round(t, 3), round(t + step, 3), name))
+        t += step
+    phones.append(Phone(round(t, 3), round(t + 0.3, 3), "SIL"))
+    c = teacher_curves(phones, fps=60.0, blink=False)
+    jaw = c[:, JAW]
+
+    def at(name):
+        return jaw[_frames(phones, name, fps=60.0)]
+
+    vowel_peak = at("AA").max()
+    assert vowel_peak > 0.35
+    assert at("S").min() < 0.1 * vowel_peak and at("T").min() < 0.3 * vowel_peak
+    assert at("K").min() > 0.5 * vowel_peak  # no jaw target of its own: it follows the vowels
+    # each vowel between consonants still opens well past the consonants
+    for p in (p for p in phones if p.phone == "AA"):
+        idx = np.flatnonzero((np.arange(len(jaw)) / 60.0 >= p.start) & (np.arange(len(jaw)) / 60.0 < p.end))
+        assert jaw[idx].max() > 0.3
+
+
 def test_silence_gives_neutral_lower_face():
     c = teacher_curves([Phone(0, 2.0, "SIL")], blink=False)
     assert np.abs(c).max() < 1e-3
