@@ -6,7 +6,8 @@ The one place in :mod:`facecraft.eval` that imports :mod:`facecraft.synth` (DESI
    48 px FER crops), analysed once by the geometric editor (:class:`facecraft.synth.editor.FaceEditor`: face
    detection + rig fit) and described once by dlib's identity model;
 2. variants are edited toward each target emotion with a random intensity and AUs jittered around the
-   EMFACS prototype (:func:`~facecraft.eval.augment_filter.variant_controls`), each one a cheap warp;
+   EMFACS prototype or another pattern EMFACS scores as that emotion
+   (:func:`~facecraft.eval.augment_filter.variant_controls`), each one a cheap warp;
 3. each variant is cut to the data set's own format (:class:`OutputFormat`: 48x48 grey for FER2013-style
    sets; the whole frame of a small crop resized back, or the shared eye alignment for photos) and judged
    on that crop: the target among the top classes of the shipped FER judge (``get_judge("facecraft")``)
@@ -127,7 +128,10 @@ class AugmentConfig:
     intensity : (low, high)
         Emotion intensity range of the variants.
     jitter : float
-        Relative jitter of the prototype AUs (see :func:`~facecraft.eval.augment_filter.variant_controls`).
+        Relative jitter of the pattern's AUs (see :func:`~facecraft.eval.augment_filter.variant_controls`).
+    alternatives : bool
+        Draw each variant's AU pattern among the EMFACS prototype and the other patterns EMFACS scores as the
+        emotion (:data:`~facecraft.eval.augment_filter.EMFACS_ALTERNATIVES`); False: the prototype only.
     filter : FilterConfig
     judge : str
         Registry name of the main judge (:data:`facecraft.eval.judges.SUPPORTED_JUDGES`); ``judge_weights``
@@ -147,6 +151,7 @@ class AugmentConfig:
     per_image: int = 1
     intensity: tuple[float, float] = (0.6, 1.0)
     jitter: float = 0.25
+    alternatives: bool = True
     filter: FilterConfig = field(default_factory=FilterConfig)
     judge: str = "facecraft"
     judge_weights: str | None = None
@@ -351,7 +356,9 @@ def augment_source(source: SourceFace, targets: Iterable[str], *, augmenter: Aug
         rng = np.random.default_rng(variant_seed(f"{source.id}#{target}", cfg.seed))
         for k in range(cfg.per_image):
             rec = {**base, "id": f"{source.id}#{target}{k}", "target": target, "variant": k}
-            controls = variant_controls(target, rng, intensity=cfg.intensity, jitter=cfg.jitter)
+            controls = variant_controls(
+                target, rng, intensity=cfg.intensity, jitter=cfg.jitter, alternatives=cfg.alternatives
+            )
             rec["controls"] = controls
             edited = augmenter.editor.apply(
                 img,
@@ -404,10 +411,19 @@ def _init_worker(config: AugmentConfig, threads: int) -> None:
     _WORKER = Augmenter(config)
 
 
-def _work(source: SourceFace, targets: tuple[str, ...]) -> list[dict]:
+def _work(source: SourceFace, targets: tuple[str, ...], readers: dict | None = None) -> list[dict]:
     if _WORKER is None:
         raise RuntimeError("augment worker used before its initializer ran")
+    if readers is not None and _WORKER.config.filter.readers != readers:
+        _WORKER.config = _with_readers(_WORKER.config, readers)
     return augment_source(source, targets, augmenter=_WORKER)
+
+
+def _measure(dataset: str) -> tuple[dict[str, tuple[str, ...]], dict]:
+    """:func:`measure_readers` in a worker, with the second judges it has loaded already."""
+    if _WORKER is None:
+        raise RuntimeError("augment worker used before its initializer ran")
+    return measure_readers(dataset, _WORKER.config, judges=_WORKER.seconds)
 
 
 # ----------------------------------------------------------------------------------------------- runner
@@ -475,19 +491,25 @@ def _quotas(
     return need
 
 
-def measure_readers(dataset, config: AugmentConfig) -> tuple[dict[str, tuple[str, ...]], dict]:
+def measure_readers(dataset, config: AugmentConfig, *, judges=None) -> tuple[dict[str, tuple[str, ...]], dict]:
     """Which second judge reads which class, on the data set's labelled faces outside its test split.
 
+    ``judges`` ({name: judge}) are the second judges already loaded (an :class:`Augmenter`'s ``seconds``: a
+    worker measures with its own models instead of loading them a second time); missing ones are loaded.
     Returns the readers table (for ``FilterConfig.readers``) and the measured top-``second_top_k`` recall per
     judge and class with the image counts (for the report). The test split never takes part.
     """
     from .datasets import load_dataset
     from .judges import get_judge
 
+    judges = dict(judges or {})
     ds = load_dataset(Path(dataset), votes=False)
     if ds.splits is not None:
         ds = ds.take(np.flatnonzero(np.asarray(ds.splits) != "test"))
-    probs = {name: get_judge(name).predict_proba(list(ds.images), detect=False) for name in config.second_judges}
+    probs = {
+        name: (judges[name] if name in judges else get_judge(name)).predict_proba(list(ds.images), detect=False)
+        for name in config.second_judges
+    }
     readers, recall = judge_readers(
         probs, ds.labels, top_k=config.filter.second_top_k, min_recall=config.min_reader_recall
     )
@@ -584,14 +606,18 @@ def augment_dataset(
     counts = np.zeros(len(EMOTIONS), np.int64)
     unreadable: list[str] = []
     reader_report = None
+    measure: str | None = None
     if dataset is not None:
         faces, fmt, counts, unreadable = dataset_sources(dataset, split=split)
         config = _with_format(config, fmt)
         if use_dataset_faces:
             pool_faces += faces
         if config.min_reader_recall is not None and config.second_judges and config.filter.readers is None:
-            readers, reader_report = measure_readers(dataset, config)
-            config = replace(config, filter=replace(config.filter, readers=readers))
+            cached = _cached_readers(out, dataset, config)
+            if cached is None:
+                measure = str(dataset)  # by the augmenter's own judges, in _run
+            else:
+                config, reader_report = _with_readers(config, cached[0]), cached[1]
     elif balance:
         raise ParameterError("balance: needs a data set (its class counts say how many images to add)")
     for folder in sources:
@@ -632,7 +658,18 @@ def augment_dataset(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(todo), desc="augment", unit="face", disable=not progress)
-        for records in _run(todo, wanted, finished, config, workers=workers, threads=threads):
+        measured: dict = {}
+        for records in _run(
+            todo, wanted, finished, config, workers=workers, threads=threads, measure=measure, measured=measured
+        ):
+            if measured and reader_report is None:
+                config, reader_report = _with_readers(config, measured["readers"]), measured["report"]
+                payload = {
+                    "key": _readers_key(dataset, config),
+                    "readers": measured["readers"],
+                    "report": reader_report,
+                }
+                (out / READERS).write_text(json.dumps(payload, indent=2))
             for rec in records:
                 crop = rec.pop("crop", None)
                 if rec.get("accepted") and quotas is not None and accepted[rec["target"]] >= quotas[rec["target"]]:
@@ -703,16 +740,63 @@ def _with_format(config: AugmentConfig, fmt: OutputFormat) -> AugmentConfig:
     return replace(config, format=fmt)
 
 
+def _with_readers(config: AugmentConfig, readers: dict[str, tuple[str, ...]]) -> AugmentConfig:
+    return replace(config, filter=replace(config.filter, readers=readers))
+
+
+#: Where a folder keeps the measured second-judge readers (a resumed run reuses them instead of re-measuring).
+READERS = "judge_readers.json"
+
+
+def _readers_key(dataset, config: AugmentConfig) -> dict:
+    return {
+        "dataset": str(dataset),
+        "judges": list(config.second_judges),
+        "top_k": config.filter.second_top_k,
+        "min_recall": config.min_reader_recall,
+    }
+
+
+def _cached_readers(out: Path, dataset, config: AugmentConfig) -> tuple[dict, dict] | None:
+    """The readers a previous run of this folder measured with the same data set, judges and rule, or None."""
+    path = out / READERS
+    if not path.is_file():
+        return None
+    try:
+        saved = json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return None
+    if saved.get("key") != _readers_key(dataset, config):
+        return None
+    return {c: tuple(v) for c, v in saved["readers"].items()}, saved["report"]
+
+
 def _allowed(label: str, targets: tuple[str, ...], config: AugmentConfig) -> tuple[str, ...]:
     """The targets a face labelled ``label`` may become (not its own expression, not barred by skip_sources)."""
     return tuple(t for t in targets if t != label and label not in config.skip_sources.get(t, ()))
 
 
 def _run(
-    todo: list[SourceFace], wanted, finished, config: AugmentConfig, *, workers: int, threads: int
+    todo: list[SourceFace],
+    wanted,
+    finished,
+    config: AugmentConfig,
+    *,
+    workers: int,
+    threads: int,
+    measure: str | None = None,
+    measured: dict | None = None,
 ) -> Iterator[list[dict]]:
     """Records per source, in completion order; at most ``2 * workers`` sources in flight (bounded memory).
-    A source with no wanted target is passed over; the run ends when ``finished()`` (every quota met)."""
+    A source with no wanted target is passed over; the run ends when ``finished()`` (every quota met).
+
+    With ``measure`` (a data set), the second judges' readers are first measured on it by an augmenter's own
+    judges (the models are loaded once per process, never in the parent as well) and put into ``measured``
+    (``readers``, ``report``) before the first record comes; every variant is then judged with them. Nothing
+    is loaded when there is nothing to do."""
+    if not todo:
+        return
+    measured = {} if measured is None else measured
     if workers == 1:
         import torch
 
@@ -720,6 +804,10 @@ def _run(
         torch.set_num_threads(threads)
         augmenter = Augmenter(config)
         try:
+            if measure is not None:
+                readers, report = measure_readers(measure, config, judges=augmenter.seconds)
+                augmenter.config = _with_readers(config, readers)
+                measured.update(readers=readers, report=report)
             for source in todo:
                 if finished():
                     return
@@ -735,6 +823,10 @@ def _run(
 
     ctx = mp.get_context("spawn")  # MediaPipe and torch do not survive a fork with their threads running
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(config, threads)) as pool:
+        readers = None
+        if measure is not None:
+            readers, report = pool.submit(_measure, measure).result()
+            measured.update(readers=readers, report=report)
         pending: set[Future] = set()
         it = iter(todo)
         exhausted = False
@@ -747,7 +839,7 @@ def _run(
                 targets = wanted(source)
                 if not targets:
                     continue
-                pending.add(pool.submit(_work, source, targets))
+                pending.add(pool.submit(_work, source, targets, readers))
             if not pending:
                 return
             done, pending = wait(pending, return_when=FIRST_COMPLETED)

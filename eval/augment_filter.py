@@ -32,6 +32,25 @@ ALL_TARGETS: tuple[str, ...] = tuple(e for e in EMOTIONS if e != "neutral")
 #: smirk on a smile (read as happiness). A face's expression is its data set label, or the main judge's top
 #: class for an unlabelled photo.
 SKIP_SOURCES: dict[str, tuple[str, ...]] = {t: ("happiness",) for t in ("contempt", "disgust", "fear")}
+#: Other AU patterns that EMFACS also scores as the emotion, beside its prototype
+#: (:data:`facecraft.rigs.EMFACS_PROTOTYPES`), each with its full-intensity levels; :func:`variant_controls` draws
+#: the prototype or one of these. From the EMFACS-7 predictions as listed by Matsumoto, Keltner, Shiota,
+#: O'Sullivan and Frank (2008, "Facial expressions of emotion", Handbook of Emotions, table 13.1): disgust
+#: 9+17, 10+17 and 10+16+25 beside 9+15+16; contempt R14 alone beside R12+R14. The prototype drives AU9 and
+#: AU16, which the geometric editor renders mostly as a lowered lower lip showing the teeth (read as surprise or
+#: fear on 48 px crops, contact sheet of /work/runs/augment4/look_disgust.png); the upper-lip raiser (AU10) with
+#: a raised chin reads closer to disgust. AU4 (brows lowered) is added to the disgust patterns at random
+#: (:data:`DISGUST_BROW_SHARE`): most FER2013 disgust faces frown.
+EMFACS_ALTERNATIVES: dict[str, tuple[dict[str, float], ...]] = {
+    "disgust": (
+        {"AU9": 1.0, "AU17": 0.7},
+        {"AU10": 1.0, "AU17": 0.7},
+        {"AU10": 1.0, "AU16": 0.5, "AU25": 0.5},
+    ),
+    "contempt": ({"AU14R": 1.0},),
+}
+#: Share of disgust variants that also lower the brows (AU4 at 0.6 of the variant's intensity).
+DISGUST_BROW_SHARE = 0.5
 #: A second judge "reads" a class when it ranks the class among its ``second_top_k`` for at least this share of
 #: the data set's labelled images of that class outside its test split (:func:`judge_readers`); only readers
 #: must agree with the main judge. NetworkV2 never ranks disgust in its top 2 on fer-dev (0 of 32 train+val
@@ -111,9 +130,14 @@ def variant_seed(key: str, seed: int) -> int:
 
 
 def variant_controls(
-    target: str, rng: np.random.Generator, *, intensity: tuple[float, float] = (0.6, 1.0), jitter: float = 0.25
+    target: str,
+    rng: np.random.Generator,
+    *,
+    intensity: tuple[float, float] = (0.6, 1.0),
+    jitter: float = 0.25,
+    alternatives: bool = True,
 ) -> dict:
-    """Edit controls of one variant toward ``target``: a random intensity and jittered prototype AUs.
+    """Edit controls of one variant toward ``target``: a random intensity and jittered AUs of one EMFACS pattern.
 
     Parameters
     ----------
@@ -123,13 +147,19 @@ def variant_controls(
     intensity : (low, high)
         Range of the emotion's intensity in [0, 1], drawn uniformly.
     jitter : float
-        Each prototype AU is ``prototype * intensity * U(1 - jitter, 1 + jitter)``, clipped to [0, 1].
+        Each pattern AU is ``level * intensity * U(1 - jitter, 1 + jitter)``, clipped to [0, 1].
+    alternatives : bool
+        Draw the pattern uniformly among the prototype and :data:`EMFACS_ALTERNATIVES` (disgust also lowers the
+        brows with probability :data:`DISGUST_BROW_SHARE`); False always takes the prototype.
 
     Returns
     -------
     dict
-        ``{"emotion": "fear:0.83", "intensity": 0.83, "au": {"AU1": 0.7, ...}}``: JSON-ready; ``emotion`` and
-        ``au`` are :meth:`facecraft.synth.controls.EditControls.from_args` arguments (``au`` empty for neutral).
+        ``{"emotion": "fear:0.83", "intensity": 0.83, "pattern": "prototype", "au": {"AU1": 0.7, ...}}``:
+        JSON-ready; ``emotion`` and ``au`` are :meth:`facecraft.synth.controls.EditControls.from_args`
+        arguments (``au`` empty for neutral). With an alternative pattern, whose AUs ``pattern`` names
+        (``"10+17"``), ``emotion`` is ``"neutral:<intensity>"``: it fades the source's own expression as the
+        emotion code of a prototype variant does, without adding the prototype's AUs.
     """
     if target not in EMOTION_INDEX:
         raise ParameterError(f"target: expected one of {EMOTIONS}, got {target!r}")
@@ -139,11 +169,24 @@ def variant_controls(
     if not 0.0 <= jitter < 1.0:
         raise ParameterError(f"jitter: expected a fraction in [0, 1), got {jitter}")
     level = float(rng.uniform(lo, hi))
+    patterns = (EMFACS_PROTOTYPES[target], *(EMFACS_ALTERNATIVES.get(target, ()) if alternatives else ()))
+    k = int(rng.integers(len(patterns))) if len(patterns) > 1 else 0
+    pattern = dict(patterns[k])
+    if alternatives and target == "disgust" and rng.uniform() < DISGUST_BROW_SHARE:
+        pattern["AU4"] = 0.6
     au = {
         name: round(float(np.clip(value * level * rng.uniform(1 - jitter, 1 + jitter), 0.0, 1.0)), 3)
-        for name, value in EMFACS_PROTOTYPES[target].items()
+        for name, value in pattern.items()
     }
-    return {"emotion": f"{target}:{level:.3f}", "intensity": round(level, 3), "au": au}
+    name = "prototype" if k == 0 else "+".join(a[2:] for a in patterns[k])
+    if "AU4" in pattern and "AU4" not in patterns[k]:
+        name += "+4"
+    return {
+        "emotion": f"{target if k == 0 else 'neutral'}:{level:.3f}",
+        "intensity": round(level, 3),
+        "pattern": name,
+        "au": au,
+    }
 
 
 def top_classes(probs: np.ndarray, k: int, *, classes: tuple[str, ...] = EMOTIONS) -> list[str]:

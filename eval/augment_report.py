@@ -46,7 +46,8 @@ def build_report(records, *, extra: dict | None = None) -> dict:
     Returns
     -------
     dict
-        ``per_target`` ({target: attempted, accepted, acceptance_rate, reasons}), ``attempted``, ``accepted``,
+        ``per_target`` ({target: attempted, accepted, acceptance_rate, reasons, patterns: the same counts per AU
+        pattern of :func:`~facecraft.eval.augment_filter.variant_controls`}), ``attempted``, ``accepted``,
         ``acceptance_rate``, ``agreement`` (the first second judge's top class among the 7 shared classes
         equals the main judge's, over all variants, and the same for every pair of judges; and, per target,
         the share of variants the main judge accepted that the second judges also accept), ``bad_sources``
@@ -54,6 +55,7 @@ def build_report(records, *, extra: dict | None = None) -> dict:
     """
     per: dict[str, Counter] = defaultdict(Counter)
     reasons: dict[str, Counter] = defaultdict(Counter)
+    patterns: dict[str, Counter] = defaultdict(Counter)
     bad, sources = [], set()
     agree, both = 0, 0
     pair_same: Counter = Counter()
@@ -72,6 +74,9 @@ def build_report(records, *, extra: dict | None = None) -> dict:
             continue
         per[target]["attempted"] += 1
         per[target]["accepted"] += int(bool(r.get("accepted")))
+        pattern = (r.get("controls") or {}).get("pattern", "prototype")
+        patterns[target][f"{pattern} attempted"] += 1
+        patterns[target][f"{pattern} accepted"] += int(bool(r.get("accepted")))
         reasons[target][_reason_kind(r.get("reason"))] += 1
         scores = r.get("scores") or {}
         if len(scores) >= 2:
@@ -96,6 +101,7 @@ def build_report(records, *, extra: dict | None = None) -> dict:
             "accepted": a,
             "acceptance_rate": round(a / n, 4) if n else None,
             "reasons": dict(reasons[t]),
+            "patterns": _pattern_rates(patterns[t]),
             "second_judge_agrees_when_main_accepts": (
                 round(second_agrees[t] / judged_main[t], 4) if judged_main[t] else None
             ),
@@ -119,6 +125,16 @@ def build_report(records, *, extra: dict | None = None) -> dict:
     if extra:
         report.update(extra)
     return report
+
+
+def _pattern_rates(counts: Counter) -> dict[str, dict]:
+    """``{pattern: {attempted, accepted, acceptance_rate}}`` from ``"<pattern> attempted|accepted"`` counts."""
+    names = sorted({k.rsplit(" ", 1)[0] for k in counts})
+    out = {}
+    for name in names:
+        n, a = counts[f"{name} attempted"], counts[f"{name} accepted"]
+        out[name] = {"attempted": n, "accepted": a, "acceptance_rate": round(a / n, 4) if n else None}
+    return out
 
 
 def _iter_manifest(path: Path):

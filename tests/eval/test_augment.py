@@ -160,3 +160,59 @@ def test_strict_filter_rejects_with_reasons_and_balance_needs_quotas(face_folder
     assert report["per_target"]["fear"]["accepted"] == 1 and "happiness" not in report["per_target"]
     with pytest.raises(ParameterError, match="balance"):
         augment_dataset(None, out=out, balance=True, sources=[face_folder])
+
+
+def test_second_judges_load_once_per_process_and_measured_readers_are_kept(tiny_fer_folder, tmp_path, monkeypatch):
+    """The readers are measured by the augmenter's own second judges (not by a second copy loaded in the parent)
+    and saved in the folder: a resumed run reuses them."""
+    import facecraft.eval.augment as augment_module
+    import facecraft.eval.judges as judges_module
+
+    loads: list[str] = []
+    happy = np.eye(len(EMOTIONS))[EMOTIONS.index("happiness")]
+
+    class CountingJudge:
+        def __init__(self, name):
+            loads.append(name)
+
+        def predict_proba(self, images, detect=False):
+            return np.tile(happy, (len(images), 1))
+
+    class ModelsOnlyJudges:  # stands in for the Augmenter: no editor, no identity model
+        def __init__(self, config):
+            self.config = config
+            self.seconds = {name: CountingJudge(name) for name in config.second_judges}
+
+        def close(self):
+            pass
+
+    def one_record(source, targets, *, augmenter):
+        readers = augmenter.config.filter.readers
+        return [{"source": source.id, "id": f"{source.id}#x", "target": targets[0], "accepted": False,
+                 "reason": "judge: stub", "readers": None if readers is None else dict(readers)}]  # fmt: skip
+
+    measures = []
+    real_measure = augment_module.measure_readers
+
+    def counted_measure(*args, **kwargs):
+        measures.append(kwargs.get("judges"))
+        return real_measure(*args, **kwargs)
+
+    monkeypatch.setattr(judges_module, "get_judge", lambda name, weights=None: CountingJudge(name))
+    monkeypatch.setattr(augment_module, "Augmenter", ModelsOnlyJudges)
+    monkeypatch.setattr(augment_module, "augment_source", one_record)
+    monkeypatch.setattr(augment_module, "measure_readers", counted_measure)
+    out = tmp_path / "aug"
+    report = augment_dataset(tiny_fer_folder, out=out, targets="fear", split=None, max_sources=3, progress=False)
+    assert loads == ["networkv2", "mini-xception"]  # once each, by the augmenter
+    assert len(measures) == 1 and set(measures[0]) == {"networkv2", "mini-xception"}
+    records = read_manifest(out)
+    assert len(records) == 3 and all(r["readers"] == report["judge_readers"]["readers"] for r in records)
+    assert report["judge_readers"]["readers"]["happiness"] == ["networkv2", "mini-xception"]  # they read it
+    assert report["judge_readers"]["readers"]["sadness"] == []  # they never rank sadness high
+    assert (out / "judge_readers.json").is_file()
+    # resumed with more sources: the saved readers are used, nothing is measured again
+    again = augment_dataset(tiny_fer_folder, out=out, targets="fear", split=None, max_sources=5, progress=False)
+    assert len(measures) == 1 and again["judge_readers"] == report["judge_readers"]
+    assert len(read_manifest(out)) == 5 and loads.count("networkv2") == 2
+    assert list(again["config"]["filter"]["readers"]["sadness"]) == []

@@ -49,3 +49,28 @@ def test_a_finished_training_is_reused_only_under_the_same_key(tmp_path):
     old = _finished_training(done, key, SimpleNamespace(select="last"))
     assert old["model_dir"] == str(tmp_path / "last") and old["reused"]
     assert _finished_training(done, key, SimpleNamespace(select="best")) is None
+
+
+def test_paired_bootstrap_gain_is_zero_for_equal_arms_and_sure_for_a_clear_gain():
+    from facecraft.eval.bench_augment import paired_bootstrap_gain
+
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(8), [40, 8, 8, 30, 80, 90, 50, 40])
+    noisy = [np.where(rng.uniform(size=len(labels)) < 0.7, labels, rng.integers(0, 8, len(labels))) for _ in range(3)]
+    same = paired_bootstrap_gain(labels, noisy, noisy, resamples=200)
+    assert same["macro_f1"]["gain_points"] == 0 and same["macro_f1"]["ci95"] == [0, 0]
+    assert same["macro_f1"]["p_gain_above_0"] == 0 and same["seeds"] == 3
+    # the augmented arms get every contempt and disgust face right: +gain, the interval above zero
+    better = [np.where(np.isin(labels, [1, 2]), labels, p) for p in noisy]
+    sure = paired_bootstrap_gain(labels, noisy, better, resamples=200)
+    g = sure["macro_f1"]
+    assert g["gain_points"] > 3 and 0 < g["ci95"][0] <= g["gain_points"] <= g["ci95"][1]
+    assert g["p_gain_above_0"] == 1.0 and g["p_gain_at_least_3"] > 0.5
+    # contempt is not among the 7 shared classes: only disgust counts there
+    assert 0 < sure["macro_f1_7"]["gain_points"] < g["gain_points"]
+    import pytest
+
+    from facecraft.rigs import ParameterError
+
+    with pytest.raises(ParameterError, match="bootstrap"):
+        paired_bootstrap_gain(labels, noisy, noisy[:2])

@@ -51,7 +51,7 @@ def test_variant_controls_jitter_around_the_prototype_and_are_reproducible():
     # other seeds give other variants; no jitter and a fixed intensity give the prototype itself
     c = variant_controls("fear", np.random.default_rng(variant_seed("y#fear", 0)))
     assert c != a
-    exact = variant_controls("disgust", np.random.default_rng(0), intensity=(1.0, 1.0), jitter=0.0)
+    exact = variant_controls("disgust", np.random.default_rng(0), intensity=(1.0, 1.0), jitter=0.0, alternatives=False)
     assert exact["au"] == EMFACS_PROTOTYPES["disgust"]
     with pytest.raises(ParameterError):
         variant_controls("fear", np.random.default_rng(0), intensity=(0.9, 0.5))
@@ -136,6 +136,7 @@ def test_build_report_counts_acceptance_reasons_and_agreement():
         "acceptance_rate": round(1 / 3, 4),
         "reasons": {"accepted": 1, "identity": 1, "second judge": 1},
         "second_judge_agrees_when_main_accepts": round(2 / 3, 4),
+        "patterns": {"prototype": {"attempted": 3, "accepted": 1, "acceptance_rate": round(1 / 3, 4)}},
     }
     assert r["per_target"]["disgust"]["acceptance_rate"] == 0.0
     assert r["bad_sources"] == [{"source": "c", "reason": "source: c: no face found"}]
@@ -144,3 +145,44 @@ def test_build_report_counts_acceptance_reasons_and_agreement():
     skipped = {"source": "d", "target": None, "accepted": False, "reason": "skipped: no target from a happiness face"}
     r = build_report([*records, skipped])
     assert r["sources_without_target"] == 1 and len(r["bad_sources"]) == 1
+
+
+def test_variants_draw_every_emfacs_pattern_of_disgust_and_contempt():
+    from facecraft.eval.augment_filter import EMFACS_ALTERNATIVES
+
+    seen: dict[str, set[str]] = {"disgust": set(), "contempt": set(), "fear": set()}
+    for i in range(200):
+        for target in seen:
+            c = variant_controls(target, np.random.default_rng(variant_seed(f"s{i}#{target}", 0)), jitter=0.0)
+            seen[target].add(c["pattern"])
+            if c["pattern"].startswith("prototype"):
+                assert c["emotion"].startswith(f"{target}:")
+                assert set(c["au"]) - {"AU4"} == set(EMFACS_PROTOTYPES[target]) - {"AU4"}
+            else:  # an alternative fades the source's expression without adding the prototype's AUs
+                assert c["emotion"] == f"neutral:{c['intensity']:.3f}"
+                base = c["pattern"].removesuffix("+4").split("+")
+                assert {a.removesuffix("R") for a in c["au"]} - {"AU4"} == {f"AU{n.removesuffix('R')}" for n in base}
+                assert any(set(alt) <= set(c["au"]) for alt in EMFACS_ALTERNATIVES[target])
+    assert seen["disgust"] == {f"{p}{b}" for p in ("prototype", "9+17", "10+17", "10+16+25") for b in ("", "+4")}
+    assert seen["contempt"] == {"prototype", "14R"}
+    assert seen["fear"] == {"prototype"}  # no alternatives listed: always the prototype
+    only = variant_controls("disgust", np.random.default_rng(1), alternatives=False)
+    assert only["pattern"] == "prototype" and set(only["au"]) == set(EMFACS_PROTOTYPES["disgust"])
+
+
+def test_report_counts_acceptance_per_pattern():
+    def rec(pattern, accepted):
+        return {
+            "source": f"s{pattern}{accepted}",
+            "target": "disgust",
+            "controls": {"pattern": pattern},
+            "accepted": accepted,
+            "reason": None if accepted else "judge: disgust not in top 3",
+        }
+
+    report = build_report(
+        [rec("prototype", False), rec("10+17", True), rec("10+17", False), {**rec("x", 0), "controls": {}}]
+    )
+    patterns = report["per_target"]["disgust"]["patterns"]
+    assert patterns["10+17"] == {"attempted": 2, "accepted": 1, "acceptance_rate": 0.5}
+    assert patterns["prototype"] == {"attempted": 2, "accepted": 0, "acceptance_rate": 0.0}  # older records: prototype
