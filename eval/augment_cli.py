@@ -21,6 +21,7 @@ def _run(args: argparse.Namespace) -> int:
         per_image=args.per_image,
         intensity=(args.min_intensity, args.max_intensity),
         jitter=args.jitter,
+        alternatives=not args.prototype_only,
         filter=FilterConfig(
             top_k=args.top_k,
             min_confidence=args.min_confidence,
@@ -93,6 +94,12 @@ def register(subparsers) -> None:
     p.add_argument("--min-intensity", type=float, default=0.6, help="emotion intensity range, low end")
     p.add_argument("--max-intensity", type=float, default=1.0, help="emotion intensity range, high end")
     p.add_argument("--jitter", type=float, default=0.25, help="relative jitter of the prototype AUs (default 0.25)")
+    p.add_argument(
+        "--prototype-only",
+        action="store_true",
+        help="every variant jitters the EMFACS prototype (default: disgust and contempt also draw the other "
+        "patterns EMFACS scores as them: 9+17, 10+17, R14)",
+    )
     p.add_argument("--top-k", type=int, default=defaults.top_k, help="target among the judge's top K")
     p.add_argument("--min-confidence", type=float, default=defaults.min_confidence, help="judge's least probability")
     p.add_argument("--max-identity", type=float, default=defaults.max_identity, help="identity distance bound")

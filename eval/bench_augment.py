@@ -106,6 +106,8 @@ def _figures(report: dict) -> dict:
         "macro_f1": round(report["macro_f1"], 4),
         "macro_f1_7": round(report["macro_f1_7"], 4),
         "recall": {c: round(v["recall"], 4) for c, v in report["per_class"].items()},
+        "precision": {c: round(v["precision"], 4) for c, v in report["per_class"].items()},
+        "f1": {c: round(v["f1"], 4) for c, v in report["per_class"].items()},
     }
 
 

@@ -18,6 +18,7 @@ def test_augment_command_runs_reports_and_resumes(tmp_path, capsys, tiny_fer_fol
     assert summary["bad_sources"] == 2 and summary["accepted"] == 0 and summary["this_run"]["sources"] == 2
     report = json.loads((out / "report.json").read_text())
     assert report["targets"] == ["fear"] and report["config"]["filter"]["top_k"] == 3
+    assert report["config"]["alternatives"] is True
     assert len((out / "manifest.jsonl").read_text().splitlines()) == 2
     assert main(["augment", str(tiny_fer_folder), "--out", str(out), "--targets", "fear", "--max-sources", "2"]) == 0
     assert json.loads(capsys.readouterr().out)["this_run"]["sources"] == 0  # resumed: nothing left to do
@@ -31,6 +32,13 @@ def test_augment_command_errors_name_the_problem(tmp_path, capsys, tiny_fer_fold
     assert main(["augment", str(tiny_fer_folder), "--out", str(tmp_path / "o"), "--min-intensity", "0.9",
                  "--max-intensity", "0.5"]) == 1  # fmt: skip
     assert "--min-intensity" in capsys.readouterr().err
+
+
+def test_prototype_only_reaches_the_config(tmp_path, capsys, tiny_fer_folder):
+    out = tmp_path / "proto"
+    argv = ["augment", str(tiny_fer_folder), "--out", str(out), "--targets", "disgust", "--max-sources", "1"]
+    assert main([*argv, "--prototype-only"]) == 0
+    assert json.loads((out / "report.json").read_text())["config"]["alternatives"] is False
 
 
 def test_cli_registration_and_bench_recipe():
