@@ -84,16 +84,23 @@ def mouth_press(curves):
     return 0.5 * (curves[..., PRESS_LEFT] + curves[..., PRESS_RIGHT])
 
 
+def shut_weight(curves: np.ndarray) -> np.ndarray:
+    """How shut the lips are, ``(T,)`` in [0, 1], from curves ``(T, 52)``, pressed or not: 1 at a lip gap of at most
+    :data:`SEALED_GAP`, 0 from :data:`PARTED_GAP`, linear between."""
+    c = np.asarray(curves, np.float32)
+    return np.clip((PARTED_GAP - lip_gap(c)) / (PARTED_GAP - SEALED_GAP), 0.0, 1.0)
+
+
 def sealed_weight(curves: np.ndarray) -> np.ndarray:
-    """How sealed the lips are, ``(T,)`` in [0, 1], from curves ``(T, 52)`` (pressed x shut, each a linear ramp).
+    """How sealed the lips are, ``(T,)`` in [0, 1], from curves ``(T, 52)`` (pressed x :func:`shut_weight`, each a
+    linear ramp).
 
     1 where :func:`is_sealed`; 0 where the lips are parted (gap >= :data:`PARTED_GAP`) or not pressed
     (press <= :data:`UNPRESSED`), so lips merely resting together (no press) do not count.
     """
     c = np.asarray(curves, np.float32)
     pressed = np.clip((mouth_press(c) - UNPRESSED) / _PRESS_RAMP, 0.0, 1.0)
-    shut = np.clip((PARTED_GAP - lip_gap(c)) / (PARTED_GAP - SEALED_GAP), 0.0, 1.0)
-    return pressed * shut
+    return pressed * shut_weight(c)
 
 
 def is_sealed(curves):

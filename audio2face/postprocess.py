@@ -6,11 +6,12 @@ Speech does not predict blinks, and a model knows no phones, so these rules are 
   (:data:`MODEL_CLOSURE_PRESS`); its mouthPress is rescaled to the teacher's current
   :data:`~facecraft.audio2face.lip_state.CLOSURE_PRESS` (real faces press lightly), so the seal thresholds,
   which scale with that press, read the model's curves as they read the teacher's;
-* **closure priority**: while the lips seal (:func:`facecraft.audio2face.lip_state.sealed_weight`), emotion
-  channels that lift the upper lip (noseSneer) yield down to what a seal tolerates, so a disgusted face still
-  closes on /p b m/, and in a model's curves the lip-parting channels
-  (:data:`~facecraft.audio2face.visemes.LIP_OPENING_CHANNELS`) yield as the teacher clears them there (a model
-  smooths them across the closure: mouthLowerDown/UpperUp leaking from the neighbouring vowels would part the lips);
+* **closure priority**: while the lips are shut (:func:`facecraft.audio2face.lip_state.shut_weight`; for the
+  teacher, at its aligned /p b m/), emotion channels that lift the upper lip (noseSneer) yield down to what a seal
+  tolerates, so a disgusted face still closes on /p b m/; while they seal (``sealed_weight``), in a model's curves
+  the lip-parting channels (:data:`~facecraft.audio2face.visemes.LIP_OPENING_CHANNELS`) yield as the teacher clears
+  them there (a model smooths them across the closure: mouthLowerDown/UpperUp leaking from the neighbouring vowels
+  would part the lips);
 * **blinks**: a seeded, natural-rate blink track on ``eyeBlink``; ``eyeWide`` yields while the lids close;
 * **silence**: audio whose peak is below :data:`SILENCE_PEAK` gives a neutral face.
 
@@ -28,7 +29,7 @@ import numpy as np
 from facecraft.rigs.arkit import ARKIT_INDEX
 from facecraft.rigs.errors import FileFormatError, ParameterError
 
-from .lip_state import CLOSURE_PRESS, PRESS_LEFT, PRESS_RIGHT, sealed_weight
+from .lip_state import CLOSURE_PRESS, PRESS_LEFT, PRESS_RIGHT, sealed_weight, shut_weight
 from .visemes import LIP_OPENING_CHANNELS
 
 # noseSneer lifts the upper lip (a L/R pair at full weight parts the lip centres by 7.3 mm on the default rig,
@@ -79,12 +80,13 @@ def yield_lip_lift(curves: np.ndarray, closure: np.ndarray) -> np.ndarray:
     return out
 
 
-def yield_to_seal(curves: np.ndarray, closure: np.ndarray) -> np.ndarray:
-    """What a bilabial closure ``closure`` (T,) in [0, 1] overrides, in proportion to it: lip-lifting emotion
-    channels yield (:func:`yield_lip_lift`) and the lip-parting channels
-    (:data:`~facecraft.audio2face.visemes.LIP_OPENING_CHANNELS`) are cleared. The teacher applies it at its
-    aligned /p b m/, the model's post-processing where its curves read as sealed. Returns a float32 copy."""
-    out = yield_lip_lift(curves, closure)
+def yield_to_seal(curves: np.ndarray, closure: np.ndarray, *, shut: np.ndarray | None = None) -> np.ndarray:
+    """What a bilabial closure ``closure`` (T,) in [0, 1] overrides, in proportion to it: the lip-parting channels
+    (:data:`~facecraft.audio2face.visemes.LIP_OPENING_CHANNELS`) are cleared, and lip-lifting emotion channels yield
+    (:func:`yield_lip_lift`) in proportion to ``shut`` (T,) (default: ``closure``). The teacher applies it at its
+    aligned /p b m/; the model's post-processing (:func:`closure_priority`) where its curves read as sealed, the
+    lift wherever they read as shut. Returns a float32 copy."""
+    out = yield_lip_lift(curves, closure if shut is None else shut)
     out[:, _OPENING_INDEX] *= 1 - np.asarray(closure, np.float32)[:, None]
     return out
 
@@ -100,11 +102,14 @@ def rescale_press(curves: np.ndarray, *, model_press: float = MODEL_CLOSURE_PRES
 
 
 def closure_priority(curves: np.ndarray, *, model_press: float = MODEL_CLOSURE_PRESS) -> np.ndarray:
-    """A model's curves (T, 52), press rescaled (:func:`rescale_press`), with lip-lifting emotion channels and the
-    lip-parting channels yielding while the lips seal (read from the curves themselves, as a model knows no
-    phones). Frame by frame, so streaming and offline inference agree. Returns a float32 copy."""
+    """A model's curves (T, 52), press rescaled (:func:`rescale_press`), with the lip-parting channels yielding
+    while the lips seal (:func:`~facecraft.audio2face.lip_state.sealed_weight`) and lip-lifting emotion channels
+    while they are shut, pressed or not (:func:`~facecraft.audio2face.lip_state.shut_weight`), all read from the
+    curves themselves, as a model knows no phones. A model's press at its /p b m/ varies more than its lip gap does:
+    tied to the press, the sneer of a disgusted face parted the lips the speech channels had closed wherever the
+    press fell short. Frame by frame, so streaming and offline inference agree. Returns a float32 copy."""
     scaled = rescale_press(curves, model_press=model_press)
-    return yield_to_seal(scaled, sealed_weight(scaled))
+    return yield_to_seal(scaled, sealed_weight(scaled), shut=shut_weight(scaled))
 
 
 def blink_curve(t: int, fps: float, *, seed: int = 0, rate_per_minute: float = BLINKS_PER_MINUTE) -> np.ndarray:

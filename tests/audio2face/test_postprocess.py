@@ -41,6 +41,24 @@ def test_closure_priority_yields_lip_lift_and_parting_only_where_sealed():
     assert np.array_equal(np.delete(out, changed, axis=1), np.delete(c, changed, axis=1))
 
 
+def test_shut_lips_hold_the_sneer_down_even_when_the_press_falls_short():
+    """A model's /p b m/ may close the lips with less press than a full seal: the sneer still yields there (it
+    would part the closed lips), while the lip-parting channels are cleared only in proportion to the seal."""
+    from facecraft.audio2face.lip_state import PRESSED, UNPRESSED
+
+    c = np.zeros((3, 52), np.float32)
+    c[:, SNEER] = 0.8
+    low = ARKIT_INDEX["mouthLowerDownLeft"]
+    c[:, low] = 0.02
+    c[0, PRESS] = 0.0  # shut, not pressed at all
+    c[1, PRESS] = 0.5 * (UNPRESSED + PRESSED) * pp.MODEL_CLOSURE_PRESS / CLOSURE_PRESS  # shut, half pressed
+    c[2, ARKIT_INDEX["jawOpen"]] = 0.5  # open
+    out = pp.closure_priority(c)
+    assert np.allclose(out[:2][:, SNEER], pp.LIP_LIFT_SEALED)
+    assert np.allclose(out[0, low], 0.02) and np.allclose(out[1, low], 0.01)  # cleared as far as the seal holds
+    assert np.allclose(out[2, SNEER], 0.8) and np.allclose(out[2, low], 0.02)
+
+
 def test_a_model_pressing_like_its_teacher_is_rescaled_to_the_current_press():
     c = np.zeros((2, 52), np.float32)
     c[0, PRESS] = 0.35
