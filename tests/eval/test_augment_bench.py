@@ -74,3 +74,21 @@ def test_paired_bootstrap_gain_is_zero_for_equal_arms_and_sure_for_a_clear_gain(
 
     with pytest.raises(ParameterError, match="bootstrap"):
         paired_bootstrap_gain(labels, noisy, noisy[:2])
+
+
+def test_the_synthetic_weight_is_chosen_on_validation_only():
+    import pytest
+
+    from facecraft.eval.bench_augment import choose_synthetic_weight
+    from facecraft.rigs import ParameterError
+
+    runs = {
+        0.5: [{"val_macro_f1": 0.55, "macro_f1": 0.9}, {"val_macro_f1": 0.57, "macro_f1": 0.9}],
+        1.0: [{"val_macro_f1": 0.58, "macro_f1": 0.1}, {"val_macro_f1": 0.56, "macro_f1": 0.1}],
+    }
+    chosen, means = choose_synthetic_weight(runs)
+    assert chosen == 1.0 and means[0.5] == pytest.approx(0.56)  # test figures (macro_f1) play no part
+    tie = {w: [{"val_macro_f1": 0.5}] for w in (0.5, 1.0)}
+    assert choose_synthetic_weight(tie)[0] == 0.5  # ties keep the first listed
+    with pytest.raises(ParameterError):
+        choose_synthetic_weight({0.5: []})
