@@ -89,6 +89,21 @@ def test_curves_to_mouth_cues():
     assert cues[0]["start"] == 0.0 and cues[-1]["end"] == pytest.approx(12 / 30, abs=1e-3)
 
 
+def test_mouth_cues_read_consonants_as_slightly_open_and_open_vowels_as_open():
+    """The lip gap counts the lips' own parting: a consonant's pose (teeth near together, lips a little apart) reads
+    as Rhubarb's B, not as an open C; the open vowel reads D, a quieter mid vowel C."""
+    from facecraft.audio2face.visemes import VISEME_POSES
+
+    def letter(pose):
+        c = np.repeat(np.asarray(pose, np.float32)[None], 4, axis=0)
+        return an.curves_to_mouth_cues(c, fps=30.0)[0]["value"]
+
+    for v in ("kk", "DD", "SS", "nn", "TH", "FF"):
+        assert letter(VISEME_POSES[v]) == "B", v
+    assert letter(VISEME_POSES["aa"]) == "D"
+    assert letter(0.8 * VISEME_POSES["E"]) == "C"
+
+
 def test_shipped_model_closes_lips_on_bilabials(espeak_speech):
     """The shipped weights on espeak speech it never saw: lips close at /p b m/, open on vowels."""
     from facecraft.audio2face.audio import load_audio
