@@ -137,6 +137,9 @@ def register(subparsers) -> None:
                    help="extra loss on open-mouth frames; 0 = off (default %(default)s)")  # fmt: skip
     t.add_argument("--press-weight", type=float, default=d["press_weight"],
                    help="extra loss on mouthPress, every frame; 0 = off (default %(default)s)")  # fmt: skip
+    t.add_argument("--low-weight", type=float, default=d["low_weight"],
+                   help="cross-entropy on the speech channels, so values near 0 are learnt; 0 = off "
+                        "(default %(default)s)")  # fmt: skip
     t.add_argument(
         "--channel-augment",
         type=float,

@@ -109,6 +109,7 @@ class TrainConfig:
     closure_weight: float = 0.0
     opening_weight: float = 0.0
     press_weight: float = 0.0
+    low_weight: float = 0.0
     channel_augment: float = 0.0
     band_limit: float = 0.0
     pause_augment: float = 0.0
@@ -218,7 +219,9 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> d
         BatchSampler(capture, frames=cfg.frames, batch_size=cfg.batch_size, seed=cfg.seed) if capture else None
     )
     p_capture = len(capture) / (len(capture) + len(synth))
-    weights = LossWeights(closure=cfg.closure_weight, opening=cfg.opening_weight, press=cfg.press_weight)
+    weights = LossWeights(
+        closure=cfg.closure_weight, opening=cfg.opening_weight, press=cfg.press_weight, low=cfg.low_weight
+    )
     logf = (out / "train_log.jsonl").open("a")
     t0 = time.perf_counter() - elapsed
     losses: dict[str, float] = {}

@@ -13,6 +13,11 @@ On the synthetic corpus every clip is seen with two emotions ``a`` and ``b`` in 
 * **closure** / **opening** (optional weights): extra weight on the (neutral) teacher's bilabial closures, and
   on its open vowels (jawOpen MSE + a one-sided penalty on a narrower gap), against the regression to the
   mean that under-opens the mouth;
+* **low** (optional weight): binary cross-entropy of the speech channels against the same reference (soft
+  targets). Through the output sigmoid, MSE's gradient in logit space, ``2 p (1 - p) (p - y)``, vanishes as ``p``
+  nears 0: a model trained on MSE alone rests at 0.04-0.06 where the teacher writes ~0 (jawOpen in pauses and
+  between syllables, mouthClose and mouthPress outside /p b m/), which reads as lips resting shut. Cross-entropy's
+  gradient in logit space is ``p - y`` at every level;
 * **press** (optional weight): extra MSE on mouthPress L/R against the same reference as closure. The teacher's
   press is small (:data:`~facecraft.audio2face.lip_state.CLOSURE_PRESS` 0.06 at a seal, ~0 in pauses), so
   within the speech channels' mean its errors weigh little: a model fine-tuned from weights of a harder-pressing
@@ -74,7 +79,7 @@ def velocity_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 @dataclass
 class LossWeights:
-    """Weights of the terms of :func:`synthetic_losses` (closure and opening are off at 0)."""
+    """Weights of the terms of :func:`synthetic_losses` (closure, opening, press and low are off at 0)."""
 
     lip: float = 2.0
     emotion: float = 1.0
@@ -84,6 +89,7 @@ class LossWeights:
     closure: float = 0.0
     opening: float = 0.0
     press: float = 0.0
+    low: float = 0.0
 
 
 def closure_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -104,6 +110,14 @@ def press_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """MSE of mouthPress L/R between ``pred`` and ``target`` (B, T, 52), every frame (seals and pauses alike)."""
     ch = [PRESS_LEFT, PRESS_RIGHT]
     return F.mse_loss(pred[..., ch], target[..., ch])
+
+
+def low_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy of the speech channels of ``pred`` (B, T, 52), in (0, 1), against ``target``'s as soft
+    labels: a gradient that does not vanish where the target is near 0 (see the module docstring)."""
+    m = SPEECH_MASK.to(pred.device)
+    eps = 1e-6
+    return F.binary_cross_entropy(pred[..., m].clamp(eps, 1 - eps), target[..., m].clamp(0.0, 1.0))
 
 
 def opening_loss(pred: torch.Tensor, target: torch.Tensor, *, open_above: float = OPEN_GAP) -> torch.Tensor:
@@ -153,12 +167,10 @@ def synthetic_losses(
     out["velocity"] = 0.5 * (velocity_loss(pa, tgt_a) + velocity_loss(pb, tgt_b))
     # the lip terms' reference: the neutral teacher (speech alone) when disentangling, else the emotional targets
     ref_a, ref_b = (batch["neutral"], batch["neutral"]) if disentangle else (batch["target_a"], batch["target_b"])
-    for name, loss in (("closure", closure_loss), ("opening", opening_loss), ("press", press_loss)):
+    for name, loss in (("closure", closure_loss), ("opening", opening_loss), ("press", press_loss), ("low", low_loss)):
         if getattr(weights, name):
             out[name] = 0.5 * (loss(pa, ref_a) + loss(pb, ref_b))
-    w = {"lip": weights.lip, "emotion": weights.emotion, "emotion_class": weights.emotion_class,
-         "swap": weights.swap, "velocity": weights.velocity, "rest": 1.0, "mse": 1.0,
-         "closure": weights.closure, "opening": weights.opening, "press": weights.press}  # fmt: skip
+    w = {**vars(weights), "rest": 1.0, "mse": 1.0}
     out["total"] = sum(w[k] * v for k, v in out.items())
     return out
 

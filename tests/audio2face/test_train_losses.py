@@ -108,24 +108,45 @@ def test_opening_loss_penalises_under_opening_on_open_frames_only():
     assert under > over > 0.0
 
 
+def test_low_loss_pulls_small_values_to_zero_where_mse_barely_does():
+    """At a prediction of 0.05 over a target of 0, MSE through the sigmoid hardly moves the logit; the cross-entropy
+    term does, and it is least at the target (only the speech channels count)."""
+    target = torch.zeros(1, 4, 52)
+    target[..., ls.JAW] = torch.tensor([0.0, 0.0, 0.3, 0.5])
+
+    def grad(loss_fn, level):
+        logits = torch.logit(torch.where(target > 0, target, torch.full_like(target, level))).requires_grad_(True)
+        loss_fn(torch.sigmoid(logits), target).backward()
+        return float(logits.grad[0, 0, ls.JAW]) * logits.numel()
+
+    mse = grad(lambda p, t: torch.nn.functional.mse_loss(p, t), 0.05)
+    low = grad(tl.low_loss, 0.05) * int(tl.SPEECH_MASK.sum()) / 52
+    assert low > 5 * mse > 0
+    exact = torch.where(target > 0, target, torch.full_like(target, 1e-6))
+    assert float(tl.low_loss(exact, target)) < float(tl.low_loss(torch.full_like(target, 0.05), target))
+    off_speech = exact.clone()
+    off_speech[..., ~tl.SPEECH_MASK] = 0.5  # channels outside the speech region are not this term's business
+    assert float(tl.low_loss(off_speech, target)) == pytest.approx(float(tl.low_loss(exact, target)))
+
+
 @pytest.mark.parametrize("disentangle", [True, False])
 def test_synthetic_losses_weigh_their_terms_and_backprop(tmp_path, disentangle):
     clips = load_corpus_clips(fake_corpus(tmp_path / "c", n_items=1), split="train", kind="logmel", fps=30.0,
                               progress=False)  # fmt: skip
     batch = BatchSampler(clips, frames=10, batch_size=2, seed=0).synthetic(0)
     m = tiny_model().train()
-    weights = tl.LossWeights(closure=3.0, opening=0.5, press=2.0)
+    weights = tl.LossWeights(closure=3.0, opening=0.5, press=2.0, low=0.7)
     terms = tl.synthetic_losses(m, batch, disentangle=disentangle, weights=weights)
     if disentangle:
         assert set(terms) == {"lip", "emotion", "emotion_class", "swap", "rest", "velocity", "closure", "opening",
-                              "press", "total"}  # fmt: skip
+                              "press", "low", "total"}  # fmt: skip
     else:
-        assert set(terms) == {"mse", "velocity", "closure", "opening", "press", "total"}
+        assert set(terms) == {"mse", "velocity", "closure", "opening", "press", "low", "total"}
     w = {**vars(weights), "rest": 1.0, "mse": 1.0}
     expected = sum(w[k] * float(v.detach()) for k, v in terms.items() if k != "total")
     assert float(terms["total"].detach()) == pytest.approx(expected, rel=1e-5)
     off = tl.synthetic_losses(m, batch, disentangle=disentangle)
-    assert "closure" not in off and "press" not in off  # off at weight 0
+    assert "closure" not in off and "press" not in off and "low" not in off  # off at weight 0
     terms["total"].backward()
     grads = [p.grad for p in m.parameters() if p.grad is not None]
     assert grads and all(torch.isfinite(g).all() for g in grads) and any(float(g.abs().sum()) > 0 for g in grads)
