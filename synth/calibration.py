@@ -150,6 +150,11 @@ _BROW_LOWERERS = np.array([n.startswith("browDown") for n in ARKIT_NAMES])
 #: AU20: rounder, fear read as surprise, 0.38 vs 0.47 by NetworkV2). A smile on both sides parts the lips
 #: over the teeth (``mouthClose`` -0.15 at the smile's 1.2; happiness 0.93 / 0.90 vs 0.58 / 0.58 without:
 #: the judges read a closed-lip smile as neutral; a one-sided smile stays closed, or it reads as ``mouthUpperUp``).
+#: The rig's pucker reads partly as ``mouthDimple`` (the corners pulled back) and its stretch as ``mouthPress`` on
+#: the other side: a pucker lowers both dimples by 0.6 of its rise, a stretch the other side's press by 0.6 (calibration
+#: people, every third photo, 24 photos, control at 0.8 read largest: pucker 0.50 -> 0.67, stretch left / right
+#: 0.50 / 0.88 -> 0.71 / 0.92; at -0.3 0.62 and 0.67 / 0.92; at -1.0 0.71 and 0.54 / 0.96), except when the jaw
+#: opens too (fear's AU20 + AU26: fear read as fear 0.47 -> 0.42 by NetworkV2 on the 72 calibration photos with it).
 #: ``{raised channel(s) joined by "+", then "!channel" for each one the request must not raise:
 #: {companion: share of their smallest rig change}}``; a companion takes
 #: the largest share any key gives it (the most negative for negative shares), never beyond its limit, and
@@ -160,6 +165,9 @@ COMPANIONS: dict[str, dict[str, float]] = {
     "jawOpen+browInnerUp": {"mouthFunnel": 0.4},
     "jawOpen+browInnerUp!mouthStretchLeft!mouthStretchRight": {"mouthFunnel": 0.8},
     "mouthSmileLeft+mouthSmileRight": {"mouthClose": -0.125},
+    "mouthPucker": {"mouthDimpleLeft": -0.6, "mouthDimpleRight": -0.6},
+    "mouthStretchLeft!jawOpen": {"mouthPressRight": -0.6},
+    "mouthStretchRight!jawOpen": {"mouthPressLeft": -0.6},
 }
 
 

@@ -249,3 +249,16 @@ def test_a_closed_mouth_is_not_pressed_shut_as_a_correction():
     assert change[SMILE] > 0.5 and change[UPPER_UP] >= 0.0 and change[CLOSE] <= 1e-9
     before, after = _request(jawOpen=0.6, mouthSmileLeft=0.9)  # an opening jaw may lower the lip against it
     assert cal.rig_change(before, after)[UPPER_UP] < 0.0
+
+
+def test_shipped_pucker_and_stretch_hold_down_what_they_read_as():
+    cal = EditorCalibration.load()
+    dimples = [ARKIT_INDEX["mouthDimpleLeft"], ARKIT_INDEX["mouthDimpleRight"]]
+    pucker = cal.rig_change(*_request(mouthPucker=0.8))
+    assert pucker[ARKIT_INDEX["mouthPucker"]] > 0.3
+    assert np.all(pucker[dimples] <= -0.6 * pucker[ARKIT_INDEX["mouthPucker"]] + 1e-6)  # the corners come forward
+    press_r, stretch_l = ARKIT_INDEX["mouthPressRight"], ARKIT_INDEX["mouthStretchLeft"]
+    stretch = cal.rig_change(*_request(mouthStretchLeft=0.8))
+    assert stretch[stretch_l] > 0.3 and stretch[press_r] <= -0.6 * stretch[stretch_l] + 1e-6
+    afraid = cal.rig_change(*_request(mouthStretchLeft=0.6, jawOpen=0.5))  # fear's AU20 + AU26: not held down
+    assert afraid[stretch_l] > 0.3 and afraid[press_r] > -0.6 * afraid[stretch_l] + 0.05
