@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 from tqdm.auto import tqdm
 
-from facecraft.rigs import EMOTION_INDEX, EMOTIONS, normalize_emotion
+from facecraft.rigs import ARKIT_NAMES, EMOTION_INDEX, EMOTIONS, normalize_emotion
 from facecraft.rigs.errors import FacecraftError, FileFormatError, MissingFileError, ParameterError
 
 from .datasets import FERDataset
@@ -200,3 +200,135 @@ def is_photo_crop(paths) -> np.ndarray:
     followed by digits at the end of their name.
     """
     return np.array([_CROP_NAME.search(str(p)) is not None for p in paths], dtype=bool)
+
+
+def pseudo_labelled_photos(
+    folder: str | os.PathLike,
+    *,
+    size: int,
+    judges: tuple[str, ...] = ("mini-xception", "networkv2"),
+    min_confidence: float = 0.0,
+    smile: tuple[float, float] | None = None,
+    weight: float | None = None,
+    split: str | None = "train",
+    limit: int | None = None,
+) -> FERDataset:
+    """Unlabelled face photos with the pretrained judges' shared opinion as soft targets (pseudo-labels).
+
+    Widens the photo domain of training beyond a few studio portraits: each photo of ``folder`` (its
+    ``faces.csv`` ``path`` column when there is one, else every image file under it) is detected and aligned
+    once, as :func:`~facecraft.eval.faces.preprocess_face` does, and each judge scores its own crop size and the
+    mirror image. A photo is kept when every judge's most likely class is the same and the judges' mean
+    probability of it reaches ``min_confidence``; its target is the judges' mean distribution. The judges are
+    the ported mini-Xception and NetworkV2 by default: fixed, shipped weights, so the pseudo-labels do not
+    depend on an earlier facecraft model. Don't give them photos from FER2013 you evaluate on (mini-Xception
+    was trained on FER2013).
+
+    The judges see 48-64 px grey crops and read most closed-mouth smiles as neutral; the face landmarker sees
+    the whole photo. With ``smile=(lo, hi)``, its smile score (the mean of the ``mouthSmileLeft/Right``
+    blendshapes) overrules them: a face scoring at least ``hi`` is happiness (a one-hot target) whatever the
+    judges say; a face the judges call neutral that scores at least ``lo``, or happy that scores below ``lo``,
+    is left out.
+
+    Parameters
+    ----------
+    folder : path-like
+        A folder of face photos.
+    size : int
+        Side of the grey crops returned (the classifier's input).
+    judges : tuple of str
+        :func:`~facecraft.eval.judges.get_judge` names.
+    min_confidence : float
+        In [0, 1]: the judges' mean probability of the agreed class must reach it.
+    smile : (float, float), optional
+        ``(lo, hi)`` smile scores in [0, 1], ``lo <= hi``; ``None``: the judges alone decide.
+    weight : float, optional
+        Loss weight of every kept crop (:attr:`FERDataset.weights`; ``None``: 1).
+    split : str, optional
+        Split name of every kept crop.
+    limit : int, optional
+        Use only the first ``limit`` photos.
+
+    Returns
+    -------
+    FERDataset
+        uint8 crops ``(N, size, size)``, labels = the agreed class, targets ``(N, 8)``; crops are named
+        ``<photo path>#0`` (:func:`is_photo_crop` is true for them), photos without a face are in ``skipped``.
+    """
+    from .faces import align_face, default_analyzer
+    from .images import list_image_files
+    from .judges import get_judge
+
+    if not 0.0 <= min_confidence <= 1.0:
+        raise ParameterError(f"min_confidence: expected a value in [0, 1], got {min_confidence}")
+    if not judges:
+        raise ParameterError("judges: expected at least one judge name, got none")
+    if smile is not None and not (len(smile) == 2 and 0.0 <= smile[0] <= smile[1] <= 1.0):
+        raise ParameterError(f"smile: expected (lo, hi) with 0 <= lo <= hi <= 1, got {smile!r}")
+    root = Path(folder)
+    table = root / "faces.csv"
+    if table.is_file():
+        with table.open(newline="") as f:
+            rows = list(csv.DictReader(f))
+        if not rows or "path" not in rows[0]:
+            raise FileFormatError(f"{table}: expected a path column, got {list(rows[0]) if rows else []}")
+        files = [root / r["path"] for r in rows]
+    else:
+        files = list_image_files(root, recursive=True)
+    files = files[:limit] if limit is not None else files
+    models = [get_judge(name) for name in judges]
+    sizes = sorted({size, *(j.input_size for j in models)})
+    analyzer = default_analyzer()
+    crops: dict[int, list[np.ndarray]] = {s: [] for s in sizes}
+    names, skipped, smiles = [], [], []
+    smile_cols = [ARKIT_NAMES.index("mouthSmileLeft"), ARKIT_NAMES.index("mouthSmileRight")]
+    for path in tqdm(files, desc="pseudo-labelling photos", unit="photo", leave=False):
+        try:
+            img = load_image(path)
+            face = analyzer.largest_face(img, name=str(path))
+        except (FacecraftError, OSError) as e:
+            skipped.append(f"{path}: {e}")
+            continue
+        for s in sizes:
+            crops[s].append(align_face(img, face.landmarks, size=s, grey=True))
+        names.append(f"{path}#0")
+        smiles.append(float(np.mean(face.blendshapes[smile_cols])))
+    if skipped:
+        logger.info("pseudo-labels: %d of %d photos without a usable face skipped", len(skipped), len(files))
+    if not names:
+        return FERDataset(np.zeros((0, size, size), np.uint8), np.zeros(0, np.int64), [], skipped=skipped)
+    stacks = {s: np.stack(c) for s, c in crops.items()}
+    probs = []
+    for j in models:
+        grey = stacks[j.input_size]
+        mirror = np.ascontiguousarray(grey[:, :, ::-1])
+        probs.append(0.5 * (j.predict_proba(grey, detect=False) + j.predict_proba(mirror, detect=False)))
+    mean = np.mean(probs, axis=0)
+    label = mean.argmax(axis=1)
+    keep = np.all([p.argmax(axis=1) == label for p in probs], axis=0) & (mean.max(axis=1) >= min_confidence)
+    if smile is not None:
+        lo, hi = smile
+        score = np.asarray(smiles)
+        happy, neutral = EMOTIONS.index("happiness"), EMOTIONS.index("neutral")
+        smiling = score >= hi
+        keep &= ~((label == neutral) & (score >= lo)) & ~((label == happy) & (score < lo))
+        keep |= smiling
+        mean[smiling] = np.eye(len(EMOTIONS))[happy]
+        label = mean.argmax(axis=1)
+    idx = np.flatnonzero(keep)
+    targets = (mean[idx] / mean[idx].sum(axis=1, keepdims=True)).astype(np.float32)
+    logger.info(
+        "pseudo-labels: %d of %d faces kept, per class %s",
+        len(idx),
+        len(names),
+        dict(zip(EMOTIONS, np.bincount(label[idx], minlength=len(EMOTIONS)).tolist(), strict=True)),
+    )
+    return FERDataset(
+        stacks[size][idx],
+        label[idx].astype(np.int64),
+        [names[i] for i in idx],
+        None if split is None else np.asarray([split] * len(idx), dtype=object),
+        skipped,
+        targets=targets,
+        weights=None if weight is None else np.full(len(idx), weight, np.float32),
+    )

@@ -81,3 +81,64 @@ def test_photo_crops_are_told_from_data_set_images_by_name():
     names = ["smiling/001.jpg#0", "/x/neutral/002.jpg#31", "anger/fer0000027.png", "odd#name.png", "a#b"]
     assert is_photo_crop(names).tolist() == [True, True, False, False, False]
     assert is_photo_crop([]).shape == (0,)
+
+
+def _face_folder(tmp_path, *, csv_rows=None):
+    """The astronaut (a smiling face), her mirror image and a faceless grey image; optionally a faces.csv."""
+    from facecraft.rigs import resolve_asset
+
+    photo = Image.open(resolve_asset("astronaut")).convert("RGB")
+    (tmp_path / "images").mkdir(parents=True)
+    photo.save(tmp_path / "images" / "a.jpg")
+    photo.transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(tmp_path / "images" / "b.jpg")
+    Image.new("RGB", (200, 200), (128, 128, 128)).save(tmp_path / "images" / "blank.jpg")
+    if csv_rows is not None:
+        (tmp_path / "faces.csv").write_text("path,age\n" + "".join(f"images/{r},30\n" for r in csv_rows))
+    return tmp_path
+
+
+def test_pseudo_labelled_photos_keep_faces_the_judges_agree_on(tmp_path):
+    from facecraft.eval.photos import is_photo_crop, pseudo_labelled_photos
+
+    root = _face_folder(tmp_path)
+    d = pseudo_labelled_photos(root, size=48, weight=0.5)
+    assert len(d) == 2 and d.images.shape == (2, 48, 48) and d.images.dtype == np.uint8
+    assert [EMOTIONS[c] for c in d.labels] == ["happiness", "happiness"]  # both judges read her smile
+    assert d.labels.tolist() == d.targets.argmax(axis=1).tolist()
+    np.testing.assert_allclose(d.targets.sum(axis=1), 1.0, atol=1e-5)
+    assert (d.targets[:, EMOTIONS.index("contempt")] == 0).all()  # neither judge knows contempt
+    assert is_photo_crop(d.paths).all() and d.splits.tolist() == ["train", "train"]
+    assert d.weights.tolist() == [0.5, 0.5]
+    assert len(d.skipped) == 1 and "blank.jpg" in d.skipped[0]
+    assert len(pseudo_labelled_photos(root, size=48, min_confidence=1.0)) == 0
+    # faces.csv, when present, lists the photos
+    only = pseudo_labelled_photos(_face_folder(tmp_path / "csv", csv_rows=["a.jpg"]), size=32, split=None)
+    assert len(only) == 1 and only.images.shape == (1, 32, 32) and only.splits is None
+    with pytest.raises(ParameterError):
+        pseudo_labelled_photos(root, size=48, min_confidence=1.5)
+
+
+def test_pseudo_labels_need_every_judge_to_agree(tmp_path, monkeypatch):
+    import facecraft.eval.judges as judges
+    from facecraft.eval.photos import pseudo_labelled_photos
+
+    def fake(label, size):
+        p = np.full(len(EMOTIONS), 0.02, np.float32)
+        p[EMOTIONS.index(label)] = 1 - 0.02 * (len(EMOTIONS) - 1)
+        return judges.Judge(label, tuple(EMOTIONS), size, lambda g: np.tile(p, (len(g), 1)), {})
+
+    root = _face_folder(tmp_path, csv_rows=["a.jpg", "b.jpg"])
+    fakes = {"x": fake("fear", 64), "y": fake("fear", 48), "z": fake("anger", 48)}
+    monkeypatch.setattr(judges, "get_judge", lambda name: fakes[name])
+    agreed = pseudo_labelled_photos(root, size=48, judges=("x", "y"))
+    assert [EMOTIONS[c] for c in agreed.labels] == ["fear", "fear"]
+    assert len(pseudo_labelled_photos(root, size=48, judges=("x", "z"))) == 0
+    # the landmarker's smile score overrules judges that read her smile as neutral
+    fakes.update(n=fake("neutral", 64), m=fake("neutral", 48))
+    smiled = pseudo_labelled_photos(root, size=48, judges=("n", "m"), smile=(0.1, 0.3))
+    assert [EMOTIONS[c] for c in smiled.labels] == ["happiness", "happiness"]
+    np.testing.assert_array_equal(smiled.targets, np.eye(len(EMOTIONS), dtype=np.float32)[smiled.labels])
+    assert len(pseudo_labelled_photos(root, size=48, judges=("n", "m"), smile=(0.1, 1.0))) == 0  # unsure: left out
+    assert len(pseudo_labelled_photos(root, size=48, judges=("n", "m"))) == 2  # judges alone
+    with pytest.raises(ParameterError):
+        pseudo_labelled_photos(root, size=48, smile=(0.5, 0.2))
