@@ -357,6 +357,18 @@ def choose_synthetic_weight(runs: dict[float, list[dict]]) -> tuple[float, dict[
     return max(order, key=lambda w: (round(means[w], 6), -order.index(w))), means
 
 
+def passing_files(records, *, min_confidence: float, judge: str = "facecraft") -> set[str]:
+    """Files of accepted manifest records whose main judge gives the target at least ``min_confidence``: a
+    folder augmented with a lower bar, held to this one (the bars compared on validation share one set)."""
+    keep = set()
+    for r in records:
+        if r.get("accepted") and r.get("file"):
+            p = (r.get("scores") or {}).get(judge)
+            if p is not None and p[EMOTIONS.index(r["target"])] >= min_confidence:
+                keep.add(r["file"])
+    return keep
+
+
 def _augmented_dir(weight: float, seed: int) -> str:
     """An augmented arm's folder (the default weight keeps the name of earlier runs, so they are reused)."""
     return f"augmented-s{seed}" if weight == SYNTHETIC_WEIGHT else f"augmented-w{weight:g}-s{seed}"
@@ -415,6 +427,8 @@ def bench_augment(
         raise RuntimeError(f"bench augment: {len(leaked)} sources are not train images, e.g. {leaked[:3]}")
     aug = load_image_folder(aug_dir)
     aug = aug.take(np.flatnonzero(np.isin(aug.labels, [EMOTIONS.index(t) for t in targets])))  # a reused folder
+    kept = passing_files(read_manifest(aug_dir), min_confidence=config.filter.min_confidence, judge=config.judge)
+    aug = aug.take(np.flatnonzero([p in kept for p in aug.paths]))  # a folder made with a lower bar
     aug = aug.with_split(np.full(len(aug), "train", dtype=object))
     aug = replace(aug, paths=[f"augment/{p}" for p in aug.paths])
     augmented = concat_datasets([train, aug])

@@ -92,3 +92,17 @@ def test_the_synthetic_weight_is_chosen_on_validation_only():
     assert choose_synthetic_weight(tie)[0] == 0.5  # ties keep the first listed
     with pytest.raises(ParameterError):
         choose_synthetic_weight({0.5: []})
+
+
+def test_a_folder_made_with_a_lower_bar_is_held_to_the_bench_bar():
+    from facecraft.eval.bench_augment import passing_files
+
+    def rec(target, p, accepted=True, file=True):
+        scores = [0.0] * len(EMOTIONS)
+        scores[EMOTIONS.index(target)] = p
+        return {"target": target, "accepted": accepted, "scores": {"facecraft": scores},
+                **({"file": f"{target}/{p}.png"} if file else {})}  # fmt: skip
+
+    records = [rec("contempt", 0.2), rec("contempt", 0.06), rec("disgust", 0.125), rec("disgust", 0.3, accepted=False)]
+    assert passing_files(records, min_confidence=0.125) == {"contempt/0.2.png", "disgust/0.125.png"}
+    assert len(passing_files(records, min_confidence=0.05)) == 3
