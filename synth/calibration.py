@@ -30,13 +30,13 @@ requested fall (between ``removal_limit`` and ``removal_max`` units; mouth chann
 ``delta = 0`` gives ``d = 0``. One edit costs one 43-variable box QP (about a millisecond).
 
 What it cannot fix (measured, see the report of ``facecraft calibrate-editor``): MediaPipe never scores
-``cheekSquint*``, ``noseSneer*`` or ``cheekPuff`` above ~0 on any face (google-ai-edge/mediapipe#4450,
-#4436; on all 711 unedited faces of the shared data, FRLL neutral, smiling and Canada, the portraits and 495 of
-500 UTKFace crops, 144 of them smiling, the largest ``noseSneer*`` score is 5e-5, ``cheekSquint*`` 1.2e-5,
+``cheekSquint*``, ``noseSneer*`` or ``cheekPuff`` above ~0 on any face (google-ai-edge/mediapipe#4450, #4436; on
+all 711 unedited faces of the shared data, FRLL neutral, smiling and Canada, the portraits and 495 of 500 UTKFace
+crops, smiles up to mouthSmile 0.97 among them, the largest ``noseSneer*`` score is 5e-5, ``cheekSquint*`` 1.2e-5,
 ``cheekPuff`` 2.6e-3), and no combination of the rig's shapes reads as ``mouthFrown*``; those channels keep the
-anatomical edit at the per-channel gain. ``mouthFunnel`` reads as ``jawOpen`` (the rig's funnel parts the lips)
-or, with the lips held together (rolls out, ``mouthClose``), as ``mouthPucker``: on every third calibration photo
-the best funnel rise was 0.22 and funnel the largest rise on 1 of 24.
+anatomical edit at the per-channel gain. ``mouthFunnel`` reads as ``jawOpen`` (the rig's funnel parts the lips) or,
+with the lips held together (rolls out, ``mouthClose``), as ``mouthPucker``: on every third calibration photo the
+best funnel rise was 0.22 and funnel the largest rise on 1 of 24.
 
 Data
 ----
