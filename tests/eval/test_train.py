@@ -21,7 +21,7 @@ from facecraft.eval.train import (
     soft_cross_entropy,
     train_classifier,
 )
-from facecraft.rigs import ParameterError
+from facecraft.rigs import MissingFileError, ParameterError
 
 TINY = FERClassifierConfig(image_size=24, stem=8, widths=(16, 32), dropout=0.0)
 
@@ -255,3 +255,30 @@ def test_channels_last_is_off_above_its_safe_input_size(tmp_path, caplog):
     with caplog.at_level("INFO", logger="facecraft.eval.train"):
         res = train_classifier(ds.subset("train"), ds.subset("val"), out_dir=tmp_path, model_config=big, config=cfg)
     assert res["epochs_run"] == 1 and "channels-last off" in caplog.text
+
+
+def test_unlabelled_photos_join_training_with_pseudo_labels(tmp_path):
+    from PIL import Image
+
+    from facecraft.rigs import resolve_asset
+
+    faces = tmp_path / "faces"
+    faces.mkdir()
+    Image.open(resolve_asset("astronaut")).convert("RGB").save(faces / "a.jpg")
+    ds = _toy(seed=2)
+    cfg = TrainConfig(epochs=1, batch_size=16, seed=0, unlabelled=str(faces), unlabelled_weight=2.0)
+    result = train_classifier(
+        ds.subset("train"), ds.subset("val"), out_dir=tmp_path / "run", model_config=TINY, config=cfg
+    )
+    assert result["pseudo_labelled"]["happiness"] == 1 and sum(result["pseudo_labelled"].values()) == 1
+    assert json.loads((tmp_path / "run" / "train_result.json").read_text())["pseudo_labelled"]["happiness"] == 1
+    with pytest.raises(MissingFileError):
+        train_classifier(
+            ds.subset("train"),
+            ds.subset("val"),
+            out_dir=tmp_path / "missing",
+            model_config=TINY,
+            config=TrainConfig(epochs=1, unlabelled="no-such-data-set"),
+        )
+    with pytest.raises(ParameterError):
+        TrainConfig(unlabelled_weight=0)
