@@ -57,6 +57,19 @@ time, so a changed teacher gives other targets. ``facecraft bench audio2face`` s
         --init-from audio2face/ablation_no_emotion_losses.safetensors --steps 3000 --lr 5e-4 --closure-weight 6 \
         --opening-weight 1 --channel-augment 0.8 --band-limit 0.3 --pause-augment 0.3 --seed 4 --threads 1 \
         --no-emotion-losses --export audio2face/ablation_no_emotion_losses.safetensors
+    # stage 6: the teacher's jaw rises for consonants by place of articulation (visemes.JAW_RISE) and presses
+    # lightly (lip_state.CLOSURE_PRESS 0.06); the corpus retargeted again, then 3000 steps from the stage-5 weights
+    # with a mouthPress loss, a heavier closure loss and the cross-entropy 'low' term (so pauses and the jaw
+    # between syllables reach ~0 instead of resting at 0.04-0.06); the ablation without the 'low' term
+    python -c "from facecraft.audio2face.corpus import retarget_corpus; retarget_corpus('outputs/a2f/corpus')"
+    facecraft a2f train --corpus outputs/a2f/corpus --out outputs/a2f/default_stage6 \
+        --init-from audio2face/default_a2f.safetensors --steps 3000 --lr 5e-4 --closure-weight 24 --opening-weight 1 \
+        --press-weight 2 --low-weight 0.5 --channel-augment 0.8 --band-limit 0.3 --pause-augment 0.3 --seed 6 \
+        --threads 1 --export audio2face/default_a2f.safetensors
+    facecraft a2f train --corpus outputs/a2f/corpus --out outputs/a2f/no_emotion_losses_stage6 \
+        --init-from audio2face/ablation_no_emotion_losses.safetensors --steps 3000 --lr 5e-4 --closure-weight 24 \
+        --opening-weight 1 --press-weight 2 --channel-augment 0.8 --band-limit 0.3 --pause-augment 0.3 --seed 6 \
+        --threads 1 --no-emotion-losses --export audio2face/ablation_no_emotion_losses.safetensors
 
 No speech of the evaluation sets is in the corpus: it is TTS only (hibari, espeak-ng, flite), so the real speech
 of ``facecraft bench audio2face`` (LibriVox test data, ../shared/data/speech), rhasspy's cathy, LJSpeech and the
