@@ -52,10 +52,53 @@ BENCHMARKS: dict[str, str] = {
 }
 
 
+def bench_options(fn, pairs: list[str], *, name: str) -> dict:
+    """Keyword options ``KEY=VALUE`` for benchmark function ``fn``: values read as Python literals (``3``,
+    ``0.5``, ``True``, ``None``) or else as text; a comma list where the default is a tuple.
+
+    Raises
+    ------
+    ParameterError
+        For a malformed pair or a key that ``fn`` does not take (the message lists the ones it does).
+    """
+    import ast
+    import inspect
+
+    from facecraft.rigs.errors import ParameterError
+
+    params = {
+        k: p
+        for k, p in inspect.signature(fn).parameters.items()
+        if p.kind == p.KEYWORD_ONLY or (p.kind == p.POSITIONAL_OR_KEYWORD and k != "out_dir")
+    }
+    options: dict = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key:
+            raise ParameterError(f"bench {name}: --set {pair!r}: expected KEY=VALUE")
+        if key not in params:
+            known = ", ".join(f"{k}={params[k].default!r}" for k in params) or "none"
+            raise ParameterError(f"bench {name}: unknown option {key!r}; it takes: {known}")
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            value = text
+        if isinstance(params[key].default, tuple) and isinstance(value, str):
+            value = tuple(v.strip() for v in value.split(",") if v.strip())
+        options[key] = value
+    return options
+
+
 def _run_bench(args: argparse.Namespace) -> int:
+    from facecraft.rigs.errors import ParameterError
     from facecraft.rigs.machine import machine_facts
 
     names = list(BENCHMARKS) if args.name == "all" else [args.name]
+    pairs = list(args.set or []) + (["quick=True"] if args.quick else [])
+    if pairs and args.name == "all":
+        print("--set/--quick apply to one benchmark, not to all", file=sys.stderr)
+        return 2
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name in names:
@@ -70,9 +113,16 @@ def _run_bench(args: argparse.Namespace) -> int:
             if args.name != "all":
                 return 2
             continue
-        result = fn(out_dir=out_dir)
+        try:
+            options = bench_options(fn, pairs, name=name)
+        except ParameterError as e:
+            print(e, file=sys.stderr)
+            return 2
+        result = fn(out_dir=out_dir, **options)
         if isinstance(result, dict):
             result.setdefault("machine", machine_facts())
+            if options:
+                result.setdefault("options", options)
         path = out_dir / f"{name}.json"
         path.write_text(json.dumps(result, indent=2, default=float))
         print(f"[{name}] results written to {path}")
@@ -97,6 +147,14 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="run a benchmark and write its JSON")
     bench.add_argument("name", help=f"one of: {', '.join(BENCHMARKS)}, all")
     bench.add_argument("--out", default="outputs/bench", help="folder for JSON results and figures")
+    bench.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="a keyword option of the benchmark's function (repeatable; e.g. edit: utk_limit=500); an unknown key "
+        "lists the ones it takes",
+    )
+    bench.add_argument("--quick", action="store_true", help="the benchmark's quick variant (--set quick=True)")
     bench.set_defaults(func=_run_bench)
     for module in COMMAND_MODULES:
         try:

@@ -43,3 +43,40 @@ def test_bench_json_records_the_machine(tmp_path, monkeypatch):
     written = json.loads((tmp_path / "probe.json").read_text())
     assert written["figure"] == 1
     assert set(written["machine"]) == {"cpu", "cpu_count", "load_average"}
+
+
+def _fake_bench(monkeypatch):
+    import sys
+    import types
+
+    from facecraft.apps import cli
+
+    def bench_probe(out_dir, *, quick: bool = False, limit: int = 10, targets: tuple = ("a",), note=None):
+        return {"quick": quick, "limit": limit, "targets": list(targets), "note": note}
+
+    fake = types.ModuleType("fake_bench_options")
+    fake.bench_probe = bench_probe
+    monkeypatch.setitem(sys.modules, "fake_bench_options", fake)
+    monkeypatch.setitem(cli.BENCHMARKS, "probe", "fake_bench_options:bench_probe")
+
+
+def test_bench_options_reach_the_function_typed(tmp_path, monkeypatch):
+    import json
+
+    _fake_bench(monkeypatch)
+    args = ["bench", "probe", "--out", str(tmp_path), "--quick", "--set", "limit=500", "--set", "targets=x,y"]
+    assert main([*args, "--set", "note=plain words"]) == 0
+    written = json.loads((tmp_path / "probe.json").read_text())
+    assert (written["quick"], written["limit"], written["targets"], written["note"]) == (True, 500, ["x", "y"],
+                                                                                          "plain words")  # fmt: skip
+    assert written["options"]["limit"] == 500
+
+
+def test_unknown_bench_option_lists_the_known_ones(tmp_path, monkeypatch, capsys):
+    _fake_bench(monkeypatch)
+    assert main(["bench", "probe", "--out", str(tmp_path), "--set", "limt=5"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown option 'limt'" in err and "limit=10" in err and "quick=False" in err
+    assert main(["bench", "probe", "--out", str(tmp_path), "--set", "limit"]) == 2
+    assert "expected KEY=VALUE" in capsys.readouterr().err
+    assert not (tmp_path / "probe.json").exists()
