@@ -26,7 +26,6 @@ import contextlib
 import io
 import json
 import logging
-import os
 import statistics
 import tempfile
 import time
@@ -52,6 +51,7 @@ from facecraft.rigs.default_rig import (
     LIPS_UPPER_OUTER,
 )
 from facecraft.rigs.errors import FacecraftError
+from facecraft.rigs.machine import load_average
 from facecraft.rigs.sections import run_sections
 from facecraft.rigs.stats import pearson
 
@@ -739,7 +739,7 @@ def section_speed(ctx: BenchContext, data: Path, *, quick: bool) -> dict:
     med = statistics.median
     return {
         "threads": "cv2 1, torch 1, BLAS 1 (threadpoolctl); MediaPipe's own pool as it is",
-        "load_average_1min": os.getloadavg()[0],  # other work on the machine slows every figure here
+        "load_average": load_average(),  # other work on the machine slows every figure here
         "size": "512x512",
         "photos": len(paths),
         "controls": ["happiness:1.0", "surprise:1.0", "jawOpen=0.8", "eyeBlinkLeft=0.8"],
