@@ -35,6 +35,10 @@ TRAIN_OPTIONS: dict[str, tuple[str, str]] = {
     "prior_adjust": ("--prior-adjust", "subtract tau log(prior) from the logits, tau picked on validation"),
     "ema": ("--ema", "decay of a moving average of the weights that is evaluated and saved (0: off)"),
     "distill": ("--distill", "share of the mini-Xception teacher's flip-averaged opinion in FER faces' targets"),
+    "unlabelled": ("--unlabelled", "unlabelled face photos (a folder or a data set name such as faces-utk) "
+                   "pseudo-labelled by the two pretrained judges where they agree (research: mind their licence)"),
+    "unlabelled_weight": ("--unlabelled-weight", "loss weight of a pseudo-labelled photo"),
+    "unlabelled_confidence": ("--unlabelled-confidence", "judges' least agreed confidence to keep a photo"),
     "seed": ("--seed", "random seed (training and the data split when none is given)"),
     "num_threads": ("--threads", "torch CPU threads"),
 }  # fmt: skip

@@ -93,3 +93,5 @@ def test_train_options_default_to_the_config_dataclasses():
     custom = model_config_from_args(_train_args("--widths", "8", "16", "--image-size", "32", "--dropout", "0"))
     assert (custom.widths, custom.image_size, custom.dropout, custom.arch) == ((8, 16), 32, 0.0, "resnet")
     assert set(TRAIN_OPTIONS) <= set(TrainConfig.__dataclass_fields__)
+    photos = train_config_from_args(_train_args("--unlabelled", "faces-utk", "--unlabelled-weight", "0.5"))
+    assert (photos.unlabelled, photos.unlabelled_weight) == ("faces-utk", 0.5)
