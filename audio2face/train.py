@@ -64,7 +64,7 @@ time, so a changed teacher gives other targets. ``facecraft bench audio2face`` s
     python -c "from facecraft.audio2face.corpus import retarget_corpus; retarget_corpus('outputs/a2f/corpus')"
     facecraft a2f train --corpus outputs/a2f/corpus --out outputs/a2f/default_stage6 \
         --init-from audio2face/default_a2f.safetensors --steps 3000 --lr 5e-4 --closure-weight 24 --opening-weight 1 \
-        --press-weight 2 --low-weight 0.5 --channel-augment 0.8 --band-limit 0.3 --pause-augment 0.3 --seed 6 \
+        --press-weight 2 --low-weight 1 --channel-augment 0.8 --band-limit 0.3 --pause-augment 0.3 --seed 6 \
         --threads 1 --export audio2face/default_a2f.safetensors
     facecraft a2f train --corpus outputs/a2f/corpus --out outputs/a2f/no_emotion_losses_stage6 \
         --init-from audio2face/ablation_no_emotion_losses.safetensors --steps 3000 --lr 5e-4 --closure-weight 24 \
