@@ -463,14 +463,14 @@ def animate_file(
 
 
 # Lip gaps (lip_state.lip_gap, jaw units) from which a frame reads as Rhubarb's D (wide open) and C (open); below
-# CUE_OPEN_GAP it is B. The gap counts the lips' own parting (LIP_PART_GAIN), so these sit above the jaw-only values
-# they replaced (0.35 / 0.15, which read most consonants as C): where the cues read from the teacher's curves best
-# match the phones' own cues (visemes.mouth_cues; recall averaged over B, C and D) on 150 training clips of the
-# synthetic corpus. On held-out real speech (the bench's clips but Cathy's), with rest read from the lip gap
-# rather than the jaw, the shipped model's cues recall B, C, D and X 32.2% on average (24.9% before; the
-# teacher's, from the aligned transcript, 51.7% vs 47.6%); the rest of the misses are mostly its over-sealing (A).
-CUE_WIDE_GAP = 0.4
-CUE_OPEN_GAP = 0.2
+# CUE_OPEN_GAP it is B. Checked on held-out real speech (the bench's clips but Cathy's) against the phones' own cues
+# (visemes.mouth_cues) after the gap began to count the lips' own parting: with the shipped stage-6 model these values
+# still match best (recall over B, C, D and X 44.7%; 42.1% at 0.4 / 0.2, which suit the teacher's curves better).
+CUE_WIDE_GAP = 0.35
+CUE_OPEN_GAP = 0.15
+# Rest (X) needs the jaw nearly closed as well as the lips together: /s/ holds the jaw at 0.02 with the lips apart,
+# and a model's lips may read as together mid-speech while its jaw is open.
+CUE_REST_JAW = 0.04
 
 
 def curves_to_mouth_cues(curves: np.ndarray, *, fps: float, min_frames: int = 2) -> list[dict]:
@@ -478,19 +478,21 @@ def curves_to_mouth_cues(curves: np.ndarray, *, fps: float, min_frames: int = 2)
 
     Per frame: A when the lips are sealed (:func:`facecraft.audio2face.lip_state.is_sealed`: shut and
     pressed, Rhubarb's closed mouth with pressure for /p b m/); X (rest) when the lips are shut but not pressed
-    (gap at most :data:`~facecraft.audio2face.lip_state.SEALED_GAP`) and not rounded; F when
+    (gap at most :data:`~facecraft.audio2face.lip_state.SEALED_GAP`), the jaw below :data:`CUE_REST_JAW` and
+    nothing rounded; F when
     puckered or funnelled; D/C/B by the lip gap (:func:`~facecraft.audio2face.lip_state.lip_gap`) against
     :data:`CUE_WIDE_GAP` and :data:`CUE_OPEN_GAP`. Runs shorter than ``min_frames`` merge into the previous cue.
     """
     c = np.asarray(curves, np.float32)
+    jaw = c[:, ARKIT_INDEX["jawOpen"]]
     round_ = np.maximum(c[:, ARKIT_INDEX["mouthPucker"]], c[:, ARKIT_INDEX["mouthFunnel"]])
     gap = lip_gap(c)
     sealed = is_sealed(c)
     labels = []
-    for g, r, shut in zip(gap, round_, sealed, strict=True):
+    for j, g, r, shut in zip(jaw, gap, round_, sealed, strict=True):
         if shut:
             labels.append("A")
-        elif g <= SEALED_GAP and r < 0.1:
+        elif j < CUE_REST_JAW and g <= SEALED_GAP and r < 0.1:
             labels.append("X")
         elif r > 0.3:
             labels.append("F")

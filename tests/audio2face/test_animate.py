@@ -90,18 +90,22 @@ def test_curves_to_mouth_cues():
 
 
 def test_mouth_cues_read_consonants_as_slightly_open_and_open_vowels_as_open():
-    """The lip gap counts the lips' own parting: a consonant's pose (teeth near together, lips a little apart) reads
-    as Rhubarb's B, not as an open C; the open vowel reads D, a quieter mid vowel C."""
+    """A consonant's pose (teeth near together, lips a little apart) reads as Rhubarb's B, not as rest (X) though its
+    jaw is nearly shut, nor as open; the open vowel reads D, a quieter mid vowel C; lips together over an open jaw
+    are not rest."""
     from facecraft.audio2face.visemes import VISEME_POSES
 
     def letter(pose):
         c = np.repeat(np.asarray(pose, np.float32)[None], 4, axis=0)
         return an.curves_to_mouth_cues(c, fps=30.0)[0]["value"]
 
-    for v in ("kk", "DD", "SS", "nn", "TH", "FF"):
+    for v in ("DD", "SS", "nn", "TH", "FF"):
         assert letter(VISEME_POSES[v]) == "B", v
     assert letter(VISEME_POSES["aa"]) == "D"
     assert letter(0.8 * VISEME_POSES["E"]) == "C"
+    together = np.zeros(52, np.float32)
+    together[ARKIT_INDEX["jawOpen"]] = together[ARKIT_INDEX["mouthClose"]] = 0.06
+    assert letter(together) == "B" and letter(np.zeros(52, np.float32)) == "X"
 
 
 def test_shipped_model_closes_lips_on_bilabials(espeak_speech):
