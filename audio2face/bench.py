@@ -18,7 +18,6 @@ the metric reads share one clock. The procedural teacher's row is made and score
 
 from __future__ import annotations
 
-import csv
 import logging
 import os
 import resource
@@ -35,6 +34,7 @@ from facecraft.rigs.emotion_space import EmotionCode, classify_arkit
 from .audio import SAMPLE_RATE
 from .metrics import lip_vertex_error, mouth_curve_difference, score_lip_sync
 from .model import A2FModel
+from .transcripts import read_transcripts
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +57,9 @@ def real_speech_clips() -> list[tuple[str, Path, str]]:
             if wav.exists():
                 out.append((f"librivox/{fid}", wav, text))
     speech = shared_data_dir() / "data" / "speech"
-    if (speech / "transcripts.csv").exists():
-        with (speech / "transcripts.csv").open() as f:
-            for row in csv.DictReader(f):
-                wav = speech / row["file"]
-                if wav.exists():
-                    out.append((f"shared/{row['file']}", wav, row["text"]))
+    for file, text in read_transcripts(speech).items():
+        if (speech / file).exists():
+            out.append((f"shared/{file}", speech / file, text))
     return out
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from facecraft.rigs.errors import ParameterError
+from facecraft.rigs.machine import machine_facts
 
 log = logging.getLogger(__name__)
 
@@ -133,8 +134,7 @@ def bench_batch(out_dir: Path, *, n_lines: int = 40, fmt: str = "glb", voice: st
             "note": "Rhubarb's speed as stated in issue 15, not measured on this machine",
         },  # fmt: skip
         "threads": 1,
-        "cpu_count": os.cpu_count(),
-        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "machine": machine_facts(),
         "command": " ".join(["facecraft", "animate", "LINES/", "-o", "OUT/", "--format", fmt]),
         "mean_frames": float(np.mean([d["frames"] for d in report.get("done", [])] or [0])),
     }

@@ -547,7 +547,6 @@ def bench_teacher(out_dir, *, closed_mm: float = 1.5) -> dict:
     ``closure_rate_without_transcript`` drives the teacher with recognised phones instead. Opening:
     the largest gap during each open vowel (AA AE AH AO AW AY), averaged. Returns the figures as a dict.
     """
-    import csv
     import time
 
     from facecraft.rigs.default_rig import default_rig
@@ -556,30 +555,30 @@ def bench_teacher(out_dir, *, closed_mm: float = 1.5) -> dict:
     from .metrics import rest_gap, score_lip_sync
     from .phonetics import recognize_phones, speech_phones
     from .prosody import pitch, voice_activity
+    from .transcripts import read_transcripts
 
     shared = shared_data_dir()
     folder = shared / "data" / "speech"
-    if not (folder / "transcripts.csv").exists():
-        return {"skipped": f"{folder} not present"}
+    texts = read_transcripts(folder)
+    if not texts:
+        return {"skipped": f"{folder} has no transcribed clips"}
     rigs = {"default": default_rig()}
     ict = shared / "assets" / "ict-facekit" / "FaceXModel"
     if ict.is_dir():
         from facecraft.rigs.ict import load_ict_rig
 
         rigs["ict"] = load_ict_rig(ict, face_only=True)
-    with (folder / "transcripts.csv").open(newline="") as f:
-        rows = list(csv.DictReader(f))
     neutral = {k: 1000.0 * rest_gap(r) for k, r in rigs.items()}
     tally = {
         k: {"bilabials": 0, "closed": 0.0, "open_vowels": 0, "open_sum": 0.0, "closed_recognized": 0.0} for k in rigs
     }
     timing = {"align": 0.0, "recognize": 0.0, "crepe_tiny": 0.0, "silero_vad": 0.0, "teacher": 0.0}
     audio_s, methods = 0.0, []
-    for row in rows:
-        y, sr = load_audio(folder / row["file"])
+    for file, text in texts.items():
+        y, sr = load_audio(folder / file)
         audio_s += len(y) / sr
         t0 = time.perf_counter()
-        res = speech_phones(y, sr, transcript=row["text"])
+        res = speech_phones(y, sr, transcript=text)
         timing["align"] += time.perf_counter() - t0
         methods.append(res.method)
         t0 = time.perf_counter()
@@ -605,7 +604,7 @@ def bench_teacher(out_dir, *, closed_mm: float = 1.5) -> dict:
             tally[k]["open_vowels"] += s.num_open_vowels
             tally[k]["open_sum"] += s.open_vowel_mean_mm * s.num_open_vowels if s.num_open_vowels else 0.0
     out: dict = {
-        "clips": len(rows),
+        "clips": len(texts),
         "audio_seconds": audio_s,
         "phones_method": {m: methods.count(m) for m in sorted(set(methods))},
         "closed_mm": closed_mm,
