@@ -62,10 +62,19 @@ _TONGUE_HEIGHT = 0.4  # share of the opening the tongue's top reaches in the mid
 #: 2.6 on the calibration people): kept whole up to ``_TEETH_KEEP`` from the midline (share of the half-width
 #: on that side), faded to the cavity over ``_TEETH_FADE`` more. A broad smile's side teeth, carried to the
 #: corners of the rounder opening, would stand there as fangs and read as fear instead of surprise.
+#: With ``front_teeth`` (an edit that opens the mouth without stretching the lips: surprise) only the two front
+#: incisors stay (``_FRONT_TEETH_KEEP``, ``_FRONT_TEETH_FADE``): a broad smile's teeth beside them still read as a
+#: smile in the narrowed opening (UTKFace crops of broad, squinting smilers, mouthSmile > 0.8 and eyeSquint > 0.55,
+#: 48 for the choice and 48 others to confirm it, with the corner-skin drag of :mod:`facecraft.synth.editor`:
+#: surprise read as surprise 0.77 / 0.83 -> 0.83 / 0.90 and 0.77 / 0.75 -> 0.79 / 0.77 by mini-Xception /
+#: NetworkV2). A stretched opening (fear's AU20) keeps the side teeth: on the 36 smiling FRLL calibration photos
+#: fear read as fear 0.44 -> 0.39 by NetworkV2 without them.
 _ROUNDER = 1.8
 _ROUNDER_RAMP = 1.0
 _TEETH_KEEP = 0.2
 _TEETH_FADE = 0.3
+_FRONT_TEETH_KEEP = 0.0
+_FRONT_TEETH_FADE = 0.2
 
 
 def mouth_frame(points: np.ndarray) -> ContourFrame:
@@ -156,7 +165,7 @@ def _teeth(
     return rgb, alpha
 
 
-def paint_mouth_interior(warped, image, src_px, dst_px, *, depth=None) -> WarpResult:
+def paint_mouth_interior(warped, image, src_px, dst_px, *, depth=None, front_teeth: bool = False) -> WarpResult:
     """Repaint the mouth opening of a warped photo where the edit opens the mouth more than it was.
 
     Parameters
@@ -170,6 +179,9 @@ def paint_mouth_interior(warped, image, src_px, dst_px, *, depth=None) -> WarpRe
     depth : array (468,), optional
         Per-vertex distance from the camera in pixel units (larger is farther), e.g.
         ``FaceInfo.landmarks[:, 2]``: turns the dental arch with the head.
+    front_teeth : bool
+        Where the mouth opens rounder, keep only the photo's two front teeth (``_FRONT_TEETH_KEEP``), not the
+        middle ones (``_TEETH_KEEP``): for an opening without stretched lips.
 
     Returns
     -------
@@ -227,8 +239,9 @@ def paint_mouth_interior(warped, image, src_px, dst_px, *, depth=None) -> WarpRe
     if src_open:
         rounder = opening / max(gap_src / fs.width, 1e-6)
         opens = float(_smoothstep((rounder - _ROUNDER) / _ROUNDER_RAMP))  # 0 where it closes: continuous
+        keep = (_FRONT_TEETH_KEEP, _FRONT_TEETH_FADE) if front_teeth else (_TEETH_KEEP, _TEETH_FADE)
         interior, teeth_in_photo = _reuse_source(
-            img, fs, fd, a, v, v_up, v_lo, cavity, skin, across, centre=centre, opens=opens
+            img, fs, fd, a, v, v_up, v_lo, cavity, skin, across, centre=centre, opens=opens, teeth_keep=keep
         )
 
     # Teeth colour: off-white in the photo's white balance, as bright as its skin allows.
@@ -314,14 +327,16 @@ def _grain(img: np.ndarray, points: np.ndarray, shape: tuple[int, int]) -> np.nd
 
 
 def _reuse_source(
-    img, fs: ContourFrame, fd: ContourFrame, a, v, v_up, v_lo, cavity, skin, across, *, centre=0.5, opens=0.0
-):
+    img, fs: ContourFrame, fd: ContourFrame, a, v, v_up, v_lo, cavity, skin, across, *, centre=0.5, opens=0.0,
+    teeth_keep=(_TEETH_KEEP, _TEETH_FADE),
+):  # fmt: skip
     """Interior from the photo: the upper part follows the upper lip, the lower part the lower lip.
 
     Where the edit opens a mouth whose photo showed teeth rounder (``opens``: 0..1, how much), the photo's
     teeth are kept near the middle (``centre``: the midline's fraction across the opening) and fade to the
-    cavity toward the new opening's corners (``_TEETH_KEEP``, ``_TEETH_FADE``): a broad smile's side teeth
-    would stand there as fangs.
+    cavity toward the new opening's corners (``teeth_keep``: kept whole up to its first share of the half-width,
+    faded over its second; default ``_TEETH_KEEP``, ``_TEETH_FADE``): a broad smile's side teeth would stand
+    there as fangs.
 
     Returns the interior (cavity where the photo has nothing to give) and whether the photo showed teeth.
     """
@@ -347,7 +362,7 @@ def _reuse_source(
     w_lo = (1.0 - _smoothstep((off_lo - share_lo + 1.0) / 2.0)) * (1.0 - w_up)
     if teeth and opens > 0:
         side = np.abs(a - centre) / np.where(a < centre, centre, 1.0 - centre)
-        keep = 1.0 - opens * _smoothstep((side - _TEETH_KEEP) / _TEETH_FADE)
+        keep = 1.0 - opens * _smoothstep((side - teeth_keep[0]) / teeth_keep[1])
         w_up, w_lo = w_up * keep, w_lo * keep
     out = cavity
     for weight, vs in ((w_up, vs_up + off_up), (w_lo, vs_lo - off_lo)):

@@ -112,3 +112,36 @@ def test_an_opened_mouth_is_rounded_toward_the_corners():
     closing = src.copy()
     closing[list(LIPS_LOWER_INNER[1:-1]), 1] -= 2.0
     assert np.allclose(rounded_opening(src, closing), closing)
+
+
+def test_removing_a_smile_carries_the_skin_beside_the_corners():
+    from facecraft.rigs.default_rig import LIPS_UPPER_OUTER, SEMANTIC_VERTICES
+    from facecraft.synth.editor import _skin_points, drag_corner_skin
+    from facecraft.synth.warp import face_width
+
+    from .warp_helpers import astronaut_points
+
+    _, src, _ = astronaut_points()
+    right, left = SEMANTIC_VERTICES["mouth_corner_r"], SEMANTIC_VERTICES["mouth_corner_l"]
+    dst = src.copy()
+    dst[right] += (8.0, 3.0)  # the right corner (image left) comes in and down: its smile is removed
+    change = np.zeros(52)
+    change[ARKIT_INDEX["mouthSmileRight"]] = -1.2
+    out = drag_corner_skin(src, dst, change)
+    fw = face_width(src)
+    distance = np.linalg.norm(src - src[right], axis=1) / fw
+    skin = _skin_points()
+    assert not skin[list(LIPS_UPPER_OUTER)].any() and skin.sum() > 300
+    moved = np.linalg.norm(out - dst, axis=1)
+    near = skin & (distance < 0.06)
+    assert near.sum() >= 3 and np.all(out[near, 0] > src[near, 0] + 1.0)  # the creases beside it follow inward
+    closest = np.flatnonzero(skin)[np.argmin(distance[skin])]
+    assert out[closest, 0] > src[closest, 0] + 4.0  # most of all where they meet the corner
+    assert np.allclose(out[~skin], dst[~skin])  # the lips keep the rig's motion
+    assert np.all(moved[distance > 0.26] < 1e-9)  # far skin does not move
+    far_side = np.linalg.norm(src - src[left], axis=1) / fw < 0.05
+    assert np.all(moved[far_side] < 1e-9)  # the other side's smile was not removed
+    assert np.allclose(drag_corner_skin(src, dst, np.zeros(52)), dst)  # no smile removed: nothing added
+    raised = change.copy()
+    raised[ARKIT_INDEX["mouthSmileRight"]] = 0.5
+    assert np.allclose(drag_corner_skin(src, dst, raised), dst)  # a smile that rises is the rig's alone

@@ -137,3 +137,27 @@ def test_photo_teeth_fade_toward_the_corners_of_a_mouth_opened_rounder():
 
     assert brightest_under_upper_lip(0.5) > 170  # the front teeth stay
     assert brightest_under_upper_lip(0.3) < 145 and brightest_under_upper_lip(0.7) < 145  # no fangs
+    assert brightest_under_upper_lip(0.42) > 170  # the middle teeth stay too
+
+
+def test_only_the_front_teeth_stay_when_asked():
+    # An opening without stretched lips (surprise): a smile's teeth beside the front two still read as a smile.
+    img, src, depth = astronaut_points()
+    dst = open_jaw(src, 0.15)
+    centre = 0.5 * (src[61] + src[291])
+    for i in set(LIPS_UPPER_INNER) | set(LIPS_LOWER_INNER) | {61, 291}:
+        dst[i, 0] = centre[0] + 0.8 * (src[i, 0] - centre[0])
+    warped = warp_face(img, src, dst, depth=depth)
+    fd = mouth_frame(dst)
+
+    def brightest_under_upper_lip(res, share: float) -> float:
+        us = np.full(7, share * fd.width)
+        x, y = fd.to_image(us, fd.profile(us)[0] + np.arange(7.0))
+        return max(_luma(res.image[int(round(yy)), int(round(xx))]) for xx, yy in zip(x, y, strict=True))
+
+    front = paint_mouth_interior(warped, img, src, dst, depth=depth, front_teeth=True)
+    middle = paint_mouth_interior(warped, img, src, dst, depth=depth)
+    assert brightest_under_upper_lip(front, 0.5) > 170  # the front teeth stay
+    for share in (0.42, 0.58):
+        assert brightest_under_upper_lip(middle, share) > 170
+        assert brightest_under_upper_lip(front, share) < 145
