@@ -131,7 +131,7 @@ class AugmentConfig:
         Relative jitter of the pattern's AUs (see :func:`~facecraft.eval.augment_filter.variant_controls`).
     alternatives : bool
         Draw each variant's AU pattern among the EMFACS prototype and the other patterns EMFACS scores as the
-        emotion (:data:`~facecraft.eval.augment_filter.EMFACS_ALTERNATIVES`); False: the prototype only.
+        emotion (:data:`facecraft.rigs.emotions.EMFACS_ALTERNATIVES`); False: the prototype only.
     filter : FilterConfig
     judge : str
         Registry name of the main judge (:data:`facecraft.eval.judges.SUPPORTED_JUDGES`); ``judge_weights``

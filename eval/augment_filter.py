@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from facecraft.rigs import EMFACS_PROTOTYPES, EMOTION_INDEX, EMOTIONS
+from facecraft.rigs.emotions import EMFACS_ALTERNATIVES
 from facecraft.rigs.errors import ParameterError
 
 from .identity import SAME_PERSON_THRESHOLD
@@ -32,24 +33,13 @@ ALL_TARGETS: tuple[str, ...] = tuple(e for e in EMOTIONS if e != "neutral")
 #: smirk on a smile (read as happiness). A face's expression is its data set label, or the main judge's top
 #: class for an unlabelled photo.
 SKIP_SOURCES: dict[str, tuple[str, ...]] = {t: ("happiness",) for t in ("contempt", "disgust", "fear")}
-#: Other AU patterns that EMFACS also scores as the emotion, beside its prototype
-#: (:data:`facecraft.rigs.EMFACS_PROTOTYPES`), each with its full-intensity levels; :func:`variant_controls` draws
-#: the prototype or one of these. From the EMFACS-7 predictions as listed by Matsumoto, Keltner, Shiota,
-#: O'Sullivan and Frank (2008, "Facial expressions of emotion", Handbook of Emotions, table 13.1): disgust
-#: 9+17 and 10+17 beside 9+15+16; contempt R14 alone beside R12+R14. The prototype drives AU9 and AU16, which
-#: the geometric editor renders mostly as a lowered lower lip showing the teeth (read as surprise or fear on
-#: 48 px crops, contact sheet of /work/runs/augment4/look_disgust.png); the upper-lip raiser (AU10) with a raised
-#: chin reads closer to disgust. EMFACS's open-mouth 10+16+25 was tried and left out: the shipped judge ranked
-#: disgust in its top 3 on 1 of 152 such edits of fer-dev train faces (the prototype: 7 of 124, 9+17 and 10+17:
-#: 5 and 7 of about 130 each). AU4 (brows lowered) is added to the disgust patterns at random
-#: (:data:`DISGUST_BROW_SHARE`): most FER2013 disgust faces frown.
-EMFACS_ALTERNATIVES: dict[str, tuple[dict[str, float], ...]] = {
-    "disgust": (
-        {"AU9": 1.0, "AU17": 0.7},
-        {"AU10": 1.0, "AU17": 0.7},
-    ),
-    "contempt": ({"AU14R": 1.0},),
-}
+# :func:`variant_controls` draws the EMFACS prototype or one of the other patterns EMFACS scores as the emotion
+# (:data:`facecraft.rigs.emotions.EMFACS_ALTERNATIVES`). The disgust prototype drives AU9 and AU16, which the
+# geometric editor renders mostly as a lowered lower lip showing the teeth (read as surprise or fear on 48 px
+# crops); the upper-lip raiser (AU10) with a raised chin reads closer to disgust. EMFACS's open-mouth 10+16+25
+# was tried and left out: the shipped judge ranked disgust in its top 3 on 1 of 152 such edits of fer-dev train
+# faces (the prototype: 7 of 124, 9+17 and 10+17: 5 and 7 of about 130 each). AU4 (brows lowered) is added to
+# the disgust patterns at random (:data:`DISGUST_BROW_SHARE`): most FER2013 disgust faces frown.
 #: Share of disgust variants that also lower the brows (AU4 at 0.6 of the variant's intensity).
 DISGUST_BROW_SHARE = 0.5
 #: A second judge "reads" a class when it ranks the class among its ``second_top_k`` for at least this share of

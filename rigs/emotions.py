@@ -28,6 +28,14 @@ EMFACS_PROTOTYPES: dict[str, dict[str, float]] = {
     "sadness": {"AU1": 0.9, "AU4": 0.6, "AU15": 0.8},
     "surprise": {"AU1": 1.0, "AU2": 1.0, "AU5": 0.8, "AU26": 0.8},
 }
+# Other AU patterns EMFACS also scores as the emotion, beside its prototype, at full-intensity levels: the
+# EMFACS-7 predictions as listed by Matsumoto, Keltner, Shiota, O'Sullivan and Frank (2008, "Facial expressions
+# of emotion", Handbook of Emotions, table 13.1): disgust 9+17 and 10+17 beside 9+15+16; contempt R14 alone
+# beside R12+R14. (EMFACS's open-mouth disgust 10+16+25 is not listed: see eval.augment_filter.)
+EMFACS_ALTERNATIVES: dict[str, tuple[dict[str, float], ...]] = {
+    "disgust": ({"AU9": 1.0, "AU17": 0.7}, {"AU10": 1.0, "AU17": 0.7}),
+    "contempt": ({"AU14R": 1.0},),
+}
 
 # Label spellings met in FER data sets, mapped to the names above.
 _LABEL_ALIASES: dict[str, str] = {

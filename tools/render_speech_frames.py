@@ -4,7 +4,7 @@ A check of what a game client shows (issue 15's "Blender renders of the default 
 vowel show lips, teeth, tongue and eyes"), run with the project's Python::
 
     .venv/bin/python tools/render_speech_frames.py ../shared/data/speech/arctic_us_axb_a0006.wav \
-        -o /work/runs/blender/axb_a0006 [--glb FILE.glb] [--transcript TEXT] [--engine eevee] [--size 640]
+        -o outputs/blender/axb_a0006 [--glb FILE.glb] [--transcript TEXT] [--engine eevee] [--size 640]
 
 1. the GLB: ``--glb``, or ``facecraft animate`` (learned model, no transcript, default rig with its parts)
    writes ``OUT/<clip>.glb``;

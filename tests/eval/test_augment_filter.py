@@ -148,7 +148,7 @@ def test_build_report_counts_acceptance_reasons_and_agreement():
 
 
 def test_variants_draw_every_emfacs_pattern_of_disgust_and_contempt():
-    from facecraft.eval.augment_filter import EMFACS_ALTERNATIVES
+    from facecraft.rigs.emotions import EMFACS_ALTERNATIVES
 
     seen: dict[str, set[str]] = {"disgust": set(), "contempt": set(), "fear": set()}
     for i in range(200):

@@ -90,3 +90,14 @@ def test_emotions_and_prototypes():
     assert set(contempt) == {"AU12R", "AU14R"}
     assert emotion_au_vector("neutral").sum() == 0
     assert au_dict(emotion_au_vector("happiness", 0.5))["AU12"] == pytest.approx(0.5)
+
+
+def test_emfacs_alternatives_are_other_valid_patterns_of_the_emotion():
+    from facecraft.rigs.emotions import EMFACS_ALTERNATIVES
+
+    assert set(EMFACS_ALTERNATIVES) <= set(EMOTIONS) - {"neutral"}
+    for emotion, patterns in EMFACS_ALTERNATIVES.items():
+        for pattern in patterns:
+            assert pattern != EMFACS_PROTOTYPES[emotion]
+            assert all(0.0 < v <= 1.0 for v in pattern.values())
+            assert au_dict(au_vector(pattern)).keys() == pattern.keys()  # every name is a known (sided) AU
