@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 from tqdm.auto import tqdm
 
-from facecraft.rigs import ARKIT_NAMES, EMOTION_INDEX, EMOTIONS, normalize_emotion
+from facecraft.rigs import ARKIT_INDEX, EMOTION_INDEX, EMOTIONS, normalize_emotion
 from facecraft.rigs.errors import FacecraftError, FileFormatError, MissingFileError, ParameterError
 
 from .datasets import FERDataset
@@ -281,7 +281,7 @@ def pseudo_labelled_photos(
     analyzer = default_analyzer()
     crops: dict[int, list[np.ndarray]] = {s: [] for s in sizes}
     names, skipped, smiles = [], [], []
-    smile_cols = [ARKIT_NAMES.index("mouthSmileLeft"), ARKIT_NAMES.index("mouthSmileRight")]
+    smile_cols = [ARKIT_INDEX["mouthSmileLeft"], ARKIT_INDEX["mouthSmileRight"]]
     for path in tqdm(files, desc="pseudo-labelling photos", unit="photo", leave=False):
         try:
             img = load_image(path)
