@@ -104,7 +104,11 @@ def register(subparsers) -> None:
     t = sub.add_parser("train", help="train the learned model (progress bar, checkpoints, --resume)")
     t.add_argument("--corpus", help="synthetic corpus folder (from `facecraft a2f corpus`)")
     t.add_argument("--capture", dest="capture_dirs", metavar="DIR", nargs="*", default=d["capture_dirs"],
-                   help="folders of real capture pairs (LLF CSV or FLAME npz + wav)")  # fmt: skip
+                   help="folders of real capture pairs (LLF CSV or FLAME npz + wav, or FACEGOOD takes)")  # fmt: skip
+    t.add_argument("--capture-holdout", metavar="TAKE", nargs="*", default=d["capture_holdout"],
+                   help="capture takes (file stems) to leave out, e.g. for validation")  # fmt: skip
+    t.add_argument("--capture-mix", type=float, default=d["capture_mix"],
+                   help="share of steps on capture when a corpus is also given (default: by clip counts)")  # fmt: skip
     t.add_argument(
         "--out",
         dest="out_dir",
@@ -270,7 +274,8 @@ def _train(args: argparse.Namespace) -> int:
     if args.feature_kind:
         model["feature_kind"] = args.feature_kind
     given = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig) if hasattr(args, f.name)}
-    cfg = TrainConfig(**{**given, "capture_dirs": list(args.capture_dirs), "model": model})
+    cfg = TrainConfig(**{**given, "capture_dirs": list(args.capture_dirs),
+                         "capture_holdout": list(args.capture_holdout), "model": model})  # fmt: skip
     summary = train(cfg, resume=args.resume)
     print(json.dumps(summary, indent=2))
     if args.export:

@@ -104,11 +104,15 @@ class TrainConfig:
     """Options of :func:`train` (also what ``facecraft a2f train`` exposes).
 
     ``steps`` fixes the learning-rate schedule; ``stop_after`` ends a session early at that step (resume
-    later to finish the same schedule); ``max_minutes`` is a wall-clock safety stop.
+    later to finish the same schedule); ``max_minutes`` is a wall-clock safety stop. ``capture_holdout``: take
+    names left out of the capture folders (kept for validation); ``capture_mix``: the share of steps that train
+    on capture when both kinds of data are given (None: in proportion to the clip counts).
     """
 
     corpus: str | None = None
     capture_dirs: list[str] = field(default_factory=list)
+    capture_holdout: list[str] = field(default_factory=list)
+    capture_mix: float | None = None
     out_dir: str = "outputs/a2f/run"
     steps: int = 4000
     max_minutes: float | None = None
@@ -172,7 +176,8 @@ def _load_clips(cfg: TrainConfig, model_cfg: A2FConfig, *, progress: bool) -> tu
     """(synthetic, capture) training clips at the model's features and fps."""
     kind, fps = model_cfg.feature_kind, model_cfg.fps
     synth = load_corpus_clips(cfg.corpus, split="train", kind=kind, fps=fps, progress=progress) if cfg.corpus else []
-    capture = [c for d in cfg.capture_dirs for c in load_capture_clips(d, kind=kind, fps=fps)]
+    holdout = tuple(cfg.capture_holdout)
+    capture = [c for d in cfg.capture_dirs for c in load_capture_clips(d, kind=kind, fps=fps, exclude=holdout)]
     if not synth and not capture:
         raise ParameterError("train: give a corpus folder and/or capture folders with data")
     return synth, capture
@@ -202,6 +207,8 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> d
 
     if cfg.band_limit and not cfg.channel_augment:
         raise ParameterError("band_limit applies to channel-augmented crops: set channel_augment > 0 too")
+    if cfg.capture_mix is not None and not 0.0 <= cfg.capture_mix <= 1.0:
+        raise ParameterError(f"capture_mix is a share of steps in [0, 1], got {cfg.capture_mix}")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
@@ -231,7 +238,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> d
     cap_sampler = (
         BatchSampler(capture, frames=cfg.frames, batch_size=cfg.batch_size, seed=cfg.seed) if capture else None
     )
-    p_capture = len(capture) / (len(capture) + len(synth))
+    p_capture = len(capture) / (len(capture) + len(synth)) if cfg.capture_mix is None else cfg.capture_mix
     weights = LossWeights(
         closure=cfg.closure_weight, opening=cfg.opening_weight, press=cfg.press_weight, low=cfg.low_weight
     )

@@ -4,7 +4,9 @@ real capture, and their features (cached on disk when ``FACECRAFT_CACHE_DIR`` is
 Real capture: a folder of ``take.wav`` with either a Live Link Face CSV ``take.csv`` (read with
 :func:`facecraft.rigs.exchange.load_animation`) or FLAME sequences in a VOCASET-like layout, ``take.npz`` with
 ``flame_expression`` (T, E), ``flame_jaw`` (T, 3) axis-angle radians and ``fps``, optionally ``emotion`` (a
-name). Curves are resampled to the model's fps; a take with no ``emotion`` is neutral.
+name). Curves are resampled to the model's fps; a take with no ``emotion`` is neutral. A folder of FACEGOOD
+takes (``ID.wav`` + ``bs_value_ID.npy`` + ``bs_names_116.txt``) is read through :mod:`.facegood`: ARKit targets on
+the channels that rig has counterparts for, the others masked out of the loss (``Clip.arkit_mask``).
 """
 
 from __future__ import annotations
@@ -61,7 +63,8 @@ def compute_features(audio: np.ndarray, *, kind: str, fps: float) -> np.ndarray:
 @dataclass
 class Clip:
     """One training clip at the model fps: features (T, F); ``teacher`` (8, T, 52) for synthetic clips;
-    ``arkit`` (T, 52) and/or FLAME targets for real capture; ``emotion`` the capture's label."""
+    ``arkit`` (T, 52) and/or FLAME targets for real capture, with ``arkit_mask`` (52,) bool the ARKit channels
+    the capture supervises (None: all); ``emotion`` the capture's label."""
 
     id: str
     features: np.ndarray
@@ -70,6 +73,7 @@ class Clip:
     flame_expression: np.ndarray | None = None
     flame_jaw: np.ndarray | None = None
     emotion: str = "neutral"
+    arkit_mask: np.ndarray | None = None
 
 
 def load_corpus_clips(
@@ -90,15 +94,46 @@ def load_corpus_clips(
     return clips
 
 
-def load_capture_clips(capture_dir: str | Path, *, kind: str, fps: float) -> list[Clip]:
-    """Real capture pairs in a folder (see the module docstring for the accepted layouts)."""
+def load_facegood_clips(folder: str | Path, *, kind: str, fps: float, exclude: tuple[str, ...] = ()) -> list[Clip]:
+    """FACEGOOD takes mapped to ARKit (:func:`facecraft.audio2face.facegood.load_take`), masked to the mapped
+    channels and resampled to ``fps``; takes named in ``exclude`` (held out) are skipped."""
+    from . import facegood
+    from .audio import load_audio
+
+    clips = []
+    for take in facegood.take_ids(folder):
+        if take in exclude:
+            continue
+        audio, _ = load_audio(Path(folder) / f"{take}.wav")
+        feats = compute_features(audio, kind=kind, fps=fps)
+        curves = facegood.load_take(folder, take)
+        if abs(facegood.FPS - fps) > 1e-6:
+            n = max(1, int(round(len(curves) / facegood.FPS * fps)))
+            src_t, dst_t = np.arange(len(curves)) / facegood.FPS, np.arange(n) / fps
+            curves = np.stack([np.interp(dst_t, src_t, curves[:, j]) for j in range(curves.shape[1])], 1)
+        t = min(len(feats), len(curves))
+        clips.append(Clip(take, feats[:t], arkit=curves[:t].astype(np.float32), arkit_mask=facegood.MASK.copy()))
+    return clips
+
+
+def load_capture_clips(capture_dir: str | Path, *, kind: str, fps: float, exclude: tuple[str, ...] = ()) -> list[Clip]:
+    """Real capture pairs in a folder (see the module docstring for the accepted layouts); takes named in
+    ``exclude`` are left out (held out for validation)."""
+    from . import facegood
     from .audio import load_audio
 
     d = Path(capture_dir)
     if not d.is_dir():
         raise MissingFileError(f"capture folder not found: {d}")
+    if facegood.is_facegood_dir(d):
+        clips = load_facegood_clips(d, kind=kind, fps=fps, exclude=exclude)
+        if not clips:
+            raise FileFormatError(f"{d}: no FACEGOOD takes left (expected ID.wav + bs_value_ID.npy)")
+        return clips
     clips = []
     for wav in sorted(p for p in d.iterdir() if p.suffix.lower() in (".wav", ".flac", ".ogg", ".mp3")):
+        if wav.stem in exclude:
+            continue
         csv, npz = wav.with_suffix(".csv"), wav.with_suffix(".npz")
         audio, _ = load_audio(wav)
         feats = compute_features(audio, kind=kind, fps=fps)

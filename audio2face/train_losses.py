@@ -25,7 +25,7 @@ On the synthetic corpus every clip is seen with two emotions ``a`` and ``b`` in 
 
 ``disentangle=False`` gives the comparison model's loss: one plain MSE to the emotional teacher on every
 channel (+ velocity), no lip / emotion-classification / swap terms. Real capture is supervised with MSE on
-whatever the take provides (:func:`capture_losses`).
+whatever the take provides (:func:`capture_losses`), on the ARKit channels its rig has counterparts for.
 """
 
 from __future__ import annotations
@@ -175,12 +175,26 @@ def synthetic_losses(
     return out
 
 
+def masked_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean squared error of ``pred`` against ``target`` (B, T, C) over the channels ``mask`` (B, C) marks (1 =
+    supervised); 0 when nothing is marked."""
+    w = mask[:, None, :].expand_as(pred)
+    return (((pred - target) ** 2) * w).sum() / w.sum().clamp_min(1.0)
+
+
 def capture_losses(model: A2FModel, batch: dict) -> dict[str, torch.Tensor]:
-    """MSE (+ velocity) on whatever a real-capture batch provides (``arkit``, ``flame_expression``, ``flame_jaw``)."""
+    """MSE (+ velocity) on whatever a real-capture batch provides (``arkit``, ``flame_expression``, ``flame_jaw``).
+
+    ARKit targets count only on the channels ``arkit_mask`` (B, 52) marks, when given: a rig without a
+    counterpart for a channel (FACEGOOD has no mouthClose) must not pull it to 0."""
     out_m = model(batch["features"], batch["code"])
     out: dict[str, torch.Tensor] = {}
     if "arkit" in batch:
-        out["arkit"] = F.mse_loss(out_m.arkit, batch["arkit"]) + 0.5 * velocity_loss(out_m.arkit, batch["arkit"])
+        pred, tgt = out_m.arkit, batch["arkit"]
+        mask = batch.get("arkit_mask", torch.ones(pred.shape[0], pred.shape[-1], device=pred.device))
+        out["arkit"] = masked_mse(pred, tgt, mask) + 0.5 * masked_mse(
+            pred[:, 1:] - pred[:, :-1], tgt[:, 1:] - tgt[:, :-1], mask
+        )
     if "flame_expression" in batch and out_m.flame_expression is not None:
         out["flame_expression"] = F.mse_loss(out_m.flame_expression, batch["flame_expression"])
     if "flame_jaw" in batch and out_m.flame_jaw is not None:

@@ -103,7 +103,8 @@ class BatchSampler:
 
     def capture(self, step: int) -> dict[str, torch.Tensor]:
         """Batch ``step`` of capture crops: ``features``, the take's emotion ``code`` and the targets every clip of
-        the batch has (``arkit``, ``flame_expression``, ``flame_jaw``)."""
+        the batch has (``arkit``, ``flame_expression``, ``flame_jaw``); with ``arkit``, ``arkit_mask`` (B, 52) the
+        channels each clip supervises."""
         rng = np.random.default_rng([self.seed, step, 1])
         idx = rng.integers(0, len(self.clips), self.batch_size)
         batch: dict[str, list] = {"features": [], "code": []}
@@ -117,5 +118,8 @@ class BatchSampler:
                 v = getattr(c, key)
                 if v is not None:
                     batch.setdefault(key, []).append(fit_length(v[a:b], self.frames))
+            if c.arkit is not None:
+                mask = np.ones(c.arkit.shape[1], bool) if c.arkit_mask is None else c.arkit_mask
+                batch.setdefault("arkit_mask", []).append(mask.astype(np.float32))
         n = len(idx)
         return {k: torch.from_numpy(np.stack(v)).float() for k, v in batch.items() if len(v) == n}

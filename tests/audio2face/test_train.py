@@ -100,3 +100,5 @@ def test_options_are_checked_before_any_work(tmp_path):
                                 model={"feature_kind": "whisper"}), progress=False)  # fmt: skip
     with pytest.raises(ParameterError, match="corpus folder and/or capture"):
         tr.train(tr.TrainConfig(out_dir=str(tmp_path / "c")), progress=False)
+    with pytest.raises(ParameterError, match="capture_mix"):
+        tr.train(tr.TrainConfig(corpus="x", capture_mix=1.5, out_dir=str(tmp_path / "d")), progress=False)

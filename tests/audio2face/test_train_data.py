@@ -73,9 +73,36 @@ def test_capture_readers(tmp_path):
         td.load_capture_clips(d / "empty", kind="logmel", fps=30.0)
     with pytest.raises(MissingFileError):
         td.load_capture_clips(d / "missing", kind="logmel", fps=30.0)
+    assert {c.id for c in td.load_capture_clips(d, kind="logmel", fps=30.0, exclude=("flame",))} == {"take"}
     np.savez(d / "flame.npz", flame_jaw=np.zeros((50, 3)))  # no expression, no fps
     with pytest.raises(FileFormatError, match="flame_expression"):
         td.load_capture_clips(d, kind="logmel", fps=30.0)
+
+
+def test_facegood_takes_are_masked_and_held_out(tmp_path):
+    import soundfile as sf
+
+    from facecraft.audio2face import facegood
+
+    d = tmp_path / "fg"
+    d.mkdir()
+    names = [n for terms in facegood.SOURCES.values() for t in terms for n in t.split("+")]
+    (d / facegood.NAMES_FILE).write_text("\n".join(names))
+    y, _ = fake_speech(0)
+    for take in ("a", "b"):
+        sf.write(d / f"{take}.wav", y[:32000], 16000)  # 2 s
+        w = np.zeros((60, len(names)))
+        w[:, names.index("mouth_stretch_c")] = np.linspace(0, 1, 60)
+        np.save(d / f"bs_value_{take}.npy", w)
+    clips = td.load_capture_clips(d, kind="logmel", fps=30.0, exclude=("b",))
+    assert [c.id for c in clips] == ["a"]
+    c = clips[0]
+    assert c.arkit.shape == (len(c.features), 52) and np.array_equal(c.arkit_mask, facegood.MASK)
+    jaw = c.arkit[:, ARKIT_INDEX["jawOpen"]]
+    assert np.all(np.diff(jaw) >= 0) and jaw.max() == pytest.approx(facegood.SCALES["jawOpen"], rel=0.05)
+    assert [c.id for c in td.load_capture_clips(d, kind="logmel", fps=60.0)] == ["a", "b"]
+    with pytest.raises(FileFormatError, match="FACEGOOD"):
+        td.load_capture_clips(d, kind="logmel", fps=30.0, exclude=("a", "b"))
 
 
 def test_feature_stats_are_mean_and_floored_std():

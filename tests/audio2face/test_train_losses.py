@@ -160,3 +160,18 @@ def test_capture_losses_use_what_the_batch_provides():
     assert set(terms) == {"arkit", "total"} and float(terms["total"].detach()) == pytest.approx(0.0, abs=1e-10)
     with pytest.raises(tl.ParameterError, match="no target"):
         tl.capture_losses(m, {"features": feats, "code": code, "flame_expression": torch.zeros(2, 8, 10)})
+
+
+def test_capture_losses_leave_unmasked_channels_alone():
+    """A rig without a counterpart for a channel (FACEGOOD: mouthClose) must not pull it anywhere."""
+    m = tiny_model()
+    feats, code = torch.randn(2, 8, 80), torch.zeros(2, 8, 57)
+    target = m(feats, code).arkit.detach().clone()
+    mask = torch.zeros(2, 52)
+    mask[:, :10] = 1.0
+    target[..., 10:] = 1.0 - target[..., 10:]  # wrong only where the mask is 0
+    terms = tl.capture_losses(m, {"features": feats, "code": code, "arkit": target, "arkit_mask": mask})
+    assert float(terms["arkit"].detach()) == pytest.approx(0.0, abs=1e-10)
+    target[..., 3] += 0.5  # wrong on a supervised channel: 0.25 on 1 of the 10 channels
+    terms = tl.capture_losses(m, {"features": feats, "code": code, "arkit": target, "arkit_mask": mask})
+    assert float(terms["arkit"].detach()) == pytest.approx(0.025, rel=1e-3)

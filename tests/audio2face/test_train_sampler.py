@@ -79,7 +79,11 @@ def test_capture_batches_carry_the_targets_every_clip_has():
     arkit = np.random.default_rng(1).random((30, 52)).astype(np.float32)
     clips = [Clip("a", feats, arkit=arkit, emotion="anger"), Clip("b", feats, arkit=arkit)]
     b = ts.BatchSampler(clips, frames=10, batch_size=4, seed=0).capture(0)
-    assert set(b) == {"features", "code", "arkit"} and b["arkit"].shape == (4, 10, 52)
+    assert set(b) == {"features", "code", "arkit", "arkit_mask"} and b["arkit"].shape == (4, 10, 52)
+    assert torch.equal(b["arkit_mask"], torch.ones(4, 52))  # a take without a mask supervises every channel
+    mask = np.arange(52) < 5
+    masked = ts.BatchSampler([Clip("m", feats, arkit=arkit, arkit_mask=mask)], frames=10, batch_size=2, seed=0)
+    assert torch.equal(masked.capture(0)["arkit_mask"], torch.from_numpy(np.stack([mask, mask])).float())
     codes = {tuple(np.round(c[0].numpy(), 5)) for c in b["code"]}
     assert codes <= {tuple(np.round(EmotionCode.from_emotion("anger").vector, 5)),
                      tuple(np.round(EmotionCode.neutral().vector, 5))}  # fmt: skip
