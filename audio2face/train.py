@@ -262,7 +262,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> d
             synth_sampler is None or np.random.default_rng([cfg.seed, step, 2]).random() < p_capture
         )
         if use_capture:
-            terms = capture_losses(model, cap_sampler.capture(step))
+            terms = capture_losses(model, cap_sampler.capture(step), low=cfg.low_weight)
         else:
             terms = synthetic_losses(model, synth_sampler.synthetic(step), disentangle=cfg.disentangle, weights=weights)
         opt.zero_grad(set_to_none=True)

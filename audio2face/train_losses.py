@@ -182,11 +182,14 @@ def masked_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> 
     return (((pred - target) ** 2) * w).sum() / w.sum().clamp_min(1.0)
 
 
-def capture_losses(model: A2FModel, batch: dict) -> dict[str, torch.Tensor]:
+def capture_losses(model: A2FModel, batch: dict, *, low: float = 0.0) -> dict[str, torch.Tensor]:
     """MSE (+ velocity) on whatever a real-capture batch provides (``arkit``, ``flame_expression``, ``flame_jaw``).
 
     ARKit targets count only on the channels ``arkit_mask`` (B, 52) marks, when given: a rig without a
-    counterpart for a channel (FACEGOOD has no mouthClose) must not pull it to 0."""
+    counterpart for a channel (FACEGOOD has no mouthClose) must not pull it to 0. ``low`` > 0 adds the
+    cross-entropy of :func:`low_loss` on those channels (``"low"``): besides its gradient near 0, it gives capture
+    steps gradients of the size synthetic steps have with the same term, which matters under Adam (a capture
+    MSE alone, ~50x smaller than a synthetic step's total, barely moved the model in 2,000 steps)."""
     out_m = model(batch["features"], batch["code"])
     out: dict[str, torch.Tensor] = {}
     if "arkit" in batch:
@@ -195,6 +198,11 @@ def capture_losses(model: A2FModel, batch: dict) -> dict[str, torch.Tensor]:
         out["arkit"] = masked_mse(pred, tgt, mask) + 0.5 * masked_mse(
             pred[:, 1:] - pred[:, :-1], tgt[:, 1:] - tgt[:, :-1], mask
         )
+        if low:
+            eps = 1e-6
+            bce = F.binary_cross_entropy(pred.clamp(eps, 1 - eps), tgt.clamp(0.0, 1.0), reduction="none")
+            w = mask[:, None, :].expand_as(bce)
+            out["low"] = low * (bce * w).sum() / w.sum().clamp_min(1.0)
     if "flame_expression" in batch and out_m.flame_expression is not None:
         out["flame_expression"] = F.mse_loss(out_m.flame_expression, batch["flame_expression"])
     if "flame_jaw" in batch and out_m.flame_jaw is not None:

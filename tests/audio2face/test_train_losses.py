@@ -172,6 +172,10 @@ def test_capture_losses_leave_unmasked_channels_alone():
     target[..., 10:] = 1.0 - target[..., 10:]  # wrong only where the mask is 0
     terms = tl.capture_losses(m, {"features": feats, "code": code, "arkit": target, "arkit_mask": mask})
     assert float(terms["arkit"].detach()) == pytest.approx(0.0, abs=1e-10)
+    batch = {"features": feats, "code": code, "arkit": target, "arkit_mask": mask}
+    low = tl.capture_losses(m, batch, low=2.0)["low"]
+    target[..., 10:] = 0.5  # the cross-entropy too looks only at supervised channels
+    assert float(tl.capture_losses(m, batch, low=2.0)["low"].detach()) == pytest.approx(float(low.detach()))
     target[..., 3] += 0.5  # wrong on a supervised channel: 0.25 on 1 of the 10 channels
-    terms = tl.capture_losses(m, {"features": feats, "code": code, "arkit": target, "arkit_mask": mask})
-    assert float(terms["arkit"].detach()) == pytest.approx(0.025, rel=1e-3)
+    terms = tl.capture_losses(m, batch)
+    assert float(terms["arkit"].detach()) == pytest.approx(0.025, rel=1e-3) and "low" not in terms
