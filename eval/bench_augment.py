@@ -79,6 +79,11 @@ SYNTHETIC_WEIGHT = 0.5
 #: Synthetic-image weights tried; the one with the best mean validation macro-F1 (8 classes) over the seeds is
 #: the augmented arm scored on test (ties keep the first). Test never takes part in the choice.
 SYNTHETIC_WEIGHTS: tuple[float, ...] = (SYNTHETIC_WEIGHT, 1.0)
+#: Accepted variants kept per source and target (:func:`passing_files`); None keeps every accepted variant.
+BENCH_PER_SOURCE: int | None = None
+#: Logit-adjustment strengths the augmented arms choose among on validation; None: the trainer's grid
+#: (:data:`facecraft.eval.train.PRIOR_TAUS`), as the baseline arms.
+AUGMENTED_TAUS: tuple[float, ...] | None = None
 #: Torch threads per training arm; two arms run at once (the machine's 2 cores).
 ARM_THREADS = 1
 #: An arm's figures with the key of what they depend on (:func:`_arm_key`): a rerun with the same data, recipe
@@ -166,11 +171,13 @@ def train_and_test(
     recipe: str = "shipped",
     real_counts: np.ndarray | None = None,
     threads: int = ARM_THREADS,
+    taus: tuple[float, ...] | None = None,
 ) -> dict:
     """Train one arm with the recipe and score it on ``test``; figures plus time and steps.
 
     ``real_counts`` (default: ``train``'s own) are the class counts of the real images: after training, the
-    recipe's logit adjustment toward the priors is fitted with them on validation. The scored model is saved in
+    recipe's logit adjustment toward the priors is fitted with them on validation, its strength among ``taus``
+    (default: the trainer's :data:`~facecraft.eval.train.PRIOR_TAUS`). The scored model is saved in
     ``out_dir/scored``. A finished training run with the same key
     (:func:`_arm_key`: data, recipe, trainer code) is reused; the steps after training are always redone.
     """
@@ -202,7 +209,9 @@ def train_and_test(
     else:
         logger.info("arm %s: reusing the finished training (same data, recipe and trainer code)", out_dir)
     model = FERClassifier.from_pretrained(trained["model_dir"])
-    adjustment = adjust_to_priors(model, real_counts, val) if prior_adjust else None
+    adjustment = None
+    if prior_adjust:
+        adjustment = adjust_to_priors(model, real_counts, val, **({} if taus is None else {"taus": tuple(taus)}))
     model.save_pretrained(out_dir / "scored")
     val_report = evaluate_probs(predict_dataset(model, val), val)
     test_probs = predict_dataset(model, test)
@@ -357,21 +366,37 @@ def choose_synthetic_weight(runs: dict[float, list[dict]]) -> tuple[float, dict[
     return max(order, key=lambda w: (round(means[w], 6), -order.index(w))), means
 
 
-def passing_files(records, *, min_confidence: float, judge: str = "facecraft") -> set[str]:
+def passing_files(
+    records, *, min_confidence: float, judge: str = "facecraft", per_source: int | None = None
+) -> set[str]:
     """Files of accepted manifest records whose main judge gives the target at least ``min_confidence``: a
-    folder augmented with a lower bar, held to this one (the bars compared on validation share one set)."""
-    keep = set()
-    for r in records:
+    folder augmented with a lower bar, held to this one (the bars compared on validation share one set).
+
+    ``per_source`` keeps at most that many of each source's accepted variants per target, those the main judge
+    gives the target the most (ties: the first variant): variants of one face are near-duplicates of it, so
+    they add its identity more than they add the expression. None keeps them all.
+    """
+    if per_source is not None and per_source < 1:
+        raise ParameterError(f"per_source: expected an integer >= 1 or None, got {per_source!r}")
+    groups: dict[tuple, list[tuple[float, int, str]]] = {}
+    for i, r in enumerate(records):
         if r.get("accepted") and r.get("file"):
             p = (r.get("scores") or {}).get(judge)
             if p is not None and p[EMOTIONS.index(r["target"])] >= min_confidence:
-                keep.add(r["file"])
-    return keep
+                key = (r.get("source", i), r["target"])
+                groups.setdefault(key, []).append((-p[EMOTIONS.index(r["target"])], i, r["file"]))
+    return {f for g in groups.values() for _, _, f in sorted(g)[:per_source]}
 
 
-def _augmented_dir(weight: float, seed: int) -> str:
-    """An augmented arm's folder (the default weight keeps the name of earlier runs, so they are reused)."""
-    return f"augmented-s{seed}" if weight == SYNTHETIC_WEIGHT else f"augmented-w{weight:g}-s{seed}"
+def _augmented_dir(
+    weight: float, seed: int, *, per_source: int | None = None, taus: tuple[float, ...] | None = None
+) -> str:
+    """An augmented arm's folder (the default weight keeps the name of earlier runs, so they are reused; the
+    selection and the adjustment grid, which change what is scored, name their own)."""
+    name = "augmented" + ("" if weight == SYNTHETIC_WEIGHT else f"-w{weight:g}")
+    name += "" if per_source is None else f"-p{per_source}"
+    name += "" if taus is None else "-tau" + "_".join(f"{t:g}" for t in taus)
+    return f"{name}-s{seed}"
 
 
 def _arm(job: dict) -> dict:
@@ -391,8 +416,15 @@ def bench_augment(
     seeds: tuple[int, ...] = BENCH_SEEDS,
     synthetic_weights: tuple[float, ...] = SYNTHETIC_WEIGHTS,
     workers: int = 2,
+    per_source: int | None = BENCH_PER_SOURCE,
+    augmented_taus: tuple[float, ...] | None = AUGMENTED_TAUS,
 ) -> dict:
-    """Benchmark (see the module docstring); returns the JSON-ready figures."""
+    """Benchmark (see the module docstring); returns the JSON-ready figures.
+
+    ``per_source``: accepted variants kept per source and target (:func:`passing_files`; None: all).
+    ``augmented_taus``: logit-adjustment strengths the augmented arms choose among on validation (None: the
+    trainer's grid, as the baseline arms).
+    """
     from .augment import AugmentConfig, augment_dataset
     from .datasets import concat_datasets, load_dataset, load_image_folder
 
@@ -427,7 +459,9 @@ def bench_augment(
         raise RuntimeError(f"bench augment: {len(leaked)} sources are not train images, e.g. {leaked[:3]}")
     aug = load_image_folder(aug_dir)
     aug = aug.take(np.flatnonzero(np.isin(aug.labels, [EMOTIONS.index(t) for t in targets])))  # a reused folder
-    kept = passing_files(read_manifest(aug_dir), min_confidence=config.filter.min_confidence, judge=config.judge)
+    kept = passing_files(
+        read_manifest(aug_dir), min_confidence=config.filter.min_confidence, judge=config.judge, per_source=per_source
+    )
     aug = aug.take(np.flatnonzero([p in kept for p in aug.paths]))  # a folder made with a lower bar
     aug = aug.with_split(np.full(len(aug), "train", dtype=object))
     aug = replace(aug, paths=[f"augment/{p}" for p in aug.paths])
@@ -449,7 +483,8 @@ def bench_augment(
         common = {"val": val, "test": test, "epochs": epochs, "seed": seed, "real_counts": train.class_counts}
         jobs.append(("train", {**common, "train": train, "out_dir": out / f"train-s{seed}"}))
         for w, data_w in weighted.items():
-            jobs.append((w, {**common, "train": data_w, "out_dir": out / _augmented_dir(w, seed)}))
+            folder = out / _augmented_dir(w, seed, per_source=per_source, taus=augmented_taus)
+            jobs.append((w, {**common, "train": data_w, "out_dir": folder, "taus": augmented_taus}))
     runs: dict = {"train": [], **{w: [] for w in synthetic_weights}}
     import multiprocessing as mp
 
@@ -500,6 +535,11 @@ def bench_augment(
         },
         "augmented_other_weights": {f"{w:g}": runs[w] for w in synthetic_weights if w != chosen},
         "real_images_keep_baseline_weights": True,
+        "selection": {
+            "min_confidence": config.filter.min_confidence,
+            "per_source": per_source,
+            "augmented_taus": None if augmented_taus is None else list(augmented_taus),
+        },
         "epochs": epochs,
         "baseline": arms["train"],
         "augmented": arms["train+augment"],

@@ -106,3 +106,39 @@ def test_a_folder_made_with_a_lower_bar_is_held_to_the_bench_bar():
     records = [rec("contempt", 0.2), rec("contempt", 0.06), rec("disgust", 0.125), rec("disgust", 0.3, accepted=False)]
     assert passing_files(records, min_confidence=0.125) == {"contempt/0.2.png", "disgust/0.125.png"}
     assert len(passing_files(records, min_confidence=0.05)) == 3
+
+
+def test_one_variant_per_source_and_target_keeps_the_one_the_judge_believes_most():
+    import pytest
+
+    from facecraft.eval.bench_augment import passing_files
+    from facecraft.rigs import ParameterError
+
+    def rec(source, target, p, k):
+        scores = [0.0] * len(EMOTIONS)
+        scores[EMOTIONS.index(target)] = p
+        return {"source": source, "target": target, "accepted": True, "scores": {"facecraft": scores},
+                "file": f"{target}/{source}_{k}.png"}  # fmt: skip
+
+    records = [
+        rec("a", "contempt", 0.2, 0), rec("a", "contempt", 0.4, 1), rec("a", "contempt", 0.3, 2),
+        rec("a", "disgust", 0.2, 0), rec("b", "contempt", 0.13, 0), rec("b", "contempt", 0.1, 1),
+    ]  # fmt: skip
+    assert passing_files(records, min_confidence=0.125, per_source=1) == {
+        "contempt/a_1.png", "disgust/a_0.png", "contempt/b_0.png"
+    }  # fmt: skip
+    two = passing_files(records, min_confidence=0.125, per_source=2)
+    assert two == {"contempt/a_1.png", "contempt/a_2.png", "disgust/a_0.png", "contempt/b_0.png"}
+    assert len(passing_files(records, min_confidence=0.125)) == 5  # None keeps every passing variant
+    with pytest.raises(ParameterError, match="per_source"):
+        passing_files(records, min_confidence=0.125, per_source=0)
+
+
+def test_an_augmented_arm_with_another_selection_or_adjustment_grid_gets_its_own_folder():
+    from facecraft.eval.bench_augment import _augmented_dir
+
+    assert _augmented_dir(SYNTHETIC_WEIGHT, 3) == "augmented-s3"  # earlier runs' folders stay reusable
+    assert _augmented_dir(1.0, 3) == "augmented-w1-s3"
+    assert _augmented_dir(SYNTHETIC_WEIGHT, 0, per_source=1, taus=(0.0, 0.1)) == "augmented-p1-tau0_0.1-s0"
+    names = {_augmented_dir(w, 0, per_source=p) for w in (SYNTHETIC_WEIGHT, 1.0) for p in (None, 1)}
+    assert len(names) == 4
