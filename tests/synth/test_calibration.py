@@ -257,6 +257,8 @@ def test_shipped_pucker_and_stretch_hold_down_what_they_read_as():
     pucker = cal.rig_change(*_request(mouthPucker=0.8))
     assert pucker[ARKIT_INDEX["mouthPucker"]] > 0.3
     assert np.all(pucker[dimples] <= -0.6 * pucker[ARKIT_INDEX["mouthPucker"]] + 1e-6)  # the corners come forward
+    smiles = [ARKIT_INDEX["mouthSmileLeft"], ARKIT_INDEX["mouthSmileRight"]]
+    assert np.all(pucker[smiles] <= -0.3 * pucker[ARKIT_INDEX["mouthPucker"]] + 1e-6)  # ... and in
     press_r, stretch_l = ARKIT_INDEX["mouthPressRight"], ARKIT_INDEX["mouthStretchLeft"]
     stretch = cal.rig_change(*_request(mouthStretchLeft=0.8))
     assert stretch[stretch_l] > 0.3 and stretch[press_r] <= -0.6 * stretch[stretch_l] + 1e-6
