@@ -27,8 +27,11 @@ rate before importing (README).
 
 from __future__ import annotations
 
+import json
 import logging
+import struct
 import weakref
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -46,12 +49,12 @@ PART_KEY = "facecraft_part"  # node extras key marking an added part (read_gltf 
 _FLOAT, _UINT16, _UINT32 = pygltflib.FLOAT, pygltflib.UNSIGNED_SHORT, pygltflib.UNSIGNED_INT
 
 
-# Per-rig results that do not depend on the animation (target normals, parts): a batch writes many files on one
+# Per-rig results that do not depend on the animation (the static document): a batch writes many files on one
 # rig. Keyed weakly by the rig, and dropped when its tensors change in place (torch's version counters).
 _RIG_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _rig_cached(rig, what: str, make):
+def _rig_cached(rig, what, make):
     stamp = (rig.neutral._version, rig.deltas._version, rig.faces._version, rig.neutral.data_ptr(),
              rig.deltas.data_ptr())  # fmt: skip
     try:
@@ -84,12 +87,17 @@ def glb_target_names(shape_names: list[str]) -> list[str]:
 
 
 class _Builder:
-    """Collects accessors and 4-byte-aligned buffer views over one binary blob."""
+    """Collects accessors and 4-byte-aligned buffer views over one binary blob.
 
-    def __init__(self) -> None:
+    ``after`` continues a finished static document (:class:`_Static`): new views and accessors are numbered after
+    its own and their bytes follow its blob, so an animation is added without rebuilding the mesh."""
+
+    def __init__(self, after: _Static | None = None) -> None:
         self.gltf = pygltflib.GLTF2(asset=pygltflib.Asset(version="2.0", generator=GENERATOR))
         self.chunks: list[bytes] = []
-        self.offset = 0
+        self.offset = 0 if after is None else len(after.blob)
+        self.first_view = 0 if after is None else len(after.doc.get("bufferViews", ()))
+        self.first_accessor = 0 if after is None else len(after.doc.get("accessors", ()))
 
     def view(self, data: bytes, *, target: int | None) -> int:
         pad = (-self.offset) % 4
@@ -100,7 +108,7 @@ class _Builder:
         self.gltf.bufferViews.append(bv)
         self.chunks.append(data)
         self.offset += len(data)
-        return len(self.gltf.bufferViews) - 1
+        return self.first_view + len(self.gltf.bufferViews) - 1
 
     def accessor(
         self, array: np.ndarray, *, kind: str, target: int | None, with_bounds: bool = False, component=_FLOAT
@@ -118,14 +126,82 @@ class _Builder:
             acc.min = [cast(x) for x in flat.min(axis=0)]
             acc.max = [cast(x) for x in flat.max(axis=0)]
         self.gltf.accessors.append(acc)
-        return len(self.gltf.accessors) - 1
+        return self.first_accessor + len(self.gltf.accessors) - 1
 
-    def finish(self) -> pygltflib.GLTF2:
-        blob = b"".join(self.chunks)
-        blob += b"\x00" * ((-len(blob)) % 4)
-        self.gltf.buffers = [pygltflib.Buffer(byteLength=len(blob))]
-        self.gltf.set_binary_blob(blob)
-        return self.gltf
+    def blob(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+def _json(obj) -> dict:
+    """The glTF JSON of one pygltflib object, exactly as pygltflib writes it (its dict form, empty keys dropped)."""
+    return pygltflib.delete_empty_keys(pygltflib.gltf_asdict(obj))
+
+
+#: Top-level glTF keys in pygltflib's order, so a document assembled here serialises as pygltflib's would.
+_TOP_KEYS = tuple(f.name for f in fields(pygltflib.GLTF2))
+
+
+@dataclass(frozen=True)
+class _Static:
+    """Everything of a file that does not depend on the animation: the JSON document (no animations, buffers),
+    its binary blob, the face's shape count and the part nodes. Built once per rig and options: a batch writes
+    many files on one rig, and the mesh, its target normals and its JSON are most of a file's cost."""
+
+    doc: dict
+    blob: bytes
+    shapes: int
+    part_nodes: tuple
+    asset: pygltflib.Asset  # the objects an animation's timing goes into (``extras``)
+    scene: pygltflib.Scene
+
+
+def _static_document(rig, *, normals: bool, parts: bool, name: str | None) -> _Static:
+    neutral = rig.neutral.detach().cpu().numpy().astype(np.float32)
+    deltas = rig.deltas.detach().cpu().numpy().astype(np.float32)
+    faces = rig.faces.detach().cpu().numpy().astype(np.int64)
+    if faces.shape[0] == 0:
+        raise ParameterError(f"rig {rig.name!r}: has no triangles; a GLB mesh needs at least one")
+    k, v = deltas.shape[0], neutral.shape[0]
+    if _wound_inward(neutral, faces):
+        log.warning("rig %r: triangles face inward (clockwise seen from outside); viewers will cull them", rig.name)
+    b = _Builder()
+    g = b.gltf
+
+    vbo = pygltflib.ARRAY_BUFFER
+    attrs = pygltflib.Attributes(POSITION=b.accessor(neutral, kind="VEC3", target=vbo, with_bounds=True))
+    base_normals = vertex_normals(neutral, faces) if normals else None
+    if normals:
+        attrs.NORMAL = b.accessor(base_normals, kind="VEC3", target=vbo)
+    if getattr(rig, "uvs", None) is not None:
+        uvs = rig.uvs.detach().cpu().numpy().astype(np.float32)
+        if uvs.shape == (v, 2):
+            attrs.TEXCOORD_0 = b.accessor(uvs, kind="VEC2", target=vbo)
+        else:
+            log.warning("rig %r: UVs of shape %s do not match %d vertices; not written", rig.name, uvs.shape, v)
+
+    targets = []
+    if k:
+        shaped_normals = vertex_normals(neutral[None] + deltas, faces) - base_normals[None] if normals else None
+        for j in range(k):
+            t = {"POSITION": b.accessor(deltas[j], kind="VEC3", target=vbo, with_bounds=True)}
+            if normals:
+                t["NORMAL"] = b.accessor(shaped_normals[j], kind="VEC3", target=vbo)
+            targets.append(t)
+    from ..face_parts import face_parts
+
+    extra = face_parts(rig) if parts else []
+    mesh = pygltflib.Mesh(name=name or rig.name, primitives=_primitives(b, faces, attrs, targets, openings=not extra))
+    if k:
+        mesh.weights = [0.0] * k
+        mesh.extras = {"targetNames": glb_target_names(list(rig.shape_names))}
+    g.meshes = [mesh]
+    g.nodes = [pygltflib.Node(name=name or rig.name, mesh=0)]
+    part_nodes = tuple((_part_node(b, p, normals=normals), p) for p in extra)
+    if part_nodes:
+        g.nodes[0].children = [i for i, _ in part_nodes]
+    g.scenes = [pygltflib.Scene(name="Scene", nodes=[0])]
+    g.scene = 0
+    return _Static(doc=_json(g), blob=b.blob(), shapes=k, part_nodes=part_nodes, asset=g.asset, scene=g.scenes[0])
 
 
 def _head_quaternions(head_rotation: np.ndarray) -> np.ndarray:
@@ -233,10 +309,43 @@ def _part_node(b: _Builder, part, *, normals: bool = True) -> int:
     return len(b.gltf.nodes) - 1
 
 
-def build_glb(
+def _document(rig, anim, *, normals: bool, head_rotation: bool, parts: bool, name: str | None) -> tuple[dict, bytes]:
+    """The glTF JSON document and binary blob of ``rig`` (cached per rig and options) plus ``anim``."""
+    static = _rig_cached(rig, ("static", normals, parts, name),
+                         lambda: _static_document(rig, normals=normals, parts=parts, name=name))  # fmt: skip
+    doc = dict(static.doc)
+    blob = static.blob
+    k, part_nodes = static.shapes, static.part_nodes
+    animate_head = head_rotation and anim is not None and anim.head_rotation is not None
+    if anim is not None and not (k or animate_head or part_nodes):
+        log.warning("rig %r has no shapes and the animation no head rotation: no animation written", rig.name)
+    elif anim is not None:
+        b = _Builder(after=static)
+        channels, samplers = [], []
+        time_acc = b.accessor(anim.times(), kind="SCALAR", target=None, with_bounds=True)
+        if k:
+            weights = rig.from_arkit(anim.curves).detach().cpu().numpy().astype(np.float32)  # (T, K)
+            _add_channel(b, samplers, channels, time_acc, weights.reshape(-1), "SCALAR", "weights")
+        if animate_head:
+            _add_channel(b, samplers, channels, time_acc, _head_quaternions(anim.head_rotation), "VEC4", "rotation")
+        _animate_parts(b, samplers, channels, time_acc, anim, part_nodes)
+        animation = pygltflib.Animation(name=str(anim.meta.get("name", "face")), samplers=samplers, channels=channels)
+        timing = {"fps": float(anim.fps), "frames": int(anim.num_frames)}
+        doc["accessors"] = [*doc.get("accessors", ()), *(_json(a) for a in b.gltf.accessors)]
+        doc["bufferViews"] = [*doc.get("bufferViews", ()), *(_json(v) for v in b.gltf.bufferViews)]
+        doc["animations"] = [_json(animation)]
+        doc["asset"] = _json(replace(static.asset, extras=dict(timing)))
+        doc["scenes"] = [_json(replace(static.scene, extras=dict(timing)))]
+        blob += b.blob()
+    blob += b"\x00" * ((-len(blob)) % 4)
+    doc["buffers"] = [{"byteLength": len(blob)}]
+    return {key: doc[key] for key in _TOP_KEYS if key in doc}, blob
+
+
+def glb_bytes(
     rig, anim=None, *, normals: bool = True, head_rotation: bool = True, parts: bool = True, name: str | None = None
-):
-    """The glTF document (``pygltflib.GLTF2`` with its binary blob set) for ``rig`` and optional ``anim``.
+) -> bytes:
+    """The GLB file (bytes) for ``rig`` and optional ``anim``.
 
     Parameters
     ----------
@@ -252,72 +361,29 @@ def build_glb(
     parts : bool
         Add the eyes, teeth, tongue and mouth cavity of :func:`facecraft.rigs.face_parts.face_parts` (built for
         the default rig's topology only; other rigs are written alone).
+
+    The container is laid out as pygltflib's ``save_to_bytes`` lays it out (a test checks the two agree byte for
+    byte); pygltflib's own serialisation deep-copies every object of the document on each save, which made the
+    mesh's JSON most of the cost of a voice line in a batch.
     """
-    neutral = rig.neutral.detach().cpu().numpy().astype(np.float32)
-    deltas = rig.deltas.detach().cpu().numpy().astype(np.float32)
-    faces = rig.faces.detach().cpu().numpy().astype(np.int64)
-    if faces.shape[0] == 0:
-        raise ParameterError(f"rig {rig.name!r}: has no triangles; a GLB mesh needs at least one")
-    k, v = deltas.shape[0], neutral.shape[0]
-    if _wound_inward(neutral, faces):
-        log.warning("rig %r: triangles face inward (clockwise seen from outside); viewers will cull them", rig.name)
-    b = _Builder()
-    g = b.gltf
+    doc, blob = _document(rig, anim, normals=normals, head_rotation=head_rotation, parts=parts, name=name)
+    text = json.dumps(doc, default=pygltflib.json_serial, allow_nan=False, skipkeys=True, separators=(",", ":"))
+    text += " " * ((-len(text)) % 4)  # chunks start and end 4-byte aligned (glTF 2.0, GLB file format)
+    json_chunk = text.encode("utf-8")
+    length = 12 + 8 + len(json_chunk) + 8 + len(blob)
+    return b"".join([
+        pygltflib.MAGIC, struct.pack("<II", pygltflib.GLTF_VERSION, length),
+        struct.pack("<I", len(json_chunk)), pygltflib.JSON.encode(), json_chunk,
+        struct.pack("<I", len(blob)), pygltflib.BIN.encode(), blob,
+    ])  # fmt: skip
 
-    vbo = pygltflib.ARRAY_BUFFER
-    attrs = pygltflib.Attributes(POSITION=b.accessor(neutral, kind="VEC3", target=vbo, with_bounds=True))
-    base_normals = vertex_normals(neutral, faces) if normals else None
-    if normals:
-        attrs.NORMAL = b.accessor(base_normals, kind="VEC3", target=vbo)
-    if getattr(rig, "uvs", None) is not None:
-        uvs = rig.uvs.detach().cpu().numpy().astype(np.float32)
-        if uvs.shape == (v, 2):
-            attrs.TEXCOORD_0 = b.accessor(uvs, kind="VEC2", target=vbo)
-        else:
-            log.warning("rig %r: UVs of shape %s do not match %d vertices; not written", rig.name, uvs.shape, v)
 
-    targets = []
-    if k:
-        shaped_normals = _rig_cached(rig, "normal_deltas", lambda: vertex_normals(neutral[None] + deltas, faces)
-                                 - base_normals[None]) if normals else None  # fmt: skip
-        for j in range(k):
-            t = {"POSITION": b.accessor(deltas[j], kind="VEC3", target=vbo, with_bounds=True)}
-            if normals:
-                t["NORMAL"] = b.accessor(shaped_normals[j], kind="VEC3", target=vbo)
-            targets.append(t)
-    from ..face_parts import face_parts
-
-    extra = _rig_cached(rig, "parts", lambda: face_parts(rig)) if parts else []
-    mesh = pygltflib.Mesh(name=name or rig.name, primitives=_primitives(b, faces, attrs, targets, openings=not extra))
-    if k:
-        mesh.weights = [0.0] * k
-        mesh.extras = {"targetNames": glb_target_names(list(rig.shape_names))}
-    g.meshes = [mesh]
-    g.nodes = [pygltflib.Node(name=name or rig.name, mesh=0)]
-    part_nodes = [(_part_node(b, p, normals=normals), p) for p in extra]
-    if part_nodes:
-        g.nodes[0].children = [i for i, _ in part_nodes]
-    g.scenes = [pygltflib.Scene(name="Scene", nodes=[0])]
-    g.scene = 0
-
-    animate_head = head_rotation and anim is not None and anim.head_rotation is not None
-    if anim is not None and not (k or animate_head or part_nodes):
-        log.warning("rig %r has no shapes and the animation no head rotation: no animation written", rig.name)
-    elif anim is not None:
-        channels, samplers = [], []
-        time_acc = b.accessor(anim.times(), kind="SCALAR", target=None, with_bounds=True)
-        if k:
-            weights = rig.from_arkit(anim.curves).detach().cpu().numpy().astype(np.float32)  # (T, K)
-            _add_channel(b, samplers, channels, time_acc, weights.reshape(-1), "SCALAR", "weights")
-        if animate_head:
-            _add_channel(b, samplers, channels, time_acc, _head_quaternions(anim.head_rotation), "VEC4", "rotation")
-        _animate_parts(b, samplers, channels, time_acc, anim, part_nodes)
-        name = str(anim.meta.get("name", "face"))
-        g.animations = [pygltflib.Animation(name=name, samplers=samplers, channels=channels)]
-        timing = {"fps": float(anim.fps), "frames": int(anim.num_frames)}
-        g.asset.extras = dict(timing)
-        g.scenes[0].extras = dict(timing)
-    return b.finish()
+def build_glb(
+    rig, anim=None, *, normals: bool = True, head_rotation: bool = True, parts: bool = True, name: str | None = None
+) -> pygltflib.GLTF2:
+    """The file of :func:`glb_bytes` as a ``pygltflib.GLTF2`` document (binary blob set), for inspection."""
+    data = glb_bytes(rig, anim, normals=normals, head_rotation=head_rotation, parts=parts, name=name)
+    return pygltflib.GLTF2.load_from_bytes(data)
 
 
 def _animate_parts(b: _Builder, samplers: list, channels: list, time_acc: int, anim, part_nodes: list) -> None:
@@ -335,11 +401,11 @@ def _animate_parts(b: _Builder, samplers: list, channels: list, time_acc: int, a
             _add_channel(b, samplers, channels, time_acc, _head_quaternions(rot), "VEC4", "rotation", node)
 
 
-def _save(gltf: pygltflib.GLTF2, path: str | Path) -> Path:
+def _save(data: bytes, path: str | Path) -> Path:
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        gltf.save_binary(str(path))
+        path.write_bytes(data)
     except OSError as e:
         raise FacecraftError(f"{path}: could not write GLB ({e})") from e
     return path
@@ -374,13 +440,13 @@ def write_glb(
     Path of the written file.
     """
     rig = _default_rig() if rig is None else rig
-    return _save(build_glb(rig, anim, normals=normals, head_rotation=head_rotation, parts=parts), path)
+    return _save(glb_bytes(rig, anim, normals=normals, head_rotation=head_rotation, parts=parts), path)
 
 
 def write_rig_glb(rig, path: str | Path, *, normals: bool = True, parts: bool = True) -> Path:
     """Write ``rig``'s neutral mesh and all its shapes as named morph targets (no animation) to a GLB file,
     with the default rig's eyes, teeth and tongue unless ``parts=False``."""
-    return _save(build_glb(rig, None, normals=normals, parts=parts), path)
+    return _save(glb_bytes(rig, None, normals=normals, parts=parts), path)
 
 
 _exporters = {"glb": write_glb}

@@ -342,3 +342,39 @@ def test_part_targets_carry_normal_deltas_of_the_moved_part(tmp_path):
     plain = pygltflib.GLTF2().load(str(write_rig_glb(default_rig(), tmp_path / "plain.glb", normals=False)))
     node = next(n for n in plain.nodes if n.name == "teeth_lower")
     assert all(set(t) == {"POSITION"} for t in plain.meshes[node.mesh].primitives[0].targets)
+
+
+def _chunks(data: bytes) -> tuple[dict, bytes]:
+    """The JSON and BIN chunks of a GLB file, checking the container's lengths and 4-byte alignment."""
+    import json
+    import struct
+
+    magic, version, length = struct.unpack("<4sII", data[:12])
+    assert (magic, version, length) == (b"glTF", 2, len(data))
+    n_json, kind = struct.unpack("<I4s", data[12:20])
+    assert kind == b"JSON" and n_json % 4 == 0
+    n_bin, kind = struct.unpack("<I4s", data[20 + n_json : 28 + n_json])
+    assert kind == b"BIN\x00" and 28 + n_json + n_bin == len(data) and n_bin % 4 == 0
+    return json.loads(data[20 : 20 + n_json]), data[28 + n_json :]
+
+
+def test_glb_bytes_match_pygltflibs_own_writer(random_anim, grid_rig):
+    from facecraft.rigs.exchange.glb import glb_bytes
+
+    data = glb_bytes(grid_rig, random_anim)
+    doc, blob = _chunks(data)
+    doc_again, blob_again = _chunks(b"".join(pygltflib.GLTF2.load_from_bytes(data).save_to_bytes()))
+    assert doc == doc_again and blob == blob_again  # pygltflib reads integer bounds back as floats: 63 == 63.0
+    assert doc["buffers"] == [{"byteLength": len(blob)}]
+
+
+def test_cached_rig_document_is_not_changed_by_an_animation(random_anim, grid_rig):
+    from facecraft.rigs.exchange.glb import glb_bytes
+
+    rig_only = glb_bytes(grid_rig)
+    short = FaceAnimation(random_anim.curves[:3], fps=12.0, meta={"name": "short"})
+    first, second = glb_bytes(grid_rig, random_anim), glb_bytes(grid_rig, short)
+    assert glb_bytes(grid_rig) == rig_only  # the cached document kept no animation, timing or buffer length
+    g = pygltflib.GLTF2.load_from_bytes(second)
+    assert g.asset.extras == {"fps": 12.0, "frames": 3} and g.animations[0].name == "short"
+    assert g.buffers[0].byteLength == len(g.binary_blob()) < len(pygltflib.GLTF2.load_from_bytes(first).binary_blob())
