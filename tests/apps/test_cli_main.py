@@ -80,3 +80,25 @@ def test_unknown_bench_option_lists_the_known_ones(tmp_path, monkeypatch, capsys
     assert main(["bench", "probe", "--out", str(tmp_path), "--set", "limit"]) == 2
     assert "expected KEY=VALUE" in capsys.readouterr().err
     assert not (tmp_path / "probe.json").exists()
+
+
+def test_command_table_names_what_each_module_registers():
+    """A run of one command builds only its module's part of the parser: the table must name every command."""
+    import argparse
+    import importlib
+
+    from facecraft.apps.cli import COMMAND_MODULES
+
+    for module, names in COMMAND_MODULES.items():
+        sub = argparse.ArgumentParser().add_subparsers()
+        importlib.import_module(module).register(sub)
+        assert tuple(sub.choices) == names, module
+
+
+def test_one_command_parser_has_only_its_module():
+    animate_only = build_parser("animate")._subparsers._group_actions[0].choices
+    assert {"animate", "a2f", "bench"} == set(animate_only)
+    assert {"bench"} == set(build_parser("bench")._subparsers._group_actions[0].choices)
+    assert {"animate", "edit", "fer", "bench", "augment"} <= set(
+        build_parser("nope")._subparsers._group_actions[0].choices
+    )
