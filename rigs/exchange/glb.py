@@ -153,6 +153,37 @@ class _Static:
     part_nodes: tuple
     asset: pygltflib.Asset  # the objects an animation's timing goes into (``extras``)
     scene: pygltflib.Scene
+    text: dict  # each top-level key's JSON text; lists without their brackets (an animation appends items)
+
+    @classmethod
+    def of(cls, g: pygltflib.GLTF2, blob: bytes, *, shapes: int, part_nodes: tuple) -> _Static:
+        doc = _json(g)
+        text = {key: _encode(value)[1:-1] if isinstance(value, list) else _encode(value) for key, value in doc.items()}
+        return cls(doc, blob, shapes, part_nodes, g.asset, g.scenes[0], text)
+
+
+def _encode(value) -> str:
+    """JSON text as pygltflib writes a GLB's JSON chunk (compact, no NaN, keys that JSON can hold)."""
+    return json.dumps(value, default=pygltflib.json_serial, allow_nan=False, skipkeys=True, separators=(",", ":"))
+
+
+def _document_text(static: _Static, own: dict, appended: dict) -> str:
+    """The file's JSON: the static document's keys from their cached text, ``own`` keys encoded here, and the
+    ``appended`` items after the static items of the same list; keys in pygltflib's order."""
+    members = []
+    for key in _TOP_KEYS:
+        if key in own:
+            text = _encode(own[key])
+        elif key in static.text:
+            text = static.text[key]
+            if key in appended:
+                text = f"[{','.join(filter(None, [text, _encode(appended[key])[1:-1]]))}]"
+            elif isinstance(static.doc[key], list):
+                text = f"[{text}]"
+        else:
+            continue
+        members.append(f"{_encode(key)}:{text}")
+    return "{" + ",".join(members) + "}"
 
 
 def _static_document(rig, *, normals: bool, parts: bool, name: str | None) -> _Static:
@@ -201,7 +232,7 @@ def _static_document(rig, *, normals: bool, parts: bool, name: str | None) -> _S
         g.nodes[0].children = [i for i, _ in part_nodes]
     g.scenes = [pygltflib.Scene(name="Scene", nodes=[0])]
     g.scene = 0
-    return _Static(doc=_json(g), blob=b.blob(), shapes=k, part_nodes=part_nodes, asset=g.asset, scene=g.scenes[0])
+    return _Static.of(g, b.blob(), shapes=k, part_nodes=part_nodes)
 
 
 def _head_quaternions(head_rotation: np.ndarray) -> np.ndarray:
@@ -309,12 +340,15 @@ def _part_node(b: _Builder, part, *, normals: bool = True) -> int:
     return len(b.gltf.nodes) - 1
 
 
-def _document(rig, anim, *, normals: bool, head_rotation: bool, parts: bool, name: str | None) -> tuple[dict, bytes]:
-    """The glTF JSON document and binary blob of ``rig`` (cached per rig and options) plus ``anim``."""
+def _document(rig, anim, *, normals: bool, head_rotation: bool, parts: bool, name: str | None) -> tuple[str, list]:
+    """The glTF JSON text and the binary blob's pieces for ``rig`` (its part cached per rig and options) plus
+    ``anim``."""
     static = _rig_cached(rig, ("static", normals, parts, name),
                          lambda: _static_document(rig, normals=normals, parts=parts, name=name))  # fmt: skip
-    doc = dict(static.doc)
-    blob = static.blob
+    own: dict = {}
+    appended: dict = {}
+    pieces = [static.blob]
+    size = len(static.blob)
     k, part_nodes = static.shapes, static.part_nodes
     animate_head = head_rotation and anim is not None and anim.head_rotation is not None
     if anim is not None and not (k or animate_head or part_nodes):
@@ -331,15 +365,16 @@ def _document(rig, anim, *, normals: bool, head_rotation: bool, parts: bool, nam
         _animate_parts(b, samplers, channels, time_acc, anim, part_nodes)
         animation = pygltflib.Animation(name=str(anim.meta.get("name", "face")), samplers=samplers, channels=channels)
         timing = {"fps": float(anim.fps), "frames": int(anim.num_frames)}
-        doc["accessors"] = [*doc.get("accessors", ()), *(_json(a) for a in b.gltf.accessors)]
-        doc["bufferViews"] = [*doc.get("bufferViews", ()), *(_json(v) for v in b.gltf.bufferViews)]
-        doc["animations"] = [_json(animation)]
-        doc["asset"] = _json(replace(static.asset, extras=dict(timing)))
-        doc["scenes"] = [_json(replace(static.scene, extras=dict(timing)))]
-        blob += b.blob()
-    blob += b"\x00" * ((-len(blob)) % 4)
-    doc["buffers"] = [{"byteLength": len(blob)}]
-    return {key: doc[key] for key in _TOP_KEYS if key in doc}, blob
+        appended["accessors"] = [_json(a) for a in b.gltf.accessors]
+        appended["bufferViews"] = [_json(v) for v in b.gltf.bufferViews]
+        own["animations"] = [_json(animation)]
+        own["asset"] = _json(replace(static.asset, extras=dict(timing)))
+        own["scenes"] = [_json(replace(static.scene, extras=dict(timing)))]
+        pieces += b.chunks
+        size = b.offset
+    pieces.append(b"\x00" * ((-size) % 4))
+    own["buffers"] = [{"byteLength": size + len(pieces[-1])}]
+    return _document_text(static, own, appended), pieces
 
 
 def glb_bytes(
@@ -362,20 +397,26 @@ def glb_bytes(
         Add the eyes, teeth, tongue and mouth cavity of :func:`facecraft.rigs.face_parts.face_parts` (built for
         the default rig's topology only; other rigs are written alone).
 
-    The container is laid out as pygltflib's ``save_to_bytes`` lays it out (a test checks the two agree byte for
-    byte); pygltflib's own serialisation deep-copies every object of the document on each save, which made the
-    mesh's JSON most of the cost of a voice line in a batch.
+    The container and its JSON are laid out as pygltflib's ``save_to_bytes`` lays them out (a test checks that
+    pygltflib reads and writes the file back the same); pygltflib's own serialisation deep-copies every object
+    of the document on each save, which made the mesh's JSON most of the cost of a voice line in a batch.
     """
-    doc, blob = _document(rig, anim, normals=normals, head_rotation=head_rotation, parts=parts, name=name)
-    text = json.dumps(doc, default=pygltflib.json_serial, allow_nan=False, skipkeys=True, separators=(",", ":"))
+    return b"".join(_glb_pieces(rig, anim, normals=normals, head_rotation=head_rotation, parts=parts, name=name))
+
+
+def _glb_pieces(rig, anim, **options) -> list[bytes]:
+    """The GLB container in pieces (header, JSON chunk, BIN chunk): written as they are, the mesh's megabyte is
+    not copied again for each file."""
+    text, blob = _document(rig, anim, **options)
     text += " " * ((-len(text)) % 4)  # chunks start and end 4-byte aligned (glTF 2.0, GLB file format)
     json_chunk = text.encode("utf-8")
-    length = 12 + 8 + len(json_chunk) + 8 + len(blob)
-    return b"".join([
+    blob_size = sum(map(len, blob))
+    length = 12 + 8 + len(json_chunk) + 8 + blob_size
+    return [
         pygltflib.MAGIC, struct.pack("<II", pygltflib.GLTF_VERSION, length),
         struct.pack("<I", len(json_chunk)), pygltflib.JSON.encode(), json_chunk,
-        struct.pack("<I", len(blob)), pygltflib.BIN.encode(), blob,
-    ])  # fmt: skip
+        struct.pack("<I", blob_size), pygltflib.BIN.encode(), *blob,
+    ]  # fmt: skip
 
 
 def build_glb(
@@ -401,11 +442,12 @@ def _animate_parts(b: _Builder, samplers: list, channels: list, time_acc: int, a
             _add_channel(b, samplers, channels, time_acc, _head_quaternions(rot), "VEC4", "rotation", node)
 
 
-def _save(data: bytes, path: str | Path) -> Path:
+def _save(pieces: list[bytes], path: str | Path) -> Path:
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        with path.open("wb") as f:
+            f.writelines(pieces)
     except OSError as e:
         raise FacecraftError(f"{path}: could not write GLB ({e})") from e
     return path
@@ -440,13 +482,13 @@ def write_glb(
     Path of the written file.
     """
     rig = _default_rig() if rig is None else rig
-    return _save(glb_bytes(rig, anim, normals=normals, head_rotation=head_rotation, parts=parts), path)
+    return _save(_glb_pieces(rig, anim, normals=normals, head_rotation=head_rotation, parts=parts, name=None), path)
 
 
 def write_rig_glb(rig, path: str | Path, *, normals: bool = True, parts: bool = True) -> Path:
     """Write ``rig``'s neutral mesh and all its shapes as named morph targets (no animation) to a GLB file,
     with the default rig's eyes, teeth and tongue unless ``parts=False``."""
-    return _save(glb_bytes(rig, None, normals=normals, parts=parts), path)
+    return _save(_glb_pieces(rig, None, normals=normals, head_rotation=True, parts=parts, name=None), path)
 
 
 _exporters = {"glb": write_glb}
