@@ -20,24 +20,27 @@ its :data:`SCALES` factor, clipped to [0, 1].
   funnel parts rest at ~0.03, so the funnel of an /o/ is in this shape);
 * mouthPucker <- ``mouth_pucker_{l,r}`` + ``mouth_oo_c`` (the protruded "oo");
 * mouthLowerDown L/R <- ``mouth_lowerLipDepress_{l,r}`` (AU16); mouthUpperUp L/R <- ``mouth_upperLipRaise_{l,r}``
-  (AU10); mouthSmile L/R <- ``mouth_lipCornerPull_{l,r}`` (AU12); mouthPress L/R <- ``mouth_press_{l,r}`` (AU24);
-  mouthRollLower / Upper <- mean of ``mouth_suck_{dl,dr}`` / ``mouth_suck_{ul,ur}`` (AU28, lips sucked in).
+  (AU10); mouthSmile L/R <- ``mouth_lipCornerPull_{l,r}`` (AU12); mouthRollLower / Upper <- mean of
+  ``mouth_suck_{dl,dr}`` / ``mouth_suck_{ul,ur}`` (AU28, lips sucked in).
 
 Not mapped: ``mouth_lipStretch_{l,r}`` (mouthStretch, AU20) moves in 0.4% of the frames and ``mouth_chinRaise_u``
 in 0.1%: the animator did not use them, which says nothing about the face, so they stay unsupervised (rule:
-a channel is mapped when its sources exceed 0.02 in >= 1% of the training takes' frames). Nor mouthClose:
-the rig has no lips-together-while-the-jaw-drops shape; the TTS teacher supervises closures. L/R pairs are
-identical in these takes.
+a channel is mapped when its sources exceed 0.02 in >= 1% of the training takes' frames). Nor the seal,
+mouthClose and mouthPress: the rig has no lips-together-while-the-jaw-drops shape, so a take cannot show a
+seal, and its ``mouth_press_{l,r}`` (AU24) moves in 1.2% of the frames, fewer than a speaker's /b p m/ hold.
+Mapped (factor 0.15, the teacher's seal press 0.060 over FACEGOOD's 0.388), it pulled the press the teacher
+writes at every closure toward 0 on real speech: fine-tunes with it closed 95.0-95.8% of the /p b m/ of
+``facecraft bench audio2face`` (98.3% before). Seals stay the teacher's. L/R pairs are identical in these takes.
 
 Scales: the semantics give the pairing; the factor brings each mapped channel to the TTS teacher's range, so
 that FACEGOOD contributes when and how the mouth moves and the two halves of the training mix do not disagree on
 how far. Factor = the teacher's 90th percentile over frames where its channel is active (> 0.02; neutral stack of
 600 training items of the stage-6 corpus) over FACEGOOD's (same rule, its six training takes; 1114_3_16 is
 held out): jawOpen 0.66 (teacher 0.254 / FACEGOOD 0.385), mouthFunnel 0.59 (0.369 / 0.626), mouthPucker 0.76
-(0.521 / 0.688), mouthLowerDown 1.38 (0.324 / 0.236), mouthUpperUp 1.74 (0.275 / 0.158), mouthPress 0.15
-(0.060 / 0.388: the teacher's seal press), mouthRollLower 0.73 (0.195 / 0.266), mouthRollUpper 0.15 (0.038 /
-0.255). mouthSmile: the neutral teacher never smiles, so the factor is 1 (the same action unit at the same
-intensity). The iPhone take of ``facecraft bench capture`` was not used for any of this.
+(0.521 / 0.688), mouthLowerDown 1.38 (0.324 / 0.236), mouthUpperUp 1.74 (0.275 / 0.158), mouthRollLower 0.73
+(0.195 / 0.266), mouthRollUpper 0.15 (0.038 / 0.255). mouthSmile: the neutral teacher never smiles, so the
+factor is 1 (the same action unit at the same intensity). The iPhone take of ``facecraft bench capture`` was
+not used for any of this.
 
 Timing: the curves trail the audio by one frame (log-RMS energy against ``mouth_stretch_c`` peaks at +33 ms
 in every take) while the teacher's jawOpen peaks at lag 0 (42 clean corpus clips: r 0.603 at 0, 0.582 at
@@ -71,8 +74,6 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "mouthUpperUpRight": ("mouth_upperLipRaise_r",),
     "mouthSmileLeft": ("mouth_lipCornerPull_l",),
     "mouthSmileRight": ("mouth_lipCornerPull_r",),
-    "mouthPressLeft": ("mouth_press_l",),
-    "mouthPressRight": ("mouth_press_r",),
     "mouthRollLower": ("mouth_suck_dl+mouth_suck_dr",),
     "mouthRollUpper": ("mouth_suck_ul+mouth_suck_ur",),
 }
@@ -88,8 +89,6 @@ SCALES: dict[str, float] = {
     "mouthUpperUpRight": 1.74,
     "mouthSmileLeft": 1.0,
     "mouthSmileRight": 1.0,
-    "mouthPressLeft": 0.15,
-    "mouthPressRight": 0.15,
     "mouthRollLower": 0.73,
     "mouthRollUpper": 0.15,
 }

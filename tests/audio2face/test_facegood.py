@@ -31,7 +31,7 @@ def test_mask_marks_exactly_the_mapped_channels():
     assert fg.MASK.shape == (52,) and fg.MASK.dtype == bool
     assert {ARKIT_NAMES[i] for i in np.flatnonzero(fg.MASK)} == set(fg.SOURCES) == set(fg.SCALES)
     # no real counterpart in the rig: never supervised
-    for name in ("mouthClose", "mouthStretchLeft", "eyeBlinkLeft", "tongueOut"):
+    for name in ("mouthClose", "mouthPressLeft", "mouthStretchLeft", "eyeBlinkLeft", "tongueOut"):
         assert not fg.MASK[ARKIT_INDEX[name]]
 
 
