@@ -145,3 +145,38 @@ def test_removing_a_smile_carries_the_skin_beside_the_corners():
     raised = change.copy()
     raised[ARKIT_INDEX["mouthSmileRight"]] = 0.5
     assert np.allclose(drag_corner_skin(src, dst, raised), dst)  # a smile that rises is the rig's alone
+
+
+def test_removing_a_smile_fades_the_creases_beside_its_corners():
+    from facecraft.rigs.default_rig import SEMANTIC_VERTICES
+    from facecraft.synth.editor import soften_folds
+    from facecraft.synth.warp import face_width
+
+    from .warp_helpers import astronaut_points
+
+    _, src, _ = astronaut_points()
+    right, left = SEMANTIC_VERTICES["mouth_corner_r"], SEMANTIC_VERTICES["mouth_corner_l"]
+    fw = face_width(src)
+    h, w = int(src[:, 1].max()) + 40, int(src[:, 0].max()) + 40
+    image = np.full((h, w, 3), 170, np.uint8)
+    rng = np.random.default_rng(0)
+    image = np.clip(image + rng.normal(0, 2, image.shape), 0, 255).astype(np.uint8)  # skin grain
+    crease = np.round(src[right] + (-0.08 * fw, -0.08 * fw)).astype(int)  # a fold above and beside the corner
+    far = np.round(src[right] + (-0.5 * fw, -0.1 * fw)).astype(int)  # one well away from the mouth
+    for x, y in (crease, far):
+        image[y - 12 : y + 12, x - 1 : x + 2] = 110
+    change = np.zeros(52)
+    change[ARKIT_INDEX["mouthSmileRight"]] = -1.2
+    out = soften_folds(image, src, src, change)
+    x, y = crease
+    assert out[y, x].mean() > image[y, x].mean() + 25  # the fold beside the removed smile fades
+    x, y = far
+    assert np.array_equal(out[y, x], image[y, x])  # away from the corner nothing changes
+    lip = np.round(0.5 * (src[right] + src[left])).astype(int)
+    assert np.array_equal(out[lip[1], lip[0]], image[lip[1], lip[0]])  # the lips keep their shading
+    grain = np.s_[crease[1] - 20 : crease[1] - 14, crease[0] - 3 : crease[0] + 4]
+    assert np.abs(out[grain].astype(int) - image[grain]).max() <= 3  # plain skin keeps its grain
+    assert np.array_equal(soften_folds(image, src, src, np.zeros(52)), image)  # no smile removed: nothing
+    kept = change.copy()
+    kept[ARKIT_INDEX["mouthSmileRight"]] = 0.5
+    assert np.array_equal(soften_folds(image, src, src, kept), image)  # a smile that rises keeps its folds
