@@ -152,3 +152,51 @@ def test_uncovered_sclera_is_as_light_as_the_skin_and_the_old_margin_is_not_kept
     xi, yi = np.round(x).astype(int), np.round(y).astype(int)
     assert line[yi, xi].all()
     assert np.median(res.image[yi, xi].astype(float).mean(1)) > 60
+
+
+def test_the_sclera_of_a_slit_is_white_and_its_lash_shadow_is_not_kept(monkeypatch):
+    import facecraft.synth.lids as lids
+    from facecraft.synth.lids import _eye_colours
+    from facecraft.synth.mouth import _luma
+
+    img, src, _ = astronaut_points()
+    upper, lower = EYES[0]
+    warm = img.copy()
+    warm[..., 0] = np.clip(warm[..., 0].astype(int) + 60, 0, 255)  # a slit shows lid skin: its "whites" are orange
+    warm[..., 2] = (warm[..., 2] * 0.6).astype(np.uint8)
+    sclera, _ = _eye_colours(warm, eye_frame(src, upper, lower), None)
+    assert np.abs(sclera - _luma(sclera)).max() <= 0.1 * _luma(sclera) + 1e-6
+    # A squinting eye whose slit is a dark lash line, opened to the photo's own opening: the line fades into the
+    # painted eyeball more than an open eye's margin would.
+    big = cv2.resize(img, None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC)
+    s4 = src * 4 + 1.5
+    landmarks = _astronaut_landmarks()[:, :2] * 4 + 1.5
+    frame = eye_frame(s4, upper, lower)
+    squint = s4.copy()
+    height = frame.gap(np.linspace(0, 1, 33)).max()
+    for i in upper[1:-1]:
+        squint[i] += 0.6 * height * frame.v_axis  # the upper lid down over most of the eye
+    sf = eye_frame(squint, upper, lower)
+    u = np.linspace(0.1, 0.9, 40) * sf.width
+    up, lo = sf.profile(u)
+    x, y = sf.to_image(u, up + 0.4 * (lo - up))
+    lined = big.copy()
+    cv2.polylines(lined, [np.round(np.stack([x, y], 1)).astype(np.int32)], False, (15, 15, 15), thickness=3)
+    uc = np.linspace(0.15, 0.85, 29) * sf.width
+    upc, loc = sf.profile(uc)
+    xc, yc = sf.to_image(uc, upc + 0.4 * (loc - upc))
+    centre, radius = (landmarks[468], np.linalg.norm(landmarks[469:473] - landmarks[468], axis=1).mean())
+    if np.hypot(*(s4[list(upper)].mean(0) - landmarks[473])) < np.hypot(*(s4[list(upper)].mean(0) - centre)):
+        centre, radius = landmarks[473], np.linalg.norm(landmarks[474:478] - landmarks[473], axis=1).mean()
+    sclera_side = np.hypot(xc - centre[0], yc - centre[1]) > radius + 3  # where the line crosses the white
+    assert sclera_side.sum() >= 5
+    at = np.round(yc[sclera_side]).astype(int), np.round(xc[sclera_side]).astype(int)
+
+    def line_left() -> float:
+        with_line = close_lids(lined, lined, squint, s4, iris=landmarks).image[at].astype(float)
+        without = close_lids(big, big, squint, s4, iris=landmarks).image[at].astype(float)
+        return float(np.abs(with_line - without).mean())
+
+    slit = line_left()
+    monkeypatch.setattr(lids, "_SQUINT_SHARE", lids._MARGIN_SHARE)
+    assert slit < 0.85 * line_left()
