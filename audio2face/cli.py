@@ -109,6 +109,8 @@ def register(subparsers) -> None:
                    help="capture takes (file stems) to leave out, e.g. for validation")  # fmt: skip
     t.add_argument("--capture-mix", type=float, default=d["capture_mix"],
                    help="share of steps on capture when a corpus is also given (default: by clip counts)")  # fmt: skip
+    t.add_argument("--capture-channels", metavar="NAME", nargs="*", default=d["capture_channels"],
+                   help="ARKit channels capture supervises (default: all a take maps)")  # fmt: skip
     t.add_argument(
         "--out",
         dest="out_dir",
@@ -275,7 +277,8 @@ def _train(args: argparse.Namespace) -> int:
         model["feature_kind"] = args.feature_kind
     given = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig) if hasattr(args, f.name)}
     cfg = TrainConfig(**{**given, "capture_dirs": list(args.capture_dirs),
-                         "capture_holdout": list(args.capture_holdout), "model": model})  # fmt: skip
+                         "capture_holdout": list(args.capture_holdout),
+                         "capture_channels": list(args.capture_channels), "model": model})  # fmt: skip
     summary = train(cfg, resume=args.resume)
     print(json.dumps(summary, indent=2))
     if args.export:

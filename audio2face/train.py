@@ -88,6 +88,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from facecraft.rigs.arkit import ARKIT_INDEX, ARKIT_NAMES
 from facecraft.rigs.errors import MissingFileError, ParameterError
 
 from .lip_state import CLOSURE_PRESS
@@ -106,13 +107,15 @@ class TrainConfig:
     ``steps`` fixes the learning-rate schedule; ``stop_after`` ends a session early at that step (resume
     later to finish the same schedule); ``max_minutes`` is a wall-clock safety stop. ``capture_holdout``: take
     names left out of the capture folders (kept for validation); ``capture_mix``: the share of steps that train
-    on capture when both kinds of data are given (None: in proportion to the clip counts).
+    on capture when both kinds of data are given (None: in proportion to the clip counts); ``capture_channels``:
+    ARKit names, the only channels capture supervises (empty: every channel a take maps).
     """
 
     corpus: str | None = None
     capture_dirs: list[str] = field(default_factory=list)
     capture_holdout: list[str] = field(default_factory=list)
     capture_mix: float | None = None
+    capture_channels: list[str] = field(default_factory=list)
     out_dir: str = "outputs/a2f/run"
     steps: int = 4000
     max_minutes: float | None = None
@@ -178,6 +181,14 @@ def _load_clips(cfg: TrainConfig, model_cfg: A2FConfig, *, progress: bool) -> tu
     synth = load_corpus_clips(cfg.corpus, split="train", kind=kind, fps=fps, progress=progress) if cfg.corpus else []
     holdout = tuple(cfg.capture_holdout)
     capture = [c for d in cfg.capture_dirs for c in load_capture_clips(d, kind=kind, fps=fps, exclude=holdout)]
+    if cfg.capture_channels:
+        keep = np.zeros(len(ARKIT_NAMES), bool)
+        for name in cfg.capture_channels:
+            if name not in ARKIT_INDEX:
+                raise ParameterError(f"capture_channels: {name!r} is not an ARKit-52 name")
+            keep[ARKIT_INDEX[name]] = True
+        for c in capture:
+            c.arkit_mask = keep & (True if c.arkit_mask is None else c.arkit_mask)
     if not synth and not capture:
         raise ParameterError("train: give a corpus folder and/or capture folders with data")
     return synth, capture

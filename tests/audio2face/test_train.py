@@ -102,3 +102,27 @@ def test_options_are_checked_before_any_work(tmp_path):
         tr.train(tr.TrainConfig(out_dir=str(tmp_path / "c")), progress=False)
     with pytest.raises(ParameterError, match="capture_mix"):
         tr.train(tr.TrainConfig(corpus="x", capture_mix=1.5, out_dir=str(tmp_path / "d")), progress=False)
+
+
+def test_capture_channels_narrow_what_capture_supervises(tmp_path):
+    import soundfile as sf
+
+    from facecraft.audio2face import facegood
+    from facecraft.audio2face.model import A2FConfig
+    from facecraft.rigs.arkit import ARKIT_INDEX
+
+    d = tmp_path / "fg"
+    d.mkdir()
+    names = [n for terms in facegood.SOURCES.values() for t in terms for n in t.split("+")]
+    (d / facegood.NAMES_FILE).write_text("\n".join(names))
+    y, _ = fake_speech(0)
+    sf.write(d / "a.wav", y[:32000], 16000)
+    np.save(d / "bs_value_a.npy", np.full((60, len(names)), 0.2))
+    cfg = tr.TrainConfig(capture_dirs=[str(d)], capture_channels=["jawOpen", "mouthClose"])
+    _, capture = tr._load_clips(cfg, A2FConfig(), progress=False)
+    # mouthClose is asked for but FACEGOOD has no counterpart: only the jaw stays supervised
+    assert np.flatnonzero(capture[0].arkit_mask).tolist() == [ARKIT_INDEX["jawOpen"]]
+    _, every = tr._load_clips(tr.TrainConfig(capture_dirs=[str(d)]), A2FConfig(), progress=False)
+    assert np.array_equal(every[0].arkit_mask, facegood.MASK)
+    with pytest.raises(ParameterError, match="jawopen"):
+        tr._load_clips(tr.TrainConfig(capture_dirs=[str(d)], capture_channels=["jawopen"]), A2FConfig(), progress=False)

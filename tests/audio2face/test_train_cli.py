@@ -50,14 +50,14 @@ def test_train_options_reach_the_config(captured):
             "--channel-augment", "0.8", "--band-limit", "0.3", "--pause-augment", "0.5", "--weight-decay", "0",
             "--checkpoint-every", "5", "--hidden", "32", "--feature-kind", "whisper", "--init-from", "w",
             "--stop-after", "4", "--max-minutes", "2", "--threads", "1", "--batch-size", "3", "--frames", "9",
-            "--resume", "--capture-holdout", "t3", "--capture-mix", "0.4"]  # fmt: skip
+            "--resume", "--capture-holdout", "t3", "--capture-mix", "0.4", "--capture-channels", "jawOpen"]  # fmt: skip
     assert main(argv) == 0
     expected = tr.TrainConfig(
         corpus="c", capture_dirs=["a", "b"], out_dir="o", steps=7, lr=1e-3, seed=3, disentangle=False,
         closure_weight=6.0, opening_weight=1.0, channel_augment=0.8, band_limit=0.3, pause_augment=0.5,
         weight_decay=0.0, checkpoint_every=5, init_from="w", stop_after=4, max_minutes=2.0, threads=1,
         batch_size=3, frames=9, model={"hidden": 32, "feature_kind": "whisper"}, capture_holdout=["t3"],
-        capture_mix=0.4,
+        capture_mix=0.4, capture_channels=["jawOpen"],
     )  # fmt: skip
     assert captured["cfg"] == expected and captured["resume"] is True
 
