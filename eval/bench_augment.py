@@ -22,6 +22,8 @@
      validation) uses the real training counts in both arms: synthetic images are no evidence of how often a
      class occurs.
 
+   Of each source's accepted variants per target, only the one the main judge believes most joins training
+   (:data:`BENCH_PER_SOURCE`, :func:`passing_files`): the others are near-duplicates of the same face.
    The epoch scored is the recipe's (``select``); selection and the adjustment use validation only. The
    synthetic images' weight is chosen among :data:`SYNTHETIC_WEIGHTS` by the augmented arms' mean validation
    macro-F1 over the seeds (:func:`choose_synthetic_weight`); the other weights' arms are reported beside it.
