@@ -45,6 +45,12 @@ not used for any of this.
 Timing: the curves trail the audio by one frame (log-RMS energy against ``mouth_stretch_c`` peaks at +33 ms
 in every take) while the teacher's jawOpen peaks at lag 0 (42 clean corpus clips: r 0.603 at 0, 0.582 at
 +1): :func:`load_take` moves the curves :data:`SHIFT_FRAMES` earlier.
+
+Caveat for training: the animator's lip curves barely follow the jaw (``mouth_lowerLipDepress`` and
+``mouth_upperLipRaise`` against ``mouth_stretch_c``: r 0.13 and 0.08 over the training takes; the teacher's
+mouthLowerDown and mouthUpperUp against jawOpen: 0.67 and 0.39), and a model fine-tuned on all mapped channels
+moved its lips less with its jaw on English speech (lowerDown r with jawOpen 0.84 -> 0.75). ``facecraft a2f train
+--capture-channels jawOpen`` keeps FACEGOOD to the jaw.
 """
 
 from __future__ import annotations
