@@ -32,6 +32,7 @@ from facecraft.eval.faces import FaceAnalyzer, FaceInfo
 from facecraft.eval.images import valid_image
 from facecraft.rigs import ARKIT_INDEX, NoFaceError, ParameterError
 from facecraft.rigs.default_rig import (
+    FACE_OVAL,
     LIPS_LOWER_INNER,
     LIPS_LOWER_OUTER,
     LIPS_UPPER_INNER,
@@ -251,9 +252,10 @@ def soften_folds(image: np.ndarray, src: np.ndarray, dst: np.ndarray, rig_change
 
     A smile's nasolabial folds and the creases beside its corners fade with it; the warp only moves them (the corner
     drag pulls them toward the narrowed mouth into dark vertical lines). Per corner, within ``_FOLD_RADIUS`` face
-    widths of its new place and off the lips, the band-pass darkening (the grain stays: a blur of
-    ``_FOLD_SIGMA[0]`` face widths minus one of ``_FOLD_SIGMA[1]``, grey) is lifted by ``_FOLD_SOFTEN`` times the
-    smile removed (rig units, at most 1) times a smooth fall-off. Lighter-than-surroundings detail is kept.
+    widths of its new place, off the lips and 0.05 face widths inside the face outline, the band-pass darkening
+    (the grain stays: a blur of ``_FOLD_SIGMA[0]`` face widths minus one of ``_FOLD_SIGMA[1]``, grey) is lifted by
+    ``_FOLD_SOFTEN`` times the smile removed (rig units, at most 1) times a smooth fall-off. Lighter-than-surroundings
+    detail is kept.
 
     Parameters
     ----------
@@ -292,7 +294,13 @@ def soften_folds(image: np.ndarray, src: np.ndarray, dst: np.ndarray, rig_change
     pad = max(int(round(0.02 * fw)), 1)
     lips = cv2.dilate(lips, np.ones((2 * pad + 1, 2 * pad + 1), np.uint8)).astype(np.float64)
     lips = cv2.GaussianBlur(lips, (0, 0), pad)
-    weight = _FOLD_SOFTEN * np.clip(weight, 0.0, 1.0) * (1.0 - np.clip(lips, 0.0, 1.0))
+    # ... and well inside the face: the outline against the background reads as a crease too.
+    face = np.zeros(gx.shape, np.uint8)
+    cv2.fillPoly(face, [np.round(dst[list(FACE_OVAL)] - (x0, y0)).astype(np.int32)], 1)
+    inset = max(int(round(0.05 * fw)), 1)
+    face = cv2.erode(face, np.ones((2 * inset + 1, 2 * inset + 1), np.uint8)).astype(np.float64)
+    face = cv2.GaussianBlur(face, (0, 0), inset / 3)
+    weight = _FOLD_SOFTEN * np.clip(weight, 0.0, 1.0) * (1.0 - np.clip(lips, 0.0, 1.0)) * np.clip(face, 0.0, 1.0)
     region = image[y0:y1, x0:x1].astype(np.float64)
     fine = cv2.GaussianBlur(region, (0, 0), max(_FOLD_SIGMA[0] * fw, 0.5))
     broad = cv2.GaussianBlur(region, (0, 0), max(_FOLD_SIGMA[1] * fw, 1.0))

@@ -172,6 +172,16 @@ def test_removing_a_smile_fades_the_creases_beside_its_corners():
     assert out[y, x].mean() > image[y, x].mean() + 25  # the fold beside the removed smile fades
     x, y = far
     assert np.array_equal(out[y, x], image[y, x])  # away from the corner nothing changes
+    import cv2
+
+    from facecraft.rigs.default_rig import FACE_OVAL
+
+    outside = np.ones(image.shape[:2], np.uint8)  # the background around the face: dark against the skin
+    cv2.fillPoly(outside, [np.round(src[list(FACE_OVAL)]).astype(np.int32)], 0)
+    image2 = image.copy()
+    image2[outside > 0] = 40
+    out2 = soften_folds(image2, src, src, change)
+    assert np.array_equal(out2[outside > 0], image2[outside > 0])  # the outline is no crease: outside untouched
     lip = np.round(0.5 * (src[right] + src[left])).astype(int)
     assert np.array_equal(out[lip[1], lip[0]], image[lip[1], lip[0]])  # the lips keep their shading
     grain = np.s_[crease[1] - 20 : crease[1] - 14, crease[0] - 3 : crease[0] + 4]
