@@ -46,6 +46,24 @@ def fake_corpus(folder: Path, *, n_items: int = 4, voice: str = "espeak:en-us+f2
     return folder
 
 
+def fake_facegood_dir(folder: Path, weights: dict[str, np.ndarray]) -> list[str]:
+    """A FACEGOOD takes folder: ``<take>.wav`` (2 s of fake speech) and ``bs_value_<take>.npy`` per entry of
+    ``weights`` (``(T, len(names))`` arrays, or a callable of the names giving one), with the names file listing
+    every channel the mapping reads. Returns the names (column order)."""
+    import soundfile as sf
+
+    from facecraft.audio2face import facegood
+
+    folder.mkdir(parents=True, exist_ok=True)
+    names = [n for terms in facegood.SOURCES.values() for t in terms for n in t.split("+")]
+    (folder / facegood.NAMES_FILE).write_text("\n".join(names))
+    y, _ = fake_speech(0)
+    for take, w in weights.items():
+        sf.write(folder / f"{take}.wav", y[:32000], 16000)
+        np.save(folder / f"bs_value_{take}.npy", w(names) if callable(w) else w)
+    return names
+
+
 def tiny_model(**kw) -> A2FModel:
     torch.manual_seed(0)
     cfg = dict(hidden=16, emotion_hidden=8, dilations=(1, 2), decoder_layers=1, dropout=0.0)

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from a2f_helpers import fake_corpus, fake_speech  # noqa: E402
+from a2f_helpers import fake_corpus, fake_facegood_dir, fake_speech  # noqa: E402
 
 from facecraft.audio2face import train as tr  # noqa: E402
 from facecraft.audio2face.lip_state import CLOSURE_PRESS  # noqa: E402
@@ -105,19 +105,12 @@ def test_options_are_checked_before_any_work(tmp_path):
 
 
 def test_capture_channels_narrow_what_capture_supervises(tmp_path):
-    import soundfile as sf
-
     from facecraft.audio2face import facegood
     from facecraft.audio2face.model import A2FConfig
     from facecraft.rigs.arkit import ARKIT_INDEX
 
     d = tmp_path / "fg"
-    d.mkdir()
-    names = [n for terms in facegood.SOURCES.values() for t in terms for n in t.split("+")]
-    (d / facegood.NAMES_FILE).write_text("\n".join(names))
-    y, _ = fake_speech(0)
-    sf.write(d / "a.wav", y[:32000], 16000)
-    np.save(d / "bs_value_a.npy", np.full((60, len(names)), 0.2))
+    fake_facegood_dir(d, {"a": lambda names: np.full((60, len(names)), 0.2)})
     cfg = tr.TrainConfig(capture_dirs=[str(d)], capture_channels=["jawOpen", "mouthClose"])
     _, capture = tr._load_clips(cfg, A2FConfig(), progress=False)
     # mouthClose is asked for but FACEGOOD has no counterpart: only the jaw stays supervised

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from a2f_helpers import fake_corpus, fake_speech  # noqa: E402
+from a2f_helpers import fake_corpus, fake_facegood_dir, fake_speech  # noqa: E402
 
 from facecraft.audio2face import train_data as td  # noqa: E402
 from facecraft.audio2face.features import get_features  # noqa: E402
@@ -80,20 +80,15 @@ def test_capture_readers(tmp_path):
 
 
 def test_facegood_takes_are_masked_and_held_out(tmp_path):
-    import soundfile as sf
-
     from facecraft.audio2face import facegood
 
-    d = tmp_path / "fg"
-    d.mkdir()
-    names = [n for terms in facegood.SOURCES.values() for t in terms for n in t.split("+")]
-    (d / facegood.NAMES_FILE).write_text("\n".join(names))
-    y, _ = fake_speech(0)
-    for take in ("a", "b"):
-        sf.write(d / f"{take}.wav", y[:32000], 16000)  # 2 s
+    def rising_jaw(names):
         w = np.zeros((60, len(names)))
         w[:, names.index("mouth_stretch_c")] = np.linspace(0, 1, 60)
-        np.save(d / f"bs_value_{take}.npy", w)
+        return w
+
+    d = tmp_path / "fg"
+    fake_facegood_dir(d, {"a": rising_jaw, "b": rising_jaw})
     clips = td.load_capture_clips(d, kind="logmel", fps=30.0, exclude=("b",))
     assert [c.id for c in clips] == ["a"]
     c = clips[0]
