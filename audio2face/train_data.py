@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from facecraft.rigs import EMOTIONS
+from facecraft.rigs.animation import FaceAnimation
 from facecraft.rigs.errors import FileFormatError, MissingFileError, ParameterError
 
 from .corpus import list_items, load_item, write_manifest
@@ -108,9 +109,7 @@ def load_facegood_clips(folder: str | Path, *, kind: str, fps: float, exclude: t
         feats = compute_features(audio, kind=kind, fps=fps)
         curves = facegood.load_take(folder, take)
         if abs(facegood.FPS - fps) > 1e-6:
-            n = max(1, int(round(len(curves) / facegood.FPS * fps)))
-            src_t, dst_t = np.arange(len(curves)) / facegood.FPS, np.arange(n) / fps
-            curves = np.stack([np.interp(dst_t, src_t, curves[:, j]) for j in range(curves.shape[1])], 1)
+            curves = FaceAnimation(curves, fps=facegood.FPS).resample(fps).curves
         t = min(len(feats), len(curves))
         clips.append(Clip(take, feats[:t], arkit=curves[:t].astype(np.float32), arkit_mask=facegood.MASK.copy()))
     return clips
