@@ -114,7 +114,8 @@ def _pooled(pairs) -> float:
 
 # ---------------------------------------------------------------------- sections
 def bench_real_speech(models: dict[str, A2FModel], rigs: dict, aligned) -> dict:
-    """Closure / opening on real speech per model and rig (+ the procedural teacher with the transcript), and
+    """Closure / opening on real speech per model and rig (+ the procedural teacher with the transcript; the
+    gap-phone correlation is the clips' frame-weighted mean r, :func:`~facecraft.audio2face.metrics.phone_opening`), and
     per model the mouthPress in the pauses and the share of speech frames whose curves read as sealed lips
     (:func:`facecraft.audio2face.lip_state.is_sealed`; a pressed seal belongs to /p b m/, not to every pause)."""
     from .animate import predict_curves
@@ -148,8 +149,10 @@ def bench_real_speech(models: dict[str, A2FModel], rigs: dict, aligned) -> dict:
         for cname, curves in cands.items():
             for rname, rig in rigs.items():
                 s = score_lip_sync(rig, curves, phones, fps=fps[cname])
-                d = agg.setdefault(f"{cname}@{rname}", {"closed": [], "open_mm": [], "opened": []})
+                d = agg.setdefault(f"{cname}@{rname}", {"closed": [], "open_mm": [], "opened": [], "gap_r": []})
                 d["closed"].append((s.closure_rate * s.num_bilabials, s.num_bilabials))
+                if np.isfinite(s.gap_phone_r):
+                    d["gap_r"].append((s.gap_phone_r * s.num_frames, s.num_frames))
                 d["open_mm"].append((s.open_vowel_mean_mm * s.num_open_vowels, s.num_open_vowels))
                 d["opened"].append((s.open_vowel_rate * s.num_open_vowels, s.num_open_vowels))
                 per_clip.append({"clip": name, "model": cname, "rig": rname, **s.as_dict()})
@@ -161,6 +164,7 @@ def bench_real_speech(models: dict[str, A2FModel], rigs: dict, aligned) -> dict:
             "open_vowel_mean_gap_mm": _pooled(v["open_mm"]),
             "open_vowel_open_rate": _pooled(v["opened"]),
             "open_vowels": sum(n for _, n in v["opened"]),
+            "gap_phone_r": _pooled(v["gap_r"]),
         }
         for k, v in agg.items()
     }
@@ -483,11 +487,11 @@ def bench_audio2face(out_dir: Path, *, long_minutes: float | None = None, weight
 
     con = Console()
     t = Table(title="audio2face: lip sync on real speech (model without transcript; phones by forced alignment)")
-    for col in ("model@rig", "closure", "#bilabial", "open gap mm", "open rate"):
+    for col in ("model@rig", "closure", "#bilabial", "open gap mm", "open rate", "gap-phone r"):
         t.add_column(col)
     for k, v in res["real_speech"]["summary"].items():
         t.add_row(k, f"{v['bilabial_closure_rate']:.1%}", str(v["bilabials"]), f"{v['open_vowel_mean_gap_mm']:.1f}",
-                  f"{v['open_vowel_open_rate']:.1%}")  # fmt: skip
+                  f"{v['open_vowel_open_rate']:.1%}", f"{v['gap_phone_r']:.2f}")  # fmt: skip
     con.print(t)
     rs = res["real_speech"]
     con.print("mouthPress in pauses: " + ", ".join(f"{k} {v:.3f}" for k, v in rs["pause_mouth_press"].items()))

@@ -11,6 +11,9 @@
 * **open-vowel opening**: the mean of the maximum gap inside each open vowel (/aa ae ah ao aw ay/), in mm,
   and the fraction of those vowels opening more than ``open_mm``. A face that never opens closes
   perfectly, so closure is always reported with opening;
+* **gap-phone correlation**: Pearson r over frames between the gap and the opening the phones ask for (each
+  phone's viseme ``jawOpen`` target, :func:`phone_opening`; 0 in silences): does the mouth open and close with
+  the speech, not only at its closures and open vowels;
 * **LVE** (lip vertex error, as in FaceFormer/VOCA): the mean over frames of the maximal L2 error among the
   rig's lip-region vertices between two animations, in mm.
 
@@ -26,10 +29,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from facecraft.rigs import NUM_ARKIT, BlendshapeRig
+from facecraft.rigs import ARKIT_INDEX, NUM_ARKIT, BlendshapeRig
 from facecraft.rigs.errors import ParameterError
+from facecraft.rigs.stats import pearson
 
-from .visemes import BILABIALS, OPEN_VOWELS
+from .visemes import BILABIALS, OPEN_VOWELS, PHONE_JAW_SCALE, normalize_phone, phone_to_viseme, viseme_pose
 
 CLOSED_MM = 1.5
 OPEN_MM = 3.0
@@ -81,15 +85,31 @@ def _base(phone: str) -> str:
     return "".join(ch for ch in str(phone).upper() if ch.isalpha())
 
 
+def phone_opening(phones: Sequence, *, fps: float, num_frames: int) -> np.ndarray:
+    """``(T,)`` the jaw opening the phones ask for, frame by frame: each phone's viseme ``jawOpen`` target (reduced
+    vowels scaled by :data:`~facecraft.audio2face.visemes.PHONE_JAW_SCALE`), 0 in silences and between phones."""
+    out = np.zeros(num_frames, np.float64)
+    jaw = ARKIT_INDEX["jawOpen"]
+    for p in phones:
+        name = normalize_phone(p.phone)
+        target = float(viseme_pose(phone_to_viseme(name))[jaw]) * PHONE_JAW_SCALE.get(name, 1.0)
+        out[_phone_frames(p, fps, num_frames)] = target
+    return out
+
+
 @dataclass
 class LipSyncScores:
-    """Closure rate (0-1) over ``num_bilabials`` phones; opening over ``num_open_vowels``; gaps in mm."""
+    """Closure rate (0-1) over ``num_bilabials`` phones; opening over ``num_open_vowels``; gaps in mm;
+    ``gap_phone_r`` the gap's correlation with :func:`phone_opening` over ``num_frames`` frames (NaN when either
+    does not move)."""
 
     closure_rate: float
     num_bilabials: int
     open_vowel_mean_mm: float
     open_vowel_rate: float
     num_open_vowels: int
+    gap_phone_r: float
+    num_frames: int
 
     def as_dict(self) -> dict:
         return dict(vars(self))
@@ -129,6 +149,8 @@ def lip_sync_scores(
         open_vowel_mean_mm=float(np.mean(peak)) if peak else float("nan"),
         open_vowel_rate=float(np.mean(opened)) if opened else float("nan"),
         num_open_vowels=len(opened),
+        gap_phone_r=pearson(gap_mm, phone_opening(phones, fps=fps, num_frames=t)),
+        num_frames=t,
     )
 
 

@@ -81,3 +81,18 @@ def test_lve(rig):
     with pytest.raises(ParameterError):
         lip_vertex_error(rig, a, a[:5])
     assert mouth_curve_difference(a, c) == 0.0 and mouth_curve_difference(a, b) > 0
+
+
+def test_gap_follows_the_phones_opening():
+    fps = 30.0
+    phones = [Phone(0.0, 0.1, "SIL"), Phone(0.1, 0.2, "B"), Phone(0.2, 0.4, "AA"), Phone(0.4, 0.5, "M"),
+              Phone(0.5, 0.7, "AH")]  # fmt: skip
+    from facecraft.audio2face.metrics import phone_opening
+
+    target = phone_opening(phones, fps=fps, num_frames=21)
+    assert target[0] == 0.0 and target[7] > target[4] > 0.0  # AA opens wide, B only a little, silence not at all
+    assert target[17] == pytest.approx(0.7 * target[7])  # a reduced vowel opens less (PHONE_JAW_SCALE)
+    following = lip_sync_scores(0.02 * target, phones, fps=fps)
+    assert following.gap_phone_r == pytest.approx(1.0) and following.num_frames == 21
+    assert lip_sync_scores(0.02 * target.max() - 0.02 * target, phones, fps=fps).gap_phone_r == pytest.approx(-1.0)
+    assert np.isnan(lip_sync_scores(np.zeros(21), phones, fps=fps).gap_phone_r)  # a still face: no correlation
