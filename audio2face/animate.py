@@ -41,7 +41,15 @@ from facecraft.rigs.errors import ParameterError
 from .audio import SAMPLE_RATE, audio_duration, iter_audio_blocks, load_audio, valid_audio
 from .lip_state import SEALED_GAP, is_sealed, lip_gap
 from .model import A2FModel, load_default_model
-from .postprocess import add_blinks, audio_peak, closure_priority, is_silent, meta_closure_press, neutral_if_silent
+from .postprocess import (
+    SILENCE_PEAK,
+    add_blinks,
+    audio_peak,
+    closure_priority,
+    is_silent,
+    meta_closure_press,
+    neutral_if_silent,
+)
 
 log = logging.getLogger(__name__)
 
@@ -268,7 +276,8 @@ def animate_audio(
 
         anim = ProceduralAnimator(fps=fps, blink=blink).animate(y, sr, transcript=transcript, emotion=emotion)
         anim.curves = tongue_where_visible(anim.curves)
-        return _add_flame(_head_and_gaze(anim, y, sr, head=head, gaze=gaze, seed=seed), flame, model_heads=False)
+        anim = _add_flame(_head_and_gaze(anim, y, sr, head=head, gaze=gaze, seed=seed), flame, model_heads=False)
+        return _mark_silence(anim, y)
     model = resolve_model(weights)
     curves, expr, jaw = predict_frames(model, y, emotion=emotion, sr=sr)
     peak = audio_peak(y)
@@ -284,7 +293,16 @@ def animate_audio(
         anim.curves = add_blinks(anim.curves, fps=anim.fps)
     anim.curves = tongue_where_visible(anim.curves)
     anim = _head_and_gaze(anim, y, sr, head=head, gaze=gaze, seed=seed)
-    return _add_flame(anim, flame, model_heads=model_has_flame(model))
+    return _mark_silence(_add_flame(anim, flame, model_heads=model_has_flame(model)), y)
+
+
+def _mark_silence(anim: FaceAnimation, y: np.ndarray) -> FaceAnimation:
+    """Record in ``anim.meta`` that the input was silence, so that callers can say so (a neutral face is
+    rarely what a user who passed a voice line wanted)."""
+    peak = audio_peak(y)
+    if is_silent(peak):
+        anim.meta["silent"] = f"audio peak {peak:.1e} below {SILENCE_PEAK:.0e}: the face stays neutral"
+    return anim
 
 
 def _head_and_gaze(anim: FaceAnimation, y: np.ndarray, sr: int, *, head: bool, gaze: bool, seed: int) -> FaceAnimation:
@@ -451,6 +469,8 @@ def animate_file(
     if (anim.flame_expression is not None or anim.flame_jaw is not None) and out.suffix.lower() not in FLAME_SUFFIXES:
         log.info("%s: FLAME parameters are written only to %s files; not stored here", out, ", ".join(FLAME_SUFFIXES))
     anim.meta["source"] = str(input_path)
+    if anim.meta.get("silent"):
+        log.warning("%s: the audio is silent (%s)", input_path, anim.meta["silent"])
     if anim.mouth_cues is None and mode == "learned":
         anim.mouth_cues = curves_to_mouth_cues(anim.curves, fps=anim.fps)
     rig_obj = load_rig(rig) if (out.suffix.lower() == ".glb" or video) else None

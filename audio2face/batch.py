@@ -102,7 +102,8 @@ def animate_batch(
     -------
     dict
         The report also written to ``out_dir/report.json``: ``done`` / ``skipped`` (lists of
-        ``{"input", "output"}``), ``failed`` (``{"input", "error"}``), ``format``, ``seconds`` (wall time of
+        ``{"input", "output"}``), ``failed`` (``{"input", "error"}``), a ``warning`` in a ``done`` entry
+        whose input was silent (a neutral face was written), ``format``, ``seconds`` (wall time of
         this call), ``seconds_per_done``.
     """
     from tqdm import tqdm
@@ -141,7 +142,10 @@ def animate_batch(
             log.error("%s: %s", src, e)
             report["failed"].append({"input": str(src), "error": f"{type(e).__name__}: {e}"})
             continue
-        report["done"].append({"input": str(src), "output": str(dst), "frames": anim.num_frames, "fps": anim.fps})
+        done = {"input": str(src), "output": str(dst), "frames": anim.num_frames, "fps": anim.fps}
+        if anim.meta.get("silent"):
+            done["warning"] = f"silent: {anim.meta['silent']}"
+        report["done"].append(done)
     report["seconds"] = round(time.perf_counter() - start, 3)
     report["seconds_per_done"] = round(report["seconds"] / len(report["done"]), 4) if report["done"] else None
     tmp = out_dir / f".{REPORT_NAME}.partial"  # renamed into place: a kill never leaves half a report

@@ -236,6 +236,9 @@ def _animate_batch(args: argparse.Namespace, options: dict) -> int:
     done, skipped, failed = (len(report[k]) for k in ("done", "skipped", "failed"))
     print(f"animated {done}, skipped {skipped} (already done), failed {failed} in {report['seconds']:.1f} s; "
           f"report: {Path(args.output) / REPORT_NAME}")  # fmt: skip
+    for d in report["done"]:
+        if "warning" in d:
+            print(f"warning: {d['input']}: {d['warning']}")
     for f in report["failed"]:
         print(f"failed: {f['input']}: {f['error']}")
     return 1 if failed else 0

@@ -48,11 +48,18 @@ def test_fps_emotion_track_and_blinks(tmp_path, fake_wav, tiny_model_dir):
         an.animate_file(fake_wav, tmp_path / "c.npz", weights=tiny_model_dir, mode="magic")
 
 
-def test_silent_file_gives_neutral_face(tmp_path, tiny_model_dir):
+@pytest.mark.parametrize("mode", ["learned", "procedural"])
+def test_silent_file_gives_neutral_face_and_says_so(tmp_path, fake_wav, tiny_model_dir, caplog, mode):
     p = tmp_path / "silent.wav"
     sf.write(p, np.zeros(16000 * 2, np.float32), 16000)
-    a = an.animate_file(p, tmp_path / "s.npz", weights=tiny_model_dir, blink=False)
+    with caplog.at_level("WARNING", logger="facecraft.audio2face.animate"):
+        a = an.animate_file(p, tmp_path / "s.npz", weights=tiny_model_dir, blink=False, mode=mode)
     assert a.num_frames == 60 and float(a.curves.max()) == 0.0
+    assert "silent" in a.meta and any("silent.wav" in r.message and "silent" in r.message for r in caplog.records)
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="facecraft.audio2face.animate"):
+        speech = an.animate_file(fake_wav, tmp_path / "v.npz", weights=tiny_model_dir, mode=mode)
+    assert "silent" not in speech.meta and not caplog.records
 
 
 @pytest.mark.parametrize(

@@ -202,6 +202,11 @@ def test_batch_does_the_rest_when_one_fails_and_resumes(tmp_path, lines, tiny_mo
     assert len(report["skipped"]) == 2 and not report["done"] and (out / "line0.csv").stat().st_mtime_ns == stamp
     assert main([*args, "--overwrite"]) == 1
     assert len(json.loads((out / "report.json").read_text())["done"]) == 2
+    sf.write(lines / "pause.wav", np.zeros(8000, np.float32), 16000)  # a silent line: done, with a warning
+    assert main(args) == 1
+    report = json.loads((out / "report.json").read_text())
+    assert [Path(d["input"]).name for d in report["done"]] == ["pause.wav"] and "silent" in report["done"][0]["warning"]
+    assert "warning: " in capsys.readouterr().out
     assert not list(out.glob(".*partial*"))
 
 
