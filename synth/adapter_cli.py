@@ -62,6 +62,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--cond-dropout", type=float, default=0.1, help="AU dropout probability for guidance (default 0.1)")
     a.add_argument("--t-max", type=int, default=700, help="timesteps drawn below this (default 700)")
     a.add_argument("--t-min", type=int, default=0, help="timesteps drawn from this on (default 0)")
+    a.add_argument(
+        "--objective", choices=("noise", "shift"), default="noise",
+        help="noise: noise-prediction loss per crop; shift: paired photo -> edit change (pixel bases; default noise)",
+    )  # fmt: skip
+    a.add_argument("--from-source", type=float, default=0.5, help="shift: share of pairs starting at the photo")
     _train_options(a, lr=1e-3)
     a.set_defaults(func=_cmd_train_adapter)
 
@@ -212,7 +217,8 @@ def _cmd_train_adapter(args: argparse.Namespace) -> int:
 
     train_adapter(
         args.base, FaceSamples.load(args.data), args.output, num_tokens=args.tokens, cond_dropout=args.cond_dropout,
-        t_max=args.t_max, t_min=args.t_min, options=_options(args),
+        t_max=args.t_max, t_min=args.t_min, objective=args.objective, from_source=args.from_source,
+        options=_options(args),
     )  # fmt: skip
     print(f"wrote {args.output} (see train.json and README.md there)")
     return 0

@@ -30,7 +30,7 @@ import numpy as np
 
 from facecraft.rigs import EMOTIONS, ParameterError
 from facecraft.rigs.assets import shared_data_dir
-from facecraft.rigs.errors import FacecraftError, MissingFileError
+from facecraft.rigs.errors import FacecraftError, FileFormatError, MissingFileError
 from facecraft.rigs.facs import AU_TO_ARKIT, NUM_AU, arkit_to_au
 
 logger = logging.getLogger(__name__)
@@ -83,6 +83,31 @@ class FaceSamples:
             p, images=self.images, cond=self.cond, person=self.person, kind=self.kind, licence=self.licence
         )
         return p
+
+    def sources(self) -> np.ndarray:
+        """``(N,)`` int: for each crop, the row of the photo it was edited from (a photo's own row for a photo).
+
+        :func:`build_face_samples` writes each photo followed by its edits, crops aligned with the *photo's*
+        landmarks, so an edit and its source photo are pixel-aligned pairs (the paired "shift" objective of
+        :func:`facecraft.synth.adapter_train.train_adapter` uses them).
+
+        Raises
+        ------
+        FileFormatError
+            When an edit comes before any photo or its person differs from its source photo's.
+        """
+        out = np.empty(len(self), np.int64)
+        last = -1
+        for i, (kind, person) in enumerate(zip(self.kind.tolist(), self.person.tolist(), strict=True)):
+            if kind == "photo":
+                last = i
+            elif last < 0 or self.person[last] != person:
+                raise FileFormatError(
+                    f"face samples: edit row {i} ({person}) does not follow a photo of the same person; "
+                    "expected each photo followed by its edits (as build_face_samples writes them)"
+                )
+            out[i] = last
+        return out
 
     def resized(self, size: int) -> FaceSamples:
         """The same samples with crops resampled to ``size`` px (area filter; the alignment is unchanged)."""

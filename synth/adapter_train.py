@@ -44,6 +44,8 @@ logger = logging.getLogger(__name__)
 
 CHECKPOINT = "checkpoint.pt"
 SCHEDULES = ("cosine", "constant")
+#: Adapter training objectives (:func:`train_adapter`).
+OBJECTIVES = ("noise", "shift")
 #: min-SNR-gamma loss weighting (Hang et al. 2023): epsilon-loss weight min(SNR, gamma) / SNR.
 SNR_GAMMA = 5.0
 
@@ -123,6 +125,33 @@ class Batches:
         return x.to(self.device), c.to(self.device)
 
 
+class PairBatches(Batches):
+    """Random mini-batches of ``(start, target, cond)`` for the paired *shift* objective.
+
+    ``target`` is a crop and ``cond`` its condition; ``start`` is a point on the straight line from the crop's
+    source photo (:meth:`FaceSamples.sources`) to it: the source itself with probability ``from_source`` (where
+    the refine path starts: the unedited face), else a uniform blend (where a refine trajectory passes on its
+    way). For a photo, start = target (nothing to change). Flips apply to the pair alike."""
+
+    def __init__(self, samples: FaceSamples, *, from_source: float = 0.5, **kw) -> None:
+        super().__init__(samples, **kw)
+        self.source = torch.from_numpy(samples.sources())
+        self.from_source = float(from_source)
+
+    def __next__(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        b, g = self.batch_size, self.generator
+        idx = torch.randint(0, len(self.images), (b,), generator=g)
+        target = self.images[idx].float() / 127.5 - 1.0
+        source = self.images[self.source[idx]].float() / 127.5 - 1.0
+        lam = torch.where(torch.rand(b, generator=g) < self.from_source, torch.ones(b), torch.rand(b, generator=g))
+        start = torch.lerp(target, source, lam.view(-1, 1, 1, 1))
+        c = self.cond[idx]
+        flip = torch.rand(b, generator=g) < 0.5
+        start[flip], target[flip] = start[flip].flip(-1), target[flip].flip(-1)
+        c[flip] = flip_condition(c[flip])
+        return start.to(self.device), target.to(self.device), c.to(self.device)
+
+
 # ---------------------------------------------------------------------------------------------- loss
 def diffusion_loss(
     predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
@@ -155,6 +184,42 @@ def diffusion_loss(
     alpha_bar = scheduler.alphas_cumprod.to(x0.device)[timesteps].float()
     snr = alpha_bar / (1 - alpha_bar)
     return (err * snr.clamp(max=snr_gamma) / snr).mean()
+
+
+def shift_loss(
+    predict: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor],
+    start: torch.Tensor,
+    target: torch.Tensor,
+    tokens: torch.Tensor,
+    null: torch.Tensor,
+    scheduler,
+    *,
+    generator: torch.Generator,
+    t_max: int,
+    t_min: int = 0,
+) -> torch.Tensor:
+    """The paired objective: the adapter's change of the base's clean-image estimate, from ``start`` noised to
+    a random timestep, should be ``target - start``.
+
+    ``predict(x_t, t, tokens)`` is the UNet's noise prediction. The change is read where the refine path reads
+    it: the x0 estimate under ``tokens`` minus that under the ``null`` tokens (no gradient), i.e.
+    ``-sqrt((1 - a) / a) * (eps_cond - eps_null)`` at ``a = alpha_bar(t)``; MSE in image units against
+    ``target - start``. Why: with the ordinary noise-prediction loss the condition explains a tiny share of
+    the error (the noisy input already shows most of the expression, and the noise term dominates), so a short
+    CPU run barely learned to use it; here the base's own error cancels, the noise adds no variance, and what is
+    left is exactly what the condition must supply (zero where ``start`` already shows it)."""
+    n = int(t_max)
+    if not 0 <= t_min < n <= scheduler.config.num_train_timesteps:
+        raise ParameterError(f"t_min, t_max: expected 0 <= t_min < t_max <= 1000, got {t_min}, {t_max}")
+    t = torch.randint(int(t_min), n, (start.shape[0],), generator=generator).to(start.device)
+    noise = torch.randn(start.shape, generator=generator).to(start.device, start.dtype)
+    x_t = scheduler.add_noise(start, noise, t)
+    with torch.no_grad():
+        eps_null = predict(x_t, t, null).float()
+    eps_cond = predict(x_t, t, tokens).float()
+    a = scheduler.alphas_cumprod.to(start.device)[t].float().view(-1, *([1] * (start.ndim - 1)))
+    change = -((1 - a) / a).sqrt() * (eps_cond - eps_null)
+    return (change - (target - start).float()).pow(2).mean()
 
 
 # ---------------------------------------------------------------------------------------------- loop
@@ -364,6 +429,8 @@ def train_adapter(
     cond_dropout: float = 0.1,
     t_max: int = 700,
     t_min: int = 0,
+    objective: str = "noise",
+    from_source: float = 0.5,
     options: TrainOptions | None = None,
 ) -> AUAdapter:
     """Train an AU adapter on a frozen ``base`` (FaceBase or folder) and write it to ``out_dir``.
@@ -381,6 +448,14 @@ def train_adapter(
     t_max, t_min : int
         Timesteps drawn in ``[t_min, t_max)`` (the refine path uses strengths up to ``t_max / 1000``; the
         expression is decided at middle noise levels, the lowest ones only sharpen).
+    objective : {"noise", "shift"}
+        ``"noise"``: noise-prediction MSE on each crop under its condition, conditions dropped at
+        ``cond_dropout`` (the learned null tokens train with them). ``"shift"``: the paired objective of
+        :func:`shift_loss` on (source photo -> edit) pairs of the crops (:class:`PairBatches`); the null tokens
+        stay at zero, where the adapter adds exactly nothing, so guidance's null branch is the base itself
+        (needs a latent-free base: the pairs are compared in pixels).
+    from_source : float
+        ``"shift"`` only: share of pairs that start at the source photo itself (see :class:`PairBatches`).
     options : TrainOptions
         ``lr`` defaults to 2e-4; adapters usually take 1e-3 (set it).
     """
@@ -395,12 +470,26 @@ def train_adapter(
             f"samples: crops of {samples.images.shape[1]} px for a base of {base.resolution} px; "
             "build them at the base's size"
         )
+    if objective not in OBJECTIVES:
+        raise ParameterError(f"objective: expected one of {OBJECTIVES}, got {objective!r}")
+    if objective == "shift" and base.vae is not None:
+        raise ParameterError("objective 'shift': needs a pixel-space base (this one has a VAE); use 'noise'")
     base.unet.to(opts.device).requires_grad_(False).eval()
     adapter = AUAdapter.for_unet(base.unet, num_tokens=num_tokens, hidden_dim=hidden_dim, cond_dropout=cond_dropout)
     adapter.to(opts.device).train()
     load_au_adapter(base.unet, adapter)
-    batches = Batches(samples, batch_size=opts.batch_size, generator=gen, device=opts.device)
+    kw = dict(batch_size=opts.batch_size, generator=gen, device=opts.device)
+    batches = PairBatches(samples, from_source=from_source, **kw) if objective == "shift" else Batches(samples, **kw)
     context = base.context.to(opts.device)
+
+    def step_shift() -> torch.Tensor:
+        start, target, cond = next(batches)
+        ctx = context.expand(start.shape[0], -1, -1)
+        return shift_loss(
+            lambda x, t, tok: base.unet(x, t, encoder_hidden_states=(ctx, [tok])).sample,
+            start, target, adapter(cond), adapter.null_tokens(start.shape[0]), base.scheduler, generator=gen,
+            t_max=t_max, t_min=t_min,
+        )  # fmt: skip
 
     def step_loss() -> torch.Tensor:
         x0, cond = next(batches)
@@ -413,12 +502,14 @@ def train_adapter(
         )  # fmt: skip
 
     try:
-        report = _run(out, list(adapter.parameters()), adapter.state_dict, adapter.load_state_dict, step_loss, opts,
-                      what="train adapter")  # fmt: skip
+        report = _run(out, list(adapter.parameters()), adapter.state_dict, adapter.load_state_dict,
+                      step_shift if objective == "shift" else step_loss, opts, what="train adapter")  # fmt: skip
     finally:
         unload_au_adapter(base.unet)
     report.update(kind="AU adapter", device=str(opts.device), options=asdict(opts), t_max=t_max, t_min=t_min,
-                  base=base.info.get("kind"), licence=samples.licence)  # fmt: skip
+                  objective=objective, base=base.info.get("kind"), licence=samples.licence)  # fmt: skip
+    if objective == "shift":
+        report["from_source"] = from_source
     adapter.eval().save_pretrained(out)
     (out / "train.json").write_text(json.dumps(report, indent=2) + "\n")
     _card(out, "facecraft AU adapter", samples, report)

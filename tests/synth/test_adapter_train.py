@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from facecraft.rigs import EmotionCode, ParameterError
-from facecraft.synth.adapter import au_condition, load_adapter
+from facecraft.synth.adapter import AUAdapter, au_condition, load_adapter
 from facecraft.synth.adapter_base import load_base
 from facecraft.synth.adapter_data import LICENCES, FaceSamples, au_response
 from facecraft.synth.adapter_train import (
@@ -139,3 +139,69 @@ def test_diffusion_loss_weights_and_timestep_range():
     assert 300 <= int(seen[0].min()) and int(seen[0].max()) < 400
     with pytest.raises(ParameterError, match="t_min"):
         diffusion_loss(zero, x0, sched, generator=torch.Generator(), t_min=500, t_max=400)
+
+
+def test_sources_pair_each_edit_with_its_photo():
+    samples = synthetic_samples(n=6)  # photo, edit, photo, edit, ... of p0, p0, p1, p1, p2, p2
+    assert samples.sources().tolist() == [0, 0, 2, 2, 4, 4]
+    from facecraft.rigs.errors import FileFormatError
+
+    samples.person[1] = "someone else"
+    with pytest.raises(FileFormatError, match="edit row 1"):
+        samples.sources()
+
+
+def test_pair_batches_start_at_the_source_photo():
+    from facecraft.synth.adapter_train import PairBatches
+
+    samples = synthetic_samples(n=4)
+    batches = PairBatches(samples, from_source=1.0, batch_size=64, generator=torch.Generator().manual_seed(0),
+                          device="cpu")  # fmt: skip
+    start, target, cond = next(batches)
+    images = torch.from_numpy(samples.images).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+    photos = {0: images[0], 2: images[2]}
+    for s, t in zip(start, target, strict=True):
+        # the start is the photo (or its mirror) of the target's pair; photos pair with themselves
+        j = next(j for j in (0, 1, 2, 3) if torch.equal(t, images[j]) or torch.equal(t, images[j].flip(-1)))
+        flipped = not torch.equal(t, images[j])
+        want = photos[j - j % 2].flip(-1) if flipped else photos[j - j % 2]
+        assert torch.allclose(s, want)
+    assert cond.shape == (64, 107)
+
+
+def test_shift_loss_is_zero_when_the_condition_moves_x0_to_the_target():
+    from facecraft.synth.adapter_base import face_scheduler
+    from facecraft.synth.adapter_train import shift_loss
+
+    sched = face_scheduler()
+    gen = torch.Generator().manual_seed(0)
+    start, target = torch.zeros(4, 3, 8, 8), torch.full((4, 3, 8, 8), 0.3)
+    on, off = torch.ones(4, 1, 1), torch.zeros(4, 1, 1)
+    alpha = sched.alphas_cumprod
+
+    def perfect(x, t, tok):  # eps shift that moves the x0 estimate by exactly target - start when tok is on
+        k = ((1 - alpha[t]) / alpha[t]).sqrt().view(-1, 1, 1, 1)
+        return torch.ones_like(x) - tok.view(-1, 1, 1, 1) * (target - start) / k
+
+    ignore = lambda x, t, tok: torch.ones_like(x)  # noqa: E731  (a condition that changes nothing)
+    kw = dict(generator=gen, t_max=650)
+    assert float(shift_loss(perfect, start, target, on, off, sched, **kw)) == pytest.approx(0.0, abs=1e-8)
+    assert float(shift_loss(ignore, start, target, on, off, sched, **kw)) == pytest.approx(0.09, rel=1e-5)
+    with pytest.raises(ParameterError, match="t_min"):
+        shift_loss(ignore, start, target, on, off, sched, generator=gen, t_min=700, t_max=650)
+
+
+def test_train_adapter_shift_objective_keeps_the_null_branch_the_base(tmp_path):
+    samples = synthetic_samples()
+    base = train_base(samples, tmp_path / "base", channels=(8, 16), context_dim=16, options=_opts(1))
+    adapter = train_adapter(base, samples, tmp_path / "au", num_tokens=2, hidden_dim=8, objective="shift",
+                            options=_opts(3, warmup_steps=0))  # fmt: skip
+    assert torch.equal(adapter.au_proj.null_tokens, torch.zeros_like(adapter.au_proj.null_tokens))
+    torch.manual_seed(0)  # the trainer's seed: the same initial weights
+    initial = AUAdapter.for_unet(base.unet, num_tokens=2, hidden_dim=8).state_dict()
+    trained = adapter.state_dict()
+    assert any(not torch.equal(trained[k], initial[k]) for k in initial if "to_v" in k)  # the K/V layers trained
+    report = json.loads((tmp_path / "au" / "train.json").read_text())
+    assert report["objective"] == "shift" and report["steps"] == 3 and report["from_source"] == 0.5
+    with pytest.raises(ParameterError, match="objective"):
+        train_adapter(base, samples, tmp_path / "x", objective="edit", options=_opts(1))
