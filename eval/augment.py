@@ -371,7 +371,7 @@ def augment_source(source: SourceFace, targets: Iterable[str], *, augmenter: Aug
             main, second = augmenter.scores(crop)
             rec["scores"] = {cfg.judge: _rounded(main), **{n: _rounded(v) for n, v in second.items()}}
             rec["source_scores"] = {cfg.judge: _rounded(src_main), **{n: _rounded(v) for n, v in src_second.items()}}
-            reason = judge_verdict(target, main, second, cfg.filter)
+            reason = judge_verdict(target, main, second, cfg.filter, source_main=src_main)
             if reason is None:
                 if not desc_done:
                     src_desc, desc_done = augmenter.descriptor(img, source.id), True

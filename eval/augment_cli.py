@@ -27,6 +27,7 @@ def _run(args: argparse.Namespace) -> int:
             min_confidence=args.min_confidence,
             max_identity=args.max_identity,
             min_difference=args.min_difference,
+            min_lift=args.min_lift,
         ),
         judge_weights=args.judge_weights,
         second_judges=tuple(args.second_judge or ("networkv2", "mini-xception")),
@@ -103,6 +104,13 @@ def register(subparsers) -> None:
     p.add_argument("--top-k", type=int, default=defaults.top_k, help="target among the judge's top K")
     p.add_argument("--min-confidence", type=float, default=defaults.min_confidence, help="judge's least probability")
     p.add_argument("--max-identity", type=float, default=defaults.max_identity, help="identity distance bound")
+    p.add_argument(
+        "--min-lift",
+        type=float,
+        default=defaults.min_lift,
+        help=f"the edit must raise the judge's target probability this many times over the source's "
+        f"(default {defaults.min_lift:g}; 0: off)",
+    )
     p.add_argument(
         "--min-difference", type=float, default=defaults.min_difference, help="near-duplicate bound (grey levels)"
     )

@@ -79,6 +79,13 @@ class FilterConfig:
     readers : dict or None
         Per target, the second judges whose vote counts (those that can read the class, measured by
         :func:`judge_readers`); a target missing from it, or None, asks every second judge that knows the class.
+    min_lift : float
+        The main judge's probability of the target on the edit must be at least this multiple of its
+        probability on the source (:func:`lift`): the edit itself must move the face toward the target. 0: off.
+        The confidence bar alone passes faces the judge already found close to the target before any edit
+        (fer-dev train, whole split as sources: half the accepted contempt edits had a lower contempt
+        probability than their source, most of them neutral faces), and a classifier trained on them learns
+        that such unedited faces are contempt.
     """
 
     top_k: int = 3
@@ -87,6 +94,7 @@ class FilterConfig:
     max_identity: float = SAME_PERSON_THRESHOLD
     min_difference: float = 2.0
     readers: dict[str, tuple[str, ...]] | None = None
+    min_lift: float = 0.0
 
     def __post_init__(self) -> None:
         if self.top_k < 1 or self.second_top_k < 1:
@@ -97,6 +105,8 @@ class FilterConfig:
             raise ParameterError(f"max_identity: expected a distance in (0, 2), got {self.max_identity}")
         if self.min_difference < 0:
             raise ParameterError(f"min_difference: expected >= 0 grey levels, got {self.min_difference}")
+        if not self.min_lift >= 0.0:
+            raise ParameterError(f"min_lift: expected a ratio >= 0, got {self.min_lift}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -191,20 +201,40 @@ def top_classes(probs: np.ndarray, k: int, *, classes: tuple[str, ...] = EMOTION
     return [EMOTIONS[i] for i in order[:k]]
 
 
+def lift(target: str, main: np.ndarray, source_main: np.ndarray) -> float:
+    """How many times the edit raised the main judge's probability of ``target`` over the source's (``(8,)``
+    EMOTIONS-order vectors; a source probability under 1e-4 counts as 1e-4)."""
+    i = EMOTION_INDEX[target]
+    return float(main[i]) / max(float(source_main[i]), 1e-4)
+
+
 def judge_verdict(
-    target: str, main: np.ndarray, second: Mapping[str, np.ndarray] | np.ndarray | None, config: FilterConfig
+    target: str,
+    main: np.ndarray,
+    second: Mapping[str, np.ndarray] | np.ndarray | None,
+    config: FilterConfig,
+    *,
+    source_main: np.ndarray | None = None,
 ) -> str | None:
     """The judges' part of :func:`decide`: None when they accept, else the reason.
 
     ``second`` holds the second judges' ``(8,)`` probabilities by name (a bare array is one unnamed judge).
     Each one that reads the target (``config.readers``; None: all) must rank it among its ``second_top_k``
     classes of the 7 shared ones; contempt, which no second judge knows, rests on the main judge.
+    ``source_main``: the main judge's probabilities on the unedited source, for ``config.min_lift`` (required
+    when it is above 0).
     """
     p = float(main[EMOTION_INDEX[target]])
     if target not in top_classes(main, config.top_k):
         return f"judge: {target} not in top {config.top_k} (top {top_classes(main, 1)[0]})"
     if p < config.min_confidence:
         return f"judge: {target} probability {p:.2f} < {config.min_confidence:.2f}"
+    if config.min_lift > 0:
+        if source_main is None:
+            raise ParameterError("judge_verdict: min_lift > 0 needs the source's probabilities (source_main)")
+        gain = lift(target, main, source_main)
+        if gain < config.min_lift:
+            return f"judge: {target} lifted x{gain:.2f} over the source < x{config.min_lift:.2f}"
     if second is None or target not in SHARED_7:
         return None
     seconds = second if isinstance(second, Mapping) else {"": second}

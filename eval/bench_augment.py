@@ -377,24 +377,42 @@ def choose_synthetic_weight(runs: dict[float, list[dict]]) -> tuple[float, dict[
 
 
 def passing_files(
-    records, *, min_confidence: float, judge: str = "facecraft", per_source: int | None = None
+    records,
+    *,
+    min_confidence: float,
+    judge: str = "facecraft",
+    per_source: int | None = None,
+    min_lift: float = 0.0,
 ) -> set[str]:
     """Files of accepted manifest records whose main judge gives the target at least ``min_confidence``: a
     folder augmented with a lower bar, held to this one (the bars compared on validation share one set).
 
-    ``per_source`` keeps at most that many of each source's accepted variants per target, those the main judge
-    gives the target the most (ties: the first variant): variants of one face are near-duplicates of it, so
-    they add its identity more than they add the expression. None keeps them all.
+    ``min_lift`` holds them to the filter's lift rule too (:func:`~facecraft.eval.augment_filter.lift`: the
+    judge's target probability on the edit over that on its source, from the manifest's ``source_scores``; a
+    record without them is left out when ``min_lift`` > 0). ``per_source`` then keeps at most that many of each
+    source's passing variants per target, those the main judge gives the target the most (ties: the first
+    variant): variants of one face are near-duplicates of it, so they add its identity more than they add the
+    expression. None keeps them all.
     """
+    from .augment_filter import lift
+
     if per_source is not None and per_source < 1:
         raise ParameterError(f"per_source: expected an integer >= 1 or None, got {per_source!r}")
+    if not min_lift >= 0.0:
+        raise ParameterError(f"min_lift: expected a ratio >= 0, got {min_lift!r}")
     groups: dict[tuple, list[tuple[float, int, str]]] = {}
     for i, r in enumerate(records):
-        if r.get("accepted") and r.get("file"):
-            p = (r.get("scores") or {}).get(judge)
-            if p is not None and p[EMOTIONS.index(r["target"])] >= min_confidence:
-                key = (r.get("source", i), r["target"])
-                groups.setdefault(key, []).append((-p[EMOTIONS.index(r["target"])], i, r["file"]))
+        if not (r.get("accepted") and r.get("file")):
+            continue
+        p = (r.get("scores") or {}).get(judge)
+        if p is None or p[EMOTIONS.index(r["target"])] < min_confidence:
+            continue
+        if min_lift > 0:
+            src = (r.get("source_scores") or {}).get(judge)
+            if src is None or lift(r["target"], p, src) < min_lift:
+                continue
+        key = (r.get("source", i), r["target"])
+        groups.setdefault(key, []).append((-p[EMOTIONS.index(r["target"])], i, r["file"]))
     return {f for g in groups.values() for _, _, f in sorted(g)[:per_source]}
 
 
@@ -470,7 +488,11 @@ def bench_augment(
     aug = load_image_folder(aug_dir)
     aug = aug.take(np.flatnonzero(np.isin(aug.labels, [EMOTIONS.index(t) for t in targets])))  # a reused folder
     kept = passing_files(
-        read_manifest(aug_dir), min_confidence=config.filter.min_confidence, judge=config.judge, per_source=per_source
+        read_manifest(aug_dir),
+        min_confidence=config.filter.min_confidence,
+        judge=config.judge,
+        per_source=per_source,
+        min_lift=config.filter.min_lift,
     )
     aug = aug.take(np.flatnonzero([p in kept for p in aug.paths]))  # a folder made with a lower bar
     aug = aug.with_split(np.full(len(aug), "train", dtype=object))
@@ -547,6 +569,7 @@ def bench_augment(
         "real_images_keep_baseline_weights": True,
         "selection": {
             "min_confidence": config.filter.min_confidence,
+            "min_lift": config.filter.min_lift,
             "per_source": per_source,
             "augmented_taus": None if augmented_taus is None else list(augmented_taus),
         },

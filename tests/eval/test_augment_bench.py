@@ -142,3 +142,31 @@ def test_an_augmented_arm_with_another_selection_or_adjustment_grid_gets_its_own
     assert _augmented_dir(SYNTHETIC_WEIGHT, 0, per_source=1, taus=(0.0, 0.1)) == "augmented-p1-tau0_0.1-s0"
     names = {_augmented_dir(w, 0, per_source=p) for w in (SYNTHETIC_WEIGHT, 1.0) for p in (None, 1)}
     assert len(names) == 4
+
+
+def test_a_lift_bar_keeps_only_variants_the_edit_moved_toward_the_target():
+    import pytest
+
+    from facecraft.eval.bench_augment import passing_files
+    from facecraft.rigs import ParameterError
+
+    def rec(source, k, p, p_source, with_source=True):
+        scores, before = [0.0] * len(EMOTIONS), [0.0] * len(EMOTIONS)
+        scores[1], before[1] = p, p_source
+        r = {"source": source, "target": "contempt", "accepted": True, "scores": {"facecraft": scores},
+             "file": f"contempt/{source}_{k}.png"}  # fmt: skip
+        return {**r, "source_scores": {"facecraft": before}} if with_source else r
+
+    records = [
+        rec("a", 0, 0.30, 0.25), rec("a", 1, 0.20, 0.10),  # the most believed variant barely moved its source
+        rec("b", 0, 0.15, 0.20),  # the edit lowered the judge's contempt
+        rec("c", 0, 0.40, 0.01), rec("d", 0, 0.40, 0.0, with_source=False),
+    ]  # fmt: skip
+    assert passing_files(records, min_confidence=0.125, per_source=1) == {
+        "contempt/a_0.png", "contempt/b_0.png", "contempt/c_0.png", "contempt/d_0.png"
+    }  # fmt: skip
+    # with the bar, source a keeps its other variant, b none, d (no source scores to check) none
+    lifted = passing_files(records, min_confidence=0.125, per_source=1, min_lift=1.5)
+    assert lifted == {"contempt/a_1.png", "contempt/c_0.png"}
+    with pytest.raises(ParameterError, match="min_lift"):
+        passing_files(records, min_confidence=0.125, min_lift=-0.5)

@@ -37,8 +37,9 @@ def test_augment_command_errors_name_the_problem(tmp_path, capsys, tiny_fer_fold
 def test_prototype_only_reaches_the_config(tmp_path, capsys, tiny_fer_folder):
     out = tmp_path / "proto"
     argv = ["augment", str(tiny_fer_folder), "--out", str(out), "--targets", "disgust", "--max-sources", "1"]
-    assert main([*argv, "--prototype-only"]) == 0
-    assert json.loads((out / "report.json").read_text())["config"]["alternatives"] is False
+    assert main([*argv, "--prototype-only", "--min-lift", "2.5"]) == 0
+    config = json.loads((out / "report.json").read_text())["config"]
+    assert config["alternatives"] is False and config["filter"]["min_lift"] == 2.5
 
 
 def test_cli_registration_and_bench_recipe():

@@ -71,6 +71,25 @@ def test_judge_verdict_rules():
     assert top_classes(good, 1) == ["fear"]
 
 
+def test_the_lift_rule_rejects_edits_that_did_not_move_the_judge_toward_the_target():
+    from facecraft.eval.augment_filter import lift
+
+    cfg = FilterConfig(top_k=3, min_confidence=0.125, min_lift=1.5)
+    edit = probs(neutral=0.6, contempt=0.2)
+    # a neutral face the judge already gave 0.18 contempt: the edit passes the bar but barely moved it
+    assert "lifted x1.11" in judge_verdict("contempt", edit, None, cfg, source_main=probs(neutral=0.7, contempt=0.18))
+    # the same edit of a face at 0.1 doubles the belief: kept
+    assert judge_verdict("contempt", edit, None, cfg, source_main=probs(neutral=0.8, contempt=0.1)) is None
+    assert lift("contempt", edit, probs(neutral=0.8, contempt=0.1)) == pytest.approx(2.0)
+    assert lift("contempt", edit, probs(neutral=1.0)) == pytest.approx(0.2 / 1e-4)  # a zero source is floored
+    # off by default; on without the source's scores is a caller error, not a silent pass
+    assert judge_verdict("contempt", edit, None, FilterConfig(top_k=3)) is None
+    with pytest.raises(ParameterError, match="source_main"):
+        judge_verdict("contempt", edit, None, cfg)
+    with pytest.raises(ParameterError, match="min_lift"):
+        FilterConfig(min_lift=-1.0)
+
+
 def test_only_judges_that_read_the_class_must_agree():
     cfg = FilterConfig(top_k=3, min_confidence=0.1, second_top_k=2, readers={"disgust": ("mx",), "fear": ("nv", "mx")})
     main = probs(disgust=0.4, anger=0.3)
