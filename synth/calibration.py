@@ -177,6 +177,73 @@ COMPANIONS: dict[str, dict[str, float]] = {
     "mouthStretchRight!jawOpen": {"mouthPressLeft": -0.6},
 }
 
+#: How the editor shows an emotion's signature (editor-side: the prototypes in :mod:`facecraft.rigs.emotions` are
+#: shared with speech animation and stay as they are). A request that raises every channel of a key (joined by
+#: "+") is rendered with rig ``floor`` values (reached at the key's ``at`` scores, scaled down with the smallest
+#: ``after / at``; over a channel the request fades too: the face's old squint gives way to the new one) and
+#: ``cap`` values (largest rig change, whatever the solve says). Chosen on the 72 FRLL calibration photos
+#: (emotion:1.0 read as the emotion by mini-Xception / NetworkV2 / facecraft's classifier), with the creases of
+#: :func:`facecraft.synth.editor.paint_creases`:
+#:
+#: * anger (AU4+23): corners drawn down (``mouthFrown`` 1.5) and a slight nose wrinkle (0.6, AU9's creases): closed-lip
+#:   anger read as neutral (0.19 / 0.11 / 0.00; with the creases and these 0.39 / 0.22 / 0.11);
+#: * disgust (AU9): the brows come down (2.0) and the lids narrow (``eyeSquint`` 1.0) as a nose wrinkle pulls them,
+#:   the lower lip parts only a little (``mouthLowerDown`` at most 0.5) and the frown's stretch stays small (0.2):
+#:   the solve had opened a dark grimace and faded the face's squint and brows into a stare, read as surprise and
+#:   fear (0.01 / 0.00 / 0.00; 0.11 / 0.00 / 0.00 with these alone, 0.46 / 0.00 / 0.10 with the creases; NetworkV2
+#:   reads disgust on none of 40 real fer-dev disgust faces either);
+#: * sadness (AU1+4+15): no lip stretch and no lid raise (they read as fear), the upper lids droop (``eyeBlink``
+#:   0.3) and the chin pushes the lower lip up (``mouthShrugLower`` 1.0): 0.58 / 0.06 / 0.04 -> 0.79 / 0.08 / 0.04.
+FORMS: dict[str, dict[str, dict[str, float]]] = {
+    "browDownLeft+browDownRight+mouthPressLeft+mouthPressRight": {
+        "at": {"browDownLeft": 1.0, "browDownRight": 1.0, "mouthPressLeft": 0.32, "mouthPressRight": 0.32},
+        "floor": {"mouthFrownLeft": 1.5, "mouthFrownRight": 1.5, "noseSneerLeft": 0.6, "noseSneerRight": 0.6},
+    },
+    "noseSneerLeft+noseSneerRight": {
+        "at": {"noseSneerLeft": 1.0, "noseSneerRight": 1.0},
+        "floor": {"browDownLeft": 2.0, "browDownRight": 2.0, "eyeSquintLeft": 1.0, "eyeSquintRight": 1.0},
+        "cap": {
+            "mouthLowerDownLeft": 0.5,
+            "mouthLowerDownRight": 0.5,
+            "mouthStretchLeft": 0.2,
+            "mouthStretchRight": 0.2,
+        },
+    },
+    "mouthFrownLeft+mouthFrownRight+browInnerUp": {
+        "at": {"mouthFrownLeft": 0.8, "mouthFrownRight": 0.8, "browInnerUp": 0.9},
+        "floor": {"mouthShrugLower": 1.0, "eyeBlinkLeft": 0.3, "eyeBlinkRight": 0.3},
+        "cap": {"mouthStretchLeft": 0.0, "mouthStretchRight": 0.0, "eyeWideLeft": 0.0, "eyeWideRight": 0.0},
+    },
+}
+_FORM_PARTS = ("at", "floor", "cap")
+
+
+def _parse_forms(forms: dict | None) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """``[(key channels, at (52,), floor (52,) NaN = none, cap (52,) NaN = none)]`` of a :data:`FORMS` table."""
+    parsed = []
+    for key, form in (forms or {}).items():
+        names = str(key).split("+")
+        bad = [n for n in names if n not in ARKIT_INDEX]
+        if bad or not isinstance(form, dict) or set(form) - set(_FORM_PARTS):
+            raise ParameterError(
+                f"forms: expected ARKit names joined by '+' -> {{at, floor, cap}}, got {key!r}: {form!r}"
+            )
+        rows = {}
+        for part in _FORM_PARTS:
+            row = np.full(NUM_ARKIT, np.nan)
+            for name, value in dict(form.get(part, {})).items():
+                if name not in ARKIT_INDEX or not (np.isfinite(float(value)) and float(value) >= 0):
+                    raise ParameterError(
+                        f"forms: {key!r} {part}: expected ARKit names with values >= 0, got {name!r}: {value}"
+                    )
+                row[ARKIT_INDEX[name]] = float(value)
+            rows[part] = row
+        at = np.array([rows["at"][ARKIT_INDEX[n]] for n in names])
+        if np.any(~np.isfinite(at) | (at <= 0)):
+            raise ParameterError(f"forms: {key!r}: 'at' must give every key channel a score > 0")
+        parsed.append((np.array([ARKIT_INDEX[n] for n in names]), at, rows["floor"], rows["cap"]))
+    return parsed
+
 
 @dataclass(frozen=True)
 class EditorCalibration:
@@ -218,6 +285,9 @@ class EditorCalibration:
         Shapes that read or look right only together (:data:`COMPANIONS`, which :func:`fit_calibration`
         uses): when the solve raises a channel the request raises, each companion the request does not name
         moves by at least its share of that rise (a negative share: falls by at least). Default none.
+    forms : dict, optional
+        How an emotion's signature is shown (:data:`FORMS`, which :func:`fit_calibration` uses): rig floors and
+        caps applied after the solve and the companions. Default none.
     meta : dict
         Where the numbers come from (photos, levels, command, date); saved with them.
     """
@@ -233,10 +303,12 @@ class EditorCalibration:
     raise_floor: float = 0.8
     limit: np.ndarray | None = None
     companions: dict | None = None
+    forms: dict | None = None
     meta: dict = field(default_factory=dict, compare=False)
     _base_weights: np.ndarray = field(init=False, repr=False, compare=False)
     _gain: np.ndarray = field(init=False, repr=False, compare=False)
     _share: tuple = field(init=False, repr=False, compare=False)
+    _forms: list = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         r = np.asarray(self.response, np.float64)
@@ -282,6 +354,7 @@ class EditorCalibration:
             groups.append(([ARKIT_INDEX[n] for n in names], [ARKIT_INDEX[n] for n in unless]))
             share.append(row)
         object.__setattr__(self, "_share", (groups, np.array(share).reshape(-1, NUM_ARKIT)))
+        object.__setattr__(self, "_forms", _parse_forms(self.forms))
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -312,6 +385,7 @@ class EditorCalibration:
                 raise_floor=float(data.get("raise_floor", 0.0)),
                 limit=np.array([np.inf if v is None else float(v) for v in data["limit"]]),
                 companions=data.get("companions"),
+                forms=data.get("forms"),
                 meta=dict(data.get("meta", {})),
             )
         except (KeyError, TypeError, ValueError, json.JSONDecodeError) as e:
@@ -334,6 +408,7 @@ class EditorCalibration:
             "raise_floor": self.raise_floor,
             "limit": [None if not np.isfinite(v) else round(float(v), 4) for v in self.limit],
             "companions": self.companions or {},
+            "forms": self.forms or {},
             "meta": self.meta,
             "response": np.round(self.response, 4).tolist(),
         }
@@ -347,7 +422,9 @@ class EditorCalibration:
         if unknown:
             raise ParameterError(f"unknown calibration option(s) {sorted(unknown)}; expected some of {keys}")
         args = {k: options.get(k, getattr(self, k)) for k in keys}
-        return EditorCalibration(self.response, limit=self.limit, companions=self.companions, meta=self.meta, **args)
+        return EditorCalibration(
+            self.response, limit=self.limit, companions=self.companions, forms=self.forms, meta=self.meta, **args
+        )
 
     # ------------------------------------------------------------------ solve
     def rig_change(self, before, after, *, rig_now=None) -> np.ndarray:
@@ -420,6 +497,13 @@ class EditorCalibration:
             free = solved & (np.abs(delta) <= _ACTIVE)  # a companion the request names keeps the solve's value
             change = np.where(free, np.minimum(np.maximum(change, up), full_limit), change)
             change = np.where(free & (down < 0), np.minimum(change, down), change)
+        for key, at, floor, cap in self._forms:
+            if not np.all(delta[key] > _ACTIVE):
+                continue
+            scale = float(np.clip(np.min(a[key] / at), 0.0, 1.0))
+            lifted = np.minimum(scale * floor, full_limit)
+            change = np.where(np.isfinite(floor) & ~UNSOLVED, np.maximum(change, lifted), change)
+            change = np.where(np.isfinite(cap) & ~UNSOLVED, np.minimum(change, cap), change)
         return change
 
 
@@ -563,6 +647,7 @@ def fit_calibration(measured: dict[str, np.ndarray], **options) -> EditorCalibra
         response[:, k] = (lv[ok][:, None] * r[ok]).sum(0) / (lv[ok] ** 2).sum()
     response[UNMEASURED] = np.eye(NUM_ARKIT)[UNMEASURED]
     options.setdefault("companions", COMPANIONS)
+    options.setdefault("forms", FORMS)
     return EditorCalibration(response, limit=limit, **options)
 
 
@@ -628,6 +713,7 @@ def calibrate(
         raise_floor=calibration.raise_floor,
         limit=calibration.limit,
         companions=calibration.companions,
+        forms=calibration.forms,
         meta=meta,
     )
     calibration.save(out)

@@ -81,6 +81,26 @@ _FOLD_RADIUS = 0.3
 _FOLD_SIGMA = (0.004, 0.05)
 _CORNERS = ((SEMANTIC_VERTICES["mouth_corner_r"], ARKIT_INDEX["mouthSmileRight"]),
             (SEMANTIC_VERTICES["mouth_corner_l"], ARKIT_INDEX["mouthSmileLeft"]))  # fmt: skip
+#: Creases the warp cannot make (:func:`paint_creases`): lowered brows' vertical furrows (full at ``_FURROW_FULL``
+#: rig units of ``browDown``, darkening ``_FURROW_DARK``, ``_FURROW_SPREAD`` face widths either side of the midline,
+#: ``_FURROW_LENGTH`` long), a wrinkled nose's bridge lines (``_WRINKLE_DARK``) and folds from the nose wings past the
+#: mouth corners (``_FOLD_DARK``, per rig unit of ``noseSneer``); lines ``_CREASE_WIDTH`` face widths across.
+_FURROW_FULL = 3.0
+_FURROW_DARK = 0.4
+_FURROW_SPREAD = 0.03
+_FURROW_LENGTH = 0.07
+_WRINKLE_DARK = 0.3
+_FOLD_DARK = 0.25
+_CREASE_WIDTH = 0.009
+_CREASE_FROM = 0.15
+_BROW_DOWN = [ARKIT_INDEX["browDownLeft"], ARKIT_INDEX["browDownRight"]]
+_SNEER = [ARKIT_INDEX["noseSneerLeft"], ARKIT_INDEX["noseSneerRight"]]
+_BROW_INNER_UP = ARKIT_INDEX["browInnerUp"]
+_BROW_INNER = (SEMANTIC_VERTICES["brow_inner_r"], SEMANTIC_VERTICES["brow_inner_l"])
+_BROW_LOW = (55, 285)  # the brows' inner lower corners (MediaPipe mesh)
+_NOSE_ROOT, _NOSE_BRIDGE, _NOSE_TIP = 168, 197, SEMANTIC_VERTICES["nose_tip"]
+_NOSE_WING = (129, 358)  # right, left ala
+_MOUTH_CORNERS = (SEMANTIC_VERTICES["mouth_corner_r"], SEMANTIC_VERTICES["mouth_corner_l"])
 
 
 @dataclass
@@ -310,6 +330,90 @@ def soften_folds(image: np.ndarray, src: np.ndarray, dst: np.ndarray, rig_change
     return out
 
 
+def _past_cross(value: float) -> float:
+    """``value`` (rig units), faded out below ``2 * _CREASE_FROM``: the solve's cross-talk corrections move any
+    shape by up to 0.15 (:class:`~facecraft.synth.calibration.EditorCalibration`'s ``cross``); no crease for them."""
+    t = float(np.clip((value - _CREASE_FROM) / _CREASE_FROM, 0.0, 1.0))
+    return value * t * t * (3.0 - 2.0 * t)
+
+
+def _crease_strokes(dst: np.ndarray, rig_change: np.ndarray, fw: float) -> list[tuple[np.ndarray, float]]:
+    """``[(polyline (n, 2) pixels, darkening 0..1)]``: the creases a brow lowering and a nose wrinkle make.
+
+    Lowered, drawn-together brows (AU4: rig ``browDown*``) fold the skin between them into two short vertical
+    furrows; a wrinkled nose (AU9: ``noseSneer*``) creases the bridge across and deepens the folds from the nose
+    wings down past the mouth corners. The warp moves skin but cannot fold it."""
+    # AU1 with AU4 (sadness, fear) folds the forehead's middle, not between the brows: the inner raise holds it off
+    lowered = _past_cross(float(rig_change[_BROW_DOWN].mean()) - max(float(rig_change[_BROW_INNER_UP]), 0.0))
+    down = float(np.clip(lowered / _FURROW_FULL, 0.0, 1.0))
+    sneer = float(np.clip(_past_cross(float(rig_change[_SNEER].mean())), 0.0, 1.0))
+    strokes: list[tuple[np.ndarray, float]] = []
+    across = dst[_BROW_INNER[1]] - dst[_BROW_INNER[0]]
+    u = across / max(float(np.hypot(*across)), 1e-6)  # toward the face's left (image right)
+    v = np.array([-u[1], u[0]])  # down the face
+    if v @ (dst[_NOSE_TIP] - dst[_NOSE_ROOT]) < 0:
+        v = -v
+    if down > 0 and _FURROW_DARK > 0:
+        brow = 0.5 * (dst[_BROW_LOW[0]] + dst[_BROW_LOW[1]])
+        mid = dst[_NOSE_ROOT] + ((brow - dst[_NOSE_ROOT]) @ v) * v  # the midline at the brows' lower edge
+        for side in (-1.0, 1.0):
+            base = mid + side * _FURROW_SPREAD * fw * u + 0.01 * fw * v
+            top = base - _FURROW_LENGTH * fw * v - side * 0.006 * fw * u
+            strokes.append((np.stack([base, 0.5 * (base + top) + side * 0.003 * fw * u, top]), down * _FURROW_DARK))
+    if sneer > 0 and _WRINKLE_DARK > 0:
+        root, bridge = dst[_NOSE_ROOT], dst[_NOSE_BRIDGE]
+        for t in (0.35, 0.65, 0.95):
+            c = root + t * (bridge - root)
+            half = (0.035 + 0.01 * t) * fw
+            ends = [c + s * half * u + 0.012 * fw * v for s in (-1.0, 1.0)]
+            strokes.append((np.stack([ends[0], c, ends[1]]), sneer * _WRINKLE_DARK))
+        for wing, corner in zip(_NOSE_WING, _MOUTH_CORNERS, strict=True):
+            out = dst[wing] - dst[_NOSE_TIP]
+            out = out / max(float(np.hypot(*out)), 1e-6)
+            start = dst[wing] + 0.01 * fw * out
+            end = dst[corner] + 0.035 * fw * out
+            bend = 0.5 * (start + end) + 0.02 * fw * out
+            strokes.append((np.stack([start, bend, end]), sneer * _FOLD_DARK))
+    return strokes
+
+
+def paint_creases(image: np.ndarray, dst: np.ndarray, rig_change: np.ndarray) -> np.ndarray:
+    """``image`` with the skin creases of lowered brows and a wrinkled nose shaded in (:func:`_crease_strokes`).
+
+    Each crease darkens the photo by its share (a soft line ``_CREASE_WIDTH`` face widths across, drawn at the
+    edited landmarks ``dst`` ``(468, 2)``); ``image`` itself when the edit makes none."""
+    import cv2
+
+    from .warp import face_width
+
+    fw = face_width(dst)
+    strokes = _crease_strokes(dst, rig_change, fw)
+    if not strokes:
+        return image
+    h, w = image.shape[:2]
+    pts = np.concatenate([s for s, _ in strokes])
+    pad = 4 * _CREASE_WIDTH * fw + 3
+    x0, y0 = np.maximum(np.floor(pts.min(0) - pad).astype(int), 0)
+    x1, y1 = np.minimum(np.ceil(pts.max(0) + pad).astype(int) + 1, (w, h))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return image
+    shade = np.zeros((y1 - y0, x1 - x0), np.float32)
+    scale = 4  # sub-pixel line positions (cv2's shift)
+    for line, dark in strokes:
+        layer = np.zeros_like(shade)
+        p = np.round((line - (x0, y0)) * scale).astype(np.int32)
+        cv2.polylines(layer, [p], False, 1.0, thickness=max(int(round(_CREASE_WIDTH * fw)), 1), lineType=cv2.LINE_AA,
+                      shift=2)  # fmt: skip
+        layer = cv2.GaussianBlur(layer, (0, 0), max(_CREASE_WIDTH * fw, 0.6))
+        peak = float(layer.max())
+        if peak > 0:
+            shade = np.maximum(shade, dark * layer / peak)
+    out = image.copy()
+    region = out[y0:y1, x0:x1].astype(np.float32)
+    out[y0:y1, x0:x1] = np.clip(region * (1.0 - shade[..., None]) + 0.5, 0, 255).astype(np.uint8)
+    return out
+
+
 def mesh_targets(analyzed: AnalyzedFace, rig_change: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(src, dst)``, each ``(468, 2)`` pixels: where an edit moves the mesh points of a face (the detected
     landmarks moved by the rig change, the skin beside the corners of a removed smile with them
@@ -354,7 +458,7 @@ def render_rig_change(
         return image, np.zeros(image.shape[:2], np.float32)
     depth = analyzed.info.landmarks[:NUM_MESH_POINTS, 2]
     warped = warp_face(image, src, dst, depth=depth)
-    softened = soften_folds(warped.image, src, dst, rig_change)
+    softened = paint_creases(soften_folds(warped.image, src, dst, rig_change), dst, rig_change)
     if softened is not warped.image:
         warped = type(warped)(softened, warped.mask)
     # The warp damps vertices whose skin triangles would fold: a mouth the edit opens is painted where the

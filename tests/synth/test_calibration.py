@@ -264,3 +264,37 @@ def test_shipped_pucker_and_stretch_hold_down_what_they_read_as():
     assert stretch[stretch_l] > 0.3 and stretch[press_r] <= -0.6 * stretch[stretch_l] + 1e-6
     afraid = cal.rig_change(*_request(mouthStretchLeft=0.6, jawOpen=0.5))  # fear's AU20 + AU26: not held down
     assert afraid[stretch_l] > 0.3 and afraid[press_r] > -0.6 * afraid[stretch_l] + 0.05
+
+
+def test_forms_show_an_emotions_signature_with_floors_and_caps(tmp_path):
+    sneer_l, sneer_r = ARKIT_INDEX["noseSneerLeft"], ARKIT_INDEX["noseSneerRight"]
+    brow, lower = ARKIT_INDEX["browDownLeft"], ARKIT_INDEX["mouthLowerDownLeft"]
+    forms = {
+        "noseSneerLeft+noseSneerRight": {
+            "at": {"noseSneerLeft": 1.0, "noseSneerRight": 1.0},
+            "floor": {"browDownLeft": 2.0},
+            "cap": {"mouthLowerDownLeft": 0.5},
+        }
+    }
+    cal = EditorCalibration(np.eye(NUM_ARKIT), ridge=1e-4, max_gain=3.0, forms=forms)
+    plain = EditorCalibration(np.eye(NUM_ARKIT), ridge=1e-4, max_gain=3.0)
+    full = dict(noseSneerLeft=1.0, noseSneerRight=1.0, mouthLowerDownLeft=0.9, browDownLeft=0.0)
+    change, alone = cal.rig_change(*_request(**full)), plain.rig_change(*_request(**full))
+    assert alone[brow] < 0 and change[brow] == pytest.approx(2.0)  # the fading brow comes down with the sneer
+    assert alone[lower] > 0.6 and change[lower] == pytest.approx(0.5)  # the lower lip parts only a little
+    half = dict(full, noseSneerLeft=0.5, noseSneerRight=0.5)
+    assert cal.rig_change(*_request(**half))[brow] == pytest.approx(1.0)  # floors scale with the key's level
+    one_side = dict(full, noseSneerRight=0.1)  # the key needs every channel raised
+    assert np.allclose(cal.rig_change(*_request(**one_side)), plain.rig_change(*_request(**one_side)))
+    back = EditorCalibration.load(cal.save(tmp_path / "f.json"))
+    assert back.forms == forms
+    assert np.allclose(back.rig_change(*_request(**full)), change, atol=1e-3)
+    with pytest.raises(ParameterError, match="forms"):
+        EditorCalibration(np.eye(NUM_ARKIT), forms={"noseSneerLeft": {"floor": {"notAShape": 1.0}, "at": {}}})
+    with pytest.raises(ParameterError, match="forms"):
+        EditorCalibration(np.eye(NUM_ARKIT), forms={"noseSneerLeft": {"floor": {"browDownLeft": 1.0}}})  # no 'at'
+    shipped = EditorCalibration.load()
+    assert shipped.forms and sneer_l != sneer_r
+    # the shipped disgust keeps its lower lip near closed; anger draws its corners down
+    disgust = shipped.rig_change(*_request(**full))
+    assert disgust[lower] <= 0.5 + 1e-9 and disgust[brow] > 1.0

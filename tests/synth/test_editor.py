@@ -190,3 +190,38 @@ def test_removing_a_smile_fades_the_creases_beside_its_corners():
     kept = change.copy()
     kept[ARKIT_INDEX["mouthSmileRight"]] = 0.5
     assert np.array_equal(soften_folds(image, src, src, kept), image)  # a smile that rises keeps its folds
+
+
+def test_lowered_brows_and_a_wrinkled_nose_shade_their_creases():
+    from facecraft.rigs.default_rig import SEMANTIC_VERTICES
+    from facecraft.synth.editor import paint_creases
+    from facecraft.synth.warp import face_width
+
+    from .warp_helpers import astronaut_points
+
+    _, src, _ = astronaut_points()
+    fw = face_width(src)
+    h, w = int(src[:, 1].max()) + 40, int(src[:, 0].max()) + 40
+    image = np.full((h, w, 3), 170, np.uint8)
+    none = np.zeros(52)
+    assert paint_creases(image, src, none) is image  # no brow lowering or sneer: nothing painted
+    brows = none.copy()
+    brows[[ARKIT_INDEX["browDownLeft"], ARKIT_INDEX["browDownRight"]]] = 3.0
+    out = paint_creases(image, src, brows)
+    glabella = 0.5 * (src[55] + src[285])  # between the brows' inner ends
+    region = out[
+        int(glabella[1] - 0.08 * fw) : int(glabella[1]), int(glabella[0] - 0.06 * fw) : int(glabella[0] + 0.06 * fw)
+    ]
+    assert region.min() < 170 - 30  # vertical furrows between the brows
+    mouth = src[SEMANTIC_VERTICES["mouth_corner_r"]].astype(int)
+    assert np.array_equal(out[mouth[1], mouth[0]], image[mouth[1], mouth[0]])  # far from them nothing changes
+    lifted = brows.copy()
+    lifted[ARKIT_INDEX["browInnerUp"]] = 3.0  # AU1 with AU4 (sadness): no furrows between the brows
+    assert paint_creases(image, src, lifted) is image
+    sneer = none.copy()
+    sneer[[ARKIT_INDEX["noseSneerLeft"], ARKIT_INDEX["noseSneerRight"]]] = 1.0
+    nosed = paint_creases(image, src, sneer)
+    bridge = 0.5 * (src[168] + src[197])
+    y, x = int(bridge[1]), int(bridge[0])
+    assert nosed[y - 6 : y + 7, x - 3 : x + 4].min() < 170 - 25  # the bridge creases across
+    assert (nosed < image).sum() > (out < image).sum()  # and the folds from the nose wings
