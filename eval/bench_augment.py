@@ -383,9 +383,11 @@ def passing_files(
     judge: str = "facecraft",
     per_source: int | None = None,
     min_lift: float = 0.0,
+    top_k: int | None = None,
 ) -> set[str]:
-    """Files of accepted manifest records whose main judge gives the target at least ``min_confidence``: a
-    folder augmented with a lower bar, held to this one (the bars compared on validation share one set).
+    """Files of accepted manifest records whose main judge gives the target at least ``min_confidence`` (and,
+    with ``top_k``, ranks it among its ``top_k`` classes): a folder augmented with a lower bar, held to this one
+    (the bars compared on validation share one set).
 
     ``min_lift`` holds them to the filter's lift rule too (:func:`~facecraft.eval.augment_filter.lift`: the
     judge's target probability on the edit over that on its source, from the manifest's ``source_scores``; a
@@ -394,7 +396,7 @@ def passing_files(
     variant): variants of one face are near-duplicates of it, so they add its identity more than they add the
     expression. None keeps them all.
     """
-    from .augment_filter import lift
+    from .augment_filter import lift, top_classes
 
     if per_source is not None and per_source < 1:
         raise ParameterError(f"per_source: expected an integer >= 1 or None, got {per_source!r}")
@@ -406,6 +408,8 @@ def passing_files(
             continue
         p = (r.get("scores") or {}).get(judge)
         if p is None or p[EMOTIONS.index(r["target"])] < min_confidence:
+            continue
+        if top_k is not None and r["target"] not in top_classes(p, top_k):
             continue
         if min_lift > 0:
             src = (r.get("source_scores") or {}).get(judge)
@@ -493,6 +497,7 @@ def bench_augment(
         judge=config.judge,
         per_source=per_source,
         min_lift=config.filter.min_lift,
+        top_k=config.filter.top_k,
     )
     aug = aug.take(np.flatnonzero([p in kept for p in aug.paths]))  # a folder made with a lower bar
     aug = aug.with_split(np.full(len(aug), "train", dtype=object))
@@ -569,6 +574,7 @@ def bench_augment(
         "real_images_keep_baseline_weights": True,
         "selection": {
             "min_confidence": config.filter.min_confidence,
+            "top_k": config.filter.top_k,
             "min_lift": config.filter.min_lift,
             "per_source": per_source,
             "augmented_taus": None if augmented_taus is None else list(augmented_taus),

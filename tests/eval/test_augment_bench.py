@@ -106,6 +106,13 @@ def test_a_folder_made_with_a_lower_bar_is_held_to_the_bench_bar():
     records = [rec("contempt", 0.2), rec("contempt", 0.06), rec("disgust", 0.125), rec("disgust", 0.3, accepted=False)]
     assert passing_files(records, min_confidence=0.125) == {"contempt/0.2.png", "disgust/0.125.png"}
     assert len(passing_files(records, min_confidence=0.05)) == 3
+    # the top-k rule too: disgust at 0.15 ranked fourth behind three classes at 0.2 is held out
+    fourth = {**rec("disgust", 0.15), "file": "disgust/fourth.png"}
+    fourth["scores"]["facecraft"][:2] = [0.2, 0.2]
+    fourth["scores"]["facecraft"][3] = 0.2
+    assert "disgust/fourth.png" in passing_files([fourth], min_confidence=0.125)
+    assert passing_files([fourth], min_confidence=0.125, top_k=3) == set()
+    assert passing_files([fourth], min_confidence=0.125, top_k=4) == {"disgust/fourth.png"}
 
 
 def test_one_variant_per_source_and_target_keeps_the_one_the_judge_believes_most():
