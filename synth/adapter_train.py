@@ -35,6 +35,7 @@ from diffusers import UNet2DConditionModel
 
 from facecraft.rigs import ParameterError
 from facecraft.rigs.facs import NUM_AU
+from facecraft.rigs.machine import load_average
 
 from .adapter import AUAdapter, load_au_adapter, unload_au_adapter
 from .adapter_base import FaceBase, face_scheduler, face_unet_config, load_base
@@ -304,6 +305,7 @@ def _run(
         "loss_first_50": float(np.mean(losses[:50])) if losses else None,
         "loss_last_50": float(np.mean(tail)) if tail else None,
         "ema": opts.ema_decay > 0,
+        "load_average": load_average(),  # (1, 5, 15 min) at the end: how shared the CPU was
         "losses_every_10": [round(float(np.mean(losses[i : i + 10])), 5) for i in range(0, len(losses), 10)],
     }
 

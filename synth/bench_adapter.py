@@ -44,10 +44,13 @@ EMOTIONS6 = ("happiness", "surprise", "sadness", "anger", "disgust", "fear")
 JUDGES = ("mini-xception", "networkv2", "facecraft")
 #: How the bench trains its own base and adapter when none is given (the acceptance run's settings): FRLL
 #: training people, 40 random editor edits per photo, crops aligned at 64 px then resampled to 48 px (a CPU
-#: step at 48 px costs about half of one at 64), the wall-clock budget split evenly.
+#: step at 48 px costs about half of one at 64), the wall-clock budget split evenly. The adapter trains with
+#: the paired "shift" objective (photo -> its edits, :func:`~facecraft.synth.adapter_train.shift_loss`) and 16
+#: tokens: with the noise objective a 28-minute run barely used its condition (rho 0.233).
 RECIPE = {
     "edits_per_photo": 40, "resolution": 48, "batch_size": 12, "channels": (16, 32, 64, 128), "base_t_max": 800,
-    "base_lr": 8e-4, "adapter_lr": 1e-3, "cond_dropout": 0.15, "adapter_t": (100, 700),
+    "base_lr": 8e-4, "adapter_lr": 2e-3, "adapter_ema": 0.995, "adapter_objective": "shift", "adapter_tokens": 16,
+    "from_source": 0.5, "cond_dropout": 0.15, "adapter_t": (0, 650),
 }  # fmt: skip
 _SCORED = np.array([n != "tongueOut" for n in ARKIT_NAMES])
 
@@ -112,7 +115,9 @@ def prepare_models(out_dir: Path, *, base=None, adapter=None, train_minutes: flo
         )  # fmt: skip
     train_adapter(
         base_dir, samples, adapter_dir, cond_dropout=RECIPE["cond_dropout"], t_min=RECIPE["adapter_t"][0],
-        t_max=RECIPE["adapter_t"][1], options=TrainOptions(lr=RECIPE["adapter_lr"], ema_decay=0.998, **common),
+        t_max=RECIPE["adapter_t"][1], objective=RECIPE["adapter_objective"], num_tokens=RECIPE["adapter_tokens"],
+        from_source=RECIPE["from_source"],
+        options=TrainOptions(lr=RECIPE["adapter_lr"], ema_decay=RECIPE["adapter_ema"], **common),
     )  # fmt: skip
     info.update(trained_here=True, train_minutes_budget=train_minutes)
     return {**info, **_training_record(base_dir, adapter_dir)}
@@ -122,7 +127,8 @@ def _training_record(base_dir: Path, adapter_dir: Path) -> dict:
     """What ``train.json`` of the base and the adapter say (minutes, steps, losses, data licence), if present."""
     import json
 
-    keys = ("minutes", "steps", "stopped_by", "device", "loss_first_50", "loss_last_50", "licence", "t_max", "t_min")
+    keys = ("minutes", "steps", "stopped_by", "device", "loss_first_50", "loss_last_50", "licence", "t_max", "t_min",
+            "objective", "load_average")  # fmt: skip
     out: dict = {}
     for name, folder in (("base_training", base_dir), ("adapter_training", adapter_dir)):
         path = folder / "train.json"
