@@ -93,8 +93,8 @@ _WRINKLE_DARK = 0.3
 _FOLD_DARK = 0.25
 _CREASE_WIDTH = 0.009
 _CREASE_FROM = 0.15
-_BROW_DOWN = [ARKIT_INDEX["browDownLeft"], ARKIT_INDEX["browDownRight"]]
-_SNEER = [ARKIT_INDEX["noseSneerLeft"], ARKIT_INDEX["noseSneerRight"]]
+_BROW_DOWN = [ARKIT_INDEX["browDownRight"], ARKIT_INDEX["browDownLeft"]]  # the face's right side first (image left)
+_SNEER = [ARKIT_INDEX["noseSneerRight"], ARKIT_INDEX["noseSneerLeft"]]
 _BROW_INNER_UP = ARKIT_INDEX["browInnerUp"]
 _BROW_INNER = (SEMANTIC_VERTICES["brow_inner_r"], SEMANTIC_VERTICES["brow_inner_l"])
 _BROW_LOW = (55, 285)  # the brows' inner lower corners (MediaPipe mesh)
@@ -343,37 +343,42 @@ def _crease_strokes(dst: np.ndarray, rig_change: np.ndarray, fw: float) -> list[
     Lowered, drawn-together brows (AU4: rig ``browDown*``) fold the skin between them into two short vertical
     furrows; a wrinkled nose (AU9: ``noseSneer*``) creases the bridge across and deepens the folds from the nose
     wings down past the mouth corners. The warp moves skin but cannot fold it."""
-    # AU1 with AU4 (sadness, fear) folds the forehead's middle, not between the brows: the inner raise holds it off
-    lowered = _past_cross(float(rig_change[_BROW_DOWN].mean()) - max(float(rig_change[_BROW_INNER_UP]), 0.0))
-    down = float(np.clip(lowered / _FURROW_FULL, 0.0, 1.0))
-    sneer = float(np.clip(_past_cross(float(rig_change[_SNEER].mean())), 0.0, 1.0))
+    # AU1 with AU4 (sadness, fear) folds the forehead's middle, not between the brows: the inner raise holds it off.
+    # Per side (the face's right side is the image's left): (right, left).
+    inner_up = max(float(rig_change[_BROW_INNER_UP]), 0.0)
+    down = [float(np.clip(_past_cross(float(rig_change[k]) - inner_up) / _FURROW_FULL, 0.0, 1.0)) for k in _BROW_DOWN]
+    sneer = [float(np.clip(_past_cross(float(rig_change[k])), 0.0, 1.0)) for k in _SNEER]
     strokes: list[tuple[np.ndarray, float]] = []
     across = dst[_BROW_INNER[1]] - dst[_BROW_INNER[0]]
     u = across / max(float(np.hypot(*across)), 1e-6)  # toward the face's left (image right)
     v = np.array([-u[1], u[0]])  # down the face
     if v @ (dst[_NOSE_TIP] - dst[_NOSE_ROOT]) < 0:
         v = -v
-    if down > 0 and _FURROW_DARK > 0:
+    if max(down) > 0 and _FURROW_DARK > 0:
         brow = 0.5 * (dst[_BROW_LOW[0]] + dst[_BROW_LOW[1]])
         mid = dst[_NOSE_ROOT] + ((brow - dst[_NOSE_ROOT]) @ v) * v  # the midline at the brows' lower edge
-        for side in (-1.0, 1.0):
+        for side, amount in zip((-1.0, 1.0), down, strict=True):
             base = mid + side * _FURROW_SPREAD * fw * u + 0.01 * fw * v
             top = base - _FURROW_LENGTH * fw * v - side * 0.006 * fw * u
-            strokes.append((np.stack([base, 0.5 * (base + top) + side * 0.003 * fw * u, top]), down * _FURROW_DARK))
-    if sneer > 0 and _WRINKLE_DARK > 0:
+            if amount > 0:
+                line = np.stack([base, 0.5 * (base + top) + side * 0.003 * fw * u, top])
+                strokes.append((line, amount * _FURROW_DARK))
+    if max(sneer) > 0 and _WRINKLE_DARK > 0:
         root, bridge = dst[_NOSE_ROOT], dst[_NOSE_BRIDGE]
         for t in (0.35, 0.65, 0.95):
             c = root + t * (bridge - root)
             half = (0.035 + 0.01 * t) * fw
             ends = [c + s * half * u + 0.012 * fw * v for s in (-1.0, 1.0)]
-            strokes.append((np.stack([ends[0], c, ends[1]]), sneer * _WRINKLE_DARK))
-        for wing, corner in zip(_NOSE_WING, _MOUTH_CORNERS, strict=True):
+            strokes.append((np.stack([ends[0], c, ends[1]]), float(np.mean(sneer)) * _WRINKLE_DARK))
+        for wing, corner, amount in zip(_NOSE_WING, _MOUTH_CORNERS, sneer, strict=True):
+            if amount <= 0:
+                continue
             out = dst[wing] - dst[_NOSE_TIP]
             out = out / max(float(np.hypot(*out)), 1e-6)
             start = dst[wing] + 0.01 * fw * out
             end = dst[corner] + 0.035 * fw * out
             bend = 0.5 * (start + end) + 0.02 * fw * out
-            strokes.append((np.stack([start, bend, end]), sneer * _FOLD_DARK))
+            strokes.append((np.stack([start, bend, end]), amount * _FOLD_DARK))
     return strokes
 
 

@@ -225,3 +225,19 @@ def test_lowered_brows_and_a_wrinkled_nose_shade_their_creases():
     y, x = int(bridge[1]), int(bridge[0])
     assert nosed[y - 6 : y + 7, x - 3 : x + 4].min() < 170 - 25  # the bridge creases across
     assert (nosed < image).sum() > (out < image).sum()  # and the folds from the nose wings
+
+
+def test_a_one_sided_brow_lowering_furrows_its_own_side():
+    from facecraft.synth.editor import paint_creases
+
+    from .warp_helpers import astronaut_points
+
+    _, src, _ = astronaut_points()
+    h, w = int(src[:, 1].max()) + 40, int(src[:, 0].max()) + 40
+    image = np.full((h, w, 3), 170, np.uint8)
+    change = np.zeros(52)
+    change[ARKIT_INDEX["browDownLeft"]] = 3.0  # the face's left: the image's right
+    out = paint_creases(image, src, change)
+    mid = 0.5 * (src[55, 0] + src[285, 0])
+    darker = out.mean(-1) < 160
+    assert darker[:, int(mid) + 2 :].sum() > 10 * max(darker[:, : int(mid) - 2].sum(), 1)
