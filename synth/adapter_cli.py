@@ -67,6 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="noise: noise-prediction loss per crop; shift: paired photo -> edit change (pixel bases; default noise)",
     )  # fmt: skip
     a.add_argument("--from-source", type=float, default=0.5, help="shift: share of pairs starting at the photo")
+    a.add_argument("--rest-only", action="store_true", help="shift: only pairs from each person's rest photo")
     _train_options(a, lr=1e-3)
     a.set_defaults(func=_cmd_train_adapter)
 
@@ -218,7 +219,7 @@ def _cmd_train_adapter(args: argparse.Namespace) -> int:
     train_adapter(
         args.base, FaceSamples.load(args.data), args.output, num_tokens=args.tokens, cond_dropout=args.cond_dropout,
         t_max=args.t_max, t_min=args.t_min, objective=args.objective, from_source=args.from_source,
-        options=_options(args),
+        rest_only=args.rest_only, options=_options(args),
     )  # fmt: skip
     print(f"wrote {args.output} (see train.json and README.md there)")
     return 0

@@ -31,7 +31,7 @@ import numpy as np
 from facecraft.rigs import EMOTIONS, ParameterError
 from facecraft.rigs.assets import shared_data_dir
 from facecraft.rigs.errors import FacecraftError, FileFormatError, MissingFileError
-from facecraft.rigs.facs import AU_TO_ARKIT, NUM_AU, arkit_to_au
+from facecraft.rigs.facs import AU_TO_ARKIT, NUM_AU, NUM_SIDED_AU, arkit_to_au
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +108,21 @@ class FaceSamples:
                 )
             out[i] = last
         return out
+
+    def rest_photos(self) -> np.ndarray:
+        """``(N,)`` bool: rows derived from their person's *rest* photo (the photo whose AU condition sums lowest,
+        FRLL's neutral one) - the photo itself and its edits.
+
+        Why: conditions are absolute, so the edits of a smiling photo pair a high AU12 with no change of the
+        mouth; a paired objective trained on them learns to smile less when asked to smile."""
+        src = self.sources()
+        total = self.cond[:, :NUM_SIDED_AU].sum(axis=1)
+        rest: dict[str, int] = {}
+        for i in np.flatnonzero(self.kind == "photo"):
+            p = str(self.person[i])
+            if p not in rest or total[i] < total[rest[p]]:
+                rest[p] = int(i)
+        return np.array([src[i] == rest.get(str(p), -1) for i, p in enumerate(self.person.tolist())])
 
     def resized(self, size: int) -> FaceSamples:
         """The same samples with crops resampled to ``size`` px (area filter; the alignment is unchanged)."""

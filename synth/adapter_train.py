@@ -132,16 +132,19 @@ class PairBatches(Batches):
     ``target`` is a crop and ``cond`` its condition; ``start`` is a point on the straight line from the crop's
     source photo (:meth:`FaceSamples.sources`) to it: the source itself with probability ``from_source`` (where
     the refine path starts: the unedited face), else a uniform blend (where a refine trajectory passes on its
-    way). For a photo, start = target (nothing to change). Flips apply to the pair alike."""
+    way). For a photo, start = target (nothing to change). Flips apply to the pair alike. ``rest_only``: only
+    pairs from each person's rest photo (:meth:`FaceSamples.rest_photos`)."""
 
-    def __init__(self, samples: FaceSamples, *, from_source: float = 0.5, **kw) -> None:
+    def __init__(self, samples: FaceSamples, *, from_source: float = 0.5, rest_only: bool = False, **kw) -> None:
         super().__init__(samples, **kw)
         self.source = torch.from_numpy(samples.sources())
         self.from_source = float(from_source)
+        rows = samples.rest_photos() if rest_only else np.ones(len(samples), bool)
+        self.rows = torch.from_numpy(np.flatnonzero(rows))
 
     def __next__(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         b, g = self.batch_size, self.generator
-        idx = torch.randint(0, len(self.images), (b,), generator=g)
+        idx = self.rows[torch.randint(0, len(self.rows), (b,), generator=g)]
         target = self.images[idx].float() / 127.5 - 1.0
         source = self.images[self.source[idx]].float() / 127.5 - 1.0
         lam = torch.where(torch.rand(b, generator=g) < self.from_source, torch.ones(b), torch.rand(b, generator=g))
@@ -433,6 +436,7 @@ def train_adapter(
     t_min: int = 0,
     objective: str = "noise",
     from_source: float = 0.5,
+    rest_only: bool = False,
     options: TrainOptions | None = None,
 ) -> AUAdapter:
     """Train an AU adapter on a frozen ``base`` (FaceBase or folder) and write it to ``out_dir``.
@@ -458,6 +462,8 @@ def train_adapter(
         (needs a latent-free base: the pairs are compared in pixels).
     from_source : float
         ``"shift"`` only: share of pairs that start at the source photo itself (see :class:`PairBatches`).
+    rest_only : bool
+        ``"shift"`` only: pairs from each person's rest photo and its edits only (see :class:`PairBatches`).
     options : TrainOptions
         ``lr`` defaults to 2e-4; adapters usually take 1e-3 (set it).
     """
@@ -481,7 +487,11 @@ def train_adapter(
     adapter.to(opts.device).train()
     load_au_adapter(base.unet, adapter)
     kw = dict(batch_size=opts.batch_size, generator=gen, device=opts.device)
-    batches = PairBatches(samples, from_source=from_source, **kw) if objective == "shift" else Batches(samples, **kw)
+    batches = (
+        PairBatches(samples, from_source=from_source, rest_only=rest_only, **kw)
+        if objective == "shift"
+        else Batches(samples, **kw)
+    )
     context = base.context.to(opts.device)
 
     def step_shift() -> torch.Tensor:
@@ -511,7 +521,7 @@ def train_adapter(
     report.update(kind="AU adapter", device=str(opts.device), options=asdict(opts), t_max=t_max, t_min=t_min,
                   objective=objective, base=base.info.get("kind"), licence=samples.licence)  # fmt: skip
     if objective == "shift":
-        report["from_source"] = from_source
+        report.update(from_source=from_source, rest_only=rest_only)
     adapter.eval().save_pretrained(out)
     (out / "train.json").write_text(json.dumps(report, indent=2) + "\n")
     _card(out, "facecraft AU adapter", samples, report)

@@ -205,3 +205,25 @@ def test_train_adapter_shift_objective_keeps_the_null_branch_the_base(tmp_path):
     assert report["objective"] == "shift" and report["steps"] == 3 and report["from_source"] == 0.5
     with pytest.raises(ParameterError, match="objective"):
         train_adapter(base, samples, tmp_path / "x", objective="edit", options=_opts(1))
+
+
+def test_rest_only_pairs_come_from_each_persons_least_expressive_photo():
+    from facecraft.synth.adapter_train import PairBatches
+
+    rng = np.random.default_rng(0)
+    cond = np.zeros((6, 107), np.float32)
+    cond[0, :50] = 0.6  # p0: a smiling photo and its edit, then the rest photo and its edit
+    cond[2, :50] = 0.1
+    samples = FaceSamples(
+        images=rng.integers(0, 255, (6, 8, 8, 3), dtype=np.uint8), cond=cond,
+        person=np.array(["p0", "p0", "p0", "p0", "p1", "p1"]),
+        kind=np.array(["photo", "edit", "photo", "edit", "photo", "edit"]), licence="CC BY 4.0",
+    )  # fmt: skip
+    assert samples.rest_photos().tolist() == [False, False, True, True, True, True]
+    batches = PairBatches(samples, rest_only=True, batch_size=64, generator=torch.Generator().manual_seed(0),
+                          device="cpu")  # fmt: skip
+    assert set(batches.rows.tolist()) == {2, 3, 4, 5}
+    images = torch.from_numpy(samples.images).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+    _, target, _ = next(batches)
+    smiling = (images[0], images[1], images[0].flip(-1), images[1].flip(-1))
+    assert not any(torch.equal(t, s) for t in target for s in smiling)
