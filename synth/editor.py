@@ -89,10 +89,12 @@ _FURROW_FULL = 3.0
 _FURROW_DARK = 0.4
 _FURROW_SPREAD = 0.03
 _FURROW_LENGTH = 0.07
-_WRINKLE_DARK = 0.3
-_FOLD_DARK = 0.25
-_CREASE_WIDTH = 0.009
+_WRINKLE_DARK = 0.25
+_FOLD_DARK = 0.3
+_CREASE_WIDTH = 0.012
 _CREASE_FROM = 0.15
+_WRINKLE_AT = (0.45, 0.85)  # bridge lines, as shares of the way from the nose root (168) to 197
+_FOLD_TAPER = 0.6  # the fold's darkening falls by this share from the nose wing to beside the mouth corner
 _BROW_DOWN = [ARKIT_INDEX["browDownRight"], ARKIT_INDEX["browDownLeft"]]  # the face's right side first (image left)
 _SNEER = [ARKIT_INDEX["noseSneerRight"], ARKIT_INDEX["noseSneerLeft"]]
 _BROW_INNER_UP = ARKIT_INDEX["browInnerUp"]
@@ -337,8 +339,9 @@ def _past_cross(value: float) -> float:
     return value * t * t * (3.0 - 2.0 * t)
 
 
-def _crease_strokes(dst: np.ndarray, rig_change: np.ndarray, fw: float) -> list[tuple[np.ndarray, float]]:
-    """``[(polyline (n, 2) pixels, darkening 0..1)]``: the creases a brow lowering and a nose wrinkle make.
+def _crease_strokes(dst: np.ndarray, rig_change: np.ndarray, fw: float) -> list[tuple[np.ndarray, float, float]]:
+    """``[(polyline (n, 2) pixels, darkening 0..1, taper)]``: the creases a brow lowering and a nose wrinkle make
+    (``taper``: the share of the darkening lost from the line's first point to its last).
 
     Lowered, drawn-together brows (AU4: rig ``browDown*``) fold the skin between them into two short vertical
     furrows; a wrinkled nose (AU9: ``noseSneer*``) creases the bridge across and deepens the folds from the nose
@@ -348,7 +351,7 @@ def _crease_strokes(dst: np.ndarray, rig_change: np.ndarray, fw: float) -> list[
     inner_up = max(float(rig_change[_BROW_INNER_UP]), 0.0)
     down = [float(np.clip(_past_cross(float(rig_change[k]) - inner_up) / _FURROW_FULL, 0.0, 1.0)) for k in _BROW_DOWN]
     sneer = [float(np.clip(_past_cross(float(rig_change[k])), 0.0, 1.0)) for k in _SNEER]
-    strokes: list[tuple[np.ndarray, float]] = []
+    strokes: list[tuple[np.ndarray, float, float]] = []
     across = dst[_BROW_INNER[1]] - dst[_BROW_INNER[0]]
     u = across / max(float(np.hypot(*across)), 1e-6)  # toward the face's left (image right)
     v = np.array([-u[1], u[0]])  # down the face
@@ -362,14 +365,14 @@ def _crease_strokes(dst: np.ndarray, rig_change: np.ndarray, fw: float) -> list[
             top = base - _FURROW_LENGTH * fw * v - side * 0.006 * fw * u
             if amount > 0:
                 line = np.stack([base, 0.5 * (base + top) + side * 0.003 * fw * u, top])
-                strokes.append((line, amount * _FURROW_DARK))
+                strokes.append((line, amount * _FURROW_DARK, 0.0))
     if max(sneer) > 0 and _WRINKLE_DARK > 0:
         root, bridge = dst[_NOSE_ROOT], dst[_NOSE_BRIDGE]
-        for t in (0.35, 0.65, 0.95):
+        for t in _WRINKLE_AT:
             c = root + t * (bridge - root)
             half = (0.035 + 0.01 * t) * fw
             ends = [c + s * half * u + 0.012 * fw * v for s in (-1.0, 1.0)]
-            strokes.append((np.stack([ends[0], c, ends[1]]), float(np.mean(sneer)) * _WRINKLE_DARK))
+            strokes.append((np.stack([ends[0], c, ends[1]]), float(np.mean(sneer)) * _WRINKLE_DARK, 0.0))
         for wing, corner, amount in zip(_NOSE_WING, _MOUTH_CORNERS, sneer, strict=True):
             if amount <= 0:
                 continue
@@ -378,7 +381,9 @@ def _crease_strokes(dst: np.ndarray, rig_change: np.ndarray, fw: float) -> list[
             start = dst[wing] + 0.01 * fw * out
             end = dst[corner] + 0.035 * fw * out
             bend = 0.5 * (start + end) + 0.02 * fw * out
-            strokes.append((np.stack([start, bend, end]), amount * _FOLD_DARK))
+            t = np.linspace(0.0, 1.0, 9)[:, None]
+            curve = (1 - t) ** 2 * start + 2 * t * (1 - t) * bend + t**2 * end
+            strokes.append((curve, amount * _FOLD_DARK, _FOLD_TAPER))  # deepest beside the nose
     return strokes
 
 
@@ -396,7 +401,7 @@ def paint_creases(image: np.ndarray, dst: np.ndarray, rig_change: np.ndarray) ->
     if not strokes:
         return image
     h, w = image.shape[:2]
-    pts = np.concatenate([s for s, _ in strokes])
+    pts = np.concatenate([s for s, _, _ in strokes])
     pad = 4 * _CREASE_WIDTH * fw + 3
     x0, y0 = np.maximum(np.floor(pts.min(0) - pad).astype(int), 0)
     x1, y1 = np.minimum(np.ceil(pts.max(0) + pad).astype(int) + 1, (w, h))
@@ -404,15 +409,22 @@ def paint_creases(image: np.ndarray, dst: np.ndarray, rig_change: np.ndarray) ->
         return image
     shade = np.zeros((y1 - y0, x1 - x0), np.float32)
     scale = 4  # sub-pixel line positions (cv2's shift)
-    for line, dark in strokes:
+    gx, gy = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
+    for line, dark, taper in strokes:
         layer = np.zeros_like(shade)
         p = np.round((line - (x0, y0)) * scale).astype(np.int32)
         cv2.polylines(layer, [p], False, 1.0, thickness=max(int(round(_CREASE_WIDTH * fw)), 1), lineType=cv2.LINE_AA,
                       shift=2)  # fmt: skip
         layer = cv2.GaussianBlur(layer, (0, 0), max(_CREASE_WIDTH * fw, 0.6))
         peak = float(layer.max())
-        if peak > 0:
-            shade = np.maximum(shade, dark * layer / peak)
+        if peak <= 0:
+            continue
+        layer *= dark / peak
+        if taper > 0:  # fades along the line's first-to-last axis
+            axis = (line[-1] - line[0]).astype(np.float32)
+            t = ((gx - line[0][0]) * axis[0] + (gy - line[0][1]) * axis[1]) / max(float(axis @ axis), 1e-6)
+            layer *= 1.0 - taper * np.clip(t, 0.0, 1.0)
+        shade = np.maximum(shade, layer)
     out = image.copy()
     region = out[y0:y1, x0:x1].astype(np.float32)
     out[y0:y1, x0:x1] = np.clip(region * (1.0 - shade[..., None]) + 0.5, 0, 255).astype(np.uint8)
