@@ -68,6 +68,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     a.add_argument("--from-source", type=float, default=0.5, help="shift: share of pairs starting at the photo")
     a.add_argument("--rest-only", action="store_true", help="shift: only pairs from each person's rest photo")
+    a.add_argument("--still-share", type=float, default=0.0, help="shift: rows asking for the neutral face (no change)")
     _train_options(a, lr=1e-3)
     a.set_defaults(func=_cmd_train_adapter)
 
@@ -219,7 +220,8 @@ def _cmd_train_adapter(args: argparse.Namespace) -> int:
     train_adapter(
         args.base, FaceSamples.load(args.data), args.output, num_tokens=args.tokens, cond_dropout=args.cond_dropout,
         t_max=args.t_max, t_min=args.t_min, objective=args.objective, from_source=args.from_source,
-        rest_only=args.rest_only, options=_options(args),
+        rest_only=args.rest_only, still_share=args.still_share,
+        options=_options(args),
     )  # fmt: skip
     print(f"wrote {args.output} (see train.json and README.md there)")
     return 0

@@ -34,10 +34,10 @@ import torch
 from diffusers import UNet2DConditionModel
 
 from facecraft.rigs import ParameterError
-from facecraft.rigs.facs import NUM_AU
+from facecraft.rigs.facs import NUM_AU, NUM_SIDED_AU
 from facecraft.rigs.machine import load_average
 
-from .adapter import AUAdapter, load_au_adapter, unload_au_adapter
+from .adapter import AUAdapter, au_condition, load_au_adapter, unload_au_adapter
 from .adapter_base import FaceBase, face_scheduler, face_unet_config, load_base
 from .adapter_data import FaceSamples
 
@@ -133,10 +133,16 @@ class PairBatches(Batches):
     source photo (:meth:`FaceSamples.sources`) to it: the source itself with probability ``from_source`` (where
     the refine path starts: the unedited face), else a uniform blend (where a refine trajectory passes on its
     way). For a photo, start = target (nothing to change). Flips apply to the pair alike. ``rest_only``: only
-    pairs from each person's rest photo (:meth:`FaceSamples.rest_photos`)."""
+    pairs from each person's rest photo (:meth:`FaceSamples.rest_photos`). ``still_share``: share of rows that
+    ask the source photo for the neutral face (every AU 0) and expect it unchanged (no data row has an all-zero
+    condition, yet it is what a user's "AU12 = 0" means; meant with ``rest_only``)."""
 
-    def __init__(self, samples: FaceSamples, *, from_source: float = 0.5, rest_only: bool = False, **kw) -> None:
+    def __init__(
+        self, samples: FaceSamples, *, from_source: float = 0.5, rest_only: bool = False, still_share: float = 0.0, **kw
+    ) -> None:
         super().__init__(samples, **kw)
+        self.still_share = float(still_share)
+        self.neutral = torch.from_numpy(au_condition(np.zeros(NUM_SIDED_AU, np.float32)))[0]
         self.source = torch.from_numpy(samples.sources())
         self.from_source = float(from_source)
         rows = samples.rest_photos() if rest_only else np.ones(len(samples), bool)
@@ -150,6 +156,8 @@ class PairBatches(Batches):
         lam = torch.where(torch.rand(b, generator=g) < self.from_source, torch.ones(b), torch.rand(b, generator=g))
         start = torch.lerp(target, source, lam.view(-1, 1, 1, 1))
         c = self.cond[idx]
+        still = torch.rand(b, generator=g) < self.still_share
+        start[still], target[still], c[still] = source[still], source[still], self.neutral
         flip = torch.rand(b, generator=g) < 0.5
         start[flip], target[flip] = start[flip].flip(-1), target[flip].flip(-1)
         c[flip] = flip_condition(c[flip])
@@ -437,6 +445,7 @@ def train_adapter(
     objective: str = "noise",
     from_source: float = 0.5,
     rest_only: bool = False,
+    still_share: float = 0.0,
     options: TrainOptions | None = None,
 ) -> AUAdapter:
     """Train an AU adapter on a frozen ``base`` (FaceBase or folder) and write it to ``out_dir``.
@@ -464,6 +473,8 @@ def train_adapter(
         ``"shift"`` only: share of pairs that start at the source photo itself (see :class:`PairBatches`).
     rest_only : bool
         ``"shift"`` only: pairs from each person's rest photo and its edits only (see :class:`PairBatches`).
+    still_share : float
+        ``"shift"`` only: share of rows asking the photo for the neutral face, expecting no change (ditto).
     options : TrainOptions
         ``lr`` defaults to 2e-4; adapters usually take 1e-3 (set it).
     """
@@ -488,7 +499,7 @@ def train_adapter(
     load_au_adapter(base.unet, adapter)
     kw = dict(batch_size=opts.batch_size, generator=gen, device=opts.device)
     batches = (
-        PairBatches(samples, from_source=from_source, rest_only=rest_only, **kw)
+        PairBatches(samples, from_source=from_source, rest_only=rest_only, still_share=still_share, **kw)
         if objective == "shift"
         else Batches(samples, **kw)
     )
@@ -521,7 +532,7 @@ def train_adapter(
     report.update(kind="AU adapter", device=str(opts.device), options=asdict(opts), t_max=t_max, t_min=t_min,
                   objective=objective, base=base.info.get("kind"), licence=samples.licence)  # fmt: skip
     if objective == "shift":
-        report.update(from_source=from_source, rest_only=rest_only)
+        report.update(from_source=from_source, rest_only=rest_only, still_share=still_share)
     adapter.eval().save_pretrained(out)
     (out / "train.json").write_text(json.dumps(report, indent=2) + "\n")
     _card(out, "facecraft AU adapter", samples, report)

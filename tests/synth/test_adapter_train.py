@@ -227,3 +227,15 @@ def test_rest_only_pairs_come_from_each_persons_least_expressive_photo():
     _, target, _ = next(batches)
     smiling = (images[0], images[1], images[0].flip(-1), images[1].flip(-1))
     assert not any(torch.equal(t, s) for t in target for s in smiling)
+
+
+def test_still_rows_ask_the_photo_for_the_neutral_face_and_expect_no_change():
+    from facecraft.synth.adapter_train import PairBatches
+
+    samples = synthetic_samples(n=4)
+    batches = PairBatches(samples, still_share=1.0, batch_size=16, generator=torch.Generator().manual_seed(0),
+                          device="cpu")  # fmt: skip
+    start, target, cond = next(batches)
+    assert torch.equal(start, target)
+    neutral = torch.from_numpy(au_condition(np.zeros(50, np.float32)))
+    assert torch.allclose(cond, neutral.expand_as(cond)) and float(cond[:, :50].abs().sum()) == 0.0
