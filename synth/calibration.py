@@ -182,18 +182,21 @@ COMPANIONS: dict[str, dict[str, float]] = {
 #: "+") is rendered with rig ``floor`` values (reached at the key's ``at`` scores, scaled down with the smallest
 #: ``after / at``; over a channel the request fades too: the face's old squint gives way to the new one) and
 #: ``cap`` values (largest rig change, whatever the solve says). Chosen on the 72 FRLL calibration photos
-#: (emotion:1.0 read as the emotion by mini-Xception / NetworkV2 / facecraft's classifier), with the creases of
-#: :func:`facecraft.synth.editor.paint_creases`:
+#: (emotion:1.0 read as the emotion by mini-Xception / NetworkV2 / facecraft's classifier; dlib identity distance
+#: below 0.6), with the creases of :func:`facecraft.synth.editor.paint_creases`:
 #:
 #: * anger (AU4+23): corners drawn down (``mouthFrown`` 1.5) and a slight nose wrinkle (0.6, AU9's creases): closed-lip
-#:   anger read as neutral (0.19 / 0.11 / 0.00; with the creases and these 0.39 / 0.22 / 0.11);
-#: * disgust (AU9): the brows come down (2.0) and the lids narrow (``eyeSquint`` 1.0) as a nose wrinkle pulls them,
+#:   anger read as neutral (0.19 / 0.11 / 0.00, identity 0.90; with the creases and these 0.36 / 0.21 / 0.11, 0.82;
+#:   corners at 1.0: 0.35 / 0.17 / 0.11, 0.83);
+#: * disgust (AU9): the brows come down (1.5) and the lids narrow (``eyeSquint`` 1.0) as a nose wrinkle pulls them,
 #:   the lower lip parts only a little (``mouthLowerDown`` at most 0.5) and the frown's stretch stays small (0.2):
 #:   the solve had opened a dark grimace and faded the face's squint and brows into a stare, read as surprise and
-#:   fear (0.01 / 0.00 / 0.00; 0.11 / 0.00 / 0.00 with these alone, 0.46 / 0.00 / 0.10 with the creases; NetworkV2
-#:   reads disgust on none of 40 real fer-dev disgust faces either);
+#:   fear (0.01 / 0.00 / 0.00, identity 0.97; 0.42 / 0.00 / 0.07, 0.89 with these and the creases; brows at 2.0:
+#:   0.47 / 0.00 / 0.07, 0.81; NetworkV2 reads disgust on none of 40 real fer-dev disgust faces either);
 #: * sadness (AU1+4+15): no lip stretch and no lid raise (they read as fear), the upper lids droop (``eyeBlink``
 #:   0.3) and the chin pushes the lower lip up (``mouthShrugLower`` 1.0): 0.58 / 0.06 / 0.04 -> 0.79 / 0.08 / 0.04.
+#:   (Fear keeps its stretched, open mouth: with the stretch capped at 1.0 fear read as surprise, 0.51 / 0.44 ->
+#:   0.46 / 0.36.)
 FORMS: dict[str, dict[str, dict[str, float]]] = {
     "browDownLeft+browDownRight+mouthPressLeft+mouthPressRight": {
         "at": {"browDownLeft": 1.0, "browDownRight": 1.0, "mouthPressLeft": 0.32, "mouthPressRight": 0.32},
@@ -201,7 +204,7 @@ FORMS: dict[str, dict[str, dict[str, float]]] = {
     },
     "noseSneerLeft+noseSneerRight": {
         "at": {"noseSneerLeft": 1.0, "noseSneerRight": 1.0},
-        "floor": {"browDownLeft": 2.0, "browDownRight": 2.0, "eyeSquintLeft": 1.0, "eyeSquintRight": 1.0},
+        "floor": {"browDownLeft": 1.5, "browDownRight": 1.5, "eyeSquintLeft": 1.0, "eyeSquintRight": 1.0},
         "cap": {
             "mouthLowerDownLeft": 0.5,
             "mouthLowerDownRight": 0.5,
