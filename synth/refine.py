@@ -262,7 +262,8 @@ class AUEditPipeline(DiffusionPipeline):
             return au_condition(target)[0]
         from facecraft.rigs.facs import arkit_to_au
 
-        return au_condition(arkit_to_au(edit.faces[0].weights_after))[0]
+        # the solve can land a hair outside [0, 1] (-1e-32 seen): clip, as the condition's range check is strict
+        return au_condition(np.clip(arkit_to_au(edit.faces[0].weights_after), 0.0, 1.0))[0]
 
     def crop_matrix(self, landmarks: np.ndarray) -> np.ndarray:
         """``(2, 3)`` photo -> crop affine map of the face (the training alignment)."""
