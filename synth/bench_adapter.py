@@ -45,12 +45,14 @@ JUDGES = ("mini-xception", "networkv2", "facecraft")
 #: How the bench trains its own base and adapter when none is given (the acceptance run's settings): FRLL
 #: training people, 40 random editor edits per photo, crops aligned at 64 px then resampled to 48 px (a CPU
 #: step at 48 px costs about half of one at 64), the wall-clock budget split evenly. The adapter trains with
-#: the paired "shift" objective (photo -> its edits, :func:`~facecraft.synth.adapter_train.shift_loss`) and 16
-#: tokens: with the noise objective a 28-minute run barely used its condition (rho 0.233).
+#: the paired "shift" objective (photo -> its edits, :func:`~facecraft.synth.adapter_train.shift_loss`), pairs
+#: from each person's rest photo only, 10% "neutral target, no change" rows and 16 tokens: with the noise
+#: objective a 28-minute run barely used its condition (held-out rho 0.233); shift on all pairs 0.412; on 4
+#: training people shift + rest-only + still rows 0.701 vs 0.452 for all pairs (adapter7 runs A and B).
 RECIPE = {
     "edits_per_photo": 40, "resolution": 48, "batch_size": 12, "channels": (16, 32, 64, 128), "base_t_max": 800,
     "base_lr": 8e-4, "adapter_lr": 2e-3, "adapter_ema": 0.995, "adapter_objective": "shift", "adapter_tokens": 16,
-    "from_source": 0.5, "cond_dropout": 0.15, "adapter_t": (0, 650),
+    "from_source": 0.5, "rest_only": True, "still_share": 0.1, "cond_dropout": 0.15, "adapter_t": (0, 650),
 }  # fmt: skip
 _SCORED = np.array([n != "tongueOut" for n in ARKIT_NAMES])
 
@@ -116,7 +118,7 @@ def prepare_models(out_dir: Path, *, base=None, adapter=None, train_minutes: flo
     train_adapter(
         base_dir, samples, adapter_dir, cond_dropout=RECIPE["cond_dropout"], t_min=RECIPE["adapter_t"][0],
         t_max=RECIPE["adapter_t"][1], objective=RECIPE["adapter_objective"], num_tokens=RECIPE["adapter_tokens"],
-        from_source=RECIPE["from_source"],
+        from_source=RECIPE["from_source"], rest_only=RECIPE["rest_only"], still_share=RECIPE["still_share"],
         options=TrainOptions(lr=RECIPE["adapter_lr"], ema_decay=RECIPE["adapter_ema"], **common),
     )  # fmt: skip
     info.update(trained_here=True, train_minutes_budget=train_minutes)
