@@ -23,6 +23,7 @@ import gradio as gr
 import pandas as pd
 
 from facecraft.rigs import ARKIT_NAMES, AU_NAMES, EMOTIONS, FacecraftError
+from facecraft.synth.refine_defaults import DEFAULT_GUIDANCE, DEFAULT_STEPS, DEFAULT_STRENGTH
 
 from . import studio_handlers as h
 
@@ -170,9 +171,11 @@ def _edit_tab() -> None:
     with gr.Accordion("Refine with diffusion", open=False, visible=refine_ok, elem_id="edit-refine"):
         gr.Markdown(f"The edit above, then an AU-conditioned diffusion pass over the face: {refine_msg}.")
         with gr.Row():
-            strength = gr.Slider(0.05, 1.0, value=0.4, step=0.05, label="Strength (share of the schedule re-run)")
-            steps = gr.Slider(2, 50, value=20, step=1, label="DDIM steps")
-            guidance = gr.Slider(1.0, 5.0, value=2.0, step=0.1, label="AU guidance")
+            strength = gr.Slider(
+                0.05, 1.0, value=DEFAULT_STRENGTH, step=0.05, label="Strength (share of the schedule re-run)"
+            )
+            steps = gr.Slider(2, 50, value=DEFAULT_STEPS, step=1, label="DDIM steps")
+            guidance = gr.Slider(1.0, 5.0, value=DEFAULT_GUIDANCE, step=0.1, label="AU guidance")
             seed = gr.Number(value=0, precision=0, label="Seed")
         refine = gr.Button("Refine with diffusion", elem_id="edit-refine-run")
     sliders = au_sliders + arkit_sliders

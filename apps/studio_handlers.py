@@ -45,6 +45,7 @@ from facecraft.rigs import (
 )
 from facecraft.synth.adapter_cli import REFINE_ADAPTER_ENV, REFINE_BASE_ENV  # the one name of each variable
 from facecraft.synth.controls import EditControls
+from facecraft.synth.refine_defaults import DEFAULT_GUIDANCE, DEFAULT_STEPS, DEFAULT_STRENGTH
 
 log = logging.getLogger(__name__)
 
@@ -510,9 +511,9 @@ def refine_edit(
     text: str | None = None,
     au_values: Sequence[float] = (),
     arkit_values: Sequence[float] = (),
-    strength: float = 0.4,
-    steps: int = 20,
-    guidance: float = 2.0,
+    strength: float = DEFAULT_STRENGTH,
+    steps: int = DEFAULT_STEPS,
+    guidance: float = DEFAULT_GUIDANCE,
     seed: int = 0,
     models: StudioModels | None = None,
 ) -> EditOutcome:

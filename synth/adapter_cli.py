@@ -19,6 +19,8 @@ import argparse
 import logging
 import os
 
+from .refine_defaults import DEFAULT_GUIDANCE, DEFAULT_STEPS, DEFAULT_STRENGTH
+
 log = logging.getLogger(__name__)
 
 #: Environment variables holding the default diffusion base and AU adapter folders of the refine path.
@@ -120,9 +122,12 @@ def add_refine_arguments(p: argparse.ArgumentParser, *, required: bool = False) 
         help=f"diffusion base folder (facecraft base or SD1.5 layout; default ${REFINE_BASE_ENV})",
     )
     p.add_argument("--adapter", required=required, help=f"AU adapter folder (default ${REFINE_ADAPTER_ENV})")
-    p.add_argument("--strength", type=float, default=0.4, help="share of the noise schedule re-run (default 0.4)")
-    p.add_argument("--steps", type=int, default=20, help="DDIM steps of the full schedule (default 20)")
-    p.add_argument("--guidance", type=float, default=2.0, help="AU guidance scale (1 = none; default 2)")
+    p.add_argument("--strength", type=float, default=DEFAULT_STRENGTH,
+                   help=f"share of the noise schedule re-run (default {DEFAULT_STRENGTH:g})")  # fmt: skip
+    p.add_argument("--steps", type=int, default=DEFAULT_STEPS,
+                   help=f"DDIM steps of the full schedule (default {DEFAULT_STEPS})")  # fmt: skip
+    p.add_argument("--guidance", type=float, default=DEFAULT_GUIDANCE,
+                   help=f"AU guidance (1 = the adapter's change alone; default {DEFAULT_GUIDANCE:g})")  # fmt: skip
     p.add_argument("--au-scale", type=float, default=1.0, help="adapter scale (0 = the base alone)")
     p.add_argument("--seed", type=int, default=0, help="noise seed")
     p.add_argument("--device", default="cpu", help="cpu or cuda (fp16 on cuda)")

@@ -34,6 +34,7 @@ from facecraft.rigs.sections import run_sections
 from facecraft.rigs.stats import pearson
 
 from .adapter import au_condition
+from .refine_defaults import DEFAULT_GUIDANCE
 
 logger = logging.getLogger(__name__)
 
@@ -391,7 +392,7 @@ def bench_adapter(
     strength: float = 0.6,
     steps: int = 20,
     guidance: float = 6.0,
-    refine_guidance: float = 1.0,
+    refine_guidance: float = DEFAULT_GUIDANCE,
     data_dir: Path | None = None,
 ) -> dict:
     """Run the sections (see the module docstring) and return the figures (JSON-ready).

@@ -46,6 +46,7 @@ from .adapter import AUAdapter, au_condition, check_au_adapter, load_adapter, lo
 from .adapter import unload_au_adapter as _unload
 from .adapter_base import FaceBase, load_base
 from .adapter_data import CROP_MARGIN
+from .refine_defaults import DEFAULT_GUIDANCE, DEFAULT_STEPS, DEFAULT_STRENGTH
 
 logger = logging.getLogger(__name__)
 
@@ -342,9 +343,9 @@ class AUEditPipeline(DiffusionPipeline):
         faces=None,
         face: int = 0,
         landmarks=None,
-        strength: float = 0.4,
-        num_inference_steps: int = 20,
-        guidance_scale: float = 2.0,
+        strength: float = DEFAULT_STRENGTH,
+        num_inference_steps: int = DEFAULT_STEPS,
+        guidance_scale: float = DEFAULT_GUIDANCE,
         au_scale: float | None = None,
         detail: str = "residual",
         feather: float = 0.08,
