@@ -94,7 +94,9 @@ SYNTHETIC_WEIGHTS: tuple[float, ...] = (SYNTHETIC_WEIGHT, 1.0, 0.25)
 #: the source's FER+ votes (+0.24 against +0.39 for this rule on seed 0; synthetic weight 0.25: -0.32, so 0.5
 #: stays), and the editor's reworked disgust
 #: (afe8777: 183 disgust images instead of 74; +0.63, two seeds; disgust recall 0.44 -> 0.53, precision
-#: 0.25 -> 0.20).
+#: 0.25 -> 0.20). A fresh run regenerates with the current editor: with that disgust (contempt as before) this
+#: bench gave +0.57 points on test (six seeds, CI -2.08..+3.57; validation chose weight 0.25), against +2.25
+#: with the editor of fd0f111.
 BENCH_PER_SOURCE: int | None = 1
 #: Logit-adjustment strengths the augmented arms choose among on validation; None: the trainer's grid
 #: (:data:`facecraft.eval.train.PRIOR_TAUS`), as the baseline arms. No adjustment for them, (0.0,), was
