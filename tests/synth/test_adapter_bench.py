@@ -47,6 +47,24 @@ def test_shuffled_control_centres_on_zero_for_a_perfect_model():
     assert abs(out["shuffled"]) < 0.05 and abs(out["shuffled_within_photo"]) < 0.05 and abs(out["shuffled_raw"]) < 0.05
 
 
+def test_mean_rho_interval_resamples_photos():
+    rng = np.random.default_rng(0)
+    rows = [
+        {"photo": f"p{p}", "au": au, "target": x, "response": x * (p % 3) + rng.normal(0, 0.3)}
+        for p in range(12) for au in ("AU1", "AU12") for x in bench.INTENSITIES
+    ]  # fmt: skip
+    low, high = bench._mean_rho_interval(rows, ["AU1", "AU12"], np.random.default_rng(1))
+
+    def rho(au):
+        return bench._spearman(
+            [r["target"] for r in rows if r["au"] == au], [r["response"] for r in rows if r["au"] == au]
+        )
+
+    point = np.mean([rho("AU1"), rho("AU12")])
+    assert low < point < high and high - low > 0.05  # a real spread: a third of the photos do not respond
+    assert bench._mean_rho_interval(rows[:5], ["AU1"], rng) == (None, None)  # one photo: no interval
+
+
 def test_main_channels_of_aus_mediapipe_cannot_read():
     assert bench.main_channels("AU9") == ["noseSneerLeft", "noseSneerRight"]
     assert bench.main_channels("AU26") == ["jawOpen"]
