@@ -165,6 +165,18 @@ class PairBatches(Batches):
 
 
 # ---------------------------------------------------------------------------------------------- loss
+def random_timesteps(
+    x: torch.Tensor, scheduler, *, generator: torch.Generator, t_min: int = 0, t_max: int | None = None
+) -> torch.Tensor:
+    """One uniform random timestep in ``[t_min, t_max)`` per sample of ``x`` (``t_max`` None: the schedule's
+    length), on ``x``'s device."""
+    total = int(scheduler.config.num_train_timesteps)
+    n = int(t_max or total)
+    if not 0 <= t_min < n <= total:
+        raise ParameterError(f"t_min, t_max: expected 0 <= t_min < t_max <= {total}, got {t_min}, {t_max}")
+    return torch.randint(int(t_min), n, (x.shape[0],), generator=generator).to(x.device)
+
+
 def diffusion_loss(
     predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
     x0: torch.Tensor,
@@ -182,11 +194,8 @@ def diffusion_loss(
     Each sample's error is weighted by ``min(SNR, snr_gamma) / SNR`` (None: unweighted), which keeps the
     low-noise steps (large SNR, easy, little to learn) from dominating a short run. ``noise`` and
     ``timesteps`` may be given to compare conditions under the same draw."""
-    n = int(t_max or scheduler.config.num_train_timesteps)
-    if not 0 <= t_min < n:
-        raise ParameterError(f"t_min: expected 0 <= t_min < t_max ({n}), got {t_min}")
     if timesteps is None:
-        timesteps = torch.randint(int(t_min), n, (x0.shape[0],), generator=generator).to(x0.device)
+        timesteps = random_timesteps(x0, scheduler, generator=generator, t_min=t_min, t_max=t_max)
     if noise is None:
         noise = torch.randn(x0.shape, generator=generator).to(x0.device, x0.dtype)
     x_t = scheduler.add_noise(x0, noise, timesteps)
@@ -220,10 +229,7 @@ def shift_loss(
     the error (the noisy input already shows most of the expression, and the noise term dominates), so a short
     CPU run barely learned to use it; here the base's own error cancels, the noise adds no variance, and what is
     left is exactly what the condition must supply (zero where ``start`` already shows it)."""
-    n = int(t_max)
-    if not 0 <= t_min < n <= scheduler.config.num_train_timesteps:
-        raise ParameterError(f"t_min, t_max: expected 0 <= t_min < t_max <= 1000, got {t_min}, {t_max}")
-    t = torch.randint(int(t_min), n, (start.shape[0],), generator=generator).to(start.device)
+    t = random_timesteps(start, scheduler, generator=generator, t_min=t_min, t_max=t_max)
     noise = torch.randn(start.shape, generator=generator).to(start.device, start.dtype)
     x_t = scheduler.add_noise(start, noise, t)
     with torch.no_grad():

@@ -49,6 +49,7 @@ people at even positions of the sorted identity list, neutral and smiling photo 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -99,6 +100,8 @@ _PRESSING = np.array([n == "mouthClose" for n in ARKIT_NAMES])
 #: removing their reading in full would move features past where that face ever has them.
 _UNDOABLE = ~region_mask("upper")
 #: The solve options of :class:`EditorCalibration` (saved with the response; :meth:`~EditorCalibration.with_options`).
+#: How far the solve may move a channel as a cross-talk correction (either sign, rig units; the ``cross`` option).
+CROSS_TALK = 0.15
 _OPTIONS = ("ridge", "max_gain", "cross", "gaze_weight", "other_weight", "removal_limit", "removal_max", "raise_floor")
 #: How far below its neutral (weight 0) a removal may push a rig shape, given the fitted weights (``rig_now``):
 #: the fit saturates at 1 on broad expressions, so some room is left past it (0.6: surprise on the smiling
@@ -298,7 +301,7 @@ class EditorCalibration:
     response: np.ndarray
     ridge: float = 0.05
     max_gain: float = 3.0
-    cross: float = 0.15
+    cross: float = CROSS_TALK
     gaze_weight: float = 0.3
     other_weight: float = 0.5
     removal_limit: float = 1.0
@@ -424,10 +427,7 @@ class EditorCalibration:
         unknown = set(options) - set(keys)
         if unknown:
             raise ParameterError(f"unknown calibration option(s) {sorted(unknown)}; expected some of {keys}")
-        args = {k: options.get(k, getattr(self, k)) for k in keys}
-        return EditorCalibration(
-            self.response, limit=self.limit, companions=self.companions, forms=self.forms, meta=self.meta, **args
-        )
+        return dataclasses.replace(self, **options)
 
     # ------------------------------------------------------------------ solve
     def rig_change(self, before, after, *, rig_now=None) -> np.ndarray:
@@ -704,21 +704,7 @@ def calibrate(
         "levels": [float(v) for v in measured["levels"]],
         "date": time.strftime("%Y-%m-%d"),
     }
-    calibration = EditorCalibration(
-        calibration.response,
-        ridge=calibration.ridge,
-        max_gain=calibration.max_gain,
-        cross=calibration.cross,
-        gaze_weight=calibration.gaze_weight,
-        other_weight=calibration.other_weight,
-        removal_limit=calibration.removal_limit,
-        removal_max=calibration.removal_max,
-        raise_floor=calibration.raise_floor,
-        limit=calibration.limit,
-        companions=calibration.companions,
-        forms=calibration.forms,
-        meta=meta,
-    )
+    calibration = dataclasses.replace(calibration, meta=meta)
     calibration.save(out)
     logger.info("calibration written to %s", out)
     return calibration

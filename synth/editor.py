@@ -43,7 +43,7 @@ from facecraft.rigs.default_rig import (
 )
 from facecraft.rigs.mediapipe_mesh import canonical_mesh
 
-from .calibration import EditorCalibration
+from .calibration import CROSS_TALK, EditorCalibration
 from .controls import EditControls
 from .corner_frame import CornerFrame
 from .fit import NUM_MESH_POINTS, RigFit, fit_rig
@@ -92,7 +92,7 @@ _FURROW_LENGTH = 0.07
 _WRINKLE_DARK = 0.25
 _FOLD_DARK = 0.3
 _CREASE_WIDTH = 0.012
-_CREASE_FROM = 0.15
+_CREASE_FROM = CROSS_TALK  # the solve's cross-talk corrections paint no crease
 _WRINKLE_AT = (0.45, 0.85)  # bridge lines, as shares of the way from the nose root (168) to 197
 _FOLD_TAPER = 0.6  # the fold's darkening falls by this share from the nose wing to beside the mouth corner
 _BROW_DOWN = [ARKIT_INDEX["browDownRight"], ARKIT_INDEX["browDownLeft"]]  # the face's right side first (image left)
@@ -334,7 +334,7 @@ def soften_folds(image: np.ndarray, src: np.ndarray, dst: np.ndarray, rig_change
 
 def _past_cross(value: float) -> float:
     """``value`` (rig units), faded out below ``2 * _CREASE_FROM``: the solve's cross-talk corrections move any
-    shape by up to 0.15 (:class:`~facecraft.synth.calibration.EditorCalibration`'s ``cross``); no crease for them."""
+    shape by up to :data:`~facecraft.synth.calibration.CROSS_TALK`; no crease for them."""
     t = float(np.clip((value - _CREASE_FROM) / _CREASE_FROM, 0.0, 1.0))
     return value * t * t * (3.0 - 2.0 * t)
 
