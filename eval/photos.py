@@ -122,6 +122,22 @@ def augment_photo(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.ascontiguousarray(out)
 
 
+def camera_crops(image: np.ndarray, *, size: int, copies: int, rng: np.random.Generator, name: str) -> list[np.ndarray]:
+    """Grey ``size`` px crops ``(size, size)`` uint8 of one RGB photo: the plain crop, then ``copies - 1`` crops of
+    :func:`augment_photo` variants (a variant in which the detector loses the face gives the plain crop again).
+
+    Raises what :func:`preprocess_face` raises (naming ``name``) when the plain photo has no face.
+    """
+    plain = preprocess_face(image, size=size, grey=True, detect=True, name=name)
+    out = [plain]
+    for _ in range(copies - 1):
+        try:
+            out.append(preprocess_face(augment_photo(image, rng), size=size, grey=True, detect=True))
+        except FacecraftError:
+            out.append(plain)
+    return out
+
+
 def photo_dataset(
     photos: list[LabelledPhoto],
     *,
@@ -144,22 +160,14 @@ def photo_dataset(
     images, labels, names, skipped = [], [], [], []
     for p in tqdm(photos, desc="photo crops", unit="photo", leave=False):
         try:
-            img = load_image(p.path)
-            plain = preprocess_face(img, size=size, grey=True, detect=True, name=str(p.path))
+            crops = camera_crops(load_image(p.path), size=size, copies=copies, rng=rng, name=str(p.path))
         except (FacecraftError, OSError) as e:
             logger.warning("skipping %s: %s", p.path, e)
             skipped.append(f"{p.path}: {e}")
             continue
-        for c in range(copies):
-            crop = plain
-            if c:
-                try:
-                    crop = preprocess_face(augment_photo(img, rng), size=size, grey=True, detect=True)
-                except FacecraftError:
-                    pass
-            images.append(crop)
-            labels.append(p.label)
-            names.append(f"{p.path}#{c}")  # the form _CROP_NAME recognises
+        images.extend(crops)
+        labels.extend([p.label] * len(crops))
+        names.extend(f"{p.path}#{c}" for c in range(len(crops)))  # the form _CROP_NAME recognises
     stack = np.stack(images) if images else np.zeros((0, size, size), np.uint8)
     splits = np.asarray([split] * len(labels), dtype=object) if split is not None else None
     weights = None if weight is None else np.full(len(labels), weight, np.float32)
