@@ -160,6 +160,14 @@ class TrainConfig:
     unlabelled_smile : (float, float), optional
         ``(lo, hi)``: the face landmarker's smile score overrules the judges (``smile`` of
         :func:`~facecraft.eval.photos.pseudo_labelled_photos`); ``None``: the judges alone.
+    photo_smiles : tuple of float
+        Happiness intensities of faint-smile edits (:func:`~facecraft.eval.photo_edits.faint_smile_dataset`)
+        made by the geometric editor of every neutral studio photo among the training set's photo crops
+        (:func:`~facecraft.eval.photos.is_photo_crop`; so only people already in training are edited), each
+        edit as ``photo_smile_copies`` camera-like crops labelled happiness, with the photo crops' loss weight.
+        Teaches the slight closed-lip smiles that grey 48 px crops otherwise read as neutral. ``()``: off.
+    photo_smile_copies : int
+        Crops per faint-smile edit (at least 1).
     select : {"best", "last"}
         Keep the epoch with the best validation macro-F1 as ``best/``, or the last one (with a cosine schedule
         the last is rarely worse, and a small validation set picks noisily).
@@ -197,6 +205,8 @@ class TrainConfig:
     unlabelled_weight: float = 1.0
     unlabelled_confidence: float = 0.0
     unlabelled_smile: tuple[float, float] | None = None
+    photo_smiles: tuple[float, ...] = ()
+    photo_smile_copies: int = 8
     seed: int = 0
     num_threads: int = 2
 
@@ -227,6 +237,11 @@ class TrainConfig:
             raise ParameterError(
                 f"TrainConfig: unlabelled_weight > 0 and unlabelled_confidence in [0, 1] expected, got "
                 f"{self.unlabelled_weight}, {self.unlabelled_confidence}"
+            )
+        if self.photo_smile_copies < 1 or any(not 0.0 < float(x) <= 1.0 for x in self.photo_smiles):
+            raise ParameterError(
+                f"TrainConfig: photo_smiles in (0, 1] and photo_smile_copies >= 1 expected, got "
+                f"{self.photo_smiles!r}, {self.photo_smile_copies}"
             )
         if self.minutes is not None and self.minutes <= 0:
             raise ParameterError(f"TrainConfig.minutes: expected a positive number, got {self.minutes}")
@@ -407,6 +422,35 @@ class WeightAverage:
         return out
 
 
+def faint_smile_crops(train: FERDataset, config: TrainConfig, *, size: int) -> FERDataset:
+    """``config.photo_smiles`` edits of the neutral studio photos behind ``train``'s photo crops, as training crops.
+
+    The sources are the photos named by the crops :func:`~facecraft.eval.photos.photo_dataset` made (their
+    names end in ``#<copy>``) whose label is neutral; the edits get the mean loss weight of those crops.
+    Returns an empty data set when ``train`` holds no neutral photo crop.
+    """
+    from .photo_edits import faint_smile_dataset
+    from .photos import LabelledPhoto, is_photo_crop
+
+    neutral = EMOTIONS.index("neutral")
+    weights = train.sample_weights()
+    chosen = np.flatnonzero(is_photo_crop(train.paths) & (train.labels == neutral))
+    sources = list(dict.fromkeys(str(train.paths[i]).rpartition("#")[0] for i in chosen))
+    photos = [LabelledPhoto(Path(p), neutral, Path(p).stem) for p in sources]
+    weight = float(weights[chosen].mean()) if len(chosen) else 1.0
+    edits = faint_smile_dataset(
+        photos,
+        size=size,
+        intensities=tuple(config.photo_smiles),
+        copies=config.photo_smile_copies,
+        seed=config.seed,
+        weight=weight,
+        split=None if train.splits is None else "train",
+    )
+    logger.info("faint-smile edits: %d crops of %d neutral photos, loss weight %.2f", len(edits), len(photos), weight)
+    return edits
+
+
 def unlabelled_dataset(config: TrainConfig, *, size: int) -> FERDataset:
     """``config.unlabelled``'s photos with the judges' pseudo-labels, as ``size`` px training crops."""
     from facecraft.rigs.assets import shared_data_dir
@@ -479,6 +523,11 @@ def train_classifier(
     gen = torch.Generator().manual_seed(config.seed)
     model = model or FERClassifier(model_config)
     (out / "train_config.json").write_text(json.dumps(asdict(config), indent=2))
+    smiles = None
+    if config.photo_smiles:
+        edits = faint_smile_crops(train, config, size=model.config.image_size)
+        smiles = len(edits)
+        train = concat_datasets([train, edits])
     pseudo = None
     if config.unlabelled:
         extra = unlabelled_dataset(config, size=model.config.image_size)
@@ -642,6 +691,7 @@ def train_classifier(
     result = {
         "prior_adjustment": adjustment,
         "pseudo_labelled": pseudo,
+        "faint_smile_crops": smiles,
         "best_epoch": best_epoch,
         "best_val_macro_f1": best_f1,
         "epochs_run": len(history),

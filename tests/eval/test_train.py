@@ -282,3 +282,36 @@ def test_unlabelled_photos_join_training_with_pseudo_labels(tmp_path):
         )
     with pytest.raises(ParameterError):
         TrainConfig(unlabelled_weight=0)
+
+
+def test_faint_smile_edits_of_neutral_photo_crops_join_training(tmp_path):
+    from PIL import Image
+
+    from facecraft.eval.datasets import concat_datasets
+    from facecraft.eval.train import faint_smile_crops
+    from facecraft.rigs import EMOTIONS, resolve_asset
+
+    photo = tmp_path / "a.png"
+    Image.open(resolve_asset("astronaut")).convert("RGB").save(photo)
+    toy = _toy(seed=3).subset("train")
+    neutral, happy = EMOTIONS.index("neutral"), EMOTIONS.index("happiness")
+    crops = FERDataset(  # two camera copies of a "neutral" photo and one "smiling" one, as photo_dataset names them
+        toy.images[:3],
+        np.array([neutral, neutral, happy]),
+        [f"{photo}#0", f"{photo}#1", f"{tmp_path / 'b.png'}#0"],
+        np.array(["train"] * 3, dtype=object),
+        weights=np.array([3.0, 3.0, 9.0], np.float32),
+    )
+    train = concat_datasets([toy, crops])
+    edits = faint_smile_crops(train, TrainConfig(photo_smiles=(0.3, 0.4), photo_smile_copies=2), size=24)
+    assert len(edits) == 4 and edits.images.shape == (4, 24, 24)  # one neutral photo x 2 intensities x 2 copies
+    assert set(edits.labels.tolist()) == {happy} and edits.weights.tolist() == [3.0] * 4
+    assert all(p.startswith(f"{photo}@happiness:") for p in edits.paths) and set(edits.splits) == {"train"}
+    assert len(faint_smile_crops(toy, TrainConfig(photo_smiles=(0.3,)), size=24)) == 0  # no photo crops: no edits
+    ds = _toy(seed=3)
+    cfg = TrainConfig(epochs=1, batch_size=16, seed=0, photo_smiles=(0.3,), photo_smile_copies=1)
+    result = train_classifier(train, ds.subset("val"), out_dir=tmp_path / "run", model_config=TINY, config=cfg)
+    assert result["faint_smile_crops"] == 1
+    for bad in ({"photo_smiles": (0.0,)}, {"photo_smiles": (1.2,)}, {"photo_smile_copies": 0}):
+        with pytest.raises(ParameterError, match="photo_smile"):
+            TrainConfig(**bad)
