@@ -33,6 +33,14 @@
    agreement, its throughput (accepted images per minute) and the whole run's time; the main judge's weights
    file and its sha256.
 
+4. With ``--set cv_folds=5`` (:mod:`facecraft.eval.augment_cv`), the same two arms are also compared by
+   cross-validation over fer-dev train + val, test never read: each fold trains on the other folds' faces plus
+   only the synthetic faces made from those faces, every real face is predicted out of fold, and the gain comes
+   with the same paired bootstrap interval, over 30 contempt and 32 disgust faces instead of test's 8 and 8
+   (``cross_validation`` beside the fixed-split figures; ``--set seeds=()`` runs it alone). The bench's sources
+   are train faces only, so a val face adds no synthetic face to the folds it trains in. A rule is kept when
+   it helps here, not when it helps on test.
+
 Everything lands under ``OUT/augment/`` (the augmented ImageFolder with its manifest, report and contact
 sheet; every training run) and the figures in ``OUT/augment.json``. A rerun with the same ``OUT`` reuses the
 augmented set (the augmenter resumes: finished sources are skipped). The goal (issue 18): a macro-F1 gain of
@@ -45,6 +53,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -54,6 +63,8 @@ import numpy as np
 from facecraft.rigs import EMOTIONS
 from facecraft.rigs.assets import shared_data_dir
 from facecraft.rigs.errors import MissingFileError, ParameterError
+
+from .augment_cv import CV_SEEDS
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +109,9 @@ SYNTHETIC_WEIGHTS: tuple[float, ...] = (SYNTHETIC_WEIGHT, 1.0, 0.25)
 #: bench gave +0.57 points on test (six seeds, CI -2.08..+3.57; validation chose weight 0.25), against +2.25
 #: with the editor of fd0f111.
 BENCH_PER_SOURCE: int | None = 1
+#: A stricter second-judge vote per target for the synthetic faces that join training (:func:`passing_files`);
+#: None: the augmenter's filter only.
+BENCH_AGREEMENT: dict[str, tuple[str, int]] | None = None
 #: Logit-adjustment strengths the augmented arms choose among on validation; None: the trainer's grid
 #: (:data:`facecraft.eval.train.PRIOR_TAUS`), as the baseline arms. No adjustment for them, (0.0,), was
 #: weighed on the validation split of the six augmented arms of the previous run (1,000 sources): mean
@@ -148,7 +162,7 @@ def arm_weights(
     synthetic: np.ndarray,
     *,
     balance: str,
-    synthetic_weight: float = SYNTHETIC_WEIGHT,
+    synthetic_weight: float | Mapping[str, float] = SYNTHETIC_WEIGHT,
 ) -> np.ndarray:
     """Per-image loss weights ``(N,)`` that make an augmented set's loss the baseline's plus its synthetic part.
 
@@ -166,17 +180,27 @@ def arm_weights(
         Which images are synthetic.
     balance : str
         The recipe's class-weight mode.
-    synthetic_weight : float
-        A synthetic image's weight relative to a real one of its class (default :data:`SYNTHETIC_WEIGHT`).
+    synthetic_weight : float or mapping of emotion -> float
+        A synthetic image's weight relative to a real one of its class (default :data:`SYNTHETIC_WEIGHT`); a
+        mapping gives it per class (a class not named: :data:`SYNTHETIC_WEIGHT`).
     """
     from .train import class_weights
 
     labels = np.asarray(labels)
+    if isinstance(synthetic_weight, Mapping):
+        unknown = sorted(set(synthetic_weight) - set(EMOTIONS))
+        if unknown:
+            raise ParameterError(f"synthetic_weight: expected emotion names {EMOTIONS}, got {unknown}")
+        per_class = np.array([float(synthetic_weight.get(e, SYNTHETIC_WEIGHT)) for e in EMOTIONS])
+    else:
+        per_class = np.full(len(EMOTIONS), float(synthetic_weight))
+    if not np.all(per_class >= 0):
+        raise ParameterError(f"synthetic_weight: expected weights >= 0, got {synthetic_weight!r}")
     all_counts = np.bincount(labels, minlength=len(EMOTIONS))
     w_real = class_weights(real_counts, mode=balance).numpy().astype(np.float64)
     w_all = class_weights(all_counts, mode=balance).numpy().astype(np.float64)
     ratio = np.divide(w_real, w_all, out=np.zeros_like(w_real), where=w_all > 0)
-    w = ratio[labels] * np.where(np.asarray(synthetic, bool), synthetic_weight, 1.0)
+    w = ratio[labels] * np.where(np.asarray(synthetic, bool), per_class[labels], 1.0)
     return w.astype(np.float32)
 
 
@@ -394,6 +418,7 @@ def passing_files(
     per_source: int | None = None,
     min_lift: float = 0.0,
     top_k: int | None = None,
+    agreement: Mapping[str, tuple[str, int]] | None = None,
 ) -> set[str]:
     """Files of accepted manifest records whose main judge gives the target at least ``min_confidence`` (and,
     with ``top_k``, ranks it among its ``top_k`` classes): a folder augmented with a lower bar, held to this one
@@ -405,8 +430,13 @@ def passing_files(
     source's passing variants per target, those the main judge gives the target the most (ties: the first
     variant): variants of one face are near-duplicates of it, so they add its identity more than they add the
     expression. None keeps them all.
+
+    ``agreement`` asks more of a target's second judge than the filter did: ``{"disgust": ("mini-xception", 1)}``
+    keeps a disgust variant only when mini-Xception ranks disgust first among its classes (a record without that
+    judge's scores is left out).
     """
     from .augment_filter import lift, top_classes
+    from .train import SHARED_7
 
     if per_source is not None and per_source < 1:
         raise ParameterError(f"per_source: expected an integer >= 1 or None, got {per_source!r}")
@@ -421,6 +451,12 @@ def passing_files(
             continue
         if top_k is not None and r["target"] not in top_classes(p, top_k):
             continue
+        if agreement and r["target"] in agreement:
+            other, k = agreement[r["target"]]
+            q = (r.get("scores") or {}).get(other)
+            known = EMOTIONS if other == judge else SHARED_7  # the ported judges have no contempt
+            if q is None or r["target"] not in top_classes(q, k, classes=known):
+                continue
         if min_lift > 0:
             src = (r.get("source_scores") or {}).get(judge)
             if src is None or lift(r["target"], p, src) < min_lift:
@@ -428,6 +464,38 @@ def passing_files(
         key = (r.get("source", i), r["target"])
         groups.setdefault(key, []).append((-p[EMOTIONS.index(r["target"])], i, r["file"]))
     return {f for g in groups.values() for _, _, f in sorted(g)[:per_source]}
+
+
+def selected_synthetic(folder: Path, records, kept: set[str], *, targets: tuple[str, ...] = BENCH_TARGETS):
+    """The kept synthetic faces of an augmented folder, and each one's source.
+
+    Parameters
+    ----------
+    folder : path
+        An augmented ImageFolder (``facecraft augment --out``).
+    records : list of dict
+        Its manifest (:func:`~facecraft.eval.augment.read_manifest`).
+    kept : set of str
+        Files to keep (:func:`passing_files`).
+    targets : tuple of str
+        Classes kept (a reused folder may hold others).
+
+    Returns
+    -------
+    (FERDataset, list of str)
+        The faces, their paths prefixed with the folder's name (``augment/`` for the bench's own ``data``
+        folder, so they never collide with the real faces' paths), no splits; the source path per face.
+    """
+    from .datasets import load_image_folder
+
+    folder = Path(folder)
+    source_of = {r["file"]: r["source"] for r in records if r.get("accepted") and r.get("file")}
+    aug = load_image_folder(folder)
+    keep = np.isin(aug.labels, [EMOTIONS.index(t) for t in targets]) & np.array([p in kept for p in aug.paths], bool)
+    aug = replace(aug.take(np.flatnonzero(keep)), splits=None)
+    sources = [source_of[p] for p in aug.paths]
+    prefix = "augment" if folder.name == "data" else folder.name
+    return replace(aug, paths=[f"{prefix}/{p}" for p in aug.paths]), sources
 
 
 def _augmented_dir(
@@ -447,71 +515,23 @@ def _arm(job: dict) -> dict:
     return train_and_test(**job)
 
 
-def bench_augment(
-    out_dir: Path,
+def _fixed_split(
+    train,
+    val,
+    test,
+    aug,
     *,
-    targets: tuple[str, ...] = BENCH_TARGETS,
-    per_class: int | dict[str, int] = BENCH_PER_CLASS,
-    max_sources: int | None = BENCH_MAX_SOURCES,
-    per_image: int = BENCH_PER_IMAGE,
-    epochs: int = BENCH_EPOCHS,
-    seeds: tuple[int, ...] = BENCH_SEEDS,
-    synthetic_weights: tuple[float, ...] = SYNTHETIC_WEIGHTS,
-    workers: int = 2,
-    per_source: int | None = BENCH_PER_SOURCE,
-    augmented_taus: tuple[float, ...] | None = AUGMENTED_TAUS,
+    out: Path,
+    epochs: int,
+    seeds: tuple[int, ...],
+    synthetic_weights: tuple[float, ...],
+    workers: int,
+    per_source: int | None,
+    augmented_taus: tuple[float, ...] | None,
 ) -> dict:
-    """Benchmark (see the module docstring); returns the JSON-ready figures.
+    """The bench's arms on fer-dev's fixed split (train vs train + ``aug``), scored on test: the figures."""
+    from .datasets import concat_datasets
 
-    ``per_source``: accepted variants kept per source and target (:func:`passing_files`; None: all).
-    ``augmented_taus``: logit-adjustment strengths the augmented arms choose among on validation (None: the
-    trainer's grid, as the baseline arms).
-    """
-    from .augment import AugmentConfig, augment_dataset
-    from .datasets import concat_datasets, load_dataset, load_image_folder
-
-    t_start = time.perf_counter()
-    data_dir = shared_data_dir() / "data" / "fer-dev"
-    if not data_dir.is_dir():
-        raise MissingFileError(f"bench augment: {data_dir} not found (the fer-dev data set)")
-    out = Path(out_dir) / "augment"
-    aug_dir = out / "data"
-    data = load_dataset(data_dir)
-    train, val, test = data.subset("train"), data.subset("val"), data.subset("test")
-
-    config = AugmentConfig(per_image=per_image)
-    report = augment_dataset(
-        data_dir,
-        out=aug_dir,
-        targets=",".join(targets),
-        config=config,
-        balance=True,
-        max_per_class=per_class,
-        max_sources=max_sources,
-        workers=workers,
-        threads=1,
-    )
-    t_augmented = time.perf_counter()
-    from .augment import read_manifest
-
-    train_paths = set(train.paths)
-    sources = {r["source"] for r in read_manifest(aug_dir)}
-    leaked = sorted(s for s in sources if s not in train_paths)
-    if leaked:
-        raise RuntimeError(f"bench augment: {len(leaked)} sources are not train images, e.g. {leaked[:3]}")
-    aug = load_image_folder(aug_dir)
-    aug = aug.take(np.flatnonzero(np.isin(aug.labels, [EMOTIONS.index(t) for t in targets])))  # a reused folder
-    kept = passing_files(
-        read_manifest(aug_dir),
-        min_confidence=config.filter.min_confidence,
-        judge=config.judge,
-        per_source=per_source,
-        min_lift=config.filter.min_lift,
-        top_k=config.filter.top_k,
-    )
-    aug = aug.take(np.flatnonzero([p in kept for p in aug.paths]))  # a folder made with a lower bar
-    aug = aug.with_split(np.full(len(aug), "train", dtype=object))
-    aug = replace(aug, paths=[f"augment/{p}" for p in aug.paths])
     augmented = concat_datasets([train, aug])
     _, recipe_train = recipe_configs("shipped", epochs=epochs, seed=0)
     synthetic = np.r_[np.zeros(len(train), bool), np.ones(len(aug), bool)]
@@ -558,13 +578,6 @@ def bench_augment(
         for seed, a, b in zip(seeds, arms["train+augment"], arms["train"], strict=True)
     ]
     return {
-        "data": str(data_dir),
-        "test_images": len(test),
-        "test_class_counts": dict(zip(EMOTIONS, test.class_counts.tolist(), strict=True)),
-        "seeds": list(seeds),
-        "recipe": "shipped (model and training options; no studio photos), fixed epochs, no time cap, "
-        f"{ARM_THREADS} thread per arm; prior adjustment on the real class counts in both arms",
-        "budget": "same epochs for both arms (the augmented arm takes more steps per epoch: see steps)",
         "synthetic_weight": chosen,
         "synthetic_weight_choice": {
             "rule": "best mean validation macro-F1 (8 classes) over the seeds; test not looked at",
@@ -582,14 +595,6 @@ def bench_augment(
         },
         "augmented_other_weights": {f"{w:g}": runs[w] for w in synthetic_weights if w != chosen},
         "real_images_keep_baseline_weights": True,
-        "selection": {
-            "min_confidence": config.filter.min_confidence,
-            "top_k": config.filter.top_k,
-            "min_lift": config.filter.min_lift,
-            "per_source": per_source,
-            "augmented_taus": None if augmented_taus is None else list(augmented_taus),
-        },
-        "epochs": epochs,
         "baseline": arms["train"],
         "augmented": arms["train+augment"],
         "gain_points": {
@@ -613,6 +618,98 @@ def bench_augment(
         ),
         "goal_macro_f1_gain_3_points": gain["macro_f1"] * 100 >= 3.0,
         "goal_met_in_every_seed": all(g["macro_f1"] >= 3.0 for g in per_seed),
+    }
+
+
+def bench_augment(
+    out_dir: Path,
+    *,
+    targets: tuple[str, ...] = BENCH_TARGETS,
+    per_class: int | dict[str, int] = BENCH_PER_CLASS,
+    max_sources: int | None = BENCH_MAX_SOURCES,
+    per_image: int = BENCH_PER_IMAGE,
+    epochs: int = BENCH_EPOCHS,
+    seeds: tuple[int, ...] = BENCH_SEEDS,
+    synthetic_weights: tuple[float, ...] = SYNTHETIC_WEIGHTS,
+    workers: int = 2,
+    per_source: int | None = BENCH_PER_SOURCE,
+    augmented_taus: tuple[float, ...] | None = AUGMENTED_TAUS,
+    agreement: dict[str, tuple[str, int]] | None = BENCH_AGREEMENT,
+    cv_folds: int = 0,
+    cv_seeds: tuple[int, ...] = CV_SEEDS,
+) -> dict:
+    """Benchmark (see the module docstring); returns the JSON-ready figures.
+
+    ``per_source``: accepted variants kept per source and target (:func:`passing_files`; None: all).
+    ``augmented_taus``: logit-adjustment strengths the augmented arms choose among on validation (None: the
+    trainer's grid, as the baseline arms). ``agreement``: a second judge's stricter vote per target
+    (:func:`passing_files`). ``seeds=()`` skips the fixed split's arms.
+    ``cv_folds`` > 0 adds the same comparison cross-validated over that many folds of train + val for each of
+    ``cv_seeds`` (:func:`facecraft.eval.augment_cv.cross_validate`, under ``OUT/augment/cv``; synthetic weight:
+    the one the fixed split chose, else the first of ``synthetic_weights``), reported as ``cross_validation``
+    beside the test figure.
+    """
+    from .augment import AugmentConfig, augment_dataset
+    from .datasets import concat_datasets, load_dataset
+
+    t_start = time.perf_counter()
+    data_dir = shared_data_dir() / "data" / "fer-dev"
+    if not data_dir.is_dir():
+        raise MissingFileError(f"bench augment: {data_dir} not found (the fer-dev data set)")
+    out = Path(out_dir) / "augment"
+    aug_dir = out / "data"
+    data = load_dataset(data_dir)
+    train, val, test = data.subset("train"), data.subset("val"), data.subset("test")
+
+    config = AugmentConfig(per_image=per_image)
+    report = augment_dataset(
+        data_dir,
+        out=aug_dir,
+        targets=",".join(targets),
+        config=config,
+        balance=True,
+        max_per_class=per_class,
+        max_sources=max_sources,
+        workers=workers,
+        threads=1,
+    )
+    t_augmented = time.perf_counter()
+    from .augment import read_manifest
+
+    train_paths = set(train.paths)
+    sources = {r["source"] for r in read_manifest(aug_dir)}
+    leaked = sorted(s for s in sources if s not in train_paths)
+    if leaked:
+        raise RuntimeError(f"bench augment: {len(leaked)} sources are not train images, e.g. {leaked[:3]}")
+    records = read_manifest(aug_dir)
+    kept = passing_files(
+        records,
+        min_confidence=config.filter.min_confidence,
+        judge=config.judge,
+        per_source=per_source,
+        min_lift=config.filter.min_lift,
+        top_k=config.filter.top_k,
+        agreement=agreement,
+    )
+    aug, aug_sources = selected_synthetic(aug_dir, records, kept, targets=targets)
+    aug = aug.with_split(np.full(len(aug), "train", dtype=object))
+    result = {
+        "data": str(data_dir),
+        "test_images": len(test),
+        "test_class_counts": dict(zip(EMOTIONS, test.class_counts.tolist(), strict=True)),
+        "seeds": list(seeds),
+        "recipe": "shipped (model and training options; no studio photos), fixed epochs, no time cap, "
+        f"{ARM_THREADS} thread per arm; prior adjustment on the real class counts in both arms",
+        "budget": "same epochs for both arms (the augmented arm takes more steps per epoch: see steps)",
+        "selection": {
+            "min_confidence": config.filter.min_confidence,
+            "top_k": config.filter.top_k,
+            "min_lift": config.filter.min_lift,
+            "per_source": per_source,
+            "agreement": None if agreement is None else {t: list(v) for t, v in agreement.items()},
+            "augmented_taus": None if augmented_taus is None else list(augmented_taus),
+        },
+        "epochs": epochs,
         "rare_classes": list(RARE),
         "augmentation": {
             "added_images": len(aug),
@@ -634,6 +731,24 @@ def bench_augment(
             "contact_sheet": report["contact_sheet"],
             "config": report["config"],
         },
-        "training_wall_s": round(time.perf_counter() - t_augmented, 1),
-        "whole_run_s": round(time.perf_counter() - t_start, 1),
     }
+    if seeds:
+        result.update(_fixed_split(
+            train, val, test, aug, out=out, epochs=epochs, seeds=tuple(seeds), synthetic_weights=synthetic_weights,
+            workers=workers, per_source=per_source, augmented_taus=augmented_taus,
+        ))  # fmt: skip
+    if cv_folds:
+        from .augment_cv import cross_validate
+
+        pool = replace(concat_datasets([train, val]), splits=None)  # test never takes part
+        weight = result.get("synthetic_weight", synthetic_weights[0])
+        result["cross_validation"] = {
+            "pool": "fer-dev train + val (test not read); synthetic faces only from each fold's training faces",
+            **cross_validate(
+                pool, aug, aug_sources, out_dir=out / "cv", folds=cv_folds, seeds=tuple(cv_seeds),
+                synthetic_weight=weight, epochs=epochs, workers=workers, threads=ARM_THREADS,
+            ),
+        }  # fmt: skip
+    result["training_wall_s"] = round(time.perf_counter() - t_augmented, 1)
+    result["whole_run_s"] = round(time.perf_counter() - t_start, 1)
+    return result

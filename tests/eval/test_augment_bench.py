@@ -177,3 +177,126 @@ def test_a_lift_bar_keeps_only_variants_the_edit_moved_toward_the_target():
     assert lifted == {"contempt/a_1.png", "contempt/c_0.png"}
     with pytest.raises(ParameterError, match="min_lift"):
         passing_files(records, min_confidence=0.125, min_lift=-0.5)
+
+
+def test_synthetic_weights_per_class():
+    import pytest
+
+    from facecraft.rigs import ParameterError
+
+    real = np.repeat(np.arange(8), [10, 2, 3, 5, 30, 30, 20, 20])
+    syn_labels = np.array([1] * 4 + [2] * 6)
+    labels = np.r_[real, syn_labels]
+    synthetic = np.r_[np.zeros(len(real), bool), np.ones(len(syn_labels), bool)]
+    counts = np.bincount(real, minlength=8)
+    w = arm_weights(counts, labels, synthetic, balance="none", synthetic_weight={"contempt": 1.0, "disgust": 0.25})
+    assert np.allclose(w[synthetic & (labels == 1)], 1.0) and np.allclose(w[synthetic & (labels == 2)], 0.25)
+    assert np.allclose(w[~synthetic], 1.0)
+    # a class not named keeps the default; a mapping equal to a float gives the float's weights
+    same = arm_weights(counts, labels, synthetic, balance="sqrt", synthetic_weight={"contempt": SYNTHETIC_WEIGHT})
+    np.testing.assert_allclose(same, arm_weights(counts, labels, synthetic, balance="sqrt"))
+    with pytest.raises(ParameterError, match="synthetic_weight"):
+        arm_weights(counts, labels, synthetic, balance="none", synthetic_weight={"contemptt": 1.0})
+    with pytest.raises(ParameterError, match="synthetic_weight"):
+        arm_weights(counts, labels, synthetic, balance="none", synthetic_weight=-1.0)
+
+
+def test_a_stricter_second_judge_vote_per_target():
+    from facecraft.eval.bench_augment import passing_files
+
+    def rec(name, target, second):
+        main = [0.0] * 8
+        main[EMOTIONS.index(target)] = 0.5
+        other = [0.0] * 8
+        for rank, cls in enumerate(second):
+            other[EMOTIONS.index(cls)] = 0.5 - 0.1 * rank
+        return {"source": name, "target": target, "accepted": True, "file": f"{target}/{name}.png",
+                "scores": {"facecraft": main, "mini-xception": other}}  # fmt: skip
+
+    records = [
+        rec("a", "disgust", ["disgust", "anger"]),  # mini-Xception's first class
+        rec("b", "disgust", ["anger", "disgust"]),  # only its second
+        rec("c", "contempt", ["neutral"]),  # contempt asks nothing more
+        {**rec("d", "disgust", ["disgust"]), "scores": {"facecraft": rec("d", "disgust", [])["scores"]["facecraft"]}},
+    ]
+    loose = passing_files(records, min_confidence=0.125)
+    assert loose == {"disgust/a.png", "disgust/b.png", "contempt/c.png", "disgust/d.png"}
+    strict = passing_files(records, min_confidence=0.125, agreement={"disgust": ("mini-xception", 1)})
+    assert strict == {"disgust/a.png", "contempt/c.png"}  # d has no mini-Xception scores: left out
+    assert passing_files(records, min_confidence=0.125, agreement={"disgust": ("mini-xception", 2)}) == {
+        "disgust/a.png", "disgust/b.png", "contempt/c.png"
+    }  # fmt: skip
+
+
+def test_selected_synthetic_faces_carry_their_sources(tmp_path):
+    from PIL import Image
+
+    from facecraft.eval.bench_augment import selected_synthetic
+
+    folder = tmp_path / "data"
+    records = []
+    for i, target in enumerate(["contempt", "contempt", "disgust", "fear"]):
+        (folder / target).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.full((48, 48), 10 * i, np.uint8)).save(folder / target / f"v{i}.png")
+        records.append({"source": f"neutral/src{i}.png", "target": target, "accepted": True,
+                        "file": f"{target}/v{i}.png"})  # fmt: skip
+    kept = {"contempt/v1.png", "disgust/v2.png", "fear/v3.png"}
+    ds, sources = selected_synthetic(folder, records, kept, targets=("contempt", "disgust"))
+    assert sorted(ds.paths) == ["augment/contempt/v1.png", "augment/disgust/v2.png"]  # fear: not a target
+    assert dict(zip(ds.paths, sources, strict=True)) == {
+        "augment/contempt/v1.png": "neutral/src1.png", "augment/disgust/v2.png": "neutral/src2.png"
+    }  # fmt: skip
+    assert ds.splits is None and ds.images.shape == (2, 48, 48)
+
+
+def test_the_bench_cross_validates_over_train_and_val_only(tmp_path, monkeypatch):
+    """``--set cv_folds=3 --set seeds=()``: the pool is train + val (test never), the synthetic faces the bench's
+    kept ones with their sources; no fixed-split arm is trained."""
+    import json
+
+    from PIL import Image
+
+    from facecraft.eval import augment, augment_cv, bench_augment, datasets
+    from facecraft.eval.datasets import FERDataset
+
+    n = 48
+    labels = np.arange(n) % 8
+    splits = np.array(["train", "train", "val", "test"] * (n // 4), dtype=object)
+    paths = [f"{EMOTIONS[c]}/f{i}.png" for i, c in enumerate(labels)]
+    data = FERDataset(np.zeros((n, 48, 48), np.uint8), labels, paths, splits)
+    (tmp_path / "shared" / "data" / "fer-dev").mkdir(parents=True)
+    train_paths = [p for p, s in zip(paths, splits, strict=True) if s == "train"]
+
+    def fake_augment(dataset, *, out, **kw):
+        out.mkdir(parents=True, exist_ok=True)
+        with open(out / "manifest.jsonl", "w") as fh:
+            for i, src in enumerate(train_paths[:6]):
+                target = ("contempt", "disgust")[i % 2]
+                (out / target).mkdir(exist_ok=True)
+                Image.fromarray(np.zeros((48, 48), np.uint8)).save(out / target / f"v{i}.png")
+                scores = [0.0] * 8
+                scores[EMOTIONS.index(target)] = 0.9
+                fh.write(json.dumps({"source": src, "target": target, "accepted": True, "file": f"{target}/v{i}.png",
+                                     "scores": {"facecraft": scores}}) + "\n")  # fmt: skip
+        run = {"wall_s": 1.0, "accepted_per_min": 1.0}
+        return {"per_target": {}, "agreement": {}, "bad_sources": [], "sources": 6, "all_runs": run,
+                "this_run": run, "contact_sheet": None, "config": {}}  # fmt: skip
+
+    seen = {}
+
+    def fake_cv(pool, synthetic, sources, **kw):
+        seen.update(pool=pool, synthetic=synthetic, sources=sources, **kw)
+        return {"gain": {"macro_f1": {"gain_points": 1.0}}}
+
+    monkeypatch.setattr(bench_augment, "shared_data_dir", lambda: tmp_path / "shared")
+    monkeypatch.setattr(datasets, "load_dataset", lambda *a, **k: data)
+    monkeypatch.setattr(augment, "augment_dataset", fake_augment)
+    monkeypatch.setattr(augment_cv, "cross_validate", fake_cv)
+    res = bench_augment.bench_augment(tmp_path / "out", seeds=(), cv_folds=3, cv_seeds=(7,), epochs=2)
+    pool = seen["pool"]
+    assert sorted(pool.paths) == sorted(p for p, s in zip(paths, splits, strict=True) if s != "test")
+    assert seen["folds"] == 3 and seen["seeds"] == (7,) and seen["epochs"] == 2
+    assert seen["synthetic_weight"] == bench_augment.SYNTHETIC_WEIGHTS[0]
+    assert len(seen["synthetic"]) == 6 and sorted(seen["sources"]) == sorted(train_paths[:6])
+    assert res["cross_validation"]["gain"]["macro_f1"]["gain_points"] == 1.0
+    assert "baseline" not in res and res["augmentation"]["added_images"] == 6
