@@ -229,6 +229,41 @@ def rounded_opening(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return out
 
 
+#: The nose is bone and cartilage: relaxing the muscles that lift its wings (a smile's AU12, AU10's upper-lip raise)
+#: brings it back to rest, never below. The removal of a broad smile pushes the rig's smile and ``mouthUpperUp``
+#: :data:`~facecraft.synth.calibration.PAST_NEUTRAL` units past their neutral so the mouth reads neutral, and the
+#: nose's lower edge went with them (astronaut, neutral: subnasale 0.027 -> 0.054 face widths below the tip, wings
+#: 0.060 lower; the 16 broad smilers of the FRLL calibration people, smiling edited to neutral, against their own
+#: neutral photo: subnasale 0.013 and wings 0.011 face widths too low). Mesh points of the nose (canonical mesh, cm:
+#: above ``_NOSE_HOLD_Y[0]`` fading in by ``_NOSE_HOLD_Y[1]``, within ``_NOSE_HOLD_X`` of the midline fading out by
+#: ``_NOSE_HOLD_X[1]``) keep the rig change of each shape only down to the shape's neutral.
+_NOSE_HOLD_Y = (-2.7, -2.1)
+_NOSE_HOLD_X = (2.0, 2.7)
+
+
+@functools.cache
+def _nose_hold() -> np.ndarray:
+    """``(468,)`` float64 in [0, 1]: how fully each mesh point keeps its rest below a removed expression (1 on the
+    nose, 0 on the lips and cheeks; see :data:`_NOSE_HOLD_Y`)."""
+    v = canonical_mesh().vertices * 100.0  # cm
+    top = v[_NOSE_ROOT, 1]
+    y = np.clip((v[:, 1] - _NOSE_HOLD_Y[0]) / (_NOSE_HOLD_Y[1] - _NOSE_HOLD_Y[0]), 0.0, 1.0)
+    x = np.clip((_NOSE_HOLD_X[1] - np.abs(v[:, 0])) / (_NOSE_HOLD_X[1] - _NOSE_HOLD_X[0]), 0.0, 1.0)
+    return np.where(v[:, 1] <= top, y * y * (3 - 2 * y) * x * x * (3 - 2 * x), 0.0)
+
+
+def held_offsets(fit: RigFit, rig_change: np.ndarray) -> np.ndarray:
+    """:func:`rig_change_offsets` with the nose held at its rest: on the nose's mesh points (:func:`_nose_hold`) a
+    removal moves each rig shape at most back to its neutral (weight 0), not past it."""
+    moved = rig_change_offsets(fit, rig_change)
+    hold = _nose_hold()
+    floor = -np.maximum(np.asarray(fit.weights, np.float64), 0.0)
+    kept = np.maximum(np.asarray(rig_change, np.float64), floor)
+    if np.array_equal(kept, rig_change):
+        return moved
+    return moved + hold[:, None] * (rig_change_offsets(fit, kept) - moved)
+
+
 @functools.cache
 def _skin_points() -> np.ndarray:
     """``(468,)`` bool: mesh points off the lips and the openings (what :func:`drag_corner_skin` may move)."""
@@ -436,7 +471,7 @@ def mesh_targets(analyzed: AnalyzedFace, rig_change: np.ndarray) -> tuple[np.nda
     landmarks moved by the rig change, the skin beside the corners of a removed smile with them
     (:func:`drag_corner_skin`), the mouth opening rounded by :func:`rounded_opening`)."""
     src = analyzed.info.landmarks[:NUM_MESH_POINTS, :2].astype(np.float64)
-    dst = drag_corner_skin(src, src + rig_change_offsets(analyzed.fit, rig_change), rig_change)
+    dst = drag_corner_skin(src, src + held_offsets(analyzed.fit, rig_change), rig_change)
     return src, rounded_opening(src, dst)
 
 

@@ -241,3 +241,29 @@ def test_a_one_sided_brow_lowering_furrows_its_own_side():
     mid = 0.5 * (src[55, 0] + src[285, 0])
     darker = out.mean(-1) < 160
     assert darker[:, int(mid) + 2 :].sum() > 10 * max(darker[:, : int(mid) - 2].sum(), 1)
+
+
+def test_removing_a_smile_holds_the_nose_at_its_rest(editor, astronaut, astronaut_faces):
+    from facecraft.rigs.default_rig import SEMANTIC_VERTICES
+    from facecraft.synth.editor import _nose_hold, held_offsets, mesh_targets, rig_change_offsets
+    from facecraft.synth.warp import face_width
+
+    face = astronaut_faces[0]
+    plain = editor.apply(astronaut, astronaut_faces, EditControls.from_args(emotion="neutral:1"))
+    change = plain.faces[0].rig_change
+    smile = [ARKIT_INDEX["mouthSmileLeft"], ARKIT_INDEX["mouthSmileRight"]]
+    assert np.all(change[smile] < -face.fit.weights[smile] - 0.3)  # the removal goes past the rig's neutral ...
+    held = held_offsets(face.fit, change)
+    rest = rig_change_offsets(face.fit, np.maximum(change, -face.fit.weights))
+    nose = [SEMANTIC_VERTICES["nose_tip"], 2, SEMANTIC_VERTICES["nostril_l"], SEMANTIC_VERTICES["nostril_r"]]
+    assert np.allclose(held[nose], rest[nose])  # ... but the nose only goes back to its rest
+    lips = [SEMANTIC_VERTICES["mouth_corner_l"], SEMANTIC_VERTICES["upper_lip_center"]]
+    assert np.allclose(held[lips], rig_change_offsets(face.fit, change)[lips])  # the mouth keeps the full removal
+    assert _nose_hold()[lips].max() == 0.0
+    src, dst = mesh_targets(face, change)
+    fw = face_width(src)
+    tip, sub = SEMANTIC_VERTICES["nose_tip"], 2
+    # the nose tip to subnasale distance grew 0.027 face widths (doubled) before the hold; FRLL people's real
+    # neutral photos lie 0.009 below their broad smiles
+    assert np.linalg.norm(dst[sub] - dst[tip]) - np.linalg.norm(src[sub] - src[tip]) < 0.02 * fw
+    assert np.array_equal(held_offsets(face.fit, np.abs(change)), rig_change_offsets(face.fit, np.abs(change)))
