@@ -86,11 +86,13 @@ def faint_smile_dataset(
     bad = [x for x in intensities if not 0.0 < float(x) <= 1.0]
     if not intensities or bad:
         raise ParameterError(f"intensities: expected values in (0, 1], got {list(intensities)!r}")
+    neutral, happy = EMOTION_INDEX["neutral"], EMOTION_INDEX["happiness"]
+    sources = [p for p in photos if p.label == neutral]
+    if not sources:  # nothing to edit: no editor to load
+        return _edit_set([], [], [], size=size, weight=weight, split=split, label=happy)
     from facecraft.synth.controls import EditControls
     from facecraft.synth.editor import FaceEditor
 
-    neutral, happy = EMOTION_INDEX["neutral"], EMOTION_INDEX["happiness"]
-    sources = [p for p in photos if p.label == neutral]
     controls = [EditControls.from_args(emotion=f"happiness:{float(x):g}") for x in intensities]
     own = editor is None
     editor = FaceEditor() if own else editor
@@ -112,13 +114,17 @@ def faint_smile_dataset(
     finally:
         if own:
             editor.close()
+    logger.info("faint smiles: %d crops of %d neutral photos (%d skipped)", len(names), len(sources), len(skipped))
+    return _edit_set(images, names, skipped, size=size, weight=weight, split=split, label=happy)
+
+
+def _edit_set(images, names, skipped, *, size: int, weight: float | None, split: str | None, label: int) -> FERDataset:
     n = len(names)
-    logger.info("faint smiles: %d crops of %d neutral photos (%d skipped)", n, len(sources), len(skipped))
     return FERDataset(
         np.stack(images) if images else np.zeros((0, size, size), np.uint8),
-        np.full(n, happy, np.int64),
-        names,
+        np.full(n, label, np.int64),
+        list(names),
         None if split is None else np.asarray([split] * n, dtype=object),
-        skipped,
+        list(skipped),
         weights=None if weight is None else np.full(n, weight, np.float32),
     )
