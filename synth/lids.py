@@ -64,7 +64,21 @@ _SCLERA_CHROMA = 0.1
 #: iris's catchlights on sharp, open eyes.
 _SQUINT_SHARE = 0.5
 _SQUINT_OPENING = (0.5, 0.8)
+#: What a raised lid uncovers is painted in proportion to how far it rose past the photo's margin band (``top``, or
+#: ``inset`` for the lower lid): anger (AU5 with AU7 and brows down 3 units) lifts the upper lid of a narrowed eye
+#: by 1-1.5 px while the lower lid rises 5 px, and the 3 px band under the old margin painted as sclera and a flat
+#: iris disc erased the lash line and left a dark box in a pale slit (FRLL calibration person 001).
+_RISE_WEIGHT = True
 _LID_SHADOW = 0.35  # darkening of the uncovered eyeball just under the raised lid
+#: The painted iris (:func:`_paint_iris`): pupil radius and darkness (shares of the iris radius and colour), the
+#: catchlight's strength and the rim's softness (share of the radius, at least a pixel).
+_PUPIL = 0.4
+_PUPIL_DARK = 0.3
+_GLINT = 0.6
+_IRIS_EDGE = 0.12
+#: A source opening below ``_SLIT[1]`` iris diameters keeps less of itself as the eyeball, none below ``_SLIT[0]``:
+#: a nearly shut eye shows lashes, and kept in place they crossed the painted iris as a dark bar.
+_SLIT = (0.35, 0.65)
 #: MediaPipe's refined iris landmarks (478-point layout): centre then four points on the rim, per eye.
 IRIS_POINTS = ((468, 469, 470, 471, 472), (473, 474, 475, 476, 477))
 
@@ -160,7 +174,17 @@ def _open_one(out, mask, img, src, dst, upper_ids, lower_ids, disc) -> None:
     if disc is not None and _SQUINT_SHARE > _MARGIN_SHARE:  # a slit: its lash shadows fill most of what it shows
         share = float(np.interp(height / max(2.0 * disc[1], 1e-6), _SQUINT_OPENING, (_SQUINT_SHARE, _MARGIN_SHARE)))
     top = max(inset, share * height)  # the upper margin's liner and shadow are thicker
+    if _RISE_WEIGHT:
+        # Only as much as the lid really rose: an upper margin lifted by less than the band kept out of the photo
+        # keeps most of its own liner (the warp carries it up), and the lowered lower lid likewise.
+        # Per column, against the band that column keeps out (thinner toward the corners, where the opening is).
+        band = np.clip(share * (lo_s_g - up_s_g) * ratio, 0.5, top)
+        up_rise, lo_fall = up_s_g * ratio - up_d_g, lo_d_g - lo_s_g * ratio
+        moved = np.maximum(_smoothstep(up_rise / band), _smoothstep(lo_fall / inset))
+        open_d = open_d * np.interp(a_d, grid, moved)
     in_src = _smoothstep((ev - eu_up - top) / top + 0.5) * _smoothstep((eu_lo - ev - 0.5 * inset) / inset + 0.5)
+    if disc is not None:  # a nearly shut eye's slit holds only lashes: nothing of it is kept as the eyeball
+        in_src = in_src * _smoothstep((height / max(2.0 * disc[1], 1e-6) - _SLIT[0]) / (_SLIT[1] - _SLIT[0]))
     mx, my = fs.to_image(eu, ev)
     eyeball = cv2.remap(img, mx.astype(np.float32), my.astype(np.float32), cv2.INTER_LINEAR,
                         borderMode=cv2.BORDER_REFLECT_101).astype(np.float64)  # fmt: skip
@@ -169,9 +193,7 @@ def _open_one(out, mask, img, src, dst, upper_ids, lower_ids, disc) -> None:
     if disc is not None and iris_rgb is not None:
         ix, iy = fs.coords(np.array([disc[0][0]]), np.array([disc[0][1]]))
         dist = np.hypot(eu - ix[0], ev - iy[0])
-        ring = _smoothstep((disc[1] - dist) / 1.0 + 0.5)
-        limbus = 1.0 - 0.3 * _smoothstep((dist - 0.75 * disc[1]) / (0.25 * disc[1]))
-        paint = paint * (1 - ring[..., None]) + (iris_rgb * limbus[..., None]) * ring[..., None]
+        paint = _paint_iris(paint, dist, disc[1], iris_rgb, sclera, mx - disc[0][0], my - disc[0][1])
     # The upper lid's shadow on the eyeball, and the sclera darker toward the corners (the eyeball curves away).
     shadow = 1.0 - _LID_SHADOW * np.exp(-np.maximum(vd - up_d, 0.0) / max(0.12 * fd.width, 0.8))
     curve = 0.85 + 0.15 * np.sin(np.pi * np.clip(a_d, 0.0, 1.0))
@@ -185,6 +207,23 @@ def _open_one(out, mask, img, src, dst, upper_ids, lower_ids, disc) -> None:
     region = region * (1 - wa) + content * wa
     out[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
     mask[y0:y1, x0:x1] = np.maximum(mask[y0:y1, x0:x1], np.maximum(new, open_d * 0.5).astype(np.float32))
+
+
+def _paint_iris(paint, dist, radius: float, iris_rgb, sclera, dx, dy) -> np.ndarray:
+    """``paint`` with an iris of ``radius`` pixels at distance ``dist`` (``dx``, ``dy``: image offsets from its
+    centre): a dark limbal ring, a pupil and a soft catchlight (up and a little to the image's left, the same in both
+    eyes, as one light gives), edges as soft as the photo's scale allows. A flat disc cut by the lids of a narrowed
+    eye read as a dark box (UTKFace broad smilers, anger)."""
+    edge = max(1.0, _IRIS_EDGE * radius)
+    ring = _smoothstep((radius - dist) / edge + 0.5)
+    limbus = 1.0 - 0.35 * _smoothstep((dist - 0.7 * radius) / (0.3 * radius))
+    pupil = 1.0 - (1.0 - _PUPIL_DARK) * _smoothstep((_PUPIL * radius - dist) / edge + 0.5)
+    iris = iris_rgb * (limbus * pupil)[..., None]
+    if radius >= 3.0:  # the cornea's reflection of the light
+        glint = np.exp(-((np.hypot(dx + 0.25 * radius, dy + 0.35 * radius) / (0.16 * radius)) ** 2))
+        light = np.maximum(sclera, 1.15 * float(np.max(sclera)))
+        iris = iris + (light - iris) * (_GLINT * glint)[..., None]
+    return paint * (1 - ring[..., None]) + iris * ring[..., None]
 
 
 def _eye_colours(

@@ -199,4 +199,46 @@ def test_the_sclera_of_a_slit_is_white_and_its_lash_shadow_is_not_kept(monkeypat
 
     slit = line_left()
     monkeypatch.setattr(lids, "_SQUINT_SHARE", lids._MARGIN_SHARE)
+    monkeypatch.setattr(lids, "_SLIT", (-2.0, -1.0))  # the slit kept as the eyeball like any opening
     assert slit < 0.85 * line_left()
+
+
+def test_a_painted_iris_has_a_pupil_a_catchlight_and_a_soft_rim():
+    from facecraft.synth.lids import _paint_iris
+
+    size, radius = 61, 12.0
+    yy, xx = np.mgrid[:size, :size].astype(float)
+    du, dv = xx - 30, yy - 30
+    dist = np.hypot(du, dv)
+    sclera, iris_rgb = np.array([200.0, 195.0, 190.0]), np.array([90.0, 60.0, 40.0])
+    paint = _paint_iris(np.broadcast_to(sclera, (size, size, 3)).copy(), dist, radius, iris_rgb, sclera, du, dv)
+    luma = paint.mean(-1)
+    ring = (dist > 0.5 * radius) & (dist < 0.65 * radius) & (dv > 0)  # the iris's lower half, clear of the glint
+    assert luma[30, 30] < 0.6 * np.median(luma[ring])  # a dark pupil, not a flat disc
+    upper = (dist < 0.6 * radius) & (dv < 0)
+    assert luma[upper].max() > 1.5 * np.median(luma[ring])  # the cornea's catchlight
+    assert np.allclose(paint[dist > radius + 3], sclera)  # the sclera around it untouched
+    rim = luma[30, 30 + int(radius) - 2 : 30 + int(radius) + 3]  # across the rim: no one-pixel step
+    assert np.abs(np.diff(rim)).max() < 0.8 * (sclera.mean() - iris_rgb.mean())
+
+
+def test_anger_on_a_narrowed_eye_keeps_an_eye_not_a_dark_box(shared_dir, editor):
+    from facecraft.eval.images import load_image
+    from facecraft.synth.controls import EditControls
+
+    # FRLL calibration person 001: anger (brows down 3 units, AU5 with AU7) narrows her eye to a slit; painting the
+    # band under the barely raised upper lid as sclera and a flat iris left a dark box in a pale slit
+    img = load_image(shared_dir / "data" / "faces-frll" / "neutral" / "001.jpg")
+    faces = editor.analyze(img, name="001")
+    res = editor.apply(img, faces, EditControls.from_args(emotion="anger:1"))
+    src = faces[0].info.landmarks[:468, :2].astype(np.float64)
+    dst = src + res.faces[0].offsets_px
+    luma = res.image.astype(float) @ [0.299, 0.587, 0.114]
+    luma0 = img.astype(float) @ [0.299, 0.587, 0.114]
+    for upper, lower in EYES:
+        before = _polygon_mask(eye_polygon(src, upper, lower), img.shape[:2])
+        after = _polygon_mask(eye_polygon(dst, upper, lower), img.shape[:2])
+        assert after.sum() < 0.8 * before.sum()  # narrowed
+        white = np.percentile(luma0[before], 90)
+        dark_before = (luma0[before] < 0.3 * white).mean()
+        assert (luma[after] < 0.3 * white).mean() < dark_before + 0.03  # no darker than the photo's own eye
