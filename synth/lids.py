@@ -71,9 +71,12 @@ _SQUINT_OPENING = (0.5, 0.8)
 _RISE_WEIGHT = True
 _LID_SHADOW = 0.35  # darkening of the uncovered eyeball just under the raised lid
 #: The painted iris (:func:`_paint_iris`): pupil radius and darkness (shares of the iris radius and colour), the
-#: catchlight's strength and the rim's softness (share of the radius, at least a pixel).
+#: catchlight's strength and the rim's softness (share of the radius, at least a pixel). Chosen on the 48 UTKFace broad
+#: smilers (editor's corner drag), fear:1.0 read as fear by mini-Xception / NetworkV2 (mean probability): flat disc
+#: 0.31 / 0.48 (0.26 / 0.46), pupil at 0.3 of the iris colour 0.35 / 0.40 (0.26 / 0.44), at 0.6 0.33 / 0.46
+#: (0.25 / 0.47); surprise 0.94 / 0.98 with either, 0.92 / 0.98 with no pupil.
 _PUPIL = 0.4
-_PUPIL_DARK = 0.3
+_PUPIL_DARK = 0.6
 _GLINT = 0.6
 _IRIS_EDGE = 0.12
 #: A source opening below ``_SLIT[1]`` iris diameters keeps less of itself as the eyeball, none below ``_SLIT[0]``:

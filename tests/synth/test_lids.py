@@ -214,7 +214,7 @@ def test_a_painted_iris_has_a_pupil_a_catchlight_and_a_soft_rim():
     paint = _paint_iris(np.broadcast_to(sclera, (size, size, 3)).copy(), dist, radius, iris_rgb, sclera, du, dv)
     luma = paint.mean(-1)
     ring = (dist > 0.5 * radius) & (dist < 0.65 * radius) & (dv > 0)  # the iris's lower half, clear of the glint
-    assert luma[30, 30] < 0.6 * np.median(luma[ring])  # a dark pupil, not a flat disc
+    assert luma[30, 30] < 0.75 * np.median(luma[ring])  # a dark pupil, not a flat disc
     upper = (dist < 0.6 * radius) & (dv < 0)
     assert luma[upper].max() > 1.5 * np.median(luma[ring])  # the cornea's catchlight
     assert np.allclose(paint[dist > radius + 3], sclera)  # the sclera around it untouched
