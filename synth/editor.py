@@ -52,6 +52,8 @@ logger = logging.getLogger(__name__)
 
 _JAW = ARKIT_INDEX["jawOpen"]
 _STRETCH = [ARKIT_INDEX["mouthStretchLeft"], ARKIT_INDEX["mouthStretchRight"]]
+_PRESS = [ARKIT_INDEX["mouthPressLeft"], ARKIT_INDEX["mouthPressRight"]]
+_SEAL_FULL = 0.4  # rig mouthPress rise (both sides) at which pressed lips meet fully (:func:`lip_seal`)
 _OPENS = 0.05  # rig jawOpen rise above which the mouth counts as opened by the edit
 #: How an opening the edit adds tapers toward the mouth corners: ``sin(pi a) ** _OVAL_POWER`` of the middle's
 #: (0.6: 74% of it a tenth of the way from a corner, 91% at a quarter; FRLL calibration people 001, 006, 034,
@@ -556,13 +558,32 @@ def _smooth01(x: np.ndarray) -> np.ndarray:
     return x * x * (3.0 - 2.0 * x)
 
 
+def lip_seal(rig_change: np.ndarray) -> float:
+    """How far (0..1) an edit presses the lips shut: the smaller rise of the rig's ``mouthPress*`` over
+    :data:`_SEAL_FULL`, none when the edit opens the jaw.
+
+    Pressed lips (AU23/24, anger's) meet whatever the photo showed; the rig presses by weights, which do not undo a
+    smiling photo's open lips (astronaut, anger: the inner lips stayed 0.057 face widths apart, a dark strip with
+    teeth between pressed lips)."""
+    if float(rig_change[_JAW]) > _OPENS:
+        return 0.0
+    return float(np.clip(min(float(rig_change[k]) for k in _PRESS) / _SEAL_FULL, 0.0, 1.0))
+
+
 def mesh_targets(analyzed: AnalyzedFace, rig_change: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(src, dst)``, each ``(468, 2)`` pixels: where an edit moves the mesh points of a face (the detected
     landmarks moved by the rig change, the skin beside the corners of a removed smile with them
-    (:func:`drag_corner_skin`), the mouth opening rounded by :func:`rounded_opening`)."""
+    (:func:`drag_corner_skin`), the mouth opening rounded by :func:`rounded_opening`, pressed lips brought together
+    by :func:`lip_seal`'s share of their gap)."""
+    from .talk_render import lip_sides, seal_lips
+    from .warp import face_width
+
     src = analyzed.info.landmarks[:NUM_MESH_POINTS, :2].astype(np.float64)
-    dst = drag_corner_skin(src, src + held_offsets(analyzed.fit, rig_change), rig_change)
-    return src, rounded_opening(src, dst)
+    dst = rounded_opening(src, drag_corner_skin(src, src + held_offsets(analyzed.fit, rig_change), rig_change))
+    seal = lip_seal(rig_change)
+    if seal > 0:
+        dst = seal_lips(dst, seal, face_width(src), lip_sides(src))
+    return src, dst
 
 
 def render_rig_change(
@@ -611,7 +632,12 @@ def render_rig_change(
     mouth_dst = unfolded_target(src, dst) if opens else dst
     # Only the photo's front teeth stay in an opening without stretched lips (surprise; fear keeps its side teeth).
     front = opens and float(rig_change[_STRETCH].max()) <= _OPENS
-    warped = paint_mouth_interior(warped, image, src, mouth_dst, depth=depth, front_teeth=front)
+    warped = paint_mouth_interior(warped, image, src, mouth_dst, depth=depth, front_teeth=front, all_teeth=not opens)
+    seal = lip_seal(rig_change)
+    if seal > 0:  # the photo's own lips painted pressed together over what is left of its opening
+        from .mouth_seal import seal_mouth
+
+        warped = seal_mouth(warped, image, src, dst, seal)
     warped = close_lids(warped, image, src, dst, iris=analyzed.info.landmarks)
     return warped.image, warped.mask
 

@@ -165,7 +165,9 @@ def _teeth(
     return rgb, alpha
 
 
-def paint_mouth_interior(warped, image, src_px, dst_px, *, depth=None, front_teeth: bool = False) -> WarpResult:
+def paint_mouth_interior(
+    warped, image, src_px, dst_px, *, depth=None, front_teeth: bool = False, all_teeth: bool = False
+) -> WarpResult:
     """Repaint the mouth opening of a warped photo where the edit opens the mouth more than it was.
 
     Parameters
@@ -182,6 +184,10 @@ def paint_mouth_interior(warped, image, src_px, dst_px, *, depth=None, front_tee
     front_teeth : bool
         Where the mouth opens rounder, keep only the photo's two front teeth (``_FRONT_TEETH_KEEP``), not the
         middle ones (``_TEETH_KEEP``): for an opening without stretched lips.
+    all_teeth : bool
+        Keep all the photo's teeth in place however much rounder the opening gets: for lips that part with the jaw
+        still (a raised upper lip and lowered lower lip, disgust's AU10/AU16 over a smile's open lips), where no
+        jaw carries the side teeth to the corners of the opening; fading them left a dark empty oval.
 
     Returns
     -------
@@ -240,6 +246,8 @@ def paint_mouth_interior(warped, image, src_px, dst_px, *, depth=None, front_tee
         rounder = opening / max(gap_src / fs.width, 1e-6)
         opens = float(_smoothstep((rounder - _ROUNDER) / _ROUNDER_RAMP))  # 0 where it closes: continuous
         keep = (_FRONT_TEETH_KEEP, _FRONT_TEETH_FADE) if front_teeth else (_TEETH_KEEP, _TEETH_FADE)
+        if all_teeth:
+            opens = 0.0
         interior, teeth_in_photo = _reuse_source(
             img, fs, fd, a, v, v_up, v_lo, cavity, skin, across, centre=centre, opens=opens, teeth_keep=keep
         )

@@ -331,3 +331,30 @@ def test_creases_are_as_soft_as_the_photo_and_follow_its_texture_and_colour(monk
     deepest = np.unravel_index(np.argmin(folded.sum(-1)), folded.shape[:2])
     share = folded[deepest] / skin[deepest]
     assert share[2] < share[0] - 0.03
+
+
+def test_pressed_lips_meet_over_an_open_smile(editor, astronaut, astronaut_faces):
+    from facecraft.rigs.default_rig import LIPS_LOWER_INNER, LIPS_UPPER_INNER
+    from facecraft.synth.editor import lip_seal, mesh_targets
+    from facecraft.synth.warp import face_width
+
+    face = astronaut_faces[0]
+    up, lo = list(LIPS_UPPER_INNER[3:-3]), list(LIPS_LOWER_INNER[3:-3])  # the middle of the opening
+    src = face.info.landmarks[:468, :2].astype(np.float64)
+    fw = face_width(src)
+    assert (src[lo, 1] - src[up, 1]).min() > 0.05 * fw  # the astronaut smiles with her teeth showing
+    angry = editor.apply(astronaut, astronaut_faces, EditControls.from_args(emotion="anger:1"))
+    change = angry.faces[0].rig_change
+    assert lip_seal(change) == 1.0
+    _, dst = mesh_targets(face, change)
+    assert np.abs(dst[lo, 1] - dst[up, 1]).max() < 0.01 * fw  # anger's pressed lips meet (they stayed 0.057 apart)
+    mouth = np.round(0.5 * (dst[13] + dst[14])).astype(int)
+    patch = angry.image[mouth[1] - 1 : mouth[1] + 2, mouth[0] - 6 : mouth[0] + 7].astype(float)
+    teeth = astronaut[int(src[13, 1]) + 2 : int(src[14, 1]) - 1, int(src[13, 0]) - 6 : int(src[13, 0]) + 7]
+    assert patch.mean() < teeth.astype(float).mean() - 20  # lips, not the photo's teeth, where they meet
+    one_side = np.zeros(52)
+    one_side[ARKIT_INDEX["mouthPressLeft"]] = 0.8
+    assert lip_seal(one_side) == 0.0  # one side pressed: no seal
+    opened = change.copy()
+    opened[ARKIT_INDEX["jawOpen"]] = 0.5
+    assert lip_seal(opened) == 0.0  # an opening jaw is never sealed

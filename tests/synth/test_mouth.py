@@ -161,3 +161,26 @@ def test_only_the_front_teeth_stay_when_asked():
     for share in (0.42, 0.58):
         assert brightest_under_upper_lip(middle, share) > 170
         assert brightest_under_upper_lip(front, share) < 145
+
+
+def test_lips_that_part_with_the_jaw_still_keep_all_the_photos_teeth():
+    # Disgust over a toothy smile: the upper lip rises and the lower falls with the jaw still; no jaw carries the
+    # side teeth to the corners, so they stay where the photo has them instead of fading into a dark oval.
+    img, src, depth = astronaut_points()
+    dst = open_jaw(src, 0.15)
+    centre = 0.5 * (src[61] + src[291])
+    for i in set(LIPS_UPPER_INNER) | set(LIPS_LOWER_INNER) | {61, 291}:
+        dst[i, 0] = centre[0] + 0.8 * (src[i, 0] - centre[0])
+    warped = warp_face(img, src, dst, depth=depth)
+    fd = mouth_frame(dst)
+
+    def brightest_under_upper_lip(res, share: float) -> float:
+        us = np.full(7, share * fd.width)
+        x, y = fd.to_image(us, fd.profile(us)[0] + np.arange(7.0))
+        return max(_luma(res.image[int(round(yy)), int(round(xx))]) for xx, yy in zip(x, y, strict=True))
+
+    kept = paint_mouth_interior(warped, img, src, dst, depth=depth, all_teeth=True)
+    faded = paint_mouth_interior(warped, img, src, dst, depth=depth)
+    for share in (0.3, 0.7):
+        assert brightest_under_upper_lip(faded, share) < 145
+        assert brightest_under_upper_lip(kept, share) > 150
