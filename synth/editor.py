@@ -248,11 +248,13 @@ def rounded_opening(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
 #: :data:`~facecraft.synth.calibration.PAST_NEUTRAL` units past their neutral so the mouth reads neutral, and the
 #: nose's lower edge went with them (astronaut, neutral: subnasale 0.027 -> 0.054 face widths below the tip, wings
 #: 0.060 lower; the 16 broad smilers of the FRLL calibration people, smiling edited to neutral, against their own
-#: neutral photo: subnasale 0.013 and wings 0.011 face widths too low). Mesh points of the nose (canonical mesh, cm:
-#: above ``_NOSE_HOLD_Y[0]`` fading in by ``_NOSE_HOLD_Y[1]``, within ``_NOSE_HOLD_X`` of the midline fading out by
-#: ``_NOSE_HOLD_X[1]``) keep the rig change of each shape only down to the shape's neutral.
-_NOSE_HOLD_Y = (-2.7, -2.1)
+#: neutral photo: subnasale 0.013 and wings 0.011 face widths too low). Mesh points of the lower nose (canonical mesh,
+#: cm: above ``_NOSE_HOLD_Y[0]`` fading in by ``_NOSE_HOLD_Y[1]``, below ``_NOSE_HOLD_Y[3]`` fading in by
+#: ``_NOSE_HOLD_Y[2]``; within ``_NOSE_HOLD_X[0]`` of the midline fading out by ``_NOSE_HOLD_X[1]``) keep the rig change
+#: of each shape the face shows only down to the shape's neutral.
+_NOSE_HOLD_Y = (-2.7, -2.1, 0.0, 1.0)
 _NOSE_HOLD_X = (2.0, 2.7)
+_SHOWN = 0.05  # fitted rig weight from which a shape counts as shown by the face (:func:`held_offsets`)
 
 
 @functools.cache
@@ -260,19 +262,26 @@ def _nose_hold() -> np.ndarray:
     """``(468,)`` float64 in [0, 1]: how fully each mesh point keeps its rest below a removed expression (1 on the
     nose, 0 on the lips and cheeks; see :data:`_NOSE_HOLD_Y`)."""
     v = canonical_mesh().vertices * 100.0  # cm
-    top = v[_NOSE_ROOT, 1]
-    y = np.clip((v[:, 1] - _NOSE_HOLD_Y[0]) / (_NOSE_HOLD_Y[1] - _NOSE_HOLD_Y[0]), 0.0, 1.0)
-    x = np.clip((_NOSE_HOLD_X[1] - np.abs(v[:, 0])) / (_NOSE_HOLD_X[1] - _NOSE_HOLD_X[0]), 0.0, 1.0)
-    return np.where(v[:, 1] <= top, y * y * (3 - 2 * y) * x * x * (3 - 2 * x), 0.0)
+
+    def smooth(t: np.ndarray) -> np.ndarray:
+        t = np.clip(t, 0.0, 1.0)
+        return t * t * (3.0 - 2.0 * t)
+
+    y = smooth((v[:, 1] - _NOSE_HOLD_Y[0]) / (_NOSE_HOLD_Y[1] - _NOSE_HOLD_Y[0]))
+    y = y * smooth((_NOSE_HOLD_Y[3] - v[:, 1]) / (_NOSE_HOLD_Y[3] - _NOSE_HOLD_Y[2]))  # the lower nose only
+    return y * smooth((_NOSE_HOLD_X[1] - np.abs(v[:, 0])) / (_NOSE_HOLD_X[1] - _NOSE_HOLD_X[0]))
 
 
 def held_offsets(fit: RigFit, rig_change: np.ndarray) -> np.ndarray:
     """:func:`rig_change_offsets` with the nose held at its rest: on the nose's mesh points (:func:`_nose_hold`) a
-    removal moves each rig shape at most back to its neutral (weight 0), not past it."""
+    removal of a shape the face shows (fitted weight above :data:`_SHOWN`) moves it at most back to its neutral
+    (weight 0), not past it. Shapes the face does not show keep their motion (a smile's lips parted over the teeth,
+    ``mouthClose`` below 0, is no removal)."""
     moved = rig_change_offsets(fit, rig_change)
     hold = _nose_hold()
-    floor = -np.maximum(np.asarray(fit.weights, np.float64), 0.0)
-    kept = np.maximum(np.asarray(rig_change, np.float64), floor)
+    now = np.asarray(fit.weights, np.float64)
+    change = np.asarray(rig_change, np.float64)
+    kept = np.where(now > _SHOWN, np.maximum(change, -now), change)
     if np.array_equal(kept, rig_change):
         return moved
     return moved + hold[:, None] * (rig_change_offsets(fit, kept) - moved)

@@ -254,7 +254,8 @@ def test_removing_a_smile_holds_the_nose_at_its_rest(editor, astronaut, astronau
     smile = [ARKIT_INDEX["mouthSmileLeft"], ARKIT_INDEX["mouthSmileRight"]]
     assert np.all(change[smile] < -face.fit.weights[smile] - 0.3)  # the removal goes past the rig's neutral ...
     held = held_offsets(face.fit, change)
-    rest = rig_change_offsets(face.fit, np.maximum(change, -face.fit.weights))
+    shown = face.fit.weights > 0.05
+    rest = rig_change_offsets(face.fit, np.where(shown, np.maximum(change, -face.fit.weights), change))
     nose = [SEMANTIC_VERTICES["nose_tip"], 2, SEMANTIC_VERTICES["nostril_l"], SEMANTIC_VERTICES["nostril_r"]]
     assert np.allclose(held[nose], rest[nose])  # ... but the nose only goes back to its rest
     lips = [SEMANTIC_VERTICES["mouth_corner_l"], SEMANTIC_VERTICES["upper_lip_center"]]
@@ -358,3 +359,16 @@ def test_pressed_lips_meet_over_an_open_smile(editor, astronaut, astronaut_faces
     opened = change.copy()
     opened[ARKIT_INDEX["jawOpen"]] = 0.5
     assert lip_seal(opened) == 0.0  # an opening jaw is never sealed
+
+
+def test_the_nose_hold_leaves_edits_that_remove_nothing_the_face_shows(astronaut_faces):
+    from facecraft.synth.editor import _nose_hold, held_offsets, rig_change_offsets
+
+    fit = astronaut_faces[0].fit
+    parted = np.zeros(52)
+    parted[ARKIT_INDEX["mouthClose"]] = -0.3  # a smile's lips parted over the teeth: below neutral, but no removal
+    brows = np.zeros(52)
+    brows[ARKIT_INDEX["browInnerUp"]] = -1.0 - float(fit.weights[ARKIT_INDEX["browInnerUp"]])  # past neutral
+    for change in (parted, brows):
+        assert np.allclose(held_offsets(fit, change), rig_change_offsets(fit, change))
+    assert _nose_hold()[[168, 6]].max() == 0.0  # the bridge and root are not held (brow moves reach them)
