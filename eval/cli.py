@@ -39,6 +39,9 @@ TRAIN_OPTIONS: dict[str, tuple[str, str]] = {
                    "pseudo-labelled by the two pretrained judges where they agree (research: mind their licence)"),
     "unlabelled_weight": ("--unlabelled-weight", "loss weight of a pseudo-labelled photo"),
     "unlabelled_confidence": ("--unlabelled-confidence", "judges' least agreed confidence to keep a photo"),
+    "photo_smiles": ("--photo-smiles", "happiness intensities of the editor's faint-smile edits of the neutral "
+                     "training photos (none: no edits)"),
+    "photo_smile_copies": ("--photo-smile-copies", "camera-like crops per faint-smile edit"),
     "seed": ("--seed", "random seed (training and the data split when none is given)"),
     "num_threads": ("--threads", "torch CPU threads"),
 }  # fmt: skip
@@ -65,6 +68,7 @@ def train_config_from_args(args: argparse.Namespace):
     from .train import TrainConfig
 
     given = {name: getattr(args, name) for name in TRAIN_OPTIONS if getattr(args, name) is not None}
+    given = {name: tuple(v) if isinstance(v, list) else v for name, v in given.items()}
     return TrainConfig(**{**_recipe(args).get("train", {}), **given})
 
 
@@ -230,6 +234,8 @@ def register(subparsers) -> None:
         default = getattr(defaults, name)
         kind = _field_type(TrainConfig, name)
         extra = {"action": argparse.BooleanOptionalAction} if kind is bool else {"type": kind}
+        if isinstance(default, tuple):
+            extra = {"type": float, "nargs": "*"}
         if name in choices:
             extra["choices"] = choices[name]
         t.add_argument(flag, dest=name, default=None, help=f"{text} (default: {default})", **extra)

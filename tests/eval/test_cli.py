@@ -95,3 +95,14 @@ def test_train_options_default_to_the_config_dataclasses():
     assert set(TRAIN_OPTIONS) <= set(TrainConfig.__dataclass_fields__)
     photos = train_config_from_args(_train_args("--unlabelled", "faces-utk", "--unlabelled-weight", "0.5"))
     assert (photos.unlabelled, photos.unlabelled_weight) == ("faces-utk", 0.5)
+
+
+def test_photo_smiles_flag_overrides_the_recipe():
+    from facecraft.eval.train import RECIPES
+
+    shipped = train_config_from_args(_train_args("--recipe", "shipped"))
+    assert shipped.photo_smiles == tuple(RECIPES["shipped"]["train"]["photo_smiles"])
+    none = train_config_from_args(_train_args("--recipe", "shipped", "--photo-smiles"))
+    assert none.photo_smiles == ()
+    some = train_config_from_args(_train_args("--photo-smiles", "0.25", "0.5", "--photo-smile-copies", "3"))
+    assert (some.photo_smiles, some.photo_smile_copies) == ((0.25, 0.5), 3)
