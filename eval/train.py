@@ -19,7 +19,7 @@ from the checkout with ``../shared`` beside it (10.5 minutes with one thread at 
 ``--recipe shipped`` (:data:`RECIPES`): the mini-Xception started from the ``fer`` weights at 48 px, stem
 fixed, the rest fine-tuned for 40 epochs on fer-dev's train split plus augmented studio photos of every other
 ``faces-frll`` person (:mod:`~facecraft.eval.photos`; the others are held out and scored) and the geometric
-editor's faint-smile edits of those people's neutral photos (:mod:`~facecraft.eval.photo_edits`), flip at test
+editor's faint-smile edits of those people's neutral photos (:mod:`~facecraft.eval.augment_photos`), flip at test
 time, logit adjustment. Other recipes::
 
     facecraft fer train --data ../shared/data/fer-dev --out outputs/fer-mx \\
@@ -163,7 +163,7 @@ class TrainConfig:
         ``(lo, hi)``: the face landmarker's smile score overrules the judges (``smile`` of
         :func:`~facecraft.eval.photos.pseudo_labelled_photos`); ``None``: the judges alone.
     photo_smiles : tuple of float
-        Happiness intensities of faint-smile edits (:func:`~facecraft.eval.photo_edits.faint_smile_dataset`)
+        Happiness intensities of faint-smile edits (:func:`~facecraft.eval.augment_photos.faint_smile_dataset`)
         made by the geometric editor of every neutral studio photo among the training set's photo crops
         (:func:`~facecraft.eval.photos.is_photo_crop`; so only people already in training are edited), each
         edit as ``photo_smile_copies`` camera-like crops labelled happiness, with the photo crops' loss weight.
@@ -431,7 +431,7 @@ def faint_smile_crops(train: FERDataset, config: TrainConfig, *, size: int) -> F
     names end in ``#<copy>``) whose label is neutral; the edits get the mean loss weight of those crops.
     Returns an empty data set when ``train`` holds no neutral photo crop.
     """
-    from .photo_edits import faint_smile_dataset
+    from .augment_photos import faint_smile_dataset
     from .photos import LabelledPhoto, is_photo_crop
 
     neutral = EMOTIONS.index("neutral")

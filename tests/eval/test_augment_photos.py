@@ -35,9 +35,9 @@ def test_camera_crops_start_with_the_plain_crop_and_vary_the_rest(face_photos):
 
 
 def test_faint_smiles_edit_only_neutral_photos_and_change_the_mouth(face_photos):
+    from facecraft.eval.augment_photos import faint_smile_dataset, smile_edit_name
     from facecraft.eval.faces import preprocess_face
     from facecraft.eval.images import load_image
-    from facecraft.eval.photo_edits import faint_smile_dataset, smile_edit_name
 
     d = faint_smile_dataset(face_photos, size=48, intensities=(0.3, 0.5), copies=2, weight=4.0, split="train")
     path = face_photos[0].path
@@ -53,7 +53,7 @@ def test_faint_smiles_edit_only_neutral_photos_and_change_the_mouth(face_photos)
 
 
 def test_faint_smiles_check_their_options(face_photos):
-    from facecraft.eval.photo_edits import faint_smile_dataset
+    from facecraft.eval.augment_photos import faint_smile_dataset
 
     for bad in ((), (0.0,), (1.5,)):
         with pytest.raises(ParameterError, match="intensities"):

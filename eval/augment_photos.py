@@ -7,8 +7,9 @@ as neutral). Studio training photos show each person once neutral and once smili
 edit is paired with its unedited source, which stays in training as neutral, so the only difference the
 classifier can use is the expression, not the person, the camera or the editor's traces.
 
-Like :mod:`~facecraft.eval.augment`, this module sits on top of :mod:`facecraft.synth` (imported when an edit
-is made); the classifier, its training loop and the data sets do not import it.
+Augmentation of the classifier's own training photos, so it belongs with :mod:`~facecraft.eval.augment`: the
+augment modules are the only ones in :mod:`facecraft.eval` that import :mod:`facecraft.synth` (imported when
+an edit is made); the classifier and the data sets never import them, training only when asked for edits.
 """
 
 from __future__ import annotations
