@@ -584,7 +584,7 @@ def mesh_targets(analyzed: AnalyzedFace, rig_change: np.ndarray) -> tuple[np.nda
     landmarks moved by the rig change, the skin beside the corners of a removed smile with them
     (:func:`drag_corner_skin`), the mouth opening rounded by :func:`rounded_opening`, pressed lips brought together
     by :func:`lip_seal`'s share of their gap)."""
-    from .talk_render import lip_sides, seal_lips
+    from .mouth_seal import lip_sides, seal_lips
     from .warp import face_width
 
     src = analyzed.info.landmarks[:NUM_MESH_POINTS, :2].astype(np.float64)

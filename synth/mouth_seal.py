@@ -33,7 +33,7 @@ from facecraft.rigs.default_rig import LIPS_LOWER_INNER, LIPS_LOWER_OUTER, LIPS_
 from facecraft.rigs.errors import ParameterError
 
 from .corner_frame import CornerFrame
-from .mouth import _smoothstep, face_colours, repaint_inputs
+from .mouth import _smoothstep, face_colours, mouth_frame, repaint_inputs
 from .warp import WarpResult
 
 EDGE_SKIP = 0.15  # share of a lip's thickness at its inner edge not sampled (the photo's teeth bleed into it)
@@ -188,3 +188,46 @@ def seal_mouth(warped, image, src_px, dst_px, amount: float, *, face_width: floa
 def _remap(image: np.ndarray, mx: np.ndarray, my: np.ndarray) -> np.ndarray:
     return cv2.remap(image, mx.astype(np.float32), my.astype(np.float32), cv2.INTER_LINEAR,
                      borderMode=cv2.BORDER_REFLECT_101).astype(np.float64)  # fmt: skip
+
+
+_LIP_REACH = 0.12  # face widths from the inner lip line over which a seal moves the lips fully ...
+_LIP_FADE = 0.12  # ... and then fades out (chin, nose and cheeks follow a little)
+
+
+def lip_sides(points: np.ndarray) -> np.ndarray:
+    """``(468,)`` +1 for vertices above the mouth opening's middle line (upper lip side), -1 below, 0 on it
+    (the corners), from a face whose lips do not cross (the photo's own landmarks)."""
+    fr = mouth_frame(points)
+    rel = points - fr.origin
+    u, v = rel @ fr.u_axis, rel @ fr.v_axis
+    up, lo = fr.profile(np.clip(u, 0.0, fr.width))
+    mid = 0.5 * (up + lo)
+    return np.where(np.abs(v - mid) < 1e-6, 0.0, np.where(v < mid, 1.0, -1.0))
+
+
+def seal_lips(points: np.ndarray, amount: float, face_width: float, sides: np.ndarray) -> np.ndarray:
+    """Move the lips of ``(468, 2)`` pixel positions together so the inner lips meet (``amount`` 1) or close
+    that share of their gap; inner lips that cross (the upper below the lower) are always brought to meet.
+    ``sides``: :func:`lip_sides` of the rest face (which lip each vertex belongs to).
+
+    The rig closes the lips by weights, but a photo's own lip opening is partly in the fitted identity, which
+    weights do not undo, and a closure on top of it may push the lips through each other (the warp then
+    shows the photo's mouth opening upside down). In the mouth frame (:func:`facecraft.synth.mouth.mouth_frame`)
+    each vertex above the opening's middle line moves by half the local gap toward it and each one below
+    likewise, fully within :data:`_LIP_REACH` face widths of the line, fading to nothing over
+    :data:`_LIP_FADE` more.
+    """
+    fr = mouth_frame(points)
+    rel = points - fr.origin
+    u, v = rel @ fr.u_axis, rel @ fr.v_axis
+    inside = (u > 0) & (u < fr.width)
+    up, lo = fr.profile(np.clip(u, 0.0, fr.width))
+    gap = np.where(inside, lo - up, 0.0)  # signed: negative where the lips cross
+    close = np.where(gap < 0, gap, float(np.clip(amount, 0.0, 1.0)) * gap)
+    if np.abs(close).max(initial=0.0) < 1e-3:
+        return points
+    mid = 0.5 * (up + lo)
+    dist = np.abs(v - mid) - 0.5 * np.abs(gap)
+    fade = np.clip(1.0 - (dist - _LIP_REACH * face_width) / (_LIP_FADE * face_width), 0.0, 1.0)
+    shift = 0.5 * close * fade * sides  # the upper side moves down by half the closed gap, the lower side up
+    return points + shift[:, None] * fr.v_axis[None, :]

@@ -34,8 +34,8 @@ from facecraft.rigs.errors import ParameterError
 
 from .fit import NUM_MESH_POINTS, RigFit
 from .lids import close_lids
-from .mouth import mouth_frame, paint_mouth_interior
-from .mouth_seal import seal_mouth
+from .mouth import paint_mouth_interior
+from .mouth_seal import lip_sides, seal_lips, seal_mouth
 from .warp import _RINGS, WarpResult, _signed_area, backward_map, extended_mesh, face_width, unfold
 
 logger = logging.getLogger(__name__)
@@ -71,49 +71,6 @@ class HeadMotion:
         lin = np.array([[c, s], [-s, c]])  # image y points down: positive angle turns counter-clockwise on screen
         off = np.asarray(pivot, np.float64) - lin @ pivot + np.asarray(self.shift, np.float64)
         return np.concatenate([lin, off[:, None]], axis=1)
-
-
-_LIP_REACH = 0.12  # face widths from the inner lip line over which a seal moves the lips fully ...
-_LIP_FADE = 0.12  # ... and then fades out (chin, nose and cheeks follow a little)
-
-
-def lip_sides(points: np.ndarray) -> np.ndarray:
-    """``(468,)`` +1 for vertices above the mouth opening's middle line (upper lip side), -1 below, 0 on it
-    (the corners), from a face whose lips do not cross (the photo's own landmarks)."""
-    fr = mouth_frame(points)
-    rel = points - fr.origin
-    u, v = rel @ fr.u_axis, rel @ fr.v_axis
-    up, lo = fr.profile(np.clip(u, 0.0, fr.width))
-    mid = 0.5 * (up + lo)
-    return np.where(np.abs(v - mid) < 1e-6, 0.0, np.where(v < mid, 1.0, -1.0))
-
-
-def seal_lips(points: np.ndarray, amount: float, face_width: float, sides: np.ndarray) -> np.ndarray:
-    """Move the lips of ``(468, 2)`` pixel positions together so the inner lips meet (``amount`` 1) or close
-    that share of their gap; inner lips that cross (the upper below the lower) are always brought to meet.
-    ``sides``: :func:`lip_sides` of the rest face (which lip each vertex belongs to).
-
-    The rig closes the lips by weights, but a photo's own lip opening is partly in the fitted identity, which
-    weights do not undo, and a closure on top of it may push the lips through each other (the warp then
-    shows the photo's mouth opening upside down). In the mouth frame (:func:`facecraft.synth.mouth.mouth_frame`)
-    each vertex above the opening's middle line moves by half the local gap toward it and each one below
-    likewise, fully within :data:`_LIP_REACH` face widths of the line, fading to nothing over
-    :data:`_LIP_FADE` more.
-    """
-    fr = mouth_frame(points)
-    rel = points - fr.origin
-    u, v = rel @ fr.u_axis, rel @ fr.v_axis
-    inside = (u > 0) & (u < fr.width)
-    up, lo = fr.profile(np.clip(u, 0.0, fr.width))
-    gap = np.where(inside, lo - up, 0.0)  # signed: negative where the lips cross
-    close = np.where(gap < 0, gap, float(np.clip(amount, 0.0, 1.0)) * gap)
-    if np.abs(close).max(initial=0.0) < 1e-3:
-        return points
-    mid = 0.5 * (up + lo)
-    dist = np.abs(v - mid) - 0.5 * np.abs(gap)
-    fade = np.clip(1.0 - (dist - _LIP_REACH * face_width) / (_LIP_FADE * face_width), 0.0, 1.0)
-    shift = 0.5 * close * fade * sides  # the upper side moves down by half the closed gap, the lower side up
-    return points + shift[:, None] * fr.v_axis[None, :]
 
 
 class PortraitRenderer:

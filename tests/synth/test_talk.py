@@ -279,7 +279,7 @@ def astronaut_faces_plain(plain_editor, astronaut):
 
 
 def test_seal_lips_meets_without_crossing(portrait):
-    from facecraft.synth.talk_render import seal_lips
+    from facecraft.synth.mouth_seal import seal_lips
 
     r = portrait.renderer
     opened = r.targets(np.eye(NUM_ARKIT)[JAW] * 0.5)
