@@ -110,7 +110,16 @@ SYNTHETIC_WEIGHTS: tuple[float, ...] = (SYNTHETIC_WEIGHT, 1.0, 0.25)
 #: with the editor of fd0f111.
 BENCH_PER_SOURCE: int | None = 1
 #: A stricter second-judge vote per target for the synthetic faces that join training (:func:`passing_files`);
-#: None: the augmenter's filter only.
+#: None: the augmenter's filter only. Weighed with the bench's own cross-validation (:mod:`.augment_cv`, 5 folds
+#: of train + val, two seeds; disgust from the editor at dbfc8f1, contempt from fd0f111's folder, 132 images;
+#: 8-class macro-F1 gain in points, paired bootstrap 95% interval): the defaults -0.23 (-1.77..+1.38; disgust
+#: recall 0.38 -> 0.52, precision 0.29 -> 0.20); mini-Xception ranking disgust first
+#: (``{"disgust": ("mini-xception", 1)}``, 106 disgust images instead of 180) -0.37 (-1.65..+1.00; disgust
+#: precision 0.22) and with no contempt -0.79 (-2.02..+0.56; disgust 0.53 / 0.23); contempt alone -0.48, at
+#: weight 1.0 -0.67, only from sources not labelled neutral (50 images) -0.75; 93 edits toward neutral added as
+#: controls (the editor's look then is no cue for the rare classes) -0.63; fd0f111's 74 disgust edits with the
+#: same contempt +0.61 (-0.82..+2.14). Contempt precision stayed at 0.03-0.06 out of fold (with the defaults the
+#: classifier calls 127-142 faces contempt, 7-8 of them right, 72-82 neutral). No rule won: none is the default.
 BENCH_AGREEMENT: dict[str, tuple[str, int]] | None = None
 #: Logit-adjustment strengths the augmented arms choose among on validation; None: the trainer's grid
 #: (:data:`facecraft.eval.train.PRIOR_TAUS`), as the baseline arms. No adjustment for them, (0.0,), was
