@@ -20,7 +20,6 @@ recipe and trainer code is reused (the baseline's runs serve every rule).
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -121,9 +120,9 @@ def _fold_run(job: dict) -> np.ndarray:
     """Train one fold of one arm (or reuse a finished one) and return its held-out probabilities ``(n, 8)``."""
     import torch
 
-    from .bench_augment import ARM_RESULT, _arm_key, _finished_training, recipe_configs
+    from .bench_augment import recipe_configs, train_or_reuse
     from .classifier import FERClassifier
-    from .train import predict_dataset, train_classifier
+    from .train import predict_dataset
 
     if job.get("configure_logging"):
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -132,23 +131,10 @@ def _fold_run(job: dict) -> np.ndarray:
     train, held = job["train"], job["held"]
     model_config, config = recipe_configs(job["recipe"], epochs=job["epochs"], seed=job["seed"])
     config = replace(config, prior_adjust=False, num_threads=job["threads"])
-    key = _arm_key(train, held, model_config, config)
-    done = out_dir / ARM_RESULT
-    trained = _finished_training(done, key, config)
+    trained = train_or_reuse(train, held, out_dir=out_dir, model_config=model_config, config=config)
     probs_file = out_dir / HELD_PROBS
-    if trained is not None and probs_file.is_file():
+    if trained.get("reused") and probs_file.is_file():
         return np.load(probs_file)
-    if trained is None:
-        t0 = time.perf_counter()
-        result = train_classifier(train, held, out_dir=out_dir, model_config=model_config, config=config)
-        trained = {
-            "model_dir": result["best_dir"],
-            "epochs_run": result["epochs_run"],
-            "best_epoch": result["best_epoch"],
-            "wall_s": round(time.perf_counter() - t0, 1),
-            "cpu_s": None,
-        }
-        done.write_text(json.dumps({"key": key, "training": trained}, indent=2, default=float))
     model = FERClassifier.from_pretrained(trained["model_dir"])
     probs = predict_dataset(model, held).astype(np.float32)
     np.save(probs_file, probs)

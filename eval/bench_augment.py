@@ -237,7 +237,7 @@ def train_and_test(
     import torch
 
     from .classifier import FERClassifier
-    from .train import adjust_to_priors, evaluate_probs, predict_dataset, train_classifier, write_evaluation
+    from .train import adjust_to_priors, evaluate_probs, predict_dataset, write_evaluation
 
     torch.set_num_threads(threads)
     out_dir = Path(out_dir)
@@ -245,22 +245,7 @@ def train_and_test(
     prior_adjust = config.prior_adjust
     config = replace(config, prior_adjust=False, num_threads=threads)
     real_counts = train.class_counts if real_counts is None else np.asarray(real_counts)
-    key = _arm_key(train, val, model_config, config)
-    done = out_dir / ARM_RESULT
-    trained = _finished_training(done, key, config)
-    if trained is None:
-        t0, c0 = time.perf_counter(), time.process_time()
-        result = train_classifier(train, val, out_dir=out_dir, model_config=model_config, config=config)
-        trained = {
-            "model_dir": result["best_dir"],
-            "epochs_run": result["epochs_run"],
-            "best_epoch": result["best_epoch"],
-            "wall_s": round(time.perf_counter() - t0, 1),
-            "cpu_s": round(time.process_time() - c0, 1),
-        }
-        done.write_text(json.dumps({"key": key, "training": trained}, indent=2, default=float))
-    else:
-        logger.info("arm %s: reusing the finished training (same data, recipe and trainer code)", out_dir)
+    trained = train_or_reuse(train, val, out_dir=out_dir, model_config=model_config, config=config)
     model = FERClassifier.from_pretrained(trained["model_dir"])
     adjustment = None
     if prior_adjust:
@@ -359,6 +344,31 @@ def paired_bootstrap_gain(
             f"p_gain_at_least_{goal:g}": round(float(np.mean(draws[:, j] >= goal)), 3),
         }
     return out
+
+
+def train_or_reuse(train, val, *, out_dir: Path, model_config, config) -> dict:
+    """Train one arm (or fold) into ``out_dir``, or reuse the finished training there with the same key
+    (:func:`_arm_key`: data, recipe, trainer code); the training record (``model_dir``, epochs, times;
+    ``reused`` True when nothing was trained)."""
+    from .train import train_classifier
+
+    key = _arm_key(train, val, model_config, config)
+    done = Path(out_dir) / ARM_RESULT
+    trained = _finished_training(done, key, config)
+    if trained is not None:
+        logger.info("arm %s: reusing the finished training (same data, recipe and trainer code)", out_dir)
+        return trained
+    t0, c0 = time.perf_counter(), time.process_time()
+    result = train_classifier(train, val, out_dir=out_dir, model_config=model_config, config=config)
+    trained = {
+        "model_dir": result["best_dir"],
+        "epochs_run": result["epochs_run"],
+        "best_epoch": result["best_epoch"],
+        "wall_s": round(time.perf_counter() - t0, 1),
+        "cpu_s": round(time.process_time() - c0, 1),
+    }
+    done.write_text(json.dumps({"key": key, "training": trained}, indent=2, default=float))
+    return trained
 
 
 def _finished_training(done: Path, key: dict, config) -> dict | None:

@@ -140,8 +140,9 @@ def test_photo_teeth_fade_toward_the_corners_of_a_mouth_opened_rounder():
     assert brightest_under_upper_lip(0.42) > 170  # the middle teeth stay too
 
 
-def test_only_the_front_teeth_stay_when_asked():
-    # An opening without stretched lips (surprise): a smile's teeth beside the front two still read as a smile.
+def _narrowed_opening():
+    """The astronaut's smile opened by the jaw with the lips drawn 20% toward the mouth's centre (no stretch),
+    and a probe: the brightest pixel just under the upper lip at a share of the mouth's width."""
     img, src, depth = astronaut_points()
     dst = open_jaw(src, 0.15)
     centre = 0.5 * (src[61] + src[291])
@@ -154,6 +155,13 @@ def test_only_the_front_teeth_stay_when_asked():
         us = np.full(7, share * fd.width)
         x, y = fd.to_image(us, fd.profile(us)[0] + np.arange(7.0))
         return max(_luma(res.image[int(round(yy)), int(round(xx))]) for xx, yy in zip(x, y, strict=True))
+
+    return img, src, depth, dst, warped, brightest_under_upper_lip
+
+
+def test_only_the_front_teeth_stay_when_asked():
+    # An opening without stretched lips (surprise): a smile's teeth beside the front two still read as a smile.
+    img, src, depth, dst, warped, brightest_under_upper_lip = _narrowed_opening()
 
     front = paint_mouth_interior(warped, img, src, dst, depth=depth, front_teeth=True)
     middle = paint_mouth_interior(warped, img, src, dst, depth=depth)
@@ -166,18 +174,7 @@ def test_only_the_front_teeth_stay_when_asked():
 def test_lips_that_part_with_the_jaw_still_keep_all_the_photos_teeth():
     # Disgust over a toothy smile: the upper lip rises and the lower falls with the jaw still; no jaw carries the
     # side teeth to the corners, so they stay where the photo has them instead of fading into a dark oval.
-    img, src, depth = astronaut_points()
-    dst = open_jaw(src, 0.15)
-    centre = 0.5 * (src[61] + src[291])
-    for i in set(LIPS_UPPER_INNER) | set(LIPS_LOWER_INNER) | {61, 291}:
-        dst[i, 0] = centre[0] + 0.8 * (src[i, 0] - centre[0])
-    warped = warp_face(img, src, dst, depth=depth)
-    fd = mouth_frame(dst)
-
-    def brightest_under_upper_lip(res, share: float) -> float:
-        us = np.full(7, share * fd.width)
-        x, y = fd.to_image(us, fd.profile(us)[0] + np.arange(7.0))
-        return max(_luma(res.image[int(round(yy)), int(round(xx))]) for xx, yy in zip(x, y, strict=True))
+    img, src, depth, dst, warped, brightest_under_upper_lip = _narrowed_opening()
 
     kept = paint_mouth_interior(warped, img, src, dst, depth=depth, all_teeth=True)
     faded = paint_mouth_interior(warped, img, src, dst, depth=depth)
