@@ -47,6 +47,7 @@ from .calibration import CROSS_TALK, EditorCalibration
 from .controls import EditControls
 from .corner_frame import CornerFrame
 from .fit import NUM_MESH_POINTS, RigFit, fit_rig
+from .mouth import _smoothstep
 
 logger = logging.getLogger(__name__)
 
@@ -262,14 +263,9 @@ def _nose_hold() -> np.ndarray:
     """``(468,)`` float64 in [0, 1]: how fully each mesh point keeps its rest below a removed expression (1 on the
     nose, 0 on the lips and cheeks; see :data:`_NOSE_HOLD_Y`)."""
     v = canonical_mesh().vertices * 100.0  # cm
-
-    def smooth(t: np.ndarray) -> np.ndarray:
-        t = np.clip(t, 0.0, 1.0)
-        return t * t * (3.0 - 2.0 * t)
-
-    y = smooth((v[:, 1] - _NOSE_HOLD_Y[0]) / (_NOSE_HOLD_Y[1] - _NOSE_HOLD_Y[0]))
-    y = y * smooth((_NOSE_HOLD_Y[3] - v[:, 1]) / (_NOSE_HOLD_Y[3] - _NOSE_HOLD_Y[2]))  # the lower nose only
-    return y * smooth((_NOSE_HOLD_X[1] - np.abs(v[:, 0])) / (_NOSE_HOLD_X[1] - _NOSE_HOLD_X[0]))
+    y = _smoothstep((v[:, 1] - _NOSE_HOLD_Y[0]) / (_NOSE_HOLD_Y[1] - _NOSE_HOLD_Y[0]))
+    y = y * _smoothstep((_NOSE_HOLD_Y[3] - v[:, 1]) / (_NOSE_HOLD_Y[3] - _NOSE_HOLD_Y[2]))  # the lower nose only
+    return y * _smoothstep((_NOSE_HOLD_X[1] - np.abs(v[:, 0])) / (_NOSE_HOLD_X[1] - _NOSE_HOLD_X[0]))
 
 
 def held_offsets(fit: RigFit, rig_change: np.ndarray) -> np.ndarray:
@@ -539,7 +535,7 @@ def paint_creases(image: np.ndarray, dst: np.ndarray, rig_change: np.ndarray) ->
         fold = _CREASE_CORE * core / peak + (1.0 - _CREASE_CORE) * soft / broad
         axis = (line[-1] - line[0]).astype(np.float32)
         t = np.clip(((gx - line[0][0]) * axis[0] + (gy - line[0][1]) * axis[1]) / max(float(axis @ axis), 1e-6), 0, 1)
-        along = _smooth01(t / _CREASE_ENDS) * _smooth01((1.0 - t) / _CREASE_ENDS)
+        along = _smoothstep(t / _CREASE_ENDS) * _smoothstep((1.0 - t) / _CREASE_ENDS)
         if taper > 0:  # fades along the line's first-to-last axis
             along = along * (1.0 - taper * t)
         shade += dark * fold * along
@@ -560,11 +556,6 @@ def paint_creases(image: np.ndarray, dst: np.ndarray, rig_change: np.ndarray) ->
     out = image.copy()
     out[y0:y1, x0:x1] = np.clip(region * factor + 0.5, 0, 255).astype(np.uint8)
     return out
-
-
-def _smooth01(x: np.ndarray) -> np.ndarray:
-    x = np.clip(x, 0.0, 1.0)
-    return x * x * (3.0 - 2.0 * x)
 
 
 def lip_seal(rig_change: np.ndarray) -> float:
