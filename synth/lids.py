@@ -64,11 +64,6 @@ _SCLERA_CHROMA = 0.1
 #: iris's catchlights on sharp, open eyes.
 _SQUINT_SHARE = 0.5
 _SQUINT_OPENING = (0.5, 0.8)
-#: What a raised lid uncovers is painted in proportion to how far it rose past the photo's margin band (``top``, or
-#: ``inset`` for the lower lid): anger (AU5 with AU7 and brows down 3 units) lifts the upper lid of a narrowed eye
-#: by 1-1.5 px while the lower lid rises 5 px, and the 3 px band under the old margin painted as sclera and a flat
-#: iris disc erased the lash line and left a dark box in a pale slit (FRLL calibration person 001).
-_RISE_WEIGHT = True
 _LID_SHADOW = 0.35  # darkening of the uncovered eyeball just under the raised lid
 #: The painted iris (:func:`_paint_iris`): pupil radius and darkness (shares of the iris radius and colour), the
 #: catchlight's strength and the rim's softness (share of the radius, at least a pixel). Chosen on the 48 UTKFace broad
@@ -177,14 +172,15 @@ def _open_one(out, mask, img, src, dst, upper_ids, lower_ids, disc) -> None:
     if disc is not None and _SQUINT_SHARE > _MARGIN_SHARE:  # a slit: its lash shadows fill most of what it shows
         share = float(np.interp(height / max(2.0 * disc[1], 1e-6), _SQUINT_OPENING, (_SQUINT_SHARE, _MARGIN_SHARE)))
     top = max(inset, share * height)  # the upper margin's liner and shadow are thicker
-    if _RISE_WEIGHT:
-        # Only as much as the lid really rose: an upper margin lifted by less than the band kept out of the photo
-        # keeps most of its own liner (the warp carries it up), and the lowered lower lid likewise.
-        # Per column, against the band that column keeps out (thinner toward the corners, where the opening is).
-        band = np.clip(share * (lo_s_g - up_s_g) * ratio, 0.5, top)
-        up_rise, lo_fall = up_s_g * ratio - up_d_g, lo_d_g - lo_s_g * ratio
-        moved = np.maximum(_smoothstep(up_rise / band), _smoothstep(lo_fall / inset))
-        open_d = open_d * np.interp(a_d, grid, moved)
+    # What a raised lid uncovers is painted in proportion to how far it rose past the photo's margin band (``top``;
+    # ``inset`` for the lower lid), per column (the band thins toward the corners): a margin lifted by less than the
+    # band keeps most of its own liner (the warp carries it up). Anger (AU5 with AU7, brows down) lifts the upper lid
+    # of a narrowed eye 1-1.5 px while the lower lid rises 5 px; the whole 3 px band painted as sclera and a flat
+    # iris erased the lash line and left a dark box in a pale slit (FRLL calibration person 001).
+    band = np.clip(share * (lo_s_g - up_s_g) * ratio, 0.5, top)
+    up_rise, lo_fall = up_s_g * ratio - up_d_g, lo_d_g - lo_s_g * ratio
+    moved = np.maximum(_smoothstep(up_rise / band), _smoothstep(lo_fall / inset))
+    open_d = open_d * np.interp(a_d, grid, moved)
     in_src = _smoothstep((ev - eu_up - top) / top + 0.5) * _smoothstep((eu_lo - ev - 0.5 * inset) / inset + 0.5)
     if disc is not None:  # a nearly shut eye's slit holds only lashes: nothing of it is kept as the eyeball
         in_src = in_src * _smoothstep((height / max(2.0 * disc[1], 1e-6) - _SLIT[0]) / (_SLIT[1] - _SLIT[0]))
