@@ -25,7 +25,7 @@ from facecraft.rigs.errors import FacecraftError, ParameterError
 
 from .datasets import FERDataset
 from .images import load_image
-from .photos import LabelledPhoto, camera_crops
+from .photos import LabelledPhoto, camera_crops, crop_dataset
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def faint_smile_dataset(
     neutral, happy = EMOTION_INDEX["neutral"], EMOTION_INDEX["happiness"]
     sources = [p for p in photos if p.label == neutral]
     if not sources:  # nothing to edit: no editor to load
-        return _edit_set([], [], [], size=size, weight=weight, split=split, label=happy)
+        return crop_dataset([], [], [], [], size=size, split=split, weight=weight)
     from facecraft.synth.controls import EditControls
     from facecraft.synth.editor import FaceEditor
 
@@ -116,16 +116,4 @@ def faint_smile_dataset(
         if own:
             editor.close()
     logger.info("faint smiles: %d crops of %d neutral photos (%d skipped)", len(names), len(sources), len(skipped))
-    return _edit_set(images, names, skipped, size=size, weight=weight, split=split, label=happy)
-
-
-def _edit_set(images, names, skipped, *, size: int, weight: float | None, split: str | None, label: int) -> FERDataset:
-    n = len(names)
-    return FERDataset(
-        np.stack(images) if images else np.zeros((0, size, size), np.uint8),
-        np.full(n, label, np.int64),
-        list(names),
-        None if split is None else np.asarray([split] * n, dtype=object),
-        list(skipped),
-        weights=None if weight is None else np.full(n, weight, np.float32),
-    )
+    return crop_dataset(images, [happy] * len(names), names, skipped, size=size, split=split, weight=weight)

@@ -168,10 +168,30 @@ def photo_dataset(
         images.extend(crops)
         labels.extend([p.label] * len(crops))
         names.extend(f"{p.path}#{c}" for c in range(len(crops)))  # the form _CROP_NAME recognises
-    stack = np.stack(images) if images else np.zeros((0, size, size), np.uint8)
-    splits = np.asarray([split] * len(labels), dtype=object) if split is not None else None
-    weights = None if weight is None else np.full(len(labels), weight, np.float32)
-    return FERDataset(stack, np.asarray(labels, np.int64), names, splits, skipped, weights=weights)
+    return crop_dataset(images, labels, names, skipped, size=size, split=split, weight=weight)
+
+
+def crop_dataset(
+    images: list[np.ndarray],
+    labels,
+    names: list[str],
+    skipped: list[str],
+    *,
+    size: int,
+    split: str | None,
+    weight: float | None,
+) -> FERDataset:
+    """Training crops ``(size, size)`` uint8 as a :class:`FERDataset`, every one in ``split`` (``None``: no split)
+    at loss ``weight`` (``None``: 1); an empty list gives an empty set of that size."""
+    n = len(names)
+    return FERDataset(
+        np.stack(images) if images else np.zeros((0, size, size), np.uint8),
+        np.asarray(labels, np.int64).reshape(n),
+        list(names),
+        None if split is None else np.asarray([split] * n, dtype=object),
+        list(skipped),
+        weights=None if weight is None else np.full(n, weight, np.float32),
+    )
 
 
 def photo_recall(probs: np.ndarray, photos: list[LabelledPhoto]) -> dict:
