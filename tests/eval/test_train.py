@@ -315,3 +315,35 @@ def test_faint_smile_edits_of_neutral_photo_crops_join_training(tmp_path):
     for bad in ({"photo_smiles": (0.0,)}, {"photo_smiles": (1.2,)}, {"photo_smile_copies": 0}):
         with pytest.raises(ParameterError, match="photo_smile"):
             TrainConfig(**bad)
+
+
+def test_distillation_from_an_ensemble_of_the_recipe(tmp_path):
+    ds = _toy(seed=3)
+    train, val = ds.subset("train"), ds.subset("val")
+    cfg = TrainConfig(epochs=2, batch_size=16, distill=0.5, distill_teachers=2, prior_adjust=True, seed=4)
+    res = train_classifier(train, val, out_dir=tmp_path, model_config=TINY, config=cfg)
+    assert res["epochs_run"] == 2 and len(res["teachers"]["val_macro_f1_7"]) == 2
+    teachers = [FERClassifier.from_pretrained(tmp_path / f"teacher{m}" / "best") for m in range(2)]
+    assert not torch.equal(teachers[0].net.fc.weight, teachers[1].net.fc.weight)  # seeds 5 and 6
+    seeds = [json.loads((tmp_path / f"teacher{m}" / "train_config.json").read_text())["seed"] for m in range(2)]
+    assert seeds == [5, 6]
+    for m in range(2):  # teachers are plain recipe runs: no distillation of their own, no logit adjustment
+        tr = json.loads((tmp_path / f"teacher{m}" / "train_result.json").read_text())
+        assert tr["prior_adjustment"] is None and tr["teachers"] is None
+    assert res["prior_adjustment"] is not None  # the student keeps the recipe's adjustment
+    # the student's targets: half the labels, half the teachers' mean flip-averaged opinion
+    p = (predict_dataset(teachers[0], train) + predict_dataset(teachers[1], train)) / 2
+    assert res["teachers"]["train_accuracy"] == pytest.approx(float((p.argmax(1) == train.labels).mean()))
+    from dataclasses import replace
+
+    from facecraft.eval.train import ensemble_targets
+
+    start = FERClassifier(TINY)
+    out = tmp_path / "again"
+    targets, _ = ensemble_targets(train, val, start=start, out_dir=out, config=replace(cfg, epochs=1))
+    again = [FERClassifier.from_pretrained(out / f"teacher{m}" / "best") for m in range(2)]
+    q = (predict_dataset(again[0], train) + predict_dataset(again[1], train)) / 2
+    np.testing.assert_allclose(targets, 0.5 * train.soft_targets() + 0.5 * q, atol=1e-5)
+    np.testing.assert_allclose(targets.sum(axis=1), 1.0, atol=1e-5)
+    with pytest.raises(ParameterError, match="distill_teachers"):
+        TrainConfig(distill=0.5, distill_teachers=-1)
