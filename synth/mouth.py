@@ -29,6 +29,7 @@ import logging
 
 import cv2
 import numpy as np
+from scipy.ndimage import median_filter
 
 from facecraft.eval.images import valid_image
 from facecraft.rigs.default_rig import (
@@ -75,6 +76,13 @@ _TEETH_KEEP = 0.2
 _TEETH_FADE = 0.3
 _FRONT_TEETH_KEEP = 0.0
 _FRONT_TEETH_FADE = 0.2
+#: Photo teeth shown over fewer than ``_TEETH_SHOWN_MIN`` pixels below the lip are not stretched (nothing to
+#: stretch); the others at most ``_TEETH_STRETCH`` times their length in the photo. Stretched teeth stay whole up
+#: to ``_STRETCHED_TEETH_KEEP``'s first share of the half-width and fade over its second (four incisors and the
+#: canines: a row, not two long incisors alone in the opening).
+_TEETH_SHOWN_MIN = 2.5
+_TEETH_STRETCH = 3.0
+_STRETCHED_TEETH_KEEP = (0.45, 0.35)
 
 
 def mouth_frame(points: np.ndarray) -> ContourFrame:
@@ -242,23 +250,28 @@ def paint_mouth_interior(
 
     interior = cavity
     teeth_in_photo = False
+    # Visible length of the upper teeth in the new opening (pixels): what an average incisor shows under the
+    # lip, shorter toward the corners, never filling the opening.
+    height = _UPPER_TEETH_HEIGHT * fd.width * np.sqrt(across) * (0.55 + 0.45 * across)
+    height = np.minimum(height, gap * (0.3 + 0.5 * across))
     if src_open:
         rounder = opening / max(gap_src / fs.width, 1e-6)
         opens = float(_smoothstep((rounder - _ROUNDER) / _ROUNDER_RAMP))  # 0 where it closes: continuous
         keep = (_FRONT_TEETH_KEEP, _FRONT_TEETH_FADE) if front_teeth else (_TEETH_KEEP, _TEETH_FADE)
         if all_teeth:
             opens = 0.0
+        # Front teeth alone are not stretched: two long incisors alone in the opening (and on 48 UTKFace broad
+        # smilers surprise read as surprise 0.938 -> 0.833 by mini-Xception with them stretched).
         interior, teeth_in_photo = _reuse_source(
-            img, fs, fd, a, v, v_up, v_lo, cavity, skin, across, centre=centre, opens=opens, teeth_keep=keep
-        )
+            img, fs, fd, a, v, v_up, v_lo, cavity, skin, across, centre=centre, opens=opens, teeth_keep=keep,
+            teeth_length=None if front_teeth else height,
+        )  # fmt: skip
 
     # Teeth colour: off-white in the photo's white balance, as bright as its skin allows.
     skin_luma = float(_luma(skin))
     white = np.array([226.0, 220.0, 204.0]) * (skin / max(skin_luma, 1.0)) ** 0.2
     white *= np.clip(skin_luma / 180.0, 0.4, 1.1)
     if not teeth_in_photo:
-        height = _UPPER_TEETH_HEIGHT * fd.width * np.sqrt(across) * (0.55 + 0.45 * across)
-        height = np.minimum(height, gap * (0.3 + 0.5 * across))
         into = v - v_up + 0.8  # teeth start a little under the lip edge
         shade = (0.15 + 0.85 * across**1.5)[..., None]  # the side teeth sink into the mouth's shadow
         rgb, ta = _teeth(a, into, height, fd.width, _arch_boundaries(_UPPER_TEETH_MM, sin_yaw), white)
@@ -336,7 +349,7 @@ def _grain(img: np.ndarray, points: np.ndarray, shape: tuple[int, int]) -> np.nd
 
 def _reuse_source(
     img, fs: ContourFrame, fd: ContourFrame, a, v, v_up, v_lo, cavity, skin, across, *, centre=0.5, opens=0.0,
-    teeth_keep=(_TEETH_KEEP, _TEETH_FADE),
+    teeth_keep=(_TEETH_KEEP, _TEETH_FADE), teeth_length=None,
 ):  # fmt: skip
     """Interior from the photo: the upper part follows the upper lip, the lower part the lower lip.
 
@@ -346,16 +359,23 @@ def _reuse_source(
     faded over its second; default ``_TEETH_KEEP``, ``_TEETH_FADE``): a broad smile's side teeth would stand
     there as fangs.
 
+    Where the photo's lips part over only a sliver of upper teeth (a closed-bite smile) and the edit opens the
+    mouth rounder (a dropped jaw shows more of their length), the photo's upper teeth are stretched down the
+    face toward ``teeth_length`` (target pixels per pixel; at most :data:`_TEETH_STRETCH` times what the photo
+    shows, in proportion to ``opens``), keeping their own colour, light and separations. Reused at their photo
+    size they hung as a white sliver from the upper lip of a dark oval, and the opened mouth looked toothless.
+
     Returns the interior (cavity where the photo has nothing to give) and whether the photo showed teeth.
     """
     scale = fs.width / fd.width
+    threshold = 0.75 * float(_luma(skin))
     # Teeth in the photo: the upper half of its opening is brighter than the lips' shadow would be.
     grid = np.linspace(0.3, 0.7, 9)
     gu, gl = fs.profile(grid * fs.width)
     mx, my = fs.to_image(grid * fs.width, gu + 0.3 * np.maximum(gl - gu, 0))
     xs = np.clip(np.round(mx).astype(int), 0, img.shape[1] - 1)
     ys = np.clip(np.round(my).astype(int), 0, img.shape[0] - 1)
-    teeth = float(np.median(_luma(img[ys, xs].astype(np.float64)))) > 0.75 * float(_luma(skin))
+    teeth = float(np.median(_luma(img[ys, xs].astype(np.float64)))) > threshold
     us = a * fs.width
     vs_up, vs_lo = fs.profile(us)
     gap_s = np.maximum(vs_lo - vs_up, 0.0)
@@ -366,19 +386,60 @@ def _reuse_source(
     reach = np.sqrt(across) * (0.55 + 0.45 * across) * fs.width + 1.0
     share_up = np.minimum(0.5 * gap_s, _UPPER_TEETH_HEIGHT * 1.25 * reach)
     share_lo = np.minimum(0.5 * gap_s, _LOWER_TEETH_HEIGHT * 1.5 * reach)
+    stretch = 1.0
+    if teeth and teeth_length is not None and opens > 0:
+        # One stretch for the whole row, from the front teeth (the side teeth are in shadow and shorter), so the
+        # row's free edge follows the wanted arch, not the noise of what each column shows. A bright run through
+        # the whole opening is upper and lower teeth meeting: the upper ones get its half. The row must show
+        # across the four incisors (the middle two fifths): two incisor tips between barely parted lips,
+        # stretched, stand alone in the opening as a rabbit's teeth.
+        wanted = np.asarray(teeth_length, np.float64) * scale
+        middle = np.abs(a - centre) <= 0.1
+        a_s, shown = _upper_teeth_shown(img, fs, threshold)
+        shown = np.minimum(shown, 0.5 * fs.gap(a_s))[np.abs(a_s - centre) <= 0.2]
+        shown_mid = float(np.quantile(shown, 0.25)) if shown.size else 0.0
+        if shown_mid >= _TEETH_SHOWN_MIN and middle.any():
+            stretch = float(np.clip(np.median(wanted[middle]) / shown_mid, 1.0, _TEETH_STRETCH))
+            stretch = 1.0 + (stretch - 1.0) * opens  # only as far as the jaw opens the mouth rounder
+            share_up = np.maximum(share_up, np.minimum(wanted, shown_mid * stretch))
     w_up = 1.0 - _smoothstep((off_up - share_up + 1.0) / 2.0)
     w_lo = (1.0 - _smoothstep((off_lo - share_lo + 1.0) / 2.0)) * (1.0 - w_up)
     if teeth and opens > 0:
+        if stretch > 1.0:
+            teeth_keep = _STRETCHED_TEETH_KEEP
         side = np.abs(a - centre) / np.where(a < centre, centre, 1.0 - centre)
         keep = 1.0 - opens * _smoothstep((side - teeth_keep[0]) / teeth_keep[1])
         w_up, w_lo = w_up * keep, w_lo * keep
     out = cavity
-    for weight, vs in ((w_up, vs_up + off_up), (w_lo, vs_lo - off_lo)):
+    for weight, vs in ((w_up, vs_up + off_up / stretch), (w_lo, vs_lo - off_lo)):
         mx, my = fs.to_image(us, vs)
         sample = cv2.remap(img, mx.astype(np.float32), my.astype(np.float32), cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_REFLECT_101).astype(np.float64)  # fmt: skip
         out = out * (1 - weight[..., None]) + sample * weight[..., None]
     return out, teeth
+
+
+def _upper_teeth_shown(img: np.ndarray, fs: ContourFrame, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """How far down from the upper inner lip the photo shows bright teeth, in photo pixels, at fractions ``a``
+    across the opening: ``(a, length)``, median-smoothed across. The run may start a pixel or two under the lip
+    (its shadow) and ends at the first pixel darker than ``threshold`` (the lower lip, the cavity, a dark gap
+    between upper and lower teeth)."""
+    a = np.linspace(0.0, 1.0, 41)
+    up, lo = fs.profile(a * fs.width)
+    steps = np.arange(0.0, max(float((lo - up).max()), 0.0) + 0.5, 0.5)
+    x, y = fs.to_image((a * fs.width)[:, None], up[:, None] + steps[None, :])
+    luma = _luma(cv2.remap(img, x.astype(np.float32), y.astype(np.float32), cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_REFLECT_101).astype(np.float64))  # fmt: skip
+    bright = (luma > threshold) & (steps[None, :] <= (lo - up)[:, None])
+    length = np.zeros(len(a))
+    for i, row in enumerate(bright):
+        start = int(np.argmax(row))
+        if not row[start] or steps[start] > _TEETH_SHOWN_MIN:
+            continue
+        dark = np.flatnonzero(~row[start:])
+        end = start + (int(dark[0]) if dark.size else len(row) - start)
+        length[i] = steps[end - 1] + 0.5
+    return a, median_filter(length, size=5, mode="nearest")
 
 
 def repaint_inputs(warped, image, src_px, dst_px) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

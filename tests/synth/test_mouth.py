@@ -119,27 +119,6 @@ def test_closing_over_the_photos_teeth_keeps_them_their_size():
     assert abs(got - want) < 40
 
 
-def test_photo_teeth_fade_toward_the_corners_of_a_mouth_opened_rounder():
-    # A toothy smile opened into a rounder mouth (surprise): the photo's side teeth, carried toward the
-    # corners of the new opening, would stand there as fangs; the middle ones stay, the sides are cavity.
-    img, src, depth = astronaut_points()
-    dst = open_jaw(src, 0.15)
-    centre = 0.5 * (src[61] + src[291])
-    for i in set(LIPS_UPPER_INNER) | set(LIPS_LOWER_INNER) | {61, 291}:
-        dst[i, 0] = centre[0] + 0.8 * (src[i, 0] - centre[0])  # the corners come in
-    res = paint_mouth_interior(warp_face(img, src, dst, depth=depth), img, src, dst, depth=depth)
-    fd = mouth_frame(dst)
-
-    def brightest_under_upper_lip(share: float) -> float:
-        us = np.full(7, share * fd.width)
-        x, y = fd.to_image(us, fd.profile(us)[0] + np.arange(7.0))
-        return max(_luma(res.image[int(round(yy)), int(round(xx))]) for xx, yy in zip(x, y, strict=True))
-
-    assert brightest_under_upper_lip(0.5) > 170  # the front teeth stay
-    assert brightest_under_upper_lip(0.3) < 145 and brightest_under_upper_lip(0.7) < 145  # no fangs
-    assert brightest_under_upper_lip(0.42) > 170  # the middle teeth stay too
-
-
 def _narrowed_opening():
     """The astronaut's smile opened by the jaw with the lips drawn 20% toward the mouth's centre (no stretch),
     and a probe: the brightest pixel just under the upper lip at a share of the mouth's width."""
@@ -177,7 +156,46 @@ def test_lips_that_part_with_the_jaw_still_keep_all_the_photos_teeth():
     img, src, depth, dst, warped, brightest_under_upper_lip = _narrowed_opening()
 
     kept = paint_mouth_interior(warped, img, src, dst, depth=depth, all_teeth=True)
-    faded = paint_mouth_interior(warped, img, src, dst, depth=depth)
+    faded = paint_mouth_interior(warped, img, src, dst, depth=depth, front_teeth=True)
     for share in (0.3, 0.7):
         assert brightest_under_upper_lip(faded, share) < 145
         assert brightest_under_upper_lip(kept, share) > 150
+
+
+def _teeth_run(res, frame, share: float) -> float:
+    """Pixels of bright teeth straight down from the upper inner lip at a share of the mouth's width."""
+    steps = np.arange(0.0, 20.0, 0.5)
+    us = np.full(len(steps), share * frame.width)
+    x, y = frame.to_image(us, frame.profile(us)[0] + steps)
+    bright = np.array([_luma(res.image[int(round(yy)), int(round(xx))]) > 150 for xx, yy in zip(x, y, strict=True)])
+    start = int(np.argmax(bright))
+    if not bright[start]:
+        return 0.0
+    dark = np.flatnonzero(~bright[start:])
+    return float(dark[0] if dark.size else len(steps) - start) * 0.5
+
+
+def test_a_sliver_of_photo_teeth_grows_into_a_row_as_the_jaw_opens_rounder():
+    # A closed-bite smile opened by the jaw (fear, surprise): the photo's upper teeth, reused at their photo size,
+    # hung as a white sliver from the upper lip of a dark oval. They are stretched down toward an incisor's length
+    # and shown as a row (incisors and canines) that fades before the corners (no fangs there).
+    img, src, depth, dst, warped, brightest_under_upper_lip = _narrowed_opening()
+    fd = mouth_frame(dst)
+    opened = paint_mouth_interior(warped, img, src, dst, depth=depth)
+    as_shown = paint_mouth_interior(warped, img, src, dst, depth=depth, all_teeth=True)  # the photo's size
+
+    for share in (0.45, 0.5, 0.55):
+        assert _teeth_run(opened, fd, share) >= 1.5 * max(_teeth_run(as_shown, fd, share), 1.0)
+    for share in (0.3, 0.42, 0.5, 0.58, 0.7):
+        assert brightest_under_upper_lip(opened, share) > 150  # a row of teeth
+    for share in (0.12, 0.88):
+        assert brightest_under_upper_lip(opened, share) < 145  # no fangs by the corners
+
+
+def test_front_teeth_alone_are_not_stretched():
+    # Without stretched lips (front_teeth) a stretch makes two long incisors alone in the opening: a rabbit's.
+    img, src, depth, dst, warped, _ = _narrowed_opening()
+    fd = mouth_frame(dst)
+    front = paint_mouth_interior(warped, img, src, dst, depth=depth, front_teeth=True)
+    opened = paint_mouth_interior(warped, img, src, dst, depth=depth)
+    assert _teeth_run(front, fd, 0.5) < _teeth_run(opened, fd, 0.5)
