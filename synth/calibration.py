@@ -180,6 +180,21 @@ COMPANIONS: dict[str, dict[str, float]] = {
     "mouthStretchRight!jawOpen": {"mouthPressLeft": -0.6},
 }
 
+#: Shapes that give way where another moves (antagonist muscles): ``{shape: {antagonist: share}}``. When the rig's
+#: change raises a key shape and the request does not raise the antagonist, the antagonist falls by ``share`` of that
+#: rise, at most to its neutral (the face's own fitted weight; nothing without the fitted weights, nothing past
+#: neutral). The depressor anguli oris pulls the corner down against the smile's zygomaticus: the rig's frown added to a
+#: smiling photo's corners left them up and wide, and MediaPipe read the wide corners as ``mouthStretch`` (every third
+#: calibration photo, 24, mouthFrown at 0.8 read largest: 3 of 12 smiling photos, 8 of 12 neutral ones; with the smile
+#: giving way 0.46 / 0.50 -> 0.75 / 0.79 left / right, the neutral photos as before; allowing 0.3 past neutral: 0.54 /
+#: 0.75, read as ``mouthPucker``). Paths tried for the corner instead, and dropped: straight down (frown read largest
+#: 0.17 / 0.13) or down and inward (0.2 of the drop: 0 / 0.08, read as ``mouthPucker``): MediaPipe reads the frown from
+#: corners that go down and out.
+ANTAGONISTS: dict[str, dict[str, float]] = {
+    "mouthFrownLeft": {"mouthSmileLeft": 1.0},
+    "mouthFrownRight": {"mouthSmileRight": 1.0},
+}
+
 #: How the editor shows an emotion's signature (editor-side: the prototypes in :mod:`facecraft.rigs.emotions` are
 #: shared with speech animation and stay as they are). A request that raises every channel of a key (joined by
 #: "+") is rendered with rig ``floor`` values (reached at the key's ``at`` scores, scaled down with the smallest
@@ -251,6 +266,24 @@ def _parse_forms(forms: dict | None) -> list[tuple[np.ndarray, np.ndarray, np.nd
     return parsed
 
 
+def _parse_antagonists(antagonists: dict | None) -> list[tuple[int, int, float]]:
+    """``[(shape, antagonist, share)]`` of an :data:`ANTAGONISTS` table (solvable channels, shares in [0, 1])."""
+    parsed = []
+    for key, partners in (antagonists or {}).items():
+        if key not in ARKIT_INDEX or UNSOLVED[ARKIT_INDEX[key]] or not isinstance(partners, dict):
+            raise ParameterError(
+                f"antagonists: expected a solvable ARKit name -> {{name: share}}, got {key!r}: {partners!r}"
+            )
+        for partner, value in partners.items():
+            if partner not in ARKIT_INDEX or UNSOLVED[ARKIT_INDEX[partner]] or not (0 <= float(value) <= 1):
+                raise ParameterError(
+                    f"antagonists: expected solvable ARKit names with shares in [0, 1], "
+                    f"got {key!r} -> {partner!r}: {value}"
+                )
+            parsed.append((ARKIT_INDEX[key], ARKIT_INDEX[partner], float(value)))
+    return parsed
+
+
 @dataclass(frozen=True)
 class EditorCalibration:
     """Requested MediaPipe-score change -> rig weight change (see the module docstring).
@@ -294,6 +327,9 @@ class EditorCalibration:
     forms : dict, optional
         How an emotion's signature is shown (:data:`FORMS`, which :func:`fit_calibration` uses): rig floors and
         caps applied after the solve and the companions. Default none.
+    antagonists : dict, optional
+        Shapes that give way where another rises (:data:`ANTAGONISTS`, which :func:`fit_calibration` uses),
+        applied last and only with the face's fitted weights (``rig_now``). Default none.
     meta : dict
         Where the numbers come from (photos, levels, command, date); saved with them.
     """
@@ -310,11 +346,13 @@ class EditorCalibration:
     limit: np.ndarray | None = None
     companions: dict | None = None
     forms: dict | None = None
+    antagonists: dict | None = None
     meta: dict = field(default_factory=dict, compare=False)
     _base_weights: np.ndarray = field(init=False, repr=False, compare=False)
     _gain: np.ndarray = field(init=False, repr=False, compare=False)
     _share: tuple = field(init=False, repr=False, compare=False)
     _forms: list = field(init=False, repr=False, compare=False)
+    _undo: list = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         r = np.asarray(self.response, np.float64)
@@ -361,6 +399,7 @@ class EditorCalibration:
             share.append(row)
         object.__setattr__(self, "_share", (groups, np.array(share).reshape(-1, NUM_ARKIT)))
         object.__setattr__(self, "_forms", _parse_forms(self.forms))
+        object.__setattr__(self, "_undo", _parse_antagonists(self.antagonists))
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -392,6 +431,7 @@ class EditorCalibration:
                 limit=np.array([np.inf if v is None else float(v) for v in data["limit"]]),
                 companions=data.get("companions"),
                 forms=data.get("forms"),
+                antagonists=data.get("antagonists"),
                 meta=dict(data.get("meta", {})),
             )
         except (KeyError, TypeError, ValueError, json.JSONDecodeError) as e:
@@ -415,6 +455,7 @@ class EditorCalibration:
             "limit": [None if not np.isfinite(v) else round(float(v), 4) for v in self.limit],
             "companions": self.companions or {},
             "forms": self.forms or {},
+            "antagonists": self.antagonists or {},
             "meta": self.meta,
             "response": np.round(self.response, 4).tolist(),
         }
@@ -507,6 +548,11 @@ class EditorCalibration:
             lifted = np.minimum(scale * floor, full_limit)
             change = np.where(np.isfinite(floor) & ~UNSOLVED, np.maximum(change, lifted), change)
             change = np.where(np.isfinite(cap) & ~UNSOLVED, np.minimum(change, cap), change)
+        if rig_now is not None:
+            now = np.asarray(rig_now, np.float64).reshape(-1)
+            for k, j, share in self._undo:
+                if change[k] > 0 and delta[j] <= _ACTIVE:
+                    change[j] = min(change[j], -min(share * change[k], max(float(now[j]), 0.0)))
         return change
 
 
@@ -651,6 +697,7 @@ def fit_calibration(measured: dict[str, np.ndarray], **options) -> EditorCalibra
     response[UNMEASURED] = np.eye(NUM_ARKIT)[UNMEASURED]
     options.setdefault("companions", COMPANIONS)
     options.setdefault("forms", FORMS)
+    options.setdefault("antagonists", ANTAGONISTS)
     return EditorCalibration(response, limit=limit, **options)
 
 

@@ -48,6 +48,7 @@ from .controls import EditControls
 from .corner_frame import CornerFrame
 from .fit import NUM_MESH_POINTS, RigFit, fit_rig
 from .mouth import _smoothstep
+from .mouth_shapes import FUNNEL_FULL, funnel_motion, funnel_part
 
 logger = logging.getLogger(__name__)
 
@@ -573,13 +574,19 @@ def lip_seal(rig_change: np.ndarray) -> float:
 def mesh_targets(analyzed: AnalyzedFace, rig_change: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(src, dst)``, each ``(468, 2)`` pixels: where an edit moves the mesh points of a face (the detected
     landmarks moved by the rig change, the skin beside the corners of a removed smile with them
-    (:func:`drag_corner_skin`), the mouth opening rounded by :func:`rounded_opening`, pressed lips brought together
+    (:func:`drag_corner_skin`), a funnel's lips laid out as an "O" (:func:`facecraft.synth.mouth_shapes.funnel_motion`
+    in place of the rig's funnel), the mouth opening rounded by :func:`rounded_opening`, pressed lips brought together
     by :func:`lip_seal`'s share of their gap)."""
     from .mouth_seal import lip_sides, seal_lips
     from .warp import face_width
 
     src = analyzed.info.landmarks[:NUM_MESH_POINTS, :2].astype(np.float64)
-    dst = rounded_opening(src, drag_corner_skin(src, src + held_offsets(analyzed.fit, rig_change), rig_change))
+    moved = src + held_offsets(analyzed.fit, rig_change)
+    funnel = funnel_part(rig_change)
+    if funnel.any():  # the rig's funnel gapes: the lips are laid out as a rounded "O" instead
+        amount = float(funnel.max()) / FUNNEL_FULL
+        moved += funnel_motion(src, amount, face_width=face_width(src)) - rig_change_offsets(analyzed.fit, funnel)
+    dst = rounded_opening(src, drag_corner_skin(src, moved, rig_change))
     seal = lip_seal(rig_change)
     if seal > 0:
         dst = seal_lips(dst, seal, face_width(src), lip_sides(src))

@@ -298,3 +298,27 @@ def test_forms_show_an_emotions_signature_with_floors_and_caps(tmp_path):
     # the shipped disgust keeps its lower lip near closed; anger draws its corners down
     disgust = shipped.rig_change(*_request(**full))
     assert disgust[lower] <= 0.5 + 1e-9 and disgust[brow] > 1.0
+
+
+def test_a_frown_undoes_the_faces_own_smile_down_to_its_neutral(tmp_path):
+    antagonists = {"mouthFrownLeft": {"mouthSmileLeft": 1.0}}
+    cal = EditorCalibration(np.eye(NUM_ARKIT), ridge=1e-4, antagonists=antagonists)
+    plain = EditorCalibration(np.eye(NUM_ARKIT), ridge=1e-4)
+    smiling, neutral = np.zeros(NUM_ARKIT), np.zeros(NUM_ARKIT)
+    smiling[SMILE] = 0.3  # the face's fitted smile
+    before, after = _request(mouthFrownLeft=0.7)
+    frown = cal.rig_change(before, after, rig_now=smiling)
+    alone = plain.rig_change(before, after, rig_now=smiling)
+    assert frown[FROWN_L] == pytest.approx(alone[FROWN_L], abs=1e-6) and frown[FROWN_L] > 0.3
+    assert frown[SMILE] == pytest.approx(-0.3, abs=1e-6)  # the smile gives way, to its neutral and no further
+    assert cal.rig_change(before, after, rig_now=neutral)[SMILE] == pytest.approx(alone[SMILE], abs=1e-6)
+    assert cal.rig_change(before, after)[SMILE] == pytest.approx(alone[SMILE], abs=1e-6)  # no fitted weights
+    both = cal.rig_change(*_request(mouthFrownLeft=0.7, mouthSmileLeft=0.5), rig_now=smiling)
+    assert both[SMILE] > 0  # asked for both: the request wins
+    back = EditorCalibration.load(cal.save(tmp_path / "a.json"))
+    assert back.antagonists == antagonists
+    with pytest.raises(ParameterError, match="antagonists"):
+        EditorCalibration(np.eye(NUM_ARKIT), antagonists={"mouthFrownLeft": {"notAShape": 1.0}})
+    with pytest.raises(ParameterError, match="antagonists"):
+        EditorCalibration(np.eye(NUM_ARKIT), antagonists={"mouthFrownLeft": {"mouthSmileLeft": 1.5}})
+    assert EditorCalibration.load().antagonists  # the shipped calibration uses them

@@ -372,3 +372,21 @@ def test_the_nose_hold_leaves_edits_that_remove_nothing_the_face_shows(astronaut
     for change in (parted, brows):
         assert np.allclose(held_offsets(fit, change), rig_change_offsets(fit, change))
     assert _nose_hold()[[168, 6]].max() == 0.0  # the bridge and root are not held (brow moves reach them)
+
+
+def test_a_funnel_request_rounds_the_lips_instead_of_gaping(editor, astronaut, astronaut_faces):
+    from facecraft.synth.editor import mesh_targets
+
+    face = astronaut_faces[0]
+    funnel = editor.apply(astronaut, astronaut_faces, EditControls.from_args(arkit={"mouthFunnel": 0.8}))
+    change = funnel.faces[0].rig_change
+    assert change[ARKIT_INDEX["mouthFunnel"]] > 1.0
+    src, dst = mesh_targets(face, change)
+    assert np.linalg.norm(dst[291] - dst[61]) < 0.9 * np.linalg.norm(src[291] - src[61])  # the corners come in
+    no_funnel = change.copy()
+    no_funnel[ARKIT_INDEX["mouthFunnel"]] = 0.0
+    _, rest = mesh_targets(face, no_funnel)
+    assert np.linalg.norm(dst[14] - dst[13]) > np.linalg.norm(src[14] - src[13]) + 0.05 * np.linalg.norm(
+        src[291] - src[61]
+    )
+    assert not np.allclose(dst, rest)

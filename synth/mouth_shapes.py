@@ -1,0 +1,139 @@
+"""Editor-side lip shapes the rig's own cannot make: the funnel's rounded "O" (AU22, ``mouthFunnel``).
+
+The default rig is shared with speech animation and stays as it is. Its funnel moves whole lips: the upper lip up,
+the lower lip down, the corners a little in. Far enough to read at all (the calibration solves a request of 0.8 to
+about two units), that is a wide, box-shaped opening with the teeth bare, and MediaPipe reads it as ``jawOpen`` or
+``mouthUpperUp`` (FRLL calibration photos, every third, 24: funnel read largest on none, its mean rise 0.06).
+
+A lip funneler pushes the lips forward and flares them: the corners come in, the inner lips part into a small
+round opening in the middle while they stay together toward the corners, and the lips turn out (more red shows).
+:func:`funnel_motion` lays the lips out that way. The mesh's lip vertices are placed in rings from the inner
+contour (depth 0) to the outer one (depth 1) (:func:`lip_layers`): the inner ring gathers into an opening
+:data:`FUNNEL_ROUND` of the mouth's width, the outer ring narrows by :data:`FUNNEL_NARROW`; across the mouth
+(``s`` from -1 at one corner to 1 at the other) the inner ring parts by ``sqrt(1 - s^2)`` of the opening
+(:data:`FUNNEL_OPENING`), the outer ring follows by :data:`FUNNEL_OUTER` of it and turns out by
+:data:`FUNNEL_FLARE` of the lip's thickness; the skin around follows within :data:`FUNNEL_SKIN`.
+
+Measured on the same 24 calibration photos, ``mouthFunnel=0.8``: the mouth looks like an "oo" (rounded lips, an
+oval opening with the teeth's edges); funnel read largest on 6 of 24 (mean rise 0.27), ``mouthPucker`` rose more on
+the rest (mean 0.57): MediaPipe reads rounded, narrowed lips as a pucker first. A random search over the opening,
+rounding, narrowing, flare, jaw share and asymmetry (150 settings, 12 calibration photos) never read funnel largest
+on more than 3 of 12: no layout of the lips found makes it the largest rise on most faces. The bigger openings
+that raise the funnel's rise (0.44) read as ``jawOpen`` and ``mouthUpperUp`` and looked like a gaping mouth.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from facecraft.rigs import ARKIT_INDEX
+from facecraft.rigs.default_rig import (
+    LIPS_LOWER_INNER,
+    LIPS_LOWER_OUTER,
+    LIPS_UPPER_INNER,
+    LIPS_UPPER_OUTER,
+    lip_faces,
+)
+from facecraft.rigs.mediapipe_mesh import canonical_mesh
+
+from .corner_frame import CornerFrame
+from .mouth import _smoothstep
+
+_FUNNEL = ARKIT_INDEX["mouthFunnel"]
+_JAW = ARKIT_INDEX["jawOpen"]
+_CORNERS = (61, 291)  # the outer mouth corners (face's right, left)
+_ROWS = (LIPS_UPPER_INNER, LIPS_LOWER_INNER, LIPS_UPPER_OUTER, LIPS_LOWER_OUTER)
+#: Rig ``mouthFunnel`` weight of a full funnel (amount 1): the calibration solves a request of 1.0 to about 2.5.
+FUNNEL_FULL = 2.5
+#: Opening height in the middle of a full funnel, as a share of the mouth's width (an "oo": 0.3 of a 50 mm mouth).
+FUNNEL_OPENING = 0.3
+#: The inner lips' ring spans this share of the mouth's width at a full funnel (they meet beyond it).
+FUNNEL_ROUND = 0.45
+#: The mouth corners come in by this share of the half-width at a full funnel.
+FUNNEL_NARROW = 0.2
+#: The outer lip contours move out by this share of the opening ...
+FUNNEL_OUTER = 0.8
+#: ... and by this share of the lip's own thickness (the lips turn out).
+FUNNEL_FLARE = 0.3
+#: Skin follows the lips' motion within ``FUNNEL_SKIN[0]`` face widths of them, blended over ``FUNNEL_SKIN[1]``.
+FUNNEL_SKIN = (0.12, 0.04)
+#: Rig ``jawOpen`` rise over which the correction fades out: a funnel the jaw opens with (surprise's companion,
+#: :data:`facecraft.synth.calibration.COMPANIONS`) keeps the rig's shape, which rounds the dropped jaw's opening.
+JAW_FADE = 0.3
+
+
+@functools.cache
+def lip_layers() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(lips, upper, depth)``: the lip vertices (indices), and per mesh vertex ``(468,)`` whether it belongs to the
+    upper lip and how deep into the lip it lies (0 on the inner contour, 1 on the outer), from the canonical mesh
+    (whose lips are apart, so the two lips separate cleanly; a photo's closed lips would not)."""
+    pts = canonical_mesh().vertices[:, :2] * np.array([1.0, -1.0])  # image-like: y down
+    frame = CornerFrame.between(pts[_CORNERS[0]], pts[_CORNERS[1]], v_down=True)
+    u, v = frame.local(pts)
+    up_in, lo_in, up_out, lo_out = (_contour(frame, pts, ids, u) for ids in _ROWS)
+    upper = v < 0.5 * (up_in + lo_in)
+    depth_up = (up_in - v) / np.maximum(up_in - up_out, 1e-9)
+    depth_lo = (v - lo_in) / np.maximum(lo_out - lo_in, 1e-9)
+    lips = np.unique(canonical_mesh().faces[lip_faces()])
+    return lips, upper, np.clip(np.where(upper, depth_up, depth_lo), 0.0, 1.0)
+
+
+def _contour(frame: CornerFrame, points: np.ndarray, ids, u: np.ndarray) -> np.ndarray:
+    """``v`` of the contour through ``points[ids]`` at ``u`` (frame coordinates)."""
+    cu, cv = frame.local(points[list(ids)])
+    return np.interp(u, np.maximum.accumulate(cu), cv)
+
+
+def funnel_part(rig_change: np.ndarray) -> np.ndarray:
+    """``(52,)`` the part of a rig change that :func:`funnel_motion` replaces: the funnel's rise, faded out as the jaw
+    opens (:data:`JAW_FADE`); zeros when there is none."""
+    part = np.zeros(len(rig_change))
+    rise = max(float(rig_change[_FUNNEL]), 0.0)
+    fade = 1.0 - float(_smoothstep(np.asarray(max(float(rig_change[_JAW]), 0.0) / JAW_FADE)))
+    part[_FUNNEL] = rise * fade
+    return part
+
+
+def funnel_motion(points: np.ndarray, amount: float, *, face_width: float) -> np.ndarray:
+    """Image motion ``(468, 2)`` in pixels that funnels the lips of a face (module docstring).
+
+    Parameters
+    ----------
+    points : np.ndarray
+        ``(468, 2)`` pixel positions of the mesh points (the photo's landmarks).
+    amount : float
+        0 (none) .. 1 (a full funnel, :data:`FUNNEL_FULL` rig units); larger values go further, the inner ring
+        no narrower than at 1.
+    face_width : float
+        Pixels (:func:`facecraft.synth.warp.face_width`): the reach of the skin's motion.
+    """
+    pts = np.asarray(points, np.float64)
+    if amount <= 0:
+        return np.zeros_like(pts)
+    lips, upper, depth = lip_layers()
+    frame = CornerFrame.between(pts[_CORNERS[0]], pts[_CORNERS[1]], v_down=True)
+    width = frame.width
+    u, v = frame.local(pts)
+    up_in, lo_in, up_out, lo_out = (_contour(frame, pts, ids, u) for ids in _ROWS)
+    middle = 0.5 * (up_in + lo_in)
+    thick = np.maximum(np.where(upper, middle - up_out, lo_out - middle), 0.0)
+    along = u - 0.5 * width
+    s = np.clip(along / (0.5 * width), -1.0, 1.0)
+    ring = 1.0 - (1.0 - FUNNEL_ROUND) * min(amount, 1.0)  # the inner ring's share of the width
+    gather = ring + (1.0 - ring) * depth  # per vertex: 1 on the outer contour
+    du = (1.0 - FUNNEL_NARROW * amount) * gather * along - along
+    arc = np.sqrt(np.clip(1.0 - s * s, 0.0, None))
+    inner = 0.5 * FUNNEL_OPENING * amount * width * arc
+    outer = (FUNNEL_OUTER * 0.5 * FUNNEL_OPENING * width + FUNNEL_FLARE * thick) * amount * arc
+    dv = np.where(upper, -1.0, 1.0) * ((1.0 - depth) * inner + depth * outer)
+    local = np.zeros_like(pts)
+    local[lips, 0], local[lips, 1] = du[lips], dv[lips]
+    # The skin around: the lips' motion, blended from the nearest lip vertices, fading out with the distance.
+    skin = np.setdiff1d(np.arange(len(pts)), lips)
+    dist = np.linalg.norm(pts[skin][:, None, :] - pts[lips][None, :, :], axis=2)
+    blend = np.exp(-0.5 * (dist / (FUNNEL_SKIN[1] * face_width)) ** 2)
+    reach = _smoothstep(1.0 - dist.min(1) / (FUNNEL_SKIN[0] * face_width))
+    local[skin] = reach[:, None] * (blend @ local[lips]) / np.maximum(blend.sum(1), 1e-12)[:, None]
+    return local[:, :1] * frame.u_axis[None, :] + local[:, 1:] * frame.v_axis[None, :]
