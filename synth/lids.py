@@ -64,6 +64,8 @@ _SCLERA_CHROMA = 0.1
 #: iris's catchlights on sharp, open eyes.
 _SQUINT_SHARE = 0.5
 _SQUINT_OPENING = (0.5, 0.8)
+#: Where a lower lid falls, the share of the opening's height above its old margin that is not kept as the eyeball.
+_LOWER_SHARE = 0.2
 _LID_SHADOW = 0.35  # darkening of the uncovered eyeball just under the raised lid
 #: The painted iris (:func:`_paint_iris`): pupil radius and darkness (shares of the iris radius and colour), the
 #: catchlight's strength and the rim's softness (share of the radius, at least a pixel). Chosen on the 48 UTKFace broad
@@ -166,7 +168,6 @@ def _open_one(out, mask, img, src, dst, upper_ids, lower_ids, disc) -> None:
         return
     # The eyeball in place: the photo at the same place relative to the corners, away from its old margins.
     eu, ev = a_d * fs.width, vd / ratio
-    eu_up, eu_lo = fs.profile(eu)
     inset = min(_MARGIN_PX, 0.15 * height)
     share = _MARGIN_SHARE
     if disc is not None and _SQUINT_SHARE > _MARGIN_SHARE:  # a slit: its lash shadows fill most of what it shows
@@ -181,12 +182,19 @@ def _open_one(out, mask, img, src, dst, upper_ids, lower_ids, disc) -> None:
     up_rise, lo_fall = up_s_g * ratio - up_d_g, lo_d_g - lo_s_g * ratio
     moved = np.maximum(_smoothstep(up_rise / band), _smoothstep(lo_fall / inset))
     open_d = open_d * np.interp(a_d, grid, moved)
-    in_src = _smoothstep((ev - eu_up - top) / top + 0.5) * _smoothstep((eu_lo - ev - 0.5 * inset) / inset + 0.5)
+    # A lower lid that falls uncovers the eyeball below its old margin: that margin's lash shadow stays out as well
+    # (kept, it lay across the iris as a dark bar above the painted white).
+    fell = np.interp(a_d, grid, _smoothstep(lo_fall / inset))  # per column, 1 where the lower lid fell past its band
+    bottom = 0.5 * inset + fell * max(_LOWER_SHARE * height - 0.5 * inset, 0.0)
+    bottom_ramp = np.maximum(bottom, inset)
+    slit = 1.0
     if disc is not None:  # a nearly shut eye's slit holds only lashes: nothing of it is kept as the eyeball
-        in_src = in_src * _smoothstep((height / max(2.0 * disc[1], 1e-6) - _SLIT[0]) / (_SLIT[1] - _SLIT[0]))
+        slit = _smoothstep((height / max(2.0 * disc[1], 1e-6) - _SLIT[0]) / (_SLIT[1] - _SLIT[0]))
+
+    eu_up, eu_lo = fs.profile(eu)  # the photo's eyeball, away from both old margins' shadows
+    in_src = _smoothstep((ev - eu_up - top) / top + 0.5) * _smoothstep((eu_lo - ev - bottom) / bottom_ramp + 0.5) * slit
     mx, my = fs.to_image(eu, ev)
-    eyeball = cv2.remap(img, mx.astype(np.float32), my.astype(np.float32), cv2.INTER_LINEAR,
-                        borderMode=cv2.BORDER_REFLECT_101).astype(np.float64)  # fmt: skip
+    eyeball = _sample(img, mx, my)
     sclera, iris_rgb = _eye_colours(img, fs, disc, skin_luma=float(_luma(face_colours(img, src)[0])))
     paint = np.broadcast_to(sclera, eyeball.shape).copy()
     if disc is not None and iris_rgb is not None:
@@ -206,6 +214,12 @@ def _open_one(out, mask, img, src, dst, upper_ids, lower_ids, disc) -> None:
     region = region * (1 - wa) + content * wa
     out[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
     mask[y0:y1, x0:x1] = np.maximum(mask[y0:y1, x0:x1], np.maximum(new, open_d * 0.5).astype(np.float32))
+
+
+def _sample(img: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``img`` (float64) at pixel positions ``x``, ``y`` (bilinear, reflected at the border)."""
+    return cv2.remap(img, x.astype(np.float32), y.astype(np.float32), cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REFLECT_101).astype(np.float64)  # fmt: skip
 
 
 def _paint_iris(paint, dist, radius: float, iris_rgb, sclera, dx, dy) -> np.ndarray:
@@ -298,9 +312,7 @@ def _close_one(out, mask, img, src, dst, upper_ids, lower_ids) -> None:
     eu, ev = a_d * fs.width, vd / ratio
     eu_up, eu_lo = fs.profile(eu)
     in_src = _smoothstep(ev - eu_up + 0.5) * _smoothstep(eu_lo - ev + 0.5)
-    mx, my = fs.to_image(eu, ev)
-    eyeball = cv2.remap(img, mx.astype(np.float32), my.astype(np.float32), cv2.INTER_LINEAR,
-                        borderMode=cv2.BORDER_REFLECT_101).astype(np.float64)  # fmt: skip
+    eyeball = _sample(img, *fs.to_image(eu, ev))
     wa = (open_d * in_src)[..., None]
     region = region * (1 - wa) + eyeball * wa
 

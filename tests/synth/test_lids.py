@@ -154,6 +154,34 @@ def test_uncovered_sclera_is_as_light_as_the_skin_and_the_old_margin_is_not_kept
     assert np.median(res.image[yi, xi].astype(float).mean(1)) > 60
 
 
+def test_a_lowered_lower_lid_does_not_leave_its_old_margin_across_the_eye(monkeypatch):
+    import facecraft.synth.lids as lids
+
+    # eyeWide lowers the lower lid a little: the photo's lower lash shadow, kept in place as "eyeball", lay across the
+    # iris as a dark bar above the newly painted white (FRLL calibration people 001, 034).
+    img, src, _ = astronaut_points()
+    upper, lower = EYES[0]
+    big = cv2.resize(img, None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC)
+    s4 = src * 4 + 1.5
+    cv2.polylines(big, [np.round(s4[list(lower)]).astype(np.int32)], False, (10, 10, 10), thickness=7)
+    frame = eye_frame(s4, upper, lower)
+    height = frame.gap(np.linspace(0, 1, 33)).max()
+    dst = s4.copy()
+    for i in lower[1:-1]:
+        dst[i] += 0.3 * height * frame.v_axis
+    u = np.linspace(0.3, 0.7, 9) * frame.width
+    x, y = frame.to_image(u, frame.profile(u)[1] - 3.0)  # just above the photo's lower margin
+    at = np.round(y).astype(int), np.round(x).astype(int)
+    assert _polygon_mask(eye_polygon(dst, upper, lower), big.shape[:2])[at].all()
+
+    def luma() -> float:
+        return float(np.median(close_lids(big, big, s4, dst).image[at].astype(float).mean(1)))
+
+    assert luma() > 60
+    monkeypatch.setattr(lids, "_LOWER_SHARE", 0.0)
+    assert luma() < 40  # kept: the bar
+
+
 def test_the_sclera_of_a_slit_is_white_and_its_lash_shadow_is_not_kept(monkeypatch):
     import facecraft.synth.lids as lids
     from facecraft.synth.lids import _eye_colours
