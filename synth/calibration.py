@@ -165,6 +165,14 @@ _BROW_LOWERERS = np.array([n.startswith("browDown") for n in ARKIT_NAMES])
 #: A pucker also takes 0.3 of its rise off both smiles: the lips' corners come in and the mouth rounds into a pucker
 #: instead of parting over the teeth (same 24 photos: pucker read largest 0.67 -> 0.96, its mean rise 0.58 -> 0.88;
 #: at -0.15 with the dimples at -1.0, 0.92).
+#: A widened eye alone (AU5, no brow raise and no squint asked) lowers its lower lid a little, half a unit of the rig's
+#: ``eyeSquint`` below the face's own per unit of ``eyeWide``, and holds the brows: the solve raised them as cross-talk
+#: (0.08 outer, 0.07-0.15 inner rig units at eyeWide 0.8), and the brows read before the lid (the most common wrong
+#: largest rise: 15 of 72 photos left, 21 right). MediaPipe's landmarks follow only a third to a half of an upper
+#: lid's rise (its eyeWide is read from the lid's outer half over the iris) and the lowered lower lid adds to it (on
+#: the target landmarks: eyeWide at one unit 0.16, with -1 squint 0.40). 72 FRLL calibration photos, eyeWide at 0.8
+#: read largest: left / right .125 / .222 -> .194 / .292, mean rise .026 / .034 -> .031 / .039; with -1 squint the
+#: lower lid drops past the iris (a stare).
 #: ``{raised channel(s) joined by "+", then "!channel" for each one the request must not raise:
 #: {companion: share of their smallest rig change}}``; a companion takes
 #: the largest share any key gives it (the most negative for negative shares), never beyond its limit, and
@@ -178,6 +186,16 @@ COMPANIONS: dict[str, dict[str, float]] = {
     "mouthPucker": {"mouthDimpleLeft": -0.6, "mouthDimpleRight": -0.6, "mouthSmileLeft": -0.3, "mouthSmileRight": -0.3},
     "mouthStretchLeft!jawOpen": {"mouthPressRight": -0.6},
     "mouthStretchRight!jawOpen": {"mouthPressLeft": -0.6},
+    "eyeWideLeft!eyeSquintLeft!browInnerUp!browOuterUpLeft!browOuterUpRight": {
+        "eyeSquintLeft": -0.5,
+        "browOuterUpLeft": -0.01,
+        "browInnerUp": -0.01,
+    },
+    "eyeWideRight!eyeSquintRight!browInnerUp!browOuterUpLeft!browOuterUpRight": {
+        "eyeSquintRight": -0.5,
+        "browOuterUpRight": -0.01,
+        "browInnerUp": -0.01,
+    },
 }
 
 #: Shapes that give way where another moves (antagonist muscles): ``{shape: {antagonist: share}}``. When the rig's

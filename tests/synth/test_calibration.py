@@ -217,6 +217,23 @@ def test_companions_move_with_what_the_request_raises():
     assert not EditorCalibration.identity().companions
 
 
+def test_a_widened_eye_alone_lowers_its_lower_lid_and_holds_the_brows():
+    cal = EditorCalibration.load()
+    inner = ARKIT_INDEX["browInnerUp"]
+    for side in ("Left", "Right"):
+        wide, squint = ARKIT_INDEX[f"eyeWide{side}"], ARKIT_INDEX[f"eyeSquint{side}"]
+        change = cal.rig_change(*_request(**{f"eyeWide{side}": 0.8}))
+        assert change[wide] > 0.5
+        assert change[squint] == pytest.approx(-0.5 * change[wide], abs=1e-6)  # the lower lid a little lower
+        assert change[ARKIT_INDEX[f"browOuterUp{side}"]] <= 0 and change[inner] <= 0  # no brow raise read first
+    wide, squint = ARKIT_INDEX["eyeWideLeft"], ARKIT_INDEX["eyeSquintLeft"]
+    # Surprise's lids come with its brows: they rise, and the lower lid is left to the solve.
+    surprised = cal.rig_change(*_request(eyeWideLeft=0.8, browInnerUp=0.8, browOuterUpLeft=0.8))
+    assert surprised[inner] > 0.3 and surprised[squint] > -0.5 * surprised[wide] + 0.1
+    # A squint asked with the widening (AU5 + AU7) is not undone.
+    assert cal.rig_change(*_request(eyeWideLeft=0.8, eyeSquintLeft=0.8))[squint] > 0
+
+
 def test_a_companion_key_can_name_what_the_request_must_not_raise():
     funnel, stretch_r = ARKIT_INDEX["mouthFunnel"], ARKIT_INDEX["mouthStretchRight"]
     companions = {"jawOpen": {"mouthFunnel": 0.2}, "jawOpen!mouthStretchLeft!mouthStretchRight": {"mouthFunnel": 0.8}}
