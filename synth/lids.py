@@ -48,8 +48,13 @@ _MARGIN_SHARE = 0.25
 #: The uncovered sclera's colour: the median of the opening's brightest pixels outside the iris (above this
 #: percentile), at least ``_SCLERA_FLOOR`` times as bright as the cheek skin. The median of the upper 40% of a
 #: small or shaded opening is mostly lash shadow, and the grey it painted looked like lid skin, not sclera
-#: (FRLL calibration people 034, 064: 140-150 grey levels against a white of about 200).
-_SCLERA_PERCENTILE = 85
+#: (FRLL calibration people 034, 064: 140-150 grey levels against a white of about 200). The 85th percentile, shaded
+#: by the lid (``_LID_SHADOW`` 0.35), still painted a white near the lid skin's grey, and MediaPipe put the raised lid
+#: on the iris: its landmarks followed 1.7 of a 3.9 px rise (pure white: 2.1 px). 72 FRLL calibration photos, eyeWide at
+#: 0.8 (rise read largest / mean rise, left and right) with the 95th percentile and a 0.1 shadow: .194 / .292 and .031 /
+#: .039 -> .222 / .292 and .035 / .042; fear read as fear .472 / .500 -> .625 / .528, surprise .972 / .958 -> .986 /
+#: .986 (mini-Xception / NetworkV2); the 99th percentile lit shaded UTKFace eyes up as white discs.
+_SCLERA_PERCENTILE = 95
 _SCLERA_FLOOR = 1.0
 #: ... and nearly colourless: no channel further than this share of its luma from it. The brightest pixels of a
 #: squinting eye's slit are lid skin, and the sclera painted from them was orange or pink (UTKFace broad smilers
@@ -66,7 +71,7 @@ _SQUINT_SHARE = 0.5
 _SQUINT_OPENING = (0.5, 0.8)
 #: Where a lower lid falls, the share of the opening's height above its old margin that is not kept as the eyeball.
 _LOWER_SHARE = 0.2
-_LID_SHADOW = 0.35  # darkening of the uncovered eyeball just under the raised lid
+_LID_SHADOW = 0.1  # darkening of the uncovered eyeball just under the raised lid (see _SCLERA_PERCENTILE)
 #: The painted iris (:func:`_paint_iris`): pupil radius and darkness (shares of the iris radius and colour), the
 #: catchlight's strength and the rim's softness (share of the radius, at least a pixel). Chosen on the 48 UTKFace broad
 #: smilers (editor's corner drag), fear:1.0 read as fear by mini-Xception / NetworkV2 (mean probability): flat disc

@@ -182,6 +182,30 @@ def test_a_lowered_lower_lid_does_not_leave_its_old_margin_across_the_eye(monkey
     assert luma() < 40  # kept: the bar
 
 
+def test_uncovered_sclera_is_as_white_as_the_photos_own():
+    # A raised lid uncovers white, not a grey near the lid skin's: MediaPipe put the raised lid on the iris top when
+    # the painted white was dim (FRLL calibration photos; see _SCLERA_PERCENTILE).
+    from facecraft.synth.lids import _iris_discs
+
+    img, src, _ = astronaut_points()
+    img, src = cv2.resize(img, None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC), src * 4 + 1.5
+    landmarks = _astronaut_landmarks()[:, :2] * 4 + 1.5
+    dst = _raise_lid(src, 0, 0.6)
+    upper, lower = EYES[0]
+    centre, radius = _iris_discs(landmarks)[0]
+    yy, xx = np.mgrid[: img.shape[0], : img.shape[1]]
+    off_iris = np.hypot(xx - centre[0], yy - centre[1]) > radius + 4
+    old = _polygon_mask(eye_polygon(src, upper, lower), img.shape[:2])
+    new = cv2.erode(
+        (_polygon_mask(eye_polygon(dst, upper, lower), img.shape[:2]) & ~old).astype(np.uint8), np.ones((3, 3))
+    )
+    uncovered = (new > 0) & off_iris
+    assert uncovered.sum() > 30
+    luma = close_lids(img, img, src, dst, iris=landmarks).image.astype(float).mean(2)
+    white = np.percentile(img.astype(float).mean(2)[old & off_iris], 95)
+    assert np.median(luma[uncovered]) > 0.9 * white
+
+
 def test_the_sclera_of_a_slit_is_white_and_its_lash_shadow_is_not_kept(monkeypatch):
     import facecraft.synth.lids as lids
     from facecraft.synth.lids import _eye_colours
