@@ -246,6 +246,23 @@ def test_a_companion_key_can_name_what_the_request_must_not_raise():
         EditorCalibration(np.eye(NUM_ARKIT), companions={"jawOpen!notAShape": {"mouthFunnel": 0.4}})
 
 
+def test_shipped_surprise_rounds_the_lips_as_far_as_the_jaw_drops():
+    # Surprise's jaw drop (no lip stretch) comes with as much funnel as jaw: a round "O" with relaxed lips, not the
+    # wide oval NetworkV2 read as fear or anger; fear's stretched mouth keeps a little (0.4 of the jaw).
+    from facecraft.synth.calibration import COMPANIONS
+
+    funnel = ARKIT_INDEX["mouthFunnel"]
+    cal = EditorCalibration.load()
+    assert cal.companions == COMPANIONS  # the shipped copy is the table's
+    brows = {"browInnerUp": 0.9, "browOuterUpLeft": 0.9, "browOuterUpRight": 0.9}
+    inner = ARKIT_INDEX["browInnerUp"]
+    surprised = cal.rig_change(*_request(jawOpen=0.6, **brows))
+    key = min(surprised[JAW], surprised[inner])  # the smaller rise of the key's channels
+    assert key > 0.5 and surprised[funnel] == pytest.approx(key, abs=1e-6)
+    afraid = cal.rig_change(*_request(jawOpen=0.6, mouthStretchLeft=0.6, mouthStretchRight=0.6, **brows))
+    assert afraid[funnel] == pytest.approx(0.4 * min(afraid[JAW], afraid[inner]), abs=1e-6)
+
+
 def test_companions_round_trip_and_are_checked(tmp_path):
     cal = EditorCalibration(np.eye(NUM_ARKIT), companions={"jawOpen": {"mouthFunnel": 0.4}})
     back = EditorCalibration.load(cal.save(tmp_path / "c.json"))
