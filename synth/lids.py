@@ -84,6 +84,10 @@ _IRIS_EDGE = 0.12
 #: A source opening below ``_SLIT[1]`` iris diameters keeps less of itself as the eyeball, none below ``_SLIT[0]``:
 #: a nearly shut eye shows lashes, and kept in place they crossed the painted iris as a dark bar.
 _SLIT = (0.35, 0.65)
+#: The photo's eyeball is kept only where its clean white (between the two margin bands) is thick: none below half
+#: of ``_STRIP_MIN`` upper margin bands of it, whole above one and a half. Kept however thin, it stood out of the
+#: painted white as a grey-edged wedge from the iris toward the corners on most widened FRLL calibration eyes.
+_STRIP_MIN = 1.0
 #: MediaPipe's refined iris landmarks (478-point layout): centre then four points on the rim, per eye.
 IRIS_POINTS = ((468, 469, 470, 471, 472), (473, 474, 475, 476, 477))
 
@@ -198,6 +202,9 @@ def _open_one(out, mask, img, src, dst, upper_ids, lower_ids, disc) -> None:
 
     eu_up, eu_lo = fs.profile(eu)  # the photo's eyeball, away from both old margins' shadows
     in_src = _smoothstep((ev - eu_up - top) / top + 0.5) * _smoothstep((eu_lo - ev - bottom) / bottom_ramp + 0.5) * slit
+    # Only where the photo's clean band is thick: toward the corners it thins to the two margins' shadows meeting, and
+    # kept it stood out of the painted white as a grey-edged wedge from the iris to the outer corner.
+    in_src = in_src * _smoothstep((eu_lo - eu_up - bottom - top) / (_STRIP_MIN * top) - 0.5)
     mx, my = fs.to_image(eu, ev)
     eyeball = _sample(img, mx, my)
     sclera, iris_rgb = _eye_colours(img, fs, disc, skin_luma=float(_luma(face_colours(img, src)[0])))

@@ -294,3 +294,30 @@ def test_anger_on_a_narrowed_eye_keeps_an_eye_not_a_dark_box(shared_dir, editor)
         white = np.percentile(luma0[before], 90)
         dark_before = (luma0[before] < 0.3 * white).mean()
         assert (luma[after] < 0.3 * white).mean() < dark_before + 0.03  # no darker than the photo's own eye
+
+
+def test_a_widened_eye_keeps_no_thin_wedge_of_the_photos_white_toward_the_corners(monkeypatch):
+    import facecraft.synth.lids as lids
+
+    # Toward the corners the photo's clean white between its two margins' shadows thins to nothing: kept in place, it
+    # stood out of the painted white as a grey-edged wedge from the iris to the outer corner (FRLL calibration eyes
+    # widened to surprise). A green "white" tells the kept photo from the painted sclera (nearly colourless).
+    img, src, _ = astronaut_points()
+    upper, lower = EYES[0]
+    big, s4 = cv2.resize(img, None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC), src * 4 + 1.5
+    cv2.fillPoly(big, [np.round(eye_polygon(s4, upper, lower)).astype(np.int32)], (120, 200, 120))
+    dst = _raise_lid(s4, 0, 0.6)
+    fs = eye_frame(s4, upper, lower)
+    u = np.linspace(0.03, 0.97, 95) * fs.width
+    up, lo = fs.profile(u)
+    thin = (lo - up) < 0.6 * (lo - up).max()  # the corners, where the photo's opening is thin
+    x, y = fs.to_image(u[thin], 0.5 * (up + lo)[thin])  # along its mid-line
+    at = np.round(y).astype(int), np.round(x).astype(int)
+
+    def kept() -> float:
+        rgb = close_lids(big, big, s4, dst).image.astype(float)[at]
+        return float((rgb[:, 1] - rgb[:, 0]).mean())
+
+    fixed = kept()
+    monkeypatch.setattr(lids, "_STRIP_MIN", 1e-6)  # the photo's band kept however thin
+    assert fixed < 0.9 * kept()
