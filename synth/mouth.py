@@ -83,6 +83,14 @@ _FRONT_TEETH_FADE = 0.2
 _TEETH_SHOWN_MIN = 2.5
 _TEETH_STRETCH = 3.0
 _STRETCHED_TEETH_KEEP = (0.45, 0.35)
+#: Drawn teeth: off-white (``_TEETH_WHITE``) in the photo's white balance, as bright as its light: the skin's brightness
+#: (``skin luma / 180``) or, if brighter, ``_TEETH_SCLERA`` of the eyes' white (the photo's sclera as the lids paint it)
+#: over the off-white's; within ``_TEETH_LIGHT``. Teeth are as white as the sclera under the same light whatever the
+#: skin's tone: scaled by the skin alone, the teeth of a dark-skinned face were mid-grey in the cavity (FRLL calibration
+#: people 043, 096, 114, surprise: a dim row that barely showed).
+_TEETH_WHITE = np.array([226.0, 220.0, 204.0])
+_TEETH_SCLERA = 0.97
+_TEETH_LIGHT = (0.4, 1.1)
 
 
 def mouth_frame(points: np.ndarray) -> ContourFrame:
@@ -267,10 +275,8 @@ def paint_mouth_interior(
             teeth_length=None if front_teeth else height,
         )  # fmt: skip
 
-    # Teeth colour: off-white in the photo's white balance, as bright as its skin allows.
     skin_luma = float(_luma(skin))
-    white = np.array([226.0, 220.0, 204.0]) * (skin / max(skin_luma, 1.0)) ** 0.2
-    white *= np.clip(skin_luma / 180.0, 0.4, 1.1)
+    white = _TEETH_WHITE * (skin / max(skin_luma, 1.0)) ** 0.2 * _teeth_light(img, src, skin_luma)
     if not teeth_in_photo:
         into = v - v_up + 0.8  # teeth start a little under the lip edge
         shade = (0.15 + 0.85 * across**1.5)[..., None]  # the side teeth sink into the mouth's shadow
@@ -307,6 +313,16 @@ def paint_mouth_interior(
     new_mask = mask.copy()
     new_mask[y0:y1, x0:x1] = np.maximum(new_mask[y0:y1, x0:x1], alpha)
     return WarpResult(out, new_mask)
+
+
+def _teeth_light(img: np.ndarray, src: np.ndarray, skin_luma: float) -> float:
+    """Brightness of drawn teeth relative to :data:`_TEETH_WHITE`: the photo's light as its skin or, if brighter, its
+    eyes' white show it (see :data:`_TEETH_SCLERA`)."""
+    from .lids import EYES, _eye_colours, eye_frame  # lids imports this module
+
+    sclera = np.mean([float(_luma(_eye_colours(img, eye_frame(src, up, lo), None)[0])) for up, lo in EYES])
+    light = max(skin_luma / 180.0, _TEETH_SCLERA * sclera / float(_luma(_TEETH_WHITE)))
+    return float(np.clip(light, *_TEETH_LIGHT))
 
 
 def _cavity(t, below_up, above_lo, gap, across, a, opening, fd: ContourFrame, lips) -> np.ndarray:

@@ -81,6 +81,30 @@ def test_drawn_teeth_when_the_mouth_was_closed():
     assert band < 1.5 * skin + 30  # no glowing cartoon teeth
 
 
+def test_drawn_teeth_are_as_white_as_the_eyes_on_darker_skin():
+    # Teeth are lit like the sclera whatever the skin's tone: the same face with its skin darkened (its eyes' white as
+    # it was) keeps bright teeth; scaled by the skin alone they were mid-grey.
+    from facecraft.synth.lids import EYES
+
+    img, src, depth = astronaut_points()
+    dark = (img.astype(np.float64) * 0.45).astype(np.uint8)
+    for upper, lower in EYES:
+        x0, y0 = np.floor(src[list(upper) + list(lower)].min(0)).astype(int) - 2
+        x1, y1 = np.ceil(src[list(upper) + list(lower)].max(0)).astype(int) + 3
+        dark[y0:y1, x0:x1] = img[y0:y1, x0:x1]
+    src_closed = _closed_mouth(src)
+    dst = open_jaw(src_closed, 0.12)
+    fd = mouth_frame(dst)
+    up, lo = fd.profile(np.array([0.5 * fd.width]))
+    x, y = fd.to_image(np.array([0.5 * fd.width]), np.array([up[0] + 0.12 * (lo[0] - up[0])]))
+
+    def band(photo: np.ndarray) -> float:
+        res = paint_mouth_interior(photo, photo, src_closed, dst, depth=depth)
+        return float(_luma(res.image[int(round(y[0])), int(round(x[0]))]))
+
+    assert band(dark) > 0.8 * band(img) and band(dark) > 120
+
+
 def test_nothing_painted_when_the_mouth_does_not_open_more():
     img, src, depth = astronaut_points()
     dst = src.copy()
