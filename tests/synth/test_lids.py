@@ -321,3 +321,37 @@ def test_a_widened_eye_keeps_no_thin_wedge_of_the_photos_white_toward_the_corner
     fixed = kept()
     monkeypatch.setattr(lids, "_STRIP_MIN", 1e-6)  # the photo's band kept however thin
     assert fixed < 0.9 * kept()
+
+
+def test_the_white_behind_tinted_glasses_stays_as_dim_as_the_photos_own(monkeypatch):
+    import facecraft.synth.lids as lids
+    from facecraft.synth.lids import _iris_discs
+
+    # Behind a tinted lens (or in a brow's shade) the opening's white is darker than the cheek: floored at the cheek's
+    # luma, the painted white shone out of the lens (UTKFace crops).
+    img, src, _ = astronaut_points()
+    img, src = cv2.resize(img, None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC), src * 4 + 1.5
+    landmarks = _astronaut_landmarks()[:, :2] * 4 + 1.5
+    upper, lower = EYES[0]
+    frame = eye_frame(src, upper, lower)
+    corners = src[[upper[0], upper[-1]]]
+    centre, half = corners.mean(0), 0.9 * frame.width
+    x0, y0 = np.round(centre - half).astype(int)
+    x1, y1 = np.round(centre + (half, 0.5 * half)).astype(int)
+    tinted = img.copy()
+    tinted[y0:y1, x0:x1] = (tinted[y0:y1, x0:x1] * 0.45).astype(np.uint8)  # the lens: eye and lid skin, not the cheek
+    dst = _raise_lid(src, 0, 0.6)
+    eye_centre, radius = _iris_discs(landmarks)[0]
+    yy, xx = np.mgrid[: img.shape[0], : img.shape[1]]
+    off_iris = np.hypot(xx - eye_centre[0], yy - eye_centre[1]) > radius + 4
+    old = _polygon_mask(eye_polygon(src, upper, lower), img.shape[:2])
+    new = _polygon_mask(eye_polygon(dst, upper, lower), img.shape[:2]) & ~old & off_iris
+    assert new.sum() > 30
+    white = np.percentile(tinted.astype(float).mean(2)[old & off_iris], 95)
+
+    def painted() -> float:
+        return float(np.median(close_lids(tinted, tinted, src, dst, iris=landmarks).image.astype(float).mean(2)[new]))
+
+    dim = painted()
+    monkeypatch.setattr(lids, "_lid_skin_luma", lambda *a: np.inf)  # floored at the cheek alone
+    assert 0.8 * white < dim < 1.1 * white < painted()
