@@ -75,6 +75,10 @@ _SQUINT_SHARE = 0.5
 _SQUINT_OPENING = (0.5, 0.8)
 #: Where a lower lid falls, the share of the opening's height above its old margin that is not kept as the eyeball.
 _LOWER_SHARE = 0.2
+#: Darkening of the painted white along the lower lid's edge (the rim shades it; one flat white read as painted). With
+#: the white shaded across the eye as the photo's (:func:`_sclera_gain`), on 72 FRLL calibration photos eyeWide L/R at
+#: 0.8 .250 / .333 -> .264 / .333, fear .611 / .486 -> .625 / .472 (mini-Xception / NetworkV2), the rest unchanged.
+_EDGE_SHADE = 0.08
 _LID_SHADOW = 0.1  # darkening of the uncovered eyeball just under the raised lid (see _SCLERA_PERCENTILE)
 #: The painted iris (:func:`_paint_iris`): pupil radius and darkness (shares of the iris radius and colour), the
 #: catchlight's strength and the rim's softness (share of the radius, at least a pixel). Chosen on the 48 UTKFace broad
@@ -92,6 +96,14 @@ _SLIT = (0.35, 0.65)
 #: of ``_STRIP_MIN`` upper margin bands of it, whole above one and a half. Kept however thin, it stood out of the
 #: painted white as a grey-edged wedge from the iris toward the corners on most widened FRLL calibration eyes.
 _STRIP_MIN = 1.0
+#: The painted white shades across the eye as the photo's kept white does (:func:`_sclera_gain`): columns (shares of
+#: the eye's width), the least kept pixels a column needs, the darkest column's share of the brightest, how far
+#: outside the iris (share of its radius) and how whole (``in_src``) the photo's white is read.
+_GAIN_BINS = 10
+_GAIN_MIN_PX = 3
+_GAIN_LEAST = 0.6
+_GAIN_IRIS = 1.2
+_GAIN_CORE = 0.99
 #: MediaPipe's refined iris landmarks (478-point layout): centre then four points on the rim, per eye.
 IRIS_POINTS = ((468, 469, 470, 471, 472), (473, 474, 475, 476, 477))
 
@@ -213,14 +225,20 @@ def _open_one(out, mask, img, src, dst, upper_ids, lower_ids, disc) -> None:
     eyeball = _sample(img, mx, my)
     skin_luma = min(float(_luma(face_colours(img, src)[0])), _lid_skin_luma(img, fs))
     sclera, iris_rgb = _eye_colours(img, fs, disc, skin_luma=skin_luma)
-    paint = np.broadcast_to(sclera, eyeball.shape).copy()
-    if disc is not None and iris_rgb is not None:
+    # The upper lid's shadow on the eyeball, and the sclera darker toward the corners (the eyeball curves away) ...
+    shadow = 1.0 - _LID_SHADOW * np.exp(-np.maximum(vd - up_d, 0.0) / max(0.12 * fd.width, 0.8))
+    shadow = shadow * (1.0 - _EDGE_SHADE * np.exp(-np.maximum(lo_d - vd, 0.0) / max(0.05 * fd.width, 0.6)))
+    curve = 0.85 + 0.15 * np.sin(np.pi * np.clip(a_d, 0.0, 1.0))
+    off_iris = np.ones(a_d.shape, bool)
+    if disc is not None:
         ix, iy = fs.coords(np.array([disc[0][0]]), np.array([disc[0][1]]))
         dist = np.hypot(eu - ix[0], ev - iy[0])
+        off_iris = dist > _GAIN_IRIS * disc[1]
+    # ... and as the photo's own white is across the eye, where it is kept.
+    ratio = _luma(eyeball) / (float(_luma(sclera)) * shadow * curve)
+    paint = sclera * _sclera_gain(a_d, ratio, (in_src > _GAIN_CORE) & (open_d > 0.5) & off_iris)[..., None]
+    if disc is not None and iris_rgb is not None:
         paint = _paint_iris(paint, dist, disc[1], iris_rgb, sclera, mx - disc[0][0], my - disc[0][1])
-    # The upper lid's shadow on the eyeball, and the sclera darker toward the corners (the eyeball curves away).
-    shadow = 1.0 - _LID_SHADOW * np.exp(-np.maximum(vd - up_d, 0.0) / max(0.12 * fd.width, 0.8))
-    curve = 0.85 + 0.15 * np.sin(np.pi * np.clip(a_d, 0.0, 1.0))
     paint = paint * (shadow * curve)[..., None]
     grain = _grain(img, src, paint.shape[:2]) * 0.5
     paint = paint + grain[..., None]
@@ -241,6 +259,26 @@ def _lid_skin_luma(img: np.ndarray, fs: ContourFrame) -> float:
     xi = np.clip(np.round(x).astype(int), 0, img.shape[1] - 1)
     yi = np.clip(np.round(y).astype(int), 0, img.shape[0] - 1)
     return float(np.median(_luma(img[yi, xi].astype(np.float64))))
+
+
+def _sclera_gain(a: np.ndarray, ratio: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """Per column (``a``: share of the eye's width), the photo's own white over the painted one where the photo's
+    eyeball is kept whole (``kept``; the median, as the lower margin's lash shadow reaches into it), relative to the
+    brightest column and interpolated across the eye: the painted white shades as the photo's does (darker toward a
+    corner in shadow), its level stays the photo's brightest white (MediaPipe put a raised lid on the iris top when
+    the painted white was dim; see ``_SCLERA_PERCENTILE``)."""
+    n = _GAIN_BINS
+    idx = np.clip((a * n).astype(int), 0, n - 1)
+    centres, gains = [], []
+    for k in range(n):
+        r = ratio[kept & (idx == k)]
+        if r.size >= _GAIN_MIN_PX:
+            centres.append((k + 0.5) / n)
+            gains.append(float(np.median(r)))
+    if not gains:
+        return np.ones_like(a)
+    gains = np.clip(np.asarray(gains) / max(max(gains), 1e-6), _GAIN_LEAST, 1.0)
+    return np.interp(a, centres, gains)
 
 
 def _sample(img: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -355,3 +355,37 @@ def test_the_white_behind_tinted_glasses_stays_as_dim_as_the_photos_own(monkeypa
     dim = painted()
     monkeypatch.setattr(lids, "_lid_skin_luma", lambda *a: np.inf)  # floored at the cheek alone
     assert 0.8 * white < dim < 1.1 * white < painted()
+
+
+def test_the_painted_white_shades_as_the_photos_own_and_along_the_lower_lid(monkeypatch):
+    import facecraft.synth.lids as lids
+
+    # One flat grey-white read as painted: the photo's white darkens toward a corner in shadow and along the lids.
+    img, src, _ = astronaut_points()
+    upper, lower = EYES[0]
+    big, s4 = cv2.resize(img, None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC), src * 4 + 1.5
+    fs = eye_frame(s4, upper, lower)
+    yy, xx = np.mgrid[: big.shape[0], : big.shape[1]].astype(float)
+    a = np.clip(fs.coords(xx, yy)[0] / fs.width, 0.0, 1.0)
+    shaded = np.repeat((230.0 - 90.0 * a)[..., None], 3, axis=2).astype(np.uint8)  # darker toward one corner
+    eye = _polygon_mask(eye_polygon(s4, upper, lower), big.shape[:2])
+    big[eye] = shaded[eye]
+    height = fs.gap(np.linspace(0, 1, 33)).max()
+    dst = _raise_lid(s4, 0, 0.6)
+    for i in lower[1:-1]:
+        dst[i] += 0.3 * height * fs.v_axis  # the lower lid falls a little as well
+    fd = eye_frame(dst, upper, lower)
+
+    def luma(a: float, t: float) -> float:  # at share a of the width, t of the way down the new opening
+        u = np.linspace(a - 0.05, a + 0.05, 5) * fd.width
+        up, lo = fd.profile(u)
+        x, y = fd.to_image(u, up + t * (lo - up))
+        return float(np.median(res.image[np.round(y).astype(int), np.round(x).astype(int)].astype(float).mean(1)))
+
+    res = close_lids(big, big, s4, dst)
+    shading, rim = luma(0.65, 0.2) / luma(0.35, 0.2), luma(0.5, 0.95) / luma(0.5, 0.75)
+    monkeypatch.setattr(lids, "_GAIN_LEAST", 1.0)  # one white across the eye
+    monkeypatch.setattr(lids, "_EDGE_SHADE", 0.0)
+    res = close_lids(big, big, s4, dst)
+    assert shading < 0.95 < luma(0.65, 0.2) / luma(0.35, 0.2)
+    assert rim < luma(0.5, 0.95) / luma(0.5, 0.75) - 0.03
