@@ -104,6 +104,12 @@ _GAIN_MIN_PX = 3
 _GAIN_LEAST = 0.6
 _GAIN_IRIS = 1.2
 _GAIN_CORE = 0.99
+#: A pixel of the photo's visible iris (inner 0.8 of its radius, below the margin's inset) at least this share of the
+#: sclera's luma is its catchlight: kept in place (the margin band under a raised lid was painted over, catchlight and
+#: all, and a soft painted one put beside it) and then none painted. On 72 FRLL calibration photos eyeWide L/R at 0.8
+#: .264 / .333 -> .250 / .319, fear .625 / .472 -> .583 / .500 (mini-Xception / NetworkV2); the whole iris radius and
+#: up to the contour cost eyeWide .250 / .278.
+_OWN_GLINT = 0.75
 #: MediaPipe's refined iris landmarks (478-point layout): centre then four points on the rim, per eye.
 IRIS_POINTS = ((468, 469, 470, 471, 472), (473, 474, 475, 476, 477))
 
@@ -237,8 +243,15 @@ def _open_one(out, mask, img, src, dst, upper_ids, lower_ids, disc) -> None:
     # ... and as the photo's own white is across the eye, where it is kept.
     ratio = _luma(eyeball) / (float(_luma(sclera)) * shadow * curve)
     paint = sclera * _sclera_gain(a_d, ratio, (in_src > _GAIN_CORE) & (open_d > 0.5) & off_iris)[..., None]
+    own = np.zeros(a_d.shape)
+    if disc is not None:  # the photo's own catchlight, where it showed the iris: kept, and no second one painted
+        seen = (dist < 0.8 * disc[1]) & (ev > eu_up + inset) & (ev < eu_lo) & (open_d > 0)
+        own = _smoothstep((_luma(eyeball) / max(float(_luma(sclera)), 1.0) - _OWN_GLINT) / 0.15) * seen
     if disc is not None and iris_rgb is not None:
-        paint = _paint_iris(paint, dist, disc[1], iris_rgb, sclera, mx - disc[0][0], my - disc[0][1])
+        paint = _paint_iris(
+            paint, dist, disc[1], iris_rgb, sclera, mx - disc[0][0], my - disc[0][1], glint=bool(own.max() < 0.5)
+        )
+    in_src = np.maximum(in_src, own)
     paint = paint * (shadow * curve)[..., None]
     grain = _grain(img, src, paint.shape[:2]) * 0.5
     paint = paint + grain[..., None]
@@ -287,7 +300,7 @@ def _sample(img: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
                      borderMode=cv2.BORDER_REFLECT_101).astype(np.float64)  # fmt: skip
 
 
-def _paint_iris(paint, dist, radius: float, iris_rgb, sclera, dx, dy) -> np.ndarray:
+def _paint_iris(paint, dist, radius: float, iris_rgb, sclera, dx, dy, *, glint: bool = True) -> np.ndarray:
     """``paint`` with an iris of ``radius`` pixels at distance ``dist`` (``dx``, ``dy``: image offsets from its
     centre): a dark limbal ring, a pupil and a soft catchlight (up and a little to the image's left, the same in both
     eyes, as one light gives), edges as soft as the photo's scale allows. A flat disc cut by the lids of a narrowed
@@ -297,7 +310,7 @@ def _paint_iris(paint, dist, radius: float, iris_rgb, sclera, dx, dy) -> np.ndar
     limbus = 1.0 - 0.35 * _smoothstep((dist - 0.7 * radius) / (0.3 * radius))
     pupil = 1.0 - (1.0 - _PUPIL_DARK) * _smoothstep((_PUPIL * radius - dist) / edge + 0.5)
     iris = iris_rgb * (limbus * pupil)[..., None]
-    if radius >= 3.0:  # the cornea's reflection of the light
+    if glint and radius >= 3.0:  # the cornea's reflection of the light
         glint = np.exp(-((np.hypot(dx + 0.25 * radius, dy + 0.35 * radius) / (0.16 * radius)) ** 2))
         light = np.maximum(sclera, 1.15 * float(np.max(sclera)))
         iris = iris + (light - iris) * (_GLINT * glint)[..., None]

@@ -389,3 +389,35 @@ def test_the_painted_white_shades_as_the_photos_own_and_along_the_lower_lid(monk
     res = close_lids(big, big, s4, dst)
     assert shading < 0.95 < luma(0.65, 0.2) / luma(0.35, 0.2)
     assert rim < luma(0.5, 0.95) / luma(0.5, 0.75) - 0.03
+
+
+def test_the_photos_own_catchlight_is_kept_and_not_doubled(monkeypatch):
+    import facecraft.synth.lids as lids
+    from facecraft.synth.lids import _iris_discs
+
+    # The photo's catchlight usually sits high on the iris, in the margin band under the lid that a raised lid's
+    # painting covers: it was painted over and a soft painted one put beside it (FRLL calibration eyes, surprise).
+    img, src, _ = astronaut_points()
+    img, src = cv2.resize(img, None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC), src * 4 + 1.5
+    landmarks = _astronaut_landmarks()[:, :2] * 4 + 1.5
+    upper, lower = EYES[0]
+    fs = eye_frame(src, upper, lower)
+    centre, radius = _iris_discs(landmarks)[0]
+    cu = fs.coords(np.array([centre[0]]), np.array([centre[1]]))[0]
+    up, lo = fs.profile(cu)
+    x, y = fs.to_image(cu, up + 0.12 * (lo - up))  # high on the iris, in the upper margin band
+    dot = int(round(y[0])), int(round(x[0]))
+    assert np.hypot(dot[1] - centre[0], dot[0] - centre[1]) < radius - 2
+    lit = img.copy()
+    cv2.circle(lit, dot[::-1], 2, (250, 250, 250), -1)
+    dst = _raise_lid(src, 0, 0.6)
+    glint = int(round(centre[1] - 0.35 * radius)), int(round(centre[0] - 0.25 * radius))  # where one is painted
+
+    def result() -> tuple[float, float]:  # the photo's catchlight's luma, and the painted one's
+        luma = close_lids(lit, lit, src, dst, iris=landmarks).image.astype(float).mean(2)
+        return float(luma[dot]), float(luma[glint])
+
+    kept, ours = result()
+    monkeypatch.setattr(lids, "_OWN_GLINT", np.inf)  # the photo's catchlight not looked for
+    assert kept > 200 > result()[0]
+    assert ours < result()[1] - 20  # one catchlight, not the photo's and a painted one
