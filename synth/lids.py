@@ -108,7 +108,8 @@ _GAIN_CORE = 0.99
 #: sclera's luma is its catchlight: kept in place (the margin band under a raised lid was painted over, catchlight and
 #: all, and a soft painted one put beside it) and then none painted. On 72 FRLL calibration photos eyeWide L/R at 0.8
 #: .264 / .333 -> .250 / .319, fear .625 / .472 -> .583 / .500 (mini-Xception / NetworkV2); the whole iris radius and
-#: up to the contour cost eyeWide .250 / .278.
+#: up to the contour cost eyeWide .250 / .278. Read from the iris's shade to the white's: against the white alone a
+#: dim, blurred iris (UTKFace crops in shade) passed for a catchlight and none was painted (calibration unchanged).
 _OWN_GLINT = 0.75
 #: MediaPipe's refined iris landmarks (478-point layout): centre then four points on the rim, per eye.
 IRIS_POINTS = ((468, 469, 470, 471, 472), (473, 474, 475, 476, 477))
@@ -246,7 +247,9 @@ def _open_one(out, mask, img, src, dst, upper_ids, lower_ids, disc) -> None:
     own = np.zeros(a_d.shape)
     if disc is not None:  # the photo's own catchlight, where it showed the iris: kept, and no second one painted
         seen = (dist < 0.8 * disc[1]) & (ev > eu_up + inset) & (ev < eu_lo) & (open_d > 0)
-        own = _smoothstep((_luma(eyeball) / max(float(_luma(sclera)), 1.0) - _OWN_GLINT) / 0.15) * seen
+        dark = float(_luma(iris_rgb)) if iris_rgb is not None else 0.0  # of the iris's own shade, not the white's
+        bright = max(float(_luma(sclera)) - dark, 1.0)
+        own = _smoothstep(((_luma(eyeball) - dark) / bright - _OWN_GLINT) / 0.15) * seen
     if disc is not None and iris_rgb is not None:
         paint = _paint_iris(
             paint, dist, disc[1], iris_rgb, sclera, mx - disc[0][0], my - disc[0][1], glint=bool(own.max() < 0.5)

@@ -421,3 +421,19 @@ def test_the_photos_own_catchlight_is_kept_and_not_doubled(monkeypatch):
     monkeypatch.setattr(lids, "_OWN_GLINT", np.inf)  # the photo's catchlight not looked for
     assert kept > 200 > result()[0]
     assert ours < result()[1] - 20  # one catchlight, not the photo's and a painted one
+
+
+def test_a_dim_low_contrast_iris_is_not_taken_for_its_own_catchlight():
+    from facecraft.synth.lids import _iris_discs
+
+    # A dim, blurred eye (UTKFace crops in shade): its iris is nearly as light as its grey white, and read against the
+    # white alone it passed for a catchlight, so none was painted and the iris went flat.
+    img, src, _ = astronaut_points()
+    img, src = cv2.resize(img, None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC), src * 4 + 1.5
+    landmarks = _astronaut_landmarks()[:, :2] * 4 + 1.5
+    dim = cv2.GaussianBlur(img.astype(float) * 0.12 + 50.0, (0, 0), 3.0).astype(np.uint8)
+    centre, radius = _iris_discs(landmarks)[0]
+    glint = int(round(centre[1] - 0.35 * radius)), int(round(centre[0] - 0.25 * radius))  # where one is painted
+    res = close_lids(dim, dim, src, _raise_lid(src, 0, 0.6), iris=landmarks).image.astype(float).mean(2)
+    iris = np.hypot(*(np.mgrid[: img.shape[0], : img.shape[1]][::-1] - centre[:, None, None])) < 0.8 * radius
+    assert res[glint] > np.median(res[iris]) + 2  # a painted catchlight (none: 2 grey levels below)
