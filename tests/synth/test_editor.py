@@ -192,6 +192,46 @@ def test_removing_a_smile_fades_the_creases_beside_its_corners():
     assert np.array_equal(soften_folds(image, src, src, kept), image)  # a smile that rises keeps its folds
 
 
+def test_removing_a_smile_fades_its_fold_up_to_the_nose_wing_and_in_the_skin_hue():
+    # The held nose wing and the narrowed corner stretched the smile's fold into a dark band beside the nose (astronaut,
+    # neutral: her right side; the nose read as bent): the lift reaches the fold's top, not only the corner's surround.
+    from facecraft.rigs.default_rig import SEMANTIC_VERTICES
+    from facecraft.synth.editor import soften_folds
+    from facecraft.synth.warp import face_width
+
+    from .warp_helpers import astronaut_points
+
+    _, src, _ = astronaut_points()
+    right, left = SEMANTIC_VERTICES["mouth_corner_r"], SEMANTIC_VERTICES["mouth_corner_l"]
+    wing, tip = 129, SEMANTIC_VERTICES["nose_tip"]  # the right nose wing (image left)
+    fw = face_width(src)
+    h, w = int(src[:, 1].max()) + 40, int(src[:, 0].max()) + 40
+    skin = np.array([200, 150, 125], np.float64)
+    rng = np.random.default_rng(0)
+    image = np.clip(skin + rng.normal(0, 2, (h, w, 3)), 0, 255).astype(np.uint8)
+    out_dir = (src[wing] - src[tip]) / np.linalg.norm(src[wing] - src[tip])
+    top = src[wing] + 0.03 * fw * out_dir  # the fold's top, just outside the wing
+    bottom = src[right] + 0.03 * fw * out_dir
+    for t in np.linspace(0.0, 1.0, 40):  # a warm shadow 3 px wide from the wing down to beside the corner
+        x, y = np.round(top + t * (bottom - top)).astype(int)
+        image[y - 1 : y + 2, x - 1 : x + 2] = (140, 85, 60)
+    change = np.zeros(52)
+    change[ARKIT_INDEX["mouthSmileRight"]] = change[ARKIT_INDEX["mouthSmileLeft"]] = -1.2
+    out = soften_folds(image, src, src, change).astype(np.float64)
+    x, y = np.round(top + 0.15 * (bottom - top)).astype(int)
+    assert np.linalg.norm(np.array([x, y]) - src[right]) > 0.15 * fw  # far from the corner
+    assert out[y, x].mean() > image[y, x].mean() + 35  # beside the nose the fold fades (+19 before)
+    lifted = out[y, x] / out[y, x].mean()
+    assert np.abs(lifted - skin / skin.mean()).max() < 0.08  # in the skin's hue, not an orange streak (0.13 before)
+    nose = np.round(0.5 * (src[wing] + src[tip])).astype(int)
+    shaded = image.copy()
+    shaded[nose[1] - 2 : nose[1] + 3, nose[0] - 2 : nose[0] + 3] = 90  # the nose's own shading
+    kept = soften_folds(shaded, src, src, change)[nose[1], nose[0]].astype(int)
+    assert np.abs(kept - shaded[nose[1], nose[0]]).max() <= 3  # the nose keeps its shading (+10 before)
+    lip = np.round(0.5 * (src[right] + src[left])).astype(int)
+    assert np.array_equal(out[lip[1], lip[0]], image[lip[1], lip[0]])  # the lips keep their shading
+
+
 def test_lowered_brows_and_a_wrinkled_nose_shade_their_creases():
     from facecraft.rigs.default_rig import SEMANTIC_VERTICES
     from facecraft.synth.editor import paint_creases
