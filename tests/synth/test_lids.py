@@ -105,6 +105,16 @@ def _astronaut_landmarks() -> np.ndarray:
         return fa.largest_face(load_image(resolve_asset("astronaut")), name="astronaut").landmarks
 
 
+def _astronaut_x4() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The astronaut upscaled 4x (eyes large enough to measure painted pixels), its mesh points and landmarks."""
+    img, src, _ = astronaut_points()
+    return (
+        cv2.resize(img, None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC),
+        src * 4 + 1.5,
+        _astronaut_landmarks()[:, :2] * 4 + 1.5,
+    )
+
+
 def test_raised_lid_uncovers_eyeball_without_growing_the_iris():
     img, src, depth = astronaut_points()
     img, src, depth = cv2.resize(img, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC), src * 2 + 0.5, depth * 2
@@ -187,9 +197,7 @@ def test_uncovered_sclera_is_as_white_as_the_photos_own():
     # the painted white was dim (FRLL calibration photos; see _SCLERA_PERCENTILE).
     from facecraft.synth.lids import _iris_discs
 
-    img, src, _ = astronaut_points()
-    img, src = cv2.resize(img, None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC), src * 4 + 1.5
-    landmarks = _astronaut_landmarks()[:, :2] * 4 + 1.5
+    img, src, landmarks = _astronaut_x4()
     dst = _raise_lid(src, 0, 0.6)
     upper, lower = EYES[0]
     centre, radius = _iris_discs(landmarks)[0]
@@ -329,9 +337,7 @@ def test_the_white_behind_tinted_glasses_stays_as_dim_as_the_photos_own(monkeypa
 
     # Behind a tinted lens (or in a brow's shade) the opening's white is darker than the cheek: floored at the cheek's
     # luma, the painted white shone out of the lens (UTKFace crops).
-    img, src, _ = astronaut_points()
-    img, src = cv2.resize(img, None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC), src * 4 + 1.5
-    landmarks = _astronaut_landmarks()[:, :2] * 4 + 1.5
+    img, src, landmarks = _astronaut_x4()
     upper, lower = EYES[0]
     frame = eye_frame(src, upper, lower)
     corners = src[[upper[0], upper[-1]]]
@@ -397,9 +403,7 @@ def test_the_photos_own_catchlight_is_kept_and_not_doubled(monkeypatch):
 
     # The photo's catchlight usually sits high on the iris, in the margin band under the lid that a raised lid's
     # painting covers: it was painted over and a soft painted one put beside it (FRLL calibration eyes, surprise).
-    img, src, _ = astronaut_points()
-    img, src = cv2.resize(img, None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC), src * 4 + 1.5
-    landmarks = _astronaut_landmarks()[:, :2] * 4 + 1.5
+    img, src, landmarks = _astronaut_x4()
     upper, lower = EYES[0]
     fs = eye_frame(src, upper, lower)
     centre, radius = _iris_discs(landmarks)[0]
@@ -428,9 +432,7 @@ def test_a_dim_low_contrast_iris_is_not_taken_for_its_own_catchlight():
 
     # A dim, blurred eye (UTKFace crops in shade): its iris is nearly as light as its grey white, and read against the
     # white alone it passed for a catchlight, so none was painted and the iris went flat.
-    img, src, _ = astronaut_points()
-    img, src = cv2.resize(img, None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC), src * 4 + 1.5
-    landmarks = _astronaut_landmarks()[:, :2] * 4 + 1.5
+    img, src, landmarks = _astronaut_x4()
     dim = cv2.GaussianBlur(img.astype(float) * 0.12 + 50.0, (0, 0), 3.0).astype(np.uint8)
     centre, radius = _iris_discs(landmarks)[0]
     glint = int(round(centre[1] - 0.35 * radius)), int(round(centre[0] - 0.25 * radius))  # where one is painted
