@@ -175,6 +175,17 @@ _BROW_LOWERERS = np.array([n.startswith("browDown") for n in ARKIT_NAMES])
 #: the target landmarks: eyeWide at one unit 0.16, with -1 squint 0.40). 72 FRLL calibration photos, eyeWide at 0.8
 #: read largest: left / right .125 / .222 -> .194 / .292, mean rise .026 / .034 -> .031 / .039; with -1 squint the
 #: lower lid drops past the iris (a stare).
+#: A funnel alone (AU22, no jaw asked) turns the lips out: the rig's lips roll out (``mouthRoll`` -0.4 of the funnel's
+#: rise; the solve had rolled them in by 0.1 units), the chin's push comes off the lips (``mouthShrug`` -0.4), and a
+#: little ``mouthClose`` (0.1) and smile (0.1) keep the opening small and the corners from drawing into a kiss.
+#: MediaPipe read the editor's "O" (:func:`facecraft.synth.mouth_shapes.funnel_motion`) as ``mouthPucker``: 72 FRLL
+#: calibration photos, funnel at 0.8 read largest 0.17 -> 0.49 (every other photo: 0.11 -> 0.33 and 0.22 -> 0.64),
+#: mean rise 0.29 -> 0.50, pucker's rise on it 0.57 -> 0.49, with :data:`~facecraft.synth.mouth_shapes.FUNNEL_NARROW`
+#: 0.15. Rolled out alone (corners at 0.0): 0.36 (pucker still largest on 28); ``mouthClose`` 0.05 / 0.15:
+#: 0.39 / 0.32 (the opening reads as jaw / closes into a pucker); a larger opening (0.4 of the width, corners at
+#: 0.1): 0.44; a negative pucker share lowered the funnel's rise as much as the pucker's. 24 UTKFace crops: read
+#: largest on none either way (mean rise 0.06 -> 0.11). Pucker, jawOpen and surprise (no funnel in their request)
+#: are unchanged.
 #: ``{raised channel(s) joined by "+", then "!channel" for each one the request must not raise:
 #: {companion: share of their smallest rig change}}``; a companion takes
 #: the largest share any key gives it (the most negative for negative shares), never beyond its limit, and
@@ -186,6 +197,15 @@ COMPANIONS: dict[str, dict[str, float]] = {
     "jawOpen+browInnerUp!mouthStretchLeft!mouthStretchRight": {"mouthFunnel": 1.0},
     "mouthSmileLeft+mouthSmileRight": {"mouthClose": -0.125},
     "mouthPucker": {"mouthDimpleLeft": -0.6, "mouthDimpleRight": -0.6, "mouthSmileLeft": -0.3, "mouthSmileRight": -0.3},
+    "mouthFunnel!jawOpen": {
+        "mouthRollLower": -0.4,
+        "mouthRollUpper": -0.4,
+        "mouthShrugLower": -0.4,
+        "mouthShrugUpper": -0.4,
+        "mouthClose": 0.1,
+        "mouthSmileLeft": 0.1,
+        "mouthSmileRight": 0.1,
+    },
     "mouthStretchLeft!jawOpen": {"mouthPressRight": -0.6},
     "mouthStretchRight!jawOpen": {"mouthPressLeft": -0.6},
     "eyeWideLeft!eyeSquintLeft!browInnerUp!browOuterUpLeft!browOuterUpRight": {

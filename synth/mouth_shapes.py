@@ -20,6 +20,11 @@ the rest (mean 0.57): MediaPipe reads rounded, narrowed lips as a pucker first. 
 rounding, narrowing, flare, jaw share and asymmetry (150 settings, 12 calibration photos) never read funnel largest
 on more than 3 of 12: no layout of the lips found makes it the largest rise on most faces. The bigger openings
 that raise the funnel's rise (0.44) read as ``jawOpen`` and ``mouthUpperUp`` and looked like a gaping mouth.
+What reads as funnel rather than pucker is the lips turned out, not a wider opening: the funnel's companions in the
+calibration (:data:`facecraft.synth.calibration.COMPANIONS`: the rig's lips rolled out, the chin's push off the
+lower lip, a little ``mouthClose`` and smile) with the corners coming in less far (:data:`FUNNEL_NARROW`) read
+funnel largest on 0.49 of the 72 calibration photos (0.17 before; mean rise 0.29 -> 0.50, ``mouthPucker``'s rise
+0.57 -> 0.49): full, everted lips around a small opening (the teeth show through it).
 """
 
 from __future__ import annotations
@@ -51,8 +56,12 @@ FUNNEL_FULL = 2.5
 FUNNEL_OPENING = 0.3
 #: The inner lips' ring spans this share of the mouth's width at a full funnel (they meet beyond it).
 FUNNEL_ROUND = 0.45
-#: The mouth corners come in by this share of the half-width at a full funnel.
-FUNNEL_NARROW = 0.2
+#: The mouth corners come in by this share of the half-width at a full funnel: moderately, less than a pucker's.
+#: At 0.2 MediaPipe read the narrowed "O" as ``mouthPucker`` (module docstring); with the funnel's companions
+#: (:data:`facecraft.synth.calibration.COMPANIONS`), of the 72 calibration photos read funnel largest: 0.39 at 0.2,
+#: 0.49 at 0.15, 0.54 at 0.1, 0.56 at 0.0. 0.15 keeps the corners coming in by more than a tenth with the
+#: companions' smile (the editor's own check of a funnel request).
+FUNNEL_NARROW = 0.15
 #: The outer lip contours move out by this share of the opening ...
 FUNNEL_OUTER = 0.8
 #: ... and by this share of the lip's own thickness (the lips turn out).

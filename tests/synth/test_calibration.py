@@ -356,3 +356,21 @@ def test_a_frown_undoes_the_faces_own_smile_down_to_its_neutral(tmp_path):
     with pytest.raises(ParameterError, match="antagonists"):
         EditorCalibration(np.eye(NUM_ARKIT), antagonists={"mouthFrownLeft": {"mouthSmileLeft": 1.5}})
     assert EditorCalibration.load().antagonists  # the shipped calibration uses them
+
+
+def test_shipped_funnel_turns_the_lips_out_instead_of_puckering():
+    # MediaPipe read the funnel's narrowed "O" as a pucker; lips rolled out, the chin's push off them and a little
+    # mouthClose and smile read as funnel (72 calibration photos: 0.17 -> 0.49 read largest).
+    cal = EditorCalibration.load()
+    funnel = ARKIT_INDEX["mouthFunnel"]
+    rolls = [ARKIT_INDEX[n] for n in ("mouthRollLower", "mouthRollUpper", "mouthShrugLower", "mouthShrugUpper")]
+    keep = [ARKIT_INDEX[n] for n in ("mouthClose", "mouthSmileLeft", "mouthSmileRight")]
+    oo = cal.rig_change(*_request(mouthFunnel=0.8))
+    assert oo[funnel] > 1.0
+    assert np.all(oo[rolls] <= -0.4 * oo[funnel] + 1e-6)  # the lips turn out
+    assert np.all(oo[keep] >= 0.1 * oo[funnel] - 1e-6)  # ... around a small opening
+    # With the jaw asked (an open "oh", surprise's companion) the rig's funnel rounds the jaw's opening as before.
+    oh = cal.rig_change(*_request(mouthFunnel=0.8, jawOpen=0.5))
+    assert oh[funnel] > 1.0 and np.all(oh[rolls] > -0.1 * oh[funnel]) and np.all(oh[keep] < 0.05)
+    pucker = cal.rig_change(*_request(mouthPucker=0.8))  # a pucker stays pressed, not turned out
+    assert np.all(pucker[rolls] >= -1e-6)

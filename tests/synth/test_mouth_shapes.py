@@ -51,6 +51,14 @@ def test_the_lips_round_into_an_o_and_the_corners_come_in():
         assert np.linalg.norm(dst[far] - src[far]) < 0.01 * fw
 
 
+def test_the_funnel_keeps_most_of_the_mouths_width():
+    # A funnel's corners come in moderately: narrowed by a fifth, MediaPipe read the "O" as mouthPucker.
+    _, src, _ = astronaut_points()
+    dst = src + funnel_motion(src, 1.0, face_width=face_width(src))
+    width = float(np.linalg.norm(src[291] - src[61]))
+    assert float(np.linalg.norm(dst[291] - dst[61])) > 0.82 * width
+
+
 def test_lip_layers_split_the_lips_from_inner_to_outer_contour():
     lips, upper, depth = lip_layers()
     assert set(LIPS_UPPER_INNER) <= set(lips.tolist()) and set(LIPS_LOWER_INNER) <= set(lips.tolist())
