@@ -1,9 +1,34 @@
-"""facecraft.synth: face perception, rig fitting, geometric editor, AU diffusion adapter, talking portraits."""
+"""facecraft.synth: face perception, rig fitting, geometric editor, AU diffusion adapter, talking portraits.
+
+The light parts (rig fitting, warp, lids, mouth interior) are imported here; the editor, talking portraits and the
+diffusion adapter are loaded on first use (PEP 562), so ``import facecraft.synth`` does not pull in MediaPipe,
+the FER judges or diffusers.
+
+- Editing a photo: :func:`edit_image` (one call) or a :class:`FaceEditor` kept across calls, driven by
+  :class:`EditControls` (emotion, AUs, ARKit, text), returning an :class:`EditResult`; :class:`EditorCalibration`
+  maps a request to the rig's shapes.
+- Rig fitting and warping: :func:`fit_rig` -> :class:`RigFit`, :func:`warp_face` -> :class:`WarpResult`
+  (:func:`warp_face_skimage` is the benchmark's baseline), :func:`close_lids`, :func:`paint_mouth_interior`.
+- Talking portraits: :func:`talk` (photo + speech -> video), :class:`TalkingPortrait`.
+- AU diffusion adapter (needs diffusers and a base model): :class:`AUAdapter`, :func:`load_adapter`,
+  :class:`AUEditPipeline`.
+"""
+
+from __future__ import annotations
+
+import importlib
 
 from .fit import RigFit, fit_rig
 from .lids import close_lids
 from .mouth import paint_mouth_interior
 from .warp import WarpResult, bench_warp, warp_face, warp_face_skimage
+
+_LAZY: dict[str, str] = {
+    "edit_image": "editor", "FaceEditor": "editor", "EditResult": "editor", "AnalyzedFace": "editor",
+    "EditControls": "controls", "EditorCalibration": "calibration",
+    "talk": "talk", "TalkingPortrait": "talk", "TalkResult": "talk",
+    "AUAdapter": "adapter", "load_adapter": "adapter", "AUEditPipeline": "refine",
+}  # fmt: skip
 
 __all__ = [
     "RigFit",
@@ -14,4 +39,26 @@ __all__ = [
     "paint_mouth_interior",
     "warp_face",
     "warp_face_skimage",
+    "edit_image",
+    "FaceEditor",
+    "EditResult",
+    "AnalyzedFace",
+    "EditControls",
+    "EditorCalibration",
+    "talk",
+    "TalkingPortrait",
+    "TalkResult",
+    "AUAdapter",
+    "load_adapter",
+    "AUEditPipeline",
 ]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
