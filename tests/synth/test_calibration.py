@@ -7,6 +7,7 @@ import pytest
 from facecraft.rigs import ARKIT_INDEX, NUM_ARKIT, FileFormatError, ParameterError
 from facecraft.synth.calibration import (
     CALIBRATION_FILE,
+    PLAUSIBLE_LIMIT,
     UNSOLVED,
     EditorCalibration,
     calibration_photos,
@@ -298,6 +299,16 @@ def test_shipped_pucker_and_stretch_hold_down_what_they_read_as():
     assert stretch[stretch_l] > 0.3 and stretch[press_r] <= -0.6 * stretch[stretch_l] + 1e-6
     afraid = cal.rig_change(*_request(mouthStretchLeft=0.6, jawOpen=0.5))  # fear's AU20 + AU26: not held down
     assert afraid[stretch_l] > 0.3 and afraid[press_r] > -0.6 * afraid[stretch_l] + 0.05
+
+
+def test_shipped_stretch_draws_one_corner_out_past_where_it_barely_showed():
+    # At 1.5 rig units one corner's stretch barely showed (read largest on 0.74 of the calibration photos, left);
+    # PLAUSIBLE_LIMIT and the shipped limit let it reach 2.0 (0.90).
+    cal = EditorCalibration.load()
+    for name in ("mouthStretchLeft", "mouthStretchRight"):
+        k = ARKIT_INDEX[name]
+        assert cal.limit[k] == PLAUSIBLE_LIMIT[name] == 2.0
+        assert cal.rig_change(*_request(**{name: 0.8}))[k] > 1.9
 
 
 def test_forms_show_an_emotions_signature_with_floors_and_caps(tmp_path):
