@@ -224,8 +224,9 @@ COMPANIONS: dict[str, dict[str, float]] = {
     },
 }
 
-#: Shapes that give way where another moves (antagonist muscles): ``{shape: {antagonist: share}}``. When the rig's
-#: change raises a key shape and the request does not raise the antagonist, the antagonist falls by ``share`` of that
+#: Shapes that give way where another moves (antagonist muscles): ``{shape, then "!shape" for each one whose rise
+#: suspends the entry: {antagonist: share}}``. When the rig's change raises a key shape (by more than ``cross``, and
+#: none of its exceptions) and the request does not raise the antagonist, the antagonist falls by ``share`` of that
 #: rise, at most to its neutral (the face's own fitted weight; nothing without the fitted weights, nothing past
 #: neutral). The depressor anguli oris pulls the corner down against the smile's zygomaticus: the rig's frown added to a
 #: smiling photo's corners left them up and wide, and MediaPipe read the wide corners as ``mouthStretch`` (every third
@@ -233,10 +234,25 @@ COMPANIONS: dict[str, dict[str, float]] = {
 #: giving way 0.46 / 0.50 -> 0.75 / 0.79 left / right, the neutral photos as before; allowing 0.3 past neutral: 0.54 /
 #: 0.75, read as ``mouthPucker``). Paths tried for the corner instead, and dropped: straight down (frown read largest
 #: 0.17 / 0.13) or down and inward (0.2 of the drop: 0 / 0.08, read as ``mouthPucker``): MediaPipe reads the frown from
-#: corners that go down and out.
+#: corners that go down and out. The lips close as the corners come down (the upper lip's raiser, the lower lip's
+#: depressor and the jaw give way the same way): on a toothy smile the frown had drawn the corners down around the bared
+#: teeth, a grimace MediaPipe read as ``mouthStretch`` (72 calibration photos, mouthFrown at 0.8 read largest left /
+#: right 0.67 / 0.76 -> 0.69 / 0.88, 32 UTKFace crops 0.44 / 0.53 -> 0.59 / 0.69; the smiling photos' lips now meet over
+#: the teeth with the corners down, the neutral photos as before). The jaw does not close where the chin pushes the
+#: lower lip up (``"!mouthShrugLower"``: sadness's form): closed on it, the smiling photos' lips were painted as a
+#: ragged red blob (FRLL 010, 103, 130 smiling). A stretch lowers both smiles by a tenth of its rise: a smiling photo's
+#: stretched corner read as the other side's ``mouthSmile`` (72 calibration photos, mouthStretch at 0.8 read largest
+#: left / right 0.83 / 0.97 without, 0.90 / 0.94 with; 32 UTKFace crops 0.84 / 0.88 and 0.84 / 0.84; before, the solve's
+#: cross-talk frown of 0.15 units lowered the smile to the same effect). Only a shape the change raises by more than
+#: ``cross`` has antagonists: a cross-talk correction is no muscle's pull (the frown's closing lips and jaw on a
+#: stretch's 0.15 units of frown: stretch read largest 0.90 / 0.94 -> 0.86 / 0.92).
 ANTAGONISTS: dict[str, dict[str, float]] = {
-    "mouthFrownLeft": {"mouthSmileLeft": 1.0},
-    "mouthFrownRight": {"mouthSmileRight": 1.0},
+    "mouthFrownLeft": {"mouthSmileLeft": 1.0, "mouthUpperUpLeft": 1.0, "mouthLowerDownLeft": 1.0},
+    "mouthFrownRight": {"mouthSmileRight": 1.0, "mouthUpperUpRight": 1.0, "mouthLowerDownRight": 1.0},
+    "mouthFrownLeft!mouthShrugLower": {"jawOpen": 1.0},
+    "mouthFrownRight!mouthShrugLower": {"jawOpen": 1.0},
+    "mouthStretchLeft": {"mouthSmileLeft": 0.1, "mouthSmileRight": 0.1},
+    "mouthStretchRight": {"mouthSmileLeft": 0.1, "mouthSmileRight": 0.1},
 }
 
 #: How the editor shows an emotion's signature (editor-side: the prototypes in :mod:`facecraft.rigs.emotions` are
@@ -310,13 +326,17 @@ def _parse_forms(forms: dict | None) -> list[tuple[np.ndarray, np.ndarray, np.nd
     return parsed
 
 
-def _parse_antagonists(antagonists: dict | None) -> list[tuple[int, int, float]]:
-    """``[(shape, antagonist, share)]`` of an :data:`ANTAGONISTS` table (solvable channels, shares in [0, 1])."""
+def _parse_antagonists(antagonists: dict | None) -> list[tuple[int, int, float, list[int]]]:
+    """``[(shape, antagonist, share, unless)]`` of an :data:`ANTAGONISTS` table (solvable channels, shares in [0, 1]; a
+    key's ``"!channel"`` parts name the shapes whose rise by more than ``cross`` suspends the entry)."""
     parsed = []
     for key, partners in (antagonists or {}).items():
-        if key not in ARKIT_INDEX or UNSOLVED[ARKIT_INDEX[key]] or not isinstance(partners, dict):
+        name, *unless = str(key).split("!")
+        known = name in ARKIT_INDEX and not UNSOLVED[ARKIT_INDEX[name]] and set(unless) <= set(ARKIT_INDEX)
+        if not known or not isinstance(partners, dict):
             raise ParameterError(
-                f"antagonists: expected a solvable ARKit name -> {{name: share}}, got {key!r}: {partners!r}"
+                f"antagonists: expected a solvable ARKit name (then '!name' for each exception) -> {{name: share}}, "
+                f"got {key!r}: {partners!r}"
             )
         for partner, value in partners.items():
             if partner not in ARKIT_INDEX or UNSOLVED[ARKIT_INDEX[partner]] or not (0 <= float(value) <= 1):
@@ -324,7 +344,7 @@ def _parse_antagonists(antagonists: dict | None) -> list[tuple[int, int, float]]
                     f"antagonists: expected solvable ARKit names with shares in [0, 1], "
                     f"got {key!r} -> {partner!r}: {value}"
                 )
-            parsed.append((ARKIT_INDEX[key], ARKIT_INDEX[partner], float(value)))
+            parsed.append((ARKIT_INDEX[name], ARKIT_INDEX[partner], float(value), [ARKIT_INDEX[n] for n in unless]))
     return parsed
 
 
@@ -372,8 +392,8 @@ class EditorCalibration:
         How an emotion's signature is shown (:data:`FORMS`, which :func:`fit_calibration` uses): rig floors and
         caps applied after the solve and the companions. Default none.
     antagonists : dict, optional
-        Shapes that give way where another rises (:data:`ANTAGONISTS`, which :func:`fit_calibration` uses),
-        applied last and only with the face's fitted weights (``rig_now``). Default none.
+        Shapes that give way where another rises (:data:`ANTAGONISTS`, which :func:`fit_calibration` uses) by
+        more than ``cross``, applied last and only with the face's fitted weights (``rig_now``). Default none.
     meta : dict
         Where the numbers come from (photos, levels, command, date); saved with them.
     """
@@ -594,8 +614,8 @@ class EditorCalibration:
             change = np.where(np.isfinite(cap) & ~UNSOLVED, np.minimum(change, cap), change)
         if rig_now is not None:
             now = np.asarray(rig_now, np.float64).reshape(-1)
-            for k, j, share in self._undo:
-                if change[k] > 0 and delta[j] <= _ACTIVE:
+            for k, j, share, unless in self._undo:
+                if change[k] > self.cross + 1e-9 and delta[j] <= _ACTIVE and not np.any(change[unless] > self.cross):
                     change[j] = min(change[j], -min(share * change[k], max(float(now[j]), 0.0)))
         return change
 

@@ -369,6 +369,40 @@ def test_a_frown_undoes_the_faces_own_smile_down_to_its_neutral(tmp_path):
     assert EditorCalibration.load().antagonists  # the shipped calibration uses them
 
 
+def test_antagonists_give_way_to_a_shape_not_to_a_cross_talk_correction():
+    # A companion's frown of a few hundredths (as the solve's cross-talk corrections are) leaves the smile alone.
+    antagonists = {"mouthFrownLeft": {"mouthSmileLeft": 1.0}}
+    smiling = np.zeros(NUM_ARKIT)
+    smiling[SMILE] = 0.3
+    for share, gives_way in ((0.05, False), (0.5, True)):
+        companions = {"mouthStretchLeft": {"mouthFrownLeft": share}}
+        cal = EditorCalibration(np.eye(NUM_ARKIT), ridge=1e-4, companions=companions, antagonists=antagonists)
+        change = cal.rig_change(*_request(mouthStretchLeft=0.9), rig_now=smiling)
+        assert change[FROWN_L] == pytest.approx(share * change[STRETCH_L], abs=1e-6)
+        assert change[SMILE] == pytest.approx(-0.3 if gives_way else 0.0, abs=1e-6)
+
+
+def test_shipped_frown_closes_a_toothy_smile_as_the_corners_come_down():
+    # On a toothy smile the frown drew the corners down around bared teeth (read as mouthStretch): the smile, the
+    # lips' raiser and depressor and the jaw give way, down to the face's neutral and no further.
+    cal = EditorCalibration.load()
+    names = ("mouthSmileLeft", "mouthUpperUpLeft", "mouthLowerDownLeft", "jawOpen")
+    opened = [ARKIT_INDEX[n] for n in names]
+    toothy, neutral = np.zeros(NUM_ARKIT), np.zeros(NUM_ARKIT)
+    toothy[opened] = 0.4
+    before, after = _request(mouthFrownLeft=0.8)
+    frown = cal.rig_change(before, after, rig_now=toothy)
+    assert frown[FROWN_L] > 1.0
+    assert np.allclose(frown[opened], -0.4, atol=1e-6)
+    assert np.all(cal.rig_change(before, after, rig_now=neutral)[opened] > -0.2)
+    # ... but the jaw stays where the chin pushes the lower lip up (sadness's form): lips crushed into a blob
+    sad = cal.rig_change(*_request(mouthFrownLeft=0.8, mouthFrownRight=0.8, browInnerUp=0.9), rig_now=toothy)
+    assert sad[ARKIT_INDEX["mouthShrugLower"]] > 0.5 and sad[JAW] > -0.05
+    assert np.allclose(sad[opened[:3]], -0.4, atol=1e-6)
+    with pytest.raises(ParameterError, match="antagonists"):
+        EditorCalibration(np.eye(NUM_ARKIT), antagonists={"mouthFrownLeft!notAShape": {"jawOpen": 1.0}})
+
+
 def test_shipped_funnel_turns_the_lips_out_instead_of_puckering():
     # MediaPipe read the funnel's narrowed "O" as a pucker; lips rolled out, the chin's push off them and a little
     # mouthClose and smile read as funnel (72 calibration photos: 0.17 -> 0.49 read largest).
