@@ -32,6 +32,8 @@ from facecraft.eval.faces import FaceAnalyzer, FaceInfo
 from facecraft.eval.images import valid_image
 from facecraft.rigs import ARKIT_INDEX, NoFaceError, ParameterError
 from facecraft.rigs.default_rig import (
+    BROW_L_LOWER,
+    BROW_R_LOWER,
     FACE_OVAL,
     LIPS_LOWER_INNER,
     LIPS_LOWER_OUTER,
@@ -692,17 +694,63 @@ def lip_seal(rig_change: np.ndarray) -> float:
     return float(np.clip(min(float(rig_change[k]) for k in _PRESS) / _SEAL_FULL, 0.0, 1.0))
 
 
+#: A lowered brow stops on the orbital rim: its lower edge comes down at most ``_BROW_FLOOR`` of its rest gap to the
+#: upper lid's top (per side, along the face's vertical). The calibration asks ~2.9 rig units of ``browDown`` for
+#: anger, which set the brows on the lids (gap 0.096 -> -0.002 face widths on UTKFace tuning crops), the edit's largest
+#: identity cost: on the 162 tuning edits with dlib distance >= 0.55, no brow motion at all took the share < 0.6 from
+#: .65 to .97 (no mouth motion .93, no creases/lids/mouth paint .66-.70, a fixed face outline .64). Anger at 1.0 on 199
+#: UTKFace tuning crops (bench seed-0 positions 500..700) / the 72 FRLL calibration photos, floor 1 -> 0.85 (0.75):
+#: identity < 0.6 .879 -> .920 (.920) / .806 -> .833 (.903); read as anger by mini-Xception .672 -> .673 (.653) /
+#: .528 -> .486 (.486), NetworkV2 .288 -> .246 (.196) / .111 -> .111 (.083); other emotions unchanged.
+#: The creases (:func:`paint_creases`) still take the whole requested lowering: the muscle pulls, the skin bunches
+#: (creases cut with the brow: anger .486 -> .417 by mini-Xception on the calibration photos).
+_BROW_FLOOR = 0.85
+_BROW_SIDES = (  # (browDown shape, lower-edge brow points, upper lid top): the face's right side, then its left
+    (ARKIT_INDEX["browDownRight"], BROW_R_LOWER, 159),
+    (ARKIT_INDEX["browDownLeft"], BROW_L_LOWER, 386),
+)
+
+
+def brow_floor(fit: RigFit, src: np.ndarray, rig_change: np.ndarray) -> np.ndarray:
+    """``rig_change`` with each side's ``browDown`` rise cut so that the brow's lower edge comes down at most
+    :data:`_BROW_FLOOR` of its gap to the upper lid (the rig is linear: the cut is exact); ``rig_change`` itself when
+    no side goes past it."""
+    change = np.asarray(rig_change, np.float64)
+    if _BROW_FLOOR >= 1.0 or max(change[k] for k, _, _ in _BROW_SIDES) <= 0:
+        return rig_change
+    across = src[SEMANTIC_VERTICES["brow_inner_l"]] - src[SEMANTIC_VERTICES["brow_inner_r"]]
+    down = np.array([-across[1], across[0]]) / max(float(np.hypot(*across)), 1e-6)
+    if down @ (src[_NOSE_TIP] - src[_NOSE_ROOT]) < 0:
+        down = -down
+    out = change.copy()
+    for k, brow, lid in _BROW_SIDES:
+        if change[k] <= 0:
+            continue
+        idx = list(brow)
+        gap = float((src[lid] - src[idx].mean(0)) @ down)
+        alone = np.zeros_like(change)
+        alone[k] = change[k]
+        by_brow = float(rig_change_offsets(fit, alone)[idx].mean(0) @ down)
+        rest = change.copy()
+        rest[k] = 0.0
+        by_rest = float(rig_change_offsets(fit, rest)[idx].mean(0) @ down)
+        room = _BROW_FLOOR * max(gap, 0.0) - by_rest
+        if by_brow > room:
+            out[k] = change[k] * float(np.clip(room / by_brow, 0.0, 1.0))
+    return out
+
+
 def mesh_targets(analyzed: AnalyzedFace, rig_change: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(src, dst)``, each ``(468, 2)`` pixels: where an edit moves the mesh points of a face (the detected
-    landmarks moved by the rig change, the skin beside the corners of a removed smile with them
-    (:func:`drag_corner_skin`), a funnel's lips laid out as an "O" (:func:`facecraft.synth.mouth_shapes.funnel_motion`
-    in place of the rig's funnel), the mouth opening rounded by :func:`rounded_opening`, pressed lips brought together
-    by :func:`lip_seal`'s share of their gap)."""
+    landmarks moved by the rig change, lowered brows stopped short of the lids (:func:`brow_floor`), the skin beside
+    the corners of a removed smile with them (:func:`drag_corner_skin`), a funnel's lips laid out as an "O"
+    (:func:`facecraft.synth.mouth_shapes.funnel_motion` in place of the rig's funnel), the mouth opening rounded by
+    :func:`rounded_opening`, pressed lips brought together by :func:`lip_seal`'s share of their gap)."""
     from .mouth_seal import lip_sides, seal_lips
     from .warp import face_width
 
     src = analyzed.info.landmarks[:NUM_MESH_POINTS, :2].astype(np.float64)
-    moved = src + held_offsets(analyzed.fit, rig_change)
+    moved = src + held_offsets(analyzed.fit, brow_floor(analyzed.fit, src, rig_change))
     funnel = funnel_part(rig_change)
     if funnel.any():  # the rig's funnel gapes: the lips are laid out as a rounded "O" instead
         amount = float(funnel.max()) / FUNNEL_FULL

@@ -470,3 +470,28 @@ def test_a_funnel_request_rounds_the_lips_instead_of_gaping(editor, astronaut, a
         src[291] - src[61]
     )
     assert not np.allclose(dst, rest)
+
+
+def test_a_lowered_brow_stops_short_of_the_lid(editor, astronaut, astronaut_faces, monkeypatch):
+    import facecraft.synth.editor as editor_module
+    from facecraft.rigs.default_rig import BROW_L_LOWER, BROW_R_LOWER
+    from facecraft.synth.editor import brow_floor, mesh_targets
+
+    assert editor_module._BROW_FLOOR < 1.0
+    monkeypatch.setattr(editor_module, "_BROW_FLOOR", 0.6)  # well below the uncapped drop (0.92 of the gap here)
+    face = astronaut_faces[0]
+    down = [ARKIT_INDEX["browDownLeft"], ARKIT_INDEX["browDownRight"]]
+    change = np.zeros(52)
+    change[down] = 3.0  # anger asks ~2.9 rig units
+    src, dst = mesh_targets(face, change)
+    for brow, lid in ((BROW_R_LOWER, 159), (BROW_L_LOWER, 386)):
+        gap = src[lid, 1] - src[list(brow), 1].mean()
+        drop = dst[list(brow), 1].mean() - src[list(brow), 1].mean()
+        assert 0.5 * gap < drop <= 0.6 * gap + 0.1  # it comes down, but stops on the orbital rim
+    small = np.zeros(52)
+    small[ARKIT_INDEX["browDownLeft"]] = 0.2  # a slight lowering is not touched, nor the other shapes
+    small[ARKIT_INDEX["jawOpen"]] = 0.5
+    assert np.array_equal(brow_floor(face.fit, src, small), small)
+    capped = brow_floor(face.fit, src, change)
+    assert np.all(capped[down] < 3.0)
+    assert np.array_equal(np.delete(capped, down), np.zeros(50))

@@ -282,12 +282,16 @@ def test_a_painted_iris_has_a_pupil_a_catchlight_and_a_soft_rim():
     assert np.abs(np.diff(rim)).max() < 0.8 * (sclera.mean() - iris_rgb.mean())
 
 
-def test_anger_on_a_narrowed_eye_keeps_an_eye_not_a_dark_box(shared_dir, editor):
+def test_anger_on_a_narrowed_eye_keeps_an_eye_not_a_dark_box(shared_dir, editor, monkeypatch):
+    import facecraft.synth.editor as editor_module
     from facecraft.eval.images import load_image
     from facecraft.synth.controls import EditControls
 
     # FRLL calibration person 001: anger (brows down 3 units, AU5 with AU7) narrows her eye to a slit; painting the
-    # band under the barely raised upper lid as sclera and a flat iris left a dark box in a pale slit
+    # band under the barely raised upper lid as sclera and a flat iris left a dark box in a pale slit. The slit is
+    # the one of brows set on the lids: stopped by the brow floor the eye stays more open and shows more of its dark
+    # iris (dark share 0.30 against the slit's 0.26; viewed 5x: an eye, no box), which this measure cannot tell apart.
+    monkeypatch.setattr(editor_module, "_BROW_FLOOR", 1.0)
     img = load_image(shared_dir / "data" / "faces-frll" / "neutral" / "001.jpg")
     faces = editor.analyze(img, name="001")
     res = editor.apply(img, faces, EditControls.from_args(emotion="anger:1"))
