@@ -306,6 +306,29 @@ def test_nose_wrinkles_fan_out_beside_the_bridge_and_creases_taper(monkeypatch):
         assert max(along[6], along[-7]) < 0.8 * along.max()
 
 
+def test_nasolabial_folds_run_out_over_the_cheeks_not_below_the_mouth_corners():
+    from facecraft.synth.editor import _FOLD_WIDTH, _crease_strokes
+    from facecraft.synth.warp import face_width
+
+    from .warp_helpers import astronaut_points
+
+    _, src, _ = astronaut_points()
+    fw = face_width(src)
+    change = np.zeros(52)
+    change[[ARKIT_INDEX["noseSneerLeft"], ARKIT_INDEX["noseSneerRight"]]] = 1.0
+    dst = src.copy()
+    dst[[61, 291], 1] += 0.06 * fw  # corners pulled well down, as anger's frown does
+    folds = [s[0] for s in _crease_strokes(dst, change, fw) if s[4] == _FOLD_WIDTH]
+    assert len(folds) == 2
+    mid = 0.5 * (dst[61, 0] + dst[291, 0])
+    for line in folds:
+        corner = dst[61] if line[0, 0] < mid else dst[291]
+        # a dark bracket hugging the mouth from nose to chin read as a puppet's jaw line: the fold ends above the
+        # lowered corner and farther out from the midline than it
+        assert line[:, 1].max() < corner[1]
+        assert abs(line[-1, 0] - mid) > abs(corner[0] - mid) + 0.02 * fw
+
+
 def test_a_one_sided_brow_lowering_furrows_its_own_side():
     from facecraft.synth.editor import paint_creases
 
