@@ -13,7 +13,7 @@ Names are imported lazily, so ``import facecraft.audio2face`` stays cheap::
 
 from __future__ import annotations
 
-import importlib
+from facecraft.lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     # audio and features
@@ -39,11 +39,4 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

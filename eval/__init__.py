@@ -16,7 +16,7 @@ only needs image reading does not pull in torch or MediaPipe.
 
 from __future__ import annotations
 
-import importlib
+from facecraft.lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     # images.py / faces.py
@@ -54,14 +54,4 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'facecraft.eval' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

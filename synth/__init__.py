@@ -16,7 +16,7 @@ the FER judges or diffusers.
 
 from __future__ import annotations
 
-import importlib
+from facecraft.lazy import lazy_exports
 
 from .fit import RigFit, fit_rig
 from .lids import close_lids
@@ -54,11 +54,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
