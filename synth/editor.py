@@ -126,9 +126,10 @@ _WRINKLE_DARK = 0.3
 #: The nasolabial fold runs from above the nose wing down and out to ``_FOLD_OUT[1]`` face widths outside the mouth
 #: corner at the corner's height, its middle bowed ``_FOLD_OUT[0]`` out over the cheek, and stops ``_FOLD_LENGTH`` of
 #: the way there: drawn to beside and below the corner (0.03 out) it hugged the mouth as a dark bracket from nose to
-#: chin where anger pulls the corners down. 72 FRLL calibration photos at 1.0 (at 4509bc2; mini-Xception / NetworkV2;
-#: dlib distance < 0.6): anger .542 / .083 -> .542 / .083, identity .778 -> .764; disgust .472 -> .444, identity .917 ->
-#: .889; 100 UTKFace tuning crops (at 50efba0): anger .730 / .250 -> .730 / .310, identity .91 -> .89; disgust .19 -> .18.
+#: chin where anger pulls the corners down. 72 FRLL calibration photos at 1.0 (at 4509bc2; mini-Xception /
+#: NetworkV2; dlib distance < 0.6): anger .542 / .083 -> .542 / .083, identity .778 -> .764; disgust .472 -> .444,
+#: identity .917 -> .889; 100 UTKFace tuning crops (at 50efba0): anger .730 / .250 -> .730 / .310, identity .91 ->
+#: .89; disgust .19 -> .18.
 _FOLD_DARK = 0.4
 _FOLD_PEAK = 0.3
 _FOLD_WIDTH = 1.4
