@@ -39,18 +39,7 @@ __all__ = [
     "paint_mouth_interior",
     "warp_face",
     "warp_face_skimage",
-    "edit_image",
-    "FaceEditor",
-    "EditResult",
-    "AnalyzedFace",
-    "EditControls",
-    "EditorCalibration",
-    "talk",
-    "TalkingPortrait",
-    "TalkResult",
-    "AUAdapter",
-    "load_adapter",
-    "AUEditPipeline",
+    *_LAZY,
 ]
 
 

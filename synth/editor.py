@@ -49,7 +49,7 @@ from .calibration import CROSS_TALK, EditorCalibration
 from .controls import EditControls
 from .corner_frame import CornerFrame
 from .fit import NUM_MESH_POINTS, RigFit, fit_rig
-from .mouth import _smoothstep
+from .mouth import _luma, _smoothstep
 from .mouth_shapes import FUNNEL_FULL, funnel_motion, funnel_part
 
 logger = logging.getLogger(__name__)
@@ -673,7 +673,7 @@ def paint_creases(image: np.ndarray, dst: np.ndarray, rig_change: np.ndarray) ->
             bulge = np.exp(-0.5 * ((signed * lit - 1.5 * wide) / wide) ** 2) * (signed * lit > 0)
             light += _CREASE_LIT * dark * along * bulge
     region = image[y0:y1, x0:x1].astype(np.float32)
-    luma = region @ np.float32([0.299, 0.587, 0.114])
+    luma = _luma(region)
     detail = luma - cv2.GaussianBlur(luma, (0, 0), 2.0 * sigma)
     spread = float(np.std(detail)) + 1e-3
     texture = 1.0 + _CREASE_TEXTURE * np.clip(-detail / (2.0 * spread), -1.0, 1.0)  # deeper over darker pores
@@ -682,9 +682,8 @@ def paint_creases(image: np.ndarray, dst: np.ndarray, rig_change: np.ndarray) ->
     # colour there (median under the creases) against its luma, to the power ``_CREASE_WARM``.
     under = region[np.abs(shade) > 0.05]
     skin = np.median(under, axis=0) if len(under) >= 4 else np.median(region.reshape(-1, 3), axis=0)
-    weights = np.float32([0.299, 0.587, 0.114])
-    tint = (float(skin @ weights) / np.maximum(skin, 1.0)) ** _CREASE_WARM
-    tint = np.clip(tint / max(float(tint @ weights), 1e-3), 0.5, 1.5).astype(np.float32)
+    tint = (float(_luma(skin)) / np.maximum(skin, 1.0)) ** _CREASE_WARM
+    tint = np.clip(tint / max(float(_luma(tint)), 1e-3), 0.5, 1.5).astype(np.float32)
     factor = 1.0 - np.clip(deep[..., None] * tint[None, None, :], 0.0, 0.95)
     lifted = np.clip(light, 0.0, 0.3)[..., None] * (255.0 - region)  # toward white, less on already bright skin
     out = image.copy()

@@ -28,7 +28,3 @@ def test_import_does_not_load_diffusers_or_mediapipe():
     code = "import sys, facecraft.synth; print(sorted(m for m in ('diffusers', 'mediapipe') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
-
-
-def test_every_lazy_name_is_listed():
-    assert set(synth._LAZY) <= set(synth.__all__)
