@@ -38,6 +38,7 @@ BENCHMARKS: dict[str, str] = {
     "render": "facecraft.rigs.bench_render:bench_render",
     "retarget": "facecraft.rigs.retarget:bench_retarget",
     "faces": "facecraft.eval.faces:bench_faces",
+    "eyewear": "facecraft.eval.bench_eyewear:bench_eyewear",
     "identity": "facecraft.eval.identity:bench_identity",
     "fer": "facecraft.eval.bench:bench_fer",
     "audio2face": "facecraft.audio2face.bench:bench_audio2face",

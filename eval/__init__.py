@@ -4,7 +4,8 @@ Public names are loaded on first use (PEP 562), so ``import facecraft.eval`` sta
 only needs image reading does not pull in torch or MediaPipe.
 
 - Images and faces: :func:`load_image`, :func:`valid_image`, :func:`preprocess_face`, :class:`FaceAnalyzer`
-  (the one face perception module: boxes, 478 landmarks in pixels and metres, ARKit-52, pose, dlib on request).
+  (the one face perception module: boxes, 478 landmarks in pixels and metres, ARKit-52, pose, dlib on request),
+  :func:`wears_glasses` (a frame's bridge between the eyes: the editor paints eyes behind a lens differently).
 - FER models: :class:`MiniXception` (port of the ``fer`` weights), :class:`NetworkV2`, facecraft's own
   :class:`FERClassifier`; judges behind one interface: :func:`get_judge`, :data:`SUPPORTED_JUDGES`.
 - Data and training: :func:`load_dataset`, :func:`train_classifier`, metrics (:func:`classification_report`).
@@ -25,6 +26,7 @@ _EXPORTS: dict[str, str] = {
     "FaceInfo": "faces", "FaceAnalyzer": "faces", "default_analyzer": "faces", "preprocess_face": "faces",
     "preprocess_faces": "faces", "align_face": "faces", "resize_crop": "faces", "to_grey": "faces",
     "FaceTooSmallError": "faces", "MIN_FACE_SIZE": "faces",
+    "eyewear_score": "eyewear", "wears_glasses": "eyewear", "GLASSES_SCORE": "eyewear",
     "PerspectiveCamera": "face_geometry", "metric_geometry": "face_geometry", "similarity_fit": "face_geometry",
     # evaluators
     "IdentityJudge": "identity", "IdentityResult": "identity", "identity_distance": "identity",
