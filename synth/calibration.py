@@ -265,7 +265,12 @@ ANTAGONISTS: dict[str, dict[str, float]] = {
 #:
 #: * anger (AU4+23): corners drawn down (``mouthFrown`` 1.5) and a slight nose wrinkle (0.6, AU9's creases): closed-lip
 #:   anger read as neutral (0.19 / 0.11 / 0.00, identity 0.90; with the creases and these 0.36 / 0.21 / 0.11, 0.82;
-#:   corners at 1.0: 0.35 / 0.17 / 0.11, 0.83);
+#:   corners at 1.0: 0.35 / 0.17 / 0.11, 0.83); the lips roll in at most 0.25 (``mouthRoll*``): the solve rolled them
+#:   in ~0.7 units for AU23, which thinned a pressed mouth into a zigzag band with the lip line drawn twice, above and
+#:   below it (UTKFace crops, lips thin or blurry); capped, the lips stay full and meet at a seam. Anger at 1.0, dlib
+#:   distance < 0.6 / mini-Xception / NetworkV2 / facecraft: 199 UTKFace tuning crops (positions 500..700 of the
+#:   bench's seed-0 permutation) .899 / .709 / .276 / .407 -> .894 / .729 / .261 / .437 (median distance .499 ->
+#:   .483), 72 calibration photos .792 / .486 / .111 / .069 -> .833 / .500 / .139 / .069 (median .500 -> .479);
 #: * disgust (AU9): the brows come down (1.5) and the lids narrow (``eyeSquint`` 1.0) as a nose wrinkle pulls them,
 #:   the lower lip parts only a little (``mouthLowerDown`` at most 0.5) and the frown's stretch stays small (0.2):
 #:   the solve had opened a dark grimace and faded the face's squint and brows into a stare, read as surprise and
@@ -279,6 +284,7 @@ FORMS: dict[str, dict[str, dict[str, float]]] = {
     "browDownLeft+browDownRight+mouthPressLeft+mouthPressRight": {
         "at": {"browDownLeft": 1.0, "browDownRight": 1.0, "mouthPressLeft": 0.32, "mouthPressRight": 0.32},
         "floor": {"mouthFrownLeft": 1.5, "mouthFrownRight": 1.5, "noseSneerLeft": 0.6, "noseSneerRight": 0.6},
+        "cap": {"mouthRollLower": 0.25, "mouthRollUpper": 0.25},
     },
     "noseSneerLeft+noseSneerRight": {
         "at": {"noseSneerLeft": 1.0, "noseSneerRight": 1.0},

@@ -345,6 +345,22 @@ def test_forms_show_an_emotions_signature_with_floors_and_caps(tmp_path):
     assert disgust[lower] <= 0.5 + 1e-9 and disgust[brow] > 1.0
 
 
+def test_shipped_anger_presses_the_lips_without_rolling_them_in():
+    # The solve rolled the lips in ~0.7 rig units for AU23: a pressed mouth thinned into a zigzag band with the lip
+    # line drawn twice (UTKFace crops); the anger form caps the roll at 0.25 and the lips still press shut.
+    from facecraft.synth.calibration import FORMS
+    from facecraft.synth.controls import EditControls
+    from facecraft.synth.editor import lip_seal
+
+    shipped = EditorCalibration.load()
+    assert shipped.forms == FORMS  # the shipped copy is the table's
+    before = np.full(NUM_ARKIT, 0.05, np.float32)
+    change = shipped.rig_change(before, EditControls.from_args(emotion="anger:1.0").target(before))
+    rolls = [ARKIT_INDEX["mouthRollLower"], ARKIT_INDEX["mouthRollUpper"]]
+    assert change[rolls].max() <= 0.25 + 1e-9
+    assert lip_seal(change) == 1.0 and change[ARKIT_INDEX["mouthFrownLeft"]] >= 1.5 - 1e-9
+
+
 def test_a_frown_undoes_the_faces_own_smile_down_to_its_neutral(tmp_path):
     antagonists = {"mouthFrownLeft": {"mouthSmileLeft": 1.0}}
     cal = EditorCalibration(np.eye(NUM_ARKIT), ridge=1e-4, antagonists=antagonists)
