@@ -16,7 +16,8 @@ lashes above it over the lid. Real lids slide over an eyeball that stays where i
 When an edit raises an upper lid (eyeWide) the warp alone stretches the whole eye, iris included: the eye
 looks bigger, not wider open. So where the target opening reaches beyond the photo's, the eyeball again stays
 in place and what the lid uncovers is painted: the iris continues as the disc MediaPipe's iris landmarks give
-(its top is usually under the lid), the rest is sclera in the photo's own white, shaded by the lid above.
+(its top is usually under the lid), the rest is sclera in the photo's own white, shaded by the lid above, and
+as soft as the photo (:func:`facecraft.synth.editor.photo_blur`).
 
 Nothing changes for an eye whose target opening matches its source opening.
 """
@@ -111,6 +112,12 @@ _GAIN_CORE = 0.99
 #: up to the contour cost eyeWide .250 / .278. Read from the iris's shade to the white's: against the white alone a
 #: dim, blurred iris (UTKFace crops in shade) passed for a catchlight and none was painted (calibration unchanged).
 _OWN_GLINT = 0.75
+#: The painted eyeball's own softness, a Gaussian sigma in pixels (its edges are smoothsteps about a pixel wide): on a
+#: blurrier photo the paint and the opening's edge are blurred by the rest (``sqrt(blur**2 - _PAINT_SHARP**2)``, the
+#: photo's blur from :func:`facecraft.synth.editor.photo_blur`). Painted sharp into UTKFace crops (200 px upscaled to
+#: 512, blur 1.5-5.6 px, median 3.1) a widened eye stood out as a crisp sticker on a soft face; FRLL studio photos
+#: (0.8-1.1 px) are left (nearly) as they were.
+_PAINT_SHARP = 1.0
 #: MediaPipe's refined iris landmarks (478-point layout): centre then four points on the rim, per eye.
 IRIS_POINTS = ((468, 469, 470, 471, 472), (473, 474, 475, 476, 477))
 
@@ -147,12 +154,15 @@ def close_lids(warped, image, src_px, dst_px, *, iris=None) -> WarpResult:
     WarpResult
         The photo with repainted eyes; the mask joins the warp's with the repainted region.
     """
+    from .editor import photo_blur
+
     out, mask, img, src, dst = repaint_inputs(warped, image, src_px, dst_px)
     discs = _iris_discs(iris)
     out, mask = out.copy(), mask.copy()
+    blur = float(np.sqrt(max(photo_blur(img, src) ** 2 - _PAINT_SHARP**2, 0.0)))
     for (upper_ids, lower_ids), disc in zip(EYES, discs, strict=True):
         _close_one(out, mask, img, src, dst, upper_ids, lower_ids)
-        _open_one(out, mask, img, src, dst, upper_ids, lower_ids, disc)
+        _open_one(out, mask, img, src, dst, upper_ids, lower_ids, disc, blur=blur)
     return WarpResult(out, mask)
 
 
@@ -172,8 +182,9 @@ def _iris_discs(iris) -> list[tuple[np.ndarray, float] | None]:
     return out
 
 
-def _open_one(out, mask, img, src, dst, upper_ids, lower_ids, disc) -> None:
-    """Paint the eyeball a raised (or lowered lower) lid uncovers; the photo's eyeball stays in place."""
+def _open_one(out, mask, img, src, dst, upper_ids, lower_ids, disc, *, blur: float = 0.0) -> None:
+    """Paint the eyeball a raised (or lowered lower) lid uncovers; the photo's eyeball stays in place. ``blur``: the
+    Gaussian sigma (pixels) that softens the paint and the opening's edge to the photo's own blur."""
     fs, fd = eye_frame(src, upper_ids, lower_ids), eye_frame(dst, upper_ids, lower_ids)
     grid = np.linspace(0.0, 1.0, 33)
     height = float(fs.gap(grid).max())
@@ -185,8 +196,9 @@ def _open_one(out, mask, img, src, dst, upper_ids, lower_ids, disc) -> None:
         return
     h, w = img.shape[:2]
     pts = np.concatenate([eye_polygon(src, upper_ids, lower_ids), eye_polygon(dst, upper_ids, lower_ids)])
-    x0, y0 = np.floor(pts.min(0)).astype(int) - 2
-    x1, y1 = np.ceil(pts.max(0)).astype(int) + 3
+    pad = int(np.ceil(3.0 * blur))  # room for the softened edge
+    x0, y0 = np.floor(pts.min(0)).astype(int) - 2 - pad
+    x1, y1 = np.ceil(pts.max(0)).astype(int) + 3 + pad
     x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
     if x1 <= x0 or y1 <= y0:
         return
@@ -258,6 +270,9 @@ def _open_one(out, mask, img, src, dst, upper_ids, lower_ids, disc) -> None:
     paint = paint * (shadow * curve)[..., None]
     grain = _grain(img, src, paint.shape[:2]) * 0.5
     paint = paint + grain[..., None]
+    if blur > 0:  # as soft as the photo: the paint and the opening's edge (the kept eyeball is the photo's own)
+        paint = cv2.GaussianBlur(paint, (0, 0), blur)
+        open_d = cv2.GaussianBlur(open_d, (0, 0), blur)
     content = eyeball * in_src[..., None] + paint * (1 - in_src[..., None])
     new = (1.0 - in_src) * open_d
     region = out[y0:y1, x0:x1].astype(np.float64)

@@ -257,6 +257,7 @@ def test_the_sclera_of_a_slit_is_white_and_its_lash_shadow_is_not_kept(monkeypat
         without = close_lids(big, big, squint, s4, iris=landmarks).image[at].astype(float)
         return float(np.abs(with_line - without).mean())
 
+    monkeypatch.setattr(lids, "_PAINT_SHARP", 100.0)  # unsoftened: the drawn line changes the photo's measured blur
     slit = line_left()
     monkeypatch.setattr(lids, "_SQUINT_SHARE", lids._MARGIN_SHARE)
     monkeypatch.setattr(lids, "_SLIT", (-2.0, -1.0))  # the slit kept as the eyeball like any opening
@@ -431,11 +432,13 @@ def test_the_photos_own_catchlight_is_kept_and_not_doubled(monkeypatch):
     assert ours < result()[1] - 20  # one catchlight, not the photo's and a painted one
 
 
-def test_a_dim_low_contrast_iris_is_not_taken_for_its_own_catchlight():
+def test_a_dim_low_contrast_iris_is_not_taken_for_its_own_catchlight(monkeypatch):
+    import facecraft.synth.lids as lids
     from facecraft.synth.lids import _iris_discs
 
     # A dim, blurred eye (UTKFace crops in shade): its iris is nearly as light as its grey white, and read against the
     # white alone it passed for a catchlight, so none was painted and the iris went flat.
+    monkeypatch.setattr(lids, "_PAINT_SHARP", 100.0)  # the catchlight as painted, before softening to the photo's blur
     img, src, landmarks = _astronaut_x4()
     dim = cv2.GaussianBlur(img.astype(float) * 0.12 + 50.0, (0, 0), 3.0).astype(np.uint8)
     centre, radius = _iris_discs(landmarks)[0]
@@ -443,3 +446,24 @@ def test_a_dim_low_contrast_iris_is_not_taken_for_its_own_catchlight():
     res = close_lids(dim, dim, src, _raise_lid(src, 0, 0.6), iris=landmarks).image.astype(float).mean(2)
     iris = np.hypot(*(np.mgrid[: img.shape[0], : img.shape[1]][::-1] - centre[:, None, None])) < 0.8 * radius
     assert res[glint] > np.median(res[iris]) + 2  # a painted catchlight (none: 2 grey levels below)
+
+
+def test_a_widened_eye_is_painted_no_sharper_than_the_photo():
+    # Painted sharp into a blurry photo (UTKFace crops upscaled 200 -> 512 px) the widened eye stood out as a sticker.
+    img, src, depth = astronaut_points()
+    img, src, depth = cv2.resize(img, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC), src * 2 + 0.5, depth * 2
+    landmarks = _astronaut_landmarks()[:, :2] * 2 + 0.5
+    photo = cv2.GaussianBlur(img, (0, 0), 3.0)
+    dst = _raise_lid(src, 0, 0.6)
+    upper, lower = EYES[0]
+    eye = _polygon_mask(eye_polygon(src, upper, lower), img.shape[:2]).astype(np.uint8)
+    new = _polygon_mask(eye_polygon(dst, upper, lower), img.shape[:2]) & (cv2.dilate(eye, np.ones((5, 5))) == 0)
+    res = close_lids(warp_face(photo, src, dst, depth=depth), photo, src, dst, iris=landmarks)
+
+    def gradient(im: np.ndarray) -> np.ndarray:
+        luma = im.astype(np.float32).mean(2)
+        return np.hypot(cv2.Sobel(luma, cv2.CV_32F, 1, 0), cv2.Sobel(luma, cv2.CV_32F, 0, 1))
+
+    assert new.sum() > 20
+    # The steepest edge painted where the lid rose is no steeper than the photo's own eye's (unsoftened: 2.2 times).
+    assert gradient(res.image)[new].max() < gradient(photo)[cv2.dilate(eye, np.ones((3, 3))) > 0].max()
