@@ -295,6 +295,17 @@ def rounded_opening(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
 _NOSE_HOLD_Y = (-2.7, -2.1, 0.0, 1.0)
 _NOSE_HOLD_X = (2.0, 2.7)
 _SHOWN = 0.05  # fitted rig weight from which a shape counts as shown by the face (:func:`held_offsets`)
+#: A wrinkled nose (AU9) lifts its wings a few millimetres; the rig's ``noseSneer*`` lifts the whole lower nose 0.043
+#: face widths per unit (~6 mm), and disgust asks ~0.95 units: the nose came out short and flared (42 disgust edits of
+#: UTKFace tuning crops with distance >= 0.55: no sneer in the warp .71 -> .88 below 0.6). The lower nose
+#: (:func:`_nose_hold`) follows a sneer only up to ``_NOSE_LIFT`` units (anger's 0.6 is left whole); the upper lip and
+#: cheeks keep the full lift, the creases the full sneer. Disgust at 1.0, dlib distance < 0.6 / mini-Xception /
+#: facecraft (NetworkV2 reads none either way), no cap -> 0.6 (0.3): 199 UTKFace tuning crops .940 / .176 / .181 ->
+#: .965 / .186 / .191 (.970 / .186 / .161), 72 FRLL calibration photos .889 / .403 / .139 -> .917 / .375 / .153 (.972 /
+#: .403 / .139); at 0.3 anger's reading fell (mini-Xception .709 -> .663 on the UTKFace crops, 0 gained / 9 lost). The
+#: whole sneer on the warp (the upper lip too, capped at 0.6) cost disgust more on the calibration photos
+#: (mini-Xception .403 -> .319).
+_NOSE_LIFT = 0.6
 
 
 @functools.cache
@@ -311,12 +322,13 @@ def held_offsets(fit: RigFit, rig_change: np.ndarray) -> np.ndarray:
     """:func:`rig_change_offsets` with the nose held at its rest: on the nose's mesh points (:func:`_nose_hold`) a
     removal of a shape the face shows (fitted weight above :data:`_SHOWN`) moves it at most back to its neutral
     (weight 0), not past it. Shapes the face does not show keep their motion (a smile's lips parted over the teeth,
-    ``mouthClose`` below 0, is no removal)."""
+    ``mouthClose`` below 0, is no removal). A sneer lifts the nose's points by at most :data:`_NOSE_LIFT` units."""
     moved = rig_change_offsets(fit, rig_change)
     hold = _nose_hold()
     now = np.asarray(fit.weights, np.float64)
     change = np.asarray(rig_change, np.float64)
     kept = np.where(now > _SHOWN, np.maximum(change, -now), change)
+    kept[_SNEER] = np.minimum(kept[_SNEER], _NOSE_LIFT)
     if np.array_equal(kept, rig_change):
         return moved
     return moved + hold[:, None] * (rig_change_offsets(fit, kept) - moved)

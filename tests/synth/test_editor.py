@@ -477,6 +477,25 @@ def test_the_nose_hold_leaves_edits_that_remove_nothing_the_face_shows(astronaut
     assert _nose_hold()[[168, 6]].max() == 0.0  # the bridge and root are not held (brow moves reach them)
 
 
+def test_a_wrinkled_nose_lifts_the_nose_only_so_far(astronaut_faces):
+    # disgust's ~0.95 rig units of noseSneer lifted the whole lower nose ~6 mm: it came out short and flared
+    from facecraft.rigs.default_rig import SEMANTIC_VERTICES
+    from facecraft.synth.editor import _NOSE_LIFT, held_offsets, rig_change_offsets
+
+    fit = astronaut_faces[0].fit
+    sneer = [ARKIT_INDEX["noseSneerLeft"], ARKIT_INDEX["noseSneerRight"]]
+    change = np.zeros(52)
+    change[sneer] = 1.0
+    held, full = held_offsets(fit, change), rig_change_offsets(fit, change)
+    wings = [129, 358, SEMANTIC_VERTICES["nostril_l"], SEMANTIC_VERTICES["nostril_r"]]
+    assert _NOSE_LIFT <= 0.6
+    np.testing.assert_allclose(held[wings], _NOSE_LIFT * full[wings], atol=1e-9)  # the rig is linear
+    lip = SEMANTIC_VERTICES["upper_lip_center"]
+    assert np.allclose(held[lip], full[lip])  # the upper lip keeps the whole lift
+    anger = change * 0.6  # anger's slight wrinkle moves as before
+    assert np.allclose(held_offsets(fit, anger), rig_change_offsets(fit, anger))
+
+
 def test_a_funnel_request_rounds_the_lips_instead_of_gaping(editor, astronaut, astronaut_faces):
     from facecraft.synth.editor import mesh_targets
 
