@@ -38,6 +38,7 @@ import cv2
 import numpy as np
 from tqdm.auto import tqdm
 
+from facecraft.eval.eyewear import wears_glasses
 from facecraft.rigs import ARKIT_INDEX, EMOTIONS, resolve_asset
 from facecraft.rigs.assets import shared_data_dir
 from facecraft.rigs.default_rig import (
@@ -489,7 +490,8 @@ def robust_item(ctx: BenchContext, path: Path, emotion: str, *, measure: bool) -
         kind = type(e).__name__ if isinstance(e, FacecraftError) else f"unexpected {type(e).__name__}"
         return {"ok": False, "kind": kind, "message": f"{path.name}: {e}"[:300]}
     record = ctx.measure("robustness", photo, emotion, 1.0, result) if measure else None
-    return {"ok": True, "analysis_ms": analysis_ms, "faces": len(photo.faces), "record": record}
+    glasses = wears_glasses(photo.image, photo.faces[0].info.landmarks[:, :2]) if photo.faces else None
+    return {"ok": True, "analysis_ms": analysis_ms, "faces": len(photo.faces), "record": record, "glasses": glasses}
 
 
 def section_robustness(
@@ -546,6 +548,11 @@ def _robust_summary(rows: list[dict], photos: int, available: int, sample: int, 
             examples[r["kind"]].append(r["message"])
     recs = [r["record"] for r in rows if r.get("record") is not None]
     ids = [r.identity for r in recs]
+    by_eyewear = {}  # faces with glasses apart (facecraft.eval.eyewear): the lids repaint eyes behind a lens
+    for kind, flag in (("glasses", True), ("no_glasses", False)):
+        d = [r["record"].identity for r in rows if r.get("record") is not None and r.get("glasses") is flag]
+        d = [x for x in d if x is not None]
+        by_eyewear[kind] = {"measured": len(d), "identity_below_0.6": _share(x < 0.6 for x in d)}
     checked = [r for r in recs if r.outside_pixels > 0]
     analysis = [r["analysis_ms"] for r in rows if r["ok"]]
     ok = sum(r["ok"] for r in rows)
@@ -570,6 +577,7 @@ def _robust_summary(rows: list[dict], photos: int, available: int, sample: int, 
             "identity_measured": sum(d is not None for d in ids),
             "identity_below_0.6": _share(d < 0.6 for d in ids if d is not None),
             "identity_median": _median(ids),
+            "identity_by_eyewear": by_eyewear,
             "outside_checked": len(checked),
             "outside_no_pixels_to_check": len(recs) - len(checked),
             "outside_within_tolerance": _share(r.outside_max <= OUTSIDE_TOLERANCE for r in checked),
@@ -973,7 +981,9 @@ def _print_robustness(console, s: dict) -> None:
     console.print(
         f"3. robustness (UTKFace): {s['analysed_and_edited']}/{s['photos']} analysed and edited "
         f"({_pct(s['share_ok'])}); errors {s['errors']}; sample of {sm['edited']}: identity < 0.6 "
-        f"{_pct(sm['identity_below_0.6'])} (median {_num(sm['identity_median'])}), outside pixels within "
+        f"{_pct(sm['identity_below_0.6'])} (median {_num(sm['identity_median'])}; with glasses "
+        f"{_pct(sm['identity_by_eyewear']['glasses']['identity_below_0.6'])} of "
+        f"{sm['identity_by_eyewear']['glasses']['measured']}), outside pixels within "
         f"{OUTSIDE_TOLERANCE} levels {_pct(sm['outside_within_tolerance'])} of {sm['outside_checked']} checked"
     )
 

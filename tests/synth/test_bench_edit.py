@@ -113,6 +113,8 @@ def test_robustness_counts_failures_by_reason(ctx, astronaut, tmp_path):
     assert report["errors"] == {"NoFaceError": 1, "FileFormatError": 1}
     assert any("broken.jpg" in m for m in report["error_examples"]["FileFormatError"])
     assert report["sample"]["edited"] == 1 and report["sample"]["identity_below_0.6"] == 1.0
+    eyewear = report["sample"]["identity_by_eyewear"]  # the astronaut wears no glasses
+    assert eyewear["no_glasses"]["measured"] == 1 and eyewear["glasses"] == {"measured": 0, "identity_below_0.6": None}
 
 
 def test_aggregates_count_what_they_say(ctx):
