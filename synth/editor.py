@@ -51,6 +51,7 @@ from .corner_frame import CornerFrame
 from .fit import NUM_MESH_POINTS, RigFit, fit_rig
 from .mouth import _luma, _smoothstep
 from .mouth_shapes import FUNNEL_FULL, funnel_motion, funnel_part
+from .photo_blur import photo_blur
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +141,6 @@ _CREASE_CORE = 0.45
 _CREASE_WARM = 0.5
 _CREASE_LIT = 0.15
 _CREASE_TEXTURE = 0.5
-_REBLUR = 1.0  # px: the second blur of :func:`photo_blur`
 _CREASE_FROM = CROSS_TALK  # the solve's cross-talk corrections paint no crease
 # A wrinkled nose's oblique lines on each side: (start as a share of the way from the nose root (168) to 197, length
 # in face widths, share of ``_WRINKLE_DARK``), ``_WRINKLE_INSET`` face widths off the midline, sloping out and down.
@@ -587,49 +587,6 @@ def _taper(share: np.ndarray, peak: float) -> np.ndarray:
     rise = np.clip(share / max(peak, 1e-3), 0.0, 1.0)
     fall = np.clip((1.0 - share) / max(1.0 - peak, 1e-3), 0.0, 1.0)
     return np.sin(0.5 * np.pi * np.minimum(rise, fall))
-
-
-def photo_blur(image: np.ndarray, points: np.ndarray) -> float:
-    """The photo's own blur around the brows and eyes, as a Gaussian sigma in pixels (0.3..8).
-
-    Re-blur ratio at strong edges (Zhuo & Sim 2011): an edge blurred by ``s`` loses gradient ``R = g / g_r`` when
-    blurred again by ``r``, ``s = r / sqrt(R^2 - 1)``; the median over the region's strongest 5% of gradients, measured
-    again with ``r`` the first estimate (at least ``_REBLUR``).
-    Measured: FRLL studio photos (512 px) 0.8-1.0 px, UTKFace crops upscaled 200 -> 512 px 3.1-3.3, the astronaut 0.8.
-
-    Parameters
-    ----------
-    image : np.ndarray
-        ``(H, W, 3)`` uint8 RGB.
-    points : np.ndarray
-        ``(468, 2)`` pixel positions of the mesh points.
-    """
-    import cv2
-
-    from .warp import face_width
-
-    fw = face_width(points)
-    h, w = image.shape[:2]
-    pts = points[[70, 300, _NOSE_TIP, 105, 334]]  # outer brows, nose tip, brow middles
-    x0, y0 = np.maximum(np.floor(pts.min(0) - 0.05 * fw).astype(int), 0)
-    x1, y1 = np.minimum(np.ceil(pts.max(0) + 0.05 * fw).astype(int), (w, h))
-    if x1 - x0 < 8 or y1 - y0 < 8:
-        return 1.0
-    grey = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY).astype(np.float32)
-
-    def magnitude(a: np.ndarray) -> np.ndarray:
-        return np.hypot(cv2.Sobel(a, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(a, cv2.CV_32F, 0, 1, ksize=3))
-
-    g = magnitude(grey)
-    strong = g >= max(float(np.percentile(g, 95)), 1e-3)
-    if strong.sum() < 8:  # no edges to measure (a flat patch): a sharp photo's blur
-        return 1.0
-    sigma = _REBLUR
-    for _ in range(2):  # the ratio is most telling with a second blur about as wide as the first
-        again = max(_REBLUR, sigma)
-        ratio = g[strong] / np.maximum(magnitude(cv2.GaussianBlur(grey, (0, 0), again))[strong], 1e-3)
-        sigma = float(np.clip(np.median(again / np.sqrt(np.maximum(ratio**2 - 1.0, 1e-3))), 0.3, 8.0))
-    return sigma
 
 
 def paint_creases(image: np.ndarray, dst: np.ndarray, rig_change: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ When an edit raises an upper lid (eyeWide) the warp alone stretches the whole ey
 looks bigger, not wider open. So where the target opening reaches beyond the photo's, the eyeball again stays
 in place and what the lid uncovers is painted: the iris continues as the disc MediaPipe's iris landmarks give
 (its top is usually under the lid), the rest is sclera in the photo's own white, shaded by the lid above, and
-as soft as the photo (:func:`facecraft.synth.editor.photo_blur`).
+as soft as the photo (:func:`facecraft.synth.photo_blur.photo_blur`).
 
 How much of a raised lid MediaPipe reads is set by its landmark detector, not by this painting: its upper lid stops at
 the top of the iris however much white the edit shows above it, while its blendshape model reads ``eyeWide`` only
@@ -45,6 +45,7 @@ from facecraft.rigs.errors import ParameterError
 
 from .corner_frame import ContourFrame
 from .mouth import _grain, _luma, _smoothstep, face_colours, repaint_inputs
+from .photo_blur import photo_blur
 from .warp import WarpResult
 
 logger = logging.getLogger(__name__)
@@ -125,9 +126,9 @@ _GAIN_CORE = 0.99
 _OWN_GLINT = 0.75
 #: The painted eyeball's own softness, a Gaussian sigma in pixels (its edges are smoothsteps about a pixel wide): on a
 #: blurrier photo the paint and the opening's edge are blurred by the rest (``sqrt(blur**2 - _PAINT_SHARP**2)``, the
-#: photo's blur from :func:`facecraft.synth.editor.photo_blur`). Painted sharp into UTKFace crops (200 px upscaled to
-#: 512, blur 1.5-5.6 px, median 3.1) a widened eye stood out as a crisp sticker on a soft face; FRLL studio photos
-#: (0.8-1.1 px) are left (nearly) as they were.
+#: photo's blur from :func:`~facecraft.synth.photo_blur.photo_blur`). Painted sharp into UTKFace crops (200 px
+#: upscaled to 512, blur 1.5-5.6 px, median 3.1) a widened eye stood out as a crisp sticker on a soft face; FRLL
+#: studio photos (0.8-1.1 px) are left (nearly) as they were.
 _PAINT_SHARP = 1.0
 #: MediaPipe's refined iris landmarks (478-point layout): centre then four points on the rim, per eye.
 IRIS_POINTS = ((468, 469, 470, 471, 472), (473, 474, 475, 476, 477))
@@ -165,8 +166,6 @@ def close_lids(warped, image, src_px, dst_px, *, iris=None) -> WarpResult:
     WarpResult
         The photo with repainted eyes; the mask joins the warp's with the repainted region.
     """
-    from .editor import photo_blur
-
     out, mask, img, src, dst = repaint_inputs(warped, image, src_px, dst_px)
     discs = _iris_discs(iris)
     out, mask = out.copy(), mask.copy()

@@ -372,44 +372,18 @@ def test_removing_a_smile_holds_the_nose_at_its_rest(editor, astronaut, astronau
     assert np.array_equal(held_offsets(face.fit, np.abs(change)), rig_change_offsets(face.fit, np.abs(change)))
 
 
-def _edged(src: np.ndarray, sigma: float, *, seed: int = 0) -> np.ndarray:
-    """A skin-grey canvas the size of the astronaut's face with sharp blocks (edges to measure) blurred by ``sigma``."""
-    h, w = int(src[:, 1].max()) + 40, int(src[:, 0].max()) + 40
-    rng = np.random.default_rng(seed)
-    image = np.full((h, w), 170.0)
-    for _ in range(40):
-        x, y = rng.integers(0, w - 30), rng.integers(0, h - 30)
-        image[y : y + rng.integers(12, 30), x : x + rng.integers(12, 30)] = rng.choice([80.0, 230.0])
-    if sigma > 0:
-        image = cv2.GaussianBlur(image, (0, 0), sigma)
-    return np.repeat(np.clip(image, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
-
-
-def test_photo_blur_measures_how_soft_the_photo_is():
-    from facecraft.synth.editor import photo_blur
-
-    from .warp_helpers import astronaut_points
-
-    _, src, _ = astronaut_points()
-    big = src * 3  # room for the blocks between the brows and the nose
-    sharp, soft, softer = (photo_blur(_edged(big, s), big) for s in (0.0, 2.0, 4.0))
-    assert sharp < 1.0
-    assert 1.4 < soft < 2.8 and 2.8 < softer < 5.5
-    assert photo_blur(np.full((600, 600, 3), 170, np.uint8), big) == 1.0  # nothing to measure: a sharp photo's
-
-
 def test_creases_are_as_soft_as_the_photo_and_follow_its_texture_and_colour(monkeypatch):
     import facecraft.synth.editor as editor_module
     from facecraft.synth.editor import paint_creases
 
-    from .warp_helpers import astronaut_points
+    from .warp_helpers import astronaut_points, edged_canvas
 
     _, src, _ = astronaut_points()
     pts = src * 3
     brows = np.zeros(52)
     brows[[ARKIT_INDEX["browDownLeft"], ARKIT_INDEX["browDownRight"]]] = 3.0
     row = int(round(0.5 * (pts[55, 1] + pts[285, 1]) - 0.04 * (pts[454, 0] - pts[234, 0])))  # across the furrows
-    flat = np.full_like(_edged(pts, 0.0), 170)
+    flat = np.full_like(edged_canvas(pts, 0.0), 170)
 
     def width(blur: float) -> float:  # pixels of the row the furrows darken by more than a fifth of their depth
         monkeypatch.setattr(editor_module, "photo_blur", lambda image, points: blur)

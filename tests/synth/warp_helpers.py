@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 
+import cv2
 import numpy as np
 
 from facecraft.eval.images import load_image
@@ -41,3 +42,16 @@ def close_eye(src: np.ndarray, which: int, amount: float) -> np.ndarray:
         v_lo = frame.profile(np.array([u]))[1][0]
         dst[i] += amount * (v_lo - v) * frame.v_axis
     return dst
+
+
+def edged_canvas(src: np.ndarray, sigma: float, *, seed: int = 0) -> np.ndarray:
+    """A skin-grey canvas the size of the astronaut's face with sharp blocks (edges to measure) blurred by ``sigma``."""
+    h, w = int(src[:, 1].max()) + 40, int(src[:, 0].max()) + 40
+    rng = np.random.default_rng(seed)
+    image = np.full((h, w), 170.0)
+    for _ in range(40):
+        x, y = rng.integers(0, w - 30), rng.integers(0, h - 30)
+        image[y : y + rng.integers(12, 30), x : x + rng.integers(12, 30)] = rng.choice([80.0, 230.0])
+    if sigma > 0:
+        image = cv2.GaussianBlur(image, (0, 0), sigma)
+    return np.repeat(np.clip(image, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
