@@ -45,7 +45,7 @@ from facecraft.rigs.errors import ParameterError
 
 from .corner_frame import ContourFrame
 from .mouth import _grain, _luma, _smoothstep, face_colours, repaint_inputs
-from .photo_blur import photo_blur
+from .photo_blur import photo_blur, softening
 from .warp import WarpResult
 
 logger = logging.getLogger(__name__)
@@ -169,7 +169,7 @@ def close_lids(warped, image, src_px, dst_px, *, iris=None) -> WarpResult:
     out, mask, img, src, dst = repaint_inputs(warped, image, src_px, dst_px)
     discs = _iris_discs(iris)
     out, mask = out.copy(), mask.copy()
-    blur = float(np.sqrt(max(photo_blur(img, src) ** 2 - _PAINT_SHARP**2, 0.0)))
+    blur = softening(photo_blur(img, src), _PAINT_SHARP)
     for (upper_ids, lower_ids), disc in zip(EYES, discs, strict=True):
         _close_one(out, mask, img, src, dst, upper_ids, lower_ids)
         _open_one(out, mask, img, src, dst, upper_ids, lower_ids, disc, blur=blur)

@@ -34,6 +34,7 @@ from facecraft.rigs.errors import ParameterError
 
 from .corner_frame import CornerFrame
 from .mouth import _smoothstep, face_colours, mouth_frame, repaint_inputs
+from .photo_blur import photo_blur, softening
 from .warp import WarpResult
 
 EDGE_SKIP = 0.15  # share of a lip's thickness at its inner edge not sampled (the photo's teeth bleed into it)
@@ -43,7 +44,8 @@ _MIN_LIP_PX = 1.0  # thinnest lip band, pixels
 _OPEN_PX = (1.0, 3.0)  # photo's lip opening (px) from which the repaint starts, and where it is full
 _RAMP = 0.3  # a seal below this amount fades the repaint in (its lips equal the warp's to first order)
 _SEAM_DARK = 0.5  # darkening of the seam line's centre toward the lips' shadow colour
-_SEAM_WIDTH = 0.004  # Gaussian half width of the seam line, face widths (at least 0.6 px)
+_SEAM_WIDTH = 0.004  # Gaussian half width of the seam line, face widths (at least 0.6 px) ...
+_SEAM_SHARP = 1.0  # ... drawn for a photo this sharp (photo_blur, px); a softer photo spreads it (same shadow)
 _FEATHER_PX = 0.75  # anti-aliasing of the repainted region's edge, pixels
 _SAMPLES = 49
 
@@ -165,11 +167,13 @@ def seal_mouth(warped, image, src_px, dst_px, amount: float, *, face_width: floa
         cover = _smoothstep((np.minimum(v - e_up, e_lo - v) / _FEATHER_PX + 1.0) / 2.0) * (gap > 0.05)
         lips_px = lips_px * (1.0 - cover[..., None]) + opening * cover[..., None]
 
-    # The seam line, where the lips meet: their colour in shadow, as the lips come together.
+    # The seam line, where the lips meet: their colour in shadow, as the lips come together; on a soft photo as soft
+    # as it, the same shadow spread wider (a crisp line on a blurry crop read as drawn, past the mouth corners too).
     _, lip_colour = face_colours(img, src)
-    sigma = max(0.6, _SEAM_WIDTH * fw)
+    own = max(0.6, _SEAM_WIDTH * fw)
+    sigma = float(np.hypot(own, softening(photo_blur(img, src), _SEAM_SHARP)))
     line = 0.5 * (e_up + e_lo)
-    dark = _SEAM_DARK * amount * np.exp(-(((v - line) / sigma) ** 2))
+    dark = _SEAM_DARK * amount * (own / sigma) * np.exp(-(((v - line) / sigma) ** 2))
     lips_px = lips_px * (1.0 - dark[..., None]) + (0.45 * lip_colour) * dark[..., None]
 
     # Coverage: between the outer contours and the mouth corners, anti-aliased.

@@ -53,3 +53,10 @@ def photo_blur(image: np.ndarray, points: np.ndarray) -> float:
         ratio = g[strong] / np.maximum(magnitude(cv2.GaussianBlur(grey, (0, 0), again))[strong], 1e-3)
         sigma = float(np.clip(np.median(again / np.sqrt(np.maximum(ratio**2 - 1.0, 1e-3))), 0.3, 8.0))
     return sigma
+
+
+def softening(photo_sigma: float, own: float) -> float:
+    """Gaussian sigma (pixels) that makes a stroke painted ``own`` pixels soft as soft as a photo blurred by
+    ``photo_sigma`` (:func:`photo_blur`): the blur adds in quadrature, so only the rest is added; 0 for a photo no
+    softer than the stroke."""
+    return float(np.sqrt(max(photo_sigma**2 - own**2, 0.0)))

@@ -99,3 +99,29 @@ def test_bad_amount(squeezed):
         seal_mouth(warped, img, src, dst, 1.5)
     with pytest.raises(ParameterError, match="dst_px"):
         seal_mouth(warped, img, src, dst[:10], 1.0)
+
+
+def test_the_seam_is_as_soft_as_the_photo(squeezed, monkeypatch):
+    """On a blurry photo the seam's shadow spreads as the photo's edges do (a crisp line read as drawn), no darker in
+    all; on a sharp one it stays the thin line it was."""
+    import facecraft.synth.mouth_seal as seal_module
+
+    img, src, dst, warped = squeezed
+    x = int(round(0.5 * (dst[61, 0] + dst[291, 0])))
+
+    def seam(blur: float) -> np.ndarray:  # the seam's darkening down the mouth's middle column
+        monkeypatch.setattr(seal_module, "photo_blur", lambda image, points: blur)
+        lined = _luma(seal_mouth(warped, img, src, dst, 1.0).image)[:, x]
+        monkeypatch.setattr(seal_module, "_SEAM_DARK", 0.0)
+        plain = _luma(seal_mouth(warped, img, src, dst, 1.0).image)[:, x]
+        monkeypatch.undo()
+        return plain - lined
+
+    sharp, studio, soft = seam(0.5), seam(1.0), seam(4.0)
+    assert np.array_equal(sharp, studio)  # no softer than the seam itself: unchanged
+
+    def width(d: np.ndarray) -> int:
+        return int((d > 0.25 * d.max()).sum())
+
+    assert width(soft) > 2 * width(sharp) and soft.max() < 0.6 * sharp.max()
+    assert 0.6 < soft.sum() / sharp.sum() < 1.4
