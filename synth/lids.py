@@ -19,16 +19,8 @@ in place and what the lid uncovers is painted: the iris continues as the disc Me
 (its top is usually under the lid), the rest is sclera in the photo's own white, shaded by the lid above, and
 as soft as the photo (:func:`facecraft.synth.photo_blur.photo_blur`).
 
-How much of a raised lid MediaPipe reads is set by its landmark detector, not by this painting: its upper lid stops at
-the top of the iris however much white the edit shows above it, while its blendshape model reads ``eyeWide`` only
-from a lid above the iris. Lid middle (386) from the iris centre in iris radii, eyeWideLeft at 0.8 on 24 FRLL
-calibration photos: photo -0.68, target -1.23, detected -0.94 (eyeWide limit 2.0: target -1.74, detected -0.99; an
-unshaded pure white: -1.05); 20 UTKFace crops -0.61 / -1.18 / -0.84. Source landmarks with the lid moved to the iris
-top read eyeWide +0.03, 0.25 radii above it +0.2; the edits' detected landmarks (36 photos) with the target upper lid
-put in read +0.38 instead of +0.05. Painting cues tried against it moved the mean rise on the 72 calibration photos by
-+0.001 (no lid shadow) to -0.006 (a smaller, 0.9, iris): the lid's margin band carried up with it, a lash line along
-the raised margin, the photo's own iris mirrored into the uncovered top; a pure white or no limbal ring left the
-detected lid where it was (-1.05, -0.98 at limit 2.0).
+How much of a raised lid MediaPipe reads is set by its landmark detector, not by this painting: its upper lid stops
+at the top of the iris however much white the edit shows above it (measured: the comment at :data:`EYES`).
 
 Nothing changes for an eye whose target opening matches its source opening.
 """
@@ -50,6 +42,16 @@ from .warp import WarpResult
 
 logger = logging.getLogger(__name__)
 
+# How much of a raised lid MediaPipe reads is set by its landmark detector, not by this painting: its upper lid stops at
+# the top of the iris however much white the edit shows above it, while its blendshape model reads ``eyeWide`` only
+# from a lid above the iris. Lid middle (386) from the iris centre in iris radii, eyeWideLeft at 0.8 on 24 FRLL
+# calibration photos: photo -0.68, target -1.23, detected -0.94 (eyeWide limit 2.0: target -1.74, detected -0.99; an
+# unshaded pure white: -1.05); 20 UTKFace crops -0.61 / -1.18 / -0.84. Source landmarks with the lid moved to the iris
+# top read eyeWide +0.03, 0.25 radii above it +0.2; the edits' detected landmarks (36 photos) with the target upper lid
+# put in read +0.38 instead of +0.05. Painting cues tried against it moved the mean rise on the 72 calibration photos by
+# +0.001 (no lid shadow) to -0.006 (a smaller, 0.9, iris): the lid's margin band carried up with it, a lash line along
+# the raised margin, the photo's own iris mirrored into the uncovered top; a pure white or no limbal ring left the
+# detected lid where it was (-1.05, -0.98 at limit 2.0).
 EYES = ((EYE_L_UPPER, EYE_L_LOWER), (EYE_R_UPPER, EYE_R_LOWER))
 _LASH_BAND = (0.06, 0.12, 0.25)  # eye widths: least, default and most lash/liner band above the upper contour
 _MIN_CLOSURE_PX = 0.5
