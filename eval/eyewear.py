@@ -1,7 +1,7 @@
 """Does a face wear glasses? A cue from the nose bridge, where a frame's bridge crosses the nose.
 
-Painting on the eyes (an eyeball a raised lid uncovers) must know whether a lens is in front of them: a clean white
-and a crisp iris painted inside a lens, with its haze, tint and reflections, read as cartoon eyes. MediaPipe's mesh
+An edit that repaints the eyes (an eyeball a raised lid uncovers) paints them behind a lens too, where the photo
+has the lens's haze, tint and reflections; the edit benchmark reports faces with glasses apart. MediaPipe's mesh
 says nothing about glasses, so this looks at the pixels where almost every frame shows: the bridge, a bar across the
 nose between the eyes, at about the height of the eye corners. Bare skin there is smooth (a shading gradient, pores,
 at most a fold); a frame's bridge is an edge that runs straight across the strip.

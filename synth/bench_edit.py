@@ -548,7 +548,7 @@ def _robust_summary(rows: list[dict], photos: int, available: int, sample: int, 
             examples[r["kind"]].append(r["message"])
     recs = [r["record"] for r in rows if r.get("record") is not None]
     ids = [r.identity for r in recs]
-    by_eyewear = {}  # faces with glasses apart (facecraft.eval.eyewear): the lids repaint eyes behind a lens
+    by_eyewear = {}  # faces with glasses apart (facecraft.eval.eyewear): the lids also repaint eyes behind a lens
     for kind, flag in (("glasses", True), ("no_glasses", False)):
         d = [r["record"].identity for r in rows if r.get("record") is not None and r.get("glasses") is flag]
         d = [x for x in d if x is not None]
