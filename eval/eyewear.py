@@ -53,8 +53,7 @@ def eyewear_score(image: np.ndarray, points: np.ndarray) -> float:
         raise ParameterError(f"eyewear_score needs an (H, W) or (H, W, 3) image, got shape {img.shape}")
     if pts.ndim != 2 or pts.shape[0] < 468 or pts.shape[1] < 2:
         raise ParameterError(f"eyewear_score needs (N >= 468, 2) mesh points, got shape {pts.shape}")
-    grey = img.astype(np.float32) if img.ndim == 2 else cv2.cvtColor(img.astype(np.uint8), cv2.COLOR_RGB2GRAY)
-    grey = grey.astype(np.float32)
+    grey = (img if img.ndim == 2 else cv2.cvtColor(img.astype(np.uint8), cv2.COLOR_RGB2GRAY)).astype(np.float32)
     r_out, r_in, l_in, l_out = (pts[i, :2] for i in _EYE_CORNERS)
     eye = 0.5 * (np.hypot(*(r_out - r_in)) + np.hypot(*(l_out - l_in)))
     axis = l_out - r_out

@@ -147,7 +147,7 @@ def eye_polygon(points: np.ndarray, upper_ids, lower_ids) -> np.ndarray:
     return np.concatenate([points[list(upper_ids)], points[list(lower_ids[-2:0:-1])]])
 
 
-def close_lids(warped, image, src_px, dst_px, *, iris=None) -> WarpResult:
+def close_lids(warped, image, src_px, dst_px, *, iris=None, blur: float | None = None) -> WarpResult:
     """Cover the eyeball with lid skin where the edit lowers an upper lid, keeping the eyeball in place; paint
     the eyeball the lid uncovers where the edit raises it.
 
@@ -162,6 +162,8 @@ def close_lids(warped, image, src_px, dst_px, *, iris=None) -> WarpResult:
     iris : array (478, 2+), optional
         The photo's landmarks with MediaPipe's refined iris points (:data:`IRIS_POINTS`): the iris a raised
         lid uncovers continues as that disc; without them the uncovered eyeball is painted as sclera only.
+    blur : float, optional
+        The photo's own blur (:func:`~facecraft.synth.photo_blur.photo_blur`), when the caller has measured it.
 
     Returns
     -------
@@ -171,10 +173,10 @@ def close_lids(warped, image, src_px, dst_px, *, iris=None) -> WarpResult:
     out, mask, img, src, dst = repaint_inputs(warped, image, src_px, dst_px)
     discs = _iris_discs(iris)
     out, mask = out.copy(), mask.copy()
-    blur = softening(photo_blur(img, src), _PAINT_SHARP)
+    soften = softening(photo_blur(img, src) if blur is None else float(blur), _PAINT_SHARP)
     for (upper_ids, lower_ids), disc in zip(EYES, discs, strict=True):
         _close_one(out, mask, img, src, dst, upper_ids, lower_ids)
-        _open_one(out, mask, img, src, dst, upper_ids, lower_ids, disc, blur=blur)
+        _open_one(out, mask, img, src, dst, upper_ids, lower_ids, disc, blur=soften)
     return WarpResult(out, mask)
 
 

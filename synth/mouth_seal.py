@@ -90,7 +90,9 @@ def lip_bands(points: np.ndarray, *, samples: int = _SAMPLES) -> LipBands:
                     outer_lo=row(LIPS_LOWER_OUTER))  # fmt: skip
 
 
-def seal_mouth(warped, image, src_px, dst_px, amount: float, *, face_width: float | None = None) -> WarpResult:
+def seal_mouth(
+    warped, image, src_px, dst_px, amount: float, *, face_width: float | None = None, blur: float | None = None
+) -> WarpResult:
     """Repaint the lips of a rendered frame pressed together (``amount`` 1) or that share of the way.
 
     Parameters
@@ -105,6 +107,8 @@ def seal_mouth(warped, image, src_px, dst_px, amount: float, *, face_width: floa
         How far the lips' inner edges go to the seam, in [0, 1] (0 returns the frame unchanged).
     face_width : float, optional
         Face width in pixels, for the seam line's width (default: from ``src_px``, cheek to cheek).
+    blur : float, optional
+        The photo's own blur (:func:`~facecraft.synth.photo_blur.photo_blur`), when the caller has measured it.
 
     Returns
     -------
@@ -171,7 +175,8 @@ def seal_mouth(warped, image, src_px, dst_px, amount: float, *, face_width: floa
     # as it, the same shadow spread wider (a crisp line on a blurry crop read as drawn, past the mouth corners too).
     _, lip_colour = face_colours(img, src)
     own = max(0.6, _SEAM_WIDTH * fw)
-    sigma = float(np.hypot(own, softening(photo_blur(img, src), _SEAM_SHARP)))
+    photo_sigma = photo_blur(img, src) if blur is None else float(blur)
+    sigma = float(np.hypot(own, softening(photo_sigma, _SEAM_SHARP)))
     line = 0.5 * (e_up + e_lo)
     dark = _SEAM_DARK * amount * (own / sigma) * np.exp(-(((v - line) / sigma) ** 2))
     lips_px = lips_px * (1.0 - dark[..., None]) + (0.45 * lip_colour) * dark[..., None]

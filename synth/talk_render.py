@@ -36,6 +36,7 @@ from .fit import NUM_MESH_POINTS, RigFit
 from .lids import close_lids
 from .mouth import paint_mouth_interior
 from .mouth_seal import lip_sides, seal_lips, seal_mouth
+from .photo_blur import photo_blur
 from .warp import _RINGS, WarpResult, _signed_area, backward_map, extended_mesh, face_width, unfold
 
 logger = logging.getLogger(__name__)
@@ -105,6 +106,7 @@ class PortraitRenderer:
         self.src = lm[:NUM_MESH_POINTS, :2].copy()
         self.depth = lm[:NUM_MESH_POINTS, 2].copy()
         self.face_width = face_width(self.src)
+        self.photo_sigma = photo_blur(self.image, self.src)  # the photo's own blur, for the lids and lips
         self.lip_sides = lip_sides(self.src)
         # Image motion of every vertex per unit of each rig weight (the projection is linear in the weights).
         eye = np.eye(NUM_ARKIT)
@@ -218,9 +220,11 @@ class PortraitRenderer:
             mask[y0:y1, x0:x1] = np.where(mag > _CHANGED, np.clip(mag / 0.5, 0.0, 1.0), 0.0)
         dst_moved = self.move_points(dst, head)
         result = paint_mouth_interior(WarpResult(out, mask), img, src, dst_moved, depth=self.depth)
-        result = close_lids(result, img, src, dst_moved)
+        result = close_lids(result, img, src, dst_moved, blur=self.photo_sigma)
         if seal > 0:  # what the warp could not close without folding the mouth corners
-            result = seal_mouth(result, img, src, dst_moved, float(min(seal, 1.0)), face_width=self.face_width)
+            result = seal_mouth(
+                result, img, src, dst_moved, float(min(seal, 1.0)), face_width=self.face_width, blur=self.photo_sigma
+            )
         return result
 
     def _antialias(self, moved, mx, my, disp, qx, qy, aligned: bool) -> None:
