@@ -154,6 +154,9 @@ def test_quick_bench_without_shared_data_runs_on_the_astronaut(editor, tmp_path)
     response = report["blendshape_response"]
     assert response["photos"] == {"astronaut": 1} and response["pairs"] == len(RESPONSE_CONTROLS)
     assert len(response["missing"]) == 2
+    assert response["attainable"] == pytest.approx(1 - len(response["judge_mute_controls"]) / len(RESPONSE_CONTROLS))
+    assert response["success"] <= response["attainable"]
+    assert response["attainable_unsaturated"] <= response["attainable"]
     assert report["speed"]["edit_ms_median"] < report["speed"]["skimage_piecewise_affine_ms_median"]
     for name in ("edit_emotions.png", "edit_controls.png"):
         assert (tmp_path / "out" / name).is_file() and report["contact_sheets"]["written"][name]["rows"]
