@@ -73,11 +73,40 @@ def export(data: str, out: str) -> None:
     print(f"{out}: train {len(tr)}, val {len(va)}")
 
 
-def build(arch: str):
-    """The network and its input side."""
+def _mini_xception_module():
+    """The project's ``eval/mini_xception.py``, also where facecraft is not installed (the GPU machine): loaded from
+    the file, with stand-ins for the two facecraft imports its network classes do not use."""
+    try:
+        from facecraft.eval import mini_xception
+
+        return mini_xception
+    except ImportError:
+        import importlib.util
+        import sys
+        import types
+
+        for name in ("facecraft", "facecraft.rigs", "facecraft.rigs.assets", "facecraft.rigs.errors"):
+            sys.modules.setdefault(name, types.ModuleType(name))
+        sys.modules["facecraft.rigs.assets"].resolve_asset = None
+        for err in ("FileFormatError", "OptionalDependencyError", "ParameterError"):
+            setattr(sys.modules["facecraft.rigs.errors"], err, type(err, (Exception,), {}))
+        path = Path(__file__).resolve().parent.parent / "eval" / "mini_xception.py"
+        spec = importlib.util.spec_from_file_location("probe_mini_xception", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+
+def build(arch: str, width: float = 1.0):
+    """The network and its input side; ``xception``: the shipped classifier's mini-Xception, ``width`` times wider."""
     import torch.nn as nn
     import torch.nn.functional as F
 
+    if arch == "xception":
+        mx = _mini_xception_module()
+        widths = tuple(round(w * width) for w in mx.MINI_XCEPTION_WIDTHS)
+        stem = round(mx.MINI_XCEPTION_STEM * width)
+        return mx.MiniXception(num_classes=N_CLASSES, stem=stem, widths=widths, dropout=0.1), 48
     if arch == "vgg13":
 
         def block(cin: int, cout: int, k: int) -> list:
@@ -114,8 +143,22 @@ def build(arch: str):
     return nn.Sequential(*layers), 48
 
 
-def train(arch: str, seed: int, fold: int, data: str, out: str, budget: float, epochs: int) -> dict:
-    """Train one network (SGD, warm-up + cosine, mixup, flip/affine/light/erasing jitter, sqrt class weights)."""
+def train(
+    arch: str,
+    seed: int,
+    fold: int,
+    data: str,
+    out: str,
+    budget: float,
+    epochs: int,
+    *,
+    width: float = 1.0,
+    teacher: str | None = None,
+    teacher_share: float = 0.0,
+) -> dict:
+    """Train one network (SGD, or AdamW for the mini-Xception; warm-up + cosine, mixup, flip/affine/light/erasing
+    jitter, sqrt class weights). ``teacher``: a ``pack`` output's ``oof.npz``, whose out-of-fold probabilities (of
+    its first network) are mixed into the targets at ``teacher_share``."""
     import torch
     import torch.nn.functional as F
 
@@ -126,10 +169,17 @@ def train(arch: str, seed: int, fold: int, data: str, out: str, budget: float, e
     n = len(d["y_tr"])
     held = folds_of(n)[fold] if fold >= 0 else np.array([], np.int64)
     keep = np.setdiff1d(np.arange(n), held)
-    model, size = build(arch)
+    model, size = build(arch, width)
     model = model.to(dev).to(memory_format=torch.channels_last)
     x_tr = torch.tensor(d["x_tr"], dtype=torch.float32, device=dev).unsqueeze(1) / 255.0
-    t_tr = torch.tensor(d["t_tr"], dtype=torch.float32, device=dev)
+    targets = d["t_tr"]
+    if teacher and teacher_share > 0:
+        z = np.load(teacher)
+        oof = z[sorted(k for k in z.files if k.startswith("oof_"))[0]]
+        if list(z["paths"]) != list(d["p_tr"]):
+            raise ValueError(f"{teacher}: its faces are not {data}'s training faces")
+        targets = (1 - teacher_share) * targets + teacher_share * oof
+    t_tr = torch.tensor(targets, dtype=torch.float32, device=dev)
     x_va = torch.tensor(d["x_va"], dtype=torch.float32, device=dev).unsqueeze(1) / 255.0
     counts = np.bincount(d["y_tr"][keep], minlength=N_CLASSES).astype(np.float64)
     class_w = torch.tensor((counts.sum() / (N_CLASSES * np.maximum(counts, 1))) ** 0.5, dtype=torch.float32, device=dev)
@@ -159,18 +209,24 @@ def train(arch: str, seed: int, fold: int, data: str, out: str, budget: float, e
         return torch.where(box.unsqueeze(1), torch.rand_like(y), y).clamp(0, 1)
 
     @torch.no_grad()
-    def predict(x):
+    def predict(x, flip: bool = True):
         model.eval()
         out = []
         for i in range(0, len(x), 1024):
             b = resize(x[i : i + 1024]).contiguous(memory_format=torch.channels_last)
             with torch.autocast(dev, dtype=torch.bfloat16, enabled=dev == "cuda"):
-                p = F.softmax(model(b - 0.5).float(), 1) + F.softmax(model(torch.flip(b, [3]) - 0.5).float(), 1)
-            out.append((p / 2).cpu())
+                p = F.softmax(model(b - 0.5).float(), 1)
+                if flip:
+                    p = (p + F.softmax(model(torch.flip(b, [3]) - 0.5).float(), 1)) / 2
+            out.append(p.cpu())
         model.train()
         return torch.cat(out).numpy()
 
-    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4, nesterov=True)
+    base_lr = 3e-3 if arch == "xception" else 0.05
+    if arch == "xception":
+        opt = torch.optim.AdamW(model.parameters(), lr=base_lr, weight_decay=0.05)
+    else:
+        opt = torch.optim.SGD(model.parameters(), lr=base_lr, momentum=0.9, weight_decay=5e-4, nesterov=True)
     batch = 128
     keep_t = torch.tensor(keep, device=dev)
     steps = len(keep) // batch
@@ -186,7 +242,7 @@ def train(arch: str, seed: int, fold: int, data: str, out: str, budget: float, e
             x, t = lam * x + (1 - lam) * x[r], lam * t + (1 - lam) * t[r]
             warm = min(1.0, (step + 1) / (3 * steps))
             for group in opt.param_groups:
-                group["lr"] = 0.05 * warm * 0.5 * (1 + math.cos(math.pi * min(step / (epochs * steps), 1.0)))
+                group["lr"] = base_lr * warm * 0.5 * (1 + math.cos(math.pi * min(step / (epochs * steps), 1.0)))
             with torch.autocast(dev, dtype=torch.bfloat16, enabled=dev == "cuda"):
                 logits = model((x - 0.5).contiguous(memory_format=torch.channels_last)).float()
             w = (t * class_w).sum(1)
@@ -202,11 +258,15 @@ def train(arch: str, seed: int, fold: int, data: str, out: str, budget: float, e
             pv = predict(x_va)
             history.append([epoch, macro_f1_7(pv, d["y_va"]), float((pv.argmax(1) == d["y_va"]).mean())])
             print(arch, seed, fold, history[-1], f"{time.time() - start:.0f}s", flush=True)
-    pv = predict(x_va)
+    pv, pv_plain = predict(x_va), predict(x_va, flip=False)
+    if arch == "xception":
+        arch = f"xception{width:g}" + (f"d{teacher_share:g}" if teacher and teacher_share > 0 else "")
     tag = f"{arch}_{seed}_{fold}"
     result = {"arch": arch, "seed": seed, "fold": fold, "epochs": epochs, "seconds": time.time() - start,
               "device": dev, "val_f1_7": macro_f1_7(pv, d["y_va"]),
-              "val_acc": float((pv.argmax(1) == d["y_va"]).mean()), "history": history}  # fmt: skip
+              "val_acc": float((pv.argmax(1) == d["y_va"]).mean()), "history": history,
+              "val_f1_7_no_flip": macro_f1_7(pv_plain, d["y_va"]),
+              "parameters": sum(p.numel() for p in model.parameters())}  # fmt: skip
     Path(out).mkdir(parents=True, exist_ok=True)
     np.save(f"{out}/val_{tag}.npy", pv.astype(np.float32))
     if fold >= 0:
@@ -257,7 +317,10 @@ def main(argv: list[str] | None = None) -> None:
     e.add_argument("--data", required=True)
     e.add_argument("--out", required=True)
     t = sub.add_parser("train")
-    t.add_argument("arch", choices=("resnet18", "vgg13"))
+    t.add_argument("arch", choices=("resnet18", "vgg13", "xception"))
+    t.add_argument("--width", type=float, default=1.0, help="xception: channel multiplier")
+    t.add_argument("--teacher", help="a pack step's oof.npz: distil its out-of-fold probabilities")
+    t.add_argument("--teacher-share", type=float, default=0.5)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--fold", type=int, default=-1, help="0-4: leave this fold out; -1: whole train")
     t.add_argument("--data", required=True)
@@ -272,7 +335,9 @@ def main(argv: list[str] | None = None) -> None:
     if a.step == "export":
         export(a.data, a.out)
     elif a.step == "train":
-        print(json.dumps(train(a.arch, a.seed, a.fold, a.data, a.out, a.budget, a.epochs)))
+        result = train(a.arch, a.seed, a.fold, a.data, a.out, a.budget, a.epochs, width=a.width,
+                       teacher=a.teacher, teacher_share=a.teacher_share)  # fmt: skip
+        print(json.dumps(result))
     else:
         summary = pack(a.data, a.runs, a.out)
         print(json.dumps({k: v for k, v in summary.items() if k != "runs"}, indent=1))
