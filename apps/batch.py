@@ -184,9 +184,7 @@ def _flag(value) -> bool:
 
 
 def _edit(job: Job, partial: Path) -> dict:
-    from PIL import Image
-
-    from facecraft.eval.images import load_image
+    from facecraft.eval.images import load_image, read_photo_traits, save_image
     from facecraft.synth.controls import EditControls
 
     opts = dict(job.options)
@@ -199,7 +197,7 @@ def _edit(job: Job, partial: Path) -> dict:
         opts["absolute"] = _flag(opts["absolute"])
     image = load_image(job.input)
     result = _editor().edit(image, EditControls.from_args(**opts), face=face, name=Path(job.input).name)
-    Image.fromarray(result.image).save(partial, format="PNG")
+    save_image(result.image, partial, like=read_photo_traits(job.input), changed=result.mask)
     return {"faces": len(result.faces)}
 
 

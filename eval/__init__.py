@@ -3,9 +3,11 @@
 Public names are loaded on first use (PEP 562), so ``import facecraft.eval`` stays cheap and a part that
 only needs image reading does not pull in torch or MediaPipe.
 
-- Images and faces: :func:`load_image`, :func:`valid_image`, :func:`preprocess_face`, :class:`FaceAnalyzer`
-  (the one face perception module: boxes, 478 landmarks in pixels and metres, ARKit-52, pose, dlib on request),
-  :func:`wears_glasses` (a frame's bridge between the eyes; ``facecraft bench edit`` reports faces with glasses apart).
+- Images and faces: :func:`load_image`, :func:`valid_image`, :func:`save_image` (an edit written with its
+  photo's colour profile, greyness and transparency: :func:`read_photo_traits`), :func:`preprocess_face`,
+  :class:`FaceAnalyzer` (the one face perception module: boxes, 478 landmarks in pixels and metres, ARKit-52,
+  pose, dlib on request), :func:`wears_glasses` (a frame's bridge between the eyes; ``facecraft bench edit``
+  reports faces with glasses apart).
 - FER models: :class:`MiniXception` (port of the ``fer`` weights), :class:`NetworkV2`, facecraft's own
   :class:`FERClassifier`; judges behind one interface: :func:`get_judge`, :data:`SUPPORTED_JUDGES`.
 - Data and training: :func:`load_dataset`, :func:`train_classifier`, metrics (:func:`classification_report`).
@@ -22,7 +24,7 @@ from facecraft.lazy import lazy_exports
 _EXPORTS: dict[str, str] = {
     # images.py / faces.py
     "EmptyFolderError": "images", "load_image": "images", "valid_image": "images", "list_image_files": "images",
-    "iter_image_files": "images",
+    "iter_image_files": "images", "PhotoTraits": "images", "read_photo_traits": "images", "save_image": "images",
     "FaceInfo": "faces", "FaceAnalyzer": "faces", "default_analyzer": "faces", "preprocess_face": "faces",
     "preprocess_faces": "faces", "align_face": "faces", "resize_crop": "faces", "to_grey": "faces",
     "FaceTooSmallError": "faces", "MIN_FACE_SIZE": "faces",

@@ -1,7 +1,10 @@
-"""Read images from disk into the one array layout the toolkit uses: RGB ``uint8`` ``(H, W, 3)``.
+"""Read images from disk into the one array layout the toolkit uses: RGB ``uint8`` ``(H, W, 3)``, and write
+edited photos back.
 
 Every evaluator and FER model reads photos through :func:`load_image`, so grey, palette, 16-bit and
 RGBA files, and phone photos stored sideways with an EXIF orientation tag, all arrive the same way.
+What that array leaves out of a photo but an edited copy should keep (its colour profile, that it is grey, its
+transparency: :class:`PhotoTraits`) is read by :func:`read_photo_traits` and put back by :func:`save_image`.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +22,12 @@ from facecraft.rigs.errors import FileFormatError, MissingFileError, ParameterEr
 
 logger = logging.getLogger(__name__)
 
+#: Pillow modes of grey photos (with or without alpha, 8 or 16 bits): their edits are written grey too.
+GREY_MODES: tuple[str, ...] = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "La")
+#: File endings whose format keeps an alpha channel (an edit of a transparent photo stays transparent there).
+ALPHA_SUFFIXES: tuple[str, ...] = (".png", ".webp", ".tif", ".tiff")
+#: JPEG quality of written edits: Pillow's default (75) visibly degrades a photo each time it is edited.
+JPEG_QUALITY = 95
 #: File name endings treated as images when scanning folders (lower case).
 IMAGE_EXTENSIONS: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 
@@ -156,3 +166,72 @@ def list_image_files(folder: str | os.PathLike, *, recursive: bool = False) -> l
 def iter_image_files(folder: str | os.PathLike, *, recursive: bool = False) -> Iterator[Path]:
     """Iterator over :func:`list_image_files`; the folder is checked at the call, not at the first ``next``."""
     return iter(list_image_files(folder, recursive=recursive))
+
+
+@dataclass(frozen=True)
+class PhotoTraits:
+    """What of a photo file :func:`load_image` drops and an edited copy of it should keep.
+
+    Attributes
+    ----------
+    icc_profile : bytes, optional
+        The embedded colour profile (phone photos are Display P3: written without it, a colour-managed viewer
+        shows the edit's pixels as sRGB, duller than the original).
+    grey : bool
+        The file is grey (8 or 16 bits): its edit is written grey.
+    alpha : np.ndarray, optional
+        ``(H, W)`` uint8 transparency, upright like :func:`load_image`'s array; None for an opaque file.
+    """
+
+    icc_profile: bytes | None = None
+    grey: bool = False
+    alpha: np.ndarray | None = None
+
+
+def read_photo_traits(path: str | os.PathLike) -> PhotoTraits:
+    """The :class:`PhotoTraits` of an image file (call after :func:`load_image` has checked it)."""
+    with Image.open(path) as im:
+        im.load()
+        icc = im.info.get("icc_profile") or None
+        im = ImageOps.exif_transpose(im)
+        grey = im.mode in GREY_MODES
+        has_alpha = im.mode in ("RGBA", "LA", "PA", "La", "RGBa") or (im.mode == "P" and "transparency" in im.info)
+        alpha = np.asarray(im.convert("RGBA"))[..., 3].copy() if has_alpha else None
+    if alpha is not None and alpha.min() == 255:
+        alpha = None
+    return PhotoTraits(icc_profile=icc, grey=grey, alpha=alpha)
+
+
+def save_image(
+    image: np.ndarray,
+    path: str | os.PathLike,
+    *,
+    like: PhotoTraits | None = None,
+    changed: np.ndarray | None = None,
+) -> None:
+    """Write an RGB ``uint8`` image, keeping the traits of the photo it was edited from.
+
+    With ``like``: its colour profile is embedded, a grey photo's edit is written grey, and a transparent
+    photo's alpha is kept where the edit left pixels alone; where it changed them (``changed``, ``(H, W)`` in
+    [0, 1], e.g. an edit's mask, above one half) the face was moved or repainted there and is opaque. Alpha is
+    written only to formats that hold it (:data:`ALPHA_SUFFIXES`); JPEG at :data:`JPEG_QUALITY`. The format
+    follows the file ending.
+    """
+    path = Path(path)
+    rgb = valid_image(image, name=str(path))
+    like = like or PhotoTraits()
+    out = Image.fromarray(rgb)
+    if like.grey:
+        out = out.convert("L")
+    suffix = path.suffix.lower()
+    if like.alpha is not None and suffix in ALPHA_SUFFIXES and like.alpha.shape == rgb.shape[:2]:
+        alpha = like.alpha
+        if changed is not None:
+            alpha = np.where(np.asarray(changed) > 0.5, np.uint8(255), alpha)
+        out.putalpha(Image.fromarray(np.ascontiguousarray(alpha, dtype=np.uint8)))
+    options: dict = {}
+    if like.icc_profile:
+        options["icc_profile"] = like.icc_profile
+    if suffix in (".jpg", ".jpeg"):
+        options.update(quality=JPEG_QUALITY, subsampling=0 if JPEG_QUALITY >= 90 else 2)
+    out.save(path, format=Image.registered_extensions().get(suffix), **options)

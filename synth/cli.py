@@ -33,12 +33,13 @@ def _controls(args: argparse.Namespace):
     )
 
 
-def _save(image, path: Path) -> None:
-    import imageio.v3 as iio
+def _save(image, path: Path, *, like=None, changed=None) -> None:
+    """Write atomically (a hidden part file renamed when complete), keeping ``like``'s photo traits."""
+    from facecraft.eval.images import save_image
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.part{path.suffix}")
-    iio.imwrite(tmp, image)
+    save_image(image, tmp, like=like, changed=changed)
     tmp.replace(path)
 
 
@@ -58,9 +59,10 @@ def _sheet(pairs: list[tuple[str, object, object]], path: Path) -> None:
 
 def _edit_one(editor, path: Path, out: Path, controls, face: int | None, refine=None):
     """Edit one photo and save it; ``refine`` = ``(pipeline, args)`` refines the edited face with diffusion."""
-    from facecraft.eval.images import load_image
+    from facecraft.eval.images import load_image, read_photo_traits
 
     image = load_image(path)
+    traits = read_photo_traits(path)
     if refine is None:
         result = editor.edit(image, controls, face=face, name=str(path))
     else:
@@ -72,7 +74,7 @@ def _edit_one(editor, path: Path, out: Path, controls, face: int | None, refine=
         faces = editor.analyze(image, name=str(path))
         refined = run_refine(pipe, args, image, controls, faces=faces, face=face or 0, name=str(path))
         result = replace(refined.edit, image=refined.images[0])
-    _save(result.image, out)
+    _save(result.image, out, like=traits, changed=result.mask)
     return image, result
 
 

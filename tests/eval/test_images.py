@@ -6,7 +6,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from facecraft.eval.images import EmptyFolderError, iter_image_files, list_image_files, load_image, valid_image
+from facecraft.eval.images import (
+    JPEG_QUALITY,
+    EmptyFolderError,
+    PhotoTraits,
+    iter_image_files,
+    list_image_files,
+    load_image,
+    read_photo_traits,
+    save_image,
+    valid_image,
+)
 from facecraft.rigs import resolve_asset
 from facecraft.rigs.errors import FileFormatError, MissingFileError, ParameterError
 
@@ -95,3 +105,59 @@ def test_folder_listing(tmp_path):
         list_image_files(tmp_path / "absent")
     with pytest.raises(MissingFileError, match="got a file"):
         list_image_files(tmp_path / "a.jpg")
+
+
+def _srgb_profile() -> bytes:
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def test_photo_traits_are_read_upright(tmp_path):
+    rgba = np.full((6, 10, 4), 120, np.uint8)
+    rgba[..., 3] = 255
+    rgba[:, :5, 3] = 0  # left half transparent
+    im = Image.fromarray(rgba, "RGBA")
+    exif = im.getexif()
+    exif[0x0112] = 6
+    im.save(tmp_path / "a.png", exif=exif, icc_profile=_srgb_profile())
+    traits = read_photo_traits(tmp_path / "a.png")
+    assert traits.icc_profile == _srgb_profile() and not traits.grey
+    assert traits.alpha.shape == load_image(tmp_path / "a.png").shape[:2] == (10, 6)
+    assert traits.alpha[:5].max() == 0 and traits.alpha[5:].min() == 255  # rotated like the pixels
+    Image.fromarray(np.full((4, 4), 9, np.uint8)).save(tmp_path / "g.png")
+    assert read_photo_traits(tmp_path / "g.png") == PhotoTraits(grey=True)
+    Image.fromarray(np.full((4, 4, 3), 9, np.uint8)).convert("RGBA").save(tmp_path / "opaque.png")
+    assert read_photo_traits(tmp_path / "opaque.png").alpha is None  # an all-opaque alpha is no transparency
+
+
+def test_save_image_keeps_the_photos_traits(tmp_path):
+    rgb = np.random.default_rng(0).integers(0, 256, (8, 8, 3), dtype=np.uint8)
+    alpha = np.zeros((8, 8), np.uint8)
+    changed = np.zeros((8, 8), np.float32)
+    changed[:2] = 1.0  # the edit moved these rows: opaque now
+    like = PhotoTraits(icc_profile=_srgb_profile(), alpha=alpha)
+    save_image(rgb, tmp_path / "e.png", like=like, changed=changed)
+    with Image.open(tmp_path / "e.png") as im:
+        assert im.mode == "RGBA" and im.info["icc_profile"] == _srgb_profile()
+        out = np.asarray(im)
+    np.testing.assert_array_equal(out[..., :3], rgb)
+    assert out[:2, :, 3].min() == 255 and out[2:, :, 3].max() == 0
+    save_image(rgb, tmp_path / "e.jpg", like=like)  # JPEG holds no alpha: written opaque, profile kept
+    with Image.open(tmp_path / "e.jpg") as im:
+        assert im.mode == "RGB" and im.info["icc_profile"] == _srgb_profile()
+    grey = np.repeat(rgb[..., :1], 3, axis=2)
+    save_image(grey, tmp_path / "g.png", like=PhotoTraits(grey=True))
+    with Image.open(tmp_path / "g.png") as im:
+        assert im.mode == "L"
+        np.testing.assert_array_equal(np.asarray(im), grey[..., 0])
+
+
+def test_save_image_writes_jpeg_at_high_quality(tmp_path):
+    smooth = np.tile(np.linspace(0, 255, 64, dtype=np.uint8)[None, :, None], (64, 1, 3))
+    save_image(smooth, tmp_path / "q.jpg")
+    Image.fromarray(smooth).save(tmp_path / "default.jpg")
+    with Image.open(tmp_path / "q.jpg") as ours, Image.open(tmp_path / "default.jpg") as pillow:
+        # coarser quantisation steps mean lower quality: ours are finer than Pillow's default (75)
+        assert sum(ours.quantization[0]) < sum(pillow.quantization[0])
+    assert JPEG_QUALITY >= 90

@@ -18,6 +18,25 @@ def test_edit_one_photo_with_a_sheet(tmp_path, astronaut, capsys):
     assert "jawOpen" in text and "browInnerUp" in text
 
 
+def test_an_edit_keeps_the_photos_profile_transparency_and_greyness(tmp_path, astronaut):
+    from PIL import Image, ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    alpha = np.full(astronaut.shape[:2], 255, np.uint8)
+    alpha[:, -60:] = 0  # a cut-out: the right edge, far from the face, transparent
+    rgba = Image.fromarray(astronaut).convert("RGBA")
+    rgba.putalpha(Image.fromarray(alpha))
+    rgba.save(tmp_path / "cut.png", icc_profile=icc)
+    Image.fromarray(astronaut).convert("L").save(tmp_path / "grey.png")
+    for name in ("cut.png", "grey.png"):
+        assert main(["edit", str(tmp_path / name), "-o", str(tmp_path / f"e_{name}"), "--emotion", "surprise"]) == 0
+    with Image.open(tmp_path / "e_cut.png") as im:
+        assert im.mode == "RGBA" and im.info.get("icc_profile") == icc
+        np.testing.assert_array_equal(np.asarray(im)[..., 3], alpha)
+    with Image.open(tmp_path / "e_grey.png") as im:
+        assert im.mode == "L"
+
+
 def test_bad_controls_and_faces_are_clear_errors(tmp_path, astronaut, capsys):
     src = tmp_path / "in.png"
     iio.imwrite(src, astronaut)
