@@ -61,7 +61,7 @@ def _emotion(value: str | None) -> str | None:
 # ---------------------------------------------------------------------------------------------- edit
 def _analysis_outputs(session: h.EditSession):
     au, arkit = session.slider_values(0)
-    before = h.save_png(session.image, stem="before")
+    before = h.save_png(session.image, stem="before", like=session.traits)
     choices = session.face_choices()
     status = (
         f"{session.note}; {len(session.faces)} face(s) found in {session.analyze_ms:.0f} ms. "
@@ -103,8 +103,8 @@ def _edit(session, face, emotion, intensity, text, *values):
         session, face=-1 if face is None else face, emotion=_emotion(emotion), intensity=intensity, text=text,
         au_values=values[:n], arkit_values=values[n:],
     )  # fmt: skip
-    before = h.save_png(out.before, stem="before")
-    after = h.save_png(out.after, stem=f"{Path(session.name).stem}-edited")
+    before = h.save_png(out.before, stem="before", like=session.traits)
+    after = h.save_png(out.after, stem=f"{Path(session.name).stem}-edited", like=session.traits)
     return (before, after), after, out.message
 
 
@@ -116,8 +116,8 @@ def _refine(session, face, emotion, intensity, text, strength, steps, guidance, 
         au_values=values[:n], arkit_values=values[n:], strength=strength, steps=steps, guidance=guidance,
         seed=seed,
     )  # fmt: skip
-    before = h.save_png(out.before, stem="before")
-    after = h.save_png(out.after, stem=f"{Path(session.name).stem}-refined")
+    before = h.save_png(out.before, stem="before", like=session.traits)
+    after = h.save_png(out.after, stem=f"{Path(session.name).stem}-refined", like=session.traits)
     return (before, after), after, out.message
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facecraft.eval.images import IMAGE_EXTENSIONS, load_image
+from facecraft.eval.images import IMAGE_EXTENSIONS, PhotoTraits, load_image, read_photo_traits, save_image
 from facecraft.rigs import (
     ACTION_UNITS,
     ARKIT_NAMES,
@@ -304,6 +304,9 @@ class EditSession:
     arkit_now: list[np.ndarray] = field(repr=False)
     note: str = ""
     analyze_ms: float = 0.0
+    #: The photo's colour profile and greyness, kept in the PNGs the studio writes (transparency is not: the
+    #: studio shows and writes photos opaque, composited on white).
+    traits: PhotoTraits = field(default_factory=PhotoTraits, repr=False)
 
     def face_choices(self) -> list[tuple[str, int]]:
         """``(label, value)`` pairs for the face picker: -1 edits every face."""
@@ -356,7 +359,8 @@ def analyze_photo(path, *, models: StudioModels | None = None) -> EditSession:
         raise NoFaceError(f"{e}; try a photo where the face is clearly visible, frontal and at least 48 px wide") from e
     ms = (time.perf_counter() - t0) * 1e3
     arkit_now = [f.weights.copy() for f in faces]
-    return EditSession(name, img, faces, [bilateral_au(w) for w in arkit_now], arkit_now, note, ms)
+    traits = dataclasses.replace(read_photo_traits(path), alpha=None)
+    return EditSession(name, img, faces, [bilateral_au(w) for w in arkit_now], arkit_now, note, ms, traits)
 
 
 def changed_controls(
@@ -472,12 +476,11 @@ def edit_arguments(
     return args
 
 
-def save_png(image: np.ndarray, *, stem: str = "edited") -> str:
-    """Write an RGB uint8 image to a fresh PNG in :func:`output_dir` (for a download) and return its path."""
-    from PIL import Image
-
+def save_png(image: np.ndarray, *, stem: str = "edited", like: PhotoTraits | None = None) -> str:
+    """Write an RGB uint8 image to a fresh PNG in :func:`output_dir` (for a download) and return its path;
+    ``like``: the traits of the photo it shows (:attr:`EditSession.traits`)."""
     path = output_dir() / f"{Path(stem).stem}.png"
-    Image.fromarray(np.ascontiguousarray(image)).save(path, compress_level=1)
+    save_image(image, path, like=like, compress_level=1)
     return str(path)
 
 

@@ -208,6 +208,7 @@ def save_image(
     *,
     like: PhotoTraits | None = None,
     changed: np.ndarray | None = None,
+    **options,
 ) -> None:
     """Write an RGB ``uint8`` image, keeping the traits of the photo it was edited from.
 
@@ -215,7 +216,7 @@ def save_image(
     photo's alpha is kept where the edit left pixels alone; where it changed them (``changed``, ``(H, W)`` in
     [0, 1], e.g. an edit's mask, above one half) the face was moved or repainted there and is opaque. Alpha is
     written only to formats that hold it (:data:`ALPHA_SUFFIXES`); JPEG at :data:`JPEG_QUALITY`. The format
-    follows the file ending.
+    follows the file ending; ``options`` go to Pillow's ``save`` (e.g. ``compress_level=1``, a faster PNG).
     """
     path = Path(path)
     rgb = valid_image(image, name=str(path))
@@ -229,9 +230,8 @@ def save_image(
         if changed is not None:
             alpha = np.where(np.asarray(changed) > 0.5, np.uint8(255), alpha)
         out.putalpha(Image.fromarray(np.ascontiguousarray(alpha, dtype=np.uint8)))
-    options: dict = {}
     if like.icc_profile:
         options["icc_profile"] = like.icc_profile
     if suffix in (".jpg", ".jpeg"):
-        options.update(quality=JPEG_QUALITY, subsampling=0 if JPEG_QUALITY >= 90 else 2)
+        options = {"quality": JPEG_QUALITY, "subsampling": 0 if JPEG_QUALITY >= 90 else 2, **options}
     out.save(path, format=Image.registered_extensions().get(suffix), **options)

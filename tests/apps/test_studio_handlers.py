@@ -165,6 +165,17 @@ def test_save_png_round_trips(tmp_path):
     assert path.endswith("x.png") and np.array_equal(np.asarray(Image.open(path)), img)
 
 
+def test_the_studio_writes_a_grey_photos_edits_grey_and_keeps_its_profile(tmp_path, models):
+    from PIL import ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    Image.open(h.sample_photo_path()).convert("L").save(tmp_path / "grey.png", icc_profile=icc)
+    session = h.analyze_photo(tmp_path / "grey.png", models=models)
+    assert session.traits.grey and session.traits.icc_profile == icc
+    with Image.open(h.save_png(session.image, stem="g", like=session.traits)) as im:
+        assert im.mode == "L" and im.info["icc_profile"] == icc
+
+
 # ---------------------------------------------------------------------------------------------- optional parts
 def test_refine_needs_a_base_and_an_adapter_folder(tmp_path, monkeypatch):
     monkeypatch.delenv("FACECRAFT_REFINE_BASE", raising=False)
