@@ -81,11 +81,16 @@ def _to_rgb(im: Image.Image) -> np.ndarray:
         top = 65535.0 if arr.max(initial=0) > 255 else 255.0
         grey = np.clip(np.round(arr / top * 255.0), 0, 255).astype(np.uint8)
         return np.repeat(grey[..., None], 3, axis=2)
-    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+    if _has_alpha(im):
         rgba = im.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return np.asarray(Image.alpha_composite(white, rgba).convert("RGB"))
     return np.asarray(im.convert("RGB"))
+
+
+def _has_alpha(im: Image.Image) -> bool:
+    """Whether a Pillow image carries transparency (an alpha band, or a palette's transparent entry)."""
+    return im.mode in ("RGBA", "LA", "PA", "La", "RGBa") or (im.mode == "P" and "transparency" in im.info)
 
 
 def valid_image(image, *, name: str = "image") -> np.ndarray:
@@ -195,8 +200,7 @@ def read_photo_traits(path: str | os.PathLike) -> PhotoTraits:
         icc = im.info.get("icc_profile") or None
         im = ImageOps.exif_transpose(im)
         grey = im.mode in GREY_MODES
-        has_alpha = im.mode in ("RGBA", "LA", "PA", "La", "RGBa") or (im.mode == "P" and "transparency" in im.info)
-        alpha = np.asarray(im.convert("RGBA"))[..., 3].copy() if has_alpha else None
+        alpha = np.asarray(im.convert("RGBA"))[..., 3].copy() if _has_alpha(im) else None
     if alpha is not None and alpha.min() == 255:
         alpha = None
     return PhotoTraits(icc_profile=icc, grey=grey, alpha=alpha)
@@ -233,5 +237,5 @@ def save_image(
     if like.icc_profile:
         options["icc_profile"] = like.icc_profile
     if suffix in (".jpg", ".jpeg"):
-        options = {"quality": JPEG_QUALITY, "subsampling": 0 if JPEG_QUALITY >= 90 else 2, **options}
+        options = {"quality": JPEG_QUALITY, "subsampling": 0, **options}  # 4:4:4: lips and irises keep colour edges
     out.save(path, format=Image.registered_extensions().get(suffix), **options)
