@@ -120,8 +120,13 @@ MIN_OWN_RISE = 0.03
 #: all round (with raised brows, a cartoon stare; 1.25 kept: at 1.0 MediaPipe's detected upper lid stayed pinned at
 #: the iris top, so eyeWide at 0.8 read largest on 72 FRLL calibration photos L / R 0.24 / 0.25 -> 0.31 / 0.33, fear
 #: 0.68 / 0.53 -> 0.78 / 0.57 and surprise 1.0 / 1.0 -> 0.97 / 1.0 by mini-Xception / NetworkV2, 80 UTKFace tuning
-#: crops 0.05 / 0.15 -> 0.06 / 0.20; at 2.0 the lid read as looking down); past 2.0 the inner brow and past 1.5
-#: the outer brow climb into the forehead (surprise looked drawn, not photographed); past 1.5 mouthStretch pulls both
+#: crops 0.05 / 0.15 -> 0.06 / 0.20; at 2.0 the lid read as looking down); past 2.0 the inner brow and the outer
+#: brow climb into the forehead (surprise looked drawn, not photographed; raised together the brows keep to
+#: :data:`JOINT_LIMITS`). One outer brow raised alone at 1.5 barely showed; at 2.0 it arches like a raised brow
+#: (outer brow at 0.8 read largest left / right on 72 FRLL calibration photos 0.903 / 0.736 -> 0.972 / 0.861, 80
+#: UTKFace tuning crops 0.875 / 0.800 -> 0.887 / 0.825; at 2.5 right 0.958, a high skeptical arch), while fear's
+#: raised brows (with lowering, exempt from the joint limit) keep to 1.5 (:data:`LOWERED_BROW_RAISE_LIMIT`); past 1.5
+#: mouthStretch pulls both
 #: corners into a flat grimace slot, but at 1.5 one corner's stretch barely shows: at 2.0 the corner is drawn out and a
 #: little down, the lips thinned (72 calibration photos, mouthStretch at 0.8 read largest left / right 0.74 / 0.93
 #: -> 0.90 / 0.94; 32 UTKFace crops 0.72 / 0.78 -> 0.84 / 0.88; fear's mouth, both corners, is wider and flatter
@@ -134,8 +139,8 @@ PLAUSIBLE_LIMIT: dict[str, float] = {
     "eyeWideLeft": 1.25,
     "eyeWideRight": 1.25,
     "browInnerUp": 2.0,
-    "browOuterUpLeft": 1.5,
-    "browOuterUpRight": 1.5,
+    "browOuterUpLeft": 2.0,
+    "browOuterUpRight": 2.0,
     "mouthStretchLeft": 2.0,
     "mouthStretchRight": 2.0,
     "mouthSmileLeft": 1.8,
@@ -152,6 +157,11 @@ PLAUSIBLE_LIMIT: dict[str, float] = {
 JOINT_LIMITS: dict[tuple[str, ...], float] = {("browInnerUp", "browOuterUpLeft", "browOuterUpRight"): 1.0}
 _JOINT = [(np.array([ARKIT_INDEX[n] for n in names]), value) for names, value in JOINT_LIMITS.items()]
 _BROW_LOWERERS = np.array([n.startswith("browDown") for n in ARKIT_NAMES])
+#: The outer brow raisers' limit in a request that also lowers the brows (fear's AU1+2+4), which the joint limit
+#: leaves alone: at the single limit's 2.0 fear read as fear less (72 FRLL calibration photos .778 / .569 -> .750 /
+#: .556 by mini-Xception / NetworkV2, 80 UTKFace tuning crops .385 -> .372 by mini-Xception).
+LOWERED_BROW_RAISE_LIMIT = 1.5
+_OUTER_BROW_RAISERS = np.array([ARKIT_INDEX["browOuterUpLeft"], ARKIT_INDEX["browOuterUpRight"]])
 #: Rig shapes that read only together (measured on the calibration photos, FRLL even positions, 12 photos,
 #: ``mouthFrown*`` alone at 1-3 units): the rig's corner-down shape alone reads as ``mouthPress`` and
 #: ``mouthDimple`` on the other side and almost never as a frown (mean rise 0.01-0.08); with a third of it on the
@@ -579,9 +589,12 @@ class EditorCalibration:
         gram = r_s.T @ r_s + self.ridge * np.eye(r_s.shape[1])
         ds = delta[solved]
         limit = self.limit.copy()
+        lowers_brows = bool(np.any(delta[_BROW_LOWERERS] > _ACTIVE))
         for group, value in _JOINT:
-            if np.count_nonzero(delta[group] > _ACTIVE) >= 2 and not np.any(delta[_BROW_LOWERERS] > _ACTIVE):
+            if np.count_nonzero(delta[group] > _ACTIVE) >= 2 and not lowers_brows:
                 limit[group] = np.minimum(limit[group], value)
+        if lowers_brows:
+            limit[_OUTER_BROW_RAISERS] = np.minimum(limit[_OUTER_BROW_RAISERS], LOWERED_BROW_RAISE_LIMIT)
         full_limit, limit = limit, limit[solved]
         own = np.diag(self.response)[solved]
         fall = np.where(_UNDOABLE[solved] & (own > MIN_OWN_RISE), np.maximum(-ds, 0.0) / np.maximum(own, 1e-9), 0.0)

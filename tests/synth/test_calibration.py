@@ -7,6 +7,7 @@ import pytest
 from facecraft.rigs import ARKIT_INDEX, NUM_ARKIT, FileFormatError, ParameterError
 from facecraft.synth.calibration import (
     CALIBRATION_FILE,
+    LOWERED_BROW_RAISE_LIMIT,
     PLAUSIBLE_LIMIT,
     UNSOLVED,
     EditorCalibration,
@@ -309,6 +310,18 @@ def test_shipped_stretch_draws_one_corner_out_past_where_it_barely_showed():
         k = ARKIT_INDEX[name]
         assert cal.limit[k] == PLAUSIBLE_LIMIT[name] == 2.0
         assert cal.rig_change(*_request(**{name: 0.8}))[k] > 1.9
+
+
+def test_one_outer_brow_rises_further_than_fears_brows():
+    # Alone, an outer brow may reach its single limit (2.0: at 1.5 it barely showed); with the brows also lowered
+    # (fear's AU1+2+4, exempt from the joint limit) it keeps to LOWERED_BROW_RAISE_LIMIT.
+    cal = EditorCalibration.load()
+    for name in ("browOuterUpLeft", "browOuterUpRight"):
+        k = ARKIT_INDEX[name]
+        assert cal.limit[k] == PLAUSIBLE_LIMIT[name] == 2.0
+        assert cal.rig_change(*_request(**{name: 0.9}))[k] > LOWERED_BROW_RAISE_LIMIT + 0.1
+        lowered = cal.rig_change(*_request(**{name: 0.9}, browDownLeft=0.6, browDownRight=0.6))
+        assert lowered[k] <= LOWERED_BROW_RAISE_LIMIT + 1e-9
 
 
 def test_forms_show_an_emotions_signature_with_floors_and_caps(tmp_path):
