@@ -184,7 +184,7 @@ def _flag(value) -> bool:
 
 
 def _edit(job: Job, partial: Path) -> dict:
-    from facecraft.eval.images import load_image, read_photo_traits, save_image
+    from facecraft.eval.images import load_image_with_traits, save_image
     from facecraft.synth.controls import EditControls
 
     opts = dict(job.options)
@@ -195,9 +195,9 @@ def _edit(job: Job, partial: Path) -> dict:
     face = None if face in (None, "") else int(face)
     if "absolute" in opts:
         opts["absolute"] = _flag(opts["absolute"])
-    image = load_image(job.input)
+    image, traits = load_image_with_traits(job.input)
     result = _editor().edit(image, EditControls.from_args(**opts), face=face, name=Path(job.input).name)
-    save_image(result.image, partial, like=read_photo_traits(job.input), changed=result.mask)
+    save_image(result.image, partial, like=traits, changed=result.mask)
     return {"faces": len(result.faces)}
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facecraft.eval.images import IMAGE_EXTENSIONS, PhotoTraits, load_image, read_photo_traits, save_image
+from facecraft.eval.images import IMAGE_EXTENSIONS, PhotoTraits, load_image_with_traits, save_image
 from facecraft.rigs import (
     ACTION_UNITS,
     ARKIT_NAMES,
@@ -134,8 +134,9 @@ def check_upload(path, *, kind: str, max_bytes: int, suffixes: Sequence[str] | N
     return p
 
 
-def load_photo(path, *, max_side: int = EDIT_MAX_SIDE) -> tuple[np.ndarray, str]:
-    """An uploaded photo as RGB uint8 ``(H, W, 3)``, scaled down to ``max_side`` when larger, and a note.
+def load_photo(path, *, max_side: int = EDIT_MAX_SIDE) -> tuple[np.ndarray, str, PhotoTraits]:
+    """An uploaded photo as RGB uint8 ``(H, W, 3)``, scaled down to ``max_side`` when larger, a note, and the traits
+    its edits keep (colour profile, greyness; not transparency: the studio shows and writes photos opaque).
 
     Raises
     ------
@@ -157,7 +158,7 @@ def load_photo(path, *, max_side: int = EDIT_MAX_SIDE) -> tuple[np.ndarray, str]
             f"{p.name}: the picture is {w}x{h} = {w * h / 1e6:.0f} Mpx, above the studio's "
             f"{MAX_IMAGE_PIXELS / 1e6:.0f} Mpx limit"
         )
-    img = load_image(p)
+    img, traits = load_image_with_traits(p)
     note = f"{p.name}: {img.shape[1]}x{img.shape[0]}"
     side = max(img.shape[:2])
     if side > max_side:
@@ -167,7 +168,7 @@ def load_photo(path, *, max_side: int = EDIT_MAX_SIDE) -> tuple[np.ndarray, str]
         size = (round(img.shape[1] * scale), round(img.shape[0] * scale))
         img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
         note += f", scaled to {size[0]}x{size[1]} for editing"
-    return img, note
+    return img, note, dataclasses.replace(traits, alpha=None)
 
 
 def sample_photo_path() -> str:
@@ -304,8 +305,7 @@ class EditSession:
     arkit_now: list[np.ndarray] = field(repr=False)
     note: str = ""
     analyze_ms: float = 0.0
-    #: The photo's colour profile and greyness, kept in the PNGs the studio writes (transparency is not: the
-    #: studio shows and writes photos opaque, composited on white).
+    #: The photo's colour profile and greyness, kept in the PNGs the studio writes (:func:`load_photo`).
     traits: PhotoTraits = field(default_factory=PhotoTraits, repr=False)
 
     def face_choices(self) -> list[tuple[str, int]]:
@@ -350,7 +350,7 @@ def analyze_photo(path, *, models: StudioModels | None = None) -> EditSession:
         No face in the photo (the message names the file).
     """
     models = models or shared_models()
-    img, note = load_photo(path)
+    img, note, traits = load_photo(path)
     name = Path(path).name
     t0 = time.perf_counter()
     try:
@@ -359,7 +359,6 @@ def analyze_photo(path, *, models: StudioModels | None = None) -> EditSession:
         raise NoFaceError(f"{e}; try a photo where the face is clearly visible, frontal and at least 48 px wide") from e
     ms = (time.perf_counter() - t0) * 1e3
     arkit_now = [f.weights.copy() for f in faces]
-    traits = dataclasses.replace(read_photo_traits(path), alpha=None)
     return EditSession(name, img, faces, [bilateral_au(w) for w in arkit_now], arkit_now, note, ms, traits)
 
 
@@ -676,7 +675,7 @@ class FerOutcome:
 def fer_probabilities(path, *, models: StudioModels | None = None) -> FerOutcome:
     """Every available FER judge's probabilities for the main face of an uploaded photo."""
     models = models or shared_models()
-    img, _ = load_photo(path)
+    img, *_ = load_photo(path)
     judges, unavailable = models.judges()
     if not judges:
         raise MissingFileError(f"no FER judge could be loaded: {unavailable}")
@@ -690,7 +689,7 @@ def fer_probabilities(path, *, models: StudioModels | None = None) -> FerOutcome
 def blendshape_scores(path, *, models: StudioModels | None = None) -> list[list]:
     """MediaPipe's 52 blendshape scores of the main face: ``[name, score]`` rows in Apple's order."""
     models = models or shared_models()
-    img, _ = load_photo(path)
+    img, *_ = load_photo(path)
     faces = models.analyzer.analyze(img, name=Path(path).name)
     if not faces:
         raise NoFaceError(f"{Path(path).name}: no face found")
@@ -701,8 +700,8 @@ def blendshape_scores(path, *, models: StudioModels | None = None) -> list[list]
 def identity_distance(path_a, path_b, *, models: StudioModels | None = None) -> dict:
     """dlib identity distance between the main faces of two uploaded photos (same person below 0.6)."""
     models = models or shared_models()
-    a, _ = load_photo(path_a)
-    b, _ = load_photo(path_b)
+    a, *_ = load_photo(path_a)
+    b, *_ = load_photo(path_b)
     r = models.identity.distance(a, b, names=(Path(path_a).name, Path(path_b).name))
     return {
         "distance": round(r.distance, 4),

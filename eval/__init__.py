@@ -4,7 +4,7 @@ Public names are loaded on first use (PEP 562), so ``import facecraft.eval`` sta
 only needs image reading does not pull in torch or MediaPipe.
 
 - Images and faces: :func:`load_image`, :func:`valid_image`, :func:`save_image` (an edit written with its
-  photo's colour profile, greyness and transparency: :func:`read_photo_traits`), :func:`preprocess_face`,
+  photo's colour profile, greyness and transparency: :func:`load_image_with_traits`), :func:`preprocess_face`,
   :class:`FaceAnalyzer` (the one face perception module: boxes, 478 landmarks in pixels and metres, ARKit-52,
   pose, dlib on request), :func:`wears_glasses` (a frame's bridge between the eyes; ``facecraft bench edit``
   reports faces with glasses apart).
@@ -24,7 +24,7 @@ from facecraft.lazy import lazy_exports
 _EXPORTS: dict[str, str] = {
     # images.py / faces.py
     "EmptyFolderError": "images", "load_image": "images", "valid_image": "images", "list_image_files": "images",
-    "iter_image_files": "images", "PhotoTraits": "images", "read_photo_traits": "images", "save_image": "images",
+    "iter_image_files": "images", "PhotoTraits": "images", "load_image_with_traits": "images", "save_image": "images",
     "FaceInfo": "faces", "FaceAnalyzer": "faces", "default_analyzer": "faces", "preprocess_face": "faces",
     "preprocess_faces": "faces", "align_face": "faces", "resize_crop": "faces", "to_grey": "faces",
     "FaceTooSmallError": "faces", "MIN_FACE_SIZE": "faces",

@@ -4,7 +4,7 @@ edited photos back.
 Every evaluator and FER model reads photos through :func:`load_image`, so grey, palette, 16-bit and
 RGBA files, and phone photos stored sideways with an EXIF orientation tag, all arrive the same way.
 What that array leaves out of a photo but an edited copy should keep (its colour profile, that it is grey, its
-transparency: :class:`PhotoTraits`) is read by :func:`read_photo_traits` and put back by :func:`save_image`.
+transparency: :class:`PhotoTraits`) is read by :func:`load_image_with_traits` and put back by :func:`save_image`.
 """
 
 from __future__ import annotations
@@ -59,6 +59,18 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
     FileFormatError
         The file is not an image Pillow can decode (corrupt, truncated, empty, another format).
     """
+    return _read(path, traits=False)[0]
+
+
+def load_image_with_traits(path: str | os.PathLike) -> tuple[np.ndarray, PhotoTraits]:
+    """:func:`load_image`'s array and the file's :class:`PhotoTraits` (what an edited copy keeps), from one decode.
+
+    Raises as :func:`load_image`.
+    """
+    return _read(path, traits=True)
+
+
+def _read(path: str | os.PathLike, *, traits: bool) -> tuple[np.ndarray, PhotoTraits | None]:
     p = Path(path)
     if not p.exists():
         raise MissingFileError(f"image file not found: {p}")
@@ -67,11 +79,13 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
     try:
         with Image.open(p) as im:
             im.load()
+            icc = im.info.get("icc_profile") or None
             im = ImageOps.exif_transpose(im)
             rgb = _to_rgb(im)
+            found = _traits(im, icc) if traits else None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
         raise FileFormatError(f"cannot read image {p}: {type(e).__name__}: {e}") from e
-    return valid_image(rgb, name=str(p))
+    return valid_image(rgb, name=str(p)), found
 
 
 def _to_rgb(im: Image.Image) -> np.ndarray:
@@ -193,17 +207,12 @@ class PhotoTraits:
     alpha: np.ndarray | None = None
 
 
-def read_photo_traits(path: str | os.PathLike) -> PhotoTraits:
-    """The :class:`PhotoTraits` of an image file (call after :func:`load_image` has checked it)."""
-    with Image.open(path) as im:
-        im.load()
-        icc = im.info.get("icc_profile") or None
-        im = ImageOps.exif_transpose(im)
-        grey = im.mode in GREY_MODES
-        alpha = np.asarray(im.convert("RGBA"))[..., 3].copy() if _has_alpha(im) else None
+def _traits(im: Image.Image, icc_profile: bytes | None) -> PhotoTraits:
+    """The traits of an opened, upright image (its profile read before the EXIF transpose, which may drop it)."""
+    alpha = np.asarray(im.convert("RGBA"))[..., 3].copy() if _has_alpha(im) else None
     if alpha is not None and alpha.min() == 255:
         alpha = None
-    return PhotoTraits(icc_profile=icc, grey=grey, alpha=alpha)
+    return PhotoTraits(icc_profile=icc_profile, grey=im.mode in GREY_MODES, alpha=alpha)
 
 
 def save_image(

@@ -59,10 +59,9 @@ def _sheet(pairs: list[tuple[str, object, object]], path: Path) -> None:
 
 def _edit_one(editor, path: Path, out: Path, controls, face: int | None, refine=None):
     """Edit one photo and save it; ``refine`` = ``(pipeline, args)`` refines the edited face with diffusion."""
-    from facecraft.eval.images import load_image, read_photo_traits
+    from facecraft.eval.images import load_image_with_traits
 
-    image = load_image(path)
-    traits = read_photo_traits(path)
+    image, traits = load_image_with_traits(path)
     if refine is None:
         result = editor.edit(image, controls, face=face, name=str(path))
     else:

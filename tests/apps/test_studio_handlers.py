@@ -78,7 +78,7 @@ def test_load_photo_rejects_non_images_and_huge_pictures_and_scales_large_ones(t
     with pytest.raises(FileFormatError, match="fake.png: not a readable image"):
         h.load_photo(fake)
     photo = _png(tmp_path / "wide.png", np.full((300, 800, 3), 128, np.uint8))
-    img, note = h.load_photo(photo, max_side=400)
+    img, note, _ = h.load_photo(photo, max_side=400)
     assert img.shape == (150, 400, 3) and "scaled to 400x150" in note
     monkeypatch.setattr(h, "MAX_IMAGE_PIXELS", 1000)
     with pytest.raises(ParameterError, match=r"wide.png: the picture is 800x300"):

@@ -13,7 +13,7 @@ from facecraft.eval.images import (
     iter_image_files,
     list_image_files,
     load_image,
-    read_photo_traits,
+    load_image_with_traits,
     save_image,
     valid_image,
 )
@@ -121,14 +121,15 @@ def test_photo_traits_are_read_upright(tmp_path):
     exif = im.getexif()
     exif[0x0112] = 6
     im.save(tmp_path / "a.png", exif=exif, icc_profile=_srgb_profile())
-    traits = read_photo_traits(tmp_path / "a.png")
+    image, traits = load_image_with_traits(tmp_path / "a.png")
+    np.testing.assert_array_equal(image, load_image(tmp_path / "a.png"))
     assert traits.icc_profile == _srgb_profile() and not traits.grey
-    assert traits.alpha.shape == load_image(tmp_path / "a.png").shape[:2] == (10, 6)
+    assert traits.alpha.shape == image.shape[:2] == (10, 6)
     assert traits.alpha[:5].max() == 0 and traits.alpha[5:].min() == 255  # rotated like the pixels
     Image.fromarray(np.full((4, 4), 9, np.uint8)).save(tmp_path / "g.png")
-    assert read_photo_traits(tmp_path / "g.png") == PhotoTraits(grey=True)
+    assert load_image_with_traits(tmp_path / "g.png")[1] == PhotoTraits(grey=True)
     Image.fromarray(np.full((4, 4, 3), 9, np.uint8)).convert("RGBA").save(tmp_path / "opaque.png")
-    assert read_photo_traits(tmp_path / "opaque.png").alpha is None  # an all-opaque alpha is no transparency
+    assert load_image_with_traits(tmp_path / "opaque.png")[1].alpha is None  # an all-opaque alpha is no transparency
 
 
 def test_save_image_keeps_the_photos_traits(tmp_path):
