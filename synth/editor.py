@@ -792,8 +792,10 @@ def render_rig_change(
     mouth_dst = unfolded_target(src, dst) if opens else dst
     # Only the photo's front teeth stay in an opening without stretched lips (surprise; fear keeps its side teeth).
     front = opens and float(rig_change[_STRETCH].max()) <= _OPENS
-    warped = paint_mouth_interior(warped, image, src, mouth_dst, depth=depth, front_teeth=front, all_teeth=not opens)
-    blur = photo_blur(image, src)  # the photo's own, measured once for the lips and the lids
+    blur = photo_blur(image, src)  # the photo's own, measured once for the mouth, the lips and the lids
+    warped = paint_mouth_interior(
+        warped, image, src, mouth_dst, depth=depth, front_teeth=front, all_teeth=not opens, blur=blur
+    )
     seal = lip_seal(rig_change)
     if seal > 0:  # the photo's own lips painted pressed together over what is left of its opening
         from .mouth_seal import seal_mouth

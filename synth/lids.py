@@ -37,7 +37,7 @@ from facecraft.rigs.errors import ParameterError
 
 from .corner_frame import ContourFrame
 from .mouth import _grain, _luma, _smoothstep, face_colours, repaint_inputs
-from .photo_blur import photo_blur, softening
+from .photo_blur import PAINT_SHARP, photo_blur, softening
 from .warp import WarpResult
 
 logger = logging.getLogger(__name__)
@@ -126,12 +126,10 @@ _GAIN_CORE = 0.99
 #: up to the contour cost eyeWide .250 / .278. Read from the iris's shade to the white's: against the white alone a
 #: dim, blurred iris (UTKFace crops in shade) passed for a catchlight and none was painted (calibration unchanged).
 _OWN_GLINT = 0.75
-#: The painted eyeball's own softness, a Gaussian sigma in pixels (its edges are smoothsteps about a pixel wide): on a
-#: blurrier photo the paint and the opening's edge are blurred by the rest (``sqrt(blur**2 - _PAINT_SHARP**2)``, the
-#: photo's blur from :func:`~facecraft.synth.photo_blur.photo_blur`). Painted sharp into UTKFace crops (200 px
-#: upscaled to 512, blur 1.5-5.6 px, median 3.1) a widened eye stood out as a crisp sticker on a soft face; FRLL
-#: studio photos (0.8-1.1 px) are left (nearly) as they were.
-_PAINT_SHARP = 1.0
+#: The painted eyeball's own softness (:data:`~facecraft.synth.photo_blur.PAINT_SHARP`): on a blurrier photo the paint
+#: and the opening's edge are blurred by the rest. Painted sharp into UTKFace crops (200 px upscaled to 512, blur
+#: 1.5-5.6 px, median 3.1) a widened eye stood out as a crisp sticker on a soft face.
+_PAINT_SHARP = PAINT_SHARP
 #: MediaPipe's refined iris landmarks (478-point layout): centre then four points on the rim, per eye.
 IRIS_POINTS = ((468, 469, 470, 471, 472), (473, 474, 475, 476, 477))
 

@@ -44,6 +44,7 @@ from facecraft.rigs.default_rig import (
 from facecraft.rigs.errors import ParameterError
 
 from .corner_frame import ContourFrame
+from .photo_blur import PAINT_SHARP, photo_blur, softening
 from .warp import WarpResult, valid_depth, valid_points
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ _CLOSING = 0.15  # ... or, over visible teeth, shrink by this share of the photo
 _CAVITY_TINT = np.array([0.62, 0.34, 0.32])  # the cavity: the lips' colour, deeper red-brown
 _TONGUE_TINT = np.array([0.9, 0.55, 0.55])
 _TONGUE_HEIGHT = 0.4  # share of the opening the tongue's top reaches in the middle
+_OWN_SOFTNESS = 0.5  # px: the painted interior's and its edge's own blur (the photo's blur adds to it)
 #: Photo teeth reused in a mouth the edit opens rounder (its opening / width ratio grows past ``_ROUNDER`` times
 #: the photo's, over ``_ROUNDER_RAMP`` more; a smile edit of a smiling photo stays below 1.75, surprise above
 #: 2.6 on the calibration people): kept whole up to ``_TEETH_KEEP`` from the midline (share of the half-width
@@ -192,7 +194,15 @@ def _teeth(
 
 
 def paint_mouth_interior(
-    warped, image, src_px, dst_px, *, depth=None, front_teeth: bool = False, all_teeth: bool = False
+    warped,
+    image,
+    src_px,
+    dst_px,
+    *,
+    depth=None,
+    front_teeth: bool = False,
+    all_teeth: bool = False,
+    blur: float | None = None,
 ) -> WarpResult:
     """Repaint the mouth opening of a warped photo where the edit opens the mouth more than it was.
 
@@ -215,6 +225,10 @@ def paint_mouth_interior(
         Keep all the photo's teeth in place however much rounder the opening gets: for lips that part with the jaw
         still (a raised upper lip and lowered lower lip, disgust's AU10/AU16 over a smile's open lips), where no
         jaw carries the side teeth to the corners of the opening; fading them left a dark empty oval.
+    blur : float, optional
+        The photo's own blur (:func:`~facecraft.synth.photo_blur.photo_blur`), when the caller has measured it:
+        what is drawn (cavity, teeth, the opening's edge) is made as soft as the photo; what is taken from the
+        photo keeps its own softness.
 
     Returns
     -------
@@ -235,16 +249,18 @@ def paint_mouth_interior(
     if gain.max() < _MIN_GAIN_PX and not closes:
         return WarpResult(base, mask)
     h, w = img.shape[:2]
+    soften = softening(photo_blur(img, src) if blur is None else float(blur), PAINT_SHARP)
+    pad = int(np.ceil(3.0 * soften))  # room for the softened edge
     poly = inner_lip_polygon(dst)
-    x0, y0 = np.floor(poly.min(0)).astype(int) - 2
-    x1, y1 = np.ceil(poly.max(0)).astype(int) + 3
+    x0, y0 = np.floor(poly.min(0)).astype(int) - 2 - pad
+    x1, y1 = np.ceil(poly.max(0)).astype(int) + 3 + pad
     x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
     if x1 <= x0 or y1 <= y0:
         return WarpResult(base, mask)
     # Coverage of the target opening, anti-aliased, feathered half a pixel.
     cover = np.zeros((y1 - y0, x1 - x0), np.uint8)
     cv2.fillPoly(cover, [np.round((poly - (x0, y0)) * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
-    alpha = cv2.GaussianBlur(cover.astype(np.float32) / 255.0, (0, 0), 0.5)
+    alpha = cv2.GaussianBlur(cover.astype(np.float32) / 255.0, (0, 0), float(np.hypot(_OWN_SOFTNESS, soften)))
     if alpha.max() <= 0:
         return WarpResult(base, mask)
 
@@ -276,6 +292,7 @@ def paint_mouth_interior(
     rows = dict(a=a, below_up=v - v_up, above_lo=v_lo - v, gap=gap, across=across, height=height, width_px=fd.width,
                 sin_yaw=sin_yaw, lower=float(_smoothstep((opening - _WIDE_OPEN) / 0.15)))  # fmt: skip
     interior = cavity
+    photo_share = np.zeros(a.shape)  # how much of each pixel is the photo's own (reused), not drawn
     if src_open:
         rounder = opening / max(gap_src / fs.width, 1e-6)
         opens = float(_smoothstep((rounder - _ROUNDER) / _ROUNDER_RAMP))  # 0 where it closes: continuous
@@ -286,16 +303,17 @@ def paint_mouth_interior(
             # The jaw opens the mouth past the photo's opening: the teeth's length the photo does not show is drawn
             # under its own, in their colour, where its teeth fade (see _ROUNDER).
             fill = opens * (_kept_across(a, centre, _STRETCHED_TEETH_KEEP) if front_teeth else 1.0)
-            interior = _drawn_teeth(interior, **rows, colour=_photo_teeth_colour(img, fs, skin), amount=fill)
+            interior, _ = _drawn_teeth(interior, **rows, colour=_photo_teeth_colour(img, fs, skin), amount=fill)
         # Front teeth alone are not stretched: two long incisors alone in the opening (and on 48 UTKFace broad
         # smilers surprise read as surprise 0.938 -> 0.833 by mini-Xception with them stretched).
-        interior = _reuse_source(
+        interior, photo_share = _reuse_source(
             img, fs, fd, a, v, v_up, v_lo, interior, across, teeth=teeth_in_photo, centre=centre, opens=opens,
             teeth_keep=keep, teeth_length=None if front_teeth else height, threshold=_teeth_threshold(skin),
         )  # fmt: skip
     if not teeth_in_photo:
         white = _TEETH_WHITE * (skin / max(skin_luma, 1.0)) ** 0.2 * _teeth_light(img, src, skin_luma)
-        interior = _drawn_teeth(interior, **rows, colour=white, amount=1.0)
+        interior, drawn = _drawn_teeth(interior, **rows, colour=white, amount=1.0)
+        photo_share = photo_share * (1.0 - drawn)
 
     # The opening's corners are rounded: where the lip contours meet at a steep angle (a box-shaped opening),
     # the inner lip's own surface, in its shadow, shows instead of the cavity.
@@ -305,9 +323,17 @@ def paint_mouth_interior(
     inside = _smoothstep((np.minimum(half, rounded) - np.abs(v - mid)) / 1.5 + 0.5)
     mucosa = lips[None, None, :] * (0.75 + 0.15 * across)[..., None] * np.array([1.0, 0.9, 0.9])
     interior = interior * inside[..., None] + mucosa * (1.0 - inside[..., None])
+    photo_share = photo_share * inside
 
-    # Painted pixels get the photo's softness and grain, so they do not look pasted on.
-    interior = cv2.GaussianBlur(interior, (0, 0), 0.5)
+    # Painted pixels get the photo's softness and grain, so they do not look pasted on: on a soft photo (UTKFace
+    # crops upscaled from 200 px, blur ~3 px) a crisp cavity with drawn teeth read as a sticker; what the photo
+    # gave keeps its own softness.
+    own = cv2.GaussianBlur(interior, (0, 0), _OWN_SOFTNESS)
+    if soften > 0:
+        drawn = cv2.GaussianBlur(interior, (0, 0), float(np.hypot(_OWN_SOFTNESS, soften)))
+        interior = own * photo_share[..., None] + drawn * (1.0 - photo_share[..., None])
+    else:
+        interior = own
     grain_scale = np.sqrt(np.clip(_luma(interior) / max(skin_luma, 1.0), 0.0, 1.0))
     interior = interior + (_grain(img, src, interior.shape[:2]) * grain_scale)[..., None]
     out = base.copy()
@@ -323,7 +349,8 @@ def _drawn_teeth(
     interior, *, a, below_up, above_lo, gap, across, height, width_px, sin_yaw, lower, colour, amount
 ) -> np.ndarray:
     """``interior`` with drawn upper teeth (``height`` pixels under the upper lip) and, where the mouth opens wide
-    (``lower``: 0..1), lower teeth over the lower lip, in ``colour``, at ``amount`` (0..1) of their coverage."""
+    (``lower``: 0..1), lower teeth over the lower lip, in ``colour``, at ``amount`` (0..1) of their coverage; and
+    that coverage (H, W)."""
     into = below_up + 0.8  # teeth start a little under the lip edge
     shade = (0.15 + 0.85 * across**1.5)[..., None]  # the side teeth sink into the mouth's shadow
     rgb, ta = _teeth(a, into, height, width_px, _arch_boundaries(_UPPER_TEETH_MM, sin_yaw), colour)
@@ -331,6 +358,7 @@ def _drawn_teeth(
     amount = amount[..., None] if amount.ndim else amount
     ta = ta[..., None] * amount
     interior = interior * (1 - ta) + rgb * shade * ta
+    bare = 1.0 - ta[..., 0]
     if lower * float(amount.max()) > 0:
         low = np.minimum(_LOWER_TEETH_HEIGHT * width_px * np.sqrt(across) * across, 0.25 * gap)
         shade = (0.2 + 0.55 * across**1.5)[..., None]
@@ -338,7 +366,8 @@ def _drawn_teeth(
         rgb, ta = _teeth(a, above_lo + 0.8, low, width_px * 0.85, bounds, colour)
         ta = ta[..., None] * (lower * amount)
         interior = interior * (1 - ta) + rgb * shade * ta
-    return interior
+        bare = bare * (1.0 - ta[..., 0])
+    return interior, 1.0 - bare
 
 
 def _kept_across(a: np.ndarray, centre: float, keep: tuple[float, float]) -> np.ndarray:
@@ -438,7 +467,7 @@ def _reuse_source(
     size they hung as a white sliver from the upper lip of a dark oval, and the opened mouth looked toothless.
 
     ``teeth``: whether the photo shows teeth (:func:`_photo_shows_teeth`); ``threshold``: their least luma.
-    Returns the interior (``cavity`` where the photo has nothing to give).
+    Returns the interior (``cavity`` where the photo has nothing to give) and the photo's share of each pixel.
     """
     scale = fs.width / fd.width
     us = a * fs.width
@@ -474,13 +503,14 @@ def _reuse_source(
             teeth_keep = _STRETCHED_TEETH_KEEP
         keep = 1.0 - opens * (1.0 - _kept_across(a, centre, teeth_keep))
         w_up, w_lo = w_up * keep, w_lo * keep
-    out = cavity
+    out, drawn = cavity, np.ones(a.shape)
     for weight, vs in ((w_up, vs_up + off_up / stretch), (w_lo, vs_lo - off_lo)):
         mx, my = fs.to_image(us, vs)
         sample = cv2.remap(img, mx.astype(np.float32), my.astype(np.float32), cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_REFLECT_101).astype(np.float64)  # fmt: skip
         out = out * (1 - weight[..., None]) + sample * weight[..., None]
-    return out
+        drawn = drawn * (1 - weight)
+    return out, 1.0 - drawn
 
 
 def _upper_teeth_shown(img: np.ndarray, fs: ContourFrame, threshold: float) -> tuple[np.ndarray, np.ndarray]:

@@ -34,7 +34,7 @@ from facecraft.rigs.errors import ParameterError
 
 from .corner_frame import CornerFrame
 from .mouth import _smoothstep, face_colours, mouth_frame, repaint_inputs
-from .photo_blur import photo_blur, softening
+from .photo_blur import PAINT_SHARP, photo_blur, softening
 from .warp import WarpResult
 
 EDGE_SKIP = 0.15  # share of a lip's thickness at its inner edge not sampled (the photo's teeth bleed into it)
@@ -44,8 +44,7 @@ _MIN_LIP_PX = 1.0  # thinnest lip band, pixels
 _OPEN_PX = (1.0, 3.0)  # photo's lip opening (px) from which the repaint starts, and where it is full
 _RAMP = 0.3  # a seal below this amount fades the repaint in (its lips equal the warp's to first order)
 _SEAM_DARK = 0.5  # darkening of the seam line's centre toward the lips' shadow colour
-_SEAM_WIDTH = 0.004  # Gaussian half width of the seam line, face widths (at least 0.6 px) ...
-_SEAM_SHARP = 1.0  # ... drawn for a photo this sharp (photo_blur, px); a softer photo spreads it (same shadow)
+_SEAM_WIDTH = 0.004  # Gaussian half width of the seam line, face widths (at least 0.6 px); a softer photo spreads it
 _FEATHER_PX = 0.75  # anti-aliasing of the repainted region's edge, pixels
 _SAMPLES = 49
 
@@ -176,7 +175,7 @@ def seal_mouth(
     _, lip_colour = face_colours(img, src)
     own = max(0.6, _SEAM_WIDTH * fw)
     photo_sigma = photo_blur(img, src) if blur is None else float(blur)
-    sigma = float(np.hypot(own, softening(photo_sigma, _SEAM_SHARP)))
+    sigma = float(np.hypot(own, softening(photo_sigma, PAINT_SHARP)))
     line = 0.5 * (e_up + e_lo)
     dark = _SEAM_DARK * amount * (own / sigma) * np.exp(-(((v - line) / sigma) ** 2))
     lips_px = lips_px * (1.0 - dark[..., None]) + (0.45 * lip_colour) * dark[..., None]

@@ -14,6 +14,10 @@ from facecraft.rigs.default_rig import SEMANTIC_VERTICES
 from .warp import face_width
 
 _REBLUR = 1.0  # px: the second blur of :func:`photo_blur`
+#: The editor's painted strokes' own softness, a Gaussian sigma in pixels (their edges are smoothsteps or
+#: anti-aliased fills about a pixel wide): on a softer photo a painter blurs them by the rest
+#: (:func:`softening`). FRLL studio photos (0.8-1.1 px) are left (nearly) as they are painted.
+PAINT_SHARP = 1.0
 
 
 def photo_blur(image: np.ndarray, points: np.ndarray) -> float:

@@ -219,7 +219,9 @@ class PortraitRenderer:
             mag = np.sqrt((mx - gx) ** 2 + (my - gy) ** 2)
             mask[y0:y1, x0:x1] = np.where(mag > _CHANGED, np.clip(mag / 0.5, 0.0, 1.0), 0.0)
         dst_moved = self.move_points(dst, head)
-        result = paint_mouth_interior(WarpResult(out, mask), img, src, dst_moved, depth=self.depth)
+        result = paint_mouth_interior(
+            WarpResult(out, mask), img, src, dst_moved, depth=self.depth, blur=self.photo_sigma
+        )
         result = close_lids(result, img, src, dst_moved, blur=self.photo_sigma)
         if seal > 0:  # what the warp could not close without folding the mouth corners
             result = seal_mouth(

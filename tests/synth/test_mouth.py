@@ -271,3 +271,36 @@ def test_a_jaw_opened_far_past_the_photos_opening_shows_the_upper_teeth_whole_he
     assert _bright_share(res, fd, np.linspace(0.4, 0.6, 5), incisor) > 0.8
     assert _bright_share(res, fd, np.linspace(0.3, 0.7, 9), incisor) > 0.6
     assert _bright_share(res, fd, [0.1, 0.9], incisor) == 0.0  # no fangs by the corners
+
+
+def test_a_drawn_opening_is_painted_no_sharper_than_the_photo():
+    # Painted sharp into a blurry photo (UTKFace crops upscaled 200 -> 512 px) the cavity and its drawn teeth stood
+    # out as a sticker; on a sharp photo the painter's own half-pixel softness is all there is.
+    img, src, depth = astronaut_points()
+    img, src, depth = cv2.resize(img, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC), src * 2 + 0.5, depth * 2
+    src_closed = _closed_mouth(src)
+    dst = open_jaw(src_closed, 0.12)
+    poly = inner_lip_polygon(dst)
+    opening = _polygon_mask(poly, img.shape[:2]).astype(np.uint8)
+    edge = (cv2.dilate(opening, np.ones((9, 9))) > 0) & (cv2.erode(opening, np.ones((9, 9))) == 0)
+
+    def gradient(im: np.ndarray) -> np.ndarray:
+        luma = im.astype(np.float32).mean(2)
+        return np.hypot(cv2.Sobel(luma, cv2.CV_32F, 1, 0), cv2.Sobel(luma, cv2.CV_32F, 0, 1))
+
+    photo = cv2.GaussianBlur(img, (0, 0), 3.0)
+    soft = paint_mouth_interior(photo, photo, src_closed, dst, depth=depth).image
+    sharp = paint_mouth_interior(photo, photo, src_closed, dst, depth=depth, blur=0.5).image
+    assert edge.sum() > 50
+    # The opening's edge and its drawn teeth are spread over the photo's 3 px: their steepest step is under a third
+    # of the one painted as if the photo were sharp.
+    region = edge | (opening > 0)
+    assert gradient(soft)[region].max() < gradient(sharp)[region].max() / 3
+    # The astronaut as it is (measured blur 0.8 px, no softer than the paint) is painted as if it were sharp.
+    img, src, depth = astronaut_points()
+    src_closed = _closed_mouth(src)
+    dst = open_jaw(src_closed, 0.12)
+    assert np.array_equal(
+        paint_mouth_interior(img, img, src_closed, dst, depth=depth).image,
+        paint_mouth_interior(img, img, src_closed, dst, depth=depth, blur=0.5).image,
+    )
