@@ -47,6 +47,10 @@ CROP_MAX_SIDE = 96
 #: Default smallest face :class:`FaceAnalyzer` reports: box width in pixels. Below it the 478 landmarks and
 #: the blendshape scores are mostly guesswork (the landmark model itself sees a 192 px crop).
 MIN_FACE_SIZE = 48
+#: A photo whose largest face MediaPipe found is narrower than this share of its shorter side may hold faces too
+#: small for the short-range detector (a group photo, a wide shot): HOG looks for them. Portraits and face crops
+#: (a face a third of the frame or more) pay nothing.
+CROWD_FACE_SHARE = 1 / 3
 
 # MediaPipe's 478-point mesh: eye corners of the eye on the image's left (the subject's right eye) and
 # of the eye on the image's right (the subject's left eye). Corners move less with gaze than the irises.
@@ -380,11 +384,12 @@ class FaceAnalyzer:
     def analyze(self, image, *, name: str = "image") -> list[FaceInfo]:
         """All faces in ``image`` (RGB uint8 ``(H, W, 3)``), largest box first; ``[]`` when none.
 
-        MediaPipe's detector is short-range: it misses faces smaller than about a sixth of the image. When
-        it finds nothing and ``small_faces`` is on, dlib's HOG detector proposes face boxes and the landmarker
-        runs again on a crop around each (landmarks, metric geometry and pose are then computed for the whole
-        photo's camera). Faces narrower than ``min_face_size`` are dropped. ``name`` is used in error
-        messages only.
+        MediaPipe's detector is short-range: it misses faces smaller than about a sixth of the image. With
+        ``small_faces`` on, dlib's HOG detector proposes face boxes and the landmarker runs again on a crop
+        around each (landmarks, metric geometry and pose are then computed for the whole photo's camera) when
+        MediaPipe found nothing (then HOG also looks at twice the scale), or found fewer than ``max_faces``
+        faces and the largest leaves room for smaller ones (:data:`CROWD_FACE_SHARE`: a group photo, a wide
+        shot). Faces narrower than ``min_face_size`` are dropped. ``name`` is used in error messages only.
 
         Raises
         ------
@@ -395,8 +400,10 @@ class FaceAnalyzer:
             raise ParameterError("FaceAnalyzer: used after close()")
         img = valid_image(image, name=name)
         faces = self._detect(img, (0, 0), img.shape[:2])
-        if not faces and self.small_faces:
-            for x0, y0, x1, y1 in _hog_proposals(img):
+        if self.small_faces and _may_hold_more(faces, img.shape[:2], self.max_faces):
+            for (x0, y0, x1, y1), centre in _hog_proposals(img, finer=not faces):
+                if any(_inside(centre, g.box) for g in faces):  # one MediaPipe already has
+                    continue
                 found = self._detect(np.ascontiguousarray(img[y0:y1, x0:x1]), (x0, y0), img.shape[:2])
                 for f in found[:1]:
                     if all(_iou(f.box, g.box) < 0.5 for g in faces):
@@ -479,9 +486,16 @@ class FaceAnalyzer:
         """
         faces = self.analyze(image, name=name)
         if not faces:
-            shape = np.shape(image)
-            raise NoFaceError(f"no face found in {name} (shape {shape}) by the MediaPipe face detector")
+            raise self.no_face_error(name, np.shape(image))
         return faces[0]
+
+    def no_face_error(self, name: str, shape: tuple[int, ...]) -> NoFaceError:
+        """The error for a photo without a face, with the smallest face this analyzer finds in a photo that size."""
+        hint = ""
+        if self.small_faces:
+            findable = max(_HOG_SMALLEST / min(1.0, _HOG_MAX_SIDE / max(shape[:2])), self.min_face_size)
+            hint = f"; faces narrower than about {findable:.0f} px are not found in a photo this size"
+        return NoFaceError(f"no face found in {name} (shape {tuple(shape)}) by the MediaPipe face detector{hint}")
 
     def blendshapes(self, image, *, name: str = "image") -> np.ndarray:
         """ARKit-52 scores ``(52,)`` float32 of the largest face (see :class:`FaceInfo`)."""
@@ -497,17 +511,36 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(inter / union) if union > 0 else 0.0
 
 
-def _hog_proposals(img: np.ndarray, *, max_side: int = 1024, limit: int = 8) -> list[tuple[int, int, int, int]]:
-    """Square crops (x0, y0, x1, y1), 2.5 face boxes wide, around faces dlib's HOG detector finds.
+def _may_hold_more(faces: list[FaceInfo], hw: tuple[int, int], max_faces: int) -> bool:
+    """Whether a photo may show faces MediaPipe's short-range detector missed (see :meth:`FaceAnalyzer.analyze`)."""
+    if not faces:
+        return True
+    return len(faces) < max_faces and max(f.width for f in faces) < CROWD_FACE_SHARE * min(hw)
+
+
+def _inside(point: tuple[float, float], box: np.ndarray) -> bool:
+    return bool(box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3])
+
+
+_HOG_MAX_SIDE = 1024  # px: the photo is shrunk to this for HOG
+_HOG_SMALLEST = 40  # px: the narrowest face HOG finds upsampled once (80 px at the photo's scale)
+
+
+def _hog_proposals(
+    img: np.ndarray, *, max_side: int = _HOG_MAX_SIDE, limit: int = 8, finer: bool = False
+) -> list[tuple[tuple[int, int, int, int], tuple[float, float]]]:
+    """Square crops (x0, y0, x1, y1), 2.5 face boxes wide, around faces dlib's HOG detector finds, each with the
+    face's centre.
 
     The image is shrunk to at most ``max_side`` for detection; HOG finds faces of 80 px and up in that image
-    (about 8 % of a large photo's longer side), or 40 px and up in images under 640 px (upsampled once).
-    Costs about 0.1-0.4 s on two cores; most confident first.
+    (about 8 % of a large photo's longer side), or 40 px and up in images under 640 px or when ``finer``
+    (upsampled once: a 150 px face in a 1600 px photo, 96 px at 1024, was missed at one scale). Costs about
+    0.1-0.4 s on two cores (about four times that when upsampled); most confident first.
     """
     h, w = img.shape[:2]
     scale = min(1.0, max_side / max(h, w))
     small = cv2.resize(img, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else img
-    upsample = 1 if max(small.shape[:2]) < 640 else 0
+    upsample = 1 if finer or max(small.shape[:2]) < 640 else 0
     from . import dlib_faces
 
     with dlib_faces.DLIB_LOCK:
@@ -519,7 +552,7 @@ def _hog_proposals(img: np.ndarray, *, max_side: int = 1024, limit: int = 8) -> 
         x0, y0 = max(0, round(cx - half)), max(0, round(cy - half))
         x1, y1 = min(w, round(cx + half)), min(h, round(cy + half))
         if x1 - x0 >= 16 and y1 - y0 >= 16:
-            out.append((x0, y0, x1, y1))
+            out.append(((x0, y0, x1, y1), (cx, cy)))
     return out
 
 

@@ -30,7 +30,7 @@ import numpy as np
 
 from facecraft.eval.faces import FaceAnalyzer, FaceInfo
 from facecraft.eval.images import valid_image
-from facecraft.rigs import ARKIT_INDEX, NoFaceError, ParameterError
+from facecraft.rigs import ARKIT_INDEX, ParameterError
 from facecraft.rigs.default_rig import (
     BROW_L_LOWER,
     BROW_R_LOWER,
@@ -844,7 +844,7 @@ class FaceEditor:
         img = valid_image(image, name=name)
         faces = self.analyzer.analyze(img, name=name)
         if not faces:
-            raise NoFaceError(f"{name}: no face found")
+            raise self.analyzer.no_face_error(name, img.shape)
         return [
             AnalyzedFace(info, fit_rig(info.landmarks, img.shape[:2], init_weights=info.blendshapes)) for info in faces
         ]

@@ -242,6 +242,66 @@ def test_similarity_fit_recovers_a_known_transform():
     assert s == pytest.approx(2.5) and np.allclose(rot, r) and np.allclose(t, [1.0, -2.0, 3.0])
 
 
+def test_a_face_at_a_few_metres_in_a_large_photo(astronaut, analyzer):
+    """A face 150 px wide in a 1600 px photo: too small for MediaPipe's detector and, at the 1024 px HOG scale
+    (96 px), for HOG at one scale; the finer HOG pass finds it."""
+    small = np.asarray(Image.fromarray(astronaut).resize((400, 400), Image.BICUBIC))
+    canvas = np.full((1200, 1600, 3), 180, dtype=np.uint8)
+    canvas[300:700, 600:1000] = small
+    faces = analyzer.analyze(canvas)
+    assert len(faces) == 1
+    ref = analyzer.largest_face(small)
+    np.testing.assert_allclose(faces[0].eye_centres, ref.eye_centres + [600, 300], atol=3)
+
+
+def _head(astronaut: np.ndarray, analyzer, size: int) -> np.ndarray:
+    """The astronaut's head, its face about half the crop wide, resized to ``size``."""
+    x0, y0, x1, y1 = analyzer.largest_face(astronaut).box
+    cx, cy, half = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0)
+    crop = astronaut[int(cy - half) : int(cy + half), int(cx - half) : int(cx + half)]
+    return np.asarray(Image.fromarray(crop).resize((size, size), Image.BICUBIC))
+
+
+def test_group_photo_finds_the_smaller_faces_too(astronaut, analyzer):
+    """MediaPipe finds the near face (a fifth of the photo's height); the two far ones (about 100 px) come from
+    HOG proposals, largest first."""
+    canvas = np.full((1200, 1600, 3), 170, dtype=np.uint8)
+    canvas[50:550, 50:550] = _head(astronaut, analyzer, 500)
+    far = np.asarray(Image.fromarray(astronaut).resize((560, 560), Image.BICUBIC))
+    canvas[620:1180, 560:1120] = far
+    canvas[20:580, 1030:1590] = far
+    with FaceAnalyzer(small_faces=False) as plain:
+        assert len(plain.analyze(canvas)) == 1
+    faces = analyzer.analyze(canvas)
+    assert len(faces) == 3
+    assert faces[0].box[2] < 550 and faces[0].width > 2 * faces[1].width
+    ref = analyzer.largest_face(far)
+    centres = sorted((f.eye_centres for f in faces[1:]), key=lambda c: float(c[0, 0]))
+    np.testing.assert_allclose(centres[0], ref.eye_centres + [560, 620], atol=3)
+    np.testing.assert_allclose(centres[1], ref.eye_centres + [1030, 20], atol=3)
+    with FaceAnalyzer(max_faces=1) as one:  # the one face asked for: no search for more
+        assert len(one.analyze(canvas)) == 1
+
+
+def test_a_close_portrait_does_not_pay_for_the_small_face_search(astronaut, analyzer, monkeypatch):
+    from facecraft.eval import faces as faces_module
+
+    head = _head(astronaut, analyzer, 400)
+
+    def no_search(*args, **kwargs):
+        raise AssertionError("HOG ran on a portrait")
+
+    with FaceAnalyzer() as fresh:
+        monkeypatch.setattr(faces_module, "_hog_proposals", no_search)
+        assert len(fresh.analyze(head)) == 1
+
+
+def test_no_face_names_the_smallest_face_found(analyzer):
+    noise = np.random.default_rng(5).integers(0, 256, size=(1200, 2048, 3), dtype=np.uint8)
+    with pytest.raises(NoFaceError, match=r"noise\.png.*narrower than about 80 px"):
+        analyzer.largest_face(noise, name="noise.png")
+
+
 def test_two_faces_sorted_by_size(astronaut, analyzer):
     smaller = np.asarray(Image.fromarray(astronaut).resize((400, 400), Image.BICUBIC))
     canvas = np.full((512, 940, 3), 120, dtype=np.uint8)
