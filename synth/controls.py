@@ -37,6 +37,14 @@ _ACTIVE = 1e-3  # a channel a control drives above this counts as driven
 #: its upper teeth bared over the new mouth: a laugh to FER judges), though speech also uses it.
 _EXPRESSION_LIPS = np.array([n.startswith("mouthUpperUp") for n in ARKIT_NAMES])
 _SMILE = np.array([n.startswith("mouthSmile") for n in ARKIT_NAMES])
+#: MediaPipe's scores of a resting face: the median over the neutral photos of the 36 FRLL calibration people
+#: (:func:`facecraft.synth.calibration.calibration_photos`) of each emotion-region channel, where it reaches 0.1
+#: (eyeSquint left / right 0.31 / 0.22; browDown, browOuterUp 0.06-0.08 and every other channel below, left at 0).
+#: Relative edits fade the old expression down to this, not to 0: a resting face's lower lids read as squint, and
+#: fading that to 0 dropped them below rest (the white of the eye showing under the iris in surprise, fear and
+#: sadness edits of neutral photos: a stare).
+RESTING_SCORES = np.zeros(NUM_ARKIT, np.float32)
+RESTING_SCORES[[ARKIT_INDEX["eyeSquintLeft"], ARKIT_INDEX["eyeSquintRight"]]] = (0.31, 0.22)
 
 
 def _one_code(value, source: str) -> EmotionCode | None:
@@ -141,9 +149,11 @@ class EditControls:
             shown = float(expression[region_mask("emotion")].max(initial=0.0))
             strength = min(max([shown, *(float(c.activations.sum()) for c in self.codes)]), 1.0)
             out = now.copy()
-            out[fading] *= 1.0 - strength
+            rest = np.minimum(RESTING_SCORES, now)  # what fades is the expression above a resting face's
+            out[fading] = rest[fading] + (now[fading] - rest[fading]) * (1.0 - strength)
             if self.neutralise:
-                out[~_GAZE & ~_BLINK] *= 1.0 - min(self.neutralise, 1.0)
+                kept = ~_GAZE & ~_BLINK
+                out[kept] = rest[kept] + (out[kept] - rest[kept]) * (1.0 - min(self.neutralise, 1.0))
             out[driven] = np.maximum(now[driven], expression[driven])
             smile = float(now[_SMILE].sum())
             if smile > _ACTIVE:  # the smile's share of the raised upper lip goes with the smile

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from facecraft.rigs import ARKIT_INDEX, EmotionCode, ParameterError
-from facecraft.synth.controls import EditControls
+from facecraft.synth.controls import RESTING_SCORES, EditControls
 
 SMILE = ARKIT_INDEX["mouthSmileLeft"]
 FROWN = ARKIT_INDEX["mouthFrownLeft"]
@@ -44,6 +44,27 @@ def test_a_new_emotion_replaces_the_old_expression_by_its_strength():
     assert half[SMILE] == pytest.approx(0.3)
     calm = EditControls.from_args(emotion="neutral:1").target(now)
     assert calm[SMILE] == 0 and calm[JAW] == 0
+
+
+def test_an_old_expression_fades_to_a_resting_face_not_below_it():
+    # MediaPipe reads a resting face's lower lids as squint (FRLL neutral photos: about 0.3); fading that to 0 dropped
+    # the lower lids below rest, so a surprised neutral face stared with white under the iris.
+    squint = [ARKIT_INDEX["eyeSquintLeft"], ARKIT_INDEX["eyeSquintRight"]]
+    rest = RESTING_SCORES[squint]
+    assert (rest > 0.15).all()
+    resting = np.zeros(52, np.float32)
+    resting[squint] = rest
+    surprise = EditControls.from_args(emotion="surprise:1.0")
+    np.testing.assert_allclose(surprise.target(resting)[squint], rest, atol=1e-6)
+    below = resting.copy()
+    below[squint] = 0.1
+    np.testing.assert_allclose(surprise.target(below)[squint], 0.1, atol=1e-6)  # never raised toward the rest
+    smiling = resting.copy()
+    smiling[squint] = 0.6
+    np.testing.assert_allclose(surprise.target(smiling)[squint], rest, atol=1e-6)  # a smile's squint goes
+    half = EditControls.from_args(emotion="surprise:0.5").target(smiling)[squint]
+    assert (rest < half).all() and (half < 0.6).all()
+    np.testing.assert_allclose(EditControls.from_args(emotion="neutral:1.0").target(smiling)[squint], rest, atol=1e-6)
 
 
 def test_the_smiles_raised_upper_lip_goes_with_the_smile():
