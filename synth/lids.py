@@ -270,7 +270,10 @@ def _open_one(out, mask, img, src, dst, upper_ids, lower_ids, disc, *, blur: flo
     paint = sclera * _sclera_gain(a_d, ratio, (in_src > _GAIN_CORE) & (open_d > 0.5) & off_iris)[..., None]
     own = np.zeros(a_d.shape)
     if disc is not None:  # the photo's own catchlight, where it showed the iris: kept, and no second one painted
-        seen = (dist < 0.8 * disc[1]) & (ev > eu_up + inset) & (ev < eu_lo) & (open_d > 0)
+        # In the iris's upper part (where a portrait's light is reflected), clear of the upper margin: below it, a
+        # hooded eye's lower-lid wet line, bright on a soft photo, was kept as a catchlight (a sharp 1 px scratch
+        # across the painted iris, UTKFace crops in surprise).
+        seen = (dist < 0.8 * disc[1]) & (ev > eu_up + inset) & (ev < iy[0] + 0.25 * disc[1]) & (open_d > 0)
         dark = float(_luma(iris_rgb)) if iris_rgb is not None else 0.0  # of the iris's own shade, not the white's
         bright = max(float(_luma(sclera)) - dark, 1.0)
         own = _smoothstep(((_luma(eyeball) - dark) / bright - _OWN_GLINT) / 0.15) * seen

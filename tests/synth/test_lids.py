@@ -432,6 +432,27 @@ def test_the_photos_own_catchlight_is_kept_and_not_doubled(monkeypatch):
     assert ours < result()[1] - 20  # one catchlight, not the photo's and a painted one
 
 
+def test_a_bright_line_low_on_the_iris_is_not_kept_as_its_catchlight():
+    from facecraft.synth.lids import _iris_discs
+
+    # A hooded eye's lower-lid wet line, bright on a soft photo, lies low across the iris; kept as the photo's own
+    # catchlight it showed as a sharp scratch across the painted iris (UTKFace crops in surprise).
+    img, src, landmarks = _astronaut_x4()
+    centre, radius = _iris_discs(landmarks)[0]
+    hooded = _raise_lid(src, 0, -0.6)  # the upper lid low over the eye: a slit
+    upper, lower = EYES[0]
+    fs = eye_frame(hooded, upper, lower)
+    cu = fs.coords(np.array([centre[0]]), np.array([centre[1]]))[0]
+    up, lo = fs.profile(cu)
+    lined = img.copy()
+    row = int(round(fs.to_image(cu, lo - 0.25 * (lo - up))[1][0]))  # low in the slit, under the iris centre
+    x0, x1 = int(round(centre[0] - 0.4 * radius)), int(round(centre[0] + 0.4 * radius))
+    lined[row, x0:x1] = 250
+    dst = _raise_lid(hooded, 0, 2.0)
+    luma = close_lids(lined, lined, hooded, dst, iris=landmarks).image.astype(float).mean(2)
+    assert luma[row, x0:x1].mean() < 150  # painted over with the iris (kept: about 250)
+
+
 def test_a_dim_low_contrast_iris_is_not_taken_for_its_own_catchlight(monkeypatch):
     import facecraft.synth.lids as lids
     from facecraft.synth.lids import _iris_discs
