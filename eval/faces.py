@@ -388,8 +388,9 @@ class FaceAnalyzer:
         ``small_faces`` on, dlib's HOG detector proposes face boxes and the landmarker runs again on a crop
         around each (landmarks, metric geometry and pose are then computed for the whole photo's camera) when
         MediaPipe found nothing (then HOG also looks at twice the scale), or found fewer than ``max_faces``
-        faces and the largest leaves room for smaller ones (:data:`CROWD_FACE_SHARE`: a group photo, a wide
-        shot). Faces narrower than ``min_face_size`` are dropped. ``name`` is used in error messages only.
+        faces and the largest leaves room for smaller ones in a photo of 720 px or more (:data:`CROWD_FACE_SHARE`: a
+        group photo, a wide shot). Faces narrower than ``min_face_size`` are dropped. ``name`` is used in error
+        messages only.
 
         Raises
         ------
@@ -515,7 +516,11 @@ def _may_hold_more(faces: list[FaceInfo], hw: tuple[int, int], max_faces: int) -
     """Whether a photo may show faces MediaPipe's short-range detector missed (see :meth:`FaceAnalyzer.analyze`)."""
     if not faces:
         return True
-    return len(faces) < max_faces and max(f.width for f in faces) < CROWD_FACE_SHARE * min(hw)
+    return (
+        len(faces) < max_faces
+        and max(hw) >= _CROWD_MIN_SIDE
+        and max(f.width for f in faces) < CROWD_FACE_SHARE * min(hw)
+    )
 
 
 def _inside(point: tuple[float, float], box: np.ndarray) -> bool:
@@ -523,24 +528,28 @@ def _inside(point: tuple[float, float], box: np.ndarray) -> bool:
 
 
 _HOG_MAX_SIDE = 1024  # px: the photo is shrunk to this for HOG
-_HOG_SMALLEST = 40  # px: the narrowest face HOG finds upsampled once (80 px at the photo's scale)
+_HOG_SMALLEST = 40  # px: the narrowest face HOG finds upsampled once (80 px at one scale)
+#: px: the smallest longer side worth searching beside a face MediaPipe found: below it HOG at one scale (80 px
+#: faces) reaches little past MediaPipe's short-range detector (a sixth of the photo), and upsampled it cost a 512 px
+#: head-and-shoulders photo 104 ms of analysis instead of 26 (the astronaut).
+_CROWD_MIN_SIDE = 720
 
 
 def _hog_proposals(
-    img: np.ndarray, *, max_side: int = _HOG_MAX_SIDE, limit: int = 8, finer: bool = False
+    img: np.ndarray, *, max_side: int = _HOG_MAX_SIDE, limit: int = 8, finer: bool = True
 ) -> list[tuple[tuple[int, int, int, int], tuple[float, float]]]:
     """Square crops (x0, y0, x1, y1), 2.5 face boxes wide, around faces dlib's HOG detector finds, each with the
     face's centre.
 
     The image is shrunk to at most ``max_side`` for detection; HOG finds faces of 80 px and up in that image
-    (about 8 % of a large photo's longer side), or 40 px and up in images under 640 px or when ``finer``
-    (upsampled once: a 150 px face in a 1600 px photo, 96 px at 1024, was missed at one scale). Costs about
-    0.1-0.4 s on two cores (about four times that when upsampled); most confident first.
+    (about 8 % of a large photo's longer side), or 40 px and up when ``finer`` (upsampled once: a 150 px face in a
+    1600 px photo, 96 px at 1024, was missed at one scale). Costs about 0.1-0.4 s on two cores at one scale, about
+    four times that upsampled; most confident first.
     """
     h, w = img.shape[:2]
     scale = min(1.0, max_side / max(h, w))
     small = cv2.resize(img, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else img
-    upsample = 1 if finer or max(small.shape[:2]) < 640 else 0
+    upsample = 1 if finer else 0
     from . import dlib_faces
 
     with dlib_faces.DLIB_LOCK:
