@@ -139,6 +139,23 @@ def test_portraits_all_detected(shared_dir):
             assert preprocess_face(p, size=48, analyzer=fa).shape == (48, 48)
 
 
+def test_a_face_filling_a_tight_crop_is_found_with_room_around_it(shared_dir, monkeypatch):
+    """A 200 px UTKFace crop (a tuning one, outside the bench's sample) that MediaPipe's detector misses as it is."""
+    from facecraft.eval import faces as faces_module
+
+    crop = load_image(shared_dir / "data" / "faces-utk" / "images" / "45_1_0_20170103184012435.jpg.chip.jpg")
+    with FaceAnalyzer(small_faces=False) as fa:
+        found = fa.analyze(crop)
+        assert len(found) == 1
+        box = found[0].box
+        assert box[0] >= 0 and box[1] >= 0 and box[2] <= 200 and box[3] <= 200 and found[0].width > 100
+        eyes = found[0].eye_centres
+        assert ((eyes > 20) & (eyes < 180)).all()  # mapped back from the padded photo into the crop
+        assert found[0].camera.width == found[0].camera.height == 200
+        monkeypatch.setattr(faces_module, "_CROP_PAD", 0.0)
+        assert fa.analyze(crop) == []
+
+
 def test_closed_analyzer_refuses(astronaut):
     fa = FaceAnalyzer(max_faces=1)
     fa.close()
