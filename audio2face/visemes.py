@@ -65,9 +65,11 @@ PHONE_JAW_SCALE: dict[str, float] = {"AH": 0.7, "IH": 0.85, "UH": 0.85, "ER": 0.
 # written once with a ``{S}`` placeholder and set on both sides.
 #
 # How the poses are split between channels follows what ARKit face tracking reports for a speaking face (Apple's
-# blend-shape definitions, and real Live Link Face takes that are not the evaluation take: the ten AnimaVR
-# NeuroSync_Player takes, see audio2face/train.py): the lips part mostly through mouthLowerDown/mouthUpperUp,
-# which track jawOpen (r 0.8-0.9 in those takes, often with larger weights than jawOpen itself), while jawOpen
+# blend-shape definitions, and real Live Link Face takes that are not the evaluation take: the AnimaVR
+# NeuroSync_Player takes in ``livelink/animations/``, see audio2face/train.py; ten distinct files, emotion
+# performances rather than speech: slow expressions over 15 s, jawOpen p95 0.00-0.34, no syllable-rate motion):
+# the lips part mostly through mouthLowerDown/mouthUpperUp, which track jawOpen (r 0.8-0.9 in the takes that open
+# the mouth, often with larger weights than jawOpen itself), while jawOpen
 # stays moderate and nearly closes between syllables; consonants keep the jaw much lower than vowels (the jaw
 # rises for the consonant and falls for the vowel, which is what makes its curve peaky). mouthPress and
 # mouthRollLower are small on real faces (95th percentile 0.00-0.06 for press): press belongs to the bilabial
