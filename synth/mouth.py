@@ -347,7 +347,7 @@ def paint_mouth_interior(
 
 def _drawn_teeth(
     interior, *, a, below_up, above_lo, gap, across, height, width_px, sin_yaw, lower, colour, amount
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """``interior`` with drawn upper teeth (``height`` pixels under the upper lip) and, where the mouth opens wide
     (``lower``: 0..1), lower teeth over the lower lip, in ``colour``, at ``amount`` (0..1) of their coverage; and
     that coverage (H, W)."""
