@@ -498,8 +498,8 @@ class FaceAnalyzer:
     def no_face_error(self, name: str, shape: tuple[int, ...]) -> NoFaceError:
         """The error for a photo without a face, with the smallest face this analyzer finds in a photo that size."""
         hint = ""
-        if self.small_faces:
-            findable = max(_HOG_SMALLEST / min(1.0, _HOG_MAX_SIDE / max(shape[:2])), self.min_face_size)
+        findable = max(_HOG_SMALLEST / min(1.0, _HOG_MAX_SIDE / max(shape[:2])), self.min_face_size)
+        if self.small_faces and 5 * findable <= min(shape[:2]):  # in a close crop the size is not the reason
             hint = f"; faces narrower than about {findable:.0f} px are not found in a photo this size"
         return NoFaceError(f"no face found in {name} (shape {tuple(shape)}) by the MediaPipe face detector{hint}")
 
