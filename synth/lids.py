@@ -266,7 +266,7 @@ def _open_one(out, mask, img, src, dst, upper_ids, lower_ids, disc, *, blur: flo
         dist = np.hypot(eu - ix[0], ev - iy[0])
         off_iris = dist > _GAIN_IRIS * disc[1]
     # ... and as the photo's own white is across the eye, where it is kept.
-    ratio = _luma(eyeball) / (float(_luma(sclera)) * shadow * curve)
+    ratio = _luma(eyeball) / np.maximum(float(_luma(sclera)) * shadow * curve, 1e-6)  # a black eye has no white
     paint = sclera * _sclera_gain(a_d, ratio, (in_src > _GAIN_CORE) & (open_d > 0.5) & off_iris)[..., None]
     own = np.zeros(a_d.shape)
     if disc is not None:  # the photo's own catchlight, where it showed the iris: kept, and no second one painted

@@ -432,6 +432,19 @@ def test_the_photos_own_catchlight_is_kept_and_not_doubled(monkeypatch):
     assert ours < result()[1] - 20  # one catchlight, not the photo's and a painted one
 
 
+def test_a_black_eye_region_is_painted_without_nan():
+    # Dark FER crops (augmentation sources) have no white in the eye: the shading ratio divided by 0 and NaN pixels
+    # were cast to uint8.
+    img, src, landmarks = _astronaut_x4()
+    upper, lower = EYES[0]
+    eye = _polygon_mask(eye_polygon(src, upper, lower), img.shape[:2]).astype(np.uint8)
+    dark = img.copy()
+    dark[cv2.dilate(eye, np.ones((15, 15))) > 0] = 0
+    with np.errstate(invalid="raise", divide="raise"):
+        res = close_lids(dark, dark, src, _raise_lid(src, 0, 0.6), iris=landmarks)
+    assert res.image.dtype == np.uint8
+
+
 def test_a_bright_line_low_on_the_iris_is_not_kept_as_its_catchlight():
     from facecraft.synth.lids import _iris_discs
 
