@@ -679,9 +679,7 @@ def fer_probabilities(path, *, models: StudioModels | None = None) -> FerOutcome
     judges, unavailable = models.judges()
     if not judges:
         raise MissingFileError(f"no FER judge could be loaded: {unavailable}")
-    faces = models.analyzer.analyze(img, name=Path(path).name)
-    if not faces:
-        raise NoFaceError(f"{Path(path).name}: no face found")
+    models.analyzer.largest_face(img, name=Path(path).name)  # NoFaceError naming the file when there is none
     probs = {name: [float(v) for v in judge.predict_proba([img])[0]] for name, judge in judges.items()}
     return FerOutcome(probs, unavailable)
 
@@ -690,10 +688,7 @@ def blendshape_scores(path, *, models: StudioModels | None = None) -> list[list]
     """MediaPipe's 52 blendshape scores of the main face: ``[name, score]`` rows in Apple's order."""
     models = models or shared_models()
     img, *_ = load_photo(path)
-    faces = models.analyzer.analyze(img, name=Path(path).name)
-    if not faces:
-        raise NoFaceError(f"{Path(path).name}: no face found")
-    scores = np.clip(faces[0].blendshapes, 0.0, 1.0)
+    scores = np.clip(models.analyzer.largest_face(img, name=Path(path).name).blendshapes, 0.0, 1.0)
     return [[name, round(float(s), 4)] for name, s in zip(ARKIT_NAMES, scores, strict=True)]
 
 

@@ -358,6 +358,14 @@ def test_blendshape_scores_are_52_named_rows(models):
     assert dict(rows)["mouthSmileLeft"] > 0.5
 
 
+def test_judging_a_photo_without_a_face_names_it(tmp_path, models):
+    blank = tmp_path / "blank.png"
+    Image.fromarray(np.full((200, 200, 3), 128, np.uint8)).save(blank)
+    for handler in (h.blendshape_scores, h.fer_probabilities):
+        with pytest.raises(NoFaceError, match=r"no face found in .*blank\.png"):
+            handler(str(blank), models=models)
+
+
 def test_identity_distance_same_photo_flipped_is_the_same_person(tmp_path, models):
     img = np.asarray(Image.open(h.sample_photo_path()).convert("RGB"))
     flipped = _png(tmp_path / "flipped.png", np.ascontiguousarray(img[:, ::-1]))
