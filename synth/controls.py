@@ -27,7 +27,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from facecraft.rigs import ARKIT_INDEX, ARKIT_NAMES, NUM_ARKIT, EmotionCode, ParameterError, au_to_arkit, au_vector
-from facecraft.rigs.emotion_space import parse_assignments, parse_emotion, region_mask, split_controls
+from facecraft.rigs.emotion_space import (
+    is_free_text,
+    parse_assignments,
+    parse_emotion,
+    region_mask,
+    split_controls,
+)
 
 _GAZE = np.array([n.startswith("eyeLook") for n in ARKIT_NAMES])
 _BLINK = np.array([n.startswith("eyeBlink") for n in ARKIT_NAMES])
@@ -90,17 +96,22 @@ class EditControls:
         """
         codes: list[EmotionCode] = []
         neutralise = 0.0
-        if emotion is not None:
-            if isinstance(emotion, str) and emotion.partition(":")[0].strip().lower() == "neutral":
-                level = emotion.partition(":")[2]
-                _one_code(emotion, "emotion")  # validates the intensity
-                neutralise = float(level) if level.strip() else 1.0
+        emotion_given = emotion is not None
+        if text is not None and (not isinstance(text, str) or not text.strip()):
+            raise ParameterError(f"text: expected a few words, got {text!r}")
+        if isinstance(emotion, str) and emotion.partition(":")[0].strip().lower() == "neutral":
+            level = emotion.partition(":")[2]
+            _one_code(emotion, "emotion")  # validates the intensity
+            neutralise = float(level) if level.strip() else 1.0
+            emotion = None
+        for value, source in ((emotion, "emotion"), (text, "text")):
+            code = _one_code(value, source)
+            if code is None:
+                continue
+            if is_free_text(value) and float(code.to_au().max()) < _ACTIVE:
+                neutralise = 1.0  # words for a neutral face ("expressionless", "not smiling") are neutral:1
             else:
-                codes.append(_one_code(emotion, "emotion"))
-        if text is not None:
-            if not isinstance(text, str) or not text.strip():
-                raise ParameterError(f"text: expected a few words, got {text!r}")
-            codes.append(_one_code(text, "text"))
+                codes.append(code)
         au_values = _weights(au, "au")
         arkit_values = _weights(arkit, "arkit")
         au_checked, stray_arkit = split_controls(au_values, source="au")
@@ -109,7 +120,7 @@ class EditControls:
             raise ParameterError(f"au: {', '.join(stray_arkit)} are ARKit names; give them with arkit")
         if stray_au:
             raise ParameterError(f"arkit: {', '.join(stray_au)} are Action Units; give them with au")
-        if not codes and not au_checked and not arkit_checked and not neutralise and emotion is None:
+        if not codes and not au_checked and not arkit_checked and not neutralise and not emotion_given:
             raise ParameterError("no edit control given: use an emotion, text, AUs or ARKit weights")
         return cls(tuple(codes), au_checked, arkit_checked, bool(absolute), neutralise)
 

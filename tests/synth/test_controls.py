@@ -46,6 +46,20 @@ def test_a_new_emotion_replaces_the_old_expression_by_its_strength():
     assert calm[SMILE] == 0 and calm[JAW] == 0
 
 
+def test_words_for_a_neutral_face_fade_the_expression_like_neutral():
+    now = smiling(0.6)
+    for words in ("not smiling", "a blank, expressionless face"):
+        controls = EditControls.from_args(text=words)
+        assert controls.neutralise == 1.0 and not controls.codes
+        assert controls.target(now)[SMILE] == 0
+    assert EditControls.from_args(emotion="not smiling").neutralise == 1.0
+    # a zero intensity or a zero AU is not a request for a neutral face
+    assert EditControls.from_args(emotion="happiness:0").neutralise == 0.0
+    assert EditControls.from_args(emotion="AU12=0").target(now)[SMILE] == pytest.approx(0.6)
+    both = EditControls.from_args(emotion="surprise:0.8", text="no smile")
+    assert both.neutralise == 1.0 and len(both.codes) == 1 and both.target(now)[BROW] > 0.5
+
+
 def test_an_old_expression_fades_to_a_resting_face_not_below_it():
     # MediaPipe reads a resting face's lower lids as squint (FRLL neutral photos: about 0.3); fading that to 0 dropped
     # the lower lids below rest, so a surprised neutral face stared with white under the iris.

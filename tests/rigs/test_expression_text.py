@@ -1,0 +1,91 @@
+"""Reading a few words as an expression: clauses, negation, sides, qualified expressions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from facecraft.rigs.emotion_space import is_free_text
+from facecraft.rigs.expression_text import on_side, text_parts, text_to_au
+from facecraft.rigs.facs import SIDED_AU_NAMES, au_vector
+
+
+def au(text: str) -> dict[str, float]:
+    return dict(zip(SIDED_AU_NAMES, text_to_au(text).tolist(), strict=True))
+
+
+def both(a: dict[str, float], name: str) -> tuple[float, float]:
+    return a[f"{name}L"], a[f"{name}R"]
+
+
+@pytest.mark.parametrize(
+    "text,side,name",
+    [("a wink with the right eye", "R", "AU45"), ("a wink with the left eye", "L", "AU45"),
+     ("raised left eyebrow", "L", "AU2"), ("right eyebrow raised", "R", "AU2"),
+     ("a left-sided smirk", "L", "AU12"), ("a smirk on the right", "R", "AU12")],
+)  # fmt: skip
+def test_left_and_right_put_the_action_on_that_side(text, side, name):
+    a = au(text)
+    other = "R" if side == "L" else "L"
+    assert a[f"{name}{side}"] > 0.5
+    assert a[f"{name}{other}"] == 0.0
+
+
+def test_text_without_a_side_keeps_both_sides():
+    assert min(both(au("raised eyebrows"), "AU2")) > 0.5
+    for smile in ("a smile", "a slight smile", "a very slight smile", "smiling"):  # a smile is no smirk
+        left, right = both(au(smile), "AU12")
+        assert left == pytest.approx(right) and left > 0.3, smile
+    assert min(both(au("a big grin"), "AU12")) > 0.8  # a grin is not a smirk
+    assert max(both(au("a big grin"), "AU14")) < 0.2
+
+
+def test_negation_removes_what_it_names():
+    assert text_to_au("not smiling").max() == 0.0
+    brows = au("no smile, just raised eyebrows")
+    assert max(both(brows, "AU12")) == 0.0
+    assert min(both(brows, "AU1") + both(brows, "AU2")) > 0.5
+    closed, toothy = au("smiling without showing teeth"), au("smiling with teeth")
+    assert min(both(closed, "AU12")) > 0.5  # the smile another clause asks for stays
+    assert max(both(closed, "AU25")) == 0.0
+    assert min(both(toothy, "AU25")) > 0.3
+
+
+def test_clauses_and_qualified_expressions_combine():
+    surprised_smile = au("a surprised smile")  # a smile first, surprised with it
+    assert min(both(surprised_smile, "AU12")) > 0.5
+    assert (
+        0.5 * min(both(surprised_smile, "AU12"))
+        < min(both(surprised_smile, "AU2"))
+        < min(both(surprised_smile, "AU12"))
+    )
+    eyes_closed_smiling = au("eyes closed, smiling")
+    assert min(both(eyes_closed_smiling, "AU43")) > 0.5
+    assert min(both(eyes_closed_smiling, "AU12")) > 0.5
+    # one expression stays one part: a shy smile is a small smile, intensity words are not parts
+    assert [p.words for p in text_parts("a shy smile")] == ["a shy smile"]
+    assert [p.words for p in text_parts("extremely surprised")] == ["extremely surprised"]
+
+
+def test_text_parts_split_clauses_and_negations():
+    parts = text_parts("not angry but sad")
+    assert [(p.words.strip(), p.negated) for p in parts] == [("angry", True), ("sad", False)]
+    (wink,) = text_parts("a wink with the right eye")
+    assert wink.side == "right" and "right" not in wink.words
+
+
+def test_on_side_moves_each_action_to_one_side():
+    v = au_vector({"AU12R": 0.6, "AU14L": 0.3, "AU1": 0.5})
+    left = dict(zip(SIDED_AU_NAMES, on_side(v, "left").tolist(), strict=True))
+    assert left["AU12L"] == pytest.approx(0.6) and left["AU14L"] == pytest.approx(0.3) and left["AU1L"] == 0.5
+    assert not any(left[f"{n[:-1]}R"] for n in SIDED_AU_NAMES if n.endswith("L"))
+    assert np.array_equal(on_side(v, None), v)
+
+
+@pytest.mark.parametrize(
+    "value,free",
+    [("a shy smile", True), ("not smiling", True), ("anger:0.5", False), ("happiness", False),
+     ("AU12=0.3,AU6=0.2", False), ("track.json", False), ("angr:0.5", False), ("", False), (None, False)],
+)  # fmt: skip
+def test_is_free_text_matches_what_parse_emotion_reads_as_words(value, free):
+    assert is_free_text(value) is free
