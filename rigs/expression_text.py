@@ -125,6 +125,8 @@ MAIN_SHARE = 0.3
 
 _CLAUSE_SPLIT = re.compile(r"[,;]|\b(?:and|but|while|plus|then)\b")
 _NEGATION = re.compile(r"\b(?:not|no|without|never|none|nor)\b|n't\b")
+#: "not too happy" is a little happy, not a negation.
+_NOT_TOO = re.compile(r"\b(?:not|n't) (?:too|very|so|that|overly)\b")
 _SIDE = re.compile(r"\b(left|right)\b")
 #: "one eyebrow", "a single eye": one side, the right one when the text does not say which.
 _ONE_SIDE = re.compile(r"\b(one|single)\b")
@@ -183,7 +185,7 @@ def _clause_parts(clause: str, *, negated: bool, side: str | None) -> list[TextP
 def text_parts(text: str) -> list[TextPart]:
     """The parts of an expression text, in order (see the module docstring)."""
     parts: list[TextPart] = []
-    for clause in _CLAUSE_SPLIT.split(text.lower().replace("-", " ")):
+    for clause in _CLAUSE_SPLIT.split(_NOT_TOO.sub("slightly", text.lower().replace("-", " "))):
         sides = set(_SIDE.findall(clause))
         side = sides.pop() if len(sides) == 1 else ("right" if not sides and _ONE_SIDE.search(clause) else None)
         clause = _SIDE.sub(" ", clause)

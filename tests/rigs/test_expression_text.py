@@ -49,6 +49,9 @@ def test_negation_removes_what_it_names():
     assert min(both(closed, "AU12")) > 0.5  # the smile another clause asks for stays
     assert max(both(closed, "AU25")) == 0.0
     assert min(both(toothy, "AU25")) > 0.3
+    # "not too" lowers the intensity; it negates nothing
+    mild, full = au("not too happy"), au("happy")
+    assert 0 < mild["AU12L"] < full["AU12L"]
 
 
 def test_clauses_and_qualified_expressions_combine():
