@@ -436,10 +436,15 @@ def apply_edit(
 
 
 def _describe(args: dict, *, most: int = 4) -> str:
-    """``emotion=happiness:1.000, au: AU12=0.60`` (slider lists longer than ``most`` are counted instead)."""
+    """``emotion=happiness:1.000, au: AU12=0.60`` (slider lists longer than ``most`` are counted instead); text
+    with what it was read as."""
+    from facecraft.rigs.expression_text import describe_text
+
     parts = []
     for k, v in args.items():
-        if not isinstance(v, dict):
+        if k == "text":
+            parts.append(f"text {v!r} read as {describe_text(v)}")
+        elif not isinstance(v, dict):
             parts.append(f"{k}={v}")
         elif len(v) <= most:
             parts.append(f"{k}: " + " ".join(f"{n}={x:.2f}" for n, x in v.items()))

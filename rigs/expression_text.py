@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import ParameterError
-from .facs import NUM_AU, NUM_SIDED_AU, au_vector
+from .facs import ACTION_UNITS, NUM_AU, NUM_SIDED_AU, au_dict, au_vector
 
 #: Anchor phrases and the AU set each one means (at full strength: intensity words decide how strong). Sided
 #: AUs give the default side of one-sided expressions (a smirk or a wink: the right side).
@@ -110,7 +110,7 @@ INTENSITY_WORDS: tuple[tuple[str, float], ...] = (
     (r"\b(slight(ly)?|a bit|a little|subtle|subtly|faint(ly)?|small|shy|hint of|mild(ly)?|barely|half)\b", 0.45),
     (r"\b(quite|clearly|fairly)\b", 0.8),
     (
-        r"\b(extremely|very|really|intensely|super|totally|furious|ecstatic|terrified|huge|big|wide|closed|shut)\b",
+        r"\b(extremely|very|really|intensely|super|totally|furious|ecstatic|terrified|huge|big|wide|closed|shut|wink)\b",
         1.0,
     ),
 )
@@ -275,3 +275,14 @@ def text_to_au(text: str) -> np.ndarray:
     # smile that the "teeth" anchors (a toothy grin) also carry, and drops the parted lips.
     wanted[unwanted & ~asked] = 0.0
     return np.clip(wanted, 0.0, 1.0).astype(np.float32)
+
+
+def describe_text(text: str, *, most: int = 6) -> str:
+    """What an expression text was read as, for people: ``"AU45R blink 0.75"``, strongest first, or a neutral
+    face (the studio shows it beside the edit, ``facecraft edit`` prints it)."""
+    read = au_dict(text_to_au(text), threshold=0.05)
+    if not read:
+        return "a neutral face"
+    names = {a.code: a.name for a in ACTION_UNITS}
+    top = sorted(read.items(), key=lambda kv: -kv[1])[:most]
+    return ", ".join(f"{k} {names[k.rstrip('LR')]} {v:.2f}" for k, v in top)

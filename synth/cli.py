@@ -16,7 +16,8 @@ import json
 import logging
 from pathlib import Path
 
-from facecraft.rigs.emotion_space import EMOTION_ARG_HELP
+from facecraft.rigs.emotion_space import EMOTION_ARG_HELP, is_free_text
+from facecraft.rigs.expression_text import describe_text
 
 from .adapter_cli import add_refine_arguments
 
@@ -93,6 +94,9 @@ def _cmd_edit(args: argparse.Namespace) -> int:
     from .editor import FaceEditor
 
     controls = _controls(args)  # bad controls fail before any work
+    for words in (args.text, args.emotion):
+        if is_free_text(words):
+            print(f"text {words!r} read as {describe_text(words)}")
     src, out = Path(args.input), Path(args.output)
     if not src.exists():
         raise MissingFileError(f"input not found: {src}")

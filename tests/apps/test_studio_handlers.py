@@ -135,7 +135,7 @@ def test_emotion_and_text_go_to_the_editor_as_given(sample, models):
     assert np.array_equal(out.after, direct.image) and not np.array_equal(out.after, sample.image)
     after = models.analyzer.analyze(out.after)[0].blendshapes
     assert _smile(after) < _smile(sample.arkit_now[0]) - 0.03  # the smile gives way
-    assert "emotion=sadness:1.000" in out.message and "text=a frown" in out.message
+    assert "emotion=sadness:1.000" in out.message and "text 'a frown' read as AU4 brow lowerer" in out.message
 
 
 @pytest.mark.parametrize(

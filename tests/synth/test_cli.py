@@ -18,6 +18,15 @@ def test_edit_one_photo_with_a_sheet(tmp_path, astronaut, capsys):
     assert "jawOpen" in text and "browInnerUp" in text
 
 
+def test_edit_by_text_says_what_the_words_were_read_as(tmp_path, astronaut, capsys):
+    src, out = tmp_path / "in.png", tmp_path / "out.png"
+    iio.imwrite(src, astronaut)
+    assert main(["edit", str(src), "-o", str(out), "--text", "a wink with the left eye"]) == 0
+    printed = capsys.readouterr().out
+    assert "text 'a wink with the left eye' read as AU45L blink 1.00" in printed
+    assert "eyeBlinkLeft" in printed and "eyeBlinkRight" not in printed
+
+
 def test_an_edit_keeps_the_photos_profile_transparency_and_greyness(tmp_path, astronaut):
     from PIL import Image, ImageCms
 
