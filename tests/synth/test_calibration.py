@@ -374,6 +374,23 @@ def test_shipped_anger_presses_the_lips_without_rolling_them_in():
     assert lip_seal(change) == 1.0 and change[ARKIT_INDEX["mouthFrownLeft"]] >= 1.5 - 1e-9
 
 
+def test_shipped_full_smile_raises_the_upper_lip_off_the_teeth():
+    # The judges read a smile whose lips only part over the teeth as neutral (FRLL calibration photos, happiness:1.0
+    # by NetworkV2 .847); a full smile bares the upper teeth, a smaller one less so, a one-sided smile not at all.
+    from facecraft.synth.controls import EditControls
+
+    shipped = EditorCalibration.load()
+    before = np.full(NUM_ARKIT, 0.05, np.float32)
+    upper = [ARKIT_INDEX["mouthUpperUpLeft"], ARKIT_INDEX["mouthUpperUpRight"]]
+
+    def upper_lip(**controls) -> float:
+        return float(shipped.rig_change(before, EditControls.from_args(**controls).target(before))[upper].min())
+
+    full, half = upper_lip(emotion="happiness:1.0"), upper_lip(emotion="happiness:0.5")
+    assert full >= 0.6 - 1e-6 and 0.2 < half < full
+    assert upper_lip(au={"AU12R": 1.0}) < 0.2
+
+
 def test_a_frown_undoes_the_faces_own_smile_down_to_its_neutral(tmp_path):
     antagonists = {"mouthFrownLeft": {"mouthSmileLeft": 1.0}}
     cal = EditorCalibration(np.eye(NUM_ARKIT), ridge=1e-4, antagonists=antagonists)
