@@ -247,8 +247,8 @@ def symmetric(au: np.ndarray) -> np.ndarray:
 
 def text_to_au(text: str) -> np.ndarray:
     """Sided AU vector ``(50,)`` in [0, 1] for a short description of an expression (all zeros: neutral)."""
-    if not isinstance(text, str) or not text.strip():
-        raise ParameterError(f"expression text must be a non-empty string, got {text!r}")
+    if not isinstance(text, str) or not re.search(r"[^\W\d_]", text):
+        raise ParameterError(f"expression text: expected a few words, got {text!r}")
     parts = text_parts(text)
     if not parts:  # only filler ("a face"): the whole text, as one part
         parts = [TextPart(text.lower(), False, None, text_intensity(text))]

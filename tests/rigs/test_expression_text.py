@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from facecraft.rigs.emotion_space import is_free_text
+from facecraft.rigs.errors import ParameterError
 from facecraft.rigs.expression_text import on_side, text_parts, text_to_au
 from facecraft.rigs.facs import SIDED_AU_NAMES, au_vector
 
@@ -75,6 +76,12 @@ def test_text_parts_split_clauses_and_negations():
     assert [(p.words.strip(), p.negated) for p in parts] == [("angry", True), ("sad", False)]
     (wink,) = text_parts("a wink with the right eye")
     assert wink.side == "right" and "right" not in wink.words
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "...", "42", None])
+def test_text_without_words_is_an_error(bad):
+    with pytest.raises(ParameterError, match="expected a few words"):
+        text_to_au(bad)
 
 
 def test_on_side_moves_each_action_to_one_side():
