@@ -275,11 +275,13 @@ ANTAGONISTS: dict[str, dict[str, float]] = {
 
 #: How the editor shows an emotion's signature (editor-side: the prototypes in :mod:`facecraft.rigs.emotions` are
 #: shared with speech animation and stay as they are). A request that raises every channel of a key (joined by
-#: "+") is rendered with rig ``floor`` values (reached at the key's ``at`` scores, scaled down with the smallest
-#: ``after / at``; over a channel the request fades too: the face's old squint gives way to the new one) and
-#: ``cap`` values (largest rig change, whatever the solve says). Chosen on the 72 FRLL calibration photos
-#: (emotion:1.0 read as the emotion by mini-Xception / NetworkV2 / facecraft's classifier; dlib identity distance
-#: below 0.6), with the creases of :func:`facecraft.synth.editor.paint_creases`:
+#: "+") is rendered with rig ``floor`` values (least rig changes, reached at the key's ``at`` scores, scaled down
+#: with the smallest ``after / at``; over a channel the request fades too: the face's old squint gives way to the
+#: new one), ``level`` values (the same, but where the rig should end: what the face's fitted rig already shows
+#: counts, so a smiling photo asked for a smile is not given the form again; a face within :data:`LEVEL_MIN_STEP`
+#: of it keeps its own) and ``cap`` values (largest rig change, whatever the solve says). Chosen on the 72 FRLL
+#: calibration photos (emotion:1.0 read as the emotion by mini-Xception / NetworkV2 / facecraft's classifier; dlib
+#: identity distance below 0.6), with the creases of :func:`facecraft.synth.editor.paint_creases`:
 #:
 #: * anger (AU4+23): corners drawn down (``mouthFrown`` 1.5) and a slight nose wrinkle (0.6, AU9's creases): closed-lip
 #:   anger read as neutral (0.19 / 0.11 / 0.00, identity 0.90; with the creases and these 0.36 / 0.21 / 0.11, 0.82;
@@ -298,13 +300,17 @@ ANTAGONISTS: dict[str, dict[str, float]] = {
 #:   0.3) and the chin pushes the lower lip up (``mouthShrugLower`` 1.0): 0.58 / 0.06 / 0.04 -> 0.79 / 0.08 / 0.04.
 #:   (Fear keeps its stretched, open mouth: with the stretch capped at 1.0 fear read as surprise, 0.51 / 0.44 ->
 #:   0.46 / 0.36.)
-#: * happiness (AU6+12, both corners): the upper lip rises off the upper teeth (``mouthUpperUp`` 0.6 at a full smile,
-#:   less with a smaller one), as in a broad smile; the lips only parted over the teeth (``mouthClose`` companion) and
-#:   the judges read many such smiles as neutral. happiness:1.0 read as happiness by mini-Xception / NetworkV2: 72
-#:   calibration photos .889 / .847 -> .944 / .903, 80 UTKFace tuning crops .938 / .925 -> .938 / .963 (0.3: .917 /
-#:   .861 and .938 / .938; 0.9: .958 / .903 and .938 / .963); dlib distance median .292 -> .320 (cal), .281 -> .317
-#:   (UTKFace), all below 0.6. The cost: the 36 calibration people's happiness edits sit further from their own posed
-#:   smiles (mouth landmark error at happiness:1.0 .0314 -> .0354, at 0.5 .0211 -> .0226; unedited .0274).
+#: * happiness (AU6+12, both corners): the upper lip rises off the upper teeth (``mouthUpperUp`` to 0.6 at a full
+#:   smile, less with a smaller one; a level: the astronaut, fitted at 0.45, keeps her own teeth), as in a broad
+#:   smile; the lips only parted over the teeth (``mouthClose`` companion) and the judges read many such smiles
+#:   as neutral.
+#:   happiness:1.0 read as happiness by mini-Xception / NetworkV2: 72 calibration photos .889 / .847 -> .944 / .903,
+#:   80 UTKFace tuning crops .938 / .925 -> .938 / .963 (0.3: .917 / .861 and .938 / .938; 0.9: .958 / .903 and
+#:   .938 / .963); dlib distance median .292 -> .315 (cal), .281 -> .305 (UTKFace), all below 0.6 (as a floor of
+#:   the change rather than a level: .320 / .317). The cost: the 36 calibration people's happiness edits sit further
+#:   from their own posed smiles (mouth landmark error at happiness:1.0 .0314 -> .0354, at 0.5 .0211 -> .0226;
+#:   unedited .0274). As levels, the other forms' floors lost anger, disgust and sadness 1-2 of 72 / 80 photos (the
+#:   fitted weights hold a face's build too: low brows fit as browDown): they stay changes.
 FORMS: dict[str, dict[str, dict[str, float]]] = {
     "browDownLeft+browDownRight+mouthPressLeft+mouthPressRight": {
         "at": {"browDownLeft": 1.0, "browDownRight": 1.0, "mouthPressLeft": 0.32, "mouthPressRight": 0.32},
@@ -323,7 +329,7 @@ FORMS: dict[str, dict[str, dict[str, float]]] = {
     },
     "mouthSmileLeft+mouthSmileRight": {
         "at": {"mouthSmileLeft": 1.0, "mouthSmileRight": 1.0},
-        "floor": {"mouthUpperUpLeft": 0.6, "mouthUpperUpRight": 0.6},
+        "level": {"mouthUpperUpLeft": 0.6, "mouthUpperUpRight": 0.6},
     },
     "mouthFrownLeft+mouthFrownRight+browInnerUp": {
         "at": {"mouthFrownLeft": 0.8, "mouthFrownRight": 0.8, "browInnerUp": 0.9},
@@ -331,18 +337,21 @@ FORMS: dict[str, dict[str, dict[str, float]]] = {
         "cap": {"mouthStretchLeft": 0.0, "mouthStretchRight": 0.0, "eyeWideLeft": 0.0, "eyeWideRight": 0.0},
     },
 }
-_FORM_PARTS = ("at", "floor", "cap")
+_FORM_PARTS = ("at", "floor", "level", "cap")
+#: Least rig change a form's ``level`` makes: the astronaut's broad smile (upper lip fitted at 0.45) asked for
+#: happiness:1.0 rose 0.15 more and the mouth painter redrew her own teeth with a dark seam between them.
+LEVEL_MIN_STEP = 0.2
 
 
-def _parse_forms(forms: dict | None) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
-    """``[(key channels, at (52,), floor (52,) NaN = none, cap (52,) NaN = none)]`` of a :data:`FORMS` table."""
+def _parse_forms(forms: dict | None) -> list[tuple[np.ndarray, ...]]:
+    """``[(key channels, at (52,), floor (52,), level (52,), cap (52,))]`` of a :data:`FORMS` table (NaN = none)."""
     parsed = []
     for key, form in (forms or {}).items():
         names = str(key).split("+")
         bad = [n for n in names if n not in ARKIT_INDEX]
         if bad or not isinstance(form, dict) or set(form) - set(_FORM_PARTS):
             raise ParameterError(
-                f"forms: expected ARKit names joined by '+' -> {{at, floor, cap}}, got {key!r}: {form!r}"
+                f"forms: expected ARKit names joined by '+' -> {{at, floor, level, cap}}, got {key!r}: {form!r}"
             )
         rows = {}
         for part in _FORM_PARTS:
@@ -357,7 +366,7 @@ def _parse_forms(forms: dict | None) -> list[tuple[np.ndarray, np.ndarray, np.nd
         at = np.array([rows["at"][ARKIT_INDEX[n]] for n in names])
         if np.any(~np.isfinite(at) | (at <= 0)):
             raise ParameterError(f"forms: {key!r}: 'at' must give every key channel a score > 0")
-        parsed.append((np.array([ARKIT_INDEX[n] for n in names]), at, rows["floor"], rows["cap"]))
+        parsed.append((np.array([ARKIT_INDEX[n] for n in names]), at, rows["floor"], rows["level"], rows["cap"]))
     return parsed
 
 
@@ -643,12 +652,17 @@ class EditorCalibration:
             free = solved & (np.abs(delta) <= _ACTIVE)  # a companion the request names keeps the solve's value
             change = np.where(free, np.minimum(np.maximum(change, up), full_limit), change)
             change = np.where(free & (down < 0), np.minimum(change, down), change)
-        for key, at, floor, cap in self._forms:
+        shown = np.zeros(NUM_ARKIT) if rig_now is None else np.maximum(np.asarray(rig_now, np.float64).reshape(-1), 0.0)
+        for key, at, floor, level, cap in self._forms:
             if not np.all(delta[key] > _ACTIVE):
                 continue
             scale = float(np.clip(np.min(a[key] / at), 0.0, 1.0))
             lifted = np.minimum(scale * floor, full_limit)
             change = np.where(np.isfinite(floor) & ~UNSOLVED, np.maximum(change, lifted), change)
+            # a level counts what the face already shows; a face nearly there keeps its own
+            reach = np.minimum(scale * level - shown, full_limit)
+            reach = np.where(reach >= LEVEL_MIN_STEP, reach, 0.0)
+            change = np.where(np.isfinite(level) & ~UNSOLVED, np.maximum(change, reach), change)
             change = np.where(np.isfinite(cap) & ~UNSOLVED, np.minimum(change, cap), change)
         if rig_now is not None:
             now = np.asarray(rig_now, np.float64).reshape(-1)

@@ -389,6 +389,13 @@ def test_shipped_full_smile_raises_the_upper_lip_off_the_teeth():
     full, half = upper_lip(emotion="happiness:1.0"), upper_lip(emotion="happiness:0.5")
     assert full >= 0.6 - 1e-6 and 0.2 < half < full
     assert upper_lip(au={"AU12R": 1.0}) < 0.2
+    # a level: a face fitted with its upper lip at 0.2 moves the rest of the way; one nearly there (the astronaut's
+    # broad smile, 0.45) keeps its own teeth
+    after = EditControls.from_args(emotion="happiness:1.0").target(before)
+    for fitted_at, moved in ((0.2, 0.4), (0.45, 0.0)):
+        fitted = np.zeros(NUM_ARKIT)
+        fitted[upper] = fitted_at
+        assert shipped.rig_change(before, after, rig_now=fitted)[upper].max() == pytest.approx(moved, abs=0.02)
 
 
 def test_a_frown_undoes_the_faces_own_smile_down_to_its_neutral(tmp_path):
