@@ -597,6 +597,9 @@ class EditorCalibration:
         a = np.asarray(after, np.float64).reshape(-1)
         if b.shape != (NUM_ARKIT,) or a.shape != (NUM_ARKIT,):
             raise ParameterError(f"before/after: expected ({NUM_ARKIT},) weights, got {b.shape} and {a.shape}")
+        now = None if rig_now is None else np.asarray(rig_now, np.float64).reshape(-1)
+        if now is not None and now.shape != (NUM_ARKIT,):
+            raise ParameterError(f"rig_now: expected ({NUM_ARKIT},) rig weights, got {now.shape}")
         delta = a - b
         change = np.where(UNSOLVED, delta, 0.0)
         if not np.any(np.abs(delta[~UNSOLVED]) > 1e-6):
@@ -620,10 +623,7 @@ class EditorCalibration:
         fall = np.where(_UNDOABLE[solved] & (own > MIN_OWN_RISE), np.maximum(-ds, 0.0) / np.maximum(own, 1e-9), 0.0)
         removal = np.clip(fall, self.removal_limit, max(self.removal_max, self.removal_limit))
         lo = np.maximum(np.minimum(ds, 0.0) * self.max_gain - self.cross, -removal)
-        if rig_now is not None:
-            now = np.asarray(rig_now, np.float64).reshape(-1)
-            if now.shape != (NUM_ARKIT,):
-                raise ParameterError(f"rig_now: expected ({NUM_ARKIT},) rig weights, got {now.shape}")
+        if now is not None:
             lo = np.maximum(lo, np.minimum(-now[solved] - PAST_NEUTRAL, 0.0))
         cross = np.where(_OPENING[solved] | _PRESSING[solved], 0.0, self.cross)
         hi = np.minimum(np.maximum(ds, 0.0) * self.max_gain + cross, limit)
@@ -652,7 +652,7 @@ class EditorCalibration:
             free = solved & (np.abs(delta) <= _ACTIVE)  # a companion the request names keeps the solve's value
             change = np.where(free, np.minimum(np.maximum(change, up), full_limit), change)
             change = np.where(free & (down < 0), np.minimum(change, down), change)
-        shown = np.zeros(NUM_ARKIT) if rig_now is None else np.maximum(np.asarray(rig_now, np.float64).reshape(-1), 0.0)
+        shown = np.zeros(NUM_ARKIT) if now is None else np.maximum(now, 0.0)
         for key, at, floor, level, cap in self._forms:
             if not np.all(delta[key] > _ACTIVE):
                 continue
@@ -664,8 +664,7 @@ class EditorCalibration:
             reach = np.where(reach >= LEVEL_MIN_STEP, reach, 0.0)
             change = np.where(np.isfinite(level) & ~UNSOLVED, np.maximum(change, reach), change)
             change = np.where(np.isfinite(cap) & ~UNSOLVED, np.minimum(change, cap), change)
-        if rig_now is not None:
-            now = np.asarray(rig_now, np.float64).reshape(-1)
+        if now is not None:
             for k, j, share, unless in self._undo:
                 if change[k] > self.cross + 1e-9 and delta[j] <= _ACTIVE and not np.any(change[unless] > self.cross):
                     change[j] = min(change[j], -min(share * change[k], max(float(now[j]), 0.0)))
