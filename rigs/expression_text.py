@@ -8,7 +8,8 @@ smiling" barely smiled. So the text is read in parts (:func:`text_parts`):
 
 * **clauses**, split at commas, semicolons and "and" / "but" / "while" / "plus", each read on its own and
   combined by the strongest value per AU (a face can do several things at once);
-* an **emotion word qualifying an expression** ("a *sad* smile", "an *angry* frown") is its own part;
+* an **emotion word qualifying an expression** ("a *sad* smile", "an *angry* frown") is its own part, weaker, and
+  kept out of the face regions the expression itself moves ("a sad smile": sad brows above a smile, not a frown);
 * a **negation** ("not", "no", "without", "n't", "never") turns the rest of its clause into what the face
   must *not* do: those AUs are removed from the other parts. Text that only negates ("not smiling") reads as
   a neutral face;
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import ParameterError
-from .facs import ACTION_UNITS, NUM_AU, NUM_SIDED_AU, au_dict, au_vector
+from .facs import ACTION_UNITS, AU_NAMES, NUM_AU, NUM_SIDED_AU, au_dict, au_vector
 
 #: Anchor phrases and the AU set each one means (at full strength: intensity words decide how strong). Sided
 #: AUs give the default side of one-sided expressions (a smirk or a wink: the right side).
@@ -123,6 +124,8 @@ QUALIFIER_SHARE = 0.6
 #: A part's own actions: the AUs at this share of its strongest or more (the rest is the mixture's tail).
 MAIN_SHARE = 0.3
 
+#: Each sided AU's face region (brows, eyes, cheeks, nose, mouth, chin, jaw).
+_AU_REGION = np.array([{a.code: a.region for a in ACTION_UNITS}[AU_NAMES[i % NUM_AU]] for i in range(NUM_SIDED_AU)])
 _CLAUSE_SPLIT = re.compile(r"[,;]|\b(?:and|but|while|plus|then)\b")
 _NEGATION = re.compile(r"\b(?:not|no|without|never|none|nor)\b|n't\b")
 #: "not too happy" is a little happy, not a negation.
@@ -155,6 +158,7 @@ class TextPart:
     negated: bool
     side: str | None
     intensity: float
+    qualifier: bool = False  # an emotion word colouring the next part ("sad" in "a sad smile")
 
 
 def text_intensity(text: str) -> float:
@@ -178,7 +182,8 @@ def _clause_parts(clause: str, *, negated: bool, side: str | None) -> list[TextP
     rest = (clause[: found.start()] + " " + clause[found.end() :]).strip() if found else clause
     level = text_intensity(clause)
     if found and not _is_filler(rest):
-        return [TextPart(found.group(0), negated, side, level * QUALIFIER_SHARE), TextPart(rest, negated, side, level)]
+        qualifier = TextPart(found.group(0), negated, side, level * QUALIFIER_SHARE, qualifier=True)
+        return [qualifier, TextPart(rest, negated, side, level)]
     return [TextPart(clause, negated, side, level)]
 
 
@@ -245,6 +250,22 @@ def symmetric(au: np.ndarray) -> np.ndarray:
     return np.concatenate([mean, mean], axis=-1)
 
 
+def _part_au(sims: np.ndarray, aus: np.ndarray, side: str | None) -> np.ndarray:
+    """One part's AU vector ``(50,)``: its nearest anchors mixed (zeros when the nearest is a neutral face)."""
+    top = np.argsort(-sims)[:TOP_K]
+    if not aus[top[0]].any():  # nearest a neutral face: the part asks for nothing, not the mixture's tail
+        return np.zeros(NUM_SIDED_AU, np.float32)
+    w = np.exp((sims[top] - sims[top].max()) / TEMPERATURE)
+    mixed = aus[top].copy()
+    mixed[1:] = symmetric(mixed[1:])  # the nearest anchor decides the side: "a smile" is no smirk
+    return on_side((w[:, None] * mixed).sum(0) / w.sum(), side).astype(np.float32)
+
+
+def _main(au: np.ndarray) -> np.ndarray:
+    """A part's own actions ``(50,)`` bool: not the mixture's tail (none for an empty part)."""
+    return (au >= MAIN_SHARE * float(au.max())) & (au > 0)
+
+
 def text_to_au(text: str) -> np.ndarray:
     """Sided AU vector ``(50,)`` in [0, 1] for a short description of an expression (all zeros: neutral)."""
     if not isinstance(text, str) or not re.search(r"[^\W\d_]", text):
@@ -254,18 +275,15 @@ def text_to_au(text: str) -> np.ndarray:
         parts = [TextPart(text.lower(), False, None, text_intensity(text))]
     emb, aus = _anchor_table()
     sims = embed_text([p.words for p in parts]) @ emb.T  # (parts, anchors)
+    read = [_part_au(s, aus, part.side) for part, s in zip(parts, sims, strict=True)]
+    for i, part in enumerate(parts[:-1]):
+        if part.qualifier:  # the qualified expression keeps its regions: "a sad smile" is sad above a smile
+            read[i][np.isin(_AU_REGION, _AU_REGION[_main(read[i + 1])])] = 0.0
     wanted = np.zeros(NUM_SIDED_AU, np.float32)
     asked = np.zeros(NUM_SIDED_AU, bool)
     unwanted = np.zeros(NUM_SIDED_AU, bool)
-    for part, s in zip(parts, sims, strict=True):
-        top = np.argsort(-s)[:TOP_K]
-        if not aus[top[0]].any():  # nearest a neutral face: the part asks for nothing, not the mixture's tail
-            continue
-        w = np.exp((s[top] - s[top].max()) / TEMPERATURE)
-        mixed = aus[top].copy()
-        mixed[1:] = symmetric(mixed[1:])  # the nearest anchor decides the side: "a smile" is no smirk
-        au = on_side((w[:, None] * mixed).sum(0) / w.sum(), part.side)
-        main = au >= MAIN_SHARE * max(float(au.max()), 1e-6)  # the part's own actions, not the mixture's tail
+    for part, au in zip(parts, read, strict=True):
+        main = _main(au)
         if part.negated:
             unwanted |= main
         else:

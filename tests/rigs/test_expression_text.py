@@ -66,6 +66,9 @@ def test_clauses_and_qualified_expressions_combine():
     eyes_closed_smiling = au("eyes closed, smiling")
     assert min(both(eyes_closed_smiling, "AU43")) > 0.5
     assert min(both(eyes_closed_smiling, "AU12")) > 0.5
+    sad_smile = au("a sad smile")  # sad brows above a smile: the qualifier keeps out of the smile's mouth
+    assert min(both(sad_smile, "AU12")) > 0.5 and min(both(sad_smile, "AU1")) > 0.3
+    assert max(both(sad_smile, "AU15")) == 0.0
     # one expression stays one part: a shy smile is a small smile, intensity words are not parts
     assert [p.words for p in text_parts("a shy smile")] == ["a shy smile"]
     assert [p.words for p in text_parts("extremely surprised")] == ["extremely surprised"]
