@@ -34,7 +34,6 @@ from facecraft.rigs import (
     ARKIT_NAMES,
     AU_NAMES,
     EMOTIONS,
-    NUM_AU,
     FacecraftError,
     FileFormatError,
     MissingFileError,
@@ -42,6 +41,7 @@ from facecraft.rigs import (
     ParameterError,
     arkit_to_au,
     resolve_asset,
+    side_mean,
 )
 from facecraft.synth.adapter_cli import REFINE_ADAPTER_ENV, REFINE_BASE_ENV  # the one name of each variable
 from facecraft.synth.controls import EditControls
@@ -337,8 +337,7 @@ class EditSession:
 
 def bilateral_au(arkit: np.ndarray) -> np.ndarray:
     """``(25,)`` AU intensities (mean of both sides) that best explain ARKit weights ``(52,)``."""
-    sided = arkit_to_au(np.asarray(arkit, np.float32))
-    return ((sided[:NUM_AU] + sided[NUM_AU:]) / 2).astype(np.float32)
+    return side_mean(arkit_to_au(np.asarray(arkit, np.float32)))
 
 
 def analyze_photo(path, *, models: StudioModels | None = None) -> EditSession:

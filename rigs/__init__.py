@@ -44,6 +44,7 @@ from .facs import (
     au_to_arkit,
     au_vector,
     parse_au_name,
+    side_mean,
 )
 from .loading import RIG_SPEC_HELP, load_rig
 
@@ -55,5 +56,5 @@ __all__ = [
     "OptionalDependencyError", "ParameterError", "RigOutput", "apply_blendshapes", "arkit_to_au", "au_dict",
     "au_to_arkit", "au_vector", "canonical_arkit_name", "classify_arkit", "emotion_au_vector", "known_assets",
     "livelink_name", "load_rig", "mirror_curves", "mirror_name", "normalize_emotion", "parse_au_name",
-    "parse_emotion", "resolve_asset", "valid_curves", "weights_from_dict",
+    "parse_emotion", "resolve_asset", "side_mean", "valid_curves", "weights_from_dict",
 ]  # fmt: skip

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import ParameterError
-from .facs import ACTION_UNITS, AU_NAMES, NUM_AU, NUM_SIDED_AU, au_dict, au_vector
+from .facs import ACTION_UNITS, AU_NAMES, NUM_AU, NUM_SIDED_AU, au_dict, au_vector, side_mean
 
 #: Anchor phrases and the AU set each one means (at full strength: intensity words decide how strong). Sided
 #: AUs give the default side of one-sided expressions (a smirk or a wink: the right side).
@@ -246,7 +246,7 @@ def on_side(au: np.ndarray, side: str | None) -> np.ndarray:
 
 def symmetric(au: np.ndarray) -> np.ndarray:
     """Sided AU vectors ``(..., 50)`` with each AU at its mean over the two sides, on both."""
-    mean = 0.5 * (au[..., :NUM_AU] + au[..., NUM_AU:])
+    mean = side_mean(au)
     return np.concatenate([mean, mean], axis=-1)
 
 

@@ -141,6 +141,12 @@ def au_vector(values: dict[str, float]) -> np.ndarray:
     return v
 
 
+def side_mean(au_sided: np.ndarray) -> np.ndarray:
+    """Each AU's mean over the face's two sides: ``(..., 25)`` from sided intensities ``(..., 50)``."""
+    a = np.asarray(au_sided, dtype=np.float32)
+    return 0.5 * (a[..., :NUM_AU] + a[..., NUM_AU:])
+
+
 def au_dict(vector: np.ndarray, *, threshold: float = 0.0) -> dict[str, float]:
     """Readable form of a sided AU vector: symmetric AUs as ``AU12``, one-sided ones as ``AU12R``."""
     v = np.asarray(vector, dtype=np.float32).reshape(2, NUM_AU)

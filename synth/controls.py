@@ -161,10 +161,10 @@ class EditControls:
             strength = min(max([shown, *(float(c.activations.sum()) for c in self.codes)]), 1.0)
             out = now.copy()
             rest = np.minimum(RESTING_SCORES, now)  # what fades is the expression above a resting face's
-            out[fading] = rest[fading] + (now[fading] - rest[fading]) * (1.0 - strength)
+            out[fading] = _fade(now, rest, strength)[fading]
             if self.neutralise:
                 kept = ~_GAZE & ~_BLINK
-                out[kept] = rest[kept] + (out[kept] - rest[kept]) * (1.0 - min(self.neutralise, 1.0))
+                out[kept] = _fade(out, rest, self.neutralise)[kept]
             out[driven] = np.maximum(now[driven], expression[driven])
             smile = float(now[_SMILE].sum())
             if smile > _ACTIVE:  # the smile's share of the raised upper lip goes with the smile
@@ -173,6 +173,11 @@ class EditControls:
                 out[lips] = now[lips] * (1.0 - min(float(now[_SMILE].mean()), 1.0) * (1.0 - kept))
         out[set_mask] = set_values[set_mask]
         return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+def _fade(values: np.ndarray, rest: np.ndarray, strength: float) -> np.ndarray:
+    """``values`` moved toward ``rest`` by ``strength`` (0: as they are, 1 and more: at rest)."""
+    return rest + (values - rest) * (1.0 - min(strength, 1.0))
 
 
 def _weights(values, source: str) -> dict[str, float]:
