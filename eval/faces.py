@@ -557,6 +557,8 @@ def _hog_proposals(
     """
     h, w = img.shape[:2]
     scale = min(1.0, max_side / max(h, w))
+    if min(h, w) * scale < 16:  # a strip (a 3000 x 1 banner): no face, and too thin to shrink
+        return []
     small = cv2.resize(img, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else img
     upsample = 1 if finer else 0
     from . import dlib_faces

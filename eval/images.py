@@ -26,7 +26,8 @@ logger = logging.getLogger(__name__)
 GREY_MODES: tuple[str, ...] = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "La")
 #: File endings whose format keeps an alpha channel (an edit of a transparent photo stays transparent there).
 ALPHA_SUFFIXES: tuple[str, ...] = (".png", ".webp", ".tif", ".tiff")
-#: JPEG quality of written edits: Pillow's default (75) visibly degrades a photo each time it is edited.
+#: JPEG (and lossy WebP) quality of written edits: Pillow's default (75, WebP 80) visibly degrades a photo each
+#: time it is edited.
 JPEG_QUALITY = 95
 #: File name endings treated as images when scanning folders (lower case).
 IMAGE_EXTENSIONS: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
@@ -80,9 +81,11 @@ def _read(path: str | os.PathLike, *, traits: bool) -> tuple[np.ndarray, PhotoTr
         with Image.open(p) as im:
             im.load()
             icc = im.info.get("icc_profile") or None
+            fmt = im.format
             im = ImageOps.exif_transpose(im)
+            im.format = fmt
             rgb = _to_rgb(im)
-            found = _traits(im, icc) if traits else None
+            found = _traits(im, icc, lossless=_is_lossless(im, p)) if traits else None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
         raise FileFormatError(f"cannot read image {p}: {type(e).__name__}: {e}") from e
     return valid_image(rgb, name=str(p)), found
@@ -90,16 +93,26 @@ def _read(path: str | os.PathLike, *, traits: bool) -> tuple[np.ndarray, PhotoTr
 
 def _to_rgb(im: Image.Image) -> np.ndarray:
     """Pillow image of any mode -> RGB uint8 array."""
-    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
-        arr = np.asarray(im, dtype=np.float64)
-        top = 65535.0 if arr.max(initial=0) > 255 else 255.0
-        grey = np.clip(np.round(arr / top * 255.0), 0, 255).astype(np.uint8)
+    if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        arr = np.nan_to_num(np.asarray(im, dtype=np.float64))
+        grey = np.clip(np.round(arr / _grey_top(im.mode, arr) * 255.0), 0, 255).astype(np.uint8)
         return np.repeat(grey[..., None], 3, axis=2)
     if _has_alpha(im):
         rgba = im.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return np.asarray(Image.alpha_composite(white, rgba).convert("RGB"))
     return np.asarray(im.convert("RGB"))
+
+
+def _grey_top(mode: str, arr: np.ndarray) -> float:
+    """The white level of a single-band 16/32-bit or float image: floats in [0, 1] (scientific TIFFs), 8-bit
+    values kept in a wider type, 16 bits, or the image's own maximum above that (32-bit integers)."""
+    top = float(arr.max(initial=0))
+    if mode == "F" and top <= 1.0:
+        return 1.0
+    if top <= 255:
+        return 255.0
+    return max(65535.0, top)
 
 
 def _has_alpha(im: Image.Image) -> bool:
@@ -155,8 +168,8 @@ def valid_image(image, *, name: str = "image") -> np.ndarray:
 def list_image_files(folder: str | os.PathLike, *, recursive: bool = False) -> list[Path]:
     """Image files of ``folder`` in sorted order (by extension, see :data:`IMAGE_EXTENSIONS`).
 
-    Files are only listed, not opened: a corrupt file is reported when it is loaded. Hidden files
-    (starting with ``.``) are left out.
+    Files are only listed, not opened: a corrupt file is reported when it is loaded. Hidden files and
+    folders (starting with ``.``: ``.git``, ``.thumbnails``) are left out.
 
     Raises
     ------
@@ -172,7 +185,11 @@ def list_image_files(folder: str | os.PathLike, *, recursive: bool = False) -> l
         raise MissingFileError(f"expected a folder of images, got a file: {root}")
     candidates = root.rglob("*") if recursive else root.iterdir()
     files = sorted(
-        p for p in candidates if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_EXTENSIONS
+        p
+        for p in candidates
+        if p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+        and p.suffix.lower() in IMAGE_EXTENSIONS
     )
     if not files:
         raise EmptyFolderError(
@@ -205,14 +222,55 @@ class PhotoTraits:
     icc_profile: bytes | None = None
     grey: bool = False
     alpha: np.ndarray | None = None
+    #: ``(H, W, 3)`` uint8: the colour under the alpha before :func:`load_image` composited it on white, so
+    #: that a half-transparent pixel the edit left alone is written back as it was, not paled.
+    straight: np.ndarray | None = None
+    #: The EXIF block without its orientation tag (the written edit is upright): camera, date, GPS, ... kept.
+    exif: bytes | None = None
+    #: The file stored its pixels losslessly (PNG, TIFF, BMP, lossless WebP): an edit written as WebP is too.
+    lossless: bool = False
 
 
-def _traits(im: Image.Image, icc_profile: bytes | None) -> PhotoTraits:
-    """The traits of an opened, upright image (its profile read before the EXIF transpose, which may drop it)."""
-    alpha = np.asarray(im.convert("RGBA"))[..., 3].copy() if _has_alpha(im) else None
-    if alpha is not None and alpha.min() == 255:
-        alpha = None
-    return PhotoTraits(icc_profile=icc_profile, grey=im.mode in GREY_MODES, alpha=alpha)
+def _traits(im: Image.Image, icc_profile: bytes | None, *, lossless: bool) -> PhotoTraits:
+    """The traits of an opened, upright image (its profile read before the EXIF transpose, which may drop it;
+    the transpose has already removed the orientation tag from its EXIF)."""
+    alpha = straight = None
+    if _has_alpha(im):
+        rgba = np.asarray(im.convert("RGBA"))
+        if rgba[..., 3].min() < 255:
+            alpha, straight = rgba[..., 3].copy(), rgba[..., :3].copy()
+    exif = im.getexif()
+    return PhotoTraits(
+        icc_profile=icc_profile,
+        grey=im.mode in GREY_MODES,
+        alpha=alpha,
+        straight=straight,
+        exif=exif.tobytes() if len(exif) else None,
+        lossless=lossless,
+    )
+
+
+def _is_lossless(im: Image.Image, path: Path) -> bool:
+    """Whether the file stores exact pixels: every format but JPEG and lossy WebP."""
+    if im.format == "JPEG":
+        return False
+    if im.format == "WEBP":
+        with open(path, "rb") as f:
+            head = f.read(64)
+        return b"VP8L" in head
+    return True
+
+
+def _restore_straight(rgb: np.ndarray, alpha: np.ndarray, straight: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """``rgb`` (composited on white, as :func:`load_image` gives) with the photo's own colour back under its
+    alpha where ``keep``: exactly where the pixel is unchanged, un-composited where the edit moved it."""
+    a = alpha[..., None].astype(np.float64) / 255.0
+    straight = straight.astype(np.float64)
+    composited = np.round(straight * a + 255.0 * (1.0 - a))
+    unchanged = np.all(np.abs(rgb.astype(np.float64) - composited) <= 1.0, axis=2, keepdims=True)
+    uncomposited = np.clip(np.round((rgb - 255.0 * (1.0 - a)) / np.maximum(a, 1e-6)), 0, 255)
+    restored = np.where(unchanged | (a <= 0), straight, uncomposited)
+    return np.where(keep[..., None], restored, rgb).astype(np.uint8)
 
 
 def save_image(
@@ -225,26 +283,35 @@ def save_image(
 ) -> None:
     """Write an RGB ``uint8`` image, keeping the traits of the photo it was edited from.
 
-    With ``like``: its colour profile is embedded, a grey photo's edit is written grey, and a transparent
-    photo's alpha is kept where the edit left pixels alone; where it changed them (``changed``, ``(H, W)`` in
-    [0, 1], e.g. an edit's mask, above one half) the face was moved or repainted there and is opaque. Alpha is
-    written only to formats that hold it (:data:`ALPHA_SUFFIXES`); JPEG at :data:`JPEG_QUALITY`. The format
-    follows the file ending; ``options`` go to Pillow's ``save`` (e.g. ``compress_level=1``, a faster PNG).
+    With ``like``: its colour profile and EXIF (less the orientation: the edit is upright) are embedded, a grey
+    photo's edit is written grey, and a transparent photo's alpha and colour are kept where the edit left pixels
+    alone; where it changed them (``changed``, ``(H, W)`` in [0, 1], e.g. an edit's mask, above one half) the face
+    was moved or repainted there and is opaque. Alpha is written only to formats that hold it
+    (:data:`ALPHA_SUFFIXES`); JPEG at :data:`JPEG_QUALITY`, WebP lossless when the photo was stored losslessly,
+    else at that quality. 16-bit photos are written with 8 bits. The format follows the file ending; ``options``
+    go to Pillow's ``save`` (e.g. ``compress_level=1``, a faster PNG).
     """
     path = Path(path)
     rgb = valid_image(image, name=str(path))
     like = like or PhotoTraits()
+    suffix = path.suffix.lower()
+    alpha = None
+    if like.alpha is not None and suffix in ALPHA_SUFFIXES and like.alpha.shape == rgb.shape[:2]:
+        keep = np.ones(rgb.shape[:2], bool) if changed is None else np.asarray(changed) <= 0.5
+        alpha = np.where(keep, like.alpha, np.uint8(255))
+        if like.straight is not None and like.straight.shape == rgb.shape:
+            rgb = _restore_straight(rgb, like.alpha, like.straight, keep)
     out = Image.fromarray(rgb)
     if like.grey:
         out = out.convert("L")
-    suffix = path.suffix.lower()
-    if like.alpha is not None and suffix in ALPHA_SUFFIXES and like.alpha.shape == rgb.shape[:2]:
-        alpha = like.alpha
-        if changed is not None:
-            alpha = np.where(np.asarray(changed) > 0.5, np.uint8(255), alpha)
+    if alpha is not None:
         out.putalpha(Image.fromarray(np.ascontiguousarray(alpha, dtype=np.uint8)))
     if like.icc_profile:
         options["icc_profile"] = like.icc_profile
+    if like.exif and suffix in (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff"):
+        options.setdefault("exif", like.exif)
     if suffix in (".jpg", ".jpeg"):
         options = {"quality": JPEG_QUALITY, "subsampling": 0, **options}  # 4:4:4: lips and irises keep colour edges
+    elif suffix == ".webp":
+        options = {"lossless": True, **options} if like.lossless else {"quality": JPEG_QUALITY, **options}
     out.save(path, format=Image.registered_extensions().get(suffix), **options)

@@ -2,7 +2,8 @@
 
 A folder run writes one output per input under the output folder (same relative name), skips inputs
 whose output already exists (so a stopped run resumes), reports each skipped or failed file with its
-reason and goes on; ``report.json`` lists what happened to each file.
+reason and goes on; ``report.json`` lists what happened to each file, ``edit-settings.json`` the controls the
+folder's edits were made with (a rerun with other controls stops, unless ``--overwrite`` redoes every photo).
 
 ``--refine`` follows the geometric edit of one face (``--face``, default the largest) with the AU-conditioned
 diffusion refine (:mod:`facecraft.synth.refine`); its models come from ``--base`` / ``--adapter`` or the
@@ -24,6 +25,8 @@ from .adapter_cli import add_refine_arguments
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+REPORT_NAME = "report.json"
+SETTINGS_NAME = "edit-settings.json"
 
 
 def _controls(args: argparse.Namespace):
@@ -40,8 +43,11 @@ def _save(image, path: Path, *, like=None, changed=None) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.part{path.suffix}")
-    save_image(image, tmp, like=like, changed=changed)
-    tmp.replace(path)
+    try:
+        save_image(image, tmp, like=like, changed=changed)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _sheet(pairs: list[tuple[str, object, object]], path: Path) -> None:
@@ -88,7 +94,6 @@ def _refine_setup(args: argparse.Namespace, editor):
 
 
 def _cmd_edit(args: argparse.Namespace) -> int:
-    from facecraft.eval.images import list_image_files
     from facecraft.rigs.errors import FacecraftError, MissingFileError, ParameterError
 
     from .editor import FaceEditor
@@ -103,6 +108,8 @@ def _cmd_edit(args: argparse.Namespace) -> int:
     if src.is_file():
         if out.suffix.lower() not in IMAGE_SUFFIXES:
             raise ParameterError(f"output {out}: expected an image file ({', '.join(IMAGE_SUFFIXES)})")
+        if out.is_dir():
+            raise ParameterError(f"output {out} is a folder: give an image file name for one photo's edit")
         with FaceEditor() as editor:
             refine = _refine_setup(args, editor)
             image, result = _edit_one(editor, src, out, controls, args.face, refine)
@@ -118,28 +125,38 @@ def _cmd_edit(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    files = list_image_files(src, recursive=True)
+    files = _folder_inputs(src, out)
+    settings = _settings(args)
+    earlier = _earlier_report(out, settings, overwrite=args.overwrite)
     report: dict[str, dict] = {}
     pairs = []
-    with FaceEditor() as editor:
-        refine = _refine_setup(args, editor)
-        for path in tqdm(files, desc="edit", unit="photo"):
-            rel = path.relative_to(src)
-            target = (out / rel).with_suffix(path.suffix if path.suffix.lower() in IMAGE_SUFFIXES else ".png")
-            if target.exists() and not args.overwrite:
-                report[str(rel)] = {"status": "exists"}
-                continue
-            try:
-                image, result = _edit_one(editor, path, target, controls, args.face, refine)
-            except FacecraftError as e:  # one bad photo never stops the rest
-                report[str(rel)] = {"status": "skipped", "reason": str(e)}
-                log.warning("skipped %s: %s", path, e)
-                continue
-            report[str(rel)] = {"status": "edited", "output": str(target), "faces": len(result.faces)}
-            if args.sheet and len(pairs) < 16:
-                pairs.append((path.name, image, result))
     out.mkdir(parents=True, exist_ok=True)
-    (out / "report.json").write_text(json.dumps(report, indent=2))
+    (out / SETTINGS_NAME).write_text(json.dumps(settings, indent=2))
+    try:
+        with FaceEditor() as editor:
+            refine = _refine_setup(args, editor)
+            for path in tqdm(files, desc="edit", unit="photo"):
+                rel = path.relative_to(src)
+                target = (out / rel).with_suffix(path.suffix if path.suffix.lower() in IMAGE_SUFFIXES else ".png")
+                if target.exists() and not args.overwrite:
+                    done = earlier.get(str(rel), {})  # an earlier run's output and face count are kept
+                    report[str(rel)] = {**done, "status": "exists"} if "output" in done else {"status": "exists"}
+                    continue
+                try:
+                    image, result = _edit_one(editor, path, target, controls, args.face, refine)
+                except FacecraftError as e:  # one bad photo never stops the rest
+                    report[str(rel)] = {"status": "skipped", "reason": str(e)}
+                    log.warning("skipped %s: %s", path, e)
+                    continue
+                except Exception as e:  # noqa: BLE001 - an unforeseen failure is reported, and the rest done
+                    report[str(rel)] = {"status": "skipped", "reason": f"{path}: failed: {type(e).__name__}: {e}"}
+                    log.warning("failed %s", path, exc_info=True)
+                    continue
+                report[str(rel)] = {"status": "edited", "output": str(target), "faces": len(result.faces)}
+                if args.sheet and len(pairs) < 16:
+                    pairs.append((path.name, image, result))
+    finally:  # what finished is reported even when the run stops
+        (out / REPORT_NAME).write_text(json.dumps(report, indent=2))
     counts = {s: sum(r["status"] == s for r in report.values()) for s in ("edited", "exists", "skipped")}
     print(f"{counts['edited']} edited, {counts['exists']} already done, {counts['skipped']} skipped -> {out}")
     for rel, r in report.items():
@@ -149,6 +166,55 @@ def _cmd_edit(args: argparse.Namespace) -> int:
         _sheet(pairs, out / "sheet.png")
         print(f"contact sheet -> {out / 'sheet.png'}")
     return 0 if counts["skipped"] == 0 else 1
+
+
+def _folder_inputs(src: Path, out: Path) -> list[Path]:
+    """The photos of folder ``src`` to edit into folder ``out``; never the outputs of an earlier run."""
+    from facecraft.eval.images import list_image_files
+    from facecraft.rigs.errors import ParameterError
+
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"output {out} is a file: give a folder for a folder of photos")
+    src_abs, out_abs = src.resolve(), out.resolve()
+    if out_abs == src_abs:
+        raise ParameterError(f"output folder {out} is the input folder: give another folder for the edits")
+    files = list_image_files(src, recursive=True)
+    if src_abs in out_abs.parents:  # the output folder inside the input folder: its photos are edits
+        files = [f for f in files if out_abs not in f.resolve().parents]
+    return files
+
+
+def _settings(args: argparse.Namespace) -> dict:
+    """The controls a folder's edits are made with, as given (what a resumed run must repeat)."""
+    keys = ("emotion", "text", "au", "arkit", "absolute", "face", "refine")
+    return {k: getattr(args, k, None) for k in keys}
+
+
+def _earlier_report(out: Path, settings: dict, *, overwrite: bool) -> dict[str, dict]:
+    """The report of an earlier run into ``out``; a run with other controls stops (its edits would be mixed
+    with this one's) unless ``overwrite`` redoes every photo."""
+    from facecraft.rigs.errors import ParameterError
+
+    saved = out / SETTINGS_NAME
+    if saved.is_file() and not overwrite:
+        try:
+            before = json.loads(saved.read_text())
+        except (OSError, ValueError):
+            before = None
+        if before != settings:
+            if isinstance(before, dict):
+                changed = ", ".join(f"{k} {before.get(k)!r}" for k in settings if before.get(k) != settings[k])
+            else:
+                changed = "unreadable settings"
+            raise ParameterError(
+                f"output folder {out} holds edits made with other controls ({changed}): give another folder, "
+                "or --overwrite to redo every photo"
+            )
+    try:
+        report = json.loads((out / REPORT_NAME).read_text())
+    except (OSError, ValueError):
+        return {}
+    return report if isinstance(report, dict) else {}
 
 
 def _summary(edit, top: int = 6) -> str:
@@ -197,7 +263,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--face", type=int, help="edit only this face (0 = the largest); default all")
     p.add_argument("--absolute", action="store_true", help="set the target outright instead of editing the face")
     p.add_argument("--sheet", action="store_true", help="also write a before/after contact sheet")
-    p.add_argument("--overwrite", action="store_true", help="folder mode: redo outputs that already exist")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="folder mode: redo outputs that already exist (needed to rerun a folder with other controls)",
+    )
     p.add_argument(
         "--refine",
         action="store_true",

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -895,7 +896,8 @@ def edit_image(
     Parameters
     ----------
     image : array (H, W, 3) or path
-        The photo (anything :func:`facecraft.eval.images.valid_image` takes).
+        The photo: an array (anything :func:`facecraft.eval.images.valid_image` takes) or an image file
+        (read by :func:`facecraft.eval.images.load_image`: upright, RGB).
     controls : EditControls, optional
         What to do; or give its arguments directly (``emotion="happiness:0.8"``, ``text=``, ``au=``,
         ``arkit=``, ``absolute=``; see :meth:`EditControls.from_args`).
@@ -912,6 +914,12 @@ def edit_image(
         controls = EditControls.from_args(**control_args)
     elif control_args:
         raise ParameterError(f"give controls or control arguments ({', '.join(control_args)}), not both")
+    if isinstance(image, str | os.PathLike):
+        from facecraft.eval.images import load_image
+
+        image, name = load_image(image), (str(image) if name == "image" else name)
+    if editor is not None and not isinstance(editor, FaceEditor):
+        raise ParameterError(f"editor: expected a FaceEditor, got {type(editor).__name__}")
     if editor is not None:
         return editor.edit(image, controls, face=face, name=name)
     with FaceEditor() as own:

@@ -387,3 +387,7 @@ def test_small_face_geometry_is_for_the_whole_photo(astronaut, analyzer):
     ref = analyzer.largest_face(astronaut)
     assert np.abs(f.landmarks_metric - ref.landmarks_metric).mean() < 0.003  # same face shape, other camera
     assert 0.055 < _eye_distance(f.landmarks_metric) < 0.075
+
+
+def test_a_strip_image_is_no_face_not_a_crash(analyzer):
+    assert analyzer.analyze(np.full((1, 3000, 3), 120, np.uint8), name="strip.png") == []

@@ -99,6 +99,8 @@ def test_folder_listing(tmp_path):
     (tmp_path / ".hidden.png").write_bytes(b"x")
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "c.png").write_bytes(b"x")
+    (tmp_path / ".thumbnails").mkdir()  # hidden folders hold no photos of the user's
+    (tmp_path / ".thumbnails" / "d.png").write_bytes(b"x")
     assert [p.name for p in list_image_files(tmp_path)] == ["a.jpg", "b.PNG"]
     assert [p.name for p in iter_image_files(tmp_path, recursive=True)] == ["a.jpg", "b.PNG", "c.png"]
     with pytest.raises(MissingFileError):
@@ -127,7 +129,7 @@ def test_photo_traits_are_read_upright(tmp_path):
     assert traits.alpha.shape == image.shape[:2] == (10, 6)
     assert traits.alpha[:5].max() == 0 and traits.alpha[5:].min() == 255  # rotated like the pixels
     Image.fromarray(np.full((4, 4), 9, np.uint8)).save(tmp_path / "g.png")
-    assert load_image_with_traits(tmp_path / "g.png")[1] == PhotoTraits(grey=True)
+    assert load_image_with_traits(tmp_path / "g.png")[1] == PhotoTraits(grey=True, lossless=True)
     Image.fromarray(np.full((4, 4, 3), 9, np.uint8)).convert("RGBA").save(tmp_path / "opaque.png")
     assert load_image_with_traits(tmp_path / "opaque.png")[1].alpha is None  # an all-opaque alpha is no transparency
 
@@ -162,3 +164,51 @@ def test_save_image_writes_jpeg_at_high_quality(tmp_path):
         # coarser quantisation steps mean lower quality: ours are finer than Pillow's default (75)
         assert sum(ours.quantization[0]) < sum(pillow.quantization[0])
     assert JPEG_QUALITY >= 90
+
+
+def test_half_transparent_pixels_keep_their_colour(tmp_path):
+    rgba = np.zeros((6, 8, 4), np.uint8)
+    rgba[..., :3] = (219, 104, 70)
+    rgba[..., 3] = 128  # half transparent: load_image composites it on white
+    rgba[:, :2, 3] = 0
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "a.png")
+    image, traits = load_image_with_traits(tmp_path / "a.png")
+    assert image[0, 4].tolist() != [219, 104, 70]  # paler, on white
+    changed = np.zeros((6, 8), np.float32)
+    changed[:2] = 1.0
+    edited = image.copy()
+    edited[:2] = (10, 20, 30)  # the edit repainted these rows: opaque there
+    edited[4, 4] = np.clip(edited[4, 4].astype(int) - 10, 0, 255)  # moved a little, left half transparent
+    save_image(edited, tmp_path / "e.png", like=traits, changed=changed)
+    out = np.asarray(Image.open(tmp_path / "e.png"))
+    np.testing.assert_array_equal(out[2:4], rgba[2:4])  # untouched: colour and alpha exactly as they were
+    np.testing.assert_array_equal(out[:2, :, :3], 10 + np.zeros((2, 8, 1), int) + [0, 10, 20])
+    assert out[:2, :, 3].min() == 255
+    composited = out[4, 4, :3].astype(float) * 128 / 255 + 255 * (1 - 128 / 255)
+    np.testing.assert_allclose(composited, edited[4, 4], atol=1.5)  # seen on white, as edited
+
+
+def test_edits_keep_exif_and_lossless_webp(tmp_path):
+    im = Image.fromarray(np.random.default_rng(1).integers(0, 256, (16, 16, 3), dtype=np.uint8))
+    exif = im.getexif()
+    exif[0x010F] = "Canon"  # Make
+    exif[0x0112] = 6  # orientation: the written edit is upright, so the tag goes
+    im.save(tmp_path / "a.jpg", exif=exif)
+    image, traits = load_image_with_traits(tmp_path / "a.jpg")
+    save_image(image, tmp_path / "e.jpg", like=traits)
+    written = Image.open(tmp_path / "e.jpg").getexif()
+    assert written[0x010F] == "Canon" and written.get(0x0112, 1) == 1
+    im.save(tmp_path / "l.webp", lossless=True)
+    image, traits = load_image_with_traits(tmp_path / "l.webp")
+    assert traits.lossless and not load_image_with_traits(tmp_path / "a.jpg")[1].lossless
+    save_image(image, tmp_path / "e.webp", like=traits)
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "e.webp").convert("RGB")), image)
+
+
+def test_float_and_wide_integer_tiffs_are_scaled(tmp_path):
+    ramp = np.linspace(0, 1, 64, dtype=np.float32).reshape(8, 8)
+    Image.fromarray(ramp, "F").save(tmp_path / "f.tif")
+    grey = load_image(tmp_path / "f.tif")[..., 0]
+    assert grey.min() == 0 and grey.max() == 255  # floats in [0, 1], not black
+    Image.fromarray((ramp * 200000).astype(np.int32), "I").save(tmp_path / "i.tif")
+    assert load_image(tmp_path / "i.tif")[..., 0].max() == 255

@@ -72,8 +72,53 @@ def test_folder_mode_reports_skips_and_resumes(tmp_path, astronaut, capsys):
     assert report["broken.jpg"]["status"] == "skipped" and "broken.jpg" in report["broken.jpg"]["reason"]
     before = (out / "sub" / "a.png").stat().st_mtime_ns
     main(["edit", str(folder), "-o", str(out), "--emotion", "surprise:0.7"])
-    assert json.loads((out / "report.json").read_text())["sub/a.png"]["status"] == "exists"
+    again = json.loads((out / "report.json").read_text())["sub/a.png"]
+    assert again["status"] == "exists" and again["output"] == str(out / "sub" / "a.png")  # the first run's entry
     assert (out / "sub" / "a.png").stat().st_mtime_ns == before
+    capsys.readouterr()
+    # other controls into the same folder would mix two edits: stopped, unless --overwrite redoes them
+    assert main(["edit", str(folder), "-o", str(out), "--emotion", "anger"]) == 1
+    assert "holds edits made with other controls (emotion 'surprise:0.7')" in capsys.readouterr().err
+    assert (out / "sub" / "a.png").stat().st_mtime_ns == before
+
+
+def test_folder_mode_never_edits_its_own_outputs(tmp_path, astronaut, capsys):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    iio.imwrite(folder / "a.png", astronaut)
+    (folder / ".cache").mkdir()
+    iio.imwrite(folder / ".cache" / "thumb.png", astronaut)  # hidden folders are not the user's photos
+    for _ in range(2):
+        main(["edit", str(folder), "-o", str(folder / "edited"), "--arkit", "jawOpen=0.5"])
+    assert sorted(json.loads((folder / "edited" / "report.json").read_text())) == ["a.png"]
+    assert not (folder / "edited" / "edited").exists()
+    assert main(["edit", str(folder), "-o", str(folder), "--arkit", "jawOpen=0.5"]) == 1
+    assert "is the input folder" in capsys.readouterr().err
+    (tmp_path / "dir.png").mkdir()
+    assert main(["edit", str(folder / "a.png"), "-o", str(tmp_path / "dir.png"), "--arkit", "jawOpen=0.5"]) == 1
+    assert "is a folder" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no part file left
+
+
+def test_folder_mode_reports_an_unforeseen_failure_and_goes_on(tmp_path, astronaut, monkeypatch):
+    from facecraft.synth import cli
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("a.png", "b.png"):
+        iio.imwrite(folder / name, astronaut)
+    real = cli._edit_one
+
+    def flaky(editor, path, *args):
+        if path.name == "a.png":
+            raise RuntimeError("a bug")
+        return real(editor, path, *args)
+
+    monkeypatch.setattr(cli, "_edit_one", flaky)
+    assert main(["edit", str(folder), "-o", str(tmp_path / "out"), "--arkit", "jawOpen=0.5"]) == 1
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["a.png"]["status"] == "skipped" and "RuntimeError: a bug" in report["a.png"]["reason"]
+    assert report["b.png"]["status"] == "edited"
 
 
 def test_calibrate_editor_reuses_measurements_and_takes_the_solve_options(tmp_path, capsys):

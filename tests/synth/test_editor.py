@@ -80,6 +80,21 @@ def test_edit_image_takes_control_arguments(astronaut, editor):
     assert result.fit.mean_residual_px < 2.0
     with pytest.raises(ParameterError, match="not both"):
         edit_image(astronaut, EditControls.from_args(emotion="anger"), emotion="anger", editor=editor)
+    with pytest.raises(ParameterError, match="absolute: expected True or False"):
+        edit_image(astronaut, arkit=["jawOpen=0.6"], absolute="no", editor=editor)
+    with pytest.raises(ParameterError, match="expected a FaceEditor"):
+        edit_image(astronaut, arkit=["jawOpen=0.6"], editor="x")
+
+
+def test_edit_image_reads_a_path(tmp_path, astronaut, editor):
+    from facecraft.eval.images import save_image
+    from facecraft.rigs.errors import MissingFileError
+
+    save_image(astronaut, tmp_path / "a.png")
+    by_path = edit_image(str(tmp_path / "a.png"), arkit=["jawOpen=0.6"], editor=editor)
+    np.testing.assert_array_equal(by_path.image, edit_image(astronaut, arkit=["jawOpen=0.6"], editor=editor).image)
+    with pytest.raises(MissingFileError, match="absent.png"):
+        edit_image(tmp_path / "absent.png", arkit=["jawOpen=0.6"], editor=editor)
 
 
 def test_face_crop_is_square_and_inside():
