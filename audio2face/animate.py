@@ -44,11 +44,14 @@ from .model import A2FModel, load_default_model
 from .postprocess import (
     SILENCE_PEAK,
     add_blinks,
+    add_emotion_overlay,
     audio_peak,
     closure_priority,
     is_silent,
     meta_closure_press,
     neutral_if_silent,
+    speech_residual_names,
+    split_emotion_codes,
 )
 
 log = logging.getLogger(__name__)
@@ -159,13 +162,17 @@ def predict_frames(
     cfg = model.config
     feats = get_features(cfg.feature_kind, fps=cfg.fps)(y, sr)
     codes = as_code_track(parse_emotion(emotion), np.arange(len(feats)) / cfg.fps)
+    categories, extra = split_emotion_codes(codes)
+    if left := speech_residual_names(extra):
+        log.warning("emotion: %s left to the speech in learned mode (--mode procedural adds it)", ", ".join(left))
     with torch.no_grad():
-        out = model(torch.from_numpy(feats)[None], torch.from_numpy(codes)[None])
+        out = model(torch.from_numpy(feats)[None], torch.from_numpy(categories)[None])
 
     def head(t: torch.Tensor | None) -> np.ndarray | None:
         return None if t is None else t[0].float().numpy().astype(np.float32)
 
-    curves = closure_priority(out.arkit[0].numpy(), model_press=meta_closure_press(cfg.meta))
+    raw = add_emotion_overlay(out.arkit[0].numpy(), extra)
+    curves = closure_priority(raw, model_press=meta_closure_press(cfg.meta))
     return curves, head(out.flame_expression), head(out.flame_jaw)
 
 

@@ -13,7 +13,11 @@ Speech does not predict blinks, and a model knows no phones, so these rules are 
   them there (a model smooths them across the closure: mouthLowerDown/UpperUp leaking from the neighbouring vowels
   would part the lips);
 * **blinks**: a seeded, natural-rate blink track on ``eyeBlink``; ``eyeWide`` yields while the lids close;
-* **silence**: audio whose peak is below :data:`SILENCE_PEAK` gives a neutral face.
+* **silence**: audio whose peak is below :data:`SILENCE_PEAK` gives a neutral face;
+* **emotion overlay**: the learned model was trained on the emotion categories alone; what a code says beyond
+  them (a user's own AUs, ARKit weights or words: the code's residual) is added to the channels an emotion
+  overlay owns (:data:`OVERLAY_INDEX`, as the teacher adds a whole emotion), so ``mouthSmileLeft=0.8`` smiles on
+  the left at about 0.8 instead of reaching the model as a code it never saw.
 
 The procedural teacher (:mod:`.teacher`), offline inference (:mod:`.animate`) and streaming (:mod:`.stream`)
 all import these from here, so the rules exist once.
@@ -26,7 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from facecraft.rigs.arkit import ARKIT_INDEX
+from facecraft.rigs.arkit import ARKIT_INDEX, ARKIT_NAMES, SPEECH_CHANNELS
+from facecraft.rigs.emotion_space import NUM_CODE_EMOTIONS, codes_to_arkit
 from facecraft.rigs.errors import FileFormatError, ParameterError
 
 from .lip_state import CLOSURE_PRESS, PRESS_LEFT, PRESS_RIGHT, sealed_weight, shut_weight
@@ -99,6 +104,39 @@ def rescale_press(curves: np.ndarray, *, model_press: float = MODEL_CLOSURE_PRES
     out = np.array(curves, np.float32, copy=True)
     out[:, [PRESS_LEFT, PRESS_RIGHT]] *= CLOSURE_PRESS / model_press
     return out
+
+
+#: Channels an emotion overlay adds to without limit: everything that is not a speech channel (brows, eyes,
+#: cheeks, nose, mouth corners: smile, frown, dimple, left/right), gaze left to the gaze track.
+OVERLAY_INDEX = np.array([i for i, n in enumerate(ARKIT_NAMES) if n not in SPEECH_CHANNELS and "eyeLook" not in n])
+_SPEECH_ONLY = np.array([n in SPEECH_CHANNELS for n in ARKIT_NAMES])
+#: A code's residual on a speech channel above this (jawOpen=0.3 asked of a learned model) is reported as left to
+#: the speech.
+RESIDUAL_SPEECH_NOTICE = 0.05
+
+
+def split_emotion_codes(codes) -> tuple[np.ndarray, np.ndarray]:
+    """Emotion codes ``(..., 57)`` -> ``(categories, extra)``: the codes with their residual cleared (the
+    emotion categories the learned model was trained on) and the ARKit weights ``(..., 52)`` the residual adds
+    (the whole code's weights minus the categories'; zero for a plain emotion such as ``anger:0.7``)."""
+    codes = np.asarray(codes, np.float32)
+    categories = codes.copy()
+    categories[..., NUM_CODE_EMOTIONS:] = 0.0
+    return categories, (codes_to_arkit(codes) - codes_to_arkit(categories)).astype(np.float32)
+
+
+def add_emotion_overlay(curves: np.ndarray, extra: np.ndarray) -> np.ndarray:
+    """``curves`` (T, 52) with ``extra`` (:func:`split_emotion_codes`) added on :data:`OVERLAY_INDEX`, in [0, 1]."""
+    out = np.array(curves, np.float32)
+    out[:, OVERLAY_INDEX] = np.clip(out[:, OVERLAY_INDEX] + extra[:, OVERLAY_INDEX], 0.0, 1.0)
+    return out
+
+
+def speech_residual_names(extra: np.ndarray) -> list[str]:
+    """Speech channels a code's residual asks to move (by more than :data:`RESIDUAL_SPEECH_NOTICE`): a learned
+    model leaves them to the speech, and says so."""
+    moved = np.abs(np.asarray(extra)).reshape(-1, len(ARKIT_NAMES)).max(axis=0) > RESIDUAL_SPEECH_NOTICE
+    return [n for n, m, s in zip(ARKIT_NAMES, moved, _SPEECH_ONLY, strict=True) if m and s]
 
 
 def closure_priority(curves: np.ndarray, *, model_press: float = MODEL_CLOSURE_PRESS) -> np.ndarray:

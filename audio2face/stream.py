@@ -26,7 +26,7 @@ from facecraft.rigs.errors import ParameterError
 from .audio import SAMPLE_RATE, valid_audio
 from .features import LOGMEL_HOP, LOGMEL_WINDOW, get_features, interpolate_frames
 from .model import A2FModel
-from .postprocess import closure_priority, meta_closure_press
+from .postprocess import add_emotion_overlay, closure_priority, meta_closure_press, split_emotion_codes
 
 HOP = LOGMEL_HOP  # the log-mel front-end's hop (10 ms)
 HALF_WINDOW = LOGMEL_WINDOW // 2  # half of its analysis window (12.5 ms)
@@ -159,17 +159,18 @@ class StreamingAnimator:
         for c in range(w0, c1):
             f = min(c, self._feat_count - 1)  # offline pads the end with the last frame
             feats.append(self._feat[f - self._feat_start])
-        codes = self._codes(np.maximum(np.arange(w0, c1) - la, 0).astype(np.float64))
+        categories, extra = split_emotion_codes(self._codes(np.maximum(np.arange(w0, c1) - la, 0).astype(np.float64)))
         with torch.no_grad():
             out = self.model.forward_causal(
-                torch.from_numpy(np.stack(feats))[None], torch.from_numpy(codes)[None]
+                torch.from_numpy(np.stack(feats))[None], torch.from_numpy(categories)[None]
             ).arkit[0, c0 - w0 :]
         self._emitted = last
         drop = max(0, (self._emitted + la - self.rf) - self._feat_start)
         if drop > 0:
             self._feat = self._feat[drop:]
             self._feat_start += drop
-        return closure_priority(out.numpy(), model_press=meta_closure_press(self.model.config.meta))
+        raw = add_emotion_overlay(out.numpy(), extra[c0 - w0 :])
+        return closure_priority(raw, model_press=meta_closure_press(self.model.config.meta))
 
     # ------------------------------------------------------------------ API
     def push(self, chunk: np.ndarray) -> np.ndarray:

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from facecraft.rigs.arkit import ARKIT_INDEX, ARKIT_NAMES, NUM_ARKIT, SPEECH_CHANNELS
+from facecraft.rigs.arkit import ARKIT_INDEX, NUM_ARKIT, SPEECH_CHANNELS
 from facecraft.rigs.assets import shared_data_dir
 from facecraft.rigs.emotion_space import EMOTION_CODE_DIM, codes_to_arkit
 from facecraft.rigs.errors import ParameterError
@@ -37,7 +37,7 @@ from .audio import SAMPLE_RATE
 from .head_motion import LOUD_DB, QUIET_DB, frame_loudness
 from .lip_state import CLOSURE_JAW, CLOSURE_PRESS, CLOSURE_SEAL
 from .phonetics import Phone
-from .postprocess import add_blinks, is_silent, yield_to_seal
+from .postprocess import OVERLAY_INDEX, add_blinks, is_silent, yield_to_seal
 from .visemes import (
     BILABIALS,
     JAW_CHANNELS,
@@ -63,9 +63,6 @@ _GROUPS: dict[str, np.ndarray] = {
     "tongue": np.array([_IDX[n] for n in TONGUE_CHANNELS]),
 }
 SPEECH_INDEX = np.array([_IDX[n] for n in SPEECH_CHANNELS])
-# Channels the emotion overlay may add to without limit: everything that is not a speech channel
-# (brows, eyes, cheeks, nose, mouth corners: smile, frown, dimple, left/right).
-OVERLAY_INDEX = np.array([i for i, n in enumerate(ARKIT_NAMES) if n not in SPEECH_CHANNELS and "eyeLook" not in n])
 EMOTION_JAW_GAIN = 0.5  # emotion's jawOpen (surprise, fear) is added at half strength under speech
 # The sealed-lip pattern written below (CLOSURE_JAW, CLOSURE_PRESS, CLOSURE_SEAL) is defined, and read back from
 # curves, in .lip_state; blinks and the lip-lift yield during closures live in .postprocess.

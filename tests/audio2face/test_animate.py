@@ -175,6 +175,28 @@ def test_learned_mode_accepts_every_emotion_form(tmp_path, tiny_model_dir):
         an.animate_audio(y, emotion="glee:0.5", weights=model)
 
 
+def test_learned_mode_adds_a_users_own_weights_on_their_side(tiny_model_dir, caplog):
+    """The model was trained on emotion categories: what a code asks beyond them (one side's smile, a wink) is
+    added to the emotion channels, on the side asked for, at about the weight asked for; speech channels are left
+    to the speech, with a notice."""
+    from facecraft.audio2face.model import A2FModel
+
+    y, _ = fake_speech(0)
+    model = A2FModel.from_pretrained(tiny_model_dir)
+
+    def mean_change(spec):
+        base = an.animate_audio(y, weights=model, blink=False).curves
+        return (an.animate_audio(y, emotion=spec, weights=model, blink=False).curves - base).mean(axis=0)
+
+    smile = mean_change("mouthSmileLeft=0.8")
+    left, right = smile[ARKIT_INDEX["mouthSmileLeft"]], smile[ARKIT_INDEX["mouthSmileRight"]]
+    assert left > 0.3 and left - right > 0.3  # the shipped model: +0.74 left, +0.01 right (an untrained one here)
+    assert mean_change("eyeBlinkLeft=1")[ARKIT_INDEX["eyeBlinkLeft"]] > 0.8
+    with caplog.at_level("WARNING"):
+        mean_change("jawOpen=0.3")
+    assert "jawOpen left to the speech" in caplog.text
+
+
 def test_procedural_mode_accepts_every_emotion_form(tmp_path, monkeypatch):
     """Both modes take the same forms (phones are stubbed: the emotion path is what is tested here)."""
     from facecraft.audio2face import phonetics

@@ -116,3 +116,19 @@ def test_streaming_and_offline_inference_import_no_cycle():
     code = "import sys, facecraft.audio2face.stream; print('facecraft.audio2face.animate' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_an_emotion_code_splits_into_its_categories_and_the_rest():
+    from facecraft.audio2face.postprocess import OVERLAY_INDEX, split_emotion_codes
+    from facecraft.rigs import EmotionCode
+    from facecraft.rigs.emotion_space import codes_to_arkit
+
+    plain = EmotionCode.from_emotion("anger", 0.7).vector
+    categories, extra = split_emotion_codes(plain[None])
+    np.testing.assert_array_equal(categories[0], plain)  # what the model was trained on passes as it is
+    assert np.abs(extra).max() == 0.0
+    own = EmotionCode.from_arkit(np.eye(52, dtype=np.float32)[ARKIT_INDEX["mouthSmileLeft"]] * 0.8).vector
+    categories, extra = split_emotion_codes(np.stack([own, own]))
+    assert categories[:, 7:].max() == 0.0 and categories[:, :7].max() > 0  # the smile's happiness share
+    np.testing.assert_allclose(codes_to_arkit(categories) + extra, codes_to_arkit(np.stack([own, own])), atol=1e-6)
+    assert ARKIT_INDEX["mouthSmileLeft"] in OVERLAY_INDEX and ARKIT_INDEX["jawOpen"] not in OVERLAY_INDEX
