@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from .arkit import ARKIT_NAMES, NUM_ARKIT, SPEECH_CHANNELS, weights_from_dict
-from .emotions import EMOTIONS, emotion_au_vector, normalize_emotion
+from .emotions import EMOTIONS, emotion_au_vector, normalize_emotion, suggest_emotion
 from .errors import FileFormatError, MissingFileError, ParameterError
 from .expression_text import text_to_au
 from .facs import NUM_SIDED_AU, arkit_to_au, au_to_arkit, au_vector
@@ -331,7 +331,8 @@ def parse_emotion(value, *, source: str = "emotion"):
             if not 0.0 <= intensity <= 1.0:
                 raise ParameterError(f"{source} {value!r}: intensity must lie in [0, 1], got {intensity:g}")
             return EmotionCode.from_emotion(name, intensity)
-        raise ParameterError(f"{source} {value!r}: unknown emotion {name.strip()!r}; expected {EMOTION_ARG_HELP}")
+        hint = f"did you mean {s!r}? " if (s := suggest_emotion(name)) else ""
+        raise ParameterError(f"{source} {value!r}: unknown emotion {name.strip()!r}; {hint}expected {EMOTION_ARG_HELP}")
     if isinstance(value, (list, tuple)) and value and all(isinstance(k, dict) for k in value):
         return EmotionTrack(list(value), source=source)
     try:

@@ -7,6 +7,8 @@ intensity gives weaker displays.
 
 from __future__ import annotations
 
+import difflib
+
 import numpy as np
 
 from .errors import ParameterError
@@ -55,7 +57,16 @@ def normalize_emotion(label: str) -> str:
     key = str(label).strip().lower()
     if key in _LABEL_ALIASES:
         return _LABEL_ALIASES[key]
-    raise ParameterError(f"unknown emotion label {label!r}; expected one of {', '.join(EMOTIONS)} (or a common alias)")
+    hint = f"did you mean {s!r}? " if (s := suggest_emotion(key)) else ""
+    raise ParameterError(
+        f"unknown emotion label {label!r}; {hint}expected one of {', '.join(EMOTIONS)} (or a common alias)"
+    )
+
+
+def suggest_emotion(word: str) -> str | None:
+    """The emotion a misspelt name or alias most likely meant (``'hapiness'`` -> ``'happiness'``), or None."""
+    close = difflib.get_close_matches(str(word).strip().lower(), list(_LABEL_ALIASES), n=1, cutoff=0.8)
+    return _LABEL_ALIASES[close[0]] if close else None
 
 
 def emotion_au_vector(emotion: str, intensity: float = 1.0) -> np.ndarray:

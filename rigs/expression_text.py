@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .emotions import suggest_emotion
 from .errors import ParameterError
 from .facs import ACTION_UNITS, AU_NAMES, NUM_AU, NUM_SIDED_AU, au_dict, au_vector, side_mean
 
@@ -85,6 +86,7 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("tired, sleepy, drowsy, heavy eyelids", {"AU43": 0.55}),
     ("bored, uninterested, unimpressed", {"AU43": 0.35, "AU15": 0.2, "AU17": 0.3}),
     ("determined, focused, concentrating", {"AU4": 0.5, "AU7": 0.5, "AU24": 0.5}),
+    ("stern, serious, grim, tense", {"AU4": 0.5, "AU7": 0.3, "AU24": 0.6}),
     ("curious, interested, intrigued", {"AU1": 0.4, "AU2": 0.5, "AU5": 0.2}),
     ("thinking, pensive, contemplative", {"AU4": 0.3, "AU17": 0.3, "AU24": 0.2}),
     ("yawning, a wide yawn", {"AU7": 0.3, "AU27": 1.0, "AU43": 0.6}),
@@ -123,6 +125,10 @@ TEMPERATURE = 0.04
 QUALIFIER_SHARE = 0.6
 #: A part's own actions: the AUs at this share of its strongest or more (the rest is the mixture's tail).
 MAIN_SHARE = 0.3
+#: Text whose every part is less similar than this to every anchor is not read at all (an error): typing noise,
+#: other languages (MiniLM is English: "un sourire timide" 0.23, "笑顔" 0.26), unrelated words ("table" 0.21).
+#: English expression words reach 0.27 ("stern", before its anchor) to 0.92; 0.3 keeps the guesses out.
+MIN_SIMILARITY = 0.3
 
 #: Each sided AU's face region (brows, eyes, cheeks, nose, mouth, chin, jaw).
 _AU_REGION = np.array([{a.code: a.region for a in ACTION_UNITS}[AU_NAMES[i % NUM_AU]] for i in range(NUM_SIDED_AU)])
@@ -273,8 +279,16 @@ def text_to_au(text: str) -> np.ndarray:
     parts = text_parts(text)
     if not parts:  # only filler ("a face"): the whole text, as one part
         parts = [TextPart(text.lower(), False, None, text_intensity(text))]
+    _check_emotion_typo(text)
     emb, aus = _anchor_table()
     sims = embed_text([p.words for p in parts]) @ emb.T  # (parts, anchors)
+    if sims.max() < MIN_SIMILARITY:
+        best = np.unravel_index(int(np.argmax(sims)), sims.shape)[1]
+        raise ParameterError(
+            f"expression text {text!r}: no expression reads from these words (nearest {TEXT_ANCHORS[best][0]!r}, "
+            f"similarity {sims.max():.2f} < {MIN_SIMILARITY}); use English words such as 'a shy smile' or an "
+            "emotion name"
+        )
     read = [_part_au(s, aus, part.side) for part, s in zip(parts, sims, strict=True)]
     for i, part in enumerate(parts[:-1]):
         if part.qualifier:  # the qualified expression keeps its regions: "a sad smile" is sad above a smile
@@ -293,6 +307,17 @@ def text_to_au(text: str) -> np.ndarray:
     # smile that the "teeth" anchors (a toothy grin) also carry, and drops the parted lips.
     wanted[unwanted & ~asked] = 0.0
     return np.clip(wanted, 0.0, 1.0).astype(np.float32)
+
+
+def _check_emotion_typo(text: str) -> None:
+    """A single word that is no English word MiniLM knows but close to an emotion name ("hapiness") is a typo:
+    an error that suggests the name, not a guess from the word's pieces ("hapiness" read as sadness)."""
+    word = text.strip().lower()
+    if not re.fullmatch(r"[a-z]+", word):
+        return
+    suggestion = suggest_emotion(word)
+    if suggestion and word not in _text_encoder()[0].get_vocab():
+        raise ParameterError(f"unknown emotion {text.strip()!r}: did you mean {suggestion!r}?")
 
 
 def describe_text(text: str, *, most: int = 6) -> str:

@@ -85,6 +85,8 @@ def test_parse_emotion_names_and_intensities():
         parse_emotion("anger:3")
     with pytest.raises(ParameterError, match="unknown emotion 'rage'.*anger, contempt"):
         parse_emotion("rage:0.5")
+    with pytest.raises(ParameterError, match="unknown emotion 'sadnes'; did you mean 'sadness'"):
+        parse_emotion("sadnes:0.5")
     with pytest.raises(ParameterError, match="empty"):
         parse_emotion("  ")
 

@@ -87,6 +87,23 @@ def test_text_without_words_is_an_error(bad):
         text_to_au(bad)
 
 
+@pytest.mark.parametrize("typo,meant", [("hapiness", "happiness"), ("angre", "anger"), ("suprise", "surprise")])
+def test_a_misspelt_emotion_name_is_an_error_that_suggests_the_name(typo, meant):
+    with pytest.raises(ParameterError, match=f"did you mean '{meant}'"):
+        text_to_au(typo)
+
+
+@pytest.mark.parametrize("noise", ["xyz", "asdkjh qwe", "笑顔", "table", "un sourire timide"])
+def test_words_that_say_no_expression_are_an_error_not_a_guess(noise):
+    with pytest.raises(ParameterError, match="no expression reads from these words"):
+        text_to_au(noise)
+
+
+@pytest.mark.parametrize("word", ["stern", "danger", "a shy smile", "sad"])
+def test_english_expression_words_are_still_read(word):
+    text_to_au(word)  # "danger" is an English word, near "anger" only in spelling: read, not corrected
+
+
 def test_on_side_moves_each_action_to_one_side():
     v = au_vector({"AU12R": 0.6, "AU14L": 0.3, "AU1": 0.5})
     left = dict(zip(SIDED_AU_NAMES, on_side(v, "left").tolist(), strict=True))
