@@ -90,7 +90,7 @@ SHOWN_LIMIT: dict[str, float] = {
 #: Channels that open the mouth: a request that does not raise them never raises them as a cross-talk
 #: correction (the open mouth's interior reads as a smile to MediaPipe, so the solve would open the mouth of
 #: a happy face: a dark hole to people and to FER judges).
-_OPENING = np.array([n.startswith(("jawOpen", "mouthLowerDown", "mouthUpperUp")) for n in ARKIT_NAMES])
+OPENING = np.array([n.startswith(("jawOpen", "mouthLowerDown", "mouthUpperUp")) for n in ARKIT_NAMES])
 #: ... and a request that neither opens the jaw nor lowers them (nor raises ``mouthClose``) never pushes the
 #: lips into each other as a correction either: on a closed mouth that crosses the inner lips into a jagged
 #: line (FRLL 001, 006, 010, 034: happiness).
@@ -108,6 +108,10 @@ _OPTIONS = ("ridge", "max_gain", "cross", "gaze_weight", "other_weight", "remova
 #: calibration photos reads as surprise 0.80 vs 0.75 by mini-Xception's mean probability at 0.2; at 1.0 the
 #: photo's side teeth stand in the corners of the opened mouth as fangs).
 PAST_NEUTRAL = 0.6
+#: Shapes that bring the lips together (press, roll, shrug, close): unless the request opens the mouth, a removal
+#: stops at their neutral. Past it the rig swells the lips apart (a pressed closed-lip smile taken to neutral lost
+#: 0.94 units of press against a fit of 0.33: lips parted over drawn teeth, or, held shut, swollen).
+_LIP_CLOSING = np.array([n.startswith(("mouthPress", "mouthRoll", "mouthShrug", "mouthClose")) for n in ARKIT_NAMES])
 #: A requested change smaller than this counts as no change (the row weighs ``other_weight``).
 _ACTIVE = 0.01
 #: A photo showing a channel at this score or more does not count toward that channel's peak level.
@@ -624,11 +628,13 @@ class EditorCalibration:
         removal = np.clip(fall, self.removal_limit, max(self.removal_max, self.removal_limit))
         lo = np.maximum(np.minimum(ds, 0.0) * self.max_gain - self.cross, -removal)
         if now is not None:
-            lo = np.maximum(lo, np.minimum(-now[solved] - PAST_NEUTRAL, 0.0))
-        cross = np.where(_OPENING[solved] | _PRESSING[solved], 0.0, self.cross)
+            opens = bool(np.any(delta[OPENING] > _ACTIVE))  # lips parted anyway: their shapes may go past neutral
+            past = np.where(_LIP_CLOSING[solved] & ~opens, 0.0, PAST_NEUTRAL)
+            lo = np.maximum(lo, np.minimum(-now[solved] - past, 0.0))
+        cross = np.where(OPENING[solved] | _PRESSING[solved], 0.0, self.cross)
         hi = np.minimum(np.maximum(ds, 0.0) * self.max_gain + cross, limit)
         if delta[_JAW] <= _ACTIVE:  # a closed mouth stays closed, not pressed: its lips would cross
-            lo = np.where(_OPENING[solved] & (ds >= -_ACTIVE), np.maximum(lo, 0.0), lo)
+            lo = np.where(OPENING[solved] & (ds >= -_ACTIVE), np.maximum(lo, 0.0), lo)
         raised = ds > _ACTIVE
         floor = self.raise_floor * np.minimum(ds * self._gain[solved], limit)
         lo = np.where(raised, np.maximum(lo, floor), lo)

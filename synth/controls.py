@@ -151,18 +151,18 @@ class EditControls:
             raise ParameterError(f"current weights: expected shape ({NUM_ARKIT},), got {now.shape}")
         now = np.clip(now, 0.0, 1.0)
         expression, set_values, set_mask = self.requested()
-        if self.absolute:
-            out = expression.copy()
+        driven = expression > _ACTIVE
+        rest = np.minimum(RESTING_SCORES, now)  # what fades is the expression above a resting face's
+        if self.absolute:  # outright, from a resting face (MediaPipe's zero squint is a stare)
+            out = np.where(driven, expression, rest)
             out[_GAZE] = now[_GAZE]
         else:
-            driven = expression > _ACTIVE
             fading = region_mask("emotion") & ~driven
             # how strongly the new expression replaces the old: its emotion intensity (activation sum) or
             # its strongest expression channel, whichever is larger (text and AU codes may have no activation)
             shown = float(expression[region_mask("emotion")].max(initial=0.0))
             strength = min(max([shown, *(float(c.activations.sum()) for c in self.codes)]), 1.0)
             out = now.copy()
-            rest = np.minimum(RESTING_SCORES, now)  # what fades is the expression above a resting face's
             out[fading] = _fade(now, rest, strength)[fading]
             if self.neutralise:
                 kept = ~_GAZE & ~_BLINK

@@ -46,11 +46,11 @@ from facecraft.rigs.default_rig import (
 )
 from facecraft.rigs.mediapipe_mesh import canonical_mesh
 
-from .calibration import CROSS_TALK, EditorCalibration
+from .calibration import CROSS_TALK, OPENING, EditorCalibration
 from .controls import EditControls
 from .corner_frame import CornerFrame
 from .fit import NUM_MESH_POINTS, RigFit, fit_rig
-from .mouth import _luma, _smoothstep
+from .mouth import _luma, _smoothstep, mouth_frame, mouth_is_open
 from .mouth_shapes import FUNNEL_FULL, funnel_motion, funnel_part
 from .photo_blur import photo_blur
 
@@ -257,8 +257,9 @@ def rig_change_offsets(fit: RigFit, rig_change: np.ndarray) -> np.ndarray:
     return fit.project(fit.vertices(fit.weights + rig_change)) - fit.project(fit.vertices())
 
 
-def rounded_opening(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """``dst`` with what an edit adds to the mouth opening tapered toward the corners, an oval not a box.
+def rounded_opening(src: np.ndarray, dst: np.ndarray, *, keep_closed: bool = False) -> np.ndarray:
+    """``dst`` with what an edit adds to the mouth opening tapered toward the corners, an oval not a box; none of
+    it with ``keep_closed`` (a closed mouth that the request does not open, :func:`opens_mouth`).
 
     The rig's jaw drops the whole lower inner lip and leaves the whole upper one, while the corners go half
     way: the opening becomes a box with a notch at each corner (a dark slot). A real jaw drop opens the lips
@@ -284,10 +285,20 @@ def rounded_opening(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     v_up = ((dst[up] - src[up]) - corners) @ v_axis  # (n,) across motion relative to the corners'
     v_lo = ((dst[lo] - src[lo]) - corners) @ v_axis
     added = np.maximum(v_lo - v_up, 0.0)  # opening the edit adds
-    cut = 0.5 * (1.0 - np.sin(np.pi * a) ** _OVAL_POWER) * added
+    cut = 0.5 * (1.0 if keep_closed else 1.0 - np.sin(np.pi * a) ** _OVAL_POWER) * added
     out[up] += cut[:, None] * v_axis[None, :]
     out[lo] -= cut[:, None] * v_axis[None, :]
     return out
+
+
+def opens_mouth(rig_change: np.ndarray) -> bool:
+    """Whether an edit asks the mouth to open: it raises the jaw or a lip-parting channel by more than :data:`_OPENS`
+    (the calibration never raises those as a correction), or the funnel by more than a correction
+    (:data:`~facecraft.synth.calibration.CROSS_TALK`). Otherwise a closed mouth stays closed (:func:`mesh_targets`):
+    taking a pressed, closed-lip smile to neutral removes the rig's press from lips whose fit balanced it with
+    ``mouthLowerDown`` (a UTKFace crop's lips parted over drawn teeth)."""
+    change = np.asarray(rig_change, np.float64)
+    return bool(np.any(change[OPENING] > _OPENS) or funnel_part(change).max() > CROSS_TALK)
 
 
 #: The nose is bone and cartilage: relaxing the muscles that lift its wings (a smile's AU12, AU10's upper-lip raise)
@@ -730,7 +741,8 @@ def mesh_targets(analyzed: AnalyzedFace, rig_change: np.ndarray) -> tuple[np.nda
     landmarks moved by the rig change, lowered brows stopped short of the lids (:func:`brow_floor`), the skin beside
     the corners of a removed smile with them (:func:`drag_corner_skin`), a funnel's lips laid out as an "O"
     (:func:`facecraft.synth.mouth_shapes.funnel_motion` in place of the rig's funnel), the mouth opening rounded by
-    :func:`rounded_opening`, pressed lips brought together by :func:`lip_seal`'s share of their gap)."""
+    :func:`rounded_opening` (kept closed where it was closed and the request does not open it), pressed lips brought
+    together by :func:`lip_seal`'s share of their gap)."""
     from .mouth_seal import lip_sides, seal_lips
     from .warp import face_width
 
@@ -740,7 +752,8 @@ def mesh_targets(analyzed: AnalyzedFace, rig_change: np.ndarray) -> tuple[np.nda
     if funnel.any():  # the rig's funnel gapes: the lips are laid out as a rounded "O" instead
         amount = float(funnel.max()) / FUNNEL_FULL
         moved += funnel_motion(src, amount, face_width=face_width(src)) - rig_change_offsets(analyzed.fit, funnel)
-    dst = rounded_opening(src, drag_corner_skin(src, moved, rig_change))
+    closed = not mouth_is_open(mouth_frame(src)) and not opens_mouth(rig_change)
+    dst = rounded_opening(src, drag_corner_skin(src, moved, rig_change), keep_closed=closed)
     seal = lip_seal(rig_change)
     if seal > 0:
         dst = seal_lips(dst, seal, face_width(src), lip_sides(src))

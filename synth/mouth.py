@@ -193,6 +193,15 @@ def _teeth(
     return rgb, alpha
 
 
+#: A mouth whose inner lips part by less than this many pixels, or this share of its width, counts as closed.
+CLOSED_GAP = (2.5, 0.06)
+
+
+def mouth_is_open(frame: ContourFrame) -> bool:
+    """Whether the inner lips of a mouth (its :func:`mouth_frame`) part by :data:`CLOSED_GAP` or more."""
+    return float(frame.gap(np.linspace(0.0, 1.0, 41)).max()) >= max(CLOSED_GAP[0], CLOSED_GAP[1] * frame.width)
+
+
 def paint_mouth_interior(
     warped,
     image,
@@ -241,7 +250,7 @@ def paint_mouth_interior(
     grid_a = np.linspace(0.0, 1.0, 41)
     scale = fd.width / fs.width
     gap_src = fs.gap(grid_a).max()
-    src_open = gap_src >= max(2.5, 0.06 * fs.width)
+    src_open = mouth_is_open(fs)
     gain = fd.gap(grid_a) - fs.gap(grid_a) * scale
     # A mouth the edit closes over teeth the photo shows: the collapsed opening would squash them into a
     # white line; the lips slide over them instead (repainted from the photo at the same offsets).

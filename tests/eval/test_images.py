@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -109,6 +111,7 @@ def test_folder_listing(tmp_path):
         list_image_files(tmp_path / "a.jpg")
 
 
+@functools.cache  # once: a new profile carries the clock's time, and two made a second apart differ
 def _srgb_profile() -> bytes:
     from PIL import ImageCms
 

@@ -166,6 +166,20 @@ def test_a_removal_stops_a_little_past_the_rigs_neutral():
         cal.rig_change(before, after, rig_now=np.zeros(3))
 
 
+def test_pressed_lips_are_released_to_their_neutral_not_past_it():
+    press = ARKIT_INDEX["mouthPressLeft"]
+    before, after = _request(mouthPressLeft=0.0)
+    before[press] = 0.5
+    response = np.eye(NUM_ARKIT)
+    response[press, press] = 0.3  # a press that reads weakly: undoing its reading asks for more than the fit holds
+    cal = EditorCalibration(response, removal_limit=1.0, removal_max=3.0)
+    rig_now = np.zeros(NUM_ARKIT)
+    rig_now[press] = 0.33
+    assert cal.rig_change(before, after, rig_now=rig_now)[press] == pytest.approx(-0.33, abs=1e-6)  # lips not swollen
+    before[JAW], after[JAW] = 0.1, 0.6  # a request that opens the mouth parts the lips anyway: room past neutral
+    assert cal.rig_change(before, after, rig_now=rig_now)[press] < -0.33 - 0.1
+
+
 def test_a_smile_request_does_not_open_the_mouth():
     before, after = _request(mouthSmileLeft=0.9)
     change = EditorCalibration(_mouth_response(), cross=0.3).rig_change(before, after)

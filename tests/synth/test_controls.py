@@ -103,6 +103,10 @@ def test_sliders_set_channels_outright_and_absolute_mode_resets_the_rest():
     now[ARKIT_INDEX["eyeLookInLeft"]] = 0.4
     absolute = EditControls.from_args(emotion="surprise:1", absolute=True).target(now)
     assert absolute[SMILE] == 0 and absolute[JAW] > 0.3 and absolute[ARKIT_INDEX["eyeLookInLeft"]] == pytest.approx(0.4)
+    squint = [ARKIT_INDEX["eyeSquintLeft"], ARKIT_INDEX["eyeSquintRight"]]
+    now[squint] = 0.6  # a laughing face's squint: absolute neutral is a resting face's, not MediaPipe's zero stare
+    neutral = EditControls.from_args(emotion="neutral", absolute=True).target(now)
+    assert np.allclose(neutral[squint], RESTING_SCORES[squint]) and neutral[SMILE] == 0
 
 
 @pytest.mark.parametrize(

@@ -127,6 +127,23 @@ def test_an_opened_mouth_is_rounded_toward_the_corners():
     closing = src.copy()
     closing[list(LIPS_LOWER_INNER[1:-1]), 1] -= 2.0
     assert np.allclose(rounded_opening(src, closing), closing)
+    kept = rounded_opening(src, dst, keep_closed=True)  # a closed mouth the request does not open: no gap added
+    gap = kept[list(LIPS_LOWER_INNER[1:-1]), 1] - kept[list(LIPS_UPPER_INNER[1:-1]), 1]
+    assert np.allclose(gap - before, 0.0, atol=0.1)  # (was 20 px in the middle)
+
+
+def test_only_a_request_to_open_opens_the_mouth():
+    from facecraft.synth.calibration import CROSS_TALK
+    from facecraft.synth.editor import opens_mouth
+
+    change = np.zeros(52)
+    change[ARKIT_INDEX["mouthPressLeft"]] = change[ARKIT_INDEX["mouthPressRight"]] = -0.9  # a press removed
+    change[ARKIT_INDEX["mouthFunnel"]] = 0.5 * CROSS_TALK  # a cross-talk correction
+    assert not opens_mouth(change)
+    for name in ("jawOpen", "mouthLowerDownLeft", "mouthUpperUpRight", "mouthFunnel"):
+        asked = change.copy()
+        asked[ARKIT_INDEX[name]] = 0.5
+        assert opens_mouth(asked), name
 
 
 def test_removing_a_smile_carries_the_skin_beside_the_corners():
