@@ -447,6 +447,10 @@ def animate_file(
             f"--flame-model: FLAME parameters are written only to {', '.join(FLAME_SUFFIXES)} files; "
             f"{out.name!r} would drop them (use an .npz or .json output, or leave out --flame-model)"
         )
+    if video is not None:
+        from facecraft.rigs.video import check_video_path
+
+        check_video_path(video)  # before the work, not after it
     flame = None if flame_model is None else load_flame(flame_model, flame_embedding)
     duration = audio_duration(input_path)
     if mode == "learned" and duration > STREAM_ABOVE_S:

@@ -91,6 +91,23 @@ def _open_soundfile(p: Path):
         return None
 
 
+#: A channel mean this much quieter (RMS) than its channels is a cancellation, not a quiet recording.
+_CANCELLED = 0.1
+
+
+def to_mono(data: np.ndarray) -> np.ndarray:
+    """Samples ``(N, C)`` -> mono float32 ``(N,)``: the channels' mean, or the loudest channel where the mean
+    cancels (a stereo file with one channel's polarity inverted sums to silence and read as a silent line)."""
+    data = np.asarray(data, np.float32)
+    if data.ndim == 1 or data.shape[1] == 1:
+        return data.reshape(-1)
+    mean = data.mean(axis=1)
+    rms = np.sqrt(np.mean(np.square(data, dtype=np.float64), axis=0))
+    if rms.max() > 0 and np.sqrt(np.mean(np.square(mean, dtype=np.float64))) < _CANCELLED * rms.mean():
+        return np.ascontiguousarray(data[:, int(np.argmax(rms))])
+    return mean
+
+
 def load_audio(path, *, sr: int = SAMPLE_RATE, max_seconds: float | None = None) -> tuple[np.ndarray, int]:
     """Read an audio file as mono float32 at ``sr`` Hz.
 
@@ -124,7 +141,7 @@ def load_audio(path, *, sr: int = SAMPLE_RATE, max_seconds: float | None = None)
         with f:
             frames = -1 if max_seconds is None else int(math.ceil(max_seconds * f.samplerate))
             data = f.read(frames=frames, dtype="float32", always_2d=True)
-            y = resample(data.mean(axis=1), orig_sr=f.samplerate, target_sr=sr)
+            y = resample(to_mono(data), orig_sr=f.samplerate, target_sr=sr)
     else:
         proc = subprocess.run(_ffmpeg_command(p, sr, max_seconds), capture_output=True, check=False)
         if proc.returncode != 0:
@@ -175,7 +192,7 @@ def iter_audio_blocks(path, *, block_seconds: float = 30.0, sr: int = SAMPLE_RAT
             pending = next(blocks, None)
             while pending is not None:
                 nxt = next(blocks, None)
-                mono = pending.mean(axis=1).astype(np.float32)
+                mono = to_mono(pending)
                 yield mono if stream is None else stream.resample_chunk(mono, last=nxt is None)
                 pending = nxt
 

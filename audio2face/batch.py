@@ -4,8 +4,11 @@ A game or film pipeline animates hundreds of short lines. Starting ``facecraft a
 the interpreter, torch and model start-up every time (about 2 s, more than the work itself for a 4 s line);
 :func:`animate_batch` pays it once. Each input becomes ``OUT_DIR/<stem>.<format>``; an output that already
 exists is skipped (so an interrupted run resumes) unless ``overwrite=True``; outputs are written to a
-temporary name and renamed when complete, so a crash never leaves a file that a rerun would skip. A file that
-fails is logged and listed in ``OUT_DIR/report.json`` with its error, and the others are still done.
+temporary name and renamed when complete, so a crash never leaves a file that a rerun would skip (an empty
+file left by something else is redone). A file that fails is logged and listed in ``OUT_DIR/report.json`` with
+its error, and the others are still done. The settings of a run (format, emotion, fps, mode, ...) are kept in
+``OUT_DIR/.animate-<format>.json``: a rerun with other settings stops, unless ``overwrite`` redoes every file,
+so that one folder never mixes lines animated two ways.
 """
 
 from __future__ import annotations
@@ -42,7 +45,11 @@ def expand_inputs(inputs: Sequence[str | os.PathLike]) -> list[Path]:
         text = os.fspath(item)
         p = Path(text).expanduser()
         if p.is_dir():
-            found = sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in AUDIO_SUFFIXES)
+            found = sorted(
+                f
+                for f in p.iterdir()
+                if f.is_file() and not f.name.startswith(".") and f.suffix.lower() in AUDIO_SUFFIXES
+            )
             if not found:
                 raise ParameterError(f"{p}: folder holds no audio files ({', '.join(AUDIO_SUFFIXES)})")
         elif p.exists():
@@ -121,8 +128,13 @@ def animate_batch(
     if not files:
         raise ParameterError("no input files given")
     out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ParameterError(f"output {out_dir} is a file: a batch writes into a folder (-o FOLDER/)")
     outputs = output_paths(files, out_dir, fmt)
+    settings = _settings(fmt, rig, weights, flame_model, flame_embedding, options)
+    _check_settings(out_dir / f".animate-{fmt}.json", settings, overwrite=overwrite)
     out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / f".animate-{fmt}.json").write_text(json.dumps(settings, indent=2))
     # load once, before the loop: every input reuses them
     if options.get("mode", "learned") == "learned":
         weights = resolve_model(weights)
@@ -130,7 +142,7 @@ def animate_batch(
     flame = None if flame_model is None else load_flame(flame_model, flame_embedding)
     report: dict = {"format": fmt, "out_dir": str(out_dir), "done": [], "skipped": [], "failed": []}
     for src, dst in tqdm(list(zip(files, outputs, strict=True)), desc="animate", unit="file", disable=not progress):
-        if dst.exists() and not overwrite:
+        if dst.exists() and dst.stat().st_size > 0 and not overwrite:
             report["skipped"].append({"input": str(src), "output": str(dst)})
             continue
         partial = dst.with_name(f".{dst.stem}.partial{dst.suffix}")
@@ -152,3 +164,34 @@ def animate_batch(
     tmp.write_text(json.dumps(report, indent=2))
     os.replace(tmp, out_dir / REPORT_NAME)
     return report
+
+
+def _settings(fmt: str, rig, weights, flame_model, flame_embedding, options: dict) -> dict:
+    """What decides a batch's outputs, as JSON values (objects by their ``repr``)."""
+
+    def plain(value):
+        return value if value is None or isinstance(value, str | int | float | bool) else repr(value)
+
+    given = {"format": fmt, "rig": rig, "weights": weights, "flame_model": flame_model,
+             "flame_embedding": flame_embedding, **options}  # fmt: skip
+    return {k: plain(os.fspath(v) if isinstance(v, os.PathLike) else v) for k, v in sorted(given.items())}
+
+
+def _check_settings(path: Path, settings: dict, *, overwrite: bool) -> None:
+    """Stop a rerun into a folder whose outputs were made with other settings (unless ``overwrite``)."""
+    if overwrite or not path.is_file():
+        return
+    try:
+        before = json.loads(path.read_text())
+    except (OSError, ValueError):
+        before = None
+    if before == settings:
+        return
+    if isinstance(before, dict):
+        changed = ", ".join(f"{k} {before.get(k)!r}" for k in settings if before.get(k) != settings[k])
+    else:
+        changed = "unreadable settings"
+    raise ParameterError(
+        f"{path.parent} holds animations made with other settings ({changed}): give another folder, or "
+        "--overwrite to redo every file"
+    )

@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 def register(subparsers) -> None:
     """Add ``animate`` and ``a2f`` to the ``facecraft`` command line."""
     from facecraft.rigs import EMOTION_ARG_HELP, RIG_SPEC_HELP
+    from facecraft.rigs.animation import frame_rate
 
     from .batch import FORMATS
 
@@ -47,7 +48,7 @@ def register(subparsers) -> None:
     p.add_argument("--rig", default="default", help=f"rig for .glb output and the preview: {RIG_SPEC_HELP}")
     p.add_argument(
         "--fps",
-        type=float,
+        type=frame_rate,
         default=None,
         help="output frame rate (default 60 for .csv, the iPhone's Live Link Face rate; 30 otherwise)",
     )
@@ -90,7 +91,7 @@ def register(subparsers) -> None:
         default=spec["augmentations_per_clip"],
         help="items per sentence and voice, the first one clean (default %(default)s)",
     )
-    c.add_argument("--fps", type=float, default=spec["fps"], help="teacher curve frame rate (default %(default)s)")
+    c.add_argument("--fps", type=frame_rate, default=spec["fps"], help="teacher curve frame rate (default %(default)s)")
     c.add_argument(
         "--seed", type=int, default=spec["seed"], help="which augmentations each clip gets (default %(default)s)"
     )

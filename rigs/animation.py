@@ -22,6 +22,20 @@ EYE_PITCH_DEG = 25.0
 _LOOK = {side: {d: ARKIT_INDEX[f"eyeLook{d}{side}"] for d in ("Up", "Down", "In", "Out")} for side in ("Left", "Right")}
 
 
+def frame_rate(text) -> float:
+    """A frame rate given on a command line (``argparse`` ``type=``): a finite number above 0, else an error
+    that says so (``nan`` and ``0`` were taken before, and quietly became the default)."""
+    import argparse
+
+    try:
+        fps = float(text)
+    except (TypeError, ValueError) as e:
+        raise argparse.ArgumentTypeError(f"frame rate {text!r} is not a number") from e
+    if not (np.isfinite(fps) and fps > 0):
+        raise argparse.ArgumentTypeError(f"frame rate must be a number above 0, got {text!r}")
+    return fps
+
+
 def _optional_frames(name: str, arr, num_frames: int, width: int | None) -> np.ndarray | None:
     if arr is None:
         return None
@@ -71,7 +85,7 @@ class FaceAnimation:
     meta: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.curves = valid_curves(self.curves, name="FaceAnimation.curves")
+        self.curves = valid_curves(self.curves, name="FaceAnimation.curves") + np.float32(0.0)  # no -0.0 kept
         if self.curves.ndim == 1:
             self.curves = self.curves[None]
         if not (np.isfinite(self.fps) and self.fps > 0):

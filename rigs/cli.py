@@ -8,14 +8,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .emotion_space import EMOTION_ARG_HELP
+from .animation import frame_rate
+from .emotion_space import EXPRESSION_ARG_HELP
+from .errors import ParameterError
 from .loading import RIG_SPEC_HELP, load_rig
 
 
 def _cmd_emotion(args: argparse.Namespace) -> int:
     from .arkit import ARKIT_NAMES
     from .emotion_space import EmotionCode, parse_emotion
-    from .errors import ParameterError
     from .facs import au_dict
 
     code = parse_emotion(args.spec, source="emotion")
@@ -59,8 +60,10 @@ def _cmd_preview(args: argparse.Namespace) -> int:
 def _cmd_rig_export(args: argparse.Namespace) -> int:
     from .exchange import write_rig_glb
 
-    rig = load_rig(args.rig)
     out = Path(args.output)
+    if out.suffix.lower() not in (".glb", ".safetensors"):
+        raise ParameterError(f"{out}: a rig is written as .glb or .safetensors, got {out.suffix!r}")
+    rig = load_rig(args.rig)
     if out.suffix.lower() == ".safetensors":
         rig.save(out)
     else:
@@ -75,7 +78,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("input")
     p.add_argument("output")
     p.add_argument("--rig", default="default", help=f"mesh for .glb output: {rig_help}")
-    p.add_argument("--fps", type=float, help="resample to this frame rate")
+    p.add_argument("--fps", type=frame_rate, help="resample to this frame rate")
     p.set_defaults(func=_cmd_convert)
 
     p = sub.add_parser("preview", help="render an animation file on a rig to an MP4")
@@ -92,6 +95,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_rig_export)
 
     p = sub.add_parser("emotion", help="encode an emotion, AUs, ARKit weights or a few words into the emotion space")
-    p.add_argument("spec", help=f"{EMOTION_ARG_HELP}; e.g. 'anger:0.7', 'AU12=0.6' or 'a shy smile'")
+    p.add_argument("spec", help=f"{EXPRESSION_ARG_HELP}; e.g. 'anger:0.7', 'AU12=0.6' or 'a shy smile'")
     p.add_argument("--top", type=int, default=12, help="how many ARKit weights to list")
     p.set_defaults(func=_cmd_emotion)

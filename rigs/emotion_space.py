@@ -186,11 +186,13 @@ def codes_to_arkit(codes) -> np.ndarray:
     return au_to_arkit(codes_to_au(codes))
 
 
-EMOTION_ARG_HELP = (
+#: What one expression may be given as (where no track is taken: the photo editor, ``facecraft emotion``) ...
+EXPRESSION_ARG_HELP = (
     f"NAME[:INTENSITY] with NAME one of {', '.join(EMOTIONS)} and INTENSITY in 0..1 (default 1); "
-    "AUs or ARKit weights as 'AU12=0.6,AU6R=0.3' or 'jawOpen=0.3'; a few words ('a shy smile'); "
-    "or an emotion track .json"
+    "AUs or ARKit weights as 'AU12=0.6,AU6R=0.3' or 'jawOpen=0.3'; a few words ('a shy smile')"
 )
+#: ... and an emotion argument that may also change over time.
+EMOTION_ARG_HELP = f"{EXPRESSION_ARG_HELP}; or an emotion track .json"
 _ONE_ASSIGNMENT = r"\s*[A-Za-z_][A-Za-z0-9_]*\s*=\s*[-+0-9.eE]+\s*"
 _ASSIGNMENT = re.compile(rf"^{_ONE_ASSIGNMENT}(,{_ONE_ASSIGNMENT})*,?\s*$")
 
@@ -368,23 +370,7 @@ class EmotionTrack:
     def __init__(self, keys: Sequence[dict], *, source: str = "emotion track") -> None:
         if not keys:
             raise ParameterError(f"{source}: needs at least one key")
-        parsed: list[tuple[float, EmotionCode]] = []
-        for i, k in enumerate(keys):
-            if not isinstance(k, dict) or "t" not in k:
-                raise ParameterError(f"{source}: key {i} must be an object with 't' (seconds), got {k!r}")
-            try:
-                t = float(k["t"])
-            except (TypeError, ValueError) as e:
-                raise ParameterError(f"{source}: key {i} has a non-numeric time {k['t']!r}") from e
-            if "emotion" in k:
-                code = EmotionCode.from_emotion(k["emotion"], float(k.get("intensity", 1.0)))
-            elif "text" in k:
-                code = EmotionCode.from_text(k["text"])
-            elif "au" in k:
-                code = EmotionCode.from_au(dict(k["au"]))
-            else:
-                raise ParameterError(f"{source}: key {i} needs 'emotion', 'text' or 'au', got {sorted(k)}")
-            parsed.append((t, code))
+        parsed = [(*_track_key(k, f"{source}: key {i}"),) for i, k in enumerate(keys)]
         parsed.sort(key=lambda x: x[0])
         self.times = np.array([t for t, _ in parsed], np.float64)
         self.codes = np.stack([c.vector for _, c in parsed])
@@ -412,6 +398,9 @@ class EmotionTrack:
         track.codes = code.vector[None].copy()
         return track
 
+    def __repr__(self) -> str:
+        return f"EmotionTrack({len(self.times)} keys, t {self.times[0]:g}..{self.times[-1]:g} s)"
+
     def codes_at(self, times) -> np.ndarray:
         """Codes ``(T, 57)`` at times ``(T,)`` in seconds."""
         t = np.asarray(times, np.float64).reshape(-1)
@@ -421,6 +410,48 @@ class EmotionTrack:
         t0, t1 = self.times[j - 1], self.times[j]
         u = _smoothstep((t - t0) / np.maximum(t1 - t0, 1e-9))[:, None]
         return ((1 - u) * self.codes[j - 1] + u * self.codes[j]).astype(np.float32)
+
+
+#: What a key of an emotion track may hold: its time and one of the ways to say the emotion.
+TRACK_KEY_FIELDS = ("t", "emotion", "intensity", "text", "au")
+
+
+def _track_key(key, where: str) -> tuple[float, EmotionCode]:
+    """One track key -> ``(time, code)``; every mistake a :class:`ParameterError` naming ``where``."""
+    if not isinstance(key, dict) or "t" not in key:
+        raise ParameterError(f"{where} must be an object with 't' (seconds), got {key!r}")
+    if unknown := sorted(set(key) - set(TRACK_KEY_FIELDS)):
+        raise ParameterError(
+            f"{where}: unknown field(s) {', '.join(unknown)}; a key holds {', '.join(TRACK_KEY_FIELDS)}"
+        )
+    t = _number(key["t"], f"{where} time 't'")
+    if t < 0:
+        raise ParameterError(f"{where}: time 't' must be >= 0 seconds, got {t:g}")
+    said = [f for f in ("emotion", "text", "au") if f in key]
+    if len(said) != 1:
+        raise ParameterError(f"{where} needs one of 'emotion', 'text' or 'au', got {sorted(key)}")
+    if "emotion" in key:
+        return t, EmotionCode.from_emotion(key["emotion"], _number(key.get("intensity", 1.0), f"{where} intensity"))
+    if "text" in key:
+        return t, EmotionCode.from_text(key["text"])
+    au = key["au"]
+    if isinstance(au, str):
+        au = parse_assignments(au, source=f"{where} au")
+    if not isinstance(au, dict):
+        raise ParameterError(f"{where}: 'au' must be an object like {{\"AU12\": 0.8}} or 'AU12=0.8', got {au!r}")
+    code = _code_from_weights(au, source=f"{where} au")
+    return t, code
+
+
+def _number(value, what: str) -> float:
+    """A finite number from JSON, or a ParameterError naming ``what``."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError) as e:
+        raise ParameterError(f"{what} must be a number, got {value!r}") from e
+    if not np.isfinite(x) or isinstance(value, bool):
+        raise ParameterError(f"{what} must be a finite number, got {value!r}")
+    return x
 
 
 def as_code_track(emotion, times) -> np.ndarray:

@@ -55,6 +55,19 @@ def _run_ffmpeg(args: list[str], *, what: str) -> subprocess.CompletedProcess:
     return proc
 
 
+#: File endings an H.264 video with AAC sound is written to.
+VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov")
+
+
+def check_video_path(path: str | os.PathLike) -> Path:
+    """``path`` as a Path when its ending is a video :func:`write_mp4` writes, else an error (checked before any
+    rendering: a ``.gif`` used to fail in ffmpeg after the whole render)."""
+    path = Path(path)
+    if path.suffix.lower() not in VIDEO_SUFFIXES:
+        raise ParameterError(f"{path}: a video is written as {', '.join(VIDEO_SUFFIXES)} (H.264), got {path.suffix!r}")
+    return path
+
+
 def write_mp4(
     frames: Iterable[np.ndarray],
     path: str | os.PathLike,
@@ -73,8 +86,8 @@ def write_mp4(
     path : output file (parents are created; an existing file is replaced).
     fps : frames per second (> 0).
     audio : path to any audio/video file ffmpeg reads, or a ``(samples, sample_rate)`` pair with samples
-        float in [-1, 1], shape ``(N,)`` or ``(N, channels)``. Encoded to AAC; the output ends with the
-        shorter of the two streams.
+        float in [-1, 1], shape ``(N,)`` or ``(N, channels)``. Encoded to AAC; the video's frames decide the
+        length (shorter sound is padded with silence, longer sound is cut). A file is checked before rendering.
     crf : H.264 constant rate factor, 0 (lossless) .. 51 (worst); 18 is visually clean.
     preset : x264 speed preset (``ultrafast`` .. ``veryslow``).
 
@@ -84,7 +97,7 @@ def write_mp4(
     """
     import imageio_ffmpeg
 
-    path = Path(path)
+    path = check_video_path(path)
     if not (np.isfinite(fps) and fps > 0):
         raise ParameterError(f"{path}: fps must be a positive number, got {fps!r}")
     if not (isinstance(crf, int | np.integer) and 0 <= crf <= 51):
@@ -114,7 +127,8 @@ def write_mp4(
         if audio_path:
             _run_ffmpeg(
                 ["-y", "-i", str(video_tmp), "-i", str(audio_path), "-map", "0:v:0", "-map", "1:a:0",
-                 "-c:v", "copy", "-c:a", "aac", "-b:a", "160k", "-shortest", "-movflags", "+faststart", str(path)],
+                 "-c:v", "copy", "-af", "apad", "-c:a", "aac", "-b:a", "160k", "-shortest", "-movflags", "+faststart",
+                 str(path)],
                 what=f"{path} (muxing audio {audio_path})",
             )  # fmt: skip
     except Exception:
@@ -152,6 +166,7 @@ def _prepare_audio(audio: AudioInput | None, path: Path) -> tuple[Path | None, P
     p = Path(audio)
     if not p.is_file():
         raise MissingFileError(f"{path}: audio file not found: {p}")
+    _run_ffmpeg(["-v", "error", "-i", str(p), "-t", "0.1", "-f", "null", "-"], what=f"{path}: audio {p}")
     return p, None
 
 

@@ -17,7 +17,7 @@ import json
 import logging
 from pathlib import Path
 
-from facecraft.rigs.emotion_space import EMOTION_ARG_HELP, is_free_text
+from facecraft.rigs.emotion_space import EXPRESSION_ARG_HELP, is_free_text
 from facecraft.rigs.expression_text import describe_text
 
 from .adapter_cli import add_refine_arguments
@@ -252,7 +252,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("input", help="a photo or a folder of photos")
     p.add_argument("-o", "--output", required=True, help="output photo (or folder, for a folder input)")
-    p.add_argument("--emotion", help=EMOTION_ARG_HELP.replace("; or an emotion track .json", ""))
+    p.add_argument("--emotion", help=EXPRESSION_ARG_HELP)
     p.add_argument(
         "--text",
         help="a few words, e.g. 'a shy smile', 'eyes closed, smiling', 'a wink with the left eye' (the person's own "

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pygltflib
 
-from ..arkit import ARKIT_INDEX, canonical_arkit_name
+from ..arkit import ARKIT_INDEX, ARKIT_NAMES, canonical_arkit_name
 from ..errors import FacecraftError, ParameterError
 from ..geometry import vertex_normals
 from ..surfaces import SKIN_COLOR, face_regions, linear_rgb
@@ -358,6 +358,7 @@ def _document(rig, anim, *, normals: bool, head_rotation: bool, parts: bool, nam
         channels, samplers = [], []
         time_acc = b.accessor(anim.times(), kind="SCALAR", target=None, with_bounds=True)
         if k:
+            _rig_cached(rig, ("arkit shapes",), lambda: _check_arkit_shapes(rig))  # warned once per rig
             weights = rig.from_arkit(anim.curves).detach().cpu().numpy().astype(np.float32)  # (T, K)
             _add_channel(b, samplers, channels, time_acc, weights.reshape(-1), "SCALAR", "weights")
         if animate_head:
@@ -375,6 +376,22 @@ def _document(rig, anim, *, normals: bool, head_rotation: bool, parts: bool, nam
     pieces.append(b"\x00" * ((-size) % 4))
     own["buffers"] = [{"byteLength": size + len(pieces[-1])}]
     return _document_text(static, own, appended), pieces
+
+
+def _check_arkit_shapes(rig) -> None:
+    """A rig that ARKit curves cannot move is an error (its animation would be all zeros); one that lacks some of
+    the 52 shapes gets a warning naming them (those channels are dropped)."""
+    driven = rig.arkit_matrix().abs().sum(dim=1).cpu().numpy() > 0  # (52,) ARKit channels that move some shape
+    if not driven.any():
+        names = ", ".join(list(rig.shape_names)[:4])
+        raise ParameterError(
+            f"rig {rig.name!r}: none of its {rig.num_shapes} morph targets is an ARKit-52 shape ({names}, ...); name "
+            "them as ARKit does (jawOpen, eyeBlinkLeft, ...; aliases such as eyeBlink_L work) to animate it"
+        )
+    if not driven.all():
+        missing = [n for n, d in zip(ARKIT_NAMES, driven, strict=True) if not d]
+        log.warning("rig %r has %d of the 52 ARKit shapes; not animated: %s", rig.name, int(driven.sum()),
+                    ", ".join(missing))  # fmt: skip
 
 
 def glb_bytes(

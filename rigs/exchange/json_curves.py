@@ -31,7 +31,8 @@ _PER_FRAME = {"head_rotation": (3, 3), "eye_rotation": (6, 3), "flame_expression
 
 
 def _rounded(a: np.ndarray, decimals: int) -> list:
-    return np.round(np.asarray(a, np.float64), decimals).tolist()
+    """Rounded values as lists; + 0.0 turns the -0.0 of a tiny negative (or a negated zero) into 0.0."""
+    return (np.round(np.asarray(a, np.float64), decimals) + 0.0).tolist()
 
 
 def write_json_curves(anim, path: str | Path, *, decimals: int = 4, indent: int | None = None) -> Path:

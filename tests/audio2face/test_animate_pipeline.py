@@ -188,7 +188,11 @@ def test_batch_does_the_rest_when_one_fails_and_resumes(tmp_path, lines, tiny_mo
     args = ["animate", str(lines), "-o", f"{out}/", "--weights", str(tiny_model_dir), "--format", "csv"]
     assert main(args) == 1  # a failure is reported in the exit status ...
     assert len(loads) == 1  # ... the model loaded once for all files
-    assert sorted(p.name for p in out.iterdir()) == ["line0.csv", "line1.csv", "report.json"]  # ... the rest done
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "line0.csv",
+        "line1.csv",
+        "report.json",
+    ]  # ... the rest done
     captured = capsys.readouterr()
     assert "broken.wav" in captured.out and "animate" in captured.err  # failure named; tqdm bar on stderr
     report = json.loads((out / "report.json").read_text())
@@ -210,10 +214,31 @@ def test_batch_does_the_rest_when_one_fails_and_resumes(tmp_path, lines, tiny_mo
     assert not list(out.glob(".*partial*"))
 
 
+def test_batch_reruns_redo_empty_outputs_and_stop_on_other_settings(tmp_path, lines, tiny_model_dir, capsys):
+    out = tmp_path / "out"
+    files = [str(lines / "line0.wav"), str(lines / "line1.wav")]
+    args = ["animate", *files, "-o", f"{out}/", "--weights", str(tiny_model_dir), "--format", "csv"]
+    assert main(args) == 0
+    (out / "line1.csv").write_bytes(b"")  # an empty file left by something else is not a finished line
+    assert main(args) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert [Path(d["input"]).name for d in report["done"]] == ["line1.wav"] and (out / "line1.csv").stat().st_size
+    capsys.readouterr()
+    assert main([*args, "--emotion", "anger"]) == 1  # other settings into the same folder would mix two takes
+    assert "holds animations made with other settings (emotion None)" in capsys.readouterr().err
+    assert main([*args, "--emotion", "anger", "--overwrite"]) == 0
+    assert main(["animate", *files, "-o", str(out / "line0.csv"), "--weights", str(tiny_model_dir)]) == 1
+    assert "is a file" in capsys.readouterr().err
+
+
 def test_batch_takes_globs_and_file_lists_and_formats(tmp_path, lines, tiny_model_dir):
     out = tmp_path / "g"
     rc = main(["animate", str(lines / "line*.wav"), "-o", str(out), "--weights", str(tiny_model_dir), "--no-head"])
-    assert rc == 0 and sorted(p.suffix for p in out.iterdir()) == [".glb", ".glb", ".json"]  # glb by default
+    assert rc == 0 and sorted(p.suffix for p in out.iterdir() if not p.name.startswith(".")) == [
+        ".glb",
+        ".glb",
+        ".json",
+    ]  # glb by default
     from facecraft.rigs.exchange import load_animation
 
     a = load_animation(out / "line0.glb")
@@ -221,7 +246,11 @@ def test_batch_takes_globs_and_file_lists_and_formats(tmp_path, lines, tiny_mode
     out2 = tmp_path / "files"
     files = [str(lines / "line0.wav"), str(lines / "line1.wav")]
     assert main(["animate", *files, "-o", str(out2), "--format", "npz", "--weights", str(tiny_model_dir)]) == 0
-    assert sorted(p.name for p in out2.iterdir()) == ["line0.npz", "line1.npz", "report.json"]
+    assert sorted(p.name for p in out2.iterdir() if not p.name.startswith(".")) == [
+        "line0.npz",
+        "line1.npz",
+        "report.json",
+    ]
 
 
 def test_batch_and_single_file_errors(tmp_path, lines, tiny_model_dir, capsys):

@@ -122,3 +122,12 @@ def test_one_sample_rate_and_one_checked_loader_for_tts_output(tmp_path):
     (tmp_path / "empty.wav").write_bytes(b"")
     with pytest.raises(FileFormatError, match="empty.wav"):
         corpus._read_resampled(tmp_path / "empty.wav")
+
+
+def test_a_stereo_file_whose_channels_cancel_is_not_silent(tmp_path):
+    tone = (0.4 * np.sin(2 * np.pi * 220 * np.arange(16000) / 16000)).astype(np.float32)
+    sf.write(tmp_path / "anti.wav", np.stack([tone, -tone], axis=1), 16000)  # one channel's polarity inverted
+    y, _ = load_audio(tmp_path / "anti.wav")
+    assert np.abs(y).max() > 0.3  # the loudest channel, not a mean of zero
+    sf.write(tmp_path / "pan.wav", np.stack([tone, 0.5 * tone], axis=1), 16000)
+    np.testing.assert_allclose(load_audio(tmp_path / "pan.wav")[0], 0.75 * tone, atol=1e-4)  # a plain mean

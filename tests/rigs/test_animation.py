@@ -23,3 +23,25 @@ def test_validation_and_resample():
 def test_still():
     anim = FaceAnimation.still(num_frames=4)
     assert anim.curves.shape == (4, 52) and anim.curves.sum() == 0
+
+
+def test_no_negative_zero_reaches_a_file(tmp_path):
+    from facecraft.rigs.exchange import export_animation
+
+    curves = np.zeros((3, 52), np.float32)
+    curves[:, 5] = -0.0
+    anim = FaceAnimation(curves, fps=30)
+    assert not np.signbit(anim.curves).any()
+    text = export_animation(FaceAnimation(np.full((2, 52), -1e-9, np.float32), fps=30), tmp_path / "a.json").read_text()
+    assert "-0.0" not in text
+
+
+@pytest.mark.parametrize("text", ["nan", "inf", "0", "-5", "fast"])
+def test_a_frame_rate_argument_must_be_a_number_above_zero(text):
+    import argparse
+
+    from facecraft.rigs.animation import frame_rate
+
+    with pytest.raises(argparse.ArgumentTypeError):
+        frame_rate(text)
+    assert frame_rate("59.94") == 59.94

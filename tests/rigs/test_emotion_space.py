@@ -144,7 +144,7 @@ def test_track_eases_between_keys(tmp_path):
     bad.write_text("{")
     with pytest.raises(FileFormatError, match="bad.json"):
         EmotionTrack.from_json(bad)
-    with pytest.raises(ParameterError, match="needs 'emotion'"):
+    with pytest.raises(ParameterError, match="needs one of 'emotion'"):
         EmotionTrack([{"t": 0}])
 
 
@@ -164,3 +164,23 @@ def test_text_intensity_words_scale():
     assert au_vector({"AU12": 1}).shape == slight.shape
     with pytest.raises(ParameterError):
         EmotionCode.from_text("  ")
+
+
+@pytest.mark.parametrize(
+    "key,message",
+    [({"t": 0, "au": {"AU12": "high"}}, "weight of 'AU12' must be a number"),
+     ({"t": 0, "emotion": "anger", "intensity": "high"}, "intensity must be a number"),
+     ({"t": float("nan"), "emotion": "anger"}, "finite"),
+     ({"t": -1, "emotion": "anger"}, ">= 0 seconds"),
+     ({"t": 0, "emotion": "anger", "extra": 5}, "unknown field"),
+     ({"t": 0, "emotion": "anger", "text": "a smile"}, "needs one of")],
+)  # fmt: skip
+def test_track_keys_are_checked_and_errors_name_the_key(key, message):
+    with pytest.raises(ParameterError, match=message):
+        EmotionTrack([{"t": 0, "emotion": "neutral"}, key])
+
+
+def test_track_keys_take_au_assignments_and_print_reproducibly():
+    track = EmotionTrack([{"t": 0, "au": "AU12=0.8"}, {"t": 2, "emotion": "anger"}])
+    np.testing.assert_allclose(track.codes[0], EmotionCode.from_au({"AU12": 0.8}).vector)
+    assert repr(track) == "EmotionTrack(2 keys, t 0..2 s)"  # no object address in files that record it

@@ -41,7 +41,7 @@ def test_odd_sizes_are_padded_not_rescaled(tmp_path):
     assert np.median(err) <= 2
 
 
-def test_audio_from_samples_is_muxed_and_shortest_wins(tmp_path):
+def test_audio_from_samples_is_muxed_and_cut_to_the_frames(tmp_path):
     sr = 16000
     tone = 0.3 * np.sin(2 * np.pi * 440 * np.arange(3 * sr) / sr)
     path = write_mp4(_frames(30), tmp_path / "voice.mp4", fps=30, audio=(tone, sr))
@@ -49,6 +49,26 @@ def test_audio_from_samples_is_muxed_and_shortest_wins(tmp_path):
     assert info.has_audio and info.audio_codec == "aac"
     assert info.frames == 30 and info.seconds == pytest.approx(1.0, abs=0.1)
     assert not list(tmp_path.glob(".*")), "temporary files were left behind"
+
+
+def test_short_audio_is_padded_and_the_frames_decide_the_length(tmp_path):
+    sr = 16000
+    blip = 0.3 * np.sin(2 * np.pi * 440 * np.arange(sr // 10) / sr)  # 0.1 s of sound under 2 s of frames
+    info = probe_video(write_mp4(_frames(40), tmp_path / "long.mp4", fps=20, audio=(blip, sr)))
+    assert info.has_audio and info.frames == 40 and info.seconds == pytest.approx(2.0, abs=0.1)
+
+
+def test_a_video_path_is_checked_before_any_frame_is_made(tmp_path):
+    def frames():
+        raise AssertionError("rendered before the path was checked")
+        yield
+
+    with pytest.raises(ParameterError, match=r"x\.gif: a video is written as \.mp4"):
+        write_mp4(frames(), tmp_path / "x.gif")
+    junk = tmp_path / "junk.wav"
+    junk.write_text("this is not audio")
+    with pytest.raises(FileFormatError, match="junk.wav"):
+        write_mp4(frames(), tmp_path / "x.mp4", audio=junk)
 
 
 def test_audio_from_file(tmp_path):

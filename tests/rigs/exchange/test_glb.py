@@ -378,3 +378,18 @@ def test_cached_rig_document_is_not_changed_by_an_animation(random_anim, grid_ri
     g = pygltflib.GLTF2.load_from_bytes(second)
     assert g.asset.extras == {"fps": 12.0, "frames": 3} and g.animations[0].name == "short"
     assert g.buffers[0].byteLength == len(g.binary_blob()) < len(pygltflib.GLTF2.load_from_bytes(first).binary_blob())
+
+
+def test_a_rig_arkit_curves_cannot_move_is_an_error_and_a_partial_one_a_warning(grid_rig, caplog):
+    import logging
+
+    from facecraft.rigs.exchange.glb import build_glb
+
+    take = FaceAnimation(np.full((4, 52), 0.5, np.float32), fps=30)
+    unnamed = BlendshapeRig(grid_rig.neutral, grid_rig.deltas, [f"shape{i}" for i in range(52)], grid_rig.faces)
+    with pytest.raises(ParameterError, match="none of its 52 morph targets is an ARKit-52 shape"):
+        build_glb(unnamed, take)  # its animation would be all zeros
+    half = BlendshapeRig(grid_rig.neutral, grid_rig.deltas[:20], list(ARKIT_NAMES[:20]), grid_rig.faces, name="half")
+    with caplog.at_level(logging.WARNING):
+        build_glb(half, take)
+    assert "rig 'half' has 20 of the 52 ARKit shapes; not animated: " + ARKIT_NAMES[20] in caplog.text
