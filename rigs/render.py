@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .arkit import ARKIT_NAMES
 from .blendshape_rig import BlendshapeRig
 from .errors import FacecraftError, OptionalDependencyError, ParameterError
 from .geometry import vertex_incidence, vertex_normals
@@ -467,24 +468,76 @@ class RigRenderer(MeshRenderer):
     """Renderer for a :class:`~facecraft.rigs.BlendshapeRig`, camera fitted to the rig's neutral mesh.
 
     MediaPipe-topology rigs (the default rig) get the GLB's surface colours (:func:`face_regions`): the lips
-    in :data:`LIP_COLOR` (``lips=False`` leaves them skin) and, with ``openings=True``, the triangles filling the
-    mouth and eye openings as a dark mouth cavity and dark eyes. Extra keyword options are those of
+    in :data:`LIP_COLOR` (``lips=False`` leaves them skin) and, with ``parts=True`` (the default), the GLB's
+    eyeballs, teeth, tongue and mouth cavity (:func:`~facecraft.rigs.face_parts.face_parts`), moved as the GLB moves
+    them (morph targets, the eyes turned by ``eyeLook*``); with ``parts=False`` and ``openings=True``, triangles fill
+    the mouth and eye openings as a dark cavity and dark eyes instead. Extra keyword options are those of
     :class:`MeshRenderer`.
     """
 
-    def __init__(self, rig: BlendshapeRig, *, openings: bool = True, lips: bool = True, **kwargs) -> None:
+    def __init__(
+        self, rig: BlendshapeRig, *, openings: bool = True, lips: bool = True, parts: bool = True, **kwargs
+    ) -> None:
         if not isinstance(rig, BlendshapeRig):
             raise ParameterError(f"rig must be a BlendshapeRig, got {type(rig).__name__}")
+        from .face_parts import face_parts
+
         self.rig = rig
-        kwargs.setdefault("reference", rig.neutral.detach().cpu().numpy())
+        self.parts = face_parts(rig) if parts else []
+        faces = rig.faces.cpu().numpy()
+        kept = np.ones(len(faces), bool)
+        if self.parts:  # the parts fill the openings: their filling triangles would hide the eyeballs
+            kept[np.concatenate([idx for idx, _ in mediapipe_openings(faces)])] = False
+            openings = False
+        colours: list = []
         if "face_colors" not in kwargs:
+            renumber = np.cumsum(kept) - 1  # triangle indices once the openings' are gone
             regions = face_regions(rig.faces, openings=openings)
-            kwargs["face_colors"] = [(idx, rgb) for name, idx, rgb in regions if lips or name != "lips"]
-        super().__init__(rig.faces.cpu().numpy(), num_vertices=rig.num_vertices, **kwargs)
+            colours = [(renumber[idx[kept[idx]]], rgb) for name, idx, rgb in regions if lips or name != "lips"]
+        faces = faces[kept]
+        faces, colours, self._arkit_shapes = self._with_parts(faces, colours)
+        kwargs.setdefault("face_colors", colours)
+        kwargs.setdefault("reference", self._compose(rig.neutral.detach().cpu().numpy()[None], np.zeros((1, 52)))[0])
+        super().__init__(faces, num_vertices=rig.num_vertices + sum(len(p.vertices) for p in self.parts), **kwargs)
+
+    def _with_parts(self, faces: np.ndarray, colours: list) -> tuple[np.ndarray, list, np.ndarray]:
+        """The face's triangles and colours followed by each part's, and the rig's ARKit map ``(K, 52)``."""
+        offset, all_faces = self.rig.num_vertices, [faces]
+        count = len(faces)
+        for part in self.parts:
+            for surface in part.surfaces:
+                all_faces.append(surface.faces + offset)
+                colours.append((np.arange(count, count + len(surface.faces)), surface.color))
+                count += len(surface.faces)
+            offset += len(part.vertices)
+        return np.concatenate(all_faces), colours, self.rig.arkit_matrix().numpy().T
+
+    def _compose(self, face: np.ndarray, arkit: np.ndarray) -> np.ndarray:
+        """Face vertices ``(B, V, 3)`` with the parts' vertices appended, posed for ARKit weights ``(B, 52)``."""
+        if not self.parts:
+            return face
+        from .animation import eye_rotation_from_curves
+
+        eyes = eye_rotation_from_curves(np.clip(arkit, 0.0, 1.0))
+        out = [face]
+        for part in self.parts:
+            v = np.broadcast_to(part.vertices, (len(face), *part.vertices.shape)).astype(np.float64)
+            for name, delta in part.targets.items():
+                v = v + arkit[:, ARKIT_NAMES.index(name), None, None] * delta
+            if part.eye is not None:
+                angles = eyes[:, :3] if part.eye == "left" else eyes[:, 3:]
+                v = np.stack([p @ head_rotation_matrix(*a).T for p, a in zip(v, angles, strict=True)])
+            out.append((v + part.pivot).astype(face.dtype))
+        return np.concatenate(out, axis=1)
 
     @torch.no_grad()
     def _vertices(self, weights: torch.Tensor) -> np.ndarray:
-        return self.rig(weights).vertices.cpu().numpy()
+        face = self.rig(weights).vertices.cpu().numpy()
+        if not self.parts:
+            return face
+        w = np.atleast_2d(weights.cpu().numpy() if torch.is_tensor(weights) else np.asarray(weights))
+        arkit = np.clip(w @ self._arkit_shapes, 0.0, 1.0)  # (B, 52): the rig's shapes back in ARKit order
+        return self._compose(np.atleast_3d(face).reshape(len(w), -1, 3), arkit).reshape((*face.shape[:-2], -1, 3))
 
     def render_weights(self, weights, *, pose: Sequence[float] | None = None) -> np.ndarray:
         """Frame for the rig's own weights ``(K,)`` or a ``{shape name or ARKit alias: weight}`` mapping."""

@@ -148,10 +148,29 @@ def test_default_rig_open_mouth_shows_a_dark_cavity():
 
     with RigRenderer(rig, size=128) as r:
         closed, opened = r.render_weights({}), r.render_weights({"jawOpen": 1.0})
-    with RigRenderer(rig, size=128, openings=False) as plain:
+    with RigRenderer(rig, size=128, openings=False, parts=False) as plain:
         skin_only = plain.render_weights({"jawOpen": 1.0})
     assert cavity(opened) > cavity(closed) + 150
     assert cavity(skin_only) < cavity(opened) / 4
+
+
+def test_default_rig_preview_shows_the_glbs_eyes_teeth_and_tongue():
+    """The preview is a client of the GLB's parts: eyeballs that follow eyeLook*, teeth that follow the jaw."""
+    from facecraft.rigs.default_rig import default_rig
+
+    def white(frame):  # sclera and teeth: bright and grey, unlike skin (far redder than blue)
+        f = frame.astype(int)
+        return ((f.min(axis=2) > 120) & (f[..., 0] - f[..., 2] < 40)).sum()
+
+    rig = default_rig()
+    with RigRenderer(rig, size=256) as r:
+        rest, opened = r.render_weights({}), r.render_weights({"jawOpen": 0.6})
+        left = r.render_weights({"eyeLookOutLeft": 1.0, "eyeLookInRight": 1.0})
+    with RigRenderer(rig, size=256, parts=False) as plain:
+        holes = plain.render_weights({"jawOpen": 0.6})
+    assert white(rest) > 30 and white(holes) < 10  # eyeballs where the openings were dark
+    assert white(opened) > white(rest) + 30  # teeth in the open mouth
+    assert not np.array_equal(left, rest)  # the eyes turn with gaze
 
 
 def test_default_rig_preview_colours_the_lips_as_the_glb_does():
