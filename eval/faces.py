@@ -39,6 +39,7 @@ from facecraft.rigs.errors import FileFormatError, NoFaceError, ParameterError
 
 from .face_geometry import CM_PER_M, PerspectiveCamera, metric_geometry
 from .images import load_image, valid_image
+from .native_log import quiet_native_stderr
 
 logger = logging.getLogger(__name__)
 
@@ -331,6 +332,7 @@ class FaceAnalyzer:
             raise ParameterError(
                 f"min_detection_confidence: expected a value in (0, 1), got {min_detection_confidence}"
             )
+        import mediapipe as mp
         from mediapipe.tasks.python import BaseOptions, vision
 
         path = resolve_asset("face_landmarker", model_path)
@@ -343,7 +345,11 @@ class FaceAnalyzer:
             output_facial_transformation_matrixes=True,
         )
         try:
-            self._landmarker = vision.FaceLandmarker.create_from_options(options)
+            with quiet_native_stderr():  # its start-up chatter, and the first run's, stay off the terminal
+                self._landmarker = vision.FaceLandmarker.create_from_options(options)
+                self._landmarker.detect(
+                    mp.Image(image_format=mp.ImageFormat.SRGB, data=np.zeros((64, 64, 3), np.uint8))
+                )
         except (RuntimeError, ValueError) as e:
             raise FileFormatError(f"cannot load the MediaPipe Face Landmarker bundle {path}: {e}") from e
         self.model_path = Path(path)
