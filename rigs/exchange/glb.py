@@ -41,6 +41,7 @@ from ..arkit import ARKIT_INDEX, ARKIT_NAMES, canonical_arkit_name
 from ..errors import FacecraftError, ParameterError
 from ..geometry import vertex_normals
 from ..surfaces import SKIN_COLOR, face_regions, linear_rgb
+from .gltf_animate import animate_gltf, gltf_source
 
 log = logging.getLogger(__name__)
 
@@ -490,7 +491,9 @@ def write_glb(
     path : path-like
         Output ``.glb`` file; parent folders are created.
     rig : BlendshapeRig, optional
-        The mesh to animate; the project's default rig when omitted.
+        The mesh to animate; the project's default rig when omitted. A rig loaded from a glTF/GLB file (and not
+        changed since) is written as that whole file with the clip added
+        (:func:`~facecraft.rigs.exchange.gltf_animate.animate_gltf`).
     normals, head_rotation, parts : bool
         See :func:`build_glb`.
 
@@ -499,12 +502,17 @@ def write_glb(
     Path of the written file.
     """
     rig = _default_rig() if rig is None else rig
+    if (source := gltf_source(rig)) is not None:  # a user's character: the whole file, with the clip added
+        return animate_gltf(source, anim, path)
     return _save(_glb_pieces(rig, anim, normals=normals, head_rotation=head_rotation, parts=parts, name=None), path)
 
 
 def write_rig_glb(rig, path: str | Path, *, normals: bool = True, parts: bool = True) -> Path:
     """Write ``rig``'s neutral mesh and all its shapes as named morph targets (no animation) to a GLB file,
-    with the default rig's eyes, teeth and tongue unless ``parts=False``."""
+    with the default rig's eyes, teeth and tongue unless ``parts=False``; a rig loaded from a glTF/GLB file is
+    written as that whole file."""
+    if (source := gltf_source(rig)) is not None:
+        return animate_gltf(source, None, path)
     return _save(_glb_pieces(rig, None, normals=normals, head_rotation=True, parts=parts, name=None), path)
 
 

@@ -279,9 +279,11 @@ def read_gltf(path: str | Path, *, include_parts: bool = False) -> dict:
 def load_gltf_rig(path: str | Path):
     """A :class:`~facecraft.rigs.BlendshapeRig` from a glTF/GLB file (see :func:`read_gltf`); no semantic points."""
     from ..blendshape_rig import BlendshapeRig
+    from .gltf_animate import remember_source
 
     d = read_gltf(path)
-    return BlendshapeRig(d["neutral"], d["deltas"], d["shape_names"], d["faces"], uvs=d["uvs"], name=d["name"])
+    rig = BlendshapeRig(d["neutral"], d["deltas"], d["shape_names"], d["faces"], uvs=d["uvs"], name=d["name"])
+    return remember_source(rig, path)  # written back as the whole character (gltf_animate), not this mesh alone
 
 
 _COMMON_RATES = (23.976, 24.0, 25.0, 29.97, 30.0, 48.0, 50.0, 59.94, 60.0, 90.0, 100.0, 120.0)

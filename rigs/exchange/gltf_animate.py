@@ -1,0 +1,166 @@
+"""A user's own glTF/GLB character, animated: the file as it came (every mesh, material, texture, skeleton and
+animation it had) plus one clip that drives its ARKit-named morph targets.
+
+Loading a character as a :class:`~facecraft.rigs.BlendshapeRig` keeps only what a rig is (one merged mesh and its
+shapes): written back with :func:`~facecraft.rigs.exchange.glb.write_glb` it lost its eyes, teeth, materials and
+child meshes. :func:`animate_gltf` instead copies the file and appends: its buffers joined into the GLB's one
+binary chunk, a time accessor, and per node whose mesh has morph targets a ``weights`` channel that takes each
+target's ARKit curve by its name (:func:`~facecraft.rigs.arkit.canonical_arkit_name`: ``eyeBlink_L``,
+``blendShape1.jawOpen`` ...; targets with other names stay at 0). The clip's rate goes to ``asset.extras`` as in
+facecraft's own GLBs. Head rotation is not written: which node is the head is the character's own business.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from pathlib import Path
+from urllib.parse import unquote
+
+import numpy as np
+import pygltflib
+
+from ..arkit import ARKIT_NAMES, canonical_arkit_name
+from ..errors import FacecraftError, FileFormatError, ParameterError
+from .gltf_import import _buffer_bytes, _load, _target_names
+
+log = logging.getLogger(__name__)
+
+_FLOAT = 5126
+
+
+def gltf_source(rig) -> Path | None:
+    """The glTF/GLB file ``rig`` was loaded from, while its mesh and shapes are still as loaded; else None."""
+    source = getattr(rig, "gltf_source", None)
+    if source is None or getattr(rig, "gltf_stamp", None) != _stamp(rig):
+        return None
+    return Path(source)
+
+
+def remember_source(rig, path: str | Path):
+    """Mark ``rig`` as loaded from ``path`` (see :func:`gltf_source`); returns ``rig``."""
+    rig.gltf_source = Path(path)
+    rig.gltf_stamp = _stamp(rig)
+    return rig
+
+
+def _stamp(rig) -> tuple:
+    return (rig.neutral._version, rig.deltas._version, rig.neutral.data_ptr(), rig.deltas.data_ptr(),
+            tuple(rig.shape_names))  # fmt: skip
+
+
+def _joined(g: pygltflib.GLTF2, path: Path) -> bytearray:
+    """All of ``g``'s buffers as one blob; buffer views re-pointed into it, one buffer left."""
+    cache: dict = {}
+    blob = bytearray()
+    starts = []
+    for i in range(len(g.buffers or [])):
+        blob += b"\x00" * ((-len(blob)) % 8)
+        starts.append(len(blob))
+        blob += _buffer_bytes(g, path, i, cache)
+    for view in g.bufferViews or []:
+        view.byteOffset = (view.byteOffset or 0) + starts[view.buffer]
+        view.buffer = 0
+    return blob
+
+
+def _accessor(g: pygltflib.GLTF2, blob: bytearray, values: np.ndarray, *, bounds: bool = False) -> int:
+    data = np.ascontiguousarray(values, np.float32).reshape(-1)
+    blob += b"\x00" * ((-len(blob)) % 4)
+    g.bufferViews.append(pygltflib.BufferView(buffer=0, byteOffset=len(blob), byteLength=data.nbytes))
+    blob += data.tobytes()
+    acc = pygltflib.Accessor(
+        bufferView=len(g.bufferViews) - 1, componentType=_FLOAT, count=int(data.size), type="SCALAR"
+    )
+    if bounds:
+        acc.min, acc.max = [float(data.min())], [float(data.max())]
+    g.accessors.append(acc)
+    return len(g.accessors) - 1
+
+
+def _target_columns(g: pygltflib.GLTF2, mesh_index: int) -> list[int | None]:
+    """Per morph target of a mesh: the ARKit column that drives it, or None."""
+    mesh = g.meshes[mesh_index]
+    k = max((len(p.targets or []) for p in mesh.primitives), default=0)
+    names = _target_names(mesh, mesh.primitives[0], k) if k else []
+    cols = []
+    for name in names:
+        arkit = canonical_arkit_name(name, strict=False)
+        cols.append(None if arkit is None else ARKIT_NAMES.index(arkit))
+    return cols
+
+
+def animate_gltf(source: str | Path, anim, path: str | Path, *, name: str = "face") -> Path:
+    """Write ``source`` (a glTF or GLB character) as a GLB at ``path`` with ``anim``'s curves as a new animation
+    (see the module docstring); ``anim=None`` writes the character alone (a .gltf with its files packed).
+
+    Raises
+    ------
+    ParameterError
+        No morph target of the character has an ARKit name (its clip would be all zeros).
+    FileFormatError
+        ``source`` is not a readable glTF/GLB file.
+    """
+    source, path = Path(source), Path(path)
+    g = copy.deepcopy(_load(source))
+    blob = _joined(g, source)
+    g.bufferViews = g.bufferViews or []
+    g.accessors = g.accessors or []
+    _embed_images(g, blob, source)
+    if anim is not None:
+        _add_clip(g, blob, anim, source, name)
+    blob += b"\x00" * ((-len(blob)) % 4)
+    g.buffers = [pygltflib.Buffer(byteLength=len(blob))]
+    g.set_binary_blob(bytes(blob))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        g.save_binary(str(path))
+    except OSError as e:
+        raise FacecraftError(f"{path}: could not write GLB ({e})") from e
+    return path
+
+
+def _embed_images(g: pygltflib.GLTF2, blob: bytearray, source: Path) -> None:
+    """Images a .gltf keeps in files beside it, moved into the blob (the GLB goes elsewhere without them)."""
+    for image in g.images or []:
+        uri = image.uri
+        if not uri or uri.startswith("data:"):
+            continue
+        file = source.parent / unquote(uri)
+        if not file.is_file():
+            raise FileFormatError(f"{source}: image {uri!r} was not found at {file}")
+        data = file.read_bytes()
+        blob += b"\x00" * ((-len(blob)) % 4)
+        g.bufferViews.append(pygltflib.BufferView(buffer=0, byteOffset=len(blob), byteLength=len(data)))
+        blob += data
+        image.bufferView, image.uri = len(g.bufferViews) - 1, None
+        image.mimeType = image.mimeType or ("image/png" if file.suffix.lower() == ".png" else "image/jpeg")
+
+
+def _add_clip(g: pygltflib.GLTF2, blob: bytearray, anim, source: Path, name: str) -> None:
+    """``anim`` as a new animation of ``g`` (weights channels of the ARKit-named targets' nodes)."""
+    driven = [(i, node.mesh, _target_columns(g, node.mesh)) for i, node in enumerate(g.nodes or [])
+              if node.mesh is not None]  # fmt: skip
+    driven = [(i, m, cols) for i, m, cols in driven if any(c is not None for c in cols)]
+    if not driven:
+        raise ParameterError(
+            f"{source}: none of its morph targets has an ARKit-52 name; name them as ARKit does (jawOpen, "
+            "eyeBlinkLeft, ...; aliases such as eyeBlink_L work) to animate it"
+        )
+    covered = {c for _, _, cols in driven for c in cols if c is not None}
+    if len(covered) < len(ARKIT_NAMES):
+        missing = [n for j, n in enumerate(ARKIT_NAMES) if j not in covered]
+        log.warning("%s has %d of the 52 ARKit shapes; not animated: %s", source, len(covered), ", ".join(missing))
+    curves = np.asarray(anim.curves, np.float32)
+    times = _accessor(g, blob, anim.times(), bounds=True)
+    samplers, channels = [], []
+    for node, _, cols in driven:
+        values = np.stack([curves[:, c] if c is not None else np.zeros(len(curves), np.float32) for c in cols], 1)
+        samplers.append(
+            pygltflib.AnimationSampler(input=times, output=_accessor(g, blob, values), interpolation="LINEAR")
+        )
+        target = pygltflib.AnimationChannelTarget(node=node, path="weights")
+        channels.append(pygltflib.AnimationChannel(sampler=len(samplers) - 1, target=target))
+    g.animations = [*(g.animations or []), pygltflib.Animation(name=name, samplers=samplers, channels=channels)]
+    extras = dict(g.asset.extras or {}) if isinstance(g.asset.extras, dict) else {}
+    g.asset.extras = {**extras, "fps": float(anim.fps), "frames": int(anim.num_frames)}
