@@ -150,6 +150,8 @@ def load_audio(path, *, sr: int = SAMPLE_RATE, max_seconds: float | None = None)
         y = np.frombuffer(proc.stdout, dtype="<f4").astype(np.float32)
     if y.size == 0:
         raise FileFormatError(f"{p}: the file holds no audio samples")
+    if not np.all(np.isfinite(y)):
+        raise FileFormatError(f"{p}: the file holds NaN or infinite samples")
     return np.clip(y, -1.0, 1.0), sr
 
 

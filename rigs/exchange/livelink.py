@@ -164,9 +164,12 @@ def _classify_columns(header: list[str], path: Path, strict: bool) -> tuple[int 
         elif name.strip():
             unknown.append(name)
     if unknown:
-        msg = f"{path}: unknown column(s) {', '.join(repr(u) for u in unknown)}; expected Live Link Face columns"
+        shown = ", ".join(repr(u[:40]) for u in unknown[:5]) + (
+            f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        )
+        msg = f"{path}: unknown column(s) {shown}; expected Live Link Face columns"
         if strict:
-            raise FileFormatError(msg + f" ({', '.join(LIVELINK_HEADER)}); pass strict=False to ignore them")
+            raise FileFormatError(msg + f" (Timecode, BlendShapeCount, {', '.join(LIVELINK_HEADER[2:5])}, ...)")
         log.warning("%s; ignored", msg)
     if not shapes:
         raise FileFormatError(f"{path}: no ARKit blendshape column found in header {header[:5]}...")
@@ -227,7 +230,11 @@ def read_livelink_csv(
     path = require_file(path, "Live Link Face CSV")
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
-            rows = list(csv.reader(f))
+            first = f.readline()
+            f.seek(0)
+            # a spreadsheet's export may use ';' or tabs: the header's most frequent separator decides
+            delimiter = max((",", ";", "\t"), key=first.count)
+            rows = list(csv.reader(f, delimiter=delimiter))
     except (OSError, UnicodeDecodeError, csv.Error) as e:
         raise FileFormatError(f"{path}: not a readable CSV ({e})") from e
     rows = [r for r in rows if any(c.strip() for c in r)]

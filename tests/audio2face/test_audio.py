@@ -131,3 +131,11 @@ def test_a_stereo_file_whose_channels_cancel_is_not_silent(tmp_path):
     assert np.abs(y).max() > 0.3  # the loudest channel, not a mean of zero
     sf.write(tmp_path / "pan.wav", np.stack([tone, 0.5 * tone], axis=1), 16000)
     np.testing.assert_allclose(load_audio(tmp_path / "pan.wav")[0], 0.75 * tone, atol=1e-4)  # a plain mean
+
+
+def test_nan_samples_name_the_file(tmp_path):
+    y = np.zeros(1600, np.float32)
+    y[10] = np.nan
+    sf.write(tmp_path / "nan.wav", y, 16000, subtype="FLOAT")
+    with pytest.raises(FileFormatError, match=r"nan\.wav: the file holds NaN"):
+        load_audio(tmp_path / "nan.wav")

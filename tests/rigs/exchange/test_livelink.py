@@ -121,6 +121,15 @@ def test_unknown_columns(tmp_path, caplog):
     assert d["curves"][0, ARKIT_NAMES.index("mouthSmileLeft")] == pytest.approx(0.1)
 
 
+def test_a_spreadsheets_semicolon_export_reads_as_the_comma_file(tmp_path):
+    rows = "Timecode,BlendShapeCount,JawOpen,MouthSmileLeft\n00:00:00:00.000,61,0.5,0.25\n00:00:00:01.000,61,0.4,0.2\n"
+    (tmp_path / "comma.csv").write_text(rows)
+    (tmp_path / "semi.csv").write_text(rows.replace(",", ";"))
+    np.testing.assert_array_equal(
+        read_livelink_csv(tmp_path / "semi.csv")["curves"], read_livelink_csv(tmp_path / "comma.csv")["curves"]
+    )
+
+
 def test_bad_files(tmp_path):
     with pytest.raises(MissingFileError, match="missing.csv"):
         read_livelink_csv(tmp_path / "missing.csv")
