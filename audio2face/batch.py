@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from facecraft.rigs.errors import ParameterError
+from facecraft.rigs.run_settings import check_run_settings, save_run_settings
 
 log = logging.getLogger(__name__)
 
@@ -132,9 +133,8 @@ def animate_batch(
         raise ParameterError(f"output {out_dir} is a file: a batch writes into a folder (-o FOLDER/)")
     outputs = output_paths(files, out_dir, fmt)
     settings = _settings(fmt, rig, weights, flame_model, flame_embedding, options)
-    _check_settings(out_dir / f".animate-{fmt}.json", settings, overwrite=overwrite)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / f".animate-{fmt}.json").write_text(json.dumps(settings, indent=2))
+    check_run_settings(out_dir / f".animate-{fmt}.json", settings, overwrite=overwrite, made="animations")
+    save_run_settings(out_dir / f".animate-{fmt}.json", settings)
     # load once, before the loop: every input reuses them
     if options.get("mode", "learned") == "learned":
         weights = resolve_model(weights)
@@ -175,23 +175,3 @@ def _settings(fmt: str, rig, weights, flame_model, flame_embedding, options: dic
     given = {"format": fmt, "rig": rig, "weights": weights, "flame_model": flame_model,
              "flame_embedding": flame_embedding, **options}  # fmt: skip
     return {k: plain(os.fspath(v) if isinstance(v, os.PathLike) else v) for k, v in sorted(given.items())}
-
-
-def _check_settings(path: Path, settings: dict, *, overwrite: bool) -> None:
-    """Stop a rerun into a folder whose outputs were made with other settings (unless ``overwrite``)."""
-    if overwrite or not path.is_file():
-        return
-    try:
-        before = json.loads(path.read_text())
-    except (OSError, ValueError):
-        before = None
-    if before == settings:
-        return
-    if isinstance(before, dict):
-        changed = ", ".join(f"{k} {before.get(k)!r}" for k in settings if before.get(k) != settings[k])
-    else:
-        changed = "unreadable settings"
-    raise ParameterError(
-        f"{path.parent} holds animations made with other settings ({changed}): give another folder, or "
-        "--overwrite to redo every file"
-    )

@@ -95,6 +95,7 @@ def _refine_setup(args: argparse.Namespace, editor):
 
 def _cmd_edit(args: argparse.Namespace) -> int:
     from facecraft.rigs.errors import FacecraftError, MissingFileError, ParameterError
+    from facecraft.rigs.run_settings import save_run_settings
 
     from .editor import FaceEditor
 
@@ -130,8 +131,7 @@ def _cmd_edit(args: argparse.Namespace) -> int:
     earlier = _earlier_report(out, settings, overwrite=args.overwrite)
     report: dict[str, dict] = {}
     pairs = []
-    out.mkdir(parents=True, exist_ok=True)
-    (out / SETTINGS_NAME).write_text(json.dumps(settings, indent=2))
+    save_run_settings(out / SETTINGS_NAME, settings)
     try:
         with FaceEditor() as editor:
             refine = _refine_setup(args, editor)
@@ -193,23 +193,9 @@ def _settings(args: argparse.Namespace) -> dict:
 def _earlier_report(out: Path, settings: dict, *, overwrite: bool) -> dict[str, dict]:
     """The report of an earlier run into ``out``; a run with other controls stops (its edits would be mixed
     with this one's) unless ``overwrite`` redoes every photo."""
-    from facecraft.rigs.errors import ParameterError
+    from facecraft.rigs.run_settings import check_run_settings
 
-    saved = out / SETTINGS_NAME
-    if saved.is_file() and not overwrite:
-        try:
-            before = json.loads(saved.read_text())
-        except (OSError, ValueError):
-            before = None
-        if before != settings:
-            if isinstance(before, dict):
-                changed = ", ".join(f"{k} {before.get(k)!r}" for k in settings if before.get(k) != settings[k])
-            else:
-                changed = "unreadable settings"
-            raise ParameterError(
-                f"output folder {out} holds edits made with other controls ({changed}): give another folder, "
-                "or --overwrite to redo every photo"
-            )
+    check_run_settings(out / SETTINGS_NAME, settings, overwrite=overwrite, made="edits")
     try:
         report = json.loads((out / REPORT_NAME).read_text())
     except (OSError, ValueError):

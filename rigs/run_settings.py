@@ -1,0 +1,41 @@
+"""The settings a folder run was made with, kept beside its outputs so that a rerun cannot mix two kinds.
+
+``facecraft edit FOLDER`` and ``facecraft animate ... -o FOLDER/`` skip outputs that exist (a stopped run
+resumes). Rerun with other controls, they would skip the old outputs and leave a folder half of one kind and half
+of the other, with no word said. :func:`check_run_settings` stops such a rerun (unless the user asks to redo every
+file) and :func:`save_run_settings` records what the run is made with.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .errors import ParameterError
+
+
+def check_run_settings(path: Path, settings: dict, *, overwrite: bool, made: str) -> None:
+    """Stop when ``path`` records other ``settings`` than these (a readable JSON object or not), unless
+    ``overwrite``; ``made`` says what the folder holds, for the message ("edits", "animations")."""
+    if overwrite or not path.is_file():
+        return
+    try:
+        before = json.loads(path.read_text())
+    except (OSError, ValueError):
+        before = None
+    if before == settings:
+        return
+    if isinstance(before, dict):
+        changed = ", ".join(f"{k} {before.get(k)!r}" for k in settings if before.get(k) != settings[k])
+    else:
+        changed = f"unreadable {path.name}"
+    raise ParameterError(
+        f"{path.parent} holds {made} made with other settings ({changed}): give another folder, or --overwrite to "
+        "redo every file"
+    )
+
+
+def save_run_settings(path: Path, settings: dict) -> None:
+    """Record ``settings`` (JSON values) at ``path``, creating its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(settings, indent=2))
