@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from pathlib import Path
 
 import gradio as gr
@@ -44,14 +45,28 @@ def _ui(fn):
             return fn(*args, **kwargs)
         except gr.Error:
             raise
-        except FacecraftError as e:
+        except FacecraftError as e:  # a user's mistake: one log line, no trace
             log.info("studio: %s: %s", fn.__name__, e)
-            raise gr.Error(str(e), title=type(e).__name__) from e
+            raise gr.Error(for_people(str(e)), title=type(e).__name__) from None
         except Exception as e:  # the server keeps serving whatever a handler hits; the log has the trace
             log.exception("studio: %s failed", fn.__name__)
-            raise gr.Error(f"unexpected error ({type(e).__name__}): {e}", title="Internal error") from e
+            raise gr.Error(for_people(f"unexpected error ({type(e).__name__}): {e}"), title="Internal error") from None
 
     return wrapper
+
+
+#: The folder part of an upload's path in the server's temporary store (``/tmp/gradio/<hash>/photo.jpg``).
+_UPLOAD_DIR = re.compile(r"[^\s'\"(]*/gradio/[0-9a-f]{8,}/")
+
+
+def for_people(message: str) -> str:
+    """A message with uploads named as the user named them, not by the server's temporary paths."""
+    return _UPLOAD_DIR.sub("", message)
+
+
+def _blank(n: int):
+    """An event step that empties ``n`` outputs (a run's old result must not stay beside a new error)."""
+    return lambda: tuple(None for _ in range(n))
 
 
 def _emotion(value: str | None) -> str | None:
@@ -67,20 +82,47 @@ def _analysis_outputs(session: h.EditSession):
         f"{session.note}; {len(session.faces)} face(s) found in {session.analyze_ms:.0f} ms. "
         "Move a slider or pick an emotion."
     )
+    full = session.full_size
     return (
         session,
         gr.Dropdown(choices=choices, value=choices[0][1], interactive=len(choices) > 1),
         (before, before),
         None,
+        gr.Button(f"Edit at full size ({full[0]}x{full[1]}) for the download", visible=True)
+        if full
+        else gr.Button(visible=False),
         status,
         *au,
         *arkit,
     )
 
 
+def _analysis_failed(error: FacecraftError):
+    """A photo that cannot be edited replaces the one before: nothing stays that a click would still edit."""
+    message = for_people(str(error))
+    log.info("studio: analyze: %s", message)
+    gr.Warning(message, title=type(error).__name__)
+    sliders = len(AU_NAMES) + len(ARKIT_NAMES)
+    empty_face = gr.Dropdown(choices=[], value=None, interactive=False)
+    return (
+        None,
+        empty_face,
+        None,
+        None,
+        gr.Button(visible=False),
+        f"**{message}**",
+        *(gr.skip() for _ in range(sliders)),
+    )
+
+
 @_ui
 def _analyze(path):
-    return _analysis_outputs(h.analyze_photo(path))
+    if path is None:  # the upload was cleared
+        return _analysis_failed(FacecraftError("no photo: upload one or pick the sample"))
+    try:
+        return _analysis_outputs(h.analyze_photo(path))
+    except FacecraftError as e:
+        return _analysis_failed(e)
 
 
 @_ui
@@ -98,6 +140,8 @@ def _choose_face(session: h.EditSession | None, face):
 
 @_ui
 def _edit(session, face, emotion, intensity, text, *values):
+    if session is None:  # a control moved (or Reset) before any photo: say so, no error
+        return gr.skip(), gr.skip(), "Upload a photo or pick the sample first."
     n = len(AU_NAMES)
     out = h.apply_edit(
         session, face=-1 if face is None else face, emotion=_emotion(emotion), intensity=intensity, text=text,
@@ -106,6 +150,16 @@ def _edit(session, face, emotion, intensity, text, *values):
     before = h.save_png(out.before, stem="before", like=session.traits)
     after = h.save_png(out.after, stem=f"{Path(session.name).stem}-edited", like=session.traits)
     return (before, after), after, out.message
+
+
+@_ui
+def _full_size(session, face, emotion, intensity, text, *values):
+    n = len(AU_NAMES)
+    path = h.full_size_edit(
+        session, face=-1 if face is None else face, emotion=_emotion(emotion), intensity=intensity, text=text,
+        au_values=values[:n], arkit_values=values[n:],
+    )  # fmt: skip
+    return path, f"full-size edit ready: {Path(path).name}"
 
 
 @_ui
@@ -161,6 +215,9 @@ def _edit_tab() -> None:
             compare = gr.ImageSlider(label="Before / after", type="filepath", elem_id="edit-compare")
             status = gr.Markdown("Upload a photo or pick the sample.", elem_id="edit-status")
             download = gr.DownloadButton("Download the edited photo (PNG)", value=None, elem_id="edit-download")
+            # Photos above the studio's editing size are edited scaled down (for speed); this edits the original.
+            full_size = gr.Button("Edit at full size", visible=False, elem_id="edit-full-size")
+            full_file = gr.File(label="Full-size edit (PNG)", interactive=False, elem_id="edit-full-file")
     gr.Markdown("Sliders start at the face's own values; a slider you move sets that channel.")
     with gr.Accordion("Action Units (FACS), by region", open=True):
         au_sliders = _slider_grid(h.au_groups(), h.au_label, kind="au", order=AU_NAMES, open_region="mouth")
@@ -180,11 +237,20 @@ def _edit_tab() -> None:
         refine = gr.Button("Refine with diffusion", elem_id="edit-refine-run")
     sliders = au_sliders + arkit_sliders
 
-    analysis_out = [session, face, compare, download, status, *sliders]
+    analysis_out = [session, face, compare, download, full_size, status, *sliders]
     # Progress and error badges on the status line only, not on each of the 77 sliders.
     photo.upload(_analyze, inputs=photo, outputs=analysis_out, api_name="analyze", show_progress_on=status)
     sample.click(_analyze_sample, inputs=None, outputs=analysis_out, api_name="analyze_sample", show_progress_on=status)
-    face.input(_choose_face, inputs=[session, face], outputs=sliders, api_name="choose_face", show_progress="hidden")
+    face.input(
+        _choose_face, inputs=[session, face], outputs=sliders, api_name="choose_face", show_progress="hidden"
+    ).then(  # the picture follows the face chosen
+        _edit, inputs=[session, face, emotion, intensity, text, *sliders], outputs=[compare, download, status],
+        show_progress_on=status,
+    )  # fmt: skip
+    full_size.click(
+        _full_size, inputs=[session, face, emotion, intensity, text, *sliders], outputs=[full_file, status],
+        api_name="full_size", show_progress_on=status,
+    )  # fmt: skip
     gr.on(
         [apply.click, text.submit, emotion.input, intensity.input, *(s.input for s in sliders)],
         _edit,
@@ -244,6 +310,8 @@ def _animate_tab() -> None:
                 file_count="multiple", elem_id="animate-files", interactive=False,
             )  # fmt: skip
     run.click(
+        _blank(3), outputs=[video, files, status], queue=False, api_name="animate_clear", api_visibility="undocumented"
+    ).then(  # fmt: skip
         _animate,
         inputs=[audio, transcript, mode, emotion, intensity, track_text, track_file],
         outputs=[video, files, status],
@@ -305,7 +373,11 @@ def _evaluate_tab() -> None:
             compare = gr.Button("Compare", elem_id="eval-id-run")
             verdict = gr.Markdown(elem_id="eval-id-verdict")
             detail = gr.JSON(label="Details")
-    compare.click(_identity, inputs=[a, b], outputs=[detail, verdict], api_name="identity")
+    compare.click(
+        _blank(2), outputs=[detail, verdict], queue=False, api_name="identity_clear", api_visibility="undocumented"
+    ).then(  # fmt: skip
+        _identity, inputs=[a, b], outputs=[detail, verdict], api_name="identity"
+    )
 
 
 # ---------------------------------------------------------------------------------------------- augment
@@ -350,7 +422,8 @@ def _augment_tab() -> None:
             download = gr.File(label="Download (ImageFolder, manifest.jsonl, report.json)", elem_id="augment-download")
             with gr.Accordion("Report", open=False):
                 report = gr.JSON(label="report.json")
-    run.click(
+    run.click(_blank(5), outputs=[sheet, table, report, download, status], queue=False, api_name="augment_clear",
+              api_visibility="undocumented").then(  # fmt: skip
         _augment, inputs=[zip_file, folder, targets, per_image, max_faces],
         outputs=[sheet, table, report, download, status], api_name="augment", show_progress_on=status,
     )  # fmt: skip

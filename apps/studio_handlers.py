@@ -21,6 +21,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -307,6 +308,11 @@ class EditSession:
     analyze_ms: float = 0.0
     #: The photo's colour profile and greyness, kept in the PNGs the studio writes (:func:`load_photo`).
     traits: PhotoTraits = field(default_factory=PhotoTraits, repr=False)
+    #: The uploaded file, and its size ``(width, height)`` when the studio edits it scaled down (else None).
+    source: str = ""
+    full_size: tuple[int, int] | None = None
+    #: The full-size photo and its faces, analysed on the first full-size edit (:func:`full_size_edit`).
+    full: tuple | None = field(default=None, repr=False)
 
     def face_choices(self) -> list[tuple[str, int]]:
         """``(label, value)`` pairs for the face picker: -1 edits every face."""
@@ -358,7 +364,20 @@ def analyze_photo(path, *, models: StudioModels | None = None) -> EditSession:
         raise NoFaceError(f"{e}; try a photo where the face is clearly visible, frontal and at least 48 px wide") from e
     ms = (time.perf_counter() - t0) * 1e3
     arkit_now = [f.weights.copy() for f in faces]
-    return EditSession(name, img, faces, [bilateral_au(w) for w in arkit_now], arkit_now, note, ms, traits)
+    full = _image_size(path)
+    scaled = full if full != (img.shape[1], img.shape[0]) else None
+    return EditSession(name, img, faces, [bilateral_au(w) for w in arkit_now], arkit_now, note, ms, traits,
+                       source=str(path), full_size=scaled)  # fmt: skip
+
+
+def _image_size(path) -> tuple[int, int]:
+    """``(width, height)`` of an image file as shown upright (its EXIF orientation applied), from its header."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        w, h = im.size
+        turned = im.getexif().get(0x0112, 1) in (5, 6, 7, 8)  # orientations stored sideways
+    return (h, w) if turned else (w, h)
 
 
 def changed_controls(
@@ -434,6 +453,42 @@ def apply_edit(
     return EditOutcome(session.image, result.image, message, result.edit_ms, args)
 
 
+def full_size_edit(
+    session: EditSession | None,
+    *,
+    face: int = -1,
+    emotion: str | None = None,
+    intensity: float = 1.0,
+    text: str | None = None,
+    au_values: Sequence[float] = (),
+    arkit_values: Sequence[float] = (),
+    models: StudioModels | None = None,
+) -> str:
+    """The edit the controls ask for, made on the photo at the size it was uploaded (the studio edits photos
+    above :data:`EDIT_MAX_SIDE` scaled down, for speed); the PNG's path. The full-size photo is analysed once per
+    session, its faces matched to the scaled photo's by size order (the same order)."""
+    if session is None:
+        raise ParameterError("no photo analysed yet: upload a photo or pick the sample first")
+    models = models or shared_models()
+    i = session.face_index(face)
+    args = edit_arguments(session, i, emotion, intensity, text, au_values, arkit_values)
+    if session.full is None:
+        image, traits = load_image_with_traits(session.source)
+        session.full = (image, models.editor.analyze(image, name=session.name), dataclasses.replace(traits, alpha=None))
+    image, faces, traits = session.full
+    if len(faces) != len(session.faces):
+        raise ParameterError(
+            f"{session.name}: {len(faces)} face(s) found at full size but {len(session.faces)} scaled down; "
+            "edit a crop of the photo around the face"
+        )
+    if not args:
+        edited = image
+    else:
+        target = None if int(face) == -1 else i
+        edited = models.editor.apply(image, faces, EditControls.from_args(**args), face=target).image
+    return save_png(edited, stem=f"{Path(session.name).stem}-edited-full-size", like=traits)
+
+
 def _describe(args: dict, *, most: int = 4) -> str:
     """``emotion=happiness:1.000, au: AU12=0.60`` (slider lists longer than ``most`` are counted instead); text
     with what it was read as."""
@@ -482,7 +537,9 @@ def edit_arguments(
 def save_png(image: np.ndarray, *, stem: str = "edited", like: PhotoTraits | None = None) -> str:
     """Write an RGB uint8 image to a fresh PNG in :func:`output_dir` (for a download) and return its path;
     ``like``: the traits of the photo it shows (:attr:`EditSession.traits`)."""
-    path = output_dir() / f"{Path(stem).stem}.png"
+    name = Path(stem).name  # "photo.v2.final-edited" keeps its dots; only an image ending goes ("x.jpg")
+    name = Path(name).stem if Path(name).suffix.lower() in IMAGE_EXTENSIONS else name
+    path = output_dir() / f"{name}.png"
     save_image(image, path, like=like, compress_level=1)
     return str(path)
 
@@ -651,6 +708,8 @@ def animate_speech(
         f"{p.name}: {duration:.1f} s of speech -> {anim.num_frames} frames at {anim.fps:g} fps "
         f"({mode} mode, {what}) in {seconds:.1f} s"
     )
+    if anim.meta.get("silent"):
+        message += f". Warning: no speech heard ({anim.meta['silent']}): a resting face"
     return AnimateOutcome(video, files, message, seconds)
 
 
@@ -883,4 +942,10 @@ def augment_upload(
         f"({', '.join(chosen)}; {len(report['bad_sources'])} image(s) without a face skipped) in "
         f"{time.perf_counter() - t0:.1f} s"
     )
+    rejected = Counter()
+    for v in report["per_target"].values():
+        rejected.update({k: n for k, n in v.get("reasons", {}).items() if k != "accepted"})
+    if rejected:  # why variants were turned down, in a line, not only in the report's JSON
+        message += "; turned down: " + ", ".join(f"{n} by the {k}" if "judge" in k else f"{n} {k}"
+                                                 for k, n in rejected.most_common())  # fmt: skip
     return AugmentOutcome(report.get("contact_sheet"), report, archive, message, rows)

@@ -163,6 +163,7 @@ def test_save_png_round_trips(tmp_path):
     img = np.random.default_rng(0).integers(0, 255, (20, 30, 3), dtype=np.uint8)
     path = h.save_png(img, stem="x.jpg")
     assert path.endswith("x.png") and np.array_equal(np.asarray(Image.open(path)), img)
+    assert h.save_png(img, stem="photo.v2.final-edited").endswith("/photo.v2.final-edited.png")  # all its dots
 
 
 def test_the_studio_writes_a_grey_photos_edits_grey_and_keeps_its_profile(tmp_path, models):
@@ -374,3 +375,18 @@ def test_identity_distance_same_photo_flipped_is_the_same_person(tmp_path, model
     blank = _png(tmp_path / "wall.png", np.full((256, 256, 3), 200, np.uint8))
     with pytest.raises(NoFaceError):
         h.identity_distance(h.sample_photo_path(), blank, models=models)
+
+
+def test_a_photo_edited_scaled_down_is_edited_at_its_own_size_for_the_download(tmp_path, models):
+    import cv2
+
+    big = cv2.resize(np.asarray(Image.open(h.sample_photo_path()).convert("RGB")), (2600, 2600))
+    Image.fromarray(big).save(tmp_path / "big.jpg", quality=95)
+    session = h.analyze_photo(tmp_path / "big.jpg", models=models)
+    assert session.image.shape[:2] == (h.EDIT_MAX_SIDE, h.EDIT_MAX_SIDE) and session.full_size == (2600, 2600)
+    au, arkit = session.slider_values(0)
+    path = h.full_size_edit(session, emotion="surprise", intensity=0.8, au_values=au, arkit_values=arkit, models=models)
+    full = np.asarray(Image.open(path))
+    assert full.shape == (2600, 2600, 3) and not np.array_equal(full, big)
+    assert path.endswith("big-edited-full-size.png")
+    assert h.analyze_photo(h.sample_photo_path(), models=models).full_size is None  # 512 px: edited as it is
