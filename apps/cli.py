@@ -189,6 +189,14 @@ def main(argv: list[str] | None = None) -> int:
     except FacecraftError as e:
         print(f"facecraft: error: {e}", file=sys.stderr)
         return 1
+    except (FileExistsError, NotADirectoryError, IsADirectoryError, PermissionError) as e:  # the user's paths
+        print(f"facecraft: error: {e.strerror or e}: {e.filename}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # Ctrl-C: what finished is kept (batch work resumes on a rerun)
+        print(
+            "facecraft: interrupted; finished outputs are kept, run the same command again to resume", file=sys.stderr
+        )
+        return 130
 
 
 if __name__ == "__main__":

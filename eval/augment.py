@@ -457,7 +457,10 @@ def _drop_torn_tail(path: Path) -> None:
 
 
 def _file_name(record: dict) -> str:
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", record["source"].rsplit(".", 1)[0]).strip("_")
+    """``<target>/<source id>_<target><k>.png``: the whole id (a FER2013 CSV's ``fer2013.csv:18`` keeps its row;
+    dropping everything after the last dot gave every row one name), less an image file's ending."""
+    source = re.sub(r"\.(png|jpe?g|bmp|gif|tiff?|webp|ppm|pgm)$", "", record["source"], flags=re.IGNORECASE)
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", source).strip("_")
     return f"{record['target']}/{stem}_{record['target']}{record['variant']}.png"
 
 
@@ -621,13 +624,22 @@ def augment_dataset(
     elif balance:
         raise ParameterError("balance: needs a data set (its class counts say how many images to add)")
     for folder in sources:
-        pool_faces += photo_sources(folder)
+        found = photo_sources(folder)
+        taken = {f.id for f in pool_faces}
+        if any(f.id in taken for f in found):  # two folders of one name: their photos would share ids and files
+            raise ParameterError(
+                f"--sources {folder}: another source folder is also named {Path(folder).name!r} and holds the same "
+                "file names; rename one folder"
+            )
+        pool_faces += found
     if not pool_faces:
         raise ParameterError("no source faces: give a data set with faces in its split and/or --sources folders")
     order = np.random.default_rng(config.seed).permutation(len(pool_faces))
     pool_faces = [pool_faces[i] for i in order]
     pool_faces = [s for s in pool_faces if s.label is None or _allowed(s.label, chosen, config)]
     if max_sources is not None:
+        if int(max_sources) < 1:
+            raise ParameterError(f"max_sources: expected at least 1, got {max_sources}")
         pool_faces = pool_faces[:max_sources]
 
     previous = read_manifest(out)

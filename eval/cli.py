@@ -175,9 +175,10 @@ def _eval(args: argparse.Namespace) -> int:
     from .train import evaluate_probs, write_evaluation
 
     judge = get_judge(args.judge, weights=args.weights)
-    data = load_dataset(args.data, split=args.split, seed=args.seed, size=judge.input_size)
+    detect = False if args.crops else "auto"  # --crops: every image is a face crop, none is searched
+    data = load_dataset(args.data, split=args.split, seed=args.seed, size=judge.input_size, detect=detect)
     part = data if args.subset == "all" else data.subset(args.subset)
-    probs = judge.predict_proba(part.images, detect=False if args.crops else "auto")
+    probs = judge.predict_proba(part.images, detect=detect)
     report = evaluate_probs(probs, part)
     report.update(judge=judge.name, judge_labels=list(judge.labels), split=args.subset, data=str(args.data))
     paths = write_evaluation(report, args.out, name=f"{judge.name}_{args.subset}")

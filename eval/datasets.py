@@ -241,13 +241,13 @@ def stratified_split(labels, *, val: float = 0.1, test: float = 0.2, seed: int =
 
 
 def _read_images(
-    items: list[tuple[Path, str, int, str | None]], *, size: int, desc: str
+    items: list[tuple[Path, str, int, str | None]], *, size: int, desc: str, detect: bool | str = "auto"
 ) -> tuple[np.ndarray, list[int], list[str], list[str | None], list[str]]:
     """Preprocess every (path, name, label, split); failures are logged and skipped."""
     images, labels, names, splits, skipped = [], [], [], [], []
     for path, name, label, split in tqdm(items, desc=desc, unit="img", leave=False):
         try:
-            images.append(preprocess_face(path, size=size, grey=True, detect="auto"))
+            images.append(preprocess_face(path, size=size, grey=True, detect=detect))
         except (FacecraftError, OSError) as e:
             logger.warning("skipping %s: %s", path, e)
             skipped.append(f"{path}: {e}")
@@ -273,7 +273,7 @@ def _finish(images, labels, names, splits, skipped, source: str) -> FERDataset:
     )
 
 
-def load_image_folder(root: str | os.PathLike, *, size: int = 48) -> FERDataset:
+def load_image_folder(root: str | os.PathLike, *, size: int = 48, detect: bool | str = "auto") -> FERDataset:
     """ImageFolder layout: ``root/<label>/*.png``; folder names are normalised labels (``happy`` ok).
 
     Folders whose name is not an emotion are ignored with a warning; no readable image at all is an error.
@@ -299,7 +299,7 @@ def load_image_folder(root: str | os.PathLike, *, size: int = 48) -> FERDataset:
             f"data folder {root} holds no images in class sub-folders (expected {root}/<emotion>/*.png, "
             f"emotions: {', '.join(EMOTIONS)})"
         )
-    return _finish(*_read_images(items, size=size, desc=f"reading {root.name}"), source=str(root))
+    return _finish(*_read_images(items, size=size, desc=f"reading {root.name}", detect=detect), source=str(root))
 
 
 def _read_csv_rows(path: Path) -> tuple[list[str], list[dict]]:
@@ -312,7 +312,9 @@ def _read_csv_rows(path: Path) -> tuple[list[str], list[dict]]:
     return header, rows
 
 
-def load_csv(path: str | os.PathLike, *, root: str | os.PathLike | None = None, size: int = 48) -> FERDataset:
+def load_csv(
+    path: str | os.PathLike, *, root: str | os.PathLike | None = None, size: int = 48, detect: bool | str = "auto"
+) -> FERDataset:
     """A CSV with columns ``path,label[,split]``; paths relative to ``root`` (default: the CSV's folder)."""
     path = Path(path)
     header, rows = _read_csv_rows(path)
@@ -331,7 +333,7 @@ def load_csv(path: str | os.PathLike, *, root: str | os.PathLike | None = None, 
         items.append((base / r["path"], r["path"], label, split))
     if not items:
         raise EmptyFolderError(f"{path}: the CSV lists no images")
-    return _finish(*_read_images(items, size=size, desc=f"reading {path.name}"), source=str(path))
+    return _finish(*_read_images(items, size=size, desc=f"reading {path.name}", detect=detect), source=str(path))
 
 
 def load_fer2013_csv(path: str | os.PathLike, *, size: int = 48) -> FERDataset:
@@ -391,6 +393,7 @@ def load_dataset(
     size: int = 48,
     seed: int = 0,
     votes: bool = True,
+    detect: bool | str = "auto",
 ) -> FERDataset:
     """Read any supported layout and make sure it carries a train/val/test split.
 
@@ -406,16 +409,19 @@ def load_dataset(
     votes : bool
         Attach soft targets from the FER+ crowd votes in ``source/meta.csv`` when a folder has one
         (:func:`attach_votes`).
+    detect : bool or "auto"
+        Face detection before cropping (:func:`~facecraft.eval.faces.preprocess_face`): ``"auto"`` finds the face
+        in images larger than a crop; False takes every image as a ready face crop (``fer eval --crops``).
     """
     source = Path(source)
     if source.is_dir():
-        ds = load_image_folder(source, size=size)
+        ds = load_image_folder(source, size=size, detect=detect)
         if split is None and (source / "split.csv").is_file():
             split = source / "split.csv"
             logger.info("using the fixed split %s", split)
     elif source.is_file():
         header, _ = _read_csv_rows(source)
-        ds = load_fer2013_csv(source, size=size) if "pixels" in header else load_csv(source, size=size)
+        ds = load_fer2013_csv(source, size=size) if "pixels" in header else load_csv(source, size=size, detect=detect)
     else:
         raise MissingFileError(f"data set not found: {source} (expected a folder or a CSV file)")
     if source.is_dir() and votes and (source / "meta.csv").is_file():

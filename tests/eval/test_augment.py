@@ -216,3 +216,12 @@ def test_second_judges_load_once_per_process_and_measured_readers_are_kept(tiny_
     assert len(measures) == 1 and again["judge_readers"] == report["judge_readers"]
     assert len(read_manifest(out)) == 5 and loads.count("networkv2") == 2
     assert list(again["config"]["filter"]["readers"]["sadness"]) == []
+
+
+def test_every_accepted_variant_gets_its_own_file_name():
+    from facecraft.eval.augment import _file_name
+
+    rows = [{"source": f"fer2013.csv:{i}", "target": "surprise", "variant": 0} for i in (4, 8, 18)]
+    assert len({_file_name(r) for r in rows}) == 3  # one per CSV row (all three were fer2013_surprise0.png)
+    photo = {"source": "faces/9_1_3_2017.jpg.chip.jpg", "target": "fear", "variant": 1}
+    assert _file_name(photo) == "fear/faces_9_1_3_2017.jpg.chip_fear1.png"  # as before for image files

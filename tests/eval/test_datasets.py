@@ -161,3 +161,14 @@ def test_load_dataset_attaches_meta_csv_votes_and_concat_keeps_them(tmp_path):
     both = concat_datasets([sub, load_dataset(tmp_path, votes=False).take([0])])
     assert both.targets.shape == (3, 8) and both.targets[2].max() == 1.0
     np.testing.assert_allclose(sub.soft_targets(smoothing=0.1).sum(axis=1), 1.0, rtol=1e-6)
+
+
+def test_ready_made_crops_are_not_searched_for_a_face(tmp_path):
+    from facecraft.eval.datasets import load_dataset
+
+    for i, label in enumerate(["happiness", "sadness", "anger"]):
+        (tmp_path / label).mkdir()
+        grey = np.random.default_rng(i).integers(0, 255, (224, 224), dtype=np.uint8)  # large, no face to find
+        Image.fromarray(grey).save(tmp_path / label / "a.png")
+    crops = load_dataset(tmp_path, size=48, detect=False, votes=False)
+    assert len(crops.labels) == 3 and crops.images.shape[1:] == (48, 48)  # --crops: every image kept, resized

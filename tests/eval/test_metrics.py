@@ -69,3 +69,12 @@ def test_plot_and_json(tmp_path):
     import json
 
     assert json.loads(path.read_text())["macro_f1"] == pytest.approx(rep["macro_f1"])
+
+
+def test_macro_f1_leaves_out_a_class_no_label_or_prediction_has():
+    from facecraft.eval.metrics import confusion_matrix, macro_f1
+
+    cm = confusion_matrix([0, 1, 1, 2], [0, 1, 2, 2], num_classes=4)  # class 3: in neither
+    assert macro_f1(cm) == pytest.approx((1.0 + 2 / 3 + 2 / 3) / 3)
+    only_predicted = confusion_matrix([0, 1], [0, 3], num_classes=4)  # class 3 predicted, never true: an F1 of 0
+    assert macro_f1(only_predicted) == pytest.approx((1.0 + 0.0 + 0.0) / 3)
