@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from facecraft.rigs.animation import frame_rate
 from facecraft.rigs.errors import MissingFileError, OptionalDependencyError, ParameterError
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,8 @@ class Job:
     input: str
     output: str
     options: dict = field(default_factory=dict)
+    #: Why the row cannot run (no input, an unknown column): reported as failed, the other rows still run.
+    error: str | None = None
 
 
 # ---------------------------------------------------------------------------------------------- manifest
@@ -86,9 +89,9 @@ def _rows(path: Path) -> Iterable[tuple[int, dict]]:
                 raise ParameterError(f"{path} line {n}: expected a JSON object, got {type(row).__name__}")
             yield n, row
     elif path.suffix.lower() == ".csv":
-        with open(path, newline="") as f:
+        with open(path, newline="", encoding="utf-8-sig") as f:  # a spreadsheet's "CSV UTF-8" starts with a BOM
             for n, row in enumerate(csv.DictReader(f), start=2):  # row 1 is the header
-                yield n, {k.strip(): v.strip() for k, v in row.items() if k and v is not None and v.strip()}
+                yield n, {k.strip().lower(): v.strip() for k, v in row.items() if k and v is not None and v.strip()}
     else:
         raise ParameterError(f"manifest {path}: expected a .csv (with a header) or .jsonl file")
 
@@ -96,11 +99,13 @@ def _rows(path: Path) -> Iterable[tuple[int, dict]]:
 def read_manifest(path, *, kind: str, out_dir, fmt: str = "npz") -> list[Job]:
     """The jobs of a manifest, each with its output path in ``out_dir``.
 
+    A row without ``input``, with an unknown column or writing over the run's own files is a job that carries
+    its ``error`` (reported as failed; the other rows run).
+
     Raises
     ------
     ParameterError
-        Unknown kind, format or option (naming the row and column), a row without ``input``, or two rows
-        writing the same output.
+        Unknown kind or format, two rows writing the same output, or no row at all.
     """
     if kind not in OPTIONS:
         raise ParameterError(f"batch kind {kind!r}: expected one of {', '.join(OPTIONS)}")
@@ -114,23 +119,25 @@ def read_manifest(path, *, kind: str, out_dir, fmt: str = "npz") -> list[Job]:
     jobs: list[Job] = []
     seen: dict[str, int] = {}
     for row_no, row in _rows(path):
+        row = {str(k).strip().lower(): v for k, v in row.items()}
         src = str(row.pop("input", "") or "").strip()
-        if not src:
-            raise ParameterError(f"{path} row {row_no}: no 'input'")
+        error = None
         unknown = sorted(set(row) - set(OPTIONS[kind]) - {"output"})
-        if unknown:
-            raise ParameterError(
-                f"{path} row {row_no}: unknown column(s) {unknown} for {kind}; expected input, output, "
-                f"{', '.join(OPTIONS[kind])}"
-            )
-        name = Path(str(row.pop("output", "") or Path(src).stem)).name
+        if not src:
+            error = f"{path} row {row_no}: no 'input'"
+        elif unknown:
+            error = (f"{path} row {row_no}: unknown column(s) {unknown} for {kind}; expected input, output, "
+                     f"{', '.join(OPTIONS[kind])}")  # fmt: skip
+        name = Path(str(row.pop("output", "") or Path(src or f"row{row_no}").stem)).name
         out = str(out_dir / (name if Path(name).suffix else name + suffix))
-        if out in seen:
+        if Path(out).name in (REPORT_NAME, JOURNAL_NAME):
+            error = error or f"{path} row {row_no}: output {Path(out).name!r} is the batch's own file; rename it"
+        if out in seen and error is None:
             raise ParameterError(f"{path}: rows {seen[out]} and {row_no} would both write {out}")
-        seen[out] = row_no
+        seen.setdefault(out, row_no)
         src_path = Path(src).expanduser()
         full = src_path if src_path.is_absolute() else (path.parent / src_path)
-        jobs.append(Job(row_no, str(full), out, dict(row)))
+        jobs.append(Job(row_no, str(full), out, dict(row), error))
     if not jobs:
         raise ParameterError(f"manifest {path} lists no job")
     return jobs
@@ -168,18 +175,21 @@ def _animate(job: Job, partial: Path) -> dict:
 
     opts = dict(job.options)
     if "fps" in opts:
-        opts["fps"] = float(opts["fps"])
+        try:
+            opts["fps"] = frame_rate(opts["fps"])
+        except argparse.ArgumentTypeError as e:
+            raise ParameterError(f"fps: {e}") from None
     rig = _default_rig() if partial.suffix == ".glb" else None
     anim = animate_file(job.input, partial, rig=rig, **opts)
     return {"frames": anim.num_frames, "fps": anim.fps}
 
 
-def _flag(value) -> bool:
+def _flag(value, name: str) -> bool:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
     if text not in ("1", "0", "true", "false", "yes", "no"):
-        raise ParameterError(f"absolute: expected true or false, got {value!r}")
+        raise ParameterError(f"{name}: expected true or false, got {value!r}")
     return text in ("1", "true", "yes")
 
 
@@ -194,7 +204,7 @@ def _edit(job: Job, partial: Path) -> dict:
     face = opts.pop("face", None)
     face = None if face in (None, "") else int(face)
     if "absolute" in opts:
-        opts["absolute"] = _flag(opts["absolute"])
+        opts["absolute"] = _flag(opts["absolute"], "absolute")
     image, traits = load_image_with_traits(job.input)
     result = _editor().edit(image, EditControls.from_args(**opts), face=face, name=Path(job.input).name)
     save_image(result.image, partial, like=traits, changed=result.mask)
@@ -230,7 +240,7 @@ def _augment(job: Job, partial: Path) -> dict:
     targets = parse_targets(str(opts.get("targets", "all")).replace(";", ","))
     label = normalize_emotion(opts["label"]) if opts.get("label") else None
     base = _augmenter()
-    fmt = OutputFormat(size=int(opts.get("size", 48)), grey=_flag(opts.get("grey", True)))
+    fmt = OutputFormat(size=int(opts.get("size", 48)), grey=_flag(opts.get("grey", True), "grey"))
     augmenter = copy.copy(base)  # the same loaded models, this row's settings
     augmenter.config = replace(base.config, per_image=int(opts.get("per_image", base.config.per_image)),
                                seed=int(opts.get("seed", base.config.seed)), format=fmt)  # fmt: skip
@@ -406,13 +416,17 @@ def run_batch(
     jobs = read_manifest(manifest, kind=kind, out_dir=out_dir, fmt=fmt)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    invalid = [j for j in jobs if j.error is not None]
+    jobs = [j for j in jobs if j.error is None]
     todo = [j for j in jobs if not Path(j.output).exists()]
     for job in todo:  # left by a killed run; the job is redone from the start
         partial_path(job.output).unlink(missing_ok=True)
     earlier = read_journal(out)
     report: dict = {
-        "kind": kind, "backend": backend, "manifest": str(manifest), "out_dir": str(out.resolve()), "jobs": len(jobs),
-        "done": [], "failed": [],
+        "kind": kind, "backend": backend, "manifest": str(manifest), "out_dir": str(out.resolve()),
+        "jobs": len(jobs) + len(invalid), "done": [],
+        "failed": [{"row": j.row, "input": j.input, "output": j.output, "status": "failed", "error": j.error}
+                   for j in invalid],
         "skipped": [{"row": j.row, "input": j.input, "output": j.output,
                      **({"earlier": earlier[j.output]} if j.output in earlier else {})}
                     for j in jobs if j not in todo],
@@ -450,7 +464,7 @@ def run_batch(
     )
     if interrupted is not None:
         report["interrupted"] = True
-        report["counts"]["not_run"] = len(jobs) - sum(report["counts"].values())
+        report["counts"]["not_run"] = report["jobs"] - sum(report["counts"].values())
     _write_json_atomic(out / REPORT_NAME, report)
     if interrupted is not None:
         raise interrupted

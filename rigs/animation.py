@@ -22,6 +22,10 @@ EYE_PITCH_DEG = 25.0
 _LOOK = {side: {d: ARKIT_INDEX[f"eyeLook{d}{side}"] for d in ("Up", "Down", "In", "Out")} for side in ("Left", "Right")}
 
 
+#: The highest frame rate taken on a command line or manifest (1e9 fps asked for 27 GB of curves).
+MAX_FPS = 1000.0
+
+
 def frame_rate(text) -> float:
     """A frame rate given on a command line (``argparse`` ``type=``): a finite number above 0, else an error
     that says so (``nan`` and ``0`` were taken before, and quietly became the default)."""
@@ -31,8 +35,8 @@ def frame_rate(text) -> float:
         fps = float(text)
     except (TypeError, ValueError) as e:
         raise argparse.ArgumentTypeError(f"frame rate {text!r} is not a number") from e
-    if not (np.isfinite(fps) and fps > 0):
-        raise argparse.ArgumentTypeError(f"frame rate must be a number above 0, got {text!r}")
+    if not (np.isfinite(fps) and 0 < fps <= MAX_FPS):
+        raise argparse.ArgumentTypeError(f"frame rate must be a number above 0 and at most {MAX_FPS:g}, got {text!r}")
     return fps
 
 
