@@ -137,9 +137,11 @@ def weight_files(path: str | os.PathLike | None = None) -> tuple[Path, Path]:
     if p.is_dir():
         cfg_path, w_path = p / CONFIG_NAME, p / WEIGHTS_NAME
         what = f"FER classifier folder {p}: expected {CONFIG_NAME} + {WEIGHTS_NAME}"
-    else:
-        cfg_path, w_path = p.with_suffix(".json"), p
-        what = f"FER classifier weights {p}: expected the .safetensors file and its .json config beside it"
+    else:  # <stem>.json beside <stem>.safetensors, or a folder's config.json beside its model.safetensors
+        own, folder = p.with_suffix(".json"), p.parent / CONFIG_NAME
+        cfg_path, w_path = (folder if not own.is_file() and folder.is_file() else own), p
+        what = (f"FER classifier weights {p}: expected the .safetensors file and its config beside it "
+                f"({own.name} or {CONFIG_NAME})")  # fmt: skip
     for f in (cfg_path, w_path):
         if not f.is_file():
             raise MissingFileError(f"{what}; {f.name} not found")

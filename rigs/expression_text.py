@@ -129,6 +129,9 @@ MAIN_SHARE = 0.3
 #: other languages (MiniLM is English: "un sourire timide" 0.23, "笑顔" 0.26), unrelated words ("table" 0.21).
 #: English expression words reach 0.27 ("stern", before its anchor) to 0.92; 0.3 keeps the guesses out.
 MIN_SIMILARITY = 0.3
+#: ... and text none of whose words is a whole word of MiniLM's vocabulary ("xyzzy" 0.33, "qwerty" 0.32, typing
+#: noise) needs this much: rarer real words pass ("pouting" 0.77, "yawning" 0.82, "flirty" 0.51).
+UNKNOWN_WORDS_MIN_SIMILARITY = 0.45
 
 #: Each sided AU's face region (brows, eyes, cheeks, nose, mouth, chin, jaw).
 _AU_REGION = np.array([{a.code: a.region for a in ACTION_UNITS}[AU_NAMES[i % NUM_AU]] for i in range(NUM_SIDED_AU)])
@@ -282,12 +285,14 @@ def text_to_au(text: str) -> np.ndarray:
     _check_emotion_typo(text)
     emb, aus = _anchor_table()
     sims = embed_text([p.words for p in parts]) @ emb.T  # (parts, anchors)
-    if sims.max() < MIN_SIMILARITY:
+    words = re.findall(r"[a-z]+", text.lower())
+    known = any(w in _text_encoder()[0].get_vocab() for w in words)
+    if sims.max() < (MIN_SIMILARITY if known else UNKNOWN_WORDS_MIN_SIMILARITY):
         best = np.unravel_index(int(np.argmax(sims)), sims.shape)[1]
         raise ParameterError(
             f"expression text {text!r}: no expression reads from these words (nearest {TEXT_ANCHORS[best][0]!r}, "
-            f"similarity {sims.max():.2f} < {MIN_SIMILARITY}); use English words such as 'a shy smile' or an "
-            "emotion name"
+            f"similarity {sims.max():.2f}{'' if known else ', and no word the reader knows'}); use English words "
+            "such as 'a shy smile' or an emotion name"
         )
     read = [_part_au(s, aus, part.side) for part, s in zip(parts, sims, strict=True)]
     for i, part in enumerate(parts[:-1]):

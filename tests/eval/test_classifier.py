@@ -154,3 +154,10 @@ def test_ensemble_averages_members_each_on_its_view(tmp_path):
         FERClassifier.ensemble([a, FERClassifier(TINY)])
     with pytest.raises(ParameterError, match="members"):
         FERClassifierConfig(members=0)
+
+
+def test_the_weights_file_fer_train_writes_loads_by_itself(tmp_path):
+    from facecraft.eval.classifier import FERClassifier
+
+    FERClassifier.from_pretrained().save_pretrained(tmp_path)  # config.json + model.safetensors, as fer train writes
+    assert isinstance(FERClassifier.from_pretrained(tmp_path / "model.safetensors"), FERClassifier)

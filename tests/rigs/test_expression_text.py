@@ -93,13 +93,13 @@ def test_a_misspelt_emotion_name_is_an_error_that_suggests_the_name(typo, meant)
         text_to_au(typo)
 
 
-@pytest.mark.parametrize("noise", ["xyz", "asdkjh qwe", "笑顔", "table", "un sourire timide"])
+@pytest.mark.parametrize("noise", ["xyz", "asdkjh qwe", "笑顔", "table", "un sourire timide", "xyzzy", "qwerty"])
 def test_words_that_say_no_expression_are_an_error_not_a_guess(noise):
     with pytest.raises(ParameterError, match="no expression reads from these words"):
         text_to_au(noise)
 
 
-@pytest.mark.parametrize("word", ["stern", "danger", "a shy smile", "sad"])
+@pytest.mark.parametrize("word", ["stern", "danger", "a shy smile", "sad", "pouting", "yawning", "flirty"])
 def test_english_expression_words_are_still_read(word):
     text_to_au(word)  # "danger" is an English word, near "anger" only in spelling: read, not corrected
 
