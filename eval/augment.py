@@ -41,6 +41,7 @@ import numpy as np
 
 from facecraft.rigs import EMOTION_INDEX, EMOTIONS
 from facecraft.rigs.errors import FacecraftError, MissingFileError, ParameterError
+from facecraft.rigs.run_settings import check_run_settings, save_run_settings
 
 from .augment_filter import (
     MIN_READER_RECALL,
@@ -642,6 +643,9 @@ def augment_dataset(
             raise ParameterError(f"max_sources: expected at least 1, got {max_sources}")
         pool_faces = pool_faces[:max_sources]
 
+    settings = _run_settings(config, chosen, split=split, balance=balance, max_per_class=max_per_class)
+    check_run_settings(out / SETTINGS, settings, overwrite=False, made="variants", redo="or delete it to start over")
+    save_run_settings(out / SETTINGS, settings)
     previous = read_manifest(out)
     done_sources = {r["source"] for r in previous}
     accepted = Counter(r["target"] for r in previous if r.get("accepted"))
@@ -754,6 +758,19 @@ def _with_format(config: AugmentConfig, fmt: OutputFormat) -> AugmentConfig:
 
 def _with_readers(config: AugmentConfig, readers: dict[str, tuple[str, ...]]) -> AugmentConfig:
     return replace(config, filter=replace(config.filter, readers=readers))
+
+
+#: What a folder's variants were made with: a resumed run with other targets or settings would skip the sources done
+#: and leave a folder of two kinds described as one (``--per-image 3`` over a run of 2: nothing added).
+SETTINGS = ".augment-settings.json"
+
+
+def _run_settings(config: AugmentConfig, chosen, **choices) -> dict:
+    """The settings that decide a folder's variants (the measured second-judge readers left out: they are a
+    cache, filled in after the first run)."""
+    made = config.to_dict()
+    made["filter"] = {k: v for k, v in dict(made.get("filter") or {}).items() if k != "readers"}
+    return json.loads(json.dumps({"targets": list(chosen), **choices, **made}, default=str))
 
 
 #: Where a folder keeps the measured second-judge readers (a resumed run reuses them instead of re-measuring).

@@ -14,9 +14,12 @@ from pathlib import Path
 from .errors import ParameterError
 
 
-def check_run_settings(path: Path, settings: dict, *, overwrite: bool, made: str) -> None:
+def check_run_settings(
+    path: Path, settings: dict, *, overwrite: bool, made: str, redo: str = "or --overwrite to redo every file"
+) -> None:
     """Stop when ``path`` records other ``settings`` than these (a readable JSON object or not), unless
-    ``overwrite``; ``made`` says what the folder holds, for the message ("edits", "animations")."""
+    ``overwrite``; ``made`` says what the folder holds, for the message ("edits", "animations"), ``redo`` how to
+    start over."""
     if overwrite or not path.is_file():
         return
     try:
@@ -30,8 +33,7 @@ def check_run_settings(path: Path, settings: dict, *, overwrite: bool, made: str
     else:
         changed = f"unreadable {path.name}"
     raise ParameterError(
-        f"{path.parent} holds {made} made with other settings ({changed}): give another folder, or --overwrite to "
-        "redo every file"
+        f"{path.parent} holds {made} made with other settings ({changed}): give another folder, {redo}"
     )
 
 
