@@ -196,12 +196,17 @@ def dataset_sources(
     unreadable : list of str
         Images the data set reader skipped, with the reason.
     """
-    from .datasets import load_dataset
+    from .datasets import SPLITS, load_dataset
 
     root = Path(dataset)
     ds = load_dataset(root, votes=False)
     if split is not None:
+        if split not in SPLITS:
+            raise ParameterError(f"--split {split!r}: expected one of {', '.join(SPLITS)} or all")
         ds = ds.subset(split)
+    if split != "train":  # augmented faces of the evaluation split would be trained on
+        logger.warning("augment: sources from the %s split, not train: keep these variants out of any evaluation",
+                       split or "whole")  # fmt: skip
     if root.is_dir():
         base, in_memory = root, False
     else:

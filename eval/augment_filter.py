@@ -231,13 +231,13 @@ def judge_verdict(
     if target not in top_classes(main, config.top_k):
         return f"judge: {target} not in top {config.top_k} (top {top_classes(main, 1)[0]})"
     if p < config.min_confidence:
-        return f"judge: {target} probability {p:.2f} < {config.min_confidence:.2f}"
+        return f"judge: {target} probability {p:.3f} < {config.min_confidence:.3f}"  # 0.118 < 0.12, not 0.12 < 0.12
     if config.min_lift > 0:
         if source_main is None:
             raise ParameterError("judge_verdict: min_lift > 0 needs the source's probabilities (source_main)")
         gain = lift(target, main, source_main)
         if gain < config.min_lift:
-            return f"judge: {target} lifted x{gain:.2f} over the source < x{config.min_lift:.2f}"
+            return f"judge: {target} lifted x{gain:.3f} over the source < x{config.min_lift:.3f}"
     if second is None or target not in SHARED_7:
         return None
     seconds = second if isinstance(second, Mapping) else {"": second}
@@ -321,5 +321,5 @@ def identity_verdict(distance: float | None, config: FilterConfig) -> str | None
     if distance is None:
         return "identity: no face found for the descriptor"
     if distance >= config.max_identity:
-        return f"identity: distance {distance:.2f} >= {config.max_identity:.2f}"
+        return f"identity: distance {distance:.3f} >= {config.max_identity:.3f}"
     return None

@@ -175,12 +175,20 @@ def _eval(args: argparse.Namespace) -> int:
     from .train import evaluate_probs, write_evaluation
 
     judge = get_judge(args.judge, weights=args.weights)
+    from facecraft.rigs.errors import ParameterError
+
     detect = False if args.crops else "auto"  # --crops: every image is a face crop, none is searched
     data = load_dataset(args.data, split=args.split, seed=args.seed, size=judge.input_size, detect=detect)
     part = data if args.subset == "all" else data.subset(args.subset)
+    if not len(part.labels):
+        raise ParameterError(
+            f"{args.data}: the {args.subset} split holds no image (its {len(data.labels)} are in other splits): "
+            "use --subset all, or --split with a split CSV"
+        )
     probs = judge.predict_proba(part.images, detect=detect)
     report = evaluate_probs(probs, part)
-    report.update(judge=judge.name, judge_labels=list(judge.labels), split=args.subset, data=str(args.data))
+    report.update(judge=judge.name, judge_labels=list(judge.labels), split=args.subset, data=str(args.data),
+                  skipped=list(data.skipped or []))  # fmt: skip
     paths = write_evaluation(report, args.out, name=f"{judge.name}_{args.subset}")
     brief = {k: report[k] for k in ("judge", "split", "n", "accuracy", "macro_f1", "macro_f1_7")}
     brief["recall"] = {c: round(v["recall"], 4) for c, v in report["per_class"].items()}

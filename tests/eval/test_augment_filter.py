@@ -124,7 +124,7 @@ def test_judge_readers_measures_top_k_recall_per_class():
 def test_identity_and_duplicate_verdicts():
     cfg = FilterConfig(max_identity=0.6, min_difference=2.0)
     assert identity_verdict(0.4, cfg) is None
-    assert "0.70 >= 0.60" in identity_verdict(0.7, cfg)
+    assert "0.700 >= 0.600" in identity_verdict(0.7, cfg)
     assert "no face" in identity_verdict(None, cfg)
     src = np.full((48, 48), 100, np.uint8)
     assert "of the source" in duplicate_verdict(src + 1, [src], cfg)
