@@ -240,11 +240,11 @@ class A2FModel(nn.Module):
         ``{name}.json`` when ``name`` is given) or a ``.safetensors`` file (config beside it, same stem).
         Returns the weights path.
         """
-        from safetensors.torch import save_file
+        from facecraft.rigs.tensor_files import save_tensors
 
         weights, config = _paths(Path(path), name, create=True)
         state = {k: v.detach().contiguous().cpu() for k, v in self.state_dict().items()}
-        save_file(state, str(weights), metadata={"format": "pt", "model_class": "A2FModel"})
+        save_tensors(state, weights, metadata={"format": "pt", "model_class": "A2FModel"})
         config.write_text(json.dumps(self.config.to_dict(), indent=2))
         return weights
 

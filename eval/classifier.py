@@ -400,7 +400,7 @@ class FERClassifier(nn.Module):
         With ``stem`` the files are ``<stem>.json`` and ``<stem>.safetensors`` instead (the shipped layout);
         the weights file's path is returned then, else the folder.
         """
-        from safetensors.torch import save_file
+        from facecraft.rigs.tensor_files import save_tensors
 
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
@@ -411,7 +411,7 @@ class FERClassifier(nn.Module):
         cfg["init"] = "scratch"  # the saved weights are the start now, whatever they began from
         cfg_path.write_text(json.dumps({"model_type": "facecraft-fer-classifier", **cfg}, indent=2) + "\n")
         state = {k: v.detach().contiguous() for k, v in self.state_dict().items()}
-        save_file(state, str(w_path), metadata={"labels": json.dumps(list(self.labels)), "arch": self.config.arch})
+        save_tensors(state, w_path, metadata={"labels": json.dumps(list(self.labels)), "arch": self.config.arch})
         return w_path if stem else d
 
     @classmethod

@@ -183,14 +183,14 @@ class BlendshapeRig(nn.Module):
     # ------------------------------------------------------------------ save / load
     def save(self, path: str | Path) -> Path:
         """Write the rig as one safetensors file; names live in its metadata."""
-        from safetensors.torch import save_file
+        from .tensor_files import save_tensors
 
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tensors = {k: v.contiguous() for k, v in self.state_dict().items() if v is not None}
         meta = {"format": "facecraft-rig-1", "name": self.name, "shape_names": json.dumps(self.shape_names),
                 "point_names": json.dumps(self.point_names)}  # fmt: skip
-        save_file(tensors, str(path), metadata=meta)
+        save_tensors(tensors, path, metadata=meta)
         return path
 
     @classmethod

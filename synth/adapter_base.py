@@ -123,7 +123,7 @@ class FaceBase:
 
     def save(self, path) -> Path:
         """Write the base as a facecraft base folder (see the module docstring)."""
-        from safetensors.torch import save_file
+        from facecraft.rigs.tensor_files import save_tensors
 
         out = Path(path)
         out.mkdir(parents=True, exist_ok=True)
@@ -131,7 +131,7 @@ class FaceBase:
         self.scheduler.save_pretrained(out / "scheduler")
         if self.vae is not None:
             self.vae.save_pretrained(out / "vae")
-        save_file({"context": self.context.detach().float().cpu().contiguous()}, str(out / CONTEXT_FILE))
+        save_tensors({"context": self.context.detach().float().cpu().contiguous()}, out / CONTEXT_FILE)
         info = {**self.info, "kind": "facecraft", "resolution": int(self.resolution), "latent": self.latent}
         (out / BASE_INFO).write_text(json.dumps(info, indent=2) + "\n")
         return out
