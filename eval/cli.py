@@ -162,11 +162,47 @@ def _train(args: argparse.Namespace) -> int:
         w_path = best.save_pretrained(args.export, stem=args.export_stem)
         export_onnx(best, w_path.with_suffix(".onnx"))
         summary["exported"] = str(w_path)
+        _write_model_card(w_path.parent / "MODEL_CARD.md", summary, args)  # as the shipped weights have theirs
     from .metrics import write_report
 
     write_report(summary, out / "summary.json")
     print(json.dumps(summary, indent=2))
     return 0
+
+
+def _write_model_card(path: Path, summary: dict, args: argparse.Namespace) -> None:
+    """A model card beside exported weights: what they were trained on, the command that retrains them, the
+    figures this run measured, and the limits every FER2013-derived model shares."""
+    import shlex
+
+    def figure(key: str) -> str:
+        value = summary.get(key)
+        return "not measured" if value is None else f"{value:.4f}" if isinstance(value, float) else str(value)
+
+    lines = [
+        f"# {Path(summary['exported']).stem}: a facecraft FER classifier",
+        "",
+        f"Weights `{Path(summary['exported']).name}` with their config and an ONNX copy beside them; load them with "
+        f"`FERClassifier.from_pretrained('{Path(summary['exported']).name}')` or `--weights`.",
+        "",
+        "## Training",
+        f"- data: `{args.data}` (its train split; val chose the epoch), photos: `{getattr(args, 'photos', None)}`",
+        f"- command: `facecraft {shlex.join(words)}`" if (words := getattr(args, "command_line", None)) else "",
+        f"- time: {summary.get('training_wall_s')} s wall, {summary.get('training_cpu_s')} s CPU",
+        "",
+        "## Figures measured by this run",
+        "| split | accuracy | macro-F1 (8) | macro-F1 (7, mini-Xception's classes) |",
+        "|---|---|---|---|",
+        *(
+            f"| {s} | {figure(f'{s}_accuracy')} | {figure(f'{s}_macro_f1')} | {figure(f'{s}_macro_f1_7')} |"
+            for s in ("val", "test")
+        ),  # fmt: skip
+        "",
+        "## Limits",
+        "- FER2013 images carry no licence: a model trained on them is for research use.",
+        "- 48 px grey crops of posed and in-the-wild faces; rare classes (contempt, disgust) are read least well.",
+    ]
+    path.write_text("\n".join(lines) + "\n")
 
 
 def _eval(args: argparse.Namespace) -> int:

@@ -16,10 +16,13 @@ def test_fer_train_then_eval(tmp_path, capsys, tiny_fer_folder):
     data = tiny_fer_folder
     out = tmp_path / "run"
     rc = main(["fer", "train", "--data", str(data), "--out", str(out), "--epochs", "1", "--widths", "8", "16",
-               "--batch-size", "8"])  # fmt: skip
+               "--batch-size", "8", "--export", str(tmp_path / "mine")])  # fmt: skip
     assert rc == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["epochs_run"] == 1
+    card = (tmp_path / "mine" / "MODEL_CARD.md").read_text()  # exported weights come with their model card
+    assert f"| test | {summary['test_accuracy']:.4f} |" in card and "research use" in card
+    assert "- command: `facecraft fer train --data" in card
     test_report = json.loads((out / "facecraft_test_report.json").read_text())
     assert summary["test_macro_f1"] == test_report["macro_f1"] and test_report["n"] == 6
     assert json.loads((out / "best" / "config.json").read_text())["widths"] == [8, 16]
