@@ -193,6 +193,17 @@ def _flag(value, name: str) -> bool:
     return text in ("1", "true", "yes")
 
 
+def _face_number(value) -> int:
+    """A row's ``face``: a whole number (JSON's 0.7 was cut to face 0, a CSV's "0.7" failed unnamed)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not number.is_integer():
+        raise ParameterError(f"face: expected a face number (0 = the largest), got {value!r}")
+    return int(number)
+
+
 def _edit(job: Job, partial: Path) -> dict:
     from facecraft.eval.images import load_image_with_traits, save_image
     from facecraft.synth.controls import EditControls
@@ -202,7 +213,7 @@ def _edit(job: Job, partial: Path) -> dict:
         if isinstance(opts.get(key), str):
             opts[key] = opts[key].replace(";", ",")
     face = opts.pop("face", None)
-    face = None if face in (None, "") else int(face)
+    face = None if face in (None, "") else _face_number(face)
     if "absolute" in opts:
         opts["absolute"] = _flag(opts["absolute"], "absolute")
     image, traits = load_image_with_traits(job.input)

@@ -629,6 +629,8 @@ def augment_dataset(
                 config, reader_report = _with_readers(config, cached[0]), cached[1]
     elif balance:
         raise ParameterError("balance: needs a data set (its class counts say how many images to add)")
+    if max_per_class is not None and not balance:
+        raise ParameterError("max_per_class (--max-per-class) caps what --balance adds: give --balance too")
     for folder in sources:
         found = photo_sources(folder)
         taken = {f.id for f in pool_faces}
