@@ -97,8 +97,8 @@ class EditControls:
         codes: list[EmotionCode] = []
         neutralise = 0.0
         emotion_given = emotion is not None
-        if not isinstance(absolute, bool | np.bool_):
-            raise ParameterError(f"absolute: expected True or False, got {absolute!r}")
+        if not (isinstance(absolute, bool | np.bool_) or (isinstance(absolute, int) and absolute in (0, 1))):
+            raise ParameterError(f"absolute: expected True or False, got {absolute!r}")  # 'no' was taken as True
         if text is not None and (not isinstance(text, str) or not text.strip()):
             raise ParameterError(f"text: expected a few words, got {text!r}")
         if isinstance(emotion, str) and emotion.partition(":")[0].strip().lower() == "neutral":
