@@ -91,6 +91,7 @@ def _analysis_outputs(session: h.EditSession):
         gr.Button(f"Edit at full size ({full[0]}x{full[1]}) for the download", visible=True)
         if full
         else gr.Button(visible=False),
+        None,  # a full-size edit of the photo before
         status,
         *au,
         *arkit,
@@ -110,6 +111,7 @@ def _analysis_failed(error: FacecraftError):
         None,
         None,
         gr.Button(visible=False),
+        None,
         f"**{message}**",
         *(gr.skip() for _ in range(sliders)),
     )
@@ -237,7 +239,7 @@ def _edit_tab() -> None:
         refine = gr.Button("Refine with diffusion", elem_id="edit-refine-run")
     sliders = au_sliders + arkit_sliders
 
-    analysis_out = [session, face, compare, download, full_size, status, *sliders]
+    analysis_out = [session, face, compare, download, full_size, full_file, status, *sliders]
     # Progress and error badges on the status line only, not on each of the 77 sliders.
     photo.upload(_analyze, inputs=photo, outputs=analysis_out, api_name="analyze", show_progress_on=status)
     sample.click(_analyze_sample, inputs=None, outputs=analysis_out, api_name="analyze_sample", show_progress_on=status)

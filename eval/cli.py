@@ -162,7 +162,7 @@ def _train(args: argparse.Namespace) -> int:
         w_path = best.save_pretrained(args.export, stem=args.export_stem)
         export_onnx(best, w_path.with_suffix(".onnx"))
         summary["exported"] = str(w_path)
-        _write_model_card(w_path.parent / "MODEL_CARD.md", summary, args)  # as the shipped weights have theirs
+        _write_model_card(w_path.with_suffix(".card.md"), summary, args)  # never over a hand-written MODEL_CARD.md
     from .metrics import write_report
 
     write_report(summary, out / "summary.json")

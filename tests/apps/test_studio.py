@@ -43,7 +43,7 @@ def test_tabs_and_one_slider_per_au_and_arkit_channel(demo):
     # the sliders reach the handler in AU_NAMES then ARKIT_NAMES order, whatever the layout's grouping
     assert [b.elem_id for b in edit.inputs[5:]] == [f"slider-{n}" for n in (*AU_NAMES, *ARKIT_NAMES)]
     analyze = next(fn for fn in demo.fns.values() if fn.api_name == "analyze")
-    assert [b.elem_id for b in analyze.outputs[6:]] == [f"slider-{n}" for n in (*AU_NAMES, *ARKIT_NAMES)]
+    assert [b.elem_id for b in analyze.outputs[7:]] == [f"slider-{n}" for n in (*AU_NAMES, *ARKIT_NAMES)]
 
 
 def test_refine_panel_only_with_a_configured_base_and_adapter(tmp_path, monkeypatch):

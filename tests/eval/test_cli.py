@@ -20,7 +20,7 @@ def test_fer_train_then_eval(tmp_path, capsys, tiny_fer_folder):
     assert rc == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["epochs_run"] == 1
-    card = (tmp_path / "mine" / "MODEL_CARD.md").read_text()  # exported weights come with their model card
+    card = next((tmp_path / "mine").glob("*.card.md")).read_text()  # exported weights come with their model card
     assert f"| test | {summary['test_accuracy']:.4f} |" in card and "research use" in card
     assert "- command: `facecraft fer train --data" in card
     test_report = json.loads((out / "facecraft_test_report.json").read_text())
