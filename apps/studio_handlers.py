@@ -418,6 +418,7 @@ def apply_edit(
     au_values: Sequence[float] = (),
     arkit_values: Sequence[float] = (),
     models: StudioModels | None = None,
+    full_size: bool = False,
 ) -> EditOutcome:
     """Edit the analysed photo as the controls ask: the cheap step, run on every slider move.
 
@@ -436,42 +437,29 @@ def apply_edit(
     au_values, arkit_values : sequences of float
         All 25 AU and 52 ARKit slider values; only those moved away from the face's own value count
         (:func:`changed_controls`), each setting its channel outright.
+    full_size : bool
+        Edit the photo at the size it was uploaded (:func:`full_size_photo`), not the scaled copy.
     """
     if session is None:
         raise ParameterError("no photo analysed yet: upload a photo or pick the sample first")
     models = models or shared_models()
     i = session.face_index(face)
     args = edit_arguments(session, i, emotion, intensity, text, au_values, arkit_values)
+    image, faces, _ = full_size_photo(session, models) if full_size else (session.image, session.faces, None)
     if not args:
-        return EditOutcome(session.image, session.image, "no change asked: the photo as it is", 0.0, {})
+        return EditOutcome(image, image, "no change asked: the photo as it is", 0.0, {})
     controls = EditControls.from_args(**args)
     target = None if int(face) == -1 else i
-    result = models.editor.apply(session.image, session.faces, controls, face=target, name=session.name)
+    result = models.editor.apply(image, faces, controls, face=target, name=session.name)
     changed = float((result.mask > 0.01).mean()) * 100
     message = f"{_describe(args)}; {len(result.faces)} face(s) edited, {changed:.1f}% of pixels changed, " \
               f"{result.edit_ms:.0f} ms"  # fmt: skip
-    return EditOutcome(session.image, result.image, message, result.edit_ms, args)
+    return EditOutcome(image, result.image, message, result.edit_ms, args)
 
 
-def full_size_edit(
-    session: EditSession | None,
-    *,
-    face: int = -1,
-    emotion: str | None = None,
-    intensity: float = 1.0,
-    text: str | None = None,
-    au_values: Sequence[float] = (),
-    arkit_values: Sequence[float] = (),
-    models: StudioModels | None = None,
-) -> str:
-    """The edit the controls ask for, made on the photo at the size it was uploaded (the studio edits photos
-    above :data:`EDIT_MAX_SIDE` scaled down, for speed); the PNG's path. The full-size photo is analysed once per
-    session, its faces matched to the scaled photo's by size order (the same order)."""
-    if session is None:
-        raise ParameterError("no photo analysed yet: upload a photo or pick the sample first")
-    models = models or shared_models()
-    i = session.face_index(face)
-    args = edit_arguments(session, i, emotion, intensity, text, au_values, arkit_values)
+def full_size_photo(session: EditSession, models: StudioModels) -> tuple[np.ndarray, list, PhotoTraits]:
+    """The uploaded photo at its own size, its faces and traits: analysed on the first full-size edit, then kept;
+    its faces match the scaled photo's by size order (the same order), else an error."""
     if session.full is None:
         image, traits = load_image_with_traits(session.source)
         session.full = (image, models.editor.analyze(image, name=session.name), dataclasses.replace(traits, alpha=None))
@@ -481,12 +469,15 @@ def full_size_edit(
             f"{session.name}: {len(faces)} face(s) found at full size but {len(session.faces)} scaled down; "
             "edit a crop of the photo around the face"
         )
-    if not args:
-        edited = image
-    else:
-        target = None if int(face) == -1 else i
-        edited = models.editor.apply(image, faces, EditControls.from_args(**args), face=target).image
-    return save_png(edited, stem=f"{Path(session.name).stem}-edited-full-size", like=traits)
+    return image, faces, traits
+
+
+def full_size_edit(session: EditSession | None, *, models: StudioModels | None = None, **controls) -> str:
+    """The PNG path of :func:`apply_edit` (same ``controls``) made on the photo at the size it was uploaded: the
+    studio edits photos above :data:`EDIT_MAX_SIDE` scaled down, for speed, and this makes the download."""
+    models = models or shared_models()
+    out = apply_edit(session, models=models, full_size=True, **controls)
+    return save_png(out.after, stem=f"{Path(session.name).stem}-edited-full-size", like=session.full[2])
 
 
 def _describe(args: dict, *, most: int = 4) -> str:
