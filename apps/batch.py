@@ -91,7 +91,11 @@ def _rows(path: Path) -> Iterable[tuple[int, dict]]:
     elif path.suffix.lower() == ".csv":
         with open(path, newline="", encoding="utf-8-sig") as f:  # a spreadsheet's "CSV UTF-8" starts with a BOM
             for n, row in enumerate(csv.DictReader(f), start=2):  # row 1 is the header
-                yield n, {k.strip().lower(): v.strip() for k, v in row.items() if k and v is not None and v.strip()}
+                extra = row.pop(None, None)  # values past the header's columns: a misplaced comma, not to drop
+                values = {k.strip().lower(): v.strip() for k, v in row.items() if k and v is not None and v.strip()}
+                if extra and any(str(x).strip() for x in extra):
+                    values["<values past the header>"] = ",".join(extra)
+                yield n, values
     else:
         raise ParameterError(f"manifest {path}: expected a .csv (with a header) or .jsonl file")
 
