@@ -143,6 +143,12 @@ class BlendshapeRig(nn.Module):
             w[self.shape_index(k)] = float(x)
         return w
 
+    def content_stamp(self) -> tuple:
+        """What changes when the rig's mesh or shapes do (tensor versions and storage, shape names): caches and a
+        record of the file a rig was loaded from compare it to know the rig is still the one they saw."""
+        return (self.neutral._version, self.deltas._version, self.faces._version, self.neutral.data_ptr(),
+                self.deltas.data_ptr(), tuple(self.shape_names))  # fmt: skip
+
     def arkit_matrix(self) -> torch.Tensor:
         """``(52, K)`` 0/1 matrix taking ARKit-ordered weights to this rig's shapes (missing shapes drop)."""
         m = torch.zeros(NUM_ARKIT, self.num_shapes)

@@ -37,11 +37,11 @@ from pathlib import Path
 import numpy as np
 import pygltflib
 
-from ..arkit import ARKIT_INDEX, ARKIT_NAMES, canonical_arkit_name
+from ..arkit import ARKIT_INDEX, canonical_arkit_name
 from ..errors import FacecraftError, ParameterError
 from ..geometry import vertex_normals
 from ..surfaces import SKIN_COLOR, face_regions, linear_rgb
-from .gltf_animate import animate_gltf, gltf_source
+from .gltf_animate import animate_gltf, check_arkit_coverage, gltf_source
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +56,7 @@ _RIG_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _rig_cached(rig, what, make):
-    stamp = (rig.neutral._version, rig.deltas._version, rig.faces._version, rig.neutral.data_ptr(),
-             rig.deltas.data_ptr())  # fmt: skip
+    stamp = rig.content_stamp()
     try:
         entry = _RIG_CACHE.setdefault(rig, {})
     except TypeError:  # not weakly referenceable: no caching
@@ -380,19 +379,9 @@ def _document(rig, anim, *, normals: bool, head_rotation: bool, parts: bool, nam
 
 
 def _check_arkit_shapes(rig) -> None:
-    """A rig that ARKit curves cannot move is an error (its animation would be all zeros); one that lacks some of
-    the 52 shapes gets a warning naming them (those channels are dropped)."""
+    """:func:`~facecraft.rigs.exchange.gltf_animate.check_arkit_coverage` of a rig's shapes."""
     driven = rig.arkit_matrix().abs().sum(dim=1).cpu().numpy() > 0  # (52,) ARKit channels that move some shape
-    if not driven.any():
-        names = ", ".join(list(rig.shape_names)[:4])
-        raise ParameterError(
-            f"rig {rig.name!r}: none of its {rig.num_shapes} morph targets is an ARKit-52 shape ({names}, ...); name "
-            "them as ARKit does (jawOpen, eyeBlinkLeft, ...; aliases such as eyeBlink_L work) to animate it"
-        )
-    if not driven.all():
-        missing = [n for n, d in zip(ARKIT_NAMES, driven, strict=True) if not d]
-        log.warning("rig %r has %d of the 52 ARKit shapes; not animated: %s", rig.name, int(driven.sum()),
-                    ", ".join(missing))  # fmt: skip
+    check_arkit_coverage(driven, f"rig {rig.name!r}", rig.num_shapes)
 
 
 def glb_bytes(

@@ -32,7 +32,7 @@ _FLOAT = 5126
 def gltf_source(rig) -> Path | None:
     """The glTF/GLB file ``rig`` was loaded from, while its mesh and shapes are still as loaded; else None."""
     source = getattr(rig, "gltf_source", None)
-    if source is None or getattr(rig, "gltf_stamp", None) != _stamp(rig):
+    if source is None or getattr(rig, "gltf_stamp", None) != rig.content_stamp():
         return None
     return Path(source)
 
@@ -40,13 +40,21 @@ def gltf_source(rig) -> Path | None:
 def remember_source(rig, path: str | Path):
     """Mark ``rig`` as loaded from ``path`` (see :func:`gltf_source`); returns ``rig``."""
     rig.gltf_source = Path(path)
-    rig.gltf_stamp = _stamp(rig)
+    rig.gltf_stamp = rig.content_stamp()
     return rig
 
 
-def _stamp(rig) -> tuple:
-    return (rig.neutral._version, rig.deltas._version, rig.neutral.data_ptr(), rig.deltas.data_ptr(),
-            tuple(rig.shape_names))  # fmt: skip
+def check_arkit_coverage(driven: np.ndarray, what: str, targets: int) -> None:
+    """``driven`` ``(52,)`` bool: the ARKit channels that move some morph target of ``what`` (``targets`` of
+    them). None is an error (its animation would be all zeros); some missing, a warning naming them."""
+    if not driven.any():
+        raise ParameterError(
+            f"{what}: none of its {targets} morph targets is an ARKit-52 shape; name them as ARKit does (jawOpen, "
+            "eyeBlinkLeft, ...; aliases such as eyeBlink_L work) to animate it"
+        )
+    if not driven.all():
+        missing = [n for n, d in zip(ARKIT_NAMES, driven, strict=True) if not d]
+        log.warning("%s has %d of the 52 ARKit shapes; not animated: %s", what, int(driven.sum()), ", ".join(missing))
 
 
 def _joined(g: pygltflib.GLTF2, path: Path) -> bytearray:
@@ -141,16 +149,10 @@ def _add_clip(g: pygltflib.GLTF2, blob: bytearray, anim, source: Path, name: str
     """``anim`` as a new animation of ``g`` (weights channels of the ARKit-named targets' nodes)."""
     driven = [(i, node.mesh, _target_columns(g, node.mesh)) for i, node in enumerate(g.nodes or [])
               if node.mesh is not None]  # fmt: skip
+    covered = np.zeros(len(ARKIT_NAMES), bool)
+    covered[[c for _, _, cols in driven for c in cols if c is not None]] = True
+    check_arkit_coverage(covered, str(source), sum(len(cols) for _, _, cols in driven))
     driven = [(i, m, cols) for i, m, cols in driven if any(c is not None for c in cols)]
-    if not driven:
-        raise ParameterError(
-            f"{source}: none of its morph targets has an ARKit-52 name; name them as ARKit does (jawOpen, "
-            "eyeBlinkLeft, ...; aliases such as eyeBlink_L work) to animate it"
-        )
-    covered = {c for _, _, cols in driven for c in cols if c is not None}
-    if len(covered) < len(ARKIT_NAMES):
-        missing = [n for j, n in enumerate(ARKIT_NAMES) if j not in covered]
-        log.warning("%s has %d of the 52 ARKit shapes; not animated: %s", source, len(covered), ", ".join(missing))
     curves = np.asarray(anim.curves, np.float32)
     times = _accessor(g, blob, anim.times(), bounds=True)
     samplers, channels = [], []
