@@ -222,7 +222,7 @@ def _edit(job: Job, partial: Path) -> dict:
         opts["absolute"] = _flag(opts["absolute"], "absolute")
     image, traits = load_image_with_traits(job.input)
     result = _editor().edit(image, EditControls.from_args(**opts), face=face, name=Path(job.input).name)
-    save_image(result.image, partial, like=traits, changed=result.mask)
+    save_image(result.image, partial, like=traits, changed=result.mask, name=str(job.output))
     return {"faces": len(result.faces)}
 
 

@@ -85,7 +85,7 @@ def _read(path: str | os.PathLike, *, traits: bool) -> tuple[np.ndarray, PhotoTr
             im = ImageOps.exif_transpose(im)
             im.format = fmt
             rgb = _to_rgb(im)
-            found = _traits(im, icc, lossless=_is_lossless(im, p)) if traits else None
+            found = _traits(im, icc, lossless=_is_lossless(im, p), bits=_bits(im, p)) if traits else None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
         raise FileFormatError(f"cannot read image {p}: {type(e).__name__}: {e}") from e
     return valid_image(rgb, name=str(p)), found
@@ -229,9 +229,27 @@ class PhotoTraits:
     exif: bytes | None = None
     #: The file stored its pixels losslessly (PNG, TIFF, BMP, lossless WebP): an edit written as WebP is too.
     lossless: bool = False
+    #: Bits per channel of the file (16 for 16-bit PNG/TIFF, 32 for float TIFF): the edit is written with 8, said.
+    bits: int = 8
 
 
-def _traits(im: Image.Image, icc_profile: bytes | None, *, lossless: bool) -> PhotoTraits:
+def _bits(im: Image.Image, path: Path) -> int:
+    """Bits per channel as stored (Pillow opens a 16-bit colour PNG or TIFF as 8-bit ``RGB`` and does not say)."""
+    if im.mode in ("I;16", "I;16B", "I;16L"):
+        return 16
+    if im.mode in ("I", "F"):
+        return 32
+    if im.format == "PNG":
+        with open(path, "rb") as f:
+            head = f.read(25)
+        return head[24] if len(head) == 25 and head[12:16] == b"IHDR" else 8
+    if im.format == "TIFF":
+        bits = im.tag_v2.get(258, (8,))
+        return int(max(bits if isinstance(bits, tuple) else (bits,)))
+    return 8
+
+
+def _traits(im: Image.Image, icc_profile: bytes | None, *, lossless: bool, bits: int = 8) -> PhotoTraits:
     """The traits of an opened, upright image (its profile read before the EXIF transpose, which may drop it;
     the transpose has already removed the orientation tag from its EXIF)."""
     alpha = straight = None
@@ -247,6 +265,7 @@ def _traits(im: Image.Image, icc_profile: bytes | None, *, lossless: bool) -> Ph
         straight=straight,
         exif=exif.tobytes() if len(exif) else None,
         lossless=lossless,
+        bits=bits,
     )
 
 
@@ -279,6 +298,7 @@ def save_image(
     *,
     like: PhotoTraits | None = None,
     changed: np.ndarray | None = None,
+    name: str | None = None,
     **options,
 ) -> None:
     """Write an RGB ``uint8`` image, keeping the traits of the photo it was edited from.
@@ -288,8 +308,9 @@ def save_image(
     alone; where it changed them (``changed``, ``(H, W)`` in [0, 1], e.g. an edit's mask, above one half) the face
     was moved or repainted there and is opaque. Alpha is written only to formats that hold it
     (:data:`ALPHA_SUFFIXES`); JPEG at :data:`JPEG_QUALITY`, WebP lossless when the photo was stored losslessly,
-    else at that quality. 16-bit photos are written with 8 bits. The format follows the file ending; ``options``
-    go to Pillow's ``save`` (e.g. ``compress_level=1``, a faster PNG).
+    else at that quality. Photos of 16 bits per channel are written with 8 (a warning says so). The format
+    follows the file ending; ``options`` go to Pillow's ``save`` (e.g. ``compress_level=1``, a faster PNG).
+    ``name``: the file as messages call it (a part file's final name), default ``path``.
     """
     path = Path(path)
     rgb = valid_image(image, name=str(path))
@@ -315,3 +336,5 @@ def save_image(
     elif suffix == ".webp":
         options = {"lossless": True, **options} if like.lossless else {"quality": JPEG_QUALITY, **options}
     out.save(path, format=Image.registered_extensions().get(suffix), **options)
+    if like.bits > 8:
+        logger.warning("%s: written with 8 bits per channel; its photo had %d", name or path, like.bits)

@@ -44,7 +44,7 @@ def _save(image, path: Path, *, like=None, changed=None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.part{path.suffix}")
     try:
-        save_image(image, tmp, like=like, changed=changed)
+        save_image(image, tmp, like=like, changed=changed, name=str(path))
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -215,3 +215,33 @@ def test_float_and_wide_integer_tiffs_are_scaled(tmp_path):
     assert grey.min() == 0 and grey.max() == 255  # floats in [0, 1], not black
     Image.fromarray((ramp * 200000).astype(np.int32), "I").save(tmp_path / "i.tif")
     assert load_image(tmp_path / "i.tif")[..., 0].max() == 255
+
+
+def _png_rgb16(path, rgb16: np.ndarray) -> None:
+    """A 48-bit colour PNG (Pillow reads these as 8-bit RGB but cannot write them)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    h, w, _ = rgb16.shape
+    rows = b"".join(b"\0" + rgb16[y].astype(">u2").tobytes() for y in range(h))
+    ihdr = struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0)
+    body = chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + body)
+
+
+def test_sixteen_bit_photos_say_their_edit_has_eight(tmp_path, caplog):
+    ramp = np.linspace(0, 65535, 8 * 8 * 3).reshape(8, 8, 3).astype(np.uint16)
+    _png_rgb16(tmp_path / "rgb16.png", ramp)
+    Image.fromarray(ramp[..., 0]).save(tmp_path / "grey16.png")
+    Image.fromarray((ramp[..., 0] >> 8).astype(np.uint8)).save(tmp_path / "grey8.png")
+    for name, bits in (("rgb16.png", 16), ("grey16.png", 16), ("grey8.png", 8)):
+        image, traits = load_image_with_traits(tmp_path / name)
+        assert traits.bits == bits, name
+        caplog.clear()
+        save_image(image, tmp_path / f"edit-{name}", like=traits)
+        warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+        assert len(warned) == (bits > 8) and all("8 bits per channel" in m for m in warned), (name, warned)
+    np.testing.assert_allclose(load_image(tmp_path / "rgb16.png"), np.round(ramp / 257.0), atol=1)
