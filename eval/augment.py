@@ -31,7 +31,7 @@ import os
 import re
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -462,22 +462,27 @@ def _drop_torn_tail(path: Path) -> None:
         f.truncate(keep)
 
 
-def _file_name(record: dict) -> str:
-    """``<target>/<source id>_<target><k>.png``: the whole id (a FER2013 CSV's ``fer2013.csv:18`` keeps its row;
-    dropping everything after the last dot gave every row one name), less an image file's ending."""
+def _file_name(record: dict, folders: Mapping[str, str] | None = None) -> str:
+    """``<target folder>/<source id>_<target><k>.png``: the whole id (a FER2013 CSV's ``fer2013.csv:18`` keeps
+    its row; dropping everything after the last dot gave every row one name), less an image file's ending."""
     source = re.sub(r"\.(png|jpe?g|bmp|gif|tiff?|webp|ppm|pgm)$", "", record["source"], flags=re.IGNORECASE)
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", source).strip("_")
-    return f"{record['target']}/{stem}_{record['target']}{record['variant']}.png"
+    folder = (folders or {}).get(record["target"], record["target"])
+    return f"{folder}/{stem}_{record['target']}{record['variant']}.png"
 
 
-def write_crop(out: str | os.PathLike, record: dict, crop: np.ndarray) -> str:
+def write_crop(
+    out: str | os.PathLike, record: dict, crop: np.ndarray, *, folders: Mapping[str, str] | None = None
+) -> str:
     """Write an accepted variant's crop as ``out/<target>/<source>_<target><k>.png`` (atomic: a temporary file
-    renamed into place) and return that path relative to ``out``, the manifest's ``file``. A runner other than
-    :func:`augment_dataset` (e.g. ``facecraft batch augment``) uses it to write the same tree."""
+    renamed into place) and return that path relative to ``out``, the manifest's ``file``. ``folders``: the
+    augmented data set's own class folder names (:func:`~facecraft.eval.datasets.class_folder_names`, e.g.
+    ``happy`` for happiness), so that the tree merges into it. A runner other than :func:`augment_dataset` (e.g.
+    ``facecraft batch augment``) uses it to write the same tree."""
     from PIL import Image
 
     out = Path(out)
-    rel = _file_name(record)
+    rel = _file_name(record, folders)
     path = out / rel
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
@@ -616,7 +621,11 @@ def augment_dataset(
     unreadable: list[str] = []
     reader_report = None
     measure: str | None = None
+    folders: dict[str, str] = {}  # the data set's own class folder names, so the tree merges into it
     if dataset is not None:
+        from .datasets import class_folder_names
+
+        folders = class_folder_names(dataset)
         faces, fmt, counts, unreadable = dataset_sources(dataset, split=split)
         config = _with_format(config, fmt)
         if use_dataset_faces:
@@ -698,7 +707,7 @@ def augment_dataset(
                 if rec.get("accepted") and quotas is not None and accepted[rec["target"]] >= quotas[rec["target"]]:
                     rec["accepted"], rec["reason"] = False, "quota filled"
                 if rec.get("accepted"):
-                    rec["file"] = write_crop(out, rec, crop)
+                    rec["file"] = write_crop(out, rec, crop, folders=folders)
                     accepted[rec["target"]] += 1
                     run["accepted"] += 1
                 if rec.get("target") is not None:

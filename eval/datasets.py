@@ -273,6 +273,25 @@ def _finish(images, labels, names, splits, skipped, source: str) -> FERDataset:
     )
 
 
+def _class_folders(root: Path, *, warn: bool = False) -> list[tuple[Path, str]]:
+    """``(sub-folder, emotion)`` of an ImageFolder's class folders, in name order."""
+    found = []
+    for sub in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        try:
+            found.append((sub, normalize_emotion(sub.name)))
+        except ParameterError:
+            if warn:
+                logger.warning("ignoring folder %s: not an emotion name", sub)
+    return found
+
+
+def class_folder_names(source: str | os.PathLike) -> dict[str, str]:
+    """Emotion -> the name an ImageFolder data set gives its folder (``happiness`` -> ``happy``), so that what is
+    added to it is written under its own names; ``{}`` for a CSV data set."""
+    root = Path(source)
+    return {emotion: sub.name for sub, emotion in _class_folders(root)} if root.is_dir() else {}
+
+
 def load_image_folder(root: str | os.PathLike, *, size: int = 48, detect: bool | str = "auto") -> FERDataset:
     """ImageFolder layout: ``root/<label>/*.png``; folder names are normalised labels (``happy`` ok).
 
@@ -282,12 +301,8 @@ def load_image_folder(root: str | os.PathLike, *, size: int = 48, detect: bool |
     if not root.is_dir():
         raise MissingFileError(f"data folder not found: {root}")
     items = []
-    for sub in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        try:
-            label = EMOTION_INDEX[normalize_emotion(sub.name)]
-        except ParameterError:
-            logger.warning("ignoring folder %s: not an emotion name", sub)
-            continue
+    for sub, emotion in _class_folders(root, warn=True):
+        label = EMOTION_INDEX[emotion]
         try:
             files = list_image_files(sub)
         except EmptyFolderError:

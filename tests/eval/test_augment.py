@@ -40,10 +40,12 @@ def augmenter():
 
 @pytest.fixture
 def face_folder(tmp_path):
-    """A labelled ImageFolder with one real face (the astronaut, a 48 px grey crop) and one corrupt file."""
+    """A labelled ImageFolder with one real face (the astronaut, a 48 px grey crop) and one corrupt file; its fear
+    folder is still empty."""
     root = tmp_path / "faces"
     (root / "happy").mkdir(parents=True)
     (root / "sad").mkdir()
+    (root / "Fearful").mkdir()
     photo = Image.open(resolve_asset("astronaut")).convert("L")
     photo.crop((150, 30, 340, 220)).resize((48, 48)).save(root / "happy" / "astro.png")
     (root / "sad" / "broken.png").write_bytes(b"not a png")
@@ -119,6 +121,7 @@ def test_augment_dataset_writes_tree_manifest_report_and_resumes(face_folder, tm
     data = load_image_folder(out)
     assert sorted(data.paths) == sorted(r["file"] for r in records if r.get("accepted"))
     assert {EMOTIONS[i] for i in data.labels} == {"fear", "surprise"}
+    assert {p.split("/")[0] for p in data.paths} == {"Fearful", "surprise"}  # the data set's own folder names
     first = Image.open(out / data.paths[0])
     assert first.size == (48, 48) and first.mode == "L"
     sheet = Image.open(report["contact_sheet"])

@@ -11,6 +11,7 @@ from PIL import Image
 from facecraft.eval.datasets import (
     SPLITS,
     apply_split_csv,
+    class_folder_names,
     load_csv,
     load_dataset,
     load_fer2013_csv,
@@ -42,6 +43,14 @@ def test_image_folder_normalises_labels_and_reads_grey(tmp_path):
     assert sorted(set(ds.labels.tolist())) == sorted(EMOTION_INDEX[e] for e in ("happiness", "anger", "sadness"))
     assert ds.paths[0].endswith(".png") and "/" in ds.paths[0]
     assert ds.class_counts[EMOTION_INDEX["happiness"]] == 5
+
+
+def test_class_folder_names_map_emotions_to_the_data_sets_own_names(tmp_path):
+    root = _write_folder(tmp_path / "d")
+    (root / "misc").mkdir()
+    assert class_folder_names(root) == {"happiness": "happy", "anger": "angry", "sadness": "Sad"}
+    (tmp_path / "d.csv").write_text("path,label\n")
+    assert class_folder_names(tmp_path / "d.csv") == {}
 
 
 def test_corrupt_images_are_skipped_and_reported(tmp_path, caplog):
