@@ -41,7 +41,7 @@ from ..arkit import ARKIT_INDEX, canonical_arkit_name
 from ..errors import FacecraftError, ParameterError
 from ..geometry import vertex_normals
 from ..surfaces import SKIN_COLOR, face_regions, linear_rgb
-from .gltf_animate import animate_gltf, check_arkit_coverage, gltf_source
+from .gltf_animate import animate_gltf, check_arkit_coverage, gltf_source, yaw_pitch_roll_quaternions
 
 log = logging.getLogger(__name__)
 
@@ -235,17 +235,6 @@ def _static_document(rig, *, normals: bool, parts: bool, name: str | None) -> _S
     return _Static.of(g, b.blob(), shapes=k, part_nodes=part_nodes)
 
 
-def _head_quaternions(head_rotation: np.ndarray) -> np.ndarray:
-    """Unit quaternions ``(T, 4)`` x, y, z, w (glTF order) from yaw/pitch/roll degrees ``(T, 3)``.
-
-    Yaw turns about +Y (positive turns the face, which looks toward +Z, to its left, +X), pitch about the
-    turned +X, roll about the turned +Z (intrinsic Y-X-Z).
-    """
-    from scipy.spatial.transform import Rotation
-
-    return Rotation.from_euler("YXZ", np.asarray(head_rotation, np.float64), degrees=True).as_quat().astype(np.float32)
-
-
 def _add_channel(
     b: _Builder, samplers: list, channels: list, time_acc: int, values, kind: str, target: str, node: int = 0
 ) -> None:
@@ -362,7 +351,8 @@ def _document(rig, anim, *, normals: bool, head_rotation: bool, parts: bool, nam
             weights = rig.from_arkit(anim.curves).detach().cpu().numpy().astype(np.float32)  # (T, K)
             _add_channel(b, samplers, channels, time_acc, weights.reshape(-1), "SCALAR", "weights")
         if animate_head:
-            _add_channel(b, samplers, channels, time_acc, _head_quaternions(anim.head_rotation), "VEC4", "rotation")
+            turns = yaw_pitch_roll_quaternions(anim.head_rotation)
+            _add_channel(b, samplers, channels, time_acc, turns, "VEC4", "rotation")
         _animate_parts(b, samplers, channels, time_acc, anim, part_nodes)
         animation = pygltflib.Animation(name=str(anim.meta.get("name", "face")), samplers=samplers, channels=channels)
         timing = {"fps": float(anim.fps), "frames": int(anim.num_frames)}
@@ -446,7 +436,7 @@ def _animate_parts(b: _Builder, samplers: list, channels: list, time_acc: int, a
             _add_channel(b, samplers, channels, time_acc, values.reshape(-1), "SCALAR", "weights", node)
         if part.eye is not None:
             rot = eyes[:, :3] if part.eye == "left" else eyes[:, 3:]
-            _add_channel(b, samplers, channels, time_acc, _head_quaternions(rot), "VEC4", "rotation", node)
+            _add_channel(b, samplers, channels, time_acc, yaw_pitch_roll_quaternions(rot), "VEC4", "rotation", node)
 
 
 def _save(pieces: list[bytes], path: str | Path) -> Path:

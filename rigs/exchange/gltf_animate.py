@@ -7,13 +7,22 @@ child meshes. :func:`animate_gltf` instead copies the file and appends: its buff
 binary chunk, a time accessor, and per node whose mesh has morph targets a ``weights`` channel that takes each
 target's ARKit curve by its name (:func:`~facecraft.rigs.arkit.canonical_arkit_name`: ``eyeBlink_L``,
 ``blendShape1.jawOpen`` ...; targets with other names stay at 0). The clip's rate goes to ``asset.extras`` as in
-facecraft's own GLBs. Head rotation is not written: which node is the head is the character's own business.
+facecraft's own GLBs.
+
+Head and eyes: the node named as a head (``Head``, ``mixamorig:Head``, ``CC_Base_Head``, ``DEF-head``, ...:
+:func:`head_and_eye_nodes`) turns by the animation's head rotation, the eye nodes (``LeftEye``, ``eye_left``,
+``CC_Base_R_Eye``, ...) by its gaze. Each rotation is the one facecraft's own GLB gives its head and eyeballs
+(yaw about the character's up axis, +Y, the face looking toward +Z as glTF has it), laid over the node's rest
+pose in the frame of the rest pose's parent, so a bone whose own axes point anywhere still nods about the
+character's left-right axis. A file facecraft wrote turns its root node as the head. No node named so: a
+warning, and that rotation is not written.
 """
 
 from __future__ import annotations
 
 import copy
 import logging
+import re
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -27,6 +36,54 @@ from .gltf_import import _buffer_bytes, _load, _target_names
 log = logging.getLogger(__name__)
 
 _FLOAT = 5126
+
+
+def yaw_pitch_roll_quaternions(degrees: np.ndarray) -> np.ndarray:
+    """Unit quaternions ``(T, 4)`` x, y, z, w (glTF order) from yaw/pitch/roll degrees ``(T, 3)``.
+
+    Yaw turns about +Y (positive turns the face, which looks toward +Z, to its left, +X), pitch about the
+    turned +X, roll about the turned +Z (intrinsic Y-X-Z).
+    """
+    from scipy.spatial.transform import Rotation
+
+    return Rotation.from_euler("YXZ", np.asarray(degrees, np.float64), degrees=True).as_quat().astype(np.float32)
+
+
+#: Prefixes rigging tools put before a bone's own name (Mixamo, Character Creator, Rigify, 3ds Max biped).
+_BONE_PREFIXES = ("mixamorig", "ccbase", "def", "org", "bip01", "bip001", "armature", "bone", "jnt")
+_BONE_SUFFIXES = ("jnt", "joint", "bone", "bn")
+_HEAD_KEYS = frozenset({"head"})
+_EYE_KEYS = {
+    "left": frozenset({"lefteye", "eyeleft", "leye", "eyel", "eyeballleft", "lefteyeball"}),
+    "right": frozenset({"righteye", "eyeright", "reye", "eyer", "eyeballright", "righteyeball"}),
+}
+
+
+def _bone_key(name: str | None) -> str:
+    """A node name without its namespace, rig-tool prefix and separators: ``mixamorig:LeftEye`` -> ``lefteye``."""
+    key = re.sub(r"[^a-z0-9]", "", re.split(r"[:|]", name or "")[-1].lower())
+    for prefix in _BONE_PREFIXES:
+        if key.startswith(prefix) and len(key) > len(prefix):
+            key = key[len(prefix) :]
+    for suffix in _BONE_SUFFIXES:
+        if key.endswith(suffix) and len(key) > len(suffix):
+            key = key[: -len(suffix)]
+    return key
+
+
+def head_and_eye_nodes(g: pygltflib.GLTF2) -> dict[str, int]:
+    """``{"head": i, "left": j, "right": k}``: the nodes of ``g`` named as a head and as the eyes (a skin's
+    joints before other nodes of the same name); a file facecraft wrote has its root node as the head."""
+    joints = {j for skin in g.skins or [] for j in skin.joints or []}
+    found: dict[str, int] = {}
+    for role, keys in (("head", _HEAD_KEYS), *_EYE_KEYS.items()):
+        named = [i for i, node in enumerate(g.nodes or []) if _bone_key(node.name) in keys]
+        if named:
+            found[role] = min(named, key=lambda i: (i not in joints, i))
+    generator = (g.asset.generator or "") if g.asset else ""
+    if "head" not in found and generator.startswith("facecraft") and g.nodes:
+        found["head"] = 0
+    return found
 
 
 def gltf_source(rig) -> Path | None:
@@ -72,14 +129,15 @@ def _joined(g: pygltflib.GLTF2, path: Path) -> bytearray:
     return blob
 
 
-def _accessor(g: pygltflib.GLTF2, blob: bytearray, values: np.ndarray, *, bounds: bool = False) -> int:
+def _accessor(
+    g: pygltflib.GLTF2, blob: bytearray, values: np.ndarray, *, bounds: bool = False, kind: str = "SCALAR"
+) -> int:
     data = np.ascontiguousarray(values, np.float32).reshape(-1)
     blob += b"\x00" * ((-len(blob)) % 4)
     g.bufferViews.append(pygltflib.BufferView(buffer=0, byteOffset=len(blob), byteLength=data.nbytes))
     blob += data.tobytes()
-    acc = pygltflib.Accessor(
-        bufferView=len(g.bufferViews) - 1, componentType=_FLOAT, count=int(data.size), type="SCALAR"
-    )
+    count = int(data.size) // {"SCALAR": 1, "VEC4": 4}[kind]
+    acc = pygltflib.Accessor(bufferView=len(g.bufferViews) - 1, componentType=_FLOAT, count=count, type=kind)
     if bounds:
         acc.min, acc.max = [float(data.min())], [float(data.max())]
     g.accessors.append(acc)
@@ -163,6 +221,66 @@ def _add_clip(g: pygltflib.GLTF2, blob: bytearray, anim, source: Path, name: str
         )
         target = pygltflib.AnimationChannelTarget(node=node, path="weights")
         channels.append(pygltflib.AnimationChannel(sampler=len(samplers) - 1, target=target))
+    for node, quats in _turns(g, anim, source).items():
+        samplers.append(pygltflib.AnimationSampler(input=times, output=_accessor(g, blob, quats, kind="VEC4")))
+        target = pygltflib.AnimationChannelTarget(node=node, path="rotation")
+        channels.append(pygltflib.AnimationChannel(sampler=len(samplers) - 1, target=target))
     g.animations = [*(g.animations or []), pygltflib.Animation(name=name, samplers=samplers, channels=channels)]
     extras = dict(g.asset.extras or {}) if isinstance(g.asset.extras, dict) else {}
     g.asset.extras = {**extras, "fps": float(anim.fps), "frames": int(anim.num_frames)}
+
+
+def _turns(g: pygltflib.GLTF2, anim, source: Path) -> dict[int, np.ndarray]:
+    """Local rotations ``(T, 4)`` of the head and eye nodes (:func:`head_and_eye_nodes`) for ``anim``."""
+    from ..animation import eye_rotation_from_curves
+
+    nodes = head_and_eye_nodes(g)
+    degrees: dict[int, np.ndarray] = {}
+    if anim.head_rotation is not None:
+        if "head" in nodes:
+            degrees[nodes["head"]] = anim.head_rotation
+        else:
+            log.warning("%s: no node is named as a head (Head, mixamorig:Head, ...): head rotation not written", source)
+    eyes = anim.eye_rotation if anim.eye_rotation is not None else eye_rotation_from_curves(anim.curves)
+    for side, columns in (("left", slice(0, 3)), ("right", slice(3, 6))):
+        if side in nodes:
+            degrees[nodes[side]] = eyes[:, columns]
+    parents = {child: i for i, node in enumerate(g.nodes or []) for child in node.children or []}
+    return {i: _local_turn(g, i, parents, yaw_pitch_roll_quaternions(d)) for i, d in degrees.items()}
+
+
+def _local_turn(g: pygltflib.GLTF2, index: int, parents: dict[int, int], turn: np.ndarray) -> np.ndarray:
+    """Node ``index``'s local rotation turned by ``turn`` (quaternions ``(T, 4)`` in the frame of its rest pose's
+    parent): ``P^-1 turn P L``, ``P`` the parent's rest world rotation, ``L`` the node's rest rotation."""
+    from scipy.spatial.transform import Rotation
+
+    _as_trs(g.nodes[index])
+    parent = Rotation.identity()
+    at = index
+    while at in parents:
+        at = parents[at]
+        parent = _rest_rotation(g.nodes[at]) * parent
+    local = _rest_rotation(g.nodes[index])
+    quats = (parent.inv() * Rotation.from_quat(turn) * parent * local).as_quat()
+    return quats.astype(np.float32)
+
+
+def _rest_rotation(node: pygltflib.Node):
+    from scipy.spatial.transform import Rotation
+
+    if node.matrix is not None:
+        m = np.asarray(node.matrix, np.float64).reshape(4, 4).T  # glTF stores column-major
+        return Rotation.from_matrix(m[:3, :3] / np.linalg.norm(m[:3, :3], axis=0))
+    return Rotation.from_quat(node.rotation) if node.rotation is not None else Rotation.identity()
+
+
+def _as_trs(node: pygltflib.Node) -> None:
+    """A node given by a matrix as translation/rotation/scale (glTF animates only those)."""
+    if node.matrix is None:
+        return
+    m = np.asarray(node.matrix, np.float64).reshape(4, 4).T
+    scale = np.linalg.norm(m[:3, :3], axis=0)
+    node.translation = m[:3, 3].tolist()
+    node.rotation = _rest_rotation(node).as_quat().tolist()
+    node.scale = scale.tolist()
+    node.matrix = None

@@ -71,3 +71,63 @@ def test_a_changed_rig_is_written_as_a_rig_and_an_unnamed_character_is_an_error(
     g.save(str(tmp_path / "unnamed.glb"))
     with pytest.raises(ParameterError, match="none of its .* morph targets is an ARKit-52 shape"):
         animate_gltf(tmp_path / "unnamed.glb", _take(), tmp_path / "x.glb")
+
+
+def _turning_take() -> FaceAnimation:
+    take = _take()
+    t = np.linspace(0, 1, 10, dtype=np.float32)
+    take.head_rotation = np.stack([20 * t, -10 * t, 5 * t], 1)  # yaw, pitch, roll degrees
+    take.eye_rotation = np.tile(np.array([15, 5, 0, 12, 5, 0], np.float32), (10, 1))
+    return take
+
+
+def _rotation_channels(path) -> dict[int, np.ndarray]:
+    g = pygltflib.GLTF2().load(str(path))
+    (clip,) = g.animations
+    return {
+        c.target.node: read_accessor(g, clip.samplers[c.sampler].output, path=path).reshape(-1, 4)
+        for c in clip.channels
+        if c.target.path == "rotation"
+    }
+
+
+def test_a_character_turns_its_head_and_eyes_in_the_characters_own_frame(tmp_path, character):
+    from scipy.spatial.transform import Rotation
+
+    from facecraft.rigs.exchange.gltf_animate import yaw_pitch_roll_quaternions
+
+    take = _turning_take()
+    turns = _rotation_channels(write_glb(take, tmp_path / "own.glb", rig=load_rig(character)))
+    g = pygltflib.GLTF2().load(str(character))
+    eyes = [i for i, n in enumerate(g.nodes) if n.name in ("eye_left", "eye_right")]
+    assert sorted(turns) == [0, *eyes]  # facecraft's own file: its root node is the head
+    np.testing.assert_allclose(turns[0], yaw_pitch_roll_quaternions(take.head_rotation), atol=1e-6)
+    # a skeleton whose armature stands Z-up (Blender's export) and whose head bone has its own axes (a matrix)
+    armature = Rotation.from_euler("x", -90, degrees=True)
+    bone = Rotation.from_euler("zy", [30, -70], degrees=True)
+    matrix = np.eye(4)
+    matrix[:3, :3], matrix[:3, 3] = bone.as_matrix(), [0.0, 0.0, 1.6]
+    g.nodes.append(pygltflib.Node(name="Armature", rotation=armature.as_quat().tolist(), children=[len(g.nodes) + 1]))
+    g.nodes.append(pygltflib.Node(name="mixamorig:Head", matrix=matrix.T.reshape(-1).tolist(), children=[0]))
+    g.scenes[0].nodes = [len(g.nodes) - 2]
+    g.asset.generator = "another tool"
+    g.save(str(tmp_path / "skeleton.glb"))
+    out = write_glb(take, tmp_path / "skel_anim.glb", rig=load_rig(tmp_path / "skeleton.glb"))
+    turns = _rotation_channels(out)
+    head = len(g.nodes) - 1
+    assert sorted(turns) == sorted([head, *eyes]) and pygltflib.GLTF2().load(str(out)).nodes[head].matrix is None
+    world = armature * Rotation.from_quat(turns[head])  # the head's world rotation, frame by frame
+    wanted = Rotation.from_quat(yaw_pitch_roll_quaternions(take.head_rotation)) * armature * bone
+    assert np.allclose((world.inv() * wanted).magnitude(), 0, atol=1e-5)
+    if validator_available():
+        report = validate_gltf(out)
+        assert report["issues"]["numErrors"] == 0 and report["issues"]["numWarnings"] == 0
+
+
+def test_a_character_without_a_head_node_keeps_its_head_still_and_says_so(tmp_path, character, caplog):
+    g = pygltflib.GLTF2().load(str(character))
+    g.nodes[0].name, g.asset.generator = "body", "another tool"
+    g.save(str(tmp_path / "headless.glb"))
+    turns = _rotation_channels(write_glb(_turning_take(), tmp_path / "a.glb", rig=load_rig(tmp_path / "headless.glb")))
+    assert 0 not in turns and len(turns) == 2  # the eyes still turn
+    assert "no node is named as a head" in caplog.text
