@@ -470,6 +470,22 @@ def test_shipped_frown_closes_a_toothy_smile_as_the_corners_come_down():
         EditorCalibration(np.eye(NUM_ARKIT), antagonists={"mouthFrownLeft!notAShape": {"jawOpen": 1.0}})
 
 
+def test_shipped_pucker_closes_a_toothy_smile_into_rounded_lips():
+    # A toothy smile asked for a pucker narrowed into a gaping "O" over the teeth (read as jawOpen): the smile, the
+    # lips' raiser and depressor and the jaw give way to the neutral; asked with the jaw, the jaw stays open.
+    cal = EditorCalibration.load()
+    names = ("mouthSmileLeft", "mouthSmileRight", "mouthUpperUpLeft", "mouthLowerDownRight", "jawOpen")
+    opened = [ARKIT_INDEX[n] for n in names]
+    toothy = np.zeros(NUM_ARKIT)
+    toothy[opened] = 0.5
+    pucker = cal.rig_change(*_request(mouthPucker=0.8), rig_now=toothy)
+    assert pucker[ARKIT_INDEX["mouthPucker"]] > 1.0 and np.allclose(pucker[opened[2:]], -0.5, atol=1e-6)
+    assert np.all(pucker[opened[:2]] <= -0.5 + 1e-6)  # the smiles: at least to neutral (the companion pulls in too)
+    assert np.allclose(cal.rig_change(*_request(mouthPucker=0.8), rig_now=np.zeros(NUM_ARKIT))[opened[2:]], 0.0)
+    with_jaw = cal.rig_change(*_request(mouthPucker=0.8, jawOpen=0.4), rig_now=toothy)
+    assert with_jaw[JAW] > 0.3 and np.allclose(with_jaw[opened[2:4]], -0.5, atol=1e-6)
+
+
 def test_shipped_funnel_turns_the_lips_out_instead_of_puckering():
     # MediaPipe read the funnel's narrowed "O" as a pucker; lips rolled out, the chin's push off them and a little
     # mouthClose and smile read as funnel (72 calibration photos: 0.17 -> 0.49 read largest).
