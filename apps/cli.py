@@ -12,6 +12,7 @@ import importlib
 import json
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -185,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     from facecraft.rigs.errors import FacecraftError
 
+    previous = signal.signal(signal.SIGTERM, _terminated)  # a killed run cleans up its part files as Ctrl-C does
     try:
         return int(args.func(args) or 0)
     except FacecraftError as e:
@@ -194,10 +196,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"facecraft: error: {e.strerror or e}: {e.filename}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # Ctrl-C: what finished is kept (batch work resumes on a rerun)
-        print(
-            "facecraft: interrupted; finished outputs are kept, run the same command again to resume", file=sys.stderr
-        )
+        again = ", run the same command again to resume" if args.command in RESUMABLE else ""
+        print(f"facecraft: interrupted; finished outputs are kept{again}", file=sys.stderr)
         return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+#: Commands whose rerun skips the work a previous, interrupted run finished (many files, folders, manifests).
+RESUMABLE = frozenset({"animate", "edit", "batch", "augment", "a2f"})
+
+
+def _terminated(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

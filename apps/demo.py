@@ -172,7 +172,7 @@ def talking_portrait(out: Path) -> dict[str, str]:
     from facecraft.rigs import resolve_asset
     from facecraft.rigs.contact_sheet import contact_sheet
     from facecraft.rigs.video import read_frames
-    from facecraft.synth.talk import talk
+    from facecraft.synth.talk_portrait import talk
 
     wav = out / "line.wav"
     sf.write(wav, Synthesizer("hibari:heart")(DEMO_LINE), 16000)

@@ -35,7 +35,7 @@ import torch
 
 from facecraft.rigs import ARKIT_INDEX, load_rig
 from facecraft.rigs.animation import FaceAnimation
-from facecraft.rigs.emotion_space import as_code_track, parse_emotion
+from facecraft.rigs.emotion_space import as_code_track, parse_emotion, parse_emotion_track
 from facecraft.rigs.errors import ParameterError
 
 from .audio import SAMPLE_RATE, audio_duration, iter_audio_blocks, load_audio, valid_audio
@@ -136,7 +136,7 @@ def resolve_emotion(emotion=None, emotion_track=None):
     if emotion is not None and emotion_track is not None:
         raise ParameterError("give either emotion or emotion_track, not both")
     if emotion_track is not None:
-        return parse_emotion(emotion_track, source="emotion_track")
+        return parse_emotion_track(emotion_track, source="emotion_track")
     return parse_emotion(emotion, source="emotion")
 
 

@@ -18,6 +18,7 @@ def register(subparsers) -> None:
     """Add ``animate`` and ``a2f`` to the ``facecraft`` command line."""
     from facecraft.rigs import EMOTION_ARG_HELP, RIG_SPEC_HELP
     from facecraft.rigs.animation import frame_rate
+    from facecraft.rigs.emotion_space import TRACK_ARG_HELP
 
     from .batch import FORMATS
 
@@ -44,7 +45,7 @@ def register(subparsers) -> None:
     p.add_argument("--transcript", help="text of the speech (procedural mode aligns it; learned mode ignores it)")
     emo = p.add_mutually_exclusive_group()
     emo.add_argument("--emotion", help=f"the emotion: {EMOTION_ARG_HELP} (e.g. anger:0.7)")
-    emo.add_argument("--emotion-track", help='JSON list of {"t": s, "emotion": name, "intensity": x} keys')
+    emo.add_argument("--emotion-track", help=f"the emotion changing over time: {TRACK_ARG_HELP}")
     p.add_argument("--rig", default="default", help=f"rig for .glb output and the preview: {RIG_SPEC_HELP}")
     p.add_argument(
         "--fps",

@@ -360,6 +360,43 @@ def _smoothstep(x: np.ndarray) -> np.ndarray:
     return x * x * (3.0 - 2.0 * x)
 
 
+#: What a track argument looks like (help texts and errors).
+TRACK_ARG_HELP = 'a JSON file (any name) or JSON text of keys [{"t": 0, "emotion": "happiness", "intensity": 0.6}, ...]'
+
+
+def parse_emotion_track(value, *, source: str = "emotion track"):
+    """The one parser of emotion-track arguments (``--emotion-track``, ``emotion_track=``): None, an
+    :class:`EmotionTrack`, its keys (a list, or ``{"keys": [...]}``), that JSON as text, a JSON file of any name,
+    or per-frame codes ``(T, 57)`` (as :func:`parse_emotion`). Anything else is an error: a name such as
+    ``happiness:0.5`` or a misspelt path read as words gave one constant emotion."""
+    if value is None or isinstance(value, EmotionTrack):
+        return value
+    if isinstance(value, np.ndarray):
+        return parse_emotion(value, source=source)
+    if isinstance(value, dict):
+        if not isinstance(value.get("keys"), list):
+            raise ParameterError(f'{source}: expected a list of keys or {{"keys": [...]}}, got keys {sorted(value)}')
+        value = value["keys"]
+    if isinstance(value, (list, tuple)):
+        return EmotionTrack(list(value), source=source)
+    if isinstance(value, (str, os.PathLike)):
+        text = str(value).strip()
+        if text[:1] in ("[", "{"):
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as e:
+                raise ParameterError(f"{source}: not valid JSON ({e.msg} at column {e.colno})") from e
+            return parse_emotion_track(data, source=source)
+        if Path(text).is_file():
+            return EmotionTrack.from_json(text)
+        if text.lower().endswith(".json") or os.sep in text:
+            raise MissingFileError(f"{source}: track file not found: {text}")
+        raise ParameterError(
+            f"{source} {text!r}: expected {TRACK_ARG_HELP}; one emotion for the whole clip is --emotion"
+        )
+    raise ParameterError(f"{source}: expected {TRACK_ARG_HELP}, got {type(value).__name__}")
+
+
 class EmotionTrack:
     """Emotion that changes over time: keys ``{"t": s, "emotion": name, "intensity": x}``.
 

@@ -59,13 +59,34 @@ def _run_ffmpeg(args: list[str], *, what: str) -> subprocess.CompletedProcess:
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov")
 
 
-def check_video_path(path: str | os.PathLike) -> Path:
-    """``path`` as a Path when its ending is a video :func:`write_mp4` writes, else an error (checked before any
-    rendering: a ``.gif`` used to fail in ffmpeg after the whole render)."""
+def check_video_path(path: str | os.PathLike, *, inputs: Iterable[object] = ()) -> Path:
+    """``path`` as a Path when a video can be written there, else an error, checked before any rendering (a
+    ``.gif`` used to fail in ffmpeg after the whole render, an unwritable folder with a broken pipe): its ending
+    is a video :func:`write_mp4` writes, it is not a folder, its folder can be made and written, and it is none
+    of ``inputs`` (files the run reads: a video written over its own sound track deleted the recording)."""
     path = Path(path)
     if path.suffix.lower() not in VIDEO_SUFFIXES:
         raise ParameterError(f"{path}: a video is written as {', '.join(VIDEO_SUFFIXES)} (H.264), got {path.suffix!r}")
+    if path.is_dir():
+        raise ParameterError(f"{path}: is a folder; give the video file to write (e.g. {path / 'out.mp4'})")
+    for source in inputs:
+        if isinstance(source, (str, os.PathLike)) and path.exists() and Path(source).exists():
+            if os.path.samefile(path, source):
+                raise ParameterError(f"{path}: is also an input of this run; write the video to another file")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ParameterError(f"{path}: cannot make its folder: {folder} is a file")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ParameterError(f"{path}: cannot write there: permission denied on {folder}")
     return path
+
+
+def check_crf(crf, path: Path) -> None:
+    """H.264's constant rate factor: a whole number 0 (lossless) .. 51."""
+    if not (isinstance(crf, int | np.integer) and not isinstance(crf, bool) and 0 <= crf <= 51):
+        raise ParameterError(f"{path}: crf must be an integer 0..51, got {crf!r}")
 
 
 def write_mp4(
@@ -97,14 +118,15 @@ def write_mp4(
     """
     import imageio_ffmpeg
 
-    path = check_video_path(path)
+    path = check_video_path(path, inputs=() if isinstance(audio, tuple) else (audio,))
     if not (np.isfinite(fps) and fps > 0):
         raise ParameterError(f"{path}: fps must be a positive number, got {fps!r}")
-    if not (isinstance(crf, int | np.integer) and 0 <= crf <= 51):
-        raise ParameterError(f"{path}: crf must be an integer 0..51, got {crf!r}")
+    check_crf(crf, path)
     audio_path, audio_tmp = _prepare_audio(audio, path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    video_tmp = path.with_name(f".{path.stem}.video-{os.getpid()}.mp4") if audio_path else path
+    # everything goes to hidden part files renamed into place at the end: a failed run deletes only those
+    part = path.with_name(f".{path.stem}.part-{os.getpid()}{path.suffix}")
+    video_tmp = path.with_name(f".{path.stem}.video-{os.getpid()}.mp4") if audio_path else part
     writer = None
     count = 0
     size = None
@@ -128,15 +150,19 @@ def write_mp4(
             _run_ffmpeg(
                 ["-y", "-i", str(video_tmp), "-i", str(audio_path), "-map", "0:v:0", "-map", "1:a:0",
                  "-c:v", "copy", "-af", "apad", "-c:a", "aac", "-b:a", "160k", "-shortest", "-movflags", "+faststart",
-                 str(path)],
+                 str(part)],
                 what=f"{path} (muxing audio {audio_path})",
             )  # fmt: skip
-    except Exception:
-        if writer is not None:
-            writer.close()
-        path.unlink(missing_ok=True)
-        raise
+        os.replace(part, path)
+    except BrokenPipeError as e:  # ffmpeg stopped reading: it could not write the file
+        raise FileFormatError(f"{path}: ffmpeg stopped while writing the video ({e})") from e
     finally:
+        if writer is not None:
+            try:
+                writer.close()
+            except Exception as e:  # noqa: BLE001 - the error that stopped the run is the one to report
+                logger.debug("%s: closing ffmpeg after an error: %s", path, e)
+        part.unlink(missing_ok=True)
         if audio_path:
             video_tmp.unlink(missing_ok=True)
         if audio_tmp is not None:

@@ -26,7 +26,7 @@ from .warp import WarpResult, bench_warp, warp_face, warp_face_skimage
 _LAZY: dict[str, str] = {
     "edit_image": "editor", "FaceEditor": "editor", "EditResult": "editor", "AnalyzedFace": "editor",
     "EditControls": "controls", "EditorCalibration": "calibration",
-    "talk": "talk", "TalkingPortrait": "talk", "TalkResult": "talk",
+    "talk": "talk_portrait", "TalkingPortrait": "talk_portrait", "TalkResult": "talk_portrait",
     "AUAdapter": "adapter", "load_adapter": "adapter", "AUEditPipeline": "refine",
 }  # fmt: skip
 

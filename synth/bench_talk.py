@@ -190,8 +190,8 @@ def bench_talk(out_dir: Path | None = None, *, quick: bool = False, fps: float =
 
     from .calibration import EditorCalibration
     from .editor import FaceEditor, render_rig_change
-    from .talk import TalkingPortrait, seal_bilabials, talk_curves
     from .talk_motion import pitch_frames
+    from .talk_portrait import TalkingPortrait, seal_bilabials, talk_curves
     from .talk_stability import VideoLandmarks, track_points
 
     out = Path(out_dir) if out_dir is not None else None

@@ -10,9 +10,9 @@ log = logging.getLogger(__name__)
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``talk`` to the ``facecraft`` command line."""
-    from facecraft.rigs.emotion_space import EMOTION_ARG_HELP
+    from facecraft.rigs.emotion_space import EMOTION_ARG_HELP, TRACK_ARG_HELP
 
-    from .talk import FRAMING, MAX_YAW_DEG
+    from .talk_portrait import FRAMING, MAX_YAW_DEG
 
     p = sub.add_parser(
         "talk",
@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", required=True, help="the MP4 to write")
     emo = p.add_mutually_exclusive_group()
     emo.add_argument("--emotion", help=f"the emotion while speaking: {EMOTION_ARG_HELP} (e.g. happiness:0.6)")
-    emo.add_argument("--emotion-track", help='JSON list of {"t": s, "emotion": name, "intensity": x} keys')
+    emo.add_argument("--emotion-track", help=f"the emotion changing over time: {TRACK_ARG_HELP}")
     p.add_argument("--transcript", help="the words spoken: aligned to the audio to close the lips on p, b, m")
     p.add_argument("--fps", type=int, choices=(25, 30), default=25, help="frame rate (default 25)")
     p.add_argument(
@@ -33,27 +33,28 @@ def register(sub: argparse._SubParsersAction) -> None:
         "around the face (default 512; 0 keeps the photo's own size)"
     )  # fmt: skip
     p.add_argument("--face", type=int, help="which face to animate (0 = the largest)")
-    p.add_argument("--motion", type=float, default=1.0, help="scale of the head and brow motion (0 = still head)")
+    p.add_argument(
+        "--motion", type=float, default=1.0, help="scale of the head and brow motion, 0..3 (0 = still head, default 1)"
+    )
     p.set_defaults(func=_cmd_talk)
 
 
 def _cmd_talk(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from facecraft.rigs.emotion_space import parse_emotion
-    from facecraft.rigs.errors import MissingFileError, ParameterError
+    from facecraft.rigs.emotion_space import parse_emotion, parse_emotion_track
+    from facecraft.rigs.errors import MissingFileError
+    from facecraft.rigs.video import check_video_path
 
-    from .talk import talk
+    from .talk_portrait import talk
 
-    out = Path(args.output)
-    if out.suffix.lower() != ".mp4":
-        raise ParameterError(f"output {out}: expected an .mp4 file")
+    out = check_video_path(args.output, inputs=(args.photo, args.audio))
     for label, path in (("photo", args.photo), ("audio", args.audio)):
         if not Path(path).is_file():
             raise MissingFileError(f"{label} not found: {path}")
     # emotion arguments fail before any work
     emotion = parse_emotion(args.emotion, source="--emotion")
-    track = parse_emotion(args.emotion_track, source="--emotion-track")
+    track = parse_emotion_track(args.emotion_track, source="--emotion-track")
     result = talk(
         args.photo,
         args.audio,

@@ -102,3 +102,29 @@ def test_one_command_parser_has_only_its_module():
     assert {"animate", "edit", "fer", "bench", "augment"} <= set(
         build_parser("nope")._subparsers._group_actions[0].choices
     )
+
+
+@pytest.mark.parametrize(("command", "resumable"), [("talk", False), ("edit", True)])
+def test_a_terminated_run_ends_like_ctrl_c_and_offers_resuming_only_where_it_resumes(
+    command, resumable, monkeypatch, capsys
+):
+    import os
+    import signal
+
+    from facecraft.synth import cli as edit_cli
+    from facecraft.synth import talk_cli
+
+    def killed(args):
+        os.kill(os.getpid(), signal.SIGTERM)  # as `kill PID`: the finally blocks that remove part files must run
+        raise AssertionError("SIGTERM did not stop the command")
+
+    monkeypatch.setattr(talk_cli, "_cmd_talk", killed)
+    monkeypatch.setattr(edit_cli, "_cmd_edit", killed)
+    before = signal.getsignal(signal.SIGTERM)
+    assert (
+        main([command, "a.jpg", "b.wav", "-o", "c.mp4"] if command == "talk" else [command, "a.jpg", "-o", "b.jpg"])
+        == 130
+    )
+    err = capsys.readouterr().err
+    assert "interrupted" in err and ("resume" in err) == resumable
+    assert signal.getsignal(signal.SIGTERM) == before  # the handler is the command's only

@@ -12,6 +12,7 @@ from facecraft.rigs.emotion_space import (
     classify_arkit,
     codes_to_arkit,
     parse_emotion,
+    parse_emotion_track,
     region_mask,
 )
 
@@ -127,6 +128,25 @@ def test_parse_emotion_codes_tracks_and_text(tmp_path):
     with pytest.raises(MissingFileError, match="nope.json"):
         parse_emotion(str(tmp_path / "nope.json"))
     assert parse_emotion("a big happy smile").dominant()[0] == "happiness"
+
+
+def test_track_arguments_are_tracks_in_any_form_and_nothing_else(tmp_path):
+    keys = [{"t": 0, "emotion": "neutral"}, {"t": 1.0, "emotion": "happiness", "intensity": 0.5}]
+    (tmp_path / "good.txt").write_text(json.dumps(keys))  # a track file of any name
+    tracks = [parse_emotion_track(v) for v in (keys, {"keys": keys}, json.dumps(keys), tmp_path / "good.txt")]
+    for track in tracks:
+        assert np.allclose(track.codes, tracks[0].codes) and list(track.times) == [0.0, 1.0]
+    # a name or words are not a track (they were read as one constant emotion)
+    for value in ("happiness:0.5", "a shy smile"):
+        with pytest.raises(ParameterError, match="--emotion"):
+            parse_emotion_track(value, source="--emotion-track")
+    with pytest.raises(MissingFileError, match="nope.json"):
+        parse_emotion_track("nope.json")
+    with pytest.raises(ParameterError, match="not valid JSON"):
+        parse_emotion_track('[{"t": 0, "emotion": }]')
+    with pytest.raises(ParameterError, match="keys"):
+        parse_emotion_track({"t": 0})
+    assert parse_emotion_track(None) is None
 
 
 def test_track_eases_between_keys(tmp_path):

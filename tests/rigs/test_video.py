@@ -71,6 +71,29 @@ def test_a_video_path_is_checked_before_any_frame_is_made(tmp_path):
         write_mp4(frames(), tmp_path / "x.mp4", audio=junk)
 
 
+def test_a_video_never_replaces_its_input_and_a_failed_run_keeps_the_old_file(tmp_path):
+    def frames():
+        raise AssertionError("rendered before the path was checked")
+        yield
+
+    memo = write_mp4(_frames(4), tmp_path / "memo.mp4", fps=4, audio=(np.zeros(4000, np.float32), 4000))
+    kept = memo.read_bytes()
+    with pytest.raises(ParameterError, match=r"memo\.mp4: is also an input"):
+        write_mp4(frames(), memo, audio=memo)  # the recording's own sound as the output: it was deleted
+    (tmp_path / "x.mp4").mkdir()
+    with pytest.raises(ParameterError, match="is a folder"):
+        write_mp4(frames(), tmp_path / "x.mp4")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ParameterError, match="is a file"):
+        write_mp4(frames(), tmp_path / "file" / "x.mp4")
+    junk = tmp_path / "junk.wav"
+    junk.write_bytes(b"RIFF" + b"\0" * 60)  # passes the file check, fails in ffmpeg's mux
+    with pytest.raises(FileFormatError):
+        write_mp4(_frames(3), memo, audio=junk)
+    assert memo.read_bytes() == kept  # written only when complete, over the old file
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "junk.wav", "memo.mp4", "x.mp4"]
+
+
 def test_audio_from_file(tmp_path):
     sr = 22050
     wav = tmp_path / "speech.wav"

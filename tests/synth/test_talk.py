@@ -30,7 +30,7 @@ def plain_editor():
 
 @pytest.fixture(scope="module")
 def portrait(astronaut, plain_editor):
-    from facecraft.synth.talk import TalkingPortrait
+    from facecraft.synth.talk_portrait import TalkingPortrait
 
     return TalkingPortrait(astronaut, editor=plain_editor, size=384)
 
@@ -89,7 +89,7 @@ def test_background_far_from_face_unchanged(portrait):
 
 
 def test_silence_keeps_the_face_still(portrait):
-    from facecraft.synth.talk import TalkingPortrait
+    from facecraft.synth.talk_portrait import TalkingPortrait
 
     still = TalkingPortrait.__new__(TalkingPortrait)
     still.__dict__.update(portrait.__dict__)
@@ -99,7 +99,7 @@ def test_silence_keeps_the_face_still(portrait):
 
 
 def test_rate_converter_matches_resample():
-    from facecraft.synth.talk import _RateConverter
+    from facecraft.synth.talk_portrait import _RateConverter
 
     rng = np.random.default_rng(1)
     curves = rng.uniform(0, 1, (47, NUM_ARKIT)).astype(np.float32)
@@ -114,7 +114,7 @@ def test_rate_converter_matches_resample():
 def test_seal_bilabials_closes_lips_in_p_b_m():
     from facecraft.audio2face.lip_state import is_sealed
     from facecraft.audio2face.phonetics import Phone
-    from facecraft.synth.talk import seal_bilabials
+    from facecraft.synth.talk_portrait import seal_bilabials
 
     curves = np.zeros((25, NUM_ARKIT), np.float32)
     curves[:, JAW] = 0.4
@@ -193,7 +193,7 @@ def test_chunked_pitch_reads_the_frames_own_windows(fps):
 
 def test_stream_equals_offline(portrait, speech_wav):
     from facecraft.audio2face.audio import load_audio
-    from facecraft.synth.talk import talk_curves
+    from facecraft.synth.talk_portrait import talk_curves
 
     y, sr = load_audio(speech_wav)
     y = y[: int(1.6 * sr)]
@@ -228,7 +228,7 @@ def test_cli_writes_video_with_sound(tmp_path, astronaut, speech_wav):
 
 
 def test_bad_audio_and_arguments(tmp_path, astronaut, portrait):
-    from facecraft.synth.talk import talk
+    from facecraft.synth.talk_portrait import talk
 
     with pytest.raises(MissingFileError, match="nope.wav"):
         talk(astronaut, tmp_path / "nope.wav", tmp_path / "o.mp4", portrait=portrait)
@@ -240,10 +240,39 @@ def test_bad_audio_and_arguments(tmp_path, astronaut, portrait):
         talk(astronaut, (np.zeros(1600, np.float32), 16000), tmp_path / "o.mp4", portrait=portrait, fps=24)
 
 
+def test_arguments_are_checked_before_any_work_and_the_inputs_are_never_overwritten(tmp_path, portrait):
+    from facecraft.synth.talk_portrait import talk
+
+    def never(*args, **kwargs):
+        raise AssertionError("analysed before the arguments were checked")
+
+    audio = (np.zeros(1600, np.float32), 16000)
+    clip = tmp_path / "memo.mp4"
+    clip.write_bytes(b"a recording")
+    with pytest.raises(ParameterError, match="is also an input"):
+        talk(clip, clip, clip, portrait=portrait)
+    assert clip.read_bytes() == b"a recording"
+    (tmp_path / "out.mp4").mkdir()
+    for kwargs, message in (
+        ({"out_mp4": tmp_path / "out.mp4"}, "is a folder"),
+        ({"out_mp4": tmp_path / "o.gif"}, "a video is written as"),
+        ({"crf": 60}, "crf"),
+        ({"transcript": 123}, "transcript"),
+        ({"audio": (np.zeros(1600, np.float32), 0)}, "sample rate"),
+    ):
+        args = {"out_mp4": tmp_path / "o.mp4", "audio": audio, **kwargs}
+        with pytest.raises(ParameterError, match=message):
+            talk(never, args.pop("audio"), args.pop("out_mp4"), **args)
+    with pytest.raises(ParameterError, match="motion"):  # a portrait's motion is its own
+        talk(None, audio, tmp_path / "o.mp4", portrait=portrait, motion=0.0)
+    stereo = np.stack([np.zeros(16000, np.float32)] * 2, 1)  # (N, 2), as soundfile reads a stereo file
+    assert talk(None, (stereo, 16000), tmp_path / "st.mp4", portrait=portrait).num_frames == 25
+
+
 def test_silent_audio_gives_still_mouth(tmp_path, portrait):
     from facecraft.rigs.emotion_space import region_mask
     from facecraft.rigs.video import probe_video
-    from facecraft.synth.talk import talk
+    from facecraft.synth.talk_portrait import talk
 
     result = talk(None, (np.zeros(16000, np.float32), 16000), tmp_path / "s.mp4", portrait=portrait)
     assert result.num_frames == 25 and probe_video(result.path).has_audio
@@ -251,7 +280,7 @@ def test_silent_audio_gives_still_mouth(tmp_path, portrait):
 
 
 def test_photo_errors(astronaut, plain_editor, astronaut_faces_plain):
-    from facecraft.synth.talk import TalkingPortrait
+    from facecraft.synth.talk_portrait import TalkingPortrait
 
     with pytest.raises(NoFaceError):
         TalkingPortrait(np.full((256, 256, 3), 128, np.uint8), editor=plain_editor)
@@ -313,7 +342,7 @@ def test_lips_close_over_a_smiles_teeth(photo, shared_dir, plain_editor):
     """A broad smile showing teeth: on a seal MediaPipe reads the lips closed (the inner-lip gap within 1 px),
     and the rows of the mouth between the lips hold no tooth-white pixel."""
     from facecraft.synth.mouth_seal import lip_bands
-    from facecraft.synth.talk import TalkingPortrait
+    from facecraft.synth.talk_portrait import TalkingPortrait
 
     portrait = TalkingPortrait(shared_dir / "data" / "portraits" / photo, editor=plain_editor, size=512)
     assert _lip_gap(plain_editor.analyzer, portrait.image) > 8

@@ -271,7 +271,6 @@ class TalkingPortrait:
         A frame is yielded once the model's look-ahead allows (about 60 ms of audio after its time).
         """
         from facecraft.audio2face.animate import resolve_model
-        from facecraft.audio2face.audio import valid_audio
         from facecraft.audio2face.postprocess import blink_curve
         from facecraft.audio2face.stream import StreamingAnimator
         from facecraft.rigs.emotion_space import parse_emotion
@@ -297,7 +296,7 @@ class TalkingPortrait:
                 emitted += 1
 
         for chunk in chunks:
-            y = valid_audio(chunk, name="chunk") if len(np.asarray(chunk)) else np.zeros(0, np.float32)
+            y = _mono(chunk, name="chunk") if np.asarray(chunk).size else np.zeros(0, np.float32)
             audio = np.concatenate([audio, y])
             yield from render(conv.push(animator.push(y)))
         yield from render(conv.flush(animator.flush()))
@@ -378,10 +377,19 @@ def _with_blink(row: np.ndarray, blink: float) -> np.ndarray:
     return out
 
 
-def _mono(audio) -> np.ndarray:
-    from facecraft.audio2face.audio import valid_audio
+def _mono(audio, name: str = "audio") -> np.ndarray:
+    """Samples ``(N,)``, or ``(N, channels)`` / ``(channels, N)`` mixed down as an audio file is, as float32."""
+    from facecraft.audio2face.audio import to_mono, valid_audio
 
-    return valid_audio(audio)
+    y = valid_audio(audio, name=name, mono=False)
+    if y.ndim == 2:
+        y = to_mono(y if y.shape[0] >= y.shape[1] else y.T)
+    return y
+
+
+def _check_transcript(transcript) -> None:
+    if transcript is not None and (not isinstance(transcript, str) or not transcript.strip()):
+        raise ParameterError(f"transcript: expected the words spoken, got {transcript!r}")
 
 
 def _check_fps(fps) -> float:
@@ -472,8 +480,7 @@ def talk_curves(
     if transcript is not None:
         from facecraft.audio2face.phonetics import align_transcript
 
-        if not isinstance(transcript, str) or not transcript.strip():
-            raise ParameterError(f"transcript: expected the words spoken, got {transcript!r}")
+        _check_transcript(transcript)
         phones = align_transcript(audio, sr, transcript=transcript).phones
         curves = seal_bilabials(curves, phones, fps)
     return curves
@@ -492,7 +499,7 @@ def talk(
     face: int | None = None,
     editor=None,
     portrait: TalkingPortrait | None = None,
-    motion: float = 1.0,
+    motion: float | None = None,
     crf: int = 18,
 ) -> TalkResult:
     """Make a video of the face in ``photo`` saying ``audio``, with the sound.
@@ -515,6 +522,12 @@ def talk(
         Side of the square video in pixels (None: the photo's own size and framing).
     face : int, optional
         Which face of the photo (0 = largest); needed when it has several.
+    portrait : TalkingPortrait, optional
+        A photo analysed before (``photo``, ``face``, ``size``, ``editor`` and ``motion`` are its own then).
+    motion : float, optional
+        Scale of the head and brow motion, 0..3 (default 1).
+    crf : int
+        H.264 quality, 0 (lossless) .. 51.
 
     Returns
     -------
@@ -527,14 +540,23 @@ def talk(
     MissingFileError, FileFormatError
         Audio missing or unreadable.
     """
-    from facecraft.audio2face.audio import SAMPLE_RATE, load_audio, resample, valid_audio
-    from facecraft.rigs.video import write_mp4
+    from facecraft.audio2face.audio import SAMPLE_RATE, load_audio, resample
+    from facecraft.rigs.video import check_crf, check_video_path, write_mp4
 
     fps = _check_fps(fps)
+    # what can be wrong with the arguments is said before the photo's analysis and the render
+    out_mp4 = check_video_path(out_mp4, inputs=(photo, audio))
+    check_crf(crf, out_mp4)
+    _check_transcript(transcript)
+    if portrait is not None and motion is not None and motion != portrait.motion:
+        raise ParameterError(f"motion: the portrait was made with motion={portrait.motion:g}; give the motion to "
+                             "TalkingPortrait(..., motion=...)")  # fmt: skip
     if isinstance(audio, tuple):
         if len(audio) != 2:
             raise ParameterError(f"audio: expected a path or (samples, sample_rate), got a {len(audio)}-tuple")
-        y, sr = valid_audio(audio[0]), int(audio[1])
+        y, sr = _mono(audio[0]), audio[1]
+        if not (isinstance(sr, (int, np.integer)) and sr > 0):
+            raise ParameterError(f"audio: the sample rate must be a positive whole number of Hz, got {sr!r}")
         if sr != SAMPLE_RATE:
             y = resample(y, orig_sr=sr, target_sr=SAMPLE_RATE)
         mux = (y, SAMPLE_RATE)
@@ -545,7 +567,7 @@ def talk(
         raise ParameterError(f"{audio if not isinstance(audio, tuple) else 'audio'}: no audio samples")
     t0 = time.perf_counter()
     if portrait is None:
-        portrait = TalkingPortrait(photo, face=face, editor=editor, size=size, motion=motion)
+        portrait = TalkingPortrait(photo, face=face, editor=editor, size=size, motion=1.0 if motion is None else motion)
     t1 = time.perf_counter()
     curves = talk_curves(y, sr=SAMPLE_RATE, fps=fps, emotion=emotion, emotion_track=emotion_track,
                          transcript=transcript)  # fmt: skip
