@@ -66,6 +66,7 @@ def _cmd_talk(args: argparse.Namespace) -> int:
         size=args.size or None,
         face=args.face,
         motion=args.motion,
+        progress=True,
     )
     print(
         f"wrote {result.path}: {result.num_frames} frames at {result.fps:g} fps "

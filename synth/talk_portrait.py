@@ -116,6 +116,12 @@ class TalkingPortrait:
         returns the ``(52,)`` rig change from the rest pose.
     motion : float
         Scale of the prosody-driven head and brow motion (0 = still head).
+    emotion : optional
+        The expression the face keeps while it speaks (anything
+        :func:`facecraft.rigs.emotion_space.parse_emotion` reads as one code: ``"sadness:0.8"``, AUs, words):
+        edited into the photo by the geometric editor before it speaks, as ``facecraft edit --emotion`` does
+        (relative to what the face shows: a smiling photo asked for sadness loses its smile). Given to
+        :func:`talk_curves` alone, an emotion only tints the speech curves, and the photo's own expression stays.
     seed : int
         Seed of the head drift.
     step : int
@@ -137,6 +143,7 @@ class TalkingPortrait:
         size: int | None = 512,
         mapping: str | Callable[[np.ndarray], np.ndarray] = "rig",
         motion: float = 1.0,
+        emotion=None,
         seed: int = 0,
         step: int = STEP,
         name: str | None = None,
@@ -149,16 +156,20 @@ class TalkingPortrait:
             raise ParameterError(f"size: expected a frame side of 64..2048 pixels (or None), got {size!r}")
         if not (np.isfinite(motion) and 0.0 <= motion <= 3.0):
             raise ParameterError(f"motion: expected a scale in [0, 3], got {motion!r}")
+        self.emotion = _still_emotion(emotion)
         t0 = time.perf_counter()
         own = editor is None
-        if own:  # the calibration is loaded only when the mapping uses it
+        if own:  # the calibration is loaded only when the mapping or the expression uses it
             from .calibration import EditorCalibration
 
-            ed = FaceEditor() if mapping == "editor" else FaceEditor(calibration=EditorCalibration.identity())
+            calibrated = mapping == "editor" or self.emotion is not None
+            ed = FaceEditor() if calibrated else FaceEditor(calibration=EditorCalibration.identity())
         else:
             ed = editor
         try:
             faces = ed.analyze(img, name=self.name)
+            if self.emotion is not None:
+                img, faces, face = _with_expression(ed, img, faces, face, self.emotion, self.name)
             calibration = ed.calibration
         finally:
             if own:
@@ -392,6 +403,32 @@ def _check_transcript(transcript) -> None:
         raise ParameterError(f"transcript: expected the words spoken, got {transcript!r}")
 
 
+def _still_emotion(emotion):
+    """``emotion`` as one :class:`~facecraft.rigs.emotion_space.EmotionCode`, or None; a track is an error (a
+    photo shows one expression: a changing one is the speech curves' ``emotion_track``)."""
+    from facecraft.rigs.emotion_space import EmotionCode, parse_emotion
+
+    code = parse_emotion(emotion, source="emotion")
+    if code is not None and not isinstance(code, EmotionCode):
+        raise ParameterError(
+            "emotion: the portrait shows one expression; an emotion track goes to talk(emotion_track=)"
+        )
+    return code
+
+
+def _with_expression(ed, img: np.ndarray, faces, face: int | None, emotion, name: str):
+    """The photo with ``emotion`` edited into the chosen face, its faces analysed again, and that face's index
+    among them (the nearest box centre)."""
+    from .controls import EditControls
+
+    index = _pick_face(faces, face, name)
+    edited = ed.apply(img, faces, EditControls.from_args(emotion=emotion), face=index).image
+    again = ed.analyze(edited, name=name)
+    centre = lambda f: np.asarray(f.info.box, np.float64).reshape(2, 2).mean(0)  # noqa: E731
+    nearest = int(np.argmin([np.linalg.norm(centre(f) - centre(faces[index])) for f in again]))
+    return edited, again, nearest
+
+
 def _check_fps(fps) -> float:
     if not isinstance(fps, (int, float, np.integer, np.floating)) or float(fps) not in FPS_CHOICES:
         raise ParameterError(f"fps: expected one of {', '.join(f'{f:g}' for f in FPS_CHOICES)}, got {fps!r}")
@@ -460,6 +497,15 @@ def seal_bilabials(curves: np.ndarray, phones, fps: float, *, margin_s: float = 
     return out
 
 
+def speech_style(code):
+    """An emotion code with only its categories (what the speech model was trained on): the emotion's style of
+    speaking, without the AU or ARKit residual that a photo edited to the emotion already shows."""
+    from facecraft.audio2face.postprocess import split_emotion_codes
+    from facecraft.rigs.emotion_space import EmotionCode
+
+    return EmotionCode(split_emotion_codes(code.vector)[0])
+
+
 def talk_curves(
     audio: np.ndarray,
     *,
@@ -501,6 +547,7 @@ def talk(
     portrait: TalkingPortrait | None = None,
     motion: float | None = None,
     crf: int = 18,
+    progress: bool = False,
 ) -> TalkResult:
     """Make a video of the face in ``photo`` saying ``audio``, with the sound.
 
@@ -528,6 +575,8 @@ def talk(
         Scale of the head and brow motion, 0..3 (default 1).
     crf : int
         H.264 quality, 0 (lossless) .. 51.
+    progress : bool
+        A progress bar over the frames rendered (the command line's).
 
     Returns
     -------
@@ -540,7 +589,9 @@ def talk(
     MissingFileError, FileFormatError
         Audio missing or unreadable.
     """
+    from facecraft.audio2face.animate import resolve_emotion
     from facecraft.audio2face.audio import SAMPLE_RATE, load_audio, resample
+    from facecraft.rigs.emotion_space import EmotionCode
     from facecraft.rigs.video import check_crf, check_video_path, write_mp4
 
     fps = _check_fps(fps)
@@ -566,13 +617,22 @@ def talk(
     if len(y) == 0:
         raise ParameterError(f"{audio if not isinstance(audio, tuple) else 'audio'}: no audio samples")
     t0 = time.perf_counter()
+    emo = resolve_emotion(emotion, emotion_track)
     if portrait is None:
-        portrait = TalkingPortrait(photo, face=face, editor=editor, size=size, motion=1.0 if motion is None else motion)
+        still = emo if isinstance(emo, EmotionCode) else None  # a constant emotion is shown on the face itself
+        portrait = TalkingPortrait(photo, face=face, editor=editor, size=size, motion=1.0 if motion is None else motion,
+                                   emotion=still)  # fmt: skip
+    if portrait.emotion is not None and isinstance(emo, EmotionCode):
+        emo = speech_style(emo)  # what the face shows is in the photo; the speech takes the emotion's style
     t1 = time.perf_counter()
-    curves = talk_curves(y, sr=SAMPLE_RATE, fps=fps, emotion=emotion, emotion_track=emotion_track,
-                         transcript=transcript)  # fmt: skip
+    curves = talk_curves(y, sr=SAMPLE_RATE, fps=fps, emotion=emo, transcript=transcript)
     t2 = time.perf_counter()
-    path = write_mp4(portrait.frames(curves, fps, audio=y), out_mp4, fps=fps, audio=mux, crf=crf)
+    frames = portrait.frames(curves, fps, audio=y)
+    if progress:
+        from tqdm.auto import tqdm
+
+        frames = tqdm(frames, total=len(curves), desc="talk: frames", unit="frame", leave=False)
+    path = write_mp4(frames, out_mp4, fps=fps, audio=mux, crf=crf)
     t3 = time.perf_counter()
     logger.info("talk: %s, %d frames at %g fps (analysis %.1f s, curves %.1f s, render+encode %.1f s)",
                 path, len(curves), fps, t1 - t0, t2 - t1, t3 - t2)  # fmt: skip

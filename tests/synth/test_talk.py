@@ -269,6 +269,24 @@ def test_arguments_are_checked_before_any_work_and_the_inputs_are_never_overwrit
     assert talk(None, (stereo, 16000), tmp_path / "st.mp4", portrait=portrait).num_frames == 25
 
 
+def test_an_emotion_is_shown_on_the_face_not_only_tinting_the_speech(tmp_path, astronaut, editor, portrait):
+    # The astronaut smiles: the speech curves' sadness alone left her grin; edited in, the smile goes.
+    from facecraft.synth.talk_portrait import TalkingPortrait, speech_style
+
+    smile = [ARKIT_INDEX["mouthSmileLeft"], ARKIT_INDEX["mouthSmileRight"]]
+    sad = TalkingPortrait(astronaut, editor=editor, size=384, emotion="sadness")
+    assert portrait.rest_scores[smile].mean() > 0.5 and sad.rest_scores[smile].mean() < 0.25
+    assert sad.rest_scores[ARKIT_INDEX["browInnerUp"]] > portrait.rest_scores[ARKIT_INDEX["browInnerUp"]] + 0.2
+    with pytest.raises(ParameterError, match="track"):
+        TalkingPortrait(astronaut, editor=editor, emotion=[{"t": 0, "emotion": "anger"}])
+    from facecraft.rigs.emotion_space import NUM_CODE_EMOTIONS, parse_emotion
+
+    code = parse_emotion("AU12=0.6,AU26=0.5")
+    style = speech_style(code)  # the categories only: the rest is shown on the face
+    assert np.allclose(style.vector[:NUM_CODE_EMOTIONS], code.vector[:NUM_CODE_EMOTIONS])
+    assert np.abs(code.vector[NUM_CODE_EMOTIONS:]).max() > 0 and np.abs(style.vector[NUM_CODE_EMOTIONS:]).max() == 0
+
+
 def test_silent_audio_gives_still_mouth(tmp_path, portrait):
     from facecraft.rigs.emotion_space import region_mask
     from facecraft.rigs.video import probe_video
