@@ -35,10 +35,21 @@ def _cmd_emotion(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_convert(args: argparse.Namespace) -> int:
-    from .exchange import export_animation, load_animation
+def _load_input(args: argparse.Namespace):
+    """The input animation; ``--input-fps`` is the rate of a Live Link CSV's rows (the other formats state theirs)."""
+    from .exchange import load_animation
 
-    anim = load_animation(args.input)
+    if args.input_fps is None:
+        return load_animation(args.input)
+    if Path(args.input).suffix.lower() != ".csv":
+        raise ParameterError(f"--input-fps: {args.input} states its own frame rate; --input-fps is for .csv takes")
+    return load_animation(args.input, fps=args.input_fps)
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    from .exchange import export_animation
+
+    anim = _load_input(args)
     if args.fps:
         anim = anim.resample(args.fps)
     rig = load_rig(args.rig) if Path(args.output).suffix.lower() == ".glb" else None
@@ -48,10 +59,9 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 
 
 def _cmd_preview(args: argparse.Namespace) -> int:
-    from .exchange import load_animation
     from .video import animation_to_mp4
 
-    anim = load_animation(args.input)
+    anim = _load_input(args)
     path = animation_to_mp4(load_rig(args.rig), anim, args.output, audio=args.audio, size=args.size, progress=True)
     print(f"preview of {anim.num_frames} frames -> {path}")
     return 0
@@ -72,6 +82,12 @@ def _cmd_rig_export(args: argparse.Namespace) -> int:
     return 0
 
 
+_INPUT_FPS_HELP = (
+    "frame rate of a .csv input's rows (default: read from its timecodes; a take under a second of timecode "
+    "cannot tell it and is read at 60, the app's rate)"
+)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     rig_help = RIG_SPEC_HELP
     p = sub.add_parser("convert", help="convert an animation between .glb, .csv (Live Link Face), .npz and .json")
@@ -79,6 +95,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("output")
     p.add_argument("--rig", default="default", help=f"mesh for .glb output: {rig_help}")
     p.add_argument("--fps", type=frame_rate, help="resample to this frame rate")
+    p.add_argument("--input-fps", type=frame_rate, help=_INPUT_FPS_HELP)
     p.set_defaults(func=_cmd_convert)
 
     p = sub.add_parser("preview", help="render an animation file on a rig to an MP4")
@@ -86,6 +103,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", required=True, help="output .mp4")
     p.add_argument("--rig", default="default", help=rig_help)
     p.add_argument("--audio", help="audio file to mux into the video")
+    p.add_argument("--input-fps", type=frame_rate, help=_INPUT_FPS_HELP)
     p.add_argument("--size", type=int, default=512, help="frame size in pixels")
     p.set_defaults(func=_cmd_preview)
 

@@ -190,11 +190,15 @@ def _snap_rate(mean_step: float, steps: np.ndarray) -> float:
     return near if abs(near - est) < 0.005 * est else est
 
 
-def _timecode_rate(frame_fields: list[float]) -> float:
-    """The app's timecode rate: the smallest common rate above every frame number seen (60 if unclear)."""
+def _timecode_rate(frame_fields: list[float], *, wrapped: bool = True) -> float | None:
+    """The app's timecode rate: the smallest common rate above every frame number seen; None when the take never
+    reaches the end of a second of timecode (``wrapped`` False) below 60 frames: any rate above its last frame
+    number fits it (44 frames at 60 fps read as 48)."""
     top = max(frame_fields, default=0.0)
-    if top < 23:  # under a second of frames: cannot tell
-        return 60.0
+    if not wrapped and top < _TIMECODE_RATES[-2] - 1:
+        return None
+    if top < 23:  # the frame field never passed 23: under a second of frames whatever the rate
+        return None
     return next((r for r in _TIMECODE_RATES if top < r), 120.0)
 
 
@@ -294,8 +298,19 @@ def _frame_rate(timecodes: list[str], path: Path, fps: float | None) -> tuple[fl
     """Rows' frame rate (given, or from timecode steps) and the first row's time of day in seconds."""
     fallback = 60.0 if fps is None else float(fps)
     try:
-        fields = [float(_TIMECODE.match(tc).group(4)) for tc in timecodes]
-        rate = max(1.0, float(round(fps))) if fps is not None else _timecode_rate(fields)
+        parts = [_TIMECODE.match(tc).groups() for tc in timecodes]
+        fields = [float(p[3]) for p in parts]
+        rate = (
+            max(1.0, float(round(fps)))
+            if fps is not None
+            else _timecode_rate(fields, wrapped=len({p[:3] for p in parts}) > 1)
+        )
+        if rate is None:
+            log.warning("%s: the take spans less than a second of timecode, which does not tell its rate; assuming "
+                        "%g fps, the app's (give the rate: --input-fps, fps=)", path, fallback)  # fmt: skip
+            rate = fallback
+            secs = np.array([parse_timecode(tc, rate) for tc in timecodes])
+            return fallback, float(secs[0])
         secs = np.array([parse_timecode(tc, rate) for tc in timecodes])
     except (AttributeError, ParameterError):
         log.warning("%s: timecodes missing or not HH:MM:SS:FF.fff; assuming %.2f fps (row / fps)", path, fallback)

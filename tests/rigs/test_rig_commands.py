@@ -39,3 +39,15 @@ def test_rig_export_round_trips_through_every_command(tmp_path):
 def test_missing_input_is_a_clear_error(tmp_path, capsys):
     assert main(["convert", str(tmp_path / "none.csv"), str(tmp_path / "b.json")]) == 1
     assert "none.csv" in capsys.readouterr().err
+
+
+def test_input_fps_states_a_short_csv_takes_rate(tmp_path, capsys):
+    from facecraft.rigs.exchange import write_livelink_csv
+
+    take = write_livelink_csv(FaceAnimation(np.zeros((19, 52), np.float32), fps=30), tmp_path / "bark.csv")
+    assert main(["convert", str(take), str(tmp_path / "a.json")]) == 0
+    assert json.loads((tmp_path / "a.json").read_text())["fps"] == 60  # under a second: the app's rate, warned
+    assert main(["convert", str(take), str(tmp_path / "b.json"), "--input-fps", "30"]) == 0
+    assert json.loads((tmp_path / "b.json").read_text())["fps"] == 30
+    assert main(["convert", str(tmp_path / "b.json"), str(tmp_path / "c.csv"), "--input-fps", "30"]) == 1
+    assert "states its own frame rate" in capsys.readouterr().err

@@ -66,6 +66,20 @@ def test_frame_rate_is_recovered_from_timecodes(tmp_path, fps):
     assert back["meta"]["start_seconds"] == pytest.approx(3600.5, abs=1e-3)
 
 
+@pytest.mark.parametrize(("frames", "fps"), [(24, 60.0), (44, 60.0), (59, 60.0), (19, 30.0), (29, 30.0)])
+def test_a_take_shorter_than_a_second_of_timecode_is_read_at_60_or_the_rate_given(tmp_path, caplog, frames, fps):
+    # A one-word line at 60 fps (44 frames: timecode frames 0..43) was read as 48 fps, its mouth 25 % late.
+    path = write_livelink_csv(FaceAnimation(np.zeros((frames, 52), np.float32), fps=fps), tmp_path / "short.csv")
+    with caplog.at_level(logging.WARNING):
+        back = read_livelink_csv(path)
+    assert back["fps"] == 60.0 and "does not tell its rate" in caplog.text
+    assert read_livelink_csv(path, fps=fps)["fps"] == fps
+    # a take that crosses a second of timecode tells its rate, however short
+    crossing = write_livelink_csv(FaceAnimation(np.zeros((frames, 52), np.float32), fps=fps), tmp_path / "c.csv",
+                                  start=1.0 - 5 / fps)  # fmt: skip
+    assert read_livelink_csv(crossing)["fps"] == fps
+
+
 def test_timecode_format_and_parse():
     assert format_timecode(3723.5, 60) == "01:02:03:30.000"
     assert parse_timecode("10:13:39:01.936", 60) == pytest.approx(10 * 3600 + 13 * 60 + 39 + 1.936 / 60)
