@@ -80,7 +80,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--emotion", help="NAME[:INTENSITY], e.g. happiness:0.8")
     r.add_argument("--au", nargs="*", help="AU sliders, e.g. AU12=0.8 AU6=0.5")
     r.add_argument("--face", type=int, default=0, help="which face (0 = the largest)")
-    add_refine_arguments(r, required=True)
+    add_refine_arguments(r)
     r.set_defaults(func=_cmd_refine)
 
 
@@ -114,14 +114,10 @@ def _options(args: argparse.Namespace):
     )  # fmt: skip
 
 
-def add_refine_arguments(p: argparse.ArgumentParser, *, required: bool = False) -> None:
+def add_refine_arguments(p: argparse.ArgumentParser) -> None:
     """The refine options (``--base``, ``--adapter``, strength, steps, guidance, seed) on a parser."""
-    p.add_argument(
-        "--base",
-        required=required,
-        help=f"diffusion base folder (facecraft base or SD1.5 layout; default ${REFINE_BASE_ENV})",
-    )
-    p.add_argument("--adapter", required=required, help=f"AU adapter folder (default ${REFINE_ADAPTER_ENV})")
+    p.add_argument("--base", help=f"diffusion base folder (facecraft base or SD1.5 layout; default ${REFINE_BASE_ENV})")
+    p.add_argument("--adapter", help=f"AU adapter folder (default ${REFINE_ADAPTER_ENV})")
     p.add_argument("--strength", type=float, default=DEFAULT_STRENGTH,
                    help=f"share of the noise schedule re-run (default {DEFAULT_STRENGTH:g})")  # fmt: skip
     p.add_argument("--steps", type=int, default=DEFAULT_STEPS,

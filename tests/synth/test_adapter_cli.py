@@ -68,3 +68,18 @@ def test_refine_without_models_names_what_is_missing_and_how_to_get_it(tmp_path,
     assert adapter_cli.refine_models(args) == (str(tmp_path / "b"), str(tmp_path / "a"))
     flags = argparse.Namespace(base="B", adapter="A")
     assert adapter_cli.refine_models(flags) == ("B", "A")  # options win over the environment
+
+
+def test_the_refine_command_reads_the_models_from_the_environment(tmp_path, monkeypatch, capsys):
+    # --base and --adapter were required by the parser, so the documented variables were never read
+    from facecraft.apps.cli import main
+
+    monkeypatch.delenv(adapter_cli.REFINE_BASE_ENV, raising=False)
+    monkeypatch.delenv(adapter_cli.REFINE_ADAPTER_ENV, raising=False)
+    from PIL import Image
+
+    photo = tmp_path / "p.png"
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(photo)
+    assert main(["adapter", "refine", str(photo), "-o", str(tmp_path / "r.png"), "--emotion", "surprise"]) == 1
+    err = capsys.readouterr().err
+    assert adapter_cli.REFINE_BASE_ENV in err and "train-base" in err
