@@ -53,6 +53,7 @@ import dataclasses
 import json
 import logging
 import time
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -867,10 +868,17 @@ def calibrate(
     from .editor import FaceEditor
 
     raw = Path(measurements) if measurements is not None else None
+    if limit is not None and not (isinstance(limit, (int, np.integer)) and limit >= 1):
+        raise ParameterError(f"limit: expected at least 1 calibration photo, got {limit!r}")
     photos = calibration_photos(frll)[:limit]
     if raw is not None and raw.is_file():
-        with np.load(raw) as f:
-            measured = {k: f[k] for k in f.files}
+        try:
+            with np.load(raw, allow_pickle=False) as f:
+                measured = {k: f[k] for k in f.files}
+        except (OSError, ValueError, zipfile.BadZipFile) as e:
+            raise FileFormatError(f"{raw}: not a calibration measurements .npz ({type(e).__name__}: {e})") from e
+        if "names" not in measured or "levels" not in measured:
+            raise FileFormatError(f"{raw}: not a calibration measurements .npz (no 'names' and 'levels')")
         logger.info("calibration: reusing %s (%d photos)", raw, len(measured["names"]))
     else:
         images = [(f"{p.parent.name}/{p.name}", load_image(p)) for p in photos]
@@ -879,6 +887,8 @@ def calibrate(
         if raw is not None:
             raw.parent.mkdir(parents=True, exist_ok=True)
             np.savez_compressed(raw, **measured)
+    if not len(measured["names"]):
+        raise ParameterError("calibration: no photo was measured (no face found); nothing written")
     calibration = fit_calibration(measured, **options)
     meta = {
         "source": "facecraft calibrate-editor",

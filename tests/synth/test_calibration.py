@@ -502,3 +502,17 @@ def test_shipped_funnel_turns_the_lips_out_instead_of_puckering():
     assert oh[funnel] > 1.0 and np.all(oh[rolls] > -0.1 * oh[funnel]) and np.all(oh[keep] < 0.05)
     pucker = cal.rig_change(*_request(mouthPucker=0.8))  # a pucker stays pressed, not turned out
     assert np.all(pucker[rolls] >= -1e-6)
+
+
+def test_calibrate_refuses_no_photos_and_files_that_are_not_its_measurements(tmp_path):
+    from facecraft.synth.calibration import calibrate
+
+    for limit in (0, -1):  # 0 wrote a calibration fitted on no photo; -1 ran on all but the last
+        with pytest.raises(ParameterError, match="limit"):
+            calibrate(out=tmp_path / "c.json", limit=limit)
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    np.savez(tmp_path / "other.npz", curves=np.zeros(3))
+    for name in ("bad.npz", "other.npz"):
+        with pytest.raises(FileFormatError, match=name):
+            calibrate(out=tmp_path / "c.json", measurements=tmp_path / name, limit=1)
+    assert not (tmp_path / "c.json").exists()
