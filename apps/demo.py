@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from facecraft.rigs.errors import ParameterError
+
 log = logging.getLogger(__name__)
 
 TOUR_VISEMES: tuple[str, ...] = ("PP", "FF", "aa", "O", "U", "E")
@@ -200,12 +202,31 @@ STEPS: dict[str, Callable[[Path], dict[str, str]]] = {
 }
 
 
+def chosen_steps(only: list[str] | None) -> list[str]:
+    """The steps ``--only`` names: each word picks the steps it names or is a word of (``rig tour``, ``rig_tour``,
+    ``rig``, ``tour``); a word that picks none is an error (it ran nothing and said nothing)."""
+    if only is None:
+        return list(STEPS)
+    if not only:
+        raise ParameterError(f"--only: name at least one step: {', '.join(STEPS)}")
+    picked = set()
+    for word in only:
+        key = " ".join(word.lower().replace("_", " ").replace("-", " ").split())
+        found = {n for n in STEPS if key == n or key in n.split()}
+        if not found:
+            raise ParameterError(f"--only {word!r}: no such step; the steps are {', '.join(STEPS)}")
+        picked |= found
+    return [n for n in STEPS if n in picked]
+
+
 def run_demo(out: Path, *, only: list[str] | None = None) -> dict[str, dict[str, str]]:
-    """Run each demo step; a failing step is reported and the others still run."""
+    """Run each demo step (``only``: see :func:`chosen_steps`); a failing step is reported and the others still
+    run."""
+    steps = chosen_steps(only)
     out.mkdir(parents=True, exist_ok=True)
     results: dict[str, dict[str, str]] = {}
     for name, step in STEPS.items():
-        if only and name not in only:
+        if name not in steps:
             continue
         step_dir = out / name.replace(" ", "_")
         step_dir.mkdir(parents=True, exist_ok=True)

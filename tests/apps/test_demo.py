@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from facecraft.apps.demo import run_demo, tour_curves
 from facecraft.rigs.video import probe_video
@@ -47,3 +48,15 @@ def test_talking_portrait_writes_a_video_with_sound_and_a_sheet(tmp_path):
     info = probe_video(results["mp4"])
     assert info.width == 512 and info.frames > 50 and info.audio_codec is not None
     assert (tmp_path / "talking_portrait" / "talking_portrait_sheet.png").stat().st_size > 10_000
+
+
+def test_only_names_steps_in_any_spelling_and_an_unknown_one_is_an_error():
+    from facecraft.apps.demo import STEPS, chosen_steps
+    from facecraft.rigs.errors import ParameterError
+
+    assert chosen_steps(None) == list(STEPS)
+    assert chosen_steps(["rig_tour"]) == chosen_steps(["rig", "tour"]) == chosen_steps(["Rig Tour"]) == ["rig tour"]
+    assert chosen_steps(["photo"]) == ["judge photo", "edit photo"]
+    for only in ([], ["nosuch"]):  # ran nothing, exit 0, and an empty summary over the last one
+        with pytest.raises(ParameterError):
+            chosen_steps(only)
