@@ -40,6 +40,18 @@ def frame_rate(text) -> float:
     return fps
 
 
+def _rate(value, name: str) -> float:
+    """A frame rate: one finite number in (0, MAX_FPS] (a number, or a one-element array as npz files hold it)."""
+    if not isinstance(value, bool):
+        try:
+            fps = float(np.asarray(value, dtype=np.float64).reshape(-1)[0]) if np.size(value) == 1 else None
+        except (TypeError, ValueError):
+            fps = None
+        if fps is not None and np.isfinite(fps) and 0 < fps <= MAX_FPS:
+            return fps
+    raise ParameterError(f"{name} must be a number above 0 and at most {MAX_FPS:g}, got {value!r}")
+
+
 def _optional_frames(name: str, arr, num_frames: int, width: int | None) -> np.ndarray | None:
     if arr is None:
         return None
@@ -92,9 +104,13 @@ class FaceAnimation:
         self.curves = valid_curves(self.curves, name="FaceAnimation.curves") + np.float32(0.0)  # no -0.0 kept
         if self.curves.ndim == 1:
             self.curves = self.curves[None]
-        if not (np.isfinite(self.fps) and self.fps > 0):
-            raise ParameterError(f"FaceAnimation.fps must be a positive number, got {self.fps!r}")
-        self.fps = float(self.fps)
+        self.fps = _rate(self.fps, "FaceAnimation.fps")
+        if not isinstance(self.meta, dict):
+            raise ParameterError(f"FaceAnimation.meta must be a dict, got {type(self.meta).__name__}")
+        for name in ("mouth_cues", "visemes"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
+                raise ParameterError(f"FaceAnimation.{name} must be a list of objects, got {value!r:.80}")
         t = self.curves.shape[0]
         self.head_rotation = _optional_frames("head_rotation", self.head_rotation, t, 3)
         self.eye_rotation = _optional_frames("eye_rotation", self.eye_rotation, t, 6)

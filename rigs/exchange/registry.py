@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import ParameterError
+from ..errors import FacecraftError, FileFormatError, ParameterError
 from . import glb, gltf_import, json_curves, livelink, npz
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,14 @@ def load_animation(path: str | Path, *, file_type: str | None = None, **opts):
     kind = _file_type(path, file_type, animation_loaders, "load")
     reader = animation_loaders[kind]
     _check_options(reader, opts, kind, skip=1)
-    return FaceAnimation(**reader(path, **opts))
+    try:
+        return FaceAnimation(**reader(path, **opts))
+    except FacecraftError as e:
+        if str(path) in str(e):
+            raise
+        raise type(e)(f"{path}: {e}") from e
+    except (TypeError, ValueError, AttributeError, KeyError) as e:  # a field of the wrong kind in the file
+        raise FileFormatError(f"{path}: not a readable {kind} animation ({type(e).__name__}: {e})") from e
 
 
 def supported_formats() -> dict[str, list[str]]:

@@ -111,3 +111,21 @@ def test_json_bad_files(tmp_path):
         (tmp_path / name).write_text(text)
         with pytest.raises(FileFormatError, match=f"{name}.*{msg}"):
             read_json_curves(tmp_path / name)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("fps", None), ("fps", "thirty"), ("fps", 1e9), ("meta", "x"), ("meta", [1]), ("visemes", 5)],
+)
+def test_a_field_of_the_wrong_kind_is_an_error_naming_the_file(tmp_path, field, value):
+    from facecraft.rigs.exchange import load_animation
+
+    path = write_json_curves(FaceAnimation(np.zeros((3, 52), np.float32), fps=30), tmp_path / "take.json")
+    data = json.loads(path.read_text())
+    data[field] = value
+    path.write_text(json.dumps(data))
+    with pytest.raises(FacecraftError, match=r"take\.json"):  # it was a TypeError / ValueError traceback
+        load_animation(path)
+    np.savez(tmp_path / "take.npz", curves=np.zeros((3, 52), np.float32), fps=np.array(["abc"]))
+    with pytest.raises(FacecraftError, match=r"take\.npz"):
+        load_animation(tmp_path / "take.npz")
