@@ -77,7 +77,10 @@ class FaceSamples:
         return len(self.images)
 
     def save(self, path) -> Path:
+        """Write the crops as ``.npz`` (the ending is added when ``path`` lacks it, as numpy does); returns the
+        path written."""
         p = Path(path)
+        p = p if p.suffix.lower() == ".npz" else p.with_name(p.name + ".npz")
         p.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(
             p, images=self.images, cond=self.cond, person=self.person, kind=self.kind, licence=self.licence
@@ -259,6 +262,10 @@ def build_face_samples(
         raise ParameterError(f"sources: expected some of {sorted(LICENCES)}, got {sources!r}")
     if split not in ("train", "held_out"):
         raise ParameterError(f"split: expected 'train' or 'held_out', got {split!r}")
+    for name, value, least in (("resolution", resolution, 16), ("edits_per_photo", edits_per_photo, 0),
+                               ("max_photos", 1 if max_photos is None else max_photos, 1)):  # fmt: skip
+        if not (isinstance(value, (int, np.integer)) and value >= least):
+            raise ParameterError(f"{name}: expected a whole number >= {least}, got {value!r}")
     data = data_dir or shared_data_dir() / "data"
     rng = np.random.default_rng(seed)
     jobs: list[tuple[str, str]] = []

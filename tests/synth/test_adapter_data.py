@@ -42,3 +42,15 @@ def test_resized_keeps_labels_and_checks_the_size():
     assert (flat.resized(16).images == 77).all()  # an area filter keeps a flat image flat
     with pytest.raises(ParameterError, match="size"):
         s.resized(4)
+
+
+def test_saved_samples_are_where_the_message_says_and_bad_sizes_fail_first(tmp_path):
+    from facecraft.synth.adapter_data import build_face_samples
+
+    s = FaceSamples(np.zeros((1, 16, 16, 3), np.uint8), np.zeros((1, 107), np.float32), np.array(["a"]),
+                    np.array(["photo"]), "CC BY 4.0")  # fmt: skip
+    path = s.save(tmp_path / "d.txt")  # numpy writes d.txt.npz: the path said must be that one
+    assert path == tmp_path / "d.txt.npz" and path.is_file() and FaceSamples.load(path).images.shape == (1, 16, 16, 3)
+    for kwargs in ({"resolution": -4}, {"edits_per_photo": -1}, {"max_photos": 0}):
+        with pytest.raises(ParameterError, match=next(iter(kwargs))):
+            build_face_samples(data_dir=tmp_path / "none", **kwargs)
