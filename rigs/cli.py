@@ -36,14 +36,15 @@ def _cmd_emotion(args: argparse.Namespace) -> int:
 
 
 def _load_input(args: argparse.Namespace):
-    """The input animation; ``--input-fps`` is the rate of a Live Link CSV's rows (the other formats state theirs)."""
+    """The input animation; ``--input-fps`` is the rate of a Live Link CSV's rows (the other formats state theirs).
+    A CSV's columns that are no Live Link column (a tool's notes, custom shapes) are ignored with a warning."""
     from .exchange import load_animation
 
-    if args.input_fps is None:
-        return load_animation(args.input)
     if Path(args.input).suffix.lower() != ".csv":
-        raise ParameterError(f"--input-fps: {args.input} states its own frame rate; --input-fps is for .csv takes")
-    return load_animation(args.input, fps=args.input_fps)
+        if args.input_fps is not None:
+            raise ParameterError(f"--input-fps: {args.input} states its own frame rate; --input-fps is for .csv takes")
+        return load_animation(args.input)
+    return load_animation(args.input, fps=args.input_fps, strict=False)
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:

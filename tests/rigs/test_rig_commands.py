@@ -51,3 +51,11 @@ def test_input_fps_states_a_short_csv_takes_rate(tmp_path, capsys):
     assert json.loads((tmp_path / "b.json").read_text())["fps"] == 30
     assert main(["convert", str(tmp_path / "b.json"), str(tmp_path / "c.csv"), "--input-fps", "30"]) == 1
     assert "states its own frame rate" in capsys.readouterr().err
+
+
+def test_a_csv_with_another_tools_extra_columns_converts_with_a_warning(tmp_path, caplog):
+    take = export_animation(FaceAnimation(np.full((70, 52), 0.25, np.float32), fps=60), tmp_path / "t.csv")
+    lines = take.read_text().splitlines()
+    take.write_text("\n".join([lines[0] + ",Notes"] + [ln + ",ok" for ln in lines[1:]]) + "\n")
+    assert main(["convert", str(take), str(tmp_path / "t.json")]) == 0
+    assert "Notes" in caplog.text and np.allclose(load_animation(tmp_path / "t.json").curves, 0.25)
