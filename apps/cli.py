@@ -171,6 +171,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                 continue  # that part has no commands yet
             raise
         mod.register(sub)
+    for command_parser in sub.choices.values():  # `facecraft edit -v ...` as well as `facecraft -v edit ...`
+        command_parser.add_argument(
+            "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log at INFO level"
+        )
     return parser
 
 

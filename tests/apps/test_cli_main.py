@@ -128,3 +128,9 @@ def test_a_terminated_run_ends_like_ctrl_c_and_offers_resuming_only_where_it_res
     err = capsys.readouterr().err
     assert "interrupted" in err and ("resume" in err) == resumable
     assert signal.getsignal(signal.SIGTERM) == before  # the handler is the command's only
+
+
+def test_verbose_is_taken_after_the_command_too():
+    for words in (["-v", "emotion", "anger"], ["emotion", "anger", "-v"], ["emotion", "-v", "anger"]):
+        assert build_parser("emotion").parse_args(words).verbose is True
+    assert build_parser("emotion").parse_args(["emotion", "anger"]).verbose is False
