@@ -252,9 +252,12 @@ def align_transcript(
                 decoder.set_alignment()
         alignment = decoder.get_alignment()
     except RuntimeError as e:
-        raise AlignmentError(f"pocketsphinx could not align the transcript {transcript[:60]!r}: {e}") from e
+        raise AlignmentError(
+            f"the transcript {transcript[:60]!r} does not fit the speech (pocketsphinx: {e}); give the words as they "
+            "are said, or no transcript"
+        ) from e
     if alignment is None:
-        raise AlignmentError(f"pocketsphinx could not align the transcript {transcript[:60]!r} to the audio")
+        raise AlignmentError(f"the transcript {transcript[:60]!r} does not fit the speech (pocketsphinx aligned none)")
     out_words: list[Word] = []
     phones: list[Phone] = []
     for w in alignment:

@@ -104,3 +104,11 @@ def test_alignment_on_real_speech(speech_clips):
         _check_cover(result.phones, len(y) / sr)
         aligned += result.method == "align"
     assert aligned >= 5
+
+
+def test_a_transcript_that_cannot_fit_the_speech_says_so():
+    from facecraft.rigs.errors import FacecraftError
+
+    quiet = np.zeros(8000, np.float32)  # half a second of silence: nothing to place 40 phones in
+    with pytest.raises(FacecraftError, match="does not fit the speech"):  # was pocketsphinx's own words alone
+        align_transcript(quiet, 16000, transcript="Peter Piper picked a peck of pickled peppers")
