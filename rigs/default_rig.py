@@ -489,6 +489,24 @@ def _vertex_points(faces: np.ndarray, names: list[str]) -> tuple[np.ndarray, np.
     return pf, pb
 
 
+def canonical_topology(num_vertices: int, faces) -> dict | None:
+    """For a mesh with the MediaPipe canonical topology less (some of) its opening triangles, as facecraft's GLB
+    writes the default rig (the eyeballs, teeth and cavity fill the openings there): the full triangle list and
+    the semantic points, as :class:`~facecraft.rigs.BlendshapeRig` keyword arguments; None for any other mesh.
+    Loaded back without them, the default rig's GLB lost its eyes, teeth and landmark points."""
+    mesh = canonical_mesh()
+    f = np.sort(np.asarray(faces, np.int64).reshape(-1, 3), axis=1)
+    if num_vertices != len(mesh.vertices) or len(f) > len(mesh.faces):
+        return None
+    key = {tuple(t): i for i, t in enumerate(np.sort(mesh.faces, axis=1).tolist())}
+    found = [key.get(tuple(t)) for t in f.tolist()]
+    if None in found or not set(range(len(mesh.faces))) - set(found) <= set(opening_faces().tolist()):
+        return None
+    names = list(SEMANTIC_POINTS)
+    pf, pb = _vertex_points(mesh.faces, names)
+    return {"faces": mesh.faces.copy(), "point_names": names, "point_faces": pf, "point_bary": pb}
+
+
 REST_LIP_GAP = 0.0005  # metres between the inner lips of the default rig's neutral
 
 

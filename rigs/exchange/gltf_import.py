@@ -277,12 +277,15 @@ def read_gltf(path: str | Path, *, include_parts: bool = False) -> dict:
 
 
 def load_gltf_rig(path: str | Path):
-    """A :class:`~facecraft.rigs.BlendshapeRig` from a glTF/GLB file (see :func:`read_gltf`); no semantic points."""
+    """A :class:`~facecraft.rigs.BlendshapeRig` from a glTF/GLB file (see :func:`read_gltf`); semantic points only
+    for the default rig's topology (:func:`~facecraft.rigs.default_rig.canonical_topology`)."""
     from ..blendshape_rig import BlendshapeRig
+    from ..default_rig import canonical_topology
     from .gltf_animate import remember_source
 
     d = read_gltf(path)
-    rig = BlendshapeRig(d["neutral"], d["deltas"], d["shape_names"], d["faces"], uvs=d["uvs"], name=d["name"])
+    topology = canonical_topology(len(d["neutral"]), d["faces"]) or {"faces": d["faces"]}
+    rig = BlendshapeRig(d["neutral"], d["deltas"], d["shape_names"], uvs=d["uvs"], name=d["name"], **topology)
     return remember_source(rig, path)  # written back as the whole character (gltf_animate), not this mesh alone
 
 

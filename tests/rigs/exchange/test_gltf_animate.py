@@ -131,3 +131,13 @@ def test_a_character_without_a_head_node_keeps_its_head_still_and_says_so(tmp_pa
     turns = _rotation_channels(write_glb(_turning_take(), tmp_path / "a.glb", rig=load_rig(tmp_path / "headless.glb")))
     assert 0 not in turns and len(turns) == 2  # the eyes still turn
     assert "no node is named as a head" in caplog.text
+
+
+def test_the_default_rigs_glb_loads_back_with_its_openings_points_and_parts(character):
+    # The GLB leaves the opening triangles out (its eyeballs, teeth and cavity fill them): loaded back, the rig
+    # rendered black eye holes and had no landmark points.
+    from facecraft.rigs.face_parts import face_parts
+
+    rig, default = load_rig(character), load_rig("default")
+    assert np.array_equal(rig.faces.numpy(), default.faces.numpy())
+    assert list(rig.point_names) == list(default.point_names) and len(face_parts(rig)) == len(face_parts(default))
