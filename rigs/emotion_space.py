@@ -193,8 +193,17 @@ EXPRESSION_ARG_HELP = (
 )
 #: ... and an emotion argument that may also change over time.
 EMOTION_ARG_HELP = f"{EXPRESSION_ARG_HELP}; or an emotion track .json"
-_ONE_ASSIGNMENT = r"\s*[A-Za-z_][A-Za-z0-9_]*\s*=\s*[-+0-9.eE]+\s*"
-_ASSIGNMENT = re.compile(rf"^{_ONE_ASSIGNMENT}(,{_ONE_ASSIGNMENT})*,?\s*$")
+
+
+def _looks_assigned(text: str) -> bool:
+    """Every comma- or space-separated piece is ``NAME=...``: assignments, however their values are written
+    (``AU12=0.6 AU6=0.3`` as ``--au`` takes them, ``AU12=nan``) and never words for the text reader."""
+    pieces = _assignment_pieces(text)
+    return bool(pieces) and all("=" in p and not p.startswith("=") for p in pieces)
+
+
+def _assignment_pieces(text: str) -> list[str]:
+    return [p for p in re.split(r"[,\s]+", re.sub(r"\s*=\s*", "=", text)) if p]
 
 
 def _is_emotion_name(name: str) -> bool:
@@ -222,6 +231,8 @@ def parse_assignments(items, *, source: str = "controls") -> dict[str, float]:
             out[key.strip()] = float(value)
         except ValueError as e:
             raise ParameterError(f"{source}: value of {key.strip()!r} is not a number: {value.strip()!r}") from e
+        if not np.isfinite(out[key.strip()]):
+            raise ParameterError(f"{source}: value of {key.strip()!r} must be a finite number, got {value.strip()!r}")
     return out
 
 
@@ -278,7 +289,7 @@ def is_free_text(value) -> bool:
     if not isinstance(value, str) or not value.strip():
         return False
     text = value.strip()
-    if text.lower().endswith(".json") or _ASSIGNMENT.match(text):
+    if text.lower().endswith(".json") or _looks_assigned(text):
         return False
     name, colon, level = text.partition(":")
     if _is_emotion_name(name):
@@ -320,8 +331,8 @@ def parse_emotion(value, *, source: str = "emotion"):
             return EmotionCode.from_text(text)
         if text.lower().endswith(".json"):
             return EmotionTrack.from_json(text)
-        if _ASSIGNMENT.match(text):
-            return _code_from_weights(parse_assignments(text, source=source), source=source)
+        if _looks_assigned(text):
+            return _code_from_weights(parse_assignments(_assignment_pieces(text), source=source), source=source)
         name, colon, level = text.partition(":")
         if _is_emotion_name(name):
             try:

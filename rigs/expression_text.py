@@ -214,12 +214,19 @@ def text_parts(text: str) -> list[TextPart]:
 def _text_encoder():
     """Tokenizer + model of all-MiniLM-L6-v2 from the installed package (loaded once per process)."""
     from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
     from .assets import resolve_asset
 
     path = resolve_asset("minilm")
     tok = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-    model = AutoModel.from_pretrained(str(path), local_files_only=True).eval()
+    bar = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # a "Loading weights" bar on every command that reads words
+    try:
+        model = AutoModel.from_pretrained(str(path), local_files_only=True).eval()
+    finally:
+        if bar:
+            hf_logging.enable_progress_bar()
     return tok, model
 
 

@@ -204,3 +204,13 @@ def test_track_keys_take_au_assignments_and_print_reproducibly():
     track = EmotionTrack([{"t": 0, "au": "AU12=0.8"}, {"t": 2, "emotion": "anger"}])
     np.testing.assert_allclose(track.codes[0], EmotionCode.from_au({"AU12": 0.8}).vector)
     assert repr(track) == "EmotionTrack(2 keys, t 0..2 s)"  # no object address in files that record it
+
+
+def test_assignments_in_any_spacing_are_assignments_and_bad_values_say_so():
+    # these fell through to the text reader ("nearest: 'confused, puzzled'") or came back NaN
+    same = parse_emotion("AU12=0.6,AU6=0.3").vector
+    for text in ("AU12=0.6 AU6=0.3", "AU12 = 0.6, AU6=0.3", "AU12=0.6,,AU6=0.3"):
+        assert np.allclose(parse_emotion(text).vector, same), text
+    for text, message in (("AU12=nan", "finite"), ("AU12=abc", "not a number"), ("jawOpen=inf", "finite")):
+        with pytest.raises(ParameterError, match=message):
+            parse_emotion(text)
