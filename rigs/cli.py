@@ -53,7 +53,10 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     anim = _load_input(args)
     if args.fps:
         anim = anim.resample(args.fps)
-    rig = load_rig(args.rig) if Path(args.output).suffix.lower() == ".glb" else None
+    glb = Path(args.output).suffix.lower() == ".glb"
+    if args.rig is not None and not glb:
+        raise ParameterError(f"--rig: only a .glb output carries a mesh; {args.output} holds the curves alone")
+    rig = load_rig(args.rig or "default") if glb else None
     path = export_animation(anim, args.output, rig=rig)
     print(f"{anim.num_frames} frames at {anim.fps:g} fps -> {path}")
     return 0
@@ -94,7 +97,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("convert", help="convert an animation between .glb, .csv (Live Link Face), .npz and .json")
     p.add_argument("input")
     p.add_argument("output")
-    p.add_argument("--rig", default="default", help=f"mesh for .glb output: {rig_help}")
+    p.add_argument("--rig", help=f"mesh for .glb output (default: default): {rig_help}")
     p.add_argument("--fps", type=frame_rate, help="resample to this frame rate")
     p.add_argument("--input-fps", type=frame_rate, help=_INPUT_FPS_HELP)
     p.set_defaults(func=_cmd_convert)

@@ -225,7 +225,9 @@ def _add_clip(g: pygltflib.GLTF2, blob: bytearray, anim, source: Path, name: str
         samplers.append(pygltflib.AnimationSampler(input=times, output=_accessor(g, blob, quats, kind="VEC4")))
         target = pygltflib.AnimationChannelTarget(node=node, path="rotation")
         channels.append(pygltflib.AnimationChannel(sampler=len(samplers) - 1, target=target))
-    g.animations = [*(g.animations or []), pygltflib.Animation(name=name, samplers=samplers, channels=channels)]
+    taken = {a.name for a in g.animations or []}
+    unique = next(n for k in range(len(taken) + 1) if (n := name if k == 0 else f"{name}.{k}") not in taken)
+    g.animations = [*(g.animations or []), pygltflib.Animation(name=unique, samplers=samplers, channels=channels)]
     extras = dict(g.asset.extras or {}) if isinstance(g.asset.extras, dict) else {}
     g.asset.extras = {**extras, "fps": float(anim.fps), "frames": int(anim.num_frames)}
 

@@ -325,7 +325,9 @@ def read_gltf_animation(path: str | Path, *, fps: float | None = None, animation
     path = require_file(path, "glTF file")
     g = _load(path)
     if not g.animations or animation >= len(g.animations):
-        raise FileFormatError(f"{path}: has no animation {animation} (it has {len(g.animations or [])})")
+        count = len(g.animations or [])
+        have = "no animation" if not count else f"{count} animation(s), 0..{count - 1}"
+        raise FileFormatError(f"{path}: has no animation {animation} (it has {have})")
     anim = g.animations[animation]
     weight_channels = [c for c in anim.channels if c.target and c.target.path == "weights"]
     channel = next((c for c in weight_channels if not _is_part(g.nodes[c.target.node])), None)

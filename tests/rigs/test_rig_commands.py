@@ -1,6 +1,8 @@
 import json
 
 import numpy as np
+import pytest
+import torch
 
 from facecraft.apps.cli import main
 from facecraft.rigs import load_rig
@@ -59,3 +61,17 @@ def test_a_csv_with_another_tools_extra_columns_converts_with_a_warning(tmp_path
     take.write_text("\n".join([lines[0] + ",Notes"] + [ln + ",ok" for ln in lines[1:]]) + "\n")
     assert main(["convert", str(take), str(tmp_path / "t.json")]) == 0
     assert "Notes" in caplog.text and np.allclose(load_animation(tmp_path / "t.json").curves, 0.25)
+
+
+def test_convert_refuses_a_rig_for_curves_only_output_and_a_rig_write_error_is_one_line(tmp_path, capsys):
+    take = export_animation(FaceAnimation(np.zeros((4, 52), np.float32), fps=30), tmp_path / "t.json")
+    assert main(["convert", str(take), str(tmp_path / "t.csv"), "--rig", "nonexistent"]) == 1  # was ignored
+    assert "only a .glb output" in capsys.readouterr().err
+    (tmp_path / "file").write_text("")
+    assert main(["rig", "-o", str(tmp_path / "file" / "r.safetensors")]) == 1
+    assert capsys.readouterr().err.startswith("facecraft: error:")
+    from facecraft.rigs import FacecraftError
+    from facecraft.rigs.tensor_files import save_tensors
+
+    with pytest.raises(FacecraftError, match="could not write"):  # safetensors' own error type, named
+        save_tensors({"x": torch.zeros(1)}, tmp_path / "missing" / "deeper" / "\0bad.safetensors")

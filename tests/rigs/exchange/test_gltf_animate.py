@@ -141,3 +141,9 @@ def test_the_default_rigs_glb_loads_back_with_its_openings_points_and_parts(char
     rig, default = load_rig(character), load_rig("default")
     assert np.array_equal(rig.faces.numpy(), default.faces.numpy())
     assert list(rig.point_names) == list(default.point_names) and len(face_parts(rig)) == len(face_parts(default))
+
+
+def test_an_animated_character_gets_a_clip_of_its_own_name(tmp_path, character):
+    once = write_glb(_take(), tmp_path / "once.glb", rig=load_rig(character))
+    twice = write_glb(_take(), tmp_path / "twice.glb", rig=load_rig(once))
+    assert [a.name for a in pygltflib.GLTF2().load(str(twice)).animations] == ["face", "face.1"]
