@@ -26,7 +26,7 @@ def _cmd_emotion(args: argparse.Namespace) -> int:
     top = np.argsort(-arkit)[: args.top]
     result = {
         "input": args.spec,
-        "dominant": dict(zip(("emotion", "intensity"), code.dominant(), strict=True)),
+        "dominant": {"emotion": (dominant := code.dominant())[0], "intensity": round(float(dominant[1]), 4)},
         "au": {k: round(v, 3) for k, v in au_dict(code.to_au(), threshold=0.01).items()},
         "arkit": {ARKIT_NAMES[i]: round(float(arkit[i]), 3) for i in top if arkit[i] > 0.01},
         "code": [round(float(x), 4) for x in code.vector],
