@@ -83,7 +83,7 @@ def parse_timecode(text: str, rate: float) -> float:
 
 def write_livelink_csv(
     anim, path: str | Path, *, swap_mouth_left_right: bool = False, rotation_unit: str = "radians",
-    start: float = 0.0, decimals: int = 10,
+    start: float | None = None, decimals: int = 10,
 ) -> Path:  # fmt: skip
     """Write ``anim`` as a Live Link Face CSV (63 columns, the app's header and column order).
 
@@ -97,8 +97,9 @@ def write_livelink_csv(
         Write mouthLeft's values under MouthRight and the reverse (what some app versions do).
     rotation_unit : {"radians", "degrees"}
         Unit of the 9 rotation columns in the file (signs as the app writes them: yaw and roll negated).
-    start : float
-        Time of the first frame in seconds (the timecode of row 0).
+    start : float, optional
+        Time of the first frame in seconds (the timecode of row 0); default the take's own when ``anim`` was read
+        from one (``meta["start_seconds"]``: a CSV converted to CSV keeps its time of day), else 0.
     decimals : int
         Digits after the point (the app writes 10). Values that round to zero are written without a sign.
 
@@ -121,6 +122,9 @@ def write_livelink_csv(
     # Rounded first, then + 0.0: a value that rounds to zero (or a -0.0) is written "0.000...", never with a
     # minus sign, as the app writes it.
     values = np.round(np.concatenate([curves[:, order], rot], axis=1), decimals) + 0.0
+    if start is None:
+        own = anim.meta.get("start_seconds")
+        start = float(own) if isinstance(own, (int, float)) and np.isfinite(own) and own >= 0 else 0.0
     times = start + anim.times()
     tc_rate = max(1.0, float(round(anim.fps)))  # the frame field counts at a whole rate (59.94 fps -> 60)
     path = Path(path)

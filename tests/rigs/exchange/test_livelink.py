@@ -219,3 +219,9 @@ def test_no_negative_zero_cells(tmp_path):
     assert cells.count("0.0000000000") >= 3 * 61 - 3  # the third head row, and 5e-9 degrees = 1e-10 rad
     back = read_livelink_csv(path)
     assert back["head_rotation"][2].tolist() == pytest.approx([-10.0, 0.0, 5.0], abs=1e-6)
+
+
+def test_a_take_written_again_keeps_its_time_of_day(tmp_path):
+    take = write_livelink_csv(FaceAnimation(np.zeros((90, 52), np.float32), fps=60), tmp_path / "a.csv", start=36819.0)
+    again = write_livelink_csv(FaceAnimation(**read_livelink_csv(take)), tmp_path / "b.csv")
+    assert read_livelink_csv(again)["meta"]["timecode_start"] == "10:13:39:00.000"  # it restarted at 00:00:00:00
