@@ -497,6 +497,7 @@ def test_shipped_funnel_turns_the_lips_out_instead_of_puckering():
     assert oo[funnel] > 1.0
     assert np.all(oo[rolls] <= -0.4 * oo[funnel] + 1e-6)  # the lips turn out
     assert np.all(oo[keep] >= 0.1 * oo[funnel] - 1e-6)  # ... around a small opening
+    assert np.all(oo[keep[1:]] >= 0.25 * oo[funnel] - 1e-6)  # its corners held out: a flared "O", not a kiss
     # With the jaw asked (an open "oh", surprise's companion) the rig's funnel rounds the jaw's opening as before.
     oh = cal.rig_change(*_request(mouthFunnel=0.8, jawOpen=0.5))
     assert oh[funnel] > 1.0 and np.all(oh[rolls] > -0.1 * oh[funnel]) and np.all(oh[keep] < 0.05)
