@@ -1,5 +1,4 @@
 import json
-import time
 
 import numpy as np
 import pytest
@@ -94,7 +93,7 @@ def test_save_load_round_trip_and_bad_files(tmp_path):
         EditorCalibration(np.eye(3))
 
 
-def test_shipped_calibration_is_from_calibration_photos_only_and_cheap():
+def test_shipped_calibration_is_from_calibration_photos_only():
     cal = EditorCalibration.load()
     photos = cal.meta["photos"]
     assert len(photos) >= 60
@@ -102,11 +101,6 @@ def test_shipped_calibration_is_from_calibration_photos_only_and_cheap():
     people = sorted({p.split("/")[1] for p in photos})
     assert len(people) == len(photos) // 2 and CALIBRATION_FILE.is_file()
     assert cal.limit[JAW] <= 1.2 and np.all(np.diag(cal.response)[~UNSOLVED][:5] > 0)
-    before, after = _request(jawOpen=0.8, mouthSmileLeft=0.9, mouthSmileRight=0.9, browInnerUp=0.7)
-    t0 = time.perf_counter()
-    for _ in range(20):
-        cal.rig_change(before, after)
-    assert (time.perf_counter() - t0) / 20 < 0.005
 
 
 def test_calibration_photos_are_every_other_frll_person(shared_dir):
