@@ -162,9 +162,7 @@ def test_real_ict_facekit(shared_dir, tmp_path, monkeypatch):
     if not folder.is_dir():
         pytest.skip(f"ICT FaceKit not present at {folder}")
     monkeypatch.setenv("FACECRAFT_CACHE_DIR", str(tmp_path))
-    t0 = time.perf_counter()
-    rig = ict.load_ict_rig(folder)
-    assert time.perf_counter() - t0 < 30  # generous; the benchmark reports the real figure
+    rig = ict.load_ict_rig(folder)  # its load time is the benchmark's figure, not an assertion
     assert rig.num_vertices == 26719 and rig.num_shapes == 51
     assert rig.shape_names == [n for n in ARKIT_NAMES if n != "tongueOut"]
     w, h = rig.face_size()
