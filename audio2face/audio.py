@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -108,6 +109,29 @@ def to_mono(data: np.ndarray) -> np.ndarray:
     return mean
 
 
+def _warn_if_cut_short(p: Path) -> None:
+    """A WAV whose data chunk holds less than its header declares (a copy or download cut off) is read as far as
+    it goes by libsndfile, without a word: say so."""
+    with open(p, "rb") as f:
+        head = f.read(1 << 16)
+        size = f.seek(0, os.SEEK_END)
+    if head[:4] not in (b"RIFF", b"RIFX") or head[8:12] != b"WAVE":
+        return
+    at = 12
+    while at + 8 <= len(head):
+        kind, length = (
+            head[at : at + 4],
+            int.from_bytes(head[at + 4 : at + 8], "little" if head[:4] == b"RIFF" else "big"),
+        )
+        if kind == b"data":
+            present = size - at - 8
+            if length not in (0, 0xFFFFFFFF) and present < length:
+                logger.warning("%s: the file is cut short: its header declares %d bytes of audio, %d are there "
+                               "(read as far as it goes)", p, length, present)  # fmt: skip
+            return
+        at += 8 + length + (length & 1)
+
+
 def load_audio(path, *, sr: int = SAMPLE_RATE, max_seconds: float | None = None) -> tuple[np.ndarray, int]:
     """Read an audio file as mono float32 at ``sr`` Hz.
 
@@ -138,6 +162,7 @@ def load_audio(path, *, sr: int = SAMPLE_RATE, max_seconds: float | None = None)
         raise ParameterError(f"load_audio: max_seconds must be > 0, got {max_seconds!r}")
     f = _open_soundfile(p)
     if f is not None:
+        _warn_if_cut_short(p)
         with f:
             frames = -1 if max_seconds is None else int(math.ceil(max_seconds * f.samplerate))
             data = f.read(frames=frames, dtype="float32", always_2d=True)
@@ -160,6 +185,7 @@ def audio_duration(path) -> float:
     p = _check_path(path)
     f = _open_soundfile(p)
     if f is not None:
+        _warn_if_cut_short(p)
         with f:
             return f.frames / f.samplerate
     y, sr = load_audio(p)

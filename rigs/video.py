@@ -83,6 +83,13 @@ def check_video_path(path: str | os.PathLike, *, inputs: Iterable[object] = ()) 
     return path
 
 
+def check_video_side(size) -> None:
+    """A square video's side: an even number of pixels (H.264's 4:2:0 colour; an odd one was padded without a
+    word, ``--size 101`` gave 102 x 102)."""
+    if not (isinstance(size, int | np.integer) and not isinstance(size, bool) and size > 0 and size % 2 == 0):
+        raise ParameterError(f"size: a video's side must be an even number of pixels (H.264), got {size!r}")
+
+
 def check_crf(crf, path: Path) -> None:
     """H.264's constant rate factor: a whole number 0 (lossless) .. 51."""
     if not (isinstance(crf, int | np.integer) and not isinstance(crf, bool) and 0 <= crf <= 51):
@@ -287,6 +294,7 @@ def render_mp4(
     """
     from .render import RigRenderer
 
+    check_video_side(size)
     with RigRenderer(rig, size=size) as renderer:
         frames = renderer.render_curves(curves, head_rotation=head_rotation, progress=progress)
         return write_mp4(frames, path, fps=fps, audio=audio, crf=crf)

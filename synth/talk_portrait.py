@@ -45,6 +45,7 @@ import numpy as np
 
 from facecraft.rigs import ARKIT_INDEX, NUM_ARKIT, NoFaceError, ParameterError
 from facecraft.rigs.emotion_space import region_mask
+from facecraft.rigs.video import check_video_side
 
 from .talk_motion import ProsodyMotion, frame_loudness, pitch_frames, pitch_track
 from .talk_render import STEP, HeadMotion, PortraitRenderer
@@ -154,6 +155,8 @@ class TalkingPortrait:
         img, self.name = _load_photo(photo, name)
         if size is not None and not (isinstance(size, (int, np.integer)) and 64 <= size <= 2048):
             raise ParameterError(f"size: expected a frame side of 64..2048 pixels (or None), got {size!r}")
+        if size is not None:
+            check_video_side(size)
         if not (np.isfinite(motion) and 0.0 <= motion <= 3.0):
             raise ParameterError(f"motion: expected a scale in [0, 3], got {motion!r}")
         self.emotion = _still_emotion(emotion)
@@ -598,6 +601,8 @@ def talk(
     # what can be wrong with the arguments is said before the photo's analysis and the render
     out_mp4 = check_video_path(out_mp4, inputs=(photo, audio))
     check_crf(crf, out_mp4)
+    if portrait is None and size is not None:
+        check_video_side(size)
     _check_transcript(transcript)
     if portrait is not None and motion is not None and motion != portrait.motion:
         raise ParameterError(f"motion: the portrait was made with motion={portrait.motion:g}; give the motion to "

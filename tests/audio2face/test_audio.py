@@ -139,3 +139,20 @@ def test_nan_samples_name_the_file(tmp_path):
     sf.write(tmp_path / "nan.wav", y, 16000, subtype="FLOAT")
     with pytest.raises(FileFormatError, match=r"nan\.wav: the file holds NaN"):
         load_audio(tmp_path / "nan.wav")
+
+
+def test_a_wav_cut_short_is_read_as_far_as_it_goes_and_said(tmp_path, caplog):
+    import logging
+
+    import soundfile as sf
+
+    from facecraft.audio2face.audio import load_audio
+
+    whole = tmp_path / "whole.wav"
+    sf.write(whole, np.zeros(16000, np.float32), 16000, subtype="PCM_16")
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(whole.read_bytes()[:10000])  # a copy stopped part way: the header still declares 1 s
+    with caplog.at_level(logging.WARNING):
+        y, _ = load_audio(cut)
+        load_audio(whole)
+    assert 0 < len(y) < 16000 and caplog.text.count("cut short") == 1 and "cut.wav" in caplog.text

@@ -182,3 +182,12 @@ def test_animation_to_mp4_uses_its_fps_and_head_rotation(tmp_path):
     assert (np.abs(expected[0].astype(int) - expected[-1].astype(int)).max(axis=2) > 20).mean() > 0.05
     for got, want in zip(decoded, expected, strict=True):
         assert np.abs(got.astype(int) - want.astype(int)).mean() < 3
+
+
+def test_a_rendered_videos_side_must_be_even(tmp_path):
+    from facecraft.rigs import load_rig
+    from facecraft.rigs.video import render_mp4
+
+    with pytest.raises(ParameterError, match="even"):  # --size 101 was padded to 102 without a word
+        render_mp4(load_rig("default"), np.zeros((2, 52), np.float32), tmp_path / "x.mp4", size=101)
+    assert not (tmp_path / "x.mp4").exists()

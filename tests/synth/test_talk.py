@@ -263,6 +263,8 @@ def test_arguments_are_checked_before_any_work_and_the_inputs_are_never_overwrit
         args = {"out_mp4": tmp_path / "o.mp4", "audio": audio, **kwargs}
         with pytest.raises(ParameterError, match=message):
             talk(never, args.pop("audio"), args.pop("out_mp4"), **args)
+    with pytest.raises(ParameterError, match="even"):  # an odd side was padded by a pixel without a word
+        talk(never, audio, tmp_path / "o.mp4", size=101)
     with pytest.raises(ParameterError, match="motion"):  # a portrait's motion is its own
         talk(None, audio, tmp_path / "o.mp4", portrait=portrait, motion=0.0)
     stereo = np.stack([np.zeros(16000, np.float32)] * 2, 1)  # (N, 2), as soundfile reads a stereo file
