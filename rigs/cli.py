@@ -108,7 +108,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rig", default="default", help=rig_help)
     p.add_argument("--audio", help="audio file to mux into the video")
     p.add_argument("--input-fps", type=frame_rate, help=_INPUT_FPS_HELP)
-    p.add_argument("--size", type=int, default=512, help="frame size in pixels")
+    p.add_argument("--size", type=int, default=512, help="frame side in pixels, an even number (default 512)")
     p.set_defaults(func=_cmd_preview)
 
     p = sub.add_parser("rig", help="export a rig (mesh + named ARKit shapes) as .glb or .safetensors")

@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fps", type=int, choices=(25, 30), default=25, help="frame rate (default 25)")
     p.add_argument(
         "--size", type=int, default=512, help=f"side of the square video in pixels, framed {FRAMING:g} face widths "
-        "around the face (default 512; 0 keeps the photo's own size)"
+        "around the face, an even number (default 512; 0 keeps the photo's own size)"
     )  # fmt: skip
     p.add_argument("--face", type=int, help="which face to animate (0 = the largest)")
     p.add_argument(
