@@ -510,7 +510,8 @@ def test_a_funnel_request_rounds_the_lips_instead_of_gaping(editor, astronaut, a
     change = funnel.faces[0].rig_change
     assert change[ARKIT_INDEX["mouthFunnel"]] > 1.0
     src, dst = mesh_targets(face, change)
-    assert np.linalg.norm(dst[291] - dst[61]) < 0.9 * np.linalg.norm(src[291] - src[61])  # the corners come in
+    # the corners come in, a little: the funnel's smile companion holds them out (a flared "O", not a kiss)
+    assert np.linalg.norm(dst[291] - dst[61]) < 0.97 * np.linalg.norm(src[291] - src[61])
     no_funnel = change.copy()
     no_funnel[ARKIT_INDEX["mouthFunnel"]] = 0.0
     _, rest = mesh_targets(face, no_funnel)
