@@ -18,12 +18,15 @@ The reader accepts ``names`` in any order or with aliases and ``mouth_cues`` as 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
 
 from ..arkit import ARKIT_INDEX, ARKIT_NAMES, NUM_ARKIT, canonical_arkit_name
 from ..errors import FacecraftError, FileFormatError, require_file
+
+logger = logging.getLogger(__name__)
 
 FORMAT = "facecraft-curves"
 # optional per-frame arrays: name -> (width or None for any, decimals at least)
@@ -91,6 +94,12 @@ def read_json_curves(path: str | Path) -> dict:
     unknown = [n for n in names if canonical_arkit_name(str(n), strict=False) is None]
     if unknown:
         raise FileFormatError(f"{path}: unknown blendshape name(s) {unknown}; expected ARKit names")
+    canonical = [canonical_arkit_name(str(n)) for n in names]
+    if repeated := sorted({n for n in canonical if canonical.count(n) > 1}):
+        raise FileFormatError(f"{path}: blendshape(s) named twice in 'names': {repeated} (the last one would win)")
+    if missing := [n for n in ARKIT_NAMES if n not in canonical]:
+        logger.warning("%s: %d of the 52 ARKit channels not in 'names', read as 0: %s", path, len(missing),
+                       ", ".join(missing[:8]) + (" ..." if len(missing) > 8 else ""))  # fmt: skip
     curves = np.zeros((frames.shape[0], NUM_ARKIT), np.float32)
     for j, n in enumerate(names):
         curves[:, ARKIT_INDEX[canonical_arkit_name(str(n))]] = frames[:, j]

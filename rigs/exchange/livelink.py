@@ -253,7 +253,7 @@ def read_livelink_csv(
 
     numeric = sorted({*shape_cols.values(), *rot_cols.values()})
     where = {c: j for j, c in enumerate(numeric)}
-    timecodes, values, skipped = [], [], 0
+    timecodes, values, skipped, empty = [], [], 0, 0
     for line, row in enumerate(rows[1:], start=2):
         if count_col is not None and count_col < len(row):
             try:
@@ -269,7 +269,10 @@ def read_livelink_csv(
             values.append([float(row[c]) if row[c].strip() else 0.0 for c in numeric])
         except ValueError as e:
             raise FileFormatError(f"{path}:{line}: non-numeric value ({e})") from None
+        empty += sum(not row[c].strip() for c in numeric)
         timecodes.append(row[tc_col] if tc_col is not None else "")
+    if empty:
+        log.warning("%s: %d empty cell(s) read as 0", path, empty)
     if skipped:
         log.warning("%s: skipped %d row(s) with BlendShapeCount 0 (failed capture frames)", path, skipped)
     if not values:

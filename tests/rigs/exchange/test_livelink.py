@@ -225,3 +225,14 @@ def test_a_take_written_again_keeps_its_time_of_day(tmp_path):
     take = write_livelink_csv(FaceAnimation(np.zeros((90, 52), np.float32), fps=60), tmp_path / "a.csv", start=36819.0)
     again = write_livelink_csv(FaceAnimation(**read_livelink_csv(take)), tmp_path / "b.csv")
     assert read_livelink_csv(again)["meta"]["timecode_start"] == "10:13:39:00.000"  # it restarted at 00:00:00:00
+
+
+def test_empty_cells_are_read_as_zero_and_counted(tmp_path, caplog):
+    path = write_livelink_csv(FaceAnimation(np.full((3, 52), 0.5, np.float32), fps=60), tmp_path / "e.csv")
+    lines = path.read_text().splitlines()
+    cells = lines[2].split(",")
+    cells[2] = cells[3] = ""  # two blendshape cells a spreadsheet left blank
+    path.write_text("\n".join([*lines[:2], ",".join(cells), *lines[3:]]) + "\n")
+    with caplog.at_level(logging.WARNING):
+        back = read_livelink_csv(path)
+    assert "2 empty cell(s) read as 0" in caplog.text and back["curves"][1, :2].tolist() == [0.0, 0.0]

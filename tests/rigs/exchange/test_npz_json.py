@@ -85,11 +85,16 @@ def test_json_layout_and_round_trip(tmp_path, full_anim):
     assert np.abs(back.flame_jaw - full_anim.flame_jaw).max() <= 5e-6
 
 
-def test_json_reader_accepts_subsets_aliases_and_snake_case_cues(tmp_path):
+def test_json_reader_accepts_subsets_aliases_and_snake_case_cues(tmp_path, caplog):
     doc = {"fps": 24, "names": ["JawOpen", "eyeBlink_R"], "frames": [[0.5, 1.0], [0.25, 0.0]],
            "mouth_cues": [{"start": 0, "end": 1, "value": "A"}]}  # fmt: skip
     (tmp_path / "s.json").write_text(json.dumps(doc))
     back = read_json_curves(tmp_path / "s.json")
+    assert "50 of the 52 ARKit channels not in 'names'" in caplog.text  # read as 0, as the CSV reader says too
+    doc["names"] = ["jawOpen", "JawOpen"]  # one channel twice: the last column silently won
+    (tmp_path / "twice.json").write_text(json.dumps(doc))
+    with pytest.raises(FileFormatError, match="named twice"):
+        read_json_curves(tmp_path / "twice.json")
     assert back["curves"][:, ARKIT_NAMES.index("jawOpen")].tolist() == [0.5, 0.25]
     assert back["curves"][:, ARKIT_NAMES.index("eyeBlinkRight")].tolist() == [1.0, 0.0]
     assert back["curves"].sum() == pytest.approx(1.75) and back["mouth_cues"][0]["value"] == "A"
