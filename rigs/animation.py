@@ -130,6 +130,12 @@ class FaceAnimation:
         """Frame times in seconds, ``(T,)`` float64."""
         return np.arange(self.num_frames) / self.fps
 
+    def eye_angles(self) -> dict[str, np.ndarray]:
+        """``{"left": (T, 3), "right": (T, 3)}`` yaw/pitch/roll degrees of each eye: :attr:`eye_rotation`, or the
+        ``eyeLook*`` curves' (:func:`eye_rotation_from_curves`) when it has none."""
+        eyes = self.eye_rotation if self.eye_rotation is not None else eye_rotation_from_curves(self.curves)
+        return {"left": eyes[:, :3], "right": eyes[:, 3:]}
+
     def resample(self, fps: float) -> FaceAnimation:
         """The same motion at another frame rate (linear interpolation of every per-frame array)."""
         if not (np.isfinite(fps) and fps > 0):

@@ -152,7 +152,6 @@ class TalkingPortrait:
         from .editor import FaceEditor
         from .fit import fit_rig
 
-        img, self.name = _load_photo(photo, name)
         if size is not None and not (isinstance(size, (int, np.integer)) and 64 <= size <= 2048):
             raise ParameterError(f"size: expected a frame side of 64..2048 pixels (or None), got {size!r}")
         if size is not None:
@@ -160,6 +159,7 @@ class TalkingPortrait:
         if not (np.isfinite(motion) and 0.0 <= motion <= 3.0):
             raise ParameterError(f"motion: expected a scale in [0, 3], got {motion!r}")
         self.emotion = _still_emotion(emotion)
+        img, self.name = _load_photo(photo, name)  # after the arguments: they fail before a big photo is read
         t0 = time.perf_counter()
         own = editor is None
         if own:  # the calibration is loaded only when the mapping or the expression uses it
@@ -601,8 +601,6 @@ def talk(
     # what can be wrong with the arguments is said before the photo's analysis and the render
     out_mp4 = check_video_path(out_mp4, inputs=(photo, audio))
     check_crf(crf, out_mp4)
-    if portrait is None and size is not None:
-        check_video_side(size)
     _check_transcript(transcript)
     if portrait is not None and motion is not None and motion != portrait.motion:
         raise ParameterError(f"motion: the portrait was made with motion={portrait.motion:g}; give the motion to "

@@ -426,17 +426,15 @@ def build_glb(
 
 def _animate_parts(b: _Builder, samplers: list, channels: list, time_acc: int, anim, part_nodes: list) -> None:
     """Weights channels of the parts with morph targets and rotation channels of the eyeballs."""
-    from ..animation import eye_rotation_from_curves
-
-    eyes = anim.eye_rotation if anim.eye_rotation is not None else eye_rotation_from_curves(anim.curves)
+    eyes = anim.eye_angles()
     for node, part in part_nodes:
         if part.targets:
             cols = [ARKIT_INDEX[n] for n in part.targets]
             values = np.ascontiguousarray(anim.curves[:, cols], np.float32)
             _add_channel(b, samplers, channels, time_acc, values.reshape(-1), "SCALAR", "weights", node)
         if part.eye is not None:
-            rot = eyes[:, :3] if part.eye == "left" else eyes[:, 3:]
-            _add_channel(b, samplers, channels, time_acc, yaw_pitch_roll_quaternions(rot), "VEC4", "rotation", node)
+            turns = yaw_pitch_roll_quaternions(eyes[part.eye])
+            _add_channel(b, samplers, channels, time_acc, turns, "VEC4", "rotation", node)
 
 
 def _save(pieces: list[bytes], path: str | Path) -> Path:

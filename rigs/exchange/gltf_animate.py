@@ -31,7 +31,7 @@ import pygltflib
 
 from ..arkit import ARKIT_NAMES, canonical_arkit_name
 from ..errors import FacecraftError, FileFormatError, ParameterError
-from .gltf_import import _buffer_bytes, _load, _target_names
+from .gltf_import import _buffer_bytes, _load, _node_matrix, _target_names
 
 log = logging.getLogger(__name__)
 
@@ -234,8 +234,6 @@ def _add_clip(g: pygltflib.GLTF2, blob: bytearray, anim, source: Path, name: str
 
 def _turns(g: pygltflib.GLTF2, anim, source: Path) -> dict[int, np.ndarray]:
     """Local rotations ``(T, 4)`` of the head and eye nodes (:func:`head_and_eye_nodes`) for ``anim``."""
-    from ..animation import eye_rotation_from_curves
-
     nodes = head_and_eye_nodes(g)
     degrees: dict[int, np.ndarray] = {}
     if anim.head_rotation is not None:
@@ -243,10 +241,9 @@ def _turns(g: pygltflib.GLTF2, anim, source: Path) -> dict[int, np.ndarray]:
             degrees[nodes["head"]] = anim.head_rotation
         else:
             log.warning("%s: no node is named as a head (Head, mixamorig:Head, ...): head rotation not written", source)
-    eyes = anim.eye_rotation if anim.eye_rotation is not None else eye_rotation_from_curves(anim.curves)
-    for side, columns in (("left", slice(0, 3)), ("right", slice(3, 6))):
+    for side, angles in anim.eye_angles().items():
         if side in nodes:
-            degrees[nodes[side]] = eyes[:, columns]
+            degrees[nodes[side]] = angles
     parents = {child: i for i, node in enumerate(g.nodes or []) for child in node.children or []}
     return {i: _local_turn(g, i, parents, yaw_pitch_roll_quaternions(d)) for i, d in degrees.items()}
 
@@ -268,21 +265,17 @@ def _local_turn(g: pygltflib.GLTF2, index: int, parents: dict[int, int], turn: n
 
 
 def _rest_rotation(node: pygltflib.Node):
+    """The rotation part of a node's local transform (its matrix's columns without their scale)."""
     from scipy.spatial.transform import Rotation
 
-    if node.matrix is not None:
-        m = np.asarray(node.matrix, np.float64).reshape(4, 4).T  # glTF stores column-major
-        return Rotation.from_matrix(m[:3, :3] / np.linalg.norm(m[:3, :3], axis=0))
-    return Rotation.from_quat(node.rotation) if node.rotation is not None else Rotation.identity()
+    m = _node_matrix(node)[:3, :3]
+    return Rotation.from_matrix(m / np.linalg.norm(m, axis=0))
 
 
 def _as_trs(node: pygltflib.Node) -> None:
     """A node given by a matrix as translation/rotation/scale (glTF animates only those)."""
     if node.matrix is None:
         return
-    m = np.asarray(node.matrix, np.float64).reshape(4, 4).T
-    scale = np.linalg.norm(m[:3, :3], axis=0)
-    node.translation = m[:3, 3].tolist()
-    node.rotation = _rest_rotation(node).as_quat().tolist()
-    node.scale = scale.tolist()
-    node.matrix = None
+    m = _node_matrix(node)
+    node.translation, node.rotation = m[:3, 3].tolist(), _rest_rotation(node).as_quat().tolist()
+    node.scale, node.matrix = np.linalg.norm(m[:3, :3], axis=0).tolist(), None
