@@ -117,12 +117,10 @@ def _warn_if_cut_short(p: Path) -> None:
         size = f.seek(0, os.SEEK_END)
     if head[:4] not in (b"RIFF", b"RIFX") or head[8:12] != b"WAVE":
         return
+    order = "little" if head[:4] == b"RIFF" else "big"
     at = 12
     while at + 8 <= len(head):
-        kind, length = (
-            head[at : at + 4],
-            int.from_bytes(head[at + 4 : at + 8], "little" if head[:4] == b"RIFF" else "big"),
-        )
+        kind, length = head[at : at + 4], int.from_bytes(head[at + 4 : at + 8], order)
         if kind == b"data":
             present = size - at - 8
             if length not in (0, 0xFFFFFFFF) and present < length:
@@ -185,7 +183,6 @@ def audio_duration(path) -> float:
     p = _check_path(path)
     f = _open_soundfile(p)
     if f is not None:
-        _warn_if_cut_short(p)
         with f:
             return f.frames / f.samplerate
     y, sr = load_audio(p)

@@ -199,9 +199,8 @@ def _timecode_rate(frame_fields: list[float], *, wrapped: bool = True) -> float 
     reaches the end of a second of timecode (``wrapped`` False) below 60 frames: any rate above its last frame
     number fits it (44 frames at 60 fps read as 48)."""
     top = max(frame_fields, default=0.0)
-    if not wrapped and top < _TIMECODE_RATES[-2] - 1:
-        return None
-    if top < 23:  # the frame field never passed 23: under a second of frames whatever the rate
+    # the field shows the rate once it wraps into the next second, or reaches 59 (a whole 60 fps second)
+    if top < 23 or (not wrapped and top < 59):
         return None
     return next((r for r in _TIMECODE_RATES if top < r), 120.0)
 
@@ -315,9 +314,7 @@ def _frame_rate(timecodes: list[str], path: Path, fps: float | None) -> tuple[fl
         if rate is None:
             log.warning("%s: the take spans less than a second of timecode, which does not tell its rate; assuming "
                         "%g fps, the app's (give the rate: --input-fps, fps=)", path, fallback)  # fmt: skip
-            rate = fallback
-            secs = np.array([parse_timecode(tc, rate) for tc in timecodes])
-            return fallback, float(secs[0])
+            rate = fps = fallback  # read as if given
         secs = np.array([parse_timecode(tc, rate) for tc in timecodes])
     except (AttributeError, ParameterError):
         log.warning("%s: timecodes missing or not HH:MM:SS:FF.fff; assuming %.2f fps (row / fps)", path, fallback)
