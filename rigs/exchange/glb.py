@@ -22,7 +22,8 @@ The face node's weights channel is always the animation's first channel.
 
 The frame rate is written to ``asset.extras`` and ``scenes[0].extras`` (``fps``, ``frames``): glTF keys are
 in seconds and has no frame rate, and Blender imports keys at its scene's rate, so set the scene to this
-rate before importing (README).
+rate before importing (README). The animation's ``extras`` carry its mouth cues, visemes and meta as the JSON
+file does (``mouthCues``, ``visemes``, ``meta``), and are read back with the curves.
 """
 
 from __future__ import annotations
@@ -41,7 +42,13 @@ from ..arkit import ARKIT_INDEX, canonical_arkit_name
 from ..errors import FacecraftError, ParameterError
 from ..geometry import vertex_normals
 from ..surfaces import SKIN_COLOR, face_regions, linear_rgb
-from .gltf_animate import animate_gltf, check_arkit_coverage, gltf_source, yaw_pitch_roll_quaternions
+from .gltf_animate import (
+    animate_gltf,
+    animation_extras,
+    check_arkit_coverage,
+    gltf_source,
+    yaw_pitch_roll_quaternions,
+)
 
 log = logging.getLogger(__name__)
 
@@ -354,7 +361,8 @@ def _document(rig, anim, *, normals: bool, head_rotation: bool, parts: bool, nam
             turns = yaw_pitch_roll_quaternions(anim.head_rotation)
             _add_channel(b, samplers, channels, time_acc, turns, "VEC4", "rotation")
         _animate_parts(b, samplers, channels, time_acc, anim, part_nodes)
-        animation = pygltflib.Animation(name=str(anim.meta.get("name", "face")), samplers=samplers, channels=channels)
+        animation = pygltflib.Animation(name=str(anim.meta.get("name", "face")), samplers=samplers,
+                                        channels=channels, extras=animation_extras(anim))  # fmt: skip
         timing = {"fps": float(anim.fps), "frames": int(anim.num_frames)}
         appended["accessors"] = [_json(a) for a in b.gltf.accessors]
         appended["bufferViews"] = [_json(v) for v in b.gltf.bufferViews]

@@ -21,6 +21,7 @@ warning, and that rotation is not written.
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import re
 from pathlib import Path
@@ -32,6 +33,7 @@ import pygltflib
 from ..arkit import ARKIT_NAMES, canonical_arkit_name
 from ..errors import FacecraftError, FileFormatError, ParameterError
 from .gltf_import import _buffer_bytes, _load, _node_matrix, _target_names
+from .json_curves import _json_default
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,18 @@ def yaw_pitch_roll_quaternions(degrees: np.ndarray) -> np.ndarray:
     from scipy.spatial.transform import Rotation
 
     return Rotation.from_euler("YXZ", np.asarray(degrees, np.float64), degrees=True).as_quat().astype(np.float32)
+
+
+def animation_extras(anim) -> dict:
+    """What a GLB's animation carries beside its channels, as its ``extras``: the mouth cues, visemes and meta
+    that the JSON and npz files hold (a lip-sync pipeline reading the GLB needs the cues as much as the curves).
+    Keys as in the JSON file (``mouthCues``, ``visemes``, ``meta``); only those present."""
+    extras = {"mouthCues": anim.mouth_cues, "visemes": anim.visemes, "meta": anim.meta}
+    extras = {k: v for k, v in extras.items() if v}
+    try:
+        return json.loads(json.dumps(extras, default=_json_default))
+    except (TypeError, ValueError) as e:
+        raise FacecraftError(f"animation cues or meta are not JSON-serialisable ({e})") from e
 
 
 #: Prefixes rigging tools put before a bone's own name (Mixamo, Character Creator, Rigify, 3ds Max biped).
@@ -227,7 +241,8 @@ def _add_clip(g: pygltflib.GLTF2, blob: bytearray, anim, source: Path, name: str
         channels.append(pygltflib.AnimationChannel(sampler=len(samplers) - 1, target=target))
     taken = {a.name for a in g.animations or []}
     unique = next(n for k in range(len(taken) + 1) if (n := name if k == 0 else f"{name}.{k}") not in taken)
-    g.animations = [*(g.animations or []), pygltflib.Animation(name=unique, samplers=samplers, channels=channels)]
+    clip = pygltflib.Animation(name=unique, samplers=samplers, channels=channels, extras=animation_extras(anim))
+    g.animations = [*(g.animations or []), clip]
     extras = dict(g.asset.extras or {}) if isinstance(g.asset.extras, dict) else {}
     g.asset.extras = {**extras, "fps": float(anim.fps), "frames": int(anim.num_frames)}
 

@@ -318,7 +318,9 @@ def read_gltf_animation(path: str | Path, *, fps: float | None = None, animation
     -------
     dict
         ``curves`` (T, 52) float32 in [0, 1], ``fps``, ``head_rotation`` (T, 3) / ``eye_rotation`` (T, 6) or
-        None, ``meta`` (source, animation name, dropped targets).
+        None, ``mouth_cues`` / ``visemes`` and ``meta`` from the animation's ``extras`` where facecraft wrote them
+        (:func:`~facecraft.rigs.exchange.gltf_animate.animation_extras`), ``meta`` with the animation's name and
+        the dropped targets added.
     """
     from .glb import PART_KEY
 
@@ -375,9 +377,11 @@ def read_gltf_animation(path: str | Path, *, fps: float | None = None, animation
     if left is not None or right is not None:
         zero = np.zeros((n, 3), np.float32)
         eyes = np.concatenate([zero if left is None else left, zero if right is None else right], axis=1)
-    meta = {"source": str(path), "format": "gltf", "animation": anim.name, "dropped_targets": dropped}
+    extras = anim.extras if isinstance(anim.extras, dict) else {}
+    written = extras.get("meta") if isinstance(extras.get("meta"), dict) else {}
+    meta = {"source": str(path), **written, "format": "gltf", "animation": anim.name, "dropped_targets": dropped}
     return {"curves": np.clip(curves, 0.0, 1.0), "fps": float(fps), "head_rotation": head, "eye_rotation": eyes,
-            "meta": meta}  # fmt: skip
+            "mouth_cues": extras.get("mouthCues"), "visemes": extras.get("visemes"), "meta": meta}  # fmt: skip
 
 
 def _sample(times: np.ndarray, values: np.ndarray, grid: np.ndarray, interpolation: str | None) -> np.ndarray:

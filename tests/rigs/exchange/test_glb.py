@@ -287,6 +287,22 @@ def test_glb_reads_back_curves_head_eyes_and_fps(tmp_path):
     assert read_gltf(path, include_parts=True)["neutral"].shape[0] > 468 + 500
 
 
+def test_glb_carries_mouth_cues_visemes_and_meta_like_the_json(tmp_path):
+    from facecraft.rigs.exchange import load_animation
+
+    anim = _default_take(num_frames=9)
+    anim.mouth_cues = [{"start": 0.0, "end": 0.1, "value": "A"}, {"start": 0.1, "end": 0.3, "value": "X"}]
+    anim.visemes = [{"start": 0.0, "end": 0.3, "viseme": "PP"}]
+    anim.meta = {"name": "line_07", "emotion": "happiness:0.5", "source": "line_07.wav", "lag": np.float32(0.5)}
+    path = write_glb(anim, tmp_path / "line.glb")
+    extras = pygltflib.GLTF2().load(str(path)).animations[0].extras
+    assert extras["mouthCues"] == anim.mouth_cues and extras["visemes"] == anim.visemes
+    back = load_animation(path)
+    assert back.mouth_cues == anim.mouth_cues and back.visemes == anim.visemes
+    assert back.meta["emotion"] == "happiness:0.5" and back.meta["source"] == "line_07.wav"
+    assert back.meta["lag"] == 0.5 and back.meta["animation"] == "line_07"
+
+
 def test_parts_can_be_left_out_and_other_rigs_get_none(tmp_path, grid_rig, random_anim):
     g = pygltflib.GLTF2().load(str(write_glb(_default_take(), tmp_path / "plain.glb", parts=False)))
     assert len(g.nodes) == 1 and len(g.meshes) == 1

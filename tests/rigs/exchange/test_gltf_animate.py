@@ -9,7 +9,7 @@ import torch
 
 from facecraft.rigs import ARKIT_NAMES, ParameterError, load_rig
 from facecraft.rigs.animation import FaceAnimation
-from facecraft.rigs.exchange import validate_gltf, validator_available, write_glb, write_rig_glb
+from facecraft.rigs.exchange import load_animation, validate_gltf, validator_available, write_glb, write_rig_glb
 from facecraft.rigs.exchange.gltf_animate import animate_gltf, gltf_source
 from facecraft.rigs.exchange.gltf_import import read_accessor
 
@@ -147,3 +147,11 @@ def test_an_animated_character_gets_a_clip_of_its_own_name(tmp_path, character):
     once = write_glb(_take(), tmp_path / "once.glb", rig=load_rig(character))
     twice = write_glb(_take(), tmp_path / "twice.glb", rig=load_rig(once))
     assert [a.name for a in pygltflib.GLTF2().load(str(twice)).animations] == ["face", "face.1"]
+
+
+def test_a_characters_clip_carries_the_mouth_cues_and_meta(tmp_path, character):
+    anim = _take()
+    anim.mouth_cues = [{"start": 0.0, "end": 0.2, "value": "B"}]
+    anim.meta = {"source": "vo_12.wav"}
+    back = load_animation(write_glb(anim, tmp_path / "char.glb", rig=load_rig(character)))
+    assert back.mouth_cues == anim.mouth_cues and back.meta["source"] == "vo_12.wav"
