@@ -22,7 +22,12 @@ How curves are applied to a photo (the photo is the rest pose):
 * **expression channels** (brows, lids, cheeks, mouth corners) move the face *toward* the curves' value, as
   the editor's relative mode does: a channel ends at ``max(photo, curve)`` (a smiling photo asked to smile
   does not double its smile);
-* **blinks and gaze** add.
+* **blinks and gaze** add;
+* an **emotion that changes over the line** (an emotion track, :meth:`TalkingPortrait.expression_change`) is
+  drawn as the still editor draws an emotion, through its calibration, from what the photo shows to the
+  track's expression at each frame (a smile the track does not ask for is taken away): the curves carry the
+  emotion one to one on the rig, which on a photo is a faint tint (the rig's smile at 0.9 barely lifts the
+  corners), and a still emotion is edited into the photo instead.
 
 The curve -> rig weight step is one call, :attr:`TalkingPortrait.rig_change`: ``mapping="rig"`` (default)
 treats the curves as the rig's own weights, which is what audio2face is trained to drive;
@@ -174,6 +179,8 @@ class TalkingPortrait:
             if self.emotion is not None:
                 img, faces, face = _with_expression(ed, img, faces, face, self.emotion, self.name)
             calibration = ed.calibration
+            # the editor's calibration, where it was loaded (an emotion track draws its expressions with it)
+            self._calibration = calibration if not own or calibrated else None
         finally:
             if own:
                 ed.close()
@@ -236,18 +243,63 @@ class TalkingPortrait:
 
         return float(sealed_weight(np.asarray(curves, np.float32)[None])[0])
 
-    def render(self, curves: np.ndarray, head: HeadMotion | None = None) -> np.ndarray:
-        """One frame ``(S, S, 3)`` uint8 for curve values ``(52,)`` and an optional head motion."""
-        return self.renderer.render(self.change_for(curves), head, seal=self.sealed(curves)).image
+    def expression_change(self, code) -> np.ndarray:
+        """Rig weight change ``(52,)`` that shows an emotion code ``(57,)`` (an emotion track's at one frame) as
+        the still editor shows it: the edit's relative target (:meth:`~facecraft.synth.controls.EditControls.
+        target`: the photo's expression fades by the emotion's strength, raised channels end at ``max(photo,
+        emotion)``) through the editor's calibration, less what this portrait's mapping already gives from
+        curves that carry the same emotion (the speech model's curves follow the emotion's weights closely)."""
+        from facecraft.rigs.emotion_space import EmotionCode
+
+        from .calibration import EditorCalibration
+        from .controls import EditControls
+
+        code = code if isinstance(code, EmotionCode) else EmotionCode(np.asarray(code, np.float32))
+        if self._calibration is None:
+            self._calibration = EditorCalibration.load()
+        target = EditControls(codes=(code,)).target(self.rest_scores)
+        drawn = self._calibration.rig_change(self.rest_scores, target, rig_now=self.fit.weights)
+        given = np.zeros(NUM_ARKIT)
+        given[_EXPRESSION] = np.maximum(code.to_arkit()[_EXPRESSION] - self.rest_scores[_EXPRESSION], 0.0)
+        return np.asarray(drawn, np.float64) - np.asarray(self.rig_change(given), np.float64)
+
+    def render(self, curves: np.ndarray, head: HeadMotion | None = None, *, emotion=None) -> np.ndarray:
+        """One frame ``(S, S, 3)`` uint8 for curve values ``(52,)``, an optional head motion and an optional
+        emotion code ``(57,)`` to show (:meth:`expression_change`)."""
+        from .editor import brow_floor
+        from .fit import NUM_MESH_POINTS
+
+        change = self.change_for(curves)
+        if emotion is not None:
+            change = change + self.expression_change(emotion)
+        # lowered brows stop short of the lids, as in a still edit (a no-op unless a curve lowers the brows)
+        change = brow_floor(self.fit, self.landmarks[:NUM_MESH_POINTS, :2], change)
+        return self.renderer.render(change, head, seal=self.sealed(curves)).image
 
     # ------------------------------------------------------------------ sequences
-    def frames(self, curves, fps: float, *, audio: np.ndarray | None = None, sr: int = 16000) -> Iterator[np.ndarray]:
-        """Frames for curves ``(T, 52)`` at ``fps``; ``audio`` (mono, ``sr``) drives the head and brows.
+    def frames(
+        self,
+        curves,
+        fps: float,
+        *,
+        audio: np.ndarray | None = None,
+        sr: int = 16000,
+        emotions: np.ndarray | None = None,
+    ) -> Iterator[np.ndarray]:
+        """Frames for curves ``(T, 52)`` at ``fps``; ``audio`` (mono, ``sr``) drives the head and brows;
+        ``emotions`` ``(T, 57)``, an emotion track's codes per frame, are shown as the editor shows an emotion
+        (:meth:`expression_change`).
 
         Yields ``T`` uint8 frames, one per curve row (lazily: encode while rendering).
         """
-        for row, head in self.motions(curves, fps, audio=audio, sr=sr):
-            yield self.render(row, head)
+        from facecraft.rigs.emotion_space import EMOTION_CODE_DIM
+
+        n = len(curves)
+        if emotions is not None and np.shape(emotions) != (n, EMOTION_CODE_DIM):
+            raise ParameterError(f"emotions: expected ({n}, {EMOTION_CODE_DIM}) codes, one row per curve frame, "
+                                 f"got {np.shape(emotions)}")  # fmt: skip
+        for k, (row, head) in enumerate(self.motions(curves, fps, audio=audio, sr=sr)):
+            yield self.render(row, head, emotion=None if emotions is None else emotions[k])
 
     def motions(
         self, curves, fps: float, *, audio: np.ndarray | None = None, sr: int = 16000
@@ -404,6 +456,14 @@ def _mono(audio, name: str = "audio") -> np.ndarray:
 def _check_transcript(transcript) -> None:
     if transcript is not None and (not isinstance(transcript, str) or not transcript.strip()):
         raise ParameterError(f"transcript: expected the words spoken, got {transcript!r}")
+
+
+def _track_codes(emo, num_frames: int, fps: float) -> np.ndarray | None:
+    """An emotion track's codes ``(T, 57)`` at the frames' times, or None for anything else (a still emotion is
+    edited into the photo; per-frame codes given as an array are the speech model's alone)."""
+    from facecraft.rigs.emotion_space import EmotionTrack
+
+    return emo.codes_at(np.arange(num_frames) / fps) if isinstance(emo, EmotionTrack) else None
 
 
 def _still_emotion(emotion):
@@ -630,7 +690,7 @@ def talk(
     t1 = time.perf_counter()
     curves = talk_curves(y, sr=SAMPLE_RATE, fps=fps, emotion=emo, transcript=transcript)
     t2 = time.perf_counter()
-    frames = portrait.frames(curves, fps, audio=y)
+    frames = portrait.frames(curves, fps, audio=y, emotions=_track_codes(emo, len(curves), fps))
     if progress:
         from tqdm.auto import tqdm
 

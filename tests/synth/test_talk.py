@@ -289,6 +289,33 @@ def test_an_emotion_is_shown_on_the_face_not_only_tinting_the_speech(tmp_path, a
     assert np.abs(code.vector[NUM_CODE_EMOTIONS:]).max() > 0 and np.abs(style.vector[NUM_CODE_EMOTIONS:]).max() == 0
 
 
+def test_an_emotion_track_is_drawn_as_the_editor_draws_emotions(astronaut, editor):
+    # The speech curves carry a track's emotion one to one on the rig: on the photo a faint tint (the smiling
+    # astronaut kept her grin under "sadness"). Drawn as the editor draws emotions, the grin goes and the inner
+    # brows rise.
+    from facecraft.rigs.emotion_space import EmotionTrack, parse_emotion, region_mask
+    from facecraft.synth.talk_portrait import TalkingPortrait, _track_codes
+
+    portrait = TalkingPortrait(astronaut, editor=editor, size=384)
+    sad = parse_emotion("sadness:1")
+    curves = sad.to_arkit()  # what the speech model gives for a sad voice, without the speech
+    still = TalkingPortrait(astronaut, editor=editor, size=384, emotion=sad).image  # the still editor's sadness
+    frames = {"tint": portrait.render(curves), "drawn": portrait.render(curves, emotion=sad.vector), "still": still}
+    scores = {name: editor.analyze(frame, name=name)[0].info.blendshapes for name, frame in frames.items()}
+    smile = [ARKIT_INDEX["mouthSmileLeft"], ARKIT_INDEX["mouthSmileRight"]]
+    assert scores["tint"][smile].mean() > 0.5 and scores["drawn"][smile].mean() < 0.3
+    expression = region_mask("emotion")
+    off = {name: float(np.abs(scores[name] - scores["still"])[expression].mean()) for name in ("tint", "drawn")}
+    assert off["drawn"] < 0.5 * off["tint"], off  # reads as the still edit reads (0.016 against 0.126 measured)
+
+    track = EmotionTrack([{"t": 0, "emotion": "neutral"}, {"t": 1, "emotion": "sadness", "intensity": 1}])
+    codes = _track_codes(track, 26, 25.0)
+    assert codes.shape == (26, 57) and np.allclose(codes[-1], sad.vector, atol=1e-6) and not codes[0].any()
+    assert _track_codes(sad, 26, 25.0) is None  # a still emotion is edited into the photo instead
+    with pytest.raises(ParameterError, match="one row per curve frame"):
+        next(portrait.frames(np.zeros((4, 52)), 25.0, emotions=np.zeros((3, 57))))
+
+
 def test_silent_audio_gives_still_mouth(tmp_path, portrait):
     from facecraft.rigs.emotion_space import region_mask
     from facecraft.rigs.video import probe_video
