@@ -244,11 +244,12 @@ class TalkingPortrait:
         return float(sealed_weight(np.asarray(curves, np.float32)[None])[0])
 
     def expression_change(self, code) -> np.ndarray:
-        """Rig weight change ``(52,)`` that shows an emotion code ``(57,)`` (an emotion track's at one frame) as
-        the still editor shows it: the edit's relative target (:meth:`~facecraft.synth.controls.EditControls.
-        target`: the photo's expression fades by the emotion's strength, raised channels end at ``max(photo,
-        emotion)``) through the editor's calibration, less what this portrait's mapping already gives from
-        curves that carry the same emotion (the speech model's curves follow the emotion's weights closely)."""
+        """Rig weight change ``(52,)`` that shows an emotion code ``(57,)`` (an emotion track's at one frame) on
+        the brows, lids, cheeks and mouth corners as the still editor shows it: the edit's relative target
+        (:meth:`~facecraft.synth.controls.EditControls.target`: the photo's expression fades by the emotion's
+        strength, raised channels end at ``max(photo, emotion)``) through the editor's calibration, less what this
+        portrait's mapping already gives from curves that carry the same emotion (the speech model's curves
+        follow the emotion's weights closely)."""
         from facecraft.rigs.emotion_space import EmotionCode
 
         from .calibration import EditorCalibration
@@ -258,6 +259,7 @@ class TalkingPortrait:
         if self._calibration is None:
             self._calibration = EditorCalibration.load()
         target = EditControls(codes=(code,)).target(self.rest_scores)
+        target[~_EXPRESSION] = self.rest_scores[~_EXPRESSION]  # jaw and lips stay the speech's (surprise's jaw)
         drawn = self._calibration.rig_change(self.rest_scores, target, rig_now=self.fit.weights)
         given = np.zeros(NUM_ARKIT)
         given[_EXPRESSION] = np.maximum(code.to_arkit()[_EXPRESSION] - self.rest_scores[_EXPRESSION], 0.0)
@@ -270,11 +272,14 @@ class TalkingPortrait:
         from .fit import NUM_MESH_POINTS
 
         change = self.change_for(curves)
+        seal = self.sealed(curves)
         if emotion is not None:
-            change = change + self.expression_change(emotion)
+            shown = self.expression_change(emotion)
+            shown[_OPENING] *= 1.0 - seal  # a smile's raised upper lip yields to /p b m/ as the photo's own does
+            change = change + shown
         # lowered brows stop short of the lids, as in a still edit (a no-op unless a curve lowers the brows)
         change = brow_floor(self.fit, self.landmarks[:NUM_MESH_POINTS, :2], change)
-        return self.renderer.render(change, head, seal=self.sealed(curves)).image
+        return self.renderer.render(change, head, seal=seal).image
 
     # ------------------------------------------------------------------ sequences
     def frames(

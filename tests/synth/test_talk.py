@@ -291,8 +291,8 @@ def test_an_emotion_is_shown_on_the_face_not_only_tinting_the_speech(tmp_path, a
 
 def test_an_emotion_track_is_drawn_as_the_editor_draws_emotions(astronaut, editor):
     # The speech curves carry a track's emotion one to one on the rig: on the photo a faint tint (the smiling
-    # astronaut kept her grin under "sadness"). Drawn as the editor draws emotions, the grin goes and the inner
-    # brows rise.
+    # astronaut kept her grin under "sadness"). Drawn as the editor draws emotions, the grin goes and the face
+    # reads as the still edit reads.
     from facecraft.rigs.emotion_space import EmotionTrack, parse_emotion, region_mask
     from facecraft.synth.talk_portrait import TalkingPortrait, _track_codes
 
@@ -382,6 +382,19 @@ def _sealed_row() -> np.ndarray:
     row[JAW], row[CLOSE] = CLOSURE_JAW, CLOSURE_JAW + CLOSURE_SEAL
     row[[PRESS_LEFT, PRESS_RIGHT]] = CLOSURE_PRESS
     return row
+
+
+def test_an_emotion_tracks_smile_yields_to_p_b_m(shared_dir, editor):
+    # A calibrated smile raises the upper lip off the teeth: drawn on a neutral face, it held the lips 3-4 px
+    # apart on every /p b m/ of a happy track until the expression's lip opening yielded to the seal.
+    from facecraft.rigs.emotion_space import parse_emotion
+    from facecraft.synth.talk_portrait import TalkingPortrait
+
+    portrait = TalkingPortrait(shared_dir / "data" / "faces-frll" / "neutral" / "006.jpg", editor=editor, size=384)
+    happy = parse_emotion("happiness:1")
+    speaking = portrait.render(happy.to_arkit(), emotion=happy.vector)
+    sealed = portrait.render(np.maximum(_sealed_row(), happy.to_arkit()), emotion=happy.vector)
+    assert _lip_gap(editor.analyzer, speaking) > 2.0 and _lip_gap(editor.analyzer, sealed) <= 1.0
 
 
 @pytest.mark.parametrize("photo", ["person_02_1.jpg", "person_10_1.jpg"])
