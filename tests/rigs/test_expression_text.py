@@ -99,6 +99,12 @@ def test_words_that_say_no_expression_are_an_error_not_a_guess(noise):
         text_to_au(noise)
 
 
+@pytest.mark.parametrize("filler", ["a", "the eyes", "a face", "left", "slightly"])
+def test_words_that_only_fill_are_an_error_not_a_guess(filler):
+    with pytest.raises(ParameterError, match="do not say what the face does"):  # "a" was read as a wink
+        text_to_au(filler)
+
+
 @pytest.mark.parametrize("word", ["stern", "danger", "a shy smile", "sad", "pouting", "yawning", "flirty"])
 def test_english_expression_words_are_still_read(word):
     text_to_au(word)  # "danger" is an English word, near "anger" only in spelling: read, not corrected
