@@ -2,7 +2,9 @@
 
 A rig holds neutral vertices ``(V, 3)`` in metres (Y up, face toward +Z), named deltas ``(K, V, 3)``,
 triangles ``(F, 3)``, optional UVs ``(V, 2)`` and named semantic points given as barycentric
-coordinates on triangles. All are buffers, so ``.to(device)`` and ``state_dict`` just work.
+coordinates on triangles. All are buffers, so ``.to(device)`` and ``state_dict`` just work. A rig may also
+name surfaces of its mesh (``regions``: skin, eye whites, irises, teeth, ... each a set of triangles with a
+colour, :class:`facecraft.rigs.surfaces.Region`), which the GLB writer and the renderer use.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from torch import nn
 
 from .arkit import ARKIT_NAMES, NUM_ARKIT, canonical_arkit_name
 from .errors import FileFormatError, MissingFileError, ParameterError
+from .surfaces import Region, check_regions
 
 # Semantic points every facecraft rig should name (retargeting and lip-sync metrics use them).
 # Sides are the subject's own: ``_l`` is the subject's left (+X).
@@ -64,6 +67,9 @@ class BlendshapeRig(nn.Module):
     faces : int array (F, 3)
     point_names, point_faces (P,), point_bary (P, 3) : semantic points on triangles
     uvs : optional array (V, 2)
+    regions : sequence of :class:`~facecraft.rigs.surfaces.Region`, optional
+        Surfaces of the mesh with their own colour (a GLB material each); triangles in no region are skin.
+        Not buffers: fixed at construction, kept by :meth:`save` / :meth:`load`.
     name : a label for messages and exports
     """
 
@@ -78,6 +84,7 @@ class BlendshapeRig(nn.Module):
         point_faces=None,
         point_bary=None,
         uvs=None,
+        regions=(),
         name: str = "rig",
     ) -> None:
         super().__init__()
@@ -111,6 +118,7 @@ class BlendshapeRig(nn.Module):
         self.register_buffer("point_faces", point_faces)
         self.register_buffer("point_bary", point_bary)
         self.register_buffer("uvs", None if uvs is None else torch.as_tensor(np.asarray(uvs), dtype=torch.float32))
+        self.regions = check_regions(regions, int(faces.shape[0]), what=name)
 
     # ------------------------------------------------------------------ sizes and names
     @property
@@ -196,6 +204,13 @@ class BlendshapeRig(nn.Module):
         tensors = {k: v.contiguous() for k, v in self.state_dict().items() if v is not None}
         meta = {"format": "facecraft-rig-1", "name": self.name, "shape_names": json.dumps(self.shape_names),
                 "point_names": json.dumps(self.point_names)}  # fmt: skip
+        if self.regions:  # a region index per triangle (-1: skin) and each region's name and colour
+            ids = torch.full((int(self.faces.shape[0]),), -1, dtype=torch.long)
+            for i, r in enumerate(self.regions):
+                ids[torch.from_numpy(r.triangles)] = i
+            tensors["region_ids"] = ids
+            meta["regions"] = json.dumps([{"name": r.name, "color": list(r.color), "alpha": r.alpha,
+                                           "double_sided": r.double_sided} for r in self.regions])  # fmt: skip
         save_tensors(tensors, path, metadata=meta)
         return path
 
@@ -218,10 +233,16 @@ class BlendshapeRig(nn.Module):
         missing = {"neutral", "deltas", "faces"} - set(t)
         if missing:
             raise FileFormatError(f"{path}: missing tensors {sorted(missing)}")
+        regions = []
+        if "regions" in meta and "region_ids" in t:
+            ids = t["region_ids"].numpy()
+            for i, r in enumerate(json.loads(meta["regions"])):
+                tri = np.nonzero(ids == i)[0]
+                regions.append(Region(r["name"], tri, tuple(r["color"]), r.get("alpha", 1.0), r.get("double_sided")))
         return cls(
             t["neutral"], t["deltas"], json.loads(meta["shape_names"]), t["faces"],
             point_names=json.loads(meta.get("point_names", "[]")), point_faces=t.get("point_faces"),
-            point_bary=t.get("point_bary"), uvs=t.get("uvs"), name=meta.get("name", path.stem),
+            point_bary=t.get("point_bary"), uvs=t.get("uvs"), regions=regions, name=meta.get("name", path.stem),
         )  # fmt: skip
 
     def __repr__(self) -> str:

@@ -47,3 +47,29 @@ def test_save_load_roundtrip(tiny_rig, tmp_path):
     bad.write_bytes(b"not a rig")
     with pytest.raises(FileFormatError, match="bad.safetensors"):
         BlendshapeRig.load(bad)
+
+
+def test_regions_are_checked_and_saved(tiny_rig, tmp_path):
+    from facecraft.rigs.surfaces import Region
+
+    args = (tiny_rig.neutral, tiny_rig.deltas, tiny_rig.shape_names, tiny_rig.faces)
+    assert tiny_rig.regions == ()
+    teeth = Region("teeth", [1], (0.9, 0.9, 0.8), alpha=0.5, double_sided=True)
+    rig = BlendshapeRig(*args, regions=[teeth], name="r")
+    assert rig.regions == (teeth,) and rig.regions[0].triangles.dtype == np.int64
+    back = BlendshapeRig.load(rig.save(tmp_path / "r.safetensors"))
+    (got,) = back.regions
+    assert (got.name, got.triangles.tolist(), got.color, got.alpha, got.double_sided) == (
+        "teeth", [1], (0.9, 0.9, 0.8), 0.5, True,
+    )  # fmt: skip
+    assert "region_ids" not in tiny_rig.state_dict()  # not a buffer: rigs without regions save as before
+    with pytest.raises(ParameterError, match="outside"):
+        BlendshapeRig(*args, regions=[Region("a", [2], (1, 1, 1))])
+    with pytest.raises(ParameterError, match="shares triangles"):
+        BlendshapeRig(*args, regions=[Region("a", [0], (1, 1, 1)), Region("b", [0, 1], (1, 1, 1))])
+    with pytest.raises(ParameterError, match="two regions named"):
+        BlendshapeRig(*args, regions=[Region("a", [0], (1, 1, 1)), Region("a", [1], (1, 1, 1))])
+    with pytest.raises(ParameterError, match="colour"):
+        Region("a", [0], (1, 2, 1))
+    with pytest.raises(ParameterError, match="alpha"):
+        Region("a", [0], (1, 1, 1), alpha=-0.1)
