@@ -6,7 +6,9 @@ Frames are shaded with smooth per-vertex normals recomputed from the deformed ve
 a key and a fill light (Lambert), a little Blinn-Phong specular and a soft rim, drawn with 4x MSAA on a
 dark background and read back as ``uint8 (H, W, 3)`` RGB, row 0 at the top. The inside of an open shell
 (seen through holes or from behind) is shaded a dark red, and chosen triangles can take their own colour:
-rigs on the MediaPipe topology (the default rig) get a dark mouth cavity and dark eyes that way.
+rigs on the MediaPipe topology (the default rig) get a dark mouth cavity and dark eyes that way, and a rig
+with its own surfaces (``rig.regions``, e.g. ICT FaceKit's eyes, teeth and lashes) gets theirs, its
+transparent overlays (alpha below 1) blended over the opaque surfaces, which are drawn first.
 
 Conventions (the project's): metres, Y up, the face looking toward +Z. The camera looks down -Z at the
 centre of the reference mesh's bounding box, so the subject's left (+X) is on the image's right. Head pose
@@ -59,6 +61,8 @@ void main() {
 _FRAGMENT_SHADER = """
 #version 330
 uniform vec3 u_color;
+uniform float u_alpha;
+uniform bool u_two_sided;
 uniform vec3 u_interior;
 uniform vec3 u_eye;
 uniform vec3 u_key_dir;
@@ -71,7 +75,7 @@ void main() {
     vec3 base = u_color;
     if (!gl_FrontFacing) {  // the inside of the shell, seen through the mouth or the eyes
         n = -n;
-        base = u_interior;
+        if (!u_two_sided) base = u_interior;
     }
     vec3 v = normalize(u_eye - v_world);
     float key = max(dot(n, u_key_dir), 0.0);
@@ -80,7 +84,7 @@ void main() {
     float spec = pow(max(dot(n, h), 0.0), 40.0) * 0.18;
     float rim = pow(1.0 - max(dot(n, v), 0.0), 3.0) * 0.18;
     vec3 c = base * (0.20 + 0.72 * key + 0.22 * fill) + vec3(spec) + rim * vec3(0.55, 0.65, 0.85);
-    f_color = vec4(clamp(c, 0.0, 1.0), 1.0);
+    f_color = vec4(clamp(c, 0.0, 1.0), u_alpha);
 }
 """
 
@@ -198,9 +202,11 @@ class MeshRenderer:
         through the open mouth or the eyes) and background colours.
     samples : int
         MSAA samples (clamped to what the driver offers; 0 or 1 disables anti-aliasing).
-    face_colors : sequence of (triangle indices, RGB)
+    face_colors : sequence of (triangle indices, RGB[, alpha[, double_sided]])
         Triangles drawn in their own colour instead of ``color``, e.g. the triangles filling the mouth
-        and eye openings of a mesh without teeth or eyeballs. Later entries win where they overlap.
+        and eye openings of a mesh without teeth or eyeballs. Later entries win where they overlap. An alpha
+        below 1 (default 1) blends them over the opaque triangles, which are drawn first (no depth writes);
+        ``double_sided`` shades their back in their own colour rather than as the inside of the shell.
 
     The GL context, buffers and framebuffers are created once and reused: each frame only rewrites the
     vertex/normal buffer. Use as a context manager or call :meth:`close`.
@@ -240,7 +246,14 @@ class MeshRenderer:
         self._incidence = vertex_incidence(self.faces, self.num_vertices)  # winding-independent
         self._face_color = np.full(len(f), -1, dtype=np.int64)  # -1: skin; k: self._group_colors[k]
         self._group_colors: list[tuple[float, float, float]] = []
-        for k, (idx, rgb) in enumerate(face_colors):
+        self._group_styles: list[tuple[float, bool]] = []  # (alpha, double-sided) per group
+        for k, entry in enumerate(face_colors):
+            if not 2 <= len(entry) <= 4:
+                raise ParameterError(f"face_colors[{k}]: expected (indices, RGB[, alpha[, double_sided]])")
+            idx, rgb, alpha, two_sided = (*entry, *(1.0, False)[len(entry) - 2 :])
+            alpha, two_sided = float(alpha), bool(two_sided)
+            if not 0.0 <= alpha <= 1.0:
+                raise ParameterError(f"face_colors[{k}]: alpha must be in [0, 1], got {alpha}")
             idx = np.asarray(idx, dtype=np.int64).ravel()
             if idx.size and (idx.min() < 0 or idx.max() >= len(f)):
                 raise ParameterError(
@@ -251,6 +264,7 @@ class MeshRenderer:
                 raise ParameterError(f"face_colors[{k}]: colour must be 3 floats (RGB), got {rgb}")
             self._face_color[idx] = k
             self._group_colors.append(rgb)
+            self._group_styles.append((alpha, two_sided))
         self.size = (w, h)
         self.fov = float(fov)
         self.margin = float(margin)
@@ -286,7 +300,7 @@ class MeshRenderer:
         self.samples = samples if samples > 1 else 0
         self._prog = ctx.program(vertex_shader=_VERTEX_SHADER, fragment_shader=_FRAGMENT_SHADER)
         self._vbo = ctx.buffer(reserve=self.num_vertices * 6 * 4, dynamic=True)
-        self._draws: list[tuple[Any, Any, tuple[float, float, float]]] = []  # (index buffer, vertex array, RGB)
+        self._draws: list[tuple[Any, Any, tuple[float, float, float], tuple[float, bool]]] = []  # ibo, vao, RGB, style
         self._build_draws()
         self._color_rb = ctx.renderbuffer((w, h), 4, samples=self.samples)
         self._depth_rb = ctx.depth_renderbuffer((w, h), samples=self.samples)
@@ -305,19 +319,21 @@ class MeshRenderer:
         self._prog["u_fill_dir"].value = tuple(fill / np.linalg.norm(fill))
 
     def _build_draws(self) -> None:
-        """One index buffer and vertex array per colour group (skin first), from ``self.faces``."""
+        """One index buffer and vertex array per colour group (skin first), from ``self.faces``; the opaque
+        groups before the transparent ones (in their order)."""
         self._release_draws()
-        colors = [self.color, *self._group_colors]
-        for k, rgb in enumerate(colors):
+        groups = [(self.color, (1.0, False)), *zip(self._group_colors, self._group_styles, strict=True)]
+        for k in sorted(range(len(groups)), key=lambda k: groups[k][1][0] < 1.0):  # stable: opaque, then transparent
+            rgb, style = groups[k]
             tris = self.faces[self._face_color == k - 1]
             if len(tris) == 0:
                 continue
             ibo = self._ctx.buffer(tris.astype(np.uint32).tobytes())
             vao = self._ctx.vertex_array(self._prog, [(self._vbo, "3f 3f", "in_pos", "in_normal")], ibo)
-            self._draws.append((ibo, vao, rgb))
+            self._draws.append((ibo, vao, rgb, style))
 
     def _release_draws(self) -> None:
-        for ibo, vao, _ in getattr(self, "_draws", []):
+        for ibo, vao, _, _ in getattr(self, "_draws", []):
             vao.release()
             ibo.release()
         self._draws = []
@@ -410,9 +426,20 @@ class MeshRenderer:
             ctx.enable(ctx.DEPTH_TEST)
             ctx.disable(ctx.CULL_FACE)
             self._fbo.clear(*self.background, 1.0, depth=1.0)
-            for _, vao, rgb in self._draws:
+            blending = False
+            for _, vao, rgb, (alpha, two_sided) in self._draws:
+                if alpha < 1.0 and not blending:  # the transparent groups come last: blend, keep the depth
+                    blending = True
+                    ctx.enable(ctx.BLEND)
+                    ctx.blend_func = ctx.SRC_ALPHA, ctx.ONE_MINUS_SRC_ALPHA
+                    self._fbo.depth_mask = False
                 self._prog["u_color"].value = rgb
+                self._prog["u_alpha"].value = alpha
+                self._prog["u_two_sided"].value = two_sided
                 vao.render()
+            if blending:
+                ctx.disable(ctx.BLEND)
+                self._fbo.depth_mask = True
             src = self._fbo
             if self._resolve_fbo is not None:
                 ctx.copy_framebuffer(self._resolve_fbo, self._fbo)
@@ -471,8 +498,9 @@ class RigRenderer(MeshRenderer):
     in :data:`LIP_COLOR` (``lips=False`` leaves them skin) and, with ``parts=True`` (the default), the GLB's
     eyeballs, teeth, tongue and mouth cavity (:func:`~facecraft.rigs.face_parts.face_parts`), moved as the GLB moves
     them (morph targets, the eyes turned by ``eyeLook*``); with ``parts=False`` and ``openings=True``, triangles fill
-    the mouth and eye openings as a dark cavity and dark eyes instead. Extra keyword options are those of
-    :class:`MeshRenderer`.
+    the mouth and eye openings as a dark cavity and dark eyes instead. A rig with its own surfaces
+    (``rig.regions``: ICT FaceKit's skin, eyes, teeth, gums and lashes) is drawn in their colours, as its GLB's
+    materials, the transparent ones blended over the rest. Extra keyword options are those of :class:`MeshRenderer`.
     """
 
     def __init__(
@@ -490,8 +518,14 @@ class RigRenderer(MeshRenderer):
             kept[np.concatenate([idx for idx, _ in mediapipe_openings(faces)])] = False
             openings = False
         colours: list = []
-        if "face_colors" not in kwargs:
-            renumber = np.cumsum(kept) - 1  # triangle indices once the openings' are gone
+        renumber = np.cumsum(kept) - 1  # triangle indices once the openings' are gone
+        if "face_colors" not in kwargs and rig.regions:  # the rig's own surfaces (ICT: eyes, teeth, lashes)
+            colours = [(renumber[r.triangles[kept[r.triangles]]], r.color, r.alpha, r.double_sided)
+                       for r in rig.regions if r.name != "skin"]  # fmt: skip
+            skin = next((r.color for r in rig.regions if r.name == "skin"), None)
+            if skin is not None:
+                kwargs.setdefault("color", skin)
+        elif "face_colors" not in kwargs:
             regions = face_regions(rig.faces, openings=openings)
             colours = [(renumber[idx[kept[idx]]], rgb) for name, idx, rgb in regions if lips or name != "lips"]
         faces = faces[kept]

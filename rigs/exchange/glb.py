@@ -4,8 +4,9 @@ The file holds one node with one mesh: the neutral vertices (POSITION, NORMAL, T
 UVs), uint16/uint32 indices, and every rig shape as a morph target (POSITION deltas, and NORMAL deltas unless
 ``normals=False``). Rigs on the MediaPipe topology (the default rig) get four triangle primitives sharing
 those attributes and targets, each with its own material: skin, lips (:func:`facecraft.rigs.default_rig.
-lip_faces`), mouth interior and eyes (:mod:`facecraft.rigs.surfaces`); any other rig one primitive without
-a material. Target names go to
+lip_faces`), mouth interior and eyes (:mod:`facecraft.rigs.surfaces`); a rig that names its surfaces
+(``rig.regions``: ICT FaceKit's skin, eyes, teeth, gums and lashes) one primitive and material per surface, its
+transparent eye overlays alpha-blended; any other rig one primitive without a material. Target names go to
 ``mesh.extras.targetNames``, which Blender, three.js and Babylon read, spelled with Apple's ARKit names where a
 shape is an ARKit shape. An animation, when given, drives the node's ``weights`` with a LINEAR sampler whose
 input is time in seconds; head rotations, when present, drive the node's rotation. Every buffer view is 4-byte
@@ -228,7 +229,8 @@ def _static_document(rig, *, normals: bool, parts: bool, name: str | None) -> _S
     from ..face_parts import face_parts
 
     extra = face_parts(rig) if parts else []
-    mesh = pygltflib.Mesh(name=name or rig.name, primitives=_primitives(b, faces, attrs, targets, openings=not extra))
+    prims = _primitives(b, faces, attrs, targets, openings=not extra, regions=getattr(rig, "regions", ()))
+    mesh = pygltflib.Mesh(name=name or rig.name, primitives=prims)
     if k:
         mesh.weights = [0.0] * k
         mesh.extras = {"targetNames": glb_target_names(list(rig.shape_names))}
@@ -274,25 +276,43 @@ def _indices(b: _Builder, tri: np.ndarray) -> int:
                       with_bounds=True)  # fmt: skip
 
 
-def _primitives(b: _Builder, faces: np.ndarray, attrs, targets: list, *, openings: bool = True) -> list:
+def _primitives(b: _Builder, faces: np.ndarray, attrs, targets: list, *, openings: bool = True, regions=()) -> list:
     """One primitive per surface: MediaPipe-topology rigs get skin, lips, mouth interior and eyes (own materials,
     so an engine shows lips, and a dark mouth and eyes rather than skin stretched over the openings), sharing
-    the vertex attributes and morph targets; any other rig one primitive without a material.
+    the vertex attributes and morph targets; any other rig one primitive without a material, unless it names
+    its surfaces (``regions``, :class:`~facecraft.rigs.surfaces.Region`: ICT FaceKit's skin, eyes, teeth, gums,
+    lashes): then one primitive and material per region, skin taking the triangles in none, a region with
+    alpha below 1 an ``alphaMode`` BLEND material of that alpha, a double-sided region a ``doubleSided`` one.
     ``openings=False`` (the rig's parts are written) keeps only the skin and the lips."""
-    regions = face_regions(faces)
-    if not regions:
-        groups = [(faces, None)]
+    regions = tuple(regions)
+    groups: list = []  # (triangles, (material name, sRGB) or None, alpha, double-sided)
+    if regions:
+        rest = np.ones(len(faces), bool)
+        for r in regions:
+            rest[r.triangles] = False
+        extra = np.nonzero(rest)[0]
+        skin = next((r for r in regions if r.name == "skin"), None)
+        if skin is None:
+            groups.append((faces[extra], ("skin", SKIN_COLOR), 1.0, False))
+        for r in regions:
+            idx = np.concatenate([r.triangles, extra]) if r is skin else r.triangles
+            groups.append((faces[idx], (r.name, r.color), r.alpha, r.double_sided))
+    elif not (mp_regions := face_regions(faces)):
+        groups = [(faces, None, 1.0, False)]
     else:
         skin = np.ones(len(faces), bool)
-        for _, idx, _ in regions:  # the openings stay out of the skin even when they are not written
+        for _, idx, _ in mp_regions:  # the openings stay out of the skin even when they are not written
             skin[idx] = False
-        kept = [(faces[idx], (nm, rgb)) for nm, idx, rgb in regions if openings or nm == "lips"]
-        groups = [(faces[skin], ("skin", SKIN_COLOR)), *kept]
+        kept = [(faces[idx], (nm, rgb), 1.0, False) for nm, idx, rgb in mp_regions if openings or nm == "lips"]
+        groups = [(faces[skin], ("skin", SKIN_COLOR), 1.0, False), *kept]
     prims = []
-    for tri, material in groups:
+    for tri, material, alpha, double_sided in groups:
         if not len(tri):
             continue
-        mat = None if material is None else _material(b, *material)
+        mat = None if material is None else _material(b, *material, double_sided=double_sided)
+        if mat is not None and alpha < 1.0:
+            b.gltf.materials[mat].alphaMode = pygltflib.BLEND
+            b.gltf.materials[mat].pbrMetallicRoughness.baseColorFactor[3] = float(alpha)
         prims.append(pygltflib.Primitive(attributes=attrs, indices=_indices(b, tri), mode=pygltflib.TRIANGLES,
                                          targets=targets or None, material=mat))  # fmt: skip
     return prims

@@ -212,6 +212,7 @@ def read_gltf(path: str | Path, *, include_parts: bool = False) -> dict:
     g = _load(path)
     cache: dict = {}
     verts, faces, uvs, parts = [], [], [], []  # parts: (vertex offset, count, {name: delta})
+    face_materials: list[np.ndarray] = []  # each triangle's material index (-1: none)
     offset = 0
     instances = _mesh_instances(g, include_parts=include_parts)
     for mesh_index, world in instances:
@@ -231,6 +232,7 @@ def read_gltf(path: str | Path, *, include_parts: bool = False) -> dict:
                 tri = read_accessor(g, prim.indices, path=path, cache=cache).reshape(-1).astype(np.int64)
             if tri.size % 3 or (tri.size and tri.max() >= n):
                 raise FileFormatError(f"{path}: mesh {mesh_index} primitive {p_index} has invalid triangle indices")
+            face_materials.append(np.full(tri.size // 3, -1 if prim.material is None else prim.material, np.int64))
             if prim.attributes.POSITION in shared:  # same vertices (and targets) as an earlier primitive
                 faces.append(tri.reshape(-1, 3) + shared[prim.attributes.POSITION])
                 continue
@@ -273,7 +275,48 @@ def read_gltf(path: str | Path, *, include_parts: bool = False) -> dict:
     return {
         "neutral": np.concatenate(verts).astype(np.float32), "deltas": deltas, "faces": np.concatenate(faces),
         "uvs": all_uv, "shape_names": shape_names, "source_names": source_names, "name": name,
+        "face_materials": np.concatenate(face_materials), "materials": [_material_info(m) for m in g.materials or []],
+        "generator": (g.asset.generator if g.asset else None) or "",
     }  # fmt: skip
+
+
+def _material_info(material) -> dict:
+    """A material's name, sRGB base colour, alpha (1 unless ``alphaMode`` is BLEND), sides and whether a texture
+    colours it."""
+    from ..surfaces import srgb_from_linear
+
+    pbr = material.pbrMetallicRoughness
+    factor = list(pbr.baseColorFactor) if pbr is not None and pbr.baseColorFactor else [1.0, 1.0, 1.0, 1.0]
+    return {
+        "name": material.name or "",
+        "color": tuple(srgb_from_linear(factor[:3])),
+        "alpha": float(factor[3]) if material.alphaMode == pygltflib.BLEND else 1.0,
+        "double_sided": bool(material.doubleSided),
+        "textured": pbr is not None and pbr.baseColorTexture is not None,
+    }
+
+
+def gltf_regions(d: dict) -> list:
+    """The surfaces (:class:`~facecraft.rigs.surfaces.Region`) of :func:`read_gltf`'s data written by facecraft
+    (``asset.generator``): one per named, untextured material, so a rig read back from facecraft's GLB of ICT
+    FaceKit keeps its eyes, teeth and lashes in the renderer. ``[]`` for other files (a character's own materials,
+    often textured, are not facecraft's surfaces)."""
+    from ..surfaces import Region
+    from .glb import GENERATOR
+
+    if d.get("generator") != GENERATOR or not d.get("materials"):
+        return []
+    ids, materials = d["face_materials"], d["materials"]
+    regions, seen = [], set()
+    for m in materials:
+        if not m["name"] or m["textured"] or m["name"] in seen:
+            continue
+        same = [j for j, o in enumerate(materials) if o["name"] == m["name"]]
+        tri = np.nonzero(np.isin(ids, same))[0]
+        if tri.size:
+            seen.add(m["name"])
+            regions.append(Region(m["name"], tri, m["color"], m["alpha"], m["double_sided"]))
+    return regions
 
 
 def load_gltf_rig(path: str | Path):
@@ -284,7 +327,7 @@ def load_gltf_rig(path: str | Path):
     from .gltf_animate import remember_source
 
     d = read_gltf(path)
-    topology = canonical_topology(len(d["neutral"]), d["faces"]) or {"faces": d["faces"]}
+    topology = canonical_topology(len(d["neutral"]), d["faces"]) or {"faces": d["faces"], "regions": gltf_regions(d)}
     rig = BlendshapeRig(d["neutral"], d["deltas"], d["shape_names"], uvs=d["uvs"], name=d["name"], **topology)
     return remember_source(rig, path)  # written back as the whole character (gltf_animate), not this mesh alone
 

@@ -345,3 +345,35 @@ def test_context_falls_back_then_names_debian_packages(monkeypatch):
     monkeypatch.setattr(moderngl, "create_standalone_context", all_broken)
     with pytest.raises(OptionalDependencyError, match="libegl1 libegl-mesa0 libgl1-mesa-dri"):
         render_mod.create_context()
+
+
+def test_transparent_and_double_sided_face_colors(dome_rig):
+    """An alpha below 1 blends a group over what is behind it; double-sided groups keep their colour behind."""
+    v, faces = dome_rig.neutral.numpy(), dome_rig.faces.numpy()
+    centre = np.nonzero((v[faces].mean(axis=1)[:, :2] ** 2).sum(1) < 0.03**2)[0]
+    # a copy of the triangles near the nose 5 mm in front of the dome: the overlay
+    both = np.concatenate([v, v + np.float32([0, 0, 0.005])])
+    layered = np.concatenate([faces, faces[centre] + len(v)])
+    overlay = np.arange(len(faces), len(layered))
+    blue = (0.1, 0.2, 0.9)
+    mid = (slice(SIZE // 2 - 2, SIZE // 2 + 3), slice(SIZE // 2 - 2, SIZE // 2 + 3))
+
+    def centre_rgb(tris, **kwargs):
+        with MeshRenderer(tris, reference=both, num_vertices=len(both), size=SIZE, **kwargs) as r:
+            return r.render(both)[mid].reshape(-1, 3).astype(float).mean(0)
+
+    skin = centre_rgb(faces)
+    opaque = centre_rgb(layered, face_colors=[(overlay, blue)])
+    half = centre_rgb(layered, face_colors=[(overlay, blue, 0.5)])
+    np.testing.assert_allclose(half, (skin + opaque) / 2, atol=6)  # half way between the skin and the blue
+    np.testing.assert_allclose(centre_rgb(layered, face_colors=[(overlay, blue, 0.0)]), skin, atol=1)
+    # all blue, seen from behind: the inside is dark red unless the group is double-sided
+    everything = np.arange(len(faces))
+    with MeshRenderer(faces, reference=v, size=SIZE, face_colors=[(everything, blue)]) as r:
+        inside = r.render(v, pose=(180, 0, 0))
+    with MeshRenderer(faces, reference=v, size=SIZE, face_colors=[(everything, blue, 1.0, True)]) as r:
+        behind = r.render(v, pose=(180, 0, 0))
+    assert inside[_mask(inside)].mean(0)[0] > inside[_mask(inside)].mean(0)[2]
+    assert behind[_mask(behind)].mean(0)[2] > behind[_mask(behind)].mean(0)[0] + 40
+    with pytest.raises(ParameterError, match="alpha"):
+        MeshRenderer(faces, face_colors=[(centre, blue, 1.5)])

@@ -163,3 +163,28 @@ def test_text_gltf_with_external_bin_and_data_uri(tmp_path, tiny_rig, monkeypatc
     (folder / "mesh data.bin").unlink()
     with pytest.raises(FileFormatError, match=r"external.gltf: buffer 0 refers to 'mesh%20data.bin', which was not"):
         read_gltf(folder / "external.gltf")
+
+
+def test_facecraft_glb_surfaces_are_read_back_as_regions(tmp_path, grid_rig):
+    """A rig with its own surfaces (as ICT FaceKit's) keeps them through facecraft's GLB; other files get none."""
+    from facecraft.rigs import BlendshapeRig
+    from facecraft.rigs.surfaces import Region
+
+    n = grid_rig.faces.shape[0]
+    regions = [Region("iris", np.arange(0, 10), (0.36, 0.25, 0.15)),
+               Region("lashes", np.arange(10, 20), (0.06, 0.05, 0.04), alpha=0.25, double_sided=True)]  # fmt: skip
+    rig = BlendshapeRig(grid_rig.neutral, grid_rig.deltas, grid_rig.shape_names, grid_rig.faces, regions=regions)
+    path = write_rig_glb(rig, tmp_path / "r.glb")
+    d = read_gltf(path)
+    assert [m["name"] for m in d["materials"]] == ["skin", "iris", "lashes"] and len(d["face_materials"]) == n
+    back = load_gltf_rig(path)
+    assert [(r.name, r.alpha, r.double_sided) for r in back.regions] == [
+        ("skin", 1.0, False), ("iris", 1.0, False), ("lashes", 0.25, True),
+    ]  # fmt: skip
+    faces, want = back.faces.numpy(), rig.faces.numpy()
+    for got, ref in zip(back.regions[1:], regions, strict=True):
+        np.testing.assert_allclose(got.color, ref.color, atol=1e-6)
+        assert sorted(map(tuple, faces[got.triangles])) == sorted(map(tuple, want[ref.triangles]))
+    assert len(back.regions[0].triangles) == n - 20  # the rest is skin
+    assert load_gltf_rig(write_rig_glb(grid_rig, tmp_path / "plain.glb")).regions == ()  # no materials
+    assert load_gltf_rig(_hand_built_glb(tmp_path / "hand.glb")).regions == ()  # not facecraft's
