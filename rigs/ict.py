@@ -7,6 +7,10 @@ names sides with ``_L``/``_R`` (the subject's left is +X, as in ARKit) and split
 ARKit shapes (``PupilDilate_*``, ``cheekRaiser_*``) and the PCA identity modes (``identity###``) are kept
 out of the ARKit rig; :func:`ict_identity_deltas` gives the identity modes.
 
+Each triangle keeps the neutral OBJ's material (``usemtl``); :func:`ict_region_labels` turns ICT's materials into
+the rig's surfaces (``rig.regions``: skin, eyes, teeth, gums and tongue, lashes, and the see-through shells over
+the eyes), which the GLB writer gives their own materials and the renderer their colours.
+
 Units: ICT stores centimetres; the rig is converted to metres (Y up, face toward +Z, as ICT already is).
 Parsed arrays are cached as one ``.npz`` in ``$FACECRAFT_CACHE_DIR`` (or ``~/.cache/facecraft``), keyed by
 the OBJ files' names, sizes and modification times, so a second load takes well under a second.
@@ -21,7 +25,7 @@ import os
 import re
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -29,18 +33,51 @@ import numpy as np
 from .arkit import ARKIT_NAMES, canonical_arkit_name
 from .blendshape_rig import SEMANTIC_POINTS, BlendshapeRig
 from .errors import FileFormatError, MissingFileError, ParameterError
+from .face_parts import CAVITY_COLOR, IRIS_COLOR, PUPIL_COLOR, SCLERA_COLOR, SOCKET_COLOR, TEETH_COLOR, TONGUE_COLOR
+from .surfaces import LASH_COLOR, SKIN_COLOR, regions_from_labels
 
 logger = logging.getLogger(__name__)
 
 NEUTRAL_STEM = "generic_neutral_mesh"
 ICT_ENV_VAR = "FACECRAFT_ICT_DIR"
 CACHE_ENV_VAR = "FACECRAFT_CACHE_DIR"
-_CACHE_VERSION = "ict-obj-v1"
+_CACHE_VERSION = "ict-obj-v2"  # v2: each triangle's material
 
 # Vertex ranges of the ICT Face Model Light (inclusive starts, exclusive ends), from its README.
 ICT_FACE_VERTICES = 9409  # full face area: vertices 0..9408
 ICT_NARROW_FACE_VERTICES = 6706  # narrow face area: vertices 0..6705
 ICT_SKIN_VERTICES = 11248  # face + head and neck
+ICT_MOUTH_SOCKET_VERTICES = (11248, 13294)  # the mouth's inside (drawn with M_BackHead in the OBJ)
+ICT_EYE_SOCKET_VERTICES = (13294, 14062)  # both eye sockets (also M_BackHead)
+ICT_ALL_VERTICES = 26719
+
+# Surfaces of the ICT head (``rig.regions``): the neutral OBJ's material (``usemtl``) of each triangle names it.
+_ICT_MATERIAL_REGIONS = {
+    "M_Face": "skin", "M_BackHead": "skin", "M_GumsTongue": "gums_tongue", "M_Teeth": "teeth",
+    "M_ScleraLeft": "eye_white", "M_ScleraRight": "eye_white", "M_IrisLeft": "iris", "M_IrisRight": "iris",
+    "M_LacrimalFluid": "lacrimal_fluid", "M_EyeBlend": "eye_blend", "M_EyeOcclusion": "eye_occlusion",
+    "M_EyeLashes": "eyelashes",
+}  # fmt: skip
+# Region -> (sRGB colour, alpha, double-sided), in the GLB's material order; the default rig's colours where the
+# surface is the same. See :func:`ict_region_labels` for the transparent ones (alpha < 1).
+ICT_REGIONS: dict[str, tuple[tuple[float, float, float], float, bool]] = {
+    "skin": (SKIN_COLOR, 1.0, False),
+    "mouth_cavity": (CAVITY_COLOR, 1.0, False),
+    "eye_socket": (SOCKET_COLOR, 1.0, False),
+    "gums_tongue": (TONGUE_COLOR, 1.0, False),
+    "teeth": (TEETH_COLOR, 1.0, False),
+    "eye_white": (SCLERA_COLOR, 1.0, False),
+    "iris": (IRIS_COLOR, 1.0, False),
+    "pupil": (PUPIL_COLOR, 1.0, True),
+    "eyelashes": (LASH_COLOR, 0.55, True),
+    "lower_eyelashes": (LASH_COLOR, 0.2, True),
+    "cornea": ((1.0, 1.0, 1.0), 0.08, False),
+    "lacrimal_fluid": ((1.0, 1.0, 1.0), 0.12, False),
+    "eye_blend": (SCLERA_COLOR, 0.15, False),
+    "eye_occlusion": (SOCKET_COLOR, 0.15, False),
+}
+_IRIS_DISC_GUESS = 18.0  # degrees from the cornea's apex: inner-ball vertices taken as the iris disc's first guess
+_CORNEA_MARGIN = 0.13  # the shell is clear this far (a fraction of the eye's radius) beyond the iris's edge
 
 # ARKit shapes that ICT splits into two halves; the halves are summed.
 _SPLIT_SHAPES = {"browInnerUp", "cheekPuff"}
@@ -93,6 +130,10 @@ class ObjShapeSet:
     shapes : float32 (K, V, 3)
         Absolute vertex positions of each shape (not deltas).
     folder : Path
+    face_materials : int64 (F,)
+        Each triangle's material in the neutral OBJ: an index into ``material_names`` (``-1``: none).
+    material_names : list of str
+        The neutral OBJ's ``usemtl`` names, in the order it first uses them.
     """
 
     neutral: np.ndarray
@@ -100,6 +141,12 @@ class ObjShapeSet:
     names: list[str]
     shapes: np.ndarray
     folder: Path
+    face_materials: np.ndarray | None = None
+    material_names: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.face_materials is None:
+            self.face_materials = np.full(len(self.faces), -1, dtype=np.int64)
 
     def deltas(self) -> np.ndarray:
         """Shape minus neutral, ``(K, V, 3)``."""
@@ -117,8 +164,10 @@ def _read_text(path: Path) -> bytes:
         raise FileFormatError(f"{path}: cannot read OBJ file ({e})") from e
 
 
-def _parse_obj(path: Path, *, with_faces: bool) -> tuple[np.ndarray, np.ndarray | None]:
-    """Vertices ``(V, 3)`` float32 and (optionally) triangles ``(F, 3)`` int64 of one OBJ file."""
+def _parse_obj(path: Path, *, with_faces: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, list[str]]:
+    """Vertices ``(V, 3)`` float32 and (optionally) triangles ``(F, 3)`` int64 of one OBJ file, with each
+    triangle's material (``usemtl`` group) as an index ``(F,)`` into the returned material names (``-1``: a face
+    before any ``usemtl``). Names are in the order the file first uses them."""
     lines = _read_text(path).split(b"\n")
     vlines = [ln[2:] for ln in lines if ln.startswith(b"v ")]
     if not vlines:
@@ -140,14 +189,22 @@ def _parse_obj(path: Path, *, with_faces: bool) -> tuple[np.ndarray, np.ndarray 
     if not np.all(np.isfinite(verts)):
         raise FileFormatError(f"{path}: vertex coordinates contain NaN or infinity")
     if not with_faces:
-        return verts, None
+        return verts, None, None, []
     tris: list[np.ndarray] = []
+    tri_groups: list[np.ndarray] = []
     polys: dict[int, list[list[int]]] = {}
+    groups: dict[int, list[int]] = {}  # per polygon size: each polygon's material index
+    material_ids: dict[str, int] = {}
+    current = -1
     try:
         for ln in lines:
             if ln.startswith(b"f "):
                 idx = [int(t.split(b"/", 1)[0]) for t in ln[2:].split()]
                 polys.setdefault(len(idx), []).append(idx)
+                groups.setdefault(len(idx), []).append(current)
+            elif ln.startswith(b"usemtl"):
+                name = ln[6:].strip().decode("utf-8", "replace")
+                current = material_ids.setdefault(name, len(material_ids))
     except ValueError as e:
         raise FileFormatError(f"{path}: unparsable face line ({e})") from e
     n = len(verts)
@@ -156,12 +213,14 @@ def _parse_obj(path: Path, *, with_faces: bool) -> tuple[np.ndarray, np.ndarray 
             raise FileFormatError(f"{path}: a face with {k} vertices (at least 3 expected)")
         p = np.asarray(rows, dtype=np.int64)
         p = np.where(p < 0, p + n, p - 1)  # OBJ is 1-based; negative ids count back from the end
-        for j in range(1, k - 1):  # fan triangulation: (0, 1, 2), (0, 2, 3), ...
+        for j in range(1, k - 1):  # fan triangulation: (0, 1, 2), (0, 2, 3), ...; each keeps its polygon's group
             tris.append(p[:, [0, j, j + 1]])
+            tri_groups.append(np.asarray(groups[k], dtype=np.int64))
     faces = np.concatenate(tris) if tris else np.zeros((0, 3), dtype=np.int64)
+    face_materials = np.concatenate(tri_groups) if tri_groups else np.zeros(0, dtype=np.int64)
     if faces.size and (faces.min() < 0 or faces.max() >= n):
         raise FileFormatError(f"{path}: face indices outside 1..{n}")
-    return verts, faces
+    return verts, faces, face_materials, list(material_ids)
 
 
 def read_obj(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
@@ -170,11 +229,22 @@ def read_obj(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     Only ``v`` and ``f`` lines are used; polygons are fan-triangulated. Raises :class:`MissingFileError`
     or :class:`FileFormatError` naming the file.
     """
+    verts, faces, _, _ = _parse_obj(_existing_obj(path), with_faces=True)
+    return verts, faces
+
+
+def read_obj_materials(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """:func:`read_obj` plus each triangle's material: vertices, triangles, material index per triangle ``(F,)``
+    int64 into the names of the ``usemtl`` groups (in the file's order; ``-1`` for a face before any ``usemtl``)
+    and those names. A polygon's triangles all keep its material."""
+    return _parse_obj(_existing_obj(path), with_faces=True)
+
+
+def _existing_obj(path: str | os.PathLike) -> Path:
     p = Path(path)
     if not p.is_file():
         raise MissingFileError(f"OBJ file not found: {p}")
-    verts, faces = _parse_obj(p, with_faces=True)
-    return verts, faces
+    return p
 
 
 # ---------------------------------------------------------------------------------------------- shape sets
@@ -236,15 +306,16 @@ def load_obj_shape_set(
         try:
             with np.load(cache_path, allow_pickle=False) as z:
                 logger.info("ICT/OBJ shapes from cache %s", cache_path)
-                return ObjShapeSet(z["neutral"], z["faces"], [str(n) for n in z["names"]], z["shapes"], folder)
+                return ObjShapeSet(z["neutral"], z["faces"], [str(n) for n in z["names"]], z["shapes"], folder,
+                                   z["face_materials"], [str(n) for n in z["material_names"]])  # fmt: skip
         except (OSError, ValueError, KeyError) as e:
             logger.warning("ignoring unreadable cache %s (%s)", cache_path, e)
-    neutral, faces = _parse_obj(files[neutral_stem], with_faces=True)
+    neutral, faces, face_materials, material_names = _parse_obj(files[neutral_stem], with_faces=True)
     names = [s for s in files if s != neutral_stem]
     shapes = np.empty((len(names), *neutral.shape), dtype=np.float32)
 
     def parse(i: int) -> None:
-        verts, _ = _parse_obj(files[names[i]], with_faces=False)
+        verts, _, _, _ = _parse_obj(files[names[i]], with_faces=False)
         if verts.shape != neutral.shape:
             raise FileFormatError(
                 f"{files[names[i]]}: {len(verts)} vertices, but the neutral mesh {files[neutral_stem].name} has "
@@ -254,12 +325,13 @@ def load_obj_shape_set(
 
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
         list(pool.map(parse, range(len(names))))  # list() re-raises the first error
-    result = ObjShapeSet(neutral, faces, names, shapes, folder)
+    result = ObjShapeSet(neutral, faces, names, shapes, folder, face_materials, material_names)
     if cache_path is not None:
         try:
             cache_path.parent.mkdir(parents=True, exist_ok=True)
             tmp = cache_path.with_suffix(f".tmp{os.getpid()}.npz")
-            np.savez(tmp, neutral=neutral, faces=faces, names=np.array(names), shapes=shapes)
+            np.savez(tmp, neutral=neutral, faces=faces, names=np.array(names), shapes=shapes,
+                     face_materials=face_materials, material_names=np.array(material_names, dtype=str))  # fmt: skip
             os.replace(tmp, cache_path)
         except OSError as e:
             logger.warning("could not write cache %s (%s)", cache_path, e)
@@ -290,6 +362,89 @@ def arkit_deltas(shape_set: ObjShapeSet) -> tuple[list[str], np.ndarray]:
     names = [n for n in ARKIT_NAMES if n in acc]
     deltas = np.stack([acc[n] for n in names]) if names else np.zeros((0, *shape_set.neutral.shape), np.float32)
     return names, deltas.astype(np.float32)
+
+
+def _label_eye(labels: np.ndarray, v: np.ndarray, faces: np.ndarray, shell: np.ndarray, ball: np.ndarray) -> None:
+    """Label one eye's triangles in place: ``shell`` and ``ball`` are the masks of its outer shell (ICT's
+    "sclera") and its inner ball (ICT's "iris") over ``faces``; see :func:`ict_region_labels`.
+
+    The eye's axis is the normal of the iris disc, the flat front of the inner ball: first guessed as the way
+    from the centre of the sphere fitted to the shell to the cornea's apex (the shell's farthest vertices),
+    then the normal of the plane through the ball's vertices near that axis. Heights ``h`` along the axis and
+    radii ``r`` from it are measured from the disc's centre; tolerances are fractions of the eye's radius.
+    """
+    shell_v = v[np.unique(faces[shell])]
+    fit = np.linalg.lstsq(np.c_[2 * shell_v, np.ones(len(shell_v))], (shell_v**2).sum(1), rcond=None)[0]
+    centre = fit[:3]
+    radius = float(np.sqrt(fit[3] + centre @ centre))
+    dist = np.linalg.norm(shell_v - centre, axis=1)
+    axis = shell_v[dist >= np.quantile(dist, 0.98)].mean(0) - centre
+    ball_ids = np.unique(faces[ball])
+    for _ in range(2):  # guess, then refine on the disc itself
+        q = v[ball_ids] - centre
+        near = (q @ axis) > np.cos(np.radians(_IRIS_DISC_GUESS)) * np.linalg.norm(q, axis=1) * np.linalg.norm(axis)
+        disc_v = v[ball_ids[near]]
+        middle = disc_v.mean(0)
+        normal = np.linalg.svd(disc_v - middle)[2][2]
+        axis = normal * np.sign(normal @ axis)
+    q = v - middle
+    h = q @ axis
+    r = np.linalg.norm(q - h[:, None] * axis, axis=1)
+    on_disc = np.zeros(len(v), bool)
+    on_disc[ball_ids] = (np.abs(h[ball_ids]) < 0.05 * radius) & (r[ball_ids] < 0.6 * radius)
+    iris_radius = float(r[on_disc].max())
+    iris = ball & on_disc[faces].all(1)
+    h_mid, r_mid = h[faces].mean(1), r[faces].mean(1)
+    inside = h_mid < -0.5 * radius  # the ball's walls, seen only through the pupil
+    labels[ball] = "eye_white"
+    labels[iris] = "iris"
+    labels[ball & ~iris & inside] = "pupil"
+    # clear beyond the iris's edge by about one of the shell's triangles, so none of them overlaps the iris
+    labels[shell & ~inside & (r_mid < iris_radius + _CORNEA_MARGIN * radius)] = "cornea"
+
+
+def ict_region_labels(neutral: np.ndarray, faces: np.ndarray, face_materials: np.ndarray, material_names) -> np.ndarray:
+    """Each triangle's region (a key of :data:`ICT_REGIONS`, or ``None`` for a material ICT does not use).
+
+    From the OBJ's materials, refined where one ICT material holds two surfaces:
+
+    * ``M_BackHead`` also holds the mouth socket and the eye sockets (by the README's vertex ranges, full ICT
+      layout only): ``mouth_cavity`` and ``eye_socket``, dark, as the default rig's.
+    * Each eye is two nested balls. ICT's "sclera" is the outer, wet shell with the cornea's bulge: white, but
+      clear in front of the iris and a little beyond (``cornea``). ICT's "iris" is the inner ball, whose flat
+      front is the iris disc, with the pupil as a hole into the ball: ``iris`` on the disc, ``pupil`` (near black,
+      both sides) for the ball's walls seen through that hole, and ``eye_white`` for the rest of its front.
+
+    ICT (after Unreal's digital humans) also layers thin shells over each eye that its shaders draw blended
+    through textures: the tear film along the lids (``lacrimal_fluid``), the blend of the eye's corners into
+    the skin (``eye_blend``) and a shadow under the lids (``eye_occlusion``). Drawn opaque they cover the eyes
+    (a blank eye); without textures they keep a faint, uniform alpha (:data:`ICT_REGIONS`, glTF ``BLEND``): a
+    little sheen, softened corners, a shadowed eye, and the eye under them in full view. The lashes are strips
+    that ICT's textures cut into hairs; drawn solid they read as thick black bands, so they are blended too: the
+    upper ones (``eyelashes``) dark, the sparser lower ones (``lower_eyelashes``, below the middle of each eye's
+    opening) faint.
+    """
+    labels = np.array([None] * len(faces), dtype=object)
+    names = [_ICT_MATERIAL_REGIONS.get(n) for n in material_names]
+    known = face_materials >= 0
+    labels[known] = np.array(names, dtype=object)[face_materials[known]]
+    by_material = {n: face_materials == i for i, n in enumerate(material_names)}
+    if len(neutral) == ICT_ALL_VERTICES and "M_BackHead" in by_material:
+        for (lo, hi), region in ((ICT_MOUTH_SOCKET_VERTICES, "mouth_cavity"), (ICT_EYE_SOCKET_VERTICES, "eye_socket")):
+            inside = by_material["M_BackHead"] & ((faces >= lo) & (faces < hi)).all(1)
+            labels[inside] = region
+    v = neutral.astype(np.float64)
+    if "M_EyeLashes" in by_material and len(neutral) == ICT_ALL_VERTICES:
+        # below the middle of each eye's opening (the lid points'): the sparser, shorter lower lashes
+        mid_l = v[[ICT_SEMANTIC_VERTICES["upper_lid_l"], ICT_SEMANTIC_VERTICES["lower_lid_l"]], 1].mean()
+        mid_r = v[[ICT_SEMANTIC_VERTICES["upper_lid_r"], ICT_SEMANTIC_VERTICES["lower_lid_r"]], 1].mean()
+        mid = v[faces].mean(1)
+        labels[by_material["M_EyeLashes"] & (mid[:, 1] < np.where(mid[:, 0] > 0, mid_l, mid_r))] = "lower_eyelashes"
+    for shell_name, ball_name in (("M_ScleraLeft", "M_IrisLeft"), ("M_ScleraRight", "M_IrisRight")):
+        shell, ball = by_material.get(shell_name), by_material.get(ball_name)
+        if shell is not None and ball is not None and shell.sum() >= 8 and ball.sum() >= 8:
+            _label_eye(labels, v, faces, shell, ball)
+    return labels
 
 
 def default_ict_dir() -> Path:
@@ -352,19 +507,22 @@ def load_ict_rig(
     data = load_obj_shape_set(folder, use_cache=use_cache)
     names, deltas = arkit_deltas(data)
     neutral, faces = data.neutral, data.faces
+    labels = ict_region_labels(neutral, faces, data.face_materials, data.material_names)
     if face_only:
         if len(neutral) < ICT_FACE_VERTICES:
             raise FileFormatError(
                 f"{folder}: face_only needs the ICT layout ({ICT_FACE_VERTICES}+ vertices), got {len(neutral)}"
             )
         neutral, deltas = neutral[:ICT_FACE_VERTICES], deltas[:, :ICT_FACE_VERTICES]
-        faces = faces[(faces < ICT_FACE_VERTICES).all(1)]
+        kept = (faces < ICT_FACE_VERTICES).all(1)
+        faces, labels = faces[kept], labels[kept]
     sem = dict(ICT_SEMANTIC_VERTICES if semantic_vertices is None else semantic_vertices)
     sem = {k: v for k, v in sem.items() if 0 <= v < len(neutral)}
     point_names = [n for n in SEMANTIC_POINTS if n in sem] + [n for n in sem if n not in SEMANTIC_POINTS]
     pf, pb = _vertex_points(faces, [sem[n] for n in point_names])
     return BlendshapeRig(
         neutral * scale, deltas * scale, names, faces, point_names=point_names, point_faces=pf, point_bary=pb,
+        regions=regions_from_labels(labels, ICT_REGIONS) if any(x is not None for x in labels) else (),
         name=f"ict:{folder.name}",
     )  # fmt: skip
 

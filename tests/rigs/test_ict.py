@@ -60,6 +60,38 @@ def test_read_obj_triangulates_quads_and_handles_slash_forms(tmp_path):
     assert faces.tolist() == [[1, 4, 2], [4, 3, 2], [0, 1, 2], [0, 2, 3]]
 
 
+def test_read_obj_materials_follow_each_polygon_into_its_triangles(tmp_path):
+    path = tmp_path / "m.obj"
+    path.write_text(
+        "v 0 0 0\nv 1 0 0\nv 1 1 0\nv 0 1 0\nv 2 0 0\nf 1 2 5\nusemtl M_Face\nf 1 2 3 4\n"
+        "usemtl M_Teeth\nf 2 5 3\nusemtl M_Face\nf 4 3 5\n"
+    )
+    verts, faces, materials, names = ict.read_obj_materials(path)
+    assert names == ["M_Face", "M_Teeth"]
+    # triangles first (no material, teeth, face), then the quad's two halves (face)
+    assert faces.tolist() == [[0, 1, 4], [1, 4, 2], [3, 2, 4], [0, 1, 2], [0, 2, 3]]
+    assert materials.tolist() == [-1, 1, 0, 0, 0]
+    assert np.array_equal(ict.read_obj(path)[1], faces)
+
+
+def test_rig_regions_from_ict_materials(objset):
+    from facecraft.rigs.face_parts import TEETH_COLOR
+    from facecraft.rigs.surfaces import SKIN_COLOR
+
+    assert ict.load_ict_rig(objset, semantic_vertices={}).regions == ()  # material "M" is none of ICT's
+    _write_obj(objset / "generic_neutral_mesh.obj.gz", NEUTRAL, faces=False,
+               extra="usemtl M_Face\nf 1 2 3 4\nusemtl M_Teeth\nf 2 5 3\n")  # fmt: skip
+    data = ict.load_obj_shape_set(objset)
+    assert data.material_names == ["M", "M_Face", "M_Teeth"] and data.face_materials.tolist() == [2, 1, 1]
+    cached = ict.load_obj_shape_set(objset)  # the cache keeps the materials
+    assert cached.material_names == data.material_names
+    assert np.array_equal(cached.face_materials, data.face_materials)
+    rig = ict.load_ict_rig(objset, semantic_vertices={})
+    assert [(r.name, r.triangles.tolist(), r.color) for r in rig.regions] == [
+        ("skin", [1, 2], SKIN_COLOR), ("teeth", [0], TEETH_COLOR),
+    ]  # fmt: skip
+
+
 def test_read_obj_ignores_vertex_colours(tmp_path):
     path = tmp_path / "coloured.obj"
     path.write_text("v 1 2 3 0.5 0.5 0.5\nv 4 5 6 0.1 0.2 0.3\nv 7 8 9 1 1 1\nf 1 2 3\n")

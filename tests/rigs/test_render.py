@@ -377,3 +377,55 @@ def test_transparent_and_double_sided_face_colors(dome_rig):
     assert behind[_mask(behind)].mean(0)[2] > behind[_mask(behind)].mean(0)[0] + 40
     with pytest.raises(ParameterError, match="alpha"):
         MeshRenderer(faces, face_colors=[(centre, blue, 1.5)])
+
+
+@pytest.fixture(scope="module")
+def ict_rig(shared_dir):
+    from facecraft.rigs.ict import load_ict_rig
+
+    folder = shared_dir / "assets" / "ict-facekit" / "FaceXModel"
+    if not folder.is_dir():
+        pytest.skip(f"ICT FaceKit not present at {folder}")
+    return load_ict_rig(folder)
+
+
+def _ict_eye_samples(rig, frame_of):
+    """Grey levels at each eyeball's centre (the iris, seen frontally) and the lightest 7-10 mm to either side of
+    it (the white), eyes from the README's vertex ranges of ICT's two eye meshes (not from the rig's regions)."""
+    v = rig.neutral.numpy()
+    out = []
+    with RigRenderer(rig, size=512) as r:
+        frame = frame_of(r).astype(float).mean(axis=2)
+
+        def grey(point):
+            x, y = np.round(r.project(point[None])[0]).astype(int)
+            return frame[y - 1 : y + 2, x - 1 : x + 2].mean()
+
+        for ball in (v[21451:23021], v[23021:24591]):  # left eye, right eye
+            c = ball.mean(0)
+            sides = [max(grey(c + [s * d, 0, 0]) for d in (0.007, 0.008, 0.009, 0.01)) for s in (1, -1)]
+            out.append([grey(c), *sides])
+    return np.array(out)  # (eye, [centre, outer side, inner side])
+
+
+def test_ict_preview_shows_dark_irises_in_white_eyes(ict_rig):
+    """ICT's eyes: a white eyeball with a dark iris, not covered by its overlay shells drawn as skin."""
+    eyes = _ict_eye_samples(ict_rig, lambda r: r.render_weights({}))
+    for iris, *white in eyes:
+        assert iris < 90 and min(white) > 100 and min(white) > 1.6 * iris, eyes
+    # without its surfaces (as it was), the overlays hide the eyes under skin: the centre is as light as beside it
+    plain = BlendshapeRig(ict_rig.neutral, ict_rig.deltas, ict_rig.shape_names, ict_rig.faces, name="plain")
+    bare = _ict_eye_samples(plain, lambda r: r.render_weights({}))
+    assert (bare[:, 0] > 110).all(), bare
+
+
+def test_ict_preview_colours_match_its_glb_materials(ict_rig):
+    """The renderer draws each ICT region in the colour the GLB gives its material; overlays are see-through."""
+    names = [r.name for r in ict_rig.regions]
+    assert {"skin", "eye_white", "iris", "teeth", "gums_tongue", "eyelashes"} <= set(names)
+    with RigRenderer(ict_rig, size=64) as r:
+        assert r.color == next(x.color for x in ict_rig.regions if x.name == "skin")
+        drawn = {(tuple(rgb), style) for _, _, rgb, style in r._draws}
+    assert drawn == {(x.color, (x.alpha, x.double_sided)) for x in ict_rig.regions}
+    transparent = [r.name for r in ict_rig.regions if r.alpha < 1]
+    assert {"lacrimal_fluid", "eye_blend", "eye_occlusion", "cornea"} <= set(transparent)

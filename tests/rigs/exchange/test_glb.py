@@ -409,3 +409,52 @@ def test_a_rig_arkit_curves_cannot_move_is_an_error_and_a_partial_one_a_warning(
     with caplog.at_level(logging.WARNING):
         build_glb(half, take)
     assert "rig 'half' has 20 of the 52 ARKit shapes; not animated: " + ARKIT_NAMES[20] in caplog.text
+
+
+def test_ict_glb_has_a_material_per_surface_and_validates(tmp_path, shared_dir):
+    """ICT FaceKit written to GLB: skin, white eyes with dark irises, ivory teeth, pink gums and tongue and dark
+    lashes as their own materials (not one grey primitive), its eye overlays alpha-blended, and a clean report."""
+    from facecraft.rigs.ict import load_ict_rig
+    from facecraft.rigs.loading import load_rig
+    from facecraft.rigs.surfaces import SKIN_COLOR, linear_rgb
+
+    folder = shared_dir / "assets" / "ict-facekit" / "FaceXModel"
+    if not folder.is_dir():
+        pytest.skip(f"ICT FaceKit not present at {folder}")
+    rig = load_ict_rig(folder)
+    path = write_rig_glb(rig, tmp_path / "ict.glb")
+    g = pygltflib.GLTF2().load(str(path))
+    prims = g.meshes[0].primitives
+    mats = {g.materials[p.material].name: g.materials[p.material] for p in prims}
+    assert len(mats) == len(prims) == len(g.materials)  # one primitive per material
+    assert {"skin", "eye_white", "iris", "pupil", "teeth", "gums_tongue", "eyelashes"} <= set(mats)
+    color = {n: np.array(m.pbrMetallicRoughness.baseColorFactor) for n, m in mats.items()}  # linear RGBA
+    np.testing.assert_allclose(color["skin"][:3], linear_rgb(SKIN_COLOR))
+    assert color["eye_white"][:3].min() > 0.6 and color["teeth"][:3].min() > 0.6  # white eyes, ivory teeth
+    assert color["iris"][:3].max() < 0.15 and color["eyelashes"][:3].max() < 0.02  # dark iris and lashes
+    assert color["gums_tongue"][0] > 3 * color["gums_tongue"][1]  # pink-red
+    # the overlay shells that hid the eyes are see-through; the surfaces under them are opaque
+    for name in ("cornea", "lacrimal_fluid", "eye_blend", "eye_occlusion"):
+        assert mats[name].alphaMode == "BLEND" and color[name][3] < 0.5, name
+    for name in ("skin", "eye_white", "iris", "teeth", "gums_tongue"):
+        assert mats[name].alphaMode in (None, "OPAQUE") and color[name][3] == 1.0, name
+    # every triangle is written once, on the shared vertices; iris and teeth lie in the README's vertex ranges
+    tris = {g.materials[p.material].name: read_accessor(g, p.indices, path=path).reshape(-1, 3) for p in prims}
+    assert sum(len(t) for t in tris.values()) == rig.faces.shape[0]
+    assert len({p.attributes.POSITION for p in prims}) == 1 and all(len(p.targets) == rig.num_shapes for p in prims)
+    iris = tris["iris"].ravel()
+    assert (((iris >= 22221) & (iris < 23021)) | ((iris >= 23791) & (iris < 24591))).all()
+    assert ((tris["teeth"] >= 17039) & (tris["teeth"] < 21451)).all()
+    if validator_available():
+        report = validate_gltf(path)
+        assert report["numErrors"] == 0 and report["numWarnings"] == 0, report["messages"]
+    # read back, the rig keeps its surfaces (the renderer colours it as before)
+    back = load_rig(path)
+    assert [(r.name, r.alpha, r.double_sided) for r in back.regions] == [
+        (r.name, r.alpha, r.double_sided) for r in rig.regions
+    ]
+    for a, b in zip(back.regions, rig.regions, strict=True):
+        np.testing.assert_allclose(a.color, b.color, atol=1e-6)
+        assert np.array_equal(
+            np.sort(back.faces.numpy()[a.triangles], axis=1), np.sort(rig.faces.numpy()[b.triangles], axis=1)
+        )
