@@ -69,6 +69,31 @@ def _blank(n: int):
     return lambda: tuple(None for _ in range(n))
 
 
+#: Run in the page on load. A slider's number box left empty (or holding text the browser cannot read as a
+#: number) would show, and send with the next edit, 0 once it loses focus: Gradio's page clamps "no number"
+#: to the minimum. The box gets back the value it had when it took the focus, sent as an input (an edit).
+SLIDER_BOX_JS = """
+() => {
+  const before = new WeakMap();
+  const sliderBox = (e) => {
+    const box = e.target;
+    const ok = box instanceof HTMLInputElement && box.type === "number";
+    return ok && box.closest(".block")?.querySelector("input[type=range]") ? box : null;
+  };
+  document.addEventListener("focus", (e) => {
+    const box = sliderBox(e);
+    if (box && box.value !== "") before.set(box, box.value);
+  }, true);
+  document.addEventListener("blur", (e) => {
+    const box = sliderBox(e);
+    if (!box || box.value !== "" || !before.has(box)) return;
+    box.value = before.get(box);
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+  }, true);
+}
+"""
+
+
 def _emotion(value: str | None) -> str | None:
     return None if not value or value == NO_EMOTION else value
 
@@ -142,16 +167,31 @@ def _choose_face(session: h.EditSession | None, face):
 
 @_ui
 def _edit(session, face, emotion, intensity, text, *values):
+    """The edit, then the intensity and slider values to show: those typed outside their range, as used.
+
+    Wired with ``preprocess=False``: the sliders' values arrive as typed (Gradio's own check would refuse a
+    value out of range, and the page would show it clamped without editing with it); ``h.read_sliders`` takes
+    each into the range, and a box holding no number makes the edit wait for one.
+    """
+    unchanged = tuple(gr.skip() for _ in range(1 + len(values)))
     if session is None:  # a control moved (or Reset) before any photo: say so, no error
-        return gr.skip(), gr.skip(), "Upload a photo or pick the sample first."
+        return gr.skip(), gr.skip(), "Upload a photo or pick the sample first.", *unchanged
     n = len(AU_NAMES)
+    typed = h.read_sliders(intensity, values[:n], values[n:])
+    if typed.blank:  # someone is typing: keep the picture and the box as they are
+        return gr.skip(), gr.skip(), f"**{typed.note()}**", *unchanged
     out = h.apply_edit(
-        session, face=-1 if face is None else face, emotion=_emotion(emotion), intensity=intensity, text=text,
-        au_values=values[:n], arkit_values=values[n:],
+        session, face=-1 if face is None else face, emotion=_emotion(emotion), intensity=typed.intensity,
+        text=text, au_values=typed.au_values, arkit_values=typed.arkit_values,
     )  # fmt: skip
     before = h.save_png(out.before, stem="before", like=session.traits)
     after = h.save_png(out.after, stem=f"{Path(session.name).stem}-edited", like=session.traits)
-    return (before, after), after, out.message
+    message = f"{out.message}; {typed.note()}" if typed.clamped else out.message
+    shown = [
+        gr.update(value=typed.clamped[name][1]) if name in typed.clamped else gr.skip()
+        for name in ("intensity", *AU_NAMES, *ARKIT_NAMES)
+    ]
+    return (before, after), after, message, *shown
 
 
 @_ui
@@ -238,6 +278,8 @@ def _edit_tab() -> None:
             seed = gr.Number(value=0, precision=0, label="Seed")
         refine = gr.Button("Refine with diffusion", elem_id="edit-refine-run")
     sliders = au_sliders + arkit_sliders
+    edit_in = [session, face, emotion, intensity, text, *sliders]
+    edit_out = [compare, download, status, intensity, *sliders]  # sliders typed out of range show the value used
 
     analysis_out = [session, face, compare, download, full_size, full_file, status, *sliders]
     # Progress and error badges on the status line only, not on each of the 77 sliders.
@@ -246,19 +288,18 @@ def _edit_tab() -> None:
     face.input(
         _choose_face, inputs=[session, face], outputs=sliders, api_name="choose_face", show_progress="hidden"
     ).then(  # the picture follows the face chosen
-        _edit, inputs=[session, face, emotion, intensity, text, *sliders], outputs=[compare, download, status],
-        show_progress_on=status,
-    )  # fmt: skip
+        _edit, inputs=edit_in, outputs=edit_out, preprocess=False, show_progress_on=status
+    )
     full_size.click(
-        _full_size, inputs=[session, face, emotion, intensity, text, *sliders], outputs=[full_file, status],
-        api_name="full_size", show_progress_on=status,
-    )  # fmt: skip
+        _full_size, inputs=edit_in, outputs=[full_file, status], api_name="full_size", show_progress_on=status
+    )
     gr.on(
         [apply.click, text.submit, emotion.input, intensity.input, *(s.input for s in sliders)],
         _edit,
-        inputs=[session, face, emotion, intensity, text, *sliders],
-        outputs=[compare, download, status],
+        inputs=edit_in,
+        outputs=edit_out,
         api_name="edit",
+        preprocess=False,
         trigger_mode="always_last",
         show_progress="minimal",
         show_progress_on=status,
@@ -270,10 +311,7 @@ def _edit_tab() -> None:
     reset.click(
         _reset, inputs=[session, face], outputs=[emotion, text, download, *sliders], api_name="reset",
         show_progress="hidden",
-    ).then(
-        _edit, inputs=[session, face, emotion, intensity, text, *sliders], outputs=[compare, download, status],
-        show_progress_on=status,
-    )  # fmt: skip
+    ).then(_edit, inputs=edit_in, outputs=edit_out, preprocess=False, show_progress_on=status)  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------- animate
@@ -460,6 +498,7 @@ def launch(
     """Build and serve the studio (blocks until stopped); ``options`` go to :meth:`gradio.Blocks.launch`."""
     demo = build_studio(refine=refine)
     demo.queue(default_concurrency_limit=1)
+    options = {"js": SLIDER_BOX_JS, **options}
     demo.launch(
         server_name=host, server_port=port, max_file_size=MAX_UPLOAD, show_error=True, inbrowser=False, **options
     )

@@ -397,6 +397,73 @@ def changed_controls(
     return au, arkit
 
 
+#: Range of the intensity, AU and ARKit sliders.
+SLIDER_RANGE = (0.0, 1.0)
+
+
+def slider_value(value, *, lo: float = SLIDER_RANGE[0], hi: float = SLIDER_RANGE[1]) -> float | None:
+    """A slider's value as the page sends it, taken into ``[lo, hi]``: above ``hi`` is ``hi``, below ``lo`` is
+    ``lo``. None when the slider's number box holds no number (left empty, or text the browser cannot read)."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    if v != v:  # NaN
+        return None
+    return min(max(v, lo), hi)
+
+
+@dataclass
+class SliderInputs:
+    """The intensity, AU and ARKit sliders' values as typed, read by :func:`read_sliders`.
+
+    ``intensity``, ``au_values`` and ``arkit_values`` are the values to edit with (each within
+    :data:`SLIDER_RANGE`; None where :attr:`blank`). ``clamped`` maps each slider typed outside the range to
+    ``(typed, used)``; ``blank`` names the sliders whose number box holds no number.
+    """
+
+    intensity: float | None
+    au_values: list[float | None]
+    arkit_values: list[float | None]
+    clamped: dict[str, tuple[float, float]] = field(default_factory=dict)
+    blank: list[str] = field(default_factory=list)
+
+    def note(self) -> str:
+        """What the page should tell about the typed values ("" when each was a number within the range)."""
+        lo, hi = SLIDER_RANGE
+        parts = [f"{name} {typed:g} taken as {used:g}" for name, (typed, used) in self.clamped.items()]
+        if parts:
+            parts[-1] += f" (sliders go from {lo:g} to {hi:g})"
+        if self.blank:
+            parts.append(f"type a number from {lo:g} to {hi:g} for {', '.join(self.blank)}")
+        return "; ".join(parts)
+
+
+def read_sliders(intensity, au_values: Sequence, arkit_values: Sequence) -> SliderInputs:
+    """The intensity, AU and ARKit slider values as the page sent them (unchecked: out of range, None or text),
+    each taken into :data:`SLIDER_RANGE` by :func:`slider_value`; what was changed or unreadable is recorded."""
+    if len(au_values) != len(AU_NAMES) or len(arkit_values) != len(ARKIT_NAMES):
+        raise ParameterError(
+            f"expected {len(AU_NAMES)} AU and {len(ARKIT_NAMES)} ARKit slider values, "
+            f"got {len(au_values)} and {len(arkit_values)}"
+        )
+    out = SliderInputs(None, [], [])
+    named = [("intensity", intensity), *zip(AU_NAMES, au_values, strict=True)]
+    named += zip(ARKIT_NAMES, arkit_values, strict=True)
+    used = []
+    for name, typed in named:
+        v = slider_value(typed)
+        used.append(v)
+        if v is None:
+            out.blank.append(name)
+        elif v != float(typed):
+            out.clamped[name] = (float(typed), v)
+    out.intensity, out.au_values, out.arkit_values = used[0], used[1 : 1 + len(AU_NAMES)], used[1 + len(AU_NAMES) :]
+    return out
+
+
 @dataclass
 class EditOutcome:
     """An edit's result for the UI: before and after ``(H, W, 3)`` uint8, the message, the edit's time."""

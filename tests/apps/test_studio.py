@@ -46,6 +46,29 @@ def test_tabs_and_one_slider_per_au_and_arkit_channel(demo):
     assert [b.elem_id for b in analyze.outputs[7:]] == [f"slider-{n}" for n in (*AU_NAMES, *ARKIT_NAMES)]
 
 
+def test_the_edit_takes_typed_slider_values_unchecked_and_shows_those_it_clamped(demo):
+    from facecraft.apps import studio_handlers as h
+
+    edit = next(fn for fn in demo.fns.values() if fn.api_name == "edit")
+    assert edit.preprocess is False  # Gradio's own check would refuse a value out of range: _edit clamps it
+    sliders = [f"slider-{n}" for n in (*AU_NAMES, *ARKIT_NAMES)]
+    assert [b.elem_id for b in edit.outputs[3:]] == ["edit-intensity", *sliders]
+    chained = [fn for fn in demo.fns.values() if fn.name == "_edit" and fn is not edit]
+    assert len(chained) == 2 and all(not fn.preprocess and fn.outputs == edit.outputs for fn in chained)
+
+    session = h.analyze_photo(h.sample_photo_path())
+    au, arkit = session.slider_values(0)
+    au[AU_NAMES.index("AU12")] = 1.5
+    out = studio._edit(session, 0, studio.NO_EMOTION, 0.8, "", *au, *arkit)
+    assert "au: AU12=1.00;" in out[2] and out[2].endswith("AU12 1.5 taken as 1 (sliders go from 0 to 1)")
+    shown = dict(zip(["intensity", *AU_NAMES, *ARKIT_NAMES], out[3:], strict=True))
+    assert shown.pop("AU12") == gr.update(value=1.0)
+    assert all(v == gr.skip() for v in shown.values())
+    au[AU_NAMES.index("AU12")] = None  # a box being typed into: no edit, the picture and the boxes stay
+    out = studio._edit(session, 0, studio.NO_EMOTION, 0.8, "", *au, *arkit)
+    assert out[2] == "**type a number from 0 to 1 for AU12**" and all(v == gr.skip() for v in (*out[:2], *out[3:]))
+
+
 def test_refine_panel_only_with_a_configured_base_and_adapter(tmp_path, monkeypatch):
     from facecraft.apps.studio_handlers import RefineConfig, shared_models
 

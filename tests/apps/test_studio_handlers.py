@@ -122,6 +122,37 @@ def test_a_moved_slider_sets_its_channel_and_changes_the_photo(sample, models):
     assert out.message.startswith("au: AU12=0.00, arkit: jawOpen=0.60;")
 
 
+def test_a_slider_value_typed_out_of_range_is_taken_as_the_nearest_end():
+    assert h.slider_value(1.5) == 1.0 and h.slider_value(-0.3) == 0.0 and h.slider_value(1e9) == 1.0
+    assert h.slider_value(0.25) == 0.25 and h.slider_value("0.4") == 0.4 and h.slider_value(0) == 0.0
+    for unreadable in (None, "", "abc", float("nan"), True):
+        assert h.slider_value(unreadable) is None, unreadable
+
+
+def test_read_sliders_clamps_names_what_it_changed_and_the_edit_uses_the_clamped_values(sample, models):
+    au, arkit = sample.slider_values(0)
+    au[AU_NAMES.index("AU12")] = 1.5
+    arkit[ARKIT_INDEX["jawOpen"]] = -0.3
+    typed = h.read_sliders(2, au, arkit)
+    assert typed.intensity == 1.0 and typed.blank == []
+    assert typed.au_values[AU_NAMES.index("AU12")] == 1.0 and typed.arkit_values[ARKIT_INDEX["jawOpen"]] == 0.0
+    assert typed.clamped == {"intensity": (2.0, 1.0), "AU12": (1.5, 1.0), "jawOpen": (-0.3, 0.0)}
+    clamped = "intensity 2 taken as 1; AU12 1.5 taken as 1; jawOpen -0.3 taken as 0"
+    assert typed.note() == f"{clamped} (sliders go from 0 to 1)"
+    out = h.apply_edit(sample, au_values=typed.au_values, arkit_values=typed.arkit_values, models=models)
+    assert out.controls == {"au": {"AU12": 1.0}, "arkit": {"jawOpen": 0.0}}
+
+    untouched = h.read_sliders(0.5, *sample.slider_values(0))
+    assert untouched.clamped == {} and untouched.blank == [] and untouched.note() == ""
+    au, arkit = sample.slider_values(0)
+    au[0], arkit[0] = None, "abc"
+    blank = h.read_sliders("", au, arkit)
+    assert blank.blank == ["intensity", AU_NAMES[0], ARKIT_NAMES[0]] and blank.au_values[0] is None
+    assert blank.note() == f"type a number from 0 to 1 for intensity, {AU_NAMES[0]}, {ARKIT_NAMES[0]}"
+    with pytest.raises(ParameterError, match="expected 25 AU and 52 ARKit slider values"):
+        h.read_sliders(0.5, [0.0], arkit)
+
+
 def test_emotion_and_text_go_to_the_editor_as_given(sample, models):
     from facecraft.synth.controls import EditControls
 

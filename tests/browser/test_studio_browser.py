@@ -229,3 +229,42 @@ def test_a_non_image_upload_shows_an_error_and_the_app_keeps_answering(
     expect(page.locator("#edit-status")).to_contain_text("face(s) found", timeout=UPLOAD_TIMEOUT_MS)
     page.goto(studio_url)
     expect(page.locator("#edit-photo")).to_be_visible()
+
+
+def test_a_value_typed_beyond_a_slider_is_taken_as_its_end_and_an_empty_box_keeps_its_value(
+    page: Page, studio_url, artifacts
+):
+    _open(page, studio_url)
+    page.locator("#edit-sample").click()
+    status = page.locator("#edit-status")
+    expect(status).to_contain_text("face(s) found", timeout=UPLOAD_TIMEOUT_MS)
+
+    def box(name: str):
+        return page.locator(f"#slider-{name} input[type=number]")
+
+    # above the maximum: the edit uses 1, and the slider shows it
+    box("AU12").fill("1.5")
+    box("AU12").press("Enter")
+    expect(status).to_contain_text("au: AU12=1.00;", timeout=EDIT_TIMEOUT_MS)
+    expect(status).to_contain_text("AU12 1.5 taken as 1")
+    expect(box("AU12")).to_have_value("1")
+    expect(page.locator("#slider-AU12 input[type=range]")).to_have_value("1")
+    # below the minimum: 0, which this face's AU10 is not
+    assert float(box("AU10").input_value()) > 0.1
+    box("AU10").fill("-0.3")
+    box("AU10").press("Enter")
+    expect(status).to_contain_text("au: AU10=0.00 AU12=1.00;", timeout=EDIT_TIMEOUT_MS)
+    expect(box("AU10")).to_have_value("0")
+
+    # a box emptied and left: back to its value, not 0 (the next edit must not set AU16 either)
+    own = box("AU16").input_value()
+    assert float(own) > 0.01
+    box("AU16").fill("")
+    box("AU16").blur()
+    expect(box("AU16")).to_have_value(own)
+    box("AU14").fill("0.5")
+    box("AU14").press("Enter")
+    expect(status).to_contain_text("AU14=0.50", timeout=EDIT_TIMEOUT_MS)
+    assert "au: AU10=0.00 AU12=1.00 AU14=0.50;" in status.inner_text()
+    expect(box("AU16")).to_have_value(own)
+    page.screenshot(path=artifacts / "edit-out-of-range.png", full_page=True)
