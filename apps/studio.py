@@ -34,6 +34,9 @@ NO_EMOTION = "(none)"
 #: Gradio's own upload limit, above the handlers' per-kind limits so that they give the clearer message.
 MAX_UPLOAD = "60mb"
 JUDGE_NAMES: tuple[str, ...] = ("mini-xception", "networkv2", "facecraft")
+#: Narrowest result column (pictures, plots, video) beside the controls (Gradio's columns: 320 px at least). A
+#: narrower window puts it under the controls at full width, instead of both columns at about half the width.
+RESULT_MIN_WIDTH = 480
 
 
 def _ui(fn):
@@ -253,7 +256,7 @@ def _edit_tab() -> None:
             with gr.Row():
                 apply = gr.Button("Apply", variant="primary", elem_id="edit-apply")
                 reset = gr.Button("Reset", elem_id="edit-reset")
-        with gr.Column(scale=2):
+        with gr.Column(scale=2, min_width=RESULT_MIN_WIDTH):
             compare = gr.ImageSlider(label="Before / after", type="filepath", elem_id="edit-compare")
             status = gr.Markdown("Upload a photo or pick the sample.", elem_id="edit-status")
             download = gr.DownloadButton("Download the edited photo (PNG)", value=None, elem_id="edit-download")
@@ -342,7 +345,7 @@ def _animate_tab() -> None:
                 )  # fmt: skip
                 track_file = gr.File(label="or a track .json file", type="filepath", file_types=[".json"])
             run = gr.Button("Animate", variant="primary", elem_id="animate-run")
-        with gr.Column(scale=2):
+        with gr.Column(scale=2, min_width=RESULT_MIN_WIDTH):
             video = gr.Video(label="Preview (default rig, with sound)", elem_id="animate-video", interactive=False)
             status = gr.Markdown(elem_id="animate-status")
             files = gr.File(
@@ -388,7 +391,7 @@ def _evaluate_tab() -> None:
             photo = gr.File(label="Photo to judge", type="filepath", elem_id="eval-photo")
             run = gr.Button("Judge the expression", variant="primary", elem_id="eval-run")
             status = gr.Markdown(elem_id="eval-status")
-        with gr.Column(scale=2):
+        with gr.Column(scale=2, min_width=RESULT_MIN_WIDTH):
             plots = [
                 gr.BarPlot(
                     x="emotion",
@@ -453,7 +456,7 @@ def _augment_tab() -> None:
             max_faces = gr.Slider(1, h.MAX_AUGMENT_FACES, value=16, step=1, label="Faces to try")
             run = gr.Button("Augment", variant="primary", elem_id="augment-run")
             status = gr.Markdown(elem_id="augment-status")
-        with gr.Column(scale=2):
+        with gr.Column(scale=2, min_width=RESULT_MIN_WIDTH):
             sheet = gr.Image(label="Contact sheet: source, kept variant", type="filepath", elem_id="augment-sheet")
             table = gr.Dataframe(
                 headers=["target", "attempted", "accepted", "acceptance rate"], label="Per emotion",

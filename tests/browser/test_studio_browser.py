@@ -268,3 +268,42 @@ def test_a_value_typed_beyond_a_slider_is_taken_as_its_end_and_an_empty_box_keep
     assert "au: AU10=0.00 AU12=1.00 AU14=0.50;" in status.inner_text()
     expect(box("AU16")).to_have_value(own)
     page.screenshot(path=artifacts / "edit-out-of-range.png", full_page=True)
+
+
+_EDIT_CONTROLS = ("photo", "sample", "face", "emotion", "intensity", "text", "apply", "reset", "compare", "download")
+_LAYOUT = """ids => {
+  const box = e => { const b = e.getBoundingClientRect(); return {l: b.left, r: b.right, t: b.top, b: b.bottom}; };
+  const img = document.querySelector('#edit-compare img');
+  const b = img.getBoundingClientRect();
+  const scale = Math.min(b.width / img.naturalWidth, b.height / img.naturalHeight);
+  const outside = [...document.querySelectorAll('body *')].filter(e => {
+    const r = e.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && (r.left < -1 || r.right > document.documentElement.clientWidth + 1);
+  }).map(e => e.id || e.className || e.tagName);
+  return {viewport: document.documentElement.clientWidth, scroll: document.documentElement.scrollWidth,
+          outside: outside.slice(0, 10), image_shown: img.naturalWidth * scale,
+          boxes: Object.fromEntries(ids.map(id => [id, box(document.getElementById(id))]))};
+}"""
+
+
+@pytest.mark.parametrize("width", [800, 1280])
+def test_the_edit_tab_fits_the_window_with_a_large_picture(page: Page, studio_url, artifacts, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    _open(page, studio_url)
+    page.locator("#edit-sample").click()
+    expect(page.locator("#edit-status")).to_contain_text("face(s) found", timeout=UPLOAD_TIMEOUT_MS)
+    expect(page.locator("#edit-compare img").first).to_be_visible()
+    page.screenshot(path=artifacts / f"edit-layout-{width}.png", full_page=True)
+    ids = [f"edit-{name}" for name in _EDIT_CONTROLS] + ["slider-AU12", "slider-AU25"]
+    page.locator("#edit-compare img").first.evaluate("i => i.decode()")  # its natural size is known
+    got = page.evaluate(_LAYOUT, ids)
+    assert got["scroll"] <= got["viewport"] and got["outside"] == [], got  # nothing beyond the right edge
+    assert got["image_shown"] >= 450, got  # the before/after picture (512 px photo) is shown large
+    boxes = got["boxes"]
+    for a, ra in boxes.items():
+        assert ra["r"] - ra["l"] >= 150, (a, ra)  # wide enough to read
+        for b, rb in boxes.items():
+            overlap = min(ra["r"], rb["r"]) - max(ra["l"], rb["l"]), min(ra["b"], rb["b"]) - max(ra["t"], rb["t"])
+            assert a == b or min(overlap) <= 0, (a, b, ra, rb)
+    if width >= 1280:  # wide: the picture beside the controls, as before
+        assert boxes["edit-compare"]["l"] >= boxes["edit-apply"]["r"], boxes
