@@ -25,9 +25,9 @@ How curves are applied to a photo (the photo is the rest pose):
 * **blinks and gaze** add;
 * an **emotion that changes over the line** (an emotion track, :meth:`TalkingPortrait.expression_change`) is
   drawn as the still editor draws an emotion, through its calibration, from what the photo shows to the
-  track's expression at each frame (a smile the track does not ask for is taken away): the curves carry the
-  emotion one to one on the rig, which on a photo is a faint tint (the rig's smile at 0.9 barely lifts the
-  corners), and a still emotion is edited into the photo instead.
+  track's expression at each frame (a smile the track does not ask for is taken away), its lip opening yielding
+  to /p b m/: the curves alone carry the emotion one to one on the rig, a faint tint on a photo. A still
+  emotion is edited into the photo instead.
 
 The curve -> rig weight step is one call, :attr:`TalkingPortrait.rig_change`: ``mapping="rig"`` (default)
 treats the curves as the rig's own weights, which is what audio2face is trained to drive;
@@ -473,7 +473,7 @@ def _track_codes(emo, num_frames: int, fps: float) -> np.ndarray | None:
 
 def _still_emotion(emotion):
     """``emotion`` as one :class:`~facecraft.rigs.emotion_space.EmotionCode`, or None; a track is an error (a
-    photo shows one expression: a changing one is the speech curves' ``emotion_track``)."""
+    photo shows one expression: a changing one is :func:`talk`'s ``emotion_track``, drawn frame by frame)."""
     from facecraft.rigs.emotion_space import EmotionCode, parse_emotion
 
     code = parse_emotion(emotion, source="emotion")
