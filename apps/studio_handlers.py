@@ -22,7 +22,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -314,9 +314,10 @@ class EditSession:
     #: The full-size photo and its faces, analysed on the first full-size edit (:func:`full_size_edit`).
     full: tuple | None = field(default=None, repr=False)
 
-    def face_choices(self) -> list[tuple[str, int]]:
-        """``(label, value)`` pairs for the face picker: -1 edits every face."""
-        choices = [(f"all faces ({len(self.faces)})", -1)] if len(self.faces) > 1 else []
+    def face_choices(self, *, every: bool = True) -> list[tuple[str, int]]:
+        """``(label, value)`` pairs for the face picker, the largest face first: with ``every`` (and several faces),
+        first ``("all faces (N)", -1)``, which edits every face."""
+        choices = [(f"all faces ({len(self.faces)})", -1)] if every and len(self.faces) > 1 else []
         for i, f in enumerate(self.faces):
             x0, y0, x1, y1 = (int(v) for v in f.info.box)
             choices.append((f"face {i + 1}{' (largest)' if i == 0 and len(self.faces) > 1 else ''}: "
@@ -339,6 +340,13 @@ class EditSession:
         if not 0 <= i < len(self.faces):
             raise ParameterError(f"face: {i + 1} requested but the photo has {len(self.faces)} face(s)")
         return i
+
+
+def require_session(session: EditSession | None) -> EditSession:
+    """``session``, or the error a control used before any photo gives (the Edit and Talk tabs)."""
+    if session is None:
+        raise ParameterError("no photo analysed yet: upload a photo or pick the sample first")
+    return session
 
 
 def bilateral_au(arkit: np.ndarray) -> np.ndarray:
@@ -507,8 +515,7 @@ def apply_edit(
     full_size : bool
         Edit the photo at the size it was uploaded (:func:`full_size_photo`), not the scaled copy.
     """
-    if session is None:
-        raise ParameterError("no photo analysed yet: upload a photo or pick the sample first")
+    require_session(session)
     models = models or shared_models()
     i = session.face_index(face)
     args = edit_arguments(session, i, emotion, intensity, text, au_values, arkit_values)
@@ -642,8 +649,7 @@ def refine_edit(
     (:class:`facecraft.synth.refine.AUEditPipeline`; "all faces" refines the largest). Seconds, not ms."""
     import torch
 
-    if session is None:
-        raise ParameterError("no photo analysed yet: upload a photo or pick the sample first")
+    require_session(session)
     models = models or shared_models()
     i = session.face_index(face)
     args = edit_arguments(session, i, emotion, intensity, text, au_values, arkit_values)
@@ -680,6 +686,55 @@ class AnimateOutcome:
     files: dict[str, str]
     message: str
     seconds: float
+
+
+def check_speech(audio_path, *, command: str) -> tuple[Path, float]:
+    """An uploaded or recorded speech file after the checks of :func:`check_upload` and its length, and its
+    duration in seconds: at most :data:`MAX_AUDIO_S` (longer speech is for ``facecraft <command>``).
+
+    Raises
+    ------
+    ParameterError
+        No file, or too long; FileFormatError: not audio (the message names the file).
+    """
+    from facecraft.audio2face.audio import audio_duration
+
+    p = check_upload(audio_path, kind="speech", max_bytes=MAX_AUDIO_BYTES)
+    duration = audio_duration(p)
+    if duration > MAX_AUDIO_S:
+        raise ParameterError(
+            f"{p.name}: {duration:.0f} s of audio, above the studio's {MAX_AUDIO_S:.0f} s limit "
+            f"(use `facecraft {command}` for long files)"
+        )
+    return p, duration
+
+
+@dataclass(frozen=True)
+class SpeechEmotion:
+    """The speech tabs' emotion controls read: ``emotion`` (``"happiness:0.800"``) or an emotion ``track``
+    (:func:`parse_track`), at most one; neither is a neutral voice."""
+
+    emotion: str | None = None
+    track: object | None = None
+
+    def describe(self) -> str:
+        return "emotion track" if self.track is not None else (self.emotion or "neutral")
+
+
+def speech_emotion(emotion: str | None, intensity: float, track=None) -> SpeechEmotion:
+    """The emotion dropdown (one of :data:`EMOTIONS`, or None / ``""``), its intensity, and the emotion track (see
+    :func:`parse_track`), which takes precedence over the emotion."""
+    if emotion and emotion not in EMOTIONS:
+        raise ParameterError(f"emotion: expected one of {', '.join(EMOTIONS)}, got {emotion!r}")
+    emotion_track = parse_track(track)
+    if emotion_track is not None:
+        return SpeechEmotion(track=emotion_track)
+    return SpeechEmotion(f"{emotion}:{float(intensity):.3f}" if emotion else None)
+
+
+def speech_transcript(transcript: str | None) -> str | None:
+    """The transcript box's words, None when it is blank."""
+    return transcript.strip() if transcript and transcript.strip() else None
 
 
 def parse_track(track) -> object | None:
@@ -730,24 +785,12 @@ def animate_speech(
     out_dir : folder for the files (default: a fresh :func:`output_dir`).
     """
     from facecraft.audio2face.animate import animate_file
-    from facecraft.audio2face.audio import audio_duration
     from facecraft.rigs.exchange import export_animation
 
-    p = check_upload(audio_path, kind="speech", max_bytes=MAX_AUDIO_BYTES)
-    duration = audio_duration(p)
-    if duration > MAX_AUDIO_S:
-        raise ParameterError(
-            f"{p.name}: {duration:.0f} s of audio, above the studio's {MAX_AUDIO_S:.0f} s limit "
-            f"(use `facecraft animate` for long files)"
-        )
+    p, duration = check_speech(audio_path, command="animate")
     if mode not in ("learned", "procedural"):
         raise ParameterError(f"mode: expected 'learned' or 'procedural', got {mode!r}")
-    emo = None
-    if emotion:
-        if emotion not in EMOTIONS:
-            raise ParameterError(f"emotion: expected one of {', '.join(EMOTIONS)}, got {emotion!r}")
-        emo = f"{emotion}:{float(intensity):.3f}"
-    emotion_track = parse_track(track)
+    emo = speech_emotion(emotion, intensity, track)
     out = Path(out_dir) if out_dir is not None else output_dir()
     out.mkdir(parents=True, exist_ok=True)
     stem = p.stem or "speech"
@@ -755,20 +798,148 @@ def animate_speech(
     video = str(out / f"{stem}.mp4")
     t0 = time.perf_counter()
     anim = animate_file(
-        p, files["glb"], transcript=(transcript or None) if transcript and transcript.strip() else None,
-        emotion=None if emotion_track is not None else emo, emotion_track=emotion_track, mode=mode, video=video,
+        p, files["glb"], transcript=speech_transcript(transcript), emotion=emo.emotion, emotion_track=emo.track,
+        mode=mode, video=video,
     )  # fmt: skip
     for key in ("csv", "npz", "json"):
         export_animation(anim, files[key])
     seconds = time.perf_counter() - t0
-    what = "emotion track" if emotion_track is not None else (emo or "neutral")
     message = (
         f"{p.name}: {duration:.1f} s of speech -> {anim.num_frames} frames at {anim.fps:g} fps "
-        f"({mode} mode, {what}) in {seconds:.1f} s"
+        f"({mode} mode, {emo.describe()}) in {seconds:.1f} s"
     )
     if anim.meta.get("silent"):
         message += f". Warning: no speech heard ({anim.meta['silent']}): a resting face"
     return AnimateOutcome(video, files, message, seconds)
+
+
+# ---------------------------------------------------------------------------------------------- talk
+#: Sides (pixels) of the square video the Talk tab offers, and its frame rates (those ``facecraft talk`` takes).
+TALK_SIZES: tuple[int, ...] = (256, 384, 512, 768)
+TALK_FPS: tuple[int, ...] = (25, 30)
+
+
+@dataclass
+class TalkOutcome:
+    """The Talk tab's result: the MP4 (with the speech's sound), a summary line, its frames and rate, the time."""
+
+    video: str
+    message: str
+    num_frames: int
+    fps: float
+    seconds: float
+    silent: bool = False
+
+
+def talk_face_problem(session: EditSession, face: int) -> str | None:
+    """Why a face of an analysed photo cannot talk (turned too far from frontal), or None; faces numbered from 1,
+    as the face picker numbers them."""
+    from facecraft.synth.talk_portrait import MAX_YAW_DEG
+
+    i = session.face_index(face)
+    yaw = float(session.faces[i].info.pose[0])
+    if abs(yaw) <= MAX_YAW_DEG:
+        return None
+    which = f"face {i + 1}" if len(session.faces) > 1 else "the face"
+    return (
+        f"{session.name}: {which} is turned {abs(yaw):.0f} deg to the side; a talking portrait needs a face within "
+        f"{MAX_YAW_DEG:g} deg of frontal (a photo looking at the camera)"
+    )
+
+
+def talk_framing(session: EditSession, face: int = 0) -> np.ndarray:
+    """The square of the photo the talking portrait of ``face`` shows (RGB uint8), as
+    :class:`~facecraft.synth.talk_portrait.TalkingPortrait` frames it (before it is scaled to the video's size)."""
+    from facecraft.synth.talk_portrait import frame_box
+
+    left, top, side = frame_box(session.faces[session.face_index(face)].info.box, session.image.shape[:2])
+    return session.image[top : top + side, left : left + side]
+
+
+def talking_portrait(
+    session: EditSession | None,
+    audio_path,
+    *,
+    face: int = 0,
+    size: int = 512,
+    fps: int = 25,
+    transcript: str | None = None,
+    emotion: str | None = None,
+    intensity: float = 0.8,
+    track=None,
+    models: StudioModels | None = None,
+    out_dir: str | Path | None = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> TalkOutcome:
+    """The analysed photo's face saying the speech: an MP4 with the sound, as ``facecraft talk`` makes it
+    (:func:`facecraft.synth.talk_portrait.talk`).
+
+    Parameters
+    ----------
+    session : EditSession
+        The photo, from :func:`analyze_photo` (None: no photo yet, a :class:`ParameterError`).
+    audio_path : path-like
+        Speech in any common format, at most :data:`MAX_AUDIO_S` seconds (:func:`check_speech`). Silence gives
+        a still, blinking face and says so in the message.
+    face : int
+        Which face (0 = largest).
+    size, fps : one of :data:`TALK_SIZES` (side of the square video, pixels) and of :data:`TALK_FPS`.
+    transcript : str, optional
+        The words spoken: aligned to the speech to close the lips on every /p b m/.
+    emotion, intensity, track : the speech tabs' emotion controls (:func:`speech_emotion`).
+    out_dir : folder for the MP4 (default: a fresh :func:`output_dir`).
+    progress : callable ``(fraction, what)``, optional
+        Told each step; the frames are counted by a tqdm bar then (``gr.Progress(track_tqdm=True)`` shows it).
+
+    Raises
+    ------
+    NoFaceError
+        The face is turned too far from frontal (:func:`talk_face_problem`).
+    ParameterError, FileFormatError
+        No photo, bad speech (see :func:`check_speech`), a transcript with no words or one that does not fit the
+        speech, an unknown emotion, size or rate.
+    """
+    from facecraft.audio2face.audio import load_audio
+    from facecraft.audio2face.postprocess import SILENCE_PEAK, audio_peak, is_silent
+    from facecraft.synth.talk_portrait import talk
+
+    require_session(session)
+    models = models or shared_models()
+    p, duration = check_speech(audio_path, command="talk")
+    emo = speech_emotion(emotion, intensity, track)
+    words = speech_transcript(transcript)
+    if size not in TALK_SIZES:
+        raise ParameterError(f"size: expected one of {', '.join(map(str, TALK_SIZES))} pixels, got {size!r}")
+    if fps not in TALK_FPS:
+        raise ParameterError(f"fps: expected one of {', '.join(map(str, TALK_FPS))}, got {fps!r}")
+    i = session.face_index(face)
+    problem = talk_face_problem(session, i)
+    if problem:
+        raise NoFaceError(problem)
+    peak = audio_peak(load_audio(p)[0])
+    step = progress or (lambda fraction, what: None)
+    out = Path(out_dir) if out_dir is not None else output_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    video = out / f"{Path(session.name).stem or 'photo'}-talking.mp4"
+    step(0.05, "analysing the photo and the speech")
+    t0 = time.perf_counter()
+    result = talk(
+        session.image, p, video, emotion=emo.emotion, emotion_track=emo.track, transcript=words, fps=int(fps),
+        size=int(size), face=i, editor=models.editor, progress=progress is not None,
+    )  # fmt: skip
+    seconds = time.perf_counter() - t0
+    which = f"face {i + 1} of " if len(session.faces) > 1 else ""
+    aligned = ", transcript aligned" if words else ""
+    message = (
+        f"{which}{session.name} saying {p.name}: {duration:.1f} s of speech -> {result.num_frames} frames at "
+        f"{result.fps:g} fps, {size}x{size} px ({emo.describe()}{aligned}) in {seconds:.1f} s"
+    )
+    silent = is_silent(peak)
+    if silent:
+        message += (
+            f". **Warning: no speech heard** (audio peak {peak:.1e} below {SILENCE_PEAK:.0e}): a still face that blinks"
+        )
+    return TalkOutcome(str(result.path), message, result.num_frames, result.fps, seconds, silent)
 
 
 # ---------------------------------------------------------------------------------------------- evaluate

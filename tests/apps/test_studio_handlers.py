@@ -421,3 +421,134 @@ def test_a_photo_edited_scaled_down_is_edited_at_its_own_size_for_the_download(t
     assert full.shape == (2600, 2600, 3) and not np.array_equal(full, big)
     assert path.endswith("big-edited-full-size.png")
     assert h.analyze_photo(h.sample_photo_path(), models=models).full_size is None  # 512 px: edited as it is
+
+
+# ---------------------------------------------------------------------------------------------- talk
+TALK_LINE = "Bob bought a map."
+
+
+@pytest.fixture(scope="module")
+def spoken_wav(tmp_path_factory):
+    """TALK_LINE said by espeak-ng: about 1.5 s at its own 22.05 kHz (skips when espeak-ng is missing)."""
+    import shutil
+    import subprocess
+
+    exe = shutil.which("espeak-ng")
+    if exe is None:
+        pytest.skip("espeak-ng not installed (apt-get install espeak-ng)")
+    path = tmp_path_factory.mktemp("talk") / "line.wav"
+    subprocess.run([exe, "-v", "en-us", "-s", "150", "-w", str(path), TALK_LINE], check=True, capture_output=True)
+    return path
+
+
+def _frames(path) -> np.ndarray:
+    from facecraft.rigs.video import read_frames
+
+    return np.stack(list(read_frames(path))).astype(np.int16)
+
+
+#: The mouth in a 256 px talking portrait of the sample photo (rows, columns).
+MOUTH = (slice(98, 128), slice(104, 152))
+
+
+def _change(frames: np.ndarray, region) -> np.ndarray:
+    """Mean absolute change of each frame from the first, in a region ``(rows, columns)``."""
+    part = frames[:, region[0], region[1]]
+    return np.abs(part - part[0]).mean(axis=(1, 2, 3))
+
+
+def test_talking_portrait_writes_the_video_with_the_sound_and_a_moving_mouth(sample, models, spoken_wav, tmp_path):
+    import math
+
+    from facecraft.rigs.video import probe_video
+
+    steps = []
+    out = h.talking_portrait(
+        sample, spoken_wav, size=256, fps=30, transcript=f" {TALK_LINE} ", emotion="happiness", intensity=0.5,
+        models=models, out_dir=tmp_path, progress=lambda fraction, what: steps.append(what),
+    )  # fmt: skip
+    duration = sf.info(spoken_wav).duration
+    info = probe_video(out.video)
+    assert out.video == str(tmp_path / "astronaut-talking.mp4") and steps and not out.silent
+    assert info.has_audio and (info.width, info.height) == (256, 256) and info.fps == 30
+    assert info.frames == out.num_frames == math.ceil(duration * 30)  # one frame per 1/30 s of speech, rounded up
+    assert abs(info.seconds - duration) < 0.1
+    frames = _frames(out.video)
+    mouth = _change(frames, MOUTH)  # "Bob" starts with closed lips (frame 0), then opens, closes, opens ...
+    assert mouth.max() > 15 and (mouth[np.argmax(mouth > 15) :] < 8).any(), mouth.round(1)
+    assert _change(frames, (slice(180, 256), slice(0, 60))).max() < 0.5  # the suit, far from the head: still
+    assert "astronaut.png saying line.wav" in out.message and "frames at 30 fps, 256x256 px" in out.message
+    assert "(happiness:0.500, transcript aligned)" in out.message
+
+
+def test_talking_portrait_of_silence_gives_a_still_face_and_says_so(sample, models, tmp_path):
+    from facecraft.rigs.video import probe_video
+
+    quiet = tmp_path / "quiet.wav"
+    sf.write(quiet, np.zeros(16000, np.float32), 16000)
+    out = h.talking_portrait(sample, quiet, size=256, fps=25, models=models, out_dir=tmp_path)
+    assert out.silent and "**Warning: no speech heard**" in out.message and "a still face that blinks" in out.message
+    assert out.num_frames == 25 and probe_video(out.video).has_audio
+    assert _change(_frames(out.video), MOUTH).max() < 2  # no speech motion: encoding noise and blinks elsewhere
+
+
+def test_talking_portrait_says_what_is_wrong_before_any_work(sample, models, spoken_wav, tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    def run(**kwargs):
+        args = {"session": sample, "audio_path": spoken_wav, "size": 256, "models": models, "out_dir": tmp_path}
+        return h.talking_portrait(**{**args, **kwargs})
+
+    notes = tmp_path / "notes.wav"
+    notes.write_text("not audio")
+    for kwargs, error, match in (
+        ({"session": None}, ParameterError, "no photo analysed yet"),
+        ({"audio_path": None}, ParameterError, "no speech given"),
+        ({"audio_path": notes}, FileFormatError, "notes.wav"),
+        ({"size": 300}, ParameterError, "size: expected one of 256, 384, 512, 768"),
+        ({"fps": 24}, ParameterError, "fps: expected one of 25, 30"),
+        ({"face": 1}, ParameterError, "face: 2 requested but the photo has 1"),
+        ({"emotion": "glee"}, ParameterError, "emotion: expected one of"),
+        ({"track": "[{"}, ParameterError, "emotion track: not valid JSON"),
+    ):
+        with pytest.raises(error, match=match):
+            run(**kwargs)
+    face = sample.faces[0]
+    turned = replace(sample, faces=[replace(face, info=replace(face.info, pose=np.array([50.0, 0.0, 0.0])))])
+    assert h.talk_face_problem(sample, 0) is None
+    with pytest.raises(NoFaceError, match="astronaut.png: the face is turned 50 deg to the side; .* within 35 deg"):
+        run(session=turned)
+    monkeypatch.setattr(h, "MAX_AUDIO_S", 1.0)
+    too_long = r"line.wav: 2 s of audio, above the studio's 1 s limit \(use `facecraft talk` for long files\)"
+    with pytest.raises(ParameterError, match=too_long):
+        run()
+    assert list(tmp_path.glob("*.mp4")) == []
+
+
+def test_a_transcript_without_words_is_refused(sample, models, spoken_wav, tmp_path):
+    with pytest.raises(ParameterError, match="transcript has no words"):
+        h.talking_portrait(sample, spoken_wav, size=256, transcript="?!", models=models, out_dir=tmp_path)
+    assert list(tmp_path.glob("*.mp4")) == []
+
+
+def test_the_talk_framing_is_what_the_talking_portrait_of_the_chosen_face_shows(tmp_path, models):
+    from facecraft.synth.talk_portrait import TalkingPortrait
+
+    half = np.asarray(Image.open(h.sample_photo_path()).convert("RGB"))[:300, 100:400]
+    pair = _png(tmp_path / "pair.png", np.concatenate([half, half[:, ::-1]], axis=1))  # a face in each half
+    session = h.analyze_photo(pair, models=models)
+    assert [value for _, value in session.face_choices(every=False)] == [0, 1]
+    assert session.face_choices()[0] == ("all faces (2)", -1)  # the Edit tab's picker edits every face too
+    framings = [h.talk_framing(session, i) for i in (0, 1)]
+    assert not np.array_equal(*framings)
+    for i, framing in enumerate(framings):
+        side = framing.shape[0] + framing.shape[0] % 2  # a video's side is even
+        assert framing.shape == (framing.shape[0], framing.shape[0], 3) and side > 128
+        shown = TalkingPortrait(session.image, face=i, editor=models.editor, size=side).image
+        assert np.abs(cv2_resize(framing, side).astype(int) - shown).mean() < 2, i
+
+
+def cv2_resize(image: np.ndarray, side: int) -> np.ndarray:
+    import cv2
+
+    return image if image.shape[0] == side else cv2.resize(image, (side, side), interpolation=cv2.INTER_CUBIC)
