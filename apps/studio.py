@@ -7,7 +7,9 @@ can be scripted with ``gradio_client`` too. Start it with ``facecraft app`` (:mo
 
 Tabs: **Edit** (photo or sample, face, emotion + intensity, free text, AU sliders by region, ARKit sliders
 by region, before/after, download; the photo is analysed once, each slider move only re-warps it),
-**Animate** (speech -> preview video with sound, GLB, Live Link CSV, NPZ, JSON), **Evaluate** (FER
+**Animate** (speech -> preview video with sound, GLB, Live Link CSV, NPZ, JSON), **Talk** (a photo and speech ->
+an MP4 of that face saying it, with the sound: the Edit tab's photo picker, the Animate tab's speech and emotion
+controls, video size and rate), **Evaluate** (FER
 probabilities of every judge, the 52 blendshape scores, identity distance of two photos), **Augment** (a
 small ``facecraft augment`` run on an uploaded zip or folder: contact sheet, counts per emotion, a zip of the
 result).
@@ -101,11 +103,42 @@ def _emotion(value: str | None) -> str | None:
     return None if not value or value == NO_EMOTION else value
 
 
+# ---------------------------------------------------------------------------------------------- photo
+def _photo_picker(tab: str) -> tuple[gr.File, gr.Button, gr.Dropdown]:
+    """The photo upload, the sample photo's button and the face picker (the Edit and Talk tabs)."""
+    photo = gr.File(label="Photo (JPEG, PNG, WebP, ...)", type="filepath", elem_id=f"{tab}-photo")
+    sample = gr.Button(f"Use the sample photo ({h.SAMPLE_PHOTO})", elem_id=f"{tab}-sample")
+    face = gr.Dropdown(label="Face", choices=[], interactive=False, elem_id=f"{tab}-face")
+    return photo, sample, face
+
+
+def _face_picker(session: h.EditSession | None, *, every: bool = True) -> gr.Dropdown:
+    """The face picker for a photo's faces, on the largest (``every``: "all faces" first, when several); empty
+    without a photo."""
+    if session is None:
+        return gr.Dropdown(choices=[], value=None, interactive=False)
+    choices = session.face_choices(every=every)
+    return gr.Dropdown(choices=choices, value=choices[0][1], interactive=len(choices) > 1)
+
+
+def _analysed(path, shown, failed):
+    """``shown(session)`` for the photo at ``path`` analysed, or ``failed(message)`` when it cannot be (no photo,
+    not an image, no face): a warning in the page, and the photo before is dropped."""
+    try:
+        if path is None:  # the upload was cleared
+            raise FacecraftError("no photo: upload one or pick the sample")
+        return shown(h.analyze_photo(path))
+    except FacecraftError as e:
+        message = for_people(str(e))
+        log.info("studio: analyze: %s", message)
+        gr.Warning(message, title=type(e).__name__)
+        return failed(message)
+
+
 # ---------------------------------------------------------------------------------------------- edit
 def _analysis_outputs(session: h.EditSession):
     au, arkit = session.slider_values(0)
     before = h.save_png(session.image, stem="before", like=session.traits)
-    choices = session.face_choices()
     status = (
         f"{session.note}; {len(session.faces)} face(s) found in {session.analyze_ms:.0f} ms. "
         "Move a slider or pick an emotion."
@@ -113,7 +146,7 @@ def _analysis_outputs(session: h.EditSession):
     full = session.full_size
     return (
         session,
-        gr.Dropdown(choices=choices, value=choices[0][1], interactive=len(choices) > 1),
+        _face_picker(session),
         (before, before),
         None,
         gr.Button(f"Edit at full size ({full[0]}x{full[1]}) for the download", visible=True)
@@ -126,16 +159,12 @@ def _analysis_outputs(session: h.EditSession):
     )
 
 
-def _analysis_failed(error: FacecraftError):
+def _analysis_failed(message: str):
     """A photo that cannot be edited replaces the one before: nothing stays that a click would still edit."""
-    message = for_people(str(error))
-    log.info("studio: analyze: %s", message)
-    gr.Warning(message, title=type(error).__name__)
     sliders = len(AU_NAMES) + len(ARKIT_NAMES)
-    empty_face = gr.Dropdown(choices=[], value=None, interactive=False)
     return (
         None,
-        empty_face,
+        _face_picker(None),
         None,
         None,
         gr.Button(visible=False),
@@ -147,24 +176,17 @@ def _analysis_failed(error: FacecraftError):
 
 @_ui
 def _analyze(path):
-    if path is None:  # the upload was cleared
-        return _analysis_failed(FacecraftError("no photo: upload one or pick the sample"))
-    try:
-        return _analysis_outputs(h.analyze_photo(path))
-    except FacecraftError as e:
-        return _analysis_failed(e)
+    return _analysed(path, _analysis_outputs, _analysis_failed)
 
 
 @_ui
 def _analyze_sample():
-    return _analysis_outputs(h.analyze_photo(h.sample_photo_path()))
+    return _analysed(h.sample_photo_path(), _analysis_outputs, _analysis_failed)
 
 
 @_ui
 def _choose_face(session: h.EditSession | None, face):
-    if session is None:
-        raise gr.Error("no photo analysed yet: upload a photo or pick the sample first")
-    au, arkit = session.slider_values(face)
+    au, arkit = h.require_session(session).slider_values(face)
     return (*au, *arkit)
 
 
@@ -247,9 +269,7 @@ def _edit_tab() -> None:
     session = gr.State(None)
     with gr.Row():
         with gr.Column(scale=1):
-            photo = gr.File(label="Photo (JPEG, PNG, WebP, ...)", type="filepath", elem_id="edit-photo")
-            sample = gr.Button("Use the sample photo (astronaut)", elem_id="edit-sample")
-            face = gr.Dropdown(label="Face", choices=[], interactive=False, elem_id="edit-face")
+            photo, sample, face = _photo_picker("edit")
             emotion = gr.Dropdown([NO_EMOTION, *EMOTIONS], value=NO_EMOTION, label="Emotion", elem_id="edit-emotion")
             intensity = gr.Slider(0.0, 1.0, value=0.8, step=0.05, label="Intensity", elem_id="edit-intensity")
             text = gr.Textbox(label="Free text (Enter to apply)", placeholder="a shy smile", elem_id="edit-text")
@@ -317,33 +337,54 @@ def _edit_tab() -> None:
     ).then(_edit, inputs=edit_in, outputs=edit_out, preprocess=False, show_progress_on=status)  # fmt: skip
 
 
+# ---------------------------------------------------------------------------------------------- speech
+def _speech_input(tab: str, *, transcript: str) -> tuple[gr.Audio, gr.Textbox]:
+    """The speech (a file or the microphone) and its transcript box (the Animate and Talk tabs); ``transcript``
+    says what the transcript is used for."""
+    audio = gr.Audio(
+        sources=["upload", "microphone"], type="filepath", format=None, label="Speech", elem_id=f"{tab}-audio"
+    )
+    words = gr.Textbox(label=f"Transcript (optional; {transcript})", lines=2, elem_id=f"{tab}-transcript")
+    return audio, words
+
+
+def _emotion_input(tab: str) -> list[gr.components.Component]:
+    """The speech tabs' emotion controls, in :func:`_speech_emotion`'s order: emotion, intensity, and an emotion
+    track (JSON keys or a file) that overrides them."""
+    emotion = gr.Dropdown([NO_EMOTION, *EMOTIONS], value=NO_EMOTION, label="Emotion", elem_id=f"{tab}-emotion")
+    intensity = gr.Slider(0.0, 1.0, value=0.8, step=0.05, label="Intensity", elem_id=f"{tab}-intensity")
+    with gr.Accordion("Emotion track (overrides the emotion)", open=False):
+        track_text = gr.Code(
+            label='Keys: [{"t": 0.0, "emotion": "happiness", "intensity": 0.8}, ...]', language="json", value="",
+            elem_id=f"{tab}-track",
+        )  # fmt: skip
+        track_file = gr.File(
+            label="or a track .json file", type="filepath", file_types=[".json"], elem_id=f"{tab}-track-file"
+        )
+    return [emotion, intensity, track_text, track_file]
+
+
+def _speech_emotion(emotion, intensity, track_text, track_file) -> dict:
+    """The emotion controls' values (:func:`_emotion_input`) as the speech handlers' keyword arguments."""
+    return {"emotion": _emotion(emotion), "intensity": intensity, "track": track_file if track_file else track_text}
+
+
 # ---------------------------------------------------------------------------------------------- animate
 @_ui
 def _animate(audio, transcript, mode, emotion, intensity, track_text, track_file, progress=gr.Progress()):  # noqa: B008
     progress(0.1, desc="animating")
     out = h.animate_speech(
-        audio, transcript=transcript, emotion=_emotion(emotion), intensity=intensity,
-        track=track_file if track_file else track_text, mode=mode,
-    )  # fmt: skip
+        audio, transcript=transcript, mode=mode, **_speech_emotion(emotion, intensity, track_text, track_file)
+    )
     return out.video, [out.files[k] for k in h.ANIMATE_OUTPUTS], out.message
 
 
 def _animate_tab() -> None:
     with gr.Row():
         with gr.Column(scale=1):
-            audio = gr.Audio(
-                sources=["upload", "microphone"], type="filepath", format=None, label="Speech", elem_id="animate-audio"
-            )
-            transcript = gr.Textbox(label="Transcript (optional; the procedural mode aligns it)", lines=2)
+            audio, transcript = _speech_input("animate", transcript="the procedural mode aligns it")
             mode = gr.Radio(["learned", "procedural"], value="learned", label="Mode")
-            emotion = gr.Dropdown([NO_EMOTION, *EMOTIONS], value=NO_EMOTION, label="Emotion")
-            intensity = gr.Slider(0.0, 1.0, value=0.8, step=0.05, label="Intensity")
-            with gr.Accordion("Emotion track (overrides the emotion)", open=False):
-                track_text = gr.Code(
-                    label='Keys: [{"t": 0.0, "emotion": "happiness", "intensity": 0.8}, ...]', language="json",
-                    value="",
-                )  # fmt: skip
-                track_file = gr.File(label="or a track .json file", type="filepath", file_types=[".json"])
+            emotion = _emotion_input("animate")
             run = gr.Button("Animate", variant="primary", elem_id="animate-run")
         with gr.Column(scale=2, min_width=RESULT_MIN_WIDTH):
             video = gr.Video(label="Preview (default rig, with sound)", elem_id="animate-video", interactive=False)
@@ -356,9 +397,95 @@ def _animate_tab() -> None:
         _blank(3), outputs=[video, files, status], queue=False, api_name="animate_clear", api_visibility="undocumented"
     ).then(  # fmt: skip
         _animate,
-        inputs=[audio, transcript, mode, emotion, intensity, track_text, track_file],
+        inputs=[audio, transcript, mode, *emotion],
         outputs=[video, files, status],
         api_name="animate",
+    )
+
+
+# ---------------------------------------------------------------------------------------------- talk
+_TALK_NEXT = "Add speech and press Make the talking portrait."
+
+
+def _talk_shown(session: h.EditSession):
+    """A photo's analysis in the Talk tab: the face picker (on the largest face), the square the video shows, no
+    video yet, the status."""
+    status = f"{session.note}; {len(session.faces)} face(s) found"
+    if len(session.faces) > 1:
+        status += "; the largest talks unless you pick another under Face"
+    problem = h.talk_face_problem(session, 0)
+    status += f". **{problem}**" if problem else f". {_TALK_NEXT}"
+    return session, _face_picker(session, every=False), h.talk_framing(session, 0), None, None, status
+
+
+def _talk_failed(message: str):
+    """A photo that cannot talk replaces the one before (and its video)."""
+    return None, _face_picker(None), None, None, None, f"**{message}**"
+
+
+@_ui
+def _talk_analyze(path):
+    return _analysed(path, _talk_shown, _talk_failed)
+
+
+@_ui
+def _talk_sample():
+    return _analysed(h.sample_photo_path(), _talk_shown, _talk_failed)
+
+
+@_ui
+def _talk_face(session, face):
+    session = h.require_session(session)
+    problem = h.talk_face_problem(session, face)
+    return h.talk_framing(session, face), f"**{problem}**" if problem else f"Face {int(face) + 1} talks. {_TALK_NEXT}"
+
+
+@_ui
+def _talk(
+    session, face, size, fps, audio, transcript, emotion, intensity, track_text, track_file,
+    progress=gr.Progress(track_tqdm=True),  # noqa: B008 - the frames' tqdm bar shows in the page
+):  # fmt: skip
+    out = h.talking_portrait(
+        session, audio, face=0 if face is None else face, size=size, fps=fps, transcript=transcript,
+        progress=lambda fraction, what: progress(fraction, desc=what),
+        **_speech_emotion(emotion, intensity, track_text, track_file),
+    )  # fmt: skip
+    return out.video, out.video, out.message
+
+
+def _talk_tab() -> None:
+    session = gr.State(None)
+    with gr.Row():
+        with gr.Column(scale=1):
+            photo, sample, face = _photo_picker("talk")
+            framing = gr.Image(
+                label="What the video shows of the photo", type="numpy", interactive=False, height=200,
+                elem_id="talk-framing",
+            )  # fmt: skip
+            audio, transcript = _speech_input("talk", transcript="closes the lips on every p, b and m")
+            emotion = _emotion_input("talk")
+            with gr.Row():
+                size = gr.Radio(list(h.TALK_SIZES), value=512, label="Video size (px, square)", elem_id="talk-size")
+                fps = gr.Radio(list(h.TALK_FPS), value=25, label="Frames per second", elem_id="talk-fps")
+            run = gr.Button("Make the talking portrait", variant="primary", elem_id="talk-run")
+        with gr.Column(scale=2, min_width=RESULT_MIN_WIDTH):
+            video = gr.Video(label="Talking portrait (with sound)", elem_id="talk-video", interactive=False)
+            status = gr.Markdown("Upload a photo or pick the sample, then add speech.", elem_id="talk-status")
+            download = gr.DownloadButton("Download the video (MP4)", value=None, elem_id="talk-download")
+    shown = [session, face, framing, video, download, status]
+    photo.upload(_talk_analyze, inputs=photo, outputs=shown, api_name="talk_analyze", show_progress_on=status)
+    sample.click(_talk_sample, inputs=None, outputs=shown, api_name="talk_sample", show_progress_on=status)
+    face.input(
+        _talk_face, inputs=[session, face], outputs=[framing, status], api_name="talk_face", show_progress="hidden"
+    )
+    run.click(
+        _blank(3), outputs=[video, download, status], queue=False, api_name="talk_clear", api_visibility="undocumented"
+    ).then(  # fmt: skip
+        _talk,
+        inputs=[session, face, size, fps, audio, transcript, *emotion],
+        outputs=[video, download, status],
+        api_name="talk",
+        show_progress_on=video,
     )
 
 
@@ -482,12 +609,14 @@ def build_studio(*, refine: h.RefineConfig | None = None) -> gr.Blocks:
     if refine is not None:
         h.shared_models().refine = refine
     with gr.Blocks(title="facecraft studio") as demo:
-        gr.Markdown("# facecraft studio\nEdit expressions in photos, animate speech, judge faces.")
+        gr.Markdown("# facecraft studio\nEdit expressions in photos, animate speech, make a photo talk, judge faces.")
         with gr.Tabs():
             with gr.Tab("Edit", id="edit"):
                 _edit_tab()
             with gr.Tab("Animate", id="animate"):
                 _animate_tab()
+            with gr.Tab("Talk", id="talk"):
+                _talk_tab()
             with gr.Tab("Evaluate", id="evaluate"):
                 _evaluate_tab()
             with gr.Tab("Augment", id="augment"):

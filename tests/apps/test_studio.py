@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gradio as gr
+import numpy as np
 import pytest
 
 from facecraft.apps import studio
+from facecraft.apps import studio_handlers as h
 from facecraft.apps.cli import build_parser
 from facecraft.rigs import ARKIT_NAMES, AU_NAMES, NoFaceError
 
@@ -25,6 +27,10 @@ def test_every_event_has_an_api_name(demo):
         "refine",
         "reset",
         "animate",
+        "talk_analyze",
+        "talk_sample",
+        "talk_face",
+        "talk",
         "judge",
         "identity",
         "augment",
@@ -36,7 +42,7 @@ def test_every_event_has_an_api_name(demo):
 
 def test_tabs_and_one_slider_per_au_and_arkit_channel(demo):
     tabs = [b.label for b in demo.blocks.values() if isinstance(b, gr.Tab)]
-    assert tabs == ["Edit", "Animate", "Evaluate", "Augment"]
+    assert tabs == ["Edit", "Animate", "Talk", "Evaluate", "Augment"]
     ids = {b.elem_id for b in demo.blocks.values() if isinstance(b, gr.Slider)}
     assert {f"slider-{n}" for n in (*AU_NAMES, *ARKIT_NAMES)} <= ids
     edit = next(fn for fn in demo.fns.values() if fn.api_name == "edit")
@@ -102,3 +108,45 @@ def test_cli_has_the_app_command():
     args = build_parser().parse_args(["app", "--port", "7999", "--refine-base", "b", "--refine-adapter", "a"])
     assert args.command == "app" and args.port == 7999 and args.host == "127.0.0.1"
     assert (args.refine_base, args.refine_adapter, args.refine_device) == ("b", "a", "cpu")
+
+
+def _event(demo, api_name: str):
+    return next(fn for fn in demo.fns.values() if fn.api_name == api_name)
+
+
+def test_the_talk_tab_takes_the_edit_tabs_photo_picker_and_the_animate_tabs_speech_controls(demo):
+    def described(blocks):
+        return [(type(b).__name__, b.label) for b in blocks]
+
+    talk, animate = _event(demo, "talk"), _event(demo, "animate")
+    assert [b.elem_id for b in talk.inputs[1:]] == [
+        "talk-face", "talk-size", "talk-fps", "talk-audio", "talk-transcript", "talk-emotion", "talk-intensity",
+        "talk-track", "talk-track-file",
+    ]  # fmt: skip
+    assert described(talk.inputs[4:5] + talk.inputs[6:]) == described(animate.inputs[:1] + animate.inputs[3:])
+    assert [b.elem_id for b in talk.outputs] == ["talk-video", "talk-download", "talk-status"]
+    assert talk.inputs[3].choices == [(str(f), f) for f in h.TALK_FPS]
+    for picker in ("analyze", "talk_analyze"):
+        assert described(_event(demo, picker).inputs) == [("File", "Photo (JPEG, PNG, WebP, ...)")]
+    buttons = [
+        b for b in demo.blocks.values() if isinstance(b, gr.Button) and b.elem_id in ("edit-sample", "talk-sample")
+    ]
+    assert len(buttons) == 2 and buttons[0].value == buttons[1].value == "Use the sample photo (astronaut)"
+
+
+def test_the_talk_tab_shows_a_photo_without_a_face_and_a_run_without_a_photo_as_messages(tmp_path):
+    from PIL import Image
+
+    blank = tmp_path / "wall.png"
+    Image.fromarray(np.full((256, 256, 3), 200, np.uint8)).save(blank)
+    with pytest.warns(UserWarning, match="no face found in wall.png"):  # outside a page, gr.Warning warns
+        session, face, framing, video, download, status = studio._talk_analyze(str(blank))
+    assert session is None and framing is None and video is None and download is None
+    assert status.startswith("**no face found in wall.png") and face.choices == []
+    with pytest.raises(gr.Error, match="no photo analysed yet: upload a photo or pick the sample first"):
+        studio._talk(None, None, 256, 25, None, "", studio.NO_EMOTION, 0.8, "", None)
+
+    session, face, framing, video, download, status = studio._talk_sample()
+    assert len(session.faces) == 1 and face.choices == [(face.choices[0][0], 0)] and not face.interactive
+    assert framing.shape[0] == framing.shape[1] > 200
+    assert status == "astronaut.png: 512x512; 1 face(s) found. Add speech and press Make the talking portrait."

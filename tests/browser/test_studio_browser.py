@@ -307,3 +307,83 @@ def test_the_edit_tab_fits_the_window_with_a_large_picture(page: Page, studio_ur
             assert a == b or min(overlap) <= 0, (a, b, ra, rb)
     if width >= 1280:  # wide: the picture beside the controls, as before
         assert boxes["edit-compare"]["l"] >= boxes["edit-apply"]["r"], boxes
+
+
+TALK_LINE = "Bob bought a map."
+
+
+@pytest.fixture(scope="session")
+def short_speech(tmp_path_factory) -> tuple[Path, str | None]:
+    """About 1.5 s of speech and its words: espeak-ng saying TALK_LINE, else 1.5 s of a voiced syllable-like signal
+    (no words)."""
+    import subprocess
+
+    folder = tmp_path_factory.mktemp("talk")
+    exe = shutil.which("espeak-ng")
+    if exe is not None:
+        path = folder / "line.wav"
+        subprocess.run([exe, "-v", "en-us", "-s", "150", "-w", str(path), TALK_LINE], check=True, capture_output=True)
+        return path, TALK_LINE
+    sr = 16000
+    t = np.arange(int(1.5 * sr)) / sr
+    voice = sum(np.sin(2 * np.pi * 130 * k * t) / k for k in range(1, 8)) * np.clip(np.sin(2 * np.pi * 3 * t), 0, None)
+    path = folder / "line.wav"
+    sf.write(path, (0.3 * voice).astype(np.float32), sr)
+    return path, None
+
+
+_BOXES = """ids => ({viewport: document.documentElement.clientWidth, scroll: document.documentElement.scrollWidth,
+  boxes: Object.fromEntries(ids.map(id => { const b = document.getElementById(id).getBoundingClientRect();
+                                            return [id, {l: b.left, r: b.right, t: b.top, b: b.bottom}]; }))})"""
+
+
+def test_talk_makes_a_talking_portrait_of_the_sample_with_sound(page: Page, studio_url, short_speech, artifacts):
+    from facecraft.rigs.video import probe_video, read_frames
+
+    speech, words = short_speech
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    _open(page, studio_url, tab="Talk")
+    page.locator("#talk-sample").click()
+    status = page.locator("#talk-status")
+    expect(status).to_contain_text("1 face(s) found", timeout=UPLOAD_TIMEOUT_MS)
+    expect(page.locator("#talk-framing img")).to_be_visible()
+    page.locator("#talk-audio input[type=file]").set_input_files(str(speech))
+    if words:
+        page.locator("#talk-transcript textarea").fill(words)
+    page.locator("#talk-size").get_by_label("256").check()
+    page.locator("#talk-run").click()
+    expect(status).to_contain_text("frames at 25 fps, 256x256 px", timeout=UPLOAD_TIMEOUT_MS)
+    if words:
+        expect(status).to_contain_text("transcript aligned")
+
+    loaded = "() => { const v = document.querySelector('#talk-video video'); return v && v.readyState >= 1; }"
+    page.wait_for_function(loaded, timeout=EDIT_TIMEOUT_MS)
+    played = page.locator("#talk-video video").evaluate(
+        """async v => { v.muted = true; await v.play();
+                        await new Promise(r => setTimeout(r, 500)); v.pause();
+                        return {t: v.currentTime, d: v.duration, w: v.videoWidth, h: v.videoHeight,
+                                err: v.error && v.error.code}; }"""
+    )
+    page.screenshot(path=artifacts / "talk.png", full_page=True)
+    assert played["err"] is None and (played["w"], played["h"]) == (256, 256) and played["t"] > 0.1, played
+    assert abs(played["d"] - sf.info(speech).duration) < 0.2, played
+
+    mp4 = _download(page, "#talk-download", artifacts / "talk.mp4")
+    info = probe_video(mp4)
+    duration = sf.info(speech).duration
+    assert info.has_audio and (info.width, info.height) == (256, 256) and abs(info.frames - duration * 25) <= 1.5
+    frames = np.stack(list(read_frames(mp4))).astype(np.int16)
+    mouth = frames[:, 98:128, 104:152]  # the sample's mouth in a 256 px portrait: it moves with the speech
+    assert np.abs(mouth - mouth[0]).mean(axis=(1, 2, 3)).max() > 10
+
+    # 1280 px: the video beside the controls; 800 px: under them, at full width, nothing beyond the right edge
+    ids = ["talk-photo", "talk-audio", "talk-run", "talk-video", "talk-download"]
+    wide = page.evaluate(_BOXES, ids)["boxes"]
+    assert wide["talk-video"]["l"] >= wide["talk-run"]["r"], wide
+    page.set_viewport_size({"width": 800, "height": 1000})
+    page.wait_for_function("() => document.documentElement.clientWidth === 800")
+    narrow = page.evaluate(_BOXES, ids)
+    page.screenshot(path=artifacts / "talk-800.png", full_page=True)
+    video, run = narrow["boxes"]["talk-video"], narrow["boxes"]["talk-run"]
+    assert narrow["scroll"] <= narrow["viewport"], narrow
+    assert video["t"] >= run["b"] and video["r"] - video["l"] > 600, narrow
