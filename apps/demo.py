@@ -6,7 +6,8 @@
 3. Judge a photo: the sample portrait through the FER judges.
 4. Edit a photo: the sample portrait edited into the 8 emotions, a few single controls and a few words,
    each edit saved, and a contact sheet of them all.
-5. Talking portrait: the sample portrait saying the voice line (MP4 with sound) and a contact sheet of frames.
+5. Talking portrait: the sample portrait saying the voice line with an emotion track (her smile, surprise, then
+   sadness), an MP4 with sound and a contact sheet of frames labelled with the track's emotion.
 A failing step is reported and the others still run; the command then exits non-zero.
 """
 
@@ -86,6 +87,12 @@ def rig_tour(out: Path) -> dict[str, str]:
 
 DEMO_LINE = "Bring me the blue map, and we will move before the people of Boston wake up."
 DEMO_EMOTIONS: tuple[str, ...] = ("neutral", "happiness:0.8", "anger:0.7")
+#: The talking portrait's emotion track over the line (seconds): her own smile, surprised, then sad.
+DEMO_TRACK: tuple[dict, ...] = (
+    {"t": 0.0, "emotion": "happiness", "intensity": 0.6},
+    {"t": 2.0, "emotion": "surprise", "intensity": 0.8},
+    {"t": 4.0, "emotion": "sadness", "intensity": 0.8},
+)
 
 
 def speech_animation(out: Path) -> dict[str, str]:
@@ -166,24 +173,28 @@ def edit_photo(out: Path) -> dict[str, str]:
 
 
 def talking_portrait(out: Path) -> dict[str, str]:
-    """The sample photo saying the demo voice line (hibari-tts, transcript given so /p b m/ seal)."""
+    """The sample photo saying the demo voice line (hibari-tts, transcript given so /p b m/ seal) with the
+    emotion track :data:`DEMO_TRACK`."""
     import soundfile as sf
     from PIL import Image
 
     from facecraft.audio2face.corpus import Synthesizer
     from facecraft.rigs import resolve_asset
     from facecraft.rigs.contact_sheet import contact_sheet
+    from facecraft.rigs.emotion_space import EmotionCode, EmotionTrack
     from facecraft.rigs.video import read_frames
     from facecraft.synth.talk_portrait import talk
 
     wav = out / "line.wav"
     sf.write(wav, Synthesizer("hibari:heart")(DEMO_LINE), 16000)
     result = talk(resolve_asset("astronaut"), wav, out / "talking_portrait.mp4", transcript=DEMO_LINE,
-                  emotion="happiness:0.4")  # fmt: skip
+                  emotion_track=list(DEMO_TRACK))  # fmt: skip
     frames = list(read_frames(result.path))
     picks = np.linspace(0, len(frames) - 1, 12).astype(int)
-    sheet = contact_sheet([frames[i] for i in picks], [f"{i / result.fps:.2f} s" for i in picks], cols=6,
-                          tile_size=(256, 256))  # fmt: skip
+    track = EmotionTrack(list(DEMO_TRACK))
+    shown = [EmotionCode(c).dominant()[0] for c in track.codes_at(picks / result.fps)]
+    labels = [f"{i / result.fps:.2f} s {e}" for i, e in zip(picks, shown, strict=True)]
+    sheet = contact_sheet([frames[i] for i in picks], labels, cols=6, tile_size=(256, 256))
     Image.fromarray(sheet).save(out / "talking_portrait_sheet.png")
     return {
         "mp4": str(result.path),

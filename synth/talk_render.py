@@ -32,6 +32,7 @@ from facecraft.rigs import NUM_ARKIT
 from facecraft.rigs.default_rig import FACE_OVAL, opening_faces
 from facecraft.rigs.errors import ParameterError
 
+from .editor import drag_corner_skin, paint_creases, soften_folds
 from .fit import NUM_MESH_POINTS, RigFit
 from .lids import close_lids
 from .mouth import paint_mouth_interior
@@ -174,7 +175,9 @@ class PortraitRenderer:
         Returns the frame (uint8, the photo's size) and the mask of changed pixels.
         """
         head = head or HeadMotion()
-        dst = seal_lips(self.targets(change), seal, self.face_width, self.lip_sides)
+        # the skin beside a removed smile's corners goes with them, as in a still edit (no-op otherwise)
+        dst = drag_corner_skin(self.src, self.targets(change), change)
+        dst = seal_lips(dst, seal, self.face_width, self.lip_sides)
         still_face = np.abs(dst - self.src).max() < 1e-3
         if still_face and head.is_identity:
             return WarpResult(self.image.copy(), np.zeros(self.image.shape[:2], np.float32))
@@ -219,6 +222,8 @@ class PortraitRenderer:
             mag = np.sqrt((mx - gx) ** 2 + (my - gy) ** 2)
             mask[y0:y1, x0:x1] = np.where(mag > _CHANGED, np.clip(mag / 0.5, 0.0, 1.0), 0.0)
         dst_moved = self.move_points(dst, head)
+        # a removed smile's folds fade and lowered brows crease, as in a still edit (no-ops for speech alone)
+        out = paint_creases(soften_folds(out, src, dst_moved, change), dst_moved, change)
         result = paint_mouth_interior(
             WarpResult(out, mask), img, src, dst_moved, depth=self.depth, blur=self.photo_sigma
         )
