@@ -70,7 +70,7 @@ ICT_REGIONS: dict[str, tuple[tuple[float, float, float], float, bool]] = {
     "iris": (IRIS_COLOR, 1.0, False),
     "pupil": (PUPIL_COLOR, 1.0, True),
     "eyelashes": (LASH_COLOR, 0.55, True),
-    "lower_eyelashes": (LASH_COLOR, 0.2, True),
+    "lower_eyelashes": (LASH_COLOR, 0.06, True),  # at 0.2 Blender showed a dark band under each eye
     "cornea": ((1.0, 1.0, 1.0), 0.08, False),
     "lacrimal_fluid": ((1.0, 1.0, 1.0), 0.12, False),
     "eye_blend": (SCLERA_COLOR, 0.15, False),
@@ -422,7 +422,7 @@ def ict_region_labels(neutral: np.ndarray, faces: np.ndarray, face_materials: np
     little sheen, softened corners, a shadowed eye, and the eye under them in full view. The lashes are strips
     that ICT's textures cut into hairs; drawn solid they read as thick black bands, so they are blended too: the
     upper ones (``eyelashes``) dark, the sparser lower ones (``lower_eyelashes``, below the middle of each eye's
-    opening) faint.
+    opening) barely there: their strip hangs below the lid, and any darker reads as a bag under the eye.
     """
     labels = np.array([None] * len(faces), dtype=object)
     names = [_ICT_MATERIAL_REGIONS.get(n) for n in material_names]
