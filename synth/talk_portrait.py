@@ -181,6 +181,7 @@ class TalkingPortrait:
             calibration = ed.calibration
             # the editor's calibration, where it was loaded (an emotion track draws its expressions with it)
             self._calibration = calibration if not own or calibrated else None
+            self._shown: tuple[bytes, np.ndarray] | None = None  # the last emotion drawn and its rig change
         finally:
             if own:
                 ed.close()
@@ -256,6 +257,9 @@ class TalkingPortrait:
         from .controls import EditControls
 
         code = code if isinstance(code, EmotionCode) else EmotionCode(np.asarray(code, np.float32))
+        key = code.vector.tobytes()
+        if self._shown is not None and self._shown[0] == key:  # a track holds its keys' emotions for many frames
+            return self._shown[1].copy()
         if self._calibration is None:
             self._calibration = EditorCalibration.load()
         target = EditControls(codes=(code,)).target(self.rest_scores)
@@ -263,7 +267,9 @@ class TalkingPortrait:
         drawn = self._calibration.rig_change(self.rest_scores, target, rig_now=self.fit.weights)
         given = np.zeros(NUM_ARKIT)
         given[_EXPRESSION] = np.maximum(code.to_arkit()[_EXPRESSION] - self.rest_scores[_EXPRESSION], 0.0)
-        return np.asarray(drawn, np.float64) - np.asarray(self.rig_change(given), np.float64)
+        change = np.asarray(drawn, np.float64) - np.asarray(self.rig_change(given), np.float64)
+        self._shown = (key, change)
+        return change.copy()
 
     def render(self, curves: np.ndarray, head: HeadMotion | None = None, *, emotion=None) -> np.ndarray:
         """One frame ``(S, S, 3)`` uint8 for curve values ``(52,)``, an optional head motion and an optional
