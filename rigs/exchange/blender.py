@@ -9,6 +9,7 @@ frame). Debian's ``blender`` 3.4 is enough (``apt-get install blender python3-nu
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -39,6 +40,33 @@ def blender_executable() -> str | None:
 def blender_available() -> bool:
     """Whether a Blender executable and the render script are present (no process is run)."""
     return blender_executable() is not None and render_script().is_file()
+
+
+_NO_NUMPY = "No module named 'numpy'"
+_NUMPY_HINT = (
+    "Blender's Python cannot import numpy, which its glTF importer needs (Debian: apt-get install python3-numpy)"
+)
+
+
+@functools.cache
+def blender_imports_gltf() -> bool:
+    """Whether Blender is there and its Python can import numpy, without which its glTF importer fails (Debian's
+    ``blender`` does not pull in ``python3-numpy``). Starts Blender once per process (a second or two)."""
+    if not blender_available():
+        return False
+    probe = [
+        blender_executable(),
+        "-b",
+        "--factory-startup",
+        "--python-exit-code",
+        "1",
+        "--python-expr",
+        "import numpy",
+    ]
+    try:
+        return subprocess.run(probe, capture_output=True, timeout=120, check=False).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
 
 
 def render_glb_frame(
@@ -123,6 +151,8 @@ def render_glb_frame(
         raise FacecraftError(f"{glb}: Blender did not render frame {frame} within {timeout} s") from e
     lines = proc.stdout.splitlines()
     found = [ln[len(_REPORT) :] for ln in lines if ln.startswith(_REPORT)]
+    if proc.returncode != 0 and _NO_NUMPY in proc.stdout + proc.stderr:
+        raise OptionalDependencyError(f"rendering {glb}: {_NUMPY_HINT}")
     if proc.returncode != 0 or not found:
         tail = "\n".join((lines + proc.stderr.splitlines())[-15:])
         raise FacecraftError(f"{glb}: Blender failed to render frame {frame} (exit {proc.returncode}):\n{tail}")

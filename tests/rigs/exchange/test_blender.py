@@ -11,9 +11,11 @@ import pytest
 
 from facecraft.rigs import ARKIT_NAMES, OptionalDependencyError, ParameterError
 from facecraft.rigs.animation import FaceAnimation
-from facecraft.rigs.exchange import blender_available, render_glb_frame, write_glb
+from facecraft.rigs.exchange import blender_imports_gltf, render_glb_frame, write_glb
 
-needs_blender = pytest.mark.skipif(not blender_available(), reason="blender not installed (apt install blender)")
+needs_blender = pytest.mark.skipif(
+    not blender_imports_gltf(), reason="blender with numpy not installed (apt install blender python3-numpy)"
+)
 FPS = 59.94  # a rate Blender's default scene (24 fps) and an integer-only importer would both get wrong
 
 
@@ -86,3 +88,20 @@ def test_render_checks_its_arguments_before_starting_blender(tmp_path, tiny_rig,
     monkeypatch.setenv("FACECRAFT_BLENDER", str(tmp_path / "no-blender"))
     with pytest.raises(OptionalDependencyError, match="apt-get install blender"):
         render_glb_frame(glb, 0, tmp_path / "x.png")
+
+
+def test_a_blender_without_numpy_says_what_to_install(tmp_path, tiny_rig, monkeypatch):
+    # Debian's blender does not pull in python3-numpy, and its glTF importer cannot run without it.
+    from facecraft.rigs.exchange import blender, write_rig_glb
+
+    fake = tmp_path / "blender"
+    fake.write_text("#!/bin/sh\necho \"ModuleNotFoundError: No module named 'numpy'\" >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("FACECRAFT_BLENDER", str(fake))
+    blender.blender_imports_gltf.cache_clear()
+    try:
+        assert blender.blender_available() and not blender.blender_imports_gltf()
+        with pytest.raises(OptionalDependencyError, match="apt-get install python3-numpy"):
+            render_glb_frame(write_rig_glb(tiny_rig, tmp_path / "r.glb"), 0, tmp_path / "x.png")
+    finally:
+        blender.blender_imports_gltf.cache_clear()

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pygltflib
 import pytest
 
 from facecraft.rigs import ARKIT_NAMES, BlendshapeRig, ParameterError
 from facecraft.rigs.animation import FaceAnimation
-from facecraft.rigs.exchange import validate_gltf, validator_available, write_glb, write_rig_glb
+from facecraft.rigs.exchange import blender_imports_gltf, validate_gltf, validator_available, write_glb, write_rig_glb
 from facecraft.rigs.exchange.glb import vertex_normals
 from facecraft.rigs.exchange.gltf_import import read_accessor
 
@@ -310,7 +308,9 @@ def test_parts_can_be_left_out_and_other_rigs_get_none(tmp_path, grid_rig, rando
     assert len(g.nodes) == 1 and g.asset.extras["fps"] == 30.0
 
 
-@pytest.mark.skipif(shutil.which("blender") is None, reason="Debian's blender not installed (manual check only)")
+@pytest.mark.skipif(
+    not blender_imports_gltf(), reason="blender with numpy not installed (apt install blender python3-numpy)"
+)
 def test_blender_imports_face_parts_and_shape_keys(tmp_path):
     """Blender 3.4 (headless) imports the GLB: the face with its 52 shape keys, the parts as child objects."""
     import json
