@@ -345,16 +345,26 @@ class TalkingPortrait:
         Curves come from :class:`~facecraft.audio2face.stream.StreamingAnimator` with the offline path's blinks
         and frame-rate conversion, so the frames equal ``frames(animate_audio(audio).curves, fps,
         audio=audio)`` for speech (offline turns a wholly silent clip into a still face; a stream cannot know).
-        A frame is yielded once the model's look-ahead allows (about 60 ms of audio after its time).
+        A frame is yielded once the model's look-ahead allows (about 60 ms of audio after its time). An emotion
+        or a track given here shows on the face as :meth:`frames` shows ``emotions=`` (its codes per frame), except
+        a still emotion on a portrait made with its own ``emotion``, which the photo already shows.
         """
         from facecraft.audio2face.animate import resolve_model
         from facecraft.audio2face.postprocess import blink_curve
         from facecraft.audio2face.stream import StreamingAnimator
-        from facecraft.rigs.emotion_space import parse_emotion
+        from facecraft.rigs.emotion_space import EmotionCode, EmotionTrack, parse_emotion
 
         fps = _check_fps(fps)
         model = resolve_model(weights)
-        animator = StreamingAnimator(model, emotion=parse_emotion(emotion, source="emotion"))
+        emo = parse_emotion(emotion, source="emotion")
+        animator = StreamingAnimator(model, emotion=emo)
+
+        def shown(k: int) -> np.ndarray | None:
+            """The emotion code frame ``k`` shows on the face (None: the speech curves alone)."""
+            if isinstance(emo, EmotionTrack):
+                return emo.codes_at(np.array([k / fps]))[0]
+            return emo.vector if isinstance(emo, EmotionCode) and self.emotion is None else None
+
         conv = _RateConverter(animator.fps, fps)
         mover = self._mover(fps)
         audio = np.zeros(0, np.float32)
@@ -369,7 +379,7 @@ class TalkingPortrait:
                     if emitted >= len(blinks):
                         blinks = blink_curve(max(2 * len(blinks), emitted + int(60 * fps)), fps)
                     row = _with_blink(row, float(blinks[emitted]))
-                yield self.render(*self._move(row, mover, loud[j], f0[j]))
+                yield self.render(*self._move(row, mover, loud[j], f0[j]), emotion=shown(emitted))
                 emitted += 1
 
         for chunk in chunks:

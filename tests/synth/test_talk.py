@@ -205,6 +205,20 @@ def test_stream_equals_offline(portrait, speech_wav):
     # may flip a few pixels on such differences, so count pixels that differ by more than 3 grey levels.
     off = [(np.abs(a.astype(int) - b) > 3).mean() for a, b in zip(offline, streamed, strict=True)]
     assert max(off) < 1e-3 and np.mean(off) < 1e-4
+    # an emotion track streamed shows on the face as offline frames show its codes
+    from facecraft.rigs.emotion_space import EmotionTrack
+
+    track = EmotionTrack([{"t": 0, "emotion": "neutral"}, {"t": 1.2, "emotion": "sadness", "intensity": 1}])
+    codes = track.codes_at(np.arange(len(offline)) / 25)
+    curves = talk_curves(y, sr=sr, fps=25, emotion=track)
+    offline = list(portrait.frames(curves, 25, audio=y, emotions=codes))
+    streamed = list(portrait.stream(chunks, fps=25, emotion=track))
+    off = [(np.abs(a.astype(int) - b) > 3).mean() for a, b in zip(offline, streamed, strict=True)]
+    assert max(off) < 1e-3 and np.mean(off) < 1e-4
+    row, head = list(portrait.motions(curves, 25, audio=y))[-1]
+    tinted = portrait.render(row, head)  # the last frame without the track's face (sad: the smile fades)
+    assert np.array_equal(offline[-1], portrait.render(row, head, emotion=codes[-1]))
+    assert (np.abs(offline[-1].astype(int) - tinted) > 3).mean() > 0.005
 
 
 def test_cli_writes_video_with_sound(tmp_path, astronaut, speech_wav):
