@@ -899,8 +899,6 @@ def talking_portrait(
         No photo, bad speech (see :func:`check_speech`), a transcript with no words or one that does not fit the
         speech, an unknown emotion, size or rate.
     """
-    from facecraft.audio2face.audio import load_audio
-    from facecraft.audio2face.postprocess import SILENCE_PEAK, audio_peak, is_silent
     from facecraft.synth.talk_portrait import talk
 
     require_session(session)
@@ -916,7 +914,6 @@ def talking_portrait(
     problem = talk_face_problem(session, i)
     if problem:
         raise NoFaceError(problem)
-    peak = audio_peak(load_audio(p)[0])
     step = progress or (lambda fraction, what: None)
     out = Path(out_dir) if out_dir is not None else output_dir()
     out.mkdir(parents=True, exist_ok=True)
@@ -934,12 +931,9 @@ def talking_portrait(
         f"{which}{session.name} saying {p.name}: {duration:.1f} s of speech -> {result.num_frames} frames at "
         f"{result.fps:g} fps, {size}x{size} px ({emo.describe()}{aligned}) in {seconds:.1f} s"
     )
-    silent = is_silent(peak)
-    if silent:
-        message += (
-            f". **Warning: no speech heard** (audio peak {peak:.1e} below {SILENCE_PEAK:.0e}): a still face that blinks"
-        )
-    return TalkOutcome(str(result.path), message, result.num_frames, result.fps, seconds, silent)
+    if result.silent:
+        message += ". **Warning: no speech heard** (the audio is silence): a still face that blinks"
+    return TalkOutcome(str(result.path), message, result.num_frames, result.fps, seconds, result.silent)
 
 
 # ---------------------------------------------------------------------------------------------- evaluate

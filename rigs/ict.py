@@ -522,7 +522,7 @@ def load_ict_rig(
     pf, pb = _vertex_points(faces, [sem[n] for n in point_names])
     return BlendshapeRig(
         neutral * scale, deltas * scale, names, faces, point_names=point_names, point_faces=pf, point_bary=pb,
-        regions=regions_from_labels(labels, ICT_REGIONS) if any(x is not None for x in labels) else (),
+        regions=regions_from_labels(labels, ICT_REGIONS),
         name=f"ict:{folder.name}",
     )  # fmt: skip
 

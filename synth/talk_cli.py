@@ -73,4 +73,6 @@ def _cmd_talk(args: argparse.Namespace) -> int:
         f"(analysis {result.analysis_s:.1f} s, speech curves {result.animation_s:.1f} s, "
         f"render + encode {result.render_s:.1f} s)"
     )
+    if result.silent:
+        log.warning("%s: no speech heard (the audio is silence): the video is a still face that blinks", args.audio)
     return 0

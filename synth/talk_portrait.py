@@ -91,7 +91,8 @@ def frame_box(box, image_shape: tuple[int, int], *, framing: float = FRAMING) ->
 
 @dataclass
 class TalkResult:
-    """What :func:`talk` wrote: the MP4, its frame count and rate, the curves that drove it and timings (s)."""
+    """What :func:`talk` wrote: the MP4, its frame count and rate, the curves that drove it, timings (s), and
+    whether the audio was silence (a still face that blinks: :func:`facecraft.audio2face.postprocess.is_silent`)."""
 
     path: Path
     num_frames: int
@@ -100,6 +101,7 @@ class TalkResult:
     analysis_s: float = 0.0
     animation_s: float = 0.0
     render_s: float = 0.0
+    silent: bool = False
 
 
 class TalkingPortrait:
@@ -675,6 +677,7 @@ def talk(
     """
     from facecraft.audio2face.animate import resolve_emotion
     from facecraft.audio2face.audio import SAMPLE_RATE, load_audio, resample
+    from facecraft.audio2face.postprocess import audio_peak, is_silent
     from facecraft.rigs.emotion_space import EmotionCode
     from facecraft.rigs.video import check_crf, check_video_path, write_mp4
 
@@ -720,4 +723,5 @@ def talk(
     t3 = time.perf_counter()
     logger.info("talk: %s, %d frames at %g fps (analysis %.1f s, curves %.1f s, render+encode %.1f s)",
                 path, len(curves), fps, t1 - t0, t2 - t1, t3 - t2)  # fmt: skip
-    return TalkResult(Path(path), len(curves), fps, curves, t1 - t0, t2 - t1, t3 - t2)
+    silent = is_silent(audio_peak(y))
+    return TalkResult(Path(path), len(curves), fps, curves, t1 - t0, t2 - t1, t3 - t2, silent)

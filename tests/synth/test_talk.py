@@ -338,6 +338,7 @@ def test_silent_audio_gives_still_mouth(tmp_path, portrait):
     result = talk(None, (np.zeros(16000, np.float32), 16000), tmp_path / "s.mp4", portrait=portrait)
     assert result.num_frames == 25 and probe_video(result.path).has_audio
     assert np.abs(result.curves[:, region_mask("full")]).max() == 0  # blinks only
+    assert result.silent  # said by the CLI and the studio
 
 
 def test_photo_errors(astronaut, plain_editor, astronaut_faces_plain):
