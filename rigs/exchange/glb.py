@@ -259,14 +259,18 @@ _ROUGHNESS = {"eye_white": 0.25, "iris": 0.3, "pupil": 0.2, "teeth": 0.35, "back
               "tongue": 0.45, "mouth_cavity": 0.9, "eye_socket": 0.9, "conjunctiva": 0.35, "lips": 0.45}  # fmt: skip
 
 
-def _material(b: _Builder, name: str, srgb, *, double_sided: bool = False) -> int:
-    """Index of the material ``name`` (created on first use, shared after)."""
+def _material(b: _Builder, name: str, srgb, *, double_sided: bool = False, alpha: float = 1.0) -> int:
+    """Index of the material ``name`` (created on first use, shared after); below 1, ``alpha`` makes it an
+    ``alphaMode`` BLEND material of that opacity."""
     for i, m in enumerate(b.gltf.materials):
         if m.name == name:
             return i
-    pbr = pygltflib.PbrMetallicRoughness(baseColorFactor=[*linear_rgb(srgb), 1.0], metallicFactor=0.0,
+    pbr = pygltflib.PbrMetallicRoughness(baseColorFactor=[*linear_rgb(srgb), float(alpha)], metallicFactor=0.0,
                                          roughnessFactor=_ROUGHNESS.get(name, 0.6))  # fmt: skip
-    b.gltf.materials.append(pygltflib.Material(name=name, pbrMetallicRoughness=pbr, doubleSided=double_sided))
+    material = pygltflib.Material(name=name, pbrMetallicRoughness=pbr, doubleSided=double_sided)
+    if alpha < 1.0:
+        material.alphaMode = pygltflib.BLEND
+    b.gltf.materials.append(material)
     return len(b.gltf.materials) - 1
 
 
@@ -309,10 +313,7 @@ def _primitives(b: _Builder, faces: np.ndarray, attrs, targets: list, *, opening
     for tri, material, alpha, double_sided in groups:
         if not len(tri):
             continue
-        mat = None if material is None else _material(b, *material, double_sided=double_sided)
-        if mat is not None and alpha < 1.0:
-            b.gltf.materials[mat].alphaMode = pygltflib.BLEND
-            b.gltf.materials[mat].pbrMetallicRoughness.baseColorFactor[3] = float(alpha)
+        mat = None if material is None else _material(b, *material, double_sided=double_sided, alpha=alpha)
         prims.append(pygltflib.Primitive(attributes=attrs, indices=_indices(b, tri), mode=pygltflib.TRIANGLES,
                                          targets=targets or None, material=mat))  # fmt: skip
     return prims
