@@ -81,7 +81,7 @@ def register(subparsers) -> None:
     spec = _defaults(CorpusSpec)
     splits = inspect.signature(build_corpus).parameters["splits"].default
     shard = inspect.signature(build_corpus).parameters["shard"].default
-    c = sub.add_parser("corpus", help="build (or resume) the synthetic training corpus")
+    c = sub.add_parser("corpus", help="build (or resume) the training corpus: synthetic voices, or real recordings")
     c.add_argument("--out", default="outputs/a2f/corpus", help="corpus folder (default %(default)s)")
     c.add_argument("--sentences", help="sentence file (default: the shipped sentences.txt)")
     c.add_argument("--max-sentences", type=int, help="use only the first N sentences")
@@ -99,6 +99,13 @@ def register(subparsers) -> None:
     c.add_argument("--splits", nargs="+", default=list(splits), choices=("train", "eval", "unused"),
                    help=f"which splits to build (default {' '.join(splits)})")  # fmt: skip
     c.add_argument("--shard", default=f"{shard[0]}/{shard[1]}", help="I/N: build only sentences with index %% N == I")
+    c.add_argument(
+        "--real", metavar="DIR",
+        help="build items of real recordings instead of synthesizing: every folder under DIR with a transcripts.csv "
+        "(file,text[,speaker]); the teacher's curves come from the aligned transcript",
+    )  # fmt: skip
+    c.add_argument("--held-out-speakers", nargs="+", default=[], metavar="SPEAKER",
+                   help="with --real: these speakers' clips form the eval split (never trained on)")  # fmt: skip
     c.set_defaults(func=_corpus)
 
     # every option below is a TrainConfig field (dest = field name): its default is the config's
@@ -251,6 +258,16 @@ def _corpus(args: argparse.Namespace) -> int:
 
     from .corpus import ALL_VOICES, CorpusSpec, build_corpus, load_sentences
 
+    if args.real:
+        from .corpus_real import build_real_corpus
+
+        stats = build_real_corpus(
+            args.real, args.out, held_out_speakers=args.held_out_speakers,
+            augmentations_per_clip=args.augmentations_per_clip, fps=args.fps,
+        )  # fmt: skip
+        return _print_corpus_stats(stats)
+    if args.held_out_speakers:
+        raise ParameterError("--held-out-speakers needs --real (synthetic voices are held out by the corpus rule)")
     try:
         i, n = (int(x) for x in args.shard.split("/"))
     except ValueError as e:
@@ -262,7 +279,10 @@ def _corpus(args: argparse.Namespace) -> int:
         sentences=sentences, voices=args.voices or list(ALL_VOICES), augmentations_per_clip=args.augmentations_per_clip,
         fps=args.fps, seed=args.seed,
     )  # fmt: skip
-    stats = build_corpus(args.out, spec, splits=args.splits, shard=(i, n))
+    return _print_corpus_stats(build_corpus(args.out, spec, splits=args.splits, shard=(i, n)))
+
+
+def _print_corpus_stats(stats: dict) -> int:
     print(json.dumps({k: v for k, v in stats.items() if k != "failures"}, indent=2))
     for f in stats["failures"][:20]:
         print(f"skipped: {f}")

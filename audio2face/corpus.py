@@ -378,10 +378,12 @@ def write_item(
     augmentation: str = "clean",
     fps: float = 30.0,
     emotions: Sequence[str] = EMOTIONS,
+    split: str | None = None,
 ) -> None:
     """Compute the teacher curves for timed ``phones`` and write one item file atomically.
 
-    ``audio``: 16 kHz mono float32 in [-1, 1]. The split is derived from ``sentence_index`` and ``voice``.
+    ``audio``: 16 kHz mono float32 in [-1, 1]. The split is ``split`` when given, else derived from
+    ``sentence_index`` and ``voice`` (:func:`split_of`).
     """
     duration = len(audio) / SAMPLE_RATE
     times, names = _phones_to_array(phones)
@@ -400,7 +402,7 @@ def write_item(
         voice=np.array(voice),
         augmentation=np.array(augmentation),
         sentence_index=np.int32(sentence_index),
-        split=np.array(split_of(sentence_index, voice)),
+        split=np.array(split or split_of(sentence_index, voice)),
     )
     os.replace(tmp, out_path)
 
@@ -505,7 +507,7 @@ def write_manifest(out_dir: str | Path) -> Path:
     """Rewrite ``manifest.jsonl`` from the item files present (id, split, voice, sentence, frames)."""
     out = Path(out_dir)
     lines = []
-    for p in sorted(out.glob("s*.npz")):
+    for p in sorted(out.glob("*.npz")):
         if p.name.endswith(".tmp.npz"):
             continue
         try:
