@@ -1,4 +1,4 @@
-"""Gather the real-speech training folder: 179 human English utterances (24 speakers, 21.9 min) with transcripts.
+"""Gather the real-speech training folder: 429 human English utterances (274 speakers, 74.0 min) with transcripts.
 
 Why: the speech-to-face model's real-speech stage (``facecraft a2f corpus --real DIR --held-out-speakers ...``)
 needs recordings of people, with their text, from more than a handful of speakers. This script is the
@@ -18,6 +18,13 @@ Sources (see ``REPOS`` and ``SOURCES``; a clip is kept when it is 1-20 s long):
 - ``librispeech_test_clean``: LibriSpeech test-clean speaker 1089, 4 utterances, from KennethWang1221/Speech2Text;
   LibriSpeech texts for both are column 2 of facebookresearch/fbai-speech ``is21_deep_bias/ref/*.biasing_100.tsv``
   (the official reference, lower-cased);
+- ``librispeech_train_clean_100``: LibriSpeech train-clean-100, the first utterance (``-0000``) of each of 251
+  speakers, from resemble-ai/Resemblyzer ``audio_data/librispeech_train-clean-100`` (flac, 16 kHz); 250 kept, as
+  ``103-1240-0000`` is left out (its text is only in copies whose repository we cannot name). Texts from
+  proger/flaky-librispeech ``spin/train-clean-100.seed42.unknownNNNNN.query.txt.spin`` (13 files; ``path TAB <↑>
+  ▁PIE CES`` per line): the leading marker token is dropped and the word pieces rejoined (``▁`` starts a word), which
+  equals the plain-text reference lines of its other files for the 6,588 utterances they share; lower-cased. That
+  repository has no licence file: the texts, like the audio, are LibriSpeech's (CC BY 4.0);
 - ``vctk``: 77 VCTK utterances of 13 speakers from KimythAnly/AGAIN-VC (48 kHz), auspicious3000/autovc (16 kHz) and
   yl4579/StarGANv2-VC (48 kHz); where an utterance is in several, the first of that order is used (so the 48 kHz
   AGAIN-VC copy is preferred, and autovc's p228_023 over StarGANv2-VC's). Texts from jaywalnut310/vits
@@ -28,7 +35,8 @@ Conversion: 16 kHz audio is decoded with soundfile; other rates are resampled by
 (soxr or librosa would resample a little differently).
 
 Licences: LibriSpeech and VCTK are CC BY 4.0 (attribution: LibriSpeech, Panayotov et al. 2015; VCTK, CSTR,
-University of Edinburgh); the repositories are Apache-2.0 (Resemblyzer) or MIT (the rest). SOURCES.md repeats this.
+University of Edinburgh); the repositories are Apache-2.0 (Resemblyzer), without a licence file (flaky-librispeech:
+only LibriSpeech's texts are used from it) or MIT (the rest). SOURCES.md repeats this.
 
 Deliberately NOT used: ``../shared/data/speech`` and everything it is made of (LJSpeech, rhasspy's Cathy voice,
 pocketsphinx-testdata's LibriVox clips, CMU ARCTIC, JFK) -- that is the evaluation data, so training must not see
@@ -39,7 +47,7 @@ copy of the files, or a bare git directory (also ``owner+name/repo``, the layout
 directory holds the pinned commit, files are read from that commit (``git show COMMIT:path``), else from the
 working tree (or a bare directory's HEAD) with a warning. Get them with, e.g.::
 
-    git clone https://github.com/resemble-ai/Resemblyzer repos/resemble-ai+Resemblyzer   # and the 6 others
+    git clone https://github.com/resemble-ai/Resemblyzer repos/resemble-ai+Resemblyzer   # and the 7 others
 
 Run (clips that exist are kept and tables are rewritten only when they change, so a second run writes nothing)::
 
@@ -94,6 +102,9 @@ REPOS: dict[str, RepoSpec] = {
     "auspicious3000/autovc": RepoSpec("c1827a60e83e6d26030b8953843b2f7cf2bd36db", "repo MIT; audio VCTK CC BY 4.0"),
     "yl4579/StarGANv2-VC": RepoSpec("985df557acad47131587955bfe13ea9b99168f71", "repo MIT; audio VCTK CC BY 4.0"),
     "jaywalnut310/vits": RepoSpec("2e561ba58618d021b5b8323d3765880f7e0ecfdb", "repo MIT; texts VCTK CC BY 4.0"),
+    "proger/flaky-librispeech": RepoSpec(
+        "1a9c1e96eb83e8de856c10b72d982982612e11b0", "repo without a licence file; texts LibriSpeech CC BY 4.0"
+    ),
 }
 
 
@@ -117,6 +128,7 @@ class Source:
     parse_texts: Callable[[str], dict[str, str]]
     speaker: Callable[[str], str]
     expected: int  # clips kept when built from the pinned commits
+    exclude: frozenset[str] = frozenset()  # ids left out although their audio is there
 
 
 @dataclass(frozen=True)
@@ -135,6 +147,21 @@ def parse_biasing_tsv(content: str) -> dict[str, str]:
         fields = line.split("\t")
         if len(fields) >= 2:
             texts[fields[0]] = fields[1].strip().lower()
+    return texts
+
+
+def parse_spin_query(content: str) -> dict[str, str]:
+    """LibriSpeech ids -> text, from a flaky-librispeech ``*.query.txt.spin`` file (lower-cased).
+
+    Each line is ``path TAB <marker> PIECE PIECE ...``: sentencepiece pieces, a ``▁`` starting a word (also alone,
+    before pieces that have no ``▁`` form). The marker token is dropped, the pieces joined and ``▁`` made a space.
+    """
+    texts = {}
+    for line in content.splitlines():
+        fields = line.split("\t")
+        if len(fields) == 2:
+            pieces = fields[1].split()[1:]
+            texts[Path(fields[0]).stem] = "".join(pieces).replace("\u2581", " ").strip().lower()
     return texts
 
 
@@ -184,6 +211,25 @@ SOURCES: tuple[Source, ...] = (
         parse_biasing_tsv,
         lambda utt: utt.split("-")[0],
         98,
+    ),
+    Source(
+        "librispeech_train_clean_100",
+        (
+            AudioSet(
+                "resemble-ai/Resemblyzer",
+                "audio_data/librispeech_train-clean-100",
+                r"audio_data/librispeech_train-clean-100/[\d-]+\.flac",
+            ),
+        ),
+        "proger/flaky-librispeech",
+        tuple(
+            f"spin/train-clean-100.seed42.unknown{start:05d}.query.txt.spin"
+            for start in (0, 2186, 4382, 6578, 8774, 10970, 13166, 15362, 17558, 19754, 21950, 24146, 26342)
+        ),
+        parse_spin_query,
+        lambda utt: utt.split("-")[0],
+        250,
+        frozenset({"103-1240-0000"}),  # its text is only in copies whose repository we cannot name
     ),
     Source(
         "vctk",
@@ -308,7 +354,7 @@ def select(source: Source, repos: dict[str, Repo]) -> list[Utterance]:
         for path in paths:
             utt_id = Path(path).stem
             chosen.setdefault(utt_id, Utterance(utt_id, audio.repo, path))
-    return [chosen[k] for k in sorted(chosen)]
+    return [chosen[k] for k in sorted(chosen) if k not in source.exclude]
 
 
 def load_texts(source: Source, repos: dict[str, Repo]) -> dict[str, str]:
@@ -409,7 +455,8 @@ def sources_md(rows: list[list[str]], repos: dict[str, Repo]) -> str:
         f"{sum(float(r[3]) for r in rows) / 60:.1f} min, {len({r[2] for r in rows})} speakers**.",
         "Conversion: 16 kHz flac/wav decoded with soundfile; 48 kHz wav resampled by imageio-ffmpeg's ffmpeg",
         "(`-ac 1 -ar 16000`). No trimming. Where a VCTK id is in several repos, the copy used is AGAIN-VC's,",
-        "else autovc's, else StarGANv2-VC's.",
+        "else autovc's, else StarGANv2-VC's. train-clean-100 texts: the `*.query.txt.spin` lines without their",
+        "leading marker token, word pieces rejoined, lower-cased; `103-1240-0000` is left out (no nameable text).",
         "",
         "| source dir | utts | minutes | speakers | audio from | transcripts from |",
         "|---|---|---|---|---|---|",
@@ -426,7 +473,12 @@ def sources_md(rows: list[list[str]], repos: dict[str, Repo]) -> str:
         )
     lines += ["", "| repository | read from | licence |", "|---|---|---|"]
     lines += [f"| {slug} | {repos[slug].origin} | {spec.licence} |" for slug, spec in REPOS.items()]
-    lines += ["", "LibriSpeech (Panayotov et al., 2015) and VCTK (CSTR, University of Edinburgh) are CC BY 4.0.", ""]
+    lines += [
+        "",
+        "LibriSpeech (Panayotov et al., 2015) and VCTK (CSTR, University of Edinburgh) are CC BY 4.0.",
+        "proger/flaky-librispeech has no licence file; only LibriSpeech's texts (CC BY 4.0) are taken from it.",
+        "",
+    ]
     return "\n".join(lines)
 
 
