@@ -10,6 +10,9 @@ Every figure is printed in a table and returned in the dict the CLI writes as JS
   alignment);
 * held-out synthetic clips: held-out voices x held-out sentences (:func:`facecraft.audio2face.corpus.split_of`),
   built into ``out_dir`` on first use;
+* optionally (``real_corpus``), the held-out speakers of a real-speech corpus
+  (:mod:`facecraft.audio2face.corpus_real`): people of the training sources whom training never heard, scored
+  like the real speech above with the phones their items store;
 * rigs: facecraft's default rig, and ICT FaceKit from ``../shared/assets`` when present.
 
 Each model is scored at its own frame rate (``model.config.fps``): the curves it predicts and the phone frames
@@ -30,6 +33,7 @@ import torch
 from facecraft.rigs import ARKIT_INDEX, EMOTIONS
 from facecraft.rigs.assets import shared_data_dir
 from facecraft.rigs.emotion_space import EmotionCode, classify_arkit
+from facecraft.rigs.errors import MissingFileError
 
 from .audio import SAMPLE_RATE
 from .metrics import lip_vertex_error, mouth_curve_difference, score_lip_sync
@@ -447,11 +451,45 @@ def bench_inputs(out_dir: Path, model: A2FModel, *, long_minutes: float = 120.0)
 
 
 # ---------------------------------------------------------------------- entry point
-def bench_audio2face(out_dir: Path, *, long_minutes: float | None = None, weights=None, ablation_weights=None) -> dict:
+def heldout_real_speech(corpus_dir: str | Path) -> list[tuple[str, np.ndarray, int, list]]:
+    """(name, audio, sample rate, phones) of the real-speech items of ``corpus_dir``'s eval split (held-out
+    speakers; their clean items), named ``speaker/item``."""
+    from .corpus import list_items, load_item
+    from .corpus_real import REAL_VOICE_PREFIX
+
+    out = []
+    for p in list_items(corpus_dir, "eval"):
+        item = load_item(p)
+        if item.voice.startswith(REAL_VOICE_PREFIX):
+            speaker = item.voice.removeprefix(REAL_VOICE_PREFIX)
+            out.append((f"{speaker}/{item.id}", item.audio, SAMPLE_RATE, item.phones))
+    if not out:
+        raise MissingFileError(f"{corpus_dir}: no held-out real speech (build it with a2f corpus --real ... "
+                               "--held-out-speakers ...)")  # fmt: skip
+    return out
+
+
+def _lip_sync_table(title: str, section: dict):
+    """A rich table of :func:`bench_real_speech`'s summary: one row per model@rig."""
+    from rich.table import Table
+
+    t = Table(title=title)
+    for col in ("model@rig", "closure", "#bilabial", "open gap mm", "open rate", "gap-phone r"):
+        t.add_column(col)
+    for k, v in section["summary"].items():
+        t.add_row(k, f"{v['bilabial_closure_rate']:.1%}", str(v["bilabials"]), f"{v['open_vowel_mean_gap_mm']:.1f}",
+                  f"{v['open_vowel_open_rate']:.1%}", f"{v['gap_phone_r']:.2f}")  # fmt: skip
+    return t
+
+
+def bench_audio2face(
+    out_dir: Path, *, long_minutes: float | None = None, weights=None, ablation_weights=None, real_corpus=None
+) -> dict:
     """Run every section; print a table; return the figures (see the module docstring).
 
     ``weights`` / ``ablation_weights``: a candidate model (``.safetensors`` file or training folder) scored in
     place of the shipped weights / the shipped comparison model without the emotion losses (default: shipped).
+    ``real_corpus``: a corpus folder whose held-out real speakers are scored too (section ``real_heldout``).
     """
     from rich.console import Console
     from rich.table import Table
@@ -474,6 +512,8 @@ def bench_audio2face(out_dir: Path, *, long_minutes: float | None = None, weight
     t0 = time.perf_counter()
     aligned = aligned_clips(clips)
     res["real_speech"] = bench_real_speech(models, rigs, aligned)
+    if real_corpus is not None:
+        res["real_heldout"] = bench_real_speech(models, rigs, heldout_real_speech(real_corpus))
     res["robustness"] = bench_robustness(model, rigs["default"], aligned)
     res["lve_heldout"] = bench_lve(models, rigs["default"], heldout_items(out_dir))
     res["disentanglement"] = bench_disentanglement(models, rigs["default"], aligned[:8])
@@ -486,13 +526,12 @@ def bench_audio2face(out_dir: Path, *, long_minutes: float | None = None, weight
     res["bench_seconds"] = time.perf_counter() - t0
 
     con = Console()
-    t = Table(title="audio2face: lip sync on real speech (model without transcript; phones by forced alignment)")
-    for col in ("model@rig", "closure", "#bilabial", "open gap mm", "open rate", "gap-phone r"):
-        t.add_column(col)
-    for k, v in res["real_speech"]["summary"].items():
-        t.add_row(k, f"{v['bilabial_closure_rate']:.1%}", str(v["bilabials"]), f"{v['open_vowel_mean_gap_mm']:.1f}",
-                  f"{v['open_vowel_open_rate']:.1%}", f"{v['gap_phone_r']:.2f}")  # fmt: skip
-    con.print(t)
+    con.print(_lip_sync_table(
+        "audio2face: lip sync on real speech (model without transcript; phones by forced alignment)", res["real_speech"]
+    ))  # fmt: skip
+    if "real_heldout" in res:
+        title = f"held-out speakers of {real_corpus} ({res['real_heldout']['clips']} clips, no transcript)"
+        con.print(_lip_sync_table(title, res["real_heldout"]))
     rs = res["real_speech"]
     con.print("mouthPress in pauses: " + ", ".join(f"{k} {v:.3f}" for k, v in rs["pause_mouth_press"].items()))
     con.print(

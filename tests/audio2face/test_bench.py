@@ -91,3 +91,29 @@ def test_models_are_scored_at_their_own_fps(monkeypatch):
     bil = sum(len(_phone_frames(p, 60.0, len(c))) for p in phones if p.phone in ("P", "B", "M"))
     assert 0 < share <= 1.5 * bil / speech.sum()
     assert set(res["pause_mouth_press"]) == set(res["sealed_speech_frames"]) == {"m60", "teacher(transcript)"}
+
+
+def test_heldout_real_speech_reads_the_eval_split_of_real_items(tmp_path):
+    """Only held-out real speakers' items are scored (not synthetic eval items, not training items), named by
+    speaker, with the phones the items store; a corpus without them is an error that says how to build them."""
+    from facecraft.audio2face.corpus import write_item, write_manifest
+    from facecraft.audio2face.corpus_real import REAL_VOICE_PREFIX
+    from facecraft.rigs.default_rig import default_rig
+    from facecraft.rigs.errors import MissingFileError
+
+    y, phones = fake_speech(0)
+    items = {"real_ann_a_clean": ("ann", "eval"), "real_bob_b_clean": ("bob", "train"), "s0009_tts_clean": ("", "eval")}
+    for stem, (speaker, split) in items.items():
+        voice = REAL_VOICE_PREFIX + speaker if speaker else "espeak:en-us+f4:170:45"
+        write_item(tmp_path / f"{stem}.npz", audio=y, phones=phones, text="t", sentence_index=9, voice=voice,
+                   split=split)  # fmt: skip
+    write_manifest(tmp_path)
+    held = bench.heldout_real_speech(tmp_path)
+    assert [name for name, *_ in held] == ["ann/real_ann_a_clean"]
+    assert [p.phone for p in held[0][3]] == [p.phone for p in phones]
+    res = bench.bench_real_speech({"tiny": tiny_model()}, {"default": default_rig()}, held)
+    assert res["clips"] == 1 and res["summary"]["tiny@default"]["bilabials"] == sum(p.phone in "BMP" for p in phones)
+    (tmp_path / "real_ann_a_clean.npz").unlink()
+    write_manifest(tmp_path)
+    with pytest.raises(MissingFileError, match="held-out-speakers"):
+        bench.heldout_real_speech(tmp_path)
