@@ -96,10 +96,12 @@ def build_real_corpus(
     ``{"built", "skipped_existing", "failed", "failures", "speakers", "held_out"}``.
 
     Each clip gets its clean item and ``augmentations_per_clip - 1`` augmented ones (drawn per clip from a
-    hash of its id, so a rebuild draws the same); held-out speakers get the clean item only.
+    hash of its path inside ``source``, so a rebuild anywhere draws the same); held-out speakers get the clean
+    item only.
     """
     from tqdm.auto import tqdm
 
+    source = Path(source)
     recordings = find_recordings(source)
     speakers = sorted({r.speaker for r in recordings})
     unknown = sorted(set(held_out_speakers) - set(speakers))
@@ -115,7 +117,7 @@ def build_real_corpus(
         held = rec.speaker in held_out_speakers
         augs = [augmentations[0]]
         if not held and augmentations_per_clip > 1:
-            seed = int(hashlib.sha1(str(rec.path).encode()).hexdigest()[:8], 16)
+            seed = int(hashlib.sha1(rec.path.relative_to(source).as_posix().encode()).hexdigest()[:8], 16)
             extra = np.random.default_rng(seed).permutation(len(augmentations) - 1)[: augmentations_per_clip - 1] + 1
             augs += [augmentations[i] for i in extra]
         paths = {a.name: out / f"{real_item_id(rec, a.name)}.npz" for a in augs}

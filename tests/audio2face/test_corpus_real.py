@@ -92,3 +92,14 @@ def test_cli_builds_real_items(tmp_path, speech_clips, capsys):
     assert len(list_items(out, "train")) == 1
     assert main(["a2f", "corpus", "--out", str(out), "--held-out-speakers", "cy"]) == 1
     assert "--held-out-speakers needs --real" in capsys.readouterr().err
+
+
+def test_augmentations_drawn_do_not_depend_on_where_the_source_lies(tmp_path, speech_clips):
+    src = _source(tmp_path / "here", speech_clips, [(i, f"c{i}.wav", "ann") for i in range(4)])
+    moved = tmp_path / "elsewhere" / "deeper"
+    shutil.copytree(src, moved)
+    names = []
+    for i, folder in enumerate((src, moved)):
+        cr.build_real_corpus(folder, tmp_path / f"c{i}", augmentations_per_clip=2, progress=False)
+        names.append(sorted(p.name for p in (tmp_path / f"c{i}").glob("*.npz")))
+    assert names[0] == names[1] and len(names[0]) == 8
