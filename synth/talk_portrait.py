@@ -351,7 +351,7 @@ class TalkingPortrait:
         or a track given here shows on the face as :meth:`frames` shows ``emotions=`` (its codes per frame), except
         a still emotion on a portrait made with its own ``emotion``, which the photo already shows.
         """
-        from facecraft.audio2face.animate import resolve_model
+        from facecraft.audio2face.animate import resolve_model, tongue_where_visible
         from facecraft.audio2face.postprocess import blink_curve
         from facecraft.audio2face.stream import StreamingAnimator
         from facecraft.rigs.emotion_space import EmotionCode, EmotionTrack, parse_emotion
@@ -376,6 +376,7 @@ class TalkingPortrait:
         def render(rows: np.ndarray):
             nonlocal blinks, emitted
             loud, f0 = self._prosody(audio, fps, emitted, len(rows))  # the chunk's pitch in one pass
+            rows = tongue_where_visible(rows)  # as offline: a tongue behind the teeth must not push the lower lip
             for j, row in enumerate(rows):
                 if blink:
                     if emitted >= len(blinks):

@@ -221,6 +221,36 @@ def test_stream_equals_offline(portrait, speech_wav):
     assert (np.abs(offline[-1].astype(int) - tinted) > 3).mean() > 0.005
 
 
+def test_stream_keeps_a_tongue_behind_the_teeth_out_of_the_frames(portrait, monkeypatch):
+    """A model's small tongueOut leak is cleared as offline clears it (it would push the lower lip open)."""
+    from facecraft.audio2face import stream
+    from facecraft.rigs import ARKIT_INDEX
+    from facecraft.rigs.face_parts import TONGUE_SHOWS_AT
+
+    tongue = ARKIT_INDEX["tongueOut"]
+
+    class LeakyAnimator:
+        fps = 30.0
+
+        def __init__(self, *a, **k):
+            pass
+
+        def push(self, y):
+            rows = np.zeros((len(y) // 533, 52), np.float32)
+            rows[::2, tongue] = 0.5 * TONGUE_SHOWS_AT  # a leak: the tongue stays behind the teeth
+            rows[1::2, tongue] = 1.5 * TONGUE_SHOWS_AT  # shown past the teeth: kept
+            return rows
+
+        def flush(self):
+            return np.zeros((0, 52), np.float32)
+
+    monkeypatch.setattr(stream, "StreamingAnimator", LeakyAnimator)
+    rendered = []
+    monkeypatch.setattr(portrait, "render", lambda row, head, emotion=None: rendered.append(row[tongue]))
+    list(portrait.stream([np.full(16000, 0.1, np.float32)], fps=30.0, blink=False))
+    assert len(rendered) == 30 and set(np.round(rendered, 6)) == {0.0, round(1.5 * TONGUE_SHOWS_AT, 6)}
+
+
 def test_cli_writes_video_with_sound(tmp_path, astronaut, speech_wav):
     import imageio.v3 as iio
 
