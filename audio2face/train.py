@@ -74,7 +74,7 @@ time, so a changed teacher gives other targets. ``facecraft bench audio2face`` s
     # test-clean, and VCTK, all CC BY 4.0; 74.0 min; gathered from public repositories by
     # tools/gather_real_speech.py, which names them) become items whose teacher curves come from the aligned
     # transcripts (corpus_real.py); 28 speakers are held out (the eval split, never trained on: 61 clips). They
-    # join a synthetic corpus of all 207 sentences in five voices, and both models take 3000 more steps as in
+    # join a synthetic corpus of the training sentences in five voices, and both take 3000 more steps as in
     # stage 6
     python tools/gather_real_speech.py --repos REPOS --out outputs/a2f/real_speech
     facecraft a2f corpus --out outputs/a2f/corpus7 --splits train --augmentations-per-clip 2 --voices \
