@@ -92,9 +92,9 @@ time, so a changed teacher gives other targets. ``facecraft bench audio2face`` s
         --threads 1 --no-emotion-losses --export audio2face/ablation_no_emotion_losses.safetensors
     facecraft bench audio2face --out outputs/bench_a2f --set real_corpus=outputs/a2f/corpus7   # + held-out people
 
-Stage 7 was chosen among six runs by the held-out speakers and the bench's LibriVox and CMU ARCTIC clips: with
-the first 179 clips only (24 people) the held-out /p b m/ closed a little less often; a stronger opening loss, or
-three times the real clips at that size, opened the lips more and sealed fewer /p b m/.
+Stage 7 was chosen among seven runs by the held-out speakers and the bench's LibriVox and CMU ARCTIC clips: with
+the first 179 clips only (24 people) the held-out /p b m/ closed a little less often; a stronger opening loss
+(weight 2 or 3), or three times the real clips at that size, opened the lips more and sealed fewer /p b m/.
 No speech of the evaluation sets is in the corpus: the real speech of ``facecraft bench audio2face`` (LibriVox
 test data, ../shared/data/speech), rhasspy's cathy, LJSpeech and the iPhone take of ``facecraft bench capture``
 stay unseen. LibriSpeech's readers are LibriVox volunteers, as LJSpeech's reader is; whether she is among the 246
