@@ -71,8 +71,9 @@ import numpy as np
 import soundfile as sf
 from tqdm import tqdm
 
-RATE = 16000
-MIN_S, MAX_S = 1.0, 20.0
+from facecraft.audio2face.audio import SAMPLE_RATE as RATE
+from facecraft.audio2face.corpus_real import MAX_SECONDS as MAX_S
+from facecraft.audio2face.corpus_real import MIN_SECONDS as MIN_S
 
 
 class SourceError(Exception):
