@@ -133,6 +133,38 @@ MIN_SIMILARITY = 0.3
 #: ... and text none of whose words is a whole word of MiniLM's vocabulary ("xyzzy" 0.33, "qwerty" 0.32, typing
 #: noise) needs this much: rarer real words pass ("pouting" 0.77, "yawning" 0.82, "flirty" 0.51).
 UNKNOWN_WORDS_MIN_SIMILARITY = 0.45
+#: What a word names when it names no expression: text nearer one of these than to every expression anchor
+#: (by :data:`NOT_EXPRESSION_MARGIN`) is an error, unless some anchor is a clear match
+#: (:data:`CLEAR_EXPRESSION_SIMILARITY`). Without it everyday words passed :data:`MIN_SIMILARITY` and were read
+#: as faces ("banana" 0.30 opened the eyes and puffed the cheeks, "pizza" 0.33 pressed the lips, "soup" 0.42);
+#: expression words sit above their nearest thing ("heavy lids", "defeated", "victorious" stay readable).
+NOT_EXPRESSION_PHRASES: tuple[str, ...] = (
+    "an object",
+    "food",
+    "a fruit or a vegetable",
+    "a drink",
+    "a place, a city or a country",
+    "a building or a room",
+    "an animal",
+    "a vehicle",
+    "a tool",
+    "a day, a month or a time",
+    "a person's name",
+    "a company",
+    "a material",
+    "furniture",
+    "clothing",
+    "a musical instrument",
+    "a sport or a game",
+    "a machine or a device",
+    "nature, weather, landscape",
+    "a colour",
+    "a number",
+    "a school subject or a technical term",
+    "random letters",
+)
+NOT_EXPRESSION_MARGIN = 0.03
+CLEAR_EXPRESSION_SIMILARITY = 0.46
 
 #: Each sided AU's face region (brows, eyes, cheeks, nose, mouth, chin, jaw).
 _AU_REGION = np.array([{a.code: a.region for a in ACTION_UNITS}[AU_NAMES[i % NUM_AU]] for i in range(NUM_SIDED_AU)])
@@ -245,6 +277,11 @@ def embed_text(texts: Sequence[str]) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=1)
+def _not_expression_table() -> np.ndarray:
+    return embed_text(NOT_EXPRESSION_PHRASES)
+
+
+@functools.lru_cache(maxsize=1)
 def _anchor_table() -> tuple[np.ndarray, np.ndarray]:
     emb = embed_text([p for p, _ in TEXT_ANCHORS])
     aus = np.stack([au_vector(a) for _, a in TEXT_ANCHORS])
@@ -295,7 +332,8 @@ def text_to_au(text: str) -> np.ndarray:
         )
     _check_emotion_typo(text)
     emb, aus = _anchor_table()
-    sims = embed_text([p.words for p in parts]) @ emb.T  # (parts, anchors)
+    part_emb = embed_text([p.words for p in parts])
+    sims = part_emb @ emb.T  # (parts, anchors)
     words = re.findall(r"[a-z]+", text.lower())
     known = any(w in _text_encoder()[0].get_vocab() for w in words)
     if sims.max() < (MIN_SIMILARITY if known else UNKNOWN_WORDS_MIN_SIMILARITY):
@@ -305,6 +343,7 @@ def text_to_au(text: str) -> np.ndarray:
             f"similarity {sims.max():.2f}{'' if known else ', and no word the reader knows'}); use English words "
             "such as 'a shy smile' or an emotion name"
         )
+    _check_names_an_expression(text, part_emb, sims)
     read = [_part_au(s, aus, part.side) for part, s in zip(parts, sims, strict=True)]
     for i, part in enumerate(parts[:-1]):
         if part.qualifier:  # the qualified expression keeps its regions: "a sad smile" is sad above a smile
@@ -323,6 +362,21 @@ def text_to_au(text: str) -> np.ndarray:
     # smile that the "teeth" anchors (a toothy grin) also carry, and drops the parted lips.
     wanted[unwanted & ~asked] = 0.0
     return np.clip(wanted, 0.0, 1.0).astype(np.float32)
+
+
+def _check_names_an_expression(text: str, part_emb: np.ndarray, sims: np.ndarray) -> None:
+    """Text whose best part is nearer an everyday thing than to any expression ("banana", "a red car") is an
+    error, not a face guessed from the word's faint likeness to one anchor."""
+    best = int(np.argmax(sims.max(axis=1)))
+    top = float(sims[best].max())
+    things = part_emb[best] @ _not_expression_table().T
+    thing = int(np.argmax(things))
+    if top < CLEAR_EXPRESSION_SIMILARITY and things[thing] > top + NOT_EXPRESSION_MARGIN:
+        raise ParameterError(
+            f"expression text {text!r}: reads as {NOT_EXPRESSION_PHRASES[thing]!r} (similarity "
+            f"{things[thing]:.2f}), not as an expression (nearest {TEXT_ANCHORS[int(np.argmax(sims[best]))][0]!r}, "
+            f"{top:.2f}); describe what the face does ('a shy smile', 'raised eyebrows') or give an emotion name"
+        )
 
 
 def _check_emotion_typo(text: str) -> None:

@@ -99,6 +99,17 @@ def test_words_that_say_no_expression_are_an_error_not_a_guess(noise):
         text_to_au(noise)
 
 
+@pytest.mark.parametrize("thing", ["banana", "pizza", "soup", "a red car", "Tuesday", "guitar", "photo"])
+def test_words_that_name_a_thing_are_an_error_not_a_face(thing):
+    with pytest.raises(ParameterError, match="not as an expression|no expression reads"):  # "banana" widened the eyes
+        text_to_au(thing)
+
+
+@pytest.mark.parametrize("word", ["heavy lids", "defeated", "victorious", "guilty", "mischievous", "tense"])
+def test_expression_words_near_no_anchor_are_not_taken_for_things(word):
+    text_to_au(word)
+
+
 @pytest.mark.parametrize("filler", ["a", "the eyes", "a face", "left", "slightly"])
 def test_words_that_only_fill_are_an_error_not_a_guess(filler):
     with pytest.raises(ParameterError, match="do not say what the face does"):  # "a" was read as a wink
