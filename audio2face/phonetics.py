@@ -7,7 +7,9 @@ silences and noise are ``'SIL'``.
 
 Alignment is two passes of pocketsphinx's own aligner (word alignment, then phone alignment inside it).
 Words missing from the dictionary get a rough letter-to-sound spelling, and when alignment fails (the
-transcript does not match the audio) the phones come from recognition instead, with a warning.
+transcript does not match the audio) the phones come from recognition instead, with a warning. A transcript
+that aligns but is not what was said (another line's text, a half-edited one) is placed anyway, phones where
+other sounds are; its acoustic fit (:attr:`PhoneticResult.fit`) says so, and :func:`speech_phones` warns.
 """
 
 from __future__ import annotations
@@ -30,6 +32,11 @@ logger = logging.getLogger(__name__)
 
 FRAME_RATE = 100  # pocketsphinx frames per second
 CHUNK_SECONDS = 20.0  # recognition decodes long audio in chunks of about this length
+#: Below this fit (:attr:`PhoneticResult.fit`) a transcript is taken for one that is not what was said. Chosen
+#: on read English of the training side (VCTK, LibriSpeech test-other; 40 clips): the words said fit at -27 to
+#: -8 (and above -26 with white noise at 10 dB SNR), another clip's words that still align at -69 to -26, a
+#: line whose second half is another's at -53 to -26.
+TRANSCRIPT_FIT_MIN = -33.0
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,9 @@ class PhoneticResult:
     phones: list[Phone]
     words: list[Word]
     method: str  # "align" (transcript), "words" (recognised words, aligned) or "recognize" (phones)
+    #: How well aligned words fit the sound: pocketsphinx's phone-alignment score per 10 ms frame, each frame's
+    #: score relative to its best-scoring state (0 = every frame at its best; None when not aligned).
+    fit: float | None = None
 
 
 def _model_paths(model_dir: str | Path | None = None) -> dict[str, Path]:
@@ -260,14 +270,17 @@ def align_transcript(
         raise AlignmentError(f"the transcript {transcript[:60]!r} does not fit the speech (pocketsphinx aligned none)")
     out_words: list[Word] = []
     phones: list[Phone] = []
+    score = 0
     for w in alignment:
+        score += sum(p.score for p in w)
         wp = tuple(Phone(p.start / FRAME_RATE, (p.start + p.duration) / FRAME_RATE, normalize_phone(p.name)) for p in w)
         name = "<sil>" if w.name in ("<sil>", "<s>", "</s>") else re.sub(r"\(\d+\)$", "", w.name)
         out_words.append(Word(w.start / FRAME_RATE, (w.start + w.duration) / FRAME_RATE, name, wp))
         phones.extend(wp)
     if not any(p.phone != "SIL" for p in phones):
         raise AlignmentError(f"pocketsphinx aligned no phones for {transcript[:60]!r}")
-    return PhoneticResult(_fill_gaps(_merge_sil(phones), len(y) / sr), out_words, "align")
+    fit = score / max(len(y) / sr * FRAME_RATE, 1.0)
+    return PhoneticResult(_fill_gaps(_merge_sil(phones), len(y) / sr), out_words, "align", fit)
 
 
 class AlignmentError(ParameterError):
@@ -310,9 +323,19 @@ def speech_phones(
     """
     if transcript and normalize_transcript(transcript):
         try:
-            return align_transcript(y, sr, transcript=transcript, model_dir=model_dir)
+            result = align_transcript(y, sr, transcript=transcript, model_dir=model_dir)
         except AlignmentError as e:
             logger.warning("%s; falling back to phone recognition", e)
+        else:
+            if result.fit < TRANSCRIPT_FIT_MIN:
+                logger.warning(
+                    "the transcript %r fits the speech poorly (alignment score %.0f per frame, below %.0f): the "
+                    "mouth will follow these words, so check that they are the words said",
+                    transcript[:60],
+                    result.fit,
+                    TRANSCRIPT_FIT_MIN,
+                )
+            return result
     elif decode_words:
         text = recognize_words(y, sr, model_dir=model_dir)
         if normalize_transcript(text):

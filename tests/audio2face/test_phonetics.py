@@ -112,3 +112,21 @@ def test_a_transcript_that_cannot_fit_the_speech_says_so():
     quiet = np.zeros(8000, np.float32)  # half a second of silence: nothing to place 40 phones in
     with pytest.raises(FacecraftError, match="does not fit the speech"):  # was pocketsphinx's own words alone
         align_transcript(quiet, 16000, transcript="Peter Piper picked a peck of pickled peppers")
+
+
+def test_a_transcript_of_other_words_that_aligns_is_warned_about(speech_clips, caplog):
+    import logging
+
+    from facecraft.audio2face.phonetics import TRANSCRIPT_FIT_MIN
+
+    clips = {p.name: (p, t) for p, t in speech_clips}
+    path, text = clips["librivox_0870.wav"]
+    other = clips["arctic_unknownspk_a0010.wav"][1]  # "I'm playing a single hand...": aligns to the LibriVox line
+    y, sr = load_audio(path)
+    with caplog.at_level(logging.WARNING, logger="facecraft.audio2face.phonetics"):
+        right = speech_phones(y, sr, transcript=text)
+        assert right.method == "align" and right.fit > TRANSCRIPT_FIT_MIN and not caplog.records
+        wrong = speech_phones(y, sr, transcript=other)
+    assert wrong.method == "align", "the other words must still align for this check"
+    assert wrong.fit < TRANSCRIPT_FIT_MIN
+    assert "fits the speech poorly" in caplog.text and other[:20] in caplog.text
