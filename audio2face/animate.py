@@ -46,9 +46,8 @@ from .postprocess import (
     add_blinks,
     add_emotion_overlay,
     audio_peak,
-    closure_priority,
+    finish_model_curves,
     is_silent,
-    meta_closure_press,
     neutral_if_silent,
     speech_residual_names,
     split_emotion_codes,
@@ -172,7 +171,7 @@ def predict_frames(
         return None if t is None else t[0].float().numpy().astype(np.float32)
 
     raw = add_emotion_overlay(out.arkit[0].numpy(), extra)
-    curves = closure_priority(raw, model_press=meta_closure_press(cfg.meta))
+    curves = finish_model_curves(raw, cfg.meta)
     return curves, head(out.flame_expression), head(out.flame_jaw)
 
 

@@ -1,4 +1,4 @@
-"""``facecraft animate`` and ``facecraft a2f {corpus,train}`` commands."""
+"""``facecraft animate`` and ``facecraft a2f {corpus,train,calibrate}`` commands."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ def register(subparsers) -> None:
     from facecraft.rigs.emotion_space import TRACK_ARG_HELP
 
     from .batch import FORMATS
+    from .calibrate import DEFAULT_ITEMS
 
     p = subparsers.add_parser(
         "animate",
@@ -186,6 +187,17 @@ def register(subparsers) -> None:
     t.add_argument("--export", help="also save the final weights to this .safetensors path (config beside it)")
     t.set_defaults(func=_train)
 
+    k = sub.add_parser(
+        "calibrate",
+        help="measure how much wider the teacher parts the lips than the model on its training clips, and write "
+        "those opening gains into the model's config",
+    )
+    k.add_argument("--weights", required=True, help="the model: .safetensors file (config beside it) or run folder")
+    k.add_argument("--corpus", required=True, help="the corpus it was trained on (its training split is read)")
+    k.add_argument("--items", type=int, default=DEFAULT_ITEMS, help="training items sampled (default %(default)s)")
+    k.add_argument("--seed", type=int, default=0, help="which items are sampled (default %(default)s)")
+    k.set_defaults(func=_calibrate)
+
 
 def _defaults(cls: type) -> dict[str, Any]:
     """Each field's default of the dataclass ``cls`` (factories called): the one source of the CLI's defaults."""
@@ -288,6 +300,14 @@ def _print_corpus_stats(stats: dict) -> int:
         print(f"skipped: {f}")
     if len(stats["failures"]) > 20:
         print(f"... and {len(stats['failures']) - 20} more skipped items")
+    return 0
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from .calibrate import calibrate_weights
+
+    result = calibrate_weights(args.weights, args.corpus, items=args.items, seed=args.seed)
+    print(json.dumps(result, indent=2))
     return 0
 
 

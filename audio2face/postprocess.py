@@ -12,6 +12,10 @@ Speech does not predict blinks, and a model knows no phones, so these rules are 
   the lip-parting channels (:data:`~facecraft.audio2face.visemes.LIP_OPENING_CHANNELS`) yield as the teacher clears
   them there (a model smooths them across the closure: mouthLowerDown/UpperUp leaking from the neighbouring vowels
   would part the lips);
+* **opening**: a model trained to seal its /p b m/ hedges by parting its lips less than its teacher everywhere
+  (on its own training clips its mouthLowerDown sat at a third of the teacher's median); where the lips are apart,
+  the jaw and lip-parting channels are scaled back by the gains its config records (:func:`restore_opening`,
+  fitted on training clips by :func:`facecraft.audio2face.calibrate.opening_gains`), so shut frames stay shut;
 * **blinks**: a seeded, natural-rate blink track on ``eyeBlink``; ``eyeWide`` yields while the lids close;
 * **silence**: audio whose peak is below :data:`SILENCE_PEAK` gives a neutral face;
 * **emotion overlay**: the learned model was trained on the emotion categories alone; what a code says beyond
@@ -34,7 +38,7 @@ from facecraft.rigs.arkit import ARKIT_INDEX, ARKIT_NAMES, SPEECH_CHANNELS
 from facecraft.rigs.emotion_space import NUM_CODE_EMOTIONS, codes_to_arkit
 from facecraft.rigs.errors import FileFormatError, ParameterError
 
-from .lip_state import CLOSURE_PRESS, PRESS_LEFT, PRESS_RIGHT, sealed_weight, shut_weight
+from .lip_state import CLOSURE_PRESS, JAW, LIP_PART_INDEX, PRESS_LEFT, PRESS_RIGHT, sealed_weight, shut_weight
 from .visemes import LIP_OPENING_CHANNELS
 
 # noseSneer lifts the upper lip (a L/R pair at full weight parts the lip centres by 7.3 mm on the default rig,
@@ -148,6 +152,48 @@ def closure_priority(curves: np.ndarray, *, model_press: float = MODEL_CLOSURE_P
     press fell short. Frame by frame, so streaming and offline inference agree. Returns a float32 copy."""
     scaled = rescale_press(curves, model_press=model_press)
     return yield_to_seal(scaled, sealed_weight(scaled), shut=shut_weight(scaled))
+
+
+#: The channels an opening gain scales: the jaw and the lip-parting pairs, the ones :func:`lip_state.lip_gap` adds.
+OPENING_INDEX = np.concatenate([[JAW], LIP_PART_INDEX])
+OPENING_CHANNELS = tuple(ARKIT_NAMES[i] for i in OPENING_INDEX)
+#: Gains outside this range are refused: they would say the model was calibrated on other data than it learnt from.
+OPENING_GAIN_RANGE = (0.5, 2.0)
+
+
+def meta_opening_gains(meta: dict) -> np.ndarray | None:
+    """The opening gains ``(len(OPENING_CHANNELS),)`` a model config's ``meta["opening_gain"]`` records (channel ->
+    gain, written by ``facecraft a2f calibrate``); None when it records none (weights calibrated before)."""
+    table = meta.get("opening_gain")
+    if table is None:
+        return None
+    lo, hi = OPENING_GAIN_RANGE
+    try:
+        gains = np.array([float(table[name]) for name in OPENING_CHANNELS], np.float32)
+    except (KeyError, TypeError, ValueError) as e:
+        raise FileFormatError(f"model config meta.opening_gain: expected a gain for each of {OPENING_CHANNELS}") from e
+    if not np.all((gains >= lo) & (gains <= hi)):
+        raise FileFormatError(f"model config meta.opening_gain: gains must lie in [{lo}, {hi}], got {table}")
+    return gains
+
+
+def restore_opening(curves: np.ndarray, gains: np.ndarray | None) -> np.ndarray:
+    """Curves (T, 52) with the jaw and lip-parting channels (:data:`OPENING_CHANNELS`) scaled by ``gains`` where the
+    lips are apart, in proportion to ``1 - shut_weight`` (frames that read as shut are left as they are, so a seal
+    stays sealed); frame by frame. Returns a float32 copy (``gains`` None: unchanged)."""
+    out = np.array(curves, np.float32, copy=True)
+    if gains is None:
+        return out
+    apart = 1.0 - shut_weight(out)
+    out[:, OPENING_INDEX] = np.clip(out[:, OPENING_INDEX] * (1.0 + (gains[None] - 1.0) * apart[:, None]), 0.0, 1.0)
+    return out
+
+
+def finish_model_curves(raw: np.ndarray, meta: dict) -> np.ndarray:
+    """What offline and streaming inference do to a model's raw curves (T, 52), given its config's ``meta``:
+    :func:`closure_priority` with the press it learnt, then :func:`restore_opening` with its gains."""
+    curves = closure_priority(raw, model_press=meta_closure_press(meta))
+    return restore_opening(curves, meta_opening_gains(meta))
 
 
 def blink_curve(t: int, fps: float, *, seed: int = 0, rate_per_minute: float = BLINKS_PER_MINUTE) -> np.ndarray:

@@ -26,7 +26,7 @@ from facecraft.rigs.errors import ParameterError
 from .audio import SAMPLE_RATE, valid_audio
 from .features import LOGMEL_HOP, LOGMEL_WINDOW, get_features, interpolate_frames
 from .model import A2FModel
-from .postprocess import add_emotion_overlay, closure_priority, meta_closure_press, split_emotion_codes
+from .postprocess import add_emotion_overlay, finish_model_curves, split_emotion_codes
 
 HOP = LOGMEL_HOP  # the log-mel front-end's hop (10 ms)
 HALF_WINDOW = LOGMEL_WINDOW // 2  # half of its analysis window (12.5 ms)
@@ -170,7 +170,7 @@ class StreamingAnimator:
             self._feat = self._feat[drop:]
             self._feat_start += drop
         raw = add_emotion_overlay(out.numpy(), extra[c0 - w0 :])
-        return closure_priority(raw, model_press=meta_closure_press(self.model.config.meta))
+        return finish_model_curves(raw, self.model.config.meta)
 
     # ------------------------------------------------------------------ API
     def push(self, chunk: np.ndarray) -> np.ndarray:

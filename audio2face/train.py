@@ -90,12 +90,16 @@ time, so a changed teacher gives other targets. ``facecraft bench audio2face`` s
         --init-from audio2face/ablation_no_emotion_losses.safetensors --steps 3000 --lr 5e-4 --closure-weight 24 \
         --opening-weight 1 --press-weight 2 --channel-augment 0.8 --band-limit 0.3 --pause-augment 0.3 --seed 7 \
         --threads 1 --no-emotion-losses --export audio2face/ablation_no_emotion_losses.safetensors
+    # opening gains (calibrate.py): how much wider the teacher parts the lips than the model on 240 training items
+    facecraft a2f calibrate --weights audio2face/default_a2f.safetensors --corpus outputs/a2f/corpus7
     facecraft bench audio2face --out outputs/bench_a2f --set real_corpus=outputs/a2f/corpus7   # + held-out people
 
 Stage 7 was chosen among seven runs by the held-out speakers and the bench's LibriVox and CMU ARCTIC clips: with
 the first 179 clips only (24 people) the held-out /p b m/ closed a little less often; a stronger opening loss
 (weight 2 or 3), or three times the real clips at that size, opened the lips more and sealed fewer /p b m/.
-No speech of the evaluation sets is in the corpus: the real speech of ``facecraft bench audio2face`` (LibriVox
+The opening gains were measured after stage 7, without retraining; the ablation model, a comparison for the
+emotion losses, has none. No speech of the evaluation sets
+is in the corpus: the real speech of ``facecraft bench audio2face`` (LibriVox
 test data, ../shared/data/speech), rhasspy's cathy, LJSpeech and the iPhone take of ``facecraft bench capture``
 stay unseen. LibriSpeech's readers are LibriVox volunteers, as LJSpeech's reader is; whether she is among the 246
 trained on could not be checked here (LibriSpeech's speaker list was not reachable).

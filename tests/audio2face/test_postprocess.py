@@ -132,3 +132,33 @@ def test_an_emotion_code_splits_into_its_categories_and_the_rest():
     assert categories[:, 7:].max() == 0.0 and categories[:, :7].max() > 0  # the smile's happiness share
     np.testing.assert_allclose(codes_to_arkit(categories) + extra, codes_to_arkit(np.stack([own, own])), atol=1e-6)
     assert ARKIT_INDEX["mouthSmileLeft"] in OVERLAY_INDEX and ARKIT_INDEX["jawOpen"] not in OVERLAY_INDEX
+
+
+def test_the_opening_gain_widens_parted_lips_and_leaves_shut_ones():
+    from facecraft.audio2face.lip_state import lip_gap, shut_weight
+
+    curves = np.zeros((3, 52), np.float32)
+    curves[0, ARKIT_INDEX["jawOpen"]] = 0.02  # a seal
+    curves[1, ARKIT_INDEX["jawOpen"]] = 0.3  # an open vowel
+    curves[1, pp.OPENING_INDEX[1:]] = 0.2
+    curves[2, ARKIT_INDEX["mouthSmileLeft"]] = 0.5  # not an opening channel
+    gains = np.array([1.2, 1.5, 1.5, 1.5, 1.5], np.float32)
+    out = pp.restore_opening(curves, gains)
+    assert shut_weight(curves)[0] == 1.0 and np.array_equal(out[0], curves[0])
+    np.testing.assert_allclose(out[1, pp.OPENING_INDEX], curves[1, pp.OPENING_INDEX] * gains, rtol=1e-6)
+    assert lip_gap(out[1]) > lip_gap(curves[1])
+    np.testing.assert_array_equal(out[2], curves[2])
+    np.testing.assert_array_equal(pp.restore_opening(curves, None), curves)
+
+
+def test_opening_gains_are_read_from_the_weights_meta_and_checked():
+    names = pp.OPENING_CHANNELS
+    assert pp.meta_opening_gains({}) is None  # weights calibrated before: no gain
+    gains = pp.meta_opening_gains({"opening_gain": dict.fromkeys(names, 1.3)})
+    np.testing.assert_allclose(gains, 1.3)
+    with pytest.raises(FileFormatError, match="a gain for each"):
+        pp.meta_opening_gains({"opening_gain": {"jawOpen": 1.1}})
+    with pytest.raises(FileFormatError, match="must lie in"):
+        pp.meta_opening_gains({"opening_gain": dict.fromkeys(names, 5.0)})
+    shipped = json.loads((Path(pp.__file__).with_name("default_a2f.json")).read_text())["meta"]
+    assert np.all(pp.meta_opening_gains(shipped) > 1.0)  # the shipped model parts its lips less than its teacher
