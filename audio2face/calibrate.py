@@ -41,6 +41,8 @@ def opening_gains(model: A2FModel, corpus: str | Path, *, items: int = DEFAULT_I
 
     from .animate import predict_frames
 
+    if items < 1:
+        raise ParameterError(f"items: expected at least 1 training item to calibrate on, got {items}")
     paths = list_items(corpus, "train")
     if not paths:
         raise ParameterError(f"{corpus}: no training items to calibrate on (build it with `facecraft a2f corpus`)")
@@ -51,6 +53,11 @@ def opening_gains(model: A2FModel, corpus: str | Path, *, items: int = DEFAULT_I
     pred, target = [], []
     for path in tqdm(chosen, desc="calibrating the opening", unit="clip"):
         item = load_item(path)
+        if abs(item.fps - bare.config.fps) > 1e-6:
+            raise ParameterError(
+                f"{path}: teacher curves at {item.fps:g} fps, the model runs at {bare.config.fps:g} fps; calibrate on "
+                "the corpus the model was trained on"
+            )
         curves = predict_frames(bare, item.audio)[0]
         n = min(len(curves), item.teacher.shape[1])
         pred.append(curves[:n, OPENING_INDEX])

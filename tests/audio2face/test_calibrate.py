@@ -55,3 +55,11 @@ def test_the_cli_writes_the_gains(tmp_path, capsys):
     assert main(["a2f", "calibrate", "--weights", str(folder), "--corpus", str(corpus), "--items", "2"]) == 0
     assert "opening_gain" in json.loads((folder / A2FModel.config_name).read_text())["meta"]
     assert '"gains"' in capsys.readouterr().out
+
+
+def test_a_corpus_at_another_frame_rate_or_no_items_is_an_error(tmp_path):
+    corpus = fake_corpus(tmp_path / "corpus", n_items=1)
+    with pytest.raises(ParameterError, match="at least 1"):
+        calibrate.opening_gains(tiny_model(), corpus, items=0)
+    with pytest.raises(ParameterError, match="the model runs at 60 fps"):
+        calibrate.opening_gains(tiny_model(fps=60.0), corpus, items=1)
