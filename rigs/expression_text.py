@@ -28,6 +28,7 @@ only of filler ("a", "the eyes", "left") is an error.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ import numpy as np
 from .emotions import suggest_emotion
 from .errors import ParameterError
 from .facs import ACTION_UNITS, AU_NAMES, NUM_AU, NUM_SIDED_AU, au_dict, au_vector, side_mean
+
+log = logging.getLogger(__name__)
 
 #: Anchor phrases and the AU set each one means (at full strength: intensity words decide how strong). Sided
 #: AUs give the default side of one-sided expressions (a smirk or a wink: the right side).
@@ -343,7 +346,7 @@ def text_to_au(text: str) -> np.ndarray:
             f"similarity {sims.max():.2f}{'' if known else ', and no word the reader knows'}); use English words "
             "such as 'a shy smile' or an emotion name"
         )
-    _check_names_an_expression(text, part_emb, sims)
+    parts, sims = _drop_things(text, parts, part_emb, sims)
     read = [_part_au(s, aus, part.side) for part, s in zip(parts, sims, strict=True)]
     for i, part in enumerate(parts[:-1]):
         if part.qualifier:  # the qualified expression keeps its regions: "a sad smile" is sad above a smile
@@ -364,19 +367,31 @@ def text_to_au(text: str) -> np.ndarray:
     return np.clip(wanted, 0.0, 1.0).astype(np.float32)
 
 
-def _check_names_an_expression(text: str, part_emb: np.ndarray, sims: np.ndarray) -> None:
-    """Text whose best part is nearer an everyday thing than to any expression ("banana", "a red car") is an
-    error, not a face guessed from the word's faint likeness to one anchor."""
-    best = int(np.argmax(sims.max(axis=1)))
-    top = float(sims[best].max())
-    things = part_emb[best] @ _not_expression_table().T
-    thing = int(np.argmax(things))
-    if top < CLEAR_EXPRESSION_SIMILARITY and things[thing] > top + NOT_EXPRESSION_MARGIN:
+def _drop_things(
+    text: str, parts: list[TextPart], part_emb: np.ndarray, sims: np.ndarray
+) -> tuple[list[TextPart], np.ndarray]:
+    """The parts that say what the face does, and their anchor similarities: a part nearer an everyday thing than to
+    any expression ("banana", "wearing a hat") is left out with a warning, not read as the face it faintly resembles;
+    text made only of such parts is an error."""
+    top = sims.max(axis=1)
+    things = part_emb @ _not_expression_table().T  # (parts, things)
+    nearest = things.argmax(axis=1)
+    is_thing = (top < CLEAR_EXPRESSION_SIMILARITY) & (things.max(axis=1) > top + NOT_EXPRESSION_MARGIN)
+    if is_thing.all():
+        best = int(np.argmax(top))
+        anchor = TEXT_ANCHORS[int(np.argmax(sims[best]))][0]
         raise ParameterError(
-            f"expression text {text!r}: reads as {NOT_EXPRESSION_PHRASES[thing]!r} (similarity "
-            f"{things[thing]:.2f}), not as an expression (nearest {TEXT_ANCHORS[int(np.argmax(sims[best]))][0]!r}, "
-            f"{top:.2f}); describe what the face does ('a shy smile', 'raised eyebrows') or give an emotion name"
+            f"expression text {text!r}: reads as {NOT_EXPRESSION_PHRASES[nearest[best]]!r} (similarity "
+            f"{things[best].max():.2f}), not as an expression (nearest {anchor!r}, {top[best]:.2f}); describe what "
+            "the face does ('a shy smile', 'raised eyebrows') or give an emotion name"
         )
+    for i in np.nonzero(is_thing)[0]:
+        log.warning(
+            "expression text %r: left out %r, which reads as %r, not as an expression",
+            text, parts[i].words, NOT_EXPRESSION_PHRASES[nearest[i]],
+        )  # fmt: skip
+    keep = np.nonzero(~is_thing)[0]
+    return [parts[i] for i in keep], sims[keep]
 
 
 def _check_emotion_typo(text: str) -> None:

@@ -105,6 +105,16 @@ def test_words_that_name_a_thing_are_an_error_not_a_face(thing):
         text_to_au(thing)
 
 
+def test_a_clause_that_names_a_thing_is_left_out_with_a_warning(caplog):
+    import logging
+
+    with caplog.at_level(logging.WARNING, logger="facecraft.rigs.expression_text"):
+        with_thing = text_to_au("a smile, banana")  # the banana part widened the eyes and puffed the cheeks
+    assert "left out 'banana'" in caplog.text
+    read = dict(zip(SIDED_AU_NAMES, with_thing.tolist(), strict=True))
+    assert read["AU12L"] > 0.4 and read["AU5L"] == read["AU34L"] == 0.0  # the smile, not the banana's wide eyes
+
+
 @pytest.mark.parametrize("word", ["heavy lids", "defeated", "victorious", "guilty", "mischievous", "tense"])
 def test_expression_words_near_no_anchor_are_not_taken_for_things(word):
     text_to_au(word)
