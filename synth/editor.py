@@ -690,6 +690,26 @@ def lip_seal(rig_change: np.ndarray) -> float:
     return float(np.clip(min(float(rig_change[k]) for k in _PRESS) / _SEAL_FULL, 0.0, 1.0))
 
 
+#: A mouth an edit closes gets the photo's lips painted shut, as pressed lips do (:func:`closing_seal`): fully where
+#: the edit leaves its inner lips at most ``_CLOSED_SHARE[0]`` of the photo's opening apart, not from ``[1]``.
+#: Without it sadness or neutral on a toothy smile squeezed the teeth into a jagged white line between the lips
+#: (FRLL calibration smiles 010, 030; the lips meet in the edit's targets, a share of 0.00-0.14, while contempt
+#: keeps 0.5-0.7 and every other emotion opens them further).
+_CLOSED_SHARE = (0.1, 0.3)
+
+
+def closing_seal(src: np.ndarray, dst: np.ndarray, rig_change: np.ndarray) -> float:
+    """How far (0..1) an edit shuts a photo's open mouth: by the edit's inner-lip gap over the photo's (middle of the
+    mouth, largest), none when the photo's lips already touch or the edit opens the jaw."""
+    source = mouth_frame(src)
+    if float(rig_change[_JAW]) > _OPENS or not mouth_is_open(source):
+        return 0.0
+    across = np.linspace(0.2, 0.8, 25)
+    share = float(mouth_frame(dst).gap(across).max()) / max(float(source.gap(across).max()), 1e-6)
+    lo, hi = _CLOSED_SHARE
+    return float(np.clip((hi - share) / (hi - lo), 0.0, 1.0))
+
+
 #: A lowered brow stops on the orbital rim: its lower edge comes down at most ``_BROW_FLOOR`` of its rest gap to the
 #: upper lid's top (per side, along the face's vertical). The calibration asks ~2.9 rig units of ``browDown`` for
 #: anger, which set the brows on the lids (gap 0.096 -> -0.002 face widths on UTKFace tuning crops), the edit's largest
@@ -810,11 +830,13 @@ def render_rig_change(
     warped = paint_mouth_interior(
         warped, image, src, mouth_dst, depth=depth, front_teeth=front, all_teeth=not opens, blur=blur
     )
-    seal = lip_seal(rig_change)
-    if seal > 0:  # the photo's own lips painted pressed together over what is left of its opening
+    pressed, closing = lip_seal(rig_change), closing_seal(src, dst, rig_change)
+    if max(pressed, closing) > 0:  # the photo's own lips painted pressed together over what is left of its opening
         from .mouth_seal import seal_mouth
 
-        warped = seal_mouth(warped, image, src, dst, seal, blur=blur)
+        # pressed lips meet at their targets (mesh_targets seals them there); a closing mouth where the warp puts it
+        lips_dst = dst if pressed >= closing else unfolded_target(src, dst)
+        warped = seal_mouth(warped, image, src, lips_dst, max(pressed, closing), blur=blur)
     warped = close_lids(warped, image, src, dst, iris=analyzed.info.landmarks, blur=blur)
     return warped.image, warped.mask
 

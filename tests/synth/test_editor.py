@@ -470,6 +470,30 @@ def test_pressed_lips_meet_over_an_open_smile(editor, astronaut, astronaut_faces
     assert lip_seal(opened) == 0.0  # an opening jaw is never sealed
 
 
+def test_a_mouth_an_edit_shuts_gets_the_photos_lips_painted_shut(editor, astronaut, astronaut_faces):
+    # Sadness on a toothy smile brought the lips together over the teeth, squeezed into a white line between them.
+    from facecraft.rigs.default_rig import LIPS_LOWER_INNER, LIPS_UPPER_INNER
+    from facecraft.synth.editor import closing_seal, mesh_targets
+
+    face = astronaut_faces[0]
+    src = face.info.landmarks[:468, :2].astype(np.float64)
+
+    def seal_of(emotion: str) -> float:
+        change = editor.apply(astronaut, astronaut_faces, EditControls.from_args(emotion=emotion)).faces[0].rig_change
+        return closing_seal(src, mesh_targets(face, change)[1], change)
+
+    assert seal_of("sadness:1") == 1.0  # the edit's inner lips meet: painted shut
+    assert seal_of("happiness:1") == 0.0 and seal_of("surprise:1") == 0.0  # a mouth kept or opened is not
+    assert seal_of("contempt:1") < 1.0  # a half-shut smile keeps some of its opening
+    opens = np.zeros(52)
+    opens[ARKIT_INDEX["jawOpen"]] = 0.3
+    shut = src.copy()
+    shut[list(LIPS_LOWER_INNER)] = shut[list(LIPS_UPPER_INNER)]  # a photo whose lips touch
+    assert closing_seal(src, shut, opens) == 0.0  # an opening jaw is never sealed
+    assert closing_seal(shut, shut, np.zeros(52)) == 0.0  # lips that already touch are left to the warp
+    assert closing_seal(src, src, np.zeros(52)) == 0.0  # nothing moved: the photo's own opening stays
+
+
 def test_the_nose_hold_leaves_edits_that_remove_nothing_the_face_shows(astronaut_faces):
     from facecraft.synth.editor import _nose_hold, held_offsets, rig_change_offsets
 

@@ -322,7 +322,8 @@ def test_an_emotion_is_shown_on_the_face_not_only_tinting_the_speech(tmp_path, a
     smile = [ARKIT_INDEX["mouthSmileLeft"], ARKIT_INDEX["mouthSmileRight"]]
     sad = TalkingPortrait(astronaut, editor=editor, size=384, emotion="sadness")
     assert portrait.rest_scores[smile].mean() > 0.5 and sad.rest_scores[smile].mean() < 0.25
-    assert sad.rest_scores[ARKIT_INDEX["browInnerUp"]] > portrait.rest_scores[ARKIT_INDEX["browInnerUp"]] + 0.2
+    # (MediaPipe reads the same raised inner brows 0.26 over a squeezed white line of teeth, 0.21 over shut lips)
+    assert sad.rest_scores[ARKIT_INDEX["browInnerUp"]] > portrait.rest_scores[ARKIT_INDEX["browInnerUp"]] + 0.15
     with pytest.raises(ParameterError, match="track"):
         TalkingPortrait(astronaut, editor=editor, emotion=[{"t": 0, "emotion": "anger"}])
     from facecraft.rigs.emotion_space import NUM_CODE_EMOTIONS, parse_emotion
