@@ -810,7 +810,23 @@ def animate_speech(
     )
     if anim.meta.get("silent"):
         message += f". Warning: no speech heard ({anim.meta['silent']}): a resting face"
+    if note := transcript_note(anim.meta):
+        message += f". Warning: {note}"
     return AnimateOutcome(video, files, message, seconds)
+
+
+def transcript_note(meta: dict) -> str | None:
+    """What the Animate tab says about a transcript the procedural animator could not use well, or None."""
+    from facecraft.audio2face.phonetics import TRANSCRIPT_FIT_MIN
+
+    if not meta.get("transcript"):
+        return None
+    if meta.get("phones") == "recognize":
+        return "the transcript does not fit the speech; the phones were recognised from the sound instead"
+    fit = meta.get("transcript_fit")
+    if fit is not None and fit < TRANSCRIPT_FIT_MIN:
+        return "the transcript fits the speech poorly: the mouth follows these words, so check that they were said"
+    return None
 
 
 # ---------------------------------------------------------------------------------------------- talk

@@ -9,7 +9,7 @@ Alignment is two passes of pocketsphinx's own aligner (word alignment, then phon
 Words missing from the dictionary get a rough letter-to-sound spelling, and when alignment fails (the
 transcript does not match the audio) the phones come from recognition instead, with a warning. A transcript
 that aligns but is not what was said (another line's text, a half-edited one) is placed anyway, phones where
-other sounds are; its acoustic fit (:attr:`PhoneticResult.fit`) says so, and :func:`speech_phones` warns.
+other sounds are; its acoustic fit (:attr:`PhoneticResult.fit`) says so, with a warning.
 """
 
 from __future__ import annotations
@@ -236,12 +236,19 @@ def _prepare_words(decoder, words: list[str]) -> list[str]:
 
 
 def align_transcript(
-    y: np.ndarray, sr: int = SAMPLE_RATE, *, transcript: str, model_dir: str | Path | None = None
+    y: np.ndarray,
+    sr: int = SAMPLE_RATE,
+    *,
+    transcript: str,
+    model_dir: str | Path | None = None,
+    warn_fit: bool = True,
 ) -> PhoneticResult:
     """Forced alignment of a transcript: word and phone timings (seconds).
 
     Raises :class:`ParameterError` when the transcript has no words, and
-    :class:`~facecraft.rigs.errors.FacecraftError` (``AlignmentError``) when pocketsphinx cannot align it.
+    :class:`~facecraft.rigs.errors.FacecraftError` (``AlignmentError``) when pocketsphinx cannot align it. A
+    transcript that aligns but fits the sound below :data:`TRANSCRIPT_FIT_MIN` is taken with a warning
+    (``warn_fit``; off for words recognised from the audio itself).
     """
     words = normalize_transcript(transcript)
     if not words:
@@ -280,6 +287,12 @@ def align_transcript(
     if not any(p.phone != "SIL" for p in phones):
         raise AlignmentError(f"pocketsphinx aligned no phones for {transcript[:60]!r}")
     fit = score / max(len(y) / sr * FRAME_RATE, 1.0)
+    if warn_fit and fit < TRANSCRIPT_FIT_MIN:
+        logger.warning(
+            "the transcript %r fits the speech poorly (alignment score %.0f per frame, below %.0f): the mouth will "
+            "follow these words, so check that they are the words said",
+            transcript[:60], fit, TRANSCRIPT_FIT_MIN,
+        )  # fmt: skip
     return PhoneticResult(_fill_gaps(_merge_sil(phones), len(y) / sr), out_words, "align", fit)
 
 
@@ -323,24 +336,14 @@ def speech_phones(
     """
     if transcript and normalize_transcript(transcript):
         try:
-            result = align_transcript(y, sr, transcript=transcript, model_dir=model_dir)
+            return align_transcript(y, sr, transcript=transcript, model_dir=model_dir)
         except AlignmentError as e:
             logger.warning("%s; falling back to phone recognition", e)
-        else:
-            if result.fit < TRANSCRIPT_FIT_MIN:
-                logger.warning(
-                    "the transcript %r fits the speech poorly (alignment score %.0f per frame, below %.0f): the "
-                    "mouth will follow these words, so check that they are the words said",
-                    transcript[:60],
-                    result.fit,
-                    TRANSCRIPT_FIT_MIN,
-                )
-            return result
     elif decode_words:
         text = recognize_words(y, sr, model_dir=model_dir)
         if normalize_transcript(text):
             try:
-                result = align_transcript(y, sr, transcript=text, model_dir=model_dir)
+                result = align_transcript(y, sr, transcript=text, model_dir=model_dir, warn_fit=False)
                 result.method = "words"
                 return result
             except AlignmentError as e:

@@ -495,6 +495,7 @@ class ProceduralAnimator:
                 "animator": "procedural-teacher",
                 "phones": result.method,
                 "transcript": transcript,
+                "transcript_fit": None if result.fit is None else round(float(result.fit), 1),
                 "pitch": self.pitch_method,
                 "vad": self.vad_method,
                 "seed": self.seed,

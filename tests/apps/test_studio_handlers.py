@@ -360,6 +360,14 @@ def test_animate_speech_writes_every_output(speech_wav, tmp_path):
     assert "happiness:0.700" in out.message
 
 
+def test_the_animate_tab_says_when_a_transcript_does_not_fit():
+    assert h.transcript_note({"transcript": None, "phones": "recognize"}) is None  # no transcript given
+    assert h.transcript_note({"transcript": "hello", "phones": "align", "transcript_fit": -12.0}) is None
+    poor = {"transcript": "hi", "phones": "align", "transcript_fit": -50.0}
+    assert "fits the speech poorly" in h.transcript_note(poor)
+    assert "recognised from the sound" in h.transcript_note({"transcript": "hi", "phones": "recognize"})
+
+
 def test_animate_speech_rejects_bad_audio(speech_wav, tmp_path, monkeypatch):
     notes = tmp_path / "notes.wav"
     notes.write_text("not audio")

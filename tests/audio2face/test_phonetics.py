@@ -130,3 +130,17 @@ def test_a_transcript_of_other_words_that_aligns_is_warned_about(speech_clips, c
     assert wrong.method == "align", "the other words must still align for this check"
     assert wrong.fit < TRANSCRIPT_FIT_MIN
     assert "fits the speech poorly" in caplog.text and other[:20] in caplog.text
+
+
+def test_recognised_words_are_not_warned_about_as_a_transcript(speech_clips, caplog, monkeypatch):
+    import logging
+
+    from facecraft.audio2face import phonetics
+
+    clips = {p.name: (p, t) for p, t in speech_clips}
+    y, sr = load_audio(clips["librivox_0870.wav"][0])
+    other = clips["arctic_unknownspk_a0010.wav"][1]
+    monkeypatch.setattr(phonetics, "recognize_words", lambda *a, **k: other)  # a recogniser that misheard
+    with caplog.at_level(logging.WARNING, logger="facecraft.audio2face.phonetics"):
+        result = speech_phones(y, sr, decode_words=True)
+    assert result.method == "words" and result.fit < phonetics.TRANSCRIPT_FIT_MIN and not caplog.records
