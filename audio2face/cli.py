@@ -329,4 +329,7 @@ def _train(args: argparse.Namespace) -> int:
     if args.export:
         path = A2FModel.from_pretrained(args.out_dir).save_pretrained(Path(args.export))
         print(f"exported {path}")
+    if args.corpus:
+        weights = args.export or args.out_dir
+        print(f"next: facecraft a2f calibrate --weights {weights} --corpus {args.corpus}  (its opening gains)")
     return 0

@@ -31,9 +31,10 @@ def captured(monkeypatch) -> dict:
     return got
 
 
-def test_train_defaults_are_train_config_defaults(captured):
+def test_train_defaults_are_train_config_defaults(captured, capsys):
     assert main(["a2f", "train", "--corpus", "c"]) == 0
     assert captured["cfg"] == tr.TrainConfig(corpus="c") and captured["resume"] is False
+    assert f"a2f calibrate --weights {tr.TrainConfig().out_dir} --corpus c" in capsys.readouterr().out
 
 
 def test_every_train_config_field_is_an_option():
