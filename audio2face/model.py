@@ -262,6 +262,12 @@ class A2FModel(nn.Module):
             cfg = A2FConfig.from_dict(json.loads(config.read_text()))
         except (json.JSONDecodeError, TypeError) as e:
             raise FileFormatError(f"{config}: not a valid audio2face config ({e})") from e
+        from .postprocess import meta_opening_gains
+
+        try:  # checked here, where the file is known, not at the first frame
+            meta_opening_gains(cfg.meta)
+        except FileFormatError as e:
+            raise FileFormatError(f"{config}: {e}") from e
         model = cls(cfg)
         try:
             state = load_file(str(weights))

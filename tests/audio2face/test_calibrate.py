@@ -11,7 +11,7 @@ from facecraft.audio2face import calibrate
 from facecraft.audio2face.animate import predict_curves
 from facecraft.audio2face.model import A2FModel
 from facecraft.audio2face.postprocess import OPENING_CHANNELS, OPENING_GAIN_RANGE, OPENING_INDEX
-from facecraft.rigs.errors import ParameterError
+from facecraft.rigs.errors import FileFormatError, ParameterError
 
 from .a2f_helpers import fake_corpus, fake_speech, tiny_model
 
@@ -63,3 +63,13 @@ def test_a_corpus_at_another_frame_rate_or_no_items_is_an_error(tmp_path):
         calibrate.opening_gains(tiny_model(), corpus, items=0)
     with pytest.raises(ParameterError, match="the model runs at 60 fps"):
         calibrate.opening_gains(tiny_model(fps=60.0), corpus, items=1)
+
+
+def test_weights_whose_gains_are_broken_are_refused_when_loaded(tmp_path):
+    weights = tiny_model().save_pretrained(tmp_path / "m.safetensors")
+    config = weights.with_suffix(".json")
+    doc = json.loads(config.read_text())
+    doc["meta"]["opening_gain"] = {"jawOpen": 1.2}  # the lip channels missing
+    config.write_text(json.dumps(doc))
+    with pytest.raises(FileFormatError, match=r"m\.json: model config meta\.opening_gain"):
+        A2FModel.from_pretrained(weights)
