@@ -949,6 +949,8 @@ def talking_portrait(
     )
     if result.silent:
         message += ". **Warning: no speech heard** (the audio is silence): a still face that blinks"
+    if note := transcript_note({"transcript": words, "phones": "align", "transcript_fit": result.transcript_fit}):
+        message += f". **Warning: {note}**"
     return TalkOutcome(str(result.path), message, result.num_frames, result.fps, seconds, result.silent)
 
 

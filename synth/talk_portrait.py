@@ -91,8 +91,9 @@ def frame_box(box, image_shape: tuple[int, int], *, framing: float = FRAMING) ->
 
 @dataclass
 class TalkResult:
-    """What :func:`talk` wrote: the MP4, its frame count and rate, the curves that drove it, timings (s), and
-    whether the audio was silence (a still face that blinks: :func:`facecraft.audio2face.postprocess.is_silent`)."""
+    """What :func:`talk` wrote: the MP4, its frame count and rate, the curves that drove it, timings (s),
+    whether the audio was silence (a still face that blinks: :func:`facecraft.audio2face.postprocess.is_silent`),
+    and how well a transcript fit the speech (``PhoneticResult.fit``; None without a transcript)."""
 
     path: Path
     num_frames: int
@@ -102,6 +103,7 @@ class TalkResult:
     animation_s: float = 0.0
     render_s: float = 0.0
     silent: bool = False
+    transcript_fit: float | None = None
 
 
 class TalkingPortrait:
@@ -605,18 +607,22 @@ def talk_curves(
 ) -> np.ndarray:
     """ARKit curves ``(T, 52)`` at ``fps`` for mono ``audio``: the shipped speech model with blinks, and with
     the lips sealed on the aligned /p b m/ when a ``transcript`` is given (:func:`seal_bilabials`)."""
+    return _curves_and_fit(audio, sr, fps, emotion, emotion_track, transcript, weights)[0]
+
+
+def _curves_and_fit(audio, sr, fps, emotion, emotion_track, transcript, weights) -> tuple[np.ndarray, float | None]:
+    """:func:`talk_curves`, and how well the transcript fits the speech (``PhoneticResult.fit``; None without one)."""
     from facecraft.audio2face.animate import animate_audio, resolve_emotion
 
     emo = resolve_emotion(emotion, emotion_track)
     anim = animate_audio(audio, sr=sr, emotion=emo, fps=fps, weights=weights)
-    curves = anim.curves
-    if transcript is not None:
-        from facecraft.audio2face.phonetics import align_transcript
+    if transcript is None:
+        return anim.curves, None
+    from facecraft.audio2face.phonetics import align_transcript
 
-        _check_transcript(transcript)
-        phones = align_transcript(audio, sr, transcript=transcript).phones
-        curves = seal_bilabials(curves, phones, fps)
-    return curves
+    _check_transcript(transcript)
+    aligned = align_transcript(audio, sr, transcript=transcript)
+    return seal_bilabials(anim.curves, aligned.phones, fps), aligned.fit
 
 
 def talk(
@@ -713,7 +719,7 @@ def talk(
     if portrait.emotion is not None and isinstance(emo, EmotionCode):
         emo = speech_style(emo)  # what the face shows is in the photo; the speech takes the emotion's style
     t1 = time.perf_counter()
-    curves = talk_curves(y, sr=SAMPLE_RATE, fps=fps, emotion=emo, transcript=transcript)
+    curves, fit = _curves_and_fit(y, SAMPLE_RATE, fps, emo, None, transcript, None)
     t2 = time.perf_counter()
     frames = portrait.frames(curves, fps, audio=y, emotions=_track_codes(emo, len(curves), fps))
     if progress:
@@ -725,4 +731,4 @@ def talk(
     logger.info("talk: %s, %d frames at %g fps (analysis %.1f s, curves %.1f s, render+encode %.1f s)",
                 path, len(curves), fps, t1 - t0, t2 - t1, t3 - t2)  # fmt: skip
     silent = is_silent(audio_peak(y))
-    return TalkResult(Path(path), len(curves), fps, curves, t1 - t0, t2 - t1, t3 - t2, silent)
+    return TalkResult(Path(path), len(curves), fps, curves, t1 - t0, t2 - t1, t3 - t2, silent, fit)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -486,7 +487,7 @@ def test_talking_portrait_writes_the_video_with_the_sound_and_a_moving_mouth(sam
     assert mouth.max() > 15 and (mouth[np.argmax(mouth > 15) :] < 8).any(), mouth.round(1)
     assert _change(frames, (slice(180, 256), slice(0, 60))).max() < 0.5  # the suit, far from the head: still
     assert "astronaut.png saying line.wav" in out.message and "frames at 30 fps, 256x256 px" in out.message
-    assert "(happiness:0.500, transcript aligned)" in out.message
+    assert "(happiness:0.500, transcript aligned)" in out.message and "Warning" not in out.message
 
 
 def test_talking_portrait_of_silence_gives_a_still_face_and_says_so(sample, models, tmp_path):
@@ -531,6 +532,18 @@ def test_talking_portrait_says_what_is_wrong_before_any_work(sample, models, spo
     with pytest.raises(ParameterError, match=too_long):
         run()
     assert list(tmp_path.glob("*.mp4")) == []
+
+
+def test_the_talk_tab_says_when_a_transcript_fits_poorly(sample, models, spoken_wav, tmp_path, monkeypatch):
+    from facecraft.synth import talk_portrait
+
+    def poor_fit(photo, audio, out_mp4, **kw):  # a talk whose transcript aligned at a poor fit
+        return talk_portrait.TalkResult(Path(out_mp4), 25, 25.0, np.zeros((25, 52)), transcript_fit=-50.0)
+
+    monkeypatch.setattr(talk_portrait, "talk", poor_fit)
+    out = h.talking_portrait(sample, spoken_wav, size=256, transcript="Tim sold a cup.", models=models,
+                             out_dir=tmp_path)  # fmt: skip
+    assert "**Warning: the transcript fits the speech poorly" in out.message
 
 
 def test_a_transcript_without_words_is_refused(sample, models, spoken_wav, tmp_path):
