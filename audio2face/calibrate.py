@@ -24,7 +24,7 @@ from facecraft.rigs.errors import ParameterError
 
 from .corpus import list_items, load_item
 from .model import A2FModel
-from .postprocess import OPENING_CHANNELS, OPENING_GAIN_RANGE, OPENING_INDEX
+from .postprocess import OPENING_CHANNELS, OPENING_GAIN_KEY, OPENING_GAIN_RANGE, OPENING_INDEX
 from .train_data import NEUTRAL
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ def opening_gains(model: A2FModel, corpus: str | Path, *, items: int = DEFAULT_I
     rng = np.random.default_rng(seed)
     chosen = [paths[i] for i in sorted(rng.choice(len(paths), min(items, len(paths)), replace=False))]
     bare = copy.deepcopy(model)
-    bare.config.meta = _without_gains(model)
+    bare.config.meta = {k: v for k, v in model.config.meta.items() if k != OPENING_GAIN_KEY}
     pred, target = [], []
     for path in tqdm(chosen, desc="calibrating the opening", unit="clip"):
         item = load_item(path)
@@ -75,10 +75,6 @@ def opening_gains(model: A2FModel, corpus: str | Path, *, items: int = DEFAULT_I
     }
 
 
-def _without_gains(model: A2FModel) -> dict:
-    return {k: v for k, v in model.config.meta.items() if k not in ("opening_gain", "opening_calibration")}
-
-
 def calibrate_weights(weights: str | Path, corpus: str | Path, *, items: int = DEFAULT_ITEMS, seed: int = 0) -> dict:
     """:func:`opening_gains` of the weights at ``weights`` (``.safetensors`` file or folder), written into the config
     JSON beside them (``meta.opening_gain``, and ``meta.opening_calibration``: corpus, items, frames, seed)."""
@@ -87,7 +83,7 @@ def calibrate_weights(weights: str | Path, corpus: str | Path, *, items: int = D
     weights = Path(weights)
     config = weights.with_suffix(".json") if weights.suffix == ".safetensors" else weights / A2FModel.config_name
     doc = json.loads(config.read_text())
-    doc.setdefault("meta", {})["opening_gain"] = result["gains"]
+    doc.setdefault("meta", {})[OPENING_GAIN_KEY] = result["gains"]
     doc["meta"]["opening_calibration"] = {k: v for k, v in result.items() if k != "gains"}
     config.write_text(json.dumps(doc, indent=2))
     log.info("wrote opening gains %s to %s", result["gains"], config)

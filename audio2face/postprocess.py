@@ -157,6 +157,8 @@ def closure_priority(curves: np.ndarray, *, model_press: float = MODEL_CLOSURE_P
 #: The channels an opening gain scales: the jaw and the lip-parting pairs, the ones :func:`lip_state.lip_gap` adds.
 OPENING_INDEX = np.concatenate([[JAW], LIP_PART_INDEX])
 OPENING_CHANNELS = tuple(ARKIT_NAMES[i] for i in OPENING_INDEX)
+#: The model config's meta key that holds the gains (channel -> gain).
+OPENING_GAIN_KEY = "opening_gain"
 #: Gains outside this range are refused: they would say the model was calibrated on other data than it learnt from.
 OPENING_GAIN_RANGE = (0.5, 2.0)
 
@@ -164,7 +166,7 @@ OPENING_GAIN_RANGE = (0.5, 2.0)
 def meta_opening_gains(meta: dict) -> np.ndarray | None:
     """The opening gains ``(len(OPENING_CHANNELS),)`` a model config's ``meta["opening_gain"]`` records (channel ->
     gain, written by ``facecraft a2f calibrate``); None when it records none (weights calibrated before)."""
-    table = meta.get("opening_gain")
+    table = meta.get(OPENING_GAIN_KEY)
     if table is None:
         return None
     lo, hi = OPENING_GAIN_RANGE

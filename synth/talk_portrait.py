@@ -610,7 +610,9 @@ def talk_curves(
     return _curves_and_fit(audio, sr, fps, emotion, emotion_track, transcript, weights)[0]
 
 
-def _curves_and_fit(audio, sr, fps, emotion, emotion_track, transcript, weights) -> tuple[np.ndarray, float | None]:
+def _curves_and_fit(
+    audio, sr, fps, emotion, emotion_track=None, transcript=None, weights=None
+) -> tuple[np.ndarray, float | None]:
     """:func:`talk_curves`, and how well the transcript fits the speech (``PhoneticResult.fit``; None without one)."""
     from facecraft.audio2face.animate import animate_audio, resolve_emotion
 
@@ -719,7 +721,7 @@ def talk(
     if portrait.emotion is not None and isinstance(emo, EmotionCode):
         emo = speech_style(emo)  # what the face shows is in the photo; the speech takes the emotion's style
     t1 = time.perf_counter()
-    curves, fit = _curves_and_fit(y, SAMPLE_RATE, fps, emo, None, transcript, None)
+    curves, fit = _curves_and_fit(y, SAMPLE_RATE, fps, emo, transcript=transcript)
     t2 = time.perf_counter()
     frames = portrait.frames(curves, fps, audio=y, emotions=_track_codes(emo, len(curves), fps))
     if progress:
