@@ -441,15 +441,23 @@ def region_weights() -> dict[str, np.ndarray]:
     return {k: v.copy() for k, v in _shape_fields()[1].items()}
 
 
+@functools.cache
 def opening_faces() -> np.ndarray:
-    """Indices of the triangles that fill the mouth and eye openings (a renderer may hide or darken them)."""
+    """Indices of the triangles that fill the mouth and eye openings (a renderer may hide or darken them).
+
+    Read-only (computed once: every warp asks for it)."""
     mesh = canonical_mesh()
     groups = [set(LIPS_UPPER_INNER) | set(LIPS_LOWER_INNER)]
     groups += [set(EYE_L_UPPER) | set(EYE_L_LOWER), set(EYE_R_UPPER) | set(EYE_R_LOWER)]
     inside = np.zeros(len(mesh.faces), dtype=bool)
     for g in groups:
         inside |= np.isin(mesh.faces, list(g)).all(1)
-    return np.nonzero(inside)[0]
+    return _read_only(np.nonzero(inside)[0])
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
 
 
 def _inside_outline(points: np.ndarray, outline: np.ndarray) -> np.ndarray:
@@ -462,8 +470,9 @@ def _inside_outline(points: np.ndarray, outline: np.ndarray) -> np.ndarray:
     return (crosses & (x < at)).sum(axis=1) % 2 == 1
 
 
+@functools.cache
 def lip_faces() -> np.ndarray:
-    """Indices of the triangles of the lips' red part (between the outer and inner lip lines).
+    """Indices of the triangles of the lips' red part (between the outer and inner lip lines), read-only.
 
     A triangle belongs to the lips when its three vertices lie on the outer lip line or inside it (seen from
     the front, on the canonical mesh) and it is not one of :func:`opening_faces` (the mouth opening). An
@@ -475,7 +484,7 @@ def lip_faces() -> np.ndarray:
     on_lips[outline] = True
     lips = on_lips[mesh.faces].all(axis=1)
     lips[opening_faces()] = False
-    return np.nonzero(lips)[0]
+    return _read_only(np.nonzero(lips)[0])
 
 
 def _vertex_points(faces: np.ndarray, names: list[str]) -> tuple[np.ndarray, np.ndarray]:

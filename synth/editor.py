@@ -53,6 +53,7 @@ from .fit import NUM_MESH_POINTS, RigFit, fit_rig
 from .mouth import _luma, _smoothstep, mouth_frame, mouth_is_open
 from .mouth_shapes import FUNNEL_FULL, funnel_motion, funnel_part
 from .photo_blur import photo_blur
+from .photo_look import PhotoLook
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +173,15 @@ class AnalyzedFace:
 
     info: FaceInfo
     fit: RigFit
+    _look: PhotoLook | None = field(default=None, init=False, repr=False, compare=False)
+
+    def look(self, image: np.ndarray) -> PhotoLook:
+        """What the repaint steps measure on ``image`` (the photo this face was analysed on) around the face, kept
+        across edits of it: a new look when another image array is given."""
+        look = self._look
+        if look is None or not _same_pixels(look.image, image):
+            look = self._look = PhotoLook(image, self.info.landmarks[:NUM_MESH_POINTS, :2])
+        return look
 
     @property
     def weights(self) -> np.ndarray:
@@ -181,6 +191,11 @@ class AnalyzedFace:
         fit also explains a face's own proportions with expression shapes (large eyes as ``eyeWide``), and
         an edit measured from there would barely move a slider the face does not really show."""
         return np.clip(self.info.blendshapes, 0.0, 1.0).astype(np.float32)
+
+
+def _same_pixels(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two arrays view the same pixels (views of one buffer, as :func:`valid_image` returns)."""
+    return a.shape == b.shape and a.strides == b.strides and a.ctypes.data == b.ctypes.data
 
 
 @dataclass
@@ -786,6 +801,7 @@ def render_rig_change(
     rig_change: np.ndarray,
     *,
     targets: tuple[np.ndarray, np.ndarray] | None = None,
+    look: PhotoLook | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Warp one face of ``image`` by a rig weight change and repaint the mouth and lids.
 
@@ -799,6 +815,8 @@ def render_rig_change(
         ``(52,)`` change of the fitted rig's weights (any sign, not clipped: the rig is linear).
     targets : (src, dst), optional
         :func:`mesh_targets` of this face and change, when the caller already has them.
+    look : PhotoLook, optional
+        The unedited photo's measurements around this face (:meth:`AnalyzedFace.look`), kept across edits.
 
     Returns
     -------
@@ -808,13 +826,14 @@ def render_rig_change(
     """
     from .lids import close_lids
     from .mouth import paint_mouth_interior
-    from .warp import unfolded_target, warp_face
+    from .warp import warp_face
 
     src, dst = targets if targets is not None else mesh_targets(analyzed, rig_change)
     if np.abs(dst - src).max(initial=0.0) < 0.05:
         return image, np.zeros(image.shape[:2], np.float32)
     depth = analyzed.info.landmarks[:NUM_MESH_POINTS, 2]
     warped = warp_face(image, src, dst, depth=depth)
+    unfolded = warped.target  # where the warp put the points (skin triangles unfolded)
     softened = paint_creases(soften_folds(warped.image, src, dst, rig_change), dst, rig_change)
     if softened is not warped.image:
         warped = type(warped)(softened, warped.mask)
@@ -823,21 +842,21 @@ def render_rig_change(
     # left between show as fangs at the corners). A mouth that closes keeps the undamped target: the lips
     # slide over the teeth as far as the edit asks (measured: the damped one reads less as the smile).
     opens = rig_change[_JAW] > _OPENS
-    mouth_dst = unfolded_target(src, dst) if opens else dst
+    mouth_dst = unfolded if opens else dst
     # Only the photo's front teeth stay in an opening without stretched lips (surprise; fear keeps its side teeth).
     front = opens and float(rig_change[_STRETCH].max()) <= _OPENS
-    blur = photo_blur(image, src)  # the photo's own, measured once for the mouth, the lips and the lids
+    look = PhotoLook.of(look, image, src)  # the photo's blur and colours, measured once for the mouth, lips and lids
     warped = paint_mouth_interior(
-        warped, image, src, mouth_dst, depth=depth, front_teeth=front, all_teeth=not opens, blur=blur
+        warped, image, src, mouth_dst, depth=depth, front_teeth=front, all_teeth=not opens, look=look
     )
     pressed, closing = lip_seal(rig_change), closing_seal(src, dst, rig_change)
     if max(pressed, closing) > 0:  # the photo's own lips painted pressed together over what is left of its opening
         from .mouth_seal import seal_mouth
 
         # pressed lips meet at their targets (mesh_targets seals them there); a closing mouth where the warp puts it
-        lips_dst = dst if pressed >= closing else unfolded_target(src, dst)
-        warped = seal_mouth(warped, image, src, lips_dst, max(pressed, closing), blur=blur)
-    warped = close_lids(warped, image, src, dst, iris=analyzed.info.landmarks, blur=blur)
+        lips_dst = dst if pressed >= closing else unfolded
+        warped = seal_mouth(warped, image, src, lips_dst, max(pressed, closing), look=look)
+    warped = close_lids(warped, image, src, dst, iris=analyzed.info.landmarks, look=look)
     return warped.image, warped.mask
 
 
@@ -905,7 +924,7 @@ class FaceEditor:
             after = controls.target(before)
             change = self.calibration.rig_change(before, after, rig_now=analyzed.fit.weights)
             src, dst = mesh_targets(analyzed, change)
-            out, face_mask = render_rig_change(out, analyzed, change, targets=(src, dst))
+            out, face_mask = render_rig_change(out, analyzed, change, targets=(src, dst), look=analyzed.look(img))
             mask = np.maximum(mask, face_mask)
             offsets = dst - src
             edits.append(FaceEdit(index, analyzed.info.box.copy(), before.copy(), after, analyzed.fit, change, offsets))

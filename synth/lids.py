@@ -36,8 +36,9 @@ from facecraft.rigs.default_rig import EYE_L_LOWER, EYE_L_UPPER, EYE_R_LOWER, EY
 from facecraft.rigs.errors import ParameterError
 
 from .corner_frame import ContourFrame
-from .mouth import _grain, _luma, _smoothstep, face_colours, repaint_inputs
-from .photo_blur import PAINT_SHARP, photo_blur, softening
+from .mouth import _luma, _smoothstep, grain, look_colours, repaint_inputs
+from .photo_blur import PAINT_SHARP, softening
+from .photo_look import PhotoLook
 from .warp import WarpResult
 
 logger = logging.getLogger(__name__)
@@ -145,7 +146,7 @@ def eye_polygon(points: np.ndarray, upper_ids, lower_ids) -> np.ndarray:
     return np.concatenate([points[list(upper_ids)], points[list(lower_ids[-2:0:-1])]])
 
 
-def close_lids(warped, image, src_px, dst_px, *, iris=None, blur: float | None = None) -> WarpResult:
+def close_lids(warped, image, src_px, dst_px, *, iris=None, look: PhotoLook | None = None) -> WarpResult:
     """Cover the eyeball with lid skin where the edit lowers an upper lid, keeping the eyeball in place; paint
     the eyeball the lid uncovers where the edit raises it.
 
@@ -160,8 +161,9 @@ def close_lids(warped, image, src_px, dst_px, *, iris=None, blur: float | None =
     iris : array (478, 2+), optional
         The photo's landmarks with MediaPipe's refined iris points (:data:`IRIS_POINTS`): the iris a raised
         lid uncovers continues as that disc; without them the uncovered eyeball is painted as sclera only.
-    blur : float, optional
-        The photo's own blur (:func:`~facecraft.synth.photo_blur.photo_blur`), when the caller has measured it.
+    look : PhotoLook, optional
+        The photo's measurements around this face (blur, lash bands, whites, skin), when the caller keeps them
+        across edits.
 
     Returns
     -------
@@ -171,10 +173,11 @@ def close_lids(warped, image, src_px, dst_px, *, iris=None, blur: float | None =
     out, mask, img, src, dst = repaint_inputs(warped, image, src_px, dst_px)
     discs = _iris_discs(iris)
     out, mask = out.copy(), mask.copy()
-    soften = softening(photo_blur(img, src) if blur is None else float(blur), _PAINT_SHARP)
+    look = PhotoLook.of(look, img, src)
+    soften = softening(look.blur, _PAINT_SHARP)
     for (upper_ids, lower_ids), disc in zip(EYES, discs, strict=True):
-        _close_one(out, mask, img, src, dst, upper_ids, lower_ids)
-        _open_one(out, mask, img, src, dst, upper_ids, lower_ids, disc, blur=soften)
+        _close_one(out, mask, look, dst, upper_ids, lower_ids)
+        _open_one(out, mask, look, dst, upper_ids, lower_ids, disc, blur=soften)
     return WarpResult(out, mask)
 
 
@@ -194,10 +197,11 @@ def _iris_discs(iris) -> list[tuple[np.ndarray, float] | None]:
     return out
 
 
-def _open_one(out, mask, img, src, dst, upper_ids, lower_ids, disc, *, blur: float = 0.0) -> None:
+def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, blur: float = 0.0) -> None:
     """Paint the eyeball a raised (or lowered lower) lid uncovers; the photo's eyeball stays in place. ``blur``: the
     Gaussian sigma (pixels) that softens the paint and the opening's edge to the photo's own blur."""
-    fs, fd = eye_frame(src, upper_ids, lower_ids), eye_frame(dst, upper_ids, lower_ids)
+    img, src = look.image, look.src
+    fs, fd = _photo_eye_frame(look, upper_ids, lower_ids), eye_frame(dst, upper_ids, lower_ids)
     grid = np.linspace(0.0, 1.0, 33)
     height = float(fs.gap(grid).max())
     ratio = fd.width / fs.width
@@ -254,8 +258,12 @@ def _open_one(out, mask, img, src, dst, upper_ids, lower_ids, disc, *, blur: flo
     in_src = in_src * _smoothstep((eu_lo - eu_up - bottom - top) / (_STRIP_MIN * top) - 0.5)
     mx, my = fs.to_image(eu, ev)
     eyeball = _sample(img, mx, my)
-    skin_luma = min(float(_luma(face_colours(img, src)[0])), _lid_skin_luma(img, fs))
-    sclera, iris_rgb = _eye_colours(img, fs, disc, skin_luma=skin_luma)
+    eye = upper_ids[0]
+    cheek_luma = float(_luma(look_colours(look)[0]))
+    skin_luma = look.measure(("lid skin", eye), lambda: min(cheek_luma, _lid_skin_luma(img, fs)))
+    iris_key = None if disc is None else (*np.round(disc[0], 6).tolist(), round(disc[1], 6))
+    sclera, iris_rgb = look.measure(("eye colours", eye, iris_key),
+                                    lambda: _eye_colours(img, fs, disc, skin_luma=skin_luma))  # fmt: skip
     # The upper lid's shadow on the eyeball, and the sclera darker toward the corners (the eyeball curves away) ...
     shadow = 1.0 - _LID_SHADOW * np.exp(-np.maximum(vd - up_d, 0.0) / max(0.12 * fd.width, 0.8))
     shadow = shadow * (1.0 - _EDGE_SHADE * np.exp(-np.maximum(lo_d - vd, 0.0) / max(0.05 * fd.width, 0.6)))
@@ -283,8 +291,7 @@ def _open_one(out, mask, img, src, dst, upper_ids, lower_ids, disc, *, blur: flo
         )
     in_src = np.maximum(in_src, own)
     paint = paint * (shadow * curve)[..., None]
-    grain = _grain(img, src, paint.shape[:2]) * 0.5
-    paint = paint + grain[..., None]
+    paint = paint + (grain(look, paint.shape[:2]) * 0.5)[..., None]
     if blur > 0:  # as soft as the photo: the paint and the opening's edge (the kept eyeball is the photo's own)
         paint = cv2.GaussianBlur(paint, (0, 0), blur)
         open_d = cv2.GaussianBlur(open_d, (0, 0), blur)
@@ -295,6 +302,11 @@ def _open_one(out, mask, img, src, dst, upper_ids, lower_ids, disc, *, blur: flo
     region = region * (1 - wa) + content * wa
     out[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
     mask[y0:y1, x0:x1] = np.maximum(mask[y0:y1, x0:x1], np.maximum(new, open_d * 0.5).astype(np.float32))
+
+
+def _photo_eye_frame(look: PhotoLook, upper_ids, lower_ids) -> ContourFrame:
+    """:func:`eye_frame` of the look's face, made once."""
+    return look.measure(("eye frame", upper_ids[0]), lambda: eye_frame(look.src, upper_ids, lower_ids))
 
 
 def _lid_skin_luma(img: np.ndarray, fs: ContourFrame) -> float:
@@ -390,8 +402,9 @@ def _outline(fs: ContourFrame) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([u, u[::-1]]), np.concatenate([up, lo[::-1]])
 
 
-def _close_one(out, mask, img, src, dst, upper_ids, lower_ids) -> None:
-    fs, fd = eye_frame(src, upper_ids, lower_ids), eye_frame(dst, upper_ids, lower_ids)
+def _close_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids) -> None:
+    img, src = look.image, look.src
+    fs, fd = _photo_eye_frame(look, upper_ids, lower_ids), eye_frame(dst, upper_ids, lower_ids)
     grid = np.linspace(0.0, 1.0, 33)
     height = float(fs.gap(grid).max())
     ratio = fd.width / fs.width
@@ -399,7 +412,7 @@ def _close_one(out, mask, img, src, dst, upper_ids, lower_ids) -> None:
     closing = fs.gap(grid) * ratio - fd.gap(grid)
     if max(drop.max(), closing.max()) < _MIN_CLOSURE_PX or height < 1.0:
         return
-    lash = _lash_extent(img, fs)
+    lash = look.measure(("lash extent", upper_ids[0]), lambda: _lash_extent(img, fs))
     h, w = img.shape[:2]
     pts = np.concatenate([eye_polygon(src, upper_ids, lower_ids), eye_polygon(dst, upper_ids, lower_ids)])
     pad = int(np.ceil(lash + 0.3 * height)) + 2
@@ -416,7 +429,6 @@ def _close_one(out, mask, img, src, dst, upper_ids, lower_ids) -> None:
     up_s, lo_s = fs.profile(us)
     within = _smoothstep(a_d / 0.04) * _smoothstep((1.0 - a_d) / 0.04)
     region = out[y0:y1, x0:x1].astype(np.float64)
-    photo = img.astype(np.float64)
 
     # 1. Eyeball in place: inside the target opening, the photo at the same place relative to the corners.
     open_d = _smoothstep(vd - up_d) * _smoothstep(lo_d - vd) * _smoothstep(lo_d - up_d) * within
@@ -444,13 +456,13 @@ def _close_one(out, mask, img, src, dst, upper_ids, lower_ids) -> None:
         shade = (1.0 - 0.12 * t**2) * (0.95 + 0.07 * np.sin(np.pi * np.clip(a_d, 0.0, 1.0)))
         skin = skin * shade[..., None]
         skin_luma = float(np.median(_luma(skin[cover > 0.5]))) if (cover > 0.5).any() else 128.0
-        grain = _grain(img, src, skin.shape[:2]) * np.sqrt(np.clip(_luma(skin) / max(skin_luma, 1.0), 0, 1))
-        skin = skin + grain[..., None]
+        noise = grain(look, skin.shape[:2]) * np.sqrt(np.clip(_luma(skin) / max(skin_luma, 1.0), 0, 1))
+        skin = skin + noise[..., None]
         wc = cover[..., None]
         region = region * (1 - wc) + skin * wc
 
         # 3. Lash line along the new margin, in the photo's lash colour.
-        lash_rgb = _lash_colour(photo, fs, lash)
+        lash_rgb = look.measure(("lash colour", upper_ids[0]), lambda: _lash_colour(img, fs, lash))
         thick = max(0.6, 0.045 * fd.width) * (0.6 + 0.6 * a_d)
         d = vd - up_d  # > 0 below the margin (lashes hang down over the closed lid's edge)
         shut = np.clip(col_drop / height, 0.0, 1.0)  # a fully shut lid shows its lashes most
@@ -494,6 +506,6 @@ def _lash_colour(photo: np.ndarray, fs: ContourFrame, lash: float) -> np.ndarray
         xi = np.clip(np.round(x).astype(int), 0, photo.shape[1] - 1)
         yi = np.clip(np.round(y).astype(int), 0, photo.shape[0] - 1)
         vals.append(photo[yi, xi])
-    px = np.concatenate(vals)
+    px = np.concatenate(vals).astype(np.float64)
     luma = _luma(px)
     return px[luma <= np.percentile(luma, 10)].mean(0)

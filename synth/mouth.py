@@ -44,7 +44,8 @@ from facecraft.rigs.default_rig import (
 from facecraft.rigs.errors import ParameterError
 
 from .corner_frame import ContourFrame
-from .photo_blur import PAINT_SHARP, photo_blur, softening
+from .photo_blur import PAINT_SHARP, softening
+from .photo_look import PhotoLook
 from .warp import WarpResult, valid_depth, valid_points
 
 logger = logging.getLogger(__name__)
@@ -211,7 +212,7 @@ def paint_mouth_interior(
     depth=None,
     front_teeth: bool = False,
     all_teeth: bool = False,
-    blur: float | None = None,
+    look: PhotoLook | None = None,
 ) -> WarpResult:
     """Repaint the mouth opening of a warped photo where the edit opens the mouth more than it was.
 
@@ -234,10 +235,10 @@ def paint_mouth_interior(
         Keep all the photo's teeth in place however much rounder the opening gets: for lips that part with the jaw
         still (a raised upper lip and lowered lower lip, disgust's AU10/AU16 over a smile's open lips), where no
         jaw carries the side teeth to the corners of the opening; fading them left a dark empty oval.
-    blur : float, optional
-        The photo's own blur (:func:`~facecraft.synth.photo_blur.photo_blur`), when the caller has measured it:
-        what is drawn (cavity, teeth, the opening's edge) is made as soft as the photo; what is taken from the
-        photo keeps its own softness.
+    look : PhotoLook, optional
+        The photo's measurements around this face, when the caller keeps them across edits (measured here
+        otherwise). What is drawn (cavity, teeth, the opening's edge) is made as soft as the photo's own blur; what
+        is taken from the photo keeps its own softness.
 
     Returns
     -------
@@ -258,7 +259,8 @@ def paint_mouth_interior(
     if gain.max() < _MIN_GAIN_PX and not closes:
         return WarpResult(base, mask)
     h, w = img.shape[:2]
-    soften = softening(photo_blur(img, src) if blur is None else float(blur), PAINT_SHARP)
+    look = PhotoLook.of(look, img, src)
+    soften = softening(look.blur, PAINT_SHARP)
     pad = int(np.ceil(3.0 * soften))  # room for the softened edge
     poly = inner_lip_polygon(dst)
     x0, y0 = np.floor(poly.min(0)).astype(int) - 2 - pad
@@ -282,7 +284,7 @@ def paint_mouth_interior(
     gap = np.maximum(v_lo - v_up, 1e-6)
     t = np.clip((v - v_up) / gap, 0.0, 1.0)
 
-    skin, lips = face_colours(img, src)
+    skin, lips = look_colours(look)
     sin_yaw = 0.0
     if z is not None:
         dz = z[LIPS_UPPER_INNER[-1]] - z[LIPS_UPPER_INNER[0]]  # left corner farther -> midline shifts left
@@ -297,7 +299,7 @@ def paint_mouth_interior(
     height = _UPPER_TEETH_HEIGHT * fd.width * np.sqrt(across) * (0.55 + 0.45 * across)
     height = np.minimum(height, gap * (0.3 + 0.5 * across))
     skin_luma = float(_luma(skin))
-    teeth_in_photo = src_open and _photo_shows_teeth(img, fs, skin)
+    teeth_in_photo = src_open and look.measure("teeth shown", lambda: _photo_shows_teeth(img, fs, skin))
     rows = dict(a=a, below_up=v - v_up, above_lo=v_lo - v, gap=gap, across=across, height=height, width_px=fd.width,
                 sin_yaw=sin_yaw, lower=float(_smoothstep((opening - _WIDE_OPEN) / 0.15)))  # fmt: skip
     interior = cavity
@@ -312,7 +314,8 @@ def paint_mouth_interior(
             # The jaw opens the mouth past the photo's opening: the teeth's length the photo does not show is drawn
             # under its own, in their colour, where its teeth fade (see _ROUNDER).
             fill = opens * (_kept_across(a, centre, _STRETCHED_TEETH_KEEP) if front_teeth else 1.0)
-            interior, _ = _drawn_teeth(interior, **rows, colour=_photo_teeth_colour(img, fs, skin), amount=fill)
+            own_colour = look.measure("teeth colour", lambda: _photo_teeth_colour(img, fs, skin))
+            interior, _ = _drawn_teeth(interior, **rows, colour=own_colour, amount=fill)
         # Front teeth alone are not stretched: two long incisors alone in the opening (and on 48 UTKFace broad
         # smilers surprise read as surprise 0.938 -> 0.833 by mini-Xception with them stretched).
         interior, photo_share = _reuse_source(
@@ -320,7 +323,8 @@ def paint_mouth_interior(
             teeth_keep=keep, teeth_length=None if front_teeth else height, threshold=_teeth_threshold(skin),
         )  # fmt: skip
     if not teeth_in_photo:
-        white = _TEETH_WHITE * (skin / max(skin_luma, 1.0)) ** 0.2 * _teeth_light(img, src, skin_luma)
+        light = look.measure("teeth light", lambda: _teeth_light(img, src, skin_luma))
+        white = _TEETH_WHITE * (skin / max(skin_luma, 1.0)) ** 0.2 * light
         interior, drawn = _drawn_teeth(interior, **rows, colour=white, amount=1.0)
         photo_share = photo_share * (1.0 - drawn)
 
@@ -344,7 +348,7 @@ def paint_mouth_interior(
     else:
         interior = own
     grain_scale = np.sqrt(np.clip(_luma(interior) / max(skin_luma, 1.0), 0.0, 1.0))
-    interior = interior + (_grain(img, src, interior.shape[:2]) * grain_scale)[..., None]
+    interior = interior + (grain(look, interior.shape[:2]) * grain_scale)[..., None]
     out = base.copy()
     region = out[y0:y1, x0:x1].astype(np.float64)
     al = alpha[..., None].astype(np.float64)
@@ -444,17 +448,27 @@ def _cavity(t, below_up, above_lo, gap, across, a, opening, fd: ContourFrame, li
     return cavity
 
 
-def _grain(img: np.ndarray, points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+def look_colours(look: PhotoLook) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`face_colours` of the look's photo and face, measured once."""
+    return look.measure("colours", lambda: face_colours(look.image, look.src))
+
+
+def grain(look: PhotoLook, shape: tuple[int, int]) -> np.ndarray:
     """Noise with the photo's own grain (high-pass spread of the cheek skin), fixed seed."""
+    sigma = look.measure("grain", lambda: _grain_sigma(look.image, look.src))
+    return np.zeros(shape) if sigma is None else np.random.default_rng(0).normal(0.0, sigma, shape)
+
+
+def _grain_sigma(img: np.ndarray, points: np.ndarray) -> float | None:
+    """The photo's grain: the spread of the right cheek's luma above a 1 px blur (at most 6); None off the photo."""
     fw = float(np.hypot(*(points[454] - points[234])))
     r = max(2, int(round(0.04 * fw)))
     x, y = np.round(points[SEMANTIC_VERTICES["cheek_r"]]).astype(int)
     patch = img[max(y - r, 0) : y + r + 1, max(x - r, 0) : x + r + 1].astype(np.float32)
     if patch.shape[0] < 3 or patch.shape[1] < 3:
-        return np.zeros(shape)
+        return None
     luma = _luma(patch)
-    sigma = float(np.std(luma - cv2.GaussianBlur(luma, (0, 0), 1.0)))
-    return np.random.default_rng(0).normal(0.0, min(sigma, 6.0), shape)
+    return min(float(np.std(luma - cv2.GaussianBlur(luma, (0, 0), 1.0))), 6.0)
 
 
 def _reuse_source(

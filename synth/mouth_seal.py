@@ -33,8 +33,9 @@ from facecraft.rigs.default_rig import LIPS_LOWER_INNER, LIPS_LOWER_OUTER, LIPS_
 from facecraft.rigs.errors import ParameterError
 
 from .corner_frame import CornerFrame
-from .mouth import _smoothstep, face_colours, mouth_frame, repaint_inputs
-from .photo_blur import PAINT_SHARP, photo_blur, softening
+from .mouth import _smoothstep, look_colours, mouth_frame, repaint_inputs
+from .photo_blur import PAINT_SHARP, softening
+from .photo_look import PhotoLook
 from .warp import WarpResult
 
 EDGE_SKIP = 0.15  # share of a lip's thickness at its inner edge not sampled (the photo's teeth bleed into it)
@@ -90,7 +91,7 @@ def lip_bands(points: np.ndarray, *, samples: int = _SAMPLES) -> LipBands:
 
 
 def seal_mouth(
-    warped, image, src_px, dst_px, amount: float, *, face_width: float | None = None, blur: float | None = None
+    warped, image, src_px, dst_px, amount: float, *, face_width: float | None = None, look: PhotoLook | None = None
 ) -> WarpResult:
     """Repaint the lips of a rendered frame pressed together (``amount`` 1) or that share of the way.
 
@@ -106,8 +107,8 @@ def seal_mouth(
         How far the lips' inner edges go to the seam, in [0, 1] (0 returns the frame unchanged).
     face_width : float, optional
         Face width in pixels, for the seam line's width (default: from ``src_px``, cheek to cheek).
-    blur : float, optional
-        The photo's own blur (:func:`~facecraft.synth.photo_blur.photo_blur`), when the caller has measured it.
+    look : PhotoLook, optional
+        The photo's measurements around this face (its blur, lip colour), when the caller keeps them across edits.
 
     Returns
     -------
@@ -172,10 +173,10 @@ def seal_mouth(
 
     # The seam line, where the lips meet: their colour in shadow, as the lips come together; on a soft photo as soft
     # as it, the same shadow spread wider (a crisp line on a blurry crop read as drawn, past the mouth corners too).
-    _, lip_colour = face_colours(img, src)
+    look = PhotoLook.of(look, img, src)
+    _, lip_colour = look_colours(look)
     own = max(0.6, _SEAM_WIDTH * fw)
-    photo_sigma = photo_blur(img, src) if blur is None else float(blur)
-    sigma = float(np.hypot(own, softening(photo_sigma, PAINT_SHARP)))
+    sigma = float(np.hypot(own, softening(look.blur, PAINT_SHARP)))
     line = 0.5 * (e_up + e_lo)
     dark = _SEAM_DARK * amount * (own / sigma) * np.exp(-(((v - line) / sigma) ** 2))
     lips_px = lips_px * (1.0 - dark[..., None]) + (0.45 * lip_colour) * dark[..., None]

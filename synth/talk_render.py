@@ -37,8 +37,17 @@ from .fit import NUM_MESH_POINTS, RigFit
 from .lids import close_lids
 from .mouth import paint_mouth_interior
 from .mouth_seal import lip_sides, seal_lips, seal_mouth
-from .photo_blur import photo_blur
-from .warp import _RINGS, WarpResult, _signed_area, backward_map, extended_mesh, face_width, unfold
+from .photo_look import PhotoLook
+from .warp import (
+    _RINGS,
+    WarpResult,
+    _signed_area,
+    backward_map,
+    extended_mesh,
+    face_width,
+    squeeze_weight,
+    unfold,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +116,7 @@ class PortraitRenderer:
         self.src = lm[:NUM_MESH_POINTS, :2].copy()
         self.depth = lm[:NUM_MESH_POINTS, 2].copy()
         self.face_width = face_width(self.src)
-        self.photo_sigma = photo_blur(self.image, self.src)  # the photo's own blur, for the lids and lips
+        self.look = PhotoLook(self.image, self.src)  # the photo's blur and colours, for the mouth, lids and lips
         self.lip_sides = lip_sides(self.src)
         # Image motion of every vertex per unit of each rig weight (the projection is linear in the weights).
         eye = np.eye(NUM_ARKIT)
@@ -224,13 +233,11 @@ class PortraitRenderer:
         dst_moved = self.move_points(dst, head)
         # a removed smile's folds fade and lowered brows crease, as in a still edit (no-ops for speech alone)
         out = paint_creases(soften_folds(out, src, dst_moved, change), dst_moved, change)
-        result = paint_mouth_interior(
-            WarpResult(out, mask), img, src, dst_moved, depth=self.depth, blur=self.photo_sigma
-        )
-        result = close_lids(result, img, src, dst_moved, blur=self.photo_sigma)
+        result = paint_mouth_interior(WarpResult(out, mask), img, src, dst_moved, depth=self.depth, look=self.look)
+        result = close_lids(result, img, src, dst_moved, look=self.look)
         if seal > 0:  # what the warp could not close without folding the mouth corners
             result = seal_mouth(
-                result, img, src, dst_moved, float(min(seal, 1.0)), face_width=self.face_width, blur=self.photo_sigma
+                result, img, src, dst_moved, float(min(seal, 1.0)), face_width=self.face_width, look=self.look
             )
         return result
 
@@ -239,10 +246,7 @@ class PortraitRenderer:
 
         ``qx, qy``: the resampled pixels' positions in the face map's own grid (the same grid when
         ``aligned``, i.e. without head motion)."""
-        dux, duy = np.gradient(disp[..., 0], axis=1), np.gradient(disp[..., 0], axis=0)
-        dvx, dvy = np.gradient(disp[..., 1], axis=1), np.gradient(disp[..., 1], axis=0)
-        squeeze = np.abs((1 + dux) * (1 + dvy) - duy * dvx)
-        weight = np.clip((squeeze - 1.5) / 2.0, 0.0, 1.0).astype(np.float32)
+        weight = squeeze_weight(disp)
         if not (weight > 0).any():
             return
         if not aligned:

@@ -9,6 +9,7 @@ import pytest
 from facecraft.rigs.default_rig import LIPS_LOWER_INNER, LIPS_UPPER_INNER
 from facecraft.rigs.errors import ParameterError
 from facecraft.synth.mouth import inner_lip_polygon, mouth_frame, paint_mouth_interior
+from facecraft.synth.photo_look import PhotoLook
 from facecraft.synth.warp import face_width, warp_face
 
 from .warp_helpers import astronaut_points, open_jaw
@@ -290,7 +291,8 @@ def test_a_drawn_opening_is_painted_no_sharper_than_the_photo():
 
     photo = cv2.GaussianBlur(img, (0, 0), 3.0)
     soft = paint_mouth_interior(photo, photo, src_closed, dst, depth=depth).image
-    sharp = paint_mouth_interior(photo, photo, src_closed, dst, depth=depth, blur=0.5).image
+    as_sharp = PhotoLook(photo, src_closed, blur=0.5)
+    sharp = paint_mouth_interior(photo, photo, src_closed, dst, depth=depth, look=as_sharp).image
     assert edge.sum() > 50
     # The opening's edge and its drawn teeth are spread over the photo's 3 px: their steepest step is under a third
     # of the one painted as if the photo were sharp.
@@ -302,5 +304,5 @@ def test_a_drawn_opening_is_painted_no_sharper_than_the_photo():
     dst = open_jaw(src_closed, 0.12)
     assert np.array_equal(
         paint_mouth_interior(img, img, src_closed, dst, depth=depth).image,
-        paint_mouth_interior(img, img, src_closed, dst, depth=depth, blur=0.5).image,
+        paint_mouth_interior(img, img, src_closed, dst, depth=depth, look=PhotoLook(img, src_closed, blur=0.5)).image,
     )

@@ -9,6 +9,7 @@ import pytest
 from facecraft.rigs.default_rig import LIPS_LOWER_INNER, LIPS_LOWER_OUTER, LIPS_UPPER_INNER, LIPS_UPPER_OUTER
 from facecraft.rigs.errors import ParameterError
 from facecraft.synth.mouth_seal import lip_bands, seal_mouth
+from facecraft.synth.photo_look import PhotoLook
 from facecraft.synth.warp import warp_face
 
 from .warp_helpers import astronaut_points
@@ -110,10 +111,10 @@ def test_the_seam_is_as_soft_as_the_photo(squeezed, monkeypatch):
     x = int(round(0.5 * (dst[61, 0] + dst[291, 0])))
 
     def seam(blur: float) -> np.ndarray:  # the seam's darkening down the mouth's middle column
-        monkeypatch.setattr(seal_module, "photo_blur", lambda image, points: blur)
-        lined = _luma(seal_mouth(warped, img, src, dst, 1.0).image)[:, x]
+        look = PhotoLook(img, src, blur=blur)
+        lined = _luma(seal_mouth(warped, img, src, dst, 1.0, look=look).image)[:, x]
         monkeypatch.setattr(seal_module, "_SEAM_DARK", 0.0)
-        plain = _luma(seal_mouth(warped, img, src, dst, 1.0).image)[:, x]
+        plain = _luma(seal_mouth(warped, img, src, dst, 1.0, look=look).image)[:, x]
         monkeypatch.undo()
         return plain - lined
 

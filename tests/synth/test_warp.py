@@ -13,6 +13,7 @@ from facecraft.synth.warp import (
     backward_map,
     extended_mesh,
     face_width,
+    squeeze_weight,
     unfold,
     unfolded_target,
     warp_face,
@@ -228,3 +229,21 @@ def test_backward_map_stays_within_its_vertices_motion(apex_y, step):
     move = src - dst
     assert disp[25 - y0, 30 - x0, 1] == pytest.approx(5.0 * 15 / 20, abs=0.05)  # the plain triangle's map
     assert (disp >= move.min(0) - 1e-3).all() and (disp <= move.max(0) + 1e-3).all(), (disp.min((0, 1)), move)
+
+
+def test_squeeze_weight_is_the_map_s_compression_past_one_and_a_half():
+    # target (x, y) samples source (x + a x, y + b y): (1 + a)(1 + b) source pixels per target pixel (inside; the
+    # border takes half steps); then a smooth random field against np.gradient's central differences
+    h, w = 40, 50
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    for a, b, expected in ((0.5, 0.5, 0.375), (1.0, 1.0, 1.0), (0.1, 0.2, 0.0), (3.0, 0.0, 1.0)):
+        disp = np.dstack([a * x, b * y]).astype(np.float32)
+        weight = squeeze_weight(disp)
+        assert weight.dtype == np.float32 and weight.shape == (h, w)
+        assert np.allclose(weight[1:-1, 1:-1], expected, atol=1e-5)
+    rng = np.random.default_rng(0)
+    disp = cv2.GaussianBlur(rng.normal(0, 6, (h, w, 2)).astype(np.float32), (0, 0), 3)
+    gx = [np.gradient(disp[..., c], axis=1) for c in range(2)]
+    gy = [np.gradient(disp[..., c], axis=0) for c in range(2)]
+    squeeze = np.abs((1 + gx[0]) * (1 + gy[1]) - gy[0] * gx[1])
+    assert np.allclose(squeeze_weight(disp)[1:-1, 1:-1], np.clip((squeeze - 1.5) / 2, 0, 1)[1:-1, 1:-1], atol=1e-6)
