@@ -46,7 +46,7 @@ from facecraft.rigs.default_rig import (
 )
 from facecraft.rigs.mediapipe_mesh import canonical_mesh
 
-from .calibration import CROSS_TALK, OPENING, EditorCalibration
+from .calibration import CROSS_TALK, OPENING, PAST_NEUTRAL, EditorCalibration
 from .controls import EditControls
 from .corner_frame import CornerFrame
 from .fit import NUM_MESH_POINTS, RigFit, fit_rig
@@ -60,6 +60,10 @@ logger = logging.getLogger(__name__)
 _JAW = ARKIT_INDEX["jawOpen"]
 _STRETCH = [ARKIT_INDEX["mouthStretchLeft"], ARKIT_INDEX["mouthStretchRight"]]
 _PRESS = [ARKIT_INDEX["mouthPressLeft"], ARKIT_INDEX["mouthPressRight"]]
+_SMILES = [ARKIT_INDEX["mouthSmileLeft"], ARKIT_INDEX["mouthSmileRight"]]
+_SMILE_SHOWN = 0.1  # fitted smile (rig units, both sides) from which an edit that removes it closes its lips
+_PARTED_PX = 0.5  # inner-lip gap (pixels, middle of the mouth) from which :func:`smile_seal` closes it
+_ACROSS = np.linspace(0.2, 0.8, 25)  # the middle of the mouth, as shares of its width
 _SEAL_FULL = 0.4  # rig mouthPress rise (both sides) at which pressed lips meet fully (:func:`lip_seal`)
 _OPENS = 0.05  # rig jawOpen rise above which the mouth counts as opened by the edit
 #: How an opening the edit adds tapers toward the mouth corners: ``sin(pi a) ** _OVAL_POWER`` of the middle's
@@ -693,6 +697,23 @@ def paint_creases(image: np.ndarray, dst: np.ndarray, rig_change: np.ndarray) ->
     return out
 
 
+def smile_seal(fitted: np.ndarray, rig_change: np.ndarray) -> float:
+    """How far (0..1) an edit shuts the lips a smile parted: the share of the fitted smile (``fitted``, the rig fit's
+    weights) that the change takes away, out of the most a removal takes (down to
+    :data:`~facecraft.synth.calibration.PAST_NEUTRAL` past the rig's neutral, as neutral at intensity 1 does); none when
+    the edit opens the mouth (:func:`opens_mouth`).
+
+    A smile showing its teeth parts the lips mostly in the fitted identity, which weights do not undo: taken to
+    neutral, the smile went and the lips stayed apart over the photo's teeth (11 of the 22 open-lipped smiles of the
+    36 FRLL calibration people still open by more than 0.02 face widths as MediaPipe read the edit; their own neutral
+    photos: none)."""
+    shown = float(sum(max(float(fitted[k]), 0.0) for k in _SMILES))
+    if shown < _SMILE_SHOWN or opens_mouth(rig_change):
+        return 0.0
+    removed = -sum(float(rig_change[k]) for k in _SMILES)
+    return float(np.clip(removed / (shown + PAST_NEUTRAL * len(_SMILES)), 0.0, 1.0))
+
+
 def lip_seal(rig_change: np.ndarray) -> float:
     """How far (0..1) an edit presses the lips shut: the smaller rise of the rig's ``mouthPress*`` over
     :data:`_SEAL_FULL`, none when the edit opens the jaw.
@@ -719,8 +740,7 @@ def closing_seal(src: np.ndarray, dst: np.ndarray, rig_change: np.ndarray) -> fl
     source = mouth_frame(src)
     if float(rig_change[_JAW]) > _OPENS or not mouth_is_open(source):
         return 0.0
-    across = np.linspace(0.2, 0.8, 25)
-    share = float(mouth_frame(dst).gap(across).max()) / max(float(source.gap(across).max()), 1e-6)
+    share = float(mouth_frame(dst).gap(_ACROSS).max()) / max(float(source.gap(_ACROSS).max()), 1e-6)
     lo, hi = _CLOSED_SHARE
     return float(np.clip((hi - share) / (hi - lo), 0.0, 1.0))
 
@@ -790,6 +810,8 @@ def mesh_targets(analyzed: AnalyzedFace, rig_change: np.ndarray) -> tuple[np.nda
     closed = not mouth_is_open(mouth_frame(src)) and not opens_mouth(rig_change)
     dst = rounded_opening(src, drag_corner_skin(src, moved, rig_change), keep_closed=closed)
     seal = lip_seal(rig_change)
+    if mouth_frame(dst).gap(_ACROSS).max() > _PARTED_PX:  # lips a removed smile parted close with it (met ones stay)
+        seal = max(seal, smile_seal(analyzed.fit.weights, rig_change))
     if seal > 0:
         dst = seal_lips(dst, seal, face_width(src), lip_sides(src))
     return src, dst

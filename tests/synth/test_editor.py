@@ -494,6 +494,36 @@ def test_a_mouth_an_edit_shuts_gets_the_photos_lips_painted_shut(editor, astrona
     assert closing_seal(src, src, np.zeros(52)) == 0.0  # nothing moved: the photo's own opening stays
 
 
+def test_a_smile_taken_away_takes_its_parted_lips_with_it(editor, astronaut, astronaut_faces):
+    # Neutral on a toothy smile left the lips apart over the teeth (FRLL calibration smiles: 11 of 22 open ones).
+    from facecraft.synth.calibration import PAST_NEUTRAL
+    from facecraft.synth.editor import mesh_targets, smile_seal
+    from facecraft.synth.mouth import mouth_frame
+
+    face = astronaut_faces[0]
+    src = face.info.landmarks[:468, :2].astype(np.float64)
+    across = np.linspace(0.2, 0.8, 25)
+
+    def gap_after(emotion: str) -> float:
+        change = editor.apply(astronaut, astronaut_faces, EditControls.from_args(emotion=emotion)).faces[0].rig_change
+        return float(mouth_frame(mesh_targets(face, change)[1]).gap(across).max())
+
+    before = float(mouth_frame(src).gap(across).max())
+    assert gap_after("neutral:1") < 0.1 * before  # shut (the edit left a quarter of it)
+    assert gap_after("surprise:1") > before  # a request that opens the mouth is not sealed
+    fitted = np.zeros(52)
+    smiles = [ARKIT_INDEX["mouthSmileLeft"], ARKIT_INDEX["mouthSmileRight"]]
+    fitted[smiles] = 0.5
+    removed = np.zeros(52)
+    removed[smiles] = -(0.5 + PAST_NEUTRAL)  # as far as a removal goes
+    assert smile_seal(fitted, removed) == pytest.approx(1.0)
+    assert smile_seal(fitted, removed / 2) == pytest.approx(0.5)
+    assert smile_seal(np.zeros(52), removed) == 0.0  # no smile fitted: nothing it parted
+    opened = removed.copy()
+    opened[ARKIT_INDEX["jawOpen"]] = 0.3
+    assert smile_seal(fitted, opened) == 0.0
+
+
 def test_the_nose_hold_leaves_edits_that_remove_nothing_the_face_shows(astronaut_faces):
     from facecraft.synth.editor import _nose_hold, held_offsets, rig_change_offsets
 
