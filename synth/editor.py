@@ -704,9 +704,8 @@ def smile_seal(fitted: np.ndarray, rig_change: np.ndarray) -> float:
     the edit opens the mouth (:func:`opens_mouth`).
 
     A smile showing its teeth parts the lips mostly in the fitted identity, which weights do not undo: taken to
-    neutral, the smile went and the lips stayed apart over the photo's teeth (11 of the 22 open-lipped smiles of the
-    36 FRLL calibration people still open by more than 0.02 face widths as MediaPipe read the edit; their own neutral
-    photos: none)."""
+    neutral, the smile went and the lips stayed apart over the photo's teeth (half the open-lipped smiles of the FRLL
+    calibration people, whose own neutral photos all have their lips together)."""
     shown = float(sum(max(float(fitted[k]), 0.0) for k in _SMILES))
     if shown < _SMILE_SHOWN or opens_mouth(rig_change):
         return 0.0
