@@ -32,7 +32,8 @@ Every figure is read back from the rendered frames by the perception models, not
   share of points) while MediaPipe still reads them moving: the detector re-estimating the whole face as
   the mouth moves, not the image;
 * **speed**: median milliseconds per rendered 512 x 512 frame on one thread after analysis (frames/s), beside
-  the still editor's image side for the same frames (:func:`facecraft.synth.editor.render_rig_change`); the
+  the still editor's image side for the same frames (:func:`facecraft.synth.editor.render_rig_change`, with the
+  photo's repaint measurements kept, as :class:`~facecraft.synth.editor.FaceEditor` keeps them); the
   mean includes the clip's pitch track, read in one pass offline; a stream reads the pitch of each arriving
   chunk's frames in one pass (``stream_pitch_ms_median``: per frame, chunks of 2 frames = 80 ms at 25 fps,
   to add to a frame's cost there).
@@ -190,6 +191,8 @@ def bench_talk(out_dir: Path | None = None, *, quick: bool = False, fps: float =
 
     from .calibration import EditorCalibration
     from .editor import FaceEditor, render_rig_change
+    from .fit import NUM_MESH_POINTS
+    from .photo_look import PhotoLook
     from .talk_motion import pitch_frames
     from .talk_portrait import TalkingPortrait, seal_bilabials, talk_curves
     from .talk_stability import VideoLandmarks, track_points
@@ -279,9 +282,10 @@ def bench_talk(out_dir: Path | None = None, *, quick: bool = False, fps: float =
                     jitters[name].append(j)
                 # the still editor's image side for a few of the same frames
                 analysed = SimpleNamespace(fit=portrait.fit, info=SimpleNamespace(landmarks=portrait.landmarks))
+                look = PhotoLook(portrait.image, portrait.landmarks[:NUM_MESH_POINTS, :2])  # kept, as FaceEditor does
                 for row in curves[:: max(1, len(curves) // 10)]:
                     t0 = time.perf_counter()
-                    render_rig_change(portrait.image, analysed, portrait.change_for(row))  # (no lip seal)
+                    render_rig_change(portrait.image, analysed, portrait.change_for(row), look=look)  # (no lip seal)
                     editor_ms.append((time.perf_counter() - t0) * 1e3)
                 jaw_read, gaps, dists, missing = [], [], [], 0
                 tracks: dict[str, list] = {name: [] for name in regions}
