@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 
 from facecraft.rigs import NUM_ARKIT
-from facecraft.rigs.default_rig import FACE_OVAL, opening_faces
+from facecraft.rigs.default_rig import FACE_OVAL
 from facecraft.rigs.errors import ParameterError
 
 from .editor import drag_corner_skin, paint_creases, soften_folds
@@ -41,6 +41,7 @@ from .photo_look import PhotoLook
 from .warp import (
     _RINGS,
     WarpResult,
+    _openings,
     _signed_area,
     backward_map,
     extended_mesh,
@@ -125,8 +126,7 @@ class PortraitRenderer:
         from facecraft.rigs.mediapipe_mesh import canonical_mesh
 
         self.faces = canonical_mesh().faces.astype(np.int64)
-        self.skip = np.zeros(len(self.faces), bool)
-        self.skip[opening_faces()] = True
+        self.skip = _openings(self.faces, canonical=True)
         s_all, _, f_all = extended_mesh(self.src, self.src, border=BORDER, triangles=self.faces)
         self.skip_all = np.concatenate([self.skip, np.zeros(len(f_all) - len(self.faces), bool)])
         key = np.where(_signed_area(s_all, f_all) * np.median(_signed_area(s_all, self.faces)) < 0, 1e12, 0.0)

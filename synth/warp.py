@@ -260,9 +260,16 @@ def unfolded_target(src_px, dst_px) -> np.ndarray:
     src = valid_points(src_px, name="src_px")
     dst = valid_points(dst_px, name="dst_px")
     faces = _mesh_triangles(None)
+    return unfold(src, dst, faces, skip=_openings(faces, canonical=True))
+
+
+def _openings(faces: np.ndarray, *, canonical: bool) -> np.ndarray:
+    """Which triangles may collapse or flip in :func:`unfold`: the canonical mesh's eye and mouth openings; none of
+    another mesh's."""
     skip = np.zeros(len(faces), bool)
-    skip[opening_faces()] = True
-    return unfold(src, dst, faces, skip=skip)
+    if canonical:
+        skip[opening_faces()] = True
+    return skip
 
 
 def _backward_affines(src: np.ndarray, dst: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -426,9 +433,7 @@ def warp_face(
     if np.abs(dst - src).max() < 1e-3:
         return WarpResult(img.copy(), mask, dst if triangles is None else None)
     faces = _mesh_triangles(triangles)
-    skip = np.zeros(len(faces), bool)
-    if triangles is None:
-        skip[opening_faces()] = True
+    skip = _openings(faces, canonical=triangles is None)
     dst = unfold(src, dst, faces, skip=skip)  # with the canonical mesh: unfolded_target(src, dst)
     s_all, d_all, f_all = extended_mesh(src, dst, border=border, triangles=faces)
     skip = np.concatenate([skip, np.zeros(len(f_all) - len(faces), bool)])
