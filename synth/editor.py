@@ -811,9 +811,17 @@ def mesh_targets(analyzed: AnalyzedFace, rig_change: np.ndarray) -> tuple[np.nda
     seal = lip_seal(rig_change)
     if mouth_frame(dst).gap(_ACROSS).max() > _PARTED_PX:  # lips a removed smile parted close with it (met ones stay)
         seal = max(seal, smile_seal(analyzed.fit.weights, rig_change))
-    if seal > 0:
+    if seal > 0 or _lips_cross(dst):  # lips the change pushed through each other meet instead (seal_lips)
         dst = seal_lips(dst, seal, face_width(src), lip_sides(src))
     return src, dst
+
+
+def _lips_cross(points: np.ndarray) -> bool:
+    """Whether the upper inner lip of ``(468, 2)`` pixel positions lies below the lower one somewhere
+    (by more than :data:`_PARTED_PX`)."""
+    frame = mouth_frame(points)
+    up, lo = frame.profile(np.linspace(0.0, 1.0, 41) * frame.width)
+    return bool((lo - up).min(initial=0.0) < -_PARTED_PX)
 
 
 def render_rig_change(

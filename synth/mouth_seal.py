@@ -204,14 +204,20 @@ _LIP_FADE = 0.12  # ... and then fades out (chin, nose and cheeks follow a littl
 
 
 def lip_sides(points: np.ndarray) -> np.ndarray:
-    """``(468,)`` +1 for vertices above the mouth opening's middle line (upper lip side), -1 below, 0 on it
-    (the corners), from a face whose lips do not cross (the photo's own landmarks)."""
+    """``(468,)`` +1 for vertices above the mouth opening's middle line (upper lip side), -1 below, 0 on it and at
+    the mouth corners; the lip rows count by their lip. From the photo's own landmarks."""
     fr = mouth_frame(points)
     rel = points - fr.origin
     u, v = rel @ fr.u_axis, rel @ fr.v_axis
     up, lo = fr.profile(np.clip(u, 0.0, fr.width))
     mid = 0.5 * (up + lo)
-    return np.where(np.abs(v - mid) < 1e-6, 0.0, np.where(v < mid, 1.0, -1.0))
+    sides = np.where(np.abs(v - mid) < 1e-6, 0.0, np.where(v < mid, 1.0, -1.0))
+    # The lip rows by which lip they are: the inner lips of a closed mouth may overlap by a fraction of a pixel,
+    # and an inner row's point then lies past the middle line.
+    sides[list(LIPS_UPPER_INNER[1:-1] + LIPS_UPPER_OUTER[1:-1])] = 1.0
+    sides[list(LIPS_LOWER_INNER[1:-1] + LIPS_LOWER_OUTER[1:-1])] = -1.0
+    sides[[LIPS_UPPER_INNER[0], LIPS_UPPER_INNER[-1], LIPS_UPPER_OUTER[0], LIPS_UPPER_OUTER[-1]]] = 0.0
+    return sides
 
 
 def seal_lips(points: np.ndarray, amount: float, face_width: float, sides: np.ndarray) -> np.ndarray:

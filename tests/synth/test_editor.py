@@ -598,3 +598,21 @@ def test_a_lowered_brow_stops_short_of_the_lid(editor, astronaut, astronaut_face
     capped = brow_floor(face.fit, src, change)
     assert np.all(capped[down] < 3.0)
     assert np.array_equal(np.delete(capped, down), np.zeros(50))
+
+
+def test_lips_an_edit_pushes_through_each_other_meet_instead(astronaut_faces):
+    """A frown and a raised lower lip and chin (as the calibration asks for sadness) can move the upper inner lip
+    below the lower one; the targets bring them together (the warp otherwise folds the lips and damps them into a
+    bar with steps)."""
+    from facecraft.synth.editor import mesh_targets
+    from facecraft.synth.mouth import mouth_frame
+
+    analyzed = astronaut_faces[0]
+    change = np.zeros(len(ARKIT_INDEX))
+    change[[ARKIT_INDEX["mouthFrownLeft"], ARKIT_INDEX["mouthFrownRight"]]] = 2.5
+    change[[ARKIT_INDEX["mouthLowerDownLeft"], ARKIT_INDEX["mouthLowerDownRight"]]] = -0.3
+    change[ARKIT_INDEX["mouthShrugLower"]] = 1.0  # the lower lip and chin raised
+    src, dst = mesh_targets(analyzed, change)
+    frame = mouth_frame(dst)
+    up, lo = frame.profile(np.linspace(0.1, 0.9, 33) * frame.width)
+    assert (lo - up).min() > -0.6, "the inner lips cross"

@@ -126,3 +126,24 @@ def test_the_seam_is_as_soft_as_the_photo(squeezed, monkeypatch):
 
     assert width(soft) > 2 * width(sharp) and soft.max() < 0.6 * sharp.max()
     assert 0.6 < soft.sum() / sharp.sum() < 1.4
+
+
+def test_lip_rows_keep_their_side_when_the_photo_lips_overlap():
+    """A closed mouth's inner lips may overlap by a fraction of a pixel; each row still belongs to its own lip, so
+    a seal moves it toward the other lip, not away (crossed lips were pushed further through each other)."""
+    from facecraft.synth.mouth_seal import lip_sides, seal_lips
+
+    _, src, _ = astronaut_points()
+    closed = src.copy()
+    for up, lo in zip(LIPS_UPPER_INNER[1:-1], LIPS_LOWER_INNER[1:-1], strict=True):
+        middle = 0.5 * (src[up] + src[lo])
+        closed[up], closed[lo] = middle + [0.0, 0.3], middle - [0.0, 0.3]  # the upper row 0.6 px below the lower
+    sides = lip_sides(closed)
+    assert (sides[list(LIPS_UPPER_INNER[1:-1] + LIPS_UPPER_OUTER[1:-1])] == 1).all()
+    assert (sides[list(LIPS_LOWER_INNER[1:-1] + LIPS_LOWER_OUTER[1:-1])] == -1).all()
+    crossed = closed.copy()
+    crossed[list(LIPS_UPPER_INNER[1:-1]), 1] += 8.0  # an edit pushes the upper lip 8 px through the lower one
+    met = seal_lips(crossed, 0.0, float(np.hypot(*(src[454] - src[234]))), sides)
+    bands = lip_bands(met)
+    middle = slice(len(bands.u) // 5, -len(bands.u) // 5)
+    assert np.abs(bands.inner_lo - bands.inner_up)[middle].max() < 0.5
