@@ -612,7 +612,7 @@ def test_lips_an_edit_pushes_through_each_other_meet_instead(astronaut_faces):
     change[[ARKIT_INDEX["mouthFrownLeft"], ARKIT_INDEX["mouthFrownRight"]]] = 2.5
     change[[ARKIT_INDEX["mouthLowerDownLeft"], ARKIT_INDEX["mouthLowerDownRight"]]] = -0.3
     change[ARKIT_INDEX["mouthShrugLower"]] = 1.0  # the lower lip and chin raised
-    src, dst = mesh_targets(analyzed, change)
+    _, dst = mesh_targets(analyzed, change)
     frame = mouth_frame(dst)
     up, lo = frame.profile(np.linspace(0.1, 0.9, 33) * frame.width)
     assert (lo - up).min() > -0.6, "the inner lips cross"

@@ -132,6 +132,7 @@ def test_lip_rows_keep_their_side_when_the_photo_lips_overlap():
     """A closed mouth's inner lips may overlap by a fraction of a pixel; each row still belongs to its own lip, so
     a seal moves it toward the other lip, not away (crossed lips were pushed further through each other)."""
     from facecraft.synth.mouth_seal import lip_sides, seal_lips
+    from facecraft.synth.warp import face_width
 
     _, src, _ = astronaut_points()
     closed = src.copy()
@@ -143,7 +144,7 @@ def test_lip_rows_keep_their_side_when_the_photo_lips_overlap():
     assert (sides[list(LIPS_LOWER_INNER[1:-1] + LIPS_LOWER_OUTER[1:-1])] == -1).all()
     crossed = closed.copy()
     crossed[list(LIPS_UPPER_INNER[1:-1]), 1] += 8.0  # an edit pushes the upper lip 8 px through the lower one
-    met = seal_lips(crossed, 0.0, float(np.hypot(*(src[454] - src[234]))), sides)
+    met = seal_lips(crossed, 0.0, face_width(src), sides)
     bands = lip_bands(met)
     middle = slice(len(bands.u) // 5, -len(bands.u) // 5)
     assert np.abs(bands.inner_lo - bands.inner_up)[middle].max() < 0.5
