@@ -191,8 +191,6 @@ def bench_talk(out_dir: Path | None = None, *, quick: bool = False, fps: float =
 
     from .calibration import EditorCalibration
     from .editor import FaceEditor, render_rig_change
-    from .fit import NUM_MESH_POINTS
-    from .photo_look import PhotoLook
     from .talk_motion import pitch_frames
     from .talk_portrait import TalkingPortrait, seal_bilabials, talk_curves
     from .talk_stability import VideoLandmarks, track_points
@@ -282,7 +280,7 @@ def bench_talk(out_dir: Path | None = None, *, quick: bool = False, fps: float =
                     jitters[name].append(j)
                 # the still editor's image side for a few of the same frames
                 analysed = SimpleNamespace(fit=portrait.fit, info=SimpleNamespace(landmarks=portrait.landmarks))
-                look = PhotoLook(portrait.image, portrait.landmarks[:NUM_MESH_POINTS, :2])  # kept, as FaceEditor does
+                look = portrait.renderer.look  # the photo's measurements, kept (as FaceEditor keeps them)
                 for row in curves[:: max(1, len(curves) // 10)]:
                     t0 = time.perf_counter()
                     render_rig_change(portrait.image, analysed, portrait.change_for(row), look=look)  # (no lip seal)
