@@ -82,10 +82,12 @@ def _read(path: str | os.PathLike, *, traits: bool) -> tuple[np.ndarray, PhotoTr
             im.load()
             icc = im.info.get("icc_profile") or None
             fmt = im.format
+            # Read from the file as opened: the transpose returns a plain copy (a TIFF's tags are gone).
+            lossless, bits = (_is_lossless(im, p), _bits(im, p)) if traits else (False, 8)
             im = ImageOps.exif_transpose(im)
             im.format = fmt
             rgb = _to_rgb(im)
-            found = _traits(im, icc, lossless=_is_lossless(im, p), bits=_bits(im, p)) if traits else None
+            found = _traits(im, icc, lossless=lossless, bits=bits) if traits else None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
         raise FileFormatError(f"cannot read image {p}: {type(e).__name__}: {e}") from e
     return valid_image(rgb, name=str(p)), found

@@ -245,3 +245,16 @@ def test_sixteen_bit_photos_say_their_edit_has_eight(tmp_path, caplog):
         warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
         assert len(warned) == (bits > 8) and all("8 bits per channel" in m for m in warned), (name, warned)
     np.testing.assert_allclose(load_image(tmp_path / "rgb16.png"), np.round(ramp / 257.0), atol=1)
+
+
+def test_colour_tiffs_read_with_their_traits(tmp_path):
+    rgb = np.random.default_rng(0).integers(0, 256, (6, 9, 3), dtype=np.uint8)
+    Image.fromarray(rgb).save(tmp_path / "upright.tif")
+    rotated = Image.fromarray(rgb).transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored turned a quarter left: shown after a quarter turn right
+    rotated.save(tmp_path / "rotated.tif", exif=exif)
+    for name in ("upright.tif", "rotated.tif"):
+        image, traits = load_image_with_traits(tmp_path / name)
+        np.testing.assert_array_equal(image, rgb, err_msg=name)
+        assert traits.lossless and traits.bits == 8, name
