@@ -14,8 +14,9 @@ each real image at its baseline class weight and each synthetic one at a fractio
 (:func:`~facecraft.eval.bench_augment.arm_weights`). The recipe must keep its last epoch (``select="last"``): the
 held-out fold is passed to the trainer only for its log and chooses nothing. The logit adjustment toward the priors
 is left out in both arms (there is no validation split inside a fold to fit it on; on fer-dev train + val it chose
-strength 0 in every run of the first cross-validation, 2026-12-03). A fold run already finished with the same data,
-recipe and trainer code is reused (the baseline's runs serve every rule).
+strength 0 in every run of the first cross-validation, 2026-12-03); the augmented arm's model gets the baseline's
+prior back as on the fixed split (:func:`~facecraft.eval.bench_augment.synthetic_prior_shift`). A fold run already
+finished with the same data, recipe and trainer code is reused (the baseline's runs serve every rule).
 """
 
 from __future__ import annotations
@@ -40,8 +41,10 @@ CV_SEEDS: tuple[int, ...] = (0, 1)
 #: Seed of the fold assignment (fixed, so every rule is scored on the same folds; 1234 is the first
 #: cross-validation's, /work/runs/augment7/cv.py).
 CV_FOLD_SEED = 1234
-#: Each fold run's held-out probabilities, float32 ``(n_held, 8)`` in the fold's order.
+#: Each fold run's held-out probabilities, float32 ``(n_held, 8)`` in the fold's order ...
 HELD_PROBS = "held_probs.npy"
+#: ... and the logit shift they were computed with (:func:`~facecraft.eval.bench_augment.synthetic_prior_shift`).
+HELD_SHIFT = "held_shift.npy"
 
 
 def stratified_folds(labels: np.ndarray, *, folds: int = CV_FOLDS, seed: int = CV_FOLD_SEED) -> np.ndarray:
@@ -132,12 +135,17 @@ def _fold_run(job: dict) -> np.ndarray:
     model_config, config = recipe_configs(job["recipe"], epochs=job["epochs"], seed=job["seed"])
     config = replace(config, prior_adjust=False, num_threads=job["threads"])
     trained = train_or_reuse(train, held, out_dir=out_dir, model_config=model_config, config=config)
-    probs_file = out_dir / HELD_PROBS
-    if trained.get("reused") and probs_file.is_file():
-        return np.load(probs_file)
+    shift = job.get("prior_shift")
+    shift = np.zeros(len(EMOTIONS), np.float32) if shift is None else np.asarray(shift, np.float32)
+    probs_file, shift_file = out_dir / HELD_PROBS, out_dir / HELD_SHIFT
+    if trained.get("reused") and probs_file.is_file() and shift_file.is_file():
+        if np.array_equal(np.load(shift_file), shift):
+            return np.load(probs_file)
     model = FERClassifier.from_pretrained(trained["model_dir"])
+    model.shift_logits(shift)
     probs = predict_dataset(model, held).astype(np.float32)
     np.save(probs_file, probs)
+    np.save(shift_file, shift)
     return probs
 
 
@@ -218,7 +226,13 @@ def cross_validate(
         ``baseline`` and ``augmented``: out-of-fold figures averaged over seeds; the pool's and the synthetic
         faces' class counts, how many synthetic faces joined each fold, folds, seeds and wall time.
     """
-    from .bench_augment import BOOTSTRAP_RESAMPLES, SYNTHETIC_WEIGHT, paired_bootstrap_gain, recipe_configs
+    from .bench_augment import (
+        BOOTSTRAP_RESAMPLES,
+        SYNTHETIC_WEIGHT,
+        paired_bootstrap_gain,
+        recipe_configs,
+        synthetic_prior_shift,
+    )
 
     t0 = time.perf_counter()
     seeds = tuple(int(s) for s in seeds)
@@ -249,6 +263,11 @@ def cross_validate(
             ),
         }
         added.append(len(sets[name]) - len(sets["train"]))
+        aug_set = sets[name]
+        shifts = {"train": None, name: None}
+        if aug_set.weights is not None:  # the real faces come first (fold_training_set)
+            synthetic_mask = np.arange(len(aug_set)) >= len(sets["train"])
+            shifts[name] = synthetic_prior_shift(aug_set.weights, aug_set.labels, synthetic_mask)
         for arm, train in sets.items():
             for seed in seeds:
                 run_dir = out_dir / f"{arm}-s{seed}-f{k}"
@@ -256,6 +275,7 @@ def cross_validate(
                 jobs.append({
                     "train": train, "held": held, "out_dir": str(run_dir), "epochs": epochs,
                     "seed": seed * 1000 + k, "recipe": recipe, "threads": threads, "configure_logging": workers > 1,
+                    "prior_shift": shifts[arm],
                 })  # fmt: skip
                 slots.append((arm, seed, k))
     if workers > 1:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from facecraft.eval.bench_augment import SYNTHETIC_WEIGHT, arm_weights
+from facecraft.eval.bench_augment import SYNTHETIC_WEIGHT, arm_weights, synthetic_prior_shift
 from facecraft.eval.train import class_weights
 from facecraft.rigs import EMOTIONS
 
@@ -27,6 +27,27 @@ def test_real_images_keep_their_baseline_class_weight_and_synthetic_ones_count_l
     # no balancing in the recipe: real images weigh 1, synthetic ones SYNTHETIC_WEIGHT
     flat = arm_weights(real_counts, labels, synthetic, balance="none")
     assert set(np.unique(flat[~synthetic])) == {1.0} and np.allclose(flat[synthetic], SYNTHETIC_WEIGHT)
+
+
+def test_the_prior_shift_gives_back_each_class_its_real_share_of_the_loss():
+    real = np.array([0] * 10 + [1] * 2 + [2] * 40 + [3] * 5 + [4] * 30 + [5] * 30 + [6] * 20 + [7] * 20)
+    synthetic_labels = np.array([1] * 6 + [3] * 15)
+    labels = np.r_[real, synthetic_labels]
+    synthetic = np.r_[np.zeros(len(real), bool), np.ones(len(synthetic_labels), bool)]
+    real_counts = np.bincount(real, minlength=len(EMOTIONS))
+    w = arm_weights(real_counts, labels, synthetic, balance="sqrt", synthetic_weight=0.25)
+    shift = synthetic_prior_shift(w, labels, synthetic)
+    # class 1: 2 real faces and 6 edits at a quarter of their weight; class 3: 5 and 15; the rest none
+    np.testing.assert_allclose(shift[[1, 3]], np.log([2 / (2 + 0.25 * 6), 5 / (5 + 0.25 * 15)]), rtol=1e-5)
+    assert (shift[[0, 2, 4, 5, 6, 7]] == 0).all()
+    # a model whose logits are its training set's log class masses gets the baseline's back
+    seen = class_weights(np.bincount(labels, minlength=len(EMOTIONS)), mode="sqrt").numpy()
+    mass = np.bincount(labels, weights=seen[labels] * w, minlength=len(EMOTIONS))
+    base = class_weights(real_counts, mode="sqrt").numpy() * real_counts
+    np.testing.assert_allclose(np.log(mass) + shift, np.log(base), rtol=1e-5)
+    # nothing synthetic, or a class with no faces: no shift
+    assert (synthetic_prior_shift(np.ones(len(real)), real, np.zeros(len(real), bool)) == 0).all()
+    assert synthetic_prior_shift(np.ones(3), np.array([0, 0, 1]), np.array([False, True, True]))[1] == 0
 
 
 def test_a_finished_training_is_reused_only_under_the_same_key(tmp_path):

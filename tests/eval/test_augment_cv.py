@@ -76,10 +76,12 @@ def test_out_of_fold_predictions_are_assembled_per_face_and_compared_with_the_bo
     sources = [p for p in pool.paths if p.startswith("neutral/")]
     syn = _synthetic(sources, "contempt")
     seen_held: list[set] = []
+    seen_shift: list = []
 
     def fake_run(job):
         train, held = job["train"], job["held"]
         seen_held.append(set(held.paths))
+        seen_shift.append(job["prior_shift"])
         assert not set(train.paths) & set(held.paths)
         probs = np.zeros((len(held), 8), np.float32)
         probs[:, EMOTIONS.index("neutral")] = 1.0
@@ -90,6 +92,9 @@ def test_out_of_fold_predictions_are_assembled_per_face_and_compared_with_the_bo
     monkeypatch.setattr(augment_cv, "_fold_run", fake_run)
     res = cross_validate(pool, syn, sources, out_dir=tmp_path, folds=4, seeds=(0, 1), epochs=1, resamples=50)
     assert len(seen_held) == 4 * 2 * 2  # folds x arms x seeds
+    # the augmented arm's model gets the baseline's contempt prior back, the baseline's is left as it is
+    assert [s is None for s in seen_shift] == [True, True, False, False] * 4
+    assert all(s[1] < 0 and (np.delete(s, 1) == 0).all() for s in seen_shift if s is not None)
     oof = np.load(tmp_path / "oof-augmented-s1.npy")
     assert (oof.argmax(1)[pool.labels == 1] == 1).all() and (oof.argmax(1)[pool.labels != 1] == 5).all()
     assert res["baseline"]["recall"]["contempt"] == 0 and res["augmented"]["recall"]["contempt"] == 1
@@ -130,3 +135,4 @@ def test_a_real_tiny_cross_validation_runs_and_reuses_its_fold_runs(tmp_path):
     assert oof.shape == (len(pool), 8) and np.allclose(oof.sum(1), 1.0, atol=1e-4)
     again = cross_validate(pool, syn, sources, **kw)
     assert again["gain"] == first["gain"] and again["wall_s"] < first["wall_s"]
+    assert np.load(tmp_path / "rule-s0-f1" / "held_shift.npy")[EMOTIONS.index("disgust")] < 0
