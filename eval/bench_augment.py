@@ -223,7 +223,8 @@ def synthetic_prior_shift(weights: np.ndarray, labels: np.ndarray, synthetic: np
     sums of the per-image loss weights, :func:`arm_weights`) gives the augmented model the baseline's prior, so
     the edits can only teach what a class looks like. Out of fold (:mod:`.augment_cv`, 5 folds x 2 seeds, the
     editor of 9cb781b) the augmented model without it called 95-99 of 6,392 faces contempt (30 are), 4 of them
-    right, with it 5.
+    right, and 75-76 disgust (32 are), 13-15 right; with it 6 contempt (0-1 right) and 25-31 disgust (9-10 right):
+    macro-F1 gain over the baseline -0.34 -> +0.13 points, accuracy 0.778 -> 0.789 (the baseline's 0.789).
     """
     labels = np.asarray(labels)
     w = np.asarray(weights, np.float64)
