@@ -56,6 +56,16 @@ logger = logging.getLogger(__name__)
 EYES = ((EYE_L_UPPER, EYE_L_LOWER), (EYE_R_UPPER, EYE_R_LOWER))
 _LASH_BAND = (0.06, 0.12, 0.25)  # eye widths: least, default and most lash/liner band above the upper contour
 _MIN_CLOSURE_PX = 0.5
+#: A closing lid's skin is filled in from the skin around it (OpenCV inpainting), which carried the crease's and the
+#: socket's shadow, the corners' lashes and the lower lid's dark margin into its middle: on deep-set or dark-lidded
+#: FRLL calibration eyes (006, 014 neutral) a dark smudge sat on the closed lid like an iris seen through it, and
+#: 001's whole lid came out darker than her open lid. So the fill no longer reads below the lid's margin (the photo
+#: there is replaced by the lid's own colour just above the lash line, :func:`_lid_colour`, for the inpainting only),
+#: and away from its edges (over ``_LID_PULL_REACH`` of the eye's height) it is pulled this far toward that colour.
+#: Zoomed blinks at 0.6 and 1.0 on those photos, the astronaut and smiling 010: without the pull the crease's smudge
+#: stayed on 006 and 014; with it the lids are even and no edge shows (0.6 chosen by eye).
+_LID_PULL = 0.6
+_LID_PULL_REACH = 0.35
 _MARGIN_PX = 1.5  # the photo's lid margin (lashes, lid shadow) kept out of a widened opening ...
 #: ... and for the upper lid this share of the eye's height, if more: on a large photo its liner and shadow
 #: on the eyeball are several pixels thick, and kept 1.5 px they stood across the iris as a second lid line
@@ -449,8 +459,14 @@ def _close_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids) -> None:
         hole = (cover > 0.02) | ((vd >= up_d - 1.0) & (vd <= lo_d + 1.0) & (within > 0))
         hole = cv2.dilate(hole.astype(np.uint8), np.ones((3, 3), np.uint8))
         radius = max(2.0, 0.15 * fs.width)
-        skin = cv2.inpaint(np.clip(region + 0.5, 0, 255).astype(np.uint8), hole, radius, cv2.INPAINT_TELEA)
+        lid_rgb = look.measure(("lid colour", upper_ids[0]), lambda: _lid_colour(img, fs, lash))
+        source = region.copy()  # the upper lid's skin does not continue from below its margin (see _LID_PULL)
+        source[(vd > lo_d + 1.0) & (a_d > -0.1) & (a_d < 1.1)] = lid_rgb
+        skin = cv2.inpaint(np.clip(source + 0.5, 0, 255).astype(np.uint8), hole, radius, cv2.INPAINT_TELEA)
         skin = skin.astype(np.float64)
+        dist = cv2.distanceTransform(hole, cv2.DIST_L2, 3)  # away from the edges, toward the lid's own colour
+        pull = _LID_PULL * _smoothstep(dist / max(_LID_PULL_REACH * height, 1.0))[..., None]
+        skin = skin * (1 - pull) + lid_rgb * pull
         t = np.clip((vd - (up_s - lash)) / np.maximum(up_d - (up_s - lash), 1.0), 0.0, 1.0)
         # The lid curves over the eyeball: a little lighter over the cornea, darker toward margin and corners.
         shade = (1.0 - 0.12 * t**2) * (0.95 + 0.07 * np.sin(np.pi * np.clip(a_d, 0.0, 1.0)))
@@ -494,6 +510,20 @@ def _lash_extent(photo: np.ndarray, fs: ContourFrame) -> float:
         return default
     first = np.where(light.any(0), np.argmax(light, axis=0), len(steps) - 1)
     return float(np.clip(np.median(steps[first]), least, most))
+
+
+def _lid_colour(photo: np.ndarray, fs: ContourFrame, lash: float) -> np.ndarray:
+    """Median colour of the lid skin just above the lash line (middle half of the eye's width): what a closed
+    lid shows, below the crease's shadow."""
+    cols = np.linspace(0.25, 0.75, 11) * fs.width
+    up = fs.profile(cols)[0]
+    vals = []
+    for f in (1.0, 1.25, 1.5):
+        x, y = fs.to_image(cols, up - f * lash - 1.0)
+        xi = np.clip(np.round(x).astype(int), 0, photo.shape[1] - 1)
+        yi = np.clip(np.round(y).astype(int), 0, photo.shape[0] - 1)
+        vals.append(photo[yi, xi])
+    return np.median(np.concatenate(vals).astype(np.float64), axis=0)
 
 
 def _lash_colour(photo: np.ndarray, fs: ContourFrame, lash: float) -> np.ndarray:

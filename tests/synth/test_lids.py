@@ -51,6 +51,27 @@ def test_closing_a_lid_turns_the_eye_into_skin(which):
     assert np.array_equal(res.image[other], warped.image[other])
 
 
+def test_a_closed_lid_has_the_lids_colour_not_the_dark_skin_below_it():
+    """Dark circles under the eye (or a heavy lower liner) must not flow up into the closed upper lid."""
+    img, src, depth = astronaut_points()
+    img = img.copy()
+    upper, lower = EYES[0]
+    f = eye_frame(src, upper, lower)
+    u = np.linspace(-0.1, 1.1, 40) * f.width
+    lo = f.profile(np.clip(u, 0.0, f.width))[1]
+    band = np.concatenate(
+        [np.stack(f.to_image(u, lo + 0.5), 1), np.stack(f.to_image(u[::-1], lo[::-1] + 0.2 * f.width), 1)]
+    )
+    cv2.fillPoly(img, [np.round(band).astype(np.int32)], (40, 25, 20))
+    lid = _lid_skin(img, src, 0)
+    dst = close_eye(src, 0, 1.0)
+    res = close_lids(warp_face(img, src, dst, depth=depth), img, src, dst)
+    poly = eye_polygon(src, upper, lower)
+    middle = _polygon_mask((poly - poly.mean(0)) * 0.5 + poly.mean(0), img.shape[:2])
+    # the dark band is ~250 levels (RGB distance) from the lid skin; the closed lid's middle stays near the lid
+    assert np.median(np.linalg.norm(res.image[middle].astype(float) - lid, axis=1)) < 60
+
+
 def test_half_closed_lid_leaves_the_eyeball_in_place():
     img, src, depth = astronaut_points()
     img, src, depth = cv2.resize(img, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC), src * 2 + 0.5, depth * 2
