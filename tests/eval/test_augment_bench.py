@@ -9,12 +9,18 @@ from facecraft.eval.train import class_weights
 from facecraft.rigs import EMOTIONS
 
 
-def test_real_images_keep_their_baseline_class_weight_and_synthetic_ones_count_less():
+def _skewed_set():
+    """Real labels with two rare classes (1, 3), synthetic labels for them, the joined labels, which are synthetic,
+    and the real class counts."""
     real = np.array([0] * 10 + [1] * 2 + [2] * 40 + [3] * 5 + [4] * 30 + [5] * 30 + [6] * 20 + [7] * 20)
     synthetic_labels = np.array([1] * 6 + [3] * 15)
     labels = np.r_[real, synthetic_labels]
     synthetic = np.r_[np.zeros(len(real), bool), np.ones(len(synthetic_labels), bool)]
-    real_counts = np.bincount(real, minlength=len(EMOTIONS))
+    return real, synthetic_labels, labels, synthetic, np.bincount(real, minlength=len(EMOTIONS))
+
+
+def test_real_images_keep_their_baseline_class_weight_and_synthetic_ones_count_less():
+    real, synthetic_labels, labels, synthetic, real_counts = _skewed_set()
     w = arm_weights(real_counts, labels, synthetic, balance="sqrt")
     # what the trainer multiplies in: its class weights from the counts it sees
     seen = class_weights(np.bincount(labels, minlength=len(EMOTIONS)), mode="sqrt").numpy()
@@ -30,11 +36,7 @@ def test_real_images_keep_their_baseline_class_weight_and_synthetic_ones_count_l
 
 
 def test_the_prior_shift_gives_back_each_class_its_real_share_of_the_loss():
-    real = np.array([0] * 10 + [1] * 2 + [2] * 40 + [3] * 5 + [4] * 30 + [5] * 30 + [6] * 20 + [7] * 20)
-    synthetic_labels = np.array([1] * 6 + [3] * 15)
-    labels = np.r_[real, synthetic_labels]
-    synthetic = np.r_[np.zeros(len(real), bool), np.ones(len(synthetic_labels), bool)]
-    real_counts = np.bincount(real, minlength=len(EMOTIONS))
+    real, synthetic_labels, labels, synthetic, real_counts = _skewed_set()
     w = arm_weights(real_counts, labels, synthetic, balance="sqrt", synthetic_weight=0.25)
     shift = synthetic_prior_shift(w, labels, synthetic)
     # class 1: 2 real faces and 6 edits at a quarter of their weight; class 3: 5 and 15; the rest none
