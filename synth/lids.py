@@ -60,12 +60,17 @@ _MIN_CLOSURE_PX = 0.5
 #: socket's shadow, the corners' lashes and the lower lid's dark margin into its middle: on deep-set or dark-lidded
 #: FRLL calibration eyes (006, 014 neutral) a dark smudge sat on the closed lid like an iris seen through it, and
 #: 001's whole lid came out darker than her open lid. So the fill no longer reads below the lid's margin (the photo
-#: there is replaced by the lid's own colour just above the lash line, :func:`_lid_colour`, for the inpainting only),
-#: and away from its edges (over ``_LID_PULL_REACH`` of the eye's height) it is pulled this far toward that colour.
-#: Zoomed blinks at 0.6 and 1.0 on those photos, the astronaut and smiling 010: without the pull the crease's smudge
-#: stayed on 006 and 014; with it the lids are even and no edge shows (0.6 chosen by eye).
+#: there is replaced by the lid's own colour, :func:`_lid_colour`, for the inpainting only), and away from its edges
+#: (over ``_LID_PULL_REACH`` of the eye's height) it is pulled this far toward that colour. Zoomed blinks at 0.6 and
+#: 1.0 on those photos, the astronaut and smiling 010: without the pull the crease's smudge stayed on 006 and 014;
+#: with it the lids are even and no edge shows (0.6 chosen by eye).
 _LID_PULL = 0.6
 _LID_PULL_REACH = 0.35
+#: The lid's colour (:func:`_lid_colour`) is the mean of the lit quarter of the skin from the lashes up to
+#: ``_LID_SKIN`` eye widths above the upper contour: a closed lid bulges over the eyeball and catches the light, and the
+#: median just above the lashes (liner, lash shadow, the fold of a hooded lid) painted grey patches on 5 of 13
+#: calibration eyes (every fifth from the eleventh: the lit half still on 2 of them).
+_LID_LIT = 75
 _MARGIN_PX = 1.5  # the photo's lid margin (lashes, lid shadow) kept out of a widened opening ...
 #: ... and for the upper lid this share of the eye's height, if more: on a large photo its liner and shadow
 #: on the eyeball are several pixels thick, and kept 1.5 px they stood across the iris as a second lid line
@@ -513,17 +518,19 @@ def _lash_extent(photo: np.ndarray, fs: ContourFrame) -> float:
 
 
 def _lid_colour(photo: np.ndarray, fs: ContourFrame, lash: float) -> np.ndarray:
-    """Median colour of the lid skin just above the lash line (middle half of the eye's width): what a closed
-    lid shows, below the crease's shadow."""
+    """Colour of the lit lid skin above the lash line (middle half of the eye's width, see ``_LID_LIT``): what a
+    closed lid shows."""
     cols = np.linspace(0.25, 0.75, 11) * fs.width
     up = fs.profile(cols)[0]
     vals = []
-    for f in (1.0, 1.25, 1.5):
-        x, y = fs.to_image(cols, up - f * lash - 1.0)
+    for h in np.linspace(lash + 1.0, max(_LID_SKIN * fs.width, lash + 2.0), 6):
+        x, y = fs.to_image(cols, up - h)
         xi = np.clip(np.round(x).astype(int), 0, photo.shape[1] - 1)
         yi = np.clip(np.round(y).astype(int), 0, photo.shape[0] - 1)
         vals.append(photo[yi, xi])
-    return np.median(np.concatenate(vals).astype(np.float64), axis=0)
+    px = np.concatenate(vals).astype(np.float64)
+    luma = _luma(px)
+    return px[luma >= np.percentile(luma, _LID_LIT)].mean(0)
 
 
 def _lash_colour(photo: np.ndarray, fs: ContourFrame, lash: float) -> np.ndarray:
