@@ -98,6 +98,70 @@ def photo_options(args: argparse.Namespace) -> dict:
     return {**defaults, **recipe, **{k: v for k, v in given.items() if v is not None}}
 
 
+def with_synthetic(train, data, folder, weight, cfg, model_config):
+    """``train`` plus the accepted faces of a ``facecraft augment`` folder, weighted as ``bench augment``'s arms
+    (:func:`~facecraft.eval.bench_augment.arm_weights`); and which images are synthetic.
+
+    A synthetic face made from a validation or test face of ``data`` would carry that face into training: refused.
+    """
+    from dataclasses import replace
+
+    import numpy as np
+
+    from facecraft.rigs.errors import MissingFileError, ParameterError
+
+    from .augment import read_manifest
+    from .bench_augment import SYNTHETIC_WEIGHT, arm_weights
+    from .datasets import concat_datasets, load_image_folder
+
+    records = [r for r in read_manifest(folder) if r.get("accepted")]
+    if not records:
+        raise MissingFileError(
+            f"--synthetic {folder}: no accepted faces in its manifest.jsonl (a `facecraft augment` output folder?)"
+        )
+    held = set(data.paths) - set(train.paths)
+    leaked = sorted({r["source"] for r in records} & held)
+    if leaked:
+        raise ParameterError(
+            f"--synthetic {folder}: {len(leaked)} faces were made from validation or test faces of the data set "
+            f"(e.g. {leaked[0]}); augment the train split only"
+        )
+    faces = load_image_folder(folder, size=model_config.image_size)
+    faces = replace(faces, splits=np.full(len(faces), "train", dtype=object), targets=None, weights=None)
+    both = concat_datasets([train, faces])
+    is_synthetic = np.r_[np.zeros(len(train), bool), np.ones(len(faces), bool)]
+    factor = arm_weights(
+        train.class_counts, both.labels, is_synthetic, balance=cfg.balance,
+        synthetic_weight=SYNTHETIC_WEIGHT if weight is None else weight,
+    )  # fmt: skip
+    logger.info("synthetic: %d faces from %s join %d real ones", len(faces), folder, len(train))
+    return replace(both, weights=both.sample_weights() * factor), is_synthetic
+
+
+def synthetic_priors(model, model_dir, train, is_synthetic, val, cfg) -> dict:
+    """Give ``model`` (saved again in ``model_dir``) the real faces' class priors back
+    (:func:`~facecraft.eval.bench_augment.synthetic_prior_shift`), then the recipe's logit adjustment on the real
+    counts; what was done, for the summary."""
+    import numpy as np
+
+    from facecraft.rigs import EMOTIONS
+
+    from .bench_augment import synthetic_prior_shift
+    from .train import adjust_to_priors
+
+    shift = synthetic_prior_shift(train.sample_weights(), train.labels, is_synthetic)
+    model.shift_logits(shift)
+    adjustment = None
+    if cfg.prior_adjust:
+        adjustment = adjust_to_priors(model, np.bincount(train.labels[~is_synthetic], minlength=len(EMOTIONS)), val)
+    model.save_pretrained(model_dir)
+    return {
+        "synthetic_faces": int(is_synthetic.sum()),
+        "synthetic_prior_shift": [round(float(x), 4) for x in shift],
+        "prior_adjustment": adjustment,
+    }
+
+
 def _train(args: argparse.Namespace) -> int:
     import time
 
@@ -133,8 +197,18 @@ def _train(args: argparse.Namespace) -> int:
             len({p.person for p in photo_train}),
             len({p.person for p in held_out}),
         )
-    result = train_classifier(train, data.subset("val"), out_dir=out, model_config=model_config, config=cfg)
+    synthetic = None
+    if args.synthetic:
+        from dataclasses import replace
+
+        train, synthetic = with_synthetic(train, data, args.synthetic, args.synthetic_weight, cfg, model_config)
+        train_cfg = replace(cfg, prior_adjust=False)  # after the synthetic prior is taken back, below
+    else:
+        train_cfg = cfg
+    result = train_classifier(train, data.subset("val"), out_dir=out, model_config=model_config, config=train_cfg)
     best = FERClassifier.from_pretrained(result["best_dir"])
+    if synthetic is not None:
+        result.update(synthetic_priors(best, result["best_dir"], train, synthetic, data.subset("val"), cfg))
     summary = {k: v for k, v in result.items() if k != "history"}
     for split in ("val", "test"):
         part = data.subset(split)
@@ -253,6 +327,13 @@ def register(subparsers) -> None:
     t.add_argument(
         "--photo-holdout", type=int, default=None, help="hold out every Nth person for evaluation (default 2; 0: none)"
     )
+    t.add_argument(
+        "--synthetic",
+        default=None,
+        help="a `facecraft augment` output folder whose accepted faces join training, each at --synthetic-weight of a "
+        "real face of its class; the model then gets the real faces' class priors back (as `bench augment` does)",
+    )
+    t.add_argument("--synthetic-weight", type=float, default=None, help="loss weight of a synthetic face (default 0.5)")
     t.add_argument("--export", default=None, help="also write the best model as <stem>.safetensors/.json/.onnx here")
     t.add_argument("--export-stem", default="facecraft_fer", help="file stem for --export (default: facecraft_fer)")
     t.add_argument(

@@ -10,6 +10,7 @@ from facecraft.apps.cli import build_parser, main
 from facecraft.eval.classifier import FERClassifierConfig
 from facecraft.eval.cli import TRAIN_OPTIONS, model_config_from_args, train_config_from_args
 from facecraft.eval.train import TrainConfig
+from facecraft.rigs import EMOTIONS
 
 
 def test_fer_train_then_eval(tmp_path, capsys, tiny_fer_folder):
@@ -109,3 +110,38 @@ def test_photo_smiles_flag_overrides_the_recipe():
     assert none.photo_smiles == ()
     some = train_config_from_args(_train_args("--photo-smiles", "0.25", "0.5", "--photo-smile-copies", "3"))
     assert (some.photo_smiles, some.photo_smile_copies) == ((0.25, 0.5), 3)
+
+
+def _augment_folder(root, sources, target="sadness"):
+    """A `facecraft augment` output: one accepted face per source, and its manifest."""
+    from PIL import Image
+
+    (root / target).mkdir(parents=True)
+    lines = []
+    for i, source in enumerate(sources):
+        Image.fromarray(np.full((48, 48), 40 + 20 * i, np.uint8)).save(root / target / f"s{i}.png")
+        lines.append(json.dumps({"source": source, "target": target, "accepted": True, "file": f"{target}/s{i}.png"}))
+    (root / "manifest.jsonl").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def test_fer_train_with_synthetic_faces_gives_back_the_real_priors(tmp_path, capsys, tiny_fer_folder):
+    from facecraft.eval.datasets import load_dataset
+
+    data = load_dataset(tiny_fer_folder, seed=TrainConfig().seed)
+    train, test = data.subset("train").paths, data.subset("test").paths
+    syn = _augment_folder(tmp_path / "aug", train[:4])
+    args = ["fer", "train", "--data", str(tiny_fer_folder), "--epochs", "1", "--widths", "8", "16", "--batch-size", "8"]
+    rc = main([*args, "--out", str(tmp_path / "run"), "--synthetic", str(syn), "--synthetic-weight", "0.5"])
+    assert rc == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["synthetic_faces"] == 4
+    # sadness: its real training faces plus 4 synthetic ones at half their weight; the other classes got none
+    real_sad = int((data.subset("train").labels == EMOTIONS.index("sadness")).sum())
+    expected = np.zeros(len(EMOTIONS))
+    expected[EMOTIONS.index("sadness")] = np.log(real_sad / (real_sad + 0.5 * 4))
+    np.testing.assert_allclose(summary["synthetic_prior_shift"], expected, atol=1e-4)
+    # a synthetic face made from a test face would carry it into training: refused, with the file named
+    leaky = _augment_folder(tmp_path / "leaky", [train[0], test[0]])
+    rc = main([*args, "--out", str(tmp_path / "run2"), "--synthetic", str(leaky)])
+    assert rc == 1 and "validation or test faces" in capsys.readouterr().err
