@@ -169,6 +169,10 @@ def _train(args: argparse.Namespace) -> int:
     from .datasets import concat_datasets, load_dataset
     from .train import evaluate_probs, predict_dataset, train_classifier, write_evaluation
 
+    if args.synthetic_weight is not None and not args.synthetic:
+        from facecraft.rigs.errors import ParameterError
+
+        raise ParameterError("--synthetic-weight: given without --synthetic (the augment output folder to train on)")
     cpu0, wall0 = time.process_time(), time.perf_counter()
     model_config = model_config_from_args(args)
     cfg = train_config_from_args(args)

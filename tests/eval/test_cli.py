@@ -145,3 +145,5 @@ def test_fer_train_with_synthetic_faces_gives_back_the_real_priors(tmp_path, cap
     leaky = _augment_folder(tmp_path / "leaky", [train[0], test[0]])
     rc = main([*args, "--out", str(tmp_path / "run2"), "--synthetic", str(leaky)])
     assert rc == 1 and "validation or test faces" in capsys.readouterr().err
+    rc = main([*args, "--out", str(tmp_path / "run3"), "--synthetic-weight", "0.5"])
+    assert rc == 1 and "without --synthetic" in capsys.readouterr().err
