@@ -50,6 +50,9 @@ def _load_input(args: argparse.Namespace):
 def _cmd_convert(args: argparse.Namespace) -> int:
     from .exchange import export_animation
 
+    if (args.output is None) == (args.output_option is None):
+        raise ParameterError("convert: give the output once, as OUTPUT or -o OUTPUT")
+    args.output = args.output or args.output_option
     anim = _load_input(args)
     if args.fps:
         anim = anim.resample(args.fps)
@@ -95,8 +98,9 @@ _INPUT_FPS_HELP = (
 def register(sub: argparse._SubParsersAction) -> None:
     rig_help = RIG_SPEC_HELP
     p = sub.add_parser("convert", help="convert an animation between .glb, .csv (Live Link Face), .npz and .json")
-    p.add_argument("input")
-    p.add_argument("output")
+    p.add_argument("input", help="animation: .glb, .csv, .npz or .json")
+    p.add_argument("output", nargs="?", help="output .glb, .csv, .npz or .json (or -o, as in the other commands)")
+    p.add_argument("-o", "--output", dest="output_option", help="the output, as a flag")
     p.add_argument("--rig", help=f"mesh for .glb output (default: default): {rig_help}")
     p.add_argument("--fps", type=frame_rate, help="resample to this frame rate")
     p.add_argument("--input-fps", type=frame_rate, help=_INPUT_FPS_HELP)

@@ -23,6 +23,13 @@ def test_convert_and_rig_export(tmp_path, capsys):
     assert load_animation(tmp_path / "a.json").num_frames == 180
     back = load_animation(tmp_path / "a.json")
     assert back.fps == 60 and np.allclose(back.curves[::2], load_animation(src).curves, atol=1e-4)
+    # -o, as every other command takes its output; the output given twice or not at all is an error
+    assert main(["convert", str(src), "-o", str(tmp_path / "b.npz")]) == 0
+    assert np.allclose(load_animation(tmp_path / "b.npz").curves, load_animation(src).curves, atol=1e-4)
+    capsys.readouterr()
+    assert main(["convert", str(src), str(tmp_path / "c.json"), "-o", str(tmp_path / "d.json")]) == 1
+    assert main(["convert", str(src)]) == 1
+    assert capsys.readouterr().err.count("give the output once") == 2
 
 
 def test_rig_export_round_trips_through_every_command(tmp_path):
