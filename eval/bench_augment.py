@@ -513,7 +513,9 @@ def passing_files(
     return {f for g in groups.values() for _, _, f in sorted(g)[:per_source]}
 
 
-def selected_synthetic(folder: Path, records, kept: set[str], *, targets: tuple[str, ...] = BENCH_TARGETS):
+def selected_synthetic(
+    folder: Path, records, kept: set[str], *, targets: tuple[str, ...] = BENCH_TARGETS, size: int = 48
+):
     """The kept synthetic faces of an augmented folder, and each one's source.
 
     Parameters
@@ -526,6 +528,8 @@ def selected_synthetic(folder: Path, records, kept: set[str], *, targets: tuple[
         Files to keep (:func:`passing_files`).
     targets : tuple of str
         Classes kept (a reused folder may hold others).
+    size : int
+        Side of the grey crops in pixels (the classifier's input).
 
     Returns
     -------
@@ -537,7 +541,7 @@ def selected_synthetic(folder: Path, records, kept: set[str], *, targets: tuple[
 
     folder = Path(folder)
     source_of = {r["file"]: r["source"] for r in records if r.get("accepted") and r.get("file")}
-    aug = load_image_folder(folder)
+    aug = load_image_folder(folder, size=size)
     keep = np.isin(aug.labels, [EMOTIONS.index(t) for t in targets]) & np.array([p in kept for p in aug.paths], bool)
     aug = replace(aug.take(np.flatnonzero(keep)), splits=None)
     sources = [source_of[p] for p in aug.paths]

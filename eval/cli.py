@@ -108,25 +108,29 @@ def with_synthetic(train, data, folder, weight, cfg, model_config):
 
     import numpy as np
 
+    from facecraft.rigs import EMOTIONS
     from facecraft.rigs.errors import MissingFileError, ParameterError
 
     from .augment import read_manifest
-    from .bench_augment import SYNTHETIC_WEIGHT, arm_weights
-    from .datasets import concat_datasets, load_image_folder
+    from .bench_augment import SYNTHETIC_WEIGHT, arm_weights, selected_synthetic
+    from .datasets import concat_datasets
 
-    records = [r for r in read_manifest(folder) if r.get("accepted")]
-    if not records:
+    records = read_manifest(folder)
+    accepted = {r["file"] for r in records if r.get("accepted") and r.get("file")}
+    if not accepted:
         raise MissingFileError(
             f"--synthetic {folder}: no accepted faces in its manifest.jsonl (a `facecraft augment` output folder?)"
         )
+    faces, sources = selected_synthetic(
+        Path(folder), records, accepted, targets=tuple(EMOTIONS), size=model_config.image_size
+    )
     held = set(data.paths) - set(train.paths)
-    leaked = sorted({r["source"] for r in records} & held)
+    leaked = sorted(set(sources) & held)
     if leaked:
         raise ParameterError(
             f"--synthetic {folder}: {len(leaked)} faces were made from validation or test faces of the data set "
             f"(e.g. {leaked[0]}); augment the train split only"
         )
-    faces = load_image_folder(folder, size=model_config.image_size)
     faces = replace(faces, splits=np.full(len(faces), "train", dtype=object), targets=None, weights=None)
     both = concat_datasets([train, faces])
     is_synthetic = np.r_[np.zeros(len(train), bool), np.ones(len(faces), bool)]

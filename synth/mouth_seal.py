@@ -37,6 +37,7 @@ from .mouth import _smoothstep, look_colours, mouth_frame, repaint_inputs
 from .photo_blur import PAINT_SHARP, softening
 from .photo_look import PhotoLook
 from .warp import WarpResult
+from .warp import face_width as outline_width  # the parameter face_width shadows it
 
 EDGE_SKIP = 0.15  # share of a lip's thickness at its inner edge not sampled (the photo's teeth bleed into it)
 _EDGE_SKIP_PX = (1.2, 2.5)  # ... bounded, pixels (an edge pixel is partly teeth), and at most ...
@@ -124,7 +125,7 @@ def seal_mouth(
     weight = _smoothstep((bs.opening - _OPEN_PX[0]) / (_OPEN_PX[1] - _OPEN_PX[0])) * _smoothstep(amount / _RAMP)
     if weight <= 0.0:
         return WarpResult(base, mask)
-    fw = float(np.hypot(*(src[454] - src[234]))) if face_width is None else float(face_width)
+    fw = outline_width(src) if face_width is None else float(face_width)
 
     # Per column of the frame (dst) and of the photo (src, same fraction across the mouth).
     thick_up_s = np.maximum(bs.inner_up - bs.outer_up, _MIN_LIP_PX)
