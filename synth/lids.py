@@ -60,17 +60,24 @@ _MIN_CLOSURE_PX = 0.5
 #: socket's shadow, the corners' lashes and the lower lid's dark margin into its middle: on deep-set or dark-lidded
 #: FRLL calibration eyes (006, 014 neutral) a dark smudge sat on the closed lid like an iris seen through it, and
 #: 001's whole lid came out darker than her open lid. So the fill no longer reads below the lid's margin (the photo
-#: there is replaced by the lid's own colour, :func:`_lid_colour`, for the inpainting only), and away from its edges
-#: (over ``_LID_PULL_REACH`` of the eye's height) it is pulled this far toward that colour. Zoomed blinks at 0.6 and
-#: 1.0 on those photos, the astronaut and smiling 010: without the pull the crease's smudge stayed on 006 and 014;
-#: with it the lids are even and no edge shows (0.6 chosen by eye).
+#: there is replaced by the lid's own colours, :func:`_lid_colours`, for the inpainting only), and away from its edges
+#: (over ``_LID_PULL_REACH`` of the eye's height) it is pulled this far toward them. Pulled within 0.35 of the
+#: height toward one colour for the whole lid, the closed lid was a flat oval with an edge, lighter or darker than
+#: the skin around it (zoomed blinks at 0.8 on six UTKFace tuning crops, FRLL calibration 001, 006, 014, smiling
+#: 010 and the astronaut; a pasted disc on all of them). Over the whole height the fill shades into the socket's
+#: shadow from the top as a real lid does; MediaPipe's eyeBlink read the same (largest rise, UTKFace tuning crops
+#: 60 / FRLL calibration 72, L / R: .73 / .78 / .81 / .92 -> .75 / .83 / .78 / .90).
 _LID_PULL = 0.6
-_LID_PULL_REACH = 0.35
-#: The lid's colour (:func:`_lid_colour`) is the mean of the lit quarter of the skin from the lashes up to
-#: ``_LID_SKIN`` eye widths above the upper contour: a closed lid bulges over the eyeball and catches the light, and the
-#: median just above the lashes (liner, lash shadow, the fold of a hooded lid) painted grey patches on 5 of 13
-#: calibration eyes (every fifth from the eleventh: the lit half still on 2 of them).
-_LID_LIT = 75
+_LID_PULL_REACH = 1.0
+#: The lid's colours (:func:`_lid_colours`), per column across the eye: the mean of the lit half (``_LID_LIT``
+#: percentile up) of the skin from just above the lashes to ``_LID_BAND`` eye widths higher, smoothed across the
+#: columns. A closed lid is the skin above its lashes unfolded, and it keeps that skin's light: the shaded side of a
+#: side-lit eye stays shaded. One colour for the whole lid (the lit quarter of the skin up to 0.4 eye widths, taken
+#: because the median just above the lashes -- liner, lash shadow, the fold of a hooded lid -- painted grey patches on
+#: 5 of 13 calibration eyes) was lighter than a shaded lid and darker than a lit one; the lit half of a short band
+#: keeps clear of the liner and the crease (the same zoomed blinks: 75th percentile and a 0.3 band looked alike).
+_LID_LIT = 50
+_LID_BAND = 0.2
 _MARGIN_PX = 1.5  # the photo's lid margin (lashes, lid shadow) kept out of a widened opening ...
 #: ... and for the upper lid this share of the eye's height, if more: on a large photo its liner and shadow
 #: on the eyeball are several pixels thick, and kept 1.5 px they stood across the iris as a second lid line
@@ -464,9 +471,11 @@ def _close_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids) -> None:
         hole = (cover > 0.02) | ((vd >= up_d - 1.0) & (vd <= lo_d + 1.0) & (within > 0))
         hole = cv2.dilate(hole.astype(np.uint8), np.ones((3, 3), np.uint8))
         radius = max(2.0, 0.15 * fs.width)
-        lid_rgb = look.measure(("lid colour", upper_ids[0]), lambda: _lid_colour(img, fs, lash))
+        lid_a, lid_cols = look.measure(("lid colours", upper_ids[0]), lambda: _lid_colours(img, fs, lash))
+        lid_rgb = np.stack([np.interp(a_d, lid_a, lid_cols[:, c]) for c in range(3)], -1)
         source = region.copy()  # the upper lid's skin does not continue from below its margin (see _LID_PULL)
-        source[(vd > lo_d + 1.0) & (a_d > -0.1) & (a_d < 1.1)] = lid_rgb
+        below = (vd > lo_d + 1.0) & (a_d > -0.1) & (a_d < 1.1)
+        source[below] = lid_rgb[below]
         skin = cv2.inpaint(np.clip(source + 0.5, 0, 255).astype(np.uint8), hole, radius, cv2.INPAINT_TELEA)
         skin = skin.astype(np.float64)
         dist = cv2.distanceTransform(hole, cv2.DIST_L2, 3)  # away from the edges, toward the lid's own colour
@@ -517,20 +526,25 @@ def _lash_extent(photo: np.ndarray, fs: ContourFrame) -> float:
     return float(np.clip(np.median(steps[first]), least, most))
 
 
-def _lid_colour(photo: np.ndarray, fs: ContourFrame, lash: float) -> np.ndarray:
-    """Colour of the lit lid skin above the lash line (middle half of the eye's width, see ``_LID_LIT``): what a
-    closed lid shows."""
-    cols = np.linspace(0.25, 0.75, 11) * fs.width
+def _lid_colours(photo: np.ndarray, fs: ContourFrame, lash: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(a, rgb)``: the lid skin's colour just above the lash line, per column ``a`` (0 .. 1 across the eye, ``rgb``
+    ``(n, 3)``): what the closed lid continues (see ``_LID_BAND``)."""
+    a = np.linspace(0.0, 1.0, 11)
+    cols = a * fs.width
     up = fs.profile(cols)[0]
+    reach = max(_LID_BAND * fs.width, 2.0)
     vals = []
-    for h in np.linspace(lash + 1.0, max(_LID_SKIN * fs.width, lash + 2.0), 6):
+    for h in np.linspace(lash + 1.0, lash + 1.0 + reach, 6):
         x, y = fs.to_image(cols, up - h)
         xi = np.clip(np.round(x).astype(int), 0, photo.shape[1] - 1)
         yi = np.clip(np.round(y).astype(int), 0, photo.shape[0] - 1)
         vals.append(photo[yi, xi])
-    px = np.concatenate(vals).astype(np.float64)
+    px = np.stack(vals).astype(np.float64)  # (heights, columns, 3)
     luma = _luma(px)
-    return px[luma >= np.percentile(luma, _LID_LIT)].mean(0)
+    lit = luma >= np.percentile(luma, _LID_LIT, axis=0, keepdims=True)
+    rgb = (px * lit[..., None]).sum(0) / lit.sum(0)[:, None]
+    rgb = np.vstack([rgb[:1], rgb, rgb[-1:]])
+    return a, 0.25 * rgb[:-2] + 0.5 * rgb[1:-1] + 0.25 * rgb[2:]
 
 
 def _lash_colour(photo: np.ndarray, fs: ContourFrame, lash: float) -> np.ndarray:
