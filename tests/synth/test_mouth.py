@@ -10,7 +10,7 @@ from facecraft.rigs.default_rig import LIPS_LOWER_INNER, LIPS_UPPER_INNER
 from facecraft.rigs.errors import ParameterError
 from facecraft.synth.mouth import inner_lip_polygon, mouth_frame, paint_mouth_interior
 from facecraft.synth.photo_look import PhotoLook
-from facecraft.synth.warp import face_width, warp_face
+from facecraft.synth.warp import WarpResult, face_width, warp_face
 
 from .warp_helpers import astronaut_points, open_jaw
 
@@ -230,16 +230,37 @@ def test_a_sliver_of_photo_teeth_grows_into_a_row_as_the_jaw_opens_rounder():
     # hung as a white sliver from the upper lip of a dark oval. They are stretched down toward an incisor's length
     # and shown as a row (incisors and canines) that fades before the corners (no fangs there).
     img, src, depth, dst, warped, brightest_under_upper_lip = _narrowed_opening()
-    fd = mouth_frame(dst)
+    fs, fd = mouth_frame(src), mouth_frame(dst)
     opened = paint_mouth_interior(warped, img, src, dst, depth=depth)
-    as_shown = paint_mouth_interior(warped, img, src, dst, depth=depth, all_teeth=True)  # the photo's size
+    photo = WarpResult(img, np.zeros(img.shape[:2], np.float32))
 
-    for share in (0.45, 0.5, 0.55):
-        assert _teeth_run(opened, fd, share) >= 1.5 * max(_teeth_run(as_shown, fd, share), 1.0)
+    for share in (0.45, 0.5, 0.55):  # the photo's upper teeth: its run in the upper half of its opening
+        shown = min(_teeth_run(photo, fs, share), 0.5 * float(fs.gap(np.array([share]))[0]))
+        assert _teeth_run(opened, fd, share) >= 1.5 * max(shown, 1.0)
     for share in (0.3, 0.42, 0.5, 0.58, 0.7):
         assert brightest_under_upper_lip(opened, share) > 150  # a row of teeth
     for share in (0.12, 0.88):
         assert brightest_under_upper_lip(opened, share) < 145  # no fangs by the corners
+
+
+def test_lips_parted_wider_over_a_sliver_of_teeth_show_the_teeth_not_a_dark_gap():
+    # A smile made broader on a face whose lips part over a sliver of its upper teeth (UTKFace tuning crops,
+    # happiness): the upper lip rises and the lower falls, the jaw stays. Real teeth stay where they are and the lip
+    # uncovers more of them; reused at the photo's size under a lip that moved, the sliver hung over a dark crescent.
+    img, src, depth = astronaut_points()
+    dst = src.copy()
+    for i in LIPS_UPPER_INNER[1:-1]:
+        dst[i, 1] -= 1.5
+    for i in LIPS_LOWER_INNER[1:-1]:
+        dst[i, 1] += 2.0
+    fs, fd = mouth_frame(src), mouth_frame(dst)
+    grid = np.linspace(0.3, 0.7, 9)
+    assert fd.gap(grid).max() / fd.width < 1.8 * fs.gap(grid).max() / fs.width  # not rounder: no jaw drop
+    res = paint_mouth_interior(warp_face(img, src, dst, depth=depth), img, src, dst, depth=depth)
+    photo = WarpResult(img, np.zeros(img.shape[:2], np.float32))
+    for share in (0.45, 0.5, 0.55):
+        shown = min(_teeth_run(photo, fs, share), 0.5 * float(fs.gap(np.array([share]))[0]))
+        assert _teeth_run(res, fd, share) >= shown + 2.5, share
 
 
 def test_front_teeth_alone_are_not_stretched():
