@@ -855,13 +855,17 @@ def render_rig_change(
     """
     from .lids import close_lids
     from .mouth import paint_mouth_interior
+    from .mouth_seal import clear_corner_shadows, seal_mouth
     from .warp import warp_face
 
     src, dst = targets if targets is not None else mesh_targets(analyzed, rig_change)
     if np.abs(dst - src).max(initial=0.0) < 0.05:
         return image, np.zeros(image.shape[:2], np.float32)
     depth = analyzed.info.landmarks[:NUM_MESH_POINTS, 2]
-    warped = warp_face(image, src, dst, depth=depth)
+    look = PhotoLook.of(look, image, src)  # the photo's blur and colours, measured once for the mouth, lips and lids
+    # A mouth the edit does not open carries no dark corner pockets of the photo's opening along (mouth_seal)
+    source = image if opens_mouth(rig_change) else clear_corner_shadows(image, src, dst, look=look)
+    warped = warp_face(source, src, dst, depth=depth)
     unfolded = warped.target  # where the warp put the points (skin triangles unfolded)
     softened = paint_creases(soften_folds(warped.image, src, dst, rig_change), dst, rig_change)
     if softened is not warped.image:
@@ -874,14 +878,11 @@ def render_rig_change(
     mouth_dst = unfolded if opens else dst
     # Only the photo's front teeth stay in an opening without stretched lips (surprise; fear keeps its side teeth).
     front = opens and float(rig_change[_STRETCH].max()) <= _OPENS
-    look = PhotoLook.of(look, image, src)  # the photo's blur and colours, measured once for the mouth, lips and lids
     warped = paint_mouth_interior(
         warped, image, src, mouth_dst, depth=depth, front_teeth=front, all_teeth=not opens, look=look
     )
     pressed, closing = lip_seal(rig_change), closing_seal(src, dst, rig_change)
     if max(pressed, closing) > 0:  # the photo's own lips painted pressed together over what is left of its opening
-        from .mouth_seal import seal_mouth
-
         # pressed lips meet at their targets (mesh_targets seals them there); a closing mouth where the warp puts it
         lips_dst = dst if pressed >= closing else unfolded
         warped = seal_mouth(warped, image, src, lips_dst, max(pressed, closing), look=look)

@@ -8,9 +8,10 @@ import pytest
 
 from facecraft.rigs.default_rig import LIPS_LOWER_INNER, LIPS_LOWER_OUTER, LIPS_UPPER_INNER, LIPS_UPPER_OUTER
 from facecraft.rigs.errors import ParameterError
-from facecraft.synth.mouth_seal import lip_bands, seal_mouth
+from facecraft.synth.mouth import mouth_frame
+from facecraft.synth.mouth_seal import clear_corner_shadows, lip_bands, seal_mouth
 from facecraft.synth.photo_look import PhotoLook
-from facecraft.synth.warp import warp_face
+from facecraft.synth.warp import face_width, warp_face
 
 from .warp_helpers import astronaut_points
 
@@ -148,3 +149,49 @@ def test_lip_rows_keep_their_side_when_the_photo_lips_overlap():
     bands = lip_bands(met)
     middle = slice(len(bands.u) // 5, -len(bands.u) // 5)
     assert np.abs(bands.inner_lo - bands.inner_up)[middle].max() < 0.5
+
+
+def _corners_drawn_in(src: np.ndarray, sides=(0, 1)) -> np.ndarray:
+    """The outer and inner mouth corners moved 0.03 face widths toward the mouth's middle and down (a smile taken
+    to sadness), on the given sides (0: landmark 61's, 1: 291's)."""
+    dst = src.copy()
+    fw = face_width(src)
+    middle = 0.5 * (src[61] + src[291])
+    for side in sides:
+        for i in ((61, 78), (291, 308))[side]:
+            toward = (middle - src[i]) / np.hypot(*(middle - src[i]))
+            dst[i] = src[i] + 0.03 * fw * (toward + np.array([0.0, 1.0])) / np.sqrt(2.0)
+    return dst
+
+
+def _darkest_near(img: np.ndarray, src: np.ndarray, corner: int) -> float:
+    """Darkest luma inside the lips within 0.05 face widths of a mouth corner."""
+    h, w = img.shape[:2]
+    gx, gy = np.meshgrid(np.arange(w), np.arange(h))
+    near = np.hypot(gx - src[corner, 0], gy - src[corner, 1]) < 0.05 * face_width(src)
+    return float(_luma(img)[near & _lips_region(src, img.shape[:2])].min())
+
+
+def test_corners_an_edit_moves_lose_the_dark_pockets_of_the_photos_opening():
+    # The astronaut's smile has the cavity's shadow in its corners, partly outside the landmarks' inner lip contour:
+    # sadness or neutral carried it along as dark hooks hanging from the mouth corners.
+    img, src, _ = astronaut_points()
+    dst = _corners_drawn_in(src)
+    out = clear_corner_shadows(img, src, dst)
+    for corner in (61, 291):
+        assert _darkest_near(img, src, corner) < 60
+        assert _darkest_near(out, src, corner) > _darkest_near(img, src, corner) + 40
+    changed = np.any(out != img, axis=2)
+    assert changed.any() and not changed[~_lips_region(src, img.shape[:2], grow=2)].any()  # the lips only
+    # the teeth in the middle of the opening stay
+    fs = mouth_frame(src)
+    x, y = fs.to_image(np.array([0.5 * fs.width]), fs.profile(np.array([0.5 * fs.width]))[0] + 2.0)
+    assert not changed[int(round(y[0])), int(round(x[0]))]
+
+
+def test_corners_that_stay_keep_their_shadows():
+    img, src, _ = astronaut_points()
+    assert clear_corner_shadows(img, src, src.copy()) is img
+    out = clear_corner_shadows(img, src, _corners_drawn_in(src, sides=(1,)))  # only 291's side moves
+    assert _darkest_near(out, src, 61) == _darkest_near(img, src, 61)
+    assert _darkest_near(out, src, 291) > _darkest_near(img, src, 291) + 40
