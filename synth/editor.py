@@ -863,8 +863,9 @@ def render_rig_change(
         return image, np.zeros(image.shape[:2], np.float32)
     depth = analyzed.info.landmarks[:NUM_MESH_POINTS, 2]
     look = PhotoLook.of(look, image, src)  # the photo's blur and colours, measured once for the mouth, lips and lids
-    # A mouth the edit does not open carries no dark corner pockets of the photo's opening along (mouth_seal)
-    source = image if opens_mouth(rig_change) else clear_corner_shadows(image, src, dst, look=look)
+    pressed, closing = lip_seal(rig_change), closing_seal(src, dst, rig_change)
+    # Lips that close over the photo's opening carry no dark pockets of its corners along (mouth_seal)
+    source = clear_corner_shadows(image, src, dst, amount=max(pressed, closing), look=look)
     warped = warp_face(source, src, dst, depth=depth)
     unfolded = warped.target  # where the warp put the points (skin triangles unfolded)
     softened = paint_creases(soften_folds(warped.image, src, dst, rig_change), dst, rig_change)
@@ -881,7 +882,6 @@ def render_rig_change(
     warped = paint_mouth_interior(
         warped, image, src, mouth_dst, depth=depth, front_teeth=front, all_teeth=not opens, look=look
     )
-    pressed, closing = lip_seal(rig_change), closing_seal(src, dst, rig_change)
     if max(pressed, closing) > 0:  # the photo's own lips painted pressed together over what is left of its opening
         # pressed lips meet at their targets (mesh_targets seals them there); a closing mouth where the warp puts it
         lips_dst = dst if pressed >= closing else unfolded

@@ -256,9 +256,10 @@ def seal_lips(points: np.ndarray, amount: float, face_width: float, sides: np.nd
 #: corners: pixels darker than ``_POCKET_DARK`` of the lips' luma, within ``_POCKET_REACH`` face widths of the inner
 #: lip contour and inside the lips' outer contour, within ``_POCKET_SPAN`` of the mouth's width of either corner; in
 #: full once that corner moves ``_POCKET_MOVE`` face widths, in the lips' colour times ``_POCKET_SHADE``. Zoomed
-#: mouths of the astronaut, FRLL calibration 010 and 021 and 12 UTKFace tuning smilers (happiness, sadness, neutral,
-#: anger, contempt): the hooks gone, the lips' seam fading toward the corners, happiness unchanged; the judges read
-#: the emotions as before within a photo (100 UTKFace tuning crops, 36 smiling calibration photos).
+#: mouths of the astronaut, FRLL calibration 010 and 12 UTKFace tuning smilers (sadness, neutral, anger): the hooks
+#: gone, the lips' seam fading toward the corners; the judges read the emotions as before within a photo (100 UTKFace
+#: tuning crops, 36 smiling calibration photos). A closed-lip smile (021) keeps its corner hooks: its lips do not
+#: close, so nothing is filled (its dark corners are the skin's folds as much as the lips').
 _POCKET_DARK = 0.55
 _POCKET_REACH = 0.012
 _POCKET_SPAN = 0.25
@@ -267,14 +268,20 @@ _POCKET_SHADE = 0.8
 
 
 def clear_corner_shadows(
-    image: np.ndarray, src: np.ndarray, dst: np.ndarray, *, look: PhotoLook | None = None
+    image: np.ndarray, src: np.ndarray, dst: np.ndarray, *, amount: float = 1.0, look: PhotoLook | None = None
 ) -> np.ndarray:
     """``image`` (uint8 RGB, unedited) with the dark pockets at its mouth corners filled in the lips' shade, each
-    corner as far as the edit (``src`` -> ``dst``, ``(468, 2)`` pixels) moves it (see ``_POCKET_DARK``); ``image``
-    itself when neither corner moves."""
+    corner as far as the edit (``src`` -> ``dst``, ``(468, 2)`` pixels) moves it, times ``amount`` (0..1: how far
+    the lips close, :func:`seal_mouth`'s); ``image`` itself when neither corner moves or ``amount`` is 0.
+
+    Only for lips that close: an open mouth keeps its corners' shadow, and MediaPipe reads a smile widened or a
+    frown drawn down by it (edit bench, every corner edit: mouthSmile .753 / .712 -> .699 / .699 and mouthFrown
+    .808 / .822 -> .767 / .753 with the pockets filled whenever the mouth did not open)."""
+    if amount <= 0.0:
+        return image
     fw = outline_width(src)
     corners = (LIPS_UPPER_OUTER[0], LIPS_UPPER_OUTER[-1])
-    amounts = [float(np.clip(np.hypot(*(dst[c] - src[c])) / (_POCKET_MOVE * fw), 0.0, 1.0)) for c in corners]
+    amounts = [amount * float(np.clip(np.hypot(*(dst[c] - src[c])) / (_POCKET_MOVE * fw), 0.0, 1.0)) for c in corners]
     if max(amounts) <= 0.0:
         return image
     reach = max(2, int(round(_POCKET_REACH * fw)))

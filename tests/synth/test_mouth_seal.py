@@ -192,6 +192,7 @@ def test_corners_an_edit_moves_lose_the_dark_pockets_of_the_photos_opening():
 def test_corners_that_stay_keep_their_shadows():
     img, src, _ = astronaut_points()
     assert clear_corner_shadows(img, src, src.copy()) is img
+    assert clear_corner_shadows(img, src, _corners_drawn_in(src), amount=0.0) is img  # lips that do not close
     out = clear_corner_shadows(img, src, _corners_drawn_in(src, sides=(1,)))  # only 291's side moves
     assert _darkest_near(out, src, 61) == _darkest_near(img, src, 61)
     assert _darkest_near(out, src, 291) > _darkest_near(img, src, 291) + 40
