@@ -30,6 +30,17 @@ def _lid_skin(img: np.ndarray, src: np.ndarray, which: int) -> np.ndarray:
     return np.median(img[np.round(y).astype(int), np.round(x).astype(int)].astype(float), axis=0)
 
 
+def _first_eye():
+    """A copy of the astronaut to paint on, its landmarks and depth, and the frame of eye 0 (the subject's left)."""
+    img, src, depth = astronaut_points()
+    return img.copy(), src, depth, eye_frame(src, *EYES[0])
+
+
+def _band(frame, u: np.ndarray, v_from: np.ndarray, v_to: np.ndarray) -> np.ndarray:
+    """Pixel polygon of the band between two rows ``v_from`` and ``v_to`` over ``u`` (eye frame coordinates)."""
+    return np.concatenate([np.stack(frame.to_image(u, v_from), 1), np.stack(frame.to_image(u[::-1], v_to[::-1]), 1)])
+
+
 @pytest.mark.parametrize("which", [0, 1])
 def test_closing_a_lid_turns_the_eye_into_skin(which):
     img, src, depth = astronaut_points()
@@ -53,16 +64,11 @@ def test_closing_a_lid_turns_the_eye_into_skin(which):
 
 def test_a_closed_lid_has_the_lids_colour_not_the_dark_skin_below_it():
     """Dark circles under the eye (or a heavy lower liner) must not flow up into the closed upper lid."""
-    img, src, depth = astronaut_points()
-    img = img.copy()
+    img, src, depth, f = _first_eye()
     upper, lower = EYES[0]
-    f = eye_frame(src, upper, lower)
     u = np.linspace(-0.1, 1.1, 40) * f.width
     lo = f.profile(np.clip(u, 0.0, f.width))[1]
-    band = np.concatenate(
-        [np.stack(f.to_image(u, lo + 0.5), 1), np.stack(f.to_image(u[::-1], lo[::-1] + 0.2 * f.width), 1)]
-    )
-    cv2.fillPoly(img, [np.round(band).astype(np.int32)], (40, 25, 20))
+    cv2.fillPoly(img, [np.round(_band(f, u, lo + 0.5, lo + 0.2 * f.width)).astype(np.int32)], (40, 25, 20))
     lid = _lid_skin(img, src, 0)
     dst = close_eye(src, 0, 1.0)
     res = close_lids(warp_face(img, src, dst, depth=depth), img, src, dst)
@@ -75,15 +81,12 @@ def test_a_closed_lid_has_the_lids_colour_not_the_dark_skin_below_it():
 def test_a_closed_lid_continues_the_skin_above_it_column_by_column():
     """Light from one side leaves half the lid in shade: the closed lid keeps that shade on the same half (one colour
     for the whole lid pasted a flat disc over the eye, lighter than the shaded half's skin around it)."""
-    img, src, depth = astronaut_points()
-    img = img.copy()
+    img, src, depth, f = _first_eye()
     upper, lower = EYES[0]
-    f = eye_frame(src, upper, lower)
     u = np.linspace(-0.2, 0.5, 20) * f.width
     up = f.profile(np.clip(u, 0.0, f.width))[0]
-    band = np.concatenate([np.stack(f.to_image(u, up - 0.5 * f.width), 1), np.stack(f.to_image(u[::-1], up[::-1]), 1)])
     shade = np.zeros(img.shape[:2], np.uint8)
-    cv2.fillPoly(shade, [np.round(band).astype(np.int32)], 1)
+    cv2.fillPoly(shade, [np.round(_band(f, u, up - 0.5 * f.width, up)).astype(np.int32)], 1)
     img[shade > 0] = (img[shade > 0] * 0.5).astype(np.uint8)
     dst = close_eye(src, 0, 1.0)
     res = close_lids(warp_face(img, src, dst, depth=depth), img, src, dst)
