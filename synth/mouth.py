@@ -84,9 +84,10 @@ _FRONT_TEETH_FADE = 0.2
 #: stretch); the others at most ``_TEETH_STRETCH`` times their length in the photo. Stretched teeth stay whole up
 #: to ``_STRETCHED_TEETH_KEEP``'s first share of the half-width and fade over its second (four incisors and the
 #: canines: a row, not two long incisors alone in the opening).
-#: The same share of the half-width bounds the drawn row under the photo's teeth where the mouth opens rounder
-#: without stretched lips (``front_teeth``; with stretched lips the row is as wide as the drawn teeth's own shading).
-#: Drawn where the photo's teeth fade (as far as ``_ROUNDER`` says the mouth opens rounder), in their colour: a jaw
+#: The same share of the half-width bounds the drawn row under the photo's teeth in an opening without stretched
+#: lips (``front_teeth``; otherwise the row is as wide as the drawn teeth's own shading). The row is drawn in the
+#: photo's teeth colour wherever the opening leaves room under them (where they fade as the mouth opens rounder,
+#: see ``_ROUNDER``, and under a sliver the lips part from): a jaw
 #: opened to several times the photo's opening showed a dark oval with one white speck of photo teeth above and one
 #: below (jawOpen 0.6 on toothy FRLL calibration smilers); real open mouths show the upper incisors' whole height.
 #: On 72 FRLL calibration photos the judges read the emotions as before within a photo (see the commit), on 44 UTKFace
