@@ -2,9 +2,10 @@
 
 Sections, each measured on real photos and, where the issue names one, beside a baseline:
 
-1. *frll truth* - FRLL's neutral photos edited to ``happiness:1.0`` vs the same people's real smiles: correlation
-   of the 52 MediaPipe score rises, landmark error around mouth and eyes (face widths, after a similarity on
-   MediaPipe's own pose points), identity distances; baseline: the unedited neutral photo.
+1. *frll truth* - FRLL's neutral photos edited to ``happiness:1.0`` vs the same people's real smiles, and their
+   smiling photos edited to ``neutral:1.0`` vs their real neutral ones: correlation of the 52 MediaPipe score
+   changes, landmark error around mouth and eyes (face widths, after a similarity on MediaPipe's own pose points),
+   identity distances; baseline: the unedited photo.
 2. *blendshape response* - ``arkit={control: 0.8}`` on portraits, FRLL's Canada set and the astronaut: did that
    control's score rise most of all 52? Pairs whose photo already shows the control at >= 0.8 are counted apart.
 3. *robustness* - share of UTKFace crops analysed and edited without error, with the reasons; identity and
@@ -285,72 +286,101 @@ def region_errors(points: np.ndarray, truth: np.ndarray) -> dict[str, float]:
     }
 
 
-def truth_pair(ctx: BenchContext, neutral: Photo, smile: np.ndarray, *, name: str = "pair") -> dict:
-    """Edit ``neutral`` to ``happiness:1.0`` and compare edit and unedited photo with the real ``smile``.
+def truth_pair(ctx: BenchContext, source: Photo, truth: Photo, *, controls: str) -> dict:
+    """Edit ``source`` with ``controls`` and compare the edit and the unedited photo with the real ``truth``.
 
-    Returns per-pair figures for the edit and the trivial baseline (the neutral photo itself):
-    ``corr`` of the 51 scored MediaPipe rises (NaN for the baseline, whose scores do not rise), ``score_mae``
-    (mean absolute score difference to the real smile), ``mouth`` / ``eyes`` landmark errors (face widths),
-    identity distances to the real smile and to the neutral photo.
+    ``source`` and ``truth`` are the same person in two expressions (FRLL: neutral and smiling). Returns per-pair
+    figures for the edit and the trivial baseline (``source`` itself): ``corr`` of the 51 scored MediaPipe changes
+    (edit vs real; NaN for the baseline, whose scores do not change), ``score_mae`` (mean absolute score difference
+    to the truth), ``mouth`` / ``eyes`` / ``both`` landmark errors (face widths, :func:`region_errors`), identity
+    distances to the truth and to the source photo.
     """
-    real = ctx.analyzer.largest_face(smile, name=f"{name} (smiling)")
-    result = ctx.editor.apply(neutral.image, neutral.faces, EditControls.from_args(emotion="happiness:1.0"), face=0)
-    d_edit = ctx.descriptor(result.image, f"{name} (edited)")
-    record = ctx.measure("frll", neutral, "happiness:1.0", 1.0, result, descriptor=d_edit)
-    edited = ctx.analyzer.largest_face(result.image, name=f"{name} (edited)")
-    base = neutral.faces[0].info
-    real_rise = real.blendshapes - base.blendshapes
+    real = truth.faces[0].info
+    result = ctx.editor.apply(source.image, source.faces, EditControls.from_args(emotion=controls), face=0)
+    d_edit = ctx.descriptor(result.image, f"{source.name} (edited)")
+    record = ctx.measure("frll", source, controls, 1.0, result, descriptor=d_edit)
+    edited = ctx.analyzer.largest_face(result.image, name=f"{source.name} (edited)")
+    base = source.faces[0].info
+    real_change = real.blendshapes - base.blendshapes
     edit_err, base_err = region_errors(edited.landmarks, real.landmarks), region_errors(base.landmarks, real.landmarks)
-    d_smile = ctx.descriptor(smile, f"{name} (smiling)")
+    if truth.descriptor is None:
+        truth.descriptor = ctx.descriptor(truth.image, truth.name)
     return {
-        "person": name,
+        "person": Path(source.name).stem,
         "edit": {
-            "corr": _corr(edited.blendshapes - base.blendshapes, real_rise),
+            "corr": _corr(edited.blendshapes - base.blendshapes, real_change),
             "score_mae": float(np.abs(edited.blendshapes - real.blendshapes)[_SCORED].mean()),
             **edit_err,
-            "identity_vs_smile": ctx.distance(d_edit, d_smile),
-            "identity_vs_neutral": record.identity,
+            "identity_vs_truth": ctx.distance(d_edit, truth.descriptor),
+            "identity_vs_source": record.identity,
         },
         "baseline": {
-            "corr": _corr(np.zeros_like(real_rise), real_rise),
+            "corr": _corr(np.zeros_like(real_change), real_change),
             "score_mae": float(np.abs(base.blendshapes - real.blendshapes)[_SCORED].mean()),
             **base_err,
-            "identity_vs_smile": ctx.distance(neutral.descriptor, d_smile),
-            "identity_vs_neutral": 0.0,
+            "identity_vs_truth": ctx.distance(source.descriptor, truth.descriptor),
+            "identity_vs_source": 0.0,
         },
     }
 
 
+#: The two directions section 1 measures: (source folder, truth folder, controls).
+FRLL_DIRECTIONS: tuple[tuple[str, str, str], ...] = (
+    ("neutral", "smiling", "happiness:1.0"),
+    ("smiling", "neutral", "neutral:1.0"),
+)
+
+
 def section_frll(ctx: BenchContext, data: Path, *, quick: bool) -> dict:
+    """Both directions of :data:`FRLL_DIRECTIONS`: the forward one (a smile added) at the top level, as before, the
+    reverse one (a real smile taken away, what every edit of a smiling photo starts with) under ``"reverse"``."""
     folder = data / "faces-frll"
     if not (folder / "neutral").is_dir() or not (folder / "smiling").is_dir():
         return {"status": SKIPPED, "folder": str(folder)}
     people = [p for p in _images(folder / "neutral") if (folder / "smiling" / p.name).is_file()]
     people = people[:12] if quick else people
-    rows, skipped = [], []
+    rows: dict[str, list[dict]] = {controls: [] for _, _, controls in FRLL_DIRECTIONS}
+    skipped: dict[str, list[dict]] = {controls: [] for _, _, controls in FRLL_DIRECTIONS}
     for path in _bar(people, "frll truth"):
         try:
-            neutral = ctx.photo(_load(path), str(path))
-            rows.append(truth_pair(ctx, neutral, _load(folder / "smiling" / path.name), name=path.stem))
+            photos = {
+                kind: ctx.photo(_load(folder / kind / path.name), f"{kind}/{path.name}")
+                for kind in ("neutral", "smiling")
+            }
         except Exception as e:  # noqa: BLE001 - one failing photo is reported, not fatal
-            skipped.append(_skip(path.name, e))
+            for controls in rows:
+                skipped[controls].append(_skip(path.name, e))
+            continue
+        for source, truth, controls in FRLL_DIRECTIONS:
+            try:
+                rows[controls].append(truth_pair(ctx, photos[source], photos[truth], controls=controls))
+            except Exception as e:  # noqa: BLE001
+                skipped[controls].append(_skip(f"{source}/{path.name}", e))
     tuned = _calibration_photos(ctx.editor)
-    for r in rows:
-        r["calibration_photo"] = f"neutral/{r['person']}.jpg" in tuned
-    held_out = [r for r in rows if not r["calibration_photo"]]
-    out: dict = {
-        "people": len(people),
-        "compared": len(rows),
-        "skipped": skipped,
-        "controls": "happiness:1.0",
-        **_frll_summary(rows),
-        "held_out": {
-            "note": "people whose photos the editor's calibration was not fitted on (its meta['photos'])",
-            "people": len(held_out),
-            **_frll_summary(held_out),
-        },
-        "per_person": rows,
-    }
+    out: dict = {}
+    for source, truth, controls in FRLL_DIRECTIONS:
+        for r in rows[controls]:
+            r["calibration_photo"] = f"{source}/{r['person']}.jpg" in tuned
+        held_out = [r for r in rows[controls] if not r["calibration_photo"]]
+        summary = {
+            "people": len(people),
+            "compared": len(rows[controls]),
+            "skipped": skipped[controls],
+            "controls": controls,
+            "source": source,
+            "truth": truth,
+            **_frll_summary(rows[controls]),
+            "held_out": {
+                "note": "people whose photos the editor's calibration was not fitted on (its meta['photos'])",
+                "people": len(held_out),
+                **_frll_summary(held_out),
+            },
+            "per_person": rows[controls],
+        }
+        if out:
+            out["reverse"] = summary
+        else:
+            out.update(summary)
     return out
 
 
@@ -365,7 +395,7 @@ def _frll_summary(rows: list[dict]) -> dict:
     for who in ("edit", "baseline"):
         out[who] = {
             key: {"median": _median(r[who][key] for r in rows), "mean": _mean(r[who][key] for r in rows)}
-            for key in ("corr", "score_mae", "mouth", "eyes", "both", "identity_vs_smile", "identity_vs_neutral")
+            for key in ("corr", "score_mae", "mouth", "eyes", "both", "identity_vs_truth", "identity_vs_source")
         }
     out["edit_corr_positive_share"] = _share(r["edit"]["corr"] > 0 for r in rows if np.isfinite(r["edit"]["corr"]))
     out["edit_better_mouth_share"] = _share(r["edit"]["mouth"] < r["baseline"]["mouth"] for r in rows)
@@ -946,18 +976,22 @@ def _num(x, fmt: str = ".3f") -> str:
 
 
 def _print_frll(console, s: dict) -> None:
-    _print_frll_table(console, s, f"1. FRLL truth: neutral -> happiness:1.0 vs the real smile ({s['compared']} people)")
-    held = s["held_out"]
-    if held["people"]:
-        title = f"1b. the same on the {held['people']} people the editor's calibration did not see"
-        _print_frll_table(console, held, title)
+    for step, part in (("1", s), ("1r", s.get("reverse"))):
+        if not part:
+            continue
+        what = f"{part['source']} -> {part['controls']} vs the real {part['truth']} photo"
+        _print_frll_table(console, part, f"{step}. FRLL truth: {what} ({part['compared']} people)")
+        held = part["held_out"]
+        if held["people"]:
+            title = f"{step}b. the same on the {held['people']} people the editor's calibration did not see"
+            _print_frll_table(console, held, title)
 
 
 def _print_frll_table(console, s: dict, title: str) -> None:
     from rich.table import Table
 
     t = Table(title=title)
-    for col in ("", "score-rise corr", "score MAE", "mouth err (fw)", "eye err (fw)", "id vs smile", "id vs neutral"):
+    for col in ("", "score-change corr", "score MAE", "mouth err (fw)", "eye err (fw)", "id vs truth", "id vs source"):
         t.add_column(col)
     for who in ("edit", "baseline"):
         v = s[who]
@@ -965,8 +999,8 @@ def _print_frll_table(console, s: dict, title: str) -> None:
             corr = v["corr"][stat]
             t.add_row(
                 f"{who} {stat}",
-                "undefined (no rise)" if corr is None else _num(corr, ".2f"),
-                *(_num(v[k][stat]) for k in ("score_mae", "mouth", "eyes", "identity_vs_smile", "identity_vs_neutral")),
+                "undefined (no change)" if corr is None else _num(corr, ".2f"),
+                *(_num(v[k][stat]) for k in ("score_mae", "mouth", "eyes", "identity_vs_truth", "identity_vs_source")),
             )
     console.print(t)
 

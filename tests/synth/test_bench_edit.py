@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import cv2
 import numpy as np
 import pytest
 
@@ -71,16 +72,36 @@ def test_region_errors_ignore_head_position_but_see_the_mouth(astronaut_faces):
 
 
 def test_truth_pair_edit_correlates_where_the_baseline_cannot(ctx, editor, astronaut, astronaut_faces):
-    # A truth built from the astronaut: his own smile, and his face with the smile faded out ("neutral").
+    # A truth built from the astronaut: her own smile, and her face with the smile faded out ("neutral").
     faded = editor.apply(astronaut, astronaut_faces, EditControls.from_args(emotion="neutral:1")).image
-    neutral = ctx.photo(faded, "astronaut-neutral")
-    row = truth_pair(ctx, neutral, astronaut, name="astronaut")
+    neutral = ctx.photo(faded, "neutral/astronaut.png")
+    smiling = Photo("smiling/astronaut.png", astronaut, astronaut_faces)
+    row = truth_pair(ctx, neutral, smiling, controls="happiness:1.0")
+    assert row["person"] == "astronaut"
     assert row["edit"]["corr"] > 0.0  # the edit moves the scores the way the real smile does
-    assert np.isnan(row["baseline"]["corr"])  # the unedited photo's scores do not rise
+    assert np.isnan(row["baseline"]["corr"])  # the unedited photo's scores do not change
     assert row["edit"]["score_mae"] < row["baseline"]["score_mae"]
-    assert row["baseline"]["identity_vs_neutral"] == 0.0
-    assert 0 < row["edit"]["identity_vs_neutral"] < 0.6
+    assert row["baseline"]["identity_vs_source"] == 0.0
+    assert 0 < row["edit"]["identity_vs_source"] < 0.6
     assert ctx.records[-1].section == "frll" and ctx.records[-1].outside_max <= 2
+    # The other way: the smile taken away, compared with the faded face it came from.
+    back = truth_pair(ctx, smiling, neutral, controls="neutral:1.0")
+    assert back["edit"]["corr"] > 0.9  # the same edit again: the scores fall as they did
+    assert back["edit"]["mouth"] < 0.1 * back["baseline"]["mouth"]
+    assert back["edit"]["identity_vs_truth"] < 0.1 < back["baseline"]["identity_vs_truth"]
+
+
+def test_frll_truth_measures_both_directions(tmp_path, ctx, editor, astronaut, astronaut_faces):
+    faded = editor.apply(astronaut, astronaut_faces, EditControls.from_args(emotion="neutral:1")).image
+    for kind, image in (("neutral", faded), ("smiling", astronaut)):
+        (tmp_path / "faces-frll" / kind).mkdir(parents=True)
+        cv2.imwrite(str(tmp_path / "faces-frll" / kind / "001.png"), image[..., ::-1])
+    out = section_frll(ctx, tmp_path, quick=True)
+    back = out["reverse"]
+    ways = [(part["source"], part["truth"], part["controls"], part["compared"]) for part in (out, back)]
+    assert ways == [("neutral", "smiling", "happiness:1.0", 1), ("smiling", "neutral", "neutral:1.0", 1)]
+    assert back["per_person"][0]["person"] == "001" and not back["skipped"]
+    assert back["edit"]["mouth"]["median"] < back["baseline"]["mouth"]["median"]
 
 
 def test_jaw_open_response_on_the_astronaut(ctx, astronaut, astronaut_faces):
