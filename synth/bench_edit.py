@@ -357,31 +357,30 @@ def section_frll(ctx: BenchContext, data: Path, *, quick: bool) -> dict:
             except Exception as e:  # noqa: BLE001
                 skipped[controls].append(_skip(f"{source}/{path.name}", e))
     tuned = _calibration_photos(ctx.editor)
-    out: dict = {}
+    summaries = []
     for source, truth, controls in FRLL_DIRECTIONS:
         for r in rows[controls]:
             r["calibration_photo"] = f"{source}/{r['person']}.jpg" in tuned
         held_out = [r for r in rows[controls] if not r["calibration_photo"]]
-        summary = {
-            "people": len(people),
-            "compared": len(rows[controls]),
-            "skipped": skipped[controls],
-            "controls": controls,
-            "source": source,
-            "truth": truth,
-            **_frll_summary(rows[controls]),
-            "held_out": {
-                "note": "people whose photos the editor's calibration was not fitted on (its meta['photos'])",
-                "people": len(held_out),
-                **_frll_summary(held_out),
-            },
-            "per_person": rows[controls],
-        }
-        if out:
-            out["reverse"] = summary
-        else:
-            out.update(summary)
-    return out
+        summaries.append(
+            {
+                "people": len(people),
+                "compared": len(rows[controls]),
+                "skipped": skipped[controls],
+                "controls": controls,
+                "source": source,
+                "truth": truth,
+                **_frll_summary(rows[controls]),
+                "held_out": {
+                    "note": "people whose photos the editor's calibration was not fitted on (its meta['photos'])",
+                    "people": len(held_out),
+                    **_frll_summary(held_out),
+                },
+                "per_person": rows[controls],
+            }
+        )
+    forward, reverse = summaries
+    return {**forward, "reverse": reverse}
 
 
 def _calibration_photos(editor: FaceEditor) -> set[str]:
