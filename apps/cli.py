@@ -48,6 +48,7 @@ BENCHMARKS: dict[str, str] = {
     "fit": "facecraft.synth.bench:bench_fit",
     "warp": "facecraft.synth.warp:bench_warp",
     "edit": "facecraft.synth.bench_edit:bench_edit",
+    "edit-tuning": "facecraft.synth.bench_edit_tuning:bench_edit_tuning",
     "talk": "facecraft.synth.bench_talk:bench_talk",
     "adapter": "facecraft.synth.bench_adapter:bench_adapter",
     "a2f-batch": "facecraft.audio2face.bench_batch:bench_batch",

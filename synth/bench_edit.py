@@ -262,23 +262,27 @@ def _corr(a: np.ndarray, b: np.ndarray) -> float:
     return pearson(a[_SCORED], b[_SCORED])  # NaN for a vector that does not move
 
 
-def region_errors(points: np.ndarray, truth: np.ndarray) -> dict[str, float]:
-    """Mean landmark distance around the mouth and the eyes, in face widths of ``points``.
-
-    ``truth`` ``(478, 3)`` is first mapped onto ``points`` ``(478, 3)`` (pixels, MediaPipe depth) by the
-    similarity that best aligns MediaPipe's own pose points (:attr:`CanonicalMesh.procrustes_ids`, weighted),
-    so a different head position between two shots does not count; distances are measured in the image plane.
-    """
+def _aligned(points: np.ndarray, onto: np.ndarray) -> np.ndarray:
+    """``points`` ``(478, 3)`` mapped onto ``onto`` by the similarity that best aligns MediaPipe's own pose points
+    (:attr:`CanonicalMesh.procrustes_ids`, weighted): a different head position between two shots does not count."""
     from facecraft.eval.face_geometry import similarity_fit
     from facecraft.rigs.mediapipe_mesh import canonical_mesh
 
     mesh = canonical_mesh()
     ids = np.asarray(mesh.procrustes_ids)
-    p, t = np.asarray(points, np.float64), np.asarray(truth, np.float64)
+    p, t = np.asarray(onto, np.float64), np.asarray(points, np.float64)
     s, r, tr = similarity_fit(t[ids], p[ids], mesh.procrustes_weights)
-    aligned = s * t @ r.T + tr
-    width = face_width(p[:NUM_MESH_POINTS, :2])
-    err = np.linalg.norm(aligned[:, :2] - p[:, :2], axis=1) / width
+    return s * t @ r.T + tr
+
+
+def region_errors(points: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    """Mean landmark distance around the mouth and the eyes, in face widths of ``points``.
+
+    ``truth`` ``(478, 3)`` is first mapped onto ``points`` ``(478, 3)`` (pixels, MediaPipe depth) by
+    :func:`_aligned`; distances are measured in the image plane.
+    """
+    p = np.asarray(points, np.float64)
+    err = np.linalg.norm(_aligned(truth, p)[:, :2] - p[:, :2], axis=1) / face_width(p[:NUM_MESH_POINTS, :2])
     return {
         "mouth": float(err[_MOUTH].mean()),
         "eyes": float(err[_EYES].mean()),
@@ -286,14 +290,24 @@ def region_errors(points: np.ndarray, truth: np.ndarray) -> dict[str, float]:
     }
 
 
-def truth_pair(ctx: BenchContext, source: Photo, truth: Photo, *, controls: str) -> dict:
+def landmark_motion(points: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """``(478, 2)`` how far each landmark of ``points`` lies from where it is in ``base`` (both ``(478, 3)``), after
+    :func:`_aligned`, in face widths of ``base``: x toward the image's right, y down."""
+    b = np.asarray(base, np.float64)
+    return (_aligned(points, b)[:, :2] - b[:, :2]) / face_width(b[:NUM_MESH_POINTS, :2])
+
+
+def truth_pair(
+    ctx: BenchContext, source: Photo, truth: Photo, *, controls: str, motions: dict[str, tuple[int, ...]] | None = None
+) -> dict:
     """Edit ``source`` with ``controls`` and compare the edit and the unedited photo with the real ``truth``.
 
     ``source`` and ``truth`` are the same person in two expressions (FRLL: neutral and smiling). Returns per-pair
     figures for the edit and the trivial baseline (``source`` itself): ``corr`` of the 51 scored MediaPipe changes
     (edit vs real; NaN for the baseline, whose scores do not change), ``score_mae`` (mean absolute score difference
     to the truth), ``mouth`` / ``eyes`` / ``both`` landmark errors (face widths, :func:`region_errors`), identity
-    distances to the truth and to the source photo.
+    distances to the truth and to the source photo. ``motions`` (name: landmark ids) adds ``motion``: the mean
+    :func:`landmark_motion` of those landmarks from the source, edit's and real, ``[x, y]`` face widths.
     """
     real = truth.faces[0].info
     result = ctx.editor.apply(source.image, source.faces, EditControls.from_args(emotion=controls), face=0)
@@ -305,7 +319,7 @@ def truth_pair(ctx: BenchContext, source: Photo, truth: Photo, *, controls: str)
     edit_err, base_err = region_errors(edited.landmarks, real.landmarks), region_errors(base.landmarks, real.landmarks)
     if truth.descriptor is None:
         truth.descriptor = ctx.descriptor(truth.image, truth.name)
-    return {
+    row: dict = {
         "person": Path(source.name).stem,
         "edit": {
             "corr": _corr(edited.blendshapes - base.blendshapes, real_change),
@@ -322,6 +336,15 @@ def truth_pair(ctx: BenchContext, source: Photo, truth: Photo, *, controls: str)
             "identity_vs_source": 0.0,
         },
     }
+    if motions:
+        moved = {
+            "edit": landmark_motion(edited.landmarks, base.landmarks),
+            "real": landmark_motion(real.landmarks, base.landmarks),
+        }
+        row["motion"] = {
+            who: {name: m[list(ids)].mean(0).tolist() for name, ids in motions.items()} for who, m in moved.items()
+        }
+    return row
 
 
 #: The two directions section 1 measures: (source folder, truth folder, controls).
@@ -530,6 +553,12 @@ def robust_item(ctx: BenchContext, path: Path, emotion: str, *, measure: bool) -
     return {"ok": True, "analysis_ms": analysis_ms, "faces": len(photo.faces), "record": record, "glasses": glasses}
 
 
+def utk_order(count: int) -> np.ndarray:
+    """The order UTKFace's ``count`` sorted crops are drawn in (seed 0): the bench measures the first ones, the
+    editor is tuned on the crops after its sample (:mod:`facecraft.synth.bench_edit_tuning`)."""
+    return np.random.default_rng(0).permutation(count)
+
+
 def section_robustness(
     ctx: BenchContext,
     data: Path,
@@ -550,8 +579,8 @@ def section_robustness(
     if not folder.is_dir():
         return {"status": SKIPPED, "folder": str(folder)}
     files = _images(folder)
-    order = np.random.default_rng(0).permutation(len(files))
-    files = [files[i] for i in order[: 300 if quick else limit]]
+    available = len(files)
+    files = [files[i] for i in utk_order(available)[: 300 if quick else limit]]
     sample = 50 if quick else 500
     jobs = [(str(p), f"{HIT_RATE_EMOTIONS[i % len(HIT_RATE_EMOTIONS)]}:1.0", i < sample) for i, p in enumerate(files)]
     rows: list[dict] = []
@@ -560,7 +589,7 @@ def section_robustness(
         for row in _bar(results, "robustness (UTKFace)", total=len(jobs)):
             rows.append(row)
             if progress is not None and len(rows) % every == 0 and len(rows) < len(jobs):
-                progress(_robust_summary(rows, len(rows), len(order), sample, workers))
+                progress(_robust_summary(rows, len(rows), available, sample, workers))
 
     if workers > 1:
         import multiprocessing
@@ -572,7 +601,7 @@ def section_robustness(
     else:
         collect(robust_item(ctx, Path(p), e, measure=m) for p, e, m in jobs)
     ctx.records.extend(r["record"] for r in rows if r.get("record") is not None)
-    return _robust_summary(rows, len(files), len(order), sample, workers)
+    return _robust_summary(rows, len(files), available, sample, workers)
 
 
 def _robust_summary(rows: list[dict], photos: int, available: int, sample: int, workers: int) -> dict:
