@@ -119,12 +119,15 @@ def tuning_sets(
 
 def section_response(ctx: BenchContext, sets: dict[str, list[Photo]], controls: tuple[str, ...]) -> dict:
     out: dict = {}
+    done: dict[tuple[str, str], dict] = {}  # a photo in two sets (a smiler) is edited once
     for name, photos in sets.items():
         rows, skipped = [], []
         for photo in _bar(photos, f"response ({name})", unit="photo"):
             for control in controls:
                 try:
-                    rows.append(control_response(ctx, photo, control))
+                    if (photo.name, control) not in done:
+                        done[photo.name, control] = control_response(ctx, photo, control)
+                    rows.append(done[photo.name, control])
                 except Exception as e:  # noqa: BLE001 - one failing edit is reported, not fatal
                     skipped.append(_skip(f"{photo.name} [{control}]", e))
         per_control = {}
@@ -147,13 +150,16 @@ def section_hit_rate(ctx: BenchContext, sets: dict[str, list[Photo]], emotions: 
 
     ready, unavailable = _judges()
     out: dict = {"judges_unavailable": unavailable}
+    done: dict[tuple[str, str], np.ndarray] = {}  # a photo in two sets (a smiler) is edited once
     for name, photos in sets.items():
         edits, targets, skipped = [], [], []
         for photo in _bar(photos, f"emotion edits ({name})", unit="photo"):
             for emotion in emotions:
                 try:
-                    controls = EditControls.from_args(emotion=f"{emotion}:1.0")
-                    edits.append(ctx.editor.apply(photo.image, photo.faces, controls, face=0).image)
+                    if (photo.name, emotion) not in done:
+                        controls = EditControls.from_args(emotion=f"{emotion}:1.0")
+                        done[photo.name, emotion] = ctx.editor.apply(photo.image, photo.faces, controls, face=0).image
+                    edits.append(done[photo.name, emotion])
                     targets.append(emotion)
                 except Exception as e:  # noqa: BLE001 - one failing edit is reported, not fatal
                     skipped.append(_skip(f"{photo.name} [{emotion}]", e))
