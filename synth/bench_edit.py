@@ -275,26 +275,25 @@ def _aligned(points: np.ndarray, onto: np.ndarray) -> np.ndarray:
     return s * t @ r.T + tr
 
 
-def region_errors(points: np.ndarray, truth: np.ndarray) -> dict[str, float]:
-    """Mean landmark distance around the mouth and the eyes, in face widths of ``points``.
-
-    ``truth`` ``(478, 3)`` is first mapped onto ``points`` ``(478, 3)`` (pixels, MediaPipe depth) by
-    :func:`_aligned`; distances are measured in the image plane.
-    """
-    p = np.asarray(points, np.float64)
-    err = np.linalg.norm(_aligned(truth, p)[:, :2] - p[:, :2], axis=1) / face_width(p[:NUM_MESH_POINTS, :2])
-    return {
-        "mouth": float(err[_MOUTH].mean()),
-        "eyes": float(err[_EYES].mean()),
-        "both": float(err[_MOUTH + _EYES].mean()),
-    }
-
-
 def landmark_motion(points: np.ndarray, base: np.ndarray) -> np.ndarray:
     """``(478, 2)`` how far each landmark of ``points`` lies from where it is in ``base`` (both ``(478, 3)``), after
     :func:`_aligned`, in face widths of ``base``: x toward the image's right, y down."""
     b = np.asarray(base, np.float64)
     return (_aligned(points, b)[:, :2] - b[:, :2]) / face_width(b[:NUM_MESH_POINTS, :2])
+
+
+def region_errors(points: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    """Mean landmark distance around the mouth and the eyes, in face widths of ``points``.
+
+    ``truth`` ``(478, 3)`` is first mapped onto ``points`` ``(478, 3)`` (pixels, MediaPipe depth) by
+    :func:`_aligned`; distances are measured in the image plane (:func:`landmark_motion`).
+    """
+    err = np.linalg.norm(landmark_motion(truth, points), axis=1)
+    return {
+        "mouth": float(err[_MOUTH].mean()),
+        "eyes": float(err[_EYES].mean()),
+        "both": float(err[_MOUTH + _EYES].mean()),
+    }
 
 
 def truth_pair(
