@@ -216,6 +216,14 @@ _OUTER_BROW_RAISERS = np.array([ARKIT_INDEX["browOuterUpLeft"], ARKIT_INDEX["bro
 #: rounded one: funnel at 0.8 read largest on the 72 calibration photos and 40 UTKFace tuning crops (positions
 #: 500..540) 0.30 -> 0.36 (neutral .25 -> .47, smiling .58 -> .53, UTKFace .10 -> .10; shares 0.175 / 0.3 / 0.4:
 #: 0.35 / 0.35 / 0.34).
+#: A raised cheek alone (AU6 without the smile's AU12, whose forms already squint the eye) pushes its lower lid up:
+#: half a unit of the rig's ``eyeSquint`` per unit of ``cheekSquint``. The rig's cheek raise moves the cheek at most
+#: 0.024 face widths per unit; at 0.8 it barely showed on any photo (the edit bench's control sheet; MediaPipe never
+#: scores ``cheekSquint``, so only the eye shows it), and with the lower lid raised the eye narrows from below as a
+#: raised cheek makes it (astronaut, FRLL calibration 001 and 006, a UTKFace tuning crop, shares 0.5 and 1.0 looked
+#: at: 1.0 reads as a squint). Emotions keep their rig changes except where the request raises the cheek but not the
+#: smile: happiness:0.5 or "a shy smile" on an already smiling face (FRLL calibration smiles: ``eyeSquint`` +0.08 to
+#: +0.19 rig units, against 1.74 for ``eyeSquint`` at 0.8); happiness:1.0 raises the smile and is unchanged.
 #: ``{raised channel(s) joined by "+", then "!channel" for each one the request must not raise:
 #: {companion: share of their smallest rig change}}``; a companion takes
 #: the largest share any key gives it (the most negative for negative shares), never beyond its limit, and
@@ -248,6 +256,8 @@ COMPANIONS: dict[str, dict[str, float]] = {
         "browOuterUpRight": -0.01,
         "browInnerUp": -0.01,
     },
+    "cheekSquintLeft!eyeSquintLeft!mouthSmileLeft": {"eyeSquintLeft": 0.5},
+    "cheekSquintRight!eyeSquintRight!mouthSmileRight": {"eyeSquintRight": 0.5},
 }
 
 #: Shapes that give way where another moves (antagonist muscles): ``{shape, then "!shape" for each one whose rise

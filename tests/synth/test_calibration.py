@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import numpy as np
@@ -242,6 +243,19 @@ def test_a_widened_eye_alone_lowers_its_lower_lid_and_holds_the_brows():
     assert surprised[inner] > 0.3 and surprised[squint] > -0.5 * surprised[wide] + 0.1
     # A squint asked with the widening (AU5 + AU7) is not undone.
     assert cal.rig_change(*_request(eyeWideLeft=0.8, eyeSquintLeft=0.8))[squint] > 0
+
+
+def test_a_raised_cheek_alone_pushes_its_lower_lid_up():
+    cal = EditorCalibration.load()
+    for side in ("Left", "Right"):
+        cheek, squint = ARKIT_INDEX[f"cheekSquint{side}"], ARKIT_INDEX[f"eyeSquint{side}"]
+        change = cal.rig_change(*_request(**{f"cheekSquint{side}": 0.8}))
+        assert change[cheek] > 0.5
+        assert change[squint] == pytest.approx(0.5 * change[cheek], abs=1e-6)
+    # With the smile (happiness' AU6 + AU12) the lower lid is left to the solve and the emotion's form.
+    plain = dataclasses.replace(cal, companions={k: v for k, v in cal.companions.items() if not k.startswith("cheek")})
+    smile = _request(cheekSquintLeft=0.8, cheekSquintRight=0.8, mouthSmileLeft=0.9, mouthSmileRight=0.9)
+    np.testing.assert_allclose(cal.rig_change(*smile), plain.rig_change(*smile), atol=1e-9)
 
 
 def test_a_companion_key_can_name_what_the_request_must_not_raise():
