@@ -451,6 +451,27 @@ def control_response(ctx: BenchContext, photo: Photo, control: str, *, weight: f
     }
 
 
+def response_per_control(rows: list[dict], controls) -> dict[str, dict]:
+    """Per control, the figures of its :func:`control_response` rows: pairs, success (also without the saturated
+    photos), mean rise, share that rose, the most common wrong largest rise, the highest score seen."""
+    per_control = {}
+    for c in controls:
+        rc = [r for r in rows if r["control"] == c]
+        fc = [r for r in rc if not r["saturated"]]
+        wrong = Counter(r["largest"] for r in rc if not r["success"])
+        per_control[c] = {
+            "pairs": len(rc),
+            "success": _share(r["success"] for r in rc),
+            "saturated": sum(r["saturated"] for r in rc),
+            "success_unsaturated": _share(r["success"] for r in fc),
+            "mean_rise": _mean(r["rise"] for r in rc),
+            "rose": _share(r["rise"] > 0 for r in rc),
+            "most_common_wrong_largest": wrong.most_common(1)[0][0] if wrong else None,
+            "score_max": max((max(r["before"], r["before"] + r["rise"]) for r in rc), default=None),
+        }
+    return per_control
+
+
 def section_response(ctx: BenchContext, data: Path, *, quick: bool, controls=RESPONSE_CONTROLS) -> dict:
     sources = {"astronaut": [resolve_asset("astronaut")]}
     missing = []
@@ -473,21 +494,7 @@ def section_response(ctx: BenchContext, data: Path, *, quick: bool, controls=RES
             except Exception as e:  # noqa: BLE001 - one failing edit is reported, not fatal
                 skipped.append(_skip(f"{path} [{control}]", e))
     fresh = [r for r in rows if not r["saturated"]]
-    per_control = {}
-    for c in controls:
-        rc = [r for r in rows if r["control"] == c]
-        fc = [r for r in rc if not r["saturated"]]
-        wrong = Counter(r["largest"] for r in rc if not r["success"])
-        per_control[c] = {
-            "pairs": len(rc),
-            "success": _share(r["success"] for r in rc),
-            "saturated": sum(r["saturated"] for r in rc),
-            "success_unsaturated": _share(r["success"] for r in fc),
-            "mean_rise": _mean(r["rise"] for r in rc),
-            "rose": _share(r["rise"] > 0 for r in rc),
-            "most_common_wrong_largest": wrong.most_common(1)[0][0] if wrong else None,
-            "score_max": max((max(r["before"], r["before"] + r["rise"]) for r in rc), default=None),
-        }
+    per_control = response_per_control(rows, controls)
     # MediaPipe's blendshape model gives some channels (noseSneer*, cheekSquint*) a score of ~0 on every photo,
     # edited or not: there the judge, not the edit, decides the outcome.
     mute = sorted(c for c, v in per_control.items() if v["score_max"] is not None and v["score_max"] < MUTE_SCORE)
@@ -552,6 +559,11 @@ def robust_item(ctx: BenchContext, path: Path, emotion: str, *, measure: bool) -
     return {"ok": True, "analysis_ms": analysis_ms, "faces": len(photo.faces), "record": record, "glasses": glasses}
 
 
+#: UTKFace crops of the seed-0 draw whose identity and outside pixels section 3 measures; the editor is tuned on the
+#: crops after them (:mod:`facecraft.synth.bench_edit_tuning`).
+UTK_SAMPLE = 500
+
+
 def utk_order(count: int) -> np.ndarray:
     """The order UTKFace's ``count`` sorted crops are drawn in (seed 0): the bench measures the first ones, the
     editor is tuned on the crops after its sample (:mod:`facecraft.synth.bench_edit_tuning`)."""
@@ -580,7 +592,7 @@ def section_robustness(
     files = _images(folder)
     available = len(files)
     files = [files[i] for i in utk_order(available)[: 300 if quick else limit]]
-    sample = 50 if quick else 500
+    sample = 50 if quick else UTK_SAMPLE
     jobs = [(str(p), f"{HIT_RATE_EMOTIONS[i % len(HIT_RATE_EMOTIONS)]}:1.0", i < sample) for i, p in enumerate(files)]
     rows: list[dict] = []
 

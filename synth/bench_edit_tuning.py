@@ -18,6 +18,8 @@ Sections (each set separately):
 3. *smile removal* - the calibration people's smiles edited to ``neutral:1.0`` against their own neutral photos
    (:func:`facecraft.synth.bench_edit.truth_pair`), with the mean signed motion of the mouth corners and the lips'
    middles beside the real one (face widths, x toward the image's right, y down).
+
+The dlib identity distances of the response and removal edits are summed up as the edit bench's section 5 does.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,7 @@ from .bench_edit import (
     JUDGES,
     RESPONSE_CONTROLS,
     SKIPPED,
+    UTK_SAMPLE,
     BenchContext,
     Photo,
     _bar,
@@ -48,6 +50,8 @@ from .bench_edit import (
     _share,
     _skip,
     control_response,
+    response_per_control,
+    section_identity,
     truth_pair,
     utk_order,
 )
@@ -57,8 +61,6 @@ from .editor import FaceEditor
 
 logger = logging.getLogger(__name__)
 
-#: The edit bench's UTKFace sample: the first crops of its seed-0 draw; the tuning crops follow them.
-UTK_SAMPLE = 500
 #: MediaPipe ``mouthSmile`` (mean of both sides) from which a tuning crop counts as a broad smiler.
 SMILER_SCORE = 0.8
 #: Landmarks whose motion section 3 reports: the mouth corners and the lips' middles (outer and inner).
@@ -130,16 +132,7 @@ def section_response(ctx: BenchContext, sets: dict[str, list[Photo]], controls: 
                     rows.append(done[photo.name, control])
                 except Exception as e:  # noqa: BLE001 - one failing edit is reported, not fatal
                     skipped.append(_skip(f"{photo.name} [{control}]", e))
-        per_control = {}
-        for control in controls:
-            mine = [r for r in rows if r["control"] == control]
-            wrong = Counter(r["largest"] for r in mine if not r["success"]).most_common(1)
-            per_control[control] = {
-                "pairs": len(mine),
-                "success": _share(r["success"] for r in mine),
-                "mean_rise": _mean(r["rise"] for r in mine),
-                "most_common_wrong_largest": wrong[0][0] if wrong else None,
-            }
+        per_control = response_per_control(rows, controls)
         out[name] = {"pairs": len(rows), "success": _share(r["success"] for r in rows), "skipped": skipped,
                      "per_control": per_control}  # fmt: skip
     return out
@@ -240,6 +233,8 @@ def bench_edit_tuning(
             "emotion_hit_rate": section_hit_rate(ctx, sets, tuple(emotions)),
             "smile_removal": section_smile_removal(ctx, data, sets),
         }
+        # the identity distances the response and removal edits were measured with (section 5 of the edit bench)
+        report["identity"] = section_identity(ctx.records)
     report["seconds"] = round(time.perf_counter() - start, 1)
     _print(report)
     return report

@@ -46,6 +46,8 @@ def test_tuning_bench_measures_each_set_apart(report):
     jaw = {name: part["per_control"]["jawOpen"] for name, part in report["response"].items()}
     assert all(v["pairs"] == n for v, n in zip(jaw.values(), report["sets"].values(), strict=True))
     assert jaw["calibration_smiling"]["mean_rise"] > 0.1  # the astronaut's mouth opens and MediaPipe sees it
+    # every response edit (four photos, the smiler once) and the removal were measured for identity
+    assert report["identity"]["per_section"]["response"] is not None and report["identity"]["edits"] == 4 + 1
     rates = report["emotion_hit_rate"]
     assert not rates["judges_unavailable"] and set(rates["utk"]["judges"]) == set(JUDGES)
     assert "evidence" in rates["calibration_neutral"]["note"] and "note" not in rates["utk"]
