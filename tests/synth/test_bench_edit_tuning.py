@@ -60,6 +60,7 @@ def test_smile_removal_compares_with_the_real_neutral_photo(report):
     # The truth is the astronaut faded by the same edit: the removal lands on it, and narrows the mouth as it did.
     assert removal["edit"]["mouth"] < 0.1 * removal["baseline"]["mouth"]
     width = removal["mouth_width_change_face_widths"]
-    assert width["real"] < -0.01 and abs(width["edit"] - width["real"]) < 0.005
+    # within 5% of the real change: both photos pass through JPEG, which moves the landmarks by a few thousandths
+    assert width["real"] < -0.01 and abs(width["edit"] - width["real"]) < 0.05 * abs(width["real"])
     corner = removal["mouth_motion_face_widths"]["corner_image_left"]
     assert corner["real"][0] > 0 and np.allclose(corner["edit"], corner["real"], atol=0.005)  # moves in (right)
