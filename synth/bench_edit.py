@@ -7,7 +7,8 @@ Sections, each measured on real photos and, where the issue names one, beside a 
    changes, landmark error around mouth and eyes (face widths, after a similarity on MediaPipe's own pose points),
    identity distances; baseline: the unedited photo.
 2. *blendshape response* - ``arkit={control: 0.8}`` on portraits, FRLL's Canada set and the astronaut: did that
-   control's score rise most of all 52? Pairs whose photo already shows the control at >= 0.8 are counted apart.
+   control's score rise most of all 52? Pairs whose photo already shows the control at >= 0.8 are counted apart;
+   per control, how much of the drawn landmark motion MediaPipe's landmarks show on the edit (:func:`seen_share`).
 3. *robustness* - share of UTKFace crops analysed and edited without error, with the reasons; identity and
    outside pixels on a sample.
 4. *emotion hit rate* - portraits edited to six emotions at intensity 1, judged by the FER judges.
@@ -282,6 +283,28 @@ def landmark_motion(points: np.ndarray, base: np.ndarray) -> np.ndarray:
     return (_aligned(points, b)[:, :2] - b[:, :2]) / face_width(b[:NUM_MESH_POINTS, :2])
 
 
+#: Mesh points whose drawn motion is at least this share of the largest one count in :func:`seen_share`.
+SEEN_FROM = 0.25
+
+
+def seen_share(drawn: np.ndarray, before: np.ndarray, after: np.ndarray) -> float | None:
+    """How much of an edit's drawn motion MediaPipe's landmarks show when the edited photo is analysed again.
+
+    ``drawn`` ``(468, 2)``: pixels each mesh point was moved (:attr:`FaceEdit.offsets_px`); ``before`` and ``after``
+    ``(468+, 2+)``: the landmarks of the photo and of its edit (same camera and head: no alignment). The projection of
+    the seen motion on the drawn one over the points that moved most (at least :data:`SEEN_FROM` of the largest
+    motion): 1 when the landmarks follow the warp, 0 when they stay. None when nothing moved by half a pixel.
+    A blendshape score reads the landmarks, not the pixels: a control whose edit is drawn but not seen cannot rise.
+    """
+    d = np.asarray(drawn, np.float64)[:NUM_MESH_POINTS, :2]
+    seen = (np.asarray(after, np.float64) - np.asarray(before, np.float64))[:NUM_MESH_POINTS, :2]
+    size = np.linalg.norm(d, axis=1)
+    if size.max(initial=0.0) < 0.5:
+        return None
+    moved = size >= SEEN_FROM * size.max()
+    return float((seen[moved] * d[moved]).sum() / (d[moved] ** 2).sum())
+
+
 def region_errors(points: np.ndarray, truth: np.ndarray) -> dict[str, float]:
     """Mean landmark distance around the mouth and the eyes, in face widths of ``points``.
 
@@ -437,8 +460,9 @@ def control_response(ctx: BenchContext, photo: Photo, control: str, *, weight: f
     before = photo.faces[0].info.blendshapes
     result = ctx.editor.apply(photo.image, photo.faces, EditControls.from_args(arkit={control: weight}), face=0)
     ctx.measure("response", photo, f"{control}={weight}", weight, result)
-    after = ctx.analyzer.largest_face(result.image, name=f"{photo.name} [{control}]").blendshapes
-    resp = BlendshapeResponse.from_scores(before, after, control, name=photo.name)
+    edited = ctx.analyzer.largest_face(result.image, name=f"{photo.name} [{control}]")
+    resp = BlendshapeResponse.from_scores(before, edited.blendshapes, control, name=photo.name)
+    seen = seen_share(result.faces[0].offsets_px, photo.faces[0].info.landmarks, edited.landmarks)
     return {
         "photo": Path(photo.name).name,
         "control": control,
@@ -448,12 +472,14 @@ def control_response(ctx: BenchContext, photo: Photo, control: str, *, weight: f
         "largest_rise": round(resp.largest_rise, 4),
         "success": resp.target_is_largest,
         "saturated": bool(before[ARKIT_INDEX[control]] >= SATURATED_SCORE),
+        "seen": None if seen is None else round(seen, 3),
     }
 
 
 def response_per_control(rows: list[dict], controls) -> dict[str, dict]:
     """Per control, the figures of its :func:`control_response` rows: pairs, success (also without the saturated
-    photos), mean rise, share that rose, the most common wrong largest rise, the highest score seen."""
+    photos), mean rise, share that rose, the most common wrong largest rise, the highest score, and the median share
+    of the drawn landmark motion MediaPipe's landmarks show (:func:`seen_share`)."""
     per_control = {}
     for c in controls:
         rc = [r for r in rows if r["control"] == c]
@@ -468,6 +494,7 @@ def response_per_control(rows: list[dict], controls) -> dict[str, dict]:
             "rose": _share(r["rise"] > 0 for r in rc),
             "most_common_wrong_largest": wrong.most_common(1)[0][0] if wrong else None,
             "score_max": max((max(r["before"], r["before"] + r["rise"]) for r in rc), default=None),
+            "seen_median": _median(r.get("seen") for r in rc),
         }
     return per_control
 
@@ -516,9 +543,12 @@ def section_response(ctx: BenchContext, data: Path, *, quick: bool, controls=RES
         # photo's score has no room to rise (none of them has succeeded in any bench run so far).
         "attainable": _share(r["control"] not in mute for r in rows),
         "attainable_unsaturated": _share(r["control"] not in mute and not r["saturated"] for r in rows),
+        "success_attainable": _share(r["success"] for r in rows if r["control"] not in mute and not r["saturated"]),
         "attainable_note": "share of pairs that could succeed at all: 'attainable' leaves out the mute controls' "
-        "pairs, 'attainable_unsaturated' the saturated pairs too (MediaPipe's blendshape model keeps noseSneer and "
-        "eyeWide near 0 on real faces as well: google-ai-edge/mediapipe issues 4450 and 4436)",
+        "pairs, 'attainable_unsaturated' the saturated pairs too, 'success_attainable' is the success among those "
+        "(MediaPipe's blendshape model keeps noseSneer and eyeWide near 0 on real faces as well: "
+        "google-ai-edge/mediapipe issues 4450 and 4436; per control, 'seen_median' is the share of the drawn "
+        "landmark motion MediaPipe's landmarks show)",
         "per_control": per_control,
         "skipped": skipped,
         "per_pair": rows,
@@ -1051,13 +1081,16 @@ def _print_response(console, s: dict) -> None:
               f"({_pct(s['success_unsaturated'])} without the {s['saturated_pairs']} saturated pairs; "
               f"{_pct(s['success_judgeable'])} without controls MediaPipe never scores: "
               f"{', '.join(s['judge_mute_controls']) or 'none'}; attainable at most {_pct(s['attainable'])}, "
-              f"{_pct(s['attainable_unsaturated'])} if saturated photos cannot rise)")  # fmt: skip
-    for col in ("control", "pairs", "success", "rose", "mean rise", "saturated", "success unsat.", "wrong largest"):
+              f"{_pct(s['attainable_unsaturated'])} if saturated photos cannot rise; success among those "
+              f"{_pct(s['success_attainable'])})")  # fmt: skip
+    cols = ("control", "pairs", "success", "rose", "mean rise", "saturated", "success unsat.", "wrong largest", "seen")
+    for col in cols:
         t.add_column(col)
     for c, v in s["per_control"].items():
         wrong = str(v["most_common_wrong_largest"] or "")
+        seen = _num(v["seen_median"], ".2f")
         t.add_row(c, str(v["pairs"]), _pct(v["success"]), _pct(v["rose"]), _num(v["mean_rise"], ".2f"),
-                  str(v["saturated"]), _pct(v["success_unsaturated"]), wrong)  # fmt: skip
+                  str(v["saturated"]), _pct(v["success_unsaturated"]), wrong, seen)  # fmt: skip
     console.print(t)
 
 

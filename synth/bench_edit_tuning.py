@@ -12,7 +12,7 @@ seed-0 draw) only measure; a change of the editor is chosen on these tuning phot
 Sections (each set separately):
 
 1. *response* - ``arkit={control: 0.8}`` (:func:`facecraft.synth.bench_edit.control_response`): read largest, mean
-   rise and the most common wrong largest per control.
+   rise, the most common wrong largest and the share of the drawn landmark motion MediaPipe sees, per control.
 2. *emotion hit rate* - the emotions at 1.0 by the FER judges. facecraft's own classifier was trained on the
    calibration people's photos (its model card), so its reading of them is reported but is no evidence.
 3. *smile removal* - the calibration people's smiles edited to ``neutral:1.0`` against their own neutral photos
@@ -240,19 +240,23 @@ def bench_edit_tuning(
     return report
 
 
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
 def _print(report: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
     sets = list(report["sets"])
-    t = Table(title="1. response at 0.8 on the tuning photos: read largest")
+    t = Table(title="1. response at 0.8 on the tuning photos: read largest (share of the drawn motion seen)")
     for col in ("control", *sets):
         t.add_column(col)
     controls = next(iter(report["response"].values()), {}).get("per_control", {})
     for control in controls:
-        cells = [report["response"][s]["per_control"][control]["success"] for s in sets]
-        t.add_row(control, *("n/a" if c is None else f"{c:.2f}" for c in cells))
+        cells = [report["response"][s]["per_control"][control] for s in sets]
+        t.add_row(control, *(f"{_fmt(c['success'])} ({_fmt(c['seen_median'])})" for c in cells))
     console.print(t)
     t = Table(title="2. emotion hit rate at 1.0 (judge: per emotion)")
     for col in ("set", "judge", "per emotion"):

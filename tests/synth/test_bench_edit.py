@@ -24,6 +24,7 @@ from facecraft.synth.bench_edit import (
     section_identity,
     section_outside,
     section_robustness,
+    seen_share,
     truth_pair,
 )
 from facecraft.synth.controls import EditControls
@@ -111,11 +112,29 @@ def test_jaw_open_response_on_the_astronaut(ctx, astronaut, astronaut_faces):
     assert row["success"] == (row["largest"] == "jawOpen")  # success = jawOpen rose most of the 52
     assert row["largest_rise"] >= row["rise"]
     assert not row["saturated"]
+    assert 0.3 < row["seen"] < 1.5  # MediaPipe's chin and lip landmarks follow much of the drawn drop
     # A control the photo already shows at >= 0.8 is flagged (the astronaut smiles broadly).
     scores = astronaut_faces[0].info.blendshape_dict()
     smile = max(("mouthSmileLeft", "mouthSmileRight"), key=scores.get)
     flagged = control_response(ctx, photo, smile)
     assert flagged["saturated"] == (flagged["before"] >= 0.8)
+
+
+def test_seen_share_projects_the_seen_motion_on_the_drawn_one():
+    rng = np.random.default_rng(0)
+    before = rng.uniform(100, 400, (478, 3))
+    drawn = np.zeros((468, 2))
+    drawn[:10] = [0.0, -4.0]  # ten points drawn 4 px up, the rest still
+    after = before.copy()
+    assert seen_share(drawn, before, after) == 0.0  # landmarks that stay
+    after[:10, 1] -= 4.0
+    assert seen_share(drawn, before, after) == pytest.approx(1.0)  # landmarks that follow
+    after[:10, 1] += 3.0
+    after[10:20, 1] -= 9.0  # motion of points the edit did not draw does not count
+    assert seen_share(drawn, before, after) == pytest.approx(0.25)
+    after[:10, 0] += 5.0  # sideways motion neither
+    assert seen_share(drawn, before, after) == pytest.approx(0.25)
+    assert seen_share(drawn * 0.1, before, after) is None  # nothing drawn by half a pixel
 
 
 def test_robustness_counts_failures_by_reason(ctx, astronaut, tmp_path):
