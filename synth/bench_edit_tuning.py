@@ -47,6 +47,7 @@ from .bench_edit import (
     _judges,
     _load,
     _mean,
+    _num,
     _share,
     _skip,
     control_response,
@@ -240,10 +241,6 @@ def bench_edit_tuning(
     return report
 
 
-def _fmt(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
-
-
 def _print(report: dict) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -256,7 +253,7 @@ def _print(report: dict) -> None:
     controls = next(iter(report["response"].values()), {}).get("per_control", {})
     for control in controls:
         cells = [report["response"][s]["per_control"][control] for s in sets]
-        t.add_row(control, *(f"{_fmt(c['success'])} ({_fmt(c['seen_median'])})" for c in cells))
+        t.add_row(control, *(f"{_num(c['success'], '.2f')} ({_num(c['seen_median'], '.2f')})" for c in cells))
     console.print(t)
     t = Table(title="2. emotion hit rate at 1.0 (judge: per emotion)")
     for col in ("set", "judge", "per emotion"):
