@@ -394,9 +394,9 @@ class FaceAnalyzer:
         filling a tight crop is missed). MediaPipe's detector is short-range: it misses faces smaller than about a
         sixth of the image. With ``small_faces`` on, dlib's HOG detector proposes face boxes and the landmarker runs
         again on a crop around each (landmarks, metric geometry and pose are then computed for the whole photo's
-        camera) when MediaPipe found nothing (then HOG also looks at twice the scale), or found fewer than
-        ``max_faces`` faces and the largest leaves room for smaller ones in a photo of 720 px or more
-        (:data:`CROWD_FACE_SHARE`: a group photo, a wide shot). Faces narrower than ``min_face_size`` are dropped.
+        camera) when MediaPipe found nothing, or found fewer than ``max_faces`` faces and the largest leaves room for
+        smaller ones in a photo of 720 px or more (:data:`CROWD_FACE_SHARE`: a group photo, a wide shot); HOG looks
+        at twice the scale (:func:`_hog_proposals`). Faces narrower than ``min_face_size`` are dropped.
         ``name`` is used in error messages only.
 
         Raises
@@ -413,7 +413,7 @@ class FaceAnalyzer:
             padded = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
             faces = self._detect(padded, (-pad, -pad), img.shape[:2])
         if self.small_faces and _may_hold_more(faces, img.shape[:2], self.max_faces):
-            for (x0, y0, x1, y1), centre in _hog_proposals(img, finer=not faces):
+            for (x0, y0, x1, y1), centre in _hog_proposals(img):
                 if any(_inside(centre, g.box) for g in faces):  # one MediaPipe already has
                     continue
                 found = self._detect(np.ascontiguousarray(img[y0:y1, x0:x1]), (x0, y0), img.shape[:2])
@@ -557,9 +557,10 @@ def _hog_proposals(
     face's centre.
 
     The image is shrunk to at most ``max_side`` for detection; HOG finds faces of 80 px and up in that image
-    (about 8 % of a large photo's longer side), or 40 px and up when ``finer`` (upsampled once: a 150 px face in a
-    1600 px photo, 96 px at 1024, was missed at one scale). Costs about 0.1-0.4 s on two cores at one scale, about
-    four times that upsampled; most confident first.
+    (about 8 % of a large photo's longer side), or 40 px and up when ``finer`` (upsampled once: a 150 px face alone
+    in a 1600 px photo, 96 px at 1024, was missed at one scale, and so were the faces of 60-90 px beside a near one
+    in group photos of 1,500-1,600 px). Costs about 0.1-0.4 s on two cores at one scale, about four times that
+    upsampled; most confident first.
     """
     h, w = img.shape[:2]
     scale = min(1.0, max_side / max(h, w))

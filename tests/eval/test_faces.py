@@ -300,6 +300,19 @@ def test_group_photo_finds_the_smaller_faces_too(astronaut, analyzer):
         assert len(one.analyze(canvas)) == 1
 
 
+def test_group_photo_finds_a_face_below_hogs_single_scale(astronaut, analyzer):
+    """Beside a near face, a far one about 55 px wide in a 1600 px photo (35 px at HOG's 1024 scale, under the 80 px
+    a single scale finds): the upsampled HOG pass finds it as it does when MediaPipe found nothing."""
+    canvas = np.full((1200, 1600, 3), 170, dtype=np.uint8)
+    canvas[50:550, 50:550] = _head(astronaut, analyzer, 500)
+    far = np.asarray(Image.fromarray(astronaut).resize((300, 300), Image.BICUBIC))
+    canvas[700:1000, 900:1200] = far
+    faces = analyzer.analyze(canvas)
+    assert len(faces) == 2 and 48 <= faces[1].width < 80
+    ref = analyzer.largest_face(far)
+    np.testing.assert_allclose(faces[1].eye_centres, ref.eye_centres + [900, 700], atol=3)
+
+
 def test_a_close_portrait_does_not_pay_for_the_small_face_search(astronaut, analyzer, monkeypatch):
     from facecraft.eval import faces as faces_module
 
