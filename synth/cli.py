@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 REPORT_NAME = "report.json"
 SETTINGS_NAME = "edit-settings.json"
+#: Most faces ``facecraft edit`` finds and edits in a photo unless ``--max-faces`` says otherwise: "all" in a group
+#: photo (the analyzer's own default, 4, suits the judges that want one face).
+EDIT_MAX_FACES = 16
 
 
 def _controls(args: argparse.Namespace):
@@ -111,11 +114,13 @@ def _cmd_edit(args: argparse.Namespace) -> int:
             raise ParameterError(f"output {out}: expected an image file ({', '.join(IMAGE_SUFFIXES)})")
         if out.is_dir():
             raise ParameterError(f"output {out} is a folder: give an image file name for one photo's edit")
-        with FaceEditor() as editor:
+        with FaceEditor(max_faces=args.max_faces) as editor:
             refine = _refine_setup(args, editor)
             image, result = _edit_one(editor, src, out, controls, args.face, refine)
         for f in result.faces:
             print(f"face {f.index}: {_summary(f)}")
+        if args.face is None and len(result.faces) >= args.max_faces:
+            print(f"note: {len(result.faces)} faces edited, the --max-faces limit: the photo may show more")
         print(f"edited {src} -> {out} ({result.edit_ms:.0f} ms after analysis)")
         if refine is not None:
             print(f"face {result.faces[0].index} refined with diffusion (strength {args.strength}, {args.steps} steps)")
@@ -133,7 +138,7 @@ def _cmd_edit(args: argparse.Namespace) -> int:
     pairs = []
     save_run_settings(out / SETTINGS_NAME, settings)
     try:
-        with FaceEditor() as editor:
+        with FaceEditor(max_faces=args.max_faces) as editor:
             refine = _refine_setup(args, editor)
             for path in tqdm(files, desc="edit", unit="photo"):
                 rel = path.relative_to(src)
@@ -247,6 +252,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--au", nargs="+", metavar="AU=V", help="FACS Action Units, e.g. AU12=0.6 AU6=0.4 AU14R=0.5")
     p.add_argument("--arkit", nargs="+", metavar="NAME=V", help="ARKit-52 weights, e.g. jawOpen=0.3 eyeBlinkLeft=1")
     p.add_argument("--face", type=int, help="edit only this face (0 = the largest); default all")
+    p.add_argument(
+        "--max-faces",
+        type=int,
+        default=EDIT_MAX_FACES,
+        help=f"most faces found and edited in a photo (default {EDIT_MAX_FACES}; the largest first)",
+    )
     p.add_argument("--absolute", action="store_true", help="set the target outright instead of editing the face")
     p.add_argument("--sheet", action="store_true", help="also write a before/after contact sheet")
     p.add_argument(

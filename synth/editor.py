@@ -901,14 +901,27 @@ class FaceEditor:
         How a requested change of MediaPipe scores becomes a rig weight change; default: the calibration
         shipped with the package (:meth:`EditorCalibration.load`). :meth:`EditorCalibration.identity` moves
         the rig by exactly the requested change (no calibration).
+    max_faces : int, optional
+        Most faces analysed (and so edited) per photo by the analyzer the editor makes (the analyzer's default,
+        4, when not given); not with ``analyzer``.
     """
 
-    def __init__(self, analyzer: FaceAnalyzer | None = None, *, calibration: EditorCalibration | None = None) -> None:
+    def __init__(
+        self,
+        analyzer: FaceAnalyzer | None = None,
+        *,
+        calibration: EditorCalibration | None = None,
+        max_faces: int | None = None,
+    ) -> None:
         if calibration is not None and not isinstance(calibration, EditorCalibration):
             raise ParameterError(f"calibration: expected an EditorCalibration, got {type(calibration).__name__}")
+        if analyzer is not None and max_faces is not None:
+            raise ParameterError("max_faces: give it to the FaceAnalyzer passed as analyzer, not to the editor")
         self.calibration = EditorCalibration.load() if calibration is None else calibration
         self._own_analyzer = analyzer is None
-        self.analyzer = FaceAnalyzer() if analyzer is None else analyzer
+        if analyzer is None:
+            analyzer = FaceAnalyzer() if max_faces is None else FaceAnalyzer(max_faces=max_faces)
+        self.analyzer = analyzer
 
     def close(self) -> None:
         if self._own_analyzer:

@@ -46,6 +46,22 @@ def test_an_edit_keeps_the_photos_profile_transparency_and_greyness(tmp_path, as
         assert im.mode == "L"
 
 
+def test_edit_takes_every_face_of_a_group_photo_up_to_max_faces(tmp_path, astronaut, capsys):
+    from PIL import Image
+
+    src = tmp_path / "row.png"  # five people side by side: more than the analyzer's default of four
+    iio.imwrite(src, np.concatenate([np.asarray(Image.fromarray(astronaut).resize((400, 400)))] * 5, axis=1))
+    assert main(["edit", str(src), "-o", str(tmp_path / "all.png"), "--emotion", "surprise"]) == 0
+    text = capsys.readouterr().out
+    assert sum(line.startswith("face ") for line in text.splitlines()) == 5 and "note:" not in text
+    assert main(["edit", str(src), "-o", str(tmp_path / "two.png"), "--emotion", "surprise", "--max-faces", "2"]) == 0
+    text = capsys.readouterr().out
+    assert sum(line.startswith("face ") for line in text.splitlines()) == 2
+    assert "2 faces edited, the --max-faces limit" in text
+    assert main(["edit", str(src), "-o", str(tmp_path / "none.png"), "--emotion", "surprise", "--max-faces", "0"]) == 1
+    assert "max_faces: expected at least 1" in capsys.readouterr().err
+
+
 def test_bad_controls_and_faces_are_clear_errors(tmp_path, astronaut, capsys):
     src = tmp_path / "in.png"
     iio.imwrite(src, astronaut)

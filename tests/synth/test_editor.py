@@ -5,7 +5,7 @@ import pytest
 from facecraft.rigs import ARKIT_INDEX, NoFaceError, ParameterError
 from facecraft.synth.bench_edit import outside_face_mask
 from facecraft.synth.controls import EditControls
-from facecraft.synth.editor import edit_image, face_crop
+from facecraft.synth.editor import FaceEditor, edit_image, face_crop
 
 
 def _score(editor, image, name: str) -> float:
@@ -67,6 +67,10 @@ def test_two_faces_all_or_one(editor, astronaut):
     assert not np.array_equal(only_small.image[:, 512:], canvas[:, 512:])
     with pytest.raises(ParameterError, match=r"pair: face 2 requested but 2 face\(s\) found"):
         editor.apply(canvas, faces, controls, face=2, name="pair")
+    with FaceEditor(max_faces=1) as one:  # the editor's own analyzer reports at most this many, largest first
+        assert [f.info.width for f in one.analyze(canvas)] == [faces[0].info.width]
+    with pytest.raises(ParameterError, match="max_faces"):
+        FaceEditor(editor.analyzer, max_faces=2)
 
 
 def test_no_face_is_named(editor):
