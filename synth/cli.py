@@ -21,15 +21,13 @@ from facecraft.rigs.emotion_space import EXPRESSION_ARG_HELP, is_free_text
 from facecraft.rigs.expression_text import describe_text
 
 from .adapter_cli import add_refine_arguments
+from .editor import EDIT_MAX_FACES
 
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 REPORT_NAME = "report.json"
 SETTINGS_NAME = "edit-settings.json"
-#: Most faces ``facecraft edit`` finds and edits in a photo unless ``--max-faces`` says otherwise: "all" in a group
-#: photo (the analyzer's own default, 4, suits the judges that want one face).
-EDIT_MAX_FACES = 16
 
 
 def _controls(args: argparse.Namespace):
