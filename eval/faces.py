@@ -413,7 +413,7 @@ class FaceAnalyzer:
             padded = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
             faces = self._detect(padded, (-pad, -pad), img.shape[:2])
         if self.small_faces and _may_hold_more(faces, img.shape[:2], self.max_faces):
-            for (x0, y0, x1, y1), centre in _hog_proposals(img):
+            for (x0, y0, x1, y1), centre in _hog_proposals(img, limit=max(_HOG_PROPOSALS, self.max_faces)):
                 if any(_inside(centre, g.box) for g in faces):  # one MediaPipe already has
                     continue
                 found = self._detect(np.ascontiguousarray(img[y0:y1, x0:x1]), (x0, y0), img.shape[:2])
@@ -544,34 +544,35 @@ def _inside(point: tuple[float, float], box: np.ndarray) -> bool:
 _CROP_PAD = 0.25
 _HOG_MAX_SIDE = 1024  # px: the photo is shrunk to this for HOG
 _HOG_SMALLEST = 40  # px: the narrowest face HOG finds upsampled once (80 px at one scale)
-#: px: the smallest longer side worth searching beside a face MediaPipe found: below it HOG at one scale (80 px
-#: faces) reaches little past MediaPipe's short-range detector (a sixth of the photo), and upsampled it cost a 512 px
-#: head-and-shoulders photo 104 ms of analysis instead of 26 (the astronaut).
+#: HOG proposals tried at least (as many as the analyzer may report, if more): some are faces MediaPipe already has,
+#: or hold none it confirms. A crowd of twelve small faces lost four to a fixed eight.
+_HOG_PROPOSALS = 8
+#: px: the smallest longer side worth searching beside a face MediaPipe found: a smaller photo rarely holds a second,
+#: smaller face of 48 px (:data:`MIN_FACE_SIZE`) or more, and the search cost a 512 px head-and-shoulders photo 104 ms
+#: of analysis instead of 26 (the astronaut).
 _CROWD_MIN_SIDE = 720
 
 
 def _hog_proposals(
-    img: np.ndarray, *, max_side: int = _HOG_MAX_SIDE, limit: int = 8, finer: bool = True
+    img: np.ndarray, *, limit: int, max_side: int = _HOG_MAX_SIDE
 ) -> list[tuple[tuple[int, int, int, int], tuple[float, float]]]:
-    """Square crops (x0, y0, x1, y1), 2.5 face boxes wide, around faces dlib's HOG detector finds, each with the
-    face's centre.
+    """Square crops (x0, y0, x1, y1), 2.5 face boxes wide, around the ``limit`` most confident faces dlib's HOG
+    detector finds, each with the face's centre.
 
-    The image is shrunk to at most ``max_side`` for detection; HOG finds faces of 80 px and up in that image
-    (about 8 % of a large photo's longer side), or 40 px and up when ``finer`` (upsampled once: a 150 px face alone
-    in a 1600 px photo, 96 px at 1024, was missed at one scale, and so were the faces of 60-90 px beside a near one
-    in group photos of 1,500-1,600 px). Costs about 0.1-0.4 s on two cores at one scale, about four times that
-    upsampled; most confident first.
+    The image is shrunk to at most ``max_side`` for detection and upsampled once: HOG then finds faces of 40 px and
+    up in it (about 4 % of a large photo's longer side). At one scale it finds 80 px and up, and missed a 150 px face
+    alone in a 1600 px photo (96 px at 1024) and faces of 60-90 px beside a near one in group photos of 1,500-1,600
+    px. Costs about 0.4-1.6 s on two cores (a quarter of that at one scale).
     """
     h, w = img.shape[:2]
     scale = min(1.0, max_side / max(h, w))
     if min(h, w) * scale < 16:  # a strip (a 3000 x 1 banner): no face, and too thin to shrink
         return []
     small = cv2.resize(img, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else img
-    upsample = 1 if finer else 0
     from . import dlib_faces
 
     with dlib_faces.DLIB_LOCK:
-        rects, scores, _ = dlib_faces.hog_detector().run(small, upsample, 0.0)
+        rects, scores, _ = dlib_faces.hog_detector().run(small, 1, 0.0)
     out = []
     for _, r in sorted(zip(scores, rects, strict=True), key=lambda sr: -sr[0])[:limit]:
         cx, cy = (r.left() + r.right()) / 2 / scale, (r.top() + r.bottom()) / 2 / scale

@@ -313,6 +313,19 @@ def test_group_photo_finds_a_face_below_hogs_single_scale(astronaut, analyzer):
     np.testing.assert_allclose(faces[1].eye_centres, ref.eye_centres + [900, 700], atol=3)
 
 
+def test_a_crowd_beyond_eight_faces_is_found_up_to_max_faces(astronaut, analyzer):
+    """Twelve small heads in a 1600 x 1200 photo, none large enough for MediaPipe's own detector: HOG proposes as
+    many crops as the analyzer may report (it proposed eight at most, and four of the twelve were lost)."""
+    canvas = np.full((1200, 1600, 3), 170, dtype=np.uint8)
+    head = _head(astronaut, analyzer, 250)
+    for i in range(12):
+        row, col = divmod(i, 4)
+        canvas[100 + row * 350 : 350 + row * 350, 100 + col * 370 : 350 + col * 370] = head
+    with FaceAnalyzer(max_faces=16) as crowd:
+        assert len(crowd.analyze(canvas)) == 12
+    assert len(analyzer.analyze(canvas)) == analyzer.max_faces  # the default analyzer reports its four largest
+
+
 def test_a_close_portrait_does_not_pay_for_the_small_face_search(astronaut, analyzer, monkeypatch):
     from facecraft.eval import faces as faces_module
 
