@@ -156,6 +156,8 @@ def _cmd_edit(args: argparse.Namespace) -> int:
                     log.warning("failed %s", path, exc_info=True)
                     continue
                 report[str(rel)] = {"status": "edited", "output": str(target), "faces": len(result.faces)}
+                if args.face is None and len(result.faces) >= args.max_faces:
+                    report[str(rel)]["note"] = "the --max-faces limit was reached: the photo may show more faces"
                 if args.sheet and len(pairs) < 16:
                     pairs.append((path.name, image, result))
     finally:  # what finished is reported even when the run stops

@@ -60,6 +60,12 @@ def test_edit_takes_every_face_of_a_group_photo_up_to_max_faces(tmp_path, astron
     assert "2 faces edited, the --max-faces limit" in text
     assert main(["edit", str(src), "-o", str(tmp_path / "none.png"), "--emotion", "surprise", "--max-faces", "0"]) == 1
     assert "max_faces: expected at least 1" in capsys.readouterr().err
+    folder = tmp_path / "photos"  # folder mode: the report says which photo reached the limit
+    folder.mkdir()
+    src.rename(folder / "row.png")
+    assert main(["edit", str(folder), "-o", str(tmp_path / "out"), "--emotion", "surprise", "--max-faces", "3"]) == 0
+    row = json.loads((tmp_path / "out" / "report.json").read_text())["row.png"]
+    assert row["faces"] == 3 and "--max-faces limit" in row["note"]
 
 
 def test_bad_controls_and_faces_are_clear_errors(tmp_path, astronaut, capsys):
