@@ -391,12 +391,14 @@ class FaceAnalyzer:
         """All faces in ``image`` (RGB uint8 ``(H, W, 3)``), largest box first; ``[]`` when none.
 
         A photo where MediaPipe finds nothing is tried again with a border around it (:data:`_CROP_PAD`: a face
-        filling a tight crop is missed). MediaPipe's detector is short-range: it misses faces smaller than about a
-        sixth of the image. With ``small_faces`` on, dlib's HOG detector proposes face boxes and the landmarker runs
-        again on a crop around each (landmarks, metric geometry and pose are then computed for the whole photo's
-        camera) when MediaPipe found nothing, or found fewer than ``max_faces`` faces and the largest leaves room for
-        smaller ones in a photo of 720 px or more (:data:`CROWD_FACE_SHARE`: a group photo, a wide shot); HOG looks
-        at twice the scale (:func:`_hog_proposals`). Faces narrower than ``min_face_size`` are dropped.
+        filling a tight crop is missed), then turned upside down (MediaPipe finds faces turned up to about 100
+        degrees either way; the landmarks come back in the photo's own frame). MediaPipe's detector is short-range:
+        it misses faces smaller than about a sixth of the image. With ``small_faces`` on, dlib's HOG detector
+        proposes face boxes and the landmarker runs again on a crop around each (landmarks, metric geometry and pose
+        are then computed for the whole photo's camera) when MediaPipe found nothing, or found fewer than
+        ``max_faces`` faces and the largest leaves room for smaller ones in a photo of 720 px or more
+        (:data:`CROWD_FACE_SHARE`: a group photo, a wide shot); HOG looks at twice the scale
+        (:func:`_hog_proposals`). Faces narrower than ``min_face_size`` are dropped.
         ``name`` is used in error messages only.
 
         Raises
@@ -407,11 +409,9 @@ class FaceAnalyzer:
         if not self._finalizer.alive:
             raise ParameterError("FaceAnalyzer: used after close()")
         img = valid_image(image, name=name)
-        faces = self._detect(img, (0, 0), img.shape[:2])
-        if not faces:  # a tight crop: the detector wants some room around the face
-            pad = int(round(_CROP_PAD * max(img.shape[:2])))
-            padded = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-            faces = self._detect(padded, (-pad, -pad), img.shape[:2])
+        faces = self._detect_whole(img)
+        if not faces:  # upside down (MediaPipe finds faces turned up to about 100 degrees either way, not beyond)
+            faces = self._detect_whole(np.ascontiguousarray(img[::-1, ::-1]), turned=True)
         if self.small_faces and _may_hold_more(faces, img.shape[:2], self.max_faces):
             for (x0, y0, x1, y1), centre in _hog_proposals(img, limit=max(_HOG_PROPOSALS, self.max_faces)):
                 if any(_inside(centre, g.box) for g in faces):  # one MediaPipe already has
@@ -441,8 +441,21 @@ class FaceAnalyzer:
         face.dlib_landmarks = dlib_faces.landmarks_68(img, dlib_faces.hog_box_from_mediapipe(face.landmarks))
         face.descriptor = dlib_faces.descriptor(img, dlib_faces.shape_from_mediapipe(face.landmarks, face.box))
 
-    def _detect(self, img: np.ndarray, offset: tuple[int, int], full_hw: tuple[int, int]) -> list[FaceInfo]:
-        """Run the landmarker on ``img``; landmarks shifted by ``offset`` (x, y) into a ``full_hw`` image."""
+    def _detect_whole(self, img: np.ndarray, *, turned: bool = False) -> list[FaceInfo]:
+        """:meth:`_detect` on the whole photo, and again with a border around it when nothing is found (the detector
+        misses a face that fills a tight crop); ``turned``: ``img`` is the photo turned by 180 degrees."""
+        faces = self._detect(img, (0, 0), img.shape[:2], turned=turned)
+        if not faces:
+            pad = int(round(_CROP_PAD * max(img.shape[:2])))
+            padded = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+            faces = self._detect(padded, (-pad, -pad), img.shape[:2], turned=turned)
+        return faces
+
+    def _detect(
+        self, img: np.ndarray, offset: tuple[int, int], full_hw: tuple[int, int], *, turned: bool = False
+    ) -> list[FaceInfo]:
+        """Run the landmarker on ``img``; landmarks shifted by ``offset`` (x, y) into a ``full_hw`` image, turned back
+        by 180 degrees when ``turned`` (that image is the photo upside down)."""
         import mediapipe as mp
 
         h, w = img.shape[:2]
@@ -451,6 +464,8 @@ class FaceAnalyzer:
         faces = []
         for i, lms in enumerate(result.face_landmarks):
             pts = np.array([(p.x * w + offset[0], p.y * h + offset[1], p.z * w) for p in lms], dtype=np.float32)
+            if turned:  # the same anatomical points, in the photo's own frame
+                pts[:, 0], pts[:, 1] = full_hw[1] - pts[:, 0], full_hw[0] - pts[:, 1]
             blend = np.zeros(NUM_ARKIT, dtype=np.float32)
             if result.face_blendshapes:
                 cats = result.face_blendshapes[i]
@@ -462,7 +477,7 @@ class FaceAnalyzer:
             # MediaPipe's own matrix when it saw the whole photo; for a crop, the same fit redone for the
             # photo's camera (the crop's camera would be a different one).
             own = None
-            if result.facial_transformation_matrixes and offset == (0, 0) and (h, w) == (fh, fw):
+            if result.facial_transformation_matrixes and offset == (0, 0) and (h, w) == (fh, fw) and not turned:
                 own = np.asarray(result.facial_transformation_matrixes[i], dtype=np.float64).reshape(4, 4)
             geo = metric_geometry(pts, width=fw, height=fh, transform=own)
             transform = geo.transform.astype(np.float32)

@@ -313,6 +313,20 @@ def test_group_photo_finds_a_face_below_hogs_single_scale(astronaut, analyzer):
     np.testing.assert_allclose(faces[1].eye_centres, ref.eye_centres + [900, 700], atol=3)
 
 
+def test_an_upside_down_photo_is_analysed_turned(astronaut, analyzer):
+    """MediaPipe finds faces turned up to about 100 degrees; a photo upside down is analysed turned, and its
+    landmarks come back in the photo's own frame."""
+    upright = analyzer.largest_face(astronaut)
+    turned = analyzer.analyze(np.ascontiguousarray(astronaut[::-1, ::-1]))
+    assert len(turned) == 1
+    h, w = astronaut.shape[:2]
+    back = np.stack([w - turned[0].landmarks[:, 0], h - turned[0].landmarks[:, 1]], axis=1)
+    np.testing.assert_allclose(back, upright.landmarks[:, :2], atol=0.5)
+    np.testing.assert_allclose(turned[0].blendshapes, upright.blendshapes, atol=1e-3)
+    assert abs(abs(float(turned[0].pose[2] - upright.pose[2])) - 180.0) < 2.0  # the roll turned by half a turn
+    assert turned[0].box[1] > upright.box[1]  # the face is in the lower half now
+
+
 def test_a_crowd_beyond_eight_faces_is_found_up_to_max_faces(astronaut, analyzer):
     """Twelve small heads in a 1600 x 1200 photo, none large enough for MediaPipe's own detector: HOG proposes as
     many crops as the analyzer may report (it proposed eight at most, and four of the twelve were lost)."""

@@ -73,6 +73,15 @@ def test_two_faces_all_or_one(editor, astronaut):
         FaceEditor(editor.analyzer, max_faces=2)
 
 
+def test_an_upside_down_photo_is_edited_as_the_upright_one(editor, astronaut):
+    controls = EditControls.from_args(emotion="surprise:1")
+    upright = editor.edit(astronaut, controls).image
+    turned = editor.edit(np.ascontiguousarray(astronaut[::-1, ::-1]), controls).image[::-1, ::-1]
+    diff = np.abs(upright.astype(int) - turned.astype(int)).max(axis=-1)
+    assert not np.array_equal(turned, astronaut)
+    assert (diff > 10).mean() < 0.01  # the same edit but for painted details lit from the photo's top left
+
+
 def test_no_face_is_named(editor):
     with pytest.raises(NoFaceError, match="blank.png"):
         editor.analyze(np.full((256, 256, 3), 128, np.uint8), name="blank.png")
