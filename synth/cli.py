@@ -85,6 +85,11 @@ def _edit_one(editor, path: Path, out: Path, controls, face: int | None, refine=
     return image, result
 
 
+def _face_limit_reached(args: argparse.Namespace, result) -> bool:
+    """Whether an edit of every face stopped at ``--max-faces`` (the photo may show more)."""
+    return args.face is None and len(result.faces) >= args.max_faces
+
+
 def _refine_setup(args: argparse.Namespace, editor):
     """``(pipeline, args)`` for ``--refine`` (raises naming a missing model before any work), else None."""
     if not args.refine:
@@ -117,7 +122,7 @@ def _cmd_edit(args: argparse.Namespace) -> int:
             image, result = _edit_one(editor, src, out, controls, args.face, refine)
         for f in result.faces:
             print(f"face {f.index}: {_summary(f)}")
-        if args.face is None and len(result.faces) >= args.max_faces:
+        if _face_limit_reached(args, result):
             print(f"note: {len(result.faces)} faces edited, the --max-faces limit: the photo may show more")
         print(f"edited {src} -> {out} ({result.edit_ms:.0f} ms after analysis)")
         if refine is not None:
@@ -156,7 +161,7 @@ def _cmd_edit(args: argparse.Namespace) -> int:
                     log.warning("failed %s", path, exc_info=True)
                     continue
                 report[str(rel)] = {"status": "edited", "output": str(target), "faces": len(result.faces)}
-                if args.face is None and len(result.faces) >= args.max_faces:
+                if _face_limit_reached(args, result):
                     report[str(rel)]["note"] = "the --max-faces limit was reached: the photo may show more faces"
                 if args.sheet and len(pairs) < 16:
                     pairs.append((path.name, image, result))
