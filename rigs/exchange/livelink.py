@@ -126,7 +126,7 @@ def write_livelink_csv(
         own = anim.meta.get("start_seconds")
         start = float(own) if isinstance(own, (int, float)) and np.isfinite(own) and own >= 0 else 0.0
     times = start + anim.times()
-    tc_rate = max(1.0, float(round(anim.fps)))  # the frame field counts at a whole rate (59.94 fps -> 60)
+    tc_rate = _writer_timecode_rate(anim.fps)
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -138,6 +138,13 @@ def write_livelink_csv(
     except OSError as e:
         raise FacecraftError(f"{path}: could not write Live Link Face CSV ({e})") from e
     return path
+
+
+def _writer_timecode_rate(fps: float) -> float:
+    """The rate the frame field counts at: the take's own whole rate (59.94 fps -> 60) where it is a timecode rate
+    the reader knows, else 120, the highest: a frame field counting at 240 or 12 was read back at 60 fps."""
+    whole = float(round(fps))
+    return whole if whole in _TIMECODE_RATES else _TIMECODE_RATES[-1]
 
 
 def _swap_mouth(curves: np.ndarray) -> np.ndarray:
@@ -199,6 +206,8 @@ def _timecode_rate(frame_fields: list[float], *, wrapped: bool = True) -> float 
     reaches the end of a second of timecode (``wrapped`` False) below 60 frames: any rate above its last frame
     number fits it (44 frames at 60 fps read as 48)."""
     top = max(frame_fields, default=0.0)
+    if wrapped and top == 0:
+        return 60.0  # every row on a whole second (a 1 fps take): the times are the same at any rate
     # the field shows the rate once it wraps into the next second, or reaches 59 (a whole 60 fps second)
     if top < 23 or (not wrapped and top < 59):
         return None

@@ -66,6 +66,17 @@ def test_frame_rate_is_recovered_from_timecodes(tmp_path, fps):
     assert back["meta"]["start_seconds"] == pytest.approx(3600.5, abs=1e-3)
 
 
+@pytest.mark.parametrize("fps", [1.0, 5.0, 12.0, 100.0, 240.0])
+def test_a_rate_that_is_no_timecode_rate_survives_the_round_trip(tmp_path, caplog, fps):
+    # `facecraft animate --fps 240 -o x.csv` wrote frame fields counting to 239, and --fps 1 or 12 fields the
+    # reader could not place: every such file was read back at 60 fps, its timing stretched or squeezed.
+    anim = FaceAnimation(np.zeros((int(3 * fps), 52), np.float32), fps=fps)
+    with caplog.at_level(logging.WARNING):
+        back = read_livelink_csv(write_livelink_csv(anim, tmp_path / "t.csv", start=7.0))
+    assert back["fps"] == pytest.approx(fps, rel=1e-4) and not caplog.text
+    assert back["meta"]["start_seconds"] == pytest.approx(7.0, abs=1e-3)
+
+
 @pytest.mark.parametrize(("frames", "fps"), [(24, 60.0), (44, 60.0), (59, 60.0), (19, 30.0), (29, 30.0)])
 def test_a_take_shorter_than_a_second_of_timecode_is_read_at_60_or_the_rate_given(tmp_path, caplog, frames, fps):
     # A one-word line at 60 fps (44 frames: timecode frames 0..43) was read as 48 fps, its mouth 25 % late.
