@@ -142,9 +142,12 @@ def write_livelink_csv(
 
 def _writer_timecode_rate(fps: float) -> float:
     """The rate the frame field counts at: the take's own whole rate (59.94 fps -> 60) where it is a timecode rate
-    the reader knows, else 120, the highest: a frame field counting at 240 or 12 was read back at 60 fps."""
+    the reader knows; else 60, the app's, whose field then reaches 50 and tells the reader 60, and 120 below 6 fps,
+    where it would not. A field counting at 240 or 12 was read back at 60 fps, the take's timing stretched."""
     whole = float(round(fps))
-    return whole if whole in _TIMECODE_RATES else _TIMECODE_RATES[-1]
+    if whole in _TIMECODE_RATES:
+        return whole
+    return 60.0 if fps >= 6 else 120.0
 
 
 def _swap_mouth(curves: np.ndarray) -> np.ndarray:
