@@ -209,11 +209,17 @@ def _defaults(cls: type) -> dict[str, Any]:
 
 
 def _is_batch(args: argparse.Namespace) -> bool:
-    """Several inputs, a folder or a glob in, or a folder out (ends with a separator, exists, or has no suffix)."""
+    """Several inputs, a folder or a glob in, or a folder out (ends with a separator, exists, or has no suffix).
+    An existing file named with glob characters (``take[1].wav``) is one file, not a pattern."""
     out = args.output
-    if len(args.input) > 1 or any(Path(i).is_dir() or any(c in i for c in "*?[") for i in args.input):
+    if len(args.input) > 1 or any(Path(i).is_dir() or _is_pattern(i) for i in args.input):
         return True
     return out.endswith(("/", os.sep)) or Path(out).is_dir() or not Path(out).suffix
+
+
+def _is_pattern(text: str) -> bool:
+    """A glob pattern: glob characters in a name that is not an existing file (as :func:`.batch.expand_inputs`)."""
+    return any(c in text for c in "*?[") and not Path(text).expanduser().exists()
 
 
 def _animate(args: argparse.Namespace) -> int:

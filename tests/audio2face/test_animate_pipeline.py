@@ -267,6 +267,15 @@ def test_batch_and_single_file_errors(tmp_path, lines, tiny_model_dir, capsys):
     assert main(["animate", str(lines), "-o", f"{tmp_path}/v/", "--video", str(tmp_path / "v.mp4"), *base]) == 1
 
 
+def test_a_file_named_with_glob_characters_is_one_file(tmp_path, lines, tiny_model_dir, capsys):
+    # `take[1].wav -o take1.npz` was taken for a pattern: a batch wrote the folder take1.npz/ instead of the file.
+    wav = tmp_path / "take[1].wav"
+    wav.write_bytes((lines / "line0.wav").read_bytes())
+    out = tmp_path / "take1.npz"
+    assert main(["animate", str(wav), "-o", str(out), "--weights", str(tiny_model_dir)]) == 0
+    assert out.is_file() and "frames at 30 fps" in capsys.readouterr().out
+
+
 def test_single_file_csv_defaults_to_60_fps_and_fps_overrides(tmp_path, lines, tiny_model_dir, capsys):
     out = tmp_path / "one.csv"
     assert main(["animate", str(lines / "line0.wav"), "-o", str(out), "--weights", str(tiny_model_dir)]) == 0
