@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import FileFormatError, MissingFileError, OptionalDependencyError, ParameterError
+from .errors import FacecraftError, FileFormatError, MissingFileError, OptionalDependencyError, ParameterError
 
 logger = logging.getLogger(__name__)
 
@@ -161,8 +161,12 @@ def write_mp4(
                 what=f"{path} (muxing audio {audio_path})",
             )  # fmt: skip
         os.replace(part, path)
-    except BrokenPipeError as e:  # ffmpeg stopped reading: it could not write the file
-        raise FileFormatError(f"{path}: ffmpeg stopped while writing the video ({e})") from e
+    except FacecraftError:
+        raise
+    except OSError as e:  # ffmpeg stopped reading (imageio-ffmpeg turns the broken pipe into an OSError that went
+        # out as a traceback): it could not write the file (a full disk, a read-only or special folder)
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise FileFormatError(f"{path}: ffmpeg stopped while writing the video ({reason})") from e
     finally:
         if writer is not None:
             try:

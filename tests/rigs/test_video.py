@@ -94,6 +94,23 @@ def test_a_video_never_replaces_its_input_and_a_failed_run_keeps_the_old_file(tm
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "junk.wav", "memo.mp4", "x.mp4"]
 
 
+def test_ffmpeg_stopping_midway_is_an_error_naming_the_file(tmp_path, monkeypatch):
+    # A full disk or a folder ffmpeg cannot write (/proc as root passes the access check): imageio-ffmpeg raises
+    # its broken pipe as a plain OSError, which went out of `animate --video` and `talk` as a traceback.
+    import imageio_ffmpeg
+
+    def stopped_writer(*args, **kwargs):
+        yield
+        raise OSError("[Errno 32] Broken pipe\n\nFFMPEG COMMAND:\nffmpeg -y ...")
+
+    monkeypatch.setattr(imageio_ffmpeg, "write_frames", stopped_writer)
+    with pytest.raises(
+        FileFormatError, match=r"x\.mp4: ffmpeg stopped while writing the video \(\[Errno 32\] Broken pipe\)$"
+    ):
+        write_mp4(_frames(3), tmp_path / "x.mp4", fps=3)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_audio_from_file(tmp_path):
     sr = 22050
     wav = tmp_path / "speech.wav"
