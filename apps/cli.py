@@ -197,7 +197,10 @@ def main(argv: list[str] | None = None) -> int:
     except FacecraftError as e:
         print(f"facecraft: error: {e}", file=sys.stderr)
         return 1
-    except (FileExistsError, NotADirectoryError, IsADirectoryError, PermissionError) as e:  # the user's paths
+    except OSError as e:  # the user's paths: a folder in the way, or one that cannot be made or written (read-only,
+        # full, a mount gone); a read-only output folder went out as a traceback
+        if e.filename is None:
+            raise  # not about a path the user gave: a bug to see whole
         print(f"facecraft: error: {e.strerror or e}: {e.filename}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # Ctrl-C: what finished is kept (batch work resumes on a rerun)

@@ -134,3 +134,24 @@ def test_verbose_is_taken_after_the_command_too():
     for words in (["-v", "emotion", "anger"], ["emotion", "anger", "-v"], ["emotion", "-v", "anger"]):
         assert build_parser("emotion").parse_args(words).verbose is True
     assert build_parser("emotion").parse_args(["emotion", "anger"]).verbose is False
+
+
+def test_an_output_folder_that_cannot_be_made_is_an_error_naming_it(monkeypatch, capsys):
+    # `animate lines/ -o /mnt/readonly/out/` (or a /proc path as root) raised OSError from mkdir: a traceback.
+    import errno
+
+    from facecraft.audio2face import cli as animate_cli
+
+    def read_only(args):
+        raise OSError(errno.EROFS, "Read-only file system", "/mnt/ro/out")
+
+    monkeypatch.setattr(animate_cli, "_animate", read_only)
+    assert main(["animate", "lines/", "-o", "/mnt/ro/out/"]) == 1
+    assert capsys.readouterr().err == "facecraft: error: Read-only file system: /mnt/ro/out\n"
+
+    def broken(args):
+        raise OSError("no file involved")
+
+    monkeypatch.setattr(animate_cli, "_animate", broken)
+    with pytest.raises(OSError, match="no file involved"):  # an error about no path stays a traceback to report
+        main(["animate", "lines/", "-o", "out/"])
