@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -78,7 +79,23 @@ def _check_path(path) -> Path:
         raise MissingFileError(f"audio file not found: {p}")
     if p.is_dir():
         raise FileFormatError(f"{p}: is a folder, expected an audio file")
+    if p.stat().st_size == 0:
+        raise FileFormatError(f"{p}: the file is empty (0 bytes), expected audio")
     return p
+
+
+_FFMPEG_TAGS = re.compile(r"^(\[[^\]]*\]\s*)+")  # "[out#0/f32le @ 0x55...] " before ffmpeg's words
+
+
+def _ffmpeg_error(p: Path, stderr: str) -> FileFormatError:
+    """The error for a file ffmpeg could not decode, in words about the file: a video without sound or a picture
+    named .wav read "Error opening output files: Invalid argument", ffmpeg's last line, which is about its pipe."""
+    lines = [_FFMPEG_TAGS.sub("", line).strip() for line in stderr.splitlines() if line.strip()]
+    if any("does not contain any stream" in line for line in lines):
+        return FileFormatError(f"{p}: the file holds no audio stream (a picture or a video without sound?)")
+    about_input = [line for line in lines if "output file" not in line.lower()]
+    reason = (about_input or lines or ["ffmpeg failed"])[-1]
+    return FileFormatError(f"{p}: not a readable audio file ({reason})")
 
 
 def _open_soundfile(p: Path):
@@ -168,8 +185,7 @@ def load_audio(path, *, sr: int = SAMPLE_RATE, max_seconds: float | None = None)
     else:
         proc = subprocess.run(_ffmpeg_command(p, sr, max_seconds), capture_output=True, check=False)
         if proc.returncode != 0:
-            msg = proc.stderr.decode(errors="replace").strip().splitlines()
-            raise FileFormatError(f"{p}: not a readable audio file ({msg[-1] if msg else 'ffmpeg failed'})")
+            raise _ffmpeg_error(p, proc.stderr.decode(errors="replace"))
         y = np.frombuffer(proc.stdout, dtype="<f4").astype(np.float32)
     if y.size == 0:
         raise FileFormatError(f"{p}: the file holds no audio samples")
@@ -232,9 +248,9 @@ def _ffmpeg_blocks(p: Path, sr: int, size: int) -> Iterator[np.ndarray]:
             if not raw:
                 break
             yield np.frombuffer(raw[: len(raw) // 4 * 4], dtype="<f4").astype(np.float32)
-        err = proc.stderr.read().decode(errors="replace").strip().splitlines()
+        err = proc.stderr.read().decode(errors="replace")
         if proc.wait() != 0:
-            raise FileFormatError(f"{p}: not a readable audio file ({err[-1] if err else 'ffmpeg failed'})")
+            raise _ffmpeg_error(p, err)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -77,6 +77,29 @@ def test_errors_name_the_file(tmp_path):
         load_audio(tmp_path)
 
 
+def test_files_without_sound_say_so(tmp_path):
+    # ffmpeg's last line for these was about its own output pipe: "Error opening output files: Invalid argument"
+    import subprocess
+
+    import imageio_ffmpeg
+    from PIL import Image
+
+    silent_video = tmp_path / "take.mp4"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "color=s=32x32:d=0.5",
+                    "-c:v", "libx264", str(silent_video)], check=True)  # fmt: skip
+    picture = tmp_path / "line.wav"
+    Image.new("RGB", (4, 4)).save(picture, format="PNG")
+    for path in (silent_video, picture):
+        with pytest.raises(FileFormatError, match=rf"{path.name}: the file holds no audio stream"):
+            load_audio(path)
+        with pytest.raises(FileFormatError, match=rf"{path.name}: the file holds no audio stream"):
+            list(iter_audio_blocks(path))
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    with pytest.raises(FileFormatError, match=r"empty.wav: the file is empty \(0 bytes\)"):
+        load_audio(empty)
+
+
 def test_valid_audio():
     assert valid_audio([0.0, 0.5]).dtype == np.float32
     with pytest.raises(ParameterError, match="empty"):
