@@ -478,10 +478,17 @@ def _track_key(key, where: str) -> tuple[float, EmotionCode]:
     said = [f for f in ("emotion", "text", "au") if f in key]
     if len(said) != 1:
         raise ParameterError(f"{where} needs one of 'emotion', 'text' or 'au', got {sorted(key)}")
-    if "emotion" in key:
-        return t, EmotionCode.from_emotion(key["emotion"], _number(key.get("intensity", 1.0), f"{where} intensity"))
-    if "text" in key:
-        return t, EmotionCode.from_text(key["text"])
+    if "emotion" in key or "text" in key:
+        try:  # their own errors name neither the file nor the key ("unknown emotion label 'glee'")
+            if "emotion" in key:
+                return t, EmotionCode.from_emotion(
+                    key["emotion"], _number(key.get("intensity", 1.0), f"{where} intensity")
+                )
+            return t, EmotionCode.from_text(key["text"])
+        except ParameterError as e:
+            if str(e).startswith(where):
+                raise
+            raise ParameterError(f"{where}: {e}") from e
     au = key["au"]
     if isinstance(au, str):
         au = parse_assignments(au, source=f"{where} au")

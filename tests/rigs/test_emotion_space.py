@@ -200,6 +200,20 @@ def test_track_keys_are_checked_and_errors_name_the_key(key, message):
         EmotionTrack([{"t": 0, "emotion": "neutral"}, key])
 
 
+@pytest.mark.parametrize(
+    "key,message",
+    [({"t": 0, "emotion": "glee"}, "unknown emotion label 'glee'"),
+     ({"t": 0, "emotion": "anger", "intensity": 5}, r"intensity must lie in \[0, 1\]"),
+     ({"t": 0, "text": ""}, "expected a few words")],
+)  # fmt: skip
+def test_a_track_files_bad_emotion_or_text_names_the_file_and_key(tmp_path, key, message):
+    # these said only "unknown emotion label 'glee'": which of a studio's hundred track files, which key?
+    path = tmp_path / "line_042.json"
+    path.write_text(json.dumps([{"t": 0, "emotion": "neutral"}, key]))
+    with pytest.raises(ParameterError, match=rf"line_042\.json: key 1: .*{message}"):
+        EmotionTrack.from_json(path)
+
+
 def test_track_keys_take_au_assignments_and_print_reproducibly():
     track = EmotionTrack([{"t": 0, "au": "AU12=0.8"}, {"t": 2, "emotion": "anger"}])
     np.testing.assert_allclose(track.codes[0], EmotionCode.from_au({"AU12": 0.8}).vector)
