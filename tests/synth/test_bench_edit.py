@@ -199,6 +199,8 @@ def test_quick_bench_without_shared_data_runs_on_the_astronaut(editor, tmp_path)
     assert response["attainable_unsaturated"] <= response["attainable"]
     assert report["speed"]["edit_ms_median"] < report["speed"]["skimage_piecewise_affine_ms_median"]
     assert report["speed"]["first_edit_ms_median"] > 0  # a photo's first edit, which measures it, reported apart
+    large = report["speed"]["large_photo"]  # a phone-sized photo, timed per control
+    assert large["size"].startswith("3072x") and large["face_width_px"] > 800 and len(large["edit_ms"]) == 3
     for name in ("edit_emotions.png", "edit_controls.png"):
         assert (tmp_path / "out" / name).is_file() and report["contact_sheets"]["written"][name]["rows"]
     assert report["outside_pixels"]["edits"] == len(RESPONSE_CONTROLS)

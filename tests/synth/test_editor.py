@@ -629,3 +629,30 @@ def test_lips_an_edit_pushes_through_each_other_meet_instead(astronaut_faces):
     frame = mouth_frame(dst)
     up, lo = frame.profile(np.linspace(0.1, 0.9, 33) * frame.width)
     assert (lo - up).min() > -0.6, "the inner lips cross"
+
+
+def test_on_a_large_photo_creases_and_fold_softening_match_their_full_size_shading(monkeypatch):
+    import cv2
+
+    import facecraft.synth.editor as editor_module
+    import facecraft.synth.photo_blur as photo_blur_module
+    from facecraft.synth.editor import paint_creases, soften_folds
+
+    from .warp_helpers import astronaut_points
+
+    img, src, _ = astronaut_points()
+    scale = 12.0  # her face ~1,000 px wide: crease sigmas and fold blurs far above the full-size limits
+    big = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    src = src * scale
+    change = np.zeros(52)
+    change[[ARKIT_INDEX["browDownLeft"], ARKIT_INDEX["browDownRight"], ARKIT_INDEX["noseSneerLeft"]]] = 1.5
+    change[[ARKIT_INDEX["mouthSmileLeft"], ARKIT_INDEX["mouthSmileRight"]]] = -1.0
+    fast = (paint_creases(big, src, change), soften_folds(big, src, src, change))
+    monkeypatch.setattr(editor_module, "_CREASE_GRID", 1e9)
+    monkeypatch.setattr(photo_blur_module, "EXACT_SIGMA", 1e9)
+    exact = (paint_creases(big, src, change), soften_folds(big, src, src, change))
+    for f, e in zip(fast, exact, strict=True):
+        changed = np.abs(e.astype(int) - big.astype(int)).max(-1) > 2
+        diff = np.abs(f.astype(int) - e.astype(int)).max(-1)
+        assert changed.sum() > 10_000  # creases and softened folds were painted
+        assert diff.max() <= 6 and diff[changed].mean() < 1.0  # grey levels (creases: 4, 0.52)

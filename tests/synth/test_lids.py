@@ -549,3 +549,34 @@ def test_a_widened_eye_is_painted_no_sharper_than_the_photo():
     assert new.sum() > 20
     # The steepest edge painted where the lid rose is no steeper than the photo's own eye's (unsoftened: 2.2 times).
     assert gradient(res.image)[new].max() < gradient(photo)[cv2.dilate(eye, np.ones((3, 3))) > 0].max()
+
+
+def test_a_wide_lid_fill_is_made_small_and_matches_the_full_size_fill(monkeypatch):
+    import facecraft.synth.lids as lids
+
+    img, src, depth = astronaut_points()
+    scale = 8.0  # a phone photo's eye: the fill's radius far above the full-size limit
+    big = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    src, depth = src * scale, depth * scale
+    dst = close_eye(src, 0, 1.0)
+    assert 0.15 * eye_frame(src, *EYES[0]).width > 1.3 * lids._FILL_EXACT_RADIUS
+    warped = warp_face(big, src, dst, depth=depth)
+    fast = close_lids(warped, big, src, dst).image
+    monkeypatch.setattr(lids, "_FILL_EXACT_RADIUS", 1e9)
+    exact = close_lids(warped, big, src, dst).image
+    eye = _polygon_mask(eye_polygon(src, *EYES[0]), big.shape[:2])
+    diff = np.abs(fast.astype(int) - exact.astype(int)).max(-1)
+    assert diff[eye].mean() < 1.5 and np.percentile(diff[eye], 99) < 6 and diff.max() < 16  # grey levels (0.98, 4, 9)
+
+
+def test_the_membrane_fill_leaves_what_is_not_in_the_hole():
+    from facecraft.synth.lids import _membrane_fill
+
+    y, x = np.mgrid[0:300, 0:400]
+    image = np.stack([x * 0.5, y * 0.6, 100 + 0 * x], -1).astype(np.uint8)
+    hole = np.zeros((300, 400), np.uint8)
+    hole[100:180, 150:260] = 1
+    filled = _membrane_fill(image, hole, 60.0)
+    assert np.array_equal(filled[hole == 0], image[hole == 0])
+    exact = cv2.inpaint(image, hole, 60.0, cv2.INPAINT_TELEA)
+    assert np.abs(filled[hole > 0].astype(int) - exact[hole > 0].astype(int)).max() <= 10  # measured 6

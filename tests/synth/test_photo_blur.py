@@ -16,3 +16,24 @@ def test_photo_blur_measures_how_soft_the_photo_is():
     assert sharp < 1.0
     assert 1.4 < soft < 2.8 and 2.8 < softer < 5.5
     assert photo_blur(np.full((600, 600, 3), 170, np.uint8), big) == 1.0  # nothing to measure: a sharp photo's
+
+
+def test_a_wide_blur_matches_the_exact_gaussian():
+    import cv2
+
+    from facecraft.synth.photo_blur import EXACT_SIGMA, wide_blur
+
+    from .warp_helpers import astronaut_points
+
+    img, _, _ = astronaut_points()
+    photo = cv2.resize(img, None, fx=2.3, fy=2.3).astype(np.float64)[:1101, :977]  # odd sizes: partial blocks
+    for sigma in (EXACT_SIGMA + 0.5, 20.0, 60.0):
+        exact = cv2.GaussianBlur(photo, (0, 0), sigma)
+        fast = wide_blur(photo, sigma)
+        assert fast.shape == exact.shape and fast.dtype == exact.dtype
+        assert np.abs(fast - exact).max() < 1.5  # grey levels, borders included
+    grey = photo[..., 1].astype(np.float32)
+    assert np.abs(wide_blur(grey, 30.0) - cv2.GaussianBlur(grey, (0, 0), 30.0)).max() < 1.5
+    tiny = photo[:40, :25, 0]  # smaller than the blur: reflected borders as the exact blur has them
+    assert np.abs(wide_blur(tiny, 50.0) - cv2.GaussianBlur(tiny, (0, 0), 50.0)).max() < 0.5
+    assert np.array_equal(wide_blur(photo, EXACT_SIGMA), cv2.GaussianBlur(photo, (0, 0), EXACT_SIGMA))
