@@ -425,26 +425,36 @@ class FERClassifier(nn.Module):
             ``<stem>.json`` beside it. Default: the weights shipped with facecraft (asset ``facecraft_fer``,
             found by :func:`~facecraft.rigs.resolve_asset`; ``$FACECRAFT_FER_WEIGHTS`` overrides it).
         """
-        from safetensors import safe_open
+        from safetensors import SafetensorError, safe_open
         from safetensors.torch import load_file
 
         cfg_path, w_path = weight_files(directory)
         try:
             raw = json.loads(cfg_path.read_text())
-        except json.JSONDecodeError as e:
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise FileFormatError(f"{cfg_path}: not valid JSON ({e})") from e
+        if not isinstance(raw, dict):
+            raise FileFormatError(f"{cfg_path}: expected a JSON object of config keys, got {type(raw).__name__}")
         raw.pop("model_type", None)
         known = set(FERClassifierConfig.__dataclass_fields__)
         unknown = sorted(set(raw) - known)
         if unknown:
             raise FileFormatError(f"{cfg_path}: unknown config keys {unknown}; expected some of {sorted(known)}")
-        model = cls(FERClassifierConfig(**raw))
-        with safe_open(str(w_path), framework="pt") as f:
-            labels = json.loads((f.metadata() or {}).get("labels", "[]"))
+        try:  # a hand-edited value of the wrong type ("48", 5 for widths) fails inside the dataclass
+            config = FERClassifierConfig(**raw)
+        except (ParameterError, TypeError, ValueError) as e:
+            raise FileFormatError(f"{cfg_path}: not a valid classifier config ({e})") from e
+        model = cls(config)
+        try:  # a truncated download or another file under the name: safetensors' own error names no file
+            with safe_open(str(w_path), framework="pt") as f:
+                labels = json.loads((f.metadata() or {}).get("labels", "[]"))
+            state = load_file(str(w_path))
+        except (SafetensorError, OSError, json.JSONDecodeError) as e:
+            raise FileFormatError(f"{w_path}: not a readable safetensors file ({e})") from e
         if tuple(labels) != tuple(EMOTIONS):
             raise FileFormatError(f"{w_path}: labels {labels} differ from {list(EMOTIONS)}")
         try:
-            model.load_state_dict(load_file(str(w_path)), strict=True)
+            model.load_state_dict(state, strict=True)
         except RuntimeError as e:
             raise FileFormatError(f"{w_path}: weights do not fit the config in {cfg_path}: {e}") from e
         return model.eval()

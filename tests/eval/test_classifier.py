@@ -84,6 +84,25 @@ def test_from_pretrained_errors(tmp_path):
     assert (tmp_path / "m" / WEIGHTS_NAME).is_file()
 
 
+def test_from_pretrained_names_the_file_of_a_corrupt_config_or_weights(tmp_path):
+    FERClassifier(TINY).save_pretrained(tmp_path / "m")
+    cfg_path, w_path = tmp_path / "m" / CONFIG_NAME, tmp_path / "m" / WEIGHTS_NAME
+    cfg = json.loads(cfg_path.read_text())
+    for text in ("[1, 2]", "null", json.dumps({**cfg, "widths": 5}), json.dumps({**cfg, "image_size": "48"})):
+        cfg_path.write_text(text)
+        with pytest.raises(FileFormatError, match=CONFIG_NAME):
+            FERClassifier.from_pretrained(tmp_path / "m")
+    cfg_path.write_bytes(b"\xda\xff not text")
+    with pytest.raises(FileFormatError, match="not valid JSON"):
+        FERClassifier.from_pretrained(tmp_path / "m")
+    cfg_path.write_text(json.dumps(cfg))
+    whole = w_path.read_bytes()
+    for broken in (b"", b"garbage", whole[: len(whole) * 9 // 10]):  # empty, another file, a cut-off download
+        w_path.write_bytes(broken)
+        with pytest.raises(FileFormatError, match=f"{WEIGHTS_NAME}: not a readable safetensors file"):
+            FERClassifier.from_pretrained(tmp_path / "m")
+
+
 def test_features_then_forward_from_equals_forward():
     torch.manual_seed(0)
     for cfg in (TINY, FERClassifierConfig(arch="xception", image_size=32, stem=4, widths=(8, 8))):
