@@ -363,7 +363,10 @@ def load_fer2013_csv(path: str | os.PathLike, *, size: int = 48) -> FERDataset:
     images, labels, names, splits, skipped = [], [], [], [], []
     for i, r in enumerate(tqdm(rows, desc=f"reading {path.name}", unit="row", leave=False), start=2):
         try:
-            label = FER2013_LABELS[int(r["emotion"])]
+            code = int(r["emotion"])
+            if not 0 <= code < len(FER2013_LABELS):  # -1 would index neutral
+                raise ValueError(f"emotion: expected 0-{len(FER2013_LABELS) - 1} (FER2013's order), got {code}")
+            label = FER2013_LABELS[code]
             px = np.asarray([int(v) for v in r["pixels"].split()], dtype=np.int64)
             side = int(round(np.sqrt(px.size)))
             if px.size == 0 or side * side != px.size or px.min() < 0 or px.max() > 255:

@@ -97,6 +97,16 @@ def test_fer2013_csv(tmp_path):
     np.testing.assert_array_equal(ds.images[0], _face(0, 0))
 
 
+def test_fer2013_emotion_codes_outside_0_to_6_are_skipped_not_read_from_the_end(tmp_path):
+    path = tmp_path / "fer2013.csv"
+    pixels = " ".join(map(str, _face(0, 0).ravel()))
+    with path.open("w", newline="") as f:
+        csv.writer(f).writerows([["emotion", "pixels"], [3, pixels], [-1, pixels], [7, pixels]])
+    ds = load_fer2013_csv(path)
+    assert [EMOTIONS[i] for i in ds.labels] == ["happiness"]  # -1 was read as FER2013's last class, neutral
+    assert len(ds.skipped) == 2 and ds.skipped[0].endswith(":3: emotion: expected 0-6 (FER2013's order), got -1")
+
+
 def test_stratified_split_is_reproducible_and_stratified():
     labels = np.repeat(np.arange(4), [50, 20, 10, 3])
     a, b = stratified_split(labels, seed=1), stratified_split(labels, seed=1)
