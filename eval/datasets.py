@@ -264,6 +264,12 @@ def _finish(images, labels, names, splits, skipped, source: str) -> FERDataset:
     if skipped:
         logger.warning("%s: skipped %d unreadable image(s)", source, len(skipped))
     has_split = all(s is not None for s in splits)
+    unsplit = [n for n, s in zip(names, splits, strict=True) if s is None]
+    if unsplit and len(unsplit) < len(names):  # else a few blank cells would silently re-split every image
+        raise FileFormatError(
+            f"{source}: {len(unsplit)} of {len(names)} images have no split while the others do, e.g. {unsplit[:3]}; "
+            "give every row a split, or none to have a stratified one made"
+        )
     return FERDataset(
         images,
         np.asarray(labels, np.int64),
@@ -367,6 +373,9 @@ def load_fer2013_csv(path: str | os.PathLike, *, size: int = 48) -> FERDataset:
             if not 0 <= code < len(FER2013_LABELS):  # -1 would index neutral
                 raise ValueError(f"emotion: expected 0-{len(FER2013_LABELS) - 1} (FER2013's order), got {code}")
             label = FER2013_LABELS[code]
+            usage = r.get("usage", "").lower()
+            if usage and usage not in _FER2013_USAGE:
+                raise ValueError(f"Usage: expected Training, PublicTest or PrivateTest, got {r['usage']!r}")
             px = np.asarray([int(v) for v in r["pixels"].split()], dtype=np.int64)
             side = int(round(np.sqrt(px.size)))
             if px.size == 0 or side * side != px.size or px.min() < 0 or px.max() > 255:
@@ -379,7 +388,6 @@ def load_fer2013_csv(path: str | os.PathLike, *, size: int = 48) -> FERDataset:
         images.append(crop)
         labels.append(EMOTION_INDEX[label])
         names.append(f"{path.name}:{i}")
-        usage = r.get("usage", "").lower()
         splits.append(_FER2013_USAGE.get(usage))
     stack = np.stack(images) if images else np.zeros((0, size, size), np.uint8)
     return _finish(stack, labels, names, splits, skipped, source=str(path))

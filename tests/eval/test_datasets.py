@@ -107,6 +107,25 @@ def test_fer2013_emotion_codes_outside_0_to_6_are_skipped_not_read_from_the_end(
     assert len(ds.skipped) == 2 and ds.skipped[0].endswith(":3: emotion: expected 0-6 (FER2013's order), got -1")
 
 
+def test_a_few_rows_without_a_known_split_do_not_re_split_the_whole_set(tmp_path):
+    pixels = " ".join(map(str, _face(0, 0).ravel()))
+    path = tmp_path / "fer2013.csv"
+    with path.open("w", newline="") as f:
+        csv.writer(f).writerows([["emotion", "pixels", "Usage"], [3, pixels, "Training"], [0, pixels, "PrivateTest"],
+                                 [2, pixels, "Holdout"]])  # fmt: skip
+    ds = load_dataset(path)  # was: every row given a fresh stratified split, the PrivateTest face in train
+    assert ds.splits.tolist() == ["train", "test"]
+    assert len(ds.skipped) == 1 and ds.skipped[0].endswith(
+        "Usage: expected Training, PublicTest or PrivateTest, got 'Holdout'"
+    )
+    root = _write_folder(tmp_path / "d")
+    with (root / "list.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([("path", "label", "split"), ("happy/000.png", "happy", "test"),
+                                 ("angry/000.png", "angry", "")])  # fmt: skip
+    with pytest.raises(FileFormatError, match=r"list.csv: 1 of 2 images have no split.*angry/000.png"):
+        load_dataset(root / "list.csv")
+
+
 def test_stratified_split_is_reproducible_and_stratified():
     labels = np.repeat(np.arange(4), [50, 20, 10, 3])
     a, b = stratified_split(labels, seed=1), stratified_split(labels, seed=1)
