@@ -404,6 +404,9 @@ def apply_split_csv(dataset: FERDataset, split_csv: str | os.PathLike) -> FERDat
     if "path" not in header or "split" not in header:
         raise FileFormatError(f"{split_csv}: expected columns path,split (and label), got {header}")
     table = {r["path"]: r["split"] for r in rows}
+    for i, r in enumerate(rows, start=2):
+        if r["split"] not in SPLITS:
+            raise FileFormatError(f"{split_csv} line {i}: split must be one of {SPLITS}, got {r['split']!r}")
     missing = [p for p in dataset.paths if p not in table]
     if missing:
         raise FileFormatError(

@@ -157,6 +157,16 @@ def test_default_split_and_split_csv(tmp_path):
         ds.subset("holdout")
 
 
+def test_a_split_csv_with_an_unknown_split_names_its_file_and_line(tmp_path):
+    ds = load_dataset(_write_folder(tmp_path / "d", per_class=2))
+    with (tmp_path / "split.csv").open("w", newline="") as f:
+        csv.writer(f).writerows(
+            [("path", "split"), *((p, "validation" if i == 1 else "train") for i, p in enumerate(ds.paths))]
+        )
+    with pytest.raises(FileFormatError, match=r"split.csv line 3: split must be one of .*'validation'"):
+        apply_split_csv(ds, tmp_path / "split.csv")  # was: "splits: expected only (...)", no file named
+
+
 def test_fer_dev_fixed_split(shared_dir):
     ds = load_dataset(shared_dir / "data" / "fer-dev")
     assert len(ds) == 7990 and ds.images.shape[1:] == (48, 48)
