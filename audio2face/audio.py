@@ -79,7 +79,7 @@ def _check_path(path) -> Path:
         raise MissingFileError(f"audio file not found: {p}")
     if p.is_dir():
         raise FileFormatError(f"{p}: is a folder, expected an audio file")
-    if p.stat().st_size == 0:
+    if p.is_file() and p.stat().st_size == 0:  # a named pipe has size 0 too, and is read as it comes
         raise FileFormatError(f"{p}: the file is empty (0 bytes), expected audio")
     return p
 
