@@ -136,6 +136,10 @@ def read_manifest(path, *, kind: str, out_dir, fmt: str = "npz") -> list[Job]:
         out = str(out_dir / (name if Path(name).suffix else name + suffix))
         if Path(out).name in (REPORT_NAME, JOURNAL_NAME):
             error = error or f"{path} row {row_no}: output {Path(out).name!r} is the batch's own file; rename it"
+        if kind == "animate" and Path(out).suffix.lower().lstrip(".") not in ANIMATE_FORMATS:
+            # found here, not by the writer: its error named the hidden part file (.h.partial.xyz)
+            error = error or (f"{path} row {row_no}: output {Path(out).name!r}: an animation is written as "
+                              f"{', '.join('.' + f for f in ANIMATE_FORMATS)}")  # fmt: skip
         if out in seen and error is None:
             raise ParameterError(f"{path}: rows {seen[out]} and {row_no} would both write {out}")
         seen.setdefault(out, row_no)

@@ -78,6 +78,7 @@ def test_bad_manifests_name_the_row(tmp_path, text, match):
         ("emotion,input\nhappiness,\nsadness,b.wav\n", "row 2: no 'input'"),
         ("input,output\na.wav,batch-report\nb.wav,\n", "row 2: output 'batch-report.json' is the batch's own file"),
         ("input,emotion\na.wav,anger,0.7\nb.wav,\n", r"row 2: unknown column\(s\) \['<values past the header>'\]"),
+        ("input,output\na.wav,h.xyz\nb.wav,\n", r"row 2: output 'h.xyz': an animation is written as \.npz, \.csv"),
     ],
 )
 def test_a_bad_row_is_a_failed_job_and_the_others_stay(tmp_path, text, match):
