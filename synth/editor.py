@@ -50,10 +50,10 @@ from .calibration import CROSS_TALK, OPENING, PAST_NEUTRAL, EditorCalibration
 from .controls import EditControls
 from .corner_frame import CornerFrame
 from .fit import NUM_MESH_POINTS, RigFit, fit_rig
-from .mouth import _luma, _smoothstep, mouth_frame, mouth_is_open
+from .mouth import _luma, _smoothstep, face_colours, mouth_frame, mouth_is_open
 from .mouth_shapes import FUNNEL_FULL, funnel_motion, funnel_part
 from .photo_blur import photo_blur, wide_blur
-from .photo_look import PhotoLook
+from .photo_look import PhotoLook, exposure
 
 logger = logging.getLogger(__name__)
 
@@ -711,7 +711,9 @@ def paint_creases(image: np.ndarray, dst: np.ndarray, rig_change: np.ndarray) ->
     tint = (float(_luma(skin)) / np.maximum(skin, 1.0)) ** _CREASE_WARM
     tint = np.clip(tint / max(float(_luma(tint)), 1e-3), 0.5, 1.5).astype(np.float32)
     factor = 1.0 - np.clip(deep[..., None] * tint[None, None, :], 0.0, 0.95)
-    lifted = np.clip(light, 0.0, 0.3)[..., None] * (255.0 - region)  # toward white, less on already bright skin
+    # Toward the photo's white, less on already bright skin: 255, or less in an underexposed photo (its cheeks' skin).
+    white = 255.0 * exposure(float(_luma(face_colours(image, dst)[0])))
+    lifted = np.clip(light, 0.0, 0.3)[..., None] * np.maximum(white - region, 0.0)
     out = image.copy()
     out[y0:y1, x0:x1] = np.clip(region * factor + lifted + 0.5, 0, 255).astype(np.uint8)
     return out

@@ -44,7 +44,7 @@ from facecraft.rigs.errors import ParameterError
 
 from .corner_frame import ContourFrame
 from .photo_blur import PAINT_SHARP, softening
-from .photo_look import PhotoLook
+from .photo_look import PhotoLook, exposure
 from .warp import WarpResult, valid_depth, valid_points
 
 logger = logging.getLogger(__name__)
@@ -423,7 +423,8 @@ def _teeth_light(img: np.ndarray, src: np.ndarray, skin_luma: float) -> float:
 
     sclera = np.mean([float(_luma(_eye_colours(img, eye_frame(src, up, lo), None)[0])) for up, lo in EYES])
     light = max(skin_luma / 180.0, _TEETH_SCLERA * sclera / float(_luma(_TEETH_WHITE)))
-    return float(np.clip(light, *_TEETH_LIGHT))
+    # The floor keeps a lit face's teeth off grey when its whites measure dim (narrowed eyes); it dims with the photo.
+    return float(np.clip(light, _TEETH_LIGHT[0] * exposure(skin_luma), _TEETH_LIGHT[1]))
 
 
 def _cavity(t, below_up, above_lo, gap, across, a, opening, fd: ContourFrame, lips) -> np.ndarray:

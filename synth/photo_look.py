@@ -18,6 +18,17 @@ from .photo_blur import photo_blur
 
 T = TypeVar("T")
 
+#: Skin luma (0..255) under which a face's photo counts as underexposed. Light the painters add (drawn teeth, the lit
+#: wall of a crease) is set against a normally lit face's; in a darker photo it dims with :func:`exposure`, or it glows
+#: (a 0.08-exposure FRLL portrait: teeth at five times the skin, a crease's bulge a white spot). The darkest skin of the
+#: tuning photos in normal light measures 71 (FRLL calibration person 082).
+DIM_SKIN = 60.0
+
+
+def exposure(skin_luma: float) -> float:
+    """1 for a normally lit face, ``skin_luma / DIM_SKIN`` for an underexposed one (:data:`DIM_SKIN`)."""
+    return float(np.clip(skin_luma / DIM_SKIN, 0.0, 1.0))
+
 
 class PhotoLook:
     """Measurements of one photo around one face, each computed on first use and kept.

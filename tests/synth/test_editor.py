@@ -656,3 +656,22 @@ def test_on_a_large_photo_creases_and_fold_softening_match_their_full_size_shadi
         diff = np.abs(f.astype(int) - e.astype(int)).max(-1)
         assert changed.sum() > 10_000  # creases and softened folds were painted
         assert diff.max() <= 6 and diff[changed].mean() < 1.0  # grey levels (creases: 4, 0.52)
+
+
+def test_a_creases_lit_wall_dims_with_an_underexposed_photo():
+    from facecraft.synth.editor import paint_creases
+
+    from .warp_helpers import astronaut_points
+
+    _, src, _ = astronaut_points()
+    h, w = int(src[:, 1].max()) + 40, int(src[:, 0].max()) + 40
+    brows = np.zeros(52)
+    brows[[ARKIT_INDEX["browDownLeft"], ARKIT_INDEX["browDownRight"], ARKIT_INDEX["noseSneerLeft"]]] = 2.0
+
+    def lift(level: int) -> int:  # the most a lit wall brightens a flat skin of this level
+        flat = np.full((h, w, 3), level, np.uint8)
+        return int((paint_creases(flat, src, brows).astype(int) - level).max())
+
+    # Lifted toward full white in a photo at a tenth of the light, the wall glowed (+14 levels on 17); toward the
+    # dark photo's white it is under a third of the skin's level. A lit photo's stays as it was.
+    assert 0 < lift(17) <= 0.3 * 17 and lift(170) == 5

@@ -327,3 +327,23 @@ def test_a_drawn_opening_is_painted_no_sharper_than_the_photo():
         paint_mouth_interior(img, img, src_closed, dst, depth=depth).image,
         paint_mouth_interior(img, img, src_closed, dst, depth=depth, look=PhotoLook(img, src_closed, blur=0.5)).image,
     )
+
+
+def test_drawn_teeth_dim_with_an_underexposed_photo():
+    # The whole photo (skin and eyes' white) at a tenth of its light: the teeth keep their brightness relative to the
+    # skin; the floor for a lit face's teeth held them at a third of full white, five times the dark skin.
+    img, src, depth = astronaut_points()
+    src_closed = _closed_mouth(src)
+    dst = open_jaw(src_closed, 0.12)
+    fd = mouth_frame(dst)
+    up, lo = fd.profile(np.array([0.5 * fd.width]))
+    x, y = fd.to_image(np.array([0.5 * fd.width]), np.array([up[0] + 0.12 * (lo[0] - up[0])]))
+    cx, cy = np.round(src[205]).astype(int)  # right cheek
+
+    def teeth_over_skin(photo: np.ndarray) -> float:
+        res = paint_mouth_interior(photo, photo, src_closed, dst, depth=depth)
+        skin = np.median(_luma(photo[cy - 2 : cy + 3, cx - 2 : cx + 3]))
+        return float(_luma(res.image[int(round(y[0])), int(round(x[0]))])) / skin
+
+    dark = (img.astype(np.float64) * 0.1).astype(np.uint8)
+    assert teeth_over_skin(dark) < 1.5 * teeth_over_skin(img)

@@ -52,3 +52,10 @@ def test_an_edit_with_a_kept_look_is_the_edit_measured_afresh(editor, astronaut,
         change = kept.faces[0].rig_change
         fresh, _ = render_rig_change(astronaut, AnalyzedFace(face.info, face.fit), change)
         assert np.array_equal(kept.image, fresh)
+
+
+def test_exposure_is_one_for_lit_faces_and_falls_with_a_dark_photos_skin():
+    from facecraft.synth.photo_look import DIM_SKIN, exposure
+
+    assert exposure(71.0) == 1.0 and exposure(200.0) == 1.0  # the darkest lit skin of the tuning photos, a pale one
+    assert exposure(DIM_SKIN / 4) == pytest.approx(0.25) and exposure(0.0) == 0.0
