@@ -203,7 +203,13 @@ def _prepare_audio(audio: AudioInput | None, path: Path) -> tuple[Path | None, P
     p = Path(audio)
     if not p.is_file():
         raise MissingFileError(f"{path}: audio file not found: {p}")
-    _run_ffmpeg(["-v", "error", "-i", str(p), "-t", "0.1", "-f", "null", "-"], what=f"{path}: audio {p}")
+    try:  # its first sound stream, mapped as the mux maps it: a video without sound passed and failed the mux
+        _run_ffmpeg(["-v", "error", "-i", str(p), "-map", "0:a:0", "-t", "0.1", "-f", "null", "-"],
+                    what=f"{path}: audio {p}")  # fmt: skip
+    except FileFormatError as e:
+        if "matches no streams" in str(e):
+            raise FileFormatError(f"{path}: audio {p}: the file holds no audio stream") from None
+        raise
     return p, None
 
 

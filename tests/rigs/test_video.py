@@ -111,6 +111,18 @@ def test_ffmpeg_stopping_midway_is_an_error_naming_the_file(tmp_path, monkeypatc
     assert list(tmp_path.iterdir()) == []
 
 
+def test_audio_without_a_sound_stream_is_refused_before_rendering(tmp_path):
+    # `preview take.csv -o p.mp4 --audio reference.mp4` (a video without sound) rendered every frame, then failed in
+    # the mux with "Stream map '' matches no streams".
+    def frames():
+        raise AssertionError("rendered before the audio was checked")
+        yield
+
+    silent = write_mp4(_frames(3), tmp_path / "reference.mp4", fps=3)
+    with pytest.raises(FileFormatError, match=r"reference\.mp4: the file holds no audio stream$"):
+        write_mp4(frames(), tmp_path / "p.mp4", audio=silent)
+
+
 def test_audio_from_file(tmp_path):
     sr = 22050
     wav = tmp_path / "speech.wav"
