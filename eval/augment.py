@@ -25,6 +25,7 @@ evaluation images never feed augmentation.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -464,9 +465,13 @@ def _drop_torn_tail(path: Path) -> None:
 
 def _file_name(record: dict, folders: Mapping[str, str] | None = None) -> str:
     """``<target folder>/<source id>_<target><k>.png``: the whole id (a FER2013 CSV's ``fer2013.csv:18`` keeps
-    its row; dropping everything after the last dot gave every row one name), less an image file's ending."""
+    its row; dropping everything after the last dot gave every row one name), less an image file's ending. Letters
+    of any script are kept; an id whose spaces or punctuation had to be replaced gets a short hash of itself, so that
+    ``a b.jpg`` and ``a_b.jpg`` do not write one file."""
     source = re.sub(r"\.(png|jpe?g|bmp|gif|tiff?|webp|ppm|pgm)$", "", record["source"], flags=re.IGNORECASE)
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", source).strip("_")
+    stem = re.sub(r"[^\w.-]+", "_", source).strip("_")
+    if stem != re.sub(r"[/:]", "_", source):  # the folder's slash and a CSV row's colon alone are kept as before
+        stem += "_" + hashlib.sha1(record["source"].encode()).hexdigest()[:8]
     folder = (folders or {}).get(record["target"], record["target"])
     return f"{folder}/{stem}_{record['target']}{record['variant']}.png"
 

@@ -231,3 +231,12 @@ def test_every_accepted_variant_gets_its_own_file_name():
     assert len({_file_name(r) for r in rows}) == 3  # one per CSV row (all three were fer2013_surprise0.png)
     photo = {"source": "faces/9_1_3_2017.jpg.chip.jpg", "target": "fear", "variant": 1}
     assert _file_name(photo) == "fear/faces_9_1_3_2017.jpg.chip_fear1.png"  # as before for image files
+
+
+def test_sources_whose_names_differ_only_in_characters_a_file_name_cannot_keep_get_their_own_files():
+    from facecraft.eval.augment import _file_name
+
+    ids = ["faces/张三.jpg", "faces/李四.jpg", "faces/Zoé.jpg", "faces/Zoë.jpg", "faces/a b.jpg", "faces/a_b.jpg"]
+    names = [_file_name({"source": i, "target": "fear", "variant": 0}) for i in ids]
+    assert len(set(names)) == len(ids)  # were faces_fear0.png, faces_Zo_fear0.png and faces_a_b_fear0.png twice each
+    assert names[0].startswith("fear/faces_张三") and names[5] == "fear/faces_a_b_fear0.png"
