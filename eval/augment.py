@@ -758,10 +758,20 @@ def _log_run(out: Path, run: dict) -> dict:
     """Append this run to ``out/runs.jsonl`` and total the runs of the folder that edited faces (a resumed
     set's real cost; a rerun with nothing left to do is logged but not counted)."""
     path = out / RUNS
+    _drop_torn_tail(path)
     with path.open("a") as f:
         f.write(json.dumps({**run, "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}) + "\n")
-    runs = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    runs = [r for r in runs if r.get("sources", 0) > 0]
+    runs = []
+    for i, line in enumerate(path.read_text().splitlines(), start=1):
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            record = None
+        if isinstance(record, dict) and {"sources", "wall_s", "accepted"} <= record.keys():
+            runs.append(record)
+        elif line.strip():  # torn by a kill, or not ours: the finished run still gets its report
+            logger.warning("%s line %d is not a run record: left out of the totals", path, i)
+    runs = [r for r in runs if r["sources"] > 0]
     wall = sum(r["wall_s"] for r in runs)
     accepted = sum(r["accepted"] for r in runs)
     return {

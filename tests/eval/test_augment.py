@@ -224,6 +224,17 @@ def test_second_judges_load_once_per_process_and_measured_readers_are_kept(tiny_
     assert list(again["config"]["filter"]["readers"]["sadness"]) == []
 
 
+def test_a_torn_or_foreign_runs_log_does_not_fail_the_finished_run(tmp_path):
+    from facecraft.eval.augment import RUNS, _log_run
+
+    (tmp_path / RUNS).write_text(
+        '{"attempted": 4, "accepted": 2, "sources": 2, "wall_s": 3.0}\nnot json\n[1]\n{"sources": 1, "wal'
+    )
+    totals = _log_run(tmp_path, {"attempted": 2, "accepted": 1, "sources": 1, "wall_s": 1.0, "workers": 1})
+    assert totals["runs"] == 2 and totals["accepted"] == 3 and totals["sources"] == 3  # was: JSONDecodeError
+    assert json.loads((tmp_path / RUNS).read_text().splitlines()[-1])["accepted"] == 1  # not glued to the torn line
+
+
 def test_every_accepted_variant_gets_its_own_file_name():
     from facecraft.eval.augment import _file_name
 
