@@ -41,7 +41,7 @@ import cv2
 import numpy as np
 
 from facecraft.rigs import EMOTION_INDEX, EMOTIONS
-from facecraft.rigs.errors import FacecraftError, MissingFileError, ParameterError
+from facecraft.rigs.errors import FacecraftError, FileFormatError, MissingFileError, ParameterError
 from facecraft.rigs.run_settings import check_run_settings, save_run_settings
 
 from .augment_filter import (
@@ -444,9 +444,15 @@ def read_manifest(out: str | os.PathLike) -> list[dict]:
         if not line.strip():
             continue
         try:
-            records.append(json.loads(line))
+            record = json.loads(line)
         except json.JSONDecodeError:
             logger.warning("%s line %d is not JSON (an interrupted write?): ignored", path, i)
+            continue
+        if not isinstance(record, dict) or "source" not in record:  # another tool's manifest.jsonl in --out
+            raise FileFormatError(
+                f"{path} line {i}: not a facecraft augment record (no 'source'); give another output folder"
+            )
+        records.append(record)
     return records
 
 
@@ -665,9 +671,9 @@ def augment_dataset(
         pool_faces = pool_faces[:max_sources]
 
     settings = _run_settings(config, chosen, split=split, balance=balance, max_per_class=max_per_class)
+    previous = read_manifest(out)  # first: a folder holding another tool's manifest is left as it was
     check_run_settings(out / SETTINGS, settings, overwrite=False, made="variants", redo="or delete it to start over")
     save_run_settings(out / SETTINGS, settings)
-    previous = read_manifest(out)
     done_sources = {r["source"] for r in previous}
     accepted = Counter(r["target"] for r in previous if r.get("accepted"))
     quotas = _quotas(counts, chosen, max_per_class=max_per_class) if balance else None

@@ -235,6 +235,14 @@ def test_a_torn_or_foreign_runs_log_does_not_fail_the_finished_run(tmp_path):
     assert json.loads((tmp_path / RUNS).read_text().splitlines()[-1])["accepted"] == 1  # not glued to the torn line
 
 
+def test_a_manifest_of_another_tool_in_the_output_folder_is_a_clear_error(tmp_path):
+    from facecraft.rigs import FileFormatError
+
+    (tmp_path / "manifest.jsonl").write_text('{"audio_filepath": "a.wav", "duration": 1.2}\n')
+    with pytest.raises(FileFormatError, match=r"manifest.jsonl line 1: not a .*augment record"):
+        read_manifest(tmp_path)  # was: KeyError 'source' in augment_dataset
+
+
 def test_every_accepted_variant_gets_its_own_file_name():
     from facecraft.eval.augment import _file_name
 
