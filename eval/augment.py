@@ -201,6 +201,7 @@ def dataset_sources(
 
     root = Path(dataset)
     ds = load_dataset(root, votes=False)
+    unreadable = list(ds.skipped)  # of the whole read: a split's subset does not carry them
     if split is not None:
         if split not in SPLITS:
             raise ParameterError(f"--split {split!r}: expected one of {', '.join(SPLITS)} or all")
@@ -224,7 +225,7 @@ def dataset_sources(
             sources.append(SourceFace(name, emotion, str(base / name)))
     fmt = OutputFormat(48, True) if in_memory else infer_format([s.path for s in sources[:32]])
     logger.info("%s: %d source faces (split %s), output format %s", dataset, len(sources), split, fmt)
-    return sources, fmt, ds.class_counts, list(ds.skipped)
+    return sources, fmt, ds.class_counts, unreadable
 
 
 def infer_format(paths: Iterable[str | os.PathLike]) -> OutputFormat:

@@ -62,6 +62,12 @@ def test_dataset_sources_reads_the_train_split_and_the_format(tiny_fer_folder):
     assert len(everything) == 30 and unreadable == []
 
 
+def test_dataset_sources_of_the_train_split_still_report_the_unreadable_files(tiny_fer_folder):
+    (tiny_fer_folder / "happy" / "broken.png").write_bytes(b"not a png")
+    _, _, _, unreadable = dataset_sources(tiny_fer_folder, split="train")
+    assert len(unreadable) == 1 and "broken.png" in unreadable[0]  # was []: the split's subset dropped them
+
+
 def test_augment_source_writes_the_data_sets_format_with_scores(augmenter):
     img = np.asarray(Image.open(resolve_asset("astronaut")).convert("RGB"))
     source = SourceFace("astro", label="happiness", pixels=img)
