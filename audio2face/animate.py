@@ -283,7 +283,7 @@ def animate_audio(
         anim = ProceduralAnimator(fps=fps, blink=blink).animate(y, sr, transcript=transcript, emotion=emotion)
         anim.curves = tongue_where_visible(anim.curves)
         anim = _add_flame(_head_and_gaze(anim, y, sr, head=head, gaze=gaze, seed=seed), flame, model_heads=False)
-        return _mark_silence(anim, y)
+        return _mark_silence(anim, audio_peak(y))
     model = resolve_model(weights)
     curves, expr, jaw = predict_frames(model, y, emotion=emotion, sr=sr)
     peak = audio_peak(y)
@@ -299,13 +299,12 @@ def animate_audio(
         anim.curves = add_blinks(anim.curves, fps=anim.fps)
     anim.curves = tongue_where_visible(anim.curves)
     anim = _head_and_gaze(anim, y, sr, head=head, gaze=gaze, seed=seed)
-    return _mark_silence(_add_flame(anim, flame, model_heads=model_has_flame(model)), y)
+    return _mark_silence(_add_flame(anim, flame, model_heads=model_has_flame(model)), audio_peak(y))
 
 
-def _mark_silence(anim: FaceAnimation, y: np.ndarray) -> FaceAnimation:
-    """Record in ``anim.meta`` that the input was silence, so that callers can say so (a neutral face is
-    rarely what a user who passed a voice line wanted)."""
-    peak = audio_peak(y)
+def _mark_silence(anim: FaceAnimation, peak: float) -> FaceAnimation:
+    """Record in ``anim.meta`` that the input was silence (its audio peak is ``peak``), so that callers can say so
+    (a neutral face is rarely what a user who passed a voice line wanted)."""
     if is_silent(peak):
         anim.meta["silent"] = f"audio peak {peak:.1e} below {SILENCE_PEAK:.0e}: the face stays neutral"
     return anim
@@ -355,7 +354,8 @@ def animate_stream_file(path, *, emotion=None, weights=None, block_s: float = BL
 
         raise FileFormatError(f"{path}: the file holds no audio samples")
     curves = tongue_where_visible(neutral_if_silent(curves, peak))
-    return FaceAnimation(curves, fps=model.config.fps, meta=_meta(model, emotion, None))
+    # marked as the whole-file path marks it: a silent file over STREAM_ABOVE_S went without the warning
+    return _mark_silence(FaceAnimation(curves, fps=model.config.fps, meta=_meta(model, emotion, None)), peak)
 
 
 def file_loudness(path, *, fps: float, num_frames: int, block_s: float = BLOCK_S) -> np.ndarray:

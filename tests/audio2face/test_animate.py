@@ -62,6 +62,18 @@ def test_silent_file_gives_neutral_face_and_says_so(tmp_path, fake_wav, tiny_mod
     assert "silent" not in speech.meta and not caplog.records
 
 
+def test_a_silent_file_long_enough_for_the_block_path_says_so_too(tmp_path, tiny_model_dir, caplog, monkeypatch):
+    # an 11-minute silent file (over STREAM_ABOVE_S) gave a neutral face without the warning or meta["silent"],
+    # so a batch's report did not list it as silent
+    monkeypatch.setattr(an, "STREAM_ABOVE_S", 0.5)
+    p = tmp_path / "silent.wav"
+    sf.write(p, np.zeros(16000 * 2, np.float32), 16000)
+    with caplog.at_level("WARNING", logger="facecraft.audio2face.animate"):
+        a = an.animate_file(p, tmp_path / "s.npz", weights=tiny_model_dir, blink=False, fps=60)
+    assert a.num_frames == 120 and float(a.curves.max()) == 0.0
+    assert "silent" in a.meta and any("silent.wav" in r.message and "silent" in r.message for r in caplog.records)
+
+
 @pytest.mark.parametrize(
     "content", [b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(range(200)), b"just some text, not audio\n" * 30, b""]
 )
