@@ -326,10 +326,13 @@ def load_image_folder(root: str | os.PathLike, *, size: int = 48, detect: bool |
 def _read_csv_rows(path: Path) -> tuple[list[str], list[dict]]:
     if not path.is_file():
         raise MissingFileError(f"CSV file not found: {path}")
-    with path.open(newline="") as f:
-        reader = csv.DictReader(f)
-        header = [h.strip().lower() for h in (reader.fieldnames or [])]
-        rows = [{k.strip().lower(): (v or "").strip() for k, v in r.items() if k} for r in reader]
+    try:  # utf-8-sig: Excel's "CSV UTF-8" starts with a byte order mark that would stick to the first column name
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            header = [h.strip().lower() for h in (reader.fieldnames or [])]
+            rows = [{k.strip().lower(): (v or "").strip() for k, v in r.items() if k} for r in reader]
+    except UnicodeDecodeError as e:
+        raise FileFormatError(f"{path}: not a UTF-8 text CSV ({e})") from e
     return header, rows
 
 

@@ -167,6 +167,19 @@ def test_a_split_csv_with_an_unknown_split_names_its_file_and_line(tmp_path):
         apply_split_csv(ds, tmp_path / "split.csv")  # was: "splits: expected only (...)", no file named
 
 
+def test_csv_with_an_excel_byte_order_mark_is_read_and_a_non_text_file_is_a_clear_error(tmp_path):
+    root = _write_folder(tmp_path / "d")
+    (root / "list.csv").write_text("path,label\nhappy/000.png,happy\n", encoding="utf-8-sig")  # Excel's "CSV UTF-8"
+    assert [EMOTIONS[i] for i in load_csv(root / "list.csv").labels] == ["happiness"]  # was: got ['\ufeffpath', ...]
+    for name, data in (
+        ("picture.csv", (root / "happy" / "000.png").read_bytes()),
+        ("latin1.csv", b"path,label\ncaf\xe9,happy\n"),
+    ):
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(FileFormatError, match=f"{name}: not a UTF-8 text CSV"):
+            load_dataset(tmp_path / name)  # was: UnicodeDecodeError
+
+
 def test_fer_dev_fixed_split(shared_dir):
     ds = load_dataset(shared_dir / "data" / "fer-dev")
     assert len(ds) == 7990 and ds.images.shape[1:] == (48, 48)
