@@ -410,28 +410,42 @@ def _rounded(p: np.ndarray) -> list[float]:
 _WORKER: Augmenter | None = None
 
 
+#: Why the worker's models could not load (bad --judge-weights): raised by its first task, as an initializer that
+#: raises only leaves the parent a BrokenProcessPool without the reason.
+_WORKER_ERROR: FacecraftError | None = None
+
+
 def _init_worker(config: AugmentConfig, threads: int) -> None:
-    global _WORKER
+    global _WORKER, _WORKER_ERROR
     import torch
 
     torch.set_num_threads(threads)
     cv2.setNumThreads(threads)
-    _WORKER = Augmenter(config)
+    try:
+        _WORKER = Augmenter(config)
+    except FacecraftError as e:
+        _WORKER_ERROR = e
+
+
+def _worker() -> Augmenter:
+    if _WORKER_ERROR is not None:
+        raise _WORKER_ERROR
+    if _WORKER is None:
+        raise RuntimeError("augment worker used before its initializer ran")
+    return _WORKER
 
 
 def _work(source: SourceFace, targets: tuple[str, ...], readers: dict | None = None) -> list[dict]:
-    if _WORKER is None:
-        raise RuntimeError("augment worker used before its initializer ran")
-    if readers is not None and _WORKER.config.filter.readers != readers:
-        _WORKER.config = _with_readers(_WORKER.config, readers)
-    return augment_source(source, targets, augmenter=_WORKER)
+    worker = _worker()
+    if readers is not None and worker.config.filter.readers != readers:
+        worker.config = _with_readers(worker.config, readers)
+    return augment_source(source, targets, augmenter=worker)
 
 
 def _measure(dataset: str) -> tuple[dict[str, tuple[str, ...]], dict]:
     """:func:`measure_readers` in a worker, with the second judges it has loaded already."""
-    if _WORKER is None:
-        raise RuntimeError("augment worker used before its initializer ran")
-    return measure_readers(dataset, _WORKER.config, judges=_WORKER.seconds)
+    worker = _worker()
+    return measure_readers(dataset, worker.config, judges=worker.seconds)
 
 
 # ----------------------------------------------------------------------------------------------- runner

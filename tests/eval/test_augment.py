@@ -249,6 +249,19 @@ def test_a_manifest_of_another_tool_in_the_output_folder_is_a_clear_error(tmp_pa
         read_manifest(tmp_path)  # was: KeyError 'source' in augment_dataset
 
 
+@pytest.mark.slow
+def test_a_judge_that_cannot_load_in_the_workers_is_its_own_error_not_a_broken_pool(tiny_fer_folder, tmp_path):
+    from facecraft.rigs import FileFormatError
+
+    (tmp_path / "bad.safetensors").write_bytes(b"garbage")
+    (tmp_path / "bad.json").write_text((resolve_asset("facecraft_fer").with_suffix(".json")).read_text())
+    cfg = AugmentConfig(judge_weights=str(tmp_path / "bad.safetensors"))
+    with pytest.raises(
+        FileFormatError, match="bad.safetensors: not a readable safetensors file"
+    ):  # was BrokenProcessPool
+        augment_dataset(tiny_fer_folder, out=tmp_path / "aug", targets="fear", config=cfg, workers=2, progress=False)
+
+
 def test_every_accepted_variant_gets_its_own_file_name():
     from facecraft.eval.augment import _file_name
 
