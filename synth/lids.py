@@ -32,6 +32,7 @@ import logging
 import cv2
 import numpy as np
 
+from facecraft.eval.eyewear import wears_glasses
 from facecraft.rigs.default_rig import EYE_L_LOWER, EYE_L_UPPER, EYE_R_LOWER, EYE_R_UPPER
 from facecraft.rigs.errors import ParameterError
 
@@ -120,6 +121,11 @@ _LOWER_SHARE = 0.2
 #: the white shaded across the eye as the photo's (:func:`_sclera_gain`), on 72 FRLL calibration photos eyeWide L/R at
 #: 0.8 .250 / .333 -> .264 / .333, fear .611 / .486 -> .625 / .472 (mini-Xception / NetworkV2), the rest unchanged.
 _EDGE_SHADE = 0.08
+#: An eye painted behind glasses (:func:`facecraft.eval.eyewear.wears_glasses`) is softened by this much more (Gaussian
+#: sigma, eye widths): the photo's blur is measured at edges the frame's sharp rims dominate, and at that the paint
+#: stood crisp and flat on a hazy lens like a sticker. (The lens's veil over the paint as well, 0.1-0.3 of it, read as
+#: less surprise and fear on the tuning crops with glasses; the softening alone changed no reading.)
+_LENS_SOFT = 0.02
 _LID_SHADOW = 0.1  # darkening of the uncovered eyeball just under the raised lid (see _SCLERA_PERCENTILE)
 #: The painted iris (:func:`_paint_iris`): pupil radius and darkness (shares of the iris radius and colour), the
 #: catchlight's strength and the rim's softness (share of the radius, at least a pixel). Chosen on the 48 UTKFace broad
@@ -235,6 +241,8 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
     rise = np.maximum(up_s_g * ratio - up_d_g, lo_d_g - lo_s_g * ratio)  # margins moving apart
     if rise.max() < _MIN_CLOSURE_PX or height < 1.0:
         return
+    if _LENS_SOFT > 0 and look.measure("glasses", lambda: wears_glasses(img, src)):
+        blur = float(np.hypot(blur, _LENS_SOFT * fd.width))  # seen through a lens, softer than its frame
     h, w = img.shape[:2]
     pts = np.concatenate([eye_polygon(src, upper_ids, lower_ids), eye_polygon(dst, upper_ids, lower_ids)])
     pad = int(np.ceil(3.0 * blur))  # room for the softened edge

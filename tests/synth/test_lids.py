@@ -580,3 +580,23 @@ def test_the_membrane_fill_leaves_what_is_not_in_the_hole():
     assert np.array_equal(filled[hole == 0], image[hole == 0])
     exact = cv2.inpaint(image, hole, 60.0, cv2.INPAINT_TELEA)
     assert np.abs(filled[hole > 0].astype(int) - exact[hole > 0].astype(int)).max() <= 10  # measured 6
+
+
+def test_an_eye_painted_behind_glasses_is_softer_than_on_bare_skin(monkeypatch):
+    import facecraft.synth.lids as lids
+
+    img, src, depth = astronaut_points()
+    img, src, depth = cv2.resize(img, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC), src * 2 + 0.5, depth * 2
+    landmarks = _astronaut_landmarks()[:, :2] * 2 + 0.5
+    dst = _raise_lid(src, 0, 0.5)
+    warped = warp_face(img, src, dst, depth=depth)
+    old = cv2.erode(_polygon_mask(eye_polygon(src, *EYES[0]), img.shape[:2]).astype(np.uint8), np.ones((5, 5)))
+    new = _polygon_mask(eye_polygon(dst, *EYES[0]), img.shape[:2]) & (old == 0)  # what the raised lid uncovers
+
+    def sharpness(wears: bool) -> float:  # the painted eye's fine detail: what a 1.5 px blur takes away
+        monkeypatch.setattr(lids, "wears_glasses", lambda *_: wears)
+        grey = cv2.cvtColor(close_lids(warped, img, src, dst, iris=landmarks).image, cv2.COLOR_RGB2GRAY)
+        grey = grey.astype(np.float32)
+        return float(np.abs(grey - cv2.GaussianBlur(grey, (0, 0), 1.5))[new].mean())
+
+    assert sharpness(True) < 0.9 * sharpness(False)  # measured 9.8 against 11.7
