@@ -332,21 +332,30 @@ def _meta(model: A2FModel, emotion, transcript) -> dict:
     }
 
 
-def animate_stream_file(path, *, emotion=None, weights=None, block_s: float = BLOCK_S) -> FaceAnimation:
+def animate_stream_file(
+    path, *, emotion=None, weights=None, block_s: float = BLOCK_S, progress: bool = False
+) -> FaceAnimation:
     """Animate a (long) file block by block with bounded memory (learned mode, model fps).
 
     The :class:`~facecraft.audio2face.stream.StreamingAnimator` emits ARKit curves only: a model's FLAME heads
-    are not run here (:func:`animate_file` retargets to a given FLAME model instead).
+    are not run here (:func:`animate_file` retargets to a given FLAME model instead). ``progress`` shows a bar
+    (stderr) in seconds of audio done: an hour-long file took a minute without a word.
     """
+    from tqdm import tqdm
+
     from .stream import StreamingAnimator
 
     model = resolve_model(weights)
     emotion = parse_emotion(emotion, source="emotion")
     s = StreamingAnimator(model, emotion=emotion)
-    parts, peak = [], 0.0
-    for block in iter_audio_blocks(path, block_seconds=block_s):
-        peak = max(peak, audio_peak(block))
-        parts.append(s.push(block))
+    parts, peak, done = [], 0.0, 0.0
+    bar = tqdm(total=round(audio_duration(path)), desc="animate", unit="s", disable=not progress, leave=False)
+    with bar:
+        for block in iter_audio_blocks(path, block_seconds=block_s):
+            peak = max(peak, audio_peak(block))
+            parts.append(s.push(block))
+            done += len(block) / SAMPLE_RATE
+            bar.update(min(round(done), bar.total) - bar.n)
     parts.append(s.flush())
     curves = np.concatenate(parts) if parts else np.zeros((0, 52), np.float32)
     if len(curves) == 0:
@@ -389,6 +398,7 @@ def animate_file(
     head: bool = True,
     gaze: bool = True,
     seed: int = 0,
+    progress: bool = False,
 ) -> FaceAnimation:
     """Animate an audio file and write the result; the type follows ``output_path``'s extension.
 
@@ -411,6 +421,7 @@ def animate_file(
     head : add speech-driven head motion (``head_rotation``: nods and sway); False keeps the head still.
     gaze : add eye movements (``eye_rotation`` and the ``eyeLook*`` curves: fixations and saccades).
     seed : seed of the blinks' partner tracks: head sway and gaze.
+    progress : show a progress bar (stderr) while a file over :data:`STREAM_ABOVE_S` is animated block by block.
     flame_model : a FLAME model file (``generic_model.pkl`` / ``flame2023.pkl`` or an ``.npz`` with the same
         keys; see :class:`facecraft.rigs.flame.FlameRig`). The final ARKit curves are retargeted from the
         default rig to it (:func:`facecraft.rigs.retarget.retarget_to_flame`), giving FLAME expression (T, E)
@@ -454,7 +465,7 @@ def animate_file(
     duration = audio_duration(input_path)
     if mode == "learned" and duration > STREAM_ABOVE_S:
         log.info("%s is %.0f s long: animating in %g s blocks", input_path, duration, BLOCK_S)
-        anim = animate_stream_file(input_path, emotion=emo, weights=weights)
+        anim = animate_stream_file(input_path, emotion=emo, weights=weights, progress=progress)
         if abs(fps - anim.fps) > 1e-6:
             anim = anim.resample(fps)
         if blink:

@@ -240,7 +240,7 @@ def _animate(args: argparse.Namespace) -> int:
         raise ParameterError(f"--format {args.format} does not match the output {out} (extension {out.suffix!r})")
     anim = animate_file(
         args.input[0], out, rig=args.rig, video=args.video, weights=args.weights, flame_model=args.flame_model,
-        flame_embedding=args.flame_embedding, **options,
+        flame_embedding=args.flame_embedding, progress=True, **options,
     )  # fmt: skip
     print(f"wrote {args.output}: {anim.num_frames} frames at {anim.fps:g} fps ({anim.duration:.2f} s, {args.mode})")
     has_flame = anim.flame_expression is not None or anim.flame_jaw is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -72,6 +73,15 @@ def test_a_silent_file_long_enough_for_the_block_path_says_so_too(tmp_path, tiny
         a = an.animate_file(p, tmp_path / "s.npz", weights=tiny_model_dir, blink=False, fps=60)
     assert a.num_frames == 120 and float(a.curves.max()) == 0.0
     assert "silent" in a.meta and any("silent.wav" in r.message and "silent" in r.message for r in caplog.records)
+
+
+def test_a_long_file_shows_progress_when_asked(tmp_path, fake_wav, tiny_model_dir, monkeypatch, capsys):
+    # a one-hour line took a minute on the block path without a word; the command line now asks for a bar
+    monkeypatch.setattr(an, "STREAM_ABOVE_S", 0.5)
+    an.animate_file(fake_wav, tmp_path / "quiet.npz", weights=tiny_model_dir)
+    assert "animate" not in capsys.readouterr().err  # a batch has its own bar: none per file
+    an.animate_file(fake_wav, tmp_path / "bar.npz", weights=tiny_model_dir, progress=True)
+    assert re.search(r"animate: .*\d+/\d+ \[", capsys.readouterr().err)
 
 
 @pytest.mark.parametrize(
