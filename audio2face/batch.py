@@ -34,7 +34,7 @@ REPORT_NAME = "report.json"
 def expand_inputs(inputs: Sequence[str | os.PathLike]) -> list[Path]:
     """Audio files named by ``inputs``: files as given, folders by their audio files (:data:`AUDIO_SUFFIXES`,
     not recursive), glob patterns (``*``, ``?``, ``[``; ``**`` recurses) by their matches; sorted within each
-    input, duplicates dropped, order of the inputs kept.
+    input, duplicates (however named) dropped, order of the inputs kept.
 
     Raises
     ------
@@ -42,6 +42,7 @@ def expand_inputs(inputs: Sequence[str | os.PathLike]) -> list[Path]:
         An input that matches nothing (the message names it).
     """
     out: list[Path] = []
+    seen: set[Path] = set()
     for item in inputs:
         text = os.fspath(item)
         p = Path(text).expanduser()
@@ -61,7 +62,10 @@ def expand_inputs(inputs: Sequence[str | os.PathLike]) -> list[Path]:
                 raise ParameterError(f"{text!r}: the pattern matches no file")
         else:
             found = [p]  # a missing file is reported as that file's failure, the others still run
-        out.extend(f for f in found if f not in out)
+        for f in found:  # one file named twice (a.wav and /abs/a.wav, or a glob and a name) is animated once
+            if f.resolve() not in seen:
+                seen.add(f.resolve())
+                out.append(f)
     return out
 
 

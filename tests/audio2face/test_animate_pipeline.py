@@ -267,6 +267,16 @@ def test_batch_and_single_file_errors(tmp_path, lines, tiny_model_dir, capsys):
     assert main(["animate", str(lines), "-o", f"{tmp_path}/v/", "--video", str(tmp_path / "v.mp4"), *base]) == 1
 
 
+def test_one_file_named_twice_is_animated_once(tmp_path, lines, tiny_model_dir, monkeypatch):
+    # `lines/*.wav /abs/lines/line0.wav` stopped the whole batch: "... would both be written to out/line0.glb"
+    monkeypatch.chdir(lines.parent)
+    out = tmp_path / "twice"
+    args = [f"{lines.name}/line*.wav", str(lines / "line0.wav"), f"./{lines.name}/line1.wav"]
+    assert main(["animate", *args, "-o", str(out), "--format", "json", "--weights", str(tiny_model_dir)]) == 0
+    done = json.loads((out / "report.json").read_text())["done"]
+    assert [d["input"] for d in done] == [f"{lines.name}/line0.wav", f"{lines.name}/line1.wav"]
+
+
 def test_a_file_named_with_glob_characters_is_one_file(tmp_path, lines, tiny_model_dir, capsys):
     # `take[1].wav -o take1.npz` was taken for a pattern: a batch wrote the folder take1.npz/ instead of the file.
     wav = tmp_path / "take[1].wav"
