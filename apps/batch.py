@@ -132,7 +132,10 @@ def read_manifest(path, *, kind: str, out_dir, fmt: str = "npz") -> list[Job]:
         elif unknown:
             error = (f"{path} row {row_no}: unknown column(s) {unknown} for {kind}; expected input, output, "
                      f"{', '.join(OPTIONS[kind])}")  # fmt: skip
-        name = Path(str(row.pop("output", "") or Path(src or f"row{row_no}").stem)).name
+        given = Path(str(row.pop("output", "") or "")).name
+        # An output named after the input always takes the kind's ending: the stem of 'x.jpg.chip.jpg' (every
+        # UTKFace file) or 'take.v2.wav' has a dot of its own, which read as an ending wrote 'x.jpg.chip'.
+        name = given or Path(src or f"row{row_no}").stem + suffix
         out = str(out_dir / (name if Path(name).suffix else name + suffix))
         if Path(out).name in (REPORT_NAME, JOURNAL_NAME):
             error = error or f"{path} row {row_no}: output {Path(out).name!r} is the batch's own file; rename it"

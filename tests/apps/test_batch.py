@@ -57,6 +57,17 @@ def test_manifest_rows_become_jobs_with_outputs_and_options(tmp_path, speech_man
     assert edits[1].output.endswith("out/y.png") and edits[1].options == {"emotion": "sadness"}
 
 
+def test_outputs_named_after_inputs_with_dots_in_their_stems_take_the_kinds_ending(tmp_path):
+    csv_path = tmp_path / "jobs.csv"
+    csv_path.write_text("input\n10_0_0_20170110221714752.jpg.chip.jpg\n")  # every UTKFace file is named so
+    for kind, ending in (("edit", ".png"), ("augment", ".json")):
+        job = batch.read_manifest(csv_path, kind=kind, out_dir=tmp_path / "out")[0]
+        assert Path(job.output).name == "10_0_0_20170110221714752.jpg.chip" + ending
+    csv_path.write_text("input\ntake.v2.wav\n")
+    job = batch.read_manifest(csv_path, kind="animate", out_dir=tmp_path / "out", fmt="glb")[0]
+    assert Path(job.output).name == "take.v2.glb" and job.error is None
+
+
 @pytest.mark.parametrize(
     ("text", "match"),
     [
