@@ -241,7 +241,7 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
     rise = np.maximum(up_s_g * ratio - up_d_g, lo_d_g - lo_s_g * ratio)  # margins moving apart
     if rise.max() < _MIN_CLOSURE_PX or height < 1.0:
         return
-    if _LENS_SOFT > 0 and look.measure("glasses", lambda: wears_glasses(img, src)):
+    if look.measure("glasses", lambda: wears_glasses(img, src)):
         blur = float(np.hypot(blur, _LENS_SOFT * fd.width))  # seen through a lens, softer than its frame
     h, w = img.shape[:2]
     pts = np.concatenate([eye_polygon(src, upper_ids, lower_ids), eye_polygon(dst, upper_ids, lower_ids)])
@@ -518,7 +518,7 @@ def _close_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids) -> None:
 def _membrane_fill(image: np.ndarray, hole: np.ndarray, radius: float) -> np.ndarray:
     """``image`` (uint8) with ``hole`` (uint8, nonzero: to fill) filled from around it by OpenCV's Telea inpainting
     within ``radius`` pixels. Its cost grows as the hole's area times the radius squared, both of which scale with the
-    eye: beyond :data:`_FILL_EXACT_RADIUS` (a 12-megapixel photo's eye took 0.9 s) the fill is made on a copy reduced
+    eye: beyond :data:`_FILL_EXACT_RADIUS` (a 3072 px portrait's eye took 0.9 s) the fill is made on a copy reduced
     to that radius and enlarged back into the hole; the fill is a smooth membrane, so nothing is lost."""
     if radius <= _FILL_EXACT_RADIUS:
         return cv2.inpaint(image, hole, radius, cv2.INPAINT_TELEA)
