@@ -321,7 +321,11 @@ def _run_local(kind: str, jobs: list[Job], *, workers: int, tick: Callable[[dict
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     # spawn: torch and MediaPipe hold threads, which a fork would copy half-made
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    from facecraft.rigs.machine import exit_with_parent
+
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=exit_with_parent
+    )
     futures = [pool.submit(run_job, kind, job) for job in jobs]
     ticked: set = set()
     try:

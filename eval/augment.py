@@ -419,6 +419,9 @@ def _init_worker(config: AugmentConfig, threads: int) -> None:
     global _WORKER, _WORKER_ERROR
     import torch
 
+    from facecraft.rigs.machine import exit_with_parent
+
+    exit_with_parent()
     torch.set_num_threads(threads)
     cv2.setNumThreads(threads)
     try:

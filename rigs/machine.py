@@ -21,3 +21,23 @@ def machine_facts() -> dict:
         "cpu_count": os.cpu_count(),
         "load_average": load_average(),
     }
+
+
+def exit_with_parent(poll_seconds: float = 1.0) -> None:
+    """In a pool's worker process: end it when the process that started it is gone.
+
+    A parent killed outright (SIGKILL, the OOM killer, a CI timeout) cannot shut its process pool down, and Python's
+    pool workers then wait on their task queue forever: a killed ``facecraft augment --workers 2`` left two workers of
+    half a gigabyte each running. A daemon thread here notices the parent change and exits the process.
+    """
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_seconds)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
