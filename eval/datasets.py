@@ -299,7 +299,9 @@ def class_folder_names(source: str | os.PathLike) -> dict[str, str]:
 
 
 def load_image_folder(root: str | os.PathLike, *, size: int = 48, detect: bool | str = "auto") -> FERDataset:
-    """ImageFolder layout: ``root/<label>/*.png``; folder names are normalised labels (``happy`` ok).
+    """ImageFolder layout: ``root/<label>/*.png``; folder names are normalised labels (``happy`` ok). Images in
+    folders below a class folder are that class's too, as torchvision's ``ImageFolder`` reads them (they were left
+    out without a word); hidden files and folders are not read.
 
     Folders whose name is not an emotion are ignored with a warning; no readable image at all is an error.
     """
@@ -310,7 +312,7 @@ def load_image_folder(root: str | os.PathLike, *, size: int = 48, detect: bool |
     for sub, emotion in _class_folders(root, warn=True):
         label = EMOTION_INDEX[emotion]
         try:
-            files = list_image_files(sub)
+            files = list_image_files(sub, recursive=True)
         except EmptyFolderError:
             logger.warning("class folder %s holds no images", sub)
             continue

@@ -45,6 +45,17 @@ def test_image_folder_normalises_labels_and_reads_grey(tmp_path):
     assert ds.class_counts[EMOTION_INDEX["happiness"]] == 5
 
 
+def test_images_in_folders_below_a_class_folder_are_that_class(tmp_path):
+    root = _write_folder(tmp_path / "d")
+    (root / "happy" / "batch2" / "deeper").mkdir(parents=True)
+    Image.fromarray(_face(0, 9)).save(root / "happy" / "batch2" / "deeper" / "x.png")
+    (root / "happy" / ".thumbnails").mkdir()
+    Image.fromarray(_face(0, 8)).save(root / "happy" / ".thumbnails" / "t.png")  # hidden: not read
+    ds = load_image_folder(root)
+    assert len(ds) == 16 and ds.class_counts[EMOTION_INDEX["happiness"]] == 6
+    assert "happy/batch2/deeper/x.png" in ds.paths
+
+
 def test_class_folder_names_map_emotions_to_the_data_sets_own_names(tmp_path):
     root = _write_folder(tmp_path / "d")
     (root / "misc").mkdir()
