@@ -695,6 +695,8 @@ def augment_dataset(
     done_sources = {r["source"] for r in previous}
     accepted = Counter(r["target"] for r in previous if r.get("accepted"))
     quotas = _quotas(counts, chosen, max_per_class=max_per_class) if balance else None
+    if quotas is not None and not any(quotas.values()):  # said, not only written to report.json as zeros
+        logger.warning("augment --balance: %s already as large as the largest class; nothing to add", ", ".join(chosen))
     todo = [s for s in pool_faces if s.id not in done_sources]
     logger.info(
         "augment: %d sources (%d done before), targets %s%s",

@@ -151,7 +151,7 @@ def test_augment_dataset_writes_tree_manifest_report_and_resumes(face_folder, tm
 
 
 @pytest.mark.slow
-def test_strict_filter_rejects_with_reasons_and_balance_needs_quotas(face_folder, tmp_path):
+def test_strict_filter_rejects_with_reasons_and_balance_needs_quotas(face_folder, tmp_path, caplog):
     out = tmp_path / "strict"
     cfg = AugmentConfig(filter=KEEP_NONE, skip_sources={})
     report = augment_dataset(face_folder, out=out, targets="fear", config=cfg, split=None, progress=False)
@@ -170,6 +170,9 @@ def test_strict_filter_rejects_with_reasons_and_balance_needs_quotas(face_folder
     )  # fmt: skip
     assert report["quotas"] == {"fear": 1, "happiness": 0}
     assert report["per_target"]["fear"]["accepted"] == 1 and "happiness" not in report["per_target"]
+    assert "nothing to add" not in caplog.text
+    report = augment_dataset(face_folder, out=tmp_path / "none", targets="happiness", split=None, balance=True)
+    assert report["quotas"] == {"happiness": 0} and "happiness already as large as the largest class" in caplog.text
     with pytest.raises(ParameterError, match="balance"):
         augment_dataset(None, out=out, balance=True, sources=[face_folder])
 
