@@ -7,11 +7,14 @@ Resampling uses ``soxr`` (librosa's default resampler). A silent file is valid a
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -271,3 +274,24 @@ def _rechunk(blocks: Iterator[np.ndarray], size: int, p: Path) -> Iterator[np.nd
         yield np.clip(buf, -1.0, 1.0)
     if not seen:
         raise FileFormatError(f"{p}: the file holds no audio samples")
+
+
+@contextlib.contextmanager
+def seekable_audio(path) -> Iterator[Path]:
+    """``path`` itself when it is a regular file; for a stream (a named pipe, ``/dev/stdin``: audio piped from a
+    TTS process) a temporary copy of everything it gives, under the same name, removed afterwards.
+
+    The readers seek (libsndfile checks a header, the length is read before the samples), which a pipe cannot:
+    animating one failed with ``io.UnsupportedOperation``.
+    """
+    p = _check_path(path)
+    if p.is_file():
+        yield p
+        return
+    with tempfile.TemporaryDirectory(prefix="facecraft-audio-") as tmp:
+        copy = Path(tmp) / (p.name or "stream")
+        with open(p, "rb") as src, open(copy, "wb") as dst:
+            shutil.copyfileobj(src, dst, length=1 << 20)
+        if copy.stat().st_size == 0:
+            raise FileFormatError(f"{p}: the stream gave no bytes, expected audio")
+        yield copy

@@ -226,6 +226,7 @@ def _animate(args: argparse.Namespace) -> int:
     from facecraft.rigs.errors import ParameterError
 
     from .animate import FLAME_SUFFIXES, animate_file
+    from .audio import seekable_audio
 
     options = dict(
         transcript=args.transcript, emotion=args.emotion, emotion_track=args.emotion_track, fps=args.fps,
@@ -238,10 +239,11 @@ def _animate(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if args.format and out.suffix.lower() != f".{args.format}":
         raise ParameterError(f"--format {args.format} does not match the output {out} (extension {out.suffix!r})")
-    anim = animate_file(
-        args.input[0], out, rig=args.rig, video=args.video, weights=args.weights, flame_model=args.flame_model,
-        flame_embedding=args.flame_embedding, progress=True, **options,
-    )  # fmt: skip
+    with seekable_audio(args.input[0]) as audio:  # a named pipe or /dev/stdin is copied first: the readers seek
+        anim = animate_file(
+            audio, out, rig=args.rig, video=args.video, weights=args.weights, flame_model=args.flame_model,
+            flame_embedding=args.flame_embedding, progress=True, **options,
+        )  # fmt: skip
     print(f"wrote {args.output}: {anim.num_frames} frames at {anim.fps:g} fps ({anim.duration:.2f} s, {args.mode})")
     has_flame = anim.flame_expression is not None or anim.flame_jaw is not None
     if has_flame and Path(args.output).suffix.lower() in FLAME_SUFFIXES:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -179,3 +181,35 @@ def test_a_wav_cut_short_is_read_as_far_as_it_goes_and_said(tmp_path, caplog):
         y, _ = load_audio(cut)
         load_audio(whole)
     assert 0 < len(y) < 16000 and caplog.text.count("cut short") == 1 and "cut.wav" in caplog.text
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this platform")
+def test_audio_piped_in_is_read_through_a_copy(tmp_path):
+    import threading
+
+    from facecraft.audio2face.audio import seekable_audio
+
+    y = (0.3 * np.sin(2 * np.pi * 220 * np.arange(8000) / 16000)).astype(np.float32)
+    wav = tmp_path / "line.wav"
+    sf.write(wav, y, 16000)
+    with seekable_audio(wav) as same:
+        assert same == wav  # a regular file is read where it is
+    fifo = tmp_path / "piped.wav"
+
+    def pipe(data: bytes) -> threading.Thread:
+        os.mkfifo(fifo)
+        writer = threading.Thread(target=lambda: fifo.write_bytes(data))  # blocks until the reader opens it
+        writer.start()
+        return writer
+
+    writer = pipe(wav.read_bytes())
+    with seekable_audio(fifo) as copy:
+        assert copy.is_file() and copy.name == "piped.wav"
+        assert np.allclose(load_audio(copy)[0], load_audio(wav)[0])
+    writer.join()
+    assert not copy.exists()  # the copy is removed
+    fifo.unlink()
+    writer = pipe(b"")
+    with pytest.raises(FileFormatError, match="gave no bytes"), seekable_audio(fifo):
+        pass
+    writer.join()
