@@ -409,6 +409,11 @@ class FaceAnalyzer:
         if not self._finalizer.alive:
             raise ParameterError("FaceAnalyzer: used after close()")
         img = valid_image(image, name=name)
+        if max(img.shape[:2]) > MAX_PHOTO_SIDE:  # MediaPipe aborts the whole process on such a photo
+            raise ParameterError(
+                f"{name}: the photo is {img.shape[1]}x{img.shape[0]} px; faces are found in photos of at most "
+                f"{MAX_PHOTO_SIDE} px a side: scale it down or crop it"
+            )
         faces = self._detect_whole(img)
         if not faces:  # upside down (MediaPipe finds faces turned up to about 100 degrees either way, not beyond)
             faces = self._detect_whole(np.ascontiguousarray(img[::-1, ::-1]), turned=True)
@@ -446,7 +451,7 @@ class FaceAnalyzer:
         misses a face that fills a tight crop); ``turned``: ``img`` is the photo turned by 180 degrees."""
         faces = self._detect(img, (0, 0), img.shape[:2], turned=turned)
         if not faces:
-            pad = int(round(_CROP_PAD * max(img.shape[:2])))
+            pad = min(int(round(_CROP_PAD * max(img.shape[:2]))), (MAX_PHOTO_SIDE - max(img.shape[:2])) // 2)
             padded = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
             faces = self._detect(padded, (-pad, -pad), img.shape[:2], turned=turned)
         return faces
@@ -557,6 +562,9 @@ def _inside(point: tuple[float, float], box: np.ndarray) -> bool:
 #: pixels repeated): its detector misses faces that fill a tight crop. 1,500 UTKFace crops (positions 500-1999 of the
 #: bench's draw, 200 px): 9 without a face, 8 of them found padded.
 _CROP_PAD = 0.25
+#: Longest side of a photo MediaPipe is given (its OpenCV remap needs sides below SHRT_MAX, 32767): a longer one
+#: aborted the process (libc++abi), a folder run's report and the photos after it with it.
+MAX_PHOTO_SIDE = 32_766
 _HOG_MAX_SIDE = 1024  # px: the photo is shrunk to this for HOG
 _HOG_SMALLEST = 40  # px: the narrowest face HOG finds upsampled once (80 px at one scale)
 #: HOG proposals tried at least (as many as the analyzer may report, if more): some are faces MediaPipe already has,

@@ -431,3 +431,10 @@ def test_small_face_geometry_is_for_the_whole_photo(astronaut, analyzer):
 
 def test_a_strip_image_is_no_face_not_a_crash(analyzer):
     assert analyzer.analyze(np.full((1, 3000, 3), 120, np.uint8), name="strip.png") == []
+
+
+def test_a_photo_too_long_for_mediapipe_is_an_error_not_an_abort(analyzer):
+    # a side of 32767 px or more (or made so by the border tried around a photo without a face) aborted the process
+    with pytest.raises(ParameterError, match="40000x2 px.*at most 32766 px a side"):
+        analyzer.analyze(np.full((2, 40_000, 3), 90, np.uint8), name="strip.png")
+    assert analyzer.analyze(np.full((8, 25_000, 3), 90, np.uint8), name="panorama.png") == []
