@@ -143,9 +143,9 @@ def _cmd_edit(args: argparse.Namespace) -> int:
     try:
         with FaceEditor(max_faces=args.max_faces) as editor:
             refine = _refine_setup(args, editor)
+            targets = _folder_targets(src, out, files)
             for path in tqdm(files, desc="edit", unit="photo"):
-                rel = path.relative_to(src)
-                target = (out / rel).with_suffix(path.suffix if path.suffix.lower() in IMAGE_SUFFIXES else ".png")
+                rel, target = path.relative_to(src), targets[path]
                 if target.exists() and not args.overwrite:
                     done = earlier.get(str(rel), {})  # an earlier run's output and face count are kept
                     report[str(rel)] = {**done, "status": "exists"} if "output" in done else {"status": "exists"}
@@ -192,6 +192,20 @@ def _folder_inputs(src: Path, out: Path) -> list[Path]:
     if src_abs in out_abs.parents:  # the output folder inside the input folder: its photos are edits
         files = [f for f in files if out_abs not in f.resolve().parents]
     return files
+
+
+def _folder_targets(src: Path, out: Path, files: list[Path]) -> dict[Path, Path]:
+    """Each photo's output: its relative name under ``out``; one in a format not written (.gif, .ppm, .pgm) as a
+    PNG, ``a.png``, or ``a.gif.png`` where another photo has that output (a.gif's edit was written as a.png and
+    a.png's own was never made, reported as done)."""
+    targets = {f: out / f.relative_to(src) for f in files if f.suffix.lower() in IMAGE_SUFFIXES}
+    taken = set(targets.values())
+    for f in files:
+        if f not in targets:
+            target = (out / f.relative_to(src)).with_suffix(".png")
+            targets[f] = target if target not in taken else target.with_name(f"{f.name}.png")
+            taken.add(targets[f])
+    return targets
 
 
 def _settings(args: argparse.Namespace) -> dict:

@@ -205,3 +205,19 @@ def test_edit_refine_with_models_changes_only_the_face(tmp_path, astronaut, caps
     ys, xs = np.nonzero(changed)
     assert changed[:60].sum() == 0 and changed[-60:].sum() == 0 and changed[:, :60].sum() == 0  # ... on the face only
     assert 0 < xs.min() and xs.max() < a.shape[1] - 60
+
+
+def test_folder_mode_gives_photos_of_one_name_their_own_outputs(tmp_path, astronaut):
+    from PIL import Image
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    iio.imwrite(folder / "a.png", astronaut)
+    Image.fromarray(astronaut).save(folder / "a.gif")  # written as PNG: a.png was both photos' output
+    Image.fromarray(astronaut).save(folder / "a.ppm")
+    out = tmp_path / "out"
+    assert main(["edit", str(folder), "-o", str(out), "--arkit", "jawOpen=0.5"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert {k: r["status"] for k, r in report.items()} == {"a.gif": "edited", "a.png": "edited", "a.ppm": "edited"}
+    outputs = {k: r["output"] for k, r in report.items()}
+    assert outputs == {"a.png": str(out / "a.png"), "a.gif": str(out / "a.gif.png"), "a.ppm": str(out / "a.ppm.png")}
