@@ -117,6 +117,8 @@ def _cmd_edit(args: argparse.Namespace) -> int:
             raise ParameterError(f"output {out}: expected an image file ({', '.join(IMAGE_SUFFIXES)})")
         if out.is_dir():
             raise ParameterError(f"output {out} is a folder: give an image file name for one photo's edit")
+        if out.exists() and out.samefile(src):  # the edit replaced the photo, and its original was gone
+            raise ParameterError(f"output {out} is the input photo: give another file name for the edit")
         with FaceEditor(max_faces=args.max_faces) as editor:
             refine = _refine_setup(args, editor)
             image, result = _edit_one(editor, src, out, controls, args.face, refine)

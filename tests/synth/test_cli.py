@@ -221,3 +221,12 @@ def test_folder_mode_gives_photos_of_one_name_their_own_outputs(tmp_path, astron
     assert {k: r["status"] for k, r in report.items()} == {"a.gif": "edited", "a.png": "edited", "a.ppm": "edited"}
     outputs = {k: r["output"] for k, r in report.items()}
     assert outputs == {"a.png": str(out / "a.png"), "a.gif": str(out / "a.gif.png"), "a.ppm": str(out / "a.ppm.png")}
+
+
+def test_an_edit_is_never_written_over_its_photo(tmp_path, astronaut, capsys):
+    src = tmp_path / "in.png"
+    iio.imwrite(src, astronaut)
+    before = src.read_bytes()
+    assert main(["edit", str(src), "-o", str(src), "--emotion", "surprise"]) == 1
+    assert "is the input photo" in capsys.readouterr().err
+    assert src.read_bytes() == before
