@@ -166,7 +166,7 @@ def load_photo(path, *, max_side: int = EDIT_MAX_SIDE) -> tuple[np.ndarray, str,
         import cv2
 
         scale = max_side / side
-        size = (round(img.shape[1] * scale), round(img.shape[0] * scale))
+        size = (max(1, round(img.shape[1] * scale)), max(1, round(img.shape[0] * scale)))  # a strip: 0 px crashed
         img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
         note += f", scaled to {size[0]}x{size[1]} for editing"
     return img, note, dataclasses.replace(traits, alpha=None)
@@ -398,11 +398,20 @@ def changed_controls(
             f"got {len(au_values)} and {len(arkit_values)}"
         )
     au_now, arkit_now = session.slider_values(face)
-    au = {n: float(v) for n, v, now in zip(AU_NAMES, au_values, au_now, strict=True) if abs(v - now) > SLIDER_EPS}
-    arkit = {
-        n: float(v) for n, v, now in zip(ARKIT_NAMES, arkit_values, arkit_now, strict=True) if abs(v - now) > SLIDER_EPS
-    }
+    au_values = [_number(v, n) for n, v in zip(AU_NAMES, au_values, strict=True)]
+    arkit_values = [_number(v, n) for n, v in zip(ARKIT_NAMES, arkit_values, strict=True)]
+    au = {n: v for n, v, now in zip(AU_NAMES, au_values, au_now, strict=True) if abs(v - now) > SLIDER_EPS}
+    arkit = {n: v for n, v, now in zip(ARKIT_NAMES, arkit_values, arkit_now, strict=True) if abs(v - now) > SLIDER_EPS}
     return au, arkit
+
+
+def _number(value, name: str) -> float:
+    """A control's value as a finite number, else an error naming the control (None or text was a TypeError in
+    the edit, NaN a slider silently left out)."""
+    v = slider_value(value, lo=-np.inf, hi=np.inf)
+    if v is None or not np.isfinite(v):
+        raise ParameterError(f"{name}: expected a number, got {value!r}")
+    return v
 
 
 #: Range of the intensity, AU and ARKit sliders.
@@ -517,6 +526,7 @@ def apply_edit(
     """
     require_session(session)
     models = models or shared_models()
+    face = -1 if face is None else face  # as the studio sends an empty face picker: every face
     i = session.face_index(face)
     args = edit_arguments(session, i, emotion, intensity, text, au_values, arkit_values)
     image, faces, _ = full_size_photo(session, models) if full_size else (session.image, session.faces, None)
@@ -587,7 +597,7 @@ def edit_arguments(
     if emotion:
         if emotion not in EMOTIONS:
             raise ParameterError(f"emotion: expected one of {', '.join(EMOTIONS)}, got {emotion!r}")
-        if not 0.0 <= float(intensity) <= 1.0:
+        if not 0.0 <= _number(intensity, "intensity") <= 1.0:
             raise ParameterError(f"intensity: expected a value in [0, 1], got {intensity}")
         args["emotion"] = f"{emotion}:{float(intensity):.3f}"
     if text and text.strip():
@@ -651,6 +661,7 @@ def refine_edit(
 
     require_session(session)
     models = models or shared_models()
+    face = -1 if face is None else face  # as the studio sends an empty face picker: every face
     i = session.face_index(face)
     args = edit_arguments(session, i, emotion, intensity, text, au_values, arkit_values)
     if not args:

@@ -186,6 +186,24 @@ def test_bad_edit_controls_raise_parameter_errors(sample, models, kwargs, match)
         h.apply_edit(sample, models=models, **args)
 
 
+@pytest.mark.parametrize("typed", [None, "abc", float("nan")])
+def test_a_control_holding_no_number_is_an_error_naming_it(sample, models, typed):
+    au, arkit = sample.slider_values(0)
+    with pytest.raises(ParameterError, match="intensity: expected a number"):
+        h.apply_edit(sample, models=models, emotion="anger", intensity=typed, au_values=au, arkit_values=arkit)
+    arkit = [typed if name == "jawOpen" else v for name, v in zip(ARKIT_NAMES, arkit, strict=True)]
+    with pytest.raises(ParameterError, match="jawOpen: expected a number"):  # NaN was left out without a word
+        h.apply_edit(sample, models=models, au_values=au, arkit_values=arkit)
+
+
+def test_no_face_picked_edits_every_face_and_a_thin_strip_loads(sample, models, tmp_path):
+    au, arkit = sample.slider_values(0)
+    out = h.apply_edit(sample, models=models, face=None, emotion="anger", au_values=au, arkit_values=arkit)
+    assert "1 face(s) edited" in out.message
+    img, note, _ = h.load_photo(_png(tmp_path / "strip.png", np.zeros((1, 900, 3), np.uint8)), max_side=400)
+    assert img.shape == (1, 400, 3) and "scaled to 400x1" in note
+
+
 def test_edit_before_any_photo_is_a_clear_error():
     with pytest.raises(ParameterError, match="no photo analysed yet"):
         h.apply_edit(None, emotion="happiness")
