@@ -167,8 +167,10 @@ def _cmd_edit(args: argparse.Namespace) -> int:
                     report[str(rel)]["note"] = "the --max-faces limit was reached: the photo may show more faces"
                 if args.sheet and len(pairs) < 16:
                     pairs.append((path.name, image, result))
-    finally:  # what finished is reported even when the run stops
-        (out / REPORT_NAME).write_text(json.dumps(report, indent=2))
+    finally:  # what finished is reported even when the run stops; photos it did not reach keep an earlier entry
+        unreached = sorted({str(f.relative_to(src)) for f in files} - set(report))
+        kept = {rel: earlier[rel] for rel in unreached if rel in earlier}
+        (out / REPORT_NAME).write_text(json.dumps({**report, **kept}, indent=2))
     counts = {s: sum(r["status"] == s for r in report.values()) for s in ("edited", "exists", "skipped")}
     print(f"{counts['edited']} edited, {counts['exists']} already done, {counts['skipped']} skipped -> {out}")
     for rel, r in report.items():

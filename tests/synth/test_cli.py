@@ -143,6 +143,25 @@ def test_folder_mode_reports_an_unforeseen_failure_and_goes_on(tmp_path, astrona
     assert report["b.png"]["status"] == "edited"
 
 
+def test_an_interrupted_rerun_keeps_the_report_of_photos_it_did_not_reach(tmp_path, astronaut, monkeypatch):
+    from facecraft.synth import cli
+
+    folder, out = tmp_path / "photos", tmp_path / "out"
+    folder.mkdir()
+    for name in ("a.png", "b.png"):
+        iio.imwrite(folder / name, astronaut)
+    main(["edit", str(folder), "-o", str(out), "--arkit", "jawOpen=0.5"])
+    first = json.loads((out / "report.json").read_text())
+    (out / "a.png").unlink()  # redone by the rerun, which is stopped there: b.png is never reached
+
+    def stopped(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_edit_one", stopped)
+    assert main(["edit", str(folder), "-o", str(out), "--arkit", "jawOpen=0.5"]) == 130  # as Ctrl-C
+    assert json.loads((out / "report.json").read_text())["b.png"] == first["b.png"]  # was dropped from the report
+
+
 def test_calibrate_editor_reuses_measurements_and_takes_the_solve_options(tmp_path, capsys):
     from facecraft.rigs import NUM_ARKIT
     from facecraft.synth.calibration import EditorCalibration
