@@ -661,8 +661,7 @@ def refine_edit(
 
     require_session(session)
     models = models or shared_models()
-    face = -1 if face is None else face  # as the studio sends an empty face picker: every face
-    i = session.face_index(face)
+    i = session.face_index(face)  # refines one face: none picked is the largest
     args = edit_arguments(session, i, emotion, intensity, text, au_values, arkit_values)
     if not args:
         raise ParameterError("nothing to refine: choose an emotion, type a few words or move a slider first")
