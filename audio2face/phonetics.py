@@ -164,7 +164,7 @@ def recognize_phones(
         decoder.process_raw(data[2 * a : 2 * b], full_utt=True)
         decoder.end_utt()
         offset = a / sr
-        for seg in decoder.seg():
+        for seg in decoder.seg() or ():  # None, not [], for audio too short to decode (under about 50 ms)
             start = offset + seg.start_frame / FRAME_RATE
             end = offset + (seg.end_frame + 1) / FRAME_RATE
             phones.append(Phone(round(start, 3), round(min(end, b / sr), 3), normalize_phone(seg.word)))

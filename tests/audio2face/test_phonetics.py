@@ -75,6 +75,16 @@ def test_fallback_to_recognition_when_alignment_fails():
     _check_cover(result.phones, 0.1)
 
 
+@pytest.mark.parametrize("n", [160, 320, 800])
+def test_audio_too_short_to_decode_is_silence(n):
+    # under about 50 ms pocketsphinx gives no segmentation (None): a 20 ms file, or the last block of a long
+    # file cut into blocks, failed with "'NoneType' object is not iterable"
+    y = (0.3 * np.random.default_rng(0).standard_normal(n)).astype(np.float32)
+    phones = recognize_phones(y, 16000)
+    _check_cover(phones, n / 16000)
+    assert [p.phone for p in phones] == ["SIL"]
+
+
 def test_long_audio_is_decoded_in_chunks(espeak_speech):
     y, sr = load_audio(espeak_speech.path)
     y3 = np.concatenate([y, y, y])
