@@ -38,7 +38,7 @@ from facecraft.rigs.animation import FaceAnimation
 from facecraft.rigs.emotion_space import as_code_track, parse_emotion, parse_emotion_track
 from facecraft.rigs.errors import ParameterError
 
-from .audio import SAMPLE_RATE, audio_duration, iter_audio_blocks, load_audio, valid_audio
+from .audio import SAMPLE_RATE, audio_duration, iter_audio_blocks, iter_audio_blocks_shown, load_audio, valid_audio
 from .lip_state import SEALED_GAP, is_sealed, lip_gap
 from .model import A2FModel, load_default_model
 from .postprocess import (
@@ -341,21 +341,15 @@ def animate_stream_file(
     are not run here (:func:`animate_file` retargets to a given FLAME model instead). ``progress`` shows a bar
     (stderr) in seconds of audio done: an hour-long file took a minute without a word.
     """
-    from tqdm import tqdm
-
     from .stream import StreamingAnimator
 
     model = resolve_model(weights)
     emotion = parse_emotion(emotion, source="emotion")
     s = StreamingAnimator(model, emotion=emotion)
-    parts, peak, done = [], 0.0, 0.0
-    bar = tqdm(total=round(audio_duration(path)), desc="animate", unit="s", disable=not progress, leave=False)
-    with bar:
-        for block in iter_audio_blocks(path, block_seconds=block_s):
-            peak = max(peak, audio_peak(block))
-            parts.append(s.push(block))
-            done += len(block) / SAMPLE_RATE
-            bar.update(min(round(done), bar.total) - bar.n)
+    parts, peak = [], 0.0
+    for block in iter_audio_blocks_shown(path, block_seconds=block_s, progress=progress):
+        peak = max(peak, audio_peak(block))
+        parts.append(s.push(block))
     parts.append(s.flush())
     curves = np.concatenate(parts) if parts else np.zeros((0, 52), np.float32)
     if len(curves) == 0:
@@ -365,6 +359,19 @@ def animate_stream_file(
     curves = tongue_where_visible(neutral_if_silent(curves, peak))
     # marked as the whole-file path marks it: a silent file over STREAM_ABOVE_S went without the warning
     return _mark_silence(FaceAnimation(curves, fps=model.config.fps, meta=_meta(model, emotion, None)), peak)
+
+
+def _procedural_stream_file(path, *, emotion, transcript, fps: float, blink: bool, progress: bool) -> FaceAnimation:
+    """The procedural mode's block path (:meth:`~facecraft.audio2face.teacher.ProceduralAnimator.animate_file` in
+    :data:`BLOCK_S` blocks; the transcript is not aligned), finished as :func:`animate_audio` finishes it. A file
+    over :data:`STREAM_ABOVE_S` ran in one silent pass: an hour-long line was minutes without a word."""
+    from .teacher import ProceduralAnimator
+
+    animator = ProceduralAnimator(fps=fps, blink=blink)
+    anim = animator.animate_file(path, transcript=transcript, emotion=emotion, block_seconds=BLOCK_S, progress=progress)
+    anim.curves = tongue_where_visible(anim.curves)
+    peak = max(audio_peak(block) for block in iter_audio_blocks(path, block_seconds=BLOCK_S))
+    return _mark_silence(anim, peak)
 
 
 def file_loudness(path, *, fps: float, num_frames: int, block_s: float = BLOCK_S) -> np.ndarray:
@@ -421,7 +428,8 @@ def animate_file(
     head : add speech-driven head motion (``head_rotation``: nods and sway); False keeps the head still.
     gaze : add eye movements (``eye_rotation`` and the ``eyeLook*`` curves: fixations and saccades).
     seed : seed of the blinks' partner tracks: head sway and gaze.
-    progress : show a progress bar (stderr) while a file over :data:`STREAM_ABOVE_S` is animated block by block.
+    progress : show a progress bar (stderr) while a file over :data:`STREAM_ABOVE_S` is animated block by block
+        (either mode).
     flame_model : a FLAME model file (``generic_model.pkl`` / ``flame2023.pkl`` or an ``.npz`` with the same
         keys; see :class:`facecraft.rigs.flame.FlameRig`). The final ARKit curves are retargeted from the
         default rig to it (:func:`facecraft.rigs.retarget.retarget_to_flame`), giving FLAME expression (T, E)
@@ -438,6 +446,8 @@ def animate_file(
     ``flame_expression`` / ``flame_jaw`` (written to ``.npz`` / ``.json``; other types drop them, logged at info level).
     Files longer than :data:`STREAM_ABOVE_S` run through the streaming path, which gives ARKit curves only:
     there the model's heads are not used, and FLAME values come only from ``flame_model`` (a warning says so).
+    In procedural mode they run block by block too, with phones recognised: a transcript is not aligned there
+    (a warning says so).
 
     Returns
     -------
@@ -463,17 +473,22 @@ def animate_file(
         check_video_path(video)  # before the work, not after it
     flame = None if flame_model is None else load_flame(flame_model, flame_embedding)
     duration = audio_duration(input_path)
-    if mode == "learned" and duration > STREAM_ABOVE_S:
+    if duration > STREAM_ABOVE_S:
         log.info("%s is %.0f s long: animating in %g s blocks", input_path, duration, BLOCK_S)
-        anim = animate_stream_file(input_path, emotion=emo, weights=weights, progress=progress)
-        if abs(fps - anim.fps) > 1e-6:
-            anim = anim.resample(fps)
-        if blink:
-            anim.curves = add_blinks(anim.curves, fps=anim.fps)
+        if mode == "learned":
+            anim = animate_stream_file(input_path, emotion=emo, weights=weights, progress=progress)
+            if abs(fps - anim.fps) > 1e-6:
+                anim = anim.resample(fps)
+            if blink:
+                anim.curves = add_blinks(anim.curves, fps=anim.fps)
+        else:
+            anim = _procedural_stream_file(
+                input_path, emotion=emo, transcript=transcript, fps=fps, blink=blink, progress=progress
+            )
         if head or gaze:
             loud = file_loudness(input_path, fps=anim.fps, num_frames=anim.num_frames)
             anim = add_head_and_gaze(anim, loud, head=head, gaze=gaze, seed=seed)
-        if flame is None and model_has_flame(resolve_model(weights)):
+        if mode == "learned" and flame is None and model_has_flame(resolve_model(weights)):
             log.warning(
                 "%s: long files are animated block by block, which gives ARKit curves only; the model's FLAME "
                 "heads are not used (pass --flame-model to get FLAME parameters by retargeting)", input_path

@@ -243,6 +243,27 @@ def iter_audio_blocks(path, *, block_seconds: float = 30.0, sr: int = SAMPLE_RAT
         yield from _rechunk(converted(), size, p)
 
 
+def iter_audio_blocks_shown(
+    path, *, block_seconds: float = 30.0, progress: bool = False, desc: str = "animate"
+) -> Iterator[np.ndarray]:
+    """:func:`iter_audio_blocks` (at :data:`SAMPLE_RATE`) with a progress bar (stderr, labelled ``desc``) in seconds
+    of audio done: a block counts as done when the next one is asked for, after the caller's work on it.
+
+    ``progress=False`` shows nothing (a batch has its own bar) and does not read the length: for a format that
+    ffmpeg decodes, reading the length decodes the file.
+    """
+    from tqdm import tqdm
+
+    total = round(audio_duration(path)) if progress else None
+    with tqdm(total=total, desc=desc, unit="s", disable=not progress, leave=False) as bar:
+        done = 0.0
+        for block in iter_audio_blocks(path, block_seconds=block_seconds):
+            yield block
+            done += len(block) / SAMPLE_RATE
+            if progress:
+                bar.update(min(round(done), bar.total) - bar.n)
+
+
 def _ffmpeg_blocks(p: Path, sr: int, size: int) -> Iterator[np.ndarray]:
     proc = subprocess.Popen(_ffmpeg_command(p, sr, None), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:

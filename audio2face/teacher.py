@@ -502,16 +502,26 @@ class ProceduralAnimator:
             },
         )
 
-    def animate_file(self, path, *, transcript: str | None = None, emotion=None, block_seconds: float = 60.0):
+    def animate_file(
+        self,
+        path,
+        *,
+        transcript: str | None = None,
+        emotion=None,
+        block_seconds: float = 60.0,
+        progress: bool = False,
+    ):
         """Animate an audio file of any length; files longer than 1.5 blocks stream block by block.
 
         Memory stays bounded by one block of audio plus the curves. A transcript can only be aligned to a
         file that fits in one pass; for longer files it is ignored (with a warning) and phones are recognised.
         ``block_seconds`` is rounded to whole seconds so blocks hold whole frames at integer frame rates.
+        ``progress`` shows a bar (stderr) in seconds of audio done while the blocks run
+        (:func:`~facecraft.audio2face.audio.iter_audio_blocks_shown`).
         """
         from facecraft.rigs.animation import FaceAnimation
 
-        from .audio import audio_duration, iter_audio_blocks, load_audio
+        from .audio import audio_duration, iter_audio_blocks_shown, load_audio
 
         block_seconds = max(1.0, float(round(block_seconds)))
         if audio_duration(path) <= 1.5 * block_seconds:
@@ -523,10 +533,8 @@ class ProceduralAnimator:
             logger.warning(
                 "%s is longer than %.0f s: the transcript is ignored, phones are recognised", path, 1.5 * block_seconds
             )
-        from tqdm.auto import tqdm
-
         curves, cues, visemes, offset = [], [], [], 0.0
-        for block in tqdm(iter_audio_blocks(path, block_seconds=block_seconds), desc="animate", unit="block"):
+        for block in iter_audio_blocks_shown(path, block_seconds=block_seconds, progress=progress):
             anim = self.animate(block, SAMPLE_RATE, emotion=emotion, time_offset=offset)
             curves.append(anim.curves)
             cues.extend(anim.mouth_cues or [])

@@ -63,14 +63,16 @@ def test_silent_file_gives_neutral_face_and_says_so(tmp_path, fake_wav, tiny_mod
     assert "silent" not in speech.meta and not caplog.records
 
 
-def test_a_silent_file_long_enough_for_the_block_path_says_so_too(tmp_path, tiny_model_dir, caplog, monkeypatch):
+@pytest.mark.parametrize("mode", ["learned", "procedural"])
+def test_a_silent_file_long_enough_for_the_block_path_says_so_too(tmp_path, tiny_model_dir, caplog, monkeypatch, mode):
     # an 11-minute silent file (over STREAM_ABOVE_S) gave a neutral face without the warning or meta["silent"],
     # so a batch's report did not list it as silent
     monkeypatch.setattr(an, "STREAM_ABOVE_S", 0.5)
+    monkeypatch.setattr(an, "BLOCK_S", 1.0)
     p = tmp_path / "silent.wav"
     sf.write(p, np.zeros(16000 * 2, np.float32), 16000)
     with caplog.at_level("WARNING", logger="facecraft.audio2face.animate"):
-        a = an.animate_file(p, tmp_path / "s.npz", weights=tiny_model_dir, blink=False, fps=60)
+        a = an.animate_file(p, tmp_path / "s.npz", weights=tiny_model_dir, blink=False, fps=60, mode=mode)
     assert a.num_frames == 120 and float(a.curves.max()) == 0.0
     assert "silent" in a.meta and any("silent.wav" in r.message and "silent" in r.message for r in caplog.records)
 
@@ -82,6 +84,21 @@ def test_a_long_file_shows_progress_when_asked(tmp_path, fake_wav, tiny_model_di
     assert "animate" not in capsys.readouterr().err  # a batch has its own bar: none per file
     an.animate_file(fake_wav, tmp_path / "bar.npz", weights=tiny_model_dir, progress=True)
     assert re.search(r"animate: .*\d+/\d+ \[", capsys.readouterr().err)
+
+
+def test_a_long_file_shows_progress_in_procedural_mode_too(tmp_path, fake_wav, monkeypatch, capsys):
+    # procedural mode ran a file over STREAM_ABOVE_S in one pass without a word (about 6 s per minute of audio)
+    # where learned mode showed a bar; it now runs the teacher block by block under the same bar
+    monkeypatch.setattr(an, "STREAM_ABOVE_S", 0.5)
+    monkeypatch.setattr(an, "BLOCK_S", 1.0)  # the 2 s clip is two blocks
+    quiet = an.animate_file(fake_wav, tmp_path / "quiet.npz", mode="procedural")
+    assert "animate" not in capsys.readouterr().err  # a batch has its own bar: none per file
+    shown = an.animate_file(fake_wav, tmp_path / "bar.npz", mode="procedural", progress=True)
+    assert re.search(r"animate: .*\d+/\d+ \[", capsys.readouterr().err)
+    assert shown.meta["block_seconds"] == 1.0 and np.array_equal(shown.curves, quiet.curves)
+    duration = sf.info(fake_wav).duration
+    assert shown.num_frames == pytest.approx(duration * 30, abs=1)
+    assert shown.mouth_cues[-1]["end"] == pytest.approx(duration, abs=0.05)  # cues on the file's clock
 
 
 @pytest.mark.parametrize(
