@@ -27,14 +27,21 @@ from facecraft.rigs.run_settings import check_run_settings, save_run_settings
 log = logging.getLogger(__name__)
 
 FORMATS: tuple[str, ...] = ("glb", "csv", "npz", "json")
-AUDIO_SUFFIXES: tuple[str, ...] = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".aac", ".opus", ".aiff", ".aif", ".webm")
+# The endings a folder is listed by: what load_audio reads (libsndfile's formats; through ffmpeg, compressed audio and
+# a video's sound track). Videos were left out of folders without a word though a single one was animated.
+VIDEO_SUFFIXES: tuple[str, ...] = (".webm", ".mp4", ".m4v", ".mov", ".mkv", ".avi")
+AUDIO_SUFFIXES: tuple[str, ...] = (
+    ".wav", ".flac", ".ogg", ".mp3", ".m4a", ".aac", ".opus", ".aiff", ".aif", *VIDEO_SUFFIXES
+)  # fmt: skip
 REPORT_NAME = "report.json"
 
 
 def expand_inputs(inputs: Sequence[str | os.PathLike]) -> list[Path]:
     """Audio files named by ``inputs``: files as given, folders by their audio files (:data:`AUDIO_SUFFIXES`,
-    not recursive), glob patterns (``*``, ``?``, ``[``; ``**`` recurses) by their matches; sorted within each
-    input, duplicates (however named) dropped, order of the inputs kept.
+    videos included, not recursive), glob patterns (``*``, ``?``, ``[``; ``**`` recurses) by their matches; sorted
+    within each input, duplicates (however named) dropped, order of the inputs kept. In a folder, a video beside
+    an audio file of the same stem (take.mov and the take.wav taken from it) is left out, with a warning: both would
+    be written to one output.
 
     Raises
     ------
@@ -54,6 +61,7 @@ def expand_inputs(inputs: Sequence[str | os.PathLike]) -> list[Path]:
             )
             if not found:
                 raise ParameterError(f"{p}: folder holds no audio files ({', '.join(AUDIO_SUFFIXES)})")
+            found = _without_videos_of_audio(found)
         elif p.exists():
             found = [p]
         elif any(ch in text for ch in "*?["):
@@ -67,6 +75,18 @@ def expand_inputs(inputs: Sequence[str | os.PathLike]) -> list[Path]:
                 seen.add(f.resolve())
                 out.append(f)
     return out
+
+
+def _without_videos_of_audio(files: list[Path]) -> list[Path]:
+    """``files`` less the videos whose stem is also an audio file's (the sound most likely taken from the video)."""
+    sound = {f.stem: f for f in files if f.suffix.lower() not in VIDEO_SUFFIXES}
+    kept = []
+    for f in files:
+        if f.suffix.lower() in VIDEO_SUFFIXES and f.stem in sound:
+            log.warning("%s: left out, as %s has its name (both would be written to one output)", f, sound[f.stem].name)
+        else:
+            kept.append(f)
+    return kept
 
 
 def output_paths(inputs: Sequence[Path], out_dir: Path, fmt: str) -> list[Path]:

@@ -30,7 +30,11 @@ def register(subparsers) -> None:
         "folder or a glob, -o FOLDER/): models load once, a progress bar runs, a failing file is reported in "
         "FOLDER/report.json while the others are done, and finished outputs are skipped on a rerun.",
     )
-    p.add_argument("input", nargs="+", help="audio file(s) (wav, flac, ogg, mp3, ...), folders or glob patterns")
+    p.add_argument(
+        "input",
+        nargs="+",
+        help="audio file(s) (wav, flac, ogg, mp3, ...; a video's sound: mp4, mov, ...), folders or glob patterns",
+    )
     p.add_argument(
         "-o",
         "--output",

@@ -277,6 +277,31 @@ def test_one_file_named_twice_is_animated_once(tmp_path, lines, tiny_model_dir, 
     assert [d["input"] for d in done] == [f"{lines.name}/line0.wav", f"{lines.name}/line1.wav"]
 
 
+def test_a_folder_of_videos_is_animated_from_their_sound(tmp_path, lines, tiny_model_dir, caplog):
+    # a single take.mp4 was animated (load_audio reads a video's sound through ffmpeg) but a folder left out .mp4,
+    # .mov, .mkv, .m4v and .avi files without a word: "folder holds no audio files", or only its .wav lines done
+    import subprocess
+
+    from facecraft.rigs.video import ffmpeg_exe
+
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    for name in ("a.mp4", "b.mov", "c.mkv", "d.m4v", "e.avi", "line0.mov"):
+        sound, picture = "sine=frequency=220:duration=1", "color=c=gray:s=32x32:d=1"
+        cmd = [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", sound, "-f", "lavfi", "-i", picture, "-shortest"]
+        subprocess.run([*cmd, "-ac", "1", str(clips / name)], check=True)
+    (clips / "line0.wav").write_bytes((lines / "line0.wav").read_bytes())  # the sound taken from line0.mov
+    out = tmp_path / "out"
+    with caplog.at_level("WARNING", logger="facecraft.audio2face.batch"):
+        rc = main(["animate", str(clips), "-o", f"{out}/", "--format", "npz", "--weights", str(tiny_model_dir)])
+    assert rc == 0
+    done = json.loads((out / "report.json").read_text())["done"]
+    assert [Path(d["input"]).name for d in done] == ["a.mp4", "b.mov", "c.mkv", "d.m4v", "e.avi", "line0.wav"]
+    assert all(d["frames"] >= 30 for d in done[:5])
+    # line0.mov and line0.wav would both be written to line0.npz: the video is left out, and that is said
+    assert any("line0.mov" in r.message and "left out" in r.message for r in caplog.records)
+
+
 def test_a_file_named_with_glob_characters_is_one_file(tmp_path, lines, tiny_model_dir, capsys):
     # `take[1].wav -o take1.npz` was taken for a pattern: a batch wrote the folder take1.npz/ instead of the file.
     wav = tmp_path / "take[1].wav"
