@@ -167,11 +167,15 @@ def valid_image(image, *, name: str = "image") -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
-def list_image_files(folder: str | os.PathLike, *, recursive: bool = False) -> list[Path]:
+def list_image_files(folder: str | os.PathLike, *, recursive: bool = False, unnamed: bool = False) -> list[Path]:
     """Image files of ``folder`` in sorted order (by extension, see :data:`IMAGE_EXTENSIONS`).
 
     Files are only listed, not opened: a corrupt file is reported when it is loaded. Hidden files and
-    folders (starting with ``.``: ``.git``, ``.thumbnails``) are left out.
+    folders (starting with ``.``: ``.git``, ``.thumbnails``) are left out. ``recursive`` lists the folders below
+    too, a symlinked folder as a real one (pathlib's ``rglob`` passed over them without a word), except a link
+    to a folder it is itself in (a loop: warned about, not followed). ``unnamed`` also lists files without an
+    ending whose first bytes are one of those formats' (a camera's or a download's ``IMG_0001``); they are opened
+    to tell.
 
     Raises
     ------
@@ -185,20 +189,64 @@ def list_image_files(folder: str | os.PathLike, *, recursive: bool = False) -> l
         raise MissingFileError(f"image folder not found: {root}")
     if not root.is_dir():
         raise MissingFileError(f"expected a folder of images, got a file: {root}")
-    candidates = root.rglob("*") if recursive else root.iterdir()
-    files = sorted(
-        p
-        for p in candidates
-        if p.is_file()
-        and not any(part.startswith(".") for part in p.relative_to(root).parts)
-        and p.suffix.lower() in IMAGE_EXTENSIONS
-    )
+    files = []
+    for d, names in _image_folders(root, recursive=recursive):
+        for name in names:
+            p = d / name
+            if name.startswith(".") or not p.is_file():
+                continue
+            if p.suffix.lower() in IMAGE_EXTENSIONS or (unnamed and p.suffix == "" and _holds_an_image(p)):
+                files.append(p)
     if not files:
         raise EmptyFolderError(
             f"folder {root} holds no image files (looked for {', '.join(IMAGE_EXTENSIONS)}"
             f"{', recursively' if recursive else ''})"
         )
-    return files
+    return sorted(files)
+
+
+def _image_folders(root: Path, *, recursive: bool) -> Iterator[tuple[Path, list[str]]]:
+    """``(folder, names of its entries)`` for ``root`` and, when ``recursive``, the folders below it that are not
+    hidden, symlinked ones followed; a link to one of its own containing folders is not (the walk would not end).
+    A subfolder that cannot be read is warned about and passed over."""
+
+    def key(path: Path) -> tuple[int, int]:
+        st = path.stat()
+        return st.st_dev, st.st_ino
+
+    todo = [(root, (key(root),))]
+    while todo:
+        d, chain = todo.pop()
+        try:
+            names = sorted(os.listdir(d))
+        except OSError as e:
+            if d == root:
+                raise
+            logger.warning("%s: folder not read (%s); its photos are left out", d, e.strerror or e)
+            continue
+        yield d, names
+        if not recursive:
+            continue
+        for name in reversed(names):
+            sub = d / name
+            if name.startswith(".") or not sub.is_dir():
+                continue
+            if key(sub) in chain:
+                logger.warning("%s: a link to a folder it is in (%s); not followed", sub, sub.resolve())
+                continue
+            todo.append((sub, (*chain, key(sub))))
+
+
+def _holds_an_image(path: Path) -> bool:
+    """Whether ``path`` starts as an image in one of :data:`IMAGE_EXTENSIONS`' formats (only its header is read)."""
+    formats = {fmt for ext, fmt in Image.registered_extensions().items() if ext in IMAGE_EXTENSIONS}
+    try:
+        with Image.open(path, formats=sorted(formats)):
+            return True
+    except Image.DecompressionBombError:
+        return True  # an image, refused when loaded: reported then
+    except (OSError, ValueError, EOFError, SyntaxError):
+        return False
 
 
 def iter_image_files(folder: str | os.PathLike, *, recursive: bool = False) -> Iterator[Path]:

@@ -13,6 +13,7 @@ environment (:mod:`facecraft.synth.adapter_cli`), and a missing one stops the ru
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 from pathlib import Path
@@ -192,22 +193,25 @@ def _folder_inputs(src: Path, out: Path) -> list[Path]:
     src_abs, out_abs = src.resolve(), out.resolve()
     if out_abs == src_abs:
         raise ParameterError(f"output folder {out} is the input folder: give another folder for the edits")
-    files = list_image_files(src, recursive=True)
+    files = list_image_files(src, recursive=True, unnamed=True)  # an IMG_0001 without an ending is a photo too
     if src_abs in out_abs.parents:  # the output folder inside the input folder: its photos are edits
         files = [f for f in files if out_abs not in f.resolve().parents]
     return files
 
 
 def _folder_targets(src: Path, out: Path, files: list[Path]) -> dict[Path, Path]:
-    """Each photo's output: its relative name under ``out``; one in a format not written (.gif, .ppm, .pgm) as a
-    PNG, ``a.png``, or ``a.gif.png`` where another photo has that output (a.gif's edit was written as a.png and
-    a.png's own was never made, reported as done)."""
+    """Each photo's output: its relative name under ``out``; one in a format not written (.gif, .ppm, .pgm) or
+    without an ending as a PNG, ``a.png``, or ``a.gif.png`` where another photo has that output (a.gif's edit was
+    written as a.png and a.png's own was never made, reported as done); ``a.2.png`` for a photo ``a`` without an
+    ending beside an ``a.png``."""
     targets = {f: out / f.relative_to(src) for f in files if f.suffix.lower() in IMAGE_SUFFIXES}
     taken = set(targets.values())
     for f in files:
         if f not in targets:
-            target = (out / f.relative_to(src)).with_suffix(".png")
-            targets[f] = target if target not in taken else target.with_name(f"{f.name}.png")
+            png = (out / f.relative_to(src)).with_suffix(".png")
+            others = (png.with_name(f"{f.name}.{k}.png") for k in itertools.count(2))
+            candidates = itertools.chain([png, png.with_name(f"{f.name}.png")], others)
+            targets[f] = next(t for t in candidates if t not in taken)
             taken.add(targets[f])
     return targets
 

@@ -111,6 +111,30 @@ def test_folder_listing(tmp_path):
         list_image_files(tmp_path / "a.jpg")
 
 
+def test_folder_listing_follows_symlinked_folders_and_finds_photos_without_an_ending(tmp_path, caplog):
+    # pathlib's rglob passed over a symlinked subfolder, and a photo without an ending was never listed, both
+    # without a word
+    from PIL import Image
+
+    root, elsewhere = tmp_path / "photos", tmp_path / "elsewhere"
+    (root / "sub").mkdir(parents=True)
+    elsewhere.mkdir()
+    Image.new("RGB", (8, 8)).save(root / "a.png")
+    Image.new("RGB", (8, 8)).save(elsewhere / "b.png")
+    Image.new("RGB", (8, 8)).save(root / "IMG_0001", format="JPEG")
+    (root / "README").write_text("not a photo\n")
+    (root / "trip").symlink_to(elsewhere, target_is_directory=True)
+    (root / "sub" / "up").symlink_to(root, target_is_directory=True)  # a loop: photos/sub/up/sub/up/...
+    (root / "gone").symlink_to(tmp_path / "absent", target_is_directory=True)
+    with caplog.at_level("WARNING", logger="facecraft.eval.images"):
+        listed = [str(p.relative_to(root)) for p in list_image_files(root, recursive=True)]
+    assert listed == ["a.png", "trip/b.png"]
+    assert any("sub/up" in r.message and "not followed" in r.message for r in caplog.records)
+    unnamed = [str(p.relative_to(root)) for p in list_image_files(root, recursive=True, unnamed=True)]
+    assert unnamed == ["IMG_0001", "a.png", "trip/b.png"]  # README is no image
+    assert [p.name for p in list_image_files(root, unnamed=True)] == ["IMG_0001", "a.png"]
+
+
 @functools.cache  # once: a new profile carries the clock's time, and two made a second apart differ
 def _srgb_profile() -> bytes:
     from PIL import ImageCms

@@ -242,6 +242,42 @@ def test_folder_mode_gives_photos_of_one_name_their_own_outputs(tmp_path, astron
     assert outputs == {"a.png": str(out / "a.png"), "a.gif": str(out / "a.gif.png"), "a.ppm": str(out / "a.ppm.png")}
 
 
+def test_folder_mode_edits_photos_without_an_ending_and_in_symlinked_folders(tmp_path, astronaut):
+    # IMG_0001 (a JPEG without an ending) and the photos of a symlinked subfolder were passed over without a word
+    from PIL import Image
+
+    folder, elsewhere, out = tmp_path / "photos", tmp_path / "elsewhere", tmp_path / "out"
+    folder.mkdir()
+    elsewhere.mkdir()
+    Image.fromarray(astronaut).save(folder / "IMG_0001", format="JPEG")
+    Image.fromarray(astronaut).save(folder / "b", format="PNG")  # b's edit would be b.png, b.png's own output
+    iio.imwrite(folder / "b.png", astronaut)
+    iio.imwrite(elsewhere / "c.png", astronaut)
+    (folder / "notes").write_text("not a photo\n")
+    (folder / "trip").symlink_to(elsewhere, target_is_directory=True)
+    (elsewhere / "back").symlink_to(folder, target_is_directory=True)  # a loop through the link: not followed
+    args = ["edit", str(folder), "-o", str(out), "--arkit", "jawOpen=0.5"]
+    assert main(args) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert {k: r["status"] for k, r in report.items()} == {
+        "IMG_0001": "edited",
+        "b": "edited",
+        "b.png": "edited",
+        "trip/c.png": "edited",
+    }
+    assert {k: r["output"] for k, r in report.items()} == {
+        "IMG_0001": str(out / "IMG_0001.png"),
+        "b": str(out / "b.2.png"),
+        "b.png": str(out / "b.png"),
+        "trip/c.png": str(out / "trip" / "c.png"),
+    }
+    assert iio.imread(out / "IMG_0001.png").shape == astronaut.shape
+    assert main(args) == 0  # a rerun finds every output done
+    again = json.loads((out / "report.json").read_text())
+    assert {k: r["status"] for k, r in again.items()} == dict.fromkeys(report, "exists")
+    assert {k: r["output"] for k, r in again.items()} == {k: r["output"] for k, r in report.items()}
+
+
 def test_an_edit_is_never_written_over_its_photo(tmp_path, astronaut, capsys):
     src = tmp_path / "in.png"
     iio.imwrite(src, astronaut)
