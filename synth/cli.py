@@ -118,8 +118,11 @@ def _cmd_edit(args: argparse.Namespace) -> int:
             raise ParameterError(f"output {out}: expected an image file ({', '.join(IMAGE_SUFFIXES)})")
         if out.is_dir():
             raise ParameterError(f"output {out} is a folder: give an image file name for one photo's edit")
-        if out.exists() and out.samefile(src):  # the edit replaced the photo, and its original was gone
-            raise ParameterError(f"output {out} is the input photo: give another file name for the edit")
+        _not_the_input(out, src, "output", "give another file name for the edit")
+        sheet = out.with_name(out.stem + "_sheet.png")
+        if args.sheet:  # -o x.png for the photo x_sheet.png wrote the sheet over the photo
+            advice = "give -o another name (the sheet is written beside it as NAME_sheet.png)"
+            _not_the_input(sheet, src, "contact sheet", advice)
         with FaceEditor(max_faces=args.max_faces) as editor:
             refine = _refine_setup(args, editor)
             image, result = _edit_one(editor, src, out, controls, args.face, refine)
@@ -131,8 +134,8 @@ def _cmd_edit(args: argparse.Namespace) -> int:
         if refine is not None:
             print(f"face {result.faces[0].index} refined with diffusion (strength {args.strength}, {args.steps} steps)")
         if args.sheet:
-            _sheet([(src.name, image, result)], out.with_name(out.stem + "_sheet.png"))
-            print(f"contact sheet -> {out.with_name(out.stem + '_sheet.png')}")
+            _sheet([(src.name, image, result)], sheet)
+            print(f"contact sheet -> {sheet}")
         return 0
 
     from tqdm import tqdm
@@ -147,6 +150,8 @@ def _cmd_edit(args: argparse.Namespace) -> int:
         with FaceEditor(max_faces=args.max_faces) as editor:
             refine = _refine_setup(args, editor)
             targets = _folder_targets(src, out, files)
+            # the contact sheet was written over the edit of a photo named sheet.png, reported as edited
+            sheet = _untaken_png([out / "sheet.png"], out / "sheet", set(targets.values()))
             for path in tqdm(files, desc="edit", unit="photo"):
                 rel, target = path.relative_to(src), targets[path]
                 if target.exists() and not args.overwrite:
@@ -178,9 +183,18 @@ def _cmd_edit(args: argparse.Namespace) -> int:
         if r["status"] == "skipped":
             print(f"  skipped {rel}: {r['reason']}")
     if args.sheet and pairs:
-        _sheet(pairs, out / "sheet.png")
-        print(f"contact sheet -> {out / 'sheet.png'}")
+        _sheet(pairs, sheet)
+        print(f"contact sheet -> {sheet}")
     return 0 if counts["skipped"] == 0 else 1
+
+
+def _not_the_input(path: Path, src: Path, what: str, advice: str) -> None:
+    """Refuse to write ``path`` (the edit, its sheet) when it is the input photo ``src`` under any name: the photo
+    was replaced, and its original gone."""
+    from facecraft.rigs.errors import ParameterError
+
+    if path.exists() and path.samefile(src):
+        raise ParameterError(f"{what} {path} is the input photo: {advice}")
 
 
 def _folder_inputs(src: Path, out: Path) -> list[Path]:
@@ -209,11 +223,15 @@ def _folder_targets(src: Path, out: Path, files: list[Path]) -> dict[Path, Path]
     for f in files:
         if f not in targets:
             png = (out / f.relative_to(src)).with_suffix(".png")
-            others = (png.with_name(f"{f.name}.{k}.png") for k in itertools.count(2))
-            candidates = itertools.chain([png, png.with_name(f"{f.name}.png")], others)
-            targets[f] = next(t for t in candidates if t not in taken)
+            targets[f] = _untaken_png([png, png.with_name(f"{f.name}.png")], out / f.relative_to(src), taken)
             taken.add(targets[f])
     return targets
+
+
+def _untaken_png(first: list[Path], base: Path, taken: set[Path]) -> Path:
+    """The first of ``first``, then of ``<base>.2.png``, ``<base>.3.png`` ..., that is not in ``taken``."""
+    more = (base.with_name(f"{base.name}.{k}.png") for k in itertools.count(2))
+    return next(p for p in itertools.chain(first, more) if p not in taken)
 
 
 def _settings(args: argparse.Namespace) -> dict:

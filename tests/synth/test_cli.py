@@ -285,3 +285,21 @@ def test_an_edit_is_never_written_over_its_photo(tmp_path, astronaut, capsys):
     assert main(["edit", str(src), "-o", str(src), "--emotion", "surprise"]) == 1
     assert "is the input photo" in capsys.readouterr().err
     assert src.read_bytes() == before
+
+
+def test_a_contact_sheet_is_never_written_over_the_photo_or_an_edit(tmp_path, astronaut, capsys):
+    # -o shot.png for the photo shot_sheet.png wrote the sheet (shot_sheet.png) over the photo, which was lost
+    src = tmp_path / "shot_sheet.png"
+    iio.imwrite(src, astronaut)
+    before = src.read_bytes()
+    assert main(["edit", str(src), "-o", str(tmp_path / "shot.png"), "--emotion", "surprise", "--sheet"]) == 1
+    assert "contact sheet" in (err := capsys.readouterr().err) and "is the input photo" in err
+    assert src.read_bytes() == before and not (tmp_path / "shot.png").exists()  # refused before any work
+    assert main(["edit", str(src), "-o", str(tmp_path / "shot.png"), "--emotion", "surprise"]) == 0  # no sheet
+    # a folder's sheet.png was written over the edit of its photo sheet.png, which the report listed as edited
+    folder, out = tmp_path / "photos", tmp_path / "out"
+    folder.mkdir()
+    iio.imwrite(folder / "sheet.png", astronaut)
+    assert main(["edit", str(folder), "-o", str(out), "--arkit", "jawOpen=0.5", "--sheet"]) == 0
+    assert iio.imread(out / "sheet.png").shape == astronaut.shape  # the edit
+    assert (out / "sheet.2.png").exists() and f"contact sheet -> {out / 'sheet.2.png'}" in capsys.readouterr().out
