@@ -197,13 +197,38 @@ def load_audio(path, *, sr: int = SAMPLE_RATE, max_seconds: float | None = None)
     return np.clip(y, -1.0, 1.0), sr
 
 
+_DURATION = re.compile(r"^\s*Duration:\s*(\d+):(\d{2}):(\d{2}(?:\.\d+)?)", re.MULTILINE)
+_AUDIO_STREAM = re.compile(r"^\s*Stream #\d+:\d+.*?: Audio:", re.MULTILINE)
+
+
+def _ffmpeg_duration(p: Path) -> float | None:
+    """The length ffmpeg reads from a file's header (``ffmpeg -i``: the container is probed, nothing decoded), or
+    None where it gives none: no "Duration:" (a stream), a zero one, no audio stream, or a file it cannot open."""
+    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(p)], capture_output=True, check=False)
+    info = proc.stderr.decode(errors="replace")
+    m = _DURATION.search(info)
+    if m is None or _AUDIO_STREAM.search(info) is None:
+        return None
+    seconds = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
+    return seconds if seconds > 0 else None
+
+
 def audio_duration(path) -> float:
-    """Length of an audio file in seconds, read from its header when possible (else by decoding)."""
+    """Length of an audio file in seconds, read from its header: libsndfile's, else the container's as ffmpeg
+    reads it (M4A, MP4, MOV ...; for a raw AAC or MP3 stream ffmpeg estimates it from the bit rate).
+
+    Only where neither gives one (a named pipe, a file ffmpeg cannot open or that holds no audio stream) is the
+    file decoded, which also raises the errors of :func:`load_audio` for files that are not audio.
+    """
     p = _check_path(path)
     f = _open_soundfile(p)
     if f is not None:
         with f:
             return f.frames / f.samplerate
+    if p.is_file():  # a probe would consume a pipe's bytes
+        seconds = _ffmpeg_duration(p)
+        if seconds is not None:
+            return seconds
     y, sr = load_audio(p)
     return len(y) / sr
 
@@ -249,8 +274,7 @@ def iter_audio_blocks_shown(
     """:func:`iter_audio_blocks` (at :data:`SAMPLE_RATE`) with a progress bar (stderr, labelled ``desc``) in seconds
     of audio done: a block counts as done when the next one is asked for, after the caller's work on it.
 
-    ``progress=False`` shows nothing (a batch has its own bar) and does not read the length: for a format that
-    ffmpeg decodes, reading the length decodes the file.
+    ``progress=False`` shows nothing (a batch has its own bar) and does not read the length (:func:`audio_duration`).
     """
     from tqdm import tqdm
 

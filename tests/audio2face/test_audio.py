@@ -213,3 +213,39 @@ def test_audio_piped_in_is_read_through_a_copy(tmp_path):
     with pytest.raises(FileFormatError, match="gave no bytes"), seekable_audio(fifo):
         pass
     writer.join()
+
+
+def test_duration_of_an_ffmpeg_file_is_read_from_its_header_not_decoded(tmp_path, monkeypatch):
+    # an .m4a or a video's length was found by decoding the whole file into memory (animate_file asks it of every
+    # input, so a long one was decoded whole before its block-by-block path began)
+    import subprocess
+
+    import imageio_ffmpeg
+
+    from facecraft.audio2face import audio
+
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    m4a, mp4 = tmp_path / "line.m4a", tmp_path / "take.mp4"
+    subprocess.run([ffmpeg, "-v", "error", "-f", "lavfi", "-i", "sine=f=220:d=2.5", "-c:a", "aac", str(m4a)],
+                   check=True)  # fmt: skip
+    subprocess.run([ffmpeg, "-v", "error", "-f", "lavfi", "-i", "color=s=32x32:d=3", "-f", "lavfi", "-i",
+                    "sine=f=220:d=3", "-c:v", "libx264", "-c:a", "aac", "-shortest", str(mp4)], check=True)  # fmt: skip
+    decoded = {path: len(load_audio(path)[0]) / 16000 for path in (m4a, mp4)}
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("audio_duration decoded the file")
+
+    monkeypatch.setattr(audio, "load_audio", no_decoding)
+    for path, seconds in decoded.items():
+        assert abs(audio_duration(path) - seconds) <= 1 / 30, path
+    monkeypatch.undo()
+    # files that are not audio: the errors of load_audio, as before
+    notes = tmp_path / "notes.m4a"
+    notes.write_text("this is not audio\n" * 20)
+    with pytest.raises(FileFormatError, match=r"notes.m4a: not a readable audio file"):
+        audio_duration(notes)
+    silent_video = tmp_path / "silent.mp4"
+    subprocess.run([ffmpeg, "-v", "error", "-f", "lavfi", "-i", "color=s=32x32:d=0.5", "-c:v", "libx264",
+                    str(silent_video)], check=True)  # fmt: skip
+    with pytest.raises(FileFormatError, match=r"silent.mp4: the file holds no audio stream"):
+        audio_duration(silent_video)
