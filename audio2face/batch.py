@@ -29,10 +29,10 @@ log = logging.getLogger(__name__)
 FORMATS: tuple[str, ...] = ("glb", "csv", "npz", "json")
 # The endings a folder is listed by: what load_audio reads (libsndfile's formats; through ffmpeg, compressed audio and
 # a video's sound track). Videos were left out of folders without a word though a single one was animated.
+# SOUND_ONLY_SUFFIXES, the audio files alone, is what a training capture folder is listed by (train_data).
 VIDEO_SUFFIXES: tuple[str, ...] = (".webm", ".mp4", ".m4v", ".mov", ".mkv", ".avi")
-AUDIO_SUFFIXES: tuple[str, ...] = (
-    ".wav", ".flac", ".ogg", ".mp3", ".m4a", ".aac", ".opus", ".aiff", ".aif", *VIDEO_SUFFIXES
-)  # fmt: skip
+SOUND_ONLY_SUFFIXES: tuple[str, ...] = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".aac", ".opus", ".aiff", ".aif")
+AUDIO_SUFFIXES: tuple[str, ...] = (*SOUND_ONLY_SUFFIXES, *VIDEO_SUFFIXES)
 REPORT_NAME = "report.json"
 
 

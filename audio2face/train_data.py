@@ -1,7 +1,8 @@
 """Training data for the learned audio2face model: clips with their targets, read from a synthetic corpus or from
 real capture, and their features (cached on disk when ``FACECRAFT_CACHE_DIR`` is set).
 
-Real capture: a folder of ``take.wav`` with either a Live Link Face CSV ``take.csv`` (read with
+Real capture: a folder of ``take.wav`` (or another audio file, :data:`.batch.SOUND_ONLY_SUFFIXES`: .flac, .mp3,
+.m4a, .opus ...; videos are not listed) with either a Live Link Face CSV ``take.csv`` (read with
 :func:`facecraft.rigs.exchange.load_animation`) or FLAME sequences in a VOCASET-like layout, ``take.npz`` with
 ``flame_expression`` (T, E), ``flame_jaw`` (T, 3) axis-angle radians and ``fps``, optionally ``emotion`` (a
 name). Curves are resampled to the model's fps; a take with no ``emotion`` is neutral. A folder of FACEGOOD
@@ -23,6 +24,7 @@ from facecraft.rigs import EMOTIONS
 from facecraft.rigs.animation import FaceAnimation
 from facecraft.rigs.errors import FileFormatError, MissingFileError, ParameterError
 
+from .batch import SOUND_ONLY_SUFFIXES
 from .corpus import list_items, load_item, write_manifest
 
 log = logging.getLogger(__name__)
@@ -130,7 +132,7 @@ def load_capture_clips(capture_dir: str | Path, *, kind: str, fps: float, exclud
             raise FileFormatError(f"{d}: no FACEGOOD takes left (expected ID.wav + bs_value_ID.npy)")
         return clips
     clips = []
-    for wav in sorted(p for p in d.iterdir() if p.suffix.lower() in (".wav", ".flac", ".ogg", ".mp3")):
+    for wav in sorted(p for p in d.iterdir() if p.suffix.lower() in SOUND_ONLY_SUFFIXES):
         if wav.stem in exclude:
             continue
         csv, npz = wav.with_suffix(".csv"), wav.with_suffix(".npz")

@@ -105,3 +105,31 @@ def test_feature_stats_are_mean_and_floored_std():
     b = np.array([[4.0, 1.0]], np.float32)
     mean, std = td.feature_stats([td.Clip("a", a), td.Clip("b", b)])
     assert mean == pytest.approx([2.0, 1.0]) and std == pytest.approx([np.std([0, 2, 4]) + 1e-3, 1e-3])
+
+
+def test_capture_folders_list_every_audio_ending(tmp_path):
+    # capture folders were listed by a literal of their own (.wav .flac .ogg .mp3): a take.m4a or take.opus beside
+    # its take.csv was passed over; they are listed by batch.SOUND_ONLY_SUFFIXES, the audio endings of the one list
+    import subprocess
+
+    import imageio_ffmpeg
+    import soundfile as sf
+
+    from facecraft.audio2face.batch import AUDIO_SUFFIXES, SOUND_ONLY_SUFFIXES, VIDEO_SUFFIXES
+    from facecraft.rigs.animation import FaceAnimation
+    from facecraft.rigs.exchange import export_animation
+
+    assert set(AUDIO_SUFFIXES) == set(SOUND_ONLY_SUFFIXES) | set(VIDEO_SUFFIXES)
+    assert not set(SOUND_ONLY_SUFFIXES) & set(VIDEO_SUFFIXES)
+    d = tmp_path / "cap"
+    d.mkdir()
+    y, _ = fake_speech(0)
+    sf.write(tmp_path / "src.wav", y, 16000)
+    t = int(len(y) / 16000 * 60)
+    for name in ("take.m4a", "line.opus"):
+        subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(tmp_path / "src.wav"),
+                        str(d / name)], check=True)  # fmt: skip
+        export_animation(FaceAnimation(np.zeros((t, 52), np.float32), fps=60.0), (d / name).with_suffix(".csv"))
+    clips = td.load_capture_clips(d, kind="logmel", fps=30.0)
+    assert [c.id for c in clips] == ["line", "take"]
+    assert all(abs(len(c.arkit) - t / 2) <= 2 for c in clips)
