@@ -535,18 +535,21 @@ def _membrane_fill(image: np.ndarray, hole: np.ndarray, radius: float) -> np.nda
 def _lash_extent(photo: np.ndarray, fs: ContourFrame) -> float:
     """How far above the upper contour the photo's lashes and liner reach, in pixels.
 
-    Per column, the first height at which the photo is nearly as light as the lid skin higher up; the upper
-    quartile over the columns, clamped to ``_LASH_BAND``'s range.
+    Per column, the first height at which the photo is nearly as light as the lid skin higher up (the lighter of
+    the top of the search and the skin ``_LID_SKIN`` eye widths up: a liner or shadow as thick as the search made
+    its own top the reference); the median over the columns, clamped to ``_LASH_BAND``'s range.
     """
     least, default, most = (f * fs.width for f in _LASH_BAND)
     cols = np.linspace(0.2, 0.9, 8) * fs.width
     up = fs.profile(cols)[0]
     steps = np.arange(0.0, most + 1.0, 0.5)
-    x, y = fs.to_image(cols[None, :], up[None, :] - steps[:, None])
+    heights = np.concatenate([steps, [_LID_SKIN * fs.width]])
+    x, y = fs.to_image(cols[None, :], up[None, :] - heights[:, None])
     xi = np.clip(np.round(x).astype(int), 0, photo.shape[1] - 1)
     yi = np.clip(np.round(y).astype(int), 0, photo.shape[0] - 1)
-    luma = _luma(photo[yi, xi].astype(np.float64))  # (steps, cols)
-    ref = np.median(luma[-3:], axis=0)
+    luma = _luma(photo[yi, xi].astype(np.float64))  # (steps + 1, cols): the last row is the skin higher up
+    luma, higher = luma[:-1], luma[-1]
+    ref = np.maximum(np.median(luma[-3:], axis=0), higher)
     light = luma >= 0.85 * ref[None, :]
     if not light.any():
         return default

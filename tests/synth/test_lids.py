@@ -600,3 +600,24 @@ def test_an_eye_painted_behind_glasses_is_softer_than_on_bare_skin(monkeypatch):
         return float(np.abs(grey - cv2.GaussianBlur(grey, (0, 0), 1.5))[new].mean())
 
     assert sharpness(True) < 0.9 * sharpness(False)  # measured 9.8 against 11.7
+
+
+def test_a_liner_as_thick_as_the_lash_search_is_measured_whole_and_not_outlined_on_the_closed_lid():
+    """A liner or shadow reaching the top of the lash search (0.25 eye widths) made that top its own reference: the
+    band was measured at its least, the closed lid's fill started inside the dark band and drew an open eye's outline
+    on the closed lid (a bench portrait with eye shadow: MediaPipe read the shut eye as open)."""
+    from facecraft.synth.lids import _LASH_BAND, _lash_extent
+
+    img, src, depth, f = _first_eye()
+    upper, lower = EYES[0]
+    u = np.linspace(-0.05, 1.05, 40) * f.width
+    up = f.profile(np.clip(u, 0.0, f.width))[0]
+    cv2.fillPoly(img, [np.round(_band(f, u, up - 0.28 * f.width, up)).astype(np.int32)], (70, 50, 45))
+    assert _lash_extent(img, f) >= 0.9 * _LASH_BAND[2] * f.width  # old: the least band, 0.06 eye widths
+    dst = close_eye(src, 0, 1.0)
+    res = close_lids(warp_face(img, src, dst, depth=depth), img, src, dst)
+    # Just below the old upper contour, the top of the closed lid is filled from the skin above the band, not the band.
+    us = np.linspace(0.3, 0.7, 9) * f.width
+    x, y = f.to_image(us, f.profile(us)[0] + 1.0)
+    top = res.image[np.round(y).astype(int), np.round(x).astype(int)].astype(float) @ np.array([0.299, 0.587, 0.114])
+    assert np.median(top) > 120, np.median(top)  # the band's luma is 56; old: 62, now 173
