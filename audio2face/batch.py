@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 FORMATS: tuple[str, ...] = ("glb", "csv", "npz", "json")
 # The endings a folder is listed by: what load_audio reads (libsndfile's formats; through ffmpeg, compressed audio and
 # a video's sound track). Videos were left out of folders without a word though a single one was animated.
-# SOUND_ONLY_SUFFIXES, the audio files alone, is what a training capture folder is listed by (train_data).
+# A training capture folder (train_data) is listed by SOUND_ONLY_SUFFIXES, the audio files alone, and by
+# VIDEO_SUFFIXES for a take with curves but no audio file of its stem (Live Link Face's take.mov + take.csv).
 VIDEO_SUFFIXES: tuple[str, ...] = (".webm", ".mp4", ".m4v", ".mov", ".mkv", ".avi")
 SOUND_ONLY_SUFFIXES: tuple[str, ...] = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".aac", ".opus", ".aiff", ".aif")
 AUDIO_SUFFIXES: tuple[str, ...] = (*SOUND_ONLY_SUFFIXES, *VIDEO_SUFFIXES)

@@ -118,7 +118,8 @@ def register(subparsers) -> None:
     t = sub.add_parser("train", help="train the learned model (progress bar, checkpoints, --resume)")
     t.add_argument("--corpus", help="synthetic corpus folder (from `facecraft a2f corpus`)")
     t.add_argument("--capture", dest="capture_dirs", metavar="DIR", nargs="*", default=d["capture_dirs"],
-                   help="folders of real capture pairs (LLF CSV or FLAME npz + wav, or FACEGOOD takes)")  # fmt: skip
+                   help="folders of real capture pairs (LLF CSV or FLAME npz + audio, or LLF's .mov + .csv, "
+                        "or FACEGOOD takes)")  # fmt: skip
     t.add_argument("--capture-holdout", metavar="TAKE", nargs="*", default=d["capture_holdout"],
                    help="capture takes (file stems) to leave out, e.g. for validation")  # fmt: skip
     t.add_argument("--capture-mix", type=float, default=d["capture_mix"],

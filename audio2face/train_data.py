@@ -2,7 +2,8 @@
 real capture, and their features (cached on disk when ``FACECRAFT_CACHE_DIR`` is set).
 
 Real capture: a folder of ``take.wav`` (or another audio file, :data:`.batch.SOUND_ONLY_SUFFIXES`: .flac, .mp3,
-.m4a, .opus ...; videos are not listed) with either a Live Link Face CSV ``take.csv`` (read with
+.m4a, .opus ...; or, where a take has no audio file, the sound of its video, :data:`.batch.VIDEO_SUFFIXES`: Live Link
+Face's own ``take.mov`` + ``take.csv``) with either a Live Link Face CSV ``take.csv`` (read with
 :func:`facecraft.rigs.exchange.load_animation`) or FLAME sequences in a VOCASET-like layout, ``take.npz`` with
 ``flame_expression`` (T, E), ``flame_jaw`` (T, 3) axis-angle radians and ``fps``, optionally ``emotion`` (a
 name). Curves are resampled to the model's fps; a take with no ``emotion`` is neutral. A folder of FACEGOOD
@@ -24,7 +25,7 @@ from facecraft.rigs import EMOTIONS
 from facecraft.rigs.animation import FaceAnimation
 from facecraft.rigs.errors import FileFormatError, MissingFileError, ParameterError
 
-from .batch import SOUND_ONLY_SUFFIXES
+from .batch import SOUND_ONLY_SUFFIXES, VIDEO_SUFFIXES
 from .corpus import list_items, load_item, write_manifest
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,24 @@ def load_facegood_clips(folder: str | Path, *, kind: str, fps: float, exclude: t
     return clips
 
 
+def _capture_sound_files(folder: Path) -> list[Path]:
+    """The files a capture folder's takes are heard in, sorted: its audio files (:data:`.batch.SOUND_ONLY_SUFFIXES`),
+    and the videos (:data:`.batch.VIDEO_SUFFIXES`) of takes that have curves (``.csv``/``.npz``) but no audio file of
+    their stem, such as Live Link Face's own ``take.mov`` + ``take.csv``. A video beside an audio file of its stem
+    (the sound taken from it) or without curves (reference footage) is not a take of its own."""
+    files = [p for p in folder.iterdir() if p.is_file()]
+    sound = [p for p in files if p.suffix.lower() in SOUND_ONLY_SUFFIXES]
+    heard = {p.stem for p in sound}
+    videos = [
+        p
+        for p in files
+        if p.suffix.lower() in VIDEO_SUFFIXES
+        and p.stem not in heard
+        and (p.with_suffix(".csv").exists() or p.with_suffix(".npz").exists())
+    ]
+    return sorted(sound + videos)
+
+
 def load_capture_clips(capture_dir: str | Path, *, kind: str, fps: float, exclude: tuple[str, ...] = ()) -> list[Clip]:
     """Real capture pairs in a folder (see the module docstring for the accepted layouts); takes named in
     ``exclude`` are left out (held out for validation)."""
@@ -132,7 +151,7 @@ def load_capture_clips(capture_dir: str | Path, *, kind: str, fps: float, exclud
             raise FileFormatError(f"{d}: no FACEGOOD takes left (expected ID.wav + bs_value_ID.npy)")
         return clips
     clips = []
-    for wav in sorted(p for p in d.iterdir() if p.suffix.lower() in SOUND_ONLY_SUFFIXES):
+    for wav in _capture_sound_files(d):
         if wav.stem in exclude:
             continue
         csv, npz = wav.with_suffix(".csv"), wav.with_suffix(".npz")
@@ -166,7 +185,10 @@ def load_capture_clips(capture_dir: str | Path, *, kind: str, fps: float, exclud
         else:
             log.warning("capture %s has no .csv or .npz beside it; skipped", wav)
     if not clips:
-        raise FileFormatError(f"{d}: no capture pairs found (expected take.wav + take.csv or take.npz)")
+        raise FileFormatError(
+            f"{d}: no capture pairs found (expected take.wav, another audio file or a video with sound such as "
+            "take.mov, + take.csv or take.npz)"
+        )
     return clips
 
 

@@ -133,3 +133,40 @@ def test_capture_folders_list_every_audio_ending(tmp_path):
     clips = td.load_capture_clips(d, kind="logmel", fps=30.0)
     assert [c.id for c in clips] == ["line", "take"]
     assert all(abs(len(c.arkit) - t / 2) <= 2 for c in clips)
+
+
+def _llf_take(folder: Path, name: str, *, seconds: float = 2.0, fps: float = 60.0) -> int:
+    """A take ``name`` (e.g. take.mov, a video with sound, or take.wav) made by ffmpeg, with an LLF take.csv of zeros
+    beside it; returns the curves' frame count."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    from facecraft.audio2face.batch import VIDEO_SUFFIXES
+    from facecraft.rigs.animation import FaceAnimation
+    from facecraft.rigs.exchange import export_animation
+
+    picture = ["-f", "lavfi", "-i", f"color=s=32x32:d={seconds}"] if Path(name).suffix in VIDEO_SUFFIXES else []
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "error", *picture, "-f", "lavfi", "-i",
+                    f"sine=f=220:d={seconds}", "-shortest", str(folder / name)], check=True)  # fmt: skip
+    t = int(seconds * fps)
+    export_animation(FaceAnimation(np.zeros((t, 52), np.float32), fps=fps), (folder / name).with_suffix(".csv"))
+    return t
+
+
+def test_live_link_face_take_mov_is_heard_through_its_video(tmp_path):
+    # Live Link Face exports take.mov (video with sound) + take.csv; capture folders were listed by the audio endings
+    # alone, so such a folder ended in "no capture pairs found (expected take.wav + ...)" without a word about the mov
+    d = tmp_path / "llf"
+    d.mkdir()
+    t = _llf_take(d, "take.mov")
+    clips = td.load_capture_clips(d, kind="logmel", fps=30.0)
+    assert [c.id for c in clips] == ["take"] and abs(len(clips[0].arkit) - t / 2) <= 2
+    # the sound taken from the video is the take, the video is not a second one; a video without curves is no take
+    _llf_take(d, "take.wav")
+    _llf_take(d, "reference.mp4")
+    (d / "reference.csv").unlink()
+    assert [c.id for c in td.load_capture_clips(d, kind="logmel", fps=30.0)] == ["take"]
+    (d / "take.csv").unlink()
+    with pytest.raises(FileFormatError, match=r"no capture pairs found \(.*take\.mov"):
+        td.load_capture_clips(d, kind="logmel", fps=30.0)
