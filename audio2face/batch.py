@@ -32,7 +32,8 @@ FORMATS: tuple[str, ...] = ("glb", "csv", "npz", "json")
 # A training capture folder (train_data) is listed by SOUND_ONLY_SUFFIXES, the audio files alone, and by
 # VIDEO_SUFFIXES for a take with curves but no audio file of its stem (Live Link Face's take.mov + take.csv).
 VIDEO_SUFFIXES: tuple[str, ...] = (".webm", ".mp4", ".m4v", ".mov", ".mkv", ".avi")
-SOUND_ONLY_SUFFIXES: tuple[str, ...] = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".aac", ".opus", ".aiff", ".aif")
+# Lossless first: a capture take found in two formats is read from the first (train_data).
+SOUND_ONLY_SUFFIXES: tuple[str, ...] = (".wav", ".flac", ".aiff", ".aif", ".ogg", ".mp3", ".m4a", ".aac", ".opus")
 AUDIO_SUFFIXES: tuple[str, ...] = (*SOUND_ONLY_SUFFIXES, *VIDEO_SUFFIXES)
 REPORT_NAME = "report.json"
 

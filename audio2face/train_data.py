@@ -25,7 +25,7 @@ from facecraft.rigs import EMOTIONS
 from facecraft.rigs.animation import FaceAnimation
 from facecraft.rigs.errors import FileFormatError, MissingFileError, ParameterError
 
-from .batch import SOUND_ONLY_SUFFIXES, VIDEO_SUFFIXES
+from .batch import AUDIO_SUFFIXES, VIDEO_SUFFIXES
 from .corpus import list_items, load_item, write_manifest
 
 log = logging.getLogger(__name__)
@@ -119,21 +119,32 @@ def load_facegood_clips(folder: str | Path, *, kind: str, fps: float, exclude: t
 
 
 def _capture_sound_files(folder: Path) -> list[Path]:
-    """The files a capture folder's takes are heard in, sorted: its audio files (:data:`.batch.SOUND_ONLY_SUFFIXES`),
-    and the videos (:data:`.batch.VIDEO_SUFFIXES`) of takes that have curves (``.csv``/``.npz``) but no audio file of
-    their stem, such as Live Link Face's own ``take.mov`` + ``take.csv``. A video beside an audio file of its stem
-    (the sound taken from it) or without curves (reference footage) is not a take of its own."""
-    files = [p for p in folder.iterdir() if p.is_file()]
-    sound = [p for p in files if p.suffix.lower() in SOUND_ONLY_SUFFIXES]
-    heard = {p.stem for p in sound}
-    videos = [
-        p
-        for p in files
-        if p.suffix.lower() in VIDEO_SUFFIXES
-        and p.stem not in heard
-        and (p.with_suffix(".csv").exists() or p.with_suffix(".npz").exists())
-    ]
-    return sorted(sound + videos)
+    """The file each take of a capture folder is heard in, sorted: its audio file (:data:`.batch.SOUND_ONLY_SUFFIXES`),
+    else its video (:data:`.batch.VIDEO_SUFFIXES`) where it has curves (``.csv``/``.npz``): Live Link Face's own
+    ``take.mov`` + ``take.csv``. A video without curves (reference footage) is no take.
+
+    One take in several files (``take.wav`` and ``take.m4a``; ``take.mov`` and the ``take.wav`` taken from it) is
+    read from the first in :data:`.batch.AUDIO_SUFFIXES` order (lossless audio first, videos last), not once per file
+    (one curves file, two clips of one id); the others are left out with a warning, or, for a video beside its
+    sound, a note in the log."""
+    takes: dict[str, list[Path]] = {}
+    for p in sorted(folder.iterdir()):
+        if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES:
+            takes.setdefault(p.stem, []).append(p)
+    chosen = []
+    for files in takes.values():
+        files.sort(key=lambda p: AUDIO_SUFFIXES.index(p.suffix.lower()))
+        first = files[0]
+        has_curves = first.with_suffix(".csv").exists() or first.with_suffix(".npz").exists()
+        if first.suffix.lower() in VIDEO_SUFFIXES and not has_curves:
+            continue
+        for other in files[1:] if has_curves else ():  # a take without curves is skipped, and said so, as one
+            video_of_sound = other.suffix.lower() in VIDEO_SUFFIXES and first.suffix.lower() not in VIDEO_SUFFIXES
+            (log.info if video_of_sound else log.warning)(
+                "capture %s: left out, the take %r is read from %s (one take, one clip)", other, first.stem, first.name
+            )
+        chosen.append(first)
+    return sorted(chosen)
 
 
 def load_capture_clips(capture_dir: str | Path, *, kind: str, fps: float, exclude: tuple[str, ...] = ()) -> list[Clip]:

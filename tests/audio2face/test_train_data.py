@@ -170,3 +170,25 @@ def test_live_link_face_take_mov_is_heard_through_its_video(tmp_path):
     (d / "take.csv").unlink()
     with pytest.raises(FileFormatError, match=r"no capture pairs found \(.*take\.mov"):
         td.load_capture_clips(d, kind="logmel", fps=30.0)
+
+
+def test_one_take_in_two_files_is_one_clip(tmp_path, caplog):
+    # take.wav and take.m4a beside one take.csv gave two clips of id "take" from one curves file (the take trained
+    # on twice); the take is read from the first in batch.AUDIO_SUFFIXES order (lossless first), the other named
+    from facecraft.audio2face.batch import AUDIO_SUFFIXES, SOUND_ONLY_SUFFIXES, VIDEO_SUFFIXES
+
+    assert SOUND_ONLY_SUFFIXES[:4] == (".wav", ".flac", ".aiff", ".aif")
+    assert AUDIO_SUFFIXES == (*SOUND_ONLY_SUFFIXES, *VIDEO_SUFFIXES)
+    d = tmp_path / "cap"
+    d.mkdir()
+    for name in ("take.m4a", "take.wav", "line.mp3", "line.aiff", "llf.mov", "llf.mp4", "own.mov", "own.flac"):
+        _llf_take(d, name)
+    with caplog.at_level("INFO", logger="facecraft.audio2face.train_data"):
+        clips = td.load_capture_clips(d, kind="logmel", fps=30.0)
+    assert [c.id for c in clips] == ["line", "llf", "own", "take"]
+    left_out: dict[str, list[str]] = {"WARNING": [], "INFO": []}
+    for r in caplog.records:
+        if ": left out" in r.getMessage():
+            left_out.setdefault(r.levelname, []).append(Path(r.getMessage().split(": left out")[0].split()[-1]).name)
+    # two sound files of one take, or two videos: a warning; a video beside its take's sound file: a note
+    assert sorted(left_out["WARNING"]) == ["line.mp3", "llf.mov", "take.m4a"] and left_out["INFO"] == ["own.mov"]
