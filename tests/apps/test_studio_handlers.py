@@ -591,3 +591,24 @@ def cv2_resize(image: np.ndarray, side: int) -> np.ndarray:
     import cv2
 
     return image if image.shape[0] == side else cv2.resize(image, (side, side), interpolation=cv2.INTER_CUBIC)
+
+
+def test_speech_length_is_the_sound_tracks_not_the_videos(tmp_path, monkeypatch):
+    # a 6 s video with 2 s of speech was turned away under a 5 s limit: its length was read from the container,
+    # the picture's; it is the sound's now, and a video whose sound is too long is still turned away
+    import subprocess
+
+    import imageio_ffmpeg
+
+    monkeypatch.setattr(h, "MAX_AUDIO_S", 5.0)
+    for speech in (2, 6):
+        video = tmp_path / f"speech{speech}.mp4"
+        subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "color=s=32x32:d=6",
+                        "-f", "lavfi", "-i", f"sine=f=220:d={speech}", "-c:v", "libx264", "-c:a", "aac", str(video)],
+                       check=True)  # fmt: skip
+        if speech == 2:
+            p, seconds = h.check_speech(video, command="animate")
+            assert p.name == video.name and seconds == pytest.approx(2.0, abs=0.05)
+        else:
+            with pytest.raises(ParameterError, match="speech6.mp4: 6 s of audio, above the studio's 5 s limit"):
+                h.check_speech(video, command="animate")

@@ -249,3 +249,46 @@ def test_duration_of_an_ffmpeg_file_is_read_from_its_header_not_decoded(tmp_path
                     str(silent_video)], check=True)  # fmt: skip
     with pytest.raises(FileFormatError, match=r"silent.mp4: the file holds no audio stream"):
         audio_duration(silent_video)
+
+
+def test_duration_is_the_sound_tracks_not_the_containers(tmp_path, monkeypatch):
+    # the header's length is the container's: a 6 s video with 2 s of sound read 6 s (the studio turned it away as
+    # too long), and a raw AAC stream's was ffmpeg's estimate from its bit rate (4.2 s for 4.0 s); the sound track's
+    # own length is now counted from its packets, still without decoding, and a sound-only m4a is only probed
+    import subprocess
+
+    import imageio_ffmpeg
+
+    from facecraft.audio2face import audio
+
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    made = {}
+    for name in ("take.mp4", "take.mov", "take.mkv"):
+        made[name] = tmp_path / name
+        subprocess.run([ffmpeg, "-v", "error", "-f", "lavfi", "-i", "color=s=32x32:d=6", "-f", "lavfi", "-i",
+                        "sine=f=220:d=2", "-c:v", "libx264", "-c:a", "aac", str(made[name])], check=True)  # fmt: skip
+    made["noise.aac"] = tmp_path / "noise.aac"
+    subprocess.run([ffmpeg, "-v", "error", "-f", "lavfi", "-i", "anoisesrc=d=4:c=pink:a=0.3:seed=1", "-c:a", "aac",
+                    "-b:a", "128k", str(made["noise.aac"])], check=True)  # fmt: skip
+    made["line.m4a"] = tmp_path / "line.m4a"
+    subprocess.run([ffmpeg, "-v", "error", "-f", "lavfi", "-i", "sine=f=220:d=3", "-c:a", "aac",
+                    str(made["line.m4a"])], check=True)  # fmt: skip
+    decoded = {name: len(load_audio(path)[0]) / 16000 for name, path in made.items()}
+    assert decoded["take.mp4"] == pytest.approx(2.0, abs=0.05)
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("audio_duration decoded the file")
+
+    commands, real_run = [], subprocess.run
+
+    def run(cmd, *args, **kwargs):
+        assert "f32le" not in cmd, cmd  # no decoding to samples: the probe, or packets copied to the null output
+        commands.append(cmd)
+        return real_run(cmd, *args, **kwargs)
+
+    monkeypatch.setattr(audio, "load_audio", no_decoding)
+    monkeypatch.setattr(audio.subprocess, "run", run)
+    for name, path in made.items():
+        commands.clear()
+        assert abs(audio_duration(path) - decoded[name]) <= 1 / 30, name
+        assert len(commands) == (1 if name == "line.m4a" else 2), name  # the probe; the count where it is needed
