@@ -297,6 +297,11 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
     iris_key = None if disc is None else (*np.round(disc[0], 6).tolist(), round(disc[1], 6))
     sclera, iris_rgb = look.measure(("eye colours", eye, iris_key),
                                     lambda: _eye_colours(img, fs, disc, skin_luma=skin_luma))  # fmt: skip
+    if disc is not None and iris_rgb is None:
+        # MediaPipe's iris is not in this opening: the photo does not show the eye (dark or mirrored lenses, a blur;
+        # both eyes took one disc). A white painted without an iris read as a blind eye (a grey oval behind glasses,
+        # UTKFace tuning crop 59_0_0); the warp's own eye region is left.
+        return
     # The upper lid's shadow on the eyeball, and the sclera darker toward the corners (the eyeball curves away) ...
     shadow = 1.0 - _LID_SHADOW * np.exp(-np.maximum(vd - up_d, 0.0) / max(0.12 * fd.width, 0.8))
     shadow = shadow * (1.0 - _EDGE_SHADE * np.exp(-np.maximum(lo_d - vd, 0.0) / max(0.05 * fd.width, 0.6)))

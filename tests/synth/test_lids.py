@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from facecraft.rigs.errors import ParameterError
-from facecraft.synth.lids import EYES, close_lids, eye_frame, eye_polygon
+from facecraft.synth.lids import EYES, IRIS_POINTS, close_lids, eye_frame, eye_polygon
 from facecraft.synth.warp import warp_face
 
 from .warp_helpers import astronaut_points, close_eye
@@ -621,3 +621,24 @@ def test_a_liner_as_thick_as_the_lash_search_is_measured_whole_and_not_outlined_
     x, y = f.to_image(us, f.profile(us)[0] + 1.0)
     top = res.image[np.round(y).astype(int), np.round(x).astype(int)].astype(float) @ np.array([0.299, 0.587, 0.114])
     assert np.median(top) > 120, np.median(top)  # the band's luma is 56; old: 62, now 173
+
+
+def test_an_eye_whose_iris_is_not_in_its_opening_is_left_to_the_warp():
+    """MediaPipe's iris outside an eye's opening (dark or mirrored lenses, a blurred crop: both eyes took one disc)
+    means the photo does not show that eye: a white painted there without an iris read as a blind, grey oval."""
+    img, src, depth = astronaut_points()
+    img, src, depth = cv2.resize(img, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC), src * 2 + 0.5, depth * 2
+    landmarks = _astronaut_landmarks()[:, :2] * 2 + 0.5
+    dst = _raise_lid(src, 0, 0.5)
+    warped = warp_face(img, src, dst, depth=depth)
+    upper, lower = EYES[0]
+    new = _polygon_mask(eye_polygon(dst, upper, lower), img.shape[:2])
+    painted = close_lids(warped, img, src, dst, iris=landmarks)
+    assert (np.abs(painted.image.astype(int) - warped.image)[new].max(axis=1) > 8).mean() > 0.2  # the eye is painted
+    # Both iris discs put on the other eye: this eye's opening holds no iris, and nothing is painted into it.
+    centre = src[list(upper) + list(lower)].mean(0)
+    here, there = sorted(IRIS_POINTS, key=lambda ids: float(np.hypot(*(landmarks[ids[0]] - centre))))
+    elsewhere = landmarks.copy()
+    elsewhere[list(here)] = landmarks[list(there)]
+    res = close_lids(warped, img, src, dst, iris=elsewhere)
+    assert np.array_equal(res.image[new], warped.image[new])
