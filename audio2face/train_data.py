@@ -118,10 +118,12 @@ def load_facegood_clips(folder: str | Path, *, kind: str, fps: float, exclude: t
     return clips
 
 
-def _capture_sound_files(folder: Path) -> list[Path]:
-    """The file each take of a capture folder is heard in, sorted: its audio file (:data:`.batch.SOUND_ONLY_SUFFIXES`),
-    else its video (:data:`.batch.VIDEO_SUFFIXES`) where it has curves (``.csv``/``.npz``): Live Link Face's own
-    ``take.mov`` + ``take.csv``. A video without curves (reference footage) is no take.
+def _capture_takes(folder: Path) -> list[tuple[Path, Path]]:
+    """The takes of a capture folder, sorted: each as the file it is heard in and its curves (``take.csv``, else
+    ``take.npz``), paired by stem before any file is decoded. A take is heard in its audio file
+    (:data:`.batch.SOUND_ONLY_SUFFIXES`), else its video (:data:`.batch.VIDEO_SUFFIXES`): Live Link Face's own
+    ``take.mov`` + ``take.csv``. Sound without curves is skipped with a warning; a video without curves (reference
+    footage) is no take.
 
     One take in several files (``take.wav`` and ``take.m4a``; ``take.mov`` and the ``take.wav`` taken from it) is
     read from the first in :data:`.batch.AUDIO_SUFFIXES` order (lossless audio first, videos last), not once per file
@@ -131,25 +133,29 @@ def _capture_sound_files(folder: Path) -> list[Path]:
     for p in sorted(folder.iterdir()):
         if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES:
             takes.setdefault(p.stem, []).append(p)
-    chosen = []
+    pairs = []
     for files in takes.values():
         files.sort(key=lambda p: AUDIO_SUFFIXES.index(p.suffix.lower()))
         first = files[0]
-        has_curves = first.with_suffix(".csv").exists() or first.with_suffix(".npz").exists()
-        if first.suffix.lower() in VIDEO_SUFFIXES and not has_curves:
+        curves = next((c for c in (first.with_suffix(".csv"), first.with_suffix(".npz")) if c.exists()), None)
+        if curves is None:  # a take without curves is skipped, and said so, as one; a lone video is no take
+            if first.suffix.lower() not in VIDEO_SUFFIXES:
+                log.warning("capture %s has no .csv or .npz beside it; skipped", first)
             continue
-        for other in files[1:] if has_curves else ():  # a take without curves is skipped, and said so, as one
+        for other in files[1:]:
             video_of_sound = other.suffix.lower() in VIDEO_SUFFIXES and first.suffix.lower() not in VIDEO_SUFFIXES
             (log.info if video_of_sound else log.warning)(
                 "capture %s: left out, the take %r is read from %s (one take, one clip)", other, first.stem, first.name
             )
-        chosen.append(first)
-    return sorted(chosen)
+        pairs.append((first, curves))
+    return sorted(pairs)
 
 
 def load_capture_clips(capture_dir: str | Path, *, kind: str, fps: float, exclude: tuple[str, ...] = ()) -> list[Clip]:
     """Real capture pairs in a folder (see the module docstring for the accepted layouts); takes named in
-    ``exclude`` are left out (held out for validation)."""
+    ``exclude`` are left out (held out for validation). Only takes with curves are decoded; a take whose sound cannot
+    be read is skipped with a warning naming it and the reason, unless no take can be read (:class:`FileFormatError`
+    listing the reasons)."""
     from . import facegood
     from .audio import load_audio
 
@@ -161,23 +167,29 @@ def load_capture_clips(capture_dir: str | Path, *, kind: str, fps: float, exclud
         if not clips:
             raise FileFormatError(f"{d}: no FACEGOOD takes left (expected ID.wav + bs_value_ID.npy)")
         return clips
-    clips = []
-    for wav in _capture_sound_files(d):
+    clips, unread = [], []
+    for wav, curves in _capture_takes(d):
         if wav.stem in exclude:
             continue
-        csv, npz = wav.with_suffix(".csv"), wav.with_suffix(".npz")
-        audio, _ = load_audio(wav)
+        try:
+            audio, _ = load_audio(wav)
+        except Exception as e:  # noqa: BLE001 - one take that cannot be read is reported, the others are loaded
+            log.warning("capture %s skipped: %s", wav, e)
+            unread.append(f"{wav.name}: {e}")
+            continue
         feats = compute_features(audio, kind=kind, fps=fps)
-        if csv.exists():
+        if curves.suffix == ".csv":
             from facecraft.rigs.exchange import load_animation
 
-            anim = load_animation(csv).resample(fps)
+            anim = load_animation(curves).resample(fps)
             t = min(len(feats), anim.num_frames)
             clips.append(Clip(wav.stem, feats[:t], arkit=anim.curves[:t]))
-        elif npz.exists():
-            with np.load(npz) as z:
+        else:
+            with np.load(curves) as z:
                 if "flame_expression" not in z or "fps" not in z:
-                    raise FileFormatError(f"{npz}: expected arrays flame_expression (T, E), flame_jaw (T, 3) and fps")
+                    raise FileFormatError(
+                        f"{curves}: expected arrays flame_expression (T, E), flame_jaw (T, 3) and fps"
+                    )
                 src_fps = float(z["fps"])
                 expr = z["flame_expression"].astype(np.float32)
                 jaw = z["flame_jaw"].astype(np.float32) if "flame_jaw" in z else None
@@ -193,12 +205,10 @@ def load_capture_clips(capture_dir: str | Path, *, kind: str, fps: float, exclud
                 Clip(wav.stem, feats[:t], flame_expression=interp(expr)[:t],
                      flame_jaw=None if jaw is None else interp(jaw)[:t], emotion=emo)
             )  # fmt: skip
-        else:
-            log.warning("capture %s has no .csv or .npz beside it; skipped", wav)
     if not clips:
         raise FileFormatError(
             f"{d}: no capture pairs found (expected take.wav, another audio file or a video with sound such as "
-            "take.mov, + take.csv or take.npz)"
+            "take.mov, + take.csv or take.npz)" + (f"; no take could be read: {'; '.join(unread)}" if unread else "")
         )
     return clips
 

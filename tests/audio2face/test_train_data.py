@@ -192,3 +192,30 @@ def test_one_take_in_two_files_is_one_clip(tmp_path, caplog):
             left_out.setdefault(r.levelname, []).append(Path(r.getMessage().split(": left out")[0].split()[-1]).name)
     # two sound files of one take, or two videos: a warning; a video beside its take's sound file: a note
     assert sorted(left_out["WARNING"]) == ["line.mp3", "llf.mov", "take.m4a"] and left_out["INFO"] == ["own.mov"]
+
+
+def test_capture_takes_are_paired_before_decoding_and_unreadable_ones_skipped(tmp_path, monkeypatch, caplog):
+    # each audio file was decoded (and its features computed) before its curves were looked for: a long recording
+    # without curves was decoded for nothing, and a file that was not audio stopped the whole load
+    from facecraft.audio2face import audio
+
+    d = tmp_path / "cap"
+    d.mkdir()
+    t = _llf_take(d, "take.wav")
+    _llf_take(d, "notes.wav")
+    (d / "notes.csv").unlink()  # no curves: skipped, never decoded
+    _llf_take(d, "broken.wav")
+    (d / "broken.wav").write_bytes(b"not audio at all" * 64)  # curves, but no sound to read
+    decoded = []
+    real_load = audio.load_audio
+    monkeypatch.setattr(audio, "load_audio", lambda p, **kw: (decoded.append(Path(p).name), real_load(p, **kw))[1])
+    with caplog.at_level("WARNING", logger="facecraft.audio2face.train_data"):
+        clips = td.load_capture_clips(d, kind="logmel", fps=30.0)
+    assert [c.id for c in clips] == ["take"] and abs(len(clips[0].arkit) - t / 2) <= 2
+    assert sorted(decoded) == ["broken.wav", "take.wav"]
+    skipped = [r.getMessage() for r in caplog.records if "broken.wav" in r.getMessage()]
+    assert len(skipped) == 1 and "skipped" in skipped[0] and "not a readable audio file" in skipped[0]
+    # no take can be read: the clear error, with the reasons
+    (d / "take.wav").write_bytes(b"not audio either" * 64)
+    with pytest.raises(FileFormatError, match=r"no capture pairs found .*broken\.wav: .*take\.wav: "):
+        td.load_capture_clips(d, kind="logmel", fps=30.0)
