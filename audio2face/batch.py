@@ -56,11 +56,7 @@ def expand_inputs(inputs: Sequence[str | os.PathLike]) -> list[Path]:
         text = os.fspath(item)
         p = Path(text).expanduser()
         if p.is_dir():
-            found = sorted(
-                f
-                for f in p.iterdir()
-                if f.is_file() and not f.name.startswith(".") and f.suffix.lower() in AUDIO_SUFFIXES
-            )
+            found = folder_audio_files(p)
             if not found:
                 raise ParameterError(f"{p}: folder holds no audio files ({', '.join(AUDIO_SUFFIXES)})")
             found = _without_videos_of_audio(found)
@@ -77,6 +73,15 @@ def expand_inputs(inputs: Sequence[str | os.PathLike]) -> list[Path]:
                 seen.add(f.resolve())
                 out.append(f)
     return out
+
+
+def folder_audio_files(folder: Path) -> list[Path]:
+    """The files of ``folder`` (not recursive) with an ending of :data:`AUDIO_SUFFIXES`, sorted; hidden files (a name
+    starting with '.': macOS's ``._take.wav`` AppleDouble beside ``take.wav`` on a non-Mac disk, not audio) left out.
+    The listing of folders to animate (:func:`expand_inputs`) and of training capture folders (train_data)."""
+    return sorted(
+        f for f in folder.iterdir() if f.is_file() and not f.name.startswith(".") and f.suffix.lower() in AUDIO_SUFFIXES
+    )
 
 
 def _without_videos_of_audio(files: list[Path]) -> list[Path]:

@@ -25,7 +25,7 @@ from facecraft.rigs import EMOTIONS
 from facecraft.rigs.animation import FaceAnimation
 from facecraft.rigs.errors import FileFormatError, MissingFileError, ParameterError
 
-from .batch import AUDIO_SUFFIXES, VIDEO_SUFFIXES
+from .batch import AUDIO_SUFFIXES, VIDEO_SUFFIXES, folder_audio_files
 from .corpus import list_items, load_item, write_manifest
 
 log = logging.getLogger(__name__)
@@ -130,9 +130,8 @@ def _capture_takes(folder: Path) -> list[tuple[Path, Path]]:
     (one curves file, two clips of one id); the others are left out with a warning, or, for a video beside its
     sound, a note in the log."""
     takes: dict[str, list[Path]] = {}
-    for p in sorted(folder.iterdir()):
-        if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES:
-            takes.setdefault(p.stem, []).append(p)
+    for p in folder_audio_files(folder):  # hidden files (macOS ._take.wav) left out
+        takes.setdefault(p.stem, []).append(p)
     pairs = []
     for files in takes.values():
         files.sort(key=lambda p: AUDIO_SUFFIXES.index(p.suffix.lower()))

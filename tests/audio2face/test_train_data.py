@@ -219,3 +219,22 @@ def test_capture_takes_are_paired_before_decoding_and_unreadable_ones_skipped(tm
     (d / "take.wav").write_bytes(b"not audio either" * 64)
     with pytest.raises(FileFormatError, match=r"no capture pairs found .*broken\.wav: .*take\.wav: "):
         td.load_capture_clips(d, kind="logmel", fps=30.0)
+
+
+def test_capture_folders_skip_hidden_files_as_batch_folders_do(tmp_path, caplog):
+    # a macOS ._take.wav (AppleDouble, not audio) beside take.wav stopped the load, and a hidden .old.wav with its
+    # .old.csv was a take; capture folders are now listed as batch.expand_inputs lists a folder, hidden files left out
+    from facecraft.audio2face.batch import expand_inputs
+
+    d = tmp_path / "cap"
+    d.mkdir()
+    _llf_take(d, "take.wav")
+    _llf_take(d, ".old.wav")
+    apple_double = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + bytes(4000)
+    for name in ("._take.wav", "._take.csv"):
+        (d / name).write_bytes(apple_double)
+    with caplog.at_level("INFO", logger="facecraft.audio2face.train_data"):
+        clips = td.load_capture_clips(d, kind="logmel", fps=30.0)
+    assert [c.id for c in clips] == ["take"]
+    assert [r.getMessage() for r in caplog.records if "/." in r.getMessage()] == []  # no word about hidden files
+    assert [p.name for p in expand_inputs([d])] == ["take.wav"]
