@@ -31,7 +31,9 @@ FORMATS: tuple[str, ...] = ("glb", "csv", "npz", "json")
 # a video's sound track). Videos were left out of folders without a word though a single one was animated.
 # A training capture folder (train_data) is listed by SOUND_ONLY_SUFFIXES, the audio files alone, and by
 # VIDEO_SUFFIXES for a take with curves but no audio file of its stem (Live Link Face's take.mov + take.csv).
-VIDEO_SUFFIXES: tuple[str, ...] = (".webm", ".mp4", ".m4v", ".mov", ".mkv", ".avi")
+# The original first: a capture take found in two videos is read from the first (train_data): .mov, Live Link Face's
+# (and the iPhone camera's) own recording, over the .mp4 or .webm most likely converted from it.
+VIDEO_SUFFIXES: tuple[str, ...] = (".mov", ".mp4", ".m4v", ".mkv", ".avi", ".webm")
 # Lossless first: a capture take found in two formats is read from the first (train_data).
 SOUND_ONLY_SUFFIXES: tuple[str, ...] = (".wav", ".flac", ".aiff", ".aif", ".ogg", ".mp3", ".m4a", ".aac", ".opus")
 AUDIO_SUFFIXES: tuple[str, ...] = (*SOUND_ONLY_SUFFIXES, *VIDEO_SUFFIXES)

@@ -126,9 +126,9 @@ def _capture_takes(folder: Path) -> list[tuple[Path, Path]]:
     footage) is no take.
 
     One take in several files (``take.wav`` and ``take.m4a``; ``take.mov`` and the ``take.wav`` taken from it) is
-    read from the first in :data:`.batch.AUDIO_SUFFIXES` order (lossless audio first, videos last), not once per file
-    (one curves file, two clips of one id); the others are left out with a warning, or, for a video beside its
-    sound, a note in the log."""
+    read from the first in :data:`.batch.AUDIO_SUFFIXES` order (lossless audio first, videos last, Live Link Face's
+    own ``.mov`` first of those), not once per file (one curves file, two clips of one id); the others are left out
+    with a warning, or, for a video beside its sound, a note in the log."""
     takes: dict[str, list[Path]] = {}
     for p in folder_audio_files(folder):  # hidden files (macOS ._take.wav) left out
         takes.setdefault(p.stem, []).append(p)

@@ -191,7 +191,7 @@ def test_one_take_in_two_files_is_one_clip(tmp_path, caplog):
         if ": left out" in r.getMessage():
             left_out.setdefault(r.levelname, []).append(Path(r.getMessage().split(": left out")[0].split()[-1]).name)
     # two sound files of one take, or two videos: a warning; a video beside its take's sound file: a note
-    assert sorted(left_out["WARNING"]) == ["line.mp3", "llf.mov", "take.m4a"] and left_out["INFO"] == ["own.mov"]
+    assert sorted(left_out["WARNING"]) == ["line.mp3", "llf.mp4", "take.m4a"] and left_out["INFO"] == ["own.mov"]
 
 
 def test_capture_takes_are_paired_before_decoding_and_unreadable_ones_skipped(tmp_path, monkeypatch, caplog):
@@ -238,3 +238,22 @@ def test_capture_folders_skip_hidden_files_as_batch_folders_do(tmp_path, caplog)
     assert [c.id for c in clips] == ["take"]
     assert [r.getMessage() for r in caplog.records if "/." in r.getMessage()] == []  # no word about hidden files
     assert [p.name for p in expand_inputs([d])] == ["take.wav"]
+
+
+def test_live_link_face_mov_wins_over_a_video_converted_from_it(tmp_path, caplog):
+    # a take in two videos was read from the first in VIDEO_SUFFIXES order, .webm and .mp4 before .mov, so a take.mp4
+    # converted (here cut short) beside Live Link Face's own take.mov was the take and the original was left out;
+    # .mov, the app's (and the iPhone camera's) own recording, is now first of the videos
+    from facecraft.audio2face.batch import VIDEO_SUFFIXES
+
+    d = tmp_path / "llf"
+    d.mkdir()
+    _llf_take(d, "take.mp4", seconds=1.0)
+    _llf_take(d, "take.webm", seconds=1.0)
+    t = _llf_take(d, "take.mov", seconds=2.0)
+    with caplog.at_level("WARNING", logger="facecraft.audio2face.train_data"):
+        clips = td.load_capture_clips(d, kind="logmel", fps=30.0)
+    assert [c.id for c in clips] == ["take"] and abs(len(clips[0].arkit) - t / 2) <= 2  # 2 s: read from the .mov
+    left_out = sorted(Path(r.getMessage().split(": left out")[0].split()[-1]).name for r in caplog.records)
+    assert left_out == ["take.mp4", "take.webm"]
+    assert VIDEO_SUFFIXES[0] == ".mov"
