@@ -259,6 +259,9 @@ def read_livelink_csv(
     rows = [r for r in rows if any(c.strip() for c in r)]
     if not rows:
         raise FileFormatError(f"{path}: empty file, expected a Live Link Face header row")
+    if delimiter != ",":
+        # the ';' export of a spreadsheet set to a decimal comma writes 0,25: no comma separates its cells
+        rows[1:] = [[c.replace(",", ".") for c in r] for r in rows[1:]]
     header = [h.strip() for h in rows[0]]
     tc_col, count_col, shape_cols, rot_cols = _classify_columns(header, path, strict)
 

@@ -157,6 +157,16 @@ def test_a_spreadsheets_semicolon_export_reads_as_the_comma_file(tmp_path):
     )
 
 
+def test_a_spreadsheets_decimal_comma_export_reads_as_the_comma_file(tmp_path, random_anim):
+    """A spreadsheet set to a decimal comma (German, French ...) saves ';' between cells and 0,25 in them."""
+    text = write_livelink_csv(random_anim, tmp_path / "take.csv").read_text()
+    (tmp_path / "de.csv").write_text(text.replace(",", ";").replace(".", ",").replace("\n", "\r\n"))
+    want, got = read_livelink_csv(tmp_path / "take.csv"), read_livelink_csv(tmp_path / "de.csv")
+    np.testing.assert_array_equal(got["curves"], want["curves"])
+    np.testing.assert_array_equal(got["head_rotation"], want["head_rotation"])
+    assert got["fps"] == want["fps"] == 30.0 and got["meta"]["start_seconds"] == want["meta"]["start_seconds"]
+
+
 def test_bad_files(tmp_path):
     with pytest.raises(MissingFileError, match="missing.csv"):
         read_livelink_csv(tmp_path / "missing.csv")
