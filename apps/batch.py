@@ -78,7 +78,9 @@ class Job:
 # ---------------------------------------------------------------------------------------------- manifest
 def _rows(path: Path) -> Iterable[tuple[int, dict]]:
     if path.suffix.lower() in (".jsonl", ".ndjson"):
-        for n, line in enumerate(path.read_text().splitlines(), start=1):
+        # utf-8-sig, as the CSV: Notepad's "UTF-8 with BOM" starts line 1 with one (and the locale's codec is no
+        # JSON's: a cp1252 Windows read a non-ASCII path as mojibake)
+        for n, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
             if not line.strip():
                 continue
             try:

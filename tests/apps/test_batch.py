@@ -106,6 +106,14 @@ def test_a_spreadsheets_header_with_a_bom_and_capitals_is_read(tmp_path):
     assert job.error is None and job.input.endswith("a.wav") and job.options == {"emotion": "anger"}
 
 
+def test_a_jsonl_manifest_saved_with_a_bom_and_crlf_is_read(tmp_path):
+    path = tmp_path / "m.jsonl"
+    path.write_bytes('\ufeff{"input": "Aufnahme ä.wav", "emotion": "anger"}\r\n{"input": "b.wav"}\r\n'.encode())
+    jobs = batch.read_manifest(path, kind="animate", out_dir=tmp_path)
+    assert [j.error for j in jobs] == [None, None] and jobs[0].input.endswith("Aufnahme ä.wav")
+    assert jobs[0].options == {"emotion": "anger"}
+
+
 def test_a_failure_is_reported_and_a_rerun_does_only_the_rest(tmp_path, speech_manifest):
     out = tmp_path / "out"
     first = batch.run_batch("animate", speech_manifest, out, workers=1, fmt="csv", progress=False)
