@@ -69,6 +69,10 @@ def export_animation(anim, path: str | Path, *, rig=None, file_type: str | None 
         raise ParameterError(f"export_animation: expected a FaceAnimation, got {type(anim).__name__}")
     path = Path(path)
     kind = _file_type(path, file_type, animation_exporters, "export")
+    if anim.num_frames == 0:
+        # a glTF accessor holds at least one key (the GLB was invalid), and the CSV and JSON readers refuse a file
+        # without frames: none of them is written
+        raise ParameterError(f"{path}: the animation has no frames; nothing to write")
     writer = animation_exporters[kind]
     if rig is not None:
         opts["rig"] = rig

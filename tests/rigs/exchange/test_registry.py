@@ -64,3 +64,15 @@ def test_options_reach_the_format(tmp_path, tiny_rig, random_anim):
 def test_only_animations_are_exported(tmp_path):
     with pytest.raises(ParameterError, match="expected a FaceAnimation, got ndarray"):
         export_animation(np.zeros((3, 52)), tmp_path / "a.npz")
+
+
+@pytest.mark.parametrize("suffix", [".glb", ".csv", ".json", ".npz"])
+def test_an_animation_without_frames_is_not_written(tmp_path, tiny_rig, suffix):
+    """A GLB of it held empty accessors (invalid glTF: the Khronos validator's VALUE_NOT_IN_RANGE on count 0), and the
+    CSV and JSON readers refused the file their writers had made."""
+    from facecraft.rigs.animation import FaceAnimation
+
+    empty = FaceAnimation(np.zeros((0, 52), np.float32), fps=30.0)
+    with pytest.raises(ParameterError, match="no frames"):
+        export_animation(empty, tmp_path / f"empty{suffix}", rig=tiny_rig if suffix == ".glb" else None)
+    assert not list(tmp_path.iterdir())
