@@ -319,19 +319,46 @@ def _run_local(kind: str, jobs: list[Job], *, workers: int, tick: Callable[[dict
         for job in jobs:
             tick(run_job(kind, job))
         return
+    # A worker that dies (the out-of-memory killer, a crash in native code) breaks the whole pool: every job not yet
+    # finished comes back as BrokenProcessPool, without telling which one it was. Those that may have started
+    # (the first 2 * workers + 1 unfinished, as the pool hands jobs out in order: one running per worker, workers + 1
+    # queued) are run again one at a time, so a job that kills its worker again is a failed row of its own; the
+    # others go back to a new pool.
+    while jobs:
+        jobs = _run_pool(kind, jobs, workers=workers, tick=tick)
+        suspects, jobs = jobs[: 2 * workers + 1], jobs[2 * workers + 1 :]
+        if suspects:
+            log.warning("a worker process died; running the %d job(s) it may have held one at a time", len(suspects))
+            _run_one_by_one(kind, suspects, tick=tick)
+
+
+def _pool(workers: int):
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import ProcessPoolExecutor
 
     # spawn: torch and MediaPipe hold threads, which a fork would copy half-made
     from facecraft.rigs.machine import exit_with_parent
 
-    pool = ProcessPoolExecutor(
+    return ProcessPoolExecutor(
         max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=exit_with_parent
     )
-    futures = [pool.submit(run_job, kind, job) for job in jobs]
+
+
+def _run_pool(kind: str, jobs: list[Job], *, workers: int, tick: Callable[[dict], None]) -> list[Job]:
+    """Run ``jobs`` on a pool of ``workers`` processes; returns those left unfinished when a worker died (in the
+    order given), else ``[]``."""
+    from concurrent.futures import as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = _pool(workers)
+    futures = {pool.submit(run_job, kind, job): i for i, job in enumerate(jobs)}
     ticked: set = set()
+    broken: set[int] = set()
     try:
         for fut in as_completed(futures):
+            if isinstance(fut.exception(), BrokenProcessPool):
+                broken.add(futures[fut])
+                continue
             ticked.add(fut)
             tick(fut.result())
     except BaseException:
@@ -342,6 +369,32 @@ def _run_local(kind: str, jobs: list[Job], *, workers: int, tick: Callable[[dict
             if fut not in ticked and fut.done() and not fut.cancelled() and fut.exception() is None:
                 tick(fut.result())
         raise
+    pool.shutdown()
+    return [job for i, job in enumerate(jobs) if i in broken]
+
+
+def _run_one_by_one(kind: str, jobs: list[Job], *, tick: Callable[[dict], None]) -> None:
+    """Each job alone in a one-worker pool (kept while its jobs end normally), so a worker's death names its job."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = _pool(1)
+    for job in jobs:
+        fut = pool.submit(run_job, kind, job)
+        try:
+            record = fut.result()
+        except BrokenProcessPool:
+            pool.shutdown()
+            pool = _pool(1)
+            partial_path(job.output).unlink(missing_ok=True)
+            record = {"row": job.row, "input": job.input, "output": job.output, "status": "failed",
+                      "error": "its worker process died (killed by a signal, such as the out-of-memory killer's, "
+                               "or crashed in native code)"}  # fmt: skip
+        except BaseException:  # stopped: the running job finishes and is reported, as in _run_pool
+            pool.shutdown(wait=True)
+            if fut.done() and fut.exception() is None:
+                tick(fut.result())
+            raise
+        tick(record)
     pool.shutdown()
 
 

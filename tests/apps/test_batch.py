@@ -210,6 +210,45 @@ def test_a_killed_process_resumes_with_nothing_lost_or_done_twice(tmp_path, five
     assert _outputs(out) == clean
 
 
+_CRASHING_WORKER = """
+import os, signal
+import facecraft.apps.batch as batch
+
+real = batch.RUNNERS["animate"]
+
+
+def killed_on_crash_wav(job, partial):
+    if job.input.endswith("crash.wav"):  # as the out-of-memory killer ends a worker
+        partial.write_text("half a file")
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(job, partial)
+
+
+batch.RUNNERS["animate"] = killed_on_crash_wav
+"""
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_job_is_one_failed_row_and_the_rest_are_done(tmp_path, five_clips, monkeypatch):
+    """A worker process that dies broke the whole pool: the run ended in a BrokenProcessPool traceback, without its
+    report, and the rows still queued were not run."""
+    manifest, clean = five_clips
+    _wav(tmp_path / "clips" / "crash.wav", 0.5, 150)
+    rows = manifest.read_text().splitlines()
+    manifest.write_text("\n".join([*rows[:3], "clips/crash.wav", *rows[3:]]) + "\n")  # CSV row 4
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(_CRASHING_WORKER)  # read by the spawned workers only
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(hook), os.environ.get("PYTHONPATH")])))
+    out = tmp_path / "out"
+    report = batch.run_batch("animate", manifest, out, workers=2, fmt="csv", progress=False)
+    assert report["counts"] == {"done": 5, "skipped": 0, "failed": 1}
+    (failed,) = report["failed"]
+    assert failed["row"] == 4 and "worker process died" in failed["error"]
+    assert json.loads((out / batch.REPORT_NAME).read_text())["counts"] == report["counts"]
+    assert _outputs(out) == clean and not list(out.glob(".*.partial*"))
+
+
 def test_edit_batch_writes_edited_pngs(tmp_path):
     manifest = tmp_path / "edits.csv"
     manifest.write_text(f"input,output,emotion,au\n{resolve_asset('astronaut')},sad,sadness:1,\n")
