@@ -332,6 +332,13 @@ def _run_local(kind: str, jobs: list[Job], *, workers: int, tick: Callable[[dict
             _run_one_by_one(kind, suspects, tick=tick)
 
 
+def _worker_died(job: Job, why: str) -> dict:
+    """The failed record of a job whose worker process died under it (the half file it left is removed)."""
+    partial_path(job.output).unlink(missing_ok=True)
+    return {"row": job.row, "input": job.input, "output": job.output, "status": "failed",
+            "error": f"its worker process died ({why})"}  # fmt: skip
+
+
 def _pool(workers: int):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -385,10 +392,7 @@ def _run_one_by_one(kind: str, jobs: list[Job], *, tick: Callable[[dict], None])
         except BrokenProcessPool:
             pool.shutdown()
             pool = _pool(1)
-            partial_path(job.output).unlink(missing_ok=True)
-            record = {"row": job.row, "input": job.input, "output": job.output, "status": "failed",
-                      "error": "its worker process died (killed by a signal, such as the out-of-memory killer's, "
-                               "or crashed in native code)"}  # fmt: skip
+            record = _worker_died(job, "killed by a signal, as by the out-of-memory killer, or crashed in native code")
         except BaseException:  # stopped: the running job finishes and is reported, as in _run_pool
             pool.shutdown(wait=True)
             if fut.done() and fut.exception() is None:
@@ -417,11 +421,16 @@ def _run_ray(kind: str, jobs: list[Job], *, workers: int, address: str | None, t
             ray.init(num_cpus=max(1, workers), include_dashboard=False, log_to_driver=False)
     try:
         task = ray.remote(num_cpus=1, max_retries=0)(run_job)
-        pending = [task.remote(kind, job) for job in jobs]
+        refs = {task.remote(kind, job): job for job in jobs}
+        pending = list(refs)
         while pending:
             ready, pending = ray.wait(pending, num_returns=1)
             for ref in ready:
-                tick(ray.get(ref))
+                try:
+                    record = ray.get(ref)
+                except ray.exceptions.RayError as e:  # run_job never raises: its worker died (Ray's OOM killer ...)
+                    record = _worker_died(refs[ref], f"{type(e).__name__}: {str(e).strip().splitlines()[0]}")
+                tick(record)
         return {"ray_nodes": len(ray.nodes()), "ray_cpus": ray.cluster_resources().get("CPU", 0)}
     finally:
         if started:

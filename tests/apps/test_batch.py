@@ -312,6 +312,26 @@ def test_ray_backend_writes_the_same_files_as_the_local_pool(tmp_path, speech_ma
 
 
 @pytest.mark.slow
+def test_a_ray_worker_killed_mid_job_is_one_failed_row(tmp_path, speech_manifest, monkeypatch):
+    """ray.get raised the dead worker's WorkerCrashedError out of the run: no report, the other rows' results lost."""
+    pytest.importorskip("ray", reason="the ray extra is not installed")
+    _wav(speech_manifest.parent / "clips" / "crash.wav", 0.5, 150)
+    manifest = tmp_path / "jobs.jsonl"
+    manifest.write_text(
+        "".join(json.dumps({"input": str(speech_manifest.parent / "clips" / n)}) + "\n" for n in ("a.wav", "crash.wav"))
+    )
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(_CRASHING_WORKER)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(hook), os.environ.get("PYTHONPATH")])))
+    out = tmp_path / "out"
+    report = batch.run_batch("animate", manifest, out, backend="ray", workers=2, fmt="csv", progress=False)
+    assert report["counts"] == {"done": 1, "skipped": 0, "failed": 1}
+    assert report["failed"][0]["row"] == 2 and "worker process died" in report["failed"][0]["error"]
+    assert (out / "a.csv").is_file() and (out / batch.REPORT_NAME).is_file() and not list(out.glob(".*.partial*"))
+
+
+@pytest.mark.slow
 def test_ray_backend_writes_the_same_augment_crops_as_the_local_pool(tmp_path):
     pytest.importorskip("ray", reason="the ray extra is not installed")
     manifest = tmp_path / "faces.csv"
