@@ -114,8 +114,10 @@ def write_mp4(
     path : output file (parents are created; an existing file is replaced).
     fps : frames per second (> 0).
     audio : path to any audio/video file ffmpeg reads, or a ``(samples, sample_rate)`` pair with samples
-        float in [-1, 1], shape ``(N,)`` or ``(N, channels)``. Encoded to AAC; the video's frames decide the
-        length (shorter sound is padded with silence, longer sound is cut). A file is checked before rendering.
+        float in [-1, 1], shape ``(N,)`` or ``(N, channels)``. Encoded to AAC, its first sample at the first
+        frame (a sound stream's own start time, as in a video whose sound begins after its picture, is dropped, as
+        :func:`facecraft.audio2face.audio.load_audio` drops it); the video's frames decide the length (shorter
+        sound is padded with silence, longer sound is cut). A file is checked before rendering.
     crf : H.264 constant rate factor, 0 (lossless) .. 51 (worst); 18 is visually clean.
     preset : x264 speed preset (``ultrafast`` .. ``veryslow``).
 
@@ -154,10 +156,12 @@ def write_mp4(
         writer.close()
         writer = None
         if audio_path:
+            # the sound from its first sample on, as load_audio reads it (the frames were made from those samples):
+            # a sound stream that starts later than its file's picture (a video's) kept that delay, out of sync
             _run_ffmpeg(
                 ["-y", "-i", str(video_tmp), "-i", str(audio_path), "-map", "0:v:0", "-map", "1:a:0",
-                 "-c:v", "copy", "-af", "apad", "-c:a", "aac", "-b:a", "160k", "-shortest", "-movflags", "+faststart",
-                 str(part)],
+                 "-c:v", "copy", "-af", "asetpts=PTS-STARTPTS,apad", "-c:a", "aac", "-b:a", "160k", "-shortest",
+                 "-movflags", "+faststart", str(part)],
                 what=f"{path} (muxing audio {audio_path})",
             )  # fmt: skip
         os.replace(part, path)

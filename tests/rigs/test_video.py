@@ -220,3 +220,35 @@ def test_a_rendered_videos_side_must_be_even(tmp_path):
     with pytest.raises(ParameterError, match="even"):  # --size 101 was padded to 102 without a word
         render_mp4(load_rig("default"), np.zeros((2, 52), np.float32), tmp_path / "x.mp4", size=101)
     assert not (tmp_path / "x.mp4").exists()
+
+
+def test_a_sound_stream_starting_late_is_muxed_from_its_first_sample(tmp_path):
+    # A video whose sound track starts 1 s after its picture: load_audio reads the sound from its first sample, and
+    # `talk`'s mouth followed those samples, but the mux kept the stream's 1 s start: the sound came 1 s after the
+    # mouth (and its last second was cut). The muxed sound now starts at the first frame, as the samples read.
+    import subprocess
+
+    from facecraft.audio2face.audio import load_audio
+    from facecraft.rigs.video import ffmpeg_exe
+
+    sr = 16000
+    wav = tmp_path / "beep.wav"
+    t = np.arange(2 * sr) / sr
+    sf.write(wav, np.where(t < 0.2, 0.5 * np.sin(2 * np.pi * 440 * t), 0.0), sr)  # a beep at 0 s, then silence
+    late = tmp_path / "late.mp4"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "color=s=32x32:d=3", "-itsoffset", "1",
+                    "-i", str(wav), "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-c:a", "aac", str(late)],
+                   check=True)  # fmt: skip
+
+    def beep_at(path) -> float:
+        y, rate = load_audio(path)
+        return float(np.flatnonzero(np.abs(y) > 0.1)[0] / rate)
+
+    assert beep_at(late) < 0.1  # the samples the frames are made from: the beep first
+    out = write_mp4(_frames(40), tmp_path / "talk.mp4", fps=20, audio=late)
+    muxed = tmp_path / "muxed.wav"
+    # the muxed sound on the video's timeline (silence before the stream's start time)
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(out), "-vn", "-af", "aresample=async=1:first_pts=0",
+                    str(muxed)], check=True)  # fmt: skip
+    assert beep_at(muxed) < 0.1  # was 0.95 s
+    assert probe_video(out).seconds == pytest.approx(2.0, abs=0.1)
