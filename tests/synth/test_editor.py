@@ -675,3 +675,27 @@ def test_a_creases_lit_wall_dims_with_an_underexposed_photo():
     # Lifted toward full white in a photo at a tenth of the light, the wall glowed (+14 levels on 17); toward the
     # dark photo's white it is under a third of the skin's level. A lit photo's stays as it was.
     assert 0 < lift(17) <= 0.3 * 17 and lift(170) == 5
+
+
+def test_removing_a_smile_does_not_carry_the_nose_with_the_corners():
+    """The corner drag moves the skin beside a removed smile's corners; the lower nose is cartilage and stays where
+    :func:`held_offsets` leaves it (carried along, a broad smile's nose wing followed the corner 0.14 face widths down,
+    drawing the nose out into the lip)."""
+    from facecraft.rigs.default_rig import SEMANTIC_VERTICES
+    from facecraft.synth.editor import _nose_hold, _skin_points, drag_corner_skin
+    from facecraft.synth.warp import face_width
+
+    from .warp_helpers import astronaut_points
+
+    _, src, _ = astronaut_points()
+    fw = face_width(src)
+    dst = src.copy()
+    for corner in (SEMANTIC_VERTICES["mouth_corner_r"], SEMANTIC_VERTICES["mouth_corner_l"]):
+        dst[corner] += (0.0, 0.1 * fw)  # both corners pulled down: their smiles removed
+    change = np.zeros(52)
+    change[[ARKIT_INDEX["mouthSmileLeft"], ARKIT_INDEX["mouthSmileRight"]]] = -1.2
+    out = drag_corner_skin(src, dst, change)
+    held = _nose_hold() >= 0.99
+    assert held.sum() > 20 and np.allclose(out[held], dst[held])  # the lower nose keeps its own motion
+    cheek = _skin_points() & (_nose_hold() == 0) & (np.linalg.norm(src - src[61], axis=1) < 0.08 * fw)
+    assert cheek.sum() >= 3 and np.all(out[cheek, 1] > dst[cheek, 1] + 0.02 * fw)  # the skin beside still follows
