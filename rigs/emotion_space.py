@@ -430,8 +430,8 @@ class EmotionTrack:
             path = Path(path_or_keys)
             if not path.exists():
                 raise MissingFileError(f"emotion track not found: {path}")
-            try:
-                data = json.loads(path.read_text())
+            try:  # utf-8-sig: Notepad's "UTF-8 with BOM" (and PowerShell's UTF8) starts the file with a byte order mark
+                data = json.loads(path.read_text(encoding="utf-8-sig"))
             except (json.JSONDecodeError, UnicodeDecodeError) as e:
                 raise FileFormatError(f"{path}: not valid JSON ({e})") from e
             keys = data.get("keys") if isinstance(data, dict) else data

@@ -228,3 +228,16 @@ def test_assignments_in_any_spacing_are_assignments_and_bad_values_say_so():
     for text, message in (("AU12=nan", "finite"), ("AU12=abc", "not a number"), ("jawOpen=inf", "finite")):
         with pytest.raises(ParameterError, match=message):
             parse_emotion(text)
+
+
+def test_a_track_file_saved_with_a_byte_order_mark_reads(tmp_path):
+    # Notepad's "UTF-8 with BOM" (PowerShell's Set-Content -Encoding UTF8): `talk --emotion-track` and the studio's
+    # track file said "not valid JSON (Unexpected UTF-8 BOM ...)"
+    keys = [{"t": 0, "emotion": "neutral"}, {"t": 1.0, "text": "a shy smile — gentle"}]
+    path = tmp_path / "track.json"
+    path.write_text(json.dumps(keys, ensure_ascii=False), encoding="utf-8-sig")
+    plain = tmp_path / "plain.json"
+    plain.write_text(json.dumps(keys, ensure_ascii=False), encoding="utf-8")
+    for value in (path, str(path)):
+        track = parse_emotion_track(value, source="--emotion-track")
+        assert list(track.times) == [0.0, 1.0] and np.allclose(track.codes, EmotionTrack.from_json(plain).codes)
