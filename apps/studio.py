@@ -306,7 +306,15 @@ def _edit_tab() -> None:
 
     analysis_out = [session, face, compare, download, full_size, full_file, status, *sliders]
     # Progress and error badges on the status line only, not on each of the 77 sliders.
-    photo.upload(_analyze, inputs=photo, outputs=analysis_out, api_name="analyze", show_progress_on=status)
+    # a photo removed (the upload's x) is dropped as one that cannot be edited is: the sliders edited it still
+    gr.on(
+        [photo.upload, photo.clear],
+        _analyze,
+        inputs=photo,
+        outputs=analysis_out,
+        api_name="analyze",
+        show_progress_on=status,
+    )
     sample.click(_analyze_sample, inputs=None, outputs=analysis_out, api_name="analyze_sample", show_progress_on=status)
     face.input(
         _choose_face, inputs=[session, face], outputs=sliders, api_name="choose_face", show_progress="hidden"
@@ -473,7 +481,15 @@ def _talk_tab() -> None:
             status = gr.Markdown("Upload a photo or pick the sample, then add speech.", elem_id="talk-status")
             download = gr.DownloadButton("Download the video (MP4)", value=None, elem_id="talk-download")
     shown = [session, face, framing, video, download, status]
-    photo.upload(_talk_analyze, inputs=photo, outputs=shown, api_name="talk_analyze", show_progress_on=status)
+    # a photo removed (the upload's x) is dropped with its framing and video: the run made it talk still
+    gr.on(
+        [photo.upload, photo.clear],
+        _talk_analyze,
+        inputs=photo,
+        outputs=shown,
+        api_name="talk_analyze",
+        show_progress_on=status,
+    )
     sample.click(_talk_sample, inputs=None, outputs=shown, api_name="talk_sample", show_progress_on=status)
     face.input(
         _talk_face, inputs=[session, face], outputs=[framing, status], api_name="talk_face", show_progress="hidden"

@@ -150,3 +150,19 @@ def test_the_talk_tab_shows_a_photo_without_a_face_and_a_run_without_a_photo_as_
     assert len(session.faces) == 1 and face.choices == [(face.choices[0][0], 0)] and not face.interactive
     assert framing.shape[0] == framing.shape[1] > 200
     assert status == "astronaut.png: 512x512; 1 face(s) found. Add speech and press Make the talking portrait."
+
+
+def test_a_removed_photo_is_dropped_in_the_edit_and_talk_tabs(demo):
+    # the upload's x cleared the file box only: the framing, the status and the session stayed, and the Talk tab
+    # made the removed photo talk (the Edit tab's sliders edited it)
+    for api_name, tab in (("analyze", "edit"), ("talk_analyze", "talk")):
+        event = _event(demo, api_name)
+        assert [b.elem_id for b in event.inputs] == [f"{tab}-photo"]
+        assert sorted(name for _, name in event.targets) == ["clear", "upload"]
+        assert {block for block, _ in event.targets} == {event.inputs[0]._id}
+    with pytest.warns(UserWarning, match="no photo: upload one or pick the sample"):
+        session, face, framing, video, download, status = studio._talk_analyze(None)
+    assert session is None and framing is None and video is None and download is None and face.choices == []
+    with pytest.warns(UserWarning, match="no photo"):
+        out = studio._analyze(None)
+    assert out[0] is None and out[2] is None and out[3] is None
