@@ -418,6 +418,14 @@ def _number(value, name: str) -> float:
 SLIDER_RANGE = (0.0, 1.0)
 
 
+def emotion_intensity(value) -> float:
+    """An emotion's intensity control (the Edit, Animate and Talk tabs) checked: a number in [0, 1]."""
+    v = _number(value, "intensity")
+    if not SLIDER_RANGE[0] <= v <= SLIDER_RANGE[1]:
+        raise ParameterError(f"intensity: expected a value in [0, 1], got {value}")
+    return v
+
+
 def slider_value(value, *, lo: float = SLIDER_RANGE[0], hi: float = SLIDER_RANGE[1]) -> float | None:
     """A slider's value as the page sends it, taken into ``[lo, hi]``: above ``hi`` is ``hi``, below ``lo`` is
     ``lo``. None when the slider's number box holds no number (left empty, or text the browser cannot read)."""
@@ -597,9 +605,7 @@ def edit_arguments(
     if emotion:
         if emotion not in EMOTIONS:
             raise ParameterError(f"emotion: expected one of {', '.join(EMOTIONS)}, got {emotion!r}")
-        if not 0.0 <= _number(intensity, "intensity") <= 1.0:
-            raise ParameterError(f"intensity: expected a value in [0, 1], got {intensity}")
-        args["emotion"] = f"{emotion}:{float(intensity):.3f}"
+        args["emotion"] = f"{emotion}:{emotion_intensity(intensity):.3f}"
     if text and text.strip():
         args["text"] = text.strip()
     if au:
@@ -739,7 +745,7 @@ def speech_emotion(emotion: str | None, intensity: float, track=None) -> SpeechE
     emotion_track = parse_track(track)
     if emotion_track is not None:
         return SpeechEmotion(track=emotion_track)
-    return SpeechEmotion(f"{emotion}:{float(intensity):.3f}" if emotion else None)
+    return SpeechEmotion(f"{emotion}:{emotion_intensity(intensity):.3f}" if emotion else None)
 
 
 def speech_transcript(transcript: str | None) -> str | None:

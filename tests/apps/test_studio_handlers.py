@@ -353,6 +353,16 @@ def test_parse_track_forms(tmp_path):
         h.parse_track("3")
 
 
+@pytest.mark.parametrize("typed", [None, "", "abc", float("nan"), 1.5, -0.1])
+def test_the_speech_tabs_intensity_is_checked_as_the_edit_tabs_is(typed):
+    # the Animate and Talk tabs' intensity went through float(): None (an API call, or a box left empty) was
+    # "unexpected error (TypeError)", text a ValueError, NaN went on as 'happiness:nan'; the Edit tab's check now
+    assert h.speech_emotion("happiness", 0.5) == h.SpeechEmotion("happiness:0.500")
+    assert h.speech_emotion(None, typed) == h.SpeechEmotion()  # no emotion: its intensity is not used
+    with pytest.raises(ParameterError, match="^intensity: expected a"):
+        h.speech_emotion("happiness", typed)
+
+
 @pytest.fixture(scope="module")
 def speech_wav(tmp_path_factory):
     """1.5 s of a voiced, syllable-like signal at 16 kHz (no data set needed)."""
