@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from num2words import num2words
 
 from facecraft.rigs.assets import resolve_asset
 from facecraft.rigs.errors import OptionalDependencyError, ParameterError
@@ -186,9 +187,83 @@ def _fill_gaps(phones: list[Phone], duration: float) -> list[Phone]:
 
 
 def normalize_transcript(text: str) -> list[str]:
-    """Lower-case words of a transcript, keeping inner apostrophes (``"Don't, Tom!"`` -> ``["don't", "tom"]``)."""
-    text = text.lower().replace("\u2019", "'")
+    """Lower-case words of a transcript, keeping inner apostrophes (``"Don't, Tom!"`` -> ``["don't", "tom"]``).
+
+    Numbers are spelled as they are said (:func:`spell_numbers`): ``"for 10 dollars"`` -> ``["for", "ten",
+    "dollars"]``.
+    """
+    text = spell_numbers(text.lower().replace("\u2019", "'"))
     return [w.strip("'") for w in re.findall(r"[a-z0-9']+", text) if w.strip("'")]
+
+
+_DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+#: Currency signs: the unit's name (one, several) and the hundredth's (one, several).
+_CURRENCIES = {
+    "$": ("dollar", "dollars", "cent", "cents"),
+    "\u00a3": ("pound", "pounds", "penny", "pence"),
+    "\u20ac": ("euro", "euros", "cent", "cents"),
+}
+_NUMBER = re.compile(
+    r"(?P<cur>[$\u00a3\u20ac])?(?P<int>\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.(?P<frac>\d+))?"
+    r"(?:(?P<ord>st|nd|rd|th)\b)?(?P<pct>\s*%)?(?P<scale>\s+(?:thousand|million|billion|trillion)\b)?",
+    re.IGNORECASE,
+)
+
+
+def _said(words: str) -> str:
+    """num2words' English as a speaker of the pocketsphinx model (US English) says it: no hyphens or commas,
+    no "and" inside a number ("one hundred five")."""
+    return " ".join(w for w in re.split(r"[\s,-]+", words) if w and w != "and")
+
+
+def _cardinal(digits: str) -> str:
+    digits = digits.replace(",", "")
+    if (len(digits) > 1 and digits[0] == "0") or len(digits) > 15:  # "007", a code or a long serial: digit by digit
+        return " ".join(_DIGITS[int(c)] for c in digits)
+    return _said(num2words(int(digits)))
+
+
+def _spell_number(m: re.Match) -> str:
+    digits, frac, cur = m["int"], m["frac"], m["cur"]
+    scale = m["scale"].strip().lower() if m["scale"] else None
+    if m["ord"] and frac is None and cur is None:
+        words = _said(num2words(int(digits.replace(",", "")), to="ordinal"))
+    elif not (frac or cur or scale or m["pct"]) and re.fullmatch(r"1[1-9]\d\d|20\d\d", digits):  # a year
+        words = _said(num2words(int(digits), to="year"))
+    else:
+        words = _cardinal(digits)
+        if frac is not None and not (cur and not scale and len(frac) == 2):
+            words += " point " + " ".join(_DIGITS[int(c)] for c in frac)
+        if m["ord"] and frac is not None:
+            words += " " + m["ord"]
+    if scale:
+        words += " " + scale
+    if cur:
+        one, many, cent, cents = _CURRENCIES[cur]
+        if not scale and frac is not None and len(frac) == 2:  # "$5.50": five dollars fifty cents
+            whole = int(digits.replace(",", ""))
+            parts = [f"{words} {one if whole == 1 else many}"] if whole else []
+            if int(frac):
+                parts.append(f"{_cardinal(frac.lstrip('0'))} {cent if int(frac) == 1 else cents}")
+            words = " ".join(parts) or f"zero {many}"
+        else:
+            words += " " + (one if digits == "1" and frac is None and not scale else many)
+    if m["pct"]:
+        words += " percent"
+    return f" {words} "
+
+
+def spell_numbers(text: str) -> str:
+    """Numbers in a text spelled as they are said, in words the pronunciation dictionary knows.
+
+    Cardinals (``10`` ten, ``105`` one hundred five, ``1,000`` one thousand), four-digit numbers from 1100 to
+    2099 as years (``2024`` twenty twenty four, ``1905`` nineteen oh five, ``2005`` two thousand five),
+    ordinals (``22nd`` twenty second), decimals (``3.5`` three point five), percentages (``50%`` fifty percent)
+    and money in dollars, pounds or euros (``$5`` five dollars, ``$5.50`` five dollars fifty cents, ``$2
+    million`` two million dollars). A number that starts with 0 (``007``) or has more than 15 digits is read
+    digit by digit.
+    """
+    return _NUMBER.sub(_spell_number, text)
 
 
 # Rough letter-to-sound rules for words missing from the dictionary (multi-letter groups first).
@@ -202,7 +277,6 @@ _LETTER_RULES: tuple[tuple[str, str], ...] = (
     ("r", "R"), ("s", "S"), ("t", "T"), ("u", "AH"), ("v", "V"), ("w", "W"), ("x", "K S"), ("y", "IY"),
     ("z", "Z"),
 )  # fmt: skip
-_DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 
 def letter_to_sound(word: str) -> str:
@@ -222,17 +296,13 @@ def letter_to_sound(word: str) -> str:
 
 
 def _prepare_words(decoder, words: list[str]) -> list[str]:
-    """Spell numbers as digits' names and add unknown words to the decoder's dictionary."""
-    ready: list[str] = []
+    """Add the words missing from the decoder's dictionary (numbers are spelled by :func:`normalize_transcript`)."""
     for w in words:
-        parts = [_DIGITS[int(c)] for c in w] if w.isdigit() else [w]
-        for p in parts:
-            if decoder.lookup_word(p) is None:
-                pron = letter_to_sound(p)
-                logger.info("word %r not in the pocketsphinx dictionary; using %r", p, pron)
-                decoder.add_word(p, pron, False)
-            ready.append(p)
-    return ready
+        if decoder.lookup_word(w) is None:
+            pron = letter_to_sound(w)
+            logger.info("word %r not in the pocketsphinx dictionary; using %r", w, pron)
+            decoder.add_word(w, pron, False)
+    return words
 
 
 def align_transcript(

@@ -8,11 +8,14 @@ import pytest
 from facecraft.audio2face.audio import load_audio
 from facecraft.audio2face.phonetics import (
     Phone,
+    _dictionary,
+    _model_paths,
     align_transcript,
     letter_to_sound,
     normalize_transcript,
     recognize_phones,
     speech_phones,
+    spell_numbers,
     text_to_phones,
 )
 from facecraft.audio2face.visemes import ARPABET
@@ -154,3 +157,59 @@ def test_recognised_words_are_not_warned_about_as_a_transcript(speech_clips, cap
     with caplog.at_level(logging.WARNING, logger="facecraft.audio2face.phonetics"):
         result = speech_phones(y, sr, decode_words=True)
     assert result.method == "words" and result.fit < phonetics.TRANSCRIPT_FIT_MIN and not caplog.records
+
+
+# Numbers were spelled digit by digit ("10" -> "one zero"), so a transcript with "10 dollars" did not fit speech
+# that said "ten dollars" while "ten" did; text_to_phones gave "10" a single AH.
+NUMBERS = [
+    ("for 10 dollars", "for ten dollars"),
+    ("42 and 105", "forty two and one hundred five"),
+    ("0 13 99", "zero thirteen ninety nine"),
+    ("1,000 people", "one thousand people"),
+    ("1,234,567", "one million two hundred thirty four thousand five hundred sixty seven"),
+    ("in 2024, 1905, 2005", "in twenty twenty four nineteen oh five two thousand five"),
+    ("1100 2099", "eleven hundred twenty ninety nine"),
+    ("1099 2100 9999", "one thousand ninety nine two thousand one hundred nine thousand nine hundred ninety nine"),
+    ("the 1st, 2nd, 3rd, 4th, 11th", "the first second third fourth eleventh"),
+    ("22nd 101st", "twenty second one hundred first"),
+    ("3.5 and 0.25", "three point five and zero point two five"),
+    ("50% or 2.5 %", "fifty percent or two point five percent"),
+    ("$5, $1, $5.50", "five dollars one dollar five dollars fifty cents"),
+    ("$0.99, $1.01", "ninety nine cents one dollar one cent"),
+    ("$2 million, $1,500", "two million dollars one thousand five hundred dollars"),
+    ("\u00a33, \u20ac20", "three pounds twenty euros"),
+    ("agent 007, 10 thousand", "agent zero zero seven ten thousand"),
+    ("Version 2. Done.", "version two done"),
+]
+
+
+@pytest.mark.parametrize(("text", "said"), NUMBERS)
+def test_numbers_are_spelled_as_said_in_words_the_dictionary_knows(text, said):
+    words = normalize_transcript(text)
+    assert " ".join(words) == said
+    known = _dictionary(str(_model_paths(None)["dict"]))
+    assert [w for w in words if w not in known] == []
+
+
+def test_spell_numbers_leaves_the_rest_of_the_text():
+    assert spell_numbers("Bob paid $5.50, 10% more.") == "Bob paid  five dollars fifty cents ,  ten percent  more."
+
+
+def test_number_phones_are_the_words_phones():
+    assert text_to_phones("10") == text_to_phones("ten") == ["T", "EH", "N"]
+    assert text_to_phones("22nd") == text_to_phones("twenty second")
+
+
+def test_a_transcript_with_digits_aligns_to_the_words_said(tmp_path):
+    import shutil
+    import subprocess
+
+    exe = shutil.which("espeak-ng")
+    if exe is None:
+        pytest.skip("espeak-ng not installed (apt-get install espeak-ng)")
+    path = tmp_path / "ten.wav"
+    said = "I bought two maps for ten dollars"
+    subprocess.run([exe, "-v", "en-us", "-s", "150", "-w", str(path), said], check=True, capture_output=True)
+    y, sr = load_audio(path)
+    result = align_transcript(y, sr, transcript="I bought two maps for 10 dollars")  # was "does not fit the speech"
+    assert [w.word for w in result.words if w.word != "<sil>"] == normalize_transcript(said)
