@@ -644,6 +644,7 @@ def launch(
     *, host: str = "127.0.0.1", port: int | None = None, refine: h.RefineConfig | None = None, **options
 ) -> None:
     """Build and serve the studio (blocks until stopped); ``options`` go to :meth:`gradio.Blocks.launch`."""
+    h.prune_results()  # what earlier runs left beyond the newest results
     demo = build_studio(refine=refine)
     demo.queue(default_concurrency_limit=1)
     options = {"js": SLIDER_BOX_JS, **options}

@@ -17,6 +17,7 @@ import importlib.util
 import json
 import logging
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -282,12 +283,69 @@ def shared_models() -> StudioModels:
     return StudioModels()
 
 
-def output_dir() -> Path:
-    """A fresh folder for one result's files, inside the system temp folder (where Gradio may serve from)."""
-    root = Path(tempfile.gettempdir()) / "facecraft-studio"
+#: How many result folders (:func:`output_dir`) are kept: the newest ones, whose files the page may still show or
+#: offer for download. An edit writes two (before, after), up to about 9 MB at :data:`EDIT_MAX_SIDE`.
+KEEP_RESULTS = 50
+#: A folder made for a job that fills it over time (a talking video, an augmented data set) is kept this long
+#: even when newer results push it out of the newest :data:`KEEP_RESULTS`, so it is not removed under its job.
+JOB_HOLD_S = 3600.0
+_JOB_MARK = ".job"  # in a job's folder; its time is the job's start
+
+
+def results_root() -> Path:
+    """The folder that holds the result folders, inside the system temp folder (where Gradio may serve from)."""
+    return Path(tempfile.gettempdir()) / "facecraft-studio"
+
+
+def output_dir(*, job: bool = False) -> Path:
+    """A fresh folder for one result's files, in :func:`results_root`; older results beyond the newest
+    :data:`KEEP_RESULTS` are removed (:func:`prune_results`). ``job``: the folder is filled over time (kept for
+    :data:`JOB_HOLD_S` whatever comes after it)."""
+    root = results_root()
     out = root / uuid.uuid4().hex[:12]
     out.mkdir(parents=True, exist_ok=True)
+    if job:
+        (out / _JOB_MARK).touch()
+    prune_results(root, keep_also=out)
     return out
+
+
+def prune_results(root: Path | None = None, *, keep: int | None = None, keep_also: Path | None = None) -> int:
+    """Remove the result folders in ``root`` (default :func:`results_root`) beyond the newest ``keep`` (default
+    :data:`KEEP_RESULTS`; by the time they last changed), except ``keep_also`` and a job's folder younger than
+    :data:`JOB_HOLD_S`; returns how many went. Only folders named as :func:`output_dir` names them are touched; one
+    that cannot be removed (or that another studio removes first) is left. Run at start-up and by :func:`output_dir`.
+    """
+    root = results_root() if root is None else Path(root)
+    keep = KEEP_RESULTS if keep is None else max(int(keep), 0)
+    folders: list[tuple[int, str, Path]] = []
+    try:
+        with os.scandir(root) as it:
+            entries = list(it)
+    except OSError:  # no folder yet
+        return 0
+    for e in entries:
+        if len(e.name) == 12 and all(c in "0123456789abcdef" for c in e.name) and e.is_dir(follow_symlinks=False):
+            try:
+                folders.append((e.stat(follow_symlinks=False).st_mtime_ns, e.name, Path(e.path)))
+            except OSError:
+                continue
+    folders.sort(reverse=True)
+    now = time.time()
+    removed = 0
+    for _, name, folder in folders[keep:]:
+        if keep_also is not None and name == Path(keep_also).name:
+            continue
+        try:
+            if now - (folder / _JOB_MARK).stat().st_mtime < JOB_HOLD_S:
+                continue
+        except OSError:  # no mark: not a job's folder
+            pass
+        shutil.rmtree(folder, ignore_errors=True)
+        removed += not folder.exists()
+    if removed:
+        log.info("studio: removed %d old result folder(s) from %s (keeping the newest %d)", removed, root, keep)
+    return removed
 
 
 # ---------------------------------------------------------------------------------------------- edit
@@ -807,7 +865,7 @@ def animate_speech(
     if mode not in ("learned", "procedural"):
         raise ParameterError(f"mode: expected 'learned' or 'procedural', got {mode!r}")
     emo = speech_emotion(emotion, intensity, track)
-    out = Path(out_dir) if out_dir is not None else output_dir()
+    out = Path(out_dir) if out_dir is not None else output_dir(job=True)
     out.mkdir(parents=True, exist_ok=True)
     stem = p.stem or "speech"
     files = {key: str(out / f"{stem}{suffix}") for key, (suffix, _) in ANIMATE_OUTPUTS.items()}
@@ -947,7 +1005,7 @@ def talking_portrait(
     if problem:
         raise NoFaceError(problem)
     step = progress or (lambda fraction, what: None)
-    out = Path(out_dir) if out_dir is not None else output_dir()
+    out = Path(out_dir) if out_dir is not None else output_dir(job=True)
     out.mkdir(parents=True, exist_ok=True)
     video = out / f"{Path(session.name).stem or 'photo'}-talking.mp4"
     step(0.05, "analysing the photo and the speech")
@@ -1139,8 +1197,6 @@ def augment_upload(
     FileFormatError
         Not a zip or folder, or nothing readable in it. NoFaceError: no face in any image.
     """
-    import shutil
-
     from facecraft.eval.augment import AugmentConfig, augment_dataset, infer_format
     from facecraft.eval.augment_filter import parse_targets
 
@@ -1151,7 +1207,7 @@ def augment_upload(
     if isinstance(targets, list | tuple) and not targets:
         raise ParameterError("targets: choose at least one emotion")
     chosen = parse_targets(targets if isinstance(targets, str) else list(targets))
-    work = output_dir()
+    work = output_dir(job=True)
     data = work / "data"
     data.mkdir()
     if isinstance(upload, list | tuple):  # the files of an uploaded folder

@@ -216,6 +216,79 @@ def test_save_png_round_trips(tmp_path):
     assert h.save_png(img, stem="photo.v2.final-edited").endswith("/photo.v2.final-edited.png")  # all its dots
 
 
+# Every edit wrote new folders under /tmp/facecraft-studio (before.png, after.png) and nothing removed them: a
+# long-running studio had 638 of them. Only the newest KEEP_RESULTS are kept now.
+def _results(root: Path) -> set[str]:
+    return {p.name for p in root.iterdir() if p.is_dir()}
+
+
+def test_the_studio_keeps_only_its_newest_result_folders(tmp_path, monkeypatch):
+    import os
+    import tempfile
+    import time
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # gettempdir() -> tmp_path
+    img = np.zeros((8, 8, 3), np.uint8)
+    t0 = time.time() - 1000
+    made = []
+    for k in range(h.KEEP_RESULTS + 20):
+        path = Path(h.save_png(img, stem=f"edit{k}"))
+        os.utime(path.parent, (t0 + k, t0 + k))  # one second apart, whatever the file system's clock resolution
+        made.append(path)
+    root = tmp_path / "facecraft-studio"
+    assert _results(root) == {p.parent.name for p in made[-h.KEEP_RESULTS :]}  # was all 70
+    assert made[-1].is_file()
+
+
+def test_the_result_being_made_is_never_removed(tmp_path, monkeypatch):
+    import os
+    import time
+
+    monkeypatch.setattr(h, "results_root", lambda: tmp_path)
+    later = time.time() + 1000  # newer by their times than the one being made (a clock set back)
+    for k in range(h.KEEP_RESULTS):
+        folder = tmp_path / f"{k:012x}"
+        folder.mkdir()
+        os.utime(folder, (later, later))
+    path = Path(h.save_png(np.zeros((8, 8, 3), np.uint8), stem="latest"))
+    assert path.is_file() and len(_results(tmp_path)) == h.KEEP_RESULTS + 1
+
+
+def test_a_jobs_folder_is_held_while_it_may_run_and_other_files_are_left_alone(tmp_path, monkeypatch):
+    import os
+    import time
+
+    monkeypatch.setattr(h, "results_root", lambda: tmp_path)
+    (tmp_path / "notes").mkdir()  # not a result folder's name
+    (tmp_path / "notes.txt").write_text("mine")
+    job = h.output_dir(job=True)  # a talking video, still rendering
+    old = time.time() - 100
+    os.utime(job, (old, old))
+    for _ in range(h.KEEP_RESULTS + 5):
+        h.output_dir()
+    assert job.is_dir() and len(_results(tmp_path) - {"notes"}) == h.KEEP_RESULTS + 1
+    stale = time.time() - h.JOB_HOLD_S - 1
+    os.utime(job / ".job", (stale, stale))
+    latest = h.output_dir()
+    assert not job.exists() and latest.is_dir() and len(_results(tmp_path) - {"notes"}) == h.KEEP_RESULTS
+    assert (tmp_path / "notes").is_dir() and (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_start_up_removes_what_earlier_runs_left(tmp_path):
+    import os
+    import time
+
+    t0 = time.time() - 5000
+    for k in range(h.KEEP_RESULTS + 7):
+        folder = tmp_path / f"{k:012x}"
+        folder.mkdir()
+        (folder / "after.png").write_bytes(b"x")
+        os.utime(folder, (t0 + k, t0 + k))
+    assert h.prune_results(tmp_path) == 7
+    assert _results(tmp_path) == {f"{k:012x}" for k in range(7, h.KEEP_RESULTS + 7)}
+    assert h.prune_results(tmp_path) == 0
+
+
 def test_the_studio_writes_a_grey_photos_edits_grey_and_keeps_its_profile(tmp_path, models):
     from PIL import ImageCms
 
