@@ -306,15 +306,11 @@ def _edit_tab() -> None:
 
     analysis_out = [session, face, compare, download, full_size, full_file, status, *sliders]
     # Progress and error badges on the status line only, not on each of the 77 sliders.
-    # a photo removed (the upload's x) is dropped as one that cannot be edited is: the sliders edited it still
-    gr.on(
-        [photo.upload, photo.clear],
-        _analyze,
-        inputs=photo,
-        outputs=analysis_out,
-        api_name="analyze",
-        show_progress_on=status,
-    )
+    photo.upload(_analyze, inputs=photo, outputs=analysis_out, api_name="analyze", show_progress_on=status)
+    # a photo removed (the upload's x) is dropped as one that cannot be edited is: the sliders edited it still. A
+    # listener of its own: one listener for both (gr.on) ran once at a time and dropped an upload made while the
+    # clear's run was still going (the browser test's next upload, on a loaded machine)
+    photo.clear(_analyze, inputs=photo, outputs=analysis_out, api_name=False, show_progress_on=status)
     sample.click(_analyze_sample, inputs=None, outputs=analysis_out, api_name="analyze_sample", show_progress_on=status)
     face.input(
         _choose_face, inputs=[session, face], outputs=sliders, api_name="choose_face", show_progress="hidden"
@@ -481,15 +477,10 @@ def _talk_tab() -> None:
             status = gr.Markdown("Upload a photo or pick the sample, then add speech.", elem_id="talk-status")
             download = gr.DownloadButton("Download the video (MP4)", value=None, elem_id="talk-download")
     shown = [session, face, framing, video, download, status]
-    # a photo removed (the upload's x) is dropped with its framing and video: the run made it talk still
-    gr.on(
-        [photo.upload, photo.clear],
-        _talk_analyze,
-        inputs=photo,
-        outputs=shown,
-        api_name="talk_analyze",
-        show_progress_on=status,
-    )
+    photo.upload(_talk_analyze, inputs=photo, outputs=shown, api_name="talk_analyze", show_progress_on=status)
+    # a photo removed (the upload's x) is dropped with its framing and video: the run made it talk still (a listener
+    # of its own, as in the Edit tab)
+    photo.clear(_talk_analyze, inputs=photo, outputs=shown, api_name=False, show_progress_on=status)
     sample.click(_talk_sample, inputs=None, outputs=shown, api_name="talk_sample", show_progress_on=status)
     face.input(
         _talk_face, inputs=[session, face], outputs=[framing, status], api_name="talk_face", show_progress="hidden"
