@@ -607,6 +607,10 @@ def _augment_tab() -> None:
 
 
 # ---------------------------------------------------------------------------------------------- app
+#: How often (seconds) Gradio's cache of the files shown is swept of copies older than :data:`h.JOB_HOLD_S`.
+GRADIO_CACHE_SWEEP_S = 600
+
+
 def build_studio(*, refine: h.RefineConfig | None = None) -> gr.Blocks:
     """The studio's :class:`gradio.Blocks` (not launched); models load on first use, not here.
 
@@ -615,7 +619,9 @@ def build_studio(*, refine: h.RefineConfig | None = None) -> gr.Blocks:
     """
     if refine is not None:
         h.shared_models().refine = refine
-    with gr.Blocks(title="facecraft studio") as demo:
+    # Gradio keeps its own copy of every file a handler returns (/tmp/gradio): without a sweep it grew as the
+    # studio's own result folders did (h.prune_results); its copies go after the hour a job's folder is held
+    with gr.Blocks(title="facecraft studio", delete_cache=(GRADIO_CACHE_SWEEP_S, int(h.JOB_HOLD_S))) as demo:
         gr.Markdown("# facecraft studio\nEdit expressions in photos, animate speech, make a photo talk, judge faces.")
         with gr.Tabs():
             with gr.Tab("Edit", id="edit"):

@@ -171,3 +171,12 @@ def test_a_removed_photo_is_dropped_in_the_edit_and_talk_tabs(demo):
     with pytest.warns(UserWarning, match="no photo"):
         out = studio._analyze(None)
     assert out[0] is None and out[2] is None and out[3] is None
+
+
+def test_gradios_copies_of_the_results_are_swept_as_the_studios_own_folders_are(demo):
+    # every file a handler returns is copied into Gradio's cache (/tmp/gradio), which grew without limit (387
+    # entries, 89 MB on a colleague's machine) while the studio pruned its own result folders
+    from facecraft.apps import studio_handlers as h
+
+    sweep, age = demo.delete_cache
+    assert sweep == studio.GRADIO_CACHE_SWEEP_S and 0 < sweep <= age == int(h.JOB_HOLD_S)
