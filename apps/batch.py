@@ -45,6 +45,7 @@ from pathlib import Path
 
 from facecraft.rigs.animation import frame_rate
 from facecraft.rigs.errors import MissingFileError, OptionalDependencyError, ParameterError
+from facecraft.rigs.machine import spawn_pool
 
 log = logging.getLogger(__name__)
 
@@ -339,25 +340,13 @@ def _worker_died(job: Job, why: str) -> dict:
             "error": f"its worker process died ({why})"}  # fmt: skip
 
 
-def _pool(workers: int):
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    # spawn: torch and MediaPipe hold threads, which a fork would copy half-made
-    from facecraft.rigs.machine import exit_with_parent
-
-    return ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=exit_with_parent
-    )
-
-
 def _run_pool(kind: str, jobs: list[Job], *, workers: int, tick: Callable[[dict], None]) -> list[Job]:
     """Run ``jobs`` on a pool of ``workers`` processes; returns those left unfinished when a worker died (in the
     order given), else ``[]``."""
     from concurrent.futures import as_completed
     from concurrent.futures.process import BrokenProcessPool
 
-    pool = _pool(workers)
+    pool = spawn_pool(workers)
     futures = {pool.submit(run_job, kind, job): i for i, job in enumerate(jobs)}
     ticked: set = set()
     broken: set[int] = set()
@@ -384,14 +373,14 @@ def _run_one_by_one(kind: str, jobs: list[Job], *, tick: Callable[[dict], None])
     """Each job alone in a one-worker pool (kept while its jobs end normally), so a worker's death names its job."""
     from concurrent.futures.process import BrokenProcessPool
 
-    pool = _pool(1)
+    pool = spawn_pool(1)
     for job in jobs:
         fut = pool.submit(run_job, kind, job)
         try:
             record = fut.result()
         except BrokenProcessPool:
             pool.shutdown()
-            pool = _pool(1)
+            pool = spawn_pool(1)
             record = _worker_died(job, "killed by a signal, as by the out-of-memory killer, or crashed in native code")
         except BaseException:  # stopped: the running job finishes and is reported, as in _run_pool
             pool.shutdown(wait=True)

@@ -33,7 +33,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -42,6 +42,7 @@ import numpy as np
 
 from facecraft.rigs import EMOTION_INDEX, EMOTIONS
 from facecraft.rigs.errors import FacecraftError, FileFormatError, MissingFileError, ParameterError
+from facecraft.rigs.machine import spawn_pool
 from facecraft.rigs.run_settings import check_run_settings, save_run_settings
 
 from .augment_filter import (
@@ -419,9 +420,6 @@ def _init_worker(config: AugmentConfig, threads: int) -> None:
     global _WORKER, _WORKER_ERROR
     import torch
 
-    from facecraft.rigs.machine import exit_with_parent
-
-    exit_with_parent()
     torch.set_num_threads(threads)
     cv2.setNumThreads(threads)
     try:
@@ -905,10 +903,7 @@ def _run(
             augmenter.close()
             torch.set_num_threads(before)
         return
-    import multiprocessing as mp
-
-    ctx = mp.get_context("spawn")  # MediaPipe and torch do not survive a fork with their threads running
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(config, threads)) as pool:
+    with spawn_pool(workers, initializer=_init_worker, initargs=(config, threads)) as pool:
         readers = None
         if measure is not None:
             readers, report = pool.submit(_measure, measure).result()

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -31,6 +30,7 @@ import numpy as np
 
 from facecraft.rigs import EMOTIONS
 from facecraft.rigs.errors import ParameterError
+from facecraft.rigs.machine import spawn_pool
 
 logger = logging.getLogger(__name__)
 
@@ -279,9 +279,7 @@ def cross_validate(
                 })  # fmt: skip
                 slots.append((arm, seed, k))
     if workers > 1:
-        import multiprocessing as mp
-
-        with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=mp.get_context("spawn")) as ex:
+        with spawn_pool(min(workers, len(jobs))) as ex:
             results = list(ex.map(_fold_run, jobs))
     else:
         results = []

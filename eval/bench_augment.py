@@ -55,7 +55,6 @@ import json
 import logging
 import time
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -64,6 +63,7 @@ import numpy as np
 from facecraft.rigs import EMOTIONS
 from facecraft.rigs.assets import shared_data_dir
 from facecraft.rigs.errors import MissingFileError, ParameterError
+from facecraft.rigs.machine import spawn_pool
 
 from .augment_cv import CV_SEEDS
 
@@ -606,9 +606,7 @@ def _fixed_split(
             arm = {**common, "train": data_w, "out_dir": folder, "taus": augmented_taus, "prior_shift": shift}
             jobs.append((w, arm))
     runs: dict = {"train": [], **{w: [] for w in synthetic_weights}}
-    import multiprocessing as mp
-
-    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=mp.get_context("spawn")) as pool:
+    with spawn_pool(min(workers, len(jobs))) as pool:
         results = list(pool.map(_arm, [job for _, job in jobs]))
     for (arm, _), res in zip(jobs, results, strict=True):
         runs[arm].append(res)

@@ -1,9 +1,11 @@
-"""What a benchmark records about the machine it ran on: timings on a shared CPU depend on its load."""
+"""What a benchmark records about the machine it ran on (timings on a shared CPU depend on its load), and the
+project's worker processes (:func:`spawn_pool`)."""
 
 from __future__ import annotations
 
 import os
 import platform
+from collections.abc import Callable
 
 
 def load_average() -> list[float] | None:
@@ -41,3 +43,24 @@ def exit_with_parent(poll_seconds: float = 1.0) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def spawn_pool(workers: int, *, initializer: Callable[..., object] | None = None, initargs: tuple = ()):
+    """The project's process pool: ``workers`` processes started by spawn, not fork (torch and MediaPipe hold threads,
+    which a fork copies half-made), each ending with its parent (:func:`exit_with_parent`) before it runs
+    ``initializer(*initargs)`` (a module-level function: it is pickled)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(initializer, initargs),
+    )
+
+
+def _start_worker(initializer: Callable[..., object] | None, initargs: tuple) -> None:
+    exit_with_parent()
+    if initializer is not None:
+        initializer(*initargs)

@@ -54,7 +54,7 @@ from facecraft.rigs.default_rig import (
     LIPS_UPPER_OUTER,
 )
 from facecraft.rigs.errors import FacecraftError
-from facecraft.rigs.machine import load_average
+from facecraft.rigs.machine import load_average, spawn_pool
 from facecraft.rigs.sections import run_sections
 from facecraft.rigs.stats import pearson
 
@@ -633,11 +633,7 @@ def section_robustness(
                 progress(_robust_summary(rows, len(rows), available, sample, workers))
 
     if workers > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        spawn = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=spawn, initializer=_worker_start) as pool:
+        with spawn_pool(workers, initializer=_worker_start) as pool:
             collect(pool.map(_worker_item, jobs, chunksize=8))
     else:
         collect(robust_item(ctx, Path(p), e, measure=m) for p, e, m in jobs)

@@ -43,12 +43,12 @@ def _running(pid: int) -> bool:
 def test_pool_workers_end_when_their_parent_is_killed(tmp_path):
     script, pid_file = tmp_path / "parent.py", tmp_path / "worker.pid"
     script.write_text(
-        "import multiprocessing, os, pathlib, signal, sys\n"
-        "from concurrent.futures import ProcessPoolExecutor\n"
-        "from facecraft.rigs.machine import exit_with_parent\n"
+        "import os, pathlib, signal, sys\n"
+        "from facecraft.rigs.machine import spawn_pool\n"
         "if __name__ == '__main__':\n"
-        "    spawn = multiprocessing.get_context('spawn')\n"
-        "    pool = ProcessPoolExecutor(1, mp_context=spawn, initializer=exit_with_parent)\n"
+        "    here = str(pathlib.Path(sys.argv[1]).parent)\n"
+        "    pool = spawn_pool(1, initializer=os.chdir, initargs=(here,))\n"
+        "    assert pool.submit(os.getcwd).result() == here  # the initializer ran, after the watch\n"
         "    pathlib.Path(sys.argv[1]).write_text(str(pool.submit(os.getpid).result()))\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
     )
