@@ -370,8 +370,7 @@ def _procedural_stream_file(path, *, emotion, transcript, fps: float, blink: boo
     animator = ProceduralAnimator(fps=fps, blink=blink)
     anim = animator.animate_file(path, transcript=transcript, emotion=emotion, block_seconds=BLOCK_S, progress=progress)
     anim.curves = tongue_where_visible(anim.curves)
-    peak = max(audio_peak(block) for block in iter_audio_blocks(path, block_seconds=BLOCK_S))
-    return _mark_silence(anim, peak)
+    return _mark_silence(anim, anim.meta.pop("audio_peak"))
 
 
 def file_loudness(path, *, fps: float, num_frames: int, block_s: float = BLOCK_S) -> np.ndarray:

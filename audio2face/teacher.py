@@ -37,7 +37,7 @@ from .audio import SAMPLE_RATE
 from .head_motion import LOUD_DB, QUIET_DB, frame_loudness
 from .lip_state import CLOSURE_JAW, CLOSURE_PRESS, CLOSURE_SEAL
 from .phonetics import Phone
-from .postprocess import OVERLAY_INDEX, add_blinks, is_silent, yield_to_seal
+from .postprocess import OVERLAY_INDEX, add_blinks, audio_peak, is_silent, yield_to_seal
 from .visemes import (
     BILABIALS,
     JAW_CHANNELS,
@@ -517,7 +517,8 @@ class ProceduralAnimator:
         file that fits in one pass; for longer files it is ignored (with a warning) and phones are recognised.
         ``block_seconds`` is rounded to whole seconds so blocks hold whole frames at integer frame rates.
         ``progress`` shows a bar (stderr) in seconds of audio done while the blocks run
-        (:func:`~facecraft.audio2face.audio.iter_audio_blocks_shown`).
+        (:func:`~facecraft.audio2face.audio.iter_audio_blocks_shown`). ``meta["audio_peak"]`` is the file's largest
+        absolute sample, read on the way (a caller that marks silence need not read the file again).
         """
         from facecraft.rigs.animation import FaceAnimation
 
@@ -527,20 +528,22 @@ class ProceduralAnimator:
         if audio_duration(path) <= 1.5 * block_seconds:
             y, sr = load_audio(path)
             anim = self.animate(y, sr, transcript=transcript, emotion=emotion)
-            anim.meta["source"] = str(path)
+            anim.meta.update(source=str(path), audio_peak=audio_peak(y))
             return anim
         if transcript:
             logger.warning(
                 "%s is longer than %.0f s: the transcript is ignored, phones are recognised", path, 1.5 * block_seconds
             )
-        curves, cues, visemes, offset = [], [], [], 0.0
+        curves, cues, visemes, offset, peak = [], [], [], 0.0, 0.0
         for block in iter_audio_blocks_shown(path, block_seconds=block_seconds, progress=progress):
+            peak = max(peak, audio_peak(block))
             anim = self.animate(block, SAMPLE_RATE, emotion=emotion, time_offset=offset)
             curves.append(anim.curves)
             cues.extend(anim.mouth_cues or [])
             visemes.extend(anim.visemes or [])
             offset += len(block) / SAMPLE_RATE
         meta = {**anim.meta, "source": str(path), "block_seconds": block_seconds, "transcript": None}
+        meta["audio_peak"] = peak
         frames = np.concatenate(curves)[: num_frames(offset, self.fps)]
         return FaceAnimation(frames, fps=self.fps, mouth_cues=cues, visemes=visemes, meta=meta)
 
