@@ -9,6 +9,7 @@ transparency: :class:`PhotoTraits`) is read by :func:`load_image_with_traits` an
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Iterator
@@ -237,11 +238,16 @@ def _image_folders(root: Path, *, recursive: bool) -> Iterator[tuple[Path, list[
             todo.append((sub, (*chain, key(sub))))
 
 
+@functools.cache
+def _listed_formats() -> tuple[str, ...]:
+    """PIL's names of the formats :data:`IMAGE_EXTENSIONS` stand for."""
+    return tuple(sorted({fmt for ext, fmt in Image.registered_extensions().items() if ext in IMAGE_EXTENSIONS}))
+
+
 def _holds_an_image(path: Path) -> bool:
     """Whether ``path`` starts as an image in one of :data:`IMAGE_EXTENSIONS`' formats (only its header is read)."""
-    formats = {fmt for ext, fmt in Image.registered_extensions().items() if ext in IMAGE_EXTENSIONS}
     try:
-        with Image.open(path, formats=sorted(formats)):
+        with Image.open(path, formats=_listed_formats()):
             return True
     except Image.DecompressionBombError:
         return True  # an image, refused when loaded: reported then
