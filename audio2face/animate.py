@@ -111,7 +111,7 @@ def add_head_and_gaze(
 
 
 # Output types whose writer stores FaceAnimation.flame_expression / flame_jaw (Live Link CSV and GLB have no
-# place for them).
+# place for them): facecraft.rigs.exchange.flame_formats, spelt here so this module need not import the exchange.
 FLAME_SUFFIXES: tuple[str, ...] = (".npz", ".json")
 
 

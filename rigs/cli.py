@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +49,7 @@ def _load_input(args: argparse.Namespace):
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
-    from .exchange import export_animation
+    from .exchange import export_animation, flame_formats
 
     if (args.output is None) == (args.output_option is None):
         raise ParameterError("convert: give the output once, as OUTPUT or -o OUTPUT")
@@ -61,6 +62,12 @@ def _cmd_convert(args: argparse.Namespace) -> int:
         raise ParameterError(f"--rig: only a .glb output carries a mesh; {args.output} holds the curves alone")
     rig = load_rig(args.rig or "default") if glb else None
     path = export_animation(anim, args.output, rig=rig)
+    kept = Path(args.output).suffix.lower().lstrip(".") in flame_formats
+    flame = [f"{name} ({a.shape[1]} per frame)" for name, a in
+             (("FLAME expression", anim.flame_expression), ("FLAME jaw", anim.flame_jaw)) if a is not None]  # fmt: skip
+    if flame and not kept:
+        print(f"warning: {args.input}: {' and '.join(flame)} dropped: {path.suffix} has no place for them "
+              f"(convert to {' or '.join('.' + k for k in flame_formats)} to keep them)", file=sys.stderr)  # fmt: skip
     print(f"{anim.num_frames} frames at {anim.fps:g} fps -> {path}")
     return 0
 

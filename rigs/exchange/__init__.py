@@ -20,6 +20,7 @@ from .registry import (
     animation_exporters,
     animation_loaders,
     export_animation,
+    flame_formats,
     load_animation,
     supported_formats,
 )
@@ -27,8 +28,8 @@ from .validate import validate_gltf, validator_available
 
 __all__ = [
     "LIVELINK_HEADER", "animation_exporters", "animation_loaders", "arkit_target_name", "blender_available",
-    "blender_imports_gltf", "build_glb", "export_animation", "load_animation", "load_gltf_rig", "read_gltf",
-    "read_gltf_animation",
+    "blender_imports_gltf", "build_glb", "export_animation", "flame_formats", "load_animation", "load_gltf_rig",
+    "read_gltf", "read_gltf_animation",
     "read_json_curves", "read_livelink_csv", "read_npz", "render_glb_frame", "supported_formats", "validate_gltf",
     "validator_available", "write_glb", "write_json_curves", "write_livelink_csv", "write_npz", "write_rig_glb",
 ]  # fmt: skip

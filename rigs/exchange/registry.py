@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 animation_exporters: dict[str, Callable] = {
     **glb._exporters, **livelink._exporters, **npz._exporters, **json_curves._exporters,
 }  # fmt: skip
+#: File types whose writer stores ``FaceAnimation.flame_expression`` / ``flame_jaw`` (Live Link CSV and GLB have no
+#: place for them).
+flame_formats: tuple[str, ...] = ("npz", "json")
 animation_loaders: dict[str, Callable] = {
     **gltf_import._loaders, **livelink._loaders, **npz._loaders, **json_curves._loaders,
 }  # fmt: skip

@@ -82,3 +82,35 @@ def test_convert_refuses_a_rig_for_curves_only_output_and_a_rig_write_error_is_o
 
     with pytest.raises(FacecraftError, match="could not write"):  # safetensors' own error type, named
         save_tensors({"x": torch.zeros(1)}, tmp_path / "missing" / "deeper" / "\0bad.safetensors")
+
+
+def test_convert_keeps_flame_parameters_where_the_format_holds_them_and_says_when_it_drops_them(tmp_path, capsys):
+    """An animation from ``facecraft animate --flame-model`` carries FLAME expression + jaw: .npz and .json keep
+    them through ``convert`` (resampled with the curves); .csv and .glb cannot hold them, and stderr says so."""
+    from facecraft.audio2face.animate import FLAME_SUFFIXES
+    from facecraft.rigs.exchange import flame_formats
+
+    assert FLAME_SUFFIXES == tuple("." + k for k in flame_formats)  # the audio side's spelling of the same list
+    rng = np.random.default_rng(0)
+    anim = FaceAnimation(rng.random((12, 52), np.float32) * 0.5, fps=30,
+                         flame_expression=rng.normal(size=(12, 10)).astype(np.float32),
+                         flame_jaw=rng.normal(scale=0.1, size=(12, 3)).astype(np.float32))  # fmt: skip
+    for src_kind in ("npz", "json"):
+        src = export_animation(anim, tmp_path / f"src.{src_kind}")
+        for kind in ("npz", "json"):
+            out = tmp_path / f"{src_kind}_to.{kind}"
+            assert main(["convert", str(src), str(out)]) == 0
+            back = load_animation(out)
+            assert np.allclose(back.flame_expression, anim.flame_expression, atol=1e-4)
+            assert np.allclose(back.flame_jaw, anim.flame_jaw, atol=1e-4)
+            assert "FLAME" not in capsys.readouterr().err
+        assert main(["convert", str(src), str(tmp_path / "60.npz"), "--fps", "60"]) == 0
+        assert load_animation(tmp_path / "60.npz").flame_expression.shape == (24, 10)
+        for kind in ("csv", "glb"):
+            assert main(["convert", str(src), str(tmp_path / f"out.{kind}")]) == 0
+            err = capsys.readouterr().err
+            assert "FLAME expression (10 per frame) and FLAME jaw (3 per frame) dropped" in err, err
+            assert f".{kind} has no place" in err and ".npz or .json" in err
+    plain = export_animation(FaceAnimation(anim.curves, fps=30), tmp_path / "plain.npz")
+    assert main(["convert", str(plain), str(tmp_path / "plain.csv")]) == 0
+    assert "FLAME" not in capsys.readouterr().err
