@@ -197,24 +197,41 @@ def load_audio(path, *, sr: int = SAMPLE_RATE, max_seconds: float | None = None)
     return np.clip(y, -1.0, 1.0), sr
 
 
-_DURATION = re.compile(r"^\s*Duration:\s*(\d+):(\d{2}):(\d{2}(?:\.\d+)?)", re.MULTILINE)
-_AUDIO_STREAM = re.compile(r"^\s*Stream #\d+:\d+.*?: Audio:", re.MULTILINE)
+_DURATION = re.compile(r"^\s*Duration:\s*(\d+):(\d{2}):(\d{2}(?:\.\d+)?)(?:, start: (-?\d+(?:\.\d+)?))?", re.MULTILINE)
+_AUDIO_STREAM = re.compile(r"^\s*Stream #\d+:\d+.*?: Audio:.*$", re.MULTILINE)
 _VIDEO_STREAM = re.compile(r"^\s*Stream #\d+:\d+.*?: Video:.*$", re.MULTILINE)
+_STREAM_START = re.compile(r", start (-?\d+(?:\.\d+)?)")  # a stream's own start, printed where it is not 0
 _ESTIMATED = "Estimating duration from bitrate"  # ffmpeg's words for a raw AAC or MP3 stream's guessed length
-_OUT_TIME = re.compile(r"^out_time_us=(\d+)\s*$", re.MULTILINE)
+_TIME_BASE = re.compile(r"^#tb 0: (\d+)/(\d+)\s*$", re.MULTILINE)
+_PACKET = re.compile(r"^0,\s*-?\d+,\s*(-?\d+),\s*(\d+),", re.MULTILINE)  # framecrc: stream, dts, pts, duration, ...
+#: A sound track that starts this late (container or stream start, seconds) has its packets counted: a container's
+#: "Duration" may run from 0 to the sound's end (Matroska, Ogg), while the decoder gives the sound from its first
+#: sample. Under it (an MP3's encoder delay, 0.025 s at 44.1 kHz) the header's length is within a frame.
+_LATE_START_S = 1 / 30
 
 
 def _sound_track_duration(p: Path) -> float | None:
-    """The length of the audio stream ffmpeg would decode (the one :func:`load_audio` reads), from its packets'
-    timestamps: the stream is copied to ffmpeg's null output, read through but not decoded. None where that fails."""
-    cmd = [ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(p), "-vn", "-sn", "-dn", "-c:a", "copy", "-f", "null",
-           "-progress", "pipe:1", "-nostats", "-"]  # fmt: skip
+    """The length of the sound the decoder gives (what :func:`load_audio` reads), from the audio stream's packets:
+    the stream is copied to ffmpeg's ``framecrc`` output, read through but not decoded, which lists each packet's
+    time and length. None where that fails.
+
+    The length runs from the first packet to the end of the last: a sound track that starts late (a video whose
+    sound begins at 0.5 s, a container whose start time is above 0) is decoded from its first sample on, without the
+    delay before it, so the delay is not counted; packets before time 0 are the encoder's priming, which the decoder
+    drops."""
+    cmd = [ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(p), "-vn", "-sn", "-dn", "-c:a", "copy",
+           "-f", "framecrc", "-"]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, check=False)
-    times = _OUT_TIME.findall(proc.stdout.decode(errors="replace"))
-    if proc.returncode != 0 or not times or int(times[-1]) <= 0:
+    listing = proc.stdout.decode(errors="replace")
+    tb = _TIME_BASE.search(listing)
+    first = _PACKET.search(listing)  # the packets come in time order: the first line and the last
+    last = _PACKET.search(listing, listing.rfind("\n0,", 0, len(listing.rstrip())) + 1)
+    if proc.returncode != 0 or tb is None or first is None or last is None or int(tb.group(2)) <= 0:
         logger.debug("%s: the sound track's length could not be counted (%s)", p, proc.stderr.decode(errors="replace"))
         return None
-    return int(times[-1]) / 1e6
+    end = int(last.group(1)) + int(last.group(2))
+    seconds = (end - max(int(first.group(1)), 0)) * int(tb.group(1)) / int(tb.group(2))
+    return seconds if seconds > 0 else None
 
 
 def _ffmpeg_duration(p: Path) -> float | None:
@@ -222,27 +239,33 @@ def _ffmpeg_duration(p: Path) -> float | None:
     None where it gives none: no "Duration:" (a stream), a zero one, no audio stream, or a file it cannot open.
 
     The header's length is the container's: a video's is its picture's, which may outlast the sound (a 6 s clip with
-    2 s of speech read 6 s), and a raw AAC or MP3 stream's is estimated from its bit rate (20.89 s for 20.03 s). For
-    those the sound track's own length is counted from its packets (:func:`_sound_track_duration`, not decoded)."""
+    2 s of speech read 6 s), a raw AAC or MP3 stream's is estimated from its bit rate (20.89 s for 20.03 s), and a
+    container whose sound starts late may count the delay before it (a Matroska file with 2 s of sound from 0.5 s
+    read 2.5 s), which the decoder does not give. For those the sound track's own length is counted from its packets
+    (:func:`_sound_track_duration`, not decoded)."""
     proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(p)], capture_output=True, check=False)
     info = proc.stderr.decode(errors="replace")
     m = _DURATION.search(info)
-    if m is None or _AUDIO_STREAM.search(info) is None:
+    sound = _AUDIO_STREAM.search(info)
+    if m is None or sound is None:
         return None
     seconds = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
     if seconds <= 0:
         return None
     pictures = [line for line in _VIDEO_STREAM.findall(info) if "(attached pic)" not in line]  # cover art is no video
-    if pictures or _ESTIMATED in info:
+    stream_start = _STREAM_START.search(sound.group(0))
+    late = max(float(m.group(4) or 0), float(stream_start.group(1)) if stream_start else 0.0) > _LATE_START_S
+    if pictures or late or _ESTIMATED in info:
         return _sound_track_duration(p) or seconds
     return seconds
 
 
 def audio_duration(path) -> float:
     """Length of an audio file's sound in seconds, read without decoding it: libsndfile's header, else the
-    container's as ffmpeg reads it (M4A ...), else, for a video (whose container may outlast its sound track) or a
-    raw AAC or MP3 stream (whose header length ffmpeg estimates from the bit rate), the sound track's packets counted
-    by ffmpeg (read through, not decoded: 0.1 s for 10 minutes).
+    container's as ffmpeg reads it (M4A ...), else, for a video (whose container may outlast its sound track), a
+    raw AAC or MP3 stream (whose header length ffmpeg estimates from the bit rate) or a sound track that starts late
+    (whose delay the decoder does not give), the sound track's packets counted by ffmpeg (read through, not
+    decoded). The length is the decoder's: what :func:`load_audio` gives, within a frame.
 
     Only where none gives one (a named pipe, a file ffmpeg cannot open or that holds no audio stream) is the
     file decoded, which also raises the errors of :func:`load_audio` for files that are not audio.

@@ -292,3 +292,48 @@ def test_duration_is_the_sound_tracks_not_the_containers(tmp_path, monkeypatch):
         commands.clear()
         assert abs(audio_duration(path) - decoded[name]) <= 1 / 30, name
         assert len(commands) == (1 if name == "line.m4a" else 2), name  # the probe; the count where it is needed
+
+
+def test_duration_of_a_late_starting_sound_track_is_what_the_decoder_gives(tmp_path, monkeypatch):
+    # a video whose sound starts at 0.5 s, or a container whose start time is 0.5 s, read 2.5 s for 2 s of sound:
+    # the container's length (or its packets' last time) counts the delay, and the decoder gives the sound from its
+    # first sample without it. A delay filtered into the samples (adelay) is sound, decoded and counted alike.
+    import subprocess
+
+    import imageio_ffmpeg
+
+    from facecraft.audio2face import audio
+
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    sine = ["-f", "lavfi", "-i", "sine=f=220:d=2"]
+    picture = ["-f", "lavfi", "-i", "color=s=32x32:d=3"]
+
+    def make(name, *args):
+        subprocess.run([ffmpeg, "-v", "error", *args, str(tmp_path / name)], check=True)
+        return tmp_path / name
+
+    m4a, mp3 = make("line.m4a", *sine, "-c:a", "aac"), make("line.mp3", *sine, "-c:a", "libmp3lame")
+    late = {
+        "late.mp4": make("late.mp4", *picture, "-itsoffset", "0.5", "-i", str(m4a), "-map", "0:v", "-map", "1:a",
+                         "-c:v", "libx264", "-c:a", "copy"),
+        "late.mkv": make("late.mkv", "-itsoffset", "0.5", "-i", str(mp3), "-c", "copy"),
+        "late_video.mkv": make("late_video.mkv", *picture, "-itsoffset", "0.5", "-i", str(mp3), "-map", "0:v",
+                               "-map", "1:a", "-c:v", "libx264", "-c:a", "copy"),
+    }  # fmt: skip
+    delayed = {
+        "adelay.wav": make("adelay.wav", *sine, "-af", "adelay=500"),
+        "adelay.mp4": make("adelay.mp4", *picture, *sine, "-filter_complex", "[1:a]adelay=500[a]", "-map", "0:v",
+                           "-map", "[a]", "-c:v", "libx264", "-c:a", "aac"),
+    }  # fmt: skip
+    decoded = {name: len(load_audio(path)[0]) / 16000 for name, path in {**late, **delayed}.items()}
+    for name in late:
+        assert decoded[name] == pytest.approx(2.0, abs=0.05), name  # the decoder skips the delay
+    for name in delayed:
+        assert decoded[name] == pytest.approx(2.5, abs=0.05), name  # silence in the samples is decoded
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("audio_duration decoded the file")
+
+    monkeypatch.setattr(audio, "load_audio", no_decoding)
+    for name, path in {**late, **delayed}.items():
+        assert abs(audio_duration(path) - decoded[name]) <= 1 / 30, (name, audio_duration(path), decoded[name])
