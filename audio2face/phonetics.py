@@ -205,9 +205,28 @@ _CURRENCIES = {
 }
 _NUMBER = re.compile(
     r"(?P<cur>[$\u00a3\u20ac])?(?P<int>\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.(?P<frac>\d+))?"
-    r"(?:(?P<ord>st|nd|rd|th)\b)?(?P<pct>\s*%)?(?P<scale>\s+(?:thousand|million|billion|trillion)\b)?",
+    r"(?:(?P<ord>st|nd|rd|th)\b|(?P<plural>'?s)\b)?(?P<pct>\s*%)?"
+    r"(?P<scale>\s+(?:thousand|million|billion|trillion)\b)?",
     re.IGNORECASE,
 )
+#: A clock time, 0:00 to 23:59, with its a.m. or p.m. ("10:05 pm", "9:00 a.m.", "7:45PM"), or an hour with one
+#: ("7 am").
+_TIME = re.compile(
+    r"(?<![\d:.,])(?:(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)(?![\d:]|[.,]\d)|(?P<hour>1[0-2]|0?[1-9])(?=\s*[ap]\.?\s?m\b))"
+    r"(?:\s*(?P<ap>[ap])\.?\s?m\b\.?)?",
+    re.IGNORECASE,
+)
+# One side of a range: a time, or a number with its currency sign and its ordinal, plural or percent ending.
+_SIDE = r"(?:\d{1,2}:\d{2}|(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?)(?:st|nd|rd|th|'?s|\s?%)?"
+#: Two numbers joined by a hyphen or a dash ("5-10", "1990-1995", "$5-10", "9:00-5:30"); the second starts with
+#: no 0 but a lone one ("2024-01-05" is a date), and neither is one link of a longer chain ("1-800-555-0100").
+_RANGE = re.compile(
+    rf"(?<![\w.,:\u2212])(?<!\d-)(?P<acur>[$\u00a3\u20ac])?(?P<a>{_SIDE})(?P<dash>-|\s*[\u2013\u2014]\s*)"
+    rf"(?P<bcur>[$\u00a3\u20ac])?(?P<b>(?=0(?!\d)|[1-9]){_SIDE})(?![\w\u2013\u2014-]|[.,:]\d)",
+    re.IGNORECASE,
+)
+#: A minus sign: a hyphen (or U+2212) that starts a number ("-5", "(-3.5)"), not one inside a word ("F-16").
+_MINUS = re.compile(r"(?<![\w.,)\]%'\u2212-])[-\u2212](?=[$\u00a3\u20ac]?\.?\d)")
 
 
 def _said(words: str) -> str:
@@ -223,9 +242,48 @@ def _cardinal(digits: str) -> str:
     return _said(num2words(int(digits)))
 
 
+def _plural(words: str) -> str:
+    """The plural of a spelled number's last word: "nineteen ninety" -> "nineteen nineties", "six" -> "sixes"."""
+    head, _, last = words.rpartition(" ")
+    last = last[:-1] + "ies" if last.endswith("y") else last + ("es" if last.endswith("x") else "s")
+    return f"{head} {last}".strip()
+
+
+def _spell_time(m: re.Match) -> str:
+    """A clock time as said: "3:30" three thirty, "10:05 pm" ten oh five p m, "12:00" twelve o'clock, "15:00"
+    fifteen hundred, "9:00 a.m." and "9 am" nine a m."""
+    hour, minutes = int(m["h"] or m["hour"]), int(m["m"] or 0)
+    words = _said(num2words(hour))
+    if minutes == 0:
+        words += "" if m["ap"] else " o'clock" if 1 <= hour <= 12 else " hundred"
+    else:
+        words += (" oh " if minutes < 10 else " ") + _said(num2words(minutes))
+    if m["ap"]:
+        words += f" {m['ap'].lower()} m"
+    return f" {words} "
+
+
+def _spell_range(m: re.Match) -> str:
+    """ "5-10" -> "5 to 10"; a currency sign on the first side only goes to the second ("$5-10": five to ten dollars).
+    Seven digits as 3-4 ("555-0100") are a telephone number, not a range, and are left as they are."""
+    acur, bcur = m["acur"] or "", m["bcur"] or ""
+    if m["dash"] == "-" and not (acur or bcur) and re.fullmatch(r"\d{3}", m["a"]) and re.fullmatch(r"\d{4}", m["b"]):
+        return m[0]
+    if acur and not bcur:
+        acur, bcur = "", acur
+    return f"{acur}{m['a']} to {bcur}{m['b']}"
+
+
 def _spell_number(m: re.Match) -> str:
     digits, frac, cur = m["int"], m["frac"], m["cur"]
     scale = m["scale"].strip().lower() if m["scale"] else None
+    plural = m["plural"]
+    if plural and not (frac or cur or scale or m["pct"]) and re.fullmatch(r"[1-9][\d,]*0", digits):
+        # a decade or a century ("90s", "'90s", "1990s", "1800s"): the plural of the number as said
+        said = _spell_number(re.match(_NUMBER, digits)).strip()
+        if re.fullmatch(r"10*", digits.replace(",", "")):  # "1000s of people": thousands, not one thousands
+            said = said.removeprefix("one ")
+        return f" {_plural(said)} "
     if m["ord"] and frac is None and cur is None:
         words = _said(num2words(int(digits.replace(",", "")), to="ordinal"))
     elif not (frac or cur or scale or m["pct"]) and re.fullmatch(r"1[1-9]\d\d|20\d\d", digits):  # a year
@@ -250,7 +308,7 @@ def _spell_number(m: re.Match) -> str:
             words += " " + (one if digits == "1" and frac is None and not scale else many)
     if m["pct"]:
         words += " percent"
-    return f" {words} "
+    return f" {words} " + (plural or "")
 
 
 def spell_numbers(text: str) -> str:
@@ -260,9 +318,14 @@ def spell_numbers(text: str) -> str:
     2099 as years (``2024`` twenty twenty four, ``1905`` nineteen oh five, ``2005`` two thousand five),
     ordinals (``22nd`` twenty second), decimals (``3.5`` three point five), percentages (``50%`` fifty percent)
     and money in dollars, pounds or euros (``$5`` five dollars, ``$5.50`` five dollars fifty cents, ``$2
-    million`` two million dollars). A number that starts with 0 (``007``) or has more than 15 digits is read
-    digit by digit.
+    million`` two million dollars). Decades and centuries in the plural (``90s``, ``'90s``, ``1990s`` nineteen
+    nineties, ``1800s`` eighteen hundreds), clock times (``3:30`` three thirty, ``10:05 pm`` ten oh five p m,
+    ``12:00`` twelve o'clock), ranges (``5-10`` five to ten, ``$5-10`` five to ten dollars) and negative numbers
+    (``-5`` minus five). A number that starts with 0 (``007``) or has more than 15 digits is read digit by digit.
     """
+    text = _RANGE.sub(_spell_range, text)
+    text = _MINUS.sub(" minus ", text)
+    text = _TIME.sub(_spell_time, text)
     return _NUMBER.sub(_spell_number, text)
 
 

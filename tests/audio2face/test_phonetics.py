@@ -181,9 +181,28 @@ NUMBERS = [
     ("agent 007, 10 thousand", "agent zero zero seven ten thousand"),
     ("Version 2. Done.", "version two done"),
 ]
+# Decades, clock times, ranges and negative numbers were read number by number: "the 90s" ninety s, "3:30" three
+# thirty but "10:05 pm" ten zero five pm, "5-10" five ten, "-5" five.
+NUMBERS_IN_CONTEXT = [
+    ("the 90s, the '90s, the 60's", "the nineties the nineties the sixties"),
+    ("the 1990s and 1800s", "the nineteen nineties and eighteen hundreds"),
+    ("the 2000s, the 2010s, 1,000s of people", "the two thousands the twenty tens thousands of people"),
+    ("at 3:30", "at three thirty"),
+    ("10:05 pm, 9:00 a.m., 7:45PM, 7 am", "ten oh five p m nine a m seven forty five p m seven a m"),
+    ("12:00 and 15:00", "twelve o'clock and fifteen hundred"),
+    ("5-10 people, pages 5\u201310", "five to ten people pages five to ten"),
+    ("1990-1995, $5-10, 5-10%", "nineteen ninety to nineteen ninety five five to ten dollars five to ten percent"),
+    ("it was -5 degrees, \u22123.5 or (-2)", "it was minus five degrees minus three point five or minus two"),
+    ("-5-10", "minus five to ten"),
+    ("the 21st, 50%, $5", "the twenty first fifty percent five dollars"),
+    # left as they were: a word with a number, a date, a telephone number, a plural that is no decade
+    ("F-16 B-52s 5s", "f sixteen b fifty two s five s"),
+    ("2024-01-05", "twenty twenty four zero one zero five"),
+    ("555-0100", "five hundred fifty five zero one zero zero"),
+]
 
 
-@pytest.mark.parametrize(("text", "said"), NUMBERS)
+@pytest.mark.parametrize(("text", "said"), NUMBERS + NUMBERS_IN_CONTEXT)
 def test_numbers_are_spelled_as_said_in_words_the_dictionary_knows(text, said):
     words = normalize_transcript(text)
     assert " ".join(words) == said
