@@ -342,14 +342,36 @@ def _edit_tab() -> None:
 
 
 # ---------------------------------------------------------------------------------------------- speech
-def _speech_input(tab: str, *, transcript: str) -> tuple[gr.Audio, gr.Textbox]:
-    """The speech (a file or the microphone) and its transcript box (the Animate and Talk tabs); ``transcript``
-    says what the transcript is used for."""
-    audio = gr.Audio(
-        sources=["upload", "microphone"], type="filepath", format=None, label="Speech", elem_id=f"{tab}-audio"
+def _speech_input(tab: str, *, transcript: str) -> tuple[list[gr.components.Component], gr.Textbox]:
+    """The speech, a file or the microphone's recording (both, in :func:`_speech`'s order), and its transcript box
+    (the Animate and Talk tabs); ``transcript`` says what the transcript is used for.
+
+    The file is a :class:`gr.File` taking every ending ``facecraft animate`` reads (:data:`h.SPEECH_SUFFIXES`):
+    gr.Audio's upload box takes ``audio/*`` only and turned away a phone's or a browser's recording (.webm, .mov,
+    .mp4) and a video whose sound should drive the face. Uploading a file drops the recording and recording drops
+    the file, so the speech used is the one given last.
+    """
+    upload = gr.File(
+        label="Speech: a sound file or a video's sound (WAV, MP3, M4A, OGG, FLAC, WebM, MP4, MOV, ...)",
+        type="filepath", file_types=list(h.SPEECH_SUFFIXES), elem_id=f"{tab}-audio",
+    )  # fmt: skip
+    record = gr.Audio(
+        sources=["microphone"], type="filepath", format=None, label="or record it", elem_id=f"{tab}-record"
     )
+    upload.upload(_none, outputs=record, queue=False, api_name=False, show_progress="hidden")
+    record.stop_recording(_none, outputs=upload, queue=False, api_name=False, show_progress="hidden")
     words = gr.Textbox(label=f"Transcript (optional; {transcript})", lines=2, elem_id=f"{tab}-transcript")
-    return audio, words
+    return [upload, record], words
+
+
+def _none():
+    """An event step that empties its one output (the other speech input, when one is given)."""
+    return None
+
+
+def _speech(upload, recording):
+    """The speech to use: the uploaded file, else the microphone's recording (None when neither is given)."""
+    return upload or recording
 
 
 def _emotion_input(tab: str) -> list[gr.components.Component]:
@@ -375,11 +397,15 @@ def _speech_emotion(emotion, intensity, track_text, track_file) -> dict:
 
 # ---------------------------------------------------------------------------------------------- animate
 @_ui
-def _animate(audio, transcript, mode, emotion, intensity, track_text, track_file, progress=gr.Progress()):  # noqa: B008
+def _animate(
+    upload, recording, transcript, mode, emotion, intensity, track_text, track_file,
+    progress=gr.Progress(),  # noqa: B008
+):  # fmt: skip
     progress(0.1, desc="animating")
     out = h.animate_speech(
-        audio, transcript=transcript, mode=mode, **_speech_emotion(emotion, intensity, track_text, track_file)
-    )
+        _speech(upload, recording), transcript=transcript, mode=mode,
+        **_speech_emotion(emotion, intensity, track_text, track_file),
+    )  # fmt: skip
     return out.video, [out.files[k] for k in h.ANIMATE_OUTPUTS], out.message
 
 
@@ -401,7 +427,7 @@ def _animate_tab() -> None:
         _blank(3), outputs=[video, files, status], queue=False, api_name="animate_clear", api_visibility="undocumented"
     ).then(  # fmt: skip
         _animate,
-        inputs=[audio, transcript, mode, *emotion],
+        inputs=[*audio, transcript, mode, *emotion],
         outputs=[video, files, status],
         api_name="animate",
     )
@@ -446,11 +472,12 @@ def _talk_face(session, face):
 
 @_ui
 def _talk(
-    session, face, size, fps, audio, transcript, emotion, intensity, track_text, track_file,
+    session, face, size, fps, upload, recording, transcript, emotion, intensity, track_text, track_file,
     progress=gr.Progress(track_tqdm=True),  # noqa: B008 - the frames' tqdm bar shows in the page
 ):  # fmt: skip
     out = h.talking_portrait(
-        session, audio, face=0 if face is None else face, size=size, fps=fps, transcript=transcript,
+        session, _speech(upload, recording), face=0 if face is None else face, size=size, fps=fps,
+        transcript=transcript,
         progress=lambda fraction, what: progress(fraction, desc=what),
         **_speech_emotion(emotion, intensity, track_text, track_file),
     )  # fmt: skip
@@ -489,7 +516,7 @@ def _talk_tab() -> None:
         _blank(3), outputs=[video, download, status], queue=False, api_name="talk_clear", api_visibility="undocumented"
     ).then(  # fmt: skip
         _talk,
-        inputs=[session, face, size, fps, audio, transcript, *emotion],
+        inputs=[session, face, size, fps, *audio, transcript, *emotion],
         outputs=[video, download, status],
         api_name="talk",
         show_progress_on=video,

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from facecraft.audio2face.batch import AUDIO_SUFFIXES
 from facecraft.eval.images import IMAGE_EXTENSIONS, PhotoTraits, load_image_with_traits, save_image
 from facecraft.rigs import (
     ACTION_UNITS,
@@ -59,6 +60,9 @@ EDIT_MAX_SIDE = 2048
 #: Largest speech file (bytes) and longest speech (seconds) the Animate tab takes.
 MAX_AUDIO_BYTES = 50 * 2**20
 MAX_AUDIO_S = 120.0
+#: Endings the speech upload takes: what ``facecraft animate`` and ``facecraft talk`` read (sound files, and through
+#: ffmpeg a video's sound: a phone's .mov or .mp4, a browser's .webm recording).
+SPEECH_SUFFIXES: tuple[str, ...] = AUDIO_SUFFIXES
 #: Below this, a slider counts as untouched (its value still equals the face's own).
 SLIDER_EPS = 1e-3
 #: Name of the built-in sample photo (an asset name for :func:`facecraft.rigs.resolve_asset`).

@@ -120,10 +120,10 @@ def test_the_talk_tab_takes_the_edit_tabs_photo_picker_and_the_animate_tabs_spee
 
     talk, animate = _event(demo, "talk"), _event(demo, "animate")
     assert [b.elem_id for b in talk.inputs[1:]] == [
-        "talk-face", "talk-size", "talk-fps", "talk-audio", "talk-transcript", "talk-emotion", "talk-intensity",
-        "talk-track", "talk-track-file",
+        "talk-face", "talk-size", "talk-fps", "talk-audio", "talk-record", "talk-transcript", "talk-emotion",
+        "talk-intensity", "talk-track", "talk-track-file",
     ]  # fmt: skip
-    assert described(talk.inputs[4:5] + talk.inputs[6:]) == described(animate.inputs[:1] + animate.inputs[3:])
+    assert described(talk.inputs[4:6] + talk.inputs[7:]) == described(animate.inputs[:2] + animate.inputs[4:])
     assert [b.elem_id for b in talk.outputs] == ["talk-video", "talk-download", "talk-status"]
     assert talk.inputs[3].choices == [(str(f), f) for f in h.TALK_FPS]
     for picker in ("analyze", "talk_analyze"):
@@ -144,7 +144,7 @@ def test_the_talk_tab_shows_a_photo_without_a_face_and_a_run_without_a_photo_as_
     assert session is None and framing is None and video is None and download is None
     assert status.startswith("**no face found in wall.png") and face.choices == []
     with pytest.raises(gr.Error, match="no photo analysed yet: upload a photo or pick the sample first"):
-        studio._talk(None, None, 256, 25, None, "", studio.NO_EMOTION, 0.8, "", None)
+        studio._talk(None, None, 256, 25, None, None, "", studio.NO_EMOTION, 0.8, "", None)
 
     session, face, framing, video, download, status = studio._talk_sample()
     assert len(session.faces) == 1 and face.choices == [(face.choices[0][0], 0)] and not face.interactive
@@ -180,3 +180,43 @@ def test_gradios_copies_of_the_results_are_swept_as_the_studios_own_folders_are(
 
     sweep, age = demo.delete_cache
     assert sweep == studio.GRADIO_CACHE_SWEEP_S and 0 < sweep <= age == int(h.JOB_HOLD_S)
+
+
+def test_the_speech_box_takes_what_the_command_line_reads_phone_and_browser_recordings_and_videos(demo, tmp_path):
+    # gr.Audio's upload box took audio/* only: a browser's .webm, a phone's .mov or .mp4 (and a video whose sound
+    # should drive the face) met "Invalid file type" though `facecraft animate` and `facecraft talk` read them
+    from gradio.data_classes import FileData
+    from gradio_client.utils import is_valid_file
+
+    from facecraft.audio2face.batch import AUDIO_SUFFIXES
+
+    for api_name, tab in (("animate", "animate"), ("talk", "talk")):
+        event = _event(demo, api_name)
+        upload = next(b for b in event.inputs if b.elem_id == f"{tab}-audio")
+        record = next(b for b in event.inputs if b.elem_id == f"{tab}-record")
+        assert isinstance(upload, gr.File) and isinstance(record, gr.Audio) and record.sources == ["microphone"]
+        assert set(upload.file_types) == set(AUDIO_SUFFIXES) and {".webm", ".mp4", ".mov"} <= set(upload.file_types)
+        for name in ("voice.webm", "IMG_0042.MOV", "clip.mp4", "memo.m4a", "line.wav"):
+            path = tmp_path / name
+            path.write_bytes(b"\0" * 16)
+            assert is_valid_file(str(path), upload.file_types)  # the check gradio makes of an upload
+            assert upload.preprocess(FileData(path=str(path), orig_name=name)) == str(path)
+        assert not is_valid_file(str(tmp_path / "notes.txt"), upload.file_types)
+        # the speech given last is used: an upload drops the recording, a recording drops the upload
+        cleared = {(t[1], tuple(b._id for b in fn.outputs)) for fn in demo.fns.values() for t in fn.targets
+                   if t[0] in (upload._id, record._id) and t[1] in ("upload", "stop_recording")}  # fmt: skip
+        assert cleared == {("upload", (record._id,)), ("stop_recording", (upload._id,))}
+    assert studio._speech(None, "rec.wav") == "rec.wav" and studio._speech("a.mov", None) == "a.mov"
+    assert studio._speech(None, None) is None
+
+
+def test_a_video_without_sound_is_turned_away_with_a_clear_message(tmp_path):
+    import subprocess
+
+    from facecraft.rigs.video import ffmpeg_exe
+
+    mute = tmp_path / "mute.mp4"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "testsrc=s=64x64:d=1", "-c:v", "libx264",
+                    "-pix_fmt", "yuv420p", str(mute)], check=True)  # fmt: skip
+    with pytest.raises(gr.Error, match=r"mute.mp4: the file holds no audio stream \(a picture or a video without"):
+        studio._animate(str(mute), None, "", "procedural", studio.NO_EMOTION, 0.8, "", None, progress=lambda *a, **k: 0)

@@ -189,6 +189,34 @@ def test_animate_wav_gives_a_playable_video_and_a_valid_glb(page: Page, studio_u
     assert report["numErrors"] == 0, report["messages"]
 
 
+def test_animate_takes_a_phone_video_and_says_when_a_video_has_no_sound(page: Page, studio_url, speech_wav, tmp_path):
+    # gr.Audio's upload box turned away a phone's .mov ("Invalid file type: ... Only audio/* allowed") though
+    # `facecraft animate` reads it; a video recorded without sound is refused with words that say so
+    import subprocess
+
+    from facecraft.rigs.video import ffmpeg_exe
+
+    phone, mute = tmp_path / "IMG_0042.MOV", tmp_path / "mute.mp4"
+    picture = ["-f", "lavfi", "-i", "testsrc=s=64x64:d=2", "-c:v", "libx264", "-pix_fmt", "yuv420p"]
+    subprocess.run([ffmpeg_exe(), "-v", "error", *picture[:4], "-i", str(speech_wav), *picture[4:], "-c:a", "aac",
+                    "-shortest", "-f", "mov", str(phone)], check=True)  # fmt: skip
+    subprocess.run([ffmpeg_exe(), "-v", "error", *picture, str(mute)], check=True)
+    _open(page, studio_url, tab="Animate")
+    page.locator("#animate-audio input[type=file]").set_input_files(str(phone))
+    expect(page.locator("#animate-audio")).to_contain_text("IMG_0042")
+    page.locator("#animate-run").click()
+    heard = re.compile(r"IMG_0042.MOV: \d\.\d s of speech")
+    expect(page.locator("#animate-status")).to_contain_text(heard, timeout=UPLOAD_TIMEOUT_MS)
+    expect(page.get_by_text("Invalid file type")).to_have_count(0)
+
+    page.locator("#animate-audio").get_by_role("button", name="Clear").click()
+    page.locator("#animate-audio input[type=file]").set_input_files(str(mute))
+    expect(page.locator("#animate-audio")).to_contain_text("mute")
+    page.locator("#animate-run").click()
+    no_sound = "mute.mp4: the file holds no audio stream (a picture or a video without sound?)"
+    expect(page.get_by_text(no_sound)).to_be_visible(timeout=EDIT_TIMEOUT_MS)
+
+
 def test_evaluate_shows_every_available_judge_and_the_blendshapes(page: Page, studio_url, artifacts):
     from facecraft.rigs import resolve_asset
 
