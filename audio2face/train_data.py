@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,11 +151,56 @@ def _capture_takes(folder: Path) -> list[tuple[Path, Path]]:
     return sorted(pairs)
 
 
+def _read_capture_targets(curves: Path, fps: float) -> dict:
+    """One take's targets at ``fps`` as :class:`Clip` keyword arguments: ``arkit`` from a Live Link Face CSV, or
+    ``flame_expression``, ``flame_jaw`` and ``emotion`` from an npz. A file that cannot be read (not parseable,
+    wrong columns or arrays, empty) raises :class:`FileFormatError` naming it and the problem."""
+    from facecraft.rigs.emotions import normalize_emotion
+    from facecraft.rigs.errors import FacecraftError
+
+    if curves.suffix.lower() == ".csv":
+        from facecraft.rigs.exchange import load_animation
+
+        try:
+            return {"arkit": load_animation(curves).resample(fps).curves}
+        except FacecraftError as e:
+            raise FileFormatError(str(e) if str(curves) in str(e) else f"{curves}: {e}") from e
+    try:
+        with np.load(curves, allow_pickle=False) as z:
+            if "flame_expression" not in z or "fps" not in z:
+                raise FileFormatError(f"{curves}: expected arrays flame_expression (T, E), flame_jaw (T, 3) and fps; "
+                                      f"it has {sorted(z.files)}")  # fmt: skip
+            src_fps = float(z["fps"])
+            expr = z["flame_expression"].astype(np.float32)
+            jaw = z["flame_jaw"].astype(np.float32) if "flame_jaw" in z else None
+            emo = str(z["emotion"]) if "emotion" in z else "neutral"
+    except (FacecraftError, OSError, ValueError, TypeError, EOFError, zipfile.BadZipFile) as e:
+        if isinstance(e, FileFormatError):
+            raise
+        raise FileFormatError(f"{curves}: not a readable FLAME npz ({type(e).__name__}: {e})") from e
+    try:
+        emo = normalize_emotion(emo)
+    except ParameterError as e:
+        raise FileFormatError(f"{curves}: emotion: {e}") from e
+    if not (np.isfinite(src_fps) and src_fps > 0):
+        raise FileFormatError(f"{curves}: fps must be a number above 0, got {src_fps}")
+    if expr.ndim != 2 or len(expr) == 0 or (jaw is not None and jaw.shape != (len(expr), 3)):
+        got = f"flame_expression {expr.shape}" + ("" if jaw is None else f", flame_jaw {jaw.shape}")
+        raise FileFormatError(f"{curves}: expected flame_expression (T, E) with T > 0 and flame_jaw (T, 3); got {got}")
+    n = max(1, int(round(len(expr) / src_fps * fps)))
+    src_t, dst_t = np.arange(len(expr)) / src_fps, np.arange(n) / fps
+
+    def interp(a: np.ndarray) -> np.ndarray:
+        return np.stack([np.interp(dst_t, src_t, a[:, j]) for j in range(a.shape[1])], 1).astype(np.float32)
+
+    return {"flame_expression": interp(expr), "flame_jaw": None if jaw is None else interp(jaw), "emotion": emo}
+
+
 def load_capture_clips(capture_dir: str | Path, *, kind: str, fps: float, exclude: tuple[str, ...] = ()) -> list[Clip]:
     """Real capture pairs in a folder (see the module docstring for the accepted layouts); takes named in
-    ``exclude`` are left out (held out for validation). Only takes with curves are decoded; a take whose sound cannot
-    be read is skipped with a warning naming it and the reason, unless no take can be read (:class:`FileFormatError`
-    listing the reasons)."""
+    ``exclude`` are left out (held out for validation). Only takes with curves are decoded; a take whose curves
+    (unparseable, wrong columns or arrays, empty) or sound cannot be read is skipped with a warning naming the file
+    and the reason, unless no take can be read (:class:`FileFormatError` listing the reasons)."""
     from . import facegood
     from .audio import load_audio
 
@@ -170,6 +216,12 @@ def load_capture_clips(capture_dir: str | Path, *, kind: str, fps: float, exclud
     for wav, curves in _capture_takes(d):
         if wav.stem in exclude:
             continue
+        try:  # the curves first: a take whose curves cannot be read is not decoded
+            targets = _read_capture_targets(curves, fps)
+        except FileFormatError as e:
+            log.warning("capture %s skipped: %s", curves, e)
+            unread.append(f"{curves.name}: {e}")
+            continue
         try:
             audio, _ = load_audio(wav)
         except Exception as e:  # noqa: BLE001 - one take that cannot be read is reported, the others are loaded
@@ -177,33 +229,9 @@ def load_capture_clips(capture_dir: str | Path, *, kind: str, fps: float, exclud
             unread.append(f"{wav.name}: {e}")
             continue
         feats = compute_features(audio, kind=kind, fps=fps)
-        if curves.suffix == ".csv":
-            from facecraft.rigs.exchange import load_animation
-
-            anim = load_animation(curves).resample(fps)
-            t = min(len(feats), anim.num_frames)
-            clips.append(Clip(wav.stem, feats[:t], arkit=anim.curves[:t]))
-        else:
-            with np.load(curves) as z:
-                if "flame_expression" not in z or "fps" not in z:
-                    raise FileFormatError(
-                        f"{curves}: expected arrays flame_expression (T, E), flame_jaw (T, 3) and fps"
-                    )
-                src_fps = float(z["fps"])
-                expr = z["flame_expression"].astype(np.float32)
-                jaw = z["flame_jaw"].astype(np.float32) if "flame_jaw" in z else None
-                emo = str(z["emotion"]) if "emotion" in z else "neutral"
-            n = max(1, int(round(len(expr) / src_fps * fps)))
-            src_t, dst_t = np.arange(len(expr)) / src_fps, np.arange(n) / fps
-
-            def interp(a: np.ndarray, src_t=src_t, dst_t=dst_t) -> np.ndarray:
-                return np.stack([np.interp(dst_t, src_t, a[:, j]) for j in range(a.shape[1])], 1).astype(np.float32)
-
-            t = min(len(feats), n)
-            clips.append(
-                Clip(wav.stem, feats[:t], flame_expression=interp(expr)[:t],
-                     flame_jaw=None if jaw is None else interp(jaw)[:t], emotion=emo)
-            )  # fmt: skip
+        t = min(len(feats), *(len(a) for a in targets.values() if isinstance(a, np.ndarray)))
+        clips.append(Clip(wav.stem, feats[:t], **{k: a[:t] if isinstance(a, np.ndarray) else a
+                                                  for k, a in targets.items()}))  # fmt: skip
     if not clips:
         raise FileFormatError(
             f"{d}: no capture pairs found (expected take.wav, another audio file or a video with sound such as "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -74,9 +75,10 @@ def test_capture_readers(tmp_path):
     with pytest.raises(MissingFileError):
         td.load_capture_clips(d / "missing", kind="logmel", fps=30.0)
     assert {c.id for c in td.load_capture_clips(d, kind="logmel", fps=30.0, exclude=("flame",))} == {"take"}
-    np.savez(d / "flame.npz", flame_jaw=np.zeros((50, 3)))  # no expression, no fps
-    with pytest.raises(FileFormatError, match="flame_expression"):
-        td.load_capture_clips(d, kind="logmel", fps=30.0)
+    np.savez(d / "flame.npz", flame_jaw=np.zeros((50, 3)))  # no expression, no fps: that take is reported, skipped
+    assert [c.id for c in td.load_capture_clips(d, kind="logmel", fps=30.0)] == ["take"]
+    with pytest.raises(FileFormatError, match="no take could be read: flame.npz: .*flame_expression"):
+        td.load_capture_clips(d, kind="logmel", fps=30.0, exclude=("take",))
 
 
 def test_facegood_takes_are_masked_and_held_out(tmp_path):
@@ -219,6 +221,47 @@ def test_capture_takes_are_paired_before_decoding_and_unreadable_ones_skipped(tm
     (d / "take.wav").write_bytes(b"not audio either" * 64)
     with pytest.raises(FileFormatError, match=r"no capture pairs found .*broken\.wav: .*take\.wav: "):
         td.load_capture_clips(d, kind="logmel", fps=30.0)
+
+
+def test_a_bad_curves_file_skips_its_take_and_the_rest_load(tmp_path, monkeypatch, caplog):
+    # one take.csv that could not be read (not CSV, another tool's columns, empty) or a FLAME npz with the wrong arrays
+    # stopped the whole capture load with that file's error; the take is now reported (file and problem) and skipped,
+    # without its sound decoded, and only a folder where no take loads is an error, listing every take's problem
+    from facecraft.audio2face import audio
+
+    d = tmp_path / "cap"
+    d.mkdir()
+    t = _llf_take(d, "good.wav")
+    bad = {
+        "binary": ("binary.csv", b"\xff\xfe\x00 not text" * 20, "not a readable CSV"),
+        "columns": ("columns.csv", b"a,b,c\n1,2,3\n", "unknown column"),
+        "empty": ("empty.csv", b"", "empty file"),
+        "rows": ("rows.csv", (d / "good.csv").read_text().splitlines()[0].encode() + b"\n", "no data rows"),
+        "junk": ("junk.npz", b"PK\x03\x04 junk", "not a readable FLAME npz"),
+    }
+    for stem, (curves, data, _) in bad.items():
+        (d / f"{stem}.wav").write_bytes((d / "good.wav").read_bytes())
+        (d / curves).write_bytes(data)
+    (d / "shape.wav").write_bytes((d / "good.wav").read_bytes())
+    np.savez(d / "shape.npz", flame_expression=np.ones((5, 3)), flame_jaw=np.zeros((4, 3)), fps=30.0)
+    bad["shape"] = ("shape.npz", None, r"flame_jaw \(T, 3\)")
+    (d / "mood.wav").write_bytes((d / "good.wav").read_bytes())
+    np.savez(d / "mood.npz", flame_expression=np.ones((5, 3)), fps=30.0, emotion="grumpy")
+    bad["mood"] = ("mood.npz", None, "unknown emotion label 'grumpy'")
+    decoded = []
+    real_load = audio.load_audio
+    monkeypatch.setattr(audio, "load_audio", lambda p, **kw: (decoded.append(Path(p).name), real_load(p, **kw))[1])
+    with caplog.at_level("WARNING", logger="facecraft.audio2face.train_data"):
+        clips = td.load_capture_clips(d, kind="logmel", fps=30.0)
+    assert [c.id for c in clips] == ["good"] and abs(len(clips[0].arkit) - t / 2) <= 2
+    assert decoded == ["good.wav"]  # a take whose curves cannot be read is not decoded
+    messages = [r.getMessage() for r in caplog.records]
+    for curves, _, problem in bad.values():
+        said = [m for m in messages if curves in m]
+        assert len(said) == 1 and "skipped" in said[0], (curves, messages)
+        assert re.search(problem, said[0]), (curves, said[0])
+    with pytest.raises(FileFormatError, match=r"no take could be read: .*binary\.csv: .*shape\.npz: "):
+        td.load_capture_clips(d, kind="logmel", fps=30.0, exclude=("good",))
 
 
 def test_capture_folders_skip_hidden_files_as_batch_folders_do(tmp_path, caplog):
