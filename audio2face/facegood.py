@@ -148,15 +148,25 @@ def take_ids(folder: str | Path) -> list[str]:
 
 def load_take(folder: str | Path, take: str, *, shift: int = SHIFT_FRAMES) -> np.ndarray:
     """One take's ARKit curves ``(T, 52)`` at :data:`FPS`, moved ``shift`` frames earlier (the last frame
-    repeated) so that they line up with the audio as the teacher's do."""
+    repeated) so that they line up with the audio as the teacher's do. A weights file that cannot be read (not
+    .npy, no frames, another shape) raises :class:`~facecraft.rigs.errors.FileFormatError` naming it."""
     d = Path(folder)
     path = d / f"bs_value_{take}.npy"
     if not path.is_file():
         raise MissingFileError(f"FACEGOOD take not found: {path}")
-    with warnings.catch_warnings():  # the files were written by Python 2: numpy warns while reading them
-        warnings.simplefilter("ignore")
-        weights = np.load(path, allow_pickle=False)
-    curves = map_curves(weights, read_names(d))
+    try:
+        with warnings.catch_warnings():  # the files were written by Python 2: numpy warns while reading them
+            warnings.simplefilter("ignore")
+            weights = np.load(path, allow_pickle=False)
+        if not isinstance(weights, np.ndarray) or len(weights) == 0:
+            raise FileFormatError(f"{path}: no frames (expected a (T, 116) array of weights)")
+        curves = map_curves(weights, read_names(d))
+    except FileFormatError as e:
+        if str(path) in str(e):
+            raise
+        raise FileFormatError(f"{path}: {e}") from e
+    except (OSError, ValueError, EOFError) as e:
+        raise FileFormatError(f"{path}: not a readable .npy of weights ({type(e).__name__}: {e})") from e
     if shift > 0:
         curves = np.concatenate([curves[shift:], np.repeat(curves[-1:], shift, 0)])
     return curves

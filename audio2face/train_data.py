@@ -101,21 +101,36 @@ def load_corpus_clips(
 
 def load_facegood_clips(folder: str | Path, *, kind: str, fps: float, exclude: tuple[str, ...] = ()) -> list[Clip]:
     """FACEGOOD takes mapped to ARKit (:func:`facecraft.audio2face.facegood.load_take`), masked to the mapped
-    channels and resampled to ``fps``; takes named in ``exclude`` (held out) are skipped."""
+    channels and resampled to ``fps``; takes named in ``exclude`` (held out) are skipped. A take whose curves or
+    sound cannot be read is skipped with a warning naming the file and the reason, unless no take can be read
+    (:class:`FileFormatError` listing the reasons)."""
     from . import facegood
     from .audio import load_audio
 
-    clips = []
+    clips, unread = [], []
     for take in facegood.take_ids(folder):
         if take in exclude:
             continue
-        audio, _ = load_audio(Path(folder) / f"{take}.wav")
+        wav = Path(folder) / f"{take}.wav"
+        try:  # the curves first: a take whose curves cannot be read is not decoded
+            curves = facegood.load_take(folder, take)
+        except FileFormatError as e:
+            log.warning("FACEGOOD take %s skipped: %s", take, e)
+            unread.append(f"bs_value_{take}.npy: {e}")
+            continue
+        try:
+            audio, _ = load_audio(wav)
+        except Exception as e:  # noqa: BLE001 - one take that cannot be read is reported, the others are loaded
+            log.warning("FACEGOOD take %s skipped: %s", take, e)
+            unread.append(f"{wav.name}: {e}")
+            continue
         feats = compute_features(audio, kind=kind, fps=fps)
-        curves = facegood.load_take(folder, take)
         if abs(facegood.FPS - fps) > 1e-6:
             curves = FaceAnimation(curves, fps=facegood.FPS).resample(fps).curves
         t = min(len(feats), len(curves))
         clips.append(Clip(take, feats[:t], arkit=curves[:t].astype(np.float32), arkit_mask=facegood.MASK.copy()))
+    if not clips and unread:
+        raise FileFormatError(f"{folder}: no FACEGOOD take could be read: {'; '.join(unread)}")
     return clips
 
 

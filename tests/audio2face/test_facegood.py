@@ -83,6 +83,21 @@ def test_load_take_moves_the_curves_one_frame_earlier(tmp_path):
         fg.load_take(d, "t9")
 
 
+@pytest.mark.parametrize(("weights", "problem"), [
+    (b"not numpy at all", "not a readable .npy"), (b"", "not a readable .npy"),
+    (np.zeros((0, len(NAMES))), "no frames"), (np.zeros((5, 3)), "expected"),
+])  # fmt: skip
+def test_an_unreadable_weights_file_is_a_file_format_error_naming_it(tmp_path, weights, problem):
+    # a broken bs_value file raised numpy's own error (ValueError, EOFError) without the file's name
+    d = fake_take_dir(tmp_path, np.zeros(30))
+    if isinstance(weights, bytes):
+        (d / "bs_value_t1.npy").write_bytes(weights)
+    else:
+        np.save(d / "bs_value_t1.npy", weights)
+    with pytest.raises(FileFormatError, match=rf"bs_value_t1\.npy: .*{problem}"):
+        fg.load_take(d, "t1")
+
+
 def test_score_take_finds_a_lagged_copy_and_ignores_noise():
     rng = np.random.default_rng(0)
     take = np.zeros((300, 52), np.float32)

@@ -102,6 +102,38 @@ def test_facegood_takes_are_masked_and_held_out(tmp_path):
         td.load_capture_clips(d, kind="logmel", fps=30.0, exclude=("a", "b"))
 
 
+def test_an_unreadable_facegood_take_is_reported_and_the_rest_load(tmp_path, monkeypatch, caplog):
+    # one FACEGOOD take whose wav could not be read (or whose weights file was no .npy) stopped the whole load with
+    # that file's error; the take is now reported (file and problem) and skipped, and only a folder where no take
+    # loads is an error, listing every take's problem
+    from facecraft.audio2face import audio
+
+    def rising_jaw(names):
+        w = np.zeros((60, len(names)))
+        w[:, names.index("mouth_stretch_c")] = np.linspace(0, 1, 60)
+        return w
+
+    d = tmp_path / "fg"
+    fake_facegood_dir(d, {"a": rising_jaw, "b": rising_jaw, "c": rising_jaw, "d": rising_jaw})
+    (d / "b.wav").write_bytes(b"RIFF but no audio" * 32)
+    (d / "c.wav").write_bytes(b"")
+    (d / "bs_value_d.npy").write_bytes(b"\x93NUMPY broken")
+    decoded = []
+    real_load = audio.load_audio
+    monkeypatch.setattr(audio, "load_audio", lambda p, **kw: (decoded.append(Path(p).name), real_load(p, **kw))[1])
+    with caplog.at_level("WARNING", logger="facecraft.audio2face.train_data"):
+        clips = td.load_capture_clips(d, kind="logmel", fps=30.0)
+    assert [c.id for c in clips] == ["a"] and clips[0].arkit.shape == (len(clips[0].features), 52)
+    assert "d.wav" not in decoded  # a take whose curves cannot be read is not decoded
+    messages = [r.getMessage() for r in caplog.records]
+    for name, problem in (("b.wav", "not a readable audio file"), ("c.wav", "empty"),
+                          ("bs_value_d.npy", "not a readable .npy")):  # fmt: skip
+        said = [m for m in messages if name in m]
+        assert len(said) == 1 and "skipped" in said[0] and problem in said[0], (name, messages)
+    with pytest.raises(FileFormatError, match=r"no FACEGOOD take could be read: b\.wav: .*c\.wav: .*bs_value_d\.npy"):
+        td.load_capture_clips(d, kind="logmel", fps=30.0, exclude=("a",))
+
+
 def test_feature_stats_are_mean_and_floored_std():
     a = np.array([[0.0, 1.0], [2.0, 1.0]], np.float32)
     b = np.array([[4.0, 1.0]], np.float32)
