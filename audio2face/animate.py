@@ -333,13 +333,14 @@ def _meta(model: A2FModel, emotion, transcript) -> dict:
 
 
 def animate_stream_file(
-    path, *, emotion=None, weights=None, block_s: float = BLOCK_S, progress: bool = False
+    path, *, emotion=None, weights=None, block_s: float = BLOCK_S, progress: bool = False, on_block=None
 ) -> FaceAnimation:
     """Animate a (long) file block by block with bounded memory (learned mode, model fps).
 
     The :class:`~facecraft.audio2face.stream.StreamingAnimator` emits ARKit curves only: a model's FLAME heads
     are not run here (:func:`animate_file` retargets to a given FLAME model instead). ``progress`` shows a bar
-    (stderr) in seconds of audio done: an hour-long file took a minute without a word.
+    (stderr) in seconds of audio done: an hour-long file took a minute without a word. ``on_block``, when given,
+    is called with each block of samples as it is read (:class:`BlockLoudness`'s ``add``).
     """
     from .stream import StreamingAnimator
 
@@ -349,6 +350,8 @@ def animate_stream_file(
     parts, peak = [], 0.0
     for block in iter_audio_blocks_shown(path, block_seconds=block_s, progress=progress):
         peak = max(peak, audio_peak(block))
+        if on_block is not None:
+            on_block(block)
         parts.append(s.push(block))
     parts.append(s.flush())
     curves = np.concatenate(parts) if parts else np.zeros((0, 52), np.float32)
@@ -361,29 +364,64 @@ def animate_stream_file(
     return _mark_silence(FaceAnimation(curves, fps=model.config.fps, meta=_meta(model, emotion, None)), peak)
 
 
-def _procedural_stream_file(path, *, emotion, transcript, fps: float, blink: bool, progress: bool) -> FaceAnimation:
+def _procedural_stream_file(
+    path, *, emotion, transcript, fps: float, blink: bool, progress: bool, on_block=None
+) -> FaceAnimation:
     """The procedural mode's block path (:meth:`~facecraft.audio2face.teacher.ProceduralAnimator.animate_file` in
     :data:`BLOCK_S` blocks; the transcript is not aligned), finished as :func:`animate_audio` finishes it. A file
     over :data:`STREAM_ABOVE_S` ran in one silent pass: an hour-long line was minutes without a word."""
     from .teacher import ProceduralAnimator
 
     animator = ProceduralAnimator(fps=fps, blink=blink)
-    anim = animator.animate_file(path, transcript=transcript, emotion=emotion, block_seconds=BLOCK_S, progress=progress)
+    anim = animator.animate_file(path, transcript=transcript, emotion=emotion, block_seconds=BLOCK_S, progress=progress,
+                                 on_block=on_block)  # fmt: skip
     anim.curves = tongue_where_visible(anim.curves)
     return _mark_silence(anim, anim.meta.pop("audio_peak"))
 
 
-def file_loudness(path, *, fps: float, num_frames: int, block_s: float = BLOCK_S) -> np.ndarray:
-    """:func:`~facecraft.audio2face.head_motion.frame_loudness` of a (long) file, read block by block."""
-    from .head_motion import frame_loudness
+class BlockLoudness:
+    """:func:`~facecraft.audio2face.head_motion.frame_loudness` of a file gathered from its blocks as the animation
+    reads them (:meth:`add` each block of :data:`~facecraft.audio2face.audio.SAMPLE_RATE` samples, in order), so the
+    head motion of a long file needs no second read of it. :meth:`loudness` is what :func:`file_loudness` gives for
+    the same blocks: per block the frames near it, the largest of the blocks' values, 0 throughout for silence."""
 
-    loud = np.zeros(num_frames, np.float32)
-    start, peak = 0.0, 0.0
+    def __init__(self, fps: float):
+        self.fps, self.start, self.peak = float(fps), 0.0, 0.0
+        self._parts: list[tuple[int, np.ndarray]] = []
+
+    def add(self, block: np.ndarray) -> None:
+        from .head_motion import frame_loudness
+
+        block = np.asarray(block, np.float32)
+        self.peak = max(self.peak, audio_peak(block))
+        # the frames whose window (two frame periods) reaches into the block, with a frame to spare either side;
+        # the frames beyond them read only silence, 0
+        first = max(0, int(np.floor((self.start - 1.0 / self.fps) * self.fps)) - 1)
+        last = int(np.ceil((self.start + len(block) / SAMPLE_RATE + 1.0 / self.fps) * self.fps)) + 1
+        loud = frame_loudness(block, SAMPLE_RATE, fps=self.fps, num_frames=last - first, start_s=self.start,
+                              first_frame=first)  # fmt: skip
+        self._parts.append((first, loud))
+        self.start += len(block) / SAMPLE_RATE
+
+    def loudness(self, num_frames: int) -> np.ndarray:
+        """``(num_frames,)`` loudness of the blocks added so far (0 throughout when they were silent)."""
+        loud = np.zeros(num_frames, np.float32)
+        if is_silent(self.peak):
+            return loud
+        for first, part in self._parts:
+            end = min(num_frames, first + len(part))
+            if end > first:
+                loud[first:end] = np.maximum(loud[first:end], part[: end - first])
+        return loud
+
+
+def file_loudness(path, *, fps: float, num_frames: int, block_s: float = BLOCK_S) -> np.ndarray:
+    """:func:`~facecraft.audio2face.head_motion.frame_loudness` of a (long) file, read block by block.
+    :func:`animate_file` gathers it from the blocks it animates instead (:class:`BlockLoudness`)."""
+    gathered = BlockLoudness(fps)
     for block in iter_audio_blocks(path, block_seconds=block_s):
-        peak = max(peak, audio_peak(block))
-        loud = np.maximum(loud, frame_loudness(block, SAMPLE_RATE, fps=fps, num_frames=num_frames, start_s=start))
-        start += len(block) / SAMPLE_RATE
-    return np.zeros_like(loud) if is_silent(peak) else loud
+        gathered.add(block)
+    return gathered.loudness(num_frames)
 
 
 def animate_file(
@@ -474,19 +512,23 @@ def animate_file(
     duration = audio_duration(input_path)
     if duration > STREAM_ABOVE_S:
         log.info("%s is %.0f s long: animating in %g s blocks", input_path, duration, BLOCK_S)
+        # the head follows the loudness of the blocks the animation reads (a second read took as long again)
+        gathered = BlockLoudness(fps) if (head or gaze) else None
+        on_block = None if gathered is None else gathered.add
         if mode == "learned":
-            anim = animate_stream_file(input_path, emotion=emo, weights=weights, progress=progress)
+            anim = animate_stream_file(input_path, emotion=emo, weights=weights, block_s=BLOCK_S, progress=progress,
+                                       on_block=on_block)  # fmt: skip
             if abs(fps - anim.fps) > 1e-6:
                 anim = anim.resample(fps)
             if blink:
                 anim.curves = add_blinks(anim.curves, fps=anim.fps)
         else:
             anim = _procedural_stream_file(
-                input_path, emotion=emo, transcript=transcript, fps=fps, blink=blink, progress=progress
-            )
-        if head or gaze:
-            loud = file_loudness(input_path, fps=anim.fps, num_frames=anim.num_frames)
-            anim = add_head_and_gaze(anim, loud, head=head, gaze=gaze, seed=seed)
+                input_path, emotion=emo, transcript=transcript, fps=fps, blink=blink, progress=progress,
+                on_block=on_block,
+            )  # fmt: skip
+        if gathered is not None:
+            anim = add_head_and_gaze(anim, gathered.loudness(anim.num_frames), head=head, gaze=gaze, seed=seed)
         if mode == "learned" and flame is None and model_has_flame(resolve_model(weights)):
             log.warning(
                 "%s: long files are animated block by block, which gives ARKit curves only; the model's FLAME "

@@ -56,18 +56,22 @@ SACCADE_BASE_S = 0.02
 SACCADE_S_PER_DEG = 0.0025
 
 
-def frame_loudness(y: np.ndarray, sr: int, *, fps: float, num_frames: int, start_s: float = 0.0) -> np.ndarray:
-    """Loudness ``(num_frames,)`` in [0, 1] of frames ``i / fps`` seconds, ``y`` starting at ``start_s`` seconds.
+def frame_loudness(
+    y: np.ndarray, sr: int, *, fps: float, num_frames: int, start_s: float = 0.0, first_frame: int = 0
+) -> np.ndarray:
+    """Loudness ``(num_frames,)`` in [0, 1] of frames ``i / fps`` seconds (``i`` from ``first_frame``), ``y``
+    starting at ``start_s`` seconds.
 
     Each frame reads the RMS level of the two frame periods centred on its time, :data:`QUIET_DB` -> 0,
     :data:`LOUD_DB` -> 1; samples outside ``y`` count as silence (so a long file can be read block by block:
-    ``start_s`` is the block's start and frames outside it come out 0).
+    ``start_s`` is the block's start and frames outside it come out 0; ``first_frame`` computes only the frames
+    near it, with the values the whole range gives them).
     """
     y = np.asarray(y, np.float32).reshape(-1)
     if not (fps > 0 and sr > 0):
         raise ParameterError(f"frame_loudness: fps and sr must be positive, got fps={fps!r}, sr={sr!r}")
     power = np.concatenate([[0.0], np.cumsum(y.astype(np.float64) ** 2)])
-    centre = (np.arange(num_frames) / fps - start_s) * sr
+    centre = (np.arange(first_frame, first_frame + num_frames) / fps - start_s) * sr
     half = sr / fps
     lo = np.clip(np.round(centre - half).astype(np.int64), 0, len(y))
     hi = np.clip(np.round(centre + half).astype(np.int64), 0, len(y))

@@ -510,6 +510,7 @@ class ProceduralAnimator:
         emotion=None,
         block_seconds: float = 60.0,
         progress: bool = False,
+        on_block=None,
     ):
         """Animate an audio file of any length; files longer than 1.5 blocks stream block by block.
 
@@ -518,7 +519,9 @@ class ProceduralAnimator:
         ``block_seconds`` is rounded to whole seconds so blocks hold whole frames at integer frame rates.
         ``progress`` shows a bar (stderr) in seconds of audio done while the blocks run
         (:func:`~facecraft.audio2face.audio.iter_audio_blocks_shown`). ``meta["audio_peak"]`` is the file's largest
-        absolute sample, read on the way (a caller that marks silence need not read the file again).
+        absolute sample, read on the way (a caller that marks silence need not read the file again). ``on_block``,
+        when given, is called with the file's samples block by block (``block_seconds`` each, in order, a file
+        read whole as well) as they are read: the caller's own measures without a second read.
         """
         from facecraft.rigs.animation import FaceAnimation
 
@@ -527,6 +530,10 @@ class ProceduralAnimator:
         block_seconds = max(1.0, float(round(block_seconds)))
         if audio_duration(path) <= 1.5 * block_seconds:
             y, sr = load_audio(path)
+            if on_block is not None:
+                size = int(round(block_seconds * sr))
+                for at in range(0, len(y), size):
+                    on_block(y[at : at + size])
             anim = self.animate(y, sr, transcript=transcript, emotion=emotion)
             anim.meta.update(source=str(path), audio_peak=audio_peak(y))
             return anim
@@ -537,6 +544,8 @@ class ProceduralAnimator:
         curves, cues, visemes, offset, peak = [], [], [], 0.0, 0.0
         for block in iter_audio_blocks_shown(path, block_seconds=block_seconds, progress=progress):
             peak = max(peak, audio_peak(block))
+            if on_block is not None:
+                on_block(block)
             anim = self.animate(block, SAMPLE_RATE, emotion=emotion, time_offset=offset)
             curves.append(anim.curves)
             cues.extend(anim.mouth_cues or [])

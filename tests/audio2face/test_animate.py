@@ -122,6 +122,52 @@ def test_block_streaming_path_matches_whole_file(tmp_path, fake_wav, tiny_model_
     assert np.abs(blocks.curves - whole.curves).max() < 1e-3
 
 
+@pytest.mark.parametrize("mode", ["learned", "procedural"])
+def test_a_long_files_head_motion_comes_from_the_one_read_that_animates_it(
+    tmp_path, fake_wav, tiny_model_dir, monkeypatch, mode
+):
+    # the block path decoded a long file a second time (file_loudness) only for the head motion's loudness, after
+    # the animation had read every block of it; the loudness is now gathered from those blocks, with the same values
+    from facecraft.audio2face import audio
+    from facecraft.audio2face.head_motion import frame_loudness
+
+    monkeypatch.setattr(an, "STREAM_ABOVE_S", 0.5)  # the block path, on a short file
+    monkeypatch.setattr(an, "BLOCK_S", 1.0)  # several blocks, whole seconds as the teacher's are
+    still = an.animate_file(fake_wav, tmp_path / "still.npz", weights=tiny_model_dir, mode=mode, fps=60,
+                            head=False, gaze=False)  # fmt: skip
+    # the old path's loudness: the file read again block by block, each block's frames, the largest
+    loud = np.zeros(still.num_frames, np.float32)
+    start = 0.0
+    for block in audio.iter_audio_blocks(fake_wav, block_seconds=1.0):
+        loud = np.maximum(loud, frame_loudness(block, 16000, fps=60, num_frames=still.num_frames, start_s=start))
+        start += len(block) / 16000
+    assert start > 2.0 and loud.max() > 0.5
+    expected = an.add_head_and_gaze(still, loud, seed=3)
+    reads = []
+    real_blocks, real_load = audio.iter_audio_blocks, audio.load_audio
+
+    def counted_blocks(path, **kw):
+        reads.append(("blocks", Path(path).name))
+        return real_blocks(path, **kw)
+
+    def counted_load(path, **kw):
+        reads.append(("load", Path(path).name))
+        return real_load(path, **kw)
+
+    for module in (audio, an):
+        monkeypatch.setattr(module, "iter_audio_blocks", counted_blocks)
+        monkeypatch.setattr(module, "load_audio", counted_load)
+    moving = an.animate_file(fake_wav, tmp_path / "moving.npz", weights=tiny_model_dir, mode=mode, fps=60, seed=3)
+    assert reads == [("blocks", fake_wav.name)]  # decoded once
+    assert np.array_equal(moving.head_rotation, expected.head_rotation)
+    assert np.array_equal(moving.eye_rotation, expected.eye_rotation)
+    assert np.array_equal(moving.curves, expected.curves)
+    assert np.abs(moving.head_rotation).max() > 0.1
+    # file_loudness, kept for callers, gives the same values
+    monkeypatch.undo()
+    assert np.array_equal(an.file_loudness(fake_wav, fps=60, num_frames=still.num_frames, block_s=1.0), loud)
+
+
 def test_procedural_mode(tmp_path, espeak_speech):
     a = an.animate_file(espeak_speech.path, tmp_path / "p.npz", mode="procedural", transcript=espeak_speech.text)
     assert a.curves[:, ARKIT_INDEX["jawOpen"]].max() > 0.1
