@@ -60,6 +60,9 @@ EDIT_MAX_SIDE = 2048
 #: Largest speech file (bytes) and longest speech (seconds) the Animate tab takes.
 MAX_AUDIO_BYTES = 50 * 2**20
 MAX_AUDIO_S = 120.0
+#: Shortest speech the Animate and Talk tabs take (seconds): less is a click of the record button, not a word (a short
+#: word lasts about 0.2 s); it gave a video of one or two frames, and 70-100 ms a crash in the procedural mode.
+MIN_AUDIO_S = 0.2
 #: Endings the speech upload takes: what ``facecraft animate`` and ``facecraft talk`` read (sound files, and through
 #: ffmpeg a video's sound: a phone's .mov or .mp4, a browser's .webm recording).
 SPEECH_SUFFIXES: tuple[str, ...] = AUDIO_SUFFIXES
@@ -768,17 +771,23 @@ class AnimateOutcome:
 
 def check_speech(audio_path, *, command: str) -> tuple[Path, float]:
     """An uploaded or recorded speech file after the checks of :func:`check_upload` and its length, and its
-    duration in seconds: at most :data:`MAX_AUDIO_S` (longer speech is for ``facecraft <command>``).
+    duration in seconds: at least :data:`MIN_AUDIO_S`, at most :data:`MAX_AUDIO_S` (longer speech is for
+    ``facecraft <command>``).
 
     Raises
     ------
     ParameterError
-        No file, or too long; FileFormatError: not audio (the message names the file).
+        No file, too short or too long; FileFormatError: not audio (the message names the file).
     """
     from facecraft.audio2face.audio import audio_duration
 
     p = check_upload(audio_path, kind="speech", max_bytes=MAX_AUDIO_BYTES)
     duration = audio_duration(p)
+    if duration < MIN_AUDIO_S:
+        raise ParameterError(
+            f"{p.name}: {duration:.2f} s of audio, too short for speech (the studio takes {MIN_AUDIO_S:g} s or "
+            "more): record or upload a longer clip"
+        )
     if duration > MAX_AUDIO_S:
         raise ParameterError(
             f"{p.name}: {duration:.0f} s of audio, above the studio's {MAX_AUDIO_S:.0f} s limit "

@@ -482,6 +482,25 @@ def test_animate_speech_rejects_bad_audio(speech_wav, tmp_path, monkeypatch):
         h.animate_speech(speech_wav, out_dir=tmp_path)
 
 
+def test_a_click_of_the_record_button_is_too_short_for_speech(speech_wav, sample, models, tmp_path):
+    # 0.1 s of sound (a record button pressed and released) crashed the procedural mode ("Internal error
+    # (ValueError): operands could not be broadcast") and made a one- or two-frame video in the other runs
+    y, sr = sf.read(speech_wav, dtype="float32")
+    for seconds in (0.01, 0.1):
+        clip = tmp_path / f"click{int(seconds * 100)}.wav"
+        sf.write(clip, y[: int(seconds * sr)], sr)
+        too_short = rf"{clip.name}: {seconds:.2f} s of audio, too short for speech \(the studio takes 0.2 s or more\)"
+        for mode in ("procedural", "learned"):
+            with pytest.raises(ParameterError, match=too_short):
+                h.animate_speech(clip, mode=mode, out_dir=tmp_path / mode)
+        with pytest.raises(ParameterError, match=too_short):
+            h.talking_portrait(sample, clip, size=256, models=models, out_dir=tmp_path / "talk")
+    assert not list(tmp_path.rglob("*.mp4"))
+    enough = tmp_path / "enough.wav"
+    sf.write(enough, y[: int(h.MIN_AUDIO_S * sr)], sr)
+    assert h.check_speech(enough, command="animate")[1] == pytest.approx(h.MIN_AUDIO_S)
+
+
 # ---------------------------------------------------------------------------------------------- evaluate
 def test_fer_probabilities_of_the_smiling_sample(models):
     fer = h.fer_probabilities(h.sample_photo_path(), models=models)
