@@ -210,7 +210,7 @@ def _edit(session, face, emotion, intensity, text, *values):
         text=text, au_values=typed.au_values, arkit_values=typed.arkit_values,
     )  # fmt: skip
     before = h.save_png(out.before, stem="before", like=session.traits)
-    after = h.save_png(out.after, stem=f"{Path(session.name).stem}-edited", like=session.traits)
+    after = h.save_png(out.after, stem=f"{session.stem}-edited", like=session.traits)
     message = f"{out.message}; {typed.note()}" if typed.clamped else out.message
     shown = [
         gr.update(value=typed.clamped[name][1]) if name in typed.clamped else gr.skip()
@@ -238,7 +238,7 @@ def _refine(session, face, emotion, intensity, text, strength, steps, guidance, 
         seed=seed,
     )  # fmt: skip
     before = h.save_png(out.before, stem="before", like=session.traits)
-    after = h.save_png(out.after, stem=f"{Path(session.name).stem}-refined", like=session.traits)
+    after = h.save_png(out.after, stem=f"{session.stem}-refined", like=session.traits)
     return (before, after), after, out.message
 
 

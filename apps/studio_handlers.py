@@ -143,6 +143,20 @@ def check_upload(path, *, kind: str, max_bytes: int, suffixes: Sequence[str] | N
     return p
 
 
+#: Longest part of a result file's name (UTF-8 bytes) taken from an upload's name: the file system takes 255 bytes,
+#: and a photo named near that (a long download name, 80 characters of Japanese) failed every edit and video with
+#: "File name too long" once "-edited.png", "-talking.mp4" or a video's part-file ending was added.
+MAX_STEM_BYTES = 120
+
+
+def upload_stem(name, default: str) -> str:
+    """The stem of an uploaded file's name (``default`` when it has none), cut to :data:`MAX_STEM_BYTES` bytes at a
+    character boundary: the start of the names of the results made from it."""
+    stem = Path(str(name)).stem.strip() or default
+    cut = stem.encode("utf-8")[:MAX_STEM_BYTES].decode("utf-8", errors="ignore").rstrip()
+    return cut or default
+
+
 def load_photo(path, *, max_side: int = EDIT_MAX_SIDE) -> tuple[np.ndarray, str, PhotoTraits]:
     """An uploaded photo as RGB uint8 ``(H, W, 3)``, scaled down to ``max_side`` when larger, a note, and the traits
     its edits keep (colour profile, greyness; not transparency: the studio shows and writes photos opaque).
@@ -378,6 +392,11 @@ class EditSession:
     full_size: tuple[int, int] | None = None
     #: The full-size photo and its faces, analysed on the first full-size edit (:func:`full_size_edit`).
     full: tuple | None = field(default=None, repr=False)
+
+    @property
+    def stem(self) -> str:
+        """The photo's name without its ending, as the results made from it start (:func:`upload_stem`)."""
+        return upload_stem(self.name, "photo")
 
     def face_choices(self, *, every: bool = True) -> list[tuple[str, int]]:
         """``(label, value)`` pairs for the face picker, the largest face first: with ``every`` (and several faces),
@@ -634,7 +653,7 @@ def full_size_edit(session: EditSession | None, *, models: StudioModels | None =
     studio edits photos above :data:`EDIT_MAX_SIDE` scaled down, for speed, and this makes the download."""
     models = models or shared_models()
     out = apply_edit(session, models=models, full_size=True, **controls)
-    return save_png(out.after, stem=f"{Path(session.name).stem}-edited-full-size", like=session.full[2])
+    return save_png(out.after, stem=f"{session.stem}-edited-full-size", like=session.full[2])
 
 
 def _describe(args: dict, *, most: int = 4) -> str:
@@ -880,7 +899,7 @@ def animate_speech(
     emo = speech_emotion(emotion, intensity, track)
     out = Path(out_dir) if out_dir is not None else output_dir(job=True)
     out.mkdir(parents=True, exist_ok=True)
-    stem = p.stem or "speech"
+    stem = upload_stem(p.name, "speech")
     files = {key: str(out / f"{stem}{suffix}") for key, (suffix, _) in ANIMATE_OUTPUTS.items()}
     video = str(out / f"{stem}.mp4")
     t0 = time.perf_counter()
@@ -1020,7 +1039,7 @@ def talking_portrait(
     step = progress or (lambda fraction, what: None)
     out = Path(out_dir) if out_dir is not None else output_dir(job=True)
     out.mkdir(parents=True, exist_ok=True)
-    video = out / f"{Path(session.name).stem or 'photo'}-talking.mp4"
+    video = out / f"{session.stem}-talking.mp4"
     step(0.05, "analysing the photo and the speech")
     t0 = time.perf_counter()
     result = talk(
@@ -1261,7 +1280,7 @@ def augment_upload(
         raise NoFaceError(
             f"{name}: no face found in any of the {tried} image(s) tried (e.g. {report['bad_sources'][0]['reason']})"
         )
-    archive = shutil.make_archive(str(work / f"{Path(name).stem}-augmented"), "zip", out)
+    archive = shutil.make_archive(str(work / f"{upload_stem(name, 'faces')}-augmented"), "zip", out)
     rows = [[t, v["attempted"], v["accepted"], v["acceptance_rate"]] for t, v in report["per_target"].items()]
     message = (
         f"{name}: {tried} face(s) tried, {report['accepted']} of {report['attempted']} variants kept "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import gradio as gr
 import numpy as np
 import pytest
@@ -220,3 +222,33 @@ def test_a_video_without_sound_is_turned_away_with_a_clear_message(tmp_path):
                     "-pix_fmt", "yuv420p", str(mute)], check=True)  # fmt: skip
     with pytest.raises(gr.Error, match=r"mute.mp4: the file holds no audio stream \(a picture or a video without"):
         studio._animate(str(mute), None, "", "procedural", studio.NO_EMOTION, 0.8, "", None, progress=lambda *a, **k: 0)
+
+
+def test_a_photo_or_speech_named_near_the_file_systems_limit_is_edited_animated_and_made_to_talk(tmp_path):
+    # every result is named after its upload: a name near the file system's 255 bytes (82 Japanese characters are
+    # 246) failed the edit, the talking portrait and the animation with "Internal error (OSError): File name too long"
+    import shutil
+
+    import soundfile as sf
+
+    long = "写真" * 41
+    photo = tmp_path / f"{long}.png"
+    shutil.copy(h.sample_photo_path(), photo)
+    sr = 16000
+    t = np.arange(sr) / sr
+    voice = sum(np.sin(2 * np.pi * 140 * k * t) / k for k in range(1, 8)) * np.clip(np.sin(2 * np.pi * 3 * t), 0, None)
+    speech = tmp_path / f"{long}.wav"
+    sf.write(speech, (0.3 * voice).astype(np.float32), sr)
+    assert len(photo.name.encode()) == len(speech.name.encode()) == 250
+
+    session, *_ = studio._analyze(str(photo))
+    au, arkit = session.slider_values(0)
+    (before, after), download, message, *_ = studio._edit(session, 0, "sadness", 0.8, "", *au, *arkit)
+    edited = Path(after).name
+    assert edited.endswith("-edited.png") and long.startswith(edited[: -len("-edited.png")])
+    assert len(edited.encode()) <= h.MAX_STEM_BYTES + len("-edited.png")
+    video = h.talking_portrait(session, speech, size=256, out_dir=tmp_path / "talk").video
+    assert Path(video).name.endswith("-talking.mp4") and Path(video).is_file()
+    out = h.animate_speech(speech, mode="procedural", out_dir=tmp_path / "animate")
+    assert all(Path(f).is_file() for f in [out.video, *out.files.values()])
+    assert h.upload_stem("", "photo") == "photo" and h.upload_stem("a.b.png", "photo") == "a.b"
