@@ -25,7 +25,7 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from facecraft.rigs import ARKIT_NAMES, AU_NAMES, EMOTIONS, FacecraftError
+from facecraft.rigs import ARKIT_NAMES, AU_NAMES, EMOTIONS, FacecraftError, ParameterError
 from facecraft.synth.refine_defaults import DEFAULT_GUIDANCE, DEFAULT_STEPS, DEFAULT_STRENGTH
 
 from . import studio_handlers as h
@@ -665,13 +665,40 @@ def build_studio(*, refine: h.RefineConfig | None = None) -> gr.Blocks:
 
 
 def launch(
-    *, host: str = "127.0.0.1", port: int | None = None, refine: h.RefineConfig | None = None, **options
+    *,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    refine: h.RefineConfig | None = None,
+    announce=None,
+    **options,
 ) -> None:
-    """Build and serve the studio (blocks until stopped); ``options`` go to :meth:`gradio.Blocks.launch`."""
+    """Build and serve the studio (blocks until stopped); ``options`` go to :meth:`gradio.Blocks.launch`.
+
+    ``announce(url)`` is told the address the studio answers on once it does: without ``port``, Gradio takes the
+    first free one from 7860 on (the command line said 7860 while another program answered there).
+
+    Raises
+    ------
+    ParameterError
+        ``port`` is taken (or ``host`` is no address of this machine): Gradio's OSError went out as a traceback.
+    """
     h.prune_results()  # what earlier runs left beyond the newest results
     demo = build_studio(refine=refine)
     demo.queue(default_concurrency_limit=1)
     options = {"js": SLIDER_BOX_JS, **options}
-    demo.launch(
-        server_name=host, server_port=port, max_file_size=MAX_UPLOAD, show_error=True, inbrowser=False, **options
-    )
+    try:
+        demo.launch(
+            server_name=host, server_port=port, max_file_size=MAX_UPLOAD, show_error=True, inbrowser=False,
+            prevent_thread_lock=True, **options,
+        )  # fmt: skip
+    except OSError as e:
+        if "Cannot find empty port" not in str(e):
+            raise
+        where = f"port {port}" if port is not None else "any port Gradio tries (from 7860, or $GRADIO_SERVER_PORT, on)"
+        raise ParameterError(
+            f"cannot serve the studio on {host}, {where}: in use by another program (another studio?) or not an "
+            "address of this machine; choose another --port, or leave it out for the first free one"
+        ) from None
+    if announce is not None:
+        announce(demo.local_url or f"http://{host}:{demo.server_port}/")
+    demo.block_thread()

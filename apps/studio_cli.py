@@ -13,8 +13,9 @@ def _cmd_app(args: argparse.Namespace) -> int:
     from .studio_handlers import RefineConfig
 
     refine = RefineConfig.from_env(args.refine_base, args.refine_adapter, device=args.refine_device)
-    print(f"facecraft studio: http://{args.host}:{args.port or 7860}/ (Ctrl+C stops it)")
-    launch(host=args.host, port=args.port, refine=refine)
+    # the address once the studio answers there: without --port it is the first free one from 7860 on
+    announce = lambda url: print(f"facecraft studio: {url} (Ctrl+C stops it)", flush=True)  # noqa: E731
+    launch(host=args.host, port=args.port, refine=refine, announce=announce)
     return 0
 
 

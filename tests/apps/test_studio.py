@@ -252,3 +252,39 @@ def test_a_photo_or_speech_named_near_the_file_systems_limit_is_edited_animated_
     out = h.animate_speech(speech, mode="procedural", out_dir=tmp_path / "animate")
     assert all(Path(f).is_file() for f in [out.video, *out.files.values()])
     assert h.upload_stem("", "photo") == "photo" and h.upload_stem("a.b.png", "photo") == "a.b"
+
+
+def _listening() -> tuple[object, int]:
+    import socket
+
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    return busy, busy.getsockname()[1]
+
+
+def test_facecraft_app_says_the_address_it_answers_on_and_a_taken_port_in_words(monkeypatch, capsys):
+    # `facecraft app` printed http://127.0.0.1:7860/ before Gradio had chosen its port: with 7860 taken the studio
+    # answered on 7861 and the address printed was another program's; a taken --port went out as a traceback
+    import gradio.http_server
+
+    from facecraft.apps.cli import main
+
+    served = []
+
+    def stop(self):  # instead of serving until Ctrl+C
+        served.append(self.server_port)
+        self.close()
+
+    monkeypatch.setattr(gr.Blocks, "block_thread", stop)
+    monkeypatch.setattr(h, "prune_results", lambda *a, **k: 0)
+    busy, port = _listening()
+    with busy:
+        monkeypatch.setattr(gradio.http_server, "INITIAL_PORT_VALUE", port)  # Gradio's first try, taken
+        assert main(["app"]) == 0
+        assert served and served[0] != port
+        assert f"facecraft studio: http://127.0.0.1:{served[0]}/ (Ctrl+C stops it)" in capsys.readouterr().out
+        assert main(["app", "--port", str(port)]) == 1
+    err = capsys.readouterr().err
+    assert f"facecraft: error: cannot serve the studio on 127.0.0.1, port {port}: in use by another program" in err
+    assert "Traceback" not in err and len(served) == 1
