@@ -533,10 +533,11 @@ def _pick_face(faces, face: int | None, name: str) -> int:
         return int(face)
     widths = [f.info.width for f in faces]
     rivals = [i for i in range(1, len(faces)) if widths[i] >= COMPETING_FACE * widths[0]]
-    if rivals:
+    if rivals:  # where each face is: of two faces of about one size, the widths alone did not say which is which
+        where = "; ".join(f"face {i}: {w:.0f} px wide, its box's top left at ({f.info.box[0]:.0f}, {f.info.box[1]:.0f})"
+                          for i, (w, f) in enumerate(zip(widths, faces, strict=True)))  # fmt: skip
         raise NoFaceError(
-            f"{name}: {len(faces)} faces found ({', '.join(f'{w:.0f}' for w in widths)} px wide); choose one with "
-            f"face=N (--face N, 0 = largest)"
+            f"{name}: {len(faces)} faces found ({where}); choose one with face=N (--face N, 0 = largest)"
         )
     if len(faces) > 1:
         logger.info("%s: %d faces found; animating the largest (the others are small)", name, len(faces))

@@ -395,6 +395,27 @@ def test_photo_errors(astronaut, plain_editor, astronaut_faces_plain):
         TalkingPortrait(astronaut, editor=plain_editor, size=10)
 
 
+def test_a_photo_of_several_faces_says_where_each_one_is(astronaut, plain_editor):
+    # "2 faces found (93, 91 px wide); choose one with --face N": of two faces of about one size the widths did not
+    # say which number is which, and a user rendered a video to find out
+    import re
+
+    from facecraft.synth.talk_portrait import TalkingPortrait
+
+    crop = astronaut[:300, 100:400]
+    two = np.concatenate([crop[:, ::-1], crop], axis=1)  # the same face twice, side by side
+    with pytest.raises(NoFaceError) as refused:
+        TalkingPortrait(two, editor=plain_editor, size=256, name="pair.png")
+    message = str(refused.value)
+    said = {int(i): (int(x), int(y)) for i, x, y in re.findall(r"face (\d): \d+ px wide, its box's top left at "
+                                                               r"\((\d+), (\d+)\)", message)}  # fmt: skip
+    assert sorted(said) == [0, 1] and message.startswith("pair.png: 2 faces found (") and "--face N" in message
+    for k, (x, y) in said.items():
+        portrait = TalkingPortrait(two, editor=plain_editor, size=256, face=k)
+        assert (x < 300) == (portrait.crop[0] < 150)  # the face chosen by that number is the one said to be there
+        assert abs(portrait.crop[0] + 150 - x) < 150 and 0 <= y < 300
+
+
 @pytest.fixture(scope="module")
 def astronaut_faces_plain(plain_editor, astronaut):
     return plain_editor.analyze(astronaut, name="astronaut")
