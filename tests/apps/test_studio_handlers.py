@@ -103,6 +103,23 @@ def test_analyze_without_a_face_names_the_file(tmp_path, models):
         h.analyze_photo(blank, models=models)
 
 
+def test_a_face_small_in_a_big_photo_is_told_to_be_cropped_not_to_be_48_px(tmp_path, models):
+    # a 56 px face in a 2400 px photo: "faces narrower than about 80 px are not found in a photo this size; try a
+    # photo where the face is ... at least 48 px wide", the second half contradicting the first (the face was 56 px)
+    from facecraft.eval.images import load_image
+
+    person = np.asarray(Image.fromarray(load_image(h.sample_photo_path())).resize((320, 320)))
+    canvas = np.full((2400, 2400, 3), 180, np.uint8)
+    canvas[1000:1320, 1000:1320] = person  # her face is about 56 px wide here
+    with pytest.raises(NoFaceError) as refused:
+        h.analyze_photo(_png(tmp_path / "group.png", canvas), models=models)
+    message = str(refused.value)
+    assert message.startswith("no face found in group.png") and "48 px" not in message
+    assert "cropped around it" in message
+    crop = h.analyze_photo(_png(tmp_path / "crop.png", canvas[900:1420, 900:1420]), models=models)  # the advice works
+    assert len(crop.faces) == 1 and 48 < crop.faces[0].info.width < 70
+
+
 def test_untouched_sliders_ask_for_nothing(sample, models):
     au, arkit = sample.slider_values(0)
     assert h.changed_controls(sample, 0, au, arkit) == ({}, {})
