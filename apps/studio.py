@@ -33,8 +33,9 @@ from . import studio_handlers as h
 log = logging.getLogger(__name__)
 
 NO_EMOTION = "(none)"
-#: Gradio's own upload limit, above the handlers' per-kind limits so that they give the clearer message.
-MAX_UPLOAD = "60mb"
+#: Gradio's own upload limit, above the handlers' per-kind limits so that they give the clearer message (the largest:
+#: a phone's video whose sound drives the face, h.MAX_VIDEO_BYTES; 60 MB turned away half a minute of 1080p).
+MAX_UPLOAD = "1100mb"
 JUDGE_NAMES: tuple[str, ...] = ("mini-xception", "networkv2", "facecraft")
 #: Narrowest result column (pictures, plots, video) beside the controls (Gradio's columns: 320 px at least). A
 #: narrower window puts it under the controls at full width, instead of both columns at about half the width.

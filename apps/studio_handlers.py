@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facecraft.audio2face.batch import AUDIO_SUFFIXES
+from facecraft.audio2face.batch import AUDIO_SUFFIXES, VIDEO_SUFFIXES
 from facecraft.eval.images import IMAGE_EXTENSIONS, PhotoTraits, load_image_with_traits, save_image
 from facecraft.rigs import (
     ACTION_UNITS,
@@ -63,6 +63,10 @@ MAX_AUDIO_S = 120.0
 #: Shortest speech the Animate and Talk tabs take (seconds): less is a click of the record button, not a word (a short
 #: word lasts about 0.2 s); it gave a video of one or two frames, and 70-100 ms a crash in the procedural mode.
 MIN_AUDIO_S = 0.2
+#: Largest video (bytes) whose sound the Animate and Talk tabs take (only the sound is read): a phone films 1080p at
+#: about 17 Mbit/s and 4K at 50 or more, so its 30 s filled the 50 MB of a sound file and the studio's 120 s take
+#: 250 to 750 MB.
+MAX_VIDEO_BYTES = 2**30
 #: Endings the speech upload takes: what ``facecraft animate`` and ``facecraft talk`` read (sound files, and through
 #: ffmpeg a video's sound: a phone's .mov or .mp4, a browser's .webm recording).
 SPEECH_SUFFIXES: tuple[str, ...] = AUDIO_SUFFIXES
@@ -795,7 +799,8 @@ class AnimateOutcome:
 def check_speech(audio_path, *, command: str) -> tuple[Path, float]:
     """An uploaded or recorded speech file after the checks of :func:`check_upload` and its length, and its
     duration in seconds: at least :data:`MIN_AUDIO_S`, at most :data:`MAX_AUDIO_S` (longer speech is for
-    ``facecraft <command>``).
+    ``facecraft <command>``); a file holds at most :data:`MAX_AUDIO_BYTES`, a video (whose picture is not read)
+    :data:`MAX_VIDEO_BYTES`.
 
     Raises
     ------
@@ -804,7 +809,8 @@ def check_speech(audio_path, *, command: str) -> tuple[Path, float]:
     """
     from facecraft.audio2face.audio import audio_duration
 
-    p = check_upload(audio_path, kind="speech", max_bytes=MAX_AUDIO_BYTES)
+    video = audio_path is not None and Path(str(audio_path)).suffix.lower() in VIDEO_SUFFIXES
+    p = check_upload(audio_path, kind="speech", max_bytes=MAX_VIDEO_BYTES if video else MAX_AUDIO_BYTES)
     duration = audio_duration(p)
     if duration < MIN_AUDIO_S:
         raise ParameterError(

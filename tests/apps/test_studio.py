@@ -288,3 +288,24 @@ def test_facecraft_app_says_the_address_it_answers_on_and_a_taken_port_in_words(
     err = capsys.readouterr().err
     assert f"facecraft: error: cannot serve the studio on 127.0.0.1, port {port}: in use by another program" in err
     assert "Traceback" not in err and len(served) == 1
+
+
+def test_a_phones_video_is_taken_at_a_videos_size_not_a_sound_files(tmp_path, monkeypatch):
+    # half a minute of a phone's 1080p video is about 64 MB: Gradio's 60 MB upload limit and the speech's 50 MB
+    # turned away the video whose sound should drive the face, though only its sound is read
+    import subprocess
+
+    from gradio.utils import _parse_file_size
+
+    from facecraft.rigs.video import ffmpeg_exe
+
+    assert _parse_file_size(studio.MAX_UPLOAD) > h.MAX_VIDEO_BYTES >= 750 * 2**20  # 120 s of 4K at 50 Mbit/s
+    clip, sound = tmp_path / "IMG_0042.MOV", tmp_path / "memo.m4a"
+    tone = ["-f", "lavfi", "-i", "sine=f=220:d=1", "-c:a", "aac"]
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "testsrc=s=320x240:d=1", *tone, "-c:v",
+                    "libx264", "-pix_fmt", "yuv420p", "-f", "mov", str(clip)], check=True)  # fmt: skip
+    subprocess.run([ffmpeg_exe(), "-v", "error", *tone, "-b:a", "512k", str(sound)], check=True)
+    monkeypatch.setattr(h, "MAX_AUDIO_BYTES", min(clip.stat().st_size, sound.stat().st_size) - 1)  # both above it
+    assert h.check_speech(clip, command="talk") == (clip, pytest.approx(1.0, abs=0.05))
+    with pytest.raises(h.ParameterError, match="memo.m4a: the file is .* above the studio's .* limit"):
+        h.check_speech(sound, command="talk")
