@@ -466,9 +466,12 @@ def _talk_sample():
 
 @_ui
 def _talk_face(session, face):
+    """Another face picked: its framing and status, and the video made of the face before dropped (it stayed, with
+    its download, beside "Face 2 talks")."""
     session = h.require_session(session)
     problem = h.talk_face_problem(session, face)
-    return h.talk_framing(session, face), f"**{problem}**" if problem else f"Face {int(face) + 1} talks. {_TALK_NEXT}"
+    status = f"**{problem}**" if problem else f"Face {int(face) + 1} talks. {_TALK_NEXT}"
+    return h.talk_framing(session, face), None, None, status
 
 
 @_ui
@@ -511,8 +514,9 @@ def _talk_tab() -> None:
     photo.clear(_talk_analyze, inputs=photo, outputs=shown, api_name=False, show_progress_on=status)
     sample.click(_talk_sample, inputs=None, outputs=shown, api_name="talk_sample", show_progress_on=status)
     face.input(
-        _talk_face, inputs=[session, face], outputs=[framing, status], api_name="talk_face", show_progress="hidden"
-    )
+        _talk_face, inputs=[session, face], outputs=[framing, video, download, status], api_name="talk_face",
+        show_progress="hidden",
+    )  # fmt: skip
     run.click(
         _blank(3), outputs=[video, download, status], queue=False, api_name="talk_clear", api_visibility="undocumented"
     ).then(  # fmt: skip

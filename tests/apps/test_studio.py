@@ -309,3 +309,22 @@ def test_a_phones_video_is_taken_at_a_videos_size_not_a_sound_files(tmp_path, mo
     assert h.check_speech(clip, command="talk") == (clip, pytest.approx(1.0, abs=0.05))
     with pytest.raises(h.ParameterError, match="memo.m4a: the file is .* above the studio's .* limit"):
         h.check_speech(sound, command="talk")
+
+
+def test_picking_another_face_drops_the_video_made_of_the_face_before(demo, tmp_path):
+    # after a run for face 1, picking face 2 said "Face 2 talks. Add speech and press Make the talking portrait."
+    # beside face 1's video and its download button
+    from PIL import Image
+
+    from facecraft.eval.images import load_image
+
+    pick = _event(demo, "talk_face")
+    assert [b.elem_id for b in pick.outputs] == ["talk-framing", "talk-video", "talk-download", "talk-status"]
+    astronaut = load_image(h.sample_photo_path())
+    photo = tmp_path / "pair.png"
+    Image.fromarray(np.concatenate([astronaut, astronaut[:, ::-1]], axis=1)).save(photo)
+    session, face, *_ = studio._talk_analyze(str(photo))
+    assert len(session.faces) == 2 and face.interactive
+    framing, video, download, status = studio._talk_face(session, 1)
+    assert video is None and download is None and status.startswith("Face 2 talks.")
+    assert framing.shape[0] == framing.shape[1] and np.array_equal(framing, h.talk_framing(session, 1))
