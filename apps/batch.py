@@ -2,9 +2,9 @@
 
 A manifest lists one job per row (CSV with a header, or JSON Lines): the ``input`` file and that job's
 options (animate: ``emotion``, ``emotion_track``, ``transcript``, ``mode``, ``fps``; edit: ``emotion``,
-``text``, ``au``, ``arkit``, ``absolute``, ``face``; augment: ``targets``, ``label``, ``per_image``, ``size``,
-``grey``, ``seed``; all: ``output``, a file name inside ``--out``). Relative inputs are read from the
-manifest's folder.
+``text``, ``au``, ``arkit``, ``absolute``, ``keep_glasses``, ``face``; augment: ``targets``, ``label``,
+``per_image``, ``size``, ``grey``, ``seed``; all: ``output``, a file name inside ``--out``). Relative inputs are read
+from the manifest's folder.
 
 An augment row is one face photo or crop given to :func:`facecraft.eval.augment.augment_source` (the editor's
 variants toward each target emotion, judged and identity-checked): its accepted crops go to
@@ -57,7 +57,7 @@ ANIMATE_FORMATS: tuple[str, ...] = ("npz", "csv", "json", "glb")
 #: Per-row options each kind accepts (besides ``input`` and ``output``).
 OPTIONS: dict[str, tuple[str, ...]] = {
     "animate": ("emotion", "emotion_track", "transcript", "mode", "fps"),
-    "edit": ("emotion", "text", "au", "arkit", "absolute", "face"),
+    "edit": ("emotion", "text", "au", "arkit", "absolute", "keep_glasses", "face"),
     "augment": ("targets", "label", "per_image", "size", "grey", "seed"),
 }
 #: The output file of one job, by kind (animate: the ``--format`` given).
@@ -228,8 +228,9 @@ def _edit(job: Job, partial: Path) -> dict:
             opts[key] = opts[key].replace(";", ",")
     face = opts.pop("face", None)
     face = None if face in (None, "") else _face_number(face)
-    if "absolute" in opts:
-        opts["absolute"] = _flag(opts["absolute"], "absolute")
+    for key in ("absolute", "keep_glasses"):
+        if key in opts:
+            opts[key] = _flag(opts[key], key)
     image, traits = load_image_with_traits(job.input)
     result = _editor().edit(image, EditControls.from_args(**opts), face=face, name=Path(job.input).name)
     save_image(result.image, partial, like=traits, changed=result.mask, name=str(job.output))

@@ -35,7 +35,12 @@ def _controls(args: argparse.Namespace):
     from .controls import EditControls
 
     return EditControls.from_args(
-        emotion=args.emotion, text=args.text, au=args.au, arkit=args.arkit, absolute=args.absolute
+        emotion=args.emotion,
+        text=args.text,
+        au=args.au,
+        arkit=args.arkit,
+        absolute=args.absolute,
+        keep_glasses=getattr(args, "keep_glasses", False),
     )
 
 
@@ -237,7 +242,10 @@ def _untaken_png(first: list[Path], base: Path, taken: set[Path]) -> Path:
 def _settings(args: argparse.Namespace) -> dict:
     """The controls a folder's edits are made with, as given (what a resumed run must repeat)."""
     keys = ("emotion", "text", "au", "arkit", "absolute", "face", "refine")
-    return {k: getattr(args, k, None) for k in keys}
+    settings = {k: getattr(args, k, None) for k in keys}
+    if getattr(args, "keep_glasses", False):  # only when asked: folders edited before the option resume as they were
+        settings["keep_glasses"] = True
+    return settings
 
 
 def _earlier_report(out: Path, settings: dict, *, overwrite: bool) -> dict[str, dict]:
@@ -304,6 +312,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=f"most faces found and edited in a photo (default {EDIT_MAX_FACES}; the largest first)",
     )
     p.add_argument("--absolute", action="store_true", help="set the target outright instead of editing the face")
+    p.add_argument(
+        "--keep-glasses",
+        action="store_true",
+        help="hold a glasses frame still (straight rims; the brows rise less next to the frame)",
+    )
     p.add_argument("--sheet", action="store_true", help="also write a before/after contact sheet")
     p.add_argument(
         "--overwrite",

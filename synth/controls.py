@@ -69,6 +69,7 @@ class EditControls:
     arkit: Mapping[str, float] = field(default_factory=dict)
     absolute: bool = False
     neutralise: float = 0.0  # a ``neutral:x`` request: fade the current expression by x
+    keep_glasses: bool = False  # hold a glasses frame still (:mod:`facecraft.synth.glasses_frame`)
 
     @classmethod
     def from_args(
@@ -79,6 +80,7 @@ class EditControls:
         au=None,
         arkit=None,
         absolute: bool = False,
+        keep_glasses: bool = False,
     ) -> EditControls:
         """Controls from the forms a user gives.
 
@@ -93,12 +95,17 @@ class EditControls:
             FACS AUs (``AU12``, ``AU12R``) and ARKit weights (any alias), each in [0, 1].
         absolute : bool
             Set the target outright instead of editing the current expression.
+        keep_glasses : bool
+            Hold the frame of the glasses a face wears where it is (straight rims; the brows rise less next to the
+            frame, see :mod:`facecraft.synth.glasses_frame`). Faces whose frame is not found for sure are edited
+            as without it.
         """
         codes: list[EmotionCode] = []
         neutralise = 0.0
         emotion_given = emotion is not None
-        if not (isinstance(absolute, bool | np.bool_) or (isinstance(absolute, int) and absolute in (0, 1))):
-            raise ParameterError(f"absolute: expected True or False, got {absolute!r}")  # 'no' was taken as True
+        for flag, flag_name in ((absolute, "absolute"), (keep_glasses, "keep_glasses")):
+            if not (isinstance(flag, bool | np.bool_) or (isinstance(flag, int) and flag in (0, 1))):
+                raise ParameterError(f"{flag_name}: expected True or False, got {flag!r}")  # 'no' was taken as True
         if text is not None and (not isinstance(text, str) or not text.strip()):
             raise ParameterError(f"text: expected a few words, got {text!r}")
         if isinstance(emotion, str) and emotion.partition(":")[0].strip().lower() == "neutral":
@@ -124,7 +131,7 @@ class EditControls:
             raise ParameterError(f"arkit: {', '.join(stray_au)} are Action Units; give them with au")
         if not codes and not au_checked and not arkit_checked and not neutralise and not emotion_given:
             raise ParameterError("no edit control given: use an emotion, text, AUs or ARKit weights")
-        return cls(tuple(codes), au_checked, arkit_checked, bool(absolute), neutralise)
+        return cls(tuple(codes), au_checked, arkit_checked, bool(absolute), neutralise, bool(keep_glasses))
 
     # ------------------------------------------------------------------ target
     def requested(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -856,6 +856,7 @@ def render_rig_change(
     *,
     targets: tuple[np.ndarray, np.ndarray] | None = None,
     look: PhotoLook | None = None,
+    keep_glasses: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Warp one face of ``image`` by a rig weight change and repaint the mouth and lids.
 
@@ -871,6 +872,8 @@ def render_rig_change(
         :func:`mesh_targets` of this face and change, when the caller already has them.
     look : PhotoLook, optional
         The unedited photo's measurements around this face (:meth:`AnalyzedFace.look`), kept across edits.
+    keep_glasses : bool
+        Hold the frame of the glasses the face wears still (:mod:`facecraft.synth.glasses_frame`).
 
     Returns
     -------
@@ -878,6 +881,7 @@ def render_rig_change(
         The edited ``(H, W, 3)`` uint8 photo and the ``(H, W)`` float32 mask of changed pixels (``image``
         itself and zeros when the change moves no landmark by 0.05 px).
     """
+    from .glasses_frame import glasses_in_front, put_back_frame
     from .lids import close_lids
     from .mouth import paint_mouth_interior
     from .mouth_seal import clear_corner_shadows, seal_mouth
@@ -891,7 +895,8 @@ def render_rig_change(
     pressed, closing = lip_seal(rig_change), closing_seal(src, dst, rig_change)
     # Lips that close over the photo's opening carry no dark pockets of its corners along (mouth_seal)
     source = clear_corner_shadows(image, src, dst, amount=max(pressed, closing), look=look)
-    warped = warp_face(source, src, dst, depth=depth)
+    frame = glasses_in_front(look) if keep_glasses else None  # the face moves behind the frame, not the frame
+    warped = warp_face(source, src, dst, depth=depth, held=None if frame is None else frame.held)
     unfolded = warped.target  # where the warp put the points (skin triangles unfolded)
     softened = paint_creases(soften_folds(warped.image, src, dst, rig_change), dst, rig_change)
     if softened is not warped.image:
@@ -912,6 +917,8 @@ def render_rig_change(
         lips_dst = dst if pressed >= closing else unfolded
         warped = seal_mouth(warped, image, src, lips_dst, max(pressed, closing), look=look)
     warped = close_lids(warped, image, src, dst, iris=analyzed.info.landmarks, look=look)
+    if frame is not None:
+        return put_back_frame(image, warped.image, warped.mask, frame)
     return warped.image, warped.mask
 
 
@@ -998,7 +1005,9 @@ class FaceEditor:
             after = controls.target(before)
             change = self.calibration.rig_change(before, after, rig_now=analyzed.fit.weights)
             src, dst = mesh_targets(analyzed, change)
-            out, face_mask = render_rig_change(out, analyzed, change, targets=(src, dst), look=analyzed.look(img))
+            out, face_mask = render_rig_change(
+                out, analyzed, change, targets=(src, dst), look=analyzed.look(img), keep_glasses=controls.keep_glasses
+            )
             mask = np.maximum(mask, face_mask)
             offsets = dst - src
             edits.append(FaceEdit(index, analyzed.info.box.copy(), before.copy(), after, analyzed.fit, change, offsets))
@@ -1028,7 +1037,7 @@ def edit_image(
         (read by :func:`facecraft.eval.images.load_image`: upright, RGB).
     controls : EditControls, optional
         What to do; or give its arguments directly (``emotion="happiness:0.8"``, ``text=``, ``au=``,
-        ``arkit=``, ``absolute=``; see :meth:`EditControls.from_args`).
+        ``arkit=``, ``absolute=``, ``keep_glasses=``; see :meth:`EditControls.from_args`).
     face : int, optional
         Edit only this face (0 = the largest); default all.
     editor : FaceEditor, optional

@@ -32,7 +32,6 @@ import logging
 import cv2
 import numpy as np
 
-from facecraft.eval.eyewear import wears_glasses
 from facecraft.rigs.default_rig import EYE_L_LOWER, EYE_L_UPPER, EYE_R_LOWER, EYE_R_UPPER
 from facecraft.rigs.errors import ParameterError
 
@@ -241,7 +240,7 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
     rise = np.maximum(up_s_g * ratio - up_d_g, lo_d_g - lo_s_g * ratio)  # margins moving apart
     if rise.max() < _MIN_CLOSURE_PX or height < 1.0:
         return
-    if look.measure("glasses", lambda: wears_glasses(img, src)):
+    if look.wears_glasses:
         blur = float(np.hypot(blur, _LENS_SOFT * fd.width))  # seen through a lens, softer than its frame
     h, w = img.shape[:2]
     pts = np.concatenate([eye_polygon(src, upper_ids, lower_ids), eye_polygon(dst, upper_ids, lower_ids)])

@@ -61,6 +61,13 @@ class PhotoLook:
         """The photo's own blur around the brows and eyes, a Gaussian sigma in pixels."""
         return self.measure("blur", lambda: photo_blur(self.image, self.src))
 
+    @property
+    def wears_glasses(self) -> bool:
+        """Whether the face wears glasses (:func:`facecraft.eval.eyewear.wears_glasses`), measured once."""
+        from facecraft.eval.eyewear import wears_glasses
+
+        return self.measure("glasses", lambda: wears_glasses(self.image, self.src))
+
     @classmethod
     def of(cls, look: PhotoLook | None, image: np.ndarray, src: np.ndarray) -> PhotoLook:
         """``look`` when the caller has one for this photo and face (checked), else a new one."""

@@ -42,6 +42,11 @@ logger = logging.getLogger(__name__)
 # Landmarks at the face's widest points (on the outline): the face width used for every relative size.
 _WIDTH_PAIR = (234, 454)
 _RINGS = 3  # anchor rings between the outline and the fixed outer ring
+#: A held object's fade (:func:`hold_still`) is at least this many times the largest motion beside it. A smoothstep's
+#: slope peaks at 1.5 times the motion over its length: at 2 the map barely stays unfolded and the skin next to a
+#: glasses rim stretched into streaks (brows raised above a rim on sharp portraits), at 4 it stretches by at most
+#: 1.4 times. The brows next to the frame then rise less (glasses tuning crops below).
+_HOLD_FADE = 4.0
 _MIN_BAND = 0.5  # of ``border``: how narrow the band may get where the outline moves outward
 _MIN_FACING = 0.1  # of the median triangle area: smaller (or back-facing) source triangles may turn over
 
@@ -65,6 +70,26 @@ class WarpResult:
     image: np.ndarray
     mask: np.ndarray
     target: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class HeldObject:
+    """Something in front of the face that stays where it is while the face moves behind it (a glasses frame).
+
+    Attributes
+    ----------
+    labels : np.ndarray
+        ``(H, W)`` uint8: :data:`HELD` on the object, ``k`` in 1..254 inside its ``k``-th window (a lens: the face
+        seen through it moves freely there), 0 around it.
+    reach : float
+        The least distance, pixels, over which the face's motion around the object fades in from nothing.
+    """
+
+    labels: np.ndarray
+    reach: float
+
+
+HELD = 255
 
 
 def valid_points(points, *, name: str, count: int = NUM_VERTICES) -> np.ndarray:
@@ -387,6 +412,7 @@ def warp_face(
     border: float = 0.08,
     smooth: float = 0.006,
     step: int = 1,
+    held: HeldObject | None = None,
 ) -> WarpResult:
     """Warp a photo so the mesh vertices move from ``src_px`` to ``dst_px``; pixels away from the face stay.
 
@@ -409,6 +435,9 @@ def warp_face(
         Gaussian blur of the displacement field in face widths (hides the piecewise-affine creases).
     step : int
         Grid spacing in pixels on which the map is rasterised before being resized (1 = every pixel).
+    held : HeldObject, optional
+        Something in front of the face that stays where it is (a glasses frame, :func:`hold_still`); the caller
+        draws it back over the result.
 
     Returns
     -------
@@ -449,6 +478,8 @@ def warp_face(
     (x0, y0, x1, y1), disp = backward_map(
         s_all, d_all, f_all, shape=(h, w), order=order, step=step, blur=blur, outline=d_all[-len(FACE_OVAL) :]
     )
+    if held is not None and x1 > x0 and y1 > y0:
+        disp = hold_still(disp, held, (x0, y0, x1, y1))
     out = img.copy()
     if x1 > x0 and y1 > y0:
         gx, gy = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
@@ -460,6 +491,54 @@ def warp_face(
         np.copyto(out[y0:y1, x0:x1], moved, where=changed[..., None])
         mask[y0:y1, x0:x1] = np.where(changed, np.clip(mag / 0.5, 0.0, 1.0), 0.0)
     return WarpResult(out, mask, dst if triangles is None else None)
+
+
+def hold_still(disp: np.ndarray, held: HeldObject, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The displacement ``disp`` (source minus target, ``(y1 - y0, x1 - x0, 2)`` over ``box``) with ``held`` kept
+    where it is.
+
+    Around the object the motion fades in with the distance from it (a smoothstep) over ``held.reach`` pixels, or over
+    ``_HOLD_FADE`` times the largest motion beside it if farther. Within its windows the face moves freely. No pixel
+    then takes its colour across the object's edges (:func:`keep_apart`): skin that slides out from behind a rim
+    stretches from the rim's edge, and the rim is not drawn a second time.
+    """
+    x0, y0, x1, y1 = box
+    labels = np.asarray(held.labels)[y0:y1, x0:x1]
+    on = labels == HELD
+    if not on.any():
+        return disp
+    dist = cv2.distanceTransform((~on).astype(np.uint8), cv2.DIST_L2, 5)
+    around = labels == 0
+    mag = np.hypot(disp[..., 0], disp[..., 1])
+    beside = around & (dist <= max(held.reach, 1.0))
+    motion = float(np.percentile(mag[beside], 98)) if beside.any() else 0.0
+    t = np.clip(dist / max(held.reach, _HOLD_FADE * motion, 1.0), 0.0, 1.0)
+    keep = np.where(around, t * t * (3.0 - 2.0 * t), np.where(on, 0.0, 1.0)).astype(np.float32)
+    disp = disp * keep[..., None]
+    gy, gx = np.mgrid[0 : y1 - y0, 0 : x1 - x0].astype(np.float32)
+    mx, my = keep_apart(labels, gx + disp[..., 0], gy + disp[..., 1])
+    return np.stack([mx - gx, my - gy], axis=-1).astype(np.float32)
+
+
+def keep_apart(labels: np.ndarray, mx: np.ndarray, my: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A backward map ``(mx, my)`` (each pixel's source, in ``labels``' coordinates) that takes no colour across
+    labels: where a pixel would take it from a pixel of another label, it takes the nearest pixel of its own label to
+    that source instead."""
+    h, w = labels.shape
+    sx = np.clip(np.rint(mx).astype(np.int64), 0, w - 1)
+    sy = np.clip(np.rint(my).astype(np.int64), 0, h - 1)
+    crossed = labels[sy, sx] != labels
+    if not crossed.any():
+        return mx, my
+    mx, my = mx.copy(), my.copy()
+    for label in np.unique(labels[crossed]):
+        at = crossed & (labels == label)
+        ys, xs = np.nonzero(labels == label)
+        _, nearest = cv2.distanceTransformWithLabels((labels != label).astype(np.uint8), cv2.DIST_L2, 5,
+                                                     labelType=cv2.DIST_LABEL_PIXEL)  # fmt: skip
+        index = nearest[sy[at], sx[at]] - 1  # the label's pixels are numbered in raster order, from 1
+        mx[at], my[at] = xs[index], ys[index]
+    return mx, my
 
 
 def _antialias(img: np.ndarray, moved: np.ndarray, mx: np.ndarray, my: np.ndarray, disp: np.ndarray) -> np.ndarray:

@@ -259,6 +259,20 @@ def test_edit_batch_writes_edited_pngs(tmp_path):
     assert edited.shape == original.shape and np.abs(edited.astype(int) - original.astype(int)).max() > 30
 
 
+def test_edit_batch_rows_can_keep_glasses_still(tmp_path):
+    from tests.synth.test_glasses_frame import glasses_on_astronaut
+
+    photo, _, drawn = glasses_on_astronaut()
+    Image.fromarray(photo).save(tmp_path / "g.png")
+    manifest = tmp_path / "edits.csv"
+    manifest.write_text("input,output,emotion,keep_glasses\ng.png,kept,surprise,yes\ng.png,bent,surprise,no\n")
+    report = batch.run_batch("edit", manifest, tmp_path / "out", workers=1, progress=False)
+    assert report["counts"]["done"] == 2, report["failed"]
+    moved = {n: np.abs(np.asarray(Image.open(tmp_path / "out" / f"{n}.png")).astype(int) - photo).max(2)[drawn]
+             for n in ("kept", "bent")}  # fmt: skip
+    assert moved["kept"].max() <= 2 and moved["bent"].mean() > 20
+
+
 def test_batch_argument_errors(tmp_path, speech_manifest):
     with pytest.raises(ParameterError, match="--backend"):
         batch.run_batch("animate", speech_manifest, tmp_path, backend="spark")

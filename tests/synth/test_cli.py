@@ -303,3 +303,19 @@ def test_a_contact_sheet_is_never_written_over_the_photo_or_an_edit(tmp_path, as
     assert main(["edit", str(folder), "-o", str(out), "--arkit", "jawOpen=0.5", "--sheet"]) == 0
     assert iio.imread(out / "sheet.png").shape == astronaut.shape  # the edit
     assert (out / "sheet.2.png").exists() and f"contact sheet -> {out / 'sheet.2.png'}" in capsys.readouterr().out
+
+
+def test_keep_glasses_holds_the_frame_and_is_part_of_a_folders_settings(tmp_path, capsys):
+    from .test_glasses_frame import glasses_on_astronaut
+
+    photo, _, drawn = glasses_on_astronaut()
+    folder, out = tmp_path / "photos", tmp_path / "edited"
+    folder.mkdir()
+    iio.imwrite(folder / "g.png", photo)
+    assert main(["edit", str(folder), "-o", str(out), "--emotion", "surprise", "--keep-glasses"]) == 0
+    edited = iio.imread(out / "g.png")
+    assert np.abs(edited.astype(int) - photo.astype(int)).max(axis=2)[drawn].max() <= 2
+    assert json.loads((out / "edit-settings.json").read_text())["keep_glasses"] is True
+    capsys.readouterr()
+    assert main(["edit", str(folder), "-o", str(out), "--emotion", "surprise"]) == 1  # not the same edits
+    assert "other settings" in capsys.readouterr().err

@@ -583,7 +583,7 @@ def test_the_membrane_fill_leaves_what_is_not_in_the_hole():
 
 
 def test_an_eye_painted_behind_glasses_is_softer_than_on_bare_skin(monkeypatch):
-    import facecraft.synth.lids as lids
+    import facecraft.eval.eyewear as eyewear
 
     img, src, depth = astronaut_points()
     img, src, depth = cv2.resize(img, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC), src * 2 + 0.5, depth * 2
@@ -594,7 +594,7 @@ def test_an_eye_painted_behind_glasses_is_softer_than_on_bare_skin(monkeypatch):
     new = _polygon_mask(eye_polygon(dst, *EYES[0]), img.shape[:2]) & (old == 0)  # what the raised lid uncovers
 
     def sharpness(wears: bool) -> float:  # the painted eye's fine detail: what a 1.5 px blur takes away
-        monkeypatch.setattr(lids, "wears_glasses", lambda *_: wears)
+        monkeypatch.setattr(eyewear, "wears_glasses", lambda *_: wears)  # PhotoLook.wears_glasses asks it
         grey = cv2.cvtColor(close_lids(warped, img, src, dst, iris=landmarks).image, cv2.COLOR_RGB2GRAY)
         grey = grey.astype(np.float32)
         return float(np.abs(grey - cv2.GaussianBlur(grey, (0, 0), 1.5))[new].mean())

@@ -1,0 +1,275 @@
+"""Glasses frames held still through an edit: found in the photo, kept out of the warp, put back on top.
+
+A frame sits on the nose and the ears, not on the brows or the cheeks: when an edit raises the brows (surprise) or
+pulls them together (anger), the skin moves behind a frame that stays where it is. The warp moves every pixel
+near the eyes, frame included, and bent the rims with the brows (surprise bowed the top rims up, anger bent the
+bridge down). So:
+
+1. :func:`find_frame` finds the frame: per eye a lens rim (a rounded rectangle fitted to the dark thin lines
+   around the eye, then each point of it moved onto the line it lies along), the bridge between the lenses, and
+   the pixels of the dark lines connected to them. It returns None unless both rims are clear and alike: a frame
+   it is unsure of is left to the warp as before (a wrong mask would hold skin, lashes or brows in place);
+2. the warp holds the frame still (:func:`facecraft.synth.warp.hold_still`): around it the face's motion fades in
+   (the skin next to a rim stretches), within the lenses the face moves freely, and nothing crosses a rim;
+3. :func:`put_back_frame` lays the photo's own frame over the edit.
+
+An edit asks for it (``EditControls(keep_glasses=True)``, ``facecraft edit --keep-glasses``): the rims stay straight,
+but the brows next to a frame rise and fall less than without it, so an edit reads less strongly (the FER judges
+read fewer surprised and fearful faces among the glasses wearers of the editor's UTKFace tuning crops).
+
+Rims are dark lines thinner than a brow: a morphological black-hat (closing minus the image) with a disc a
+quarter of an eye wide shows them as bright loops; lashes and the eyes themselves are kept out by a clearance
+around each eye.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from scipy.optimize import minimize
+
+from .lids import EYES, eye_frame, eye_polygon
+from .photo_look import PhotoLook
+from .warp import HELD, HeldObject
+
+#: Samples around each lens rim.
+RIM_SAMPLES = 128
+#: Black-hat disc diameter, eye widths: wider than a rim, narrower than most brows.
+_LINE_DISC = 0.25
+#: The rim fit works on a copy where an eye is about this many pixels wide (its cost does not grow with the photo).
+_FIT_EYE_PX = 40.0
+#: A rim point counts as on a line where the black-hat reaches this share of its strong level (98th percentile
+#: around the eyes); gaps of up to ``_GAP`` samples between such points are bridged.
+_ON_LINE = 0.35
+_GAP = 9
+#: A frame is held only when, on both rims, this share of the points lies on a line, the fitted rounded rectangle
+#: reaches ``_FIT_LEAST`` mean response, and the two lenses' sizes (in their eyes' widths) differ by less than
+#: ``_SAME_SIZE`` of their mean.
+_RIM_SHARE = 0.8
+_FIT_LEAST = 0.3
+_SAME_SIZE = 0.25
+#: ... and the rim stands out as a thin line: its response at least this much above the larger of the responses
+#: ``_SIDE`` eye widths to either side (:func:`_line_contrast`). Without it, two blurred UTKFace crops' "rims" were
+#: a brow's edge and a lid's shadow (UTKFace tuning crops with glasses: frames 0.25-0.67, those two 0.10-0.16).
+_CONTRAST_LEAST = 0.22
+_SIDE = 0.06
+_SIDE_PX = 2.0  # ... and at least this many pixels (a 2 px rim around a small eye)
+#: Lens rims lie at least this far outside the eye's contour, eye widths (closer, the fit stuck to the lashes).
+_LENS_MARGIN = 0.12
+#: How far each rim point may move onto its line, eye widths; the pull toward a smooth rim.
+_RIM_REACH = 0.08
+_RIM_SMOOTH = 0.06
+#: The frame's pixels: response above ``_LINE_LOW`` connected to the rim lines, within ``_GROW`` eye widths of them
+#: (thick rims, hinges), or between the lenses (the bridge).
+_LINE_LOW = 0.3
+_GROW = 0.1
+#: How far from the frame the face's motion fades in, at least, eye widths (:attr:`HeldObject.reach`).
+_HOLD_REACH = 0.2
+#: Clearance around each eye's opening kept out of the frame, eye widths (lashes, liner, the lid's crease).
+_EYE_CLEAR = 0.1
+
+
+def _sample(img: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return cv2.remap(img, np.asarray(x, np.float32), np.asarray(y, np.float32), cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_CONSTANT, borderValue=0)  # fmt: skip
+
+
+def _rounded_rect(params, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Points of a superellipse ``(cu, cv, a, b, n)`` at angles ``t`` (eye-frame coordinates)."""
+    cu, cv_, a, b, n = params
+    c, s = np.cos(t), np.sin(t)
+    r = (np.abs(c) ** n + np.abs(s) ** n) ** (-1.0 / n)
+    return cu + a * r * c, cv_ + b * r * s
+
+
+def _holds_eye(params, fs) -> bool:
+    """Whether the lens ``params`` holds the eye's whole contour, ``_LENS_MARGIN`` inside."""
+    cu, cv_, a, b, n = params
+    margin = _LENS_MARGIN * fs.width
+    if a <= margin or b <= margin:
+        return False
+    grid = np.linspace(0.0, fs.width, 9)
+    up, lo = fs.profile(grid)
+    u, v = np.concatenate([grid, grid]), np.concatenate([up, lo])
+    return float(((np.abs((u - cu) / (a - margin)) ** n + np.abs((v - cv_) / (b - margin)) ** n) ** (1 / n)).max()) < 1
+
+
+def _fit_lens(resp: np.ndarray, fs, scale: float) -> tuple[float, tuple]:
+    """The rounded rectangle around one eye that lies best along the lines of ``resp`` (a copy of the response
+    ``scale`` times the photo's size): (mean response along it, its parameters in the photo's eye frame)."""
+    w = fs.width
+    t = np.linspace(0.0, 2 * np.pi, 64, endpoint=False)
+    cu0, cv0 = 0.5 * w, float(np.mean(fs.profile(np.array([0.5 * w]))))
+
+    def score(p) -> float:
+        if not (0.6 * w <= p[2] <= 1.6 * w and 0.3 * w <= p[3] <= 1.1 * w and 1.8 <= p[4] <= 6.0):
+            return 0.0
+        if not _holds_eye(p, fs):
+            return 0.0
+        x, y = fs.to_image(*_rounded_rect(p, t))
+        return float(np.minimum(_sample(resp, x[None] * scale, y[None] * scale), 1.0).mean())
+
+    grid = itertools.product(np.linspace(-0.2, 0.2, 5), np.linspace(-0.1, 0.3, 5), np.linspace(0.7, 1.3, 7),
+                             np.linspace(0.4, 0.9, 6), (2.5, 4.0))  # fmt: skip
+    cands = sorted(((score(p), p) for p in ((cu0 + du * w, cv0 + dv * w, a * w, b * w, n)
+                                            for du, dv, a, b, n in grid)), key=lambda c: -c[0])  # fmt: skip
+    best = cands[0]
+    for _, p0 in cands[:2]:
+        r = minimize(lambda q: -score(q), np.array(p0), method="Nelder-Mead",
+                     options={"xatol": 0.1 / scale, "fatol": 1e-4, "maxiter": 200})  # fmt: skip
+        if -r.fun > best[0]:
+            best = (float(-r.fun), tuple(float(v) for v in r.x))
+    return best
+
+
+def _onto_line(resp: np.ndarray, pts: np.ndarray, reach: float, *, closed: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Move each of ``pts`` (N, 2) along the curve's normal onto the line it lies along (dynamic programming: the
+    most response, a smooth curve): the moved points and the response at each."""
+    n = len(pts)
+    tan = (np.roll(pts, -1, 0) - np.roll(pts, 1, 0)) if closed else np.gradient(pts, axis=0)
+    nrm = np.stack([tan[:, 1], -tan[:, 0]], 1)
+    nrm /= np.linalg.norm(nrm, axis=1, keepdims=True) + 1e-9
+    step = 0.5
+    d = np.arange(-reach, reach + step, step)
+    prof = _sample(resp, pts[:, :1] + nrm[:, :1] * d[None], pts[:, 1:] + nrm[:, 1:] * d[None])  # (n, len(d))
+    jump = _RIM_SMOOTH * float(np.median(prof.max(1))) * np.abs(d[:, None] - d[None, :])
+    acc, back = -prof[0], np.zeros(prof.shape, int)
+    for k in range(1, n):
+        total = acc[None, :] + jump  # (to, from)
+        back[k] = np.argmin(total, 1)
+        acc = -prof[k] + total[np.arange(len(d)), back[k]]
+    path = np.zeros(n, int)
+    path[-1] = int(np.argmin(acc))
+    for k in range(n - 1, 0, -1):
+        path[k - 1] = back[k, path[k]]
+    return pts + nrm * d[path][:, None], prof[np.arange(n), path]
+
+
+def _line_contrast(resp: np.ndarray, pts: np.ndarray, offset: float) -> float:
+    """Median over a closed curve of its response less the larger response ``offset`` pixels to either side: high
+    for a thin line, low for the broad dark of a blur, a brow or hair."""
+    tan = np.roll(pts, -1, 0) - np.roll(pts, 1, 0)
+    nrm = np.stack([tan[:, 1], -tan[:, 0]], 1)
+    nrm /= np.linalg.norm(nrm, axis=1, keepdims=True) + 1e-9
+    on = _sample(resp, pts[None, :, 0], pts[None, :, 1])[0]
+    sides = [_sample(resp, (pts[:, 0] + s * nrm[:, 0])[None], (pts[:, 1] + s * nrm[:, 1])[None])[0]
+             for s in (offset, -offset)]  # fmt: skip
+    return float(np.median(on - np.maximum(*sides)))
+
+
+def _on_line(strength: np.ndarray) -> np.ndarray:
+    """Which rim points lie on a line, short gaps bridged (the rim is closed)."""
+    on = (strength > _ON_LINE).astype(np.uint8)
+    n = len(on)
+    closed = cv2.morphologyEx(np.tile(on, 3)[None], cv2.MORPH_CLOSE, np.ones((1, _GAP), np.uint8))[0]
+    return closed[n : 2 * n] > 0
+
+
+@dataclass(frozen=True)
+class GlassesFrame:
+    """A glasses frame found in a photo."""
+
+    alpha: np.ndarray  # (H, W) float32, 1 on the frame
+    held: HeldObject  # the frame and its soft edge held, its lenses as windows (for warp_face)
+
+
+def find_frame(image: np.ndarray, points: np.ndarray) -> GlassesFrame | None:
+    """The glasses frame in front of the eyes, or None when no frame is found for sure (no glasses, rimless or faint
+    rims, a fit the two eyes disagree on).
+
+    Parameters
+    ----------
+    image : np.ndarray
+        ``(H, W, 3)`` uint8 RGB.
+    points : np.ndarray
+        ``(N >= 468, 2+)`` MediaPipe mesh points in pixels.
+    """
+    src = np.asarray(points, np.float64)[:468, :2]
+    h, w = image.shape[:2]
+    eye_w = float(np.mean([eye_frame(src, up, lo).width for up, lo in EYES]))
+    if eye_w < 4.0:
+        return None
+    corners = src[[33, 133, 362, 263]]
+    x0, y0 = np.maximum(np.floor(corners.min(0) - 1.3 * eye_w).astype(int), 0)
+    x1, y1 = np.minimum(np.ceil(corners.max(0) + 1.3 * eye_w).astype(int), (w, h))
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return None
+    grey = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY).astype(np.float32)
+    disc = max(3, int(_LINE_DISC * eye_w) | 1)
+    resp = cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (disc, disc)))
+    resp = resp / max(float(np.percentile(resp, 98)), 1e-6)
+    local = [eye_frame(src - (x0, y0), up, lo) for up, lo in EYES]  # in the crop's pixels
+    scale = min(1.0, _FIT_EYE_PX / eye_w)
+    small = cv2.resize(resp, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else resp
+    small = cv2.GaussianBlur(small, (0, 0), max(0.7, 0.02 * eye_w * scale))
+    t = np.linspace(0.0, 2 * np.pi, RIM_SAMPLES, endpoint=False)
+    rims = []
+    for fs in local:
+        fit, params = _fit_lens(small, fs, scale)
+        pts, strength = _onto_line(resp, np.stack(fs.to_image(*_rounded_rect(params, t)), 1), _RIM_REACH * fs.width,
+                                   closed=True)  # fmt: skip
+        on = _on_line(strength)
+        if fit < _FIT_LEAST or on.mean() < _RIM_SHARE:
+            return None
+        if _line_contrast(resp, pts, max(_SIDE * fs.width, _SIDE_PX)) < _CONTRAST_LEAST:
+            return None
+        rims.append((params[2] / fs.width, params[3] / fs.width, pts, on))
+    (a1, b1, *_), (a2, b2, *_) = rims
+    if abs(a1 - a2) > _SAME_SIZE * 0.5 * (a1 + a2) or abs(b1 - b2) > _SAME_SIZE * 0.5 * (b1 + b2):
+        return None
+    core = np.zeros(resp.shape, np.uint8)
+    for *_, pts, on in rims:
+        for k in np.nonzero(on & np.roll(on, -1))[0]:
+            a, b = np.round(pts[k] * 4).astype(int), np.round(pts[(k + 1) % len(pts)] * 4).astype(int)
+            cv2.line(core, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), 1, max(1, round(0.02 * eye_w)), shift=2)
+    # The whole frame: strong enough response connected to the rim lines, near them or between the lenses.
+    grow = max(1, round(_GROW * eye_w))
+    near = cv2.dilate(core, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+    left, right = sorted((r[2] for r in rims), key=lambda p: p[:, 0].mean())
+    bx0, bx1 = int(left[:, 0].max() - 0.15 * eye_w), int(np.ceil(right[:, 0].min() + 0.15 * eye_w))
+    by0 = int(min(left[:, 1].min(), right[:, 1].min()) - 0.1 * eye_w)
+    by1 = int(np.ceil(0.5 * (left[:, 1].mean() + right[:, 1].mean())))
+    if bx1 > bx0 and by1 > by0:
+        near[max(by0, 0) : max(by1, 0), max(bx0, 0) : max(bx1, 0)] = 1
+    allowed = ((resp > _LINE_LOW) & (near > 0)).astype(np.uint8) | core
+    frame, k3 = core, np.ones((3, 3), np.uint8)
+    for _ in range(grow + 2 + int(eye_w)):
+        grown = cv2.dilate(frame, k3) & allowed
+        if np.array_equal(grown, frame):
+            break
+        frame = grown
+    eyes = np.zeros(resp.shape, np.uint8)
+    for up, lo in EYES:
+        cv2.fillPoly(eyes, [np.round(eye_polygon(src, up, lo) - (x0, y0)).astype(np.int32)], 1)
+    clear = max(1, round(_EYE_CLEAR * eye_w))
+    eyes = cv2.dilate(eyes, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * clear + 1, 2 * clear + 1)))
+    soft = np.clip(cv2.GaussianBlur(cv2.dilate(frame, k3).astype(np.float32), (0, 0), 0.7) * 1.3, 0.0, 1.0)
+    soft[eyes > 0] = 0.0
+    alpha = np.zeros((h, w), np.float32)
+    alpha[y0:y1, x0:x1] = soft
+    labels = np.zeros((h, w), np.uint8)
+    for window, (*_, pts, _on) in enumerate(rims, start=1):  # the lenses, up to the middle of their rims
+        cv2.fillPoly(labels, [np.round((pts + (x0, y0)) * 4).astype(np.int32)], window, shift=2)
+    labels[_hole(alpha) > 0] = HELD
+    return GlassesFrame(alpha, HeldObject(labels, _HOLD_REACH * eye_w))
+
+
+def glasses_in_front(look: PhotoLook) -> GlassesFrame | None:
+    """:func:`find_frame` of the look's face when it wears glasses, measured once per face."""
+    return look.measure("glasses frame", lambda: find_frame(look.image, look.src) if look.wears_glasses else None)
+
+
+def _hole(frame: np.ndarray) -> np.ndarray:
+    """The frame's pixels and one more around them (its soft edge): what :func:`lift_frame` fills."""
+    return cv2.dilate((frame > 0.1).astype(np.uint8), np.ones((3, 3), np.uint8))
+
+
+def put_back_frame(photo: np.ndarray, edited: np.ndarray, mask: np.ndarray, frame: GlassesFrame):
+    """The edit with the photo's frame on top, its soft edge included: ``(image, mask)``."""
+    hole = _hole(frame.alpha).astype(np.float32)
+    on = np.maximum(frame.alpha, np.minimum(cv2.GaussianBlur(hole, (0, 0), 0.7) * 2.0, 1.0))[..., None]
+    out = np.clip(photo * on + edited * (1.0 - on) + 0.5, 0, 255).astype(np.uint8)
+    return out, (mask * (1.0 - on[..., 0])).astype(np.float32)

@@ -1,0 +1,128 @@
+"""Glasses frames held still: the frame found on a photo, kept still by the warp, and the edit's option."""
+
+from __future__ import annotations
+
+import functools
+
+import cv2
+import numpy as np
+import pytest
+
+from facecraft.rigs.errors import ParameterError
+from facecraft.synth.controls import EditControls
+from facecraft.synth.glasses_frame import find_frame
+from facecraft.synth.lids import EYES, eye_frame, eye_polygon
+from facecraft.synth.warp import HELD, HeldObject, hold_still, keep_apart
+
+from .warp_helpers import astronaut_points
+
+
+@functools.lru_cache(maxsize=1)
+def glasses_on_astronaut() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(photo, (468, 2) landmarks, (H, W) bool of the drawn frame): the astronaut wearing dark rectangular glasses
+    drawn around her eyes (rounded rims a bit thicker than a pixel and a bridge)."""
+    img, src, _ = astronaut_points()
+    drawn = np.zeros(img.shape[:2], np.uint8)
+    t = np.linspace(0.0, 2 * np.pi, 200)
+    rims = []
+    for up, lo in EYES:
+        fs = eye_frame(src, up, lo)
+        c, s = np.cos(t), np.sin(t)
+        r = (np.abs(c) ** 3 + np.abs(s) ** 3) ** (-1 / 3)
+        x, y = fs.to_image(0.5 * fs.width + 0.95 * fs.width * r * c, 0.1 * fs.width + 0.62 * fs.width * r * s)
+        rim = np.stack([x, y], 1)
+        cv2.polylines(drawn, [np.round(rim * 4).astype(np.int32)], True, 1, 2, cv2.LINE_AA, shift=2)
+        rims.append(rim)
+    centre = src[168]  # between the eyes: the bridge joins the rims' upper points nearest to it
+    ends = [rim[np.argmin(np.linalg.norm(rim - centre, axis=1) + 10 * (rim[:, 1] > rim[:, 1].mean()))] for rim in rims]
+    cv2.line(drawn, tuple(np.round(ends[0]).astype(int)), tuple(np.round(ends[1]).astype(int)), 1, 3)
+    out = img.copy()
+    out[drawn > 0] = (25, 20, 20)
+    return out, src, drawn > 0
+
+
+def test_the_frame_is_found_where_it_was_drawn_and_not_over_the_eyes():
+    img, src, drawn = glasses_on_astronaut()
+    frame = find_frame(img, src)
+    assert frame is not None
+    found = frame.alpha > 0.5
+    assert (found & drawn).sum() >= 0.9 * drawn.sum()
+    near = cv2.dilate(drawn.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    assert (found & ~near).sum() < 0.1 * found.sum()
+    for up, lo in EYES:
+        opening = np.zeros(img.shape[:2], np.uint8)
+        cv2.fillPoly(opening, [np.round(eye_polygon(src, up, lo)).astype(np.int32)], 1)
+        assert frame.alpha[opening > 0].max() == 0
+    labels = frame.held.labels
+    assert set(np.unique(labels)) == {0, 1, 2, HELD}  # around, two lenses, the frame
+    for up, lo in EYES:  # each eye looks through a lens
+        centre = np.round(src[list(up) + list(lo)].mean(0)).astype(int)
+        assert labels[centre[1], centre[0]] in (1, 2)
+
+
+def test_no_frame_is_found_on_a_bare_face_or_a_tiny_one():
+    img, src, _ = astronaut_points()
+    assert find_frame(img, src) is None
+    assert find_frame(img, src * 0.05) is None  # eyes a pixel wide
+
+
+def test_keep_glasses_edits_around_a_still_frame(editor):
+    img, _, drawn = glasses_on_astronaut()
+    faces = editor.analyze(img)
+    kept = editor.apply(img, faces, EditControls.from_args(emotion="surprise:1.0", keep_glasses=True))
+    bent = editor.apply(img, faces, EditControls.from_args(emotion="surprise:1.0"))
+    change = np.abs(kept.image.astype(int) - img.astype(int)).max(axis=2)
+    assert change[drawn].max() <= 2  # the frame is where it was
+    assert np.abs(bent.image.astype(int) - img.astype(int)).max(axis=2)[drawn].mean() > 20  # without it, it bends
+    assert kept.mask[drawn].max() < 0.01
+    opening = np.zeros(img.shape[:2], np.uint8)  # the eyes behind the lenses still widen
+    for up, lo in EYES:
+        cv2.fillPoly(opening, [np.round(eye_polygon(faces[0].info.landmarks[:468, :2], up, lo)).astype(np.int32)], 1)
+    assert change[opening > 0].mean() > 20
+
+
+def test_keep_glasses_changes_nothing_on_a_face_without_glasses(editor, astronaut, astronaut_faces):
+    plain = editor.apply(astronaut, astronaut_faces, EditControls.from_args(emotion="anger:1.0"))
+    kept = editor.apply(astronaut, astronaut_faces, EditControls.from_args(emotion="anger:1.0", keep_glasses=True))
+    assert np.array_equal(plain.image, kept.image)
+
+
+def test_keep_glasses_must_be_a_yes_or_no():
+    assert EditControls.from_args(emotion="fear", keep_glasses=True).keep_glasses
+    assert not EditControls.from_args(emotion="fear").keep_glasses
+    with pytest.raises(ParameterError, match="keep_glasses"):
+        EditControls.from_args(emotion="fear", keep_glasses="no")
+
+
+def _labels() -> np.ndarray:
+    """A 40 x 60 layout: a held bar across rows 18-21, a window (1) below it, the face around (0) above."""
+    labels = np.zeros((40, 60), np.uint8)
+    labels[22:, 10:50] = 1
+    labels[18:22, 5:55] = HELD
+    return labels
+
+
+def test_hold_still_keeps_the_object_and_its_window_apart_from_the_face():
+    labels = _labels()
+    disp = np.zeros((40, 60, 2), np.float32)
+    disp[..., 1] = 8.0  # every pixel takes its colour from 8 px below: the face slides up past the bar
+    held = hold_still(disp, HeldObject(labels, reach=2.0), (0, 0, 60, 40))
+    assert np.abs(held[labels == HELD]).max() == 0  # the bar stays
+    assert np.allclose(held[labels == 1], disp[labels == 1])  # the face behind the window moves freely
+    gy, gx = np.mgrid[0:40, 0:60]
+    sy = np.clip(np.rint(gy + held[..., 1]).astype(int), 0, 39)
+    sx = np.clip(np.rint(gx + held[..., 0]).astype(int), 0, 59)
+    assert np.array_equal(labels[sy, sx], labels)  # nothing takes its colour across the bar
+    above = held[:18, 20:40, 1]  # the motion fades in above the bar, over 4 times the motion (32 px)
+    assert above[-1].max() < 0.5 and 4.0 < above[0].min() < 6.0
+    assert (np.diff(above, axis=0) < 0).all() and (np.diff(gy[:18, 20:40] + above, axis=0) > 0).all()  # no fold
+
+
+def test_keep_apart_takes_the_nearest_pixel_of_the_own_label():
+    labels = _labels()
+    gy, gx = np.mgrid[0:40, 0:60].astype(np.float32)
+    mx, my = keep_apart(labels, gx, gy + 10.0)
+    assert labels[int(my[10, 30]), int(mx[10, 30])] == 0 and my[10, 30] == 17  # the face's last row above the bar
+    assert np.array_equal(labels[np.clip(my, 0, 39).astype(int), mx.astype(int)], labels)
+    mx, my = keep_apart(labels, gx, gy - 10.0)  # the window's top rows would see the face above the bar
+    assert (mx[25, 30], my[25, 30]) == (30, 22)  # they see the window's first row
