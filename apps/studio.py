@@ -192,7 +192,7 @@ def _choose_face(session: h.EditSession | None, face):
 
 
 @_ui
-def _edit(session, face, emotion, intensity, text, *values):
+def _edit(session, face, emotion, intensity, text, keep_glasses, *values):
     """The edit, then the intensity and slider values to show: those typed outside their range, as used.
 
     Wired with ``preprocess=False``: the sliders' values arrive as typed (Gradio's own check would refuse a
@@ -208,7 +208,7 @@ def _edit(session, face, emotion, intensity, text, *values):
         return gr.skip(), gr.skip(), f"**{typed.note()}**", *unchanged
     out = h.apply_edit(
         session, face=-1 if face is None else face, emotion=_emotion(emotion), intensity=typed.intensity,
-        text=text, au_values=typed.au_values, arkit_values=typed.arkit_values,
+        text=text, au_values=typed.au_values, arkit_values=typed.arkit_values, keep_glasses=bool(keep_glasses),
     )  # fmt: skip
     before = h.save_png(out.before, stem="before", like=session.traits)
     after = h.save_png(out.after, stem=f"{session.stem}-edited", like=session.traits)
@@ -221,11 +221,11 @@ def _edit(session, face, emotion, intensity, text, *values):
 
 
 @_ui
-def _full_size(session, face, emotion, intensity, text, *values):
+def _full_size(session, face, emotion, intensity, text, keep_glasses, *values):
     n = len(AU_NAMES)
     path = h.full_size_edit(
         session, face=-1 if face is None else face, emotion=_emotion(emotion), intensity=intensity, text=text,
-        au_values=values[:n], arkit_values=values[n:],
+        au_values=values[:n], arkit_values=values[n:], keep_glasses=bool(keep_glasses),
     )  # fmt: skip
     return path, f"full-size edit ready: {Path(path).name}"
 
@@ -274,6 +274,11 @@ def _edit_tab() -> None:
             emotion = gr.Dropdown([NO_EMOTION, *EMOTIONS], value=NO_EMOTION, label="Emotion", elem_id="edit-emotion")
             intensity = gr.Slider(0.0, 1.0, value=0.8, step=0.05, label="Intensity", elem_id="edit-intensity")
             text = gr.Textbox(label="Free text (Enter to apply)", placeholder="a shy smile", elem_id="edit-text")
+            keep_glasses = gr.Checkbox(
+                False,
+                label="Keep glasses still (straight rims; the brows move less next to the frame)",
+                elem_id="edit-keep-glasses",
+            )
             with gr.Row():
                 apply = gr.Button("Apply", variant="primary", elem_id="edit-apply")
                 reset = gr.Button("Reset", elem_id="edit-reset")
@@ -302,7 +307,7 @@ def _edit_tab() -> None:
             seed = gr.Number(value=0, precision=0, label="Seed")
         refine = gr.Button("Refine with diffusion", elem_id="edit-refine-run")
     sliders = au_sliders + arkit_sliders
-    edit_in = [session, face, emotion, intensity, text, *sliders]
+    edit_in = [session, face, emotion, intensity, text, keep_glasses, *sliders]
     edit_out = [compare, download, status, intensity, *sliders]  # sliders typed out of range show the value used
 
     analysis_out = [session, face, compare, download, full_size, full_file, status, *sliders]
@@ -322,7 +327,7 @@ def _edit_tab() -> None:
         _full_size, inputs=edit_in, outputs=[full_file, status], api_name="full_size", show_progress_on=status
     )
     gr.on(
-        [apply.click, text.submit, emotion.input, intensity.input, *(s.input for s in sliders)],
+        [apply.click, text.submit, emotion.input, intensity.input, keep_glasses.input, *(s.input for s in sliders)],
         _edit,
         inputs=edit_in,
         outputs=edit_out,

@@ -603,6 +603,7 @@ def apply_edit(
     arkit_values: Sequence[float] = (),
     models: StudioModels | None = None,
     full_size: bool = False,
+    keep_glasses: bool = False,
 ) -> EditOutcome:
     """Edit the analysed photo as the controls ask: the cheap step, run on every slider move.
 
@@ -623,6 +624,8 @@ def apply_edit(
         (:func:`changed_controls`), each setting its channel outright.
     full_size : bool
         Edit the photo at the size it was uploaded (:func:`full_size_photo`), not the scaled copy.
+    keep_glasses : bool
+        Hold a glasses frame still (:attr:`EditControls.keep_glasses`).
     """
     require_session(session)
     models = models or shared_models()
@@ -632,11 +635,12 @@ def apply_edit(
     image, faces, _ = full_size_photo(session, models) if full_size else (session.image, session.faces, None)
     if not args:
         return EditOutcome(image, image, "no change asked: the photo as it is", 0.0, {})
-    controls = EditControls.from_args(**args)
+    controls = EditControls.from_args(**args, keep_glasses=bool(keep_glasses))
     target = None if int(face) == -1 else i
     result = models.editor.apply(image, faces, controls, face=target, name=session.name)
     changed = float((result.mask > 0.01).mean()) * 100
-    message = f"{_describe(args)}; {len(result.faces)} face(s) edited, {changed:.1f}% of pixels changed, " \
+    kept = ", glasses kept still" if keep_glasses else ""
+    message = f"{_describe(args)}{kept}; {len(result.faces)} face(s) edited, {changed:.1f}% of pixels changed, " \
               f"{result.edit_ms:.0f} ms"  # fmt: skip
     return EditOutcome(image, result.image, message, result.edit_ms, args)
 

@@ -49,7 +49,8 @@ def test_tabs_and_one_slider_per_au_and_arkit_channel(demo):
     assert {f"slider-{n}" for n in (*AU_NAMES, *ARKIT_NAMES)} <= ids
     edit = next(fn for fn in demo.fns.values() if fn.api_name == "edit")
     # the sliders reach the handler in AU_NAMES then ARKIT_NAMES order, whatever the layout's grouping
-    assert [b.elem_id for b in edit.inputs[5:]] == [f"slider-{n}" for n in (*AU_NAMES, *ARKIT_NAMES)]
+    assert edit.inputs[5].elem_id == "edit-keep-glasses"
+    assert [b.elem_id for b in edit.inputs[6:]] == [f"slider-{n}" for n in (*AU_NAMES, *ARKIT_NAMES)]
     analyze = next(fn for fn in demo.fns.values() if fn.api_name == "analyze")
     assert [b.elem_id for b in analyze.outputs[7:]] == [f"slider-{n}" for n in (*AU_NAMES, *ARKIT_NAMES)]
 
@@ -67,13 +68,13 @@ def test_the_edit_takes_typed_slider_values_unchecked_and_shows_those_it_clamped
     session = h.analyze_photo(h.sample_photo_path())
     au, arkit = session.slider_values(0)
     au[AU_NAMES.index("AU12")] = 1.5
-    out = studio._edit(session, 0, studio.NO_EMOTION, 0.8, "", *au, *arkit)
+    out = studio._edit(session, 0, studio.NO_EMOTION, 0.8, "", False, *au, *arkit)
     assert "au: AU12=1.00;" in out[2] and out[2].endswith("AU12 1.5 taken as 1 (sliders go from 0 to 1)")
     shown = dict(zip(["intensity", *AU_NAMES, *ARKIT_NAMES], out[3:], strict=True))
     assert shown.pop("AU12") == gr.update(value=1.0)
     assert all(v == gr.skip() for v in shown.values())
     au[AU_NAMES.index("AU12")] = None  # a box being typed into: no edit, the picture and the boxes stay
-    out = studio._edit(session, 0, studio.NO_EMOTION, 0.8, "", *au, *arkit)
+    out = studio._edit(session, 0, studio.NO_EMOTION, 0.8, "", False, *au, *arkit)
     assert out[2] == "**type a number from 0 to 1 for AU12**" and all(v == gr.skip() for v in (*out[:2], *out[3:]))
 
 
@@ -243,7 +244,7 @@ def test_a_photo_or_speech_named_near_the_file_systems_limit_is_edited_animated_
 
     session, *_ = studio._analyze(str(photo))
     au, arkit = session.slider_values(0)
-    (before, after), download, message, *_ = studio._edit(session, 0, "sadness", 0.8, "", *au, *arkit)
+    (before, after), download, message, *_ = studio._edit(session, 0, "sadness", 0.8, "", False, *au, *arkit)
     edited = Path(after).name
     assert edited.endswith("-edited.png") and long.startswith(edited[: -len("-edited.png")])
     assert len(edited.encode()) <= h.MAX_STEM_BYTES + len("-edited.png")

@@ -127,6 +127,24 @@ def test_untouched_sliders_ask_for_nothing(sample, models):
     assert out.after is sample.image and "no change" in out.message
 
 
+def test_keep_glasses_holds_the_frame_in_the_studio_and_at_full_size(tmp_path, models):
+    from tests.synth.test_glasses_frame import glasses_on_astronaut
+
+    photo, _, drawn = glasses_on_astronaut()
+    session = h.analyze_photo(_png(tmp_path / "glasses.png", photo), models=models)
+    au, arkit = session.slider_values(0)
+    moved = {}
+    for keep in (True, False):
+        out = h.apply_edit(session, emotion="surprise", au_values=au, arkit_values=arkit, keep_glasses=keep,
+                           models=models)  # fmt: skip
+        moved[keep] = np.abs(out.after.astype(int) - photo.astype(int)).max(axis=2)[drawn]
+        assert ("glasses kept still" in out.message) == keep
+    assert moved[True].max() <= 2 and moved[False].mean() > 20
+    full = np.asarray(Image.open(h.full_size_edit(session, emotion="surprise", au_values=au, arkit_values=arkit,
+                                                  keep_glasses=True, models=models)).convert("RGB"))  # fmt: skip
+    assert np.abs(full.astype(int) - photo.astype(int)).max(axis=2)[drawn].max() <= 2
+
+
 def test_a_moved_slider_sets_its_channel_and_changes_the_photo(sample, models):
     au, arkit = sample.slider_values(0)
     au[AU_NAMES.index("AU12")] = 0.0
