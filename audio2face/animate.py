@@ -38,7 +38,15 @@ from facecraft.rigs.animation import FaceAnimation
 from facecraft.rigs.emotion_space import as_code_track, parse_emotion, parse_emotion_track
 from facecraft.rigs.errors import ParameterError
 
-from .audio import SAMPLE_RATE, audio_duration, iter_audio_blocks, iter_audio_blocks_shown, load_audio, valid_audio
+from .audio import (
+    SAMPLE_RATE,
+    audio_duration,
+    iter_audio_blocks,
+    iter_audio_blocks_shown,
+    load_audio,
+    num_frames,
+    valid_audio,
+)
 from .lip_state import SEALED_GAP, is_sealed, lip_gap
 from .model import A2FModel, load_default_model
 from .postprocess import (
@@ -293,13 +301,30 @@ def animate_audio(
     anim = FaceAnimation(
         curves, fps=model.config.fps, flame_expression=expr, flame_jaw=jaw, meta=_meta(model, emotion, transcript)
     )
-    if abs(fps - model.config.fps) > 1e-6:
-        anim = anim.resample(fps)
+    anim = at_frame_rate(anim, fps, len(y) / sr)
     if blink:
         anim.curves = add_blinks(anim.curves, fps=anim.fps)
     anim.curves = tongue_where_visible(anim.curves)
     anim = _head_and_gaze(anim, y, sr, head=head, gaze=gaze, seed=seed)
     return _mark_silence(_add_flame(anim, flame, model_heads=model_has_flame(model)), audio_peak(y))
+
+
+def at_frame_rate(anim: FaceAnimation, fps: float, duration: float) -> FaceAnimation:
+    """``anim`` (at the model's rate) at ``fps`` with :func:`~facecraft.audio2face.audio.num_frames` frames for
+    ``duration`` seconds of audio, as the procedural mode gives: resampling reads the length from the model's whole
+    frames (0.05 s, 2 frames at 30 fps, became 4 frames at 60 fps, not 3); a frame it lacks holds the last one."""
+    n = num_frames(duration, fps)
+    if abs(fps - anim.fps) > 1e-6:
+        anim = anim.resample(fps)
+    if anim.num_frames == n:
+        return anim
+
+    def fit(a: np.ndarray | None) -> np.ndarray | None:
+        return None if a is None else np.concatenate([a[:n], np.repeat(a[-1:], max(0, n - len(a)), axis=0)])
+
+    return replace(anim, curves=fit(anim.curves), head_rotation=fit(anim.head_rotation),
+                   eye_rotation=fit(anim.eye_rotation), flame_expression=fit(anim.flame_expression),
+                   flame_jaw=fit(anim.flame_jaw), meta=dict(anim.meta))  # fmt: skip
 
 
 def _mark_silence(anim: FaceAnimation, peak: float) -> FaceAnimation:
@@ -333,9 +358,16 @@ def _meta(model: A2FModel, emotion, transcript) -> dict:
 
 
 def animate_stream_file(
-    path, *, emotion=None, weights=None, block_s: float = BLOCK_S, progress: bool = False, on_block=None
+    path,
+    *,
+    emotion=None,
+    weights=None,
+    block_s: float = BLOCK_S,
+    progress: bool = False,
+    on_block=None,
+    fps: float | None = None,
 ) -> FaceAnimation:
-    """Animate a (long) file block by block with bounded memory (learned mode, model fps).
+    """Animate a (long) file block by block with bounded memory (learned mode, at ``fps``; None: the model's).
 
     The :class:`~facecraft.audio2face.stream.StreamingAnimator` emits ARKit curves only: a model's FLAME heads
     are not run here (:func:`animate_file` retargets to a given FLAME model instead). ``progress`` shows a bar
@@ -347,9 +379,10 @@ def animate_stream_file(
     model = resolve_model(weights)
     emotion = parse_emotion(emotion, source="emotion")
     s = StreamingAnimator(model, emotion=emotion)
-    parts, peak = [], 0.0
+    parts, peak, samples = [], 0.0, 0
     for block in iter_audio_blocks_shown(path, block_seconds=block_s, progress=progress):
         peak = max(peak, audio_peak(block))
+        samples += len(block)
         if on_block is not None:
             on_block(block)
         parts.append(s.push(block))
@@ -361,7 +394,9 @@ def animate_stream_file(
         raise FileFormatError(f"{path}: the file holds no audio samples")
     curves = tongue_where_visible(neutral_if_silent(curves, peak))
     # marked as the whole-file path marks it: a silent file over STREAM_ABOVE_S went without the warning
-    return _mark_silence(FaceAnimation(curves, fps=model.config.fps, meta=_meta(model, emotion, None)), peak)
+    anim = FaceAnimation(curves, fps=model.config.fps, meta=_meta(model, emotion, None))
+    anim = at_frame_rate(anim, anim.fps if fps is None else float(fps), samples / SAMPLE_RATE)
+    return _mark_silence(anim, peak)
 
 
 def _procedural_stream_file(
@@ -517,9 +552,7 @@ def animate_file(
         on_block = None if gathered is None else gathered.add
         if mode == "learned":
             anim = animate_stream_file(input_path, emotion=emo, weights=weights, block_s=BLOCK_S, progress=progress,
-                                       on_block=on_block)  # fmt: skip
-            if abs(fps - anim.fps) > 1e-6:
-                anim = anim.resample(fps)
+                                       on_block=on_block, fps=fps)  # fmt: skip
             if blink:
                 anim.curves = add_blinks(anim.curves, fps=anim.fps)
         else:

@@ -28,6 +28,13 @@ logger = logging.getLogger(__name__)
 SAMPLE_RATE = 16000  # Hz: every audio2face front-end, the corpus and the phone aligner work at this rate
 
 
+def num_frames(duration: float, fps: float) -> int:
+    """Animation frames covering ``duration`` seconds at ``fps``: ``ceil(duration * fps)``, at least 1; frame ``i``
+    is at ``i / fps`` s. The one frame count of audio2face: curves, features, pitch, voicing and loudness tracks all
+    have this many frames, so they line up whatever the clip's length, sample rate or frame rate."""
+    return max(1, int(math.ceil(duration * fps - 1e-9)))
+
+
 def valid_audio(y, *, name: str = "audio", mono: bool = True) -> np.ndarray:
     """Check an audio buffer and return it as float32.
 
@@ -61,12 +68,22 @@ def valid_audio(y, *, name: str = "audio", mono: bool = True) -> np.ndarray:
 
 
 def resample(y: np.ndarray, *, orig_sr: int, target_sr: int = SAMPLE_RATE) -> np.ndarray:
-    """Resample mono float audio ``(N,)`` with soxr (high quality); returns float32."""
+    """Resample mono float audio ``(N,)`` with soxr (high quality); returns float32.
+
+    Raises :class:`ParameterError` when ``y`` holds samples but too few to give one at ``target_sr`` (a single
+    sample at 44.1 kHz): such a clip is too short to hold an animation frame."""
     if orig_sr == target_sr:
         return np.asarray(y, np.float32)
     import soxr
 
-    return soxr.resample(np.asarray(y, np.float32), orig_sr, target_sr, quality="HQ").astype(np.float32)
+    out = soxr.resample(np.asarray(y, np.float32), orig_sr, target_sr, quality="HQ").astype(np.float32)
+    n = int(np.size(y))
+    if out.size == 0 and n:
+        raise ParameterError(
+            f"the clip is too short to animate: {n} sample(s) at {orig_sr} Hz ({1000 * n / orig_sr:.3f} ms) give no "
+            f"sample at {target_sr} Hz, so not one animation frame"
+        )
+    return out
 
 
 def _ffmpeg_command(path: Path, sr: int, max_seconds: float | None) -> list[str]:
@@ -184,7 +201,10 @@ def load_audio(path, *, sr: int = SAMPLE_RATE, max_seconds: float | None = None)
         with f:
             frames = -1 if max_seconds is None else int(math.ceil(max_seconds * f.samplerate))
             data = f.read(frames=frames, dtype="float32", always_2d=True)
-            y = resample(to_mono(data), orig_sr=f.samplerate, target_sr=sr)
+            try:
+                y = resample(to_mono(data), orig_sr=f.samplerate, target_sr=sr)
+            except ParameterError as e:
+                raise FileFormatError(f"{p}: {e}") from e
     else:
         proc = subprocess.run(_ffmpeg_command(p, sr, max_seconds), capture_output=True, check=False)
         if proc.returncode != 0:

@@ -26,7 +26,7 @@ import numpy as np
 from facecraft.rigs.assets import resolve_asset, shared_data_dir
 from facecraft.rigs.errors import FileFormatError, MissingFileError, OptionalDependencyError, ParameterError
 
-from .audio import SAMPLE_RATE, resample, valid_audio
+from .audio import SAMPLE_RATE, num_frames, resample, valid_audio
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +43,8 @@ def interpolate_frames(feats: np.ndarray, src_times: np.ndarray, dst_times: np.n
 
 
 def frame_times(num_samples: int, sr: int, fps: float) -> np.ndarray:
-    """Output frame times (s), ``ceil(duration * fps)`` of them (at least 1)."""
-    return np.arange(max(1, int(math.ceil(num_samples / sr * fps - 1e-9)))) / fps
+    """Output frame times (s), :func:`~facecraft.audio2face.audio.num_frames` of them."""
+    return np.arange(num_frames(num_samples / sr, fps)) / fps
 
 
 class AudioFeatures(ABC):

@@ -24,7 +24,7 @@ from torch import nn
 from facecraft.rigs.assets import resolve_asset
 from facecraft.rigs.errors import FileFormatError, ParameterError
 
-from .audio import SAMPLE_RATE, valid_audio
+from .audio import SAMPLE_RATE, num_frames, valid_audio
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +34,6 @@ CREPE_BINS = 360
 CREPE_CENTS = 1997.3794084376191 + 20.0 * np.arange(CREPE_BINS)
 _CAPACITY_CHANNELS = {"tiny": (128, 16, 16, 16, 32, 64), "full": (1024, 128, 128, 128, 256, 512)}
 SILERO_WINDOW = 512  # samples at 16 kHz
-
-
-def num_frames(num_samples: int, sr: int, fps: float) -> int:
-    """Frames covering ``num_samples`` at ``fps``: ``ceil(duration * fps)``, at least 1."""
-    return max(1, int(math.ceil(num_samples / sr * fps - 1e-9)))
 
 
 class Crepe(nn.Module):
@@ -158,7 +153,7 @@ def pitch(
         raise ParameterError(f"pitch: expected {SAMPLE_RATE} Hz audio, got sr={sr}; resample first (load_audio)")
     if not fps > 0:
         raise ParameterError(f"pitch: fps must be > 0, got {fps!r}")
-    t = num_frames(len(y), sr, fps)
+    t = num_frames(len(y) / sr, fps)
     centres = np.round(np.arange(t) / fps * sr).astype(np.int64)
     if method == "pyin":
         import librosa
@@ -213,7 +208,7 @@ def voice_activity(
     y = valid_audio(y)
     if sr != SAMPLE_RATE:
         raise ParameterError(f"voice_activity: expected {SAMPLE_RATE} Hz audio, got sr={sr}; resample first")
-    t = num_frames(len(y), sr, fps)
+    t = num_frames(len(y) / sr, fps)
     times = np.arange(t) / fps
     if method == "energy":
         hop = sr // 100

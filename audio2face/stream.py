@@ -23,7 +23,7 @@ import torch
 from facecraft.rigs.emotion_space import EMOTION_CODE_DIM, as_code_track, parse_emotion
 from facecraft.rigs.errors import ParameterError
 
-from .audio import SAMPLE_RATE, valid_audio
+from .audio import SAMPLE_RATE, num_frames, valid_audio
 from .features import LOGMEL_HOP, LOGMEL_WINDOW, get_features, interpolate_frames
 from .model import A2FModel
 from .postprocess import add_emotion_overlay, finish_model_curves, split_emotion_codes
@@ -123,7 +123,7 @@ class StreamingAnimator:
         if not self._mel:
             return
         last_mel = max(self._mel)
-        n_total_frames = int(np.ceil(self._total / SAMPLE_RATE * self.fps - 1e-9)) if final else None
+        n_total_frames = num_frames(self._total / SAMPLE_RATE, self.fps) if final else None
         k = self._feat_count
         while True:
             if final:

@@ -33,7 +33,7 @@ from facecraft.rigs.assets import shared_data_dir
 from facecraft.rigs.emotion_space import EMOTION_CODE_DIM, codes_to_arkit
 from facecraft.rigs.errors import ParameterError
 
-from .audio import SAMPLE_RATE
+from .audio import SAMPLE_RATE, num_frames  # num_frames: re-exported, the one frame count
 from .head_motion import LOUD_DB, QUIET_DB, frame_loudness
 from .lip_state import CLOSURE_JAW, CLOSURE_PRESS, CLOSURE_SEAL
 from .phonetics import Phone
@@ -99,11 +99,6 @@ def _as_phones(phones) -> list[Phone]:
             raise ParameterError(f"phones[{i}]: need 0 <= start <= end (seconds), got {ph.start}..{ph.end}")
         out.append(Phone(ph.start, ph.end, normalize_phone(ph.phone)))
     return out
-
-
-def num_frames(duration: float, fps: float) -> int:
-    """Frames covering ``duration`` seconds at ``fps``: ``ceil(duration * fps)``, at least 1."""
-    return max(1, int(math.ceil(duration * fps - 1e-9)))
 
 
 def coarticulate(
@@ -315,8 +310,16 @@ def brow_curve(pitch, t: int, fps: float, *, gain: float = 0.35) -> np.ndarray:
     st[voiced] = 12 * np.log2(f[voiced] / np.median(f[voiced]))
     raise_ = np.clip((st - 1.0) / 6.0, 0, 1) * voiced
     k = max(1, int(round(0.15 * fps)))
-    raise_ = np.convolve(raise_, np.hanning(k + 2)[1:-1] / np.hanning(k + 2)[1:-1].sum(), mode="same")
+    raise_ = _smooth(raise_, np.hanning(k + 2)[1:-1] / np.hanning(k + 2)[1:-1].sum())
     return (gain * np.clip(raise_, 0, 1)).astype(np.float32)
+
+
+def _smooth(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """``x`` convolved with ``kernel``, centred, with ``len(x)`` values: ``np.convolve(mode="same")`` as long as the
+    kernel is not longer than ``x``; numpy's gives ``len(kernel)`` values then, which made a clip shorter than the
+    150 ms brow smoothing (80 ms at 30 fps) give one brow frame more than curves."""
+    at = (len(kernel) - 1) // 2
+    return np.convolve(x, kernel, mode="full")[at : at + len(x)]
 
 
 def teacher_curves(
