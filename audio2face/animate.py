@@ -50,12 +50,14 @@ from .audio import (
 from .lip_state import SEALED_GAP, is_sealed, lip_gap
 from .model import A2FModel, load_default_model
 from .postprocess import (
+    QUIET_PEAK_DB,
     SILENCE_PEAK,
     add_blinks,
     add_emotion_overlay,
     audio_peak,
     finish_model_curves,
     is_silent,
+    level_quiet,
     neutral_if_silent,
     speech_residual_names,
     split_emotion_codes,
@@ -285,16 +287,17 @@ def animate_audio(
     if flame_model is None and flame_embedding is not None:
         raise ParameterError("flame_embedding (--flame-embedding) needs flame_model (--flame-model)")
     flame = None if flame_model is None else load_flame(flame_model, flame_embedding)
+    peak = audio_peak(y)
+    y, gain_db = level_quiet(y, sr=sr)  # both modes, and the head, read a quiet line raised to QUIET_PEAK_DB
     if mode == "procedural":
         from .teacher import ProceduralAnimator
 
         anim = ProceduralAnimator(fps=fps, blink=blink).animate(y, sr, transcript=transcript, emotion=emotion)
         anim.curves = tongue_where_visible(anim.curves)
         anim = _add_flame(_head_and_gaze(anim, y, sr, head=head, gaze=gaze, seed=seed), flame, model_heads=False)
-        return _mark_silence(anim, audio_peak(y))
+        return _mark_levelled(_mark_silence(anim, peak), peak, gain_db)
     model = resolve_model(weights)
     curves, expr, jaw = predict_frames(model, y, emotion=emotion, sr=sr)
-    peak = audio_peak(y)
     curves = neutral_if_silent(curves, peak)
     expr = None if expr is None else neutral_if_silent(expr, peak)
     jaw = None if jaw is None else neutral_if_silent(jaw, peak)
@@ -306,7 +309,8 @@ def animate_audio(
         anim.curves = add_blinks(anim.curves, fps=anim.fps)
     anim.curves = tongue_where_visible(anim.curves)
     anim = _head_and_gaze(anim, y, sr, head=head, gaze=gaze, seed=seed)
-    return _mark_silence(_add_flame(anim, flame, model_heads=model_has_flame(model)), audio_peak(y))
+    return _mark_levelled(_mark_silence(_add_flame(anim, flame, model_heads=model_has_flame(model)), peak), peak,
+                          gain_db)  # fmt: skip
 
 
 def at_frame_rate(anim: FaceAnimation, fps: float, duration: float) -> FaceAnimation:
@@ -332,6 +336,15 @@ def _mark_silence(anim: FaceAnimation, peak: float) -> FaceAnimation:
     (a neutral face is rarely what a user who passed a voice line wanted)."""
     if is_silent(peak):
         anim.meta["silent"] = f"audio peak {peak:.1e} below {SILENCE_PEAK:.0e}: the face stays neutral"
+    return anim
+
+
+def _mark_levelled(anim: FaceAnimation, peak: float, gain_db: float) -> FaceAnimation:
+    """Record in ``anim.meta["levelled"]`` that a quiet recording (peak ``peak``) was raised by ``gain_db``
+    (:func:`~facecraft.audio2face.postprocess.level_quiet`), so that callers can tell the user to check it."""
+    if gain_db > 0:
+        anim.meta["levelled"] = (f"very quiet recording (peak {20 * np.log10(peak):.0f} dBFS): raised by "
+                                 f"{gain_db:.0f} dB to {QUIET_PEAK_DB:.0f} dBFS for the animation")  # fmt: skip
     return anim
 
 
@@ -581,6 +594,8 @@ def animate_file(
     anim.meta["source"] = str(input_path)
     if anim.meta.get("silent"):
         log.warning("%s: the audio is silent (%s)", input_path, anim.meta["silent"])
+    if anim.meta.get("levelled"):
+        log.warning("%s: %s", input_path, anim.meta["levelled"])
     if anim.mouth_cues is None and mode == "learned":
         anim.mouth_cues = curves_to_mouth_cues(anim.curves, fps=anim.fps)
     rig_obj = load_rig(rig) if (out.suffix.lower() == ".glb" or video) else None

@@ -144,8 +144,8 @@ def animate_batch(
     dict
         The report also written to ``out_dir/report.json``: ``done`` / ``skipped`` (lists of
         ``{"input", "output"}``), ``failed`` (``{"input", "error"}``), a ``warning`` in a ``done`` entry
-        whose input was silent (a neutral face was written), ``format``, ``seconds`` (wall time of
-        this call), ``seconds_per_done``.
+        whose input was silent (a neutral face was written) or very quiet (raised to be animated), ``format``,
+        ``seconds`` (wall time of this call), ``seconds_per_done``.
     """
     from tqdm import tqdm
 
@@ -190,6 +190,8 @@ def animate_batch(
         done = {"input": str(src), "output": str(dst), "frames": anim.num_frames, "fps": anim.fps}
         if anim.meta.get("silent"):
             done["warning"] = f"silent: {anim.meta['silent']}"
+        elif anim.meta.get("levelled"):
+            done["warning"] = f"quiet: {anim.meta['levelled']}"
         report["done"].append(done)
     report["seconds"] = round(time.perf_counter() - start, 3)
     report["seconds_per_done"] = round(report["seconds"] / len(report["done"]), 4) if report["done"] else None

@@ -18,6 +18,9 @@ Speech does not predict blinks, and a model knows no phones, so these rules are 
   fitted on training clips by :func:`facecraft.audio2face.calibrate.opening_gains`), so shut frames stay shut;
 * **blinks**: a seeded, natural-rate blink track on ``eyeBlink``; ``eyeWide`` yields while the lids close;
 * **silence**: audio whose peak is below :data:`SILENCE_PEAK` gives a neutral face;
+* **quiet recordings**: speech whose peak is below :data:`QUIET_PEAK_DB` (silence aside) is raised to that level
+  before either mode reads it (:func:`level_quiet`): a line recorded at -55 dBFS barely moved the mouth (jawOpen
+  0.06) where the same line at -20 dBFS opened it to 0.35; a steady noise floor or hum is never raised;
 * **emotion overlay**: the learned model was trained on the emotion categories alone; what a code says beyond
   them (a user's own AUs, ARKit weights or words: the code's residual) is added to the channels an emotion
   overlay owns (:data:`OVERLAY_INDEX`, as the teacher adds a whole emotion), so ``mouthSmileLeft=0.8`` smiles on
@@ -38,6 +41,7 @@ from facecraft.rigs.arkit import ARKIT_INDEX, ARKIT_NAMES, SPEECH_CHANNELS
 from facecraft.rigs.emotion_space import NUM_CODE_EMOTIONS, codes_to_arkit
 from facecraft.rigs.errors import FileFormatError, ParameterError
 
+from .audio import SAMPLE_RATE
 from .lip_state import CLOSURE_PRESS, JAW, LIP_PART_INDEX, PRESS_LEFT, PRESS_RIGHT, sealed_weight, shut_weight
 from .visemes import LIP_OPENING_CHANNELS
 
@@ -75,6 +79,14 @@ MODEL_CLOSURE_PRESS = weights_closure_press(Path(__file__).with_name("default_a2
 BLINKS_PER_MINUTE = 17.0
 BLINK_SECONDS = (0.12, 0.35)
 SILENCE_PEAK = 1e-4  # audio whose absolute peak stays below this is silence (a neutral face)
+# Speech peaking below QUIET_PEAK_DB (dBFS) is raised to it before it is animated: the model's mouth shrinks below it
+# (jawOpen 95th percentile on an espeak line: 0.35 at -20 dBFS, 0.30 at -30, 0.20 at -40, 0.05 at -50) and the
+# procedural mode loses its phones and voicing (0 at -55); above it a recording keeps its own level (a louder line
+# still opens wider). Audio whose 20 ms levels span less than STEADY_RANGE_DB (95th minus 10th percentile) is a
+# steady noise floor or hum, not speech, and is left as it is (real speech clips span 23-48 dB, white noise 1 dB).
+QUIET_PEAK_DB = -30.0
+STEADY_RANGE_DB = 15.0
+LEVEL_READING_S = 0.02  # seconds of audio per level reading (level_range_db)
 
 
 def yield_lip_lift(curves: np.ndarray, closure: np.ndarray) -> np.ndarray:
@@ -238,6 +250,30 @@ def audio_peak(y: np.ndarray) -> float:
 def is_silent(peak: float) -> bool:
     """Whether audio with this absolute peak counts as silence (below :data:`SILENCE_PEAK`)."""
     return peak < SILENCE_PEAK
+
+
+def level_range_db(y: np.ndarray, *, sr: int = SAMPLE_RATE) -> float:
+    """How far the level of ``y`` (at ``sr`` Hz) moves: the 95th minus the 10th percentile of its 20 ms RMS levels in
+    dB (0 for audio shorter than two readings). Speech (syllables, pauses) spans 20 dB or more, a noise floor ~1 dB."""
+    y = np.asarray(y, np.float64).reshape(-1)
+    n = max(1, int(round(LEVEL_READING_S * sr)))
+    k = len(y) // n
+    if k < 2:
+        return 0.0
+    db = 10.0 * np.log10(np.mean(np.square(y[: k * n].reshape(k, n)), axis=1) + 1e-20)
+    return float(np.percentile(db, 95) - np.percentile(db, 10))
+
+
+def level_quiet(y: np.ndarray, *, sr: int = SAMPLE_RATE) -> tuple[np.ndarray, float]:
+    """``(audio, gain_db)``: audio ``y`` (at ``sr`` Hz) raised so that its peak reaches :data:`QUIET_PEAK_DB` when it is
+    quieter than that but not silent (:func:`is_silent`) and its level moves as speech does (:func:`level_range_db`
+    at least :data:`STEADY_RANGE_DB`); otherwise ``y`` itself and 0. Both modes read the raised audio, so a
+    quiet line moves the face as one recorded at -30 dBFS does; silence and a steady noise floor stay as they are."""
+    peak = audio_peak(y)
+    if is_silent(peak) or 20.0 * np.log10(peak) >= QUIET_PEAK_DB or level_range_db(y, sr=sr) < STEADY_RANGE_DB:
+        return y, 0.0
+    gain_db = QUIET_PEAK_DB - 20.0 * float(np.log10(peak))
+    return (np.asarray(y, np.float32) * np.float32(10.0 ** (gain_db / 20.0))).astype(np.float32), gain_db
 
 
 def neutral_if_silent(values: np.ndarray, peak: float) -> np.ndarray:
