@@ -8,6 +8,7 @@ padded by repeating the last column/row, never rescaled.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -96,6 +97,33 @@ def check_crf(crf, path: Path) -> None:
         raise ParameterError(f"{path}: crf must be an integer 0..51, got {crf!r}")
 
 
+def _name_max(folder: Path) -> int:
+    """The longest file name (bytes) ``folder``'s file system takes; 255 (ext4, XFS, btrfs, APFS ...) when it does
+    not say."""
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (OSError, ValueError, AttributeError):
+        return 255
+
+
+def part_path(path: Path, tag: str, *, suffix: str | None = None) -> Path:
+    """A hidden temporary file beside ``path`` for this process: ``.{stem}.{tag}-{pid}{suffix}`` (``suffix``: the
+    path's own by default). Where that name would pass the file system's limit (an output named near 255 bytes
+    failed with "File name too long"), the stem is cut to fit and a hash of the whole stem is added, so the
+    temporary files of two long names that start alike stay apart."""
+    suffix = path.suffix if suffix is None else suffix
+    ending = f".{tag}-{os.getpid()}{suffix}"
+    name = f".{path.stem}{ending}"
+    limit = _name_max(path.parent)
+    if len(os.fsencode(name)) <= limit:
+        return path.with_name(name)
+    mark = "~" + hashlib.sha1(os.fsencode(path.stem)).hexdigest()[:12]
+    stem = path.stem
+    while stem and len(os.fsencode(f".{stem}{mark}{ending}")) > limit:
+        stem = stem[:-1]
+    return path.with_name(f".{stem}{mark}{ending}")
+
+
 def write_mp4(
     frames: Iterable[np.ndarray],
     path: str | os.PathLike,
@@ -134,8 +162,8 @@ def write_mp4(
     audio_path, audio_tmp = _prepare_audio(audio, path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # everything goes to hidden part files renamed into place at the end: a failed run deletes only those
-    part = path.with_name(f".{path.stem}.part-{os.getpid()}{path.suffix}")
-    video_tmp = path.with_name(f".{path.stem}.video-{os.getpid()}.mp4") if audio_path else part
+    part = part_path(path, "part")
+    video_tmp = part_path(path, "video", suffix=".mp4") if audio_path else part
     writer = None
     count = 0
     size = None

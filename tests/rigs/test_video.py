@@ -252,3 +252,25 @@ def test_a_sound_stream_starting_late_is_muxed_from_its_first_sample(tmp_path):
                     str(muxed)], check=True)  # fmt: skip
     assert beep_at(muxed) < 0.1  # was 0.95 s
     assert probe_video(out).seconds == pytest.approx(2.0, abs=0.1)
+
+
+@pytest.mark.parametrize("stem", ["t" * 246, "é" * 123])  # 250 bytes with ".mp4" (é is 2 bytes in UTF-8)
+def test_an_output_name_near_the_limit_is_written(tmp_path, stem):
+    # the hidden part file ".{stem}.part-{pid}.mp4" passed 255 bytes: "File name too long"
+    out = tmp_path / f"{stem}.mp4"
+    assert len(out.name.encode()) == 250
+    sr = 16000
+    blip = (0.2 * np.sin(2 * np.pi * 440 * np.arange(sr) / sr)).astype(np.float32)
+    assert write_mp4(_frames(6), out, fps=12) == out and probe_video(out).frames == 6
+    assert write_mp4(_frames(6), out, fps=12, audio=(blip, sr)) == out and probe_video(out).has_audio
+    assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]  # no part file left behind
+
+
+def test_part_files_of_long_names_fit_and_stay_apart(tmp_path):
+    from facecraft.rigs.video import part_path
+
+    a, b = tmp_path / ("x" * 245 + "a.mp4"), tmp_path / ("x" * 245 + "b.mp4")
+    parts = {part_path(p, tag) for p in (a, b) for tag in ("part", "video")}
+    assert len(parts) == 4 and all(len(p.name.encode()) <= 255 and p.parent == tmp_path for p in parts)
+    short = tmp_path / "clip.mp4"
+    assert part_path(short, "part").name.startswith(".clip.part-")  # short names keep their readable form
