@@ -46,6 +46,7 @@ from pathlib import Path
 from facecraft.rigs.animation import frame_rate
 from facecraft.rigs.errors import MissingFileError, OptionalDependencyError, ParameterError
 from facecraft.rigs.machine import spawn_pool
+from facecraft.rigs.paths import part_path
 
 log = logging.getLogger(__name__)
 
@@ -291,8 +292,7 @@ RUNNERS: dict[str, Callable[[Job, Path], dict]] = {"animate": _animate, "edit": 
 
 def partial_path(output: str | os.PathLike) -> Path:
     """Where a job's output is written before the rename that completes it (a hidden file beside it)."""
-    out = Path(output)
-    return out.with_name(f".{out.stem}.partial{out.suffix}")
+    return part_path(output, "partial", pid=False)
 
 
 def run_job(kind: str, job: Job) -> dict:
@@ -448,7 +448,7 @@ def read_journal(out_dir) -> dict[str, dict]:
 
 
 def _write_json_atomic(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.partial")
+    tmp = part_path(path, "partial", pid=False)
     tmp.write_text(json.dumps(data, indent=2))
     os.replace(tmp, path)
 

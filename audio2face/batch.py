@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from facecraft.rigs.errors import ParameterError
+from facecraft.rigs.paths import part_path
 from facecraft.rigs.run_settings import check_run_settings, save_run_settings
 
 log = logging.getLogger(__name__)
@@ -178,7 +179,7 @@ def animate_batch(
         if dst.exists() and dst.stat().st_size > 0 and not overwrite:
             report["skipped"].append({"input": str(src), "output": str(dst)})
             continue
-        partial = dst.with_name(f".{dst.stem}.partial{dst.suffix}")
+        partial = part_path(dst, "partial", pid=False)
         try:
             anim = animate_file(src, partial, rig=rig_obj, weights=weights, flame_model=flame, **options)
             os.replace(partial, dst)

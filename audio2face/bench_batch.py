@@ -24,6 +24,7 @@ import numpy as np
 
 from facecraft.rigs.errors import ParameterError
 from facecraft.rigs.machine import machine_facts
+from facecraft.rigs.paths import part_path
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def make_lines(
     for i, text in enumerate(sentences):
         path = folder / f"line_{i:03d}.wav"
         if not path.exists():
-            tmp = path.with_name(f".{path.stem}.partial.wav")
+            tmp = part_path(path, "partial", pid=False)
             sf.write(tmp, synths[i % len(synths)](text, seed=i), SAMPLE_RATE)
             os.replace(tmp, path)
         paths.append(path)

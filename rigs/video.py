@@ -8,7 +8,6 @@ padded by repeating the last column/row, never rescaled.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -21,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import FacecraftError, FileFormatError, MissingFileError, OptionalDependencyError, ParameterError
+from .paths import part_path
 
 logger = logging.getLogger(__name__)
 
@@ -95,33 +95,6 @@ def check_crf(crf, path: Path) -> None:
     """H.264's constant rate factor: a whole number 0 (lossless) .. 51."""
     if not (isinstance(crf, int | np.integer) and not isinstance(crf, bool) and 0 <= crf <= 51):
         raise ParameterError(f"{path}: crf must be an integer 0..51, got {crf!r}")
-
-
-def _name_max(folder: Path) -> int:
-    """The longest file name (bytes) ``folder``'s file system takes; 255 (ext4, XFS, btrfs, APFS ...) when it does
-    not say."""
-    try:
-        return int(os.pathconf(folder, "PC_NAME_MAX"))
-    except (OSError, ValueError, AttributeError):
-        return 255
-
-
-def part_path(path: Path, tag: str, *, suffix: str | None = None) -> Path:
-    """A hidden temporary file beside ``path`` for this process: ``.{stem}.{tag}-{pid}{suffix}`` (``suffix``: the
-    path's own by default). Where that name would pass the file system's limit (an output named near 255 bytes
-    failed with "File name too long"), the stem is cut to fit and a hash of the whole stem is added, so the
-    temporary files of two long names that start alike stay apart."""
-    suffix = path.suffix if suffix is None else suffix
-    ending = f".{tag}-{os.getpid()}{suffix}"
-    name = f".{path.stem}{ending}"
-    limit = _name_max(path.parent)
-    if len(os.fsencode(name)) <= limit:
-        return path.with_name(name)
-    mark = "~" + hashlib.sha1(os.fsencode(path.stem)).hexdigest()[:12]
-    stem = path.stem
-    while stem and len(os.fsencode(f".{stem}{mark}{ending}")) > limit:
-        stem = stem[:-1]
-    return path.with_name(f".{stem}{mark}{ending}")
 
 
 def write_mp4(

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from facecraft.rigs.emotion_space import EXPRESSION_ARG_HELP, is_free_text
 from facecraft.rigs.expression_text import describe_text
+from facecraft.rigs.paths import part_path
 
 from .adapter_cli import add_refine_arguments
 from .editor import EDIT_MAX_FACES
@@ -49,7 +50,7 @@ def _save(image, path: Path, *, like=None, changed=None) -> None:
     from facecraft.eval.images import save_image
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.part{path.suffix}")
+    tmp = part_path(path, "part", pid=False)
     try:
         save_image(image, tmp, like=like, changed=changed, name=str(path))
         tmp.replace(path)

@@ -130,6 +130,20 @@ def test_a_failure_is_reported_and_a_rerun_does_only_the_rest(tmp_path, speech_m
     assert again["skipped"][0]["earlier"]["status"] == "done"  # the first run's record is carried over
 
 
+@pytest.mark.parametrize("stem", ["t" * 246, "é" * 123])  # 250 bytes with ".csv" (é is 2 bytes in UTF-8)
+def test_outputs_named_near_the_file_name_limit_are_written(tmp_path, speech_manifest, stem):
+    # the hidden ".{stem}.partial.csv" passed 255 bytes: the row failed with "File name too long"
+    manifest = tmp_path / "long.jsonl"
+    clip = speech_manifest.parent / "clips" / "b.wav"
+    manifest.write_text(json.dumps({"input": str(clip), "output": f"{stem}.csv"}, ensure_ascii=False) + "\n")
+    out = tmp_path / "out"
+    report = batch.run_batch("animate", manifest, out, workers=1, fmt="csv", progress=False)
+    assert report["counts"] == {"done": 1, "skipped": 0, "failed": 0}, report["failed"]
+    assert len(Path(report["done"][0]["output"]).name.encode()) == 250 and (out / f"{stem}.csv").stat().st_size > 0
+    assert sorted(p.name for p in out.iterdir()) == sorted([batch.JOURNAL_NAME, f"{stem}.csv", batch.REPORT_NAME])
+    assert len(batch.partial_path(out / f"{stem}.csv").name.encode()) <= 255
+
+
 @pytest.fixture
 def five_clips(tmp_path):
     """A manifest of five short clips (rows 1-5: c0.wav ... c4.wav) and the files a clean run writes."""

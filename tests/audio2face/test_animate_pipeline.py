@@ -333,3 +333,19 @@ def test_version(capsys):
     with pytest.raises(SystemExit) as e:
         main(["--version"])
     assert e.value.code == 0 and capsys.readouterr().out.strip() == f"facecraft {version('facecraft')}"
+
+
+@pytest.mark.parametrize("stem", ["t" * 246, "é" * 123])  # 250 bytes with ".wav" / ".csv" (é is 2 bytes in UTF-8)
+def test_batch_writes_outputs_named_near_the_file_name_limit(tmp_path, tiny_model_dir, stem):
+    # the hidden ".{stem}.partial.csv" passed 255 bytes: every such file failed with "File name too long"
+    src = tmp_path / "in" / f"{stem}.wav"
+    src.parent.mkdir()
+    sf.write(src, fake_speech(0, repeats=1)[0], 16000)
+    out = tmp_path / "out"
+    assert main(["animate", str(src), "-o", f"{out}/", "--weights", str(tiny_model_dir), "--format", "csv"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert not report["failed"] and len(report["done"]) == 1, report
+    made = out / f"{stem}.csv"
+    assert len(made.name.encode()) == 250
+    read_iphone_take(made)
+    assert not list(out.glob(".*partial*"))

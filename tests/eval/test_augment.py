@@ -281,3 +281,15 @@ def test_sources_whose_names_differ_only_in_characters_a_file_name_cannot_keep_g
     names = [_file_name({"source": i, "target": "fear", "variant": 0}) for i in ids]
     assert len(set(names)) == len(ids)  # were faces_fear0.png, faces_Zo_fear0.png and faces_a_b_fear0.png twice each
     assert names[0].startswith("fear/faces_张三") and names[5] == "fear/faces_a_b_fear0.png"
+
+
+@pytest.mark.parametrize("stem", ["t" * 235, "é" * 117 + "t", "t" * 239, "é" * 119 + "t"])  # +15 bytes below
+def test_a_crop_named_near_the_file_name_limit_is_written(tmp_path, stem):
+    # its temporary "<name>.png.tmp" passed 255 bytes (a name of 252 bytes or more): "File name too long"
+    from facecraft.eval.augment import write_crop
+
+    record = {"source": f"{stem}.png", "target": "happiness", "variant": 1}
+    rel = write_crop(tmp_path, record, np.zeros((48, 48), np.uint8))
+    assert len(rel.split("/")[-1].encode()) in (250, 254)
+    assert np.asarray(Image.open(tmp_path / rel)).shape == (48, 48)
+    assert [p.name for p in (tmp_path / "happiness").iterdir()] == [rel.split("/")[-1]]  # no temporary file left

@@ -264,13 +264,3 @@ def test_an_output_name_near_the_limit_is_written(tmp_path, stem):
     assert write_mp4(_frames(6), out, fps=12) == out and probe_video(out).frames == 6
     assert write_mp4(_frames(6), out, fps=12, audio=(blip, sr)) == out and probe_video(out).has_audio
     assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]  # no part file left behind
-
-
-def test_part_files_of_long_names_fit_and_stay_apart(tmp_path):
-    from facecraft.rigs.video import part_path
-
-    a, b = tmp_path / ("x" * 245 + "a.mp4"), tmp_path / ("x" * 245 + "b.mp4")
-    parts = {part_path(p, tag) for p in (a, b) for tag in ("part", "video")}
-    assert len(parts) == 4 and all(len(p.name.encode()) <= 255 and p.parent == tmp_path for p in parts)
-    short = tmp_path / "clip.mp4"
-    assert part_path(short, "part").name.startswith(".clip.part-")  # short names keep their readable form

@@ -319,3 +319,15 @@ def test_keep_glasses_holds_the_frame_and_is_part_of_a_folders_settings(tmp_path
     capsys.readouterr()
     assert main(["edit", str(folder), "-o", str(out), "--emotion", "surprise"]) == 1  # not the same edits
     assert "other settings" in capsys.readouterr().err
+
+
+def test_edit_writes_an_output_named_near_the_file_name_limit(tmp_path, astronaut):
+    # the hidden ".{stem}.part.png" passed 255 bytes: "File name too long" after the whole edit
+    src = tmp_path / "in.png"
+    iio.imwrite(src, astronaut)
+    for stem in ("t" * 246, "é" * 123):  # 250 bytes with ".png" (é is 2 bytes in UTF-8)
+        out = tmp_path / f"{stem}.png"
+        assert len(out.name.encode()) == 250
+        assert main(["edit", str(src), "-o", str(out), "--arkit", "jawOpen=0.6"]) == 0
+        assert iio.imread(out).shape == astronaut.shape
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no part file left
