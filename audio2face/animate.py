@@ -20,7 +20,7 @@ comes two ways: a learned model with FLAME heads (``A2FConfig.flame_expression_d
 them from its own outputs; and for any model, procedural mode included, a user's FLAME file
 (``flame_model=``, CLI ``--flame-model``) gets them by retargeting the final ARKit curves from the default
 rig with :func:`facecraft.rigs.retarget.retarget_to_flame`. The ``.npz`` and ``.json`` writers store them
-(:data:`FLAME_SUFFIXES`).
+(:data:`facecraft.rigs.animation.FLAME_FORMATS`).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from facecraft.rigs import ARKIT_INDEX, load_rig
-from facecraft.rigs.animation import FaceAnimation
+from facecraft.rigs.animation import FLAME_SUFFIXES, FaceAnimation
 from facecraft.rigs.emotion_space import as_code_track, parse_emotion, parse_emotion_track
 from facecraft.rigs.errors import ParameterError
 
@@ -118,11 +118,6 @@ def add_head_and_gaze(
         anim.eye_rotation = eyes
         anim.curves = with_gaze_curves(anim.curves, anim.eye_rotation)
     return anim
-
-
-# Output types whose writer stores FaceAnimation.flame_expression / flame_jaw (Live Link CSV and GLB have no
-# place for them): facecraft.rigs.exchange.flame_formats, spelt here so this module need not import the exchange.
-FLAME_SUFFIXES: tuple[str, ...] = (".npz", ".json")
 
 
 @lru_cache(maxsize=1)

@@ -228,9 +228,10 @@ def _is_pattern(text: str) -> bool:
 
 
 def _animate(args: argparse.Namespace) -> int:
+    from facecraft.rigs.animation import FLAME_SUFFIXES
     from facecraft.rigs.errors import ParameterError
 
-    from .animate import FLAME_SUFFIXES, animate_file
+    from .animate import animate_file
     from .audio import seekable_audio
 
     options = dict(

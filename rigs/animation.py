@@ -25,6 +25,12 @@ _LOOK = {side: {d: ARKIT_INDEX[f"eyeLook{d}{side}"] for d in ("Up", "Down", "In"
 #: The highest frame rate taken on a command line or manifest (1e9 fps asked for 27 GB of curves).
 MAX_FPS = 1000.0
 
+#: File types whose writer stores :attr:`FaceAnimation.flame_expression` / ``flame_jaw`` (Live Link CSV and GLB
+#: have no place for them); the one list, here beside the fields: ``facecraft.rigs.exchange.flame_formats`` is it.
+FLAME_FORMATS: tuple[str, ...] = ("npz", "json")
+#: The same list as file endings (``.npz``, ``.json``), as an output's ``Path.suffix`` is compared with it.
+FLAME_SUFFIXES: tuple[str, ...] = tuple(f".{kind}" for kind in FLAME_FORMATS)
+
 
 def frame_rate(text) -> float:
     """A frame rate given on a command line (``argparse`` ``type=``): a finite number above 0, else an error

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from ..animation import FLAME_FORMATS
 from ..errors import FacecraftError, FileFormatError, ParameterError
 from . import glb, gltf_import, json_curves, livelink, npz
 
@@ -21,9 +22,9 @@ log = logging.getLogger(__name__)
 animation_exporters: dict[str, Callable] = {
     **glb._exporters, **livelink._exporters, **npz._exporters, **json_curves._exporters,
 }  # fmt: skip
-#: File types whose writer stores ``FaceAnimation.flame_expression`` / ``flame_jaw`` (Live Link CSV and GLB have no
-#: place for them).
-flame_formats: tuple[str, ...] = ("npz", "json")
+#: File types whose writer stores ``FaceAnimation.flame_expression`` / ``flame_jaw``: the one list,
+#: :data:`facecraft.rigs.animation.FLAME_FORMATS`, under the name the exchange has always given it.
+flame_formats: tuple[str, ...] = FLAME_FORMATS
 animation_loaders: dict[str, Callable] = {
     **gltf_import._loaders, **livelink._loaders, **npz._loaders, **json_curves._loaders,
 }  # fmt: skip

@@ -45,3 +45,26 @@ def test_a_frame_rate_argument_must_be_a_number_above_zero(text):
     with pytest.raises(argparse.ArgumentTypeError):
         frame_rate(text)
     assert frame_rate("59.94") == 59.94
+
+
+def test_the_formats_listed_as_holding_flame_are_those_whose_files_keep_it(tmp_path):
+    """FLAME_FORMATS, defined once beside the fields, is the list every side reads (the exchange's flame_formats,
+    facecraft animate's --flame-model check): each writer keeps FLAME expression + jaw exactly when it is listed."""
+    from facecraft.rigs import load_rig
+    from facecraft.rigs.animation import FLAME_FORMATS, FLAME_SUFFIXES
+    from facecraft.rigs.exchange import animation_exporters, export_animation, load_animation
+
+    assert FLAME_SUFFIXES == tuple(f".{k}" for k in FLAME_FORMATS)
+    rng = np.random.default_rng(0)
+    anim = FaceAnimation(rng.random((6, 52), np.float32) * 0.5, fps=30,
+                         flame_expression=rng.normal(size=(6, 10)).astype(np.float32),
+                         flame_jaw=rng.normal(scale=0.1, size=(6, 3)).astype(np.float32))  # fmt: skip
+    kept = set()
+    for kind in animation_exporters:
+        path = export_animation(anim, tmp_path / f"a.{kind}", rig=load_rig("default") if kind == "glb" else None)
+        back = load_animation(path)
+        if back.flame_expression is not None:
+            assert np.allclose(back.flame_expression, anim.flame_expression, atol=1e-4)
+            assert np.allclose(back.flame_jaw, anim.flame_jaw, atol=1e-4)
+            kept.add(kind)
+    assert kept == set(FLAME_FORMATS)
