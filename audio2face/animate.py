@@ -8,8 +8,11 @@ Blinks, which speech does not predict, are added procedurally (seeded) unless ``
 speech-driven head motion and gaze with saccades (:mod:`facecraft.audio2face.head_motion`) unless
 ``head=False`` / ``gaze=False``. ``tongueOut`` is kept only where the tongue shows past the teeth
 (:func:`tongue_where_visible`). A silent input yields a neutral face (no speech motion, a still head and
-eyes; blinks only). These rules, and the closure priority
-applied to every model output, live in :mod:`facecraft.audio2face.postprocess` (shared with streaming).
+eyes; blinks only). Very quiet speech is raised to -30 dBFS before either mode reads it, by one gain for the whole
+clip or file (a long file's blocks too: :class:`~facecraft.audio2face.postprocess.LevelledBlocks`); a live stream
+raises it by a running estimate (:class:`~facecraft.audio2face.postprocess.RunningLevel`). These rules, and the
+closure priority applied to every model output, live in :mod:`facecraft.audio2face.postprocess` (shared with
+streaming).
 
 Emotion arguments take every form of :func:`facecraft.rigs.emotion_space.parse_emotion` (a name,
 ``NAME:INTENSITY``, AU / ARKit weights, a few words, an EmotionCode, an EmotionTrack or its JSON file, codes)
@@ -42,7 +45,6 @@ from .audio import (
     SAMPLE_RATE,
     audio_duration,
     iter_audio_blocks,
-    iter_audio_blocks_shown,
     load_audio,
     num_frames,
     valid_audio,
@@ -52,6 +54,7 @@ from .model import A2FModel, load_default_model
 from .postprocess import (
     QUIET_PEAK_DB,
     SILENCE_PEAK,
+    LevelledBlocks,
     add_blinks,
     add_emotion_overlay,
     audio_peak,
@@ -380,15 +383,18 @@ def animate_stream_file(
     The :class:`~facecraft.audio2face.stream.StreamingAnimator` emits ARKit curves only: a model's FLAME heads
     are not run here (:func:`animate_file` retargets to a given FLAME model instead). ``progress`` shows a bar
     (stderr) in seconds of audio done: an hour-long file took a minute without a word. ``on_block``, when given,
-    is called with each block of samples as it is read (:class:`BlockLoudness`'s ``add``).
+    is called with each block of samples as it is read (:class:`BlockLoudness`'s ``add``), raised as the model
+    reads it. A quiet file is raised by the whole file's gain, as :func:`animate_audio` raises a clip
+    (:class:`~facecraft.audio2face.postprocess.LevelledBlocks`; ``meta["levelled"]`` says so).
     """
     from .stream import StreamingAnimator
 
     model = resolve_model(weights)
     emotion = parse_emotion(emotion, source="emotion")
-    s = StreamingAnimator(model, emotion=emotion)
+    s = StreamingAnimator(model, emotion=emotion, level=False)  # the blocks come levelled by the whole file's gain
     parts, peak, samples = [], 0.0, 0
-    for block in iter_audio_blocks_shown(path, block_seconds=block_s, progress=progress):
+    blocks = LevelledBlocks(path, block_seconds=block_s, progress=progress)
+    for block in blocks:
         peak = max(peak, audio_peak(block))
         samples += len(block)
         if on_block is not None:
@@ -404,7 +410,7 @@ def animate_stream_file(
     # marked as the whole-file path marks it: a silent file over STREAM_ABOVE_S went without the warning
     anim = FaceAnimation(curves, fps=model.config.fps, meta=_meta(model, emotion, None))
     anim = at_frame_rate(anim, anim.fps if fps is None else float(fps), samples / SAMPLE_RATE)
-    return _mark_silence(anim, peak)
+    return _mark_levelled(_mark_silence(anim, peak), blocks.peak, blocks.gain_db)
 
 
 def _procedural_stream_file(
@@ -416,10 +422,12 @@ def _procedural_stream_file(
     from .teacher import ProceduralAnimator
 
     animator = ProceduralAnimator(fps=fps, blink=blink)
-    anim = animator.animate_file(path, transcript=transcript, emotion=emotion, block_seconds=BLOCK_S, progress=progress,
-                                 on_block=on_block)  # fmt: skip
+    block_s = max(1.0, float(round(BLOCK_S)))  # the teacher's own rounding: blocks of whole frames
+    blocks = LevelledBlocks(path, block_seconds=block_s, progress=progress)  # a quiet file raised as a clip is
+    anim = animator.animate_file(path, transcript=transcript, emotion=emotion, block_seconds=block_s, progress=progress,
+                                 on_block=on_block, blocks=blocks)  # fmt: skip
     anim.curves = tongue_where_visible(anim.curves)
-    return _mark_silence(anim, anim.meta.pop("audio_peak"))
+    return _mark_levelled(_mark_silence(anim, anim.meta.pop("audio_peak")), blocks.peak, blocks.gain_db)
 
 
 class BlockLoudness:

@@ -20,7 +20,9 @@ Speech does not predict blinks, and a model knows no phones, so these rules are 
 * **silence**: audio whose peak is below :data:`SILENCE_PEAK` gives a neutral face;
 * **quiet recordings**: speech whose peak is below :data:`QUIET_PEAK_DB` (silence aside) is raised to that level
   before either mode reads it (:func:`level_quiet`): a line recorded at -55 dBFS barely moved the mouth (jawOpen
-  0.06) where the same line at -20 dBFS opened it to 0.35; a steady noise floor or hum is never raised;
+  0.06) where the same line at -20 dBFS opened it to 0.35; a steady noise floor or hum is never raised. One rule
+  (:func:`quiet_gain_db`) for a clip, a long file read in blocks (:class:`LevelledBlocks`, the same gain) and a live
+  stream (:class:`RunningLevel`, a running estimate of it);
 * **emotion overlay**: the learned model was trained on the emotion categories alone; what a code says beyond
   them (a user's own AUs, ARKit weights or words: the code's residual) is added to the channels an emotion
   overlay owns (:data:`OVERLAY_INDEX`, as the teacher adds a whole emotion), so ``mouthSmileLeft=0.8`` smiles on
@@ -33,6 +35,7 @@ all import these from here, so the rules exist once.
 from __future__ import annotations
 
 import json
+from collections import deque
 from pathlib import Path
 
 import numpy as np
@@ -87,6 +90,10 @@ SILENCE_PEAK = 1e-4  # audio whose absolute peak stays below this is silence (a 
 QUIET_PEAK_DB = -30.0
 STEADY_RANGE_DB = 15.0
 LEVEL_READING_S = 0.02  # seconds of audio per level reading (level_range_db)
+# A live stream (RunningLevel) checks the span of the last STREAM_LEVEL_WINDOW_S of readings, and raises quiet speech
+# STREAM_LEVEL_SETTLE_S after that span first reached STEADY_RANGE_DB (about a syllable: its peak is known by then).
+STREAM_LEVEL_WINDOW_S = 2.0
+STREAM_LEVEL_SETTLE_S = 0.3
 
 
 def yield_lip_lift(curves: np.ndarray, closure: np.ndarray) -> np.ndarray:
@@ -252,28 +259,152 @@ def is_silent(peak: float) -> bool:
     return peak < SILENCE_PEAK
 
 
+def _readings_db(y: np.ndarray, n: int) -> np.ndarray:
+    """The 20 ms RMS levels (dB) of ``y``: ``len(y) // n`` readings of ``n`` samples from its first sample."""
+    k = len(y) // n
+    return 10.0 * np.log10(np.mean(np.square(np.asarray(y[: k * n], np.float64).reshape(k, n)), axis=1) + 1e-20)
+
+
+def _reading_size(sr: int) -> int:
+    return max(1, int(round(LEVEL_READING_S * sr)))
+
+
+def _spread_db(db: np.ndarray) -> float:
+    """95th minus 10th percentile of level readings (0 for fewer than two)."""
+    return float(np.percentile(db, 95) - np.percentile(db, 10)) if len(db) >= 2 else 0.0
+
+
 def level_range_db(y: np.ndarray, *, sr: int = SAMPLE_RATE) -> float:
     """How far the level of ``y`` (at ``sr`` Hz) moves: the 95th minus the 10th percentile of its 20 ms RMS levels in
     dB (0 for audio shorter than two readings). Speech (syllables, pauses) spans 20 dB or more, a noise floor ~1 dB."""
-    y = np.asarray(y, np.float64).reshape(-1)
-    n = max(1, int(round(LEVEL_READING_S * sr)))
-    k = len(y) // n
-    if k < 2:
+    return _spread_db(_readings_db(np.asarray(y).reshape(-1), _reading_size(sr)))
+
+
+def quiet_gain_db(peak: float, range_db: float) -> float:
+    """The levelling rule, once for every path: the gain (dB) that raises audio of absolute peak ``peak`` whose 20 ms
+    levels span ``range_db`` (:func:`level_range_db`) to :data:`QUIET_PEAK_DB`; 0 for silence (:func:`is_silent`), for
+    audio already that loud, and for a steady noise floor or hum (a span under :data:`STEADY_RANGE_DB`)."""
+    if is_silent(peak) or 20.0 * np.log10(peak) >= QUIET_PEAK_DB or range_db < STEADY_RANGE_DB:
         return 0.0
-    db = 10.0 * np.log10(np.mean(np.square(y[: k * n].reshape(k, n)), axis=1) + 1e-20)
-    return float(np.percentile(db, 95) - np.percentile(db, 10))
+    return QUIET_PEAK_DB - 20.0 * float(np.log10(peak))
+
+
+def raise_by(y: np.ndarray, gain_db: float) -> np.ndarray:
+    """``y`` raised by ``gain_db`` (float32); ``y`` itself for 0."""
+    if gain_db == 0:
+        return y
+    return (np.asarray(y, np.float32) * np.float32(10.0 ** (gain_db / 20.0))).astype(np.float32)
 
 
 def level_quiet(y: np.ndarray, *, sr: int = SAMPLE_RATE) -> tuple[np.ndarray, float]:
     """``(audio, gain_db)``: audio ``y`` (at ``sr`` Hz) raised so that its peak reaches :data:`QUIET_PEAK_DB` when it is
     quieter than that but not silent (:func:`is_silent`) and its level moves as speech does (:func:`level_range_db`
-    at least :data:`STEADY_RANGE_DB`); otherwise ``y`` itself and 0. Both modes read the raised audio, so a
-    quiet line moves the face as one recorded at -30 dBFS does; silence and a steady noise floor stay as they are."""
-    peak = audio_peak(y)
-    if is_silent(peak) or 20.0 * np.log10(peak) >= QUIET_PEAK_DB or level_range_db(y, sr=sr) < STEADY_RANGE_DB:
-        return y, 0.0
-    gain_db = QUIET_PEAK_DB - 20.0 * float(np.log10(peak))
-    return (np.asarray(y, np.float32) * np.float32(10.0 ** (gain_db / 20.0))).astype(np.float32), gain_db
+    at least :data:`STEADY_RANGE_DB`); otherwise ``y`` itself and 0 (:func:`quiet_gain_db`). Both modes read the
+    raised audio, so a quiet line moves the face as one recorded at -30 dBFS does; silence and a steady noise floor
+    stay as they are. A long file read in blocks is levelled alike (:class:`LevelledBlocks`), a live stream by a
+    running estimate (:class:`RunningLevel`)."""
+    gain_db = quiet_gain_db(audio_peak(y), level_range_db(y, sr=sr))
+    return raise_by(y, gain_db), gain_db
+
+
+class _Readings:
+    """20 ms level readings of audio given in pieces, framed as :func:`level_range_db` frames the whole (the samples
+    of a reading split between two pieces wait for the next one)."""
+
+    def __init__(self, sr: int = SAMPLE_RATE):
+        self.n = _reading_size(sr)
+        self._rest = np.zeros(0, np.float32)
+
+    def add(self, y: np.ndarray) -> np.ndarray:
+        y = np.concatenate([self._rest, np.asarray(y, np.float32).reshape(-1)])
+        k = len(y) // self.n
+        self._rest = y[k * self.n :]
+        return _readings_db(y, self.n)
+
+
+class LevelledBlocks:
+    """A file's blocks (:func:`~facecraft.audio2face.audio.iter_audio_blocks_shown`) raised as :func:`level_quiet`
+    raises the whole file: the same peak, the same level readings, the same gain for every block. Iterate it once;
+    :attr:`gain_db` and :attr:`peak` (the file's own peak, before any gain) hold from its first block on.
+
+    The gain needs the whole file's level before the first block is animated. A file whose first block already peaks
+    at :data:`QUIET_PEAK_DB` or more is never raised, and is read once; any other is read first to its end (or to a
+    block that loud) for its level and then again for the animation: a quiet, silent or humming file over
+    ``STREAM_ABOVE_S`` is decoded twice (decoding runs far faster than animating)."""
+
+    def __init__(self, path, *, block_seconds: float, progress: bool = False):
+        self.path, self.block_seconds, self.progress = path, block_seconds, progress
+        self.gain_db, self.peak = 0.0, 0.0
+
+    def _blocks(self):
+        from .audio import iter_audio_blocks_shown
+
+        return iter_audio_blocks_shown(self.path, block_seconds=self.block_seconds, progress=self.progress)
+
+    def __iter__(self):
+        blocks = self._blocks()
+        readings, levels, first = _Readings(), [], True
+        try:
+            for block in blocks:
+                self.peak = max(self.peak, audio_peak(block))
+                if 20.0 * np.log10(max(self.peak, 1e-30)) >= QUIET_PEAK_DB:  # never raised: nothing later is quieter
+                    if first:  # the read goes on, animating as it reads
+                        yield block
+                        for block in blocks:
+                            self.peak = max(self.peak, audio_peak(block))
+                            yield block
+                        return
+                    break
+                levels.append(readings.add(block))
+                first = False
+            else:  # quiet to its end: its level decides
+                self.gain_db = quiet_gain_db(self.peak, _spread_db(np.concatenate(levels or [np.zeros(0)])))
+            blocks.close()
+            blocks = self._blocks()  # read again, now for the animation
+            for block in blocks:
+                yield raise_by(block, self.gain_db)
+        finally:
+            blocks.close()
+
+
+class RunningLevel:
+    """The levelling rule of a live stream, which cannot see the clip's peak before it has to show a frame: the
+    gain (:meth:`add` returns it for the audio so far) is :func:`quiet_gain_db` of
+
+    * the **running peak**: the largest sample heard since the stream began, so the gain never grows back once it
+      has fallen, and it is the whole clip's gain (:func:`level_quiet`) once the clip's loudest moment has passed;
+    * **speech heard**: the 20 ms levels of the last :data:`STREAM_LEVEL_WINDOW_S` have spanned
+      :data:`STEADY_RANGE_DB` (the whole-clip rule's 95th minus 10th percentile) at some time, and
+      :data:`STREAM_LEVEL_SETTLE_S` of audio has come since; a steady noise floor or hum never gets there, silence
+      is never raised, and the settling keeps a normal recording's first syllable (its peak still rising) from being
+      raised at all.
+
+    So a stream of quiet speech is levelled from about a third of a second into the speech on, as the whole clip
+    would be (a little more until its loudest syllable has been heard); speech that has reached :data:`QUIET_PEAK_DB`
+    by then (a normal recording) is left as it is. A stream that was speech once stays levelled through a later hum
+    (the whole-clip rule may weigh a long hum more), and digital silence before a noise floor reads as a level change
+    here as in the whole-clip rule. Memory is bounded (the last window of readings)."""
+
+    def __init__(self, sr: int = SAMPLE_RATE):
+        self.sr = sr
+        self.peak = 0.0
+        self._readings = _Readings(sr)
+        self._recent: deque[float] = deque(maxlen=max(2, int(round(STREAM_LEVEL_WINDOW_S / LEVEL_READING_S))))
+        self._heard = 0  # samples given so far
+        self._speech_at: int | None = None  # samples heard when the levels first spanned STEADY_RANGE_DB
+
+    def add(self, y: np.ndarray) -> float:
+        """Take the next samples; the gain (dB) for the audio heard so far."""
+        y = np.asarray(y, np.float32).reshape(-1)
+        self.peak = max(self.peak, audio_peak(y))
+        self._heard += len(y)
+        if self._speech_at is None:
+            self._recent.extend(self._readings.add(y).tolist())
+            if not is_silent(self.peak) and _spread_db(np.fromiter(self._recent, np.float64)) >= STEADY_RANGE_DB:
+                self._speech_at = self._heard
+        if self._speech_at is None or self._heard - self._speech_at < STREAM_LEVEL_SETTLE_S * self.sr:
+            return 0.0
+        return quiet_gain_db(self.peak, STEADY_RANGE_DB)
 
 
 def neutral_if_silent(values: np.ndarray, peak: float) -> np.ndarray:

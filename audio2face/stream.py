@@ -10,6 +10,13 @@ are computed on a sliding buffer aligned to the 10 ms hop and kept only where th
 inside the buffer (or touches the true start/end of the stream, padded the same way as offline), and the
 model runs on a window of exactly its receptive field, so frames agree to float precision.
 Memory is bounded: the stream keeps the audio of the next mel frames and one receptive field of features.
+
+Quiet speech is raised toward -30 dBFS before the model reads it, as offline inference raises a quiet clip
+(:func:`facecraft.audio2face.postprocess.level_quiet`); a stream cannot see the clip's peak in advance, so the gain
+comes from a running estimate (:class:`~facecraft.audio2face.postprocess.RunningLevel`: the peak heard so far, once
+the levels have moved as speech does for a third of a second). Speech that reaches -30 dBFS by then (a normal
+recording) is not raised, and its frames agree with offline ones to float precision; quiet speech agrees from about
+a third of a second into it on.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from facecraft.rigs.errors import ParameterError
 from .audio import SAMPLE_RATE, num_frames, valid_audio
 from .features import LOGMEL_HOP, LOGMEL_WINDOW, get_features, interpolate_frames
 from .model import A2FModel
-from .postprocess import add_emotion_overlay, finish_model_curves, split_emotion_codes
+from .postprocess import RunningLevel, add_emotion_overlay, finish_model_curves, raise_by, split_emotion_codes
 
 HOP = LOGMEL_HOP  # the log-mel front-end's hop (10 ms)
 HALF_WINDOW = LOGMEL_WINDOW // 2  # half of its analysis window (12.5 ms)
@@ -43,6 +50,10 @@ class StreamingAnimator:
     emotion : any form :func:`facecraft.rigs.emotion_space.parse_emotion` accepts, or a callable
         ``times (n,) s -> codes (n, 57)``
         The emotion per output frame (None: neutral).
+    level : bool
+        Raise quiet speech as it comes (:class:`~facecraft.audio2face.postprocess.RunningLevel`; the module's
+        notes). False: the model reads the samples as pushed (a caller that levelled them already, as the long-file
+        path of :func:`facecraft.audio2face.animate.animate_file` does with the whole file's gain).
 
     Examples
     --------
@@ -52,7 +63,7 @@ class StreamingAnimator:
     >>> last = anim.flush()                                       # doctest: +SKIP
     """
 
-    def __init__(self, model: A2FModel, *, emotion=None) -> None:
+    def __init__(self, model: A2FModel, *, emotion=None, level: bool = True) -> None:
         if model.config.feature_kind != "logmel":
             raise ParameterError(
                 f"StreamingAnimator: streaming needs a log-mel model, got feature_kind={model.config.feature_kind!r}"
@@ -63,6 +74,7 @@ class StreamingAnimator:
         self.rf = model.receptive_field()
         self._front = get_features("logmel", n_mels=model.config.num_features, fps=self.fps)
         self._emotion = emotion if callable(emotion) and not hasattr(emotion, "codes_at") else parse_emotion(emotion)
+        self.level = bool(level)
         self.reset()
 
     # ------------------------------------------------------------------ state
@@ -78,10 +90,18 @@ class StreamingAnimator:
         self._feat_count = 0  # feature frames made so far
         self._emitted = 0  # curve frames emitted so far
         self._finished = False
+        self._level = RunningLevel() if self.level else None
+        self.gain_db = 0.0  # the gain quiet speech is raised by now (dB)
+        self._levelled_db = 0.0
 
     @property
     def frames_emitted(self) -> int:
         return self._emitted
+
+    @property
+    def levelled_db(self) -> float:
+        """The largest gain (dB) quiet speech has been raised by so far (0: not raised)."""
+        return self._levelled_db
 
     def _codes(self, frames: np.ndarray) -> np.ndarray:
         times = frames / self.fps
@@ -97,7 +117,8 @@ class StreamingAnimator:
     def _update_mel(self, final: bool) -> None:
         if len(self._audio) == 0 or (not final and len(self._audio) < 2 * HALF_WINDOW):
             return
-        mel, _ = self._front.native(self._audio)
+        # raised by the gain of the audio heard so far: each mel frame is made once, at one gain
+        mel, _ = self._front.native(raise_by(self._audio, self.gain_db))
         base = self._audio_start // HOP
         end = self._audio_start + len(self._audio)
         for j in range(max(0, self._next_mel - base), len(mel)):
@@ -178,6 +199,9 @@ class StreamingAnimator:
         if self._finished:
             raise ParameterError("StreamingAnimator.push: the stream was flushed; call reset() to start again")
         y = valid_audio(chunk, name="chunk") if len(np.asarray(chunk)) else np.zeros(0, np.float32)
+        if self._level is not None:
+            self.gain_db = self._level.add(y)
+            self._levelled_db = max(self._levelled_db, self.gain_db)
         self._audio = np.concatenate([self._audio, y])
         self._total += len(y)
         self._update_mel(final=False)

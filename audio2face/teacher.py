@@ -514,6 +514,7 @@ class ProceduralAnimator:
         block_seconds: float = 60.0,
         progress: bool = False,
         on_block=None,
+        blocks=None,
     ):
         """Animate an audio file of any length; files longer than 1.5 blocks stream block by block.
 
@@ -524,7 +525,9 @@ class ProceduralAnimator:
         (:func:`~facecraft.audio2face.audio.iter_audio_blocks_shown`). ``meta["audio_peak"]`` is the file's largest
         absolute sample, read on the way (a caller that marks silence need not read the file again). ``on_block``,
         when given, is called with the file's samples block by block (``block_seconds`` each, in order, a file
-        read whole as well) as they are read: the caller's own measures without a second read.
+        read whole as well) as they are read: the caller's own measures without a second read. ``blocks``, when
+        given, are the file's samples as the caller reads them, ``block_seconds`` each (e.g. raised by the whole file's
+        gain, :class:`~facecraft.audio2face.postprocess.LevelledBlocks`), read instead of the file.
         """
         from facecraft.rigs.animation import FaceAnimation
 
@@ -532,7 +535,10 @@ class ProceduralAnimator:
 
         block_seconds = max(1.0, float(round(block_seconds)))
         if audio_duration(path) <= 1.5 * block_seconds:
-            y, sr = load_audio(path)
+            if blocks is None:
+                y, sr = load_audio(path)
+            else:  # at most a block and a half: animated whole, as a file read here is
+                y, sr = np.concatenate([np.zeros(0, np.float32), *blocks]), SAMPLE_RATE
             if on_block is not None:
                 size = int(round(block_seconds * sr))
                 for at in range(0, len(y), size):
@@ -545,7 +551,9 @@ class ProceduralAnimator:
                 "%s is longer than %.0f s: the transcript is ignored, phones are recognised", path, 1.5 * block_seconds
             )
         curves, cues, visemes, offset, peak = [], [], [], 0.0, 0.0
-        for block in iter_audio_blocks_shown(path, block_seconds=block_seconds, progress=progress):
+        if blocks is None:
+            blocks = iter_audio_blocks_shown(path, block_seconds=block_seconds, progress=progress)
+        for block in blocks:
             peak = max(peak, audio_peak(block))
             if on_block is not None:
                 on_block(block)

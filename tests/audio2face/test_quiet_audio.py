@@ -75,3 +75,83 @@ def test_a_batch_report_lists_a_levelled_line(tmp_path, tiny_model_dir):
     out = tmp_path / "out"
     report = animate_batch([tmp_path / "whisper.wav"], out, fmt="npz", weights=tiny_model_dir, progress=False)
     assert "very quiet" in report["done"][0]["warning"]
+
+
+def test_the_clip_the_long_file_and_the_stream_level_a_quiet_line_alike(tmp_path, espeak_speech, monkeypatch):
+    # a file over STREAM_ABOVE_S (animated in blocks) and the live StreamingAnimator (a talking portrait's stream)
+    # read a -55 dBFS line as it came: jawOpen 95th percentile 0.02 where animate_audio, levelling it, gave 0.38
+    from facecraft.audio2face.audio import load_audio
+    from facecraft.audio2face.stream import stream_array
+
+    quiet = _at_level(espeak_speech.path, tmp_path / "quiet.wav", -55.0)
+    y, _ = load_audio(quiet)
+    clip = an.animate_audio(y, blink=False)
+    with monkeypatch.context() as m:
+        m.setattr(an, "STREAM_ABOVE_S", 0.5)  # the block path, on a short file
+        m.setattr(an, "BLOCK_S", 1.0)
+        long = an.animate_file(quiet, tmp_path / "long.npz", blink=False, head=False, gaze=False)
+    streamed = an.tongue_where_visible(stream_array(an.resolve_model(None), y, chunk_s=0.02))
+    assert "very quiet" in clip.meta["levelled"] and long.meta.get("levelled") == clip.meta["levelled"]
+    assert long.curves.shape == streamed.shape == clip.curves.shape
+    assert np.abs(long.curves - clip.curves).max() < 1e-3  # one gain for the whole file, as for the clip
+    jaw = float(np.percentile(clip.curves[:, JAW], 95))
+    assert jaw > 0.15 and abs(float(np.percentile(streamed[:, JAW], 95)) / jaw - 1) < 0.1
+    # the stream raises the speech from about a third of a second into it on: the frames agree from then on
+    diff = np.abs(streamed - clip.curves)
+    assert diff.mean() < 0.005 and diff[int(1.0 * clip.fps) :].mean() < 0.001, (diff.mean(), diff[30:].mean())
+
+
+def test_a_long_quiet_file_in_procedural_mode_is_levelled_as_a_clip(tmp_path, espeak_speech, monkeypatch):
+    # the block path of the procedural mode found no phones nor voicing in a -55 dBFS line: a still mouth
+    quiet = _at_level(espeak_speech.path, tmp_path / "quiet.wav", -55.0)
+    at_target = _at_level(espeak_speech.path, tmp_path / "target.wav", -30.0)  # the level a quiet line is raised to
+    monkeypatch.setattr(an, "STREAM_ABOVE_S", 0.5)
+    monkeypatch.setattr(an, "BLOCK_S", 1.0)  # blocks of 1 s, phones recognised per block
+    a, b = (an.animate_file(p, tmp_path / "o.npz", mode="procedural", blink=False, head=False, gaze=False)
+            for p in (quiet, at_target))  # fmt: skip
+    assert "very quiet" in a.meta.get("levelled", "") and "levelled" not in b.meta
+    jaw = float(np.percentile(b.curves[:, JAW], 95))
+    assert jaw > 0.15 and abs(float(np.percentile(a.curves[:, JAW], 95)) / jaw - 1) < 0.1
+
+
+def test_a_long_file_takes_the_clips_gain_and_is_read_once_when_loud(tmp_path, monkeypatch):
+    from facecraft.audio2face import audio
+    from facecraft.audio2face.postprocess import LevelledBlocks, level_quiet
+
+    speech, _ = fake_speech(0, repeats=3)
+    speech = (speech / np.abs(speech).max()).astype(np.float32)
+    reads = []
+    real = audio.iter_audio_blocks
+    monkeypatch.setattr(audio, "iter_audio_blocks", lambda *a, **k: reads.append(1) or real(*a, **k))
+    for db, times_read in ((-55.0, 2), (-20.0, 1)):
+        sf.write(tmp_path / "a.wav", speech * 10 ** (db / 20), 16000, subtype="FLOAT")
+        whole, _ = audio.load_audio(tmp_path / "a.wav")
+        blocks = LevelledBlocks(tmp_path / "a.wav", block_seconds=0.77)  # readings split across blocks
+        reads.clear()
+        joined = np.concatenate(list(blocks))
+        raised, gain = level_quiet(whole)
+        assert blocks.gain_db == gain and (gain > 20) == (db < -30) and len(reads) == times_read
+        assert np.allclose(joined, raised, atol=1e-6)
+        assert 20 * np.log10(blocks.peak) == pytest.approx(db, abs=0.01)
+
+
+def test_a_stream_never_raises_silence_a_hum_or_normal_speech_and_raises_quiet_speech_once_heard():
+    from facecraft.audio2face.postprocess import QUIET_PEAK_DB, STREAM_LEVEL_SETTLE_S, RunningLevel
+
+    def gains(y):
+        level = RunningLevel()
+        return np.array([level.add(y[i : i + 320]) for i in range(0, len(y), 320)])  # 20 ms pushes
+
+    rng = np.random.default_rng(0)
+    t = np.arange(5 * 16000) / 16000
+    for steady in (np.zeros_like(t), 1e-3 * np.sin(2 * np.pi * 50 * t), 1e-3 * rng.standard_normal(len(t))):
+        assert not gains(steady.astype(np.float32)).any()
+    speech, _ = fake_speech(0)
+    speech = (speech / np.abs(speech).max()).astype(np.float32)
+    assert not gains(speech * 10 ** (-20 / 20)).any()
+    lead = (1e-5 * rng.standard_normal(16000)).astype(np.float32)  # a second of room noise first
+    g = gains(np.concatenate([lead, speech * 10 ** (-55 / 20)]))
+    raised, vowel = np.flatnonzero(g), 1.0 + 0.28  # fake speech's first vowel, after its first closure
+    assert vowel + STREAM_LEVEL_SETTLE_S - 0.05 <= raised[0] * 0.02 < vowel + STREAM_LEVEL_SETTLE_S + 0.1  # settled
+    assert np.all(np.diff(g[raised[0] :]) <= 0)  # once raised, the gain only falls as the peak grows ...
+    assert g[-1] == pytest.approx(QUIET_PEAK_DB + 55, abs=0.01)  # ... to the whole clip's
