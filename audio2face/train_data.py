@@ -99,31 +99,44 @@ def load_corpus_clips(
     return clips
 
 
+def _take_or_skip(what: str, curves_file: Path, read_curves, wav: Path, unread: list[str]):
+    """``(curves, audio)`` of one training take, or None after a warning and a line in ``unread`` naming the file and
+    the problem: the curves are read first, so a take whose curves cannot be read is not decoded; one take that
+    cannot be read is reported and the others are loaded."""
+    from .audio import load_audio
+
+    try:
+        curves = read_curves()
+    except FileFormatError as e:
+        log.warning("%s %s skipped: %s", what, curves_file, e)
+        unread.append(f"{curves_file.name}: {e}")
+        return None
+    try:
+        audio, _ = load_audio(wav)
+    except Exception as e:  # noqa: BLE001 - one take that cannot be read is reported, the others are loaded
+        log.warning("%s %s skipped: %s", what, wav, e)
+        unread.append(f"{wav.name}: {e}")
+        return None
+    return curves, audio
+
+
 def load_facegood_clips(folder: str | Path, *, kind: str, fps: float, exclude: tuple[str, ...] = ()) -> list[Clip]:
     """FACEGOOD takes mapped to ARKit (:func:`facecraft.audio2face.facegood.load_take`), masked to the mapped
     channels and resampled to ``fps``; takes named in ``exclude`` (held out) are skipped. A take whose curves or
     sound cannot be read is skipped with a warning naming the file and the reason, unless no take can be read
     (:class:`FileFormatError` listing the reasons)."""
     from . import facegood
-    from .audio import load_audio
 
     clips, unread = [], []
     for take in facegood.take_ids(folder):
         if take in exclude:
             continue
         wav = Path(folder) / f"{take}.wav"
-        try:  # the curves first: a take whose curves cannot be read is not decoded
-            curves = facegood.load_take(folder, take)
-        except FileFormatError as e:
-            log.warning("FACEGOOD take %s skipped: %s", take, e)
-            unread.append(f"bs_value_{take}.npy: {e}")
+        read = _take_or_skip("FACEGOOD take", Path(folder) / f"bs_value_{take}.npy",
+                             lambda take=take: facegood.load_take(folder, take), wav, unread)  # fmt: skip
+        if read is None:
             continue
-        try:
-            audio, _ = load_audio(wav)
-        except Exception as e:  # noqa: BLE001 - one take that cannot be read is reported, the others are loaded
-            log.warning("FACEGOOD take %s skipped: %s", take, e)
-            unread.append(f"{wav.name}: {e}")
-            continue
+        curves, audio = read
         feats = compute_features(audio, kind=kind, fps=fps)
         if abs(facegood.FPS - fps) > 1e-6:
             curves = FaceAnimation(curves, fps=facegood.FPS).resample(fps).curves
@@ -217,7 +230,6 @@ def load_capture_clips(capture_dir: str | Path, *, kind: str, fps: float, exclud
     (unparseable, wrong columns or arrays, empty) or sound cannot be read is skipped with a warning naming the file
     and the reason, unless no take can be read (:class:`FileFormatError` listing the reasons)."""
     from . import facegood
-    from .audio import load_audio
 
     d = Path(capture_dir)
     if not d.is_dir():
@@ -231,18 +243,10 @@ def load_capture_clips(capture_dir: str | Path, *, kind: str, fps: float, exclud
     for wav, curves in _capture_takes(d):
         if wav.stem in exclude:
             continue
-        try:  # the curves first: a take whose curves cannot be read is not decoded
-            targets = _read_capture_targets(curves, fps)
-        except FileFormatError as e:
-            log.warning("capture %s skipped: %s", curves, e)
-            unread.append(f"{curves.name}: {e}")
+        read = _take_or_skip("capture", curves, lambda curves=curves: _read_capture_targets(curves, fps), wav, unread)
+        if read is None:
             continue
-        try:
-            audio, _ = load_audio(wav)
-        except Exception as e:  # noqa: BLE001 - one take that cannot be read is reported, the others are loaded
-            log.warning("capture %s skipped: %s", wav, e)
-            unread.append(f"{wav.name}: {e}")
-            continue
+        targets, audio = read
         feats = compute_features(audio, kind=kind, fps=fps)
         t = min(len(feats), *(len(a) for a in targets.values() if isinstance(a, np.ndarray)))
         clips.append(Clip(wav.stem, feats[:t], **{k: a[:t] if isinstance(a, np.ndarray) else a

@@ -102,11 +102,21 @@ def test_facegood_takes_are_masked_and_held_out(tmp_path):
         td.load_capture_clips(d, kind="logmel", fps=30.0, exclude=("a", "b"))
 
 
-def test_an_unreadable_facegood_take_is_reported_and_the_rest_load(tmp_path, monkeypatch, caplog):
+@pytest.fixture
+def decoded(monkeypatch) -> list[str]:
+    """The names of the sound files :func:`facecraft.audio2face.audio.load_audio` decodes during the test."""
+    from facecraft.audio2face import audio
+
+    names: list[str] = []
+    real_load = audio.load_audio
+    monkeypatch.setattr(audio, "load_audio", lambda p, **kw: (names.append(Path(p).name), real_load(p, **kw))[1])
+    return names
+
+
+def test_an_unreadable_facegood_take_is_reported_and_the_rest_load(tmp_path, decoded, caplog):
     # one FACEGOOD take whose wav could not be read (or whose weights file was no .npy) stopped the whole load with
     # that file's error; the take is now reported (file and problem) and skipped, and only a folder where no take
     # loads is an error, listing every take's problem
-    from facecraft.audio2face import audio
 
     def rising_jaw(names):
         w = np.zeros((60, len(names)))
@@ -118,9 +128,6 @@ def test_an_unreadable_facegood_take_is_reported_and_the_rest_load(tmp_path, mon
     (d / "b.wav").write_bytes(b"RIFF but no audio" * 32)
     (d / "c.wav").write_bytes(b"")
     (d / "bs_value_d.npy").write_bytes(b"\x93NUMPY broken")
-    decoded = []
-    real_load = audio.load_audio
-    monkeypatch.setattr(audio, "load_audio", lambda p, **kw: (decoded.append(Path(p).name), real_load(p, **kw))[1])
     with caplog.at_level("WARNING", logger="facecraft.audio2face.train_data"):
         clips = td.load_capture_clips(d, kind="logmel", fps=30.0)
     assert [c.id for c in clips] == ["a"] and clips[0].arkit.shape == (len(clips[0].features), 52)
@@ -228,10 +235,9 @@ def test_one_take_in_two_files_is_one_clip(tmp_path, caplog):
     assert sorted(left_out["WARNING"]) == ["line.mp3", "llf.mp4", "take.m4a"] and left_out["INFO"] == ["own.mov"]
 
 
-def test_capture_takes_are_paired_before_decoding_and_unreadable_ones_skipped(tmp_path, monkeypatch, caplog):
+def test_capture_takes_are_paired_before_decoding_and_unreadable_ones_skipped(tmp_path, decoded, caplog):
     # each audio file was decoded (and its features computed) before its curves were looked for: a long recording
     # without curves was decoded for nothing, and a file that was not audio stopped the whole load
-    from facecraft.audio2face import audio
 
     d = tmp_path / "cap"
     d.mkdir()
@@ -240,9 +246,6 @@ def test_capture_takes_are_paired_before_decoding_and_unreadable_ones_skipped(tm
     (d / "notes.csv").unlink()  # no curves: skipped, never decoded
     _llf_take(d, "broken.wav")
     (d / "broken.wav").write_bytes(b"not audio at all" * 64)  # curves, but no sound to read
-    decoded = []
-    real_load = audio.load_audio
-    monkeypatch.setattr(audio, "load_audio", lambda p, **kw: (decoded.append(Path(p).name), real_load(p, **kw))[1])
     with caplog.at_level("WARNING", logger="facecraft.audio2face.train_data"):
         clips = td.load_capture_clips(d, kind="logmel", fps=30.0)
     assert [c.id for c in clips] == ["take"] and abs(len(clips[0].arkit) - t / 2) <= 2
@@ -255,11 +258,10 @@ def test_capture_takes_are_paired_before_decoding_and_unreadable_ones_skipped(tm
         td.load_capture_clips(d, kind="logmel", fps=30.0)
 
 
-def test_a_bad_curves_file_skips_its_take_and_the_rest_load(tmp_path, monkeypatch, caplog):
+def test_a_bad_curves_file_skips_its_take_and_the_rest_load(tmp_path, decoded, caplog):
     # one take.csv that could not be read (not CSV, another tool's columns, empty) or a FLAME npz with the wrong arrays
     # stopped the whole capture load with that file's error; the take is now reported (file and problem) and skipped,
     # without its sound decoded, and only a folder where no take loads is an error, listing every take's problem
-    from facecraft.audio2face import audio
 
     d = tmp_path / "cap"
     d.mkdir()
@@ -280,9 +282,6 @@ def test_a_bad_curves_file_skips_its_take_and_the_rest_load(tmp_path, monkeypatc
     (d / "mood.wav").write_bytes((d / "good.wav").read_bytes())
     np.savez(d / "mood.npz", flame_expression=np.ones((5, 3)), fps=30.0, emotion="grumpy")
     bad["mood"] = ("mood.npz", None, "unknown emotion label 'grumpy'")
-    decoded = []
-    real_load = audio.load_audio
-    monkeypatch.setattr(audio, "load_audio", lambda p, **kw: (decoded.append(Path(p).name), real_load(p, **kw))[1])
     with caplog.at_level("WARNING", logger="facecraft.audio2face.train_data"):
         clips = td.load_capture_clips(d, kind="logmel", fps=30.0)
     assert [c.id for c in clips] == ["good"] and abs(len(clips[0].arkit) - t / 2) <= 2
