@@ -125,13 +125,18 @@ def _fit_lens(resp: np.ndarray, fs, scale: float) -> tuple[float, tuple]:
     return best
 
 
-def _onto_line(resp: np.ndarray, pts: np.ndarray, reach: float, *, closed: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Move each of ``pts`` (N, 2) along the curve's normal onto the line it lies along (dynamic programming: the
-    most response, a smooth curve): the moved points and the response at each."""
-    n = len(pts)
-    tan = (np.roll(pts, -1, 0) - np.roll(pts, 1, 0)) if closed else np.gradient(pts, axis=0)
+def _normals(pts: np.ndarray) -> np.ndarray:
+    """Unit normals ``(N, 2)`` of the closed curve through ``pts`` ``(N, 2)``."""
+    tan = np.roll(pts, -1, 0) - np.roll(pts, 1, 0)
     nrm = np.stack([tan[:, 1], -tan[:, 0]], 1)
-    nrm /= np.linalg.norm(nrm, axis=1, keepdims=True) + 1e-9
+    return nrm / (np.linalg.norm(nrm, axis=1, keepdims=True) + 1e-9)
+
+
+def _onto_line(resp: np.ndarray, pts: np.ndarray, reach: float) -> tuple[np.ndarray, np.ndarray]:
+    """Move each point of the closed curve ``pts`` (N, 2) along its normal onto the line it lies along (dynamic
+    programming: the most response, a smooth curve): the moved points and the response at each."""
+    n = len(pts)
+    nrm = _normals(pts)
     step = 0.5
     d = np.arange(-reach, reach + step, step)
     prof = _sample(resp, pts[:, :1] + nrm[:, :1] * d[None], pts[:, 1:] + nrm[:, 1:] * d[None])  # (n, len(d))
@@ -151,9 +156,7 @@ def _onto_line(resp: np.ndarray, pts: np.ndarray, reach: float, *, closed: bool)
 def _line_contrast(resp: np.ndarray, pts: np.ndarray, offset: float) -> float:
     """Median over a closed curve of its response less the larger response ``offset`` pixels to either side: high
     for a thin line, low for the broad dark of a blur, a brow or hair."""
-    tan = np.roll(pts, -1, 0) - np.roll(pts, 1, 0)
-    nrm = np.stack([tan[:, 1], -tan[:, 0]], 1)
-    nrm /= np.linalg.norm(nrm, axis=1, keepdims=True) + 1e-9
+    nrm = _normals(pts)
     on = _sample(resp, pts[None, :, 0], pts[None, :, 1])[0]
     sides = [_sample(resp, (pts[:, 0] + s * nrm[:, 0])[None], (pts[:, 1] + s * nrm[:, 1])[None])[0]
              for s in (offset, -offset)]  # fmt: skip
@@ -192,9 +195,9 @@ def find_frame(image: np.ndarray, points: np.ndarray) -> GlassesFrame | None:
     eye_w = float(np.mean([eye_frame(src, up, lo).width for up, lo in EYES]))
     if eye_w < 4.0:
         return None
-    corners = src[[33, 133, 362, 263]]
-    x0, y0 = np.maximum(np.floor(corners.min(0) - 1.3 * eye_w).astype(int), 0)
-    x1, y1 = np.minimum(np.ceil(corners.max(0) + 1.3 * eye_w).astype(int), (w, h))
+    eyes_px = np.concatenate([eye_polygon(src, up, lo) for up, lo in EYES])
+    x0, y0 = np.maximum(np.floor(eyes_px.min(0) - 1.3 * eye_w).astype(int), 0)
+    x1, y1 = np.minimum(np.ceil(eyes_px.max(0) + 1.3 * eye_w).astype(int), (w, h))
     if x1 - x0 < 8 or y1 - y0 < 8:
         return None
     grey = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY).astype(np.float32)
@@ -209,8 +212,7 @@ def find_frame(image: np.ndarray, points: np.ndarray) -> GlassesFrame | None:
     rims = []
     for fs in local:
         fit, params = _fit_lens(small, fs, scale)
-        pts, strength = _onto_line(resp, np.stack(fs.to_image(*_rounded_rect(params, t)), 1), _RIM_REACH * fs.width,
-                                   closed=True)  # fmt: skip
+        pts, strength = _onto_line(resp, np.stack(fs.to_image(*_rounded_rect(params, t)), 1), _RIM_REACH * fs.width)
         on = _on_line(strength)
         if fit < _FIT_LEAST or on.mean() < _RIM_SHARE:
             return None
@@ -263,7 +265,7 @@ def glasses_in_front(look: PhotoLook) -> GlassesFrame | None:
 
 
 def _hole(frame: np.ndarray) -> np.ndarray:
-    """The frame's pixels and one more around them (its soft edge): what :func:`lift_frame` fills."""
+    """The frame's pixels and one more around them (its soft edge): what the warp holds and the photo gives back."""
     return cv2.dilate((frame > 0.1).astype(np.uint8), np.ones((3, 3), np.uint8))
 
 
