@@ -36,6 +36,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--motion", type=float, default=1.0, help="scale of the head and brow motion, 0..3 (0 = still head, default 1)"
     )
+    p.add_argument(
+        "--keep-glasses",
+        action="store_true",
+        help="hold a glasses frame on the face (it moves with the head, not the brows; the brows move less)",
+    )
     p.set_defaults(func=_cmd_talk)
 
 
@@ -67,6 +72,7 @@ def _cmd_talk(args: argparse.Namespace) -> int:
         face=args.face,
         motion=args.motion,
         progress=True,
+        keep_glasses=args.keep_glasses,
     )
     print(
         f"wrote {result.path}: {result.num_frames} frames at {result.fps:g} fps "

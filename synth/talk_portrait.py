@@ -136,6 +136,9 @@ class TalkingPortrait:
         Seed of the head drift.
     step : int
         Grid step of the backward map (:class:`~facecraft.synth.talk_render.PortraitRenderer`).
+    keep_glasses : bool
+        Hold the frame of the glasses the face wears where it sits on the face: it moves with the head only, not
+        with the brows (:mod:`facecraft.synth.glasses_frame`; the brows next to it move less).
 
     Raises
     ------
@@ -157,6 +160,7 @@ class TalkingPortrait:
         seed: int = 0,
         step: int = STEP,
         name: str | None = None,
+        keep_glasses: bool = False,
     ) -> None:
         from .editor import FaceEditor
         from .fit import fit_rig
@@ -181,7 +185,7 @@ class TalkingPortrait:
         try:
             faces = ed.analyze(img, name=self.name)
             if self.emotion is not None:
-                img, faces, face = _with_expression(ed, img, faces, face, self.emotion, self.name)
+                img, faces, face = _with_expression(ed, img, faces, face, self.emotion, self.name, keep_glasses)
             calibration = ed.calibration
             # the editor's calibration, where it was loaded (an emotion track draws its expressions with it)
             self._calibration = calibration if not own or calibrated else None
@@ -215,7 +219,8 @@ class TalkingPortrait:
         self.landmarks = landmarks
         self.fit = fit
         self.rest_scores = np.clip(info.blendshapes, 0.0, 1.0).astype(np.float64)  # what the face shows (MediaPipe)
-        self.renderer = PortraitRenderer(self.image, landmarks, fit, step=step)
+        self.keep_glasses = bool(keep_glasses)
+        self.renderer = PortraitRenderer(self.image, landmarks, fit, step=step, keep_glasses=self.keep_glasses)
         self.rig_change = _mapping(mapping, calibration, fit.weights)
         self.motion = float(motion)
         self.seed = int(seed)
@@ -505,13 +510,14 @@ def _still_emotion(emotion):
     return code
 
 
-def _with_expression(ed, img: np.ndarray, faces, face: int | None, emotion, name: str):
+def _with_expression(ed, img: np.ndarray, faces, face: int | None, emotion, name: str, keep_glasses: bool = False):
     """The photo with ``emotion`` edited into the chosen face, its faces analysed again, and that face's index
     among them (the nearest box centre)."""
     from .controls import EditControls
 
     index = _pick_face(faces, face, name)
-    edited = ed.apply(img, faces, EditControls.from_args(emotion=emotion), face=index).image
+    controls = EditControls.from_args(emotion=emotion, keep_glasses=keep_glasses)
+    edited = ed.apply(img, faces, controls, face=index).image
     again = ed.analyze(edited, name=name)
     centre = lambda f: np.asarray(f.info.box, np.float64).reshape(2, 2).mean(0)  # noqa: E731
     nearest = int(np.argmin([np.linalg.norm(centre(f) - centre(faces[index])) for f in again]))
@@ -644,6 +650,7 @@ def talk(
     motion: float | None = None,
     crf: int = 18,
     progress: bool = False,
+    keep_glasses: bool = False,
 ) -> TalkResult:
     """Make a video of the face in ``photo`` saying ``audio``, with the sound.
 
@@ -673,6 +680,8 @@ def talk(
         H.264 quality, 0 (lossless) .. 51.
     progress : bool
         A progress bar over the frames rendered (the command line's).
+    keep_glasses : bool
+        Hold a glasses frame still on the face (:class:`TalkingPortrait`; a ``portrait`` given keeps its own).
 
     Returns
     -------
@@ -718,7 +727,7 @@ def talk(
     if portrait is None:
         still = emo if isinstance(emo, EmotionCode) else None  # a constant emotion is shown on the face itself
         portrait = TalkingPortrait(photo, face=face, editor=editor, size=size, motion=1.0 if motion is None else motion,
-                                   emotion=still)  # fmt: skip
+                                   emotion=still, keep_glasses=keep_glasses)  # fmt: skip
     if portrait.emotion is not None and isinstance(emo, EmotionCode):
         emo = speech_style(emo)  # what the face shows is in the photo; the speech takes the emotion's style
     t1 = time.perf_counter()

@@ -34,6 +34,7 @@ from facecraft.rigs.errors import ParameterError
 
 from .editor import drag_corner_skin, paint_creases, soften_folds
 from .fit import NUM_MESH_POINTS, RigFit
+from .glasses_frame import glasses_in_front
 from .lids import close_lids
 from .mouth import paint_mouth_interior
 from .mouth_seal import lip_sides, seal_lips, seal_mouth
@@ -46,6 +47,7 @@ from .warp import (
     backward_map,
     extended_mesh,
     face_width,
+    hold_still,
     squeeze_weight,
     unfold,
 )
@@ -102,10 +104,20 @@ class PortraitRenderer:
     with_mask : bool
         Compute the mask of moved pixels (otherwise :meth:`render`'s mask holds only the repainted mouth and
         lids).
+    keep_glasses : bool
+        Hold the frame of the glasses the face wears still on the face (it moves with the head only;
+        :mod:`facecraft.synth.glasses_frame`).
     """
 
     def __init__(
-        self, image: np.ndarray, landmarks: np.ndarray, fit: RigFit, *, step: int = STEP, with_mask: bool = False
+        self,
+        image: np.ndarray,
+        landmarks: np.ndarray,
+        fit: RigFit,
+        *,
+        step: int = STEP,
+        with_mask: bool = False,
+        keep_glasses: bool = False,
     ) -> None:
         if not 1 <= int(step) <= 4:
             raise ParameterError(f"step: expected a grid step of 1..4 pixels, got {step}")
@@ -118,6 +130,8 @@ class PortraitRenderer:
         self.depth = lm[:NUM_MESH_POINTS, 2].copy()
         self.face_width = face_width(self.src)
         self.look = PhotoLook(self.image, self.src)  # the photo's blur and colours, for the mouth, lids and lips
+        frame = glasses_in_front(self.look) if keep_glasses else None
+        self.held = None if frame is None else frame.held
         self.lip_sides = lip_sides(self.src)
         # Image motion of every vertex per unit of each rig weight (the projection is linear in the weights).
         eye = np.eye(NUM_ARKIT)
@@ -200,6 +214,8 @@ class PortraitRenderer:
             d_all = unfold(s_all, d_all, f_all, skip=self.skip_all)
             fbox, disp = backward_map(s_all, d_all, f_all, shape=(h, w), order=self.order, step=self.step,
                                       blur=self.blur, outline=d_all[-len(FACE_OVAL):])  # fmt: skip
+            if self.held is not None and disp.size:  # a glasses frame stays on the face (the head still moves it)
+                disp = hold_still(disp, self.held, fbox)
         # Region to resample, and for each pixel there the point of the un-moved (face-warped) frame it shows.
         # Where nothing moves the map is the pixel's own integer position, which remap copies exactly.
         if head.is_identity:

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from dataclasses import replace
 
+import cv2
 import numpy as np
 import pytest
 import soundfile as sf
@@ -520,3 +521,32 @@ def test_still_regions_leave_out_the_jaw(astronaut_faces_plain):
     assert 152 in regions["jaw_outline"] and 152 not in regions["still"]  # the chin
     assert set(regions["still"].tolist()) | set(regions["jaw_outline"].tolist()) >= set(FACE_OVAL)
     assert (lm[regions["jaw_outline"], 1] >= lm[1, 1]).all()
+
+
+def test_a_talking_portrait_can_keep_its_glasses_on_the_face(plain_editor):
+    """The brows that rise with the voice bent a glasses frame; held, it moves with the head only."""
+    from facecraft.synth.talk_portrait import TalkingPortrait
+    from facecraft.synth.talk_render import HeadMotion
+
+    from .test_glasses_frame import glasses_on_astronaut
+
+    photo, _, drawn = glasses_on_astronaut()
+    change = np.zeros(52)
+    change[[ARKIT_INDEX["browInnerUp"], ARKIT_INDEX["browOuterUpLeft"], ARKIT_INDEX["browOuterUpRight"]]] = 1.0
+    change[JAW] = 0.4
+    moved = {}
+    for keep in (True, False):
+        portrait = TalkingPortrait(photo, editor=plain_editor, size=None, keep_glasses=keep)
+        assert portrait.keep_glasses is keep and (portrait.renderer.held is not None) is keep
+        frame = portrait.renderer.render(change).image
+        moved[keep] = np.abs(frame.astype(int) - photo.astype(int)).max(axis=2)[drawn]
+    assert moved[True].max() <= 3 and moved[False].mean() > 15  # held, the frame stays; else it bends with the brows
+    # with the head turned the frame goes with the head: where the frame was, the held render and a render of the
+    # head motion alone agree
+    held = TalkingPortrait(photo, editor=plain_editor, size=None, keep_glasses=True).renderer
+    turn = HeadMotion(angle_deg=3.0)
+    both, head_only = held.render(change, turn).image, held.render(np.zeros(52), turn).image
+    near = cv2.dilate(drawn.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    frame_now = near & (np.abs(head_only.astype(int) - (25, 20, 20)).max(axis=2) < 12)  # the frame, turned
+    assert frame_now.sum() > 0.5 * drawn.sum()
+    assert np.abs(both.astype(int) - head_only.astype(int)).max(axis=2)[frame_now].mean() < 3
