@@ -482,11 +482,11 @@ def _talk_face(session, face):
 @_ui
 def _talk(
     session, face, size, fps, upload, recording, transcript, emotion, intensity, track_text, track_file,
-    progress=gr.Progress(track_tqdm=True),  # noqa: B008 - the frames' tqdm bar shows in the page
+    keep_glasses=False, progress=gr.Progress(track_tqdm=True),  # noqa: B008 - the frames' tqdm bar shows in the page
 ):  # fmt: skip
     out = h.talking_portrait(
         session, _speech(upload, recording), face=0 if face is None else face, size=size, fps=fps,
-        transcript=transcript,
+        transcript=transcript, keep_glasses=bool(keep_glasses),
         progress=lambda fraction, what: progress(fraction, desc=what),
         **_speech_emotion(emotion, intensity, track_text, track_file),
     )  # fmt: skip
@@ -507,6 +507,10 @@ def _talk_tab() -> None:
             with gr.Row():
                 size = gr.Radio(list(h.TALK_SIZES), value=512, label="Video size (px, square)", elem_id="talk-size")
                 fps = gr.Radio(list(h.TALK_FPS), value=25, label="Frames per second", elem_id="talk-fps")
+            keep_glasses = gr.Checkbox(
+                False, label="Keep glasses on the face (the frame moves with the head, not the brows)",
+                elem_id="talk-keep-glasses",
+            )  # fmt: skip
             run = gr.Button("Make the talking portrait", variant="primary", elem_id="talk-run")
         with gr.Column(scale=2, min_width=RESULT_MIN_WIDTH):
             video = gr.Video(label="Talking portrait (with sound)", elem_id="talk-video", interactive=False)
@@ -526,7 +530,7 @@ def _talk_tab() -> None:
         _blank(3), outputs=[video, download, status], queue=False, api_name="talk_clear", api_visibility="undocumented"
     ).then(  # fmt: skip
         _talk,
-        inputs=[session, face, size, fps, *audio, transcript, *emotion],
+        inputs=[session, face, size, fps, *audio, transcript, *emotion, keep_glasses],
         outputs=[video, download, status],
         api_name="talk",
         show_progress_on=video,

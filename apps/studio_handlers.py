@@ -1006,6 +1006,7 @@ def talking_portrait(
     models: StudioModels | None = None,
     out_dir: str | Path | None = None,
     progress: Callable[[float, str], None] | None = None,
+    keep_glasses: bool = False,
 ) -> TalkOutcome:
     """The analysed photo's face saying the speech: an MP4 with the sound, as ``facecraft talk`` makes it
     (:func:`facecraft.synth.talk_portrait.talk`).
@@ -1026,6 +1027,8 @@ def talking_portrait(
     out_dir : folder for the MP4 (default: a fresh :func:`output_dir`).
     progress : callable ``(fraction, what)``, optional
         Told each step; the frames are counted by a tqdm bar then (``gr.Progress(track_tqdm=True)`` shows it).
+    keep_glasses : bool
+        Hold a glasses frame on the face: it moves with the head, not the brows (``facecraft talk --keep-glasses``).
 
     Raises
     ------
@@ -1058,14 +1061,15 @@ def talking_portrait(
     t0 = time.perf_counter()
     result = talk(
         session.image, p, video, emotion=emo.emotion, emotion_track=emo.track, transcript=words, fps=int(fps),
-        size=int(size), face=i, editor=models.editor, progress=progress is not None,
+        size=int(size), face=i, editor=models.editor, progress=progress is not None, keep_glasses=bool(keep_glasses),
     )  # fmt: skip
     seconds = time.perf_counter() - t0
     which = f"face {i + 1} of " if len(session.faces) > 1 else ""
     aligned = ", transcript aligned" if words else ""
+    kept = ", glasses kept on the face" if keep_glasses else ""
     message = (
         f"{which}{session.name} saying {p.name}: {duration:.1f} s of speech -> {result.num_frames} frames at "
-        f"{result.fps:g} fps, {size}x{size} px ({emo.describe()}{aligned}) in {seconds:.1f} s"
+        f"{result.fps:g} fps, {size}x{size} px ({emo.describe()}{aligned}{kept}) in {seconds:.1f} s"
     )
     if result.silent:
         message += ". **Warning: no speech heard** (the audio is silence): a still face that blinks"

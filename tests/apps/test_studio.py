@@ -124,9 +124,9 @@ def test_the_talk_tab_takes_the_edit_tabs_photo_picker_and_the_animate_tabs_spee
     talk, animate = _event(demo, "talk"), _event(demo, "animate")
     assert [b.elem_id for b in talk.inputs[1:]] == [
         "talk-face", "talk-size", "talk-fps", "talk-audio", "talk-record", "talk-transcript", "talk-emotion",
-        "talk-intensity", "talk-track", "talk-track-file",
+        "talk-intensity", "talk-track", "talk-track-file", "talk-keep-glasses",
     ]  # fmt: skip
-    assert described(talk.inputs[4:6] + talk.inputs[7:]) == described(animate.inputs[:2] + animate.inputs[4:])
+    assert described(talk.inputs[4:6] + talk.inputs[7:-1]) == described(animate.inputs[:2] + animate.inputs[4:])
     assert [b.elem_id for b in talk.outputs] == ["talk-video", "talk-download", "talk-status"]
     assert talk.inputs[3].choices == [(str(f), f) for f in h.TALK_FPS]
     for picker in ("analyze", "talk_analyze"):

@@ -701,6 +701,22 @@ def test_the_talk_tab_says_when_a_transcript_fits_poorly(sample, models, spoken_
     assert "**Warning: the transcript fits the speech poorly" in out.message
 
 
+def test_the_talk_tab_can_keep_glasses_on_the_face(sample, models, spoken_wav, tmp_path, monkeypatch):
+    from facecraft.synth import talk_portrait
+
+    asked = []
+
+    def talk(photo, audio, out_mp4, **kw):  # what the talk tab asks of facecraft talk
+        asked.append(kw["keep_glasses"])
+        return talk_portrait.TalkResult(Path(out_mp4), 25, 25.0, np.zeros((25, 52)))
+
+    monkeypatch.setattr(talk_portrait, "talk", talk)
+    for keep in (True, False):
+        out = h.talking_portrait(sample, spoken_wav, size=256, keep_glasses=keep, models=models, out_dir=tmp_path)
+        assert ("glasses kept on the face" in out.message) is keep
+    assert asked == [True, False]
+
+
 def test_a_transcript_without_words_is_refused(sample, models, spoken_wav, tmp_path):
     with pytest.raises(ParameterError, match="transcript has no words"):
         h.talking_portrait(sample, spoken_wav, size=256, transcript="?!", models=models, out_dir=tmp_path)
