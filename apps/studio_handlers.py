@@ -639,7 +639,8 @@ def apply_edit(
     target = None if int(face) == -1 else i
     result = models.editor.apply(image, faces, controls, face=target, name=session.name)
     changed = float((result.mask > 0.01).mean()) * 100
-    kept = ", glasses kept still" if keep_glasses else ""
+    held = sum(bool(f.glasses_held) for f in result.faces)
+    kept = (", glasses kept still" if held else ", no glasses frame found to keep still") if keep_glasses else ""
     message = f"{_describe(args)}{kept}; {len(result.faces)} face(s) edited, {changed:.1f}% of pixels changed, " \
               f"{result.edit_ms:.0f} ms"  # fmt: skip
     return EditOutcome(image, result.image, message, result.edit_ms, args)

@@ -134,6 +134,9 @@ def _cmd_edit(args: argparse.Namespace) -> int:
             image, result = _edit_one(editor, src, out, controls, args.face, refine)
         for f in result.faces:
             print(f"face {f.index}: {_summary(f)}")
+            if f.glasses_held is not None:
+                held = "glasses frame held still" if f.glasses_held else "no glasses frame found for sure: not held"
+                print(f"face {f.index}: {held}")
         if _face_limit_reached(args, result):
             print(f"note: {len(result.faces)} faces edited, the --max-faces limit: the photo may show more")
         print(f"edited {src} -> {out} ({result.edit_ms:.0f} ms after analysis)")
@@ -175,6 +178,8 @@ def _cmd_edit(args: argparse.Namespace) -> int:
                     log.warning("failed %s", path, exc_info=True)
                     continue
                 report[str(rel)] = {"status": "edited", "output": str(target), "faces": len(result.faces)}
+                if args.keep_glasses:  # which faces' frames were held (a frame not found for sure is left to the warp)
+                    report[str(rel)]["glasses_held"] = [f.index for f in result.faces if f.glasses_held]
                 if _face_limit_reached(args, result):
                     report[str(rel)]["note"] = "the --max-faces limit was reached: the photo may show more faces"
                 if args.sheet and len(pairs) < 16:

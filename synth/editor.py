@@ -233,6 +233,7 @@ class FaceEdit:
     fit: RigFit = field(repr=False)
     rig_change: np.ndarray | None = field(default=None, repr=False)  # (52,) rig weights moved (calibrated)
     offsets_px: np.ndarray | None = field(default=None, repr=False)  # (468, 2) image motion of each mesh point
+    glasses_held: bool | None = None  # with keep_glasses: whether a frame was found and held (None: not asked)
 
 
 @dataclass
@@ -1032,6 +1033,8 @@ class FaceEditor:
         name: str = "image",
     ) -> EditResult:
         """Edit analysed faces of ``image`` (all, or only index ``face``) as ``controls`` ask."""
+        from .glasses_frame import glasses_in_front
+
         img = valid_image(image, name=name)
         if not isinstance(controls, EditControls):
             raise ParameterError(f"controls: expected EditControls, got {type(controls).__name__}")
@@ -1042,12 +1045,16 @@ class FaceEditor:
             after = controls.target(before)
             change = self.calibration.rig_change(before, after, rig_now=analyzed.fit.weights)
             src, dst = mesh_targets(analyzed, change)
+            look = analyzed.look(img)
             out, face_mask = render_rig_change(
-                out, analyzed, change, targets=(src, dst), look=analyzed.look(img), keep_glasses=controls.keep_glasses
+                out, analyzed, change, targets=(src, dst), look=look, keep_glasses=controls.keep_glasses
             )
             mask = np.maximum(mask, face_mask)
             offsets = dst - src
-            edits.append(FaceEdit(index, analyzed.info.box.copy(), before.copy(), after, analyzed.fit, change, offsets))
+            held = glasses_in_front(look) is not None if controls.keep_glasses else None  # measured once: no cost
+            edits.append(
+                FaceEdit(index, analyzed.info.box.copy(), before.copy(), after, analyzed.fit, change, offsets, held)
+            )
         return EditResult(out, mask, edits, (time.perf_counter() - t0) * 1e3)
 
     def edit(self, image, controls: EditControls, *, face: int | None = None, name: str = "image") -> EditResult:

@@ -45,7 +45,7 @@ _RINGS = 3  # anchor rings between the outline and the fixed outer ring
 #: A held object's fade (:func:`hold_still`) is at least this many times the largest motion beside it. A smoothstep's
 #: slope peaks at 1.5 times the motion over its length: at 2 the map barely stays unfolded and the skin next to a
 #: glasses rim stretched into streaks (brows raised above a rim on sharp portraits), at 4 it stretches by at most
-#: 1.4 times. The brows next to the frame then rise less (glasses tuning crops below).
+#: 1.4 times. The brows next to the frame then rise less (:mod:`facecraft.synth.glasses_frame`).
 _HOLD_FADE = 4.0
 _MIN_BAND = 0.5  # of ``border``: how narrow the band may get where the outline moves outward
 _MIN_FACING = 0.1  # of the median triangle area: smaller (or back-facing) source triangles may turn over

@@ -140,6 +140,11 @@ def test_keep_glasses_holds_the_frame_in_the_studio_and_at_full_size(tmp_path, m
         moved[keep] = np.abs(out.after.astype(int) - photo.astype(int)).max(axis=2)[drawn]
         assert ("glasses kept still" in out.message) == keep
     assert moved[True].max() <= 2 and moved[False].mean() > 20
+    bare_photo = h.analyze_photo(h.sample_photo_path(), models=models)
+    bare_au, bare_arkit = bare_photo.slider_values(0)
+    bare = h.apply_edit(bare_photo, emotion="surprise", au_values=bare_au, arkit_values=bare_arkit, keep_glasses=True,
+                        models=models)  # fmt: skip
+    assert "no glasses frame found to keep still" in bare.message
     full = np.asarray(Image.open(h.full_size_edit(session, emotion="surprise", au_values=au, arkit_values=arkit,
                                                   keep_glasses=True, models=models)).convert("RGB"))  # fmt: skip
     assert np.abs(full.astype(int) - photo.astype(int)).max(axis=2)[drawn].max() <= 2

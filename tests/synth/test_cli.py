@@ -316,9 +316,13 @@ def test_keep_glasses_holds_the_frame_and_is_part_of_a_folders_settings(tmp_path
     edited = iio.imread(out / "g.png")
     assert np.abs(edited.astype(int) - photo.astype(int)).max(axis=2)[drawn].max() <= 2
     assert json.loads((out / "edit-settings.json").read_text())["keep_glasses"] is True
+    assert json.loads((out / "report.json").read_text())["g.png"]["glasses_held"] == [0]
     capsys.readouterr()
     assert main(["edit", str(folder), "-o", str(out), "--emotion", "surprise"]) == 1  # not the same edits
     assert "other settings" in capsys.readouterr().err
+    one = ["edit", str(folder / "g.png"), "-o", str(tmp_path / "one.png"), "--emotion", "fear", "--keep-glasses"]
+    assert main(one) == 0
+    assert "face 0: glasses frame held still" in capsys.readouterr().out
 
 
 def test_edit_writes_an_output_named_near_the_file_name_limit(tmp_path, astronaut):

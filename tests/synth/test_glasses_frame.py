@@ -73,6 +73,7 @@ def test_keep_glasses_edits_around_a_still_frame(editor):
     bent = editor.apply(img, faces, EditControls.from_args(emotion="surprise:1.0"))
     change = np.abs(kept.image.astype(int) - img.astype(int)).max(axis=2)
     assert change[drawn].max() <= 2  # the frame is where it was
+    assert kept.faces[0].glasses_held is True and bent.faces[0].glasses_held is None  # None: not asked
     assert np.abs(bent.image.astype(int) - img.astype(int)).max(axis=2)[drawn].mean() > 20  # without it, it bends
     assert kept.mask[drawn].max() < 0.01
     opening = np.zeros(img.shape[:2], np.uint8)  # the eyes behind the lenses still widen
@@ -85,6 +86,7 @@ def test_keep_glasses_changes_nothing_on_a_face_without_glasses(editor, astronau
     plain = editor.apply(astronaut, astronaut_faces, EditControls.from_args(emotion="anger:1.0"))
     kept = editor.apply(astronaut, astronaut_faces, EditControls.from_args(emotion="anger:1.0", keep_glasses=True))
     assert np.array_equal(plain.image, kept.image)
+    assert kept.faces[0].glasses_held is False  # asked, and none found: the result says so
 
 
 def test_keep_glasses_must_be_a_yes_or_no():
