@@ -25,6 +25,7 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
+from facecraft.audio2face.batch import AUDIO_SUFFIXES
 from facecraft.rigs import ARKIT_NAMES, AU_NAMES, EMOTIONS, FacecraftError, ParameterError
 from facecraft.synth.refine_defaults import DEFAULT_GUIDANCE, DEFAULT_STEPS, DEFAULT_STRENGTH
 
@@ -352,14 +353,15 @@ def _speech_input(tab: str, *, transcript: str) -> tuple[list[gr.components.Comp
     """The speech, a file or the microphone's recording (both, in :func:`_speech`'s order), and its transcript box
     (the Animate and Talk tabs); ``transcript`` says what the transcript is used for.
 
-    The file is a :class:`gr.File` taking every ending ``facecraft animate`` reads (:data:`h.SPEECH_SUFFIXES`):
+    The file is a :class:`gr.File` taking every ending ``facecraft animate`` reads (:data:`AUDIO_SUFFIXES`: sound
+    files, and through ffmpeg a video's sound):
     gr.Audio's upload box takes ``audio/*`` only and turned away a phone's or a browser's recording (.webm, .mov,
     .mp4) and a video whose sound should drive the face. Uploading a file drops the recording and recording drops
     the file, so the speech used is the one given last.
     """
     upload = gr.File(
         label="Speech: a sound file or a video's sound (WAV, MP3, M4A, OGG, FLAC, WebM, MP4, MOV, ...)",
-        type="filepath", file_types=list(h.SPEECH_SUFFIXES), elem_id=f"{tab}-audio",
+        type="filepath", file_types=list(AUDIO_SUFFIXES), elem_id=f"{tab}-audio",
     )  # fmt: skip
     record = gr.Audio(
         sources=["microphone"], type="filepath", format=None, label="or record it", elem_id=f"{tab}-record"

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facecraft.audio2face.batch import AUDIO_SUFFIXES, VIDEO_SUFFIXES
+from facecraft.audio2face.batch import VIDEO_SUFFIXES
 from facecraft.eval.images import IMAGE_EXTENSIONS, PhotoTraits, load_image_with_traits, save_image
 from facecraft.rigs import (
     ACTION_UNITS,
@@ -67,9 +67,6 @@ MIN_AUDIO_S = 0.2
 #: about 17 Mbit/s and 4K at 50 or more, so its 30 s filled the 50 MB of a sound file and the studio's 120 s take
 #: 250 to 750 MB.
 MAX_VIDEO_BYTES = 2**30
-#: Endings the speech upload takes: what ``facecraft animate`` and ``facecraft talk`` read (sound files, and through
-#: ffmpeg a video's sound: a phone's .mov or .mp4, a browser's .webm recording).
-SPEECH_SUFFIXES: tuple[str, ...] = AUDIO_SUFFIXES
 #: Below this, a slider counts as untouched (its value still equals the face's own).
 SLIDER_EPS = 1e-3
 #: Name of the built-in sample photo (an asset name for :func:`facecraft.rigs.resolve_asset`).

@@ -44,7 +44,6 @@ from facecraft.rigs.errors import ParameterError
 from .audio import (
     SAMPLE_RATE,
     audio_duration,
-    iter_audio_blocks,
     load_audio,
     num_frames,
     valid_audio,
@@ -433,8 +432,8 @@ def _procedural_stream_file(
 class BlockLoudness:
     """:func:`~facecraft.audio2face.head_motion.frame_loudness` of a file gathered from its blocks as the animation
     reads them (:meth:`add` each block of :data:`~facecraft.audio2face.audio.SAMPLE_RATE` samples, in order), so the
-    head motion of a long file needs no second read of it. :meth:`loudness` is what :func:`file_loudness` gives for
-    the same blocks: per block the frames near it, the largest of the blocks' values, 0 throughout for silence."""
+    head motion of a long file needs no second read of it. :meth:`loudness`: per block the frames near it, the largest
+    of the blocks' values, 0 throughout for silence."""
 
     def __init__(self, fps: float):
         self.fps, self.start, self.peak = float(fps), 0.0, 0.0
@@ -464,15 +463,6 @@ class BlockLoudness:
             if end > first:
                 loud[first:end] = np.maximum(loud[first:end], part[: end - first])
         return loud
-
-
-def file_loudness(path, *, fps: float, num_frames: int, block_s: float = BLOCK_S) -> np.ndarray:
-    """:func:`~facecraft.audio2face.head_motion.frame_loudness` of a (long) file, read block by block.
-    :func:`animate_file` gathers it from the blocks it animates instead (:class:`BlockLoudness`)."""
-    gathered = BlockLoudness(fps)
-    for block in iter_audio_blocks(path, block_seconds=block_s):
-        gathered.add(block)
-    return gathered.loudness(num_frames)
 
 
 def animate_file(
