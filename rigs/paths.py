@@ -2,13 +2,18 @@
 
 Every writer that adds to an output's name (``.{stem}.part-{pid}.mp4``, ``.{stem}.partial.csv``, ...) builds it
 with :func:`part_path`: an output named near the file system's limit (255 bytes on ext4, XFS, btrfs, APFS) is a
-valid name, but one with a few more bytes added failed with "File name too long". Imports only the standard library.
+valid name, but one with a few more bytes added failed with "File name too long". A writer that completes its output
+with a rename uses :func:`atomic_output` (or :func:`write_text_atomic` / :func:`write_bytes_atomic`), so a killed or
+failed run never leaves half a file under the output's name (a resumable run would skip it as done). Imports only the
+standard library.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 #: The longest file name (bytes) assumed where the file system does not say.
@@ -46,3 +51,35 @@ def part_path(path: str | os.PathLike, tag: str, *, suffix: str | None = None, p
     while stem and len(os.fsencode(f".{stem}{mark}{ending}")) > limit:
         stem = stem[:-1]
     return path.with_name(f".{stem}{mark}{ending}")
+
+
+@contextmanager
+def atomic_output(
+    path: str | os.PathLike, tag: str = "part", *, suffix: str | None = None, pid: bool = True
+) -> Iterator[Path]:
+    """Write ``path`` completely or not at all: yields its :func:`part_path` (``tag``, ``suffix``, ``pid`` as
+    there; the suffix is the path's own by default, so writers that choose the format by it, or that add it where it
+    is missing, as ``numpy.savez`` does, write the part file itself), renamed onto ``path`` (``os.replace``) when
+    the block ends without an exception. On any exception (Ctrl-C included) the part file is removed and ``path``
+    is left as it was. The folder must exist."""
+    part = part_path(path, tag, suffix=suffix, pid=pid)
+    try:
+        yield part
+        os.replace(part, path)
+    finally:
+        part.unlink(missing_ok=True)  # after the rename there is nothing left to remove
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes, tag: str = "part", *, pid: bool = True) -> Path:
+    """``Path(path).write_bytes(data)`` through :func:`atomic_output`; returns the path."""
+    with atomic_output(path, tag, pid=pid) as part:
+        part.write_bytes(data)
+    return Path(path)
+
+
+def write_text_atomic(
+    path: str | os.PathLike, text: str, tag: str = "part", *, pid: bool = True, encoding: str = "utf-8"
+) -> Path:
+    """``Path(path).write_text(text)`` through :func:`atomic_output` (``encoding`` UTF-8 unless told; newlines
+    kept as given); returns the path."""
+    return write_bytes_atomic(path, text.encode(encoding), tag, pid=pid)

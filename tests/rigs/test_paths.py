@@ -1,12 +1,13 @@
-"""rigs.paths.part_path: the one way a hidden temporary name is made from an output's name."""
+"""rigs.paths: part_path (the one way a hidden temporary name is made from an output's name) and atomic_output."""
 
 from __future__ import annotations
 
 import os
 
+import numpy as np
 import pytest
 
-from facecraft.rigs.paths import name_max, part_path
+from facecraft.rigs.paths import atomic_output, name_max, part_path, write_bytes_atomic, write_text_atomic
 
 
 def test_part_files_of_long_names_fit_and_stay_apart(tmp_path):
@@ -34,3 +35,73 @@ def test_a_part_file_of_a_name_near_the_limit_can_be_written(tmp_path, stem, pid
 def test_the_folder_need_not_exist_yet(tmp_path):
     out = tmp_path / "not" / "yet" / ("n" * 250)
     assert len(part_path(out, "part").name.encode()) <= 255
+
+
+def _hidden(folder):
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+def test_atomic_output_replaces_the_target_when_the_block_ends(tmp_path):
+    out = tmp_path / "clip.json"
+    out.write_text("old")
+    with atomic_output(out, "partial", pid=False) as part:
+        assert part == part_path(out, "partial", pid=False) and part.suffix == ".json"
+        part.write_text("new")
+        assert out.read_text() == "old"  # nothing under the output's name until the block ends
+    assert out.read_text() == "new" and _hidden(tmp_path) == []
+
+
+@pytest.mark.parametrize("error", [ValueError, KeyboardInterrupt])
+def test_a_failed_write_leaves_the_old_target_and_no_part_file(tmp_path, error):
+    out = tmp_path / "clip.json"
+    out.write_text("old")
+    with pytest.raises(error), atomic_output(out) as part:
+        part.write_text("half")
+        raise error("stopped")
+    assert out.read_text() == "old" and _hidden(tmp_path) == []
+    new = tmp_path / "new.json"
+    with pytest.raises(ValueError), atomic_output(new):
+        raise ValueError("before writing anything")  # no part file made: nothing to remove, no second error
+    assert not new.exists() and _hidden(tmp_path) == []
+
+
+@pytest.mark.parametrize("stem", ["t" * 246, "語" * 82])
+def test_atomic_output_of_a_name_near_the_limit(tmp_path, stem):
+    out = tmp_path / f"{stem}.csv"
+    assert write_text_atomic(out, "a,b\r\n", "partial") == out  # the part name was cut to fit
+    assert out.read_bytes() == b"a,b\r\n" and _hidden(tmp_path) == []  # newlines kept byte for byte
+    write_bytes_atomic(out, "é".encode(), pid=False)
+    assert out.read_text(encoding="utf-8") == "é" and _hidden(tmp_path) == []
+
+
+def test_writers_that_pick_the_format_or_add_the_suffix_write_the_part_file(tmp_path):
+    """numpy.save/savez add ".npy"/".npz" to a name without it; PIL and soundfile pick the format by the suffix:
+    the part file keeps the output's suffix, so each writes the part file itself and the rename finds it."""
+    import soundfile as sf
+    from PIL import Image
+
+    arrays = tmp_path / ("c" * 250 + ".npz")
+    with atomic_output(arrays, "tmp") as part:
+        np.savez(part, x=np.arange(3))
+    with np.load(arrays) as z:
+        assert z["x"].tolist() == [0, 1, 2]
+    features = tmp_path / "f.npy"
+    with atomic_output(features, "tmp") as part:
+        np.save(part, np.ones(2))
+    assert np.load(features).tolist() == [1.0, 1.0]
+    image = tmp_path / "face.png"
+    with atomic_output(image) as part:
+        Image.fromarray(np.zeros((4, 4), np.uint8)).save(part)
+    assert Image.open(image).format == "PNG"
+    sound = tmp_path / "line.wav"
+    with atomic_output(sound, "partial", pid=False) as part:
+        sf.write(part, np.zeros(160, np.float32), 16000)
+    assert sf.info(str(sound)).format == "WAV"
+    assert _hidden(tmp_path) == []
+
+
+def test_a_suffix_other_than_the_outputs(tmp_path):
+    out = tmp_path / "take"  # no suffix: the writer is told the format by the part file's
+    with atomic_output(out, suffix=".npy") as part:
+        np.save(part, np.zeros(1))
+    assert np.load(out).tolist() == [0.0] and _hidden(tmp_path) == []
