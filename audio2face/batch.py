@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from facecraft.rigs.errors import ParameterError
-from facecraft.rigs.paths import part_path
+from facecraft.rigs.paths import atomic_output, write_text_atomic
 from facecraft.rigs.run_settings import check_run_settings, save_run_settings
 
 log = logging.getLogger(__name__)
@@ -179,12 +179,10 @@ def animate_batch(
         if dst.exists() and dst.stat().st_size > 0 and not overwrite:
             report["skipped"].append({"input": str(src), "output": str(dst)})
             continue
-        partial = part_path(dst, "partial", pid=False)
         try:
-            anim = animate_file(src, partial, rig=rig_obj, weights=weights, flame_model=flame, **options)
-            os.replace(partial, dst)
+            with atomic_output(dst, "partial", pid=False) as partial:
+                anim = animate_file(src, partial, rig=rig_obj, weights=weights, flame_model=flame, **options)
         except Exception as e:  # noqa: BLE001 - one bad file must not stop the batch; it is reported
-            partial.unlink(missing_ok=True)
             log.error("%s: %s", src, e)
             report["failed"].append({"input": str(src), "error": f"{type(e).__name__}: {e}"})
             continue
@@ -196,9 +194,7 @@ def animate_batch(
         report["done"].append(done)
     report["seconds"] = round(time.perf_counter() - start, 3)
     report["seconds_per_done"] = round(report["seconds"] / len(report["done"]), 4) if report["done"] else None
-    tmp = out_dir / f".{REPORT_NAME}.partial"  # renamed into place: a kill never leaves half a report
-    tmp.write_text(json.dumps(report, indent=2))
-    os.replace(tmp, out_dir / REPORT_NAME)
+    write_text_atomic(out_dir / REPORT_NAME, json.dumps(report, indent=2), "partial", pid=False)  # never half a report
     return report
 
 

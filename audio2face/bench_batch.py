@@ -24,7 +24,7 @@ import numpy as np
 
 from facecraft.rigs.errors import ParameterError
 from facecraft.rigs.machine import machine_facts
-from facecraft.rigs.paths import part_path
+from facecraft.rigs.paths import atomic_output
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +55,8 @@ def make_lines(
     for i, text in enumerate(sentences):
         path = folder / f"line_{i:03d}.wav"
         if not path.exists():
-            tmp = part_path(path, "partial", pid=False)
-            sf.write(tmp, synths[i % len(synths)](text, seed=i), SAMPLE_RATE)
-            os.replace(tmp, path)
+            with atomic_output(path, "partial", pid=False) as tmp:
+                sf.write(tmp, synths[i % len(synths)](text, seed=i), SAMPLE_RATE)
         paths.append(path)
     return paths
 

@@ -21,7 +21,6 @@ import functools
 import hashlib
 import json
 import logging
-import os
 import shutil
 import subprocess
 import tempfile
@@ -33,6 +32,7 @@ import numpy as np
 
 from facecraft.rigs import EMOTIONS
 from facecraft.rigs.errors import FileFormatError, MissingFileError, OptionalDependencyError, ParameterError
+from facecraft.rigs.paths import atomic_output, write_text_atomic
 
 from .audio import SAMPLE_RATE, load_audio, resample
 
@@ -388,23 +388,22 @@ def write_item(
     duration = len(audio) / SAMPLE_RATE
     times, names = _phones_to_array(phones)
     teacher = teacher_stack(phones, fps=fps, duration=duration, emotions=emotions, audio=audio)
-    tmp = out_path.with_suffix(".tmp.npz")
-    np.savez_compressed(
-        tmp,
-        audio=np.clip(np.asarray(audio) * 32767, -32768, 32767).astype(np.int16),
-        sample_rate=np.int32(SAMPLE_RATE),
-        phone_times=times,
-        phone_names=names,
-        teacher=teacher.astype(np.float16),
-        emotions=np.array(list(emotions)),
-        fps=np.float32(fps),
-        text=np.array(text),
-        voice=np.array(voice),
-        augmentation=np.array(augmentation),
-        sentence_index=np.int32(sentence_index),
-        split=np.array(split or split_of(sentence_index, voice)),
-    )
-    os.replace(tmp, out_path)
+    with atomic_output(out_path, "tmp", pid=False) as tmp:
+        np.savez_compressed(
+            tmp,
+            audio=np.clip(np.asarray(audio) * 32767, -32768, 32767).astype(np.int16),
+            sample_rate=np.int32(SAMPLE_RATE),
+            phone_times=times,
+            phone_names=names,
+            teacher=teacher.astype(np.float16),
+            emotions=np.array(list(emotions)),
+            fps=np.float32(fps),
+            text=np.array(text),
+            voice=np.array(voice),
+            augmentation=np.array(augmentation),
+            sentence_index=np.int32(sentence_index),
+            split=np.array(split or split_of(sentence_index, voice)),
+        )
 
 
 def build_corpus(
@@ -493,9 +492,8 @@ def retarget_corpus(corpus_dir: str | Path, *, progress: bool = True) -> dict:
             audio = arrays["audio"].astype(np.float32) / 32767.0
             teacher = teacher_stack(phones, fps=float(arrays["fps"]), duration=duration, emotions=emotions, audio=audio)
             arrays["teacher"] = teacher.astype(np.float16)
-            tmp = path.with_suffix(".tmp.npz")
-            np.savez_compressed(tmp, **arrays)
-            os.replace(tmp, path)
+            with atomic_output(path, "tmp", pid=False) as tmp:
+                np.savez_compressed(tmp, **arrays)
             stats["retargeted"] += 1
         except (OSError, KeyError, ValueError) as e:
             log.warning("corpus item %s not retargeted: %s", path, e)
@@ -508,7 +506,7 @@ def write_manifest(out_dir: str | Path) -> Path:
     out = Path(out_dir)
     lines = []
     for p in sorted(out.glob("*.npz")):
-        if p.name.endswith(".tmp.npz"):
+        if p.name.startswith(".") or p.name.endswith(".tmp.npz"):  # a part file (or an older run's)
             continue
         try:
             with np.load(p) as z:
@@ -526,9 +524,7 @@ def write_manifest(out_dir: str | Path) -> Path:
             continue
         lines.append(json.dumps(rec))
     path = out / "manifest.jsonl"
-    tmp = path.with_name(f".manifest.{os.getpid()}.tmp")  # atomic: a training run beside this one may be reading it
-    tmp.write_text("\n".join(lines) + ("\n" if lines else ""))
-    os.replace(tmp, path)
+    write_text_atomic(path, "\n".join(lines) + ("\n" if lines else ""), "tmp")  # a training run may be reading it
     return path
 
 

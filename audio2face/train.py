@@ -109,7 +109,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,6 +118,7 @@ import torch
 
 from facecraft.rigs.arkit import ARKIT_INDEX, ARKIT_NAMES
 from facecraft.rigs.errors import MissingFileError, ParameterError
+from facecraft.rigs.paths import atomic_output
 
 from .lip_state import CLOSURE_PRESS
 from .model import A2FConfig, A2FModel
@@ -173,13 +173,12 @@ def save_checkpoint(
 ) -> None:
     """Write what a resumed run needs (weights, optimiser, schedule, ``step``, ``elapsed`` seconds and torch's
     random state) to ``path``, through a temporary file so an interrupted write leaves the last checkpoint."""
-    tmp = path.with_suffix(".tmp")
-    torch.save(
-        {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-         "step": step, "elapsed": elapsed, "torch_rng": torch.get_rng_state()},
-        tmp,
-    )  # fmt: skip
-    os.replace(tmp, path)
+    with atomic_output(path, "tmp", pid=False) as tmp:
+        torch.save(
+            {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+             "step": step, "elapsed": elapsed, "torch_rng": torch.get_rng_state()},
+            tmp,
+        )  # fmt: skip
 
 
 def load_checkpoint(path: Path, *, model: A2FModel, optimizer: torch.optim.Optimizer, scheduler) -> tuple[int, float]:

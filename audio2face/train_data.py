@@ -25,6 +25,7 @@ import numpy as np
 from facecraft.rigs import EMOTIONS
 from facecraft.rigs.animation import FaceAnimation
 from facecraft.rigs.errors import FileFormatError, MissingFileError, ParameterError
+from facecraft.rigs.paths import atomic_output
 
 from .batch import AUDIO_SUFFIXES, VIDEO_SUFFIXES, folder_audio_files
 from .corpus import list_items, load_item, write_manifest
@@ -59,9 +60,8 @@ def compute_features(audio: np.ndarray, *, kind: str, fps: float) -> np.ndarray:
     feats = np.asarray(get_features(kind, fps=fps)(audio), np.float32)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")  # runs beside each other share the cache
-        np.save(tmp, feats)
-        os.replace(tmp, path)
+        with atomic_output(path, "tmp") as tmp:  # the pid in its name: runs beside each other share the cache
+            np.save(tmp, feats)
     return feats
 
 

@@ -123,3 +123,24 @@ def test_retarget_rewrites_teacher_from_stored_phones(tmp_path):
     assert item.teacher[0, :, ARKIT_INDEX["jawOpen"]].max() > 0.3  # the vowels open the jaw again
     np.testing.assert_array_equal(item.audio, cp.load_item(path).audio)
     assert [p.phone for p in item.phones] == [p.phone for p in phones] and item.text == "ma ma"
+
+
+def test_a_retarget_that_cannot_write_keeps_the_item_and_leaves_no_part_file(tmp_path, monkeypatch):
+    from facecraft.audio2face.phonetics import Phone
+
+    phones = [Phone(0.0, 0.2, "SIL"), Phone(0.2, 0.4, "AA"), Phone(0.4, 0.6, "SIL")]
+    audio = (0.1 * np.sin(np.arange(int(0.6 * 16000)) * 0.05)).astype(np.float32)
+    path = tmp_path / "s0000_test_clean.npz"
+    cp.write_item(path, audio=audio, phones=phones, text="ah", sentence_index=0, voice="espeak:en-us+f2:160:50",
+                  emotions=("neutral",))  # fmt: skip
+    before = path.read_bytes()
+    cp.write_manifest(tmp_path)
+
+    def disk_full(file, **arrays):
+        open(file, "wb").write(b"PK\x03\x04 half")  # noqa: SIM115 - half a zip, as a full disk leaves it
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cp.np, "savez_compressed", disk_full)
+    assert cp.retarget_corpus(tmp_path, progress=False) == {"retargeted": 0, "failed": 1}
+    assert path.read_bytes() == before  # the item as it was
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.jsonl", path.name]  # was: s0000_...tmp.npz left

@@ -119,3 +119,22 @@ def test_capture_channels_narrow_what_capture_supervises(tmp_path):
     assert np.array_equal(every[0].arkit_mask, facegood.MASK)
     with pytest.raises(ParameterError, match="jawopen"):
         tr._load_clips(tr.TrainConfig(capture_dirs=[str(d)], capture_channels=["jawopen"]), A2FConfig(), progress=False)
+
+
+def test_a_checkpoint_write_that_fails_keeps_the_last_checkpoint_and_no_part_file(tmp_path, monkeypatch):
+    model = torch.nn.Linear(2, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+    path = tmp_path / "checkpoint.pt"
+    tr.save_checkpoint(path, model=model, optimizer=optimizer, scheduler=scheduler, step=3, elapsed=1.0)
+    before = path.read_bytes()
+
+    def killed(obj, file):
+        open(file, "wb").write(b"half")  # noqa: SIM115 - a write stopped part way
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tr.torch, "save", killed)
+    with pytest.raises(KeyboardInterrupt):
+        tr.save_checkpoint(path, model=model, optimizer=optimizer, scheduler=scheduler, step=4, elapsed=2.0)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]  # was: checkpoint.tmp left behind
