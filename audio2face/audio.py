@@ -1,7 +1,9 @@
 """Audio in: any common format -> 16 kHz mono float32, whole or in bounded-memory blocks.
 
 WAV, FLAC, OGG and the other formats libsndfile reads go through :mod:`soundfile`; everything else (MP3,
-M4A, AAC, video sound tracks ...) is decoded by the ffmpeg binary that ships with ``imageio-ffmpeg``.
+M4A, AAC, video sound tracks ...) is decoded by the ffmpeg binary that ships with ``imageio-ffmpeg``, on its
+file's timeline: a video whose sound starts 0.5 s after its picture reads as 0.5 s of silence, then the sound, so
+animation frame 0 is the file's time 0 (:data:`facecraft.rigs.video.TIMELINE_AUDIO`).
 Resampling uses ``soxr`` (librosa's default resampler). A silent file is valid audio; an empty one is not.
 """
 
@@ -21,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from facecraft.rigs.errors import FileFormatError, MissingFileError, ParameterError
-from facecraft.rigs.video import ffmpeg_exe
+from facecraft.rigs.video import TIMELINE_AUDIO, ffmpeg_exe
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +92,8 @@ def _ffmpeg_command(path: Path, sr: int, max_seconds: float | None) -> list[str]
     cmd = [ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(path)]
     if max_seconds is not None:
         cmd += ["-t", f"{max_seconds:.6f}"]
-    return cmd + ["-vn", "-ac", "1", "-ar", str(sr), "-f", "f32le", "-"]
+    # on the file's timeline: a late sound track's delay is silence, as in the video (and write_mp4's mux)
+    return cmd + ["-vn", "-af", TIMELINE_AUDIO, "-ac", "1", "-ar", str(sr), "-f", "f32le", "-"]
 
 
 def _check_path(path) -> Path:
@@ -225,8 +228,8 @@ _ESTIMATED = "Estimating duration from bitrate"  # ffmpeg's words for a raw AAC 
 _TIME_BASE = re.compile(r"^#tb 0: (\d+)/(\d+)\s*$", re.MULTILINE)
 _PACKET = re.compile(r"^0,\s*-?\d+,\s*(-?\d+),\s*(\d+),", re.MULTILINE)  # framecrc: stream, dts, pts, duration, ...
 #: A sound track that starts this late (container or stream start, seconds) has its packets counted: a container's
-#: "Duration" may run from 0 to the sound's end (Matroska, Ogg), while the decoder gives the sound from its first
-#: sample. Under it (an MP3's encoder delay, 0.025 s at 44.1 kHz) the header's length is within a frame.
+#: "Duration" need not be the sound's length on the file's timeline (Matroska, Ogg), which the decoder gives. Under it
+#: (an MP3's encoder delay, 0.025 s at 44.1 kHz) the header's length is within a frame.
 _LATE_START_S = 1 / 30
 
 
@@ -235,22 +238,21 @@ def _sound_track_duration(p: Path) -> float | None:
     the stream is copied to ffmpeg's ``framecrc`` output, read through but not decoded, which lists each packet's
     time and length. None where that fails.
 
-    The length runs from the first packet to the end of the last: a sound track that starts late (a video whose
-    sound begins at 0.5 s, a container whose start time is above 0) is decoded from its first sample on, without the
-    delay before it, so the delay is not counted; packets before time 0 are the encoder's priming, which the decoder
-    drops."""
+    The length runs from the file's time 0 (ffmpeg counts the packets' times from the file's start) to the end of
+    the last packet: a sound track that starts late (a video whose sound begins at 0.5 s) is decoded with the delay
+    as silence before it, so the delay is counted; a container whose every stream starts late (a Matroska file of
+    sound only, start time 0.5 s) starts at 0.5 s, so nothing is added; packets before time 0 are the encoder's
+    priming, which the decoder drops."""
     cmd = [ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(p), "-vn", "-sn", "-dn", "-c:a", "copy",
            "-f", "framecrc", "-"]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, check=False)
     listing = proc.stdout.decode(errors="replace")
     tb = _TIME_BASE.search(listing)
-    first = _PACKET.search(listing)  # the packets come in time order: the first line and the last
-    last = _PACKET.search(listing, listing.rfind("\n0,", 0, len(listing.rstrip())) + 1)
-    if proc.returncode != 0 or tb is None or first is None or last is None or int(tb.group(2)) <= 0:
+    last = _PACKET.search(listing, listing.rfind("\n0,", 0, len(listing.rstrip())) + 1)  # the packets in time order
+    if proc.returncode != 0 or tb is None or last is None or int(tb.group(2)) <= 0:
         logger.debug("%s: the sound track's length could not be counted (%s)", p, proc.stderr.decode(errors="replace"))
         return None
-    end = int(last.group(1)) + int(last.group(2))
-    seconds = (end - max(int(first.group(1)), 0)) * int(tb.group(1)) / int(tb.group(2))
+    seconds = (int(last.group(1)) + int(last.group(2))) * int(tb.group(1)) / int(tb.group(2))
     return seconds if seconds > 0 else None
 
 
@@ -261,8 +263,8 @@ def _ffmpeg_duration(p: Path) -> float | None:
     The header's length is the container's: a video's is its picture's, which may outlast the sound (a 6 s clip with
     2 s of speech read 6 s), a raw AAC or MP3 stream's is estimated from its bit rate (20.89 s for 20.03 s), and a
     container whose sound starts late may count the delay before it (a Matroska file with 2 s of sound from 0.5 s
-    read 2.5 s), which the decoder does not give. For those the sound track's own length is counted from its packets
-    (:func:`_sound_track_duration`, not decoded)."""
+    read 2.5 s from its 0.5 s start: 2 s on the file's timeline). For those the sound track's length is counted from
+    its packets (:func:`_sound_track_duration`, not decoded)."""
     proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(p)], capture_output=True, check=False)
     info = proc.stderr.decode(errors="replace")
     m = _DURATION.search(info)
@@ -284,7 +286,7 @@ def audio_duration(path) -> float:
     """Length of an audio file's sound in seconds, read without decoding it: libsndfile's header, else the
     container's as ffmpeg reads it (M4A ...), else, for a video (whose container may outlast its sound track), a
     raw AAC or MP3 stream (whose header length ffmpeg estimates from the bit rate) or a sound track that starts late
-    (whose delay the decoder does not give), the sound track's packets counted by ffmpeg (read through, not
+    (whose delay is silence on the file's timeline), the sound track's packets counted by ffmpeg (read through, not
     decoded). The length is the decoder's: what :func:`load_audio` gives, within a frame.
 
     Only where none gives one (a named pipe, a file ffmpeg cannot open or that holds no audio stream) is the

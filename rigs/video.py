@@ -37,6 +37,14 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
+#: ffmpeg's audio filter that puts a sound on its file's timeline, frame 0 at the file's time 0 (its earliest
+#: stream's start, from which ffmpeg counts): a sound track that starts late (a video whose sound begins 0.5 s after
+#: its picture) begins with that much silence, as a player plays it, and samples before time 0 (an encoder's priming)
+#: are dropped. The decoder (audio2face.audio) and the mux (:func:`write_mp4`) both read a sound through it, so the
+#: curves made from the samples and the sound muxed beside them keep the file's timing.
+TIMELINE_AUDIO = "aresample=first_pts=0"
+
+
 def _check_frame(frame, index: int, size: tuple[int, int] | None, path: Path) -> np.ndarray:
     a = np.asarray(frame)
     if a.dtype != np.uint8 or a.ndim != 3 or a.shape[2] != 3:
@@ -115,10 +123,11 @@ def write_mp4(
     path : output file (parents are created; an existing file is replaced).
     fps : frames per second (> 0).
     audio : path to any audio/video file ffmpeg reads, or a ``(samples, sample_rate)`` pair with samples
-        float in [-1, 1], shape ``(N,)`` or ``(N, channels)``. Encoded to AAC, its first sample at the first
-        frame (a sound stream's own start time, as in a video whose sound begins after its picture, is dropped, as
-        :func:`facecraft.audio2face.audio.load_audio` drops it); the video's frames decide the length (shorter
-        sound is padded with silence, longer sound is cut). A file is checked before rendering.
+        float in [-1, 1], shape ``(N,)`` or ``(N, channels)``. Encoded to AAC on its file's timeline, the file's
+        time 0 at the first frame (a video whose sound begins 0.5 s after its picture gives 0.5 s of silence first,
+        as :func:`facecraft.audio2face.audio.load_audio` reads it: :data:`TIMELINE_AUDIO`); the video's frames
+        decide the length (shorter sound is padded with silence, longer sound is cut). A file is checked before
+        rendering.
     crf : H.264 constant rate factor, 0 (lossless) .. 51 (worst); 18 is visually clean.
     preset : x264 speed preset (``ultrafast`` .. ``veryslow``).
 
@@ -157,11 +166,10 @@ def write_mp4(
         writer.close()
         writer = None
         if audio_path:
-            # the sound from its first sample on, as load_audio reads it (the frames were made from those samples):
-            # a sound stream that starts later than its file's picture (a video's) kept that delay, out of sync
+            # the sound on its file's timeline, as load_audio reads it (the frames were made from those samples)
             _run_ffmpeg(
                 ["-y", "-i", str(video_tmp), "-i", str(audio_path), "-map", "0:v:0", "-map", "1:a:0",
-                 "-c:v", "copy", "-af", "asetpts=PTS-STARTPTS,apad", "-c:a", "aac", "-b:a", "160k", "-shortest",
+                 "-c:v", "copy", "-af", f"{TIMELINE_AUDIO},apad", "-c:a", "aac", "-b:a", "160k", "-shortest",
                  "-movflags", "+faststart", str(part)],
                 what=f"{path} (muxing audio {audio_path})",
             )  # fmt: skip

@@ -295,9 +295,9 @@ def test_duration_is_the_sound_tracks_not_the_containers(tmp_path, monkeypatch):
 
 
 def test_duration_of_a_late_starting_sound_track_is_what_the_decoder_gives(tmp_path, monkeypatch):
-    # a video whose sound starts at 0.5 s, or a container whose start time is 0.5 s, read 2.5 s for 2 s of sound:
-    # the container's length (or its packets' last time) counts the delay, and the decoder gives the sound from its
-    # first sample without it. A delay filtered into the samples (adelay) is sound, decoded and counted alike.
+    # a video whose sound starts at 0.5 s is decoded on the video's timeline (0.5 s of silence, then 2 s of sound)
+    # and its length counts the delay; a file of sound only that starts at 0.5 s (Matroska start time) starts there,
+    # 2 s. A delay filtered into the samples (adelay) is sound, decoded and counted alike.
     import subprocess
 
     import imageio_ffmpeg
@@ -326,10 +326,9 @@ def test_duration_of_a_late_starting_sound_track_is_what_the_decoder_gives(tmp_p
                            "-map", "[a]", "-c:v", "libx264", "-c:a", "aac"),
     }  # fmt: skip
     decoded = {name: len(load_audio(path)[0]) / 16000 for name, path in {**late, **delayed}.items()}
-    for name in late:
-        assert decoded[name] == pytest.approx(2.0, abs=0.05), name  # the decoder skips the delay
-    for name in delayed:
-        assert decoded[name] == pytest.approx(2.5, abs=0.05), name  # silence in the samples is decoded
+    for name in ("late.mp4", "late_video.mkv", *delayed):
+        assert decoded[name] == pytest.approx(2.5, abs=0.05), name  # the delay is silence on the file's timeline
+    assert decoded["late.mkv"] == pytest.approx(2.0, abs=0.05)  # the sound is the file: it starts at its time 0
 
     def no_decoding(*args, **kwargs):
         raise AssertionError("audio_duration decoded the file")
@@ -337,3 +336,55 @@ def test_duration_of_a_late_starting_sound_track_is_what_the_decoder_gives(tmp_p
     monkeypatch.setattr(audio, "load_audio", no_decoding)
     for name, path in {**late, **delayed}.items():
         assert abs(audio_duration(path) - decoded[name]) <= 1 / 30, (name, audio_duration(path), decoded[name])
+
+
+def test_a_video_whose_sound_starts_late_is_read_on_its_timeline(tmp_path):
+    # A video whose sound track starts 0.5 s after its picture was decoded from the sound's first sample: the
+    # curves ran 0.5 s ahead of the picture. The delay is now silence: a beep at the sound's start is read at 0.5 s,
+    # whole or in blocks, and the length agrees.
+    import subprocess
+
+    import imageio_ffmpeg
+
+    sr, rate = 16000, 44100  # AAC at 16 kHz pads its last packet by up to 64 ms, which the decoder keeps
+    t = np.arange(2 * rate) / rate
+    wav, late = tmp_path / "beep.wav", tmp_path / "late.mp4"
+    sf.write(wav, np.where(t < 0.2, 0.5 * np.sin(2 * np.pi * 440 * t), 0.0), rate)  # a beep at 0 s, then silence
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "color=s=32x32:d=3",
+                    "-itsoffset", "0.5", "-i", str(wav), "-map", "0:v", "-map", "1:a", "-c:v", "libx264",
+                    "-c:a", "aac", str(late)], check=True)  # fmt: skip
+
+    def beep_at(y) -> float:
+        return float(np.flatnonzero(np.abs(y) > 0.1)[0] / sr)
+
+    y, _ = load_audio(late)
+    assert beep_at(y) == pytest.approx(0.5, abs=0.03)  # was 0.0: the sound read from its first sample
+    blocks = np.concatenate(list(iter_audio_blocks(late, block_seconds=0.3)))
+    assert beep_at(blocks) == pytest.approx(0.5, abs=0.03)
+    assert len(y) / sr == pytest.approx(2.5, abs=0.05)
+    assert len(y) / sr == pytest.approx(audio_duration(late), abs=1 / 30)
+
+
+def test_the_curves_of_a_video_whose_sound_starts_late_follow_its_picture(tmp_path, espeak_speech):
+    # The curves of a video whose speech starts 0.5 s after its picture ran 0.5 s ahead of the picture (frame 0 was
+    # the speech's first sample); frame 0 is now the video's time 0: the mouth moves 0.5 s later than for the speech.
+    import subprocess
+
+    import imageio_ffmpeg
+
+    from facecraft.audio2face.animate import animate_file
+    from facecraft.rigs import ARKIT_NAMES
+
+    late = tmp_path / "late.mp4"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "color=s=32x32:d=6",
+                    "-itsoffset", "0.5", "-i", str(espeak_speech.path), "-map", "0:v", "-map", "1:a",
+                    "-c:v", "libx264", "-c:a", "aac", "-shortest", str(late)], check=True)  # fmt: skip
+
+    def jaw(path, name):
+        anim = animate_file(path, tmp_path / name, mode="procedural", head=False, blink=False, gaze=False)
+        return anim.curves[:, ARKIT_NAMES.index("jawOpen")]
+
+    alone, in_video = jaw(espeak_speech.path, "alone.npz"), jaw(late, "video.npz")
+    assert len(in_video) - len(alone) == pytest.approx(15, abs=2)  # 0.5 s more at 30 fps
+    lag = [np.mean(np.abs(in_video[k : k + 60] - alone[:60])) for k in range(25)]
+    assert int(np.argmin(lag)) == pytest.approx(15, abs=1)  # was 0: the mouth ran ahead of the picture
