@@ -225,6 +225,15 @@ _RANGE = re.compile(
     rf"(?P<bcur>[$\u00a3\u20ac])?(?P<b>(?=0(?!\d)|[1-9]){_SIDE})(?![\w\u2013\u2014-]|[.,:]\d)",
     re.IGNORECASE,
 )
+#: A North American telephone number: 7 digits as 3-4 ("555-0123"), 10 as 3-3-4 ("555-123-4567", "555.123.4567",
+#: "(555) 123-4567", "555 123 4567"), with a country code before them ("1-800-555-0100", "+1 555 123 4567"). Groups
+#: are joined by a hyphen, a dot or one space; 7 digits need the hyphen and are a range where both sides are round
+#: and rise ("500-1000" five hundred to one thousand).
+_PHONE = re.compile(
+    r"(?<![\w.,:+\u2212-])(?:(?:(?P<plus>\+)?(?P<country>1)[\s.-]?)?"
+    r"(?:\((?P<area>\d{3})\)\s?|(?P<area_>\d{3})[\s.-]))?"
+    r"(?P<exchange>\d{3})(?P<sep>[\s.-])(?P<line>\d{4})(?![\w\u2212-]|[.,:]\d)"
+)
 #: A minus sign: a hyphen (or U+2212) that starts a number ("-5", "(-3.5)"), not one inside a word ("F-16").
 _MINUS = re.compile(r"(?<![\w.,)\]%'\u2212-])[-\u2212](?=[$\u00a3\u20ac]?\.?\d)")
 
@@ -249,6 +258,22 @@ def _plural(words: str) -> str:
     return f"{head} {last}".strip()
 
 
+def _spell_phone(m: re.Match) -> str:
+    """A telephone number digit by digit, 0 as "oh", as it is read out: "555-0123" five five five oh one two three;
+    a toll-free 800 is "eight hundred" ("1-800-555-0100" one eight hundred five five five oh one oh oh)."""
+    area = m["area"] or m["area_"]
+    a, b = int(m["exchange"]), int(m["line"])
+    if not area and (m["sep"] != "-" or (a % 10 == 0 and b % 10 == 0 and a < b)):
+        return m[0]  # "555 1234" two numbers, "123.4567" a decimal, "500-1000" a range: left to the number reader
+
+    def digits(group: str) -> str:
+        return " ".join("oh" if c == "0" else _DIGITS[int(c)] for c in group)
+
+    said = "eight hundred" if area == "800" else digits(area) if area else ""
+    parts = ["plus" if m["plus"] else "", m["country"] and "one", said, digits(m["exchange"]), digits(m["line"])]
+    return " " + " ".join(p for p in parts if p) + " "
+
+
 def _spell_time(m: re.Match) -> str:
     """A clock time as said: "3:30" three thirty, "10:05 pm" ten oh five p m, "12:00" twelve o'clock, "15:00"
     fifteen hundred, "9:00 a.m." and "9 am" nine a m."""
@@ -265,13 +290,17 @@ def _spell_time(m: re.Match) -> str:
 
 def _spell_range(m: re.Match) -> str:
     """ "5-10" -> "5 to 10"; a currency sign on the first side only goes to the second ("$5-10": five to ten dollars).
-    Seven digits as 3-4 ("555-0100") are a telephone number, not a range, and are left as they are."""
+    A range of clock times drops the o'clock of a whole hour ("9:00-5:30": nine to five thirty, "9:00-5:00" nine to
+    five), as people say it; a 24-hour one keeps its hundred ("15:00-17:00" fifteen hundred to seventeen hundred)."""
     acur, bcur = m["acur"] or "", m["bcur"] or ""
-    if m["dash"] == "-" and not (acur or bcur) and re.fullmatch(r"\d{3}", m["a"]) and re.fullmatch(r"\d{4}", m["b"]):
-        return m[0]
     if acur and not bcur:
         acur, bcur = "", acur
-    return f"{acur}{m['a']} to {bcur}{m['b']}"
+
+    def side(s: str) -> str:
+        hour = re.fullmatch(r"0?(\d{1,2}):00", s)
+        return hour[1] if hour and 1 <= int(hour[1]) <= 12 else s
+
+    return f"{acur}{side(m['a'])} to {bcur}{side(m['b'])}"
 
 
 def _spell_number(m: re.Match) -> str:
@@ -284,6 +313,8 @@ def _spell_number(m: re.Match) -> str:
         if re.fullmatch(r"10*", digits.replace(",", "")):  # "1000s of people": thousands, not one thousands
             said = said.removeprefix("one ")
         return f" {_plural(said)} "
+    if plural and not (frac or cur or scale or m["pct"]):  # "the 5s", "B-52s": the number's plural, fives
+        return f" {_plural(_spell_number(re.match(_NUMBER, digits)).strip())} "
     if m["ord"] and frac is None and cur is None:
         words = _said(num2words(int(digits.replace(",", "")), to="ordinal"))
     elif not (frac or cur or scale or m["pct"]) and re.fullmatch(r"1[1-9]\d\d|20\d\d", digits):  # a year
@@ -321,8 +352,12 @@ def spell_numbers(text: str) -> str:
     million`` two million dollars). Decades and centuries in the plural (``90s``, ``'90s``, ``1990s`` nineteen
     nineties, ``1800s`` eighteen hundreds), clock times (``3:30`` three thirty, ``10:05 pm`` ten oh five p m,
     ``12:00`` twelve o'clock), ranges (``5-10`` five to ten, ``$5-10`` five to ten dollars) and negative numbers
-    (``-5`` minus five). A number that starts with 0 (``007``) or has more than 15 digits is read digit by digit.
+    (``-5`` minus five), other plurals (``the 5s`` the fives) and telephone numbers, digit by digit (``555-0123``
+    five five five oh one two three, ``(555) 123-4567``, ``1-800-555-0100`` one eight hundred five five five oh one
+    oh oh). A range of clock times is said without o'clock (``9:00-5:30`` nine to five thirty). A number that starts
+    with 0 (``007``) or has more than 15 digits is read digit by digit.
     """
+    text = _PHONE.sub(_spell_phone, text)
     text = _RANGE.sub(_spell_range, text)
     text = _MINUS.sub(" minus ", text)
     text = _TIME.sub(_spell_time, text)

@@ -195,14 +195,29 @@ NUMBERS_IN_CONTEXT = [
     ("it was -5 degrees, \u22123.5 or (-2)", "it was minus five degrees minus three point five or minus two"),
     ("-5-10", "minus five to ten"),
     ("the 21st, 50%, $5", "the twenty first fifty percent five dollars"),
-    # left as they were: a word with a number, a date, a telephone number, a plural that is no decade
-    ("F-16 B-52s 5s", "f sixteen b fifty two s five s"),
+    # left as they were: a word with a number, a date
+    ("F-16", "f sixteen"),
     ("2024-01-05", "twenty twenty four zero one zero five"),
-    ("555-0100", "five hundred fifty five zero one zero zero"),
+]
+# A range of clock times read "nine o'clock to five thirty", a plural that is no decade "five s", telephone numbers as
+# amounts ("555-0123" five hundred fifty five zero one two three, "(555) 123-4567" ... four thousand five hundred ...).
+NUMBERS_SAID_AS_PEOPLE_SAY_THEM = [
+    ("9:00-5:30, 9:00-5:00", "nine to five thirty nine to five"),
+    ("15:00-17:00", "fifteen hundred to seventeen hundred"),
+    ("the 5s and 6s, B-52s, 747s", "the fives and sixes b fifty twos seven hundred forty sevens"),
+    ("555-0123, 555-0100", "five five five oh one two three five five five oh one oh oh"),
+    ("(555) 123-4567", "five five five one two three four five six seven"),
+    ("555-123-4567 or 555.123.4567", " or ".join(["five five five one two three four five six seven"] * 2)),
+    ("1-800-555-0100", "one eight hundred five five five oh one oh oh"),
+    ("+1 555 123 4567", "plus one five five five one two three four five six seven"),
+    # not telephone numbers: a rising range of round numbers, a decimal, two numbers
+    ("500-1000 words", "five hundred to one thousand words"),
+    ("123.4567", "one hundred twenty three point four five six seven"),
+    ("555 1234", "five hundred fifty five twelve thirty four"),
 ]
 
 
-@pytest.mark.parametrize(("text", "said"), NUMBERS + NUMBERS_IN_CONTEXT)
+@pytest.mark.parametrize(("text", "said"), NUMBERS + NUMBERS_IN_CONTEXT + NUMBERS_SAID_AS_PEOPLE_SAY_THEM)
 def test_numbers_are_spelled_as_said_in_words_the_dictionary_knows(text, said):
     words = normalize_transcript(text)
     assert " ".join(words) == said
