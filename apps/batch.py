@@ -46,13 +46,16 @@ from pathlib import Path
 from facecraft.rigs.animation import frame_rate
 from facecraft.rigs.errors import MissingFileError, OptionalDependencyError, ParameterError
 from facecraft.rigs.machine import spawn_pool
-from facecraft.rigs.paths import part_path
+from facecraft.rigs.paths import atomic_output, part_path, write_text_atomic
 
 log = logging.getLogger(__name__)
 
 KINDS: tuple[str, ...] = ("animate", "edit", "augment")
 BACKENDS: tuple[str, ...] = ("local", "ray")
 REPORT_NAME = "batch-report.json"
+#: The part files of jobs and reports (:func:`~facecraft.rigs.paths.part_path`): no pid, so that a rerun finds and
+#: removes what a killed worker left.
+PARTIAL = {"tag": "partial", "pid": False}
 JOURNAL_NAME = ".batch-journal.jsonl"  # one JSON line per finished job, appended as each completes
 ANIMATE_FORMATS: tuple[str, ...] = ("npz", "csv", "json", "glb")
 #: Per-row options each kind accepts (besides ``input`` and ``output``).
@@ -249,9 +252,8 @@ def _write_png_atomic(image, path: Path) -> None:
     from PIL import Image
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = partial_path(path)
-    Image.fromarray(image).save(tmp, format="PNG")
-    os.replace(tmp, path)
+    with atomic_output(path, **PARTIAL) as tmp:
+        Image.fromarray(image).save(tmp, format="PNG")
 
 
 def _augment(job: Job, partial: Path) -> dict:
@@ -292,26 +294,21 @@ RUNNERS: dict[str, Callable[[Job, Path], dict]] = {"animate": _animate, "edit": 
 
 def partial_path(output: str | os.PathLike) -> Path:
     """Where a job's output is written before the rename that completes it (a hidden file beside it)."""
-    return part_path(output, "partial", pid=False)
+    return part_path(output, **PARTIAL)
 
 
 def run_job(kind: str, job: Job) -> dict:
     """Do one job and write its output atomically; never raises (errors come back as ``status: failed``)."""
     _one_thread()
     out = Path(job.output)
-    partial = partial_path(out)
     t0 = time.perf_counter()
     record = {"row": job.row, "input": job.input, "output": job.output, "worker": os.getpid()}
-    try:
+    try:  # on any error, Ctrl-C or a stop included, no half file stays behind (atomic_output removes it)
         out.parent.mkdir(parents=True, exist_ok=True)
-        info = RUNNERS[kind](job, partial)
-        os.replace(partial, out)
+        with atomic_output(out, **PARTIAL) as partial:
+            info = RUNNERS[kind](job, partial)
     except Exception as e:  # noqa: BLE001 - one bad row must not stop the batch; it is reported
-        partial.unlink(missing_ok=True)
         return {**record, "status": "failed", "error": f"{type(e).__name__}: {e}"}
-    except BaseException:  # Ctrl-C or a stop: no half file stays behind, and the stop goes on
-        partial.unlink(missing_ok=True)
-        raise
     return {**record, "status": "done", "seconds": round(time.perf_counter() - t0, 3), **info}
 
 
@@ -448,9 +445,7 @@ def read_journal(out_dir) -> dict[str, dict]:
 
 
 def _write_json_atomic(path: Path, data: dict) -> None:
-    tmp = part_path(path, "partial", pid=False)
-    tmp.write_text(json.dumps(data, indent=2))
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(data, indent=2), **PARTIAL)
 
 
 def run_batch(

@@ -43,7 +43,7 @@ import numpy as np
 from facecraft.rigs import EMOTION_INDEX, EMOTIONS
 from facecraft.rigs.errors import FacecraftError, FileFormatError, MissingFileError, ParameterError
 from facecraft.rigs.machine import spawn_pool
-from facecraft.rigs.paths import part_path
+from facecraft.rigs.paths import atomic_output
 from facecraft.rigs.run_settings import check_run_settings, save_run_settings
 
 from .augment_filter import (
@@ -513,9 +513,8 @@ def write_crop(
     rel = _file_name(record, folders)
     path = out / rel
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = part_path(path, "tmp")
-    Image.fromarray(crop).save(tmp, format="PNG")
-    os.replace(tmp, path)
+    with atomic_output(path, "tmp") as tmp:
+        Image.fromarray(crop).save(tmp, format="PNG")
     return rel
 
 

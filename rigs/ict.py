@@ -34,6 +34,7 @@ from .arkit import ARKIT_NAMES, canonical_arkit_name
 from .blendshape_rig import SEMANTIC_POINTS, BlendshapeRig
 from .errors import FileFormatError, MissingFileError, ParameterError
 from .face_parts import CAVITY_COLOR, IRIS_COLOR, PUPIL_COLOR, SCLERA_COLOR, SOCKET_COLOR, TEETH_COLOR, TONGUE_COLOR
+from .paths import atomic_output
 from .surfaces import LASH_COLOR, SKIN_COLOR, regions_from_labels
 
 logger = logging.getLogger(__name__)
@@ -329,10 +330,9 @@ def load_obj_shape_set(
     if cache_path is not None:
         try:
             cache_path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache_path.with_suffix(f".tmp{os.getpid()}.npz")
-            np.savez(tmp, neutral=neutral, faces=faces, names=np.array(names), shapes=shapes,
-                     face_materials=face_materials, material_names=np.array(material_names, dtype=str))  # fmt: skip
-            os.replace(tmp, cache_path)
+            with atomic_output(cache_path, "tmp") as tmp:
+                np.savez(tmp, neutral=neutral, faces=faces, names=np.array(names), shapes=shapes,
+                         face_materials=face_materials, material_names=np.array(material_names, dtype=str))  # fmt: skip
         except OSError as e:
             logger.warning("could not write cache %s (%s)", cache_path, e)
     return result

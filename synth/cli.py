@@ -20,7 +20,7 @@ from pathlib import Path
 
 from facecraft.rigs.emotion_space import EXPRESSION_ARG_HELP, is_free_text
 from facecraft.rigs.expression_text import describe_text
-from facecraft.rigs.paths import part_path
+from facecraft.rigs.paths import atomic_output
 
 from .adapter_cli import add_refine_arguments
 from .editor import EDIT_MAX_FACES
@@ -50,12 +50,8 @@ def _save(image, path: Path, *, like=None, changed=None) -> None:
     from facecraft.eval.images import save_image
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = part_path(path, "part", pid=False)
-    try:
+    with atomic_output(path, "part", pid=False) as tmp:
         save_image(image, tmp, like=like, changed=changed, name=str(path))
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _sheet(pairs: list[tuple[str, object, object]], path: Path) -> None:

@@ -59,7 +59,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import os
 import re
 import subprocess
 import sys
@@ -74,6 +73,7 @@ from tqdm import tqdm
 from facecraft.audio2face.audio import SAMPLE_RATE as RATE
 from facecraft.audio2face.corpus_real import MAX_SECONDS as MAX_S
 from facecraft.audio2face.corpus_real import MIN_SECONDS as MIN_S
+from facecraft.rigs.paths import atomic_output, write_text_atomic
 
 
 class SourceError(Exception):
@@ -383,17 +383,10 @@ def decode_16k(data: bytes) -> np.ndarray:
     return x.mean(axis=1) if rate == RATE else ffmpeg_16k(data)
 
 
-def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Write ``path`` through a temporary file, so that an interrupted run leaves no partial output."""
-    tmp = path.with_name(f".{path.name}.part{path.suffix}")
-    write(tmp)
-    os.replace(tmp, path)
-
-
 def write_text_if_changed(path: Path, content: str) -> None:
     """Write ``content`` (kept byte for byte, ``\\r\\n`` included) unless the file already holds it."""
     if not path.is_file() or path.read_bytes() != content.encode("utf-8"):
-        write_atomic(path, lambda tmp: tmp.write_bytes(content.encode("utf-8")))
+        write_text_atomic(path, content, pid=False)  # an interrupted run leaves no partial output
 
 
 def csv_text(header: list[str], rows: list[list[str]]) -> str:
@@ -413,7 +406,8 @@ def convert(utt: Utterance, repo: Repo, wav: Path) -> float | None:
     duration = len(x) / RATE
     if not MIN_S <= duration <= MAX_S:
         return None
-    write_atomic(wav, lambda tmp: sf.write(str(tmp), x, RATE, subtype="PCM_16", format="WAV"))
+    with atomic_output(wav, pid=False) as tmp:
+        sf.write(str(tmp), x, RATE, subtype="PCM_16", format="WAV")
     return duration
 
 

@@ -293,3 +293,21 @@ def test_a_crop_named_near_the_file_name_limit_is_written(tmp_path, stem):
     assert len(rel.split("/")[-1].encode()) in (250, 254)
     assert np.asarray(Image.open(tmp_path / rel)).shape == (48, 48)
     assert [p.name for p in (tmp_path / "happiness").iterdir()] == [rel.split("/")[-1]]  # no temporary file left
+
+
+def test_a_crop_that_cannot_be_written_leaves_no_part_file(tmp_path, monkeypatch):
+    from facecraft.eval.augment import write_crop
+
+    record = {"source": "a.png", "target": "fear", "variant": 0}
+    rel = write_crop(tmp_path, record, np.zeros((48, 48), np.uint8))
+    before = (tmp_path / rel).read_bytes()
+
+    def disk_full(self, fp, *args, **kwargs):
+        open(fp, "wb").write(b"\x89PNG half")  # noqa: SIM115 - half a file, as a full disk leaves it
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Image.Image, "save", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        write_crop(tmp_path, record, np.full((48, 48), 255, np.uint8))
+    assert (tmp_path / rel).read_bytes() == before  # the crop written before, untouched
+    assert [p.name for p in (tmp_path / "fear").iterdir()] == ["a_fear0.png"]  # was: .a_fear0.tmp-<pid>.png left
