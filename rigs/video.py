@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import FacecraftError, FileFormatError, MissingFileError, OptionalDependencyError, ParameterError
-from .paths import part_path
+from .paths import atomic_output, part_path
 
 logger = logging.getLogger(__name__)
 
@@ -143,37 +143,45 @@ def write_mp4(
     check_crf(crf, path)
     audio_path, audio_tmp = _prepare_audio(audio, path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # everything goes to hidden part files renamed into place at the end: a failed run deletes only those
-    part = part_path(path, "part")
-    video_tmp = part_path(path, "video", suffix=".mp4") if audio_path else part
+    # everything goes to hidden part files, the video renamed into place at the end: a failed run deletes only those
     writer = None
     count = 0
     size = None
     try:
-        for count, frame in enumerate(frames):  # noqa: B007 - count is the number written after the loop
-            a = _check_frame(frame, count, size, path)
-            if writer is None:
-                size = np.asarray(frame).shape[:2]
-                writer = imageio_ffmpeg.write_frames(
-                    str(video_tmp), (a.shape[1], a.shape[0]), fps=float(fps), codec="libx264",
-                    pix_fmt_out="yuv420p", quality=None, macro_block_size=1, ffmpeg_log_level="error",
-                    output_params=["-crf", str(int(crf)), "-preset", preset, "-movflags", "+faststart"],
-                )  # fmt: skip
-                writer.send(None)
-            writer.send(a)
-        if writer is None:
-            raise ParameterError(f"{path}: no frames to write")
-        writer.close()
-        writer = None
-        if audio_path:
-            # the sound on its file's timeline, as load_audio reads it (the frames were made from those samples)
-            _run_ffmpeg(
-                ["-y", "-i", str(video_tmp), "-i", str(audio_path), "-map", "0:v:0", "-map", "1:a:0",
-                 "-c:v", "copy", "-af", f"{TIMELINE_AUDIO},apad", "-c:a", "aac", "-b:a", "160k", "-shortest",
-                 "-movflags", "+faststart", str(part)],
-                what=f"{path} (muxing audio {audio_path})",
-            )  # fmt: skip
-        os.replace(part, path)
+        with atomic_output(path, "part") as part:
+            video_tmp = part_path(path, "video", suffix=".mp4") if audio_path else part
+            try:
+                for count, frame in enumerate(frames):  # noqa: B007 - count is the number written after the loop
+                    a = _check_frame(frame, count, size, path)
+                    if writer is None:
+                        size = np.asarray(frame).shape[:2]
+                        writer = imageio_ffmpeg.write_frames(
+                            str(video_tmp), (a.shape[1], a.shape[0]), fps=float(fps), codec="libx264",
+                            pix_fmt_out="yuv420p", quality=None, macro_block_size=1, ffmpeg_log_level="error",
+                            output_params=["-crf", str(int(crf)), "-preset", preset, "-movflags", "+faststart"],
+                        )  # fmt: skip
+                        writer.send(None)
+                    writer.send(a)
+                if writer is None:
+                    raise ParameterError(f"{path}: no frames to write")
+                writer.close()
+                writer = None
+                if audio_path:
+                    # the sound on its file's timeline, as load_audio reads it (the frames were made from those samples)
+                    _run_ffmpeg(
+                        ["-y", "-i", str(video_tmp), "-i", str(audio_path), "-map", "0:v:0", "-map", "1:a:0",
+                         "-c:v", "copy", "-af", f"{TIMELINE_AUDIO},apad", "-c:a", "aac", "-b:a", "160k", "-shortest",
+                         "-movflags", "+faststart", str(part)],
+                        what=f"{path} (muxing audio {audio_path})",
+                    )  # fmt: skip
+            finally:  # ffmpeg is stopped before atomic_output removes the part file it writes
+                if writer is not None:
+                    try:
+                        writer.close()
+                    except Exception as e:  # noqa: BLE001 - the error that stopped the run is the one to report
+                        logger.debug("%s: closing ffmpeg after an error: %s", path, e)
+                if audio_path:
+                    video_tmp.unlink(missing_ok=True)
     except FacecraftError:
         raise
     except OSError as e:  # ffmpeg stopped reading (imageio-ffmpeg turns the broken pipe into an OSError that went
@@ -181,14 +189,6 @@ def write_mp4(
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise FileFormatError(f"{path}: ffmpeg stopped while writing the video ({reason})") from e
     finally:
-        if writer is not None:
-            try:
-                writer.close()
-            except Exception as e:  # noqa: BLE001 - the error that stopped the run is the one to report
-                logger.debug("%s: closing ffmpeg after an error: %s", path, e)
-        part.unlink(missing_ok=True)
-        if audio_path:
-            video_tmp.unlink(missing_ok=True)
         if audio_tmp is not None:
             audio_tmp.unlink(missing_ok=True)
     logger.info("wrote %s (%d frames at %g fps%s)", path, count + 1, fps, ", with audio" if audio_path else "")
