@@ -43,7 +43,7 @@ import numpy as np
 from facecraft.rigs import EMOTION_INDEX, EMOTIONS
 from facecraft.rigs.errors import FacecraftError, FileFormatError, MissingFileError, ParameterError
 from facecraft.rigs.machine import spawn_pool
-from facecraft.rigs.paths import atomic_output
+from facecraft.rigs.paths import atomic_output, write_text_atomic
 from facecraft.rigs.run_settings import check_run_settings, save_run_settings
 
 from .augment_filter import (
@@ -730,7 +730,7 @@ def augment_dataset(
                     "readers": measured["readers"],
                     "report": reader_report,
                 }
-                (out / READERS).write_text(json.dumps(payload, indent=2))
+                write_text_atomic(out / READERS, json.dumps(payload, indent=2), pid=False)
             for rec in records:
                 crop = rec.pop("crop", None)
                 if rec.get("accepted") and quotas is not None and accepted[rec["target"]] >= quotas[rec["target"]]:

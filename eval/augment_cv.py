@@ -31,6 +31,7 @@ import numpy as np
 from facecraft.rigs import EMOTIONS
 from facecraft.rigs.errors import ParameterError
 from facecraft.rigs.machine import spawn_pool
+from facecraft.rigs.paths import atomic_output
 
 logger = logging.getLogger(__name__)
 
@@ -144,8 +145,9 @@ def _fold_run(job: dict) -> np.ndarray:
     model = FERClassifier.from_pretrained(trained["model_dir"])
     model.shift_logits(shift)
     probs = predict_dataset(model, held).astype(np.float32)
-    np.save(probs_file, probs)
-    np.save(shift_file, shift)
+    for file, values in ((probs_file, probs), (shift_file, shift)):  # whole or not at all: a rerun reuses them
+        with atomic_output(file, pid=False) as part:
+            np.save(part, values)
     return probs
 
 

@@ -64,6 +64,7 @@ from facecraft.rigs import EMOTIONS
 from facecraft.rigs.assets import shared_data_dir
 from facecraft.rigs.errors import MissingFileError, ParameterError
 from facecraft.rigs.machine import spawn_pool
+from facecraft.rigs.paths import write_text_atomic
 
 from .augment_cv import CV_SEEDS
 
@@ -395,7 +396,8 @@ def train_or_reuse(train, val, *, out_dir: Path, model_config, config) -> dict:
         "wall_s": round(time.perf_counter() - t0, 1),
         "cpu_s": round(time.process_time() - c0, 1),
     }
-    done.write_text(json.dumps({"key": key, "training": trained}, indent=2, default=float))
+    # whole or not at all: a torn file stopped the rerun that should reuse this training (a JSONDecodeError)
+    write_text_atomic(done, json.dumps({"key": key, "training": trained}, indent=2, default=float), pid=False)
     return trained
 
 

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from .errors import ParameterError
+from .paths import write_text_atomic
 
 
 def check_run_settings(
@@ -38,6 +39,7 @@ def check_run_settings(
 
 
 def save_run_settings(path: Path, settings: dict) -> None:
-    """Record ``settings`` (JSON values) at ``path``, creating its folder."""
+    """Record ``settings`` (JSON values) at ``path``, creating its folder; written whole or not at all (a run killed
+    while writing it left a torn file that its rerun refused as "unreadable")."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(settings, indent=2))
+    write_text_atomic(path, json.dumps(settings, indent=2), pid=False)

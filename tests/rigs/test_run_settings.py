@@ -19,3 +19,22 @@ def test_a_rerun_with_other_settings_stops_unless_overwritten(tmp_path):
     path.write_text("{broken")
     with pytest.raises(ParameterError, match="unreadable .settings.json"):
         check_run_settings(path, {"emotion": "joy"}, overwrite=False, made="edits")
+
+
+def test_a_run_stopped_while_saving_its_settings_can_be_resumed(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    path = tmp_path / ".settings.json"
+    save_run_settings(path, {"emotion": "anger"})
+    real_write = Path.write_bytes
+
+    def stopped(self, data):
+        real_write(self, data[: len(data) // 2])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Path, "write_bytes", stopped)
+    monkeypatch.setattr(Path, "write_text", lambda self, text, *a, **k: stopped(self, text.encode()))
+    with pytest.raises(KeyboardInterrupt):
+        save_run_settings(path, {"emotion": "anger"})
+    check_run_settings(path, {"emotion": "anger"}, overwrite=False, made="edits")  # was: "unreadable .settings.json"
+    assert [p.name for p in tmp_path.iterdir()] == [".settings.json"]
