@@ -934,13 +934,15 @@ def animate_speech(
 
 
 def transcript_note(meta: dict) -> str | None:
-    """What the Animate tab says about a transcript the procedural animator could not use well, or None."""
+    """What the Animate and Talk tabs say about a transcript they could not use well, or None; ``meta`` holds
+    ``transcript``, ``phones`` and ``transcript_fit`` as :class:`~facecraft.audio2face.teacher.ProceduralAnimator`
+    writes them."""
     from facecraft.audio2face.phonetics import TRANSCRIPT_FIT_MIN
 
     if not meta.get("transcript"):
         return None
     if meta.get("phones") == "recognize":
-        return "the transcript does not fit the speech; the phones were recognised from the sound instead"
+        return "the transcript does not fit the speech, so it was not used: the mouth follows the sound alone"
     fit = meta.get("transcript_fit")
     if fit is not None and fit < TRANSCRIPT_FIT_MIN:
         return "the transcript fits the speech poorly: the mouth follows these words, so check that they were said"
@@ -1020,7 +1022,8 @@ def talking_portrait(
         Which face (0 = largest).
     size, fps : one of :data:`TALK_SIZES` (side of the square video, pixels) and of :data:`TALK_FPS`.
     transcript : str, optional
-        The words spoken: aligned to the speech to close the lips on every /p b m/.
+        The words spoken: aligned to the speech to close the lips on every /p b m/; words that do not fit the
+        speech are passed over with a warning in the message, as the Animate tab does (:func:`transcript_note`).
     emotion, intensity, track : the speech tabs' emotion controls (:func:`speech_emotion`).
     out_dir : folder for the MP4 (default: a fresh :func:`output_dir`).
     progress : callable ``(fraction, what)``, optional
@@ -1033,8 +1036,8 @@ def talking_portrait(
     NoFaceError
         The face is turned too far from frontal (:func:`talk_face_problem`).
     ParameterError, FileFormatError
-        No photo, bad speech (see :func:`check_speech`), a transcript with no words or one that does not fit the
-        speech, an unknown emotion, size or rate.
+        No photo, bad speech (see :func:`check_speech`), a transcript with no words, an unknown emotion, size or
+        rate.
     """
     from facecraft.synth.talk_portrait import talk
 
@@ -1063,7 +1066,7 @@ def talking_portrait(
     )  # fmt: skip
     seconds = time.perf_counter() - t0
     which = f"face {i + 1} of " if len(session.faces) > 1 else ""
-    aligned = ", transcript aligned" if words else ""
+    aligned = ", transcript aligned" if result.phones == "align" else ""
     kept = ", glasses kept on the face" if keep_glasses else ""
     message = (
         f"{which}{session.name} saying {p.name}: {duration:.1f} s of speech -> {result.num_frames} frames at "
@@ -1071,7 +1074,7 @@ def talking_portrait(
     )
     if result.silent:
         message += ". **Warning: no speech heard** (the audio is silence): a still face that blinks"
-    if note := transcript_note({"transcript": words, "phones": "align", "transcript_fit": result.transcript_fit}):
+    if note := transcript_note({"transcript": words, "phones": result.phones, "transcript_fit": result.transcript_fit}):
         message += f". **Warning: {note}**"
     return TalkOutcome(str(result.path), message, result.num_frames, result.fps, seconds, result.silent)
 

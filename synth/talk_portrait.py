@@ -93,7 +93,9 @@ def frame_box(box, image_shape: tuple[int, int], *, framing: float = FRAMING) ->
 class TalkResult:
     """What :func:`talk` wrote: the MP4, its frame count and rate, the curves that drove it, timings (s),
     whether the audio was silence (a still face that blinks: :func:`facecraft.audio2face.postprocess.is_silent`),
-    and how well a transcript fit the speech (``PhoneticResult.fit``; None without a transcript)."""
+    how well a transcript fit the speech (``PhoneticResult.fit``; None without a transcript) and what became of it
+    (``phones``: ``"align"`` when it was aligned and sealed the lips, ``"recognize"`` when it did not fit the speech
+    and the mouth follows the sound alone, as ``facecraft animate`` falls back; None without a transcript)."""
 
     path: Path
     num_frames: int
@@ -104,6 +106,7 @@ class TalkResult:
     render_s: float = 0.0
     silent: bool = False
     transcript_fit: float | None = None
+    phones: str | None = None
 
 
 class TalkingPortrait:
@@ -485,8 +488,12 @@ def _mono(audio, name: str = "audio") -> np.ndarray:
 
 
 def _check_transcript(transcript) -> None:
+    from facecraft.audio2face.phonetics import normalize_transcript
+
     if transcript is not None and (not isinstance(transcript, str) or not transcript.strip()):
         raise ParameterError(f"transcript: expected the words spoken, got {transcript!r}")
+    if transcript is not None and not normalize_transcript(transcript):  # "?!": said before any work
+        raise ParameterError(f"transcript has no words to align: {transcript!r}")
 
 
 def _track_codes(emo, num_frames: int, fps: float) -> np.ndarray | None:
@@ -613,25 +620,31 @@ def talk_curves(
     weights=None,
 ) -> np.ndarray:
     """ARKit curves ``(T, 52)`` at ``fps`` for mono ``audio``: the shipped speech model with blinks, and with
-    the lips sealed on the aligned /p b m/ when a ``transcript`` is given (:func:`seal_bilabials`)."""
+    the lips sealed on the aligned /p b m/ when a ``transcript`` is given (:func:`seal_bilabials`). A transcript that
+    does not fit the speech is passed over with a warning, as ``facecraft animate`` passes it over
+    (:func:`~facecraft.audio2face.phonetics.speech_phones`): the curves are those without one."""
     return _curves_and_fit(audio, sr, fps, emotion, emotion_track, transcript, weights)[0]
 
 
 def _curves_and_fit(
     audio, sr, fps, emotion, emotion_track=None, transcript=None, weights=None
-) -> tuple[np.ndarray, float | None]:
-    """:func:`talk_curves`, and how well the transcript fits the speech (``PhoneticResult.fit``; None without one)."""
+) -> tuple[np.ndarray, float | None, str | None]:
+    """:func:`talk_curves`, how well the transcript fits the speech (``PhoneticResult.fit``; None without one) and
+    how its phones were found (:attr:`TalkResult.phones`)."""
     from facecraft.audio2face.animate import animate_audio, resolve_emotion
 
     emo = resolve_emotion(emotion, emotion_track)
     anim = animate_audio(audio, sr=sr, emotion=emo, fps=fps, weights=weights)
     if transcript is None:
-        return anim.curves, None
-    from facecraft.audio2face.phonetics import align_transcript
+        return anim.curves, None, None
+    from facecraft.audio2face.phonetics import speech_phones
 
     _check_transcript(transcript)
-    aligned = align_transcript(audio, sr, transcript=transcript)
-    return seal_bilabials(anim.curves, aligned.phones, fps), aligned.fit
+    # the procedural animator's rule: aligned, or recognised from the sound with a warning where it does not fit
+    found = speech_phones(audio, sr, transcript=transcript)
+    if found.method != "align":  # recognised phones are not sure enough to seal the lips on: the curves as they are
+        return anim.curves, None, found.method
+    return seal_bilabials(anim.curves, found.phones, fps), found.fit, found.method
 
 
 def talk(
@@ -666,7 +679,8 @@ def talk(
     emotion, emotion_track : optional
         Anything :func:`facecraft.rigs.emotion_space.parse_emotion` takes (``"happiness:0.7"``, a track JSON).
     transcript : str, optional
-        The words spoken: forced-aligned, to seal the lips on every /p b m/.
+        The words spoken: forced-aligned, to seal the lips on every /p b m/. Words that do not fit the speech are
+        passed over with a warning (``TalkResult.phones`` ``"recognize"``), as ``facecraft animate`` does.
     fps : 25 or 30
     size : int or None
         Side of the square video in pixels (None: the photo's own size and framing).
@@ -731,7 +745,7 @@ def talk(
     if portrait.emotion is not None and isinstance(emo, EmotionCode):
         emo = speech_style(emo)  # what the face shows is in the photo; the speech takes the emotion's style
     t1 = time.perf_counter()
-    curves, fit = _curves_and_fit(y, SAMPLE_RATE, fps, emo, transcript=transcript)
+    curves, fit, phones = _curves_and_fit(y, SAMPLE_RATE, fps, emo, transcript=transcript)
     t2 = time.perf_counter()
     frames = portrait.frames(curves, fps, audio=y, emotions=_track_codes(emo, len(curves), fps))
     if progress:
@@ -743,4 +757,4 @@ def talk(
     logger.info("talk: %s, %d frames at %g fps (analysis %.1f s, curves %.1f s, render+encode %.1f s)",
                 path, len(curves), fps, t1 - t0, t2 - t1, t3 - t2)  # fmt: skip
     silent = is_silent(audio_peak(y))
-    return TalkResult(Path(path), len(curves), fps, curves, t1 - t0, t2 - t1, t3 - t2, silent, fit)
+    return TalkResult(Path(path), len(curves), fps, curves, t1 - t0, t2 - t1, t3 - t2, silent, fit, phones)

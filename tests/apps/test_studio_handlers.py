@@ -507,7 +507,7 @@ def test_the_animate_tab_says_when_a_transcript_does_not_fit():
     assert h.transcript_note({"transcript": "hello", "phones": "align", "transcript_fit": -12.0}) is None
     poor = {"transcript": "hi", "phones": "align", "transcript_fit": -50.0}
     assert "fits the speech poorly" in h.transcript_note(poor)
-    assert "recognised from the sound" in h.transcript_note({"transcript": "hi", "phones": "recognize"})
+    assert "not used: the mouth follows the sound" in h.transcript_note({"transcript": "hi", "phones": "recognize"})
 
 
 def test_animate_speech_rejects_bad_audio(speech_wav, tmp_path, monkeypatch):
@@ -704,6 +704,15 @@ def test_the_talk_tab_says_when_a_transcript_fits_poorly(sample, models, spoken_
     out = h.talking_portrait(sample, spoken_wav, size=256, transcript="Tim sold a cup.", models=models,
                              out_dir=tmp_path)  # fmt: skip
     assert "**Warning: the transcript fits the speech poorly" in out.message
+
+
+def test_the_talk_tab_passes_over_a_transcript_that_does_not_fit(sample, models, spoken_wav, tmp_path):
+    # the Talk tab refused a transcript that did not fit the speech ("... does not fit the speech") where the Animate
+    # tab made the animation and warned: both now make it and say the words were not used
+    wrong = "Peter Piper picked a peck of pickled peppers. " * 3
+    out = h.talking_portrait(sample, spoken_wav, size=256, transcript=wrong, models=models, out_dir=tmp_path)
+    assert Path(out.video).is_file() and "transcript aligned" not in out.message
+    assert "**Warning: the transcript does not fit the speech, so it was not used" in out.message
 
 
 def test_the_talk_tab_can_keep_glasses_on_the_face(sample, models, spoken_wav, tmp_path, monkeypatch):

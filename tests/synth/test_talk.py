@@ -222,6 +222,23 @@ def test_stream_equals_offline(portrait, speech_wav):
     assert (np.abs(offline[-1].astype(int) - tinted) > 3).mean() > 0.005
 
 
+def test_a_transcript_that_does_not_fit_is_passed_over_as_animate_does(speech_wav, caplog):
+    # talk raised "the transcript ... does not fit the speech" where facecraft animate (and the studio's Animate tab)
+    # fell back with a warning: talk now passes the words over with the same warning, the curves as without them
+    import logging
+
+    from facecraft.audio2face.audio import load_audio
+    from facecraft.synth.talk_portrait import _curves_and_fit, talk_curves
+
+    y, sr = load_audio(speech_wav)
+    y = y[: int(1.0 * sr)]
+    wrong = "Peter Piper picked a peck of pickled peppers. " * 3  # far too many words for a second of speech
+    with caplog.at_level(logging.WARNING, logger="facecraft.audio2face.phonetics"):
+        curves, fit, phones = _curves_and_fit(y, sr, 25, None, transcript=wrong)
+    assert phones == "recognize" and fit is None and "does not fit the speech" in caplog.text
+    np.testing.assert_array_equal(curves, talk_curves(y, sr=sr, fps=25))
+
+
 def test_stream_keeps_a_tongue_behind_the_teeth_out_of_the_frames(portrait, monkeypatch):
     """A model's small tongueOut leak is cleared as offline clears it (it would push the lower lip open)."""
     from facecraft.audio2face import stream
