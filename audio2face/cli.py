@@ -58,7 +58,7 @@ def register(subparsers) -> None:
         default=None,
         help="output frame rate (default 60 for .csv, the iPhone's Live Link Face rate; 30 otherwise)",
     )
-    p.add_argument("--video", help="also write an MP4 preview here")
+    p.add_argument("--video", help="also write an MP4 preview here (.mp4 is added to a name without an ending)")
     p.add_argument("--mode", choices=("learned", "procedural"), default="learned", help="model (default) or rules")
     p.add_argument("--weights", help="a trained model (.safetensors or folder) instead of the shipped weights")
     p.add_argument("--no-blink", action="store_true", help="do not add procedural blinks")
@@ -243,6 +243,13 @@ def _animate(args: argparse.Namespace) -> int:
             raise ParameterError("--video takes a single input and an output file, not a batch")
         return _animate_batch(args, options)
     out = Path(args.output)
+    if args.video:
+        from facecraft.rigs.video import video_output
+
+        video = str(video_output(args.video))
+        if video != args.video:
+            print(f"--video {args.video} has no ending: writing the preview as {video}")
+        args.video = video
     if args.format and out.suffix.lower() != f".{args.format}":
         raise ParameterError(f"--format {args.format} does not match the output {out} (extension {out.suffix!r})")
     with seekable_audio(args.input[0]) as audio:  # a named pipe or /dev/stdin is copied first: the readers seek

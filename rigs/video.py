@@ -68,6 +68,16 @@ def _run_ffmpeg(args: list[str], *, what: str) -> subprocess.CompletedProcess:
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov")
 
 
+def video_output(path: str | os.PathLike) -> Path:
+    """A video output as a user names it: ``path`` as given, or with ``.mp4`` added where it has no ending at all
+    (``-o talking`` writes ``talking.mp4``; the caller says so). A folder, or a name with another ending (``.gif``),
+    is left for :func:`check_video_path` to refuse."""
+    path = Path(path)
+    if path.suffix or path.is_dir() or not path.name:
+        return path
+    return path.with_name(path.name + VIDEO_SUFFIXES[0])
+
+
 def check_video_path(path: str | os.PathLike, *, inputs: Iterable[object] = ()) -> Path:
     """``path`` as a Path when a video can be written there, else an error, checked before any rendering (a
     ``.gif`` used to fail in ffmpeg after the whole render, an unwritable folder with a broken pipe): its ending

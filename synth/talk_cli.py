@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("photo", help="a portrait photo (jpg, png, ...)")
     p.add_argument("audio", help="the speech (wav, flac, mp3, ...); silence gives a still, blinking face")
-    p.add_argument("-o", "--output", required=True, help="the MP4 to write")
+    p.add_argument("-o", "--output", required=True, help="the MP4 to write (.mp4 is added to a name without an ending)")
     emo = p.add_mutually_exclusive_group()
     emo.add_argument("--emotion", help=f"the emotion while speaking: {EMOTION_ARG_HELP} (e.g. happiness:0.6)")
     emo.add_argument("--emotion-track", help=f"the emotion changing over time: {TRACK_ARG_HELP}")
@@ -49,11 +49,13 @@ def _cmd_talk(args: argparse.Namespace) -> int:
 
     from facecraft.rigs.emotion_space import parse_emotion, parse_emotion_track
     from facecraft.rigs.errors import MissingFileError
-    from facecraft.rigs.video import check_video_path
+    from facecraft.rigs.video import check_video_path, video_output
 
     from .talk_portrait import talk
 
-    out = check_video_path(args.output, inputs=(args.photo, args.audio))
+    out = check_video_path(video_output(args.output), inputs=(args.photo, args.audio))
+    if str(out) != args.output:
+        print(f"-o {args.output} has no ending: writing the video as {out}")
     for label, path in (("photo", args.photo), ("audio", args.audio)):
         if not Path(path).is_file():
             raise MissingFileError(f"{label} not found: {path}")

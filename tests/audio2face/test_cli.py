@@ -30,6 +30,20 @@ def test_animate_command(tmp_path, capsys):
         assert any(v.ndim == 2 and v.shape[-1] == 52 for v in (z[k] for k in z.files))
 
 
+def test_animate_writes_a_preview_named_without_an_ending_as_mp4(tmp_path, capsys):
+    # `--video preview` was refused after nothing was written ("a video is written as .mp4, ... got ''")
+    from facecraft.rigs.video import probe_video
+
+    wav = tmp_path / "line.wav"
+    sf.write(wav, fake_speech(0)[0][:16000], 16000)
+    tiny_model().save_pretrained(tmp_path / "m")
+    out, preview = tmp_path / "line.npz", tmp_path / "preview"
+    assert main(["animate", str(wav), "-o", str(out), "--video", str(preview), "--weights", str(tmp_path / "m")]) == 0
+    assert probe_video(tmp_path / "preview.mp4").frames == 30 and not preview.exists()
+    said = capsys.readouterr().out
+    assert "has no ending: writing the preview as" in said and f"wrote {tmp_path / 'preview.mp4'}" in said
+
+
 def test_animate_command_errors_are_reported(tmp_path, capsys):
     bad = tmp_path / "notes.wav"
     bad.write_text("not audio at all\n" * 10)

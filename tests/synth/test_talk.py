@@ -6,6 +6,7 @@ import argparse
 import shutil
 import subprocess
 from dataclasses import replace
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -287,6 +288,28 @@ def test_cli_writes_video_with_sound(tmp_path, astronaut, speech_wav):
     duration = sf.info(speech_wav).duration
     assert info.has_audio and (info.width, info.height) == (256, 256)
     assert abs(info.frames - duration * 25) <= 2
+
+
+def test_cli_writes_an_output_without_an_ending_as_mp4(tmp_path, monkeypatch, capsys):
+    # `facecraft talk PHOTO SPEECH -o out` was refused ("a video is written as .mp4, .m4v, .mov (H.264), got ''")
+    from facecraft.synth import talk_cli, talk_portrait
+
+    photo, speech = tmp_path / "face.png", tmp_path / "line.wav"
+    photo.write_bytes(b"png"), speech.write_bytes(b"wav")  # only their presence is checked before talk
+    written = []
+
+    def talk(photo, audio, out_mp4, **kw):
+        written.append(out_mp4)
+        return talk_portrait.TalkResult(Path(out_mp4), 25, 25.0, np.zeros((25, 52)))
+
+    monkeypatch.setattr(talk_portrait, "talk", talk)
+    parser = argparse.ArgumentParser()
+    talk_cli.register(parser.add_subparsers())
+    args = parser.parse_args(["talk", str(photo), str(speech), "-o", str(tmp_path / "out")])
+    assert args.func(args) == 0 and written == [tmp_path / "out.mp4"]
+    assert f"has no ending: writing the video as {tmp_path / 'out.mp4'}" in capsys.readouterr().out
+    with pytest.raises(ParameterError, match="a video is written as"):  # another ending is still refused
+        args.func(parser.parse_args(["talk", str(photo), str(speech), "-o", str(tmp_path / "out.gif")]))
 
 
 def test_bad_audio_and_arguments(tmp_path, astronaut, portrait):
