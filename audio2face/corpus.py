@@ -32,7 +32,7 @@ import numpy as np
 
 from facecraft.rigs import EMOTIONS
 from facecraft.rigs.errors import FileFormatError, MissingFileError, OptionalDependencyError, ParameterError
-from facecraft.rigs.paths import atomic_output, write_text_atomic
+from facecraft.rigs.paths import DEFAULT_NAME_MAX, atomic_output, fit_stem, write_text_atomic
 
 from .audio import SAMPLE_RATE, load_audio, resample
 
@@ -284,8 +284,11 @@ class CorpusSpec:
 
 
 def item_id(sentence_index: int, voice: str, aug: str) -> str:
-    v = voice.replace(":", "_").replace("+", "-")
-    return f"s{sentence_index:04d}_{v}_{aug}"
+    """File stem of an item: sentence, voice and augmentation; a voice spec long enough to pass the file system's
+    name limit with ``.npz`` (a flite voice file's path) is cut to fit with a hash (:func:`fit_stem`), and a
+    slash in it is no folder."""
+    v = voice.replace(":", "_").replace("+", "-").replace("/", "-").replace("\\", "-")
+    return fit_stem(f"s{sentence_index:04d}_{v}_{aug}", DEFAULT_NAME_MAX - len(".npz"))
 
 
 def _phones_to_array(phones) -> tuple[np.ndarray, np.ndarray]:

@@ -27,6 +27,7 @@ import numpy as np
 
 from facecraft.rigs import EMOTIONS
 from facecraft.rigs.errors import MissingFileError, ParameterError
+from facecraft.rigs.paths import DEFAULT_NAME_MAX, fit_stem
 
 from .audio import SAMPLE_RATE, load_audio
 from .corpus import AUGMENTATIONS, Augmentation, align, phones_from_arrays, write_item, write_manifest
@@ -77,8 +78,10 @@ def _safe(name: str) -> str:
 
 
 def real_item_id(recording: Recording, augmentation: str) -> str:
-    """File stem of a recording's item: speaker, clip and augmentation (unique within a source tree)."""
-    return f"real_{_safe(recording.speaker)}_{_safe(recording.path.stem)}_{augmentation}"
+    """File stem of a recording's item: speaker, clip and augmentation (unique within a source tree); one that would
+    pass the file system's name limit with ``.npz`` is cut to fit with a hash of the whole (:func:`fit_stem`)."""
+    stem = f"real_{_safe(recording.speaker)}_{_safe(recording.path.stem)}_{augmentation}"
+    return fit_stem(stem, DEFAULT_NAME_MAX - len(".npz"))
 
 
 def build_real_corpus(

@@ -43,7 +43,7 @@ import numpy as np
 from facecraft.rigs import EMOTION_INDEX, EMOTIONS
 from facecraft.rigs.errors import FacecraftError, FileFormatError, MissingFileError, ParameterError
 from facecraft.rigs.machine import spawn_pool
-from facecraft.rigs.paths import atomic_output, write_text_atomic
+from facecraft.rigs.paths import DEFAULT_NAME_MAX, atomic_output, fit_stem, write_text_atomic
 from facecraft.rigs.run_settings import check_run_settings, save_run_settings
 
 from .augment_filter import (
@@ -490,13 +490,15 @@ def _file_name(record: dict, folders: Mapping[str, str] | None = None) -> str:
     """``<target folder>/<source id>_<target><k>.png``: the whole id (a FER2013 CSV's ``fer2013.csv:18`` keeps
     its row; dropping everything after the last dot gave every row one name), less an image file's ending. Letters
     of any script are kept; an id whose spaces or punctuation had to be replaced gets a short hash of itself, so that
-    ``a b.jpg`` and ``a_b.jpg`` do not write one file."""
+    ``a b.jpg`` and ``a_b.jpg`` do not write one file. An id too long for a file name (a deep photo path) is cut to
+    fit with a hash of the whole (:func:`~facecraft.rigs.paths.fit_stem`)."""
     source = re.sub(r"\.(png|jpe?g|bmp|gif|tiff?|webp|ppm|pgm)$", "", record["source"], flags=re.IGNORECASE)
     stem = re.sub(r"[^\w.-]+", "_", source).strip("_")
     if stem != re.sub(r"[/:]", "_", source):  # the folder's slash and a CSV row's colon alone are kept as before
         stem += "_" + hashlib.sha1(record["source"].encode()).hexdigest()[:8]
     folder = (folders or {}).get(record["target"], record["target"])
-    return f"{folder}/{stem}_{record['target']}{record['variant']}.png"
+    ending = f"_{record['target']}{record['variant']}.png"
+    return f"{folder}/{fit_stem(stem, DEFAULT_NAME_MAX - len(ending.encode()))}{ending}"  # a long path: cut, hashed
 
 
 def write_crop(

@@ -4,7 +4,8 @@ Every writer that adds to an output's name (``.{stem}.part-{pid}.mp4``, ``.{stem
 with :func:`part_path`: an output named near the file system's limit (255 bytes on ext4, XFS, btrfs, APFS) is a
 valid name, but one with a few more bytes added failed with "File name too long". A writer that completes its output
 with a rename uses :func:`atomic_output` (or :func:`write_text_atomic` / :func:`write_bytes_atomic`), so a killed or
-failed run never leaves half a file under the output's name (a resumable run would skip it as done). Imports only the
+failed run never leaves half a file under the output's name (a resumable run would skip it as done). A name built
+from a long input (a corpus item, an augmentation crop) is cut to fit by :func:`fit_stem`. Imports only the
 standard library.
 """
 
@@ -46,11 +47,7 @@ def part_path(path: str | os.PathLike, tag: str, *, suffix: str | None = None, p
     limit = name_max(folder)
     if len(os.fsencode(name)) <= limit:
         return path.with_name(name)
-    mark = "~" + hashlib.sha1(os.fsencode(path.stem)).hexdigest()[:12]
-    stem = path.stem
-    while stem and len(os.fsencode(f".{stem}{mark}{ending}")) > limit:
-        stem = stem[:-1]
-    return path.with_name(f".{stem}{mark}{ending}")
+    return path.with_name(f".{fit_stem(path.stem, limit - len(os.fsencode('.' + ending)))}{ending}")
 
 
 @contextmanager
@@ -83,3 +80,19 @@ def write_text_atomic(
     """``Path(path).write_text(text)`` through :func:`atomic_output` (``encoding`` UTF-8 unless told; newlines
     kept as given); returns the path."""
     return write_bytes_atomic(path, text.encode(encoding), tag, pid=pid)
+
+
+def fit_stem(stem: str, room: int = DEFAULT_NAME_MAX) -> str:
+    """A name's stem that fits in ``room`` bytes (as the file system encodes it): ``stem`` itself where it fits, else
+    cut (at a character, never inside one) with ``~`` and a hash of the whole stem added, so two long names that
+    start alike stay apart. A writer that builds a file name from a long input (a corpus item from a voice spec,
+    an augmentation crop from a photo's path) passes the room its ending leaves: ``fit_stem(stem, 255 - 4)`` for
+    ``{stem}.npz``. Raises ValueError where ``room`` cannot hold the hash."""
+    if len(os.fsencode(stem)) <= room:
+        return stem
+    mark = "~" + hashlib.sha1(os.fsencode(stem)).hexdigest()[:12]
+    if len(mark) > room:
+        raise ValueError(f"a file name's stem needs at least {len(mark)} bytes, {room} left")
+    while stem and len(os.fsencode(stem + mark)) > room:
+        stem = stem[:-1]
+    return stem + mark

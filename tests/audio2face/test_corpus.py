@@ -144,3 +144,13 @@ def test_a_retarget_that_cannot_write_keeps_the_item_and_leaves_no_part_file(tmp
     assert cp.retarget_corpus(tmp_path, progress=False) == {"retargeted": 0, "failed": 1}
     assert path.read_bytes() == before  # the item as it was
     assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.jsonl", path.name]  # was: s0000_...tmp.npz left
+
+
+def test_item_names_from_long_voice_specs_fit_a_file_name(tmp_path):
+    # a flite voice given as a long path made an item name past 255 bytes (and a slash in it): "File name too long"
+    long, other = "flite:/voices/" + "v" * 300 + "/slt.flitevox", "flite:/voices/" + "v" * 300 + "/awb.flitevox"
+    names = {cp.item_id(3, voice, "clean") for voice in (long, other)}
+    assert len(names) == 2 and all("/" not in n and len(f"{n}.npz".encode()) <= 255 for n in names)
+    for n in names:
+        (tmp_path / f"{n}.npz").write_bytes(b"")  # a name the file system takes
+    assert cp.item_id(3, "espeak:en-us+f2:160:50", "clean") == "s0003_espeak_en-us-f2_160_50_clean"  # as before

@@ -103,3 +103,13 @@ def test_augmentations_drawn_do_not_depend_on_where_the_source_lies(tmp_path, sp
         cr.build_real_corpus(folder, tmp_path / f"c{i}", augmentations_per_clip=2, progress=False)
         names.append(sorted(p.name for p in (tmp_path / f"c{i}").glob("*.npz")))
     assert names[0] == names[1] and len(names[0]) == 8
+
+
+def test_item_names_of_long_clip_names_fit_a_file_name(tmp_path):
+    # a clip named near the limit gave "real_{speaker}_{clip}_{augmentation}.npz" past 255 bytes
+    recs = [cr.Recording(Path(f"{'x' * 240}{k}.wav"), "hello", "speaker") for k in "ab"]
+    names = {cr.real_item_id(r, "clean") for r in recs}
+    assert len(names) == 2 and all(len(f"{n}.npz".encode()) <= 255 for n in names)
+    for n in names:
+        (tmp_path / f"{n}.npz").write_bytes(b"")
+    assert cr.real_item_id(cr.Recording(Path("a.wav"), "hi", "s1"), "noise") == "real_s1_a_noise"  # as before

@@ -274,6 +274,19 @@ def test_every_accepted_variant_gets_its_own_file_name():
     assert _file_name(photo) == "fear/faces_9_1_3_2017.jpg.chip_fear1.png"  # as before for image files
 
 
+def test_crop_names_from_long_source_paths_fit_a_file_name(tmp_path):
+    # a photo deep in folders with long names gave a crop name past 255 bytes: "File name too long"
+    from facecraft.eval.augment import _file_name
+
+    rows = [{"source": f"{'folder/' * 40}photo{k}.jpg", "target": "happiness", "variant": 2} for k in "ab"]
+    names = {_file_name(r) for r in rows}
+    assert len(names) == 2 and all(n.startswith("happiness/") and n.endswith("_happiness2.png") for n in names)
+    for n in names:
+        assert len(n.split("/", 1)[1].encode()) <= 255
+        (tmp_path / n).parent.mkdir(exist_ok=True)
+        (tmp_path / n).write_bytes(b"")
+
+
 def test_sources_whose_names_differ_only_in_characters_a_file_name_cannot_keep_get_their_own_files():
     from facecraft.eval.augment import _file_name
 

@@ -7,7 +7,14 @@ import os
 import numpy as np
 import pytest
 
-from facecraft.rigs.paths import atomic_output, name_max, part_path, write_bytes_atomic, write_text_atomic
+from facecraft.rigs.paths import (
+    atomic_output,
+    fit_stem,
+    name_max,
+    part_path,
+    write_bytes_atomic,
+    write_text_atomic,
+)
 
 
 def test_part_files_of_long_names_fit_and_stay_apart(tmp_path):
@@ -105,3 +112,12 @@ def test_a_suffix_other_than_the_outputs(tmp_path):
     with atomic_output(out, suffix=".npy") as part:
         np.save(part, np.zeros(1))
     assert np.load(out).tolist() == [0.0] and _hidden(tmp_path) == []
+
+
+def test_a_long_stem_is_cut_to_fit_with_a_hash_and_a_short_one_is_kept():
+    assert fit_stem("clip", 251) == "clip"
+    a, b = fit_stem("é" * 200 + "a", 251), fit_stem("é" * 200 + "b", 251)  # 401 bytes, two bytes a letter
+    assert a != b and all(len(s.encode()) <= 251 and s.startswith("é" * 100) and "~" in s for s in (a, b))
+    assert a.encode().decode() == a  # cut at a letter, never inside one
+    with pytest.raises(ValueError, match="needs at least 13 bytes"):
+        fit_stem("x" * 20, 5)
