@@ -8,11 +8,11 @@ Blinks, which speech does not predict, are added procedurally (seeded) unless ``
 speech-driven head motion and gaze with saccades (:mod:`facecraft.audio2face.head_motion`) unless
 ``head=False`` / ``gaze=False``. ``tongueOut`` is kept only where the tongue shows past the teeth
 (:func:`tongue_where_visible`). A silent input yields a neutral face (no speech motion, a still head and
-eyes; blinks only). Very quiet speech is raised to -30 dBFS before either mode reads it, by one gain for the whole
-clip or file (a long file's blocks too: :class:`~facecraft.audio2face.postprocess.LevelledBlocks`); a live stream
-raises it by a running estimate (:class:`~facecraft.audio2face.postprocess.RunningLevel`). These rules, and the
-closure priority applied to every model output, live in :mod:`facecraft.audio2face.postprocess` (shared with
-streaming).
+eyes; blinks only). Speech is brought to the level the model was trained at before either mode reads it, by one
+gain for the whole clip or file (a long file's blocks too: :class:`~facecraft.audio2face.postprocess.LevelledBlocks`);
+a live stream levels it by a running estimate (:class:`~facecraft.audio2face.postprocess.RunningLevel`). These
+rules, and the closure priority applied to every model output, live in :mod:`facecraft.audio2face.postprocess`
+(shared with streaming).
 
 Emotion arguments take every form of :func:`facecraft.rigs.emotion_space.parse_emotion` (a name,
 ``NAME:INTENSITY``, AU / ARKit weights, a few words, an EmotionCode, an EmotionTrack or its JSON file, codes)
@@ -59,7 +59,7 @@ from .postprocess import (
     audio_peak,
     finish_model_curves,
     is_silent,
-    level_quiet,
+    level_speech,
     neutral_if_silent,
     speech_residual_names,
     split_emotion_codes,
@@ -285,7 +285,7 @@ def animate_audio(
         raise ParameterError("flame_embedding (--flame-embedding) needs flame_model (--flame-model)")
     flame = None if flame_model is None else load_flame(flame_model, flame_embedding)
     peak = audio_peak(y)
-    y, gain_db = level_quiet(y, sr=sr)  # both modes, and the head, read a quiet line raised to QUIET_PEAK_DB
+    y, gain_db = level_speech(y, sr=sr)  # both modes, and the head, read speech at the level the model knows
     if mode == "procedural":
         from .teacher import ProceduralAnimator
 
@@ -337,11 +337,15 @@ def _mark_silence(anim: FaceAnimation, peak: float) -> FaceAnimation:
 
 
 def _mark_levelled(anim: FaceAnimation, peak: float, gain_db: float) -> FaceAnimation:
-    """Record in ``anim.meta["levelled"]`` that a quiet recording (peak ``peak``) was raised by ``gain_db``
-    (:func:`~facecraft.audio2face.postprocess.level_quiet`), so that callers can tell the user to check it."""
-    if gain_db > 0:
+    """Record in ``anim.meta["levelled"]`` that a very quiet recording (peak ``peak`` below
+    :data:`~facecraft.audio2face.postprocess.QUIET_PEAK_DB`) was raised by ``gain_db``
+    (:func:`~facecraft.audio2face.postprocess.level_speech`), so that callers can tell the user to check it; the
+    gain of every levelled input is ``meta["level_gain_db"]``."""
+    if gain_db:
+        anim.meta["level_gain_db"] = round(float(gain_db), 1)
+    if gain_db > 0 and 20 * np.log10(max(peak, 1e-30)) < QUIET_PEAK_DB:
         anim.meta["levelled"] = (f"very quiet recording (peak {20 * np.log10(peak):.0f} dBFS): raised by "
-                                 f"{gain_db:.0f} dB to {QUIET_PEAK_DB:.0f} dBFS for the animation")  # fmt: skip
+                                 f"{gain_db:.0f} dB to the speech level of the model's training")  # fmt: skip
     return anim
 
 
@@ -383,7 +387,7 @@ def animate_stream_file(
     are not run here (:func:`animate_file` retargets to a given FLAME model instead). ``progress`` shows a bar
     (stderr) in seconds of audio done: an hour-long file took a minute without a word. ``on_block``, when given,
     is called with each block of samples as it is read (:class:`BlockLoudness`'s ``add``), raised as the model
-    reads it. A quiet file is raised by the whole file's gain, as :func:`animate_audio` raises a clip
+    reads it. A file is levelled by the whole file's gain, as :func:`animate_audio` levels a clip
     (:class:`~facecraft.audio2face.postprocess.LevelledBlocks`; ``meta["levelled"]`` says so).
     """
     from .stream import StreamingAnimator
@@ -422,7 +426,7 @@ def _procedural_stream_file(
 
     animator = ProceduralAnimator(fps=fps, blink=blink)
     block_s = max(1.0, float(round(BLOCK_S)))  # the teacher's own rounding: blocks of whole frames
-    blocks = LevelledBlocks(path, block_seconds=block_s, progress=progress)  # a quiet file raised as a clip is
+    blocks = LevelledBlocks(path, block_seconds=block_s, progress=progress)  # levelled as a clip is
     anim = animator.animate_file(path, transcript=transcript, emotion=emotion, block_seconds=block_s, progress=progress,
                                  on_block=on_block, blocks=blocks)  # fmt: skip
     anim.curves = tongue_where_visible(anim.curves)

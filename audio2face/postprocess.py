@@ -18,10 +18,10 @@ Speech does not predict blinks, and a model knows no phones, so these rules are 
   fitted on training clips by :func:`facecraft.audio2face.calibrate.opening_gains`), so shut frames stay shut;
 * **blinks**: a seeded, natural-rate blink track on ``eyeBlink``; ``eyeWide`` yields while the lids close;
 * **silence**: audio whose peak is below :data:`SILENCE_PEAK` gives a neutral face;
-* **quiet recordings**: speech whose peak is below :data:`QUIET_PEAK_DB` (silence aside) is raised to that level
-  before either mode reads it (:func:`level_quiet`): a line recorded at -55 dBFS barely moved the mouth (jawOpen
-  0.06) where the same line at -20 dBFS opened it to 0.35; a steady noise floor or hum is never raised. One rule
-  (:func:`quiet_gain_db`) for a clip, a long file read in blocks (:class:`LevelledBlocks`, the same gain) and a live
+* **recording level**: speech is brought to the active level the model was trained at (:data:`TARGET_ACTIVE_DB`)
+  before either mode reads it (:func:`level_speech`, raised or lowered): the mouth opened less the quieter the
+  recording (a line at -55 dBFS barely moved it); silence and a steady noise floor or hum are never raised. One rule
+  (:func:`speech_gain_db`) for a clip, a long file read in blocks (:class:`LevelledBlocks`, the same gain) and a live
   stream (:class:`RunningLevel`, a running estimate of it);
 * **emotion overlay**: the learned model was trained on the emotion categories alone; what a code says beyond
   them (a user's own AUs, ARKit weights or words: the code's residual) is added to the channels an emotion
@@ -82,18 +82,26 @@ MODEL_CLOSURE_PRESS = weights_closure_press(Path(__file__).with_name("default_a2
 BLINKS_PER_MINUTE = 17.0
 BLINK_SECONDS = (0.12, 0.35)
 SILENCE_PEAK = 1e-4  # audio whose absolute peak stays below this is silence (a neutral face)
-# Speech peaking below QUIET_PEAK_DB (dBFS) is raised to it before it is animated: the model's mouth shrinks below it
-# (jawOpen 95th percentile on an espeak line: 0.35 at -20 dBFS, 0.30 at -30, 0.20 at -40, 0.05 at -50) and the
-# procedural mode loses its phones and voicing (0 at -55); above it a recording keeps its own level (a louder line
-# still opens wider). Audio whose 20 ms levels span less than STEADY_RANGE_DB (95th minus 10th percentile) is a
-# steady noise floor or hum, not speech, and is left as it is (real speech clips span 23-48 dB, white noise 1 dB).
+# Speech is brought to the active level (active_level_db) the model was trained at before either mode reads it: the
+# model's mouth grew with the level (mean jawOpen in the speech of real clips: 0.14 at -1 dBFS peak, 0.12 at -12,
+# 0.10 at -30) and the procedural mode lost phones at low levels. TARGET_ACTIVE_DB is the active level of the
+# training voices' clean audio (corpus.TRAIN_VOICES: -20.9 dB; their augmented copies -27 to -31 dB; the real clips
+# the bench reads -22 dB on average). Gains are held within -MAX_CUT_DB .. +MAX_RAISE_DB. Audio whose 20 ms levels
+# span less than STEADY_RANGE_DB (95th minus 10th percentile) is a steady noise floor or hum, not speech, and is left
+# as it is (real speech clips span 23-48 dB, white noise 1 dB).
+TARGET_ACTIVE_DB = -21.0
+ACTIVE_RANGE_DB = 20.0  # readings this far below the 95th percentile still count as speech (active_level_db)
+MAX_RAISE_DB = 50.0
+MAX_CUT_DB = 20.0
+# Speech peaking below QUIET_PEAK_DB (dBFS) is reported when levelled (meta["levelled"]): a very quiet take is worth a
+# look; a normal one is levelled without a word.
 QUIET_PEAK_DB = -30.0
 STEADY_RANGE_DB = 15.0
-LEVEL_READING_S = 0.02  # seconds of audio per level reading (level_range_db)
-# A live stream (RunningLevel) checks the span of the last STREAM_LEVEL_WINDOW_S of readings, and raises quiet speech
-# STREAM_LEVEL_SETTLE_S after that span first reached STEADY_RANGE_DB (about a syllable: its peak is known by then).
+LEVEL_READING_S = 0.02  # seconds of audio per level reading
+# A live stream (RunningLevel) tells speech from a steady floor by the span of the last STREAM_LEVEL_WINDOW_S of
+# readings.
 STREAM_LEVEL_WINDOW_S = 2.0
-STREAM_LEVEL_SETTLE_S = 0.3
+STREAM_LEVEL_BIN_DB = 0.25  # its histogram of the readings heard (RunningLevel)
 
 
 def yield_lip_lift(curves: np.ndarray, closure: np.ndarray) -> np.ndarray:
@@ -274,41 +282,50 @@ def _spread_db(db: np.ndarray) -> float:
     return float(np.percentile(db, 95) - np.percentile(db, 10)) if len(db) >= 2 else 0.0
 
 
-def level_range_db(y: np.ndarray, *, sr: int = SAMPLE_RATE) -> float:
-    """How far the level of ``y`` (at ``sr`` Hz) moves: the 95th minus the 10th percentile of its 20 ms RMS levels in
-    dB (0 for audio shorter than two readings). Speech (syllables, pauses) spans 20 dB or more, a noise floor ~1 dB."""
-    return _spread_db(_readings_db(np.asarray(y).reshape(-1), _reading_size(sr)))
+def active_level_db(db: np.ndarray) -> float:
+    """The active speech level (dB) of 20 ms level readings ``db``: the power mean of the readings within
+    :data:`ACTIVE_RANGE_DB` of their 95th percentile (the syllables, not the pauses; one click is one reading and
+    moves neither the percentile nor the mean much). -inf for no readings."""
+    if len(db) == 0:
+        return float("-inf")
+    active = db[db >= np.percentile(db, 95) - ACTIVE_RANGE_DB]
+    return float(10.0 * np.log10(np.mean(10.0 ** (active / 10.0))))
 
 
-def quiet_gain_db(peak: float, range_db: float) -> float:
-    """The levelling rule, once for every path: the gain (dB) that raises audio of absolute peak ``peak`` whose 20 ms
-    levels span ``range_db`` (:func:`level_range_db`) to :data:`QUIET_PEAK_DB`; 0 for silence (:func:`is_silent`), for
-    audio already that loud, and for a steady noise floor or hum (a span under :data:`STEADY_RANGE_DB`)."""
-    if is_silent(peak) or 20.0 * np.log10(peak) >= QUIET_PEAK_DB or range_db < STEADY_RANGE_DB:
+def _gain_to_target(active_db: float) -> float:
+    return float(np.clip(TARGET_ACTIVE_DB - active_db, -MAX_CUT_DB, MAX_RAISE_DB))
+
+
+def speech_gain_db(peak: float, db: np.ndarray) -> float:
+    """The levelling rule, once for every path: the gain (dB) that brings audio of absolute peak ``peak`` and 20 ms
+    level readings ``db`` to the active speech level the model was trained at (:data:`TARGET_ACTIVE_DB`, within
+    -:data:`MAX_CUT_DB` .. +:data:`MAX_RAISE_DB`); 0 for silence (:func:`is_silent`) and for a steady noise floor
+    or hum (readings spanning under :data:`STEADY_RANGE_DB`), which are never raised."""
+    if is_silent(peak) or _spread_db(db) < STEADY_RANGE_DB:
         return 0.0
-    return QUIET_PEAK_DB - 20.0 * float(np.log10(peak))
+    return _gain_to_target(active_level_db(db))
 
 
 def raise_by(y: np.ndarray, gain_db: float) -> np.ndarray:
-    """``y`` raised by ``gain_db`` (float32); ``y`` itself for 0."""
+    """``y`` scaled by ``gain_db`` (float32, within [-1, 1] as a recording is); ``y`` itself for 0."""
     if gain_db == 0:
         return y
-    return (np.asarray(y, np.float32) * np.float32(10.0 ** (gain_db / 20.0))).astype(np.float32)
+    return np.clip(np.asarray(y, np.float32) * np.float32(10.0 ** (gain_db / 20.0)), -1.0, 1.0).astype(np.float32)
 
 
-def level_quiet(y: np.ndarray, *, sr: int = SAMPLE_RATE) -> tuple[np.ndarray, float]:
-    """``(audio, gain_db)``: audio ``y`` (at ``sr`` Hz) raised so that its peak reaches :data:`QUIET_PEAK_DB` when it is
-    quieter than that but not silent (:func:`is_silent`) and its level moves as speech does (:func:`level_range_db`
-    at least :data:`STEADY_RANGE_DB`); otherwise ``y`` itself and 0 (:func:`quiet_gain_db`). Both modes read the
-    raised audio, so a quiet line moves the face as one recorded at -30 dBFS does; silence and a steady noise floor
-    stay as they are. A long file read in blocks is levelled alike (:class:`LevelledBlocks`), a live stream by a
-    running estimate (:class:`RunningLevel`)."""
-    gain_db = quiet_gain_db(audio_peak(y), level_range_db(y, sr=sr))
+def level_speech(y: np.ndarray, *, sr: int = SAMPLE_RATE) -> tuple[np.ndarray, float]:
+    """``(audio, gain_db)``: audio ``y`` (at ``sr`` Hz) brought to the speech level the model was trained at
+    (:func:`speech_gain_db`: raised or lowered); silence and a steady noise floor or hum come back as ``y`` itself
+    and 0. Both modes read the levelled audio, so the same line recorded at -1 or -40 dBFS moves the face alike. A
+    long file read in blocks is levelled alike (:class:`LevelledBlocks`), a live stream by a running estimate
+    (:class:`RunningLevel`)."""
+    y = np.asarray(y)
+    gain_db = speech_gain_db(audio_peak(y), _readings_db(y.reshape(-1), _reading_size(sr)))
     return raise_by(y, gain_db), gain_db
 
 
 class _Readings:
-    """20 ms level readings of audio given in pieces, framed as :func:`level_range_db` frames the whole (the samples
+    """20 ms level readings of audio given in pieces, framed as :func:`level_speech` frames the whole (the samples
     of a reading split between two pieces wait for the next one)."""
 
     def __init__(self, sr: int = SAMPLE_RATE):
@@ -323,44 +340,33 @@ class _Readings:
 
 
 class LevelledBlocks:
-    """A file's blocks (:func:`~facecraft.audio2face.audio.iter_audio_blocks_shown`) raised as :func:`level_quiet`
-    raises the whole file: the same peak, the same level readings, the same gain for every block. Iterate it once;
+    """A file's blocks (:func:`~facecraft.audio2face.audio.iter_audio_blocks_shown`) levelled as :func:`level_speech`
+    levels the whole file: the same peak, the same level readings, the same gain for every block. Iterate it once;
     :attr:`gain_db` and :attr:`peak` (the file's own peak, before any gain) hold from its first block on.
 
-    The gain needs the whole file's level before the first block is animated. A file whose first block already peaks
-    at :data:`QUIET_PEAK_DB` or more is never raised, and is read once; any other is read first to its end (or to a
-    block that loud) for its level and then again for the animation: a quiet, silent or humming file over
+    The gain needs the whole file's level before the first block is animated, so the file is read first to its end
+    for its level (its 20 ms readings: 3 MB for two hours) and then again for the animation: a file over
     ``STREAM_ABOVE_S`` is decoded twice (decoding runs far faster than animating)."""
 
     def __init__(self, path, *, block_seconds: float, progress: bool = False):
         self.path, self.block_seconds, self.progress = path, block_seconds, progress
         self.gain_db, self.peak = 0.0, 0.0
 
-    def _blocks(self):
+    def _blocks(self, progress: bool = False):
         from .audio import iter_audio_blocks_shown
 
-        return iter_audio_blocks_shown(self.path, block_seconds=self.block_seconds, progress=self.progress)
+        return iter_audio_blocks_shown(self.path, block_seconds=self.block_seconds, progress=progress)
 
     def __iter__(self):
         blocks = self._blocks()
-        readings, levels, first = _Readings(), [], True
+        readings, levels = _Readings(), []
         try:
             for block in blocks:
                 self.peak = max(self.peak, audio_peak(block))
-                if 20.0 * np.log10(max(self.peak, 1e-30)) >= QUIET_PEAK_DB:  # never raised: nothing later is quieter
-                    if first:  # the read goes on, animating as it reads
-                        yield block
-                        for block in blocks:
-                            self.peak = max(self.peak, audio_peak(block))
-                            yield block
-                        return
-                    break
                 levels.append(readings.add(block))
-                first = False
-            else:  # quiet to its end: its level decides
-                self.gain_db = quiet_gain_db(self.peak, _spread_db(np.concatenate(levels or [np.zeros(0)])))
+            self.gain_db = speech_gain_db(self.peak, np.concatenate(levels or [np.zeros(0)]))
             blocks.close()
-            blocks = self._blocks()  # read again, now for the animation
+            blocks = self._blocks(self.progress)  # read again, now for the animation
             for block in blocks:
                 yield raise_by(block, self.gain_db)
         finally:
@@ -368,43 +374,50 @@ class LevelledBlocks:
 
 
 class RunningLevel:
-    """The levelling rule of a live stream, which cannot see the clip's peak before it has to show a frame: the
-    gain (:meth:`add` returns it for the audio so far) is :func:`quiet_gain_db` of
+    """The levelling rule of a live stream, which cannot hear the clip's level before it has to show a frame: the
+    gain (:meth:`add` returns it for the audio so far) is :func:`speech_gain_db`'s, read from the past alone:
 
-    * the **running peak**: the largest sample heard since the stream began, so the gain never grows back once it
-      has fallen, and it is the whole clip's gain (:func:`level_quiet`) once the clip's loudest moment has passed;
-    * **speech heard**: the 20 ms levels of the last :data:`STREAM_LEVEL_WINDOW_S` have spanned
-      :data:`STEADY_RANGE_DB` (the whole-clip rule's 95th minus 10th percentile) at some time, and
-      :data:`STREAM_LEVEL_SETTLE_S` of audio has come since; a steady noise floor or hum never gets there, silence
-      is never raised, and the settling keeps a normal recording's first syllable (its peak still rising) from being
-      raised at all.
+    * **speech now**: the 20 ms readings of the last :data:`STREAM_LEVEL_WINDOW_S` span :data:`STEADY_RANGE_DB`;
+      otherwise (silence, a noise floor, a hum, also a long hum after speech) the gain is 0, as for a steady clip;
+    * **the level**: :func:`active_level_db` of every reading heard while speech was on, kept as a histogram of
+      :data:`STREAM_LEVEL_BIN_DB` bins (bounded memory), so it is the whole-clip rule on the speech so far: quiet
+      readings counted before a louder syllable came drop out of it as they would from the clip's.
 
-    So a stream of quiet speech is levelled from about a third of a second into the speech on, as the whole clip
-    would be (a little more until its loudest syllable has been heard); speech that has reached :data:`QUIET_PEAK_DB`
-    by then (a normal recording) is left as it is. A stream that was speech once stays levelled through a later hum
-    (the whole-clip rule may weigh a long hum more), and digital silence before a noise floor reads as a level change
-    here as in the whole-clip rule. Memory is bounded (the last window of readings)."""
+    So quiet speech is raised, and loud speech lowered, from its first syllable on (what comes before a stream's first
+    vowel is read at its own level: a quiet consonant or closure may be raised as quiet speech until the vowel), and a
+    stream that falls to a steady hum for :data:`STREAM_LEVEL_WINDOW_S` is no longer raised."""
 
     def __init__(self, sr: int = SAMPLE_RATE):
         self.sr = sr
         self.peak = 0.0
         self._readings = _Readings(sr)
         self._recent: deque[float] = deque(maxlen=max(2, int(round(STREAM_LEVEL_WINDOW_S / LEVEL_READING_S))))
-        self._heard = 0  # samples given so far
-        self._speech_at: int | None = None  # samples heard when the levels first spanned STEADY_RANGE_DB
+        self._bins = np.arange(-200.0, 20.0, STREAM_LEVEL_BIN_DB)  # bin centres (dB)
+        self._counts = np.zeros(len(self._bins), np.int64)  # readings heard while speech was on, per bin
+        self._speech = False
 
     def add(self, y: np.ndarray) -> float:
         """Take the next samples; the gain (dB) for the audio heard so far."""
         y = np.asarray(y, np.float32).reshape(-1)
         self.peak = max(self.peak, audio_peak(y))
-        self._heard += len(y)
-        if self._speech_at is None:
-            self._recent.extend(self._readings.add(y).tolist())
-            if not is_silent(self.peak) and _spread_db(np.fromiter(self._recent, np.float64)) >= STEADY_RANGE_DB:
-                self._speech_at = self._heard
-        if self._speech_at is None or self._heard - self._speech_at < STREAM_LEVEL_SETTLE_S * self.sr:
+        for reading in self._readings.add(y).tolist():
+            self._recent.append(reading)
+            spread = _spread_db(np.fromiter(self._recent, np.float64))
+            self._speech = not is_silent(self.peak) and spread >= STEADY_RANGE_DB
+            if self._speech:
+                k = int(np.rint((reading - self._bins[0]) / STREAM_LEVEL_BIN_DB))
+                self._counts[min(max(k, 0), len(self._bins) - 1)] += 1
+        if not self._speech or not self._counts.any():
             return 0.0
-        return quiet_gain_db(self.peak, STEADY_RANGE_DB)
+        return _gain_to_target(self._active_db())
+
+    def _active_db(self) -> float:
+        """:func:`active_level_db` of the histogram (the 95th percentile as numpy's linear rule, to a bin)."""
+        cum = np.cumsum(self._counts)
+        p95 = self._bins[int(np.searchsorted(cum, 0.95 * (cum[-1] - 1), side="right"))]
+        keep = self._bins >= p95 - ACTIVE_RANGE_DB
+        power = 10.0 ** (self._bins[keep] / 10.0)
+        return float(10.0 * np.log10((power * self._counts[keep]).sum() / self._counts[keep].sum()))
 
 
 def neutral_if_silent(values: np.ndarray, peak: float) -> np.ndarray:

@@ -11,12 +11,12 @@ inside the buffer (or touches the true start/end of the stream, padded the same 
 model runs on a window of exactly its receptive field, so frames agree to float precision.
 Memory is bounded: the stream keeps the audio of the next mel frames and one receptive field of features.
 
-Quiet speech is raised toward -30 dBFS before the model reads it, as offline inference raises a quiet clip
-(:func:`facecraft.audio2face.postprocess.level_quiet`); a stream cannot see the clip's peak in advance, so the gain
-comes from a running estimate (:class:`~facecraft.audio2face.postprocess.RunningLevel`: the peak heard so far, once
-the levels have moved as speech does for a third of a second). Speech that reaches -30 dBFS by then (a normal
-recording) is not raised, and its frames agree with offline ones to float precision; quiet speech agrees from about
-a third of a second into it on.
+Speech is brought to the level the model was trained at before the model reads it, as offline inference levels a
+clip (:func:`facecraft.audio2face.postprocess.level_speech`); a stream cannot hear the clip's level in advance, so the
+gain comes from a running estimate (:class:`~facecraft.audio2face.postprocess.RunningLevel`: the active speech level
+heard so far, from the first syllable on; 0 while the last 2 s are steady). Its frames follow the offline ones once
+the estimate has settled near the whole clip's level (``level=False``, or a caller that levelled the samples itself,
+agrees with offline inference of the same samples to float precision).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class StreamingAnimator:
         ``times (n,) s -> codes (n, 57)``
         The emotion per output frame (None: neutral).
     level : bool
-        Raise quiet speech as it comes (:class:`~facecraft.audio2face.postprocess.RunningLevel`; the module's
+        Level speech as it comes (:class:`~facecraft.audio2face.postprocess.RunningLevel`; the module's
         notes). False: the model reads the samples as pushed (a caller that levelled them already, as the long-file
         path of :func:`facecraft.audio2face.animate.animate_file` does with the whole file's gain).
 
@@ -91,7 +91,7 @@ class StreamingAnimator:
         self._emitted = 0  # curve frames emitted so far
         self._finished = False
         self._level = RunningLevel() if self.level else None
-        self.gain_db = 0.0  # the gain quiet speech is raised by now (dB)
+        self.gain_db = 0.0  # the gain speech is levelled by now (dB)
         self._levelled_db = 0.0
 
     @property
@@ -100,7 +100,7 @@ class StreamingAnimator:
 
     @property
     def levelled_db(self) -> float:
-        """The largest gain (dB) quiet speech has been raised by so far (0: not raised)."""
+        """The largest gain (dB) speech has been raised by so far (0: not raised)."""
         return self._levelled_db
 
     def _codes(self, frames: np.ndarray) -> np.ndarray:
@@ -224,9 +224,11 @@ class StreamingAnimator:
         return self.lookahead / self.fps + HOP / SAMPLE_RATE + HALF_WINDOW / SAMPLE_RATE
 
 
-def stream_array(model: A2FModel, audio: np.ndarray, *, chunk_s: float = 0.02, emotion=None) -> np.ndarray:
-    """Run a whole array through :class:`StreamingAnimator` in chunks; curves (T, 52)."""
-    s = StreamingAnimator(model, emotion=emotion)
+def stream_array(
+    model: A2FModel, audio: np.ndarray, *, chunk_s: float = 0.02, emotion=None, level: bool = True
+) -> np.ndarray:
+    """Run a whole array through :class:`StreamingAnimator` in chunks; curves (T, 52) (``level``: as there)."""
+    s = StreamingAnimator(model, emotion=emotion, level=level)
     n = max(1, int(round(chunk_s * SAMPLE_RATE)))
     parts = [s.push(audio[i : i + n]) for i in range(0, len(audio), n)]
     parts.append(s.flush())

@@ -356,7 +356,9 @@ class TalkingPortrait:
 
         Curves come from :class:`~facecraft.audio2face.stream.StreamingAnimator` with the offline path's blinks
         and frame-rate conversion, so the frames equal ``frames(animate_audio(audio).curves, fps,
-        audio=audio)`` for speech (offline turns a wholly silent clip into a still face; a stream cannot know).
+        audio=audio)`` for speech at the same level (offline levels a clip by its whole gain, a stream by a running
+        estimate of it: :class:`~facecraft.audio2face.postprocess.RunningLevel`; offline turns a wholly silent clip
+        into a still face; a stream cannot know).
         A frame is yielded once the model's look-ahead allows (about 60 ms of audio after its time). An emotion
         or a track given here shows on the face as :meth:`frames` shows ``emotions=`` (its codes per frame), except
         a still emotion on a portrait made with its own ``emotion``, which the photo already shows.

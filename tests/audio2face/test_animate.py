@@ -130,6 +130,7 @@ def test_a_long_files_head_motion_comes_from_the_one_read_that_animates_it(
     # the animation had read every block of it; the loudness is now gathered from those blocks, with the same values
     from facecraft.audio2face import audio
     from facecraft.audio2face.head_motion import frame_loudness
+    from facecraft.audio2face.postprocess import level_speech, raise_by
 
     monkeypatch.setattr(an, "STREAM_ABOVE_S", 0.5)  # the block path, on a short file
     monkeypatch.setattr(an, "BLOCK_S", 1.0)  # several blocks, whole seconds as the teacher's are
@@ -137,8 +138,9 @@ def test_a_long_files_head_motion_comes_from_the_one_read_that_animates_it(
                             head=False, gaze=False)  # fmt: skip
     # the old path's loudness: the file read again block by block, each block's frames, the largest
     loud = np.zeros(still.num_frames, np.float32)
-    start = 0.0
+    start, gain = 0.0, level_speech(audio.load_audio(fake_wav)[0])[1]
     for block in audio.iter_audio_blocks(fake_wav, block_seconds=1.0):
+        block = raise_by(block, gain)  # as the animation reads it, levelled by the whole file's gain
         loud = np.maximum(loud, frame_loudness(block, 16000, fps=60, num_frames=still.num_frames, start_s=start))
         start += len(block) / 16000
     assert start > 2.0 and loud.max() > 0.5
@@ -158,7 +160,8 @@ def test_a_long_files_head_motion_comes_from_the_one_read_that_animates_it(
         monkeypatch.setattr(module, "iter_audio_blocks", counted_blocks, raising=False)
         monkeypatch.setattr(module, "load_audio", counted_load)
     moving = an.animate_file(fake_wav, tmp_path / "moving.npz", weights=tiny_model_dir, mode=mode, fps=60, seed=3)
-    assert reads == [("blocks", fake_wav.name)]  # decoded once
+    # decoded once for the animation (and once before it for the file's speech level: postprocess.LevelledBlocks)
+    assert reads == [("blocks", fake_wav.name)] * 2
     assert np.array_equal(moving.head_rotation, expected.head_rotation)
     assert np.array_equal(moving.eye_rotation, expected.eye_rotation)
     assert np.array_equal(moving.curves, expected.curves)

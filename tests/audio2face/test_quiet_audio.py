@@ -52,19 +52,37 @@ def test_silence_and_a_noise_floor_still_read_as_silent(tmp_path, tiny_model_dir
         assert float(a.curves.max()) == 0.0, name
 
 
-def test_only_quiet_speech_is_levelled():
-    from facecraft.audio2face.postprocess import QUIET_PEAK_DB, level_quiet
+def test_speech_is_brought_to_the_training_level_whatever_its_recording_level():
+    from facecraft.audio2face.postprocess import TARGET_ACTIVE_DB, _readings_db, active_level_db, level_speech
 
     speech, _ = fake_speech(0)
     speech = speech / np.abs(speech).max()
-    raised, gain = level_quiet((speech * 10 ** (-55 / 20)).astype(np.float32))
-    assert gain == pytest.approx(QUIET_PEAK_DB + 55) and 20 * np.log10(np.abs(raised).max()) == pytest.approx(-30)
-    assert level_quiet((speech * 10 ** (-20 / 20)).astype(np.float32))[1] == 0.0  # a normal level is its own
+    for db in (-55.0, -30.0, -12.0, -1.0):  # a quiet take was raised to -30 dBFS peak, a normal one kept its level
+        out, gain = level_speech((speech * 10 ** (db / 20)).astype(np.float32))
+        assert active_level_db(_readings_db(out, 320)) == pytest.approx(TARGET_ACTIVE_DB, abs=0.1), db
+    clicked = (speech * 10 ** (-30 / 20)).astype(np.float32)
+    clicked[5000] = 1.0  # one click at full scale does not set the level (it moves it by under 1 dB)
+    unclicked = clicked * (np.arange(len(clicked)) != 5000)
+    assert level_speech(clicked)[1] == pytest.approx(level_speech(unclicked)[1], abs=1)
     t = np.arange(32000) / 16000
     for steady in (1e-3 * np.sin(2 * np.pi * 50 * t), 1e-3 * np.random.default_rng(0).standard_normal(32000)):
         y = steady.astype(np.float32)  # a hum or hiss at -60 dBFS is not speech: never raised
-        out, gain = level_quiet(y)
+        out, gain = level_speech(y)
         assert gain == 0.0 and out is y
+
+
+@pytest.mark.parametrize("mode", ["learned", "procedural"])
+def test_the_same_line_at_minus_1_and_minus_30_dbfs_moves_the_mouth_alike(espeak_speech, mode):
+    # the learned model opened the jaw less the quieter the take (mean jawOpen in speech 0.14 at -1 dBFS, 0.10 at -30)
+    from facecraft.audio2face.audio import load_audio
+
+    y, _ = load_audio(espeak_speech.path)
+    y = y / np.abs(y).max()
+    loud, quiet = (an.animate_audio((y * 10 ** (db / 20)).astype(np.float32), mode=mode, blink=False)
+                   for db in (-1.0, -30.0))  # fmt: skip
+    speech = loud.curves[:, JAW] > 0.02
+    a, b = float(loud.curves[speech, JAW].mean()), float(quiet.curves[speech, JAW].mean())
+    assert abs(b / a - 1) < 0.03, (a, b)
 
 
 def test_a_batch_report_lists_a_levelled_line(tmp_path, tiny_model_dir):
@@ -95,10 +113,10 @@ def test_the_clip_the_long_file_and_the_stream_level_a_quiet_line_alike(tmp_path
     assert long.curves.shape == streamed.shape == clip.curves.shape
     assert np.abs(long.curves - clip.curves).max() < 1e-3  # one gain for the whole file, as for the clip
     jaw = float(np.percentile(clip.curves[:, JAW], 95))
-    assert jaw > 0.15 and abs(float(np.percentile(streamed[:, JAW], 95)) / jaw - 1) < 0.1
-    # the stream raises the speech from about a third of a second into it on: the frames agree from then on
+    assert jaw > 0.15 and abs(float(np.percentile(streamed[:, JAW], 95)) / jaw - 1) < 0.2
+    # the stream levels the speech from its first syllable on by a running estimate (within 1-2 dB of the clip's)
     diff = np.abs(streamed - clip.curves)
-    assert diff.mean() < 0.005 and diff[int(1.0 * clip.fps) :].mean() < 0.001, (diff.mean(), diff[30:].mean())
+    assert diff.mean() < 0.01, (diff.mean(), diff[30:].mean())
 
 
 def test_a_long_quiet_file_in_procedural_mode_is_levelled_as_a_clip(tmp_path, espeak_speech, monkeypatch):
@@ -114,44 +132,55 @@ def test_a_long_quiet_file_in_procedural_mode_is_levelled_as_a_clip(tmp_path, es
     assert jaw > 0.15 and abs(float(np.percentile(a.curves[:, JAW], 95)) / jaw - 1) < 0.1
 
 
-def test_a_long_file_takes_the_clips_gain_and_is_read_once_when_loud(tmp_path, monkeypatch):
+def test_a_long_file_takes_the_clips_gain(tmp_path):
     from facecraft.audio2face import audio
-    from facecraft.audio2face.postprocess import LevelledBlocks, level_quiet
+    from facecraft.audio2face.postprocess import LevelledBlocks, level_speech
 
     speech, _ = fake_speech(0, repeats=3)
     speech = (speech / np.abs(speech).max()).astype(np.float32)
-    reads = []
-    real = audio.iter_audio_blocks
-    monkeypatch.setattr(audio, "iter_audio_blocks", lambda *a, **k: reads.append(1) or real(*a, **k))
-    for db, times_read in ((-55.0, 2), (-20.0, 1)):
+    for db in (-55.0, -20.0, -1.0):
         sf.write(tmp_path / "a.wav", speech * 10 ** (db / 20), 16000, subtype="FLOAT")
         whole, _ = audio.load_audio(tmp_path / "a.wav")
         blocks = LevelledBlocks(tmp_path / "a.wav", block_seconds=0.77)  # readings split across blocks
-        reads.clear()
         joined = np.concatenate(list(blocks))
-        raised, gain = level_quiet(whole)
-        assert blocks.gain_db == gain and (gain > 20) == (db < -30) and len(reads) == times_read
+        raised, gain = level_speech(whole)
+        assert blocks.gain_db == pytest.approx(gain, abs=1e-6) and (gain > 0) == (db < -1)
         assert np.allclose(joined, raised, atol=1e-6)
         assert 20 * np.log10(blocks.peak) == pytest.approx(db, abs=0.01)
 
 
-def test_a_stream_never_raises_silence_a_hum_or_normal_speech_and_raises_quiet_speech_once_heard():
-    from facecraft.audio2face.postprocess import QUIET_PEAK_DB, STREAM_LEVEL_SETTLE_S, RunningLevel
+def _stream_gains(y):
+    from facecraft.audio2face.postprocess import RunningLevel
 
-    def gains(y):
-        level = RunningLevel()
-        return np.array([level.add(y[i : i + 320]) for i in range(0, len(y), 320)])  # 20 ms pushes
+    level = RunningLevel()
+    return np.array([level.add(y[i : i + 320]) for i in range(0, len(y), 320)])  # 20 ms pushes
+
+
+def test_a_stream_never_raises_silence_or_a_hum_and_levels_speech_from_its_first_syllable():
+    from facecraft.audio2face.postprocess import level_speech
 
     rng = np.random.default_rng(0)
     t = np.arange(5 * 16000) / 16000
     for steady in (np.zeros_like(t), 1e-3 * np.sin(2 * np.pi * 50 * t), 1e-3 * rng.standard_normal(len(t))):
-        assert not gains(steady.astype(np.float32)).any()
+        assert not _stream_gains(steady.astype(np.float32)).any()
     speech, _ = fake_speech(0)
     speech = (speech / np.abs(speech).max()).astype(np.float32)
-    assert not gains(speech * 10 ** (-20 / 20)).any()
     lead = (1e-5 * rng.standard_normal(16000)).astype(np.float32)  # a second of room noise first
-    g = gains(np.concatenate([lead, speech * 10 ** (-55 / 20)]))
-    raised, vowel = np.flatnonzero(g), 1.0 + 0.28  # fake speech's first vowel, after its first closure
-    assert vowel + STREAM_LEVEL_SETTLE_S - 0.05 <= raised[0] * 0.02 < vowel + STREAM_LEVEL_SETTLE_S + 0.1  # settled
-    assert np.all(np.diff(g[raised[0] :]) <= 0)  # once raised, the gain only falls as the peak grows ...
-    assert g[-1] == pytest.approx(QUIET_PEAK_DB + 55, abs=0.01)  # ... to the whole clip's
+    for db in (-55.0, -1.0):
+        y = speech * np.float32(10 ** (db / 20))
+        g = _stream_gains(np.concatenate([lead, y]))
+        whole = level_speech(y)[1]
+        vowel = 1.0 + 0.28  # fake speech's first vowel, after its first closure
+        # levelled from the first vowel on (quiet speech waited 0.3 s for its gain), near the whole clip's gain
+        assert abs(g[int((vowel + 0.06) / 0.02)] - whole) < 3.0, (db, g[60:70], whole)
+        assert abs(g[-1] - whole) < 1.0, (db, g[-1], whole)
+
+
+def test_a_stream_that_falls_to_a_hum_is_no_longer_raised():
+    # once speech had been heard, a later hum was raised by the speech's gain for as long as it lasted
+    speech, _ = fake_speech(0)
+    speech = (speech / np.abs(speech).max() * 10 ** (-50 / 20)).astype(np.float32)
+    hum = (3e-3 * np.sin(2 * np.pi * 50 * np.arange(4 * 16000) / 16000)).astype(np.float32)
+    g = _stream_gains(np.concatenate([speech, hum]))
+    assert g[len(speech) // 320 - 1] > 20  # quiet speech raised ...
+    assert not g[-int(1.5 / 0.02) :].any()  # ... the hum after it not, once it has lasted the level window
