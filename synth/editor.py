@@ -860,7 +860,7 @@ def mesh_targets(analyzed: AnalyzedFace, rig_change: np.ndarray) -> tuple[np.nda
     (:func:`facecraft.synth.mouth_shapes.funnel_motion` in place of the rig's funnel), the mouth opening rounded by
     :func:`rounded_opening` (kept closed where it was closed and the request does not open it), pressed lips brought
     together by :func:`lip_seal`'s share of their gap)."""
-    from .mouth_seal import lip_sides, seal_lips
+    from .mouth_seal import lip_sides, seal_lips, untangle_lip_outline
     from .warp import face_width
 
     src = analyzed.info.landmarks[:NUM_MESH_POINTS, :2].astype(np.float64)
@@ -876,7 +876,7 @@ def mesh_targets(analyzed: AnalyzedFace, rig_change: np.ndarray) -> tuple[np.nda
         seal = max(seal, smile_seal(analyzed.fit.weights, rig_change))
     if seal > 0 or _lips_cross(dst):  # lips the change pushed through each other meet instead (seal_lips)
         dst = seal_lips(dst, seal, face_width(src), lip_sides(src))
-    return src, dst
+    return src, untangle_lip_outline(dst, src)
 
 
 def _lips_cross(points: np.ndarray) -> bool:

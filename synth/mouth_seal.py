@@ -221,6 +221,40 @@ def lip_sides(points: np.ndarray) -> np.ndarray:
     return sides
 
 
+#: An edit's lips keep at least ``_LIP_KEEP`` of the photo's thickness at the same share of the mouth's width, their
+#: outer contours outside the inner ones (:func:`untangle_lip_outline`).
+_LIP_KEEP = 0.5
+
+
+def untangle_lip_outline(points: np.ndarray, src: np.ndarray) -> np.ndarray:
+    """``points`` (``(468, 2)`` pixels) with each lip's outer contour kept outside its inner one, the lip at least
+    :data:`_LIP_KEEP` as thick as in the photo (``src``, its landmarks) at the same share of the mouth's width.
+
+    The rig takes a broad smile away by weights: the upper lip beside each corner drops further than the corner, the
+    lower lip there hardly moves, and the outer contours cross beside the corners (UTKFace smilers turned neutral or
+    sad: the upper contour's point next to the corner 7 px below it, the lower one's 4 px above). The warp then folds
+    the lip over its corner and draws the photo's dark corner as a hook. Only points past the limit move, along the
+    frame's ``v`` (:class:`LipBands`'s frame: the outer mouth corners, ``v`` down the face)."""
+    frame = CornerFrame.between(points[LIPS_UPPER_OUTER[0]], points[LIPS_UPPER_OUTER[-1]])
+    rest = lip_bands(src)
+    ends = (LIPS_UPPER_OUTER[0],), (LIPS_UPPER_OUTER[-1],)
+    out = points.copy()
+    for outer, inner, thick, side in (
+        (LIPS_UPPER_OUTER[1:-1], ends[0] + LIPS_UPPER_INNER + ends[1], rest.inner_up - rest.outer_up, -1.0),
+        (LIPS_LOWER_OUTER[1:-1], ends[0] + LIPS_LOWER_INNER + ends[1], rest.outer_lo - rest.inner_lo, 1.0),
+    ):
+        iu, iv = frame.local(points[list(inner)])
+        u, v = frame.local(points[list(outer)])
+        share = np.clip(u / frame.width, 0.0, 1.0)
+        keep = _LIP_KEEP * np.maximum(np.interp(share * rest.width, rest.u, thick), 0.0)
+        limit = np.interp(u, np.maximum.accumulate(iu), iv) + side * keep
+        past = (v - limit) * side < 0  # the upper contour below its limit, the lower one above
+        if past.any():
+            x, y = frame.to_image(u[past], limit[past])
+            out[np.asarray(outer)[past]] = np.stack([x, y], 1)
+    return out
+
+
 def seal_lips(points: np.ndarray, amount: float, face_width: float, sides: np.ndarray) -> np.ndarray:
     """Move the lips of ``(468, 2)`` pixel positions together so the inner lips meet (``amount`` 1) or close
     that share of their gap; inner lips that cross (the upper below the lower) are always brought to meet.

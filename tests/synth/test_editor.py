@@ -533,6 +533,19 @@ def test_a_mouth_an_edit_shuts_gets_the_photos_lips_painted_shut(editor, astrona
     assert closing_seal(src, src, np.zeros(52)) == 0.0  # nothing moved: the photo's own opening stays
 
 
+def test_a_smile_taken_away_keeps_its_lip_outlines_from_crossing(editor, astronaut, astronaut_faces):
+    # The rig dropped the upper lip beside each corner of the astronaut's smile 2-3 px below the lower one's inner
+    # edge (neutral, sadness, anger): the warp folded the lip over the corner and drew a dark hook there.
+    from facecraft.synth.editor import mesh_targets
+    from facecraft.synth.mouth_seal import lip_bands
+
+    for emotion in ("neutral:1", "sadness:1", "anger:1"):
+        change = editor.apply(astronaut, astronaut_faces, EditControls.from_args(emotion=emotion)).faces[0].rig_change
+        bands = lip_bands(mesh_targets(astronaut_faces[0], change)[1])
+        assert (bands.outer_up - bands.inner_up).max() < 1.0, emotion  # between contour points: interpolation
+        assert (bands.inner_lo - bands.outer_lo).max() < 1.0, emotion
+
+
 def test_a_smile_taken_away_takes_its_parted_lips_with_it(editor, astronaut, astronaut_faces):
     # Neutral on a toothy smile left the lips apart over the teeth (FRLL calibration smiles: 11 of 22 open ones).
     from facecraft.synth.calibration import PAST_NEUTRAL

@@ -196,3 +196,35 @@ def test_corners_that_stay_keep_their_shadows():
     out = clear_corner_shadows(img, src, _corners_drawn_in(src, sides=(1,)))  # only 291's side moves
     assert _darkest_near(out, src, 61) == _darkest_near(img, src, 61)
     assert _darkest_near(out, src, 291) > _darkest_near(img, src, 291) + 40
+
+
+def _crossed_beside_the_corners(src: np.ndarray) -> np.ndarray:
+    """What the rig's smile removal did to a broad smile: beside each corner the upper contour's point dropped 6 px
+    below the lower lip's inner edge, the lower contour's point rose 4 px above the upper lip's."""
+    dst = src.copy()
+    for up, lo, inner_lo, inner_up in ((185, 146, 95, 191), (409, 375, 324, 415)):
+        dst[up, 1] = src[inner_lo, 1] + 6.0
+        dst[lo, 1] = src[inner_up, 1] - 4.0
+    return dst
+
+
+def test_lip_outlines_crossed_beside_the_corners_are_untangled():
+    from facecraft.synth.mouth_seal import untangle_lip_outline
+
+    _, src, _ = astronaut_points()
+    dst = _crossed_beside_the_corners(src)
+    before = lip_bands(dst)
+    assert (before.outer_up > before.inner_up + 3).any() and (before.outer_lo < before.inner_lo - 3).any()
+    out = untangle_lip_outline(dst, src)
+    moved = np.flatnonzero(np.abs(out - dst).max(1) > 1e-9)
+    assert set(moved) == {185, 146, 409, 375}  # only the points past their limit
+    after, rest = lip_bands(out), lip_bands(src)
+    assert (after.inner_up - after.outer_up).min() >= -1e-6 and (after.outer_lo - after.inner_lo).min() >= -1e-6
+    # the moved points keep at least half the photo's lip thickness there, measured from their lip's inner edge
+    for i, thick, side in ((185, rest.inner_up - rest.outer_up, -1), (409, rest.inner_up - rest.outer_up, -1),
+                           (146, rest.outer_lo - rest.inner_lo, 1), (375, rest.outer_lo - rest.inner_lo, 1)):
+        u, v = after.local(out[[i]])
+        edge = after.inner_up if side < 0 else after.inner_lo
+        lip = side * (v[0] - np.interp(u[0], after.u, edge))
+        assert lip >= 0.5 * np.interp(u[0] / after.width * rest.width, rest.u, thick) - 0.05
+    assert np.array_equal(untangle_lip_outline(src, src), src)  # a photo's own lips are left as they are
