@@ -15,6 +15,10 @@ Every figure is printed in a table and returned in the dict the CLI writes as JS
   like the real speech above with the phones their items store;
 * rigs: facecraft's default rig, and ICT FaceKit from ``../shared/assets`` when present.
 
+Every section scores the audio as every user path hands it to the model: levelled first (:func:`levelled`, the
+rule of :func:`facecraft.audio2face.postprocess.level_speech` that ``facecraft animate``, the long-file blocks and the
+stream apply), so a clip recorded quieter scores as the clip itself does.
+
 Each model is scored at its own frame rate (``model.config.fps``): the curves it predicts and the phone frames
 the metric reads share one clock. The procedural teacher's row is made and scored at :data:`TEACHER_FPS`.
 """
@@ -38,6 +42,7 @@ from facecraft.rigs.errors import MissingFileError
 from .audio import SAMPLE_RATE
 from .metrics import lip_vertex_error, mouth_curve_difference, score_lip_sync
 from .model import A2FModel
+from .postprocess import level_speech
 from .transcripts import read_transcripts
 
 log = logging.getLogger(__name__)
@@ -109,6 +114,14 @@ def aligned_clips(clips) -> list[tuple[str, np.ndarray, int, list]]:
     return out
 
 
+def levelled(y: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """``y`` (at ``sr`` Hz) as ``facecraft animate`` hands it to either mode: brought to the speech level the model was
+    trained at by :func:`~facecraft.audio2face.postprocess.level_speech`, the one rule of
+    :func:`~facecraft.audio2face.animate.animate_audio`, the long-file blocks and the stream. Every section reads the
+    audio it scores through this (the raw audio is a path no user takes)."""
+    return level_speech(y, sr=sr)[0]
+
+
 def _pooled(pairs) -> float:
     """Pooled rate of (hits, count) pairs."""
     num = sum(a for a, n in pairs if n)
@@ -135,6 +148,7 @@ def bench_real_speech(models: dict[str, A2FModel], rigs: dict, aligned) -> dict:
     press = [ARKIT_INDEX["mouthPressLeft"], ARKIT_INDEX["mouthPressRight"]]
     fps = {k: float(m.config.fps) for k, m in models.items()} | {"teacher(transcript)": TEACHER_FPS}
     for name, y, sr, phones in aligned:
+        y = levelled(y, sr)  # both modes read the levelled audio, as facecraft animate's do
         cands = {k: predict_curves(m, y, sr=sr) for k, m in models.items()}
         loud = frame_loudness(y, sr, fps=TEACHER_FPS, num_frames=num_frames(len(y) / sr, TEACHER_FPS))
         cands["teacher(transcript)"] = teacher_curves(
@@ -202,7 +216,8 @@ CONDITIONS = {
 
 
 def bench_robustness(model: A2FModel, rig, aligned) -> dict:
-    """Closure / opening of one model on the real clips changed as in :data:`CONDITIONS` (seeded)."""
+    """Closure / opening of one model on the real clips changed as in :data:`CONDITIONS` (seeded), each changed clip
+    levelled (:func:`levelled`) as a user's recording is: a quieter copy scores as the clip does."""
     from .animate import predict_curves
 
     out = {}
@@ -210,7 +225,8 @@ def bench_robustness(model: A2FModel, rig, aligned) -> dict:
         rng = np.random.default_rng(0)
         closed, opened = [], []
         for _, y, sr, phones in aligned:
-            s = score_lip_sync(rig, predict_curves(model, change(y, rng), sr=sr), phones, fps=model.config.fps)
+            curves = predict_curves(model, levelled(change(y, rng), sr), sr=sr)
+            s = score_lip_sync(rig, curves, phones, fps=model.config.fps)
             closed.append((s.closure_rate * s.num_bilabials, s.num_bilabials))
             opened.append((s.open_vowel_rate * s.num_open_vowels, s.num_open_vowels))
         out[cname] = {"bilabial_closure_rate": _pooled(closed), "open_vowel_open_rate": _pooled(opened)}
@@ -246,7 +262,7 @@ def bench_lve(models: dict[str, A2FModel], rig, items) -> dict:
     for name, m in models.items():
         neutral, emotional, mouth_only = [], [], []
         for it in items:
-            y = it.audio
+            y = levelled(it.audio)
             t = it.teacher.shape[1]
 
             pred = _on_clock(predict_curves(m, y), m.config.fps, it.fps)[:t]
@@ -273,7 +289,7 @@ def bench_disentanglement(models: dict[str, A2FModel], rig, aligned) -> dict:
     from .animate import predict_curves
 
     out = {}
-    audio = [(name, y, phones) for name, y, _, phones in aligned]
+    audio = [(name, levelled(y, sr), phones) for name, y, sr, phones in aligned]
 
     speech = region_mask("speech")
     for mname, m in models.items():
@@ -345,14 +361,14 @@ class FaceFormerSize(torch.nn.Module):
 
 
 def bench_speed(model: A2FModel, audio: np.ndarray, *, faceformer_seconds: float = 10.0) -> dict:
-    """RTF on one thread, features included, for the default model and a FaceFormer-size model."""
+    """RTF on one thread, levelling and features included, for the default model and a FaceFormer-size model."""
     from .animate import predict_curves
 
     with _with_threads(1):
         predict_curves(model, audio[:SAMPLE_RATE])
         reps, t0 = 3, time.perf_counter()
         for _ in range(reps):
-            predict_curves(model, audio)
+            predict_curves(model, levelled(audio))
         dt = (time.perf_counter() - t0) / reps
         dur = len(audio) / SAMPLE_RATE
         res = {
@@ -384,14 +400,37 @@ def bench_speed(model: A2FModel, audio: np.ndarray, *, faceformer_seconds: float
 
 
 def bench_streaming(model: A2FModel, audio: np.ndarray) -> dict:
+    """Latency of the stream in 10, 20 and 50 ms chunks, and its curves against offline inference of the levelled
+    ``audio`` (:func:`levelled`):
+
+    * ``max_abs_diff_stream_vs_offline``: the stream fed the same levelled samples (its windows against one pass;
+      float precision);
+    * ``max_abs_diff_live_level_vs_offline``: the stream levelling ``audio`` as it hears it (a live microphone;
+      :class:`~facecraft.audio2face.postprocess.RunningLevel`), against the clip levelled by its whole gain
+      (``level_gain_db``): the running estimate of the gain moves as it hears more speech (from 0 dB at the first
+      syllable), so frames differ a little where it is off (``live_level_share_over_0.01``: the share of frames
+      off by more than 0.01).
+    """
     from .animate import predict_curves
     from .stream import measure_latency, stream_array
 
+    y = levelled(audio)
     with _with_threads(1):
         lat = {f"chunk_{int(c * 1000)}ms": measure_latency(model, audio, chunk_s=c) for c in (0.01, 0.02, 0.05)}
-        off = predict_curves(model, audio)
-        on = stream_array(model, audio, chunk_s=0.02)
-    lat["max_abs_diff_stream_vs_offline"] = float(np.abs(off - on).max()) if off.shape == on.shape else float("inf")
+        off = predict_curves(model, y)
+        same = stream_array(model, y, chunk_s=0.02, level=False)
+        live = stream_array(model, audio, chunk_s=0.02)
+
+    def diff(on: np.ndarray) -> np.ndarray | None:
+        return np.abs(off - on).max(axis=1) if off.shape == on.shape else None
+
+    d_same, d_live = diff(same), diff(live)
+    lat.update({
+        "level_gain_db": float(level_speech(audio)[1]),
+        "max_abs_diff_stream_vs_offline": float(d_same.max()) if d_same is not None else float("inf"),
+        "max_abs_diff_live_level_vs_offline": float(d_live.max()) if d_live is not None else float("inf"),
+        "live_level_share_over_0.01": float(np.mean(d_live > 0.01)) if d_live is not None else 1.0,
+    })  # fmt: skip
     return lat
 
 
@@ -561,12 +600,14 @@ def bench_audio2face(
     con.print(t)
     sp, st = res["speed"], res["streaming"]["chunk_20ms"]
     con.print(
-        f"speed (1 thread, features included): default RTF {sp['default_rtf']:.4f} "
+        f"speed (1 thread, levelling and features included): default RTF {sp['default_rtf']:.4f} "
         f"({sp['default_params']:,} params) vs FaceFormer-size RTF {sp['faceformer_rtf']:.3f} "
         f"({sp['faceformer_params']:,} params): {sp['speedup_vs_faceformer']:.0f}x\n"
         f"streaming (20 ms chunks): latency mean {st['latency_mean_ms']:.0f} ms, p95 {st['latency_p95_ms']:.0f} ms, "
         f"max {st['latency_max_ms']:.0f} ms (stated algorithmic {st['stated_algorithmic_ms']:.0f} ms); "
-        f"stream vs offline max diff {res['streaming']['max_abs_diff_stream_vs_offline']:.2e}"
+        f"stream vs offline (levelled alike) max diff {res['streaming']['max_abs_diff_stream_vs_offline']:.2e}; "
+        f"levelling as it hears {res['streaming']['max_abs_diff_live_level_vs_offline']:.2e} "
+        f"(frames over 0.01: {res['streaming']['live_level_share_over_0.01']:.1%})"
     )
     con.print(f"inputs: {res['inputs']}")
     return res
