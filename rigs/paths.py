@@ -30,6 +30,17 @@ def name_max(folder: str | os.PathLike) -> int:
         return DEFAULT_NAME_MAX
 
 
+def with_ending(path: str | os.PathLike, suffix: str) -> Path:
+    """An output as a user names it: ``path`` as given, or with ``suffix`` (``".mp4"``) added where it has no ending
+    at all (``-o talking`` writes ``talking.mp4``; the caller says so). A folder, or a name with another ending, is
+    left for the caller's own check to take or refuse. The one rule of every command that completes an output name
+    (a video: :func:`facecraft.rigs.video.video_output`; an edited photo: its input's format)."""
+    path = Path(path)
+    if path.suffix or path.is_dir() or not path.name:
+        return path
+    return path.with_name(path.name + suffix)
+
+
 def part_path(path: str | os.PathLike, tag: str, *, suffix: str | None = None, pid: bool = True) -> Path:
     """A hidden temporary file beside ``path``: ``.{stem}.{tag}-{pid}{suffix}`` (``suffix``: the path's own by
     default; ``pid=False`` leaves out ``-{pid}``, for a name that a later run must find to remove what a killed one

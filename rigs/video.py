@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import FacecraftError, FileFormatError, MissingFileError, OptionalDependencyError, ParameterError
-from .paths import atomic_output, part_path
+from .paths import atomic_output, part_path, with_ending
 
 logger = logging.getLogger(__name__)
 
@@ -72,10 +72,7 @@ def video_output(path: str | os.PathLike) -> Path:
     """A video output as a user names it: ``path`` as given, or with ``.mp4`` added where it has no ending at all
     (``-o talking`` writes ``talking.mp4``; the caller says so). A folder, or a name with another ending (``.gif``),
     is left for :func:`check_video_path` to refuse."""
-    path = Path(path)
-    if path.suffix or path.is_dir() or not path.name:
-        return path
-    return path.with_name(path.name + VIDEO_SUFFIXES[0])
+    return with_ending(path, VIDEO_SUFFIXES[0])
 
 
 def check_video_path(path: str | os.PathLike, *, inputs: Iterable[object] = ()) -> Path:

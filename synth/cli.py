@@ -20,7 +20,7 @@ from pathlib import Path
 
 from facecraft.rigs.emotion_space import EXPRESSION_ARG_HELP, is_free_text
 from facecraft.rigs.expression_text import describe_text
-from facecraft.rigs.paths import atomic_output
+from facecraft.rigs.paths import atomic_output, with_ending
 
 from .adapter_cli import add_refine_arguments
 from .editor import EDIT_MAX_FACES
@@ -116,10 +116,13 @@ def _cmd_edit(args: argparse.Namespace) -> int:
     if not src.exists():
         raise MissingFileError(f"input not found: {src}")
     if src.is_file():
-        if out.suffix.lower() not in IMAGE_SUFFIXES:
-            raise ParameterError(f"output {out}: expected an image file ({', '.join(IMAGE_SUFFIXES)})")
         if out.is_dir():
             raise ParameterError(f"output {out} is a folder: give an image file name for one photo's edit")
+        named, out = out, edit_output(out, src)
+        if out != named:
+            print(f"-o {args.output} has no ending: writing the edit as {out}")
+        if out.suffix.lower() not in IMAGE_SUFFIXES:
+            raise ParameterError(f"output {out}: expected an image file ({', '.join(IMAGE_SUFFIXES)})")
         _not_the_input(out, src, "output", "give another file name for the edit")
         sheet = out.with_name(out.stem + "_sheet.png")
         if args.sheet:  # -o x.png for the photo x_sheet.png wrote the sheet over the photo
@@ -193,6 +196,14 @@ def _cmd_edit(args: argparse.Namespace) -> int:
         _sheet(pairs, sheet)
         print(f"contact sheet -> {sheet}")
     return 0 if counts["skipped"] == 0 else 1
+
+
+def edit_output(out: str | Path, src: str | Path) -> Path:
+    """The file one photo's edit is written to, as ``-o`` names it: ``out`` as given, or, where it has no ending,
+    ``out`` in the input photo's own format (``-o smiling`` for ``me.jpg`` writes ``smiling.jpg``; a photo in a format
+    not written, or without an ending, as a PNG, as :func:`_folder_targets` names a folder's)."""
+    ending = Path(src).suffix
+    return with_ending(out, ending if ending.lower() in IMAGE_SUFFIXES else ".png")
 
 
 def _not_the_input(path: Path, src: Path, what: str, advice: str) -> None:
@@ -297,7 +308,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "face's current expression unless --absolute.",
     )
     p.add_argument("input", help="a photo or a folder of photos")
-    p.add_argument("-o", "--output", required=True, help="output photo (or folder, for a folder input)")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="output photo (or folder, for a folder input); a name without an ending takes the input photo's format",
+    )
     p.add_argument("--emotion", help=EXPRESSION_ARG_HELP)
     p.add_argument(
         "--text",

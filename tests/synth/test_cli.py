@@ -335,3 +335,40 @@ def test_edit_writes_an_output_named_near_the_file_name_limit(tmp_path, astronau
         assert main(["edit", str(src), "-o", str(out), "--arkit", "jawOpen=0.6"]) == 0
         assert iio.imread(out).shape == astronaut.shape
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no part file left
+
+
+def test_an_output_named_without_an_ending_takes_the_photos_format(tmp_path, astronaut, capsys, monkeypatch):
+    # -o smiling for a photo was refused ('expected an image file'); facecraft talk -o out writes out.mp4
+    from PIL import Image
+
+    Image.fromarray(astronaut).save(tmp_path / "me.jpg", quality=95)
+    assert main(["edit", str(tmp_path / "me.jpg"), "-o", str(tmp_path / "smiling"), "--emotion", "surprise"]) == 0
+    assert f"-o {tmp_path / 'smiling'} has no ending: writing the edit as {tmp_path / 'smiling.jpg'}" in (
+        capsys.readouterr().out
+    )
+    with Image.open(tmp_path / "smiling.jpg") as im:
+        assert im.format == "JPEG" and im.size == astronaut.shape[1::-1]
+    assert not (tmp_path / "smiling").exists()
+    # a name with an ending is kept, said the same way or not, and nothing is printed about it
+    monkeypatch.chdir(tmp_path)
+    assert main(["edit", "me.jpg", "-o", "./as_png.png", "--emotion", "surprise"]) == 0
+    assert "no ending" not in capsys.readouterr().out and (tmp_path / "as_png.png").exists()
+    # another ending and a folder are refused as before, before any work
+    assert main(["edit", "me.jpg", "-o", "out.gif", "--emotion", "surprise"]) == 1
+    assert "expected an image file" in capsys.readouterr().err
+    (tmp_path / "folder").mkdir()
+    assert main(["edit", "me.jpg", "-o", "folder", "--emotion", "surprise"]) == 1
+    assert "is a folder" in capsys.readouterr().err and not list((tmp_path / "folder").iterdir())
+
+
+def test_edit_output_keeps_the_inputs_format_or_writes_png():
+    from pathlib import Path
+
+    from facecraft.synth.cli import edit_output
+
+    assert edit_output("out", "a/me.png") == Path("out.png")
+    assert edit_output("d/out", "me.JPG") == Path("d/out.JPG")
+    assert edit_output("out", "IMG_0001") == Path("out.png")  # a photo without an ending, as a folder's edits
+    assert edit_output("out", "anim.gif") == Path("out.png")  # a format not written
+    assert edit_output("out.webp", "me.jpg") == Path("out.webp")
+    assert edit_output("out.gif", "me.jpg") == Path("out.gif")  # left for the command to refuse
