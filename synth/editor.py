@@ -47,7 +47,7 @@ from facecraft.rigs.default_rig import (
 )
 from facecraft.rigs.mediapipe_mesh import canonical_mesh
 
-from .calibration import CROSS_TALK, OPENING, PAST_NEUTRAL, EditorCalibration
+from .calibration import CROSS_TALK, OPENING, EditorCalibration, removal_past
 from .controls import EditControls
 from .corner_frame import CornerFrame
 from .fit import NUM_MESH_POINTS, RigFit, fit_rig
@@ -343,7 +343,7 @@ def opens_mouth(rig_change: np.ndarray) -> bool:
 
 #: The nose is bone and cartilage: relaxing the muscles that lift its wings (a smile's AU12, AU10's upper-lip raise)
 #: brings it back to rest, never below. The removal of a broad smile pushes the rig's smile and ``mouthUpperUp``
-#: :data:`~facecraft.synth.calibration.PAST_NEUTRAL` units past their neutral so the mouth reads neutral, and the
+#: :func:`~facecraft.synth.calibration.removal_past` units past their neutral so the mouth reads neutral, and the
 #: nose's lower edge went with them (astronaut, neutral: subnasale 0.027 -> 0.054 face widths below the tip, wings
 #: 0.060 lower; the 16 broad smilers of the FRLL calibration people, smiling edited to neutral, against their own
 #: neutral photo: subnasale 0.013 and wings 0.011 face widths too low). Mesh points of the lower nose (canonical mesh,
@@ -763,7 +763,7 @@ def paint_creases(image: np.ndarray, dst: np.ndarray, rig_change: np.ndarray) ->
 def smile_seal(fitted: np.ndarray, rig_change: np.ndarray) -> float:
     """How far (0..1) an edit shuts the lips a smile parted: the share of the fitted smile (``fitted``, the rig fit's
     weights) that the change takes away, out of the most a removal takes (down to
-    :data:`~facecraft.synth.calibration.PAST_NEUTRAL` past the rig's neutral, as neutral at intensity 1 does); none when
+    :func:`~facecraft.synth.calibration.removal_past` past the rig's neutral, as neutral at intensity 1 does); none when
     the edit opens the mouth (:func:`opens_mouth`).
 
     A smile showing its teeth parts the lips mostly in the fitted identity, which weights do not undo: taken to
@@ -773,7 +773,9 @@ def smile_seal(fitted: np.ndarray, rig_change: np.ndarray) -> float:
     if shown < _SMILE_SHOWN or opens_mouth(rig_change):
         return 0.0
     removed = -sum(float(rig_change[k]) for k in _SMILES)
-    return float(np.clip(removed / (shown + PAST_NEUTRAL * len(_SMILES)), 0.0, 1.0))
+    # an edit that raises nothing (only the solve's cross-talk corrections) went as far past neutral as a removal does
+    past = removal_past(float(np.max(rig_change)) > CROSS_TALK + 1e-9)
+    return float(np.clip(removed / (shown + past * len(_SMILES)), 0.0, 1.0))
 
 
 def lip_seal(rig_change: np.ndarray) -> float:

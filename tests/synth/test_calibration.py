@@ -147,16 +147,23 @@ def test_a_strong_mouth_reading_is_undone_by_its_own_response_within_bounds():
 
 
 def test_a_removal_stops_a_little_past_the_rigs_neutral():
-    from facecraft.synth.calibration import PAST_NEUTRAL
+    from facecraft.synth.calibration import PAST_NEUTRAL, PAST_REMOVAL
 
-    before, after = _request(mouthSmileLeft=0.0)
-    before[SMILE] = 0.9
+    assert 0 <= PAST_REMOVAL < PAST_NEUTRAL
     cal = EditorCalibration(_mouth_response(), removal_limit=1.0, removal_max=2.0)
     rig_now = np.zeros(NUM_ARKIT)
     rig_now[SMILE] = 1.0  # the fit saturates on a broad smile
+    # only taking the smile away (neutral): the person's rest face is the target, a little past the rig's neutral
+    before, after = _request(mouthSmileLeft=0.0)
+    before[SMILE] = 0.9
     change = cal.rig_change(before, after, rig_now=rig_now)
-    assert change[SMILE] == pytest.approx(-1.0 - PAST_NEUTRAL, abs=1e-6)  # not the 2 units the reading asks
+    assert change[SMILE] == pytest.approx(-1.0 - PAST_REMOVAL, abs=1e-6)  # not the 2 units the reading asks
     assert cal.rig_change(before, after)[SMILE] < -1.5
+    # a new expression replacing the smile may take it further, so the face reads as that expression
+    before, after = _request(mouthSmileLeft=0.0, browOuterUpLeft=0.5)
+    before[SMILE] = 0.9
+    change = cal.rig_change(before, after, rig_now=rig_now)
+    assert change[SMILE] == pytest.approx(-1.0 - PAST_NEUTRAL, abs=1e-6)
     with pytest.raises(ParameterError, match="rig_now"):
         cal.rig_change(before, after, rig_now=np.zeros(3))
 
