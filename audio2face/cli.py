@@ -246,10 +246,10 @@ def _animate(args: argparse.Namespace) -> int:
     if args.video:
         from facecraft.rigs.video import video_output
 
-        video = str(video_output(args.video))
-        if video != args.video:
+        video = video_output(args.video)
+        if video != Path(args.video):  # an ending was added (``./preview.mp4`` is the name it was given)
             print(f"--video {args.video} has no ending: writing the preview as {video}")
-        args.video = video
+        args.video = str(video)
     if args.format and out.suffix.lower() != f".{args.format}":
         raise ParameterError(f"--format {args.format} does not match the output {out} (extension {out.suffix!r})")
     with seekable_audio(args.input[0]) as audio:  # a named pipe or /dev/stdin is copied first: the readers seek

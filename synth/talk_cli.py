@@ -54,7 +54,7 @@ def _cmd_talk(args: argparse.Namespace) -> int:
     from .talk_portrait import talk
 
     out = check_video_path(video_output(args.output), inputs=(args.photo, args.audio))
-    if str(out) != args.output:
+    if out != Path(args.output):  # an ending was added (``./talk.mp4`` is the name it was given)
         print(f"-o {args.output} has no ending: writing the video as {out}")
     for label, path in (("photo", args.photo), ("audio", args.audio)):
         if not Path(path).is_file():

@@ -30,7 +30,7 @@ def test_animate_command(tmp_path, capsys):
         assert any(v.ndim == 2 and v.shape[-1] == 52 for v in (z[k] for k in z.files))
 
 
-def test_animate_writes_a_preview_named_without_an_ending_as_mp4(tmp_path, capsys):
+def test_animate_writes_a_preview_named_without_an_ending_as_mp4(tmp_path, capsys, monkeypatch):
     # `--video preview` was refused after nothing was written ("a video is written as .mp4, ... got ''")
     from facecraft.rigs.video import probe_video
 
@@ -42,6 +42,9 @@ def test_animate_writes_a_preview_named_without_an_ending_as_mp4(tmp_path, capsy
     assert probe_video(tmp_path / "preview.mp4").frames == 30 and not preview.exists()
     said = capsys.readouterr().out
     assert "has no ending: writing the preview as" in said and f"wrote {tmp_path / 'preview.mp4'}" in said
+    monkeypatch.chdir(tmp_path)  # a name with its ending, spelled with ./, is taken as it is, without a word
+    assert main(["animate", str(wav), "-o", str(out), "--video", "./given.mp4", "--weights", str(tmp_path / "m")]) == 0
+    assert (tmp_path / "given.mp4").is_file() and "has no ending" not in capsys.readouterr().out
 
 
 def test_animate_command_errors_are_reported(tmp_path, capsys):

@@ -316,6 +316,9 @@ def test_cli_writes_an_output_without_an_ending_as_mp4(tmp_path, monkeypatch, ca
     assert f"has no ending: writing the video as {tmp_path / 'out.mp4'}" in capsys.readouterr().out
     with pytest.raises(ParameterError, match="a video is written as"):  # another ending is still refused
         args.func(parser.parse_args(["talk", str(photo), str(speech), "-o", str(tmp_path / "out.gif")]))
+    monkeypatch.chdir(tmp_path)  # a name with its ending, spelled with ./, is taken as it is, without a word
+    assert args.func(parser.parse_args(["talk", str(photo), str(speech), "-o", "./given.mp4"])) == 0
+    assert written[-1] == Path("given.mp4") and "has no ending" not in capsys.readouterr().out
 
 
 def test_bad_audio_and_arguments(tmp_path, astronaut, portrait):
