@@ -851,8 +851,15 @@ def speech_emotion(emotion: str | None, intensity: float, track=None) -> SpeechE
 
 
 def speech_transcript(transcript: str | None) -> str | None:
-    """The transcript box's words, None when it is blank."""
-    return transcript.strip() if transcript and transcript.strip() else None
+    """The transcript box's words, None when it is blank; one without words (``"?!"``) is refused, in the Animate
+    tab as in the Talk tab (the procedural animator took it as a transcript that did not fit the speech)."""
+    from facecraft.audio2face.phonetics import normalize_transcript
+
+    if not transcript or not transcript.strip():
+        return None
+    if not normalize_transcript(transcript):
+        raise ParameterError(f"transcript has no words to align: {transcript.strip()!r}")
+    return transcript.strip()
 
 
 def parse_track(track) -> object | None:
@@ -877,6 +884,12 @@ def parse_track(track) -> object | None:
     if not isinstance(value, (list, Mapping)):
         raise ParameterError(f"emotion track: expected a JSON list of keys, got {type(value).__name__}")
     return value if isinstance(value, list) else dict(value)
+
+
+#: What the Animate tab says of a transcript given in the learned mode, which follows the sound alone.
+LEARNED_IGNORES_TRANSCRIPT = (
+    "The learned mode follows the sound alone, so the transcript was not used (the procedural mode aligns it)"
+)
 
 
 def animate_speech(
@@ -914,9 +927,10 @@ def animate_speech(
     stem = upload_stem(p.name, "speech")
     files = {key: str(out / f"{stem}{suffix}") for key, (suffix, _) in ANIMATE_OUTPUTS.items()}
     video = str(out / f"{stem}.mp4")
+    words = speech_transcript(transcript)
     t0 = time.perf_counter()
     anim = animate_file(
-        p, files["glb"], transcript=speech_transcript(transcript), emotion=emo.emotion, emotion_track=emo.track,
+        p, files["glb"], transcript=words, emotion=emo.emotion, emotion_track=emo.track,
         mode=mode, video=video,
     )  # fmt: skip
     for key in ("csv", "npz", "json"):
@@ -930,6 +944,8 @@ def animate_speech(
         message += f". Warning: no speech heard ({anim.meta['silent']}): a resting face"
     if note := transcript_note(anim.meta):
         message += f". Warning: {note}"
+    if mode == "learned" and words:
+        message += f". {LEARNED_IGNORES_TRANSCRIPT}"
     return AnimateOutcome(video, files, message, seconds)
 
 

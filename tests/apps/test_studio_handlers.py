@@ -510,6 +510,22 @@ def test_the_animate_tab_says_when_a_transcript_does_not_fit():
     assert "not used: the mouth follows the sound" in h.transcript_note({"transcript": "hi", "phones": "recognize"})
 
 
+def test_the_animate_tab_refuses_a_transcript_without_words_as_the_talk_tab_does(speech_wav, tmp_path):
+    # "?!" in the procedural mode was taken as a transcript that did not fit the speech ("Warning: the transcript
+    # does not fit the speech, so it was not used") where the Talk tab says it has no words
+    for mode in ("procedural", "learned"):
+        with pytest.raises(ParameterError, match=r"transcript has no words to align: '\?!'"):
+            h.animate_speech(speech_wav, transcript=" ?! ", mode=mode, out_dir=tmp_path / mode)
+    assert h.speech_transcript("  ") is None and h.speech_transcript(" Bob bought a map. ") == "Bob bought a map."
+
+
+def test_the_animate_tab_says_the_learned_mode_did_not_use_the_transcript(speech_wav, tmp_path):
+    # a transcript typed with the learned mode (the default) was passed over without a word
+    out = h.animate_speech(speech_wav, transcript="hello there", mode="learned", out_dir=tmp_path / "words")
+    assert out.message.endswith(h.LEARNED_IGNORES_TRANSCRIPT)
+    assert h.LEARNED_IGNORES_TRANSCRIPT not in h.animate_speech(speech_wav, out_dir=tmp_path / "none").message
+
+
 def test_animate_speech_rejects_bad_audio(speech_wav, tmp_path, monkeypatch):
     notes = tmp_path / "notes.wav"
     notes.write_text("not audio")
