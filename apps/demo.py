@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -137,11 +138,17 @@ DEMO_EDITS: tuple[tuple[str, dict], ...] = tuple(
     + [
         ("jawOpen 0.6", {"arkit": {"jawOpen": 0.6}}),
         ("blink", {"arkit": {"eyeBlinkLeft": 1.0, "eyeBlinkRight": 1.0}}),
-        ("AU1+2 brows up", {"au": {"AU1": 0.9, "AU2": 0.9}}),
+        ("AU1+AU2 brows up", {"au": {"AU1": 0.9, "AU2": 0.9}}),
         ("AU4 frown", {"au": {"AU4": 1.0}}),
         ("'a shy smile'", {"text": "a shy smile"}),
     ]
 )  # fmt: skip
+
+
+def edit_file_name(label: str) -> str:
+    """The file an edit of :data:`DEMO_EDITS` is saved as: ``"AU1+AU2 brows up"`` -> ``astronaut_AU1_AU2_brows_up.png``
+    (dropping the '+' wrote AU1+2 as AU12, the lip corner puller's name)."""
+    return "astronaut_" + re.sub(r"[ +]+", "_", label.strip("'")) + ".png"
 
 
 def edit_photo(out: Path) -> dict[str, str]:
@@ -162,7 +169,7 @@ def edit_photo(out: Path) -> dict[str, str]:
         tiles, labels = [face_crop(image, box)], ["original"]
         for label, controls in DEMO_EDITS:
             result = editor.apply(image, faces, EditControls.from_args(**controls))
-            path = out / f"astronaut_{label.strip(chr(39)).replace(' ', '_').replace('+', '')}.png"
+            path = out / edit_file_name(label)
             Image.fromarray(result.image).save(path)
             tiles.append(face_crop(result.image, box))
             labels.append(label)

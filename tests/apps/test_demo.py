@@ -42,6 +42,20 @@ def test_edit_photo_writes_every_edit_and_a_sheet(tmp_path):
     assert sheet.width > 7 * 256 and sheet.height > 2 * 256
 
 
+def test_each_demo_edit_is_saved_under_the_action_units_it_sets():
+    # "AU1+2 brows up" was saved as astronaut_AU12_brows_up.png: AU12 is the lip corner puller, not the brows
+    import re
+
+    from facecraft.apps.demo import DEMO_EDITS, edit_file_name
+
+    names = [edit_file_name(label) for label, _ in DEMO_EDITS]
+    assert len(set(names)) == len(names) and all(re.fullmatch(r"astronaut_[A-Za-z0-9_.]+\.png", n) for n in names)
+    for (label, controls), name in zip(DEMO_EDITS, names, strict=True):
+        if "au" in controls:
+            assert re.findall(r"AU\d+", name) == list(controls["au"]), (label, name)
+    assert "astronaut_a_shy_smile.png" in names and "astronaut_jawOpen_0.6.png" in names
+
+
 def test_talking_portrait_writes_a_video_with_sound_and_a_sheet(tmp_path):
     results = run_demo(tmp_path, only=["talking portrait"])["talking portrait"]
     assert "error" not in results, results
