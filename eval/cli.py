@@ -171,6 +171,7 @@ def _train(args: argparse.Namespace) -> int:
 
     from .classifier import FERClassifier
     from .datasets import concat_datasets, load_dataset
+    from .metrics import class_recalls
     from .train import evaluate_probs, predict_dataset, train_classifier, write_evaluation
 
     if args.synthetic_weight is not None and not args.synthetic:
@@ -226,7 +227,7 @@ def _train(args: argparse.Namespace) -> int:
             write_evaluation(report, out, name=f"facecraft_{split}")
             summary[f"{split}_macro_f1"], summary[f"{split}_macro_f1_7"] = report["macro_f1"], report["macro_f1_7"]
             summary[f"{split}_accuracy"] = report["accuracy"]
-            summary[f"{split}_recall"] = {c: round(v["recall"], 4) for c, v in report["per_class"].items()}
+            summary[f"{split}_recall"] = class_recalls(report)
     if held_out:
         from .metrics import write_report
         from .photos import photo_dataset, photo_recall
@@ -290,6 +291,7 @@ def _write_model_card(path: Path, summary: dict, args: argparse.Namespace) -> No
 def _eval(args: argparse.Namespace) -> int:
     from .datasets import load_dataset
     from .judges import get_judge
+    from .metrics import class_recalls
     from .train import evaluate_probs, write_evaluation
 
     judge = get_judge(args.judge, weights=args.weights)
@@ -309,7 +311,7 @@ def _eval(args: argparse.Namespace) -> int:
                   skipped=list(data.skipped or []))  # fmt: skip
     paths = write_evaluation(report, args.out, name=f"{judge.name}_{args.subset}")
     brief = {k: report[k] for k in ("judge", "split", "n", "accuracy", "macro_f1", "macro_f1_7")}
-    brief["recall"] = {c: round(v["recall"], 4) for c, v in report["per_class"].items()}
+    brief["recall"] = class_recalls(report)
     print(json.dumps({**brief, **paths}, indent=2))
     return 0
 

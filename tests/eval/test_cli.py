@@ -21,6 +21,7 @@ def test_fer_train_then_eval(tmp_path, capsys, tiny_fer_folder):
     assert rc == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["epochs_run"] == 1
+    assert summary["test_recall"]["contempt"] is None and summary["test_recall"]["happiness"] is not None
     card = next((tmp_path / "mine").glob("*.card.md")).read_text()  # exported weights come with their model card
     assert f"| test | {summary['test_accuracy']:.4f} |" in card and "research use" in card
     assert "- command: `facecraft fer train --data" in card
@@ -45,6 +46,9 @@ def test_fer_train_then_eval(tmp_path, capsys, tiny_fer_folder):
     assert rc == 0
     res = json.loads(capsys.readouterr().out)
     assert res["n"] == 30 and set(res["recall"]) >= {"happiness", "sadness", "surprise"}
+    # the folder holds no contempt, anger...: no recall to give (a 0.0 read as a class the judge never gets right)
+    assert res["recall"]["contempt"] is None and res["recall"]["anger"] is None
+    assert all(isinstance(res["recall"][c], float) for c in ("happiness", "sadness", "surprise"))
 
 
 def test_fer_eval_uses_the_shipped_weights_without_weights_option(tmp_path, capsys, tiny_fer_folder):
