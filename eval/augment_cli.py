@@ -56,6 +56,7 @@ def _run(args: argparse.Namespace) -> int:
         "acceptance_rate": report["acceptance_rate"],
         "per_target": {t: {k: v[k] for k in ("accepted", "attempted")} for t, v in report["per_target"].items()},
         "bad_sources": len(report["bad_sources"]),
+        "unreadable": len(report.get("unreadable") or []),  # files the data set reader skipped: listed in the report
         "this_run": report["this_run"],
         "report": f"{args.out}/report.json",
         "contact_sheet": report["contact_sheet"],

@@ -11,9 +11,12 @@ from facecraft.eval.train import RECIPES
 
 def test_augment_command_runs_reports_and_resumes(tmp_path, capsys, tiny_fer_folder):
     out = tmp_path / "aug"
+    (tiny_fer_folder / "happy" / "torn.png").write_bytes((tiny_fer_folder / "happy" / "0.png").read_bytes()[:60])
     rc = main(["augment", str(tiny_fer_folder), "--out", str(out), "--targets", "fear", "--max-sources", "2"])
     assert rc == 0
     summary = json.loads(capsys.readouterr().out)
+    # a corrupt file is skipped and counted where the user looks, not only in report.json
+    assert summary["unreadable"] == 1
     # striped noise has no face: both sources reported and skipped, nothing accepted, nothing crashed
     assert summary["bad_sources"] == 2 and summary["accepted"] == 0 and summary["this_run"]["sources"] == 2
     report = json.loads((out / "report.json").read_text())
