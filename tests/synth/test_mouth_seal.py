@@ -209,7 +209,7 @@ def _crossed_beside_the_corners(src: np.ndarray) -> np.ndarray:
 
 
 def test_lip_outlines_crossed_beside_the_corners_are_untangled():
-    from facecraft.synth.mouth_seal import untangle_lip_outline
+    from facecraft.synth.mouth_seal import _LIP_KEEP, untangle_lip_outline
 
     _, src, _ = astronaut_points()
     dst = _crossed_beside_the_corners(src)
@@ -220,11 +220,11 @@ def test_lip_outlines_crossed_beside_the_corners_are_untangled():
     assert set(moved) == {185, 146, 409, 375}  # only the points past their limit
     after, rest = lip_bands(out), lip_bands(src)
     assert (after.inner_up - after.outer_up).min() >= -1e-6 and (after.outer_lo - after.inner_lo).min() >= -1e-6
-    # the moved points keep at least half the photo's lip thickness there, measured from their lip's inner edge
+    # the moved points keep _LIP_KEEP of the photo's lip thickness there, measured from their lip's inner edge
     for i, thick, side in ((185, rest.inner_up - rest.outer_up, -1), (409, rest.inner_up - rest.outer_up, -1),
                            (146, rest.outer_lo - rest.inner_lo, 1), (375, rest.outer_lo - rest.inner_lo, 1)):
         u, v = after.local(out[[i]])
         edge = after.inner_up if side < 0 else after.inner_lo
         lip = side * (v[0] - np.interp(u[0], after.u, edge))
-        assert lip >= 0.5 * np.interp(u[0] / after.width * rest.width, rest.u, thick) - 0.05
+        assert lip >= _LIP_KEEP * np.interp(u[0] / after.width * rest.width, rest.u, thick) - 0.05
     assert np.array_equal(untangle_lip_outline(src, src), src)  # a photo's own lips are left as they are
