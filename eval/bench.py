@@ -150,6 +150,7 @@ def judge_accuracy(data: str | os.PathLike | None = None, *, threads: int = 2) -
 
     from .datasets import load_dataset
     from .judges import get_judge
+    from .metrics import class_recalls
     from .train import evaluate_probs
 
     if data is None:
@@ -170,12 +171,12 @@ def judge_accuracy(data: str | os.PathLike | None = None, *, threads: int = 2) -
                 "data": str(data),
                 "split": "test",
                 **{k: report[k] for k in ("n", "accuracy", "macro_f1", "macro_f1_7")},
-                "recall": {c: round(v["recall"], 4) for c, v in report["per_class"].items()},
+                "recall": class_recalls(report),  # None for a class the test split has no image of
             }
             row = results[name]
+            recalls = ", ".join(f"{c} {'n/a' if r is None else f'{r:.2f}'}" for c, r in row["recall"].items())
             print(f"[fer] {name:20s} test n={row['n']}: accuracy {row['accuracy']:.3f}, macro-F1 "
-                  f"{row['macro_f1']:.3f} (8 classes), {row['macro_f1_7']:.3f} (7 shared); recall "
-                  + ", ".join(f"{c} {r:.2f}" for c, r in row["recall"].items()))  # fmt: skip
+                  f"{row['macro_f1']:.3f} (8 classes), {row['macro_f1_7']:.3f} (7 shared); recall {recalls}")
     finally:
         torch.set_num_threads(threads_before)
     return results

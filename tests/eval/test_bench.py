@@ -49,8 +49,10 @@ def test_bench_fer_small(tmp_path, capsys, tiny_fer_folder):
     assert row["n"] == ref["n"] == 6 and row["split"] == "test"
     assert row["macro_f1"] == pytest.approx(ref["macro_f1"]) and row["accuracy"] == pytest.approx(ref["accuracy"])
     assert row["recall"]["happiness"] == pytest.approx(ref["per_class"]["happiness"]["recall"], abs=1e-4)
+    absent = [c for c, v in ref["per_class"].items() if not v["support"]]
+    assert absent and all(row["recall"][c] is None for c in absent)  # no image of it: no recall, not 0
     printed = capsys.readouterr().out
-    assert "img/s" in printed and "macro-F1" in printed
+    assert "img/s" in printed and "macro-F1" in printed and f"{absent[0]} n/a" in printed
 
 
 def test_accuracy_skips_without_data(monkeypatch, tmp_path):
