@@ -853,12 +853,11 @@ def speech_emotion(emotion: str | None, intensity: float, track=None) -> SpeechE
 def speech_transcript(transcript: str | None) -> str | None:
     """The transcript box's words, None when it is blank; one without words (``"?!"``) is refused, in the Animate
     tab as in the Talk tab (the procedural animator took it as a transcript that did not fit the speech)."""
-    from facecraft.audio2face.phonetics import normalize_transcript
+    from facecraft.audio2face.phonetics import transcript_words
 
     if not transcript or not transcript.strip():
         return None
-    if not normalize_transcript(transcript):
-        raise ParameterError(f"transcript has no words to align: {transcript.strip()!r}")
+    transcript_words(transcript)
     return transcript.strip()
 
 

@@ -238,6 +238,16 @@ _PHONE = re.compile(
 _MINUS = re.compile(r"(?<![\w.,)\]%'\u2212-])[-\u2212](?=[$\u00a3\u20ac]?\.?\d)")
 
 
+def transcript_words(transcript: str) -> list[str]:
+    """The words of a transcript a user gave (:func:`normalize_transcript`); a transcript without any (``"?!"``)
+    is refused, the one rule of every path that takes one (animate, talk, the studio): taken as no transcript, it
+    was quietly ignored by one and reported as not fitting the speech by another."""
+    words = normalize_transcript(transcript)
+    if not words:
+        raise ParameterError(f"transcript has no words to align: {transcript.strip()!r}")
+    return words
+
+
 def _said(words: str) -> str:
     """num2words' English as a speaker of the pocketsphinx model (US English) says it: no hyphens or commas,
     no "and" inside a number ("one hundred five")."""
@@ -418,9 +428,7 @@ def align_transcript(
     transcript that aligns but fits the sound below :data:`TRANSCRIPT_FIT_MIN` is taken with a warning
     (``warn_fit``; off for words recognised from the audio itself).
     """
-    words = normalize_transcript(transcript)
-    if not words:
-        raise ParameterError(f"transcript has no words to align: {transcript!r}")
+    words = transcript_words(transcript)
     data = _to_int16(y, sr)
     paths = _model_paths(model_dir)
     decoder = _decoder_class()(
@@ -495,14 +503,15 @@ def speech_phones(
     decode_words: bool = False,
     model_dir: str | Path | None = None,
 ) -> PhoneticResult:
-    """Phones of an utterance: aligned to ``transcript`` when given, recognised otherwise or when alignment fails.
+    """Phones of an utterance: aligned to ``transcript`` when given, recognised otherwise or when alignment fails
+    (a transcript without words is refused: :func:`transcript_words`).
 
     ``decode_words`` (no transcript): recognise words with the language model and align them, instead of
     free phone recognition. About 4x slower, and on ``../shared/data/speech`` it finds more /p b m/ (83% of
     the aligned ones against 77%), because dictionary pronunciations keep closures that allphone decoding
     drops.
     """
-    if transcript and normalize_transcript(transcript):
+    if transcript and transcript_words(transcript):
         try:
             return align_transcript(y, sr, transcript=transcript, model_dir=model_dir)
         except AlignmentError as e:

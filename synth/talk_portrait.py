@@ -490,12 +490,12 @@ def _mono(audio, name: str = "audio") -> np.ndarray:
 
 
 def _check_transcript(transcript) -> None:
-    from facecraft.audio2face.phonetics import normalize_transcript
+    from facecraft.audio2face.phonetics import transcript_words
 
     if transcript is not None and (not isinstance(transcript, str) or not transcript.strip()):
         raise ParameterError(f"transcript: expected the words spoken, got {transcript!r}")
-    if transcript is not None and not normalize_transcript(transcript):  # "?!": said before any work
-        raise ParameterError(f"transcript has no words to align: {transcript!r}")
+    if transcript is not None:
+        transcript_words(transcript)  # "?!": said before any work
 
 
 def _track_codes(emo, num_frames: int, fps: float) -> np.ndarray | None:

@@ -71,6 +71,15 @@ def test_word_decoding_without_transcript(espeak_speech):
     assert sum(p.phone in ("P", "B", "M") for p in result.phones) >= 3
 
 
+def test_a_transcript_without_words_is_refused_not_taken_as_none():
+    # `facecraft animate --mode procedural --transcript "?!"` went on without a word, as if none was given, while
+    # `facecraft talk` refused it and the studio's Animate tab called it a transcript that did not fit
+    y = np.zeros(1600, np.float32)
+    with pytest.raises(ParameterError, match=r"transcript has no words to align: '\?!'"):
+        speech_phones(y, 16000, transcript=" ?! ")
+    assert speech_phones(y, 16000, transcript="").method == "recognize"  # none given
+
+
 def test_fallback_to_recognition_when_alignment_fails():
     y = np.zeros(1600, np.float32)  # 0.1 s cannot hold this sentence
     result = speech_phones(y, 16000, transcript="a very long sentence that cannot fit in a tenth of a second")
