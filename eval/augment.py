@@ -745,12 +745,15 @@ def augment_dataset(
                     run["attempted"] += 1
                 manifest.write(json.dumps(rec) + "\n")
             manifest.flush()
-            run["sources"] += 1
+            run["sources"] += bool(records)
             bar.update(1)
             bar.set_postfix(accepted=run["accepted"])
             if finished():
                 logger.info("augment: every quota met")
                 break
+        if bar.n < bar.total:  # every quota met before the last face: the rest were not needed
+            bar.total = bar.n
+            bar.refresh()
     finally:
         if bar is not None:
             bar.close()
@@ -874,7 +877,8 @@ def _run(
     measured: dict | None = None,
 ) -> Iterator[list[dict]]:
     """Records per source, in completion order; at most ``2 * workers`` sources in flight (bounded memory).
-    A source with no wanted target is passed over; the run ends when ``finished()`` (every quota met).
+    A source with no wanted target is passed over (``[]``: its face is done with, so a progress bar moves on); the
+    run ends when ``finished()`` (every quota met).
 
     With ``measure`` (a data set), the second judges' readers are first measured on it by an augmenter's own
     judges (the models are loaded once per process, never in the parent as well) and put into ``measured``
@@ -899,6 +903,7 @@ def _run(
                     return
                 targets = wanted(source)
                 if not targets:
+                    yield []  # passed over: no records, but the face is done with
                     continue
                 yield augment_source(source, targets, augmenter=augmenter)
         finally:
@@ -921,6 +926,7 @@ def _run(
                     break
                 targets = wanted(source)
                 if not targets:
+                    yield []  # passed over: no records, but the face is done with
                     continue
                 pending.add(pool.submit(_work, source, targets, readers))
             if not pending:

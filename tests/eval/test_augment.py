@@ -324,3 +324,24 @@ def test_a_crop_that_cannot_be_written_leaves_no_part_file(tmp_path, monkeypatch
         write_crop(tmp_path, record, np.full((48, 48), 255, np.uint8))
     assert (tmp_path / rel).read_bytes() == before  # the crop written before, untouched
     assert [p.name for p in (tmp_path / "fear").iterdir()] == ["a_fear0.png"]  # was: .a_fear0.tmp-<pid>.png left
+
+
+def test_a_source_passed_over_still_counts_as_done(monkeypatch):
+    # With --balance, faces whose targets were all filled were passed over without a word: the progress bar
+    # stopped short of its total (16 of 32 on a finished run)
+    import facecraft.eval.augment as augment_module
+
+    class Stub:
+        def __init__(self, config):
+            pass
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(augment_module, "Augmenter", Stub)
+    monkeypatch.setattr(augment_module, "augment_source", lambda s, t, augmenter: [{"id": s, "target": t[0]}])
+    todo = ["a", "b", "c", "d"]
+    wanted = {"a": ("fear",), "b": (), "c": ("disgust",), "d": ()}.get
+    got = list(augment_module._run(todo, wanted, lambda: False, augment_module.AugmentConfig(), workers=1, threads=1))
+    assert len(got) == len(todo)  # one per face, in order here
+    assert got == [[{"id": "a", "target": "fear"}], [], [{"id": "c", "target": "disgust"}], []]
