@@ -55,6 +55,7 @@ from .augment_filter import (
     judge_readers,
     judge_verdict,
     parse_targets,
+    reference_recall,
     top_classes,
     variant_controls,
     variant_seed,
@@ -553,8 +554,9 @@ def measure_readers(dataset, config: AugmentConfig, *, judges=None) -> tuple[dic
         name: (judges[name] if name in judges else get_judge(name)).predict_proba(list(ds.images), detect=False)
         for name in config.second_judges
     }
+    top_k = config.filter.second_top_k
     readers, recall = judge_readers(
-        probs, ds.labels, top_k=config.filter.second_top_k, min_recall=config.min_reader_recall
+        probs, ds.labels, top_k=top_k, min_recall=config.min_reader_recall, reference=reference_recall(top_k)
     )
     counts = dict(zip(EMOTIONS, ds.class_counts.tolist(), strict=True))
     logger.info("second judges' readers (top-%d recall): %s", config.filter.second_top_k, readers)

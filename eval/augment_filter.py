@@ -10,8 +10,10 @@ rejection. Keeping them model-free makes the rules testable on numbers alone.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -47,9 +49,23 @@ DISGUST_BROW_SHARE = 0.5
 #: must agree with the main judge. NetworkV2 never ranks disgust in its top 2 on fer-dev (0 of 32 train+val
 #: disgust faces): requiring its vote kept no disgust variant at all.
 MIN_READER_RECALL = 0.5
-#: Fewer labelled images than this: a judge's recall is not measured, and it counts as a reader (agreement
-#: stays required: the cautious side).
+#: Fewer labelled images than this: a judge's recall is not measured on the data set. Its recall on fer-dev's train
+#: and val faces (:data:`READERS_REFERENCE`, the same top-k) decides then; without one it counts as a reader
+#: (agreement stays required: the cautious side). Counting every judge as a reader kept no disgust variant at all on
+#: small sets (2 disgust faces: NetworkV2, which ranks disgust in its top 2 for none of fer-dev's 32, had a vote).
 MIN_READER_IMAGES = 3
+#: The second judges' top-k recall per class on fer-dev's train and val faces (6,392; the test split never), written
+#: by ``tools/measure_judge_readers.py``: the judges are fixed pretrained models, so it holds for any data set.
+READERS_REFERENCE = Path(__file__).with_name("weights") / "second_judge_readers.json"
+
+
+def reference_recall(top_k: int) -> dict[str, dict[str, float]]:
+    """``{judge: {class: recall}}`` from :data:`READERS_REFERENCE` when it was measured at ``top_k``, else ``{}``."""
+    try:
+        saved = json.loads(READERS_REFERENCE.read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+    return saved["recall_top_k"] if saved.get("top_k") == top_k else {}
 
 
 @dataclass(frozen=True)
@@ -259,6 +275,7 @@ def judge_readers(
     top_k: int,
     min_recall: float = MIN_READER_RECALL,
     min_images: int = MIN_READER_IMAGES,
+    reference: Mapping[str, Mapping[str, float]] | None = None,
 ) -> tuple[dict[str, tuple[str, ...]], dict[str, dict[str, float | None]]]:
     """Which judges can read which class: top-``k`` recall per class on labelled images.
 
@@ -272,11 +289,15 @@ def judge_readers(
         A face counts as read when its class is among the judge's ``top_k`` of the 7 shared classes (the
         second-judge rule of :func:`judge_verdict`).
     min_recall, min_images : see :data:`MIN_READER_RECALL`, :data:`MIN_READER_IMAGES`.
+    reference : {judge: {class: recall}}, optional
+        Recall measured elsewhere at the same ``top_k`` (:func:`reference_recall`), for the classes with fewer
+        than ``min_images`` faces here.
 
     Returns
     -------
     readers : {class: tuple of judge names}
-        For each of the 7 shared classes, the judges that read it (unmeasurable counts as reading).
+        For each of the 7 shared classes, the judges that read it (too few faces: as the reference says, and
+        reading where it says nothing).
     recall : {judge: {class: float or None}}
         The measured top-``k`` recall (None: fewer than ``min_images`` faces).
     """
@@ -292,7 +313,9 @@ def judge_readers(
             rows = p[labels == EMOTION_INDEX[c]]
             if len(rows) < min_images:
                 recall[name][c] = None
-                readers[c].append(name)
+                known = (reference or {}).get(name, {}).get(c)
+                if known is None or known >= min_recall:
+                    readers[c].append(name)
                 continue
             hit = float(np.mean([c in top_classes(r, top_k, classes=SHARED_7) for r in rows]))
             recall[name][c] = round(hit, 4)

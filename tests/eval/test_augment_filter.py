@@ -7,6 +7,7 @@ import pytest
 
 from facecraft.eval.augment_filter import (
     ALL_TARGETS,
+    MIN_READER_RECALL,
     FilterConfig,
     duplicate_verdict,
     identity_verdict,
@@ -18,6 +19,7 @@ from facecraft.eval.augment_filter import (
     variant_seed,
 )
 from facecraft.eval.augment_report import build_report
+from facecraft.eval.train import SHARED_7
 from facecraft.rigs import EMFACS_PROTOTYPES, EMOTIONS, ParameterError
 
 
@@ -119,6 +121,26 @@ def test_judge_readers_measures_top_k_recall_per_class():
     assert "contempt" not in readers
     with pytest.raises(ParameterError, match="b probabilities"):
         judge_readers({"b": blind[:3]}, labels, top_k=2)
+    # ... unless a reference measured elsewhere says which judge reads it (a small set had 2 disgust faces, and
+    # NetworkV2, which never reads disgust, vetoed every disgust variant)
+    few = labels[3:]  # one disgust face left
+    readers, recall = judge_readers(
+        {"a": reads_all[3:], "b": blind[3:]}, few, top_k=2, reference={"b": {"disgust": 0.0}, "a": {"disgust": 0.9}}
+    )
+    assert recall["b"]["disgust"] is None and readers["disgust"] == ("a",)
+    assert readers["anger"] == ("a", "b")  # the reference says nothing of anger: both stay readers
+
+
+def test_the_shipped_reference_readers_hold_the_second_judges_measured_on_fer_dev():
+    from facecraft.eval.augment import AugmentConfig
+    from facecraft.eval.augment_filter import READERS_REFERENCE, reference_recall
+
+    top_k = AugmentConfig().filter.second_top_k
+    table = reference_recall(top_k)
+    assert set(table) == set(AugmentConfig().second_judges) and READERS_REFERENCE.is_file()
+    assert all(set(v) == set(SHARED_7) for v in table.values())
+    assert table["networkv2"]["disgust"] < MIN_READER_RECALL <= table["mini-xception"]["disgust"]
+    assert reference_recall(top_k + 1) == {}  # measured at another top-k: not used
 
 
 def test_identity_and_duplicate_verdicts():
