@@ -845,6 +845,7 @@ def _readers_key(dataset, config: AugmentConfig) -> dict:
         "judges": list(config.second_judges),
         "top_k": config.filter.second_top_k,
         "min_recall": config.min_reader_recall,
+        "reference": reference_recall(config.filter.second_top_k),  # for classes with too few faces
     }
 
 

@@ -345,3 +345,17 @@ def test_a_source_passed_over_still_counts_as_done(monkeypatch):
     got = list(augment_module._run(todo, wanted, lambda: False, augment_module.AugmentConfig(), workers=1, threads=1))
     assert len(got) == len(todo)  # one per face, in order here
     assert got == [[{"id": "a", "target": "fear"}], [], [{"id": "c", "target": "disgust"}], []]
+
+
+def test_readers_measured_under_another_reference_are_measured_again(tmp_path):
+    # a folder's readers saved before the fer-dev reference decided the classes with too few faces
+    from facecraft.eval.augment import READERS, AugmentConfig, _cached_readers, _readers_key
+
+    config = AugmentConfig()
+    key = _readers_key("ds", config)
+    saved = {"key": key, "readers": {"disgust": ["mini-xception"]}, "report": {}}
+    (tmp_path / READERS).write_text(json.dumps(saved))
+    assert _cached_readers(tmp_path, "ds", config) == ({"disgust": ("mini-xception",)}, {})
+    old = {k: v for k, v in key.items() if k != "reference"}
+    (tmp_path / READERS).write_text(json.dumps({**saved, "key": old}))
+    assert _cached_readers(tmp_path, "ds", config) is None
