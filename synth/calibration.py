@@ -125,6 +125,8 @@ def removal_past(raises: bool) -> float:
     """How far (rig units) a removal may push a shape past the rig's neutral: :data:`PAST_NEUTRAL` when the edit
     also raises some channel (a new expression replaces the old), :data:`PAST_REMOVAL` when it only takes away."""
     return PAST_NEUTRAL if raises else PAST_REMOVAL
+
+
 #: Shapes that bring the lips together (press, roll, shrug, close): unless the request opens the mouth, a removal
 #: stops at their neutral. Past it the rig swells the lips apart (a pressed closed-lip smile taken to neutral lost
 #: 0.94 units of press against a fit of 0.33: lips parted over drawn teeth, or, held shut, swollen).
