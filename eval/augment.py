@@ -73,6 +73,9 @@ SMALL_SIDE = CROP_MAX_SIDE
 MANIFEST = "manifest.jsonl"
 #: One line per run of a folder (wall time, sources, accepted): throughput over every resumed part.
 RUNS = "runs.jsonl"
+#: The running run's record, rewritten after each face: a run that is killed leaves it, and the next run of the
+#: folder logs it as interrupted (its time and faces count in the folder's totals).
+CURRENT_RUN = ".run-current.json"
 
 
 @dataclass(frozen=True)
@@ -716,6 +719,7 @@ def augment_dataset(
     def finished() -> bool:
         return quotas is not None and all(accepted[t] >= q for t, q in quotas.items())
 
+    _log_interrupted_run(out)
     _drop_torn_tail(out / MANIFEST)
     manifest = (out / MANIFEST).open("a")
     bar = None
@@ -748,6 +752,8 @@ def augment_dataset(
                 manifest.write(json.dumps(rec) + "\n")
             manifest.flush()
             run["sources"] += bool(records)
+            current = {**run, "wall_s": round(time.perf_counter() - start, 1), "workers": workers}
+            write_text_atomic(out / CURRENT_RUN, json.dumps(current), pid=False)
             bar.update(1)
             bar.set_postfix(accepted=run["accepted"])
             if finished():
@@ -782,7 +788,25 @@ def augment_dataset(
         },
     }
     extra["all_runs"] = _log_run(out, {**run, "wall_s": round(wall, 1), "workers": workers})
+    (out / CURRENT_RUN).unlink(missing_ok=True)
     return write_report(out, extra=extra)
+
+
+def _log_interrupted_run(out: Path) -> None:
+    """Log the run a kill stopped (its :data:`CURRENT_RUN` record, as far as it got) to ``out/runs.jsonl``."""
+    path = out / CURRENT_RUN
+    if not path.is_file():
+        return
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        record = None
+    if isinstance(record, dict) and {"sources", "wall_s", "accepted"} <= record.keys():
+        _drop_torn_tail(out / RUNS)
+        with (out / RUNS).open("a") as f:
+            f.write(json.dumps({**record, "interrupted": True}) + "\n")
+        logger.info("augment: the previous run was stopped after %s faces; logged in %s", record["sources"], RUNS)
+    path.unlink(missing_ok=True)
 
 
 def _log_run(out: Path, run: dict) -> dict:

@@ -359,3 +359,20 @@ def test_readers_measured_under_another_reference_are_measured_again(tmp_path):
     old = {k: v for k, v in key.items() if k != "reference"}
     (tmp_path / READERS).write_text(json.dumps({**saved, "key": old}))
     assert _cached_readers(tmp_path, "ds", config) is None
+
+
+def test_a_killed_run_counts_in_the_folders_totals(tmp_path):
+    # A run killed midway wrote no runs.jsonl line: the folder's totals left out its time (34 s reported, 75 s spent)
+    from facecraft.eval.augment import CURRENT_RUN, RUNS, _log_interrupted_run, _log_run
+
+    killed = {"attempted": 12, "accepted": 3, "sources": 4, "wall_s": 41.0, "workers": 1}
+    (tmp_path / CURRENT_RUN).write_text(json.dumps(killed))
+    _log_interrupted_run(tmp_path)
+    assert not (tmp_path / CURRENT_RUN).exists()
+    logged = [json.loads(line) for line in (tmp_path / RUNS).read_text().splitlines()]
+    assert logged == [{**killed, "interrupted": True}]
+    totals = _log_run(tmp_path, {"attempted": 9, "accepted": 2, "sources": 3, "wall_s": 34.0, "workers": 1})
+    assert totals["runs"] == 2 and totals["wall_s"] == 75.0 and totals["sources"] == 7 and totals["accepted"] == 5
+    (tmp_path / CURRENT_RUN).write_text("{torn")  # killed while writing it: nothing to add, and it goes
+    _log_interrupted_run(tmp_path)
+    assert not (tmp_path / CURRENT_RUN).exists() and len((tmp_path / RUNS).read_text().splitlines()) == 2

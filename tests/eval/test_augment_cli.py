@@ -23,6 +23,7 @@ def test_augment_command_runs_reports_and_resumes(tmp_path, capsys, tiny_fer_fol
     assert report["targets"] == ["fear"] and report["config"]["filter"]["top_k"] == 3
     assert report["config"]["alternatives"] is True
     assert len((out / "manifest.jsonl").read_text().splitlines()) == 2
+    assert not (out / ".run-current.json").exists()  # a finished run's running record is gone (runs.jsonl has it)
     assert main(["augment", str(tiny_fer_folder), "--out", str(out), "--targets", "fear", "--max-sources", "2"]) == 0
     assert json.loads(capsys.readouterr().out)["this_run"]["sources"] == 0  # resumed: nothing left to do
 
