@@ -422,10 +422,10 @@ def _procedural_stream_file(
     """The procedural mode's block path (:meth:`~facecraft.audio2face.teacher.ProceduralAnimator.animate_file` in
     :data:`BLOCK_S` blocks; the transcript is not aligned), finished as :func:`animate_audio` finishes it. A file
     over :data:`STREAM_ABOVE_S` ran in one silent pass: an hour-long line was minutes without a word."""
-    from .teacher import ProceduralAnimator
+    from .teacher import ProceduralAnimator, whole_block_seconds
 
     animator = ProceduralAnimator(fps=fps, blink=blink)
-    block_s = max(1.0, float(round(BLOCK_S)))  # the teacher's own rounding: blocks of whole frames
+    block_s = whole_block_seconds(BLOCK_S)  # the blocks the teacher reads
     blocks = LevelledBlocks(path, block_seconds=block_s, progress=progress)  # levelled as a clip is
     anim = animator.animate_file(path, transcript=transcript, emotion=emotion, block_seconds=block_s, progress=progress,
                                  on_block=on_block, blocks=blocks)  # fmt: skip

@@ -414,7 +414,7 @@ def bench_streaming(model: A2FModel, audio: np.ndarray) -> dict:
     from .animate import predict_curves
     from .stream import measure_latency, stream_array
 
-    y = levelled(audio)
+    y, gain_db = level_speech(audio)  # what levelled() gives, and the gain
     with _with_threads(1):
         lat = {f"chunk_{int(c * 1000)}ms": measure_latency(model, audio, chunk_s=c) for c in (0.01, 0.02, 0.05)}
         off = predict_curves(model, y)
@@ -426,7 +426,7 @@ def bench_streaming(model: A2FModel, audio: np.ndarray) -> dict:
 
     d_same, d_live = diff(same), diff(live)
     lat.update({
-        "level_gain_db": float(level_speech(audio)[1]),
+        "level_gain_db": float(gain_db),
         "max_abs_diff_stream_vs_offline": float(d_same.max()) if d_same is not None else float("inf"),
         "max_abs_diff_live_level_vs_offline": float(d_live.max()) if d_live is not None else float("inf"),
         "live_level_share_over_0.01": float(np.mean(d_live > 0.01)) if d_live is not None else 1.0,

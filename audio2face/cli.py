@@ -244,11 +244,11 @@ def _animate(args: argparse.Namespace) -> int:
         return _animate_batch(args, options)
     out = Path(args.output)
     if args.video:
+        from facecraft.rigs.paths import say_ending_added
         from facecraft.rigs.video import video_output
 
         video = video_output(args.video)
-        if video != Path(args.video):  # an ending was added (``./preview.mp4`` is the name it was given)
-            print(f"--video {args.video} has no ending: writing the preview as {video}")
+        say_ending_added("--video", args.video, video, "preview")
         args.video = str(video)
     if args.format and out.suffix.lower() != f".{args.format}":
         raise ParameterError(f"--format {args.format} does not match the output {out} (extension {out.suffix!r})")

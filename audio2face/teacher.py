@@ -405,6 +405,12 @@ def _emotion_arg(emotion):
     return parse_emotion(emotion)
 
 
+def whole_block_seconds(block_seconds: float) -> float:
+    """A long file's block length as :meth:`ProceduralAnimator.animate_file` reads it: whole seconds (at least one),
+    so blocks hold whole frames at integer frame rates. A caller that reads the blocks for it uses the same."""
+    return max(1.0, float(round(block_seconds)))
+
+
 class ProceduralAnimator:
     """Audio -> phones (pocketsphinx) -> teacher curves, with pitch-driven brows and VAD-relaxed silences.
 
@@ -533,7 +539,7 @@ class ProceduralAnimator:
 
         from .audio import audio_duration, iter_audio_blocks_shown, load_audio
 
-        block_seconds = max(1.0, float(round(block_seconds)))
+        block_seconds = whole_block_seconds(block_seconds)
         if audio_duration(path) <= 1.5 * block_seconds:
             if blocks is None:
                 y, sr = load_audio(path)

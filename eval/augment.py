@@ -792,6 +792,19 @@ def augment_dataset(
     return write_report(out, extra=extra)
 
 
+def _is_run_record(record) -> bool:
+    return isinstance(record, dict) and {"sources", "wall_s", "accepted"} <= record.keys()
+
+
+def _append_run(out: Path, record: dict) -> Path:
+    """Append one run's record to ``out/runs.jsonl`` (after a line a kill left unfinished is cut); its path."""
+    path = out / RUNS
+    _drop_torn_tail(path)
+    with path.open("a") as f:
+        f.write(json.dumps(record) + "\n")
+    return path
+
+
 def _log_interrupted_run(out: Path) -> None:
     """Log the run a kill stopped (its :data:`CURRENT_RUN` record, as far as it got) to ``out/runs.jsonl``."""
     path = out / CURRENT_RUN
@@ -801,10 +814,8 @@ def _log_interrupted_run(out: Path) -> None:
         record = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError):
         record = None
-    if isinstance(record, dict) and {"sources", "wall_s", "accepted"} <= record.keys():
-        _drop_torn_tail(out / RUNS)
-        with (out / RUNS).open("a") as f:
-            f.write(json.dumps({**record, "interrupted": True}) + "\n")
+    if _is_run_record(record):
+        _append_run(out, {**record, "interrupted": True})
         logger.info("augment: the previous run was stopped after %s faces; logged in %s", record["sources"], RUNS)
     path.unlink(missing_ok=True)
 
@@ -812,17 +823,14 @@ def _log_interrupted_run(out: Path) -> None:
 def _log_run(out: Path, run: dict) -> dict:
     """Append this run to ``out/runs.jsonl`` and total the runs of the folder that edited faces (a resumed
     set's real cost; a rerun with nothing left to do is logged but not counted)."""
-    path = out / RUNS
-    _drop_torn_tail(path)
-    with path.open("a") as f:
-        f.write(json.dumps({**run, "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}) + "\n")
+    path = _append_run(out, {**run, "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
     runs = []
     for i, line in enumerate(path.read_text().splitlines(), start=1):
         try:
             record = json.loads(line)
         except json.JSONDecodeError:
             record = None
-        if isinstance(record, dict) and {"sources", "wall_s", "accepted"} <= record.keys():
+        if _is_run_record(record):
             runs.append(record)
         elif line.strip():  # torn by a kill, or not ours: the finished run still gets its report
             logger.warning("%s line %d is not a run record: left out of the totals", path, i)

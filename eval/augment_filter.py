@@ -9,6 +9,8 @@ rejection. Keeping them model-free makes the rules testable on numbers alone.
 
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -61,11 +63,17 @@ READERS_REFERENCE = Path(__file__).with_name("weights") / "second_judge_readers.
 
 def reference_recall(top_k: int) -> dict[str, dict[str, float]]:
     """``{judge: {class: recall}}`` from :data:`READERS_REFERENCE` when it was measured at ``top_k``, else ``{}``."""
+    saved = _reference()
+    return copy.deepcopy(saved["recall_top_k"]) if saved.get("top_k") == top_k else {}
+
+
+@functools.cache
+def _reference() -> dict:
+    """The shipped :data:`READERS_REFERENCE`, read once per process (``{}`` when it is missing or unreadable)."""
     try:
-        saved = json.loads(READERS_REFERENCE.read_text())
+        return json.loads(READERS_REFERENCE.read_text())
     except (OSError, json.JSONDecodeError):
         return {}
-    return saved["recall_top_k"] if saved.get("top_k") == top_k else {}
 
 
 @dataclass(frozen=True)

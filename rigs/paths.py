@@ -41,6 +41,14 @@ def with_ending(path: str | os.PathLike, suffix: str) -> Path:
     return path.with_name(path.name + suffix)
 
 
+def say_ending_added(option: str, given: str | os.PathLike, path: Path, what: str) -> None:
+    """Tell the user (stdout) when :func:`with_ending` completed the name ``given`` to ``option`` as ``path``
+    (``-o out has no ending: writing the video as out.mp4``); nothing when the name was taken as given (``./x.mp4``
+    included)."""
+    if path != Path(given):
+        print(f"{option} {given} has no ending: writing the {what} as {path}")
+
+
 def part_path(path: str | os.PathLike, tag: str, *, suffix: str | None = None, pid: bool = True) -> Path:
     """A hidden temporary file beside ``path``: ``.{stem}.{tag}-{pid}{suffix}`` (``suffix``: the path's own by
     default; ``pid=False`` leaves out ``-{pid}``, for a name that a later run must find to remove what a killed one

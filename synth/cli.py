@@ -20,7 +20,7 @@ from pathlib import Path
 
 from facecraft.rigs.emotion_space import EXPRESSION_ARG_HELP, is_free_text
 from facecraft.rigs.expression_text import describe_text
-from facecraft.rigs.paths import atomic_output, with_ending
+from facecraft.rigs.paths import atomic_output, say_ending_added, with_ending
 
 from .adapter_cli import add_refine_arguments
 from .editor import EDIT_MAX_FACES
@@ -118,9 +118,8 @@ def _cmd_edit(args: argparse.Namespace) -> int:
     if src.is_file():
         if out.is_dir():
             raise ParameterError(f"output {out} is a folder: give an image file name for one photo's edit")
-        named, out = out, edit_output(out, src)
-        if out != named:
-            print(f"-o {args.output} has no ending: writing the edit as {out}")
+        out = edit_output(out, src)
+        say_ending_added("-o", args.output, out, "edit")
         if out.suffix.lower() not in IMAGE_SUFFIXES:
             raise ParameterError(f"output {out}: expected an image file ({', '.join(IMAGE_SUFFIXES)})")
         _not_the_input(out, src, "output", "give another file name for the edit")

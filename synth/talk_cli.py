@@ -49,13 +49,13 @@ def _cmd_talk(args: argparse.Namespace) -> int:
 
     from facecraft.rigs.emotion_space import parse_emotion, parse_emotion_track
     from facecraft.rigs.errors import MissingFileError
+    from facecraft.rigs.paths import say_ending_added
     from facecraft.rigs.video import check_video_path, video_output
 
     from .talk_portrait import talk
 
     out = check_video_path(video_output(args.output), inputs=(args.photo, args.audio))
-    if out != Path(args.output):  # an ending was added (``./talk.mp4`` is the name it was given)
-        print(f"-o {args.output} has no ending: writing the video as {out}")
+    say_ending_added("-o", args.output, out, "video")
     for label, path in (("photo", args.photo), ("audio", args.audio)):
         if not Path(path).is_file():
             raise MissingFileError(f"{label} not found: {path}")
