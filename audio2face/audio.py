@@ -343,17 +343,26 @@ def iter_audio_blocks(path, *, block_seconds: float = 30.0, sr: int = SAMPLE_RAT
 def iter_audio_blocks_shown(
     path, *, block_seconds: float = 30.0, progress: bool = False, desc: str = "animate"
 ) -> Iterator[np.ndarray]:
-    """:func:`iter_audio_blocks` (at :data:`SAMPLE_RATE`) with a progress bar (stderr, labelled ``desc``) in seconds
-    of audio done: a block counts as done when the next one is asked for, after the caller's work on it.
+    """:func:`iter_audio_blocks` (at :data:`SAMPLE_RATE`) with a progress bar (:func:`shown_blocks`).
 
     ``progress=False`` shows nothing (a batch has its own bar) and does not read the length (:func:`audio_duration`).
     """
+    total = audio_duration(path) if progress else None
+    yield from shown_blocks(iter_audio_blocks(path, block_seconds=block_seconds), total, progress=progress, desc=desc)
+
+
+def shown_blocks(
+    blocks: Iterator[np.ndarray], total_seconds: float | None, *, progress: bool = False, desc: str = "animate"
+) -> Iterator[np.ndarray]:
+    """``blocks`` (:data:`SAMPLE_RATE` samples a second) as they come, with a progress bar (stderr, labelled
+    ``desc``, out of ``total_seconds``) in seconds of audio done: a block counts as done when the next one is asked
+    for, after the caller's work on it. ``progress=False`` shows nothing."""
     from tqdm import tqdm
 
-    total = round(audio_duration(path)) if progress else None
+    total = None if total_seconds is None else round(total_seconds)
     with tqdm(total=total, desc=desc, unit="s", disable=not progress, leave=False) as bar:
         done = 0.0
-        for block in iter_audio_blocks(path, block_seconds=block_seconds):
+        for block in blocks:
             yield block
             done += len(block) / SAMPLE_RATE
             if progress:

@@ -35,6 +35,7 @@ all import these from here, so the rules exist once.
 from __future__ import annotations
 
 import json
+import tempfile
 from collections import deque
 from pathlib import Path
 
@@ -340,37 +341,47 @@ class _Readings:
 
 
 class LevelledBlocks:
-    """A file's blocks (:func:`~facecraft.audio2face.audio.iter_audio_blocks_shown`) levelled as :func:`level_speech`
+    """A file's blocks (:func:`~facecraft.audio2face.audio.iter_audio_blocks`) levelled as :func:`level_speech`
     levels the whole file: the same peak, the same level readings, the same gain for every block. Iterate it once;
     :attr:`gain_db` and :attr:`peak` (the file's own peak, before any gain) hold from its first block on.
 
-    The gain needs the whole file's level before the first block is animated, so the file is read first to its end
-    for its level (its 20 ms readings: 3 MB for two hours) and then again for the animation: a file over
-    ``STREAM_ABOVE_S`` is decoded twice (decoding runs far faster than animating)."""
+    The gain needs the whole file's level before the first block is animated, so the file is decoded to its end
+    first, its 20 ms readings kept (3 MB for two hours) and its samples written as they come to an unnamed temporary
+    file (16 kHz float32: 230 MB an hour, on disk, not in memory), which the blocks are then read back from, raised:
+    the file is decoded once (it was decoded a second time for the animation). ``progress`` shows a bar while the
+    blocks are read back, as the caller animates them."""
 
     def __init__(self, path, *, block_seconds: float, progress: bool = False):
         self.path, self.block_seconds, self.progress = path, block_seconds, progress
         self.gain_db, self.peak = 0.0, 0.0
 
-    def _blocks(self, progress: bool = False):
-        from .audio import iter_audio_blocks_shown
-
-        return iter_audio_blocks_shown(self.path, block_seconds=self.block_seconds, progress=progress)
-
     def __iter__(self):
-        blocks = self._blocks()
-        readings, levels = _Readings(), []
-        try:
-            for block in blocks:
+        from .audio import iter_audio_blocks, shown_blocks
+
+        readings, levels, samples = _Readings(), [], 0
+        with tempfile.TemporaryFile(prefix="facecraft-levelled-") as kept:
+            for block in iter_audio_blocks(self.path, block_seconds=self.block_seconds):
                 self.peak = max(self.peak, audio_peak(block))
                 levels.append(readings.add(block))
+                try:
+                    kept.write(np.asarray(block, "<f4").tobytes())
+                except OSError as e:
+                    raise OSError(
+                        f"{self.path}: its decoded samples ({4 * SAMPLE_RATE // 1000} kB a second) could not be "
+                        f"kept in a temporary file in {tempfile.gettempdir()} ({e}); point TMPDIR at a folder with "
+                        "room for them"
+                    ) from e
+                samples += len(block)
             self.gain_db = speech_gain_db(self.peak, np.concatenate(levels or [np.zeros(0)]))
-            blocks.close()
-            blocks = self._blocks(self.progress)  # read again, now for the animation
-            for block in blocks:
+            kept.seek(0)
+            size = 4 * int(round(self.block_seconds * SAMPLE_RATE))  # bytes: the blocks as they were decoded
+
+            def read_back():
+                while raw := kept.read(size):
+                    yield np.frombuffer(raw, "<f4").astype(np.float32)  # a writable copy, as decoded blocks are
+
+            for block in shown_blocks(read_back(), samples / SAMPLE_RATE, progress=self.progress):
                 yield raise_by(block, self.gain_db)
-        finally:
-            blocks.close()
 
 
 class RunningLevel:
