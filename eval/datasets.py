@@ -1,10 +1,11 @@
 """FER data sets in three layouts, read into one in-memory form with reproducible train/val/test splits.
 
-Layouts: an ImageFolder (one sub-folder per class), a CSV of ``path,label[,split]`` and the FER2013 CSV
-(``emotion,pixels,Usage``). Labels are normalised to :data:`facecraft.rigs.EMOTIONS` (``happy`` ->
-``happiness``); every image goes through :func:`facecraft.eval.faces.preprocess_face` (grey, square,
-resized), the same function the models use at inference. Unreadable images are logged and skipped, so a
-long run never stops on one bad file; the skipped paths are kept in :attr:`FERDataset.skipped`.
+Layouts: an ImageFolder (one sub-folder per class, or one such tree per split: ``train/``, ``test/``), a CSV of
+``path,label[,split]`` and the FER2013 CSV (``emotion,pixels,Usage``). Labels are normalised to
+:data:`facecraft.rigs.EMOTIONS` (``happy`` -> ``happiness``); every image goes through
+:func:`facecraft.eval.faces.preprocess_face` (grey, square, resized), the same function the models use at
+inference. Unreadable images are logged and skipped, so a long run never stops on one bad file; the skipped paths
+are kept in :attr:`FERDataset.skipped`.
 """
 
 from __future__ import annotations
@@ -291,17 +292,46 @@ def _class_folders(root: Path, *, warn: bool = False) -> list[tuple[Path, str]]:
     return found
 
 
+#: Folder names of a data set kept as one ImageFolder per split (Kaggle's FER2013: ``train/`` and ``test/``, each
+#: with ``angry`` ... ``surprise``) -> the split they hold (FER2013's own Usage names included).
+SPLIT_FOLDERS = {
+    "train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val", "publictest": "val",
+    "test": "test", "privatetest": "test",
+}  # fmt: skip
+
+
+def _split_folders(root: Path) -> list[tuple[Path, str]]:
+    """``(sub-folder, split)`` of a root whose sub-folders are splits holding class folders (none when the root
+    has class folders itself), in name order."""
+    if _class_folders(root):
+        return []
+    found = []
+    for sub in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        split = SPLIT_FOLDERS.get(sub.name.lower())
+        if split is not None and _class_folders(sub):
+            found.append((sub, split))
+    return found
+
+
 def class_folder_names(source: str | os.PathLike) -> dict[str, str]:
-    """Emotion -> the name an ImageFolder data set gives its folder (``happiness`` -> ``happy``), so that what is
-    added to it is written under its own names; ``{}`` for a CSV data set."""
+    """Emotion -> the name an ImageFolder data set gives its folder (``happiness`` -> ``happy``; a split-folder set's
+    ``train/`` names first), so that what is added to it is written under its own names; ``{}`` for a CSV data set."""
     root = Path(source)
-    return {emotion: sub.name for sub, emotion in _class_folders(root)} if root.is_dir() else {}
+    if not root.is_dir():
+        return {}
+    names: dict[str, str] = {}
+    folders = [f for f, _ in sorted(_split_folders(root), key=lambda fs: fs[1] == "train")] or [root]  # train last
+    for folder in folders:
+        names.update({emotion: sub.name for sub, emotion in _class_folders(folder)})
+    return names
 
 
 def load_image_folder(root: str | os.PathLike, *, size: int = 48, detect: bool | str = "auto") -> FERDataset:
     """ImageFolder layout: ``root/<label>/*.png``; folder names are normalised labels (``happy`` ok). Images in
     folders below a class folder are that class's too, as torchvision's ``ImageFolder`` reads them (they were left
-    out without a word); hidden files and folders are not read.
+    out without a word); hidden files and folders are not read. A root holding one such tree per split
+    (``root/train/<label>/``, ``root/test/<label>/``, ``val``/``validation``: Kaggle's FER2013 folders, see
+    :data:`SPLIT_FOLDERS`) gives each image its folder's split.
 
     Folders whose name is not an emotion are ignored with a warning; no readable image at all is an error.
     """
@@ -309,18 +339,21 @@ def load_image_folder(root: str | os.PathLike, *, size: int = 48, detect: bool |
     if not root.is_dir():
         raise MissingFileError(f"data folder not found: {root}")
     items = []
-    for sub, emotion in _class_folders(root, warn=True):
-        label = EMOTION_INDEX[emotion]
-        try:
-            files = list_image_files(sub, recursive=True)
-        except EmptyFolderError:
-            logger.warning("class folder %s holds no images", sub)
-            continue
-        items += [(f, f.relative_to(root).as_posix(), label, None) for f in files]
+    for folder, split in _split_folders(root) or [(root, None)]:
+        for sub, emotion in _class_folders(folder, warn=True):
+            label = EMOTION_INDEX[emotion]
+            try:
+                files = list_image_files(sub, recursive=True)
+            except EmptyFolderError:
+                logger.warning("class folder %s holds no images", sub)
+                continue
+            items += [(f, f.relative_to(root).as_posix(), label, split) for f in files]
     if not items:
         raise EmptyFolderError(
-            f"data folder {root} holds no images in class sub-folders (expected {root}/<emotion>/*.png, "
-            f"emotions: {', '.join(EMOTIONS)})"
+            f"data folder {root} holds no images in class sub-folders (expected {root}/<emotion>/*.png, or "
+            f"{root}/train/<emotion>/*.png and {root}/test/<emotion>/*.png; emotions: {', '.join(EMOTIONS)}); "
+            "for another layout (a label list, RAF-DB's list_patition_label.txt) write a path,label[,split] CSV "
+            "with emotion names as labels and give that CSV"
         )
     return _finish(*_read_images(items, size=size, desc=f"reading {root.name}", detect=detect), source=str(root))
 
@@ -437,7 +470,8 @@ def load_dataset(
         A folder (ImageFolder), a ``path,label[,split]`` CSV or a FER2013 CSV.
     split : path-like, optional
         A ``path,label,split`` CSV fixing the split. Default: ``source/split.csv`` when a folder has one,
-        the CSV's own split column or FER2013 ``Usage``, else a stratified 70/10/20 split with ``seed``.
+        the CSV's own split column, FER2013 ``Usage`` or the folder's split folders (``train/``, ``test/``; with no
+        ``val/``, a stratified 10% of train), else a stratified 70/10/20 split with ``seed``.
     size : int
         Side of the grey crops in pixels.
     votes : bool
@@ -465,4 +499,10 @@ def load_dataset(
     elif ds.splits is None:
         ds = ds.with_split(stratified_split(ds.labels, seed=seed))
         logger.info("no split given: stratified 70/10/20 split with seed %d", seed)
+    elif source.is_dir() and not np.any(ds.splits == "val"):  # split folders without a val/ (Kaggle's FER2013)
+        train = np.flatnonzero(ds.splits == "train")
+        splits = ds.splits.copy()
+        splits[train] = stratified_split(ds.labels[train], val=0.1, test=0.0, seed=seed)
+        ds = ds.with_split(splits)
+        logger.info("split folders without val/: a stratified 10%% of train is val (seed %d)", seed)
     return ds

@@ -64,6 +64,29 @@ def test_class_folder_names_map_emotions_to_the_data_sets_own_names(tmp_path):
     assert class_folder_names(tmp_path / "d.csv") == {}
 
 
+def test_kaggle_fer2013_split_folders_give_their_split_and_a_val_share_of_train(tmp_path):
+    # Kaggle's FER2013 download: train/<class>/ and test/<class>/, no val/ (the root was "no images in class folders")
+    root = tmp_path / "fer2013"
+    _write_folder(root / "train", names=("angry", "happy", "sad", "surprise"), per_class=10)
+    _write_folder(root / "test", names=("angry", "happy", "sad"), per_class=3)
+    ds = load_dataset(root)
+    assert len(ds) == 49 and ds.class_counts[EMOTION_INDEX["anger"]] == 13
+    split_of = dict(zip(ds.paths, ds.splits, strict=True))
+    assert {split_of[f"test/angry/{k:03d}.png"] for k in range(3)} == {"test"}
+    assert sum(s == "test" for s in ds.splits) == 9  # exactly the test folder
+    assert {split_of[p] for p in ds.paths if p.startswith("train/")} == {"train", "val"}
+    assert sum(s == "val" for s in ds.splits) == 4  # one per train class
+    names = {"anger": "angry", "happiness": "happy", "sadness": "sad", "surprise": "surprise"}
+    assert class_folder_names(root) == names
+
+
+def test_a_folder_of_another_layout_says_what_to_give_instead(tmp_path):
+    (tmp_path / "raf" / "basic" / "Image").mkdir(parents=True)
+    Image.fromarray(_face(0, 0)).save(tmp_path / "raf" / "basic" / "Image" / "train_00001_aligned.jpg")
+    with pytest.raises(EmptyFolderError, match=r"train/<emotion>.*path,label\[,split\] CSV"):
+        load_dataset(tmp_path / "raf")
+
+
 def test_corrupt_images_are_skipped_and_reported(tmp_path, caplog):
     root = _write_folder(tmp_path / "d")
     (root / "happy" / "broken.png").write_bytes(b"\x89PNG not really")
