@@ -656,11 +656,13 @@ def augment_dataset(
     reader_report = None
     measure: str | None = None
     folders: dict[str, str] = {}  # the data set's own class folder names, so the tree merges into it
+    known: list[SourceFace] = []  # every face of the data set's split: a resumed run's sheet shows earlier ones too
     if dataset is not None:
         from .datasets import class_folder_names
 
         folders = class_folder_names(dataset)
         faces, fmt, counts, unreadable = dataset_sources(dataset, split=split)
+        known = faces
         config = _with_format(config, fmt)
         if use_dataset_faces:
             pool_faces += faces
@@ -789,7 +791,7 @@ def augment_dataset(
     }
     extra["all_runs"] = _log_run(out, {**run, "wall_s": round(wall, 1), "workers": workers})
     (out / CURRENT_RUN).unlink(missing_ok=True)
-    return write_report(out, extra=extra)
+    return write_report(out, extra=extra, pixels={f.id: f.pixels for f in known if f.pixels is not None})
 
 
 def _is_run_record(record) -> bool:

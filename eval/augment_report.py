@@ -10,6 +10,7 @@ import json
 import logging
 import os
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -147,9 +148,16 @@ def _iter_manifest(path: Path):
                     continue
 
 
-def contact_sheet_png(out: str | os.PathLike, records, *, per_target: int = SHEET_PER_TARGET) -> Path | None:
+def contact_sheet_png(
+    out: str | os.PathLike,
+    records,
+    *,
+    per_target: int = SHEET_PER_TARGET,
+    pixels: Mapping[str, np.ndarray] | None = None,
+) -> Path | None:
     """``out/contact_sheet.png``: per target a row of (source, accepted edit) pairs labelled with the main
-    judge's probability of the target; None when nothing was accepted."""
+    judge's probability of the target; None when nothing was accepted. ``pixels``: source id -> crop of the
+    sources that have no file (a FER2013 CSV's rows; their tiles were black)."""
     from PIL import Image
 
     from facecraft.rigs.contact_sheet import contact_sheet
@@ -171,7 +179,7 @@ def contact_sheet_png(out: str | os.PathLike, records, *, per_target: int = SHEE
         for r in picked.get(t, []):
             edit = np.asarray(Image.open(out / r["file"]))
             try:
-                src = load_image(r["source_path"]) if r.get("source_path") else None
+                src = load_image(r["source_path"]) if r.get("source_path") else (pixels or {}).get(r["source"])
             except Exception:  # noqa: BLE001 - a moved source only blanks its tile
                 src = None
             if src is not None and max(src.shape[:2]) > SMALL_SIDE:
@@ -193,15 +201,18 @@ def contact_sheet_png(out: str | os.PathLike, records, *, per_target: int = SHEE
     return path
 
 
-def write_report(out: str | os.PathLike, *, extra: dict | None = None) -> dict:
-    """Build the report from ``out/manifest.jsonl``, write ``report.json`` and ``contact_sheet.png``."""
+def write_report(
+    out: str | os.PathLike, *, extra: dict | None = None, pixels: Mapping[str, np.ndarray] | None = None
+) -> dict:
+    """Build the report from ``out/manifest.jsonl``, write ``report.json`` and ``contact_sheet.png`` (``pixels``:
+    the crops of sources without a file, see :func:`contact_sheet_png`)."""
     from .augment import MANIFEST
 
     out = Path(out)
     path = out / MANIFEST
     records = _iter_manifest(path) if path.is_file() else iter(())
     report = build_report(records, extra=extra)
-    sheet = contact_sheet_png(out, _iter_manifest(path) if path.is_file() else iter(()))
+    sheet = contact_sheet_png(out, _iter_manifest(path) if path.is_file() else iter(()), pixels=pixels)
     report["contact_sheet"] = None if sheet is None else str(sheet)
     report["manifest"] = str(path)
     _write_json(report, out / "report.json")

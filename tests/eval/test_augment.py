@@ -151,6 +151,21 @@ def test_augment_dataset_writes_tree_manifest_report_and_resumes(face_folder, tm
 
 
 @pytest.mark.slow
+def test_the_contact_sheet_shows_the_sources_of_a_fer2013_csv(tmp_path):
+    # a FER2013 CSV's faces have no file: the sheet drew their source tiles black
+    photo = Image.open(resolve_asset("astronaut")).convert("L")
+    crop = np.asarray(photo.crop((150, 30, 340, 220)).resize((48, 48)))
+    data = tmp_path / "fer2013.csv"
+    data.write_text("emotion,pixels,Usage\n3," + " ".join(map(str, crop.ravel())) + ",Training\n")
+    cfg = AugmentConfig(filter=KEEP_ALL, skip_sources={})
+    report = augment_dataset(data, out=tmp_path / "aug", targets="surprise", config=cfg, progress=False)
+    assert report["accepted"] == 1
+    sheet = np.asarray(Image.open(report["contact_sheet"]).convert("L")).astype(float)
+    source_tile = sheet[4:100, 4:100]  # the first tile (pad 4, 96 px), the source beside its edit
+    assert abs(source_tile.mean() - np.asarray(Image.fromarray(crop).resize((96, 96))).mean()) < 10
+
+
+@pytest.mark.slow
 def test_strict_filter_rejects_with_reasons_and_balance_needs_quotas(face_folder, tmp_path, caplog):
     out = tmp_path / "strict"
     cfg = AugmentConfig(filter=KEEP_NONE, skip_sources={})
