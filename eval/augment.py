@@ -25,6 +25,7 @@ evaluation images never feed augmentation.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -34,6 +35,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, wait
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -572,6 +574,53 @@ def measure_readers(dataset, config: AugmentConfig, *, judges=None) -> tuple[dic
     }
 
 
+#: Locked (``flock``) while a run writes its folder: a second run started on the same folder edited the same sources
+#: again, appended them to the manifest twice (117 records for 80 variants) and logged the live run as interrupted.
+LOCK = ".augment.lock"
+
+
+@contextmanager
+def _folder_lock(out: Path) -> Iterator[None]:
+    """Hold ``out/LOCK`` for the run; another run holding it is an error naming its process (no lock where the
+    platform has no ``fcntl``)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: runs are not guarded
+        yield
+        return
+    with (out / LOCK).open("a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "another process"
+            raise ParameterError(
+                f"{out}: another facecraft augment ({holder}) is writing this folder; wait for it to finish (then "
+                "rerun to resume) or give another --out"
+            ) from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"pid {os.getpid()}")
+        f.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _one_run_per_folder(fn):
+    """``fn(..., out=...)`` run while holding ``out``'s lock (:func:`_folder_lock`)."""
+
+    @functools.wraps(fn)
+    def run(*args, out, **kwargs):
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        with _folder_lock(out):
+            return fn(*args, out=out, **kwargs)
+
+    return run
+
+
 def judge_fingerprint(config: AugmentConfig) -> dict:
     """The main judge's weights file and its sha256 (the shipped weights may change between runs)."""
     import hashlib
@@ -588,6 +637,7 @@ def judge_fingerprint(config: AugmentConfig) -> dict:
     return found
 
 
+@_one_run_per_folder
 def augment_dataset(
     dataset: str | os.PathLike | None,
     *,

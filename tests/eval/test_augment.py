@@ -248,6 +248,20 @@ def test_second_judges_load_once_per_process_and_measured_readers_are_kept(tiny_
     assert list(again["config"]["filter"]["readers"]["sadness"]) == []
 
 
+def test_a_second_run_on_a_folder_being_written_is_a_clear_error(tiny_fer_folder, tmp_path):
+    # two runs on one --out wrote every source twice into the manifest and logged the live run as interrupted
+    fcntl = pytest.importorskip("fcntl")
+    out = tmp_path / "aug"
+    out.mkdir()
+    with (out / ".augment.lock").open("a+") as held:  # what a running augment holds
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        held.write("pid 4242")
+        held.flush()
+        with pytest.raises(ParameterError, match=r"another facecraft augment \(pid 4242\) is writing"):
+            augment_dataset(tiny_fer_folder, out=out, targets="fear", progress=False)
+    assert not (out / "manifest.jsonl").exists() and not (out / ".run-current.json").exists()
+
+
 def test_a_torn_or_foreign_runs_log_does_not_fail_the_finished_run(tmp_path):
     from facecraft.eval.augment import RUNS, _log_run
 
