@@ -236,21 +236,29 @@ def dataset_sources(
     return sources, fmt, ds.class_counts, unreadable
 
 
+#: Side of the aligned crops written for a set of photos of mixed sizes (no one size of its own to keep).
+PHOTO_SIDE = 224
+
+
 def infer_format(paths: Iterable[str | os.PathLike]) -> OutputFormat:
     """The format of a data set's images: the most common side of its crops (images of at most
-    :data:`SMALL_SIDE` px), grey when every image looked at is; photo sets get 224 px aligned crops."""
-    sides, grey = [], True
+    :data:`SMALL_SIDE` px), or the one square size of an aligned set of larger ones (RAF-DB's 100 px: its
+    edits were written at 224), grey when every image looked at is; other photo sets get :data:`PHOTO_SIDE` px
+    aligned crops."""
+    shapes, grey = [], True
     for p in paths:
         try:
             img = load_image(p)
         except FacecraftError:
             continue
-        sides.append(max(img.shape[:2]))
+        shapes.append(img.shape[:2])
         grey = grey and bool(np.all(img[..., 0] == img[..., 1]) and np.all(img[..., 1] == img[..., 2]))
-    if not sides:
+    if not shapes:
         return OutputFormat()
-    side = Counter(sides).most_common(1)[0][0]
-    return OutputFormat(int(side) if side <= SMALL_SIDE else 224, grey)
+    side = Counter(max(s) for s in shapes).most_common(1)[0][0]
+    if side <= SMALL_SIDE or set(shapes) == {(side, side)}:
+        return OutputFormat(int(side), grey)
+    return OutputFormat(PHOTO_SIDE, grey)
 
 
 def photo_sources(folder: str | os.PathLike) -> list[SourceFace]:

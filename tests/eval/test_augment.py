@@ -19,6 +19,7 @@ from facecraft.eval.augment import (
     augment_dataset,
     augment_source,
     dataset_sources,
+    infer_format,
     read_manifest,
 )
 from facecraft.eval.augment_filter import SKIP_SOURCES, FilterConfig
@@ -60,6 +61,19 @@ def test_dataset_sources_reads_the_train_split_and_the_format(tiny_fer_folder):
     assert counts.sum() == len(sources) < 30  # val and test images are not sources
     everything, _, _, _ = dataset_sources(tiny_fer_folder, split=None)
     assert len(everything) == 30 and unreadable == []
+
+
+def test_an_aligned_colour_set_keeps_its_own_size_and_mixed_photos_get_aligned_crops(tmp_path):
+    rng = np.random.default_rng(0)
+    paths = []
+    for k, side in enumerate((100, 100, 100)):  # RAF-DB's aligned faces: 100x100 colour (were written at 224)
+        paths.append(tmp_path / f"raf{k}.jpg")
+        Image.fromarray((rng.random((side, side, 3)) * 255).astype(np.uint8)).save(paths[-1])
+    assert infer_format(paths) == OutputFormat(100, False)
+    Image.fromarray(np.zeros((150, 200, 3), np.uint8)).save(tmp_path / "photo.jpg")
+    assert infer_format([*paths, tmp_path / "photo.jpg"]) == OutputFormat(224, False)  # no one size of its own
+    Image.fromarray(np.zeros((64, 64), np.uint8)).save(tmp_path / "small.png")
+    assert infer_format([tmp_path / "small.png"] * 2 + paths[:1]) == OutputFormat(64, False)  # crops: most common
 
 
 def test_dataset_sources_of_the_train_split_still_report_the_unreadable_files(tiny_fer_folder):
