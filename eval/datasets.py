@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 SPLITS: tuple[str, ...] = ("train", "val", "test")
 #: FER2013's integer labels, in its order.
 FER2013_LABELS: tuple[str, ...] = ("anger", "disgust", "fear", "happiness", "sadness", "surprise", "neutral")
+#: RAF-DB's basic labels 1-7, in its order (its list_patition_label.txt is not read: convert it to a CSV).
+RAF_DB_LABELS: tuple[str, ...] = ("surprise", "fear", "disgust", "happiness", "sadness", "anger", "neutral")
 _FER2013_USAGE = {"training": "train", "publictest": "val", "privatetest": "test"}
 
 
@@ -378,14 +380,26 @@ def load_csv(
     path = Path(path)
     header, rows = _read_csv_rows(path)
     if "path" not in header or "label" not in header:
-        raise FileFormatError(f"{path}: expected columns path,label[,split], got {header}")
+        hint = ""
+        if len(header) == 1 and len(header[0].split()) == 2:  # RAF-DB's list_patition_label.txt: "name label"
+            hint = (
+                "; this looks like a 'name label' list (RAF-DB's list_patition_label.txt): write a CSV with a "
+                "path,label[,split] header, paths to the image files and emotion names as labels"
+            )
+        raise FileFormatError(f"{path}: expected columns path,label[,split], got {header}{hint}")
     base = Path(root) if root is not None else path.parent
     items = []
     for i, r in enumerate(rows, start=2):
         try:
             label = EMOTION_INDEX[normalize_emotion(r["label"])]
         except ParameterError as e:
-            raise FileFormatError(f"{path} line {i}: {e}") from e
+            hint = ""
+            if r["label"].lstrip("-").isdigit():  # a class number: data sets number their classes differently
+                hint = (
+                    "; label numbers mean different emotions in different data sets (FER2013 0-6: "
+                    f"{', '.join(FER2013_LABELS)}; RAF-DB 1-7: {', '.join(RAF_DB_LABELS)}): write the emotion's name"
+                )
+            raise FileFormatError(f"{path} line {i}: {e}{hint}") from e
         split = r.get("split") or None
         if split is not None and split not in SPLITS:
             raise FileFormatError(f"{path} line {i}: split must be one of {SPLITS}, got {split!r}")

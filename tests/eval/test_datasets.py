@@ -117,6 +117,15 @@ def test_csv_layout_with_split_column(tmp_path):
         load_csv(root / "bad.csv")
 
 
+def test_a_label_list_or_numbered_labels_say_how_to_write_the_csv(tmp_path):
+    (tmp_path / "list_patition_label.txt").write_text("train_00001.jpg 5\ntrain_00002.jpg 1\n")  # RAF-DB's list
+    with pytest.raises(FileFormatError, match=r"'name label' list .*path,label\[,split\] header"):
+        load_dataset(tmp_path / "list_patition_label.txt")
+    (tmp_path / "numbered.csv").write_text("path,label\na.png,5\n")
+    with pytest.raises(FileFormatError, match=r"line 2: .*RAF-DB 1-7: surprise, fear.*write the emotion's name"):
+        load_dataset(tmp_path / "numbered.csv")
+
+
 def test_fer2013_csv(tmp_path):
     path = tmp_path / "fer2013.csv"
     with path.open("w", newline="") as f:
