@@ -14,7 +14,8 @@ Memory is bounded: the stream keeps the audio of the next mel frames and one rec
 Speech is brought to the level the model was trained at before the model reads it, as offline inference levels a
 clip (:func:`facecraft.audio2face.postprocess.level_speech`); a stream cannot hear the clip's level in advance, so the
 gain comes from a running estimate (:class:`~facecraft.audio2face.postprocess.RunningLevel`: the active speech level
-heard so far, from the first syllable on; 0 while the last 2 s are steady). Its frames follow the offline ones once
+heard so far, from the first vowel on; 0 before it, so a breath or a click before the first word is not raised as
+speech, and while the last 2 s are steady). Its frames follow the offline ones once
 the estimate has settled near the whole clip's level (``level=False``, or a caller that levelled the samples itself,
 agrees with offline inference of the same samples to float precision).
 """

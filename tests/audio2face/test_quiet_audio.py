@@ -184,3 +184,36 @@ def test_a_stream_that_falls_to_a_hum_is_no_longer_raised():
     g = _stream_gains(np.concatenate([speech, hum]))
     assert g[len(speech) // 320 - 1] > 20  # quiet speech raised ...
     assert not g[-int(1.5 / 0.02) :].any()  # ... the hum after it not, once it has lasted the level window
+
+
+def test_a_stream_holds_its_start_gain_through_a_noisy_lead_in_until_the_first_vowel():
+    # a breath and a lip click before the first word were levelled as speech: the breath (-40 dB) was raised by
+    # about 20 dB for the second before the first vowel, 10 dB past the whole clip's gain, and the breath's readings
+    # pulled the speech's first gains off the clip's
+    from facecraft.audio2face.postprocess import START_GAIN_DB, level_speech
+
+    rng = np.random.default_rng(1)
+    breath = np.convolve(rng.standard_normal(5600), np.ones(8) / 8, "same") * np.hanning(5600)
+    speech, _ = fake_speech(0)
+    vowel = 1.0 + 0.28  # fake speech's first vowel, after its first closure (in 20 ms readings: 64)
+    for db in (-40.0, -6.0):  # the vowels' peak (dBFS)
+        lead = 10 ** ((db - 50) / 20) * rng.standard_normal(16000)  # a second of room noise ...
+        lead[4800:10400] += 10 ** ((db - 20) / 20) * breath / breath.std()  # ... with a breath in it
+        lead[14000:14040] += 10 ** ((db - 10) / 20) * rng.standard_normal(40)  # and a lip click
+        y = np.concatenate([lead, speech / np.abs(speech).max() * 10 ** (db / 20)]).astype(np.float32)
+        g, whole = _stream_gains(y), level_speech(y)[1]
+        assert np.all(g[: int(vowel / 0.02)] == START_GAIN_DB), (db, g[:64].max())
+        first_second = g[int(vowel / 0.02) + 3 : int((vowel + 1.0) / 0.02)]  # from 60 ms into the first vowel
+        assert np.abs(first_second - whole).max() < 1.5, (db, first_second.min(), first_second.max(), whole)
+
+
+def test_a_whispered_stream_is_levelled_once_it_has_whispered_a_while():
+    # no vowel ever comes: the start gain holds for UNVOICED_LEVEL_AFTER_S of speech, then the level is read
+    from facecraft.audio2face.postprocess import UNVOICED_LEVEL_AFTER_S, level_speech
+
+    rng = np.random.default_rng(2)
+    on = np.arange(8 * 16000) % 4800 < 3200  # 0.2 s of breathy noise, 0.1 s of quiet, over and over
+    y = (np.where(on, 10 ** (-50 / 20), 10 ** (-90 / 20)) * rng.standard_normal(len(on))).astype(np.float32)
+    g = _stream_gains(y)
+    held = int(UNVOICED_LEVEL_AFTER_S / 0.02)
+    assert not g[: held - 5].any() and abs(g[-1] - level_speech(y)[1]) < 1.0, (g[held - 5 : held + 20], g[-1])
