@@ -826,6 +826,13 @@ def augment_dataset(
         if bar is not None:
             bar.close()
         manifest.close()
+    short = {t: (accepted[t], q) for t, q in (quotas or {}).items() if accepted[t] < q}
+    if short:  # every source was tried (a stop raises past this): said, not only left in report.json
+        logger.warning(
+            "augment --balance: the sources ran out before the quotas were met (%s); add --sources photo folders, "
+            "raise --per-image or --max-sources, or loosen the filter",
+            ", ".join(f"{t} {n} of {q}" for t, (n, q) in short.items()),
+        )
     wall = time.perf_counter() - start
     extra = {
         "dataset": None if dataset is None else str(dataset),

@@ -199,7 +199,10 @@ def test_strict_filter_rejects_with_reasons_and_balance_needs_quotas(face_folder
     )  # fmt: skip
     assert report["quotas"] == {"fear": 1, "happiness": 0}
     assert report["per_target"]["fear"]["accepted"] == 1 and "happiness" not in report["per_target"]
-    assert "nothing to add" not in caplog.text
+    assert "nothing to add" not in caplog.text and "quotas were met" not in caplog.text
+    # a quota the sources cannot fill is said (it was only in report.json)
+    report = augment_dataset(face_folder, out=tmp_path / "short", targets="fear", config=cfg, split=None, balance=True)
+    assert report["per_target"]["fear"]["accepted"] == 0 and "before the quotas were met (fear 0 of 1)" in caplog.text
     report = augment_dataset(face_folder, out=tmp_path / "none", targets="happiness", split=None, balance=True)
     assert report["quotas"] == {"happiness": 0} and "happiness already as large as the largest class" in caplog.text
     with pytest.raises(ParameterError, match="balance"):
