@@ -534,6 +534,29 @@ def write_crop(
     return rel
 
 
+def write_fer2013_rows(out: str | os.PathLike, name: str) -> Path:
+    """``out/<name>``: every accepted crop of ``out``'s manifest as a FER2013 CSV row (``emotion`` code in FER2013's
+    order, ``pixels``, ``Usage`` Training), to append to the augmented FER2013 CSV; rewritten whole on each run.
+    Contempt, which FER2013 has no code for, stays in the ImageFolder tree only."""
+    from PIL import Image
+
+    from .datasets import FER2013_LABELS
+
+    out = Path(out)
+    lines, left_out = ["emotion,pixels,Usage"], 0
+    for r in read_manifest(out):
+        if not (r.get("accepted") and r.get("file")):
+            continue
+        if r["target"] not in FER2013_LABELS:
+            left_out += 1
+            continue
+        pixels = np.asarray(Image.open(out / r["file"]).convert("L"))
+        lines.append(f"{FER2013_LABELS.index(r['target'])},{' '.join(map(str, pixels.ravel()))},Training")
+    if left_out:
+        logger.info("%s: %d accepted crop(s) of a class FER2013 has no code for left out", name, left_out)
+    return write_text_atomic(out / name, "\n".join(lines) + "\n", pid=False)
+
+
 def _quotas(
     counts: np.ndarray, targets: tuple[str, ...], *, max_per_class: int | dict[str, int] | None
 ) -> dict[str, int]:
@@ -854,6 +877,8 @@ def augment_dataset(
             "accepted_per_min": round(run["accepted"] / max(wall / 60, 1e-9), 2),
         },
     }
+    if any(f.pixels is not None for f in known):  # a FER2013 CSV: its added rows in its own layout too
+        extra["fer2013_csv"] = str(write_fer2013_rows(out, f"{Path(dataset).stem}_augmented.csv"))
     extra["all_runs"] = _log_run(out, {**run, "wall_s": round(wall, 1), "workers": workers})
     (out / CURRENT_RUN).unlink(missing_ok=True)
     return write_report(out, extra=extra, pixels={f.id: f.pixels for f in known if f.pixels is not None})

@@ -60,6 +60,7 @@ def _run(args: argparse.Namespace) -> int:
         "this_run": report["this_run"],
         "report": f"{args.out}/report.json",
         "contact_sheet": report["contact_sheet"],
+        **({"fer2013_csv": report["fer2013_csv"]} if report.get("fer2013_csv") else {}),  # a FER2013 CSV's own rows
     }
     print(json.dumps(summary, indent=2))
     return 0
@@ -77,7 +78,8 @@ def register(subparsers) -> None:
         "variants toward the target emotions with the geometric editor, keep those whose target the shipped "
         "FER judge ranks high, a second judge agrees with, that keep the person's identity and are no near-"
         "duplicates; write them in the data set's own format as an ImageFolder tree under OUT with "
-        "manifest.jsonl, report.json and contact_sheet.png. Rerunning with the same OUT resumes.",
+        "manifest.jsonl, report.json and contact_sheet.png (a FER2013 CSV's added faces also as FER2013 rows, "
+        "OUT/<name>_augmented.csv). Rerunning with the same OUT resumes.",
     )
     p.add_argument("dataset", help="data set: ImageFolder, path,label[,split] CSV or FER2013 CSV")
     p.add_argument("--out", required=True, help="output folder (ImageFolder tree + manifest + report)")

@@ -23,7 +23,7 @@ from facecraft.eval.augment import (
     read_manifest,
 )
 from facecraft.eval.augment_filter import SKIP_SOURCES, FilterConfig
-from facecraft.eval.datasets import load_image_folder
+from facecraft.eval.datasets import load_fer2013_csv, load_image_folder
 from facecraft.rigs import EMOTIONS, ParameterError, resolve_asset
 
 #: Keeps every variant: isolates the plumbing from the judges' opinion.
@@ -177,6 +177,12 @@ def test_the_contact_sheet_shows_the_sources_of_a_fer2013_csv(tmp_path):
     sheet = np.asarray(Image.open(report["contact_sheet"]).convert("L")).astype(float)
     source_tile = sheet[4:100, 4:100]  # the first tile (pad 4, 96 px), the source beside its edit
     assert abs(source_tile.mean() - np.asarray(Image.fromarray(crop).resize((96, 96))).mean()) < 10
+    # the added faces also as FER2013 rows, the set's own layout (there was only the PNG tree)
+    added = load_fer2013_csv(report["fer2013_csv"])
+    (accepted,) = [r for r in read_manifest(tmp_path / "aug") if r["accepted"]]
+    assert report["fer2013_csv"] == str(tmp_path / "aug" / "fer2013_augmented.csv")
+    assert [EMOTIONS[i] for i in added.labels] == ["surprise"] and list(added.splits) == ["train"]
+    assert np.array_equal(added.images[0], np.asarray(Image.open(tmp_path / "aug" / accepted["file"])))
 
 
 @pytest.mark.slow
