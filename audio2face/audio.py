@@ -213,6 +213,9 @@ def load_audio(path, *, sr: int = SAMPLE_RATE, max_seconds: float | None = None)
         if proc.returncode != 0:
             raise _ffmpeg_error(p, proc.stderr.decode(errors="replace"))
         y = np.frombuffer(proc.stdout, dtype="<f4").astype(np.float32)
+        end = _decoded_end(p)
+        if end is not None:
+            y = y[: int(round(end * sr))]
     if y.size == 0:
         raise FileFormatError(f"{p}: the file holds no audio samples")
     if not np.all(np.isfinite(y)):
@@ -265,21 +268,45 @@ def _ffmpeg_duration(p: Path) -> float | None:
     container whose sound starts late may count the delay before it (a Matroska file with 2 s of sound from 0.5 s
     read 2.5 s from its 0.5 s start: 2 s on the file's timeline). For those the sound track's length is counted from
     its packets (:func:`_sound_track_duration`, not decoded)."""
-    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(p)], capture_output=True, check=False)
-    info = proc.stderr.decode(errors="replace")
+    info = _header(p)
     m = _DURATION.search(info)
-    sound = _AUDIO_STREAM.search(info)
-    if m is None or sound is None:
+    if m is None or _AUDIO_STREAM.search(info) is None:
         return None
     seconds = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
     if seconds <= 0:
         return None
     pictures = [line for line in _VIDEO_STREAM.findall(info) if "(attached pic)" not in line]  # cover art is no video
-    stream_start = _STREAM_START.search(sound.group(0))
-    late = max(float(m.group(4) or 0), float(stream_start.group(1)) if stream_start else 0.0) > _LATE_START_S
-    if pictures or late or _ESTIMATED in info:
+    if pictures or _starts_late(info) or _ESTIMATED in info:
         return _sound_track_duration(p) or seconds
     return seconds
+
+
+def _header(p: Path) -> str:
+    """What ``ffmpeg -i`` says of a file (its container and streams; nothing decoded)."""
+    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(p)], capture_output=True, check=False)
+    return proc.stderr.decode(errors="replace")
+
+
+def _starts_late(info: str) -> bool:
+    """Whether the sound track of a file ``ffmpeg -i`` describes so (:func:`_header`) starts after
+    :data:`_LATE_START_S` (its container's or its own start)."""
+    m, sound = _DURATION.search(info), _AUDIO_STREAM.search(info)
+    if m is None or sound is None:
+        return False
+    stream_start = _STREAM_START.search(sound.group(0))
+    return max(float(m.group(4) or 0), float(stream_start.group(1)) if stream_start else 0.0) > _LATE_START_S
+
+
+def _decoded_end(p: Path) -> float | None:
+    """Seconds after which ffmpeg's samples of a file are no sound: its last packet's end, for a sound track that
+    starts late (:func:`_starts_late`); None for others (and for a stream, which cannot be read twice).
+
+    AAC pads its last packet to 1024 samples, which the MP4 container trims, but ffmpeg does not where the sound
+    starts late: the decoder gave the whole packet, up to 64 ms past the sound at 16 kHz (curves past the end of a
+    video whose sound ends with its picture)."""
+    if not p.is_file() or not _starts_late(_header(p)):
+        return None
+    return _sound_track_duration(p)
 
 
 def audio_duration(path) -> float:
@@ -318,7 +345,8 @@ def iter_audio_blocks(path, *, block_seconds: float = 30.0, sr: int = SAMPLE_RAT
     size = int(round(block_seconds * sr))
     f = _open_soundfile(p)
     if f is None:
-        yield from _rechunk(_ffmpeg_blocks(p, sr, size), size, p)
+        end = _decoded_end(p)
+        yield from _rechunk(_ffmpeg_blocks(p, sr, size), size, p, None if end is None else int(round(end * sr)))
         return
     with f:
         in_block = max(1, int(round(block_seconds * f.samplerate)))
@@ -386,10 +414,14 @@ def _ffmpeg_blocks(p: Path, sr: int, size: int) -> Iterator[np.ndarray]:
             proc.wait()
 
 
-def _rechunk(blocks: Iterator[np.ndarray], size: int, p: Path) -> Iterator[np.ndarray]:
+def _rechunk(blocks: Iterator[np.ndarray], size: int, p: Path, end: int | None = None) -> Iterator[np.ndarray]:
+    """``blocks`` as blocks of ``size`` samples (the last one shorter), the first ``end`` samples only when given."""
     buf = np.zeros(0, np.float32)
     seen = False
+    left = end
     for b in blocks:
+        if left is not None:
+            b, left = b[:left], left - min(left, len(b))
         buf = np.concatenate([buf, b]) if buf.size else b
         while buf.size >= size:
             seen = True

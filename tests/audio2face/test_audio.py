@@ -388,3 +388,26 @@ def test_the_curves_of_a_video_whose_sound_starts_late_follow_its_picture(tmp_pa
     assert len(in_video) - len(alone) == pytest.approx(15, abs=2)  # 0.5 s more at 30 fps
     lag = [np.mean(np.abs(in_video[k : k + 60] - alone[:60])) for k in range(25)]
     assert int(np.argmin(lag)) == pytest.approx(15, abs=1)  # was 0: the mouth ran ahead of the picture
+
+
+def test_a_late_aac_sound_track_ends_where_its_packets_end(tmp_path):
+    # AAC at 16 kHz in a video whose sound starts late decoded up to 64 ms past its last packet (the encoder's padding
+    # of that packet, which the container trims when the sound starts at 0): a 3 s cutscene whose line runs from
+    # 0.5 s to its end gave 92 frames of curves for its 90 frames of picture. The samples now end with the packets.
+    import subprocess
+
+    import imageio_ffmpeg
+
+    sr = 16000
+    wav, late = tmp_path / "line.wav", tmp_path / "cutscene.mp4"
+    t = np.arange(int(2.5 * sr)) / sr
+    sf.write(wav, 0.3 * np.sin(2 * np.pi * 220 * t) * (t < 2.4), sr)  # 2.5 s, not a whole number of AAC packets
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "color=s=32x32:r=30:d=3",
+                    "-itsoffset", "0.5", "-i", str(wav), "-map", "0:v", "-map", "1:a", "-c:v", "libx264",
+                    "-c:a", "aac", str(late)], check=True)  # fmt: skip
+    y, _ = load_audio(late)
+    assert len(y) == 3 * sr  # was 3.06 s
+    assert np.flatnonzero(np.abs(y) > 0.1)[0] / sr == pytest.approx(0.5, abs=0.002)  # its start as before
+    assert len(np.concatenate(list(iter_audio_blocks(late, block_seconds=0.7)))) == len(y)
+    assert len(load_audio(late, max_seconds=1.0)[0]) == sr
+    assert audio_duration(late) == pytest.approx(3.0, abs=1e-6)
