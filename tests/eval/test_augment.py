@@ -76,6 +76,18 @@ def test_an_aligned_colour_set_keeps_its_own_size_and_mixed_photos_get_aligned_c
     assert infer_format([tmp_path / "small.png"] * 2 + paths[:1]) == OutputFormat(64, False)  # crops: most common
 
 
+def test_every_readable_image_is_a_source_the_editor_judges_not_only_those_a_face_search_finds(tmp_path):
+    rng = np.random.default_rng(0)
+    for name in ("Happy", "Surprised"):
+        (tmp_path / "raf" / name).mkdir(parents=True)
+        for k in range(2):  # larger than a crop, no face the detector finds
+            Image.fromarray((rng.random((100, 100, 3)) * 255).astype(np.uint8)).save(
+                tmp_path / "raf" / name / f"{k}.jpg"
+            )
+    sources, _, counts, unreadable = dataset_sources(tmp_path / "raf", split=None)
+    assert len(sources) == 4 and counts.sum() == 4 and unreadable == []  # were "unreadable: no face found"
+
+
 def test_dataset_sources_of_the_train_split_still_report_the_unreadable_files(tiny_fer_folder):
     (tiny_fer_folder / "happy" / "broken.png").write_bytes(b"not a png")
     _, _, _, unreadable = dataset_sources(tiny_fer_folder, split="train")
