@@ -346,7 +346,7 @@ def test_a_video_whose_sound_starts_late_is_read_on_its_timeline(tmp_path):
 
     import imageio_ffmpeg
 
-    sr, rate = 16000, 44100  # AAC at 16 kHz pads its last packet by up to 64 ms, which the decoder keeps
+    sr, rate = 16000, 44100  # a 44.1 kHz sound track (16 kHz: test_a_late_aac_sound_track_ends_where_its_packets_end)
     t = np.arange(2 * rate) / rate
     wav, late = tmp_path / "beep.wav", tmp_path / "late.mp4"
     sf.write(wav, np.where(t < 0.2, 0.5 * np.sin(2 * np.pi * 440 * t), 0.0), rate)  # a beep at 0 s, then silence
