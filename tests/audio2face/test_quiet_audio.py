@@ -114,7 +114,7 @@ def test_the_clip_the_long_file_and_the_stream_level_a_quiet_line_alike(tmp_path
     assert np.abs(long.curves - clip.curves).max() < 1e-3  # one gain for the whole file, as for the clip
     jaw = float(np.percentile(clip.curves[:, JAW], 95))
     assert jaw > 0.15 and abs(float(np.percentile(streamed[:, JAW], 95)) / jaw - 1) < 0.2
-    # the stream levels the speech from its first syllable on by a running estimate (within 1-2 dB of the clip's)
+    # the stream levels the speech from its first vowel on by a running estimate (within 1-2 dB of the clip's)
     diff = np.abs(streamed - clip.curves)
     assert diff.mean() < 0.01, (diff.mean(), diff[30:].mean())
 
