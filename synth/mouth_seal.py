@@ -36,7 +36,7 @@ from .corner_frame import CornerFrame
 from .mouth import _luma, _smoothstep, inner_lip_polygon, look_colours, mouth_frame, repaint_inputs
 from .photo_blur import PAINT_SHARP, softening
 from .photo_look import PhotoLook
-from .warp import WarpResult
+from .warp import WarpResult, unfolded_target
 from .warp import face_width as outline_width  # the parameter face_width shadows it
 
 EDGE_SKIP = 0.15  # share of a lip's thickness at its inner edge not sampled (the photo's teeth bleed into it)
@@ -230,9 +230,19 @@ def lip_sides(points: np.ndarray) -> np.ndarray:
 _LIP_KEEP = 0.25
 
 
+#: The lips' rows between their outer and inner contours (MediaPipe's lip rings, each from the corner 61's side to
+#: 291's, without the rings' ends beside the corners), from the outer contour inward: upper lip, then lower lip.
+_LIP_ROWS = (
+    ((184, 74, 73, 72, 11, 302, 303, 304, 408), (183, 42, 41, 38, 12, 268, 271, 272, 407)),
+    ((77, 90, 180, 85, 16, 315, 404, 320, 307), (96, 89, 179, 86, 15, 316, 403, 319, 325)),
+)
+_ROW_STEPS = 3  # rounds of :func:`_lay_lip_rows` (a row point laid back may fold a neighbour's triangle)
+
+
 def untangle_lip_outline(points: np.ndarray, src: np.ndarray) -> np.ndarray:
     """``points`` (``(468, 2)`` pixels) with each lip's outer contour kept outside its inner one, the lip at least
-    :data:`_LIP_KEEP` of its thickness in the photo (``src``, its landmarks) at the same share of the mouth's width.
+    :data:`_LIP_KEEP` of its thickness in the photo (``src``, its landmarks) at the same share of the mouth's width;
+    then the lips' inner rows laid between the contours where they fold (:func:`_lay_lip_rows`).
 
     The rig takes a broad smile away by weights: the upper lip beside each corner drops further than the corner, the
     lower lip there hardly moves, and the outer contours cross beside the corners (UTKFace smilers turned neutral or
@@ -256,6 +266,45 @@ def untangle_lip_outline(points: np.ndarray, src: np.ndarray) -> np.ndarray:
         if past.any():
             x, y = frame.to_image(u[past], limit[past])
             out[np.asarray(outer)[past]] = np.stack([x, y], 1)
+    return _lay_lip_rows(out, src)
+
+
+def _lay_lip_rows(points: np.ndarray, src: np.ndarray) -> np.ndarray:
+    """``points`` with the lips' inner rows (:data:`_LIP_ROWS`) that the warp would move to unfold a triangle
+    (:func:`facecraft.synth.warp.unfolded_target`) laid in their column instead: where the photo (``src``) has them
+    on the line from the lip's outer contour point to its inner one, in the same shares along and across it.
+
+    The rig moves the lip rows by weights, and a large one (contempt's ``mouthDimple``, 2.5 rig units) pushed a row
+    through the inner contour beside the raised corner. The warp then pulled the row back, which turned the lip's
+    edge-on triangles at the corner (not checked for folds: the photo shows them as slivers) face down and magnified
+    the photo's dark corner in them into a line beside the new corner (the astronaut: a 0.4 px2 sliver drawn over
+    7 px2), under the lips' own dark edge."""
+    ids, ends = [], []
+    for (outer, inner), rows in zip(
+        ((LIPS_UPPER_OUTER[1:-1], LIPS_UPPER_INNER[1:-1]), (LIPS_LOWER_OUTER[1:-1], LIPS_LOWER_INNER[1:-1])),
+        _LIP_ROWS,
+        strict=True,
+    ):
+        for row in rows:
+            ids += row
+            ends += zip(outer, inner, strict=True)
+    ids, ends = np.asarray(ids), np.asarray(ends)
+
+    def axes(p):
+        along = p[ends[:, 1]] - p[ends[:, 0]]
+        return p[ends[:, 0]], along, np.stack([-along[:, 1], along[:, 0]], 1)
+
+    o, along, across = axes(src)
+    rel = src[ids] - o
+    norm = np.maximum((along**2).sum(1), 1e-9)
+    t, n = (rel * along).sum(1) / norm, (rel * across).sum(1) / norm
+    out = points.copy()
+    for _ in range(_ROW_STEPS):
+        moved = np.hypot(*(unfolded_target(src, out)[ids] - out[ids]).T) > 0.05
+        if not moved.any():
+            break
+        o, along, across = axes(out)
+        out[ids[moved]] = (o + t[:, None] * along + n[:, None] * across)[moved]
     return out
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from facecraft.rigs.default_rig import LIPS_LOWER_INNER, LIPS_LOWER_OUTER, LIPS_UPPER_INNER, LIPS_UPPER_OUTER
 from facecraft.rigs.errors import ParameterError
+from facecraft.synth.controls import EditControls
 from facecraft.synth.mouth import mouth_frame
 from facecraft.synth.mouth_seal import clear_corner_shadows, lip_bands, seal_mouth
 from facecraft.synth.photo_look import PhotoLook
@@ -209,7 +210,7 @@ def _crossed_beside_the_corners(src: np.ndarray) -> np.ndarray:
 
 
 def test_lip_outlines_crossed_beside_the_corners_are_untangled():
-    from facecraft.synth.mouth_seal import _LIP_KEEP, untangle_lip_outline
+    from facecraft.synth.mouth_seal import _LIP_KEEP, _LIP_ROWS, untangle_lip_outline
 
     _, src, _ = astronaut_points()
     dst = _crossed_beside_the_corners(src)
@@ -217,7 +218,8 @@ def test_lip_outlines_crossed_beside_the_corners_are_untangled():
     assert (before.outer_up > before.inner_up + 3).any() and (before.outer_lo < before.inner_lo - 3).any()
     out = untangle_lip_outline(dst, src)
     moved = np.flatnonzero(np.abs(out - dst).max(1) > 1e-9)
-    assert set(moved) == {185, 146, 409, 375}  # only the points past their limit
+    rows = {i for lip in _LIP_ROWS for row in lip for i in row}  # laid back in their columns where they then fold
+    assert set(moved) - rows == {185, 146, 409, 375}  # of the contours, only the points past their limit
     after, rest = lip_bands(out), lip_bands(src)
     assert (after.inner_up - after.outer_up).min() >= -1e-6 and (after.outer_lo - after.inner_lo).min() >= -1e-6
     # the moved points keep _LIP_KEEP of the photo's lip thickness there, measured from their lip's inner edge
@@ -228,3 +230,53 @@ def test_lip_outlines_crossed_beside_the_corners_are_untangled():
         lip = side * (v[0] - np.interp(u[0], after.u, edge))
         assert lip >= _LIP_KEEP * np.interp(u[0] / after.width * rest.width, rest.u, thick) - 0.05
     assert np.array_equal(untangle_lip_outline(src, src), src)  # a photo's own lips are left as they are
+
+
+def test_contempt_keeps_the_lip_rows_in_place_and_leaves_no_dark_line_beside_the_raised_corner(
+    editor, astronaut, astronaut_faces, monkeypatch
+):
+    # contempt's mouthDimple (2.5 rig units on the astronaut) pushed the upper lip's rows through its inner contour
+    # beside the raised corner 61; the warp pulled them back, turning the lip's edge-on triangles at the corner over:
+    # the photo's dark corner in them was drawn 16 times its size, a dark line doubling the corner (darkest 0.42 of the
+    # skin's luma within 8 px of the new corner; now 0.59).
+    import facecraft.synth.editor as editor_module
+    from facecraft.rigs.default_rig import opening_faces
+    from facecraft.rigs.mediapipe_mesh import canonical_mesh
+    from facecraft.synth.mouth import face_colours
+    from facecraft.synth.mouth_seal import _LIP_ROWS
+    from facecraft.synth.warp import unfolded_target
+
+    seen = {}
+    monkeypatch.setattr(editor_module, "mesh_targets", _spy(editor_module.mesh_targets, seen))
+    result = editor.apply(astronaut, astronaut_faces, EditControls.from_args(emotion="contempt:1"))
+    src, dst = seen["targets"]
+    warped = unfolded_target(src, dst)  # where the warp puts the points
+
+    faces = canonical_mesh().faces
+    lips = set(LIPS_UPPER_OUTER + LIPS_LOWER_OUTER + LIPS_UPPER_INNER + LIPS_LOWER_INNER)
+    lips |= {i for lip in _LIP_ROWS for row in lip for i in row}
+    frame = mouth_frame(src)
+    raised = (frame.local(src)[0] < 0.5 * frame.width)[faces].all(1)  # on the raised corner's half of the mouth
+    lip_faces = np.isin(faces, list(lips)).all(1) & raised
+    lip_faces[opening_faces()] = False
+
+    def area(p):
+        a, b, c = (p[faces[:, k]] for k in range(3))
+        return 0.5 * ((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]))
+
+    before, after = area(src), area(warped)
+    turned = lip_faces & (np.sign(after) != np.sign(before)) & (np.abs(after) > 3 * np.abs(before))
+    assert not turned.any(), faces[turned]
+
+    skin = float(_luma(face_colours(astronaut, src)[0]))
+    x, y = np.round(warped[LIPS_UPPER_OUTER[0]]).astype(int)
+    beside = _luma(result.image[y - 8 : y + 9, x - 8 : x + 9]) / skin
+    assert beside.min() > 0.5
+
+
+def _spy(fn, seen):
+    def wrapped(*args, **kwargs):
+        seen["targets"] = fn(*args, **kwargs)
+        return seen["targets"]
+
+    return wrapped
