@@ -1,5 +1,9 @@
 """``facecraft bench augment``: does augmentation help? Train vs train + augmentation on fer-dev's fixed split.
 
+Another data set: ``--set data=PATH`` (:func:`bench_augment`'s ``data``, as ``bench fer`` takes it): any layout
+:func:`~facecraft.eval.datasets.load_dataset` reads, with its own split when it has one, else the stratified split
+``load_dataset`` makes (:func:`split_origin`); the steps below are the same, fer-dev's figures in them are fer-dev's.
+
 1. Augment fer-dev's **train** split only (``facecraft augment`` with ``--balance`` toward the rare classes,
    :data:`BENCH_TARGETS`, at most :data:`BENCH_PER_CLASS` images each, every train face but the smiling
    ones as a source (:data:`BENCH_MAX_SOURCES`), ``workers`` processes of one thread), with the augmenter's
@@ -53,6 +57,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import time
 from collections.abc import Mapping
 from dataclasses import replace
@@ -62,7 +67,7 @@ import numpy as np
 
 from facecraft.rigs import EMOTIONS
 from facecraft.rigs.assets import shared_data_dir
-from facecraft.rigs.errors import MissingFileError, ParameterError
+from facecraft.rigs.errors import FileFormatError, MissingFileError, ParameterError
 from facecraft.rigs.machine import spawn_pool
 from facecraft.rigs.paths import write_text_atomic
 
@@ -157,11 +162,13 @@ def recipe_configs(name: str = "shipped", *, epochs: int, seed: int):
 
 
 def _figures(report: dict) -> dict:
+    from .metrics import class_recalls
+
     return {
         "accuracy": round(report["accuracy"], 4),
         "macro_f1": round(report["macro_f1"], 4),
         "macro_f1_7": round(report["macro_f1_7"], 4),
-        "recall": {c: round(v["recall"], 4) for c, v in report["per_class"].items()},
+        "recall": class_recalls(report),  # None for a class the test part has no image of
         "precision": {c: round(v["precision"], 4) for c, v in report["per_class"].items()},
         "f1": {c: round(v["f1"], 4) for c, v in report["per_class"].items()},
     }
@@ -615,18 +622,21 @@ def _fixed_split(
     chosen, val_by_weight = choose_synthetic_weight({w: runs[w] for w in synthetic_weights})
     arms = {"train": runs["train"], "train+augment": runs[chosen]}
 
-    def mean(arm: str, key: str, cls: str | None = None) -> float:
+    def mean(arm: str, key: str, cls: str | None = None) -> float | None:
         vals = [r["recall"][cls] if cls else r[key] for r in arms[arm]]
-        return round(float(np.mean(vals)), 4)
+        return None if None in vals else round(float(np.mean(vals)), 4)  # recall None: no test image of cls
+
+    def diff(a: float | None, b: float | None, scale: float = 1.0, digits: int = 4) -> float | None:
+        return None if a is None or b is None else round(scale * (a - b), digits)
 
     keys = ("accuracy", "macro_f1", "macro_f1_7")
     gain = {k: round(mean("train+augment", k) - mean("train", k), 4) for k in keys}
-    gain["recall"] = {c: round(mean("train+augment", "", c) - mean("train", "", c), 4) for c in EMOTIONS}
+    gain["recall"] = {c: diff(mean("train+augment", "", c), mean("train", "", c)) for c in EMOTIONS}
     per_seed = [
         {
             "seed": seed,
             **{k: round(100 * (a[k] - b[k]), 2) for k in keys},
-            "recall": {c: round(100 * (a["recall"][c] - b["recall"][c]), 1) for c in EMOTIONS},
+            "recall": {c: diff(a["recall"][c], b["recall"][c], 100, 1) for c in EMOTIONS},
         }
         for seed, a, b in zip(seeds, arms["train+augment"], arms["train"], strict=True)
     ]
@@ -651,7 +661,11 @@ def _fixed_split(
         "baseline": arms["train"],
         "augmented": arms["train+augment"],
         "gain_points": {
-            k: (round(v * 100, 2) if not isinstance(v, dict) else {c: round(x * 100, 1) for c, x in v.items()})
+            k: (
+                round(v * 100, 2)
+                if not isinstance(v, dict)
+                else {c: None if x is None else round(x * 100, 1) for c, x in v.items()}
+            )
             for k, v in gain.items()
         },
         "gain_points_per_seed": per_seed,
@@ -674,9 +688,74 @@ def _fixed_split(
     }
 
 
+def split_origin(data, *, seed: int = 0) -> str:
+    """Where a data set's train/val/test split came from: its own, or the one
+    :func:`~facecraft.eval.datasets.load_dataset` made with ``seed`` (stratified 70/10/20 for a set without a
+    split; a stratified 10% of train as val for split folders without ``val/``), recognised by making it again."""
+    from .datasets import stratified_split
+
+    if np.array_equal(data.splits, stratified_split(data.labels, seed=seed)):
+        return f"stratified 70/10/20 made by load_dataset (seed {seed}): the set has no split of its own"
+    own = np.flatnonzero(data.splits != "test")
+    made_val = stratified_split(data.labels[own], val=0.1, test=0.0, seed=seed)
+    if np.any(made_val == "val") and np.array_equal(data.splits[own], made_val):
+        return f"the set's own test part; val a stratified 10% of its train part (load_dataset, seed {seed})"
+    return "the set's own (split.csv, split column, FER2013 Usage or split folders)"
+
+
+def check_parts(data, name: str, targets: tuple[str, ...]) -> tuple[str, ...]:
+    """The targets the bench can compare on a data set: the classes it has (a synthetic face counts
+    :data:`SYNTHETIC_WEIGHT` of a real one of its class, :func:`arm_weights`, so a class the set has no face of, as
+    FER2013's contempt, adds nothing). A set without a test or validation part (validation picks the logit adjustment
+    and the synthetic weight), with fewer than two classes to train on, or with none of ``targets``, is a clear
+    error."""
+    parts = {split: int(np.sum(data.splits == split)) for split in ("train", "val", "test")}
+    sizes = ", ".join(f"{split} {n}" for split, n in parts.items())
+    for split, what in (("test", "test"), ("val", "validation")):
+        if not parts[split]:
+            raise FileFormatError(
+                f"bench augment: data set {name} has no {what} part ({len(data)} images: {sizes}); the bench needs "
+                "train, val and test images: give a set with its own split (train/ test/ folders, a split column, "
+                "FER2013 Usage) or enough images per class for the stratified 70/10/20 split (3 or more)"
+            )
+    train_counts = data.subset("train").class_counts
+    if np.count_nonzero(train_counts) < 2:
+        raise FileFormatError(
+            f"bench augment: data set {name} is too small for the recipe: its train part holds "
+            f"{np.count_nonzero(train_counts)} class(es) ({sizes}); a classifier needs two or more"
+        )
+    kept = tuple(t for t in targets if data.class_counts[EMOTIONS.index(t)] > 0)
+    if not kept:
+        raise FileFormatError(
+            f"bench augment: data set {name} has no image of the targets {', '.join(targets)}; the bench adds faces "
+            "to classes the set has (name others with --set targets=...)"
+        )
+    if len(kept) < len(targets):
+        logger.warning("bench augment: data set %s has no %s: left out of the targets", name,
+                       ", ".join(t for t in targets if t not in kept))  # fmt: skip
+    return kept
+
+
+def dataset_path(source: str, data: Path) -> str:
+    """A manifest's source as the data set names it: the augmenter names a FER2013 CSV's faces
+    ``<csv name>/<row>`` (:func:`~facecraft.eval.augment.dataset_sources`), the data set ``<row>``."""
+    prefix = f"{data.name}/"
+    return source[len(prefix) :] if data.is_file() and source.startswith(prefix) else source
+
+
+def _work_folder(out_dir: Path, data: Path, default: Path) -> Path:
+    """The bench's folder under ``OUT``: ``augment/`` for fer-dev (earlier runs are reused), ``augment-<name>-<hash
+    of its path>/`` for another data set (its augmentation and arms never resume another set's)."""
+    if data.resolve() == default.resolve():
+        return out_dir / "augment"
+    digest = hashlib.sha256(str(data.resolve()).encode()).hexdigest()[:8]
+    return out_dir / f"augment-{data.stem}-{digest}"
+
+
 def bench_augment(
     out_dir: Path,
     *,
+    data: str | os.PathLike | None = None,
     targets: tuple[str, ...] = BENCH_TARGETS,
     per_class: int | dict[str, int] = BENCH_PER_CLASS,
     max_sources: int | None = BENCH_MAX_SOURCES,
@@ -693,6 +772,12 @@ def bench_augment(
 ) -> dict:
     """Benchmark (see the module docstring); returns the JSON-ready figures.
 
+    ``data``: the FER data set compared on (``--set data=PATH``; any layout
+    :func:`~facecraft.eval.datasets.load_dataset` reads, read as the augmenter reads it: no face search, so both
+    see the same images and split); default ``fer-dev`` in the shared data folder. Its own split is used when it
+    has one, else the stratified one ``load_dataset`` makes (``split`` in the figures says which); targets its
+    train part has no image of are left out (:func:`check_parts`). Another set works under
+    ``OUT/augment-<name>-<hash>/`` instead of ``OUT/augment/``.
     ``per_source``: accepted variants kept per source and target (:func:`passing_files`; None: all).
     ``augmented_taus``: logit-adjustment strengths the augmented arms choose among on validation (None: the
     trainer's grid, as the baseline arms). ``agreement``: a second judge's stricter vote per target
@@ -703,16 +788,20 @@ def bench_augment(
     beside the test figure.
     """
     from .augment import AugmentConfig, augment_dataset
+    from .augment_filter import parse_targets
     from .datasets import concat_datasets, load_dataset
 
     t_start = time.perf_counter()
-    data_dir = shared_data_dir() / "data" / "fer-dev"
-    if not data_dir.is_dir():
-        raise MissingFileError(f"bench augment: {data_dir} not found (the fer-dev data set)")
-    out = Path(out_dir) / "augment"
+    fer_dev = shared_data_dir() / "data" / "fer-dev"
+    data_dir = fer_dev if data is None else Path(data).expanduser()
+    if not data_dir.exists():
+        what = "the fer-dev data set; give another with --set data=PATH" if data is None else "a folder or CSV"
+        raise MissingFileError(f"bench augment: data set {data_dir} not found ({what})")
+    out = _work_folder(Path(out_dir), data_dir, fer_dev)
     aug_dir = out / "data"
-    data = load_dataset(data_dir)
-    train, val, test = data.subset("train"), data.subset("val"), data.subset("test")
+    dataset = load_dataset(data_dir, detect=False)  # as dataset_sources reads it: the same images, the same split
+    targets = check_parts(dataset, str(data_dir), parse_targets(targets))  # names as the augmenter reads them
+    train, val, test = dataset.subset("train"), dataset.subset("val"), dataset.subset("test")
 
     config = AugmentConfig(per_image=per_image)
     report = augment_dataset(
@@ -730,11 +819,11 @@ def bench_augment(
     from .augment import read_manifest
 
     train_paths = set(train.paths)
-    sources = {r["source"] for r in read_manifest(aug_dir)}
+    records = read_manifest(aug_dir)
+    sources = {dataset_path(r["source"], data_dir) for r in records}
     leaked = sorted(s for s in sources if s not in train_paths)
     if leaked:
         raise RuntimeError(f"bench augment: {len(leaked)} sources are not train images, e.g. {leaked[:3]}")
-    records = read_manifest(aug_dir)
     kept = passing_files(
         records,
         min_confidence=config.filter.min_confidence,
@@ -744,10 +833,26 @@ def bench_augment(
         top_k=config.filter.top_k,
         agreement=agreement,
     )
+    if not kept:
+        tried = ", ".join(f"{t} {v['accepted']} of {v['attempted']}" for t, v in report["per_target"].items())
+        raise FileFormatError(
+            f"bench augment: the augmenter kept no face of {', '.join(targets)} from {report['sources']} sources of "
+            f"data set {data_dir} (accepted of attempted: {tried or 'none tried'}; see {aug_dir / 'report.json'}): "
+            "nothing to compare; try more sources (--set max_sources=None) or another set"
+        )
     aug, aug_sources = selected_synthetic(aug_dir, records, kept, targets=targets)
+    aug_sources = [dataset_path(src, data_dir) for src in aug_sources]
     aug = aug.with_split(np.full(len(aug), "train", dtype=object))
     result = {
         "data": str(data_dir),
+        "split": {
+            "origin": split_origin(dataset),
+            **{
+                part: {"images": len(d), "class_counts": dict(zip(EMOTIONS, d.class_counts.tolist(), strict=True))}
+                for part, d in (("train", train), ("val", val), ("test", test))
+            },
+        },
+        "targets": list(targets),
         "test_images": len(test),
         "test_class_counts": dict(zip(EMOTIONS, test.class_counts.tolist(), strict=True)),
         "seeds": list(seeds),
@@ -797,7 +902,8 @@ def bench_augment(
         pool = replace(concat_datasets([train, val]), splits=None)  # test never takes part
         weight = result.get("synthetic_weight", synthetic_weights[0])
         result["cross_validation"] = {
-            "pool": "fer-dev train + val (test not read); synthetic faces only from each fold's training faces",
+            "pool": f"{data_dir.name} train + val (test not read); synthetic faces only from each fold's training "
+            "faces",
             **cross_validate(
                 pool, aug, aug_sources, out_dir=out / "cv", folds=cv_folds, seeds=tuple(cv_seeds),
                 synthetic_weight=weight, epochs=epochs, workers=workers, threads=ARM_THREADS,
