@@ -92,6 +92,8 @@ def bench_options(fn, pairs: list[str], *, name: str) -> dict:
             value = text
         if isinstance(params[key].default, tuple) and isinstance(value, str):
             value = tuple(v.strip() for v in value.split(",") if v.strip())
+        elif isinstance(params[key].default, tuple) and not isinstance(value, (tuple, list)) and value is not None:
+            value = (value,)  # one seed or weight: 'seeds=0' is the tuple (0,) the function iterates over
         options[key] = value
     return options
 

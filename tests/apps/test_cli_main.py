@@ -70,6 +70,8 @@ def test_bench_options_reach_the_function_typed(tmp_path, monkeypatch):
     assert (written["quick"], written["limit"], written["targets"], written["note"]) == (True, 500, ["x", "y"],
                                                                                           "plain words")  # fmt: skip
     assert written["options"]["limit"] == 500
+    assert main(["bench", "probe", "--out", str(tmp_path), "--set", "targets=0.5"]) == 0  # one value of a tuple
+    assert json.loads((tmp_path / "probe.json").read_text())["targets"] == [0.5]
 
 
 def test_unknown_bench_option_lists_the_known_ones(tmp_path, monkeypatch, capsys):
