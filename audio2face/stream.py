@@ -84,9 +84,13 @@ class StreamingAnimator:
         self._audio = np.zeros(0, np.float32)
         self._audio_start = 0  # global sample index of _audio[0] (a multiple of HOP)
         self._total = 0  # samples pushed
-        self._mel: dict[int, np.ndarray] = {}  # global mel index -> (F,)
+        # the mel frames still needed, [_mel_start, _next_mel) (rows in order), and the output-rate features of the
+        # last frames, _feat[0] being frame _feat_start: arrays, so a long block is made and read in a few numpy calls
+        # (a Python step per frame made the block path of a long file cost twice the whole file's time)
+        self._mel = np.zeros((0, self._front.dim), np.float32)
+        self._mel_start = 0  # global mel index of _mel[0]
         self._next_mel = 0  # first mel frame not computed yet
-        self._feat: list[np.ndarray] = []  # output-rate features of the last frames
+        self._feat = np.zeros((0, self._front.dim), np.float32)
         self._feat_start = 0  # global frame index of _feat[0]
         self._feat_count = 0  # feature frames made so far
         self._emitted = 0  # curve frames emitted so far
@@ -122,15 +126,17 @@ class StreamingAnimator:
         mel, _ = self._front.native(raise_by(self._audio, self.gain_db))
         base = self._audio_start // HOP
         end = self._audio_start + len(self._audio)
-        for j in range(max(0, self._next_mel - base), len(mel)):
-            m = base + j
-            centre = m * HOP
-            left_ok = centre - HALF_WINDOW >= self._audio_start or self._audio_start == 0
-            right_ok = centre + HALF_WINDOW <= end or final
-            if not (left_ok and right_ok and centre <= self._total):
-                break
-            self._mel[m] = mel[j]
-            self._next_mel = m + 1
+        # the frames from _next_mel on whose window lies inside the buffer (or touches the stream's true ends), up to
+        # the first that does not
+        m = np.arange(max(0, self._next_mel - base), len(mel)) + base
+        centre = m * HOP
+        ok = (centre - HALF_WINDOW >= self._audio_start) | (self._audio_start == 0)
+        ok &= (centre + HALF_WINDOW <= end) | final
+        ok &= centre <= self._total
+        n = int(np.argmin(ok)) if not ok.all() else len(ok)
+        if n:
+            self._mel = np.concatenate([self._mel, mel[m[0] - base : m[0] - base + n]])
+            self._next_mel = int(m[0]) + n
         # keep only the audio that frames still to come need (aligned to the hop)
         keep_from = max(0, (self._next_mel * HOP - HALF_WINDOW) // HOP * HOP)
         if keep_from > self._audio_start:
@@ -142,28 +148,30 @@ class StreamingAnimator:
         return 1 + self._total // HOP
 
     def _make_features(self, final: bool) -> None:
-        if not self._mel:
+        if not len(self._mel):
             return
-        last_mel = max(self._mel)
-        n_total_frames = num_frames(self._total / SAMPLE_RATE, self.fps) if final else None
-        k = self._feat_count
-        while True:
-            if final:
-                if k >= max(1, n_total_frames):
-                    break
-            t = k / self.fps
-            j = int(np.floor(t * MEL_RATE + 1e-9))
-            if not final and (j + 1 > last_mel or k / self.fps * SAMPLE_RATE >= self._total):
-                break
-            lo = max(0, min(j, last_mel - 1))
-            idx = [m for m in (lo, lo + 1) if m in self._mel] or [last_mel]
-            src = np.array(idx, np.float64) * HOP / SAMPLE_RATE
-            row = interpolate_frames(np.stack([self._mel[m] for m in idx]), src, np.array([t]))[0]
-            self._feat.append(row.astype(np.float32))
-            k += 1
-        self._feat_count = k
-        for m in [m for m in self._mel if m < int(np.floor(k / self.fps * MEL_RATE)) - 2]:
-            del self._mel[m]
+        first_mel, last_mel = self._mel_start, self._next_mel - 1
+        k0 = self._feat_count
+        if final:
+            k1 = max(1, num_frames(self._total / SAMPLE_RATE, self.fps))
+        else:  # the frames whose next mel frame is made and whose time the audio has reached
+            k1 = max(k0, int(np.ceil((last_mel + 1) * self.fps / MEL_RATE)) + 2)
+        k = np.arange(k0, max(k0, k1))
+        t = k / self.fps
+        j = np.floor(t * MEL_RATE + 1e-9).astype(np.int64)
+        if not final:
+            stop = (j + 1 > last_mel) | (k / self.fps * SAMPLE_RATE >= self._total)
+            if stop.any():
+                k, t = k[: np.argmax(stop)], t[: np.argmax(stop)]
+        if len(k):  # each frame interpolates the mel frames around its time, as offline inference does
+            src = np.arange(first_mel, last_mel + 1) * HOP / SAMPLE_RATE
+            self._feat = np.concatenate([self._feat, interpolate_frames(self._mel, src, t).astype(np.float32)])
+            self._feat_count = k0 + len(k)
+        # forget the mel frames the features to come no longer read
+        drop = min(len(self._mel), max(0, int(np.floor(self._feat_count / self.fps * MEL_RATE)) - 2 - first_mel))
+        if drop:
+            self._mel = self._mel[drop:]
+            self._mel_start += drop
 
     # ------------------------------------------------------------------ model
     def _run(self, upto_causal: int, final: bool) -> np.ndarray:
@@ -177,15 +185,12 @@ class StreamingAnimator:
             return np.zeros((0, 52), np.float32)
         c0, c1 = first + la, last + la  # causal indices to compute
         w0 = max(0, c0 - self.rf + 1)
-        feats = []
-        for c in range(w0, c1):
-            f = min(c, self._feat_count - 1)  # offline pads the end with the last frame
-            feats.append(self._feat[f - self._feat_start])
+        # offline pads the end with the last frame
+        feats = self._feat[np.minimum(np.arange(w0, c1), self._feat_count - 1) - self._feat_start]
         categories, extra = split_emotion_codes(self._codes(np.maximum(np.arange(w0, c1) - la, 0).astype(np.float64)))
         with torch.no_grad():
-            out = self.model.forward_causal(
-                torch.from_numpy(np.stack(feats))[None], torch.from_numpy(categories)[None]
-            ).arkit[0, c0 - w0 :]
+            out = self.model.forward_causal(torch.from_numpy(feats)[None], torch.from_numpy(categories)[None])
+        out = out.arkit[0, c0 - w0 :]
         self._emitted = last
         drop = max(0, (self._emitted + la - self.rf) - self._feat_start)
         if drop > 0:

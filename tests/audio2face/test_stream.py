@@ -66,3 +66,32 @@ def test_frames_come_out_progressively_and_state_errors():
     assert len(s.flush()) == 0  # nothing pushed: nothing out
     with pytest.raises(ParameterError, match="log-mel"):
         StreamingAnimator(tiny_model(feature_kind="whisper", num_features=384))
+
+
+def test_a_long_push_takes_as_many_python_steps_as_a_short_one():
+    # the block path of a long file (animate_stream_file pushes 30 s blocks) made each feature frame and read each
+    # model input in a Python step of its own: an 11-minute file cost twice the whole file's time. The frames of a
+    # push are now made in a few array operations, whatever its length; the frames themselves are unchanged
+    # (test_stream_equals_offline)
+    m = tiny_model()
+    y = np.random.default_rng(0).normal(0, 0.05, 40 * 16000).astype(np.float32)
+
+    def steps(seconds: float) -> int:
+        """Calls of facecraft's own Python functions while a block of ``seconds`` is pushed."""
+        s = StreamingAnimator(m, level=False)
+        s.push(y[:1600])
+        calls = []
+
+        def count(frame, event, arg):
+            if event == "call" and str(frame.f_globals.get("__name__")).startswith("facecraft."):
+                calls.append(frame.f_code.co_name)
+
+        sys.setprofile(count)
+        try:
+            out = s.push(y[1600 : 1600 + int(seconds * 16000)])
+        finally:
+            sys.setprofile(None)
+        assert len(out) > seconds * 29
+        return len(calls)
+
+    assert steps(36.0) <= steps(6.0) + 10  # not some per frame: 900 more frames
