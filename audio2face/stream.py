@@ -33,7 +33,7 @@ from facecraft.rigs.errors import ParameterError
 
 from .audio import SAMPLE_RATE, num_frames, valid_audio
 from .features import LOGMEL_HOP, LOGMEL_WINDOW, get_features, interpolate_frames
-from .model import A2FModel
+from .model import A2FModel, torch_threads
 from .postprocess import RunningLevel, add_emotion_overlay, finish_model_curves, raise_by, split_emotion_codes
 
 HOP = LOGMEL_HOP  # the log-mel front-end's hop (10 ms)
@@ -188,7 +188,10 @@ class StreamingAnimator:
         # offline pads the end with the last frame
         feats = self._feat[np.minimum(np.arange(w0, c1), self._feat_count - 1) - self._feat_start]
         categories, extra = split_emotion_codes(self._codes(np.maximum(np.arange(w0, c1) - la, 0).astype(np.float64)))
-        with torch.no_grad():
+        # one thread: a push's window (a 20 ms push reads 40 frames, a long file's 30 s block 939) is too short for
+        # intra-op threads to gain anything, and each of its ~50 ops waited for a second thread: with 2 threads on a
+        # busy 2-core machine the model took 4.4 s of an 11-minute file's block path (0.3 s on one; whole file 0.8 s)
+        with torch.no_grad(), torch_threads(1):
             out = self.model.forward_causal(torch.from_numpy(feats)[None], torch.from_numpy(categories)[None])
         out = out.arkit[0, c0 - w0 :]
         self._emitted = last

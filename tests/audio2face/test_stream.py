@@ -95,3 +95,29 @@ def test_a_long_push_takes_as_many_python_steps_as_a_short_one():
         return len(calls)
 
     assert steps(36.0) <= steps(6.0) + 10  # not some per frame: 900 more frames
+
+
+def test_the_model_runs_a_push_on_one_thread_and_gives_the_threads_back(monkeypatch):
+    # a push's window (30 s of a long file's blocks: 939 frames) ran on every torch thread: on a busy 2-core machine
+    # each of the model's ops waited for the second thread, and the model took 4.4 s of an 11-minute file's block path
+    # where the whole file took 0.8 s
+    import torch
+
+    m = tiny_model()
+    seen = []
+    real = m.forward_causal
+
+    def watched(*a, **k):
+        seen.append(torch.get_num_threads())
+        return real(*a, **k)
+
+    monkeypatch.setattr(m, "forward_causal", watched)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        y, _ = fake_speech(0)
+        frames = stream_array(m, y, chunk_s=0.5, level=False)
+        assert torch.get_num_threads() == 2  # given back
+    finally:
+        torch.set_num_threads(before)
+    assert len(frames) and len(seen) > 2 and set(seen) == {1}
