@@ -436,37 +436,40 @@ def _procedural_stream_file(
 class BlockLoudness:
     """:func:`~facecraft.audio2face.head_motion.frame_loudness` of a file gathered from its blocks as the animation
     reads them (:meth:`add` each block of :data:`~facecraft.audio2face.audio.SAMPLE_RATE` samples, in order), so the
-    head motion of a long file needs no second read of it. :meth:`loudness`: per block the frames near it, the largest
-    of the blocks' values, 0 throughout for silence."""
+    head motion of a long file needs no second read of it. Each block gives the energy of the frames near it
+    (:func:`~facecraft.audio2face.head_motion.frame_energy`); a frame's energies add up, so one whose window spans two
+    blocks reads both as the whole file does. :meth:`loudness`: 0 throughout for silence."""
 
     def __init__(self, fps: float):
         self.fps, self.start, self.peak = float(fps), 0.0, 0.0
         self._parts: list[tuple[int, np.ndarray]] = []
 
     def add(self, block: np.ndarray) -> None:
-        from .head_motion import frame_loudness
+        from .head_motion import frame_energy
 
         block = np.asarray(block, np.float32)
         self.peak = max(self.peak, audio_peak(block))
         # the frames whose window (two frame periods) reaches into the block, with a frame to spare either side;
-        # the frames beyond them read only silence, 0
+        # the frames beyond them read none of it, 0
         first = max(0, int(np.floor((self.start - 1.0 / self.fps) * self.fps)) - 1)
         last = int(np.ceil((self.start + len(block) / SAMPLE_RATE + 1.0 / self.fps) * self.fps)) + 1
-        loud = frame_loudness(block, SAMPLE_RATE, fps=self.fps, num_frames=last - first, start_s=self.start,
+        energy = frame_energy(block, SAMPLE_RATE, fps=self.fps, num_frames=last - first, start_s=self.start,
                               first_frame=first)  # fmt: skip
-        self._parts.append((first, loud))
+        self._parts.append((first, energy))
         self.start += len(block) / SAMPLE_RATE
 
     def loudness(self, num_frames: int) -> np.ndarray:
         """``(num_frames,)`` loudness of the blocks added so far (0 throughout when they were silent)."""
-        loud = np.zeros(num_frames, np.float32)
+        from .head_motion import loudness_of_energy
+
+        energy = np.zeros(num_frames, np.float64)
         if is_silent(self.peak):
-            return loud
+            return energy.astype(np.float32)
         for first, part in self._parts:
             end = min(num_frames, first + len(part))
             if end > first:
-                loud[first:end] = np.maximum(loud[first:end], part[: end - first])
-        return loud
+                energy[first:end] += part[: end - first]
+        return loudness_of_energy(energy, SAMPLE_RATE, fps=self.fps)
 
 
 def animate_file(

@@ -63,10 +63,21 @@ def frame_loudness(
     starting at ``start_s`` seconds.
 
     Each frame reads the RMS level of the two frame periods centred on its time, :data:`QUIET_DB` -> 0,
-    :data:`LOUD_DB` -> 1; samples outside ``y`` count as silence (so a long file can be read block by block:
-    ``start_s`` is the block's start and frames outside it come out 0; ``first_frame`` computes only the frames
-    near it, with the values the whole range gives them).
+    :data:`LOUD_DB` -> 1; samples outside ``y`` count as silence (``start_s`` is a block's start when a long file
+    is read block by block; ``first_frame`` computes only the frames near it, with the values the whole range gives
+    them). :func:`frame_energy` and :func:`loudness_of_energy` are its two steps.
     """
+    return loudness_of_energy(
+        frame_energy(y, sr, fps=fps, num_frames=num_frames, start_s=start_s, first_frame=first_frame), sr, fps=fps
+    )
+
+
+def frame_energy(
+    y: np.ndarray, sr: int, *, fps: float, num_frames: int, start_s: float = 0.0, first_frame: int = 0
+) -> np.ndarray:
+    """The sum of squares ``(num_frames,)`` float64 of the samples of ``y`` in each frame's window (the two frame
+    periods centred on its time; :func:`frame_loudness`'s arguments). The sums of a file's blocks add up to the
+    whole file's, so a frame whose window spans two blocks reads them both."""
     y = np.asarray(y, np.float32).reshape(-1)
     if not (fps > 0 and sr > 0):
         raise ParameterError(f"frame_loudness: fps and sr must be positive, got fps={fps!r}, sr={sr!r}")
@@ -75,7 +86,12 @@ def frame_loudness(
     half = sr / fps
     lo = np.clip(np.round(centre - half).astype(np.int64), 0, len(y))
     hi = np.clip(np.round(centre + half).astype(np.int64), 0, len(y))
-    rms = np.sqrt((power[hi] - power[lo]) / (2 * half))
+    return power[hi] - power[lo]
+
+
+def loudness_of_energy(energy: np.ndarray, sr: int, *, fps: float) -> np.ndarray:
+    """:func:`frame_loudness` from the frames' :func:`frame_energy` (float32, in [0, 1])."""
+    rms = np.sqrt(np.asarray(energy, np.float64) / (2 * (sr / fps)))
     db = 20.0 * np.log10(rms + 1e-9)
     return np.clip((db - QUIET_DB) / (LOUD_DB - QUIET_DB), 0.0, 1.0).astype(np.float32)
 

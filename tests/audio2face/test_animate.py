@@ -127,23 +127,22 @@ def test_a_long_files_head_motion_comes_from_the_one_read_that_animates_it(
     tmp_path, fake_wav, tiny_model_dir, monkeypatch, mode
 ):
     # the block path decoded a long file a second time (file_loudness) only for the head motion's loudness, after
-    # the animation had read every block of it; the loudness is now gathered from those blocks, with the same values
+    # the animation had read every block of it; the loudness is now gathered from those blocks. A frame whose window
+    # spans two blocks read the louder half alone (head 0.07 degrees off the whole file's at an 11-minute file's
+    # block edges); the blocks' energies now add up, so the head moves as the whole file's does
     from facecraft.audio2face import audio
     from facecraft.audio2face.head_motion import frame_loudness
-    from facecraft.audio2face.postprocess import level_speech, raise_by
+    from facecraft.audio2face.postprocess import level_speech
 
     monkeypatch.setattr(an, "STREAM_ABOVE_S", 0.5)  # the block path, on a short file
     monkeypatch.setattr(an, "BLOCK_S", 1.0)  # several blocks, whole seconds as the teacher's are
     still = an.animate_file(fake_wav, tmp_path / "still.npz", weights=tiny_model_dir, mode=mode, fps=60,
                             head=False, gaze=False)  # fmt: skip
-    # the old path's loudness: the file read again block by block, each block's frames, the largest
-    loud = np.zeros(still.num_frames, np.float32)
-    start, gain = 0.0, level_speech(audio.load_audio(fake_wav)[0])[1]
-    for block in audio.iter_audio_blocks(fake_wav, block_seconds=1.0):
-        block = raise_by(block, gain)  # as the animation reads it, levelled by the whole file's gain
-        loud = np.maximum(loud, frame_loudness(block, 16000, fps=60, num_frames=still.num_frames, start_s=start))
-        start += len(block) / 16000
-    assert start > 2.0 and loud.max() > 0.5
+    # the whole file's loudness, levelled as the animation reads it (animate_audio's)
+    levelled = level_speech(audio.load_audio(fake_wav)[0])[0]
+    assert len(levelled) > 2 * 16000
+    loud = frame_loudness(levelled, 16000, fps=60, num_frames=still.num_frames)
+    assert loud.max() > 0.5
     expected = an.add_head_and_gaze(still, loud, seed=3)
     reads = []
     real_blocks, real_load = audio.iter_audio_blocks, audio.load_audio
@@ -163,7 +162,7 @@ def test_a_long_files_head_motion_comes_from_the_one_read_that_animates_it(
     # decoded once, for the file's speech level and the animation both (postprocess.LevelledBlocks keeps the samples
     # it decoded for the level; it decoded the file again for the animation)
     assert reads == [("blocks", fake_wav.name)]
-    assert np.array_equal(moving.head_rotation, expected.head_rotation)
+    assert np.abs(moving.head_rotation - expected.head_rotation).max() < 1e-5  # degrees
     assert np.array_equal(moving.eye_rotation, expected.eye_rotation)
     assert np.array_equal(moving.curves, expected.curves)
     assert np.abs(moving.head_rotation).max() > 0.1
