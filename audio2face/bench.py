@@ -38,6 +38,7 @@ from facecraft.rigs import ARKIT_INDEX, EMOTIONS
 from facecraft.rigs.assets import shared_data_dir
 from facecraft.rigs.emotion_space import EmotionCode, classify_arkit
 from facecraft.rigs.errors import MissingFileError
+from facecraft.rigs.machine import torch_threads
 
 from .audio import SAMPLE_RATE
 from .metrics import lip_vertex_error, mouth_curve_difference, score_lip_sync
@@ -85,18 +86,6 @@ def _rigs() -> dict:
         except Exception as e:  # noqa: BLE001 - the reference rig is optional
             log.warning("ICT FaceKit rig not usable: %s", e)
     return rigs
-
-
-def _with_threads(n: int):
-    class _T:
-        def __enter__(self):
-            self.old = torch.get_num_threads()
-            torch.set_num_threads(n)
-
-        def __exit__(self, *a):
-            torch.set_num_threads(self.old)
-
-    return _T()
 
 
 def aligned_clips(clips) -> list[tuple[str, np.ndarray, int, list]]:
@@ -364,7 +353,7 @@ def bench_speed(model: A2FModel, audio: np.ndarray, *, faceformer_seconds: float
     """RTF on one thread, levelling and features included, for the default model and a FaceFormer-size model."""
     from .animate import predict_curves
 
-    with _with_threads(1):
+    with torch_threads(1):
         predict_curves(model, audio[:SAMPLE_RATE])
         reps, t0 = 3, time.perf_counter()
         for _ in range(reps):
@@ -415,7 +404,7 @@ def bench_streaming(model: A2FModel, audio: np.ndarray) -> dict:
     from .stream import measure_latency, stream_array
 
     y, gain_db = level_speech(audio)  # what levelled() gives, and the gain
-    with _with_threads(1):
+    with torch_threads(1):
         lat = {f"chunk_{int(c * 1000)}ms": measure_latency(model, audio, chunk_s=c) for c in (0.01, 0.02, 0.05)}
         off = predict_curves(model, y)
         same = stream_array(model, y, chunk_s=0.02, level=False)

@@ -13,7 +13,6 @@ to ``lookahead / fps`` plus one frame of audio. The receptive field is :meth:`A2
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -120,17 +119,6 @@ class CausalConvBlock(nn.Module):
         y = self.conv(F.pad(x, (self.pad, 0)))
         y = self.norm(y.transpose(1, 2)).transpose(1, 2)
         return x + self.drop(F.gelu(y))
-
-
-@contextmanager
-def torch_threads(n: int):
-    """Run the ``with`` body on ``n`` torch intra-op threads, then give back the count there was."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 @dataclass

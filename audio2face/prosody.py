@@ -23,6 +23,7 @@ from torch import nn
 
 from facecraft.rigs.assets import resolve_asset
 from facecraft.rigs.errors import FileFormatError, ParameterError
+from facecraft.rigs.machine import torch_threads
 
 from .audio import SAMPLE_RATE, num_frames, valid_audio
 
@@ -229,15 +230,10 @@ def voice_activity(
     # The profiling executor re-optimises the graph over the first calls (seconds of warm-up); plain
     # execution is as exact and faster for one file. Each 32 ms window is tiny, so intra-op threads only
     # add synchronisation (10x slower with 2 threads on a busy 2-core machine): run on one, then restore.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with torch.inference_mode(), torch.jit.optimized_execution(False):
-            model.reset_states()
-            for i in range(n):
-                probs[i] = float(model(x[i * SILERO_WINDOW : (i + 1) * SILERO_WINDOW][None], sr))
-            model.reset_states()
-    finally:
-        torch.set_num_threads(threads)
+    with torch_threads(1), torch.inference_mode(), torch.jit.optimized_execution(False):
+        model.reset_states()
+        for i in range(n):
+            probs[i] = float(model(x[i * SILERO_WINDOW : (i + 1) * SILERO_WINDOW][None], sr))
+        model.reset_states()
     centres = (np.arange(n) + 0.5) * SILERO_WINDOW / sr
     return np.interp(times, centres, probs).astype(np.float32)

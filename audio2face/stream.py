@@ -30,10 +30,11 @@ import torch
 
 from facecraft.rigs.emotion_space import EMOTION_CODE_DIM, as_code_track, parse_emotion
 from facecraft.rigs.errors import ParameterError
+from facecraft.rigs.machine import torch_threads
 
 from .audio import SAMPLE_RATE, num_frames, valid_audio
 from .features import LOGMEL_HOP, LOGMEL_WINDOW, get_features, interpolate_frames
-from .model import A2FModel, torch_threads
+from .model import A2FModel
 from .postprocess import RunningLevel, add_emotion_overlay, finish_model_curves, raise_by, split_emotion_codes
 
 HOP = LOGMEL_HOP  # the log-mel front-end's hop (10 ms)

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from facecraft.rigs.machine import machine_facts
+from facecraft.rigs.machine import machine_facts, torch_threads
 
 logger = logging.getLogger(__name__)
 
@@ -85,12 +85,10 @@ def bench_fer(
     from .classifier import FERClassifier, FERClassifierConfig
     from .judges import get_judge
 
-    threads_before = torch.get_num_threads()
-    torch.set_num_threads(threads)
     rng = np.random.default_rng(0)
     crops48 = (rng.random((batch, 48, 48)) * 255).astype(np.uint8)
     results: dict[str, dict] = {}
-    try:
+    with torch_threads(threads):
         with tempfile.TemporaryDirectory() as tmp:
             torch.manual_seed(0)
             weights = {}
@@ -126,8 +124,6 @@ def bench_fer(
                       f"{results[name]['parameters']:,}")  # fmt: skip
             if shipped is not None:
                 results["facecraft-onnx"]["max_abs_diff_vs_torch"] = _fast_path_difference(crops48, threads)
-    finally:
-        torch.set_num_threads(threads_before)
     machine = machine_facts()
     out = {"batch": batch, "threads": threads, "repeats": repeats, "device": "cpu", "machine": machine,
            "models": results}  # fmt: skip
@@ -158,11 +154,9 @@ def judge_accuracy(data: str | os.PathLike | None = None, *, threads: int = 2) -
         if not data.is_dir():
             print(f"[fer] accuracy skipped: {data} not found")
             return {"skipped": f"{data} not found"}
-    threads_before = torch.get_num_threads()
-    torch.set_num_threads(threads)
     results: dict[str, dict] = {}
     names = ["mini-xception", "networkv2"] + (["facecraft"] if _shipped() is not None else [])
-    try:
+    with torch_threads(threads):
         for name in names:
             judge = get_judge(name)
             test = load_dataset(data, size=judge.input_size).subset("test")
@@ -175,10 +169,10 @@ def judge_accuracy(data: str | os.PathLike | None = None, *, threads: int = 2) -
             }
             row = results[name]
             recalls = ", ".join(f"{c} {'n/a' if r is None else f'{r:.2f}'}" for c, r in row["recall"].items())
-            print(f"[fer] {name:20s} test n={row['n']}: accuracy {row['accuracy']:.3f}, macro-F1 "
-                  f"{row['macro_f1']:.3f} (8 classes), {row['macro_f1_7']:.3f} (7 shared); recall {recalls}")
-    finally:
-        torch.set_num_threads(threads_before)
+            print(
+                f"[fer] {name:20s} test n={row['n']}: accuracy {row['accuracy']:.3f}, macro-F1 "
+                f"{row['macro_f1']:.3f} (8 classes), {row['macro_f1_7']:.3f} (7 shared); recall {recalls}"
+            )
     return results
 
 

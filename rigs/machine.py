@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 import platform
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 
 def load_average() -> list[float] | None:
@@ -23,6 +24,20 @@ def machine_facts() -> dict:
         "cpu_count": os.cpu_count(),
         "load_average": load_average(),
     }
+
+
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run the ``with`` body on ``n`` torch intra-op threads, then give back the count there was (small model
+    windows on one thread: a second one only adds waiting on a busy machine)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def exit_with_parent(poll_seconds: float = 1.0) -> None:
