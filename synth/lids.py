@@ -16,8 +16,9 @@ lashes above it over the lid. Real lids slide over an eyeball that stays where i
 When an edit raises an upper lid (eyeWide) the warp alone stretches the whole eye, iris included: the eye
 looks bigger, not wider open. So where the target opening reaches beyond the photo's, the eyeball again stays
 in place and what the lid uncovers is painted: the iris continues as the disc MediaPipe's iris landmarks give
-(its top is usually under the lid), the rest is sclera in the photo's own white, shaded by the lid above, and
-as soft as the photo (:func:`facecraft.synth.photo_blur.photo_blur`).
+(its top is usually under the lid), drawn, with the photo's own iris's texture carried into it (mirrored or turned
+from the part the photo shows), the rest is sclera in the photo's own white, shaded by the lid above, and as soft
+as the photo (:func:`facecraft.synth.photo_blur.photo_blur`).
 
 How much of a raised lid MediaPipe reads is set by its landmark detector, not by this painting: its upper lid stops
 at the top of the iris however much white the edit shows above it (measured: the comment at :data:`EYES`).
@@ -135,6 +136,17 @@ _PUPIL = 0.4
 _PUPIL_DARK = 0.6
 _GLINT = 0.6
 _IRIS_EDGE = 0.12
+#: The photo's own iris (:func:`_own_iris`) is carried into the uncovered part when it shows at least this share of
+#: the distances from the iris centre to its rim (clean of the margins), else an iris is drawn.
+_IRIS_SEEN = 0.6
+#: ... its own radial colour profile (pupil, limbus, size) mixed this far into the drawn one (ring, pupil), its
+#: texture added whole. Profile whole on 72 FRLL calibration photos, eyeWide L/R at 0.8 read largest .444 / .500
+#: -> .333 / .389 neutral, .194 / .194 -> .139 / .111 smiling (MediaPipe reads a raised lid by the drawn iris's top).
+_IRIS_OWN = 0.0
+#: ... its texture whole out to this share of its radius, none from the second on: the drawn limbus stays. Out to
+#: (0.6, 0.9) eyeWideRight read largest on the 72 FRLL calibration photos .347 -> .306 (left .319 -> .333, mean rises
+#: unchanged); (0.45, 0.7) .319 / .333, (0.3, 0.55) .333 / .333.
+_IRIS_DETAIL = (0.45, 0.7)
 #: A source opening below ``_SLIT[1]`` iris diameters keeps less of itself as the eyeball, none below ``_SLIT[0]``:
 #: a nearly shut eye shows lashes, and kept in place they crossed the painted iris as a dark bar.
 _SLIT = (0.35, 0.65)
@@ -283,11 +295,16 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
     if disc is not None:  # a nearly shut eye's slit holds only lashes: nothing of it is kept as the eyeball
         slit = _smoothstep((height / max(2.0 * disc[1], 1e-6) - _SLIT[0]) / (_SLIT[1] - _SLIT[0]))
 
-    eu_up, eu_lo = fs.profile(eu)  # the photo's eyeball, away from both old margins' shadows
-    in_src = _smoothstep((ev - eu_up - top) / top + 0.5) * _smoothstep((eu_lo - ev - bottom) / bottom_ramp + 0.5) * slit
-    # Only where the photo's clean band is thick: toward the corners it thins to the two margins' shadows meeting, and
-    # kept it stood out of the painted white as a grey-edged wedge from the iris to the outer corner.
-    in_src = in_src * _smoothstep((eu_lo - eu_up - bottom - top) / (_STRIP_MIN * top) - 0.5)
+    def clean(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """How wholly the photo shows its eyeball at frame point ``(u, v)``: away from both old margins' shadows,
+        and only where the clean band is thick (toward the corners it thins to the two margins' shadows meeting,
+        and kept it stood out of the painted white as a grey-edged wedge from the iris to the outer corner)."""
+        pu, pl = fs.profile(u)
+        c = _smoothstep((v - pu - top) / top + 0.5) * _smoothstep((pl - v - bottom) / bottom_ramp + 0.5) * slit
+        return c * _smoothstep((pl - pu - bottom - top) / (_STRIP_MIN * top) - 0.5)
+
+    eu_up, eu_lo = fs.profile(eu)
+    in_src = clean(eu, ev)
     mx, my = fs.to_image(eu, ev)
     eyeball = _sample(img, mx, my)
     eye = upper_ids[0]
@@ -313,6 +330,7 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
     # ... and as the photo's own white is across the eye, where it is kept.
     ratio = _luma(eyeball) / np.maximum(float(_luma(sclera)) * shadow * curve, 1e-6)  # a black eye has no white
     paint = sclera * _sclera_gain(a_d, ratio, (in_src > _GAIN_CORE) & (open_d > 0.5) & off_iris)[..., None]
+    detail = np.zeros_like(paint)  # the photo's own iris's texture, added unsoftened (it is as soft as the photo)
     own = np.zeros(a_d.shape)
     if disc is not None:  # the photo's own catchlight, where it showed the iris: kept, and no second one painted
         # In the iris's upper part (where a portrait's light is reflected), clear of the upper margin: below it, a
@@ -321,17 +339,26 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
         seen = (dist < 0.8 * disc[1]) & (ev > eu_up + inset) & (ev < iy[0] + 0.25 * disc[1]) & (open_d > 0)
         dark = float(_luma(iris_rgb)) if iris_rgb is not None else 0.0  # of the iris's own shade, not the white's
         bright = max(float(_luma(sclera)) - dark, 1.0)
-        own = _smoothstep(((_luma(eyeball) - dark) / bright - _OWN_GLINT) / 0.15) * seen
+
+        def glint_of(px: np.ndarray) -> np.ndarray:  # how far pixels are a catchlight
+            return _smoothstep(((_luma(px) - dark) / bright - _OWN_GLINT) / 0.15)
+
+        own = glint_of(eyeball) * seen
     if disc is not None and iris_rgb is not None:
+        mean, detail, whole = _own_iris(img, fs, clean, eu, ev, (ix[0], iy[0]), dist, disc[1], eyeball, in_src,
+                                        glint_of)  # fmt: skip
         paint = _paint_iris(
-            paint, dist, disc[1], iris_rgb, sclera, mx - disc[0][0], my - disc[0][1], glint=bool(own.max() < 0.5)
-        )
+            paint, dist, disc[1], iris_rgb, sclera, mx - disc[0][0], my - disc[0][1], glint=bool(own.max() < 0.5),
+            texture=mean, whole=whole,
+        )  # fmt: skip
+        detail = detail * (whole * _iris_ring(dist, disc[1]))[..., None]
     in_src = np.maximum(in_src, own)
     paint = paint * (shadow * curve)[..., None]
     paint = paint + (grain(look, paint.shape[:2]) * 0.5)[..., None]
     if blur > 0:  # as soft as the photo: the paint and the opening's edge (the kept eyeball is the photo's own)
         paint = cv2.GaussianBlur(paint, (0, 0), blur)
         open_d = cv2.GaussianBlur(open_d, (0, 0), blur)
+    paint = paint + detail * (shadow * curve)[..., None]
     content = eyeball * in_src[..., None] + paint * (1 - in_src[..., None])
     new = (1.0 - in_src) * open_d
     region = out[y0:y1, x0:x1].astype(np.float64)
@@ -382,21 +409,69 @@ def _sample(img: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
                      borderMode=cv2.BORDER_REFLECT_101).astype(np.float64)  # fmt: skip
 
 
-def _paint_iris(paint, dist, radius: float, iris_rgb, sclera, dx, dy, *, glint: bool = True) -> np.ndarray:
+def _iris_ring(dist, radius: float) -> np.ndarray:
+    """How far pixels ``dist`` pixels from the centre of an iris of ``radius`` are inside it (a soft rim)."""
+    return _smoothstep((radius - dist) / max(1.0, _IRIS_EDGE * radius) + 0.5)
+
+
+def _paint_iris(
+    paint, dist, radius: float, iris_rgb, sclera, dx, dy, *, glint: bool = True, texture=None, whole=None
+) -> np.ndarray:
     """``paint`` with an iris of ``radius`` pixels at distance ``dist`` (``dx``, ``dy``: image offsets from its
     centre): a dark limbal ring, a pupil and a soft catchlight (up and a little to the image's left, the same in both
     eyes, as one light gives), edges as soft as the photo's scale allows. A flat disc cut by the lids of a narrowed
-    eye read as a dark box (UTKFace broad smilers, anger)."""
+    eye read as a dark box (UTKFace broad smilers, anger). Where ``whole`` (0..1) the iris is the photo's own
+    ``texture`` (:func:`_own_iris`) mixed ``_IRIS_OWN`` into the drawn ring and pupil."""
     edge = max(1.0, _IRIS_EDGE * radius)
-    ring = _smoothstep((radius - dist) / edge + 0.5)
+    ring = _iris_ring(dist, radius)
     limbus = 1.0 - 0.35 * _smoothstep((dist - 0.7 * radius) / (0.3 * radius))
     pupil = 1.0 - (1.0 - _PUPIL_DARK) * _smoothstep((_PUPIL * radius - dist) / edge + 0.5)
     iris = iris_rgb * (limbus * pupil)[..., None]
+    if texture is not None:
+        iris = iris + (texture - iris) * (_IRIS_OWN * whole)[..., None]
     if glint and radius >= 3.0:  # the cornea's reflection of the light
         glint = np.exp(-((np.hypot(dx + 0.25 * radius, dy + 0.35 * radius) / (0.16 * radius)) ** 2))
         light = np.maximum(sclera, 1.15 * float(np.max(sclera)))
         iris = iris + (light - iris) * (_GLINT * glint)[..., None]
     return paint * (1 - ring[..., None]) + iris * ring[..., None]
+
+
+def _own_iris(img, fs: ContourFrame, clean, eu, ev, centre, dist, radius: float, eyeball, shown, glint):
+    """``(mean, detail, whole)``: the photo's own iris carried into its hidden part, at the photo's eye's frame points
+    ``(eu, ev)`` (``dist`` pixels from its iris's ``centre`` of ``radius``). Its mean colour at each distance where
+    the photo shows it (``eyeball`` weighted by ``shown``, 0..1) keeps its pupil, limbus and size; on that, what is not
+    radial (the fibres, the unevenness) comes from the iris's mirror image across its horizontal axis where the photo
+    shows that (a raised lid uncovers the top, the bottom shows; ``clean``: frame point -> 0..1), else from it turned
+    a quarter toward its side (top and bottom both under the lids, the sides show). ``whole`` is 0 (draw an iris
+    instead) where the photo shows too little of its iris to measure. ``glint`` (pixel values -> 0..1): how far a
+    pixel is a catchlight, carried over as the iris's mean there (a second one, mirrored)."""
+    step = max(0.5, radius / 12.0)
+    edges = np.arange(0.0, 1.25 * radius + step, step)
+    idx = np.digitize(dist, edges) - 1
+    w = shown * (1.0 - glint(eyeball))
+    nb = len(edges) - 1
+    ok = (idx >= 0) & (idx < nb)
+    weight = np.bincount(idx[ok], w[ok], nb)
+    sums = np.stack([np.bincount(idx[ok], (w * eyeball[..., c])[ok], nb) for c in range(3)], -1)
+    mids = 0.5 * (edges[:-1] + edges[1:])
+    have = weight >= 2.0
+    if have[mids < radius].mean() < _IRIS_SEEN:
+        return np.zeros(eu.shape + (3,)), np.zeros(eu.shape + (3,)), np.zeros(eu.shape)
+    prof = sums[have] / weight[have][:, None]
+    mean = np.stack([np.interp(dist, mids[have], prof[:, c]) for c in range(3)], -1)
+    cu, cv = centre
+    du, dv = eu - cu, ev - cv
+    right = _smoothstep(du / (0.3 * radius) + 0.5)  # turned toward its own side; both near the top's middle
+    detail = np.zeros_like(mean)
+    # Not at the rim: there a small misplacement of the disc or an iris not quite round carried the white (or the
+    # iris) across it as a jagged edge (FRLL calibration eyes); the rim is the photo's mean.
+    inner = _smoothstep((_IRIS_DETAIL[1] * radius - dist) / ((_IRIS_DETAIL[1] - _IRIS_DETAIL[0]) * radius))
+    rest = 1.0 - clean(eu, cv - dv)  # left to the turned iris
+    for u, v, share in ((eu, cv - dv, 1.0), (cu - dv, cv + du, rest * right), (cu + dv, cv - du, rest * (1 - right))):
+        px = _sample(img, *fs.to_image(u, v))
+        px = px + (mean - px) * glint(px)[..., None]
+        detail = detail + (px - mean) * (clean(u, v) * share * inner)[..., None]
+    return mean, detail, np.ones(eu.shape)
 
 
 def _eye_colours(

@@ -642,3 +642,38 @@ def test_an_eye_whose_iris_is_not_in_its_opening_is_left_to_the_warp():
     elsewhere[list(here)] = landmarks[list(there)]
     res = close_lids(warped, img, src, dst, iris=elsewhere)
     assert np.array_equal(res.image[new], warped.image[new])
+
+
+def test_the_iris_a_raised_lid_uncovers_is_the_photos_own_not_a_drawn_disc():
+    from facecraft.synth.lids import _iris_discs
+
+    # The iris under a raised lid was a drawn disc (the iris's median colour, a pupil, a dark limbal ring): zoomed, a
+    # doll's eye (FRLL calibration people, eyeWide and surprise). Its top continues the photo's own iris instead: a
+    # pattern in the part of the iris the photo shows (spokes, as the iris's fibres run) turns up in the top the raised
+    # lid uncovers, mirrored or turned a quarter (the astronaut's lower lid covers the iris's bottom too).
+    img, src, landmarks = _astronaut_x4()
+    dst = _raise_lid(src, 0, 0.6)
+    upper, lower = EYES[0]
+    fs = eye_frame(src, upper, lower)
+    centre, radius = _iris_discs(landmarks)[0]
+    yy, xx = np.mgrid[: img.shape[0], : img.shape[1]].astype(float)
+    u, v = fs.coords(xx, yy)
+    cu, cv = (c[0] for c in fs.coords(np.array([centre[0]]), np.array([centre[1]])))
+    dist = np.hypot(u - cu, v - cv)
+
+    def spokes(du, dv):  # +-40 grey levels, 8 spokes around the iris, between 0.3 and 0.8 of its radius
+        d = np.hypot(du, dv)
+        return 40.0 * np.sin(8.0 * np.arctan2(dv, du)) * ((d > 0.3 * radius) & (d < 0.8 * radius))
+
+    shown = v - cv > -0.3 * radius  # the spokes go where the photo shows the iris, not its top
+    spoked = np.clip(img + (spokes(u - cu, v - cv) * shown)[..., None], 0, 255).astype(np.uint8)
+    up_dst, _ = eye_frame(dst, upper, lower).profile(u)
+    top = (dist > 0.3 * radius) & (dist < 0.6 * radius) & (v - cv < -0.3 * radius) & (v > up_dst + 2)
+    assert top.sum() > 40
+    diff = (close_lids(spoked, spoked, src, dst, iris=landmarks).image.astype(float)
+            - close_lids(img, img, src, dst, iris=landmarks).image).mean(2)[top]  # fmt: skip
+    du, dv = u[top] - cu, v[top] - cv
+    side = np.sign(du)
+    carried = [spokes(du, -dv), spokes(-side * dv, side * du)]  # mirrored across the horizontal axis, turned
+    assert diff.std() > 0.3 * spokes(du, dv).std()  # drawn: 0.04
+    assert max(np.corrcoef(diff, c)[0, 1] for c in carried) > 0.6
