@@ -140,8 +140,9 @@ _IRIS_EDGE = 0.12
 #: the distances from the iris centre to its rim (clean of the margins), else an iris is drawn.
 _IRIS_SEEN = 0.6
 #: ... its own radial colour profile (pupil, limbus, size) mixed this far into the drawn one (ring, pupil), its
-#: texture added whole. Profile whole on 72 FRLL calibration photos, eyeWide L/R at 0.8 read largest .444 / .500
-#: -> .333 / .389 neutral, .194 / .194 -> .139 / .111 smiling (MediaPipe reads a raised lid by the drawn iris's top).
+#: texture added whole. Profile whole (texture out to 0.9 of the radius) on 72 FRLL calibration photos, eyeWide L/R at
+#: 0.8 read largest .444 / .500 -> .306 / .417 neutral, .194 / .194 -> .167 / .111 smiling, mean rise .058 / .063 ->
+#: .051 / .054 neutral (MediaPipe reads a raised lid by the drawn iris's dark top).
 _IRIS_OWN = 0.0
 #: ... its texture whole out to this share of its radius, none from the second on: the drawn limbus stays. Out to
 #: (0.6, 0.9) eyeWideRight read largest on the 72 FRLL calibration photos .347 -> .306 (left .319 -> .333, mean rises
