@@ -95,9 +95,7 @@ def classification_report(
 def class_recalls(report: dict, *, digits: int = 4) -> dict[str, float | None]:
     """Recall per class of a :func:`classification_report`, rounded; None for a class without images in the
     scored split (its 0 would read as a class the judge never gets right, while :func:`macro_f1` leaves it out)."""
-    return {
-        c: (round(v["recall"], digits) if v["support"] else None) for c, v in report["per_class"].items()
-    }
+    return {c: (round(v["recall"], digits) if v["support"] else None) for c, v in report["per_class"].items()}
 
 
 def plot_confusion(cm, path: str | os.PathLike, *, labels: Sequence[str] = EMOTIONS, title: str = "") -> Path:
