@@ -192,7 +192,7 @@ def bench_talk(out_dir: Path | None = None, *, quick: bool = False, fps: float =
     from .calibration import EditorCalibration
     from .editor import FaceEditor, render_rig_change
     from .talk_motion import pitch_frames
-    from .talk_portrait import TalkingPortrait, seal_bilabials, talk_curves
+    from .talk_portrait import TalkingPortrait, held_seals, seal_bilabials, talk_curves
     from .talk_stability import VideoLandmarks, track_points
 
     out = Path(out_dir) if out_dir is not None else None
@@ -254,11 +254,12 @@ def bench_talk(out_dir: Path | None = None, *, quick: bool = False, fps: float =
                 # the motions once (their pitch track is one CREPE pass over the clip): rendered, then compared
                 t0 = time.perf_counter()
                 motions = list(portrait.motions(curves, fps, audio=y))
+                seals = held_seals(np.array([row for row, _ in motions]))  # as portrait.frames seals them
                 motion_ms = (time.perf_counter() - t0) * 1e3
                 frames = []
                 for i, (row, head) in enumerate(motions):
                     t0 = time.perf_counter()
-                    frames.append(portrait.render(row, head))
+                    frames.append(portrait.render(row, head, seal=seals[i]))
                     render_ms.append((time.perf_counter() - t0) * 1e3 + (motion_ms if i == 0 else 0.0))
                 if k == 0:  # what a stream adds per frame: its pitch, read per chunk of 2 frames (77 ms chunks)
                     for i in range(1, min(len(curves), 41), 2):

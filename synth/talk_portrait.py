@@ -234,8 +234,9 @@ class TalkingPortrait:
     def face_width(self) -> float:
         return self.renderer.face_width
 
-    def change_for(self, curves: np.ndarray) -> np.ndarray:
-        """Rig weight change ``(52,)`` for one frame's curve values ``(52,)`` (see the module docstring)."""
+    def change_for(self, curves: np.ndarray, *, seal: float | None = None) -> np.ndarray:
+        """Rig weight change ``(52,)`` for one frame's curve values ``(52,)`` (see the module docstring); ``seal`` as
+        :meth:`render` takes it."""
         c = np.clip(np.asarray(curves, np.float64), 0.0, 1.0)
         target = c.copy()
         # Expression channels move toward the curve from what the photo shows (MediaPipe's reading), speech
@@ -243,7 +244,7 @@ class TalkingPortrait:
         target[_EXPRESSION] = np.maximum(c[_EXPRESSION] - self.rest_scores[_EXPRESSION], 0.0)
         target[_SPEECH] = np.maximum(c[_SPEECH] - self.fit.weights[_SPEECH], 0.0)
         change = np.asarray(self.rig_change(target), np.float64)
-        sealed = self.sealed(c)
+        sealed = self.sealed(c) if seal is None else float(seal)
         if sealed > 0:
             change[_OPENING] -= self.fit.weights[_OPENING].astype(np.float64) * sealed
         return change
@@ -283,14 +284,17 @@ class TalkingPortrait:
         self._shown = (key, change)
         return change.copy()
 
-    def render(self, curves: np.ndarray, head: HeadMotion | None = None, *, emotion=None) -> np.ndarray:
+    def render(
+        self, curves: np.ndarray, head: HeadMotion | None = None, *, emotion=None, seal: float | None = None
+    ) -> np.ndarray:
         """One frame ``(S, S, 3)`` uint8 for curve values ``(52,)``, an optional head motion and an optional
-        emotion code ``(57,)`` to show (:meth:`expression_change`)."""
+        emotion code ``(57,)`` to show (:meth:`expression_change`); ``seal``: how sealed the lips are (default
+        :meth:`sealed` of the curves; a sequence's frames get :func:`held_seals`, which reads their neighbours)."""
         from .editor import brow_floor
         from .fit import NUM_MESH_POINTS
 
-        change = self.change_for(curves)
-        seal = self.sealed(curves)
+        seal = self.sealed(curves) if seal is None else float(seal)
+        change = self.change_for(curves, seal=seal)
         if emotion is not None:
             shown = self.expression_change(emotion)
             shown[_OPENING] *= 1.0 - seal  # a smile's raised upper lip yields to /p b m/ as the photo's own does
@@ -321,8 +325,10 @@ class TalkingPortrait:
         if emotions is not None and np.shape(emotions) != (n, EMOTION_CODE_DIM):
             raise ParameterError(f"emotions: expected ({n}, {EMOTION_CODE_DIM}) codes, one row per curve frame, "
                                  f"got {np.shape(emotions)}")  # fmt: skip
-        for k, (row, head) in enumerate(self.motions(curves, fps, audio=audio, sr=sr)):
-            yield self.render(row, head, emotion=None if emotions is None else emotions[k])
+        moved = self.motions(curves, fps, audio=audio, sr=sr)
+        items = ((row, head, None if emotions is None else emotions[k]) for k, (row, head) in enumerate(moved))
+        for row, head, emotion, seal in _with_seals(items):
+            yield self.render(row, head, emotion=emotion, seal=seal)
 
     def motions(
         self, curves, fps: float, *, audio: np.ndarray | None = None, sr: int = 16000
@@ -385,7 +391,7 @@ class TalkingPortrait:
         blinks = np.zeros(0, np.float32)
         emitted = 0
 
-        def render(rows: np.ndarray):
+        def moved(rows: np.ndarray):
             nonlocal blinks, emitted
             loud, f0 = self._prosody(audio, fps, emitted, len(rows))  # the chunk's pitch in one pass
             rows = tongue_where_visible(rows)  # as offline: a tongue behind the teeth must not push the lower lip
@@ -394,14 +400,19 @@ class TalkingPortrait:
                     if emitted >= len(blinks):
                         blinks = blink_curve(max(2 * len(blinks), emitted + int(60 * fps)), fps)
                     row = _with_blink(row, float(blinks[emitted]))
-                yield self.render(*self._move(row, mover, loud[j], f0[j]), emotion=shown(emitted))
+                yield (*self._move(row, mover, loud[j], f0[j]), shown(emitted))
                 emitted += 1
 
-        for chunk in chunks:
-            y = _mono(chunk, name="chunk") if np.asarray(chunk).size else np.zeros(0, np.float32)
-            audio = np.concatenate([audio, y])
-            yield from render(conv.push(animator.push(y)))
-        yield from render(conv.flush(animator.flush()))
+        def items():
+            nonlocal audio
+            for chunk in chunks:
+                y = _mono(chunk, name="chunk") if np.asarray(chunk).size else np.zeros(0, np.float32)
+                audio = np.concatenate([audio, y])
+                yield from moved(conv.push(animator.push(y)))
+            yield from moved(conv.flush(animator.flush()))
+
+        for row, head, code, seal in _with_seals(items()):  # a frame goes out once the next one's curves are known
+            yield self.render(row, head, emotion=code, seal=seal)
 
     def _mover(self, fps: float) -> ProsodyMotion:
         return ProsodyMotion(fps, self.face_width, seed=self.seed, amount=self.motion)
@@ -467,6 +478,38 @@ class _RateConverter:
             return rows
         self.rows.extend(np.asarray(rows, np.float32))
         return self._emit(last=True) if self.rows else np.zeros((0, NUM_ARKIT), np.float32)
+
+
+def held_seals(curves: np.ndarray) -> np.ndarray:
+    """How sealed each frame's curves ``(T, 52)`` hold the lips, ``(T,)`` in [0, 1]: :meth:`TalkingPortrait.sealed`,
+    except that a frame whose lips stay shut between two sealed frames stays sealed (the lesser of its neighbours'
+    seals times its own :func:`~facecraft.audio2face.lip_state.shut_weight`).
+
+    The speech model's lip press wavers from frame to frame while its lips stay shut (in pauses, and on /p b m/);
+    :func:`~facecraft.audio2face.lip_state.sealed_weight` reads a frame whose press dips as unsealed, and on a photo
+    with parted lips that frame showed the photo's open mouth, teeth and all, between two closed ones. A frame whose
+    lips part (shut weight 0) is left as it is."""
+    from facecraft.audio2face.lip_state import sealed_weight, shut_weight
+
+    c = np.asarray(curves, np.float32).reshape(-1, NUM_ARKIT)
+    seals = sealed_weight(c).astype(np.float64)
+    if len(seals) >= 3:
+        held = np.minimum(seals[:-2], seals[2:]) * shut_weight(c[1:-1])
+        seals[1:-1] = np.maximum(seals[1:-1], held)
+    return seals
+
+
+def _with_seals(items: Iterable[tuple]) -> Iterator[tuple]:
+    """Frames ``(row, *rest)`` in (``row`` the curves ``(52,)``), ``(row, *rest, seal)`` out, each one frame late:
+    a frame's seal (:func:`held_seals`) reads the next frame's curves."""
+    prev = cur = None
+    for nxt in items:
+        if cur is not None:
+            rows = [x[0] for x in (prev, cur, nxt) if x is not None]
+            yield (*cur, float(held_seals(np.stack(rows))[len(rows) - 2]))
+        prev, cur = cur, nxt
+    if cur is not None:
+        yield (*cur, float(held_seals(cur[0])[0]))
 
 
 def _with_blink(row: np.ndarray, blink: float) -> np.ndarray:

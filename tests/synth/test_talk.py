@@ -271,7 +271,7 @@ def test_stream_keeps_a_tongue_behind_the_teeth_out_of_the_frames(portrait, monk
 
     monkeypatch.setattr(stream, "StreamingAnimator", LeakyAnimator)
     rendered = []
-    monkeypatch.setattr(portrait, "render", lambda row, head, emotion=None: rendered.append(row[tongue]))
+    monkeypatch.setattr(portrait, "render", lambda row, head, emotion=None, seal=None: rendered.append(row[tongue]))
     list(portrait.stream([np.full(16000, 0.1, np.float32)], fps=30.0, blink=False))
     assert len(rendered) == 30 and set(np.round(rendered, 6)) == {0.0, round(1.5 * TONGUE_SHOWS_AT, 6)}
 
@@ -599,3 +599,34 @@ def test_a_talking_portrait_can_keep_its_glasses_on_the_face(plain_editor):
     frame_now = near & (np.abs(head_only.astype(int) - (25, 20, 20)).max(axis=2) < 12)  # the frame, turned
     assert frame_now.sum() > 0.5 * drawn.sum()
     assert np.abs(both.astype(int) - head_only.astype(int)).max(axis=2)[frame_now].mean() < 3
+
+
+def test_lips_stay_sealed_through_a_frame_whose_press_wavers(shared_dir, plain_editor):
+    """The speech model's lip press wavers while its lips stay shut (pauses, /p b m/): on a photo with parted lips,
+    a shut but unpressed frame between two sealed ones showed the photo's open mouth, teeth and all, for one frame
+    (aew_a0001's third frame, silent, on person_10_1). It stays sealed; lips that part between two seals still open,
+    and a stream seals them as the offline frames do."""
+    from facecraft.audio2face.lip_state import PRESS_LEFT, PRESS_RIGHT
+    from facecraft.synth.talk_portrait import TalkingPortrait, held_seals
+
+    portrait = TalkingPortrait(
+        shared_dir / "data" / "portraits" / "person_10_1.jpg", editor=plain_editor, size=384, motion=0.0
+    )
+    sealed = _sealed_row()
+    unpressed = sealed.copy()
+    unpressed[[PRESS_LEFT, PRESS_RIGHT]] = 0.0
+    opened = np.zeros(NUM_ARKIT, np.float32)
+    opened[JAW] = 0.4
+    assert portrait.sealed(unpressed) == 0.0  # a frame on its own reads as unsealed
+    np.testing.assert_array_equal(held_seals(np.stack([sealed, unpressed, sealed])), [1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(held_seals(np.stack([sealed, opened, sealed])), [1.0, 0.0, 1.0])
+    wavering = list(portrait.frames(np.stack([sealed, unpressed, sealed]), 25))
+    assert _lip_gap(plain_editor.analyzer, wavering[1]) <= 1.0
+    parting = list(portrait.frames(np.stack([sealed, opened, sealed]), 25))
+    assert _lip_gap(plain_editor.analyzer, parting[1]) > 8
+    # one frame late, a stream's frames are those of portrait.frames (here without the model: rows given)
+    from facecraft.synth.talk_portrait import _with_seals
+
+    rows = np.stack([sealed, unpressed, opened, sealed, unpressed, sealed])
+    got = [s for *_, s in _with_seals((r,) for r in rows)]
+    np.testing.assert_array_equal(got, held_seals(rows))
