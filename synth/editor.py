@@ -122,6 +122,21 @@ _FOLD_ENDS = (0.02, 0.03)
 _FOLD_NOSE_INSET = 0.01
 _CORNERS = ((SEMANTIC_VERTICES["mouth_corner_r"], ARKIT_INDEX["mouthSmileRight"]),
             (SEMANTIC_VERTICES["mouth_corner_l"], ARKIT_INDEX["mouthSmileLeft"]))  # fmt: skip
+#: The rig channels that raise each corner (same order as :data:`_CORNERS`): a raised corner carries its skin like a
+#: removed smile's (:func:`drag_corner_skin`), by its raise up to ``_RAISE_CARRY``. The rig lifts the lips alone
+#: (contempt's mouthDimple, 2.5 units: the corner 12.5 px, the skin beside it half that) and the skin triangles there
+#: stretched into a dark V-shaped flap hanging from the corner (UTKFace tuning crops 67_0_0, 61_1_3). Triangles beside
+#: either corner that turn over or grow 4-fold to over 1.5e-4 face widths squared, their summed area in the warp's
+#: target (1e-4 face widths squared; skin ones in brackets), contempt:1 / mouthSmileLeft 0.8 / "a smirk", carry 0 ->
+#: 0.6 (1): 20 UTKFace tuning crops 517 (235) / 52 (41) / 231 (149) -> 274 (134) / 42 (31) / 154 (100) (189 (85) /
+#: 32 (25) / 113 (46)); the 36 smiling and neutral FRLL calibration photos 222 (119) / 14 (4) / 149 (67) -> 123 (81)
+#: / 3 (3) / 77 (42) (96 (61) / 18 (3) / 54 (21)). Tuning bench (100 UTKFace crops, the calibration photos), carry
+#: 0 -> 0.6: the mouthDimpleLeft control read as mouthSmileLeft on two more smiling calibration photos (success .639
+#: -> .583, the same at 0.4; .528 at 1); the other responses and the contempt / happiness / sadness hit rates within
+#: a photo.
+_RAISERS = ((ARKIT_INDEX["mouthSmileRight"], ARKIT_INDEX["mouthDimpleRight"]),
+            (ARKIT_INDEX["mouthSmileLeft"], ARKIT_INDEX["mouthDimpleLeft"]))  # fmt: skip
+_RAISE_CARRY = 0.6
 #: Creases the warp cannot make (:func:`paint_creases`): lowered brows' furrows above the inner brow heads (full at
 #: ``_FURROW_FULL`` rig units of ``browDown``, darkening ``_FURROW_DARK``, from ``_FURROW_SPREAD`` face widths either
 #: side of the midline, ``_FURROW_LENGTH`` long, slightly oblique and curved, deepest ``_FURROW_PEAK`` of the way up),
@@ -402,10 +417,12 @@ def _skin_points() -> np.ndarray:
 
 
 def drag_corner_skin(src: np.ndarray, dst: np.ndarray, rig_change: np.ndarray) -> np.ndarray:
-    """``dst`` with the skin beside each mouth corner carried along where the edit removes that side's smile.
+    """``dst`` with the skin beside each mouth corner carried along where the edit removes that side's smile or
+    raises the corner.
 
     Per corner, a skin point ``d`` face widths from it moves toward the corner's own motion by
-    ``_DRAG_SHARE * s * kernel(d / _DRAG_RADIUS)``, ``s`` the smile removed on that side (rig units, at most 1).
+    ``_DRAG_SHARE * s * kernel(d / _DRAG_RADIUS)``, ``s`` the smile removed on that side (rig units, at most 1) or
+    the corner's raise (the rise of its :data:`_RAISERS`, at most :data:`_RAISE_CARRY`), whichever is more.
     The lower nose (:func:`_nose_hold`) is cartilage and stays at the rest :func:`held_offsets` gives it: carried
     along, a broad smile's nose went with its corners (UTKFace tuning crop 61_1_3 in surprise: a nose wing moved 0.14
     face widths down, the nose drawn out into the lip; held, 0.03).
@@ -420,14 +437,17 @@ def drag_corner_skin(src: np.ndarray, dst: np.ndarray, rig_change: np.ndarray) -
     from .warp import face_width
 
     out = np.array(dst, np.float64, copy=True)
-    removed = [(c, min(max(-float(rig_change[k]), 0.0), 1.0)) for c, k in _CORNERS]
-    if _DRAG_SHARE <= 0 or max(s for _, s in removed) <= 0:
+    moved = [
+        (c, min(max(-float(rig_change[k]), min(float(rig_change[list(up)].sum()), _RAISE_CARRY), 0.0), 1.0))
+        for (c, k), up in zip(_CORNERS, _RAISERS, strict=True)
+    ]
+    if _DRAG_SHARE <= 0 or max(s for _, s in moved) <= 0:
         return out
     skin = _skin_points() * (1.0 - _nose_hold())
     radius = _DRAG_RADIUS * face_width(src)
     motion = dst - src
     dragged = np.zeros(len(out), bool)
-    for corner, amount in removed:
+    for corner, amount in moved:
         if amount <= 0:
             continue
         t = np.clip(np.linalg.norm(src - src[corner], axis=1) / radius, 0.0, 1.0)

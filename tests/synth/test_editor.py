@@ -186,10 +186,45 @@ def test_removing_a_smile_carries_the_skin_beside_the_corners():
     assert np.all(moved[distance > 0.26] < 1e-9)  # far skin does not move
     far_side = np.linalg.norm(src - src[left], axis=1) / fw < 0.05
     assert np.all(moved[far_side] < 1e-9)  # the other side's smile was not removed
-    assert np.allclose(drag_corner_skin(src, dst, np.zeros(52)), dst)  # no smile removed: nothing added
-    raised = change.copy()
-    raised[ARKIT_INDEX["mouthSmileRight"]] = 0.5
-    assert np.allclose(drag_corner_skin(src, dst, raised), dst)  # a smile that rises is the rig's alone
+    assert np.allclose(drag_corner_skin(src, dst, np.zeros(52)), dst)  # no smile removed or raised: nothing added
+
+
+def test_a_raised_corner_carries_its_skin_without_a_flap():
+    """A raised corner (contempt's mouthDimple, a one-sided smile) moved the lips 12.5 px while the skin beside
+    the corner stayed (UTKFace tuning crops 67_0_0, 61_1_3 in contempt): the skin triangles there stretched into a
+    dark V-shaped flap hanging from the corner. The skin around it now goes with the corner, fading with distance."""
+    from facecraft.rigs.default_rig import SEMANTIC_VERTICES, opening_faces
+    from facecraft.rigs.mediapipe_mesh import canonical_mesh
+    from facecraft.synth.editor import _skin_points, drag_corner_skin
+    from facecraft.synth.warp import face_width, unfolded_target
+
+    from .warp_helpers import astronaut_points
+
+    _, src, _ = astronaut_points()
+    right, left = SEMANTIC_VERTICES["mouth_corner_r"], SEMANTIC_VERTICES["mouth_corner_l"]
+    fw, skin = face_width(src), _skin_points()
+    distance = np.linalg.norm(src - src[right], axis=1) / fw
+    dst = src.copy()  # the rig lifts the lips by the right corner (12 px there, fading along them), not the skin
+    dst[~skin, 1] -= 12.0 * np.clip(1.0 - distance[~skin] / 0.3, 0.0, 1.0) ** 2
+    change = np.zeros(52)
+    change[ARKIT_INDEX["mouthDimpleRight"]] = 1.5
+    out = drag_corner_skin(src, dst, change)
+    near = skin & (distance < 0.05)
+    assert near.sum() >= 3 and np.all(src[near, 1] - out[near, 1] > 0.4 * 12.0)  # old: 0
+    assert np.allclose(out[~skin], dst[~skin])  # the lips keep the rig's motion
+    assert np.abs(out - dst)[np.linalg.norm(src - src[left], axis=1) / fw < 0.05].max() < 1e-9  # not the other side
+
+    faces = canonical_mesh().faces
+    beside = (np.linalg.norm(src[faces] - src[right], axis=2).max(1) < 0.08 * fw) & skin[faces].any(1)
+    beside[opening_faces()] = False
+
+    def area(p):
+        a, b, c = (p[faces[beside, k]] for k in range(3))
+        return np.abs((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])).sum()
+
+    # the skin triangles beside the corner, where the warp puts them: 2.47 times their area in the photo without
+    # the skin carried, 1.85 with it (1.38 carried by the whole raise)
+    assert area(unfolded_target(src, out)) < 2.1 * area(src)
 
 
 def test_the_skin_carried_with_a_corner_moves_smoothly_from_point_to_point():
