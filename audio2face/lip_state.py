@@ -26,7 +26,7 @@ learned model is trained to reproduce that pattern, so the detectors read it bac
 * :func:`sealed_weight`: a soft weight in [0, 1] ramping linearly between those bounds (the learned model's
   closure post-processing uses it); :func:`is_sealed`: where that weight is full (shut and pressed);
 * :func:`is_open`: the gap exceeds :data:`OPEN_GAP`, the widest gap of any consonant viseme's pose (so only
-  vowels open the lips further).
+  vowels open the lips further); :func:`open_weight` ramps from shut (:data:`SEALED_GAP`) to that opening.
 
 :func:`lip_gap`, :func:`is_sealed` and :func:`is_open` accept numpy arrays and torch tensors ``(..., 52)``.
 """
@@ -89,6 +89,13 @@ def shut_weight(curves: np.ndarray) -> np.ndarray:
     :data:`SEALED_GAP`, 0 from :data:`PARTED_GAP`, linear between."""
     c = np.asarray(curves, np.float32)
     return np.clip((PARTED_GAP - lip_gap(c)) / (PARTED_GAP - SEALED_GAP), 0.0, 1.0)
+
+
+def open_weight(curves: np.ndarray) -> np.ndarray:
+    """How far the lips are parted toward a vowel's opening, ``(T,)`` in [0, 1], from curves ``(T, 52)``: 0 while they
+    are shut (gap at most :data:`SEALED_GAP`), 1 from :data:`OPEN_GAP` (wider than any consonant), linear between."""
+    c = np.asarray(curves, np.float32)
+    return np.clip((lip_gap(c) - SEALED_GAP) / (OPEN_GAP - SEALED_GAP), 0.0, 1.0)
 
 
 def sealed_weight(curves: np.ndarray) -> np.ndarray:

@@ -26,8 +26,9 @@ How curves are applied to a photo (the photo is the rest pose):
 * an **emotion that changes over the line** (an emotion track, :meth:`TalkingPortrait.expression_change`) is
   drawn as the still editor draws an emotion, through its calibration, from what the photo shows to the
   track's expression at each frame (a smile the track does not ask for is taken away), its lip opening yielding
-  to /p b m/: the curves alone carry the emotion one to one on the rig, a faint tint on a photo. A still
-  emotion is edited into the photo instead.
+  to /p b m/ and its lip closing (sadness's raised chin) to the speech's opening
+  (:func:`facecraft.audio2face.lip_state.open_weight`): the curves alone carry the emotion one to one on the rig,
+  a faint tint on a photo. A still emotion is edited into the photo instead.
 
 The curve -> rig weight step is one call, :attr:`TalkingPortrait.rig_change`: ``mapping="rig"`` (default)
 treats the curves as the rig's own weights, which is what audio2face is trained to drive;
@@ -225,6 +226,7 @@ class TalkingPortrait:
         self.keep_glasses = bool(keep_glasses)
         self.renderer = PortraitRenderer(self.image, landmarks, fit, step=step, keep_glasses=self.keep_glasses)
         self.rig_change = _mapping(mapping, calibration, fit.weights)
+        self._lip_part: np.ndarray | None = None  # how far each rig weight parts the lip centres (px per unit)
         self.motion = float(motion)
         self.seed = int(seed)
         self.analysis_s = time.perf_counter() - t0
@@ -296,12 +298,27 @@ class TalkingPortrait:
         seal = self.sealed(curves) if seal is None else float(seal)
         change = self.change_for(curves, seal=seal)
         if emotion is not None:
+            from facecraft.audio2face.lip_state import open_weight
+
             shown = self.expression_change(emotion)
             shown[_OPENING] *= 1.0 - seal  # a smile's raised upper lip yields to /p b m/ as the photo's own does
+            # and what the emotion does to close the lips (sadness's chin pushing the lower lip up, its corners'
+            # lips meeting) yields to the speech's opening: sadness drawn on the lips held every vowel near shut
+            shown[self._closers(shown)] *= 1.0 - float(open_weight(np.asarray(curves, np.float32)[None])[0])
             change = change + shown
         # lowered brows stop short of the lids, as in a still edit (a no-op unless a curve lowers the brows)
         change = brow_floor(self.fit, self.landmarks[:NUM_MESH_POINTS, :2], change)
         return self.renderer.render(change, head, seal=seal).image
+
+    def _closers(self, change: np.ndarray) -> np.ndarray:
+        """Boolean ``(52,)``: the speech channels (jaw, lips) whose part of a rig weight change ``(52,)`` narrows
+        this face's inner-lip gap (the lip centres, landmarks 13 and 14, along the mouth frame's down axis)."""
+        if self._lip_part is None:
+            from .mouth import mouth_frame
+
+            motion = self.renderer.basis.reshape(NUM_ARKIT, -1, 2)
+            self._lip_part = (motion[:, 14] - motion[:, 13]) @ mouth_frame(self.renderer.src).v_axis
+        return _SPEECH & (np.asarray(change) * self._lip_part < 0)
 
     # ------------------------------------------------------------------ sequences
     def frames(

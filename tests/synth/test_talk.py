@@ -630,3 +630,29 @@ def test_lips_stay_sealed_through_a_frame_whose_press_wavers(shared_dir, plain_e
     rows = np.stack([sealed, unpressed, opened, sealed, unpressed, sealed])
     got = [s for *_, s in _with_seals((r,) for r in rows)]
     np.testing.assert_array_equal(got, held_seals(rows))
+
+
+@pytest.mark.parametrize("photo", ["person_03_2.jpg", "person_10_1.jpg"])
+def test_a_sad_track_opens_the_mouth_on_a_vowel_as_a_neutral_one_does(photo, shared_dir, editor):
+    # Sadness is drawn with the chin pushing the lower lip up and the lips meeting under the frown: added to the
+    # speech, it held every vowel of a sad track near shut (here 7.7 / 8.6 px against the neutral track's 13.0 / 14.2).
+    # That closing yields to the speech's opening; on shut lips the sad mouth keeps it, and on both its frown.
+    from facecraft.rigs.emotion_space import parse_emotion
+    from facecraft.synth.talk_portrait import TalkingPortrait
+
+    portrait = TalkingPortrait(shared_dir / "data" / "portraits" / photo, editor=editor, size=384)
+    vowel = np.zeros(NUM_ARKIT, np.float32)
+    vowel[JAW] = 0.35
+    vowel[[ARKIT_INDEX["mouthLowerDownLeft"], ARKIT_INDEX["mouthLowerDownRight"]]] = 0.3
+    shut = np.zeros(NUM_ARKIT, np.float32)
+
+    def mouth(row, emotion):
+        """Inner-lip gap, and how far the corners sit below the lip centres (px), read back by MediaPipe."""
+        lm = editor.analyzer.largest_face(portrait.render(row, emotion=parse_emotion(emotion).vector)).landmarks
+        return float(np.hypot(*(lm[14, :2] - lm[13, :2]))), float(lm[[61, 291], 1].mean() - lm[[13, 14], 1].mean())
+
+    sad = {name: mouth(row, "sadness:0.8") for name, row in (("shut", shut), ("vowel", vowel))}
+    neutral = mouth(vowel, "neutral:0.8")
+    assert sad["vowel"][0] > 0.8 * neutral[0], (sad, neutral)
+    assert sad["shut"][0] <= 2.0, sad  # the sad mouth closed, as the still editor draws it
+    assert min(sad["shut"][1], sad["vowel"][1]) > neutral[1] + 3.0, (sad, neutral)  # the corners down
