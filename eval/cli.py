@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 import typing
 from pathlib import Path
 
@@ -312,7 +313,11 @@ def _eval(args: argparse.Namespace) -> int:
     paths = write_evaluation(report, args.out, name=f"{judge.name}_{args.subset}")
     brief = {k: report[k] for k in ("judge", "split", "n", "accuracy", "macro_f1", "macro_f1_7")}
     brief["recall"] = class_recalls(report)
+    brief["skipped"] = len(report["skipped"])  # the names and reasons are in the report
     print(json.dumps({**brief, **paths}, indent=2))
+    if report["skipped"]:
+        print(f"{args.data}: {len(report['skipped'])} images skipped (not scored), e.g. {report['skipped'][0]}; "
+              "all of them are listed under 'skipped' in the report", file=sys.stderr)  # fmt: skip
     return 0
 
 

@@ -51,6 +51,15 @@ def test_fer_train_then_eval(tmp_path, capsys, tiny_fer_folder):
     assert all(isinstance(res["recall"][c], float) for c in ("happiness", "sadness", "surprise"))
 
 
+def test_fer_eval_says_how_many_images_it_skipped(tmp_path, capsys, tiny_fer_folder):
+    data = tiny_fer_folder
+    (data / "happy" / "broken.png").write_bytes(b"not a png")
+    rc = main(["fer", "eval", "--judge", "networkv2", "--data", str(data), "--subset", "all", "--out", str(tmp_path)])
+    assert rc == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out)["skipped"] == 1 and "1 images skipped" in out.err and "broken.png" in out.err
+
+
 def test_fer_eval_uses_the_shipped_weights_without_weights_option(tmp_path, capsys, tiny_fer_folder):
     from facecraft.eval.classifier import FERClassifier
     from facecraft.eval.datasets import load_dataset
