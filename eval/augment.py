@@ -244,9 +244,10 @@ PHOTO_SIDE = 224
 
 def infer_format(paths: Iterable[str | os.PathLike]) -> OutputFormat:
     """The format of a data set's images: the most common side of its crops (images of at most
-    :data:`SMALL_SIDE` px), or the one square size of an aligned set of larger ones (RAF-DB's 100 px: its
-    edits were written at 224), grey when every image looked at is; other photo sets get :data:`PHOTO_SIDE` px
-    aligned crops."""
+    :data:`SMALL_SIDE` px), or the one square size of an aligned set of larger ones up to :data:`PHOTO_SIDE`
+    (RAF-DB's 100 px, UTKFace's 200: RAF-DB's edits were written at 224), grey when every image looked at is; other
+    photo sets (mixed sizes, or square photos past :data:`PHOTO_SIDE` such as FRLL's 1350 px portraits or one
+    uploaded 512 px photo, whose face is a part of the picture) get :data:`PHOTO_SIDE` px aligned crops."""
     shapes, grey = [], True
     for p in paths:
         try:
@@ -258,7 +259,7 @@ def infer_format(paths: Iterable[str | os.PathLike]) -> OutputFormat:
     if not shapes:
         return OutputFormat()
     side = Counter(max(s) for s in shapes).most_common(1)[0][0]
-    if side <= SMALL_SIDE or set(shapes) == {(side, side)}:
+    if side <= SMALL_SIDE or (set(shapes) == {(side, side)} and side <= PHOTO_SIDE):
         return OutputFormat(int(side), grey)
     return OutputFormat(PHOTO_SIDE, grey)
 
