@@ -28,7 +28,7 @@ How curves are applied to a photo (the photo is the rest pose):
   track's expression at each frame (a smile the track does not ask for is taken away), its lip opening yielding
   to /p b m/ and its lip closing (sadness's raised chin) to the speech's opening
   (:func:`facecraft.audio2face.lip_state.open_weight`): the curves alone carry the emotion one to one on the rig,
-  a faint tint on a photo. A still emotion is edited into the photo instead.
+  a faint tint on a photo. A still emotion is edited into the photo instead, its jaw and lips left to the speech.
 
 The curve -> rig weight step is one call, :attr:`TalkingPortrait.rig_change`: ``mapping="rig"`` (default)
 treats the curves as the rig's own weights, which is what audio2face is trained to drive;
@@ -49,7 +49,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from facecraft.rigs import ARKIT_INDEX, NUM_ARKIT, NoFaceError, ParameterError
+from facecraft.rigs import ARKIT_INDEX, ARKIT_NAMES, NUM_ARKIT, NoFaceError, ParameterError
 from facecraft.rigs.emotion_space import region_mask
 from facecraft.rigs.video import check_video_side
 
@@ -134,7 +134,8 @@ class TalkingPortrait:
         The expression the face keeps while it speaks (anything
         :func:`facecraft.rigs.emotion_space.parse_emotion` reads as one code: ``"sadness:0.8"``, AUs, words):
         edited into the photo by the geometric editor before it speaks, as ``facecraft edit --emotion`` does
-        (relative to what the face shows: a smiling photo asked for sadness loses its smile). Given to
+        (relative to what the face shows: a smiling photo asked for sadness loses its smile), except that it adds
+        nothing to the jaw and lips, which the speech moves (surprise's open jaw would never close). Given to
         :func:`talk_curves` alone, an emotion only tints the speech curves, and the photo's own expression stays.
     seed : int
         Seed of the head drift.
@@ -581,11 +582,20 @@ def _still_emotion(emotion):
 
 def _with_expression(ed, img: np.ndarray, faces, face: int | None, emotion, name: str, keep_glasses: bool = False):
     """The photo with ``emotion`` edited into the chosen face, its faces analysed again, and that face's index
-    among them (the nearest box centre)."""
+    among them (the nearest box centre).
+
+    The edit adds nothing to the jaw and lips (``region_mask("speech")``), as an emotion track's expression does
+    not (:meth:`TalkingPortrait.expression_change`): what the emotion asks of them (surprise's and fear's open jaw,
+    anger's pressed and rolled-in lips, disgust's parted ones) baked into the rest photo held the mouth open through
+    every /p b m/, or every vowel near shut; the speech moves them, in the emotion's style. What the edit takes away
+    there stays taken (a removed smile's raised upper lip)."""
     from .controls import EditControls
 
     index = _pick_face(faces, face, name)
-    controls = EditControls.from_args(emotion=emotion, keep_glasses=keep_glasses)
+    shows = faces[index].weights
+    asked = EditControls.from_args(emotion=emotion).target(shows)
+    lips = {n: float(min(shows[i], asked[i])) for i, n in enumerate(ARKIT_NAMES) if _SPEECH[i]}  # set outright
+    controls = EditControls.from_args(emotion=emotion, arkit=lips, keep_glasses=keep_glasses)
     edited = ed.apply(img, faces, controls, face=index).image
     again = ed.analyze(edited, name=name)
     centre = lambda f: np.asarray(f.info.box, np.float64).reshape(2, 2).mean(0)  # noqa: E731

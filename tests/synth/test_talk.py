@@ -656,3 +656,23 @@ def test_a_sad_track_opens_the_mouth_on_a_vowel_as_a_neutral_one_does(photo, sha
     assert sad["vowel"][0] > 0.8 * neutral[0], (sad, neutral)
     assert sad["shut"][0] <= 2.0, sad  # the sad mouth closed, as the still editor draws it
     assert min(sad["shut"][1], sad["vowel"][1]) > neutral[1] + 3.0, (sad, neutral)  # the corners down
+
+
+@pytest.mark.parametrize(("photo", "emotion"), [("portraits/person_10_1.jpg", "surprise:0.8"),
+                                                ("faces-frll/neutral/006.jpg", "anger:0.8")])  # fmt: skip
+def test_a_still_emotion_leaves_the_jaw_and_lips_to_the_speech(photo, emotion, shared_dir, editor):
+    # A still emotion is edited into the photo before it speaks. Baked in with it, surprise's open jaw held the mouth
+    # 25 px open through silence and 6.8 px open on a seal (person_10_1), and anger's pressed, rolled-in lips opened a
+    # vowel to 0.71 of the neutral face's (FRLL 006). The edit leaves the jaw and lips to the speech.
+    from facecraft.synth.talk_portrait import TalkingPortrait
+
+    path = shared_dir / "data" / photo
+    vowel = np.zeros(NUM_ARKIT, np.float32)
+    vowel[JAW] = 0.35
+    vowel[[ARKIT_INDEX["mouthLowerDownLeft"], ARKIT_INDEX["mouthLowerDownRight"]]] = 0.3
+    neutral = TalkingPortrait(path, editor=editor, size=384)
+    moved = TalkingPortrait(path, editor=editor, size=384, emotion=emotion)
+    rows = {"silence": np.zeros(NUM_ARKIT, np.float32), "sealed": _sealed_row(), "vowel": vowel}
+    gaps = {name: _lip_gap(editor.analyzer, moved.render(row)) for name, row in rows.items()}
+    assert gaps["sealed"] <= 1.0 and gaps["silence"] <= 2.0, gaps
+    assert gaps["vowel"] > 0.8 * _lip_gap(editor.analyzer, neutral.render(vowel)), gaps
