@@ -621,9 +621,7 @@ def _pick_face(faces, face: int | None, name: str) -> int:
     if rivals:  # where each face is: of two faces of about one size, the widths alone did not say which is which
         where = "; ".join(f"face {i}: {w:.0f} px wide, its box's top left at ({f.info.box[0]:.0f}, {f.info.box[1]:.0f})"
                           for i, (w, f) in enumerate(zip(widths, faces, strict=True)))  # fmt: skip
-        raise NoFaceError(
-            f"{name}: {len(faces)} faces found ({where}); choose one with face=N (--face N, 0 = largest)"
-        )
+        raise NoFaceError(f"{name}: {len(faces)} faces found ({where}); choose one with face=N (--face N, 0 = largest)")
     if len(faces) > 1:
         logger.info("%s: %d faces found; animating the largest (the others are small)", name, len(faces))
     return 0

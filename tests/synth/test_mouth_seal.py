@@ -223,8 +223,12 @@ def test_lip_outlines_crossed_beside_the_corners_are_untangled():
     after, rest = lip_bands(out), lip_bands(src)
     assert (after.inner_up - after.outer_up).min() >= -1e-6 and (after.outer_lo - after.inner_lo).min() >= -1e-6
     # the moved points keep _LIP_KEEP of the photo's lip thickness there, measured from their lip's inner edge
-    for i, thick, side in ((185, rest.inner_up - rest.outer_up, -1), (409, rest.inner_up - rest.outer_up, -1),
-                           (146, rest.outer_lo - rest.inner_lo, 1), (375, rest.outer_lo - rest.inner_lo, 1)):
+    for i, thick, side in (
+        (185, rest.inner_up - rest.outer_up, -1),
+        (409, rest.inner_up - rest.outer_up, -1),
+        (146, rest.outer_lo - rest.inner_lo, 1),
+        (375, rest.outer_lo - rest.inner_lo, 1),
+    ):
         u, v = after.local(out[[i]])
         edge = after.inner_up if side < 0 else after.inner_lo
         lip = side * (v[0] - np.interp(u[0], after.u, edge))
