@@ -2,7 +2,7 @@
 
 Another data set: ``--set data=PATH`` (:func:`bench_augment`'s ``data``, as ``bench fer`` takes it): any layout
 :func:`~facecraft.eval.datasets.load_dataset` reads, with its own split when it has one, else the stratified split
-``load_dataset`` makes (:func:`split_origin`); the steps below are the same, fer-dev's figures in them are fer-dev's.
+``load_dataset`` makes (its ``split_origin``); the steps below are the same, fer-dev's figures in them are fer-dev's.
 
 1. Augment fer-dev's **train** split only (``facecraft augment`` with ``--balance`` toward the rare classes,
    :data:`BENCH_TARGETS`, at most :data:`BENCH_PER_CLASS` images each, every train face but the smiling
@@ -688,21 +688,6 @@ def _fixed_split(
     }
 
 
-def split_origin(data, *, seed: int = 0) -> str:
-    """Where a data set's train/val/test split came from: its own, or the one
-    :func:`~facecraft.eval.datasets.load_dataset` made with ``seed`` (stratified 70/10/20 for a set without a
-    split; a stratified 10% of train as val for split folders without ``val/``), recognised by making it again."""
-    from .datasets import stratified_split
-
-    if np.array_equal(data.splits, stratified_split(data.labels, seed=seed)):
-        return f"stratified 70/10/20 made by load_dataset (seed {seed}): the set has no split of its own"
-    own = np.flatnonzero(data.splits != "test")
-    made_val = stratified_split(data.labels[own], val=0.1, test=0.0, seed=seed)
-    if np.any(made_val == "val") and np.array_equal(data.splits[own], made_val):
-        return f"the set's own test part; val a stratified 10% of its train part (load_dataset, seed {seed})"
-    return "the set's own (split.csv, split column, FER2013 Usage or split folders)"
-
-
 def check_parts(data, name: str, targets: tuple[str, ...]) -> tuple[str, ...]:
     """The targets the bench can compare on a data set: the classes it has (a synthetic face counts
     :data:`SYNTHETIC_WEIGHT` of a real one of its class, :func:`arm_weights`, so a class the set has no face of, as
@@ -846,7 +831,7 @@ def bench_augment(
     result = {
         "data": str(data_dir),
         "split": {
-            "origin": split_origin(dataset),
+            "origin": dataset.split_origin,
             **{
                 part: {"images": len(d), "class_counts": dict(zip(EMOTIONS, d.class_counts.tolist(), strict=True))}
                 for part, d in (("train", train), ("val", val), ("test", test))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +57,8 @@ class FERDataset:
     weights : float32 (N,), optional
         Loss weight per image on top of the class weights (e.g. to let a few real photos count more
         than their number); ``None`` means 1 everywhere.
+    split_origin : str, optional
+        Where :func:`load_dataset` took the split from (the set's own, or one it made); ``None`` otherwise.
     """
 
     images: np.ndarray
@@ -66,6 +68,7 @@ class FERDataset:
     skipped: list[str] = field(default_factory=list)
     targets: np.ndarray | None = None
     weights: np.ndarray | None = None
+    split_origin: str | None = None
 
     def __post_init__(self) -> None:
         n = len(self.labels)
@@ -508,15 +511,19 @@ def load_dataset(
         raise MissingFileError(f"data set not found: {source} (expected a folder or a CSV file)")
     if source.is_dir() and votes and (source / "meta.csv").is_file():
         ds = attach_votes(ds, source / "meta.csv")
+    origin = "the set's own (split.csv, split column, FER2013 Usage or split folders)"
     if split is not None:
         ds = apply_split_csv(ds, split)
+        origin = f"the set's own ({Path(split).name})"
     elif ds.splits is None:
         ds = ds.with_split(stratified_split(ds.labels, seed=seed))
         logger.info("no split given: stratified 70/10/20 split with seed %d", seed)
+        origin = f"stratified 70/10/20 made by load_dataset (seed {seed}): the set has no split of its own"
     elif source.is_dir() and not np.any(ds.splits == "val"):  # split folders without a val/ (Kaggle's FER2013)
         train = np.flatnonzero(ds.splits == "train")
         splits = ds.splits.copy()
         splits[train] = stratified_split(ds.labels[train], val=0.1, test=0.0, seed=seed)
         ds = ds.with_split(splits)
         logger.info("split folders without val/: a stratified 10%% of train is val (seed %d)", seed)
-    return ds
+        origin = f"the set's own test part; val a stratified 10% of its train part (load_dataset, seed {seed})"
+    return replace(ds, split_origin=origin)
