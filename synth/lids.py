@@ -139,11 +139,10 @@ _IRIS_EDGE = 0.12
 #: The photo's own iris (:func:`_own_iris`) is carried into the uncovered part when it shows at least this share of
 #: the distances from the iris centre to its rim (clean of the margins), else an iris is drawn.
 _IRIS_SEEN = 0.6
-#: ... its own radial colour profile (pupil, limbus, size) mixed this far into the drawn one (ring, pupil), its
-#: texture added whole. Profile whole (texture out to 0.9 of the radius) on 72 FRLL calibration photos, eyeWide L/R at
-#: 0.8 read largest .444 / .500 -> .306 / .417 neutral, .194 / .194 -> .167 / .111 smiling, mean rise .058 / .063 ->
-#: .051 / .054 neutral (MediaPipe reads a raised lid by the drawn iris's dark top).
-_IRIS_OWN = 0.0
+#: Its own radial colour profile (pupil, limbus, size) stays out: the drawn ring and pupil are kept, the texture alone
+#: is added. With the profile in place of the drawn one (texture out to 0.9 of the radius), on 72 FRLL calibration
+#: photos eyeWide L/R at 0.8 read largest .444 / .500 -> .306 / .417 neutral, .194 / .194 -> .167 / .111 smiling, mean
+#: rise .058 / .063 -> .051 / .054 neutral (MediaPipe reads a raised lid by the drawn iris's dark top).
 #: ... its texture whole out to this share of its radius, none from the second on: the drawn limbus stays. Out to
 #: (0.6, 0.9) eyeWideRight read largest on the 72 FRLL calibration photos .347 -> .306 (left .319 -> .333, mean rises
 #: unchanged); (0.45, 0.7) .319 / .333, (0.3, 0.55) .333 / .333.
@@ -346,11 +345,10 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
 
         own = glint_of(eyeball) * seen
     if disc is not None and iris_rgb is not None:
-        mean, detail, whole = _own_iris(img, fs, clean, eu, ev, (ix[0], iy[0]), dist, disc[1], eyeball, in_src,
+        detail, whole = _own_iris(img, fs, clean, eu, ev, (ix[0], iy[0]), dist, disc[1], eyeball, in_src,
                                         glint_of)  # fmt: skip
         paint = _paint_iris(
-            paint, dist, disc[1], iris_rgb, sclera, mx - disc[0][0], my - disc[0][1], glint=bool(own.max() < 0.5),
-            texture=mean, whole=whole,
+            paint, dist, disc[1], iris_rgb, sclera, mx - disc[0][0], my - disc[0][1], glint=bool(own.max() < 0.5)
         )  # fmt: skip
         detail = detail * (whole * _iris_ring(dist, disc[1]))[..., None]
     in_src = np.maximum(in_src, own)
@@ -415,21 +413,17 @@ def _iris_ring(dist, radius: float) -> np.ndarray:
     return _smoothstep((radius - dist) / max(1.0, _IRIS_EDGE * radius) + 0.5)
 
 
-def _paint_iris(
-    paint, dist, radius: float, iris_rgb, sclera, dx, dy, *, glint: bool = True, texture=None, whole=None
-) -> np.ndarray:
+def _paint_iris(paint, dist, radius: float, iris_rgb, sclera, dx, dy, *, glint: bool = True) -> np.ndarray:
     """``paint`` with an iris of ``radius`` pixels at distance ``dist`` (``dx``, ``dy``: image offsets from its
     centre): a dark limbal ring, a pupil and a soft catchlight (up and a little to the image's left, the same in both
     eyes, as one light gives), edges as soft as the photo's scale allows. A flat disc cut by the lids of a narrowed
-    eye read as a dark box (UTKFace broad smilers, anger). Where ``whole`` (0..1) the iris is the photo's own
-    ``texture`` (:func:`_own_iris`) mixed ``_IRIS_OWN`` into the drawn ring and pupil."""
+    eye read as a dark box (UTKFace broad smilers, anger). The photo's own iris texture is added on it
+    (:func:`_own_iris`)."""
     edge = max(1.0, _IRIS_EDGE * radius)
     ring = _iris_ring(dist, radius)
     limbus = 1.0 - 0.35 * _smoothstep((dist - 0.7 * radius) / (0.3 * radius))
     pupil = 1.0 - (1.0 - _PUPIL_DARK) * _smoothstep((_PUPIL * radius - dist) / edge + 0.5)
     iris = iris_rgb * (limbus * pupil)[..., None]
-    if texture is not None:
-        iris = iris + (texture - iris) * (_IRIS_OWN * whole)[..., None]
     if glint and radius >= 3.0:  # the cornea's reflection of the light
         glint = np.exp(-((np.hypot(dx + 0.25 * radius, dy + 0.35 * radius) / (0.16 * radius)) ** 2))
         light = np.maximum(sclera, 1.15 * float(np.max(sclera)))
@@ -438,10 +432,10 @@ def _paint_iris(
 
 
 def _own_iris(img, fs: ContourFrame, clean, eu, ev, centre, dist, radius: float, eyeball, shown, glint):
-    """``(mean, detail, whole)``: the photo's own iris carried into its hidden part, at the photo's eye's frame points
+    """``(detail, whole)``: the photo's own iris carried into its hidden part, at the photo's eye's frame points
     ``(eu, ev)`` (``dist`` pixels from its iris's ``centre`` of ``radius``). Its mean colour at each distance where
-    the photo shows it (``eyeball`` weighted by ``shown``, 0..1) keeps its pupil, limbus and size; on that, what is not
-    radial (the fibres, the unevenness) comes from the iris's mirror image across its horizontal axis where the photo
+    the photo shows it (``eyeball`` weighted by ``shown``, 0..1) is its radial profile; ``detail``, what is not
+    radial (the fibres, the unevenness), comes from the iris's mirror image across its horizontal axis where the photo
     shows that (a raised lid uncovers the top, the bottom shows; ``clean``: frame point -> 0..1), else from it turned
     a quarter toward its side (top and bottom both under the lids, the sides show). ``whole`` is 0 (draw an iris
     instead) where the photo shows too little of its iris to measure. ``glint`` (pixel values -> 0..1): how far a
@@ -457,7 +451,7 @@ def _own_iris(img, fs: ContourFrame, clean, eu, ev, centre, dist, radius: float,
     mids = 0.5 * (edges[:-1] + edges[1:])
     have = weight >= 2.0
     if have[mids < radius].mean() < _IRIS_SEEN:
-        return np.zeros(eu.shape + (3,)), np.zeros(eu.shape + (3,)), np.zeros(eu.shape)
+        return np.zeros(eu.shape + (3,)), np.zeros(eu.shape)
     prof = sums[have] / weight[have][:, None]
     mean = np.stack([np.interp(dist, mids[have], prof[:, c]) for c in range(3)], -1)
     cu, cv = centre
@@ -472,7 +466,7 @@ def _own_iris(img, fs: ContourFrame, clean, eu, ev, centre, dist, radius: float,
         px = _sample(img, *fs.to_image(u, v))
         px = px + (mean - px) * glint(px)[..., None]
         detail = detail + (px - mean) * (clean(u, v) * share * inner)[..., None]
-    return mean, detail, np.ones(eu.shape)
+    return detail, np.ones(eu.shape)
 
 
 def _eye_colours(
