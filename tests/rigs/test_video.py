@@ -58,6 +58,24 @@ def test_short_audio_is_padded_and_the_frames_decide_the_length(tmp_path):
     assert info.has_audio and info.frames == 40 and info.seconds == pytest.approx(2.0, abs=0.1)
 
 
+@pytest.mark.parametrize(("sr", "n", "fps"), [(16000, 30, 30.0), (44100, 37, 25.0)])
+def test_a_sound_lasting_to_the_last_frame_is_heard_whole(tmp_path, sr, n, fps):
+    # -shortest cut the AAC track at its last whole 1024-sample frame before the video's end: the decoded sound
+    # ended 40 ms (16 kHz, 30 frames at 30 fps) / 8 ms early, and a last syllable lasting to the end was cut
+    from facecraft.audio2face.audio import load_audio
+
+    tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(round(n / fps * sr)) / sr)).astype(np.float32)
+    path = write_mp4(_frames(n), tmp_path / "tone.mp4", fps=fps, audio=(tone, sr))
+    y, rate = load_audio(path)
+    expected = len(tone) * rate / sr
+    assert abs(len(y) - expected) < 1024 * rate / sr  # within one AAC frame of the sound given
+    last = y[int(expected - 0.02 * rate) : int(expected)]  # the sound's last 20 ms
+    assert len(last) == int(expected) - int(expected - 0.02 * rate)
+    assert np.sqrt(np.mean(last**2)) > 0.5 * np.sqrt(np.mean(tone**2))
+    info = probe_video(path)
+    assert info.frames == n and info.seconds == pytest.approx(n / fps, abs=0.011)  # the frames decide the length
+
+
 def test_a_video_path_is_checked_before_any_frame_is_made(tmp_path):
     def frames():
         raise AssertionError("rendered before the path was checked")
