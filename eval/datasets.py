@@ -470,6 +470,16 @@ def apply_split_csv(dataset: FERDataset, split_csv: str | os.PathLike) -> FERDat
     return dataset.with_split([table[p] for p in dataset.paths])
 
 
+def _val_from_train(ds: FERDataset, *, seed: int) -> FERDataset:
+    """``ds`` with a stratified 10% of its train images moved to val: a split of the set's own without val images
+    (validation picks the training's logit adjustment and early stop) was an error in ``fer train`` and the bench."""
+    train = np.flatnonzero(ds.splits == "train")
+    splits = ds.splits.copy()
+    splits[train] = stratified_split(ds.labels[train], val=0.1, test=0.0, seed=seed)
+    logger.info("the set's split has no val images: a stratified 10%% of train is val (seed %d)", seed)
+    return ds.with_split(splits)
+
+
 def load_dataset(
     source: str | os.PathLike,
     *,
@@ -487,8 +497,9 @@ def load_dataset(
         A folder (ImageFolder), a ``path,label[,split]`` CSV or a FER2013 CSV.
     split : path-like, optional
         A ``path,label,split`` CSV fixing the split. Default: ``source/split.csv`` when a folder has one,
-        the CSV's own split column, FER2013 ``Usage`` or the folder's split folders (``train/``, ``test/``; with no
-        ``val/``, a stratified 10% of train), else a stratified 70/10/20 split with ``seed``.
+        the CSV's own split column, FER2013 ``Usage`` or the folder's split folders (``train/``, ``test/``), else a
+        stratified 70/10/20 split with ``seed``. A split of the set's own without val images (no ``val/`` folder, no
+        ``val`` or ``PublicTest`` rows) gets a stratified 10% of its train images as val.
     size : int
         Side of the grey crops in pixels.
     votes : bool
@@ -518,12 +529,10 @@ def load_dataset(
     elif ds.splits is None:
         ds = ds.with_split(stratified_split(ds.labels, seed=seed))
         logger.info("no split given: stratified 70/10/20 split with seed %d", seed)
-        origin = f"stratified 70/10/20 made by load_dataset (seed {seed}): the set has no split of its own"
-    elif source.is_dir() and not np.any(ds.splits == "val"):  # split folders without a val/ (Kaggle's FER2013)
-        train = np.flatnonzero(ds.splits == "train")
-        splits = ds.splits.copy()
-        splits[train] = stratified_split(ds.labels[train], val=0.1, test=0.0, seed=seed)
-        ds = ds.with_split(splits)
-        logger.info("split folders without val/: a stratified 10%% of train is val (seed %d)", seed)
-        origin = f"the set's own test part; val a stratified 10% of its train part (load_dataset, seed {seed})"
+        return replace(ds, split_origin=f"stratified 70/10/20 made by load_dataset (seed {seed}): the set has no "
+                       "split of its own")  # fmt: skip
+    if not np.any(ds.splits == "val"):  # split folders without val/ (Kaggle's FER2013), a CSV without val rows
+        ds = _val_from_train(ds, seed=seed)
+        test = "its own test part" if np.any(ds.splits == "test") else "no test part"
+        origin = f"{origin}: {test}; val a stratified 10% of its train part (load_dataset, seed {seed})"
     return replace(ds, split_origin=origin)

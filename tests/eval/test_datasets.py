@@ -180,6 +180,39 @@ def test_stratified_split_is_reproducible_and_stratified():
         stratified_split(labels, val=0.5, test=0.6)
 
 
+@pytest.mark.parametrize("usages", [("Training", "PrivateTest"), ("Training",)])
+def test_a_fer2013_csv_without_val_rows_gets_a_val_share_of_train_and_says_so(tmp_path, usages):
+    # a FER2013 CSV without PublicTest rows had no val part: fer train and bench augment refused it, while split
+    # folders without val/ got a stratified 10% of train
+    path = tmp_path / "fer2013.csv"
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["emotion", "pixels", "Usage"])
+        for code in (3, 0, 6):  # happiness, anger, neutral
+            for k in range(12):
+                w.writerow([code, " ".join(map(str, _face(code, k).ravel())), usages[k % len(usages)]])
+    ds = load_dataset(path)
+    assert sum(s == "val" for s in ds.splits) == 3  # 10% of each class's train rows
+    assert sum(s == "test" for s in ds.splits) == (0 if len(usages) == 1 else 18)  # the set's own test rows kept
+    val = ds.labels[ds.splits == "val"]
+    assert sorted(EMOTIONS[i] for i in val) == ["anger", "happiness", "neutral"]
+    assert "val a stratified 10% of its train part" in ds.split_origin
+    assert ("no test part" in ds.split_origin) == (len(usages) == 1)
+    assert ds.splits.tolist() == load_dataset(path).splits.tolist()  # the same split on every read
+
+
+def test_a_split_column_without_val_rows_gets_a_val_share_of_train(tmp_path):
+    root = _write_folder(tmp_path / "d", per_class=10)
+    with (root / "list.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["path", "label", "split"])
+        for name in ("happy", "angry", "Sad"):
+            w.writerows((f"{name}/{k:03d}.png", name, "test" if k < 2 else "train") for k in range(10))
+    ds = load_dataset(root / "list.csv")
+    assert sum(s == "val" for s in ds.splits) == 3 and sum(s == "test" for s in ds.splits) == 6
+    assert ds.split_origin.startswith("the set's own") and "10% of its train part" in ds.split_origin
+
+
 def test_default_split_and_split_csv(tmp_path):
     root = _write_folder(tmp_path / "d", per_class=10)
     ds = load_dataset(root, seed=0)
