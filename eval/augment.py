@@ -233,13 +233,33 @@ def dataset_sources(
             sources.append(SourceFace(f"{root.name}/{name}", emotion, None, ds.images[i]))
         else:
             sources.append(SourceFace(name, emotion, str(base / name)))
-    fmt = OutputFormat(48, True) if in_memory else infer_format([s.path for s in sources[:32]])
+    fmt = OutputFormat(48, True) if in_memory else infer_format([s.path for s in sources])
     logger.info("%s: %d source faces (split %s), output format %s", dataset, len(sources), split, fmt)
     return sources, fmt, ds.class_counts, unreadable
 
 
 #: Side of the aligned crops written for a set of photos of mixed sizes (no one size of its own to keep).
 PHOTO_SIDE = 224
+#: Images decoded to tell a grey set from a colour one, spread evenly over the set; sizes come from every image's
+#: header, which PIL reads without decoding (a set's first 32 files, e.g. its first class folder, gave its size).
+GREY_SAMPLE = 32
+
+#: EXIF orientations that turn a photo a quarter (its upright height is the stored width).
+_QUARTER_TURNS = (5, 6, 7, 8)
+
+
+def _upright_shape(path: str | os.PathLike) -> tuple[int, int] | None:
+    """``(height, width)`` of an image as :func:`~facecraft.eval.images.load_image` shows it, from the file's header
+    only; None for a file PIL cannot open."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            w, h = im.size
+            turned = im.getexif().get(0x0112) in _QUARTER_TURNS
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return None
+    return (w, h) if turned else (h, w)
 
 
 def infer_format(paths: Iterable[str | os.PathLike]) -> OutputFormat:
@@ -247,21 +267,34 @@ def infer_format(paths: Iterable[str | os.PathLike]) -> OutputFormat:
     :data:`SMALL_SIDE` px), or the one square size of an aligned set of larger ones up to :data:`PHOTO_SIDE`
     (RAF-DB's 100 px, UTKFace's 200: RAF-DB's edits were written at 224), grey when every image looked at is; other
     photo sets (mixed sizes, or square photos past :data:`PHOTO_SIDE` such as FRLL's 1350 px portraits or one
-    uploaded 512 px photo, whose face is a part of the picture) get :data:`PHOTO_SIDE` px aligned crops."""
-    shapes, grey = [], True
-    for p in paths:
+    uploaded 512 px photo, whose face is a part of the picture) get :data:`PHOTO_SIDE` px aligned crops.
+
+    Every image's size counts (read from its header); :data:`GREY_SAMPLE` images spread over the set are decoded
+    for the colour. The choice and its reason are logged."""
+    paths = list(paths)
+    found = [(p, shape) for p in paths if (shape := _upright_shape(p)) is not None]
+    if not found:
+        return OutputFormat()
+    shapes = [shape for _, shape in found]
+    grey = True
+    for i in sorted(set(np.linspace(0, len(found) - 1, min(len(found), GREY_SAMPLE)).round().astype(int))):
         try:
-            img = load_image(p)
+            img = load_image(found[i][0])
         except FacecraftError:
             continue
-        shapes.append(img.shape[:2])
         grey = grey and bool(np.all(img[..., 0] == img[..., 1]) and np.all(img[..., 1] == img[..., 2]))
-    if not shapes:
-        return OutputFormat()
-    side = Counter(max(s) for s in shapes).most_common(1)[0][0]
-    if side <= SMALL_SIDE or (set(shapes) == {(side, side)} and side <= PHOTO_SIDE):
-        return OutputFormat(int(side), grey)
-    return OutputFormat(PHOTO_SIDE, grey)
+    sides = Counter(max(s) for s in shapes)
+    side = sides.most_common(1)[0][0]
+    counts = ", ".join(f"{n} of {k} px" for k, n in sides.most_common(4)) + (", ..." if len(sides) > 4 else "")
+    if side <= SMALL_SIDE:
+        fmt, why = OutputFormat(int(side), grey), f"the most common side of {len(shapes)} face crops ({counts})"
+    elif set(shapes) == {(side, side)} and side <= PHOTO_SIDE:
+        fmt, why = OutputFormat(int(side), grey), f"the one size of {len(shapes)} aligned faces"
+    else:
+        what = "mixed sizes" if len(set(shapes)) > 1 else f"larger than {PHOTO_SIDE} px"
+        fmt, why = OutputFormat(PHOTO_SIDE, grey), f"aligned face crops of {len(shapes)} photos ({counts}: {what})"
+    logger.info("output format %d px %s: %s", fmt.size, "grey" if fmt.grey else "colour", why)
+    return fmt
 
 
 def photo_sources(folder: str | os.PathLike) -> list[SourceFace]:

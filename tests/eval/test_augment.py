@@ -24,6 +24,7 @@ from facecraft.eval.augment import (
 )
 from facecraft.eval.augment_filter import SKIP_SOURCES, FilterConfig
 from facecraft.eval.datasets import load_fer2013_csv, load_image_folder
+from facecraft.eval.images import load_image
 from facecraft.rigs import EMOTIONS, ParameterError, resolve_asset
 
 #: Keeps every variant: isolates the plumbing from the judges' opinion.
@@ -76,6 +77,31 @@ def test_an_aligned_colour_set_keeps_its_own_size_and_mixed_photos_get_aligned_c
     assert infer_format([tmp_path / "small.png"] * 2 + paths[:1]) == OutputFormat(64, False)  # crops: most common
     Image.fromarray((rng.random((512, 512, 3)) * 255).astype(np.uint8)).save(tmp_path / "portrait.png")  # a photo
     assert infer_format([tmp_path / "portrait.png"] * 2) == OutputFormat(224, False)  # (was written at 512)
+
+
+def test_the_format_of_a_mixed_set_is_read_from_all_of_it_not_its_first_files(tmp_path):
+    # the size and colour were read from the first 32 sources: a first class folder of 33 grey 64 px crops gave a set
+    # of mostly colour 80 px crops 64 px grey edits
+    rng = np.random.default_rng(0)
+    for folder, n, side, colour in (("angry", 33, 64, False), ("happy", 40, 80, True), ("sad", 20, 80, True)):
+        (tmp_path / "set" / folder).mkdir(parents=True)
+        for k in range(n):
+            img = (rng.random((side, side, 3 if colour else 1)) * 255).astype(np.uint8)
+            Image.fromarray(img if colour else np.repeat(img, 3, axis=2)).save(tmp_path / "set" / folder / f"{k}.png")
+    _, fmt, _, _ = dataset_sources(tmp_path / "set", split=None)
+    assert fmt == OutputFormat(80, False)
+
+
+def test_an_image_turned_by_its_exif_orientation_counts_upright(tmp_path):
+    from facecraft.eval.augment import _upright_shape
+
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored 60 wide, 40 high; shown turned a quarter
+    Image.fromarray(np.zeros((40, 60, 3), np.uint8)).save(tmp_path / "turned.jpg", exif=exif)
+    assert _upright_shape(tmp_path / "turned.jpg") == (60, 40)
+    assert _upright_shape(tmp_path / "turned.jpg") == np.asarray(load_image(tmp_path / "turned.jpg")).shape[:2]
+    (tmp_path / "broken.png").write_bytes(b"not a png")
+    assert _upright_shape(tmp_path / "broken.png") is None
 
 
 def test_every_readable_image_is_a_source_the_editor_judges_not_only_those_a_face_search_finds(tmp_path):
