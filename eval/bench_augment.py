@@ -538,7 +538,8 @@ def selected_synthetic(
     targets : tuple of str
         Classes kept (a reused folder may hold others).
     size : int
-        Side of the grey crops in pixels (the classifier's input).
+        Side of the grey crops in pixels (the classifier's input). The faces are read as the aligned crops they are,
+        as the data set's are (a face search dropped 100 px edits it did not find a face in).
 
     Returns
     -------
@@ -550,7 +551,7 @@ def selected_synthetic(
 
     folder = Path(folder)
     source_of = {r["file"]: r["source"] for r in records if r.get("accepted") and r.get("file")}
-    aug = load_image_folder(folder, size=size)
+    aug = load_image_folder(folder, size=size, detect=False)  # the augmenter's own aligned crops: no face search
     keep = np.isin(aug.labels, [EMOTIONS.index(t) for t in targets]) & np.array([p in kept for p in aug.paths], bool)
     aug = replace(aug.take(np.flatnonzero(keep)), splits=None)
     sources = [source_of[p] for p in aug.paths]

@@ -272,6 +272,24 @@ def test_selected_synthetic_faces_carry_their_sources(tmp_path):
     assert ds.splits is None and ds.images.shape == (2, 48, 48)
 
 
+def test_selected_synthetic_faces_larger_than_a_crop_are_read_as_the_crops_they_are(tmp_path):
+    # 100 px edits of an aligned colour set were searched for a face again: those the search missed were dropped
+    from PIL import Image
+
+    from facecraft.eval.bench_augment import selected_synthetic
+
+    folder = tmp_path / "out"
+    (folder / "disgust").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    records = []
+    for i in range(3):  # no face a detector finds, as an edit whose face the search misses
+        Image.fromarray((rng.random((100, 100, 3)) * 255).astype(np.uint8)).save(folder / "disgust" / f"v{i}.png")
+        records.append({"source": f"happy/{i}.jpg", "target": "disgust", "accepted": True, "file": f"disgust/v{i}.png"})
+    ds, sources = selected_synthetic(folder, records, {r["file"] for r in records}, targets=("disgust",))
+    assert len(ds) == 3 and sources == ["happy/0.jpg", "happy/1.jpg", "happy/2.jpg"]  # were 0: "no face found"
+    assert ds.images.shape == (3, 48, 48)
+
+
 def test_the_bench_cross_validates_over_train_and_val_only(tmp_path, monkeypatch):
     """``--set cv_folds=3 --set seeds=()``: the pool is train + val (test never), the synthetic faces the bench's
     kept ones with their sources; no fixed-split arm is trained."""
