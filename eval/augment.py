@@ -536,19 +536,58 @@ def _drop_torn_tail(path: Path) -> None:
         f.truncate(keep)
 
 
+#: A FER2013 CSV row's source id (:func:`dataset_sources`): the data set's name of the row, ``<csv>:<line>``, under
+#: the CSV's name.
+_CSV_ROW_ID = re.compile(r"^(?P<csv>[^/]+)/(?P=csv):(?P<line>\d+)$")
+
+
+def _csv_row(record: dict) -> int | None:
+    """The CSV line of a FER2013 row's record (a face with no file), else None."""
+    found = _CSV_ROW_ID.match(record["source"]) if record.get("source_path") is None else None
+    return None if found is None else int(found["line"])
+
+
 def _file_name(record: dict, folders: Mapping[str, str] | None = None) -> str:
-    """``<target folder>/<source id>_<target><k>.png``: the whole id (a FER2013 CSV's ``fer2013.csv:18`` keeps
-    its row; dropping everything after the last dot gave every row one name), less an image file's ending. Letters
-    of any script are kept; an id whose spaces or punctuation had to be replaced gets a short hash of itself, so that
+    """``<target folder>/<source id>_<target><k>.png``: the whole id, less an image file's ending. Letters of any
+    script are kept; an id whose spaces or punctuation had to be replaced gets a short hash of itself, so that
     ``a b.jpg`` and ``a_b.jpg`` do not write one file. An id too long for a file name (a deep photo path) is cut to
-    fit with a hash of the whole (:func:`~facecraft.rigs.paths.fit_stem`)."""
+    fit with a hash of the whole (:func:`~facecraft.rigs.paths.fit_stem`). A FER2013 CSV's row is named by its line
+    (the data set's own name of it, ``fer2013.csv:18``, as a spreadsheet numbers its rows): ``row18_<target><k>.png``
+    (it was ``fer2013.csv_fer2013.csv_18_...``, the CSV's name twice on every file)."""
+    folder = (folders or {}).get(record["target"], record["target"])
+    ending = f"_{record['target']}{record['variant']}.png"
+    row = _csv_row(record)
+    if row is not None:
+        return f"{folder}/row{row}{ending}"
     source = re.sub(r"\.(png|jpe?g|bmp|gif|tiff?|webp|ppm|pgm)$", "", record["source"], flags=re.IGNORECASE)
     stem = re.sub(r"[^\w.-]+", "_", source).strip("_")
     if stem != re.sub(r"[/:]", "_", source):  # the folder's slash and a CSV row's colon alone are kept as before
         stem += "_" + hashlib.sha1(record["source"].encode()).hexdigest()[:8]
-    folder = (folders or {}).get(record["target"], record["target"])
-    ending = f"_{record['target']}{record['variant']}.png"
     return f"{folder}/{fit_stem(stem, DEFAULT_NAME_MAX - len(ending.encode()))}{ending}"  # a long path: cut, hashed
+
+
+def _renamed_row_files(out: Path, records: list[dict]) -> list[dict]:
+    """``out``'s manifest records with the files of FER2013 CSV rows moved to their row names (:func:`_file_name`):
+    a folder written before them named those ``<csv>_<csv>_<line>_<target><k>.png``, and a resumed run would mix the
+    two. Files are moved first and the manifest rewritten last (whole or not at all), so a run stopped in between
+    finishes the move when it is started again."""
+    moved = 0
+    for r in records:
+        if not r.get("file") or _csv_row(r) is None:
+            continue
+        new = (Path(r["file"]).parent / Path(_file_name(r)).name).as_posix()  # in the folder it was written to
+        if new == r["file"]:
+            continue
+        if (out / r["file"]).is_file():
+            os.replace(out / r["file"], out / new)
+        elif not (out / new).is_file():  # neither name: the record is left as it is
+            continue
+        r["file"] = new
+        moved += 1
+    if moved:
+        write_text_atomic(out / MANIFEST, "".join(json.dumps(r) + "\n" for r in records), pid=False)
+        logger.warning("%s: %d face(s) of CSV rows renamed to their row names (row<line>_<target><k>.png)", out, moved)
+    return records
 
 
 def write_crop(
@@ -816,6 +855,7 @@ def augment_dataset(
     previous = read_manifest(out)  # first: a folder holding another tool's manifest is left as it was
     check_run_settings(out / SETTINGS, settings, overwrite=False, made="variants", redo="or delete it to start over")
     save_run_settings(out / SETTINGS, settings)
+    previous = _renamed_row_files(out, previous)
     done_sources = {r["source"] for r in previous}
     accepted = Counter(r["target"] for r in previous if r.get("accepted"))
     quotas = _quotas(counts, chosen, max_per_class=max_per_class) if balance else None

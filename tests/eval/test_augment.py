@@ -368,6 +368,41 @@ def test_every_accepted_variant_gets_its_own_file_name():
     assert _file_name(photo) == "fear/faces_9_1_3_2017.jpg.chip_fear1.png"  # as before for image files
 
 
+def test_a_fer2013_rows_faces_are_named_by_the_row_not_the_csv_name_twice():
+    from facecraft.eval.augment import _file_name
+
+    row = {"source": "fer2013.csv/fer2013.csv:18", "source_path": None, "target": "surprise", "variant": 1}
+    assert _file_name(row) == "surprise/row18_surprise1.png"  # was fer2013.csv_fer2013.csv_18_surprise1.png
+    assert _file_name(row, {"surprise": "Surprised"}) == "Surprised/row18_surprise1.png"
+    photo = {"source": "fer2013.csv/fer2013.csv:18", "source_path": "/p/x.png", "target": "fear", "variant": 0}
+    assert _file_name(photo) != "fear/row18_fear0.png"  # a file of that name in a photo folder is not a row
+
+
+def test_an_old_folder_of_a_fer2013_csv_resumes_with_its_faces_renamed(tmp_path):
+    # folders written before the row names held csv_csv_<line>_ files: a resumed run would have mixed the two
+    from facecraft.eval.augment import MANIFEST, _renamed_row_files
+
+    records = []
+    for line in (7, 18):
+        old = f"fear/f.csv_f.csv_{line}_fear0.png"
+        (tmp_path / "fear").mkdir(exist_ok=True)
+        (tmp_path / old).write_bytes(f"face {line}".encode())
+        records.append({"source": f"f.csv/f.csv:{line}", "source_path": None, "target": "fear", "variant": 0,
+                        "accepted": True, "file": old})  # fmt: skip
+    records.append({"source": "f.csv/f.csv:9", "source_path": None, "target": "fear", "variant": 0, "accepted": False})
+    (tmp_path / MANIFEST).write_text("".join(json.dumps(r) + "\n" for r in records))
+    (tmp_path / "fear" / "f.csv_f.csv_18_fear0.png").replace(tmp_path / "fear" / "row18_fear0.png")  # a kill midway
+    renamed = _renamed_row_files(tmp_path, read_manifest(tmp_path))
+    assert [r.get("file") for r in renamed] == ["fear/row7_fear0.png", "fear/row18_fear0.png", None]
+    assert read_manifest(tmp_path) == renamed
+    assert sorted(p.name for p in (tmp_path / "fear").iterdir()) == ["row18_fear0.png", "row7_fear0.png"]
+    assert (tmp_path / "fear" / "row7_fear0.png").read_bytes() == b"face 7"
+    before = (tmp_path / MANIFEST).read_text()
+    assert (
+        _renamed_row_files(tmp_path, read_manifest(tmp_path)) == renamed and (tmp_path / MANIFEST).read_text() == before
+    )
+
+
 def test_crop_names_from_long_source_paths_fit_a_file_name(tmp_path):
     # a photo deep in folders with long names gave a crop name past 255 bytes: "File name too long"
     from facecraft.eval.augment import _file_name
