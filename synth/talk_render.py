@@ -9,7 +9,7 @@ editor's image side (:func:`facecraft.synth.warp.warp_face`, :func:`~facecraft.s
   linear, so a frame's vertex positions are one ``(52,) @ (52, 936)`` product), the mesh triangles and
   which may collapse, the triangle draw order (it depends on source geometry and depth only), a blurred copy
   of the photo for anti-aliasing, and the head region: pixel grids and a feathered weight that is 1 on the
-  head and hair and falls to 0 on the shoulders and background;
+  head and hair and falls to 0 on the shoulders and background, and at the image's edge (a tight crop);
 * **per frame**: the target mesh (unfolded, with the anchor rings of :func:`~facecraft.synth.warp.extended_mesh`),
   the piecewise-affine backward map on a grid ``step`` pixels apart
   (:func:`~facecraft.synth.warp.backward_map`), composed with the head's small similarity motion so the photo
@@ -63,6 +63,11 @@ _CHANGED = 0.02  # displacement (px) below which a pixel keeps the photo's value
 _HEAD_INNER = (0.75, 0.95)
 _HEAD_OUTER = (1.35, 1.6)
 _HEAD_RAISE = 0.15  # ellipse centre above the landmarks' centre, face widths (hair)
+# The image's edge stays still: the head weight falls to 0 over this band inside it, face widths (as the motion's
+# amplitudes are, so the band's stretch is the same on every photo). Without it a tight crop (a 200 px UTKFace chip,
+# the face 0.86 of the frame) lay wholly inside the head region and the whole picture swayed with the head, the
+# edge's background and shoulders too, with mirrored pixels drawn in at the edge.
+_EDGE = 0.12
 
 
 @dataclass(frozen=True)
@@ -168,13 +173,17 @@ class PortraitRenderer:
         self._centre = centre
 
     def _weight(self, x, y, centre) -> np.ndarray:
-        """Head weight at pixels: 1 inside the inner ellipse, smoothstep to 0 at the outer one."""
+        """Head weight at pixels: 1 inside the inner ellipse, smoothstep to 0 at the outer one and at the image's
+        edge (within :data:`_EDGE` face widths of it)."""
         fw = self.face_width
         r_in = np.hypot((x - centre[0]) / (_HEAD_INNER[0] * fw), (y - centre[1]) / (_HEAD_INNER[1] * fw))
         r_out = np.hypot((x - centre[0]) / (_HEAD_OUTER[0] * fw), (y - centre[1]) / (_HEAD_OUTER[1] * fw))
         # t = 0 on the inner ellipse, 1 on the outer one (ratio of the two normalised radii along a ray)
         t = np.clip((r_in - 1.0) / np.maximum(r_in / np.maximum(r_out, 1e-9) - 1.0, 1e-9), 0.0, 1.0)
-        return 1.0 - t * t * (3.0 - 2.0 * t)
+        h, w = self.image.shape[:2]
+        edge = np.minimum(np.minimum(x, w - 1 - x), np.minimum(y, h - 1 - y))  # pixels to the nearest edge pixel
+        e = np.clip(edge / (_EDGE * fw), 0.0, 1.0)
+        return (1.0 - t * t * (3.0 - 2.0 * t)) * e * e * (3.0 - 2.0 * e)
 
     def move_points(self, points: np.ndarray, head: HeadMotion) -> np.ndarray:
         """Where ``(N, 2)`` pixel positions go under the head motion (weighted by the head region)."""

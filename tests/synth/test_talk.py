@@ -90,6 +90,30 @@ def test_background_far_from_face_unchanged(portrait):
     assert moved > 1000
 
 
+def test_a_tight_crop_keeps_its_edges_still_while_the_head_moves(astronaut, plain_editor):
+    """A photo that is mostly face (a 200 px face chip) lay wholly inside the head region: the whole picture swayed
+    with the head, its edge too, mirrored pixels drawn in there. The edge stays the photo's; the face still moves."""
+    from facecraft.synth.talk_portrait import TalkingPortrait
+
+    x0, y0, x1, y1 = plain_editor.analyze(astronaut)[0].info.box
+    side = int(1.2 * max(x1 - x0, y1 - y0)) // 2 * 2
+    left, top = int((x0 + x1 - side) / 2), int((y0 + y1 - side) / 2)
+    crop = np.ascontiguousarray(astronaut[max(top, 0) : top + side, max(left, 0) : left + side])
+    tight = TalkingPortrait(crop, editor=plain_editor, size=None)
+    assert tight.renderer.head_box == (0, 0, crop.shape[1], crop.shape[0])  # the head region holds the whole photo
+    edge = np.ones(crop.shape[:2], bool)
+    edge[1:-1, 1:-1] = False
+    loud = np.random.default_rng(0).normal(0, 0.3, 16000).astype(np.float32)  # drives the head motion
+    heads = [head for _, head in tight.motions(np.zeros((8, NUM_ARKIT), np.float32), 25, audio=loud)]
+    assert max(abs(h.angle_deg) for h in heads if h is not None) > 0.2  # the head turns
+    moved = 0
+    for head in heads[1:]:
+        frame = tight.render(np.zeros(NUM_ARKIT, np.float32), head)
+        assert np.array_equal(frame[edge], crop[edge])
+        moved += int((np.abs(frame.astype(int) - crop).max(2) > 8).sum())
+    assert moved > 0.05 * crop.shape[0] * crop.shape[1] * (len(heads) - 1)
+
+
 def test_silence_keeps_the_face_still(portrait):
     from facecraft.synth.talk_portrait import TalkingPortrait
 
