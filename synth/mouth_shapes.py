@@ -11,8 +11,9 @@ round opening in the middle while they stay together toward the corners, and the
 contour (depth 0) to the outer one (depth 1) (:func:`lip_layers`): the inner ring gathers into an opening
 :data:`FUNNEL_ROUND` of the mouth's width, the outer ring narrows by :data:`FUNNEL_NARROW`; across the mouth
 (``s`` from -1 at one corner to 1 at the other) the inner ring parts by ``sqrt(1 - s^2)`` of the opening
-(:data:`FUNNEL_OPENING`), the outer ring follows by :data:`FUNNEL_OUTER` of it and turns out by
-:data:`FUNNEL_FLARE` of the lip's thickness; the skin around follows within :data:`FUNNEL_SKIN`.
+(:data:`FUNNEL_OPENING`; a photo's own opening, as tall or taller, is laid out the same way), gathered along the
+mouth's middle line, the outer ring follows it and each lip turns out by :data:`FUNNEL_FLARE` of its own thickness;
+the skin around follows within :data:`FUNNEL_SKIN`.
 
 Measured on the same 24 calibration photos, ``mouthFunnel=0.8``: the mouth looks like an "oo" (rounded lips, an
 oval opening with the teeth's edges); funnel read largest on 6 of 24 (mean rise 0.27), ``mouthPucker`` rose more on
@@ -43,6 +44,7 @@ from facecraft.rigs.default_rig import (
 )
 from facecraft.rigs.mediapipe_mesh import canonical_mesh
 
+from .calibration import COMPANIONS
 from .corner_frame import CornerFrame
 from .mouth import _smoothstep
 
@@ -62,15 +64,27 @@ FUNNEL_ROUND = 0.45
 #: 0.49 at 0.15, 0.54 at 0.1, 0.56 at 0.0. 0.15 keeps the corners coming in by more than a tenth with the
 #: companions' smile (the editor's own check of a funnel request).
 FUNNEL_NARROW = 0.15
-#: The outer lip contours move out by this share of the opening ...
-FUNNEL_OUTER = 0.8
-#: ... and by this share of the lip's own thickness (the lips turn out).
+#: Each lip turns out (more red shows) by this share of its own thickness in the middle of a full funnel.
 FUNNEL_FLARE = 0.3
 #: Skin follows the lips' motion within ``FUNNEL_SKIN[0]`` face widths of them, blended over ``FUNNEL_SKIN[1]``.
 FUNNEL_SKIN = (0.12, 0.04)
 #: Rig ``jawOpen`` rise over which the correction fades out: a funnel the jaw opens with (surprise's companion,
 #: :data:`facecraft.synth.calibration.COMPANIONS`) keeps the rig's shape, which rounds the dropped jaw's opening.
 JAW_FADE = 0.3
+#: Share of the companions' roll-out (:data:`_TURN_OUT`) :func:`funnel_part` takes from the rig (the rest stays):
+#: on the tuning photos (100 UTKFace crops, 36 + 36 FRLL calibration photos) funnel read largest 9 / 17 / 19 with all
+#: of it kept, 8 / 13 / 12 with none (the inner ring not yet gathered along the middle line), 14 / 15 / 18 at 0.5
+#: (gathered); the astronaut's upper / lower lip 2.7 / 1.8 -> 2.0 / 1.7 times
+#: its own thickness.
+FUNNEL_TURN_OUT = 0.5
+#: The funnel's companions that roll the lips out (:data:`facecraft.synth.calibration.COMPANIONS`), by channel: their
+#: share of the funnel's rise. The rig's roll-out adds about a tenth of the mouth's width to each lip whatever its
+#: own thickness (a smiler's thin lips grew 3-fold); :func:`funnel_motion` turns the lips out in their place.
+_TURN_OUT = {
+    ARKIT_INDEX[name]: share
+    for name, share in COMPANIONS["mouthFunnel!jawOpen"].items()
+    if name.startswith("mouthRoll") and share < 0
+}
 
 
 @functools.cache
@@ -97,11 +111,14 @@ def _contour(frame: CornerFrame, points: np.ndarray, ids, u: np.ndarray) -> np.n
 
 def funnel_part(rig_change: np.ndarray) -> np.ndarray:
     """``(52,)`` the part of a rig change that :func:`funnel_motion` replaces: the funnel's rise, faded out as the jaw
-    opens (:data:`JAW_FADE`); zeros when there is none."""
+    opens (:data:`JAW_FADE`), and the lips' roll-out its companions bring with it (:data:`_TURN_OUT`, up to their
+    share of the rise): the funnel turns the lips out itself (:data:`FUNNEL_FLARE`); zeros when there is none."""
     part = np.zeros(len(rig_change))
     rise = max(float(rig_change[_FUNNEL]), 0.0)
     fade = 1.0 - float(_smoothstep(np.asarray(max(float(rig_change[_JAW]), 0.0) / JAW_FADE)))
     part[_FUNNEL] = rise * fade
+    for k, share in _TURN_OUT.items():
+        part[k] = float(np.clip(rig_change[k], share * rise, 0.0)) * fade * FUNNEL_TURN_OUT
     return part
 
 
@@ -127,16 +144,22 @@ def funnel_motion(points: np.ndarray, amount: float, *, face_width: float) -> np
     u, v = frame.local(pts)
     up_in, lo_in, up_out, lo_out = (_contour(frame, pts, ids, u) for ids in _ROWS)
     middle = 0.5 * (up_in + lo_in)
-    thick = np.maximum(np.where(upper, middle - up_out, lo_out - middle), 0.0)
     along = u - 0.5 * width
     s = np.clip(along / (0.5 * width), -1.0, 1.0)
     ring = 1.0 - (1.0 - FUNNEL_ROUND) * min(amount, 1.0)  # the inner ring's share of the width
     gather = ring + (1.0 - ring) * depth  # per vertex: 1 on the outer contour
     du = (1.0 - FUNNEL_NARROW * amount) * gather * along - along
     arc = np.sqrt(np.clip(1.0 - s * s, 0.0, None))
-    inner = 0.5 * FUNNEL_OPENING * amount * width * arc
-    outer = (FUNNEL_OUTER * 0.5 * FUNNEL_OPENING * width + FUNNEL_FLARE * thick) * amount * arc
-    dv = np.where(upper, -1.0, 1.0) * ((1.0 - depth) * inner + depth * outer)
+    gap = 0.5 * np.maximum(lo_in - up_in, 0.0)  # the photo's own half opening
+    mid = np.array([0.5 * width])
+    mid_gap = 0.5 * float(_contour(frame, pts, _ROWS[1], mid)[0] - _contour(frame, pts, _ROWS[0], mid)[0])
+    t = min(amount, 1.0)  # an open photo's opening becomes the funnel's rounded one, as tall as either
+    half = (1.0 - t) * gap + t * max(mid_gap, 0.5 * FUNNEL_OPENING * max(amount, 1.0) * width) * arc
+    own = np.maximum(np.where(upper, up_in - up_out, lo_out - lo_in), 0.0)  # each lip's own thickness
+    dv = np.where(upper, -1.0, 1.0) * (half - gap + depth * own * FUNNEL_FLARE * amount * arc)
+    # The inner ring gathers along the mouth's middle line: a smile's curve left its ends high (a V-shaped hole).
+    gathered = 0.5 * (_contour(frame, pts, _ROWS[0], u + du) + _contour(frame, pts, _ROWS[1], u + du))
+    dv += (1.0 - depth) * (gathered - middle)
     local = np.zeros_like(pts)
     local[lips, 0], local[lips, 1] = du[lips], dv[lips]
     # The skin around: the lips' motion, blended from the nearest lip vertices, fading out with the distance.

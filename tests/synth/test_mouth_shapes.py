@@ -7,9 +7,13 @@ import pytest
 
 from facecraft.rigs import ARKIT_INDEX, NUM_ARKIT
 from facecraft.rigs.default_rig import LIPS_LOWER_INNER, LIPS_UPPER_INNER
+from facecraft.synth.controls import EditControls
+from facecraft.synth.corner_frame import CornerFrame
+from facecraft.synth.editor import mesh_targets
 from facecraft.synth.mouth_shapes import (
     FUNNEL_NARROW,
     FUNNEL_OPENING,
+    FUNNEL_TURN_OUT,
     JAW_FADE,
     funnel_motion,
     funnel_part,
@@ -20,6 +24,7 @@ from facecraft.synth.warp import face_width
 from .warp_helpers import astronaut_points
 
 FUNNEL, JAW = ARKIT_INDEX["mouthFunnel"], ARKIT_INDEX["jawOpen"]
+ROLL_UP, ROLL_LO = ARKIT_INDEX["mouthRollUpper"], ARKIT_INDEX["mouthRollLower"]
 
 
 def _inner_gap(points: np.ndarray, k: int) -> float:
@@ -40,10 +45,9 @@ def test_the_lips_round_into_an_o_and_the_corners_come_in():
     narrowed = float(np.linalg.norm(dst[291] - dst[61]))
     assert narrowed == pytest.approx((1 - FUNNEL_NARROW) * width, rel=0.05)  # the corners come in
     mid = len(LIPS_UPPER_INNER) // 2
-    opened = _inner_gap(dst, mid) - _inner_gap(src, mid)
+    opened = _inner_gap(dst, mid)  # the astronaut's own opening (0.14 of the width) is laid out as the funnel's
     assert opened == pytest.approx(FUNNEL_OPENING * width, rel=0.25)  # an "oo" opening in the middle
-    near_corner = _inner_gap(dst, 1) - _inner_gap(src, 1)
-    assert near_corner < 0.7 * opened  # ... rounded: four fifths of the way out it parts by 0.6 of that
+    assert _inner_gap(dst, 1) < 0.7 * opened  # ... rounded: four fifths of the way out it parts by 0.6 of that
     # The upper lip moves up, the lower one down; the skin far from the lips stays.
     assert dst[LIPS_UPPER_INNER[mid], 1] < src[LIPS_UPPER_INNER[mid], 1]
     assert dst[LIPS_LOWER_INNER[mid], 1] > src[LIPS_LOWER_INNER[mid], 1]
@@ -74,3 +78,51 @@ def test_funnel_part_fades_out_as_the_jaw_opens():
     assert funnel_part(change)[FUNNEL] == pytest.approx(0.0)
     change[JAW], change[FUNNEL] = 0.0, -0.5
     assert not funnel_part(change).any()  # a funnel taken away is the rig's
+
+
+def test_funnel_part_takes_the_companions_roll_out_up_to_their_share():
+    change = np.zeros(NUM_ARKIT)
+    change[FUNNEL], change[ROLL_UP], change[ROLL_LO] = 2.0, -0.8, -3.0  # the lower roll: the request's own too
+    part = funnel_part(change)
+    taken = -0.8 * FUNNEL_TURN_OUT  # of the companion's share (-0.4 of the funnel's rise)
+    assert part[ROLL_UP] == pytest.approx(taken) and taken < 0
+    assert part[ROLL_LO] == pytest.approx(taken)  # ... no more: the rest is the request's, the rig's to draw
+    change[ROLL_UP] = 0.5
+    assert funnel_part(change)[ROLL_UP] == 0.0  # lips rolled in are not the funnel's
+
+
+def _funnel_targets(editor, face) -> tuple[np.ndarray, np.ndarray]:
+    """``(src, dst)`` mesh targets of ``mouthFunnel=0.8`` on an analysed face (the calibrated rig change)."""
+    target = EditControls.from_args(arkit={"mouthFunnel": 0.8}).target(face.weights)
+    return mesh_targets(face, editor.calibration.rig_change(face.weights, target, rig_now=face.fit.weights))
+
+
+def _mouth(points: np.ndarray) -> tuple[float, float, float, float]:
+    """``(upper lip, lower lip, opening, width)`` in pixels across the middle of the mouth, and how far the inner
+    corners sit above the opening's middle as a share of its height (``lift``, last)."""
+    frame = CornerFrame.between(points[61], points[291], v_down=True)
+    _, v = frame.local(points)
+    opening = v[14] - v[13]
+    lift = (0.5 * (v[13] + v[14]) - 0.5 * (v[78] + v[308])) / opening
+    return v[13] - v[0], v[17] - v[14], opening, lift
+
+
+def test_the_funnel_turns_the_lips_out_without_swelling_them(editor, astronaut_faces):
+    # The rig's roll-out (the funnel's companions) added about a tenth of the mouth's width to each lip whatever its
+    # own thickness: the astronaut's thin upper lip grew 2.7-fold, both lips together 2.1-fold (now 2.0, 1.8).
+    src, dst = _funnel_targets(editor, astronaut_faces[0])
+    up_src, lo_src, _, _ = _mouth(src)
+    up_dst, lo_dst, _, _ = _mouth(dst)
+    assert 1.0 < up_dst / up_src < 2.3
+    assert lo_dst > lo_src and (up_dst + lo_dst) / (up_src + lo_src) < 1.9
+
+
+def test_a_smiling_open_mouth_funnels_into_a_rounded_opening(editor, astronaut_faces):
+    # The astronaut smiles with her teeth showing: the funnel's opening added to her crescent left the inner corners
+    # high above the opening's middle (0.61 of its height: a dark V-shaped hole); gathered along the mouth's middle
+    # line they sit near it (an oval).
+    src, dst = _funnel_targets(editor, astronaut_faces[0])
+    assert _mouth(src)[3] > 0.8  # the photo's crescent
+    _, _, opening, lift = _mouth(dst)
+    assert lift < 0.4
+    assert opening < 0.25 * float(np.linalg.norm(dst[291] - dst[61]))  # a small "oo", not a gaping mouth
