@@ -138,6 +138,17 @@ def _analysed(path, shown, failed):
 
 
 # ---------------------------------------------------------------------------------------------- edit
+def _download(path: str | None) -> gr.DownloadButton:
+    """The Edit tab's download button holding ``path``; greyed out without a file (a click on it did nothing)."""
+    return gr.DownloadButton(value=path, interactive=path is not None)
+
+
+def _full_file(session: h.EditSession | None) -> gr.File:
+    """The full-size edit's box, emptied: shown only for a photo the studio edits scaled down (for any other photo it
+    was an empty box that looked like a second upload)."""
+    return gr.File(value=None, visible=session is not None and session.full_size is not None)
+
+
 def _analysis_outputs(session: h.EditSession):
     au, arkit = session.slider_values(0)
     before = h.save_png(session.image, stem="before", like=session.traits)
@@ -150,11 +161,11 @@ def _analysis_outputs(session: h.EditSession):
         session,
         _face_picker(session),
         (before, before),
-        None,
+        _download(None),
         gr.Button(f"Edit at full size ({full[0]}x{full[1]}) for the download", visible=True)
         if full
         else gr.Button(visible=False),
-        None,  # a full-size edit of the photo before
+        _full_file(session),  # a full-size edit of the photo before goes
         status,
         *au,
         *arkit,
@@ -168,9 +179,9 @@ def _analysis_failed(message: str):
         None,
         _face_picker(None),
         None,
-        None,
+        _download(None),
         gr.Button(visible=False),
-        None,
+        _full_file(None),
         f"**{message}**",
         *(gr.skip() for _ in range(sliders)),
     )
@@ -194,23 +205,33 @@ def _choose_face(session: h.EditSession | None, face):
 
 @_ui
 def _edit(session, face, emotion, intensity, text, keep_glasses, *values):
-    """The edit, then the intensity and slider values to show: those typed outside their range, as used.
+    """The edit (picture, download, the full-size edit emptied, status), then the intensity and slider values to
+    show: those typed outside their range, as used.
 
     Wired with ``preprocess=False``: the sliders' values arrive as typed (Gradio's own check would refuse a
     value out of range, and the page would show it clamped without editing with it); ``h.read_sliders`` takes
-    each into the range, and a box holding no number makes the edit wait for one.
+    each into the range, and a box holding no number makes the edit wait for one. Controls that cannot be read
+    (words no expression reads from) show the photo unedited and say why: the edit before stayed in the picture
+    and the download, under its own status line, beside the words that were not applied.
     """
     unchanged = tuple(gr.skip() for _ in range(1 + len(values)))
     if session is None:  # a control moved (or Reset) before any photo: say so, no error
-        return gr.skip(), gr.skip(), "Upload a photo or pick the sample first.", *unchanged
+        return gr.skip(), gr.skip(), gr.skip(), "Upload a photo or pick the sample first.", *unchanged
     n = len(AU_NAMES)
     typed = h.read_sliders(intensity, values[:n], values[n:])
     if typed.blank:  # someone is typing: keep the picture and the box as they are
-        return gr.skip(), gr.skip(), f"**{typed.note()}**", *unchanged
-    out = h.apply_edit(
-        session, face=-1 if face is None else face, emotion=_emotion(emotion), intensity=typed.intensity,
-        text=text, au_values=typed.au_values, arkit_values=typed.arkit_values, keep_glasses=bool(keep_glasses),
-    )  # fmt: skip
+        return gr.skip(), gr.skip(), gr.skip(), f"**{typed.note()}**", *unchanged
+    try:
+        out = h.apply_edit(
+            session, face=-1 if face is None else face, emotion=_emotion(emotion), intensity=typed.intensity,
+            text=text, au_values=typed.au_values, arkit_values=typed.arkit_values, keep_glasses=bool(keep_glasses),
+        )  # fmt: skip
+    except FacecraftError as e:
+        message = for_people(str(e))
+        log.info("studio: edit: %s", message)
+        gr.Warning(message, title=type(e).__name__)
+        before = h.save_png(session.image, stem="before", like=session.traits)
+        return (before, before), _download(None), None, f"**{message}** (the photo is shown unedited)", *unchanged
     before = h.save_png(out.before, stem="before", like=session.traits)
     after = h.save_png(out.after, stem=f"{session.stem}-edited", like=session.traits)
     message = f"{out.message}; {typed.note()}" if typed.clamped else out.message
@@ -218,7 +239,7 @@ def _edit(session, face, emotion, intensity, text, keep_glasses, *values):
         gr.update(value=typed.clamped[name][1]) if name in typed.clamped else gr.skip()
         for name in ("intensity", *AU_NAMES, *ARKIT_NAMES)
     ]
-    return (before, after), after, message, *shown
+    return (before, after), _download(after), None, message, *shown
 
 
 @_ui
@@ -241,7 +262,7 @@ def _refine(session, face, emotion, intensity, text, strength, steps, guidance, 
     )  # fmt: skip
     before = h.save_png(out.before, stem="before", like=session.traits)
     after = h.save_png(out.after, stem=f"{session.stem}-refined", like=session.traits)
-    return (before, after), after, out.message
+    return (before, after), _download(after), out.message
 
 
 @_ui
@@ -249,7 +270,7 @@ def _reset(session, face):
     if session is None:
         return tuple(gr.skip() for _ in range(len(AU_NAMES) + len(ARKIT_NAMES) + 3))
     au, arkit = session.slider_values(face)
-    return NO_EMOTION, "", None, *au, *arkit
+    return NO_EMOTION, "", _download(None), *au, *arkit
 
 
 def _slider_grid(
@@ -286,10 +307,14 @@ def _edit_tab() -> None:
         with gr.Column(scale=2, min_width=RESULT_MIN_WIDTH):
             compare = gr.ImageSlider(label="Before / after", type="filepath", elem_id="edit-compare")
             status = gr.Markdown("Upload a photo or pick the sample.", elem_id="edit-status")
-            download = gr.DownloadButton("Download the edited photo (PNG)", value=None, elem_id="edit-download")
+            download = gr.DownloadButton(
+                "Download the edited photo (PNG)", value=None, interactive=False, elem_id="edit-download"
+            )
             # Photos above the studio's editing size are edited scaled down (for speed); this edits the original.
             full_size = gr.Button("Edit at full size", visible=False, elem_id="edit-full-size")
-            full_file = gr.File(label="Full-size edit (PNG)", interactive=False, elem_id="edit-full-file")
+            full_file = gr.File(
+                label="Full-size edit (PNG)", interactive=False, visible=False, elem_id="edit-full-file"
+            )
     gr.Markdown("Sliders start at the face's own values; a slider you move sets that channel.")
     with gr.Accordion("Action Units (FACS), by region", open=True):
         au_sliders = _slider_grid(h.au_groups(), h.au_label, kind="au", order=AU_NAMES, open_region="mouth")
@@ -309,7 +334,8 @@ def _edit_tab() -> None:
         refine = gr.Button("Refine with diffusion", elem_id="edit-refine-run")
     sliders = au_sliders + arkit_sliders
     edit_in = [session, face, emotion, intensity, text, keep_glasses, *sliders]
-    edit_out = [compare, download, status, intensity, *sliders]  # sliders typed out of range show the value used
+    # a new edit empties the full-size edit of the one before; sliders typed out of range show the value used
+    edit_out = [compare, download, full_file, status, intensity, *sliders]
 
     analysis_out = [session, face, compare, download, full_size, full_file, status, *sliders]
     # Progress and error badges on the status line only, not on each of the 77 sliders.

@@ -7,6 +7,7 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 import pytest
+from PIL import Image
 
 from facecraft.apps import studio
 from facecraft.apps import studio_handlers as h
@@ -61,7 +62,8 @@ def test_the_edit_takes_typed_slider_values_unchecked_and_shows_those_it_clamped
     edit = next(fn for fn in demo.fns.values() if fn.api_name == "edit")
     assert edit.preprocess is False  # Gradio's own check would refuse a value out of range: _edit clamps it
     sliders = [f"slider-{n}" for n in (*AU_NAMES, *ARKIT_NAMES)]
-    assert [b.elem_id for b in edit.outputs[3:]] == ["edit-intensity", *sliders]
+    assert [b.elem_id for b in edit.outputs[:4]] == ["edit-compare", "edit-download", "edit-full-file", "edit-status"]
+    assert [b.elem_id for b in edit.outputs[4:]] == ["edit-intensity", *sliders]
     chained = [fn for fn in demo.fns.values() if fn.name == "_edit" and fn is not edit]
     assert len(chained) == 2 and all(not fn.preprocess and fn.outputs == edit.outputs for fn in chained)
 
@@ -69,13 +71,13 @@ def test_the_edit_takes_typed_slider_values_unchecked_and_shows_those_it_clamped
     au, arkit = session.slider_values(0)
     au[AU_NAMES.index("AU12")] = 1.5
     out = studio._edit(session, 0, studio.NO_EMOTION, 0.8, "", False, *au, *arkit)
-    assert "au: AU12=1.00;" in out[2] and out[2].endswith("AU12 1.5 taken as 1 (sliders go from 0 to 1)")
-    shown = dict(zip(["intensity", *AU_NAMES, *ARKIT_NAMES], out[3:], strict=True))
+    assert "au: AU12=1.00;" in out[3] and out[3].endswith("AU12 1.5 taken as 1 (sliders go from 0 to 1)")
+    shown = dict(zip(["intensity", *AU_NAMES, *ARKIT_NAMES], out[4:], strict=True))
     assert shown.pop("AU12") == gr.update(value=1.0)
     assert all(v == gr.skip() for v in shown.values())
     au[AU_NAMES.index("AU12")] = None  # a box being typed into: no edit, the picture and the boxes stay
     out = studio._edit(session, 0, studio.NO_EMOTION, 0.8, "", False, *au, *arkit)
-    assert out[2] == "**type a number from 0 to 1 for AU12**" and all(v == gr.skip() for v in (*out[:2], *out[3:]))
+    assert out[3] == "**type a number from 0 to 1 for AU12**" and all(v == gr.skip() for v in (*out[:3], *out[4:]))
 
 
 def test_refine_panel_only_with_a_configured_base_and_adapter(tmp_path, monkeypatch):
@@ -173,7 +175,7 @@ def test_a_removed_photo_is_dropped_in_the_edit_and_talk_tabs(demo):
     assert session is None and framing is None and video is None and download is None and face.choices == []
     with pytest.warns(UserWarning, match="no photo"):
         out = studio._analyze(None)
-    assert out[0] is None and out[2] is None and out[3] is None
+    assert out[0] is None and out[2] is None and out[3].value is None and not out[3].interactive
 
 
 def test_gradios_copies_of_the_results_are_swept_as_the_studios_own_folders_are(demo):
@@ -329,3 +331,46 @@ def test_picking_another_face_drops_the_video_made_of_the_face_before(demo, tmp_
     framing, video, download, status = studio._talk_face(session, 1)
     assert video is None and download is None and status.startswith("Face 2 talks.")
     assert framing.shape[0] == framing.shape[1] and np.array_equal(framing, h.talk_framing(session, 1))
+
+
+def _offered(download: gr.DownloadButton) -> str | None:
+    """The name of the file a download button offers (None: greyed out, or no file)."""
+    return download.value["orig_name"] if download.interactive and download.value else None
+
+
+def test_words_no_expression_reads_from_show_the_photo_unedited_not_the_edit_before():
+    # the words' error went out as a toast only: the picture, the download and the status line ("text 'a shy smile'
+    # read as ...") stayed those of the edit before, beside the words that were not applied
+    session = h.analyze_photo(h.sample_photo_path())
+    au, arkit = session.slider_values(0)
+    compare, download, full_file, status, *_ = studio._edit(session, 0, studio.NO_EMOTION, 0.8, "a shy smile", False,
+                                                             *au, *arkit)  # fmt: skip
+    assert status.startswith("text 'a shy smile' read as") and _offered(download) == Path(compare[1]).name
+    with pytest.warns(UserWarning, match="no expression reads from these words"):  # outside a page, gr.Warning warns
+        out = studio._edit(session, 0, studio.NO_EMOTION, 0.8, "purple monkey dishwasher", False, *au, *arkit)
+    compare, download, full_file, status, *shown = out
+    assert status.startswith("**expression text 'purple monkey dishwasher': no expression reads from these words")
+    assert status.endswith("(the photo is shown unedited)")
+    before, after = (np.asarray(Image.open(p).convert("RGB")) for p in compare)
+    assert np.array_equal(before, after) and np.array_equal(after, session.image)
+    assert download.value is None and not download.interactive and full_file is None
+    assert all(v == gr.skip() for v in shown)
+
+
+def test_the_download_is_greyed_out_until_an_edit_and_a_new_edit_empties_the_full_size_edit(tmp_path):
+    # before any edit the download button did nothing when clicked; the full-size box was an empty box under every
+    # photo, and the full-size edit it held stayed beside the next edits (another emotion, another face)
+    out = studio._analyze_sample()
+    download, full_button, full_file = out[3], out[4], out[5]
+    assert download.value is None and not download.interactive
+    assert not full_button.visible and full_file.value is None and not full_file.visible  # 512 px: edited as it is
+
+    big = tmp_path / "big.png"
+    Image.open(h.sample_photo_path()).convert("RGB").resize((h.EDIT_MAX_SIDE + 100,) * 2).save(big)
+    session, _, _, download, full_button, full_file, *_ = studio._analyze(str(big))
+    assert session.full_size == (h.EDIT_MAX_SIDE + 100,) * 2 and full_button.visible and full_file.visible
+    assert full_file.value is None and not download.interactive
+    au, arkit = session.slider_values(0)
+    compare, download, full_file, status, *_ = studio._edit(session, 0, "surprise", 0.8, "", False, *au, *arkit)
+    assert "emotion=surprise:0.800" in status and _offered(download) == Path(compare[1]).name
+    assert full_file is None  # the full-size edit of the controls before goes
