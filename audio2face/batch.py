@@ -6,9 +6,10 @@ the interpreter, torch and model start-up every time (about 2 s, more than the w
 exists is skipped (so an interrupted run resumes) unless ``overwrite=True``; outputs are written to a
 temporary name and renamed when complete, so a crash never leaves a file that a rerun would skip (an empty
 file left by something else is redone). A file that fails is logged and listed in ``OUT_DIR/report.json`` with
-its error, and the others are still done. The settings of a run (format, emotion, fps, mode, ...) are kept in
-``OUT_DIR/.animate-<format>.json``: a rerun with other settings stops, unless ``overwrite`` redoes every file,
-so that one folder never mixes lines animated two ways.
+its error, and the others are still done; so is each input whose output another input has (``line1.wav`` and
+``line1.mp3``: the lossless one is animated, :func:`output_paths`). The settings of a run (format, emotion, fps,
+mode, ...) are kept in ``OUT_DIR/.animate-<format>.json``: a rerun with other settings stops, unless ``overwrite``
+redoes every file, so that one folder never mixes lines animated two ways.
 """
 
 from __future__ import annotations
@@ -99,17 +100,38 @@ def _without_videos_of_audio(files: list[Path]) -> list[Path]:
     return kept
 
 
-def output_paths(inputs: Sequence[Path], out_dir: Path, fmt: str) -> list[Path]:
-    """``out_dir / <stem>.<fmt>`` for each input; two inputs with the same stem raise :class:`ParameterError`."""
-    paths = [Path(out_dir) / f"{Path(i).stem}.{fmt}" for i in inputs]
-    seen: dict[Path, Path] = {}
-    for src, dst in zip(inputs, paths, strict=True):
-        if dst in seen:
-            raise ParameterError(
-                f"{src} and {seen[dst]} would both be written to {dst}; rename one or animate them in separate runs"
-            )
-        seen[dst] = src
-    return paths
+def output_paths(inputs: Sequence[Path], out_dir: Path, fmt: str) -> tuple[list[tuple[Path, Path]], list[dict]]:
+    """``(input, out_dir / <stem>.<fmt>)`` for each input, and the inputs that cannot have their output: of inputs
+    with one stem (``line1.wav`` and ``line1.mp3``, or ``en/line1.wav`` and ``fr/line1.wav``) one is animated, the
+    first by :data:`AUDIO_SUFFIXES` (lossless first, as a capture take found in two formats is read), then by input
+    order; each other one is a ``{"input", "error"}`` failure that names both, so the rest of the batch is done (one
+    such pair stopped every line of a folder before any work)."""
+    rank = {suffix: i for i, suffix in enumerate(AUDIO_SUFFIXES)}
+    order = sorted(range(len(inputs)), key=lambda i: (rank.get(Path(inputs[i]).suffix.lower(), len(rank)), i))
+    owner: dict[Path, Path] = {}
+    failed: dict[int, dict] = {}
+    for i in order:
+        src = Path(inputs[i])
+        dst = Path(out_dir) / f"{src.stem}.{fmt}"
+        if dst in owner:
+            error = (f"ParameterError: not animated: it and {owner[dst]} would both be written to {dst}, which is "
+                     f"{owner[dst].name}'s; rename one, or animate it in a separate run")  # fmt: skip
+            failed[i] = {"input": str(src), "error": error}
+        else:
+            owner[dst] = src
+    pairs = [(Path(src), Path(out_dir) / f"{Path(src).stem}.{fmt}") for i, src in enumerate(inputs) if i not in failed]
+    return pairs, [failed[i] for i in sorted(failed)]
+
+
+def _reason(src: Path, error: Exception) -> str:
+    """``error`` as a report gives it, ``TypeName: message``, the message without a leading ``src: `` (the report
+    and the printed line name the file already: "lines/a.wav: FileFormatError: lines/a.wav: ..." said it twice)."""
+    text = str(error)
+    for name in (str(src), os.fspath(Path(src))):
+        if text.startswith(f"{name}: "):
+            text = text[len(name) + 2 :]
+            break
+    return f"{type(error).__name__}: {text}"
 
 
 def animate_batch(
@@ -149,6 +171,7 @@ def animate_batch(
         ``seconds`` (wall time of this call), ``seconds_per_done``.
     """
     from tqdm import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
 
     from facecraft.rigs import load_rig
 
@@ -162,10 +185,15 @@ def animate_batch(
     files = expand_inputs(inputs)
     if not files:
         raise ParameterError("no input files given")
+    as_folder = os.fspath(out_dir).endswith(("/", os.sep))  # out.csv/ asks for a folder
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ParameterError(f"output {out_dir} is a file: a batch writes into a folder (-o FOLDER/)")
-    outputs = output_paths(files, out_dir, fmt)
+    named = out_dir.suffix.lower().lstrip(".")
+    if named in FORMATS and not (as_folder or out_dir.exists()):  # a folder x.csv/ of .glb files was made unsaid
+        raise ParameterError(f"output {out_dir} names a .{named} file, but a batch writes a folder, one file per "
+                             f"input: give a folder (-o {out_dir.with_suffix('')}/ --format {named})")  # fmt: skip
+    pairs, clashes = output_paths(files, out_dir, fmt)
     settings = _settings(fmt, rig, weights, flame_model, flame_embedding, options)
     check_run_settings(out_dir / f".animate-{fmt}.json", settings, overwrite=overwrite, made="animations")
     save_run_settings(out_dir / f".animate-{fmt}.json", settings)
@@ -175,27 +203,38 @@ def animate_batch(
     rig_obj = load_rig(rig) if fmt == "glb" else rig
     flame = None if flame_model is None else load_flame(flame_model, flame_embedding)
     report: dict = {"format": fmt, "out_dir": str(out_dir), "done": [], "skipped": [], "failed": []}
-    for src, dst in tqdm(list(zip(files, outputs, strict=True)), desc="animate", unit="file", disable=not progress):
-        if dst.exists() and dst.stat().st_size > 0 and not overwrite:
-            report["skipped"].append({"input": str(src), "output": str(dst)})
-            continue
-        try:
-            with atomic_output(dst, "partial", pid=False) as partial:
-                anim = animate_file(src, partial, rig=rig_obj, weights=weights, flame_model=flame, **options)
-        except Exception as e:  # noqa: BLE001 - one bad file must not stop the batch; it is reported
-            log.error("%s: %s", src, e)
-            report["failed"].append({"input": str(src), "error": f"{type(e).__name__}: {e}"})
-            continue
-        done = {"input": str(src), "output": str(dst), "frames": anim.num_frames, "fps": anim.fps}
-        if anim.meta.get("silent"):
-            done["warning"] = f"silent: {anim.meta['silent']}"
-        elif anim.meta.get("levelled"):
-            done["warning"] = f"quiet: {anim.meta['levelled']}"
-        report["done"].append(done)
+    for clash in clashes:
+        log.error("%s: %s", clash["input"], clash["error"])
+    report["failed"] += clashes
+    # log records (a failed file, a silent one) printed through the bar, each on its own line, not after its text
+    with logging_redirect_tqdm():
+        for src, dst in tqdm(pairs, desc="animate", unit="file", disable=not progress):
+            if dst.exists() and dst.stat().st_size > 0 and not overwrite:
+                report["skipped"].append({"input": str(src), "output": str(dst)})
+                continue
+            try:
+                with atomic_output(dst, "partial", pid=False) as partial:
+                    anim = animate_file(src, partial, rig=rig_obj, weights=weights, flame_model=flame, **options)
+            except Exception as e:  # noqa: BLE001 - one bad file must not stop the batch; it is reported
+                reason = _reason(src, e)
+                log.error("%s: %s", src, reason)
+                report["failed"].append({"input": str(src), "error": reason})
+                continue
+            report["done"].append(_done_entry(src, dst, anim))
     report["seconds"] = round(time.perf_counter() - start, 3)
     report["seconds_per_done"] = round(report["seconds"] / len(report["done"]), 4) if report["done"] else None
     write_text_atomic(out_dir / REPORT_NAME, json.dumps(report, indent=2), "partial", pid=False)  # never half a report
     return report
+
+
+def _done_entry(src: Path, dst: Path, anim) -> dict:
+    """A ``done`` entry of the report, with a ``warning`` for a silent or a very quiet input."""
+    done = {"input": str(src), "output": str(dst), "frames": anim.num_frames, "fps": anim.fps}
+    if anim.meta.get("silent"):
+        done["warning"] = f"silent: {anim.meta['silent']}"
+    elif anim.meta.get("levelled"):
+        done["warning"] = f"quiet: {anim.meta['levelled']}"
+    return done
 
 
 def _settings(fmt: str, rig, weights, flame_model, flame_embedding, options: dict) -> dict:

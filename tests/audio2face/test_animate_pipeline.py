@@ -259,12 +259,65 @@ def test_batch_and_single_file_errors(tmp_path, lines, tiny_model_dir, capsys):
     sf.write(other / "line0.wav", fake_speech(5, repeats=1)[0], 16000)
     base = ["--weights", str(tiny_model_dir)]
     assert main(["animate", str(lines / "line0.wav"), str(other / "line0.wav"), "-o", f"{tmp_path}/o/", *base]) == 1
-    assert "would both be written" in capsys.readouterr().err
+    assert "would both be written" in capsys.readouterr().out  # the second is reported, the first done
+    assert [Path(d["input"]) for d in json.loads((tmp_path / "o" / "report.json").read_text())["done"]] == [
+        lines / "line0.wav"
+    ]
     assert main(["animate", str(tmp_path / "none*.wav"), "-o", f"{tmp_path}/o/", *base]) == 1
     assert "matches no file" in capsys.readouterr().err
     assert main(["animate", str(lines / "line0.wav"), "-o", str(tmp_path / "x.csv"), "--format", "glb", *base]) == 1
     assert "does not match" in capsys.readouterr().err
     assert main(["animate", str(lines), "-o", f"{tmp_path}/v/", "--video", str(tmp_path / "v.mp4"), *base]) == 1
+
+
+def test_a_line_in_two_formats_is_animated_once_and_the_other_reported(tmp_path, lines, tiny_model_dir, capsys):
+    # line1.wav beside line1.mp3 stopped the whole folder before any work: "... would both be written to line1.glb"
+    import subprocess
+
+    from facecraft.rigs.video import ffmpeg_exe
+
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(lines / "line0.wav"), str(lines / "line1.mp3")], check=True)
+    out = tmp_path / "out"
+    assert main(["animate", str(lines), "-o", f"{out}/", "--format", "npz", "--weights", str(tiny_model_dir)]) == 1
+    report = json.loads((out / "report.json").read_text())
+    assert [Path(d["input"]).name for d in report["done"]] == ["line0.wav", "line1.wav"]  # the lossless one
+    assert {Path(f["input"]).name for f in report["failed"]} == {"broken.wav", "line1.mp3"}
+    clash = next(f for f in report["failed"] if f["input"].endswith("line1.mp3"))
+    assert "line1.wav" in clash["error"] and "line1.npz" in clash["error"]
+    assert "failed 2" in capsys.readouterr().out
+
+
+def test_a_failed_line_names_its_file_once(tmp_path, lines, tiny_model_dir, capsys):
+    # "failed: lines/broken.wav: FileFormatError: lines/broken.wav: not a readable audio file ..."
+    out = tmp_path / "out"
+    assert main(["animate", str(lines), "-o", f"{out}/", "--format", "npz", "--weights", str(tiny_model_dir)]) == 1
+    failed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("failed: ")]
+    assert len(failed) == 1 and failed[0].count("broken.wav") == 1 and "not a readable audio file" in failed[0]
+    assert json.loads((out / "report.json").read_text())["failed"][0]["error"].startswith("FileFormatError: not a")
+
+
+def test_a_batch_into_a_file_name_is_refused(tmp_path, lines, tiny_model_dir, capsys):
+    # `animate lines/ -o takes.csv` made a folder takes.csv/ of .glb files
+    out = tmp_path / "takes.csv"
+    assert main(["animate", str(lines), "-o", str(out), "--weights", str(tiny_model_dir)]) == 1
+    assert "names a .csv file" in capsys.readouterr().err and not out.exists()
+    assert main(["animate", str(lines), "-o", f"{out}/", "--weights", str(tiny_model_dir)]) == 1  # a folder, asked
+    assert (out / "line0.glb").is_file()
+
+
+def test_batch_log_lines_are_not_written_into_the_progress_bar(tmp_path, lines, tiny_model_dir, capsys):
+    # "animate:  20%|██  | 4/20 [00:00<00:01, 11.36file/s]ERROR facecraft.audio2face.batch: lines/empty.wav: ..."
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)  # as `facecraft`'s basicConfig sets it up
+    logging.getLogger().addHandler(handler)
+    try:
+        main(["animate", str(lines), "-o", f"{tmp_path}/out/", "--format", "npz", "--weights", str(tiny_model_dir)])
+    finally:
+        logging.getLogger().removeHandler(handler)
+    pieces = re.split(r"[\r\n]", capsys.readouterr().err)
+    said = [p for p in pieces if "broken.wav" in p]
+    assert said and all(p.startswith(str(lines / "broken.wav")) for p in said), said
 
 
 def test_one_file_named_twice_is_animated_once(tmp_path, lines, tiny_model_dir, monkeypatch):
