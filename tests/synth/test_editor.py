@@ -783,3 +783,27 @@ def test_removing_a_smile_does_not_carry_the_nose_with_the_corners():
     assert held.sum() > 20 and np.allclose(out[held], dst[held])  # the lower nose keeps its own motion
     cheek = _skin_points() & (_nose_hold() == 0) & (np.linalg.norm(src - src[61], axis=1) < 0.08 * fw)
     assert cheek.sum() >= 3 and np.all(out[cheek, 1] > dst[cheek, 1] + 0.02 * fw)  # the skin beside still follows
+
+
+def test_a_turned_heads_jaw_drops_along_the_faces_own_vertical(astronaut_faces):
+    # surprise on a head turned ~25 degrees slid the open mouth toward the far cheek: the rig's jaw moves the chin back
+    # more than down, a funnel pushes the lips forward, and the warp showed that depth as a sideways slide
+    import dataclasses
+
+    from facecraft.eval.faces import yaw_pitch_roll_to_rotation
+    from facecraft.synth.editor import rig_change_offsets
+
+    fit = astronaut_faces[0].fit
+    change = np.zeros(52)
+    change[[ARKIT_INDEX["jawOpen"], ARKIT_INDEX["mouthFunnel"]]] = 0.8, 0.5
+    midline = [14, 17, 152]  # the lower lip's middle (inner, outer) and the chin
+    for yaw, pitch in ((30.0, 0.0), (-25.0, 10.0)):
+        turned = dataclasses.replace(fit, rotation=yaw_pitch_roll_to_rotation(yaw, pitch, 0.0))
+        moved = rig_change_offsets(turned, change)
+        down = (turned.project(np.array([[0.0, -1.0, 0.0]])) - turned.project(np.zeros((1, 3))))[0]
+        down /= np.linalg.norm(down)  # the face's own vertical in the image
+        along, across = moved[midline] @ down, moved[midline] @ np.array([-down[1], down[0]])
+        assert along.min() > 1.0 and np.abs(across).max() < 0.02 * along.max()
+    level = dataclasses.replace(fit, rotation=yaw_pitch_roll_to_rotation(0.0, 15.0, 0.0))  # a pitch shows the depth
+    full = level.project(level.vertices(level.weights + change)) - level.project(level.vertices())
+    np.testing.assert_allclose(rig_change_offsets(level, change), full, atol=1e-9)
