@@ -284,3 +284,22 @@ def _spy(fn, seen):
         return seen["targets"]
 
     return wrapped
+
+
+def test_a_lip_row_pushed_past_its_outer_contour_is_laid_back_in_its_column():
+    # at contempt's lowered corner the upper lip's row point 408 went past the outer contour 270-409: the lip triangle
+    # (409, 270, 408) turned over (a lip sliver the warp does not unfold), drawing the lip's edge past the corner
+    from facecraft.rigs.mediapipe_mesh import canonical_mesh
+    from facecraft.synth.mouth_seal import untangle_lip_outline
+    from facecraft.synth.warp import _signed_area, unfolded_target
+
+    _, src, _ = astronaut_points()
+    faces = canonical_mesh().faces
+    sliver = faces[[set(f) == {409, 270, 408} for f in faces.tolist()]]
+    dst = src.copy()
+    dst[408] = 0.5 * (src[409] + src[270]) + 0.3 * (0.5 * (src[409] + src[270]) - src[408])  # just past the contour
+    assert _signed_area(dst, sliver)[0] * _signed_area(src, sliver)[0] < 0
+    assert _signed_area(unfolded_target(src, dst), sliver)[0] * _signed_area(src, sliver)[0] < 0  # the warp keeps it
+    out = untangle_lip_outline(dst, src)
+    assert _signed_area(out, sliver)[0] * _signed_area(src, sliver)[0] > 0
+    np.testing.assert_allclose(out[408], src[408], atol=1e-6)  # the contours did not move: back where it was
