@@ -45,7 +45,8 @@ REPORT_NAME = "report.json"
 def expand_inputs(inputs: Sequence[str | os.PathLike]) -> list[Path]:
     """Audio files named by ``inputs``: files as given, folders by their audio files (:data:`AUDIO_SUFFIXES`,
     videos included, not recursive), glob patterns (``*``, ``?``, ``[``; ``**`` recurses) by their matches; sorted
-    within each input, duplicates (however named) dropped, order of the inputs kept. In a folder, a video beside
+    within each input, duplicates (however named) dropped, order of the inputs kept; a folder's sub-folders that
+    hold audio are named in a warning. In a folder, a video beside
     an audio file of the same stem (take.mov and the take.wav taken from it) is left out, with a warning: both would
     be written to one output.
 
@@ -64,6 +65,7 @@ def expand_inputs(inputs: Sequence[str | os.PathLike]) -> list[Path]:
             if not found:
                 raise ParameterError(f"{p}: folder holds no audio files ({', '.join(AUDIO_SUFFIXES)})")
             found = _without_videos_of_audio(found)
+            _say_subfolders_left(p)
         elif p.exists():
             found = [p]
         elif any(ch in text for ch in "*?["):
@@ -86,6 +88,18 @@ def folder_audio_files(folder: Path) -> list[Path]:
     return sorted(
         f for f in folder.iterdir() if f.is_file() and not f.name.startswith(".") and f.suffix.lower() in AUDIO_SUFFIXES
     )
+
+
+def _say_subfolders_left(folder: Path) -> None:
+    """Warn of ``folder``'s sub-folders that hold audio files: a folder is read one level deep, and a studio's
+    ``lines/`` with ``lines/extra/`` had the sub-folder's lines left out without a word."""
+    subs = sorted(
+        d.name for d in folder.iterdir() if d.is_dir() and not d.name.startswith(".") and folder_audio_files(d)
+    )
+    if subs:
+        log.warning("%s: %d sub-folder(s) with audio left out (%s): a folder is read one level deep; name them too, "
+                    "or give a pattern such as '%s'", folder, len(subs), ", ".join(subs),
+                    os.path.join(folder, "**", "*.wav"))  # fmt: skip
 
 
 def _without_videos_of_audio(files: list[Path]) -> list[Path]:

@@ -320,6 +320,19 @@ def test_batch_log_lines_are_not_written_into_the_progress_bar(tmp_path, lines, 
     assert said and all(p.startswith(str(lines / "broken.wav")) for p in said), said
 
 
+def test_a_folder_says_which_sub_folders_it_left_out(tmp_path, lines, caplog):
+    # lines/extra/line9.wav was left out of `animate lines/` without a word (a folder is read one level deep)
+    from facecraft.audio2face.batch import expand_inputs
+
+    (lines / "extra").mkdir()
+    (lines / "extra" / "line9.wav").write_bytes((lines / "line0.wav").read_bytes())
+    (lines / "empty").mkdir()
+    with caplog.at_level("WARNING", logger="facecraft.audio2face.batch"):
+        assert [p.name for p in expand_inputs([lines])] == ["broken.wav", "line0.wav", "line1.wav"]
+    said = [r.getMessage() for r in caplog.records if "sub-folder" in r.getMessage()]
+    assert len(said) == 1 and "(extra)" in said[0] and "**" in said[0]
+
+
 def test_one_file_named_twice_is_animated_once(tmp_path, lines, tiny_model_dir, monkeypatch):
     # `lines/*.wav /abs/lines/line0.wav` stopped the whole batch: "... would both be written to out/line0.glb"
     monkeypatch.chdir(lines.parent)
