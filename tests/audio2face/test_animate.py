@@ -314,3 +314,24 @@ def test_animate_file_takes_any_rig_spec(tmp_path, fake_wav, tiny_model_dir, tin
     (tmp_path / "notes.txt").write_text("not a rig")
     with pytest.raises(ParameterError, match="safetensors"):
         an.animate_file(fake_wav, tmp_path / "t.glb", weights=tiny_model_dir, rig=tmp_path / "notes.txt")
+
+
+def test_the_whole_file_path_runs_the_model_on_one_thread(tiny_model_dir, monkeypatch):
+    # the whole path ran on every core's thread (2 here): on a busy 2-core machine 3x slower than one (the block path
+    # already ran on one, stream.py); the caller's count is given back
+    import torch
+
+    from facecraft.audio2face.model import A2FModel
+
+    model = A2FModel.from_pretrained(tiny_model_dir)
+    seen = []
+    real = type(model).forward
+    monkeypatch.setattr(type(model), "forward", lambda self, *a, **k: seen.append(torch.get_num_threads()) or real(
+        self, *a, **k))  # fmt: skip
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        an.predict_frames(model, fake_speech(0, repeats=1)[0])
+        assert seen == [1] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
