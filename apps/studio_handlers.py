@@ -428,9 +428,13 @@ class EditSession:
 
 
 def require_session(session: EditSession | None) -> EditSession:
-    """``session``, or the error a control used before any photo gives (the Edit and Talk tabs)."""
+    """``session``, or the error a control used without a photo with a face gives (the Edit and Talk tabs): none
+    uploaded yet, or the last one had no face ("no photo analysed yet" right after an upload told the opposite)."""
     if session is None:
-        raise ParameterError("no photo analysed yet: upload a photo or pick the sample first")
+        raise ParameterError(
+            "no photo with a face to use: upload a photo where a face shows (or pick the sample) and wait for "
+            "'face(s) found'"
+        )
     return session
 
 

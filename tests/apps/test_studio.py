@@ -148,7 +148,8 @@ def test_the_talk_tab_shows_a_photo_without_a_face_and_a_run_without_a_photo_as_
         session, face, framing, video, download, status = studio._talk_analyze(str(blank))
     assert session is None and framing is None and video is None and download is None
     assert status.startswith("**no face found in wall.png") and face.choices == []
-    with pytest.raises(gr.Error, match="no photo analysed yet: upload a photo or pick the sample first"):
+    # the run after it said "no photo analysed yet", right after one was uploaded and analysed
+    with pytest.raises(gr.Error, match="no photo with a face to use: upload a photo where a face shows"):
         studio._talk(None, None, 256, 25, None, None, "", studio.NO_EMOTION, 0.8, "", None)
 
     session, face, framing, video, download, status = studio._talk_sample()

@@ -245,7 +245,7 @@ def test_no_face_picked_edits_every_face_and_a_thin_strip_loads(sample, models, 
 
 
 def test_edit_before_any_photo_is_a_clear_error():
-    with pytest.raises(ParameterError, match="no photo analysed yet"):
+    with pytest.raises(ParameterError, match="no photo with a face to use"):
         h.apply_edit(None, emotion="happiness")
 
 
@@ -687,7 +687,7 @@ def test_talking_portrait_says_what_is_wrong_before_any_work(sample, models, spo
     notes = tmp_path / "notes.wav"
     notes.write_text("not audio")
     for kwargs, error, match in (
-        ({"session": None}, ParameterError, "no photo analysed yet"),
+        ({"session": None}, ParameterError, "no photo with a face to use"),
         ({"audio_path": None}, ParameterError, "no speech given"),
         ({"audio_path": notes}, FileFormatError, "notes.wav"),
         ({"size": 300}, ParameterError, "size: expected one of 256, 384, 512, 768"),
