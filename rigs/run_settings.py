@@ -30,12 +30,19 @@ def check_run_settings(
     if before == settings:
         return
     if isinstance(before, dict):
-        changed = ", ".join(f"{k} {before.get(k)!r}" for k in settings if before.get(k) != settings[k])
+        changed = ", ".join(
+            f"{k} {_shown(before.get(k))}, now {_shown(settings[k])}" for k in settings if before.get(k) != settings[k]
+        )
     else:
         changed = f"unreadable {path.name}"
     raise ParameterError(
         f"{path.parent} holds {made} made with other settings ({changed}): give another folder, {redo}"
     )
+
+
+def _shown(value) -> str:
+    """A setting as the message shows it: None is an option left at its default ("fps None" read as a fault)."""
+    return "default" if value is None else repr(value)
 
 
 def save_run_settings(path: Path, settings: dict) -> None:

@@ -225,7 +225,7 @@ def test_batch_reruns_redo_empty_outputs_and_stop_on_other_settings(tmp_path, li
     assert [Path(d["input"]).name for d in report["done"]] == ["line1.wav"] and (out / "line1.csv").stat().st_size
     capsys.readouterr()
     assert main([*args, "--emotion", "anger"]) == 1  # other settings into the same folder would mix two takes
-    assert "holds animations made with other settings (emotion None)" in capsys.readouterr().err
+    assert "holds animations made with other settings (emotion default, now 'anger')" in capsys.readouterr().err
     assert main([*args, "--emotion", "anger", "--overwrite"]) == 0
     assert main(["animate", *files, "-o", str(out / "line0.csv"), "--weights", str(tiny_model_dir)]) == 1
     assert "is a file" in capsys.readouterr().err

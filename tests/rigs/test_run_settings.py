@@ -13,8 +13,13 @@ def test_a_rerun_with_other_settings_stops_unless_overwritten(tmp_path):
     check_run_settings(path, {"emotion": "anger"}, overwrite=False, made="edits")  # nothing recorded yet
     save_run_settings(path, {"emotion": "anger", "fps": 30})
     check_run_settings(path, {"emotion": "anger", "fps": 30}, overwrite=False, made="edits")
-    with pytest.raises(ParameterError, match=r"out holds edits made with other settings \(emotion 'anger'\)"):
+    with pytest.raises(
+        ParameterError, match=r"out holds edits made with other settings \(emotion 'anger', now 'joy'\)"
+    ):
         check_run_settings(path, {"emotion": "joy", "fps": 30}, overwrite=False, made="edits")
+    # an option left at its default (None) is named so, not "fps None"
+    with pytest.raises(ParameterError, match=r"\(fps 30, now default\)"):
+        check_run_settings(path, {"emotion": "anger", "fps": None}, overwrite=False, made="edits")
     check_run_settings(path, {"emotion": "joy", "fps": 30}, overwrite=True, made="edits")
     path.write_text("{broken")
     with pytest.raises(ParameterError, match="unreadable .settings.json"):

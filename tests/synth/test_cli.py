@@ -100,7 +100,7 @@ def test_folder_mode_reports_skips_and_resumes(tmp_path, astronaut, capsys):
     capsys.readouterr()
     # other controls into the same folder would mix two edits: stopped, unless --overwrite redoes them
     assert main(["edit", str(folder), "-o", str(out), "--emotion", "anger"]) == 1
-    assert "holds edits made with other settings (emotion 'surprise:0.7')" in capsys.readouterr().err
+    assert "holds edits made with other settings (emotion 'surprise:0.7', now" in capsys.readouterr().err
     assert (out / "sub" / "a.png").stat().st_mtime_ns == before
 
 
