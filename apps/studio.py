@@ -25,7 +25,6 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from facecraft.audio2face.batch import AUDIO_SUFFIXES
 from facecraft.rigs import ARKIT_NAMES, AU_NAMES, EMOTIONS, FacecraftError, ParameterError
 from facecraft.synth.refine_defaults import DEFAULT_GUIDANCE, DEFAULT_STEPS, DEFAULT_STRENGTH
 
@@ -43,8 +42,20 @@ JUDGE_NAMES: tuple[str, ...] = ("mini-xception", "networkv2", "facecraft")
 RESULT_MIN_WIDTH = 480
 
 
-def _ui(fn):
-    """Run a handler; facecraft errors (bad files, no face, missing models) become a message in the page."""
+def _ui(fn=None, *, failed=None):
+    """Run a handler; facecraft errors (bad files, no face, missing models) become a message in the page.
+
+    With ``failed(message)`` (``@_ui(failed=...)``) the outputs it returns show the message (a status line that
+    says why nothing was made, the run's old result emptied) beside a toast; else an error toast alone.
+    """
+    if fn is None:
+        return functools.partial(_ui, failed=failed)
+
+    def said(message: str, title: str):
+        if failed is None:
+            raise gr.Error(message, title=title) from None
+        gr.Warning(message, title=title)
+        return failed(message)
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -54,12 +65,18 @@ def _ui(fn):
             raise
         except FacecraftError as e:  # a user's mistake: one log line, no trace
             log.info("studio: %s: %s", fn.__name__, e)
-            raise gr.Error(for_people(str(e)), title=type(e).__name__) from None
+            return said(for_people(str(e)), type(e).__name__)
         except Exception as e:  # the server keeps serving whatever a handler hits; the log has the trace
             log.exception("studio: %s failed", fn.__name__)
-            raise gr.Error(for_people(f"unexpected error ({type(e).__name__}): {e}"), title="Internal error") from None
+            return said(for_people(f"unexpected error ({type(e).__name__}): {e}"), "Internal error")
 
     return wrapper
+
+
+def _nothing_made(results: int):
+    """``failed`` of :func:`_ui` for a run whose outputs are ``results`` results, then its status line: the results
+    emptied, the status saying why (the run's first step empties the status; the reason went to a toast alone)."""
+    return lambda message: (*(None for _ in range(results)), f"**Nothing made: {message}**")
 
 
 #: The folder part of an upload's path in the server's temporary store (``/tmp/gradio/<hash>/photo.jpg``).
@@ -233,7 +250,7 @@ def _edit(session, face, emotion, intensity, text, keep_glasses, *values):
         before = h.save_png(session.image, stem="before", like=session.traits)
         return (before, before), _download(None), None, f"**{message}** (the photo is shown unedited)", *unchanged
     before = h.save_png(out.before, stem="before", like=session.traits)
-    after = h.save_png(out.after, stem=f"{session.stem}-edited", like=session.traits)
+    after = h.save_png(out.after, stem=f"{session.stem}-edited", like=session.traits, changed=out.mask)
     message = f"{out.message}; {typed.note()}" if typed.clamped else out.message
     shown = [
         gr.update(value=typed.clamped[name][1]) if name in typed.clamped else gr.skip()
@@ -261,16 +278,18 @@ def _refine(session, face, emotion, intensity, text, strength, steps, guidance, 
         seed=seed,
     )  # fmt: skip
     before = h.save_png(out.before, stem="before", like=session.traits)
-    after = h.save_png(out.after, stem=f"{session.stem}-refined", like=session.traits)
+    after = h.save_png(out.after, stem=f"{session.stem}-refined", like=session.traits, changed=out.mask)
     return (before, after), _download(after), out.message
 
 
 @_ui
 def _reset(session, face):
+    """Every control back to where a new photo starts: no emotion, the intensity's default, no words, the sliders at
+    the face's own values (the intensity stayed at its last value)."""
     if session is None:
-        return tuple(gr.skip() for _ in range(len(AU_NAMES) + len(ARKIT_NAMES) + 3))
+        return tuple(gr.skip() for _ in range(len(AU_NAMES) + len(ARKIT_NAMES) + 4))
     au, arkit = session.slider_values(face)
-    return NO_EMOTION, "", _download(None), *au, *arkit
+    return NO_EMOTION, h.DEFAULT_INTENSITY, "", _download(None), *au, *arkit
 
 
 def _slider_grid(
@@ -294,7 +313,9 @@ def _edit_tab() -> None:
         with gr.Column(scale=1):
             photo, sample, face = _photo_picker("edit")
             emotion = gr.Dropdown([NO_EMOTION, *EMOTIONS], value=NO_EMOTION, label="Emotion", elem_id="edit-emotion")
-            intensity = gr.Slider(0.0, 1.0, value=0.8, step=0.05, label="Intensity", elem_id="edit-intensity")
+            intensity = gr.Slider(
+                0.0, 1.0, value=h.DEFAULT_INTENSITY, step=0.05, label="Intensity", elem_id="edit-intensity"
+            )
             text = gr.Textbox(label="Free text (Enter to apply)", placeholder="a shy smile", elem_id="edit-text")
             keep_glasses = gr.Checkbox(
                 False,
@@ -369,7 +390,7 @@ def _edit_tab() -> None:
         outputs=[compare, download, status], api_name="refine", show_progress_on=status,
     )  # fmt: skip
     reset.click(
-        _reset, inputs=[session, face], outputs=[emotion, text, download, *sliders], api_name="reset",
+        _reset, inputs=[session, face], outputs=[emotion, intensity, text, download, *sliders], api_name="reset",
         show_progress="hidden",
     ).then(_edit, inputs=edit_in, outputs=edit_out, preprocess=False, show_progress_on=status)  # fmt: skip
 
@@ -379,20 +400,20 @@ def _speech_input(tab: str, *, transcript: str) -> tuple[list[gr.components.Comp
     """The speech, a file or the microphone's recording (both, in :func:`_speech`'s order), and its transcript box
     (the Animate and Talk tabs); ``transcript`` says what the transcript is used for.
 
-    The file is a :class:`gr.File` taking every ending ``facecraft animate`` reads (:data:`AUDIO_SUFFIXES`: sound
-    files, and through ffmpeg a video's sound):
-    gr.Audio's upload box takes ``audio/*`` only and turned away a phone's or a browser's recording (.webm, .mov,
-    .mp4) and a video whose sound should drive the face. Uploading a file drops the recording and recording drops
-    the file, so the speech used is the one given last.
+    The file is a :class:`gr.File` for every ending ``facecraft animate`` reads (sound files, and through ffmpeg a
+    video's sound: :data:`~facecraft.audio2face.batch.AUDIO_SUFFIXES`), checked as it arrives
+    (:func:`_speech_wiring`): gr.Audio's upload box takes ``audio/*`` only and turned away a phone's or a browser's
+    recording (.webm, .mov, .mp4) and a video whose sound should drive the face, and Gradio's own filter of endings
+    (``file_types``) turned a photo away without a word. Recording drops the uploaded file, so the speech used is the
+    one given last.
     """
     upload = gr.File(
         label="Speech: a sound file or a video's sound (WAV, MP3, M4A, OGG, FLAC, WebM, MP4, MOV, ...)",
-        type="filepath", file_types=list(AUDIO_SUFFIXES), elem_id=f"{tab}-audio",
+        type="filepath", elem_id=f"{tab}-audio",
     )  # fmt: skip
     record = gr.Audio(
         sources=["microphone"], type="filepath", format=None, label="or record it", elem_id=f"{tab}-record"
     )
-    upload.upload(_none, outputs=record, queue=False, api_name=False, show_progress="hidden")
     record.stop_recording(_none, outputs=upload, queue=False, api_name=False, show_progress="hidden")
     words = gr.Textbox(label=f"Transcript (optional; {transcript})", lines=2, elem_id=f"{tab}-transcript")
     return [upload, record], words
@@ -401,6 +422,31 @@ def _speech_input(tab: str, *, transcript: str) -> tuple[list[gr.components.Comp
 def _none():
     """An event step that empties its one output (the other speech input, when one is given)."""
     return None
+
+
+def _speech_wiring(audio: list[gr.components.Component], results: list[gr.components.Component], status) -> None:
+    """A file uploaded to a speech tab's box (``audio``, from :func:`_speech_input`) drops the recording (the speech
+    given last is used) and is checked as it arrives (:func:`_speech_uploaded`); ``results``: the tab's two results
+    (video, files), emptied when it is refused."""
+    upload, record = audio
+    upload.upload(
+        _speech_uploaded, inputs=upload, outputs=[record, upload, *results, status], api_name=False,
+        show_progress="hidden",
+    )  # fmt: skip
+
+
+def _speech_uploaded(path):
+    """The recording dropped, and a file the speech tabs do not read refused in words (a .jpg met Gradio's filter of
+    endings, which said nothing and left the result before in place as if it were the answer): taken out of the
+    box, the results before emptied, the status line and a toast saying what was refused and what is taken."""
+    try:
+        h.check_speech_upload(path)
+    except FacecraftError as e:
+        message = for_people(str(e))
+        log.info("studio: speech: %s", message)
+        gr.Warning(message, title="Speech not taken")
+        return None, None, None, None, f"**Speech not taken: {message}**"
+    return None, gr.skip(), gr.skip(), gr.skip(), gr.skip()
 
 
 def _speech(upload, recording):
@@ -412,7 +458,7 @@ def _emotion_input(tab: str) -> list[gr.components.Component]:
     """The speech tabs' emotion controls, in :func:`_speech_emotion`'s order: emotion, intensity, and an emotion
     track (JSON keys or a file) that overrides them."""
     emotion = gr.Dropdown([NO_EMOTION, *EMOTIONS], value=NO_EMOTION, label="Emotion", elem_id=f"{tab}-emotion")
-    intensity = gr.Slider(0.0, 1.0, value=0.8, step=0.05, label="Intensity", elem_id=f"{tab}-intensity")
+    intensity = gr.Slider(0.0, 1.0, value=h.DEFAULT_INTENSITY, step=0.05, label="Intensity", elem_id=f"{tab}-intensity")
     with gr.Accordion("Emotion track (overrides the emotion)", open=False):
         track_text = gr.Code(
             label='Keys: [{"t": 0.0, "emotion": "happiness", "intensity": 0.8}, ...]', language="json", value="",
@@ -430,7 +476,7 @@ def _speech_emotion(emotion, intensity, track_text, track_file) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------- animate
-@_ui
+@_ui(failed=_nothing_made(2))
 def _animate(
     upload, recording, transcript, mode, emotion, intensity, track_text, track_file,
     progress=gr.Progress(),  # noqa: B008
@@ -457,6 +503,7 @@ def _animate_tab() -> None:
                 label="Downloads: GLB (mesh + shape keys + animation), Live Link Face CSV, NPZ, JSON",
                 file_count="multiple", elem_id="animate-files", interactive=False,
             )  # fmt: skip
+    _speech_wiring(audio, [video, files], status)
     run.click(
         _blank(3), outputs=[video, files, status], queue=False, api_name="animate_clear", api_visibility="undocumented"
     ).then(  # fmt: skip
@@ -476,15 +523,16 @@ def _talk_shown(session: h.EditSession):
     video yet, the status."""
     status = f"{session.note}; {len(session.faces)} face(s) found"
     if len(session.faces) > 1:
-        status += "; the largest talks unless you pick another under Face"
+        status += f"; the {session.face_name(0)}, the largest, talks unless you pick another under Face"
     problem = h.talk_face_problem(session, 0)
     status += f". **{problem}**" if problem else f". {_TALK_NEXT}"
     return session, _face_picker(session, every=False), h.talk_framing(session, 0), None, None, status
 
 
 def _talk_failed(message: str):
-    """A photo that cannot talk replaces the one before (and its video)."""
-    return None, _face_picker(None), None, None, None, f"**{message}**"
+    """A photo that cannot talk replaces the one before (and its video); the tab keeps why, which a run then says
+    (:class:`h.NoPhoto`)."""
+    return h.NoPhoto(message), _face_picker(None), None, None, None, f"**{message}**"
 
 
 @_ui
@@ -503,11 +551,11 @@ def _talk_face(session, face):
     its download, beside "Face 2 talks")."""
     session = h.require_session(session)
     problem = h.talk_face_problem(session, face)
-    status = f"**{problem}**" if problem else f"Face {int(face) + 1} talks. {_TALK_NEXT}"
+    status = f"**{problem}**" if problem else f"The {session.face_name(face)} talks. {_TALK_NEXT}"
     return h.talk_framing(session, face), None, None, status
 
 
-@_ui
+@_ui(failed=_nothing_made(2))
 def _talk(
     session, face, size, fps, upload, recording, transcript, emotion, intensity, track_text, track_file,
     keep_glasses=False, progress=gr.Progress(track_tqdm=True),  # noqa: B008 - the frames' tqdm bar shows in the page
@@ -554,6 +602,7 @@ def _talk_tab() -> None:
         _talk_face, inputs=[session, face], outputs=[framing, video, download, status], api_name="talk_face",
         show_progress="hidden",
     )  # fmt: skip
+    _speech_wiring(audio, [video, download], status)
     run.click(
         _blank(3), outputs=[video, download, status], queue=False, api_name="talk_clear", api_visibility="undocumented"
     ).then(  # fmt: skip

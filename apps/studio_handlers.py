@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facecraft.audio2face.batch import VIDEO_SUFFIXES
+from facecraft.audio2face.batch import AUDIO_SUFFIXES, VIDEO_SUFFIXES
 from facecraft.eval.images import IMAGE_EXTENSIONS, PhotoTraits, load_image_with_traits, save_image
 from facecraft.rigs import (
     ACTION_UNITS,
@@ -159,8 +159,9 @@ def upload_stem(name, default: str) -> str:
 
 
 def load_photo(path, *, max_side: int = EDIT_MAX_SIDE) -> tuple[np.ndarray, str, PhotoTraits]:
-    """An uploaded photo as RGB uint8 ``(H, W, 3)``, scaled down to ``max_side`` when larger, a note, and the traits
-    its edits keep (colour profile, greyness; not transparency: the studio shows and writes photos opaque).
+    """An uploaded photo as RGB uint8 ``(H, W, 3)`` (a transparent one composited on white), scaled down to
+    ``max_side`` when larger, a note, and the traits its edits keep (colour profile, greyness, transparency: see
+    :func:`facecraft.eval.images.save_image`), at the size returned.
 
     Raises
     ------
@@ -192,7 +193,21 @@ def load_photo(path, *, max_side: int = EDIT_MAX_SIDE) -> tuple[np.ndarray, str,
         size = (max(1, round(img.shape[1] * scale)), max(1, round(img.shape[0] * scale)))  # a strip: 0 px crashed
         img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
         note += f", scaled to {size[0]}x{size[1]} for editing"
-    return img, note, dataclasses.replace(traits, alpha=None)
+    return img, note, _traits_at(traits, img.shape[:2])
+
+
+def _traits_at(traits: PhotoTraits, shape: tuple[int, int]) -> PhotoTraits:
+    """``traits`` for the photo scaled to ``shape`` ``(H, W)``: its transparency (and the colour under it) scaled as
+    the pixels are, so the edit is written transparent as ``facecraft edit`` writes it (it was written opaque on
+    white: a cut-out PNG came back with a white background)."""
+    if traits.alpha is None or traits.alpha.shape == tuple(shape):
+        return traits
+    import cv2
+
+    size = (shape[1], shape[0])
+    straight = None if traits.straight is None else cv2.resize(traits.straight, size, interpolation=cv2.INTER_AREA)
+    return dataclasses.replace(traits, alpha=cv2.resize(traits.alpha, size, interpolation=cv2.INTER_AREA),
+                               straight=straight)  # fmt: skip
 
 
 def sample_photo_path() -> str:
@@ -386,7 +401,7 @@ class EditSession:
     arkit_now: list[np.ndarray] = field(repr=False)
     note: str = ""
     analyze_ms: float = 0.0
-    #: The photo's colour profile and greyness, kept in the PNGs the studio writes (:func:`load_photo`).
+    #: The photo's colour profile, greyness and transparency, kept in the PNGs the studio writes (:func:`load_photo`).
     traits: PhotoTraits = field(default_factory=PhotoTraits, repr=False)
     #: The uploaded file, and its size ``(width, height)`` when the studio edits it scaled down (else None).
     source: str = ""
@@ -400,14 +415,32 @@ class EditSession:
         return upload_stem(self.name, "photo")
 
     def face_choices(self, *, every: bool = True) -> list[tuple[str, int]]:
-        """``(label, value)`` pairs for the face picker, the largest face first: with ``every`` (and several faces),
-        first ``("all faces (N)", -1)``, which edits every face."""
+        """``(label, value)`` pairs for the face picker, the largest face first (:meth:`face_label`): with ``every``
+        (and several faces), first ``("all faces (N)", -1)``, which edits every face."""
         choices = [(f"all faces ({len(self.faces)})", -1)] if every and len(self.faces) > 1 else []
-        for i, f in enumerate(self.faces):
-            x0, y0, x1, y1 = (int(v) for v in f.info.box)
-            choices.append((f"face {i + 1}{' (largest)' if i == 0 and len(self.faces) > 1 else ''}: "
-                            f"{x1 - x0} px at ({x0}, {y0})", i))  # fmt: skip
-        return choices
+        return choices + [(self.face_label(i), i) for i in range(len(self.faces))]
+
+    def face_name(self, face) -> str:
+        """Face ``face`` as the studio names it: where it is in the photo, left to right, and the number the command
+        line's ``--face`` takes (0 = the largest, the faces' order here): ``"right face (--face 1)"``. The picker
+        said "face 1 (largest): 173 px" above "face 2: 177 px" (ordered by area, labelled by width), "at (266, 2)"
+        in pixels, and numbered from 1 where ``facecraft edit --face`` numbers from 0."""
+        i = self.face_index(face)
+        n = len(self.faces)
+        if n == 1:
+            return "face (--face 0)"
+        centres = [float(f.info.box[0] + f.info.box[2]) / 2 for f in self.faces]
+        rank = sorted(range(n), key=lambda k: (centres[k], k)).index(i)
+        where = FACE_POSITIONS[n][rank] + " face" if n in FACE_POSITIONS else f"{_ordinal(rank + 1)} face from the left"
+        return f"{where} (--face {i})"
+
+    def face_label(self, face) -> str:
+        """The face picker's label of ``face``: :meth:`face_name` and its size among the faces, which is their
+        order (``"left face (--face 0): the largest"``)."""
+        i = self.face_index(face)
+        if len(self.faces) == 1:
+            return self.face_name(i)
+        return f"{self.face_name(i)}: {'the largest' if i == 0 else _ordinal(i + 1) + ' largest'}"
 
     def slider_values(self, face: int = 0) -> tuple[list[float], list[float]]:
         """AU and ARKit slider values showing ``face`` as it is (face -1, all faces: the largest)."""
@@ -423,13 +456,37 @@ class EditSession:
         if i == -1:
             return 0
         if not 0 <= i < len(self.faces):
-            raise ParameterError(f"face: {i + 1} requested but the photo has {len(self.faces)} face(s)")
+            raise ParameterError(
+                f"face: {i} requested but the photo has {len(self.faces)} face(s), numbered from 0 (the largest) as "
+                "--face numbers them"
+            )
         return i
 
 
-def require_session(session: EditSession | None) -> EditSession:
-    """``session``, or the error a control used without a photo with a face gives (the Edit and Talk tabs): none
-    uploaded yet, or the last one had no face ("no photo analysed yet" right after an upload told the opposite)."""
+#: Position words of the faces of a photo with this many faces, left to right (more faces: "3rd face from the left").
+FACE_POSITIONS: dict[int, tuple[str, ...]] = {2: ("left", "right"), 3: ("left", "middle", "right")}
+
+
+def _ordinal(n: int) -> str:
+    """``1st``, ``2nd``, ``3rd``, ``4th``, ..., ``11th``, ``21st``."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+@dataclass(frozen=True)
+class NoPhoto:
+    """What a tab holds in place of an :class:`EditSession` when its last photo could not be used, and why
+    (``"no face found in wall.png ..."``): a run then says that reason, not that no photo was given."""
+
+    reason: str
+
+
+def require_session(session: EditSession | NoPhoto | None) -> EditSession:
+    """``session``, or the error a control used without a photo with a face gives (the Edit and Talk tabs): why the
+    last photo could not be used (:class:`NoPhoto`), or that none was uploaded yet ("no photo analysed yet" right
+    after an upload told the opposite)."""
+    if isinstance(session, NoPhoto):
+        raise ParameterError(session.reason)
     if session is None:
         raise ParameterError(
             "no photo with a face to use: upload a photo where a face shows (or pick the sample) and wait for "
@@ -509,6 +566,8 @@ def _number(value, name: str) -> float:
 
 #: Range of the intensity, AU and ARKit sliders.
 SLIDER_RANGE = (0.0, 1.0)
+#: An emotion's intensity where the Edit, Animate and Talk tabs start, and where the Edit tab's Reset puts it back.
+DEFAULT_INTENSITY = 0.8
 
 
 def emotion_intensity(value) -> float:
@@ -584,13 +643,16 @@ def read_sliders(intensity, au_values: Sequence, arkit_values: Sequence) -> Slid
 
 @dataclass
 class EditOutcome:
-    """An edit's result for the UI: before and after ``(H, W, 3)`` uint8, the message, the edit's time."""
+    """An edit's result for the UI: before and after ``(H, W, 3)`` uint8, the message, the edit's time, and where
+    the edit changed pixels (``mask``, ``(H, W)`` in [0, 1]; None: nowhere), which a transparent photo's edit is
+    written opaque at (:func:`save_png`)."""
 
     before: np.ndarray
     after: np.ndarray
     message: str
     edit_ms: float
     controls: dict
+    mask: np.ndarray | None = field(default=None, repr=False)
 
 
 def apply_edit(
@@ -644,7 +706,7 @@ def apply_edit(
     kept = (", glasses kept still" if held else ", no glasses frame found to keep still") if keep_glasses else ""
     message = f"{_describe(args)}{kept}; {len(result.faces)} face(s) edited, {changed:.1f}% of pixels changed, " \
               f"{result.edit_ms:.0f} ms"  # fmt: skip
-    return EditOutcome(image, result.image, message, result.edit_ms, args)
+    return EditOutcome(image, result.image, message, result.edit_ms, args, result.mask)
 
 
 def full_size_photo(session: EditSession, models: StudioModels) -> tuple[np.ndarray, list, PhotoTraits]:
@@ -652,7 +714,7 @@ def full_size_photo(session: EditSession, models: StudioModels) -> tuple[np.ndar
     its faces match the scaled photo's by size order (the same order), else an error."""
     if session.full is None:
         image, traits = load_image_with_traits(session.source)
-        session.full = (image, models.editor.analyze(image, name=session.name), dataclasses.replace(traits, alpha=None))
+        session.full = (image, models.editor.analyze(image, name=session.name), traits)
     image, faces, traits = session.full
     if len(faces) != len(session.faces):
         raise ParameterError(
@@ -667,7 +729,7 @@ def full_size_edit(session: EditSession | None, *, models: StudioModels | None =
     studio edits photos above :data:`EDIT_MAX_SIDE` scaled down, for speed, and this makes the download."""
     models = models or shared_models()
     out = apply_edit(session, models=models, full_size=True, **controls)
-    return save_png(out.after, stem=f"{session.stem}-edited-full-size", like=session.full[2])
+    return save_png(out.after, stem=f"{session.stem}-edited-full-size", like=session.full[2], changed=out.mask)
 
 
 def _describe(args: dict, *, most: int = 4) -> str:
@@ -713,13 +775,17 @@ def edit_arguments(
     return args
 
 
-def save_png(image: np.ndarray, *, stem: str = "edited", like: PhotoTraits | None = None) -> str:
+def save_png(
+    image: np.ndarray, *, stem: str = "edited", like: PhotoTraits | None = None, changed: np.ndarray | None = None
+) -> str:
     """Write an RGB uint8 image to a fresh PNG in :func:`output_dir` (for a download) and return its path;
-    ``like``: the traits of the photo it shows (:attr:`EditSession.traits`)."""
+    ``like``: the traits of the photo it shows (:attr:`EditSession.traits`), ``changed``: where an edit moved pixels
+    (:attr:`EditOutcome.mask`; a transparent photo stays transparent elsewhere), as
+    :func:`facecraft.eval.images.save_image` takes them."""
     name = Path(stem).name  # "photo.v2.final-edited" keeps its dots; only an image ending goes ("x.jpg")
     name = Path(name).stem if Path(name).suffix.lower() in IMAGE_EXTENSIONS else name
     path = output_dir() / f"{name}.png"
-    save_image(image, path, like=like, compress_level=1)
+    save_image(image, path, like=like, changed=changed, compress_level=1)
     return str(path)
 
 
@@ -778,8 +844,9 @@ def refine_edit(
     )  # fmt: skip
     ms = (time.perf_counter() - t0) * 1e3
     settings = f"strength {float(strength):g}, {int(steps)} steps, guidance {float(guidance):g}, seed {int(seed)}"
-    message = f"{_describe(args)}; face {i + 1} refined with diffusion ({settings}) in {ms / 1e3:.1f} s"
-    return EditOutcome(session.image, np.asarray(out.images[0]), message, ms, args)
+    message = f"{_describe(args)}; {session.face_name(i)} refined with diffusion ({settings}) in {ms / 1e3:.1f} s"
+    changed = out.mask if out.edit is None else np.maximum(out.mask, out.edit.mask)  # refined, or moved by the edit
+    return EditOutcome(session.image, np.asarray(out.images[0]), message, ms, args, changed)
 
 
 # ---------------------------------------------------------------------------------------------- animate
@@ -815,8 +882,7 @@ def check_speech(audio_path, *, command: str) -> tuple[Path, float]:
     """
     from facecraft.audio2face.audio import audio_duration
 
-    video = audio_path is not None and Path(str(audio_path)).suffix.lower() in VIDEO_SUFFIXES
-    p = check_upload(audio_path, kind="speech", max_bytes=MAX_VIDEO_BYTES if video else MAX_AUDIO_BYTES)
+    p = check_upload(audio_path, kind="speech", max_bytes=_speech_max_bytes(audio_path))
     duration = audio_duration(p)
     if duration < MIN_AUDIO_S:
         raise ParameterError(
@@ -829,6 +895,26 @@ def check_speech(audio_path, *, command: str) -> tuple[Path, float]:
             f"(use `facecraft {command}` for long files)"
         )
     return p, duration
+
+
+def _speech_max_bytes(path) -> int:
+    """The largest speech file taken: a video's (only its sound is read), else a sound file's."""
+    video = path is not None and Path(str(path)).suffix.lower() in VIDEO_SUFFIXES
+    return MAX_VIDEO_BYTES if video else MAX_AUDIO_BYTES
+
+
+def check_speech_upload(path) -> Path:
+    """A file given to the speech box, checked as it arrives (before any decoding): an ending of a sound file or a
+    video whose sound is read (:data:`~facecraft.audio2face.batch.AUDIO_SUFFIXES`, what ``facecraft animate`` lists),
+    within the size limit. Gradio's own filter on these endings turned a photo away in the browser without a word,
+    beside the result before.
+
+    Raises
+    ------
+    FileFormatError
+        Another ending: the message names the file and the endings taken. ParameterError: oversized.
+    """
+    return check_upload(path, kind="speech", max_bytes=_speech_max_bytes(path), suffixes=AUDIO_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -900,7 +986,7 @@ def animate_speech(
     *,
     transcript: str | None = None,
     emotion: str | None = None,
-    intensity: float = 0.8,
+    intensity: float = DEFAULT_INTENSITY,
     track=None,
     mode: str = "learned",
     out_dir: str | Path | None = None,
@@ -987,15 +1073,15 @@ class TalkOutcome:
 
 
 def talk_face_problem(session: EditSession, face: int) -> str | None:
-    """Why a face of an analysed photo cannot talk (turned too far from frontal), or None; faces numbered from 1,
-    as the face picker numbers them."""
+    """Why a face of an analysed photo cannot talk (turned too far from frontal), or None; the face named as the
+    face picker names it (:meth:`EditSession.face_name`)."""
     from facecraft.synth.talk_portrait import MAX_YAW_DEG
 
     i = session.face_index(face)
     yaw = float(session.faces[i].info.pose[0])
     if abs(yaw) <= MAX_YAW_DEG:
         return None
-    which = f"face {i + 1}" if len(session.faces) > 1 else "the face"
+    which = f"the {session.face_name(i)}" if len(session.faces) > 1 else "the face"
     return (
         f"{session.name}: {which} is turned {abs(yaw):.0f} deg to the side; a talking portrait needs a face within "
         f"{MAX_YAW_DEG:g} deg of frontal (a photo looking at the camera)"
@@ -1020,7 +1106,7 @@ def talking_portrait(
     fps: int = 25,
     transcript: str | None = None,
     emotion: str | None = None,
-    intensity: float = 0.8,
+    intensity: float = DEFAULT_INTENSITY,
     track=None,
     models: StudioModels | None = None,
     out_dir: str | Path | None = None,
@@ -1084,7 +1170,7 @@ def talking_portrait(
         size=int(size), face=i, editor=models.editor, progress=progress is not None, keep_glasses=bool(keep_glasses),
     )  # fmt: skip
     seconds = time.perf_counter() - t0
-    which = f"face {i + 1} of " if len(session.faces) > 1 else ""
+    which = f"the {session.face_name(i)} of " if len(session.faces) > 1 else ""
     aligned = ", transcript aligned" if result.phones == "align" else ""
     kept = ", glasses kept on the face" if keep_glasses else ""
     message = (

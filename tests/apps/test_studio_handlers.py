@@ -215,7 +215,7 @@ def test_emotion_and_text_go_to_the_editor_as_given(sample, models):
     [
         ({"emotion": "joy"}, "emotion: expected one of"),
         ({"emotion": "anger", "intensity": 1.5}, "intensity"),
-        ({"face": 3}, "face: 4 requested but the photo has 1"),
+        ({"face": 3}, "face: 3 requested but the photo has 1 face"),
         ({"au_values": [0.0]}, "expected 25 AU and 52 ARKit slider values"),
     ],
 )
@@ -242,6 +242,61 @@ def test_no_face_picked_edits_every_face_and_a_thin_strip_loads(sample, models, 
     assert "1 face(s) edited" in out.message
     img, note, _ = h.load_photo(_png(tmp_path / "strip.png", np.zeros((1, 900, 3), np.uint8)), max_side=400)
     assert img.shape == (1, 400, 3) and "scaled to 400x1" in note
+
+
+def test_faces_are_named_by_their_place_left_to_right_and_the_number_the_command_line_takes(tmp_path, models):
+    # the picker said "face 1 (largest): 173 px" above "face 2: 177 px" (ordered by area, labelled by width),
+    # "at (266, 2)" in pixels, and numbered from 1 where `facecraft edit --face N` numbers from 0 (the largest)
+    import cv2
+
+    astronaut = np.asarray(Image.open(h.sample_photo_path()).convert("RGB"))
+    canvas = np.full((512, 832, 3), 230, np.uint8)
+    canvas[106:406, :300] = cv2.resize(astronaut, (300, 300), interpolation=cv2.INTER_AREA)  # small, on the left
+    canvas[:, 320:] = astronaut[:, ::-1]  # large, on the right
+    session = h.analyze_photo(_png(tmp_path / "pair.png", canvas), models=models)
+    assert len(session.faces) == 2
+    assert session.face_choices() == [
+        ("all faces (2)", -1), ("right face (--face 0): the largest", 0), ("left face (--face 1): 2nd largest", 1),
+    ]  # fmt: skip
+    assert session.face_choices(every=False)[0] == ("right face (--face 0): the largest", 0)
+    assert session.faces[0].info.box[0] > 320 > session.faces[1].info.box[2]  # the names are where the faces are
+    assert session.faces[0].info.area > session.faces[1].info.area  # and --face 0 is the largest, as the CLI says
+    assert h.analyze_photo(h.sample_photo_path(), models=models).face_choices() == [("face (--face 0)", 0)]
+
+
+def test_face_names_of_group_photos():
+    def with_centres(*xs: float) -> h.EditSession:
+        faces = [type("F", (), {"info": type("I", (), {"box": np.array([x - 10, 0, x + 10, 20])})()})() for x in xs]
+        return h.EditSession("group.jpg", np.zeros((20, 500, 3), np.uint8), faces, [], [])
+
+    three = with_centres(250, 40, 400)
+    assert [three.face_name(i) for i in range(3)] == ["middle face (--face 0)", "left face (--face 1)",
+                                                      "right face (--face 2)"]  # fmt: skip
+    five = with_centres(300, 100, 200, 400, 20)
+    assert [five.face_label(i) for i in (0, 4)] == ["4th face from the left (--face 0): the largest",
+                                                    "1st face from the left (--face 4): 5th largest"]  # fmt: skip
+    assert [h._ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st",
+    ]  # fmt: skip
+
+
+def test_a_transparent_photo_keeps_its_alpha_at_the_size_it_is_edited(tmp_path):
+    # load_photo dropped the alpha: the studio wrote a cut-out PNG's edit opaque on white
+    rgba = np.zeros((800, 400, 4), np.uint8)
+    rgba[..., 3] = 255
+    rgba[:, :200, 3] = 0  # the left half cut out
+    img, note, traits = h.load_photo(_png(tmp_path / "cutout.png", rgba), max_side=400)
+    assert img.shape[:2] == (400, 200) and "scaled to 200x400" in note
+    assert traits.alpha.shape == img.shape[:2] and traits.straight.shape == img.shape
+    assert (traits.alpha[:, :99] == 0).all() and (traits.alpha[:, 100:] == 255).all()
+    written = np.asarray(Image.open(h.save_png(img, stem="cutout", like=traits)))
+    assert written.shape == (400, 200, 4) and np.array_equal(written[..., 3], traits.alpha)
+
+
+def test_a_control_after_a_photo_that_could_not_be_used_says_why():
+    # "no photo with a face to use" right after "no face found in wall.png ..." named the photo and why
+    with pytest.raises(ParameterError, match=r"^no face found in wall.png$"):
+        h.require_session(h.NoPhoto("no face found in wall.png"))
 
 
 def test_edit_before_any_photo_is_a_clear_error():
@@ -526,6 +581,18 @@ def test_the_animate_tab_says_the_learned_mode_did_not_use_the_transcript(speech
     assert h.LEARNED_IGNORES_TRANSCRIPT not in h.animate_speech(speech_wav, out_dir=tmp_path / "none").message
 
 
+def test_a_file_given_as_speech_is_checked_as_it_arrives(tmp_path):
+    # Gradio's own filter of endings turned a photo away in the browser without a word, beside the result before
+    photo = tmp_path / "utk_tuning.jpg"
+    photo.write_bytes(b"\xff\xd8 not speech")
+    with pytest.raises(FileFormatError, match=r"utk_tuning.jpg: unsupported speech file type '.jpg'; expected one of "
+                       r"\.wav, .*\.mp3, .*\.mov, .*\.webm"):  # fmt: skip
+        h.check_speech_upload(photo)
+    for name in ("line.wav", "memo.M4A", "IMG_0042.MOV", "voice.webm"):
+        (tmp_path / name).write_bytes(b"\0" * 16)
+        assert h.check_speech_upload(tmp_path / name) == tmp_path / name  # not decoded: the run reads it
+
+
 def test_animate_speech_rejects_bad_audio(speech_wav, tmp_path, monkeypatch):
     notes = tmp_path / "notes.wav"
     notes.write_text("not audio")
@@ -692,7 +759,7 @@ def test_talking_portrait_says_what_is_wrong_before_any_work(sample, models, spo
         ({"audio_path": notes}, FileFormatError, "notes.wav"),
         ({"size": 300}, ParameterError, "size: expected one of 256, 384, 512, 768"),
         ({"fps": 24}, ParameterError, "fps: expected one of 25, 30"),
-        ({"face": 1}, ParameterError, "face: 2 requested but the photo has 1"),
+        ({"face": 1}, ParameterError, "face: 1 requested but the photo has 1 face"),
         ({"emotion": "glee"}, ParameterError, "emotion: expected one of"),
         ({"track": "[{"}, ParameterError, "emotion track: not valid JSON"),
     ):
