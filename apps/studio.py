@@ -193,7 +193,7 @@ def _analysis_failed(message: str):
     """A photo that cannot be edited replaces the one before: nothing stays that a click would still edit."""
     sliders = len(AU_NAMES) + len(ARKIT_NAMES)
     return (
-        None,
+        h.NoPhoto(message),  # a control moved next says why nothing is edited (it said "upload a photo first")
         _face_picker(None),
         None,
         _download(None),
@@ -234,6 +234,8 @@ def _edit(session, face, emotion, intensity, text, keep_glasses, *values):
     unchanged = tuple(gr.skip() for _ in range(1 + len(values)))
     if session is None:  # a control moved (or Reset) before any photo: say so, no error
         return gr.skip(), gr.skip(), gr.skip(), "Upload a photo or pick the sample first.", *unchanged
+    if isinstance(session, h.NoPhoto):  # the last photo could not be used: say why again
+        return gr.skip(), gr.skip(), gr.skip(), f"**{session.reason}**", *unchanged
     n = len(AU_NAMES)
     typed = h.read_sliders(intensity, values[:n], values[n:])
     if typed.blank:  # someone is typing: keep the picture and the box as they are
@@ -286,7 +288,7 @@ def _refine(session, face, emotion, intensity, text, strength, steps, guidance, 
 def _reset(session, face):
     """Every control back to where a new photo starts: no emotion, the intensity's default, no words, the sliders at
     the face's own values (the intensity stayed at its last value)."""
-    if session is None:
+    if session is None or isinstance(session, h.NoPhoto):
         return tuple(gr.skip() for _ in range(len(AU_NAMES) + len(ARKIT_NAMES) + 4))
     au, arkit = session.slider_values(face)
     return NO_EMOTION, h.DEFAULT_INTENSITY, "", _download(None), *au, *arkit

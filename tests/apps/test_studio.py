@@ -194,7 +194,8 @@ def test_a_removed_photo_is_dropped_in_the_edit_and_talk_tabs(demo):
     )
     with pytest.warns(UserWarning, match="no photo"):
         out = studio._analyze(None)
-    assert out[0] is None and out[2] is None and out[3].value is None and not out[3].interactive
+    assert out[0] == h.NoPhoto("no photo: upload one or pick the sample")
+    assert out[2] is None and out[3].value is None and not out[3].interactive
 
 
 def test_gradios_copies_of_the_results_are_swept_as_the_studios_own_folders_are(demo):
@@ -444,3 +445,17 @@ def test_a_transparent_photos_edit_is_downloaded_transparent_as_facecraft_edit_w
     assert np.array_equal(np.asarray(edited), np.asarray(Image.open(tmp_path / "cli.png")))
     a = np.asarray(edited)[..., 3]
     assert np.array_equal(a[:, :100], alpha[:, :100]) and (a[out.mask > 0.5] == 255).all() and out.mask.max() > 0.5
+
+
+def test_a_control_moved_after_a_photo_without_a_face_says_why_nothing_is_edited(tmp_path):
+    # the Edit tab's status said "no face found in wall.png", and the next slider moved replaced it with "Upload a
+    # photo or pick the sample first." right after the upload
+    blank = tmp_path / "wall.png"
+    Image.fromarray(np.full((256, 256, 3), 200, np.uint8)).save(blank)
+    with pytest.warns(UserWarning, match="no face found in wall.png"):
+        session, *_ = studio._analyze(str(blank))
+    au, arkit = [0.0] * len(studio.AU_NAMES), [0.0] * len(studio.ARKIT_NAMES)
+    compare, download, full_file, status, *_ = studio._edit(session, 0, "surprise", 0.8, "", False, *au, *arkit)
+    assert status.startswith("**no face found in wall.png")
+    reset = studio._reset(session, 0)  # Reset keeps the message: nothing to put back
+    assert len(reset) == len(studio.AU_NAMES) + len(studio.ARKIT_NAMES) + 4
