@@ -127,6 +127,13 @@ _EDGE_SHADE = 0.08
 #: less surprise and fear on the tuning crops with glasses; the softening alone changed no reading.)
 _LENS_SOFT = 0.02
 _LID_SHADOW = 0.1  # darkening of the uncovered eyeball just under the raised lid (see _SCLERA_PERCENTILE)
+#: The painted white's grain, a share of the photo's (:func:`facecraft.synth.mouth.grain`), added after the paint is
+#: softened to the photo's blur (before it, the grain was smoothed away on soft photos). Tuning bench (100 UTKFace
+#: crops, 72 FRLL calibration photos), eyeWide L/R at 0.8 read largest in photos, and fear / surprise read: 0.5 moved
+#: eyeWide by +1 / -1 photo and fear by 0..+2; 1.0 lost 2 smiling calibration photos' eyeWideRight. The photo's own
+#: upper margin band (lashes, lid shadow) carried up under a raised lid, even 1.5 px deep, read fear on 4 fewer of the
+#: 36 neutral calibration photos (mini-Xception) and eyeWideLeft on 2 fewer: MediaPipe and the judges read the white.
+_WHITE_GRAIN = 0.5
 #: The painted iris (:func:`_paint_iris`): pupil radius and darkness (shares of the iris radius and colour), the
 #: catchlight's strength and the rim's softness (share of the radius, at least a pixel). Chosen on the 48 UTKFace broad
 #: smilers (editor's corner drag), fear:1.0 read as fear by mini-Xception / NetworkV2 (mean probability): flat disc
@@ -353,11 +360,12 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
         detail = detail * (whole * _iris_ring(dist, disc[1]))[..., None]
     in_src = np.maximum(in_src, own)
     paint = paint * (shadow * curve)[..., None]
-    paint = paint + (grain(look, paint.shape[:2]) * 0.5)[..., None]
     if blur > 0:  # as soft as the photo: the paint and the opening's edge (the kept eyeball is the photo's own)
         paint = cv2.GaussianBlur(paint, (0, 0), blur)
         open_d = cv2.GaussianBlur(open_d, (0, 0), blur)
-    paint = paint + detail * (shadow * curve)[..., None]
+    # The iris's texture and the photo's grain are the photo's own fineness: added unsoftened (the grain added before
+    # the softening left the white smooth as plastic beside the grainy skin of soft UTKFace crops).
+    paint = paint + detail * (shadow * curve)[..., None] + (grain(look, paint.shape[:2]) * _WHITE_GRAIN)[..., None]
     content = eyeball * in_src[..., None] + paint * (1 - in_src[..., None])
     new = (1.0 - in_src) * open_d
     region = out[y0:y1, x0:x1].astype(np.float64)

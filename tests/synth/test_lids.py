@@ -677,3 +677,30 @@ def test_the_iris_a_raised_lid_uncovers_is_the_photos_own_not_a_drawn_disc():
     carried = [spokes(du, -dv), spokes(-side * dv, side * du)]  # mirrored across the horizontal axis, turned
     assert diff.std() > 0.3 * spokes(du, dv).std()  # drawn: 0.04
     assert max(np.corrcoef(diff, c)[0, 1] for c in carried) > 0.6
+
+
+def test_the_white_a_raised_lid_uncovers_has_the_photos_grain_however_soft_the_photo():
+    # The paint's grain was added before the paint was softened to the photo's blur: on a soft, grainy photo (UTKFace
+    # crops) the uncovered white was smooth as plastic beside the grainy skin.
+    img, src, _ = _astronaut_x4()  # upscaled: a soft photo
+    upper, lower = EYES[0]
+    eye = _polygon_mask(eye_polygon(src, upper, lower), img.shape[:2])
+    photo = img.astype(float)
+    photo[eye] = (205.0, 195.0, 188.0)  # a plain white eye, then grain all over
+    photo = photo + np.random.default_rng(1).normal(0.0, 6.0, photo.shape[:2])[..., None]
+    photo = np.clip(photo, 0, 255).astype(np.uint8)
+    dst = _raise_lid(src, 0, 0.6)
+    res = close_lids(photo, photo, src, dst).image
+
+    def fine(im: np.ndarray) -> np.ndarray:
+        luma = im.astype(np.float32).mean(2)
+        return luma - cv2.GaussianBlur(luma, (0, 0), 1.0)
+
+    old = cv2.dilate(eye.astype(np.uint8), np.ones((9, 9)))
+    new = cv2.erode(_polygon_mask(eye_polygon(dst, upper, lower), img.shape[:2]).astype(np.uint8), np.ones((9, 9)))
+    strip = (new > 0) & (old == 0)
+    assert strip.sum() > 100
+    width = eye_frame(src, upper, lower).width
+    cheek = _polygon_mask(eye_polygon(src, upper, lower) + (0.0, 0.6 * width), img.shape[:2])
+    # half the photo's grain (lids._WHITE_GRAIN), not softened away (softened: 0.05 of the cheek's)
+    assert fine(res)[strip].std() > 0.3 * fine(photo)[cheek].std()
