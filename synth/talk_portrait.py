@@ -500,34 +500,44 @@ class _RateConverter:
 
 def held_seals(curves: np.ndarray) -> np.ndarray:
     """How sealed each frame's curves ``(T, 52)`` hold the lips, ``(T,)`` in [0, 1]: :meth:`TalkingPortrait.sealed`,
-    except that a frame whose lips stay shut between two sealed frames stays sealed (the lesser of its neighbours'
-    seals times its own :func:`~facecraft.audio2face.lip_state.shut_weight`).
+    except that lips once sealed stay so while they stay shut (a frame keeps the previous frame's seal times its own
+    :func:`~facecraft.audio2face.lip_state.shut_weight`), and the first frame is as sealed as the second where its lips
+    are shut (:func:`_held_seal`).
 
-    The speech model's lip press wavers from frame to frame while its lips stay shut (in pauses, and on /p b m/);
-    :func:`~facecraft.audio2face.lip_state.sealed_weight` reads a frame whose press dips as unsealed, and on a photo
-    with parted lips that frame showed the photo's open mouth, teeth and all, between two closed ones. A frame whose
-    lips part (shut weight 0) is left as it is."""
+    The speech model's lip press wavers from frame to frame while its lips stay shut (in pauses, and on /p b m/), and
+    :func:`~facecraft.audio2face.lip_state.sealed_weight` reads a frame whose press dips as unsealed: on a photo with
+    parted lips (a smile showing teeth) such frames showed the photo's open mouth, teeth and all, between closed ones,
+    the teeth flashing on and off through a pause (librivox_0880's first 0.5 s). Lips that part release the seal."""
+    c = np.asarray(curves, np.float32).reshape(-1, NUM_ARKIT)
+    seals = np.zeros(len(c))
+    before = None
+    for k in range(len(c)):
+        before = seals[k] = _held_seal(c[k], before, c[k + 1] if k + 1 < len(c) else None)
+    return seals
+
+
+def _held_seal(row: np.ndarray, before: float | None, after: np.ndarray | None) -> float:
+    """One frame of :func:`held_seals`: the seal of curves ``row`` ``(52,)`` given the previous frame's held seal
+    (``None`` for the first frame, which reads the next frame's curves ``after`` instead, where there is one)."""
     from facecraft.audio2face.lip_state import sealed_weight, shut_weight
 
-    c = np.asarray(curves, np.float32).reshape(-1, NUM_ARKIT)
-    seals = sealed_weight(c).astype(np.float64)
-    if len(seals) >= 3:
-        held = np.minimum(seals[:-2], seals[2:]) * shut_weight(c[1:-1])
-        seals[1:-1] = np.maximum(seals[1:-1], held)
-    return seals
+    rows = np.asarray(row, np.float32)[None]
+    if before is None:  # the first frame: a video that starts in a sealed pause starts sealed
+        before = 0.0 if after is None else float(sealed_weight(np.asarray(after, np.float32)[None])[0])
+    return float(max(sealed_weight(rows)[0], before * shut_weight(rows)[0]))
 
 
 def _with_seals(items: Iterable[tuple]) -> Iterator[tuple]:
     """Frames ``(row, *rest)`` in (``row`` the curves ``(52,)``), ``(row, *rest, seal)`` out, each one frame late:
-    a frame's seal (:func:`held_seals`) reads the next frame's curves."""
-    prev = cur = None
+    the first frame's seal (:func:`held_seals`) reads the second frame's curves."""
+    before = cur = None
     for nxt in items:
         if cur is not None:
-            rows = [x[0] for x in (prev, cur, nxt) if x is not None]
-            yield (*cur, float(held_seals(np.stack(rows))[len(rows) - 2]))
-        prev, cur = cur, nxt
+            before = _held_seal(cur[0], before, nxt[0])
+            yield (*cur, before)
+        cur = nxt
     if cur is not None:
-        yield (*cur, float(held_seals(cur[0])[0]))
+        yield (*cur, _held_seal(cur[0], before, None))
 
 
 def _with_blink(row: np.ndarray, blink: float) -> np.ndarray:

@@ -221,7 +221,7 @@ def test_stream_equals_offline(portrait, speech_wav, monkeypatch):
     from facecraft.audio2face import stream
     from facecraft.audio2face.audio import load_audio
     from facecraft.audio2face.postprocess import level_speech
-    from facecraft.synth.talk_portrait import talk_curves
+    from facecraft.synth.talk_portrait import held_seals, talk_curves
 
     y, sr = load_audio(speech_wav)
     y = y[: int(1.6 * sr)]
@@ -247,9 +247,11 @@ def test_stream_equals_offline(portrait, speech_wav, monkeypatch):
     streamed = list(portrait.stream(chunks, fps=25, emotion=track))
     off = [(np.abs(a.astype(int) - b) > 3).mean() for a, b in zip(offline, streamed, strict=True)]
     assert max(off) < 1e-3 and np.mean(off) < 1e-4
-    row, head = list(portrait.motions(curves, 25, audio=y))[-1]
-    tinted = portrait.render(row, head)  # the last frame without the track's face (sad: the smile fades)
-    assert np.array_equal(offline[-1], portrait.render(row, head, emotion=codes[-1]))
+    moved = list(portrait.motions(curves, 25, audio=y))
+    row, head = moved[-1]
+    seal = held_seals(np.stack([r for r, _ in moved]))[-1]  # sealed lips stay sealed: the seal reads the frames before
+    tinted = portrait.render(row, head, seal=seal)  # the last frame without the track's face (sad: the smile fades)
+    assert np.array_equal(offline[-1], portrait.render(row, head, emotion=codes[-1], seal=seal))
     assert (np.abs(offline[-1].astype(int) - tinted) > 3).mean() > 0.005
 
 
@@ -654,6 +656,26 @@ def test_lips_stay_sealed_through_a_frame_whose_press_wavers(shared_dir, plain_e
     rows = np.stack([sealed, unpressed, opened, sealed, unpressed, sealed])
     got = [s for *_, s in _with_seals((r,) for r in rows)]
     np.testing.assert_array_equal(got, held_seals(rows))
+
+
+def test_lips_stay_sealed_through_a_pause_whose_press_wavers_for_several_frames():
+    """In a pause the model's lips stay shut while its press wavers over several frames: a photo smiling with its
+    teeth showed them on and off through the pause (librivox_0880's first 0.5 s: sealed, 3 frames of teeth, sealed),
+    and a video starting in such a pause flashed them on its first frame. Sealed lips stay sealed until they part;
+    the first frame is as sealed as the second; a stream seals them as the offline frames do."""
+    from facecraft.audio2face.lip_state import PRESS_LEFT, PRESS_RIGHT
+    from facecraft.synth.talk_portrait import _with_seals, held_seals
+
+    sealed = _sealed_row()
+    unpressed = sealed.copy()
+    unpressed[[PRESS_LEFT, PRESS_RIGHT]] = 0.0
+    opened = np.zeros(NUM_ARKIT, np.float32)
+    opened[JAW] = 0.4
+    rows = np.stack([unpressed, sealed, unpressed, unpressed, unpressed, sealed, opened, unpressed, unpressed])
+    np.testing.assert_array_equal(held_seals(rows), [1, 1, 1, 1, 1, 1, 0, 0, 0])
+    got = [s for *_, s in _with_seals((r,) for r in rows)]
+    np.testing.assert_array_equal(got, held_seals(rows))
+    np.testing.assert_array_equal(held_seals(np.stack([unpressed, unpressed, sealed])), [0, 0, 1])
 
 
 @pytest.mark.parametrize("photo", ["person_03_2.jpg", "person_10_1.jpg"])
