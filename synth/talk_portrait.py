@@ -54,7 +54,7 @@ from facecraft.rigs.emotion_space import region_mask
 from facecraft.rigs.video import check_video_side
 
 from .talk_motion import ProsodyMotion, frame_loudness, pitch_frames, pitch_track
-from .talk_render import STEP, HeadMotion, PortraitRenderer
+from .talk_render import STEP, HeadMotion, PortraitRenderer, is_grey
 
 logger = logging.getLogger(__name__)
 
@@ -178,6 +178,7 @@ class TalkingPortrait:
             raise ParameterError(f"motion: expected a scale in [0, 3], got {motion!r}")
         self.emotion = _still_emotion(emotion)
         img, self.name = _load_photo(photo, name)  # after the arguments: they fail before a big photo is read
+        grey = is_grey(img)  # a grey photo talks in grey (a still emotion's edit may tint it: read before)
         t0 = time.perf_counter()
         own = editor is None
         if own:  # the calibration is loaded only when the mapping or the expression uses it
@@ -225,7 +226,10 @@ class TalkingPortrait:
         self.fit = fit
         self.rest_scores = np.clip(info.blendshapes, 0.0, 1.0).astype(np.float64)  # what the face shows (MediaPipe)
         self.keep_glasses = bool(keep_glasses)
-        self.renderer = PortraitRenderer(self.image, landmarks, fit, step=step, keep_glasses=self.keep_glasses)
+        self.renderer = PortraitRenderer(
+            self.image, landmarks, fit, step=step, keep_glasses=self.keep_glasses, grey=grey
+        )
+        self.image = self.renderer.image
         self.rig_change = _mapping(mapping, calibration, fit.weights)
         self._lip_part: np.ndarray | None = None  # how far each rig weight parts the lip centres (px per unit)
         self.motion = float(motion)

@@ -92,6 +92,19 @@ class HeadMotion:
         return np.concatenate([lin, off[:, None]], axis=1)
 
 
+def is_grey(image: np.ndarray) -> bool:
+    """Whether an RGB image ``(H, W, 3)`` is a grey picture: its three channels equal, as
+    :func:`facecraft.eval.images.load_image` gives a grey file."""
+    a = np.asarray(image)
+    return bool(np.array_equal(a[..., 0], a[..., 1]) and np.array_equal(a[..., 1], a[..., 2]))
+
+
+def to_grey(image: np.ndarray) -> np.ndarray:
+    """An RGB image ``(H, W, 3)`` uint8 as grey in three equal channels (ITU-R 601 luma, as Pillow's ``"L"``, which
+    writes a grey photo's still edits: :func:`facecraft.eval.images.save_image`)."""
+    return np.repeat(cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+
+
 class PortraitRenderer:
     """Everything per photo that a frame needs; :meth:`render` makes one frame.
 
@@ -112,6 +125,9 @@ class PortraitRenderer:
     keep_glasses : bool
         Hold the frame of the glasses the face wears still on the face (it moves with the head only;
         :mod:`facecraft.synth.glasses_frame`).
+    grey : bool, optional
+        Render grey frames (default: where ``image`` is grey, :func:`is_grey`). The mouth interior and the lids are
+        painted in colour (teeth, gums, tongue): on a grey photo they showed cream teeth in a red mouth.
     """
 
     def __init__(
@@ -123,10 +139,12 @@ class PortraitRenderer:
         step: int = STEP,
         with_mask: bool = False,
         keep_glasses: bool = False,
+        grey: bool | None = None,
     ) -> None:
         if not 1 <= int(step) <= 4:
             raise ParameterError(f"step: expected a grid step of 1..4 pixels, got {step}")
-        self.image = np.ascontiguousarray(image)
+        self.grey = is_grey(image) if grey is None else bool(grey)
+        self.image = to_grey(image) if self.grey else np.ascontiguousarray(image)
         self.fit = fit
         self.step = int(step)
         self.with_mask = bool(with_mask)
@@ -264,7 +282,7 @@ class PortraitRenderer:
             result = seal_mouth(
                 result, img, src, dst_moved, float(min(seal, 1.0)), face_width=self.face_width, look=self.look
             )
-        return result
+        return WarpResult(to_grey(result.image), result.mask) if self.grey else result
 
     def _antialias(self, moved, mx, my, disp, qx, qy, aligned: bool) -> None:
         """Where the face warp squeezes the photo, mix in the pre-blurred photo (as the still warp does), in place.

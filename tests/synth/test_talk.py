@@ -658,6 +658,26 @@ def test_lips_stay_sealed_through_a_frame_whose_press_wavers(shared_dir, plain_e
     np.testing.assert_array_equal(got, held_seals(rows))
 
 
+def test_a_grey_photo_talks_in_grey(astronaut, plain_editor):
+    """The mouth interior and the lids are painted in colour: a grey photo's talking mouth showed cream teeth in a red
+    mouth (FRLL 006 in grey, every open vowel). A grey photo's frames are grey; a colour photo's keep their colour."""
+    from facecraft.synth.talk_portrait import TalkingPortrait
+
+    grey = np.repeat(cv2.cvtColor(astronaut, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+    row = np.zeros(NUM_ARKIT, np.float32)
+    row[JAW] = 0.4
+    row[ARKIT_INDEX["eyeBlinkLeft"]] = 0.6
+    spread = {}
+    for name, photo in (("grey", grey), ("colour", astronaut)):
+        portrait = TalkingPortrait(photo, editor=plain_editor, size=256, motion=0.0)
+        frame = portrait.render(row).astype(int)
+        moved = np.abs(frame - portrait.image).max(axis=2) > 20
+        assert moved.sum() > 100  # the mouth opened
+        spread[name] = np.ptp(frame, axis=2)[moved]
+    assert spread["grey"].max() == 0
+    assert spread["colour"].mean() > 20
+
+
 def test_lips_stay_sealed_through_a_pause_whose_press_wavers_for_several_frames():
     """In a pause the model's lips stay shut while its press wavers over several frames: a photo smiling with its
     teeth showed them on and off through the pause (librivox_0880's first 0.5 s: sealed, 3 frames of teeth, sealed),
