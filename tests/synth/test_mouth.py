@@ -347,3 +347,47 @@ def test_drawn_teeth_dim_with_an_underexposed_photo():
 
     dark = (img.astype(np.float64) * 0.1).astype(np.uint8)
     assert teeth_over_skin(dark) < 1.5 * teeth_over_skin(img)
+
+
+def _teeth_photo(img: np.ndarray, src: np.ndarray, gap_rows: tuple[float, float] | None) -> np.ndarray:
+    """The astronaut with her opening filled with teeth white, a dark band across it between ``gap_rows`` (shares of
+    the opening from the upper lip; None: the upper teeth rest on the lower lip)."""
+    out = img.copy()
+    fs = mouth_frame(src)
+    h, w = img.shape[:2]
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float64), np.arange(h, dtype=np.float64))
+    u, v = fs.coords(gx, gy)
+    up, lo = fs.profile(np.clip(u, 0.0, fs.width))
+    t = (v - up) / np.maximum(lo - up, 1e-6)
+    inside = (u > 0) & (u < fs.width) & (t >= 0) & (t <= 1) & (lo - up > 0.5)
+    out[inside] = (232, 226, 212)
+    if gap_rows is not None:
+        out[inside & (t > gap_rows[0]) & (t < gap_rows[1])] = (40, 20, 20)
+    return out
+
+
+def _above_lower_lip(res: WarpResult, frame, px: float) -> float:
+    """Mean luma ``px`` above the inner lower lip over the middle fifth of the opening."""
+    us = np.linspace(0.4, 0.6, 9) * frame.width
+    x, y = frame.to_image(us, frame.profile(us)[1] - px)
+    return float(_luma(res.image[np.round(y).astype(int), np.round(x).astype(int)]).mean())
+
+
+def test_upper_teeth_resting_on_the_lower_lip_do_not_go_down_with_it():
+    # A closed-bite smile (UTKFace tuning crops, FRLL calibration smilers) opened by fear or a funnel: the band of the
+    # photo above its lower lip is the upper teeth's edges. Carried down with the lower lip it stood under the dark gap
+    # as a second row of teeth (a grimace) or a white rim along the bottom of the opening; a dark gap in the photo
+    # above that band (lower teeth of their own) still goes with the lower lip. Fear's stretched open mouth (neither
+    # front_teeth nor all_teeth) keeps the band: the judges read it as fear's bared lower teeth.
+    img, src, depth = astronaut_points()
+    dst = open_jaw(src, 0.1)
+    fd = mouth_frame(dst)
+    resting = _teeth_photo(img, src, None)
+    warped = warp_face(resting, src, dst, depth=depth)
+    for opening in (dict(front_teeth=True), dict(all_teeth=True)):
+        res = paint_mouth_interior(warped, resting, src, dst, depth=depth, **opening)
+        assert _above_lower_lip(res, fd, 1.0) < 150, opening  # the cavity (the tongue's lit top)
+    assert _above_lower_lip(paint_mouth_interior(warped, resting, src, dst, depth=depth), fd, 1.0) > 150
+    apart = _teeth_photo(img, src, (0.35, 0.55))
+    res = paint_mouth_interior(warp_face(apart, src, dst, depth=depth), apart, src, dst, depth=depth, front_teeth=True)
+    assert _above_lower_lip(res, fd, 1.0) > 150
