@@ -107,12 +107,12 @@ def _run_bench(args: argparse.Namespace) -> int:
     if pairs and args.name == "all":
         print("--set/--quick apply to one benchmark, not to all", file=sys.stderr)
         return 2
+    if args.name != "all" and args.name not in BENCHMARKS:  # before making --out: a typo leaves no empty folder
+        print(f"unknown benchmark {args.name!r}; known: {', '.join(BENCHMARKS)}, all", file=sys.stderr)
+        return 2
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name in names:
-        if name not in BENCHMARKS:
-            print(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}, all", file=sys.stderr)
-            return 2
         module, func = BENCHMARKS[name].split(":")
         try:
             fn = getattr(importlib.import_module(module), func)
@@ -149,7 +149,7 @@ def _version() -> str:
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The ``facecraft`` parser; given the ``command`` about to run, only its module's subcommands are added."""
-    parser = argparse.ArgumentParser(prog="facecraft", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="facecraft", description=__doc__.splitlines()[0].replace("``", ""))
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
     parser.add_argument("--version", action="version", version=f"facecraft {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -8,8 +8,14 @@ def test_help_lists_bench():
 
 
 def test_unknown_benchmark_exit_code(tmp_path, capsys):
-    assert main(["bench", "nope", "--out", str(tmp_path)]) == 2
+    assert main(["bench", "nope", "--out", str(tmp_path / "bench")]) == 2
     assert "unknown benchmark" in capsys.readouterr().err
+    assert not (tmp_path / "bench").exists()  # a mistyped name made an empty output folder
+
+
+def test_help_shows_plain_text_not_the_docstrings_markup():
+    # `facecraft --help` read "The ``facecraft`` command line: ..."
+    assert "``" not in build_parser().format_help()
 
 
 def test_requires_a_command():
