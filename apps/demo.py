@@ -3,7 +3,7 @@
 1. Rig tour: the default rig goes through the eight emotions and a few visemes -> GLB (checked by the
    Khronos validator when Node is there), Live Link Face CSV, MP4 and a contact sheet of the emotions.
 2. Speech animation: a synthesised voice line animated with three emotions -> GLB, CSV, MP4 with sound.
-3. Judge a photo: the sample portrait through the FER judges.
+3. Judge a photo: the sample portrait through every FER judge (facecraft's own, mini-Xception, NetworkV2).
 4. Edit a photo: the sample portrait edited into the 8 emotions, a few single controls and a few words,
    each edit saved, and a contact sheet of them all.
 5. Talking portrait: the sample portrait saying the voice line with an emotion track (her smile, surprise, then
@@ -118,13 +118,14 @@ def speech_animation(out: Path) -> dict[str, str]:
 
 
 def judge_photo(out: Path) -> dict[str, str]:
-    """The sample photo (scikit-image's astronaut) through both FER judges."""
-    from facecraft.eval import get_judge, load_image
+    """The sample photo (scikit-image's astronaut) through every FER judge: the shipped ``facecraft`` one (the
+    default judge everywhere else) first, then the ported ones (the demo judged with the ported two alone)."""
+    from facecraft.eval import SUPPORTED_JUDGES, get_judge, load_image
     from facecraft.rigs import EMOTIONS, resolve_asset
 
     image = load_image(resolve_asset("astronaut"))
     outputs: dict[str, str] = {"photo": str(resolve_asset("astronaut"))}
-    for name in ("mini-xception", "networkv2"):
+    for name in sorted(SUPPORTED_JUDGES, key=lambda n: n != "facecraft"):
         probs = get_judge(name).predict_proba([image])[0]
         top = np.argsort(-probs)[:3]
         outputs[name] = ", ".join(f"{EMOTIONS[i]} {probs[i]:.2f}" for i in top)
@@ -257,14 +258,22 @@ def run_demo(out: Path, *, only: list[str] | None = None) -> dict[str, dict[str,
     return results
 
 
+def summary_lines(results: dict[str, dict[str, str]]) -> list[str]:
+    """The printed summary: each step, then its outputs with the values in one column (a fixed 16-character label
+    column pushed 'happiness:0.8 glb' paths out of line)."""
+    width = max((len(label) for items in results.values() for label in items), default=0)
+    lines = []
+    for name, items in results.items():
+        lines.append(f"  {name}:")
+        lines.extend(f"    {label:{width}s}  {value}" for label, value in items.items())
+    return lines
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     out = Path(args.out)
     results = run_demo(out, only=args.only)
     print("\nfacecraft demo outputs:")
-    for name, items in results.items():
-        print(f"  {name}:")
-        for label, value in items.items():
-            print(f"    {label:16s} {value}")
+    print("\n".join(summary_lines(results)))
     (out / "demo_summary.json").write_text(json.dumps(results, indent=2))
     print(f"summary: {out / 'demo_summary.json'}")
     return 1 if any("error" in r for r in results.values()) else 0

@@ -74,3 +74,28 @@ def test_only_names_steps_in_any_spelling_and_an_unknown_one_is_an_error():
     for only in ([], ["nosuch"]):  # ran nothing, exit 0, and an empty summary over the last one
         with pytest.raises(ParameterError):
             chosen_steps(only)
+
+
+def test_judge_photo_asks_every_judge_the_shipped_one_first(tmp_path):
+    # the demo judged the photo with the ported mini-Xception and NetworkV2 only, never facecraft's own judge
+    from facecraft.eval import SUPPORTED_JUDGES
+    from facecraft.rigs import EMOTIONS
+
+    results = run_demo(tmp_path, only=["judge"])["judge photo"]
+    assert "error" not in results, results
+    judges = [k for k in results if k != "photo"]
+    assert judges[0] == "facecraft" and sorted(judges) == sorted(SUPPORTED_JUDGES)
+    for name in judges:  # "happiness 0.95, anger 0.01, contempt 0.01": three emotions with probabilities
+        assert [w.split()[0] in EMOTIONS for w in results[name].split(", ")] == [True] * 3
+    assert json.loads((tmp_path / "judge_photo" / "judgements.json").read_text()) == results
+
+
+def test_summary_puts_every_value_in_one_column():
+    # a 16-character label column: "happiness:0.8 glb" pushed its path one place right of the others
+    from facecraft.apps.demo import summary_lines
+
+    results = {"speech": {"audio": "a.wav", "happiness:0.8 glb": "b.glb"}, "judge": {"photo": "p.png"}}
+    lines = summary_lines(results)
+    assert lines[0] == "  speech:" and lines[3] == "  judge:"
+    values = [line for line in lines if not line.endswith(":")]
+    assert len({line.index(v) for line, v in zip(values, ("a.wav", "b.glb", "p.png"), strict=True)}) == 1
