@@ -152,6 +152,9 @@ class PortraitRenderer:
         self.src = lm[:NUM_MESH_POINTS, :2].copy()
         self.depth = lm[:NUM_MESH_POINTS, 2].copy()
         self.face_width = face_width(self.src)
+        # MediaPipe's iris points, where given: a raised lid uncovers the iris as that disc (without them the lids
+        # painted the uncovered eyeball as white only, a grey film over the iris of a widened or fearful eye)
+        self.iris = lm[:, :2].copy() if len(lm) == NUM_MESH_POINTS + 10 else None
         self.look = PhotoLook(self.image, self.src)  # the photo's blur and colours, for the mouth, lids and lips
         frame = glasses_in_front(self.look) if keep_glasses else None
         self.held = None if frame is None else frame.held
@@ -277,7 +280,7 @@ class PortraitRenderer:
         # a removed smile's folds fade and lowered brows crease, as in a still edit (no-ops for speech alone)
         out = paint_creases(soften_folds(out, src, dst_moved, change), dst_moved, change)
         result = paint_mouth_interior(WarpResult(out, mask), img, src, dst_moved, depth=self.depth, look=self.look)
-        result = close_lids(result, img, src, dst_moved, look=self.look)
+        result = close_lids(result, img, src, dst_moved, iris=self.iris, look=self.look)
         if seal > 0:  # what the warp could not close without folding the mouth corners
             result = seal_mouth(
                 result, img, src, dst_moved, float(min(seal, 1.0)), face_width=self.face_width, look=self.look

@@ -678,6 +678,28 @@ def test_a_grey_photo_talks_in_grey(astronaut, plain_editor):
     assert spread["colour"].mean() > 20
 
 
+def test_a_widened_eye_uncovers_its_iris(astronaut, plain_editor):
+    """A raised upper lid uncovers the top of the iris. The renderer gave the lids no iris points, so that band was
+    painted white: a grey film over the iris of every widened eye (an anger, fear or surprise track; FRLL 001 with
+    eyeWide 1: 111 grey levels there against the photo's iris at 70). It continues the iris, as the still editor."""
+    from facecraft.synth.lids import IRIS_POINTS
+    from facecraft.synth.talk_portrait import TalkingPortrait
+
+    portrait = TalkingPortrait(astronaut, editor=plain_editor, size=384, motion=0.0)
+    row = np.zeros(NUM_ARKIT, np.float32)
+    row[[ARKIT_INDEX["eyeWideLeft"], ARKIT_INDEX["eyeWideRight"]]] = 1.0
+    luma = portrait.render(row).astype(float).mean(axis=2)
+    photo = portrait.image.astype(float).mean(axis=2)
+    yy, xx = np.mgrid[: luma.shape[0], : luma.shape[1]]
+    for ids in IRIS_POINTS:
+        centre = portrait.landmarks[ids[0], :2]
+        radius = np.linalg.norm(portrait.landmarks[list(ids[1:]), :2] - centre, axis=1).mean()
+        disc = np.hypot(xx - centre[0], yy - centre[1]) < 0.9 * radius
+        uncovered = disc & (np.abs(luma - photo) > 20)
+        assert uncovered.sum() >= 5  # the lid rose off the iris
+        assert luma[uncovered].mean() < photo[disc & ~uncovered].mean() + 20
+
+
 def test_lips_stay_sealed_through_a_pause_whose_press_wavers_for_several_frames():
     """In a pause the model's lips stay shut while its press wavers over several frames: a photo smiling with its
     teeth showed them on and off through the pause (librivox_0880's first 0.5 s: sealed, 3 frames of teeth, sealed),
