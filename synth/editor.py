@@ -823,16 +823,24 @@ def smile_seal(fitted: np.ndarray, rig_change: np.ndarray) -> float:
     return float(np.clip(removed / (shown + past * len(_SMILES)), 0.0, 1.0))
 
 
-def lip_seal(rig_change: np.ndarray) -> float:
+def lip_seal(rig_change: np.ndarray, *, requested: bool = False) -> float:
     """How far (0..1) an edit presses the lips shut: the smaller rise of the rig's ``mouthPress*`` over
-    :data:`_SEAL_FULL`, none when the edit opens the jaw.
+    :data:`_SEAL_FULL`, none when the edit opens the jaw; ``requested``: only its rise past the solve's cross-talk
+    corrections (:data:`~facecraft.synth.calibration.CROSS_TALK`), full at :data:`_SEAL_FULL`.
 
     Pressed lips (AU23/24, anger's) meet whatever the photo showed; the rig presses by weights, which do not undo a
     smiling photo's open lips (astronaut, anger: the inner lips stayed 0.057 face widths apart, a dark strip with
-    teeth between pressed lips)."""
+    teeth between pressed lips). The targets take the whole rise (:func:`mesh_targets`), the repaint of the photo's
+    lips pressed together (:func:`render_rig_change`) the requested one: the solve adds 0.07-0.10 to both
+    ``mouthPress`` shapes for contempt (0.03-0.06 for "a smirk"), which asks for none, and the lips of a toothy smile
+    were repainted a quarter sealed (:func:`~facecraft.synth.mouth_seal.seal_mouth` at 0.8 of its strength): a pale
+    band of the photo's lower lip with a hard edge, a dark wedge hanging below the lowered corner, an upper-lip line
+    drawn past it (UTKFace tuning crops 67_0_0 and 58_0_2). Left out of the targets too, the lips stayed further
+    apart and MediaPipe read the mouthDimpleLeft control on 6 fewer of 100 UTKFace tuning crops."""
     if float(rig_change[_JAW]) > _OPENS:
         return 0.0
-    return float(np.clip(min(float(rig_change[k]) for k in _PRESS) / _SEAL_FULL, 0.0, 1.0))
+    press = min(float(rig_change[k]) for k in _PRESS) - (CROSS_TALK if requested else 0.0)
+    return float(np.clip(press / (_SEAL_FULL - (CROSS_TALK if requested else 0.0)), 0.0, 1.0))
 
 
 #: A mouth an edit closes gets the photo's lips painted shut, as pressed lips do (:func:`closing_seal`): fully where
@@ -977,7 +985,7 @@ def render_rig_change(
         return image, np.zeros(image.shape[:2], np.float32)
     depth = analyzed.info.landmarks[:NUM_MESH_POINTS, 2]
     look = PhotoLook.of(look, image, src)  # the photo's blur and colours, measured once for the mouth, lips and lids
-    pressed, closing = lip_seal(rig_change), closing_seal(src, dst, rig_change)
+    pressed, closing = lip_seal(rig_change, requested=True), closing_seal(src, dst, rig_change)
     # Lips that close over the photo's opening carry no dark pockets of its corners along (mouth_seal)
     source = clear_corner_shadows(image, src, dst, amount=max(pressed, closing), look=look)
     frame = glasses_in_front(look) if keep_glasses else None  # the face moves behind the frame, not the frame

@@ -549,6 +549,27 @@ def test_pressed_lips_meet_over_an_open_smile(editor, astronaut, astronaut_faces
     assert lip_seal(opened) == 0.0  # an opening jaw is never sealed
 
 
+def test_the_solves_cross_talk_press_repaints_no_lips(editor, astronaut, astronaut_faces, monkeypatch):
+    # Contempt asks for no press, but the solve adds ~0.09 to both mouthPress shapes: the astronaut's toothy smile was
+    # repainted a quarter sealed (a pale lower-lip band with a hard edge, a dark wedge below the lowered corner).
+    from facecraft.synth import mouth_seal
+    from facecraft.synth.calibration import CROSS_TALK
+    from facecraft.synth.editor import _SEAL_FULL, lip_seal
+
+    change = editor.apply(astronaut, astronaut_faces, EditControls.from_args(emotion="contempt:1")).faces[0].rig_change
+    press = change[[ARKIT_INDEX["mouthPressLeft"], ARKIT_INDEX["mouthPressRight"]]]
+    assert 0.0 < press.min() <= CROSS_TALK  # the correction the solve adds
+    assert lip_seal(change, requested=True) == 0.0
+    assert lip_seal(change) > 0.0  # the targets keep it (MediaPipe reads mouthDimple by it)
+    repainted = []
+    monkeypatch.setattr(mouth_seal, "seal_mouth", lambda warped, *a, **k: repainted.append(1) or warped)
+    editor.apply(astronaut, astronaut_faces, EditControls.from_args(emotion="contempt:1"))
+    assert not repainted  # the photo's lips are not repainted pressed
+    pressed = np.zeros(52)
+    pressed[[ARKIT_INDEX["mouthPressLeft"], ARKIT_INDEX["mouthPressRight"]]] = 0.5 * (CROSS_TALK + _SEAL_FULL)
+    assert 0.4 < lip_seal(pressed, requested=True) < 0.6  # a requested press past the corrections, in proportion
+
+
 def test_a_mouth_an_edit_shuts_gets_the_photos_lips_painted_shut(editor, astronaut, astronaut_faces):
     # Sadness on a toothy smile brought the lips together over the teeth, squeezed into a white line between them.
     from facecraft.rigs.default_rig import LIPS_LOWER_INNER, LIPS_UPPER_INNER

@@ -242,7 +242,7 @@ def test_contempt_keeps_the_lip_rows_in_place_and_leaves_no_dark_line_beside_the
     # contempt's mouthDimple (2.5 rig units on the astronaut) pushed the upper lip's rows through its inner contour
     # beside the raised corner 61; the warp pulled them back, turning the lip's edge-on triangles at the corner over:
     # the photo's dark corner in them was drawn 16 times its size, a dark line doubling the corner (darkest 0.42 of the
-    # skin's luma within 8 px of the new corner; now 0.59).
+    # skin's luma within 8 px of the new corner, then 0.59 under the quarter seal's repaint; now 0.45, 4 such pixels).
     import facecraft.synth.editor as editor_module
     from facecraft.rigs.default_rig import opening_faces
     from facecraft.rigs.mediapipe_mesh import canonical_mesh
@@ -272,10 +272,16 @@ def test_contempt_keeps_the_lip_rows_in_place_and_leaves_no_dark_line_beside_the
     turned = lip_faces & (np.sign(after) != np.sign(before)) & (np.abs(after) > 3 * np.abs(before))
     assert not turned.any(), faces[turned]
 
+    # The open smile's own dark corner goes with the corner, no larger: its dark pixels (below half the skin's luma)
+    # within 8 px of the new corner are no more than the photo's own within 8 px of it (4 and 8). With the lips
+    # repainted a quarter sealed (the solve's cross-talk press, until lip_seal left it out) it was painted over.
     skin = float(_luma(face_colours(astronaut, src)[0]))
-    x, y = np.round(warped[LIPS_UPPER_OUTER[0]]).astype(int)
-    beside = _luma(result.image[y - 8 : y + 9, x - 8 : x + 9]) / skin
-    assert beside.min() > 0.5
+
+    def dark_beside(image, at):
+        x, y = np.round(at).astype(int)
+        return int((_luma(image[y - 8 : y + 9, x - 8 : x + 9].astype(float)) / skin < 0.5).sum())
+
+    assert dark_beside(result.image, warped[LIPS_UPPER_OUTER[0]]) <= dark_beside(astronaut, src[LIPS_UPPER_OUTER[0]])
 
 
 def _spy(fn, seen):
