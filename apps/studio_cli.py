@@ -20,7 +20,11 @@ def _cmd_app(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("app", help="serve the studio (edit photos, animate speech, judge faces) in the browser")
+    p = sub.add_parser(
+        "app",
+        help="serve the studio (edit photos, make a photo talk, animate speech, judge faces, augment a data set) in "
+        "the browser",
+    )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 for every interface)")
     p.add_argument("--port", type=int, default=None, help="port (default: Gradio's, 7860, or the next free one)")
     p.add_argument(

@@ -49,7 +49,7 @@ def register(subparsers) -> None:
     p.add_argument("--overwrite", action="store_true", help="redo files whose output already exists (batch)")
     p.add_argument("--transcript", help="text of the speech (procedural mode aligns it; learned mode ignores it)")
     emo = p.add_mutually_exclusive_group()
-    emo.add_argument("--emotion", help=f"the emotion: {EMOTION_ARG_HELP} (e.g. anger:0.7)")
+    emo.add_argument("--emotion", help=f"the emotion (e.g. anger:0.7): {EMOTION_ARG_HELP}")
     emo.add_argument("--emotion-track", help=f"the emotion changing over time: {TRACK_ARG_HELP}")
     p.add_argument("--rig", default="default", help=f"rig for .glb output and the preview: {RIG_SPEC_HELP}")
     p.add_argument(
@@ -238,6 +238,8 @@ def _animate(args: argparse.Namespace) -> int:
         transcript=args.transcript, emotion=args.emotion, emotion_track=args.emotion_track, fps=args.fps,
         mode=args.mode, blink=not args.no_blink, head=not args.no_head, gaze=not args.no_gaze, seed=args.seed,
     )  # fmt: skip
+    if args.transcript and args.mode == "learned":  # said in --help only, a user's transcript went unused unsaid
+        log.warning("--transcript is read by --mode procedural only (it aligns it); the learned model ignores it")
     if _is_batch(args):
         if args.video:
             raise ParameterError("--video takes a single input and an output file, not a batch")

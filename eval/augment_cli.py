@@ -104,9 +104,21 @@ def register(subparsers) -> None:
         help="every variant jitters the EMFACS prototype (default: disgust and contempt also draw the other "
         "patterns EMFACS scores as them: 9+17, 10+17, R14)",
     )
-    p.add_argument("--top-k", type=int, default=defaults.top_k, help="target among the judge's top K")
-    p.add_argument("--min-confidence", type=float, default=defaults.min_confidence, help="judge's least probability")
-    p.add_argument("--max-identity", type=float, default=defaults.max_identity, help="identity distance bound")
+    p.add_argument(
+        "--top-k", type=int, default=defaults.top_k, help=f"target among the judge's top K (default {defaults.top_k})"
+    )
+    p.add_argument(
+        "--min-confidence",
+        type=float,
+        default=defaults.min_confidence,
+        help=f"judge's least probability of the target (default {defaults.min_confidence:g})",
+    )
+    p.add_argument(
+        "--max-identity",
+        type=float,
+        default=defaults.max_identity,
+        help=f"identity distance bound (default {defaults.max_identity:g})",
+    )
     p.add_argument(
         "--min-lift",
         type=float,

@@ -386,6 +386,17 @@ def test_single_file_csv_defaults_to_60_fps_and_fps_overrides(tmp_path, lines, t
     assert "at 30 fps" in capsys.readouterr().out
 
 
+def test_a_transcript_the_learned_model_ignores_is_warned_about(tmp_path, lines, tiny_model_dir, caplog):
+    # --help said learned mode ignores --transcript; the run said nothing, and the user's transcript went unused
+    out = tmp_path / "one.npz"
+    args = ["animate", str(lines / "line0.wav"), "-o", str(out), "--weights", str(tiny_model_dir)]
+    assert main([*args, "--transcript", "bring me the map"]) == 0
+    assert "--transcript is read by --mode procedural only" in caplog.text
+    caplog.clear()
+    assert main([*args, "--overwrite"]) == 0
+    assert "--transcript" not in caplog.text
+
+
 def test_help_documents_the_rates(capsys):
     with pytest.raises(SystemExit):
         main(["animate", "--help"])
