@@ -12,7 +12,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add ``talk`` to the ``facecraft`` command line."""
     from facecraft.rigs.emotion_space import EMOTION_ARG_HELP, TRACK_ARG_HELP
 
-    from .talk_portrait import FRAMING, MAX_YAW_DEG
+    from .talk_portrait import FRAMING, MAX_MOTION, MAX_YAW_DEG
 
     p = sub.add_parser(
         "talk",
@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("audio", help="the speech (wav, flac, mp3, ...); silence gives a still, blinking face")
     p.add_argument("-o", "--output", required=True, help="the MP4 to write (.mp4 is added to a name without an ending)")
     emo = p.add_mutually_exclusive_group()
-    emo.add_argument("--emotion", help=f"the emotion while speaking: {EMOTION_ARG_HELP} (e.g. happiness:0.6)")
+    emo.add_argument("--emotion", help=f"the emotion while speaking (e.g. happiness:0.6): {EMOTION_ARG_HELP}")
     emo.add_argument("--emotion-track", help=f"the emotion changing over time: {TRACK_ARG_HELP}")
     p.add_argument("--transcript", help="the words spoken: aligned to the audio to close the lips on p, b, m")
     p.add_argument("--fps", type=int, choices=(25, 30), default=25, help="frame rate (default 25)")
@@ -34,7 +34,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     p.add_argument("--face", type=int, help="which face to animate (0 = the largest)")
     p.add_argument(
-        "--motion", type=float, default=1.0, help="scale of the head and brow motion, 0..3 (0 = still head, default 1)"
+        "--motion",
+        type=float,
+        default=1.0,
+        help=f"scale of the head and brow motion, 0..{MAX_MOTION:g} (0 = still head, default 1)",
     )
     p.add_argument(
         "--keep-glasses",
@@ -48,17 +51,19 @@ def _cmd_talk(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from facecraft.rigs.emotion_space import parse_emotion, parse_emotion_track
-    from facecraft.rigs.errors import MissingFileError
+    from facecraft.rigs.errors import MissingFileError, ParameterError
     from facecraft.rigs.paths import say_ending_added
     from facecraft.rigs.video import check_video_path, video_output
 
-    from .talk_portrait import talk
+    from .talk_portrait import MAX_MOTION, talk
 
     out = check_video_path(video_output(args.output), inputs=(args.photo, args.audio))
     say_ending_added("-o", args.output, out, "video")
     for label, path in (("photo", args.photo), ("audio", args.audio)):
         if not Path(path).is_file():
             raise MissingFileError(f"{label} not found: {path}")
+    if not 0.0 <= args.motion <= MAX_MOTION:  # as the option's name, before any work (it said "motion: ...")
+        raise ParameterError(f"--motion: expected a scale in [0, {MAX_MOTION:g}], got {args.motion:g}")
     # emotion arguments fail before any work
     emotion = parse_emotion(args.emotion, source="--emotion")
     track = parse_emotion_track(args.emotion_track, source="--emotion-track")

@@ -59,6 +59,7 @@ from .talk_render import STEP, HeadMotion, PortraitRenderer, is_grey
 logger = logging.getLogger(__name__)
 
 MAX_YAW_DEG = 35.0  # a face turned farther than this is a profile: the frontal rig fit and warp fail there
+MAX_MOTION = 3.0  # largest scale of the head and brow motion (3x a real take's ranges)
 FRAMING = 3.2  # side of the square video frame, in face box widths (head, hair and some shoulders)
 COMPETING_FACE = 0.5  # another face at least this share of the largest one's width makes the choice ambiguous
 FPS_CHOICES = (25.0, 30.0)
@@ -176,8 +177,8 @@ class TalkingPortrait:
             raise ParameterError(f"size: expected a frame side of 64..2048 pixels (or None), got {size!r}")
         if size is not None:
             check_video_side(size)
-        if not (np.isfinite(motion) and 0.0 <= motion <= 3.0):
-            raise ParameterError(f"motion: expected a scale in [0, 3], got {motion!r}")
+        if not (np.isfinite(motion) and 0.0 <= motion <= MAX_MOTION):
+            raise ParameterError(f"motion: expected a scale in [0, {MAX_MOTION:g}], got {motion!r}")
         self.emotion = _still_emotion(emotion)
         img, self.name = _load_photo(photo, name)  # after the arguments: they fail before a big photo is read
         grey = is_grey(img)  # a grey photo talks in grey (a still emotion's edit may tint it: read before)

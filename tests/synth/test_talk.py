@@ -322,6 +322,21 @@ def test_cli_writes_video_with_sound(tmp_path, astronaut, speech_wav):
     assert abs(info.frames - duration * 25) <= 2
 
 
+def test_cli_names_the_motion_option_it_refuses(tmp_path, monkeypatch):
+    # `--motion 5` failed as "motion: expected a scale in [0, 3]", after the photo was read, not naming the option
+    from facecraft.synth import talk_cli, talk_portrait
+
+    photo, speech = tmp_path / "face.png", tmp_path / "line.wav"
+    photo.write_bytes(b"png"), speech.write_bytes(b"wav")
+    monkeypatch.setattr(talk_portrait, "talk", lambda *a, **k: pytest.fail("talk ran with a refused --motion"))
+    parser = argparse.ArgumentParser()
+    talk_cli.register(parser.add_subparsers())
+    for bad in ("5", "-1", "nan"):
+        args = parser.parse_args(["talk", str(photo), str(speech), "-o", str(tmp_path / "o.mp4"), "--motion", bad])
+        with pytest.raises(ParameterError, match=r"^--motion: expected a scale in \[0, 3\]"):
+            args.func(args)
+
+
 def test_cli_writes_an_output_without_an_ending_as_mp4(tmp_path, monkeypatch, capsys):
     # `facecraft talk PHOTO SPEECH -o out` was refused ("a video is written as .mp4, .m4v, .mov (H.264), got ''")
     from facecraft.synth import talk_cli, talk_portrait
