@@ -51,6 +51,7 @@ _SEAM_DARK = 0.5  # darkening of the seam line's centre toward the lips' shadow 
 _SEAM_WIDTH = 0.004  # Gaussian half width of the seam line, face widths (at least 0.6 px); a softer photo spreads it
 _FEATHER_PX = 0.75  # anti-aliasing of the repainted region's edge, pixels
 _SAMPLES = 49
+_OPENING_DARK = 0.75  # near the corners, share of the lips' luma below which a lip pixel is the opening's shade
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,9 @@ def seal_mouth(
     vs_lo = ol_s - t_lo * (ol_s - il_s - k_lo)
     lower = v > 0.5 * (e_up + e_lo)
     mx, my = bs.to_image(us, np.where(lower, vs_lo, vs_up))
-    lips_px = _remap(img, mx, my)
+    look = PhotoLook.of(look, img, src)
+    _, lip_colour = look_colours(look)
+    lips_px = _remap(_lips_without_opening(img, src, lip_colour), mx, my)
     # Between the inner edges (amount < 1): the frame's own opening, squeezed.
     gap = e_lo - e_up
     if gap.max(initial=0.0) > 0.05:
@@ -176,8 +179,6 @@ def seal_mouth(
 
     # The seam line, where the lips meet: their colour in shadow, as the lips come together; on a soft photo as soft
     # as it, the same shadow spread wider (a crisp line on a blurry crop read as drawn, past the mouth corners too).
-    look = PhotoLook.of(look, img, src)
-    _, lip_colour = look_colours(look)
     own = max(0.6, _SEAM_WIDTH * fw)
     sigma = float(np.hypot(own, softening(look.blur, PAINT_SHARP)))
     line = 0.5 * (e_up + e_lo)
@@ -195,6 +196,37 @@ def seal_mouth(
     new_mask = mask.copy()
     new_mask[y0:y1, x0:x1] = np.maximum(new_mask[y0:y1, x0:x1], cover.astype(np.float32))
     return WarpResult(out, new_mask)
+
+
+def _lips_without_opening(image: np.ndarray, src: np.ndarray, lip_colour: np.ndarray) -> np.ndarray:
+    """``image`` with its mouth opening, and what is as dark as it between the lips' outer contours, filled from the
+    lips around it (inpainted), for :func:`seal_mouth` to sample the lips from.
+
+    A wide-open mouth's dark cavity reaches past the landmarks' inner lip contour at its corners (UTKFace tuning crop
+    76, jawOpen 0.63: most of the upper lip band's last fifth): sampled as lip, it stayed a dark hole at the sealed
+    mouth's corner, its soft grey edge a grey patch. Dark: below :data:`_POCKET_DARK` of the lips' luma (the still
+    editor's corner pockets), within :data:`_POCKET_SPAN` of the mouth's width of a corner :data:`_OPENING_DARK`
+    (in the middle the lips' own shade at their inner edges draws the seam)."""
+    outer = np.concatenate([src[list(LIPS_UPPER_OUTER)], src[list(LIPS_LOWER_OUTER)][::-1]])
+    h, w = image.shape[:2]
+    x0, y0 = np.maximum(np.floor(outer.min(0)).astype(int) - 4, 0)
+    x1, y1 = np.minimum(np.ceil(outer.max(0)).astype(int) + 5, (w, h))
+    if x1 <= x0 or y1 <= y0:
+        return image
+    region = np.ascontiguousarray(image[y0:y1, x0:x1])
+    fill = np.zeros(region.shape[:2], np.uint8)
+    cv2.fillPoly(fill, [np.round((inner_lip_polygon(src) - (x0, y0)) * 16).astype(np.int32)], 1, cv2.LINE_8, shift=4)
+    lips = np.zeros_like(fill)
+    cv2.fillPoly(lips, [np.round((outer - (x0, y0)) * 16).astype(np.int32)], 1, cv2.LINE_8, shift=4)
+    fs = mouth_frame(src)
+    gx, gy = np.meshgrid(np.arange(x0, x1, dtype=np.float64), np.arange(y0, y1, dtype=np.float64))
+    a = ((gx - fs.origin[0]) * fs.u_axis[0] + (gy - fs.origin[1]) * fs.u_axis[1]) / fs.width
+    dark = np.where((a < _POCKET_SPAN) | (a > 1.0 - _POCKET_SPAN), _OPENING_DARK, _POCKET_DARK)
+    shade = lips & (_luma(region.astype(np.float64)) < dark * float(_luma(lip_colour))).astype(np.uint8)
+    fill |= cv2.dilate(shade, np.ones((5, 5), np.uint8))  # the dark shade's soft edge too
+    out = image.copy()
+    out[y0:y1, x0:x1] = cv2.inpaint(region, fill, 3, cv2.INPAINT_TELEA)
+    return out
 
 
 def _remap(image: np.ndarray, mx: np.ndarray, my: np.ndarray) -> np.ndarray:

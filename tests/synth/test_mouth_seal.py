@@ -309,3 +309,22 @@ def test_a_lip_row_pushed_past_its_outer_contour_is_laid_back_in_its_column():
     out = untangle_lip_outline(dst, src)
     assert _signed_area(out, sliver)[0] * _signed_area(src, sliver)[0] > 0
     np.testing.assert_allclose(out[408], src[408], atol=1e-6)  # the contours did not move: back where it was
+
+
+def test_a_dark_opening_reaching_past_the_inner_lip_contour_leaves_no_hole_in_the_sealed_lips():
+    # A wide-open mouth's cavity reaches past the landmarks' inner contour at its corners (UTKFace tuning crop 76):
+    # sampled as lip, it stayed a dark hole at the sealed mouth's corner.
+    img, src, depth = astronaut_points()
+    img = img.copy()
+    opening = np.concatenate([src[list(LIPS_UPPER_INNER)], src[list(LIPS_LOWER_INNER[-2:0:-1])]])
+    cv2.fillPoly(img, [np.round(opening).astype(np.int32)], (30, 8, 10))
+    b = lip_bands(src)
+    u = np.linspace(0.75 * b.width, b.width, 12)
+    outer_up, inner_up, _, _ = b.at(u)
+    wedge = np.concatenate([np.stack(b.to_image(u, inner_up - 0.7 * (inner_up - outer_up)), 1),
+                            np.stack(b.to_image(u[::-1], inner_up[::-1]), 1)])  # fmt: skip
+    cv2.fillPoly(img, [np.round(wedge).astype(np.int32)], (30, 8, 10))
+    dst = _half_closed(src)
+    res = seal_mouth(warp_face(img, src, dst, depth=depth), img, src, dst, 1.0)
+    inside = cv2.erode(_lips_region(dst, img.shape[:2]).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    assert (_luma(res.image)[inside] < 60).sum() == 0
