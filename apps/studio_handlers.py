@@ -643,9 +643,10 @@ def read_sliders(intensity, au_values: Sequence, arkit_values: Sequence) -> Slid
 
 @dataclass
 class EditOutcome:
-    """An edit's result for the UI: before and after ``(H, W, 3)`` uint8, the message, the edit's time, and where
-    the edit changed pixels (``mask``, ``(H, W)`` in [0, 1]; None: nowhere), which a transparent photo's edit is
-    written opaque at (:func:`save_png`)."""
+    """An edit's result for the UI: before and after ``(H, W, 3)`` uint8, the message, the edit's time, where
+    the edit changed pixels (``mask``, ``(H, W)`` in [0, 1]; None: nowhere) and a transparent photo's alpha moved
+    with the face (``alpha``, ``(H, W)`` uint8; None: opaque, or not moved, and then written opaque where changed),
+    both as :func:`save_png` takes them."""
 
     before: np.ndarray
     after: np.ndarray
@@ -653,6 +654,7 @@ class EditOutcome:
     edit_ms: float
     controls: dict
     mask: np.ndarray | None = field(default=None, repr=False)
+    alpha: np.ndarray | None = field(default=None, repr=False)
 
 
 def apply_edit(
@@ -695,18 +697,20 @@ def apply_edit(
     face = -1 if face is None else face  # as the studio sends an empty face picker: every face
     i = session.face_index(face)
     args = edit_arguments(session, i, emotion, intensity, text, au_values, arkit_values)
-    image, faces, _ = full_size_photo(session, models) if full_size else (session.image, session.faces, None)
+    image, faces, traits = (
+        full_size_photo(session, models) if full_size else (session.image, session.faces, session.traits)
+    )
     if not args:
         return EditOutcome(image, image, "no change asked: the photo as it is", 0.0, {})
     controls = EditControls.from_args(**args, keep_glasses=bool(keep_glasses))
     target = None if int(face) == -1 else i
-    result = models.editor.apply(image, faces, controls, face=target, name=session.name)
+    result = models.editor.apply(image, faces, controls, face=target, name=session.name, alpha=traits.alpha)
     changed = float((result.mask > 0.01).mean()) * 100
     held = sum(bool(f.glasses_held) for f in result.faces)
     kept = (", glasses kept still" if held else ", no glasses frame found to keep still") if keep_glasses else ""
     message = f"{_describe(args)}{kept}; {len(result.faces)} face(s) edited, {changed:.1f}% of pixels changed, " \
               f"{result.edit_ms:.0f} ms"  # fmt: skip
-    return EditOutcome(image, result.image, message, result.edit_ms, args, result.mask)
+    return EditOutcome(image, result.image, message, result.edit_ms, args, result.mask, result.alpha)
 
 
 def full_size_photo(session: EditSession, models: StudioModels) -> tuple[np.ndarray, list, PhotoTraits]:
@@ -729,7 +733,9 @@ def full_size_edit(session: EditSession | None, *, models: StudioModels | None =
     studio edits photos above :data:`EDIT_MAX_SIDE` scaled down, for speed, and this makes the download."""
     models = models or shared_models()
     out = apply_edit(session, models=models, full_size=True, **controls)
-    return save_png(out.after, stem=f"{session.stem}-edited-full-size", like=session.full[2], changed=out.mask)
+    return save_png(
+        out.after, stem=f"{session.stem}-edited-full-size", like=session.full[2], changed=out.mask, alpha=out.alpha
+    )
 
 
 def _describe(args: dict, *, most: int = 4) -> str:
@@ -776,16 +782,21 @@ def edit_arguments(
 
 
 def save_png(
-    image: np.ndarray, *, stem: str = "edited", like: PhotoTraits | None = None, changed: np.ndarray | None = None
+    image: np.ndarray,
+    *,
+    stem: str = "edited",
+    like: PhotoTraits | None = None,
+    changed: np.ndarray | None = None,
+    alpha: np.ndarray | None = None,
 ) -> str:
     """Write an RGB uint8 image to a fresh PNG in :func:`output_dir` (for a download) and return its path;
     ``like``: the traits of the photo it shows (:attr:`EditSession.traits`), ``changed``: where an edit moved pixels
-    (:attr:`EditOutcome.mask`; a transparent photo stays transparent elsewhere), as
-    :func:`facecraft.eval.images.save_image` takes them."""
+    (:attr:`EditOutcome.mask`; a transparent photo stays transparent elsewhere), ``alpha``: a transparent photo's
+    alpha moved with the face (:attr:`EditOutcome.alpha`), as :func:`facecraft.eval.images.save_image` takes them."""
     name = Path(stem).name  # "photo.v2.final-edited" keeps its dots; only an image ending goes ("x.jpg")
     name = Path(name).stem if Path(name).suffix.lower() in IMAGE_EXTENSIONS else name
     path = output_dir() / f"{name}.png"
-    save_image(image, path, like=like, changed=changed, compress_level=1)
+    save_image(image, path, like=like, changed=changed, alpha=alpha, compress_level=1)
     return str(path)
 
 

@@ -337,8 +337,9 @@ def _is_lossless(im: Image.Image, path: Path) -> bool:
 
 
 def _restore_straight(rgb: np.ndarray, alpha: np.ndarray, straight: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """``rgb`` (composited on white, as :func:`load_image` gives) with the photo's own colour back under its
-    alpha where ``keep``: exactly where the pixel is unchanged, un-composited where the edit moved it."""
+    """``rgb`` (composited on white, as :func:`load_image` gives) with the photo's own colour back under ``alpha``
+    (the one written: the photo's, or the edit's moved with the face) where ``keep``: exactly where the pixel is
+    unchanged, un-composited where the edit moved it."""
     a = alpha[..., None].astype(np.float64) / 255.0
     straight = straight.astype(np.float64)
     composited = np.round(straight * a + 255.0 * (1.0 - a))
@@ -354,6 +355,7 @@ def save_image(
     *,
     like: PhotoTraits | None = None,
     changed: np.ndarray | None = None,
+    alpha: np.ndarray | None = None,
     name: str | None = None,
     **options,
 ) -> None:
@@ -361,9 +363,11 @@ def save_image(
 
     With ``like``: its colour profile and EXIF (less the orientation: the edit is upright) are embedded, a grey
     photo's edit is written grey, and a transparent photo's alpha and colour are kept where the edit left pixels
-    alone; where it changed them (``changed``, ``(H, W)`` in [0, 1], e.g. an edit's mask, above one half) the face
-    was moved or repainted there and is opaque. Alpha is written only to formats that hold it
-    (:data:`ALPHA_SUFFIXES`); JPEG at :data:`JPEG_QUALITY`, WebP lossless when the photo was stored losslessly,
+    alone. ``alpha``, ``(H, W)`` uint8, is the edit's own transparency (an edit's ``alpha``: the photo's moved with
+    the face, so a chin that drops keeps the background clear around it): written instead of ``like``'s, the colour
+    under it un-composited from white. Without it, where the edit changed pixels (``changed``, ``(H, W)`` in
+    [0, 1], e.g. an edit's mask, above one half) they are written opaque. Alpha is written only to formats that
+    hold it (:data:`ALPHA_SUFFIXES`); JPEG at :data:`JPEG_QUALITY`, WebP lossless when the photo was stored losslessly,
     else at that quality. Photos of 16 bits per channel are written with 8 (a warning says so). The format
     follows the file ending; ``options`` go to Pillow's ``save`` (e.g. ``compress_level=1``, a faster PNG).
     ``name``: the file as messages call it (a part file's final name), default ``path``.
@@ -372,12 +376,21 @@ def save_image(
     rgb = valid_image(image, name=str(path))
     like = like or PhotoTraits()
     suffix = path.suffix.lower()
-    alpha = None
-    if like.alpha is not None and suffix in ALPHA_SUFFIXES and like.alpha.shape == rgb.shape[:2]:
+    if alpha is not None:
+        alpha = np.asarray(alpha)
+        if alpha.shape != rgb.shape[:2] or alpha.dtype != np.uint8:
+            raise ParameterError(f"{path}: alpha must be {rgb.shape[:2]} uint8 like the image, got {alpha.shape} "
+                                 f"{alpha.dtype}")  # fmt: skip
+    photo_alpha = like.alpha if like.alpha is not None and like.alpha.shape == rgb.shape[:2] else None
+    if suffix not in ALPHA_SUFFIXES:
+        alpha = None
+    elif alpha is not None:
+        keep = np.ones(rgb.shape[:2], bool)  # where the edit left the photo alone, its alpha is the photo's
+    elif photo_alpha is not None:
         keep = np.ones(rgb.shape[:2], bool) if changed is None else np.asarray(changed) <= 0.5
-        alpha = np.where(keep, like.alpha, np.uint8(255))
-        if like.straight is not None and like.straight.shape == rgb.shape:
-            rgb = _restore_straight(rgb, like.alpha, like.straight, keep)
+        alpha = np.where(keep, photo_alpha, np.uint8(255))
+    if alpha is not None and like.straight is not None and like.straight.shape == rgb.shape:
+        rgb = _restore_straight(rgb, alpha, like.straight, keep)
     out = Image.fromarray(rgb)
     if like.grey:
         out = out.convert("L")

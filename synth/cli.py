@@ -45,13 +45,14 @@ def _controls(args: argparse.Namespace):
     )
 
 
-def _save(image, path: Path, *, like=None, changed=None) -> None:
-    """Write atomically (a hidden part file renamed when complete), keeping ``like``'s photo traits."""
+def _save(image, path: Path, *, like=None, changed=None, alpha=None) -> None:
+    """Write atomically (a hidden part file renamed when complete), keeping ``like``'s photo traits (a cut-out's
+    transparency: the edit's ``alpha``, moved with the face)."""
     from facecraft.eval.images import save_image
 
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_output(path, "part", pid=False) as tmp:
-        save_image(image, tmp, like=like, changed=changed, name=str(path))
+        save_image(image, tmp, like=like, changed=changed, alpha=alpha, name=str(path))
 
 
 def _sheet(pairs: list[tuple[str, object, object]], path: Path) -> None:
@@ -74,7 +75,7 @@ def _edit_one(editor, path: Path, out: Path, controls, face: int | None, refine=
 
     image, traits = load_image_with_traits(path)
     if refine is None:
-        result = editor.edit(image, controls, face=face, name=str(path))
+        result = editor.edit(image, controls, face=face, name=str(path), alpha=traits.alpha)
     else:
         from dataclasses import replace
 
@@ -84,7 +85,7 @@ def _edit_one(editor, path: Path, out: Path, controls, face: int | None, refine=
         faces = editor.analyze(image, name=str(path))
         refined = run_refine(pipe, args, image, controls, faces=faces, face=face or 0, name=str(path))
         result = replace(refined.edit, image=refined.images[0])
-    _save(result.image, out, like=traits, changed=result.mask)
+    _save(result.image, out, like=traits, changed=result.mask, alpha=result.alpha)
     return image, result
 
 

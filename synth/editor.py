@@ -55,6 +55,7 @@ from .mouth import _luma, _smoothstep, face_colours, mouth_frame, mouth_is_open
 from .mouth_shapes import FUNNEL_FULL, funnel_motion, funnel_part
 from .photo_blur import photo_blur, wide_blur
 from .photo_look import PhotoLook, exposure
+from .warp import WarpResult, valid_alpha
 
 logger = logging.getLogger(__name__)
 
@@ -268,12 +269,16 @@ class EditResult:
         One per edited face (face index in the analyzer's largest-first order, weights before and after, fit).
     edit_ms : float
         Time of the warp and repainting (analysis excluded).
+    alpha : np.ndarray, optional
+        ``(H, W)`` uint8: the photo's transparency moved with every edited face (the ``alpha`` the edit was given);
+        None for an opaque photo. :func:`facecraft.eval.images.save_image` writes it.
     """
 
     image: np.ndarray
     mask: np.ndarray
     faces: list[FaceEdit]
     edit_ms: float = 0.0
+    alpha: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def fit(self) -> RigFit:
@@ -951,6 +956,21 @@ def render_rig_change(
     look: PhotoLook | None = None,
     keep_glasses: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`render_face_change`'s image and mask, for an opaque photo."""
+    res = render_face_change(image, analyzed, rig_change, targets=targets, look=look, keep_glasses=keep_glasses)
+    return res.image, res.mask
+
+
+def render_face_change(
+    image: np.ndarray,
+    analyzed: AnalyzedFace,
+    rig_change: np.ndarray,
+    *,
+    targets: tuple[np.ndarray, np.ndarray] | None = None,
+    look: PhotoLook | None = None,
+    keep_glasses: bool = False,
+    alpha: np.ndarray | None = None,
+) -> WarpResult:
     """Warp one face of ``image`` by a rig weight change and repaint the mouth and lids.
 
     Parameters
@@ -967,12 +987,15 @@ def render_rig_change(
         The unedited photo's measurements around this face (:meth:`AnalyzedFace.look`), kept across edits.
     keep_glasses : bool
         Hold the frame of the glasses the face wears still (:mod:`facecraft.synth.glasses_frame`).
+    alpha : np.ndarray, optional
+        ``(H, W)`` uint8 transparency of a cut-out photo: moved by the face's warp (the repaints stay inside the
+        face, where a cut-out is opaque).
 
     Returns
     -------
-    image, mask : np.ndarray
-        The edited ``(H, W, 3)`` uint8 photo and the ``(H, W)`` float32 mask of changed pixels (``image``
-        itself and zeros when the change moves no landmark by 0.05 px).
+    WarpResult
+        The edited ``(H, W, 3)`` uint8 photo, the ``(H, W)`` float32 mask of changed pixels (``image`` itself and
+        zeros when the change moves no landmark by 0.05 px) and, with ``alpha``, the moved alpha.
     """
     from .glasses_frame import glasses_in_front, put_back_frame
     from .lids import close_lids
@@ -982,15 +1005,15 @@ def render_rig_change(
 
     src, dst = targets if targets is not None else mesh_targets(analyzed, rig_change)
     if np.abs(dst - src).max(initial=0.0) < 0.05:
-        return image, np.zeros(image.shape[:2], np.float32)
+        return WarpResult(image, np.zeros(image.shape[:2], np.float32), alpha=alpha)
     depth = analyzed.info.landmarks[:NUM_MESH_POINTS, 2]
     look = PhotoLook.of(look, image, src)  # the photo's blur and colours, measured once for the mouth, lips and lids
     pressed, closing = lip_seal(rig_change, requested=True), closing_seal(src, dst, rig_change)
     # Lips that close over the photo's opening carry no dark pockets of its corners along (mouth_seal)
     source = clear_corner_shadows(image, src, dst, amount=max(pressed, closing), look=look)
     frame = glasses_in_front(look) if keep_glasses else None  # the face moves behind the frame, not the frame
-    warped = warp_face(source, src, dst, depth=depth, held=None if frame is None else frame.held)
-    unfolded = warped.target  # where the warp put the points (skin triangles unfolded)
+    warped = warp_face(source, src, dst, depth=depth, held=None if frame is None else frame.held, alpha=alpha)
+    unfolded, moved_alpha = warped.target, warped.alpha  # where the warp put the points (skin triangles unfolded)
     softened = paint_creases(soften_folds(warped.image, src, dst, rig_change), dst, rig_change)
     if softened is not warped.image:
         warped = type(warped)(softened, warped.mask)
@@ -1011,8 +1034,8 @@ def render_rig_change(
         warped = seal_mouth(warped, image, src, lips_dst, max(pressed, closing), look=look)
     warped = close_lids(warped, image, src, dst, iris=analyzed.info.landmarks, look=look)
     if frame is not None:
-        return put_back_frame(image, warped.image, warped.mask, frame)
-    return warped.image, warped.mask
+        return WarpResult(*put_back_frame(image, warped.image, warped.mask, frame), alpha=moved_alpha)
+    return WarpResult(warped.image, warped.mask, alpha=moved_alpha)
 
 
 #: Most faces the editor finds, and so edits when no face is chosen, in one photo: "every face" of a group photo (the
@@ -1086,11 +1109,14 @@ class FaceEditor:
         *,
         face: int | None = None,
         name: str = "image",
+        alpha: np.ndarray | None = None,
     ) -> EditResult:
-        """Edit analysed faces of ``image`` (all, or only index ``face``) as ``controls`` ask."""
+        """Edit analysed faces of ``image`` (all, or only index ``face``) as ``controls`` ask; a cut-out's ``alpha``
+        (``(H, W)`` uint8, e.g. :attr:`facecraft.eval.images.PhotoTraits.alpha`) moves with every face."""
         from .glasses_frame import glasses_in_front
 
         img = valid_image(image, name=name)
+        alpha = valid_alpha(alpha, img.shape[:2])
         if not isinstance(controls, EditControls):
             raise ParameterError(f"controls: expected EditControls, got {type(controls).__name__}")
         t0 = time.perf_counter()
@@ -1101,21 +1127,23 @@ class FaceEditor:
             change = self.calibration.rig_change(before, after, rig_now=analyzed.fit.weights)
             src, dst = mesh_targets(analyzed, change)
             look = analyzed.look(img)
-            out, face_mask = render_rig_change(
-                out, analyzed, change, targets=(src, dst), look=look, keep_glasses=controls.keep_glasses
+            res = render_face_change(
+                out, analyzed, change, targets=(src, dst), look=look, keep_glasses=controls.keep_glasses, alpha=alpha
             )
-            mask = np.maximum(mask, face_mask)
+            out, alpha, mask = res.image, res.alpha, np.maximum(mask, res.mask)
             offsets = dst - src
             held = glasses_in_front(look) is not None if controls.keep_glasses else None  # measured once: no cost
             edits.append(
                 FaceEdit(index, analyzed.info.box.copy(), before.copy(), after, analyzed.fit, change, offsets, held)
             )
-        return EditResult(out, mask, edits, (time.perf_counter() - t0) * 1e3)
+        return EditResult(out, mask, edits, (time.perf_counter() - t0) * 1e3, alpha)
 
-    def edit(self, image, controls: EditControls, *, face: int | None = None, name: str = "image") -> EditResult:
+    def edit(
+        self, image, controls: EditControls, *, face: int | None = None, name: str = "image", alpha=None
+    ) -> EditResult:
         """:meth:`analyze` then :meth:`apply`."""
         img = valid_image(image, name=name)
-        return self.apply(img, self.analyze(img, name=name), controls, face=face, name=name)
+        return self.apply(img, self.analyze(img, name=name), controls, face=face, name=name, alpha=alpha)
 
 
 def edit_image(
@@ -1125,6 +1153,7 @@ def edit_image(
     face: int | None = None,
     editor: FaceEditor | None = None,
     name: str = "image",
+    alpha: np.ndarray | None = None,
     **control_args,
 ) -> EditResult:
     """Edit the expression of the faces in one photo.
@@ -1141,6 +1170,9 @@ def edit_image(
         Edit only this face (0 = the largest); default all.
     editor : FaceEditor, optional
         Reuse loaded models across calls.
+    alpha : array (H, W) uint8, optional
+        The transparency of a cut-out photo given as an array (a file's own is read with it): it moves with the
+        faces, :attr:`EditResult.alpha`.
 
     Returns
     -------
@@ -1151,12 +1183,15 @@ def edit_image(
     elif control_args:
         raise ParameterError(f"give controls or control arguments ({', '.join(control_args)}), not both")
     if isinstance(image, str | os.PathLike):
-        from facecraft.eval.images import load_image
+        from facecraft.eval.images import load_image_with_traits
 
-        image, name = load_image(image), (str(image) if name == "image" else name)
+        if alpha is not None:
+            raise ParameterError("alpha: give it with an image array; a file's own transparency is read with it")
+        (image, traits), name = load_image_with_traits(image), (str(image) if name == "image" else name)
+        alpha = traits.alpha
     if editor is not None and not isinstance(editor, FaceEditor):
         raise ParameterError(f"editor: expected a FaceEditor, got {type(editor).__name__}")
     if editor is not None:
-        return editor.edit(image, controls, face=face, name=name)
+        return editor.edit(image, controls, face=face, name=name, alpha=alpha)
     with FaceEditor() as own:
-        return own.edit(image, controls, face=face, name=name)
+        return own.edit(image, controls, face=face, name=name, alpha=alpha)

@@ -65,11 +65,15 @@ class WarpResult:
     target : np.ndarray, optional
         ``(468, 2)`` where :func:`warp_face` really put the mesh points (:func:`unfolded_target`'s positions), so
         that repaint steps need not unfold the mesh again; None from the other steps.
+    alpha : np.ndarray, optional
+        ``(H, W)`` uint8: the photo's transparency moved by the same map as its pixels (a cut-out's silhouette
+        follows the chin and cheeks), from :func:`warp_face` given ``alpha``; None for an opaque photo.
     """
 
     image: np.ndarray
     mask: np.ndarray
     target: np.ndarray | None = None
+    alpha: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -413,6 +417,7 @@ def warp_face(
     smooth: float = 0.006,
     step: int = 1,
     held: HeldObject | None = None,
+    alpha: np.ndarray | None = None,
 ) -> WarpResult:
     """Warp a photo so the mesh vertices move from ``src_px`` to ``dst_px``; pixels away from the face stay.
 
@@ -438,11 +443,14 @@ def warp_face(
     held : HeldObject, optional
         Something in front of the face that stays where it is (a glasses frame, :func:`hold_still`); the caller
         draws it back over the result.
+    alpha : array (H, W) uint8, optional
+        The photo's transparency (a cut-out): sampled with the photo's own map, blur and border as a fourth
+        channel and returned as :attr:`WarpResult.alpha`, so that the silhouette moves with the face.
 
     Returns
     -------
     WarpResult
-        The warped photo (same size, uint8) and the changed-region mask.
+        The warped photo (same size, uint8), the changed-region mask and, with ``alpha``, the warped alpha.
 
     Raises
     ------
@@ -458,9 +466,10 @@ def warp_face(
     if smooth < 0 or not 1 <= int(step) <= 8:
         raise ParameterError(f"smooth must be >= 0 and step in 1..8, got smooth={smooth}, step={step}")
     h, w = img.shape[:2]
+    a = valid_alpha(alpha, (h, w))
     mask = np.zeros((h, w), np.float32)
     if np.abs(dst - src).max() < 1e-3:
-        return WarpResult(img.copy(), mask, dst if triangles is None else None)
+        return WarpResult(img.copy(), mask, dst if triangles is None else None, None if a is None else a.copy())
     faces = _mesh_triangles(triangles)
     skip = _openings(faces, canonical=triangles is None)
     dst = unfold(src, dst, faces, skip=skip)  # with the canonical mesh: unfolded_target(src, dst)
@@ -480,17 +489,31 @@ def warp_face(
     )
     if held is not None and x1 > x0 and y1 > y0:
         disp = hold_still(disp, held, (x0, y0, x1, y1))
-    out = img.copy()
+    # A cut-out's alpha rides along as a fourth channel: the same samples, blur and border as its colour.
+    source = img if a is None else np.dstack([img, a])
+    out = source.copy()
     if x1 > x0 and y1 > y0:
         gx, gy = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
         mx, my = gx + disp[..., 0], gy + disp[..., 1]
-        moved = cv2.remap(img, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
-        moved = _antialias(img, moved, mx, my, disp)
+        moved = cv2.remap(source, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+        moved = _antialias(source, moved, mx, my, disp)
         mag = np.sqrt(disp[..., 0] ** 2 + disp[..., 1] ** 2)
         changed = mag > 0.02
         np.copyto(out[y0:y1, x0:x1], moved, where=changed[..., None])
         mask[y0:y1, x0:x1] = np.where(changed, np.clip(mag / 0.5, 0.0, 1.0), 0.0)
-    return WarpResult(out, mask, dst if triangles is None else None)
+    if a is None:
+        return WarpResult(out, mask, dst if triangles is None else None)
+    return WarpResult(np.ascontiguousarray(out[..., :3]), mask, dst if triangles is None else None, out[..., 3].copy())
+
+
+def valid_alpha(alpha, shape: tuple[int, int]) -> np.ndarray | None:
+    """A photo's transparency as ``(H, W)`` uint8 checked against its ``shape`` ``(H, W)`` (None: opaque)."""
+    if alpha is None:
+        return None
+    a = np.asarray(alpha)
+    if a.shape != tuple(shape) or a.dtype != np.uint8:
+        raise ParameterError(f"alpha: expected a {shape} uint8 transparency, got {a.shape} {a.dtype}")
+    return a
 
 
 def hold_still(disp: np.ndarray, held: HeldObject, box: tuple[int, int, int, int]) -> np.ndarray:

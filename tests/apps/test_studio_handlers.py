@@ -862,3 +862,24 @@ def test_speech_length_is_the_sound_tracks_not_the_videos(tmp_path, monkeypatch)
         else:
             with pytest.raises(ParameterError, match="speech6.mp4: 6 s of audio, above the studio's 5 s limit"):
                 h.check_speech(video, command="animate")
+
+
+def test_a_cut_outs_edit_moves_its_alpha_with_the_face(tmp_path, models):
+    # The studio wrote every pixel an edit changed opaque: a cut-out's dropped chin left opaque white below it
+    # (the white it is edited on), in the shown edit and in the full-size download. The alpha moves with the face.
+    from tests.synth.cutout_helpers import hull_alpha, white_patches
+    from tests.synth.warp_helpers import astronaut_points
+
+    photo, points, _ = astronaut_points()
+    alpha = hull_alpha(points, photo.shape[:2])
+    session = h.analyze_photo(_png(tmp_path / "cut.png", np.dstack([photo, alpha])), models=models)
+    au, arkit = session.slider_values(0)
+    out = h.apply_edit(session, emotion="surprise", au_values=au, arkit_values=arkit, models=models)
+    assert out.alpha is not None and (out.alpha != alpha).any()
+    shown = np.asarray(Image.open(h.save_png(out.after, like=session.traits, changed=out.mask, alpha=out.alpha)))
+    full = np.asarray(Image.open(h.full_size_edit(session, emotion="surprise", au_values=au, arkit_values=arkit,
+                                                  models=models)))  # fmt: skip
+    for written in (shown, full):
+        assert written.shape == (*photo.shape[:2], 4) and white_patches(alpha, written).sum() == 0
+    opaque = h.analyze_photo(h.sample_photo_path(), models=models)
+    assert h.apply_edit(opaque, emotion="surprise", au_values=au, arkit_values=arkit, models=models).alpha is None

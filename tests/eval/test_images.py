@@ -282,3 +282,31 @@ def test_colour_tiffs_read_with_their_traits(tmp_path):
         image, traits = load_image_with_traits(tmp_path / name)
         np.testing.assert_array_equal(image, rgb, err_msg=name)
         assert traits.lossless and traits.bits == 8, name
+
+
+def test_an_edits_own_alpha_is_written_and_the_colour_under_it_uncomposited(tmp_path):
+    # save_image wrote every changed pixel opaque: where an edit moved a cut-out's edge, the white background it
+    # was edited on showed as opaque patches. The edit's alpha (moved with the face) is written instead.
+    rgba = np.zeros((6, 8, 4), np.uint8)
+    rgba[..., :3] = (219, 104, 70)
+    rgba[:, :4, 3] = 255  # the subject on the left, a half-transparent edge, the background cut away
+    rgba[:, 4, 3] = 128
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "cut.png")
+    image, traits = load_image_with_traits(tmp_path / "cut.png")
+    moved = np.roll(rgba, 1, axis=1)  # the edit moves the subject a pixel right
+    moved[:, 0] = rgba[:, 0]
+    alpha = moved[..., 3].copy()
+    a = alpha[..., None] / 255.0
+    edited = np.round(moved[..., :3] * a + 255 * (1 - a)).astype(np.uint8)  # on white, as the editor sees it
+    changed = np.zeros((6, 8), np.float32)
+    changed[:, 4:6] = 1.0
+    save_image(edited, tmp_path / "e.png", like=traits, changed=changed, alpha=alpha)
+    out = np.asarray(Image.open(tmp_path / "e.png"))
+    np.testing.assert_array_equal(out[..., 3], alpha)  # the edge moved: no opaque white at column 5
+    np.testing.assert_array_equal(out[:, :6, :3], moved[:, :6, :3])  # straight colour, un-composited at the edge
+    save_image(edited, tmp_path / "old.png", like=traits, changed=changed)  # no alpha given: opaque where changed
+    assert (np.asarray(Image.open(tmp_path / "old.png"))[:, 4:6, 3] == 255).all()
+    save_image(edited, tmp_path / "e.jpg", like=traits, alpha=alpha)  # JPEG holds no alpha
+    assert Image.open(tmp_path / "e.jpg").mode == "RGB"
+    with pytest.raises(ParameterError, match="alpha"):
+        save_image(edited, tmp_path / "bad.png", like=traits, alpha=alpha[:, :-1])

@@ -372,3 +372,19 @@ def test_edit_output_keeps_the_inputs_format_or_writes_png():
     assert edit_output("out", "anim.gif") == Path("out.png")  # a format not written
     assert edit_output("out.webp", "me.jpg") == Path("out.webp")
     assert edit_output("out.gif", "me.jpg") == Path("out.gif")  # left for the command to refuse
+
+
+def test_a_cut_out_keeps_its_background_clear_where_the_chin_drops(tmp_path, astronaut):
+    # Every pixel an edit changed was written opaque: a cut-out portrait's dropped chin left an opaque white
+    # crescent below it (the white the photo is edited on). The alpha now moves with the face.
+    from PIL import Image
+
+    from .cutout_helpers import hull_alpha, white_patches
+    from .warp_helpers import astronaut_points
+
+    alpha = hull_alpha(astronaut_points()[1], astronaut.shape[:2])
+    Image.fromarray(np.dstack([astronaut, alpha])).save(tmp_path / "cut.png")
+    assert main(["edit", str(tmp_path / "cut.png"), "-o", str(tmp_path / "e.png"), "--emotion", "surprise"]) == 0
+    edited = np.asarray(Image.open(tmp_path / "e.png"))
+    assert white_patches(alpha, edited).sum() == 0
+    assert (edited[..., 3] == 0).mean() > 0.5 and (edited[..., 3] > 0).sum() > 0.9 * (alpha > 0).sum()

@@ -1,11 +1,14 @@
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
 from facecraft.rigs import ARKIT_INDEX, NoFaceError, ParameterError
 from facecraft.synth.bench_edit import outside_face_mask
 from facecraft.synth.controls import EditControls
 from facecraft.synth.editor import FaceEditor, edit_image, face_crop
+
+from .cutout_helpers import hull_alpha, on_white, white_patches
 
 
 def _score(editor, image, name: str) -> float:
@@ -828,3 +831,31 @@ def test_a_turned_heads_jaw_drops_along_the_faces_own_vertical(astronaut_faces):
     level = dataclasses.replace(fit, rotation=yaw_pitch_roll_to_rotation(0.0, 15.0, 0.0))  # a pitch shows the depth
     full = level.project(level.vertices(level.weights + change)) - level.project(level.vertices())
     np.testing.assert_allclose(rig_change_offsets(level, change), full, atol=1e-9)
+
+
+def test_a_cut_outs_alpha_moves_with_every_face(tmp_path, editor, astronaut):
+    # A changed pixel of a cut-out was written opaque: below the chins a jawOpen dropped lay opaque white (the
+    # background the photo is edited on), and a chin's new place kept the photo's alpha. The alpha now moves with
+    # each face.
+    small = cv2.resize(astronaut, (384, 384), interpolation=cv2.INTER_AREA)
+    canvas = np.full((512, 896, 3), 200, np.uint8)
+    canvas[:, :512], canvas[64:448, 512:] = astronaut, small
+    alpha = np.zeros(canvas.shape[:2], np.uint8)
+    for f in editor.analyze(canvas):
+        alpha = np.maximum(alpha, hull_alpha(f.info.landmarks, alpha.shape))
+    photo = on_white(canvas, alpha)
+    faces = editor.analyze(photo)
+    controls = EditControls.from_args(arkit=["jawOpen=0.8"])
+    result = editor.apply(photo, faces, controls, alpha=alpha)
+    assert len(result.faces) == 2
+    np.testing.assert_array_equal(result.image, editor.apply(photo, faces, controls).image)  # the picture as before
+    forced = np.where(result.mask > 0.5, 255, alpha).astype(np.uint8)  # how changed pixels were written before
+    assert white_patches(alpha, np.dstack([result.image, forced])).sum() > 500
+    assert white_patches(alpha, np.dstack([result.image, result.alpha])).sum() == 0
+    for edit in result.faces:  # each chin dropped past the cut-out's edge, and the silhouette with it
+        x, y = np.round(faces[edit.index].info.landmarks[152, :2] + edit.offsets_px[152]).astype(int)
+        assert alpha[y - 2, x] == 0 and result.alpha[y - 2, x] == 255
+    Image.fromarray(np.dstack([canvas, alpha])).save(tmp_path / "cut.png")
+    by_path = edit_image(tmp_path / "cut.png", controls, editor=editor)  # a file's alpha is read with it
+    np.testing.assert_array_equal(by_path.alpha, result.alpha)
+    assert editor.apply(photo, faces, controls).alpha is None  # an opaque photo has none

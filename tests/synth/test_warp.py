@@ -20,6 +20,7 @@ from facecraft.synth.warp import (
     warp_face_skimage,
 )
 
+from .cutout_helpers import hull_alpha, on_white
 from .warp_helpers import astronaut_points, open_jaw
 
 
@@ -247,3 +248,27 @@ def test_squeeze_weight_is_the_map_s_compression_past_one_and_a_half():
     gy = [np.gradient(disp[..., c], axis=0) for c in range(2)]
     squeeze = np.abs((1 + gx[0]) * (1 + gy[1]) - gy[0] * gx[1])
     assert np.allclose(squeeze_weight(disp)[1:-1, 1:-1], np.clip((squeeze - 1.5) / 2, 0, 1)[1:-1, 1:-1], atol=1e-6)
+
+
+def test_a_cut_outs_alpha_moves_with_the_chin_and_nowhere_else():
+    # A cut-out's alpha was not warped: where the jaw dropped, the background it was edited on (white) was written
+    # opaque below the chin, and the chin's new place kept the photo's alpha (0: the chin cut off).
+    img, src, depth = astronaut_points()
+    alpha = hull_alpha(src, img.shape[:2])
+    photo = on_white(img, alpha)
+    dst = open_jaw(src, 0.2)
+    res = warp_face(photo, src, dst, depth=depth, alpha=alpha)
+    assert res.alpha.shape == alpha.shape and res.alpha.dtype == np.uint8
+    np.testing.assert_array_equal(res.image, warp_face(photo, src, dst, depth=depth).image)  # the picture as before
+    np.testing.assert_array_equal(res.alpha[res.mask == 0], alpha[res.mask == 0])  # unmoved pixels keep their alpha
+    moved = hull_alpha(dst, img.shape[:2])  # the cut-out made around the moved face; the warp squeezes the band
+    inside = cv2.erode(moved, np.ones((11, 11), np.uint8)) > 0  # below the chin a little, so 5 px of slack
+    outside = cv2.dilate(moved, np.ones((11, 11), np.uint8)) == 0
+    assert (inside & (alpha == 0)).sum() > 200  # the chin moved down past the cut-out's edge
+    assert (res.alpha[inside] == 255).all() and (res.alpha[outside] == 0).all()  # and the silhouette with it
+    assert (res.image[res.alpha == 0] == 255).all()  # what is transparent is the white background
+    still = warp_face(photo, src, src, depth=depth, alpha=alpha)
+    assert np.array_equal(still.alpha, alpha) and still.alpha is not alpha
+    assert warp_face(photo, src, dst, depth=depth).alpha is None
+    with pytest.raises(ParameterError, match="alpha"):
+        warp_face(photo, src, dst, alpha=alpha[:-1])
