@@ -35,7 +35,7 @@ from facecraft.rigs.errors import ParameterError
 from .editor import drag_corner_skin, paint_creases, soften_folds
 from .fit import NUM_MESH_POINTS, RigFit
 from .glasses_frame import glasses_in_front
-from .lids import close_lids
+from .lids import EYES, close_lids
 from .mouth import paint_mouth_interior
 from .mouth_seal import lip_sides, seal_lips, seal_mouth
 from .photo_look import PhotoLook
@@ -169,6 +169,10 @@ class PortraitRenderer:
         self.skip = _openings(self.faces, canonical=True)
         s_all, _, f_all = extended_mesh(self.src, self.src, border=BORDER, triangles=self.faces)
         self.skip_all = np.concatenate([self.skip, np.zeros(len(f_all) - len(self.faces), bool)])
+        # vertices the unfolding keeps at their targets (:func:`unfold`): the eye contours and the outer anchor ring
+        self.lids = np.zeros(len(s_all), bool)
+        self.lids[[i for ids in EYES for row in ids for i in row]] = True
+        self.lids[-len(FACE_OVAL) :] = True
         key = np.where(_signed_area(s_all, f_all) * np.median(_signed_area(s_all, self.faces)) < 0, 1e12, 0.0)
         z_all = np.concatenate([self.depth, np.tile(self.depth[np.asarray(FACE_OVAL)], _RINGS)])
         key = key + z_all[f_all].mean(1)  # far to near, as warp_face draws them
@@ -239,9 +243,12 @@ class PortraitRenderer:
         if still_face:
             fbox, disp = (0, 0, 0, 0), np.zeros((0, 0, 2), np.float32)
         else:
-            dst = unfold(src, dst, self.faces, skip=self.skip)
+            # The lids keep their targets: the skin around them takes up a fold (a widened eye under lowered brows,
+            # an anger track, folded the skin between brow and lid, and the unfolding pulled that eye's upper lid
+            # back down, so only the other eye widened: FRLL 001 lid rise 2.4 px and -1.0 px)
+            dst = unfold(src, dst, self.faces, skip=self.skip, pinned=self.lids[: len(dst)])
             s_all, d_all, f_all = extended_mesh(src, dst, border=BORDER, triangles=self.faces)
-            d_all = unfold(s_all, d_all, f_all, skip=self.skip_all)
+            d_all = unfold(s_all, d_all, f_all, skip=self.skip_all, pinned=self.lids)
             fbox, disp = backward_map(s_all, d_all, f_all, shape=(h, w), order=self.order, step=self.step,
                                       blur=self.blur, outline=d_all[-len(FACE_OVAL):])  # fmt: skip
             if self.held is not None and disp.size:  # a glasses frame stays on the face (the head still moves it)

@@ -800,3 +800,31 @@ def test_a_still_emotion_leaves_the_jaw_and_lips_to_the_speech(photo, emotion, s
     gaps = {name: _lip_gap(editor.analyzer, moved.render(row)) for name, row in rows.items()}
     assert gaps["sealed"] <= 1.0 and gaps["silence"] <= 2.0, gaps
     assert gaps["vowel"] > 0.8 * _lip_gap(editor.analyzer, neutral.render(vowel)), gaps
+
+
+def test_both_upper_lids_rise_as_the_rig_asks_under_lowered_brows(portrait, monkeypatch):
+    """A widened eye under lowered brows (an anger track) folds the skin between brow and lid: the unfolding pulled an
+    upper lid back down, and on FRLL 001 only one eye widened (lid rise 2.4 px and -1.0 px). The lids now keep their
+    targets, in the warp and where the lids are painted; the skin around them takes up the fold."""
+    from facecraft.synth import talk_render
+    from facecraft.synth.lids import EYES
+
+    painted = {}
+    close_lids = talk_render.close_lids
+
+    def spy(warped, image, src, dst, **kwargs):
+        painted["dst"] = dst
+        return close_lids(warped, image, src, dst, **kwargs)
+
+    monkeypatch.setattr(talk_render, "close_lids", spy)
+    change = np.zeros(NUM_ARKIT)
+    for side in ("Left", "Right"):
+        change[ARKIT_INDEX["browDown" + side]] = 3.0
+        change[ARKIT_INDEX["eyeWide" + side]] = 1.0
+    renderer = portrait.renderer
+    renderer.render(change)
+    target = renderer.targets(change)
+    for upper, _ in EYES:
+        rise = renderer.src[list(upper), 1] - target[list(upper), 1]
+        assert rise.max() > 1.0  # the rig raises this lid
+        assert np.abs(painted["dst"][list(upper)] - target[list(upper)]).max() < 0.05
