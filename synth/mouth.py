@@ -216,6 +216,7 @@ def paint_mouth_interior(
     depth=None,
     front_teeth: bool = False,
     all_teeth: bool = False,
+    bared: bool | None = None,
     look: PhotoLook | None = None,
 ) -> WarpResult:
     """Repaint the mouth opening of a warped photo where the edit opens the mouth more than it was.
@@ -239,6 +240,11 @@ def paint_mouth_interior(
         Keep all the photo's teeth in place however much rounder the opening gets: for lips that part with the jaw
         still (a raised upper lip and lowered lower lip, disgust's AU10/AU16 over a smile's open lips), where no
         jaw carries the side teeth to the corners of the opening; fading them left a dark empty oval.
+    bared : bool, optional
+        Lips stretched over the teeth (fear): where the photo's upper teeth rest on its lower lip, the band above
+        that lip still goes down with it, as bared lower teeth (:func:`_reuse_source`). Default: unless
+        ``front_teeth`` or ``all_teeth`` (the still editor's openings). A jaw that drops for speech is not bared:
+        the band went down as a pale rim under the upper teeth on every open vowel of a toothy smile.
     look : PhotoLook, optional
         The photo's measurements around this face, when the caller keeps them across edits (measured here
         otherwise). What is drawn (cavity, teeth, the opening's edge) is made as soft as the photo's own blur; what
@@ -328,7 +334,7 @@ def paint_mouth_interior(
         interior, photo_share = _reuse_source(
             img, fs, fd, a, v, v_up, v_lo, interior, across, teeth=teeth_in_photo, centre=centre, opens=opens,
             teeth_keep=keep, teeth_length=None if front_teeth else height, threshold=_teeth_threshold(skin),
-            bared=not (front_teeth or all_teeth),
+            bared=not (front_teeth or all_teeth) if bared is None else bool(bared),
         )  # fmt: skip
     if not teeth_in_photo:
         light = look.measure("teeth light", lambda: _teeth_light(img, src, skin_luma))
