@@ -236,8 +236,10 @@ def _edit(job: Job, partial: Path) -> dict:
         if key in opts:
             opts[key] = _flag(opts[key], key)
     image, traits = load_image_with_traits(job.input)
-    result = _editor().edit(image, EditControls.from_args(**opts), face=face, name=Path(job.input).name)
-    save_image(result.image, partial, like=traits, changed=result.mask, name=str(job.output))
+    result = _editor().edit(
+        image, EditControls.from_args(**opts), face=face, name=Path(job.input).name, alpha=traits.alpha
+    )  # a cut-out's alpha moves with the face (written opaque where changed, white showed where the outline moved)
+    save_image(result.image, partial, like=traits, changed=result.mask, name=str(job.output), alpha=result.alpha)
     return {"faces": len(result.faces)}
 
 

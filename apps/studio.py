@@ -252,7 +252,9 @@ def _edit(session, face, emotion, intensity, text, keep_glasses, *values):
         before = h.save_png(session.image, stem="before", like=session.traits)
         return (before, before), _download(None), None, f"**{message}** (the photo is shown unedited)", *unchanged
     before = h.save_png(out.before, stem="before", like=session.traits)
-    after = h.save_png(out.after, stem=f"{session.stem}-edited", like=session.traits, changed=out.mask)
+    after = h.save_png(
+        out.after, stem=f"{session.stem}-edited", like=session.traits, changed=out.mask, alpha=out.alpha
+    )  # a cut-out's alpha moved with the face
     message = f"{out.message}; {typed.note()}" if typed.clamped else out.message
     shown = [
         gr.update(value=typed.clamped[name][1]) if name in typed.clamped else gr.skip()

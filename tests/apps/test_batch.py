@@ -273,6 +273,22 @@ def test_edit_batch_writes_edited_pngs(tmp_path):
     assert edited.shape == original.shape and np.abs(edited.astype(int) - original.astype(int)).max() > 30
 
 
+def test_edit_batch_keeps_a_cut_outs_alpha_moving_with_the_face(tmp_path):
+    # the batch wrote every pixel the edit changed opaque: a cut-out's dropped chin showed the white it is edited on
+    from tests.synth.cutout_helpers import hull_alpha, white_patches
+    from tests.synth.warp_helpers import astronaut_points
+
+    photo, points, _ = astronaut_points()
+    alpha = hull_alpha(points, photo.shape[:2])
+    Image.fromarray(np.dstack([photo, alpha])).save(tmp_path / "cut.png")
+    manifest = tmp_path / "edits.csv"
+    manifest.write_text("input,output,emotion\ncut.png,surprised,surprise:1\n")
+    report = batch.run_batch("edit", manifest, tmp_path / "out", workers=1, progress=False)
+    assert report["counts"]["done"] == 1, report["failed"]
+    written = np.asarray(Image.open(tmp_path / "out" / "surprised.png"))
+    assert written.shape == (*photo.shape[:2], 4) and white_patches(alpha, written).sum() == 0
+
+
 def test_edit_batch_rows_can_keep_glasses_still(tmp_path):
     from tests.synth.test_glasses_frame import glasses_on_astronaut
 

@@ -438,13 +438,31 @@ def test_a_transparent_photos_edit_is_downloaded_transparent_as_facecraft_edit_w
     assert _offered(download) == Path(compare[1]).name == "cutout-edited.png"
     edited = Image.open(compare[1])
     assert edited.mode == "RGBA" and Image.open(compare[0]).mode == "RGBA"
-    # as the command line writes it (synth.cli: save_image(..., like=traits, changed=result.mask))
+    # as the command line writes it (synth.cli: save_image(..., like=traits, changed=result.mask, alpha=result.alpha))
     image, traits = load_image_with_traits(photo)
     out = h.apply_edit(session, face=0, emotion="happiness", intensity=0.8, au_values=au, arkit_values=arkit)
-    save_image(out.after, tmp_path / "cli.png", like=traits, changed=out.mask)
+    save_image(out.after, tmp_path / "cli.png", like=traits, changed=out.mask, alpha=out.alpha)
     assert np.array_equal(np.asarray(edited), np.asarray(Image.open(tmp_path / "cli.png")))
     a = np.asarray(edited)[..., 3]
-    assert np.array_equal(a[:, :100], alpha[:, :100]) and (a[out.mask > 0.5] == 255).all() and out.mask.max() > 0.5
+    # the alpha moved with the face (the edit's own), not made opaque wherever the edit changed a pixel
+    assert out.alpha is not None and np.array_equal(a, out.alpha) and out.mask.max() > 0.5
+    assert np.array_equal(a[:, :100], alpha[:, :100])
+
+
+def test_the_shown_edit_of_a_cut_out_has_no_white_where_the_face_moved(tmp_path):
+    # the Edit tab's picture and download wrote every pixel the edit changed opaque: white below a dropped chin
+    from tests.synth.cutout_helpers import hull_alpha, white_patches
+    from tests.synth.warp_helpers import astronaut_points
+
+    photo, points, _ = astronaut_points()
+    alpha = hull_alpha(points, photo.shape[:2])
+    path = tmp_path / "cut.png"
+    Image.fromarray(np.dstack([photo, alpha])).save(path)
+    session = studio._analyze(str(path))[0]
+    au, arkit = session.slider_values(0)
+    compare, download, *_ = studio._edit(session, 0, "surprise", 1.0, "", False, *au, *arkit)
+    written = np.asarray(Image.open(compare[1]))
+    assert written.shape == (*photo.shape[:2], 4) and white_patches(alpha, written).sum() == 0
 
 
 def test_a_control_moved_after_a_photo_without_a_face_says_why_nothing_is_edited(tmp_path):
