@@ -169,9 +169,10 @@ class PortraitRenderer:
         self.skip = _openings(self.faces, canonical=True)
         s_all, _, f_all = extended_mesh(self.src, self.src, border=BORDER, triangles=self.faces)
         self.skip_all = np.concatenate([self.skip, np.zeros(len(f_all) - len(self.faces), bool)])
-        # vertices the unfolding keeps at their targets (:func:`unfold`): the eye contours and the outer anchor ring
+        # vertices the unfolding keeps at their targets (:func:`unfold`): the upper lids' middle (the corners and their
+        # neighbours stay free: a squint's inner corner held folded the skin beside it) and the outer anchor ring
         self.lids = np.zeros(len(s_all), bool)
-        self.lids[[i for ids in EYES for row in ids for i in row]] = True
+        self.lids[[i for upper, _ in EYES for i in upper[2:-2]]] = True
         self.lids[-len(FACE_OVAL) :] = True
         key = np.where(_signed_area(s_all, f_all) * np.median(_signed_area(s_all, self.faces)) < 0, 1e12, 0.0)
         z_all = np.concatenate([self.depth, np.tile(self.depth[np.asarray(FACE_OVAL)], _RINGS)])
