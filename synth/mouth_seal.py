@@ -35,7 +35,7 @@ from facecraft.rigs.errors import ParameterError
 from facecraft.rigs.mediapipe_mesh import canonical_mesh
 
 from .corner_frame import CornerFrame
-from .mouth import _luma, _smoothstep, inner_lip_polygon, look_colours, mouth_frame, repaint_inputs
+from .mouth import _WIDE_OPEN, _luma, _smoothstep, inner_lip_polygon, look_colours, mouth_frame, repaint_inputs
 from .photo_blur import PAINT_SHARP, softening
 from .photo_look import PhotoLook
 from .warp import WarpResult, _signed_area, unfolded_target
@@ -50,8 +50,10 @@ _RAMP = 0.3  # a seal below this amount fades the repaint in (its lips equal the
 _SEAM_DARK = 0.5  # darkening of the seam line's centre toward the lips' shadow colour
 _SEAM_WIDTH = 0.004  # Gaussian half width of the seam line, face widths (at least 0.6 px); a softer photo spreads it
 _FEATHER_PX = 0.75  # anti-aliasing of the repainted region's edge, pixels
+_CORNER_BLEND = 0.5  # fade past a corner where the outer contours do not meet, share of the lips' height there
 _SAMPLES = 49
-_OPENING_DARK = 0.75  # near the corners, share of the lips' luma below which a lip pixel is the opening's shade
+_OPENING_DARK = 0.75  # near the corners, share of the lips' luma below which a lip pixel is the opening's shade ...
+_WIDE_OPEN_RAMP = 0.15  # ... of a mouth open wide: its opening past mouth.py's _WIDE_OPEN share of its width, over this
 
 
 @dataclass(frozen=True)
@@ -144,8 +146,9 @@ def seal_mouth(
 
     h, w = base.shape[:2]
     ring = np.concatenate([np.stack(bd.to_image(bd.u, bd.outer_up), 1), np.stack(bd.to_image(bd.u, bd.outer_lo), 1)])
-    x0, y0 = np.floor(ring.min(0)).astype(int) - 2
-    x1, y1 = np.ceil(ring.max(0)).astype(int) + 3
+    reach = int(np.ceil(max(_corner_blends(bd))))
+    x0, y0 = np.floor(ring.min(0)).astype(int) - 2 - reach
+    x1, y1 = np.ceil(ring.max(0)).astype(int) + 3 + reach
     x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
     if x1 <= x0 or y1 <= y0:
         return WarpResult(base, mask)
@@ -187,7 +190,10 @@ def seal_mouth(
 
     # Coverage: between the outer contours and the mouth corners, anti-aliased.
     cover = np.clip(np.minimum(v - ou, ol - v) / _FEATHER_PX + 0.5, 0.0, 1.0)
-    cover *= np.clip(np.minimum(u, bd.width - u) / _FEATHER_PX + 0.5, 0.0, 1.0) * weight
+    # Where the frame's outer contours have not met at a corner (they bulge past it when a wide-open photo's lips
+    # close), the band ended in a vertical cut; there its edge fades out past the corner (:data:`_CORNER_BLEND`).
+    blend = np.where(u < 0.5 * bd.width, *_corner_blends(bd))
+    cover *= np.clip((np.minimum(u, bd.width - u) - 0.5 * _FEATHER_PX) / blend + 1.0, 0.0, 1.0) * weight
     region = base[y0:y1, x0:x1].astype(np.float64)
     out = base.copy()
     out[y0:y1, x0:x1] = np.clip(region * (1.0 - cover[..., None]) + lips_px * cover[..., None] + 0.5, 0, 255).astype(
@@ -198,6 +204,13 @@ def seal_mouth(
     return WarpResult(out, new_mask)
 
 
+def _corner_blends(bands: LipBands) -> tuple[float, float]:
+    """Pixels over which the repainted lips fade out past each mouth corner (``u`` 0, then ``width``): at least the
+    anti-aliasing, else :data:`_CORNER_BLEND` of the lips' height where the outer contours reach the corner."""
+    ends = np.maximum(bands.outer_lo[[0, -1]] - bands.outer_up[[0, -1]], 0.0)
+    return tuple(float(b) for b in np.maximum(_CORNER_BLEND * ends, _FEATHER_PX))
+
+
 def _lips_without_opening(image: np.ndarray, src: np.ndarray, lip_colour: np.ndarray) -> np.ndarray:
     """``image`` with its mouth opening, and what is as dark as it between the lips' outer contours, filled from the
     lips around it (inpainted), for :func:`seal_mouth` to sample the lips from.
@@ -206,7 +219,9 @@ def _lips_without_opening(image: np.ndarray, src: np.ndarray, lip_colour: np.nda
     76, jawOpen 0.63: most of the upper lip band's last fifth): sampled as lip, it stayed a dark hole at the sealed
     mouth's corner, its soft grey edge a grey patch. Dark: below :data:`_POCKET_DARK` of the lips' luma (the still
     editor's corner pockets), within :data:`_POCKET_SPAN` of the mouth's width of a corner :data:`_OPENING_DARK`
-    (in the middle the lips' own shade at their inner edges draws the seam)."""
+    where the mouth opens wide (its opening from :data:`~facecraft.synth.mouth._WIDE_OPEN` of its width, over
+    :data:`_WIDE_OPEN_RAMP` more; a smile's shaded corners, filled, read less sad to the judges when sealed): in the
+    middle the lips' own shade at their inner edges draws the seam."""
     outer = np.concatenate([src[list(LIPS_UPPER_OUTER)], src[list(LIPS_LOWER_OUTER)][::-1]])
     h, w = image.shape[:2]
     x0, y0 = np.maximum(np.floor(outer.min(0)).astype(int) - 4, 0)
@@ -221,7 +236,9 @@ def _lips_without_opening(image: np.ndarray, src: np.ndarray, lip_colour: np.nda
     fs = mouth_frame(src)
     gx, gy = np.meshgrid(np.arange(x0, x1, dtype=np.float64), np.arange(y0, y1, dtype=np.float64))
     a = ((gx - fs.origin[0]) * fs.u_axis[0] + (gy - fs.origin[1]) * fs.u_axis[1]) / fs.width
-    dark = np.where((a < _POCKET_SPAN) | (a > 1.0 - _POCKET_SPAN), _OPENING_DARK, _POCKET_DARK)
+    wide = _smoothstep((fs.gap(np.linspace(0.0, 1.0, 41)).max() / fs.width - _WIDE_OPEN) / _WIDE_OPEN_RAMP)
+    corner = _POCKET_DARK + wide * (_OPENING_DARK - _POCKET_DARK)
+    dark = np.where((a < _POCKET_SPAN) | (a > 1.0 - _POCKET_SPAN), corner, _POCKET_DARK)
     shade = lips & (_luma(region.astype(np.float64)) < dark * float(_luma(lip_colour))).astype(np.uint8)
     fill |= cv2.dilate(shade, np.ones((5, 5), np.uint8))  # the dark shade's soft edge too
     out = image.copy()

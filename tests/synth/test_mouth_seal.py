@@ -328,3 +328,25 @@ def test_a_dark_opening_reaching_past_the_inner_lip_contour_leaves_no_hole_in_th
     res = seal_mouth(warp_face(img, src, dst, depth=depth), img, src, dst, 1.0)
     inside = cv2.erode(_lips_region(dst, img.shape[:2]).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     assert (_luma(res.image)[inside] < 60).sum() == 0
+
+
+def test_sealed_lips_fade_out_past_a_corner_where_the_outer_contours_do_not_meet():
+    # A wide-open photo's lips closed (UTKFace tuning crop 76): the outer contours bulge past the mouth corners, and
+    # the repainted band ended there in a vertical cut (0.75 px of anti-aliasing), a seam at both corners.
+    img, src, depth = astronaut_points()
+    dst = _half_closed(src)
+    middle = 0.5 * (src[61] + src[291])
+    for corner, inner in ((61, 78), (291, 308)):  # the corners drawn in: the contours beside them reach past them
+        toward = (middle - src[corner]) / np.hypot(*(middle - src[corner]))
+        dst[[corner, inner]] += 0.03 * face_width(src) * toward
+    warped = warp_face(img, src, dst, depth=depth)
+    res = seal_mouth(warped, img, src, dst, 1.0)
+    b = lip_bands(dst)
+    heights = b.outer_lo[[0, -1]] - b.outer_up[[0, -1]]
+    assert heights.min() > 3.0  # the contours have not met at the corners
+    for corner_u, out, height in ((0.0, -1.0, heights[0]), (b.width, 1.0, heights[1])):
+        ou, _, _, ol = b.at(np.array([corner_u]))
+        for past in (1.0, 0.25 * height):  # px past the corner
+            x, y = b.to_image(np.full(3, corner_u + out * past), np.linspace(ou[0], ol[0], 5)[1:-1])
+            at = np.round(y).astype(int), np.round(x).astype(int)
+            assert np.abs(res.image[at].astype(int) - warped.image[at]).max() >= 3  # some of the lips
