@@ -287,7 +287,11 @@ class PortraitRenderer:
         dst_moved = self.move_points(dst, head)
         # a removed smile's folds fade and lowered brows crease, as in a still edit (no-ops for speech alone)
         out = paint_creases(soften_folds(out, src, dst_moved, change), dst_moved, change)
-        result = paint_mouth_interior(WarpResult(out, mask), img, src, dst_moved, depth=self.depth, look=self.look)
+        # a jaw dropped for speech does not bare the teeth: the upper teeth resting on the lower lip do not go down
+        # with it (they did, as fear's bared lower teeth: a pale rim under a toothy smile's teeth on open vowels)
+        result = paint_mouth_interior(
+            WarpResult(out, mask), img, src, dst_moved, depth=self.depth, look=self.look, bared=False
+        )
         result = close_lids(result, img, src, dst_moved, iris=self.iris, look=self.look)
         if seal > 0:  # what the warp could not close without folding the mouth corners
             result = seal_mouth(

@@ -802,6 +802,25 @@ def test_a_still_emotion_leaves_the_jaw_and_lips_to_the_speech(photo, emotion, s
     assert gaps["vowel"] > 0.8 * _lip_gap(editor.analyzer, neutral.render(vowel)), gaps
 
 
+def test_a_jaw_dropped_for_speech_does_not_bare_the_teeth(portrait, monkeypatch):
+    # the renderer let the interior painter take every opening for fear's bared teeth: the upper teeth's edges resting
+    # on a toothy smile's lower lip went down with it on open vowels, a pale rim under the teeth
+    from facecraft.synth import talk_render
+
+    asked = []
+    paint = talk_render.paint_mouth_interior
+
+    def spy(*args, **kwargs):
+        asked.append(kwargs.get("bared"))
+        return paint(*args, **kwargs)
+
+    monkeypatch.setattr(talk_render, "paint_mouth_interior", spy)
+    change = np.zeros(NUM_ARKIT)
+    change[ARKIT_INDEX["jawOpen"]] = 0.5
+    portrait.renderer.render(change)
+    assert asked == [False]
+
+
 def test_both_upper_lids_rise_as_the_rig_asks_under_lowered_brows(portrait, monkeypatch):
     """A widened eye under lowered brows (an anger track) folds the skin between brow and lid: the unfolding pulled an
     upper lid back down, and on FRLL 001 only one eye widened (lid rise 2.4 px and -1.0 px). The lids now keep their
@@ -828,3 +847,19 @@ def test_both_upper_lids_rise_as_the_rig_asks_under_lowered_brows(portrait, monk
         middle = list(upper[2:-2])
         assert (renderer.src[middle, 1] - target[middle, 1]).max() > 1.0  # the rig raises this lid
         assert np.abs(painted["dst"][middle] - target[middle]).max() < 0.05
+
+
+def test_speech_curves_asking_both_eyes_alike_move_them_alike(portrait):
+    # the photo's eyes scored unlike (squint 0.47 / 0.24 on eyes that open alike) took the curve's squint per side:
+    # one eye narrowed about twice as much in a track's anger
+    from facecraft.synth.talk_portrait import TalkingPortrait
+
+    left, right = ARKIT_INDEX["eyeSquintLeft"], ARKIT_INDEX["eyeSquintRight"]
+    unlike = TalkingPortrait.__new__(TalkingPortrait)
+    unlike.__dict__.update(portrait.__dict__)
+    unlike.rest_scores = portrait.rest_scores.copy()
+    unlike.rest_scores[[left, right]] = (0.47, 0.24)
+    curves = np.zeros(NUM_ARKIT, np.float32)
+    curves[[left, right]] = (0.56, 0.55)
+    change = unlike.change_for(curves, seal=0.0)
+    assert change[left] == pytest.approx(change[right], abs=0.011) and change[left] > 0.15
