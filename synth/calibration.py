@@ -65,6 +65,8 @@ from facecraft.rigs.emotion_space import region_mask
 from facecraft.rigs.errors import FileFormatError, MissingFileError, ParameterError
 from facecraft.rigs.retarget import COPY_BY_NAME
 
+from .controls import own_scores
+
 logger = logging.getLogger(__name__)
 
 #: The calibration shipped with the package (see the module docstring for its data and recipe).
@@ -632,7 +634,8 @@ class EditorCalibration:
 
     # ------------------------------------------------------------------ solve
     def rig_change(self, before, after, *, rig_now=None) -> np.ndarray:
-        """Rig weight change ``(52,)`` float64 that should read as the score change ``after - before``.
+        """Rig weight change ``(52,)`` float64 that should read as the score change ``after - before`` (``before``'s
+        eye channels as :func:`facecraft.synth.controls.own_scores` reads them: an eye asked alike moves alike).
 
         Parameters
         ----------
@@ -652,7 +655,7 @@ class EditorCalibration:
         now = None if rig_now is None else np.asarray(rig_now, np.float64).reshape(-1)
         if now is not None and now.shape != (NUM_ARKIT,):
             raise ParameterError(f"rig_now: expected ({NUM_ARKIT},) rig weights, got {now.shape}")
-        delta = a - b
+        delta = a - own_scores(b, a)
         change = np.where(UNSOLVED, delta, 0.0)
         if not np.any(np.abs(delta[~UNSOLVED]) > 1e-6):
             return change

@@ -53,6 +53,7 @@ from facecraft.rigs import ARKIT_INDEX, ARKIT_NAMES, NUM_ARKIT, NoFaceError, Par
 from facecraft.rigs.emotion_space import region_mask
 from facecraft.rigs.video import check_video_side
 
+from .controls import own_scores
 from .talk_motion import ProsodyMotion, frame_loudness, pitch_frames, pitch_track
 from .talk_render import STEP, HeadMotion, PortraitRenderer, is_grey
 
@@ -253,7 +254,8 @@ class TalkingPortrait:
         target = c.copy()
         # Expression channels move toward the curve from what the photo shows (MediaPipe's reading), speech
         # channels from the fitted rig's own weights: a channel the photo already shows does not add up.
-        target[_EXPRESSION] = np.maximum(c[_EXPRESSION] - self.rest_scores[_EXPRESSION], 0.0)
+        own = own_scores(self.rest_scores, c)  # an eye asked alike on both sides moves alike (see own_scores)
+        target[_EXPRESSION] = np.maximum(c[_EXPRESSION] - own[_EXPRESSION], 0.0)
         target[_SPEECH] = np.maximum(c[_SPEECH] - self.fit.weights[_SPEECH], 0.0)
         change = np.asarray(self.rig_change(target), np.float64)
         change[_BLINKS] *= self._blink_gain
@@ -292,7 +294,8 @@ class TalkingPortrait:
         target[~_EXPRESSION] = self.rest_scores[~_EXPRESSION]  # jaw and lips stay the speech's (surprise's jaw)
         drawn = self._calibration.rig_change(self.rest_scores, target, rig_now=self.fit.weights)
         given = np.zeros(NUM_ARKIT)
-        given[_EXPRESSION] = np.maximum(code.to_arkit()[_EXPRESSION] - self.rest_scores[_EXPRESSION], 0.0)
+        asked = code.to_arkit()
+        given[_EXPRESSION] = np.maximum(asked[_EXPRESSION] - own_scores(self.rest_scores, asked)[_EXPRESSION], 0.0)
         change = np.asarray(drawn, np.float64) - np.asarray(self.rig_change(given), np.float64)
         self._shown = (key, change)
         return change.copy()

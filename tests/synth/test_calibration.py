@@ -532,3 +532,20 @@ def test_calibrate_refuses_no_photos_and_files_that_are_not_its_measurements(tmp
         with pytest.raises(FileFormatError, match=name):
             calibrate(out=tmp_path / "c.json", measurements=tmp_path / name, limit=1)
     assert not (tmp_path / "c.json").exists()
+
+
+def test_an_eye_asked_alike_on_both_sides_moves_alike_from_unlike_scores():
+    # MediaPipe scored FRLL calibration 012's squint 0.47 / 0.24 on eyes that open alike: anger's squint taken per
+    # side from those scores narrowed the eye read as less squinted twice as much (lid rise 2.56 / 1.66 px)
+    cal = EditorCalibration.identity()
+    left, right = ARKIT_INDEX["eyeSquintLeft"], ARKIT_INDEX["eyeSquintRight"]
+    before = np.zeros(NUM_ARKIT, np.float32)
+    before[[left, right]] = (0.47, 0.24)
+    after = before.copy()
+    after[[left, right]] = 0.8
+    change = cal.rig_change(before, after)
+    assert change[left] == pytest.approx(change[right]) and change[left] == pytest.approx(0.8 - 0.355)
+    one_sided = before.copy()
+    one_sided[left] = 0.8  # one eye asked: each side from its own score
+    change = cal.rig_change(before, one_sided)
+    assert change[left] == pytest.approx(0.8 - 0.47) and change[right] == 0

@@ -132,3 +132,20 @@ def test_bad_controls_are_named(kwargs, message):
 def test_current_weights_are_checked():
     with pytest.raises(ParameterError, match=r"shape \(52,\)"):
         EditControls.from_args(emotion="anger").target(np.zeros(10))
+
+
+def test_own_scores_level_an_eye_asked_alike_and_leave_the_rest():
+    from facecraft.rigs import NUM_ARKIT
+    from facecraft.synth.controls import own_scores
+
+    left, right = ARKIT_INDEX["eyeSquintLeft"], ARKIT_INDEX["eyeSquintRight"]
+    wide = [ARKIT_INDEX["eyeWideLeft"], ARKIT_INDEX["eyeWideRight"]]
+    scores = np.zeros(NUM_ARKIT, np.float32)
+    scores[[left, right]] = (0.47, 0.24)
+    scores[wide] = (0.05, 0.04)
+    angry = EditControls.from_args(emotion="anger").target(scores)
+    own = own_scores(scores, angry)
+    assert own[left] == pytest.approx(0.355) and own[right] == pytest.approx(0.355)
+    np.testing.assert_allclose(own_scores(scores, scores), scores, atol=1e-7)  # nothing asked: nothing levelled
+    one_eye = EditControls.from_args(arkit={"eyeSquintLeft": 0.8}).target(scores)
+    np.testing.assert_allclose(own_scores(scores, one_eye), scores, atol=1e-7)
