@@ -196,7 +196,8 @@ class EditControls:
             if self.neutralise:
                 kept = ~_GAZE & ~_BLINK
                 out[kept] = _fade(out, rest, self.neutralise)[kept]
-            out[driven] = np.maximum(now[driven], expression[driven])
+            level = own_scores(now, np.where(driven, expression, now))  # an eye asked alike rises alike
+            out[driven] = np.maximum(level[driven], expression[driven])
             smile = float(now[_SMILE].sum())
             if smile > _ACTIVE:  # the smile's share of the raised upper lip goes with the smile
                 kept = min(float(out[_SMILE].sum()) / smile, 1.0)
