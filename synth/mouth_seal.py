@@ -221,7 +221,9 @@ def _lips_without_opening(image: np.ndarray, src: np.ndarray, lip_colour: np.nda
     editor's corner pockets), within :data:`_POCKET_SPAN` of the mouth's width of a corner :data:`_OPENING_DARK`
     where the mouth opens wide (its opening from :data:`~facecraft.synth.mouth._WIDE_OPEN` of its width, over
     :data:`_WIDE_OPEN_RAMP` more; a smile's shaded corners, filled, read less sad to the judges when sealed): in the
-    middle the lips' own shade at their inner edges draws the seam."""
+    middle the lips' own shade at their inner edges draws the seam. Only a mouth open wide has its dark shade filled:
+    a smile's (the astronaut's removed smile) flipped in and out of the threshold with a JPEG's noise, and the sealed
+    mouth's width MediaPipe read moved by 5.5% of the removal's narrowing between the photo and its JPEG copy."""
     outer = np.concatenate([src[list(LIPS_UPPER_OUTER)], src[list(LIPS_LOWER_OUTER)][::-1]])
     h, w = image.shape[:2]
     x0, y0 = np.maximum(np.floor(outer.min(0)).astype(int) - 4, 0)
@@ -240,7 +242,8 @@ def _lips_without_opening(image: np.ndarray, src: np.ndarray, lip_colour: np.nda
     corner = _POCKET_DARK + wide * (_OPENING_DARK - _POCKET_DARK)
     dark = np.where((a < _POCKET_SPAN) | (a > 1.0 - _POCKET_SPAN), corner, _POCKET_DARK)
     shade = lips & (_luma(region.astype(np.float64)) < dark * float(_luma(lip_colour))).astype(np.uint8)
-    fill |= cv2.dilate(shade, np.ones((5, 5), np.uint8))  # the dark shade's soft edge too
+    if wide > 0:  # a smile's shade left as it was: filled, a JPEG's noise moved the sealed corners (see below)
+        fill |= cv2.dilate(shade, np.ones((5, 5), np.uint8))  # the dark shade's soft edge too
     out = image.copy()
     out[y0:y1, x0:x1] = cv2.inpaint(region, fill, 3, cv2.INPAINT_TELEA)
     return out
