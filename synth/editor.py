@@ -948,16 +948,11 @@ def _lips_cross(points: np.ndarray) -> bool:
 
 
 def render_rig_change(
-    image: np.ndarray,
-    analyzed: AnalyzedFace,
-    rig_change: np.ndarray,
-    *,
-    targets: tuple[np.ndarray, np.ndarray] | None = None,
-    look: PhotoLook | None = None,
-    keep_glasses: bool = False,
+    image: np.ndarray, analyzed: AnalyzedFace, rig_change: np.ndarray, **options
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`render_face_change`'s image and mask, for an opaque photo."""
-    res = render_face_change(image, analyzed, rig_change, targets=targets, look=look, keep_glasses=keep_glasses)
+    """:func:`render_face_change`'s image and mask (its keyword ``options``: ``targets``, ``look``, ``keep_glasses``),
+    for an opaque photo."""
+    res = render_face_change(image, analyzed, rig_change, **options)
     return res.image, res.mask
 
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from facecraft.eval.faces import to_grey as luma
 from facecraft.rigs import NUM_ARKIT
 from facecraft.rigs.default_rig import FACE_OVAL
 from facecraft.rigs.errors import ParameterError
@@ -100,9 +101,9 @@ def is_grey(image: np.ndarray) -> bool:
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:
-    """An RGB image ``(H, W, 3)`` uint8 as grey in three equal channels (ITU-R 601 luma, as Pillow's ``"L"``, which
-    writes a grey photo's still edits: :func:`facecraft.eval.images.save_image`)."""
-    return np.repeat(cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+    """An RGB image ``(H, W, 3)`` uint8 as grey in three equal channels (:func:`facecraft.eval.faces.to_grey`'s luma,
+    as Pillow's ``"L"``, which writes a grey photo's still edits: :func:`facecraft.eval.images.save_image`)."""
+    return np.repeat(luma(image)[..., None], 3, axis=2)
 
 
 class PortraitRenderer:
