@@ -282,7 +282,9 @@ def _refine(session, face, emotion, intensity, text, strength, steps, guidance, 
         seed=seed,
     )  # fmt: skip
     before = h.save_png(out.before, stem="before", like=session.traits)
-    after = h.save_png(out.after, stem=f"{session.stem}-refined", like=session.traits, changed=out.mask)
+    after = h.save_png(
+        out.after, stem=f"{session.stem}-refined", like=session.traits, changed=out.mask, alpha=out.alpha
+    )  # the edit's alpha: the refine changes colour only
     return (before, after), _download(after), out.message
 
 

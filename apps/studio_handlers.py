@@ -851,13 +851,13 @@ def refine_edit(
     out = pipe(
         session.image, EditControls.from_args(**args), faces=session.faces, face=i, strength=float(strength),
         num_inference_steps=int(steps), guidance_scale=float(guidance),
-        generator=torch.Generator().manual_seed(int(seed)), name=session.name,
+        generator=torch.Generator().manual_seed(int(seed)), name=session.name, alpha=session.traits.alpha,
     )  # fmt: skip
     ms = (time.perf_counter() - t0) * 1e3
     settings = f"strength {float(strength):g}, {int(steps)} steps, guidance {float(guidance):g}, seed {int(seed)}"
     message = f"{_describe(args)}; {session.face_name(i)} refined with diffusion ({settings}) in {ms / 1e3:.1f} s"
     changed = out.mask if out.edit is None else np.maximum(out.mask, out.edit.mask)  # refined, or moved by the edit
-    return EditOutcome(session.image, np.asarray(out.images[0]), message, ms, args, changed)
+    return EditOutcome(session.image, np.asarray(out.images[0]), message, ms, args, changed, out.alpha)
 
 
 # ---------------------------------------------------------------------------------------------- animate

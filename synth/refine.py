@@ -47,6 +47,7 @@ from .adapter import unload_au_adapter as _unload
 from .adapter_base import FaceBase, load_base
 from .adapter_data import CROP_MARGIN
 from .refine_defaults import DEFAULT_GUIDANCE, DEFAULT_STEPS, DEFAULT_STRENGTH
+from .warp import valid_alpha
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,9 @@ class AUEditOutput(BaseOutput):
         Seconds per stage (``edit``, ``diffusion``, ``paste``).
     edit : object
         The :class:`~facecraft.synth.editor.EditResult` of step 1 (None when the caller gave an edited image).
+    alpha : np.ndarray or None
+        ``(H, W)`` uint8: a cut-out's transparency for ``images`` (the refine changes colour only, so the edit's
+        alpha, moved with the face, or the ``alpha`` given with an edited image); None: opaque.
     """
 
     images: list
@@ -86,6 +90,7 @@ class AUEditOutput(BaseOutput):
     condition: np.ndarray
     timings: dict
     edit: object = None
+    alpha: np.ndarray | None = None
 
 
 def face_mask(points: np.ndarray, shape, *, feather: float = 0.08) -> np.ndarray:
@@ -212,6 +217,7 @@ class AUEditPipeline(DiffusionPipeline):
         output_type: str,
         landmarks=None,
         noising: str = "inversion",
+        alpha=None,
     ) -> np.ndarray:
         """Raise :class:`ParameterError` for any bad argument, before any work; return the checked image."""
         from .controls import EditControls
@@ -252,6 +258,7 @@ class AUEditPipeline(DiffusionPipeline):
             pts = np.asarray(landmarks)
             if pts.ndim != 2 or pts.shape[0] not in (468, 478) or pts.shape[1] < 2 or not np.isfinite(pts).all():
                 raise ParameterError(f"landmarks: expected finite (468|478, 2+) pixels, got shape {pts.shape}")
+        valid_alpha(alpha, img.shape[:2])
         if self.context is None:
             raise ParameterError("pipeline: no context tokens; build it with AUEditPipeline.from_base")
         check_au_adapter(self.unet)
@@ -355,6 +362,7 @@ class AUEditPipeline(DiffusionPipeline):
         callback_on_step_end: Callable | None = None,
         return_dict: bool = True,
         name: str = "image",
+        alpha: np.ndarray | None = None,
     ):
         """Refine one face of ``image``.
 
@@ -397,6 +405,11 @@ class AUEditPipeline(DiffusionPipeline):
             ``f(pipeline, step_index, timestep, {"latents": ...})`` -> dict that may replace ``latents``.
         return_dict : bool
             Return :class:`AUEditOutput` (else a tuple ``(images, geometric, mask)``).
+        name : str
+            The photo's name, for messages.
+        alpha : array (H, W) uint8, optional
+            A cut-out's transparency (:attr:`facecraft.eval.images.PhotoTraits.alpha`): the geometric edit moves it
+            with the face, and the refined image keeps it (:attr:`AUEditOutput.alpha`).
 
         Returns
         -------
@@ -405,7 +418,7 @@ class AUEditPipeline(DiffusionPipeline):
         # 1. check inputs (raises before any work)
         img = self.check_inputs(
             image, controls, target, strength, num_inference_steps, guidance_scale, au_scale, detail, feather,
-            generator, output_type, landmarks, noising,
+            generator, output_type, landmarks, noising, alpha,
         )  # fmt: skip
         if au_scale is not None:
             self.set_au_scale(float(au_scale))
@@ -420,8 +433,8 @@ class AUEditPipeline(DiffusionPipeline):
 
                 self.editor = FaceEditor()
             faces = faces if faces is not None else self.editor.analyze(img, name=name)
-            edit = self.editor.apply(img, faces, controls, face=face, name=name)
-            edited = edit.image
+            edit = self.editor.apply(img, faces, controls, face=face, name=name, alpha=alpha)
+            edited, alpha = edit.image, edit.alpha
             points = faces[face].info.landmarks
         else:
             edited, points = img, np.asarray(landmarks, np.float64)
@@ -504,7 +517,7 @@ class AUEditPipeline(DiffusionPipeline):
         self.maybe_free_model_hooks()
         if not return_dict:
             return images, edited, mask
-        return AUEditOutput(images, edited, mask, (before, after, base_crop), cond, timings, edit)
+        return AUEditOutput(images, edited, mask, (before, after, base_crop), cond, timings, edit, alpha)
 
 
 def refine_target(emotion: str, intensity: float = 1.0) -> np.ndarray:

@@ -465,6 +465,32 @@ def test_the_shown_edit_of_a_cut_out_has_no_white_where_the_face_moved(tmp_path)
     assert written.shape == (*photo.shape[:2], 4) and white_patches(alpha, written).sum() == 0
 
 
+def test_the_refined_edit_of_a_cut_out_keeps_the_edits_transparency(tmp_path, monkeypatch):
+    # "refine with diffusion" wrote a cut-out without the alpha the edit moved: opaque white below a dropped chin
+    from tests.synth.cutout_helpers import hull_alpha, white_patches
+    from tests.synth.test_adapter import tiny_adapter
+    from tests.synth.test_refine import tiny_base
+    from tests.synth.warp_helpers import astronaut_points
+
+    base = tiny_base()
+    base.save(tmp_path / "base")
+    tiny_adapter(base.unet).save_pretrained(tmp_path / "adapter")
+    models = h.shared_models()
+    monkeypatch.setattr(models, "refine", h.RefineConfig(str(tmp_path / "base"), str(tmp_path / "adapter")))
+    monkeypatch.setattr(models, "_refine_pipe", None)
+    photo, points, _ = astronaut_points()
+    alpha = hull_alpha(points, photo.shape[:2])
+    Image.fromarray(np.dstack([photo, alpha])).save(tmp_path / "cut.png")
+    session = studio._analyze(str(tmp_path / "cut.png"))[0]
+    au, arkit = session.slider_values(0)
+    compare, download, status = studio._refine(session, 0, "surprise", 1.0, "", 0.5, 4, 1.0, 0, *au, *arkit)
+    assert "refined with diffusion" in status and _offered(download) == Path(compare[1]).name
+    edit = h.apply_edit(session, face=0, emotion="surprise", intensity=1.0, au_values=au, arkit_values=arkit)
+    written = np.asarray(Image.open(compare[1]))
+    assert written.shape == (*photo.shape[:2], 4) and white_patches(alpha, written).sum() == 0
+    np.testing.assert_array_equal(written[..., 3], edit.alpha)  # the geometric edit's alpha, moved with the face
+
+
 def test_a_control_moved_after_a_photo_without_a_face_says_why_nothing_is_edited(tmp_path):
     # the Edit tab's status said "no face found in wall.png", and the next slider moved replaced it with "Upload a
     # photo or pick the sample first." right after the upload

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import imageio.v3 as iio
 import numpy as np
@@ -196,21 +197,26 @@ def test_edit_refine_without_models_names_them_before_any_work(tmp_path, astrona
     assert "nobase" in capsys.readouterr().err and not out.exists()
 
 
-def test_edit_refine_with_models_changes_only_the_face(tmp_path, astronaut, capsys, monkeypatch):
+def _tiny_refine_models(folder: Path, monkeypatch) -> None:
+    """A tiny diffusion base and AU adapter saved under ``folder``, configured as the environment's defaults."""
     import torch
 
     from .test_adapter import tiny_adapter
     from .test_refine import tiny_base
 
     base = tiny_base()
-    base.save(tmp_path / "base")
+    base.save(folder / "base")
     adapter = tiny_adapter(base.unet)
     with torch.no_grad():
         for p in adapter.au_attn.parameters():  # untrained K/V are small: make the condition visible
             p.mul_(20.0)
-    adapter.save_pretrained(tmp_path / "adapter")
-    monkeypatch.setenv("FACECRAFT_REFINE_BASE", str(tmp_path / "base"))  # the configured default
-    monkeypatch.setenv("FACECRAFT_REFINE_ADAPTER", str(tmp_path / "adapter"))
+    adapter.save_pretrained(folder / "adapter")
+    monkeypatch.setenv("FACECRAFT_REFINE_BASE", str(folder / "base"))  # the configured default
+    monkeypatch.setenv("FACECRAFT_REFINE_ADAPTER", str(folder / "adapter"))
+
+
+def test_edit_refine_with_models_changes_only_the_face(tmp_path, astronaut, capsys, monkeypatch):
+    _tiny_refine_models(tmp_path, monkeypatch)
     src = tmp_path / "in.png"
     iio.imwrite(src, astronaut)
     plain, refined = tmp_path / "plain.png", tmp_path / "refined.png"
@@ -362,8 +368,6 @@ def test_an_output_named_without_an_ending_takes_the_photos_format(tmp_path, ast
 
 
 def test_edit_output_keeps_the_inputs_format_or_writes_png():
-    from pathlib import Path
-
     from facecraft.synth.cli import edit_output
 
     assert edit_output("out", "a/me.png") == Path("out.png")
@@ -388,3 +392,22 @@ def test_a_cut_out_keeps_its_background_clear_where_the_chin_drops(tmp_path, ast
     edited = np.asarray(Image.open(tmp_path / "e.png"))
     assert white_patches(alpha, edited).sum() == 0
     assert (edited[..., 3] == 0).mean() > 0.5 and (edited[..., 3] > 0).sum() > 0.9 * (alpha > 0).sum()
+
+
+def test_a_refined_cut_out_keeps_the_edits_transparency(tmp_path, astronaut, monkeypatch):
+    # --refine wrote a cut-out without the alpha the edit moved: the dropped chin's crescent came out opaque white
+    from PIL import Image
+
+    from .cutout_helpers import hull_alpha, white_patches
+    from .warp_helpers import astronaut_points
+
+    _tiny_refine_models(tmp_path, monkeypatch)
+    alpha = hull_alpha(astronaut_points()[1], astronaut.shape[:2])
+    Image.fromarray(np.dstack([astronaut, alpha])).save(tmp_path / "cut.png")
+    edit = ["edit", str(tmp_path / "cut.png"), "--emotion", "surprise"]
+    assert main([*edit, "-o", str(tmp_path / "plain.png")]) == 0
+    assert main([*edit, "-o", str(tmp_path / "refined.png"), "--refine", "--steps", "4"]) == 0
+    plain, refined = (np.asarray(Image.open(tmp_path / n)) for n in ("plain.png", "refined.png"))
+    assert refined.shape == plain.shape == (*astronaut.shape[:2], 4)
+    np.testing.assert_array_equal(refined[..., 3], plain[..., 3])  # the edit's alpha, moved with the face
+    assert white_patches(alpha, refined).sum() == 0

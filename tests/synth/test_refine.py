@@ -74,6 +74,24 @@ def test_pipeline_end_to_end_keeps_the_outside_of_the_mask(pipe, editor, astrona
     assert out.condition[0] > 0.3 and out.crops[0].shape == (16, 16, 3)
 
 
+def test_a_cut_outs_alpha_moves_with_the_edit_and_the_refine_keeps_it(pipe, editor, astronaut, astronaut_faces):
+    # the refine dropped a cut-out's transparency: `facecraft edit --refine` wrote the moved chin opaque white
+    from .cutout_helpers import hull_alpha
+
+    pipe.editor = editor
+    controls = EditControls.from_args(emotion="surprise:0.8")
+    alpha = hull_alpha(astronaut_faces[0].info.landmarks, astronaut.shape[:2])
+    out = pipe(astronaut, controls, faces=astronaut_faces, alpha=alpha, generator=_gen(), **STEPS)
+    moved = editor.apply(astronaut, astronaut_faces, controls, face=0, alpha=alpha).alpha
+    assert np.any(moved != alpha)  # the edit moved it (the chin drops) ...
+    np.testing.assert_array_equal(out.alpha, moved)  # ... and the refined image has the edit's alpha
+    np.testing.assert_array_equal(out.edit.alpha, moved)
+    pts = astronaut_faces[0].info.landmarks  # an image edited already: its alpha as given
+    again = pipe(astronaut, target={"AU12": 1.0}, landmarks=pts, alpha=alpha, generator=_gen(), **STEPS)
+    np.testing.assert_array_equal(again.alpha, alpha)
+    assert pipe(astronaut, target={"AU12": 1.0}, landmarks=pts, generator=_gen(), **STEPS).alpha is None
+
+
 def test_mask_lies_inside_the_face_outline(astronaut_faces, astronaut):
     import cv2
 
@@ -197,6 +215,7 @@ BAD = [
     (dict(controls="happy"), "controls"),
     (dict(controls=None, landmarks=None), "landmarks"),
     (dict(controls=None, landmarks=np.zeros((5, 2))), "landmarks"),
+    (dict(alpha=np.zeros((5, 5), np.uint8)), "alpha"),
 ]
 
 
