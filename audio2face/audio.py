@@ -122,14 +122,41 @@ def _ffmpeg_error(p: Path, stderr: str) -> FileFormatError:
 
 
 def _open_soundfile(p: Path):
-    """A soundfile handle, or None when libsndfile does not know the format."""
+    """A soundfile handle, or None when libsndfile does not know the format.
+
+    What the library's decoders print while they probe the file goes to the debug log, not the terminal: a file
+    named .mp3 that is not audio had libsndfile's mpg123 print "Note: Trying to resync..." lines to stderr before
+    facecraft's own error about the file."""
     import soundfile as sf
 
+    with _stderr_to_log(p):
+        try:
+            return sf.SoundFile(str(p))
+        except (sf.LibsndfileError, RuntimeError) as e:
+            logger.debug("soundfile cannot open %s (%s); trying ffmpeg", p, e)
+            return None
+
+
+@contextlib.contextmanager
+def _stderr_to_log(p: Path) -> Iterator[None]:
+    """Within the block, what C libraries write to file descriptor 2 is held back and logged at debug level for
+    file ``p`` (Python's ``sys.stderr`` is not theirs: they write to the descriptor)."""
     try:
-        return sf.SoundFile(str(p))
-    except (sf.LibsndfileError, RuntimeError) as e:
-        logger.debug("soundfile cannot open %s (%s); trying ffmpeg", p, e)
-        return None
+        saved = os.dup(2)
+    except OSError:  # no stderr to redirect (a closed descriptor)
+        yield
+        return
+    with tempfile.TemporaryFile() as held:
+        try:
+            os.dup2(held.fileno(), 2)
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            said = held.read().decode(errors="replace").strip()
+            if said:
+                logger.debug("%s: the audio library said: %s", p, said)
 
 
 #: A channel mean this much quieter (RMS) than its channels is a cancellation, not a quiet recording.

@@ -79,6 +79,20 @@ def test_errors_name_the_file(tmp_path):
         load_audio(tmp_path)
 
 
+def test_a_file_named_mp3_that_is_not_audio_gets_the_clean_error_alone(tmp_path, capfd):
+    # libsndfile's mpg123 probed it and printed "Note: Trying to resync..." lines before facecraft's error.
+    text = tmp_path / "notes.mp3"
+    text.write_text("this is not audio\n" * 200)
+    with pytest.raises(FileFormatError, match="notes.mp3"):
+        load_audio(text)
+    with pytest.raises(FileFormatError, match="notes.mp3"):
+        audio_duration(text)
+    err = capfd.readouterr().err
+    assert "Note:" not in err and "resync" not in err, err
+    os.write(2, b"after\n")  # the descriptor the library writes to is the terminal's again
+    assert capfd.readouterr().err == "after\n"
+
+
 def test_files_without_sound_say_so(tmp_path):
     # ffmpeg's last line for these was about its own output pipe: "Error opening output files: Invalid argument"
     import subprocess
