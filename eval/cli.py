@@ -183,7 +183,9 @@ def _train(args: argparse.Namespace) -> int:
     model_config = model_config_from_args(args)
     cfg = train_config_from_args(args)
     # crops at the network's own size, so training sees exactly what preprocess_face gives at inference
-    data = load_dataset(args.data, split=args.split, seed=cfg.seed, size=model_config.image_size)
+    data = load_dataset(
+        args.data, split=args.split, seed=cfg.seed, size=model_config.image_size, label_order=args.label_order
+    )
     out = Path(args.out)
     train = data.subset("train")
     held_out = []
@@ -299,7 +301,9 @@ def _eval(args: argparse.Namespace) -> int:
     from facecraft.rigs.errors import ParameterError
 
     detect = False if args.crops else "auto"  # --crops: every image is a face crop, none is searched
-    data = load_dataset(args.data, split=args.split, seed=args.seed, size=judge.input_size, detect=detect)
+    data = load_dataset(
+        args.data, split=args.split, seed=args.seed, size=judge.input_size, detect=detect, label_order=args.label_order
+    )
     part = data if args.subset == "all" else data.subset(args.subset)
     if not len(part.labels):
         raise ParameterError(
@@ -318,7 +322,32 @@ def _eval(args: argparse.Namespace) -> int:
     if report["skipped"]:
         print(f"{args.data}: {len(report['skipped'])} images skipped (not scored), e.g. {report['skipped'][0]}; "
               "all of them are listed under 'skipped' in the report", file=sys.stderr)  # fmt: skip
+        faceless = sum("no face found" in s for s in report["skipped"])  # faces.FaceAnalyzer.no_face_error's words
+        if faceless and not args.crops:
+            print(f"{faceless} of them showed no face to the detector: if DATA's images are face crops already "
+                  "(aligned RAF-DB, AffectNet, FER2013 faces), --crops scores every one", file=sys.stderr)  # fmt: skip
     return 0
+
+
+#: What ``--data`` reads (eval.datasets.load_dataset), for the help of the commands that take it.
+DATA_HELP = (
+    "ImageFolder (DATA/<emotion>/, or DATA/train/<emotion>/ and test/, val/), RAF-DB's basic folder "
+    "(EmoLabel/list_patition_label.txt), a path,label[,split] CSV, FER2013's fer2013.csv or FER+'s fer2013new.csv "
+    "(fer2013.csv beside it)"
+)
+
+
+def _add_label_order(parser: argparse.ArgumentParser) -> None:
+    """``--label-order``: what class numbers (folders 0-7, CSV labels) mean."""
+    from .datasets import LABEL_ORDERS
+
+    parser.add_argument(
+        "--label-order",
+        choices=sorted(LABEL_ORDERS),
+        default=None,
+        help="the data set whose class numbers DATA's folders or CSV labels use (e.g. affectnet: 0 neutral ... "
+        "7 contempt; raf-db: 1 surprise ... 7 neutral); numbers are refused without it",
+    )
 
 
 def register(subparsers) -> None:
@@ -351,10 +380,9 @@ def register(subparsers) -> None:
     t.add_argument("--synthetic-weight", type=float, default=None, help="loss weight of a synthetic face (default 0.5)")
     t.add_argument("--export", default=None, help="also write the best model as <stem>.safetensors/.json/.onnx here")
     t.add_argument("--export-stem", default="facecraft_fer", help="file stem for --export (default: facecraft_fer)")
-    t.add_argument(
-        "--data", required=True, help="ImageFolder, path,label CSV or FER2013 CSV (FER+ meta.csv votes used)"
-    )
+    t.add_argument("--data", required=True, help=DATA_HELP + " (FER+ meta.csv votes used)")
     t.add_argument("--split", default=None, help="path,label,split CSV (default: DATA/split.csv if present)")
+    _add_label_order(t)
     t.add_argument("--out", required=True, help="folder for checkpoints (best/, last/), history and reports")
     t.add_argument("--arch", choices=ARCHS, default=None, help="network (default: resnet)")
     t.add_argument(
@@ -387,8 +415,9 @@ def register(subparsers) -> None:
     e.add_argument(
         "--weights", default=None, help="weights folder or .safetensors (facecraft judge; default: the shipped ones)"
     )
-    e.add_argument("--data", required=True)
+    e.add_argument("--data", required=True, help=DATA_HELP)
     e.add_argument("--split", default=None, help="path,label,split CSV (default: DATA/split.csv if present)")
+    _add_label_order(e)
     e.add_argument("--subset", choices=("train", "val", "test", "all"), default="test")
     e.add_argument("--crops", action="store_true", help="images are face crops already: never run the detector")
     e.add_argument("--seed", type=int, default=0)

@@ -1,7 +1,9 @@
 """FER data sets in three layouts, read into one in-memory form with reproducible train/val/test splits.
 
-Layouts: an ImageFolder (one sub-folder per class, or one such tree per split: ``train/``, ``test/``), a CSV of
-``path,label[,split]`` and the FER2013 CSV (``emotion,pixels,Usage``). Labels are normalised to
+Layouts: an ImageFolder (one sub-folder per class, or one such tree per split: ``train/``, ``test/``; folders named
+by class number with a ``label_order``), a CSV of ``path,label[,split]``, the FER2013 CSV (``emotion,pixels,Usage``),
+FER+'s ``fer2013new.csv`` beside it and RAF-DB's basic set (``EmoLabel/list_patition_label.txt``). Labels are
+normalised to
 :data:`facecraft.rigs.EMOTIONS` (``happy`` -> ``happiness``); every image goes through
 :func:`facecraft.eval.faces.preprocess_face` (grey, square, resized), the same function the models use at
 inference. Unreadable images are logged and skipped, so a long run never stops on one bad file; the skipped paths
@@ -30,8 +32,25 @@ logger = logging.getLogger(__name__)
 SPLITS: tuple[str, ...] = ("train", "val", "test")
 #: FER2013's integer labels, in its order.
 FER2013_LABELS: tuple[str, ...] = ("anger", "disgust", "fear", "happiness", "sadness", "surprise", "neutral")
-#: RAF-DB's basic labels 1-7, in its order (its list_patition_label.txt is not read: convert it to a CSV).
+#: RAF-DB's basic labels 1-7, in its order (``EmoLabel/list_patition_label.txt``, Kaggle's ``train/1`` ... ``7``).
 RAF_DB_LABELS: tuple[str, ...] = ("surprise", "fear", "disgust", "happiness", "sadness", "anger", "neutral")
+#: AffectNet's expression numbers 0-7 (its 7-class copies leave out 7, contempt).
+AFFECTNET_LABELS: tuple[str, ...] = (
+    "neutral", "happiness", "sadness", "surprise", "fear", "disgust", "anger", "contempt",
+)  # fmt: skip
+#: Column order of FER+'s ``ferplus_votes`` (10 crowd votes per image; ``unknown`` and ``NF`` = not a face).
+FERPLUS_VOTE_ORDER: tuple[str, ...] = (
+    "neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt", "unknown", "NF",
+)  # fmt: skip
+#: What class numbers mean in each data set (``label_order``): its emotions in number order and its first number.
+#: Numbers alone never say which set they come from (0-6 is FER2013's order and AffectNet-7's, 0-7 AffectNet's and
+#: FER+'s), so they are read only with the order named.
+LABEL_ORDERS: dict[str, tuple[tuple[str, ...], int]] = {
+    "fer2013": (FER2013_LABELS, 0), "raf-db": (RAF_DB_LABELS, 1), "affectnet": (AFFECTNET_LABELS, 0),
+    "ferplus": (FERPLUS_VOTE_ORDER[:8], 0),
+}  # fmt: skip
+#: RAF-DB's label list, below the set's folder.
+RAF_DB_LIST = Path("EmoLabel") / "list_patition_label.txt"
 _FER2013_USAGE = {"training": "train", "publictest": "val", "privatetest": "test"}
 
 
@@ -163,12 +182,6 @@ def concat_datasets(parts: list[FERDataset]) -> FERDataset:
     )
 
 
-#: Column order of FER+'s ``ferplus_votes`` (10 crowd votes per image; ``unknown`` and ``NF`` = not a face).
-FERPLUS_VOTE_ORDER: tuple[str, ...] = (
-    "neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt", "unknown", "NF",
-)  # fmt: skip
-
-
 def votes_to_distribution(votes) -> np.ndarray:
     """FER+ vote counts ``(..., 10)`` in :data:`FERPLUS_VOTE_ORDER` -> distributions ``(..., 8)`` over EMOTIONS.
 
@@ -285,15 +298,50 @@ def _finish(images, labels, names, splits, skipped, source: str) -> FERDataset:
     )
 
 
-def _class_folders(root: Path, *, warn: bool = False) -> list[tuple[Path, str]]:
-    """``(sub-folder, emotion)`` of an ImageFolder's class folders, in name order."""
-    found = []
+def _numbers_hint() -> str:
+    """What class numbers mean in the data sets :data:`LABEL_ORDERS` knows, for an error about a number."""
+    return "; ".join(
+        f"{name} {first}-{first + len(order) - 1}: {', '.join(order)}" for name, (order, first) in LABEL_ORDERS.items()
+    )
+
+
+def number_label(number: str, label_order: str) -> str:
+    """The emotion a class number stands for in the data set ``label_order`` (:data:`LABEL_ORDERS`)."""
+    if label_order not in LABEL_ORDERS:
+        raise ParameterError(f"label order: expected one of {', '.join(LABEL_ORDERS)}, got {label_order!r}")
+    order, first = LABEL_ORDERS[label_order]
+    k = int(number) - first if number.strip().lstrip("-").isdigit() else -1
+    if not 0 <= k < len(order):
+        raise ParameterError(
+            f"class {number!r}: {label_order} numbers its classes {first}-{first + len(order) - 1} ({', '.join(order)})"
+        )
+    return normalize_emotion(order[k])
+
+
+def _class_folders(root: Path, *, warn: bool = False, label_order: str | None = None) -> list[tuple[Path, str]]:
+    """``(sub-folder, emotion)`` of an ImageFolder's class folders, in name order; folders named by number are read
+    with ``label_order`` and refused without it (a number does not say which data set's order it counts in)."""
+    found, numbered = [], []
     for sub in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if sub.name.isdigit():
+            numbered.append(sub)
+            if label_order is not None:
+                try:
+                    found.append((sub, number_label(sub.name, label_order)))
+                except ParameterError as e:
+                    raise FileFormatError(f"folder {sub}: {e}") from e
+            continue
         try:
             found.append((sub, normalize_emotion(sub.name)))
         except ParameterError:
             if warn:
                 logger.warning("ignoring folder %s: not an emotion name", sub)
+    if numbered and label_order is None:
+        raise FileFormatError(
+            f"{root}: class folders named by number ({', '.join(p.name for p in numbered)}); numbers mean different "
+            f"emotions in different data sets ({_numbers_hint()}): name the set's order (fer eval/train "
+            f"--label-order {'|'.join(LABEL_ORDERS)}) or name the folders by emotion"
+        )
     return found
 
 
@@ -305,15 +353,15 @@ SPLIT_FOLDERS = {
 }  # fmt: skip
 
 
-def _split_folders(root: Path) -> list[tuple[Path, str]]:
+def _split_folders(root: Path, *, label_order: str | None = None) -> list[tuple[Path, str]]:
     """``(sub-folder, split)`` of a root whose sub-folders are splits holding class folders (none when the root
     has class folders itself), in name order."""
-    if _class_folders(root):
+    if _class_folders(root, label_order=label_order):
         return []
     found = []
     for sub in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         split = SPLIT_FOLDERS.get(sub.name.lower())
-        if split is not None and _class_folders(sub):
+        if split is not None and _class_folders(sub, label_order=label_order):
             found.append((sub, split))
     return found
 
@@ -331,21 +379,25 @@ def class_folder_names(source: str | os.PathLike) -> dict[str, str]:
     return names
 
 
-def load_image_folder(root: str | os.PathLike, *, size: int = 48, detect: bool | str = "auto") -> FERDataset:
+def load_image_folder(
+    root: str | os.PathLike, *, size: int = 48, detect: bool | str = "auto", label_order: str | None = None
+) -> FERDataset:
     """ImageFolder layout: ``root/<label>/*.png``; folder names are normalised labels (``happy`` ok). Images in
     folders below a class folder are that class's too, as torchvision's ``ImageFolder`` reads them (they were left
     out without a word); hidden files and folders are not read. A root holding one such tree per split
     (``root/train/<label>/``, ``root/test/<label>/``, ``val``/``validation``: Kaggle's FER2013 folders, see
     :data:`SPLIT_FOLDERS`) gives each image its folder's split.
 
-    Folders whose name is not an emotion are ignored with a warning; no readable image at all is an error.
+    Folders named by class number (AffectNet's ``0`` ... ``7``, Kaggle's RAF-DB ``1`` ... ``7``) are read in the
+    order of the data set ``label_order`` names (:data:`LABEL_ORDERS`), and refused without one. Folders whose name
+    is not an emotion are ignored with a warning; no readable image at all is an error.
     """
     root = Path(root)
     if not root.is_dir():
         raise MissingFileError(f"data folder not found: {root}")
     items = []
-    for folder, split in _split_folders(root) or [(root, None)]:
-        for sub, emotion in _class_folders(folder, warn=True):
+    for folder, split in _split_folders(root, label_order=label_order) or [(root, None)]:
+        for sub, emotion in _class_folders(folder, warn=True, label_order=label_order):
             label = EMOTION_INDEX[emotion]
             try:
                 files = list_image_files(sub, recursive=True)
@@ -356,8 +408,8 @@ def load_image_folder(root: str | os.PathLike, *, size: int = 48, detect: bool |
     if not items:
         raise EmptyFolderError(
             f"data folder {root} holds no images in class sub-folders (expected {root}/<emotion>/*.png, or "
-            f"{root}/train/<emotion>/*.png and {root}/test/<emotion>/*.png; emotions: {', '.join(EMOTIONS)}); "
-            "for another layout (a label list, RAF-DB's list_patition_label.txt) write a path,label[,split] CSV "
+            f"{root}/train/<emotion>/*.png and {root}/test/<emotion>/*.png; emotions: {', '.join(EMOTIONS)}; or "
+            f"RAF-DB's {RAF_DB_LIST.as_posix()}); for another layout (a label list) write a path,label[,split] CSV "
             "with emotion names as labels and give that CSV"
         )
     return _finish(*_read_images(items, size=size, desc=f"reading {root.name}", detect=detect), source=str(root))
@@ -377,9 +429,15 @@ def _read_csv_rows(path: Path) -> tuple[list[str], list[dict]]:
 
 
 def load_csv(
-    path: str | os.PathLike, *, root: str | os.PathLike | None = None, size: int = 48, detect: bool | str = "auto"
+    path: str | os.PathLike,
+    *,
+    root: str | os.PathLike | None = None,
+    size: int = 48,
+    detect: bool | str = "auto",
+    label_order: str | None = None,
 ) -> FERDataset:
-    """A CSV with columns ``path,label[,split]``; paths relative to ``root`` (default: the CSV's folder)."""
+    """A CSV with columns ``path,label[,split]``; paths relative to ``root`` (default: the CSV's folder). Labels are
+    emotion names, or class numbers in the order of the data set ``label_order`` names (:data:`LABEL_ORDERS`)."""
     path = Path(path)
     header, rows = _read_csv_rows(path)
     if "path" not in header or "label" not in header:
@@ -393,14 +451,16 @@ def load_csv(
     base = Path(root) if root is not None else path.parent
     items = []
     for i, r in enumerate(rows, start=2):
+        number = r["label"].lstrip("-").isdigit()
         try:
-            label = EMOTION_INDEX[normalize_emotion(r["label"])]
+            name = number_label(r["label"], label_order) if number and label_order else normalize_emotion(r["label"])
+            label = EMOTION_INDEX[name]
         except ParameterError as e:
             hint = ""
-            if r["label"].lstrip("-").isdigit():  # a class number: data sets number their classes differently
+            if number and not label_order:  # a class number: data sets number their classes differently
                 hint = (
-                    "; label numbers mean different emotions in different data sets (FER2013 0-6: "
-                    f"{', '.join(FER2013_LABELS)}; RAF-DB 1-7: {', '.join(RAF_DB_LABELS)}): write the emotion's name"
+                    f"; label numbers mean different emotions in different data sets ({_numbers_hint()}): write the "
+                    f"emotion's name, or name the set's order (--label-order {'|'.join(LABEL_ORDERS)})"
                 )
             raise FileFormatError(f"{path} line {i}: {e}{hint}") from e
         split = r.get("split") or None
@@ -428,14 +488,8 @@ def load_fer2013_csv(path: str | os.PathLike, *, size: int = 48) -> FERDataset:
             if not 0 <= code < len(FER2013_LABELS):  # -1 would index neutral
                 raise ValueError(f"emotion: expected 0-{len(FER2013_LABELS) - 1} (FER2013's order), got {code}")
             label = FER2013_LABELS[code]
-            usage = r.get("usage", "").lower()
-            if usage and usage not in _FER2013_USAGE:
-                raise ValueError(f"Usage: expected Training, PublicTest or PrivateTest, got {r['usage']!r}")
-            px = np.asarray([int(v) for v in r["pixels"].split()], dtype=np.int64)
-            side = int(round(np.sqrt(px.size)))
-            if px.size == 0 or side * side != px.size or px.min() < 0 or px.max() > 255:
-                raise ValueError(f"pixels: expected a square of values 0-255, got {px.size} values")
-            crop = preprocess_face(px.reshape(side, side).astype(np.uint8), size=size, grey=True, detect=False)
+            split = _fer2013_split(r)
+            crop = _fer2013_crop(r["pixels"], size=size)
         except (ValueError, IndexError, FacecraftError) as e:
             logger.warning("%s line %d skipped: %s", path, i, e)
             skipped.append(f"{path}:{i}: {e}")
@@ -443,9 +497,127 @@ def load_fer2013_csv(path: str | os.PathLike, *, size: int = 48) -> FERDataset:
         images.append(crop)
         labels.append(EMOTION_INDEX[label])
         names.append(f"{path.name}:{i}")
-        splits.append(_FER2013_USAGE.get(usage))
+        splits.append(split)
     stack = np.stack(images) if images else np.zeros((0, size, size), np.uint8)
     return _finish(stack, labels, names, splits, skipped, source=str(path))
+
+
+def _fer2013_split(row: dict) -> str | None:
+    """The split of a FER2013 (or FER+) row's ``Usage``; None without one; ValueError for another value."""
+    usage = row.get("usage", "").lower()
+    if usage and usage not in _FER2013_USAGE:
+        raise ValueError(f"Usage: expected Training, PublicTest or PrivateTest, got {row['usage']!r}")
+    return _FER2013_USAGE.get(usage)
+
+
+def _fer2013_crop(pixels: str, *, size: int) -> np.ndarray:
+    """A FER2013 row's ``pixels`` (a square of space-separated 0-255 values) as a preprocessed grey crop."""
+    px = np.asarray([int(v) for v in pixels.split()], dtype=np.int64)
+    side = int(round(np.sqrt(px.size)))
+    if px.size == 0 or side * side != px.size or px.min() < 0 or px.max() > 255:
+        raise ValueError(f"pixels: expected a square of values 0-255, got {px.size} values")
+    return preprocess_face(px.reshape(side, side).astype(np.uint8), size=size, grey=True, detect=False)
+
+
+def ferplus_majority(votes) -> str | None:
+    """The emotion FER+'s "majority" mode labels an image with, from its 10 votes in :data:`FERPLUS_VOTE_ORDER`:
+    single votes dropped as noise, then the most voted class if it holds more than half of the rest; None when
+    no class does or the winner is ``unknown``/``NF`` (FER+ leaves those images out)."""
+    kept = [v if v > 1 else 0 for v in votes]
+    total, top = sum(kept), max(kept)
+    if total == 0 or top <= 0.5 * total:
+        return None
+    k = kept.index(top)
+    return normalize_emotion(FERPLUS_VOTE_ORDER[k]) if k < len(EMOTIONS) else None
+
+
+def is_ferplus_header(header: list[str]) -> bool:
+    """Whether a CSV's (lower-cased) header is FER+'s ``fer2013new.csv``: ``Usage,Image name`` and the vote columns."""
+    return "image name" in header and all(v.lower() in header for v in FERPLUS_VOTE_ORDER)
+
+
+def load_ferplus_csv(path: str | os.PathLike, *, size: int = 48) -> FERDataset:
+    """FER+'s ``fer2013new.csv`` (``Usage``, ``Image name``, 10 vote columns) with FER2013's ``fer2013.csv`` beside
+    it, as FER+ is used: its rows are FER2013's rows in order, and FER2013's file holds the pixels.
+
+    Labels are FER+'s majority labels (:func:`ferplus_majority`), soft targets its votes
+    (:func:`votes_to_distribution`), the split its ``Usage``. Rows FER+ gave no image name (not a face) or no
+    majority are left out, as FER+'s own training leaves them, and counted in the log; bad rows are skipped.
+    """
+    path = Path(path)
+    header, rows = _read_csv_rows(path)
+    if not is_ferplus_header(header):
+        raise FileFormatError(f"{path}: expected FER+ columns Usage,Image name,{','.join(FERPLUS_VOTE_ORDER)}")
+    pixels_csv = path.parent / "fer2013.csv"
+    if not pixels_csv.is_file():
+        raise MissingFileError(
+            f"{path} holds FER+ labels only; the images are the rows of FER2013's fer2013.csv: put it beside it "
+            f"({pixels_csv})"
+        )
+    pixel_header, pixel_rows = _read_csv_rows(pixels_csv)
+    if "pixels" not in pixel_header or len(pixel_rows) != len(rows):
+        raise FileFormatError(
+            f"{pixels_csv}: expected FER2013's pixels column and one row per row of {path.name} ({len(rows)}), got "
+            f"{len(pixel_rows)} rows with columns {pixel_header}"
+        )
+    images, labels, names, splits, skipped, votes, left_out = [], [], [], [], [], [], 0
+    pairs = list(zip(rows, pixel_rows, strict=True))
+    for i, (r, px) in enumerate(tqdm(pairs, desc=f"reading {path.name}", unit="row", leave=False), start=2):
+        try:
+            v = [float(r[name.lower()] or 0) for name in FERPLUS_VOTE_ORDER]
+            emotion = ferplus_majority(v)
+            if not r["image name"] or emotion is None:
+                left_out += 1
+                continue
+            split = _fer2013_split(r)
+            crop = _fer2013_crop(px["pixels"], size=size)
+        except (ValueError, FacecraftError) as e:
+            logger.warning("%s line %d skipped: %s", path, i, e)
+            skipped.append(f"{path}:{i}: {e}")
+            continue
+        images.append(crop)
+        labels.append(EMOTION_INDEX[emotion])
+        names.append(f"{path.name}:{i}")
+        splits.append(split)
+        votes.append(v)
+    logger.info("%s: %d rows without an image name or a FER+ majority left out, as FER+ does", path, left_out)
+    stack = np.stack(images) if images else np.zeros((0, size, size), np.uint8)
+    ds = _finish(stack, labels, names, splits, skipped, source=str(path))
+    return replace(ds, targets=votes_to_distribution(np.array(votes)))
+
+
+def load_raf_db(source: str | os.PathLike, *, size: int = 48, detect: bool | str = "auto") -> FERDataset:
+    """RAF-DB's basic set: its folder (or its :data:`RAF_DB_LIST`), lines ``train_00001.jpg 5`` with labels 1-7 in
+    :data:`RAF_DB_LABELS`' order; each image is read from ``Image/aligned/<name>_aligned.jpg`` where the set has
+    that folder, else ``Image/original/<name>``; the split is the name's ``train_``/``test_`` (val is made from train
+    by :func:`load_dataset`). Paths are kept relative to ``source``'s folder (``Image/aligned/...``)."""
+    source = Path(source)
+    listing = source / RAF_DB_LIST if source.is_dir() else source
+    root = listing.parent.parent if listing.parent.name == RAF_DB_LIST.parent.name else listing.parent
+    base = source if source.is_dir() else source.parent
+    if not listing.is_file():
+        raise MissingFileError(f"RAF-DB label list not found: {listing}")
+    aligned = (root / "Image" / "aligned").is_dir()
+    items = []
+    for i, line in enumerate(listing.read_text(encoding="utf-8-sig").splitlines(), start=1):
+        if not line.strip():
+            continue
+        words = line.split()
+        try:
+            if len(words) != 2:
+                raise ParameterError(f"expected 'name label', got {line!r}")
+            emotion = number_label(words[1], "raf-db")
+        except ParameterError as e:
+            raise FileFormatError(f"{listing} line {i}: {e}") from e
+        name = words[0]
+        stem, ext = os.path.splitext(name)
+        file = root / "Image" / "aligned" / f"{stem}_aligned{ext}" if aligned else root / "Image" / "original" / name
+        split = name.split("_")[0].lower()
+        split = split if split in ("train", "test") else None
+        items.append((file, Path(os.path.relpath(file, base)).as_posix(), EMOTION_INDEX[emotion], split))
+    if not items:
+        raise EmptyFolderError(f"{listing}: the list names no images")
+    return _finish(*_read_images(items, size=size, desc=f"reading {root.name}", detect=detect), source=str(listing))
 
 
 def apply_split_csv(dataset: FERDataset, split_csv: str | os.PathLike) -> FERDataset:
@@ -488,13 +660,15 @@ def load_dataset(
     seed: int = 0,
     votes: bool = True,
     detect: bool | str = "auto",
+    label_order: str | None = None,
 ) -> FERDataset:
     """Read any supported layout and make sure it carries a train/val/test split.
 
     Parameters
     ----------
     source : path-like
-        A folder (ImageFolder), a ``path,label[,split]`` CSV or a FER2013 CSV.
+        A folder (ImageFolder, or RAF-DB's basic set with its ``EmoLabel/list_patition_label.txt``), a
+        ``path,label[,split]`` CSV, a FER2013 CSV or FER+'s ``fer2013new.csv`` (with ``fer2013.csv`` beside it).
     split : path-like, optional
         A ``path,label,split`` CSV fixing the split. Default: ``source/split.csv`` when a folder has one,
         the CSV's own split column, FER2013 ``Usage`` or the folder's split folders (``train/``, ``test/``), else a
@@ -508,21 +682,33 @@ def load_dataset(
     detect : bool or "auto"
         Face detection before cropping (:func:`~facecraft.eval.faces.preprocess_face`): ``"auto"`` finds the face
         in images larger than a crop; False takes every image as a ready face crop (``fer eval --crops``).
+    label_order : str, optional
+        The data set whose class numbers its folders or CSV labels use (:data:`LABEL_ORDERS`: ``affectnet``,
+        ``raf-db``, ...); numbers are refused without it.
     """
     source = Path(source)
-    if source.is_dir():
-        ds = load_image_folder(source, size=size, detect=detect)
+    if source.is_dir() and (source / RAF_DB_LIST).is_file():
+        ds = load_raf_db(source, size=size, detect=detect)
+    elif source.is_dir():
+        ds = load_image_folder(source, size=size, detect=detect, label_order=label_order)
         if split is None and (source / "split.csv").is_file():
             split = source / "split.csv"
             logger.info("using the fixed split %s", split)
+    elif source.is_file() and source.name == RAF_DB_LIST.name:
+        ds = load_raf_db(source, size=size, detect=detect)
     elif source.is_file():
         header, _ = _read_csv_rows(source)
-        ds = load_fer2013_csv(source, size=size) if "pixels" in header else load_csv(source, size=size, detect=detect)
+        if "pixels" in header:
+            ds = load_fer2013_csv(source, size=size)
+        elif is_ferplus_header(header):
+            ds = load_ferplus_csv(source, size=size)
+        else:
+            ds = load_csv(source, size=size, detect=detect, label_order=label_order)
     else:
         raise MissingFileError(f"data set not found: {source} (expected a folder or a CSV file)")
     if source.is_dir() and votes and (source / "meta.csv").is_file():
         ds = attach_votes(ds, source / "meta.csv")
-    origin = "the set's own (split.csv, split column, FER2013 Usage or split folders)"
+    origin = "the set's own (split.csv, split column, FER2013 Usage, RAF-DB's train_/test_ names or split folders)"
     if split is not None:
         ds = apply_split_csv(ds, split)
         origin = f"the set's own ({Path(split).name})"

@@ -160,3 +160,27 @@ def test_fer_train_with_synthetic_faces_gives_back_the_real_priors(tmp_path, cap
     assert rc == 1 and "validation or test faces" in capsys.readouterr().err
     rc = main([*args, "--out", str(tmp_path / "run3"), "--synthetic-weight", "0.5"])
     assert rc == 1 and "without --synthetic" in capsys.readouterr().err
+
+
+def test_fer_eval_reads_numbered_class_folders_with_label_order(tmp_path, capsys, tiny_fer_folder):
+    data = tiny_fer_folder
+    for name, number in (("happy", "1"), ("sad", "2"), ("surprise", "3")):  # AffectNet's numbers
+        (data / name).rename(data / number)
+    args = ["fer", "eval", "--judge", "networkv2", "--data", str(data), "--subset", "all", "--out", str(tmp_path)]
+    assert main(args) == 1  # which emotion is "1" depends on the data set
+    assert "--label-order" in capsys.readouterr().err
+    assert main([*args, "--label-order", "affectnet"]) == 0  # was: no such option
+    res = json.loads(capsys.readouterr().out)
+    assert res["n"] == 30 and res["recall"]["anger"] is None
+    assert all(res["recall"][c] is not None for c in ("happiness", "sadness", "surprise"))
+
+
+def test_fer_eval_points_to_crops_when_the_detector_found_no_face(tmp_path, capsys, tiny_fer_folder):
+    from PIL import Image
+
+    data = tiny_fer_folder
+    Image.fromarray(np.full((200, 200), 128, np.uint8)).save(data / "happy" / "blank.png")  # searched, no face
+    rc = main(["fer", "eval", "--judge", "networkv2", "--data", str(data), "--subset", "all", "--out", str(tmp_path)])
+    assert rc == 0
+    err = capsys.readouterr().err
+    assert "blank.png" in err and "1 of them showed no face to the detector" in err and "--crops" in err

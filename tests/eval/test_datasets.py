@@ -9,9 +9,11 @@ import pytest
 from PIL import Image
 
 from facecraft.eval.datasets import (
+    FERPLUS_VOTE_ORDER,
     SPLITS,
     apply_split_csv,
     class_folder_names,
+    ferplus_majority,
     load_csv,
     load_dataset,
     load_fer2013_csv,
@@ -118,12 +120,100 @@ def test_csv_layout_with_split_column(tmp_path):
 
 
 def test_a_label_list_or_numbered_labels_say_how_to_write_the_csv(tmp_path):
-    (tmp_path / "list_patition_label.txt").write_text("train_00001.jpg 5\ntrain_00002.jpg 1\n")  # RAF-DB's list
+    (tmp_path / "labels.txt").write_text("img_00001.jpg 5\nimg_00002.jpg 1\n")  # a 'name label' list
     with pytest.raises(FileFormatError, match=r"'name label' list .*path,label\[,split\] header"):
-        load_dataset(tmp_path / "list_patition_label.txt")
+        load_csv(tmp_path / "labels.txt")
     (tmp_path / "numbered.csv").write_text("path,label\na.png,5\n")
-    with pytest.raises(FileFormatError, match=r"line 2: .*RAF-DB 1-7: surprise, fear.*write the emotion's name"):
+    with pytest.raises(FileFormatError, match=r"line 2: .*raf-db 1-7: surprise, fear.*write the emotion's name"):
         load_dataset(tmp_path / "numbered.csv")
+
+
+def _write_raf_db(root, labels=(1, 4, 7, 6, 2), *, bad_line: str = ""):
+    """RAF-DB basic: Image/aligned/<name>_aligned.jpg and EmoLabel/list_patition_label.txt ('name label', 1-7)."""
+    (root / "Image" / "aligned").mkdir(parents=True)
+    (root / "EmoLabel").mkdir()
+    lines = []
+    for k, label in enumerate(labels):
+        name = f"train_{k + 1:05d}.jpg" if k < 3 else f"test_{k + 1:04d}.jpg"
+        Image.fromarray(_face(label, k, side=100)).convert("RGB").save(root / "Image" / "aligned" / name.replace(
+            ".jpg", "_aligned.jpg"))  # fmt: skip
+        lines.append(f"{name} {label}")
+    (root / "EmoLabel" / "list_patition_label.txt").write_text("\n".join([*lines, bad_line]) + "\n")
+    return root
+
+
+def test_raf_db_basic_is_read_with_its_label_order_and_its_train_test_names(tmp_path):
+    root = _write_raf_db(tmp_path / "basic")
+    (root / "Image" / "aligned" / "test_0005_aligned.jpg").write_bytes(b"\xff\xd8 broken")
+    for source in (root, root / "EmoLabel" / "list_patition_label.txt"):  # the folder or its list
+        ds = load_dataset(source, detect=False)  # was: refused, "write a CSV"
+        assert [EMOTIONS[i] for i in ds.labels] == ["surprise", "happiness", "neutral", "anger"]
+        assert ds.paths[0] == ("Image" if source == root else "../Image") + "/aligned/train_00001_aligned.jpg"
+        assert ds.splits[3] == "test" and set(ds.splits[:3]) <= {"train", "val"}
+        assert len(ds.skipped) == 1 and "test_0005_aligned.jpg" in ds.skipped[0]
+    _write_raf_db(tmp_path / "bad", bad_line="train_00009.jpg 8")
+    with pytest.raises(FileFormatError, match=r"list_patition_label.txt line 6: class '8': raf-db numbers"):
+        load_dataset(tmp_path / "bad")
+
+
+def test_numbered_class_folders_are_read_in_the_named_sets_order_and_refused_without_one(tmp_path):
+    root = _write_folder(tmp_path / "affectnet", names=("0", "1", "7"), per_class=2)
+    with pytest.raises(FileFormatError, match=r"named by number \(0, 1, 7\).*affectnet 0-7: neutral.*--label-order"):
+        load_dataset(root)  # was: every folder ignored as "not an emotion name", then "no images"
+    ds = load_dataset(root, label_order="affectnet")
+    assert sorted({(p.split("/")[0], EMOTIONS[i]) for p, i in zip(ds.paths, ds.labels, strict=True)}) == [
+        ("0", "neutral"), ("1", "happiness"), ("7", "contempt")]  # fmt: skip
+
+
+def test_numbered_class_folders_outside_the_sets_numbers_are_an_error(tmp_path):
+    root = _write_folder(tmp_path / "raf", names=("0", "1"), per_class=1)
+    with pytest.raises(FileFormatError, match=r"folder .*0: class '0': raf-db numbers its classes 1-7"):
+        load_dataset(root, label_order="raf-db")
+
+
+def test_numbered_csv_labels_are_read_with_a_label_order(tmp_path):
+    root = _write_folder(tmp_path / "d")
+    (root / "list.csv").write_text("path,label\nhappy/000.png,0\nangry/000.png,6\n")
+    ds = load_dataset(root / "list.csv", label_order="fer2013")
+    assert [EMOTIONS[i] for i in ds.labels] == ["anger", "neutral"]
+
+
+def _write_fer2013_pair(root, votes):
+    """FER2013's fer2013.csv and FER+'s fer2013new.csv for the same rows (one per vote row)."""
+    root.mkdir()
+    usages = ["Training", "PublicTest", "PrivateTest", "Training", "Training"][: len(votes)]
+    with (root / "fer2013.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([["emotion", "pixels", "Usage"]] + [
+            [0, " ".join(map(str, _face(k, 0).ravel())), u] for k, u in enumerate(usages)])  # fmt: skip
+    with (root / "fer2013new.csv").open("w", newline="") as f:
+        w = csv.writer(f, lineterminator="\r\n")  # as FER+ ships it
+        w.writerow(["Usage", "Image name", *FERPLUS_VOTE_ORDER])
+        rows = enumerate(zip(usages, votes, strict=True))
+        w.writerows([[u, f"fer{k:07d}.png" if name else "", *v] for k, (u, (name, v)) in rows])
+    return root / "fer2013new.csv"
+
+
+def test_ferplus_csv_takes_majority_labels_and_fer2013s_pixels(tmp_path):
+    votes = [(True, [0, 8, 0, 0, 0, 0, 0, 0, 2, 0]), (True, [0, 0, 0, 0, 0, 0, 7, 0, 0, 3]),
+             (True, [3, 0, 0, 0, 3, 0, 0, 0, 4, 0]), (False, [10, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+             (True, [0, 0, 0, 0, 0, 0, 0, 6, 1, 3])]  # fmt: skip
+    path = _write_fer2013_pair(tmp_path / "fer", votes)
+    ds = load_dataset(path)  # was: "expected columns path,label[,split]"
+    assert [EMOTIONS[i] for i in ds.labels] == ["happiness", "fear", "contempt"]  # no majority, no name: left out
+    assert ds.paths == ["fer2013new.csv:2", "fer2013new.csv:3", "fer2013new.csv:6"]
+    assert ds.splits[1] == "val" and ds.splits[0] == ds.splits[2] != "test"
+    np.testing.assert_array_equal(ds.images[2], _face(4, 0))  # row 5's pixels, from fer2013.csv
+    assert ds.targets[0, EMOTION_INDEX["happiness"]] == 1.0
+    (tmp_path / "fer" / "fer2013.csv").unlink()
+    with pytest.raises(MissingFileError, match="FER\\+ labels only.*fer2013.csv"):
+        load_dataset(path)
+
+
+def test_ferplus_majority_follows_ferplus_rule():
+    assert ferplus_majority([6, 3, 1, 0, 0, 0, 0, 0, 0, 0]) == "neutral"
+    assert ferplus_majority([5, 5, 0, 0, 0, 0, 0, 0, 0, 0]) is None  # a tie is no majority
+    assert ferplus_majority([1, 1, 1, 1, 1, 1, 1, 1, 1, 1]) is None  # single votes are noise
+    assert ferplus_majority([0, 0, 0, 0, 0, 0, 0, 0, 8, 2]) is None  # unknown wins: not labelled
 
 
 def test_fer2013_csv(tmp_path):
