@@ -329,6 +329,61 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _image_paths(paths: list[str]) -> list[Path]:
+    """Image files named, and those below the folders named (recursively, hidden ones left out)."""
+    from facecraft.rigs.errors import MissingFileError
+
+    from .images import list_image_files
+
+    files = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files += list_image_files(p, recursive=True)
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise MissingFileError(f"image or folder not found: {p}")
+    return files
+
+
+def _predict(args: argparse.Namespace) -> int:
+    """Per-image emotions of photos or face crops: path, emotion, confidence and the 8 probabilities, as CSV."""
+    import csv
+
+    import numpy as np
+
+    from facecraft.rigs import EMOTIONS
+    from facecraft.rigs.errors import FacecraftError
+
+    from .faces import preprocess_face
+    from .judges import get_judge
+
+    judge = get_judge(args.judge, weights=args.weights)
+    detect = False if args.crops else "auto"
+    crops, names, skipped = [], [], []
+    for f in _image_paths(args.images):
+        try:
+            crops.append(preprocess_face(f, size=judge.input_size, grey=True, detect=detect))
+            names.append(str(f))
+        except (FacecraftError, OSError) as e:  # one bad file does not stop a folder
+            skipped.append(f"{f}: {e}")
+    probs = judge.predict_proba(np.stack(crops), detect=False) if crops else np.zeros((0, len(EMOTIONS)))
+    out = Path(args.out).open("w", newline="") if args.out else sys.stdout
+    try:
+        w = csv.writer(out)
+        w.writerow(["path", "emotion", "confidence", *EMOTIONS])
+        for name, p in zip(names, probs, strict=True):
+            w.writerow([name, EMOTIONS[int(p.argmax())], f"{p.max():.4f}", *(f"{x:.4f}" for x in p)])
+    finally:
+        if args.out:
+            out.close()
+    for line in skipped:
+        print(f"skipped {line}", file=sys.stderr)
+    print(f"{judge.name}: {len(names)} images read, {len(skipped)} skipped"
+          f"{f', predictions in {args.out}' if args.out else ''}", file=sys.stderr)  # fmt: skip
+    return 0 if names else 1
+
+
 #: What ``--data`` reads (eval.datasets.load_dataset), for the help of the commands that take it.
 DATA_HELP = (
     "ImageFolder (DATA/<emotion>/, or DATA/train/<emotion>/ and test/, val/), RAF-DB's basic folder "
@@ -351,11 +406,11 @@ def _add_label_order(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers) -> None:
-    """Add ``fer train`` and ``fer eval`` to the ``facecraft`` command line."""
+    """Add ``fer train``, ``fer eval`` and ``fer predict`` to the ``facecraft`` command line."""
     from .classifier import ARCHS, INITS
     from .train import BALANCE_MODES, RECIPES, SELECT_MODES, TrainConfig
 
-    fer = subparsers.add_parser("fer", help="facial expression recognition: train and evaluate classifiers")
+    fer = subparsers.add_parser("fer", help="facial expression recognition: train and evaluate classifiers, predict")
     sub = fer.add_subparsers(dest="fer_command", required=True)
 
     t = sub.add_parser(
@@ -423,3 +478,16 @@ def register(subparsers) -> None:
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--out", required=True)
     e.set_defaults(func=_eval)
+
+    pr = sub.add_parser(
+        "predict",
+        help="the emotion of each image (files or folders): a CSV of path, emotion, confidence, 8 probabilities",
+    )
+    pr.add_argument("images", nargs="+", help="image files or folders (read recursively)")
+    pr.add_argument("--judge", default="facecraft", help="mini-xception, networkv2 or facecraft (default)")
+    pr.add_argument(
+        "--weights", default=None, help="weights folder or .safetensors (facecraft judge; default: the shipped ones)"
+    )
+    pr.add_argument("--crops", action="store_true", help="images are face crops already: never run the detector")
+    pr.add_argument("--out", default=None, help="CSV file to write (default: standard output)")
+    pr.set_defaults(func=_predict)

@@ -1,10 +1,11 @@
-"""``facecraft fer train`` and ``facecraft fer eval`` end to end on a tiny image folder."""
+"""``facecraft fer train``, ``fer eval`` and ``fer predict`` end to end on a tiny image folder."""
 
 from __future__ import annotations
 
 import json
 
 import numpy as np
+from PIL import Image
 
 from facecraft.apps.cli import build_parser, main
 from facecraft.eval.classifier import FERClassifierConfig
@@ -176,11 +177,30 @@ def test_fer_eval_reads_numbered_class_folders_with_label_order(tmp_path, capsys
 
 
 def test_fer_eval_points_to_crops_when_the_detector_found_no_face(tmp_path, capsys, tiny_fer_folder):
-    from PIL import Image
-
     data = tiny_fer_folder
     Image.fromarray(np.full((200, 200), 128, np.uint8)).save(data / "happy" / "blank.png")  # searched, no face
     rc = main(["fer", "eval", "--judge", "networkv2", "--data", str(data), "--subset", "all", "--out", str(tmp_path)])
     assert rc == 0
     err = capsys.readouterr().err
     assert "blank.png" in err and "1 of them showed no face to the detector" in err and "--crops" in err
+
+
+def test_fer_predict_writes_each_images_emotion_and_names_the_files_it_skipped(tmp_path, capsys, tiny_fer_folder):
+    import csv
+
+    from facecraft.eval.judges import get_judge
+
+    data = tiny_fer_folder
+    (data / "happy" / "broken.png").write_bytes(b"not a png")
+    (data / "happy" / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    out = tmp_path / "pred.csv"
+    rc = main(["fer", "predict", str(data / "sad"), str(data / "happy"), "--judge", "networkv2", "--out", str(out)])
+    assert rc == 0  # was: argparse's "invalid choice: 'predict'"
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == 20 and rows[0]["path"].endswith("sad/0.png") and set(EMOTIONS) < set(rows[0])
+    err = capsys.readouterr().err
+    assert "skipped" in err and "broken.png" in err and "20 images read, 1 skipped" in err
+    judge = get_judge("networkv2")
+    probs = judge.predict_proba([np.asarray(Image.open(data / "sad" / f"{k}.png")) for k in range(10)], detect=False)
+    assert [r["emotion"] for r in rows[:10]] == [EMOTIONS[i] for i in probs.argmax(axis=1)]
+    assert np.allclose([float(r["confidence"]) for r in rows[:10]], probs.max(axis=1), atol=1e-4)
