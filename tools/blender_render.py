@@ -18,7 +18,8 @@ What it does, in order:
 3. goes to ``FRAME``, aims a camera at the evaluated face mesh (the face node, not its parts) from the
    front of the face (glTF +Z, Blender -Y), from 35 degrees to the face's left (``three_quarter``) or from
    its left side (``profile``), with a key, a fill and a rim light; ``--focus mouth`` / ``eyes`` aims at
-   facecraft's teeth / eye parts instead of the face's centre (use with ``--zoom 2``);
+   facecraft's teeth / eye parts instead of the face's centre, or, on a rig without them (ICT FaceKit), at the
+   face's polygons of the ``teeth`` / ``eye_*`` materials (use with ``--zoom 2``);
 4. renders with Eevee (default), Workbench or Cycles to ``OUT.png`` and prints one line
    ``FACECRAFT_RENDER {json}`` with what it found: the scene rate, the frame range, every imported object
    (parent, materials, shape keys with their values at ``FRAME``, world-space bounds) and the output path.
@@ -44,7 +45,7 @@ if not hasattr(numpy, "bool"):  # Blender 3.4's glTF importer uses np.bool (gone
     numpy.bool = bool
 
 VIEWS = {"front": 0.0, "three_quarter": 35.0, "profile": 90.0}  # camera azimuth toward the face's left, degrees
-FOCUS_PARTS = {"mouth": "teeth", "eyes": "eye_"}  # part-name prefixes the camera aims at
+FOCUS_PARTS = {"mouth": "teeth", "eyes": "eye_"}  # part (else material) name prefixes the camera aims at
 ENGINES = {"eevee": "BLENDER_EEVEE", "workbench": "BLENDER_WORKBENCH", "cycles": "CYCLES"}
 PART_KEY = "facecraft_part"  # node extras key of facecraft's added parts (rigs.exchange.glb.PART_KEY)
 
@@ -83,15 +84,35 @@ def face_object(imported: list):
     return max(pool, key=lambda o: len(o.data.shape_keys.key_blocks) if o.data.shape_keys else 0)
 
 
-def world_bounds(obj, depsgraph) -> tuple[Vector, Vector]:
-    """Min and max corners of the evaluated (shape keys and animation applied) mesh, world space."""
+def world_bounds(obj, depsgraph, material: str | None = None) -> tuple[Vector, Vector] | None:
+    """Min and max corners of the evaluated (shape keys and animation applied) mesh, world space; with
+    ``material``, of the polygons whose material's name starts with it only (None where there are none)."""
     ev = obj.evaluated_get(depsgraph)
     mesh = ev.to_mesh()
-    pts = [ev.matrix_world @ v.co for v in mesh.vertices]
+    if material is None:
+        chosen = range(len(mesh.vertices))
+    else:
+        slots = {i for i, m in enumerate(mesh.materials) if m is not None and m.name.startswith(material)}
+        chosen = sorted({v for p in mesh.polygons if p.material_index in slots for v in p.vertices})
+    pts = [ev.matrix_world @ mesh.vertices[i].co for i in chosen]
     ev.to_mesh_clear()
+    if not pts:
+        return None
     lo = Vector((min(p.x for p in pts), min(p.y for p in pts), min(p.z for p in pts)))
     hi = Vector((max(p.x for p in pts), max(p.y for p in pts), max(p.z for p in pts)))
     return lo, hi
+
+
+def focus_centre(face, depsgraph, prefix: str) -> Vector | None:
+    """Where ``--focus`` aims: the mean corner of facecraft's parts named ``prefix...`` (the default rig's teeth or
+    eyes, child objects), else the centre of the face's own polygons whose material is named so (a rig whose
+    teeth and eyes are surfaces of its one mesh: ICT FaceKit's ``teeth``, ``eye_white``); None where neither is."""
+    parts = [o for o in face.children if o.get(PART_KEY, "").startswith(prefix)]
+    if parts:
+        corners = [c for o in parts for c in world_bounds(o, depsgraph)]
+        return sum(corners, Vector()) / len(corners)
+    own = world_bounds(face, depsgraph, material=prefix)
+    return None if own is None else (own[0] + own[1]) / 2
 
 
 def add_light(name: str, kind: str, energy: float, location: Vector, target: Vector, **props) -> None:
@@ -110,11 +131,9 @@ def stage(scene, face, depsgraph, *, view: str, zoom: float, focus: str, elevati
     lo, hi = world_bounds(face, depsgraph)
     centre = (lo + hi) / 2
     height = hi.z - lo.z
-    parts = [o for o in face.children if o.get(PART_KEY, "").startswith(FOCUS_PARTS.get(focus, "-"))]
-    if parts:  # aim at the mouth's or the eyes' parts (facecraft GLBs); the whole face otherwise
-        corners = [c for o in parts for c in world_bounds(o, depsgraph)]
-        centre = sum(corners, Vector()) / len(corners)
-        centre.y = (lo.y + hi.y) / 2
+    aim = focus_centre(face, depsgraph, FOCUS_PARTS[focus]) if focus in FOCUS_PARTS else None
+    if aim is not None:  # the mouth or the eyes, at the face's mid depth; the whole face otherwise
+        centre = Vector((aim.x, (lo.y + hi.y) / 2, aim.z))
     azimuth = math.radians(VIEWS[view])
     # glTF +Z (where the face looks) is Blender -Y; the face's left is glTF +X, Blender +X.
     lift = math.tan(math.radians(elevation))

@@ -105,3 +105,26 @@ def test_a_blender_without_numpy_says_what_to_install(tmp_path, tiny_rig, monkey
             render_glb_frame(write_rig_glb(tiny_rig, tmp_path / "r.glb"), 0, tmp_path / "x.png")
     finally:
         blender.blender_imports_gltf.cache_clear()
+
+
+@needs_blender
+def test_focus_aims_at_the_teeth_and_eyes_of_a_rig_whose_surfaces_are_materials(tmp_path, grid_rig):
+    # ICT FaceKit's teeth and eyes are materials of its one mesh, not facecraft's parts: --focus mouth aimed at the
+    # whole head's centre and showed the face from the nose up
+    from facecraft.rigs import BlendshapeRig
+    from facecraft.rigs.surfaces import Region
+
+    faces, neutral = grid_rig.faces.numpy(), grid_rig.neutral.numpy()
+    centres = neutral[faces].mean(axis=1)
+    low_left = np.nonzero((centres[:, 0] < -0.02) & (centres[:, 1] < -0.02))[0]  # the "teeth": one corner
+    high_right = np.nonzero((centres[:, 0] > 0.02) & (centres[:, 1] > 0.02))[0]  # the "eyes": the other
+    regions = [Region("teeth", low_left, (0.9, 0.9, 0.85)), Region("eye_white", high_right, (0.95, 0.95, 0.95))]
+    rig = BlendshapeRig(grid_rig.neutral, grid_rig.deltas, grid_rig.shape_names, grid_rig.faces, regions=regions)
+    glb = write_glb(FaceAnimation(np.zeros((2, 52), np.float32), fps=30.0), tmp_path / "r.glb", rig=rig)
+    for focus, tris in (("mouth", low_left), ("eyes", high_right)):
+        rep = render_glb_frame(glb, 0, tmp_path / f"{focus}.png", engine="workbench", size=16, zoom=2.0, focus=focus,
+                               samples=1)  # fmt: skip
+        pts = neutral[np.unique(faces[tris])]
+        want = (pts.min(axis=0) + pts.max(axis=0)) / 2  # glTF x, y (up) -> Blender x, z
+        assert rep["target"][0] == pytest.approx(want[0], abs=1e-4)
+        assert rep["target"][2] == pytest.approx(want[1], abs=1e-4)
