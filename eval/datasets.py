@@ -319,29 +319,31 @@ def number_label(number: str, label_order: str) -> str:
 
 
 def _class_folders(root: Path, *, warn: bool = False, label_order: str | None = None) -> list[tuple[Path, str]]:
-    """``(sub-folder, emotion)`` of an ImageFolder's class folders, in name order; folders named by number are read
-    with ``label_order`` and refused without it (a number does not say which data set's order it counts in)."""
+    """``(sub-folder, emotion)`` of an ImageFolder's class folders, in name order. Folders named by number are read
+    with ``label_order``; without it, a set of only numbered folders is refused (a number does not say which data
+    set's order it counts in). Other folders (an unknown name, a number outside the order) are left out, with a
+    warning saying why when ``warn``."""
     found, numbered = [], []
     for sub in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        if sub.name.isdigit():
+        if sub.name.isdigit() and label_order is None:
             numbered.append(sub)
-            if label_order is not None:
-                try:
-                    found.append((sub, number_label(sub.name, label_order)))
-                except ParameterError as e:
-                    raise FileFormatError(f"folder {sub}: {e}") from e
             continue
         try:
-            found.append((sub, normalize_emotion(sub.name)))
-        except ParameterError:
+            found.append(
+                (sub, number_label(sub.name, label_order) if sub.name.isdigit() else normalize_emotion(sub.name))
+            )
+        except ParameterError as e:
             if warn:
-                logger.warning("ignoring folder %s: not an emotion name", sub)
-    if numbered and label_order is None:
+                logger.warning("ignoring folder %s and its images: %s", sub, e)
+    if numbered and not found:
         raise FileFormatError(
             f"{root}: class folders named by number ({', '.join(p.name for p in numbered)}); numbers mean different "
             f"emotions in different data sets ({_numbers_hint()}): name the set's order (fer eval/train "
             f"--label-order {'|'.join(LABEL_ORDERS)}) or name the folders by emotion"
         )
+    if numbered and warn:
+        logger.warning("ignoring numbered folders %s of %s: no --label-order says what the numbers mean",
+                       ", ".join(p.name for p in numbered), root)  # fmt: skip
     return found
 
 

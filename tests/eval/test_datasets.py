@@ -165,10 +165,15 @@ def test_numbered_class_folders_are_read_in_the_named_sets_order_and_refused_wit
         ("0", "neutral"), ("1", "happiness"), ("7", "contempt")]  # fmt: skip
 
 
-def test_numbered_class_folders_outside_the_sets_numbers_are_an_error(tmp_path):
-    root = _write_folder(tmp_path / "raf", names=("0", "1"), per_class=1)
-    with pytest.raises(FileFormatError, match=r"folder .*0: class '0': raf-db numbers its classes 1-7"):
-        load_dataset(root, label_order="raf-db")
+def test_folders_that_are_no_class_are_left_out_with_a_warning_saying_why(tmp_path, caplog):
+    root = _write_folder(tmp_path / "raf", names=("0", "1", "suprise"), per_class=1)
+    ds = load_dataset(root, label_order="raf-db", detect=False)
+    assert [(p.split("/")[0], EMOTIONS[i]) for p, i in zip(ds.paths, ds.labels, strict=True)] == [("1", "surprise")]
+    assert "raf/0 and its images: class '0': raf-db numbers its classes 1-7" in caplog.text
+    assert "suprise and its images: unknown emotion label 'suprise'; did you mean 'surprise'?" in caplog.text
+    caplog.clear()
+    ds = load_dataset(_write_folder(tmp_path / "named", names=("happy", "8"), per_class=1), detect=False)
+    assert len(ds) == 1 and "ignoring numbered folders 8" in caplog.text  # a stray number does not stop the set
 
 
 def test_numbered_csv_labels_are_read_with_a_label_order(tmp_path):
