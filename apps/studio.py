@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import gradio as gr
@@ -73,10 +74,12 @@ def _ui(fn=None, *, failed=None):
     return wrapper
 
 
-def _nothing_made(results: int):
+def _nothing_made(results: int | Callable[[], tuple]):
     """``failed`` of :func:`_ui` for a run whose outputs are ``results`` results, then its status line: the results
-    emptied, the status saying why (the run's first step empties the status; the reason went to a toast alone)."""
-    return lambda message: (*(None for _ in range(results)), f"**Nothing made: {message}**")
+    emptied, the status saying why (the run's first step empties the status; the reason went to a toast alone).
+    ``results``: how many (each emptied to None), or a function giving them emptied (e.g. :func:`_no_video`)."""
+    emptied = results if callable(results) else _blank(results)
+    return lambda message: (*emptied(), f"**Nothing made: {message}**")
 
 
 #: The folder part of an upload's path in the server's temporary store (``/tmp/gradio/<hash>/photo.jpg``).
@@ -156,7 +159,8 @@ def _analysed(path, shown, failed):
 
 # ---------------------------------------------------------------------------------------------- edit
 def _download(path: str | None) -> gr.DownloadButton:
-    """The Edit tab's download button holding ``path``; greyed out without a file (a click on it did nothing)."""
+    """A download button (the Edit and Talk tabs') holding ``path``; greyed out without a file (a click on it did
+    nothing)."""
     return gr.DownloadButton(value=path, interactive=path is not None)
 
 
@@ -430,28 +434,31 @@ def _none():
     return None
 
 
-def _speech_wiring(audio: list[gr.components.Component], results: list[gr.components.Component], status) -> None:
+def _speech_wiring(
+    audio: list[gr.components.Component], results: list[gr.components.Component], status, emptied=None
+) -> None:
     """A file uploaded to a speech tab's box (``audio``, from :func:`_speech_input`) drops the recording (the speech
     given last is used) and is checked as it arrives (:func:`_speech_uploaded`); ``results``: the tab's two results
-    (video, files), emptied when it is refused."""
+    (video, files), emptied when it is refused (``emptied()``; default both None)."""
     upload, record = audio
     upload.upload(
-        _speech_uploaded, inputs=upload, outputs=[record, upload, *results, status], api_name=False,
-        show_progress="hidden",
+        functools.partial(_speech_uploaded, emptied=emptied), inputs=upload,
+        outputs=[record, upload, *results, status], api_name=False, show_progress="hidden",
     )  # fmt: skip
 
 
-def _speech_uploaded(path):
+def _speech_uploaded(path, emptied: Callable[[], tuple] | None = None):
     """The recording dropped, and a file the speech tabs do not read refused in words (a .jpg met Gradio's filter of
     endings, which said nothing and left the result before in place as if it were the answer): taken out of the
-    box, the results before emptied, the status line and a toast saying what was refused and what is taken."""
+    box, the results before emptied (``emptied()``), the status line and a toast saying what was refused and what
+    is taken."""
     try:
         h.check_speech_upload(path)
     except FacecraftError as e:
         message = for_people(str(e))
         log.info("studio: speech: %s", message)
         gr.Warning(message, title="Speech not taken")
-        return None, None, None, None, f"**Speech not taken: {message}**"
+        return None, None, *(emptied or _blank(2))(), f"**Speech not taken: {message}**"
     return None, gr.skip(), gr.skip(), gr.skip(), gr.skip()
 
 
@@ -524,6 +531,16 @@ def _animate_tab() -> None:
 _TALK_NEXT = "Add speech and press Make the talking portrait."
 
 
+def _no_video() -> tuple:
+    """The Talk tab's results emptied: no video, and its download greyed out (a click on it did nothing)."""
+    return None, _download(None)
+
+
+def _talk_clear() -> tuple:
+    """A run's first step: the video before and the status emptied."""
+    return *_no_video(), None
+
+
 def _talk_shown(session: h.EditSession):
     """A photo's analysis in the Talk tab: the face picker (on the largest face), the square the video shows, no
     video yet, the status."""
@@ -532,13 +549,13 @@ def _talk_shown(session: h.EditSession):
         status += f"; the {session.face_name(0)}, the largest, talks unless you pick another under Face"
     problem = h.talk_face_problem(session, 0)
     status += f". **{problem}**" if problem else f". {_TALK_NEXT}"
-    return session, _face_picker(session, every=False), h.talk_framing(session, 0), None, None, status
+    return session, _face_picker(session, every=False), h.talk_framing(session, 0), *_no_video(), status
 
 
 def _talk_failed(message: str):
     """A photo that cannot talk replaces the one before (and its video); the tab keeps why, which a run then says
     (:class:`h.NoPhoto`)."""
-    return h.NoPhoto(message), _face_picker(None), None, None, None, f"**{message}**"
+    return h.NoPhoto(message), _face_picker(None), None, *_no_video(), f"**{message}**"
 
 
 @_ui
@@ -558,10 +575,10 @@ def _talk_face(session, face):
     session = h.require_session(session)
     problem = h.talk_face_problem(session, face)
     status = f"**{problem}**" if problem else f"The {session.face_name(face)} talks. {_TALK_NEXT}"
-    return h.talk_framing(session, face), None, None, status
+    return h.talk_framing(session, face), *_no_video(), status
 
 
-@_ui(failed=_nothing_made(2))
+@_ui(failed=_nothing_made(_no_video))
 def _talk(
     session, face, size, fps, upload, recording, transcript, emotion, intensity, track_text, track_file,
     keep_glasses=False, progress=gr.Progress(track_tqdm=True),  # noqa: B008 - the frames' tqdm bar shows in the page
@@ -572,7 +589,7 @@ def _talk(
         progress=lambda fraction, what: progress(fraction, desc=what),
         **_speech_emotion(emotion, intensity, track_text, track_file),
     )  # fmt: skip
-    return out.video, out.video, out.message
+    return out.video, _download(out.video), out.message
 
 
 def _talk_tab() -> None:
@@ -597,7 +614,9 @@ def _talk_tab() -> None:
         with gr.Column(scale=2, min_width=RESULT_MIN_WIDTH):
             video = gr.Video(label="Talking portrait (with sound)", elem_id="talk-video", interactive=False)
             status = gr.Markdown("Upload a photo or pick the sample, then add speech.", elem_id="talk-status")
-            download = gr.DownloadButton("Download the video (MP4)", value=None, elem_id="talk-download")
+            download = gr.DownloadButton(
+                "Download the video (MP4)", value=None, interactive=False, elem_id="talk-download"
+            )
     shown = [session, face, framing, video, download, status]
     photo.upload(_talk_analyze, inputs=photo, outputs=shown, api_name="talk_analyze", show_progress_on=status)
     # a photo removed (the upload's x) is dropped with its framing and video: the run made it talk still (a listener
@@ -608,9 +627,13 @@ def _talk_tab() -> None:
         _talk_face, inputs=[session, face], outputs=[framing, video, download, status], api_name="talk_face",
         show_progress="hidden",
     )  # fmt: skip
-    _speech_wiring(audio, [video, download], status)
+    _speech_wiring(audio, [video, download], status, _no_video)
     run.click(
-        _blank(3), outputs=[video, download, status], queue=False, api_name="talk_clear", api_visibility="undocumented"
+        _talk_clear,
+        outputs=[video, download, status],
+        queue=False,
+        api_name="talk_clear",
+        api_visibility="undocumented",
     ).then(  # fmt: skip
         _talk,
         inputs=[session, face, size, fps, *audio, transcript, *emotion, keep_glasses],

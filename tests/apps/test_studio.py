@@ -146,7 +146,7 @@ def test_the_talk_tab_shows_a_photo_without_a_face_and_a_run_without_a_photo_as_
     Image.fromarray(np.full((256, 256, 3), 200, np.uint8)).save(blank)
     with pytest.warns(UserWarning, match="no face found in wall.png"):  # outside a page, gr.Warning warns
         session, face, framing, video, download, status = studio._talk_analyze(str(blank))
-    assert framing is None and video is None and download is None
+    assert framing is None and video is None and _greyed(download)
     assert status.startswith("**no face found in wall.png") and face.choices == []
     # the run after it said "no photo analysed yet", then "no photo with a face to use" in a toast alone: its first
     # step empties the status line, and the "no face found in wall.png" there went with it
@@ -154,7 +154,7 @@ def test_the_talk_tab_shows_a_photo_without_a_face_and_a_run_without_a_photo_as_
     assert [b.elem_id for b in talk.outputs] == ["talk-video", "talk-download", "talk-status"]
     with pytest.warns(UserWarning, match="no face found in wall.png"):
         video, download, status = studio._talk(session, None, 256, 25, None, None, "", studio.NO_EMOTION, 0.8, "", None)
-    assert video is None and download is None and status.startswith("**Nothing made: no face found in wall.png")
+    assert video is None and _greyed(download) and status.startswith("**Nothing made: no face found in wall.png")
     with pytest.warns(UserWarning, match="no photo with a face to use"):  # no photo given yet
         video, download, status = studio._talk(None, None, 256, 25, None, None, "", studio.NO_EMOTION, 0.8, "", None)
     assert status.startswith("**Nothing made: no photo with a face to use: upload a photo where a face shows")
@@ -168,6 +168,47 @@ def test_the_talk_tab_shows_a_photo_without_a_face_and_a_run_without_a_photo_as_
     assert len(session.faces) == 1 and face.choices == [(face.choices[0][0], 0)] and not face.interactive
     assert framing.shape[0] == framing.shape[1] > 200
     assert status == "astronaut.png: 512x512; 1 face(s) found. Add speech and press Make the talking portrait."
+
+
+def _greyed(download: gr.DownloadButton) -> bool:
+    """Whether a download button update empties the button and greys it out (a click on it does nothing)."""
+    return isinstance(download, gr.DownloadButton) and download.value is None and download.interactive is False
+
+
+def test_the_talk_tabs_download_is_greyed_out_until_a_video_is_made(demo, tmp_path, monkeypatch):
+    # the Talk tab's "Download the video (MP4)" looked ready with no video (the Edit tab's is greyed out): a click
+    # on it did nothing, before any run, after a new photo or face, a refused speech file, and a failed run
+    from types import SimpleNamespace
+
+    from facecraft.rigs import ParameterError
+
+    button = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "talk-download")
+    assert button.interactive is False and button.value is None
+    session, face, framing, video, download, status = studio._talk_sample()
+    assert video is None and _greyed(download)
+    video, download, status = _event(demo, "talk_clear").fn()  # a run's first step
+    assert video is None and _greyed(download) and status is None
+    made = tmp_path / "astronaut-talking.mp4"
+    made.write_bytes(b"\0" * 16)
+    monkeypatch.setattr(h, "talking_portrait", lambda *a, **k: SimpleNamespace(video=str(made), message="made"))
+    talk = (256, 25, None, None, "", studio.NO_EMOTION, 0.8, "", None)
+    video, download, status = studio._talk(session, 0, *talk)
+    assert video == str(made) and _offered(download) == made.name and status == "made"
+    assert _greyed(studio._talk_face(session, 0)[2])  # another face: the video goes, and its download
+
+    def fails(*a, **k):
+        raise ParameterError("no speech given")
+
+    monkeypatch.setattr(h, "talking_portrait", fails)
+    with pytest.warns(UserWarning, match="no speech given"):
+        video, download, status = studio._talk(session, 0, *talk)
+    assert video is None and _greyed(download) and status.startswith("**Nothing made: no speech given")
+    speech = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "talk-audio")
+    checked = next(fn for fn in demo.fns.values() if (speech._id, "upload") in fn.targets)
+    (tmp_path / "photo.jpg").write_bytes(b"\0" * 16)
+    with pytest.warns(UserWarning, match="photo.jpg: unsupported speech file type"):
+        record, upload, video, download, status = checked.fn(str(tmp_path / "photo.jpg"))
+    assert video is None and _greyed(download) and status.startswith("**Speech not taken: photo.jpg")
 
 
 def test_a_removed_photo_is_dropped_in_the_edit_and_talk_tabs(demo):
@@ -189,7 +230,7 @@ def test_a_removed_photo_is_dropped_in_the_edit_and_talk_tabs(demo):
         session == h.NoPhoto("no photo: upload one or pick the sample")
         and framing is None
         and video is None
-        and download is None
+        and _greyed(download)
         and face.choices == []
     )
     with pytest.warns(UserWarning, match="no photo"):
@@ -362,7 +403,7 @@ def test_picking_another_face_drops_the_video_made_of_the_face_before(demo, tmp_
     session, face, *_ = studio._talk_analyze(str(photo))
     assert len(session.faces) == 2 and face.interactive
     framing, video, download, status = studio._talk_face(session, 1)
-    assert video is None and download is None and status.startswith(f"The {session.face_name(1)} talks.")
+    assert video is None and _greyed(download) and status.startswith(f"The {session.face_name(1)} talks.")
     assert session.face_name(1) in ("left face (--face 1)", "right face (--face 1)")
     assert framing.shape[0] == framing.shape[1] and np.array_equal(framing, h.talk_framing(session, 1))
 

@@ -376,6 +376,7 @@ def test_talk_makes_a_talking_portrait_of_the_sample_with_sound(page: Page, stud
     status = page.locator("#talk-status")
     expect(status).to_contain_text("1 face(s) found", timeout=UPLOAD_TIMEOUT_MS)
     expect(page.locator("#talk-framing img")).to_be_visible()
+    expect(page.locator("#talk-download")).to_be_disabled()  # no video yet: greyed out, as the Edit tab's
     page.locator("#talk-audio input[type=file]").set_input_files(str(speech))
     if words:
         page.locator("#talk-transcript textarea").fill(words)
@@ -397,6 +398,7 @@ def test_talk_makes_a_talking_portrait_of_the_sample_with_sound(page: Page, stud
     assert played["err"] is None and (played["w"], played["h"]) == (256, 256) and played["t"] > 0.1, played
     assert abs(played["d"] - sf.info(speech).duration) < 0.2, played
 
+    expect(page.locator("#talk-download")).to_be_enabled()
     mp4 = _download(page, "#talk-download", artifacts / "talk.mp4")
     info = probe_video(mp4)
     duration = sf.info(speech).duration
