@@ -313,12 +313,15 @@ def _eval(args: argparse.Namespace) -> int:
     probs = judge.predict_proba(part.images, detect=detect)
     report = evaluate_probs(probs, part)
     report.update(judge=judge.name, judge_labels=list(judge.labels), split=args.subset, data=str(args.data),
-                  skipped=list(data.skipped or []))  # fmt: skip
+                  split_origin=data.split_origin, skipped=list(data.skipped or []))  # fmt: skip
     paths = write_evaluation(report, args.out, name=f"{judge.name}_{args.subset}")
     brief = {k: report[k] for k in ("judge", "split", "n", "accuracy", "macro_f1", "macro_f1_7")}
     brief["recall"] = class_recalls(report)
     brief["skipped"] = len(report["skipped"])  # the names and reasons are in the report
     print(json.dumps({**brief, **paths}, indent=2))
+    if args.subset != "all":  # a made-up split scores a fifth of a set that has none of its own
+        print(f"scored the {args.subset} part ({len(part)} of {len(data)} images) of the split: {data.split_origin}; "
+              "--subset all scores every image", file=sys.stderr)  # fmt: skip
     if report["skipped"]:
         print(f"{args.data}: {len(report['skipped'])} images skipped (not scored), e.g. {report['skipped'][0]}; "
               "all of them are listed under 'skipped' in the report", file=sys.stderr)  # fmt: skip

@@ -204,3 +204,13 @@ def test_fer_predict_writes_each_images_emotion_and_names_the_files_it_skipped(t
     probs = judge.predict_proba([np.asarray(Image.open(data / "sad" / f"{k}.png")) for k in range(10)], detect=False)
     assert [r["emotion"] for r in rows[:10]] == [EMOTIONS[i] for i in probs.argmax(axis=1)]
     assert np.allclose([float(r["confidence"]) for r in rows[:10]], probs.max(axis=1), atol=1e-4)
+
+
+def test_fer_eval_says_which_split_it_scored_and_where_the_split_came_from(tmp_path, capsys, tiny_fer_folder):
+    rc = main(["fer", "eval", "--judge", "networkv2", "--data", str(tiny_fer_folder), "--out", str(tmp_path)])
+    assert rc == 0
+    out = capsys.readouterr()
+    n = json.loads(out.out)["n"]
+    assert f"scored the test part ({n} of 30 images)" in out.err and "no split of its own" in out.err  # was: silent
+    report = json.loads((tmp_path / "networkv2_test_report.json").read_text())
+    assert "stratified 70/10/20" in report["split_origin"]
