@@ -1,9 +1,9 @@
-"""FER data sets in three layouts, read into one in-memory form with reproducible train/val/test splits.
+"""FER data sets in the layouts people have them, read into one in-memory form with reproducible train/val/test splits.
 
 Layouts: an ImageFolder (one sub-folder per class, or one such tree per split: ``train/``, ``test/``; folders named
 by class number with a ``label_order``), a CSV of ``path,label[,split]``, the FER2013 CSV (``emotion,pixels,Usage``),
-FER+'s ``fer2013new.csv`` beside it and RAF-DB's basic set (``EmoLabel/list_patition_label.txt``). Labels are
-normalised to
+FER+'s ``fer2013new.csv`` beside it or its own ``FER2013Train/`` folders, and RAF-DB's basic set
+(``EmoLabel/list_patition_label.txt``). Labels are normalised to
 :data:`facecraft.rigs.EMOTIONS` (``happy`` -> ``happiness``); every image goes through
 :func:`facecraft.eval.faces.preprocess_face` (grey, square, resized), the same function the models use at
 inference. Unreadable images are logged and skipped, so a long run never stops on one bad file; the skipped paths
@@ -588,6 +588,50 @@ def load_ferplus_csv(path: str | os.PathLike, *, size: int = 48) -> FERDataset:
     return replace(ds, targets=votes_to_distribution(np.array(votes)))
 
 
+#: FER+'s own folders (its ``generate_training_data.py`` output: the PNGs and a ``label.csv`` of votes) -> split.
+FERPLUS_FOLDERS = {"FER2013Train": "train", "FER2013Valid": "val", "FER2013Test": "test"}
+
+
+def is_ferplus_folder(root: Path) -> bool:
+    """Whether ``root`` holds FER+'s folders (:data:`FERPLUS_FOLDERS`, each with its ``label.csv``)."""
+    return any((root / name / "label.csv").is_file() for name in FERPLUS_FOLDERS)
+
+
+def load_ferplus_folder(root: str | os.PathLike, *, size: int = 48) -> FERDataset:
+    """FER+ as its ``generate_training_data.py`` writes it: ``FER2013Train/``, ``FER2013Valid/``, ``FER2013Test/``,
+    each with the 48 px PNGs and a header-less ``label.csv`` (``name,box,`` 10 votes in :data:`FERPLUS_VOTE_ORDER`).
+
+    Labels are FER+'s majority labels (:func:`ferplus_majority`; images without one are left out, as FER+'s training
+    leaves them, and counted in the log), soft targets the votes, the split the folder's. The images are crops:
+    no face search."""
+    root = Path(root)
+    items, votes, left_out = [], {}, 0
+    for folder, split in FERPLUS_FOLDERS.items():
+        listing = root / folder / "label.csv"
+        if not listing.is_file():
+            continue
+        with listing.open(newline="", encoding="utf-8-sig") as f:
+            for i, r in enumerate(csv.reader(f), start=1):
+                try:
+                    v = [float(x) for x in r[2:12]]
+                    if len(v) != len(FERPLUS_VOTE_ORDER):
+                        raise ValueError(
+                            f"expected name, box and {len(FERPLUS_VOTE_ORDER)} votes, got {len(r)} columns"
+                        )
+                except ValueError as e:
+                    raise FileFormatError(f"{listing} line {i}: {e}") from e
+                emotion = ferplus_majority(v)
+                if emotion is None:
+                    left_out += 1
+                    continue
+                name = f"{folder}/{r[0].strip()}"
+                items.append((root / name, name, EMOTION_INDEX[emotion], split))
+                votes[name] = v
+    logger.info("%s: %d images without a FER+ majority left out, as FER+ does", root, left_out)
+    ds = _finish(*_read_images(items, size=size, desc=f"reading {root.name}", detect=False), source=str(root))
+    return replace(ds, targets=votes_to_distribution(np.array([votes[n] for n in ds.paths])))
+
+
 def load_raf_db(source: str | os.PathLike, *, size: int = 48, detect: bool | str = "auto") -> FERDataset:
     """RAF-DB's basic set: its folder (or its :data:`RAF_DB_LIST`), lines ``train_00001.jpg 5`` with labels 1-7 in
     :data:`RAF_DB_LABELS`' order; each image is read from ``Image/aligned/<name>_aligned.jpg`` where the set has
@@ -669,8 +713,9 @@ def load_dataset(
     Parameters
     ----------
     source : path-like
-        A folder (ImageFolder, or RAF-DB's basic set with its ``EmoLabel/list_patition_label.txt``), a
-        ``path,label[,split]`` CSV, a FER2013 CSV or FER+'s ``fer2013new.csv`` (with ``fer2013.csv`` beside it).
+        A folder (ImageFolder, RAF-DB's basic set with its ``EmoLabel/list_patition_label.txt``, or FER+'s
+        ``FER2013Train/``... with their ``label.csv``), a ``path,label[,split]`` CSV, a FER2013 CSV or FER+'s
+        ``fer2013new.csv`` (with ``fer2013.csv`` beside it).
     split : path-like, optional
         A ``path,label,split`` CSV fixing the split. Default: ``source/split.csv`` when a folder has one,
         the CSV's own split column, FER2013 ``Usage`` or the folder's split folders (``train/``, ``test/``), else a
@@ -691,6 +736,8 @@ def load_dataset(
     source = Path(source)
     if source.is_dir() and (source / RAF_DB_LIST).is_file():
         ds = load_raf_db(source, size=size, detect=detect)
+    elif source.is_dir() and is_ferplus_folder(source):
+        ds = load_ferplus_folder(source, size=size)
     elif source.is_dir():
         ds = load_image_folder(source, size=size, detect=detect, label_order=label_order)
         if split is None and (source / "split.csv").is_file():

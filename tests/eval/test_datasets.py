@@ -214,6 +214,22 @@ def test_ferplus_csv_takes_majority_labels_and_fer2013s_pixels(tmp_path):
         load_dataset(path)
 
 
+def test_ferplus_own_folders_are_read_with_their_votes_and_split(tmp_path):
+    root = tmp_path / "ferplus"
+    votes = {"FER2013Train": [[0, 9, 1, 0, 0, 0, 0, 0, 0, 0], [4, 4, 2, 0, 0, 0, 0, 0, 0, 0]],
+             "FER2013Test": [[0, 0, 0, 0, 0, 0, 0, 7, 3, 0]]}  # fmt: skip
+    for folder, rows in votes.items():
+        (root / folder).mkdir(parents=True)
+        for k in range(len(rows)):
+            Image.fromarray(_face(k, len(folder))).save(root / folder / f"fer{k:07d}.png")
+        lines = [f'fer{k:07d}.png,"(0, 0, 48, 48)",{",".join(map(str, v))}' for k, v in enumerate(rows)]
+        (root / folder / "label.csv").write_text("\n".join(lines) + "\n")
+    ds = load_dataset(root)  # was: "holds no images in class sub-folders"
+    assert ds.paths == ["FER2013Train/fer0000000.png", "FER2013Test/fer0000000.png"]  # the 4-4 tie: no majority
+    assert [EMOTIONS[i] for i in ds.labels] == ["happiness", "contempt"] and ds.splits[1] == "test"
+    np.testing.assert_allclose(ds.targets[0][[EMOTION_INDEX["happiness"], EMOTION_INDEX["surprise"]]], [1.0, 0.0])
+
+
 def test_ferplus_majority_follows_ferplus_rule():
     assert ferplus_majority([6, 3, 1, 0, 0, 0, 0, 0, 0, 0]) == "neutral"
     assert ferplus_majority([5, 5, 0, 0, 0, 0, 0, 0, 0, 0]) is None  # a tie is no majority
