@@ -15,8 +15,8 @@ right:
   stretched column by column; the **lower lip** likewise; no pixel of the photo's opening is sampled;
 * a soft **seam line** in the lips' colour, darkened, where they meet;
 * with ``amount`` below 1 the lips' inner edges stop that share of the way from where the frame has them
-  to the seam, and the frame's own opening (cavity, teeth) is shown squeezed between them, so a seal that
-  ramps in over frames closes smoothly.
+  to the seam, and the slit between them is the seam's shadow widened, so a seal that ramps in over frames
+  closes smoothly; the frame's opening is not squeezed into it (its teeth became a white strip).
 
 A photo whose lips already touch (the rig and warp close it cleanly) is left alone, and nothing outside the
 frame's outer lip contours changes.
@@ -48,6 +48,9 @@ _MIN_LIP_PX = 1.0  # thinnest lip band, pixels
 _OPEN_PX = (1.0, 3.0)  # photo's lip opening (px) from which the repaint starts, and where it is full
 _RAMP = 0.3  # a seal below this amount fades the repaint in (its lips equal the warp's to first order)
 _SEAM_DARK = 0.5  # darkening of the seam line's centre toward the lips' shadow colour
+_SLIT_SPREAD = 0.6  # the slit's shadow: Gaussian half width, share of half the gap between the inner edges (zoomed
+# speech frames of UTKFace tuning crops 76, 240, 244: a soft line, not a patch)
+_SEAM_SHADE = 0.45  # the lips' shadow colour (the seam's, the slit of lips partly closed), share of their colour
 _SEAM_WIDTH = 0.004  # Gaussian half width of the seam line, face widths (at least 0.6 px); a softer photo spreads it
 _FEATHER_PX = 0.75  # anti-aliasing of the repainted region's edge, pixels
 _CORNER_BLEND = 0.5  # fade past a corner where the outer contours do not meet, share of the lips' height there
@@ -155,7 +158,7 @@ def seal_mouth(
     gx, gy = np.meshgrid(np.arange(x0, x1, dtype=np.float64), np.arange(y0, y1, dtype=np.float64))
     u, v = bd.coords(gx, gy)
     uc = np.clip(u, 0.0, bd.width)
-    ou, iu, il, ol = bd.at(uc)
+    ou, _, _, ol = bd.at(uc)
     e_up, e_lo, sm = (np.interp(uc, bd.u, p) for p in (edge_up, edge_lo, seam))
     us = uc / bd.width * bs.width
     ou_s, iu_s, il_s, ol_s = bs.at(us)
@@ -171,22 +174,21 @@ def seal_mouth(
     look = PhotoLook.of(look, img, src)
     _, lip_colour = look_colours(look)
     lips_px = _remap(_lips_without_opening(img, src, lip_colour), mx, my)
-    # Between the inner edges (amount < 1): the frame's own opening, squeezed.
-    gap = e_lo - e_up
-    if gap.max(initial=0.0) > 0.05:
-        t_mid = np.clip((v - e_up) / np.maximum(gap, 1e-6), 0.0, 1.0)
-        fx, fy = bd.to_image(uc, iu + t_mid * (il - iu))
-        opening = _remap(base, fx, fy)
-        cover = _smoothstep((np.minimum(v - e_up, e_lo - v) / _FEATHER_PX + 1.0) / 2.0) * (gap > 0.05)
-        lips_px = lips_px * (1.0 - cover[..., None]) + opening * cover[..., None]
-
     # The seam line, where the lips meet: their colour in shadow, as the lips come together; on a soft photo as soft
     # as it, the same shadow spread wider (a crisp line on a blurry crop read as drawn, past the mouth corners too).
     own = max(0.6, _SEAM_WIDTH * fw)
     sigma = float(np.hypot(own, softening(look.blur, PAINT_SHARP)))
     line = 0.5 * (e_up + e_lo)
     dark = _SEAM_DARK * amount * (own / sigma) * np.exp(-(((v - line) / sigma) ** 2))
-    lips_px = lips_px * (1.0 - dark[..., None]) + (0.45 * lip_colour) * dark[..., None]
+    # Between the inner edges (amount < 1) the lips' inner surfaces, their edges sampled on, meet in that shadow
+    # spread over the gap. The frame's own opening squeezed in there showed its teeth as a white strip rimmed in black
+    # (a wide-open photo's drawn teeth: UTKFace tuning crop 76 through every pause and /p b m/ of its speech, seals
+    # 0.4-0.65); a flat shadow over the gap read as a dark patch.
+    half_gap = 0.5 * np.maximum(e_lo - e_up, 0.0)
+    spread = np.hypot(sigma, _SLIT_SPREAD * half_gap)
+    slit = _smoothstep(half_gap / sigma) * np.exp(-(((v - line) / spread) ** 2))
+    dark = np.maximum(dark, slit)
+    lips_px = lips_px * (1.0 - dark[..., None]) + (_SEAM_SHADE * lip_colour) * dark[..., None]
 
     # Coverage: between the outer contours and the mouth corners, anti-aliased.
     cover = np.clip(np.minimum(v - ou, ol - v) / _FEATHER_PX + 0.5, 0.0, 1.0)
