@@ -539,6 +539,11 @@ def _drop_torn_tail(path: Path) -> None:
 #: A FER2013 CSV row's source id (:func:`dataset_sources`): the data set's name of the row, ``<csv>:<line>``, under
 #: the CSV's name.
 _CSV_ROW_ID = re.compile(r"^(?P<csv>[^/]+)/(?P=csv):(?P<line>\d+)$")
+#: A FER2013 CSV row's face as folders written before the row names hold it, ``<csv>_<csv>_<line>_<target><k>.png``
+#: (a CSV name with spaces or punctuation also took a hash of the source id before ``_<target>``).
+_OLD_ROW_FILE = re.compile(
+    r"^(?P<csv>[\w.-]+\.csv)_(?P=csv)_(?P<line>\d+)(?:_[0-9a-f]{8})?_(?P<target>[a-z]+)(?P<k>\d+)\.png$", re.IGNORECASE
+)
 
 
 def _csv_row(record: dict) -> int | None:
@@ -558,7 +563,7 @@ def _file_name(record: dict, folders: Mapping[str, str] | None = None) -> str:
     ending = f"_{record['target']}{record['variant']}.png"
     row = _csv_row(record)
     if row is not None:
-        return f"{folder}/row{row}{ending}"
+        return f"{folder}/{_row_file_name(row, record['target'], record['variant'])}"
     source = re.sub(r"\.(png|jpe?g|bmp|gif|tiff?|webp|ppm|pgm)$", "", record["source"], flags=re.IGNORECASE)
     stem = re.sub(r"[^\w.-]+", "_", source).strip("_")
     if stem != re.sub(r"[/:]", "_", source):  # the folder's slash and a CSV row's colon alone are kept as before
@@ -566,28 +571,73 @@ def _file_name(record: dict, folders: Mapping[str, str] | None = None) -> str:
     return f"{folder}/{fit_stem(stem, DEFAULT_NAME_MAX - len(ending.encode()))}{ending}"  # a long path: cut, hashed
 
 
+def _row_file_name(line: int, target: str, variant: int) -> str:
+    """``row<line>_<target><k>.png``: the file of a FER2013 CSV row's face (:func:`_file_name`)."""
+    return f"row{line}_{target}{variant}.png"
+
+
 def _renamed_row_files(out: Path, records: list[dict]) -> list[dict]:
     """``out``'s manifest records with the files of FER2013 CSV rows moved to their row names (:func:`_file_name`):
     a folder written before them named those ``<csv>_<csv>_<line>_<target><k>.png``, and a resumed run would mix the
     two. Files are moved first and the manifest rewritten last (whole or not at all), so a run stopped in between
-    finishes the move when it is started again."""
-    moved = 0
+    finishes the move when it is started again. A row name another record holds (the same line of a second CSV) is
+    never written over: that face keeps its old name. Old-named faces no record holds are then put right
+    (:func:`_stray_row_files`)."""
+    held = Counter(r["file"] for r in records if r.get("file"))
+    moved = kept = 0
     for r in records:
         if not r.get("file") or _csv_row(r) is None:
             continue
         new = (Path(r["file"]).parent / Path(_file_name(r)).name).as_posix()  # in the folder it was written to
         if new == r["file"]:
             continue
+        if held[new]:  # two faces on one file: one of them lost, the other counted twice
+            kept += 1
+            continue
         if (out / r["file"]).is_file():
             os.replace(out / r["file"], out / new)
         elif not (out / new).is_file():  # neither name: the record is left as it is
             continue
+        held[r["file"]] -= 1
+        held[new] += 1
         r["file"] = new
         moved += 1
     if moved:
         write_text_atomic(out / MANIFEST, "".join(json.dumps(r) + "\n" for r in records), pid=False)
         logger.warning("%s: %d face(s) of CSV rows renamed to their row names (row<line>_<target><k>.png)", out, moved)
+    if kept:
+        logger.warning("%s: %d face(s) of CSV rows keep their old names: another face holds the row name", out, kept)
+    _stray_row_files(out, held)
     return records
+
+
+def _stray_row_files(out: Path, held: Counter) -> None:
+    """Old-named CSV row faces in ``out``'s class folders that no manifest record holds (``held``: the manifest's
+    files), as a run stopped between writing a face and its manifest line leaves them: a resumed run overwrote such
+    a face under its own name, but not under the old one, so the tree held the face twice. A stray whose row name a
+    record holds is that face's stale copy and is removed; any other takes its row name, as the run writes it. Files
+    whose names are not old row names are left alone."""
+    removed = renamed = 0
+    for folder in sorted(p for p in out.iterdir() if p.is_dir()):
+        for path in sorted(folder.glob("*.png")):
+            found = _OLD_ROW_FILE.match(path.name)
+            if found is None or held[path.relative_to(out).as_posix()]:
+                continue
+            new = folder / _row_file_name(int(found["line"]), found["target"], int(found["k"]))
+            if held[new.relative_to(out).as_posix()]:
+                path.unlink()
+                removed += 1
+            else:
+                os.replace(path, new)
+                renamed += 1
+    if removed or renamed:
+        logger.warning(
+            "%s: old-named CSV row faces the manifest does not list (a stopped run's): %d stale copies of listed faces "
+            "removed, %d renamed to their row names",
+            out,
+            removed,
+            renamed,
+        )
 
 
 def write_crop(

@@ -403,6 +403,65 @@ def test_an_old_folder_of_a_fer2013_csv_resumes_with_its_faces_renamed(tmp_path)
     )
 
 
+def _row_folder(out, files: dict[str, bytes], records: list[tuple[str, int, str | None]]) -> None:
+    """``out`` as an augment run left it: the faces' ``files`` and a manifest of ``(csv, line, file)`` records."""
+    from facecraft.eval.augment import MANIFEST
+
+    (out / "fear").mkdir()
+    for name, data in files.items():
+        (out / name).write_bytes(data)
+    row = {"source_path": None, "target": "fear", "variant": 0}
+    rows = [
+        {"source": f"{csv}/{csv}:{line}", **row, "accepted": file is not None, **({"file": file} if file else {})}
+        for csv, line, file in records
+    ]
+    (out / MANIFEST).write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+def _faces(out) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*.png"))}
+
+
+def test_renaming_an_old_folder_never_puts_two_faces_on_one_file(tmp_path):
+    # row 18 of two CSVs (f.csv, g.csv) in one folder: both were moved to row18_fear0.png, the second over the first
+    # (one face lost, the manifest listing the other twice)
+    from facecraft.eval.augment import _renamed_row_files
+
+    g = "fear/g.csv_g.csv_18_fear0.png"
+    for name, f_file, files in (
+        ("both old", "fear/f.csv_f.csv_18_fear0.png", {"fear/f.csv_f.csv_18_fear0.png": b"F", g: b"G"}),
+        ("one renamed", "fear/row18_fear0.png", {"fear/row18_fear0.png": b"F", g: b"G"}),
+    ):
+        out = tmp_path / name.replace(" ", "_")
+        out.mkdir()
+        _row_folder(out, files, [("f.csv", 18, f_file), ("g.csv", 18, g)])
+        for _ in range(2):  # and again, as the next run starts
+            records = _renamed_row_files(out, read_manifest(out))
+            assert read_manifest(out) == records
+            assert {r["file"]: _faces(out)[r["file"]] for r in records} == {"fear/row18_fear0.png": b"F", g: b"G"}
+
+
+def test_stray_old_named_faces_of_a_stopped_run_are_not_kept_beside_their_row_names(tmp_path):
+    # an old version's run stopped between writing a face and its manifest line; the resumed run wrote the face under
+    # its row name, and the tree held it twice (the stale copy under the old name was never overwritten)
+    from facecraft.eval.augment import _renamed_row_files
+
+    files = {
+        "fear/f.csv_f.csv_18_fear0.png": b"stale",  # the listed row18_fear0.png's stale copy
+        "fear/row18_fear0.png": b"listed",
+        "fear/f.csv_f.csv_9_fear1.png": b"unlisted",  # a face of a row not done again yet: takes its row name
+        "fear/f.csv_f.csv_x_fear0.png": b"?",  # not an old row name: left alone
+        "fear/notes.png": b"mine",
+    }
+    _row_folder(tmp_path, files, [("f.csv", 18, "fear/row18_fear0.png"), ("f.csv", 9, None)])
+    before = read_manifest(tmp_path)
+    assert _renamed_row_files(tmp_path, read_manifest(tmp_path)) == before == read_manifest(tmp_path)
+    assert _faces(tmp_path) == {
+        "fear/f.csv_f.csv_x_fear0.png": b"?", "fear/notes.png": b"mine", "fear/row18_fear0.png": b"listed",
+        "fear/row9_fear1.png": b"unlisted",
+    }  # fmt: skip
+
+
 def test_crop_names_from_long_source_paths_fit_a_file_name(tmp_path):
     # a photo deep in folders with long names gave a crop name past 255 bytes: "File name too long"
     from facecraft.eval.augment import _file_name
