@@ -171,14 +171,19 @@ def refine_pipeline(args: argparse.Namespace, *, editor=None):
     return pipe
 
 
-def run_refine(pipe, args: argparse.Namespace, image, controls, *, faces=None, face: int = 0, name: str = "image"):
-    """One refined edit with the parsed refine settings; returns :class:`~facecraft.synth.refine.AUEditOutput`."""
+def run_refine(
+    pipe, args: argparse.Namespace, image, controls, *, faces=None, face: int = 0, name: str = "image", alpha=None
+):
+    """One refined edit with the parsed refine settings; returns :class:`~facecraft.synth.refine.AUEditOutput`.
+
+    ``alpha`` is a cut-out's transparency: the edit moves it with the face and the refine keeps it.
+    """
     import torch
 
     return pipe(
         image, controls, faces=faces, face=face, strength=args.strength, num_inference_steps=args.steps,
         guidance_scale=args.guidance, au_scale=args.au_scale, generator=torch.Generator().manual_seed(args.seed),
-        name=name,
+        name=name, alpha=alpha,
     )  # fmt: skip
 
 

@@ -78,14 +78,14 @@ def _edit_one(editor, path: Path, out: Path, controls, face: int | None, refine=
         result = editor.edit(image, controls, face=face, name=str(path), alpha=traits.alpha)
     else:
         from dataclasses import replace
-        from functools import partial
 
         from .adapter_cli import run_refine
 
         pipe, args = refine
         faces = editor.analyze(image, name=str(path))
-        with_alpha = partial(pipe, alpha=traits.alpha)  # the edit moves a cut-out's alpha; the refine keeps it
-        refined = run_refine(with_alpha, args, image, controls, faces=faces, face=face or 0, name=str(path))
+        refined = run_refine(
+            pipe, args, image, controls, faces=faces, face=face or 0, name=str(path), alpha=traits.alpha
+        )
         result = replace(refined.edit, image=refined.images[0])
     _save(result.image, out, like=traits, changed=result.mask, alpha=result.alpha)
     return image, result
