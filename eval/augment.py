@@ -222,10 +222,10 @@ def dataset_sources(
     if root.is_dir():
         base, in_memory = root, False
     else:
-        from .datasets import _read_csv_rows
+        from .datasets import _read_csv_rows, is_ferplus_header
 
-        header, _ = _read_csv_rows(root)
-        base, in_memory = root.parent, "pixels" in header
+        header, _ = _read_csv_rows(root)  # FER2013's pixels, or FER+'s votes over fer2013.csv's pixels
+        base, in_memory = root.parent, "pixels" in header or is_ferplus_header(header)
     sources = []
     for i, (name, label) in enumerate(zip(ds.paths, ds.labels, strict=True)):
         emotion = EMOTIONS[int(label)]
@@ -571,6 +571,22 @@ def _file_name(record: dict, folders: Mapping[str, str] | None = None) -> str:
     return f"{folder}/{fit_stem(stem, DEFAULT_NAME_MAX - len(ending.encode()))}{ending}"  # a long path: cut, hashed
 
 
+def _refuse_rows_of_another_csv(out: Path, records: list[dict], faces: list[SourceFace]) -> None:
+    """A folder holds the rows of one CSV: rows of a second one would write their faces over the first's, since a
+    row's file is named by its line alone (:func:`_row_file_name`)."""
+
+    def csv_names(ids) -> set[str]:
+        return {m["csv"] for m in map(_CSV_ROW_ID.match, ids) if m is not None}
+
+    held = csv_names(r["source"] for r in records if r.get("source_path") is None)
+    asked = csv_names(f.id for f in faces if f.path is None)
+    if held and asked and held != asked:
+        raise ParameterError(
+            f"{out} holds the faces of {', '.join(sorted(held))}'s rows; the rows of {', '.join(sorted(asked))} "
+            "would take the same file names (row<line>_...): give another --out"
+        )
+
+
 def _row_file_name(line: int, target: str, variant: int) -> str:
     """``row<line>_<target><k>.png``: the file of a FER2013 CSV row's face (:func:`_file_name`)."""
     return f"row{line}_{target}{variant}.png"
@@ -903,6 +919,7 @@ def augment_dataset(
 
     settings = _run_settings(config, chosen, split=split, balance=balance, max_per_class=max_per_class)
     previous = read_manifest(out)  # first: a folder holding another tool's manifest is left as it was
+    _refuse_rows_of_another_csv(out, previous, pool_faces)
     check_run_settings(out / SETTINGS, settings, overwrite=False, made="variants", redo="or delete it to start over")
     save_run_settings(out / SETTINGS, settings)
     previous = _renamed_row_files(out, previous)

@@ -227,6 +227,42 @@ def test_the_contact_sheet_shows_the_sources_of_a_fer2013_csv(tmp_path):
     assert np.array_equal(added.images[0], np.asarray(Image.open(tmp_path / "aug" / accepted["file"])))
 
 
+def _astronaut_row_csv(path, label: int = 3) -> None:
+    """A FER2013 CSV of one training row: the astronaut as a 48 px grey crop."""
+    crop = np.asarray(Image.open(resolve_asset("astronaut")).convert("L").crop((150, 30, 340, 220)).resize((48, 48)))
+    path.write_text(f"emotion,pixels,Usage\n{label}," + " ".join(map(str, crop.ravel())) + ",Training\n")
+
+
+@pytest.mark.slow
+def test_rows_of_a_second_csv_are_refused_where_they_would_write_over_the_firsts(tmp_path):
+    # both CSVs' row 2 is named row2_surprise0.png: the second run wrote its face over the first one's
+    for name in ("f.csv", "g.csv"):
+        _astronaut_row_csv(tmp_path / name)
+    cfg = AugmentConfig(filter=KEEP_ALL, skip_sources={})
+    out = tmp_path / "aug"
+    assert augment_dataset(tmp_path / "f.csv", out=out, targets="surprise", config=cfg, progress=False)["accepted"]
+    before = _faces(out)
+    with pytest.raises(ParameterError, match=r"f\.csv's rows.*g\.csv.*another --out"):
+        augment_dataset(tmp_path / "g.csv", out=out, targets="surprise", config=cfg, progress=False)
+    assert _faces(out) == before
+    assert augment_dataset(tmp_path / "f.csv", out=out, targets="surprise", config=cfg, progress=False)["accepted"]
+
+
+def test_a_ferplus_csvs_rows_are_sources_from_fer2013s_pixels(tmp_path):
+    # FER+'s fer2013new.csv was read as a list of image files: every source "image file not found: ...:2"
+    from facecraft.eval.datasets import FERPLUS_VOTE_ORDER
+
+    _astronaut_row_csv(tmp_path / "fer2013.csv", label=0)
+    votes = [0, 9, 0, 0, 0, 0, 0, 0, 1, 0]  # happiness by FER+'s majority
+    (tmp_path / "fer2013new.csv").write_text(
+        "Usage,Image name," + ",".join(FERPLUS_VOTE_ORDER) + "\r\nTraining,fer0000000.png," + ",".join(map(str, votes))
+    )
+    sources, fmt, counts, unreadable = dataset_sources(tmp_path / "fer2013new.csv")
+    (face,) = sources
+    assert face.path is None and face.pixels.shape == (48, 48) and face.label == "happiness"
+    assert fmt == OutputFormat(48, True) and not unreadable
+
+
 @pytest.mark.slow
 def test_strict_filter_rejects_with_reasons_and_balance_needs_quotas(face_folder, tmp_path, caplog):
     out = tmp_path / "strict"
