@@ -19,7 +19,8 @@ What it does, in order:
    front of the face (glTF +Z, Blender -Y), from 35 degrees to the face's left (``three_quarter``) or from
    its left side (``profile``), with a key, a fill and a rim light; ``--focus mouth`` / ``eyes`` aims at
    facecraft's teeth / eye parts instead of the face's centre, or, on a rig without them (ICT FaceKit), at the
-   face's polygons of the ``teeth`` / ``eye_*`` materials (use with ``--zoom 2``);
+   face's polygons of the ``teeth`` / ``eye_*`` materials, framing as much around them on any rig as on the
+   default rig (use with ``--zoom 2``);
 4. renders with Eevee (default), Workbench or Cycles to ``OUT.png`` and prints one line
    ``FACECRAFT_RENDER {json}`` with what it found: the scene rate, the frame range, every imported object
    (parent, materials, shape keys with their values at ``FRAME``, world-space bounds) and the output path.
@@ -46,6 +47,9 @@ if not hasattr(numpy, "bool"):  # Blender 3.4's glTF importer uses np.bool (gone
 
 VIEWS = {"front": 0.0, "three_quarter": 35.0, "profile": 90.0}  # camera azimuth toward the face's left, degrees
 FOCUS_PARTS = {"mouth": "teeth", "eyes": "eye_"}  # part (else material) name prefixes the camera aims at
+# Height framed at zoom 1 around the focus, in widths of what it aims at: the default rig's face height over its
+# teeth's (3.3) and its eyes' (2.0) width, so a zoom frames any rig's mouth or eyes as it frames the default rig's
+FOCUS_SPAN = {"mouth": 3.3, "eyes": 2.0}
 ENGINES = {"eevee": "BLENDER_EEVEE", "workbench": "BLENDER_WORKBENCH", "cycles": "CYCLES"}
 PART_KEY = "facecraft_part"  # node extras key of facecraft's added parts (rigs.exchange.glb.PART_KEY)
 
@@ -103,16 +107,17 @@ def world_bounds(obj, depsgraph, material: str | None = None) -> tuple[Vector, V
     return lo, hi
 
 
-def focus_centre(face, depsgraph, prefix: str) -> Vector | None:
-    """Where ``--focus`` aims: the mean corner of facecraft's parts named ``prefix...`` (the default rig's teeth or
-    eyes, child objects), else the centre of the face's own polygons whose material is named so (a rig whose
-    teeth and eyes are surfaces of its one mesh: ICT FaceKit's ``teeth``, ``eye_white``); None where neither is."""
+def focus_region(face, depsgraph, prefix: str) -> tuple[Vector, float] | None:
+    """Where ``--focus`` aims and how wide (X) that is: the mean corner of facecraft's parts named ``prefix...``
+    (the default rig's teeth or eyes, child objects), else the centre of the face's own polygons whose material is
+    named so (a rig whose teeth and eyes are surfaces of its one mesh: ICT FaceKit's ``teeth``, ``eye_white``);
+    None where neither is."""
     parts = [o for o in face.children if o.get(PART_KEY, "").startswith(prefix)]
     if parts:
         corners = [c for o in parts for c in world_bounds(o, depsgraph)]
-        return sum(corners, Vector()) / len(corners)
+        return sum(corners, Vector()) / len(corners), max(c.x for c in corners) - min(c.x for c in corners)
     own = world_bounds(face, depsgraph, material=prefix)
-    return None if own is None else (own[0] + own[1]) / 2
+    return None if own is None else ((own[0] + own[1]) / 2, own[1].x - own[0].x)
 
 
 def add_light(name: str, kind: str, energy: float, location: Vector, target: Vector, **props) -> None:
@@ -131,9 +136,10 @@ def stage(scene, face, depsgraph, *, view: str, zoom: float, focus: str, elevati
     lo, hi = world_bounds(face, depsgraph)
     centre = (lo + hi) / 2
     height = hi.z - lo.z
-    aim = focus_centre(face, depsgraph, FOCUS_PARTS[focus]) if focus in FOCUS_PARTS else None
+    aim = focus_region(face, depsgraph, FOCUS_PARTS[focus]) if focus in FOCUS_PARTS else None
     if aim is not None:  # the mouth or the eyes, at the face's mid depth; the whole face otherwise
-        centre = Vector((aim.x, (lo.y + hi.y) / 2, aim.z))
+        centre = Vector((aim[0].x, (lo.y + hi.y) / 2, aim[0].z))
+        height = FOCUS_SPAN[focus] * aim[1]
     azimuth = math.radians(VIEWS[view])
     # glTF +Z (where the face looks) is Blender -Y; the face's left is glTF +X, Blender +X.
     lift = math.tan(math.radians(elevation))

@@ -128,3 +128,26 @@ def test_focus_aims_at_the_teeth_and_eyes_of_a_rig_whose_surfaces_are_materials(
         want = (pts.min(axis=0) + pts.max(axis=0)) / 2  # glTF x, y (up) -> Blender x, z
         assert rep["target"][0] == pytest.approx(want[0], abs=1e-4)
         assert rep["target"][2] == pytest.approx(want[1], abs=1e-4)
+
+
+@needs_blender
+def test_focus_frames_the_mouth_by_its_width_not_the_whole_heads_height(tmp_path, grid_rig):
+    # ICT FaceKit's head (skull and neck) is 1.8 times the default rig's face mask: framed by the head's height, its
+    # mouth close-up showed the whole lower face. Two rigs alike but for their teeth's width: the wider, the farther.
+    from facecraft.rigs import BlendshapeRig
+    from facecraft.rigs.surfaces import Region
+
+    faces, neutral = grid_rig.faces.numpy(), grid_rig.neutral.numpy()
+    centres = neutral[faces].mean(axis=1)
+    reach = {}
+    for half_width in (0.015, 0.04):
+        teeth = np.nonzero((np.abs(centres[:, 0]) < half_width) & (centres[:, 1] < -0.02))[0]
+        rig = BlendshapeRig(grid_rig.neutral, grid_rig.deltas, grid_rig.shape_names, grid_rig.faces,
+                            regions=[Region("teeth", teeth, (0.9, 0.9, 0.85))])  # fmt: skip
+        glb = write_glb(FaceAnimation(np.zeros((2, 52), np.float32), fps=30.0), tmp_path / "r.glb", rig=rig)
+        rep = render_glb_frame(glb, 0, tmp_path / "m.png", engine="workbench", size=16, focus="mouth", samples=1)
+        x = neutral[np.unique(faces[teeth]), 0]
+        depth = neutral[:, 2].max() - neutral[:, 2].min()  # glTF z: the camera stands off half of it more
+        reach[half_width] = (rep["distance"] - 0.5 * depth, x.max() - x.min())
+    (near, narrow), (far, wide) = reach[0.015], reach[0.04]
+    assert far / near == pytest.approx(wide / narrow, rel=1e-3)
