@@ -17,6 +17,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -137,16 +138,21 @@ def _open_soundfile(p: Path):
             return None
 
 
+#: Descriptor 2 is the process's: two threads redirecting it at once (the studio serves requests in threads) would
+#: leave it on the first one's temporary file when they finish out of order, and every later error would be lost.
+_STDERR_LOCK = threading.Lock()
+
+
 @contextlib.contextmanager
 def _stderr_to_log(p: Path) -> Iterator[None]:
     """Within the block, what C libraries write to file descriptor 2 is held back and logged at debug level for
     file ``p`` (Python's ``sys.stderr`` is not theirs: they write to the descriptor)."""
-    try:
-        saved = os.dup(2)
-    except OSError:  # no stderr to redirect (a closed descriptor)
-        yield
-        return
-    with tempfile.TemporaryFile() as held:
+    with _STDERR_LOCK, tempfile.TemporaryFile() as held:
+        try:
+            saved = os.dup(2)
+        except OSError:  # no stderr to redirect (a closed descriptor)
+            yield
+            return
         try:
             os.dup2(held.fileno(), 2)
             yield

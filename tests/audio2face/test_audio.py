@@ -93,6 +93,41 @@ def test_a_file_named_mp3_that_is_not_audio_gets_the_clean_error_alone(tmp_path,
     assert capfd.readouterr().err == "after\n"
 
 
+def test_files_opened_in_two_threads_at_once_leave_stderr_on_the_terminal(tmp_path, capfd, monkeypatch):
+    # the studio serves requests in threads: the second open saved the first one's temporary file as "stderr" and
+    # put it back last, so every later error went into a deleted file
+    import threading
+    import time
+
+    real_open = sf.SoundFile
+    waits = {"first": 0.2, "second": 0.3}  # the second caller starts before the first is done and ends last
+    failed = []
+
+    def slow_open(path, *args, **kwargs):
+        time.sleep(waits.get(threading.current_thread().name, 0.0))
+        return real_open(path, *args, **kwargs)
+
+    def duration(wav) -> None:
+        try:
+            audio_duration(wav)
+        except Exception as e:  # noqa: BLE001 - reported below, in the test's own thread
+            failed.append(e)
+
+    monkeypatch.setattr(sf, "SoundFile", slow_open)
+    wav = tmp_path / "line.wav"
+    sf.write(wav, np.zeros(1600, np.float32), 16000)
+    threads = [threading.Thread(target=duration, args=(wav,), name=name) for name in waits]
+    for t in threads:
+        t.start()
+        time.sleep(0.1)
+    for t in threads:
+        t.join()
+    assert not failed
+    capfd.readouterr()
+    os.write(2, b"after\n")
+    assert capfd.readouterr().err == "after\n"
+
+
 def test_files_without_sound_say_so(tmp_path):
     # ffmpeg's last line for these was about its own output pipe: "Error opening output files: Invalid argument"
     import subprocess
