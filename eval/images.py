@@ -30,8 +30,11 @@ ALPHA_SUFFIXES: tuple[str, ...] = (".png", ".webp", ".tif", ".tiff")
 #: JPEG (and lossy WebP) quality of written edits: Pillow's default (75, WebP 80) visibly degrades a photo each
 #: time it is edited.
 JPEG_QUALITY = 95
-#: File name endings treated as images when scanning folders (lower case).
-IMAGE_EXTENSIONS: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
+#: File name endings treated as images when scanning folders (lower case). ``.jfif`` is a JPEG as Windows often saves
+#: one from a browser.
+IMAGE_EXTENSIONS: tuple[str, ...] = (
+    ".jpg", ".jpeg", ".jfif", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm",
+)  # fmt: skip
 
 
 class EmptyFolderError(MissingFileError):
@@ -176,7 +179,7 @@ def list_image_files(folder: str | os.PathLike, *, recursive: bool = False, unna
     too, a symlinked folder as a real one (pathlib's ``rglob`` passed over them without a word), except a link
     to a folder it is itself in (a loop: warned about, not followed). ``unnamed`` also lists files without an
     ending whose first bytes are one of those formats' (a camera's or a download's ``IMG_0001``); they are opened
-    to tell.
+    to tell. Without it they are not opened, and how many were passed over is logged (a warning).
 
     Raises
     ------
@@ -190,18 +193,26 @@ def list_image_files(folder: str | os.PathLike, *, recursive: bool = False, unna
         raise MissingFileError(f"image folder not found: {root}")
     if not root.is_dir():
         raise MissingFileError(f"expected a folder of images, got a file: {root}")
-    files = []
+    files, endless = [], []
     for d, names in _image_folders(root, recursive=recursive):
         for name in names:
             p = d / name
             if name.startswith(".") or not p.is_file():
                 continue
-            if p.suffix.lower() in IMAGE_EXTENSIONS or (unnamed and p.suffix == "" and _holds_an_image(p)):
+            if p.suffix.lower() in IMAGE_EXTENSIONS:
                 files.append(p)
+            elif p.suffix == "" and not unnamed:
+                endless.append(p)
+            elif p.suffix == "" and _holds_an_image(p):
+                files.append(p)
+    passed = ""
+    if endless:  # a download saved without its ending is an image the user expects read: said, not read
+        passed = f"{len(endless)} file(s) without a name ending passed over (not read), e.g. {endless[0].name}"
+        logger.warning("%s: %s; give them their ending (.jpg, .png ...) to have them read", root, passed)
     if not files:
         raise EmptyFolderError(
             f"folder {root} holds no image files (looked for {', '.join(IMAGE_EXTENSIONS)}"
-            f"{', recursively' if recursive else ''})"
+            f"{', recursively' if recursive else ''}{'; ' + passed if passed else ''})"
         )
     return sorted(files)
 
@@ -398,12 +409,13 @@ def save_image(
         out.putalpha(Image.fromarray(np.ascontiguousarray(alpha, dtype=np.uint8)))
     if like.icc_profile:
         options["icc_profile"] = like.icc_profile
-    if like.exif and suffix in (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff"):
+    fmt = Image.registered_extensions().get(suffix)  # .jfif is JPEG too
+    if like.exif and fmt in ("JPEG", "PNG", "WEBP", "TIFF"):
         options.setdefault("exif", like.exif)
-    if suffix in (".jpg", ".jpeg"):
+    if fmt == "JPEG":
         options = {"quality": JPEG_QUALITY, "subsampling": 0, **options}  # 4:4:4: lips and irises keep colour edges
     elif suffix == ".webp":
         options = {"lossless": True, **options} if like.lossless else {"quality": JPEG_QUALITY, **options}
-    out.save(path, format=Image.registered_extensions().get(suffix), **options)
+    out.save(path, format=fmt, **options)
     if like.bits > 8:
         logger.warning("%s: written with 8 bits per channel; its photo had %d", name or path, like.bits)

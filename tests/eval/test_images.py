@@ -135,6 +135,31 @@ def test_folder_listing_follows_symlinked_folders_and_finds_photos_without_an_en
     assert [p.name for p in list_image_files(root, unnamed=True)] == ["IMG_0001", "a.png"]
 
 
+def test_jfif_photos_are_listed_and_files_without_an_ending_are_counted(tmp_path, caplog):
+    # Windows saves a browser's JPEG as .jfif: such a folder was "no image files"; files without an ending were
+    # passed over without a word
+    from PIL import Image
+
+    Image.fromarray(np.full((8, 8, 3), 90, np.uint8)).save(tmp_path / "face.jfif")
+    assert [p.name for p in list_image_files(tmp_path)] == ["face.jfif"]
+    assert load_image(tmp_path / "face.jfif").shape == (8, 8, 3)
+    Image.new("RGB", (8, 8)).save(tmp_path / "IMG_0001", format="JPEG")
+    (tmp_path / "notes").write_text("x")
+    with caplog.at_level("WARNING", logger="facecraft.eval.images"):
+        assert [p.name for p in list_image_files(tmp_path)] == ["face.jfif"]  # not read without unnamed=True
+    assert "2 file(s) without a name ending passed over (not read), e.g. IMG_0001" in caplog.text
+    (tmp_path / "face.jfif").unlink()
+    with pytest.raises(EmptyFolderError, match=r"\.jfif.*; 2 file\(s\) without a name ending passed over"):
+        list_image_files(tmp_path)
+
+
+def test_a_jfif_edit_is_written_as_a_jpeg_is(tmp_path):
+    smooth = np.tile(np.linspace(0, 255, 64, dtype=np.uint8)[None, :, None], (64, 1, 3))
+    save_image(smooth, tmp_path / "q.jpg")
+    save_image(smooth, tmp_path / "q.jfif")  # was Pillow's default quality 75, 4:2:0
+    assert (tmp_path / "q.jfif").read_bytes() == (tmp_path / "q.jpg").read_bytes()
+
+
 @functools.cache  # once: a new profile carries the clock's time, and two made a second apart differ
 def _srgb_profile() -> bytes:
     from PIL import ImageCms
