@@ -305,11 +305,16 @@ def _numbers_hint() -> str:
     )
 
 
-def number_label(number: str, label_order: str) -> str:
-    """The emotion a class number stands for in the data set ``label_order`` (:data:`LABEL_ORDERS`)."""
+def label_order_of(label_order: str) -> tuple[tuple[str, ...], int]:
+    """:data:`LABEL_ORDERS`' entry for ``label_order``; a ParameterError naming the known ones for another."""
     if label_order not in LABEL_ORDERS:
         raise ParameterError(f"label order: expected one of {', '.join(LABEL_ORDERS)}, got {label_order!r}")
-    order, first = LABEL_ORDERS[label_order]
+    return LABEL_ORDERS[label_order]
+
+
+def number_label(number: str, label_order: str) -> str:
+    """The emotion a class number stands for in the data set ``label_order`` (:data:`LABEL_ORDERS`)."""
+    order, first = label_order_of(label_order)
     k = int(number) - first if number.strip().lstrip("-").isdigit() else -1
     if not 0 <= k < len(order):
         raise ParameterError(
@@ -338,8 +343,8 @@ def _class_folders(root: Path, *, warn: bool = False, label_order: str | None = 
     if numbered and not found:
         raise FileFormatError(
             f"{root}: class folders named by number ({', '.join(p.name for p in numbered)}); numbers mean different "
-            f"emotions in different data sets ({_numbers_hint()}): name the set's order (fer eval/train "
-            f"--label-order {'|'.join(LABEL_ORDERS)}) or name the folders by emotion"
+            f"emotions in different data sets ({_numbers_hint()}): name the set's order (--label-order "
+            f"{'|'.join(LABEL_ORDERS)}) or name the folders by emotion"
         )
     if numbered and warn:
         logger.warning("ignoring numbered folders %s of %s: no --label-order says what the numbers mean",
@@ -368,16 +373,21 @@ def _split_folders(root: Path, *, label_order: str | None = None) -> list[tuple[
     return found
 
 
-def class_folder_names(source: str | os.PathLike) -> dict[str, str]:
+def class_folder_names(source: str | os.PathLike, *, label_order: str | None = None) -> dict[str, str]:
     """Emotion -> the name an ImageFolder data set gives its folder (``happiness`` -> ``happy``; a split-folder set's
-    ``train/`` names first), so that what is added to it is written under its own names; ``{}`` for a CSV data set."""
+    ``train/`` names first), so that what is added to it is written under its own names; ``{}`` for a CSV data set.
+    A set that names its folders by number (read with ``label_order``) gets its order's number also for an emotion it
+    has no folder of (AffectNet-7's ``0``-``6``: contempt ``7``), so what is added stays numbered."""
     root = Path(source)
     if not root.is_dir():
         return {}
     names: dict[str, str] = {}
-    folders = [f for f, _ in sorted(_split_folders(root), key=lambda fs: fs[1] == "train")] or [root]  # train last
-    for folder in folders:
-        names.update({emotion: sub.name for sub, emotion in _class_folders(folder)})
+    folders = [f for f, _ in sorted(_split_folders(root, label_order=label_order), key=lambda fs: fs[1] == "train")]
+    for folder in folders or [root]:  # train last
+        names.update({emotion: sub.name for sub, emotion in _class_folders(folder, label_order=label_order)})
+    if label_order is not None and any(name.isdigit() for name in names.values()):
+        order, first = label_order_of(label_order)
+        names = {normalize_emotion(e): str(first + k) for k, e in enumerate(order)} | names
     return names
 
 
@@ -734,6 +744,8 @@ def load_dataset(
         ``raf-db``, ...); numbers are refused without it.
     """
     source = Path(source)
+    if label_order is not None:  # checked even where the set has no number to read with it (a typo in --set)
+        label_order_of(label_order)
     if source.is_dir() and (source / RAF_DB_LIST).is_file():
         ds = load_raf_db(source, size=size, detect=detect)
     elif source.is_dir() and is_ferplus_folder(source):

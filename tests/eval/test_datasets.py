@@ -165,6 +165,21 @@ def test_numbered_class_folders_are_read_in_the_named_sets_order_and_refused_wit
         ("0", "neutral"), ("1", "happiness"), ("7", "contempt")]  # fmt: skip
 
 
+def test_a_numbered_sets_folder_names_are_its_numbers_and_a_mistyped_order_is_refused(tmp_path):
+    # augment writes its variants under the set's own folder names: an AffectNet set was refused there ("named by
+    # number") before its faces were read, and a mistyped order was ignored where the set has no number to read
+    root = tmp_path / "affectnet7"
+    _write_folder(root / "train", names=("0", "3", "6"), per_class=3)
+    _write_folder(root / "val", names=("0", "3", "6"), per_class=1)
+    names = class_folder_names(root, label_order="affectnet")
+    assert names["neutral"] == "0" and names["surprise"] == "3" and names["anger"] == "6"
+    assert names["fear"] == "4" and names["contempt"] == "7"  # no folder of its own: the order's number, not "fear"
+    assert class_folder_names(_write_folder(tmp_path / "named"), label_order="affectnet") == {
+        "happiness": "happy", "anger": "angry", "sadness": "Sad"}  # fmt: skip
+    with pytest.raises(ParameterError, match=r"label order: expected one of .*affectnet.*, got 'afectnet'"):
+        load_dataset(tmp_path / "named", label_order="afectnet")
+
+
 def test_folders_that_are_no_class_are_left_out_with_a_warning_saying_why(tmp_path, caplog):
     root = _write_folder(tmp_path / "raf", names=("0", "1", "suprise"), per_class=1)
     ds = load_dataset(root, label_order="raf-db", detect=False)
