@@ -137,9 +137,8 @@ def stage(scene, face, depsgraph, *, view: str, zoom: float, focus: str, elevati
     centre = (lo + hi) / 2
     height = hi.z - lo.z
     aim = focus_region(face, depsgraph, FOCUS_PARTS[focus]) if focus in FOCUS_PARTS else None
-    if aim is not None:  # the mouth or the eyes, at the face's mid depth; the whole face otherwise
-        centre = Vector((aim[0].x, (lo.y + hi.y) / 2, aim[0].z))
-        height = FOCUS_SPAN[focus] * aim[1]
+    if aim is not None:  # the mouth or the eyes themselves (a turn about a whole head's middle moves them aside)
+        centre, height = aim[0], FOCUS_SPAN[focus] * aim[1]
     azimuth = math.radians(VIEWS[view])
     # glTF +Z (where the face looks) is Blender -Y; the face's left is glTF +X, Blender +X.
     lift = math.tan(math.radians(elevation))
@@ -149,7 +148,7 @@ def stage(scene, face, depsgraph, *, view: str, zoom: float, focus: str, elevati
     cam_data.sensor_fit = "VERTICAL"
     cam_data.clip_start = 0.01
     fov = 2 * math.atan(cam_data.sensor_height / (2 * cam_data.lens))
-    distance = 0.62 * height / math.tan(fov / 2) / zoom + 0.5 * (hi.y - lo.y)
+    distance = 0.62 * height / math.tan(fov / 2) / zoom + (centre.y - lo.y)  # from the face's front (-Y)
     cam = bpy.data.objects.new("facecraft_camera", cam_data)
     scene.collection.objects.link(cam)
     cam.location = centre + direction * distance

@@ -114,20 +114,20 @@ def test_focus_aims_at_the_teeth_and_eyes_of_a_rig_whose_surfaces_are_materials(
     from facecraft.rigs import BlendshapeRig
     from facecraft.rigs.surfaces import Region
 
-    faces, neutral = grid_rig.faces.numpy(), grid_rig.neutral.numpy()
+    faces, neutral = grid_rig.faces.numpy(), grid_rig.neutral.numpy().copy()
     centres = neutral[faces].mean(axis=1)
     low_left = np.nonzero((centres[:, 0] < -0.02) & (centres[:, 1] < -0.02))[0]  # the "teeth": one corner
     high_right = np.nonzero((centres[:, 0] > 0.02) & (centres[:, 1] > 0.02))[0]  # the "eyes": the other
+    neutral[np.unique(faces[low_left]), 2] += 0.05  # the mouth stands out of the head's middle, as a face's does
     regions = [Region("teeth", low_left, (0.9, 0.9, 0.85)), Region("eye_white", high_right, (0.95, 0.95, 0.95))]
-    rig = BlendshapeRig(grid_rig.neutral, grid_rig.deltas, grid_rig.shape_names, grid_rig.faces, regions=regions)
+    rig = BlendshapeRig(neutral, grid_rig.deltas, grid_rig.shape_names, grid_rig.faces, regions=regions)
     glb = write_glb(FaceAnimation(np.zeros((2, 52), np.float32), fps=30.0), tmp_path / "r.glb", rig=rig)
     for focus, tris in (("mouth", low_left), ("eyes", high_right)):
         rep = render_glb_frame(glb, 0, tmp_path / f"{focus}.png", engine="workbench", size=16, zoom=2.0, focus=focus,
                                samples=1)  # fmt: skip
         pts = neutral[np.unique(faces[tris])]
-        want = (pts.min(axis=0) + pts.max(axis=0)) / 2  # glTF x, y (up) -> Blender x, z
-        assert rep["target"][0] == pytest.approx(want[0], abs=1e-4)
-        assert rep["target"][2] == pytest.approx(want[1], abs=1e-4)
+        want = (pts.min(axis=0) + pts.max(axis=0)) / 2  # glTF x, y (up), z (front) -> Blender x, z, -y
+        assert rep["target"] == pytest.approx([want[0], -want[2], want[1]], abs=1e-4)
 
 
 @needs_blender
@@ -147,7 +147,7 @@ def test_focus_frames_the_mouth_by_its_width_not_the_whole_heads_height(tmp_path
         glb = write_glb(FaceAnimation(np.zeros((2, 52), np.float32), fps=30.0), tmp_path / "r.glb", rig=rig)
         rep = render_glb_frame(glb, 0, tmp_path / "m.png", engine="workbench", size=16, focus="mouth", samples=1)
         x = neutral[np.unique(faces[teeth]), 0]
-        depth = neutral[:, 2].max() - neutral[:, 2].min()  # glTF z: the camera stands off half of it more
-        reach[half_width] = (rep["distance"] - 0.5 * depth, x.max() - x.min())
+        front = neutral[:, 2].max() + rep["target"][1]  # glTF z: the camera stands off the face's front
+        reach[half_width] = (rep["distance"] - front, x.max() - x.min())
     (near, narrow), (far, wide) = reach[0.015], reach[0.04]
     assert far / near == pytest.approx(wide / narrow, rel=1e-3)
