@@ -103,7 +103,8 @@ def render_glb_frame(
     zoom : float
         Above 1 frames tighter (2 shows the mouth and eyes).
     focus : {"face", "mouth", "eyes"}
-        What the camera aims at: the face's centre, or facecraft's teeth or eye parts.
+        What the camera aims at: the face's centre, or facecraft's teeth or eye parts (on a rig without them, such
+        as ICT FaceKit, its ``teeth`` / ``eye_*`` materials), framed by their width.
     samples : int
         Eevee / Cycles samples.
     timeout : float
