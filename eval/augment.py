@@ -63,7 +63,7 @@ from .augment_filter import (
     variant_seed,
 )
 from .faces import CROP_MAX_SIDE, align_face, resize_crop
-from .images import list_image_files, load_image
+from .images import IMAGE_EXTENSIONS, list_image_files, load_image
 
 logger = logging.getLogger(__name__)
 
@@ -183,17 +183,20 @@ class AugmentConfig:
 
 # ----------------------------------------------------------------------------------------------- sources
 def dataset_sources(
-    dataset: str | os.PathLike, *, split: str | None = "train"
+    dataset: str | os.PathLike, *, split: str | None = "train", label_order: str | None = None
 ) -> tuple[list[SourceFace], OutputFormat, np.ndarray, list[str]]:
     """The faces of a data set (any layout :func:`~facecraft.eval.datasets.load_dataset` reads) as sources.
 
     Parameters
     ----------
     dataset : path-like
-        ImageFolder, ``path,label[,split]`` CSV or FER2013 CSV.
+        ImageFolder, RAF-DB's or FER+'s folder, ``path,label[,split]`` CSV, FER2013's or FER+'s CSV.
     split : str or None
         Keep only this split (default ``"train"``: test and validation images never become sources);
         None keeps all.
+    label_order : str, optional
+        The data set whose class numbers the set's folders or CSV labels use
+        (:data:`~facecraft.eval.datasets.LABEL_ORDERS`).
 
     Returns
     -------
@@ -210,7 +213,7 @@ def dataset_sources(
     root = Path(dataset)
     # no face search: the editor looks for each source's face itself (a faceless one is a bad source in the report);
     # the reader's search dropped 5 of 62 aligned 100 px RAF-DB-style faces as "unreadable" before it saw them
-    ds = load_dataset(root, votes=False, detect=False)
+    ds = load_dataset(root, votes=False, detect=False, label_order=label_order)
     unreadable = list(ds.skipped)  # of the whole read: a split's subset does not carry them
     if split is not None:
         if split not in SPLITS:
@@ -494,10 +497,10 @@ def _work(source: SourceFace, targets: tuple[str, ...], readers: dict | None = N
     return augment_source(source, targets, augmenter=worker)
 
 
-def _measure(dataset: str) -> tuple[dict[str, tuple[str, ...]], dict]:
+def _measure(dataset: str, label_order: str | None) -> tuple[dict[str, tuple[str, ...]], dict]:
     """:func:`measure_readers` in a worker, with the second judges it has loaded already."""
     worker = _worker()
-    return measure_readers(dataset, worker.config, judges=worker.seconds)
+    return measure_readers(dataset, worker.config, judges=worker.seconds, label_order=label_order)
 
 
 # ----------------------------------------------------------------------------------------------- runner
@@ -564,7 +567,9 @@ def _file_name(record: dict, folders: Mapping[str, str] | None = None) -> str:
     row = _csv_row(record)
     if row is not None:
         return f"{folder}/{_row_file_name(row, record['target'], record['variant'])}"
-    source = re.sub(r"\.(png|jpe?g|bmp|gif|tiff?|webp|ppm|pgm)$", "", record["source"], flags=re.IGNORECASE)
+    source = record["source"]
+    if os.path.splitext(source)[1].lower() in IMAGE_EXTENSIONS:
+        source = os.path.splitext(source)[0]
     stem = re.sub(r"[^\w.-]+", "_", source).strip("_")
     if stem != re.sub(r"[/:]", "_", source):  # the folder's slash and a CSV row's colon alone are kept as before
         stem += "_" + hashlib.sha1(record["source"].encode()).hexdigest()[:8]
@@ -712,11 +717,14 @@ def _quotas(
     return need
 
 
-def measure_readers(dataset, config: AugmentConfig, *, judges=None) -> tuple[dict[str, tuple[str, ...]], dict]:
+def measure_readers(
+    dataset, config: AugmentConfig, *, judges=None, label_order: str | None = None
+) -> tuple[dict[str, tuple[str, ...]], dict]:
     """Which second judge reads which class, on the data set's labelled faces outside its test split.
 
     ``judges`` ({name: judge}) are the second judges already loaded (an :class:`Augmenter`'s ``seconds``: a
     worker measures with its own models instead of loading them a second time); missing ones are loaded.
+    ``label_order``: what the set's class numbers mean (:func:`~facecraft.eval.datasets.load_dataset`).
     Returns the readers table (for ``FilterConfig.readers``) and the measured top-``second_top_k`` recall per
     judge and class with the image counts (for the report). The test split never takes part.
     """
@@ -724,7 +732,7 @@ def measure_readers(dataset, config: AugmentConfig, *, judges=None) -> tuple[dic
     from .judges import get_judge
 
     judges = dict(judges or {})
-    ds = load_dataset(Path(dataset), votes=False)
+    ds = load_dataset(Path(dataset), votes=False, label_order=label_order)
     if ds.splits is not None:
         ds = ds.take(np.flatnonzero(np.asarray(ds.splits) != "test"))
     probs = {
@@ -825,6 +833,7 @@ def augment_dataset(
     workers: int = 1,
     threads: int = 1,
     progress: bool = True,
+    label_order: str | None = None,
 ) -> dict:
     """Augment a data set; write the ImageFolder tree, ``manifest.jsonl`` and the report under ``out``.
 
@@ -857,6 +866,10 @@ def augment_dataset(
         Processes (each loads its own models); 1 runs in this process.
     threads : int
         Torch/OpenCV threads per worker.
+    label_order : str, optional
+        The data set whose class numbers ``dataset``'s folders or CSV labels use (``affectnet``, ``raf-db``, ...:
+        :data:`~facecraft.eval.datasets.LABEL_ORDERS`); numbers are refused without it. A set of numbered folders
+        gets its variants in numbered folders too (:func:`~facecraft.eval.datasets.class_folder_names`).
 
     Returns
     -------
@@ -882,14 +895,14 @@ def augment_dataset(
     if dataset is not None:
         from .datasets import class_folder_names
 
-        folders = class_folder_names(dataset)
-        faces, fmt, counts, unreadable = dataset_sources(dataset, split=split)
+        folders = class_folder_names(dataset, label_order=label_order)
+        faces, fmt, counts, unreadable = dataset_sources(dataset, split=split, label_order=label_order)
         known = faces
         config = _with_format(config, fmt)
         if use_dataset_faces:
             pool_faces += faces
         if config.min_reader_recall is not None and config.second_judges and config.filter.readers is None:
-            cached = _cached_readers(out, dataset, config)
+            cached = _cached_readers(out, dataset, config, label_order)
             if cached is None:
                 measure = str(dataset)  # by the augmenter's own judges, in _run
             else:
@@ -917,7 +930,9 @@ def augment_dataset(
             raise ParameterError(f"max_sources: expected at least 1, got {max_sources}")
         pool_faces = pool_faces[:max_sources]
 
-    settings = _run_settings(config, chosen, split=split, balance=balance, max_per_class=max_per_class)
+    # recorded only when given: a folder written before the option keeps matching its own settings
+    numbers = {"label_order": label_order} if dataset is not None and label_order else {}
+    settings = _run_settings(config, chosen, split=split, balance=balance, max_per_class=max_per_class, **numbers)
     previous = read_manifest(out)  # first: a folder holding another tool's manifest is left as it was
     _refuse_rows_of_another_csv(out, previous, pool_faces)
     check_run_settings(out / SETTINGS, settings, overwrite=False, made="variants", redo="or delete it to start over")
@@ -955,12 +970,20 @@ def augment_dataset(
         bar = tqdm(total=len(todo), desc="augment", unit="face", disable=not progress)
         measured: dict = {}
         for records in _run(
-            todo, wanted, finished, config, workers=workers, threads=threads, measure=measure, measured=measured
+            todo,
+            wanted,
+            finished,
+            config,
+            workers=workers,
+            threads=threads,
+            measure=measure,
+            measured=measured,
+            label_order=label_order,
         ):
             if measured and reader_report is None:
                 config, reader_report = _with_readers(config, measured["readers"]), measured["report"]
                 payload = {
-                    "key": _readers_key(dataset, config),
+                    "key": _readers_key(dataset, config, label_order),
                     "readers": measured["readers"],
                     "report": reader_report,
                 }
@@ -1004,6 +1027,7 @@ def augment_dataset(
         "dataset": None if dataset is None else str(dataset),
         "photo_sources": [str(s) for s in sources],
         "split": split,
+        "label_order": label_order,
         "targets": list(chosen),
         "balance": balance,
         "quotas": quotas,
@@ -1094,6 +1118,16 @@ def _with_readers(config: AugmentConfig, readers: dict[str, tuple[str, ...]]) ->
 SETTINGS = ".augment-settings.json"
 
 
+def augmented_label_order(out: str | os.PathLike) -> str | None:
+    """The ``label_order`` an augmented folder was made with (its numbered class folders are read with it), from its
+    :data:`SETTINGS`; None when it has none."""
+    try:
+        saved = json.loads((Path(out) / SETTINGS).read_text())
+    except (OSError, ValueError):
+        return None
+    return saved.get("label_order") if isinstance(saved, dict) else None
+
+
 def _run_settings(config: AugmentConfig, chosen, **choices) -> dict:
     """The settings that decide a folder's variants (the measured second-judge readers left out: they are a
     cache, filled in after the first run)."""
@@ -1106,17 +1140,20 @@ def _run_settings(config: AugmentConfig, chosen, **choices) -> dict:
 READERS = "judge_readers.json"
 
 
-def _readers_key(dataset, config: AugmentConfig) -> dict:
+def _readers_key(dataset, config: AugmentConfig, label_order: str | None = None) -> dict:
     return {
         "dataset": str(dataset),
         "judges": list(config.second_judges),
         "top_k": config.filter.second_top_k,
         "min_recall": config.min_reader_recall,
         "reference": reference_recall(config.filter.second_top_k),  # for classes with too few faces
+        **({"label_order": label_order} if label_order else {}),  # the labels the recall was measured on
     }
 
 
-def _cached_readers(out: Path, dataset, config: AugmentConfig) -> tuple[dict, dict] | None:
+def _cached_readers(
+    out: Path, dataset, config: AugmentConfig, label_order: str | None = None
+) -> tuple[dict, dict] | None:
     """The readers a previous run of this folder measured with the same data set, judges and rule, or None."""
     path = out / READERS
     if not path.is_file():
@@ -1125,7 +1162,7 @@ def _cached_readers(out: Path, dataset, config: AugmentConfig) -> tuple[dict, di
         saved = json.loads(path.read_text())
     except json.JSONDecodeError:
         return None
-    if saved.get("key") != _readers_key(dataset, config):
+    if saved.get("key") != _readers_key(dataset, config, label_order):
         return None
     return {c: tuple(v) for c, v in saved["readers"].items()}, saved["report"]
 
@@ -1145,6 +1182,7 @@ def _run(
     threads: int,
     measure: str | None = None,
     measured: dict | None = None,
+    label_order: str | None = None,
 ) -> Iterator[list[dict]]:
     """Records per source, in completion order; at most ``2 * workers`` sources in flight (bounded memory).
     A source with no wanted target is passed over (``[]``: its face is done with, so a progress bar moves on); the
@@ -1152,8 +1190,8 @@ def _run(
 
     With ``measure`` (a data set), the second judges' readers are first measured on it by an augmenter's own
     judges (the models are loaded once per process, never in the parent as well) and put into ``measured``
-    (``readers``, ``report``) before the first record comes; every variant is then judged with them. Nothing
-    is loaded when there is nothing to do."""
+    (``readers``, ``report``) before the first record comes (its class numbers read with ``label_order``); every
+    variant is then judged with them. Nothing is loaded when there is nothing to do."""
     if not todo:
         return
     measured = {} if measured is None else measured
@@ -1165,7 +1203,7 @@ def _run(
         augmenter = Augmenter(config)
         try:
             if measure is not None:
-                readers, report = measure_readers(measure, config, judges=augmenter.seconds)
+                readers, report = measure_readers(measure, config, judges=augmenter.seconds, label_order=label_order)
                 augmenter.config = _with_readers(config, readers)
                 measured.update(readers=readers, report=report)
             for source in todo:
@@ -1183,7 +1221,7 @@ def _run(
     with spawn_pool(workers, initializer=_init_worker, initargs=(config, threads)) as pool:
         readers = None
         if measure is not None:
-            readers, report = pool.submit(_measure, measure).result()
+            readers, report = pool.submit(_measure, measure, label_order).result()
             measured.update(readers=readers, report=report)
         pending: set[Future] = set()
         it = iter(todo)

@@ -48,6 +48,7 @@ def _run(args: argparse.Namespace) -> int:
         max_sources=args.max_sources,
         workers=args.workers,
         threads=args.threads,
+        label_order=args.label_order,
     )
     summary = {
         "out": args.out,
@@ -69,6 +70,7 @@ def _run(args: argparse.Namespace) -> int:
 def register(subparsers) -> None:
     """Add ``facecraft augment``."""
     from .augment_filter import MIN_READER_RECALL, FilterConfig
+    from .cli import DATA_HELP, _add_label_order
 
     defaults = FilterConfig()
     p = subparsers.add_parser(
@@ -81,7 +83,8 @@ def register(subparsers) -> None:
         "manifest.jsonl, report.json and contact_sheet.png (a FER2013 CSV's added faces also as FER2013 rows, "
         "OUT/<name>_augmented.csv). Rerunning with the same OUT resumes.",
     )
-    p.add_argument("dataset", help="data set: ImageFolder, path,label[,split] CSV or FER2013 CSV")
+    p.add_argument("dataset", metavar="DATA", help=f"data set: {DATA_HELP}")
+    _add_label_order(p)
     p.add_argument("--out", required=True, help="output folder (ImageFolder tree + manifest + report)")
     p.add_argument("--per-image", type=int, default=1, help="variants per source face and target (default 1)")
     p.add_argument("--targets", default="all", help="'all' (every emotion but neutral) or names: fear,disgust,...")

@@ -1,8 +1,10 @@
 """``facecraft bench augment``: does augmentation help? Train vs train + augmentation on fer-dev's fixed split.
 
 Another data set: ``--set data=PATH`` (:func:`bench_augment`'s ``data``, as ``bench fer`` takes it): any layout
-:func:`~facecraft.eval.datasets.load_dataset` reads, with its own split when it has one, else the stratified split
-``load_dataset`` makes (its ``split_origin``); the steps below are the same, fer-dev's figures in them are fer-dev's.
+:func:`~facecraft.eval.datasets.load_dataset` reads (ImageFolder, RAF-DB's or FER+'s folder, a ``path,label[,split]``
+CSV, FER2013's or FER+'s CSV; class numbers with ``--set label_order=affectnet|raf-db|fer2013|ferplus``), with its own
+split when it has one, else the stratified split ``load_dataset`` makes (its ``split_origin``); the steps below are the
+same, fer-dev's figures in them are fer-dev's.
 
 1. Augment fer-dev's **train** split only (``facecraft augment`` with ``--balance`` toward the rare classes,
    :data:`BENCH_TARGETS`, at most :data:`BENCH_PER_CLASS` images each, every train face but the smiling
@@ -523,7 +525,13 @@ def passing_files(
 
 
 def selected_synthetic(
-    folder: Path, records, kept: set[str], *, targets: tuple[str, ...] = BENCH_TARGETS, size: int = 48
+    folder: Path,
+    records,
+    kept: set[str],
+    *,
+    targets: tuple[str, ...] = BENCH_TARGETS,
+    size: int = 48,
+    label_order: str | None = None,
 ):
     """The kept synthetic faces of an augmented folder, and each one's source.
 
@@ -540,6 +548,9 @@ def selected_synthetic(
     size : int
         Side of the grey crops in pixels (the classifier's input). The faces are read as the aligned crops they are,
         as the data set's are (a face search dropped 100 px edits it did not find a face in).
+    label_order : str, optional
+        What the folder's numbered class folders mean (a numbered set's variants are written in numbered folders);
+        default: the one the folder was augmented with (:func:`~facecraft.eval.augment.augmented_label_order`).
 
     Returns
     -------
@@ -547,11 +558,14 @@ def selected_synthetic(
         The faces, their paths prefixed with the folder's name (``augment/`` for the bench's own ``data``
         folder, so they never collide with the real faces' paths), no splits; the source path per face.
     """
+    from .augment import augmented_label_order
     from .datasets import load_image_folder
 
     folder = Path(folder)
     source_of = {r["file"]: r["source"] for r in records if r.get("accepted") and r.get("file")}
-    aug = load_image_folder(folder, size=size, detect=False)  # the augmenter's own aligned crops: no face search
+    label_order = label_order or augmented_label_order(folder)
+    # the augmenter's own aligned crops: no face search
+    aug = load_image_folder(folder, size=size, detect=False, label_order=label_order)
     keep = np.isin(aug.labels, [EMOTIONS.index(t) for t in targets]) & np.array([p in kept for p in aug.paths], bool)
     aug = replace(aug.take(np.flatnonzero(keep)), splits=None)
     sources = [source_of[p] for p in aug.paths]
@@ -755,6 +769,7 @@ def bench_augment(
     agreement: dict[str, tuple[str, int]] | None = BENCH_AGREEMENT,
     cv_folds: int = 0,
     cv_seeds: tuple[int, ...] = CV_SEEDS,
+    label_order: str | None = None,
 ) -> dict:
     """Benchmark (see the module docstring); returns the JSON-ready figures.
 
@@ -763,7 +778,9 @@ def bench_augment(
     see the same images and split); default ``fer-dev`` in the shared data folder. Its own split is used when it
     has one, else the stratified one ``load_dataset`` makes (``split`` in the figures says which); targets its
     train part has no image of are left out (:func:`check_parts`). Another set works under
-    ``OUT/augment-<name>-<hash>/`` instead of ``OUT/augment/``.
+    ``OUT/augment-<name>-<hash>/`` instead of ``OUT/augment/``. ``label_order``: the data set whose class numbers
+    ``data``'s folders or CSV labels use (``--set label_order=affectnet``,
+    :data:`~facecraft.eval.datasets.LABEL_ORDERS`), for the augmenter and every read of the set.
     ``per_source``: accepted variants kept per source and target (:func:`passing_files`; None: all).
     ``augmented_taus``: logit-adjustment strengths the augmented arms choose among on validation (None: the
     trainer's grid, as the baseline arms). ``agreement``: a second judge's stricter vote per target
@@ -785,7 +802,8 @@ def bench_augment(
         raise MissingFileError(f"bench augment: data set {data_dir} not found ({what})")
     out = _work_folder(Path(out_dir), data_dir, fer_dev)
     aug_dir = out / "data"
-    dataset = load_dataset(data_dir, detect=False)  # as dataset_sources reads it: the same images, the same split
+    # as dataset_sources reads it: the same images, the same split
+    dataset = load_dataset(data_dir, detect=False, label_order=label_order)
     targets = check_parts(dataset, str(data_dir), parse_targets(targets))  # names as the augmenter reads them
     train, val, test = dataset.subset("train"), dataset.subset("val"), dataset.subset("test")
 
@@ -800,6 +818,7 @@ def bench_augment(
         max_sources=max_sources,
         workers=workers,
         threads=1,
+        label_order=label_order,
     )
     t_augmented = time.perf_counter()
     from .augment import read_manifest
@@ -826,11 +845,12 @@ def bench_augment(
             f"data set {data_dir} (accepted of attempted: {tried or 'none tried'}; see {aug_dir / 'report.json'}): "
             "nothing to compare; try more sources (--set max_sources=None) or another set"
         )
-    aug, aug_sources = selected_synthetic(aug_dir, records, kept, targets=targets)
+    aug, aug_sources = selected_synthetic(aug_dir, records, kept, targets=targets, label_order=label_order)
     aug_sources = [dataset_path(src, data_dir) for src in aug_sources]
     aug = aug.with_split(np.full(len(aug), "train", dtype=object))
     result = {
         "data": str(data_dir),
+        "label_order": label_order,
         "split": {
             "origin": dataset.split_origin,
             **{

@@ -600,3 +600,66 @@ def test_a_killed_run_counts_in_the_folders_totals(tmp_path):
     (tmp_path / CURRENT_RUN).write_text("{torn")  # killed while writing it: nothing to add, and it goes
     _log_interrupted_run(tmp_path)
     assert not (tmp_path / CURRENT_RUN).exists() and len((tmp_path / RUNS).read_text().splitlines()) == 2
+
+
+def test_a_numbered_set_is_augmented_with_its_label_order_into_its_numbered_folders(
+    tiny_fer_folder, tmp_path, monkeypatch
+):
+    # AffectNet's 0-7 folders stopped augment with "named by number" (no --label-order to give); the order now reaches
+    # every read of the set (sources, second-judge readers) and the variants land in the set's numbered folders
+    import facecraft.eval.augment as augment_module
+    import facecraft.eval.judges as judges_module
+    from facecraft.eval.augment import SETTINGS
+    from facecraft.eval.bench_augment import selected_synthetic
+    from facecraft.rigs import FileFormatError
+
+    root = tmp_path / "affectnet"
+    root.mkdir()
+    for name, number in (("happy", "1"), ("sad", "2"), ("surprise", "3")):  # AffectNet's numbers
+        shutil.copytree(tiny_fer_folder / name, root / number)
+    with pytest.raises(FileFormatError, match="named by number"):
+        augment_dataset(root, out=tmp_path / "refused", targets="fear", progress=False)
+    happy = np.eye(len(EMOTIONS))[EMOTIONS.index("happiness")]
+
+    class HappyJudge:
+        def predict_proba(self, images, detect=False):
+            return np.tile(happy, (len(images), 1))
+
+    class JudgesOnly:  # stands in for the Augmenter: no editor, no identity model
+        def __init__(self, config):
+            self.config, self.seconds = config, {name: HappyJudge() for name in config.second_judges}
+
+        def close(self):
+            pass
+
+    labels = {}
+
+    def accept_one(source, targets, *, augmenter):
+        labels[source.id] = source.label
+        crop = np.full((48, 48), 100, np.uint8)
+        return [{"source": source.id, "source_path": source.path, "id": f"{source.id}#0", "target": targets[0],
+                 "variant": 0, "accepted": True, "crop": crop}]  # fmt: skip
+
+    monkeypatch.setattr(judges_module, "get_judge", lambda name, weights=None: HappyJudge())
+    monkeypatch.setattr(augment_module, "Augmenter", JudgesOnly)
+    monkeypatch.setattr(augment_module, "augment_source", accept_one)
+    out = tmp_path / "aug"
+    report = augment_dataset(root, out=out, targets="fear", max_sources=3, progress=False, label_order="affectnet")
+    numbers = {"1": "happiness", "2": "sadness", "3": "surprise"}
+    assert len(labels) == 3 and all(label == numbers[sid.split("/")[0]] for sid, label in labels.items())
+    assert report["class_counts_before"]["surprise"] == 7 and report["label_order"] == "affectnet"  # train part
+    assert report["judge_readers"]["images"]["happiness"] == 8  # measured on train + val, read as AffectNet's
+    files = [r["file"] for r in read_manifest(out)]
+    assert len(files) == 3 and {f.split("/")[0] for f in files} == {"4"}  # fear is AffectNet's 4
+    assert json.loads((out / SETTINGS).read_text())["label_order"] == "affectnet"
+    faces, _ = selected_synthetic(out, read_manifest(out), set(files), targets=("fear",))  # as fer train --synthetic
+    assert len(faces) == 3 and {EMOTIONS[i] for i in faces.labels} == {"fear"}
+    with pytest.raises(ParameterError, match="label_order 'affectnet', now 'raf-db'"):  # another order: said
+        augment_dataset(root, out=out, targets="fear", max_sources=3, progress=False, label_order="raf-db")
+
+
+def test_a_jfif_sources_crop_is_named_without_its_ending():
+    from facecraft.eval.augment import _file_name
+
+    record = {"source": "happy/a.jfif", "source_path": "/d/happy/a.jfif", "target": "fear", "variant": 0}
+    assert _file_name(record) == "fear/happy_a_fear0.png"  # was happy_a.jfif_fear0.png

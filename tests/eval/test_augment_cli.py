@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from facecraft.apps.cli import BENCHMARKS, build_parser, main
 from facecraft.eval.bench_augment import recipe_configs
 from facecraft.eval.train import RECIPES
@@ -52,3 +54,23 @@ def test_cli_registration_and_bench_recipe():
     model, train = recipe_configs("shipped", epochs=3, seed=5)
     assert train.epochs == 3 and train.minutes is None and train.seed == 5  # same epochs for both arms, no time cap
     assert model.init == RECIPES["shipped"]["model"]["init"] and model.image_size == 48
+
+
+def test_a_numbered_set_is_read_with_label_order_and_the_help_names_the_layouts(tmp_path, capsys, tiny_fer_folder):
+    # AffectNet's 0-7 folders: augment had no --label-order ("unrecognized arguments"), and its help named three layouts
+    import shutil
+
+    data = tmp_path / "affectnet"
+    for name, number in (("happy", "1"), ("sad", "2"), ("surprise", "3")):
+        shutil.copytree(tiny_fer_folder / name, data / number)
+    out = tmp_path / "aug"
+    argv = ["augment", str(data), "--out", str(out), "--targets", "fear", "--max-sources", "1"]
+    assert main(argv) == 1 and "--label-order" in capsys.readouterr().err
+    assert main([*argv, "--label-order", "affectnet"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["label_order"] == "affectnet" and report["class_counts_before"]["sadness"] == 7  # 2 is sadness
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["augment", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "RAF-DB" in help_text and "fer2013new.csv" in help_text and "FER2013Train" in help_text
+    assert "--label-order {affectnet,fer2013,ferplus,raf-db}" in help_text

@@ -116,3 +116,44 @@ def test_the_cli_setting_reaches_the_bench():
 
     # as bench fer takes its set: --set data=PATH (was: "unknown option 'data'")
     assert bench_options(bench_augment.bench_augment, ["data=sets/my fer"], name="augment") == {"data": "sets/my fer"}
+
+
+def test_a_numbered_set_is_compared_with_its_label_order(tmp_path, monkeypatch):
+    # AffectNet's numbered folders: the bench had no label_order to pass (the set was refused as "named by number");
+    # it now reaches the bench's own read, the augmenter and the read of the augmented (numbered) folder
+    from facecraft.eval.datasets import class_folder_names
+
+    asked = {}
+
+    def fake(dataset, *, out, targets, max_sources=None, label_order=None, **kw):
+        asked.update(label_order=label_order)
+        faces, _, _, _ = augment.dataset_sources(dataset, label_order=label_order)
+        folder = class_folder_names(dataset, label_order=label_order)["disgust"]  # as augment_dataset writes it
+        (out / folder).mkdir(parents=True)
+        with open(out / "manifest.jsonl", "w") as fh:
+            for i, face in enumerate(faces[:max_sources]):
+                Image.fromarray(_face(1, 50 + i)).save(out / folder / f"v{i}.png")
+                scores = [0.02] * 8
+                scores[EMOTIONS.index("disgust")] = 0.86
+                record = {"source": face.id, "target": "disgust", "accepted": True, "file": f"{folder}/v{i}.png"}
+                fh.write(json.dumps({**record, "scores": {"facecraft": scores}}) + "\n")
+        run = {"wall_s": 1.0, "accepted_per_min": 1.0}
+        return {"per_target": {"disgust": {"attempted": 4, "accepted": 4, "acceptance_rate": 1.0}}, "agreement": {},
+                "bad_sources": [], "sources": 4, "all_runs": run, "this_run": run, "contact_sheet": None,
+                "config": {}}  # fmt: skip
+
+    monkeypatch.setattr(augment, "augment_dataset", fake)
+    data = tmp_path / "affectnet"
+    _write_folder(data / "train", names=("0", "1", "5", "6"), per_class=6)  # neutral, happiness, disgust, anger
+    _write_folder(data / "test", names=("0", "1", "5", "6"), per_class=2)
+    with pytest.raises(FileFormatError, match="named by number"):
+        bench_augment.bench_augment(tmp_path / "out", data=data, **{**TINY, "seeds": ()})
+    res = bench_augment.bench_augment(tmp_path / "out", data=data, label_order="affectnet", **{**TINY, "seeds": ()})
+    assert asked["label_order"] == "affectnet" and res["label_order"] == "affectnet"
+    assert res["split"]["test"]["class_counts"]["disgust"] == 2 and res["split"]["test"]["class_counts"]["anger"] == 2
+    assert res["augmentation"]["added_per_class"]["disgust"] == 4  # read from the augmented folder 5/
+    from facecraft.apps.cli import bench_options
+
+    assert bench_options(bench_augment.bench_augment, ["label_order=raf-db"], name="augment") == {
+        "label_order": "raf-db"
+    }
