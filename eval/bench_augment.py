@@ -713,10 +713,13 @@ def check_parts(data, name: str, targets: tuple[str, ...]) -> tuple[str, ...]:
     sizes = ", ".join(f"{split} {n}" for split, n in parts.items())
     for split, what in (("test", "test"), ("val", "validation")):
         if not parts[split]:
+            hint = ""
+            if split == "test" and parts["val"]:  # AffectNet ships train/ and val/, and its val is what it tests on
+                hint = "; a set shipped as train/ and val/ (AffectNet) tests on val/: name that folder test/"
             raise FileFormatError(
                 f"bench augment: data set {name} has no {what} part ({len(data)} images: {sizes}); the bench needs "
                 "train, val and test images: give a set with its own split (train/ test/ folders, a split column, "
-                "FER2013 Usage) or enough images per class for the stratified 70/10/20 split (3 or more)"
+                f"FER2013 Usage) or enough images per class for the stratified 70/10/20 split (3 or more){hint}"
             )
     train_counts = data.subset("train").class_counts
     if np.count_nonzero(train_counts) < 2:

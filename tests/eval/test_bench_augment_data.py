@@ -148,6 +148,11 @@ def test_a_numbered_set_is_compared_with_its_label_order(tmp_path, monkeypatch):
     _write_folder(data / "test", names=("0", "1", "5", "6"), per_class=2)
     with pytest.raises(FileFormatError, match="named by number"):
         bench_augment.bench_augment(tmp_path / "out", data=data, **{**TINY, "seeds": ()})
+    as_shipped = tmp_path / "affectnet_val"  # AffectNet's own folders: train/ and val/, the val part its test set
+    _write_folder(as_shipped / "train", names=("0", "5"), per_class=6)
+    _write_folder(as_shipped / "val", names=("0", "5"), per_class=2)
+    with pytest.raises(FileFormatError, match=r"no test part .*train/ and val/ \(AffectNet\) tests on val/: name"):
+        bench_augment.bench_augment(tmp_path / "out", data=as_shipped, label_order="affectnet", **TINY)
     res = bench_augment.bench_augment(tmp_path / "out", data=data, label_order="affectnet", **{**TINY, "seeds": ()})
     assert asked["label_order"] == "affectnet" and res["label_order"] == "affectnet"
     assert res["split"]["test"]["class_counts"]["disgust"] == 2 and res["split"]["test"]["class_counts"]["anger"] == 2
