@@ -841,6 +841,12 @@ def bench_augment(
         top_k=config.filter.top_k,
         agreement=agreement,
     )
+    if not kept and report.get("quotas") and not any(report["quotas"].values()):
+        raise FileFormatError(
+            f"bench augment: data set {data_dir}'s {', '.join(targets)} are already as large as its largest class in "
+            "its train part (the bench fills the targets up toward that class): nothing to add, nothing to compare; "
+            "bench a set where they are rarer, or name rarer classes with --set targets=..."
+        )
     if not kept:
         tried = ", ".join(f"{t} {v['accepted']} of {v['attempted']}" for t, v in report["per_target"].items())
         raise FileFormatError(

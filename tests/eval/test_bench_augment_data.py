@@ -162,3 +162,17 @@ def test_a_numbered_set_is_compared_with_its_label_order(tmp_path, monkeypatch):
     assert bench_options(bench_augment.bench_augment, ["label_order=raf-db"], name="augment") == {
         "label_order": "raf-db"
     }
+
+
+def test_a_set_whose_targets_are_as_large_as_its_largest_class_says_so(tmp_path, monkeypatch):
+    # a balanced set: every quota is 0, no source is tried, and the bench said "from 0 sources ... try more sources"
+    def nothing_to_add(dataset, *, out, targets, **kw):
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "manifest.jsonl").write_text("")
+        run = {"wall_s": 0.0, "accepted_per_min": 0.0}
+        return {"per_target": {}, "quotas": {"disgust": 0}, "sources": 0, "all_runs": run, "this_run": run}
+
+    monkeypatch.setattr(augment, "augment_dataset", nothing_to_add)
+    data = _kaggle_set(tmp_path / "balanced")
+    with pytest.raises(FileFormatError, match=r"disgust are already as large as its largest class .*nothing to add"):
+        bench_augment.bench_augment(tmp_path / "out", data=data, targets=("disgust",), **TINY)
