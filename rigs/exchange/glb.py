@@ -206,9 +206,16 @@ def _static_document(rig, *, normals: bool, parts: bool, name: str | None) -> _S
     b = _Builder()
     g = b.gltf
 
+    from ..face_parts import face_parts
+
+    extra = face_parts(rig) if parts else []
+    groups = _surfaces(faces, openings=not extra, regions=getattr(rig, "regions", ()))
+    # normals of the surface written: the openings' triangles left out (the parts fill them) must not bend the
+    # lips' and lids' rims toward the mouth's and eyes' middle (up to 147 degrees on the default rig's inner lips)
+    shown = np.concatenate([tri for tri, *_ in groups])
     vbo = pygltflib.ARRAY_BUFFER
     attrs = pygltflib.Attributes(POSITION=b.accessor(neutral, kind="VEC3", target=vbo, with_bounds=True))
-    base_normals = vertex_normals(neutral, faces) if normals else None
+    base_normals = vertex_normals(neutral, shown) if normals else None
     if normals:
         attrs.NORMAL = b.accessor(base_normals, kind="VEC3", target=vbo)
     if getattr(rig, "uvs", None) is not None:
@@ -220,16 +227,13 @@ def _static_document(rig, *, normals: bool, parts: bool, name: str | None) -> _S
 
     targets = []
     if k:
-        shaped_normals = vertex_normals(neutral[None] + deltas, faces) - base_normals[None] if normals else None
+        shaped_normals = vertex_normals(neutral[None] + deltas, shown) - base_normals[None] if normals else None
         for j in range(k):
             t = {"POSITION": b.accessor(deltas[j], kind="VEC3", target=vbo, with_bounds=True)}
             if normals:
                 t["NORMAL"] = b.accessor(shaped_normals[j], kind="VEC3", target=vbo)
             targets.append(t)
-    from ..face_parts import face_parts
-
-    extra = face_parts(rig) if parts else []
-    prims = _primitives(b, faces, attrs, targets, openings=not extra, regions=getattr(rig, "regions", ()))
+    prims = _primitives(b, groups, attrs, targets)
     mesh = pygltflib.Mesh(name=name or rig.name, primitives=prims)
     if k:
         mesh.weights = [0.0] * k
@@ -280,16 +284,18 @@ def _indices(b: _Builder, tri: np.ndarray) -> int:
                       with_bounds=True)  # fmt: skip
 
 
-def _primitives(b: _Builder, faces: np.ndarray, attrs, targets: list, *, openings: bool = True, regions=()) -> list:
-    """One primitive per surface: MediaPipe-topology rigs get skin, lips, mouth interior and eyes (own materials,
+def _surfaces(faces: np.ndarray, *, openings: bool = True, regions=()) -> list:
+    """The triangles written, as ``(triangles (n, 3), (material name, sRGB) or None, alpha, double-sided)`` per
+    surface. MediaPipe-topology rigs get skin, lips, mouth interior and eyes (own materials,
     so an engine shows lips, and a dark mouth and eyes rather than skin stretched over the openings), sharing
     the vertex attributes and morph targets; any other rig one primitive without a material, unless it names
     its surfaces (``regions``, :class:`~facecraft.rigs.surfaces.Region`: ICT FaceKit's skin, eyes, teeth, gums,
     lashes): then one primitive and material per region, skin taking the triangles in none, a region with
     alpha below 1 an ``alphaMode`` BLEND material of that alpha, a double-sided region a ``doubleSided`` one.
-    ``openings=False`` (the rig's parts are written) keeps only the skin and the lips."""
+    ``openings=False`` (the rig's parts are written) keeps only the skin and the lips. Empty surfaces are left
+    out."""
     regions = tuple(regions)
-    groups: list = []  # (triangles, (material name, sRGB) or None, alpha, double-sided)
+    groups: list = []
     if regions:
         rest = np.ones(len(faces), bool)
         for r in regions:
@@ -309,10 +315,13 @@ def _primitives(b: _Builder, faces: np.ndarray, attrs, targets: list, *, opening
             skin[idx] = False
         kept = [(faces[idx], (nm, rgb), 1.0, False) for nm, idx, rgb in mp_regions if openings or nm == "lips"]
         groups = [(faces[skin], ("skin", SKIN_COLOR), 1.0, False), *kept]
+    return [group for group in groups if len(group[0])]
+
+
+def _primitives(b: _Builder, groups: list, attrs, targets: list) -> list:
+    """One primitive per surface of :func:`_surfaces`, sharing the vertex attributes and morph targets."""
     prims = []
     for tri, material, alpha, double_sided in groups:
-        if not len(tri):
-            continue
         mat = None if material is None else _material(b, *material, double_sided=double_sided, alpha=alpha)
         prims.append(pygltflib.Primitive(attributes=attrs, indices=_indices(b, tri), mode=pygltflib.TRIANGLES,
                                          targets=targets or None, material=mat))  # fmt: skip

@@ -458,3 +458,31 @@ def test_ict_glb_has_a_material_per_surface_and_validates(tmp_path, shared_dir):
         assert np.array_equal(
             np.sort(back.faces.numpy()[a.triangles], axis=1), np.sort(rig.faces.numpy()[b.triangles], axis=1)
         )
+
+
+def test_face_normals_are_those_of_the_triangles_written(tmp_path):
+    """With its parts, the default rig's face keeps only skin and lips: its normals (and the targets') are those
+    of that surface, not bent toward the middle of the mouth and eye openings whose triangles are not written
+    (the inner lips' rim was turned by up to 147 degrees)."""
+    from facecraft.rigs.default_rig import default_rig
+
+    rig = default_rig()
+    g = pygltflib.GLTF2().load(str(write_rig_glb(rig, tmp_path / "rig.glb")))
+    mesh = g.meshes[g.nodes[0].mesh]
+    written = np.concatenate([_indices(g, p.indices).reshape(-1, 3) for p in mesh.primitives])
+    assert len(written) < rig.faces.shape[0]  # the openings are left to the parts
+    neutral = _raw(g, mesh.primitives[0].attributes.POSITION)
+    base = _raw(g, mesh.primitives[0].attributes.NORMAL)
+    np.testing.assert_allclose(base, vertex_normals(neutral, written), atol=1e-5)
+    j = mesh.extras["targetNames"].index("jawOpen")
+    target = mesh.primitives[0].targets[j]
+    shaped = vertex_normals(neutral + _raw(g, target["POSITION"]), written)
+    np.testing.assert_allclose(base + _raw(g, target["NORMAL"]), shaped, atol=1e-5)
+
+
+def _indices(g: pygltflib.GLTF2, index: int) -> np.ndarray:
+    """An index accessor's values (uint16 or uint32), read straight from the blob."""
+    acc = g.accessors[index]
+    bv = g.bufferViews[acc.bufferView]
+    dtype = np.uint16 if acc.componentType == pygltflib.UNSIGNED_SHORT else np.uint32
+    return np.frombuffer(g.binary_blob(), dtype, acc.count, bv.byteOffset + (acc.byteOffset or 0)).astype(np.int64)
