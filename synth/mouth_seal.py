@@ -46,7 +46,7 @@ _EDGE_SKIP_PX = (1.2, 2.5)  # ... bounded, pixels (an edge pixel is partly teeth
 _EDGE_SKIP_MAX = 0.6  # ... this share of the lip
 _MIN_LIP_PX = 1.0  # thinnest lip band, pixels
 _OPEN_PX = (1.0, 3.0)  # photo's lip opening (px) from which the repaint starts, and where it is full
-_RAMP = 0.3  # a seal below this amount fades the repaint in (its lips equal the warp's to first order)
+SEAL_RAMP = 0.3  # a seal below this amount fades the repaint in (its lips equal the warp's to first order)
 _SEAM_DARK = 0.5  # darkening of the seam line's centre toward the lips' shadow colour
 _SLIT_SPREAD = 0.6  # the slit's shadow: Gaussian half width, share of half the gap between the inner edges (zoomed
 # speech frames of UTKFace tuning crops 76, 240, 244: a soft line, not a patch)
@@ -130,7 +130,7 @@ def seal_mouth(
         raise ParameterError(f"amount: expected a share of the way to sealed lips in [0, 1], got {amount!r}")
     amount = float(amount)
     bs, bd = lip_bands(src), lip_bands(dst)
-    weight = _smoothstep((bs.opening - _OPEN_PX[0]) / (_OPEN_PX[1] - _OPEN_PX[0])) * _smoothstep(amount / _RAMP)
+    weight = _smoothstep((bs.opening - _OPEN_PX[0]) / (_OPEN_PX[1] - _OPEN_PX[0])) * _smoothstep(amount / SEAL_RAMP)
     if weight <= 0.0:
         return WarpResult(base, mask)
     fw = outline_width(src) if face_width is None else float(face_width)

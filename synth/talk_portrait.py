@@ -54,6 +54,7 @@ from facecraft.rigs.emotion_space import region_mask
 from facecraft.rigs.video import check_video_side
 
 from .controls import own_scores
+from .mouth_seal import SEAL_RAMP
 from .talk_motion import ProsodyMotion, frame_loudness, pitch_frames, pitch_track
 from .talk_render import STEP, HeadMotion, PortraitRenderer, is_grey
 
@@ -306,10 +307,17 @@ class TalkingPortrait:
         """One frame ``(S, S, 3)`` uint8 for curve values ``(52,)``, an optional head motion and an optional
         emotion code ``(57,)`` to show (:meth:`expression_change`); ``seal``: how sealed the lips are (default
         :meth:`sealed` of the curves; a sequence's frames get :func:`held_seals`, which reads their neighbours)."""
+        seal = self.sealed(curves) if seal is None else float(seal)
+        # a seal that starts narrows the opening: the renderer paints its interior only as the unsealed frame does
+        unsealed = self._change(curves, emotion, 0.0) if 0.0 < seal < SEAL_RAMP else None
+        return self.renderer.render(self._change(curves, emotion, seal), head, seal=seal, unsealed=unsealed).image
+
+    def _change(self, curves: np.ndarray, emotion, seal: float) -> np.ndarray:
+        """Rig weight change ``(52,)`` that :meth:`render` draws for curves ``(52,)``, an emotion code or None, and
+        a seal."""
         from .editor import brow_floor
         from .fit import NUM_MESH_POINTS
 
-        seal = self.sealed(curves) if seal is None else float(seal)
         change = self.change_for(curves, seal=seal)
         if emotion is not None:
             from facecraft.audio2face.lip_state import open_weight
@@ -321,8 +329,7 @@ class TalkingPortrait:
             shown[self._closers(shown)] *= 1.0 - float(open_weight(np.asarray(curves, np.float32)[None])[0])
             change = change + shown
         # lowered brows stop short of the lids, as in a still edit (a no-op unless a curve lowers the brows)
-        change = brow_floor(self.fit, self.landmarks[:NUM_MESH_POINTS, :2], change)
-        return self.renderer.render(change, head, seal=seal).image
+        return brow_floor(self.fit, self.landmarks[:NUM_MESH_POINTS, :2], change)
 
     def _closers(self, change: np.ndarray) -> np.ndarray:
         """Boolean ``(52,)``: the speech channels (jaw, lips) whose part of a rig weight change ``(52,)`` narrows

@@ -22,6 +22,7 @@ uses ``step=1``); pixels outside the head region and the warp's reach are the ph
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -38,7 +39,7 @@ from .fit import NUM_MESH_POINTS, RigFit
 from .glasses_frame import glasses_in_front
 from .lids import EYES, close_lids
 from .mouth import paint_mouth_interior
-from .mouth_seal import lip_sides, seal_lips, seal_mouth
+from .mouth_seal import SEAL_RAMP, lip_sides, seal_lips, seal_mouth
 from .photo_look import PhotoLook
 from .warp import (
     _RINGS,
@@ -226,10 +227,19 @@ class PortraitRenderer:
         """``(468, 2)`` target pixel positions for a rig weight change ``(52,)`` (before head motion)."""
         return self.src + (np.asarray(change, np.float64) @ self.basis).reshape(-1, 2)
 
-    def render(self, change: np.ndarray, head: HeadMotion | None = None, *, seal: float = 0.0) -> WarpResult:
+    def render(
+        self,
+        change: np.ndarray,
+        head: HeadMotion | None = None,
+        *,
+        seal: float = 0.0,
+        unsealed: np.ndarray | None = None,
+    ) -> WarpResult:
         """One frame: the photo with the rig moved by ``change`` ``(52,)`` and the head by ``head``; ``seal``
         in [0, 1] closes that share of the lips' remaining gap on the mesh (:func:`seal_lips`) and in the
-        image (:func:`~facecraft.synth.mouth_seal.seal_mouth`).
+        image (:func:`~facecraft.synth.mouth_seal.seal_mouth`). ``unsealed``: the same frame's change without the
+        seal; under a seal below :data:`~facecraft.synth.mouth_seal.SEAL_RAMP` the mouth interior is painted only
+        where that frame has it painted (:meth:`_interior`).
 
         Returns the frame (uint8, the photo's size) and the mask of changed pixels.
         """
@@ -288,17 +298,39 @@ class PortraitRenderer:
         dst_moved = self.move_points(dst, head)
         # a removed smile's folds fade and lowered brows crease, as in a still edit (no-ops for speech alone)
         out = paint_creases(soften_folds(out, src, dst_moved, change), dst_moved, change)
-        # a jaw dropped for speech does not bare the teeth: the upper teeth resting on the lower lip do not go down
-        # with it (they did, as fear's bared lower teeth: a pale rim under a toothy smile's teeth on open vowels)
-        result = paint_mouth_interior(
-            WarpResult(out, mask), img, src, dst_moved, depth=self.depth, look=self.look, bared=False
-        )
+        result = self._interior(WarpResult(out, mask), dst_moved, seal, unsealed, head)
         result = close_lids(result, img, src, dst_moved, iris=self.iris, look=self.look)
         if seal > 0:  # what the warp could not close without folding the mouth corners
             result = seal_mouth(
                 result, img, src, dst_moved, float(min(seal, 1.0)), face_width=self.face_width, look=self.look
             )
         return WarpResult(to_grey(result.image), result.mask) if self.grey else result
+
+    def _interior(
+        self, frame: WarpResult, dst: np.ndarray, seal: float, unsealed: np.ndarray | None, head: HeadMotion
+    ) -> WarpResult:
+        """``frame`` with the mouth interior painted at ``dst`` (:func:`~facecraft.synth.mouth.paint_mouth_interior`),
+        unless a seal below :data:`~facecraft.synth.mouth_seal.SEAL_RAMP` alone made the painter take the opening:
+        the frame's ``unsealed`` change leaves it unpainted.
+
+        A seal narrows the photo's opening (its jaw and lips' weights yield, :func:`seal_lips` closes that share of the
+        gap), and on a wide-open photo a seal of 0.05 narrowed it past the painter's threshold for an opening that
+        closes over teeth: it drew teeth and a cavity into the photo's opening, where the frames before and after showed
+        the photo's own (UTKFace tuning crop 76, jawOpen 0.63, arctic_us_aew_a0001 frame 85 at seal 0.06; a0003
+        frames 39, 40 at 0.12: a row of upper teeth and a grey band of lower ones in a mouth showing its tongue). The
+        lips' repaint (:func:`~facecraft.synth.mouth_seal.seal_mouth`) covers the opening from that seal on."""
+        # a jaw dropped for speech does not bare the teeth: the upper teeth resting on the lower lip do not go down
+        # with it (they did, as fear's bared lower teeth: a pale rim under a toothy smile's teeth on open vowels)
+        paint = functools.partial(
+            paint_mouth_interior, frame, self.image, self.src, depth=self.depth, look=self.look, bared=False
+        )
+        painted = paint(dst)
+        untouched = lambda result: np.array_equal(result.image, frame.image)  # noqa: E731
+        if unsealed is None or not 0.0 < seal < SEAL_RAMP or untouched(painted):
+            return painted
+        plain = drag_corner_skin(self.src, self.targets(unsealed), unsealed)
+        plain = unfold(self.src, plain, self.faces, skip=self.skip, pinned=self.lids[: len(plain)])
+        return frame if untouched(paint(self.move_points(plain, head))) else painted
 
     def _antialias(self, moved, mx, my, disp, qx, qy, aligned: bool) -> None:
         """Where the face warp squeezes the photo, mix in the pre-blurred photo (as the still warp does), in place.

@@ -863,3 +863,25 @@ def test_speech_curves_asking_both_eyes_alike_move_them_alike(portrait):
     curves[[left, right]] = (0.56, 0.55)
     change = unlike.change_for(curves, seal=0.0)
     assert change[left] == pytest.approx(change[right], abs=0.011) and change[left] > 0.15
+
+
+def test_a_seal_that_starts_on_a_wide_open_photo_draws_no_teeth_into_its_opening(shared_dir, plain_editor):
+    """A seal narrows the photo's opening (its jaw yields, the lips close that share of the gap): on a wide-open photo
+    a seal of 0.05-0.2 narrowed it past the interior painter's threshold, and a row of drawn teeth and a band of lower
+    ones appeared in a mouth showing its tongue, between frames that showed the photo's own opening (UTKFace tuning
+    crop 76, arctic_us_aew_a0001 frame 85, a0003 frames 39-40). Its interior is painted as the unsealed frame's."""
+    from facecraft.synth.mouth import inner_lip_polygon
+    from facecraft.synth.talk_portrait import TalkingPortrait
+
+    photo = shared_dir / "data" / "faces-utk" / "images" / "1_1_0_20170109193717283.jpg.chip.jpg"
+    portrait = TalkingPortrait(photo, editor=plain_editor, size=384, motion=0.0)
+    inside = np.zeros(portrait.image.shape[:2], np.uint8)
+    cv2.fillPoly(inside, [np.round(inner_lip_polygon(portrait.renderer.src)).astype(np.int32)], 1)
+
+    def teeth(img: np.ndarray) -> int:  # pale and near grey (the lips are pale pink)
+        rgb = img.astype(float)
+        return int(((rgb.mean(axis=2) > 150) & (np.ptp(rgb, axis=2) < 40) & (inside > 0)).sum())
+
+    silence = np.zeros(NUM_ARKIT, np.float32)
+    for seal in (0.06, 0.12, 0.2):
+        assert teeth(portrait.render(silence, seal=seal)) <= teeth(portrait.image) + 5, seal
