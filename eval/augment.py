@@ -733,8 +733,11 @@ def measure_readers(
 
     judges = dict(judges or {})
     ds = load_dataset(Path(dataset), votes=False, label_order=label_order)
-    if ds.splits is not None:
-        ds = ds.take(np.flatnonzero(np.asarray(ds.splits) != "test"))
+    test = ds.splits == "test"
+    if ds.skipped:  # faces the search found none in: a split made over the rest is not the sources' (no search)
+        ref = load_dataset(Path(dataset), votes=False, detect=False, label_order=label_order)
+        test = np.isin(ds.paths, [p for p, s in zip(ref.paths, ref.splits, strict=True) if s == "test"])
+    ds = ds.take(np.flatnonzero(~test))
     probs = {
         name: (judges[name] if name in judges else get_judge(name)).predict_proba(list(ds.images), detect=False)
         for name in config.second_judges

@@ -663,3 +663,30 @@ def test_a_jfif_sources_crop_is_named_without_its_ending():
 
     record = {"source": "happy/a.jfif", "source_path": "/d/happy/a.jfif", "target": "fear", "variant": 0}
     assert _file_name(record) == "fear/happy_a_fear0.png"  # was happy_a.jfif_fear0.png
+
+
+def test_reader_recall_never_sees_a_face_the_sources_split_calls_test(tmp_path):
+    # measure_readers searched faces and dropped the photos it found none in; on a set without a split of its own the
+    # stratified split of what was left differed from the sources' (read without a search), and some of the sources'
+    # test faces were among the faces that chose each second judge's classes
+    from facecraft.eval.augment import measure_readers
+
+    root = tmp_path / "set"
+    for c, name in enumerate(("happy", "sad", "surprise")):
+        (root / name).mkdir(parents=True)
+        for k in range(10):  # one grey level per face: the judge below sees which faces it is shown
+            Image.fromarray(np.full((48, 48), 10 + 20 * c + 2 * k, np.uint8)).save(root / name / f"{k}.png")
+    for k in range(3):  # larger than a crop and no face: left out by a face search, a source all the same
+        noise = np.random.default_rng(k).integers(0, 255, (100, 100), dtype=np.uint8)
+        Image.fromarray(noise).save(root / "happy" / f"big{k}.png")
+    shown: list[int] = []
+
+    class Looker:
+        def predict_proba(self, images, detect=False):
+            shown.extend(int(np.median(im)) for im in images)
+            return np.full((len(images), len(EMOTIONS)), 1 / len(EMOTIONS))
+
+    measure_readers(root, AugmentConfig(second_judges=("networkv2",)), judges={"networkv2": Looker()})
+    test_faces, _, _, _ = dataset_sources(root, split="test")
+    levels = {int(np.median(load_image(f.path))) for f in test_faces if "big" not in f.id}
+    assert levels and not levels & set(shown) and len(shown) == 30 - len(levels)  # every other face of 48 px
