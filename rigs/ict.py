@@ -470,6 +470,17 @@ def _vertex_points(faces: np.ndarray, vertex_ids: list[int]) -> tuple[np.ndarray
     return pf, pb
 
 
+def shape_folder(folder: Path) -> Path:
+    """The folder holding the shapes: ``folder`` itself, or its ``FaceXModel`` when ``folder`` is ICT-FaceKit's
+    repository root (what a user who cloned it gives; it said "generic_neutral_mesh.obj not found")."""
+
+    def has_neutral(f: Path) -> bool:
+        return any((f / f"{NEUTRAL_STEM}{ending}").is_file() for ending in (".obj", ".obj.gz"))
+
+    inner = folder / "FaceXModel"
+    return inner if not has_neutral(folder) and has_neutral(inner) else folder
+
+
 def load_ict_rig(
     folder: str | os.PathLike | None = None,
     *,
@@ -503,7 +514,7 @@ def load_ict_rig(
             raise MissingFileError(
                 f"ICT FaceKit folder not found at {folder}; pass folder= or set ${ICT_ENV_VAR} to a FaceXModel folder"
             )
-    folder = Path(folder)
+    folder = shape_folder(Path(folder))
     data = load_obj_shape_set(folder, use_cache=use_cache)
     names, deltas = arkit_deltas(data)
     neutral, faces = data.neutral, data.faces
@@ -529,6 +540,6 @@ def load_ict_rig(
 
 def ict_identity_deltas(folder: str | os.PathLike | None = None, *, scale: float = 0.01) -> dict[str, np.ndarray]:
     """The PCA identity modes present (``identity000`` ...), as deltas ``(V, 3)`` from the neutral, in metres."""
-    folder = Path(folder) if folder is not None else default_ict_dir()
+    folder = shape_folder(Path(folder)) if folder is not None else default_ict_dir()
     data = load_obj_shape_set(folder)
     return {n: (data.shapes[i] - data.neutral) * scale for i, n in enumerate(data.names) if n.startswith("identity")}

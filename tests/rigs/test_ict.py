@@ -160,6 +160,16 @@ def test_missing_folder_and_neutral(tmp_path):
         ict.read_obj(tmp_path / "missing.obj")
 
 
+def test_the_repository_root_of_ict_facekit_reads_its_facexmodel_folder(objset):
+    # the repository's root holds README.md and FaceXModel/: "generic_neutral_mesh.obj not found" before
+    root = objset.parent / "ICT-FaceKit"
+    root.mkdir()
+    objset.rename(root / "FaceXModel")
+    (root / "README.md").write_text("ICT FaceKit")
+    rig = ict.load_ict_rig(root, semantic_vertices={})
+    assert rig.name == "ict:FaceXModel" and rig.neutral.shape == (len(NEUTRAL), 3)
+
+
 def test_vertex_count_mismatch_names_file_and_counts(objset):
     _write_obj(objset / "mouthClose.obj.gz", NEUTRAL[:4], faces=False)
     with pytest.raises(FileFormatError, match=r"mouthClose\.obj\.gz: 4 vertices.*generic_neutral_mesh.*5"):
