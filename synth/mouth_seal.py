@@ -24,6 +24,7 @@ frame's outer lip contours changes.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 
@@ -54,6 +55,7 @@ _SEAM_SHADE = 0.45  # the lips' shadow colour (the seam's, the slit of lips part
 _SEAM_WIDTH = 0.004  # Gaussian half width of the seam line, face widths (at least 0.6 px); a softer photo spreads it
 _FEATHER_PX = 0.75  # anti-aliasing of the repainted region's edge, pixels
 _CORNER_BLEND = 0.5  # fade past a corner where the outer contours do not meet, share of the lips' height there
+_STEEP_END = 3.0  # an outer contour dropping to a corner steeper than this (|dv/du|, 72 deg) ends open there
 _SAMPLES = 49
 _OPENING_DARK = 0.75  # near the corners, share of the lips' luma below which a lip pixel is the opening's shade ...
 _WIDE_OPEN_RAMP = 0.15  # ... of a mouth open wide: its opening past mouth.py's _WIDE_OPEN share of its width, over this
@@ -129,7 +131,7 @@ def seal_mouth(
     if not (np.isfinite(amount) and 0.0 <= float(amount) <= 1.0):
         raise ParameterError(f"amount: expected a share of the way to sealed lips in [0, 1], got {amount!r}")
     amount = float(amount)
-    bs, bd = lip_bands(src), lip_bands(dst)
+    bs, bd = lip_bands(src), _open_steep_ends(lip_bands(dst))
     weight = _smoothstep((bs.opening - _OPEN_PX[0]) / (_OPEN_PX[1] - _OPEN_PX[0])) * _smoothstep(amount / SEAL_RAMP)
     if weight <= 0.0:
         return WarpResult(base, mask)
@@ -204,6 +206,25 @@ def seal_mouth(
     new_mask = mask.copy()
     new_mask[y0:y1, x0:x1] = np.maximum(new_mask[y0:y1, x0:x1], cover.astype(np.float32))
     return WarpResult(out, new_mask)
+
+
+def _open_steep_ends(bands: LipBands) -> LipBands:
+    """``bands`` with an outer contour that drops to a mouth corner steeper than :data:`_STEEP_END` (``|dv/du|``) over
+    the last sample held at the sample before it: that corner's lips end open, and fade out past it
+    (:func:`_corner_blends`).
+
+    A wide-open photo's outer contours come into its corners from above and below (UTKFace tuning crop 76, jawOpen
+    0.63: the upper one's last point 24 px above the corner, 1.5 px beside it); partly sealed, the repainted lips
+    there ended in a vertical cut at the corner, its last column the photo's skin beside the corner (a light line),
+    and past it the frame's dark corner of the opening (a dark one). Held open, the lips fade over that dark corner."""
+    step = float(bands.u[1] - bands.u[0])
+    up, lo = bands.outer_up.copy(), bands.outer_lo.copy()
+    for end, before in ((0, 1), (-1, -2)):
+        if up[before] < up[end] - _STEEP_END * step:
+            up[end] = up[before]
+        if lo[before] > lo[end] + _STEEP_END * step:
+            lo[end] = lo[before]
+    return dataclasses.replace(bands, outer_up=up, outer_lo=lo)
 
 
 def _corner_blends(bands: LipBands) -> tuple[float, float]:

@@ -368,3 +368,23 @@ def test_sealed_lips_fade_out_past_a_corner_where_the_outer_contours_do_not_meet
             x, y = b.to_image(np.full(3, corner_u + out * past), np.linspace(ou[0], ol[0], 5)[1:-1])
             at = np.round(y).astype(int), np.round(x).astype(int)
             assert np.abs(res.image[at].astype(int) - warped.image[at]).max() >= 3  # some of the lips
+
+
+def test_sealed_lips_fade_out_past_a_corner_their_outer_contour_drops_to_steeply():
+    # A wide-open photo's outer contours come into its corners from above (UTKFace tuning crop 76, jawOpen 0.63: the
+    # upper one's last point 24 px above the corner, 1.5 px beside it): partly sealed, the repainted lips ended in a
+    # vertical cut at the corner, a light line beside the frame's dark corner of the opening.
+    img, src, depth = astronaut_points()
+    dst = _half_closed(src)
+    frame = lip_bands(dst)
+    drop = 0.08 * face_width(src)
+    for nb, u in ((LIPS_UPPER_OUTER[1], 0.5), (LIPS_UPPER_OUTER[-2], frame.width - 0.5)):  # beside each corner
+        dst[nb] = np.stack(frame.to_image(np.array([u]), np.array([-drop])), 1)[0]
+    warped = warp_face(img, src, dst, depth=depth)
+    res = seal_mouth(warped, img, src, dst, 0.5)
+    b = lip_bands(dst)
+    for corner_u, out in ((0.0, -1.0), (b.width, 1.0)):
+        for past in (1.0, 0.25 * drop):  # px past the corner, in the steep contour's height
+            x, y = b.to_image(np.full(3, corner_u + out * past), -drop * np.array([0.25, 0.5, 0.75]))
+            at = np.round(y).astype(int), np.round(x).astype(int)
+            assert np.abs(res.image[at].astype(int) - warped.image[at]).max() >= 3, (corner_u, past)
