@@ -60,6 +60,11 @@ _MIN_GAIN_PX = 0.75  # the target opening must exceed the source's by this much 
 _CLOSING = 0.15  # ... or, over visible teeth, shrink by this share of the photo's opening
 _CAVITY_TINT = np.array([0.62, 0.34, 0.32])  # the cavity: the lips' colour, deeper red-brown
 _TONGUE_TINT = np.array([0.9, 0.55, 0.55])
+#: The cavity of a mouth opened with its lips stretched back over the teeth (fear's AU20 + AU26, ``bared``): the lips
+#: hug the teeth and let little light in, a dark shadowed brown rather than the open mouth's red-brown
+#: (``_CAVITY_TINT``). With the red-brown a fear edit of a closed mouth (FRLL calibration neutrals, UTKFace tuning
+#: crops) showed a red mouth under the teeth.
+_SHADOWED_TINT = np.array([0.42, 0.3, 0.29])
 _TONGUE_HEIGHT = 0.4  # share of the opening the tongue's top reaches in the middle
 _OWN_SOFTNESS = 0.5  # px: the painted interior's and its edge's own blur (the photo's blur adds to it)
 #: Photo teeth reused in a mouth the edit opens rounder (its opening / width ratio grows past ``_ROUNDER`` times
@@ -241,8 +246,9 @@ def paint_mouth_interior(
         still (a raised upper lip and lowered lower lip, disgust's AU10/AU16 over a smile's open lips), where no
         jaw carries the side teeth to the corners of the opening; fading them left a dark empty oval.
     bared : bool, optional
-        Lips stretched over the teeth (fear): where the photo's upper teeth rest on its lower lip, the band above
-        that lip still goes down with it, as bared lower teeth (:func:`_reuse_source`). Default: unless
+        Lips stretched over the teeth (fear): the cavity lies in their shadow (:data:`_SHADOWED_TINT`), and where the
+        photo's upper teeth rest on its lower lip, the band above that lip still goes down with it, as bared lower
+        teeth (:func:`_reuse_source`). Default: unless
         ``front_teeth`` or ``all_teeth`` (the still editor's openings). A jaw that drops for speech is not bared:
         the band went down as a pale rim under the upper teeth on every open vowel of a toothy smile.
     look : PhotoLook, optional
@@ -302,7 +308,8 @@ def paint_mouth_interior(
     centre = 0.5 + 0.45 * sin_yaw
     across = np.clip(1.0 - ((a - centre) / np.where(a < centre, centre, 1 - centre)) ** 2, 0.0, 1.0)
     opening = float(fd.gap(grid_a).max() / fd.width)
-    cavity = _cavity(t, v - v_up, v_lo - v, gap, across, a, opening, fd, lips)
+    bared = not (front_teeth or all_teeth) if bared is None else bool(bared)
+    cavity = _cavity(t, v - v_up, v_lo - v, gap, across, opening, lips, tint=_SHADOWED_TINT if bared else _CAVITY_TINT)
 
     # Visible length of the upper teeth in the new opening (pixels): what an average incisor shows under the
     # lip, shorter toward the corners, never filling the opening.
@@ -334,7 +341,7 @@ def paint_mouth_interior(
         interior, photo_share = _reuse_source(
             img, fs, fd, a, v, v_up, v_lo, interior, across, teeth=teeth_in_photo, centre=centre, opens=opens,
             teeth_keep=keep, teeth_length=None if front_teeth else height, threshold=_teeth_threshold(skin),
-            bared=not (front_teeth or all_teeth) if bared is None else bool(bared),
+            bared=bared,
         )  # fmt: skip
     if not teeth_in_photo:
         light = look.measure("teeth light", lambda: _teeth_light(img, src, skin_luma))
@@ -438,19 +445,20 @@ def _teeth_light(img: np.ndarray, src: np.ndarray, skin_luma: float) -> float:
     return float(np.clip(light, _TEETH_LIGHT[0] * exposure(skin_luma), _TEETH_LIGHT[1]))
 
 
-def _cavity(t, below_up, above_lo, gap, across, a, opening, fd: ContourFrame, lips) -> np.ndarray:
+def _cavity(t, below_up, above_lo, gap, across, opening, lips, *, tint: np.ndarray = _CAVITY_TINT) -> np.ndarray:
     """The inside of an open mouth lit from the front, in the photo's own lip colour (RGB float 0..255).
 
     Dark red-brown, darkest at the back (the middle of the opening, behind the upper teeth) and in the
     corners (the cheeks' shadow); the inner lips' rims catch the light; the tongue's lit top rises from the
     lower lip once the mouth opens beyond a slit. ``t``: 0 at the upper inner lip, 1 at the lower;
-    ``below_up`` / ``above_lo``: pixels from the upper / lower lip."""
+    ``below_up`` / ``above_lo``: pixels from the upper / lower lip; ``tint``: the cavity's share of the lip colour
+    (:data:`_CAVITY_TINT`, or :data:`_SHADOWED_TINT` for lips stretched over the teeth)."""
     rim_px = np.maximum(0.12 * gap, 0.8)
     rim = np.exp(-np.minimum(below_up, above_lo) / rim_px)
     corner = 0.45 + 0.55 * np.sqrt(across)
     back = 1.0 - 0.35 * np.exp(-(((t - 0.4) / 0.3) ** 2))  # the throat, just under the palate
     shade = (0.5 + 0.35 * rim) * back * corner
-    cavity = lips[None, None, :] * _CAVITY_TINT * shade[..., None]
+    cavity = lips[None, None, :] * tint * shade[..., None]
     # Tongue: its top is an arch across the opening, up to ~40% of the gap in the middle.
     amount = _smoothstep((opening - 0.06) / 0.14)
     if amount > 0:

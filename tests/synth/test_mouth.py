@@ -82,6 +82,25 @@ def test_drawn_teeth_when_the_mouth_was_closed():
     assert band < 1.5 * skin + 30  # no glowing cartoon teeth
 
 
+def test_a_bared_opening_is_a_shadowed_brown_not_red():
+    # Fear on a closed mouth (FRLL calibration neutrals): lips stretched back over the teeth let little light in, but
+    # the cavity was the open mouth's red-brown, a red mouth under the teeth. Openings without stretched lips keep it.
+    img, src, depth = astronaut_points()
+    closed = _closed_mouth(src)
+    dst = open_jaw(closed, 0.12)
+    inside = _polygon_mask(inner_lip_polygon(dst), img.shape[:2])
+
+    def cavity(**opening) -> np.ndarray:
+        """Mean RGB of the darkest fifth of the opening (the cavity, not the teeth or the tongue's lit top)."""
+        px = paint_mouth_interior(img, img, closed, dst, depth=depth, **opening).image[inside].astype(np.float64)
+        return px[np.argsort(_luma(px))[: len(px) // 5]].mean(0)
+
+    bared, lit = cavity(), cavity(bared=False)
+    assert np.array_equal(cavity(bared=True), bared) and np.array_equal(cavity(front_teeth=True), lit)
+    assert bared[0] / bared[1] < 0.88 * lit[0] / lit[1]  # less red
+    assert _luma(bared) <= _luma(lit)
+
+
 def test_drawn_teeth_are_as_white_as_the_eyes_on_darker_skin():
     # Teeth are lit like the sclera whatever the skin's tone: the same face with its skin darkened (its eyes' white as
     # it was) keeps bright teeth; scaled by the skin alone they were mid-grey.
