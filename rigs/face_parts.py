@@ -71,7 +71,11 @@ UPPER_CROWNS = (0.0095, 0.0085, 0.0095, 0.0075, 0.007, 0.006)  # visible crown, 
 LOWER_CROWNS = (0.0085, 0.0085, 0.009, 0.0075, 0.007, 0.006)
 EDGE_THICKNESS = (0.0012, 0.0012, 0.002, 0.0045, 0.005, 0.0062)  # thin incisal edges, broad chewing surfaces
 ROOT_THICKNESS = (0.0058, 0.0055, 0.0068, 0.007, 0.007, 0.0075)  # at the gum line
-EDGE_NOTCH = (0.0011, 0.0011, 0.0018, 0.0012, 0.001, 0.001)  # rounded corners: the edge recedes between teeth
+# rounded corners: the edge recedes between teeth. Shallow (and rounded) on the broad back teeth: a deep notch across
+# a chewing surface is a wall facing along the row, and a row seen end-on (the far side of a three-quarter view) showed
+# those walls as a fan of stacked slabs
+EDGE_NOTCH = (0.0011, 0.0011, 0.0018, 0.0004, 0.0004, 0.0004)
+EDGE_ROUNDING = 0.3  # the biting edge's corners are rounded over this fraction of its breadth beyond the incisors'
 TOOTH_BULGE = 0.0005  # each crown's face bulges this much beyond the grooves between teeth
 TOOTH_SAMPLES = 8  # samples across each tooth
 PAPILLA = 0.0022  # between the tallest teeth the gum reaches this far down the crown (a scalloped gum line)
@@ -232,7 +236,9 @@ def _arch(z_front: float, edge: float, *, upper: bool) -> tuple[np.ndarray, np.n
     Each tooth is a crown of its own (:data:`TOOTH_WIDTHS` along the arch): a face that bulges between grooves,
     a biting edge with rounded corners, thin at the incisors and broad at the back (:data:`EDGE_THICKNESS`),
     thickening toward the gum (:data:`ROOT_THICKNESS`), shorter toward the back (:data:`UPPER_CROWNS`,
-    :data:`LOWER_CROWNS`). The gum covers the roots with a scalloped line that reaches down between the teeth.
+    :data:`LOWER_CROWNS`), sizes blending from one tooth's middle to the next, and shallow grooves between the
+    back teeth (:data:`EDGE_NOTCH`), so a row seen end-on reads as rounded crowns, not stacked slabs. The gum
+    covers the roots with a scalloped line that reaches down between the teeth.
     Returns vertices ``(N, 3)`` and the outward-facing triangles of the front teeth (incisors and canines), of
     the back teeth (from :data:`BACK_TEETH_FROM` on) and of the gums.
     """
@@ -241,10 +247,12 @@ def _arch(z_front: float, edge: float, *, upper: bool) -> tuple[np.ndarray, np.n
     f = np.where(pos >= len(TOOTH_WIDTHS), 1.0, pos - tooth)
     at_bound = np.isclose(f, 0.0) | np.isclose(f, 1.0)
     hump = np.where(at_bound, 0.0, np.sin(np.pi * f))
-    crowns = np.take(UPPER_CROWNS if upper else LOWER_CROWNS, tooth)
-    t_edge, t_root = np.take(EDGE_THICKNESS, tooth), np.take(ROOT_THICKNESS, tooth)
+    # sizes change gradually from one tooth's middle to the next (a step at the boundary is a wall across the row)
+    centres = np.arange(len(TOOTH_WIDTHS)) + 0.5
+    crowns = np.interp(pos, centres, UPPER_CROWNS if upper else LOWER_CROWNS)
+    t_edge, t_root = np.interp(pos, centres, EDGE_THICKNESS), np.interp(pos, centres, ROOT_THICKNESS)
     notch = np.take(EDGE_NOTCH, tooth)
-    recede = notch * (1.0 - np.sqrt(hump))
+    recede = notch * (1.0 - np.where(tooth >= BACK_TEETH_FROM, hump, np.sqrt(hump)))
     recede = np.where(tooth == 2, np.maximum(recede, notch * np.abs(2 * f - 1) ** 1.5), recede)  # the canine's tip
     last = tooth == len(TOOTH_WIDTHS) - 1  # the arch ends in a rounded molar, lower toward the back
     recede = np.where(last, recede + 0.35 * crowns * np.clip((f - 0.6) / 0.4, 0.0, 1.0) ** 2, recede)
@@ -254,16 +262,20 @@ def _arch(z_front: float, edge: float, *, upper: bool) -> tuple[np.ndarray, np.n
     lingual_gum = gum_line - LINGUAL_GUM * (1.0 - np.take(EDGE_THICKNESS, 0) / t_edge)  # higher behind the back teeth
     h_mid = recede + 0.45 * (root - recede)
     # cross-section corners (u inward from the front, h from the biting edge toward the root), labial to lingual
+    u_mid = t_edge + 0.7 * (t_root - t_edge) + 0.6 * bulge
+    k = EDGE_ROUNDING * np.maximum(t_edge - EDGE_THICKNESS[2], 0.0)  # the back teeth's broad edges
     section = [
-        (-0.4 * bulge, recede),
+        (-0.4 * bulge + k, recede),
+        (-0.7 * bulge, recede + k),
         (-bulge, h_mid),
         (-0.3 * bulge, root),
         (t_root + 0.3 * bulge, root),
-        (t_edge + 0.7 * (t_root - t_edge) + 0.6 * bulge, h_mid),
-        (t_edge, recede),
+        (u_mid, h_mid),
+        (t_edge + k / (h_mid - recede) * (u_mid - t_edge), recede + k),
+        (t_edge - k, recede),
     ]
 
-    def labial_u(h):  # the tooth's front at height h (on the P1-P2 segment)
+    def labial_u(h):  # the tooth's front at height h (between its corners at h_mid and root)
         return -bulge + (h - h_mid) / (root - h_mid) * 0.7 * bulge
 
     def lingual_u(h):

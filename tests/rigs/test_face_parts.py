@@ -278,3 +278,23 @@ def test_teeth_read_as_teeth(parts, name):
     # the gums cover the roots, clear of the biting edges
     gums = _surface_vertices(part, "gums")
     assert (root_dir * (gums[:, 1] - edge) > 0.003).all()
+
+
+@pytest.mark.parametrize("name", ["teeth_lower", "teeth_upper"])
+def test_row_of_teeth_has_no_walls_across_it(parts, name):
+    """Seen along the row (the far side of a three-quarter view into an open mouth), the crowns from the lateral
+    incisor to the second premolar show rounded teeth, not walls facing along the arch: steps between teeth of
+    different sizes and deep notches across the broad chewing surfaces read as a fan of stacked slabs."""
+    from facecraft.rigs.face_parts import ARCH_DEPTH, ARCH_HALF_WIDTH
+
+    part = parts[name]
+    v = part.vertices.astype(np.float64)
+    tri = v[np.concatenate([s.faces for s in part.surfaces if s.material in ("teeth", "back_teeth")])]
+    n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    area = np.linalg.norm(n, axis=1) / 2
+    c = tri.mean(1)
+    tangent = np.stack([np.ones(len(c)), np.zeros(len(c)), -2 * ARCH_DEPTH * c[:, 0] / ARCH_HALF_WIDTH**2], 1)
+    along = np.abs((n * tangent).sum(1)) / np.maximum(2 * area * np.linalg.norm(tangent, axis=1), 1e-20)
+    row = (np.abs(c[:, 0]) > 0.006) & (np.abs(c[:, 0]) < 0.018)  # past the central incisors, before the molar
+    walls = area[row & (along > 0.7)].sum() / area[row].sum()
+    assert walls < 0.02, walls
