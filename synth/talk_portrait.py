@@ -57,6 +57,7 @@ from .controls import own_scores
 from .mouth_seal import SEAL_RAMP
 from .talk_motion import ProsodyMotion, frame_loudness, pitch_frames, pitch_track
 from .talk_render import STEP, HeadMotion, PortraitRenderer, is_grey
+from .warp import face_width as outline_width  # the portrait's face_width is the renderer's
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +67,10 @@ FRAMING = 3.2  # side of the square video frame, in face box widths (head, hair 
 COMPETING_FACE = 0.5  # another face at least this share of the largest one's width makes the choice ambiguous
 FPS_CHOICES = (25.0, 30.0)
 _SPEECH = region_mask("speech")
+# A still emotion's edit that moves the inner lips' centres apart by less than this (face widths) left the lips' rest
+# as it was: the unedited fit's speech weights stay (anger, sadness, disgust on FRLL calibration 001, 006 and a UTKFace
+# tuning crop moved them 0.0001-0.004, happiness's raised upper lip 0.048-0.058)
+_KEPT_GAP = 0.01
 _EXPRESSION = region_mask("emotion")
 _BLINKS = np.array([ARKIT_INDEX["eyeBlinkLeft"], ARKIT_INDEX["eyeBlinkRight"]])
 MAX_BLINK_GAIN = 4.0  # the most a blink curve's rig weight is scaled by to shut this face's eyes (see _blink_gains)
@@ -195,7 +200,9 @@ class TalkingPortrait:
             ed = editor
         try:
             faces = ed.analyze(img, name=self.name)
+            plain = None  # the unedited face, where a still emotion is edited in
             if self.emotion is not None:
+                plain = faces[_pick_face(faces, face, self.name)]
                 img, faces, face = _with_expression(ed, img, faces, face, self.emotion, self.name, keep_glasses)
             calibration = ed.calibration
             # the editor's calibration, where it was loaded (an emotion track draws its expressions with it)
@@ -215,25 +222,46 @@ class TalkingPortrait:
         info = chosen.info
         if size is None:
             self.image, landmarks, fit = img, info.landmarks.astype(np.float64), chosen.fit
+            plain_fit, plain_lm = (None, None) if plain is None else (plain.fit, plain.info.landmarks)
             self.crop = (0, 0, 1.0)
         else:
             left, top, side = frame_box(info.box, img.shape[:2])
             k = size / side
             interp = cv2.INTER_AREA if k < 1 else cv2.INTER_CUBIC
             self.image = cv2.resize(img[top : top + side, left : left + side], (size, size), interpolation=interp)
-            landmarks = info.landmarks.astype(np.float64).copy()
-            landmarks[:, 0] = (landmarks[:, 0] - left) * k
-            landmarks[:, 1] = (landmarks[:, 1] - top) * k
-            landmarks[:, 2] *= k
+
+            def framed(face_info) -> np.ndarray:
+                lm = face_info.landmarks.astype(np.float64).copy()
+                lm[:, 0], lm[:, 1], lm[:, 2] = (lm[:, 0] - left) * k, (lm[:, 1] - top) * k, lm[:, 2] * k
+                return lm
+
+            landmarks = framed(info)
             fit = fit_rig(landmarks, self.image.shape[:2], init_weights=info.blendshapes)
+            plain_fit, plain_lm = None, None
+            if plain is not None:
+                plain_lm = framed(plain.info)
+                plain_fit = fit_rig(plain_lm, self.image.shape[:2], init_weights=plain.info.blendshapes)
             self.crop = (left, top, k)
         self.landmarks = landmarks
         self.fit = fit
         self.rest_scores = np.clip(info.blendshapes, 0.0, 1.0).astype(np.float64)  # what the face shows (MediaPipe)
         self.keep_glasses = bool(keep_glasses)
+        # A still emotion's edit that left the lips as they were (their gap): the portrait moves its jaw and lips as
+        # the unedited photo's rig does, from that rig's rest weights. The rig fitted to the edited face explains its
+        # lowered brows partly with the mouth's shapes (FRLL calibration 006 under anger: jawOpen .019, mouthShrugLower
+        # .104, and 5% less lip motion per unit of jawOpen), and its talking mouth opened .83 of the neutral one's.
+        # An edit that moves the lips (a smile taken away or drawn) keeps the edited face's rig.
+        if plain_fit is not None:
+            gap = lambda lm: float(np.hypot(*(lm[14, :2] - lm[13, :2])))  # noqa: E731 - the inner lips' centres
+            moved = abs(gap(landmarks) - gap(np.asarray(plain_lm, np.float64))) / outline_width(landmarks[:, :2])
+            if moved >= _KEPT_GAP:
+                plain_fit = None
         self.renderer = PortraitRenderer(
-            self.image, landmarks, fit, step=step, keep_glasses=self.keep_glasses, grey=grey
+            self.image, landmarks, fit, step=step, keep_glasses=self.keep_glasses, grey=grey, motion_fit=plain_fit
         )
+        self._rest = np.asarray(fit.weights, np.float64).copy()  # the rig's rest weights the speech moves from
+        if plain_fit is not None:
+            self._rest[_SPEECH] = plain_fit.weights[_SPEECH]
         self.image = self.renderer.image
         self.rig_change = _mapping(mapping, calibration, fit.weights)
         self._lip_part: np.ndarray | None = None  # how far each rig weight parts the lip centres (px per unit)
@@ -257,12 +285,12 @@ class TalkingPortrait:
         # channels from the fitted rig's own weights: a channel the photo already shows does not add up.
         own = own_scores(self.rest_scores, c)  # an eye asked alike on both sides moves alike (see own_scores)
         target[_EXPRESSION] = np.maximum(c[_EXPRESSION] - own[_EXPRESSION], 0.0)
-        target[_SPEECH] = np.maximum(c[_SPEECH] - self.fit.weights[_SPEECH], 0.0)
+        target[_SPEECH] = np.maximum(c[_SPEECH] - self._rest[_SPEECH], 0.0)
         change = np.asarray(self.rig_change(target), np.float64)
         change[_BLINKS] *= self._blink_gain
         sealed = self.sealed(c) if seal is None else float(seal)
         if sealed > 0:
-            change[_OPENING] -= self.fit.weights[_OPENING].astype(np.float64) * sealed
+            change[_OPENING] -= self._rest[_OPENING] * sealed
         return change
 
     @staticmethod

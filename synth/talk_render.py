@@ -127,6 +127,9 @@ class PortraitRenderer:
     keep_glasses : bool
         Hold the frame of the glasses the face wears still on the face (it moves with the head only;
         :mod:`facecraft.synth.glasses_frame`).
+    motion_fit : RigFit, optional
+        The rig whose motion per unit of each weight the frames take (default ``fit``): a still emotion's portrait
+        takes the unedited photo's (:class:`~facecraft.synth.talk_portrait.TalkingPortrait`).
     grey : bool, optional
         Render grey frames (default: where ``image`` is grey, :func:`is_grey`). The mouth interior and the lids are
         painted in colour (teeth, gums, tongue): on a grey photo they showed cream teeth in a red mouth.
@@ -142,6 +145,7 @@ class PortraitRenderer:
         with_mask: bool = False,
         keep_glasses: bool = False,
         grey: bool | None = None,
+        motion_fit: RigFit | None = None,
     ) -> None:
         if not 1 <= int(step) <= 4:
             raise ParameterError(f"step: expected a grid step of 1..4 pixels, got {step}")
@@ -163,8 +167,9 @@ class PortraitRenderer:
         self.lip_sides = lip_sides(self.src)
         # Image motion of every vertex per unit of each rig weight (the projection is linear in the weights).
         eye = np.eye(NUM_ARKIT)
-        rest = fit.project(fit.vertices())
-        self.basis = (fit.project(fit.vertices(fit.weights[None, :] + eye)) - rest[None]).reshape(NUM_ARKIT, -1)
+        moves = fit if motion_fit is None else motion_fit
+        rest = moves.project(moves.vertices())
+        self.basis = (moves.project(moves.vertices(moves.weights[None, :] + eye)) - rest[None]).reshape(NUM_ARKIT, -1)
         from facecraft.rigs.mediapipe_mesh import canonical_mesh
 
         self.faces = canonical_mesh().faces.astype(np.int64)
