@@ -240,6 +240,19 @@ def test_a_lowered_lower_lid_does_not_leave_its_old_margin_across_the_eye(monkey
     assert luma() < 40  # kept: the bar
 
 
+def _uncovered_white(src: np.ndarray, dst: np.ndarray, landmarks: np.ndarray, shape) -> np.ndarray:
+    """Where raising eye 0's lid from ``src`` to ``dst`` uncovers white: new opening, clear of its edge and the iris."""
+    from facecraft.synth.lids import _iris_discs
+
+    upper, lower = EYES[0]
+    centre, radius = _iris_discs(landmarks)[0]
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    off_iris = np.hypot(xx - centre[0], yy - centre[1]) > radius + 4
+    old = _polygon_mask(eye_polygon(src, upper, lower), shape)
+    new = cv2.erode((_polygon_mask(eye_polygon(dst, upper, lower), shape) & ~old).astype(np.uint8), np.ones((3, 3)))
+    return (new > 0) & off_iris
+
+
 def test_uncovered_sclera_is_as_white_as_the_photos_own():
     # A raised lid uncovers white, not a grey near the lid skin's: MediaPipe put the raised lid on the iris top when
     # the painted white was dim (FRLL calibration photos; see _SCLERA_PERCENTILE).
@@ -260,6 +273,29 @@ def test_uncovered_sclera_is_as_white_as_the_photos_own():
     luma = close_lids(img, img, src, dst, iris=landmarks).image.astype(float).mean(2)
     white = np.percentile(img.astype(float).mean(2)[old & off_iris], 95)
     assert np.median(luma[uncovered]) > 0.9 * white
+
+
+def test_uncovered_sclera_has_the_tint_of_the_white_beside_the_iris():
+    # The white's tint was capped near grey: against dark or warm skin it read lavender or blue-grey, not the photo's
+    # own white (FRLL calibration person 006, warm UTKFace tuning crops).
+    from facecraft.synth.lids import _iris_discs
+    from facecraft.synth.mouth import _luma
+
+    img, src, landmarks = _astronaut_x4()
+    upper, lower = EYES[0]
+    centre, radius = _iris_discs(landmarks)[0]
+    yy, xx = np.mgrid[: img.shape[0], : img.shape[1]]
+    white = _polygon_mask(eye_polygon(src, upper, lower), img.shape[:2])
+    white &= np.hypot(xx - centre[0], yy - centre[1]) > radius
+    own = np.array([170.0, 140.0, 120.0])  # a warm white
+    img[white] = own
+    dst = _raise_lid(src, 0, 0.6)
+    uncovered = _uncovered_white(src, dst, landmarks, img.shape[:2])
+    assert uncovered.sum() > 30
+    painted = np.median(close_lids(img, img, src, dst, iris=landmarks).image[uncovered].astype(float), axis=0)
+    assert 0.8 < _luma(painted) / _luma(own) < 1.05, (painted, own)
+    # nearly as warm as the photo's white (capped near grey: 0.56 of its red over blue, for its luma)
+    assert (painted[0] - painted[2]) / _luma(painted) > 0.75 * (own[0] - own[2]) / _luma(own), (painted, own)
 
 
 def test_the_sclera_of_a_slit_is_white_and_its_lash_shadow_is_not_kept(monkeypatch):
