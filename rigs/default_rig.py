@@ -470,6 +470,16 @@ def _inside_outline(points: np.ndarray, outline: np.ndarray) -> np.ndarray:
     return (crosses & (x < at)).sum(axis=1) % 2 == 1
 
 
+def _faces_within(outline) -> np.ndarray:
+    """Whether each canonical-mesh triangle has its three vertices on the closed vertex loop ``outline`` or
+    inside it, seen from the front."""
+    mesh = canonical_mesh()
+    outline = np.asarray(outline)
+    within = _inside_outline(mesh.vertices[:, :2], mesh.vertices[outline, :2])
+    within[outline] = True
+    return within[mesh.faces].all(axis=1)
+
+
 @functools.cache
 def lip_faces() -> np.ndarray:
     """Indices of the triangles of the lips' red part (between the outer and inner lip lines), read-only.
@@ -478,13 +488,22 @@ def lip_faces() -> np.ndarray:
     the front, on the canonical mesh) and it is not one of :func:`opening_faces` (the mouth opening). An
     exporter gives them a lip colour: without it, the lips of a face with one skin colour read only by shading.
     """
-    mesh = canonical_mesh()
-    outline = np.array(LIPS_UPPER_OUTER + LIPS_LOWER_OUTER[-2:0:-1])
-    on_lips = _inside_outline(mesh.vertices[:, :2], mesh.vertices[outline, :2])
-    on_lips[outline] = True
-    lips = on_lips[mesh.faces].all(axis=1)
+    lips = _faces_within(LIPS_UPPER_OUTER + LIPS_LOWER_OUTER[-2:0:-1])
     lips[opening_faces()] = False
     return _read_only(np.nonzero(lips)[0])
+
+
+@functools.cache
+def brow_faces() -> np.ndarray:
+    """Indices of the triangles of both eyebrows (between the brow landmarks' upper and lower edge), read-only.
+
+    The canonical mesh has no hair: an exporter gives these a hair colour, so that the brow shapes (anger's
+    ``browDown*``, sadness's ``browInnerUp``) read in a client as brows moving, not as shading on bare skin.
+    """
+    brows = np.zeros(len(canonical_mesh().faces), bool)
+    for upper, lower in ((BROW_L_UPPER, BROW_L_LOWER), (BROW_R_UPPER, BROW_R_LOWER)):
+        brows |= _faces_within(upper + lower[::-1])
+    return _read_only(np.nonzero(brows)[0])
 
 
 def _vertex_points(faces: np.ndarray, names: list[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -4,8 +4,9 @@
 The canonical face mesh (and the default rig built on it) fills the mouth and eye openings with triangles.
 Drawn as skin, an open mouth looks like stretched skin: the renderer colours those triangles as a dark mouth
 cavity and dark eyes, and the GLB writer gives them their own materials, so a game engine shows the same.
-The lips' red part (:func:`facecraft.rigs.default_rig.lip_faces`) takes :data:`LIP_COLOR` in both, through
-:func:`face_regions`, so a preview and a GLB show the same face.
+The lips' red part (:func:`facecraft.rigs.default_rig.lip_faces`) takes :data:`LIP_COLOR` and the eyebrows
+(:func:`facecraft.rigs.default_rig.brow_faces`) :data:`BROW_COLOR` in both, through :func:`face_regions`, so a
+preview and a GLB show the same face, and the brow shapes read as brows moving.
 
 A rig that brings its own eyes, teeth and lashes in one mesh (ICT FaceKit: :func:`facecraft.rigs.ict.
 load_ict_rig`) names them as ``rig.regions``, a tuple of :class:`Region`: the GLB writer gives each its own
@@ -27,6 +28,7 @@ INTERIOR_COLOR: tuple[float, float, float] = (0.32, 0.09, 0.10)
 EYE_COLOR: tuple[float, float, float] = (0.16, 0.13, 0.12)
 LIP_COLOR: tuple[float, float, float] = (0.74, 0.45, 0.42)  # the lips' red part: redder and darker than the skin
 LASH_COLOR: tuple[float, float, float] = (0.06, 0.045, 0.04)  # eyelashes: near black, a little warm
+BROW_COLOR: tuple[float, float, float] = (0.24, 0.17, 0.13)  # eyebrows: dark brown hair, lighter than the lashes
 # Names of the regions :func:`mediapipe_openings` returns, in its order (GLB material names).
 OPENING_NAMES: tuple[str, ...] = ("mouth_interior", "eyes")
 
@@ -57,15 +59,16 @@ def mediapipe_openings(faces) -> list[tuple[np.ndarray, tuple[float, float, floa
 
 def face_regions(faces, *, openings: bool = True) -> list[tuple[str, np.ndarray, tuple[float, float, float]]]:
     """``(name, triangle indices, colour)`` of the regions of a MediaPipe-topology mesh that are not skin: the
-    lips, then (unless ``openings=False``) the :func:`mediapipe_openings` under their :data:`OPENING_NAMES`;
-    ``[]`` for any other topology. The regions do not overlap; every other triangle is skin (:data:`SKIN_COLOR`).
+    lips and the brows, then (unless ``openings=False``) the :func:`mediapipe_openings` under their
+    :data:`OPENING_NAMES`; ``[]`` for any other topology. The regions do not overlap; every other triangle is skin
+    (:data:`SKIN_COLOR`).
     """
     regions = mediapipe_openings(faces)
     if not regions:
         return []
-    from .default_rig import lip_faces
+    from .default_rig import brow_faces, lip_faces
 
-    out = [("lips", lip_faces(), LIP_COLOR)]
+    out = [("lips", lip_faces(), LIP_COLOR), ("brows", brow_faces(), BROW_COLOR)]
     if openings:
         out += [(name, idx, rgb) for name, (idx, rgb) in zip(OPENING_NAMES, regions, strict=True)]
     return out

@@ -2,9 +2,10 @@
 
 The file holds one node with one mesh: the neutral vertices (POSITION, NORMAL, TEXCOORD_0 when the rig has
 UVs), uint16/uint32 indices, and every rig shape as a morph target (POSITION deltas, and NORMAL deltas unless
-``normals=False``). Rigs on the MediaPipe topology (the default rig) get four triangle primitives sharing
+``normals=False``). Rigs on the MediaPipe topology (the default rig) get five triangle primitives sharing
 those attributes and targets, each with its own material: skin, lips (:func:`facecraft.rigs.default_rig.
-lip_faces`), mouth interior and eyes (:mod:`facecraft.rigs.surfaces`); a rig that names its surfaces
+lip_faces`), brows (:func:`~facecraft.rigs.default_rig.brow_faces`), mouth interior and eyes
+(:mod:`facecraft.rigs.surfaces`); a rig that names its surfaces
 (``rig.regions``: ICT FaceKit's skin, eyes, teeth, gums and lashes) one primitive and material per surface, its
 transparent eye overlays alpha-blended; any other rig one primitive without a material. Target names go to
 ``mesh.extras.targetNames``, which Blender, three.js and Babylon read, spelled with Apple's ARKit names where a
@@ -15,7 +16,7 @@ as the glTF 2.0 spec asks, so the Khronos validator reports no errors.
 
 The default rig also gets its eyes, teeth, tongue and mouth cavity (:mod:`facecraft.rigs.face_parts`, on by
 default, ``parts=False`` leaves them out): one child node of the face node per part, marked with
-``extras.facecraft_part``, each with its own materials. Then the face mesh keeps only its skin and lips (the
+``extras.facecraft_part``, each with its own materials. Then the face mesh keeps only its skin, lips and brows (the
 flat triangles over the openings would hide the parts). Parts with morph targets (lower teeth, tongue, cavity:
 the jaw's shapes and ``tongueOut``, with NORMAL deltas like the face's) get their own weights channel, the
 eyeballs a rotation channel from ``anim.eye_rotation`` (or from the ``eyeLook*`` curves when it is absent).
@@ -42,7 +43,7 @@ import pygltflib
 from ..arkit import ARKIT_INDEX, canonical_arkit_name
 from ..errors import FacecraftError, ParameterError
 from ..geometry import vertex_normals
-from ..surfaces import SKIN_COLOR, face_regions, linear_rgb
+from ..surfaces import OPENING_NAMES, SKIN_COLOR, face_regions, linear_rgb
 from .gltf_animate import (
     animate_gltf,
     animation_extras,
@@ -260,7 +261,8 @@ def _add_channel(
 
 # Roughness per material (wet eyes and tongue shine, the cavity does not); 0.6 for any other.
 _ROUGHNESS = {"eye_white": 0.25, "iris": 0.3, "pupil": 0.2, "teeth": 0.35, "back_teeth": 0.4, "gums": 0.5,
-              "tongue": 0.45, "mouth_cavity": 0.9, "eye_socket": 0.9, "conjunctiva": 0.35, "lips": 0.45}  # fmt: skip
+              "tongue": 0.45, "mouth_cavity": 0.9, "eye_socket": 0.9, "conjunctiva": 0.35, "lips": 0.45,
+              "brows": 0.85}  # fmt: skip
 
 
 def _material(b: _Builder, name: str, srgb, *, double_sided: bool = False, alpha: float = 1.0) -> int:
@@ -286,14 +288,14 @@ def _indices(b: _Builder, tri: np.ndarray) -> int:
 
 def _surfaces(faces: np.ndarray, *, openings: bool = True, regions=()) -> list:
     """The triangles written, as ``(triangles (n, 3), (material name, sRGB) or None, alpha, double-sided)`` per
-    surface. MediaPipe-topology rigs get skin, lips, mouth interior and eyes (own materials,
-    so an engine shows lips, and a dark mouth and eyes rather than skin stretched over the openings), sharing
+    surface. MediaPipe-topology rigs get skin, lips, brows, mouth interior and eyes (own materials,
+    so an engine shows lips and brows, and a dark mouth and eyes rather than skin stretched over the openings), sharing
     the vertex attributes and morph targets; any other rig one primitive without a material, unless it names
     its surfaces (``regions``, :class:`~facecraft.rigs.surfaces.Region`: ICT FaceKit's skin, eyes, teeth, gums,
     lashes): then one primitive and material per region, skin taking the triangles in none, a region with
     alpha below 1 an ``alphaMode`` BLEND material of that alpha, a double-sided region a ``doubleSided`` one.
-    ``openings=False`` (the rig's parts are written) keeps only the skin and the lips. Empty surfaces are left
-    out."""
+    ``openings=False`` (the rig's parts are written) keeps only the skin, the lips and the brows. Empty surfaces
+    are left out."""
     regions = tuple(regions)
     groups: list = []
     if regions:
@@ -313,7 +315,8 @@ def _surfaces(faces: np.ndarray, *, openings: bool = True, regions=()) -> list:
         skin = np.ones(len(faces), bool)
         for _, idx, _ in mp_regions:  # the openings stay out of the skin even when they are not written
             skin[idx] = False
-        kept = [(faces[idx], (nm, rgb), 1.0, False) for nm, idx, rgb in mp_regions if openings or nm == "lips"]
+        kept = [(faces[idx], (nm, rgb), 1.0, False) for nm, idx, rgb in mp_regions
+                if openings or nm not in OPENING_NAMES]  # fmt: skip
         groups = [(faces[skin], ("skin", SKIN_COLOR), 1.0, False), *kept]
     return [group for group in groups if len(group[0])]
 

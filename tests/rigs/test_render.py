@@ -180,7 +180,7 @@ def test_default_rig_preview_colours_the_lips_as_the_glb_does():
 
     rig = default_rig()
     regions = face_regions(rig.faces)
-    assert [n for n, _, _ in regions] == ["lips", "mouth_interior", "eyes"]
+    assert [n for n, _, _ in regions] == ["lips", "brows", "mouth_interior", "eyes"]
     assert np.array_equal(regions[0][1], lip_faces()) and regions[0][2] == LIP_COLOR
     assert face_regions(rig.faces[:-1]) == []
     with RigRenderer(rig, size=256) as r:

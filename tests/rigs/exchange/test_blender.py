@@ -55,7 +55,7 @@ def test_blender_sets_the_glb_rate_and_shows_an_open_mouth(tmp_path):
     assert objects["teeth_lower"]["parent"] == rep["face"] and objects["eye_left"]["parent"] == rep["face"]
     assert objects["teeth_lower"]["shape_keys"]["jawOpen"] == pytest.approx(1.0, abs=1e-3)
     assert objects["tongue"]["shape_keys"]["tongueOut"] == pytest.approx(0.3, abs=1e-3)
-    assert objects[rep["face"]]["materials"] == ["skin", "lips"]
+    assert objects[rep["face"]]["materials"] == ["skin", "lips", "brows"]
     assert objects["eye_left"]["materials"] == ["eye_white", "iris", "pupil"]
     assert objects["teeth_upper"]["materials"] == ["teeth", "back_teeth", "gums"]
     assert objects["tongue"]["materials"] == ["tongue"]

@@ -173,10 +173,16 @@ def test_default_rig_glb_has_skin_mouth_and_eye_materials_on_shared_vertices(tmp
     path = write_rig_glb(rig, tmp_path / "rig.glb", parts=False)
     g = pygltflib.GLTF2().load(str(path))
     prims = g.meshes[0].primitives
-    assert [g.materials[p.material].name for p in prims] == ["skin", "lips", "mouth_interior", "eyes"]
+    assert [g.materials[p.material].name for p in prims] == ["skin", "lips", "brows", "mouth_interior", "eyes"]
     assert len({p.attributes.POSITION for p in prims}) == 1 and all(len(p.targets) == 52 for p in prims)
     colors = [g.materials[p.material].pbrMetallicRoughness.baseColorFactor for p in prims]
-    assert colors[0][0] > 0.5 and max(colors[2][:3]) < 0.1 and max(colors[3][:3]) < 0.05  # linear RGB
+    assert colors[0][0] > 0.5 and max(colors[3][:3]) < 0.1 and max(colors[4][:3]) < 0.05  # linear RGB
+    # brows: hair, darker than the skin and the lips, on the brow landmarks only
+    assert max(colors[2][:3]) < 0.25 * colors[0][0] and colors[2][0] < colors[1][0]
+    from facecraft.rigs.default_rig import BROW_L_LOWER, BROW_L_UPPER, BROW_R_LOWER, BROW_R_UPPER
+
+    brow_vertices = set(read_accessor(g, prims[2].indices, path=path).ravel().tolist())
+    assert brow_vertices == set(BROW_L_UPPER + BROW_L_LOWER + BROW_R_UPPER + BROW_R_LOWER)
     # lips: redder and darker than the skin, between the outer and the inner lip lines
     assert colors[1][0] < colors[0][0] and colors[1][0] / colors[1][1] > colors[0][0] / colors[0][1]
     from facecraft.rigs.default_rig import LIPS_LOWER_INNER, LIPS_UPPER_OUTER
@@ -237,7 +243,8 @@ def test_default_rig_glb_has_eyes_teeth_tongue_following_the_curves(tmp_path):
     g = pygltflib.GLTF2().load(str(path))
     face = g.nodes[0]
     assert g.meshes[face.mesh].extras["targetNames"][:2] == ["eyeBlinkLeft", "eyeLookDownLeft"]
-    assert [g.materials[p.material].name for p in g.meshes[face.mesh].primitives] == ["skin", "lips"]  # no openings
+    face_materials = [g.materials[p.material].name for p in g.meshes[face.mesh].primitives]
+    assert face_materials == ["skin", "lips", "brows"]  # no openings
     parts = {g.nodes[i].name: i for i in face.children}
     assert set(parts) >= {"eye_left", "eye_right", "teeth_upper", "teeth_lower", "tongue", "mouth_cavity"}
     assert all(g.nodes[i].extras[PART_KEY] == g.nodes[i].name for i in face.children)
