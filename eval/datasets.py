@@ -493,25 +493,42 @@ def load_fer2013_csv(path: str | os.PathLike, *, size: int = 48) -> FERDataset:
     header, rows = _read_csv_rows(path)
     if "emotion" not in header or "pixels" not in header:
         raise FileFormatError(f"{path}: expected FER2013 columns emotion,pixels[,Usage], got {header}")
-    images, labels, names, splits, skipped = [], [], [], [], []
+
+    def read(r: dict) -> tuple[str, str | None, np.ndarray, None]:
+        code = int(r["emotion"])
+        if not 0 <= code < len(FER2013_LABELS):  # -1 would index neutral
+            raise ValueError(f"emotion: expected 0-{len(FER2013_LABELS) - 1} (FER2013's order), got {code}")
+        return FER2013_LABELS[code], _fer2013_split(r), _fer2013_crop(r["pixels"], size=size), None
+
+    ds, _, _ = _read_fer_rows(path, rows, read, size=size)
+    return ds
+
+
+def _read_fer_rows(path: Path, rows: list, read_row, *, size: int) -> tuple[FERDataset, list, int]:
+    """FER2013-style rows (the pixels in the CSV) as a data set named ``<csv>:<line>``.
+
+    ``read_row(row)`` gives ``(emotion, split, crop, extra)``, or None for a row the layout leaves out; a row it
+    raises ValueError/IndexError/FacecraftError for is skipped and logged. Returns the data set, the kept rows'
+    extras and the number of rows left out."""
+    images, labels, names, splits, skipped, extras, left_out = [], [], [], [], [], [], 0
     for i, r in enumerate(tqdm(rows, desc=f"reading {path.name}", unit="row", leave=False), start=2):
         try:
-            code = int(r["emotion"])
-            if not 0 <= code < len(FER2013_LABELS):  # -1 would index neutral
-                raise ValueError(f"emotion: expected 0-{len(FER2013_LABELS) - 1} (FER2013's order), got {code}")
-            label = FER2013_LABELS[code]
-            split = _fer2013_split(r)
-            crop = _fer2013_crop(r["pixels"], size=size)
+            got = read_row(r)
         except (ValueError, IndexError, FacecraftError) as e:
             logger.warning("%s line %d skipped: %s", path, i, e)
             skipped.append(f"{path}:{i}: {e}")
             continue
+        if got is None:
+            left_out += 1
+            continue
+        emotion, split, crop, extra = got
         images.append(crop)
-        labels.append(EMOTION_INDEX[label])
+        labels.append(EMOTION_INDEX[emotion])
         names.append(f"{path.name}:{i}")
         splits.append(split)
+        extras.append(extra)
     stack = np.stack(images) if images else np.zeros((0, size, size), np.uint8)
-    return _finish(stack, labels, names, splits, skipped, source=str(path))
+    return _finish(stack, labels, names, splits, skipped, source=str(path)), extras, left_out
 
 
 def _fer2013_split(row: dict) -> str | None:
@@ -572,29 +589,17 @@ def load_ferplus_csv(path: str | os.PathLike, *, size: int = 48) -> FERDataset:
             f"{pixels_csv}: expected FER2013's pixels column and one row per row of {path.name} ({len(rows)}), got "
             f"{len(pixel_rows)} rows with columns {pixel_header}"
         )
-    images, labels, names, splits, skipped, votes, left_out = [], [], [], [], [], [], 0
-    pairs = list(zip(rows, pixel_rows, strict=True))
-    for i, (r, px) in enumerate(tqdm(pairs, desc=f"reading {path.name}", unit="row", leave=False), start=2):
-        try:
-            v = [float(r[name.lower()] or 0) for name in FERPLUS_VOTE_ORDER]
-            emotion = ferplus_majority(v)
-            if not r["image name"] or emotion is None:
-                left_out += 1
-                continue
-            split = _fer2013_split(r)
-            crop = _fer2013_crop(px["pixels"], size=size)
-        except (ValueError, FacecraftError) as e:
-            logger.warning("%s line %d skipped: %s", path, i, e)
-            skipped.append(f"{path}:{i}: {e}")
-            continue
-        images.append(crop)
-        labels.append(EMOTION_INDEX[emotion])
-        names.append(f"{path.name}:{i}")
-        splits.append(split)
-        votes.append(v)
+
+    def read(pair: tuple[dict, dict]) -> tuple[str, str | None, np.ndarray, list[float]] | None:
+        r, px = pair
+        votes = [float(r[name.lower()] or 0) for name in FERPLUS_VOTE_ORDER]
+        emotion = ferplus_majority(votes)
+        if not r["image name"] or emotion is None:
+            return None
+        return emotion, _fer2013_split(r), _fer2013_crop(px["pixels"], size=size), votes
+
+    ds, votes, left_out = _read_fer_rows(path, list(zip(rows, pixel_rows, strict=True)), read, size=size)
     logger.info("%s: %d rows without an image name or a FER+ majority left out, as FER+ does", path, left_out)
-    stack = np.stack(images) if images else np.zeros((0, size, size), np.uint8)
-    ds = _finish(stack, labels, names, splits, skipped, source=str(path))
     return replace(ds, targets=votes_to_distribution(np.array(votes)))
 
 
