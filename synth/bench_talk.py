@@ -191,6 +191,7 @@ def bench_talk(out_dir: Path | None = None, *, quick: bool = False, fps: float =
 
     from .calibration import EditorCalibration
     from .editor import FaceEditor, render_rig_change
+    from .mouth import inner_lip_gap
     from .talk_motion import pitch_frames
     from .talk_portrait import TalkingPortrait, held_seals, seal_bilabials, talk_curves
     from .talk_stability import VideoLandmarks, track_points
@@ -297,7 +298,7 @@ def bench_talk(out_dir: Path | None = None, *, quick: bool = False, fps: float =
                         continue
                     face = faces[0]
                     jaw_read.append(float(face.blendshapes[_JAW]))
-                    gaps.append(float(np.hypot(*(face.landmarks[14, :2] - face.landmarks[13, :2]))))
+                    gaps.append(inner_lip_gap(face.landmarks))
                     dists.append(float(np.linalg.norm(face.descriptor - ref.descriptor)))
                     for name, ids in regions.items():
                         tracks[name].append(face.landmarks[ids, :2])
@@ -328,7 +329,7 @@ def bench_talk(out_dir: Path | None = None, *, quick: bool = False, fps: float =
                     "bilabial_gap_px_median": _median(bil_gaps),
                     "bilabial_sealed_by_model_share": _share(model_sealed, lambda m: m),
                     "vowel_gap_px_median": _median(gaps[vow_idx]) if vow_idx else None,
-                    "photo_gap_px": round(float(np.hypot(*(ref.landmarks[14, :2] - ref.landmarks[13, :2]))), 2),
+                    "photo_gap_px": round(inner_lip_gap(ref.landmarks), 2),
                     "identity_same_share": _share(dists, lambda d: d < SAME_PERSON),
                     "identity_distance_max": round(float(max(dists)), 3) if dists else None,
                     "jitter_still_px_median": round(float(np.median(jit["still"])), 3),

@@ -126,6 +126,11 @@ def inner_lip_polygon(points: np.ndarray) -> np.ndarray:
     return np.concatenate([points[list(LIPS_UPPER_INNER)], points[list(LIPS_LOWER_INNER[-2:0:-1])]])
 
 
+def inner_lip_gap(landmarks: np.ndarray) -> float:
+    """Distance in pixels between the inner lips' centres (MediaPipe points 13 and 14): how far the mouth is open."""
+    return float(np.hypot(*(np.asarray(landmarks)[14, :2] - np.asarray(landmarks)[13, :2])))
+
+
 def _median_colour(image: np.ndarray, xy: np.ndarray, radius: int) -> np.ndarray:
     """Median RGB (float, 0..255) of the pixels within ``radius`` of the given points."""
     h, w = image.shape[:2]

@@ -54,6 +54,7 @@ from facecraft.rigs.emotion_space import region_mask
 from facecraft.rigs.video import check_video_side
 
 from .controls import own_scores
+from .mouth import inner_lip_gap
 from .mouth_seal import SEAL_RAMP
 from .talk_motion import ProsodyMotion, frame_loudness, pitch_frames, pitch_track
 from .talk_render import STEP, HeadMotion, PortraitRenderer, is_grey
@@ -252,8 +253,8 @@ class TalkingPortrait:
         # .104, and 5% less lip motion per unit of jawOpen), and its talking mouth opened .83 of the neutral one's.
         # An edit that moves the lips (a smile taken away or drawn) keeps the edited face's rig.
         if plain_fit is not None:
-            gap = lambda lm: float(np.hypot(*(lm[14, :2] - lm[13, :2])))  # noqa: E731 - the inner lips' centres
-            moved = abs(gap(landmarks) - gap(np.asarray(plain_lm, np.float64))) / outline_width(landmarks[:, :2])
+            moved = abs(inner_lip_gap(landmarks) - inner_lip_gap(np.asarray(plain_lm, np.float64)))
+            moved /= outline_width(landmarks[:, :2])
             if moved >= _KEPT_GAP:
                 plain_fit = None
         self.renderer = PortraitRenderer(
