@@ -460,7 +460,7 @@ def _read_only(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _inside_outline(points: np.ndarray, outline: np.ndarray) -> np.ndarray:
+def inside_outline(points: np.ndarray, outline: np.ndarray) -> np.ndarray:
     """Whether each 2-D point ``(N, 2)`` lies inside the closed polygon ``outline`` ``(M, 2)`` (even-odd rule)."""
     x, y = points[:, :1], points[:, 1:]
     a, b = outline, np.roll(outline, -1, axis=0)
@@ -475,7 +475,7 @@ def _faces_within(outline) -> np.ndarray:
     inside it, seen from the front."""
     mesh = canonical_mesh()
     outline = np.asarray(outline)
-    within = _inside_outline(mesh.vertices[:, :2], mesh.vertices[outline, :2])
+    within = inside_outline(mesh.vertices[:, :2], mesh.vertices[outline, :2])
     within[outline] = True
     return within[mesh.faces].all(axis=1)
 

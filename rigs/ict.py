@@ -8,7 +8,7 @@ ARKit shapes (``PupilDilate_*``, ``cheekRaiser_*``) and the PCA identity modes (
 out of the ARKit rig; :func:`ict_identity_deltas` gives the identity modes.
 
 Each triangle keeps the neutral OBJ's material (``usemtl``); :func:`ict_region_labels` turns ICT's materials into
-the rig's surfaces (``rig.regions``: skin, eyes, teeth, gums and tongue, lashes, and the see-through shells over
+the rig's surfaces (``rig.regions``: skin, lips, eyes, teeth, gums, tongue, lashes, and the see-through shells over
 the eyes), which the GLB writer gives their own materials and the renderer their colours.
 
 Units: ICT stores centimetres; the rig is converted to metres (Y up, face toward +Z, as ICT already is).
@@ -29,13 +29,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
 
 from .arkit import ARKIT_NAMES, canonical_arkit_name
 from .blendshape_rig import SEMANTIC_POINTS, BlendshapeRig
+from .default_rig import inside_outline
 from .errors import FileFormatError, MissingFileError, ParameterError
-from .face_parts import CAVITY_COLOR, IRIS_COLOR, PUPIL_COLOR, SCLERA_COLOR, SOCKET_COLOR, TEETH_COLOR, TONGUE_COLOR
+from .face_parts import (
+    CAVITY_COLOR,
+    IRIS_COLOR,
+    PUPIL_COLOR,
+    SCLERA_COLOR,
+    SOCKET_COLOR,
+    TEETH_COLOR,
+    TEETH_GUM_COLOR,
+    TONGUE_COLOR,
+)
 from .paths import atomic_output
-from .surfaces import LASH_COLOR, SKIN_COLOR, regions_from_labels
+from .surfaces import LASH_COLOR, LIP_COLOR, SKIN_COLOR, regions_from_labels
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +67,7 @@ ICT_ALL_VERTICES = 26719
 
 # Surfaces of the ICT head (``rig.regions``): the neutral OBJ's material (``usemtl``) of each triangle names it.
 _ICT_MATERIAL_REGIONS = {
-    "M_Face": "skin", "M_BackHead": "skin", "M_GumsTongue": "gums_tongue", "M_Teeth": "teeth",
+    "M_Face": "skin", "M_BackHead": "skin", "M_GumsTongue": "gums", "M_Teeth": "teeth",
     "M_ScleraLeft": "eye_white", "M_ScleraRight": "eye_white", "M_IrisLeft": "iris", "M_IrisRight": "iris",
     "M_LacrimalFluid": "lacrimal_fluid", "M_EyeBlend": "eye_blend", "M_EyeOcclusion": "eye_occlusion",
     "M_EyeLashes": "eyelashes",
@@ -63,9 +76,11 @@ _ICT_MATERIAL_REGIONS = {
 # surface is the same. See :func:`ict_region_labels` for the transparent ones (alpha < 1).
 ICT_REGIONS: dict[str, tuple[tuple[float, float, float], float, bool]] = {
     "skin": (SKIN_COLOR, 1.0, False),
+    "lips": (LIP_COLOR, 1.0, False),
     "mouth_cavity": (CAVITY_COLOR, 1.0, False),
     "eye_socket": (SOCKET_COLOR, 1.0, False),
-    "gums_tongue": (TONGUE_COLOR, 1.0, False),
+    "gums": (TEETH_GUM_COLOR, 1.0, False),
+    "tongue": (TONGUE_COLOR, 1.0, False),
     "teeth": (TEETH_COLOR, 1.0, False),
     "eye_white": (SCLERA_COLOR, 1.0, False),
     "iris": (IRIS_COLOR, 1.0, False),
@@ -77,6 +92,13 @@ ICT_REGIONS: dict[str, tuple[tuple[float, float, float], float, bool]] = {
     "eye_blend": (SCLERA_COLOR, 0.15, False),
     "eye_occlusion": (SOCKET_COLOR, 0.15, False),
 }
+# The lips' outer line: the Multi-PIE-68 mouth landmarks [48]..[59] (ICT README), right corner, upper lip, left
+# corner, lower lip. ICT draws its lips with the face's material; inside this line they take the default rig's lips.
+ICT_LIP_OUTLINE = (5708, 5695, 2081, 0, 4275, 6200, 6213, 6346, 6461, 5518, 5957, 5841)
+# ICT's gums and tongue are one mesh and material: the triangles that go with the jaw farther than this from the
+# lower teeth are the tongue (and the floor of the mouth under it), the rest the gums and the palate. ICT's units
+# (centimetres): the gum's strip along the lower teeth (at 0.5 the tongue's rim was gum-coloured too).
+_TONGUE_FROM_TEETH = 0.3
 _IRIS_DISC_GUESS = 18.0  # degrees from the cornea's apex: inner-ball vertices taken as the iris disc's first guess
 _CORNEA_MARGIN = 0.13  # the shell is clear this far (a fraction of the eye's radius) beyond the iris's edge
 
@@ -403,13 +425,61 @@ def _label_eye(labels: np.ndarray, v: np.ndarray, faces: np.ndarray, shell: np.n
     labels[shell & ~inside & (r_mid < iris_radius + _CORNEA_MARGIN * radius)] = "cornea"
 
 
-def ict_region_labels(neutral: np.ndarray, faces: np.ndarray, face_materials: np.ndarray, material_names) -> np.ndarray:
+def _lip_triangles(v: np.ndarray, faces: np.ndarray, face: np.ndarray) -> np.ndarray:
+    """Mask of the ``face`` triangles inside the lips' outer line: :data:`ICT_LIP_OUTLINE`'s landmarks joined by
+    the shortest paths along the face's edges (which follow ICT's edge loops around the mouth; straight lines
+    between the landmarks cut its triangles into a sawtooth edge), seen from the front."""
+    tri = faces[face]
+    a, b = np.concatenate([tri, np.roll(tri, -1, axis=1)]).reshape(2, -1)
+    graph = sp.coo_matrix((np.linalg.norm(v[a] - v[b], axis=1), (a, b)), shape=(len(v), len(v))).tocsr()
+    ends = list(ICT_LIP_OUTLINE)
+    _, previous = dijkstra(graph, directed=False, indices=ends, return_predecessors=True)
+    loop: list[int] = []
+    for i, start in enumerate(ends):
+        path, node = [], ends[(i + 1) % len(ends)]
+        while node != start and node >= 0:  # walk back from the next landmark to this one
+            path.append(int(node))
+            node = previous[i, node]
+        loop += [start, *path[:0:-1]]
+    within = inside_outline(v[:, :2], v[loop, :2])
+    within[loop] = True
+    return face & within[faces].all(1)
+
+
+def _label_tongue(
+    labels: np.ndarray, v: np.ndarray, faces: np.ndarray, gums: np.ndarray, teeth: np.ndarray, jaw_open: np.ndarray
+) -> None:
+    """Label the tongue in place among the ``gums`` triangles: those whose vertices all go with the jaw (move in
+    ``jaw_open``) and lie farther than :data:`_TONGUE_FROM_TEETH` from every lower tooth's vertex."""
+    moves = np.linalg.norm(np.asarray(jaw_open, np.float64), axis=1)
+    moves = moves > 0.1 * moves.max()
+    lower_teeth = np.unique(faces[teeth])
+    lower_teeth = lower_teeth[moves[lower_teeth]]
+    lower = gums & moves[faces].all(1)
+    if not len(lower_teeth) or not lower.any():
+        return
+    far = cKDTree(v[lower_teeth]).query(v[faces[lower]].mean(1))[0] > _TONGUE_FROM_TEETH
+    labels[np.nonzero(lower)[0][far]] = "tongue"
+
+
+def ict_region_labels(
+    neutral: np.ndarray,
+    faces: np.ndarray,
+    face_materials: np.ndarray,
+    material_names,
+    jaw_open: np.ndarray | None = None,
+) -> np.ndarray:
     """Each triangle's region (a key of :data:`ICT_REGIONS`, or ``None`` for a material ICT does not use).
 
-    From the OBJ's materials, refined where one ICT material holds two surfaces:
+    From the OBJ's materials, refined where one ICT material holds two surfaces (full ICT layout only):
 
-    * ``M_BackHead`` also holds the mouth socket and the eye sockets (by the README's vertex ranges, full ICT
-      layout only): ``mouth_cavity`` and ``eye_socket``, dark, as the default rig's.
+    * ``M_BackHead`` also holds the mouth socket and the eye sockets (by the README's vertex ranges):
+      ``mouth_cavity`` and ``eye_socket``, dark, as the default rig's.
+    * ``M_Face`` also holds the lips: inside their outer line (:data:`ICT_LIP_OUTLINE`, seen from the front)
+      ``lips``, in the default rig's lip colour.
+    * ``M_GumsTongue`` is ``gums`` (with the palate), and ``tongue`` where it goes with the jaw (``jaw_open``:
+      the jawOpen shape's vertex offsets) farther than :data:`_TONGUE_FROM_TEETH` from the teeth that do: in
+      one pink, an open mouth showed a uniform pink.
     * Each eye is two nested balls. ICT's "sclera" is the outer, wet shell with the cornea's bulge: white, but
       clear in front of the iris and a little beyond (``cornea``). ICT's "iris" is the inner ball, whose flat
       front is the iris disc, with the pupil as a hole into the ball: ``iris`` on the disc, ``pupil`` (near black,
@@ -434,7 +504,12 @@ def ict_region_labels(neutral: np.ndarray, faces: np.ndarray, face_materials: np
             inside = by_material["M_BackHead"] & ((faces >= lo) & (faces < hi)).all(1)
             labels[inside] = region
     v = neutral.astype(np.float64)
-    if "M_EyeLashes" in by_material and len(neutral) == ICT_ALL_VERTICES:
+    full = len(neutral) == ICT_ALL_VERTICES
+    if full and "M_Face" in by_material:
+        labels[_lip_triangles(v, faces, by_material["M_Face"])] = "lips"
+    if full and jaw_open is not None and "M_GumsTongue" in by_material and "M_Teeth" in by_material:
+        _label_tongue(labels, v, faces, by_material["M_GumsTongue"], by_material["M_Teeth"], jaw_open)
+    if "M_EyeLashes" in by_material and full:
         # below the middle of each eye's opening (the lid points'): the sparser, shorter lower lashes
         mid_l = v[[ICT_SEMANTIC_VERTICES["upper_lid_l"], ICT_SEMANTIC_VERTICES["lower_lid_l"]], 1].mean()
         mid_r = v[[ICT_SEMANTIC_VERTICES["upper_lid_r"], ICT_SEMANTIC_VERTICES["lower_lid_r"]], 1].mean()
@@ -518,7 +593,8 @@ def load_ict_rig(
     data = load_obj_shape_set(folder, use_cache=use_cache)
     names, deltas = arkit_deltas(data)
     neutral, faces = data.neutral, data.faces
-    labels = ict_region_labels(neutral, faces, data.face_materials, data.material_names)
+    jaw_open = deltas[names.index("jawOpen")] if "jawOpen" in names else None
+    labels = ict_region_labels(neutral, faces, data.face_materials, data.material_names, jaw_open)
     if face_only:
         if len(neutral) < ICT_FACE_VERTICES:
             raise FileFormatError(

@@ -245,3 +245,31 @@ def test_bench_rig_vs_ict_on_real_data(shared_dir, tmp_path):
     # Mirrored pairs score alike; the jaw shapes (a rotation and a translation) agree closely with ICT.
     assert result["shapes"]["eyeBlinkLeft"]["cosine"] == pytest.approx(result["shapes"]["eyeBlinkRight"]["cosine"])
     assert result["shapes"]["jawOpen"]["cosine"] > 0.9 and result["shapes"]["jawLeft"]["cosine"] > 0.9
+
+
+def test_real_ict_lips_gums_and_tongue(shared_dir, tmp_path, monkeypatch):
+    """ICT draws its lips with the face's material and its gums and tongue as one mesh: the rig names its lips
+    (between the mouth landmarks' outer line) and tells the tongue (goes with the jaw, away from the teeth) from
+    the gums, as the default rig's surfaces, so an open mouth is not skin-coloured lips around one pink."""
+    folder = shared_dir / "assets" / "ict-facekit" / "FaceXModel"
+    if not folder.is_dir():
+        pytest.skip(f"ICT FaceKit not present at {folder}")
+    monkeypatch.setenv("FACECRAFT_CACHE_DIR", str(tmp_path))
+    rig = ict.load_ict_rig(folder)
+    regions = {r.name: r for r in rig.regions}
+    faces = rig.faces.numpy()
+    v = rig.neutral.numpy()
+    lips = np.unique(faces[regions["lips"].triangles])
+    assert {0, 5518, 5533, 5517, 5708, 6213} <= set(lips.tolist())  # lip centres, inner lips and both corners
+    outline = v[list(ict.ICT_LIP_OUTLINE)]
+    assert (v[lips, 1] > outline[:, 1].min() - 1e-3).all() and (v[lips, 1] < outline[:, 1].max() + 1e-3).all()
+    assert not {4857, 966} & set(lips.tolist())  # the nose tip and the chin stay skin
+    jaw = np.linalg.norm(rig.deltas[rig.shape_index("jawOpen")].numpy(), axis=1)
+    tongue, gums = np.unique(faces[regions["tongue"].triangles]), np.unique(faces[regions["gums"].triangles])
+    assert len(tongue) > 500 and len(gums) > 1000
+    assert (jaw[tongue] > 0.005).all()  # the tongue goes with the jaw (metres) ...
+    assert (jaw[gums] < 1e-6).sum() > 1000 and (jaw[gums] > 0.005).sum() > 500  # ... the upper and lower gums
+    teeth = np.unique(faces[regions["teeth"].triangles])
+    lower_teeth = v[teeth[jaw[teeth] > 0.005]]
+    nearest = np.linalg.norm(v[tongue][:, None] - lower_teeth[None, ::7], axis=2).min(1)
+    assert np.median(nearest) > 0.005  # the tongue's body lies well inside the lower arch

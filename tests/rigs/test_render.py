@@ -422,7 +422,7 @@ def test_ict_preview_shows_dark_irises_in_white_eyes(ict_rig):
 def test_ict_preview_colours_match_its_glb_materials(ict_rig):
     """The renderer draws each ICT region in the colour the GLB gives its material; overlays are see-through."""
     names = [r.name for r in ict_rig.regions]
-    assert {"skin", "eye_white", "iris", "teeth", "gums_tongue", "eyelashes"} <= set(names)
+    assert {"skin", "lips", "eye_white", "iris", "teeth", "gums", "tongue", "eyelashes"} <= set(names)
     with RigRenderer(ict_rig, size=64) as r:
         assert r.color == next(x.color for x in ict_rig.regions if x.name == "skin")
         drawn = {(tuple(rgb), style) for _, _, rgb, style in r._draws}

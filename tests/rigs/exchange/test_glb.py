@@ -434,16 +434,22 @@ def test_ict_glb_has_a_material_per_surface_and_validates(tmp_path, shared_dir):
     prims = g.meshes[0].primitives
     mats = {g.materials[p.material].name: g.materials[p.material] for p in prims}
     assert len(mats) == len(prims) == len(g.materials)  # one primitive per material
-    assert {"skin", "eye_white", "iris", "pupil", "teeth", "gums_tongue", "eyelashes"} <= set(mats)
+    assert {"skin", "lips", "eye_white", "iris", "pupil", "teeth", "gums", "tongue", "eyelashes"} <= set(mats)
     color = {n: np.array(m.pbrMetallicRoughness.baseColorFactor) for n, m in mats.items()}  # linear RGBA
     np.testing.assert_allclose(color["skin"][:3], linear_rgb(SKIN_COLOR))
     assert color["eye_white"][:3].min() > 0.6 and color["teeth"][:3].min() > 0.6  # white eyes, ivory teeth
     assert color["iris"][:3].max() < 0.15 and color["eyelashes"][:3].max() < 0.02  # dark iris and lashes
-    assert color["gums_tongue"][0] > 3 * color["gums_tongue"][1]  # pink-red
+    assert color["gums"][0] > 3 * color["gums"][1] and color["tongue"][0] > 3 * color["tongue"][1]  # pink-red
+    # the default rig's materials where the surface is the same: its lips, gums and tongue
+    from facecraft.rigs.face_parts import TEETH_GUM_COLOR, TONGUE_COLOR
+    from facecraft.rigs.surfaces import LIP_COLOR
+
+    for name, srgb in (("lips", LIP_COLOR), ("gums", TEETH_GUM_COLOR), ("tongue", TONGUE_COLOR)):
+        np.testing.assert_allclose(color[name][:3], linear_rgb(srgb))
     # the overlay shells that hid the eyes are see-through; the surfaces under them are opaque
     for name in ("cornea", "lacrimal_fluid", "eye_blend", "eye_occlusion"):
         assert mats[name].alphaMode == "BLEND" and color[name][3] < 0.5, name
-    for name in ("skin", "eye_white", "iris", "teeth", "gums_tongue"):
+    for name in ("skin", "lips", "eye_white", "iris", "teeth", "gums", "tongue"):
         assert mats[name].alphaMode in (None, "OPAQUE") and color[name][3] == 1.0, name
     # every triangle is written once, on the shared vertices; iris and teeth lie in the README's vertex ranges
     tris = {g.materials[p.material].name: read_accessor(g, p.indices, path=path).reshape(-1, 3) for p in prims}
