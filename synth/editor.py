@@ -36,6 +36,8 @@ from facecraft.rigs import ARKIT_INDEX, ARKIT_NAMES, ParameterError
 from facecraft.rigs.default_rig import (
     BROW_L_LOWER,
     BROW_R_LOWER,
+    EYE_L_LOWER,
+    EYE_R_LOWER,
     FACE_OVAL,
     LIPS_LOWER_INNER,
     LIPS_LOWER_OUTER,
@@ -200,6 +202,23 @@ _WRINKLE_INSET = 0.016
 _WRINKLE_SLOPE = (0.8, 0.6)  # (out, down): about 37 degrees below the line across the eyes
 _PROCERUS_DARK = (0.5, 0.3)  # the nose root's one soft fold, per unit of brow lowering and of sneer
 _PROCERUS_AT, _PROCERUS_HALF = 0.4, 0.035
+#: A raised cheek (AU6: rig ``cheekSquint*``, which moves the cheek only ~0.024 face widths per unit and no smooth
+#: skin shows a warp) folds the skin around the eye: crow's feet fanning out from the outer eye corner (``_CROW_AT``:
+#: (angle below the line out of the eye in degrees, start and length in eye widths, share of ``_CROW_DARK``), bowed
+#: ``_CROW_BOW`` eye widths toward the eye, ``_CROW_WIDTH`` as soft as other creases: fine lines) and the lower lid's
+#: furrow under its bulge (``_UNDER_EYE_DOWN`` eye widths below the lid's margin, from ``_UNDER_EYE_SPAN[0]`` to
+#: ``_UNDER_EYE_SPAN[1]`` of the way from the inner to the outer corner, ``_UNDER_EYE_DARK``), each per rig unit of the
+#: side's ``cheekSquint``; the lifted cheek deepens the nasolabial fold by ``_CHEEK_FOLD`` of a sneer's per unit.
+_CROW_DARK = 0.2
+_CROW_AT = ((-28.0, 0.3, 0.35, 0.8), (8.0, 0.32, 0.38, 0.9), (38.0, 0.28, 0.35, 0.8))
+_CROW_BOW = 0.04
+_CROW_WIDTH = 0.6
+_UNDER_EYE_DARK = 0.16
+_UNDER_EYE_DOWN = 0.25
+_UNDER_EYE_SPAN = (0.2, 1.05)
+_CHEEK_FOLD = 0.3
+_CHEEK = [ARKIT_INDEX["cheekSquintRight"], ARKIT_INDEX["cheekSquintLeft"]]
+_EYE_LOWER = (EYE_R_LOWER, EYE_L_LOWER)  # inner corner to outer corner, the face's right eye first
 _BROW_DOWN = [ARKIT_INDEX["browDownRight"], ARKIT_INDEX["browDownLeft"]]  # the face's right side first (image left)
 _SNEER = [ARKIT_INDEX["noseSneerRight"], ARKIT_INDEX["noseSneerLeft"]]
 _BROW_INNER_UP = ARKIT_INDEX["browInnerUp"]
@@ -629,7 +648,9 @@ def _crease_strokes(
     short, slightly curved furrows with a bulge between them, and the procerus into at most one soft fold at the nose
     root; a wrinkled nose (AU9: ``noseSneer*``) creases the upper sides of the nose obliquely, fanning out and down from
     the bridge (never bars across it: two of them read as a pair of glasses' bridge), and deepens the folds that curve
-    from above the nose wings down and out over the cheeks. The warp moves skin but cannot fold it."""
+    from above the nose wings down and out over the cheeks; a raised cheek (AU6: ``cheekSquint*``, in a cheek raise,
+    happiness and every Duchenne smile) creases the skin beside and below its eye (:func:`_cheek_raise_strokes`) and
+    deepens the nasolabial fold a little. The warp moves skin but cannot fold it."""
     # AU1 with AU4 (sadness, fear) folds the forehead's middle, not between the brows: the inner raise holds it off.
     # Per side (the face's right side is the image's left): (right, left).
     inner_up = max(float(rig_change[_BROW_INNER_UP]), 0.0)
@@ -662,6 +683,10 @@ def _crease_strokes(
         lift = -0.006 * fw * v
         line = _bezier(a + 0.002 * fw * v, a + (b - a) / 3 + lift, a + 2 * (b - a) / 3 + lift, b + 0.002 * fw * v)
         strokes.append((line, procerus, 0.5, 1.0, 1.0))  # runs toward the image's right: its right is below
+    cheek = [float(np.clip(_past_cross(float(rig_change[k])), 0.0, 1.0)) for k in _CHEEK]
+    for lower, amount in zip(_EYE_LOWER, cheek, strict=True):
+        if amount > 0:
+            strokes += _cheek_raise_strokes(dst[list(lower)], amount, v)
     if max(sneer) > 0 and _WRINKLE_DARK > 0:
         for side, amount in zip((-1.0, 1.0), sneer, strict=True):
             if amount <= 0:
@@ -675,7 +700,9 @@ def _crease_strokes(
                 strokes.append(
                     (line, amount * share * _WRINKLE_DARK, 0.3, side, 1.0)
                 )  # deepest by the bridge, lit below
-        for wing, corner, amount, side in zip(_NOSE_WING, _MOUTH_CORNERS, sneer, (-1.0, 1.0), strict=True):
+    fold = [max(a, _CHEEK_FOLD * c) for a, c in zip(sneer, cheek, strict=True)]
+    if max(fold) > 0:
+        for wing, corner, amount, side in zip(_NOSE_WING, _MOUTH_CORNERS, fold, (-1.0, 1.0), strict=True):
             if amount <= 0:
                 continue
             out = dst[wing] - dst[_NOSE_TIP]
@@ -690,6 +717,41 @@ def _crease_strokes(
             strokes.append(
                 (curve, amount * _FOLD_DARK, _FOLD_PEAK, -side, _FOLD_WIDTH)
             )  # deepest beside the nose; lit on the cheek
+    return strokes
+
+
+def _lit_below(line: np.ndarray, v: np.ndarray) -> float:
+    """The ``lit`` side (:func:`_crease_strokes`) of a crease along ``line`` whose lower wall catches the light
+    (light from above; ``v``: down the face)."""
+    d = line[-1] - line[0]
+    return 1.0 if float(np.array([-d[1], d[0]]) @ v) >= 0 else -1.0
+
+
+def _cheek_raise_strokes(lower: np.ndarray, amount: float, v: np.ndarray) -> list:
+    """The creases of one raised cheek (AU6) around its eye, whose lower lid ``lower`` (``(9, 2)`` pixels, inner to
+    outer corner) it pushed up: crow's feet fanning from the outer corner and the furrow under the lid's bulge
+    (``_CROW_*``, ``_UNDER_EYE_*``), as :func:`_crease_strokes` gives them."""
+    inner, outer = lower[0], lower[-1]
+    ew = max(float(np.hypot(*(outer - inner))), 1e-6)
+    e = (outer - inner) / ew  # out of the eye
+    w = v - (v @ e) * e  # down, across the eye's own line
+    w = w / max(float(np.hypot(*w)), 1e-6)
+    strokes = []
+    for angle, start, length, share in _CROW_AT:
+        a = np.radians(angle)
+        d = np.cos(a) * e + np.sin(a) * w
+        p0 = outer + start * ew * d
+        p3 = p0 + length * ew * d
+        bow = np.sign(angle) * _CROW_BOW * ew * w  # the fan's lines bend around the eye's socket
+        line = _bezier(p0, p0 + (p3 - p0) / 3 + bow, p0 + 2 * (p3 - p0) / 3 + bow, p3)
+        strokes.append((line, amount * share * _CROW_DARK, 0.4, _lit_below(line, v), _CROW_WIDTH))
+    seg = np.hypot(*np.diff(lower, axis=0).T)
+    along = np.concatenate([[0.0], np.cumsum(seg)]) / max(float(seg.sum()), 1e-6)
+    t = np.linspace(_UNDER_EYE_SPAN[0], _UNDER_EYE_SPAN[1], 12)
+    past = np.maximum(t - 1.0, 0.0)[:, None] * ew * e  # beyond the outer corner: on along the eye's line
+    lid = np.stack([np.interp(np.minimum(t, 1.0), along, lower[:, k]) for k in (0, 1)], axis=1) + past
+    line = lid + (_UNDER_EYE_DOWN * ew * (1.0 + 0.3 * t))[:, None] * w  # a little lower toward the outside
+    strokes.append((line, amount * _UNDER_EYE_DARK, 0.5, _lit_below(line, v), 1.0))
     return strokes
 
 
@@ -724,7 +786,8 @@ def _taper(share: np.ndarray, peak: float) -> np.ndarray:
 
 
 def paint_creases(image: np.ndarray, dst: np.ndarray, rig_change: np.ndarray) -> np.ndarray:
-    """``image`` with the skin creases of lowered brows and a wrinkled nose shaded in (:func:`_crease_strokes`).
+    """``image`` with the skin creases of lowered brows, a wrinkled nose and raised cheeks shaded in
+    (:func:`_crease_strokes`).
 
     A crease is a fold of the photo's own skin, not a line drawn on it: a narrow valley (width ``_CREASE_SIGMA[0]`` of
     the face) in a softer one (``_CREASE_SIGMA[1]``) that spreads to the fold's shadowed side only, each blurred further

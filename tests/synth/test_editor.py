@@ -859,3 +859,36 @@ def test_a_cut_outs_alpha_moves_with_every_face(tmp_path, editor, astronaut):
     by_path = edit_image(tmp_path / "cut.png", controls, editor=editor)  # a file's alpha is read with it
     np.testing.assert_array_equal(by_path.alpha, result.alpha)
     assert editor.apply(photo, faces, controls).alpha is None  # an opaque photo has none
+
+
+def test_a_raised_cheek_creases_the_skin_beside_and_below_its_own_eye():
+    from facecraft.rigs.default_rig import EYE_L_LOWER, EYE_R_LOWER
+    from facecraft.synth.editor import paint_creases
+
+    from .warp_helpers import astronaut_points
+
+    _, src, _ = astronaut_points()
+    pts = src * 2
+    h, w = int(pts[:, 1].max()) + 40, int(pts[:, 0].max()) + 40
+    image = np.full((h, w, 3), 170, np.uint8)
+
+    def darkening(weight: float, lower: tuple[int, ...]) -> tuple[float, float]:
+        """Deepest darkening beside the eye's outer corner (crow's feet) and below its lid (its furrow)."""
+        change = np.zeros(52)
+        change[ARKIT_INDEX["cheekSquintLeft"]] = weight  # the face's left: the image's right
+        out = image.astype(float).mean(-1) - paint_creases(image, pts, change).astype(float).mean(-1)
+        inner, outer = pts[lower[0]], pts[lower[-1]]
+        ew = float(np.linalg.norm(outer - inner))
+        away = np.sign(outer[0] - inner[0])
+        x0, x1 = sorted((outer[0] + away * 0.2 * ew, outer[0] + away * 0.8 * ew))
+        side = out[int(outer[1] - 0.2 * ew) : int(outer[1] + 0.2 * ew), int(x0) : int(x1)]
+        lid = pts[lower[len(lower) // 2]]
+        below = out[int(lid[1] + 0.1 * ew) : int(lid[1] + 0.45 * ew), int(lid[0] - 0.2 * ew) : int(lid[0] + 0.2 * ew)]
+        return float(side.max()), float(below.max())
+
+    assert paint_creases(image, pts, np.zeros(52)) is image
+    crow, furrow = darkening(0.8, EYE_L_LOWER)
+    assert crow > 15 and furrow > 10  # 0 before: the rig's 0.02 face widths of cheek raise showed nothing
+    weak = darkening(0.4, EYE_L_LOWER)
+    assert 0 < weak[0] < crow and 0 < weak[1] < furrow  # in proportion to the raise
+    assert darkening(0.8, EYE_R_LOWER) == (0.0, 0.0)  # the other eye keeps its skin
