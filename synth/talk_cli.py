@@ -12,7 +12,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add ``talk`` to the ``facecraft`` command line."""
     from facecraft.rigs.emotion_space import EMOTION_ARG_HELP, TRACK_ARG_HELP
 
-    from .talk_portrait import FRAMING, MAX_MOTION, MAX_YAW_DEG
+    from .talk_portrait import FRAMING, MAX_MOTION, MAX_SIDE, MAX_YAW_DEG
 
     p = sub.add_parser(
         "talk",
@@ -30,7 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fps", type=int, choices=(25, 30), default=25, help="frame rate (default 25)")
     p.add_argument(
         "--size", type=int, default=512, help=f"side of the square video in pixels, framed {FRAMING:g} face widths "
-        "around the face, an even number (default 512; 0 keeps the photo's own size)"
+        f"around the face, an even number up to {MAX_SIDE} (default 512; 0 keeps the photo's own size, up to "
+        f"{MAX_SIDE} px a side)"
     )  # fmt: skip
     p.add_argument("--face", type=int, help="which face to animate (0 = the largest)")
     p.add_argument(

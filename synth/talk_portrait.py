@@ -65,6 +65,10 @@ logger = logging.getLogger(__name__)
 MAX_YAW_DEG = 35.0  # a face turned farther than this is a profile: the frontal rig fit and warp fail there
 MAX_MOTION = 3.0  # largest scale of the head and brow motion (3x a real take's ranges)
 FRAMING = 3.2  # side of the square video frame, in face box widths (head, hair and some shoulders)
+# Largest side of a video frame, pixels: a square --size, and a photo kept at its own size (size=None, --size 0). A
+# 4000 px phone photo kept whole was a 4000 x 4000 H.264 video (level 6, which browsers and phones do not play;
+# limit 4096 x 2304) at seconds a frame and 1.9 GB
+MAX_SIDE = 2048
 COMPETING_FACE = 0.5  # another face at least this share of the largest one's width makes the choice ambiguous
 FPS_CHOICES = (25.0, 30.0)
 _SPEECH = region_mask("speech")
@@ -181,14 +185,20 @@ class TalkingPortrait:
         from .editor import FaceEditor
         from .fit import fit_rig
 
-        if size is not None and not (isinstance(size, (int, np.integer)) and 64 <= size <= 2048):
-            raise ParameterError(f"size: expected a frame side of 64..2048 pixels (or None), got {size!r}")
+        if size is not None and not (isinstance(size, (int, np.integer)) and 64 <= size <= MAX_SIDE):
+            raise ParameterError(f"size: expected a frame side of 64..{MAX_SIDE} pixels (or None), got {size!r}")
         if size is not None:
             check_video_side(size)
         if not (np.isfinite(motion) and 0.0 <= motion <= MAX_MOTION):
             raise ParameterError(f"motion: expected a scale in [0, {MAX_MOTION:g}], got {motion!r}")
         self.emotion = _still_emotion(emotion)
         img, self.name = _load_photo(photo, name)  # after the arguments: they fail before a big photo is read
+        if size is None and max(img.shape[:2]) > MAX_SIDE:
+            h, w = img.shape[:2]
+            raise ParameterError(
+                f"{self.name}: {w} x {h} px is too large a video to keep the photo's own size (size=None, --size 0: "
+                f"at most {MAX_SIDE} px a side); give the video's side (--size 1024) to frame the face"
+            )
         grey = is_grey(img)  # a grey photo talks in grey (a still emotion's edit may tint it: read before)
         t0 = time.perf_counter()
         own = editor is None

@@ -486,6 +486,21 @@ def test_photo_errors(astronaut, plain_editor, astronaut_faces_plain):
         TalkingPortrait(astronaut, editor=plain_editor, size=10)
 
 
+def test_a_photo_too_large_to_keep_its_size_is_refused_before_its_analysis(tmp_path):
+    # --size 0 on a 4000 px photo wrote a 4000 x 4000 H.264 video (level 6: browsers and phones do not play it) at
+    # seconds a frame and 1.9 GB, after a 20 s analysis
+    from facecraft.synth.talk_portrait import MAX_SIDE, TalkingPortrait
+
+    class Never:
+        def analyze(self, image, *, name="image"):
+            pytest.fail("the photo was analysed")
+
+    photo = tmp_path / "phone.png"
+    cv2.imwrite(str(photo), np.full((MAX_SIDE + 2, 600, 3), 128, np.uint8))
+    with pytest.raises(ParameterError, match=rf"phone.png: 600 x {MAX_SIDE + 2} px .*--size 1024"):
+        TalkingPortrait(photo, editor=Never(), size=None)
+
+
 def test_a_photo_of_several_faces_says_where_each_one_is(astronaut, plain_editor):
     # "2 faces found (93, 91 px wide); choose one with --face N": of two faces of about one size the widths did not
     # say which number is which, and a user rendered a video to find out
