@@ -659,6 +659,18 @@ def _track_codes(emo, num_frames: int, fps: float) -> np.ndarray | None:
     return emo.codes_at(np.arange(num_frames) / fps) if isinstance(emo, EmotionTrack) else None
 
 
+def _warn_late_keys(emo, duration: float) -> None:
+    """Say when an emotion track has keys after the speech ends: the video stops before them (a track timed in
+    milliseconds, ``"t": 1500``, showed its first key's emotion over the whole line without a word)."""
+    from facecraft.rigs.emotion_space import EmotionTrack
+
+    if isinstance(emo, EmotionTrack) and (late := emo.times[emo.times > duration]).size:
+        logger.warning(
+            "emotion track: %d of its %d keys come after the speech ends (%.2f s; the first at %g s): the video "
+            "ends before them (times are in seconds)", late.size, emo.times.size, duration, late[0]
+        )  # fmt: skip
+
+
 def _still_emotion(emotion):
     """``emotion`` as one :class:`~facecraft.rigs.emotion_space.EmotionCode`, or None; a track is an error (a
     photo shows one expression: a changing one is :func:`talk`'s ``emotion_track``, drawn frame by frame)."""
@@ -900,6 +912,7 @@ def talk(
         raise ParameterError(f"{audio if not isinstance(audio, tuple) else 'audio'}: no audio samples")
     t0 = time.perf_counter()
     emo = resolve_emotion(emotion, emotion_track)
+    _warn_late_keys(emo, len(y) / SAMPLE_RATE)
     if portrait is None:
         still = emo if isinstance(emo, EmotionCode) else None  # a constant emotion is shown on the face itself
         portrait = TalkingPortrait(photo, face=face, editor=editor, size=size, motion=1.0 if motion is None else motion,

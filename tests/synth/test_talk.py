@@ -375,6 +375,20 @@ def test_bad_audio_and_arguments(tmp_path, astronaut, portrait):
         talk(astronaut, (np.zeros(1600, np.float32), 16000), tmp_path / "o.mp4", portrait=portrait, fps=24)
 
 
+def test_an_emotion_track_with_keys_after_the_speech_says_so(tmp_path, portrait, caplog):
+    # a track timed in milliseconds ("t": 1500) showed its first key's emotion over the whole line without a word
+    from facecraft.synth.talk_portrait import talk
+
+    audio = (np.zeros(8000, np.float32), 16000)  # 0.5 s
+    track = [{"t": 0, "emotion": "neutral"}, {"t": 0.4, "emotion": "sadness"}, {"t": 1500, "emotion": "happiness"}]
+    with caplog.at_level("WARNING", logger="facecraft.synth.talk_portrait"):
+        talk(None, audio, tmp_path / "late.mp4", portrait=portrait, emotion_track=track)
+        assert "1 of its 3 keys come after the speech ends (0.50 s; the first at 1500 s)" in caplog.text
+        caplog.clear()
+        talk(None, audio, tmp_path / "in_time.mp4", portrait=portrait, emotion_track=track[:2])
+    assert "after the speech ends" not in caplog.text
+
+
 def test_arguments_are_checked_before_any_work_and_the_inputs_are_never_overwritten(tmp_path, portrait):
     from facecraft.synth.talk_portrait import talk
 
