@@ -888,7 +888,7 @@ def test_a_raised_cheek_creases_the_skin_beside_and_below_its_own_eye():
 
     assert paint_creases(image, pts, np.zeros(52)) is image
     crow, furrow = darkening(0.8, EYE_L_LOWER)
-    assert crow > 15 and furrow > 10  # 0 before: the rig's 0.02 face widths of cheek raise showed nothing
+    assert crow > 15 and furrow > 6  # 0 before: the rig's 0.02 face widths of cheek raise showed nothing
     weak = darkening(0.4, EYE_L_LOWER)
     assert 0 < weak[0] < crow and 0 < weak[1] < furrow  # in proportion to the raise
     assert darkening(0.8, EYE_R_LOWER) == (0.0, 0.0)  # the other eye keeps its skin
