@@ -18,7 +18,9 @@ The default rig also gets its eyes, teeth, tongue and mouth cavity (:mod:`facecr
 default, ``parts=False`` leaves them out): one child node of the face node per part, marked with
 ``extras.facecraft_part``, each with its own materials. Then the face mesh keeps only its skin, lips and brows (the
 flat triangles over the openings would hide the parts). Parts with morph targets (lower teeth, tongue, cavity:
-the jaw's shapes and ``tongueOut``, with NORMAL deltas like the face's) get their own weights channel, the
+the jaw's shapes and ``tongueOut``, with NORMAL deltas like the face's) hold their mesh in a child node
+``<part>_mesh`` (three.js binds the face's weights to direct children with morph targets) and get its own weights
+channel, the
 eyeballs a rotation channel from ``anim.eye_rotation`` (or from the ``eyeLook*`` curves when it is absent).
 The face node's weights channel is always the animation's first channel.
 
@@ -241,9 +243,9 @@ def _static_document(rig, *, normals: bool, parts: bool, name: str | None) -> _S
         mesh.extras = {"targetNames": glb_target_names(list(rig.shape_names))}
     g.meshes = [mesh]
     g.nodes = [pygltflib.Node(name=name or rig.name, mesh=0)]
-    part_nodes = tuple((_part_node(b, p, normals=normals), p) for p in extra)
+    part_nodes = tuple((*_part_node(b, p, normals=normals), p) for p in extra)
     if part_nodes:
-        g.nodes[0].children = [i for i, _ in part_nodes]
+        g.nodes[0].children = [i for i, _, _ in part_nodes]
     g.scenes = [pygltflib.Scene(name="Scene", nodes=[0])]
     g.scene = 0
     return _Static.of(g, b.blob(), shapes=k, part_nodes=part_nodes)
@@ -331,11 +333,17 @@ def _primitives(b: _Builder, groups: list, attrs, targets: list) -> list:
     return prims
 
 
-def _part_node(b: _Builder, part, *, normals: bool = True) -> int:
-    """Mesh and node of one :class:`~facecraft.rigs.face_parts.Part`; returns the node index.
+def _part_node(b: _Builder, part, *, normals: bool = True) -> tuple[int, int]:
+    """Mesh and node of one :class:`~facecraft.rigs.face_parts.Part`; returns the part's node index and that of
+    the node holding its mesh (the one its weights channel drives).
 
     Its morph targets carry NORMAL deltas too (unless ``normals=False``), as the face's do: the lower teeth
     turn with the jaw, and a client that reads target normals (three.js, Babylon) shades them turned.
+
+    A part with morph targets hangs its mesh on a child node of its own: three.js's GLTFLoader binds a
+    multi-primitive node's weights track to each direct child that has morph targets, so the tongue and the mouth
+    cavity, directly under the face's node, took the face's 52 weights too (the mixer averaged the two tracks:
+    they opened half as far as the jaw and moved with eyeBlink and eyeLook*).
     """
     vbo = pygltflib.ARRAY_BUFFER
     base = part.normals()
@@ -362,11 +370,15 @@ def _part_node(b: _Builder, part, *, normals: bool = True) -> int:
         mesh.weights = [0.0] * len(names)
         mesh.extras = {"targetNames": names}
     b.gltf.meshes.append(mesh)
-    node = pygltflib.Node(name=part.name, mesh=len(b.gltf.meshes) - 1, extras={PART_KEY: part.name})
+    held = pygltflib.Node(name=part.name, mesh=len(b.gltf.meshes) - 1, extras={PART_KEY: part.name})
+    if names:  # the mesh one node down (see above); the part's node keeps its name, pivot and eye rotation
+        b.gltf.nodes.append(replace(held, name=f"{part.name}_mesh"))
+        held = pygltflib.Node(name=part.name, children=[len(b.gltf.nodes) - 1], extras={PART_KEY: part.name})
     if np.any(part.pivot):
-        node.translation = [float(x) for x in part.pivot]
-    b.gltf.nodes.append(node)
-    return len(b.gltf.nodes) - 1
+        held.translation = [float(x) for x in part.pivot]
+    b.gltf.nodes.append(held)
+    node = len(b.gltf.nodes) - 1
+    return node, (held.children or [node])[0]
 
 
 def _document(rig, anim, *, normals: bool, head_rotation: bool, parts: bool, name: str | None) -> tuple[str, list]:
@@ -468,11 +480,11 @@ def build_glb(
 def _animate_parts(b: _Builder, samplers: list, channels: list, time_acc: int, anim, part_nodes: list) -> None:
     """Weights channels of the parts with morph targets and rotation channels of the eyeballs."""
     eyes = anim.eye_angles()
-    for node, part in part_nodes:
+    for node, mesh_node, part in part_nodes:
         if part.targets:
             cols = [ARKIT_INDEX[n] for n in part.targets]
             values = np.ascontiguousarray(anim.curves[:, cols], np.float32)
-            _add_channel(b, samplers, channels, time_acc, values.reshape(-1), "SCALAR", "weights", node)
+            _add_channel(b, samplers, channels, time_acc, values.reshape(-1), "SCALAR", "weights", mesh_node)
         if part.eye is not None:
             turns = yaw_pitch_roll_quaternions(eyes[part.eye])
             _add_channel(b, samplers, channels, time_acc, turns, "VEC4", "rotation", node)

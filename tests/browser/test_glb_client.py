@@ -131,12 +131,6 @@ def test_three_js_plays_the_clip_facecraft_wrote(client, line, artifacts):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="three.js binds the face node's 52-weight track to every direct child mesh with morph targets too: the "
-    "tongue and mouth cavity (single-primitive part nodes under the face's multi-primitive node) get two tracks and "
-    "the mixer averages them, so they open half as far as the jaw and move with eyeBlink/eyeLook* (GLB writer)",
-)
 def test_every_part_follows_its_curves_in_three_js(client, line):
     # each mesh with morph targets (face, eye sockets, lower teeth, tongue, mouth cavity) is driven by one track,
     # and each of its targets, named as an ARKit shape, follows that shape's curve

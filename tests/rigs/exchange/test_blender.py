@@ -51,16 +51,19 @@ def test_blender_sets_the_glb_rate_and_shows_an_open_mouth(tmp_path):
     objects = rep["objects"]
     assert objects[rep["face"]]["shape_keys"]["jawOpen"] == pytest.approx(1.0, abs=1e-3)
     assert reports[1]["objects"][rep["face"]]["shape_keys"]["jawOpen"] == pytest.approx(0.0, abs=1e-3)
-    # the parts came in as the face's children with their materials, and follow the jaw and the tongue
+    # the parts came in as the face's children with their materials, and follow the jaw and the tongue (a part with
+    # morph targets is an empty holding its mesh, <part>_mesh)
     assert objects["teeth_lower"]["parent"] == rep["face"] and objects["eye_left"]["parent"] == rep["face"]
-    assert objects["teeth_lower"]["shape_keys"]["jawOpen"] == pytest.approx(1.0, abs=1e-3)
-    assert objects["tongue"]["shape_keys"]["tongueOut"] == pytest.approx(0.3, abs=1e-3)
+    assert objects["teeth_lower_mesh"]["parent"] == "teeth_lower"
+    assert objects["teeth_lower_mesh"]["shape_keys"]["jawOpen"] == pytest.approx(1.0, abs=1e-3)
+    assert objects["tongue_mesh"]["shape_keys"]["tongueOut"] == pytest.approx(0.3, abs=1e-3)
     assert objects[rep["face"]]["materials"] == ["skin", "lips", "brows"]
     assert objects["eye_left"]["materials"] == ["eye_white", "iris", "pupil"]
     assert objects["teeth_upper"]["materials"] == ["teeth", "back_teeth", "gums"]
-    assert objects["tongue"]["materials"] == ["tongue"]
-    assert objects["eye_socket_left"]["materials"] == ["conjunctiva", "eye_socket"]
-    lower_drop = reports[1]["objects"]["teeth_lower"]["bounds"][0][2] - objects["teeth_lower"]["bounds"][0][2]
+    assert objects["tongue_mesh"]["materials"] == ["tongue"]
+    assert objects["eye_socket_left_mesh"]["materials"] == ["conjunctiva", "eye_socket"]
+    lower = [reports[f]["objects"]["teeth_lower_mesh"]["bounds"][0][2] for f in (1, 5)]
+    lower_drop = lower[0] - lower[1]
     assert lower_drop > 0.005  # metres: the lower teeth went down with the jaw
     upper = [reports[f]["objects"]["teeth_upper"]["bounds"][0][2] for f in (1, 5)]
     assert upper[0] == pytest.approx(upper[1], abs=1e-5)  # the upper teeth stay with the skull

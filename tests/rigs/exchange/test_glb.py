@@ -233,6 +233,11 @@ def _default_take(num_frames: int = 12, fps: float = 60.0) -> FaceAnimation:
     return FaceAnimation(curves, fps=fps, head_rotation=head, meta={"name": "take"})
 
 
+def _mesh_node(g: pygltflib.GLTF2, node: int) -> int:
+    """The node holding a part's mesh: the part's own node, or its child where the part has morph targets."""
+    return node if g.nodes[node].mesh is not None else g.nodes[node].children[0]
+
+
 def test_default_rig_glb_has_eyes_teeth_tongue_following_the_curves(tmp_path):
     from scipy.spatial.transform import Rotation
 
@@ -258,13 +263,19 @@ def test_default_rig_glb_has_eyes_teeth_tongue_following_the_curves(tmp_path):
     assert a.channels[0].target.node == 0 and a.channels[0].target.path == "weights"
     # lower teeth and tongue: their own weights channels, the curves' columns of their target names
     for part in ("teeth_lower", "tongue"):
-        node = parts[part]
+        node = _mesh_node(g, parts[part])
         channel = next(c for c in a.channels if c.target.node == node and c.target.path == "weights")
         targets = g.meshes[g.nodes[node].mesh].extras["targetNames"]
         w = _raw(g, a.samplers[channel.sampler].output).reshape(12, len(targets))
         cols = [ARKIT_NAMES.index(n) for n in targets]
         assert w == pytest.approx(anim.curves[:, cols])
-    assert "tongueOut" in g.meshes[g.nodes[parts["tongue"]].mesh].extras["targetNames"]
+    assert "tongueOut" in g.meshes[g.nodes[_mesh_node(g, parts["tongue"])].mesh].extras["targetNames"]
+    # three.js binds the face's weights track to each direct child of its (multi-primitive) node that has morph
+    # targets: the tongue and mouth cavity took the face's 52 weights too. Parts with targets hang their mesh one
+    # node down.
+    assert not [
+        g.nodes[i].name for i in face.children if g.nodes[i].mesh is not None and g.meshes[g.nodes[i].mesh].weights
+    ]
     # the left eye turns toward the subject's left (+X) as eyeLookOutLeft rises; the right eye stays ahead
     q = _rotation_output(g, a, parts["eye_left"])
     assert Rotation.from_quat(q[0]).apply([0, 0, 1]) == pytest.approx([0, 0, 1], abs=1e-6)
@@ -341,9 +352,10 @@ def test_blender_imports_face_parts_and_shape_keys(tmp_path):
     objects = json.loads(next(line for line in proc.stdout.splitlines() if line.startswith("RESULT"))[6:])
     face = objects["facecraft-default"]
     assert len(face["keys"]) == 53 and "jawOpen" in face["keys"]  # Basis + 52
-    assert objects["teeth_lower"]["parent"] == "facecraft-default" and "jawOpen" in objects["teeth_lower"]["keys"]
+    assert objects["teeth_lower"]["parent"] == "facecraft-default"  # an empty holding the mesh with its keys
+    assert objects["teeth_lower_mesh"]["parent"] == "teeth_lower" and "jawOpen" in objects["teeth_lower_mesh"]["keys"]
     assert objects["eye_left"]["materials"] == ["eye_white", "iris", "pupil"]
-    assert "tongueOut" in objects["tongue"]["keys"]
+    assert "tongueOut" in objects["tongue_mesh"]["keys"]
 
 
 def test_part_targets_carry_normal_deltas_of_the_moved_part(tmp_path):
@@ -353,7 +365,7 @@ def test_part_targets_carry_normal_deltas_of_the_moved_part(tmp_path):
 
     part = next(p for p in face_parts(default_rig()) if p.name == "teeth_lower")
     g = pygltflib.GLTF2().load(str(write_rig_glb(default_rig(), tmp_path / "rig.glb")))
-    node = next(n for n in g.nodes if n.name == "teeth_lower")
+    node = next(n for n in g.nodes if n.name == "teeth_lower_mesh")
     mesh = g.meshes[node.mesh]
     prim = mesh.primitives[0]
     base = _raw(g, prim.attributes.NORMAL)
@@ -363,7 +375,7 @@ def test_part_targets_carry_normal_deltas_of_the_moved_part(tmp_path):
     assert base + _raw(g, prim.targets[j]["NORMAL"]) == pytest.approx(expect, abs=1e-5)
     assert np.abs(_raw(g, prim.targets[j]["NORMAL"])).max() > 0.05  # the jaw turns them visibly
     plain = pygltflib.GLTF2().load(str(write_rig_glb(default_rig(), tmp_path / "plain.glb", normals=False)))
-    node = next(n for n in plain.nodes if n.name == "teeth_lower")
+    node = next(n for n in plain.nodes if n.name == "teeth_lower_mesh")
     assert all(set(t) == {"POSITION"} for t in plain.meshes[node.mesh].primitives[0].targets)
 
 
