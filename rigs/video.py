@@ -82,10 +82,10 @@ def check_video_path(path: str | os.PathLike, *, inputs: Iterable[object] = ()) 
     is a video :func:`write_mp4` writes, it is not a folder, its folder can be made and written, and it is none
     of ``inputs`` (files the run reads: a video written over its own sound track deleted the recording)."""
     path = Path(path)
+    if path.is_dir():  # first: a folder has no ending, and "got ''" did not say what was wrong
+        raise ParameterError(f"{path}: is a folder; give the video file to write (e.g. {path / 'out.mp4'})")
     if path.suffix.lower() not in VIDEO_SUFFIXES:
         raise ParameterError(f"{path}: a video is written as {', '.join(VIDEO_SUFFIXES)} (H.264), got {path.suffix!r}")
-    if path.is_dir():
-        raise ParameterError(f"{path}: is a folder; give the video file to write (e.g. {path / 'out.mp4'})")
     for source in inputs:
         if isinstance(source, (str, os.PathLike)) and path.exists() and Path(source).exists():
             if os.path.samefile(path, source):

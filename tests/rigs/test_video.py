@@ -101,6 +101,8 @@ def test_a_video_never_replaces_its_input_and_a_failed_run_keeps_the_old_file(tm
     (tmp_path / "x.mp4").mkdir()
     with pytest.raises(ParameterError, match="is a folder"):
         write_mp4(frames(), tmp_path / "x.mp4")
+    with pytest.raises(ParameterError, match=r"is a folder; give the video file to write \(e\.g\. .*out\.mp4"):
+        write_mp4(frames(), tmp_path)  # a folder without an ending: "a video is written as .mp4 ..., got ''"
     (tmp_path / "file").write_text("")
     with pytest.raises(ParameterError, match="is a file"):
         write_mp4(frames(), tmp_path / "file" / "x.mp4")
