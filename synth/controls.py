@@ -12,7 +12,9 @@ Relative mode (the default) edits the expression the face already has:
   face's other expression channels (brows, lids, cheeks, nose, mouth corners) fade by the new expression's
   strength (a smile gives way to ``sadness:1``, half of it to ``sadness:0.5``); ``neutral:x`` fades the
   whole expression by ``x``;
-* an AU or ARKit value sets that channel outright (a slider); AUs go through the AU -> ARKit map;
+* an AU or ARKit value sets that channel outright (a slider); AUs go through the AU -> ARKit map, and an AU sets
+  only its main channels outright: the lesser ones it moves too (AU6's 0.3 of ``eyeSquint``, AU25's 0.1 of
+  ``jawOpen``) only rise, so ``AU6=1`` on a face that squints does not open its eyes;
 * speech channels (jaw, lips) and gaze keep what the face has unless a control names them.
 
 Absolute mode (``absolute=True``) sets the target outright: every channel takes the controls' value (zero
@@ -156,22 +158,31 @@ class EditControls:
         return cls(tuple(codes), au_checked, arkit_checked, bool(absolute), neutralise, bool(keep_glasses))
 
     # ------------------------------------------------------------------ target
-    def requested(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(expression, set_values, set_mask)``, each ``(52,)``: what the emotion/text codes ask for, and
-        the channels that AU / ARKit controls set outright (mask) with their values."""
+    def requested(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(expression, set_values, set_mask, raised_mask)``, each ``(52,)``: what the emotion/text codes ask
+        for, the channels that AU / ARKit controls set outright (``set_mask``) or only raise (``raised_mask``: an
+        AU's lesser channels) with their values."""
         expression = np.zeros(NUM_ARKIT, np.float32)
         for code in self.codes:
             expression = np.maximum(expression, code.to_arkit())
         set_values = np.zeros(NUM_ARKIT, np.float32)
         set_mask = np.zeros(NUM_ARKIT, bool)
+        raised_mask = np.zeros(NUM_ARKIT, bool)
         if self.au:
             values = au_to_arkit(au_vector(dict(self.au)))
-            driven = au_to_arkit(au_vector({k: 1.0 for k in self.au})) > _ACTIVE
+            for name in self.au:
+                column = au_to_arkit(au_vector({name: 1.0}))
+                driven = column > _ACTIVE
+                main = driven & (column >= column.max() - _ACTIVE)
+                set_mask |= main
+                raised_mask |= driven & ~main
+            raised_mask &= ~set_mask  # a channel one AU sets outright is set, whatever another adds to it
+            driven = set_mask | raised_mask
             set_values[driven] = values[driven]
-            set_mask |= driven
         for name, weight in self.arkit.items():
             set_values[ARKIT_INDEX[name]], set_mask[ARKIT_INDEX[name]] = weight, True
-        return expression, set_values, set_mask
+            raised_mask[ARKIT_INDEX[name]] = False
+        return expression, set_values, set_mask, raised_mask
 
     def target(self, current: np.ndarray | None = None) -> np.ndarray:
         """ARKit weights ``(52,)`` in [0, 1] the face should end with, given its ``current`` weights."""
@@ -179,7 +190,7 @@ class EditControls:
         if now.shape != (NUM_ARKIT,):
             raise ParameterError(f"current weights: expected shape ({NUM_ARKIT},), got {now.shape}")
         now = np.clip(now, 0.0, 1.0)
-        expression, set_values, set_mask = self.requested()
+        expression, set_values, set_mask, raised_mask = self.requested()
         driven = expression > _ACTIVE
         rest = np.minimum(RESTING_SCORES, now)  # what fades is the expression above a resting face's
         if self.absolute:  # outright, from a resting face (MediaPipe's zero squint is a stare)
@@ -204,6 +215,10 @@ class EditControls:
                 lips = _EXPRESSION_LIPS & ~driven
                 out[lips] = now[lips] * (1.0 - min(float(now[_SMILE].mean()), 1.0) * (1.0 - kept))
         out[set_mask] = set_values[set_mask]
+        if self.absolute:
+            out[raised_mask] = set_values[raised_mask]
+        else:
+            out[raised_mask] = np.maximum(out[raised_mask], set_values[raised_mask])
         return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 

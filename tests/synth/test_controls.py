@@ -161,3 +161,24 @@ def test_a_photo_showing_more_than_asked_on_one_eye_still_ends_with_both_alike()
     scores[[left, right]] = (0.62, 0.26)
     out = EditControls.from_args(emotion="anger:0.6").target(scores)
     assert out[left] == pytest.approx(out[right]) and out[left] >= 0.44 - 1e-6
+
+
+def test_an_au_sets_its_main_channels_and_only_raises_its_lesser_ones():
+    # AU6 (cheek raiser) moves eyeSquint by 0.3 of itself: set outright, AU6=1 opened a smiler's squinted eyes
+    # (UTKFace tuning 67_0_0: eyeSquint -1.0 rig units) and AU6=0 did so too
+    squint, cheek = ARKIT_INDEX["eyeSquintLeft"], ARKIT_INDEX["cheekSquintLeft"]
+    now = smiling(0.8)
+    now[[squint, ARKIT_INDEX["eyeSquintRight"]]] = 0.9
+    now[cheek] = 0.4
+    raised = EditControls.from_args(au=["AU6=1"]).target(now)
+    assert raised[cheek] == pytest.approx(1.0) and raised[squint] == pytest.approx(0.9)
+    lowered = EditControls.from_args(au=["AU6=0"]).target(now)
+    assert lowered[cheek] == pytest.approx(0.0) and lowered[squint] == pytest.approx(0.9)
+    assert EditControls.from_args(au=["AU6=1"]).target()[squint] == pytest.approx(0.3)  # a resting eye squints
+    assert EditControls.from_args(au=["AU6=1"], absolute=True).target(now)[squint] == pytest.approx(0.3)
+    # a channel that is one AU's main one is set, whatever another AU adds to it; an ARKit value is always set
+    both = EditControls.from_args(au=["AU6=1", "AU7=0.5"]).target(now)
+    assert both[squint] == pytest.approx(0.8)  # AU7's 0.5 plus AU6's 0.3, outright
+    assert EditControls.from_args(au=["AU6=1"], arkit=["eyeSquintLeft=0.1"]).target(now)[squint] == pytest.approx(0.1)
+    jaw = EditControls.from_args(au=["AU25=1"]).target(now)  # parted lips do not close an open jaw
+    assert jaw[JAW] == pytest.approx(0.2) and EditControls.from_args(au=["AU26=0.2"]).target(now)[JAW] < 0.2
