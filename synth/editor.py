@@ -652,8 +652,8 @@ def _crease_strokes(
     root; a wrinkled nose (AU9: ``noseSneer*``) creases the upper sides of the nose obliquely, fanning out and down from
     the bridge (never bars across it: two of them read as a pair of glasses' bridge), and deepens the folds that curve
     from above the nose wings down and out over the cheeks; a raised cheek (AU6: ``cheekSquint*``, in a cheek raise,
-    happiness and every Duchenne smile) creases the skin beside and below its eye (:func:`_cheek_raise_strokes`) and
-    deepens the nasolabial fold a little. The warp moves skin but cannot fold it."""
+    happiness and every Duchenne smile) creases the skin beside and below its eye (:func:`_cheek_raise_strokes`). The
+    warp moves skin but cannot fold it."""
     # AU1 with AU4 (sadness, fear) folds the forehead's middle, not between the brows: the inner raise holds it off.
     # Per side (the face's right side is the image's left): (right, left).
     inner_up = max(float(rig_change[_BROW_INNER_UP]), 0.0)
