@@ -27,7 +27,8 @@ from .editor import EDIT_MAX_FACES
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+#: The endings an edit is written as (eval.images reads more: .gif, .ppm, .pgm).
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".jfif", ".bmp", ".webp", ".tif", ".tiff")
 REPORT_NAME = "report.json"
 SETTINGS_NAME = "edit-settings.json"
 

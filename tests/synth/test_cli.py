@@ -374,6 +374,7 @@ def test_edit_output_keeps_the_inputs_format_or_writes_png():
     assert edit_output("d/out", "me.JPG") == Path("d/out.JPG")
     assert edit_output("out", "IMG_0001") == Path("out.png")  # a photo without an ending, as a folder's edits
     assert edit_output("out", "anim.gif") == Path("out.png")  # a format not written
+    assert edit_output("out", "me.jfif") == Path("out.jfif")  # a JPEG as Windows saves it: written as one (was .png)
     assert edit_output("out.webp", "me.jpg") == Path("out.webp")
     assert edit_output("out.gif", "me.jpg") == Path("out.gif")  # left for the command to refuse
 
