@@ -249,9 +249,7 @@ class PortraitRenderer:
         Returns the frame (uint8, the photo's size) and the mask of changed pixels.
         """
         head = head or HeadMotion()
-        # the skin beside a removed smile's corners goes with them, as in a still edit (no-op otherwise)
-        dst = drag_corner_skin(self.src, self.targets(change), change)
-        dst = seal_lips(dst, seal, self.face_width, self.lip_sides)
+        dst = self._face_targets(change, seal)
         still_face = np.abs(dst - self.src).max() < 1e-3
         if still_face and head.is_identity:
             return WarpResult(self.image.copy(), np.zeros(self.image.shape[:2], np.float32))
@@ -260,10 +258,7 @@ class PortraitRenderer:
         if still_face:
             fbox, disp = (0, 0, 0, 0), np.zeros((0, 0, 2), np.float32)
         else:
-            # The lids keep their targets: the skin around them takes up a fold (a widened eye under lowered brows,
-            # an anger track, folded the skin between brow and lid, and the unfolding pulled that eye's upper lid
-            # back down, so only the other eye widened: FRLL 001 lid rise 2.4 px and -1.0 px)
-            dst = unfold(src, dst, self.faces, skip=self.skip, pinned=self.lids[: len(dst)])
+            dst = self._unfolded(dst)
             s_all, d_all, f_all = extended_mesh(src, dst, border=BORDER, triangles=self.faces)
             d_all = unfold(s_all, d_all, f_all, skip=self.skip_all, pinned=self.lids)
             fbox, disp = backward_map(s_all, d_all, f_all, shape=(h, w), order=self.order, step=self.step,
@@ -333,9 +328,22 @@ class PortraitRenderer:
         untouched = lambda result: np.array_equal(result.image, frame.image)  # noqa: E731
         if unsealed is None or not 0.0 < seal < SEAL_RAMP or untouched(painted):
             return painted
-        plain = drag_corner_skin(self.src, self.targets(unsealed), unsealed)
-        plain = unfold(self.src, plain, self.faces, skip=self.skip, pinned=self.lids[: len(plain)])
+        plain = self._unfolded(self._face_targets(unsealed, 0.0))
         return frame if untouched(paint(self.move_points(plain, head))) else painted
+
+    def _face_targets(self, change: np.ndarray, seal: float) -> np.ndarray:
+        """The mesh's pixel targets for a rig weight ``change`` and a lip ``seal``, before the unfolding: the skin
+        beside a removed smile's corners goes with them, as in a still edit (no-op otherwise), and the seal closes
+        that share of the lips' gap (:func:`~facecraft.synth.mouth_seal.seal_lips`)."""
+        dst = drag_corner_skin(self.src, self.targets(change), change)
+        return seal_lips(dst, seal, self.face_width, self.lip_sides)
+
+    def _unfolded(self, dst: np.ndarray) -> np.ndarray:
+        """``dst`` with its turned-over triangles unfolded. The lids keep their targets: the skin around them takes up
+        a fold (a widened eye under lowered brows, an anger track, folded the skin between brow and lid, and the
+        unfolding pulled that eye's upper lid back down, so only the other eye widened: FRLL 001 lid rise 2.4 px and
+        -1.0 px)."""
+        return unfold(self.src, dst, self.faces, skip=self.skip, pinned=self.lids[: len(dst)])
 
     def _antialias(self, moved, mx, my, disp, qx, qy, aligned: bool) -> None:
         """Where the face warp squeezes the photo, mix in the pre-blurred photo (as the still warp does), in place.
