@@ -390,8 +390,9 @@ def _predict(args: argparse.Namespace) -> int:
 #: What ``--data`` reads (eval.datasets.load_dataset), for the help of the commands that take it.
 DATA_HELP = (
     "ImageFolder (DATA/<emotion>/, or DATA/train/<emotion>/ and test/, val/), RAF-DB's basic folder "
-    "(EmoLabel/list_patition_label.txt), FER+'s folder (FER2013Train/label.csv ...), a path,label[,split] CSV, "
-    "FER2013's fer2013.csv or FER+'s fer2013new.csv (fer2013.csv beside it)"
+    "(EmoLabel/list_patition_label.txt), FER+'s folder (FER2013Train/label.csv ...), CK+'s folder "
+    "(cohn-kanade-images/ and Emotion/), a folder labelled in its file names (JAFFE: KA.AN1.39.tiff; KDEF, AKDEF: "
+    "AF01ANS.JPG), a path,label[,split] CSV, FER2013's fer2013.csv or FER+'s fer2013new.csv (fer2013.csv beside it)"
 )
 
 

@@ -2,8 +2,9 @@
 
 Layouts: an ImageFolder (one sub-folder per class, or one such tree per split: ``train/``, ``test/``; folders named
 by class number with a ``label_order``), a CSV of ``path,label[,split]``, the FER2013 CSV (``emotion,pixels,Usage``),
-FER+'s ``fer2013new.csv`` beside it or its own ``FER2013Train/`` folders, and RAF-DB's basic set
-(``EmoLabel/list_patition_label.txt``). Labels are normalised to
+FER+'s ``fer2013new.csv`` beside it or its own ``FER2013Train/`` folders, RAF-DB's basic set
+(``EmoLabel/list_patition_label.txt``), sets labelled in their file names (JAFFE's ``KA.AN1.39.tiff``, KDEF's and
+AKDEF's ``AF01ANS.JPG``) and CK+ (``cohn-kanade-images/`` with its ``Emotion/`` labels). Labels are normalised to
 :data:`facecraft.rigs.EMOTIONS` (``happy`` -> ``happiness``); every image goes through
 :func:`facecraft.eval.faces.preprocess_face` (grey, square, resized), the same function the models use at
 inference. Unreadable images are logged and skipped, so a long run never stops on one bad file; the skipped paths
@@ -15,6 +16,7 @@ from __future__ import annotations
 import csv
 import logging
 import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -52,6 +54,26 @@ LABEL_ORDERS: dict[str, tuple[tuple[str, ...], int]] = {
 #: RAF-DB's label list, below the set's folder.
 RAF_DB_LIST = Path("EmoLabel") / "list_patition_label.txt"
 _FER2013_USAGE = {"training": "train", "publictest": "val", "privatetest": "test"}
+#: JAFFE's expression codes, the middle of its file names (``KA.AN1.39.tiff``: poser ``KA``, expression ``AN`` take 1,
+#: image number 39).
+JAFFE_CODES: dict[str, str] = {
+    "AN": "anger", "DI": "disgust", "FE": "fear", "HA": "happiness", "NE": "neutral", "SA": "sadness", "SU": "surprise",
+}  # fmt: skip
+#: KDEF's and AKDEF's expression codes (``AF01ANS.JPG``: session A, female 01, angry, straight; AKDEF's averaged faces
+#: ``FANS.JPG``); ``AF`` is afraid.
+KDEF_CODES: dict[str, str] = {"AF": "fear", **{k: v for k, v in JAFFE_CODES.items() if k != "FE"}}
+#: KDEF's camera angles: straight, half left/right profile (45 degrees), full left/right profile (90 degrees).
+KDEF_ANGLES: tuple[str, ...] = ("S", "HL", "HR", "FL", "FR")
+#: KDEF angles left out (and counted in the log): a full profile shows one eye and no frontal face, which the face
+#: search, the judges (trained on frontal faces) and the editor (a frontal rig fit) all need. Straight and half
+#: profiles are read.
+KDEF_LEFT_OUT_ANGLES: tuple[str, ...] = ("FL", "FR")
+#: CK+'s emotion codes 0-7 (``Emotion/S005/001/S005_001_00000011_emotion.txt`` holds one, e.g. ``3.0000000e+00``).
+CK_PLUS_LABELS: tuple[str, ...] = (
+    "neutral", "anger", "contempt", "disgust", "fear", "happiness", "sadness", "surprise",
+)  # fmt: skip
+#: CK+'s folders: the image sequences and their emotion labels (one per labelled sequence, for its last frame).
+CK_PLUS_IMAGES, CK_PLUS_EMOTION = "cohn-kanade-images", "Emotion"
 
 
 @dataclass
@@ -78,6 +100,9 @@ class FERDataset:
         than their number); ``None`` means 1 everywhere.
     split_origin : str, optional
         Where :func:`load_dataset` took the split from (the set's own, or one it made); ``None`` otherwise.
+    persons : list of str, optional
+        The person each image shows, where the layout says (JAFFE's poser, KDEF's sex and number, CK+'s subject):
+        a split :func:`load_dataset` makes keeps each person in one part (:func:`person_split`). ``None`` otherwise.
     """
 
     images: np.ndarray
@@ -88,6 +113,7 @@ class FERDataset:
     targets: np.ndarray | None = None
     weights: np.ndarray | None = None
     split_origin: str | None = None
+    persons: list[str] | None = None
 
     def __post_init__(self) -> None:
         n = len(self.labels)
@@ -102,6 +128,8 @@ class FERDataset:
             raise ParameterError(f"FERDataset: targets must have shape ({n}, 8), got {np.shape(self.targets)}")
         if self.weights is not None and np.shape(self.weights) != (n,):
             raise ParameterError(f"FERDataset: weights must have shape ({n},), got {np.shape(self.weights)}")
+        if self.persons is not None and len(self.persons) != n:
+            raise ParameterError(f"FERDataset: persons must have {n} entries, got {len(self.persons)}")
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -130,6 +158,7 @@ class FERDataset:
             None if self.splits is None else self.splits[index],
             targets=None if self.targets is None else self.targets[index],
             weights=None if self.weights is None else self.weights[index],
+            persons=None if self.persons is None else [self.persons[i] for i in index],
         )
 
     def with_split(self, splits) -> FERDataset:
@@ -138,7 +167,9 @@ class FERDataset:
         bad = sorted(set(s.tolist()) - set(SPLITS))
         if bad:
             raise ParameterError(f"splits: expected only {SPLITS}, got {bad}")
-        return FERDataset(self.images, self.labels, self.paths, s, self.skipped, self.targets, self.weights)
+        return FERDataset(
+            self.images, self.labels, self.paths, s, self.skipped, self.targets, self.weights, persons=self.persons
+        )
 
     def sample_weights(self) -> np.ndarray:
         """Float32 ``(N,)``: :attr:`weights`, or ones."""
@@ -171,6 +202,7 @@ def concat_datasets(parts: list[FERDataset]) -> FERDataset:
     has_split = all(p.splits is not None for p in parts)
     has_targets = any(p.targets is not None for p in parts)
     has_weights = any(p.weights is not None for p in parts)
+    has_persons = all(p.persons is not None for p in parts)
     return FERDataset(
         np.concatenate([p.images for p in parts]),
         np.concatenate([p.labels for p in parts]),
@@ -179,6 +211,7 @@ def concat_datasets(parts: list[FERDataset]) -> FERDataset:
         [q for p in parts for q in p.skipped],
         np.concatenate([p.soft_targets() for p in parts]) if has_targets else None,
         np.concatenate([p.sample_weights() for p in parts]) if has_weights else None,
+        persons=[q for p in parts for q in p.persons] if has_persons else None,
     )
 
 
@@ -228,9 +261,7 @@ def attach_votes(dataset: FERDataset, meta_csv: str | os.PathLike) -> FERDataset
         idx = np.flatnonzero(found)[ok]
         targets[idx] = dist[ok]
     logger.info("soft targets from %s for %d of %d images", meta_csv, int(found.sum()), len(dataset))
-    return FERDataset(
-        dataset.images, dataset.labels, dataset.paths, dataset.splits, dataset.skipped, targets, dataset.weights
-    )
+    return replace(dataset, targets=targets)
 
 
 def stratified_split(labels, *, val: float = 0.1, test: float = 0.2, seed: int = 0) -> np.ndarray:
@@ -256,6 +287,43 @@ def stratified_split(labels, *, val: float = 0.1, test: float = 0.2, seed: int =
             n_test, n_val = max(n_test, 1 if test > 0 else 0), max(n_val, 1 if val > 0 else 0)
         out[idx[:n_test]] = "test"
         out[idx[n_test : n_test + n_val]] = "val"
+    return out
+
+
+def person_split(persons, *, val: float = 0.1, test: float = 0.2, seed: int = 0) -> np.ndarray:
+    """Split into train/val/test by person, reproducible for a seed: no person's images are in two parts.
+
+    The people are shuffled with ``seed`` and taken in turn: a person goes to test while the middle of their images
+    falls within the first ``test`` share of all images, then to val within the next ``val`` share, else to train
+    (at least one person each in test and val when there are three or more). Classes are not balanced per part:
+    the sets that give persons (JAFFE, KDEF, CK+) show most people in most expressions.
+
+    Returns
+    -------
+    np.ndarray of str (N,)
+
+    Raises
+    ------
+    ParameterError
+        Fewer than three people (no three parts can be made).
+    """
+    if not (0 <= val < 1 and 0 <= test < 1 and val + test < 1):
+        raise ParameterError(f"val and test fractions must be in [0, 1) with a sum below 1, got {val}, {test}")
+    persons = np.asarray(persons, dtype=object)
+    people = sorted(set(persons.tolist()))
+    if len(people) < 3:
+        raise ParameterError(f"a split by person needs three people or more, got {len(people)}: {people}")
+    people = [people[i] for i in np.random.default_rng(seed).permutation(len(people))]
+    sizes = [int(np.sum(persons == q)) for q in people]
+    starts = np.cumsum([0, *sizes[:-1]])
+    middle = (starts + np.asarray(sizes) / 2) / len(persons)
+    part = np.where(middle < test, "test", np.where(middle < test + val, "val", "train")).astype(object)
+    for name, share, k in (("test", test, 0), ("val", val, 1)):
+        if share > 0 and name not in part:  # a first person larger than the share: the k-th person still goes
+            part[k] = name
+    out = np.empty(len(persons), dtype=object)
+    for q, s in zip(people, part, strict=True):
+        out[persons == q] = s
     return out
 
 
@@ -373,6 +441,15 @@ def _split_folders(root: Path, *, label_order: str | None = None) -> list[tuple[
     return found
 
 
+def _has_class_folders(root: Path, label_order: str | None) -> bool:
+    """Whether an ImageFolder reading of ``root`` finds class folders (or split folders holding them); folders
+    named by number without ``label_order`` count (reading them says what to give)."""
+    try:
+        return bool(_split_folders(root, label_order=label_order) or _class_folders(root, label_order=label_order))
+    except FileFormatError:
+        return True
+
+
 def class_folder_names(source: str | os.PathLike, *, label_order: str | None = None) -> dict[str, str]:
     """Emotion -> the name an ImageFolder data set gives its folder (``happiness`` -> ``happy``; a split-folder set's
     ``train/`` names first), so that what is added to it is written under its own names; ``{}`` for a CSV data set.
@@ -421,8 +498,9 @@ def load_image_folder(
         raise EmptyFolderError(
             f"data folder {root} holds no images in class sub-folders (expected {root}/<emotion>/*.png, or "
             f"{root}/train/<emotion>/*.png and {root}/test/<emotion>/*.png; emotions: {', '.join(EMOTIONS)}; or "
-            f"RAF-DB's {RAF_DB_LIST.as_posix()}); for another layout (a label list) write a path,label[,split] CSV "
-            "with emotion names as labels and give that CSV"
+            f"RAF-DB's {RAF_DB_LIST.as_posix()}; JAFFE's or KDEF's file names, e.g. KA.AN1.39.tiff, AF01ANS.JPG; "
+            f"CK+'s {CK_PLUS_IMAGES}/ and {CK_PLUS_EMOTION}/); for another layout (a label list) write a "
+            "path,label[,split] CSV with emotion names as labels and give that CSV"
         )
     return _finish(*_read_images(items, size=size, desc=f"reading {root.name}", detect=detect), source=str(root))
 
@@ -681,6 +759,166 @@ def load_raf_db(source: str | os.PathLike, *, size: int = 48, detect: bool | str
     return _finish(*_read_images(items, size=size, desc=f"reading {root.name}", detect=detect), source=str(listing))
 
 
+#: File-name conventions of sets labelled in their names: a pattern on the name without its ending (groups: the
+#: person, the expression code, the camera angle or None), the set's codes, and its form for messages.
+_JAFFE_NAME = re.compile(r"([A-Z]{2})\.([A-Z]{2})\d+\.\d+", re.IGNORECASE)
+_KDEF_NAME = re.compile(r"(?:[AB]([FM]\d{2})|([FM]))([A-Z]{2})(S|HL|HR|FL|FR)", re.IGNORECASE)
+_CK_PLUS_NAME = re.compile(r"(S\d+)_(\d+)_(\d+)_emotion\.txt", re.IGNORECASE)
+
+
+def _jaffe_name(stem: str) -> tuple[str, str, str | None] | None:
+    m = _JAFFE_NAME.fullmatch(stem)
+    return None if m is None else (m[1].upper(), m[2].upper(), None)
+
+
+def _kdef_name(stem: str) -> tuple[str, str, str | None] | None:
+    m = _KDEF_NAME.fullmatch(stem)  # the person: KDEF's sex and number (both sessions A and B), AKDEF's average
+    return None if m is None else ((m[1] or f"AKDEF-{m[2]}").upper(), m[3].upper(), m[4].upper())
+
+
+NAMED_SETS: dict[str, tuple] = {
+    "JAFFE": (_jaffe_name, JAFFE_CODES, "poser.EXPRn.number, e.g. KA.AN1.39.tiff"),
+    "KDEF": (_kdef_name, KDEF_CODES, "session, sex, number, expression, angle, e.g. AF01ANS.JPG (AKDEF: FANS.JPG)"),
+}
+
+
+def named_set_of(root: str | os.PathLike) -> str | None:
+    """Which :data:`NAMED_SETS` convention most of ``root``'s images (below it too) are named in, or None when none
+    is: the expression codes are not checked here (an unknown one is a skip when the set is read)."""
+    try:
+        files = list_image_files(root, recursive=True)
+    except (EmptyFolderError, MissingFileError):
+        return None
+    counts = {name: sum(parse(f.stem) is not None for f in files) for name, (parse, _, _) in NAMED_SETS.items()}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else None
+
+
+def _log_left_out(source, left_out: dict[str, list[str]], total: int, *, what: str = "image(s)") -> None:
+    """One warning per reason images were listed but not read, with the count and a few names."""
+    for reason, names in left_out.items():
+        if names:
+            logger.warning("%s: %d of %d %s not read: %s, e.g. %s", source, len(names), total, what, reason,
+                           ", ".join(names[:3]))  # fmt: skip
+
+
+def _with_persons(ds: FERDataset, person_of: dict[str, str]) -> FERDataset:
+    return replace(ds, persons=[person_of[name] for name in ds.paths])
+
+
+def load_named_files(
+    root: str | os.PathLike, *, size: int = 48, detect: bool | str = "auto", convention: str | None = None
+) -> FERDataset:
+    """A folder of images labelled in their file names (in it or below it: KDEF keeps one folder per person), in one
+    of the :data:`NAMED_SETS` conventions (default: the one most names follow, :func:`named_set_of`).
+
+    - JAFFE: ``KA.AN1.39.tiff`` (poser ``KA``, expression ``AN`` take 1, number 39), codes :data:`JAFFE_CODES`;
+    - KDEF: ``AF01ANS.JPG`` (session A/B, sex F/M, number 01-35, expression, angle :data:`KDEF_ANGLES`), codes
+      :data:`KDEF_CODES`; AKDEF's averaged faces ``FANS.JPG`` (sex, expression, angle). Full profiles
+      (:data:`KDEF_LEFT_OUT_ANGLES`) are left out and counted; straight and half profiles are read.
+
+    Each image's person (JAFFE's poser, KDEF's sex and number across both sessions, AKDEF's ``AKDEF-F``/``-M``) is
+    kept in :attr:`FERDataset.persons`. Names not in the convention's form and unknown expression codes are not read:
+    how many, why and a few names are logged as warnings (a mixed folder is read for the names that follow it).
+    """
+    root = Path(root)
+    convention = convention or named_set_of(root)
+    if convention not in NAMED_SETS:
+        raise EmptyFolderError(f"{root}: no image is named in a known convention ({', '.join(NAMED_SETS)})")
+    parse, codes, form = NAMED_SETS[convention]
+    files = list_image_files(root, recursive=True)
+    items, person_of = [], {}
+    left_out: dict[str, list[str]] = {
+        f"names not in {convention}'s form ({form})": [],
+        f"unknown expression codes ({convention}'s: {', '.join(codes)})": [],
+        f"full profiles ({', '.join(KDEF_LEFT_OUT_ANGLES)}) left out by design: no frontal face to read": [],
+    }
+    unnamed, unknown, profiles = left_out.values()
+    for f in files:
+        name = f.relative_to(root).as_posix()
+        got = parse(f.stem)
+        if got is None:
+            unnamed.append(name)
+            continue
+        person, code, angle = got
+        if code not in codes:
+            unknown.append(name)
+        elif angle in KDEF_LEFT_OUT_ANGLES:
+            profiles.append(name)
+        else:
+            items.append((f, name, EMOTION_INDEX[codes[code]], None))
+            person_of[name] = person
+    _log_left_out(root, left_out, len(files))
+    if not items:
+        raise EmptyFolderError(f"{root}: no image to read as {convention} ({len(files)} listed; reasons logged)")
+    logger.info("%s: read as %s, %d images of %d people", root, convention, len(items), len(set(person_of.values())))
+    ds = _finish(*_read_images(items, size=size, desc=f"reading {root.name}", detect=detect), source=str(root))
+    return _with_persons(ds, person_of)
+
+
+def is_ck_plus(root: str | os.PathLike) -> bool:
+    """Whether ``root`` is CK+'s folder: :data:`CK_PLUS_IMAGES` and :data:`CK_PLUS_EMOTION` in it."""
+    return (Path(root) / CK_PLUS_IMAGES).is_dir() and (Path(root) / CK_PLUS_EMOTION).is_dir()
+
+
+def load_ck_plus(root: str | os.PathLike, *, size: int = 48, detect: bool | str = "auto") -> FERDataset:
+    """CK+ (the extended Cohn-Kanade set) as its archives unpack: ``cohn-kanade-images/S005/001/S005_001_00000011.png``
+    (one folder per subject and sequence, neutral to peak) and ``Emotion/S005/001/S005_001_00000011_emotion.txt``
+    (one code 0-7 in :data:`CK_PLUS_LABELS`' order, for the sequence's last frame; 327 of its 593 sequences have one).
+
+    Each labelled sequence gives two images: its labelled last frame (the peak) with its emotion, and its first frame
+    as neutral (every sequence starts from a neutral face; CK+ labels no frame neutral itself). Sequences without a
+    label file are not read (their expression was not validated). Label files whose code is not 0-7, or whose image
+    is missing, are skipped and counted in the log. Each image's person is its subject (``S005``).
+    """
+    root = Path(root)
+    images_root, labels_root = root / CK_PLUS_IMAGES, root / CK_PLUS_EMOTION
+    label_files = sorted(p for p in labels_root.rglob("*.txt") if not p.name.startswith("."))
+    items, person_of = [], {}
+    left_out: dict[str, list[str]] = {
+        "label file names not in CK+'s form (S005_001_00000011_emotion.txt)": [],
+        f"emotion codes not one number 0-{len(CK_PLUS_LABELS) - 1} (CK+'s: {', '.join(CK_PLUS_LABELS)})": [],
+        f"labelled frames missing from {CK_PLUS_IMAGES}/": [],
+    }
+    unnamed, bad_code, missing = left_out.values()
+    neutral = EMOTION_INDEX["neutral"]
+    for label_file in label_files:
+        name = label_file.relative_to(root).as_posix()
+        m = _CK_PLUS_NAME.fullmatch(label_file.name)
+        if m is None:
+            unnamed.append(name)
+            continue
+        subject, sequence = m[1], m[2]
+        try:
+            words = label_file.read_text(encoding="utf-8", errors="replace").split()
+            code = float(words[0]) if len(words) == 1 else -1.0
+        except ValueError:
+            code = -1.0
+        if not (code.is_integer() and 0 <= code < len(CK_PLUS_LABELS)):
+            bad_code.append(name)
+            continue
+        folder = images_root / subject / sequence
+        peak = folder / f"{label_file.name[: -len('_emotion.txt')]}.png"
+        if not peak.is_file():
+            missing.append(name)
+            continue
+        first = list_image_files(folder)[0]
+        pairs = [(first, neutral)] if first != peak else []
+        for image, label in [*pairs, (peak, EMOTION_INDEX[normalize_emotion(CK_PLUS_LABELS[int(code)])])]:
+            rel = image.relative_to(root).as_posix()
+            items.append((image, rel, label, None))
+            person_of[rel] = subject.upper()
+    _log_left_out(root, left_out, len(label_files), what="label file(s)")
+    sequences = sum(1 for s in images_root.glob("*/*") if s.is_dir())
+    read = len(label_files) - sum(map(len, left_out.values()))
+    logger.info("%s: %d labelled sequences of %d read (peak frame + first frame as neutral), %d people", root, read,
+                sequences, len(set(person_of.values())))  # fmt: skip
+    if not items:
+        raise EmptyFolderError(f"{root}: no labelled CK+ frame to read ({len(label_files)} label files, {labels_root})")
+    ds = _finish(*_read_images(items, size=size, desc=f"reading {root.name}", detect=detect), source=str(root))
+    return _with_persons(ds, person_of)
+
+
 def apply_split_csv(dataset: FERDataset, split_csv: str | os.PathLike) -> FERDataset:
     """Attach the fixed split of a ``path,label,split`` CSV (paths as in ``dataset.paths``).
 
@@ -729,13 +967,16 @@ def load_dataset(
     ----------
     source : path-like
         A folder (ImageFolder, RAF-DB's basic set with its ``EmoLabel/list_patition_label.txt``, or FER+'s
-        ``FER2013Train/``... with their ``label.csv``), a ``path,label[,split]`` CSV, a FER2013 CSV or FER+'s
-        ``fer2013new.csv`` (with ``fer2013.csv`` beside it).
+        ``FER2013Train/``... with their ``label.csv``, CK+'s with ``cohn-kanade-images/`` and ``Emotion/``, or one of
+        images labelled in their names: JAFFE's, KDEF's, :func:`load_named_files`), a ``path,label[,split]`` CSV, a
+        FER2013 CSV or FER+'s ``fer2013new.csv`` (with ``fer2013.csv`` beside it).
     split : path-like, optional
         A ``path,label,split`` CSV fixing the split. Default: ``source/split.csv`` when a folder has one,
         the CSV's own split column, FER2013 ``Usage`` or the folder's split folders (``train/``, ``test/``), else a
-        stratified 70/10/20 split with ``seed``. A split of the set's own without val images (no ``val/`` folder, no
-        ``val`` or ``PublicTest`` rows) gets a stratified 10% of its train images as val.
+        70/10/20 split with ``seed``: by person where the layout names each image's person (JAFFE, KDEF, CK+:
+        :func:`person_split`), else stratified by class (:func:`stratified_split`). A split of the set's own
+        without val images (no ``val/`` folder, no ``val`` or ``PublicTest`` rows) gets a stratified 10% of its train
+        images as val.
     size : int
         Side of the grey crops in pixels.
     votes : bool
@@ -755,8 +996,14 @@ def load_dataset(
         ds = load_raf_db(source, size=size, detect=detect)
     elif source.is_dir() and is_ferplus_folder(source):
         ds = load_ferplus_folder(source, size=size)
+    elif source.is_dir() and is_ck_plus(source):
+        ds = load_ck_plus(source, size=size, detect=detect)
     elif source.is_dir():
-        ds = load_image_folder(source, size=size, detect=detect, label_order=label_order)
+        named = None if _has_class_folders(source, label_order) else named_set_of(source)
+        if named is not None:
+            ds = load_named_files(source, size=size, detect=detect, convention=named)
+        else:
+            ds = load_image_folder(source, size=size, detect=detect, label_order=label_order)
         if split is None and (source / "split.csv").is_file():
             split = source / "split.csv"
             logger.info("using the fixed split %s", split)
@@ -778,7 +1025,15 @@ def load_dataset(
     if split is not None:
         ds = apply_split_csv(ds, split)
         origin = f"the set's own ({Path(split).name})"
+    elif ds.splits is None and ds.persons is not None and len(set(ds.persons)) >= 3:
+        ds = ds.with_split(person_split(ds.persons, seed=seed))
+        logger.info("no split given: 70/10/20 split by person with seed %d", seed)
+        return replace(ds, split_origin=f"70/10/20 by person made by load_dataset (seed {seed}; {len(set(ds.persons))} "
+                       "people, none in two parts): the set has no split of its own")  # fmt: skip
     elif ds.splits is None:
+        if ds.persons is not None:
+            logger.warning("%s: %d person(s) only, too few to split by person: the split is by image and shows one "
+                           "person in several parts", source, len(set(ds.persons)))  # fmt: skip
         ds = ds.with_split(stratified_split(ds.labels, seed=seed))
         logger.info("no split given: stratified 70/10/20 split with seed %d", seed)
         return replace(ds, split_origin=f"stratified 70/10/20 made by load_dataset (seed {seed}): the set has no "
