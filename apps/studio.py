@@ -74,12 +74,13 @@ def _ui(fn=None, *, failed=None):
     return wrapper
 
 
-def _nothing_made(results: int | Callable[[], tuple]):
+def _nothing_made(results: int | Callable[[], tuple], *, said: str = "Nothing made"):
     """``failed`` of :func:`_ui` for a run whose outputs are ``results`` results, then its status line: the results
-    emptied, the status saying why (the run's first step empties the status; the reason went to a toast alone).
-    ``results``: how many (each emptied to None), or a function giving them emptied (e.g. :func:`_no_video`)."""
+    emptied, the status saying why, after ``said`` (the run's first step empties the status; the reason went to a
+    toast alone). ``results``: how many (each emptied to None), or a function giving them emptied (e.g.
+    :func:`_no_video`)."""
     emptied = results if callable(results) else _blank(results)
-    return lambda message: (*emptied(), f"**Nothing made: {message}**")
+    return lambda message: (*emptied(), f"**{said}: {message}**")
 
 
 #: The folder part of an upload's path in the server's temporary store (``/tmp/gradio/<hash>/photo.jpg``).
@@ -644,7 +645,9 @@ def _talk_tab() -> None:
 
 
 # ---------------------------------------------------------------------------------------------- evaluate
-@_ui
+# A photo the Evaluate tab cannot judge (no face, not an image) or compare: the reason in its status line, the results
+# emptied. It showed a red "Error" badge on each plot and table, and the reason in a toast alone, which went.
+@_ui(failed=_nothing_made(len(JUDGE_NAMES) + 1, said="Not judged"))
 def _judge(path):
     fer = h.fer_probabilities(path)
     plots = []
@@ -659,7 +662,7 @@ def _judge(path):
     return *plots, h.blendshape_scores(path), fer.message()
 
 
-@_ui
+@_ui(failed=_nothing_made(1, said="Not compared"))
 def _identity(a, b):
     r = h.identity_distance(a, b)
     verdict = "same person" if r["same_person"] else "different people"
@@ -705,11 +708,11 @@ def _evaluate_tab() -> None:
 
 
 # ---------------------------------------------------------------------------------------------- augment
-@_ui
+@_ui(failed=_nothing_made(4))
 def _augment(zip_path, folder_files, targets, per_image, max_faces, progress=gr.Progress()):  # noqa: B008
     upload = folder_files if folder_files else zip_path
     if not upload:
-        raise gr.Error("upload a zip of face images or a folder first", title="Nothing to augment")
+        raise ParameterError("upload a zip of face images or a folder first")
     progress(0.05, desc="loading the editor and the judges")
     out = h.augment_upload(upload, targets=targets or [], per_image=int(per_image), max_faces=int(max_faces))
     return out.sheet, out.rows, out.report, out.archive, out.message

@@ -544,3 +544,25 @@ def test_a_control_moved_after_a_photo_without_a_face_says_why_nothing_is_edited
     assert status.startswith("**no face found in wall.png")
     reset = studio._reset(session, 0)  # Reset keeps the message: nothing to put back
     assert len(reset) == len(studio.AU_NAMES) + len(studio.ARKIT_NAMES) + 4
+
+
+def test_the_evaluate_and_augment_tabs_say_why_nothing_was_judged_in_their_status_line(demo, tmp_path):
+    # a photo the Evaluate tab could not judge showed a red "Error" badge on each plot and the table, and the reason
+    # in a toast alone, which went after a while (notes renamed .jpg: no toast was left at all)
+    notes = tmp_path / "notes.jpg"
+    notes.write_text("these are notes, not a photo\n")
+    judge = _event(demo, "judge")
+    assert [b.elem_id for b in judge.outputs][-1] == "eval-status"
+    with pytest.warns(UserWarning, match="notes.jpg: not a readable image"):
+        *results, status = studio._judge(str(notes))
+    assert results == [None] * (len(judge.outputs) - 1) and status.startswith("**Not judged: notes.jpg: not a")
+    identity = _event(demo, "identity")
+    assert [b.elem_id for b in identity.outputs][-1] == "eval-id-verdict"
+    with pytest.warns(UserWarning, match="notes.jpg: not a readable image"):
+        detail, verdict = studio._identity(str(notes), h.sample_photo_path())
+    assert detail is None and verdict.startswith("**Not compared: notes.jpg: not a readable image")
+    augment = _event(demo, "augment")
+    assert [b.elem_id for b in augment.outputs][-1] == "augment-status"
+    with pytest.warns(UserWarning, match="upload a zip of face images or a folder first"):
+        *results, status = studio._augment(None, None, ["fear"], 1, 4, progress=lambda *a, **k: 0)
+    assert results == [None] * 4 and status == "**Nothing made: upload a zip of face images or a folder first**"
