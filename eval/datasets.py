@@ -941,6 +941,17 @@ def apply_split_csv(dataset: FERDataset, split_csv: str | os.PathLike) -> FERDat
     return dataset.with_split([table[p] for p in dataset.paths])
 
 
+#: Words in the :attr:`FERDataset.split_origin` of every split :func:`load_dataset` makes (not the set's own).
+MADE_SPLIT = "made by load_dataset"
+
+
+def has_own_test_part(ds: FERDataset) -> bool:
+    """Whether ``ds``'s test part is the set's own (split.csv, split folders, Usage, RAF-DB's names: chosen by path,
+    the same whichever images a read could decode or find a face in), not one :func:`load_dataset` made over the
+    images it read."""
+    return ds.split_origin is not None and MADE_SPLIT not in ds.split_origin
+
+
 def _val_from_train(ds: FERDataset, *, seed: int) -> FERDataset:
     """``ds`` with a stratified 10% of its train images moved to val: a split of the set's own without val images
     (validation picks the training's logit adjustment and early stop) was an error in ``fer train`` and the bench."""
@@ -1028,7 +1039,7 @@ def load_dataset(
     elif ds.splits is None and ds.persons is not None and len(set(ds.persons)) >= 3:
         ds = ds.with_split(person_split(ds.persons, seed=seed))
         logger.info("no split given: 70/10/20 split by person with seed %d", seed)
-        return replace(ds, split_origin=f"70/10/20 by person made by load_dataset (seed {seed}; {len(set(ds.persons))} "
+        return replace(ds, split_origin=f"70/10/20 by person {MADE_SPLIT} (seed {seed}; {len(set(ds.persons))} "
                        "people, none in two parts): the set has no split of its own")  # fmt: skip
     elif ds.splits is None:
         if ds.persons is not None:
@@ -1036,7 +1047,7 @@ def load_dataset(
                            "person in several parts", source, len(set(ds.persons)))  # fmt: skip
         ds = ds.with_split(stratified_split(ds.labels, seed=seed))
         logger.info("no split given: stratified 70/10/20 split with seed %d", seed)
-        return replace(ds, split_origin=f"stratified 70/10/20 made by load_dataset (seed {seed}): the set has no "
+        return replace(ds, split_origin=f"stratified 70/10/20 {MADE_SPLIT} (seed {seed}): the set has no "
                        "split of its own")  # fmt: skip
     if not np.any(ds.splits == "val"):  # split folders without val/ (Kaggle's FER2013), a CSV without val rows
         ds = _val_from_train(ds, seed=seed)
