@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from facecraft.audio2face.audio import audio_duration, iter_audio_blocks, load_audio, valid_audio
+from facecraft.audio2face.audio import audio_duration, iter_audio_blocks, load_audio, resample, valid_audio
 from facecraft.rigs.errors import FileFormatError, MissingFileError, ParameterError
 
 
@@ -460,3 +460,37 @@ def test_a_late_aac_sound_track_ends_where_its_packets_end(tmp_path):
     assert len(np.concatenate(list(iter_audio_blocks(late, block_seconds=0.7)))) == len(y)
     assert len(load_audio(late, max_seconds=1.0)[0]) == sr
     assert audio_duration(late) == pytest.approx(3.0, abs=1e-6)
+
+
+def _music(seconds: float, sr: int = 16000) -> np.ndarray:
+    """Synthetic music: four chords (three harmonics a note) over a drum-like pulse train (a decaying 60 Hz thump
+    with a noise burst, two a second)."""
+    rng = np.random.default_rng(1)
+    t = np.arange(int(seconds * sr)) / sr
+    y = np.zeros_like(t)
+    chords = [(261.6, 329.6, 392.0), (220.0, 261.6, 329.6), (174.6, 220.0, 261.6), (196.0, 246.9, 293.7)]
+    for k in range(int(np.ceil(seconds))):
+        at = (t >= k) & (t < k + 1)
+        for f in chords[k % 4]:
+            y[at] += sum(np.sin(2 * np.pi * f * h * t[at]) / h for h in (1, 2, 3)) / 9
+    n = int(0.15 * sr)
+    at = np.arange(n) / sr
+    thump = np.exp(-at / 0.03) * (np.sin(2 * np.pi * 60 * at) + 0.5 * rng.standard_normal(n))
+    for i in range(0, len(t) - n, sr // 2):
+        y[i : i + n] += thump
+    return (0.5 * y / np.abs(y).max()).astype(np.float32)
+
+
+def test_speech_share_tells_speech_from_music_and_noise(shared_dir):
+    # talk animated a song or a hiss as speech without a word: the mouth moved with the beat
+    from facecraft.audio2face.audio import LITTLE_SPEECH, speech_share
+
+    noise = (0.3 * np.random.default_rng(0).standard_normal(3 * 16000)).astype(np.float32)
+    assert speech_share(noise) < 0.1 and speech_share(_music(4.0)) < 0.1
+    assert speech_share(np.zeros(16000, np.float32)) == 0.0  # silence: no sound, no speech
+    for clip in ("speech/arctic_us_aew_a0002.wav", "speech/arctic_us_axb_a0006.wav",
+                 "speech-emotion/03-01-05-02-01-01-01.wav"):  # fmt: skip
+        y, sr = load_audio(shared_dir / "data" / clip)
+        assert speech_share(y, sr) > LITTLE_SPEECH + 0.2, clip  # pauses do not count against it
+    y, sr = load_audio(shared_dir / "data" / "speech" / "arctic_us_aew_a0002.wav")
+    assert speech_share(resample(y, orig_sr=sr, target_sr=44100), 44100) > LITTLE_SPEECH + 0.2
