@@ -41,6 +41,10 @@ JUDGE_NAMES: tuple[str, ...] = ("mini-xception", "networkv2", "facecraft")
 #: Narrowest result column (pictures, plots, video) beside the controls (Gradio's columns: 320 px at least). A
 #: narrower window puts it under the controls at full width, instead of both columns at about half the width.
 RESULT_MIN_WIDTH = 480
+#: Height (px) of the Animate and Talk tabs' videos: at the result column's full width a square video was 800 px tall
+#: in a 1280 x 800 window, and the status line that says it is done, the downloads and their button were below the
+#: window's edge.
+VIDEO_HEIGHT = 480
 
 
 def _ui(fn=None, *, failed=None):
@@ -511,7 +515,10 @@ def _animate_tab() -> None:
             emotion = _emotion_input("animate")
             run = gr.Button("Animate", variant="primary", elem_id="animate-run")
         with gr.Column(scale=2, min_width=RESULT_MIN_WIDTH):
-            video = gr.Video(label="Preview (default rig, with sound)", elem_id="animate-video", interactive=False)
+            video = gr.Video(
+                label="Preview (default rig, with sound)", elem_id="animate-video", interactive=False,
+                height=VIDEO_HEIGHT,
+            )  # fmt: skip
             status = gr.Markdown(elem_id="animate-status")
             files = gr.File(
                 label="Downloads: GLB (mesh + shape keys + animation), Live Link Face CSV, NPZ, JSON",
@@ -613,7 +620,9 @@ def _talk_tab() -> None:
             )  # fmt: skip
             run = gr.Button("Make the talking portrait", variant="primary", elem_id="talk-run")
         with gr.Column(scale=2, min_width=RESULT_MIN_WIDTH):
-            video = gr.Video(label="Talking portrait (with sound)", elem_id="talk-video", interactive=False)
+            video = gr.Video(
+                label="Talking portrait (with sound)", elem_id="talk-video", interactive=False, height=VIDEO_HEIGHT
+            )
             status = gr.Markdown("Upload a photo or pick the sample, then add speech.", elem_id="talk-status")
             download = gr.DownloadButton(
                 "Download the video (MP4)", value=None, interactive=False, elem_id="talk-download"

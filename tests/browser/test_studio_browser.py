@@ -156,10 +156,15 @@ def test_animate_wav_gives_a_playable_video_and_a_valid_glb(page: Page, studio_u
     from facecraft.rigs.exchange import validate_gltf, validator_available
     from facecraft.rigs.video import probe_video
 
+    page.set_viewport_size({"width": 1280, "height": 800})
     _open(page, studio_url, tab="Animate")
     page.locator("#animate-audio input[type=file]").set_input_files(str(speech_wav))
     page.locator("#animate-run").click()
     expect(page.locator("#animate-status")).to_contain_text("frames at", timeout=UPLOAD_TIMEOUT_MS)
+    # in a 1280 x 800 window the preview leaves the status line and the downloads in sight (a square video 800 px
+    # tall put them below the window's edge)
+    shown = page.evaluate(_BOXES, ["animate-video", "animate-status", "animate-files"])["boxes"]
+    assert shown["animate-status"]["b"] <= 800 and shown["animate-files"]["t"] <= 750, shown
 
     video = page.locator("#animate-video video")
     expect(video).to_have_count(1, timeout=EDIT_TIMEOUT_MS)
@@ -363,7 +368,8 @@ def short_speech(tmp_path_factory) -> tuple[Path, str | None]:
 
 _BOXES = """ids => ({viewport: document.documentElement.clientWidth, scroll: document.documentElement.scrollWidth,
   boxes: Object.fromEntries(ids.map(id => { const b = document.getElementById(id).getBoundingClientRect();
-                                            return [id, {l: b.left, r: b.right, t: b.top, b: b.bottom}]; }))})"""
+                                            return [id, {l: b.left, r: b.right, t: b.top + scrollY,
+                                                         b: b.bottom + scrollY}]; }))})"""  # page coordinates
 
 
 def test_talk_makes_a_talking_portrait_of_the_sample_with_sound(page: Page, studio_url, short_speech, artifacts):
@@ -407,10 +413,13 @@ def test_talk_makes_a_talking_portrait_of_the_sample_with_sound(page: Page, stud
     mouth = frames[:, 98:128, 104:152]  # the sample's mouth in a 256 px portrait: it moves with the speech
     assert np.abs(mouth - mouth[0]).mean(axis=(1, 2, 3)).max() > 10
 
-    # 1280 px: the video beside the controls; 800 px: under them, at full width, nothing beyond the right edge
-    ids = ["talk-photo", "talk-audio", "talk-run", "talk-video", "talk-download"]
+    # 1280 px: the video beside the controls, with the status line and the download in sight in an 800 px tall
+    # window (a square video 800 px tall put them below its edge); 800 px: under them, at full width, nothing beyond
+    # the right edge
+    ids = ["talk-photo", "talk-audio", "talk-run", "talk-video", "talk-status", "talk-download"]
     wide = page.evaluate(_BOXES, ids)["boxes"]
     assert wide["talk-video"]["l"] >= wide["talk-run"]["r"], wide
+    assert wide["talk-download"]["b"] <= 800, wide
     page.set_viewport_size({"width": 800, "height": 1000})
     page.wait_for_function("() => document.documentElement.clientWidth === 800")
     narrow = page.evaluate(_BOXES, ids)
