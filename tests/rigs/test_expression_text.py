@@ -34,7 +34,7 @@ def test_left_and_right_put_the_action_on_that_side(text, side, name):
 
 def test_text_without_a_side_keeps_both_sides():
     assert min(both(au("raised eyebrows"), "AU2")) > 0.5
-    for smile in ("a smile", "a slight smile", "a very slight smile", "smiling"):  # a smile is no smirk
+    for smile in ("smile", "a smile", "a slight smile", "a very slight smile", "smiling", "he grins"):  # no smirk
         left, right = both(au(smile), "AU12")
         assert left == pytest.approx(right) and left > 0.3, smile
     assert min(both(au("a big grin"), "AU12")) > 0.8  # a grin is not a smirk
@@ -146,3 +146,40 @@ def test_on_side_moves_each_action_to_one_side():
 )  # fmt: skip
 def test_is_free_text_matches_what_parse_emotion_reads_as_words(value, free):
     assert is_free_text(value) is free
+
+
+@pytest.mark.parametrize(
+    "text,name,side",
+    [(":)", "AU12", None), (":-(", "AU15", None), (";)", "AU45", "one"), ("😢", "AU1", None), ("😉", "AU45", "one"),
+     ("🙂", "AU12", None)],
+)  # fmt: skip
+def test_emoticons_and_emoji_read_as_the_faces_they_show(text, name, side):
+    left, right = both(au(text), name)  # they were "expected a few words" errors
+    if side == "one":
+        assert max(left, right) > 0.5 and min(left, right) == 0.0
+    else:
+        assert min(left, right) > 0.3
+    assert max(both(au("😢"), "AU12")) == 0.0
+
+
+def test_a_misspelt_expression_word_is_an_error_that_suggests_the_word():
+    with pytest.raises(ParameterError, match="did you mean 'smiling'"):  # read as a thinking face
+        text_to_au("a big smilling face")
+    for word in ("sulking", "pouting", "unimpressed", "grimacing"):  # English words the anchors do not use
+        text_to_au(word)
+
+
+def test_degree_adverbs_set_the_strength_and_do_not_change_the_expression():
+    very, touch, plain = au("incredibly sad"), au("a touch of sadness"), au("sad")
+    assert min(both(very, "AU1")) > 0.85
+    assert max(both(very, "AU2") + both(very, "AU5")) < 0.1  # "incredibly" read as surprise
+    assert 0 < touch["AU15L"] < 0.55 < plain["AU15L"]  # "a touch of" was full sadness
+
+
+def test_what_follows_with_or_in_is_read_too():
+    closed = au("smiling with eyes closed")  # was the smile alone
+    assert min(both(closed, "AU43")) > 0.5 and min(both(closed, "AU12")) > 0.5
+    pursed = au("frowning with pursed lips")
+    assert min(both(pursed, "AU4")) > 0.3 and min(both(pursed, "AU18")) > 0.3
+    pain = au("gritting his teeth in pain")
+    assert min(both(pain, "AU4")) > 0.3 and min(both(pain, "AU25")) > 0.3
