@@ -100,6 +100,9 @@ class FERDataset:
         than their number); ``None`` means 1 everywhere.
     split_origin : str, optional
         Where :func:`load_dataset` took the split from (the set's own, or one it made); ``None`` otherwise.
+    split_made : bool
+        True when :func:`load_dataset` made the whole split over the images it read (the set has none of its own): a
+        read that drops other images (no face found) gives another split. A split of the set's own is by path.
     persons : list of str, optional
         The person each image shows, where the layout says (JAFFE's poser, KDEF's sex and number, CK+'s subject):
         a split :func:`load_dataset` makes keeps each person in one part (:func:`person_split`). ``None`` otherwise.
@@ -114,6 +117,7 @@ class FERDataset:
     weights: np.ndarray | None = None
     split_origin: str | None = None
     persons: list[str] | None = None
+    split_made: bool = False
 
     def __post_init__(self) -> None:
         n = len(self.labels)
@@ -941,17 +945,6 @@ def apply_split_csv(dataset: FERDataset, split_csv: str | os.PathLike) -> FERDat
     return dataset.with_split([table[p] for p in dataset.paths])
 
 
-#: Words in the :attr:`FERDataset.split_origin` of every split :func:`load_dataset` makes (not the set's own).
-MADE_SPLIT = "made by load_dataset"
-
-
-def has_own_test_part(ds: FERDataset) -> bool:
-    """Whether ``ds``'s test part is the set's own (split.csv, split folders, Usage, RAF-DB's names: chosen by path,
-    the same whichever images a read could decode or find a face in), not one :func:`load_dataset` made over the
-    images it read."""
-    return ds.split_origin is not None and MADE_SPLIT not in ds.split_origin
-
-
 def _val_from_train(ds: FERDataset, *, seed: int) -> FERDataset:
     """``ds`` with a stratified 10% of its train images moved to val: a split of the set's own without val images
     (validation picks the training's logit adjustment and early stop) was an error in ``fer train`` and the bench."""
@@ -1039,16 +1032,17 @@ def load_dataset(
     elif ds.splits is None and ds.persons is not None and len(set(ds.persons)) >= 3:
         ds = ds.with_split(person_split(ds.persons, seed=seed))
         logger.info("no split given: 70/10/20 split by person with seed %d", seed)
-        return replace(ds, split_origin=f"70/10/20 by person {MADE_SPLIT} (seed {seed}; {len(set(ds.persons))} "
-                       "people, none in two parts): the set has no split of its own")  # fmt: skip
+        people = len(set(ds.persons))
+        origin = f"70/10/20 by person made by load_dataset (seed {seed}; {people} people, none in two parts)"
+        return replace(ds, split_made=True, split_origin=f"{origin}: the set has no split of its own")
     elif ds.splits is None:
         if ds.persons is not None:
             logger.warning("%s: %d person(s) only, too few to split by person: the split is by image and shows one "
                            "person in several parts", source, len(set(ds.persons)))  # fmt: skip
         ds = ds.with_split(stratified_split(ds.labels, seed=seed))
         logger.info("no split given: stratified 70/10/20 split with seed %d", seed)
-        return replace(ds, split_origin=f"stratified 70/10/20 {MADE_SPLIT} (seed {seed}): the set has no "
-                       "split of its own")  # fmt: skip
+        return replace(ds, split_made=True, split_origin=f"stratified 70/10/20 made by load_dataset (seed {seed}): "
+                       "the set has no split of its own")  # fmt: skip
     if not np.any(ds.splits == "val"):  # split folders without val/ (Kaggle's FER2013), a CSV without val rows
         ds = _val_from_train(ds, seed=seed)
         test = "its own test part" if np.any(ds.splits == "test") else "no test part"
