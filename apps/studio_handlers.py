@@ -745,15 +745,40 @@ def _describe(args: dict, *, most: int = 4) -> str:
 
     parts = []
     for k, v in args.items():
-        if k == "text":
-            parts.append(f"text {v!r} read as {describe_text(v)}")
+        if k == "text":  # in brackets: its reading is a list with commas of its own
+            parts.append(f"text {v!r} (read as {describe_text(v)})")
         elif not isinstance(v, dict):
             parts.append(f"{k}={v}")
         elif len(v) <= most:
             parts.append(f"{k}: " + " ".join(f"{n}={x:.2f}" for n, x in v.items()))
         else:
             parts.append(f"{k}: {len(v)} sliders")
+    over, sources = _slider_overrides(args)
+    if over:
+        theirs = " and ".join(f"{k}'s" for k in sources)
+        parts.append(
+            f"{' '.join(over)} from {'its slider' if len(over) == 1 else 'their sliders'} in place of the {theirs}"
+        )
     return ", ".join(parts)
+
+
+def _slider_overrides(args: dict) -> tuple[list[str], list[str]]:
+    """The AU sliders moved (``args["au"]``) that set an AU the emotion or the text of ``args`` also moves, and which
+    of the two move them: the slider's value is used (a channel a slider sets stays set), so an AU12 slider left at 0.2
+    took the smile out of "a shy smile" typed after it, and the status line did not say why."""
+    from facecraft.rigs.emotion_space import parse_emotion
+
+    moved = [n for n in args.get("au") or {} if n.rstrip("LR") in AU_NAMES]
+    shown = 0.05  # the least AU intensity describe_text lists in a text's reading
+    over: set[str] = set()
+    sources = []
+    for key in ("emotion", "text"):
+        if key in args and moved:
+            driven = side_mean(np.asarray(parse_emotion(args[key], source=key).to_au()))
+            hit = {n for n in moved if driven[AU_NAMES.index(n.rstrip("LR"))] >= shown}
+            over |= hit
+            sources += [key] if hit else []
+    return [n for n in moved if n in over], sources
 
 
 def edit_arguments(

@@ -420,7 +420,7 @@ def test_words_no_expression_reads_from_show_the_photo_unedited_not_the_edit_bef
     au, arkit = session.slider_values(0)
     compare, download, full_file, status, *_ = studio._edit(session, 0, studio.NO_EMOTION, 0.8, "a shy smile", False,
                                                              *au, *arkit)  # fmt: skip
-    assert status.startswith("text 'a shy smile' read as") and _offered(download) == Path(compare[1]).name
+    assert status.startswith("text 'a shy smile' (read as") and _offered(download) == Path(compare[1]).name
     with pytest.warns(UserWarning, match="no expression reads from these words"):  # outside a page, gr.Warning warns
         out = studio._edit(session, 0, studio.NO_EMOTION, 0.8, "purple monkey dishwasher", False, *au, *arkit)
     compare, download, full_file, status, *shown = out

@@ -207,7 +207,26 @@ def test_emotion_and_text_go_to_the_editor_as_given(sample, models):
     assert np.array_equal(out.after, direct.image) and not np.array_equal(out.after, sample.image)
     after = models.analyzer.analyze(out.after)[0].blendshapes
     assert _smile(after) < _smile(sample.arkit_now[0]) - 0.03  # the smile gives way
-    assert "emotion=sadness:1.000" in out.message and "text 'a frown' read as AU4 brow lowerer" in out.message
+    assert "emotion=sadness:1.000" in out.message and "text 'a frown' (read as AU4 brow lowerer" in out.message
+
+
+def test_the_status_says_when_a_moved_slider_sets_an_au_in_place_of_the_emotions_or_the_texts(sample, models):
+    # AU12 moved to 0.2, then sadness picked and "a shy smile" typed: the slider's 0.2 is used (a channel a slider sets
+    # stays set) and the smile never showed, under "emotion=sadness:0.800, text 'a shy smile' read as AU12 lip corner
+    # puller 0.45, AU6 cheek raiser 0.18, au: AU12=0.20" (the text's reading and the sliders ran together)
+    au, arkit = sample.slider_values(0)
+    au[AU_NAMES.index("AU12")] = 0.2
+    au[AU_NAMES.index("AU4")] = 0.3  # sadness moves AU4 too; the text does not
+    out = h.apply_edit(
+        sample, emotion="sadness", intensity=0.8, text="a shy smile", au_values=au, arkit_values=arkit, models=models
+    )
+    assert "text 'a shy smile' (read as AU12 lip corner puller 0.45, AU6 cheek raiser 0.18), au:" in out.message
+    assert "AU4 AU12 from their sliders in place of the emotion's and text's;" in out.message
+    out = h.apply_edit(sample, text="a shy smile", au_values=au, arkit_values=arkit, models=models)
+    assert "AU12 from its slider in place of the text's;" in out.message
+    au[AU_NAMES.index("AU12")] = sample.slider_values(0)[0][AU_NAMES.index("AU12")]  # back to the face's own
+    out = h.apply_edit(sample, emotion="happiness", au_values=au, arkit_values=arkit, models=models)
+    assert "au: AU4=0.30;" in out.message and "in place of" not in out.message  # happiness (6 + 12) leaves AU4 be
 
 
 @pytest.mark.parametrize(
