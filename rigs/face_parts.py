@@ -17,10 +17,11 @@ or its 52 shapes (the photo editor fits that mesh, and lip sync is measured on i
   and a dark cup behind it.
 * **teeth**: an upper and a lower dental arch along a parabola, one crown per tooth (incisors, canine,
   premolars, first molar): thin biting edges on thicker bases, a bulging face per tooth with rounded corners,
-  crowns shorter toward the back, premolars and molars in a shadowed colour, and pink gums with a scalloped
-  line over the roots. The upper one is fixed to the skull, the lower one carries morph targets ``jawOpen``,
-  ``jawForward``, ``jawLeft``, ``jawRight``: the rigid motion of the rig's own jaw, fitted (Kabsch) to the
-  vertices its jaw region moves fully, so teeth and chin move together at any weight.
+  crowns shorter toward the back, premolars and molars darker the deeper they sit (baked cavity occlusion,
+  :data:`BACK_TEETH_SHADES`, one material per depth), and pink gums with a scalloped line over the roots.
+  The upper one is fixed to the skull, the lower one carries morph targets ``jawOpen``, ``jawForward``,
+  ``jawLeft``, ``jawRight``: the rigid motion of the rig's own jaw, fitted (Kabsch) to the vertices
+  its jaw region moves fully, so teeth and chin move together at any weight.
 * **tongue**: a flattened ellipsoid on the floor of the mouth with the jaw's targets plus ``tongueOut``
   (forward by :data:`TONGUE_TRAVEL`); its tip rests :data:`TONGUE_TIP_BEHIND_TEETH` behind the lower
   incisors' front, so the tongue shows past the teeth from ``tongueOut`` = :data:`TONGUE_SHOWS_AT` on.
@@ -83,8 +84,13 @@ GUM_HEIGHT = 0.0045  # gum above the gum line (toward the roots)
 LINGUAL_GUM = 0.0015  # behind the broad back teeth the gum reaches up to this much further
 GUM_PROUD = 0.0004  # gum surface stands out of the tooth's by this much
 TEETH_GUM_COLOR = (0.80, 0.47, 0.47)
-BACK_TEETH_FROM = 3  # premolars and molars: a darker colour, as they sit in the mouth's shadow
-BACK_TEETH_COLOR = (0.70, 0.66, 0.58)
+BACK_TEETH_FROM = 3  # premolars and molars: darker colours, as they sit in the mouth's shadow
+# Baked occlusion of the back teeth: the light that reaches the first premolar, the second and the first molar, as a
+# fraction (linear light) of what reaches the front teeth. Inside an open mouth the cheeks, lips and palate shade
+# them; a renderer without ambient occlusion (three.js, Eevee's default) lights them as brightly as the incisors, and
+# the lower ones, facing up into the key light, showed as pale wedges in the lip corners. A material per tooth
+# (glTF baseColorFactor), not vertex colours: every client honours materials.
+BACK_TEETH_SHADES = (0.22, 0.13, 0.08)
 TONGUE_RADII = (0.0195, 0.0065, 0.025)  # wide enough to fill the lower arch between the back teeth
 TONGUE_BELOW_TEETH = 0.003  # tongue top below the lower incisal edge
 TONGUE_TIP_BEHIND_TEETH = 0.007  # tongue tip behind the lower incisors' front at rest
@@ -239,8 +245,8 @@ def _arch(z_front: float, edge: float, *, upper: bool) -> tuple[np.ndarray, np.n
     :data:`LOWER_CROWNS`), sizes blending from one tooth's middle to the next, and shallow grooves between the
     back teeth (:data:`EDGE_NOTCH`), so a row seen end-on reads as rounded crowns, not stacked slabs. The gum
     covers the roots with a scalloped line that reaches down between the teeth.
-    Returns vertices ``(N, 3)`` and the outward-facing triangles of the front teeth (incisors and canines), of
-    the back teeth (from :data:`BACK_TEETH_FROM` on) and of the gums.
+    Returns vertices ``(N, 3)`` and the outward-facing triangles of the front teeth (incisors and canines), a list
+    of those of each back tooth (from :data:`BACK_TEETH_FROM` on, front to back) and those of the gums.
     """
     x, z, inward, pos = _arch_line(z_front)
     tooth = np.minimum(pos.astype(int), len(TOOTH_WIDTHS) - 1)
@@ -300,12 +306,29 @@ def _arch(z_front: float, edge: float, *, upper: bool) -> tuple[np.ndarray, np.n
     verts = np.concatenate([teeth_loops.reshape(-1, 3), gum_loops.reshape(-1, 3)])
     teeth_faces = _outward(verts, _tube(teeth_loops))
     gum_faces = _outward(verts, _tube(gum_loops) + teeth_loops.shape[0] * teeth_loops.shape[1])
-    # premolars and molars (and the arch's end caps) apart: they take a shadowed colour, as deep in a mouth
+    # premolars and molars (and the arch's end caps) apart, one list per tooth: they take shadowed colours
     n, m = teeth_loops.shape[:2]
     segment_tooth = np.r_[np.minimum(tooth[:-1], tooth[1:]), [len(TOOTH_WIDTHS) - 1, len(TOOTH_WIDTHS) - 1]]
     per_face = np.r_[np.repeat(segment_tooth[: n - 1], 2 * m), np.full(2 * (m - 2), len(TOOTH_WIDTHS) - 1)]
-    back = per_face >= BACK_TEETH_FROM
-    return verts, teeth_faces[~back], teeth_faces[back], gum_faces
+    back = [teeth_faces[per_face == t] for t in range(BACK_TEETH_FROM, len(TOOTH_WIDTHS))]
+    return verts, teeth_faces[per_face < BACK_TEETH_FROM], back, gum_faces
+
+
+def _teeth_surfaces(front: np.ndarray, back: list[np.ndarray], gums: np.ndarray) -> list[Surface]:
+    """The surfaces of one arch: the front teeth, each back tooth in its :func:`back_teeth_colors` shade
+    (``back_teeth_1`` .. ``back_teeth_3``, front to back), the gums."""
+    colors = back_teeth_colors()
+    shaded = [Surface(f"back_teeth_{i + 1}", faces, colors[i]) for i, faces in enumerate(back)]
+    return [Surface("teeth", front, TEETH_COLOR), *shaded, Surface("gums", gums, TEETH_GUM_COLOR)]
+
+
+def back_teeth_colors() -> list[tuple[float, float, float]]:
+    """sRGB colours of the back teeth, front to back: :data:`TEETH_COLOR` times :data:`BACK_TEETH_SHADES` in
+    linear light."""
+    from .surfaces import linear_rgb, srgb_from_linear
+
+    base = np.asarray(linear_rgb(TEETH_COLOR))
+    return [tuple(round(c, 4) for c in srgb_from_linear(base * shade)) for shade in BACK_TEETH_SHADES]
 
 
 def _outward(verts: np.ndarray, faces: np.ndarray) -> np.ndarray:
@@ -471,11 +494,8 @@ def _mouth(v: np.ndarray, motions: dict) -> list[Part]:
     cavity = cavity + c_centre
     floor = np.clip((c_centre[1] + 0.003 - cavity[:, 1]) / 0.008, 0.0, 1.0)  # the lower part goes with the jaw
     return [
-        Part("teeth_upper", up_v.astype(np.float32), [Surface("teeth", up_f, TEETH_COLOR),
-             Surface("back_teeth", up_b, BACK_TEETH_COLOR), Surface("gums", up_g, TEETH_GUM_COLOR)]),
-        Part("teeth_lower", lo_v.astype(np.float32), [Surface("teeth", lo_f, TEETH_COLOR),
-             Surface("back_teeth", lo_b, BACK_TEETH_COLOR), Surface("gums", lo_g, TEETH_GUM_COLOR)],
-             targets=_follow(lo_v, motions)),
+        Part("teeth_upper", up_v.astype(np.float32), _teeth_surfaces(up_f, up_b, up_g)),
+        Part("teeth_lower", lo_v.astype(np.float32), _teeth_surfaces(lo_f, lo_b, lo_g), targets=_follow(lo_v, motions)),
         Part("tongue", tongue.astype(np.float32), [Surface("tongue", tongue_f, TONGUE_COLOR)], targets=tongue_targets),
         Part("mouth_cavity", cavity.astype(np.float32),
              [Surface("mouth_cavity", cavity_f, CAVITY_COLOR, double_sided=True)],

@@ -243,6 +243,9 @@ def test_lining_follows_the_lids(rig, parts):
     assert np.allclose(lining.targets["eyeWideLeft"][4], lid_move, atol=2e-4)
 
 
+TEETH_MATERIALS = ("teeth", "back_teeth_1", "back_teeth_2", "back_teeth_3")
+
+
 def _surface_vertices(part, *materials) -> np.ndarray:
     ids = np.unique(np.concatenate([s.faces.ravel() for s in part.surfaces if s.material in materials]))
     return part.vertices[ids].astype(np.float64)
@@ -252,10 +255,10 @@ def _surface_vertices(part, *materials) -> np.ndarray:
 def test_teeth_read_as_teeth(parts, name):
     """Thin biting edges on thick bases, a bulging crown per tooth, shorter crowns toward the back, gums."""
     part = parts[name]
-    assert [s.material for s in part.surfaces] == ["teeth", "back_teeth", "gums"]
+    assert [s.material for s in part.surfaces] == ["teeth", "back_teeth_1", "back_teeth_2", "back_teeth_3", "gums"]
     gum_rgb = next(s.color for s in part.surfaces if s.material == "gums")
     assert gum_rgb[0] > gum_rgb[1] + 0.2  # pink
-    teeth = _surface_vertices(part, "teeth", "back_teeth")
+    teeth = _surface_vertices(part, *TEETH_MATERIALS)
     root_dir = 1.0 if name == "teeth_upper" else -1.0
     edge = teeth[:, 1].min() if root_dir > 0 else teeth[:, 1].max()
     h = root_dir * (teeth[:, 1] - edge)  # height from the biting edge toward the roots
@@ -289,7 +292,7 @@ def test_row_of_teeth_has_no_walls_across_it(parts, name):
 
     part = parts[name]
     v = part.vertices.astype(np.float64)
-    tri = v[np.concatenate([s.faces for s in part.surfaces if s.material in ("teeth", "back_teeth")])]
+    tri = v[np.concatenate([s.faces for s in part.surfaces if s.material in TEETH_MATERIALS])]
     n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
     area = np.linalg.norm(n, axis=1) / 2
     c = tri.mean(1)
@@ -298,3 +301,19 @@ def test_row_of_teeth_has_no_walls_across_it(parts, name):
     row = (np.abs(c[:, 0]) > 0.006) & (np.abs(c[:, 0]) < 0.018)  # past the central incisors, before the molar
     walls = area[row & (along > 0.7)].sum() / area[row].sum()
     assert walls < 0.02, walls
+
+
+@pytest.mark.parametrize("name", ["teeth_lower", "teeth_upper"])
+def test_back_teeth_sit_in_the_mouths_shadow(parts, name):
+    """Renderers without ambient occlusion (three.js, Eevee) lit the premolars and molar as brightly as the incisors:
+    pale wedges in the lip corners of an open mouth. Each back tooth is darker than the one in front of it, the first
+    premolar at most a third of the front teeth's light (linear), and each back tooth lies behind the front teeth."""
+    from facecraft.rigs.surfaces import linear_rgb
+
+    part = parts[name]
+    light = {s.material: float(np.mean(linear_rgb(s.color))) for s in part.surfaces}
+    back = [light[m] for m in TEETH_MATERIALS[1:]]
+    assert back[0] <= light["teeth"] / 3, (back, light["teeth"])
+    assert back == sorted(back, reverse=True) and len(set(back)) == 3, back
+    depth = [-_surface_vertices(part, m)[:, 2].mean() for m in TEETH_MATERIALS]
+    assert depth == sorted(depth), depth
