@@ -241,7 +241,8 @@ _QUALIFIERS = re.compile(
 )
 #: Words that say nothing about what the face does: a part made only of these adds nothing.
 _FILLER = frozenset(
-    "a an the his her their my its one face faces look looks looking expression expressions person man woman "
+    "a an the his her their my its one he she him they them i me you we us face faces look looks looking expression "
+    "expressions person man woman "
     "eye eyes brow brows eyebrow eyebrows mouth lips lip cheek cheeks side sided just only also on of in at to "
     "with is are be being showing show shows has have having extremely very really intensely super totally "
     "quite clearly fairly slight slightly bit little subtle subtly faint faintly hint mild mildly barely incredibly "

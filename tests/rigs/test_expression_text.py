@@ -183,3 +183,5 @@ def test_what_follows_with_or_in_is_read_too():
     assert min(both(pursed, "AU4")) > 0.3 and min(both(pursed, "AU18")) > 0.3
     pain = au("gritting his teeth in pain")
     assert min(both(pain, "AU4")) > 0.3 and min(both(pain, "AU25")) > 0.3
+    # a pronoun says nothing the face does: "looks at him" is no part of its own (it stared, eyes wide, in disgust)
+    assert max(both(au("looks at him with disgust"), "AU5")) < 0.3
