@@ -8,7 +8,10 @@ Blinks, which speech does not predict, are added procedurally (seeded) unless ``
 speech-driven head motion and gaze with saccades (:mod:`facecraft.audio2face.head_motion`) unless
 ``head=False`` / ``gaze=False``. ``tongueOut`` is kept only where the tongue shows past the teeth
 (:func:`tongue_where_visible`). A silent input yields a neutral face (no speech motion, a still head and
-eyes; blinks only). Speech is brought to the level the model was trained at before either mode reads it, by one
+eyes; blinks only). In the pauses of a recording over a noise floor the speech channels rest
+(:func:`~facecraft.audio2face.postprocess.pause_rest_weight`; the whole clip and a long file's blocks alike, not a live
+stream): the model read a noise floor as faint speech. Speech is brought to the level the model was trained at
+before either mode reads it, by one
 gain for the whole clip or file (a long file's blocks too: :class:`~facecraft.audio2face.postprocess.LevelledBlocks`);
 a live stream levels it by a running estimate (:class:`~facecraft.audio2face.postprocess.RunningLevel`). These
 rules, and the closure priority applied to every model output, live in :mod:`facecraft.audio2face.postprocess`
@@ -55,6 +58,7 @@ from .postprocess import (
     QUIET_PEAK_DB,
     SILENCE_PEAK,
     LevelledBlocks,
+    LevelReadings,
     add_blinks,
     add_emotion_overlay,
     audio_peak,
@@ -62,6 +66,9 @@ from .postprocess import (
     is_silent,
     level_speech,
     neutral_if_silent,
+    pause_rest_weight,
+    pause_weight_of_readings,
+    rest_in_pauses,
     speech_residual_names,
     split_emotion_codes,
 )
@@ -306,6 +313,7 @@ def animate_audio(
         curves, fps=model.config.fps, flame_expression=expr, flame_jaw=jaw, meta=_meta(model, emotion, transcript)
     )
     anim = at_frame_rate(anim, fps, len(y) / sr)
+    anim.curves = rest_in_pauses(anim.curves, pause_rest_weight(y, sr=sr, fps=anim.fps, num_frames=anim.num_frames))
     if blink:
         anim.curves = add_blinks(anim.curves, fps=anim.fps)
     anim.curves = tongue_where_visible(anim.curves)
@@ -401,9 +409,11 @@ def animate_stream_file(
     s = StreamingAnimator(model, emotion=emotion, level=False)  # the blocks come levelled by the whole file's gain
     parts, peak, samples = [], 0.0, 0
     blocks = LevelledBlocks(path, block_seconds=block_s, progress=progress)
+    readings, levels = LevelReadings(), []  # the levelled file's 20 ms readings, for its pauses (as a clip's)
     for block in blocks:
         peak = max(peak, audio_peak(block))
         samples += len(block)
+        levels.append(readings.add(block))
         if on_block is not None:
             on_block(block)
         parts.append(s.push(block))
@@ -417,6 +427,10 @@ def animate_stream_file(
     # marked as the whole-file path marks it: a silent file over STREAM_ABOVE_S went without the warning
     anim = FaceAnimation(curves, fps=model.config.fps, meta=_meta(model, emotion, None))
     anim = at_frame_rate(anim, anim.fps if fps is None else float(fps), samples / SAMPLE_RATE)
+    if not is_silent(peak):
+        rest = pause_weight_of_readings(np.concatenate(levels), readings.n / SAMPLE_RATE, fps=anim.fps,
+                                        num_frames=anim.num_frames)  # fmt: skip
+        anim.curves = rest_in_pauses(anim.curves, rest)
     return _mark_levelled(_mark_silence(anim, peak), blocks.peak, blocks.gain_db)
 
 

@@ -18,6 +18,9 @@ Speech does not predict blinks, and a model knows no phones, so these rules are 
   fitted on training clips by :func:`facecraft.audio2face.calibrate.opening_gains`), so shut frames stay shut;
 * **blinks**: a seeded, natural-rate blink track on ``eyeBlink``; ``eyeWide`` yields while the lids close;
 * **silence**: audio whose peak is below :data:`SILENCE_PEAK` gives a neutral face;
+* **pauses over a noise floor**: in the pauses of a recording (runs of readings near its noise floor,
+  :func:`pause_rest_weight`) the speech channels rest (:func:`rest_in_pauses`): the model read a noise floor as faint
+  speech (offline inference; a live stream cannot see a pause's end and keeps the model's curves);
 * **recording level**: speech is brought to the active level the model was trained at (:data:`TARGET_ACTIVE_DB`)
   before either mode reads it (:func:`level_speech`, raised or lowered): the mouth opened less the quieter the
   recording (a line at -55 dBFS barely moved it); silence and a steady noise floor or hum are never raised. One rule
@@ -339,7 +342,7 @@ def level_speech(y: np.ndarray, *, sr: int = SAMPLE_RATE) -> tuple[np.ndarray, f
     return raise_by(y, gain_db), gain_db
 
 
-class _Readings:
+class LevelReadings:
     """20 ms level readings of audio given in pieces, framed as :func:`level_speech` frames the whole (the samples
     of a reading split between two pieces wait for the next one)."""
 
@@ -394,7 +397,7 @@ class LevelledBlocks:
     def __iter__(self):
         from .audio import iter_audio_blocks, shown_blocks
 
-        readings, levels, samples = _Readings(), [], 0
+        readings, levels, samples = LevelReadings(), [], 0
         with tempfile.TemporaryFile(prefix="facecraft-levelled-") as kept:
             for block in iter_audio_blocks(self.path, block_seconds=self.block_seconds):
                 self.peak = max(self.peak, audio_peak(block))
@@ -440,7 +443,7 @@ class RunningLevel:
     def __init__(self, sr: int = SAMPLE_RATE):
         self.sr = sr
         self.peak = 0.0
-        self._readings = _Readings(sr)
+        self._readings = LevelReadings(sr)
         self._recent: deque[float] = deque(maxlen=max(2, int(round(STREAM_LEVEL_WINDOW_S / LEVEL_READING_S))))
         self._bins = np.arange(-200.0, 20.0, STREAM_LEVEL_BIN_DB)  # bin centres (dB)
         self._counts = np.zeros(len(self._bins), np.int64)  # readings heard while speech was on, per bin
@@ -498,6 +501,67 @@ class RunningLevel:
         keep = self._bins >= p95 - ACTIVE_RANGE_DB
         power = 10.0 ** (self._bins[keep] / 10.0)
         return float(10.0 * np.log10((power * self._counts[keep]).sum() / self._counts[keep].sum()))
+
+
+# Pauses over a noise floor. The model reads a noise floor as faint speech: in the pauses of speech with white or pink
+# noise at 10 dB SNR its jaw hung at 0.06-0.09 (0.02 in the clean pauses) with the lips twitching up to 7 mm apart,
+# a recording that opens on loud noise (-26 dBFS white) opened the mouth 8 mm for its first frames, and 3 s of noise
+# alone moved the jaw as much as speech does (mean 0.095). A pause is a run of at least PAUSE_MIN_S of 20 ms readings
+# within PAUSE_FLOOR_DB of the clip's floor (its PAUSE_FLOOR_PERCENTILE percentile reading); the speech channels rest
+# there, fully from PAUSE_MARGIN_S inside a pause edge that meets sound (a mouth shapes the coming word before it is
+# heard) and at the clip's own ends, ramping over PAUSE_RAMP_S. A line with no pause this long (a 0.3 s "yes") is
+# left as it is: its quietest readings are speech. Chosen on the non-cathy, non-LJSpeech clips of
+# ../shared/data/speech and 8 RAVDESS clips with synthetic noise (/work/runs/s54/h_speakers/variants.py).
+PAUSE_FLOOR_PERCENTILE = 5.0
+PAUSE_FLOOR_DB = 6.0
+PAUSE_MIN_S = 0.3
+PAUSE_MARGIN_S = 0.15
+PAUSE_RAMP_S = 0.1
+
+
+def pause_rest_weight(y: np.ndarray, *, sr: int = SAMPLE_RATE, fps: float, num_frames: int) -> np.ndarray:
+    """How far each of ``num_frames`` frames at ``fps`` lies in a pause over the recording's noise floor, ``(T,)`` in
+    [0, 1] (see :data:`PAUSE_FLOOR_DB`); zeros for silence and for audio with no such pause."""
+    y = np.asarray(y).reshape(-1)
+    if is_silent(audio_peak(y)):
+        return np.zeros(num_frames, np.float32)
+    n = _reading_size(sr)
+    return pause_weight_of_readings(_readings_db(y, n), n / sr, fps=fps, num_frames=num_frames)
+
+
+def pause_weight_of_readings(db: np.ndarray, step: float, *, fps: float, num_frames: int) -> np.ndarray:
+    """:func:`pause_rest_weight` from the audio's level readings ``db`` (dB, one every ``step`` seconds from its
+    first sample), as a file read in blocks gathers them (:class:`LevelReadings`); the caller rules out silence."""
+    db = np.asarray(db, np.float64)
+    out = np.zeros(num_frames, np.float32)
+    if len(db) < 2:
+        return out
+    near = db < np.percentile(db, PAUSE_FLOOR_PERCENTILE) + PAUSE_FLOOR_DB
+    rest = np.zeros(len(db), bool)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], near.astype(np.int8), [0]])))
+    margin = int(round(PAUSE_MARGIN_S / step))
+    for a, b in zip(edges[::2], edges[1::2], strict=True):
+        if (b - a) * step < PAUSE_MIN_S:
+            continue
+        rest[a + (margin if a > 0 else 0) : b - (margin if b < len(db) else 0)] = True
+    if not rest.any():
+        return out
+    # frame t's share of rest readings within PAUSE_RAMP_S / 2 of it (a reading past the audio's end counts as the last)
+    half = PAUSE_RAMP_S / 2
+    cum = np.concatenate([[0.0], np.cumsum(rest)])
+    t = np.arange(num_frames) / fps
+    lo = np.clip(np.floor((t - half) / step).astype(int), 0, len(db) - 1)
+    hi = np.clip(np.ceil((t + half) / step).astype(int), lo + 1, len(db))
+    return ((cum[hi] - cum[lo]) / (hi - lo)).astype(np.float32)
+
+
+def rest_in_pauses(curves: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """``curves`` (T, 52) with the speech channels (jaw, lips, tongue: ``SPEECH_CHANNELS``) brought toward rest (0)
+    by ``weight`` (T,) (:func:`pause_rest_weight`); brows, eyes, cheeks and the mouth's emotion channels (smile,
+    frown) are kept. Returns a float32 copy."""
+    out = np.array(curves, np.float32, copy=True)
+    out[:, _SPEECH_ONLY] *= 1.0 - np.asarray(weight, np.float32)[:, None]
+    return out
 
 
 def neutral_if_silent(values: np.ndarray, peak: float) -> np.ndarray:
