@@ -15,8 +15,9 @@ right:
   stretched column by column; the **lower lip** likewise; no pixel of the photo's opening is sampled;
 * a soft **seam line** in the lips' colour, darkened, where they meet;
 * with ``amount`` below 1 the lips' inner edges stop that share of the way from where the frame has them
-  to the seam, and the slit between them is the seam's shadow widened, so a seal that ramps in over frames
-  closes smoothly; the frame's opening is not squeezed into it (its teeth became a white strip).
+  to the seam, and the slit between them is the mouth's opening narrowing (the frame's own at the seal's start,
+  then a painted cavity), so a seal that ramps in over frames closes smoothly; the frame's opening is not squeezed
+  into it (its teeth became a white strip).
 
 A photo whose lips already touch (the rig and warp close it cleanly) is left alone, and nothing outside the
 frame's outer lip contours changes.
@@ -36,7 +37,16 @@ from facecraft.rigs.errors import ParameterError
 from facecraft.rigs.mediapipe_mesh import canonical_mesh
 
 from .corner_frame import CornerFrame
-from .mouth import _WIDE_OPEN, _luma, _smoothstep, inner_lip_polygon, look_colours, mouth_frame, repaint_inputs
+from .mouth import (
+    _WIDE_OPEN,
+    _cavity,
+    _luma,
+    _smoothstep,
+    inner_lip_polygon,
+    look_colours,
+    mouth_frame,
+    repaint_inputs,
+)
 from .photo_blur import PAINT_SHARP, softening
 from .photo_look import PhotoLook
 from .warp import WarpResult, _signed_area, unfolded_target
@@ -188,13 +198,29 @@ def seal_mouth(
     # 0.4-0.65); a flat shadow over the gap read as a dark patch.
     half_gap = 0.5 * np.maximum(e_lo - e_up, 0.0)
     spread = np.hypot(sigma, _SLIT_SPREAD * half_gap)
-    slit = _smoothstep(half_gap / sigma) * np.exp(-(((v - line) / spread) ** 2))
+    closing = _smoothstep(half_gap / sigma)
+    slit = closing * np.exp(-(((v - line) / spread) ** 2))
     dark = np.maximum(dark, slit)
     # The lips' shadow ends at the mouth corners: past a corner the lips only fade out. Where a steep outer contour
     # leaves a corner open (_open_steep_ends) the seam sits above the corner, and the slit down to it ran on past the
     # corner as a grey dash over the skin (UTKFace tuning crop 76, seals 0.1-0.3, 4-6 px tall, 8-15 px long)
-    dark *= np.clip(1.0 + np.minimum(u, bd.width - u) / _FEATHER_PX, 0.0, 1.0)
+    in_corners = np.clip(1.0 + np.minimum(u, bd.width - u) / _FEATHER_PX, 0.0, 1.0)
+    dark *= in_corners
     lips_px = lips_px * (1.0 - dark[..., None]) + (_SEAM_SHADE * lip_colour) * dark[..., None]
+    # The gap itself is the mouth's opening, narrowing as the lips close: at the seal's start the frame's own (the
+    # photo's opening there), toward a third of a seal the mouth painter's cavity (mouth._cavity; the frame's opening
+    # then has the painter's teeth). The slit's shadow alone over the gap, faded in with the repaint,
+    # veiled a wide-open photo's dark opening grey-brown long before the lips met (UTKFace tuning crop 76, seals
+    # 0.1-0.3); its edges as soft as the photo's, the opening gone as the gap closes.
+    region = base[y0:y1, x0:x1].astype(np.float64)
+    ramp = _smoothstep(amount / SEAL_RAMP)
+    width = np.maximum(e_lo - e_up, 1e-6)
+    across = np.clip(1.0 - (2.0 * uc / bd.width - 1.0) ** 2, 0.0, 1.0)
+    t = np.clip((v - e_up) / width, 0.0, 1.0)
+    cavity = _cavity(t, v - e_up, e_lo - v, width, across, float(2.0 * half_gap.max()) / bd.width, lip_colour)
+    opening = region * (1.0 - ramp) + cavity * ramp
+    gap = closing * in_corners * _smoothstep(0.5 * (half_gap - np.abs(v - line)) / sigma + 0.5)
+    lips_px = lips_px * (1.0 - gap[..., None]) + opening * gap[..., None]
 
     # Coverage: between the outer contours and the mouth corners, anti-aliased.
     cover = np.clip(np.minimum(v - ou, ol - v) / _FEATHER_PX + 0.5, 0.0, 1.0)
@@ -202,7 +228,6 @@ def seal_mouth(
     # close), the band ended in a vertical cut; there its edge fades out past the corner (:data:`_CORNER_BLEND`).
     blend = np.where(u < 0.5 * bd.width, *_corner_blends(bd))
     cover *= np.clip((np.minimum(u, bd.width - u) - 0.5 * _FEATHER_PX) / blend + 1.0, 0.0, 1.0) * weight
-    region = base[y0:y1, x0:x1].astype(np.float64)
     out = base.copy()
     out[y0:y1, x0:x1] = np.clip(region * (1.0 - cover[..., None]) + lips_px * cover[..., None] + 0.5, 0, 255).astype(
         np.uint8

@@ -412,3 +412,28 @@ def test_the_lips_shadow_ends_at_a_corner_their_outer_contour_drops_to_steeply(m
         )
         at = np.round(y).astype(int), np.round(x).astype(int)
         assert (_luma(lips.image)[at] - _luma(res.image)[at]).max() < 2.0, corner_u  # was up to 30 levels darker
+
+
+def test_a_dark_opening_narrows_between_closing_lips_not_veiled_in_their_shadow():
+    # A seal starting on a wide-open photo faded the lips' shadow in over the whole gap between their inner edges: the
+    # dark red-black opening turned grey-brown long before the lips met (UTKFace tuning crop 76, seals 0.1-0.3). The
+    # opening between the lips keeps its darkness while it narrows.
+    img, src, depth = astronaut_points()
+    img = img.copy()
+    opening = np.concatenate([src[list(LIPS_UPPER_INNER)], src[list(LIPS_LOWER_INNER[-2:0:-1])]])
+    cv2.fillPoly(img, [np.round(opening).astype(np.int32)], (70, 18, 20))
+    dst = _half_closed(src)
+    warped = warp_face(img, src, dst, depth=depth)
+    b = lip_bands(dst)
+    mid = np.array([0.5 * b.width])
+    _, inner_up, inner_lo, _ = b.at(mid)
+    line = 0.5 * (inner_up[0] + inner_lo[0])
+    half = 0.15 * (inner_lo[0] - inner_up[0])  # the gap's middle, inside it at each amount below
+    xs, ys = b.to_image(np.full(9, mid[0]), np.linspace(line - half, line + half, 9))
+    at = np.round(ys).astype(int), np.round(xs).astype(int)
+    frame = _luma(warped.image[at]).mean()
+    assert frame < 50  # the frame shows the dark opening there
+    for amount in (0.1, 0.2, 0.3):
+        res = seal_mouth(warped, img, src, dst, amount).image[at].astype(np.float64)
+        assert _luma(res).mean() < frame + 10, amount
+        assert (res[:, 0] > 1.5 * res[:, 1]).all(), amount  # red-black like the opening, not the lips' grey shadow
