@@ -947,3 +947,18 @@ def test_a_still_anger_moves_the_lips_as_the_unedited_photos_rig_does(shared_dir
     neutral = _lip_gap(editor.analyzer, TalkingPortrait(path, editor=editor, size=384).render(vowel))
     angry = _lip_gap(editor.analyzer, TalkingPortrait(path, editor=editor, size=384, emotion="anger:0.8").render(vowel))
     assert angry > 0.92 * neutral, (angry, neutral)
+
+
+def test_an_anger_track_keeps_the_mouth_centred(shared_dir, editor):
+    # The calibration's solve for anger's brows and lids also moved the jaw and lips, which anger does not ask for:
+    # a track's anger pushed FRLL 006's mouth forward and sideways (jawForward .145, jawRight .044, mouthRight .096).
+    from facecraft.rigs.emotion_space import parse_emotion
+    from facecraft.synth.talk_portrait import TalkingPortrait
+
+    portrait = TalkingPortrait(shared_dir / "data" / "faces-frll" / "neutral" / "006.jpg", editor=editor, size=384)
+    anger = parse_emotion("anger:1")
+    change = portrait.expression_change(anger.vector)
+    asked = anger.to_arkit()
+    for name in ("jawForward", "jawLeft", "jawRight", "mouthLeft", "mouthRight"):
+        assert asked[ARKIT_INDEX[name]] == 0 and abs(change[ARKIT_INDEX[name]]) < 0.01, name
+    assert change[ARKIT_INDEX["browDownLeft"]] > 1.0 and change[ARKIT_INDEX["browDownRight"]] > 1.0  # still angry
