@@ -51,6 +51,7 @@ from .audio import (
     load_audio,
     num_frames,
     valid_audio,
+    warn_little_speech,
 )
 from .lip_state import SEALED_GAP, is_sealed, lip_gap
 from .model import A2FModel, load_default_model
@@ -509,6 +510,7 @@ def animate_file(
     gaze: bool = True,
     seed: int = 0,
     progress: bool = False,
+    speech_check: bool = False,
 ) -> FaceAnimation:
     """Animate an audio file and write the result; the type follows ``output_path``'s extension.
 
@@ -533,6 +535,10 @@ def animate_file(
     seed : seed of the blinks' partner tracks: head sway and gaze.
     progress : show a progress bar (stderr) while a file over :data:`STREAM_ABOVE_S` is animated block by block
         (either mode).
+    speech_check : warn when the audio has little speech in it (music or noise,
+        :func:`facecraft.audio2face.audio.warn_little_speech`); off by default, as its voice activity pass costs
+        about 5% of the audio's length, which a batch of lines would pay per file. The command line's single file
+        turns it on. Files over :data:`STREAM_ABOVE_S` are not checked.
     flame_model : a FLAME model file (``generic_model.pkl`` / ``flame2023.pkl`` or an ``.npz`` with the same
         keys; see :class:`facecraft.rigs.flame.FlameRig`). The final ARKit curves are retargeted from the
         default rig to it (:func:`facecraft.rigs.retarget.retarget_to_flame`), giving FLAME expression (T, E)
@@ -603,6 +609,8 @@ def animate_file(
         anim = _add_flame(anim, flame, model_heads=False)
     else:
         y, sr = load_audio(input_path)
+        if speech_check:
+            warn_little_speech(y, str(input_path), sr)
         anim = animate_audio(
             y, sr=sr, emotion=emo, transcript=transcript, mode=mode, weights=weights, fps=fps, blink=blink,
             flame_model=flame, head=head, gaze=gaze, seed=seed,

@@ -113,6 +113,25 @@ def speech_share(y: np.ndarray, sr: int = SAMPLE_RATE) -> float:
     return float((voice_activity(y, fps=50.0)[sound] > 0.5).mean())
 
 
+def warn_little_speech(y: np.ndarray, name: str, sr: int = SAMPLE_RATE) -> float | None:
+    """Log a warning when audio ``y`` has little speech in it (:func:`speech_share` under :data:`LITTLE_SPEECH`) and
+    return the share (None for silence, which animates a still face): the speech model animates music and noise as
+    if they were speech, and the mouth moved with a song's beat or a hiss without a word. Said, not refused: singing
+    is animated too."""
+    from .postprocess import audio_peak, is_silent
+
+    if is_silent(audio_peak(y)):
+        return None
+    share = speech_share(y, sr)
+    if share < LITTLE_SPEECH:
+        logger.warning(
+            "%s: little speech in it (%.0f%% of its sound reads as speech): music or noise is animated as if it were "
+            "speech, the mouth moving with it; give a voice recording (singing is animated, and may read low too)",
+            name, 100 * share,
+        )  # fmt: skip
+    return share
+
+
 def _ffmpeg_command(path: Path, sr: int, max_seconds: float | None) -> list[str]:
     cmd = [ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(path)]
     if max_seconds is not None:

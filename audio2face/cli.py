@@ -257,7 +257,7 @@ def _animate(args: argparse.Namespace) -> int:
     with seekable_audio(args.input[0]) as audio:  # a named pipe or /dev/stdin is copied first: the readers seek
         anim = animate_file(
             audio, out, rig=args.rig, video=args.video, weights=args.weights, flame_model=args.flame_model,
-            flame_embedding=args.flame_embedding, progress=True, **options,
+            flame_embedding=args.flame_embedding, progress=True, speech_check=True, **options,
         )  # fmt: skip
     print(f"wrote {args.output}: {anim.num_frames} frames at {anim.fps:g} fps ({anim.duration:.2f} s, {args.mode})")
     has_flame = anim.flame_expression is not None or anim.flame_jaw is not None

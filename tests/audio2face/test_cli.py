@@ -30,6 +30,21 @@ def test_animate_command(tmp_path, capsys):
         assert any(v.ndim == 2 and v.shape[-1] == 52 for v in (z[k] for k in z.files))
 
 
+def test_animate_says_when_a_single_file_has_little_speech_in_it(tmp_path, capsys, caplog, shared_dir):
+    # a song or a hiss given to `facecraft animate` moved the mouth as if it were speech, without a word (talk said so)
+    tiny_model().save_pretrained(tmp_path / "m")
+    noise = tmp_path / "hiss.wav"
+    sf.write(noise, (0.3 * np.random.default_rng(0).standard_normal(2 * 16000)).astype(np.float32), 16000)
+    speech = shared_dir / "data" / "speech" / "arctic_us_aew_a0001.wav"
+    with caplog.at_level("WARNING", logger="facecraft.audio2face.audio"):
+        assert main(["animate", str(noise), "-o", str(tmp_path / "hiss.npz"), "--weights", str(tmp_path / "m")]) == 0
+        assert f"{noise}: little speech in it (0% of its sound reads as speech)" in caplog.text
+        caplog.clear()
+        assert main(["animate", str(speech), "-o", str(tmp_path / "line.npz"), "--weights", str(tmp_path / "m")]) == 0
+    assert "little speech" not in caplog.text
+    assert (tmp_path / "hiss.npz").is_file() and (tmp_path / "line.npz").is_file()  # said, not refused
+
+
 def test_animate_writes_a_preview_named_without_an_ending_as_mp4(tmp_path, capsys, monkeypatch):
     # `--video preview` was refused after nothing was written ("a video is written as .mp4, ... got ''")
     from facecraft.rigs.video import probe_video
