@@ -678,24 +678,6 @@ def _warn_late_keys(emo, duration: float) -> None:
         )  # fmt: skip
 
 
-def _warn_little_speech(y: np.ndarray, name: str) -> None:
-    """Say when 16 kHz audio ``y`` has little speech in it (:func:`~facecraft.audio2face.audio.speech_share` under
-    :data:`~facecraft.audio2face.audio.LITTLE_SPEECH`): the speech model animates music and noise as if they were
-    speech, and the mouth moved with a song's beat or a hiss without a word. Said, not refused: singing is animated."""
-    from facecraft.audio2face.audio import LITTLE_SPEECH, speech_share
-    from facecraft.audio2face.postprocess import audio_peak, is_silent
-
-    if is_silent(audio_peak(y)):  # a still face (TalkResult.silent)
-        return
-    share = speech_share(y)
-    if share < LITTLE_SPEECH:
-        logger.warning(
-            "%s: little speech in it (%.0f%% of its sound reads as speech): music or noise is animated as if it were "
-            "speech, the mouth moving with it; give a voice recording (singing is animated, and may read low too)",
-            name, 100 * share,
-        )  # fmt: skip
-
-
 def _still_emotion(emotion):
     """``emotion`` as one :class:`~facecraft.rigs.emotion_space.EmotionCode`, or None; a track is an error (a
     photo shows one expression: a changing one is :func:`talk`'s ``emotion_track``, drawn frame by frame)."""
@@ -908,7 +890,7 @@ def talk(
         Audio missing or unreadable.
     """
     from facecraft.audio2face.animate import resolve_emotion
-    from facecraft.audio2face.audio import SAMPLE_RATE, load_audio, resample
+    from facecraft.audio2face.audio import SAMPLE_RATE, load_audio, resample, warn_little_speech
     from facecraft.audio2face.postprocess import audio_peak, is_silent
     from facecraft.rigs.emotion_space import EmotionCode
     from facecraft.rigs.video import check_crf, check_video_path, write_mp4
@@ -936,7 +918,7 @@ def talk(
     name = "audio" if isinstance(audio, tuple) else str(audio)
     if len(y) == 0:
         raise ParameterError(f"{name}: no audio samples")
-    _warn_little_speech(y, name)
+    warn_little_speech(y, name)  # said, not refused: singing is animated
     t0 = time.perf_counter()
     emo = resolve_emotion(emotion, emotion_track)
     _warn_late_keys(emo, len(y) / SAMPLE_RATE)

@@ -392,18 +392,18 @@ def test_an_emotion_track_with_keys_after_the_speech_says_so(tmp_path, portrait,
 def test_music_or_noise_is_animated_with_a_warning(tmp_path, portrait, shared_dir, caplog):
     # talk on a song or a hiss moved the mouth with it as if it were speech, without a word: users feed wrong files.
     # It is said, not refused (singing is animated); speech, pauses and all, is animated without a word
-    from facecraft.audio2face.audio import load_audio
-    from facecraft.synth.talk_portrait import _warn_little_speech, talk
+    from facecraft.audio2face.audio import load_audio, warn_little_speech
+    from facecraft.synth.talk_portrait import talk
 
     noise = (0.3 * np.random.default_rng(0).standard_normal(16000)).astype(np.float32)
-    with caplog.at_level("WARNING", logger="facecraft.synth.talk_portrait"):
+    with caplog.at_level("WARNING", logger="facecraft.audio2face.audio"):
         result = talk(None, (noise, 16000), tmp_path / "noise.mp4", portrait=portrait)
         assert result.path.is_file() and result.num_frames == 25
         assert "audio: little speech in it (0% of its sound reads as speech)" in caplog.text
         caplog.clear()
         for clip in ("arctic_us_aew_a0001.wav", "arctic_us_axb_a0004.wav", "arctic_unknownspk_a0010.wav"):
-            _warn_little_speech(load_audio(shared_dir / "data" / "speech" / clip)[0], clip)
-        _warn_little_speech(np.zeros(16000, np.float32), "silence")  # a still face, which the result says
+            warn_little_speech(load_audio(shared_dir / "data" / "speech" / clip)[0], clip)
+        warn_little_speech(np.zeros(16000, np.float32), "silence")  # a still face, which the result says
     assert "little speech" not in caplog.text
 
 
