@@ -273,3 +273,25 @@ def test_real_ict_lips_gums_and_tongue(shared_dir, tmp_path, monkeypatch):
     lower_teeth = v[teeth[jaw[teeth] > 0.005]]
     nearest = np.linalg.norm(v[tongue][:, None] - lower_teeth[None, ::7], axis=2).min(1)
     assert np.median(nearest) > 0.005  # the tongue's body lies well inside the lower arch
+
+
+def test_real_ict_upper_lip_has_no_notch_by_the_corners(shared_dir, tmp_path, monkeypatch):
+    """From each mouth corner to the upper lip's peak beside it the lips' outline bulges out, as lips do: it
+    never dips inside the straight line between the two. Along the mesh's shortest edge path it ran under that
+    line and climbed to the peak at its end, a notch 0.8 mm deep that showed as a stair step in the upper lip
+    of an open mouth."""
+    folder = shared_dir / "assets" / "ict-facekit" / "FaceXModel"
+    if not folder.is_dir():
+        pytest.skip(f"ICT FaceKit not present at {folder}")
+    monkeypatch.setenv("FACECRAFT_CACHE_DIR", str(tmp_path))
+    data = ict.load_obj_shape_set(folder)
+    v = data.neutral.astype(np.float64)  # centimetres
+    loop = ict._lip_outline(v, data.faces, data.face_materials == data.material_names.index("M_Face"))
+    for corner, peak in ((5708, 5695), (6213, 6200)):
+        i, j = loop.index(corner), loop.index(peak)
+        section = loop[min(i, j) : max(i, j) + 1]
+        assert 0 < len(section) - 2 < 12  # the path between them, not around the lips
+        chord = v[peak, :2] - v[corner, :2]
+        normal = np.array([-chord[1], chord[0]]) / np.linalg.norm(chord)
+        out = (v[section, :2] - v[corner, :2]) @ normal * np.sign(normal[1])  # > 0: above the line, outside
+        assert out.min() > -0.02, (corner, section, out.round(3))  # 0.2 mm
