@@ -17,6 +17,7 @@ import importlib.util
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -500,6 +501,35 @@ def bilateral_au(arkit: np.ndarray) -> np.ndarray:
     return side_mean(arkit_to_au(np.asarray(arkit, np.float32)))
 
 
+#: The face analyzer's words for a photo without a face (:meth:`facecraft.eval.faces.FaceAnalyzer.no_face_error`):
+#: the array's shape and the detector's name are for developers, and its smallest face found is worth saying only
+#: as part of the advice to crop.
+_ANALYZER_NO_FACE = re.compile(
+    r"no face found in (?P<name>.+) \(shape \([\d, ]+\)\) by the MediaPipe face detector"
+    r"(?:; faces narrower than about (?P<px>\d+) px are not found in a photo this size)?"
+)
+
+
+def no_face_message(error: NoFaceError) -> str:
+    """The analyzer's :class:`NoFaceError` in the studio's words: the photo, and what to try.
+
+    ``no face found in no_face.png (shape (400, 600, 3)) by the MediaPipe face detector; faces narrower than about 48
+    px are not found in a photo this size`` becomes ``no face found in no_face.png: try a photo where the face is
+    clearly visible and frontal; a face small in the picture (a group or a distant shot; here, narrower than about 48
+    px) is found once the photo is cropped around it``. No size in the advice itself: a face of 64 px in a 2000 px
+    photo is not found (the analyzer's "narrower than about 78 px"), and "at least 48 px wide" said the opposite.
+    Other words (a face too small, another detector) are kept, the advice after them.
+    """
+    said = str(error)
+    found = _ANALYZER_NO_FACE.fullmatch(said)
+    small = f"; here, narrower than about {found['px']} px" if found and found["px"] else ""
+    head = f"no face found in {found['name']}:" if found else f"{said};"
+    return (
+        f"{head} try a photo where the face is clearly visible and frontal; a face small in the picture (a group or a "
+        f"distant shot{small}) is found once the photo is cropped around it"
+    )
+
+
 def analyze_photo(path, *, models: StudioModels | None = None) -> EditSession:
     """Load an uploaded photo and find its faces (rig fitted to each): the once-per-photo step of editing.
 
@@ -514,12 +544,8 @@ def analyze_photo(path, *, models: StudioModels | None = None) -> EditSession:
     t0 = time.perf_counter()
     try:
         faces = models.editor.analyze(img, name=name)
-    except NoFaceError as e:  # no size here: a face of 64 px in a 2000 px photo is not found ("faces narrower than
-        # about 78 px are not found in a photo this size"), and "at least 48 px wide" said the opposite
-        raise NoFaceError(
-            f"{e}; try a photo where the face is clearly visible and frontal: a face small in the picture (a group or "
-            "a distant shot) is found once the photo is cropped around it"
-        ) from e
+    except NoFaceError as e:
+        raise NoFaceError(no_face_message(e)) from e
     ms = (time.perf_counter() - t0) * 1e3
     arkit_now = [f.weights.copy() for f in faces]
     full = _image_size(path)
@@ -1249,7 +1275,10 @@ def fer_probabilities(path, *, models: StudioModels | None = None) -> FerOutcome
     judges, unavailable = models.judges()
     if not judges:
         raise MissingFileError(f"no FER judge could be loaded: {unavailable}")
-    models.analyzer.largest_face(img, name=Path(path).name)  # NoFaceError naming the file when there is none
+    try:
+        models.analyzer.largest_face(img, name=Path(path).name)
+    except NoFaceError as e:  # naming the file, and what to try
+        raise NoFaceError(no_face_message(e)) from e
     probs = {name: [float(v) for v in judge.predict_proba([img])[0]] for name, judge in judges.items()}
     return FerOutcome(probs, unavailable)
 

@@ -103,6 +103,34 @@ def test_analyze_without_a_face_names_the_file(tmp_path, models):
         h.analyze_photo(blank, models=models)
 
 
+def test_a_photo_without_a_face_is_told_in_words_for_people(tmp_path, models):
+    # the Edit, Talk and Evaluate tabs said "no face found in wall.png (shape (400, 600, 3)) by the MediaPipe face
+    # detector; faces narrower than about 48 px are not found in a photo this size; try a photo ...": the array's
+    # shape and the detector are for developers, and the size stood apart from the advice to crop it concerns
+    wall = _png(tmp_path / "wall.png", np.full((400, 600, 3), 200, np.uint8))
+    with pytest.raises(NoFaceError) as refused:
+        h.analyze_photo(wall, models=models)
+    assert str(refused.value) == h.no_face_message(refused.value.__cause__)
+    said = h.no_face_message(NoFaceError(
+        "no face found in wall.png (shape (400, 600, 3)) by the MediaPipe face detector; faces narrower than about 48 "
+        "px are not found in a photo this size"
+    ))  # fmt: skip
+    assert said == (
+        "no face found in wall.png: try a photo where the face is clearly visible and frontal; a face small in the "
+        "picture (a group or a distant shot; here, narrower than about 48 px) is found once the photo is cropped "
+        "around it"
+    )
+    message = str(refused.value)
+    assert message.startswith("no face found in wall.png: try a photo") and "shape" not in message
+    assert "MediaPipe" not in message and message.endswith("is found once the photo is cropped around it")
+    if models.judges()[0]:  # the Evaluate tab's judge says the same
+        with pytest.raises(NoFaceError) as judged:
+            h.fer_probabilities(wall, models=models)
+        assert str(judged.value) == message
+    other = h.no_face_message(NoFaceError("wall.png: a face was found but it is 20 px wide"))  # kept, advice after
+    assert other.startswith("wall.png: a face was found but it is 20 px wide; try a photo")
+
+
 def test_a_face_small_in_a_big_photo_is_told_to_be_cropped_not_to_be_48_px(tmp_path, models):
     # a 56 px face in a 2400 px photo: "faces narrower than about 80 px are not found in a photo this size; try a
     # photo where the face is ... at least 48 px wide", the second half contradicting the first (the face was 56 px)
