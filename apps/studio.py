@@ -51,7 +51,9 @@ def _ui(fn=None, *, failed=None):
     """Run a handler; facecraft errors (bad files, no face, missing models) become a message in the page.
 
     With ``failed(message)`` (``@_ui(failed=...)``) the outputs it returns show the message (a status line that
-    says why nothing was made, the run's old result emptied) beside a toast; else an error toast alone.
+    says why nothing was made, the run's old result emptied), and no toast: a warning toast stayed 10 s, over the
+    next run's result when that came sooner (Gradio gives a handler no way to take a toast back). Else an error
+    toast alone.
     """
     if fn is None:
         return functools.partial(_ui, failed=failed)
@@ -59,7 +61,6 @@ def _ui(fn=None, *, failed=None):
     def said(message: str, title: str):
         if failed is None:
             raise gr.Error(message, title=title) from None
-        gr.Warning(message, title=title)
         return failed(message)
 
     @functools.wraps(fn)
@@ -81,7 +82,7 @@ def _ui(fn=None, *, failed=None):
 def _nothing_made(results: int | Callable[[], tuple], *, said: str = "Nothing made"):
     """``failed`` of :func:`_ui` for a run whose outputs are ``results`` results, then its status line: the results
     emptied, the status saying why, after ``said`` (the run's first step empties the status; the reason went to a
-    toast alone). ``results``: how many (each emptied to None), or a function giving them emptied (e.g.
+    toast alone, which went). ``results``: how many (each emptied to None), or a function giving them emptied (e.g.
     :func:`_no_video`)."""
     emptied = results if callable(results) else _blank(results)
     return lambda message: (*emptied(), f"**{said}: {message}**")
@@ -99,6 +100,28 @@ def for_people(message: str) -> str:
 def _blank(n: int):
     """An event step that empties ``n`` outputs (a run's old result must not stay beside a new error)."""
     return lambda: tuple(None for _ in range(n))
+
+
+def _run_button(run: gr.Button, name: str, emptied: Callable[[], tuple], fn, *, outputs, **options) -> None:
+    """``run``'s click: the results before emptied at once (``emptied()``, one per output) and ``run`` greyed out,
+    then ``fn`` (API ``name``; ``options`` to its listener), then ``run`` back. A click while a run went (no second
+    run: Gradio drops a trigger of a listener still going) emptied the results and the status line again, and with
+    them the progress shown: the page looked idle while the run went on, a click away from another click.
+
+    The first and last steps are API ``name_clear`` and ``name_done``, undocumented."""
+    run.click(
+        lambda: (*emptied(), gr.Button(interactive=False)), outputs=[*outputs, run], queue=False,
+        api_name=f"{name}_clear", api_visibility="undocumented",
+    ).then(
+        fn, outputs=outputs, api_name=name, **options
+    ).then(  # after a failed run too (.then, not .success)
+        _run_again, outputs=run, queue=False, api_name=f"{name}_done", api_visibility="undocumented"
+    )  # fmt: skip
+
+
+def _run_again() -> gr.Button:
+    """A run's last step: its button back (:func:`_run_button`)."""
+    return gr.Button(interactive=True)
 
 
 #: Run in the page on load. A slider's number box left empty (or holding text the browser cannot read as a
@@ -126,6 +149,14 @@ SLIDER_BOX_JS = """
 """
 
 
+#: Class of a file box that offers results to download (:data:`STUDIO_CSS`).
+RESULT_FILES = "result-files"
+#: The studio's style sheet. A gr.File of several files drew a remove button (x) on each, interactive or not
+#: (Gradio 6.31's file list; no option turns it off): in the Animate tab's read-only downloads it took a file off
+#: the list.
+STUDIO_CSS = f".{RESULT_FILES} .label-clear-button {{ display: none; }}"
+
+
 def _emotion(value: str | None) -> str | None:
     return None if not value or value == NO_EMOTION else value
 
@@ -149,16 +180,14 @@ def _face_picker(session: h.EditSession | None, *, every: bool = True) -> gr.Dro
 
 
 def _analysed(path, shown, failed):
-    """``shown(session)`` for the photo at ``path`` analysed, or ``failed(message)`` when it cannot be (no photo,
-    not an image, no face): a warning in the page, and the photo before is dropped."""
+    """``shown(session)`` for the photo at ``path`` analysed, or ``failed(message)`` when it cannot be (not an
+    image, no face): the status line says why (no toast, as :func:`_ui` with ``failed``), and the photo before is
+    dropped."""
     try:
-        if path is None:  # the upload was cleared
-            raise FacecraftError("no photo: upload one or pick the sample")
         return shown(h.analyze_photo(path))
     except FacecraftError as e:
         message = for_people(str(e))
         log.info("studio: analyze: %s", message)
-        gr.Warning(message, title=type(e).__name__)
         return failed(message)
 
 
@@ -218,6 +247,17 @@ def _analyze(path):
     return _analysed(path, _analysis_outputs, _analysis_failed)
 
 
+def _edit_cleared():
+    """The Edit tab as it starts, its photo removed (the upload's x): no photo, quietly. A removal is no mistake: it
+    showed the warning toast of a photo that could not be used, "no photo: upload one or pick the sample"; a control
+    moved next says what to do (:func:`_edit`)."""
+    sliders = len(AU_NAMES) + len(ARKIT_NAMES)
+    return (
+        None, _face_picker(None), None, _download(None), gr.Button(visible=False), _full_file(None), _EDIT_START,
+        *(gr.skip() for _ in range(sliders)),
+    )  # fmt: skip
+
+
 @_ui
 def _analyze_sample():
     return _analysed(h.sample_photo_path(), _analysis_outputs, _analysis_failed)
@@ -254,10 +294,9 @@ def _edit(session, face, emotion, intensity, text, keep_glasses, *values):
             session, face=-1 if face is None else face, emotion=_emotion(emotion), intensity=typed.intensity,
             text=text, au_values=typed.au_values, arkit_values=typed.arkit_values, keep_glasses=bool(keep_glasses),
         )  # fmt: skip
-    except FacecraftError as e:
+    except FacecraftError as e:  # said in the status line, no toast (as _ui with failed)
         message = for_people(str(e))
         log.info("studio: edit: %s", message)
-        gr.Warning(message, title=type(e).__name__)
         before = h.save_png(session.image, stem="before", like=session.traits)
         return (before, before), _download(None), None, f"**{message}** (the photo is shown unedited)", *unchanged
     before = h.save_png(out.before, stem="before", like=session.traits)
@@ -322,6 +361,10 @@ def _slider_grid(
     return [by_name[name] for name in order]
 
 
+#: The Edit tab's status line with no photo (on load, and when the photo is removed).
+_EDIT_START = "Upload a photo or pick the sample."
+
+
 def _edit_tab() -> None:
     session = gr.State(None)
     with gr.Row():
@@ -342,14 +385,18 @@ def _edit_tab() -> None:
                 reset = gr.Button("Reset", elem_id="edit-reset")
         with gr.Column(scale=2, min_width=RESULT_MIN_WIDTH):
             compare = gr.ImageSlider(label="Before / after", type="filepath", elem_id="edit-compare")
-            status = gr.Markdown("Upload a photo or pick the sample.", elem_id="edit-status")
+            status = gr.Markdown(_EDIT_START, elem_id="edit-status")
             download = gr.DownloadButton(
                 "Download the edited photo (PNG)", value=None, interactive=False, elem_id="edit-download"
             )
             # Photos above the studio's editing size are edited scaled down (for speed); this edits the original.
             full_size = gr.Button("Edit at full size", visible=False, elem_id="edit-full-size")
             full_file = gr.File(
-                label="Full-size edit (PNG)", interactive=False, visible=False, elem_id="edit-full-file"
+                label="Full-size edit (PNG)",
+                interactive=False,
+                visible=False,
+                elem_id="edit-full-file",
+                elem_classes=RESULT_FILES,
             )
     gr.Markdown("Sliders start at the face's own values; a slider you move sets that channel.")
     with gr.Accordion("Action Units (FACS), by region", open=True):
@@ -376,10 +423,10 @@ def _edit_tab() -> None:
     analysis_out = [session, face, compare, download, full_size, full_file, status, *sliders]
     # Progress and error badges on the status line only, not on each of the 77 sliders.
     photo.upload(_analyze, inputs=photo, outputs=analysis_out, api_name="analyze", show_progress_on=status)
-    # a photo removed (the upload's x) is dropped as one that cannot be edited is: the sliders edited it still. A
-    # listener of its own: one listener for both (gr.on) ran once at a time and dropped an upload made while the
-    # clear's run was still going (the browser test's next upload, on a loaded machine)
-    photo.clear(_analyze, inputs=photo, outputs=analysis_out, api_name=False, show_progress_on=status)
+    # a photo removed (the upload's x) is dropped, the tab back as it starts: the sliders edited it still. A listener
+    # of its own: one listener for both (gr.on) ran once at a time and dropped an upload made while the clear's run
+    # was still going (the browser test's next upload, on a loaded machine)
+    photo.clear(_edit_cleared, outputs=analysis_out, queue=False, api_name=False, show_progress="hidden")
     sample.click(_analyze_sample, inputs=None, outputs=analysis_out, api_name="analyze_sample", show_progress_on=status)
     face.input(
         _choose_face, inputs=[session, face], outputs=sliders, api_name="choose_face", show_progress="hidden"
@@ -455,14 +502,13 @@ def _speech_wiring(
 def _speech_uploaded(path, emptied: Callable[[], tuple] | None = None):
     """The recording dropped, and a file the speech tabs do not read refused in words (a .jpg met Gradio's filter of
     endings, which said nothing and left the result before in place as if it were the answer): taken out of the
-    box, the results before emptied (``emptied()``), the status line and a toast saying what was refused and what
-    is taken."""
+    box, the results before emptied (``emptied()``), the status line saying what was refused and what is taken (no
+    toast, as :func:`_ui` with ``failed``)."""
     try:
         h.check_speech_upload(path)
     except FacecraftError as e:
         message = for_people(str(e))
         log.info("studio: speech: %s", message)
-        gr.Warning(message, title="Speech not taken")
         return None, None, *(emptied or _blank(2))(), f"**Speech not taken: {message}**"
     return None, gr.skip(), gr.skip(), gr.skip(), gr.skip()
 
@@ -522,21 +568,17 @@ def _animate_tab() -> None:
             status = gr.Markdown(elem_id="animate-status")
             files = gr.File(
                 label="Downloads: GLB (mesh + shape keys + animation), Live Link Face CSV, NPZ, JSON",
-                file_count="multiple", elem_id="animate-files", interactive=False,
+                file_count="multiple", elem_id="animate-files", interactive=False, elem_classes=RESULT_FILES,
             )  # fmt: skip
     _speech_wiring(audio, [video, files], status)
-    run.click(
-        _blank(3), outputs=[video, files, status], queue=False, api_name="animate_clear", api_visibility="undocumented"
-    ).then(  # fmt: skip
-        _animate,
-        inputs=[*audio, transcript, mode, *emotion],
-        outputs=[video, files, status],
-        api_name="animate",
-    )
+    _run_button(run, "animate", _blank(3), _animate, inputs=[*audio, transcript, mode, *emotion],
+                outputs=[video, files, status])  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------- talk
 _TALK_NEXT = "Add speech and press Make the talking portrait."
+#: The Talk tab's status line with no photo (on load, and when the photo is removed).
+_TALK_START = "Upload a photo or pick the sample, then add speech."
 
 
 def _no_video() -> tuple:
@@ -569,6 +611,12 @@ def _talk_failed(message: str):
 @_ui
 def _talk_analyze(path):
     return _analysed(path, _talk_shown, _talk_failed)
+
+
+def _talk_cleared():
+    """The Talk tab as it starts, its photo removed (the upload's x): no photo, framing or video, quietly (it showed
+    a warning toast, "no photo: upload one or pick the sample"); a run next says what to do."""
+    return None, _face_picker(None), None, *_no_video(), _TALK_START
 
 
 @_ui
@@ -623,34 +671,25 @@ def _talk_tab() -> None:
             video = gr.Video(
                 label="Talking portrait (with sound)", elem_id="talk-video", interactive=False, height=VIDEO_HEIGHT
             )
-            status = gr.Markdown("Upload a photo or pick the sample, then add speech.", elem_id="talk-status")
+            status = gr.Markdown(_TALK_START, elem_id="talk-status")
             download = gr.DownloadButton(
                 "Download the video (MP4)", value=None, interactive=False, elem_id="talk-download"
             )
     shown = [session, face, framing, video, download, status]
     photo.upload(_talk_analyze, inputs=photo, outputs=shown, api_name="talk_analyze", show_progress_on=status)
-    # a photo removed (the upload's x) is dropped with its framing and video: the run made it talk still (a listener
-    # of its own, as in the Edit tab)
-    photo.clear(_talk_analyze, inputs=photo, outputs=shown, api_name=False, show_progress_on=status)
+    # a photo removed (the upload's x) is dropped with its framing and video, the tab back as it starts: the run made
+    # it talk still (a listener of its own, as in the Edit tab)
+    photo.clear(_talk_cleared, outputs=shown, queue=False, api_name=False, show_progress="hidden")
     sample.click(_talk_sample, inputs=None, outputs=shown, api_name="talk_sample", show_progress_on=status)
     face.input(
         _talk_face, inputs=[session, face], outputs=[framing, video, download, status], api_name="talk_face",
         show_progress="hidden",
     )  # fmt: skip
     _speech_wiring(audio, [video, download], status, _no_video)
-    run.click(
-        _talk_clear,
-        outputs=[video, download, status],
-        queue=False,
-        api_name="talk_clear",
-        api_visibility="undocumented",
-    ).then(  # fmt: skip
-        _talk,
-        inputs=[session, face, size, fps, *audio, transcript, *emotion, keep_glasses],
-        outputs=[video, download, status],
-        api_name="talk",
-        show_progress_on=video,
-    )
+    _run_button(
+        run, "talk", _talk_clear, _talk, inputs=[session, face, size, fps, *audio, transcript, *emotion, keep_glasses],
+        outputs=[video, download, status], show_progress_on=video,
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------- evaluate
@@ -709,11 +748,7 @@ def _evaluate_tab() -> None:
             compare = gr.Button("Compare", elem_id="eval-id-run")
             verdict = gr.Markdown(elem_id="eval-id-verdict")
             detail = gr.JSON(label="Details")
-    compare.click(
-        _blank(2), outputs=[detail, verdict], queue=False, api_name="identity_clear", api_visibility="undocumented"
-    ).then(  # fmt: skip
-        _identity, inputs=[a, b], outputs=[detail, verdict], api_name="identity"
-    )
+    _run_button(compare, "identity", _blank(2), _identity, inputs=[a, b], outputs=[detail, verdict])
 
 
 # ---------------------------------------------------------------------------------------------- augment
@@ -755,13 +790,17 @@ def _augment_tab() -> None:
                 headers=["target", "attempted", "accepted", "acceptance rate"], label="Per emotion",
                 interactive=False, elem_id="augment-table",
             )  # fmt: skip
-            download = gr.File(label="Download (ImageFolder, manifest.jsonl, report.json)", elem_id="augment-download")
+            download = gr.File(
+                label="Download (ImageFolder, manifest.jsonl, report.json)",
+                interactive=False,
+                elem_id="augment-download",
+                elem_classes=RESULT_FILES,
+            )
             with gr.Accordion("Report", open=False):
                 report = gr.JSON(label="report.json")
-    run.click(_blank(5), outputs=[sheet, table, report, download, status], queue=False, api_name="augment_clear",
-              api_visibility="undocumented").then(  # fmt: skip
-        _augment, inputs=[zip_file, folder, targets, per_image, max_faces],
-        outputs=[sheet, table, report, download, status], api_name="augment", show_progress_on=status,
+    _run_button(
+        run, "augment", _blank(5), _augment, inputs=[zip_file, folder, targets, per_image, max_faces],
+        outputs=[sheet, table, report, download, status], show_progress_on=status,
     )  # fmt: skip
 
 
@@ -817,7 +856,7 @@ def launch(
     h.prune_results()  # what earlier runs left beyond the newest results
     demo = build_studio(refine=refine)
     demo.queue(default_concurrency_limit=1)
-    options = {"js": SLIDER_BOX_JS, **options}
+    options = {"js": SLIDER_BOX_JS, "css": STUDIO_CSS, **options}
     try:
         demo.launch(
             server_name=host, server_port=port, max_file_size=MAX_UPLOAD, show_error=True, inbrowser=False,

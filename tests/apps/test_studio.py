@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import gradio as gr
@@ -18,6 +19,19 @@ from facecraft.rigs import ARKIT_NAMES, AU_NAMES, NoFaceError
 @pytest.fixture(scope="module")
 def demo():
     return studio.build_studio()
+
+
+@contextmanager
+def _no_toast():
+    """Fails if what runs inside shows a toast (gr.Warning, gr.Info). A message the tab's status line says is not a
+    toast too: a warning toast stayed 10 s, over the next run's result (a bad sound file's, over the video made of
+    the next), and Gradio gives a handler no way to take it back."""
+    shown = []
+    with pytest.MonkeyPatch.context() as mp:
+        for kind in ("Warning", "Info"):
+            mp.setattr(gr, kind, lambda message, *a, kind=kind, **k: shown.append((kind, message)))
+        yield
+    assert shown == []
 
 
 def test_every_event_has_an_api_name(demo):
@@ -144,7 +158,7 @@ def test_the_talk_tab_shows_a_photo_without_a_face_and_a_run_without_a_photo_as_
 
     blank = tmp_path / "wall.png"
     Image.fromarray(np.full((256, 256, 3), 200, np.uint8)).save(blank)
-    with pytest.warns(UserWarning, match="no face found in wall.png"):  # outside a page, gr.Warning warns
+    with _no_toast():
         session, face, framing, video, download, status = studio._talk_analyze(str(blank))
     assert framing is None and video is None and _greyed(download)
     assert status.startswith("**no face found in wall.png") and face.choices == []
@@ -152,14 +166,14 @@ def test_the_talk_tab_shows_a_photo_without_a_face_and_a_run_without_a_photo_as_
     # step empties the status line, and the "no face found in wall.png" there went with it
     talk = _event(demo, "talk")
     assert [b.elem_id for b in talk.outputs] == ["talk-video", "talk-download", "talk-status"]
-    with pytest.warns(UserWarning, match="no face found in wall.png"):
+    with _no_toast():
         video, download, status = studio._talk(session, None, 256, 25, None, None, "", studio.NO_EMOTION, 0.8, "", None)
     assert video is None and _greyed(download) and status.startswith("**Nothing made: no face found in wall.png")
-    with pytest.warns(UserWarning, match="no photo with a face to use"):  # no photo given yet
+    with _no_toast():  # no photo given yet
         video, download, status = studio._talk(None, None, 256, 25, None, None, "", studio.NO_EMOTION, 0.8, "", None)
     assert status.startswith("**Nothing made: no photo with a face to use: upload a photo where a face shows")
     # so does the Animate tab's
-    with pytest.warns(UserWarning, match="no speech given"):
+    with _no_toast():
         video, files, status = studio._animate(None, None, "", "learned", studio.NO_EMOTION, 0.8, "", None,
                                                progress=lambda *a, **k: 0)  # fmt: skip
     assert video is None and files is None and status.startswith("**Nothing made: no speech given")
@@ -186,8 +200,8 @@ def test_the_talk_tabs_download_is_greyed_out_until_a_video_is_made(demo, tmp_pa
     assert button.interactive is False and button.value is None
     session, face, framing, video, download, status = studio._talk_sample()
     assert video is None and _greyed(download)
-    video, download, status = _event(demo, "talk_clear").fn()  # a run's first step
-    assert video is None and _greyed(download) and status is None
+    video, download, status, run = _event(demo, "talk_clear").fn()  # a run's first step
+    assert video is None and _greyed(download) and status is None and run.interactive is False
     made = tmp_path / "astronaut-talking.mp4"
     made.write_bytes(b"\0" * 16)
     monkeypatch.setattr(h, "talking_portrait", lambda *a, **k: SimpleNamespace(video=str(made), message="made"))
@@ -200,43 +214,50 @@ def test_the_talk_tabs_download_is_greyed_out_until_a_video_is_made(demo, tmp_pa
         raise ParameterError("no speech given")
 
     monkeypatch.setattr(h, "talking_portrait", fails)
-    with pytest.warns(UserWarning, match="no speech given"):
+    with _no_toast():
         video, download, status = studio._talk(session, 0, *talk)
     assert video is None and _greyed(download) and status.startswith("**Nothing made: no speech given")
     speech = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "talk-audio")
     checked = next(fn for fn in demo.fns.values() if (speech._id, "upload") in fn.targets)
     (tmp_path / "photo.jpg").write_bytes(b"\0" * 16)
-    with pytest.warns(UserWarning, match="photo.jpg: unsupported speech file type"):
+    with _no_toast():
         record, upload, video, download, status = checked.fn(str(tmp_path / "photo.jpg"))
     assert video is None and _greyed(download) and status.startswith("**Speech not taken: photo.jpg")
 
 
-def test_a_removed_photo_is_dropped_in_the_edit_and_talk_tabs(demo):
+def test_a_removed_photo_is_dropped_quietly_in_the_edit_and_talk_tabs(demo):
     # the upload's x cleared the file box only: the framing, the status and the session stayed, and the Talk tab
-    # made the removed photo talk (the Edit tab's sliders edited it)
+    # made the removed photo talk (the Edit tab's sliders edited it). Then the removal, a deliberate one, showed the
+    # yellow toast of a photo that could not be used, "no photo: upload one or pick the sample"
+    cleared = {"edit": studio._edit_cleared, "talk": studio._talk_cleared}
     for api_name, tab in (("analyze", "edit"), ("talk_analyze", "talk")):
         upload = _event(demo, api_name)
         assert [b.elem_id for b in upload.inputs] == [f"{tab}-photo"]
         assert [name for _, name in upload.targets] == ["upload"]
         photo = upload.inputs[0]._id
-        # the clear runs the same handler as a listener of its own (one listener for both dropped an upload made
-        # while the clear's run was going: gradio runs a listener once at a time)
+        # the clear is a listener of its own (one listener for both dropped an upload made while the clear's run
+        # was going: gradio runs a listener once at a time)
         clears = [fn for fn in demo.fns.values() if (photo, "clear") in fn.targets]
-        assert len(clears) == 1 and clears[0].fn is upload.fn and clears[0].targets == [(photo, "clear")]
+        assert len(clears) == 1 and clears[0].fn is cleared[tab] and clears[0].targets == [(photo, "clear")]
         assert [b._id for b in clears[0].outputs] == [b._id for b in upload.outputs]
-    with pytest.warns(UserWarning, match="no photo: upload one or pick the sample"):
-        session, face, framing, video, download, status = studio._talk_analyze(None)
-    assert (
-        session == h.NoPhoto("no photo: upload one or pick the sample")
-        and framing is None
-        and video is None
-        and _greyed(download)
-        and face.choices == []
+        status = next(b for b in upload.outputs if b.elem_id == f"{tab}-status")
+        with _no_toast():
+            out = clears[0].fn()
+        assert out[0] is None and out[-1 if tab == "talk" else 6] == status.value  # as the tab starts
+    with _no_toast():
+        session, face, framing, video, download, status = studio._talk_cleared()
+    assert session is None and framing is None and video is None and _greyed(download) and face.choices == []
+    with _no_toast():
+        out = studio._edit_cleared()
+    assert out[1].choices == [] and out[2] is None and _greyed(out[3]) and not out[4].visible and not out[5].visible
+    # a click on Apply (or a slider) then, or on Make the talking portrait, says what to do
+    sliders = [0.0] * (len(AU_NAMES) + len(ARKIT_NAMES))
+    assert studio._edit(None, None, studio.NO_EMOTION, 0.8, "", False, *sliders)[3] == (
+        "Upload a photo or pick the sample first."
     )
-    with pytest.warns(UserWarning, match="no photo"):
-        out = studio._analyze(None)
-    assert out[0] == h.NoPhoto("no photo: upload one or pick the sample")
-    assert out[2] is None and out[3].value is None and not out[3].interactive
+    with _no_toast():
+        video, download, status = studio._talk(None, None, 256, 25, None, None, "", studio.NO_EMOTION, 0.8, "", None)
+    assert status.startswith("**Nothing made: no photo with a face to use: upload a photo where a face shows")
 
 
 def test_gradios_copies_of_the_results_are_swept_as_the_studios_own_folders_are(demo):
@@ -278,7 +299,7 @@ def test_the_speech_box_takes_what_the_command_line_reads_phone_and_browser_reco
         }
     for name in ("voice.webm", "IMG_0042.MOV", "line.wav"):
         assert studio._speech_uploaded(str(tmp_path / name)) == (None, *(gr.skip(),) * 4)
-    with pytest.warns(UserWarning, match="utk_tuning.jpg: unsupported speech file type '.jpg'"):
+    with _no_toast():
         record, upload, video, files, status = studio._speech_uploaded(str(tmp_path / "utk_tuning.jpg"))
     assert record is None and upload is None and video is None and files is None
     assert status.startswith("**Speech not taken: utk_tuning.jpg: unsupported speech file type '.jpg'; expected one")
@@ -295,7 +316,7 @@ def test_a_video_without_sound_is_turned_away_with_a_clear_message(tmp_path):
     mute = tmp_path / "mute.mp4"
     subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "testsrc=s=64x64:d=1", "-c:v", "libx264",
                     "-pix_fmt", "yuv420p", str(mute)], check=True)  # fmt: skip
-    with pytest.warns(UserWarning, match=r"mute.mp4: the file holds no audio stream \(a picture or a video without"):
+    with _no_toast():
         out = studio._animate(str(mute), None, "", "procedural", studio.NO_EMOTION, 0.8, "", None,
                               progress=lambda *a, **k: 0)  # fmt: skip
     assert out[:2] == (None, None) and "mute.mp4: the file holds no audio stream" in out[2]
@@ -421,7 +442,7 @@ def test_words_no_expression_reads_from_show_the_photo_unedited_not_the_edit_bef
     compare, download, full_file, status, *_ = studio._edit(session, 0, studio.NO_EMOTION, 0.8, "a shy smile", False,
                                                              *au, *arkit)  # fmt: skip
     assert status.startswith("text 'a shy smile' (read as") and _offered(download) == Path(compare[1]).name
-    with pytest.warns(UserWarning, match="no expression reads from these words"):  # outside a page, gr.Warning warns
+    with _no_toast():
         out = studio._edit(session, 0, studio.NO_EMOTION, 0.8, "purple monkey dishwasher", False, *au, *arkit)
     compare, download, full_file, status, *shown = out
     assert status.startswith("**expression text 'purple monkey dishwasher': no expression reads from these words")
@@ -537,7 +558,7 @@ def test_a_control_moved_after_a_photo_without_a_face_says_why_nothing_is_edited
     # photo or pick the sample first." right after the upload
     blank = tmp_path / "wall.png"
     Image.fromarray(np.full((256, 256, 3), 200, np.uint8)).save(blank)
-    with pytest.warns(UserWarning, match="no face found in wall.png"):
+    with _no_toast():
         session, *_ = studio._analyze(str(blank))
     au, arkit = [0.0] * len(studio.AU_NAMES), [0.0] * len(studio.ARKIT_NAMES)
     compare, download, full_file, status, *_ = studio._edit(session, 0, "surprise", 0.8, "", False, *au, *arkit)
@@ -553,16 +574,42 @@ def test_the_evaluate_and_augment_tabs_say_why_nothing_was_judged_in_their_statu
     notes.write_text("these are notes, not a photo\n")
     judge = _event(demo, "judge")
     assert [b.elem_id for b in judge.outputs][-1] == "eval-status"
-    with pytest.warns(UserWarning, match="notes.jpg: not a readable image"):
+    with _no_toast():
         *results, status = studio._judge(str(notes))
     assert results == [None] * (len(judge.outputs) - 1) and status.startswith("**Not judged: notes.jpg: not a")
     identity = _event(demo, "identity")
     assert [b.elem_id for b in identity.outputs][-1] == "eval-id-verdict"
-    with pytest.warns(UserWarning, match="notes.jpg: not a readable image"):
+    with _no_toast():
         detail, verdict = studio._identity(str(notes), h.sample_photo_path())
     assert detail is None and verdict.startswith("**Not compared: notes.jpg: not a readable image")
     augment = _event(demo, "augment")
     assert [b.elem_id for b in augment.outputs][-1] == "augment-status"
-    with pytest.warns(UserWarning, match="upload a zip of face images or a folder first"):
+    with _no_toast():
         *results, status = studio._augment(None, None, ["fear"], 1, 4, progress=lambda *a, **k: 0)
     assert results == [None] * 4 and status == "**Nothing made: upload a zip of face images or a folder first**"
+
+
+@pytest.mark.parametrize("name, button", [("animate", "animate-run"), ("talk", "talk-run"), ("augment", "augment-run"),
+                                          ("identity", "eval-id-run")])  # fmt: skip
+def test_a_run_button_is_greyed_out_while_its_run_goes(demo, name, button):
+    # a second click on Animate while a run went started no second run (Gradio drops a trigger of a listener still
+    # going), but it ran the click's first step again: the status line and the run's progress emptied, the page
+    # looked idle while the run went on (seen in a browser)
+    run = _event(demo, name)
+    first = next(fn for fn in demo.fns.values() if fn.api_name == f"{name}_clear")
+    done = next(fn for fn in demo.fns.values() if fn.api_name == f"{name}_done")
+    assert [b.elem_id for b in first.outputs] == [b.elem_id for b in run.outputs] + [button]
+    assert first.targets[0][1] == "click" and first.targets[0][0] == first.outputs[-1]._id and not first.queue
+    assert run.trigger_after == first._id and done.trigger_after == run._id and not done.trigger_only_on_success
+    *emptied, greyed = first.fn()
+    assert all(v is None or _greyed(v) for v in emptied) and greyed.interactive is False
+    assert [b.elem_id for b in done.outputs] == [button] and done.fn().interactive is True
+
+
+def test_the_download_lists_offer_no_remove_button(demo):
+    # the Animate tab's read-only list of downloads drew an x on each file (Gradio 6.31 draws one on every file of a
+    # list of several, interactive or not), which took the file off the list
+    files = [b for b in demo.blocks.values() if isinstance(b, gr.File) and b.interactive is False]
+    assert {b.elem_id for b in files} >= {"animate-files", "augment-download", "edit-full-file"}
+    assert all(studio.RESULT_FILES in b.elem_classes for b in files)
+    assert f".{studio.RESULT_FILES} .label-clear-button {{ display: none; }}" in studio.STUDIO_CSS

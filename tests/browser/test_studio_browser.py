@@ -160,7 +160,10 @@ def test_animate_wav_gives_a_playable_video_and_a_valid_glb(page: Page, studio_u
     _open(page, studio_url, tab="Animate")
     page.locator("#animate-audio input[type=file]").set_input_files(str(speech_wav))
     page.locator("#animate-run").click()
+    # greyed out while it runs: a click then emptied the status line and the run's progress (the page looked idle)
+    expect(page.locator("#animate-run")).to_be_disabled()
     expect(page.locator("#animate-status")).to_contain_text("frames at", timeout=UPLOAD_TIMEOUT_MS)
+    expect(page.locator("#animate-run")).to_be_enabled()
     # in a 1280 x 800 window the preview leaves the status line and the downloads in sight (a square video 800 px
     # tall put them below the window's edge)
     shown = page.evaluate(_BOXES, ["animate-video", "animate-status", "animate-files"])["boxes"]
@@ -185,6 +188,8 @@ def test_animate_wav_gives_a_playable_video_and_a_valid_glb(page: Page, studio_u
 
     for suffix in (".csv", ".npz", ".json", ".glb"):
         expect(page.locator(f"#animate-files a[href$='{suffix}']").first).to_be_visible()
+    # read-only: no remove button (x) on the files (Gradio drew one on each file of a list)
+    expect(page.locator("#animate-files button[aria-label='Remove this file']:visible")).to_have_count(0)
     glb_link = page.locator("#animate-files a[href$='.glb']").first
     glb = _fetch(page, glb_link.get_attribute("href"), artifacts / "animate.glb")
     assert glb.read_bytes()[:4] == b"glTF"
@@ -219,7 +224,7 @@ def test_animate_takes_a_phone_video_and_says_when_a_video_has_no_sound(page: Pa
     expect(page.locator("#animate-audio")).to_contain_text("mute")
     page.locator("#animate-run").click()
     no_sound = "mute.mp4: the file holds no audio stream (a picture or a video without sound?)"
-    # said in the status line (and a toast): why nothing was made
+    # said in the status line: why nothing was made
     expect(page.locator("#animate-status")).to_contain_text(no_sound, timeout=EDIT_TIMEOUT_MS)
 
 
@@ -245,8 +250,7 @@ def test_a_non_image_upload_shows_an_error_and_the_app_keeps_answering(
     page.locator("#edit-photo input[type=file]").set_input_files(str(notes))
     error = page.get_by_text(re.compile(r"notes\.txt: unsupported photo file type"))
     expect(error.first).to_be_visible(timeout=EDIT_TIMEOUT_MS)
-    page.wait_for_timeout(1000)  # the toast slides in
-    page.screenshot(path=artifacts / "error-non-image.png")  # the viewport: the message is a floating toast
+    page.screenshot(path=artifacts / "error-non-image.png")  # the viewport: the message is in the status line
 
     page.locator("#edit-photo").get_by_role("button", name="Clear").click()
 
