@@ -17,7 +17,6 @@ import importlib.util
 import json
 import logging
 import os
-import re
 import shutil
 import tempfile
 import threading
@@ -504,12 +503,6 @@ def bilateral_au(arkit: np.ndarray) -> np.ndarray:
 #: The face analyzer's words for a photo without a face (:meth:`facecraft.eval.faces.FaceAnalyzer.no_face_error`):
 #: the array's shape and the detector's name are for developers, and its smallest face found is worth saying only
 #: as part of the advice to crop.
-_ANALYZER_NO_FACE = re.compile(
-    r"no face found in (?P<name>.+) \(shape \([\d, ]+\)\) by the MediaPipe face detector"
-    r"(?:; faces narrower than about (?P<px>\d+) px are not found in a photo this size)?"
-)
-
-
 def no_face_message(error: NoFaceError) -> str:
     """The analyzer's :class:`NoFaceError` in the studio's words: the photo, and what to try.
 
@@ -518,12 +511,10 @@ def no_face_message(error: NoFaceError) -> str:
     clearly visible and frontal; a face small in the picture (a group or a distant shot; here, narrower than about 48
     px) is found once the photo is cropped around it``. No size in the advice itself: a face of 64 px in a 2000 px
     photo is not found (the analyzer's "narrower than about 78 px"), and "at least 48 px wide" said the opposite.
-    Other words (a face too small, another detector) are kept, the advice after them.
+    An error without its source (another detector's) is kept as it is, the advice after it.
     """
-    said = str(error)
-    found = _ANALYZER_NO_FACE.fullmatch(said)
-    small = f"; here, narrower than about {found['px']} px" if found and found["px"] else ""
-    head = f"no face found in {found['name']}:" if found else f"{said};"
+    small = "" if error.smallest_px is None else f"; here, narrower than about {error.smallest_px:.0f} px"
+    head = f"no face found in {error.source}:" if error.source else f"{error};"
     return (
         f"{head} try a photo where the face is clearly visible and frontal; a face small in the picture (a group or a "
         f"distant shot{small}) is found once the photo is cropped around it"

@@ -293,6 +293,7 @@ def _write_model_card(path: Path, summary: dict, args: argparse.Namespace) -> No
 
 def _eval(args: argparse.Namespace) -> int:
     from .datasets import load_dataset
+    from .faces import NO_FACE_FOUND
     from .judges import get_judge
     from .metrics import class_recalls
     from .train import evaluate_probs, write_evaluation
@@ -325,7 +326,7 @@ def _eval(args: argparse.Namespace) -> int:
     if report["skipped"]:
         print(f"{args.data}: {len(report['skipped'])} images skipped (not scored), e.g. {report['skipped'][0]}; "
               "all of them are listed under 'skipped' in the report", file=sys.stderr)  # fmt: skip
-        faceless = sum("no face found" in s for s in report["skipped"])  # faces.FaceAnalyzer.no_face_error's words
+        faceless = sum(NO_FACE_FOUND in s for s in report["skipped"])  # faces.FaceAnalyzer.no_face_error's words
         if faceless and not args.crops:
             print(f"{faceless} of them showed no face to the detector: if DATA's images are face crops already "
                   "(aligned RAF-DB, AffectNet, FER2013 faces), --crops scores every one", file=sys.stderr)  # fmt: skip

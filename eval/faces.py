@@ -523,11 +523,15 @@ class FaceAnalyzer:
 
     def no_face_error(self, name: str, shape: tuple[int, ...]) -> NoFaceError:
         """The error for a photo without a face, with the smallest face this analyzer finds in a photo that size."""
-        hint = ""
+        hint, smallest = "", None
         findable = max(_HOG_SMALLEST / min(1.0, _HOG_MAX_SIDE / max(shape[:2])), self.min_face_size)
         if self.small_faces and 5 * findable <= min(shape[:2]):  # in a close crop the size is not the reason
+            smallest = findable
             hint = f"; faces narrower than about {findable:.0f} px are not found in a photo this size"
-        return NoFaceError(f"no face found in {name} (shape {tuple(shape)}) by the MediaPipe face detector{hint}")
+        return NoFaceError(
+            f"{NO_FACE_FOUND} in {name} (shape {tuple(shape)}) by the MediaPipe face detector{hint}",
+            source=name, smallest_px=smallest,
+        )  # fmt: skip
 
     def blendshapes(self, image, *, name: str = "image") -> np.ndarray:
         """ARKit-52 scores ``(52,)`` float32 of the largest face (see :class:`FaceInfo`)."""
@@ -567,6 +571,8 @@ _CROP_PAD = 0.25
 MAX_PHOTO_SIDE = 32_766
 _HOG_MAX_SIDE = 1024  # px: the photo is shrunk to this for HOG
 _HOG_SMALLEST = 40  # px: the narrowest face HOG finds upsampled once (80 px at one scale)
+#: How every message of an image without a face begins (:meth:`FaceAnalyzer.no_face_error`): batch reports count them.
+NO_FACE_FOUND = "no face found"
 #: HOG proposals tried at least (as many as the analyzer may report, if more): some are faces MediaPipe already has,
 #: or hold none it confirms. A crowd of twelve small faces lost four to a fixed eight.
 _HOG_PROPOSALS = 8

@@ -28,7 +28,16 @@ class AssetNotFoundError(FacecraftError, FileNotFoundError):
 
 
 class NoFaceError(FacecraftError, ValueError):
-    """An image holds no detectable face."""
+    """An image holds no detectable face.
+
+    ``source`` names the image and ``smallest_px`` is the narrowest face the detector finds in an image that size
+    (None where a close crop, not size, is the reason), so that a caller can say it in its own words without reading
+    the message."""
+
+    def __init__(self, message: str, *, source: str | None = None, smallest_px: float | None = None) -> None:
+        super().__init__(message)
+        self.source = source
+        self.smallest_px = smallest_px
 
 
 class OptionalDependencyError(FacecraftError, ImportError):

@@ -111,10 +111,7 @@ def test_a_photo_without_a_face_is_told_in_words_for_people(tmp_path, models):
     with pytest.raises(NoFaceError) as refused:
         h.analyze_photo(wall, models=models)
     assert str(refused.value) == h.no_face_message(refused.value.__cause__)
-    said = h.no_face_message(NoFaceError(
-        "no face found in wall.png (shape (400, 600, 3)) by the MediaPipe face detector; faces narrower than about 48 "
-        "px are not found in a photo this size"
-    ))  # fmt: skip
+    said = h.no_face_message(NoFaceError("no face found ...", source="wall.png", smallest_px=48.2))
     assert said == (
         "no face found in wall.png: try a photo where the face is clearly visible and frontal; a face small in the "
         "picture (a group or a distant shot; here, narrower than about 48 px) is found once the photo is cropped "
@@ -127,7 +124,7 @@ def test_a_photo_without_a_face_is_told_in_words_for_people(tmp_path, models):
         with pytest.raises(NoFaceError) as judged:
             h.fer_probabilities(wall, models=models)
         assert str(judged.value) == message
-    other = h.no_face_message(NoFaceError("wall.png: a face was found but it is 20 px wide"))  # kept, advice after
+    other = h.no_face_message(NoFaceError("wall.png: a face was found but it is 20 px wide"))  # no source: kept
     assert other.startswith("wall.png: a face was found but it is 20 px wide; try a photo")
 
 

@@ -358,11 +358,12 @@ def test_a_close_portrait_does_not_pay_for_the_small_face_search(astronaut, anal
 
 def test_no_face_names_the_smallest_face_found(analyzer):
     noise = np.random.default_rng(5).integers(0, 256, size=(1200, 2048, 3), dtype=np.uint8)
-    with pytest.raises(NoFaceError, match=r"noise\.png.*narrower than about 80 px"):
+    with pytest.raises(NoFaceError, match=r"noise\.png.*narrower than about 80 px") as e:
         analyzer.largest_face(noise, name="noise.png")
+    assert e.value.source == "noise.png" and round(e.value.smallest_px) == 80  # for callers' own words (the studio)
     with pytest.raises(NoFaceError) as e:  # a face crop's size is not why no face was found there
         analyzer.largest_face(noise[:200, :200], name="crop.png")
-    assert "narrower" not in str(e.value)
+    assert "narrower" not in str(e.value) and e.value.smallest_px is None and e.value.source == "crop.png"
 
 
 def test_two_faces_sorted_by_size(astronaut, analyzer):
