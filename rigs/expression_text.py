@@ -11,8 +11,12 @@ smiling" barely smiled. So the text is read in parts (:func:`text_parts`):
 * an **emotion word qualifying an expression** ("a *sad* smile", "an *angry* frown") is its own part, weaker, and
   kept out of the face regions the expression itself moves ("a sad smile": sad brows above a smile, not a frown);
 * a **negation** ("not", "no", "without", "n't", "never") turns the rest of its clause into what the face
-  must *not* do: those AUs are removed from the other parts. Text that only negates ("not smiling") reads as
-  a neutral face;
+  must *not* do: those AUs are removed from the other parts, except what another part asks for at its core
+  ("smiling without teeth" keeps the smile; "a smile without joy" loses joy's cheek raise). A negated face region
+  ("smiling but not with the eyes") removes that region's AUs whatever asks for them. Text that only negates
+  ("not smiling") reads as a neutral face;
+* an emotion word that names only a **region** ("sad eyes") is that emotion there alone (the eyes with their brows);
+  a region compound ("open-mouthed", "wide-eyed", "tight-lipped") is a part of its own ("an open mouth");
 * what follows **"with" / "in"** is a part of its own when both sides say what the face does ("smiling with
   eyes closed", "gritting his teeth in pain"), not when it only names where ("a wink with the right eye");
 * **emoticons and emoji** are read as the words they stand for (":)" a smile, ";)" a wink, "😢" by its Unicode
@@ -31,7 +35,8 @@ an error that suggests it. A part made only of
 filler words ("a face", "the eyes"), or nearest a neutral anchor ("a blank stare"), adds nothing; a text made
 only of filler ("a", "the eyes", "left") is an error. A part that names a thing rather than an expression
 ("banana", "wearing a hat": nearer :data:`NOT_EXPRESSION_PHRASES` than to every anchor) is left out with a
-warning, and text made only of such parts is an error.
+warning, and text made only of such parts is an error. An eye roll moves the gaze, which no AU holds: it is read
+as no face change, with a warning (:data:`GAZE_ANCHORS`).
 """
 
 from __future__ import annotations
@@ -69,13 +74,16 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
         {"AU1": 0.5, "AU2": 0.5, "AU5": 0.4, "AU6": 0.8, "AU12": 1.0, "AU25": 0.8, "AU26": 0.4},
     ),
     ("a shy, small, polite smile", {"AU12": 0.5, "AU6": 0.2}),
-    ("a slight smile, a faint smile", {"AU12": 0.5, "AU6": 0.2}),
+    # A half smile is a slight smile (common usage, dictionaries): it was nearest the smirk and smiled on one side.
+    ("a slight smile, a faint smile, a half smile", {"AU12": 0.5, "AU6": 0.2}),
     # A felt (Duchenne) smile raises the cheeks too. No anchor for a posed one: MiniLM puts "a genuine smile"
     # nearer "a fake, forced smile" (0.77) than anything else said of smiles.
     ("a warm, genuine Duchenne smile, smiling with the eyes", {"AU6": 0.9, "AU12": 0.9}),
     ("content, pleased, at peace", {"AU12": 0.5, "AU6": 0.3}),
     ("in love, adoring, tender", {"AU1": 0.2, "AU6": 0.4, "AU12": 0.5}),
-    ("a smirk, a one-sided half smile", {"AU12R": 0.6, "AU14R": 0.5}),
+    ("a smirk, smirking, lopsided, crooked", {"AU12R": 0.6, "AU14R": 0.5}),
+    # AU12 as FACS describes it: without it "the right side of the mouth pulled up" read as an open mouth.
+    ("mouth corners pulled up", {"AU12": 1.0}),
     ("contempt, scorn, disdain", {"AU12R": 0.6, "AU14R": 0.8}),
     ("smug, self-satisfied", {"AU12R": 0.5, "AU14R": 0.5, "AU43": 0.2}),
     ("a sad, unhappy, sorrowful face", {"AU1": 0.9, "AU4": 0.6, "AU15": 0.8}),
@@ -87,6 +95,8 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("annoyed, irritated, frowning", {"AU4": 0.6, "AU7": 0.4, "AU24": 0.4}),
     ("surprised, astonished, amazed", {"AU1": 1.0, "AU2": 1.0, "AU5": 0.8, "AU26": 0.8}),
     ("shocked with the mouth wide open", {"AU1": 1.0, "AU2": 1.0, "AU5": 1.0, "AU27": 0.8}),
+    # A gasp: the startle's raised brows and lids with the mouth dropped open to breathe in ("gasp" puffed the cheeks).
+    ("a gasp, gasping, a sharp intake of breath", {"AU1": 0.6, "AU2": 0.6, "AU5": 0.7, "AU25": 0.8, "AU26": 0.8}),
     (
         "scared, afraid, terrified, fearful",
         {"AU1": 0.8, "AU2": 0.6, "AU4": 0.6, "AU5": 0.9, "AU7": 0.4, "AU20": 0.8, "AU26": 0.6},
@@ -97,12 +107,19 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     # Pain: the four actions of the Prkachin-Solomon pain intensity score (brow lowering, orbit tightening,
     # levator contraction, eye closure).
     ("in pain, wincing, a wince, hurting", {"AU4": 0.8, "AU6": 0.7, "AU7": 0.8, "AU9": 0.5, "AU10": 0.5, "AU43": 0.5}),
+    # A grimace: the lips stretched and the upper lip raised over parted lips, brows down and lids tight (FACS
+    # AU4+7+10+20+25; "grimace" was an angry face with the lips pressed).
+    ("a grimace, lips stretched over clenched teeth", {"AU4": 0.6, "AU7": 0.6, "AU10": 0.6, "AU20": 0.9, "AU25": 0.7}),
     # Embarrassment (Keltner 1995): a smile held down by lip pressing, the eyes lowered.
     ("embarrassed, sheepish, awkward", {"AU12": 0.5, "AU14": 0.3, "AU24": 0.4, "AU43": 0.3}),
     # Confusion (Rozin & Cohen 2003): brow lowering with the lids tightened.
     ("confused, puzzled, perplexed", {"AU4": 0.6, "AU7": 0.4}),
+    # Shame and guilt (Keltner & Buswell 1996): sad brows and mouth, the eyes lowered, no smile ("guilty" smiled).
+    ("remorseful, guilty conscience", {"AU1": 0.4, "AU4": 0.3, "AU15": 0.5, "AU17": 0.5, "AU43": 0.4}),
     ("skeptical, doubtful, one eyebrow raised", {"AU1R": 0.4, "AU2R": 0.9, "AU4L": 0.4, "AU14R": 0.3}),
     ("tired, sleepy, drowsy, heavy eyelids", {"AU43": 0.55}),
+    # Drunk: heavy lids over a slack, parted mouth ("drunk" read as "a drink" and was left out).
+    ("drunk, tipsy, intoxicated, dazed", {"AU43": 0.5, "AU25": 0.4, "AU26": 0.3}),
     ("bored, uninterested, unimpressed", {"AU43": 0.35, "AU15": 0.2, "AU17": 0.3}),
     ("determined, focused, concentrating", {"AU4": 0.5, "AU7": 0.5, "AU24": 0.5}),
     ("stern, serious, grim, tense", {"AU4": 0.5, "AU7": 0.3, "AU24": 0.6}),
@@ -114,13 +131,24 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("raised eyebrows", {"AU1": 0.8, "AU2": 0.8}),
     ("furrowed brows, lowered brows drawn together, a frown of concentration", {"AU4": 0.8}),
     ("wide open eyes", {"AU5": 1.0}),
+    # Eyes open are not closed: without it "eyes open" was nearest "closed eyes" (AU43 0.59).
+    ("open eyes, eyes open", {}),
     ("staring, a fixed intense gaze", {"AU5": 0.4}),
     ("squinting eyes, narrowed eyes", {"AU6": 0.5, "AU7": 0.9}),
+    # Suspicion narrows the eyes under lowered brows ("he narrows his eyes suspiciously" was nearest a stare).
+    ("narrowing the eyes, suspicious", {"AU4": 0.3, "AU7": 0.9}),
     ("closed eyes", {"AU43": 1.0}),
     ("a wink, one eye shut", {"AU45R": 1.0}),
+    # A blink closes both eyes ("blink" was nearest the wink: one eye).
+    ("blinking, a blink", {"AU45": 1.0}),
+    # An eye roll moves the gaze up, which no AU here holds (FACS AU61-64 are gaze; ARKit's eyeLookUp* are set
+    # directly): it asks nothing of the face and says so (:data:`GAZE_ANCHORS`); it was read as closed eyes.
+    ("rolling the eyes, an eye roll", {}),
     ("a wrinkled nose, sneering", {"AU9": 0.9, "AU10": 0.5}),
     # A snarl bares the teeth: the upper lip raised hard (AU10) with the lips parted, brows down.
     ("a snarl, bared teeth, a curled upper lip", {"AU4": 0.5, "AU9": 0.6, "AU10": 1.0, "AU25": 0.8}),
+    # A lip curl is the upper lip raised alone (AU10), the lips parting a little; "left lip curl" puts it on a side.
+    ("a curled lip, the upper lip raised", {"AU10": 1.0, "AU25": 0.3}),
     ("pursed lips, a kiss, whistling", {"AU18": 0.9, "AU22": 0.3}),
     ("pouting, sulking", {"AU15": 0.4, "AU17": 0.8}),
     ("lips sucked in, biting the lips", {"AU28": 0.8}),
@@ -205,6 +233,13 @@ NOT_EXPRESSION_PHRASES: tuple[str, ...] = (
     "random letters",
 )
 NOT_EXPRESSION_MARGIN = 0.03
+#: Anchors that move the gaze, and where: an AU vector holds no gaze (FACS AU61-64), so a part nearest one of these
+#: asks nothing of the face and is read with a warning that says what was left out.
+GAZE_ANCHORS: dict[str, str] = {"rolling the eyes, an eye roll": "up"}
+#: What a negation rules out stays where another part asks for it at this share of that part's strongest AU or more:
+#: "smiling without showing teeth" keeps the smile, "a smile without joy" drops the cheek raise (0.53 of the smile's
+#: lip corners) that joy would add, "not angry but sad" keeps sadness's lowered brows (0.67 of its inner brows).
+NEGATION_SPARES_SHARE = 0.6
 CLEAR_EXPRESSION_SIMILARITY = 0.46
 
 #: Each sided AU's face region (brows, eyes, cheeks, nose, mouth, chin, jaw).
@@ -226,6 +261,32 @@ _EMOTICONS: tuple[tuple[str, str], ...] = (
     (r"[:=]-?\|", "a straight face"),
     (r"[:=]-?[/\\]", "skeptical"),
 )
+#: Emoji whose Unicode names mislead, read as the words they are used for: "😡" is POUTING FACE (read as a pout),
+#: shown and named as an enraged face (CLDR); "😤" (FACE WITH LOOK OF TRIUMPH) huffs in anger or frustration.
+_EMOJI_WORDS: dict[str, str] = {"\U0001f621": "an enraged angry face", "\U0001f624": "a frustrated angry face"}
+#: Words naming a face region, and the AUs that region does. A negated region ("smiling but not with the eyes")
+#: removes its AUs from every other part, whatever asks for them (the eyes' share of a smile is the cheek raise);
+#: an emotion word that names only a region ("sad eyes") is that emotion there alone, the eyes with their brows
+#: (:data:`_REGION_READS`): sad eyes are sad brows and lids, not the sleepy half-closed eyes "sad eyes" was read as.
+_REGION_WORDS: tuple[tuple[str, str], ...] = (
+    (r"\b(?:eyes?|eyelids?|lids?)\b", "eyes"),
+    (r"\b(?:brows?|eyebrows?|forehead)\b", "brows"),
+    (r"\b(?:mouth|lips?)\b", "mouth"),
+)
+_REGION_AUS: dict[str, tuple[str, ...]] = {
+    "eyes": ("AU5", "AU6", "AU7", "AU43", "AU45"),
+    "brows": ("AU1", "AU2", "AU4"),
+    "mouth": ("AU10", "AU12", "AU14", "AU15", "AU16", "AU17", "AU18", "AU20", "AU22", "AU23", "AU24", "AU25",
+              "AU26", "AU27", "AU28"),
+}  # fmt: skip
+_REGION_READS: dict[str, tuple[str, ...]] = {**_REGION_AUS, "eyes": _REGION_AUS["eyes"] + _REGION_AUS["brows"]}
+#: Face parts that a "with" names as how an expression is done, not as a second expression: "smiling with teeth"
+#: is a toothy smile (read apart, "teeth" was gritted teeth and lowered the brows).
+#: "open-mouthed", "wide-eyed", "tight-lipped" (hyphens read as spaces): the region as the adjective says, a part of
+#: its own ("an open-mouthed smile" is a smile and an open mouth; read whole, the open mouth was lost).
+_COMPOUND = re.compile(r"\b([a-z]+) (eyed|mouthed|lipped|browed)\b")
+_COMPOUND_NOUN = {"eyed": "eyes", "mouthed": "mouth", "lipped": "lips", "browed": "brows"}
+_PART_NOUNS = frozenset("teeth tooth tongue jaw chin nose forehead lids eyelids dimples".split())
 _NEGATION = re.compile(r"\b(?:not|no|without|never|none|nor)\b|n't\b")
 #: "not too happy" is a little happy, not a negation.
 _NOT_TOO = re.compile(r"\b(?:not|n't) (?:too|very|so|that|overly)\b")
@@ -260,6 +321,7 @@ class TextPart:
     side: str | None
     intensity: float
     qualifier: bool = False  # an emotion word colouring the next part ("sad" in "a sad smile")
+    region: str | None = None  # a face region (:data:`_REGION_AUS`): the part's words name only it, or only it moves
 
 
 def text_intensity(text: str) -> float:
@@ -274,14 +336,26 @@ def _is_filler(words: str) -> bool:
     return all(w in _FILLER for w in re.findall(r"[^\W\d_]+", words))  # any script's letters: "笑顔" is no filler
 
 
+def _region(words: str) -> str | None:
+    """The one face region ``words`` name (:data:`_REGION_WORDS`), or None (none, or several)."""
+    found = {region for pattern, region in _REGION_WORDS if re.search(pattern, words)}
+    return found.pop() if len(found) == 1 else None
+
+
 def _clause_parts(clause: str, *, negated: bool, side: str | None) -> list[TextPart]:
-    """A clause's positive or negated span as parts: the qualifying emotion word apart from the rest."""
+    """A clause's positive or negated span as parts: the qualifying emotion word apart from the rest; a negated
+    region alone ("not with the eyes") and an emotion of one region ("sad eyes") as parts of that region."""
     clause = clause.strip()
-    if not clause or _is_filler(clause):
+    if not clause:
         return []
+    level = text_intensity(clause)
+    if _is_filler(clause):
+        region = _region(clause) if negated else None
+        return [TextPart(clause, negated, side, level, region=region)] if region else []
     found = _QUALIFIERS.search(clause)
     rest = (clause[: found.start()] + " " + clause[found.end() :]).strip() if found else clause
-    level = text_intensity(clause)
+    if found and _is_filler(rest) and _region(rest):
+        return [TextPart(found.group(0), negated, side, level, region=_region(rest))]
     if found and not _is_filler(rest):
         qualifier = TextPart(found.group(0), negated, side, level * QUALIFIER_SHARE, qualifier=True)
         return [qualifier, TextPart(rest, negated, side, level)]
@@ -295,7 +369,9 @@ def spell_out_symbols(text: str) -> str:
     out = []
     for ch in text:
         kind = unicodedata.category(ch)
-        if kind == "So":  # a pictograph: its name ("FACE WITH OPEN MOUTH"); things ("BANANA") read as things
+        if ch in _EMOJI_WORDS:
+            out.append(f" {_EMOJI_WORDS[ch]} ")
+        elif kind == "So":  # a pictograph: its name ("FACE WITH OPEN MOUTH"); things ("BANANA") read as things
             out.append(f" {unicodedata.name(ch, '').lower()} ")
         elif kind not in ("Sk", "Mn", "Cf") or ch.isalnum():  # skin tones, variation selectors, joiners: nothing
             out.append(ch)
@@ -308,9 +384,17 @@ def _split_complement(span: str) -> list[str]:
     found = _COMPLEMENT.search(span)
     if found:
         main, rest = span[: found.start()], span[found.end() :]
-        if not _is_filler(main) and not _is_filler(rest):
+        how = all(w in _FILLER or w in _PART_NOUNS for w in re.findall(r"[^\W\d_]+", rest))  # "with teeth"
+        if not _is_filler(main) and not how:
             return [main, rest]
     return [span]
+
+
+def _split_compounds(span: str) -> list[str]:
+    """A span, and each region compound in it ("open mouthed" -> "open mouth") as a piece of its own."""
+    found = list(_COMPOUND.finditer(span))
+    rest = _COMPOUND.sub(" ", span)
+    return [rest] + [f"{m.group(1)} {_COMPOUND_NOUN[m.group(2)]}" for m in found]
 
 
 def text_parts(text: str) -> list[TextPart]:
@@ -323,9 +407,11 @@ def text_parts(text: str) -> list[TextPart]:
         clause = _SIDE.sub(" ", clause)
         neg = _NEGATION.search(clause)
         positive, negative = (clause[: neg.start()], clause[neg.end() :]) if neg else (clause, "")
-        for piece in _split_complement(positive):
-            parts += _clause_parts(piece, negated=False, side=side)
-        parts += _clause_parts(negative, negated=True, side=side)
+        for piece in _split_compounds(positive):
+            for part in _split_complement(piece):
+                parts += _clause_parts(part, negated=False, side=side)
+        for piece in _split_compounds(negative):
+            parts += _clause_parts(piece, negated=True, side=side)
     return parts
 
 
@@ -401,6 +487,9 @@ def _part_au(sims: np.ndarray, aus: np.ndarray, side: str | None) -> np.ndarray:
     # a slight smile as a smirk, smiled on one side.
     first = 1 if w[0] >= NEAREST_DECIDES_SIDE * w.sum() else 0
     mixed[first:] = symmetric(mixed[first:])
+    if first:  # ... and its one-sided actions stay on that side: a wink's blink tail closed the other eye a little
+        left, right = aus[top[0], :NUM_AU], aus[top[0], NUM_AU:]
+        mixed[1:, np.concatenate([(left == 0) & (right > 0), (right == 0) & (left > 0)])] = 0.0
     return on_side((w[:, None] * mixed).sum(0) / w.sum(), side).astype(np.float32)
 
 
@@ -427,6 +516,16 @@ def text_to_au(text: str) -> np.ndarray:
         )
     _check_emotion_typo(text)
     _check_expression_typos(text)
+    ruled_out = np.zeros(NUM_SIDED_AU, bool)  # negated regions: "not with the eyes"
+    for part in parts:
+        if part.negated and _is_filler(part.words):
+            ruled_out |= _region_mask(part.region, part.side)
+    parts = [p for p in parts if not (p.negated and _is_filler(p.words))]
+    if not parts:
+        raise ParameterError(
+            f"expression text {text!r}: these words only say what the face does not do; describe an expression "
+            "('a shy smile', 'raised eyebrows') or give an emotion name"
+        )
     emb, aus = _anchor_table()
     part_emb = embed_text([_anchor_words(p.words) for p in parts])
     sims = part_emb @ emb.T  # (parts, anchors)
@@ -440,7 +539,11 @@ def text_to_au(text: str) -> np.ndarray:
             "such as 'a shy smile' or an emotion name"
         )
     parts, sims = _drop_things(text, parts, part_emb, sims)
+    _warn_gaze(text, parts, sims)
     read = [_part_au(s, aus, part.side) for part, s in zip(parts, sims, strict=True)]
+    for part, au in zip(parts, read, strict=True):
+        if part.region and not part.negated:  # "sad eyes": sadness in the eyes and brows alone
+            au[~_region_mask(part.region, None, reads=True)] = 0.0
     for i, part in enumerate(parts[:-1]):
         if part.qualifier:  # the qualified expression keeps its regions: "a sad smile" is sad above a smile
             read[i][np.isin(_AU_REGION, _AU_REGION[_main(read[i + 1])])] = 0.0
@@ -453,11 +556,31 @@ def text_to_au(text: str) -> np.ndarray:
             unwanted |= main
         else:
             wanted = np.maximum(wanted, au * part.intensity)
-            asked |= main
+            asked |= (au >= NEGATION_SPARES_SHARE * float(au.max())) & (au > 0)
     # What a clause rules out goes, unless another clause asks for it: "smiling without teeth" keeps the
-    # smile that the "teeth" anchors (a toothy grin) also carry, and drops the parted lips.
-    wanted[unwanted & ~asked] = 0.0
+    # smile that the "teeth" anchors (a toothy grin) also carry, and drops the parted lips. A negated region goes
+    # whatever asks for it.
+    wanted[(unwanted & ~asked) | ruled_out] = 0.0
     return np.clip(wanted, 0.0, 1.0).astype(np.float32)
+
+
+def _region_mask(region: str | None, side: str | None, *, reads: bool = False) -> np.ndarray:
+    """The sided AUs ``(50,)`` bool of a face region (:data:`_REGION_AUS`; ``reads``: :data:`_REGION_READS`), on one
+    side or both."""
+    if region is None:
+        return np.zeros(NUM_SIDED_AU, bool)
+    return on_side(au_vector(dict.fromkeys((_REGION_READS if reads else _REGION_AUS)[region], 1.0)), side) > 0
+
+
+def _warn_gaze(text: str, parts: list[TextPart], sims: np.ndarray) -> None:
+    """Warn of each part nearest a gaze anchor (:data:`GAZE_ANCHORS`): its gaze is not in the AU vector."""
+    for part, s in zip(parts, sims, strict=True):
+        gaze = GAZE_ANCHORS.get(TEXT_ANCHORS[int(np.argmax(s))][0])
+        if gaze:
+            log.warning(
+                "expression text %r: %r moves the gaze %s, which an AU vector does not hold (FACS AU61-64); the face "
+                "is read without it (set ARKit's eyeLook* channels for the gaze)", text, part.words.strip(), gaze,
+            )  # fmt: skip
 
 
 def _drop_things(

@@ -185,3 +185,58 @@ def test_what_follows_with_or_in_is_read_too():
     assert min(both(pain, "AU4")) > 0.3 and min(both(pain, "AU25")) > 0.3
     # a pronoun says nothing the face does: "looks at him" is no part of its own (it stared, eyes wide, in disgust)
     assert max(both(au("looks at him with disgust"), "AU5")) < 0.3
+
+
+def test_a_negated_region_removes_what_it_does():
+    eyes = au("smiling but not with the eyes")  # the smile's cheek raise stayed
+    assert min(both(eyes, "AU12")) > 0.5 and max(both(eyes, "AU6")) == 0.0
+    joyless = au("a smile without joy")  # joy's cheek raise, which the smile carries too, stayed
+    assert min(both(joyless, "AU12")) > 0.5 and max(both(joyless, "AU6")) == 0.0
+    open_eyes = au("eyes open, not blinking")  # "eyes open" was nearest "closed eyes" (AU43 0.59)
+    assert max(both(open_eyes, "AU43") + both(open_eyes, "AU45")) == 0.0
+    # what the negation names another part still asks for at its core: sadness keeps its lowered brows
+    assert min(both(au("not angry but sad"), "AU4")) > 0.3
+
+
+def test_an_emotion_of_one_region_moves_that_region():
+    sad_eyes = au("sad eyes and a small smile")  # the sad eyes were sleepy half-closed eyes, no sad brows
+    assert min(both(sad_eyes, "AU1")) > 0.3 and max(both(sad_eyes, "AU43")) < 0.1
+    assert max(both(sad_eyes, "AU15")) == 0.0 and min(both(sad_eyes, "AU12")) > 0.3  # no sad mouth under the smile
+
+
+@pytest.mark.parametrize(
+    "text,present,absent",
+    [("gasp", ("AU1", "AU25", "AU26"), ("AU34", "AU12")),  # was a cheek puff
+     ("she gasps in surprise", ("AU2", "AU25"), ("AU12",)),  # smiled ("she gasps" was nearest a slight smile)
+     ("grimace", ("AU4", "AU20", "AU25"), ("AU12", "AU23")),  # was an angry face with pressed lips
+     ("blink", ("AU45",), ("AU12",)),  # one eye, as a wink
+     ("lip curl", ("AU10",), ("AU24", "AU34")),  # pressed lips and puffed cheeks
+     ("he narrows his eyes suspiciously", ("AU7",), ("AU5",)),  # widened the eyes
+     ("guilty", ("AU15", "AU17"), ("AU12",)),  # smiled a little
+     ("drunk", ("AU43",), ()),  # an error: read as "a drink"
+     ("a half smile", ("AU12",), ("AU14", "AU15")),  # a smirk: a half smile is a slight smile
+     ("open-mouthed smile", ("AU12", "AU26"), ()),  # the open mouth was lost
+     ("tight-lipped smile", ("AU12", "AU24"), ("AU25",)),
+     ("smiling with teeth", ("AU12", "AU25"), ("AU4", "AU20")),  # "teeth" read apart as gritted teeth
+     ("\U0001f621", ("AU4", "AU7"), ("AU17", "AU12"))],  # POUTING FACE was read as a pout
+)  # fmt: skip
+def test_common_expressions_read_as_their_facs_actions(text, present, absent):
+    a = au(text)
+    for name in present:  # on both sides: none of these is one-sided
+        assert min(both(a, name)) > 0.2, (text, name)
+    for name in absent:
+        assert max(both(a, name)) < 0.1, (text, name)
+
+
+def test_a_side_of_the_mouth_pulled_up_smiles_on_that_side():
+    a = au("right side of the mouth pulled up")  # an open jaw on the right
+    assert a["AU12R"] > 0.5 and a["AU12L"] == 0.0 and max(both(a, "AU26")) < 0.05  # AU26 was 0.62
+
+
+def test_an_eye_roll_moves_no_lid_and_warns_that_the_gaze_is_not_read(caplog):
+    import logging
+
+    with caplog.at_level(logging.WARNING, logger="facecraft.rigs.expression_text"):
+        a = au("rolling eyes")  # closed the eyes (AU43 0.42)
+    assert max(both(a, "AU43") + both(a, "AU45")) == 0.0
+    assert "moves the gaze up" in caplog.text
