@@ -784,15 +784,15 @@ def _slider_overrides(args: dict) -> tuple[list[str], list[str]]:
     of the two move them: the slider's value is used (a channel a slider sets stays set), so an AU12 slider left at 0.2
     took the smile out of "a shy smile" typed after it, and the status line did not say why."""
     from facecraft.rigs.emotion_space import parse_emotion
+    from facecraft.rigs.expression_text import DESCRIBED_AU
 
     moved = [n for n in args.get("au") or {} if n.rstrip("LR") in AU_NAMES]
-    shown = 0.05  # the least AU intensity describe_text lists in a text's reading
     over: set[str] = set()
     sources = []
     for key in ("emotion", "text"):
         if key in args and moved:
             driven = side_mean(np.asarray(parse_emotion(args[key], source=key).to_au()))
-            hit = {n for n in moved if driven[AU_NAMES.index(n.rstrip("LR"))] >= shown}
+            hit = {n for n in moved if driven[AU_NAMES.index(n.rstrip("LR"))] >= DESCRIBED_AU}
             over |= hit
             sources += [key] if hit else []
     return [n for n in moved if n in over], sources

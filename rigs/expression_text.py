@@ -659,10 +659,14 @@ def _check_expression_typos(text: str) -> None:
             )
 
 
+#: The least AU intensity a reading names (:func:`describe_text`; the studio's note of a slider that overrides it).
+DESCRIBED_AU = 0.05
+
+
 def describe_text(text: str, *, most: int = 6) -> str:
     """What an expression text was read as, for people: ``"AU45R blink 0.75"``, strongest first, or a neutral
     face (the studio shows it beside the edit, ``facecraft edit`` prints it)."""
-    read = au_dict(text_to_au(text), threshold=0.05)
+    read = au_dict(text_to_au(text), threshold=DESCRIBED_AU)
     if not read:
         return "a neutral face"
     names = {a.code: a.name for a in ACTION_UNITS}
