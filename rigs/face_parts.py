@@ -17,8 +17,8 @@ or its 52 shapes (the photo editor fits that mesh, and lip sync is measured on i
   and a dark cup behind it.
 * **teeth**: an upper and a lower dental arch along a parabola, one crown per tooth (incisors, canine,
   premolars, first molar): thin biting edges on thicker bases, a bulging face per tooth with rounded corners,
-  crowns shorter toward the back, premolars and molars darker the deeper they sit (baked cavity occlusion,
-  :data:`BACK_TEETH_SHADES`, one material per depth), and pink gums with a scalloped line over the roots.
+  crowns shorter toward the back, the canine, premolars and molar darker the deeper they sit (baked cavity
+  occlusion, :data:`TEETH_SHADES`, one material per depth), and pink gums with a scalloped line over the roots.
   The upper one is fixed to the skull, the lower one carries morph targets ``jawOpen``, ``jawForward``,
   ``jawLeft``, ``jawRight``: the rigid motion of the rig's own jaw, fitted (Kabsch) to the vertices
   its jaw region moves fully, so teeth and chin move together at any weight.
@@ -84,13 +84,16 @@ GUM_HEIGHT = 0.0045  # gum above the gum line (toward the roots)
 LINGUAL_GUM = 0.0015  # behind the broad back teeth the gum reaches up to this much further
 GUM_PROUD = 0.0004  # gum surface stands out of the tooth's by this much
 TEETH_GUM_COLOR = (0.80, 0.47, 0.47)
-BACK_TEETH_FROM = 3  # premolars and molars: darker colours, as they sit in the mouth's shadow
-# Baked occlusion of the back teeth: the light that reaches the first premolar, the second and the first molar, as a
-# fraction (linear light) of what reaches the front teeth. Inside an open mouth the cheeks, lips and palate shade
-# them; a renderer without ambient occlusion (three.js, Eevee's default) lights them as brightly as the incisors, and
-# the lower ones, facing up into the key light, showed as pale wedges in the lip corners. A material per tooth
-# (glTF baseColorFactor), not vertex colours: every client honours materials.
-BACK_TEETH_SHADES = (0.22, 0.13, 0.08)
+BACK_TEETH_FROM = 3  # premolars and molars: broad chewing surfaces
+# Baked occlusion of the teeth: the light that reaches each tooth (in TOOTH_WIDTHS' order), as a fraction (linear
+# light) of what reaches the incisors. Inside an open mouth the cheeks, lips and palate shade the teeth more the deeper
+# they sit; a renderer without ambient occlusion (three.js, Eevee's default) lights them all as brightly as the
+# incisors, and the lower back teeth, facing up into the key light, showed as pale wedges in the lip corners. The light
+# falls off by a like factor (under 2) from each tooth to the next from the canine back: a bright canine next to a
+# grey premolar read as a change of colour, not as the mouth's shadow. A material per shade (glTF baseColorFactor),
+# not vertex colours: every client honours materials.
+TEETH_SHADES = (1.0, 1.0, 0.7, 0.36, 0.2, 0.11)
+TEETH_MATERIALS = ("teeth", "teeth", "canines", "back_teeth_1", "back_teeth_2", "back_teeth_3")  # per tooth, as above
 TONGUE_RADII = (0.0195, 0.0065, 0.025)  # wide enough to fill the lower arch between the back teeth
 TONGUE_BELOW_TEETH = 0.003  # tongue top below the lower incisal edge
 TONGUE_TIP_BEHIND_TEETH = 0.007  # tongue tip behind the lower incisors' front at rest
@@ -235,7 +238,7 @@ def _tube(loops: np.ndarray, *, caps: bool = True) -> np.ndarray:
     return np.asarray(tri, np.int64)
 
 
-def _arch(z_front: float, edge: float, *, upper: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _arch(z_front: float, edge: float, *, upper: bool) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
     """A dental arch: teeth whose front passes through ``z_front`` at the midline and whose biting edge is at
     height ``edge`` (metres), rooted upward (``upper``) or downward, and the gums over their roots.
 
@@ -245,8 +248,8 @@ def _arch(z_front: float, edge: float, *, upper: bool) -> tuple[np.ndarray, np.n
     :data:`LOWER_CROWNS`), sizes blending from one tooth's middle to the next, and shallow grooves between the
     back teeth (:data:`EDGE_NOTCH`), so a row seen end-on reads as rounded crowns, not stacked slabs. The gum
     covers the roots with a scalloped line that reaches down between the teeth.
-    Returns vertices ``(N, 3)`` and the outward-facing triangles of the front teeth (incisors and canines), a list
-    of those of each back tooth (from :data:`BACK_TEETH_FROM` on, front to back) and those of the gums.
+    Returns vertices ``(N, 3)``, the outward-facing triangles of each tooth (a list, in :data:`TOOTH_WIDTHS`'
+    order) and those of the gums.
     """
     x, z, inward, pos = _arch_line(z_front)
     tooth = np.minimum(pos.astype(int), len(TOOTH_WIDTHS) - 1)
@@ -306,29 +309,32 @@ def _arch(z_front: float, edge: float, *, upper: bool) -> tuple[np.ndarray, np.n
     verts = np.concatenate([teeth_loops.reshape(-1, 3), gum_loops.reshape(-1, 3)])
     teeth_faces = _outward(verts, _tube(teeth_loops))
     gum_faces = _outward(verts, _tube(gum_loops) + teeth_loops.shape[0] * teeth_loops.shape[1])
-    # premolars and molars (and the arch's end caps) apart, one list per tooth: they take shadowed colours
+    # each tooth's triangles apart (the arch's end caps go with the molar): they take shades of their own
     n, m = teeth_loops.shape[:2]
     segment_tooth = np.r_[np.minimum(tooth[:-1], tooth[1:]), [len(TOOTH_WIDTHS) - 1, len(TOOTH_WIDTHS) - 1]]
     per_face = np.r_[np.repeat(segment_tooth[: n - 1], 2 * m), np.full(2 * (m - 2), len(TOOTH_WIDTHS) - 1)]
-    back = [teeth_faces[per_face == t] for t in range(BACK_TEETH_FROM, len(TOOTH_WIDTHS))]
-    return verts, teeth_faces[per_face < BACK_TEETH_FROM], back, gum_faces
+    return verts, [teeth_faces[per_face == t] for t in range(len(TOOTH_WIDTHS))], gum_faces
 
 
-def _teeth_surfaces(front: np.ndarray, back: list[np.ndarray], gums: np.ndarray) -> list[Surface]:
-    """The surfaces of one arch: the front teeth, each back tooth in its :func:`back_teeth_colors` shade
-    (``back_teeth_1`` .. ``back_teeth_3``, front to back), the gums."""
-    colors = back_teeth_colors()
-    shaded = [Surface(f"back_teeth_{i + 1}", faces, colors[i]) for i, faces in enumerate(back)]
-    return [Surface("teeth", front, TEETH_COLOR), *shaded, Surface("gums", gums, TEETH_GUM_COLOR)]
+def _teeth_surfaces(teeth: list[np.ndarray], gums: np.ndarray) -> list[Surface]:
+    """The surfaces of one arch: its teeth's (a list per tooth, front to back) by :data:`TEETH_MATERIALS`, each in
+    its :func:`teeth_colors` shade, and the gums."""
+    colors = teeth_colors()
+    materials = list(dict.fromkeys(TEETH_MATERIALS))  # in order, once each; teeth that share one share a shade
+    surfaces = [
+        Surface(name, np.concatenate([f for f, m in zip(teeth, TEETH_MATERIALS, strict=True) if m == name]),
+                colors[TEETH_MATERIALS.index(name)])
+        for name in materials
+    ]  # fmt: skip
+    return [*surfaces, Surface("gums", gums, TEETH_GUM_COLOR)]
 
 
-def back_teeth_colors() -> list[tuple[float, float, float]]:
-    """sRGB colours of the back teeth, front to back: :data:`TEETH_COLOR` times :data:`BACK_TEETH_SHADES` in
-    linear light."""
+def teeth_colors() -> list[tuple[float, float, float]]:
+    """sRGB colour of each tooth, front to back: :data:`TEETH_COLOR` times :data:`TEETH_SHADES` in linear light."""
     from .surfaces import linear_rgb, srgb_from_linear
 
     base = np.asarray(linear_rgb(TEETH_COLOR))
-    return [tuple(round(c, 4) for c in srgb_from_linear(base * shade)) for shade in BACK_TEETH_SHADES]
+    return [tuple(round(c, 4) for c in srgb_from_linear(base * shade)) for shade in TEETH_SHADES]
 
 
 def _outward(verts: np.ndarray, faces: np.ndarray) -> np.ndarray:
@@ -478,12 +484,12 @@ def _mouth(v: np.ndarray, motions: dict) -> list[Part]:
     z_upper = upper_lip[2] - LIP_THICKNESS
     upper_edge = upper_lip[1] - UPPER_EDGE_BELOW_LIP
     z_lower, lower_edge = z_upper - OVERJET, upper_edge + OVERBITE
-    up_v, up_f, up_b, up_g = _arch(z_upper, upper_edge, upper=True)
-    lo_v, lo_f, lo_b, lo_g = _arch(z_lower, lower_edge, upper=False)
+    up_v, up_t, up_g = _arch(z_upper, upper_edge, upper=True)
+    lo_v, lo_t, lo_g = _arch(z_lower, lower_edge, upper=False)
 
     tongue, (tongue_f,) = _sphere(1.0, (), rings=12, segments=24)
     rx, ry, rz = TONGUE_RADII
-    lower_front = lo_v[np.unique(lo_f), 2].max()  # the lower incisors' front (the teeth, not the gums)
+    lower_front = lo_v[np.unique(lo_t[0]), 2].max()  # the lower incisors' front (the teeth, not the gums)
     centre = np.array([0.0, lower_edge - TONGUE_BELOW_TEETH - ry, lower_front - TONGUE_TIP_BEHIND_TEETH - rz])
     tongue = tongue * np.array([rx, ry, rz]) + centre
     tongue_targets = _follow(tongue, motions)
@@ -494,8 +500,8 @@ def _mouth(v: np.ndarray, motions: dict) -> list[Part]:
     cavity = cavity + c_centre
     floor = np.clip((c_centre[1] + 0.003 - cavity[:, 1]) / 0.008, 0.0, 1.0)  # the lower part goes with the jaw
     return [
-        Part("teeth_upper", up_v.astype(np.float32), _teeth_surfaces(up_f, up_b, up_g)),
-        Part("teeth_lower", lo_v.astype(np.float32), _teeth_surfaces(lo_f, lo_b, lo_g), targets=_follow(lo_v, motions)),
+        Part("teeth_upper", up_v.astype(np.float32), _teeth_surfaces(up_t, up_g)),
+        Part("teeth_lower", lo_v.astype(np.float32), _teeth_surfaces(lo_t, lo_g), targets=_follow(lo_v, motions)),
         Part("tongue", tongue.astype(np.float32), [Surface("tongue", tongue_f, TONGUE_COLOR)], targets=tongue_targets),
         Part("mouth_cavity", cavity.astype(np.float32),
              [Surface("mouth_cavity", cavity_f, CAVITY_COLOR, double_sided=True)],

@@ -9,6 +9,9 @@ import torch
 from facecraft.rigs import ARKIT_INDEX
 from facecraft.rigs.animation import EYE_PITCH_DEG, EYE_YAW_DEG, eye_rotation_from_curves, with_gaze_curves
 from facecraft.rigs.face_parts import (
+    TEETH_COLOR,
+    TEETH_MATERIALS,
+    TEETH_SHADES,
     TONGUE_SHOWS_AT,
     face_parts,
     is_default_topology,
@@ -243,7 +246,7 @@ def test_lining_follows_the_lids(rig, parts):
     assert np.allclose(lining.targets["eyeWideLeft"][4], lid_move, atol=2e-4)
 
 
-TEETH_MATERIALS = ("teeth", "back_teeth_1", "back_teeth_2", "back_teeth_3")
+TEETH_SURFACES = tuple(dict.fromkeys(TEETH_MATERIALS))  # "teeth", "canines", "back_teeth_1", ... front to back
 
 
 def _surface_vertices(part, *materials) -> np.ndarray:
@@ -255,10 +258,11 @@ def _surface_vertices(part, *materials) -> np.ndarray:
 def test_teeth_read_as_teeth(parts, name):
     """Thin biting edges on thick bases, a bulging crown per tooth, shorter crowns toward the back, gums."""
     part = parts[name]
-    assert [s.material for s in part.surfaces] == ["teeth", "back_teeth_1", "back_teeth_2", "back_teeth_3", "gums"]
+    assert [s.material for s in part.surfaces] == ["teeth", "canines", "back_teeth_1", "back_teeth_2", "back_teeth_3",
+                                                   "gums"]  # fmt: skip
     gum_rgb = next(s.color for s in part.surfaces if s.material == "gums")
     assert gum_rgb[0] > gum_rgb[1] + 0.2  # pink
-    teeth = _surface_vertices(part, *TEETH_MATERIALS)
+    teeth = _surface_vertices(part, *TEETH_SURFACES)
     root_dir = 1.0 if name == "teeth_upper" else -1.0
     edge = teeth[:, 1].min() if root_dir > 0 else teeth[:, 1].max()
     h = root_dir * (teeth[:, 1] - edge)  # height from the biting edge toward the roots
@@ -292,7 +296,7 @@ def test_row_of_teeth_has_no_walls_across_it(parts, name):
 
     part = parts[name]
     v = part.vertices.astype(np.float64)
-    tri = v[np.concatenate([s.faces for s in part.surfaces if s.material in TEETH_MATERIALS])]
+    tri = v[np.concatenate([s.faces for s in part.surfaces if s.material in TEETH_SURFACES])]
     n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
     area = np.linalg.norm(n, axis=1) / 2
     c = tri.mean(1)
@@ -306,14 +310,32 @@ def test_row_of_teeth_has_no_walls_across_it(parts, name):
 @pytest.mark.parametrize("name", ["teeth_lower", "teeth_upper"])
 def test_back_teeth_sit_in_the_mouths_shadow(parts, name):
     """Renderers without ambient occlusion (three.js, Eevee) lit the premolars and molar as brightly as the incisors:
-    pale wedges in the lip corners of an open mouth. Each back tooth is darker than the one in front of it, the first
-    premolar at most a third of the front teeth's light (linear), and each back tooth lies behind the front teeth."""
+    pale wedges in the lip corners of an open mouth. From the canine back each tooth is darker than the one in front
+    of it and lies deeper; the first premolar gets at most 0.4 of the incisors' light (linear), the molar at most
+    0.15; the incisors keep the teeth's colour."""
     from facecraft.rigs.surfaces import linear_rgb
 
     part = parts[name]
-    light = {s.material: float(np.mean(linear_rgb(s.color))) for s in part.surfaces}
-    back = [light[m] for m in TEETH_MATERIALS[1:]]
-    assert back[0] <= light["teeth"] / 3, (back, light["teeth"])
-    assert back == sorted(back, reverse=True) and len(set(back)) == 3, back
-    depth = [-_surface_vertices(part, m)[:, 2].mean() for m in TEETH_MATERIALS]
+    color = {s.material: s.color for s in part.surfaces}
+    assert color["teeth"] == pytest.approx(TEETH_COLOR, abs=1e-4)
+    light = [float(np.mean(linear_rgb(color[m]))) / float(np.mean(linear_rgb(TEETH_COLOR))) for m in TEETH_SURFACES]
+    assert light == sorted(light, reverse=True) and len(set(light)) == len(light), light
+    assert light[TEETH_SURFACES.index("back_teeth_1")] <= 0.4 and light[-1] <= 0.15, light
+    depth = [-_surface_vertices(part, m)[:, 2].mean() for m in TEETH_SURFACES]
     assert depth == sorted(depth), depth
+
+
+@pytest.mark.parametrize("name", ["teeth_lower", "teeth_upper"])
+def test_teeth_light_falls_off_smoothly_along_the_arch(parts, name):
+    """The back teeth's baked shadow began with a step: a canine as bright as the incisors next to a first premolar at
+    0.22 of their light read as a change of colour (grey back teeth), not as the mouth's shadow. No tooth gets more
+    than twice the light of the one behind it, and teeth that share a material share a shade."""
+    from facecraft.rigs.surfaces import linear_rgb
+
+    part = parts[name]
+    light = [float(np.mean(linear_rgb(s.color))) for s in part.surfaces if s.material in TEETH_SURFACES]
+    steps = np.array(light[:-1]) / np.array(light[1:])
+    assert steps.max() <= 2.0, steps
+    shades = {}
+    for material, shade in zip(TEETH_MATERIALS, TEETH_SHADES, strict=True):
+        assert shades.setdefault(material, shade) == shade, material

@@ -59,7 +59,8 @@ def test_blender_sets_the_glb_rate_and_shows_an_open_mouth(tmp_path):
     assert objects["tongue_mesh"]["shape_keys"]["tongueOut"] == pytest.approx(0.3, abs=1e-3)
     assert objects[rep["face"]]["materials"] == ["skin", "lips", "brows"]
     assert objects["eye_left"]["materials"] == ["eye_white", "iris", "pupil"]
-    assert objects["teeth_upper"]["materials"] == ["teeth", "back_teeth_1", "back_teeth_2", "back_teeth_3", "gums"]
+    teeth_materials = ["teeth", "canines", "back_teeth_1", "back_teeth_2", "back_teeth_3", "gums"]
+    assert objects["teeth_upper"]["materials"] == teeth_materials
     assert objects["tongue_mesh"]["materials"] == ["tongue"]
     assert objects["eye_socket_left_mesh"]["materials"] == ["conjunctiva", "eye_socket"]
     lower = [reports[f]["objects"]["teeth_lower_mesh"]["bounds"][0][2] for f in (1, 5)]
