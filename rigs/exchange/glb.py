@@ -262,10 +262,9 @@ def _add_channel(
 
 
 # Roughness per material (wet eyes and tongue shine, the cavity does not); 0.6 for any other.
-_ROUGHNESS = {"eye_white": 0.25, "iris": 0.3, "pupil": 0.2, "teeth": 0.35, "back_teeth_1": 0.4, "back_teeth_2": 0.4,
-              "back_teeth_3": 0.4, "gums": 0.5,
-              "tongue": 0.45, "mouth_cavity": 0.9, "eye_socket": 0.9, "conjunctiva": 0.35, "lips": 0.45,
-              "brows": 0.85}  # fmt: skip
+_ROUGHNESS = {"eye_white": 0.25, "iris": 0.3, "pupil": 0.2, "teeth": 0.35, "canines": 0.35, "back_teeth_1": 0.4,
+              "back_teeth_2": 0.4, "back_teeth_3": 0.4, "gums": 0.5, "tongue": 0.45, "mouth_cavity": 0.9,
+              "eye_socket": 0.9, "conjunctiva": 0.35, "lips": 0.45, "brows": 0.85}  # fmt: skip
 
 
 def _material(b: _Builder, name: str, srgb, *, double_sided: bool = False, alpha: float = 1.0) -> int:

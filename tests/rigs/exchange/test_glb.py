@@ -42,6 +42,15 @@ def test_rig_glb_structure(tmp_path, tiny_rig):
     assert idx.tolist() == tiny_rig.faces.tolist()
 
 
+def test_every_tooth_material_has_the_teeths_roughness_table_entry():
+    # the canines' material (4f1ab1d) fell back to the default roughness 0.6 where the other teeth have their own
+    from facecraft.rigs.exchange.glb import _ROUGHNESS
+    from facecraft.rigs.face_parts import TEETH_MATERIALS
+
+    assert set(TEETH_MATERIALS) <= set(_ROUGHNESS)
+    assert _ROUGHNESS["canines"] == _ROUGHNESS["teeth"]
+
+
 def test_animation_samples_curves_on_rig_shapes(tmp_path, tiny_rig):
     curves = np.zeros((5, 52), np.float32)
     curves[:, ARKIT_NAMES.index("jawOpen")] = np.linspace(0, 1, 5)
