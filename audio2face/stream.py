@@ -18,11 +18,20 @@ heard so far, from the first vowel on; 0 before it, so a breath or a click befor
 speech, and while the last 2 s are steady). Its frames follow the offline ones once
 the estimate has settled near the whole clip's level (``level=False``, or a caller that levelled the samples itself,
 agrees with offline inference of the same samples to float precision).
+
+In the pauses of a recording over a noise floor the speech channels rest, as offline inference rests them
+(:func:`~facecraft.audio2face.postprocess.pause_rest_weight`: the model reads a noise floor as faint speech); a stream
+cannot see where a pause ends nor the whole clip's floor, so it reads the floor from the last
+:data:`PAUSE_FLOOR_WINDOW_S` heard, rests once a pause has lasted ``PAUSE_MIN_S`` (easing in over ``PAUSE_RAMP_S``)
+and releases at once at the first reading off the floor, before that sound's frame (:class:`RunningPauses`; no added
+latency). So its mouth rests later into a pause than offline (about 0.15 s) and is released at the sound's edge where
+offline releases 0.1-0.15 s before it; elsewhere its frames are the model's.
 """
 
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 
 import numpy as np
@@ -35,11 +44,76 @@ from facecraft.rigs.machine import torch_threads
 from .audio import SAMPLE_RATE, num_frames, valid_audio
 from .features import LOGMEL_HOP, LOGMEL_WINDOW, get_features, interpolate_frames
 from .model import A2FModel
-from .postprocess import RunningLevel, add_emotion_overlay, finish_model_curves, raise_by, split_emotion_codes
+from .postprocess import (
+    LEVEL_READING_S,
+    PAUSE_FLOOR_DB,
+    PAUSE_FLOOR_PERCENTILE,
+    PAUSE_MIN_S,
+    PAUSE_RAMP_S,
+    LevelReadings,
+    RunningLevel,
+    add_emotion_overlay,
+    finish_model_curves,
+    raise_by,
+    rest_in_pauses,
+    split_emotion_codes,
+)
 
 HOP = LOGMEL_HOP  # the log-mel front-end's hop (10 ms)
 HALF_WINDOW = LOGMEL_WINDOW // 2  # half of its analysis window (12.5 ms)
 MEL_RATE = SAMPLE_RATE // HOP  # log-mel frames per second
+# A stream's noise floor is the PAUSE_FLOOR_PERCENTILE reading of the last PAUSE_FLOOR_WINDOW_S it heard (offline: the
+# whole clip's; a clip up to this long is read by the same rule, on its past): a floor that rises or falls (a fan
+# switched on) is followed within it.
+PAUSE_FLOOR_WINDOW_S = 30.0
+
+
+class RunningPauses:
+    """Pauses over a noise floor in a live stream (the offline rule: :func:`~facecraft.audio2face.postprocess.\
+pause_rest_weight`), read from the past alone: a reading is near the floor when within :data:`PAUSE_FLOOR_DB` of the
+    :data:`PAUSE_FLOOR_PERCENTILE` percentile of the readings of the last :data:`PAUSE_FLOOR_WINDOW_S` (itself
+    included); a pause is declared once :data:`PAUSE_MIN_S` of near-floor readings have come in a row, and the speech
+    channels then rest, ramping in over :data:`PAUSE_RAMP_S`; the first reading off the floor releases them at once.
+
+    A frame at time ``t`` reads the readings complete by ``t + ahead_s`` (audio the stream has when it emits the
+    frame, so its weight does not depend on how the audio was chunked): with the default model (look-ahead one frame
+    at 30 fps, ``ahead_s`` 46 ms) the frames from 26 ms before the start of a reading off the floor on are the model's
+    own, so the mouth never lags a sound the readings hear."""
+
+    def __init__(self, fps: float, ahead_s: float) -> None:
+        self.fps, self.ahead_s = float(fps), float(ahead_s)
+        self._readings = LevelReadings()
+        self._window: deque[float] = deque(maxlen=int(round(PAUSE_FLOOR_WINDOW_S / LEVEL_READING_S)))
+        self._min_run = int(round(PAUSE_MIN_S / LEVEL_READING_S))
+        self._run = 0  # near-floor readings in a row, to the last one
+        self._runs: list[int] = []  # the run at each reading from _base on
+        self._base = 0
+
+    def add(self, y: np.ndarray) -> None:
+        for reading in self._readings.add(y).tolist():
+            self._window.append(reading)
+            floor = float(np.percentile(np.fromiter(self._window, np.float64), PAUSE_FLOOR_PERCENTILE))
+            self._run = self._run + 1 if reading < floor + PAUSE_FLOOR_DB else 0
+            self._runs.append(self._run)
+
+    def weights(self, frames: np.ndarray) -> np.ndarray:
+        """How far frames ``frames`` (indices, increasing) rest, ``(n,)`` in [0, 1]; frames after them come next."""
+        out = np.zeros(len(frames), np.float32)
+        last = self._base + len(self._runs) - 1  # the last reading heard
+        if not len(frames) or last < 0:
+            return out
+        seen = frames / self.fps + self.ahead_s  # the audio each frame reads up to
+        r = np.minimum(np.floor(seen / LEVEL_READING_S + 1e-9).astype(np.int64) - 1, last)
+        runs = np.array(self._runs, np.int64)[np.maximum(r - self._base, 0)]
+        runs[r < self._base] = 0
+        declared = (r - runs + self._min_run + 1) * LEVEL_READING_S  # the end of the reading that made it a pause
+        out = np.clip((seen - declared) / PAUSE_RAMP_S, 0.0, 1.0).astype(np.float32)
+        out[runs < self._min_run] = 0.0
+        drop = int(r[-1]) - self._base  # the readings the frames to come no longer read
+        if drop > 0:
+            del self._runs[:drop]
+            self._base += drop
+        return out
 
 
 class StreamingAnimator:
@@ -56,6 +130,10 @@ class StreamingAnimator:
         Level speech as it comes (:class:`~facecraft.audio2face.postprocess.RunningLevel`; the module's
         notes). False: the model reads the samples as pushed (a caller that levelled them already, as the long-file
         path of :func:`facecraft.audio2face.animate.animate_file` does with the whole file's gain).
+    pauses : bool or None
+        Rest the speech channels in the pauses over a noise floor as they come (:class:`RunningPauses`; offline
+        inference rests them by the whole clip's floor). None: as ``level`` (a caller that levelled the samples by
+        the whole file's gain rests the file's pauses by its whole floor too, as the long-file path does).
 
     Examples
     --------
@@ -65,7 +143,7 @@ class StreamingAnimator:
     >>> last = anim.flush()                                       # doctest: +SKIP
     """
 
-    def __init__(self, model: A2FModel, *, emotion=None, level: bool = True) -> None:
+    def __init__(self, model: A2FModel, *, emotion=None, level: bool = True, pauses: bool | None = None) -> None:
         if model.config.feature_kind != "logmel":
             raise ParameterError(
                 f"StreamingAnimator: streaming needs a log-mel model, got feature_kind={model.config.feature_kind!r}"
@@ -77,6 +155,7 @@ class StreamingAnimator:
         self._front = get_features("logmel", n_mels=model.config.num_features, fps=self.fps)
         self._emotion = emotion if callable(emotion) and not hasattr(emotion, "codes_at") else parse_emotion(emotion)
         self.level = bool(level)
+        self.pauses = self.level if pauses is None else bool(pauses)
         self.reset()
 
     # ------------------------------------------------------------------ state
@@ -99,6 +178,10 @@ class StreamingAnimator:
         self._level = RunningLevel() if self.level else None
         self.gain_db = 0.0  # the gain speech is levelled by now (dB)
         self._levelled_db = 0.0
+        # a frame's rest reads the audio the stream surely has when it emits the frame: the look-ahead's frames and
+        # half a mel window past its time (see _make_features)
+        ahead = self.lookahead / self.fps + HALF_WINDOW / SAMPLE_RATE
+        self._pauses = RunningPauses(self.fps, ahead) if self.pauses else None
 
     @property
     def frames_emitted(self) -> int:
@@ -201,7 +284,10 @@ class StreamingAnimator:
             self._feat = self._feat[drop:]
             self._feat_start += drop
         raw = add_emotion_overlay(out.numpy(), extra[c0 - w0 :])
-        return finish_model_curves(raw, self.model.config.meta)
+        curves = finish_model_curves(raw, self.model.config.meta)
+        if self._pauses is not None:
+            curves = rest_in_pauses(curves, self._pauses.weights(np.arange(first, last)))
+        return curves
 
     # ------------------------------------------------------------------ API
     def push(self, chunk: np.ndarray) -> np.ndarray:
@@ -212,6 +298,8 @@ class StreamingAnimator:
         if self._level is not None:
             self.gain_db = self._level.add(y)
             self._levelled_db = max(self._levelled_db, self.gain_db)
+        if self._pauses is not None:
+            self._pauses.add(y)
         self._audio = np.concatenate([self._audio, y])
         self._total += len(y)
         self._update_mel(final=False)
@@ -235,10 +323,17 @@ class StreamingAnimator:
 
 
 def stream_array(
-    model: A2FModel, audio: np.ndarray, *, chunk_s: float = 0.02, emotion=None, level: bool = True
+    model: A2FModel,
+    audio: np.ndarray,
+    *,
+    chunk_s: float = 0.02,
+    emotion=None,
+    level: bool = True,
+    pauses: bool | None = None,
 ) -> np.ndarray:
-    """Run a whole array through :class:`StreamingAnimator` in chunks; curves (T, 52) (``level``: as there)."""
-    s = StreamingAnimator(model, emotion=emotion, level=level)
+    """Run a whole array through :class:`StreamingAnimator` in chunks; curves (T, 52) (``level``, ``pauses``: as
+    there)."""
+    s = StreamingAnimator(model, emotion=emotion, level=level, pauses=pauses)
     n = max(1, int(round(chunk_s * SAMPLE_RATE)))
     parts = [s.push(audio[i : i + n]) for i in range(0, len(audio), n)]
     parts.append(s.flush())
