@@ -9,9 +9,9 @@ speech-driven head motion and gaze with saccades (:mod:`facecraft.audio2face.hea
 ``head=False`` / ``gaze=False``. ``tongueOut`` is kept only where the tongue shows past the teeth
 (:func:`tongue_where_visible`). A silent input yields a neutral face (no speech motion, a still head and
 eyes; blinks only). In the pauses of a recording over a noise floor the speech channels rest
-(:func:`~facecraft.audio2face.postprocess.pause_rest_weight`; the whole clip and a long file's blocks alike, not a live
-stream): the model read a noise floor as faint speech. Speech is brought to the level the model was trained at
-before either mode reads it, by one
+(:func:`~facecraft.audio2face.postprocess.pause_rest_weight`; the whole clip and a long file's blocks alike; a live
+stream by a running floor, :class:`~facecraft.audio2face.stream.RunningPauses`): the model read a noise floor as
+faint speech. Speech is brought to the level the model was trained at before either mode reads it, by one
 gain for the whole clip or file (a long file's blocks too: :class:`~facecraft.audio2face.postprocess.LevelledBlocks`);
 a live stream levels it by a running estimate (:class:`~facecraft.audio2face.postprocess.RunningLevel`). These
 rules, and the closure priority applied to every model output, live in :mod:`facecraft.audio2face.postprocess`

@@ -20,7 +20,8 @@ Speech does not predict blinks, and a model knows no phones, so these rules are 
 * **silence**: audio whose peak is below :data:`SILENCE_PEAK` gives a neutral face;
 * **pauses over a noise floor**: in the pauses of a recording (runs of readings near its noise floor,
   :func:`pause_rest_weight`) the speech channels rest (:func:`rest_in_pauses`): the model read a noise floor as faint
-  speech (offline inference; a live stream cannot see a pause's end and keeps the model's curves);
+  speech (offline by the whole clip's floor; a live stream by the floor heard so far,
+  :class:`~facecraft.audio2face.stream.RunningPauses`);
 * **recording level**: speech is brought to the active level the model was trained at (:data:`TARGET_ACTIVE_DB`)
   before either mode reads it (:func:`level_speech`, raised or lowered): the mouth opened less the quieter the
   recording (a line at -55 dBFS barely moved it); silence and a steady noise floor or hum are never raised. One rule
