@@ -98,6 +98,11 @@ OPENING = np.array([n.startswith(("jawOpen", "mouthLowerDown", "mouthUpperUp")) 
 #: lips into each other as a correction either: on a closed mouth that crosses the inner lips into a jagged
 #: line (FRLL 001, 006, 010, 034: happiness).
 _PRESSING = np.array([n == "mouthClose" for n in ARKIT_NAMES])
+#: Channels that place the jaw and mouth (forward, sideways) are never a cross-talk correction, either way: they move
+#: the mouth as a whole and read as no expression. The solve for anger's brows and lids filled them (FRLL 006:
+#: jawForward 0.145, jawRight 0.044, mouthRight 0.096) and the mouth of a still edit and of a talking portrait sat
+#: forward and off-centre where the emotion asks nothing of them.
+PLACEMENT = np.array([n in ("jawForward", "jawLeft", "jawRight", "mouthLeft", "mouthRight") for n in ARKIT_NAMES])
 #: Channels whose reading an edit may undo by more than ``removal_limit``: the mouth's (a smile is an
 #: expression); brows, lids, cheeks and nose read partly the face's build (low brows as browDown), so
 #: removing their reading in full would move features past where that face ever has them.
@@ -446,6 +451,23 @@ def _parse_antagonists(antagonists: dict | None) -> list[tuple[int, int, float, 
     return parsed
 
 
+#: Each ARKit channel's channel in the face's mirror image (``browDownLeft`` <-> ``browDownRight``, ``mouthLeft`` <->
+#: ``mouthRight``), itself where it has no side.
+MIRROR = np.array(
+    [
+        ARKIT_INDEX[n[:-4] + "Right" if n.endswith("Left") else n[:-5] + "Left"] if n.endswith(("Left", "Right")) else i
+        for i, n in enumerate(ARKIT_NAMES)
+    ]
+)
+
+
+def mirrored_response(response: np.ndarray) -> np.ndarray:
+    """``(R + M R M) / 2``: a ``(52, 52)`` response averaged with its mirror image (:data:`MIRROR`): a shape's
+    readings taken together with its partner's on the other side."""
+    r = np.asarray(response, np.float64)
+    return 0.5 * (r + r[np.ix_(MIRROR, MIRROR)])
+
+
 @dataclass(frozen=True)
 class EditorCalibration:
     """Requested MediaPipe-score change -> rig weight change (see the module docstring).
@@ -492,6 +514,11 @@ class EditorCalibration:
     antagonists : dict, optional
         Shapes that give way where another rises (:data:`ANTAGONISTS`, which :func:`fit_calibration` uses) by
         more than ``cross``, applied last and only with the face's fitted weights (``rig_now``). Default none.
+    mirror : bool
+        Solve with the response averaged with its left-right mirror image (:func:`mirrored_response`): MediaPipe
+        reads a face's two sides a little differently, and the solve used that difference, so a request the same on
+        both sides drew them unlike (anger smiled 0.14 more on one side, surprise frowned 0.18 more on one side). The
+        measured ``response`` is kept as it is. False for a calibration built by hand.
     meta : dict
         Where the numbers come from (photos, levels, command, date); saved with them.
     """
@@ -509,7 +536,9 @@ class EditorCalibration:
     companions: dict | None = None
     forms: dict | None = None
     antagonists: dict | None = None
+    mirror: bool = False
     meta: dict = field(default_factory=dict, compare=False)
+    _solved_response: np.ndarray = field(init=False, repr=False, compare=False)
     _base_weights: np.ndarray = field(init=False, repr=False, compare=False)
     _gain: np.ndarray = field(init=False, repr=False, compare=False)
     _share: tuple = field(init=False, repr=False, compare=False)
@@ -537,6 +566,8 @@ class EditorCalibration:
         if self.max_gain < 1.0:
             raise ParameterError(f"max_gain: expected at least 1 (the request itself), got {self.max_gain}")
         object.__setattr__(self, "response", r)
+        r = mirrored_response(r) if self.mirror else r
+        object.__setattr__(self, "_solved_response", r)
         lim = np.full(NUM_ARKIT, np.inf) if self.limit is None else np.asarray(self.limit, np.float64).reshape(-1)
         if lim.shape != (NUM_ARKIT,) or np.any(np.isnan(lim)) or np.any(lim < 0):
             raise ParameterError(f"limit: expected ({NUM_ARKIT},) values >= 0, got shape {lim.shape}")
@@ -594,6 +625,7 @@ class EditorCalibration:
                 companions=data.get("companions"),
                 forms=data.get("forms"),
                 antagonists=data.get("antagonists"),
+                mirror=bool(data.get("mirror", False)),
                 meta=dict(data.get("meta", {})),
             )
         except (KeyError, TypeError, ValueError, json.JSONDecodeError) as e:
@@ -617,6 +649,7 @@ class EditorCalibration:
             "limit": [None if not np.isfinite(v) else round(float(v), 4) for v in self.limit],
             "companions": self.companions or {},
             "forms": self.forms or {},
+            "mirror": self.mirror,
             "antagonists": self.antagonists or {},
             "meta": self.meta,
             "response": np.round(self.response, 4).tolist(),
@@ -661,7 +694,7 @@ class EditorCalibration:
             return change
         solved = ~UNSOLVED
         w = self._base_weights * np.where(delta > _ACTIVE, 1.0, self.other_weight)  # (52,) row weights
-        rows = w[:, None] * self.response  # W R
+        rows = w[:, None] * self._solved_response  # W R
         target = w * delta - rows[:, UNSOLVED] @ delta[UNSOLVED]  # W delta - W R_u delta_u
         r_s = rows[:, solved]
         gram = r_s.T @ r_s + self.ridge * np.eye(r_s.shape[1])
@@ -674,15 +707,15 @@ class EditorCalibration:
         if lowers_brows:
             limit[_OUTER_BROW_RAISERS] = np.minimum(limit[_OUTER_BROW_RAISERS], LOWERED_BROW_RAISE_LIMIT)
         full_limit, limit = limit, limit[solved]
-        own = np.diag(self.response)[solved]
+        own = np.diag(self._solved_response)[solved]
         fall = np.where(_UNDOABLE[solved] & (own > MIN_OWN_RISE), np.maximum(-ds, 0.0) / np.maximum(own, 1e-9), 0.0)
         removal = np.clip(fall, self.removal_limit, max(self.removal_max, self.removal_limit))
-        lo = np.maximum(np.minimum(ds, 0.0) * self.max_gain - self.cross, -removal)
+        lo = np.maximum(np.minimum(ds, 0.0) * self.max_gain - np.where(PLACEMENT[solved], 0.0, self.cross), -removal)
         if now is not None:
             opens = bool(np.any(delta[OPENING] > _ACTIVE))  # lips parted anyway: their shapes may go past neutral
             past = np.where(_LIP_CLOSING[solved] & ~opens, 0.0, removal_past(bool(np.any(delta > _ACTIVE))))
             lo = np.maximum(lo, np.minimum(-now[solved] - past, 0.0))
-        cross = np.where(OPENING[solved] | _PRESSING[solved], 0.0, self.cross)
+        cross = np.where(OPENING[solved] | _PRESSING[solved] | PLACEMENT[solved], 0.0, self.cross)
         hi = np.minimum(np.maximum(ds, 0.0) * self.max_gain + cross, limit)
         if delta[_JAW] <= _ACTIVE:  # a closed mouth stays closed, not pressed: its lips would cross
             lo = np.where(OPENING[solved] & (ds >= -_ACTIVE), np.maximum(lo, 0.0), lo)
@@ -870,7 +903,7 @@ def fit_calibration(measured: dict[str, np.ndarray], **options) -> EditorCalibra
     options.setdefault("companions", COMPANIONS)
     options.setdefault("forms", FORMS)
     options.setdefault("antagonists", ANTAGONISTS)
-    return EditorCalibration(response, limit=limit, **options)
+    return EditorCalibration(response, limit=limit, mirror=True, **options)
 
 
 # ---------------------------------------------------------------------------------------------- recipe

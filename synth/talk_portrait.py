@@ -77,8 +77,6 @@ _SPEECH = region_mask("speech")
 # tuning crop moved them 0.0001-0.004, happiness's raised upper lip 0.048-0.058)
 _KEPT_GAP = 0.01
 _EXPRESSION = region_mask("emotion")
-#: The jaw's and mouth's place (forward, sideways): an emotion track moves them only where its emotion asks to
-_PLACED = np.array([ARKIT_INDEX[n] for n in ("jawForward", "jawLeft", "jawRight", "mouthLeft", "mouthRight")])
 _BLINKS = np.array([ARKIT_INDEX["eyeBlinkLeft"], ARKIT_INDEX["eyeBlinkRight"]])
 MAX_BLINK_GAIN = 4.0  # the most a blink curve's rig weight is scaled by to shut this face's eyes (see _blink_gains)
 _OPENING = np.array(
@@ -335,12 +333,7 @@ class TalkingPortrait:
         target = EditControls(codes=(code,)).target(self.rest_scores)
         target[~_EXPRESSION] = self.rest_scores[~_EXPRESSION]  # jaw and lips stay the speech's (surprise's jaw)
         drawn = self._calibration.rig_change(self.rest_scores, target, rig_now=self.fit.weights)
-        # The calibration's solve fills channels the target leaves as they are to hit the others' scores: anger's brows
-        # and lids pushed the jaw and mouth forward and sideways (FRLL 006: jawForward .145, jawRight .044, mouthRight
-        # .096), the mouth off-centre, where the emotion asks nothing of them. Where it asks nothing, the jaw and mouth
-        # stay where the speech puts them (a smile's raised upper lip, mouthUpperUp, is the calibrated smile's).
         asked = code.to_arkit()
-        drawn[_PLACED] = np.where(asked[_PLACED] == 0.0, 0.0, drawn[_PLACED])
         given = np.zeros(NUM_ARKIT)
         given[_EXPRESSION] = np.maximum(asked[_EXPRESSION] - own_scores(self.rest_scores, asked)[_EXPRESSION], 0.0)
         change = np.asarray(drawn, np.float64) - np.asarray(self.rig_change(given), np.float64)

@@ -188,6 +188,49 @@ def test_a_smile_request_does_not_open_the_mouth():
     assert change[SMILE] > 0.5 and change[JAW] <= 1e-9  # the jaw's smile reading is not used
 
 
+def test_no_emotion_moves_the_jaw_or_mouth_forward_or_sideways_as_a_correction():
+    # the solve for anger's brows and lids pushed the jaw forward and the mouth to one side (FRLL 006: jawForward
+    # .145, mouthRight .096), a happy mouth went off-centre (jawRight .15), surprise's moved every way by .15
+    from facecraft.rigs import EMOTIONS
+    from facecraft.rigs.emotion_space import EmotionCode
+    from facecraft.synth.calibration import PLACEMENT
+    from facecraft.synth.controls import EditControls
+
+    cal = EditorCalibration.load()
+    before = np.full(NUM_ARKIT, 0.02)
+    for emotion in EMOTIONS:
+        code = EmotionCode.from_emotion(emotion, 1.0)
+        assert not np.any(code.to_arkit()[PLACEMENT])  # none asks for them
+        change = cal.rig_change(before, EditControls(codes=(code,)).target(before))
+        assert np.abs(change[PLACEMENT]).max() < 1e-9, emotion
+    shifted, centred = _request(mouthLeft=0.0)[0], _request(mouthLeft=0.0)[1]
+    shifted[ARKIT_INDEX["mouthLeft"]] = 0.5  # a face's own shift is still taken away when asked
+    assert cal.rig_change(shifted, centred)[ARKIT_INDEX["mouthLeft"]] < -0.1
+
+
+def test_a_request_alike_on_both_sides_draws_both_sides_alike(tmp_path):
+    # MediaPipe reads a face's sides a little differently and the solve used it: anger smiled 0.14 more on one side,
+    # surprise frowned 0.18 more on one side, from the same request on a face that showed both sides alike
+    from facecraft.rigs import EMOTIONS
+    from facecraft.rigs.emotion_space import EmotionCode
+    from facecraft.synth.calibration import MIRROR
+    from facecraft.synth.controls import EditControls
+
+    cal = EditorCalibration.load()
+    assert cal.mirror and not np.allclose(cal.response, cal.response[np.ix_(MIRROR, MIRROR)])  # measured as it is
+    before = np.full(NUM_ARKIT, 0.02)
+    for emotion in set(EMOTIONS) - {"contempt"}:  # contempt is one-sided (R14)
+        after = EditControls(codes=(EmotionCode.from_emotion(emotion, 1.0),)).target(before)
+        assert np.allclose(after, after[MIRROR])
+        change = cal.rig_change(before, after)
+        assert np.abs(change - change[MIRROR]).max() < 1e-6, emotion
+    left = cal.rig_change(*_request(mouthSmileLeft=0.6))
+    right = cal.rig_change(*_request(mouthSmileRight=0.6))
+    assert np.allclose(left, right[MIRROR], atol=1e-6)  # one side's request is the other's mirror image
+    again = EditorCalibration.load(cal.save(tmp_path / "c.json"))
+    assert again.mirror and np.allclose(again.response, cal.response)
+
+
 def test_shipped_limits_keep_surprise_plausible():
     cal = EditorCalibration.load()
     for name, most in PLAUSIBLE_LIMIT.items():  # the shipped table is within what still looked like a face
