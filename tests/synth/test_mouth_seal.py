@@ -46,15 +46,21 @@ def _teeth_pixels(img: np.ndarray, region: np.ndarray) -> int:
     return int(((f[..., 1] > 150) & (f[..., 0] < 110) & (f[..., 2] < 110))[region].sum())
 
 
-@pytest.fixture(scope="module")
-def squeezed():
-    """The astronaut with her teeth (the opening between the inner lips) painted green, warped half closed."""
+def _painted_opening_half_closed(colour) -> tuple:
+    """The astronaut with the opening between her inner lips painted ``colour``, and that photo warped half closed:
+    ``(image, src, dst, warp result)``."""
     img, src, depth = astronaut_points()
     img = img.copy()
     opening = np.concatenate([src[list(LIPS_UPPER_INNER)], src[list(LIPS_LOWER_INNER[-2:0:-1])]])
-    cv2.fillPoly(img, [np.round(opening).astype(np.int32)], (40, 220, 40))
+    cv2.fillPoly(img, [np.round(opening).astype(np.int32)], colour)
     dst = _half_closed(src)
     return img, src, dst, warp_face(img, src, dst, depth=depth)
+
+
+@pytest.fixture(scope="module")
+def squeezed():
+    """The astronaut with her teeth (the opening between the inner lips) painted green, warped half closed."""
+    return _painted_opening_half_closed((40, 220, 40))
 
 
 def test_sealed_lips_cover_the_teeth(squeezed):
@@ -418,12 +424,7 @@ def test_a_dark_opening_narrows_between_closing_lips_not_veiled_in_their_shadow(
     # A seal starting on a wide-open photo faded the lips' shadow in over the whole gap between their inner edges: the
     # dark red-black opening turned grey-brown long before the lips met (UTKFace tuning crop 76, seals 0.1-0.3). The
     # opening between the lips keeps its darkness while it narrows.
-    img, src, depth = astronaut_points()
-    img = img.copy()
-    opening = np.concatenate([src[list(LIPS_UPPER_INNER)], src[list(LIPS_LOWER_INNER[-2:0:-1])]])
-    cv2.fillPoly(img, [np.round(opening).astype(np.int32)], (70, 18, 20))
-    dst = _half_closed(src)
-    warped = warp_face(img, src, dst, depth=depth)
+    img, src, dst, warped = _painted_opening_half_closed((70, 18, 20))
     b = lip_bands(dst)
     mid = np.array([0.5 * b.width])
     _, inner_up, inner_lo, _ = b.at(mid)
