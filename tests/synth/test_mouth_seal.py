@@ -377,17 +377,23 @@ def test_sealed_lips_fade_out_past_a_corner_where_the_outer_contours_do_not_meet
             assert np.abs(res.image[at].astype(int) - warped.image[at]).max() >= 3  # some of the lips
 
 
-def test_sealed_lips_fade_out_past_a_corner_their_outer_contour_drops_to_steeply():
-    # A wide-open photo's outer contours come into its corners from above (UTKFace tuning crop 76, jawOpen 0.63: the
-    # upper one's last point 24 px above the corner, 1.5 px beside it): partly sealed, the repainted lips ended in a
-    # vertical cut at the corner, a light line beside the frame's dark corner of the opening.
+def _steep_corners() -> tuple:
+    """The astronaut half closed with her upper lip's outer contour coming into both corners steeply from above, as on
+    a wide-open photo (UTKFace tuning crop 76): ``(image, src, dst, warp result, drop in px)``."""
     img, src, depth = astronaut_points()
     dst = _half_closed(src)
     frame = lip_bands(dst)
     drop = 0.08 * face_width(src)
     for nb, u in ((LIPS_UPPER_OUTER[1], 0.5), (LIPS_UPPER_OUTER[-2], frame.width - 0.5)):  # beside each corner
         dst[nb] = np.stack(frame.to_image(np.array([u]), np.array([-drop])), 1)[0]
-    warped = warp_face(img, src, dst, depth=depth)
+    return img, src, dst, warp_face(img, src, dst, depth=depth), drop
+
+
+def test_sealed_lips_fade_out_past_a_corner_their_outer_contour_drops_to_steeply():
+    # A wide-open photo's outer contours come into its corners from above (UTKFace tuning crop 76, jawOpen 0.63: the
+    # upper one's last point 24 px above the corner, 1.5 px beside it): partly sealed, the repainted lips ended in a
+    # vertical cut at the corner, a light line beside the frame's dark corner of the opening.
+    img, src, dst, warped, drop = _steep_corners()
     res = seal_mouth(warped, img, src, dst, 0.5)
     b = lip_bands(dst)
     for corner_u, out in ((0.0, -1.0), (b.width, 1.0)):
@@ -401,13 +407,7 @@ def test_the_lips_shadow_ends_at_a_corner_their_outer_contour_drops_to_steeply(m
     # A corner left open by a steep outer contour (UTKFace tuning crop 76, seals 0.1-0.3) has the seam above it: the
     # slit between the lips' inner edges and that seam ran on past the corner as a grey dash over the skin, 4-6 px tall.
     # Past the corner the lips fade out without their shadow.
-    img, src, depth = astronaut_points()
-    dst = _half_closed(src)
-    frame = lip_bands(dst)
-    drop = 0.08 * face_width(src)
-    for nb, u in ((LIPS_UPPER_OUTER[1], 0.5), (LIPS_UPPER_OUTER[-2], frame.width - 0.5)):  # beside each corner
-        dst[nb] = np.stack(frame.to_image(np.array([u]), np.array([-drop])), 1)[0]
-    warped = warp_face(img, src, dst, depth=depth)
+    img, src, dst, warped, drop = _steep_corners()
     res = seal_mouth(warped, img, src, dst, 0.2)
     monkeypatch.setattr(mouth_seal, "_SEAM_SHADE", 1.0)  # the lips alone, their shadow in their own colour
     lips = seal_mouth(warped, img, src, dst, 0.2)
