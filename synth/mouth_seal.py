@@ -141,7 +141,7 @@ def seal_mouth(
     if not (np.isfinite(amount) and 0.0 <= float(amount) <= 1.0):
         raise ParameterError(f"amount: expected a share of the way to sealed lips in [0, 1], got {amount!r}")
     amount = float(amount)
-    bs, bd = lip_bands(src), _open_steep_ends(lip_bands(dst))
+    bs, bd = _open_steep_ends(lip_bands(src)), _open_steep_ends(lip_bands(dst))
     weight = _smoothstep((bs.opening - _OPEN_PX[0]) / (_OPEN_PX[1] - _OPEN_PX[0])) * _smoothstep(amount / SEAL_RAMP)
     if weight <= 0.0:
         return WarpResult(base, mask)
@@ -182,7 +182,10 @@ def seal_mouth(
     vs_up = ou_s + t_up * (iu_s - k_up - ou_s)
     vs_lo = ol_s - t_lo * (ol_s - il_s - k_lo)
     lower = v > 0.5 * (e_up + e_lo)
-    mx, my = bs.to_image(us, np.where(lower, vs_lo, vs_up))
+    # Past a corner the photo is sampled past its own corner, on the corner's rows: the corner's column stretched over
+    # the fade past a corner held open (_open_steep_ends) was a flat rectangle of its shade, as tall as the lips 2 px
+    # in (UTKFace tuning crop 240, seals 0.1-0.5: 34 x 17 px, brown over the skin beside the corner).
+    mx, my = bs.to_image(u / bd.width * bs.width, np.where(lower, vs_lo, vs_up))
     look = PhotoLook.of(look, img, src)
     _, lip_colour = look_colours(look)
     lips_px = _remap(_lips_without_opening(img, src, lip_colour), mx, my)
@@ -222,11 +225,14 @@ def seal_mouth(
     gap = closing * in_corners * _smoothstep(0.5 * (half_gap - np.abs(v - line)) / sigma + 0.5)
     lips_px = lips_px * (1.0 - gap[..., None]) + opening * gap[..., None]
 
-    # Coverage: between the outer contours and the mouth corners, anti-aliased.
-    cover = np.clip(np.minimum(v - ou, ol - v) / _FEATHER_PX + 0.5, 0.0, 1.0)
-    # Where the frame's outer contours have not met at a corner (they bulge past it when a wide-open photo's lips
-    # close), the band ended in a vertical cut; there its edge fades out past the corner (:data:`_CORNER_BLEND`).
+    # Coverage: between the outer contours and the mouth corners, anti-aliased. Where the frame's outer contours have
+    # not met at a corner (they bulge past it when a wide-open photo's lips close), the band ended in a vertical cut;
+    # there its edge fades out past the corner (:data:`_CORNER_BLEND`), narrowing to the seam as the lips taper to a
+    # corner: held at the corner's height, the fade was a rectangle over the skin beside it (UTKFace tuning crop 240,
+    # seals 0.1-0.5: 34 px tall, 17 px long, its top and bottom cut sharp).
     blend = np.where(u < 0.5 * bd.width, *_corner_blends(bd))
+    taper = np.clip(1.0 + np.minimum(np.minimum(u, bd.width - u), 0.0) / blend, 0.0, 1.0)
+    cover = np.clip(np.minimum(v - sm - taper * (ou - sm), sm + taper * (ol - sm) - v) / _FEATHER_PX + 0.5, 0.0, 1.0)
     cover *= np.clip((np.minimum(u, bd.width - u) - 0.5 * _FEATHER_PX) / blend + 1.0, 0.0, 1.0) * weight
     out = base.copy()
     out[y0:y1, x0:x1] = np.clip(region * (1.0 - cover[..., None]) + lips_px * cover[..., None] + 0.5, 0, 255).astype(

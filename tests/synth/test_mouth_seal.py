@@ -438,3 +438,18 @@ def test_a_dark_opening_narrows_between_closing_lips_not_veiled_in_their_shadow(
         res = seal_mouth(warped, img, src, dst, amount).image[at].astype(np.float64)
         assert _luma(res).mean() < frame + 10, amount
         assert (res[:, 0] > 1.5 * res[:, 1]).all(), amount  # red-black like the opening, not the lips' grey shadow
+
+
+def test_the_fade_past_a_steep_corner_narrows_to_the_seam_not_a_rectangle():
+    # Past a corner held open (its outer contour steep) the repainted lips faded out at the corner's full height: a
+    # rectangle over the skin beside the corner, its top and bottom cut sharp (UTKFace tuning crop 240, seals 0.1-0.5:
+    # 34 x 17 px). The fade narrows to the seam as lips taper to a corner: near the held contour nothing is repainted.
+    img, src, dst, warped, drop = _steep_corners()
+    res = seal_mouth(warped, img, src, dst, 0.5)
+    b = mouth_seal._open_steep_ends(lip_bands(dst))
+    blends = mouth_seal._corner_blends(b)
+    for corner_u, out, blend, end in ((0.0, -1.0, blends[0], 0), (b.width, 1.0, blends[1], -1)):
+        assert blend > 3.0  # the corner is held open: a fade past it over several pixels
+        x, y = b.to_image(np.full(2, corner_u + out * 0.4 * blend), b.outer_up[end] * np.array([0.85, 0.95]))
+        at = np.round(y).astype(int), np.round(x).astype(int)
+        assert np.abs(res.image[at].astype(int) - warped.image[at]).max() <= 3, corner_u  # was 24 levels darker
