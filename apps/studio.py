@@ -18,8 +18,10 @@ result).
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import re
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -168,6 +170,77 @@ def _photo_picker(tab: str) -> tuple[gr.File, gr.Button, gr.Dropdown]:
     sample = gr.Button(f"Use the sample photo ({h.SAMPLE_PHOTO})", elem_id=f"{tab}-sample")
     face = gr.Dropdown(label="Face", choices=[], interactive=False, elem_id=f"{tab}-face")
     return photo, sample, face
+
+
+class _Shown:
+    """Which photo a tab shows (the Edit and Talk tabs' ``gr.State``): a number each new photo (an upload, the
+    sample) and each removal advances, so that a result made for a photo no longer shown is dropped
+    (:func:`_for_shown`)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.turn = 0
+
+    def __deepcopy__(self, memo):  # gr.State copies its value for each browser tab: each starts with a photo of its own
+        return _Shown()
+
+    def advance(self) -> int:
+        with self._lock:
+            self.turn += 1
+            return self.turn
+
+
+def _for_shown(fn, outputs: int, *, new: bool = False):
+    """``fn`` as a listener that takes the tab's :class:`_Shown` first, whose result is dropped (its ``outputs``
+    left as they are) when the tab's photo changed while it ran; ``new``: ``fn`` shows a new photo (or none), and
+    whatever still runs for the photo before is dropped. An analysis still going when its photo was removed (the
+    upload's x) brought the photo back, and one of a photo replaced showed its faces beside the next photo's name; a
+    talking portrait of a removed photo came after it. Gradio's ``cancels=`` alone does not do it: it takes a run
+    off the queue, but one already running is left to finish (Gradio 6.31's words)."""
+
+    def listener(shown: _Shown, *args, **kwargs):
+        turn = shown.advance() if new else shown.turn
+        out = fn(*args, **kwargs)
+        if shown.turn != turn:
+            log.info("studio: %s: dropped, its photo is no longer shown", fn.__name__)
+            return gr.skip() if outputs == 1 else tuple(gr.skip() for _ in range(outputs))
+        return out
+
+    signature = inspect.signature(fn)  # Gradio reads it (how many inputs; where gr.Progress goes)
+    first = inspect.Parameter("shown", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    listener.__signature__ = signature.replace(parameters=[first, *signature.parameters.values()])
+    listener.__name__ = listener.__qualname__ = fn.__name__
+    listener.__doc__ = fn.__doc__
+    return listener
+
+
+def _photo_events(
+    photo: gr.File, sample: gr.Button, shown: gr.State, outputs: list, *, analyze, analyze_sample, cleared,
+    api: tuple[str, str], status: gr.Markdown,
+) -> None:  # fmt: skip
+    """The Edit and Talk tabs' photo picker wired: an upload analysed (``analyze``), the sample (``analyze_sample``;
+    ``api``: their API names), and the photo removed (the upload's x: ``cleared``), each to ``outputs``; a new photo
+    or a removal drops any result still coming for the photo before (:func:`_for_shown`).
+
+    The upload's listener takes a second upload made while the first's analysis runs (``always_last``; Gradio drops a
+    trigger of a listener still going: the second photo was never analysed, and the first's faces stayed beside its
+    name). The removal is a listener of its own: one listener for both (gr.on) ran once at a time and dropped an
+    upload made while the clear's run was still going (the browser test's next upload, on a loaded machine)."""
+    n = len(outputs)
+    uploaded = photo.upload(
+        _for_shown(analyze, n, new=True), inputs=[shown, photo], outputs=outputs, api_name=api[0],
+        trigger_mode="always_last", show_progress_on=status,
+    )  # fmt: skip
+    picked = sample.click(
+        _for_shown(analyze_sample, n, new=True), inputs=shown, outputs=outputs, api_name=api[1],
+        show_progress_on=status,
+    )  # fmt: skip
+    # an analysis still waiting for its turn (another tab's went first) is taken off the queue: started later, it
+    # would count as the newest photo
+    photo.clear(
+        _for_shown(cleared, n, new=True), inputs=shown, outputs=outputs, queue=False, api_name=False,
+        show_progress="hidden", cancels=[uploaded, picked],
+    )  # fmt: skip
 
 
 def _face_picker(session: h.EditSession | None, *, every: bool = True) -> gr.Dropdown:
@@ -367,6 +440,7 @@ _EDIT_START = "Upload a photo or pick the sample."
 
 def _edit_tab() -> None:
     session = gr.State(None)
+    shown = gr.State(_Shown())  # which photo: a result for one no longer shown is dropped
     with gr.Row():
         with gr.Column(scale=1):
             photo, sample, face = _photo_picker("edit")
@@ -416,29 +490,31 @@ def _edit_tab() -> None:
             seed = gr.Number(value=0, precision=0, label="Seed")
         refine = gr.Button("Refine with diffusion", elem_id="edit-refine-run")
     sliders = au_sliders + arkit_sliders
-    edit_in = [session, face, emotion, intensity, text, keep_glasses, *sliders]
+    edit_in = [shown, session, face, emotion, intensity, text, keep_glasses, *sliders]
     # a new edit empties the full-size edit of the one before; sliders typed out of range show the value used
     edit_out = [compare, download, full_file, status, intensity, *sliders]
+    # an edit, full-size edit or refine still going when its photo was removed or replaced is dropped
+    edit = _for_shown(_edit, len(edit_out))
 
     analysis_out = [session, face, compare, download, full_size, full_file, status, *sliders]
-    # Progress and error badges on the status line only, not on each of the 77 sliders.
-    photo.upload(_analyze, inputs=photo, outputs=analysis_out, api_name="analyze", show_progress_on=status)
-    # a photo removed (the upload's x) is dropped, the tab back as it starts: the sliders edited it still. A listener
-    # of its own: one listener for both (gr.on) ran once at a time and dropped an upload made while the clear's run
-    # was still going (the browser test's next upload, on a loaded machine)
-    photo.clear(_edit_cleared, outputs=analysis_out, queue=False, api_name=False, show_progress="hidden")
-    sample.click(_analyze_sample, inputs=None, outputs=analysis_out, api_name="analyze_sample", show_progress_on=status)
+    # Progress and error badges on the status line only, not on each of the 77 sliders. A photo removed (the
+    # upload's x) is dropped, the tab back as it starts: the sliders edited it still
+    _photo_events(
+        photo, sample, shown, analysis_out, analyze=_analyze, analyze_sample=_analyze_sample, cleared=_edit_cleared,
+        api=("analyze", "analyze_sample"), status=status,
+    )  # fmt: skip
     face.input(
         _choose_face, inputs=[session, face], outputs=sliders, api_name="choose_face", show_progress="hidden"
     ).then(  # the picture follows the face chosen
-        _edit, inputs=edit_in, outputs=edit_out, preprocess=False, show_progress_on=status
+        edit, inputs=edit_in, outputs=edit_out, preprocess=False, show_progress_on=status
     )
     full_size.click(
-        _full_size, inputs=edit_in, outputs=[full_file, status], api_name="full_size", show_progress_on=status
-    )
+        _for_shown(_full_size, 2), inputs=edit_in, outputs=[full_file, status], api_name="full_size",
+        show_progress_on=status,
+    )  # fmt: skip
     gr.on(
         [apply.click, text.submit, emotion.input, intensity.input, keep_glasses.input, *(s.input for s in sliders)],
-        _edit,
+        edit,
         inputs=edit_in,
         outputs=edit_out,
         api_name="edit",
@@ -448,13 +524,14 @@ def _edit_tab() -> None:
         show_progress_on=status,
     )
     refine.click(
-        _refine, inputs=[session, face, emotion, intensity, text, strength, steps, guidance, seed, *sliders],
+        _for_shown(_refine, 3),
+        inputs=[shown, session, face, emotion, intensity, text, strength, steps, guidance, seed, *sliders],
         outputs=[compare, download, status], api_name="refine", show_progress_on=status,
     )  # fmt: skip
     reset.click(
         _reset, inputs=[session, face], outputs=[emotion, intensity, text, download, *sliders], api_name="reset",
         show_progress="hidden",
-    ).then(_edit, inputs=edit_in, outputs=edit_out, preprocess=False, show_progress_on=status)  # fmt: skip
+    ).then(edit, inputs=edit_in, outputs=edit_out, preprocess=False, show_progress_on=status)  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------- speech
@@ -650,6 +727,7 @@ def _talk(
 
 def _talk_tab() -> None:
     session = gr.State(None)
+    shown = gr.State(_Shown())  # which photo: a result for one no longer shown is dropped
     with gr.Row():
         with gr.Column(scale=1):
             photo, sample, face = _photo_picker("talk")
@@ -675,19 +753,20 @@ def _talk_tab() -> None:
             download = gr.DownloadButton(
                 "Download the video (MP4)", value=None, interactive=False, elem_id="talk-download"
             )
-    shown = [session, face, framing, video, download, status]
-    photo.upload(_talk_analyze, inputs=photo, outputs=shown, api_name="talk_analyze", show_progress_on=status)
     # a photo removed (the upload's x) is dropped with its framing and video, the tab back as it starts: the run made
-    # it talk still (a listener of its own, as in the Edit tab)
-    photo.clear(_talk_cleared, outputs=shown, queue=False, api_name=False, show_progress="hidden")
-    sample.click(_talk_sample, inputs=None, outputs=shown, api_name="talk_sample", show_progress_on=status)
+    # it talk still
+    _photo_events(
+        photo, sample, shown, [session, face, framing, video, download, status], analyze=_talk_analyze,
+        analyze_sample=_talk_sample, cleared=_talk_cleared, api=("talk_analyze", "talk_sample"), status=status,
+    )  # fmt: skip
     face.input(
         _talk_face, inputs=[session, face], outputs=[framing, video, download, status], api_name="talk_face",
         show_progress="hidden",
     )  # fmt: skip
     _speech_wiring(audio, [video, download], status, _no_video)
-    _run_button(
-        run, "talk", _talk_clear, _talk, inputs=[session, face, size, fps, *audio, transcript, *emotion, keep_glasses],
+    _run_button(  # a video still being made when its photo was removed or replaced is dropped
+        run, "talk", _talk_clear, _for_shown(_talk, 3),
+        inputs=[shown, session, face, size, fps, *audio, transcript, *emotion, keep_glasses],
         outputs=[video, download, status], show_progress_on=video,
     )  # fmt: skip
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -64,8 +66,8 @@ def test_tabs_and_one_slider_per_au_and_arkit_channel(demo):
     assert {f"slider-{n}" for n in (*AU_NAMES, *ARKIT_NAMES)} <= ids
     edit = next(fn for fn in demo.fns.values() if fn.api_name == "edit")
     # the sliders reach the handler in AU_NAMES then ARKIT_NAMES order, whatever the layout's grouping
-    assert edit.inputs[5].elem_id == "edit-keep-glasses"
-    assert [b.elem_id for b in edit.inputs[6:]] == [f"slider-{n}" for n in (*AU_NAMES, *ARKIT_NAMES)]
+    assert edit.inputs[6].elem_id == "edit-keep-glasses"
+    assert [b.elem_id for b in edit.inputs[7:]] == [f"slider-{n}" for n in (*AU_NAMES, *ARKIT_NAMES)]
     analyze = next(fn for fn in demo.fns.values() if fn.api_name == "analyze")
     assert [b.elem_id for b in analyze.outputs[7:]] == [f"slider-{n}" for n in (*AU_NAMES, *ARKIT_NAMES)]
 
@@ -138,15 +140,15 @@ def test_the_talk_tab_takes_the_edit_tabs_photo_picker_and_the_animate_tabs_spee
         return [(type(b).__name__, b.label) for b in blocks]
 
     talk, animate = _event(demo, "talk"), _event(demo, "animate")
-    assert [b.elem_id for b in talk.inputs[1:]] == [
+    assert [b.elem_id for b in talk.inputs[2:]] == [
         "talk-face", "talk-size", "talk-fps", "talk-audio", "talk-record", "talk-transcript", "talk-emotion",
         "talk-intensity", "talk-track", "talk-track-file", "talk-keep-glasses",
     ]  # fmt: skip
-    assert described(talk.inputs[4:6] + talk.inputs[7:-1]) == described(animate.inputs[:2] + animate.inputs[4:])
+    assert described(talk.inputs[5:7] + talk.inputs[8:-1]) == described(animate.inputs[:2] + animate.inputs[4:])
     assert [b.elem_id for b in talk.outputs] == ["talk-video", "talk-download", "talk-status"]
-    assert talk.inputs[3].choices == [(str(f), f) for f in h.TALK_FPS]
+    assert talk.inputs[4].choices == [(str(f), f) for f in h.TALK_FPS]
     for picker in ("analyze", "talk_analyze"):
-        assert described(_event(demo, picker).inputs) == [("File", "Photo (JPEG, PNG, WebP, ...)")]
+        assert described(_event(demo, picker).inputs[1:]) == [("File", "Photo (JPEG, PNG, WebP, ...)")]
     buttons = [
         b for b in demo.blocks.values() if isinstance(b, gr.Button) and b.elem_id in ("edit-sample", "talk-sample")
     ]
@@ -232,17 +234,17 @@ def test_a_removed_photo_is_dropped_quietly_in_the_edit_and_talk_tabs(demo):
     cleared = {"edit": studio._edit_cleared, "talk": studio._talk_cleared}
     for api_name, tab in (("analyze", "edit"), ("talk_analyze", "talk")):
         upload = _event(demo, api_name)
-        assert [b.elem_id for b in upload.inputs] == [f"{tab}-photo"]
+        assert [b.elem_id for b in upload.inputs[1:]] == [f"{tab}-photo"]
         assert [name for _, name in upload.targets] == ["upload"]
-        photo = upload.inputs[0]._id
+        photo = upload.inputs[1]._id
         # the clear is a listener of its own (one listener for both dropped an upload made while the clear's run
         # was going: gradio runs a listener once at a time)
-        clears = [fn for fn in demo.fns.values() if (photo, "clear") in fn.targets]
-        assert len(clears) == 1 and clears[0].fn is cleared[tab] and clears[0].targets == [(photo, "clear")]
+        clears = [fn for fn in demo.fns.values() if (photo, "clear") in fn.targets and fn.fn is not None]
+        assert len(clears) == 1 and clears[0].name == cleared[tab].__name__ and clears[0].targets == [(photo, "clear")]
         assert [b._id for b in clears[0].outputs] == [b._id for b in upload.outputs]
         status = next(b for b in upload.outputs if b.elem_id == f"{tab}-status")
         with _no_toast():
-            out = clears[0].fn()
+            out = clears[0].fn(studio._Shown())
         assert out[0] is None and out[-1 if tab == "talk" else 6] == status.value  # as the tab starts
     with _no_toast():
         session, face, framing, video, download, status = studio._talk_cleared()
@@ -258,6 +260,125 @@ def test_a_removed_photo_is_dropped_quietly_in_the_edit_and_talk_tabs(demo):
     with _no_toast():
         video, download, status = studio._talk(None, None, 256, 25, None, None, "", studio.NO_EMOTION, 0.8, "", None)
     assert status.startswith("**Nothing made: no photo with a face to use: upload a photo where a face shows")
+
+
+def _block(demo, elem_id: str):
+    return next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == elem_id)
+
+
+def _listener(demo, elem_id: str, trigger: str):
+    """The listener of ``trigger`` (``"upload"``, ``"click"``, ...) on the block ``elem_id`` (not its ``cancels=``)."""
+    block = _block(demo, elem_id)
+    return next(fn for fn in demo.fns.values() if (block._id, trigger) in fn.targets and fn.fn is not None)
+
+
+def _skipped(value) -> bool:
+    return isinstance(value, dict) and value == gr.skip()
+
+
+class _Page:
+    """One browser tab of the studio without a browser: listeners run as Gradio runs them, each with the tab's own
+    ``gr.State`` values (a copy of each State's value, as Gradio gives a new tab) and the State outputs kept."""
+
+    def __init__(self, demo):
+        self.states = {b._id: copy.deepcopy(b.value) for b in demo.blocks.values() if isinstance(b, gr.State)}
+
+    def run(self, fn, **given) -> tuple:
+        """``fn`` run (inputs: the tab's States, else ``given[elem_id]``, else the block's value): its outputs."""
+        args = [self.states[b._id] if isinstance(b, gr.State) else given.get(b.elem_id, b.value) for b in fn.inputs]
+        out = fn.fn(*args)
+        out = out if isinstance(out, tuple) else (out,)
+        for block, value in zip(fn.outputs, out, strict=True):
+            if isinstance(block, gr.State) and not _skipped(value):
+                self.states[block._id] = value
+        return out
+
+    def state(self, fn):
+        """The tab's session (the first State ``fn`` writes)."""
+        return self.states[next(b for b in fn.outputs if isinstance(b, gr.State))._id]
+
+
+def _pair_photo(path: Path) -> str:
+    """The sample astronaut beside her mirror image: a photo of two faces."""
+    from facecraft.eval.images import load_image
+
+    astronaut = load_image(h.sample_photo_path())
+    Image.fromarray(np.concatenate([astronaut, astronaut[:, ::-1]], axis=1)).save(path)
+    return str(path)
+
+
+@pytest.mark.parametrize("tab", ["edit", "talk"])
+def test_an_analysis_still_going_when_its_photo_is_removed_or_replaced_is_dropped(demo, tab, tmp_path, monkeypatch):
+    # a photo removed (the upload's x) while it was analysed came back when its analysis ended: its faces, picture
+    # and status beside the empty upload box; a second photo uploaded meanwhile was never analysed (Gradio dropped
+    # the trigger of a listener still going) and the first one's faces were shown under the second one's name
+    upload, clear = _listener(demo, f"{tab}-photo", "upload"), _listener(demo, f"{tab}-photo", "clear")
+    sample = _listener(demo, f"{tab}-sample", "click")
+    first, second = str(tmp_path / "first.png"), _pair_photo(tmp_path / "pair.png")
+    shutil.copy(h.sample_photo_path(), first)
+    analyze, meanwhile = h.analyze_photo, []
+
+    def slow(path, **kwargs):  # the first photo's analysis: the user acts before it ends
+        session = analyze(path, **kwargs)
+        if path == first:
+            meanwhile.pop(0)()
+        return session
+
+    monkeypatch.setattr(h, "analyze_photo", slow)
+    page = _Page(demo)
+    meanwhile.append(lambda: page.run(clear))  # x pressed, nothing uploaded next
+    assert all(_skipped(v) for v in page.run(upload, **{f"{tab}-photo": first}))
+    assert page.state(upload) is None
+    meanwhile.append(lambda: page.run(clear))  # x pressed, then the second photo uploaded: it runs after the first
+    assert upload.trigger_mode == "always_last"  # Gradio runs it once the first ends (it dropped it: "once")
+    assert all(_skipped(v) for v in page.run(upload, **{f"{tab}-photo": first}))
+    out = page.run(upload, **{f"{tab}-photo": second})
+    assert len(page.state(upload).faces) == 2 and len(out[1].choices) >= 2
+    # the sample picked while a photo is analysed: the sample is shown, whichever ends last
+    meanwhile.append(lambda: page.run(sample))
+    assert all(_skipped(v) for v in page.run(upload, **{f"{tab}-photo": first}))
+    assert page.state(upload).name == Path(h.sample_photo_path()).name
+
+
+@pytest.mark.parametrize("tab", ["edit", "talk"])
+def test_an_analysis_waiting_for_its_turn_is_taken_off_the_queue_when_its_photo_is_removed(demo, tab):
+    # an upload's analysis queued behind another browser tab's (one analysis at a time) started after the photo was
+    # removed, as the newest photo: the removed photo came back
+    photo = _block(demo, f"{tab}-photo")
+    cancel = [fn for fn in demo.fns.values() if (photo._id, "clear") in fn.targets and fn.fn is None]
+    assert len(cancel) == 1
+    assert {demo.fns[i].api_name for i in cancel[0].cancels} == {
+        _listener(demo, f"{tab}-photo", "upload").api_name,
+        _listener(demo, f"{tab}-sample", "click").api_name,
+    }
+
+
+def test_an_edit_or_a_talking_portrait_still_being_made_when_its_photo_is_removed_is_dropped(demo, monkeypatch):
+    # the edit (or the talking portrait, minutes long) of a removed photo came after the removal: the picture and its
+    # download (the video) of a photo no longer there, beside "Upload a photo or pick the sample."
+    from types import SimpleNamespace
+
+    page = _Page(demo)
+    edit, talk = _listener(demo, "edit-apply", "click"), _event(demo, "talk")
+    page.run(_listener(demo, "edit-sample", "click"))
+    page.run(_listener(demo, "talk-sample", "click"))
+    clear = {tab: _listener(demo, f"{tab}-photo", "clear") for tab in ("edit", "talk")}
+    apply_edit = h.apply_edit
+
+    def edited(*args, **kwargs):
+        page.run(clear["edit"])
+        return apply_edit(*args, **kwargs)
+
+    monkeypatch.setattr(h, "apply_edit", edited)
+    out = page.run(edit, **{"edit-emotion": "happiness"})
+    assert len(out) == len(edit.outputs) and all(_skipped(v) for v in out)
+
+    def made(*args, **kwargs):
+        page.run(clear["talk"])
+        return SimpleNamespace(video="talking.mp4", message="made")
+
+    monkeypatch.setattr(h, "talking_portrait", made)
+    assert all(_skipped(v) for v in page.run(talk, **{"talk-size": 256}))
 
 
 def test_gradios_copies_of_the_results_are_swept_as_the_studios_own_folders_are(demo):
