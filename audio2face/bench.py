@@ -43,7 +43,7 @@ from facecraft.rigs.machine import torch_threads
 from .audio import SAMPLE_RATE
 from .metrics import lip_vertex_error, mouth_curve_difference, score_lip_sync
 from .model import A2FModel
-from .postprocess import level_speech
+from .postprocess import level_speech, pause_rest_weight, rest_in_pauses
 from .transcripts import read_transcripts
 
 log = logging.getLogger(__name__)
@@ -111,6 +111,17 @@ def levelled(y: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
     return level_speech(y, sr=sr)[0]
 
 
+def user_curves(model: A2FModel, y: np.ndarray, *, sr: int = SAMPLE_RATE, emotion=None) -> np.ndarray:
+    """Curves ``(T, 52)`` at the model's rate that ``facecraft animate`` gives for audio ``y`` already :func:`levelled`:
+    the model's frames with the pauses over a noise floor rested, as
+    :func:`~facecraft.audio2face.animate.animate_audio` rests them (blinks, head and gaze aside). The sections score
+    these, not the model's raw frames (a path no user takes)."""
+    from .animate import predict_curves
+
+    curves = predict_curves(model, y, sr=sr, emotion=emotion)
+    return rest_in_pauses(curves, pause_rest_weight(y, sr=sr, fps=model.config.fps, num_frames=len(curves)))
+
+
 def _pooled(pairs) -> float:
     """Pooled rate of (hits, count) pairs."""
     num = sum(a for a, n in pairs if n)
@@ -124,7 +135,6 @@ def bench_real_speech(models: dict[str, A2FModel], rigs: dict, aligned) -> dict:
     gap-phone correlation is the clips' frame-weighted mean r, :func:`~facecraft.audio2face.metrics.phone_opening`), and
     per model the mouthPress in the pauses and the share of speech frames whose curves read as sealed lips
     (:func:`facecraft.audio2face.lip_state.is_sealed`; a pressed seal belongs to /p b m/, not to every pause)."""
-    from .animate import predict_curves
     from .head_motion import frame_loudness
     from .lip_state import is_sealed
     from .metrics import _phone_frames
@@ -138,7 +148,7 @@ def bench_real_speech(models: dict[str, A2FModel], rigs: dict, aligned) -> dict:
     fps = {k: float(m.config.fps) for k, m in models.items()} | {"teacher(transcript)": TEACHER_FPS}
     for name, y, sr, phones in aligned:
         y = levelled(y, sr)  # both modes read the levelled audio, as facecraft animate's do
-        cands = {k: predict_curves(m, y, sr=sr) for k, m in models.items()}
+        cands = {k: user_curves(m, y, sr=sr) for k, m in models.items()}
         loud = frame_loudness(y, sr, fps=TEACHER_FPS, num_frames=num_frames(len(y) / sr, TEACHER_FPS))
         cands["teacher(transcript)"] = teacher_curves(
             phones, fps=TEACHER_FPS, duration=len(y) / sr, loudness=loud, blink=False
@@ -207,14 +217,13 @@ CONDITIONS = {
 def bench_robustness(model: A2FModel, rig, aligned) -> dict:
     """Closure / opening of one model on the real clips changed as in :data:`CONDITIONS` (seeded), each changed clip
     levelled (:func:`levelled`) as a user's recording is: a quieter copy scores as the clip does."""
-    from .animate import predict_curves
 
     out = {}
     for cname, change in CONDITIONS.items():
         rng = np.random.default_rng(0)
         closed, opened = [], []
         for _, y, sr, phones in aligned:
-            curves = predict_curves(model, levelled(change(y, rng), sr), sr=sr)
+            curves = user_curves(model, levelled(change(y, rng), sr), sr=sr)
             s = score_lip_sync(rig, curves, phones, fps=model.config.fps)
             closed.append((s.closure_rate * s.num_bilabials, s.num_bilabials))
             opened.append((s.open_vowel_rate * s.num_open_vowels, s.num_open_vowels))
@@ -245,7 +254,6 @@ def bench_lve(models: dict[str, A2FModel], rig, items) -> dict:
     """LVE (mm) of each model against the teacher on held-out items: neutral, and over the 8 emotions.
 
     A model whose fps differs from the corpus's is resampled to the teacher's frames before comparing."""
-    from .animate import predict_curves
 
     out = {}
     for name, m in models.items():
@@ -254,11 +262,11 @@ def bench_lve(models: dict[str, A2FModel], rig, items) -> dict:
             y = levelled(it.audio)
             t = it.teacher.shape[1]
 
-            pred = _on_clock(predict_curves(m, y), m.config.fps, it.fps)[:t]
+            pred = _on_clock(user_curves(m, y), m.config.fps, it.fps)[:t]
             neutral.append(lip_vertex_error(rig, pred, it.teacher[EMOTIONS.index("neutral")][: len(pred)]))
             for k, e in enumerate(EMOTIONS):
                 code = None if e == "neutral" else EmotionCode.from_emotion(e, 1.0)
-                pe = _on_clock(predict_curves(m, y, emotion=code), m.config.fps, it.fps)[:t]
+                pe = _on_clock(user_curves(m, y, emotion=code), m.config.fps, it.fps)[:t]
                 emotional.append(lip_vertex_error(rig, pe, it.teacher[k][: len(pe)]))
                 # the mouth a disentangled model should keep: the neutral teacher's
                 mouth_only.append(lip_vertex_error(rig, pe, it.teacher[EMOTIONS.index("neutral")][: len(pe)]))
@@ -275,8 +283,6 @@ def bench_disentanglement(models: dict[str, A2FModel], rig, aligned) -> dict:
     """Each clip rendered with each of the 8 emotions (intensity 1): closure spread, mouth change, emotion read."""
     from facecraft.rigs.emotion_space import region_mask
 
-    from .animate import predict_curves
-
     out = {}
     audio = [(name, levelled(y, sr), phones) for name, y, sr, phones in aligned]
 
@@ -288,10 +294,10 @@ def bench_disentanglement(models: dict[str, A2FModel], rig, aligned) -> dict:
         mouth_diff, mouth_lve, mouth_lve_speech = [], [], []
         correct = {"emotion": {e: [] for e in EMOTIONS}, "upper": {e: [] for e in EMOTIONS}}
         for _, y, phones in audio:
-            base = predict_curves(m, y)
+            base = user_curves(m, y)
             for e in EMOTIONS:
                 code = None if e == "neutral" else EmotionCode.from_emotion(e, 1.0)
-                c = predict_curves(m, y, emotion=code)
+                c = user_curves(m, y, emotion=code)
                 s = score_lip_sync(rig, c, phones, fps=fps)
                 closure[e].append((s.closure_rate * s.num_bilabials, s.num_bilabials))
                 # the same with only the speech channels (jaw, lips) from this emotion: what the model's lip
@@ -408,7 +414,7 @@ def bench_streaming(model: A2FModel, audio: np.ndarray) -> dict:
         lat = {f"chunk_{int(c * 1000)}ms": measure_latency(model, audio, chunk_s=c) for c in (0.01, 0.02, 0.05)}
         off = predict_curves(model, y)
         same = stream_array(model, y, chunk_s=0.02, level=False)
-        live = stream_array(model, audio, chunk_s=0.02)
+        live = stream_array(model, audio, chunk_s=0.02, pauses=False)  # the levelling's difference alone
 
     def diff(on: np.ndarray) -> np.ndarray | None:
         return np.abs(off - on).max(axis=1) if off.shape == on.shape else None

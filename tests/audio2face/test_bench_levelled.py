@@ -40,16 +40,20 @@ def test_a_quieter_copy_scores_as_the_clip(clip, monkeypatch):
     rob = bench.bench_robustness(model, rig, aligned)
     assert rob["-20 dB"] == pytest.approx(rob["clean"], abs=1e-3)
     dis, dis_quiet = (bench.bench_disentanglement({"learned": model}, rig, a)["learned"] for a in (aligned, quiet))
-    for key in ("closure_rate_per_emotion", "emotion_read_rate_region_emotion", "emotion_read_rate_region_upper"):
-        assert dis_quiet[key] == pytest.approx(dis[key], abs=1e-3), key
+    # the levelled copies agree to float rounding (6e-8); a frame whose emotion read-out is a near tie may flip, so the
+    # per-frame read rates agree within one frame of the clip
+    frame = 1.0 / len(bench.user_curves(model, bench.levelled(*aligned[0][1:3]), sr=aligned[0][2]))
+    assert dis_quiet["closure_rate_per_emotion"] == pytest.approx(dis["closure_rate_per_emotion"], abs=1e-3)
+    for key in ("emotion_read_rate_region_emotion", "emotion_read_rate_region_upper"):
+        assert dis_quiet[key] == pytest.approx(dis[key], abs=frame + 1e-9), key
     assert dis_quiet["mouth_curve_mean_abs_diff"] == pytest.approx(dis["mouth_curve_mean_abs_diff"], abs=1e-4)
 
 
 def test_the_bench_levels_as_facecraft_animate_does(clip):
     """The bench's curves are animate_audio's (the function facecraft animate runs) for a quiet and a loud copy:
-    if the user path's levelling changes and the bench's does not, this fails (tongueOut aside: animate_audio keeps
-    it only where the tongue shows)."""
-    from facecraft.audio2face.animate import animate_audio, predict_curves
+    if the user path's levelling or pause resting changes and the bench's does not, this fails (tongueOut aside:
+    animate_audio keeps it only where the tongue shows)."""
+    from facecraft.audio2face.animate import animate_audio
     from facecraft.rigs import ARKIT_INDEX
 
     model, _, aligned = clip
@@ -57,7 +61,7 @@ def test_the_bench_levels_as_facecraft_animate_does(clip):
     for db in (-25.0, 6.0):
         _, y, sr, _ = _quieter(aligned, db)[0]
         y = np.clip(y, -1, 1)
-        ours = predict_curves(model, bench.levelled(y, sr), sr=sr)
+        ours = bench.user_curves(model, bench.levelled(y, sr), sr=sr)
         users = animate_audio(y, sr=sr, weights=model, fps=model.config.fps, blink=False, head=False, gaze=False)
         assert users.meta.get("level_gain_db", 0.0) != 0.0
         assert ours.shape == users.curves.shape
