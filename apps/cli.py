@@ -99,7 +99,9 @@ def bench_options(fn, pairs: list[str], *, name: str) -> dict:
 
 
 def _run_bench(args: argparse.Namespace) -> int:
-    from facecraft.rigs.errors import ParameterError
+    import traceback
+
+    from facecraft.rigs.errors import FacecraftError, ParameterError
     from facecraft.rigs.machine import machine_facts
 
     names = list(BENCHMARKS) if args.name == "all" else [args.name]
@@ -112,6 +114,7 @@ def _run_bench(args: argparse.Namespace) -> int:
         return 2
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
+    failed: list[str] = []
     for name in names:
         module, func = BENCHMARKS[name].split(":")
         try:
@@ -126,7 +129,17 @@ def _run_bench(args: argparse.Namespace) -> int:
         except ParameterError as e:
             print(e, file=sys.stderr)
             return 2
-        result = fn(out_dir=out_dir, **options)
+        if args.name != "all":
+            result = fn(out_dir=out_dir, **options)
+        else:  # one benchmark that fails is named, and the rest still run (Ctrl-C stops them all)
+            try:
+                result = fn(out_dir=out_dir, **options)
+            except Exception as e:  # noqa: BLE001 - any error of one benchmark
+                if not isinstance(e, FacecraftError):
+                    traceback.print_exc()
+                print(f"[{name}] failed: {type(e).__name__}: {e}", file=sys.stderr)
+                failed.append(name)
+                continue
         if isinstance(result, dict):
             result.setdefault("machine", machine_facts())
             if options:
@@ -134,6 +147,9 @@ def _run_bench(args: argparse.Namespace) -> int:
         path = out_dir / f"{name}.json"
         path.write_text(json.dumps(result, indent=2, default=float))
         print(f"[{name}] results written to {path}")
+    if failed:
+        print(f"{len(failed)} of {len(names)} benchmarks failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -90,6 +90,34 @@ def test_unknown_bench_option_lists_the_known_ones(tmp_path, monkeypatch, capsys
     assert not (tmp_path / "probe.json").exists()
 
 
+def test_bench_all_goes_on_past_a_benchmark_that_fails(tmp_path, monkeypatch, capsys):
+    """`facecraft bench all` (and `make bench`) stopped with a traceback at the first benchmark that raised (bench
+    render on the default rig with its parts), so none of the later benchmarks ran; now each failure is named and
+    the rest run, and the exit status says that one failed."""
+    import json
+    import sys
+    import types
+
+    from facecraft.apps import cli
+
+    def broken(out_dir):
+        raise ValueError("axis 0 index 5064 exceeds matrix dimension 468")
+
+    fake = types.ModuleType("fake_bench_all")
+    fake.bench_broken, fake.bench_fine = broken, lambda out_dir: {"figure": 2}
+    monkeypatch.setitem(sys.modules, "fake_bench_all", fake)
+    monkeypatch.setattr(
+        cli, "BENCHMARKS", {"broken": "fake_bench_all:bench_broken", "fine": "fake_bench_all:bench_fine"}
+    )
+    assert main(["bench", "all", "--out", str(tmp_path)]) == 1
+    assert json.loads((tmp_path / "fine.json").read_text())["figure"] == 2
+    assert not (tmp_path / "broken.json").exists()
+    err = capsys.readouterr().err
+    assert "broken" in err and "ValueError: axis 0 index 5064" in err and "1 of 2 benchmarks failed" in err
+    with pytest.raises(ValueError):  # one benchmark asked by name still shows its traceback
+        main(["bench", "broken", "--out", str(tmp_path)])
+
+
 def test_command_table_names_what_each_module_registers():
     """A run of one command builds only its module's part of the parser: the table must name every command."""
     import argparse
