@@ -51,7 +51,6 @@ def measure_render(rig: BlendshapeRig, *, size: int = 512, frames: int = 120, ru
     one sample frame ``uint8 (size, size, 3)``. CPU time counts every thread of the process (llvmpipe
     rasterises on worker threads), so it is the steadier figure on a busy machine.
     """
-    import torch
 
     from .render import RigRenderer, vertex_incidence, vertex_normals
 
@@ -73,10 +72,9 @@ def measure_render(rig: BlendshapeRig, *, size: int = 512, frames: int = 120, ru
             cpu_ms_runs.append((time.process_time() - c) / n * 1e3)
         # where the time goes (one extra pass, stage by stage)
         t = time.perf_counter()
-        with torch.no_grad():
-            verts = rig(rig.from_arkit(curves)).vertices.numpy()
+        verts = renderer.posed_vertices(curves)  # the face and its parts (eyes, teeth, tongue), as drawn
         deform_ms = (time.perf_counter() - t) / frames * 1e3
-        incidence = vertex_incidence(renderer.faces, rig.num_vertices)
+        incidence = vertex_incidence(renderer.faces, verts.shape[1])
         t = time.perf_counter()
         for v in verts:
             vertex_normals(v, renderer.faces, incidence=incidence)
@@ -86,7 +84,7 @@ def measure_render(rig: BlendshapeRig, *, size: int = 512, frames: int = 120, ru
     fps = statistics.median(fps_runs)
     total_ms = 1e3 / fps
     result = {
-        "rig": rig.name, "vertices": rig.num_vertices, "triangles": int(rig.faces.shape[0]), "size": size,
+        "rig": rig.name, "vertices": renderer.num_vertices, "triangles": len(renderer.faces), "size": size,
         "msaa_samples": samples, "gl_renderer": gl_renderer, "frames_per_run": frames, "runs": runs,
         "fps_runs": [round(f, 2) for f in fps_runs], "fps_median": round(fps, 2),
         "ms_per_frame_median": round(total_ms, 3),

@@ -564,6 +564,11 @@ class RigRenderer(MeshRenderer):
             out.append((v + part.pivot).astype(face.dtype))
         return np.concatenate(out, axis=1)
 
+    def posed_vertices(self, curves) -> np.ndarray:
+        """Vertices ``(T, V, 3)`` of the face and its parts (eyes, teeth, tongue) for ARKit curves ``(T, 52)``, as
+        :meth:`render_curves` draws them (before the head's pose); ``V`` is :attr:`num_vertices`."""
+        return self._vertices(self.rig.from_arkit(np.atleast_2d(np.asarray(curves, np.float32))))
+
     @torch.no_grad()
     def _vertices(self, weights: torch.Tensor) -> np.ndarray:
         face = self.rig(weights).vertices.cpu().numpy()

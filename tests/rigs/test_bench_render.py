@@ -33,6 +33,19 @@ class _FakeClock:
     process_time = perf_counter
 
 
+def test_the_default_rig_with_its_parts_is_timed_stage_by_stage():
+    # `facecraft bench render` (and `bench all` after it) stopped with "axis 0 index 5064 exceeds matrix dimension
+    # 468": the stage timing took the renderer's triangles (the face's and its eyes', teeth's and tongue's) with the
+    # face's 468 vertices alone
+    from facecraft.rigs import load_rig
+    from facecraft.rigs.bench_render import measure_render
+
+    rig = load_rig("default")
+    result, sample = measure_render(rig, size=64, frames=2, runs=1)
+    assert result["vertices"] > rig.num_vertices and result["triangles"] > rig.faces.shape[0]  # the parts are drawn
+    assert all(ms > 0 for ms in result["ms_per_frame_breakdown"].values() if ms) and sample.shape[:2] == (64, 64)
+
+
 def test_bench_render_times_the_frames_the_renderer_makes(tmp_path, square_rig, capsys, monkeypatch):
     """With a renderer that takes exactly 40 ms a frame, the benchmark reports 25 frames/s, 40 ms a frame
     (all of it in upload+draw+readback, since deform and normals take no clock time here) and meets 25."""
