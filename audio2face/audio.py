@@ -225,6 +225,11 @@ def to_mono(data: np.ndarray) -> np.ndarray:
     return mean
 
 
+# A data chunk declared this long or longer (or 0) is a writer's placeholder for a length it did not know when it
+# began, not a size: a stream written to a pipe (espeak-ng -w /dev/stdout declares 0x7FFFF000; others 0xFFFFFFFF).
+_STREAMED_SIZE = 0x7FFF0000
+
+
 def _warn_if_cut_short(p: Path) -> None:
     """A WAV whose data chunk holds less than its header declares (a copy or download cut off) is read as far as
     it goes by libsndfile, without a word: say so."""
@@ -239,7 +244,7 @@ def _warn_if_cut_short(p: Path) -> None:
         kind, length = head[at : at + 4], int.from_bytes(head[at + 4 : at + 8], order)
         if kind == b"data":
             present = size - at - 8
-            if length not in (0, 0xFFFFFFFF) and present < length:
+            if 0 < length < _STREAMED_SIZE and present < length:
                 logger.warning("%s: the file is cut short: its header declares %d bytes of audio, %d are there "
                                "(read as far as it goes)", p, length, present)  # fmt: skip
             return

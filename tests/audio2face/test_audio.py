@@ -230,6 +230,18 @@ def test_a_wav_cut_short_is_read_as_far_as_it_goes_and_said(tmp_path, caplog):
         y, _ = load_audio(cut)
         load_audio(whole)
     assert 0 < len(y) < 16000 and caplog.text.count("cut short") == 1 and "cut.wav" in caplog.text
+    # a stream's WAV declares a placeholder length, not a size (espeak-ng -w /dev/stdout piped to animate was "cut
+    # short: its header declares 2147479552 bytes")
+    streamed = tmp_path / "streamed.wav"
+    data = bytearray(whole.read_bytes())
+    at = data.index(b"data")
+    data[at + 4 : at + 8] = (0x7FFFF000).to_bytes(4, "little")
+    data[4:8] = (0x7FFFF024).to_bytes(4, "little")
+    streamed.write_bytes(bytes(data))
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        y, _ = load_audio(streamed)
+    assert len(y) == 16000 and "cut short" not in caplog.text
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this platform")
