@@ -40,12 +40,15 @@ def test_a_quieter_copy_scores_as_the_clip(clip, monkeypatch):
     rob = bench.bench_robustness(model, rig, aligned)
     assert rob["-20 dB"] == pytest.approx(rob["clean"], abs=1e-3)
     dis, dis_quiet = (bench.bench_disentanglement({"learned": model}, rig, a)["learned"] for a in (aligned, quiet))
-    # the levelled copies agree to float rounding (6e-8); a frame whose emotion read-out is a near tie may flip, so the
-    # per-frame read rates agree within one frame of the clip
-    frame = 1.0 / len(bench.user_curves(model, bench.levelled(*aligned[0][1:3]), sr=aligned[0][2]))
+    # The levelled copies agree to float rounding (6e-8) and so do their curves; the emotion read-out is an argmax per
+    # frame, and where two emotions' scores run nearly level for a few frames, rounding (or the thread count an earlier
+    # test left) moves where they cross: 1-3 frames of the espeak clip's 117, on this machine's espeak-ng
+    _, y, sr, _ = aligned[0]
+    loud_curves, quiet_curves = (bench.user_curves(model, bench.levelled(a, sr), sr=sr) for a in (y, y * 0.1))
+    assert np.abs(loud_curves - quiet_curves).max() < 1e-4
     assert dis_quiet["closure_rate_per_emotion"] == pytest.approx(dis["closure_rate_per_emotion"], abs=1e-3)
     for key in ("emotion_read_rate_region_emotion", "emotion_read_rate_region_upper"):
-        assert dis_quiet[key] == pytest.approx(dis[key], abs=frame + 1e-9), key
+        assert dis_quiet[key] == pytest.approx(dis[key], abs=0.03), key
     assert dis_quiet["mouth_curve_mean_abs_diff"] == pytest.approx(dis["mouth_curve_mean_abs_diff"], abs=1e-4)
 
 
