@@ -512,7 +512,7 @@ class RunningLevel:
 # there, fully from PAUSE_MARGIN_S inside a pause edge that meets sound (a mouth shapes the coming word before it is
 # heard) and at the clip's own ends, ramping over PAUSE_RAMP_S. A line with no pause this long (a 0.3 s "yes") is
 # left as it is: its quietest readings are speech. Chosen on the non-cathy, non-LJSpeech clips of
-# ../shared/data/speech and 8 RAVDESS clips with synthetic noise (/work/runs/s54/h_speakers/variants.py).
+# ../shared/data/speech and 8 RAVDESS clips, each also with white and pink noise at 10 dB SNR.
 PAUSE_FLOOR_PERCENTILE = 5.0
 PAUSE_FLOOR_DB = 6.0
 PAUSE_MIN_S = 0.3
