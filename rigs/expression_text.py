@@ -273,11 +273,13 @@ _REGION_WORDS: tuple[tuple[str, str], ...] = (
     (r"\b(?:brows?|eyebrows?|forehead)\b", "brows"),
     (r"\b(?:mouth|lips?)\b", "mouth"),
 )
+# The AUs of each region word, from the FACS table's regions (:data:`~facecraft.rigs.facs.ACTION_UNITS`): the mouth
+# with its chin and jaw; the eyes with the cheek raiser, which narrows them from below (a smile "with the eyes").
 _REGION_AUS: dict[str, tuple[str, ...]] = {
-    "eyes": ("AU5", "AU6", "AU7", "AU43", "AU45"),
-    "brows": ("AU1", "AU2", "AU4"),
-    "mouth": ("AU10", "AU12", "AU14", "AU15", "AU16", "AU17", "AU18", "AU20", "AU22", "AU23", "AU24", "AU25",
-              "AU26", "AU27", "AU28"),
+    word: tuple(a.code for a in ACTION_UNITS if a.region in regions or a.code in extra)
+    for word, regions, extra in (
+        ("eyes", ("eyes",), ("AU6",)), ("brows", ("brows",), ()), ("mouth", ("mouth", "chin", "jaw"), ()),
+    )
 }  # fmt: skip
 _REGION_READS: dict[str, tuple[str, ...]] = {**_REGION_AUS, "eyes": _REGION_AUS["eyes"] + _REGION_AUS["brows"]}
 #: Face parts that a "with" names as how an expression is done, not as a second expression: "smiling with teeth"
