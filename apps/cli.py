@@ -99,11 +99,6 @@ def bench_options(fn, pairs: list[str], *, name: str) -> dict:
 
 
 def _run_bench(args: argparse.Namespace) -> int:
-    import traceback
-
-    from facecraft.rigs.errors import FacecraftError, ParameterError
-    from facecraft.rigs.machine import machine_facts
-
     names = list(BENCHMARKS) if args.name == "all" else [args.name]
     pairs = list(args.set or []) + (["quick=True"] if args.quick else [])
     if pairs and args.name == "all":
@@ -113,7 +108,26 @@ def _run_bench(args: argparse.Namespace) -> int:
         print(f"unknown benchmark {args.name!r}; known: {', '.join(BENCHMARKS)}, all", file=sys.stderr)
         return 2
     out_dir = Path(args.out)
+    made = [d for d in (out_dir, *out_dir.parents) if not d.exists()]  # removed again if one benchmark fails empty
     out_dir.mkdir(parents=True, exist_ok=True)
+    rc = 1
+    try:
+        rc = _run_benchmarks(args, names, pairs, out_dir)
+        return rc
+    finally:  # a run stopped by bad input (a --set data= path not found, an unknown option) leaves no empty --out
+        for folder in made if rc else ():
+            try:
+                folder.rmdir()  # only while empty: what a benchmark wrote before it failed is kept
+            except OSError:
+                break
+
+
+def _run_benchmarks(args: argparse.Namespace, names: list[str], pairs: list[str], out_dir: Path) -> int:
+    import traceback
+
+    from facecraft.rigs.errors import FacecraftError, ParameterError
+    from facecraft.rigs.machine import machine_facts
+
     failed: list[str] = []
     for name in names:
         module, func = BENCHMARKS[name].split(":")

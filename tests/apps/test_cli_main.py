@@ -191,3 +191,30 @@ def test_an_output_folder_that_cannot_be_made_is_an_error_naming_it(monkeypatch,
     monkeypatch.setattr(animate_cli, "_animate", broken)
     with pytest.raises(OSError, match="no file involved"):  # an error about no path stays a traceback to report
         main(["animate", "lines/", "-o", "out/"])
+
+
+def test_a_benchmark_stopped_by_bad_input_leaves_no_empty_output_folder(tmp_path, monkeypatch, capsys):
+    # `facecraft bench augment --set data=/no/such/folder --out X` named the missing path but left X/ behind, empty.
+    out = tmp_path / "new" / "bench"
+    assert main(["bench", "augment", "--set", f"data={tmp_path / 'no-such-folder'}", "--out", str(out)]) == 1
+    assert "no-such-folder not found" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()
+    assert main(["bench", "augment", "--set", "dta=1", "--out", str(out)]) == 2  # a mistyped option: the same
+    assert not (tmp_path / "new").exists()
+
+    import sys
+    import types
+
+    from facecraft.apps import cli
+
+    def writes_then_fails(out_dir):
+        (out_dir / "part.png").write_bytes(b"x")
+        raise ValueError("late")
+
+    fake = types.ModuleType("fake_bench_late")
+    fake.bench_late = writes_then_fails
+    monkeypatch.setitem(sys.modules, "fake_bench_late", fake)
+    monkeypatch.setitem(cli.BENCHMARKS, "late", "fake_bench_late:bench_late")
+    with pytest.raises(ValueError):
+        main(["bench", "late", "--out", str(out)])
+    assert (out / "part.png").exists()  # what a benchmark wrote before it failed is kept
