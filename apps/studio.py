@@ -336,9 +336,25 @@ def _analyze_sample():
     return _analysed(h.sample_photo_path(), _analysis_outputs, _analysis_failed)
 
 
+def _face_sliders(session: h.EditSession | h.NoPhoto | None, face) -> tuple | None:
+    """The AU and ARKit slider values of ``face`` (:meth:`h.EditSession.slider_values`), or None when the tab has no
+    photo with that face: removed meanwhile (the upload's x, then a face picked or Reset), one that could not be
+    used, or a face number of the photo before. The edit that follows says why in the status line (:func:`_edit`);
+    these raised an error toast over it."""
+    if not isinstance(session, h.EditSession):
+        return None
+    try:
+        return session.slider_values(face)
+    except ParameterError:
+        return None
+
+
 @_ui
 def _choose_face(session: h.EditSession | None, face):
-    au, arkit = h.require_session(session).slider_values(face)
+    values = _face_sliders(session, face)
+    if values is None:  # no photo now: the sliders stay, the edit next says why
+        return tuple(gr.skip() for _ in range(len(AU_NAMES) + len(ARKIT_NAMES)))
+    au, arkit = values
     return (*au, *arkit)
 
 
@@ -413,9 +429,10 @@ def _refine(session, face, emotion, intensity, text, strength, steps, guidance, 
 def _reset(session, face):
     """Every control back to where a new photo starts: no emotion, the intensity's default, no words, the sliders at
     the face's own values (the intensity stayed at its last value)."""
-    if session is None or isinstance(session, h.NoPhoto):
+    values = _face_sliders(session, face)
+    if values is None:  # no photo now: nothing to put back, the edit next says why
         return tuple(gr.skip() for _ in range(len(AU_NAMES) + len(ARKIT_NAMES) + 4))
-    au, arkit = session.slider_values(face)
+    au, arkit = values
     return NO_EMOTION, h.DEFAULT_INTENSITY, "", _download(None), *au, *arkit
 
 
@@ -701,10 +718,11 @@ def _talk_sample():
     return _analysed(h.sample_photo_path(), _talk_shown, _talk_failed)
 
 
-@_ui
+@_ui(failed=lambda message: (None, *_no_video(), f"**{message}**"))
 def _talk_face(session, face):
     """Another face picked: its framing and status, and the video made of the face before dropped (it stayed, with
-    its download, beside "Face 2 talks")."""
+    its download, beside "Face 2 talks"). No photo now (removed meanwhile, or one that could not be used) or a face
+    the photo does not have: the status line says so (it was an error toast)."""
     session = h.require_session(session)
     problem = h.talk_face_problem(session, face)
     status = f"**{problem}**" if problem else f"The {session.face_name(face)} talks. {_TALK_NEXT}"

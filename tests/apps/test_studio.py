@@ -734,3 +734,20 @@ def test_the_download_lists_offer_no_remove_button(demo):
     assert {b.elem_id for b in files} >= {"animate-files", "augment-download", "edit-full-file"}
     assert all(studio.RESULT_FILES in b.elem_classes for b in files)
     assert f".{studio.RESULT_FILES} .label-clear-button {{ display: none; }}" in studio.STUDIO_CSS
+
+
+def test_a_face_picked_or_reset_after_the_photo_went_is_said_in_the_status_line_not_a_toast():
+    # The photo removed (the upload's x) or replaced by one with no face, then a face picked or Reset: the face picker
+    # and the Talk tab's raised an error toast ("no photo with a face to use"), as did a face number of the photo
+    # before. Now the sliders stay and the edit that follows says why in the status line; the Talk tab says it in its.
+    session = h.analyze_photo(h.sample_photo_path())
+    sliders = len(AU_NAMES) + len(ARKIT_NAMES)
+    for state, face in ((None, None), (None, 1), (h.NoPhoto("no face found in wall.png"), 0), (session, 3)):
+        assert studio._choose_face(state, face) == tuple(gr.skip() for _ in range(sliders))
+        assert studio._reset(state, face) == tuple(gr.skip() for _ in range(sliders + 4))
+        framing, video, download, status = studio._talk_face(state, face)
+        assert framing is None and video is None and not download.interactive
+        said = "no face found in wall.png" if isinstance(state, h.NoPhoto) else "no photo with a face to use"
+        assert (said if state is not session else "3 requested but the photo has 1 face") in status
+    *_, status = studio._edit(session, 3, studio.NO_EMOTION, 0.5, "", False, *(0.0,) * sliders)[:4]
+    assert "3 requested but the photo has 1 face" in status  # the edit after the face picked or Reset says why
