@@ -41,6 +41,7 @@ from .mouth import (
     _WIDE_OPEN,
     _cavity,
     _luma,
+    _photo_shows_teeth,
     _smoothstep,
     inner_lip_polygon,
     look_colours,
@@ -154,6 +155,13 @@ def seal_mouth(
     seam = bd.outer_up + np.maximum(bd.outer_lo - bd.outer_up, 0.0) * share_up
     inner_up = np.clip(bd.inner_up, np.minimum(bd.outer_up + _MIN_LIP_PX, seam), seam)
     inner_lo = np.clip(bd.inner_lo, seam, np.maximum(bd.outer_lo - _MIN_LIP_PX, seam))
+    # No wider than the frame's own opening: where the seam lies outside it, the clip opened a gap the frame does not
+    # have, from the seam to the inner lips; at a corner held open (_open_steep_ends) the seam sits below the corner
+    # where the inner lips meet, and the slit there was a dark dot beside the corner (UTKFace tuning crop 76, seal 0.5:
+    # 3 px, 100 levels darker than the skin around it).
+    own_gap = np.maximum(bd.inner_lo - bd.inner_up, 0.0)
+    shrink = np.minimum(own_gap / np.maximum(inner_lo - inner_up, 1e-9), 1.0)
+    inner_up, inner_lo = seam - shrink * (seam - inner_up), seam + shrink * (inner_lo - seam)
     edge_up = inner_up + amount * (seam - inner_up)  # the lips' inner edges in the frame
     edge_lo = inner_lo + amount * (seam - inner_lo)
     skip_up = np.minimum(np.clip(EDGE_SKIP * thick_up_s, *_EDGE_SKIP_PX), _EDGE_SKIP_MAX * thick_up_s)
@@ -216,7 +224,11 @@ def seal_mouth(
     # veiled a wide-open photo's dark opening grey-brown long before the lips met (UTKFace tuning crop 76, seals
     # 0.1-0.3); its edges as soft as the photo's, the opening gone as the gap closes.
     region = base[y0:y1, x0:x1].astype(np.float64)
-    ramp = _smoothstep(amount / SEAL_RAMP)
+    # A photo showing its teeth keeps the frame's own opening, its teeth: faded toward the painted cavity, white teeth
+    # went grey as through smoke (FRLL calibration 010's smile, seal 0.2); a narrow gap ends in the slit's shadow.
+    skin, _ = look_colours(look)
+    teeth = look.measure("teeth shown", lambda: _photo_shows_teeth(img, mouth_frame(src), skin))
+    ramp = 0.0 if teeth else _smoothstep(amount / SEAL_RAMP)
     width = np.maximum(e_lo - e_up, 1e-6)
     across = np.clip(1.0 - (2.0 * uc / bd.width - 1.0) ** 2, 0.0, 1.0)
     t = np.clip((v - e_up) / width, 0.0, 1.0)

@@ -453,3 +453,34 @@ def test_the_fade_past_a_steep_corner_narrows_to_the_seam_not_a_rectangle():
         x, y = b.to_image(np.full(2, corner_u + out * 0.4 * blend), b.outer_up[end] * np.array([0.85, 0.95]))
         at = np.round(y).astype(int), np.round(x).astype(int)
         assert np.abs(res.image[at].astype(int) - warped.image[at]).max() <= 3, corner_u  # was 24 levels darker
+
+
+def test_no_slit_at_a_corner_where_the_inner_lips_meet():
+    # At a corner held open (its outer contour steep) the seam sits off the corner, where the inner lips meet; the
+    # inner edges were clipped to the seam, a gap the frame does not have, and its slit drew a dark dot beside the
+    # corner (UTKFace tuning crop 76, seal 0.5: 3 px, 100 levels darker than the skin). The gap is at most the frame's.
+    img, src, dst, warped, drop = _steep_corners()
+    b = lip_bands(dst)
+    lips = float(np.median(_luma(img)[_lips_region(src, img.shape[:2]) & (_luma(img) < 150)]))
+    for amount in (0.2, 0.5, 0.8):
+        res = seal_mouth(warped, img, src, dst, amount).image
+        for corner_u, inward in ((0.0, 1.0), (b.width, -1.0)):
+            u, v = np.meshgrid(corner_u + inward * np.linspace(0.3, 2.0, 6), np.linspace(-0.3 * drop, 0.0, 12))
+            x, y = b.to_image(u.ravel(), v.ravel())
+            darkest = _luma(res)[np.round(y).astype(int), np.round(x).astype(int)].min()
+            assert darkest > 0.6 * lips, (amount, corner_u)  # was 20-60 levels, lips ~120
+
+
+def test_a_photo_showing_its_teeth_keeps_them_white_between_closing_lips():
+    # A lightly sealed smile faded the frame's opening toward the painted dark cavity: its white teeth went grey, as
+    # seen through smoke (FRLL calibration 010, seal 0.2: teeth at luma ~125 of 230). The gap narrows over the teeth.
+    img, src, dst, warped = _painted_opening_half_closed((235, 232, 222))
+    b = lip_bands(dst)
+    mid = np.array([0.5 * b.width])
+    _, inner_up, inner_lo, _ = b.at(mid)
+    line, half = 0.5 * (inner_up[0] + inner_lo[0]), 0.15 * (inner_lo[0] - inner_up[0])
+    xs, ys = b.to_image(np.full(9, mid[0]), np.linspace(line - half, line + half, 9))
+    at = np.round(ys).astype(int), np.round(xs).astype(int)
+    assert _luma(warped.image[at]).min() > 220  # the frame shows the teeth there
+    for amount in (0.1, 0.2, 0.3):
+        assert _luma(seal_mouth(warped, img, src, dst, amount).image[at]).min() > 200, amount
