@@ -397,6 +397,31 @@ FORMS: dict[str, dict[str, dict[str, float]]] = {
     },
 }
 _FORM_PARTS = ("at", "floor", "level", "cap")
+#: One-sided expressions (contempt's AU12+AU14 on one side, "a smirk"): ``{raised channel, then "!channel" for each one
+#: the request must not raise: {channel: most rig units it moves beyond its mirror image}}``. A smiling photo asked for
+#: contempt kept the contempt side's whole smile (its target is the larger of the photo's and contempt's) while the
+#: other side lost its own (-1.2 to -1.6 rig units): that corner fell down and in, 0.06-0.10 face widths, and the mouth
+#: twisted across the face; on a neutral photo the solve raised the contempt side's smile to its plausible limit (1.8)
+#: under 2.5 units of dimple, the corner 0.18 face widths up. The listed channels on the raised side now move at most
+#: this much beyond the other side's change: a smile removed on one side is removed on both, and the contempt side
+#: keeps what one side adds. Contempt:1.0 on 70 tuning photos (UTKFace positions 500..540, 30 FRLL calibration photos),
+#: smile 0.3 / 0.6 / 1.0 / none: mouth midline (lips' middles) shift .0028 / .0045 / .0067 / .0110 face widths (worst
+#: .0053 / .0072 / .0096 / .0158), the contempt corner's rise .025 / .045 / .071 / .121; facecraft's classifier reads
+#: contempt on none either way (mean probability .038-.039): 0.6 still shows a raised corner.
+UNILATERAL: dict[str, dict[str, float]] = {
+    "mouthDimpleRight!mouthDimpleLeft": {
+        "mouthSmileRight": 0.6,
+        "mouthUpperUpRight": 0.0,
+        "mouthStretchRight": 0.0,
+        "mouthLowerDownRight": 0.0,
+    },
+    "mouthDimpleLeft!mouthDimpleRight": {
+        "mouthSmileLeft": 0.6,
+        "mouthUpperUpLeft": 0.0,
+        "mouthStretchLeft": 0.0,
+        "mouthLowerDownLeft": 0.0,
+    },
+}
 #: Least rig change a form's ``level`` makes: the astronaut's broad smile (upper lip fitted at 0.45) asked for
 #: happiness:1.0 rose 0.15 more and the mouth painter redrew her own teeth with a dark seam between them.
 LEVEL_MIN_STEP = 0.2
@@ -448,6 +473,28 @@ def _parse_antagonists(antagonists: dict | None) -> list[tuple[int, int, float, 
                     f"got {key!r} -> {partner!r}: {value}"
                 )
             parsed.append((ARKIT_INDEX[name], ARKIT_INDEX[partner], float(value), [ARKIT_INDEX[n] for n in unless]))
+    return parsed
+
+
+def _parse_unilateral(unilateral: dict | None) -> list[tuple[int, list[int], np.ndarray]]:
+    """``[(raised, unless, most (52,))]`` of a :data:`UNILATERAL` table (NaN = no bound)."""
+    parsed = []
+    for key, bounds in (unilateral or {}).items():
+        name, *unless = str(key).split("!")
+        if name not in ARKIT_INDEX or not set(unless) <= set(ARKIT_INDEX) or not isinstance(bounds, dict):
+            raise ParameterError(
+                f"unilateral: expected an ARKit name (then '!name' for each exception) -> {{name: rig units}}, "
+                f"got {key!r}: {bounds!r}"
+            )
+        most = np.full(NUM_ARKIT, np.nan)
+        for channel, value in bounds.items():
+            if channel not in ARKIT_INDEX or UNSOLVED[ARKIT_INDEX[channel]] or not np.isfinite(float(value)):
+                raise ParameterError(
+                    f"unilateral: expected solvable ARKit names with finite rig units, got {key!r} -> {channel!r}: "
+                    f"{value}"
+                )
+            most[ARKIT_INDEX[channel]] = float(value)
+        parsed.append((ARKIT_INDEX[name], [ARKIT_INDEX[n] for n in unless], most))
     return parsed
 
 
@@ -513,7 +560,10 @@ class EditorCalibration:
         caps applied after the solve and the companions. Default none.
     antagonists : dict, optional
         Shapes that give way where another rises (:data:`ANTAGONISTS`, which :func:`fit_calibration` uses) by
-        more than ``cross``, applied last and only with the face's fitted weights (``rig_now``). Default none.
+        more than ``cross``, applied only with the face's fitted weights (``rig_now``). Default none.
+    unilateral : dict, optional
+        How far a one-sided request's side moves beyond the other (:data:`UNILATERAL`, which :func:`fit_calibration`
+        uses), applied last. Default none.
     mirror : bool
         Solve with the response averaged with its left-right mirror image (:func:`mirrored_response`): MediaPipe
         reads a face's two sides a little differently, and the solve used that difference, so a request the same on
@@ -536,6 +586,7 @@ class EditorCalibration:
     companions: dict | None = None
     forms: dict | None = None
     antagonists: dict | None = None
+    unilateral: dict | None = None
     mirror: bool = False
     meta: dict = field(default_factory=dict, compare=False)
     _solved_response: np.ndarray = field(init=False, repr=False, compare=False)
@@ -544,6 +595,7 @@ class EditorCalibration:
     _share: tuple = field(init=False, repr=False, compare=False)
     _forms: list = field(init=False, repr=False, compare=False)
     _undo: list = field(init=False, repr=False, compare=False)
+    _one_sided: list = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         r = np.asarray(self.response, np.float64)
@@ -593,6 +645,7 @@ class EditorCalibration:
         object.__setattr__(self, "_share", (groups, np.array(share).reshape(-1, NUM_ARKIT)))
         object.__setattr__(self, "_forms", _parse_forms(self.forms))
         object.__setattr__(self, "_undo", _parse_antagonists(self.antagonists))
+        object.__setattr__(self, "_one_sided", _parse_unilateral(self.unilateral))
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -625,6 +678,7 @@ class EditorCalibration:
                 companions=data.get("companions"),
                 forms=data.get("forms"),
                 antagonists=data.get("antagonists"),
+                unilateral=data.get("unilateral"),
                 mirror=bool(data.get("mirror", False)),
                 meta=dict(data.get("meta", {})),
             )
@@ -651,6 +705,7 @@ class EditorCalibration:
             "forms": self.forms or {},
             "mirror": self.mirror,
             "antagonists": self.antagonists or {},
+            "unilateral": self.unilateral or {},
             "meta": self.meta,
             "response": np.round(self.response, 4).tolist(),
         }
@@ -758,6 +813,10 @@ class EditorCalibration:
             for k, j, share, unless in self._undo:
                 if change[k] > self.cross + 1e-9 and delta[j] <= _ACTIVE and not np.any(change[unless] > self.cross):
                     change[j] = min(change[j], -min(share * change[k], max(float(now[j]), 0.0)))
+        for key, unless, most in self._one_sided:
+            if delta[key] > _ACTIVE and not np.any(delta[unless] > _ACTIVE):
+                bound = change[MIRROR] + most
+                change = np.where(np.isfinite(most), np.minimum(change, bound), change)
         return change
 
 
@@ -903,6 +962,7 @@ def fit_calibration(measured: dict[str, np.ndarray], **options) -> EditorCalibra
     options.setdefault("companions", COMPANIONS)
     options.setdefault("forms", FORMS)
     options.setdefault("antagonists", ANTAGONISTS)
+    options.setdefault("unilateral", UNILATERAL)
     return EditorCalibration(response, limit=limit, mirror=True, **options)
 
 

@@ -592,3 +592,49 @@ def test_an_eye_asked_alike_on_both_sides_moves_alike_from_unlike_scores():
     one_sided[left] = 0.8  # one eye asked: each side from its own score
     change = cal.rig_change(before, one_sided)
     assert change[left] == pytest.approx(0.8 - 0.47) and change[right] == 0
+
+
+def test_a_one_sided_request_moves_its_side_at_most_so_far_beyond_the_other(tmp_path):
+    from facecraft.synth.calibration import UNILATERAL
+
+    smile_r, dimple_r = ARKIT_INDEX["mouthSmileRight"], ARKIT_INDEX["mouthDimpleRight"]
+    unilateral = {"mouthDimpleRight!mouthDimpleLeft": {"mouthSmileRight": 0.2}}
+    cal = EditorCalibration(np.eye(NUM_ARKIT), ridge=1e-4, unilateral=unilateral)
+    plain = EditorCalibration(np.eye(NUM_ARKIT), ridge=1e-4)
+    request = _request(mouthSmileRight=0.9, mouthDimpleRight=0.8)
+    assert plain.rig_change(*request)[smile_r] > 0.5
+    assert cal.rig_change(*request)[smile_r] == pytest.approx(0.2, abs=1e-6)
+    assert cal.rig_change(*request)[dimple_r] == pytest.approx(plain.rig_change(*request)[dimple_r], abs=1e-6)
+    both = _request(mouthSmileRight=0.9, mouthDimpleRight=0.8, mouthDimpleLeft=0.8)  # not one-sided
+    assert cal.rig_change(*both)[smile_r] == pytest.approx(plain.rig_change(*both)[smile_r], abs=1e-6)
+    back = EditorCalibration.load(cal.save(tmp_path / "a.json"))
+    assert back.unilateral == unilateral
+    for bad in ({"notAShape": {"mouthSmileRight": 0.2}}, {"mouthDimpleRight": {"eyeLookUpLeft": 0.2}}):
+        with pytest.raises(ParameterError, match="unilateral"):
+            EditorCalibration(np.eye(NUM_ARKIT), unilateral=bad)
+    assert EditorCalibration.load().unilateral == UNILATERAL  # the shipped copy is the table's
+
+
+def test_shipped_contempt_on_a_smile_takes_the_smile_off_both_sides():
+    # A broad smiler asked for contempt kept the contempt side's whole smile while the other side lost its own (1.2-1.6
+    # rig units): one corner fell down and in, the mouth twisted across the face (portrait 001). On a neutral face the
+    # contempt side's smile rose to its limit (1.8) under the dimple: the corner 0.18 face widths up.
+    from facecraft.synth.calibration import UNILATERAL
+    from facecraft.synth.controls import EditControls
+
+    cal = EditorCalibration.load()
+    smiles = [ARKIT_INDEX["mouthSmileLeft"], ARKIT_INDEX["mouthSmileRight"]]
+    most = UNILATERAL["mouthDimpleRight!mouthDimpleLeft"]["mouthSmileRight"]
+    contempt = EditControls.from_args(emotion="contempt:1.0")
+    smiling, fitted = np.full(NUM_ARKIT, 0.05, np.float32), np.zeros(NUM_ARKIT)
+    smiling[smiles], fitted[smiles] = 0.93, 1.0
+    change = cal.rig_change(smiling, contempt.target(smiling), rig_now=fitted)
+    left, right = change[smiles]
+    assert left < -1.0 and right < 0 and right - left <= most + 1e-9
+    assert change[ARKIT_INDEX["mouthDimpleRight"]] > 1.0
+    neutral = np.full(NUM_ARKIT, 0.05, np.float32)
+    change = cal.rig_change(neutral, contempt.target(neutral), rig_now=np.zeros(NUM_ARKIT))
+    assert 0.2 < change[smiles[1]] <= most + 1e-9
+    # a dimple slider on a smiling face keeps the smile
+    dimple = EditControls.from_args(au={"AU14R": 0.8})
+    assert cal.rig_change(smiling, dimple.target(smiling), rig_now=fitted)[smiles].min() > -0.2
