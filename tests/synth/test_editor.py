@@ -553,20 +553,21 @@ def test_pressed_lips_meet_over_an_open_smile(editor, astronaut, astronaut_faces
 
 
 def test_the_solves_cross_talk_press_repaints_no_lips(editor, astronaut, astronaut_faces, monkeypatch):
-    # Contempt asks for no press, but the solve adds ~0.09 to both mouthPress shapes: the astronaut's toothy smile was
-    # repainted a quarter sealed (a pale lower-lip band with a hard edge, a dark wedge below the lowered corner).
+    # A one-sided dimple (AU14R, contempt's own unit) asks for no press, but the solve adds ~0.08-0.13 to both
+    # mouthPress shapes: the astronaut's toothy smile was repainted a quarter sealed (a pale lower-lip band with a hard
+    # edge, a dark wedge below the lowered corner). (Contempt itself now takes her smile off both sides: closed lips.)
     from facecraft.synth import mouth_seal
     from facecraft.synth.calibration import CROSS_TALK
     from facecraft.synth.editor import _SEAL_FULL, lip_seal
 
-    change = editor.apply(astronaut, astronaut_faces, EditControls.from_args(emotion="contempt:1")).faces[0].rig_change
+    change = editor.apply(astronaut, astronaut_faces, EditControls.from_args(au={"AU14R": 1.0})).faces[0].rig_change
     press = change[[ARKIT_INDEX["mouthPressLeft"], ARKIT_INDEX["mouthPressRight"]]]
     assert 0.0 < press.min() <= CROSS_TALK  # the correction the solve adds
     assert lip_seal(change, requested=True) == 0.0
     assert lip_seal(change) > 0.0  # the targets keep it (MediaPipe reads mouthDimple by it)
     repainted = []
     monkeypatch.setattr(mouth_seal, "seal_mouth", lambda warped, *a, **k: repainted.append(1) or warped)
-    editor.apply(astronaut, astronaut_faces, EditControls.from_args(emotion="contempt:1"))
+    editor.apply(astronaut, astronaut_faces, EditControls.from_args(au={"AU14R": 1.0}))
     assert not repainted  # the photo's lips are not repainted pressed
     pressed = np.zeros(52)
     pressed[[ARKIT_INDEX["mouthPressLeft"], ARKIT_INDEX["mouthPressRight"]]] = 0.5 * (CROSS_TALK + _SEAL_FULL)
