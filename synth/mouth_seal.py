@@ -224,16 +224,19 @@ def seal_mouth(
     # veiled a wide-open photo's dark opening grey-brown long before the lips met (UTKFace tuning crop 76, seals
     # 0.1-0.3); its edges as soft as the photo's, the opening gone as the gap closes.
     region = base[y0:y1, x0:x1].astype(np.float64)
-    # A photo showing its teeth keeps the frame's own opening, its teeth: faded toward the painted cavity, white teeth
-    # went grey as through smoke (FRLL calibration 010's smile, seal 0.2); a narrow gap ends in the slit's shadow.
+    # A photo showing its teeth keeps the frame's own opening, its teeth, until the gap narrows to a line: faded toward
+    # the painted cavity by the seal, white teeth went grey as through smoke (FRLL calibration 010's smile, seal 0.2);
+    # kept in a gap of a pixel or two they were a white line rimmed in black (UTKFace tuning crop 120, seal 0.5).
     skin, _ = look_colours(look)
-    teeth = look.measure("teeth shown", lambda: _photo_shows_teeth(img, mouth_frame(src), skin))
-    ramp = 0.0 if teeth else _smoothstep(amount / SEAL_RAMP)
+    if look.measure("teeth shown", lambda: _photo_shows_teeth(img, mouth_frame(src), skin)):
+        ramp = 1.0 - _smoothstep((half_gap - sigma) / sigma)
+    else:
+        ramp = _smoothstep(amount / SEAL_RAMP)
     width = np.maximum(e_lo - e_up, 1e-6)
     across = np.clip(1.0 - (2.0 * uc / bd.width - 1.0) ** 2, 0.0, 1.0)
     t = np.clip((v - e_up) / width, 0.0, 1.0)
     cavity = _cavity(t, v - e_up, e_lo - v, width, across, float(2.0 * half_gap.max()) / bd.width, lip_colour)
-    opening = region * (1.0 - ramp) + cavity * ramp
+    opening = region * (1.0 - np.atleast_3d(ramp)) + cavity * np.atleast_3d(ramp)
     gap = closing * in_corners * _smoothstep(0.5 * (half_gap - np.abs(v - line)) / sigma + 0.5)
     lips_px = lips_px * (1.0 - gap[..., None]) + opening * gap[..., None]
 

@@ -473,7 +473,8 @@ def test_no_slit_at_a_corner_where_the_inner_lips_meet():
 
 def test_a_photo_showing_its_teeth_keeps_them_white_between_closing_lips():
     # A lightly sealed smile faded the frame's opening toward the painted dark cavity: its white teeth went grey, as
-    # seen through smoke (FRLL calibration 010, seal 0.2: teeth at luma ~125 of 230). The gap narrows over the teeth.
+    # seen through smoke (FRLL calibration 010, seal 0.2: teeth at luma ~125 of 230). The gap narrows over the teeth
+    # (to a line of a pixel or two it ends in the slit's shadow, test_partly_sealed_lips_part_by_a_shadow...).
     img, src, dst, warped = _painted_opening_half_closed((235, 232, 222))
     b = lip_bands(dst)
     mid = np.array([0.5 * b.width])
@@ -483,4 +484,18 @@ def test_a_photo_showing_its_teeth_keeps_them_white_between_closing_lips():
     at = np.round(ys).astype(int), np.round(xs).astype(int)
     assert _luma(warped.image[at]).min() > 220  # the frame shows the teeth there
     for amount in (0.1, 0.2, 0.3):
-        assert _luma(seal_mouth(warped, img, src, dst, amount).image[at]).min() > 200, amount
+        assert _luma(seal_mouth(warped, img, src, dst, amount).image[at]).min() > 180, amount
+
+
+def test_teeth_between_lips_closed_to_a_line_give_way_to_the_slit():
+    # Kept in a gap of a pixel or two, the teeth were a white line rimmed in black (UTKFace tuning crop 120, seal 0.5):
+    # from half a seal the middle of the mouth is no brighter than its sealed lips (their own highlights).
+    img, src, dst, warped = _painted_opening_half_closed((235, 232, 222))
+    b = lip_bands(dst)
+    mid = np.array([0.5 * b.width])
+    outer_up, _, _, outer_lo = b.at(mid)
+    xs, ys = b.to_image(np.full(40, mid[0]), np.linspace(outer_up[0], outer_lo[0], 40))
+    at = np.round(ys).astype(int), np.round(xs).astype(int)
+    sealed = _luma(seal_mouth(warped, img, src, dst, 1.0).image[at]).max()
+    for amount in (0.5, 0.6):
+        assert _luma(seal_mouth(warped, img, src, dst, amount).image[at]).max() < sealed + 10, amount  # was +35
