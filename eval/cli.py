@@ -353,17 +353,22 @@ def _image_paths(paths: list[str]) -> list[Path]:
 def _predict(args: argparse.Namespace) -> int:
     """Per-image emotions of photos or face crops: path, emotion, confidence and the 8 probabilities, as CSV."""
     import csv
+    import io
 
     import numpy as np
 
     from facecraft.rigs import EMOTIONS
     from facecraft.rigs.errors import FacecraftError
+    from facecraft.rigs.paths import write_text_atomic
 
     from .faces import preprocess_face
     from .judges import get_judge
 
     judge = get_judge(args.judge, weights=args.weights)
     detect = False if args.crops else "auto"
+    if args.out:  # its folder made before the images are read, as other commands' -o: a missing folder (or a file in
+        # the way) stopped the run after every prediction, and they were lost
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     crops, names, skipped = [], [], []
     for f in _image_paths(args.images):
         try:
@@ -372,15 +377,13 @@ def _predict(args: argparse.Namespace) -> int:
         except (FacecraftError, OSError) as e:  # one bad file does not stop a folder
             skipped.append(f"{f}: {e}")
     probs = judge.predict_proba(np.stack(crops), detect=False) if crops else np.zeros((0, len(EMOTIONS)))
-    out = Path(args.out).open("w", newline="") if args.out else sys.stdout
-    try:
-        w = csv.writer(out)
-        w.writerow(["path", "emotion", "confidence", *EMOTIONS])
-        for name, p in zip(names, probs, strict=True):
-            w.writerow([name, EMOTIONS[int(p.argmax())], f"{p.max():.4f}", *(f"{x:.4f}" for x in p)])
-    finally:
-        if args.out:
-            out.close()
+    out = io.StringIO(newline="") if args.out else sys.stdout
+    w = csv.writer(out)
+    w.writerow(["path", "emotion", "confidence", *EMOTIONS])
+    for name, p in zip(names, probs, strict=True):
+        w.writerow([name, EMOTIONS[int(p.argmax())], f"{p.max():.4f}", *(f"{x:.4f}" for x in p)])
+    if args.out:  # whole or not at all
+        write_text_atomic(args.out, out.getvalue())
     for line in skipped:
         print(f"skipped {line}", file=sys.stderr)
     print(f"{judge.name}: {len(names)} images read, {len(skipped)} skipped"

@@ -214,3 +214,21 @@ def test_fer_eval_says_which_split_it_scored_and_where_the_split_came_from(tmp_p
     assert f"scored the test part ({n} of 30 images)" in out.err and "no split of its own" in out.err  # was: silent
     report = json.loads((tmp_path / "networkv2_test_report.json").read_text())
     assert "stratified 70/10/20" in report["split_origin"]
+
+
+def test_fer_predict_makes_the_folder_of_its_out_before_reading_the_images(
+    tmp_path, capsys, tiny_fer_folder, monkeypatch
+):
+    # `fer predict folder/ --out results/new/pred.csv` read every image, then stopped at the write: 'No such file or
+    # directory' (other commands' -o make their folder), and the predictions were lost.
+    import facecraft.eval.faces as faces
+
+    out = tmp_path / "results" / "new" / "pred.csv"
+    assert main(["fer", "predict", str(tiny_fer_folder / "sad"), "--judge", "networkv2", "--out", str(out)]) == 0
+    assert out.read_text().count("sad/") == 10
+    in_the_way = tmp_path / "a-file"
+    in_the_way.write_text("x")
+    read = []
+    monkeypatch.setattr(faces, "preprocess_face", lambda *a, **k: read.append(a) or 1 / 0)
+    assert main(["fer", "predict", str(tiny_fer_folder / "sad"), "--out", str(in_the_way / "pred.csv")]) == 1
+    assert read == [] and "a-file" in capsys.readouterr().err  # refused before any image is read
