@@ -218,3 +218,19 @@ def test_a_benchmark_stopped_by_bad_input_leaves_no_empty_output_folder(tmp_path
     with pytest.raises(ValueError):
         main(["bench", "late", "--out", str(out)])
     assert (out / "part.png").exists()  # what a benchmark wrote before it failed is kept
+
+
+def test_an_output_folder_where_a_file_is_says_the_file_is_in_the_way(tmp_path, monkeypatch, capsys):
+    # `facecraft edit photo.jpg -o photo.jpg/out.png` said "File exists: photo.jpg", and fer's --out
+    # "Not a directory: photo.jpg/x", as if the output existed or the folder were wrong
+    from pathlib import Path
+
+    from facecraft.audio2face import cli as animate_cli
+
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(b"x")
+    for folder in (photo, photo / "x"):
+        monkeypatch.setattr(animate_cli, "_animate", lambda args, folder=folder: Path(folder).mkdir(exist_ok=True))
+        assert main(["animate", "a.wav", "-o", str(photo / "out.csv")]) == 1
+        err = capsys.readouterr().err
+        assert err == f"facecraft: error: cannot make the folder {photo}: a file of that name is in the way\n"
