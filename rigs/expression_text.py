@@ -35,8 +35,13 @@ an error that suggests it. A part made only of
 filler words ("a face", "the eyes"), or nearest a neutral anchor ("a blank stare"), adds nothing; a text made
 only of filler ("a", "the eyes", "left") is an error. A part that names a thing rather than an expression
 ("banana", "wearing a hat": nearer :data:`NOT_EXPRESSION_PHRASES` than to every anchor) is left out with a
-warning, and text made only of such parts is an error. An eye roll moves the gaze, which no AU holds: it is read
-as no face change, with a warning (:data:`GAZE_ANCHORS`).
+warning, and text made only of such parts is an error.
+
+A **held-back** expression ("tries not to cry", "holding back tears", "fighting back a smile") is that expression
+weaker under pressed lips and a raised chin, not its negation (:data:`_SUPPRESSED`). **Gaze** words ("rolling her
+eyes", "looking down", "glancing to the left", "side-eye", "looking away") move no AU: :func:`text_to_au` reads them
+as no face change, with a warning, and :func:`text_to_gaze` as ARKit ``eyeLook*`` weights (:data:`GAZE_ANCHORS`;
+"left" is the subject's own left there too, "the viewer's left" the subject's right).
 """
 
 from __future__ import annotations
@@ -47,7 +52,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -88,6 +93,8 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("smug, self-satisfied", {"AU12R": 0.5, "AU14R": 0.5, "AU43": 0.2}),
     ("a sad, unhappy, sorrowful face", {"AU1": 0.9, "AU4": 0.6, "AU15": 0.8}),
     ("crying, grief, heartbroken", {"AU1": 1.0, "AU4": 0.8, "AU15": 1.0, "AU17": 0.6}),
+    # Tears held in the eyes: sadness's brows and mouth, short of crying ("teary eyed" tightened and closed the lids).
+    ("teary eyed, tearful, eyes welling up with tears", {"AU1": 0.8, "AU4": 0.4, "AU15": 0.5, "AU17": 0.4}),
     ("disappointed, let down", {"AU1": 0.5, "AU15": 0.5, "AU17": 0.4, "AU43": 0.2}),
     ("an angry, furious, mad face", {"AU4": 1.0, "AU5": 0.6, "AU7": 0.8, "AU23": 0.8}),
     # A glare is anger held in the eyes: the lowered brows and tightened lids, no mouth.
@@ -127,7 +134,10 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("thinking, pensive, contemplative", {"AU4": 0.3, "AU17": 0.3, "AU24": 0.2}),
     ("yawning, a wide yawn", {"AU7": 0.3, "AU27": 1.0, "AU43": 0.6}),
     ("screaming, yelling, shouting", {"AU4": 0.6, "AU7": 0.6, "AU10": 0.6, "AU20": 0.5, "AU25": 1.0, "AU27": 1.0}),
-    ("gritted teeth, a clenched jaw", {"AU4": 0.4, "AU10": 0.4, "AU20": 0.6, "AU25": 0.7}),
+    ("gritted teeth, teeth clenched", {"AU4": 0.4, "AU10": 0.4, "AU20": 0.6, "AU25": 0.7}),
+    # A clenched jaw is shut hard, the lips pressed over it (the jaw clencher, FACS AU31, is no AU here): with the
+    # gritted teeth it opened the lips, and "he clenches his jaw" mixed in the dropped jaw (AU26 0.17).
+    ("a clenched jaw, jaw clenched, clenching the jaw, a set jaw", {"AU4": 0.3, "AU17": 0.3, "AU23": 0.5, "AU24": 0.9}),
     ("raised eyebrows", {"AU1": 0.8, "AU2": 0.8}),
     ("furrowed brows, lowered brows drawn together, a frown of concentration", {"AU4": 0.8}),
     ("wide open eyes", {"AU5": 1.0}),
@@ -138,12 +148,19 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     # Suspicion narrows the eyes under lowered brows ("he narrows his eyes suspiciously" was nearest a stare).
     ("narrowing the eyes, suspicious", {"AU4": 0.3, "AU7": 0.9}),
     ("closed eyes", {"AU43": 1.0}),
+    # Eyes squeezed shut: closed hard, the lids and cheeks tightened around them (FACS AU43 with AU6+7).
+    ("eyes squeezed shut, screwing the eyes shut", {"AU4": 0.3, "AU6": 0.6, "AU7": 0.8, "AU43": 1.0}),
     ("a wink, one eye shut", {"AU45R": 1.0}),
     # A blink closes both eyes ("blink" was nearest the wink: one eye).
     ("blinking, a blink", {"AU45": 1.0}),
-    # An eye roll moves the gaze up, which no AU here holds (FACS AU61-64 are gaze; ARKit's eyeLookUp* are set
-    # directly): it asks nothing of the face and says so (:data:`GAZE_ANCHORS`); it was read as closed eyes.
+    # Gaze: no AU here holds it (FACS AU61-64; ARKit's eyeLook*): these ask nothing of the face and their direction
+    # is read apart (:data:`GAZE_ANCHORS`, :func:`text_to_gaze`). An eye roll was read as closed eyes, "looking
+    # down" and "looking away" as a stare, "eyes downcast" as closed eyes, "looking up" as raised brows.
     ("rolling the eyes, an eye roll", {}),
+    ("looking up, gazing upward, eyes raised to the sky", {}),
+    ("looking down, eyes downcast, a downward gaze", {}),
+    ("glancing sideways, looking to the side, a sideways glance", {}),
+    ("looking away, averting the gaze, avoiding eye contact", {}),
     ("a wrinkled nose, sneering", {"AU9": 0.9, "AU10": 0.5}),
     # A snarl bares the teeth: the upper lip raised hard (AU10) with the lips parted, brows down.
     ("a snarl, bared teeth, a curled upper lip", {"AU4": 0.5, "AU9": 0.6, "AU10": 1.0, "AU25": 0.8}),
@@ -151,11 +168,16 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("a curled lip, the upper lip raised", {"AU10": 1.0, "AU25": 0.3}),
     ("pursed lips, a kiss, whistling", {"AU18": 0.9, "AU22": 0.3}),
     ("pouting, sulking", {"AU15": 0.4, "AU17": 0.8}),
+    # A trembling lip is the lower lip pushed up by the chin and pulled down at the corners, crying held in (AU15+17);
+    # "her lip trembles" was read as pursed and sucked-in lips.
+    ("a trembling lip, a quivering chin, lips quivering", {"AU15": 0.5, "AU17": 0.8}),
     ("lips sucked in, biting the lips", {"AU28": 0.8}),
     ("puffed cheeks", {"AU34": 1.0}),
     ("dimples, a dimpled smile", {"AU12": 0.4, "AU14": 0.8}),
     ("pressed lips, tight lips", {"AU24": 0.9, "AU23": 0.5}),
     ("an open mouth, jaw dropped", {"AU25": 0.8, "AU26": 1.0}),
+    # Parted lips: apart, the jaw barely down ("lips parted in awe" was nearest pressed lips: AU24 0.58).
+    ("parted lips, lips slightly apart", {"AU25": 1.0, "AU26": 0.2}),
     # The tongue has no AU here (FACS AU19 is not in the AU set; ARKit's tongueOut is set directly): the words
     # open the mouth it shows through, not the lip suck MiniLM put "tongue out" nearest.
     ("tongue out, sticking the tongue out", {"AU25": 0.8, "AU26": 0.5}),
@@ -233,14 +255,54 @@ NOT_EXPRESSION_PHRASES: tuple[str, ...] = (
     "random letters",
 )
 NOT_EXPRESSION_MARGIN = 0.03
-#: Anchors that move the gaze, and where: an AU vector holds no gaze (FACS AU61-64), so a part nearest one of these
-#: asks nothing of the face and is read with a warning that says what was left out.
-GAZE_ANCHORS: dict[str, str] = {"rolling the eyes, an eye roll": "up"}
+#: Anchors that move the gaze, and where (up, down, to a side: each a share of the part's intensity): an AU vector
+#: holds no gaze (FACS AU61-64), so a part nearest one of these asks nothing of the face; :func:`text_to_gaze` reads
+#: its direction as ARKit ``eyeLook*`` weights. "up" / "down" in a gaze part ("glancing up to the left") and a side
+#: word ("looking down and to the right") add their direction; a side glance without a side word looks to the
+#: subject's right, as a wink without one winks the right eye.
+GAZE_ANCHORS: dict[str, dict[str, float]] = {
+    "rolling the eyes, an eye roll": {"up": 1.0},
+    "looking up, gazing upward, eyes raised to the sky": {"up": 1.0},
+    "looking down, eyes downcast, a downward gaze": {"down": 1.0},
+    "glancing sideways, looking to the side, a sideways glance": {"side": 1.0},
+    # Averted eyes look aside and a little down (gaze aversion in shame and shyness, Keltner 1995).
+    "looking away, averting the gaze, avoiding eye contact": {"side": 1.0, "down": 0.3},
+}
+_GAZE_UP = re.compile(r"\b(?:up|upward|upwards|skyward)\b")
+_GAZE_DOWN = re.compile(r"\b(?:down|downward|downwards|downcast)\b")
+#: "side-eye" is a sideways glance (read whole, "side" and "eye" were filler: an error).
+_LOOK = re.compile(r"\b(?:look|looks|looking|looked)\b")
+_SIDE_EYE = re.compile(r"\bside ?eye(?:s|d|ing)?\b")
+#: Sides the viewer names ("to the viewer's left", "screen left"): the subject's other side (:data:`_SIDE` is the
+#: subject's own side, as FACS and ARKit name it).
+_VIEWER_SIDE = re.compile(r"\b(?:(?:the )?viewer'?s'?|camera|screen|image|picture|frame) (left|right)\b")
+#: A held-back expression: "tries not to cry", "holding back tears", "fighting back a smile", "stifling a laugh" is
+#: that expression weaker (:data:`SUPPRESSED_SHARE`) under the lips pressed and the chin raised that hold it
+#: (:data:`SUPPRESSION_AUS`), not its absence: "not to cry" was a negation and the face lost the crying it holds in.
+_SUPPRESSED = re.compile(
+    r"\b(?:(?:try|tries|trying|tried|attempts?|attempting|struggl(?:e|es|ing|ed)) (?:hard |so hard )?not to|"
+    r"(?:hold|holds|holding|held|fight|fights|fighting|fought|choke|chokes|choking|choked|bite|bites|biting|bit|"
+    r"keep|keeps|keeping|kept|blink|blinks|blinking|blinked|swallow|swallows|swallowing|swallowed) back|"
+    r"(?:hold|holds|holding|held) in|suppress(?:es|ing|ed)?|stifl(?:e|es|ing|ed)|repress(?:es|ing|ed)?|"
+    r"hid(?:e|es|ing)|hidden)\b"
+)
+SUPPRESSED_SHARE = 0.5
+#: How a face holds an expression back: the lips pressed together (AU24) and the chin raised (AU17), Keltner's (1995)
+#: smile controls and the chin boss of held-back crying (FACS manual, AU17); at the part's intensity.
+SUPPRESSION_AUS: dict[str, float] = {"AU17": 0.5, "AU24": 0.6}
+#: "can't help smiling", "couldn't stop laughing": the smile, not its negation.
+_NOT_NEGATED = re.compile(r"\b(?:can ?not|can't|cannot|couldn't|could not) (?:help|stop)(?: but)?\b")
+#: A part saying the jaw is shut ("he clenches his jaw", "gritting his teeth") never drops it: its mixture's
+#: open-mouth tail (the anchors that say "jaw") opened it (AU26 0.17).
+_JAW_SHUT = re.compile(r"\b(?:clench\w*|gritt?\w*|grind\w*|set jaw|jaw set)\b")
 #: What a negation rules out stays where another part asks for it at this share of that part's strongest AU or more:
 #: "smiling without showing teeth" keeps the smile, "a smile without joy" drops the cheek raise (0.53 of the smile's
 #: lip corners) that joy would add, "not angry but sad" keeps sadness's lowered brows (0.67 of its inner brows).
 NEGATION_SPARES_SHARE = 0.6
 CLEAR_EXPRESSION_SIMILARITY = 0.46
+_JAW_DROP = au_vector({"AU26": 1.0, "AU27": 1.0}) > 0
+_LIPS_APART = au_vector({"AU25": 1.0}) > 0
+_SUPPRESSION = au_vector(SUPPRESSION_AUS)
 
 #: Each sided AU's face region (brows, eyes, cheeks, nose, mouth, chin, jaw).
 _AU_REGION = np.array([{a.code: a.region for a in ACTION_UNITS}[AU_NAMES[i % NUM_AU]] for i in range(NUM_SIDED_AU)])
@@ -295,6 +357,12 @@ _NOT_TOO = re.compile(r"\b(?:not|n't) (?:too|very|so|that|overly)\b")
 _SIDE = re.compile(r"\b(left|right)\b")
 #: "one eyebrow", "a single eye": one side, the right one when the text does not say which.
 _ONE_SIDE = re.compile(r"\b(one|single)\b")
+#: A raised eyebrow, singular, is one brow up ("raised eyebrow in disbelief" raised both and lowered the left): as
+#: "one eyebrow raised". A furrowed brow is both brows.
+_ONE_BROW = re.compile(
+    r"\b(?:raised?|raises|raising|arched?|arches|arching|cocked?|cocks|cocking|lifted|lifts|lifting) (?:an? |his |her |"
+    r"their |my )?eyebrow\b|\b(?:an |one |his |her |their |my )?eyebrow (?:raised|arched|cocked|lifted)\b"
+)
 #: Emotion words that qualify an expression ("a sad smile"): read as a part of their own when the clause holds
 #: more than filler besides them. "shy" is not one: "a shy smile" is one expression.
 _QUALIFIERS = re.compile(
@@ -307,7 +375,8 @@ _FILLER = frozenset(
     "a an the his her their my its one he she him they them i me you we us face faces look looks looking expression "
     "expressions person man woman "
     "eye eyes brow brows eyebrow eyebrows mouth lips lip cheek cheeks side sided just only also on of in at to "
-    "with is are be being showing show shows has have having extremely very really intensely super totally "
+    "with is are be being was were do does did will would can could showing show shows has have having "
+    "extremely very really intensely super totally "
     "quite clearly fairly slight slightly bit little subtle subtly faint faintly hint mild mildly barely incredibly "
     "utterly absolutely completely deeply wildly hysterically somewhat moderately rather weakly touch kind sort".split()
 )
@@ -323,6 +392,7 @@ class TextPart:
     side: str | None
     intensity: float
     qualifier: bool = False  # an emotion word colouring the next part ("sad" in "a sad smile")
+    suppressed: bool = False  # held back ("trying not to laugh"): weaker, under pressed lips (:data:`_SUPPRESSED`)
     region: str | None = None  # a face region (:data:`_REGION_AUS`): the part's words name only it, or only it moves
 
 
@@ -402,11 +472,22 @@ def _split_compounds(span: str) -> list[str]:
 def text_parts(text: str) -> list[TextPart]:
     """The parts of an expression text, in order (see the module docstring)."""
     parts: list[TextPart] = []
-    text = spell_out_symbols(text)
-    for clause in _CLAUSE_SPLIT.split(_NOT_TOO.sub("slightly", text.lower().replace("-", " "))):
+    text = _NOT_TOO.sub("slightly", spell_out_symbols(text).lower().replace("-", " "))
+    text = _SIDE_EYE.sub("a sideways glance", _NOT_NEGATED.sub(" ", text))
+    text = _VIEWER_SIDE.sub(lambda m: {"left": "right", "right": "left"}[m.group(1)], text)
+    for clause in _CLAUSE_SPLIT.split(text):
         sides = set(_SIDE.findall(clause))
-        side = sides.pop() if len(sides) == 1 else ("right" if not sides and _ONE_SIDE.search(clause) else None)
+        one = _ONE_SIDE.search(clause) or _ONE_BROW.search(clause)
+        side = sides.pop() if len(sides) == 1 else ("right" if not sides and one else None)
         clause = _SIDE.sub(" ", clause)
+        if side and _is_filler(clause) and _LOOK.search(clause):  # "looking to the left": "looking" is filler
+            clause += " glancing sideways"
+        held, held_parts = _SUPPRESSED.search(clause), []
+        if held:  # "tries not to cry": crying held back, read before any negation ("not to" negates nothing)
+            clause, rest = clause[: held.start()], clause[held.end() :]
+            for piece in _split_compounds(rest):
+                for part in _split_complement(piece):
+                    held_parts += [replace(p, suppressed=True) for p in _clause_parts(part, negated=False, side=side)]
         neg = _NEGATION.search(clause)
         positive, negative = (clause[: neg.start()], clause[neg.end() :]) if neg else (clause, "")
         for piece in _split_compounds(positive):
@@ -414,6 +495,7 @@ def text_parts(text: str) -> list[TextPart]:
                 parts += _clause_parts(part, negated=False, side=side)
         for piece in _split_compounds(negative):
             parts += _clause_parts(piece, negated=True, side=side)
+        parts += held_parts
     return parts
 
 
@@ -485,6 +567,12 @@ def _part_au(sims: np.ndarray, aus: np.ndarray, side: str | None) -> np.ndarray:
         return np.zeros(NUM_SIDED_AU, np.float32)
     w = np.exp((sims[top] - sims[top].max()) / TEMPERATURE)
     mixed = aus[top].copy()
+    if side is not None:  # put on one side, a one-sided anchor keeps its own side's actions: the skeptical look's
+        # lowered other brow went onto the raised one ("raised eyebrow in disbelief": AU2R 0.75 with AU4R 0.38)
+        left, right = mixed[:, :NUM_AU], mixed[:, NUM_AU:]  # views: zeroing them changes the mixture
+        one_sided = (left > 0) != (right > 0)
+        left[one_sided & (left.sum(1) < right.sum(1))[:, None]] = 0.0
+        right[one_sided & (right.sum(1) < left.sum(1))[:, None]] = 0.0
     # The nearest anchor decides the side ("a smile" is no smirk), when it wins the mixture: "he grins", as near
     # a slight smile as a smirk, smiled on one side.
     first = 1 if w[0] >= NEAREST_DECIDES_SIDE * w.sum() else 0
@@ -507,7 +595,43 @@ def _anchor_words(words: str) -> str:
 
 
 def text_to_au(text: str) -> np.ndarray:
-    """Sided AU vector ``(50,)`` in [0, 1] for a short description of an expression (all zeros: neutral)."""
+    """Sided AU vector ``(50,)`` in [0, 1] for a short description of an expression (all zeros: neutral). Where the
+    words move the gaze, it is not in the vector (a warning says so): :func:`text_to_gaze` reads it."""
+    return _read_text(text, warn_gaze=True)[0]
+
+
+def text_to_gaze(text: str) -> dict[str, float]:
+    """The gaze a short description asks for, as ARKit ``eyeLook*`` weights (``{"eyeLookUpLeft": 0.75, ...}``; empty
+    when the words say nothing of where the eyes look): "rolling her eyes", "looking down", "glancing to the left"
+    (the subject's own left, as "a wink with the left eye": the left eye looks out, the right eye in; "to the
+    viewer's left" is the subject's right), "side-eye", "looking away". Errors as :func:`text_to_au`."""
+    return _read_text(text, warn_gaze=False)[1]
+
+
+def _gaze_weights(part: TextPart, direction: dict[str, float]) -> dict[str, float]:
+    """A gaze part's ARKit ``eyeLook*`` weights: its anchor's direction (:data:`GAZE_ANCHORS`), with "up" / "down"
+    and a side word in its words, at its intensity."""
+    way = dict(direction)
+    if _GAZE_UP.search(part.words) and not way.get("down"):
+        way["up"] = 1.0
+    if _GAZE_DOWN.search(part.words) and not way.get("up"):
+        way["down"] = 1.0
+    if part.side:
+        way["side"] = 1.0
+    out: dict[str, float] = {}
+    for eye in ("Left", "Right"):
+        out[f"eyeLookUp{eye}"] = way.get("up", 0.0)
+        out[f"eyeLookDown{eye}"] = way.get("down", 0.0)
+    # Toward the subject's left the left eye looks out and the right eye in (facecraft.rigs.animation: yaw toward
+    # the subject's left is the left eye's eyeLookOut, the right eye's eyeLookIn).
+    toward = part.side or "right"
+    out["eyeLookOutLeft" if toward == "left" else "eyeLookInLeft"] = way.get("side", 0.0)
+    out["eyeLookInRight" if toward == "left" else "eyeLookOutRight"] = way.get("side", 0.0)
+    return {k: round(v * part.intensity, 4) for k, v in out.items() if v > 0}
+
+
+def _read_text(text: str, *, warn_gaze: bool) -> tuple[np.ndarray, dict[str, float]]:
+    """An expression text's sided AU vector ``(50,)`` and its gaze (ARKit ``eyeLook*`` weights)."""
     if not isinstance(text, str) or not re.search(r"[^\W\d_]", spell_out_symbols(text)):
         raise ParameterError(f"expression text: expected a few words, got {text!r}")
     parts = text_parts(text)
@@ -532,7 +656,8 @@ def text_to_au(text: str) -> np.ndarray:
     part_emb = embed_text([_anchor_words(p.words) for p in parts])
     sims = part_emb @ emb.T  # (parts, anchors)
     words = re.findall(r"[a-z]+", spell_out_symbols(text).lower())
-    known = any(w in _text_encoder()[0].get_vocab() for w in words)
+    # The anchors' own words are known ("wincing", "deadpan" are no whole words of MiniLM's vocabulary: an error)
+    known = any(w in _text_encoder()[0].get_vocab() or w in _expression_words() for w in words)
     if sims.max() < (MIN_SIMILARITY if known else UNKNOWN_WORDS_MIN_SIMILARITY):
         best = np.unravel_index(int(np.argmax(sims)), sims.shape)[1]
         raise ParameterError(
@@ -541,11 +666,23 @@ def text_to_au(text: str) -> np.ndarray:
             "such as 'a shy smile' or an emotion name"
         )
     parts, sims = _drop_things(text, parts, part_emb, sims)
-    _warn_gaze(text, parts, sims)
+    if warn_gaze:
+        _warn_gaze(text, parts, sims)
+    gaze: dict[str, float] = {}
+    for part, s in zip(parts, sims, strict=True):
+        direction = GAZE_ANCHORS.get(TEXT_ANCHORS[int(np.argmax(s))][0])
+        if direction and not part.negated:
+            for name, weight in _gaze_weights(part, direction).items():
+                gaze[name] = max(gaze.get(name, 0.0), weight)
     read = [_part_au(s, aus, part.side) for part, s in zip(parts, sims, strict=True)]
     for part, au in zip(parts, read, strict=True):
         if part.region and not part.negated:  # "sad eyes": sadness in the eyes and brows alone
             au[~_region_mask(part.region, None, reads=True)] = 0.0
+        if _JAW_SHUT.search(part.words):  # a clenched jaw is shut: no jaw drop from its mixture's tail
+            au[_JAW_DROP] = 0.0
+        if part.suppressed:  # held back: weaker, with the lips pressed shut and the chin raised that hold it
+            au[:] = np.maximum(au * SUPPRESSED_SHARE, _SUPPRESSION)
+            au[_JAW_DROP | _LIPS_APART] = 0.0
     for i, part in enumerate(parts[:-1]):
         if part.qualifier:  # the qualified expression keeps its regions: "a sad smile" is sad above a smile
             read[i][np.isin(_AU_REGION, _AU_REGION[_main(read[i + 1])])] = 0.0
@@ -563,7 +700,7 @@ def text_to_au(text: str) -> np.ndarray:
     # smile that the "teeth" anchors (a toothy grin) also carry, and drops the parted lips. A negated region goes
     # whatever asks for it.
     wanted[(unwanted & ~asked) | ruled_out] = 0.0
-    return np.clip(wanted, 0.0, 1.0).astype(np.float32)
+    return np.clip(wanted, 0.0, 1.0).astype(np.float32), gaze
 
 
 def _region_mask(region: str | None, side: str | None, *, reads: bool = False) -> np.ndarray:
@@ -580,8 +717,9 @@ def _warn_gaze(text: str, parts: list[TextPart], sims: np.ndarray) -> None:
         gaze = GAZE_ANCHORS.get(TEXT_ANCHORS[int(np.argmax(s))][0])
         if gaze:
             log.warning(
-                "expression text %r: %r moves the gaze %s, which an AU vector does not hold (FACS AU61-64); the face "
-                "is read without it (set ARKit's eyeLook* channels for the gaze)", text, part.words.strip(), gaze,
+                "expression text %r: %r moves the gaze %s, which an AU vector does not hold (FACS AU61-64); the "
+                "face is read without it (text_to_gaze reads it as ARKit eyeLook* weights; set those channels for the "
+                "gaze)", text, part.words.strip(), " and ".join({"side": "to the side"}.get(w, w) for w in gaze),
             )  # fmt: skip
 
 

@@ -240,3 +240,88 @@ def test_an_eye_roll_moves_no_lid_and_warns_that_the_gaze_is_not_read(caplog):
         a = au("rolling eyes")  # closed the eyes (AU43 0.42)
     assert max(both(a, "AU43") + both(a, "AU45")) == 0.0
     assert "moves the gaze up" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "text,held",
+    [("her lip trembles as she tries not to cry", "AU15"), ("trying not to laugh", "AU12"),
+     ("holding back tears", "AU15"), ("fighting back a smile", "AU12")],
+)  # fmt: skip
+def test_a_held_back_expression_is_weaker_under_pressed_lips_not_absent(text, held):
+    a = au(text)  # "not to cry" negated the crying; "holding back tears" cried in full
+    full = au({"AU15": "crying", "AU12": "a smile"}[held])
+    assert 0.2 < min(both(a, held)) < 0.8 * max(both(full, held)), text
+    assert min(both(a, "AU24")) > 0.3 and min(both(a, "AU17")) > 0.3, text  # lips pressed, chin raised
+    assert max(both(a, "AU25") + both(a, "AU26") + both(a, "AU27")) < 0.1, text  # pressed lips are shut
+
+
+def test_cannot_help_smiling_smiles():
+    assert min(both(au("she can't stop smiling"), "AU12")) > 0.5  # "n't" negated the smile
+
+
+def test_an_auxiliary_before_a_negation_reads_as_nothing():
+    assert text_to_au("he doesn't cry").max() == 0.0  # "does" was read as a face: raised brows, puffed cheeks 0.25
+
+
+@pytest.mark.parametrize("text", ["he clenches his jaw in anger", "a clenched jaw", "clenching his jaw"])
+def test_a_clenched_jaw_is_shut_with_pressed_lips(text):
+    a = au(text)  # the jaw dropped (AU26 0.17) and the lips parted (AU25 0.71)
+    assert max(both(a, "AU26") + both(a, "AU27")) == 0.0, text
+    assert max(both(a, "AU25")) < 0.1, text
+    assert min(both(a, "AU24")) > 0.3, text
+
+
+@pytest.mark.parametrize(
+    "text,gaze",
+    [("looking up", {"eyeLookUpLeft", "eyeLookUpRight"}), ("rolling her eyes", {"eyeLookUpLeft", "eyeLookUpRight"}),
+     ("looking down", {"eyeLookDownLeft", "eyeLookDownRight"}),
+     ("eyes downcast", {"eyeLookDownLeft", "eyeLookDownRight"}),
+     # the subject's own left, as "a wink with the left eye": the left eye looks out, the right eye in
+     ("glancing to the left", {"eyeLookOutLeft", "eyeLookInRight"}),
+     ("looking left", {"eyeLookOutLeft", "eyeLookInRight"}),
+     ("looking to the right", {"eyeLookInLeft", "eyeLookOutRight"}),
+     ("looking to the viewer's left", {"eyeLookInLeft", "eyeLookOutRight"}),
+     ("glancing up to the right", {"eyeLookUpLeft", "eyeLookUpRight", "eyeLookInLeft", "eyeLookOutRight"}),
+     ("side-eye", {"eyeLookInLeft", "eyeLookOutRight"}),
+     ("looking away", {"eyeLookInLeft", "eyeLookOutRight", "eyeLookDownLeft", "eyeLookDownRight"})],
+)  # fmt: skip
+def test_gaze_words_read_as_eyelook_weights_and_move_no_face(text, gaze):
+    from facecraft.rigs.expression_text import text_to_gaze
+
+    read = text_to_gaze(text)  # was read as a stare, raised brows, closed eyes or an error ("side-eye")
+    assert set(read) == gaze, (text, read)
+    assert max(read.values()) > 0.5
+    a = au(text)
+    assert max(both(a, "AU5") + both(a, "AU43") + both(a, "AU45") + both(a, "AU1") + both(a, "AU2")) < 0.1, text
+
+
+def test_text_without_gaze_words_reads_no_gaze():
+    from facecraft.rigs.expression_text import text_to_gaze
+
+    assert text_to_gaze("a shy smile") == {} and text_to_gaze("not looking up, smiling") == {}
+    assert text_to_gaze("staring") == {}  # a fixed gaze ahead
+
+
+@pytest.mark.parametrize("text", ["wincing", "deadpan"])
+def test_the_anchors_own_words_are_read(text):
+    text_to_au(text)  # no whole word of MiniLM's vocabulary: "no expression reads from these words"
+
+
+def test_a_raised_eyebrow_is_one_brow_up_without_lowering_it():
+    a = au("raised eyebrow in disbelief")  # both brows up, the left also lowered (AU4L 0.38)
+    assert a["AU2R"] > 0.5 and a["AU2L"] == 0.0
+    assert max(both(a, "AU4")) < 0.1
+    assert min(both(au("a furrowed brow"), "AU4")) > 0.5  # a furrowed brow is both brows
+
+
+@pytest.mark.parametrize(
+    "text,present,absent",
+    [("lips parted in awe", ["AU25"], ["AU24", "AU23"]), ("teary eyed", ["AU1", "AU15"], ["AU43", "AU7"]),
+     ("eyes squeezed shut", ["AU43", "AU7", "AU6"], [])],
+)  # fmt: skip
+def test_more_phrases_read_as_facs_describes_them(text, present, absent):
+    a = au(text)  # parted lips pressed (AU24 0.58); teary eyes narrowed and half closed; a squeeze only closed them
+    for name in present:
+        assert min(both(a, name)) > 0.2, (text, name)
+    for name in absent:
+        assert max(both(a, name)) < 0.1, (text, name)
