@@ -25,6 +25,7 @@ evaluation images never feed augmentation.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -798,9 +799,17 @@ def _one_run_per_folder(fn):
     @functools.wraps(fn)
     def run(*args, out, **kwargs):
         out = Path(out)
+        made = not out.exists()
         out.mkdir(parents=True, exist_ok=True)
-        with _folder_lock(out):
-            return fn(*args, out=out, **kwargs)
+        try:
+            with _folder_lock(out):
+                return fn(*args, out=out, **kwargs)
+        except BaseException:
+            if made:  # a run stopped by bad input (no such data set, an unknown target) leaves no folder behind
+                (out / LOCK).unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    out.rmdir()  # only while empty: finished items are kept for a resumed run
+            raise
 
     return run
 

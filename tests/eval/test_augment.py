@@ -26,6 +26,7 @@ from facecraft.eval.augment_filter import SKIP_SOURCES, FilterConfig
 from facecraft.eval.datasets import load_fer2013_csv, load_image_folder
 from facecraft.eval.images import load_image
 from facecraft.rigs import EMOTIONS, ParameterError, resolve_asset
+from facecraft.rigs.errors import FacecraftError
 
 #: Keeps every variant: isolates the plumbing from the judges' opinion.
 KEEP_ALL = FilterConfig(top_k=8, min_confidence=0.0, second_top_k=7, max_identity=1.99, min_difference=0.0)
@@ -690,3 +691,16 @@ def test_reader_recall_never_sees_a_face_the_sources_split_calls_test(tmp_path):
     test_faces, _, _, _ = dataset_sources(root, split="test")
     levels = {int(np.median(load_image(f.path))) for f in test_faces if "big" not in f.id}
     assert levels and not levels & set(shown) and len(shown) == 30 - len(levels)  # every other face of 48 px
+
+
+def test_a_run_stopped_by_bad_input_leaves_no_folder_of_its_own_behind(tiny_fer_folder, tmp_path):
+    # `facecraft augment nosuch --out X` said what was wrong but left X/ holding a stale lock file
+    out = tmp_path / "made" / "aug"
+    with pytest.raises(FacecraftError):
+        augment_dataset(tmp_path / "no_such_set", out=out, targets="fear", progress=False)
+    assert not out.exists()
+    kept = tmp_path / "theirs"
+    kept.mkdir()
+    with pytest.raises(FacecraftError):
+        augment_dataset(tiny_fer_folder, out=kept, targets="no_such_emotion", progress=False)
+    assert kept.is_dir()  # a folder the user made stays
