@@ -17,8 +17,9 @@ When an edit raises an upper lid (eyeWide) the warp alone stretches the whole ey
 looks bigger, not wider open. So where the target opening reaches beyond the photo's, the eyeball again stays
 in place and what the lid uncovers is painted: the iris continues as the disc MediaPipe's iris landmarks give
 (its top is usually under the lid), drawn, with the photo's own iris's texture carried into it (mirrored or turned
-from the part the photo shows), the rest is sclera in the photo's own white, shaded by the lid above, and as soft
-as the photo (:func:`facecraft.synth.photo_blur.photo_blur`).
+from the part the photo shows), the rest is sclera in the photo's own white, shaded in a band under the lid above,
+greyer toward the corners and just outside the iris (the limbus), with the texture of the white the photo shows
+beside its iris, and as soft as the photo (:func:`facecraft.synth.photo_blur.photo_blur`).
 
 How much of a raised lid MediaPipe reads is set by its landmark detector, not by this painting: its upper lid stops
 at the top of the iris however much white the edit shows above it (measured: the comment at :data:`EYES`).
@@ -141,7 +142,18 @@ _EDGE_SHADE = 0.08
 #: stood crisp and flat on a hazy lens like a sticker. (The lens's veil over the paint as well, 0.1-0.3 of it, read as
 #: less surprise and fear on the tuning crops with glasses; the softening alone changed no reading.)
 _LENS_SOFT = 0.02
-_LID_SHADOW = 0.1  # darkening of the uncovered eyeball just under the raised lid (see _SCLERA_PERCENTILE)
+#: The raised lid's shadow on the uncovered eyeball: its darkening at the margin and its reach under it (Gaussian
+#: sigma, eye widths). Spread thin (0.1 fading over 0.12 eye widths, see ``_SCLERA_PERCENTILE``) it left the white flat
+#: and bright up to the lid, a ring cut out around the iris (FRLL calibration 001, UTKFace tuning crops at eyeWide 0.8);
+#: a real lid shades a band of the eyeball just under its margin, and the white below it keeps its level.
+_LID_SHADOW = 0.25
+_LID_SHADOW_REACH = 0.05
+#: The white's grey just outside the iris (the limbus shading into the sclera): darkening at the iris's rim and its
+#: reach (share of the iris radius, Gaussian).
+_LIMBAL = (0.12, 0.25)
+#: The photo's own white's texture carried into the uncovered white (:func:`_white_texture`): structure finer than
+#: this share of the eye's width (Gaussian sigma), at most this many grey levels either way (a stray lash).
+_WHITE_DETAIL = (0.05, 20.0)
 #: The painted white's grain, a share of the photo's (:func:`facecraft.synth.mouth.grain`), added after the paint is
 #: softened to the photo's blur (before it, the grain was smoothed away on soft photos). Tuning bench (100 UTKFace
 #: crops, 72 FRLL calibration photos), eyeWide L/R at 0.8 read largest in photos, and fear / surprise read: 0.5 moved
@@ -342,7 +354,8 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
         # UTKFace tuning crop 59_0_0); the warp's own eye region is left.
         return
     # The upper lid's shadow on the eyeball, and the sclera darker toward the corners (the eyeball curves away) ...
-    shadow = 1.0 - _LID_SHADOW * np.exp(-np.maximum(vd - up_d, 0.0) / max(0.12 * fd.width, 0.8))
+    under = np.maximum(vd - up_d, 0.0) / max(_LID_SHADOW_REACH * fd.width, 0.7)
+    shadow = 1.0 - _LID_SHADOW * np.exp(-(under**2))
     shadow = shadow * (1.0 - _EDGE_SHADE * np.exp(-np.maximum(lo_d - vd, 0.0) / max(0.05 * fd.width, 0.6)))
     curve = 0.85 + 0.15 * np.sin(np.pi * np.clip(a_d, 0.0, 1.0))
     off_iris = np.ones(a_d.shape, bool)
@@ -350,6 +363,9 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
         ix, iy = fs.coords(np.array([disc[0][0]]), np.array([disc[0][1]]))
         dist = np.hypot(eu - ix[0], ev - iy[0])
         off_iris = dist > _GAIN_IRIS * disc[1]
+        # ... and just outside the iris, the limbus's grey shading into the white.
+        outside = np.maximum(dist - disc[1], 0.0) / max(_LIMBAL[1] * disc[1], 0.7)
+        curve = curve * (1.0 - _LIMBAL[0] * np.exp(-(outside**2)))
     # ... and as the photo's own white is across the eye, where it is kept.
     ratio = _luma(eyeball) / np.maximum(float(_luma(sclera)) * shadow * curve, 1e-6)  # a black eye has no white
     paint = sclera * _sclera_gain(a_d, ratio, (in_src > _GAIN_CORE) & (open_d > 0.5) & off_iris)[..., None]
@@ -379,9 +395,13 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
     if blur > 0:  # as soft as the photo: the paint and the opening's edge (the kept eyeball is the photo's own)
         paint = cv2.GaussianBlur(paint, (0, 0), blur)
         open_d = cv2.GaussianBlur(open_d, (0, 0), blur)
-    # The iris's texture and the photo's grain are the photo's own fineness: added unsoftened (the grain added before
-    # the softening left the white smooth as plastic beside the grainy skin of soft UTKFace crops).
-    paint = paint + detail * (shadow * curve)[..., None] + (grain(look, paint.shape[:2]) * _WHITE_GRAIN)[..., None]
+    # The iris's texture, the white's and the photo's grain are the photo's own fineness: added unsoftened (the grain
+    # added before the softening left the white smooth as plastic beside the grainy skin of soft UTKFace crops).
+    texture, textured = _white_texture(img, fs, clean, gx, gy, eu, ev, disc)
+    if disc is not None:
+        textured = textured * (1.0 - _iris_ring(dist, disc[1]))
+    noise = grain(look, paint.shape[:2]) * _WHITE_GRAIN * (1.0 - textured)
+    paint = paint + (detail + texture * textured[..., None]) * (shadow * curve)[..., None] + noise[..., None]
     content = eyeball * in_src[..., None] + paint * (1 - in_src[..., None])
     new = (1.0 - in_src) * open_d
     region = out[y0:y1, x0:x1].astype(np.float64)
@@ -389,6 +409,50 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
     region = region * (1 - wa) + content * wa
     out[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
     mask[y0:y1, x0:x1] = np.maximum(mask[y0:y1, x0:x1], np.maximum(new, open_d * 0.5).astype(np.float32))
+
+
+def _white_texture(img, fs: ContourFrame, clean, gx, gy, eu, ev, disc) -> tuple[np.ndarray, np.ndarray]:
+    """``(texture, weight)``: the photo's own white's fine structure (vessels, unevenness; RGB, about zero mean) for the
+    eyeball at the photo's eye frame points ``(eu, ev)``. It is read where the photo shows its white beside the iris
+    ``disc`` (level with its middle, from ``_GAIN_IRIS`` radii out, as whole as ``clean`` says), finer than
+    ``_WHITE_DETAIL[0]`` eye widths, and laid over the eye mirrored back and forth from there: left of the iris
+    from its left, right of it from its right. ``weight`` (0..1) is how far the photo shows white where a point's
+    texture comes from; 0 everywhere without a disc."""
+    if disc is None:
+        return np.zeros(eu.shape + (3,)), np.zeros(eu.shape)
+    ix, iy = fs.coords(np.array([disc[0][0]]), np.array([disc[0][1]]))
+    cu, cv, radius = float(ix[0]), float(iy[0]), float(disc[1])
+    sigma = max(_WHITE_DETAIL[0] * fs.width, 1.0)
+    x0, y0 = int(gx[0, 0]), int(gy[0, 0])
+    pu, pv = fs.coords(gx, gy)
+    seen = clean(pu, pv) * _smoothstep((np.hypot(pu - cu, pv - cv) / radius - _GAIN_IRIS) / 0.1 + 1.0)
+    if seen.max() <= 0.0:
+        return np.zeros(eu.shape + (3,)), np.zeros(eu.shape)
+    patch = img[y0 : y0 + gx.shape[0], x0 : x0 + gx.shape[1]].astype(np.float64)
+    spread = cv2.GaussianBlur(seen, (0, 0), sigma)
+    low = cv2.GaussianBlur(patch * seen[..., None], (0, 0), sigma) / np.maximum(spread, 1e-6)[..., None]
+    fine = np.clip(patch - low, -_WHITE_DETAIL[1], _WHITE_DETAIL[1]) * seen[..., None]
+    fine = np.concatenate([fine, seen[..., None]], axis=-1).astype(np.float32)
+
+    def fold(x: np.ndarray, lo: float, hi: float) -> np.ndarray:  # x mirrored back and forth into [lo, hi]
+        span = max(hi - lo, 1e-6)
+        t = np.mod(x - lo, 2.0 * span)
+        return lo + np.where(t > span, 2.0 * span - t, t)
+
+    level = (np.abs(pv - cv) < 0.5 * radius) & (seen > 0.5)  # the white it shows beside its iris, each side
+    inner, outer = level & (pu < cu), level & (pu > cu)
+    mv = fold(ev, cv - 0.5 * radius, cv + 0.5 * radius)
+    sides = []
+    for lo, hi in ((float(pu[inner].min()) if inner.any() else cu, cu - _GAIN_IRIS * radius),
+                   (cu + _GAIN_IRIS * radius, float(pu[outer].max()) if outer.any() else cu)):  # fmt: skip
+        x, y = fs.to_image(fold(eu, lo, hi), mv)
+        got = cv2.remap(fine, (x - x0).astype(np.float32), (y - y0).astype(np.float32), cv2.INTER_LINEAR,
+                        borderMode=cv2.BORDER_CONSTANT, borderValue=0.0).astype(np.float64)  # fmt: skip
+        sides.append(got if hi - lo >= 1.0 else np.zeros_like(got))
+    right = _smoothstep((eu - cu) / max(0.5 * radius, 1.0) + 0.5)[..., None]
+    both = sides[0] * (1.0 - right) + sides[1] * right
+    weight = np.clip(both[..., 3], 0.0, 1.0)
+    return both[..., :3] / np.maximum(weight, 1e-3)[..., None] * (weight > 1e-3)[..., None], weight
 
 
 def _photo_eye_frame(look: PhotoLook, upper_ids, lower_ids) -> ContourFrame:
