@@ -68,6 +68,10 @@ _FEATHER_PX = 0.75  # anti-aliasing of the repainted region's edge, pixels
 _CORNER_BLEND = 0.5  # fade past a corner where the outer contours do not meet, share of the lips' height there
 _STEEP_END = 3.0  # an outer contour dropping to a corner steeper than this (|dv/du|, 72 deg) ends open there
 _SAMPLES = 49
+_SEAM_BLEND_PX = 1.0  # the lips' samples blend from the upper lip's to the lower's over this, pixels across the seam
+_SHIFT_SPAN = 0.15  # the lips' mean colours are measured inside this share of the mouth's width from each corner
+_SHIFT_RAMP = 0.5  # ... the upper lip shifted toward the lower one's from none at its outer contour to all over this
+_SHIFT_FULL = 10.0  # ... in full once its mean luma exceeds the lower lip's by this (from none at none)
 _OPENING_DARK = 0.75  # near the corners, share of the lips' luma below which a lip pixel is the opening's shade ...
 _WIDE_OPEN_RAMP = 0.15  # ... of a mouth open wide: its opening past mouth.py's _WIDE_OPEN share of its width, over this
 
@@ -189,19 +193,29 @@ def seal_mouth(
     t_lo = np.clip((ol - v) / np.maximum(ol - e_lo, 1e-6), 0.0, 1.0)
     vs_up = ou_s + t_up * (iu_s - k_up - ou_s)
     vs_lo = ol_s - t_lo * (ol_s - il_s - k_lo)
-    lower = v > 0.5 * (e_up + e_lo)
+    line = 0.5 * (e_up + e_lo)
     # Past a corner the photo is sampled past its own corner, on the corner's rows: the corner's column stretched over
     # the fade past a corner held open (_open_steep_ends) was a flat rectangle of its shade, as tall as the lips 2 px
     # in (UTKFace tuning crop 240, seals 0.1-0.5: 34 x 17 px, brown over the skin beside the corner).
-    mx, my = bs.to_image(u / bd.width * bs.width, np.where(lower, vs_lo, vs_up))
     look = PhotoLook.of(look, img, src)
     _, lip_colour = look_colours(look)
-    lips_px = _remap(_lips_without_opening(img, src, lip_colour), mx, my)
+    photo_lips = _lips_without_opening(img, src, lip_colour)
+    up_px, lo_px = (_remap(photo_lips, *bs.to_image(u / bd.width * bs.width, vs)) for vs in (vs_up, vs_lo))
+    # Toward the corners, where the lips taper into the skin, the shift fades out (over the span it was measured in):
+    # in full there it darkened the skin past a corner into a dark wedge (UTKFace tuning crop 42, seal 1.0).
+    inward = np.clip(np.minimum(uc, bd.width - uc) / (_SHIFT_SPAN * bd.width), 0.0, 1.0)
+    shift = (np.minimum(t_up / _SHIFT_RAMP, 1.0) * inward)[..., None] * _upper_lip_shift(
+        photo_lips, bs, skip_up, skip_lo
+    )
+    up_px += shift
+    # The lips meet in a blend over :data:`_SEAM_BLEND_PX` about the line: switched pixel by pixel, a seam slanting
+    # across the rows was a staircase between the two lips' colours (UTKFace tuning crop 76, seal 1.0).
+    lower = np.clip((v - line) / _SEAM_BLEND_PX + 0.5, 0.0, 1.0)[..., None]
+    lips_px = up_px * (1.0 - lower) + lo_px * lower
     # The seam line, where the lips meet: their colour in shadow, as the lips come together; on a soft photo as soft
     # as it, the same shadow spread wider (a crisp line on a blurry crop read as drawn, past the mouth corners too).
     own = max(0.6, _SEAM_WIDTH * fw)
     sigma = float(np.hypot(own, softening(look.blur, PAINT_SHARP)))
-    line = 0.5 * (e_up + e_lo)
     dark = _SEAM_DARK * amount * (own / sigma) * np.exp(-(((v - line) / sigma) ** 2))
     # Between the inner edges (amount < 1) the lips' inner surfaces, their edges sampled on, meet in that shadow
     # spread over the gap. The frame's own opening squeezed in there showed its teeth as a white strip rimmed in black
@@ -282,6 +296,22 @@ def _corner_blends(bands: LipBands) -> tuple[float, float]:
     anti-aliasing, else :data:`_CORNER_BLEND` of the lips' height where the outer contours reach the corner."""
     ends = np.maximum(bands.outer_lo[[0, -1]] - bands.outer_up[[0, -1]], 0.0)
     return tuple(float(b) for b in np.maximum(_CORNER_BLEND * ends, _FEATHER_PX))
+
+
+def _upper_lip_shift(photo_lips: np.ndarray, bands: LipBands, skip_up: np.ndarray, skip_lo: np.ndarray) -> np.ndarray:
+    """RGB added to the sealed upper lip's samples: the lower lip's mean colour less the upper's where the upper lip
+    (the photo's band from its outer contour to its inner one, less the skipped edge) is brighter on average than the
+    lower by :data:`_SHIFT_FULL` or more, a share of it where less, else nothing: it only ever darkens. An upper lip
+    faces down and is normally the darker; a brighter band is mostly skin (a lip stretched thin over a wide-open
+    mouth: UTKFace tuning crop 76, its sealed upper lip as pale as the skin above it)."""
+    u = np.linspace(_SHIFT_SPAN, 1.0 - _SHIFT_SPAN, 15) * bands.width
+    t = np.linspace(0.0, 1.0, 7)[:, None]
+    ou, iu, il, ol = bands.at(u)
+    k_up, k_lo = np.interp(u, bands.u, skip_up), np.interp(u, bands.u, skip_lo)
+    up = _remap(photo_lips, *bands.to_image(u + 0 * t, ou + t * np.maximum(iu - k_up - ou, 0.0))).reshape(-1, 3)
+    lo = _remap(photo_lips, *bands.to_image(u + 0 * t, ol - t * np.maximum(ol - il - k_lo, 0.0))).reshape(-1, 3)
+    mean_up, mean_lo = up.mean(0), lo.mean(0)
+    return (mean_lo - mean_up) * float(np.clip((_luma(mean_up) - _luma(mean_lo)) / _SHIFT_FULL, 0.0, 1.0))
 
 
 def _lips_without_opening(image: np.ndarray, src: np.ndarray, lip_colour: np.ndarray) -> np.ndarray:

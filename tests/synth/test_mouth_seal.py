@@ -499,3 +499,77 @@ def test_teeth_between_lips_closed_to_a_line_give_way_to_the_slit():
     sealed = _luma(seal_mouth(warped, img, src, dst, 1.0).image[at]).max()
     for amount in (0.5, 0.6):
         assert _luma(seal_mouth(warped, img, src, dst, amount).image[at]).max() < sealed + 10, amount  # was +35
+
+
+def _painted_lips(upper, lower, dark=(40, 10, 12)) -> tuple:
+    """The astronaut with her upper lip band (outer to inner contour) painted ``upper``, her lower one ``lower`` and
+    her opening ``dark``, warped half closed: ``(image, src, dst, warp result)``."""
+    img, src, depth = astronaut_points()
+    img = img.copy()
+    for outer, inner, colour in (
+        (LIPS_UPPER_OUTER, LIPS_UPPER_INNER, upper),
+        (LIPS_LOWER_OUTER, LIPS_LOWER_INNER, lower),
+    ):
+        band = np.concatenate([src[list(outer)], src[list(inner)][::-1]])
+        cv2.fillPoly(img, [np.round(band).astype(np.int32)], colour)
+    opening = np.concatenate([src[list(LIPS_UPPER_INNER)], src[list(LIPS_LOWER_INNER[-2:0:-1])]])
+    cv2.fillPoly(img, [np.round(opening).astype(np.int32)], dark)
+    dst = _half_closed(src)
+    return img, src, dst, warp_face(img, src, dst, depth=depth)
+
+
+def _sealed_seam(src: np.ndarray, dst: np.ndarray, us: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The frame's outer upper contour, the seam where sealed lips meet (the frame's lips split in the photo's shares
+    of upper to lower lip, as :func:`seal_mouth` splits them) and the outer lower contour at frame ``u`` ``us``."""
+    b, bs = lip_bands(dst), lip_bands(src)
+    up, lo = np.maximum(bs.inner_up - bs.outer_up, 1.0), np.maximum(bs.outer_lo - bs.inner_lo, 1.0)
+    share = up / (up + lo)
+    ou, _, _, ol = b.at(us)
+    return ou, ou + (ol - ou) * np.interp(us / b.width * bs.width, bs.u, share), ol
+
+
+def test_a_sealed_upper_lip_whose_band_is_skin_is_no_paler_than_the_lower_lip():
+    # A wide-open mouth stretches its upper lip almost invisible: the landmarks' upper lip band is mostly skin, and the
+    # sealed upper lip took the skin's pale colour over a pink lower lip (UTKFace tuning crop 76, seal 1.0). Toward the
+    # seam the sealed upper lip is no paler than the lower lip; where the band was darker than the lower lip (a lip
+    # facing down, as usual) nothing is shifted.
+    skin, lip = (235, 200, 185), (170, 80, 90)
+    img, src, dst, warped = _painted_lips(skin, lip)
+    res = seal_mouth(warped, img, src, dst, 1.0).image
+    b = lip_bands(dst)
+    us = np.linspace(0.3, 0.7, 15) * b.width
+    ou, seam, ol = _sealed_seam(src, dst, us)
+
+    def band_luma(image, lo_share, hi_share, top, bottom):  # luma over a share of a band's height, seam excluded
+        t = np.linspace(lo_share, hi_share, 5)[:, None]
+        x, y = b.to_image(us + 0 * t, top + t * (bottom - top))
+        return float(_luma(image[np.round(y).astype(int), np.round(x).astype(int)]).mean())
+
+    lower = band_luma(res, 0.3, 0.7, seam, ol)
+    assert lower < float(_luma(np.array(skin))) - 40  # the lower lip is the painted lip
+    assert band_luma(res, 0.6, 0.85, ou, seam) < lower + 12  # was +94, the skin's luma
+    # A dark upper lip stays its own colour.
+    img, src, dst, warped = _painted_lips(lip, skin)
+    res = seal_mouth(warped, img, src, dst, 1.0).image
+    assert abs(band_luma(res, 0.3, 0.7, ou, seam) - float(_luma(np.array(lip)))) < 8
+
+
+def test_the_lips_meet_without_a_staircase_where_the_seam_slants():
+    # The samples switched from the upper lip's to the lower's pixel by pixel at the seam: a seam slanting across the
+    # rows was a staircase between the two lips' colours (UTKFace tuning crop 76, seal 1.0). Along the seam's rows
+    # neighbouring columns change by a share of the lips' contrast no larger than the seam's slope.
+    dark, light = (150, 60, 70), (230, 150, 160)
+    img, src, dst, warped = _painted_lips(dark, light)
+    res = _luma(seal_mouth(warped, img, src, dst, 1.0).image)
+    b = lip_bands(dst)
+    us = np.linspace(0.35, 0.65, 400) * b.width  # the middle of the mouth, where the seam runs flattest
+    xs, ys = b.to_image(us, _sealed_seam(src, dst, us)[1])
+    cols = np.arange(int(np.ceil(xs.min())), int(np.floor(xs.max())))
+    line = np.interp(cols, xs, ys) if xs[0] < xs[-1] else np.interp(cols, xs[::-1], ys[::-1])
+    rows = np.arange(int(np.floor(ys.min())) - 1, int(np.ceil(ys.max())) + 2)
+    near = np.abs(rows[:, None] - line[None, :]) <= 1.5  # pixels within 1.5 px of the seam
+    step = np.abs(np.diff(res[rows[:, None], cols[None, :]], axis=1))[near[:, 1:] & near[:, :-1]]
+    slope = float(np.abs(np.diff(line)).max())
+    contrast = float(_luma(np.array(light)) - _luma(np.array(dark)))
+    assert len(cols) > 8 and rows[-1] - rows[0] > 2 and slope < 0.5  # the seam slants across a few rows
+    assert step.max() < (slope + 0.15) * contrast  # was 44 levels, 0.5 of the contrast over a slope of 0.24
