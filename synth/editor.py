@@ -26,6 +26,7 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse
@@ -164,12 +165,28 @@ _RAISE_CARRY = 0.6
 #: UTKFace tuning crops .613 / .325 / .412 -> .600 / .300 / .450; disgust .375 / .000 / .153 on the calibration
 #: photos either way, UTKFace .287 / .000 / .225 -> .287 / .000 / .250; fear's furrows too: .778 / .569 -> .778 /
 #: .542 on the calibration photos, UTKFace unchanged).
+#: Still pencilled on at 0.25 (two grey dashes 0.044 face widths apart, the skin between them shaded too, on the
+#: tuning photos), and with the nose's lines and the root's fold a dark X between the brows (the astronaut): the
+#: furrows ran apart toward the top as the nose's lines ran apart toward the bottom from the very ends of the root's
+#: fold, a 0.5 darkening 0.07 face widths long, the darkest mark of the face. Now the furrows stand nearly upright
+#: (``_FURROW_TILT``), ``_FURROW_SPREAD`` either side of the midline, their narrow valleys ``_FURROW_CORE`` and soft
+#: ones ``_FURROW_WIDTH`` times as wide as other creases', the skin bunched between them lit (``_FURROW_RELIEF`` of
+#: their darkening); the root's fold (``_PROCERUS_*``) is a long soft shadow, on strong frowns only, and a slight
+#: sneer (anger's) barely lines the nose's sides (``_WRINKLE_FROM``). Anger / disgust at 1.0 read as such by
+#: mini-Xception / NetworkV2 / facecraft, old -> new, 60 UTKFace tuning crops (500..559): anger .717 / .300 / .550 ->
+#: .733 / .333 / .583, disgust .217 / .000 / .183 -> .233 / .000 / .183; 36 FRLL calibration neutrals: anger .500 /
+#: .028 / .056 -> .528 / .083 / .028, disgust .278 / .000 / .000 either way. A root's fold 0.028 face widths long at
+#: 0.3 to 0.45 read as a dark dot and cost anger on UTKFace (facecraft .550 -> .467).
 _FURROW_FULL = 3.0
 _FURROW_DARK = 0.25
-_FURROW_SPREAD = 0.022
-_FURROW_LENGTH = 0.1
+_FURROW_SPREAD = 0.03
+_FURROW_TILT = 0.005  # face widths further apart at the top: nearly upright
+_FURROW_LENGTH = 0.075
 _FURROW_SHARE = (1.0, 0.8)  # the two furrows are rarely alike: the face's left one a little fainter
 _FURROW_PEAK = 0.4
+_FURROW_CORE = 2.0
+_FURROW_WIDTH = 1.6
+_FURROW_RELIEF = 0.6
 _WRINKLE_DARK = 0.3
 #: The nasolabial fold runs from above the nose wing down and out to ``_FOLD_OUT[1]`` face widths outside the mouth
 #: corner at the corner's height, its middle bowed ``_FOLD_OUT[0]`` out over the cheek, and stops ``_FOLD_LENGTH`` of
@@ -197,11 +214,20 @@ _CREASE_TEXTURE = 0.5
 _CREASE_FROM = CROSS_TALK  # the solve's cross-talk corrections paint no crease
 # A wrinkled nose's oblique lines on each side: (start as a share of the way from the nose root (168) to 197, length
 # in face widths, share of ``_WRINKLE_DARK``), ``_WRINKLE_INSET`` face widths off the midline, sloping out and down.
-_WRINKLE_AT = ((0.35, 0.07, 1.0), (0.75, 0.055, 0.7))
-_WRINKLE_INSET = 0.016
+# They start below the root's fold, clear of it (from its ends, 0.016 off the midline, they drew an X with it), and
+# deepen from ``_WRINKLE_FROM`` rig units of sneer: anger's 0.6 drew disgust's lines at 0.6 of their depth.
+_WRINKLE_AT = ((0.6, 0.09, 1.0),)
+_WRINKLE_INSET = 0.04
+_WRINKLE_FROM = 0.5
 _WRINKLE_SLOPE = (0.8, 0.6)  # (out, down): about 37 degrees below the line across the eyes
-_PROCERUS_DARK = (0.5, 0.3)  # the nose root's one soft fold, per unit of brow lowering and of sneer
-_PROCERUS_AT, _PROCERUS_HALF = 0.4, 0.035
+#: The nose root's one soft fold, per unit of brow lowering past ``_PROCERUS_FROM`` of the full (a moderate frown
+#: folds the skin between the brows, not across the nose) and per unit of sneer; ``_PROCERUS_HALF`` face widths
+#: either side of the midline, ``_PROCERUS_WIDTH`` as soft as other creases, its core ``_FURROW_CORE`` as soft, its
+#: lower wall lit (light from above).
+_PROCERUS_DARK = (0.45, 0.2)
+_PROCERUS_FROM = 0.5
+_PROCERUS_AT, _PROCERUS_HALF = 0.4, 0.055
+_PROCERUS_WIDTH = 1.5
 #: A raised cheek (AU6: rig ``cheekSquint*``, which moves the cheek only ~0.024 face widths per unit and no smooth
 #: skin shows a warp) folds the skin around the eye: crow's feet fanning out from the outer eye corner (``_CROW_AT``:
 #: (angle below the line out of the eye in degrees, start and length in eye widths, share of ``_CROW_DARK``), bowed
@@ -638,14 +664,24 @@ def _bezier(p0: np.ndarray, p1: np.ndarray, p2: np.ndarray, p3: np.ndarray, n: i
     return (1 - t) ** 3 * p0 + 3 * t * (1 - t) ** 2 * p1 + 3 * t**2 * (1 - t) * p2 + t**3 * p3
 
 
-def _crease_strokes(
-    dst: np.ndarray, rig_change: np.ndarray, fw: float
-) -> list[tuple[np.ndarray, float, float, float, float]]:
-    """``[(polyline (n, 2) pixels, darkening 0..1, peak, lit side, width)]``: the creases a brow lowering and a nose
-    wrinkle make. ``peak``: where along the line (share of its length from its first point) the crease is deepest,
-    tapering to nothing at both ends; ``lit side``: the side (+1: right of the line's direction as seen in the image,
-    -1: left) whose wall catches the light and bulges (light from above and in front), 0 for none; ``width``: the
-    soft valley's width as a multiple of ``_CREASE_SIGMA[1]``.
+class _Crease(NamedTuple):
+    """One crease (:func:`_crease_strokes`): ``line`` (``(n, 2)`` pixels), its darkening ``dark`` (0..1) at ``peak``
+    (share of its length from its first point), tapering to nothing at both ends; ``lit``: the side (+1: right of the
+    line's direction as seen in the image, -1: left) whose wall catches the light and bulges (light from above and in
+    front), 0 for none; ``width``: the soft valley's width as a multiple of ``_CREASE_SIGMA[1]``; ``relief``: the lit
+    bulge's lift as a share of ``dark``; ``core``: the narrow valley's width as a multiple of ``_CREASE_SIGMA[0]``."""
+
+    line: np.ndarray
+    dark: float
+    peak: float
+    lit: float
+    width: float
+    relief: float = _CREASE_LIT
+    core: float = 1.0
+
+
+def _crease_strokes(dst: np.ndarray, rig_change: np.ndarray, fw: float) -> list[_Crease]:
+    """The creases (:class:`_Crease`) a brow lowering, a nose wrinkle and a cheek raise make.
 
     Lowered, drawn-together brows (AU4: rig ``browDown*``) fold the skin above the inner brow heads into one or two
     short, slightly curved furrows with a bulge between them, and the procerus into at most one soft fold at the nose
@@ -659,7 +695,7 @@ def _crease_strokes(
     inner_up = max(float(rig_change[_BROW_INNER_UP]), 0.0)
     down = [float(np.clip(_past_cross(float(rig_change[k]) - inner_up) / _FURROW_FULL, 0.0, 1.0)) for k in _BROW_DOWN]
     sneer = [float(np.clip(_past_cross(float(rig_change[k])), 0.0, 1.0)) for k in _SNEER]
-    strokes: list[tuple[np.ndarray, float, float, float, float]] = []
+    strokes: list[_Crease] = []
     across = dst[_BROW_INNER[1]] - dst[_BROW_INNER[0]]
     u = across / max(float(np.hypot(*across)), 1e-6)  # toward the face's left (image right)
     v = np.array([-u[1], u[0]])  # down the face
@@ -673,25 +709,28 @@ def _crease_strokes(
             if amount <= 0:
                 continue
             base = mid + side * _FURROW_SPREAD * fw * u
-            top = base - _FURROW_LENGTH * fw * v + side * 0.012 * fw * u  # slightly oblique: apart toward the top
-            bow = -side * 0.008 * fw * u  # curved, its middle toward the bulge between the two
+            top = base - _FURROW_LENGTH * fw * v + side * _FURROW_TILT * fw * u  # nearly upright
+            bow = -side * 0.004 * fw * u  # gently curved, its middle toward the bulge between the two
             line = _bezier(base, base + (top - base) / 3 + bow, base + 2 * (top - base) / 3 + bow, top)
-            strokes.append(
-                (line, amount * share * _FURROW_DARK, _FURROW_PEAK, -side, 1.0)
-            )  # lit toward the bulge between
-    procerus = max(_PROCERUS_DARK[0] * float(np.mean(down)), _PROCERUS_DARK[1] * float(np.mean(sneer)))
+            # lit toward the bunched skin between the two
+            dark = amount * share * _FURROW_DARK
+            strokes.append(_Crease(line, dark, _FURROW_PEAK, -side, _FURROW_WIDTH, _FURROW_RELIEF, _FURROW_CORE))
+    strong = float(np.clip((np.mean(down) - _PROCERUS_FROM) / (1.0 - _PROCERUS_FROM), 0.0, 1.0))
+    procerus = max(_PROCERUS_DARK[0] * strong, _PROCERUS_DARK[1] * float(np.mean(sneer)))
     if procerus > 0:  # one soft fold across the nose root, arched, the skin below it lit
         c = root + _PROCERUS_AT * (bridge - root)
         a, b = c - _PROCERUS_HALF * fw * u, c + _PROCERUS_HALF * fw * u
         lift = -0.006 * fw * v
         line = _bezier(a + 0.002 * fw * v, a + (b - a) / 3 + lift, a + 2 * (b - a) / 3 + lift, b + 0.002 * fw * v)
-        strokes.append((line, procerus, 0.5, 1.0, 1.0))  # runs toward the image's right: its right is below
+        # runs toward the image's right: its right is below
+        strokes.append(_Crease(line, procerus, 0.5, 1.0, _PROCERUS_WIDTH, _CREASE_LIT, _FURROW_CORE))
     cheek = [float(np.clip(_past_cross(float(rig_change[k])), 0.0, 1.0)) for k in _CHEEK]
     for lower, amount in zip(_EYE_LOWER, cheek, strict=True):
         if amount > 0:
             strokes += _cheek_raise_strokes(dst[list(lower)], amount, v)
-    if max(sneer) > 0 and _WRINKLE_DARK > 0:
-        for side, amount in zip((-1.0, 1.0), sneer, strict=True):
+    wrinkle = [float(np.clip((s - _WRINKLE_FROM) / (1.0 - _WRINKLE_FROM), 0.0, 1.0)) for s in sneer]
+    if max(wrinkle) > 0 and _WRINKLE_DARK > 0:
+        for side, amount in zip((-1.0, 1.0), wrinkle, strict=True):
             if amount <= 0:
                 continue
             for t, length, share in _WRINKLE_AT:
@@ -700,9 +739,9 @@ def _crease_strokes(
                 end = start + length * fw * slope / float(np.hypot(*slope))
                 sag = -0.006 * fw * v  # bowed up: the skin bunches above and between them
                 line = _bezier(start, start + (end - start) / 3 + sag, start + 2 * (end - start) / 3 + sag, end)
-                strokes.append(
-                    (line, amount * share * _WRINKLE_DARK, 0.3, side, 1.0)
-                )  # deepest by the bridge, lit below
+                # deepest by the bridge, lit below
+                strokes.append(_Crease(line, amount * share * _WRINKLE_DARK, 0.3, side, 1.0))
+    if max(sneer) > 0:
         for wing, corner, amount, side in zip(_NOSE_WING, _MOUTH_CORNERS, sneer, (-1.0, 1.0), strict=True):
             if amount <= 0:
                 continue
@@ -715,9 +754,8 @@ def _crease_strokes(
             upper = start + _FOLD_OUT[0] * fw * out + 0.3 * drop * v
             lower = end + 0.02 * fw * out - 0.45 * drop * v
             curve = _bezier(start, upper, lower, end)
-            strokes.append(
-                (curve, amount * _FOLD_DARK, _FOLD_PEAK, -side, _FOLD_WIDTH)
-            )  # deepest beside the nose; lit on the cheek
+            # deepest beside the nose; lit on the cheek
+            strokes.append(_Crease(curve, amount * _FOLD_DARK, _FOLD_PEAK, -side, _FOLD_WIDTH))
     return strokes
 
 
@@ -745,14 +783,14 @@ def _cheek_raise_strokes(lower: np.ndarray, amount: float, v: np.ndarray) -> lis
         p3 = p0 + length * ew * d
         bow = np.sign(angle) * _CROW_BOW * ew * w  # the fan's lines bend around the eye's socket
         line = _bezier(p0, p0 + (p3 - p0) / 3 + bow, p0 + 2 * (p3 - p0) / 3 + bow, p3)
-        strokes.append((line, amount * share * _CROW_DARK, 0.4, _lit_below(line, v), _CROW_WIDTH))
+        strokes.append(_Crease(line, amount * share * _CROW_DARK, 0.4, _lit_below(line, v), _CROW_WIDTH))
     seg = np.hypot(*np.diff(lower, axis=0).T)
     along = np.concatenate([[0.0], np.cumsum(seg)]) / max(float(seg.sum()), 1e-6)
     t = np.linspace(_UNDER_EYE_SPAN[0], _UNDER_EYE_SPAN[1], 12)
     past = np.maximum(t - 1.0, 0.0)[:, None] * ew * e  # beyond the outer corner: on along the eye's line
     lid = np.stack([np.interp(np.minimum(t, 1.0), along, lower[:, k]) for k in (0, 1)], axis=1) + past
     line = lid + (_UNDER_EYE_DOWN * ew * (1.0 + 0.3 * t))[:, None] * w  # a little lower toward the outside
-    strokes.append((line, amount * _UNDER_EYE_DARK, 0.5, _lit_below(line, v), 1.0))
+    strokes.append(_Crease(line, amount * _UNDER_EYE_DARK, 0.5, _lit_below(line, v), 1.0))
     return strokes
 
 
@@ -792,10 +830,11 @@ def paint_creases(image: np.ndarray, dst: np.ndarray, rig_change: np.ndarray) ->
 
     A crease is a fold of the photo's own skin, not a line drawn on it: a narrow valley (width ``_CREASE_SIGMA[0]`` of
     the face) in a softer one (``_CREASE_SIGMA[1]``) that spreads to the fold's shadowed side only, each blurred further
-    as much as the photo itself is (:func:`photo_blur`), with the bulge on its lit side lifted (``_CREASE_LIT`` of the
-    darkening) and tapering from its deepest point to nothing at both ends; it deepens over the photo's darker pores
-    and less over its highlights (``_CREASE_TEXTURE``), and darkens more in the channels the skin holds less of (per
-    channel, from the photo's own skin colour, ``_CREASE_WARM``), so a warm skin's fold is warm, not grey. Each
+    as much as the photo itself is (:func:`photo_blur`), with the bulge on its lit side lifted (its ``relief`` of the
+    darkening, where it outweighs another crease's valley) and tapering from its deepest point to nothing at both ends;
+    it deepens over the photo's darker pores and less over its highlights (``_CREASE_TEXTURE``), and darkens more in
+    the channels the skin holds less of (per channel, from the photo's own skin colour, ``_CREASE_WARM``), so a warm
+    skin's fold is warm, not grey. Each
     crease's darkening at its deepest is its share; ``image`` itself when the edit makes none.
 
     Parameters
@@ -835,21 +874,22 @@ def paint_creases(image: np.ndarray, dst: np.ndarray, rig_change: np.ndarray) ->
     gx, gy = np.meshgrid(
         x0 + at + step * np.arange(size[0], dtype=np.float32), y0 + at + step * np.arange(size[1], dtype=np.float32)
     )
-    for line, dark, peak, lit, width in strokes:
+    for line, dark, peak, lit, width, relief, core_width in strokes:
         wide = soft_sigma * width
+        narrow = float(np.hypot(_CREASE_SIGMA[0] * fw * core_width, blur))
         near = _CREASE_REACH * wide + step  # a brow furrow is short; the region spans all the strokes
         lo = np.clip(np.floor((line.min(0) - near - (x0, y0) - at) / step).astype(int), 0, size)
         hi = np.clip(np.ceil((line.max(0) + near - (x0, y0) - at) / step).astype(int) + 1, 0, size)
         box = (slice(lo[1], hi[1]), slice(lo[0], hi[0]))
         dist, signed, share = _stroke_frame(gx[box], gy[box], line)
         along = _taper(share, peak)
-        core = np.exp(-0.5 * (dist / sigma) ** 2)
+        core = np.exp(-0.5 * (dist / narrow) ** 2)
         shadowed = signed * lit <= 0 if lit else np.ones_like(dist, bool)
         soft = np.where(shadowed, np.exp(-0.5 * (dist / wide) ** 2), core)  # the valley's shadowed wall
         shade[box] += dark * along * (_CREASE_CORE * core + (1.0 - _CREASE_CORE) * soft)
         if lit:  # the lit wall and bulge beside the valley
             bulge = np.exp(-0.5 * ((signed * lit - 1.5 * wide) / wide) ** 2) * (signed * lit > 0)
-            light[box] += _CREASE_LIT * dark * along * bulge
+            light[box] += relief * dark * along * bulge
     if step > 1:
         shade = cv2.resize(shade, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
         light = cv2.resize(light, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
@@ -868,7 +908,8 @@ def paint_creases(image: np.ndarray, dst: np.ndarray, rig_change: np.ndarray) ->
     factor = 1.0 - np.clip(deep[..., None] * tint[None, None, :], 0.0, 0.95)
     # Toward the photo's white, less on already bright skin: 255, or less in an underexposed photo (its cheeks' skin).
     white = 255.0 * exposure(float(_luma(face_colours(image, dst)[0])))
-    lifted = np.clip(light, 0.0, 0.3)[..., None] * np.maximum(white - region, 0.0)
+    # A bulge lifts the skin beside a valley, not another crease's valley (two furrows' bulges crossed onto each other).
+    lifted = np.clip(light - shade, 0.0, 0.3)[..., None] * np.maximum(white - region, 0.0)
     out = image.copy()
     out[y0:y1, x0:x1] = np.clip(region * factor + lifted + 0.5, 0, 255).astype(np.uint8)
     return out
