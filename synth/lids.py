@@ -151,9 +151,15 @@ _LID_SHADOW_REACH = 0.05
 #: The white's grey just outside the iris (the limbus shading into the sclera): darkening at the iris's rim and its
 #: reach (share of the iris radius, Gaussian).
 _LIMBAL = (0.12, 0.25)
+#: The painted white's grey toward the eye's corners beyond the curve above (the eyeball turns away, the corners are
+#: in the lids' shade): the darkening at a corner, fading as the cube of one less the sine across the eye (0.1 of the
+#: width in: 0.33 of it). The white ran bright to the corners of a widened eye, greyer there in the photo.
+_CORNER_SHADE = 0.25
 #: The photo's own white's texture carried into the uncovered white (:func:`_white_texture`): structure finer than
-#: this share of the eye's width (Gaussian sigma), at most this many grey levels either way (a stray lash).
-_WHITE_DETAIL = (0.05, 20.0)
+#: this share of the eye's width (Gaussian sigma), at most this many grey levels either way (a stray lash), from a
+#: stretch of white beside the iris at least this share of its radius wide (whole from twice that): mirrored back and
+#: forth from a few pixels, the white came out striped (a toddler's small UTKFace tuning crop, 3_1_0).
+_WHITE_DETAIL = (0.05, 12.0, 0.3)
 #: The painted white's grain, a share of the photo's (:func:`facecraft.synth.mouth.grain`), added after the paint is
 #: softened to the photo's blur (before it, the grain was smoothed away on soft photos). Tuning bench (100 UTKFace
 #: crops, 72 FRLL calibration photos), eyeWide L/R at 0.8 read largest in photos, and fear / surprise read: 0.5 moved
@@ -369,6 +375,8 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
     # ... and as the photo's own white is across the eye, where it is kept.
     ratio = _luma(eyeball) / np.maximum(float(_luma(sclera)) * shadow * curve, 1e-6)  # a black eye has no white
     paint = sclera * _sclera_gain(a_d, ratio, (in_src > _GAIN_CORE) & (open_d > 0.5) & off_iris)[..., None]
+    # The corners' grey on what is painted there (not in the gain's reference: a kept bright corner would dim it all).
+    curve = curve * (1.0 - _CORNER_SHADE * (1.0 - np.sin(np.pi * np.clip(a_d, 0.0, 1.0))) ** 3)
     detail = np.zeros_like(paint)  # the photo's own iris's texture, added unsoftened (it is as soft as the photo)
     own = np.zeros(a_d.shape)
     if disc is not None:  # the photo's own catchlight, where it showed the iris: kept, and no second one painted
@@ -448,7 +456,7 @@ def _white_texture(img, fs: ContourFrame, clean, gx, gy, eu, ev, disc) -> tuple[
         x, y = fs.to_image(fold(eu, lo, hi), mv)
         got = cv2.remap(fine, (x - x0).astype(np.float32), (y - y0).astype(np.float32), cv2.INTER_LINEAR,
                         borderMode=cv2.BORDER_CONSTANT, borderValue=0.0).astype(np.float64)  # fmt: skip
-        sides.append(got if hi - lo >= 1.0 else np.zeros_like(got))
+        sides.append(got * _smoothstep((hi - lo) / (_WHITE_DETAIL[2] * radius) - 1.0))  # folded short: stripes
     right = _smoothstep((eu - cu) / max(0.5 * radius, 1.0) + 0.5)[..., None]
     both = sides[0] * (1.0 - right) + sides[1] * right
     weight = np.clip(both[..., 3], 0.0, 1.0)

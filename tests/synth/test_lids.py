@@ -776,10 +776,12 @@ def test_a_raised_lid_casts_a_shadow_band_on_the_white_it_uncovers():
     assert band < 0.86
 
 
-def test_the_white_is_greyer_just_outside_the_iris():
+def test_the_white_is_greyer_just_outside_the_iris(monkeypatch):
     # A limbal ring: the white shades into the iris instead of meeting it as a cut-out disc on flat white.
+    import facecraft.synth.lids as lids
     from facecraft.synth.lids import _iris_discs
 
+    monkeypatch.setattr(lids, "_CORNER_SHADE", 0.0, raising=False)  # the farther points are nearer the corners
     img, src, landmarks = _astronaut_x4()
     img, _ = _plain_white_eye(img, src, landmarks)
     centre, radius = _iris_discs(landmarks)[0]
@@ -818,3 +820,23 @@ def test_the_uncovered_white_carries_the_texture_of_the_photos_own_white():
     own = cv2.erode(white.astype(np.uint8), np.ones((5, 5))) > 0
     # (before: 0.43 of the photo's white's: the cheek's grain, and the photo's white where it stays)
     assert fine(res)[uncovered].std() > 0.7 * fine(photo)[own].std()
+
+
+def test_the_uncovered_white_greys_toward_the_eyes_corners():
+    # The painted white ran nearly as bright into the corners as across the iris (FRLL calibration 001, 006 widened):
+    # the eyeball turns away there and the corners lie in the lids' shade.
+    img, src, landmarks = _astronaut_x4()
+    img, _ = _plain_white_eye(img, src, landmarks)
+    upper, lower = EYES[0]
+    dst = _raise_lid(src, 0, 0.6)
+    fd = eye_frame(dst, upper, lower)
+    res = close_lids(img, img, src, dst, iris=landmarks).image.astype(float).mean(2)
+
+    def luma(a: float) -> float:  # at share a of the width, 0.3 of the way down the new opening
+        u = np.linspace(a - 0.02, a + 0.02, 5) * fd.width
+        up, lo = fd.profile(u)
+        x, y = fd.to_image(u, up + 0.3 * (lo - up))
+        return float(np.median(res[np.round(y).astype(int), np.round(x).astype(int)]))
+
+    # 0.1 of the width from each corner against 0.3 (before: 0.93)
+    assert np.mean([luma(0.1) / luma(0.3), luma(0.9) / luma(0.7)]) < 0.89
