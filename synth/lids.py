@@ -122,6 +122,11 @@ _LID_SKIN = 0.4
 #: squinting eye's slit are lid skin, and the sclera painted from them was orange or pink (UTKFace broad smilers
 #: edited to surprise).
 _SCLERA_CHROMA = 0.1
+#: ... and in a slit (lower than ``_SLIT[1]`` iris diameters), where what it shows is lid skin and lash shadow, this
+#: share: capped at 0.1 the white of a squinting older man's eye widened to surprise was the lid skin's pink-brown grey
+#: (UTKFace tuning crop 73_0_0). Its level stays the skin's (the white beside the iris of 215 open tuning eyes, 60
+#: UTKFace crops and the FRLL calibration photos, is 0.93 of the cheek's luma, median; 0.79-1.05 the middle half).
+_SLIT_CHROMA = 0.04
 #: A slit keeps less of the photo's eyeball: the upper margin's share grows to ``_SQUINT_SHARE`` as the opening's
 #: height falls from ``_SQUINT_OPENING[1]`` to ``_SQUINT_OPENING[0]`` iris diameters (the slit's lash shadows
 #: stood across the painted iris as a ring). With the colour cap, chosen on the 48 UTKFace broad smilers
@@ -172,10 +177,32 @@ _WHITE_GRAIN = 0.5
 #: smilers (editor's corner drag), fear:1.0 read as fear by mini-Xception / NetworkV2 (mean probability): flat disc
 #: 0.31 / 0.48 (0.26 / 0.46), pupil at 0.3 of the iris colour 0.35 / 0.40 (0.26 / 0.44), at 0.6 0.33 / 0.46
 #: (0.25 / 0.47); surprise 0.94 / 0.98 with either, 0.92 / 0.98 with no pupil.
-_PUPIL = 0.4
+#: The pupil at most ``_PUPIL_LUMA`` grey levels (a light iris's pupil at 0.6 of its colour was grey), ``_PUPIL`` of
+#: the radius as in the photos' own eyes (FRLL calibration blue eyes: the luma steps from about 40 to 70 at 0.3-0.45
+#: of MediaPipe's radius; at 0.4 the drawn pupil filled the painted iris of a narrowed eye like a cartoon's).
+_PUPIL = 0.33
 _PUPIL_DARK = 0.6
+_PUPIL_LUMA = 35.0
 _GLINT = 0.6
 _IRIS_EDGE = 0.12
+#: The photo's iris colour (:func:`_iris_colour`): the lit half (``_IRIS_LIT`` percentile of luma up) of its ring from
+#: ``_IRIS_RING[0]`` to ``_IRIS_RING[1]`` of the radius (no pupil, no limbus), below the upper margin's band and
+#: ``_IRIS_LOWER`` of the opening's height above the lower contour, no catchlight (``_IRIS_GLINT`` of the sclera's
+#: luma) and no skin (``_IRIS_SKIN`` of chromaticity, from ``_IRIS_SKIN_LUMA`` of the cheek's luma); from
+#: ``_IRIS_MIN_PX`` pixels. The median of the whole disc in the opening, in a narrowed eye mostly pupil, the upper lid's
+#: lash shadow and lower-lid skin, read blue and grey eyes as a dark purple-grey and painted them dark brown or black
+#: (older smiling men widened to surprise; FRLL calibration smiling 139, UTKFace tuning crops 52_0_0, 73_0_0).
+_IRIS_RING = (0.45, 0.95)
+_IRIS_LOWER = 0.1
+_IRIS_LIT = 50
+_IRIS_GLINT = 0.85
+_IRIS_SKIN = 0.12
+_IRIS_SKIN_LUMA = 0.6
+_IRIS_MIN_PX = 6
+#: Its own texture (:func:`_own_iris`) is read from the pixels of the opening inside its disc at least this share of
+#: its colour's luma (darker: a lash's shadow), skin and catchlights left out (:func:`_iris_shown`), as well as from
+#: where the photo's eyeball is clean of the margins: a slit's clean band is empty, and its iris was drawn flat.
+_IRIS_SHADOW = 0.6
 #: The photo's own iris (:func:`_own_iris`) is carried into the uncovered part when it shows at least this share of
 #: the distances from the iris centre to its rim (clean of the margins), else an iris is drawn.
 _IRIS_SEEN = 0.6
@@ -352,7 +379,8 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
     skin_luma = look.measure(("lid skin", eye), lambda: min(cheek_luma, _lid_skin_luma(img, fs)))
     iris_key = None if disc is None else (*np.round(disc[0], 6).tolist(), round(disc[1], 6))
     sclera, iris_rgb = look.measure(
-        ("eye colours", eye, iris_key), lambda: _eye_colours(img, fs, disc, skin_luma=skin_luma)
+        ("eye colours", eye, iris_key),
+        lambda: _eye_colours(img, fs, disc, skin_luma=skin_luma, skin_rgb=look_colours(look)[0]),
     )
     if disc is not None and iris_rgb is None:
         # MediaPipe's iris is not in this opening: the photo does not show the eye (dark or mirrored lenses, a blur;
@@ -392,8 +420,18 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
 
         own = glint_of(eyeball) * seen
     if disc is not None and iris_rgb is not None:
-        detail, whole = _own_iris(img, fs, clean, eu, ev, (ix[0], iy[0]), dist, disc[1], eyeball, in_src,
-                                        glint_of)  # fmt: skip
+        # Its own texture wherever the photo shows any of its iris, a slit's too (its margins' bands leave ``clean``
+        # nothing there): the pixels of the opening in the disc that are neither lash shadow, skin nor catchlight.
+        shows = _iris_shown(img, fs, disc, iris_rgb, sclera, look_colours(look)[0], x0, y0, gx.shape)
+
+        def iris_clean(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+            x, y = fs.to_image(u, v)
+            got = cv2.remap(shows, (x - x0).astype(np.float32), (y - y0).astype(np.float32), cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)  # fmt: skip
+            return np.maximum(clean(u, v), got.astype(np.float64))
+
+        detail, whole = _own_iris(img, fs, iris_clean, eu, ev, (ix[0], iy[0]), dist, disc[1], eyeball,
+                                  iris_clean(eu, ev), glint_of)  # fmt: skip
         paint = _paint_iris(
             paint, dist, disc[1], iris_rgb, sclera, mx - disc[0][0], my - disc[0][1], glint=bool(own.max() < 0.5)
         )  # fmt: skip
@@ -417,6 +455,24 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
     region = region * (1 - wa) + content * wa
     out[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
     mask[y0:y1, x0:x1] = np.maximum(mask[y0:y1, x0:x1], np.maximum(new, open_d * 0.5).astype(np.float32))
+
+
+def _iris_shown(img, fs: ContourFrame, disc, iris_rgb, sclera, skin_rgb, x0: int, y0: int, shape) -> np.ndarray:
+    """Where (0 or 1, float32 image ``shape`` from pixel ``(x0, y0)``) the photo shows its own iris ``disc``: inside
+    its opening by ``_MARGIN_PX``, within ``_IRIS_RING[1]`` of the radius, at least ``_IRIS_SHADOW`` of the iris's
+    luma ``iris_rgb`` (not a lash's shadow; the pupil may be dark), neither skin nor catchlight (:func:`_not_iris`)."""
+    gy, gx = np.mgrid[y0 : y0 + shape[0], x0 : x0 + shape[1]].astype(np.float64)
+    patch = np.zeros(shape + (3,))
+    h, w = min(shape[0], img.shape[0] - y0), min(shape[1], img.shape[1] - x0)
+    patch[:h, :w] = img[y0 : y0 + h, x0 : x0 + w]
+    u, v = fs.coords(gx, gy)
+    up, lo = fs.profile(np.clip(u, 0.0, fs.width))
+    d = np.hypot(gx - disc[0][0], gy - disc[0][1]) / disc[1]
+    inside = (v > up + _MARGIN_PX) & (v < lo - _MARGIN_PX) & (u > 0.0) & (u < fs.width) & (d < _IRIS_RING[1])
+    lit = (_luma(patch) >= _IRIS_SHADOW * float(_luma(iris_rgb))) | (d < _PUPIL)
+    seen = inside & lit & ~_not_iris(patch, sclera, skin_rgb)
+    seen[h:], seen[:, w:] = False, False
+    return seen.astype(np.float32)
 
 
 def _white_texture(img, fs: ContourFrame, clean, gx, gy, eu, ev, disc) -> tuple[np.ndarray, np.ndarray]:
@@ -518,7 +574,8 @@ def _paint_iris(paint, dist, radius: float, iris_rgb, sclera, dx, dy, *, glint: 
     edge = max(1.0, _IRIS_EDGE * radius)
     ring = _iris_ring(dist, radius)
     limbus = 1.0 - 0.35 * _smoothstep((dist - 0.7 * radius) / (0.3 * radius))
-    pupil = 1.0 - (1.0 - _PUPIL_DARK) * _smoothstep((_PUPIL * radius - dist) / edge + 0.5)
+    dark = min(_PUPIL_DARK, _PUPIL_LUMA / max(float(_luma(iris_rgb)), 1.0))  # a pupil is black in any iris
+    pupil = 1.0 - (1.0 - dark) * _smoothstep((_PUPIL * radius - dist) / edge + 0.5)
     iris = iris_rgb * (limbus * pupil)[..., None]
     if glint and radius >= 3.0:  # the cornea's reflection of the light
         glint = np.exp(-((np.hypot(dx + 0.25 * radius, dy + 0.35 * radius) / (0.16 * radius)) ** 2))
@@ -566,10 +623,11 @@ def _own_iris(img, fs: ContourFrame, clean, eu, ev, centre, dist, radius: float,
 
 
 def _eye_colours(
-    img: np.ndarray, fs: ContourFrame, disc, *, skin_luma: float | None = None
+    img: np.ndarray, fs: ContourFrame, disc, *, skin_luma: float | None = None, skin_rgb: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """The photo's sclera and iris colours, RGB 0..255: the sclera is the bright pixels of the opening outside the iris,
-    in the tint of the white beside the iris where the photo shows enough of it."""
+    in the tint of the white beside the iris where the photo shows enough of it; the iris is :func:`_iris_colour`.
+    ``skin_rgb``: the cheek's colour (what of the opening is skin, not iris)."""
     poly = np.round(np.stack(fs.to_image(*_outline(fs)), axis=1)).astype(np.int32)
     x0, y0 = np.maximum(poly.min(0), 0)
     x1, y1 = poly.max(0) + 1
@@ -592,6 +650,8 @@ def _eye_colours(
     side = np.zeros((0, 3))
     if disc is not None and fs.gap(np.linspace(0.0, 1.0, 33)).max() >= _SLIT[1] * 2.0 * disc[1]:
         side = patch[m & _beside_iris(fs, disc, *fs.coords(gx, gy))]  # (a slit's white is its lash shadows)
+    elif disc is not None:  # a slit's brightest pixels are lid skin: its white is nearly grey
+        chroma = _SLIT_CHROMA
     if len(side) >= _SCLERA_SEEN:  # the white the photo shows beside its iris: its own tint
         tint, chroma = _lit_white(side), _SEEN_CHROMA
         level = max(float(_luma(tint)), float(_luma(sclera)))
@@ -602,9 +662,41 @@ def _eye_colours(
     spread = float(np.abs(sclera - grey).max())
     if spread > chroma * grey:
         sclera = grey + (sclera - grey) * (chroma * grey / spread)
-    iris_px = patch[m & in_iris] if disc is not None else np.zeros((0, 3))
-    iris_rgb = np.median(iris_px, axis=0) if len(iris_px) >= 4 else None
+    iris_rgb = None
+    if disc is not None and (m & in_iris).sum() >= 4:
+        iris_rgb = _iris_colour(patch, m & in_iris, fs, disc, gx, gy, sclera, skin_rgb)
     return sclera, iris_rgb
+
+
+def _not_iris(px: np.ndarray, sclera: np.ndarray, skin_rgb: np.ndarray | None) -> np.ndarray:
+    """Which pixels ``px`` ``(..., 3)`` of an eye opening are not its iris's own colour: a catchlight (at least
+    ``_IRIS_GLINT`` of the sclera's luma) or skin (within ``_IRIS_SKIN`` of ``skin_rgb``'s chromaticity and at least
+    ``_IRIS_SKIN_LUMA`` of its luma)."""
+    luma = _luma(px)
+    out = luma >= _IRIS_GLINT * float(_luma(sclera))
+    if skin_rgb is not None:
+        skin_l = max(float(_luma(skin_rgb)), 1.0)
+        near = np.abs(px / np.maximum(luma, 1.0)[..., None] - skin_rgb / skin_l).max(-1) < _IRIS_SKIN
+        out |= near & (luma >= _IRIS_SKIN_LUMA * skin_l)
+    return out
+
+
+def _iris_colour(patch, in_iris, fs: ContourFrame, disc, gx, gy, sclera, skin_rgb) -> np.ndarray:
+    """The photo's iris colour, RGB: the median of the lit half (``_IRIS_LIT`` percentile of luma up) of the iris's
+    ring (``_IRIS_RING`` of its radius from its centre) below the upper margin's band and above the lower one's, neither
+    catchlight nor skin (:func:`_not_iris`); with fewer than ``_IRIS_MIN_PX`` such pixels, of the whole disc in the
+    opening less those; with fewer again, of the whole disc. ``in_iris``: the disc's pixels in the opening."""
+    d = np.hypot(gx - disc[0][0], gy - disc[0][1]) / disc[1]
+    u, v = fs.coords(gx.astype(np.float64), gy.astype(np.float64))
+    up, lo = fs.profile(np.clip(u, 0.0, fs.width))
+    clear = (v > up + _MARGIN_SHARE * (lo - up)) & (v < lo - _IRIS_LOWER * (lo - up))
+    ok = in_iris & ~_not_iris(patch, sclera, skin_rgb)
+    for sel in (ok & clear & (d > _IRIS_RING[0]) & (d < _IRIS_RING[1]), ok, in_iris):
+        if sel.sum() >= _IRIS_MIN_PX or sel is in_iris:
+            px = patch[sel]
+            luma = _luma(px)
+            return np.median(px[luma >= np.percentile(luma, _IRIS_LIT)], axis=0)
+    return np.median(patch[in_iris], axis=0)
 
 
 def _lit_white(px: np.ndarray) -> np.ndarray:
