@@ -370,6 +370,18 @@ ANTAGONISTS: dict[str, dict[str, float]] = {
 #:   from their own posed smiles (mouth landmark error at happiness:1.0 .0314 -> .0354, at 0.5 .0211 -> .0226;
 #:   unedited .0274). As levels, the other forms' floors lost anger, disgust and sadness 1-2 of 72 / 80 photos (the
 #:   fitted weights hold a face's build too: low brows fit as browDown): they stay changes.
+#: * fear (AU20+26, with AU1): the jaw drops at least 0.45 rig units (a floor, not a level). The solve holds the jaw at
+#:   its raise floor (the rig's jaw also reads as ``mouthLowerDown`` and as a smile, which fear does not raise), 0.8 of
+#:   the calibrated change of the jaw the request adds to the photo's reading: 0.56 on a neutral face, but a broad
+#:   smile's lips parted over a closed bite already read as ``jawOpen`` 0.1-0.2, so the jaw opened only 0.29-0.35 and
+#:   the stretch (2.0) and the smile's removal (-1.6) drew the lips flat over the clenched teeth, a grimace with a dark
+#:   line between the rows (UTKFace tuning crop 67_0_0...651, FRLL calibration smiling 096, 103, 139). At 0.45 the
+#:   mouth opens past the lower teeth's edge. Fear:1.0 read as fear by mini-Xception / NetworkV2 / facecraft, same run:
+#:   28 UTKFace tuning smilers .143 / .571 / .357 -> .179 / .571 / .357, 36 smiling calibration photos .722 / .611 /
+#:   .750 -> .750 / .611 / .778 (dlib distance medians unchanged); the 36 neutral calibration photos already open
+#:   0.58 or more (unchanged); a floor of 0.56 (the neutral faces' own) opened more but lost NetworkV2 3 of the 36
+#:   smiling photos (.528), 0.65 lost mini-Xception and NetworkV2 on the neutral UTKFace crops. Surprise asks no
+#:   stretch and is unchanged.
 FORMS: dict[str, dict[str, dict[str, float]]] = {
     "browDownLeft+browDownRight+mouthPressLeft+mouthPressRight": {
         "at": {"browDownLeft": 1.0, "browDownRight": 1.0, "mouthPressLeft": 0.32, "mouthPressRight": 0.32},
@@ -394,6 +406,10 @@ FORMS: dict[str, dict[str, dict[str, float]]] = {
         "at": {"mouthFrownLeft": 0.8, "mouthFrownRight": 0.8, "browInnerUp": 0.9},
         "floor": {"mouthShrugLower": 1.0, "eyeBlinkLeft": 0.3, "eyeBlinkRight": 0.3},
         "cap": {"mouthStretchLeft": 0.0, "mouthStretchRight": 0.0, "eyeWideLeft": 0.0, "eyeWideRight": 0.0},
+    },
+    "jawOpen+mouthStretchLeft+mouthStretchRight+browInnerUp": {
+        "at": {"jawOpen": 0.36, "mouthStretchLeft": 0.8, "mouthStretchRight": 0.8, "browInnerUp": 0.8},
+        "floor": {"jawOpen": 0.45},
     },
 }
 _FORM_PARTS = ("at", "floor", "level", "cap")

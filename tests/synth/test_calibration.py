@@ -638,3 +638,38 @@ def test_shipped_contempt_on_a_smile_takes_the_smile_off_both_sides():
     # a dimple slider on a smiling face keeps the smile
     dimple = EditControls.from_args(au={"AU14R": 0.8})
     assert cal.rig_change(smiling, dimple.target(smiling), rig_now=fitted)[smiles].min() > -0.2
+
+
+def test_shipped_fear_on_a_closed_bite_smile_drops_the_jaw():
+    # A broad smile's lips parted over a closed bite already read as jawOpen 0.1-0.2: the solve held fear's jaw at
+    # its raise floor, 0.3-0.4 rig units, and the stretched lips and the removed smile drew a grimace over the
+    # clenched teeth (UTKFace tuning crop 67_0_0...651). Fear's form drops the jaw 0.45 at least; surprise asks no
+    # stretch.
+    import dataclasses
+
+    from facecraft.synth.calibration import FORMS
+    from facecraft.synth.controls import EditControls
+
+    shipped = EditorCalibration.load()
+    assert shipped.forms == FORMS  # the shipped copy is the table's
+    jaw = ARKIT_INDEX["jawOpen"]
+    smiles = [ARKIT_INDEX["mouthSmileLeft"], ARKIT_INDEX["mouthSmileRight"]]
+    smiling, fitted = np.full(NUM_ARKIT, 0.05, np.float32), np.zeros(NUM_ARKIT)
+    smiling[smiles], smiling[jaw], fitted[smiles], fitted[jaw] = 0.94, 0.2, 1.0, 0.21
+    fear = EditControls.from_args(emotion="fear:1.0")
+    change = shipped.rig_change(smiling, fear.target(smiling), rig_now=fitted)
+    assert change[jaw] >= 0.45 - 1e-9 and change[smiles].max() < -1.0
+    without = dataclasses.replace(
+        shipped, forms={k: f for k, f in FORMS.items() if not k.startswith("jawOpen+mouthStretch")}
+    )
+    neutral = np.full(NUM_ARKIT, 0.05, np.float32)
+    rest = np.zeros(NUM_ARKIT)
+    ask = fear.target(neutral)
+    assert shipped.rig_change(neutral, ask, rig_now=rest)[jaw] == pytest.approx(
+        without.rig_change(neutral, ask, rig_now=rest)[jaw]
+    )  # a neutral face's jaw already drops further
+    for face, fit in ((smiling, fitted), (neutral, rest)):
+        surprise = EditControls.from_args(emotion="surprise:1.0").target(face)
+        assert np.array_equal(
+            shipped.rig_change(face, surprise, rig_now=fit), without.rig_change(face, surprise, rig_now=fit)
+        )
