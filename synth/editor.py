@@ -795,26 +795,74 @@ def _cheek_raise_strokes(lower: np.ndarray, amount: float, v: np.ndarray) -> lis
 
 
 def _stroke_frame(gx: np.ndarray, gy: np.ndarray, line: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per pixel: distance to the polyline ``line``, signed (+ on the right of its direction as seen in the image),
-    and the share of its length (0..1) at the nearest point."""
+    """Per pixel (``gx``, ``gy``: its coordinates, any shape): distance to the polyline ``line``, signed (+ on the
+    right of its direction as seen in the image), and the share of its length (0..1) at the nearest point.
+
+    All segments at once, in float32 relative to the line's start: per segment the pixel's position along it and
+    across it (both linear in the pixel), the nearest segment the one whose clamped point is nearest (the first of
+    equals)."""
     seg = np.diff(line, axis=0)
     lengths = np.hypot(seg[:, 0], seg[:, 1])
     starts = np.concatenate([[0.0], np.cumsum(lengths)])
     total = max(float(starts[-1]), 1e-6)
-    best = np.full(gx.shape, np.inf, np.float32)
-    signed = np.zeros(gx.shape, np.float32)
-    share = np.zeros(gx.shape, np.float32)
-    for (ax, ay), (dx, dy), s0, ln in zip(line[:-1], seg, starts[:-1], lengths, strict=True):
-        px, py = gx - ax, gy - ay
-        t = np.clip((px * dx + py * dy) / max(ln * ln, 1e-9), 0.0, 1.0)
-        ex, ey = px - t * dx, py - t * dy
-        d = np.hypot(ex, ey)
-        closer = d < best
-        best = np.where(closer, d, best)
-        right = dx * py - dy * px  # > 0 on the right of the direction as seen in the image (y down)
-        signed = np.where(closer, np.where(right >= 0, d, -d), signed)
-        share = np.where(closer, (s0 + t * ln) / total, share)
-    return best, signed, share
+    unit = seg / np.maximum(lengths, 1e-9)[:, None]  # a point's segment (zero length): no direction
+    rel = line[:-1] - line[0]
+    ux, uy = unit[:, :1].astype(np.float32), unit[:, 1:].astype(np.float32)  # (K, 1)
+    on = (rel * unit).sum(1, keepdims=True).astype(np.float32)  # each segment's start along and across itself
+    off = (rel[:, 1:] * unit[:, :1] - rel[:, :1] * unit[:, 1:]).astype(np.float32)
+    px = (np.asarray(gx, np.float64) - line[0, 0]).astype(np.float32).reshape(1, -1)
+    py = (np.asarray(gy, np.float64) - line[0, 1]).astype(np.float32).reshape(1, -1)
+    along = px * ux + py * uy - on  # (K, N): from each segment's start, along it
+    across = py * ux - px * uy - off  # > 0 on the right of its direction as seen in the image (y down)
+    t = np.clip(along, 0.0, lengths.astype(np.float32)[:, None])
+    gap = along - t
+    d2 = across * across + gap * gap
+    k = np.argmin(d2, axis=0)[None]
+    d = np.sqrt(np.take_along_axis(d2, k, 0)[0])
+    signed = np.where(np.take_along_axis(across, k, 0)[0] >= 0, d, -d)
+    share = (starts[:-1].astype(np.float32)[k[0]] + np.take_along_axis(t, k, 0)[0]) / np.float32(total)
+    shape = np.shape(gx)
+    return d.reshape(shape), signed.reshape(shape), share.reshape(shape)
+
+
+def _stroke_reach(gx: np.ndarray, gy: np.ndarray, line: np.ndarray, reach: float) -> np.ndarray:
+    """Which pixels (``gx``, ``gy``) a crease along ``line`` can shade, ``reach`` pixels out: those within ``reach``
+    of the strip along its chord that holds the whole line, and not behind either end (:func:`_end_margin`), where
+    :func:`_stroke_frame`'s nearest point is that end, whose :func:`_taper` is 0."""
+    chord = line[-1] - line[0]
+    normal = np.array([-chord[1], chord[0]]) / max(float(np.hypot(*chord)), 1e-9)
+    side = (line - line[0]) @ normal
+    across = (gx - line[0, 0]) * normal[0] + (gy - line[0, 1]) * normal[1]
+    inside = (across >= side.min() - reach) & (across <= side.max() + reach)
+    for ends in (line, line[::-1]):
+        margin = _end_margin(ends, reach)
+        if margin is not None:
+            out = ends[1] - ends[0]
+            out = out / float(np.hypot(*out))
+            inside &= (gx - ends[0, 0]) * out[0] + (gy - ends[0, 1]) * out[1] > -margin
+    return inside
+
+
+def _end_margin(line: np.ndarray, reach: float) -> float | None:
+    """How far behind ``line``'s first point (along its first segment) a pixel may still lie nearer than ``reach`` to
+    a point past that end: 0 for a straight line; ``None`` when its first segment has no direction.
+
+    A pixel ``s`` out from a point ``q`` of the line along its normal ``m`` there lies ``(q - a) . d + s m . d`` along
+    the first segment's direction ``d`` from its first point ``a``, at ``s >= reach`` unless that is above minus the
+    margin, taken per point with the largest ``|m . d|`` of its segments (1 where the line turns across ``d``'s
+    normal)."""
+    seg = np.diff(line, axis=0)
+    lengths = np.hypot(seg[:, 0], seg[:, 1])
+    if lengths[0] < 1e-6:
+        return None
+    unit = seg / np.maximum(lengths, 1e-9)[:, None]
+    d = unit[0]
+    cos = unit @ d
+    sin = np.abs(unit[:, 0] * d[1] - unit[:, 1] * d[0])  # |m . d| on each segment
+    tilt = np.maximum(sin, np.r_[sin[1:], 0.0])  # at each point after the first: its segments before and after
+    tilt[:-1] = np.where((cos[:-1] > 0) != (cos[1:] > 0), 1.0, tilt[:-1])
+    ahead = (line[1:] - line[0]) @ d
+    return max(0.0, float(np.max(reach * tilt - ahead)))
 
 
 def _taper(share: np.ndarray, peak: float) -> np.ndarray:
@@ -871,25 +919,25 @@ def paint_creases(image: np.ndarray, dst: np.ndarray, rig_change: np.ndarray) ->
     shade = np.zeros(size[::-1], np.float32)
     light = np.zeros_like(shade)
     at = (step - 1) / 2.0
-    gx, gy = np.meshgrid(
-        x0 + at + step * np.arange(size[0], dtype=np.float32), y0 + at + step * np.arange(size[1], dtype=np.float32)
-    )
+    xs, ys = x0 + at + step * np.arange(size[0]), y0 + at + step * np.arange(size[1])
     for line, dark, peak, lit, width, relief, core_width in strokes:
         wide = soft_sigma * width
         narrow = float(np.hypot(_CREASE_SIGMA[0] * fw * core_width, blur))
         near = _CREASE_REACH * wide + step  # a brow furrow is short; the region spans all the strokes
         lo = np.clip(np.floor((line.min(0) - near - (x0, y0) - at) / step).astype(int), 0, size)
         hi = np.clip(np.ceil((line.max(0) + near - (x0, y0) - at) / step).astype(int) + 1, 0, size)
-        box = (slice(lo[1], hi[1]), slice(lo[0], hi[0]))
-        dist, signed, share = _stroke_frame(gx[box], gy[box], line)
-        along = _taper(share, peak)
+        gx, gy = np.meshgrid(xs[lo[0] : hi[0]], ys[lo[1] : hi[1]])
+        inside = _stroke_reach(gx, gy, line, near)
+        dist, signed, share = _stroke_frame(gx[inside], gy[inside], line)
+        along = dark * _taper(share, peak)
         core = np.exp(-0.5 * (dist / narrow) ** 2)
         shadowed = signed * lit <= 0 if lit else np.ones_like(dist, bool)
         soft = np.where(shadowed, np.exp(-0.5 * (dist / wide) ** 2), core)  # the valley's shadowed wall
-        shade[box] += dark * along * (_CREASE_CORE * core + (1.0 - _CREASE_CORE) * soft)
+        box = (slice(lo[1], hi[1]), slice(lo[0], hi[0]))
+        shade[box][inside] += along * (_CREASE_CORE * core + (1.0 - _CREASE_CORE) * soft)
         if lit:  # the lit wall and bulge beside the valley
             bulge = np.exp(-0.5 * ((signed * lit - 1.5 * wide) / wide) ** 2) * (signed * lit > 0)
-            light[box] += relief * dark * along * bulge
+            light[box][inside] += relief * along * bulge
     if step > 1:
         shade = cv2.resize(shade, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
         light = cv2.resize(light, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)

@@ -106,3 +106,88 @@ def test_a_slight_sneer_barely_lines_the_nose():
     # legs of an X between the brows.
     assert nose_lines(1.0) > 0.25
     assert nose_lines(0.6) < 0.3 * nose_lines(1.0)
+
+
+def _brute_frame(x: float, y: float, line: np.ndarray) -> tuple[float, float, float]:
+    """Distance from pixel (x, y) to the polyline ``line``, signed (+ right of its direction, y down), and the share
+    of its length at the nearest point: each segment in turn, in float64."""
+    best = (np.inf, 0.0, 0.0)
+    walked, total = 0.0, float(np.hypot(*np.diff(line, axis=0).T).sum())
+    for a, b in zip(line[:-1], line[1:], strict=True):
+        d = b - a
+        length = float(np.hypot(*d))
+        t = float(np.clip((np.array([x, y]) - a) @ d / max(length**2, 1e-12), 0.0, 1.0))
+        near = a + t * d
+        dist = float(np.hypot(x - near[0], y - near[1]))
+        if dist < best[0]:
+            right = d[0] * (y - a[1]) - d[1] * (x - a[0])
+            best = (dist, dist if right >= 0 else -dist, (walked + t * length) / total)
+        walked += length
+    return best
+
+
+def _all_strokes(scale: float):
+    from facecraft.synth.editor import _crease_strokes
+    from facecraft.synth.warp import face_width
+
+    _, src, _ = astronaut_points()
+    pts = src * scale
+    change = _change(brows=3.0, sneer=1.0)
+    change[[ARKIT_INDEX["cheekSquintLeft"], ARKIT_INDEX["cheekSquintRight"]]] = 0.8
+    return _crease_strokes(pts, change, face_width(pts)), face_width(pts)
+
+
+def test_a_strokes_frame_is_the_distance_to_its_nearest_segment():
+    from facecraft.synth.editor import _stroke_frame
+
+    strokes, fw = _all_strokes(2.0)
+    assert len(strokes) >= 10  # furrows, the root's fold, the nose's lines, the cheeks' folds, crow's feet, lids
+    rng = np.random.default_rng(0)
+    for stroke in strokes:
+        line = stroke.line
+        xy = rng.uniform(line.min(0) - 0.05 * fw, line.max(0) + 0.05 * fw, (200, 2))
+        dist, signed, share = _stroke_frame(xy[:, 0], xy[:, 1], line)
+        want = np.array([_brute_frame(x, y, line) for x, y in xy])
+        np.testing.assert_allclose(dist, want[:, 0], atol=2e-3)
+        np.testing.assert_allclose(signed, want[:, 1], atol=2e-3)
+        np.testing.assert_allclose(share, want[:, 2], atol=1e-4)
+        grid = _stroke_frame(xy[:20, 0].reshape(4, 5), xy[:20, 1].reshape(4, 5), line)  # any shape
+        np.testing.assert_allclose(grid[0].ravel(), dist[:20], atol=1e-6)
+
+
+def test_a_crease_shades_only_the_pixels_it_reaches():
+    from facecraft.synth.editor import _CREASE_REACH, _CREASE_SIGMA, _stroke_reach, _taper
+
+    strokes, fw = _all_strokes(2.0)
+    for stroke in strokes:
+        line = stroke.line
+        wide = _CREASE_SIGMA[1] * fw * stroke.width
+        reach = _CREASE_REACH * wide
+        lo, hi = line.min(0) - reach, line.max(0) + reach
+        x, y = np.meshgrid(np.arange(lo[0], hi[0], 1.5), np.arange(lo[1], hi[1], 1.5))
+        inside = _stroke_reach(x, y, line, reach)
+        assert 0 < inside.sum() < 0.6 * inside.size  # the ends' caps and the box's corners are left out
+        outside = np.flatnonzero(~inside)[::7]
+        frame = np.array([_brute_frame(x.flat[i], y.flat[i], line) for i in outside])
+        # the most any crease's valley or lit bulge could add there, per unit of darkening
+        most = _taper(frame[:, 2], stroke.peak) * np.exp(-0.5 * np.maximum(frame[:, 0] / wide - 1.5, 0.0) ** 2)
+        assert most.max() < 1e-6
+
+
+def test_creases_painted_within_reach_match_creases_painted_over_their_whole_box(monkeypatch):
+    import cv2
+
+    import facecraft.synth.editor as editor_module
+    from facecraft.synth.editor import paint_creases
+
+    img, src, _ = astronaut_points()
+    change = _change(brows=3.0, sneer=1.0)
+    change[[ARKIT_INDEX["cheekSquintLeft"], ARKIT_INDEX["cheekSquintRight"]]] = 0.8
+    for scale in (1.0, 3.0):
+        big = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC) if scale != 1 else img
+        fast = paint_creases(big, src * scale, change)
+        with monkeypatch.context() as patch:
+            patch.setattr(editor_module, "_stroke_reach", lambda gx, gy, line, reach: np.ones(gx.shape, bool))
+            whole = paint_creases(big, src * scale, change)
+        assert (np.abs(whole.astype(int) - big.astype(int)).max(-1) > 2).sum() > 300 * scale**2  # creases painted
+        assert np.abs(fast.astype(int) - whole.astype(int)).max() <= 1
