@@ -203,6 +203,9 @@ _IRIS_MIN_PX = 6
 #: its colour's luma (darker: a lash's shadow), skin and catchlights left out (:func:`_iris_shown`), as well as from
 #: where the photo's eyeball is clean of the margins: a slit's clean band is empty, and its iris was drawn flat.
 _IRIS_SHADOW = 0.6
+_IRIS_HUE = 0.25
+#: ... carried at most this share of its luma either way.
+_IRIS_TEXTURE = 0.25
 #: The photo's own iris (:func:`_own_iris`) is carried into the uncovered part when it shows at least this share of
 #: the distances from the iris centre to its rim (clean of the margins), else an iris is drawn.
 _IRIS_SEEN = 0.6
@@ -236,6 +239,8 @@ _GAIN_CORE = 0.99
 #: up to the contour cost eyeWide .250 / .278. Read from the iris's shade to the white's: against the white alone a
 #: dim, blurred iris (UTKFace crops in shade) passed for a catchlight and none was painted (calibration unchanged).
 _OWN_GLINT = 0.75
+#: ... and nearly colourless: no channel further than this share of its luma from it.
+_GLINT_CHROMA = 0.15
 #: The painted eyeball's own softness (:data:`~facecraft.synth.photo_blur.PAINT_SHARP`): on a blurrier photo the paint
 #: and the opening's edge are blurred by the rest. Painted sharp into UTKFace crops (200 px upscaled to 512, blur
 #: 1.5-5.6 px, median 3.1) a widened eye stood out as a crisp sticker on a soft face.
@@ -418,7 +423,10 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
         def glint_of(px: np.ndarray) -> np.ndarray:  # how far pixels are a catchlight
             return _smoothstep(((_luma(px) - dark) / bright - _OWN_GLINT) / 0.15)
 
-        own = glint_of(eyeball) * seen
+        # A catchlight is nearly colourless: a pink wet line or lid skin counted as one against the iris's lit colour
+        # (brighter than its median) and was kept in the painted iris as a red scribble (bench portraits, surprise).
+        tint = np.abs(eyeball - _luma(eyeball)[..., None]).max(-1) / np.maximum(_luma(eyeball), 1.0)
+        own = glint_of(eyeball) * seen * _smoothstep((_GLINT_CHROMA - tint) / 0.05 + 0.5)
     if disc is not None and iris_rgb is not None:
         # Its own texture wherever the photo shows any of its iris, a slit's too (its margins' bands leave ``clean``
         # nothing there): the pixels of the opening in the disc that are neither lash shadow, skin nor catchlight.
@@ -430,12 +438,17 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
                             borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)  # fmt: skip
             return np.maximum(clean(u, v), got.astype(np.float64))
 
+        # (its pupil counts toward the radial profile, but none of it is carried)
+        pupil = (dist < _PUPIL * disc[1]) & (ev > eu_up + _MARGIN_PX) & (ev < eu_lo - _MARGIN_PX)
         detail, whole = _own_iris(img, fs, iris_clean, eu, ev, (ix[0], iy[0]), dist, disc[1], eyeball,
-                                  iris_clean(eu, ev), glint_of)  # fmt: skip
+                                  np.maximum(iris_clean(eu, ev), pupil), glint_of)  # fmt: skip
         paint = _paint_iris(
             paint, dist, disc[1], iris_rgb, sclera, mx - disc[0][0], my - disc[0][1], glint=bool(own.max() < 0.5)
         )  # fmt: skip
-        detail = detail * (whole * _iris_ring(dist, disc[1]))[..., None]
+        # An iris's fibres are faint: what stands out further (a lash, a catchlight, the wet line a narrowed eye shows
+        # in its iris) drew a scribble across the painted one (bench portraits of squinting men, surprise).
+        reach = _IRIS_TEXTURE * float(_luma(iris_rgb))
+        detail = np.clip(detail, -reach, reach) * (whole * _iris_ring(dist, disc[1]))[..., None]
     in_src = np.maximum(in_src, own)
     paint = paint * (shadow * curve)[..., None]
     if blur > 0:  # as soft as the photo: the paint and the opening's edge (the kept eyeball is the photo's own)
@@ -459,8 +472,10 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
 
 def _iris_shown(img, fs: ContourFrame, disc, iris_rgb, sclera, skin_rgb, x0: int, y0: int, shape) -> np.ndarray:
     """Where (0 or 1, float32 image ``shape`` from pixel ``(x0, y0)``) the photo shows its own iris ``disc``: inside
-    its opening by ``_MARGIN_PX``, within ``_IRIS_RING[1]`` of the radius, at least ``_IRIS_SHADOW`` of the iris's
-    luma ``iris_rgb`` (not a lash's shadow; the pupil may be dark), neither skin nor catchlight (:func:`_not_iris`)."""
+    its opening by ``_MARGIN_PX``, out of its pupil (``_PUPIL``: drawn; a slit's pupil carried over was a scribble of
+    catchlight and lashes) to ``_IRIS_RING[1]`` of the radius, at least ``_IRIS_SHADOW`` of the iris's luma
+    ``iris_rgb`` (not a lash's shadow), within ``_IRIS_HUE`` of its chromaticity (a reddened wet line), neither skin
+    nor catchlight (:func:`_not_iris`)."""
     gy, gx = np.mgrid[y0 : y0 + shape[0], x0 : x0 + shape[1]].astype(np.float64)
     patch = np.zeros(shape + (3,))
     h, w = min(shape[0], img.shape[0] - y0), min(shape[1], img.shape[1] - x0)
@@ -468,9 +483,12 @@ def _iris_shown(img, fs: ContourFrame, disc, iris_rgb, sclera, skin_rgb, x0: int
     u, v = fs.coords(gx, gy)
     up, lo = fs.profile(np.clip(u, 0.0, fs.width))
     d = np.hypot(gx - disc[0][0], gy - disc[0][1]) / disc[1]
-    inside = (v > up + _MARGIN_PX) & (v < lo - _MARGIN_PX) & (u > 0.0) & (u < fs.width) & (d < _IRIS_RING[1])
-    lit = (_luma(patch) >= _IRIS_SHADOW * float(_luma(iris_rgb))) | (d < _PUPIL)
-    seen = inside & lit & ~_not_iris(patch, sclera, skin_rgb)
+    inside = (v > up + _MARGIN_PX) & (v < lo - _MARGIN_PX) & (u > 0.0) & (u < fs.width)
+    ring = (d > _PUPIL) & (d < _IRIS_RING[1])
+    luma = _luma(patch)
+    lit = luma >= _IRIS_SHADOW * float(_luma(iris_rgb))
+    hue = np.abs(patch / np.maximum(luma, 1.0)[..., None] - iris_rgb / max(float(_luma(iris_rgb)), 1.0)).max(-1)
+    seen = inside & ring & lit & (hue < _IRIS_HUE) & ~_not_iris(patch, sclera, skin_rgb)
     seen[h:], seen[:, w:] = False, False
     return seen.astype(np.float32)
 
@@ -614,6 +632,9 @@ def _own_iris(img, fs: ContourFrame, clean, eu, ev, centre, dist, radius: float,
     # Not at the rim: there a small misplacement of the disc or an iris not quite round carried the white (or the
     # iris) across it as a jagged edge (FRLL calibration eyes); the rim is the photo's mean.
     inner = _smoothstep((_IRIS_DETAIL[1] * radius - dist) / ((_IRIS_DETAIL[1] - _IRIS_DETAIL[0]) * radius))
+    # Nor in the pupil, which is drawn: carried over, a narrowed eye's pupil (crossed by lashes, a catchlight, the wet
+    # line) was a scribble in the painted one (bench portraits of squinting men widened to surprise).
+    inner = inner * _smoothstep((dist - _PUPIL * radius) / max(1.0, _IRIS_EDGE * radius) + 0.5)
     rest = 1.0 - clean(eu, cv - dv)  # left to the turned iris
     for u, v, share in ((eu, cv - dv, 1.0), (cu - dv, cv + du, rest * right), (cu + dv, cv - du, rest * (1 - right))):
         px = _sample(img, *fs.to_image(u, v))
