@@ -348,15 +348,21 @@ def test_the_sclera_of_a_slit_is_white_and_its_lash_shadow_is_not_kept(monkeypat
     assert slit < 0.85 * line_left()
 
 
-def test_a_painted_iris_has_a_pupil_a_catchlight_and_a_soft_rim():
+def _iris_painted_on_white(size: int, radius: float, iris_rgb: np.ndarray, sclera: np.ndarray):
+    """``(paint, dist, dv)``: :func:`~facecraft.synth.lids._paint_iris` at the centre of a ``size`` square of white."""
     from facecraft.synth.lids import _paint_iris
 
-    size, radius = 61, 12.0
     yy, xx = np.mgrid[:size, :size].astype(float)
-    du, dv = xx - 30, yy - 30
+    du, dv = xx - size // 2, yy - size // 2
     dist = np.hypot(du, dv)
+    white = np.broadcast_to(sclera, (size, size, 3)).copy()
+    return _paint_iris(white, dist, radius, iris_rgb, sclera, du, dv), dist, dv
+
+
+def test_a_painted_iris_has_a_pupil_a_catchlight_and_a_soft_rim():
+    radius = 12.0
     sclera, iris_rgb = np.array([200.0, 195.0, 190.0]), np.array([90.0, 60.0, 40.0])
-    paint = _paint_iris(np.broadcast_to(sclera, (size, size, 3)).copy(), dist, radius, iris_rgb, sclera, du, dv)
+    paint, dist, dv = _iris_painted_on_white(61, radius, iris_rgb, sclera)
     luma = paint.mean(-1)
     ring = (dist > 0.5 * radius) & (dist < 0.65 * radius) & (dv > 0)  # the iris's lower half, clear of the glint
     assert luma[30, 30] < 0.75 * np.median(luma[ring])  # a dark pupil, not a flat disc
@@ -890,17 +896,13 @@ def test_a_light_iris_in_a_slit_keeps_its_colour_not_its_pupil_and_lash_shadow()
 
 
 def test_a_light_irises_painted_pupil_is_black_and_a_third_of_its_radius():
-    from facecraft.synth.lids import _paint_iris
     from facecraft.synth.mouth import _luma
 
     # The drawn pupil was 0.6 of the iris's colour out to 0.4 of its radius: grey in a blue iris, and large enough to
     # fill a narrowed eye's painted iris like a cartoon's. The photos' own pupils are dark, about a third of the radius.
-    size, radius = 81, 20.0
-    yy, xx = np.mgrid[:size, :size].astype(float)
-    du, dv = xx - 40, yy - 40
-    dist = np.hypot(du, dv)
+    radius = 20.0
     sclera, blue = np.array([200.0, 195.0, 190.0]), np.array([95.0, 125.0, 170.0])
-    paint = _paint_iris(np.broadcast_to(sclera, (size, size, 3)).copy(), dist, radius, blue, sclera, du, dv)
+    paint, _, _ = _iris_painted_on_white(81, radius, blue, sclera)
     luma = _luma(paint)[40, 40:]  # along the centre's row, to the image's right (away from the catchlight)
     assert luma[0] < 40
     half = 0.5 * (luma[0] + luma[int(0.55 * radius)])
