@@ -77,11 +77,16 @@ def atomic_output(
     there; the suffix is the path's own by default, so writers that choose the format by it, or that add it where it
     is missing, as ``numpy.savez`` does, write the part file itself), renamed onto ``path`` (``os.replace``) when
     the block ends without an exception. On any exception (Ctrl-C included) the part file is removed and ``path``
-    is left as it was. The folder must exist."""
+    is left as it was. The folder must exist. An OSError about the part file (its folder gone or not writable, the
+    rename refused) names ``path`` instead: the user gave that name, the hidden one means nothing to them."""
     part = part_path(path, tag, suffix=suffix, pid=pid)
     try:
         yield part
         os.replace(part, path)
+    except OSError as e:
+        if isinstance(e.filename, (str, bytes, os.PathLike)) and os.fsdecode(e.filename) == os.fsdecode(part):
+            e.filename, e.filename2 = os.fspath(path), None  # `-o /proc/e.png` said "... /proc/.e.part.png"
+        raise
     finally:
         part.unlink(missing_ok=True)  # after the rename there is nothing left to remove
 

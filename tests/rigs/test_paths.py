@@ -72,6 +72,22 @@ def test_a_failed_write_leaves_the_old_target_and_no_part_file(tmp_path, error):
     assert not new.exists() and _hidden(tmp_path) == []
 
 
+def test_an_error_names_the_users_output_not_the_hidden_part_file(tmp_path):
+    out = tmp_path / "gone" / "e.png"  # a folder that cannot hold it (as /proc/e.png: "No such file ...")
+    with pytest.raises(FileNotFoundError) as caught, atomic_output(out, pid=False) as part:
+        part.write_bytes(b"png")
+    assert caught.value.filename == str(out) and ".part" not in str(caught.value)
+    taken = tmp_path / "taken.png"  # the rename fails: a folder (not empty) holds the output's name
+    (taken / "inside").mkdir(parents=True)
+    with pytest.raises(OSError) as caught, atomic_output(taken) as part:
+        part.write_bytes(b"png")
+    assert caught.value.filename == str(taken) and caught.value.filename2 is None
+    assert ".part" not in str(caught.value) and _hidden(tmp_path) == []
+    with pytest.raises(OSError) as caught, atomic_output(tmp_path / "x.png"):
+        open(tmp_path / "gone" / "other.txt")  # an error about another file keeps its name
+    assert caught.value.filename == str(tmp_path / "gone" / "other.txt")
+
+
 @pytest.mark.parametrize("stem", ["t" * 246, "語" * 82])
 def test_atomic_output_of_a_name_near_the_limit(tmp_path, stem):
     out = tmp_path / f"{stem}.csv"
