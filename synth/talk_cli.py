@@ -63,6 +63,7 @@ def _cmd_talk(args: argparse.Namespace) -> int:
     for label, path in (("photo", args.photo), ("audio", args.audio)):
         if not Path(path).is_file():
             raise MissingFileError(f"{label} not found: {path}")
+    _check_order(args.photo, args.audio)
     if not 0.0 <= args.motion <= MAX_MOTION:  # as the option's name, before any work (it said "motion: ...")
         raise ParameterError(f"--motion: expected a scale in [0, {MAX_MOTION:g}], got {args.motion:g}")
     # emotion arguments fail before any work
@@ -90,3 +91,19 @@ def _cmd_talk(args: argparse.Namespace) -> int:
     if result.silent:
         log.warning("%s: no speech heard (the audio is silence): the video is a still face that blinks", args.audio)
     return 0
+
+
+def _check_order(photo: str, audio: str) -> None:
+    """Refuse a sound file given as the photo and an image as the speech (by their endings), naming the order:
+    ``facecraft talk speech.wav photo.jpg`` read the sound as a photo and said "photo.jpg: the file holds no audio
+    stream"."""
+    from pathlib import Path
+
+    from facecraft.audio2face.batch import SOUND_ONLY_SUFFIXES
+    from facecraft.eval.images import IMAGE_EXTENSIONS
+    from facecraft.rigs.errors import ParameterError
+
+    if Path(photo).suffix.lower() in SOUND_ONLY_SUFFIXES and Path(audio).suffix.lower() in IMAGE_EXTENSIONS:
+        raise ParameterError(
+            f"{photo} is a sound file and {audio} an image: the photo comes first (facecraft talk PHOTO SPEECH)"
+        )
