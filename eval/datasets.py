@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 from facecraft.rigs import EMOTION_INDEX, EMOTIONS, normalize_emotion
 from facecraft.rigs.errors import FacecraftError, FileFormatError, MissingFileError, ParameterError
 
-from .faces import preprocess_face
+from .faces import NO_FACE_FOUND, preprocess_face
 from .images import EmptyFolderError, list_image_files
 
 logger = logging.getLogger(__name__)
@@ -349,11 +349,18 @@ def _read_images(
     return np.zeros((0, size, size), np.uint8) if not images else np.stack(images), labels, names, splits, skipped
 
 
+def _skip_reasons(skipped: list[str]) -> str:
+    """What the skipped images (``path: reason``) were, with counts: ``1 unreadable, 1 with no face found``."""
+    faceless = sum(NO_FACE_FOUND in s for s in skipped)  # faces.FaceAnalyzer.no_face_error's words
+    counts = ((len(skipped) - faceless, "unreadable"), (faceless, "with no face found"))
+    return ", ".join(f"{n} {what}" for n, what in counts if n)
+
+
 def _finish(images, labels, names, splits, skipped, source: str) -> FERDataset:
     if not len(labels):
-        raise EmptyFolderError(f"{source}: no readable images ({len(skipped)} skipped)")
-    if skipped:
-        logger.warning("%s: skipped %d unreadable image(s)", source, len(skipped))
+        raise EmptyFolderError(f"{source}: no readable images ({len(skipped)} skipped: {_skip_reasons(skipped)})")
+    if skipped:  # a broken file and a photo with no face in it are different problems: each is counted
+        logger.warning("%s: skipped %d image(s): %s", source, len(skipped), _skip_reasons(skipped))
     has_split = all(s is not None for s in splits)
     unsplit = [n for n, s in zip(names, splits, strict=True) if s is None]
     if unsplit and len(unsplit) < len(names):  # else a few blank cells would silently re-split every image

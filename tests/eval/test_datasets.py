@@ -97,6 +97,33 @@ def test_corrupt_images_are_skipped_and_reported(tmp_path, caplog):
     assert "broken.png" in caplog.text
 
 
+def test_the_skip_warning_says_what_each_skip_was(tmp_path, caplog, monkeypatch):
+    # a broken file and a readable photo with no face in it were both "skipped 2 unreadable image(s)"
+    from facecraft.eval import datasets
+    from facecraft.eval.faces import NO_FACE_FOUND
+    from facecraft.rigs.errors import NoFaceError
+
+    root = _write_folder(tmp_path / "d")
+    (root / "happy" / "broken.png").write_bytes(b"\x89PNG not really")
+    Image.fromarray(np.full((400, 600), 128, np.uint8)).save(root / "Sad" / "coffee.png")
+    read = datasets.preprocess_face
+
+    def preprocess(path, **kwargs):  # the face detector's own words, without running it
+        if "coffee" in str(path):
+            raise NoFaceError(f"{NO_FACE_FOUND} in {path} (shape (400, 600, 3)) by the MediaPipe face detector")
+        return read(path, **kwargs)
+
+    monkeypatch.setattr(datasets, "preprocess_face", preprocess)
+    ds = load_image_folder(root)
+    assert len(ds) == 15 and len(ds.skipped) == 2
+    assert "skipped 2 image(s): 1 unreadable, 1 with no face found" in caplog.text
+    for name in ("happy", "angry", "Sad"):  # nothing left but the two: the error counts them the same way
+        for f in (root / name).glob("0*.png"):
+            f.unlink()
+    with pytest.raises(EmptyFolderError, match=r"2 skipped: 1 unreadable, 1 with no face found"):
+        load_image_folder(root)
+
+
 def test_empty_and_missing_folders_are_clear_errors(tmp_path):
     (tmp_path / "empty" / "happy").mkdir(parents=True)
     with pytest.raises(EmptyFolderError, match="no images"):
