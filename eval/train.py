@@ -36,6 +36,7 @@ recall (``facecraft_photos_report.json``). The shipped judges' figures on the sa
 from __future__ import annotations
 
 import copy
+import errno
 import json
 import logging
 import math
@@ -850,6 +851,20 @@ def adjust_to_priors(model: FERClassifier, counts, val: FERDataset, *, taus=PRIO
     model.train(was_training)
     logger.info("logit adjustment: tau %.2f (validation macro-F1 over 7 classes %s)", best, scores)
     return {"tau": best, "val_macro_f1_7": scores}
+
+
+def check_output_folder(out_dir: str | os.PathLike) -> Path:
+    """Refuse, before any work, an output folder that cannot be made: a file where it or the nearest of its parents
+    that exists should be (``--out photo.jpg/x``), which :func:`write_evaluation` met only after scoring the whole
+    set. Raises NotADirectoryError naming ``out_dir`` (the command line says "cannot make the folder photo.jpg: a
+    file of that name is in the way"); makes nothing. Returns ``out_dir`` as a Path."""
+    out = Path(out_dir)
+    folder = out
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(out))
+    return out
 
 
 def write_evaluation(report: dict, out_dir: str | os.PathLike, *, name: str) -> dict:
