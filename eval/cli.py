@@ -173,8 +173,9 @@ def _train(args: argparse.Namespace) -> int:
     from .classifier import FERClassifier
     from .datasets import concat_datasets, load_dataset
     from .metrics import class_recalls
-    from .train import evaluate_probs, predict_dataset, train_classifier, write_evaluation
+    from .train import check_output_folder, evaluate_probs, predict_dataset, train_classifier, write_evaluation
 
+    check_output_folder(args.out)  # before the data are read and a model trained
     if args.synthetic_weight is not None and not args.synthetic:
         from facecraft.rigs.errors import ParameterError
 
@@ -296,8 +297,9 @@ def _eval(args: argparse.Namespace) -> int:
     from .faces import NO_FACE_FOUND
     from .judges import get_judge
     from .metrics import class_recalls
-    from .train import evaluate_probs, write_evaluation
+    from .train import check_output_folder, evaluate_probs, write_evaluation
 
+    check_output_folder(args.out)  # a file in its way is said before the judge loads and the set is scored
     judge = get_judge(args.judge, weights=args.weights)
     from facecraft.rigs.errors import ParameterError
 

@@ -232,3 +232,23 @@ def test_fer_predict_makes_the_folder_of_its_out_before_reading_the_images(
     monkeypatch.setattr(faces, "preprocess_face", lambda *a, **k: read.append(a) or 1 / 0)
     assert main(["fer", "predict", str(tiny_fer_folder / "sad"), "--out", str(in_the_way / "pred.csv")]) == 1
     assert read == [] and "a-file" in capsys.readouterr().err  # refused before any image is read
+
+
+def test_fer_eval_and_train_refuse_an_out_with_a_file_in_the_way_before_reading_the_data(
+    tmp_path, capsys, tiny_fer_folder, monkeypatch
+):
+    # `fer eval --out photo.jpg/x` scored the whole set (`fer train`: trained a model), then failed to make the folder
+    import facecraft.eval.datasets as datasets
+
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(b"jpg")
+
+    def no_reading(*a, **k):
+        raise AssertionError("the data set was read")
+
+    monkeypatch.setattr(datasets, "load_dataset", no_reading)
+    said = f"facecraft: error: cannot make the folder {photo}: a file of that name is in the way\n"
+    for command in (["eval", "--judge", "networkv2"], ["train", "--epochs", "1"]):
+        args = ["fer", *command, "--data", str(tiny_fer_folder), "--out", str(photo / "x")]
+        assert main(args) == 1
+        assert capsys.readouterr().err == said
