@@ -923,24 +923,33 @@ def test_the_white_painted_into_a_slit_is_nearly_grey_not_the_lid_skins_tint():
     assert np.abs(sclera - _luma(sclera)).max() <= 0.05 * _luma(sclera) + 1e-6, sclera
 
 
+def _slit_marks_widened(marks):
+    """``(diff, mark, (d, v, up_s, yy, disc))``: what levels ``marks(d, angle)`` (``d`` in iris radii from its centre,
+    ``angle`` about it) added to the slit eye of :func:`_slit_eye_x4` change in its widened edit (mean over channels),
+    with the frame coordinates to pick regions by (``up_s``: the photo's upper contour over each pixel)."""
+    img, squint, s4, landmarks, disc = _slit_eye_x4(0.6)
+    d, u, v = _in_slit_disc(squint, disc, img.shape[:2])
+    yy, xx = np.mgrid[: img.shape[0], : img.shape[1]].astype(float)
+    mark = marks(d, np.arctan2(yy - disc[0][1], xx - disc[0][0]))
+    marked = np.clip(img + mark[..., None], 0, 255).astype(np.uint8)
+    up_s = eye_frame(squint, *EYES[0]).profile(np.clip(u, 0, None))[0]
+    diff = (close_lids(marked, marked, squint, s4, iris=landmarks).image.astype(float)
+            - close_lids(img, img, squint, s4, iris=landmarks).image).mean(2)  # fmt: skip
+    return diff, mark, (d, v, up_s, yy, disc)
+
+
 def test_the_iris_a_raised_lid_uncovers_in_a_slit_carries_the_photos_own_texture(monkeypatch):
     import facecraft.synth.lids as lids
 
     # In a slit the margins' bands leave nothing of the photo's eyeball clean, and the widened eye's iris was drawn
     # flat: its own texture (spokes where the slit shows the iris) turns up in the top the raised lid uncovers.
     monkeypatch.setattr(lids, "_PAINT_SHARP", 100.0)
-    img, squint, s4, landmarks, disc = _slit_eye_x4(0.6)
-    d, u, v = _in_slit_disc(squint, disc, img.shape[:2])
-    yy, xx = np.mgrid[: img.shape[0], : img.shape[1]].astype(float)
-    angle = np.arctan2(yy - disc[0][1], xx - disc[0][0])
-    spokes = 20.0 * np.sin(8.0 * angle) * ((d > 0.3) & (d < 0.8))
-    spoked = np.clip(img + spokes[..., None], 0, 255).astype(np.uint8)
-    up_s = eye_frame(squint, *EYES[0]).profile(np.clip(u, 0, None))[0]
+    diff, spokes, (d, v, up_s, yy, disc) = _slit_marks_widened(
+        lambda d, angle: 20.0 * np.sin(8.0 * angle) * ((d > 0.3) & (d < 0.8))
+    )
     top = (d > 0.3) & (d < 0.65) & (v < up_s - 2) & (yy < disc[0][1] - 0.3 * disc[1])
     assert top.sum() > 40
-    diff = (close_lids(spoked, spoked, squint, s4, iris=landmarks).image.astype(float)
-            - close_lids(img, img, squint, s4, iris=landmarks).image).mean(2)[top]  # fmt: skip
-    assert diff.std() > 0.2 * spokes[top].std(), diff.std()
+    assert diff[top].std() > 0.2 * spokes[top].std(), diff[top].std()
 
 
 def test_a_slits_pupil_and_what_crosses_it_are_not_carried_into_the_painted_pupil(monkeypatch):
@@ -950,18 +959,10 @@ def test_a_slits_pupil_and_what_crosses_it_are_not_carried_into_the_painted_pupi
     # crossed by lashes and a catchlight, and turned a quarter they drew a scribble in the painted pupil (bench
     # portraits of squinting men widened to surprise). The pupil is drawn; what the slit shows inside it stays out.
     monkeypatch.setattr(lids, "_PAINT_SHARP", 100.0)
-    img, squint, s4, landmarks, disc = _slit_eye_x4(0.6)
-    d, u, v = _in_slit_disc(squint, disc, img.shape[:2])
-    yy, xx = np.mgrid[: img.shape[0], : img.shape[1]].astype(float)
-    angle = np.arctan2(yy - disc[0][1], xx - disc[0][0])
-    scribble = 25.0 * np.sin(6.0 * angle) * (d < 0.3)
-    marked = np.clip(img + scribble[..., None], 0, 255).astype(np.uint8)
-    up_s = eye_frame(squint, *EYES[0]).profile(np.clip(u, 0, None))[0]
+    diff, _, (d, v, up_s, _, _) = _slit_marks_widened(lambda d, angle: 25.0 * np.sin(6.0 * angle) * (d < 0.3))
     top = (d < 0.28) & (v < up_s - 2)
     assert top.sum() > 10
-    diff = (close_lids(marked, marked, squint, s4, iris=landmarks).image.astype(float)
-            - close_lids(img, img, squint, s4, iris=landmarks).image).mean(2)[top]  # fmt: skip
-    assert np.abs(diff).mean() < 1.0, np.abs(diff).mean()
+    assert np.abs(diff[top]).mean() < 1.0, np.abs(diff[top]).mean()
 
 
 def test_what_stands_out_of_the_photos_iris_is_carried_only_as_faintly_as_its_fibres(monkeypatch):
