@@ -1018,3 +1018,61 @@ def test_a_pink_spot_on_the_iris_is_not_kept_as_its_catchlight():
         kept.append(np.abs(close_lids(lit, lit, src, dst, iris=landmarks).image[dot].astype(float) - colour).max())
     assert kept[0] < 15  # white: kept
     assert kept[1] > 60  # pink: painted over
+
+
+def _iris_luma_along(radius: float, t: np.ndarray, iris_rgb: np.ndarray, *, up: bool = False, lids=None):
+    """The luma of :func:`~facecraft.synth.lids._paint_iris` at ``t`` radii from its centre, to the image's right
+    (``up``: ``t`` above it, below where negative), on a white of 200."""
+    from facecraft.synth import lids as new
+    from facecraft.synth.mouth import _luma
+
+    lids = lids or new
+    along = np.asarray(t, float) * radius
+    dist = np.abs(along)
+    sclera = np.array([200.0, 195.0, 190.0])
+    dx, dy = (np.zeros_like(dist), -along) if up else (along, np.zeros_like(dist))
+    white = np.broadcast_to(sclera, dist.shape + (3,)).copy()
+    return _luma(lids._paint_iris(white, dist, radius, iris_rgb, sclera, dx, dy, glint=False))
+
+
+def test_a_painted_iris_has_a_narrow_limbal_ring_and_a_lighter_middle_zone_not_a_flat_disc():
+    from facecraft.synth.mouth import _luma
+
+    # The drawn iris was a flat disc darkening from 0.7 of its radius to a crisp dark rim: a sticker on the bench
+    # portraits. A photo's iris darkens only in its outer ~15% (the limbal ring), is lighter and more saturated in its
+    # middle zone and darker at the collarette round the pupil.
+    blue = np.array([95.0, 125.0, 170.0])
+    grey = float(_luma(blue))
+    t = np.linspace(0.0, 1.0, 201)
+    luma = _iris_luma_along(40.0, t, blue)
+    assert luma[(t >= 0.78) & (t <= 0.84)].min() >= 0.98 * grey  # no darkening short of the outer 15%
+    assert luma[(t >= 0.9) & (t <= 0.97)].mean() < 0.85 * grey  # the limbal ring
+    middle, collarette = luma[(t >= 0.55) & (t <= 0.75)].max(), luma[(t >= 0.4) & (t <= 0.48)].min()
+    assert middle > 1.12 * collarette  # not uniform between the pupil and the ring
+    from facecraft.synth import lids
+
+    dist = np.array([0.44, 0.65]) * 40.0
+    paint = lids._paint_iris(np.zeros((2, 3)), dist, 40.0, blue, np.full(3, 200.0), dist, 0 * dist, glint=False)
+    chroma = np.ptp(paint, -1) / _luma(paint)
+    assert chroma[1] > 1.05 * chroma[0]  # the middle zone more saturated
+
+
+def test_a_painted_iris_is_shadowed_across_its_top_by_the_upper_lid():
+    # A widened eye's upper lid shades the top of the iris; the drawn one was as light at its top as at its bottom.
+    brown = np.array([110.0, 75.0, 50.0])
+    t = np.array([-0.85, -0.75, 0.75, 0.85])  # above its centre (negative: below)
+    luma = _iris_luma_along(20.0, t, brown, up=True)
+    assert luma[2:].mean() < 0.85 * luma[:2].mean()  # the top darker than the bottom
+
+
+def test_a_small_painted_irises_rim_is_as_soft_as_a_sharp_photos():
+    # A sharp photo's iris edge fades over 1-1.5 px (10 to 90%); the drawn one of a small iris over 0.6 px, crisp as a
+    # sticker's.
+    radius = 8.0
+    t = np.linspace(0.7, 1.4, 1401)
+    luma = _iris_luma_along(radius, t, np.array([110.0, 75.0, 50.0]))
+    lo = int(np.argmin(luma))
+    rim, dark, white = t[lo:] * radius, luma[lo], luma[-1]
+    inside = rim[np.argmax(luma[lo:] > dark + 0.1 * (white - dark))]
+    outside = rim[np.argmax(luma[lo:] > dark + 0.9 * (white - dark))]
+    assert outside - inside >= 1.0
