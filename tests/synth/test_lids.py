@@ -762,15 +762,20 @@ def _plain_white_eye(img: np.ndarray, src: np.ndarray, landmarks: np.ndarray, wh
     return out, mask
 
 
+def _plain_eye_widened() -> tuple[np.ndarray, object]:
+    """``(luma, frame)``: the astronaut's left eye (x4) with a plain white, its upper lid raised 0.6 and repainted;
+    the grey image and the widened eye's frame."""
+    img, src, landmarks = _astronaut_x4()
+    img, _ = _plain_white_eye(img, src, landmarks)
+    dst = _raise_lid(src, 0, 0.6)
+    res = close_lids(img, img, src, dst, iris=landmarks).image.astype(float).mean(2)
+    return res, eye_frame(dst, *EYES[0])
+
+
 def test_a_raised_lid_casts_a_shadow_band_on_the_white_it_uncovers():
     # The uncovered white ran flat and bright up to the raised lid: a white ring cut out around the iris (FRLL
     # calibration 001 at eyeWide 0.8). A real lid shades the eyeball just under its margin.
-    img, src, landmarks = _astronaut_x4()
-    img, _ = _plain_white_eye(img, src, landmarks)
-    upper, lower = EYES[0]
-    dst = _raise_lid(src, 0, 0.6)
-    fd = eye_frame(dst, upper, lower)
-    res = close_lids(img, img, src, dst, iris=landmarks).image.astype(float).mean(2)
+    res, fd = _plain_eye_widened()
 
     def luma(a: float, below: float) -> float:  # at share a of the width, ``below`` eye widths under the new margin
         u = np.linspace(a - 0.03, a + 0.03, 5) * fd.width
@@ -831,12 +836,7 @@ def test_the_uncovered_white_carries_the_texture_of_the_photos_own_white():
 def test_the_uncovered_white_greys_toward_the_eyes_corners():
     # The painted white ran nearly as bright into the corners as across the iris (FRLL calibration 001, 006 widened):
     # the eyeball turns away there and the corners lie in the lids' shade.
-    img, src, landmarks = _astronaut_x4()
-    img, _ = _plain_white_eye(img, src, landmarks)
-    upper, lower = EYES[0]
-    dst = _raise_lid(src, 0, 0.6)
-    fd = eye_frame(dst, upper, lower)
-    res = close_lids(img, img, src, dst, iris=landmarks).image.astype(float).mean(2)
+    res, fd = _plain_eye_widened()
 
     def luma(a: float) -> float:  # at share a of the width, 0.3 of the way down the new opening
         u = np.linspace(a - 0.02, a + 0.02, 5) * fd.width
