@@ -686,21 +686,27 @@ def test_an_eye_whose_iris_is_not_in_its_opening_is_left_to_the_warp():
     assert np.array_equal(res.image[new], warped.image[new])
 
 
-def test_the_iris_a_raised_lid_uncovers_is_the_photos_own_not_a_drawn_disc():
+def _astronaut_iris_frame():
+    """The astronaut's left eye (x4) with its upper lid to be raised 0.6: ``(img, src, dst, landmarks, radius, (u, v,
+    cu, cv))``, every pixel's coordinates in the photo's eye frame and its iris centre's."""
     from facecraft.synth.lids import _iris_discs
 
-    # The iris under a raised lid was a drawn disc (the iris's median colour, a pupil, a dark limbal ring): zoomed, a
-    # doll's eye (FRLL calibration people, eyeWide and surprise). Its top continues the photo's own iris instead: a
-    # pattern in the part of the iris the photo shows (spokes, as the iris's fibres run) turns up in the top the raised
-    # lid uncovers, mirrored or turned a quarter (the astronaut's lower lid covers the iris's bottom too).
     img, src, landmarks = _astronaut_x4()
-    dst = _raise_lid(src, 0, 0.6)
-    upper, lower = EYES[0]
-    fs = eye_frame(src, upper, lower)
+    fs = eye_frame(src, *EYES[0])
     centre, radius = _iris_discs(landmarks)[0]
     yy, xx = np.mgrid[: img.shape[0], : img.shape[1]].astype(float)
     u, v = fs.coords(xx, yy)
     cu, cv = (c[0] for c in fs.coords(np.array([centre[0]]), np.array([centre[1]])))
+    return img, src, _raise_lid(src, 0, 0.6), landmarks, radius, (u, v, cu, cv)
+
+
+def test_the_iris_a_raised_lid_uncovers_is_the_photos_own_not_a_drawn_disc():
+    # The iris under a raised lid was a drawn disc (the iris's median colour, a pupil, a dark limbal ring): zoomed, a
+    # doll's eye (FRLL calibration people, eyeWide and surprise). Its top continues the photo's own iris instead: a
+    # pattern in the part of the iris the photo shows (spokes, as the iris's fibres run) turns up in the top the raised
+    # lid uncovers, mirrored or turned a quarter (the astronaut's lower lid covers the iris's bottom too).
+    img, src, dst, landmarks, radius, (u, v, cu, cv) = _astronaut_iris_frame()
+    upper, lower = EYES[0]
     dist = np.hypot(u - cu, v - cv)
 
     def spokes(du, dv):  # +-40 grey levels, 8 spokes around the iris, between 0.3 and 0.8 of its radius
@@ -974,14 +980,8 @@ def test_what_stands_out_of_the_photos_iris_is_carried_only_as_faintly_as_its_fi
     # red scribble (bench portraits of squinting men widened to surprise). Fibres are faint; what stands out further
     # is carried at most ``_IRIS_TEXTURE`` of the iris's luma either way.
     monkeypatch.setattr(lids, "_PAINT_SHARP", 100.0)
-    img, src, landmarks = _astronaut_x4()
-    dst = _raise_lid(src, 0, 0.6)
+    img, src, dst, landmarks, radius, (u, v, cu, cv) = _astronaut_iris_frame()
     upper, lower = EYES[0]
-    fs = eye_frame(src, upper, lower)
-    centre, radius = _iris_discs(landmarks)[0]
-    yy, xx = np.mgrid[: img.shape[0], : img.shape[1]].astype(float)
-    u, v = fs.coords(xx, yy)
-    cu, cv = (c[0] for c in fs.coords(np.array([centre[0]]), np.array([centre[1]])))
     d = np.hypot(u - cu, v - cv)
     shown = (v - cv > -0.3 * radius) & (d > 0.4 * radius) & (d < 0.8 * radius)
     streaks = 90.0 * np.sign(np.sin(6.0 * np.arctan2(v - cv, u - cu))) * shown
@@ -991,7 +991,7 @@ def test_what_stands_out_of_the_photos_iris_is_carried_only_as_faintly_as_its_fi
     assert top.sum() > 40
     diff = (close_lids(marked, marked, src, dst, iris=landmarks).image.astype(float)
             - close_lids(img, img, src, dst, iris=landmarks).image).mean(2)[top]  # fmt: skip
-    _, iris = _eye_colours(marked, fs, (centre, radius))
+    _, iris = _eye_colours(marked, eye_frame(src, upper, lower), _iris_discs(landmarks)[0])
     assert np.abs(diff).max() < 0.3 * float(_luma(iris)) + 3, (np.abs(diff).max(), _luma(iris))
     assert diff.std() > 2.0  # still carried
 
