@@ -459,7 +459,9 @@ def _cavity(t, below_up, above_lo, gap, across, opening, lips, *, tint: np.ndarr
     ``below_up`` / ``above_lo``: pixels from the upper / lower lip; ``tint``: the cavity's share of the lip colour
     (:data:`_CAVITY_TINT`, or :data:`_SHADOWED_TINT` for lips stretched over the teeth)."""
     rim_px = np.maximum(0.12 * gap, 0.8)
-    rim = np.exp(-np.minimum(below_up, above_lo) / rim_px)
+    # Outside the opening (negative distances, under its soft edge) the rim stays at its lit colour: unclamped it grew
+    # without bound (1e37 on UTKFace tuning crops 244 and 42; the seal's copy of it drew orange lines on the lips).
+    rim = np.exp(-np.maximum(np.minimum(below_up, above_lo), 0.0) / rim_px)
     corner = 0.45 + 0.55 * np.sqrt(across)
     back = 1.0 - 0.35 * np.exp(-(((t - 0.4) / 0.3) ** 2))  # the throat, just under the palate
     shade = (0.5 + 0.35 * rim) * back * corner

@@ -414,3 +414,17 @@ def test_upper_teeth_resting_on_the_lower_lip_do_not_go_down_with_it():
     apart = _teeth_photo(img, src, (0.35, 0.55))
     res = paint_mouth_interior(warp_face(apart, src, dst, depth=depth), apart, src, dst, depth=depth, front_teeth=True)
     assert _above_lower_lip(res, fd, 1.0) > 150
+
+
+def test_the_cavity_outside_the_opening_stays_at_its_lit_rim_not_beyond():
+    # Pixels just outside the opening (negative distances from the lips, under its soft edge) had a rim light growing
+    # without bound: ~1e37 on UTKFace tuning crops, orange lines where the seal laid it over the lips.
+    from facecraft.synth.mouth import _cavity
+
+    lips = np.array([150.0, 60.0, 60.0])
+    dist = np.array([[-40.0, -4.0, 0.0, 2.0]])
+    t, across = np.full_like(dist, 0.5), np.full_like(dist, 1.0)
+    cavity = _cavity(t, dist, dist + 20.0, 10.0, across, 0.0, lips)
+    assert np.isfinite(cavity).all()
+    assert np.allclose(cavity[0, 0], cavity[0, 2]) and np.allclose(cavity[0, 1], cavity[0, 2])  # the rim's own colour
+    assert (cavity <= lips + 1e-9).all()  # never brighter than the lips
