@@ -249,11 +249,9 @@ def seal_mouth(
     width = np.maximum(e_lo - e_up, 1e-6)
     across = np.clip(1.0 - (2.0 * uc / bd.width - 1.0) ** 2, 0.0, 1.0)
     t = np.clip((v - e_up) / width, 0.0, 1.0)
-    # The gap's soft edge reaches past the inner edges; there the cavity is held at its rim. Measured outside the gap,
-    # its rim light grew without bound with the distance, and over a blurry photo's lips the soft edge laid bright
-    # orange lines along both inner edges (UTKFace tuning crops 42, 244, seal 0.5: red up to 214 on lips of 145).
-    below_up, above_lo = np.maximum(v - e_up, 0.0), np.maximum(e_lo - v, 0.0)
-    cavity = _cavity(t, below_up, above_lo, width, across, float(2.0 * half_gap.max()) / bd.width, lip_colour)
+    # The gap's soft edge reaches past the inner edges: there the cavity is its rim's colour (:func:`_cavity`; its rim
+    # light once grew without bound outside the gap and drew orange lines on a blurry photo's lips, crops 42, 244).
+    cavity = _cavity(t, v - e_up, e_lo - v, width, across, float(2.0 * half_gap.max()) / bd.width, lip_colour)
     opening = region * (1.0 - np.atleast_3d(ramp)) + cavity * np.atleast_3d(ramp)
     gap = closing * in_corners * _smoothstep(0.5 * (half_gap - np.abs(v - line)) / sigma + 0.5)
     lips_px = lips_px * (1.0 - gap[..., None]) + opening * gap[..., None]
