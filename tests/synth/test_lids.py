@@ -492,20 +492,26 @@ def test_the_painted_white_shades_as_the_photos_own_and_along_the_lower_lid(monk
     assert rim < luma(0.5, 0.95) / luma(0.5, 0.75) - 0.03
 
 
-def test_the_photos_own_catchlight_is_kept_and_not_doubled(monkeypatch):
-    import facecraft.synth.lids as lids
+def _catchlight_spot():
+    """The astronaut's left eye (x4) and where a catchlight sits: high on the iris, in the upper margin band a raised
+    lid's painting covers. ``(img, src, landmarks, (centre, radius), (row, col))``."""
     from facecraft.synth.lids import _iris_discs
 
-    # The photo's catchlight usually sits high on the iris, in the margin band under the lid that a raised lid's
-    # painting covers: it was painted over and a soft painted one put beside it (FRLL calibration eyes, surprise).
     img, src, landmarks = _astronaut_x4()
-    upper, lower = EYES[0]
-    fs = eye_frame(src, upper, lower)
+    fs = eye_frame(src, *EYES[0])
     centre, radius = _iris_discs(landmarks)[0]
     cu = fs.coords(np.array([centre[0]]), np.array([centre[1]]))[0]
     up, lo = fs.profile(cu)
-    x, y = fs.to_image(cu, up + 0.12 * (lo - up))  # high on the iris, in the upper margin band
-    dot = int(round(y[0])), int(round(x[0]))
+    x, y = fs.to_image(cu, up + 0.12 * (lo - up))
+    return img, src, landmarks, (centre, radius), (int(round(y[0])), int(round(x[0])))
+
+
+def test_the_photos_own_catchlight_is_kept_and_not_doubled(monkeypatch):
+    import facecraft.synth.lids as lids
+
+    # The photo's catchlight usually sits high on the iris, in the margin band under the lid that a raised lid's
+    # painting covers: it was painted over and a soft painted one put beside it (FRLL calibration eyes, surprise).
+    img, src, landmarks, (centre, radius), dot = _catchlight_spot()
     assert np.hypot(dot[1] - centre[0], dot[0] - centre[1]) < radius - 2
     lit = img.copy()
     cv2.circle(lit, dot[::-1], 2, (250, 250, 250), -1)
@@ -997,19 +1003,10 @@ def test_what_stands_out_of_the_photos_iris_is_carried_only_as_faintly_as_its_fi
 
 
 def test_a_pink_spot_on_the_iris_is_not_kept_as_its_catchlight():
-    from facecraft.synth.lids import _iris_discs
-
     # A catchlight is nearly colourless. Against the iris's lit colour (brighter than its median) a pink wet line or
     # lid skin showing in a narrowed eye's iris passed for one and was kept in place in the painted iris as a red
     # scribble (bench portraits, surprise). The same spot white is kept (see the test above); pink, it is painted over.
-    img, src, landmarks = _astronaut_x4()
-    upper, lower = EYES[0]
-    fs = eye_frame(src, upper, lower)
-    centre, radius = _iris_discs(landmarks)[0]
-    cu = fs.coords(np.array([centre[0]]), np.array([centre[1]]))[0]
-    up, lo = fs.profile(cu)
-    x, y = fs.to_image(cu, up + 0.12 * (lo - up))
-    dot = int(round(y[0])), int(round(x[0]))
+    img, src, landmarks, _, dot = _catchlight_spot()
     dst = _raise_lid(src, 0, 0.6)
     kept = []
     for colour in ((250, 250, 250), (250, 190, 195)):
