@@ -222,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     from facecraft.rigs.errors import FacecraftError
+    from facecraft.rigs.paths import file_in_the_way
 
     previous = signal.signal(signal.SIGTERM, _terminated)  # a killed run cleans up its part files as Ctrl-C does
     try:
@@ -233,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         # full, a mount gone); a read-only output folder went out as a traceback
         if e.filename is None:
             raise  # not about a path the user gave: a bug to see whole
-        blocker = _file_in_the_way(e.filename) if isinstance(e, (FileExistsError, NotADirectoryError)) else None
+        blocker = file_in_the_way(e.filename) if isinstance(e, (FileExistsError, NotADirectoryError)) else None
         if blocker is not None:  # `-o photo.jpg/out.png` said "File exists: photo.jpg"
             print(f"facecraft: error: cannot make the folder {blocker}: a file of that name is in the way",
                   file=sys.stderr)  # fmt: skip
@@ -246,15 +247,6 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def _file_in_the_way(path) -> Path | None:
-    """The file (not a folder) at ``path`` or at the nearest of its parents that exists, where an output's folder
-    was to be made; None where that is a folder."""
-    path = Path(os.fsdecode(path))
-    while not path.exists() and path != path.parent:
-        path = path.parent
-    return path if path.exists() and not path.is_dir() else None
 
 
 #: Commands whose rerun skips the work a previous, interrupted run finished (many files, folders, manifests).

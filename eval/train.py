@@ -858,11 +858,10 @@ def check_output_folder(out_dir: str | os.PathLike) -> Path:
     that exists should be (``--out photo.jpg/x``), which :func:`write_evaluation` met only after scoring the whole
     set. Raises NotADirectoryError naming ``out_dir`` (the command line says "cannot make the folder photo.jpg: a
     file of that name is in the way"); makes nothing. Returns ``out_dir`` as a Path."""
+    from facecraft.rigs.paths import file_in_the_way
+
     out = Path(out_dir)
-    folder = out
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    if folder.exists() and not folder.is_dir():
+    if file_in_the_way(out) is not None:
         raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(out))
     return out
 

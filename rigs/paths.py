@@ -49,6 +49,15 @@ def say_ending_added(option: str, given: str | os.PathLike, path: Path, what: st
         print(f"{option} {given} has no ending: writing the {what} as {path}")
 
 
+def file_in_the_way(path: str | os.PathLike | bytes) -> Path | None:
+    """The file (not a folder) at ``path`` or at the nearest of its parents that exists, where an output's folder is
+    to be made (``-o photo.jpg/out.png``); None where that is a folder."""
+    path = Path(os.fsdecode(path))
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path if path.exists() and not path.is_dir() else None
+
+
 def part_path(path: str | os.PathLike, tag: str, *, suffix: str | None = None, pid: bool = True) -> Path:
     """A hidden temporary file beside ``path``: ``.{stem}.{tag}-{pid}{suffix}`` (``suffix``: the path's own by
     default; ``pid=False`` leaves out ``-{pid}``, for a name that a later run must find to remove what a killed one

@@ -351,8 +351,8 @@ def test_distillation_from_an_ensemble_of_the_recipe(tmp_path):
 
 def test_an_output_folder_with_a_file_in_the_way_is_refused_before_any_work(tmp_path, capsys):
     # `fer eval --out photo.jpg/x` scored the whole set, then failed to make the folder in write_evaluation
-    from facecraft.apps.cli import _file_in_the_way
     from facecraft.eval.train import check_output_folder
+    from facecraft.rigs.paths import file_in_the_way
 
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(b"jpg")
@@ -360,7 +360,7 @@ def test_an_output_folder_with_a_file_in_the_way_is_refused_before_any_work(tmp_
         with pytest.raises(NotADirectoryError) as caught:
             check_output_folder(out)
         assert caught.value.filename == str(out)
-        assert _file_in_the_way(caught.value.filename) == photo  # what `facecraft` names as in the way
+        assert file_in_the_way(caught.value.filename) == photo  # what `facecraft` names as in the way
     new = tmp_path / "runs" / "eval"  # a folder yet to be made, or one there, is taken and nothing is made
     assert check_output_folder(new) == new and not (tmp_path / "runs").exists()
     assert check_output_folder(tmp_path) == tmp_path
