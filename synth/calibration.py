@@ -340,7 +340,7 @@ ANTAGONISTS: dict[str, dict[str, float]] = {
 #: counts, so a smiling photo asked for a smile is not given the form again; a face within :data:`LEVEL_MIN_STEP`
 #: of it keeps its own) and ``cap`` values (largest rig change, whatever the solve says). Chosen on the 72 FRLL
 #: calibration photos (emotion:1.0 read as the emotion by mini-Xception / NetworkV2 / facecraft's classifier; dlib
-#: identity distance below 0.6), with the creases of :func:`facecraft.synth.editor.paint_creases`:
+#: identity distance below 0.6), with the creases of :func:`facecraft.synth.creases.paint_creases`:
 #:
 #: * anger (AU4+23): corners drawn down (``mouthFrown`` 1.5) and a slight nose wrinkle (0.6, AU9's creases): closed-lip
 #:   anger read as neutral (0.19 / 0.11 / 0.00, identity 0.90; with the creases and these 0.36 / 0.21 / 0.11, 0.82;

@@ -34,7 +34,8 @@ from facecraft.rigs import NUM_ARKIT
 from facecraft.rigs.default_rig import FACE_OVAL
 from facecraft.rigs.errors import ParameterError
 
-from .editor import drag_corner_skin, paint_creases, soften_folds
+from .creases import paint_creases
+from .editor import drag_corner_skin, soften_folds
 from .fit import NUM_MESH_POINTS, RigFit
 from .glasses_frame import glasses_in_front
 from .lids import EYES, close_lids

@@ -1,4 +1,4 @@
-"""The skin creases the editor paints (:func:`facecraft.synth.editor.paint_creases`): folds of the photo's own skin,
+"""The skin creases the editor paints (:func:`facecraft.synth.creases.paint_creases`): folds of the photo's own skin,
 not lines drawn on it."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def _flat_skin(src: np.ndarray, level: int = 170) -> np.ndarray:
 
 
 def test_no_crease_touches_another():
-    from facecraft.synth.editor import _crease_strokes
+    from facecraft.synth.creases import _crease_strokes
     from facecraft.synth.warp import face_width
 
     _, src, _ = astronaut_points()
@@ -46,7 +46,7 @@ def test_no_crease_touches_another():
 
 
 def test_a_moderate_frown_folds_no_skin_across_the_nose_root():
-    from facecraft.synth.editor import _crease_strokes
+    from facecraft.synth.creases import _crease_strokes
     from facecraft.synth.warp import face_width
 
     _, src, _ = astronaut_points()
@@ -66,7 +66,7 @@ def test_a_moderate_frown_folds_no_skin_across_the_nose_root():
 
 
 def test_a_moderate_frowns_furrows_stay_soft():
-    from facecraft.synth.editor import paint_creases
+    from facecraft.synth.creases import paint_creases
 
     _, src, _ = astronaut_points()
     flat = _flat_skin(src)
@@ -76,7 +76,7 @@ def test_a_moderate_frowns_furrows_stay_soft():
 
 
 def test_the_skin_bunched_between_the_furrows_is_not_shaded():
-    from facecraft.synth.editor import paint_creases
+    from facecraft.synth.creases import paint_creases
     from facecraft.synth.warp import face_width
 
     _, src, _ = astronaut_points()
@@ -92,7 +92,7 @@ def test_the_skin_bunched_between_the_furrows_is_not_shaded():
 
 
 def test_a_slight_sneer_barely_lines_the_nose():
-    from facecraft.synth.editor import _crease_strokes
+    from facecraft.synth.creases import _crease_strokes
     from facecraft.synth.warp import face_width
 
     _, src, _ = astronaut_points()
@@ -127,7 +127,7 @@ def _brute_frame(x: float, y: float, line: np.ndarray) -> tuple[float, float, fl
 
 
 def _all_strokes(scale: float):
-    from facecraft.synth.editor import _crease_strokes
+    from facecraft.synth.creases import _crease_strokes
     from facecraft.synth.warp import face_width
 
     _, src, _ = astronaut_points()
@@ -138,7 +138,7 @@ def _all_strokes(scale: float):
 
 
 def test_a_strokes_frame_is_the_distance_to_its_nearest_segment():
-    from facecraft.synth.editor import _stroke_frame
+    from facecraft.synth.creases import _stroke_frame
 
     strokes, fw = _all_strokes(2.0)
     assert len(strokes) >= 10  # furrows, the root's fold, the nose's lines, the cheeks' folds, crow's feet, lids
@@ -156,7 +156,7 @@ def test_a_strokes_frame_is_the_distance_to_its_nearest_segment():
 
 
 def test_a_crease_shades_only_the_pixels_it_reaches():
-    from facecraft.synth.editor import _CREASE_REACH, _CREASE_SIGMA, _stroke_reach, _taper
+    from facecraft.synth.creases import _CREASE_REACH, _CREASE_SIGMA, _stroke_reach, _taper
 
     strokes, fw = _all_strokes(2.0)
     for stroke in strokes:
@@ -177,8 +177,8 @@ def test_a_crease_shades_only_the_pixels_it_reaches():
 def test_creases_painted_within_reach_match_creases_painted_over_their_whole_box(monkeypatch):
     import cv2
 
-    import facecraft.synth.editor as editor_module
-    from facecraft.synth.editor import paint_creases
+    import facecraft.synth.creases as creases_module
+    from facecraft.synth.creases import paint_creases
 
     img, src, _ = astronaut_points()
     change = _change(brows=3.0, sneer=1.0)
@@ -187,7 +187,211 @@ def test_creases_painted_within_reach_match_creases_painted_over_their_whole_box
         big = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC) if scale != 1 else img
         fast = paint_creases(big, src * scale, change)
         with monkeypatch.context() as patch:
-            patch.setattr(editor_module, "_stroke_reach", lambda gx, gy, line, reach: np.ones(gx.shape, bool))
+            patch.setattr(creases_module, "_stroke_reach", lambda gx, gy, line, reach: np.ones(gx.shape, bool))
             whole = paint_creases(big, src * scale, change)
         assert (np.abs(whole.astype(int) - big.astype(int)).max(-1) > 2).sum() > 300 * scale**2  # creases painted
         assert np.abs(fast.astype(int) - whole.astype(int)).max() <= 1
+
+
+def test_lowered_brows_and_a_wrinkled_nose_shade_their_creases():
+    from facecraft.rigs.default_rig import SEMANTIC_VERTICES
+    from facecraft.synth.creases import paint_creases
+    from facecraft.synth.warp import face_width
+
+    from .warp_helpers import astronaut_points
+
+    _, src, _ = astronaut_points()
+    fw = face_width(src)
+    h, w = int(src[:, 1].max()) + 40, int(src[:, 0].max()) + 40
+    image = np.full((h, w, 3), 170, np.uint8)
+    none = np.zeros(52)
+    assert paint_creases(image, src, none) is image  # no brow lowering or sneer: nothing painted
+    brows = none.copy()
+    brows[[ARKIT_INDEX["browDownLeft"], ARKIT_INDEX["browDownRight"]]] = 3.0
+    out = paint_creases(image, src, brows)
+    glabella = 0.5 * (src[55] + src[285])  # between the brows' inner ends
+    region = out[
+        int(glabella[1] - 0.08 * fw) : int(glabella[1]), int(glabella[0] - 0.06 * fw) : int(glabella[0] + 0.06 * fw)
+    ]
+    assert region.min() < 170 - 30  # vertical furrows between the brows
+    mouth = src[SEMANTIC_VERTICES["mouth_corner_r"]].astype(int)
+    assert np.array_equal(out[mouth[1], mouth[0]], image[mouth[1], mouth[0]])  # far from them nothing changes
+    lifted = brows.copy()
+    lifted[ARKIT_INDEX["browInnerUp"]] = 3.0  # AU1 with AU4 (sadness): no furrows between the brows
+    assert paint_creases(image, src, lifted) is image
+    sneer = none.copy()
+    sneer[[ARKIT_INDEX["noseSneerLeft"], ARKIT_INDEX["noseSneerRight"]]] = 1.0
+    nosed = paint_creases(image, src, sneer)
+    top, bottom = int(src[168, 1]), int(src[197, 1] + 0.05 * fw)
+    x = int(src[168, 0])
+    for near, far in ((x - int(0.08 * fw), x - 1), (x + 1, x + int(0.08 * fw))):  # the nose's two sides crease
+        assert nosed[top:bottom, near:far].min() < 170 - 25
+    assert (nosed < image).sum() > (out < image).sum()  # and the folds from the nose wings
+
+
+def test_nose_wrinkles_fan_out_beside_the_bridge_and_creases_taper(monkeypatch):
+    import facecraft.synth.creases as creases_module
+    from facecraft.synth.creases import _crease_strokes, paint_creases
+    from facecraft.synth.warp import face_width
+
+    from .warp_helpers import astronaut_points
+
+    _, src, _ = astronaut_points()
+    pts = src * 3
+    fw = face_width(pts)
+    change = np.zeros(52)
+    change[[ARKIT_INDEX["noseSneerLeft"], ARKIT_INDEX["noseSneerRight"]]] = 1.0
+    change[[ARKIT_INDEX["browDownLeft"], ARKIT_INDEX["browDownRight"]]] = 3.0
+    strokes = _crease_strokes(pts, change, fw)
+    root, tip = pts[168], pts[1]
+    down = (tip - root) / np.linalg.norm(tip - root)
+    across = np.array([down[1], -down[0]])
+    crossing = []
+    for stroke in strokes:
+        side = (stroke[0] - root) @ across
+        if side.min() < -0.005 * fw and side.max() > 0.005 * fw:
+            crossing.append(float(np.mean((stroke[0] - root) @ down)))
+    # Bars across the bridge (two, before) read as a pair of glasses' bridge: at most the procerus's one soft fold,
+    # at the nose root; a wrinkled nose creases the nose's sides.
+    assert len(crossing) <= 1 and all(abs(at) < 0.05 * fw for at in crossing)
+    # Tapered, not ruled: each crease is shallower a tenth of its length from either end than at its deepest.
+    h, w = int(pts[:, 1].max()) + 40, int(pts[:, 0].max()) + 40
+    flat = np.full((h, w, 3), 170, np.uint8)
+    for stroke in strokes:  # each painted alone
+        monkeypatch.setattr(creases_module, "_crease_strokes", lambda *args, stroke=stroke: [stroke])
+        line = stroke[0]
+        depth = 170.0 - paint_creases(flat, pts, change).astype(float).mean(-1)
+        steps = np.cumsum(np.r_[0.0, np.hypot(*np.diff(line, axis=0).T)])
+        at = np.stack([np.interp(np.linspace(0, steps[-1], 61), steps, line[:, k]) for k in (0, 1)], 1)
+        along = depth[np.round(at[:, 1]).astype(int), np.round(at[:, 0]).astype(int)]
+        assert max(along[6], along[-7]) < 0.8 * along.max()
+
+
+def test_nasolabial_folds_run_out_over_the_cheeks_not_below_the_mouth_corners():
+    from facecraft.synth.creases import _FOLD_WIDTH, _crease_strokes
+    from facecraft.synth.warp import face_width
+
+    from .warp_helpers import astronaut_points
+
+    _, src, _ = astronaut_points()
+    fw = face_width(src)
+    change = np.zeros(52)
+    change[[ARKIT_INDEX["noseSneerLeft"], ARKIT_INDEX["noseSneerRight"]]] = 1.0
+    dst = src.copy()
+    dst[[61, 291], 1] += 0.06 * fw  # corners pulled well down, as anger's frown does
+    folds = [s[0] for s in _crease_strokes(dst, change, fw) if s[4] == _FOLD_WIDTH]
+    assert len(folds) == 2
+    mid = 0.5 * (dst[61, 0] + dst[291, 0])
+    for line in folds:
+        corner = dst[61] if line[0, 0] < mid else dst[291]
+        # a dark bracket hugging the mouth from nose to chin read as a puppet's jaw line: the fold ends above the
+        # lowered corner and farther out from the midline than it
+        assert line[:, 1].max() < corner[1]
+        assert abs(line[-1, 0] - mid) > abs(corner[0] - mid) + 0.02 * fw
+
+
+def test_a_one_sided_brow_lowering_furrows_its_own_side():
+    from facecraft.synth.creases import paint_creases
+
+    from .warp_helpers import astronaut_points
+
+    _, src, _ = astronaut_points()
+    h, w = int(src[:, 1].max()) + 40, int(src[:, 0].max()) + 40
+    image = np.full((h, w, 3), 170, np.uint8)
+    change = np.zeros(52)
+    change[ARKIT_INDEX["browDownLeft"]] = 3.0  # the face's left: the image's right
+    out = paint_creases(image, src, change)
+    mid = 0.5 * (src[55, 0] + src[285, 0])
+    darker = out.mean(-1) < 160
+    assert darker[:, int(mid) + 2 :].sum() > 10 * max(darker[:, : int(mid) - 2].sum(), 1)
+
+
+def test_creases_are_as_soft_as_the_photo_and_follow_its_texture_and_colour(monkeypatch):
+    import facecraft.synth.creases as creases_module
+    from facecraft.synth.creases import paint_creases
+
+    from .warp_helpers import astronaut_points, edged_canvas
+
+    _, src, _ = astronaut_points()
+    pts = src * 3
+    brows = np.zeros(52)
+    brows[[ARKIT_INDEX["browDownLeft"], ARKIT_INDEX["browDownRight"]]] = 3.0
+    row = int(round(0.5 * (pts[55, 1] + pts[285, 1]) - 0.04 * (pts[454, 0] - pts[234, 0])))  # across the furrows
+    flat = np.full_like(edged_canvas(pts, 0.0), 170)
+
+    def width(blur: float) -> float:  # pixels of the row the furrows darken by more than a fifth of their depth
+        monkeypatch.setattr(creases_module, "photo_blur", lambda image, points: blur)
+        change = flat.astype(float).mean(-1)[row] - paint_creases(flat, pts, brows).astype(float).mean(-1)[row]
+        return float((change > 0.2 * change.max()).sum())
+
+    assert width(8.0) > 1.4 * width(0.5)  # a soft photo's furrows are as soft as it
+    monkeypatch.undo()
+    # Deeper over the photo's darker grain than over its lighter grain: the skin folds, no line is drawn over it.
+    rng = np.random.default_rng(1)
+    grain = np.clip(170 + rng.normal(0, 6, flat.shape[:2]), 0, 255)
+    grainy = np.repeat(grain.astype(np.uint8)[..., None], 3, axis=2)
+    out = paint_creases(grainy, pts, brows).astype(float).mean(-1)
+    dark = grainy.astype(float).mean(-1)
+    even = paint_creases(flat, pts, brows).astype(float).mean(-1) / 170.0  # the same fold on even skin
+    band = even < 1.0 - 3.0 / 170.0
+    ratio = out[band] / dark[band] / even[band]  # the fold's share beyond its depth on even skin
+    assert np.corrcoef(dark[band], ratio)[0, 1] > 0.4  # darker grain, darker fold
+    # A warm skin's fold is warm: blue falls by a larger share than red.
+    skin = np.zeros_like(flat)
+    skin[...] = (210, 160, 130)
+    folded = paint_creases(skin, pts, brows).astype(float)
+    deepest = np.unravel_index(np.argmin(folded.sum(-1)), folded.shape[:2])
+    share = folded[deepest] / skin[deepest]
+    assert share[2] < share[0] - 0.03
+
+
+def test_a_creases_lit_wall_dims_with_an_underexposed_photo():
+    from facecraft.synth.creases import paint_creases
+
+    from .warp_helpers import astronaut_points
+
+    _, src, _ = astronaut_points()
+    h, w = int(src[:, 1].max()) + 40, int(src[:, 0].max()) + 40
+    brows = np.zeros(52)
+    brows[[ARKIT_INDEX["browDownLeft"], ARKIT_INDEX["browDownRight"], ARKIT_INDEX["noseSneerLeft"]]] = 2.0
+
+    def lift(level: int) -> int:  # the most a lit wall brightens a flat skin of this level
+        flat = np.full((h, w, 3), level, np.uint8)
+        return int((paint_creases(flat, src, brows).astype(int) - level).max())
+
+    # Lifted toward full white in a photo at a tenth of the light, the wall glowed (+14 levels on 17); toward the
+    # dark photo's white it is under a third of the skin's level. A lit photo's stays as it was.
+    assert 0 < lift(17) <= 0.3 * 17 and lift(170) == 5
+
+
+def test_a_raised_cheek_creases_the_skin_beside_and_below_its_own_eye():
+    from facecraft.rigs.default_rig import EYE_L_LOWER, EYE_R_LOWER
+    from facecraft.synth.creases import paint_creases
+
+    from .warp_helpers import astronaut_points
+
+    _, src, _ = astronaut_points()
+    pts = src * 2
+    h, w = int(pts[:, 1].max()) + 40, int(pts[:, 0].max()) + 40
+    image = np.full((h, w, 3), 170, np.uint8)
+
+    def darkening(weight: float, lower: tuple[int, ...]) -> tuple[float, float]:
+        """Deepest darkening beside the eye's outer corner (crow's feet) and below its lid (its furrow)."""
+        change = np.zeros(52)
+        change[ARKIT_INDEX["cheekSquintLeft"]] = weight  # the face's left: the image's right
+        out = image.astype(float).mean(-1) - paint_creases(image, pts, change).astype(float).mean(-1)
+        inner, outer = pts[lower[0]], pts[lower[-1]]
+        ew = float(np.linalg.norm(outer - inner))
+        away = np.sign(outer[0] - inner[0])
+        x0, x1 = sorted((outer[0] + away * 0.2 * ew, outer[0] + away * 0.8 * ew))
+        side = out[int(outer[1] - 0.2 * ew) : int(outer[1] + 0.2 * ew), int(x0) : int(x1)]
+        lid = pts[lower[len(lower) // 2]]
+        below = out[int(lid[1] + 0.1 * ew) : int(lid[1] + 0.45 * ew), int(lid[0] - 0.2 * ew) : int(lid[0] + 0.2 * ew)]
+        return float(side.max()), float(below.max())
+
+    assert paint_creases(image, pts, np.zeros(52)) is image
+    crow, furrow = darkening(0.8, EYE_L_LOWER)
+    assert crow > 15 and furrow > 6  # 0 before: the rig's 0.02 face widths of cheek raise showed nothing
+    weak = darkening(0.4, EYE_L_LOWER)
+    assert 0 < weak[0] < crow and 0 < weak[1] < furrow  # in proportion to the raise
+    assert darkening(0.8, EYE_R_LOWER) == (0.0, 0.0)  # the other eye keeps its skin

@@ -346,119 +346,6 @@ def test_removing_a_smile_fades_its_fold_up_to_the_nose_wing_and_in_the_skin_hue
     assert np.array_equal(out[lip[1], lip[0]], image[lip[1], lip[0]])  # the lips keep their shading
 
 
-def test_lowered_brows_and_a_wrinkled_nose_shade_their_creases():
-    from facecraft.rigs.default_rig import SEMANTIC_VERTICES
-    from facecraft.synth.editor import paint_creases
-    from facecraft.synth.warp import face_width
-
-    from .warp_helpers import astronaut_points
-
-    _, src, _ = astronaut_points()
-    fw = face_width(src)
-    h, w = int(src[:, 1].max()) + 40, int(src[:, 0].max()) + 40
-    image = np.full((h, w, 3), 170, np.uint8)
-    none = np.zeros(52)
-    assert paint_creases(image, src, none) is image  # no brow lowering or sneer: nothing painted
-    brows = none.copy()
-    brows[[ARKIT_INDEX["browDownLeft"], ARKIT_INDEX["browDownRight"]]] = 3.0
-    out = paint_creases(image, src, brows)
-    glabella = 0.5 * (src[55] + src[285])  # between the brows' inner ends
-    region = out[
-        int(glabella[1] - 0.08 * fw) : int(glabella[1]), int(glabella[0] - 0.06 * fw) : int(glabella[0] + 0.06 * fw)
-    ]
-    assert region.min() < 170 - 30  # vertical furrows between the brows
-    mouth = src[SEMANTIC_VERTICES["mouth_corner_r"]].astype(int)
-    assert np.array_equal(out[mouth[1], mouth[0]], image[mouth[1], mouth[0]])  # far from them nothing changes
-    lifted = brows.copy()
-    lifted[ARKIT_INDEX["browInnerUp"]] = 3.0  # AU1 with AU4 (sadness): no furrows between the brows
-    assert paint_creases(image, src, lifted) is image
-    sneer = none.copy()
-    sneer[[ARKIT_INDEX["noseSneerLeft"], ARKIT_INDEX["noseSneerRight"]]] = 1.0
-    nosed = paint_creases(image, src, sneer)
-    top, bottom = int(src[168, 1]), int(src[197, 1] + 0.05 * fw)
-    x = int(src[168, 0])
-    for near, far in ((x - int(0.08 * fw), x - 1), (x + 1, x + int(0.08 * fw))):  # the nose's two sides crease
-        assert nosed[top:bottom, near:far].min() < 170 - 25
-    assert (nosed < image).sum() > (out < image).sum()  # and the folds from the nose wings
-
-
-def test_nose_wrinkles_fan_out_beside_the_bridge_and_creases_taper(monkeypatch):
-    import facecraft.synth.editor as editor_module
-    from facecraft.synth.editor import _crease_strokes, paint_creases
-    from facecraft.synth.warp import face_width
-
-    from .warp_helpers import astronaut_points
-
-    _, src, _ = astronaut_points()
-    pts = src * 3
-    fw = face_width(pts)
-    change = np.zeros(52)
-    change[[ARKIT_INDEX["noseSneerLeft"], ARKIT_INDEX["noseSneerRight"]]] = 1.0
-    change[[ARKIT_INDEX["browDownLeft"], ARKIT_INDEX["browDownRight"]]] = 3.0
-    strokes = _crease_strokes(pts, change, fw)
-    root, tip = pts[168], pts[1]
-    down = (tip - root) / np.linalg.norm(tip - root)
-    across = np.array([down[1], -down[0]])
-    crossing = []
-    for stroke in strokes:
-        side = (stroke[0] - root) @ across
-        if side.min() < -0.005 * fw and side.max() > 0.005 * fw:
-            crossing.append(float(np.mean((stroke[0] - root) @ down)))
-    # Bars across the bridge (two, before) read as a pair of glasses' bridge: at most the procerus's one soft fold,
-    # at the nose root; a wrinkled nose creases the nose's sides.
-    assert len(crossing) <= 1 and all(abs(at) < 0.05 * fw for at in crossing)
-    # Tapered, not ruled: each crease is shallower a tenth of its length from either end than at its deepest.
-    h, w = int(pts[:, 1].max()) + 40, int(pts[:, 0].max()) + 40
-    flat = np.full((h, w, 3), 170, np.uint8)
-    for stroke in strokes:  # each painted alone
-        monkeypatch.setattr(editor_module, "_crease_strokes", lambda *args, stroke=stroke: [stroke])
-        line = stroke[0]
-        depth = 170.0 - paint_creases(flat, pts, change).astype(float).mean(-1)
-        steps = np.cumsum(np.r_[0.0, np.hypot(*np.diff(line, axis=0).T)])
-        at = np.stack([np.interp(np.linspace(0, steps[-1], 61), steps, line[:, k]) for k in (0, 1)], 1)
-        along = depth[np.round(at[:, 1]).astype(int), np.round(at[:, 0]).astype(int)]
-        assert max(along[6], along[-7]) < 0.8 * along.max()
-
-
-def test_nasolabial_folds_run_out_over_the_cheeks_not_below_the_mouth_corners():
-    from facecraft.synth.editor import _FOLD_WIDTH, _crease_strokes
-    from facecraft.synth.warp import face_width
-
-    from .warp_helpers import astronaut_points
-
-    _, src, _ = astronaut_points()
-    fw = face_width(src)
-    change = np.zeros(52)
-    change[[ARKIT_INDEX["noseSneerLeft"], ARKIT_INDEX["noseSneerRight"]]] = 1.0
-    dst = src.copy()
-    dst[[61, 291], 1] += 0.06 * fw  # corners pulled well down, as anger's frown does
-    folds = [s[0] for s in _crease_strokes(dst, change, fw) if s[4] == _FOLD_WIDTH]
-    assert len(folds) == 2
-    mid = 0.5 * (dst[61, 0] + dst[291, 0])
-    for line in folds:
-        corner = dst[61] if line[0, 0] < mid else dst[291]
-        # a dark bracket hugging the mouth from nose to chin read as a puppet's jaw line: the fold ends above the
-        # lowered corner and farther out from the midline than it
-        assert line[:, 1].max() < corner[1]
-        assert abs(line[-1, 0] - mid) > abs(corner[0] - mid) + 0.02 * fw
-
-
-def test_a_one_sided_brow_lowering_furrows_its_own_side():
-    from facecraft.synth.editor import paint_creases
-
-    from .warp_helpers import astronaut_points
-
-    _, src, _ = astronaut_points()
-    h, w = int(src[:, 1].max()) + 40, int(src[:, 0].max()) + 40
-    image = np.full((h, w, 3), 170, np.uint8)
-    change = np.zeros(52)
-    change[ARKIT_INDEX["browDownLeft"]] = 3.0  # the face's left: the image's right
-    out = paint_creases(image, src, change)
-    mid = 0.5 * (src[55, 0] + src[285, 0])
-    darker = out.mean(-1) < 160
-    assert darker[:, int(mid) + 2 :].sum() > 10 * max(darker[:, : int(mid) - 2].sum(), 1)
-
-
 def test_removing_a_smile_holds_the_nose_at_its_rest(editor, astronaut, astronaut_faces):
     from facecraft.rigs.default_rig import SEMANTIC_VERTICES
     from facecraft.synth.editor import _nose_hold, held_offsets, mesh_targets, rig_change_offsets
@@ -484,45 +371,6 @@ def test_removing_a_smile_holds_the_nose_at_its_rest(editor, astronaut, astronau
     # neutral photos lie 0.009 below their broad smiles
     assert np.linalg.norm(dst[sub] - dst[tip]) - np.linalg.norm(src[sub] - src[tip]) < 0.02 * fw
     assert np.array_equal(held_offsets(face.fit, np.abs(change)), rig_change_offsets(face.fit, np.abs(change)))
-
-
-def test_creases_are_as_soft_as_the_photo_and_follow_its_texture_and_colour(monkeypatch):
-    import facecraft.synth.editor as editor_module
-    from facecraft.synth.editor import paint_creases
-
-    from .warp_helpers import astronaut_points, edged_canvas
-
-    _, src, _ = astronaut_points()
-    pts = src * 3
-    brows = np.zeros(52)
-    brows[[ARKIT_INDEX["browDownLeft"], ARKIT_INDEX["browDownRight"]]] = 3.0
-    row = int(round(0.5 * (pts[55, 1] + pts[285, 1]) - 0.04 * (pts[454, 0] - pts[234, 0])))  # across the furrows
-    flat = np.full_like(edged_canvas(pts, 0.0), 170)
-
-    def width(blur: float) -> float:  # pixels of the row the furrows darken by more than a fifth of their depth
-        monkeypatch.setattr(editor_module, "photo_blur", lambda image, points: blur)
-        change = flat.astype(float).mean(-1)[row] - paint_creases(flat, pts, brows).astype(float).mean(-1)[row]
-        return float((change > 0.2 * change.max()).sum())
-
-    assert width(8.0) > 1.4 * width(0.5)  # a soft photo's furrows are as soft as it
-    monkeypatch.undo()
-    # Deeper over the photo's darker grain than over its lighter grain: the skin folds, no line is drawn over it.
-    rng = np.random.default_rng(1)
-    grain = np.clip(170 + rng.normal(0, 6, flat.shape[:2]), 0, 255)
-    grainy = np.repeat(grain.astype(np.uint8)[..., None], 3, axis=2)
-    out = paint_creases(grainy, pts, brows).astype(float).mean(-1)
-    dark = grainy.astype(float).mean(-1)
-    even = paint_creases(flat, pts, brows).astype(float).mean(-1) / 170.0  # the same fold on even skin
-    band = even < 1.0 - 3.0 / 170.0
-    ratio = out[band] / dark[band] / even[band]  # the fold's share beyond its depth on even skin
-    assert np.corrcoef(dark[band], ratio)[0, 1] > 0.4  # darker grain, darker fold
-    # A warm skin's fold is warm: blue falls by a larger share than red.
-    skin = np.zeros_like(flat)
-    skin[...] = (210, 160, 130)
-    folded = paint_creases(skin, pts, brows).astype(float)
-    deepest = np.unravel_index(np.argmin(folded.sum(-1)), folded.shape[:2])
-    share = folded[deepest] / skin[deepest]
-    assert share[2] < share[0] - 0.03
 
 
 def test_pressed_lips_meet_over_an_open_smile(editor, astronaut, astronaut_faces):
@@ -743,9 +591,10 @@ def test_lips_an_edit_pushes_through_each_other_meet_instead(astronaut_faces):
 def test_on_a_large_photo_creases_and_fold_softening_match_their_full_size_shading(monkeypatch):
     import cv2
 
-    import facecraft.synth.editor as editor_module
+    import facecraft.synth.creases as creases_module
     import facecraft.synth.photo_blur as photo_blur_module
-    from facecraft.synth.editor import paint_creases, soften_folds
+    from facecraft.synth.creases import paint_creases
+    from facecraft.synth.editor import soften_folds
 
     from .warp_helpers import astronaut_points
 
@@ -757,7 +606,7 @@ def test_on_a_large_photo_creases_and_fold_softening_match_their_full_size_shadi
     change[[ARKIT_INDEX["browDownLeft"], ARKIT_INDEX["browDownRight"], ARKIT_INDEX["noseSneerLeft"]]] = 1.5
     change[[ARKIT_INDEX["mouthSmileLeft"], ARKIT_INDEX["mouthSmileRight"]]] = -1.0
     fast = (paint_creases(big, src, change), soften_folds(big, src, src, change))
-    monkeypatch.setattr(editor_module, "_CREASE_GRID", 1e9)
+    monkeypatch.setattr(creases_module, "_CREASE_GRID", 1e9)
     monkeypatch.setattr(photo_blur_module, "EXACT_SIGMA", 1e9)
     exact = (paint_creases(big, src, change), soften_folds(big, src, src, change))
     for f, e in zip(fast, exact, strict=True):
@@ -765,25 +614,6 @@ def test_on_a_large_photo_creases_and_fold_softening_match_their_full_size_shadi
         diff = np.abs(f.astype(int) - e.astype(int)).max(-1)
         assert changed.sum() > 10_000  # creases and softened folds were painted
         assert diff.max() <= 6 and diff[changed].mean() < 1.0  # grey levels (creases: 4, 0.52)
-
-
-def test_a_creases_lit_wall_dims_with_an_underexposed_photo():
-    from facecraft.synth.editor import paint_creases
-
-    from .warp_helpers import astronaut_points
-
-    _, src, _ = astronaut_points()
-    h, w = int(src[:, 1].max()) + 40, int(src[:, 0].max()) + 40
-    brows = np.zeros(52)
-    brows[[ARKIT_INDEX["browDownLeft"], ARKIT_INDEX["browDownRight"], ARKIT_INDEX["noseSneerLeft"]]] = 2.0
-
-    def lift(level: int) -> int:  # the most a lit wall brightens a flat skin of this level
-        flat = np.full((h, w, 3), level, np.uint8)
-        return int((paint_creases(flat, src, brows).astype(int) - level).max())
-
-    # Lifted toward full white in a photo at a tenth of the light, the wall glowed (+14 levels on 17); toward the
-    # dark photo's white it is under a third of the skin's level. A lit photo's stays as it was.
-    assert 0 < lift(17) <= 0.3 * 17 and lift(170) == 5
 
 
 def test_removing_a_smile_does_not_carry_the_nose_with_the_corners():
@@ -860,36 +690,3 @@ def test_a_cut_outs_alpha_moves_with_every_face(tmp_path, editor, astronaut):
     by_path = edit_image(tmp_path / "cut.png", controls, editor=editor)  # a file's alpha is read with it
     np.testing.assert_array_equal(by_path.alpha, result.alpha)
     assert editor.apply(photo, faces, controls).alpha is None  # an opaque photo has none
-
-
-def test_a_raised_cheek_creases_the_skin_beside_and_below_its_own_eye():
-    from facecraft.rigs.default_rig import EYE_L_LOWER, EYE_R_LOWER
-    from facecraft.synth.editor import paint_creases
-
-    from .warp_helpers import astronaut_points
-
-    _, src, _ = astronaut_points()
-    pts = src * 2
-    h, w = int(pts[:, 1].max()) + 40, int(pts[:, 0].max()) + 40
-    image = np.full((h, w, 3), 170, np.uint8)
-
-    def darkening(weight: float, lower: tuple[int, ...]) -> tuple[float, float]:
-        """Deepest darkening beside the eye's outer corner (crow's feet) and below its lid (its furrow)."""
-        change = np.zeros(52)
-        change[ARKIT_INDEX["cheekSquintLeft"]] = weight  # the face's left: the image's right
-        out = image.astype(float).mean(-1) - paint_creases(image, pts, change).astype(float).mean(-1)
-        inner, outer = pts[lower[0]], pts[lower[-1]]
-        ew = float(np.linalg.norm(outer - inner))
-        away = np.sign(outer[0] - inner[0])
-        x0, x1 = sorted((outer[0] + away * 0.2 * ew, outer[0] + away * 0.8 * ew))
-        side = out[int(outer[1] - 0.2 * ew) : int(outer[1] + 0.2 * ew), int(x0) : int(x1)]
-        lid = pts[lower[len(lower) // 2]]
-        below = out[int(lid[1] + 0.1 * ew) : int(lid[1] + 0.45 * ew), int(lid[0] - 0.2 * ew) : int(lid[0] + 0.2 * ew)]
-        return float(side.max()), float(below.max())
-
-    assert paint_creases(image, pts, np.zeros(52)) is image
-    crow, furrow = darkening(0.8, EYE_L_LOWER)
-    assert crow > 15 and furrow > 6  # 0 before: the rig's 0.02 face widths of cheek raise showed nothing
-    weak = darkening(0.4, EYE_L_LOWER)
-    assert 0 < weak[0] < crow and 0 < weak[1] < furrow  # in proportion to the raise
-    assert darkening(0.8, EYE_R_LOWER) == (0.0, 0.0)  # the other eye keeps its skin
