@@ -212,8 +212,9 @@ class EditControls:
             smile = float(now[_SMILE].sum())
             if smile > _ACTIVE:  # the smile's share of the raised upper lip goes with the smile
                 kept = min(float(out[_SMILE].sum()) / smile, 1.0)
-                lips = _EXPRESSION_LIPS & ~driven
-                out[lips] = now[lips] * (1.0 - min(float(now[_SMILE].mean()), 1.0) * (1.0 - kept))
+                lips = _EXPRESSION_LIPS & ~driven  # only lowers it: neutral:x may already have faded it further
+                with_smile = now[lips] * (1.0 - min(float(now[_SMILE].mean()), 1.0) * (1.0 - kept))
+                out[lips] = np.minimum(out[lips], with_smile)
         out[set_mask] = set_values[set_mask]
         if self.absolute:
             out[raised_mask] = set_values[raised_mask]

@@ -94,6 +94,10 @@ def test_the_smiles_raised_upper_lip_goes_with_the_smile():
     talking[up] = 0.4  # no smile: the raised lip is speech and stays
     assert EditControls.from_args(emotion="surprise:1.0").target(talking)[up] == pytest.approx(0.4)
     assert EditControls.from_args(emotion="surprise:1.0", absolute=True).target(now)[up] == 0
+    # neutral fades the whole expression, the smile's raised lip with it: the smile's own step did not put back the
+    # share of the lip the smile had not carried (0.7 * 0.1 left on a broad smiler asked for neutral:1)
+    assert EditControls.from_args(emotion="neutral:1").target(now)[up] == 0
+    assert EditControls.from_args(emotion="neutral:0.5").target(now)[up] == pytest.approx(0.35)
 
 
 def test_sliders_set_channels_outright_and_absolute_mode_resets_the_rest():
