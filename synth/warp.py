@@ -499,7 +499,11 @@ def warp_face(
         moved = _antialias(source, moved, mx, my, disp)
         mag = np.sqrt(disp[..., 0] ** 2 + disp[..., 1] ** 2)
         changed = mag > 0.02
-        np.copyto(out[y0:y1, x0:x1], moved, where=changed[..., None])
+        # OpenCV's masked copy, into a contiguous copy of the box: numpy's copyto with a mask broadcast over the
+        # channels took 30 ms on a phone photo's face box, this one 1
+        box = np.ascontiguousarray(out[y0:y1, x0:x1])
+        cv2.copyTo(moved, changed.view(np.uint8), box)
+        out[y0:y1, x0:x1] = box
         mask[y0:y1, x0:x1] = np.where(changed, np.clip(mag / 0.5, 0.0, 1.0), 0.0)
     if a is None:
         return WarpResult(out, mask, dst if triangles is None else None)
@@ -565,20 +569,28 @@ def keep_apart(labels: np.ndarray, mx: np.ndarray, my: np.ndarray) -> tuple[np.n
 
 
 def _antialias(img: np.ndarray, moved: np.ndarray, mx: np.ndarray, my: np.ndarray, disp: np.ndarray) -> np.ndarray:
-    """Where the map squeezes the photo (several source pixels per target pixel), sample a blurred copy.
+    """Where the map squeezes the photo (several source pixels per target pixel), sample a blurred copy (``moved``,
+    the sharp samples, is mixed in place and returned).
 
     Bilinear sampling of a strongly compressed band (the neck under a dropping chin) skips source pixels and
     turns smooth edges into stairs; a pre-blurred source, mixed in by the local compression, avoids that.
+    Only the box around the squeezed pixels is blurred, sampled and mixed (elsewhere the mix is ``moved`` itself):
+    on a phone photo the squeezed band is a strip of the face's box.
     """
     weight = squeeze_weight(disp)
-    if not (weight > 0).any():
+    rows, cols = np.flatnonzero(weight.any(axis=1)), np.flatnonzero(weight.any(axis=0))
+    if not len(rows):
         return moved
+    r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    weight, mx, my = weight[r0:r1, c0:c1], mx[r0:r1, c0:c1], my[r0:r1, c0:c1]
+    # the source box around what those pixels sample, 8 px wider than the blur reaches: blurred as the whole photo is
     x0, y0 = int(max(mx.min() - 8, 0)), int(max(my.min() - 8, 0))
     x1, y1 = int(min(mx.max() + 9, img.shape[1])), int(min(my.max() + 9, img.shape[0]))
     soft = cv2.GaussianBlur(img[y0:y1, x0:x1], (0, 0), 1.2)
     soft = cv2.remap(soft, mx - x0, my - y0, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
     w = weight[..., None]
-    return np.clip(moved * (1 - w) + soft * w + 0.5, 0, 255).astype(np.uint8)
+    moved[r0:r1, c0:c1] = np.clip(moved[r0:r1, c0:c1] * (1 - w) + soft * w + 0.5, 0, 255).astype(np.uint8)
+    return moved
 
 
 _HALF_STEP = np.array([[-0.5, 0.0, 0.5]], np.float32)
