@@ -82,9 +82,16 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     # A half smile is a slight smile (common usage, dictionaries): it was nearest the smirk and smiled on one side.
     ("a slight smile, a faint smile, a half smile", {"AU12": 0.5, "AU6": 0.2}),
     # A felt (Duchenne) smile raises the cheeks too. No anchor for a posed one: MiniLM puts "a genuine smile"
-    # nearer "a fake, forced smile" (0.77) than anything else said of smiles.
+    # nearer "a fake, forced smile" (0.77) than anything else said of smiles; posed words drop the cheek raise
+    # instead (:data:`_POSED`).
     ("a warm, genuine Duchenne smile, smiling with the eyes", {"AU6": 0.9, "AU12": 0.9}),
     ("content, pleased, at peace", {"AU12": 0.5, "AU6": 0.3}),
+    # Pride (Tracy & Robins 2004): a small smile, the head tilted back; no brow raise ("proud" was nearest excitement).
+    ("proud, pride, proud of oneself", {"AU12": 0.5, "AU6": 0.2}),
+    # Relief: a soft smile, the lids lowering and the lips parted on the out-breath ("relieved" read as excited).
+    ("relieved, a sigh of relief", {"AU12": 0.5, "AU25": 0.3, "AU43": 0.3}),
+    # A dreamy look: the lids lowered over a faint smile ("dreamy" was an error: no expression read).
+    ("dreamy, daydreaming, lost in a daydream", {"AU12": 0.3, "AU43": 0.5}),
     ("in love, adoring, tender", {"AU1": 0.2, "AU6": 0.4, "AU12": 0.5}),
     ("a smirk, smirking, lopsided, crooked", {"AU12R": 0.6, "AU14R": 0.5}),
     # AU12 as FACS describes it: without it "the right side of the mouth pulled up" read as an open mouth.
@@ -121,8 +128,9 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("embarrassed, sheepish, awkward", {"AU12": 0.5, "AU14": 0.3, "AU24": 0.4, "AU43": 0.3}),
     # Confusion (Rozin & Cohen 2003): brow lowering with the lids tightened.
     ("confused, puzzled, perplexed", {"AU4": 0.6, "AU7": 0.4}),
-    # Shame and guilt (Keltner & Buswell 1996): sad brows and mouth, the eyes lowered, no smile ("guilty" smiled).
-    ("remorseful, guilty conscience", {"AU1": 0.4, "AU4": 0.3, "AU15": 0.5, "AU17": 0.5, "AU43": 0.4}),
+    # Shame and guilt (Keltner & Buswell 1996): sad brows and mouth, the eyes lowered, no smile ("guilty" and
+    # "ashamed" smiled, read as embarrassment).
+    ("ashamed, remorseful, guilty conscience", {"AU1": 0.4, "AU4": 0.3, "AU15": 0.5, "AU17": 0.5, "AU43": 0.4}),
     ("skeptical, doubtful, one eyebrow raised", {"AU1R": 0.4, "AU2R": 0.9, "AU4L": 0.4, "AU14R": 0.3}),
     ("tired, sleepy, drowsy, heavy eyelids", {"AU43": 0.55}),
     # Drunk: heavy lids over a slack, parted mouth ("drunk" read as "a drink" and was left out).
@@ -143,6 +151,8 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("wide open eyes", {"AU5": 1.0}),
     # Eyes open are not closed: without it "eyes open" was nearest "closed eyes" (AU43 0.59).
     ("open eyes, eyes open", {}),
+    # A stare is a fixed gaze, the upper lids at most slightly raised (:data:`SLIGHT_ANCHORS`): raised to full
+    # strength, "staring" widened the eyes as fear or shock do (AU5 0.75).
     ("staring, a fixed intense gaze", {"AU5": 0.4}),
     ("squinting eyes, narrowed eyes", {"AU6": 0.5, "AU7": 0.9}),
     # Suspicion narrows the eyes under lowered brows ("he narrows his eyes suspiciously" was nearest a stare).
@@ -168,6 +178,9 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("a curled lip, the upper lip raised", {"AU10": 1.0, "AU25": 0.3}),
     ("pursed lips, a kiss, whistling", {"AU18": 0.9, "AU22": 0.3}),
     ("pouting, sulking", {"AU15": 0.4, "AU17": 0.8}),
+    # Grumpy, sullen: lowered brows over a pouting mouth (anger's brows, sadness's mouth); "grumpy" was nearest a smug
+    # smile's tail (AU12 0.12) with annoyance.
+    ("grumpy, grouchy, sullen, cranky", {"AU4": 0.6, "AU15": 0.4, "AU17": 0.6}),
     # A trembling lip is the lower lip pushed up by the chin and pulled down at the corners, crying held in (AU15+17);
     # "her lip trembles" was read as pursed and sucked-in lips.
     ("a trembling lip, a quivering chin, lips quivering", {"AU15": 0.5, "AU17": 0.8}),
@@ -182,6 +195,9 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     # open the mouth it shows through, not the lip suck MiniLM put "tongue out" nearest.
     ("tongue out, sticking the tongue out", {"AU25": 0.8, "AU26": 0.5}),
 )
+#: Anchors whose expression is slight even at its strongest: their strengths are as written, not raised to full
+#: strength (:func:`_anchor_table`), so that an intensity word makes them no stronger than that.
+SLIGHT_ANCHORS = frozenset({"staring, a fixed intense gaze"})
 #: Intensity words, the first group found decides: "a very slight smile" is slight. A state ("eyes closed",
 #: "shut") is full unless qualified ("half closed").
 INTENSITY_WORDS: tuple[tuple[str, float], ...] = (
@@ -300,6 +316,15 @@ _JAW_SHUT = re.compile(r"\b(?:clench\w*|gritt?\w*|grind\w*|set jaw|jaw set)\b")
 #: lip corners) that joy would add, "not angry but sad" keeps sadness's lowered brows (0.67 of its inner brows).
 NEGATION_SPARES_SHARE = 0.6
 CLEAR_EXPRESSION_SIMILARITY = 0.46
+#: A posed smile ("a forced smile", "a polite smile", "smiling for the camera", "fake laughter") pulls the lip corners
+#: without raising the cheeks: the non-Duchenne smile (Ekman, Davidson & Friesen 1990), AU12 without AU6. A part with
+#: these words whose own actions hold the smile loses its cheek raise ("a forced smile" raised the cheeks, AU6 0.39).
+_POSED = re.compile(
+    r"\b(?:fak(?:e|es|ed|ing)|forc(?:e|es|ed|ing)|polite|politely|social|posed|posing|false|phon(?:e)?y|insincere|"
+    r"feign(?:s|ed|ing)?|pretend(?:s|ed|ing)?|plastic|for (?:the|a) (?:camera|photo|picture|photograph))\b"
+)
+_SMILE = au_vector({"AU12": 1.0}) > 0
+_CHEEK_RAISE = au_vector({"AU6": 1.0}) > 0
 _JAW_DROP = au_vector({"AU26": 1.0, "AU27": 1.0}) > 0
 _LIPS_APART = au_vector({"AU25": 1.0}) > 0
 _SUPPRESSION = au_vector(SUPPRESSION_AUS)
@@ -354,6 +379,8 @@ _PART_NOUNS = frozenset("teeth tooth tongue jaw chin nose forehead lids eyelids 
 _NEGATION = re.compile(r"\b(?:not|no|without|never|none|nor)\b|n't\b")
 #: "not too happy" is a little happy, not a negation.
 _NOT_TOO = re.compile(r"\b(?:not|n't) (?:too|very|so|that|overly)\b")
+#: "no expression", "without any expression": a neutral face, read as "expressionless" (negated filler was an error).
+_NO_EXPRESSION = re.compile(r"\b(?:no|without(?: an?| any)?|with no|showing no) (?:facial )?expressions?\b")
 _SIDE = re.compile(r"\b(left|right)\b")
 #: "one eyebrow", "a single eye": one side, the right one when the text does not say which.
 _ONE_SIDE = re.compile(r"\b(one|single)\b")
@@ -473,6 +500,7 @@ def text_parts(text: str) -> list[TextPart]:
     """The parts of an expression text, in order (see the module docstring)."""
     parts: list[TextPart] = []
     text = _NOT_TOO.sub("slightly", spell_out_symbols(text).lower().replace("-", " "))
+    text = _NO_EXPRESSION.sub("expressionless", text)
     text = _SIDE_EYE.sub("a sideways glance", _NOT_NEGATED.sub(" ", text))
     text = _VIEWER_SIDE.sub(lambda m: {"left": "right", "right": "left"}[m.group(1)], text)
     for clause in _CLAUSE_SPLIT.split(text):
@@ -541,8 +569,10 @@ def _not_expression_table() -> np.ndarray:
 def _anchor_table() -> tuple[np.ndarray, np.ndarray]:
     emb = embed_text([p for p, _ in TEXT_ANCHORS])
     aus = np.stack([au_vector(a) for _, a in TEXT_ANCHORS])
-    # Anchors carry their prototype at full strength; divide out the strength so intensity words decide it.
-    return emb, aus / np.maximum(aus.max(axis=1, keepdims=True), 1e-6)
+    # Anchors carry their prototype at full strength; divide out the strength so intensity words decide it (not for
+    # the slight ones, whose strength is their meaning).
+    slight = np.array([p in SLIGHT_ANCHORS for p, _ in TEXT_ANCHORS])[:, None]
+    return emb, np.where(slight, aus, aus / np.maximum(aus.max(axis=1, keepdims=True), 1e-6))
 
 
 def on_side(au: np.ndarray, side: str | None) -> np.ndarray:
@@ -680,6 +710,8 @@ def _read_text(text: str, *, warn_gaze: bool) -> tuple[np.ndarray, dict[str, flo
             au[~_region_mask(part.region, None, reads=True)] = 0.0
         if _JAW_SHUT.search(part.words):  # a clenched jaw is shut: no jaw drop from its mixture's tail
             au[_JAW_DROP] = 0.0
+        if _POSED.search(part.words) and (_main(au) & _SMILE).any():  # a posed smile: no cheek raise
+            au[_CHEEK_RAISE] = 0.0
         if part.suppressed:  # held back: weaker, with the lips pressed shut and the chin raised that hold it
             au[:] = np.maximum(au * SUPPRESSED_SHARE, _SUPPRESSION)
             au[_JAW_DROP | _LIPS_APART] = 0.0

@@ -325,3 +325,45 @@ def test_more_phrases_read_as_facs_describes_them(text, present, absent):
         assert min(both(a, name)) > 0.2, (text, name)
     for name in absent:
         assert max(both(a, name)) < 0.1, (text, name)
+
+
+@pytest.mark.parametrize(
+    "text", ["a forced smile", "a fake smile", "a polite smile", "a social smile", "smiling for the camera",
+             "a posed smile", "fake laughter"],
+)  # fmt: skip
+def test_a_posed_smile_pulls_the_lip_corners_without_raising_the_cheeks(text):
+    a = au(text)  # the non-Duchenne smile (Ekman): "a forced smile" raised the cheeks (AU6 0.39)
+    assert min(both(a, "AU12")) > 0.5, text
+    assert max(both(a, "AU6")) == 0.0, text
+
+
+@pytest.mark.parametrize("text", ["a genuine smile", "a Duchenne smile", "beaming", "a grin"])
+def test_a_felt_smile_still_raises_the_cheeks(text):
+    assert min(both(au(text), "AU6")) > 0.3, text
+
+
+@pytest.mark.parametrize("text", ["staring", "a fixed stare", "staring intently"])
+def test_a_stare_at_most_slightly_raises_the_upper_lids(text):
+    assert max(both(au(text), "AU5")) <= 0.4, text  # was 0.75: the wide eyes of fear or shock
+    assert min(both(au("wide eyed stare"), "AU5")) > 0.8  # widened eyes still widen
+
+
+@pytest.mark.parametrize("text", ["no expression", "without any expression", "expressionless"])
+def test_no_expression_is_a_neutral_face(text):
+    assert text_to_au(text).max() == 0.0  # "no expression" was an error: "these words do not say what the face does"
+
+
+@pytest.mark.parametrize(
+    "text,present,absent",
+    [("proud", ["AU12"], ["AU1", "AU4"]),  # raised the brows (the excited anchor's tail)
+     ("ashamed", ["AU15"], ["AU12"]),  # smiled: read as embarrassment
+     ("grumpy", ["AU4"], ["AU12", "AU14"]),  # a smug smile's tail
+     ("relieved", ["AU12"], ["AU5", "AU1", "AU4"]),  # read as excited: raised brows, widened eyes
+     ("dreamy", ["AU43"], ["AU4", "AU5"])],  # an error: no expression read
+)  # fmt: skip
+def test_everyday_mood_words_read_as_facs_describes_them(text, present, absent):
+    a = au(text)
+    for name in present:
+        assert min(both(a, name)) > 0.2, (text, name)
+    for name in absent:
+        assert max(both(a, name)) < 0.1, (text, name)
