@@ -594,3 +594,43 @@ def test_partly_sealed_lips_on_a_blurry_photo_have_no_bright_rims_at_their_inner
             res = seal_mouth(img, img, src, src, amount, look=PhotoLook(img, src, blur=blur)).image[at].astype(int)
             assert res[..., 0].max() <= lip[0] + 4, (blur, amount)  # was up to 202
             assert _luma(res).max() <= _luma(np.array(lip)) + 4, (blur, amount)  # was up to 22 levels brighter
+
+
+def test_a_kept_look_fills_the_photos_mouth_opening_once(squeezed, monkeypatch):
+    # The photo's lips with their opening filled are a measurement of the unedited photo: each sealing edit inpainted
+    # them again and copied the whole photo (50 ms of a phone photo's edit). Kept in its PhotoLook, the same seal.
+    img, src, dst, warped = squeezed
+    fresh = seal_mouth(warped, img, src, dst, 1.0)
+    filled = []
+    inpaint = cv2.inpaint
+
+    def count(*args, **kwargs):
+        filled.append(1)
+        return inpaint(*args, **kwargs)
+
+    monkeypatch.setattr(cv2, "inpaint", count)
+    look = PhotoLook(img, src)
+    first, again = (seal_mouth(warped, img, src, dst, amount, look=look) for amount in (1.0, 0.6))
+    assert len(filled) == 1
+    assert np.array_equal(first.image, fresh.image) and np.array_equal(first.mask, fresh.mask)
+    assert not np.array_equal(again.image, first.image)
+
+
+def test_the_filled_lips_are_sampled_as_the_whole_filled_photo_would_be():
+    # _remap samples only the box its samples need: the same values as sampling the whole photo with the opening
+    # pasted over it, also at the photo's edges (reflected) and past them (the whole photo)
+    img, src, _ = astronaut_points()
+    patch = mouth_seal._lips_without_opening(img, src, np.array([150.0, 80.0, 80.0]))
+    (px, py), region = patch
+    whole = img.copy()
+    whole[py : py + region.shape[0], px : px + region.shape[1]] = region
+    photo = mouth_seal._LipsPhoto(img, patch)
+    rng = np.random.default_rng(0)
+    h, w = img.shape[:2]
+    for lo, hi in (((px - 5, py - 5), (px + 40, py + 30)), ((0, 0), (w - 1, h - 1)), ((-3, 100), (20, 140))):
+        mx = rng.uniform(lo[0], hi[0], (30, 40))
+        my = rng.uniform(lo[1], hi[1], (30, 40))
+        mx[0, 0], my[0, 0] = lo
+        expected = cv2.remap(whole, mx.astype(np.float32), my.astype(np.float32), cv2.INTER_LINEAR,
+                             borderMode=cv2.BORDER_REFLECT_101).astype(np.float64)  # fmt: skip
+        assert np.array_equal(mouth_seal._remap(photo, mx, my), expected)
