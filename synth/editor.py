@@ -693,7 +693,8 @@ def render_face_change(
     keep_glasses: bool = False,
     alpha: np.ndarray | None = None,
 ) -> WarpResult:
-    """Warp one face of ``image`` by a rig weight change and repaint the mouth and lids.
+    """Warp one face of ``image`` by a rig weight change and repaint the mouth and lids; turn its eyeballs by the
+    change's gaze (``eyeLook*``: :mod:`facecraft.synth.gaze`, from the face's own gaze, ``analyzed.weights``).
 
     Parameters
     ----------
@@ -717,8 +718,9 @@ def render_face_change(
     -------
     WarpResult
         The edited ``(H, W, 3)`` uint8 photo, the ``(H, W)`` float32 mask of changed pixels (``image`` itself and
-        zeros when the change moves no landmark by 0.05 px) and, with ``alpha``, the moved alpha.
+        zeros when the change moves no landmark by 0.05 px and turns no eye) and, with ``alpha``, the moved alpha.
     """
+    from .gaze import gaze_after, turn_eyes
     from .glasses_frame import glasses_in_front, put_back_frame
     from .lids import close_lids
     from .mouth import paint_mouth_interior
@@ -726,13 +728,22 @@ def render_face_change(
     from .warp import warp_face
 
     src, dst = targets if targets is not None else mesh_targets(analyzed, rig_change)
-    if np.abs(dst - src).max(initial=0.0) < 0.05:
+    landmarks = analyzed.info.landmarks
+    before = analyzed.weights
+    turns = not np.allclose(gaze_after(before, rig_change), np.clip(before, 0.0, 1.0))
+    if np.abs(dst - src).max(initial=0.0) < 0.05 and not turns:
         return WarpResult(image, np.zeros(image.shape[:2], np.float32), alpha=alpha)
-    depth = analyzed.info.landmarks[:NUM_MESH_POINTS, 2]
+    depth = landmarks[:NUM_MESH_POINTS, 2]
     look = PhotoLook.of(look, image, src)  # the photo's blur and colours, measured once for the mouth, lips and lids
+    eyes, eye_look = image, look
+    if turns:  # the eyeballs turn in the photo (the iris is no mesh point), then the face moves and the lids follow
+        turned = turn_eyes(image, src, landmarks, before, gaze_after(before, rig_change), look=look)
+        if turned.turned:
+            eyes, landmarks = turned.image, turned.iris
+            eye_look = PhotoLook(eyes, src, blur=look.blur)  # the lids' painter keeps the turned eyeball in place
     pressed, closing = lip_seal(rig_change, requested=True), closing_seal(src, dst, rig_change)
     # Lips that close over the photo's opening carry no dark pockets of its corners along (mouth_seal)
-    source = clear_corner_shadows(image, src, dst, amount=max(pressed, closing), look=look)
+    source = clear_corner_shadows(eyes, src, dst, amount=max(pressed, closing), look=look)
     frame = glasses_in_front(look) if keep_glasses else None  # the face moves behind the frame, not the frame
     warped = warp_face(source, src, dst, depth=depth, held=None if frame is None else frame.held, alpha=alpha)
     unfolded, moved_alpha = warped.target, warped.alpha  # where the warp put the points (skin triangles unfolded)
@@ -754,7 +765,9 @@ def render_face_change(
         # pressed lips meet at their targets (mesh_targets seals them there); a closing mouth where the warp puts it
         lips_dst = dst if pressed >= closing else unfolded
         warped = seal_mouth(warped, image, src, lips_dst, max(pressed, closing), look=look)
-    warped = close_lids(warped, image, src, dst, iris=analyzed.info.landmarks, look=look)
+    warped = close_lids(warped, eyes, src, dst, iris=landmarks, look=eye_look)
+    if eyes is not image:  # the turned eyes are changed pixels too, where the warp hardly moved them
+        warped = type(warped)(warped.image, np.maximum(warped.mask, turned.mask))
     if frame is not None:
         return WarpResult(*put_back_frame(image, warped.image, warped.mask, frame), alpha=moved_alpha)
     return WarpResult(warped.image, warped.mask, alpha=moved_alpha)

@@ -397,14 +397,7 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
     in_src = clean(eu, ev)
     mx, my = fs.to_image(eu, ev)
     eyeball = _sample(img, mx, my)
-    eye = upper_ids[0]
-    cheek_luma = float(_luma(look_colours(look)[0]))
-    skin_luma = look.measure(("lid skin", eye), lambda: min(cheek_luma, _lid_skin_luma(img, fs)))
-    iris_key = None if disc is None else (*np.round(disc[0], 6).tolist(), round(disc[1], 6))
-    sclera, iris_rgb = look.measure(
-        ("eye colours", eye, iris_key),
-        lambda: _eye_colours(img, fs, disc, skin_luma=skin_luma, skin_rgb=look_colours(look)[0]),
-    )
+    sclera, iris_rgb = _look_eye_colours(look, fs, upper_ids[0], disc)
     if disc is not None and iris_rgb is None:
         # MediaPipe's iris is not in this opening: the photo does not show the eye (dark or mirrored lenses, a blur;
         # both eyes took one disc). A white painted without an iris read as a blind eye (a grey oval behind glasses,
@@ -435,11 +428,9 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
         # hooded eye's lower-lid wet line, bright on a soft photo, was kept as a catchlight (a sharp 1 px scratch
         # across the painted iris, UTKFace crops in surprise).
         seen = (dist < 0.8 * disc[1]) & (ev > eu_up + inset) & (ev < iy[0] + 0.25 * disc[1]) & (open_d > 0)
-        dark = float(_luma(iris_rgb)) if iris_rgb is not None else 0.0  # of the iris's own shade, not the white's
-        bright = max(float(_luma(sclera)) - dark, 1.0)
 
         def glint_of(px: np.ndarray) -> np.ndarray:  # how far pixels are a catchlight
-            return _smoothstep(((_luma(px) - dark) / bright - _OWN_GLINT) / 0.15)
+            return _glint(px, sclera, iris_rgb)
 
         # A catchlight is nearly colourless: a pink wet line or lid skin counted as one against the iris's lit colour
         # (brighter than its median) and was kept in the painted iris as a red scribble (bench portraits, surprise).
@@ -458,7 +449,7 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
 
         # (its pupil counts toward the radial profile, but none of it is carried)
         pupil = (dist < _PUPIL * disc[1]) & (ev > eu_up + _MARGIN_PX) & (ev < eu_lo - _MARGIN_PX)
-        detail, whole = _own_iris(img, fs, iris_clean, eu, ev, (ix[0], iy[0]), dist, disc[1], eyeball,
+        detail, whole, _ = _own_iris(img, fs, iris_clean, eu, ev, (ix[0], iy[0]), dist, disc[1], eyeball,
                                   np.maximum(iris_clean(eu, ev), pupil), glint_of)  # fmt: skip
         paint = _paint_iris(
             paint, dist, disc[1], iris_rgb, sclera, mx - disc[0][0], my - disc[0][1], glint=bool(own.max() < 0.5)
@@ -486,6 +477,27 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
     region = region * (1 - wa) + content * wa
     out[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
     mask[y0:y1, x0:x1] = np.maximum(mask[y0:y1, x0:x1], np.maximum(new, open_d * 0.5).astype(np.float32))
+
+
+def _look_eye_colours(look: PhotoLook, fs: ContourFrame, eye: int, disc) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`_eye_colours` of the look's photo for the eye whose first upper-lid vertex is ``eye``, measured once per
+    iris ``disc`` (the lid skin's luma and the cheek's colour as its floor and skin reference)."""
+    img = look.image
+    cheek_luma = float(_luma(look_colours(look)[0]))
+    skin_luma = look.measure(("lid skin", eye), lambda: min(cheek_luma, _lid_skin_luma(img, fs)))
+    iris_key = None if disc is None else (*np.round(disc[0], 6).tolist(), round(disc[1], 6))
+    return look.measure(
+        ("eye colours", eye, iris_key),
+        lambda: _eye_colours(img, fs, disc, skin_luma=skin_luma, skin_rgb=look_colours(look)[0]),
+    )
+
+
+def _glint(px: np.ndarray, sclera: np.ndarray, iris_rgb: np.ndarray | None) -> np.ndarray:
+    """How far pixels ``px`` (..., 3) of an eye are a catchlight (0..1): brighter than ``_OWN_GLINT`` of the way from
+    the iris's own shade ``iris_rgb`` (0 without it) to the white ``sclera``."""
+    dark = float(_luma(iris_rgb)) if iris_rgb is not None else 0.0  # of the iris's own shade, not the white's
+    bright = max(float(_luma(sclera)) - dark, 1.0)
+    return _smoothstep(((_luma(px) - dark) / bright - _OWN_GLINT) / 0.15)
 
 
 def _iris_shown(img, fs: ContourFrame, disc, iris_rgb, sclera, skin_rgb, x0: int, y0: int, shape) -> np.ndarray:
@@ -630,13 +642,14 @@ def _paint_iris(paint, dist, radius: float, iris_rgb, sclera, dx, dy, *, glint: 
 
 
 def _own_iris(img, fs: ContourFrame, clean, eu, ev, centre, dist, radius: float, eyeball, shown, glint):
-    """``(detail, whole)``: the photo's own iris carried into its hidden part, at the photo's eye's frame points
+    """``(detail, whole, mean)``: the photo's own iris carried into its hidden part, at the photo's eye's frame points
     ``(eu, ev)`` (``dist`` pixels from its iris's ``centre`` of ``radius``). Its mean colour at each distance where
     the photo shows it (``eyeball`` weighted by ``shown``, 0..1) is its radial profile; ``detail``, what is not
     radial (the fibres, the unevenness), comes from the iris's mirror image across its horizontal axis where the photo
     shows that (a raised lid uncovers the top, the bottom shows; ``clean``: frame point -> 0..1), else from it turned
     a quarter toward its side (top and bottom both under the lids, the sides show). ``whole`` is 0 (draw an iris
-    instead) where the photo shows too little of its iris to measure. ``glint`` (pixel values -> 0..1): how far a
+    instead) where the photo shows too little of its iris to measure; ``mean`` is the radial profile at ``dist`` (zeros
+    then). ``glint`` (pixel values -> 0..1): how far a
     pixel is a catchlight, carried over as the iris's mean there (a second one, mirrored)."""
     step = max(0.5, radius / 12.0)
     edges = np.arange(0.0, 1.25 * radius + step, step)
@@ -649,7 +662,7 @@ def _own_iris(img, fs: ContourFrame, clean, eu, ev, centre, dist, radius: float,
     mids = 0.5 * (edges[:-1] + edges[1:])
     have = weight >= 2.0
     if have[mids < radius].mean() < _IRIS_SEEN:
-        return np.zeros(eu.shape + (3,)), np.zeros(eu.shape)
+        return np.zeros(eu.shape + (3,)), np.zeros(eu.shape), np.zeros(eu.shape + (3,))
     prof = sums[have] / weight[have][:, None]
     mean = np.stack([np.interp(dist, mids[have], prof[:, c]) for c in range(3)], -1)
     cu, cv = centre
@@ -667,7 +680,7 @@ def _own_iris(img, fs: ContourFrame, clean, eu, ev, centre, dist, radius: float,
         px = _sample(img, *fs.to_image(u, v))
         px = px + (mean - px) * glint(px)[..., None]
         detail = detail + (px - mean) * (clean(u, v) * share * inner)[..., None]
-    return detail, np.ones(eu.shape)
+    return detail, np.ones(eu.shape), mean
 
 
 def _eye_colours(

@@ -1,0 +1,134 @@
+"""Gaze: an eyeLook* edit turns the eyeballs (the iris moves behind the lids, the catchlight stays on the cornea)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from facecraft.rigs import ARKIT_INDEX
+from facecraft.synth import gaze
+from facecraft.synth.controls import EditControls
+from facecraft.synth.editor import mesh_targets, render_face_change
+from facecraft.synth.gaze import EYEBALL_RADII, GAZE, TurnedEyes, gaze_after, turn_eyes
+from facecraft.synth.lids import EYES, eye_polygon
+
+#: The two eyes looking to the subject's left (image right on a frontal face) / up, as ARKit weights.
+LEFT = {"eyeLookOutLeft": 0.8, "eyeLookInRight": 0.8}
+UP = {"eyeLookUpLeft": 0.8, "eyeLookUpRight": 0.8}
+
+
+def _change(face, ask: dict) -> np.ndarray:
+    """The rig change that asks ``ask`` of the face's gaze (a gaze change is the request itself: not calibrated)."""
+    change = np.zeros(52)
+    for name, value in ask.items():
+        change[ARKIT_INDEX[name]] = value - face.weights[ARKIT_INDEX[name]]
+    return change
+
+
+def _opening(src: np.ndarray, which: int, shape, erode: int = 0) -> np.ndarray:
+    m = np.zeros(shape, np.uint8)
+    cv2.fillPoly(m, [np.round(eye_polygon(src, *EYES[which])).astype(np.int32)], 1)
+    return (cv2.erode(m, np.ones((2 * erode + 1,) * 2, np.uint8)) if erode else m) > 0
+
+
+def _iris_centroid(img: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """Darkness-weighted centre (x, y) of the eye opening ``inside``: where its iris is."""
+    luma = img.astype(np.float64).mean(2)
+    ys, xs = np.nonzero(inside)
+    lum = luma[ys, xs]
+    w = np.clip(np.percentile(lum, 60) - lum, 0.0, None)
+    return np.array([(xs * w).sum(), (ys * w).sum()]) / w.sum()
+
+
+def test_gaze_after_moves_only_the_gaze_and_saturates():
+    before = np.full(52, 0.3)
+    change = np.full(52, 0.9)
+    after = gaze_after(before, change)
+    assert after[GAZE] == pytest.approx(1.0)  # a large ask saturates at ARKit's 1
+    assert after[~GAZE] == pytest.approx(0.3)
+    assert gaze_after(before, -change)[GAZE] == pytest.approx(0.0)
+
+
+def test_no_gaze_change_turns_nothing(astronaut, astronaut_faces):
+    face = astronaut_faces[0]
+    lm = face.info.landmarks
+    res = turn_eyes(astronaut, lm[:468, :2], lm, face.weights, face.weights)
+    assert res.image is astronaut and not res.turned and res.iris is lm
+
+
+@pytest.mark.parametrize(("ask", "axis", "sign"), [(LEFT, 0, 1), (UP, 1, -1)])
+def test_looking_left_or_up_moves_both_irises_that_way(astronaut, astronaut_faces, ask, axis, sign, monkeypatch):
+    face = astronaut_faces[0]
+    src = face.info.landmarks[:468, :2]
+    dst = mesh_targets(face, _change(face, ask))[1]  # (the rig's eyeLook shapes move the lids a little)
+    eyes = np.zeros(astronaut.shape[:2], bool)
+    for points, which in ((src, 0), (src, 1), (dst, 0), (dst, 1)):
+        eyes |= _opening(points, which, astronaut.shape[:2])
+    res = render_face_change(astronaut, face, _change(face, ask))
+    # The same edit without the turn (the old editor: the rig's eyeLook shapes move the lids a little, not the iris).
+    monkeypatch.setattr(gaze, "turn_eyes", lambda image, src, iris, *a, **k: TurnedEyes(image, iris, np.zeros(1)))
+    plain = render_face_change(astronaut, face, _change(face, ask))
+    for which in (0, 1):
+        inside = _opening(src, which, astronaut.shape[:2], erode=1)
+        moved = _iris_centroid(res.image, inside) - _iris_centroid(plain.image, inside)
+        assert sign * moved[axis] > 0.6, (which, moved)  # (the lids clip what of the iris shows: less than its move)
+        assert abs(moved[1 - axis]) < 0.5 * abs(moved[axis])
+    # The turn changes only the eyes: nothing differs beyond the openings (the photo's and the edit's).
+    turned = np.abs(res.image.astype(int) - plain.image).max(2) > 0
+    assert turned[eyes].mean() > 0.2
+    assert not (turned & ~cv2.dilate(eyes.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)).any()
+
+
+def test_the_iris_moves_its_share_of_the_eyeball_and_the_catchlight_stays(astronaut, astronaut_faces):
+    face = astronaut_faces[0]
+    lm = face.info.landmarks
+    big = cv2.resize(astronaut, None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC)
+    big_lm = lm.copy()
+    big_lm[:, :2] = lm[:, :2] * 4 + 1.5
+    src = big_lm[:468, :2]
+    after = gaze_after(face.weights, _change(face, LEFT))
+    res = turn_eyes(big, src, big_lm, face.weights, after)
+    assert res.turned
+    k = ARKIT_INDEX
+    for which, (out, into) in enumerate((("eyeLookOutLeft", "eyeLookInLeft"), ("eyeLookInRight", "eyeLookOutRight"))):
+        old = np.radians(30.0 * (face.weights[k[out]] - face.weights[k[into]]))
+        new = np.radians(30.0 * (after[k[out]] - after[k[into]]))
+        inside = _opening(src, which, big.shape[:2], erode=3)
+        ids = (468, 473) if which == (0 if lm[468, 0] > lm[473, 0] else 1) else (473, 468)
+        radius = float(np.linalg.norm(big_lm[ids[0] + 1 : ids[0] + 5, :2] - big_lm[ids[0], :2], axis=1).mean())
+        asked = EYEBALL_RADII * radius * (np.sin(new) - np.sin(old))
+        moved = res.iris[ids[0], 0] - big_lm[ids[0], 0]
+        assert moved == pytest.approx(asked, rel=0.01)  # (along the face's axis: the head is a little rolled)
+        seen = _iris_centroid(res.image, inside)[0] - _iris_centroid(big, inside)[0]
+        assert 0.5 * asked < seen < 1.3 * asked, (which, seen, asked)
+        # The catchlight (the brightest spot on the iris) moves by about half as much: it is the cornea's reflection.
+        grid = np.mgrid[: big.shape[0], : big.shape[1]][::-1].astype(float)
+        luma0, luma1 = big.astype(float).mean(2), res.image.astype(float).mean(2)
+        on0 = (np.hypot(*(grid - big_lm[ids[0], :2, None, None])) < 0.7 * radius) & inside  # the photo's iris
+        on1 = (np.hypot(*(grid - res.iris[ids[0], :2, None, None])) < 0.7 * radius) & inside  # the turned one
+        spot0 = np.unravel_index(np.argmax(np.where(on0, luma0, 0)), luma0.shape)
+        spot1 = np.unravel_index(np.argmax(np.where(on1, luma1, 0)), luma1.shape)
+        assert abs((spot1[1] - spot0[1]) - 0.55 * asked) < 0.25 * abs(asked) + 1.5, (spot0, spot1, asked)
+
+
+def test_a_small_turn_changes_the_eyes_a_little(astronaut, astronaut_faces):
+    face = astronaut_faces[0]
+    lm = face.info.landmarks
+    after = face.weights.copy()
+    after[ARKIT_INDEX["eyeLookOutLeft"]] += 0.05
+    after[ARKIT_INDEX["eyeLookInRight"]] += 0.05
+    res = turn_eyes(astronaut, lm[:468, :2], lm, face.weights, after)
+    diff = np.abs(res.image.astype(int) - astronaut).max(2)
+    eyes = _opening(lm[:468, :2], 0, astronaut.shape[:2]) | _opening(lm[:468, :2], 1, astronaut.shape[:2])
+    assert res.turned and not (diff[~cv2.dilate(eyes.astype(np.uint8), np.ones((3, 3))).astype(bool)] > 0).any()
+    # About a third of a pixel's move: no pixel of the eye changes by more than a fraction of the iris's contrast.
+    assert diff.max() < 60 and diff[eyes].mean() < 6
+
+
+def test_the_editor_turns_the_eyes_when_asked(editor, astronaut, astronaut_faces):
+    result = editor.apply(astronaut, astronaut_faces, EditControls.from_args(arkit=LEFT))
+    src = astronaut_faces[0].info.landmarks[:468, :2]
+    inside = _opening(src, 0, astronaut.shape[:2], erode=1)
+    assert _iris_centroid(result.image, inside)[0] - _iris_centroid(astronaut, inside)[0] > 1.5
+    assert result.mask[inside].max() > 0.5
