@@ -395,7 +395,9 @@ def backward_map(
     np.clip(planes, t[6:8], t[8:10], out=planes)
     disp = cv2.merge([planes[0], planes[1]])
     if blur > 0:
-        disp = cv2.GaussianBlur(disp, (0, 0), blur, borderType=cv2.BORDER_REPLICATE)
+        from .photo_blur import gaussian  # photo_blur imports this module
+
+        disp = gaussian(disp, blur, cv2.BORDER_REPLICATE)
     if step > 1:
         # Coarse sample (i, j) sits at full pixel (x0 + j * step, y0 + i * step): resize with that alignment.
         m = np.float32([[1.0 / step, 0, 0], [0, 1.0 / step, 0]])
