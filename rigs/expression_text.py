@@ -67,13 +67,15 @@ log = logging.getLogger(__name__)
 TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("a neutral, relaxed, expressionless face", {}),
     ("a calm face showing no emotion", {}),
-    ("a blank stare, a poker face, a straight face, deadpan", {}),
+    ("a blank stare, a poker face, a straight face, deadpan, stone faced", {}),
     ("calm, relaxed, serene, at ease", {}),
     ("a happy face with a big smile, beaming", {"AU6": 0.8, "AU12": 1.0}),
     # A plain smile: without it "smile" was nearest the smirk and smiled on one side.
     ("smiling, a pleasant smile", {"AU6": 0.5, "AU12": 1.0}),
     ("a big toothy grin, grinning, smiling with teeth", {"AU6": 0.8, "AU10": 0.3, "AU12": 1.0, "AU25": 0.8}),
     ("joyful laughing delighted", {"AU6": 1.0, "AU12": 1.0, "AU25": 0.6, "AU26": 0.3}),
+    # A chuckle is a small laugh ("chuckling" was an error: no expression read).
+    ("chuckling, a chuckle, a little laugh", {"AU6": 0.6, "AU12": 0.8, "AU25": 0.5}),
     (
         "excited, thrilled, overjoyed, ecstatic",
         {"AU1": 0.5, "AU2": 0.5, "AU5": 0.4, "AU6": 0.8, "AU12": 1.0, "AU25": 0.8, "AU26": 0.4},
@@ -102,12 +104,20 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("crying, grief, heartbroken", {"AU1": 1.0, "AU4": 0.8, "AU15": 1.0, "AU17": 0.6}),
     # Tears held in the eyes: sadness's brows and mouth, short of crying ("teary eyed" tightened and closed the lids).
     ("teary eyed, tearful, eyes welling up with tears", {"AU1": 0.8, "AU4": 0.4, "AU15": 0.5, "AU17": 0.4}),
+    # Choked up: crying held in the throat, the chin raised under sad brows ("choked up" was gritted teeth).
+    ("choked up, a lump in the throat, on the verge of tears", {"AU1": 0.8, "AU4": 0.4, "AU15": 0.5, "AU17": 0.6}),
     ("disappointed, let down", {"AU1": 0.5, "AU15": 0.5, "AU17": 0.4, "AU43": 0.2}),
     ("an angry, furious, mad face", {"AU4": 1.0, "AU5": 0.6, "AU7": 0.8, "AU23": 0.8}),
+    # Rage words MiniLM puts near no anger anchor ("seething", "livid" were errors); as one with "angry" they pulled
+    # "angry" toward annoyance.
+    ("livid, seething, fuming with rage", {"AU4": 1.0, "AU5": 0.6, "AU7": 0.8, "AU23": 0.8}),
     # A glare is anger held in the eyes: the lowered brows and tightened lids, no mouth.
     ("glaring, a glare, a dirty look", {"AU4": 0.9, "AU7": 0.8}),
     ("annoyed, irritated, frowning", {"AU4": 0.6, "AU7": 0.4, "AU24": 0.4}),
     ("surprised, astonished, amazed", {"AU1": 1.0, "AU2": 1.0, "AU5": 0.8, "AU26": 0.8}),
+    # Awe (Shiota, Campos & Keltner 2003): the brows raised, the eyes widened, the jaw dropped over parted lips
+    # ("awestruck" was an error; as a word of the surprise anchor it moved "surprised").
+    ("awestruck, in awe", {"AU1": 0.8, "AU2": 0.8, "AU5": 0.6, "AU25": 0.6, "AU26": 0.6}),
     ("shocked with the mouth wide open", {"AU1": 1.0, "AU2": 1.0, "AU5": 1.0, "AU27": 0.8}),
     # A gasp: the startle's raised brows and lids with the mouth dropped open to breathe in ("gasp" puffed the cheeks).
     ("a gasp, gasping, a sharp intake of breath", {"AU1": 0.6, "AU2": 0.6, "AU5": 0.7, "AU25": 0.8, "AU26": 0.8}),
@@ -139,7 +149,7 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("determined, focused, concentrating", {"AU4": 0.5, "AU7": 0.5, "AU24": 0.5}),
     ("stern, serious, grim, tense", {"AU4": 0.5, "AU7": 0.3, "AU24": 0.6}),
     ("curious, interested, intrigued", {"AU1": 0.4, "AU2": 0.5, "AU5": 0.2}),
-    ("thinking, pensive, contemplative", {"AU4": 0.3, "AU17": 0.3, "AU24": 0.2}),
+    ("thinking, pensive, contemplative, lost in thought", {"AU4": 0.3, "AU17": 0.3, "AU24": 0.2}),
     ("yawning, a wide yawn", {"AU7": 0.3, "AU27": 1.0, "AU43": 0.6}),
     ("screaming, yelling, shouting", {"AU4": 0.6, "AU7": 0.6, "AU10": 0.6, "AU20": 0.5, "AU25": 1.0, "AU27": 1.0}),
     ("gritted teeth, teeth clenched", {"AU4": 0.4, "AU10": 0.4, "AU20": 0.6, "AU25": 0.7}),
@@ -316,12 +326,13 @@ _JAW_SHUT = re.compile(r"\b(?:clench\w*|gritt?\w*|grind\w*|set jaw|jaw set)\b")
 #: lip corners) that joy would add, "not angry but sad" keeps sadness's lowered brows (0.67 of its inner brows).
 NEGATION_SPARES_SHARE = 0.6
 CLEAR_EXPRESSION_SIMILARITY = 0.46
-#: A posed smile ("a forced smile", "a polite smile", "smiling for the camera", "fake laughter") pulls the lip corners
-#: without raising the cheeks: the non-Duchenne smile (Ekman, Davidson & Friesen 1990), AU12 without AU6. A part with
-#: these words whose own actions hold the smile loses its cheek raise ("a forced smile" raised the cheeks, AU6 0.39).
+#: A posed smile ("a forced smile", "a polite smile", "a thin smile", "smiling for the camera", "fake laughter") pulls
+#: the lip corners without raising the cheeks: the non-Duchenne smile (Ekman, Davidson & Friesen 1990), AU12 without
+#: AU6. A part with these words whose own actions hold the smile loses its cheek raise ("a forced smile": AU6 0.39).
 _POSED = re.compile(
     r"\b(?:fak(?:e|es|ed|ing)|forc(?:e|es|ed|ing)|polite|politely|social|posed|posing|false|phon(?:e)?y|insincere|"
-    r"feign(?:s|ed|ing)?|pretend(?:s|ed|ing)?|plastic|for (?:the|a) (?:camera|photo|picture|photograph))\b"
+    r"feign(?:s|ed|ing)?|pretend(?:s|ed|ing)?|plastic|thin|sarcastic(?:ally)?|mocking(?:ly)?|"
+    r"for (?:the|a) (?:camera|photo|picture|photograph))\b"
 )
 _SMILE = au_vector({"AU12": 1.0}) > 0
 _CHEEK_RAISE = au_vector({"AU6": 1.0}) > 0
@@ -333,8 +344,9 @@ _SUPPRESSION = au_vector(SUPPRESSION_AUS)
 _AU_REGION = np.array([{a.code: a.region for a in ACTION_UNITS}[AU_NAMES[i % NUM_AU]] for i in range(NUM_SIDED_AU)])
 _CLAUSE_SPLIT = re.compile(r"[,;]|\b(?:and|but|while|plus|then)\b")
 #: "smiling with eyes closed", "gritting his teeth in pain": what follows "with" / "in" is a second thing the face
-#: does, read as a part of its own (read whole, the clause was the smile alone, the teeth without the pain).
-_COMPLEMENT = re.compile(r"\b(?:with|in)\b")
+#: does, read as a part of its own (read whole, the clause was the smile alone, the teeth without the pain). "In
+#: thought" and "in love" name a state with the words before them: "lost in thought" is read whole ("lost": sad).
+_COMPLEMENT = re.compile(r"\b(?:with|in)\b(?! (?:thought|love)\b)")
 #: Text emoticons, read as the words they stand for (emoji are read by their Unicode names: "😉" winking face).
 _EMOTICONS: tuple[tuple[str, str], ...] = (
     (r">:-?\(", "angry"),
@@ -403,6 +415,7 @@ _FILLER = frozenset(
     "expressions person man woman "
     "eye eyes brow brows eyebrow eyebrows mouth lips lip cheek cheeks side sided just only also on of in at to "
     "with is are be being was were do does did will would can could showing show shows has have having "
+    "stay stays stayed remain remains remained seem seems seemed "
     "extremely very really intensely super totally "
     "quite clearly fairly slight slightly bit little subtle subtly faint faintly hint mild mildly barely incredibly "
     "utterly absolutely completely deeply wildly hysterically somewhat moderately rather weakly touch kind sort".split()
