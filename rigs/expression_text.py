@@ -801,8 +801,8 @@ def _check_emotion_typo(text: str) -> None:
     word = text.strip().lower()
     if not re.fullmatch(r"[a-z]+", word):
         return
-    suggestion = suggest_emotion(word)
-    if suggestion and word not in _text_encoder()[0].get_vocab():
+    suggestion = suggest_emotion(word)  # a word made from the name is no typo: "contemptuous" (was "did you mean")
+    if suggestion and word not in _text_encoder()[0].get_vocab() and not word.startswith(suggestion):
         raise ParameterError(f"unknown emotion {text.strip()!r}: did you mean {suggestion!r}?")
 
 

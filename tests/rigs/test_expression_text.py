@@ -93,6 +93,11 @@ def test_a_misspelt_emotion_name_is_an_error_that_suggests_the_name(typo, meant)
         text_to_au(typo)
 
 
+def test_a_word_made_from_an_emotion_name_is_no_typo():
+    a = au("contemptuous")  # was "unknown emotion 'contemptuous': did you mean 'contempt'?"
+    assert max(both(a, "AU14")) > 0.3 and min(both(a, "AU14")) == 0.0  # contempt's one-sided dimpler
+
+
 @pytest.mark.parametrize("noise", ["xyz", "asdkjh qwe", "笑顔", "table", "un sourire timide", "xyzzy", "qwerty"])
 def test_words_that_say_no_expression_are_an_error_not_a_guess(noise):
     with pytest.raises(ParameterError, match="no expression reads from these words"):
