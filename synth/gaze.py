@@ -72,6 +72,9 @@ _GLINT_HALO = 0.15
 _CLEAR_RADII = 1.15
 #: The white beside the iris, out to this many iris radii from its centre, sets the painted white's level.
 _BESIDE_RADII = 2.5
+#: ... where it shows at least this many pixels, and by at most this range of its sclera colour per channel.
+_BESIDE_MIN_PX = 3
+_BESIDE_LEVEL = (0.3, 1.5)
 #: Shifts of the iris centre below this many pixels leave an eye as it is.
 _MIN_SHIFT_PX = 0.05
 
@@ -205,18 +208,26 @@ def _turn_one(out, mask, look: PhotoLook, upper_ids, lower_ids, disc, shift, axe
     ratio = _luma(eyeball) / np.maximum(float(_luma(sclera)) * shadow * curve, 1e-6)
     kept = (clean(u, v) > 0.99) & (dist0 > _GAIN_IRIS * r) & (opening > 0.5)
     gain = _sclera_gain(a, ratio, kept)
-    # As bright as the white the photo shows beside its iris (the lids' painter holds an uncovered white at the
-    # photo's brightest: here the painted white lies between the photo's own, and brighter it read as a white patch).
-    beside = kept & (dist0 < _BESIDE_RADII * r)
-    level = float(np.clip(np.median(ratio[beside] / gain[beside]), 0.0, 1.0)) if beside.sum() >= 3 else 1.0
+    # In the colour and brightness of the white the photo shows beside its iris, per channel (the lids' painter holds
+    # an uncovered white at the photo's brightest, its tint kept near grey: here the painted white lies between the
+    # photo's own, and so it read as a white or blue-grey patch on shaded UTKFace eyes).
+    cu, cv_ = fs.coords(centre[:1], centre[1:])
+    level_rows = np.abs(v - cv_[0]) < 0.5 * r  # level with the iris: what lies behind it is most like this white
+    beside = (clean(u, v) > 0.5) & level_rows & (dist0 > _GAIN_IRIS * r) & (dist0 < _BESIDE_RADII * r) & (opening > 0.5)
+    model = sclera * (gain * shadow * curve)[..., None]
+    level = np.ones(3)
+    if beside.sum() >= _BESIDE_MIN_PX:
+        level = np.clip(np.median(eyeball[beside] / np.maximum(model[beside], 1.0), axis=0), *_BESIDE_LEVEL)
     curve = curve * (1.0 - _CORNER_SHADE * (1.0 - np.sin(np.pi * np.clip(a, 0.0, 1.0))) ** 3)
-    white = sclera * (level * gain * shadow * curve)[..., None]
+    white = sclera * level * (gain * shadow * curve)[..., None]
     if blur > 0:
         white = cv2.GaussianBlur(white, (0, 0), blur)
     texture, textured = _white_texture(img, fs, clean, gx, gy, u, v, disc)
     noise = grain(look, white.shape[:2]) * _WHITE_GRAIN * (1.0 - textured)
     white = white + texture * (textured * shadow * curve)[..., None] + noise[..., None]
     gone = _iris_ring(dist0, _CLEAR_RADII * r)
+    if blur > 0:  # edges as soft as the photo (a blurred eye's turned iris stood out with a crisp outline)
+        gone = cv2.GaussianBlur(gone, (0, 0), blur)
     base = eyeball * (1.0 - gone[..., None]) + white * gone[..., None]
 
     # The turned iris: each pixel's point on the photo's iris (moved back, un-foreshortened along the face's axes).
@@ -245,8 +256,10 @@ def _turn_one(out, mask, look: PhotoLook, upper_ids, lower_ids, disc, shift, axe
     pu, pl = fs.profile(np.clip(qu, 0.0, fs.width))
     inside = _smoothstep(qv - pu + 0.5) * _smoothstep(pl - qv + 0.5)
     far = _smoothstep(float(np.hypot(*shift)) / top)
-    shown = np.minimum(inside * (1.0 - far) + clean(qu, qv) * far, inside) * (1.0 - glint)
-    cu, cv_ = fs.coords(centre[:1], centre[1:])
+    shown = np.minimum(inside * (1.0 - far) + clean(qu, qv) * far, inside)
+    if blur > 0:  # (the moved margin's outline, crisp, drew a pale line across a blurred eye)
+        shown = cv2.GaussianBlur(shown, (0, 0), blur)
+    shown = shown * (1.0 - glint)
     detail, whole, mean = _own_iris(img, fs, clean, qu, qv, (cu[0], cv_[0]), dist, r, own, shown, glint_of)
     if whole.max() <= 0:  # too little of its iris to carry: its median colour, darker toward the middle (the pupil)
         mean = np.broadcast_to(iris_rgb, own.shape) * (0.6 + 0.4 * _smoothstep(dist / r))[..., None]
@@ -256,6 +269,8 @@ def _turn_one(out, mask, look: PhotoLook, upper_ids, lower_ids, disc, shift, axe
     own = own + (mean - own) * glint[..., None]  # its catchlight stays behind (added back below)
     iris = own * shown[..., None] + hidden * (1.0 - shown[..., None])
     ring = _iris_ring(dist, _CLEAR_RADII * r)  # as far as the photo's is cleared: a small turn moves its pixels
+    if blur > 0:
+        ring = cv2.GaussianBlur(ring, (0, 0), blur)
     content = base * (1.0 - ring[..., None]) + iris * ring[..., None]
 
     # The catchlight: the photo's own, moved by part of the shift, where the turned iris still lies under it.
@@ -264,6 +279,8 @@ def _turn_one(out, mask, look: PhotoLook, upper_ids, lower_ids, disc, shift, axe
     spot = spots_at(lx, ly) * ring * parted
     content = content * (1.0 - spot[..., None]) + lit * spot[..., None]
 
+    if blur > 0:  # the lids' edge over the turned eyeball as soft as the photo
+        opening = cv2.GaussianBlur(opening, (0, 0), blur)
     wa = opening * np.maximum(np.maximum(gone, ring), spot)
     region = out[y0:y1, x0:x1].astype(np.float64)
     region = region * (1.0 - wa[..., None]) + content * wa[..., None]
