@@ -44,8 +44,8 @@ def photo_blur(image: np.ndarray, points: np.ndarray) -> float:
         return 1.0
     grey = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY).astype(np.float32)
 
-    def magnitude(a: np.ndarray) -> np.ndarray:
-        return np.hypot(cv2.Sobel(a, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(a, cv2.CV_32F, 0, 1, ksize=3))
+    def magnitude(a: np.ndarray) -> np.ndarray:  # OpenCV's: numpy's hypot took 30 ms of a phone photo's brows
+        return cv2.magnitude(cv2.Sobel(a, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(a, cv2.CV_32F, 0, 1, ksize=3))
 
     g = magnitude(grey)
     strong = g >= max(float(np.percentile(g, 95)), 1e-3)
@@ -54,7 +54,7 @@ def photo_blur(image: np.ndarray, points: np.ndarray) -> float:
     sigma = _REBLUR
     for _ in range(2):  # the ratio is most telling with a second blur about as wide as the first
         again = max(_REBLUR, sigma)
-        ratio = g[strong] / np.maximum(magnitude(cv2.GaussianBlur(grey, (0, 0), again))[strong], 1e-3)
+        ratio = g[strong] / np.maximum(magnitude(gaussian(grey, again))[strong], 1e-3)
         sigma = float(np.clip(np.median(again / np.sqrt(np.maximum(ratio**2 - 1.0, 1e-3))), 0.3, 8.0))
     return sigma
 
