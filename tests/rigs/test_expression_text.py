@@ -349,7 +349,7 @@ def test_a_felt_smile_still_raises_the_cheeks(text):
 
 @pytest.mark.parametrize("text", ["staring", "a fixed stare", "staring intently"])
 def test_a_stare_at_most_slightly_raises_the_upper_lids(text):
-    assert max(both(au(text), "AU5")) <= 0.4, text  # was 0.75: the wide eyes of fear or shock
+    assert max(both(au(text), "AU5")) < 0.25, text  # was 0.75: the wide eyes of fear or shock
     assert min(both(au("wide eyed stare"), "AU5")) > 0.8  # widened eyes still widen
 
 
