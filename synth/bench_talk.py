@@ -281,7 +281,9 @@ def bench_talk(out_dir: Path | None = None, *, quick: bool = False, fps: float =
                 for name, j in jit_pixel.items():
                     jitters[name].append(j)
                 # the still editor's image side for a few of the same frames
-                analysed = SimpleNamespace(fit=portrait.fit, info=SimpleNamespace(landmarks=portrait.landmarks))
+                analysed = SimpleNamespace(
+                    fit=portrait.fit, info=SimpleNamespace(landmarks=portrait.landmarks), weights=portrait.rest_scores
+                )
                 look = portrait.renderer.look  # the photo's measurements, kept (as FaceEditor keeps them)
                 for row in curves[:: max(1, len(curves) // 10)]:
                     t0 = time.perf_counter()
