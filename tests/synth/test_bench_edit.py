@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from facecraft.synth.bench_edit import (
+    GAZE_CONTROLS,
     RESPONSE_CONTROLS,
     SKIPPED,
     BenchContext,
@@ -203,4 +204,8 @@ def test_quick_bench_without_shared_data_runs_on_the_astronaut(editor, tmp_path)
     assert large["size"].startswith("3072x") and large["face_width_px"] > 800 and len(large["edit_ms"]) == 3
     for name in ("edit_emotions.png", "edit_controls.png"):
         assert (tmp_path / "out" / name).is_file() and report["contact_sheets"]["written"][name]["rows"]
-    assert report["outside_pixels"]["edits"] == len(RESPONSE_CONTROLS)
+    assert report["outside_pixels"]["edits"] == len(RESPONSE_CONTROLS)  # the gaze edits are reported apart
+    gaze = response["gaze"]
+    assert gaze["pairs"] == len(GAZE_CONTROLS) and set(gaze["per_control"]) == set(GAZE_CONTROLS)
+    sideways = [gaze["per_control"][f"eyeLook{d}{s}"]["mean_rise"] for d in ("In", "Out") for s in ("Left", "Right")]
+    assert min(sideways) > 0.05  # the editor turns the eyes and MediaPipe reads it
