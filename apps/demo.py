@@ -139,6 +139,7 @@ DEMO_EDITS: tuple[tuple[str, dict], ...] = tuple(
     + [
         ("jawOpen 0.6", {"arkit": {"jawOpen": 0.6}}),
         ("blink", {"arkit": {"eyeBlinkLeft": 1.0, "eyeBlinkRight": 1.0}}),
+        ("look left", {"arkit": {"eyeLookOutLeft": 0.8, "eyeLookInRight": 0.8}}),
         ("AU1+AU2 brows up", {"au": {"AU1": 0.9, "AU2": 0.9}}),
         ("AU4 frown", {"au": {"AU4": 1.0}}),
         ("'a shy smile'", {"text": "a shy smile"}),
