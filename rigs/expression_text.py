@@ -41,7 +41,8 @@ A **held-back** expression ("tries not to cry", "holding back tears", "fighting 
 weaker under pressed lips and a raised chin, not its negation (:data:`_SUPPRESSED`). **Gaze** words ("rolling her
 eyes", "looking down", "glancing to the left", "side-eye", "looking away") move no AU: :func:`text_to_au` reads them
 as no face change, with a warning, and :func:`text_to_gaze` as ARKit ``eyeLook*`` weights (:data:`GAZE_ANCHORS`;
-"left" is the subject's own left there too, "the viewer's left" the subject's right).
+"left" is the subject's own left there too, "the viewer's left" the subject's right); :func:`text_to_face` reads
+both for the photo editor, which turns the eyes (:class:`facecraft.synth.controls.EditControls`).
 """
 
 from __future__ import annotations
@@ -640,8 +641,16 @@ def _anchor_words(words: str) -> str:
 
 def text_to_au(text: str) -> np.ndarray:
     """Sided AU vector ``(50,)`` in [0, 1] for a short description of an expression (all zeros: neutral). Where the
-    words move the gaze, it is not in the vector (a warning says so): :func:`text_to_gaze` reads it."""
+    words move the gaze, it is not in the vector (a warning says so): :func:`text_to_gaze` reads it, and
+    :func:`text_to_face` reads both for a caller that applies the gaze (the photo editor)."""
     return _read_text(text, warn_gaze=True)[0]
+
+
+def text_to_face(text: str) -> tuple[np.ndarray, dict[str, float]]:
+    """What a short description asks of a face that can turn its eyes: the sided AU vector of :func:`text_to_au` and
+    the gaze of :func:`text_to_gaze` (ARKit ``eyeLook*`` weights, empty where the words say nothing of it), read
+    once and without :func:`text_to_au`'s warning that the gaze is left out (the caller applies it)."""
+    return _read_text(text, warn_gaze=False)
 
 
 def text_to_gaze(text: str) -> dict[str, float]:
@@ -850,11 +859,15 @@ DESCRIBED_AU = 0.05
 
 
 def describe_text(text: str, *, most: int = 6) -> str:
-    """What an expression text was read as, for people: ``"AU45R blink 0.75"``, strongest first, or a neutral
-    face (the studio shows it beside the edit, ``facecraft edit`` prints it)."""
-    read = au_dict(text_to_au(text), threshold=DESCRIBED_AU)
-    if not read:
-        return "a neutral face"
+    """What an expression text was read as, for people: ``"AU45R blink 0.75"``, strongest first, then the gaze it
+    asks for (``"gaze eyeLookUpLeft 0.75, eyeLookUpRight 0.75"``), or a neutral face (the studio shows it beside the
+    edit, ``facecraft edit`` prints it: both editors, which turn the eyes, so this gives no gaze warning)."""
+    au, gaze = text_to_face(text)
+    read = au_dict(au, threshold=DESCRIBED_AU)
     names = {a.code: a.name for a in ACTION_UNITS}
     top = sorted(read.items(), key=lambda kv: -kv[1])[:most]
-    return ", ".join(f"{k} {names[k.rstrip('LR')]} {v:.2f}" for k, v in top)
+    face = ", ".join(f"{k} {names[k.rstrip('LR')]} {v:.2f}" for k, v in top)
+    looks = ", ".join(f"{k} {v:.2f}" for k, v in sorted(gaze.items(), key=lambda kv: (-kv[1], kv[0])))
+    if looks:  # the editor turns the eyes: say so ("looking up" is no neutral face there)
+        return f"{face}; gaze {looks}" if face else f"gaze {looks}"
+    return face or "a neutral face"

@@ -15,7 +15,10 @@ Relative mode (the default) edits the expression the face already has:
 * an AU or ARKit value sets that channel outright (a slider); AUs go through the AU -> ARKit map, and an AU sets
   only its main channels outright: the lesser ones it moves too (AU6's 0.3 of ``eyeSquint``, AU25's 0.1 of
   ``jawOpen``) only rise, so ``AU6=1`` on a face that squints does not open its eyes;
-* speech channels (jaw, lips) and gaze keep what the face has unless a control names them.
+* speech channels (jaw, lips) and gaze keep what the face has unless a control names them. Words that name a gaze
+  ("a shy smile, looking down", "glancing to the left": :func:`facecraft.rigs.expression_text.text_to_face`) set
+  the eight ``eyeLook*`` channels as a whole, as sliders would: the asked direction's to its weights, the others to
+  0 (a gaze is one direction); an ``arkit`` value for an ``eyeLook*`` channel wins over the words'.
 
 Absolute mode (``absolute=True``) sets the target outright: every channel takes the controls' value (zero
 where no control speaks), except gaze (``eyeLook*``), which a photo edit keeps unless a control names it.
@@ -36,8 +39,10 @@ from facecraft.rigs.emotion_space import (
     region_mask,
     split_controls,
 )
+from facecraft.rigs.expression_text import text_to_face
 
 _GAZE = np.array([n.startswith("eyeLook") for n in ARKIT_NAMES])
+_GAZE_NAMES = tuple(n for n in ARKIT_NAMES if n.startswith("eyeLook"))
 _BLINK = np.array([n.startswith("eyeBlink") for n in ARKIT_NAMES])
 _ACTIVE = 1e-3  # a channel a control drives above this counts as driven
 #: The upper lip raised off the teeth (MediaPipe's ``mouthUpperUp``; AU10) that a broad smile carries: in
@@ -94,6 +99,7 @@ class EditControls:
     absolute: bool = False
     neutralise: float = 0.0  # a ``neutral:x`` request: fade the current expression by x
     keep_glasses: bool = False  # hold a glasses frame still (:mod:`facecraft.synth.glasses_frame`)
+    gaze: Mapping[str, float] = field(default_factory=dict)  # the words' gaze: all eight eyeLook* channels, or none
 
     @classmethod
     def from_args(
@@ -125,6 +131,7 @@ class EditControls:
             as without it.
         """
         codes: list[EmotionCode] = []
+        gaze: dict[str, float] = {}
         neutralise = 0.0
         emotion_given = emotion is not None
         for flag, flag_name in ((absolute, "absolute"), (keep_glasses, "keep_glasses")):
@@ -138,13 +145,23 @@ class EditControls:
             neutralise = float(level) if level.strip() else 1.0
             emotion = None
         for value, source in ((emotion, "emotion"), (text, "text")):
-            code = _one_code(value, source)
+            looks: dict[str, float] = {}
+            if is_free_text(value):  # words: the face and where the eyes look, read once (no "gaze ignored" warning)
+                face, looks = text_to_face(value.strip())
+                code = EmotionCode.from_au(face)
+                for name, weight in looks.items():
+                    gaze[name] = max(gaze.get(name, 0.0), weight)
+            else:
+                code = _one_code(value, source)
             if code is None:
                 continue
             if is_free_text(value) and float(code.to_au().max()) < _ACTIVE:
-                neutralise = 1.0  # words for a neutral face ("expressionless", "not smiling") are neutral:1
+                if not looks:  # words for a neutral face ("expressionless", "not smiling") are neutral:1; words
+                    neutralise = 1.0  # that only move the eyes ("looking up") leave the expression as it is
             else:
                 codes.append(code)
+        if gaze:  # a gaze is one direction: the channels it does not name go to 0, as sliders set them
+            gaze = {name: gaze.get(name, 0.0) for name in _GAZE_NAMES}
         au_values = _weights(au, "au")
         arkit_values = _weights(arkit, "arkit")
         au_checked, stray_arkit = split_controls(au_values, source="au")
@@ -153,15 +170,15 @@ class EditControls:
             raise ParameterError(f"au: {', '.join(stray_arkit)} are ARKit names; give them with arkit")
         if stray_au:
             raise ParameterError(f"arkit: {', '.join(stray_au)} are Action Units; give them with au")
-        if not codes and not au_checked and not arkit_checked and not neutralise and not emotion_given:
+        if not codes and not au_checked and not arkit_checked and not neutralise and not emotion_given and not gaze:
             raise ParameterError("no edit control given: use an emotion, text, AUs or ARKit weights")
-        return cls(tuple(codes), au_checked, arkit_checked, bool(absolute), neutralise, bool(keep_glasses))
+        return cls(tuple(codes), au_checked, arkit_checked, bool(absolute), neutralise, bool(keep_glasses), gaze)
 
     # ------------------------------------------------------------------ target
     def requested(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``(expression, set_values, set_mask, raised_mask)``, each ``(52,)``: what the emotion/text codes ask
-        for, the channels that AU / ARKit controls set outright (``set_mask``) or only raise (``raised_mask``: an
-        AU's lesser channels) with their values."""
+        for, the channels that AU / ARKit controls and the words' gaze set outright (``set_mask``) or only raise
+        (``raised_mask``: an AU's lesser channels) with their values."""
         expression = np.zeros(NUM_ARKIT, np.float32)
         for code in self.codes:
             expression = np.maximum(expression, code.to_arkit())
@@ -179,6 +196,8 @@ class EditControls:
             raised_mask &= ~set_mask  # a channel one AU sets outright is set, whatever another adds to it
             driven = set_mask | raised_mask
             set_values[driven] = values[driven]
+        for name, weight in self.gaze.items():  # before the ARKit values: a slider for the channel wins
+            set_values[ARKIT_INDEX[name]], set_mask[ARKIT_INDEX[name]] = weight, True
         for name, weight in self.arkit.items():
             set_values[ARKIT_INDEX[name]], set_mask[ARKIT_INDEX[name]] = weight, True
             raised_mask[ARKIT_INDEX[name]] = False

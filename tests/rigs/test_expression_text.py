@@ -379,3 +379,19 @@ def test_everyday_mood_words_read_as_facs_describes_them(text, present, absent):
         assert min(both(a, name)) > 0.2, (text, name)
     for name in absent:
         assert max(both(a, name)) < 0.1, (text, name)
+
+
+def test_text_to_face_reads_the_face_and_its_gaze_without_the_gaze_warning(caplog):
+    import logging
+
+    from facecraft.rigs.expression_text import describe_text, text_to_face, text_to_gaze
+
+    with caplog.at_level(logging.WARNING, logger="facecraft.rigs.expression_text"):
+        face, gaze = text_to_face("a shy smile, looking down")
+        said = describe_text("looking up")  # was "a neutral face", with the warning that the gaze is left out
+    assert caplog.text == ""
+    assert np.array_equal(face, text_to_au("a shy smile, looking down"))
+    assert gaze == text_to_gaze("a shy smile, looking down")
+    assert gaze and all("Down" in n for n in gaze)
+    assert said.startswith("gaze eyeLookUp") and "neutral" not in said
+    assert describe_text("a shy smile").startswith("AU12") and "gaze" not in describe_text("a shy smile")

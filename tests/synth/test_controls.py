@@ -186,3 +186,34 @@ def test_an_au_sets_its_main_channels_and_only_raises_its_lesser_ones():
     assert EditControls.from_args(au=["AU6=1"], arkit=["eyeSquintLeft=0.1"]).target(now)[squint] == pytest.approx(0.1)
     jaw = EditControls.from_args(au=["AU25=1"]).target(now)  # parted lips do not close an open jaw
     assert jaw[JAW] == pytest.approx(0.2) and EditControls.from_args(au=["AU26=0.2"]).target(now)[JAW] < 0.2
+
+
+LOOK = {n: ARKIT_INDEX[n] for n in ARKIT_INDEX if n.startswith("eyeLook")}
+
+
+def test_words_that_name_a_gaze_set_the_eyes_as_a_whole(caplog):
+    import logging
+
+    now = smiling(0.6)
+    now[LOOK["eyeLookInLeft"]] = now[LOOK["eyeLookOutRight"]] = 0.4  # the photo looks to its right
+    with caplog.at_level(logging.WARNING, logger="facecraft.rigs.expression_text"):
+        out = EditControls.from_args(text="a shy smile, looking down").target(now)  # edited only the smile
+    assert out[LOOK["eyeLookDownLeft"]] > 0.5 and out[LOOK["eyeLookDownRight"]] > 0.5
+    assert all(out[i] == 0 for n, i in LOOK.items() if "Down" not in n)  # one direction: the side look goes
+    assert out[SMILE] >= 0.6
+    assert "set those channels" not in caplog.text  # the editor applies the gaze: no "ignored" warning
+    side = EditControls.from_args(emotion="glancing to the left").target(now)  # free-text emotion too
+    assert side[LOOK["eyeLookOutLeft"]] > 0.5 and side[LOOK["eyeLookInRight"]] > 0.5
+    assert side[LOOK["eyeLookInLeft"]] == 0 and side[LOOK["eyeLookOutRight"]] == 0
+    assert side[SMILE] == pytest.approx(0.6)  # words that only move the eyes keep the expression (not neutral:1)
+    up = EditControls.from_args(text="looking up", absolute=True).target(now)
+    assert up[LOOK["eyeLookUpLeft"]] > 0.5 and up[LOOK["eyeLookInLeft"]] == 0
+
+
+def test_an_arkit_gaze_value_wins_over_the_words_and_words_without_gaze_keep_the_photos():
+    now = np.zeros(52, np.float32)
+    now[LOOK["eyeLookInLeft"]] = 0.4
+    out = EditControls.from_args(text="looking up", arkit={"eyeLookUpLeft": 0.2}).target(now)
+    assert out[LOOK["eyeLookUpLeft"]] == pytest.approx(0.2) and out[LOOK["eyeLookUpRight"]] > 0.5
+    kept = EditControls.from_args(text="a shy smile").target(now)
+    assert kept[LOOK["eyeLookInLeft"]] == pytest.approx(0.4) and EditControls.from_args(text="a shy smile").gaze == {}
