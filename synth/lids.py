@@ -71,6 +71,15 @@ _MIN_CLOSURE_PX = 0.5
 #: 60 / FRLL calibration 72, L / R: .73 / .78 / .81 / .92 -> .75 / .83 / .78 / .90).
 _LID_PULL = 0.6
 _LID_PULL_REACH = 1.0
+#: The closing lid's top edge (where its skin meets the photo's above the old lash line) fades over this share of the
+#: eye's height, at least 3 px. Over 3 px alone, a phone photo's closed lid (eye 220 px wide, 3072 px photo) was a flat
+#: patch with a hard top edge.
+_LID_TOP_SOFT = 0.25
+#: The photo's own skin texture carried onto the closed lid (:func:`_lid_texture`): structure finer than this share of
+#: the eye's width (Gaussian sigma) of the lid skin above the lash line, mirrored down over the lid, at most this many
+#: grey levels either way; the added grain is scaled by ``[2]`` where it is carried. With the grain alone a closed lid
+#: on an enlarged photo (the grain a 1 px blur measures is nearly nil there) was smooth as plastic beside the skin.
+_LID_DETAIL = (0.015, 8.0, 0.5)
 #: Widest lid-skin fill radius (pixels, 0.15 of the eye's width) made at full size (:func:`_membrane_fill`): eyes up to
 #: about 107 px wide.
 _FILL_EXACT_RADIUS = 16.0
@@ -825,7 +834,8 @@ def _close_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids) -> None:
     # 2. Lid skin over what the lid now covers: above the new margin, below the top of the old lash line.
     col_drop = np.interp(a_d, grid, np.maximum(drop, 0.0))
     amount = _smoothstep(col_drop / max(0.3 * height, 1.0)) * within
-    cover = _smoothstep(up_d - vd + 0.5) * _smoothstep((vs - (up_s - lash) + 1.0) / 3.0) * amount
+    soft = max(3.0, _LID_TOP_SOFT * height)  # the top edge fades as wide as the eye is large
+    cover = _smoothstep(up_d - vd + 0.5) * _smoothstep((vs - (up_s - lash) + soft) / soft) * amount
     if cover.max() > 0:
         # Lid skin: a membrane fill (OpenCV inpainting) from the skin around the region -- above the lashes,
         # at the corners and the lower lid -- so it meets its surroundings without a step or a pasted edge.
@@ -847,8 +857,10 @@ def _close_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids) -> None:
         shade = (1.0 - 0.12 * t**2) * (0.95 + 0.07 * np.sin(np.pi * np.clip(a_d, 0.0, 1.0)))
         skin = skin * shade[..., None]
         skin_luma = float(np.median(_luma(skin[cover > 0.5]))) if (cover > 0.5).any() else 128.0
+        detail, carried = _lid_texture(img, fs, lash, us, vs, x0, y0)  # the photo's own skin, not a smooth fill
         noise = grain(look, skin.shape[:2]) * np.sqrt(np.clip(_luma(skin) / max(skin_luma, 1.0), 0, 1))
-        skin = skin + noise[..., None]
+        noise = noise * (1.0 - (1.0 - _LID_DETAIL[2]) * carried)
+        skin = skin + detail * shade[..., None] + noise[..., None]
         wc = cover[..., None]
         region = region * (1 - wc) + skin * wc
 
@@ -863,6 +875,31 @@ def _close_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids) -> None:
         cover = np.maximum(cover, line)
     out[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
     mask[y0:y1, x0:x1] = np.maximum(mask[y0:y1, x0:x1], np.maximum(cover, wa[..., 0]).astype(np.float32))
+
+
+def _lid_texture(img, fs: ContourFrame, lash: float, us, vs, x0: int, y0: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(detail, weight)``: the photo's lid skin's fine structure (RGB, about zero mean; finer than ``_LID_DETAIL[0]``
+    eye widths, clipped to ``_LID_DETAIL[1]`` levels) at the photo's eye frame points ``(us, vs)`` (a pixel grid from
+    ``(x0, y0)``), read from the skin from ``_LASH_BAND[0]`` eye widths above the top of the lash line to ``_LID_BAND``
+    higher, mirrored back and forth down over the lid; ``weight`` is 1 where it is read whole."""
+    sigma = max(_LID_DETAIL[0] * fs.width, 1.0)
+    band = max(_LID_BAND * fs.width, 2.0)
+    pad = int(np.ceil(3.0 * sigma + band + lash)) + 2
+    h, w = img.shape[:2]
+    bx0, by0 = max(x0 - pad, 0), max(y0 - pad, 0)
+    bx1, by1 = min(x0 + us.shape[1] + pad, w), min(y0 + us.shape[0] + pad, h)
+    patch = img[by0:by1, bx0:bx1].astype(np.float32)
+    fine = np.clip(patch - cv2.GaussianBlur(patch, (0, 0), sigma), -_LID_DETAIL[1], _LID_DETAIL[1])
+    # from above the top of the lash line by a lash band (long lashes' tips, mirrored down, drew wavy lines)
+    top = fs.profile(np.clip(us, 0.0, fs.width))[0] - lash - 1.0 - _LASH_BAND[0] * fs.width
+    below = np.maximum(vs - top, 0.0)
+    t = np.mod(below, 2.0 * band)
+    v = top - np.where(t > band, 2.0 * band - t, t)  # mirrored up into the band, back and forth
+    x, y = fs.to_image(us, v)
+    got = cv2.remap(fine, (x - bx0).astype(np.float32), (y - by0).astype(np.float32), cv2.INTER_LINEAR,
+                    borderMode=cv2.BORDER_CONSTANT, borderValue=np.nan)  # fmt: skip
+    inside = np.isfinite(got).all(-1)
+    return np.where(inside[..., None], got, 0.0).astype(np.float64), inside.astype(np.float64)
 
 
 def _membrane_fill(image: np.ndarray, hole: np.ndarray, radius: float) -> np.ndarray:

@@ -1073,3 +1073,24 @@ def test_a_small_painted_irises_rim_is_as_soft_as_a_sharp_photos():
     inside = rim[np.argmax(luma[lo:] > dark + 0.1 * (white - dark))]
     outside = rim[np.argmax(luma[lo:] > dark + 0.9 * (white - dark))]
     assert outside - inside >= 1.0
+
+
+def test_a_phone_photos_closed_lid_has_no_hard_top_edge():
+    img, src, depth = astronaut_points()
+    scale = 6.0  # a phone photo's eye (~110 px wide): the lid's top edge used to fade over 3 px whatever the size
+    big = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    src, depth = src * scale, depth * scale
+    dst = close_eye(src, 0, 0.8)
+    res = close_lids(warp_face(big, src, dst, depth=depth), big, src, dst).image
+    fs = eye_frame(src, *EYES[0])
+    u = np.linspace(0.25, 0.75, 20) * fs.width
+    up = fs.profile(u)[0]
+    band = np.stack(
+        fs.to_image(np.concatenate([u, u[::-1]]), np.concatenate([up - 0.2 * fs.width, (up - 0.03 * fs.width)[::-1]])),
+        1,
+    )
+    above = _polygon_mask(band, big.shape[:2])  # where the closed lid's skin meets the photo's, above the old lashes
+    luma = cv2.GaussianBlur(res.astype(np.float32).mean(2), (0, 0), 2.0)
+    step = np.abs(cv2.Sobel(luma, cv2.CV_32F, 0, 1))
+    assert above.sum() > 200
+    assert np.percentile(step[above], 99) < 19.0  # grey levels per pixel (3 px fade: 23.9; now 15.3)
