@@ -41,6 +41,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=f"scale of the head and brow motion, 0..{MAX_MOTION:g} (0 = still head, default 1)",
     )
     p.add_argument(
+        "--no-gaze",
+        action="store_true",
+        help="keep the eyes where the photo has them (default: they move while the face speaks, fixations and "
+        "saccades around where the photo looks)",
+    )
+    p.add_argument(
         "--keep-glasses",
         action="store_true",
         help="hold a glasses frame on the face (it moves with the head, not the brows; the brows move less)",
@@ -82,6 +88,7 @@ def _cmd_talk(args: argparse.Namespace) -> int:
         motion=args.motion,
         progress=True,
         keep_glasses=args.keep_glasses,
+        gaze=not args.no_gaze,
     )
     print(
         f"wrote {result.path}: {result.num_frames} frames at {result.fps:g} fps "

@@ -22,7 +22,13 @@ How curves are applied to a photo (the photo is the rest pose):
 * **expression channels** (brows, lids, cheeks, mouth corners) move the face *toward* the curves' value, as
   the editor's relative mode does: a channel ends at ``max(photo, curve)`` (a smiling photo asked to smile
   does not double its smile);
-* **blinks and gaze** add;
+* **blinks** add;
+* **gaze** (``eyeLook*``, the speech side's fixations and saccades: :func:`facecraft.audio2face.head_motion.gaze`)
+  turns the eyes *from the photo's own gaze*: the curves' eye rotation (:func:`~facecraft.rigs.animation.
+  eye_rotation_from_curves`) is added to the rotation the photo's eyes show (MediaPipe's scores), so a fixation
+  "straight ahead" is where the photo looks and saccades are small moves around it; the renderer turns the eyeballs
+  (:func:`facecraft.synth.gaze.turn_eyes`) and the rig's ``eyeLook*`` shapes move the lids with them
+  (``gaze=False``: the eyes stay as the photo has them);
 * an **emotion that changes over the line** (an emotion track, :meth:`TalkingPortrait.expression_change`) is
   drawn as the still editor draws an emotion, through its calibration, from what the photo shows to the
   track's expression at each frame (a smile the track does not ask for is taken away), its lip opening yielding
@@ -54,6 +60,7 @@ from facecraft.rigs.emotion_space import region_mask
 from facecraft.rigs.video import check_video_side
 
 from .controls import own_scores
+from .gaze import GAZE
 from .mouth import inner_lip_gap
 from .mouth_seal import SEAL_RAMP
 from .talk_motion import ProsodyMotion, frame_loudness, pitch_frames, pitch_track
@@ -159,6 +166,9 @@ class TalkingPortrait:
     keep_glasses : bool
         Hold the frame of the glasses the face wears where it sits on the face: it moves with the head only, not
         with the brows (:mod:`facecraft.synth.glasses_frame`; the brows next to it move less).
+    gaze : bool
+        Turn the eyes by the curves' gaze (``eyeLook*``) from where the photo's eyes look (see the module
+        docstring); False keeps the eyes as the photo has them (the curves' ``eyeLook*`` move the lids only).
 
     Raises
     ------
@@ -181,6 +191,7 @@ class TalkingPortrait:
         step: int = STEP,
         name: str | None = None,
         keep_glasses: bool = False,
+        gaze: bool = True,
     ) -> None:
         from .editor import FaceEditor
         from .fit import fit_rig
@@ -257,6 +268,7 @@ class TalkingPortrait:
         self.fit = fit
         self.rest_scores = np.clip(info.blendshapes, 0.0, 1.0).astype(np.float64)  # what the face shows (MediaPipe)
         self.keep_glasses = bool(keep_glasses)
+        self.gaze = bool(gaze)
         # A still emotion's edit that left the lips as they were (their gap): the portrait moves its jaw and lips as
         # the unedited photo's rig does, from that rig's rest weights. The rig fitted to the edited face explains its
         # lowered brows partly with the mouth's shapes (FRLL calibration 006 under anger: jawOpen .019, mouthShrugLower
@@ -268,8 +280,9 @@ class TalkingPortrait:
             if moved >= _KEPT_GAP:
                 plain_fit = None
         self.renderer = PortraitRenderer(
-            self.image, landmarks, fit, step=step, keep_glasses=self.keep_glasses, grey=grey, motion_fit=plain_fit
-        )
+            self.image, landmarks, fit, step=step, keep_glasses=self.keep_glasses, grey=grey, motion_fit=plain_fit,
+            gaze=self.rest_scores if self.gaze else None,
+        )  # fmt: skip
         self._rest = np.asarray(fit.weights, np.float64).copy()  # the rig's rest weights the speech moves from
         if plain_fit is not None:
             self._rest[_SPEECH] = plain_fit.weights[_SPEECH]
@@ -302,7 +315,24 @@ class TalkingPortrait:
         sealed = self.sealed(c) if seal is None else float(seal)
         if sealed > 0:
             change[_OPENING] -= self._rest[_OPENING] * sealed
+        if self.gaze:
+            change[GAZE] = self.gaze_change(c)
         return change
+
+    def gaze_change(self, curves: np.ndarray) -> np.ndarray:
+        """The change ``(8,)`` of the gaze channels (``eyeLook*``, in :data:`~facecraft.synth.gaze.GAZE`'s order) that
+        turns the photo's eyes by the eye rotation of one frame's curves ``(52,)``: the photo's own rotation (its
+        MediaPipe scores) plus the curves', as weights, less the photo's rotation as weights (zero where the curves
+        look straight ahead; a pair of channels that both hold weight on the photo, in and out, nets to one)."""
+        from facecraft.rigs.animation import eye_rotation_from_curves, with_gaze_curves
+
+        rest = self.rest_scores[None].astype(np.float32)
+        own = eye_rotation_from_curves(rest)
+        turn = eye_rotation_from_curves(np.clip(np.asarray(curves, np.float32), 0.0, 1.0)[None])
+        if not np.any(turn):
+            return np.zeros(int(GAZE.sum()))
+        after, before = with_gaze_curves(rest, own + turn), with_gaze_curves(rest, own)
+        return (after[0, GAZE] - before[0, GAZE]).astype(np.float64)
 
     @staticmethod
     def sealed(curves: np.ndarray) -> float:
@@ -441,14 +471,16 @@ class TalkingPortrait:
         and frame-rate conversion, so the frames equal ``frames(animate_audio(audio).curves, fps,
         audio=audio)`` for speech at the same level (offline levels a clip by its whole gain, a stream by a running
         estimate of it: :class:`~facecraft.audio2face.postprocess.RunningLevel`; offline turns a wholly silent clip
-        into a still face; a stream cannot know).
+        into a still face, its eyes still too; a stream cannot know: its eyes move as a speaking face's).
         A frame is yielded once the model's look-ahead allows (about 60 ms of audio after its time). An emotion
         or a track given here shows on the face as :meth:`frames` shows ``emotions=`` (its codes per frame), except
         a still emotion on a portrait made with its own ``emotion``, which the photo already shows.
         """
         from facecraft.audio2face.animate import resolve_model, tongue_where_visible
+        from facecraft.audio2face.head_motion import gaze as saccades
         from facecraft.audio2face.postprocess import blink_curve
         from facecraft.audio2face.stream import StreamingAnimator
+        from facecraft.rigs.animation import with_gaze_curves
         from facecraft.rigs.emotion_space import EmotionCode, EmotionTrack, parse_emotion
 
         fps = _check_fps(fps)
@@ -466,10 +498,11 @@ class TalkingPortrait:
         mover = self._mover(fps)
         audio = np.zeros(0, np.float32)
         blinks = np.zeros(0, np.float32)
+        eyes = np.zeros((0, 6), np.float32)  # the offline clip's saccades (talk_curves): a longer run starts alike
         emitted = 0
 
         def moved(rows: np.ndarray):
-            nonlocal blinks, emitted
+            nonlocal blinks, eyes, emitted
             loud, f0 = self._prosody(audio, fps, emitted, len(rows))  # the chunk's pitch in one pass
             rows = tongue_where_visible(rows)  # as offline: a tongue behind the teeth must not push the lower lip
             for j, row in enumerate(rows):
@@ -477,6 +510,10 @@ class TalkingPortrait:
                     if emitted >= len(blinks):
                         blinks = blink_curve(max(2 * len(blinks), emitted + int(60 * fps)), fps)
                     row = _with_blink(row, float(blinks[emitted]))
+                if self.gaze:
+                    if emitted >= len(eyes):
+                        eyes = saccades(max(2 * len(eyes), emitted + int(60 * fps)), fps=fps)
+                    row = with_gaze_curves(row[None], eyes[emitted][None])[0]
                 yield (*self._move(row, mover, loud[j], f0[j]), shown(emitted))
                 emitted += 1
 
@@ -792,23 +829,26 @@ def talk_curves(
     emotion_track=None,
     transcript: str | None = None,
     weights=None,
+    gaze: bool = True,
 ) -> np.ndarray:
     """ARKit curves ``(T, 52)`` at ``fps`` for mono ``audio``: the shipped speech model with blinks, and with
     the lips sealed on the aligned /p b m/ when a ``transcript`` is given (:func:`seal_bilabials`). A transcript that
     does not fit the speech is passed over with a warning, as ``facecraft animate`` passes it over
-    (:func:`~facecraft.audio2face.phonetics.speech_phones`): the curves are those without one."""
-    return _curves_and_fit(audio, sr, fps, emotion, emotion_track, transcript, weights)[0]
+    (:func:`~facecraft.audio2face.phonetics.speech_phones`): the curves are those without one. ``gaze``: the
+    speech side's fixations and saccades in the ``eyeLook*`` channels (:func:`facecraft.audio2face.head_motion.gaze`;
+    still eyes for silence), which a :class:`TalkingPortrait` turns its eyes by."""
+    return _curves_and_fit(audio, sr, fps, emotion, emotion_track, transcript, weights, gaze)[0]
 
 
 def _curves_and_fit(
-    audio, sr, fps, emotion, emotion_track=None, transcript=None, weights=None
+    audio, sr, fps, emotion, emotion_track=None, transcript=None, weights=None, gaze=True
 ) -> tuple[np.ndarray, float | None, str | None]:
     """:func:`talk_curves`, how well the transcript fits the speech (``PhoneticResult.fit``; None without one) and
     how its phones were found (:attr:`TalkResult.phones`)."""
     from facecraft.audio2face.animate import animate_audio, resolve_emotion
 
     emo = resolve_emotion(emotion, emotion_track)
-    anim = animate_audio(audio, sr=sr, emotion=emo, fps=fps, weights=weights)
+    anim = animate_audio(audio, sr=sr, emotion=emo, fps=fps, weights=weights, gaze=gaze)
     if transcript is None:
         return anim.curves, None, None
     from facecraft.audio2face.phonetics import speech_phones
@@ -838,6 +878,7 @@ def talk(
     crf: int = 18,
     progress: bool = False,
     keep_glasses: bool = False,
+    gaze: bool | None = None,
 ) -> TalkResult:
     """Make a video of the face in ``photo`` saying ``audio``, with the sound.
 
@@ -870,6 +911,9 @@ def talk(
         A progress bar over the frames rendered (the command line's).
     keep_glasses : bool
         Hold a glasses frame still on the face (:class:`TalkingPortrait`; a ``portrait`` given keeps its own).
+    gaze : bool, optional
+        Eyes that move while the face speaks (fixations and saccades around where the photo looks); False keeps
+        them as the photo has them (default True; a ``portrait`` given has its own: :class:`TalkingPortrait`).
 
     Returns
     -------
@@ -896,6 +940,9 @@ def talk(
     if portrait is not None and motion is not None and motion != portrait.motion:
         raise ParameterError(f"motion: the portrait was made with motion={portrait.motion:g}; give the motion to "
                              "TalkingPortrait(..., motion=...)")  # fmt: skip
+    if portrait is not None and gaze is not None and bool(gaze) != portrait.gaze:
+        raise ParameterError(f"gaze: the portrait was made with gaze={portrait.gaze}; give it to "
+                             "TalkingPortrait(..., gaze=...)")  # fmt: skip
     if isinstance(audio, tuple):
         if len(audio) != 2:
             raise ParameterError(f"audio: expected a path or (samples, sample_rate), got a {len(audio)}-tuple")
@@ -918,11 +965,12 @@ def talk(
     if portrait is None:
         still = emo if isinstance(emo, EmotionCode) else None  # a constant emotion is shown on the face itself
         portrait = TalkingPortrait(photo, face=face, editor=editor, size=size, motion=1.0 if motion is None else motion,
-                                   emotion=still, keep_glasses=keep_glasses)  # fmt: skip
+                                   emotion=still, keep_glasses=keep_glasses,
+                                   gaze=True if gaze is None else gaze)  # fmt: skip
     if portrait.emotion is not None and isinstance(emo, EmotionCode):
         emo = speech_style(emo)  # what the face shows is in the photo; the speech takes the emotion's style
     t1 = time.perf_counter()
-    curves, fit, phones = _curves_and_fit(y, SAMPLE_RATE, fps, emo, transcript=transcript)
+    curves, fit, phones = _curves_and_fit(y, SAMPLE_RATE, fps, emo, transcript=transcript, gaze=portrait.gaze)
     t2 = time.perf_counter()
     frames = portrait.frames(curves, fps, audio=y, emotions=_track_codes(emo, len(curves), fps))
     if progress:

@@ -14,7 +14,10 @@ editor's image side (:func:`facecraft.synth.warp.warp_face`, :func:`~facecraft.s
   the piecewise-affine backward map on a grid ``step`` pixels apart
   (:func:`~facecraft.synth.warp.backward_map`), composed with the head's small similarity motion so the photo
   is resampled once, then the mouth interior and the lids painted at the moved positions, and on a seal
-  the lips repainted pressed together (:func:`~facecraft.synth.mouth_seal.seal_mouth`).
+  the lips repainted pressed together (:func:`~facecraft.synth.mouth_seal.seal_mouth`);
+* **per gaze**: where the frame's gaze (``eyeLook*``) differs from the photo's, the eyeballs turned in the photo before
+  the warp (:func:`facecraft.synth.gaze.turn_eyes`, as the still editor turns them), kept for the next frames: the
+  eyes hold a fixation over many frames, and each of them shows the same turned eyes (no flicker of the iris).
 
 Without head motion a frame equals the still warp of the same targets up to the grid step (the still editor
 uses ``step=1``); pixels outside the head region and the warp's reach are the photo's, bit for bit.
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import cv2
@@ -37,6 +41,7 @@ from facecraft.rigs.errors import ParameterError
 from .creases import paint_creases
 from .editor import drag_corner_skin, soften_folds
 from .fit import NUM_MESH_POINTS, RigFit
+from .gaze import GAZE, gaze_after, turn_eyes
 from .glasses_frame import glasses_in_front
 from .lids import EYES, close_lids
 from .mouth import paint_mouth_interior
@@ -71,6 +76,21 @@ _HEAD_RAISE = 0.15  # ellipse centre above the landmarks' centre, face widths (h
 # the face 0.86 of the frame) lay wholly inside the head region and the whole picture swayed with the head, the
 # edge's background and shoulders too, with mirrored pixels drawn in at the edge.
 _EDGE = 0.12
+_SOFT_SIGMA = 1.2  # blur of the photo mixed in where the warp squeezes it (see warp._antialias)
+_TURNS_KEPT = 2  # turned eyes kept for the next frames (a fixation, and the one a saccade comes back to)
+
+
+@dataclass(frozen=True)
+class _Eyes:
+    """The photo with its eyeballs turned for one gaze (:func:`~facecraft.synth.gaze.turn_eyes`): the ``image``, its
+    blurred copy ``soft`` for squeezed regions, the moved iris landmarks ``iris``, the ``look`` of the turned photo
+    that the lids' painter reads (the photo's blur kept), and the ``mask`` of the repainted pixels."""
+
+    image: np.ndarray
+    soft: np.ndarray
+    iris: np.ndarray
+    look: PhotoLook
+    mask: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -134,6 +154,10 @@ class PortraitRenderer:
     grey : bool, optional
         Render grey frames (default: where ``image`` is grey, :func:`is_grey`). The mouth interior and the lids are
         painted in colour (teeth, gums, tongue): on a grey photo they showed cream teeth in a red mouth.
+    gaze : array (52,), optional
+        The ARKit weights the face shows (MediaPipe's scores): a frame whose change moves the gaze channels
+        (``eyeLook*``) turns the eyeballs from this gaze (:func:`facecraft.synth.gaze.turn_eyes`), as the still
+        editor does. Without it (or without MediaPipe's iris points) the iris stays where the photo has it.
     """
 
     def __init__(
@@ -147,6 +171,7 @@ class PortraitRenderer:
         keep_glasses: bool = False,
         grey: bool | None = None,
         motion_fit: RigFit | None = None,
+        gaze: np.ndarray | None = None,
     ) -> None:
         if not 1 <= int(step) <= 4:
             raise ParameterError(f"step: expected a grid step of 1..4 pixels, got {step}")
@@ -187,8 +212,11 @@ class PortraitRenderer:
         key = key + z_all[f_all].mean(1)  # far to near, as warp_face draws them
         self.order = np.argsort(-key, kind="stable")
         self.blur = SMOOTH * self.face_width / self.step
-        self.soft = cv2.GaussianBlur(self.image, (0, 0), 1.2)  # for squeezed regions (see warp._antialias)
+        self.soft = cv2.GaussianBlur(self.image, (0, 0), _SOFT_SIGMA)  # for squeezed regions (see warp._antialias)
         self._head_region()
+        turns = gaze is not None and self.iris is not None
+        self.gaze = np.clip(np.asarray(gaze, np.float64), 0.0, 1.0) if turns else None
+        self._turned: OrderedDict[bytes, _Eyes | None] = OrderedDict()
 
     # ------------------------------------------------------------------ head region
     def _head_region(self) -> None:
@@ -252,10 +280,11 @@ class PortraitRenderer:
         head = head or HeadMotion()
         dst = self._face_targets(change, seal)
         still_face = np.abs(dst - self.src).max() < 1e-3
-        if still_face and head.is_identity:
-            return WarpResult(self.image.copy(), np.zeros(self.image.shape[:2], np.float32))
-        img, src = self.image, self.src
+        eyes = self.eyes(change)
+        img, src = (self.image, self.src) if eyes is None else (eyes.image, self.src)
         h, w = img.shape[:2]
+        if still_face and head.is_identity:
+            return WarpResult(img.copy(), np.zeros((h, w), np.float32) if eyes is None else eyes.mask.copy())
         if still_face:
             fbox, disp = (0, 0, 0, 0), np.zeros((0, 0, 2), np.float32)
         else:
@@ -271,7 +300,7 @@ class PortraitRenderer:
         if head.is_identity:
             x0, y0, x1, y1 = fbox
             if x1 <= x0 or y1 <= y0:
-                return WarpResult(img.copy(), np.zeros((h, w), np.float32))
+                return WarpResult(img.copy(), np.zeros((h, w), np.float32) if eyes is None else eyes.mask.copy())
             qx, qy = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
             mx, my = qx + disp[..., 0], qy + disp[..., 1]
         else:
@@ -287,7 +316,8 @@ class PortraitRenderer:
                 mx, my = qx, qy
         moved = cv2.remap(img, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
         if disp.size:
-            self._antialias(moved, mx, my, disp, qx - fbox[0], qy - fbox[1], head.is_identity)
+            soft = self.soft if eyes is None else eyes.soft
+            self._antialias(moved, mx, my, disp, qx - fbox[0], qy - fbox[1], head.is_identity, soft)
         out = img.copy()
         out[y0:y1, x0:x1] = moved
         mask = np.zeros((h, w), np.float32)
@@ -296,11 +326,14 @@ class PortraitRenderer:
             gy = np.arange(y0, y1, dtype=np.float32)[:, None]
             mag = np.sqrt((mx - gx) ** 2 + (my - gy) ** 2)
             mask[y0:y1, x0:x1] = np.where(mag > _CHANGED, np.clip(mag / 0.5, 0.0, 1.0), 0.0)
+        if eyes is not None:  # the turned eyes are changed pixels too, where the warp hardly moved them
+            mask = np.maximum(mask, eyes.mask)
         dst_moved = self.move_points(dst, head)
         # a removed smile's folds fade and lowered brows crease, as in a still edit (no-ops for speech alone)
         out = paint_creases(soften_folds(out, src, dst_moved, change), dst_moved, change)
         result = self._interior(WarpResult(out, mask), dst_moved, seal, unsealed, head)
-        result = close_lids(result, img, src, dst_moved, iris=self.iris, look=self.look)
+        iris, look = (self.iris, self.look) if eyes is None else (eyes.iris, eyes.look)
+        result = close_lids(result, img, src, dst_moved, iris=iris, look=look)  # the turned eyeball stays in place
         if seal > 0:  # what the warp could not close without folding the mouth corners
             result = seal_mouth(
                 result, img, src, dst_moved, float(min(seal, 1.0)), face_width=self.face_width, look=self.look
@@ -346,8 +379,47 @@ class PortraitRenderer:
         -1.0 px)."""
         return unfold(self.src, dst, self.faces, skip=self.skip, pinned=self.lids[: len(dst)])
 
-    def _antialias(self, moved, mx, my, disp, qx, qy, aligned: bool) -> None:
-        """Where the face warp squeezes the photo, mix in the pre-blurred photo (as the still warp does), in place.
+    def eyes(self, change: np.ndarray) -> _Eyes | None:
+        """The photo with its eyes turned to the gaze of a rig weight change ``(52,)`` (its ``eyeLook*`` channels
+        added to the photo's own gaze, :func:`~facecraft.synth.gaze.gaze_after`), or None where no eye turns (no
+        ``gaze`` given, the gaze unchanged, or a turn too small to move an iris).
+
+        The last :data:`_TURNS_KEPT` gazes' turned eyes are kept: a fixation's frames take the same pixels, and a
+        frame costs the turn (20-50 ms at 512 px) only during a saccade."""
+        if self.gaze is None:
+            return None
+        after = gaze_after(self.gaze, change)
+        if np.array_equal(after[GAZE], self.gaze[GAZE]):
+            return None
+        key = after[GAZE].tobytes()
+        if key in self._turned:
+            self._turned.move_to_end(key)
+            return self._turned[key]
+        turned = turn_eyes(self.image, self.src, self.iris, self.gaze, after, look=self.look)
+        eyes = None
+        if turned.turned:
+            # the blurred photo for squeezed regions, with the turned eyes in it: blurred again around them only
+            soft = self.soft.copy()
+            rows, cols = np.nonzero(turned.mask.any(1))[0], np.nonzero(turned.mask.any(0))[0]
+            pad = int(np.ceil(4 * _SOFT_SIGMA))
+            h, w = self.image.shape[:2]
+            y0, y1 = max(rows[0] - 2 * pad, 0), min(rows[-1] + 1 + 2 * pad, h)
+            x0, x1 = max(cols[0] - 2 * pad, 0), min(cols[-1] + 1 + 2 * pad, w)
+            block = cv2.GaussianBlur(turned.image[y0:y1, x0:x1], (0, 0), _SOFT_SIGMA)
+            iy0, iy1 = (y0 + pad if y0 > 0 else 0), (y1 - pad if y1 < h else h)
+            ix0, ix1 = (x0 + pad if x0 > 0 else 0), (x1 - pad if x1 < w else w)
+            soft[iy0:iy1, ix0:ix1] = block[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0]
+            iris = np.asarray(turned.iris, np.float64)
+            look = PhotoLook(turned.image, self.src, blur=self.look.blur)
+            eyes = _Eyes(turned.image, soft, iris, look, turned.mask)
+        self._turned[key] = eyes
+        while len(self._turned) > _TURNS_KEPT:
+            self._turned.popitem(last=False)
+        return eyes
+
+    def _antialias(self, moved, mx, my, disp, qx, qy, aligned: bool, soft: np.ndarray) -> None:
+        """Where the face warp squeezes the photo, mix in the pre-blurred photo ``soft`` (as the still warp does), in
+        place.
 
         ``qx, qy``: the resampled pixels' positions in the face map's own grid (the same grid when
         ``aligned``, i.e. without head motion)."""
@@ -360,7 +432,7 @@ class PortraitRenderer:
         if not len(rows):
             return
         r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-        soft = cv2.remap(self.soft, mx[r0:r1, c0:c1], my[r0:r1, c0:c1], cv2.INTER_LINEAR,
+        soft = cv2.remap(soft, mx[r0:r1, c0:c1], my[r0:r1, c0:c1], cv2.INTER_LINEAR,
                          borderMode=cv2.BORDER_REFLECT_101)  # fmt: skip
         wt = weight[r0:r1, c0:c1, None]
         block = moved[r0:r1, c0:c1]

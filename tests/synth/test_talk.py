@@ -962,3 +962,107 @@ def test_an_anger_track_keeps_the_mouth_centred(shared_dir, editor):
     for name in ("jawForward", "jawLeft", "jawRight", "mouthLeft", "mouthRight"):
         assert asked[ARKIT_INDEX[name]] == 0 and abs(change[ARKIT_INDEX[name]]) < 0.01, name
     assert change[ARKIT_INDEX["browDownLeft"]] > 1.0 and change[ARKIT_INDEX["browDownRight"]] > 1.0  # still angry
+
+
+def _gaze_row(yaw: float, pitch: float = 0.0) -> np.ndarray:
+    """Curves ``(52,)`` whose eyeLook* channels turn both eyes by ``yaw`` / ``pitch`` degrees (nothing else)."""
+    from facecraft.rigs.animation import with_gaze_curves
+
+    rot = np.array([[yaw, pitch, 0.0, yaw, pitch, 0.0]], np.float32)
+    return with_gaze_curves(np.zeros((1, NUM_ARKIT), np.float32), rot)[0]
+
+
+def _eye_boxes(landmarks: np.ndarray, pad: float) -> list[tuple[int, int, int, int]]:
+    """Boxes ``(x0, y0, x1, y1)`` around each eye's outline, ``pad`` eye widths wider on every side."""
+    from facecraft.synth.lids import EYES
+
+    boxes = []
+    for upper, lower in EYES:
+        pts = landmarks[list(upper) + list(lower), :2]
+        lo, hi = pts.min(0), pts.max(0)
+        d = pad * (hi[0] - lo[0])
+        boxes.append((int(lo[0] - d), int(lo[1] - d), int(np.ceil(hi[0] + d)) + 1, int(np.ceil(hi[1] + d)) + 1))
+    return boxes
+
+
+def _iris_x(frame: np.ndarray, landmarks: np.ndarray, ids) -> float:
+    """The darkness-weighted mean x (the iris and pupil) of a band level with the photo's iris ``ids`` (centre first,
+    then the rim; MediaPipe's refined points), 2.5 of its radii to each side."""
+    c = landmarks[ids[0], :2]
+    r = np.linalg.norm(landmarks[list(ids[1:]), :2] - c, axis=1).mean()
+    x0, x1 = int(c[0] - 2.5 * r), int(np.ceil(c[0] + 2.5 * r)) + 1
+    y0, y1 = int(c[1] - 0.6 * r), int(np.ceil(c[1] + 0.6 * r)) + 1
+    luma = frame[y0:y1, x0:x1].astype(float).mean(axis=2)
+    dark = np.clip(np.median(luma) - luma, 0, None)
+    return float((dark * np.arange(x0, x1)[None]).sum() / dark.sum())
+
+
+def test_the_eyes_turn_by_the_curves_gaze_and_nothing_else_changes(portrait):
+    """The speech side's saccades (eyeLook* curves) turn a talking portrait's eyes, from where the photo's eyes look:
+    the renderer only moved the lids a little by the rig's eyeLook shapes and the iris stayed put, a fixed stare.
+    A turn toward the subject's left moves both irises right in the picture; pixels away from the eyes are those of
+    the same frame without the turn; every frame of a fixation shows the same pixels (no flicker of the iris)."""
+    still = portrait.render(np.zeros(NUM_ARKIT, np.float32))
+    left, right = portrait.render(_gaze_row(10.0)), portrait.render(_gaze_row(-10.0))
+    from facecraft.synth.lids import IRIS_POINTS
+
+    for ids in IRIS_POINTS:  # the iris moves 2 iris radii x 2 sin(10 deg): 3.1 px at 384 px (the astronaut: 2.0-2.5)
+        assert _iris_x(left, portrait.landmarks, ids) - _iris_x(right, portrait.landmarks, ids) > 1.0
+    boxes = _eye_boxes(portrait.landmarks, 0.5)
+    away = np.ones(still.shape[:2], bool)
+    for x0, y0, x1, y1 in boxes:
+        away[y0:y1, x0:x1] = False
+    assert np.array_equal(left[away], still[away]) and np.array_equal(right[away], still[away])
+    # a fixation: the same gaze after a blink and another gaze draws the same pixels
+    blink = _gaze_row(10.0)
+    blink[[ARKIT_INDEX["eyeBlinkLeft"], ARKIT_INDEX["eyeBlinkRight"]]] = 0.6
+    for between in (blink, _gaze_row(-3.0, 2.0), _gaze_row(5.0, -4.0)):
+        portrait.render(between)
+        assert np.array_equal(portrait.render(_gaze_row(10.0)), left)
+    assert np.array_equal(portrait.render(np.zeros(NUM_ARKIT, np.float32)), still)
+
+
+def test_without_gaze_the_eyes_stay_as_the_photo_has_them(tmp_path, astronaut, plain_editor, monkeypatch):
+    """``gaze=False`` (``--no-gaze``): no saccades in the curves, and curves that carry eyeLook* (another tool's) do not
+    turn the eyes; talk() asks the speech side for its saccades only with gaze."""
+    from facecraft.synth import talk_portrait
+    from facecraft.synth.gaze import GAZE
+    from facecraft.synth.talk_portrait import TalkingPortrait
+
+    fixed = TalkingPortrait(astronaut, editor=plain_editor, size=256, motion=0.0, gaze=False)
+    assert fixed.renderer.eyes(fixed.change_for(_gaze_row(10.0))) is None
+    assert fixed.renderer.gaze is None and not np.any(fixed.change_for(np.zeros(NUM_ARKIT))[GAZE])
+    asked = []
+
+    def curves(y, sr, fps, emo, *rest, gaze=True, **kw):
+        asked.append(gaze)
+        return np.zeros((len(y) * 25 // sr, NUM_ARKIT), np.float32), None, None
+
+    monkeypatch.setattr(talk_portrait, "_curves_and_fit", curves)
+    monkeypatch.setattr("facecraft.rigs.video.write_mp4", lambda frames, path, **kw: [*frames] and path)
+    y = (0.1 * np.sin(np.arange(8000) / 5)).astype(np.float32)
+    talk_portrait.talk(None, (y, 16000), tmp_path / "unused.mp4", portrait=fixed)
+    with pytest.raises(ParameterError, match="gaze: the portrait was made with gaze=False"):
+        talk_portrait.talk(None, (y, 16000), tmp_path / "unused.mp4", portrait=fixed, gaze=True)
+    assert asked == [False]
+
+
+def test_the_speech_sides_saccades_drive_the_eyes(portrait, speech_wav, monkeypatch):
+    """talk_curves carries the speech side's fixations and saccades (head_motion.gaze, written into eyeLook*) and a
+    stream renders the same ones: the curves were made without gaze, and a streamed face stared."""
+    from facecraft.audio2face.audio import load_audio
+    from facecraft.audio2face.head_motion import gaze
+    from facecraft.rigs.animation import eye_rotation_from_curves
+    from facecraft.synth.talk_portrait import TalkingPortrait, talk_curves
+
+    y, sr = load_audio(speech_wav)
+    y = y[: int(2.0 * sr)]
+    curves = talk_curves(y, sr=sr, fps=25)
+    expected = gaze(len(curves), fps=25)
+    assert np.abs(expected).max() > 0.5  # a saccade within the clip (seed 0: the first after 1 s)
+    np.testing.assert_allclose(eye_rotation_from_curves(curves), expected, atol=1e-3)
+    rows = []
+    monkeypatch.setattr(TalkingPortrait, "render", lambda self, row, *a, **k: rows.append(row))
+    list(portrait.stream([y[i : i + 1600] for i in range(0, len(y), 1600)], fps=25))
+    assert len(rows) == len(curves)
+    np.testing.assert_allclose(eye_rotation_from_curves(np.array(rows)), expected, atol=1e-3)

@@ -47,3 +47,23 @@ def test_a_speech_given_before_the_photo_is_told_the_order(tmp_path, monkeypatch
 
 class _Reached(Exception):
     """Raised by a stand-in for the talking-portrait work: the arguments were taken."""
+
+
+def test_no_gaze_keeps_the_eyes_still(tmp_path, monkeypatch):
+    """``--no-gaze`` gives talk() ``gaze=False`` (the eyes stay where the photo has them); by default they move."""
+    from facecraft.synth import talk_portrait
+
+    photo, speech = tmp_path / "face.png", tmp_path / "line.wav"
+    photo.write_bytes(b"png"), speech.write_bytes(b"wav")
+    asked = []
+
+    def talk(*args, **kwargs):
+        asked.append(kwargs["gaze"])
+        raise _Reached
+
+    monkeypatch.setattr(talk_portrait, "talk", talk)
+    for extra in ((), ("--no-gaze",)):
+        args = _talk_args(str(photo), str(speech), "-o", str(tmp_path / "o.mp4"), *extra)
+        with pytest.raises(_Reached):
+            args.func(args)
+    assert asked == [True, False]
