@@ -100,6 +100,9 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     # AU12 as FACS describes it: without it "the right side of the mouth pulled up" read as an open mouth.
     ("mouth corners pulled up", {"AU12": 1.0}),
     ("contempt, scorn, disdain", {"AU12R": 0.6, "AU14R": 0.8}),
+    # Resentment, bitterness: anger held in with contempt (lowered brows, pressed lips, one mouth corner tightened);
+    # "resentful" was an error (nearest shame, 0.45) and "bitter" a smug smile.
+    ("resentful, bitter, begrudging, resentment", {"AU4": 0.6, "AU7": 0.3, "AU14R": 0.5, "AU24": 0.4}),
     ("smug, self-satisfied", {"AU12R": 0.5, "AU14R": 0.5, "AU43": 0.2}),
     ("a sad, unhappy, sorrowful face", {"AU1": 0.9, "AU4": 0.6, "AU15": 0.8}),
     ("crying, grief, heartbroken", {"AU1": 1.0, "AU4": 0.8, "AU15": 1.0, "AU17": 0.6}),
@@ -139,18 +142,24 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("embarrassed, sheepish, awkward", {"AU12": 0.5, "AU14": 0.3, "AU24": 0.4, "AU43": 0.3}),
     # Confusion (Rozin & Cohen 2003): brow lowering with the lids tightened.
     ("confused, puzzled, perplexed", {"AU4": 0.6, "AU7": 0.4}),
+    # Apology, appeasement (Keltner 1995): the inner brows raised, the lips pressed, the eyes lowered; no frown
+    # ("apologetic" mixed shame with crying: AU4 0.47).
+    ("apologetic, sorry, apologising", {"AU1": 0.7, "AU4": 0.2, "AU24": 0.5, "AU43": 0.3}),
     # Shame and guilt (Keltner & Buswell 1996): sad brows and mouth, the eyes lowered, no smile ("guilty" and
     # "ashamed" smiled, read as embarrassment).
     ("ashamed, remorseful, guilty conscience", {"AU1": 0.4, "AU4": 0.3, "AU15": 0.5, "AU17": 0.5, "AU43": 0.4}),
     ("skeptical, doubtful, one eyebrow raised", {"AU1R": 0.4, "AU2R": 0.9, "AU4L": 0.4, "AU14R": 0.3}),
-    ("tired, sleepy, drowsy, heavy eyelids", {"AU43": 0.55}),
+    # "weary" was nearest drunkenness and relief (a parted, smiling mouth under the lowered lids).
+    ("tired, weary, sleepy, drowsy, heavy eyelids", {"AU43": 0.55}),
     # Drunk: heavy lids over a slack, parted mouth ("drunk" read as "a drink" and was left out).
     ("drunk, tipsy, intoxicated, dazed", {"AU43": 0.5, "AU25": 0.4, "AU26": 0.3}),
     ("bored, uninterested, unimpressed", {"AU43": 0.35, "AU15": 0.2, "AU17": 0.3}),
     ("determined, focused, concentrating", {"AU4": 0.5, "AU7": 0.5, "AU24": 0.5}),
     ("stern, serious, grim, tense", {"AU4": 0.5, "AU7": 0.3, "AU24": 0.6}),
     ("curious, interested, intrigued", {"AU1": 0.4, "AU2": 0.5, "AU5": 0.2}),
-    ("thinking, pensive, contemplative, lost in thought", {"AU4": 0.3, "AU17": 0.3, "AU24": 0.2}),
+    # Thought lowers the brows a little over a raised chin (a slight anchor, :data:`SLIGHT_ANCHORS`): raised to full
+    # strength, "thinking" and "pensive" frowned hard (AU4 0.75 with AU17 0.75), a scowl.
+    ("thinking, pensive, contemplative, lost in thought", {"AU4": 0.4, "AU17": 0.3, "AU24": 0.2}),
     ("yawning, a wide yawn", {"AU7": 0.3, "AU27": 1.0, "AU43": 0.6}),
     ("screaming, yelling, shouting", {"AU4": 0.6, "AU7": 0.6, "AU10": 0.6, "AU20": 0.5, "AU25": 1.0, "AU27": 1.0}),
     ("gritted teeth, teeth clenched", {"AU4": 0.4, "AU10": 0.4, "AU20": 0.6, "AU25": 0.7}),
@@ -209,7 +218,7 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
 )
 #: Anchors whose expression is slight even at its strongest: their strengths are as written, not raised to full
 #: strength (:func:`_anchor_table`), so that an intensity word makes them no stronger than that.
-SLIGHT_ANCHORS = frozenset({"staring, a fixed intense gaze"})
+SLIGHT_ANCHORS = frozenset({"staring, a fixed intense gaze", "thinking, pensive, contemplative, lost in thought"})
 #: Intensity words, the first group found decides: "a very slight smile" is slight. A state ("eyes closed",
 #: "shut") is full unless qualified ("half closed").
 INTENSITY_WORDS: tuple[tuple[str, float], ...] = (
@@ -301,6 +310,14 @@ _GAZE_DOWN = re.compile(r"\b(?:down|downward|downwards|downcast)\b")
 #: "side-eye" is a sideways glance (read whole, "side" and "eye" were filler: an error).
 _LOOK = re.compile(r"\b(?:look|looks|looking|looked)\b")
 _SIDE_EYE = re.compile(r"\bside ?eye(?:s|d|ing)?\b")
+#: "Look" that names no way of looking: the noun ("a weary look", "a look of horror") and "looking" / "looks" before
+#: what the face shows ("looking weary"): left out of the words compared with the anchors, where it pulled the part to
+#: the gaze, stare and glare anchors ("a weary look" glanced sideways, "a tired look" glared, "a longing look"
+#: stared). A look with a direction or an object ("looking up", "looks at him", "looking to the side") stays.
+_LOOK_NOUN = re.compile(
+    r"\b(?:look|looks|looking|looked)\b(?! (?:up|upward|upwards|down|downward|downwards|away|aside|around|round|at|to|"
+    r"toward|towards|into|over|out|back|sideways|askance|ahead|straight|off|past|through|skyward)\b)"
+)
 #: Sides the viewer names ("to the viewer's left", "screen left"): the subject's other side (:data:`_SIDE` is the
 #: subject's own side, as FACS and ARKit name it).
 _VIEWER_SIDE = re.compile(r"\b(?:(?:the )?viewer'?s'?|camera|screen|image|picture|frame) (left|right)\b")
@@ -633,10 +650,29 @@ def _main(au: np.ndarray) -> np.ndarray:
     return (au >= MAIN_SHARE * float(au.max())) & (au > 0)
 
 
-def _anchor_words(words: str) -> str:
-    """A part's words as compared with the anchors: without degree adverbs (:data:`_DEGREE_WORDS`)."""
+def _anchor_words(words: str, *, look: bool = False) -> str:
+    """A part's words as compared with the anchors: without degree adverbs (:data:`_DEGREE_WORDS`) and, unless
+    ``look``, without a look that names no way of looking (:data:`_LOOK_NOUN`)."""
     kept = " ".join(_DEGREE_WORDS.sub(" ", words).split())
+    if not look and not _is_filler(unlooked := " ".join(_LOOK_NOUN.sub(" ", kept).split())):
+        kept = unlooked  # "a look" and "looking" alone stay: the look itself
     return kept if kept and not _is_filler(kept) else words
+
+
+def _part_embeddings(parts: Sequence[TextPart]) -> np.ndarray:
+    """The parts' embeddings ``(parts, 384)`` as compared with the anchors (:func:`_anchor_words`); a part whose words
+    without their look read as a thing (:data:`NOT_EXPRESSION_PHRASES`, nearer it than to every anchor) keeps the
+    look: "a blank" is a colour, "a blank look" a blank face."""
+    plain = [_anchor_words(p.words, look=True) for p in parts]
+    words = [_anchor_words(p.words) for p in parts]
+    out = embed_text(words)
+    changed = np.array([i for i, (a, b) in enumerate(zip(plain, words, strict=True)) if a != b], int)
+    if changed.size:
+        top = (out[changed] @ _anchor_table()[0].T).max(axis=1)
+        back = changed[(out[changed] @ _not_expression_table().T).max(axis=1) > top]
+        if back.size:
+            out[back] = embed_text([plain[i] for i in back])
+    return out
 
 
 def text_to_au(text: str) -> np.ndarray:
@@ -706,7 +742,7 @@ def _read_text(text: str, *, warn_gaze: bool) -> tuple[np.ndarray, dict[str, flo
             "('a shy smile', 'raised eyebrows') or give an emotion name"
         )
     emb, aus = _anchor_table()
-    part_emb = embed_text([_anchor_words(p.words) for p in parts])
+    part_emb = _part_embeddings(parts)
     sims = part_emb @ emb.T  # (parts, anchors)
     words = re.findall(r"[a-z]+", spell_out_symbols(text).lower())
     # The anchors' own words are known ("wincing", "deadpan" are no whole words of MiniLM's vocabulary: an error)

@@ -395,3 +395,27 @@ def test_text_to_face_reads_the_face_and_its_gaze_without_the_gaze_warning(caplo
     assert gaze and all("Down" in n for n in gaze)
     assert said.startswith("gaze eyeLookUp") and "neutral" not in said
     assert describe_text("a shy smile").startswith("AU12") and "gaze" not in describe_text("a shy smile")
+
+
+@pytest.mark.parametrize("text", ["a weary look", "a tired look", "looking weary"])
+def test_a_look_that_names_no_way_of_looking_reads_as_what_it_shows(text):
+    from facecraft.rigs.expression_text import text_to_gaze
+
+    a = au(text)  # "look" pulled them to the glance (no face at all) and the glare (AU4 0.39, AU7 0.35)
+    assert min(both(a, "AU43")) > 0.4 and max(both(a, "AU4") + both(a, "AU7") + both(a, "AU12")) < 0.15, text
+    assert text_to_gaze(text) == {}
+    assert not np.asarray(text_to_au("a blank look")).any()  # without its look, "a blank" reads as a colour
+
+
+def test_resentment_and_apology_read_as_facs_describes_them():
+    r = au("resentful")  # was an error: no expression read
+    assert min(both(r, "AU4")) > 0.4 and max(both(r, "AU12")) < 0.1 and max(both(r, "AU14")) > 0.3
+    a = au("apologetic")  # frowned (AU4 0.47): shame mixed with crying
+    assert min(both(a, "AU1")) > 0.5 and max(both(a, "AU4")) <= 0.3
+
+
+@pytest.mark.parametrize("text", ["thinking", "pensive", "deep in thought"])
+def test_a_thinking_face_frowns_a_little_not_hard(text):
+    a = au(text)  # AU4 0.75 with AU17 0.75: the anchor's slight frown raised to full strength
+    assert 0.2 <= min(both(a, "AU4")) <= max(both(a, "AU4")) < 0.4, text
+    assert max(both(a, "AU17")) < 0.4, text
