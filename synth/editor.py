@@ -776,7 +776,9 @@ def render_face_change(
         # pressed lips meet at their targets (mesh_targets seals them there); a closing mouth where the warp puts it
         lips_dst = dst if pressed >= closing else unfolded
         warped = seal_mouth(warped, image, src, lips_dst, max(pressed, closing), look=look)
-    warped = close_lids(warped, eyes, src, dst, iris=landmarks, look=eye_look)
+    # a turned eye keeps its own iris, catchlight and white where the lids uncover turn_eyes' paint
+    kept = turned.mask if eyes is not image else None
+    warped = close_lids(warped, eyes, src, dst, iris=landmarks, look=eye_look, kept=kept)
     if eyes is not image:  # the turned eyes are changed pixels too, where the warp hardly moved them
         warped = type(warped)(warped.image, np.maximum(warped.mask, turned.mask))
     if frame is not None:

@@ -287,7 +287,9 @@ def eye_polygon(points: np.ndarray, upper_ids, lower_ids) -> np.ndarray:
     return np.concatenate([points[list(upper_ids)], points[list(lower_ids[-2:0:-1])]])
 
 
-def close_lids(warped, image, src_px, dst_px, *, iris=None, look: PhotoLook | None = None) -> WarpResult:
+def close_lids(
+    warped, image, src_px, dst_px, *, iris=None, look: PhotoLook | None = None, kept: np.ndarray | None = None
+) -> WarpResult:
     """Cover the eyeball with lid skin where the edit lowers an upper lid, keeping the eyeball in place; paint
     the eyeball the lid uncovers where the edit raises it.
 
@@ -305,6 +307,11 @@ def close_lids(warped, image, src_px, dst_px, *, iris=None, look: PhotoLook | No
     look : PhotoLook, optional
         The photo's measurements around this face (blur, lash bands, whites, skin), when the caller keeps them
         across edits.
+    kept : array (H, W), optional
+        Where (0..1) ``image`` already shows the eyeball as it is to be seen: the eyes turned by
+        :func:`facecraft.synth.gaze.turn_eyes` (its ``mask``; ``iris`` its moved landmarks). What a raised lid uncovers
+        there stays as that paint (its own iris, catchlight and white), and an iris painted beyond it is the turned
+        iris's own colours (its radial profile), not a drawn one.
 
     Returns
     -------
@@ -316,9 +323,12 @@ def close_lids(warped, image, src_px, dst_px, *, iris=None, look: PhotoLook | No
     out, mask = out.copy(), mask.copy()
     look = PhotoLook.of(look, img, src)
     soften = softening(look.blur, _PAINT_SHARP)
+    if kept is not None and np.asarray(kept).shape != img.shape[:2]:
+        raise ParameterError(f"kept: expected an (H, W) mask of the photo's {img.shape[:2]}, got {np.shape(kept)}")
+    kept = None if kept is None or not np.any(kept) else np.asarray(kept, np.float32)
     for (upper_ids, lower_ids), disc in zip(EYES, discs, strict=True):
         _close_one(out, mask, look, dst, upper_ids, lower_ids)
-        _open_one(out, mask, look, dst, upper_ids, lower_ids, disc, blur=soften)
+        _open_one(out, mask, look, dst, upper_ids, lower_ids, disc, blur=soften, kept=kept)
     return WarpResult(out, mask)
 
 
@@ -338,9 +348,10 @@ def _iris_discs(iris) -> list[tuple[np.ndarray, float] | None]:
     return out
 
 
-def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, blur: float = 0.0) -> None:
+def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, blur: float = 0.0, kept=None) -> None:
     """Paint the eyeball a raised (or lowered lower) lid uncovers; the photo's eyeball stays in place. ``blur``: the
-    Gaussian sigma (pixels) that softens the paint and the opening's edge to the photo's own blur."""
+    Gaussian sigma (pixels) that softens the paint and the opening's edge to the photo's own blur; ``kept``: where
+    the photo is already the turned eyeball's paint (:func:`close_lids`)."""
     img, src = look.image, look.src
     fs, fd = _photo_eye_frame(look, upper_ids, lower_ids), eye_frame(dst, upper_ids, lower_ids)
     grid = np.linspace(0.0, 1.0, 33)
@@ -406,6 +417,11 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
     in_src = clean(eu, ev)
     mx, my = fs.to_image(eu, ev)
     eyeball = _sample(img, mx, my)
+    turned, own_iris, painted = False, None, None
+    if kept is not None:  # a turned eyeball's own iris, catchlight and white, in its lid margin bands too
+        painted = np.clip(_sample(kept, mx, my), 0.0, 1.0)
+        turned = bool(painted.max() > 0.0)
+        in_src = np.maximum(in_src, painted)
     sclera, iris_rgb = _look_eye_colours(look, fs, upper_ids[0], disc)
     if disc is not None and iris_rgb is None:
         # MediaPipe's iris is not in this opening: the photo does not show the eye (dark or mirrored lenses, a blur;
@@ -458,17 +474,26 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
 
         # (its pupil counts toward the radial profile, but none of it is carried)
         pupil = (dist < _PUPIL * disc[1]) & (ev > eu_up + _MARGIN_PX) & (ev < eu_lo - _MARGIN_PX)
-        detail, whole, _ = _own_iris(img, fs, iris_clean, eu, ev, (ix[0], iy[0]), dist, disc[1], eyeball,
-                                  np.maximum(iris_clean(eu, ev), pupil), glint_of)  # fmt: skip
-        paint = _paint_iris(
-            paint, dist, disc[1], iris_rgb, sclera, mx - disc[0][0], my - disc[0][1], glint=bool(own.max() < 0.5)
-        )  # fmt: skip
+        shown = np.maximum(iris_clean(eu, ev), pupil)
+        if turned:  # all of the turned iris is its own (the tests of what a photo's iris is left its top out)
+            shown = np.maximum(shown, painted)
+        detail, whole, mean = _own_iris(img, fs, iris_clean, eu, ev, (ix[0], iy[0]), dist, disc[1], eyeball, shown,
+                                     glint_of)  # fmt: skip
+        if turned and whole.max() > 0:  # the turned iris goes on in its own colours (below), as turn_eyes painted
+            # its hidden part: drawn, its top over a turned iris looking up was a lighter grey-brown disc
+            own_iris = (_iris_ring(dist, disc[1]), mean)
+        else:
+            paint = _paint_iris(
+                paint, dist, disc[1], iris_rgb, sclera, mx - disc[0][0], my - disc[0][1], glint=bool(own.max() < 0.5)
+            )  # fmt: skip
         # An iris's fibres are faint: what stands out further (a lash, a catchlight, the wet line a narrowed eye shows
         # in its iris) drew a scribble across the painted one (bench portraits of squinting men, surprise).
         reach = _IRIS_TEXTURE * float(_luma(iris_rgb))
         detail = np.clip(detail, -reach, reach) * (whole * _iris_ring(dist, disc[1]))[..., None]
     in_src = np.maximum(in_src, own)
     paint = paint * (shadow * curve)[..., None]
+    if own_iris is not None:  # in the lid's shadow only (the limbal and corner greys are the white's)
+        paint = paint * (1.0 - own_iris[0][..., None]) + own_iris[1] * (own_iris[0] * shadow)[..., None]
     if blur > 0:  # as soft as the photo: the paint and the opening's edge (the kept eyeball is the photo's own)
         paint = cv2.GaussianBlur(paint, (0, 0), blur)
         open_d = cv2.GaussianBlur(open_d, (0, 0), blur)

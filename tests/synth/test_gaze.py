@@ -11,7 +11,7 @@ from facecraft.synth import gaze
 from facecraft.synth.controls import EditControls
 from facecraft.synth.editor import mesh_targets, render_face_change
 from facecraft.synth.gaze import EYEBALL_RADII, GAZE, TurnedEyes, gaze_after, turn_eyes
-from facecraft.synth.lids import EYES, eye_polygon
+from facecraft.synth.lids import EYES, _iris_discs, eye_polygon
 
 #: The two eyes looking to the subject's left (image right on a frontal face) / up, as ARKit weights.
 LEFT = {"eyeLookOutLeft": 0.8, "eyeLookInRight": 0.8}
@@ -170,3 +170,23 @@ def test_the_white_where_the_iris_left_has_the_colour_of_the_photos_white_beside
         assert painted.mean() == pytest.approx(own.mean(), rel=0.2), (which, painted, own)  # (old: +35% on UTK)
         # its tint, not a grey or blue one (the lids' painter's white, near grey: a blue-grey patch on a warm white)
         assert np.abs(painted / painted.mean() - own / own.mean()).max() < 0.1, (which, painted, own)  # (old: 0.4)
+
+
+def test_an_eye_looking_up_keeps_its_own_iris_and_catchlight_under_the_raised_lids(astronaut, astronaut_faces):
+    # The rig's eyeLookUp raises the upper lids a little; the lids' painter drew its own iris over the turned iris's
+    # top (moved into the photo's lid-margin band): lighter, without the catchlight turn_eyes kept on it.
+    face = astronaut_faces[0]
+    lm = face.info.landmarks
+    change = _change(face, UP)
+    dst = mesh_targets(face, change)[1]
+    turned = turn_eyes(astronaut, lm[:468, :2], lm, face.weights, gaze_after(face.weights, change))
+    res = render_face_change(astronaut, face, change).image.astype(float).mean(2)
+    own = turned.image.astype(float).mean(2)
+    grid = np.mgrid[: astronaut.shape[0], : astronaut.shape[1]][::-1].astype(float)
+    for which, (centre, radius) in enumerate(_iris_discs(turned.iris)):  # (the turned irises, each in its eye)
+        on = np.hypot(*(grid - centre[:, None, None])) < 0.8 * radius
+        on &= _opening(dst, which, astronaut.shape[:2], erode=1)
+        assert on.sum() > 15
+        # (before: 15 grey levels apart, the catchlight 28-37 dimmer)
+        assert np.abs(res[on] - own[on]).mean() < 10, which
+        assert res[on].max() > own[on].max() - 20, which

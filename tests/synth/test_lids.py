@@ -1094,3 +1094,24 @@ def test_a_phone_photos_closed_lid_has_no_hard_top_edge():
     step = np.abs(cv2.Sobel(luma, cv2.CV_32F, 0, 1))
     assert above.sum() > 200
     assert np.percentile(step[above], 99) < 19.0  # grey levels per pixel (3 px fade: 23.9; now 15.3)
+
+
+def test_a_turned_eye_keeps_its_own_paint_where_a_raised_lid_uncovers_it():
+    # The eyes turned by gaze.turn_eyes are repainted inside the photo's opening, its lid margins' bands too; the lids'
+    # painter drew its own iris and white over those bands anyway when the rig raised a lid (looking up: a lighter
+    # grey-brown iris top without its catchlight, a flat white). Where ``kept`` says so the photo's paint now stays.
+    img, src, landmarks = _astronaut_x4()
+    dst = _raise_lid(src, 0, 0.3)
+    upper, lower = EYES[0]
+    opening = _polygon_mask(eye_polygon(src, upper, lower), img.shape[:2])
+    inside = cv2.erode(opening.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    kept = opening.astype(np.float32)
+    plain = close_lids(img, img, src, dst, iris=landmarks).image.astype(float)
+    res = close_lids(img, img, src, dst, iris=landmarks, kept=kept).image.astype(float)
+    assert np.abs(plain - img).max(2)[inside].mean() > 10  # (the margin band painted over)
+    assert np.abs(res - img).max(2)[inside].mean() < 1.0
+    # Nothing kept: as without the mask, to the byte.
+    none = close_lids(img, img, src, dst, iris=landmarks, kept=np.zeros(img.shape[:2], np.float32)).image
+    assert np.array_equal(none, plain.astype(np.uint8))
+    with pytest.raises(ParameterError):
+        close_lids(img, img, src, dst, iris=landmarks, kept=kept[:10])
