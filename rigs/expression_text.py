@@ -192,6 +192,8 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("looking down, eyes downcast, a downward gaze", {}),
     ("glancing sideways, looking to the side, a sideways glance", {}),
     ("looking away, averting the gaze, avoiding eye contact", {}),
+    # A gaze ahead ("looking at the camera" was read as looking down): the eyes centred.
+    ("looking straight ahead, looking at the camera, looking at the viewer", {}),
     ("a wrinkled nose, sneering", {"AU9": 0.9, "AU10": 0.5}),
     # A snarl bares the teeth: the upper lip raised hard (AU10) with the lips parted, brows down.
     ("a snarl, bared teeth, a curled upper lip", {"AU4": 0.5, "AU9": 0.6, "AU10": 1.0, "AU25": 0.8}),
@@ -304,6 +306,8 @@ GAZE_ANCHORS: dict[str, dict[str, float]] = {
     "glancing sideways, looking to the side, a sideways glance": {"side": 1.0},
     # Averted eyes look aside and a little down (gaze aversion in shame and shyness, Keltner 1995).
     "looking away, averting the gaze, avoiding eye contact": {"side": 1.0, "down": 0.3},
+    # Ahead: every eyeLook* channel at 0 (a photo looking aside has its eyes centred).
+    "looking straight ahead, looking at the camera, looking at the viewer": {"ahead": 1.0},
 }
 _GAZE_UP = re.compile(r"\b(?:up|upward|upwards|skyward)\b")
 _GAZE_DOWN = re.compile(r"\b(?:down|downward|downwards|downcast)\b")
@@ -412,7 +416,8 @@ _NEGATION = re.compile(r"\b(?:not|no|without|never|none|nor)\b|n't\b")
 _NOT_TOO = re.compile(r"\b(?:not|n't) (?:too|very|so|that|overly)\b")
 #: "no expression", "without any expression": a neutral face, read as "expressionless" (negated filler was an error).
 _NO_EXPRESSION = re.compile(r"\b(?:no|without(?: an?| any)?|with no|showing no) (?:facial )?expressions?\b")
-_SIDE = re.compile(r"\b(left|right)\b")
+#: "Right at", "right into" say where exactly, not which side ("looking right at him" glanced to his right).
+_SIDE = re.compile(r"\b(left|right)\b(?! (?:at|into|through|in front|now|there|here)\b)")
 #: "one eyebrow", "a single eye": one side, the right one when the text does not say which.
 _ONE_SIDE = re.compile(r"\b(one|single)\b")
 #: A raised eyebrow, singular, is one brow up ("raised eyebrow in disbelief" raised both and lowered the left): as
@@ -693,7 +698,8 @@ def text_to_gaze(text: str) -> dict[str, float]:
     """The gaze a short description asks for, as ARKit ``eyeLook*`` weights (``{"eyeLookUpLeft": 0.75, ...}``; empty
     when the words say nothing of where the eyes look): "rolling her eyes", "looking down", "glancing to the left"
     (the subject's own left, as "a wink with the left eye": the left eye looks out, the right eye in; "to the
-    viewer's left" is the subject's right), "side-eye", "looking away". Errors as :func:`text_to_au`."""
+    viewer's left" is the subject's right), "side-eye", "looking away"; a gaze ahead ("looking at the camera") is all
+    eight channels at 0. Errors as :func:`text_to_au`."""
     return _read_text(text, warn_gaze=False)[1]
 
 
@@ -707,7 +713,7 @@ def _gaze_weights(part: TextPart, direction: dict[str, float]) -> dict[str, floa
         way["down"] = 1.0
     if part.side:
         way["side"] = 1.0
-    out: dict[str, float] = {}
+    out = {f"eyeLook{way_}{eye}": 0.0 for way_ in ("Up", "Down", "In", "Out") for eye in ("Left", "Right")}
     for eye in ("Left", "Right"):
         out[f"eyeLookUp{eye}"] = way.get("up", 0.0)
         out[f"eyeLookDown{eye}"] = way.get("down", 0.0)
@@ -716,7 +722,7 @@ def _gaze_weights(part: TextPart, direction: dict[str, float]) -> dict[str, floa
     toward = part.side or "right"
     out["eyeLookOutLeft" if toward == "left" else "eyeLookInLeft"] = way.get("side", 0.0)
     out["eyeLookInRight" if toward == "left" else "eyeLookOutRight"] = way.get("side", 0.0)
-    return {k: round(v * part.intensity, 4) for k, v in out.items() if v > 0}
+    return {k: round(v * part.intensity, 4) for k, v in out.items() if v > 0 or way.get("ahead")}
 
 
 def _read_text(text: str, *, warn_gaze: bool) -> tuple[np.ndarray, dict[str, float]]:
@@ -903,7 +909,8 @@ def describe_text(text: str, *, most: int = 6) -> str:
     names = {a.code: a.name for a in ACTION_UNITS}
     top = sorted(read.items(), key=lambda kv: -kv[1])[:most]
     face = ", ".join(f"{k} {names[k.rstrip('LR')]} {v:.2f}" for k, v in top)
-    looks = ", ".join(f"{k} {v:.2f}" for k, v in sorted(gaze.items(), key=lambda kv: (-kv[1], kv[0])))
+    looks = ", ".join(f"{k} {v:.2f}" for k, v in sorted(gaze.items(), key=lambda kv: (-kv[1], kv[0])) if v > 0)
+    looks = looks or ("ahead" if gaze else "")
     if looks:  # the editor turns the eyes: say so ("looking up" is no neutral face there)
         return f"{face}; gaze {looks}" if face else f"gaze {looks}"
     return face or "a neutral face"

@@ -419,3 +419,14 @@ def test_a_thinking_face_frowns_a_little_not_hard(text):
     a = au(text)  # AU4 0.75 with AU17 0.75: the anchor's slight frown raised to full strength
     assert 0.2 <= min(both(a, "AU4")) <= max(both(a, "AU4")) < 0.4, text
     assert max(both(a, "AU17")) < 0.4, text
+
+
+@pytest.mark.parametrize("text", ["looking at the camera", "looking straight ahead", "looking right at him"])
+def test_a_gaze_ahead_centres_every_eyelook_channel(text):
+    from facecraft.rigs.arkit import ARKIT_NAMES
+    from facecraft.rigs.expression_text import describe_text, text_to_gaze
+
+    read = text_to_gaze(text)  # "looking at the camera" looked down; "right at him" glanced to his right
+    assert read == {n: 0.0 for n in ARKIT_NAMES if n.startswith("eyeLook")}, (text, read)
+    assert describe_text(text) == "gaze ahead"
+    assert set(text_to_gaze("looking right")) == {"eyeLookInLeft", "eyeLookOutRight"}  # a side without "at"

@@ -217,3 +217,10 @@ def test_an_arkit_gaze_value_wins_over_the_words_and_words_without_gaze_keep_the
     assert out[LOOK["eyeLookUpLeft"]] == pytest.approx(0.2) and out[LOOK["eyeLookUpRight"]] > 0.5
     kept = EditControls.from_args(text="a shy smile").target(now)
     assert kept[LOOK["eyeLookInLeft"]] == pytest.approx(0.4) and EditControls.from_args(text="a shy smile").gaze == {}
+
+
+def test_words_for_a_gaze_ahead_centre_the_photos_eyes():
+    now = np.zeros(52, np.float32)
+    now[LOOK["eyeLookInLeft"]] = now[LOOK["eyeLookOutRight"]] = 0.4
+    out = EditControls.from_args(text="a shy smile, looking at the camera").target(now)  # looked down
+    assert all(out[i] == 0 for i in LOOK.values()) and out[SMILE] > 0.2
