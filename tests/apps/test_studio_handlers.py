@@ -254,6 +254,17 @@ def test_the_status_says_when_a_moved_slider_sets_an_au_in_place_of_the_emotions
     assert "au: AU4=0.30;" in out.message and "in place of" not in out.message  # happiness (6 + 12) leaves AU4 be
 
 
+def test_words_with_a_gaze_beside_a_moved_slider_raise_no_gaze_ignored_warning(sample, models, caplog):
+    # the edit turns the eyes for "looking down"; the status line's slider check read the words through text_to_au,
+    # which logged that the gaze is left out of the face
+    au, arkit = sample.slider_values(0)
+    au[AU_NAMES.index("AU12")] = 0.2
+    with caplog.at_level("WARNING"):
+        out = h.apply_edit(sample, text="a shy smile, looking down", au_values=au, arkit_values=arkit, models=models)
+    assert "AU12 from its slider in place of the text's;" in out.message
+    assert not [r for r in caplog.records if "does not hold" in r.getMessage()]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
