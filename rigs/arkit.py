@@ -47,6 +47,11 @@ SPEECH_CHANNELS: tuple[str, ...] = (
     "tongueOut",
 )  # fmt: skip
 
+# Where the eyes look (FACS AU61-64): the one list of gaze channels. A photo edit keeps a face's gaze unless a control
+# names it, fits take MediaPipe's reading of it as it is (facecraft.rigs.retarget.COPY_BY_NAME) and the editor turns
+# the eyeballs for it (facecraft.synth.gaze).
+GAZE_CHANNELS: tuple[str, ...] = tuple(n for n in ARKIT_NAMES if n.startswith("eyeLook"))
+
 # Directions, not sides: mirroring the face swaps these two pairs as well.
 _DIRECTION_SWAPS = {"jawLeft": "jawRight", "jawRight": "jawLeft", "mouthLeft": "mouthRight", "mouthRight": "mouthLeft"}
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .arkit import ARKIT_NAMES, NUM_ARKIT, SPEECH_CHANNELS, weights_from_dict
+from .arkit import ARKIT_NAMES, GAZE_CHANNELS, NUM_ARKIT, SPEECH_CHANNELS, weights_from_dict
 from .emotions import EMOTIONS, emotion_au_vector, normalize_emotion, suggest_emotion
 from .errors import FileFormatError, MissingFileError, ParameterError
 from .expression_text import text_to_au
@@ -55,13 +55,22 @@ def region_mask(region: str) -> np.ndarray:
     dimple, stretch). ``"emotion"``: upper + corners, the channels an emotion overlay owns.
     ``"speech"``: the jaw, lip and tongue channels that carry articulation
     (:data:`facecraft.rigs.arkit.SPEECH_CHANNELS`) except those the emotion region owns (mouthStretch), so the
-    speech and emotion regions are disjoint. ``"full"``: all but blinks and gaze.
+    speech and emotion regions are disjoint. ``"gaze"``: the ``eyeLook*`` channels
+    (:data:`facecraft.rigs.arkit.GAZE_CHANNELS`). ``"full"``: all but blinks and gaze.
     """
-    groups = {"upper": _UPPER, "corners": _CORNERS, "emotion": _UPPER + _CORNERS, "speech": _SPEECH}
+    groups = {
+        "upper": _UPPER,
+        "corners": _CORNERS,
+        "emotion": _UPPER + _CORNERS,
+        "speech": _SPEECH,
+        "gaze": GAZE_CHANNELS,
+    }
     if region == "full":
         return np.array([not n.startswith(("eyeBlink", "eyeLook")) for n in ARKIT_NAMES])
     if region not in groups:
-        raise ParameterError(f"unknown face region {region!r}; expected one of upper, corners, emotion, speech, full")
+        raise ParameterError(
+            f"unknown face region {region!r}; expected one of upper, corners, emotion, speech, gaze, full"
+        )
     return np.array([n.startswith(groups[region]) for n in ARKIT_NAMES])
 
 

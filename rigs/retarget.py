@@ -39,7 +39,7 @@ import torch
 from scipy.optimize import lsq_linear
 from tqdm.auto import tqdm
 
-from .arkit import ARKIT_NAMES, NUM_ARKIT, valid_curves
+from .arkit import GAZE_CHANNELS, NUM_ARKIT, valid_curves
 from .blendshape_rig import BlendshapeRig
 from .errors import FacecraftError, ParameterError
 from .flame import FlameRig
@@ -49,7 +49,7 @@ logger = logging.getLogger(__name__)
 SCALINGS = ("isotropic", "axis", "none")
 # Copied by name rather than fitted: gaze turns the eyeball, which surface points barely see (and in some
 # rigs the lids follow gaze, so a fit would explain blinks with gaze); the tongue has no semantic point.
-COPY_BY_NAME: tuple[str, ...] = tuple(n for n in ARKIT_NAMES if n.startswith("eyeLook")) + ("tongueOut",)
+COPY_BY_NAME: tuple[str, ...] = GAZE_CHANNELS + ("tongueOut",)
 _UNOBSERVED = 1e-4  # a target shape whose point motion is below this fraction of the largest is unobserved
 
 

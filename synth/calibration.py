@@ -78,7 +78,7 @@ UNSOLVED = np.array([n in COPY_BY_NAME for n in ARKIT_NAMES])
 UNMEASURED = np.array([n == "tongueOut" for n in ARKIT_NAMES])
 #: Rig weights each solvable channel is measured at by :func:`measure_response`.
 LEVELS: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0, 3.0)
-_GAZE = np.array([n.startswith("eyeLook") for n in ARKIT_NAMES])
+_GAZE = region_mask("gaze")
 _JAW = ARKIT_INDEX["jawOpen"]
 #: Least rise limit of a channel whatever level its mean score peaked at: the rig's smile scores best at 0.5
 #: on the calibration photos but only at 1.0-1.2 looks like a smile (corners up, lips parted over the teeth;

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from facecraft.rigs import ARKIT_INDEX, ARKIT_NAMES, NUM_ARKIT, EmotionCode, ParameterError, au_to_arkit, au_vector
+from facecraft.rigs.arkit import GAZE_CHANNELS
 from facecraft.rigs.emotion_space import (
     is_free_text,
     parse_assignments,
@@ -41,8 +42,7 @@ from facecraft.rigs.emotion_space import (
 )
 from facecraft.rigs.expression_text import text_to_face
 
-_GAZE = np.array([n.startswith("eyeLook") for n in ARKIT_NAMES])
-_GAZE_NAMES = tuple(n for n in ARKIT_NAMES if n.startswith("eyeLook"))
+_GAZE = region_mask("gaze")
 _BLINK = np.array([n.startswith("eyeBlink") for n in ARKIT_NAMES])
 _ACTIVE = 1e-3  # a channel a control drives above this counts as driven
 #: The upper lip raised off the teeth (MediaPipe's ``mouthUpperUp``; AU10) that a broad smile carries: in
@@ -161,7 +161,7 @@ class EditControls:
             else:
                 codes.append(code)
         if gaze:  # a gaze is one direction: the channels it does not name go to 0, as sliders set them
-            gaze = {name: gaze.get(name, 0.0) for name in _GAZE_NAMES}
+            gaze = {name: gaze.get(name, 0.0) for name in GAZE_CHANNELS}
         au_values = _weights(au, "au")
         arkit_values = _weights(arkit, "arkit")
         au_checked, stray_arkit = split_controls(au_values, source="au")

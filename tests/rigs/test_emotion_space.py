@@ -241,3 +241,14 @@ def test_a_track_file_saved_with_a_byte_order_mark_reads(tmp_path):
     for value in (path, str(path)):
         track = parse_emotion_track(value, source="--emotion-track")
         assert list(track.times) == [0.0, 1.0] and np.allclose(track.codes, EmotionTrack.from_json(plain).codes)
+
+
+def test_the_gaze_region_is_the_eight_eyelook_channels_apart_from_the_others():
+    from facecraft.rigs import ARKIT_NAMES
+    from facecraft.rigs.emotion_space import region_mask
+
+    gaze = region_mask("gaze")
+    assert [n for n, g in zip(ARKIT_NAMES, gaze, strict=True) if g] == [n for n in ARKIT_NAMES if "eyeLook" in n]
+    assert gaze.sum() == 8
+    for other in ("emotion", "speech", "full"):
+        assert not np.any(gaze & region_mask(other))
