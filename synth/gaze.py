@@ -36,6 +36,7 @@ from .lids import (
     _CORNER_SHADE,
     _EDGE_SHADE,
     _GAIN_IRIS,
+    _GLINT_HALO,
     _LID_SHADOW,
     _LID_SHADOW_REACH,
     _MARGIN_PX,
@@ -45,6 +46,7 @@ from .lids import (
     EYES,
     IRIS_POINTS,
     _glint,
+    _glint_spots,
     _iris_discs,
     _iris_ring,
     _look_eye_colours,
@@ -66,8 +68,6 @@ EYEBALL_RADII = 2.0
 #: How far the catchlight follows the iris: it is the cornea's reflection, which turns about its centre of curvature
 #: (7.8 mm radius) ~5.7 mm from the eyeball's centre, while the iris plane is ~10 mm from it: 5.7 / 10.
 _GLINT_FOLLOW = 0.55
-#: A catchlight's soft halo, in iris radii beyond its bright core: it goes with the catchlight, not with the iris.
-_GLINT_HALO = 0.15
 #: The photo's iris is cleared out to this many of MediaPipe's iris radii (its soft rim and limbal ring go with it).
 _CLEAR_RADII = 1.15
 #: The white beside the iris, out to this many iris radii from its centre, sets the painted white's level.
@@ -237,9 +237,7 @@ def _turn_one(out, mask, look: PhotoLook, upper_ids, lower_ids, disc, shift, axe
     own = _sample(img, qx, qy)
     qu, qv = fs.coords(qx, qy)
     # The photo's catchlight with its soft halo (dimmer than a catchlight, carried with the iris it drew a second one).
-    grow = 2 * int(np.ceil(_GLINT_HALO * r)) + 1
-    spots = glint_of(eyeball) * (dist0 < 0.8 * r)
-    spots = np.maximum(spots, cv2.GaussianBlur(cv2.dilate(spots, np.ones((grow, grow))), (0, 0), 0.5 * _GLINT_HALO * r))
+    spots = _glint_spots(glint_of(eyeball) * (dist0 < 0.8 * r), r)
 
     def spots_at(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         got = cv2.remap(spots.astype(np.float32), (x - x0).astype(np.float32), (y - y0).astype(np.float32),

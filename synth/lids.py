@@ -266,6 +266,8 @@ _GAIN_CORE = 0.99
 #: up to the contour cost eyeWide .250 / .278. Read from the iris's shade to the white's: against the white alone a
 #: dim, blurred iris (UTKFace crops in shade) passed for a catchlight and none was painted (calibration unchanged).
 _OWN_GLINT = 0.75
+#: A catchlight's soft halo, in iris radii beyond its bright core: it goes with the catchlight, not with the iris.
+_GLINT_HALO = 0.15
 #: ... and nearly colourless: no channel further than this share of its luma from it.
 _GLINT_CHROMA = 0.15
 #: The painted eyeball's own softness (:data:`~facecraft.synth.photo_blur.PAINT_SHARP`): on a blurrier photo the paint
@@ -474,11 +476,23 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
 
         # (its pupil counts toward the radial profile, but none of it is carried)
         pupil = (dist < _PUPIL * disc[1]) & (ev > eu_up + _MARGIN_PX) & (ev < eu_lo - _MARGIN_PX)
-        shown = np.maximum(iris_clean(eu, ev), pupil)
-        if turned:  # all of the turned iris is its own (the tests of what a photo's iris is left its top out)
+        shown, spots_at = np.maximum(iris_clean(eu, ev), pupil), None
+        if turned:  # all of the turned iris is its own (the tests of what a photo's iris is left its top out) ...
             shown = np.maximum(shown, painted)
+            # ... but its catchlight with its halo: carried mirrored into its top, a bright streak above the kept one
+            box = img[y0:y1, x0:x1].astype(np.float64)
+            spots = _glint_spots(glint_of(box) * (np.hypot(gx - disc[0][0], gy - disc[0][1]) < 0.8 * disc[1]), disc[1])
+            spots = spots.astype(np.float32)
+
+            def spots_at(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+                x, y = fs.to_image(u, v)
+                got = cv2.remap(spots, (x - x0).astype(np.float32), (y - y0).astype(np.float32), cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)  # fmt: skip
+                return got.astype(np.float64)
+
+            shown = shown * (1.0 - spots_at(eu, ev))
         detail, whole, mean = _own_iris(img, fs, iris_clean, eu, ev, (ix[0], iy[0]), dist, disc[1], eyeball, shown,
-                                     glint_of)  # fmt: skip
+                                     glint_of, spots_at)  # fmt: skip
         if turned and whole.max() > 0:  # the turned iris goes on in its own colours (below), as turn_eyes painted
             # its hidden part: drawn, its top over a turned iris looking up was a lighter grey-brown disc
             own_iris = (_iris_ring(dist, disc[1]), mean)
@@ -532,6 +546,15 @@ def _glint(px: np.ndarray, sclera: np.ndarray, iris_rgb: np.ndarray | None) -> n
     dark = float(_luma(iris_rgb)) if iris_rgb is not None else 0.0  # of the iris's own shade, not the white's
     bright = max(float(_luma(sclera)) - dark, 1.0)
     return _smoothstep(((_luma(px) - dark) / bright - _OWN_GLINT) / 0.15)
+
+
+def _glint_spots(spots: np.ndarray, radius: float) -> np.ndarray:
+    """A catchlight map ``spots`` (0..1, :func:`_glint` of an iris of ``radius`` pixels) grown by its soft halo
+    (``_GLINT_HALO``): dimmer than a catchlight, the halo carried with the iris drew a second, mirrored one."""
+    grow = 2 * int(np.ceil(_GLINT_HALO * radius)) + 1
+    return np.maximum(
+        spots, cv2.GaussianBlur(cv2.dilate(spots, np.ones((grow, grow))), (0, 0), 0.5 * _GLINT_HALO * radius)
+    )
 
 
 def _iris_shown(img, fs: ContourFrame, disc, iris_rgb, sclera, skin_rgb, x0: int, y0: int, shape) -> np.ndarray:
@@ -675,7 +698,7 @@ def _paint_iris(paint, dist, radius: float, iris_rgb, sclera, dx, dy, *, glint: 
     return paint * (1 - ring[..., None]) + iris * ring[..., None]
 
 
-def _own_iris(img, fs: ContourFrame, clean, eu, ev, centre, dist, radius: float, eyeball, shown, glint):
+def _own_iris(img, fs: ContourFrame, clean, eu, ev, centre, dist, radius: float, eyeball, shown, glint, spots=None):
     """``(detail, whole, mean)``: the photo's own iris carried into its hidden part, at the photo's eye's frame points
     ``(eu, ev)`` (``dist`` pixels from its iris's ``centre`` of ``radius``). Its mean colour at each distance where
     the photo shows it (``eyeball`` weighted by ``shown``, 0..1) is its radial profile; ``detail``, what is not
@@ -684,7 +707,8 @@ def _own_iris(img, fs: ContourFrame, clean, eu, ev, centre, dist, radius: float,
     a quarter toward its side (top and bottom both under the lids, the sides show). ``whole`` is 0 (draw an iris
     instead) where the photo shows too little of its iris to measure; ``mean`` is the radial profile at ``dist`` (zeros
     then). ``glint`` (pixel values -> 0..1): how far a
-    pixel is a catchlight, carried over as the iris's mean there (a second one, mirrored)."""
+    pixel is a catchlight, carried over as the iris's mean there (a second one, mirrored); ``spots``, optional (frame
+    point -> 0..1), where the catchlight and its halo are, carried over as the mean too."""
     step = max(0.5, radius / 12.0)
     edges = np.arange(0.0, 1.25 * radius + step, step)
     idx = np.digitize(dist, edges) - 1
@@ -712,7 +736,8 @@ def _own_iris(img, fs: ContourFrame, clean, eu, ev, centre, dist, radius: float,
     rest = 1.0 - clean(eu, cv - dv)  # left to the turned iris
     for u, v, share in ((eu, cv - dv, 1.0), (cu - dv, cv + du, rest * right), (cu + dv, cv - du, rest * (1 - right))):
         px = _sample(img, *fs.to_image(u, v))
-        px = px + (mean - px) * glint(px)[..., None]
+        lit = glint(px) if spots is None else np.maximum(glint(px), spots(u, v))
+        px = px + (mean - px) * lit[..., None]
         detail = detail + (px - mean) * (clean(u, v) * share * inner)[..., None]
     return detail, np.ones(eu.shape), mean
 

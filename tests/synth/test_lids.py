@@ -1115,3 +1115,28 @@ def test_a_turned_eye_keeps_its_own_paint_where_a_raised_lid_uncovers_it():
     assert np.array_equal(none, plain.astype(np.uint8))
     with pytest.raises(ParameterError):
         close_lids(img, img, src, dst, iris=landmarks, kept=kept[:10])
+
+
+def test_a_turned_irises_catchlight_is_not_mirrored_into_its_uncovered_top():
+    # The turned iris's top, uncovered by the raised lid, carries its own texture mirrored from below its centre: its
+    # catchlight's halo (dimmer than the catchlight) came with it, a bright streak above the catchlight.
+    from facecraft.synth.lids import _iris_discs
+
+    img, src, landmarks = _astronaut_x4()
+    centre, radius = _iris_discs(landmarks)[0]
+    ids = next(i for i in IRIS_POINTS if np.allclose(landmarks[i[0]], centre))
+    moved = landmarks.copy()
+    moved[list(ids), 1] -= 0.5 * radius  # as turn_eyes moves it for a look up; its top above the photo's lid line
+    c = moved[ids[0]]
+    kept = _polygon_mask(eye_polygon(src, *EYES[0]), img.shape[:2]).astype(np.float32)
+    yy, xx = np.mgrid[: img.shape[0], : img.shape[1]]
+    d = np.hypot(xx - c[0], yy - c[1] - 0.3 * radius)  # a catchlight below the turned iris's centre, with its halo
+    halo = np.exp(-((d / (0.25 * radius)) ** 2))[..., None]
+    lit = img * (1.0 - halo) + (img + 0.45 * (230.0 - img)) * halo
+    lit = np.where((d < 2.0)[..., None], 250.0, lit).astype(np.uint8)
+    dst = _raise_lid(src, 0, 0.6)
+    plain = close_lids(img, img, src, dst, iris=moved, kept=kept).image.astype(float).mean(2)
+    res = close_lids(lit, lit, src, dst, iris=moved, kept=kept).image.astype(float).mean(2)
+    top = (yy < c[1] - 0.15 * radius) & (np.hypot(xx - c[0], yy - c[1]) < 0.7 * radius)
+    top &= np.abs(xx - c[0]) < 0.3 * radius  # above it, in the uncovered top
+    assert np.abs(res - plain)[top].max() < 32  # (before: 47)
