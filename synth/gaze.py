@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 
 from facecraft.rigs.animation import eye_rotation_from_curves
-from facecraft.rigs.arkit import ARKIT_NAMES
+from facecraft.rigs.arkit import ARKIT_NAMES, GAZE_CHANNELS
 from facecraft.rigs.default_rig import EYE_L_UPPER, EYE_R_UPPER
 
 from .lids import (
@@ -61,8 +61,8 @@ from .mouth import _luma, _smoothstep, grain
 from .photo_blur import softening
 from .photo_look import PhotoLook
 
-#: The ARKit gaze channels (``eyeLook*``), as a mask over the 52 weights.
-GAZE = np.array([n.startswith("eyeLook") for n in ARKIT_NAMES])
+#: The ARKit gaze channels (:data:`facecraft.rigs.arkit.GAZE_CHANNELS`), as a mask over the 52 weights.
+GAZE = np.isin(ARKIT_NAMES, GAZE_CHANNELS)
 #: Eyeball radius in iris radii: a 12 mm eyeball, an iris of 5.9 mm radius (MediaPipe's iris landmarks give it).
 EYEBALL_RADII = 2.0
 #: How far the catchlight follows the iris: it is the cornea's reflection, which turns about its centre of curvature
