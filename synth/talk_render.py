@@ -333,7 +333,8 @@ class PortraitRenderer:
         out = paint_creases(soften_folds(out, src, dst_moved, change), dst_moved, change)
         result = self._interior(WarpResult(out, mask), dst_moved, seal, unsealed, head)
         iris, look = (self.iris, self.look) if eyes is None else (eyes.iris, eyes.look)
-        result = close_lids(result, img, src, dst_moved, iris=iris, look=look)  # the turned eyeball stays in place
+        kept = None if eyes is None else eyes.mask  # the turned eyeball stays in place, its own iris under the lids
+        result = close_lids(result, img, src, dst_moved, iris=iris, look=look, kept=kept)
         if seal > 0:  # what the warp could not close without folding the mouth corners
             result = seal_mouth(
                 result, img, src, dst_moved, float(min(seal, 1.0)), face_width=self.face_width, look=self.look

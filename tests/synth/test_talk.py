@@ -1022,6 +1022,28 @@ def test_the_eyes_turn_by_the_curves_gaze_and_nothing_else_changes(portrait):
     assert np.array_equal(portrait.render(np.zeros(NUM_ARKIT, np.float32)), still)
 
 
+def test_a_turned_eye_keeps_its_own_iris_under_the_portraits_lids(portrait, monkeypatch):
+    """The lids' painter gets the turned eyes' mask (``kept``), as the still editor gives it: where a lid the rig raises
+    uncovers the turned iris, its own paint stays (the painter drew a lighter iris with a pupil over it)."""
+    from facecraft.synth import talk_render
+
+    seen = []
+
+    def close_lids(*args, kept=None, **kw):
+        seen.append(kept)
+        return real(*args, kept=kept, **kw)
+
+    real = talk_render.close_lids
+    monkeypatch.setattr(talk_render, "close_lids", close_lids)
+    portrait.render(_gaze_row(0.0, -15.0))
+    assert seen and seen[-1] is not None and seen[-1].max() > 0
+    eyes = portrait.renderer.eyes(portrait.change_for(_gaze_row(0.0, -15.0)))
+    assert eyes is not None and np.array_equal(seen[-1], eyes.mask)
+    seen.clear()
+    portrait.render(np.zeros(NUM_ARKIT, np.float32))  # no turn, nothing kept (a still face may skip the lids)
+    assert all(kept is None for kept in seen)
+
+
 def test_without_gaze_the_eyes_stay_as_the_photo_has_them(tmp_path, astronaut, plain_editor, monkeypatch):
     """``gaze=False`` (``--no-gaze``): no saccades in the curves, and curves that carry eyeLook* (another tool's) do not
     turn the eyes; talk() asks the speech side for its saccades only with gaze."""
