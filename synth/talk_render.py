@@ -49,6 +49,7 @@ from .mouth_seal import SEAL_RAMP, lip_sides, seal_lips, seal_mouth
 from .photo_look import PhotoLook
 from .warp import (
     _RINGS,
+    SQUEEZE_BLUR,
     WarpResult,
     _openings,
     _signed_area,
@@ -76,7 +77,6 @@ _HEAD_RAISE = 0.15  # ellipse centre above the landmarks' centre, face widths (h
 # the face 0.86 of the frame) lay wholly inside the head region and the whole picture swayed with the head, the
 # edge's background and shoulders too, with mirrored pixels drawn in at the edge.
 _EDGE = 0.12
-_SOFT_SIGMA = 1.2  # blur of the photo mixed in where the warp squeezes it (see warp._antialias)
 _TURNS_KEPT = 2  # turned eyes kept for the next frames (a fixation, and the one a saccade comes back to)
 
 
@@ -212,7 +212,7 @@ class PortraitRenderer:
         key = key + z_all[f_all].mean(1)  # far to near, as warp_face draws them
         self.order = np.argsort(-key, kind="stable")
         self.blur = SMOOTH * self.face_width / self.step
-        self.soft = cv2.GaussianBlur(self.image, (0, 0), _SOFT_SIGMA)  # for squeezed regions (see warp._antialias)
+        self.soft = cv2.GaussianBlur(self.image, (0, 0), SQUEEZE_BLUR)  # for squeezed regions (see warp._antialias)
         self._head_region()
         turns = gaze is not None and self.iris is not None
         self.gaze = np.clip(np.asarray(gaze, np.float64), 0.0, 1.0) if turns else None
@@ -402,11 +402,11 @@ class PortraitRenderer:
             # the blurred photo for squeezed regions, with the turned eyes in it: blurred again around them only
             soft = self.soft.copy()
             rows, cols = np.nonzero(turned.mask.any(1))[0], np.nonzero(turned.mask.any(0))[0]
-            pad = int(np.ceil(4 * _SOFT_SIGMA))
+            pad = int(np.ceil(4 * SQUEEZE_BLUR))
             h, w = self.image.shape[:2]
             y0, y1 = max(rows[0] - 2 * pad, 0), min(rows[-1] + 1 + 2 * pad, h)
             x0, x1 = max(cols[0] - 2 * pad, 0), min(cols[-1] + 1 + 2 * pad, w)
-            block = cv2.GaussianBlur(turned.image[y0:y1, x0:x1], (0, 0), _SOFT_SIGMA)
+            block = cv2.GaussianBlur(turned.image[y0:y1, x0:x1], (0, 0), SQUEEZE_BLUR)
             iy0, iy1 = (y0 + pad if y0 > 0 else 0), (y1 - pad if y1 < h else h)
             ix0, ix1 = (x0 + pad if x0 > 0 else 0), (x1 - pad if x1 < w else w)
             soft[iy0:iy1, ix0:ix1] = block[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0]

@@ -49,6 +49,7 @@ _RINGS = 3  # anchor rings between the outline and the fixed outer ring
 _HOLD_FADE = 4.0
 _MIN_BAND = 0.5  # of ``border``: how narrow the band may get where the outline moves outward
 _MIN_FACING = 0.1  # of the median triangle area: smaller (or back-facing) source triangles may turn over
+SQUEEZE_BLUR = 1.2  # Gaussian sigma (px) of the photo mixed in where the warp squeezes it (:func:`_antialias`)
 
 
 @dataclass(frozen=True)
@@ -588,7 +589,7 @@ def _antialias(img: np.ndarray, moved: np.ndarray, mx: np.ndarray, my: np.ndarra
     # the source box around what those pixels sample, 8 px wider than the blur reaches: blurred as the whole photo is
     x0, y0 = int(max(mx.min() - 8, 0)), int(max(my.min() - 8, 0))
     x1, y1 = int(min(mx.max() + 9, img.shape[1])), int(min(my.max() + 9, img.shape[0]))
-    soft = cv2.GaussianBlur(img[y0:y1, x0:x1], (0, 0), 1.2)
+    soft = cv2.GaussianBlur(img[y0:y1, x0:x1], (0, 0), SQUEEZE_BLUR)
     soft = cv2.remap(soft, mx - x0, my - y0, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
     w = weight[..., None]
     moved[r0:r1, c0:c1] = np.clip(moved[r0:r1, c0:c1] * (1 - w) + soft * w + 0.5, 0, 255).astype(np.uint8)
