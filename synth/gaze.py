@@ -36,7 +36,6 @@ from .lids import (
     _CORNER_SHADE,
     _EDGE_SHADE,
     _GAIN_IRIS,
-    _GLINT_HALO,
     _LID_SHADOW,
     _LID_SHADOW_REACH,
     _MARGIN_PX,
@@ -244,10 +243,9 @@ def _turn_one(out, mask, look: PhotoLook, upper_ids, lower_ids, disc, shift, axe
                         cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)  # fmt: skip
         return got.astype(np.float64)
 
-    # A turn too small to part the catchlight from the iris by its halo's width carries it along (sub-pixel apart:
-    # taken off and put back with soft weights, a 0.05 turn left a dark ring round it).
-    parted = _smoothstep((1.0 - _GLINT_FOLLOW) * float(np.hypot(*shift)) / max(2.0 * _GLINT_HALO * r, 0.5))
-    glint = spots_at(qx, qy) * parted
+    # The catchlight the moved iris carries is taken off it and the photo's own put back below, whole pixels away: a
+    # sub-pixel resample smeared and dimmed it on every turn (a talking portrait's catchlight dulled at each saccade).
+    glint = spots_at(qx, qy)
     # What the photo shows of its iris at the moved-back points: away from the margins' shadows for a turn that moves
     # the iris by a margin band or more (the shadow stays at the lid), all of its opening for a small one (the margin
     # band of a 0.05 turn, painted, changed the iris's top by 100 levels).
@@ -272,9 +270,9 @@ def _turn_one(out, mask, look: PhotoLook, upper_ids, lower_ids, disc, shift, axe
     content = base * (1.0 - ring[..., None]) + iris * ring[..., None]
 
     # The catchlight: the photo's own, moved by part of the shift, where the turned iris still lies under it.
-    lx, ly = gx - _GLINT_FOLLOW * shift[0], gy - _GLINT_FOLLOW * shift[1]
+    lx, ly = gx - np.round(_GLINT_FOLLOW * shift[0]), gy - np.round(_GLINT_FOLLOW * shift[1])
     lit = _sample(img, lx, ly)
-    spot = spots_at(lx, ly) * ring * parted
+    spot = spots_at(lx, ly) * ring
     content = content * (1.0 - spot[..., None]) + lit * spot[..., None]
 
     if blur > 0:  # the lids' edge over the turned eyeball as soft as the photo
