@@ -783,19 +783,15 @@ def _slider_overrides(args: dict) -> tuple[list[str], list[str]]:
     """The AU sliders moved (``args["au"]``) that set an AU the emotion or the text of ``args`` also moves, and which
     of the two move them: the slider's value is used (a channel a slider sets stays set), so an AU12 slider left at 0.2
     took the smile out of "a shy smile" typed after it, and the status line did not say why."""
-    from facecraft.rigs import EmotionCode
-    from facecraft.rigs.emotion_space import is_free_text, parse_emotion
-    from facecraft.rigs.expression_text import DESCRIBED_AU, text_to_face
+    from facecraft.rigs.expression_text import DESCRIBED_AU
+    from facecraft.synth.controls import read_control
 
     moved = [n for n in args.get("au") or {} if n.rstrip("LR") in AU_NAMES]
     over: set[str] = set()
     sources = []
     for key in ("emotion", "text"):
         if key in args and moved:
-            value = args[key]  # words read as the edit reads them: their gaze is applied, so no "gaze ignored" warning
-            code = (
-                EmotionCode.from_au(text_to_face(value)[0]) if is_free_text(value) else parse_emotion(value, source=key)
-            )
+            code = read_control(args[key], key)[0]  # as the edit reads it (its gaze applied: no "gaze ignored" warning)
             driven = side_mean(np.asarray(code.to_au()))
             hit = {n for n in moved if driven[AU_NAMES.index(n.rstrip("LR"))] >= DESCRIBED_AU}
             over |= hit

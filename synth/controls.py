@@ -89,6 +89,16 @@ def _one_code(value, source: str) -> EmotionCode | None:
     return code
 
 
+def read_control(value, source: str) -> tuple[EmotionCode | None, dict[str, float]]:
+    """One emotion or text control as a photo edit reads it: its expression code (None for none) and, for words, the
+    gaze they name (ARKit ``eyeLook*`` weights; :func:`facecraft.rigs.expression_text.text_to_face`, read once and
+    without the warning that an AU vector leaves the gaze out: the edit turns the eyes)."""
+    if is_free_text(value):
+        face, looks = text_to_face(value.strip())
+        return EmotionCode.from_au(face), looks
+    return _one_code(value, source), {}
+
+
 @dataclass(frozen=True)
 class EditControls:
     """What an edit asks for; build it with :meth:`from_args` (which checks every name and value)."""
@@ -145,14 +155,9 @@ class EditControls:
             neutralise = float(level) if level.strip() else 1.0
             emotion = None
         for value, source in ((emotion, "emotion"), (text, "text")):
-            looks: dict[str, float] = {}
-            if is_free_text(value):  # words: the face and where the eyes look, read once (no "gaze ignored" warning)
-                face, looks = text_to_face(value.strip())
-                code = EmotionCode.from_au(face)
-                for name, weight in looks.items():
-                    gaze[name] = max(gaze.get(name, 0.0), weight)
-            else:
-                code = _one_code(value, source)
+            code, looks = read_control(value, source)
+            for name, weight in looks.items():
+                gaze[name] = max(gaze.get(name, 0.0), weight)
             if code is None:
                 continue
             if is_free_text(value) and float(code.to_au().max()) < _ACTIVE:
