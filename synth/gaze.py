@@ -44,8 +44,8 @@ from .lids import (
     _WHITE_GRAIN,
     EYES,
     IRIS_POINTS,
+    _catchlight_at,
     _glint,
-    _glint_spots,
     _iris_discs,
     _iris_ring,
     _look_eye_colours,
@@ -236,13 +236,7 @@ def _turn_one(out, mask, look: PhotoLook, upper_ids, lower_ids, disc, shift, axe
     own = _sample(img, qx, qy)
     qu, qv = fs.coords(qx, qy)
     # The photo's catchlight with its soft halo (dimmer than a catchlight, carried with the iris it drew a second one).
-    spots = _glint_spots(glint_of(eyeball) * (dist0 < 0.8 * r), r)
-
-    def spots_at(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        got = cv2.remap(spots.astype(np.float32), (x - x0).astype(np.float32), (y - y0).astype(np.float32),
-                        cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)  # fmt: skip
-        return got.astype(np.float64)
-
+    spots_at = _catchlight_at(glint_of(eyeball) * (dist0 < 0.8 * r), r, x0, y0)
     # The catchlight the moved iris carries is taken off it and the photo's own put back below, whole pixels away: a
     # sub-pixel resample smeared and dimmed it on every turn (a talking portrait's catchlight dulled at each saccade).
     glint = spots_at(qx, qy)

@@ -481,14 +481,11 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
             shown = np.maximum(shown, painted)
             # ... but its catchlight with its halo: carried mirrored into its top, a bright streak above the kept one
             box = img[y0:y1, x0:x1].astype(np.float64)
-            spots = _glint_spots(glint_of(box) * (np.hypot(gx - disc[0][0], gy - disc[0][1]) < 0.8 * disc[1]), disc[1])
-            spots = spots.astype(np.float32)
+            in_disc = np.hypot(gx - disc[0][0], gy - disc[0][1]) < 0.8 * disc[1]
+            catchlight_at = _catchlight_at(glint_of(box) * in_disc, disc[1], x0, y0)
 
-            def spots_at(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-                x, y = fs.to_image(u, v)
-                got = cv2.remap(spots, (x - x0).astype(np.float32), (y - y0).astype(np.float32), cv2.INTER_LINEAR,
-                                borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)  # fmt: skip
-                return got.astype(np.float64)
+            def spots_at(u: np.ndarray, v: np.ndarray) -> np.ndarray:  # at the photo's eye frame points
+                return catchlight_at(*fs.to_image(u, v))
 
             shown = shown * (1.0 - spots_at(eu, ev))
         detail, whole, mean = _own_iris(img, fs, iris_clean, eu, ev, (ix[0], iy[0]), dist, disc[1], eyeball, shown,
@@ -548,13 +545,20 @@ def _glint(px: np.ndarray, sclera: np.ndarray, iris_rgb: np.ndarray | None) -> n
     return _smoothstep(((_luma(px) - dark) / bright - _OWN_GLINT) / 0.15)
 
 
-def _glint_spots(spots: np.ndarray, radius: float) -> np.ndarray:
-    """A catchlight map ``spots`` (0..1, :func:`_glint` of an iris of ``radius`` pixels) grown by its soft halo
-    (``_GLINT_HALO``): dimmer than a catchlight, the halo carried with the iris drew a second, mirrored one."""
+def _catchlight_at(glint: np.ndarray, radius: float, x0: int, y0: int):
+    """Where the photo's catchlight is, as a lookup of image points ``(x, y)`` -> 0..1 (0 outside the map): a map
+    ``glint`` (:func:`_glint` of a box whose top-left pixel is ``(x0, y0)``, kept to an iris of ``radius`` pixels) grown
+    by its soft halo (``_GLINT_HALO``): dimmer than a catchlight, the halo carried with the iris drew a second one."""
     grow = 2 * int(np.ceil(_GLINT_HALO * radius)) + 1
-    return np.maximum(
-        spots, cv2.GaussianBlur(cv2.dilate(spots, np.ones((grow, grow))), (0, 0), 0.5 * _GLINT_HALO * radius)
-    )
+    halo = cv2.GaussianBlur(cv2.dilate(glint, np.ones((grow, grow))), (0, 0), 0.5 * _GLINT_HALO * radius)
+    spots = np.maximum(glint, halo).astype(np.float32)
+
+    def at(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        got = cv2.remap(spots, (x - x0).astype(np.float32), (y - y0).astype(np.float32), cv2.INTER_LINEAR,
+                        borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)  # fmt: skip
+        return got.astype(np.float64)
+
+    return at
 
 
 def _iris_shown(img, fs: ContourFrame, disc, iris_rgb, sclera, skin_rgb, x0: int, y0: int, shape) -> np.ndarray:
