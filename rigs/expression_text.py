@@ -57,6 +57,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .arkit import GAZE_CHANNELS
 from .emotions import suggest_emotion
 from .errors import ParameterError
 from .facs import ACTION_UNITS, AU_NAMES, NUM_AU, NUM_SIDED_AU, au_dict, au_vector, side_mean
@@ -713,7 +714,7 @@ def _gaze_weights(part: TextPart, direction: dict[str, float]) -> dict[str, floa
         way["down"] = 1.0
     if part.side:
         way["side"] = 1.0
-    out = {f"eyeLook{way_}{eye}": 0.0 for way_ in ("Up", "Down", "In", "Out") for eye in ("Left", "Right")}
+    out = dict.fromkeys(GAZE_CHANNELS, 0.0)
     for eye in ("Left", "Right"):
         out[f"eyeLookUp{eye}"] = way.get("up", 0.0)
         out[f"eyeLookDown{eye}"] = way.get("down", 0.0)
