@@ -397,7 +397,7 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
     band = np.clip(share * (lo_s_g - up_s_g) * ratio, 0.5, top)
     up_rise, lo_fall = up_s_g * ratio - up_d_g, lo_d_g - lo_s_g * ratio
     moved = np.maximum(_smoothstep(up_rise / band), _smoothstep(lo_fall / inset))
-    open_d = open_d * np.interp(a_d, grid, moved)
+    whole_open, open_d = open_d, open_d * np.interp(a_d, grid, moved)
     # A lower lid that falls uncovers the eyeball below its old margin: that margin's lash shadow stays out as well
     # (kept, it lay across the iris as a dark bar above the painted white).
     fell = np.interp(a_d, grid, _smoothstep(lo_fall / inset))  # per column, 1 where the lower lid fell past its band
@@ -419,7 +419,7 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
     in_src = clean(eu, ev)
     mx, my = fs.to_image(eu, ev)
     eyeball = _sample(img, mx, my)
-    turned, own_iris, painted = False, None, None
+    turned, own_iris, painted, lit = False, None, None, None
     if kept is not None:  # a turned eyeball's own iris, catchlight and white, in its lid margin bands too
         painted = np.clip(_sample(kept, mx, my), 0.0, 1.0)
         turned = bool(painted.max() > 0.0)
@@ -488,6 +488,7 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
                 return catchlight_at(*fs.to_image(u, v))
 
             shown = shown * (1.0 - spots_at(eu, ev))
+            lit = _kept_catchlight(img, catchlight_at, spots_at(eu, ev), mx - gx, my - gy, gx, gy)
         detail, whole, mean = _own_iris(img, fs, iris_clean, eu, ev, (ix[0], iy[0]), dist, disc[1], eyeball, shown,
                                      glint_of, spots_at)  # fmt: skip
         if turned and whole.max() > 0:  # the turned iris goes on in its own colours (below), as turn_eyes painted
@@ -516,6 +517,10 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
     noise = grain(look, paint.shape[:2]) * _WHITE_GRAIN * (1.0 - textured)
     paint = paint + (detail + texture * textured[..., None]) * (shadow * curve)[..., None] + noise[..., None]
     content = eyeball * in_src[..., None] + paint * (1 - in_src[..., None])
+    if lit is not None:  # the turned eye's catchlight whole, over the lid margin's band too (see _kept_catchlight)
+        spot = lit[1] * whole_open
+        content = content * (1.0 - spot[..., None]) + lit[0] * spot[..., None]
+        open_d = np.maximum(open_d, spot)
     new = (1.0 - in_src) * open_d
     region = out[y0:y1, x0:x1].astype(np.float64)
     wa = open_d[..., None]
@@ -559,6 +564,19 @@ def _catchlight_at(glint: np.ndarray, radius: float, x0: int, y0: int):
         return got.astype(np.float64)
 
     return at
+
+
+def _kept_catchlight(img, catchlight_at, spot, dx, dy, gx, gy) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(pixels, weight)``: a turned eye's catchlight (``catchlight_at``: :func:`_catchlight_at` of ``img``) put back
+    at pixels ``(gx, gy)`` whole pixels from where it is, by the offset ``(dx, dy)`` (the eyeball's points in ``img``
+    less ``(gx, gy)``) rounded at its middle (``spot``: where it lands, 0..1); None without one. Resampled at a
+    sub-pixel offset with the eyeball and blended with the warp where a lid rose less than its margin band, the
+    astronaut's looking up kept 180 of its 217 (the warp had stretched the catchlight up the eye)."""
+    if spot.sum() <= 0.0:
+        return None
+    ox, oy = (float(np.round((d * spot).sum() / spot.sum())) for d in (dx, dy))
+    lx, ly = gx + ox, gy + oy
+    return _sample(img, lx, ly), catchlight_at(lx, ly)
 
 
 def _iris_shown(img, fs: ContourFrame, disc, iris_rgb, sclera, skin_rgb, x0: int, y0: int, shape) -> np.ndarray:
