@@ -14,7 +14,10 @@ opening (the lids stay where they are; the warp moves them after):
   (:func:`facecraft.synth.lids._own_iris`), in the lid's shadow.
 * **The white where the iris leaves**: the photo's sclera colour, shaded as the lids' painter shades an uncovered
   white (the upper lid's shadow, greyer toward the corners and the lower margin, as the photo's own white is across
-  the eye), as soft as the photo, with the texture of its own white and its grain.
+  the eye), as soft as the photo, with the texture of its own white and its grain, and brought to the photo's own white
+  around it (a smooth local ratio: the photo's white is shaded and tinted locally). The photo's iris is cleared out to
+  where its white begins (its limbal ring reaches past MediaPipe's radius on some eyes), and what the photo hid beyond
+  the turned iris's rim is white, not iris.
 * **The catchlight stays on the cornea**: it is a reflection of the light, not a mark on the iris: it moves by
   :data:`_GLINT_FOLLOW` of the iris's shift, and only as far as the turned iris lies under it.
 
@@ -36,6 +39,8 @@ from .lids import (
     _CORNER_SHADE,
     _EDGE_SHADE,
     _GAIN_IRIS,
+    _IRIS_EDGE,
+    _IRIS_EDGE_PX,
     _LID_SHADOW,
     _LID_SHADOW_REACH,
     _MARGIN_PX,
@@ -76,6 +81,19 @@ _BESIDE_MIN_PX = 3
 _BESIDE_LEVEL = (0.3, 1.5)
 #: Shifts of the iris centre below this many pixels leave an eye as it is.
 _MIN_SHIFT_PX = 0.05
+#: The photo's iris reaches past MediaPipe's radius on some eyes: it is cleared out to where the photo shows white again
+#: (the first band of these radii whose median luma is at least ``_WHITE_FROM`` of the painted white's), at most the
+#: last one (FRLL 017 looking up: its dark limbal rim, left at 1.15 radii, outlined the painted white).
+_CLEAR_SEARCH = (_CLEAR_RADII, 1.2, 1.25, 1.3, 1.35, 1.4)
+_WHITE_FROM = 0.8
+#: The painted white is matched to the photo's white around what it paints, within this many iris radii past the
+#: cleared disc (a smooth ratio, the normalised blur of ``_MATCH_BLUR`` radii of the photo's white over the painted):
+#: one level for the whole eye left a brighter crescent under a raised iris (FRLL 017, 006) and a seam of pinkish grey
+#: beside a turned one (FRLL 034), where the photo's white is shaded or tinted locally.
+_MATCH_REACH = 0.6
+_MATCH_BLUR = 0.5
+#: ... from pixels that read as white: this range of the painted white's luma (lashes, iris and catchlight are not).
+_MATCH_WHITE = (0.6, 1.6)
 
 
 @dataclass(frozen=True)
@@ -221,10 +239,18 @@ def _turn_one(out, mask, look: PhotoLook, upper_ids, lower_ids, disc, shift, axe
     white = sclera * level * (gain * shadow * curve)[..., None]
     if blur > 0:
         white = cv2.GaussianBlur(white, (0, 0), blur)
+    seen = (clean(u, v) > 0.5) & (opening > 0.5)
+    clear = _clear_radii(eyeball, white, dist0 / r, seen, r)
+    white = white * _local_match(eyeball, white, dist0 / r, clear, (opening > 0.9) & (glint_of(eyeball) < 0.1), r)
     texture, textured = _white_texture(img, fs, clean, gx, gy, u, v, disc)
     noise = grain(look, white.shape[:2]) * _WHITE_GRAIN * (1.0 - textured)
     white = white + texture * (textured * shadow * curve)[..., None] + noise[..., None]
-    gone = _iris_ring(dist0, _CLEAR_RADII * r)
+    # wholly cleared out to ``clear`` radii for a turn that moves the iris by a margin band or more, its rim fading past
+    # them (centred there, it left a fifth of the photo's limbal ring: a grey line beside a turned iris, FRLL 034); a
+    # small turn moves the photo's own rim with the iris, and as few of its pixels as before
+    far = _smoothstep(float(np.hypot(*shift)) / top)
+    reach = clear * r + 0.5 * max(_IRIS_EDGE_PX, _IRIS_EDGE * clear * r) * far
+    gone = _iris_ring(dist0, reach)
     if blur > 0:  # edges as soft as the photo (a blurred eye's turned iris stood out with a crisp outline)
         gone = cv2.GaussianBlur(gone, (0, 0), blur)
     base = eyeball * (1.0 - gone[..., None]) + white * gone[..., None]
@@ -245,7 +271,6 @@ def _turn_one(out, mask, look: PhotoLook, upper_ids, lower_ids, disc, shift, axe
     # band of a 0.05 turn, painted, changed the iris's top by 100 levels).
     pu, pl = fs.profile(np.clip(qu, 0.0, fs.width))
     inside = _smoothstep(qv - pu + 0.5) * _smoothstep(pl - qv + 0.5)
-    far = _smoothstep(float(np.hypot(*shift)) / top)
     shown = np.minimum(inside * (1.0 - far) + clean(qu, qv) * far, inside)
     if blur > 0:  # (the moved margin's outline, crisp, drew a pale line across a blurred eye)
         shown = cv2.GaussianBlur(shown, (0, 0), blur)
@@ -257,8 +282,11 @@ def _turn_one(out, mask, look: PhotoLook, upper_ids, lower_ids, disc, shift, axe
     if blur > 0:
         hidden = cv2.GaussianBlur(hidden, (0, 0), blur)
     own = own + (mean - own) * glint[..., None]  # its catchlight stays behind (added back below)
-    iris = own * shown[..., None] + hidden * (1.0 - shown[..., None])
-    ring = _iris_ring(dist, _CLEAR_RADII * r)  # as far as the photo's is cleared: a small turn moves its pixels
+    # Past the iris's rim what the photo hid is white, not iris: painted as iris, the ring carried round a lowered iris
+    # drew a grey halo above it (the photo's lid hid the white there; FRLL 017, 034 looking down).
+    past = _iris_ring(dist, r)[..., None]
+    iris = own * shown[..., None] + (hidden * past + base * (1.0 - past)) * (1.0 - shown[..., None])
+    ring = _iris_ring(dist, reach)  # as far as the photo's is cleared: a small turn moves its pixels
     if blur > 0:
         ring = cv2.GaussianBlur(ring, (0, 0), blur)
     content = base * (1.0 - ring[..., None]) + iris * ring[..., None]
@@ -277,3 +305,41 @@ def _turn_one(out, mask, look: PhotoLook, upper_ids, lower_ids, disc, shift, axe
     out[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
     mask[y0:y1, x0:x1] = np.maximum(mask[y0:y1, x0:x1], wa.astype(np.float32))
     return True
+
+
+def _clear_radii(eyeball: np.ndarray, white: np.ndarray, t: np.ndarray, seen: np.ndarray, r: float) -> float:
+    """How many iris radii out the photo's iris is cleared: :data:`_CLEAR_RADII`, or past the photo's iris where its
+    rim reaches further (:data:`_CLEAR_SEARCH`); ``t`` is each pixel's distance from the iris centre in radii (of
+    ``r`` pixels), ``seen`` where the photo shows its eyeball (away from the lids' margins)."""
+    ratio = _luma(eyeball) / np.maximum(_luma(white), 1.0)
+    half = max(0.5 * (_CLEAR_SEARCH[1] - _CLEAR_SEARCH[0]), 0.5 / r)  # at least a pixel wide
+    measured = False
+    for radius in _CLEAR_SEARCH:
+        band = seen & (np.abs(t - radius) <= half)
+        if band.sum() < _BESIDE_MIN_PX:
+            continue
+        measured = True
+        if float(np.median(ratio[band])) >= _WHITE_FROM:
+            return radius
+    return _CLEAR_SEARCH[-1] if measured else _CLEAR_RADII
+
+
+def _local_match(eyeball: np.ndarray, white: np.ndarray, t: np.ndarray, clear: float, usable, r: float) -> np.ndarray:
+    """``(h, w, 3)`` factor that brings the painted ``white`` to the photo's own white around the cleared disc of
+    ``clear`` radii (``t``: distance from the iris centre in radii; ``usable``: pixels well inside the opening, off the
+    catchlight): the photo's white over the painted, per channel, from the pixels within :data:`_MATCH_REACH` radii
+    past the disc that read as white, spread smoothly (a normalised blur), its median where the photo shows none
+    near; 1 where it shows no white around the disc at all."""
+    ratio = eyeball / np.maximum(white, 1.0)
+    luma = _luma(eyeball) / np.maximum(_luma(white), 1.0)
+    rim = usable & (t > clear + 0.1) & (t < clear + _MATCH_REACH) & (luma > _MATCH_WHITE[0]) & (luma < _MATCH_WHITE[1])
+    if rim.sum() < _BESIDE_MIN_PX:
+        return np.ones_like(white)
+    level = np.median(ratio[rim], axis=0)
+    sigma = max(_MATCH_BLUR * r, 1.0)
+    m = rim.astype(np.float32)
+    den = cv2.GaussianBlur(m, (0, 0), sigma)
+    num = cv2.GaussianBlur(((ratio - level) * m[..., None]).astype(np.float32), (0, 0), sigma)
+    near = _smoothstep(den / max(0.25 * float(den.max()), 1e-6))
+    local = level + num / np.maximum(den, 1e-6)[..., None] * near[..., None]
+    return np.clip(local, *_BESIDE_LEVEL)

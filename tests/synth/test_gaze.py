@@ -213,3 +213,34 @@ def test_a_small_turn_keeps_the_catchlight_as_bright_as_the_photos(astronaut, as
         irises |= np.hypot(*(grid - centre[:, None, None])) < 0.9 * radius
     # the brightest catchlight of the two (the astronaut's right eye: 217; before, 198 / 176 / 180 at 1 / 3 / 8 deg)
     assert out[irises].max() >= photo[irises].max() - 8, degrees
+
+
+DOWN = {"eyeLookDownLeft": 0.8, "eyeLookDownRight": 0.8}
+
+
+@pytest.mark.parametrize(("person", "ask"), [("034", LEFT), ("017", UP), ("017", DOWN)])
+def test_the_white_a_turned_iris_uncovers_has_no_rim_or_halo_darker_than_the_photos_white(request, editor, person, ask):
+    """Where the iris was (and round where it went) the painted white is white to its darkest pixel: FRLL 034 looking
+    left kept a grey line of its limbal ring (0.70 of its white), 017 looking up a dark outline under the painted
+    crescent (0.74), 017 looking down a grey halo of iris paint above the lowered iris (0.57). (Calibration photos:
+    tuning data.)"""
+    from facecraft.eval.images import load_image
+    from facecraft.synth.calibration import calibration_photos
+
+    frll = request.getfixturevalue("shared_dir") / "data" / "faces-frll"
+    img = load_image(next(p for p in calibration_photos(frll) if p.stem == person and p.parent.name == "neutral"))
+    face = editor.analyze(img)[0]
+    lm = face.info.landmarks
+    res = turn_eyes(img, lm[:468, :2], lm, face.weights, gaze_after(face.weights, _change(face, ask)))
+    grid = np.mgrid[: img.shape[0], : img.shape[1]][::-1].astype(float)
+    luma = res.image.astype(float) @ (0.299, 0.587, 0.114)
+    own = img.astype(float) @ (0.299, 0.587, 0.114)
+    for which, (centre, radius) in enumerate(_iris_discs(lm)):
+        first = 468 if np.allclose(lm[468, :2], centre) else 473
+        inside = _opening(lm[:468, :2], which, img.shape[:2], erode=1)
+        was = np.hypot(*(grid - centre[:, None, None])) / radius
+        now = np.hypot(*(grid - res.iris[first, :2, None, None])) / radius
+        painted = inside & (was < 1.3) & (now > 1.3)  # where the iris was, off where it is now
+        beside = inside & (was > 1.6) & (was < 2.6) & (now > 1.6)  # the photo's own white beside it
+        assert painted.sum() > 5 and beside.sum() > 5
+        assert luma[painted].min() > 0.85 * np.median(own[beside]), (which, luma[painted].min(), np.median(own[beside]))
