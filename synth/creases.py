@@ -15,7 +15,7 @@ from facecraft.rigs import ARKIT_INDEX
 from facecraft.rigs.default_rig import EYE_L_LOWER, EYE_R_LOWER, SEMANTIC_VERTICES
 
 from .calibration import CROSS_TALK
-from .mouth import _luma, face_colours
+from .mouth import _luma, _median_colour, face_colours
 from .photo_blur import photo_blur, wide_blur
 from .photo_look import exposure
 
@@ -67,6 +67,11 @@ from .photo_look import exposure
 #: No fold there (mini-Xception .625 / .389), or one at 0.2 (.650 / .444), cost more; darker furrows (0.35) gave
 #: nothing back (.625 / .472); shadows under the lowered brow heads some (.675 / .444) at identity's cost (.900 -> .825
 #: on the UTKFace crops).
+#: Lit like the photo (session 57): the bunched skin between the furrows, lit on both furrows' inner walls at
+#: ``_FURROW_RELIEF``, was a lit stripe between two grey dashes on pale studio skin, lit the same whatever the photo's
+#: light. Now each furrow's lit wall follows the light across the face (:func:`_light_across`): evenly lit, toward the
+#: bunched skin at ``_FURROW_BUNCH`` of the relief (its soft valley spreading that much less to that side); lit from
+#: one side, both furrows' walls facing the light are lit and the others shaded.
 _FURROW_FULL = 3.0
 _FURROW_DARK = 0.25
 _FURROW_SPREAD = 0.03
@@ -77,6 +82,7 @@ _FURROW_PEAK = 0.4
 _FURROW_CORE = 2.0
 _FURROW_WIDTH = 0.6
 _FURROW_RELIEF = 0.6
+_FURROW_BUNCH = 0.8
 _WRINKLE_DARK = 0.3
 #: The nasolabial fold runs from above the nose wing down and out to ``_FOLD_OUT[1]`` face widths outside the mouth
 #: corner at the corner's height, its middle bowed ``_FOLD_OUT[0]`` out over the cheek, and stops ``_FOLD_LENGTH`` of
@@ -101,6 +107,13 @@ _CREASE_CORE = 0.45
 _CREASE_WARM = 0.5
 _CREASE_LIT = 0.15
 _CREASE_TEXTURE = 0.5
+#: The light across the face (:func:`_light_across`): the median skin luma within ``_LIGHT_RADIUS`` face widths of
+#: mirrored points (``_LIGHT_PAIRS``), its log ratio full side light at ``_LIGHT_SIDE``. On the tuning photos the log
+#: ratio is -0.12..0.03 on 18 FRLL calibration neutrals (studio light: furrows lit nearly as before, toward the bunched
+#: skin) and -0.86..0.32 on UTKFace 500..539 (7 of 40 beyond 0.25).
+_LIGHT_PAIRS = ((205, 425), (117, 346), (108, 337))  # (face's right, left): cheeks, under the eyes, the forehead
+_LIGHT_RADIUS = 0.03
+_LIGHT_SIDE = 0.3
 _CREASE_FROM = CROSS_TALK  # the solve's cross-talk corrections paint no crease
 # A wrinkled nose's oblique lines on each side: (start as a share of the way from the nose root (168) to 197, length
 # in face widths, share of ``_WRINKLE_DARK``), ``_WRINKLE_INSET`` face widths off the midline, sloping out and down.
@@ -108,7 +121,10 @@ _CREASE_FROM = CROSS_TALK  # the solve's cross-talk corrections paint no crease
 # deepen from ``_WRINKLE_FROM`` rig units of sneer: anger's 0.6 drew disgust's lines at 0.6 of their depth.
 _WRINKLE_AT = ((0.6, 0.09, 1.0),)
 _WRINKLE_INSET = 0.04
+# Darker (0.35), full at 0.8 rig units (disgust's 0.83) and softer (1.3 wide, a core as wide as the furrows') they
+# read less as disgust (8 FRLL calibration neutrals, mini-Xception mean p(disgust) .177 -> .116): left as they were.
 _WRINKLE_FROM = 0.5
+_WRINKLE_WIDTH = 1.0
 _WRINKLE_SLOPE = (0.8, 0.6)  # (out, down): about 37 degrees below the line across the eyes
 #: The nose root's one soft fold, per unit of brow lowering past ``_PROCERUS_FROM`` of the full (a moderate frown
 #: folds the skin between the brows, not across the nose) and per unit of sneer; ``_PROCERUS_HALF`` face widths
@@ -148,6 +164,29 @@ _NOSE_WING = (129, 358)  # right, left ala
 _MOUTH_CORNERS = (SEMANTIC_VERTICES["mouth_corner_r"], SEMANTIC_VERTICES["mouth_corner_l"])
 
 
+def _face_axes(dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unit vectors across the face toward its left (the image's right when upright) and down it, in pixels."""
+    across = dst[_BROW_INNER[1]] - dst[_BROW_INNER[0]]
+    u = across / max(float(np.hypot(*across)), 1e-6)
+    v = np.array([-u[1], u[0]])
+    if v @ (dst[_NOSE_TIP] - dst[_NOSE_ROOT]) < 0:
+        v = -v
+    return u, v
+
+
+def _light_across(image: np.ndarray, dst: np.ndarray) -> float:
+    """Where the photo's light comes from across the face, -1 (its right side, the image's left) .. 1 (its left):
+    the log ratio of the median skin luma on its left to its right (cheeks, under the eyes, the forehead:
+    ``_LIGHT_PAIRS``) per ``_LIGHT_SIDE``; 0 for an evenly lit face."""
+    from .warp import face_width
+
+    r = max(1, int(round(_LIGHT_RADIUS * face_width(dst))))
+    right = _luma(_median_colour(image, dst[[a for a, _ in _LIGHT_PAIRS]], r))
+    left = _luma(_median_colour(image, dst[[b for _, b in _LIGHT_PAIRS]], r))
+    ratio = float(np.log(max(float(left), 1.0) / max(float(right), 1.0)))
+    return float(np.clip(ratio / _LIGHT_SIDE, -1.0, 1.0))
+
+
 def _past_cross(value: float) -> float:
     """``value`` (rig units), faded out below ``2 * _CREASE_FROM``: the solve's cross-talk corrections move any
     shape by up to :data:`~facecraft.synth.calibration.CROSS_TALK`; no crease for them."""
@@ -165,8 +204,9 @@ class _Crease(NamedTuple):
     """One crease (:func:`_crease_strokes`): ``line`` (``(n, 2)`` pixels), its darkening ``dark`` (0..1) at ``peak``
     (share of its length from its first point), tapering to nothing at both ends; ``lit``: the side (+1: right of the
     line's direction as seen in the image, -1: left) whose wall catches the light and bulges (light from above and in
-    front), 0 for none; ``width``: the soft valley's width as a multiple of ``_CREASE_SIGMA[1]``; ``relief``: the lit
-    bulge's lift as a share of ``dark``; ``core``: the narrow valley's width as a multiple of ``_CREASE_SIGMA[0]``."""
+    front), 0 for none, between: that side lit by that share, its soft valley spreading the rest to it; ``width``: the
+    soft valley's width as a multiple of ``_CREASE_SIGMA[1]``; ``relief``: the lit bulge's lift as a share of ``dark``;
+    ``core``: the narrow valley's width as a multiple of ``_CREASE_SIGMA[0]``."""
 
     line: np.ndarray
     dark: float
@@ -177,7 +217,7 @@ class _Crease(NamedTuple):
     core: float = 1.0
 
 
-def _crease_strokes(dst: np.ndarray, rig_change: np.ndarray, fw: float) -> list[_Crease]:
+def _crease_strokes(dst: np.ndarray, rig_change: np.ndarray, fw: float, light: float = 0.0) -> list[_Crease]:
     """The creases (:class:`_Crease`) a brow lowering, a nose wrinkle and a cheek raise make.
 
     Lowered, drawn-together brows (AU4: rig ``browDown*``) fold the skin above the inner brow heads into one or two
@@ -193,11 +233,7 @@ def _crease_strokes(dst: np.ndarray, rig_change: np.ndarray, fw: float) -> list[
     down = [float(np.clip(_past_cross(float(rig_change[k]) - inner_up) / _FURROW_FULL, 0.0, 1.0)) for k in _BROW_DOWN]
     sneer = [float(np.clip(_past_cross(float(rig_change[k])), 0.0, 1.0)) for k in _SNEER]
     strokes: list[_Crease] = []
-    across = dst[_BROW_INNER[1]] - dst[_BROW_INNER[0]]
-    u = across / max(float(np.hypot(*across)), 1e-6)  # toward the face's left (image right)
-    v = np.array([-u[1], u[0]])  # down the face
-    if v @ (dst[_NOSE_TIP] - dst[_NOSE_ROOT]) < 0:
-        v = -v
+    u, v = _face_axes(dst)
     root, bridge = dst[_NOSE_ROOT], dst[_NOSE_BRIDGE]
     if max(down) > 0 and _FURROW_DARK > 0:
         brow = 0.5 * (dst[_BROW_LOW[0]] + dst[_BROW_LOW[1]])
@@ -209,9 +245,11 @@ def _crease_strokes(dst: np.ndarray, rig_change: np.ndarray, fw: float) -> list[
             top = base - _FURROW_LENGTH * fw * v + side * _FURROW_TILT * fw * u  # nearly upright
             bow = -side * 0.004 * fw * u  # gently curved, its middle toward the bulge between the two
             line = _bezier(base, base + (top - base) / 3 + bow, base + 2 * (top - base) / 3 + bow, top)
-            # lit toward the bunched skin between the two
+            # its wall facing the photo's light lit, the other shaded: both run up the face, so their right wall (the
+            # image's right, upright) is lit by light from the face's right (``light`` < 0); evenly lit, a valley
             dark = amount * share * _FURROW_DARK
-            strokes.append(_Crease(line, dark, _FURROW_PEAK, -side, _FURROW_WIDTH, _FURROW_RELIEF, _FURROW_CORE))
+            lit = float(np.clip(-side * _FURROW_BUNCH * (1.0 - abs(light)) - light, -1.0, 1.0))
+            strokes.append(_Crease(line, dark, _FURROW_PEAK, lit, _FURROW_WIDTH, _FURROW_RELIEF, _FURROW_CORE))
     strong = float(np.clip((np.mean(down) - _PROCERUS_FROM) / (1.0 - _PROCERUS_FROM), 0.0, 1.0))
     procerus = max(_PROCERUS_DARK[0] * strong, _PROCERUS_DARK[1] * float(np.mean(sneer)))
     if procerus > 0:  # one soft fold across the nose root, arched, the skin below it lit
@@ -237,7 +275,8 @@ def _crease_strokes(dst: np.ndarray, rig_change: np.ndarray, fw: float) -> list[
                 sag = -0.006 * fw * v  # bowed up: the skin bunches above and between them
                 line = _bezier(start, start + (end - start) / 3 + sag, start + 2 * (end - start) / 3 + sag, end)
                 # deepest by the bridge, lit below
-                strokes.append(_Crease(line, amount * share * _WRINKLE_DARK, 0.3, side, 1.0))
+                dark = amount * share * _WRINKLE_DARK
+                strokes.append(_Crease(line, dark, 0.3, side, _WRINKLE_WIDTH))
     if max(sneer) > 0:
         for wing, corner, amount, side in zip(_NOSE_WING, _MOUTH_CORNERS, sneer, (-1.0, 1.0), strict=True):
             if amount <= 0:
@@ -396,7 +435,7 @@ def paint_creases(image: np.ndarray, dst: np.ndarray, rig_change: np.ndarray) ->
     from .warp import face_width
 
     fw = face_width(dst)
-    strokes = _crease_strokes(dst, rig_change, fw)
+    strokes = _crease_strokes(dst, rig_change, fw, _light_across(image, dst))
     if not strokes:
         return image
     blur = photo_blur(image, dst)
@@ -428,13 +467,15 @@ def paint_creases(image: np.ndarray, dst: np.ndarray, rig_change: np.ndarray) ->
         dist, signed, share = _stroke_frame(gx[inside], gy[inside], line)
         along = dark * _taper(share, peak)
         core = np.exp(-0.5 * (dist / narrow) ** 2)
-        shadowed = signed * lit <= 0 if lit else np.ones_like(dist, bool)
-        soft = np.where(shadowed, np.exp(-0.5 * (dist / wide) ** 2), core)  # the valley's shadowed wall
+        # the valley's soft wall spreads to its shadowed side, and by ``1 - |lit|`` to its lit side too
+        valley = np.exp(-0.5 * (dist / wide) ** 2)
+        soft = valley if not lit else np.where(signed * lit <= 0, valley, (1.0 - abs(lit)) * valley + abs(lit) * core)
         box = (slice(lo[1], hi[1]), slice(lo[0], hi[0]))
         shade[box][inside] += along * (_CREASE_CORE * core + (1.0 - _CREASE_CORE) * soft)
         if lit:  # the lit wall and bulge beside the valley
-            bulge = np.exp(-0.5 * ((signed * lit - 1.5 * wide) / wide) ** 2) * (signed * lit > 0)
-            light[box][inside] += relief * along * bulge
+            out = signed * np.sign(lit)  # toward the lit side
+            bulge = np.exp(-0.5 * ((out - 1.5 * wide) / wide) ** 2) * (out > 0)
+            light[box][inside] += relief * abs(lit) * along * bulge
     if step > 1:
         shade = cv2.resize(shade, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
         light = cv2.resize(light, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
