@@ -273,8 +273,13 @@ def _left_shapes(a: _Author) -> dict[str, np.ndarray]:
     s: dict[str, np.ndarray] = {}
     U, L = EYE_L_UPPER, EYE_L_LOWER
     s["eyeBlinkLeft"] = _lid_close(a, U, L)
-    s["eyeLookDownLeft"] = _lids(a, U, L, (0.0, -0.0045, -0.0005), (0.0, -0.0015, -0.001))
-    s["eyeLookUpLeft"] = _lids(a, U, L, (0.0, 0.003, -0.001), (0.0, 0.0013, 0.0004))
+    # Gaze: the lids follow the eyeball, which turns EYE_PITCH_DEG (25) at a full weight, its iris top ~5 mm. Looking
+    # up, the upper lid rises with it (at 3 mm MediaPipe read a raised iris under a still lid as a squint: eyeLookUp the
+    # largest rise on a third of the tuning photos, eyeSquint on half the rest; at 6 mm ~ half, squint rise ~0); looking
+    # down, it follows part way and the lower lid drops a little (at 4.5 mm, of a 6.7 mm opening, the eye looked sleepy
+    # and read as a blink); measured on 36 tuning photos (UTKFace 500+, FRLL calibration), the editor's gaze at 0.8.
+    s["eyeLookDownLeft"] = _lids(a, U, L, (0.0, -0.003, -0.0005), (0.0, -0.0015, -0.001))
+    s["eyeLookUpLeft"] = _lids(a, U, L, (0.0, 0.006, -0.001), (0.0, 0.0013, 0.0004))
     s["eyeLookInLeft"] = _lids(a, U, L, (-0.002, 0.0, 0.0), (-0.0018, 0.0, 0.0005))
     s["eyeLookOutLeft"] = _lids(a, U, L, (0.002, 0.0, -0.0005), (0.0016, 0.0, -0.0007))
     s["eyeWideLeft"] = _lids(a, U, L, (0.0003, 0.0032, -0.0011), (0.0, -0.0004, 0.0), r_up=0.016)
