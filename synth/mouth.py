@@ -15,9 +15,11 @@ between the target inner lips:
   the palate) and the corners (the cheeks' shadow) are darkest, and the tongue's lit top rises from the
   lower lip once the mouth is more than a slit; the opening's corners are rounded (the inner lip's own
   surface shows where the lip contours meet at a steep angle); upper teeth just under the
-  upper lip, off-white scaled to the skin's brightness, shaded by the lip's shadow and toward the corners,
-  with faint separations where an average dental arch (tooth widths 8.5, 6.5, 7.5, 7 mm on a 25 mm radius)
-  projects, turned with the head when per-vertex depth is given; lower teeth appear when the jaw opens wide.
+  upper lip, off-white in the photo's light, and the lower incisors' edges over the lower lip: the front of an
+  average dental arch (tooth widths 8.5, 6.5, 7.5, 7 mm on a 25 mm radius) in the face's own scale (its eye span),
+  turned with the head when per-vertex depth is given, so a stretched opening shows dark space beside the teeth at
+  its corners; the teeth shorten, turn away into shadow toward the back of the arch and the corners, take on the
+  cavity's light there, with faint separations and a soft free edge (:func:`_arch_teeth`).
 * Edges are anti-aliased and feathered; nothing is painted unless the target opening exceeds the source's.
 
 Positions are measured in a mouth frame: ``u`` along the inner-corner line (78 -> 308), ``v`` across it,
@@ -41,6 +43,7 @@ from facecraft.rigs.default_rig import (
     SEMANTIC_VERTICES,
 )
 from facecraft.rigs.errors import ParameterError
+from facecraft.rigs.mediapipe_mesh import canonical_mesh
 
 from .corner_frame import ContourFrame
 from .photo_blur import PAINT_SHARP, softening
@@ -50,12 +53,47 @@ from .warp import WarpResult, valid_depth, valid_points
 logger = logging.getLogger(__name__)
 
 _ARCH_RADIUS_MM = 25.0
+_SCALE_PAIR = (33, 263)  # the eyes' outer corners: the face's scale in mm (:func:`_px_per_mm`)
 _MOUTH_WIDTH_MM = 48.0  # inner-lip corner distance of an open mouth, to scale the arch to pixels
 _UPPER_TEETH_MM = (8.5, 6.5, 7.5, 7.0, 7.0)  # central incisor .. second premolar
 _LOWER_TEETH_MM = (5.5, 6.0, 7.0, 7.0, 7.0)
 _UPPER_TEETH_HEIGHT = 0.2  # visible upper incisor height, in mouth widths
 _LOWER_TEETH_HEIGHT = 0.1
 _WIDE_OPEN = 0.3  # opening / mouth width above which lower teeth show
+#: Teeth drawn in a mouth the photo shows closed (:func:`_arch_teeth`) are the front of a dental arch in the face's own
+#: scale (pixels per mm from its width, :func:`_px_per_mm`). Sized with the opening (``_UPPER_TEETH_HEIGHT`` of its
+#: width, the arch spread over :data:`_MOUTH_WIDTH_MM`), fear's stretched opening (AU20) filled with a long, even
+#: row of bright teeth to its corners, like a denture strip (bench sheets of session 56). Drawn this way, on 40 UTKFace
+#: tuning crops and the 36 neutral FRLL calibration photos fear read as fear 0.461 -> 0.566 / 0.500 -> 0.579 / 0.553 ->
+#: 0.579 by mini-Xception / NetworkV2 / facecraft, surprise within a photo, jawOpen and mouthStretch read as before.
+#: Upper incisors show this many mm under the lip at most (under a relaxed upper lip, and under lips stretched back over
+#: the teeth, ``bared``: fear), and at most ``_ARCH_UPPER_GAP[0] + [1] * across`` of the opening (``across``: 1 in its
+#: middle, 0 at its corners).
+_ARCH_UPPER_MM = (8.0, 10.5)
+_ARCH_UPPER_GAP = (0.3, 0.45)
+#: The lower arch: its radius as a share of the upper's, the incisors' edges shown (mm), their share of the opening
+#: (as ``_ARCH_UPPER_GAP``), and their light relative to the upper teeth (in the upper teeth's and lip's shadow).
+_ARCH_LOWER = (0.85, 6.5, (0.12, 0.22), 0.85)
+#: Share of the lower teeth's coverage shown in a mouth opened a little (all of it once opened wide, ``_WIDE_OPEN``).
+_ARCH_LOWER_HINT = 0.8
+#: The lower teeth show up to the canines: their coverage fades from ``_ARCH_LOWER_FRONT[0]`` of the way along the
+#: arch to the last tooth drawn over ``[1]`` more (the lower lip covers the rest: the whole row read as a second strip).
+_ARCH_LOWER_FRONT = (0.4, 0.3)
+#: Teeth shorten toward the back of the arch by this share at the last tooth drawn (second premolar), and toward the
+#: opening's corners as the lips curve over them (``sqrt(across) * (0.55 + 0.45 * across)``, as photo teeth reach).
+_ARCH_SHORTEN = 0.25
+#: Light on a tooth turned away from the camera (``facing`` 0) relative to one facing it; ``facing**2`` between.
+_ARCH_LIGHT = 0.3
+#: The cheeks' shadow toward the opening's corners: ``_ARCH_CORNER[0] + (1 - [0]) * across ** [1]``.
+_ARCH_CORNER = (0.2, 1.0)
+#: The separations' darkening at the lip and the added darkening at the free edge (``_teeth``: 0.08, 0.14), and how
+#: much shorter a tooth is at its sides (``_teeth``: 0.12; a scalloped edge read as a row of pegs).
+_ARCH_LINES = (0.04, 0.06)
+_ARCH_NOTCH = 0.05
+#: The free edge's softness, a share of the longest tooth (``_teeth``: 0.06).
+_ARCH_EDGE = 0.1
+#: Teeth in shadow take on the mouth's inner light: the cavity behind them, at this share, fills what the shade takes.
+_ARCH_AMBIENT = 0.6
 _MIN_GAIN_PX = 0.75  # the target opening must exceed the source's by this much somewhere
 _CLOSING = 0.15  # ... or, over visible teeth, shrink by this share of the photo's opening
 _CAVITY_TINT = np.array([0.62, 0.34, 0.32])  # the cavity: the lips' colour, deeper red-brown
@@ -165,26 +203,53 @@ def _smoothstep(x: np.ndarray) -> np.ndarray:
     return x * x * (3.0 - 2.0 * x)
 
 
-def _arch_boundaries(widths_mm, sin_yaw: float) -> list[tuple[float, float]]:
-    """Projected tooth boundaries as (fraction of mouth width, visibility) for both sides of the arch."""
+def _px_per_mm(points: np.ndarray, depth: np.ndarray | None) -> float:
+    """Pixels per mm of a face: the distance between its eyes' outer corners (:data:`_SCALE_PAIR`; turned back to
+    full length with per-vertex ``depth`` when given) over the canonical mesh's (in metres). The eye corners, not the
+    face's outline (points 234, 454), which hair and the cheeks' silhouette move: the astronaut's outline is 1.48 times
+    her eye span, the canonical mesh's 1.72."""
+    i, j = _SCALE_PAIR
+    span = float(np.hypot(*(points[j] - points[i])))
+    if depth is not None:
+        span = float(np.hypot(span, depth[j] - depth[i]))
+    v = canonical_mesh().vertices
+    return max(span, 1.0) / (1000.0 * float(np.linalg.norm(v[j] - v[i])))
+
+
+def _arch_boundaries(
+    widths_mm, sin_yaw: float, *, mouth_mm: float = _MOUTH_WIDTH_MM, radius_mm: float = _ARCH_RADIUS_MM
+) -> list[tuple[float, float]]:
+    """Projected tooth boundaries as (fraction of mouth width, visibility) for both sides of the arch; ``mouth_mm``:
+    the opening's width in mm."""
     yaw = float(np.arcsin(np.clip(sin_yaw, -0.9, 0.9)))
-    edges = np.cumsum((0.0,) + tuple(widths_mm)) / _ARCH_RADIUS_MM  # arc angles of the boundaries
+    edges = np.cumsum((0.0,) + tuple(widths_mm)) / radius_mm  # arc angles of the boundaries
     out = []
     for theta in np.concatenate([-edges[::-1][:-1], edges]):
         facing = np.cos(theta + yaw)
         if facing > 0.15:
-            x_mm = _ARCH_RADIUS_MM * np.sin(theta + yaw)
-            out.append((0.5 + x_mm / _MOUTH_WIDTH_MM, float(facing)))
+            x_mm = radius_mm * np.sin(theta + yaw)
+            out.append((0.5 + x_mm / mouth_mm, float(facing)))
     return out
 
 
 def _teeth(
-    a: np.ndarray, depth_into: np.ndarray, height: np.ndarray, width_px: float, bounds, colour: np.ndarray
+    a: np.ndarray,
+    depth_into: np.ndarray,
+    height: np.ndarray,
+    width_px: float,
+    bounds,
+    colour: np.ndarray,
+    *,
+    lines: tuple[float, float] = (0.08, 0.14),
+    edge_share: float = 0.06,
+    notch: float = 0.12,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Colour and coverage of a row of teeth.
 
     ``a``: fraction across the mouth; ``depth_into``: pixels from the lip the teeth hang from; ``height``:
-    visible tooth length in pixels per pixel. Returns (H, W, 3) float RGB and (H, W) alpha.
+    visible tooth length in pixels per pixel; ``lines``: how much the separations darken at the lip and, more,
+    at the free edge; ``edge_share``: the free edge's softness, a share of the longest tooth; ``notch``: how much
+    shorter a tooth is at its sides (its rounded corners). Returns (H, W, 3) float RGB and (H, W) alpha.
     """
     # Each tooth's free edge is rounded at its corners: shorten the tooth near its boundaries.
     near = np.full(a.shape, 1.0)
@@ -194,14 +259,14 @@ def _teeth(
         d_px = np.abs(a - b) * width_px
         near = np.minimum(near, np.clip(d_px / (3.0 * sep_w), 0.0, 1.0))
         line = np.maximum(line, vis * np.exp(-((d_px / sep_w) ** 2)))
-    length = height * (0.88 + 0.12 * np.sqrt(near))
+    length = height * (1.0 - notch + notch * np.sqrt(near))
     t = depth_into / np.maximum(length, 1e-6)
-    edge = max(0.6, 0.06 * float(np.max(height, initial=1.0)))
+    edge = max(0.6, edge_share * float(np.max(height, initial=1.0)))
     alpha = 1.0 - _smoothstep((depth_into - length + edge) / (2 * edge))
     alpha *= (length > 0.5).astype(np.float64)
     shade = 0.62 + 0.38 * _smoothstep(t / 0.45)  # the lip's shadow on the teeth
     shade *= 0.86 + 0.14 * near  # each tooth is convex: lighter in its middle than at its sides
-    shade *= 1.0 - line * (0.08 + 0.14 * np.clip(t, 0, 1))  # separations, a little clearer toward the free edge
+    shade *= 1.0 - line * (lines[0] + lines[1] * np.clip(t, 0, 1))  # separations, a little clearer toward the free edge
     rgb = colour[None, None, :] * shade[..., None]
     # A slightly translucent, greyer free edge.
     rgb = rgb * (1.0 - 0.12 * _smoothstep((t - 0.75) / 0.25))[..., None]
@@ -351,7 +416,8 @@ def paint_mouth_interior(
     if not teeth_in_photo:
         light = look.measure("teeth light", lambda: _teeth_light(img, src, skin_luma))
         white = _TEETH_WHITE * (skin / max(skin_luma, 1.0)) ** 0.2 * light
-        interior, drawn = _drawn_teeth(interior, **rows, colour=white, amount=1.0)
+        rows.pop("height")
+        interior, drawn = _arch_teeth(interior, **rows, colour=white, px_mm=_px_per_mm(src, z), bared=bared)
         photo_share = photo_share * (1.0 - drawn)
 
     # The opening's corners are rounded: where the lip contours meet at a steep angle (a box-shaped opening),
@@ -406,6 +472,54 @@ def _drawn_teeth(
         ta = ta[..., None] * (lower * amount)
         interior = interior * (1 - ta) + rgb * shade * ta
         bare = bare * (1.0 - ta[..., 0])
+    return interior, 1.0 - bare
+
+
+def _arch_teeth(
+    interior, *, a, below_up, above_lo, gap, across, width_px, sin_yaw, lower, colour, px_mm, bared
+) -> tuple[np.ndarray, np.ndarray]:
+    """``interior`` with upper and lower teeth drawn as the front of a dental arch in the face's own scale
+    (``px_mm``: pixels per mm), not stretched with the opening; and their coverage (H, W).
+
+    Across the opening (its width ``width_px``, ``a`` the fraction across) each tooth sits where the arch of
+    :data:`_ARCH_RADIUS_MM` projects, turned with the head (``sin_yaw``): a stretched opening (fear's AU20) is wider
+    than the arch, and its corners show the dark space beside the teeth rather than more teeth. The teeth shorten
+    toward the back of the arch (:data:`_ARCH_SHORTEN`), darken as they turn away (:data:`_ARCH_LIGHT`) and in the
+    cheeks' shadow toward the corners (:data:`_ARCH_CORNER`), with faint separations (:data:`_ARCH_LINES`) and a soft
+    free edge (:data:`_ARCH_EDGE`). Upper teeth show :data:`_ARCH_UPPER_MM` at most (more under lips stretched over
+    them, ``bared``), and at most :data:`_ARCH_UPPER_GAP` of the opening; the lower incisors' edges (a narrower arch,
+    :data:`_ARCH_LOWER`) show over the lower lip, up to the canines (:data:`_ARCH_LOWER_FRONT`), at
+    :data:`_ARCH_LOWER_HINT` of their coverage in a mouth opened a little and wholly in one opened wide (``lower``:
+    0..1)."""
+    mouth_mm = width_px / px_mm
+    yaw = float(np.arcsin(np.clip(sin_yaw, -0.9, 0.9)))
+    x_mm = (a - 0.5) * mouth_mm
+    corner = _ARCH_CORNER[0] + (1.0 - _ARCH_CORNER[0]) * across ** _ARCH_CORNER[1]
+    reach = np.sqrt(across) * (0.55 + 0.45 * across)
+    bare = np.ones(a.shape)
+    rows = (
+        (_UPPER_TEETH_MM, 1.0, below_up, _ARCH_UPPER_MM[int(bared)], _ARCH_UPPER_GAP, 1.0),
+        (_LOWER_TEETH_MM, _ARCH_LOWER[0], above_lo, _ARCH_LOWER[1], _ARCH_LOWER[2],
+         _ARCH_LOWER_HINT + (1.0 - _ARCH_LOWER_HINT) * lower),
+    )  # fmt: skip
+    for widths, radius_share, into, length_mm, gap_share, amount in rows:
+        radius = _ARCH_RADIUS_MM * radius_share
+        s = np.clip(x_mm / radius, -1.0, 1.0)  # the sine of the arch's angle as the camera sees it
+        facing = np.sqrt(1.0 - s * s)
+        back = np.abs(np.arcsin(s) - yaw) / (sum(widths) / radius)  # 1 at the last tooth drawn's far edge
+        length = length_mm * px_mm * (1.0 - _ARCH_SHORTEN * np.clip(back, 0.0, 1.0) ** 2) * reach
+        length = np.minimum(length, gap * gap_share[0] + gap * gap_share[1] * across)
+        bounds = _arch_boundaries(widths, sin_yaw, mouth_mm=mouth_mm, radius_mm=radius)
+        rgb, ta = _teeth(a, into + 0.8, length, _MOUTH_WIDTH_MM * px_mm, bounds, colour, lines=_ARCH_LINES,
+                         edge_share=_ARCH_EDGE, notch=_ARCH_NOTCH)  # fmt: skip
+        ta = ta * _smoothstep((facing - 0.1) / 0.2) * amount
+        shade = (_ARCH_LIGHT + (1.0 - _ARCH_LIGHT) * facing**2) * corner
+        if radius_share < 1.0:
+            shade = shade * _ARCH_LOWER[3]
+            ta = ta * (1.0 - _smoothstep((back - _ARCH_LOWER_FRONT[0]) / _ARCH_LOWER_FRONT[1]))
+        lit = rgb * shade[..., None] + interior * (_ARCH_AMBIENT * (1.0 - shade))[..., None]
+        interior = interior * (1 - ta[..., None]) + lit * ta[..., None]
+        bare = bare * (1.0 - ta)
     return interior, 1.0 - bare
 
 

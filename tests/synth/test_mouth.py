@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from facecraft.rigs.default_rig import LIPS_LOWER_INNER, LIPS_UPPER_INNER
+from facecraft.rigs.default_rig import LIPS_LOWER_INNER, LIPS_LOWER_OUTER, LIPS_UPPER_INNER, LIPS_UPPER_OUTER
 from facecraft.rigs.errors import ParameterError
 from facecraft.synth.mouth import inner_lip_polygon, mouth_frame, paint_mouth_interior
 from facecraft.synth.photo_look import PhotoLook
@@ -123,6 +123,55 @@ def test_drawn_teeth_are_as_white_as_the_eyes_on_darker_skin():
         return float(_luma(res.image[int(round(y[0])), int(round(x[0]))]))
 
     assert band(dark) > 0.8 * band(img) and band(dark) > 120
+
+
+def _stretched(points: np.ndarray, factor: float) -> np.ndarray:
+    """The lips' landmarks spread sideways about their middle by ``factor`` (fear's AU20)."""
+    out = points.copy()
+    lips = sorted(set(LIPS_UPPER_INNER + LIPS_LOWER_INNER + LIPS_UPPER_OUTER + LIPS_LOWER_OUTER))
+    cx = points[lips, 0].mean()
+    out[lips, 0] = cx + factor * (points[lips, 0] - cx)
+    return out
+
+
+def test_drawn_teeth_keep_the_faces_scale_in_a_stretched_opening():
+    # Fear's stretched opening on a closed mouth showed a long row of teeth to its corners, like a denture strip: the
+    # teeth were sized and spread with the opening. They are the front of a dental arch in the face's own scale: the
+    # row of lit teeth hardly widens when the lips stretch further (it grew 1.41 times from 1.2 to 1.6 times as wide).
+    img, src, depth = astronaut_points()
+    closed = _closed_mouth(src)
+
+    def lit_width(factor: float) -> float:
+        dst = open_jaw(_stretched(closed, factor), 0.08)
+        fd = mouth_frame(dst)
+        us = np.linspace(0.02, 0.98, 97) * fd.width
+        up, lo = fd.profile(us)
+        x, y = fd.to_image(us, up + 0.2 * (lo - up))
+        res = paint_mouth_interior(img, img, closed, dst, depth=depth)
+        luma = _luma(res.image[np.round(y).astype(int), np.round(x).astype(int)])
+        return float((luma > 0.6 * luma.max()).sum() * (us[1] - us[0]))
+
+    narrow, wide = lit_width(1.2), lit_width(1.6)
+    assert narrow > 10 and wide < 1.25 * narrow
+
+
+def test_a_mouth_opened_a_little_shows_the_lower_teeths_edges():
+    # Below the wide-open share (mouth._WIDE_OPEN) no lower teeth were drawn: the opening under the upper teeth was the
+    # cavity and the tongue's red down to the lower lip. Now the lower incisors' edges show over it, off-white.
+    img, src, depth = astronaut_points()
+    closed = _closed_mouth(src)
+    dst = open_jaw(_stretched(closed, 1.3), 0.15)
+    fd = mouth_frame(dst)
+    us = np.linspace(0.4, 0.6, 9) * fd.width
+    up, lo = fd.profile(us)
+    assert (lo - up).max() / fd.width < 0.3  # opened a little
+    x, y = fd.to_image(us, lo - 2.0)
+    res = paint_mouth_interior(img, img, closed, dst, depth=depth)
+    edge = res.image[np.round(y).astype(int), np.round(x).astype(int)].astype(np.float64).mean(0)
+    assert _luma(edge) > 100 and edge[0] / edge[1] < 1.6  # off-white in the mouth's light, not the tongue's red
+    x, y = fd.to_image(us, 0.5 * (up + lo))
+    middle = _luma(res.image[np.round(y).astype(int), np.round(x).astype(int)]).mean()
+    assert middle < 0.5 * _luma(edge)  # the upper teeth show partly: the middle is the dark gap between the rows
 
 
 def test_nothing_painted_when_the_mouth_does_not_open_more():
