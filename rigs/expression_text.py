@@ -71,6 +71,8 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("a calm face showing no emotion", {}),
     ("a blank stare, a poker face, a straight face, deadpan, stone faced", {}),
     ("calm, relaxed, serene, at ease", {}),
+    # Composure: no expression shown ("stoic" was an error).
+    ("stoic, impassive, composed, unmoved", {}),
     ("a happy face with a big smile, beaming", {"AU6": 0.8, "AU12": 1.0}),
     # A plain smile: without it "smile" was nearest the smirk and smiled on one side.
     ("smiling, a pleasant smile", {"AU6": 0.5, "AU12": 1.0}),
@@ -97,6 +99,14 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     # A dreamy look: the lids lowered over a faint smile ("dreamy" was an error: no expression read).
     ("dreamy, daydreaming, lost in a daydream", {"AU12": 0.3, "AU43": 0.5}),
     ("in love, adoring, tender", {"AU1": 0.2, "AU6": 0.4, "AU12": 0.5}),
+    # Infatuation words MiniLM puts near no love anchor ("lovestruck", "smitten" were errors): love's soft smile.
+    ("lovestruck, smitten, infatuated, head over heels", {"AU1": 0.2, "AU6": 0.4, "AU12": 0.5}),
+    # Flirting (Grammer et al. 1999; Moore 1985): a smile, the lids a little lowered; a qualifier too ("a flirty wink"
+    # smiles with the wink: read whole it was the wink alone).
+    ("flirty, flirtatious, flirting, coy, playful", {"AU6": 0.3, "AU12": 0.7, "AU43": 0.2}),
+    # Wistfulness, nostalgia: sadness's raised inner brows over a faint smile (a qualifier too: "a bittersweet smile"
+    # smiled with no sadness).
+    ("wistful, nostalgic, a bittersweet feeling", {"AU1": 0.8, "AU12": 0.3, "AU15": 0.2}),
     ("a smirk, smirking, lopsided, crooked", {"AU12R": 0.6, "AU14R": 0.5}),
     # AU12 as FACS describes it: without it "the right side of the mouth pulled up" read as an open mouth.
     ("mouth corners pulled up", {"AU12": 1.0}),
@@ -104,6 +114,8 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     # Resentment, bitterness: anger held in with contempt (lowered brows, pressed lips, one mouth corner tightened);
     # "resentful" was an error (nearest shame, 0.45) and "bitter" a smug smile.
     ("resentful, bitter, begrudging, resentment", {"AU4": 0.6, "AU7": 0.3, "AU14R": 0.5, "AU24": 0.4}),
+    # Envy: resentment's lowered brows and narrowed eyes, the lips pressed ("jealous" was nearest the smug smirk).
+    ("jealous, envious, jealousy, envy", {"AU4": 0.5, "AU7": 0.5, "AU14R": 0.3, "AU24": 0.4}),
     ("smug, self-satisfied", {"AU12R": 0.5, "AU14R": 0.5, "AU43": 0.2}),
     ("a sad, unhappy, sorrowful face", {"AU1": 0.9, "AU4": 0.6, "AU15": 0.8}),
     ("crying, grief, heartbroken", {"AU1": 1.0, "AU4": 0.8, "AU15": 1.0, "AU17": 0.6}),
@@ -112,6 +124,11 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     # Choked up: crying held in the throat, the chin raised under sad brows ("choked up" was gritted teeth).
     ("choked up, a lump in the throat, on the verge of tears", {"AU1": 0.8, "AU4": 0.4, "AU15": 0.5, "AU17": 0.6}),
     ("disappointed, let down", {"AU1": 0.5, "AU15": 0.5, "AU17": 0.4, "AU43": 0.2}),
+    # Triumph (Tracy & Matsumoto 2008): a broad smile, the mouth open; without it "triumphant" was nearest defeat.
+    ("triumphant, victorious, winning", {"AU6": 0.7, "AU12": 1.0, "AU25": 0.5}),
+    # Defeat, dejection: sadness's brows and mouth with the lids lowered ("defeated" smiled, AU12 0.18, from a mixture
+    # of disgust and triumph).
+    ("defeated, dejected, crushed, resigned", {"AU1": 0.6, "AU15": 0.6, "AU17": 0.3, "AU43": 0.4}),
     ("an angry, furious, mad face", {"AU4": 1.0, "AU5": 0.6, "AU7": 0.8, "AU23": 0.8}),
     # Rage words MiniLM puts near no anger anchor ("seething", "livid" were errors); as one with "angry" they pulled
     # "angry" toward annoyance.
@@ -131,6 +148,11 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
         {"AU1": 0.8, "AU2": 0.6, "AU4": 0.6, "AU5": 0.9, "AU7": 0.4, "AU20": 0.8, "AU26": 0.6},
     ),
     ("worried, anxious, nervous", {"AU1": 0.7, "AU4": 0.4, "AU20": 0.3}),
+    # Panic and alarm are fear (the upper lids raised), not worry: "panicked" and "alarmed" read as worried (AU5 0.16).
+    (
+        "panicked, panicking, in a panic, alarmed",
+        {"AU1": 0.8, "AU2": 0.6, "AU4": 0.4, "AU5": 1.0, "AU20": 0.7, "AU25": 0.5, "AU26": 0.4},
+    ),
     ("horrified, aghast", {"AU1": 1.0, "AU2": 0.8, "AU4": 0.5, "AU5": 1.0, "AU20": 0.6, "AU26": 0.7}),
     ("disgusted, grossed out, revolted", {"AU9": 1.0, "AU15": 0.6, "AU16": 0.5}),
     # Pain: the four actions of the Prkachin-Solomon pain intensity score (brow lowering, orbit tightening,
@@ -139,6 +161,9 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     # A grimace: the lips stretched and the upper lip raised over parted lips, brows down and lids tight (FACS
     # AU4+7+10+20+25; "grimace" was an angry face with the lips pressed).
     ("a grimace, lips stretched over clenched teeth", {"AU4": 0.6, "AU7": 0.6, "AU10": 0.6, "AU20": 0.9, "AU25": 0.7}),
+    # A cringe: a grimace of embarrassment or second-hand pain, the lips stretched, the eyes screwed up ("cringing" was
+    # an error).
+    ("cringing, a cringe, cringeworthy", {"AU4": 0.5, "AU7": 0.7, "AU10": 0.4, "AU20": 0.9, "AU43": 0.3}),
     # Embarrassment (Keltner 1995): a smile held down by lip pressing, the eyes lowered.
     ("embarrassed, sheepish, awkward", {"AU12": 0.5, "AU14": 0.3, "AU24": 0.4, "AU43": 0.3}),
     # Confusion (Rozin & Cohen 2003): brow lowering with the lids tightened.
@@ -154,7 +179,9 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("tired, weary, sleepy, drowsy, heavy eyelids", {"AU43": 0.55}),
     # Drunk: heavy lids over a slack, parted mouth ("drunk" read as "a drink" and was left out).
     ("drunk, tipsy, intoxicated, dazed", {"AU43": 0.5, "AU25": 0.4, "AU26": 0.3}),
-    ("bored, uninterested, unimpressed", {"AU43": 0.35, "AU15": 0.2, "AU17": 0.3}),
+    # Boredom lowers the lids a little over a raised chin (a slight anchor, :data:`SLIGHT_ANCHORS`): raised to full
+    # strength, "bored" half closed the eyes (AU43 0.73).
+    ("bored, uninterested, unimpressed", {"AU43": 0.5, "AU15": 0.3, "AU17": 0.5}),
     ("determined, focused, concentrating", {"AU4": 0.5, "AU7": 0.5, "AU24": 0.5}),
     ("stern, serious, grim, tense", {"AU4": 0.5, "AU7": 0.3, "AU24": 0.6}),
     ("curious, interested, intrigued", {"AU1": 0.4, "AU2": 0.5, "AU5": 0.2}),
@@ -170,6 +197,8 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("raised eyebrows", {"AU1": 0.8, "AU2": 0.8}),
     ("furrowed brows, lowered brows drawn together, a frown of concentration", {"AU4": 0.8}),
     ("wide open eyes", {"AU5": 1.0}),
+    # Bulging eyes: the upper lids raised hard ("bug eyed" was nearest closed eyes).
+    ("bulging eyes, eyes popping out, bug eyes", {"AU1": 0.3, "AU2": 0.3, "AU5": 1.0}),
     # Eyes open are not closed: without it "eyes open" was nearest "closed eyes" (AU43 0.59).
     ("open eyes, eyes open", {}),
     # A stare is a fixed gaze, the upper lids at most slightly raised (:data:`SLIGHT_ANCHORS`): raised to full
@@ -195,6 +224,10 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("looking away, averting the gaze, avoiding eye contact", {}),
     # A gaze ahead ("looking at the camera" was read as looking down): the eyes centred.
     ("looking straight ahead, looking at the camera, looking at the viewer", {}),
+    # Eye contact is a gaze ahead ("making eye contact" was nearest avoiding it: looking away).
+    ("making eye contact, meeting someone's gaze, looking into their eyes", {}),
+    # A far gaze is ahead, unfocused ("gazing into the distance" looked up).
+    ("gazing into the distance, a faraway look, staring off into space", {}),
     ("a wrinkled nose, sneering", {"AU9": 0.9, "AU10": 0.5}),
     # A snarl bares the teeth: the upper lip raised hard (AU10) with the lips parted, brows down.
     ("a snarl, bared teeth, a curled upper lip", {"AU4": 0.5, "AU9": 0.6, "AU10": 1.0, "AU25": 0.8}),
@@ -213,6 +246,8 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("dimples, a dimpled smile", {"AU12": 0.4, "AU14": 0.8}),
     ("pressed lips, tight lips", {"AU24": 0.9, "AU23": 0.5}),
     ("an open mouth, jaw dropped", {"AU25": 0.8, "AU26": 1.0}),
+    # A gaping mouth ("mouth agape" mixed in the lip corners pulled up, AU12 0.23).
+    ("mouth agape, gaping, mouth hanging open", {"AU25": 0.8, "AU26": 1.0}),
     # Parted lips: apart, the jaw barely down ("lips parted in awe" was nearest pressed lips: AU24 0.58).
     ("parted lips, lips slightly apart", {"AU25": 1.0, "AU26": 0.2}),
     # The tongue has no AU here (FACS AU19 is not in the AU set; ARKit's tongueOut is set directly): the words
@@ -221,7 +256,13 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
 )
 #: Anchors whose expression is slight even at its strongest: their strengths are as written, not raised to full
 #: strength (:func:`_anchor_table`), so that an intensity word makes them no stronger than that.
-SLIGHT_ANCHORS = frozenset({"staring, a fixed intense gaze", "thinking, pensive, contemplative, lost in thought"})
+SLIGHT_ANCHORS = frozenset(
+    {
+        "staring, a fixed intense gaze",
+        "thinking, pensive, contemplative, lost in thought",
+        "bored, uninterested, unimpressed",
+    }
+)
 #: Intensity words, the first group found decides: "a very slight smile" is slight. A state ("eyes closed",
 #: "shut") is full unless qualified ("half closed").
 INTENSITY_WORDS: tuple[tuple[str, float], ...] = (
@@ -244,7 +285,7 @@ INTENSITY_WORDS: tuple[tuple[str, float], ...] = (
 _DEGREE_WORDS = re.compile(
     r"\b(?:slightly|a bit|a little|a touch of|subtly|faintly|mildly|barely|weakly|somewhat|moderately|kind of|"
     r"sort of|rather|quite|clearly|fairly|extremely|very|really|intensely|super|totally|incredibly|utterly|"
-    r"absolutely|completely|deeply|wildly|hysterically|from ear to ear)\b"
+    r"absolutely|completely|deeply|wildly|hysterically|from ear to ear|just|simply|merely|only)\b"
 )
 DEFAULT_TEXT_INTENSITY = 0.75
 #: Anchors nearest a part that are mixed, and the softmax temperature over their cosine similarities.
@@ -309,9 +350,17 @@ GAZE_ANCHORS: dict[str, dict[str, float]] = {
     "looking away, averting the gaze, avoiding eye contact": {"side": 1.0, "down": 0.3},
     # Ahead: every eyeLook* channel at 0 (a photo looking aside has its eyes centred).
     "looking straight ahead, looking at the camera, looking at the viewer": {"ahead": 1.0},
+    "making eye contact, meeting someone's gaze, looking into their eyes": {"ahead": 1.0},
+    "gazing into the distance, a faraway look, staring off into space": {"ahead": 1.0},
 }
-_GAZE_UP = re.compile(r"\b(?:up|upward|upwards|skyward)\b")
-_GAZE_DOWN = re.compile(r"\b(?:down|downward|downwards|downcast)\b")
+_GAZE_UP = re.compile(r"\b(?:up|upward|upwards|skyward|sky|heavens?|ceiling)\b")
+_GAZE_DOWN = re.compile(r"\b(?:down|downward|downwards|downcast|floor|ground|feet|lap|shoes|table)\b")
+#: A look at a place above or below ("staring at her feet", "gazing at the sky"): a gaze part up or down whatever
+#: anchor is nearest ("looking at her feet" was nearest the stare and looked ahead).
+_LOOK_AT_PLACE = re.compile(
+    r"\b(?:look|gaz|glanc|star|peer|peek)\w* (?:(?:at|into|to|toward|towards|on|over) )?(?:(?:the|her|his|their|my|"
+    r"its|your|our) )?(?:floor|ground|feet|lap|shoes|table|sky|ceiling|heavens?)\b"
+)
 #: "side-eye" is a sideways glance (read whole, "side" and "eye" were filler: an error).
 _LOOK = re.compile(r"\b(?:look|looks|looking|looked)\b")
 _SIDE_EYE = re.compile(r"\bside ?eye(?:s|d|ing)?\b")
@@ -358,7 +407,22 @@ _POSED = re.compile(
     r"feign(?:s|ed|ing)?|pretend(?:s|ed|ing)?|plastic|thin|sarcastic(?:ally)?|mocking(?:ly)?|"
     r"for (?:the|a) (?:camera|photo|picture|photograph))\b"
 )
+#: A tight smile ("a tight smile", "a strained smile", "a tense smile"): a posed smile held in by pressed lips
+#: (Keltner's 1995 smile controls, AU24): the lip corners without the cheek raise, the lips pressed at
+#: :data:`TIGHT_PRESS` of the smile ("a tight smile" was a warm one, AU6 0.39, the lips apart).
+_TIGHT = re.compile(r"\b(?:tight|tense|strained|pinched|clenched)\b")
+TIGHT_PRESS = 0.6
+#: Actions that undo each other in one part (the lids raised and lowered, the lip corners pulled up and down): the
+#: weaker goes when it is less than :data:`OPPOSED_SHARE` of the stronger, a mixture's tail ("dreamy eyes" lowered the
+#: lids, AU43 0.52, and raised them, AU5 0.23, from the wide-eyes anchors; "heavy lidded" AU43 0.46 with AU5 0.29;
+#: "defeated" AU15 0.63 with AU12 0.12 from triumph, which MiniLM puts next to defeat). Both stay where they are alike
+#: (a wistful smile's sad mouth).
+_OPPOSED: tuple[tuple[np.ndarray, np.ndarray], ...] = tuple(
+    (au_vector({a: 1.0}) > 0, au_vector({b: 1.0}) > 0) for a, b in (("AU5", "AU43"), ("AU12", "AU15"))
+)
+OPPOSED_SHARE = 0.7
 _SMILE = au_vector({"AU12": 1.0}) > 0
+_PRESSED_LIPS = au_vector({"AU24": 1.0}) > 0
 _CHEEK_RAISE = au_vector({"AU6": 1.0}) > 0
 _JAW_DROP = au_vector({"AU26": 1.0, "AU27": 1.0}) > 0
 _LIPS_APART = au_vector({"AU25": 1.0}) > 0
@@ -370,7 +434,7 @@ _CLAUSE_SPLIT = re.compile(r"[,;]|\b(?:and|but|while|plus|then)\b")
 #: "smiling with eyes closed", "gritting his teeth in pain": what follows "with" / "in" is a second thing the face
 #: does, read as a part of its own (read whole, the clause was the smile alone, the teeth without the pain). "In
 #: thought" and "in love" name a state with the words before them: "lost in thought" is read whole ("lost": sad).
-_COMPLEMENT = re.compile(r"\b(?:with|in)\b(?! (?:thought|love)\b)")
+_COMPLEMENT = re.compile(r"\b(?:with|in|through)\b(?! (?:thought|love)\b)")
 #: Text emoticons, read as the words they stand for (emoji are read by their Unicode names: "😉" winking face).
 _EMOTICONS: tuple[tuple[str, str], ...] = (
     (r">:-?\(", "angry"),
@@ -409,8 +473,8 @@ _REGION_READS: dict[str, tuple[str, ...]] = {**_REGION_AUS, "eyes": _REGION_AUS[
 #: is a toothy smile (read apart, "teeth" was gritted teeth and lowered the brows).
 #: "open-mouthed", "wide-eyed", "tight-lipped" (hyphens read as spaces): the region as the adjective says, a part of
 #: its own ("an open-mouthed smile" is a smile and an open mouth; read whole, the open mouth was lost).
-_COMPOUND = re.compile(r"\b([a-z]+) (eyed|mouthed|lipped|browed)\b")
-_COMPOUND_NOUN = {"eyed": "eyes", "mouthed": "mouth", "lipped": "lips", "browed": "brows"}
+_COMPOUND = re.compile(r"\b([a-z]+) (eyed|mouthed|lipped|browed|lidded)\b")
+_COMPOUND_NOUN = {"eyed": "eyes", "mouthed": "mouth", "lipped": "lips", "browed": "brows", "lidded": "eyelids"}
 _PART_NOUNS = frozenset("teeth tooth tongue jaw chin nose forehead lids eyelids dimples".split())
 _NEGATION = re.compile(r"\b(?:not|no|without|never|none|nor)\b|n't\b")
 #: "not too happy" is a little happy, not a negation.
@@ -432,7 +496,8 @@ _ONE_BROW = re.compile(
 _QUALIFIERS = re.compile(
     r"\b(happy|joyful|sad|unhappy|angry|mad|furious|annoyed|surprised|astonished|amazed|shocked|scared|afraid|"
     r"frightened|terrified|fearful|worried|nervous|anxious|disgusted|contemptuous|scornful|smug|tired|sleepy|"
-    r"bored|confused|embarrassed|excited|skeptical|sceptical|pained)\b"
+    r"bored|confused|embarrassed|excited|skeptical|sceptical|pained|flirty|flirtatious|coy|playful|bittersweet|wistful|"
+    r"nostalgic)\b"
 )
 #: Words that say nothing about what the face does: a part made only of these adds nothing.
 _FILLER = frozenset(
@@ -440,7 +505,7 @@ _FILLER = frozenset(
     "expressions person man woman "
     "eye eyes brow brows eyebrow eyebrows mouth lips lip cheek cheeks side sided just only also on of in at to "
     "with is are be being was were do does did will would can could showing show shows has have having "
-    "stay stays stayed remain remains remained seem seems seemed "
+    "stay stays stayed remain remains remained seem seems seemed reach reaches reached reaching that "
     "extremely very really intensely super totally "
     "quite clearly fairly slight slightly bit little subtle subtly faint faintly hint mild mildly barely incredibly "
     "utterly absolutely completely deeply wildly hysterically somewhat moderately rather weakly touch kind sort".split()
@@ -708,10 +773,11 @@ def _gaze_weights(part: TextPart, direction: dict[str, float]) -> dict[str, floa
     """A gaze part's ARKit ``eyeLook*`` weights: its anchor's direction (:data:`GAZE_ANCHORS`), with "up" / "down"
     and a side word in its words, at its intensity."""
     way = dict(direction)
-    if _GAZE_UP.search(part.words) and not way.get("down"):
-        way["up"] = 1.0
-    if _GAZE_DOWN.search(part.words) and not way.get("up"):
-        way["down"] = 1.0
+    up, down = _GAZE_UP.search(part.words), _GAZE_DOWN.search(part.words)
+    if up and not down:  # the words' own direction wins over the anchor's: "looking at the floor" was read as up
+        way["up"], way["down"] = 1.0, 0.0
+    if down and not up:
+        way["down"], way["up"] = 1.0, 0.0
     if part.side:
         way["side"] = 1.0
     out = dict.fromkeys(GAZE_CHANNELS, 0.0)
@@ -767,6 +833,8 @@ def _read_text(text: str, *, warn_gaze: bool) -> tuple[np.ndarray, dict[str, flo
     gaze: dict[str, float] = {}
     for part, s in zip(parts, sims, strict=True):
         direction = GAZE_ANCHORS.get(TEXT_ANCHORS[int(np.argmax(s))][0])
+        if direction is None and _LOOK_AT_PLACE.search(part.words):
+            direction = {"ahead": 0.0}  # up or down as its words say (:func:`_gaze_weights`)
         if direction and not part.negated:
             for name, weight in _gaze_weights(part, direction).items():
                 gaze[name] = max(gaze.get(name, 0.0), weight)
@@ -776,8 +844,14 @@ def _read_text(text: str, *, warn_gaze: bool) -> tuple[np.ndarray, dict[str, flo
             au[~_region_mask(part.region, None, reads=True)] = 0.0
         if _JAW_SHUT.search(part.words):  # a clenched jaw is shut: no jaw drop from its mixture's tail
             au[_JAW_DROP] = 0.0
-        if _POSED.search(part.words) and (_main(au) & _SMILE).any():  # a posed smile: no cheek raise
-            au[_CHEEK_RAISE] = 0.0
+        if (_POSED.search(part.words) or _TIGHT.search(part.words)) and (_main(au) & _SMILE).any():
+            au[_CHEEK_RAISE] = 0.0  # a posed smile: no cheek raise; a tight one presses the lips too
+            if _TIGHT.search(part.words):
+                au[_PRESSED_LIPS] = np.maximum(au[_PRESSED_LIPS], TIGHT_PRESS * float(au[_SMILE].max()))
+        for one, other in _OPPOSED:  # the lids raised and lowered: the weaker goes
+            a, b = float(au[one].max()), float(au[other].max())
+            if min(a, b) < OPPOSED_SHARE * max(a, b):
+                au[one if a < b else other] = 0.0
         if part.suppressed:  # held back: weaker, with the lips pressed shut and the chin raised that hold it
             au[:] = np.maximum(au * SUPPRESSED_SHARE, _SUPPRESSION)
             au[_JAW_DROP | _LIPS_APART] = 0.0
