@@ -162,6 +162,10 @@ _LENS_SOFT = 0.02
 #: a real lid shades a band of the eyeball just under its margin, and the white below it keeps its level.
 _LID_SHADOW = 0.25
 _LID_SHADOW_REACH = 0.05
+#: The eyeball is a sphere (:data:`facecraft.synth.gaze.EYEBALL_RADII` iris radii): its white turns away from the light
+#: above and below the iris, darker by ``k (1 - cos)`` of the angle it turns (as ``k sin^2 / 2``: the exact cosine fell
+#: to black at the sphere's rim, an edge sharper than a blurred photo's at an extreme raise), ``k`` this much.
+_SPHERE_SHADE = 0.6
 #: The white's grey just outside the iris (the limbus shading into the sclera): darkening at the iris's rim and its
 #: reach (share of the iris radius, Gaussian).
 _LIMBAL = (0.12, 0.25)
@@ -443,6 +447,12 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
         # ... and just outside the iris, the limbus's grey shading into the white.
         outside = np.maximum(dist - disc[1], 0.0) / max(_LIMBAL[1] * disc[1], 0.7)
         curve = curve * (1.0 - _LIMBAL[0] * np.exp(-(outside**2)))
+        from .gaze import EYEBALL_RADII  # (gaze imports this module)
+
+        # ... and the sphere above and below it (the iris faces forward, on the cornea)
+        turn = np.clip((ev - iy[0]) / (EYEBALL_RADII * disc[1]), -1.0, 1.0)
+        sphere = _SPHERE_SHADE * 0.5 * turn**2 * (1.0 - _iris_ring(dist, disc[1]))
+        curve = curve * (1.0 - sphere)
     # ... and as the photo's own white is across the eye, where it is kept.
     ratio = _luma(eyeball) / np.maximum(float(_luma(sclera)) * shadow * curve, 1e-6)  # a black eye has no white
     paint = sclera * _sclera_gain(a_d, ratio, (in_src > _GAIN_CORE) & (open_d > 0.5) & off_iris)[..., None]

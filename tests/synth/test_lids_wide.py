@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from facecraft.rigs import ARKIT_INDEX
 from facecraft.synth.editor import render_face_change
 from facecraft.synth.gaze import gaze_after, turn_eyes
-from facecraft.synth.lids import _iris_discs
+from facecraft.synth.lids import EYES, _iris_discs, close_lids, eye_frame, eye_polygon
+
+from .test_lids import _astronaut_x4, _polygon_mask, _raise_lid
 
 
 def test_an_eye_looking_up_keeps_its_catchlight_as_bright_as_the_turned_eyes(astronaut, astronaut_faces):
@@ -28,3 +31,29 @@ def test_an_eye_looking_up_keeps_its_catchlight_as_bright_as_the_turned_eyes(ast
         irises |= np.hypot(*(grid - centre[:, None, None])) < 0.8 * radius
     assert own[irises].max() > 200
     assert res[irises].max() >= own[irises].max() - 8  # (before: 180 of 217)
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_the_white_a_raised_lid_uncovers_darkens_toward_the_eyeballs_top(which):
+    # A real wide eye's white above the iris turns away from the light as the eyeball's sphere does: the painted white
+    # was as bright high above the iris as just above it (brighter: the limbus's grey fades upward), a flat white ring.
+    img, src, landmarks = _astronaut_x4()
+    dst = _raise_lid(src, which, 1.0)
+    upper, lower = EYES[which]
+    centre, radius = _iris_discs(landmarks)[which]
+    frame = eye_frame(dst, upper, lower)
+    yy, xx = np.mgrid[: img.shape[0], : img.shape[1]].astype(float)
+    u, v = frame.coords(xx, yy)
+    top = frame.profile(np.clip(u, 0.0, frame.width))[0]
+    uncovered = _polygon_mask(eye_polygon(dst, upper, lower), img.shape[:2])
+    uncovered &= ~_polygon_mask(eye_polygon(src, upper, lower), img.shape[:2])
+    above = (
+        uncovered & (np.hypot(xx - centre[0], yy - centre[1]) > radius + 4) & (np.abs(xx - centre[0]) < 1.2 * radius)
+    )
+    above &= v > top + 0.15 * frame.width  # below the lid's own shadow band
+    assert above.sum() > 100
+    luma = close_lids(img, img, src, dst, iris=landmarks).image.astype(float).mean(2)[above]
+    height = centre[1] - yy[above]
+    low, high = np.percentile(height, [33, 67])
+    # (before: 213 low, 222 high on the astronaut's left eye; 194, 202 on its right)
+    assert np.median(luma[height >= high]) < np.median(luma[height <= low]) - 6
