@@ -189,8 +189,10 @@ def test_an_eye_looking_up_keeps_its_own_iris_and_catchlight_under_the_raised_li
         assert on.sum() > 15
         # (before 956aebb: 15 grey levels apart, 14.6 on the mean. The turned eye keeps the photo's catchlight at its
         # full brightness (217 on the astronaut's right eye, 147 when it was resampled with the iris) and the lids'
-        # blend over the raised margin keeps 180 of it: 10.1 apart, the catchlight 37 dimmer than the turned one)
-        assert np.abs(res[on] - own[on]).mean() < 11, which
+        # blend over the raised margin keeps 180 of it: 10.1 apart, the catchlight 37 dimmer than the turned one. The
+        # rig's eyeLookUp raising the upper lid with the iris, 6 mm at a full weight (was 3), uncovers more of the
+        # turned iris's top, which the photo hid and the lids' painter draws: 11.0 apart)
+        assert np.abs(res[on] - own[on]).mean() < 12, which
         assert res[on].max() > own[on].max() - 40, which
 
 
