@@ -57,11 +57,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _cmd_talk(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from facecraft.rigs.emotion_space import parse_emotion, parse_emotion_track
+    from facecraft.rigs.emotion_space import is_free_text, parse_emotion, parse_emotion_track
     from facecraft.rigs.errors import MissingFileError, ParameterError
     from facecraft.rigs.paths import say_ending_added
     from facecraft.rigs.video import check_video_path, video_output
 
+    from .controls import read_control
     from .talk_portrait import MAX_MOTION, talk
 
     out = check_video_path(video_output(args.output), inputs=(args.photo, args.audio))
@@ -72,8 +73,13 @@ def _cmd_talk(args: argparse.Namespace) -> int:
     _check_order(args.photo, args.audio)
     if not 0.0 <= args.motion <= MAX_MOTION:  # as the option's name, before any work (it said "motion: ...")
         raise ParameterError(f"--motion: expected a scale in [0, {MAX_MOTION:g}], got {args.motion:g}")
-    # emotion arguments fail before any work
-    emotion = parse_emotion(args.emotion, source="--emotion")
+    # emotion arguments fail before any work; words stay words, read with the gaze they name ("looking down, sad")
+    # as the editor reads them (a code would drop the gaze, with a warning that it is left out)
+    if is_free_text(args.emotion):
+        read_control(args.emotion, "--emotion")
+        emotion = args.emotion
+    else:
+        emotion = parse_emotion(args.emotion, source="--emotion")
     track = parse_emotion_track(args.emotion_track, source="--emotion-track")
     result = talk(
         args.photo,

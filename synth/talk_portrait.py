@@ -56,7 +56,7 @@ import cv2
 import numpy as np
 
 from facecraft.rigs import ARKIT_INDEX, ARKIT_NAMES, NUM_ARKIT, NoFaceError, ParameterError
-from facecraft.rigs.emotion_space import region_mask
+from facecraft.rigs.emotion_space import is_free_text, region_mask
 from facecraft.rigs.video import check_video_side
 
 from .controls import own_scores
@@ -157,7 +157,9 @@ class TalkingPortrait:
         :func:`facecraft.rigs.emotion_space.parse_emotion` reads as one code: ``"sadness:0.8"``, AUs, words):
         edited into the photo by the geometric editor before it speaks, as ``facecraft edit --emotion`` does
         (relative to what the face shows: a smiling photo asked for sadness loses its smile), except that it adds
-        nothing to the jaw and lips, which the speech moves (surprise's open jaw would never close). Given to
+        nothing to the jaw and lips, which the speech moves (surprise's open jaw would never close). Words that name a
+        gaze ("looking down, sad") turn the photo's eyes there as the editor's words do
+        (:func:`facecraft.synth.controls.read_control`), and the speech's saccades move around that gaze. Given to
         :func:`talk_curves` alone, an emotion only tints the speech curves, and the photo's own expression stays.
     seed : int
         Seed of the head drift.
@@ -203,6 +205,7 @@ class TalkingPortrait:
         if not (np.isfinite(motion) and 0.0 <= motion <= MAX_MOTION):
             raise ParameterError(f"motion: expected a scale in [0, {MAX_MOTION:g}], got {motion!r}")
         self.emotion = _still_emotion(emotion)
+        words = emotion if is_free_text(emotion) else None  # read again by the edit, with the gaze they name
         img, self.name = _load_photo(photo, name)  # after the arguments: they fail before a big photo is read
         if size is None and max(img.shape[:2]) > MAX_SIDE:
             h, w = img.shape[:2]
@@ -225,7 +228,8 @@ class TalkingPortrait:
             plain = None  # the unedited face, where a still emotion is edited in
             if self.emotion is not None:
                 plain = faces[_pick_face(faces, face, self.name)]
-                img, faces, face = _with_expression(ed, img, faces, face, self.emotion, self.name, keep_glasses)
+                shown = self.emotion if words is None else words
+                img, faces, face = _with_expression(ed, img, faces, face, shown, self.name, keep_glasses)
             calibration = ed.calibration
             # the editor's calibration, where it was loaded (an emotion track draws its expressions with it)
             self._calibration = calibration if not own or calibrated else None
@@ -710,9 +714,15 @@ def _warn_late_keys(emo, duration: float) -> None:
 
 def _still_emotion(emotion):
     """``emotion`` as one :class:`~facecraft.rigs.emotion_space.EmotionCode`, or None; a track is an error (a
-    photo shows one expression: a changing one is :func:`talk`'s ``emotion_track``, drawn frame by frame)."""
+    photo shows one expression: a changing one is :func:`talk`'s ``emotion_track``, drawn frame by frame). Words are
+    read as the editor reads them (:func:`facecraft.synth.controls.read_control`), without the warning that an
+    expression code leaves their gaze out: the portrait's edit turns the eyes (:func:`_with_expression`)."""
     from facecraft.rigs.emotion_space import EmotionCode, parse_emotion
 
+    if is_free_text(emotion):
+        from .controls import read_control
+
+        return read_control(emotion, "emotion")[0]
     code = parse_emotion(emotion, source="emotion")
     if code is not None and not isinstance(code, EmotionCode):
         raise ParameterError(
@@ -729,7 +739,8 @@ def _with_expression(ed, img: np.ndarray, faces, face: int | None, emotion, name
     not (:meth:`TalkingPortrait.expression_change`): what the emotion asks of them (surprise's and fear's open jaw,
     anger's pressed and rolled-in lips, disgust's parted ones) baked into the rest photo held the mouth open through
     every /p b m/, or every vowel near shut; the speech moves them, in the emotion's style. What the edit takes away
-    there stays taken (a removed smile's raised upper lip)."""
+    there stays taken (a removed smile's raised upper lip). Words that name a gaze ("looking down, sad") turn the eyes
+    as the editor's do (:attr:`~facecraft.synth.controls.EditControls.gaze`)."""
     from .controls import EditControls
 
     index = _pick_face(faces, face, name)
@@ -892,7 +903,8 @@ def talk(
     out_mp4 : path
         The H.264 MP4 to write (through :func:`facecraft.rigs.video.write_mp4`, audio muxed in).
     emotion, emotion_track : optional
-        Anything :func:`facecraft.rigs.emotion_space.parse_emotion` takes (``"happiness:0.7"``, a track JSON).
+        Anything :func:`facecraft.rigs.emotion_space.parse_emotion` takes (``"happiness:0.7"``, a track JSON). Words
+        that name a gaze ("looking down, sad") turn the eyes there (:class:`TalkingPortrait`'s ``emotion``).
     transcript : str, optional
         The words spoken: forced-aligned, to seal the lips on every /p b m/. Words that do not fit the speech are
         passed over with a warning (``TalkResult.phones`` ``"recognize"``), as ``facecraft animate`` does.
@@ -960,10 +972,14 @@ def talk(
         raise ParameterError(f"{name}: no audio samples")
     warn_little_speech(y, name)  # said, not refused: singing is animated
     t0 = time.perf_counter()
-    emo = resolve_emotion(emotion, emotion_track)
+    if is_free_text(emotion) and emotion_track is None:  # words: read as the editor reads them, their gaze kept
+        emo = _still_emotion(emotion)
+    else:
+        emo = resolve_emotion(emotion, emotion_track)
     _warn_late_keys(emo, len(y) / SAMPLE_RATE)
     if portrait is None:
         still = emo if isinstance(emo, EmotionCode) else None  # a constant emotion is shown on the face itself
+        still = emotion if still is not None and is_free_text(emotion) else still  # words keep the gaze they name
         portrait = TalkingPortrait(photo, face=face, editor=editor, size=size, motion=1.0 if motion is None else motion,
                                    emotion=still, keep_glasses=keep_glasses,
                                    gaze=True if gaze is None else gaze)  # fmt: skip
