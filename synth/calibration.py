@@ -71,8 +71,9 @@ logger = logging.getLogger(__name__)
 
 #: The calibration shipped with the package (see the module docstring for its data and recipe).
 CALIBRATION_FILE = Path(__file__).with_name("editor_calibration.json")
-#: Channels the calibration does not solve for: they move by exactly the request (the rig's gaze shapes
-#: are small lid motions and MediaPipe has no tongue score).
+#: Channels the calibration does not solve for: they move by exactly the request (the eyes are turned by
+#: :mod:`~facecraft.synth.gaze`, whose rotation per unit weight is the project's one definition, and the rig's gaze
+#: shapes only move the lids with the eyeball; MediaPipe has no tongue score).
 UNSOLVED = np.array([n in COPY_BY_NAME for n in ARKIT_NAMES])
 #: MediaPipe gives no ``tongueOut`` score: its row of the response is not measured.
 UNMEASURED = np.array([n == "tongueOut" for n in ARKIT_NAMES])
