@@ -43,8 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--no-gaze",
         action="store_true",
-        help="keep the eyes where the photo has them (default: they move while the face speaks, fixations and "
-        "saccades around where the photo looks)",
+        help="keep the eyes still while the face speaks, where the photo (or --emotion's words, 'looking down') "
+        "has them (default: fixations and saccades around that gaze)",
     )
     p.add_argument(
         "--keep-glasses",

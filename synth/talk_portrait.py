@@ -28,7 +28,7 @@ How curves are applied to a photo (the photo is the rest pose):
   eye_rotation_from_curves`) is added to the rotation the photo's eyes show (MediaPipe's scores), so a fixation
   "straight ahead" is where the photo looks and saccades are small moves around it; the renderer turns the eyeballs
   (:func:`facecraft.synth.gaze.turn_eyes`) and the rig's ``eyeLook*`` shapes move the lids with them
-  (``gaze=False``: the eyes stay as the photo has them);
+  (``gaze=False``: the eyes stay still, where the photo, or the emotion's words, have them);
 * an **emotion that changes over the line** (an emotion track, :meth:`TalkingPortrait.expression_change`) is
   drawn as the still editor draws an emotion, through its calibration, from what the photo shows to the
   track's expression at each frame (a smile the track does not ask for is taken away), its lip opening yielding
@@ -170,7 +170,8 @@ class TalkingPortrait:
         with the brows (:mod:`facecraft.synth.glasses_frame`; the brows next to it move less).
     gaze : bool
         Turn the eyes by the curves' gaze (``eyeLook*``) from where the photo's eyes look (see the module
-        docstring); False keeps the eyes as the photo has them (the curves' ``eyeLook*`` move the lids only).
+        docstring); False keeps the eyes still where the photo has them, or where ``emotion``'s words turn them
+        (an asked gaze is an edit of the photo; the curves' ``eyeLook*`` move the lids only).
 
     Raises
     ------
