@@ -72,15 +72,32 @@ from .photo_look import exposure
 #: light. Now each furrow's lit wall follows the light across the face (:func:`_light_across`): evenly lit, toward the
 #: bunched skin at ``_FURROW_BUNCH`` of the relief (its soft valley spreading that much less to that side); lit from
 #: one side, both furrows' walls facing the light are lit and the others shaded.
+#: Still two uniform grey dashes on studio-lit pale skin (FRLL 001, 010) with a thin line across the nose root: the
+#: narrow and soft valleys about as wide (0.6 x 0.018 face widths), each furrow one even stroke. Now each is a wide
+#: shallow valley (``_FURROW_WIDTH`` 0.6 -> 1.0, ``_FURROW_DARK`` 0.25 -> 0.3, its soft part no deeper for a fainter
+#: line) with a short faint fine line about its deepest point (``_FURROW_LINE``, ``_FURROW_LINE_DEPTH``: longer and
+#: deeper with the frown), the face's left one shorter (``_FURROW_LENGTH``), the root's fold's fine line short and faint
+#: (``_PROCERUS_LINE``); at 0.8 of its length a full frown's furrow is 0.3 as deep as at its deepest (was 0.5) and 0.031
+#: face widths wide at half depth (was 0.024). Anger at 1.0, old -> new, mini-Xception / NetworkV2 / facecraft, hit rate
+#: (mean p(anger)): 24 UTKFace tuning crops (500..523) .67 / .42 / .54 (.515 / .408 / .358) -> .67 / .42 / .50 (.521 /
+#: .393 / .350); 18 FRLL calibration neutrals .50 / .11 / .00 (.377 / .098 / .100) -> .44 / .11 / .00 (.377 / .092 /
+#: .101); anger's dlib distance < 0.6 .88 -> .92 and .89 -> .94; disgust unchanged, the browDown response unchanged or
+#: up. (The photo's blur, :func:`photo_blur`, reads their edges right: 1.4 px on UTKFace 27_1_2; FRLL photos blurred by
+#: 1.5 px read 1.6-1.7; leaving thin lines' edges out (lashes, glasses) moved it by 0.17 px at most.)
 _FURROW_FULL = 3.0
-_FURROW_DARK = 0.25
+_FURROW_DARK = 0.3
 _FURROW_SPREAD = 0.03
 _FURROW_TILT = 0.005  # face widths further apart at the top: nearly upright
-_FURROW_LENGTH = 0.1
-_FURROW_SHARE = (1.0, 0.8)  # the two furrows are rarely alike: the face's left one a little fainter
+_FURROW_LENGTH = (0.1, 0.088)  # the two furrows are rarely alike: the face's left one shorter and fainter
+_FURROW_SHARE = (1.0, 0.8)
 _FURROW_PEAK = 0.4
 _FURROW_CORE = 2.0
-_FURROW_WIDTH = 0.6
+_FURROW_WIDTH = 1.0
+#: Each furrow's fine crease line is short (``_FURROW_LINE``: its length as a share of the valley's at no frown and at
+#: a full one, centred on its deepest point) and faint (``_FURROW_LINE_DEPTH`` of the ``_CREASE_CORE`` other creases
+#: have at no frown and at a full one): the rest of the darkening is a wide shallow valley.
+_FURROW_LINE = (0.3, 0.6)
+_FURROW_LINE_DEPTH = (0.4, 0.8)
 _FURROW_RELIEF = 0.6
 _FURROW_BUNCH = 0.8
 _WRINKLE_DARK = 0.3
@@ -134,6 +151,7 @@ _PROCERUS_DARK = (0.35, 0.2)
 _PROCERUS_FROM = 0.5
 _PROCERUS_AT, _PROCERUS_HALF = 0.4, 0.055
 _PROCERUS_WIDTH = 0.8
+_PROCERUS_LINE = (0.6, 0.5)  # its fine line (``line_share``, ``line_depth``: :class:`_Crease`): short and faint, no bar
 #: A raised cheek (AU6: rig ``cheekSquint*``, which moves the cheek only ~0.024 face widths per unit and no smooth
 #: skin shows a warp) folds the skin around the eye: crow's feet fanning out from the outer eye corner (``_CROW_AT``:
 #: (angle below the line out of the eye in degrees, start and length in eye widths, share of ``_CROW_DARK``), bowed
@@ -206,7 +224,9 @@ class _Crease(NamedTuple):
     line's direction as seen in the image, -1: left) whose wall catches the light and bulges (light from above and in
     front), 0 for none, between: that side lit by that share, its soft valley spreading the rest to it; ``width``: the
     soft valley's width as a multiple of ``_CREASE_SIGMA[1]``; ``relief``: the lit bulge's lift as a share of ``dark``;
-    ``core``: the narrow valley's width as a multiple of ``_CREASE_SIGMA[0]``."""
+    ``core``: the narrow valley's width as a multiple of ``_CREASE_SIGMA[0]``; ``line_share``: the narrow valley's
+    length as a share of the crease's, centred on its deepest point; ``line_depth``: its depth as a share of
+    ``_CREASE_CORE``."""
 
     line: np.ndarray
     dark: float
@@ -215,6 +235,8 @@ class _Crease(NamedTuple):
     width: float
     relief: float = _CREASE_LIT
     core: float = 1.0
+    line_share: float = 1.0
+    line_depth: float = 1.0
 
 
 def _crease_strokes(dst: np.ndarray, rig_change: np.ndarray, fw: float, light: float = 0.0) -> list[_Crease]:
@@ -238,18 +260,21 @@ def _crease_strokes(dst: np.ndarray, rig_change: np.ndarray, fw: float, light: f
     if max(down) > 0 and _FURROW_DARK > 0:
         brow = 0.5 * (dst[_BROW_LOW[0]] + dst[_BROW_LOW[1]])
         mid = root + ((brow - root) @ v) * v  # the midline at the brows' lower edge
-        for side, amount, share in zip((-1.0, 1.0), down, _FURROW_SHARE, strict=True):
+        for side, amount, share, length in zip((-1.0, 1.0), down, _FURROW_SHARE, _FURROW_LENGTH, strict=True):
             if amount <= 0:
                 continue
             base = mid + side * _FURROW_SPREAD * fw * u
-            top = base - _FURROW_LENGTH * fw * v + side * _FURROW_TILT * fw * u  # nearly upright
+            top = base - length * fw * v + side * _FURROW_TILT * fw * u  # nearly upright
             bow = -side * 0.004 * fw * u  # gently curved, its middle toward the bulge between the two
             line = _bezier(base, base + (top - base) / 3 + bow, base + 2 * (top - base) / 3 + bow, top)
             # its wall facing the photo's light lit, the other shaded: both run up the face, so their right wall (the
             # image's right, upright) is lit by light from the face's right (``light`` < 0); evenly lit, a valley
             dark = amount * share * _FURROW_DARK
             lit = float(np.clip(-side * _FURROW_BUNCH * (1.0 - abs(light)) - light, -1.0, 1.0))
-            strokes.append(_Crease(line, dark, _FURROW_PEAK, lit, _FURROW_WIDTH, _FURROW_RELIEF, _FURROW_CORE))
+            fine = (np.interp(amount, (0.0, 1.0), _FURROW_LINE), np.interp(amount, (0.0, 1.0), _FURROW_LINE_DEPTH))
+            strokes.append(
+                _Crease(line, dark, _FURROW_PEAK, lit, _FURROW_WIDTH, _FURROW_RELIEF, _FURROW_CORE, *map(float, fine))
+            )
     strong = float(np.clip((np.mean(down) - _PROCERUS_FROM) / (1.0 - _PROCERUS_FROM), 0.0, 1.0))
     procerus = max(_PROCERUS_DARK[0] * strong, _PROCERUS_DARK[1] * float(np.mean(sneer)))
     if procerus > 0:  # one soft fold across the nose root, arched, the skin below it lit
@@ -258,7 +283,7 @@ def _crease_strokes(dst: np.ndarray, rig_change: np.ndarray, fw: float, light: f
         lift = -0.006 * fw * v
         line = _bezier(a + 0.002 * fw * v, a + (b - a) / 3 + lift, a + 2 * (b - a) / 3 + lift, b + 0.002 * fw * v)
         # runs toward the image's right: its right is below
-        strokes.append(_Crease(line, procerus, 0.5, 1.0, _PROCERUS_WIDTH, _CREASE_LIT, _FURROW_CORE))
+        strokes.append(_Crease(line, procerus, 0.5, 1.0, _PROCERUS_WIDTH, _CREASE_LIT, _FURROW_CORE, *_PROCERUS_LINE))
     cheek = [float(np.clip(_past_cross(float(rig_change[k])), 0.0, 1.0)) for k in _CHEEK]
     for lower, amount in zip(_EYE_LOWER, cheek, strict=True):
         if amount > 0:
@@ -456,7 +481,7 @@ def paint_creases(image: np.ndarray, dst: np.ndarray, rig_change: np.ndarray) ->
     light = np.zeros_like(shade)
     at = (step - 1) / 2.0
     xs, ys = x0 + at + step * np.arange(size[0]), y0 + at + step * np.arange(size[1])
-    for line, dark, peak, lit, width, relief, core_width in strokes:
+    for line, dark, peak, lit, width, relief, core_width, line_share, line_depth in strokes:
         wide = soft_sigma * width
         narrow = float(np.hypot(_CREASE_SIGMA[0] * fw * core_width, blur))
         near = _CREASE_REACH * wide + step  # a brow furrow is short; the region spans all the strokes
@@ -467,11 +492,15 @@ def paint_creases(image: np.ndarray, dst: np.ndarray, rig_change: np.ndarray) ->
         dist, signed, share = _stroke_frame(gx[inside], gy[inside], line)
         along = dark * _taper(share, peak)
         core = np.exp(-0.5 * (dist / narrow) ** 2)
+        line_core = _CREASE_CORE * line_depth
+        if line_share < 1.0:  # the fine line only over ``line_share`` of the length about the deepest point
+            short = _taper(np.clip(peak + (share - peak) / line_share, 0.0, 1.0), peak)  # never above the taper
+            line_core = line_core * short / np.maximum(_taper(share, peak), 1e-6)
         # the valley's soft wall spreads to its shadowed side, and by ``1 - |lit|`` to its lit side too
         valley = np.exp(-0.5 * (dist / wide) ** 2)
         soft = valley if not lit else np.where(signed * lit <= 0, valley, (1.0 - abs(lit)) * valley + abs(lit) * core)
         box = (slice(lo[1], hi[1]), slice(lo[0], hi[0]))
-        shade[box][inside] += along * (_CREASE_CORE * core + (1.0 - _CREASE_CORE) * soft)
+        shade[box][inside] += along * (line_core * core + (1.0 - _CREASE_CORE) * soft)
         if lit:  # the lit wall and bulge beside the valley
             out = signed * np.sign(lit)  # toward the lit side
             bulge = np.exp(-0.5 * ((out - 1.5 * wide) / wide) ** 2) * (out > 0)

@@ -440,3 +440,38 @@ def test_the_furrows_are_lit_from_the_photos_light_not_toward_each_other():
     # between them, the image's right one on its left wall, against the light, its right wall left in shadow
     assert row[right + 2 : right + reach].max() > 0.01
     assert row[left - reach : left - 1].max() <= 0.0
+
+
+def test_a_furrow_is_a_wide_shallow_valley_with_a_short_fine_line_at_its_deepest(monkeypatch):
+    import cv2
+
+    import facecraft.synth.creases as creases_module
+    from facecraft.synth.creases import _crease_strokes, paint_creases
+    from facecraft.synth.warp import face_width
+
+    _, src, _ = astronaut_points()
+    pts = src * 3
+    fw = face_width(pts)
+    monkeypatch.setattr(creases_module, "photo_blur", lambda image, points: 0.5)
+    flat = _flat_skin(pts)
+    change = _change(brows=3.0)
+    darkening = (170.0 - paint_creases(flat, pts, change).astype(np.float32).mean(-1)).astype(np.float32)
+    line = _crease_strokes(pts, change, fw)[0].line  # the face's right furrow, from its lower end up
+    dense = _dense(line, 101)
+
+    def across(share: float) -> tuple[float, float]:  # depth, and width at half depth in face widths, across it
+        i = int(round(100 * share))
+        t = dense[i + 1] - dense[i - 1]
+        n = np.array([-t[1], t[0]]) / np.hypot(*t)
+        off = np.linspace(-0.05, 0.05, 201) * fw
+        at = (dense[i][None] + off[:, None] * n[None]).astype(np.float32)
+        profile = cv2.remap(darkening, at[:, :1], at[:, 1:], cv2.INTER_LINEAR)[:, 0]
+        return float(profile.max()), float((profile > 0.5 * profile.max()).sum() * (off[1] - off[0]) / fw)
+
+    deepest, _ = across(0.4)
+    end, wide = across(0.8)
+    # Toward its end the furrow is a wide shallow valley, its fine line only about its deepest point: a fine line along
+    # its whole length over a valley as narrow (0.6 x 0.018 face widths) read as a uniform grey dash (FRLL 001),
+    # half as deep at 0.8 of its length as at its deepest, 0.024 face widths wide
+    assert wide > 0.028
+    assert end < 0.4 * deepest
