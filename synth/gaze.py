@@ -8,7 +8,8 @@ opening (the lids stay where they are; the warp moves them after):
   definition (:func:`facecraft.rigs.animation.eye_rotation_from_curves`: ``EYE_YAW_DEG`` / ``EYE_PITCH_DEG`` per
   unit weight, yaw toward the subject's left, pitch down). The iris centre moves by ``R_eye * (sin(new) - sin(old))``
   along the face's axes (from the subject's right eye to the left one, and down at right angles), ``R_eye`` =
-  :data:`EYEBALL_RADII` iris radii, and the iris is foreshortened by ``cos(new) / cos(old)`` along each axis.
+  :data:`~facecraft.synth.lids.EYEBALL_RADII` iris radii, and the iris is foreshortened by ``cos(new) / cos(old)``
+  along each axis.
 * **The iris moves behind the lids**: the photo's own iris (and pupil), moved, clipped by the opening; what of it the
   photo hid under a lid is its own radial profile with its texture carried over
   (:func:`facecraft.synth.lids._own_iris`), in the lid's shadow.
@@ -47,6 +48,7 @@ from .lids import (
     _MARGIN_SHARE,
     _PAINT_SHARP,
     _WHITE_GRAIN,
+    EYEBALL_RADII,
     EYES,
     IRIS_POINTS,
     _catchlight_at,
@@ -67,8 +69,6 @@ from .photo_look import PhotoLook
 
 #: The ARKit gaze channels (:data:`facecraft.rigs.arkit.GAZE_CHANNELS`), as a mask over the 52 weights.
 GAZE = np.isin(ARKIT_NAMES, GAZE_CHANNELS)
-#: Eyeball radius in iris radii: a 12 mm eyeball, an iris of 5.9 mm radius (MediaPipe's iris landmarks give it).
-EYEBALL_RADII = 2.0
 #: How far the catchlight follows the iris: it is the cornea's reflection, which turns about its centre of curvature
 #: (7.8 mm radius) ~5.7 mm from the eyeball's centre, while the iris plane is ~10 mm from it: 5.7 / 10.
 _GLINT_FOLLOW = 0.55

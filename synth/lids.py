@@ -168,7 +168,10 @@ _LENS_SOFT = 0.02
 #: a real lid shades a band of the eyeball just under its margin, and the white below it keeps its level.
 _LID_SHADOW = 0.25
 _LID_SHADOW_REACH = 0.05
-#: The eyeball is a sphere (:data:`facecraft.synth.gaze.EYEBALL_RADII` iris radii): its white turns away from the light
+#: Eyeball radius in iris radii: a 12 mm eyeball, an iris of 5.9 mm radius (MediaPipe's iris landmarks give it). The
+#: eyeball turns about its centre (:mod:`facecraft.synth.gaze`) and its white shades as a sphere's (below).
+EYEBALL_RADII = 2.0
+#: The eyeball is a sphere (:data:`EYEBALL_RADII` iris radii): its white turns away from the light
 #: above and below the iris, darker by ``k (1 - cos)`` of the angle it turns (as ``k sin^2 / 2``: the exact cosine fell
 #: to black at the sphere's rim, an edge sharper than a blurred photo's at an extreme raise), ``k`` this much.
 _SPHERE_SHADE = 0.6
@@ -453,8 +456,6 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
         # ... and just outside the iris, the limbus's grey shading into the white.
         outside = np.maximum(dist - disc[1], 0.0) / max(_LIMBAL[1] * disc[1], 0.7)
         curve = curve * (1.0 - _LIMBAL[0] * np.exp(-(outside**2)))
-        from .gaze import EYEBALL_RADII  # (gaze imports this module)
-
         # ... and the sphere above and below it (the iris faces forward, on the cornea)
         turn = np.clip((ev - iy[0]) / (EYEBALL_RADII * disc[1]), -1.0, 1.0)
         sphere = _SPHERE_SHADE * 0.5 * turn**2 * (1.0 - _iris_ring(dist, disc[1]))
@@ -498,7 +499,9 @@ def _open_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids, disc, *, bl
             # ... but its catchlight with its halo: carried mirrored into its top, a bright streak above the kept one
             box = img[y0:y1, x0:x1].astype(np.float64)
             in_disc = np.hypot(gx - disc[0][0], gy - disc[0][1]) < 0.8 * disc[1]
-            catchlight_at = _catchlight_at(glint_of(box) * in_disc, disc[1], x0, y0)
+            # (only where the eye is turned: the photo's lid skin over a raised iris's top is as bright as one against
+            # the iris, and carried whole with its halo it drew a dark lash line and pale flecks across the iris's top)
+            catchlight_at = _catchlight_at(glint_of(box) * in_disc * kept[y0:y1, x0:x1], disc[1], x0, y0)
 
             def spots_at(u: np.ndarray, v: np.ndarray) -> np.ndarray:  # at the photo's eye frame points
                 return catchlight_at(*fs.to_image(u, v))

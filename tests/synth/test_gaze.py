@@ -189,9 +189,9 @@ def test_an_eye_looking_up_keeps_its_own_iris_and_catchlight_under_the_raised_li
         assert on.sum() > 15
         # (before 956aebb: 15 grey levels apart, 14.6 on the mean. The turned eye keeps the photo's catchlight at its
         # full brightness (217 on the astronaut's right eye, 147 when it was resampled with the iris) and the lids'
-        # blend over the raised margin keeps 180 of it: 10.1 apart, the catchlight 37 dimmer than the turned one. The
-        # rig's eyeLookUp raising the upper lid with the iris, 6 mm at a full weight (was 3), uncovers more of the
-        # turned iris's top, which the photo hid and the lids' painter draws: 11.0 apart)
+        # blend over the raised margin kept 180 of it: 10.1 apart, the catchlight 37 dimmer than the turned one; since
+        # 157b13a it keeps 217. The rig's eyeLookUp raising the upper lid with the iris, 6 mm at a full weight (was 3),
+        # uncovers more of the turned iris's top, which the photo hid and the lids' painter draws: 11.0 apart)
         assert np.abs(res[on] - own[on]).mean() < 12, which
         assert res[on].max() > own[on].max() - 40, which
 
@@ -246,3 +246,34 @@ def test_the_white_a_turned_iris_uncovers_has_no_rim_or_halo_darker_than_the_pho
         beside = inside & (was > 1.6) & (was < 2.6) & (now > 1.6)  # the photo's own white beside it
         assert painted.sum() > 5 and beside.sum() > 5
         assert luma[painted].min() > 0.85 * np.median(own[beside]), (which, luma[painted].min(), np.median(own[beside]))
+
+
+def test_an_eye_looking_up_carries_no_lid_skin_into_its_iris(astronaut, astronaut_faces):
+    # The photo's lid skin over the iris's top lies in the iris's disc and is as bright as a catchlight against the
+    # iris: the lids' painter took it for the turned eye's catchlight and put it back whole with its halo over the
+    # raised lid's margin, a dark lash line and pale flecks across the iris's top (FRLL calibration 017 looking up).
+    face = astronaut_faces[0]
+    lm = face.info.landmarks
+    pale = astronaut.copy()
+    for (centre, radius), (upper, _) in zip(_iris_discs(lm), EYES, strict=True):
+        contour = lm[list(upper), :2]
+        for x in range(int(centre[0] - radius), int(centre[0] + radius) + 1):
+            top = np.interp(x, *contour[np.argsort(contour[:, 0])].T)
+            pale[int(np.floor(top)) - 3 : int(np.floor(top)), x] = 250  # pale lid skin just above the lid's margin
+    change = _change(face, UP)
+    dst = mesh_targets(face, change)[1]
+    turned = turn_eyes(pale, lm[:468, :2], lm, face.weights, gaze_after(face.weights, change))
+    res = render_face_change(pale, face, change).image.astype(float).mean(2)
+    grid = np.mgrid[: pale.shape[0], : pale.shape[1]][::-1].astype(float)
+    for which, (centre, radius) in enumerate(_iris_discs(turned.iris)):
+        on = (np.hypot(*(grid - centre[:, None, None])) < radius) & _opening(dst, which, pale.shape[:2], erode=1)
+        assert on.sum() > 15
+        assert res[on].max() < 235, which  # (the astronaut's catchlight is 217; before: the lid skin's 250 came in)
+
+
+def test_the_eyeball_has_one_radius_for_the_turn_and_the_lids_shading():
+    # (one definition: the lids' painter shades the white as the sphere turn_eyes turns, and read it from gaze inside a
+    # function because gaze imports lids)
+    from facecraft.synth import lids
+
+    assert gaze.EYEBALL_RADII is lids.EYEBALL_RADII == EYEBALL_RADII
