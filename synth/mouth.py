@@ -19,8 +19,11 @@ between the target inner lips:
   average dental arch (tooth widths 8.5, 6.5, 7.5, 7 mm on a 25 mm radius) in the face's own scale (its eye span),
   turned with the head when per-vertex depth is given, so a stretched opening shows dark space beside the teeth at
   its corners; the teeth shorten, turn away into shadow toward the back of the arch and the corners, take on the
-  cavity's light there, with faint separations and a soft free edge (:func:`_arch_teeth`).
-* Edges are anti-aliased and feathered; nothing is painted unless the target opening exceeds the source's.
+  cavity's light there, with faint separations and a soft free edge (:func:`_arch_teeth`); a relaxed jaw dropped
+  wide (surprise) shows only the lower teeth's shaded edges behind the lower lip.
+* Edges are anti-aliased, feathered and as soft as the photo; drawn pixels get the photo's grain (drawn teeth, smooth
+  enamel, a share of it), what is taken from the photo none added.
+* Nothing is painted unless the target opening exceeds the source's.
 
 Positions are measured in a mouth frame: ``u`` along the inner-corner line (78 -> 308), ``v`` across it,
 pointing down the face.
@@ -79,6 +82,14 @@ _ARCH_LOWER_HINT = 0.8
 #: The lower teeth show up to the canines: their coverage fades from ``_ARCH_LOWER_FRONT[0]`` of the way along the
 #: arch to the last tooth drawn over ``[1]`` more (the lower lip covers the rest: the whole row read as a second strip).
 _ARCH_LOWER_FRONT = (0.4, 0.3)
+#: A jaw dropped wide with relaxed lips (surprise, jawOpen; not ``bared``) carries the lower teeth down behind the lower
+#: lip: in a wide-open mouth (``lower`` 1, see ``_WIDE_OPEN``) at most their edges show, ``_ARCH_DROPPED[0]`` mm, at
+#: ``[1]`` of their light, the tongue in front of them. Drawn as in a mouth opened a little, they stood as a bright
+#: crescent along the bottom of the opening (surprise on UTKFace tuning crop 73_0_0, read as fear by mini-Xception).
+#: Tuning photos (40 UTKFace crops from 500, 36 FRLL calibration neutrals): surprise read as surprise 0.895 -> 0.934
+#: by mini-Xception (NetworkV2 0.921, facecraft 0.974 unchanged); jawOpen read largest on 0.605 as before; with 1.5 mm
+#: at 0.6 of the light, 0.921 but jawOpen 0.566 (MediaPipe reads the lower teeth's edge as the dropped jaw's).
+_ARCH_DROPPED = (3.0, 0.75)
 #: Teeth shorten toward the back of the arch by this share at the last tooth drawn (second premolar), and toward the
 #: opening's corners as the lips curve over them (``sqrt(across) * (0.55 + 0.45 * across)``, as photo teeth reach).
 _ARCH_SHORTEN = 0.25
@@ -149,6 +160,10 @@ _REST_GAP = (1.5, 0.2)
 #: skin's tone: scaled by the skin alone, the teeth of a dark-skinned face were mid-grey in the cavity (FRLL calibration
 #: people 043, 096, 114, surprise: a dim row that barely showed).
 _TEETH_WHITE = np.array([226.0, 220.0, 204.0])
+#: Drawn teeth carry this share of the photo's grain (:func:`grain`, the cheek skin's fine texture): enamel is smooth,
+#: and the painted row is as soft as the photo, so the skin's full grain stood on it as a speckle (FRLL calibration
+#: 114's fear, grain 3.5 grey levels). What the painter takes from the photo carries no added grain: it has its own.
+_TEETH_GRAIN = 0.5
 _TEETH_SCLERA = 0.97
 _TEETH_LIGHT = (0.4, 1.1)
 
@@ -391,6 +406,7 @@ def paint_mouth_interior(
                 sin_yaw=sin_yaw, lower=float(_smoothstep((opening - _WIDE_OPEN) / 0.15)))  # fmt: skip
     interior = cavity
     photo_share = np.zeros(a.shape)  # how much of each pixel is the photo's own (reused), not drawn
+    teeth = np.zeros(a.shape)  # how much of each pixel is drawn teeth
     if src_open:
         rounder = opening / max(gap_src / fs.width, 1e-6)
         opens = float(_smoothstep((rounder - _ROUNDER) / _ROUNDER_RAMP))  # 0 where it closes: continuous
@@ -405,7 +421,7 @@ def paint_mouth_interior(
             # the 36 smiling FRLL calibration photos, within one photo).
             fill = _kept_across(a, centre, _STRETCHED_TEETH_KEEP) if front_teeth else 1.0
             own_colour = look.measure("teeth colour", lambda: _photo_teeth_colour(img, fs, skin))
-            interior, _ = _drawn_teeth(interior, **rows, colour=own_colour, amount=fill)
+            interior, teeth = _drawn_teeth(interior, **rows, colour=own_colour, amount=fill)
         # Front teeth alone are not stretched: two long incisors alone in the opening (and on 48 UTKFace broad
         # smilers surprise read as surprise 0.938 -> 0.833 by mini-Xception with them stretched).
         interior, photo_share = _reuse_source(
@@ -417,8 +433,9 @@ def paint_mouth_interior(
         light = look.measure("teeth light", lambda: _teeth_light(img, src, skin_luma))
         white = _TEETH_WHITE * (skin / max(skin_luma, 1.0)) ** 0.2 * light
         rows.pop("height")
-        interior, drawn = _arch_teeth(interior, **rows, colour=white, px_mm=_px_per_mm(src, z), bared=bared)
-        photo_share = photo_share * (1.0 - drawn)
+        interior, teeth = _arch_teeth(interior, **rows, colour=white, px_mm=_px_per_mm(src, z), bared=bared)
+        photo_share = photo_share * (1.0 - teeth)
+    teeth = teeth * (1.0 - photo_share)
 
     # The opening's corners are rounded: where the lip contours meet at a steep angle (a box-shaped opening),
     # the inner lip's own surface, in its shadow, shows instead of the cavity.
@@ -428,7 +445,7 @@ def paint_mouth_interior(
     inside = _smoothstep((np.minimum(half, rounded) - np.abs(v - mid)) / 1.5 + 0.5)
     mucosa = lips[None, None, :] * (0.75 + 0.15 * across)[..., None] * np.array([1.0, 0.9, 0.9])
     interior = interior * inside[..., None] + mucosa * (1.0 - inside[..., None])
-    photo_share = photo_share * inside
+    photo_share, teeth = photo_share * inside, teeth * inside
 
     # Painted pixels get the photo's softness and grain, so they do not look pasted on: on a soft photo (UTKFace
     # crops upscaled from 200 px, blur ~3 px) a crisp cavity with drawn teeth read as a sticker; what the photo
@@ -440,6 +457,7 @@ def paint_mouth_interior(
     else:
         interior = own
     grain_scale = np.sqrt(np.clip(_luma(interior) / max(skin_luma, 1.0), 0.0, 1.0))
+    grain_scale = grain_scale * (1.0 - photo_share) * (1.0 - (1.0 - _TEETH_GRAIN) * teeth)  # the photo's has its own
     interior = interior + (grain(look, interior.shape[:2]) * grain_scale)[..., None]
     out = base.copy()
     region = out[y0:y1, x0:x1].astype(np.float64)
@@ -490,17 +508,18 @@ def _arch_teeth(
     them, ``bared``), and at most :data:`_ARCH_UPPER_GAP` of the opening; the lower incisors' edges (a narrower arch,
     :data:`_ARCH_LOWER`) show over the lower lip, up to the canines (:data:`_ARCH_LOWER_FRONT`), at
     :data:`_ARCH_LOWER_HINT` of their coverage in a mouth opened a little and wholly in one opened wide (``lower``:
-    0..1)."""
+    0..1); a relaxed jaw dropped wide (not ``bared``) takes them down behind the lower lip (:data:`_ARCH_DROPPED`)."""
     mouth_mm = width_px / px_mm
     yaw = float(np.arcsin(np.clip(sin_yaw, -0.9, 0.9)))
     x_mm = (a - 0.5) * mouth_mm
     corner = _ARCH_CORNER[0] + (1.0 - _ARCH_CORNER[0]) * across ** _ARCH_CORNER[1]
     reach = np.sqrt(across) * (0.55 + 0.45 * across)
     bare = np.ones(a.shape)
+    dropped = 0.0 if bared else lower  # a relaxed jaw dropped wide takes the lower teeth behind the lip (_ARCH_DROPPED)
     rows = (
         (_UPPER_TEETH_MM, 1.0, below_up, _ARCH_UPPER_MM[int(bared)], _ARCH_UPPER_GAP, 1.0),
-        (_LOWER_TEETH_MM, _ARCH_LOWER[0], above_lo, _ARCH_LOWER[1], _ARCH_LOWER[2],
-         _ARCH_LOWER_HINT + (1.0 - _ARCH_LOWER_HINT) * lower),
+        (_LOWER_TEETH_MM, _ARCH_LOWER[0], above_lo, _ARCH_LOWER[1] + (_ARCH_DROPPED[0] - _ARCH_LOWER[1]) * dropped,
+         _ARCH_LOWER[2], _ARCH_LOWER_HINT + (1.0 - _ARCH_LOWER_HINT) * lower),
     )  # fmt: skip
     for widths, radius_share, into, length_mm, gap_share, amount in rows:
         radius = _ARCH_RADIUS_MM * radius_share
@@ -515,7 +534,7 @@ def _arch_teeth(
         ta = ta * _smoothstep((facing - 0.1) / 0.2) * amount
         shade = (_ARCH_LIGHT + (1.0 - _ARCH_LIGHT) * facing**2) * corner
         if radius_share < 1.0:
-            shade = shade * _ARCH_LOWER[3]
+            shade = shade * _ARCH_LOWER[3] * (1.0 + (_ARCH_DROPPED[1] - 1.0) * dropped)
             ta = ta * (1.0 - _smoothstep((back - _ARCH_LOWER_FRONT[0]) / _ARCH_LOWER_FRONT[1]))
         lit = rgb * shade[..., None] + interior * (_ARCH_AMBIENT * (1.0 - shade))[..., None]
         interior = interior * (1 - ta[..., None]) + lit * ta[..., None]

@@ -477,3 +477,54 @@ def test_the_cavity_outside_the_opening_stays_at_its_lit_rim_not_beyond():
     assert np.isfinite(cavity).all()
     assert np.allclose(cavity[0, 0], cavity[0, 2]) and np.allclose(cavity[0, 1], cavity[0, 2])  # the rim's own colour
     assert (cavity <= lips + 1e-9).all()  # never brighter than the lips
+
+
+def test_a_relaxed_jaw_dropped_wide_hides_the_lower_teeth_behind_the_lip():
+    # Surprise / jawOpen on a closed mouth: the drawn lower teeth stood as a bright crescent along the bottom of the
+    # wide-open opening (UTKFace tuning crop 73_0_0: read as fear). A relaxed jaw dropped wide takes them down behind
+    # the lower lip: at most their shaded edges show. Lips stretched over an open jaw (fear, bared) still bare them.
+    img, src, depth = astronaut_points()
+    closed = _closed_mouth(src)
+    dst = open_jaw(closed, 0.3)
+    fd = mouth_frame(dst)
+    assert fd.gap(np.array([0.5])).max() / fd.width > 0.45  # opened wide (past mouth._WIDE_OPEN's ramp)
+    relaxed = paint_mouth_interior(img, img, closed, dst, depth=depth, front_teeth=True)
+    bared = paint_mouth_interior(img, img, closed, dst, depth=depth, bared=True)
+    shown, edges = (np.array([_above_lower_lip(r, fd, px) for px in np.arange(1.0, 8.0)]) for r in (bared, relaxed))
+    assert shown.max() > 150  # fear's lower teeth
+    assert edges.max() < 0.8 * shown.max()  # shaded
+    assert (edges > 0.6 * shown.max()).sum() < (shown > 0.6 * shown.max()).sum()  # lower: the lip covers them
+    # A mouth opened a little keeps the lower incisors' edges (test_a_mouth_opened_a_little_...).
+
+
+def test_drawn_teeth_carry_less_grain_than_the_skin_and_photo_teeth_none_added():
+    # The photo's grain (the cheek skin's fine texture) added at full strength speckled the smooth drawn teeth (FRLL
+    # calibration 114's fear), and it was added again over the teeth taken from the photo, which carry their own.
+    from facecraft.synth.mouth import _TEETH_GRAIN
+
+    img, src, depth = astronaut_points()
+
+    def painted(photo_src, dst, grain: float) -> np.ndarray:
+        look = PhotoLook(img, photo_src)
+        look.measure("grain", lambda: grain)
+        return paint_mouth_interior(img, img, photo_src, dst, depth=depth, look=look).image.astype(np.float64)
+
+    closed = _closed_mouth(src)
+    dst = open_jaw(closed, 0.12)
+    fd = mouth_frame(dst)
+    up = fd.profile(np.array([0.5 * fd.width]))[0][0]
+    us, vs = np.meshgrid(np.linspace(0.42, 0.58, 15) * fd.width, up + np.arange(3.0, 6.0))
+    x, y = fd.to_image(us.ravel(), vs.ravel())
+    on_teeth = np.round(y).astype(int), np.round(x).astype(int)
+    clean, grainy = painted(closed, dst, 0.0), painted(closed, dst, 6.0)
+    assert _luma(clean[on_teeth]).mean() > 150  # the drawn upper teeth
+    added = _luma(grainy[on_teeth] - clean[on_teeth]).std()
+    assert 0.5 * _TEETH_GRAIN * 6.0 < added < 1.3 * _TEETH_GRAIN * 6.0
+    # The photo's own teeth (the astronaut's open smile, opened further) get no grain on top of theirs.
+    dst = open_jaw(src, 0.15)
+    fd = mouth_frame(dst)
+    us = np.linspace(0.45, 0.55, 9) * fd.width
+    x, y = fd.to_image(us, fd.profile(us)[0] + 2.0)
+    at = np.round(y).astype(int), np.round(x).astype(int)
+    clean, grainy = painted(src, dst, 0.0), painted(src, dst, 6.0)
+    assert _luma(clean[at]).min() > 150 and np.abs(grainy[at] - clean[at]).max() < 1.0
