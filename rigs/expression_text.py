@@ -73,11 +73,15 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("calm, relaxed, serene, at ease", {}),
     # Composure: no expression shown ("stoic" was an error).
     ("stoic, impassive, composed, unmoved", {}),
+    # Indifference shows nothing ("indifferent" frowned: AU4 0.53).
+    ("indifferent, apathetic, nonchalant, unbothered", {}),
     ("a happy face with a big smile, beaming", {"AU6": 0.8, "AU12": 1.0}),
     # A plain smile: without it "smile" was nearest the smirk and smiled on one side.
     ("smiling, a pleasant smile", {"AU6": 0.5, "AU12": 1.0}),
     ("a big toothy grin, grinning, smiling with teeth", {"AU6": 0.8, "AU10": 0.3, "AU12": 1.0, "AU25": 0.8}),
     ("joyful laughing delighted", {"AU6": 1.0, "AU12": 1.0, "AU25": 0.6, "AU26": 0.3}),
+    # Laughing out hard, idioms MiniLM puts near no laugh ("cracking up" blinked, AU45 0.19, the lips barely parted).
+    ("cracking up, in stitches, doubled over laughing", {"AU6": 1.0, "AU12": 1.0, "AU25": 0.8, "AU26": 0.5}),
     # A chuckle is a small laugh ("chuckling" was an error: no expression read).
     ("chuckling, a chuckle, a little laugh", {"AU6": 0.6, "AU12": 0.8, "AU25": 0.5}),
     (
@@ -92,6 +96,10 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     # instead (:data:`_POSED`).
     ("a warm, genuine Duchenne smile, smiling with the eyes", {"AU6": 0.9, "AU12": 0.9}),
     ("content, pleased, at peace", {"AU12": 0.5, "AU6": 0.3}),
+    # Bliss: a full smile, the lids lowering ("blissful" was nearest calm: a neutral face).
+    ("blissful, bliss, blissed out, in heaven", {"AU6": 0.5, "AU12": 0.8, "AU43": 0.4}),
+    # Elation, jubilation: joy's raised cheeks and open smile ("elated" was an error: no expression read).
+    ("elated, jubilant, euphoric, over the moon", {"AU6": 0.8, "AU12": 1.0, "AU25": 0.6}),
     # Pride (Tracy & Robins 2004): a small smile, the head tilted back; no brow raise ("proud" was nearest excitement).
     ("proud, pride, proud of oneself", {"AU12": 0.5, "AU6": 0.2}),
     # Relief: a soft smile, the lids lowering and the lips parted on the out-breath ("relieved" read as excited).
@@ -99,11 +107,20 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     # A dreamy look: the lids lowered over a faint smile ("dreamy" was an error: no expression read).
     ("dreamy, daydreaming, lost in a daydream", {"AU12": 0.3, "AU43": 0.5}),
     ("in love, adoring, tender", {"AU1": 0.2, "AU6": 0.4, "AU12": 0.5}),
+    # Sympathy, compassion (Eisenberg et al. 1989: concerned attention): the inner brows raised over a soft smile, no
+    # frown ("compassionate" was nearest resentment: AU4 0.68).
+    ("compassionate, sympathetic, caring, kind hearted", {"AU1": 0.6, "AU12": 0.3}),
+    # Pleading: the inner brows raised hard, the mouth turned down a little ("begging" was an error).
+    ("begging, pleading, imploring, puppy dog eyes", {"AU1": 0.9, "AU15": 0.3}),
     # Infatuation words MiniLM puts near no love anchor ("lovestruck", "smitten" were errors): love's soft smile.
     ("lovestruck, smitten, infatuated, head over heels", {"AU1": 0.2, "AU6": 0.4, "AU12": 0.5}),
     # Flirting (Grammer et al. 1999; Moore 1985): a smile, the lids a little lowered; a qualifier too ("a flirty wink"
     # smiles with the wink: read whole it was the wink alone).
     ("flirty, flirtatious, flirting, coy, playful", {"AU6": 0.3, "AU12": 0.7, "AU43": 0.2}),
+    # A seductive, sultry look: heavy lids over a faint smile, the lips a little apart ("seductive" lowered the brows,
+    # AU4 0.10; "a sultry look" was a pout: MiniLM puts "sultry" next to "sulking", 0.67, so it has its own anchor).
+    ("seductive, sexy, a bedroom look", {"AU12": 0.4, "AU25": 0.3, "AU43": 0.5}),
+    ("sultry, smouldering", {"AU12": 0.4, "AU25": 0.3, "AU43": 0.5}),
     # Wistfulness, nostalgia: sadness's raised inner brows over a faint smile (a qualifier too: "a bittersweet smile"
     # smiled with no sadness).
     ("wistful, nostalgic, a bittersweet feeling", {"AU1": 0.8, "AU12": 0.3, "AU15": 0.2}),
@@ -111,6 +128,9 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     # AU12 as FACS describes it: without it "the right side of the mouth pulled up" read as an open mouth.
     ("mouth corners pulled up", {"AU12": 1.0}),
     ("contempt, scorn, disdain", {"AU12R": 0.6, "AU14R": 0.8}),
+    # Condescension, arrogance: contempt's one-sided mouth under lids lowered to look down ("condescending" was an
+    # error).
+    ("condescending, patronizing, haughty, arrogant", {"AU12R": 0.4, "AU14R": 0.6, "AU43": 0.3}),
     # Resentment, bitterness: anger held in with contempt (lowered brows, pressed lips, one mouth corner tightened);
     # "resentful" was an error (nearest shame, 0.45) and "bitter" a smug smile.
     ("resentful, bitter, begrudging, resentment", {"AU4": 0.6, "AU7": 0.3, "AU14R": 0.5, "AU24": 0.4}),
@@ -134,14 +154,19 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     # "angry" toward annoyance.
     ("livid, seething, fuming with rage", {"AU4": 1.0, "AU5": 0.6, "AU7": 0.8, "AU23": 0.8}),
     # A glare is anger held in the eyes: the lowered brows and tightened lids, no mouth.
-    ("glaring, a glare, a dirty look", {"AU4": 0.9, "AU7": 0.8}),
+    # A death stare, a hostile stare: a glare, not the slight stare ("an intimidating stare" barely moved, AU5 0.17).
+    ("glaring, a glare, a dirty look, a death stare, a menacing stare", {"AU4": 0.9, "AU7": 0.8}),
     ("annoyed, irritated, frowning", {"AU4": 0.6, "AU7": 0.4, "AU24": 0.4}),
+    # Indignation, offence: anger at a slight, the brows lowered over pressed lips ("indignant" read as sad, no AU4).
+    ("indignant, offended, outraged, affronted", {"AU4": 0.8, "AU7": 0.4, "AU23": 0.4, "AU24": 0.4}),
     ("surprised, astonished, amazed", {"AU1": 1.0, "AU2": 1.0, "AU5": 0.8, "AU26": 0.8}),
     # Awe (Shiota, Campos & Keltner 2003): the brows raised, the eyes widened, the jaw dropped over parted lips
     # ("awestruck" was an error; as a word of the surprise anchor it moved "surprised").
-    ("awestruck, in awe", {"AU1": 0.8, "AU2": 0.8, "AU5": 0.6, "AU25": 0.6, "AU26": 0.6}),
+    ("awestruck, in awe, full of wonder", {"AU1": 0.8, "AU2": 0.8, "AU5": 0.6, "AU25": 0.6, "AU26": 0.6}),
     ("shocked with the mouth wide open", {"AU1": 1.0, "AU2": 1.0, "AU5": 1.0, "AU27": 0.8}),
     # A gasp: the startle's raised brows and lids with the mouth dropped open to breathe in ("gasp" puffed the cheeks).
+    # A double take: a second, startled look, the brows and upper lids raised ("a double take" winked).
+    ("a double take, doing a double take", {"AU1": 0.8, "AU2": 0.8, "AU5": 0.7}),
     ("a gasp, gasping, a sharp intake of breath", {"AU1": 0.6, "AU2": 0.6, "AU5": 0.7, "AU25": 0.8, "AU26": 0.8}),
     (
         "scared, afraid, terrified, fearful",
@@ -153,8 +178,19 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
         "panicked, panicking, in a panic, alarmed",
         {"AU1": 0.8, "AU2": 0.6, "AU4": 0.4, "AU5": 1.0, "AU20": 0.7, "AU25": 0.5, "AU26": 0.4},
     ),
+    # Frozen with fear: fear's face ("petrified" was an error).
+    (
+        "petrified, frozen with fear, paralysed with fear",
+        {"AU1": 0.8, "AU2": 0.6, "AU4": 0.5, "AU5": 1.0, "AU20": 0.7, "AU26": 0.4},
+    ),
     ("horrified, aghast", {"AU1": 1.0, "AU2": 0.8, "AU4": 0.5, "AU5": 1.0, "AU20": 0.6, "AU26": 0.7}),
     ("disgusted, grossed out, revolted", {"AU9": 1.0, "AU15": 0.6, "AU16": 0.5}),
+    # A bad smell: the nose wrinkled and the upper lip raised against it (Rozin's core disgust; "smelling something
+    # bad" was a gasp and a narrowing of the eyes, no AU9).
+    ("smelling something bad, a foul smell, a stink", {"AU4": 0.3, "AU9": 1.0, "AU10": 0.6}),
+    # A sour taste: the lips puckered, the eyes screwed up, the nose wrinkled ("a sour face" was a neutral face,
+    # "tasting something sour" an open mouth).
+    ("a sour face, tasting something sour, sucking a lemon", {"AU4": 0.3, "AU7": 0.6, "AU9": 0.5, "AU18": 0.6}),
     # Pain: the four actions of the Prkachin-Solomon pain intensity score (brow lowering, orbit tightening,
     # levator contraction, eye closure).
     ("in pain, wincing, a wince, hurting", {"AU4": 0.8, "AU6": 0.7, "AU7": 0.8, "AU9": 0.5, "AU10": 0.5, "AU43": 0.5}),
@@ -174,9 +210,18 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     # Shame and guilt (Keltner & Buswell 1996): sad brows and mouth, the eyes lowered, no smile ("guilty" and
     # "ashamed" smiled, read as embarrassment).
     ("ashamed, remorseful, guilty conscience", {"AU1": 0.4, "AU4": 0.3, "AU15": 0.5, "AU17": 0.5, "AU43": 0.4}),
+    # Disbelief: the brows raised, the eyes a little widened ("incredulous" was an error).
+    ("incredulous, disbelief, unbelieving", {"AU1": 0.7, "AU2": 0.8, "AU5": 0.3}),
     ("skeptical, doubtful, one eyebrow raised", {"AU1R": 0.4, "AU2R": 0.9, "AU4L": 0.4, "AU14R": 0.3}),
     # "weary" was nearest drunkenness and relief (a parted, smiling mouth under the lowered lids).
     ("tired, weary, sleepy, drowsy, heavy eyelids", {"AU43": 0.55}),
+    # A sigh: the lids lowering on the out-breath, the inner brows up a little, the lips parted ("a weary sigh" was
+    # relief: a smile).
+    ("sighing, a heavy sigh, a weary sigh", {"AU1": 0.4, "AU25": 0.4, "AU43": 0.5}),
+    # Breathing hard: the mouth open for air ("panting" read as an animal and was left out).
+    ("panting, breathing hard, gasping for air, out of breath", {"AU25": 1.0, "AU26": 0.5}),
+    # Holding the breath: the lips pressed shut, the cheeks a little puffed ("holding his breath" was a gasp).
+    ("holding the breath, holding one's breath", {"AU17": 0.3, "AU24": 0.8, "AU34": 0.4}),
     # Drunk: heavy lids over a slack, parted mouth ("drunk" read as "a drink" and was left out).
     ("drunk, tipsy, intoxicated, dazed", {"AU43": 0.5, "AU25": 0.4, "AU26": 0.3}),
     # Boredom lowers the lids a little over a raised chin (a slight anchor, :data:`SLIGHT_ANCHORS`): raised to full
@@ -185,6 +230,8 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("determined, focused, concentrating", {"AU4": 0.5, "AU7": 0.5, "AU24": 0.5}),
     ("stern, serious, grim, tense", {"AU4": 0.5, "AU7": 0.3, "AU24": 0.6}),
     ("curious, interested, intrigued", {"AU1": 0.4, "AU2": 0.5, "AU5": 0.2}),
+    # An innocent look: the brows raised, open eyes, a trace of a smile ("feigning innocence" read as shame).
+    ("innocent, an innocent look, innocence", {"AU1": 0.6, "AU2": 0.5, "AU12": 0.2}),
     # Thought lowers the brows a little over a raised chin (a slight anchor, :data:`SLIGHT_ANCHORS`): raised to full
     # strength, "thinking" and "pensive" frowned hard (AU4 0.75 with AU17 0.75), a scowl.
     ("thinking, pensive, contemplative, lost in thought", {"AU4": 0.4, "AU17": 0.3, "AU24": 0.2}),
@@ -199,6 +246,8 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("wide open eyes", {"AU5": 1.0}),
     # Bulging eyes: the upper lids raised hard ("bug eyed" was nearest closed eyes).
     ("bulging eyes, eyes popping out, bug eyes", {"AU1": 0.3, "AU2": 0.3, "AU5": 1.0}),
+    # The lips stretched sideways (FACS AU20): "lips stretched wide" parted them (AU25 0.87, AU20 0.14).
+    ("lips stretched sideways, the lips pulled wide", {"AU20": 1.0}),
     # Eyes open are not closed: without it "eyes open" was nearest "closed eyes" (AU43 0.59).
     ("open eyes, eyes open", {}),
     # A stare is a fixed gaze, the upper lids at most slightly raised (:data:`SLIGHT_ANCHORS`): raised to full
@@ -227,7 +276,7 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     # Eye contact is a gaze ahead ("making eye contact" was nearest avoiding it: looking away).
     ("making eye contact, meeting someone's gaze, looking into their eyes", {}),
     # A far gaze is ahead, unfocused ("gazing into the distance" looked up).
-    ("gazing into the distance, a faraway look, staring off into space", {}),
+    ("gazing into the distance, a faraway look, staring off into space, eyes on the horizon", {}),
     ("a wrinkled nose, sneering", {"AU9": 0.9, "AU10": 0.5}),
     # A snarl bares the teeth: the upper lip raised hard (AU10) with the lips parted, brows down.
     ("a snarl, bared teeth, a curled upper lip", {"AU4": 0.5, "AU9": 0.6, "AU10": 1.0, "AU25": 0.8}),
@@ -268,7 +317,7 @@ SLIGHT_ANCHORS = frozenset(
 INTENSITY_WORDS: tuple[tuple[str, float], ...] = (
     (
         r"\b(slight(ly)?|a bit|a little|subtle|subtly|faint(ly)?|small|tiny|shy|hint of|touch of|mild(ly)?|barely|"
-        r"half|weak(ly)?)\b",
+        r"hardly|scarcely|half|weak(ly)?)\b",
         0.45,
     ),
     (r"\b(somewhat|moderately|kind of|sort of|rather)\b", 0.6),
@@ -283,8 +332,8 @@ INTENSITY_WORDS: tuple[tuple[str, float], ...] = (
 #: compared with the anchors, where they pulled the reading ("incredibly sad" read as surprised, "a touch of
 #: sadness" as full sadness). Adjectives stay: "a shy smile", "wide eyes", "a big grin" name the expression.
 _DEGREE_WORDS = re.compile(
-    r"\b(?:slightly|a bit|a little|a touch of|subtly|faintly|mildly|barely|weakly|somewhat|moderately|kind of|"
-    r"sort of|rather|quite|clearly|fairly|extremely|very|really|intensely|super|totally|incredibly|utterly|"
+    r"\b(?:slightly|a bit|a little|a touch of|subtly|faintly|mildly|barely|hardly|scarcely|weakly|somewhat|moderately|"
+    r"kind of|sort of|rather|quite|clearly|fairly|extremely|very|really|intensely|super|totally|incredibly|utterly|"
     r"absolutely|completely|deeply|wildly|hysterically|from ear to ear|just|simply|merely|only)\b"
 )
 DEFAULT_TEXT_INTENSITY = 0.75
@@ -351,7 +400,7 @@ GAZE_ANCHORS: dict[str, dict[str, float]] = {
     # Ahead: every eyeLook* channel at 0 (a photo looking aside has its eyes centred).
     "looking straight ahead, looking at the camera, looking at the viewer": {"ahead": 1.0},
     "making eye contact, meeting someone's gaze, looking into their eyes": {"ahead": 1.0},
-    "gazing into the distance, a faraway look, staring off into space": {"ahead": 1.0},
+    "gazing into the distance, a faraway look, staring off into space, eyes on the horizon": {"ahead": 1.0},
 }
 _GAZE_UP = re.compile(r"\b(?:up|upward|upwards|skyward|sky|heavens?|ceiling)\b")
 _GAZE_DOWN = re.compile(r"\b(?:down|downward|downwards|downcast|floor|ground|feet|lap|shoes|table)\b")
@@ -361,8 +410,12 @@ _LOOK_AT_PLACE = re.compile(
     r"\b(?:look|gaz|glanc|star|peer|peek)\w* (?:(?:at|into|to|toward|towards|on|over) )?(?:(?:the|her|his|their|my|"
     r"its|your|our) )?(?:floor|ground|feet|lap|shoes|table|sky|ceiling|heavens?)\b"
 )
+#: A side word with a clause saying only that the eyes move ("eyes to the left", "eyes flicking to the right",
+#: "looking to the left"): a sideways glance (read alone the words were filler, an error, or a blink on that side).
+_GAZE_MOVE = re.compile(
+    r"\b(?:look|glanc|gaz|peek|peer|flick|dart|shift|slid|turn)(?:s|es|e|ed|ing)?\b|\b(?:to|toward|towards)\b"
+)
 #: "side-eye" is a sideways glance (read whole, "side" and "eye" were filler: an error).
-_LOOK = re.compile(r"\b(?:look|looks|looking|looked)\b")
 _SIDE_EYE = re.compile(r"\bside ?eye(?:s|d|ing)?\b")
 #: "Look" that names no way of looking: the noun ("a weary look", "a look of horror") and "looking" / "looks" before
 #: what the face shows ("looking weary"): left out of the words compared with the anchors, where it pulled the part to
@@ -389,6 +442,19 @@ SUPPRESSED_SHARE = 0.5
 #: How a face holds an expression back: the lips pressed together (AU24) and the chin raised (AU17), Keltner's (1995)
 #: smile controls and the chin boss of held-back crying (FACS manual, AU17); at the part's intensity.
 SUPPRESSION_AUS: dict[str, float] = {"AU17": 0.5, "AU24": 0.6}
+#: "un" before an expression word is its negation: "unsmiling" is "not smiling" (was an error), "unblinking" "not
+#: blinking". Other "un" words are their own words ("unimpressed", "unhappy").
+_UN_WORD = re.compile(r"\bun([a-z]{4,}ing)\b")
+#: Idioms whose words mislead the reader, as what they mean: tears of joy are a smile through tears ("happy tears" was
+#: crying, the qualifier's smile kept out of the mouth that crying moves); a jaw-dropping or eye-popping surprise is
+#: that surprise open-mouthed or wide-eyed (:data:`_COMPOUND`: "jaw dropping surprise" barely raised the brows).
+_IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\b(?:happy|joyful|joyous) tears\b|\btears of (?:joy|happiness)\b"), "smiling through tears"),
+    (re.compile(r"\bjaw (?:dropping|dropped)\b(?= \w)"), "open mouthed"),
+    (re.compile(r"\beye (?:popping|popped)\b(?= \w)"), "wide eyed"),
+    # "his eyes narrow" (the verb) was nearest wide open eyes (AU5 0.49 over the squint's AU7 0.25).
+    (re.compile(r"\b(eyes|lids|eyelids) narrow(?:s|ing)?\b"), r"\1 narrowed"),
+)
 #: "can't help smiling", "couldn't stop laughing": the smile, not its negation.
 _NOT_NEGATED = re.compile(r"\b(?:can ?not|can't|cannot|couldn't|could not) (?:help|stop)(?: but)?\b")
 #: A part saying the jaw is shut ("he clenches his jaw", "gritting his teeth") never drops it: its mixture's
@@ -524,6 +590,7 @@ class TextPart:
     qualifier: bool = False  # an emotion word colouring the next part ("sad" in "a sad smile")
     suppressed: bool = False  # held back ("trying not to laugh"): weaker, under pressed lips (:data:`_SUPPRESSED`)
     region: str | None = None  # a face region (:data:`_REGION_AUS`): the part's words name only it, or only it moves
+    clause: str | None = None  # a qualifier's whole clause, read whole when the rest names no expression
 
 
 def text_intensity(text: str) -> float:
@@ -559,7 +626,7 @@ def _clause_parts(clause: str, *, negated: bool, side: str | None) -> list[TextP
     if found and _is_filler(rest) and _region(rest):
         return [TextPart(found.group(0), negated, side, level, region=_region(rest))]
     if found and not _is_filler(rest):
-        qualifier = TextPart(found.group(0), negated, side, level * QUALIFIER_SHARE, qualifier=True)
+        qualifier = TextPart(found.group(0), negated, side, level * QUALIFIER_SHARE, qualifier=True, clause=clause)
         return [qualifier, TextPart(rest, negated, side, level)]
     return [TextPart(clause, negated, side, level)]
 
@@ -604,6 +671,9 @@ def text_parts(text: str) -> list[TextPart]:
     parts: list[TextPart] = []
     text = _NOT_TOO.sub("slightly", spell_out_symbols(text).lower().replace("-", " "))
     text = _NO_EXPRESSION.sub("expressionless", text)
+    text = _UN_WORD.sub(lambda m: f"not {m.group(1)}" if m.group(1) in _expression_words() else m.group(0), text)
+    for pattern, meaning in _IDIOMS:
+        text = pattern.sub(meaning, text)
     text = _SIDE_EYE.sub("a sideways glance", _NOT_NEGATED.sub(" ", text))
     text = _VIEWER_SIDE.sub(lambda m: {"left": "right", "right": "left"}[m.group(1)], text)
     for clause in _CLAUSE_SPLIT.split(text):
@@ -611,7 +681,7 @@ def text_parts(text: str) -> list[TextPart]:
         one = _ONE_SIDE.search(clause) or _ONE_BROW.search(clause)
         side = sides.pop() if len(sides) == 1 else ("right" if not sides and one else None)
         clause = _SIDE.sub(" ", clause)
-        if side and _is_filler(clause) and _LOOK.search(clause):  # "looking to the left": "looking" is filler
+        if side and _GAZE_MOVE.search(clause) and _is_filler(_GAZE_MOVE.sub(" ", clause)):  # "eyes to the left"
             clause += " glancing sideways"
         held, held_parts = _SUPPRESSED.search(clause), []
         if held:  # "tries not to cry": crying held back, read before any negation ("not to" negates nothing)
@@ -815,6 +885,7 @@ def _read_text(text: str, *, warn_gaze: bool) -> tuple[np.ndarray, dict[str, flo
             "('a shy smile', 'raised eyebrows') or give an emotion name"
         )
     emb, aus = _anchor_table()
+    parts = _whole_qualified(parts, _part_embeddings(parts) @ emb.T)
     part_emb = _part_embeddings(parts)
     sims = part_emb @ emb.T  # (parts, anchors)
     words = re.findall(r"[a-z]+", spell_out_symbols(text).lower())
@@ -846,8 +917,9 @@ def _read_text(text: str, *, warn_gaze: bool) -> tuple[np.ndarray, dict[str, flo
             au[_JAW_DROP] = 0.0
         if (_POSED.search(part.words) or _TIGHT.search(part.words)) and (_main(au) & _SMILE).any():
             au[_CHEEK_RAISE] = 0.0  # a posed smile: no cheek raise; a tight one presses the lips too
-            if _TIGHT.search(part.words):
+            if _TIGHT.search(part.words):  # pressed, so not apart: "a tight smile" kept AU25 0.09 from its tail
                 au[_PRESSED_LIPS] = np.maximum(au[_PRESSED_LIPS], TIGHT_PRESS * float(au[_SMILE].max()))
+                au[_LIPS_APART | _JAW_DROP] = 0.0
         for one, other in _OPPOSED:  # the lids raised and lowered: the weaker goes
             a, b = float(au[one].max()), float(au[other].max())
             if min(a, b) < OPPOSED_SHARE * max(a, b):
@@ -873,6 +945,25 @@ def _read_text(text: str, *, warn_gaze: bool) -> tuple[np.ndarray, dict[str, flo
     # whatever asks for it.
     wanted[(unwanted & ~asked) | ruled_out] = 0.0
     return np.clip(wanted, 0.0, 1.0).astype(np.float32), gaze
+
+
+def _whole_qualified(parts: list[TextPart], sims: np.ndarray) -> list[TextPart]:
+    """The parts, a qualifier and the rest of its clause read as one where the rest names no expression (no anchor a
+    clear match, :data:`CLEAR_EXPRESSION_SIMILARITY`): "scared stiff", "worried sick", "quietly furious" are the
+    emotion, not the emotion beside "stiff" (read as annoyance) or "quietly" (read as screaming)."""
+    out: list[TextPart] = []
+    skip = False
+    for i, part in enumerate(parts):
+        if skip:
+            skip = False
+            continue
+        rest = parts[i + 1] if i + 1 < len(parts) else None
+        if part.qualifier and part.clause and rest and float(sims[i + 1].max()) < CLEAR_EXPRESSION_SIMILARITY:
+            out.append(replace(rest, words=part.clause))
+            skip = True
+        else:
+            out.append(part)
+    return out
 
 
 def _region_mask(region: str | None, side: str | None, *, reads: bool = False) -> np.ndarray:
@@ -956,13 +1047,18 @@ def _expression_words() -> tuple[str, ...]:
     return tuple(sorted(w for w in words if len(w) > 3 and w not in _FILLER))
 
 
+def _stems(word: str) -> tuple[str, ...]:
+    """``word`` and what it is without an inflection ("furrows": "furrow"), to tell a word from a typo."""
+    return (word,) + tuple(word[: -len(end)] for end in ("s", "es", "ed", "d", "ing", "ly") if word.endswith(end))
+
+
 def _check_expression_typos(text: str) -> None:
     """A word that is no English word (neither in MiniLM's vocabulary nor in the CMU dictionary) but close to a word
     the anchors use ("smilling", "frwoning") is a typo: an error that suggests the word, not a guess from the
     misspelling's pieces ("smilling" read as a thinking face). Unknown words near no expression word pass on."""
     vocab = _text_encoder()[0].get_vocab()
     for word in re.findall(r"[a-z]+", spell_out_symbols(text).lower()):
-        if len(word) < 4 or word in vocab or word in _english_words():
+        if len(word) < 4 or any(w in vocab or w in _english_words() for w in _stems(word)):
             continue
         close = difflib.get_close_matches(word, _expression_words(), n=1, cutoff=0.75)
         if close and not (close[0].startswith(word) or word.startswith(close[0])):  # "flirty" is no typo of "flirt"
