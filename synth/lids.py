@@ -71,6 +71,9 @@ _MIN_CLOSURE_PX = 0.5
 #: 60 / FRLL calibration 72, L / R: .73 / .78 / .81 / .92 -> .75 / .83 / .78 / .90).
 _LID_PULL = 0.6
 _LID_PULL_REACH = 1.0
+#: A closing lid's cover fades in over this share of the eye's width at each end of the eye: the first for a lid
+#: that shuts, growing to the second as the lid drops less of the opening (see :func:`_close_one`).
+_LID_ENDS = (0.04, 0.2)
 #: The closing lid's top edge (where its skin meets the photo's above the old lash line) fades over this share of the
 #: eye's height, at least 3 px. Over 3 px alone, a phone photo's closed lid (eye 220 px wide, 3072 px photo) was a flat
 #: patch with a hard top edge.
@@ -927,7 +930,15 @@ def _close_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids) -> None:
 
     # 2. Lid skin over what the lid now covers: above the new margin, below the top of the old lash line.
     col_drop = np.interp(a_d, grid, np.maximum(drop, 0.0))
-    amount = _smoothstep(col_drop / max(0.3 * height, 1.0)) * within
+    # A lid lowered by less than the photo's lash band (a glance down, a droopy or deep-set lid whose crease reads as
+    # lash band) is mostly the warp's: its crease moved down. Covered whole and pulled to one lid colour, the part
+    # lowered lid of a deep-set eye was a flat skin-coloured slab over its dark crease, its sides nearly hard
+    # (UTKFace tuning crop 61_1_3 looking down). So the cover grows with the drop over the lash band too, fades in over
+    # the columns' ends (more widely the less the lid shuts), and is pulled toward the lid's colour as far as it shuts.
+    shut = np.clip(col_drop / height, 0.0, 1.0)
+    ends = _LID_ENDS[0] + (_LID_ENDS[1] - _LID_ENDS[0]) * (1.0 - min(float(drop.max()) / height, 1.0))
+    amount = _smoothstep(col_drop / max(0.3 * height, 1.0, lash))
+    amount = amount * _smoothstep(a_d / ends) * _smoothstep((1.0 - a_d) / ends)
     soft = max(3.0, _LID_TOP_SOFT * height)  # the top edge fades as wide as the eye is large
     cover = _smoothstep(up_d - vd + 0.5) * _smoothstep((vs - (up_s - lash) + soft) / soft) * amount
     if cover.max() > 0:
@@ -944,7 +955,7 @@ def _close_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids) -> None:
         skin = _membrane_fill(np.clip(source + 0.5, 0, 255).astype(np.uint8), hole, radius)
         skin = skin.astype(np.float64)
         dist = cv2.distanceTransform(hole, cv2.DIST_L2, 3)  # away from the edges, toward the lid's own colour
-        pull = _LID_PULL * _smoothstep(dist / max(_LID_PULL_REACH * height, 1.0))[..., None]
+        pull = (_LID_PULL * _smoothstep(dist / max(_LID_PULL_REACH * height, 1.0)) * shut)[..., None]
         skin = skin * (1 - pull) + lid_rgb * pull
         t = np.clip((vd - (up_s - lash)) / np.maximum(up_d - (up_s - lash), 1.0), 0.0, 1.0)
         # The lid curves over the eyeball: a little lighter over the cornea, darker toward margin and corners.
@@ -962,8 +973,7 @@ def _close_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids) -> None:
         lash_rgb = look.measure(("lash colour", upper_ids[0]), lambda: _lash_colour(img, fs, lash))
         thick = max(0.6, 0.045 * fd.width) * (0.6 + 0.6 * a_d)
         d = vd - up_d  # > 0 below the margin (lashes hang down over the closed lid's edge)
-        shut = np.clip(col_drop / height, 0.0, 1.0)  # a fully shut lid shows its lashes most
-        line = np.exp(-((d / thick) ** 2)) * amount * (0.4 + 0.6 * shut)
+        line = np.exp(-((d / thick) ** 2)) * amount * (0.4 + 0.6 * shut)  # a fully shut lid shows its lashes most
         wl = (0.7 * line)[..., None]
         region = region * (1 - wl) + lash_rgb * wl
         cover = np.maximum(cover, line)

@@ -1141,3 +1141,36 @@ def test_a_turned_irises_catchlight_is_not_mirrored_into_its_uncovered_top():
     top = (yy < c[1] - 0.15 * radius) & (np.hypot(xx - c[0], yy - c[1]) < 0.7 * radius)
     top &= np.abs(xx - c[0]) < 0.3 * radius  # above it, in the uncovered top
     assert np.abs(res - plain)[top].max() < 32  # (before: 47)
+
+
+def test_a_lid_lowered_part_way_keeps_the_dark_crease_above_it_and_has_no_hard_sides():
+    """A deep-set eye's dark crease reads as a thick lash band: a lid lowered by less than it was covered whole with
+    one lid colour, a flat skin-coloured slab over the crease with nearly hard sides (UTKFace 61_1_3 looking down)."""
+    img, src, depth = astronaut_points()
+    scale = 3.0
+    img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    src, depth = src * scale, depth * scale
+    f = eye_frame(src, *EYES[0])
+    u = np.linspace(-0.1, 1.1, 40) * f.width
+    up = f.profile(np.clip(u, 0.0, f.width))[0]
+    crease = np.zeros(img.shape[:2], np.uint8)
+    cv2.fillPoly(crease, [np.round(_band(f, u, up - 0.2 * f.width, up)).astype(np.int32)], 1)
+    crease = cv2.GaussianBlur(crease.astype(np.float32), (0, 0), 2.0)[..., None]
+    img = np.clip(img * (1.0 - 0.55 * crease), 0, 255).astype(np.uint8)  # the socket's shadow down to the lashes
+    dst = close_eye(src, 0, 0.3)
+    warped = warp_face(img, src, dst, depth=depth)
+    res = close_lids(warped, img, src, dst).image.astype(float) @ np.array([0.299, 0.587, 0.114])
+    warp = warped.image.astype(float) @ np.array([0.299, 0.587, 0.114])
+    fd = eye_frame(dst, *EYES[0])
+    yy, xx = np.mgrid[: img.shape[0], : img.shape[1]].astype(float)
+    ud, vd = fd.coords(xx, yy)
+    a = ud / fd.width
+    up_d = fd.profile(np.clip(ud, 0.0, fd.width))[0]
+    over = (a > 0.3) & (a < 0.7) & (vd < up_d - 0.04 * fd.width) & (vd > up_d - 0.12 * fd.width)
+    assert over.sum() > 100
+    # the crease the warp moved down stays dark (old: lightened by 115 grey levels to the lid's colour; now 39)
+    assert np.median(res[over]) < np.median(warp[over]) + 60, (np.median(res[over]), np.median(warp[over]))
+    # ... and what is painted over it fades in at the eye's ends: no column-to-column step
+    band = (a > -0.1) & (a < 1.1) & (vd < up_d - 0.02 * fd.width) & (vd > up_d - 0.15 * fd.width)
+    step = np.abs(np.diff(res - warp, axis=1))[band[:, 1:] & band[:, :-1]]
+    assert np.percentile(step, 99.5) < 8.0, np.percentile(step, 99.5)  # (old: 12.7; now 5.5)
