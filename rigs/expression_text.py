@@ -119,8 +119,8 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("flirty, flirtatious, flirting, coy, playful", {"AU6": 0.3, "AU12": 0.7, "AU43": 0.2}),
     # A seductive, sultry look: heavy lids over a faint smile, the lips a little apart ("seductive" lowered the brows,
     # AU4 0.10; "a sultry look" was a pout: MiniLM puts "sultry" next to "sulking", 0.67, so it has its own anchor).
-    ("seductive, sexy, a bedroom look", {"AU12": 0.4, "AU25": 0.3, "AU43": 0.5}),
-    ("sultry, smouldering", {"AU12": 0.4, "AU25": 0.3, "AU43": 0.5}),
+    ("seductive, sexy, a bedroom look", {"AU12": 0.35, "AU25": 0.2, "AU43": 0.45}),
+    ("sultry, smouldering", {"AU12": 0.35, "AU25": 0.2, "AU43": 0.45}),
     # Wistfulness, nostalgia: sadness's raised inner brows over a faint smile (a qualifier too: "a bittersweet smile"
     # smiled with no sadness).
     ("wistful, nostalgic, a bittersweet feeling", {"AU1": 0.8, "AU12": 0.3, "AU15": 0.2}),
@@ -217,7 +217,7 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("tired, weary, sleepy, drowsy, heavy eyelids", {"AU43": 0.55}),
     # A sigh: the lids lowering on the out-breath, the inner brows up a little, the lips parted ("a weary sigh" was
     # relief: a smile).
-    ("sighing, a heavy sigh, a weary sigh", {"AU1": 0.4, "AU25": 0.4, "AU43": 0.5}),
+    ("sighing, a heavy sigh, a weary sigh", {"AU1": 0.4, "AU25": 0.3, "AU43": 0.6}),
     # Breathing hard: the mouth open for air ("panting" read as an animal and was left out).
     ("panting, breathing hard, gasping for air, out of breath", {"AU25": 1.0, "AU26": 0.5}),
     # Holding the breath: the lips pressed shut, the cheeks a little puffed ("holding his breath" was a gasp).
@@ -310,6 +310,11 @@ SLIGHT_ANCHORS = frozenset(
         "staring, a fixed intense gaze",
         "thinking, pensive, contemplative, lost in thought",
         "bored, uninterested, unimpressed",
+        # Heavy lids, not closed: raised to full strength, "seductive" and "a weary sigh" shut the eyes (AU43 0.75)
+        # under a toothy smile or parted lips (FRLL calibration 001, 006).
+        "seductive, sexy, a bedroom look",
+        "sultry, smouldering",
+        "sighing, a heavy sigh, a weary sigh",
     }
 )
 #: Intensity words, the first group found decides: "a very slight smile" is slight. A state ("eyes closed",

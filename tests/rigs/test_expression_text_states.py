@@ -110,3 +110,9 @@ def test_eyes_moving_to_a_side_glance_there(text, eye):
 def test_eyes_on_the_horizon_look_ahead():
     gaze = text_to_gaze("eyes fixed on the horizon")  # looked up
     assert gaze and max(gaze.values()) == 0.0
+
+
+@pytest.mark.parametrize("text", ["seductive", "a sultry look", "a weary sigh"])
+def test_heavy_lids_are_not_shut(text):
+    a = au(text)  # the eyes shut (AU43 0.75), seductive under a toothy smile (AU12 0.60, AU25 0.45)
+    assert 0.2 < low(a, "AU43") < 0.5 and top(a, "AU12") < 0.4 and top(a, "AU25") < 0.3, (text, a)
