@@ -547,6 +547,104 @@ _REGION_READS: dict[str, tuple[str, ...]] = {**_REGION_AUS, "eyes": _REGION_AUS[
 _COMPOUND = re.compile(r"\b([a-z]+) (eyed|mouthed|lipped|browed|lidded)\b")
 _COMPOUND_NOUN = {"eyed": "eyes", "mouthed": "mouth", "lipped": "lips", "browed": "brows", "lidded": "eyelids"}
 _PART_NOUNS = frozenset("teeth tooth tongue jaw chin nose forehead lids eyelids dimples".split())
+#: A face part and how it moves ("the corners of the mouth turned down", "brows pulled together", "nose scrunched up",
+#: "lower lip pushed out", "eyelids drooping"): the Action Units that move that part that way, by their FACS names
+#: (:data:`~facecraft.rigs.facs.ACTION_UNITS`). Read as anchors, the words were nearest whatever shared the part's
+#: name: "corners of the mouth turned down" smiled (AU12 0.75), "a downturned mouth" opened the mouth, "brows pulled
+#: down" raised them, "lower lip pushed out" raised the upper lip. Each face part (its words) and its motions (their
+#: words, the AUs at full strength): the first motion of the first part named decides. "shut" marks a motion that
+#: says what the part does not do ("a smile with the mouth shut": the lips not apart, the jaw not dropped).
+_UP = r"up|upward|upwards|raised?|raises|raising|lifted|lifting|lifts?|upturned|arch\w*|high"
+_DOWN = r"down|downward|downwards|lower(?:ed|ing|s)?|downturned|droop\w*|sag\w*"
+_TOGETHER = r"together|knit\w*|furrow\w*|scrunch\w*|pinch\w*"
+_PART_MOTIONS: tuple[tuple[str, tuple[tuple[str, dict[str, float]], ...]], ...] = (
+    (r"inner (?:corners? of (?:the )?)?(?:eye)?brows?", ((_UP, {"AU1": 1.0}), (_DOWN + "|" + _TOGETHER, {"AU4": 1.0}))),
+    (r"outer (?:corners? of (?:the )?)?(?:eye)?brows?", ((_UP, {"AU2": 1.0}), (_DOWN, {"AU4": 1.0}))),
+    # Brows drawn up and together are sadness's and fear's brows (inner brow raiser with brow lowerer).
+    (
+        r"(?:eye)?brows?",
+        (
+            (_UP + " & " + _TOGETHER, {"AU1": 1.0, "AU4": 0.7}),
+            (_UP + r"|shot", {"AU1": 1.0, "AU2": 1.0}),
+            (_DOWN + "|" + _TOGETHER, {"AU4": 1.0}),
+        ),
+    ),
+    (
+        r"(?:(?:mouth|lip) )?corners?(?: of (?:the )?(?:mouth|lips?))?",
+        ((_UP + r"|curl\w*", {"AU12": 1.0}), (_DOWN, {"AU15": 1.0})),
+    ),
+    (r"(?:upper|top) lip", ((_UP + r"|curl\w*|back|snarl\w*", {"AU10": 1.0}),)),
+    (
+        r"(?:lower|bottom) lip",
+        (
+            (r"sucked|bit|bitten|biting|rolled|tucked", {"AU28": 1.0}),
+            (r"out|forward|protrud\w*|jut\w*|pout\w*|pushed up", {"AU17": 1.0}),
+            (_DOWN, {"AU16": 1.0, "AU25": 0.5}),
+        ),
+    ),
+    (
+        r"(?:upper )?(?:eye)?lids?",
+        (
+            (r"closed|shut", {"AU43": 1.0}),
+            (r"squeez\w*|screw\w*", {"AU6": 0.6, "AU7": 0.8, "AU43": 1.0}),
+            (r"narrow\w*|tight\w*|squint\w*", {"AU7": 1.0}),
+            (_UP + r"|wide|widen\w*", {"AU5": 1.0}),
+            (_DOWN + r"|heavy|half", {"AU43": 0.6}),
+        ),
+    ),
+    # The eyes' own up and down is the gaze ("eyes down", "eyes raised": :data:`GAZE_ANCHORS`), not a lid motion.
+    (
+        r"eyes?",
+        (
+            (r"squeez\w*|screw\w*", {"AU6": 0.6, "AU7": 0.8, "AU43": 1.0}),
+            (r"closed|shut", {"AU43": 1.0}),
+            (r"narrow\w*|tighten\w*|squint\w*|slits?", {"AU7": 1.0}),
+            (r"wide|widen\w*|bulg\w*|popping", {"AU5": 1.0}),
+            (r"droop\w*|sag\w*|heavy", {"AU43": 0.6}),
+        ),
+    ),
+    (r"cheeks?", ((r"puff\w*|blown|inflated", {"AU34": 1.0}), (_UP + r"|pushed", {"AU6": 1.0}))),
+    (r"nose", ((r"wrinkl\w*|crinkl\w*|scrunch\w*|crumpl\w*", {"AU9": 1.0}),)),
+    (r"chin", ((_UP + r"|pushed|jut\w*|thrust", {"AU17": 1.0}),)),
+    (r"jaw", ((r"drop\w*|hang\w*|open|slack|down", {"AU25": 0.8, "AU26": 1.0}),)),
+    (
+        r"mouth|lips?",
+        (
+            (r"open|opened|agape|gaping|dropped|hanging", {"AU25": 0.8, "AU26": 1.0}),
+            (r"closed|shut|together", {"shut": 1.0, "AU25": 1.0, "AU26": 1.0, "AU27": 1.0}),
+            (r"sucked|rolled|tucked|drawn in", {"AU28": 1.0}),
+            (r"pucker\w*|pursed|pushed (?:out|forward)|forward|pushed out", {"AU18": 1.0, "AU22": 0.3}),
+            (r"back|stretch\w*|sideways", {"AU20": 1.0}),
+            (r"press\w*|clamp\w*|compress\w*|tight\w*|thin", {"AU23": 0.5, "AU24": 1.0}),
+            (r"turned up|upturned|curl\w* up", {"AU12": 1.0}),
+            (r"turned down|downturned|droop\w*|sag\w*", {"AU15": 1.0}),
+            (r"parted|apart", {"AU25": 1.0, "AU26": 0.2}),
+        ),
+    ),
+)
+#: ... compiled: a motion's words joined by " & " must all be there ("up & together").
+_MOTION_PARTS: tuple[tuple[re.Pattern[str], tuple[tuple[tuple[re.Pattern[str], ...], dict[str, float]], ...]], ...] = (
+    tuple(
+        (
+            re.compile(rf"\b(?:{part})\b"),
+            tuple((tuple(re.compile(rf"\b(?:{w})\b") for w in way.split(" & ")), aus) for way, aus in ways),
+        )
+        for part, ways in _PART_MOTIONS
+    )
+)
+#: Words that only carry a motion ("pulled", "turned", "drawn" ... "into a line"): a part whose words are its face part,
+#: its motion and these (or filler) is read as the motion; any other word leaves it to the anchors.
+_MOTION_CARRIERS = frozenset(
+    "pulled pulling pull pulls turned turning turn turns drawn drawing draw draws pushed pushing push pushes held "
+    "holding brought set going goes move moves moved moving curled curling curl curls shot all way line into "
+    "tight tightly hard firmly slightly upper lower top bottom inner outer corner corners the at up down out in".split()
+)
+#: "brows drawn down and together", "lips pushed out and forward": one motion, not two clauses (read alone, "together"
+#: was an expression of its own).
+_MOTION_AND = re.compile(rf"\b((?:{_UP}|{_DOWN}|{_TOGETHER}|out|forward|back|apart|wide)) and (?=(?:{_UP}|{_DOWN}|"
+                         rf"{_TOGETHER}|out|forward|back|apart|wide)\b)")  # fmt: skip
+#: "a closed mouth smile", "a closed lip smile": the closed mouth a part of its own, as "tight lipped" is.
+_CLOSED_MOUTH = re.compile(r"\b(?:closed|shut) (mouth|lips?)\b(?= \w)")
 _NEGATION = re.compile(r"\b(?:not|no|without|never|none|nor)\b|n't\b")
 #: "not too happy" is a little happy, not a negation.
 _NOT_TOO = re.compile(r"\b(?:not|n't) (?:too|very|so|that|overly)\b")
@@ -596,6 +694,7 @@ class TextPart:
     suppressed: bool = False  # held back ("trying not to laugh"): weaker, under pressed lips (:data:`_SUPPRESSED`)
     region: str | None = None  # a face region (:data:`_REGION_AUS`): the part's words name only it, or only it moves
     clause: str | None = None  # a qualifier's whole clause, read whole when the rest names no expression
+    adverb: bool = False  # a qualifier said as an adverb ("smiling *sadly*"), its words the adjective ("sad")
 
 
 def text_intensity(text: str) -> float:
@@ -616,6 +715,53 @@ def _region(words: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+def _part_motion(words: str) -> dict[str, float] | None:
+    """The AUs of a face part moved a way that ``words`` say and nothing more (:data:`_PART_MOTIONS`: "mouth corners
+    turned down" -> ``{"AU15": 1.0}``), with ``"shut"`` where they say what the part does not do; None when the words
+    name no face part and motion, or name more than that (left to the anchors)."""
+    for part, ways in _MOTION_PARTS:
+        if not part.search(words):
+            continue
+        for patterns, aus in ways:
+            if all(p.search(words) for p in patterns):
+                rest = part.sub(" ", words)
+                for p in patterns:
+                    rest = p.sub(" ", rest)
+                left = [
+                    w
+                    for w in re.findall(r"[^\W\d_]+", _DEGREE_WORDS.sub(" ", rest))
+                    if w not in _FILLER and w not in _MOTION_CARRIERS and w not in _PART_NOUNS
+                ]
+                return None if left else dict(aus)
+        return None
+    return None
+
+
+#: "-ly" words that are adjectives, not a manner ("a lonely look", "a friendly smile"): no adverb qualifier.
+_LY_ADJECTIVES = frozenset(
+    "only early lonely friendly lovely ugly silly holy jolly likely elderly curly daily deadly lively lowly orderly "
+    "cowardly homely smelly".split()
+)
+
+
+def _adverb_qualifier(clause: str) -> tuple[re.Match[str], str] | None:
+    """An adverb of manner in ``clause`` ("smiling *sadly*", "frowning *angrily*", "smiling *apologetically*") and the
+    adjective it is made from ("sad", "angry", "apologetic"), an English word; not a degree adverb ("slightly",
+    :data:`_DEGREE_WORDS`), a posed one ("politely", :data:`_POSED`) or an "-ly" adjective (:data:`_LY_ADJECTIVES`)."""
+    for found in re.finditer(r"\b[a-z]{3,}ly\b", clause):
+        word = found.group(0)
+        if word in _LY_ADJECTIVES or _DEGREE_WORDS.fullmatch(word) or _POSED.fullmatch(word):
+            continue
+        if any(re.fullmatch(pattern, word) for pattern, _ in INTENSITY_WORDS):
+            continue
+        stems = (word[:-4] if word.endswith("ically") else None, word[:-3] + "y" if word.endswith("ily") else None,
+                 word[:-1] + "e" if word.endswith("bly") else None, word[:-2])  # fmt: skip
+        for stem in stems:
+            if stem and len(stem) >= 3 and (stem in _english_words() or stem in _text_encoder()[0].get_vocab()):
+                return found, stem
+    return None
+
+
 def _clause_parts(clause: str, *, negated: bool, side: str | None) -> list[TextPart]:
     """A clause's positive or negated span as parts: the qualifying emotion word apart from the rest; a negated
     region alone ("not with the eyes") and an emotion of one region ("sad eyes") as parts of that region."""
@@ -633,6 +779,15 @@ def _clause_parts(clause: str, *, negated: bool, side: str | None) -> list[TextP
     if found and not _is_filler(rest):
         qualifier = TextPart(found.group(0), negated, side, level * QUALIFIER_SHARE, qualifier=True, clause=clause)
         return [qualifier, TextPart(rest, negated, side, level)]
+    # An adverb of manner qualifies as its adjective does: "smiling sadly" is "a sad smile" (it smiled, no sadness).
+    adverb = _adverb_qualifier(clause) if not found else None
+    if adverb:
+        rest = (clause[: adverb[0].start()] + " " + clause[adverb[0].end() :]).strip()
+        if not _is_filler(rest):
+            qualifier = replace(
+                TextPart(adverb[1], negated, side, level * QUALIFIER_SHARE, qualifier=True, clause=clause), adverb=True
+            )
+            return [qualifier, TextPart(rest, negated, side, level)]
     return [TextPart(clause, negated, side, level)]
 
 
@@ -679,6 +834,8 @@ def text_parts(text: str) -> list[TextPart]:
     text = _UN_WORD.sub(lambda m: f"not {m.group(1)}" if m.group(1) in _expression_words() else m.group(0), text)
     for pattern, meaning in _IDIOMS:
         text = pattern.sub(meaning, text)
+    text = _MOTION_AND.sub(r"\1 ", text)  # "brows drawn down and together": one motion
+    text = _CLOSED_MOUTH.sub(lambda m: f"closed {'mouthed' if m.group(1) == 'mouth' else 'lipped'}", text)
     text = _SIDE_EYE.sub("a sideways glance", _NOT_NEGATED.sub(" ", text))
     text = _VIEWER_SIDE.sub(lambda m: {"left": "right", "right": "left"}[m.group(1)], text)
     for clause in _CLAUSE_SPLIT.split(text):
@@ -896,7 +1053,8 @@ def _read_text(text: str, *, warn_gaze: bool) -> tuple[np.ndarray, dict[str, flo
     words = re.findall(r"[a-z]+", spell_out_symbols(text).lower())
     # The anchors' own words are known ("wincing", "deadpan" are no whole words of MiniLM's vocabulary: an error)
     known = any(w in _text_encoder()[0].get_vocab() or w in _expression_words() for w in words)
-    if sims.max() < (MIN_SIMILARITY if known else UNKNOWN_WORDS_MIN_SIMILARITY):
+    moving = any(_part_motion(p.words) is not None for p in parts)  # a face part moved is read, whatever is near it
+    if not moving and sims.max() < (MIN_SIMILARITY if known else UNKNOWN_WORDS_MIN_SIMILARITY):
         best = np.unravel_index(int(np.argmax(sims)), sims.shape)[1]
         raise ParameterError(
             f"expression text {text!r}: no expression reads from these words (nearest {TEXT_ANCHORS[best][0]!r}, "
@@ -906,8 +1064,11 @@ def _read_text(text: str, *, warn_gaze: bool) -> tuple[np.ndarray, dict[str, flo
     parts, sims = _drop_things(text, parts, part_emb, sims)
     if warn_gaze:
         _warn_gaze(text, parts, sims)
+    motions = [_part_motion(p.words) for p in parts]
     gaze: dict[str, float] = {}
-    for part, s in zip(parts, sims, strict=True):
+    for part, s, motion in zip(parts, sims, motions, strict=True):
+        if motion is not None:  # "brows up" raises the brows, not the gaze
+            continue
         direction = GAZE_ANCHORS.get(TEXT_ANCHORS[int(np.argmax(s))][0])
         if direction is None and _LOOK_AT_PLACE.search(part.words):
             direction = {"ahead": 0.0}  # up or down as its words say (:func:`_gaze_weights`)
@@ -915,6 +1076,11 @@ def _read_text(text: str, *, warn_gaze: bool) -> tuple[np.ndarray, dict[str, flo
             for name, weight in _gaze_weights(part, direction).items():
                 gaze[name] = max(gaze.get(name, 0.0), weight)
     read = [_part_au(s, aus, part.side) for part, s in zip(parts, sims, strict=True)]
+    for i, motion in enumerate(motions):
+        if motion is not None:  # a face part moved: the AUs that move it so, not the anchors that share its words
+            read[i] = on_side(au_vector({k: v for k, v in motion.items() if k != "shut"}), parts[i].side)
+            if "shut" in motion:  # "the mouth shut": what it says the part does not do
+                parts[i] = replace(parts[i], negated=not parts[i].negated)
     for part, au in zip(parts, read, strict=True):
         if part.region and not part.negated:  # "sad eyes": sadness in the eyes and brows alone
             au[~_region_mask(part.region, None, reads=True)] = 0.0
@@ -933,8 +1099,10 @@ def _read_text(text: str, *, warn_gaze: bool) -> tuple[np.ndarray, dict[str, flo
             au[:] = np.maximum(au * SUPPRESSED_SHARE, _SUPPRESSION)
             au[_JAW_DROP | _LIPS_APART] = 0.0
     for i, part in enumerate(parts[:-1]):
-        if part.qualifier:  # the qualified expression keeps its regions: "a sad smile" is sad above a smile
-            read[i][np.isin(_AU_REGION, _AU_REGION[_main(read[i + 1])])] = 0.0
+        if part.qualifier:  # the qualified expression keeps its regions: "a sad smile" is sad above a smile; what the
+            # qualifier does there too, it may strengthen ("staring fearfully" widens the stare: it barely stared)
+            own = _main(read[i + 1])
+            read[i][np.isin(_AU_REGION, _AU_REGION[own]) & ~own] = 0.0
     wanted = np.zeros(NUM_SIDED_AU, np.float32)
     asked = np.zeros(NUM_SIDED_AU, bool)
     unwanted = np.zeros(NUM_SIDED_AU, bool)
@@ -963,7 +1131,12 @@ def _whole_qualified(parts: list[TextPart], sims: np.ndarray) -> list[TextPart]:
             skip = False
             continue
         rest = parts[i + 1] if i + 1 < len(parts) else None
-        if part.qualifier and part.clause and rest and float(sims[i + 1].max()) < CLEAR_EXPRESSION_SIMILARITY:
+        known = part.words in _expression_words() or _QUALIFIERS.fullmatch(part.words)  # "sad" is only 0.42 near
+        if part.adverb and not known and float(sims[i].max()) < CLEAR_EXPRESSION_SIMILARITY:
+            continue  # an adverb that names no feeling ("uncontrollably", "quietly") qualifies nothing
+        if rest and _part_motion(rest.words) is not None:
+            out.append(part)  # "a sad downturned mouth": the mouth's motion, read whatever its similarity
+        elif part.qualifier and part.clause and rest and float(sims[i + 1].max()) < CLEAR_EXPRESSION_SIMILARITY:
             out.append(replace(rest, words=part.clause))
             skip = True
         else:
@@ -983,7 +1156,7 @@ def _warn_gaze(text: str, parts: list[TextPart], sims: np.ndarray) -> None:
     """Warn of each part nearest a gaze anchor (:data:`GAZE_ANCHORS`): its gaze is not in the AU vector."""
     for part, s in zip(parts, sims, strict=True):
         gaze = GAZE_ANCHORS.get(TEXT_ANCHORS[int(np.argmax(s))][0])
-        if gaze:
+        if gaze and _part_motion(part.words) is None:
             log.warning(
                 "expression text %r: %r moves the gaze %s, which an AU vector does not hold (FACS AU61-64); the "
                 "face is read without it (text_to_gaze reads it as ARKit eyeLook* weights; set those channels for the "
@@ -1001,6 +1174,7 @@ def _drop_things(
     things = part_emb @ _not_expression_table().T  # (parts, things)
     nearest = things.argmax(axis=1)
     is_thing = (top < CLEAR_EXPRESSION_SIMILARITY) & (things.max(axis=1) > top + NOT_EXPRESSION_MARGIN)
+    is_thing &= np.array([_part_motion(p.words) is None for p in parts])  # "nose scrunched up" is no thing
     if is_thing.all():
         best = int(np.argmax(top))
         anchor = TEXT_ANCHORS[int(np.argmax(sims[best]))][0]
