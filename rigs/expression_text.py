@@ -611,11 +611,13 @@ _PART_MOTIONS: tuple[tuple[str, tuple[tuple[str, dict[str, float]], ...]], ...] 
         r"mouth|lips?",
         (
             (r"open|opened|agape|gaping|dropped|hanging", {"AU25": 0.8, "AU26": 1.0}),
+            # Pressed together is pressed, not only closed ("lips pressed together tightly" were shut, so apart).
+            (r"press\w*|clamp\w*|compress\w*", {"AU23": 0.5, "AU24": 1.0}),
             (r"closed|shut|together", {"shut": 1.0, "AU25": 1.0, "AU26": 1.0, "AU27": 1.0}),
             (r"sucked|rolled|tucked|drawn in", {"AU28": 1.0}),
             (r"pucker\w*|pursed|pushed (?:out|forward)|forward|pushed out", {"AU18": 1.0, "AU22": 0.3}),
             (r"back|stretch\w*|sideways", {"AU20": 1.0}),
-            (r"press\w*|clamp\w*|compress\w*|tight\w*|thin", {"AU23": 0.5, "AU24": 1.0}),
+            (r"tight\w*|thin", {"AU23": 0.5, "AU24": 1.0}),
             (r"turned up|upturned|curl\w* up", {"AU12": 1.0}),
             (r"turned down|downturned|droop\w*|sag\w*", {"AU15": 1.0}),
             (r"parted|apart", {"AU25": 1.0, "AU26": 0.2}),
@@ -725,8 +727,8 @@ def _part_motion(words: str) -> dict[str, float] | None:
         for patterns, aus in ways:
             if all(p.search(words) for p in patterns):
                 rest = part.sub(" ", words)
-                for p in patterns:
-                    rest = p.sub(" ", rest)
+                for p in (p for pats, _ in ways for p in pats):  # the part's other motion words say no more:
+                    rest = p.sub(" ", rest)  # "lips pressed together" is pressed
                 left = [
                     w
                     for w in re.findall(r"[^\W\d_]+", _DEGREE_WORDS.sub(" ", rest))

@@ -85,3 +85,8 @@ def test_a_feeling_adverb_strengthens_what_the_face_does():
 
 def test_an_adverb_that_names_no_feeling_qualifies_nothing():
     np.testing.assert_allclose(text_to_au("sobbing uncontrollably"), text_to_au("sobbing"))
+
+
+def test_lips_pressed_together_are_pressed():
+    a = au("lips pressed together tightly")  # "together" read them as only shut: pressed 0.41 and apart 0.31
+    assert low(a, "AU24") > 0.5 and top(a, "AU25") < 0.05, a
