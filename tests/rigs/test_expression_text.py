@@ -9,14 +9,7 @@ from facecraft.rigs.emotion_space import is_free_text
 from facecraft.rigs.errors import ParameterError
 from facecraft.rigs.expression_text import on_side, text_parts, text_to_au
 from facecraft.rigs.facs import SIDED_AU_NAMES, au_vector
-
-
-def au(text: str) -> dict[str, float]:
-    return dict(zip(SIDED_AU_NAMES, text_to_au(text).tolist(), strict=True))
-
-
-def both(a: dict[str, float], name: str) -> tuple[float, float]:
-    return a[f"{name}L"], a[f"{name}R"]
+from tests.rigs.text_reading import au, both
 
 
 @pytest.mark.parametrize(

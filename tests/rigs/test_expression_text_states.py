@@ -4,20 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from facecraft.rigs.expression_text import text_to_au, text_to_gaze
-from facecraft.rigs.facs import SIDED_AU_NAMES
-
-
-def au(text: str) -> dict[str, float]:
-    return dict(zip(SIDED_AU_NAMES, text_to_au(text).tolist(), strict=True))
-
-
-def top(a: dict[str, float], name: str) -> float:
-    return max(a[f"{name}L"], a[f"{name}R"])
-
-
-def low(a: dict[str, float], name: str) -> float:
-    return min(a[f"{name}L"], a[f"{name}R"])
+from facecraft.rigs.expression_text import text_to_gaze
+from tests.rigs.text_reading import au, low, top
 
 
 @pytest.mark.parametrize(
