@@ -1174,3 +1174,26 @@ def test_a_lid_lowered_part_way_keeps_the_dark_crease_above_it_and_has_no_hard_s
     band = (a > -0.1) & (a < 1.1) & (vd < up_d - 0.02 * fd.width) & (vd > up_d - 0.15 * fd.width)
     step = np.abs(np.diff(res - warp, axis=1))[band[:, 1:] & band[:, :-1]]
     assert np.percentile(step, 99.5) < 8.0, np.percentile(step, 99.5)  # (old: 12.7; now 5.5)
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_a_raised_lids_white_meets_the_margin_along_a_smooth_edge_not_pixel_stairs(which):
+    # On a sharp photo (no softening) the white a raised lid uncovers ended in a 1 px ramp: each column's edge fell
+    # from the white to the lash band in one pixel step wherever the margin crossed a pixel boundary, a line of
+    # whole-pixel stairs along the raised lid (FRLL 032 in surprise).
+    from facecraft.synth.photo_blur import PAINT_SHARP
+    from facecraft.synth.photo_look import PhotoLook
+
+    img, src, landmarks = _astronaut_x4()
+    dst = _raise_lid(src, which, 0.6)
+    look = PhotoLook(img, src, blur=PAINT_SHARP)  # as sharp as the paint: nothing softens its edge
+    res = close_lids(img, img, src, dst, iris=landmarks, look=look).image.astype(float) @ [0.299, 0.587, 0.114]
+    fd = eye_frame(dst, *EYES[which])
+    steps = []
+    for a in np.r_[np.linspace(0.15, 0.3, 12), np.linspace(0.7, 0.85, 12)]:  # the white beside the iris
+        u = np.array([a * fd.width])
+        x, y = fd.to_image(u, fd.profile(u)[0])
+        reach = 0.06 * fd.width
+        col = res[int(y[0] - reach) : int(y[0] + reach) + 1, int(round(x[0]))]
+        steps.append(np.abs(np.diff(col)).max() / np.ptp(col))  # the steepest pixel step, of the column's contrast
+    assert np.percentile(steps, 90) < 0.72, np.percentile(steps, 90)  # (old: 0.80 / 0.82; now 0.63 / 0.64)
