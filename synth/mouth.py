@@ -21,8 +21,8 @@ between the target inner lips:
   its corners; the teeth shorten, turn away into shadow toward the back of the arch and the corners, take on the
   cavity's light there, with faint separations and a soft free edge (:func:`_arch_teeth`); a relaxed jaw dropped
   wide (surprise) shows only the lower teeth's shaded edges behind the lower lip.
-* Edges are anti-aliased, feathered and as soft as the photo; drawn pixels get the photo's grain (drawn teeth, smooth
-  enamel, a share of it), what is taken from the photo none added.
+* Edges are anti-aliased, feathered and as soft as the photo; drawn pixels get the photo's grain in brightness, not
+  hue (drawn teeth and tongue, smooth and wet, a share of it), what is taken from the photo none added.
 * Nothing is painted unless the target opening exceeds the source's.
 
 Positions are measured in a mouth frame: ``u`` along the inner-corner line (78 -> 308), ``v`` across it,
@@ -115,6 +115,14 @@ _TONGUE_TINT = np.array([0.9, 0.55, 0.55])
 #: crops) showed a red mouth under the teeth.
 _SHADOWED_TINT = np.array([0.42, 0.3, 0.29])
 _TONGUE_HEIGHT = 0.4  # share of the opening the tongue's top reaches in the middle
+#: The drawn tongue is smooth and wet, lit from the front: its light falls by ``_TONGUE_LIGHT[0]`` toward its back
+#: (deeper in the mouth) and by ``[1]`` at its tip, in the lower lip's shadow; a soft specular on its top takes
+#: ``_TONGUE_SHINE[0]`` of the light's colour at its peak, ``[1]`` of the way forward, over ``[2]`` of it, narrow across
+#: the opening. It carries ``_TONGUE_GRAIN`` of the photo's grain (:func:`grain`): flat, with the skin's full grain, it
+#: read as a speckled red felt at 2-4x (FRLL calibration 119, 082).
+_TONGUE_LIGHT = (0.3, 0.12)
+_TONGUE_SHINE = (0.18, 0.4, 0.25)
+_TONGUE_GRAIN = 0.35
 _OWN_SOFTNESS = 0.5  # px: the painted interior's and its edge's own blur (the photo's blur adds to it)
 #: Photo teeth reused in a mouth the edit opens rounder (its opening / width ratio grows past ``_ROUNDER`` times
 #: the photo's, over ``_ROUNDER_RAMP`` more; a smile edit of a smiling photo stays below 1.75, surprise above
@@ -446,6 +454,7 @@ def paint_mouth_interior(
     mucosa = lips[None, None, :] * (0.75 + 0.15 * across)[..., None] * np.array([1.0, 0.9, 0.9])
     interior = interior * inside[..., None] + mucosa * (1.0 - inside[..., None])
     photo_share, teeth = photo_share * inside, teeth * inside
+    tongue = _tongue_cover(t, gap, across, opening)[0] * inside * (1.0 - photo_share)
 
     # Painted pixels get the photo's softness and grain, so they do not look pasted on: on a soft photo (UTKFace
     # crops upscaled from 200 px, blur ~3 px) a crisp cavity with drawn teeth read as a sticker; what the photo
@@ -457,8 +466,13 @@ def paint_mouth_interior(
     else:
         interior = own
     grain_scale = np.sqrt(np.clip(_luma(interior) / max(skin_luma, 1.0), 0.0, 1.0))
-    grain_scale = grain_scale * (1.0 - photo_share) * (1.0 - (1.0 - _TEETH_GRAIN) * teeth)  # the photo's has its own
-    interior = interior + (grain(look, interior.shape[:2]) * grain_scale)[..., None]
+    tongue = tongue * (1.0 - teeth)  # the lower teeth stand in front of it
+    smooth = 1.0 - (1.0 - _TEETH_GRAIN) * teeth - (1.0 - _TONGUE_GRAIN) * tongue
+    grain_scale = grain_scale * (1.0 - photo_share) * smooth  # what the photo gave has its own
+    # Grain changes a pixel's brightness, not its hue: the same grey step on every channel of the dark red cavity and
+    # tongue turned their darker pixels a saturated red and the lighter ones grey (a red speckle).
+    noise = grain(look, interior.shape[:2]) * grain_scale / np.maximum(_luma(interior), 1.0)
+    interior = interior * (1.0 + noise[..., None])
     out = base.copy()
     region = out[y0:y1, x0:x1].astype(np.float64)
     al = alpha[..., None].astype(np.float64)
@@ -587,10 +601,11 @@ def _cavity(t, below_up, above_lo, gap, across, opening, lips, *, tint: np.ndarr
     """The inside of an open mouth lit from the front, in the photo's own lip colour (RGB float 0..255).
 
     Dark red-brown, darkest at the back (the middle of the opening, behind the upper teeth) and in the
-    corners (the cheeks' shadow); the inner lips' rims catch the light; the tongue's lit top rises from the
-    lower lip once the mouth opens beyond a slit. ``t``: 0 at the upper inner lip, 1 at the lower;
-    ``below_up`` / ``above_lo``: pixels from the upper / lower lip; ``tint``: the cavity's share of the lip colour
-    (:data:`_CAVITY_TINT`, or :data:`_SHADOWED_TINT` for lips stretched over the teeth)."""
+    corners (the cheeks' shadow); the inner lips' rims catch the light; the tongue rises from the lower lip once
+    the mouth opens beyond a slit (:func:`_tongue_cover`), smooth, darker toward its back, with a soft specular.
+    ``t``: 0 at the upper inner lip, 1 at the lower; ``below_up`` / ``above_lo``: pixels from the upper / lower lip;
+    ``gap``: the opening's height (pixels); ``tint``: the cavity's share of the lip colour (:data:`_CAVITY_TINT`, or
+    :data:`_SHADOWED_TINT` for lips stretched over the teeth)."""
     rim_px = np.maximum(0.12 * gap, 0.8)
     # Outside the opening (negative distances, under its soft edge) the rim stays at its lit colour: unclamped it grew
     # without bound (1e37 on UTKFace tuning crops 244 and 42; the seal's copy of it drew orange lines on the lips).
@@ -599,16 +614,33 @@ def _cavity(t, below_up, above_lo, gap, across, opening, lips, *, tint: np.ndarr
     back = 1.0 - 0.35 * np.exp(-(((t - 0.4) / 0.3) ** 2))  # the throat, just under the palate
     shade = (0.5 + 0.35 * rim) * back * corner
     cavity = lips[None, None, :] * tint * shade[..., None]
-    # Tongue: its top is an arch across the opening, up to ~40% of the gap in the middle.
-    amount = _smoothstep((opening - 0.06) / 0.14)
-    if amount > 0:
-        top = 1.0 - _TONGUE_HEIGHT * np.sqrt(across) * amount
-        edge = np.maximum(0.06, 1.2 / gap)
-        on = _smoothstep((t - top) / edge)
-        lit = 0.55 + 0.25 * np.sqrt(across) - 0.2 * np.exp(-(((t - top) / (2.5 * edge)) ** 2))
+    on, forward = _tongue_cover(t, gap, across, opening)
+    if on.any():
+        # Lit from the front: darker toward its back (deeper in the mouth), in the lower lip's shadow at its tip,
+        # with a soft specular on its wet top (_TONGUE_LIGHT, _TONGUE_SHINE).
+        depth, lip_shadow = _TONGUE_LIGHT
+        lit = (0.6 + 0.2 * np.sqrt(across)) * (1.0 - depth * (1.0 - _smoothstep(forward / 0.7)))
+        lit = lit * (1.0 - lip_shadow * _smoothstep((forward - 0.8) / 0.2))
         tongue = lips[None, None, :] * _TONGUE_TINT * (lit * corner)[..., None]
+        peak, at, spread = _TONGUE_SHINE
+        shine = peak * np.exp(-(((forward - at) / spread) ** 2)) * across**4
+        sheen = 0.5 * (lips + _luma(lips))  # the light's own colour off a wet surface: the lips' colour, greyed
+        tongue = tongue * (1.0 - shine[..., None]) + sheen[None, None, :] * shine[..., None]
         cavity = cavity * (1.0 - on[..., None]) + tongue * on[..., None]
     return cavity
+
+
+def _tongue_cover(t, gap, across, opening) -> tuple[np.ndarray, np.ndarray]:
+    """The tongue in an opening (see :func:`_cavity` for the arguments): its coverage (0..1) and how far forward each
+    pixel lies on it (0 at its top's arch, deepest in the mouth, 1 at the lower lip). Its top is an arch across the
+    opening, up to :data:`_TONGUE_HEIGHT` of the gap in the middle, once the mouth opens beyond a slit."""
+    amount = float(_smoothstep((opening - 0.06) / 0.14))
+    top = 1.0 - _TONGUE_HEIGHT * np.sqrt(across) * amount
+    forward = np.clip((t - top) / np.maximum(1.0 - top, 1e-6), 0.0, 1.0)
+    if amount <= 0:
+        return np.zeros(np.shape(t)), forward
+    edge = np.maximum(0.06, 1.2 / gap)
+    return _smoothstep((t - top) / edge), forward
 
 
 def look_colours(look: PhotoLook) -> tuple[np.ndarray, np.ndarray]:

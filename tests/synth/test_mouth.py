@@ -528,3 +528,45 @@ def test_drawn_teeth_carry_less_grain_than_the_skin_and_photo_teeth_none_added()
     at = np.round(y).astype(int), np.round(x).astype(int)
     clean, grainy = painted(src, dst, 0.0), painted(src, dst, 6.0)
     assert _luma(clean[at]).min() > 150 and np.abs(grainy[at] - clean[at]).max() < 1.0
+
+
+def _mid_column(frame, ts) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel rows and columns at fractions ``ts`` of the opening (0 at the upper inner lip, 1 at the lower) over the
+    middle tenth of its width: shape ``(len(ts), 5)`` each."""
+    us = np.linspace(0.45, 0.55, 5) * frame.width
+    up, lo = frame.profile(us)
+    vs = up[None, :] + np.asarray(ts, np.float64)[:, None] * (lo - up)[None, :]
+    x, y = frame.to_image(np.broadcast_to(us, vs.shape).ravel(), vs.ravel())
+    return np.round(y).astype(int).reshape(vs.shape), np.round(x).astype(int).reshape(vs.shape)
+
+
+def test_the_drawn_tongue_is_smooth_and_lit_from_the_front():
+    # The drawn tongue was flat and carried the skin's full grain, a grey step on each channel of its dark red: its
+    # darker pixels turned a saturated red, the lighter ones grey, a red speckle at 2-4x (FRLL calibration 119, 082).
+    # A tongue is smooth and wet, darker toward its back (deeper in the mouth): brightness grain, less of it.
+    from facecraft.synth.mouth import _TONGUE_GRAIN, _TONGUE_HEIGHT
+
+    img, src, depth = astronaut_points()
+    closed = _closed_mouth(src)
+    dst = open_jaw(closed, 0.3)
+    fd = mouth_frame(dst)
+
+    def painted(grain: float) -> np.ndarray:
+        look = PhotoLook(img, closed)
+        look.measure("grain", lambda: grain)
+        return paint_mouth_interior(img, img, closed, dst, depth=depth, look=look, front_teeth=True).image
+
+    top = 1.0 - _TONGUE_HEIGHT  # the tongue's top in the opening's middle (opened wide)
+    (y_back, y_front), (x_back, x_front) = _mid_column(fd, [top + 0.25 * _TONGUE_HEIGHT, top + 0.5 * _TONGUE_HEIGHT])
+    clean, grainy = painted(0.0).astype(np.float64), painted(6.0).astype(np.float64)
+    back, front = clean[y_back, x_back], clean[y_front, x_front]
+    assert (back[:, 0] > 1.5 * back[:, 1]).all()  # red: the tongue
+    assert _luma(back).mean() < 0.9 * _luma(front).mean()  # darker toward its back
+    ys, xs = _mid_column(fd, np.linspace(top + 0.15 * _TONGUE_HEIGHT, top + 0.6 * _TONGUE_HEIGHT, 8))
+    c, g = clean[ys, xs], grainy[ys, xs]
+    added = _luma(g) - _luma(c)
+    assert 0.3 * _TONGUE_GRAIN * 6.0 < added.std() < 1.5 * _TONGUE_GRAIN * 6.0
+    # Each channel changes by the same share of its value: brightness, not hue (a grey step moved green by 2-3 times
+    # red's share). Rounding to uint8 leaves up to half a level per channel.
+    share = (g - c) / np.maximum(c, 1.0)
+    assert np.abs(share[..., 1] - share[..., 0]).max() < 0.6 / c[..., 1].min() + 0.6 / c[..., 0].min()
