@@ -171,7 +171,8 @@ class TalkingPortrait:
     gaze : bool
         Turn the eyes by the curves' gaze (``eyeLook*``) from where the photo's eyes look (see the module
         docstring); False keeps the eyes still where the photo has them, or where ``emotion``'s words turn them
-        (an asked gaze is an edit of the photo; the curves' ``eyeLook*`` move the lids only).
+        (an asked gaze is an edit of the photo, or, for words given to :meth:`stream`, a turn of every frame's eyes;
+        the curves' ``eyeLook*`` move neither eyes nor lids).
 
     Raises
     ------
@@ -286,7 +287,7 @@ class TalkingPortrait:
                 plain_fit = None
         self.renderer = PortraitRenderer(
             self.image, landmarks, fit, step=step, keep_glasses=self.keep_glasses, grey=grey, motion_fit=plain_fit,
-            gaze=self.rest_scores if self.gaze else None,
+            gaze=self.rest_scores,
         )  # fmt: skip
         self._rest = np.asarray(fit.weights, np.float64).copy()  # the rig's rest weights the speech moves from
         if plain_fit is not None:
@@ -305,9 +306,11 @@ class TalkingPortrait:
     def face_width(self) -> float:
         return self.renderer.face_width
 
-    def change_for(self, curves: np.ndarray, *, seal: float | None = None) -> np.ndarray:
-        """Rig weight change ``(52,)`` for one frame's curve values ``(52,)`` (see the module docstring); ``seal`` as
-        :meth:`render` takes it."""
+    def change_for(
+        self, curves: np.ndarray, *, seal: float | None = None, look: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Rig weight change ``(52,)`` for one frame's curve values ``(52,)`` (see the module docstring); ``seal`` and
+        ``look`` (a gaze that words name: :meth:`gaze_change`) as :meth:`render` takes them."""
         c = np.clip(np.asarray(curves, np.float64), 0.0, 1.0)
         target = c.copy()
         # Expression channels move toward the curve from what the photo shows (MediaPipe's reading), speech
@@ -320,23 +323,31 @@ class TalkingPortrait:
         sealed = self.sealed(c) if seal is None else float(seal)
         if sealed > 0:
             change[_OPENING] -= self._rest[_OPENING] * sealed
-        if self.gaze:
-            change[GAZE] = self.gaze_change(c)
+        # the renderer turns the eyes by the gaze channels: without gaze they stay still (the curves' eyeLook* moved
+        # the lids alone), unless words name a gaze
+        change[GAZE] = self.gaze_change(c, look=look) if self.gaze or look is not None else 0.0
         return change
 
-    def gaze_change(self, curves: np.ndarray) -> np.ndarray:
+    def gaze_change(self, curves: np.ndarray, *, look: np.ndarray | None = None) -> np.ndarray:
         """The change ``(8,)`` of the gaze channels (``eyeLook*``, in :data:`~facecraft.synth.gaze.GAZE`'s order) that
         turns the photo's eyes by the eye rotation of one frame's curves ``(52,)``: the photo's own rotation (its
         MediaPipe scores) plus the curves', as weights, less the photo's rotation as weights (zero where the curves
-        look straight ahead; a pair of channels that both hold weight on the photo, in and out, nets to one)."""
+        look straight ahead; a pair of channels that both hold weight on the photo, in and out, nets to one).
+
+        ``look``: weights ``(52,)`` whose ``eyeLook*`` channels are a gaze asked by words (:func:`emotion_and_look`),
+        which the eyes turn to from the photo's, as the still editor sets a gaze outright; the curves' rotation moves
+        them around it (not with ``gaze=False``)."""
         from facecraft.rigs.animation import eye_rotation_from_curves, with_gaze_curves
 
         rest = self.rest_scores[None].astype(np.float32)
         own = eye_rotation_from_curves(rest)
-        turn = eye_rotation_from_curves(np.clip(np.asarray(curves, np.float32), 0.0, 1.0)[None])
-        if not np.any(turn):
+        turn = np.zeros_like(own)
+        if self.gaze:
+            turn = eye_rotation_from_curves(np.clip(np.asarray(curves, np.float32), 0.0, 1.0)[None])
+        if look is None and not np.any(turn):
             return np.zeros(int(GAZE.sum()))
-        after, before = with_gaze_curves(rest, own + turn), with_gaze_curves(rest, own)
+        base = own if look is None else eye_rotation_from_curves(np.clip(np.asarray(look, np.float32), 0, 1)[None])
+        after, before = with_gaze_curves(rest, base + turn), with_gaze_curves(rest, own)
         return (after[0, GAZE] - before[0, GAZE]).astype(np.float64)
 
     @staticmethod
@@ -376,23 +387,32 @@ class TalkingPortrait:
         return change.copy()
 
     def render(
-        self, curves: np.ndarray, head: HeadMotion | None = None, *, emotion=None, seal: float | None = None
+        self,
+        curves: np.ndarray,
+        head: HeadMotion | None = None,
+        *,
+        emotion=None,
+        seal: float | None = None,
+        look: np.ndarray | None = None,
     ) -> np.ndarray:
         """One frame ``(S, S, 3)`` uint8 for curve values ``(52,)``, an optional head motion and an optional
         emotion code ``(57,)`` to show (:meth:`expression_change`); ``seal``: how sealed the lips are (default
-        :meth:`sealed` of the curves; a sequence's frames get :func:`held_seals`, which reads their neighbours)."""
+        :meth:`sealed` of the curves; a sequence's frames get :func:`held_seals`, which reads their neighbours);
+        ``look``: weights ``(52,)`` whose ``eyeLook*`` channels are the gaze that an emotion's words name
+        (:func:`emotion_and_look`), which the eyes turn to (:meth:`gaze_change`)."""
         seal = self.sealed(curves) if seal is None else float(seal)
         # a seal that starts narrows the opening: the renderer paints its interior only as the unsealed frame does
-        unsealed = self._change(curves, emotion, 0.0) if 0.0 < seal < SEAL_RAMP else None
-        return self.renderer.render(self._change(curves, emotion, seal), head, seal=seal, unsealed=unsealed).image
+        unsealed = self._change(curves, emotion, 0.0, look) if 0.0 < seal < SEAL_RAMP else None
+        change = self._change(curves, emotion, seal, look)
+        return self.renderer.render(change, head, seal=seal, unsealed=unsealed).image
 
-    def _change(self, curves: np.ndarray, emotion, seal: float) -> np.ndarray:
-        """Rig weight change ``(52,)`` that :meth:`render` draws for curves ``(52,)``, an emotion code or None, and
-        a seal."""
+    def _change(self, curves: np.ndarray, emotion, seal: float, look: np.ndarray | None = None) -> np.ndarray:
+        """Rig weight change ``(52,)`` that :meth:`render` draws for curves ``(52,)``, an emotion code or None, a
+        seal and a gaze asked by words (or None)."""
         from .editor import brow_floor
         from .fit import NUM_MESH_POINTS
 
-        change = self.change_for(curves, seal=seal)
+        change = self.change_for(curves, seal=seal, look=look)
         if emotion is not None:
             from facecraft.audio2face.lip_state import open_weight
 
@@ -424,10 +444,12 @@ class TalkingPortrait:
         audio: np.ndarray | None = None,
         sr: int = 16000,
         emotions: np.ndarray | None = None,
+        look: np.ndarray | None = None,
     ) -> Iterator[np.ndarray]:
         """Frames for curves ``(T, 52)`` at ``fps``; ``audio`` (mono, ``sr``) drives the head and brows;
         ``emotions`` ``(T, 57)``, an emotion track's codes per frame, are shown as the editor shows an emotion
-        (:meth:`expression_change`).
+        (:meth:`expression_change`); ``look``, a gaze that words name (:func:`emotion_and_look`), turns the eyes there,
+        the curves' saccades around it (:meth:`gaze_change`).
 
         Yields ``T`` uint8 frames, one per curve row (lazily: encode while rendering).
         """
@@ -440,7 +462,7 @@ class TalkingPortrait:
         moved = self.motions(curves, fps, audio=audio, sr=sr)
         items = ((row, head, None if emotions is None else emotions[k]) for k, (row, head) in enumerate(moved))
         for row, head, emotion, seal in _with_seals(items):
-            yield self.render(row, head, emotion=emotion, seal=seal)
+            yield self.render(row, head, emotion=emotion, seal=seal, look=look)
 
     def motions(
         self, curves, fps: float, *, audio: np.ndarray | None = None, sr: int = 16000
@@ -479,18 +501,22 @@ class TalkingPortrait:
         into a still face, its eyes still too; a stream cannot know: its eyes move as a speaking face's).
         A frame is yielded once the model's look-ahead allows (about 60 ms of audio after its time). An emotion
         or a track given here shows on the face as :meth:`frames` shows ``emotions=`` (its codes per frame), except
-        a still emotion on a portrait made with its own ``emotion``, which the photo already shows.
+        a still emotion on a portrait made with its own ``emotion``, which the photo already shows. Words that name a
+        gaze ("looking down, sad") turn the eyes there, as :meth:`frames` turns them for ``look=`` (the words':
+        :func:`emotion_and_look`), the saccades around it, or held still there with ``gaze=False``; a portrait made
+        with its own ``emotion`` keeps the gaze its photo shows.
         """
         from facecraft.audio2face.animate import resolve_model, tongue_where_visible
         from facecraft.audio2face.head_motion import gaze as saccades
         from facecraft.audio2face.postprocess import blink_curve
         from facecraft.audio2face.stream import StreamingAnimator
         from facecraft.rigs.animation import with_gaze_curves
-        from facecraft.rigs.emotion_space import EmotionCode, EmotionTrack, parse_emotion
+        from facecraft.rigs.emotion_space import EmotionCode, EmotionTrack
 
         fps = _check_fps(fps)
         model = resolve_model(weights)
-        emo = parse_emotion(emotion, source="emotion")
+        emo, look = emotion_and_look(emotion)  # words' gaze kept (parse_emotion left it out with a warning)
+        look = look if self.emotion is None else None  # the gaze its photo shows
         animator = StreamingAnimator(model, emotion=emo)
 
         def shown(k: int) -> np.ndarray | None:
@@ -531,7 +557,7 @@ class TalkingPortrait:
             yield from moved(conv.flush(animator.flush()))
 
         for row, head, code, seal in _with_seals(items()):  # a frame goes out once the next one's curves are known
-            yield self.render(row, head, emotion=code, seal=seal)
+            yield self.render(row, head, emotion=code, seal=seal, look=look)
 
     def _mover(self, fps: float) -> ProsodyMotion:
         return ProsodyMotion(fps, self.face_width, seed=self.seed, amount=self.motion)
@@ -730,6 +756,27 @@ def _still_emotion(emotion):
             "emotion: the portrait shows one expression; an emotion track goes to talk(emotion_track=)"
         )
     return code
+
+
+def emotion_and_look(emotion):
+    """An emotion as a talking portrait reads it: what :func:`~facecraft.rigs.emotion_space.parse_emotion` makes of it
+    (a code, a track, or None), words read as the editor reads them (:func:`facecraft.synth.controls.read_control`,
+    once, without parse_emotion's warning that their gaze is left out), and the gaze that words name ("looking down,
+    sad") as the still editor sets it (:attr:`~facecraft.synth.controls.EditControls.gaze`): weights ``(52,)`` whose
+    eight ``eyeLook*`` channels are the words' (those they do not name 0), or None (no gaze named, or not words)."""
+    from facecraft.rigs.emotion_space import parse_emotion
+
+    if not is_free_text(emotion):
+        return parse_emotion(emotion, source="emotion"), None
+    from .controls import read_control
+
+    code, looks = read_control(emotion, "emotion")
+    if not looks:
+        return code, None
+    look = np.zeros(NUM_ARKIT)
+    for name, weight in looks.items():
+        look[ARKIT_INDEX[name]] = weight
+    return code, look
 
 
 def _with_expression(ed, img: np.ndarray, faces, face: int | None, emotion, name: str, keep_glasses: bool = False):
