@@ -89,7 +89,12 @@ _ARCH_LOWER_FRONT = (0.4, 0.3)
 #: Tuning photos (40 UTKFace crops from 500, 36 FRLL calibration neutrals): surprise read as surprise 0.895 -> 0.934
 #: by mini-Xception (NetworkV2 0.921, facecraft 0.974 unchanged); jawOpen read largest on 0.605 as before; with 1.5 mm
 #: at 0.6 of the light, 0.921 but jawOpen 0.566 (MediaPipe reads the lower teeth's edge as the dropped jaw's).
-_ARCH_DROPPED = (3.0, 0.75)
+#: Of those, only the incisors' (their coverage fades from ``_ARCH_DROPPED[2][0]`` of the way along the arch over
+#: ``[1]`` more, as ``_ARCH_LOWER_FRONT``) with a soft free edge (``[3]`` of their length, as ``_ARCH_EDGE``): drawn up
+#: to the canines with the crisp edge of fear's bared teeth, 2-3 px at a photo's 1.2 px per mm, they stood as a thin
+#: pale line along the whole bottom of the opening, a seam between tongue and lip (surprise and jawOpen on FRLL
+#: calibration 001, 032, 082, 119 and UTKFace tuning crops).
+_ARCH_DROPPED = (3.0, 0.75, (0.1, 0.3), 0.35)
 #: Teeth shorten toward the back of the arch by this share at the last tooth drawn (second premolar), and toward the
 #: opening's corners as the lips curve over them (``sqrt(across) * (0.55 + 0.45 * across)``, as photo teeth reach).
 _ARCH_SHORTEN = 0.25
@@ -543,13 +548,16 @@ def _arch_teeth(
         length = length_mm * px_mm * (1.0 - _ARCH_SHORTEN * np.clip(back, 0.0, 1.0) ** 2) * reach
         length = np.minimum(length, gap * gap_share[0] + gap * gap_share[1] * across)
         bounds = _arch_boundaries(widths, sin_yaw, mouth_mm=mouth_mm, radius_mm=radius)
+        lower_row = radius_share < 1.0
+        edge_share = _ARCH_EDGE + (_ARCH_DROPPED[3] - _ARCH_EDGE) * dropped if lower_row else _ARCH_EDGE
         rgb, ta = _teeth(a, into + 0.8, length, _MOUTH_WIDTH_MM * px_mm, bounds, colour, lines=_ARCH_LINES,
-                         edge_share=_ARCH_EDGE, notch=_ARCH_NOTCH)  # fmt: skip
+                         edge_share=edge_share, notch=_ARCH_NOTCH)  # fmt: skip
         ta = ta * _smoothstep((facing - 0.1) / 0.2) * amount
         shade = (_ARCH_LIGHT + (1.0 - _ARCH_LIGHT) * facing**2) * corner
-        if radius_share < 1.0:
+        if lower_row:
             shade = shade * _ARCH_LOWER[3] * (1.0 + (_ARCH_DROPPED[1] - 1.0) * dropped)
-            ta = ta * (1.0 - _smoothstep((back - _ARCH_LOWER_FRONT[0]) / _ARCH_LOWER_FRONT[1]))
+            front = np.add(_ARCH_LOWER_FRONT, np.subtract(_ARCH_DROPPED[2], _ARCH_LOWER_FRONT) * dropped)
+            ta = ta * (1.0 - _smoothstep((back - front[0]) / front[1]))
         lit = rgb * shade[..., None] + interior * (_ARCH_AMBIENT * (1.0 - shade))[..., None]
         interior = interior * (1 - ta[..., None]) + lit * ta[..., None]
         bare = bare * (1.0 - ta)

@@ -570,3 +570,28 @@ def test_the_drawn_tongue_is_smooth_and_lit_from_the_front():
     # red's share). Rounding to uint8 leaves up to half a level per channel.
     share = (g - c) / np.maximum(c, 1.0)
     assert np.abs(share[..., 1] - share[..., 0]).max() < 0.6 / c[..., 1].min() + 0.6 / c[..., 0].min()
+
+
+def test_a_relaxed_jaw_dropped_wide_shows_only_its_lower_incisors_edges():
+    # Surprise / jawOpen on a closed mouth: the dropped lower teeth were drawn up to the canines with fear's crisp edge,
+    # 2-3 px at a photo's 1.2 px per mm: a thin pale line along the whole bottom of the opening, a seam between tongue
+    # and lip (FRLL calibration 001, 032, 119). Only the incisors' edges show, in the middle; fear keeps its row.
+    img, src, depth = astronaut_points()
+    k = 2.0  # the astronaut at 1.35 px per mm, as a FRLL portrait's face
+    img = cv2.resize(img, None, fx=k, fy=k, interpolation=cv2.INTER_CUBIC)
+    src, depth = src * k, depth * k
+    closed = _closed_mouth(src)
+    dst = open_jaw(closed, 0.3)
+    fd = mouth_frame(dst)
+    res = paint_mouth_interior(img, img, closed, dst, depth=depth, front_teeth=True).image
+
+    def lower_teeth(a: float) -> float:
+        """How much brighter than the tongue above them the lower teeth's band is, ``a`` across the opening."""
+        u = np.full(9, a * fd.width)
+        x, y = fd.to_image(u, fd.profile(u)[1] - np.arange(2.0, 11.0))
+        luma = _luma(res[np.round(y).astype(int), np.round(x).astype(int)])
+        return float(luma[:3].max() - luma[-1])
+
+    middle = lower_teeth(0.5)
+    assert middle > 30  # the incisors' edges: MediaPipe reads the dropped jaw by them
+    assert max(lower_teeth(0.35), lower_teeth(0.65)) < 0.6 * middle  # not along the lip to the canines
