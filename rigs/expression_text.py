@@ -459,6 +459,8 @@ _IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\beye (?:popping|popped)\b(?= \w)"), "wide eyed"),
     # "his eyes narrow" (the verb) was nearest wide open eyes (AU5 0.49 over the squint's AU7 0.25).
     (re.compile(r"\b(eyes|lids|eyelids) narrow(?:s|ing)?\b"), r"\1 narrowed"),
+    # A toothless smile shows no teeth: the lips together ("a toothless smile" parted them, AU25 0.33).
+    (re.compile(r"\btoothless\b"), "closed mouth"),
 )
 #: "can't help smiling", "couldn't stop laughing": the smile, not its negation.
 _NOT_NEGATED = re.compile(r"\b(?:can ?not|can't|cannot|couldn't|could not) (?:help|stop)(?: but)?\b")
@@ -498,6 +500,10 @@ _CHEEK_RAISE = au_vector({"AU6": 1.0}) > 0
 _JAW_DROP = au_vector({"AU26": 1.0, "AU27": 1.0}) > 0
 _LIPS_APART = au_vector({"AU25": 1.0}) > 0
 _SUPPRESSION = au_vector(SUPPRESSION_AUS)
+#: Lips pressed this hard (AU24) are together: the editor keeps them so (:func:`text_to_edit`; "a tight smile" 0.45).
+PRESSED_SHUT = 0.3
+#: Teeth a negation rules out ("smiling without showing teeth", "no teeth"): the lips cover them (:func:`text_to_edit`).
+_TEETH = re.compile(r"\b(?:teeth|tooth|toothy)\b")
 
 #: Each sided AU's face region (brows, eyes, cheeks, nose, mouth, chin, jaw).
 _AU_REGION = np.array([{a.code: a.region for a in ACTION_UNITS}[AU_NAMES[i % NUM_AU]] for i in range(NUM_SIDED_AU)])
@@ -557,6 +563,11 @@ _PART_NOUNS = frozenset("teeth tooth tongue jaw chin nose forehead lids eyelids 
 _UP = r"up|upward|upwards|raised?|raises|raising|lifted|lifting|lifts?|upturned|arch\w*|high"
 _DOWN = r"down|downward|downwards|lower(?:ed|ing|s)?|downturned|droop\w*|sag\w*"
 _TOGETHER = r"together|knit\w*|furrow\w*|scrunch\w*|pinch\w*"
+#: Drooping, heavy lids ("eyes drooping", "droopy eyelids") are lowered, not closing: AU43 at this (0.21 at the
+#: default intensity, 0.28 "very"). At 0.6 (0.45) the lids hid nearly all the iris on FRLL calibration photos 001,
+#: 006, 017; at 0.2 they come down to the pupil's top, heavy, at 0.3 they cover most of the iris.
+_DROOP = r"droop\w*|sag\w*|heavy"
+DROOPING_LIDS = 0.28
 _PART_MOTIONS: tuple[tuple[str, tuple[tuple[str, dict[str, float]], ...]], ...] = (
     (r"inner (?:corners? of (?:the )?)?(?:eye)?brows?", ((_UP, {"AU1": 1.0}), (_DOWN + "|" + _TOGETHER, {"AU4": 1.0}))),
     (r"outer (?:corners? of (?:the )?)?(?:eye)?brows?", ((_UP, {"AU2": 1.0}), (_DOWN, {"AU4": 1.0}))),
@@ -589,7 +600,8 @@ _PART_MOTIONS: tuple[tuple[str, tuple[tuple[str, dict[str, float]], ...]], ...] 
             (r"squeez\w*|screw\w*", {"AU6": 0.6, "AU7": 0.8, "AU43": 1.0}),
             (r"narrow\w*|tight\w*|squint\w*", {"AU7": 1.0}),
             (_UP + r"|wide|widen\w*", {"AU5": 1.0}),
-            (_DOWN + r"|heavy|half", {"AU43": 0.6}),
+            (_DROOP, {"AU43": DROOPING_LIDS}),
+            (_DOWN + r"|half", {"AU43": 0.6}),
         ),
     ),
     # The eyes' own up and down is the gaze ("eyes down", "eyes raised": :data:`GAZE_ANCHORS`), not a lid motion.
@@ -600,7 +612,7 @@ _PART_MOTIONS: tuple[tuple[str, tuple[tuple[str, dict[str, float]], ...]], ...] 
             (r"closed|shut", {"AU43": 1.0}),
             (r"narrow\w*|tighten\w*|squint\w*|slits?", {"AU7": 1.0}),
             (r"wide|widen\w*|bulg\w*|popping", {"AU5": 1.0}),
-            (r"droop\w*|sag\w*|heavy", {"AU43": 0.6}),
+            (_DROOP, {"AU43": DROOPING_LIDS}),
         ),
     ),
     (r"cheeks?", ((r"puff\w*|blown|inflated", {"AU34": 1.0}), (_UP + r"|pushed", {"AU6": 1.0}))),
@@ -613,7 +625,7 @@ _PART_MOTIONS: tuple[tuple[str, tuple[tuple[str, dict[str, float]], ...]], ...] 
             (r"open|opened|agape|gaping|dropped|hanging", {"AU25": 0.8, "AU26": 1.0}),
             # Pressed together is pressed, not only closed ("lips pressed together tightly" were shut, so apart).
             (r"press\w*|clamp\w*|compress\w*", {"AU23": 0.5, "AU24": 1.0}),
-            (r"closed|shut|together", {"shut": 1.0, "AU25": 1.0, "AU26": 1.0, "AU27": 1.0}),
+            (r"closed|shut|together|sealed", {"shut": 1.0, "AU25": 1.0, "AU26": 1.0, "AU27": 1.0}),
             (r"sucked|rolled|tucked|drawn in", {"AU28": 1.0}),
             (r"pucker\w*|pursed|pushed (?:out|forward)|forward|pushed out", {"AU18": 1.0, "AU22": 0.3}),
             (r"back|stretch\w*|sideways", {"AU20": 1.0}),
@@ -991,6 +1003,16 @@ def text_to_face(text: str) -> tuple[np.ndarray, dict[str, float]]:
     """What a short description asks of a face that can turn its eyes: the sided AU vector of :func:`text_to_au` and
     the gaze of :func:`text_to_gaze` (ARKit ``eyeLook*`` weights, empty where the words say nothing of it), read
     once and without :func:`text_to_au`'s warning that the gaze is left out (the caller applies it)."""
+    return _read_text(text, warn_gaze=False)[:2]
+
+
+def text_to_edit(text: str) -> tuple[np.ndarray, dict[str, float], bool]:
+    """:func:`text_to_face`'s AU vector and gaze, and whether the words keep the lips together: a shut mouth
+    ("a closed mouth smile", "a smile with the mouth shut", "lips sealed"), pressed lips ("a tight-lipped smile",
+    AU24 at :data:`PRESSED_SHUT` or more) or a smile without teeth ("a toothless smile"), no part asking to open it.
+    An AU vector says what the face does, not what it holds still: a broad smile without AU25 is a smile whose lips
+    the editor may part over the teeth, as smiles do (:class:`facecraft.synth.controls.EditControls` holds them
+    together for these words)."""
     return _read_text(text, warn_gaze=False)
 
 
@@ -1026,8 +1048,9 @@ def _gaze_weights(part: TextPart, direction: dict[str, float]) -> dict[str, floa
     return {k: round(v * part.intensity, 4) for k, v in out.items() if v > 0 or way.get("ahead")}
 
 
-def _read_text(text: str, *, warn_gaze: bool) -> tuple[np.ndarray, dict[str, float]]:
-    """An expression text's sided AU vector ``(50,)`` and its gaze (ARKit ``eyeLook*`` weights)."""
+def _read_text(text: str, *, warn_gaze: bool) -> tuple[np.ndarray, dict[str, float], bool]:
+    """An expression text's sided AU vector ``(50,)``, its gaze (ARKit ``eyeLook*`` weights) and whether it keeps the
+    lips together (:func:`text_to_edit`)."""
     if not isinstance(text, str) or not re.search(r"[^\W\d_]", spell_out_symbols(text)):
         raise ParameterError(f"expression text: expected a few words, got {text!r}")
     parts = text_parts(text)
@@ -1078,11 +1101,18 @@ def _read_text(text: str, *, warn_gaze: bool) -> tuple[np.ndarray, dict[str, flo
             for name, weight in _gaze_weights(part, direction).items():
                 gaze[name] = max(gaze.get(name, 0.0), weight)
     read = [_part_au(s, aus, part.side) for part, s in zip(parts, sims, strict=True)]
+    shut = False  # the words keep the lips together (:func:`text_to_edit`)
     for i, motion in enumerate(motions):
         if motion is not None:  # a face part moved: the AUs that move it so, not the anchors that share its words
             read[i] = on_side(au_vector({k: v for k, v in motion.items() if k != "shut"}), parts[i].side)
-            if "shut" in motion:  # "the mouth shut": what it says the part does not do
+            if "shut" in motion:  # "the mouth shut": what it says the part does not do, whatever another part's
+                # anchors carry ("grinning with her mouth closed": the grin's parted lips went only when not asked)
+                if not parts[i].negated:
+                    shut = True
+                    ruled_out |= read[i] > 0
                 parts[i] = replace(parts[i], negated=not parts[i].negated)
+        elif parts[i].negated and _TEETH.search(parts[i].words):  # "smiling without showing teeth"
+            shut = True
     for part, au in zip(parts, read, strict=True):
         if part.region and not part.negated:  # "sad eyes": sadness in the eyes and brows alone
             au[~_region_mask(part.region, None, reads=True)] = 0.0
@@ -1119,7 +1149,12 @@ def _read_text(text: str, *, warn_gaze: bool) -> tuple[np.ndarray, dict[str, flo
     # smile that the "teeth" anchors (a toothy grin) also carry, and drops the parted lips. A negated region goes
     # whatever asks for it.
     wanted[(unwanted & ~asked) | ruled_out] = 0.0
-    return np.clip(wanted, 0.0, 1.0).astype(np.float32), gaze
+    shut |= float(wanted[_PRESSED_LIPS].max()) >= PRESSED_SHUT  # pressed lips are together
+    opening = _LIPS_APART | _JAW_DROP
+    shut &= float(wanted[opening].max()) < MAIN_SHARE * float(wanted.max())  # unless a part opens the mouth
+    if shut:  # ... and a mixture's tail does not part them ("tight-lipped smile": AU25 0.06)
+        wanted[opening] = 0.0
+    return np.clip(wanted, 0.0, 1.0).astype(np.float32), gaze, shut
 
 
 def _whole_qualified(parts: list[TextPart], sims: np.ndarray) -> list[TextPart]:

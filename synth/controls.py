@@ -18,7 +18,10 @@ Relative mode (the default) edits the expression the face already has:
 * speech channels (jaw, lips) and gaze keep what the face has unless a control names them. Words that name a gaze
   ("a shy smile, looking down", "glancing to the left": :func:`facecraft.rigs.expression_text.text_to_face`) set
   the eight ``eyeLook*`` channels as a whole, as sliders would: the asked direction's to its weights, the others to
-  0 (a gaze is one direction); an ``arkit`` value for an ``eyeLook*`` channel wins over the words'.
+  0 (a gaze is one direction); an ``arkit`` value for an ``eyeLook*`` channel wins over the words'. Words that keep
+  the lips together ("a closed mouth smile", "a tight-lipped smile") set the channels that part them
+  (:data:`MOUTH_OPENING`) to 0 the same way, and the editor adds no opening of its own to their smile
+  (``closed_mouth``; a broad smile's lips part over the teeth by themselves).
 
 Absolute mode (``absolute=True``) sets the target outright: every channel takes the controls' value (zero
 where no control speaks), except gaze (``eyeLook*``), which a photo edit keeps unless a control names it.
@@ -40,10 +43,13 @@ from facecraft.rigs.emotion_space import (
     region_mask,
     split_controls,
 )
-from facecraft.rigs.expression_text import text_to_face
+from facecraft.rigs.expression_text import text_to_edit
 
 _GAZE = region_mask("gaze")
 _BLINK = np.array([n.startswith("eyeBlink") for n in ARKIT_NAMES])
+#: The channels that part the lips (the jaw, the lower lip lowered, the upper lip raised): words that keep the lips
+#: together set them to 0 (the same channels as :data:`facecraft.synth.calibration.OPENING`).
+MOUTH_OPENING = np.array([n.startswith(("jawOpen", "mouthLowerDown", "mouthUpperUp")) for n in ARKIT_NAMES])
 _ACTIVE = 1e-3  # a channel a control drives above this counts as driven
 #: The upper lip raised off the teeth (MediaPipe's ``mouthUpperUp``; AU10) that a broad smile carries: in
 #: relative mode it goes as far as the smile goes (a smiling face asked for surprise or sadness otherwise keeps
@@ -93,10 +99,16 @@ def read_control(value, source: str) -> tuple[EmotionCode | None, dict[str, floa
     """One emotion or text control as a photo edit reads it: its expression code (None for none) and, for words, the
     gaze they name (ARKit ``eyeLook*`` weights; :func:`facecraft.rigs.expression_text.text_to_face`, read once and
     without the warning that an AU vector leaves the gaze out: the edit turns the eyes)."""
+    return _read(value, source)[:2]
+
+
+def _read(value, source: str) -> tuple[EmotionCode | None, dict[str, float], bool]:
+    """:func:`read_control`'s code and gaze, and whether words keep the lips together
+    (:func:`facecraft.rigs.expression_text.text_to_edit`)."""
     if is_free_text(value):
-        face, looks = text_to_face(value.strip())
-        return EmotionCode.from_au(face), looks
-    return _one_code(value, source), {}
+        face, looks, shut = text_to_edit(value.strip())
+        return EmotionCode.from_au(face), looks, shut
+    return _one_code(value, source), {}, False
 
 
 @dataclass(frozen=True)
@@ -110,6 +122,7 @@ class EditControls:
     neutralise: float = 0.0  # a ``neutral:x`` request: fade the current expression by x
     keep_glasses: bool = False  # hold a glasses frame still (:mod:`facecraft.synth.glasses_frame`)
     gaze: Mapping[str, float] = field(default_factory=dict)  # the words' gaze: all eight eyeLook* channels, or none
+    closed_mouth: bool = False  # words keep the lips together: MOUTH_OPENING set to 0, no opening added by the editor
 
     @classmethod
     def from_args(
@@ -142,6 +155,7 @@ class EditControls:
         """
         codes: list[EmotionCode] = []
         gaze: dict[str, float] = {}
+        closed_mouth = False
         neutralise = 0.0
         emotion_given = emotion is not None
         for flag, flag_name in ((absolute, "absolute"), (keep_glasses, "keep_glasses")):
@@ -155,7 +169,8 @@ class EditControls:
             neutralise = float(level) if level.strip() else 1.0
             emotion = None
         for value, source in ((emotion, "emotion"), (text, "text")):
-            code, looks = read_control(value, source)
+            code, looks, shut = _read(value, source)
+            closed_mouth |= shut
             for name, weight in looks.items():
                 gaze[name] = max(gaze.get(name, 0.0), weight)
             if code is None:
@@ -177,19 +192,23 @@ class EditControls:
             raise ParameterError(f"arkit: {', '.join(stray_au)} are Action Units; give them with au")
         if not codes and not au_checked and not arkit_checked and not neutralise and not emotion_given and not gaze:
             raise ParameterError("no edit control given: use an emotion, text, AUs or ARKit weights")
-        return cls(tuple(codes), au_checked, arkit_checked, bool(absolute), neutralise, bool(keep_glasses), gaze)
+        return cls(
+            tuple(codes), au_checked, arkit_checked, bool(absolute), neutralise, bool(keep_glasses), gaze, closed_mouth
+        )
 
     # ------------------------------------------------------------------ target
     def requested(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``(expression, set_values, set_mask, raised_mask)``, each ``(52,)``: what the emotion/text codes ask
-        for, the channels that AU / ARKit controls and the words' gaze set outright (``set_mask``) or only raise
-        (``raised_mask``: an AU's lesser channels) with their values."""
+        for, the channels that AU / ARKit controls, the words' gaze and closed mouth set outright (``set_mask``) or
+        only raise (``raised_mask``: an AU's lesser channels) with their values."""
         expression = np.zeros(NUM_ARKIT, np.float32)
         for code in self.codes:
             expression = np.maximum(expression, code.to_arkit())
         set_values = np.zeros(NUM_ARKIT, np.float32)
         set_mask = np.zeros(NUM_ARKIT, bool)
         raised_mask = np.zeros(NUM_ARKIT, bool)
+        if self.closed_mouth:  # the lips held together, as sliders at 0 would (an AU or ARKit control wins)
+            set_values[MOUTH_OPENING], set_mask[MOUTH_OPENING] = 0.0, True
         if self.au:
             values = au_to_arkit(au_vector(dict(self.au)))
             for name in self.au:

@@ -63,6 +63,7 @@ logger = logging.getLogger(__name__)
 _JAW = ARKIT_INDEX["jawOpen"]
 _STRETCH = [ARKIT_INDEX["mouthStretchLeft"], ARKIT_INDEX["mouthStretchRight"]]
 _PRESS = [ARKIT_INDEX["mouthPressLeft"], ARKIT_INDEX["mouthPressRight"]]
+_CLOSE = ARKIT_INDEX["mouthClose"]
 _SMILES = [ARKIT_INDEX["mouthSmileLeft"], ARKIT_INDEX["mouthSmileRight"]]
 _SMILE_SHOWN = 0.1  # fitted smile (rig units, both sides) from which an edit that removes it closes its lips
 _PARTED_PX = 0.5  # inner-lip gap (pixels, middle of the mouth) from which :func:`smile_seal` closes it
@@ -317,6 +318,17 @@ def opens_mouth(rig_change: np.ndarray) -> bool:
     ``mouthLowerDown`` (a UTKFace crop's lips parted over drawn teeth)."""
     change = np.asarray(rig_change, np.float64)
     return bool(np.any(change[OPENING] > _OPENS) or funnel_part(change).max() > CROSS_TALK)
+
+
+def kept_shut(rig_change: np.ndarray) -> np.ndarray:
+    """``rig_change`` with no rise of the shapes that part the lips (:data:`~facecraft.synth.calibration.OPENING`) and
+    no fall of ``mouthClose``, for words that keep the lips together (``EditControls.closed_mouth``): the calibration
+    parts a smile's lips over the teeth by itself (a ``mouthUpperUp`` level and a ``mouthClose`` companion), and "a
+    closed mouth smile" was drawn as an open toothy one (FRLL calibration 001: lip gap 0.1 -> 12 px)."""
+    out = np.asarray(rig_change, np.float64).copy()
+    out[OPENING] = np.minimum(out[OPENING], 0.0)
+    out[_CLOSE] = np.maximum(out[_CLOSE], 0.0)
+    return out
 
 
 #: The nose is bone and cartilage: relaxing the muscles that lift its wings (a smile's AU12, AU10's upper-lip raise)
@@ -873,6 +885,8 @@ class FaceEditor:
             before = analyzed.weights
             after = controls.target(before)
             change = self.calibration.rig_change(before, after, rig_now=analyzed.fit.weights)
+            if controls.closed_mouth:
+                change = kept_shut(change)
             src, dst = mesh_targets(analyzed, change)
             look = analyzed.look(img)
             res = render_face_change(

@@ -224,3 +224,28 @@ def test_words_for_a_gaze_ahead_centre_the_photos_eyes():
     now[LOOK["eyeLookInLeft"]] = now[LOOK["eyeLookOutRight"]] = 0.4
     out = EditControls.from_args(text="a shy smile, looking at the camera").target(now)  # looked down
     assert all(out[i] == 0 for i in LOOK.values()) and out[SMILE] > 0.2
+
+
+def test_words_that_keep_the_lips_together_hold_the_mouth_shut():
+    from facecraft.rigs import ARKIT_NAMES
+    from facecraft.synth.calibration import OPENING, EditorCalibration
+    from facecraft.synth.controls import MOUTH_OPENING
+    from facecraft.synth.editor import kept_shut
+
+    shut = EditControls.from_args(text="a closed mouth smile")
+    big = EditControls.from_args(text="a big smile")
+    assert shut.closed_mouth and not big.closed_mouth
+    parted = smiling(0.3)  # lips parted over the teeth (jawOpen 0.2): the words close them, the smile rises
+    after = shut.target(parted)
+    assert np.all(after[MOUTH_OPENING] == 0.0) and after[SMILE] > 0.6
+    assert big.target(parted)[JAW] == pytest.approx(0.2)  # a big smile keeps the photo's parted lips
+    assert EditControls.from_args(text="a closed mouth smile", arkit=["jawOpen=0.3"]).target()[JAW] == pytest.approx(
+        0.3
+    )  # a slider wins
+    # The calibration parts a smile's lips by itself (mouthUpperUp level, mouthClose companion): not when held shut.
+    rest = np.zeros(52, np.float32)
+    change = EditorCalibration.load().rig_change(rest, shut.target(rest), rig_now=rest)
+    close = ARKIT_NAMES.index("mouthClose")
+    assert change[OPENING].max() > 0.1 or change[close] < -0.1  # what the editor would part
+    held = kept_shut(change)
+    assert held[OPENING].max() <= 0.0 and held[close] >= 0.0 and held[SMILE] == change[SMILE]
