@@ -511,19 +511,19 @@ class TalkingPortrait:
         from facecraft.audio2face.postprocess import blink_curve
         from facecraft.audio2face.stream import StreamingAnimator
         from facecraft.rigs.animation import with_gaze_curves
-        from facecraft.rigs.emotion_space import EmotionCode, EmotionTrack
+        from facecraft.rigs.emotion_space import EmotionTrack
 
         fps = _check_fps(fps)
         model = resolve_model(weights)
         emo, look = emotion_and_look(emotion)  # words' gaze kept (parse_emotion left it out with a warning)
-        look = look if self.emotion is None else None  # the gaze its photo shows
-        animator = StreamingAnimator(model, emotion=emo)
+        speech, still, look = self._speaks_and_shows(emo, look)
+        animator = StreamingAnimator(model, emotion=speech)
 
         def shown(k: int) -> np.ndarray | None:
             """The emotion code frame ``k`` shows on the face (None: the speech curves alone)."""
             if isinstance(emo, EmotionTrack):
                 return emo.codes_at(np.array([k / fps]))[0]
-            return emo.vector if isinstance(emo, EmotionCode) and self.emotion is None else None
+            return None if still is None else still.vector
 
         conv = _RateConverter(animator.fps, fps)
         mover = self._mover(fps)
@@ -558,6 +558,21 @@ class TalkingPortrait:
 
         for row, head, code, seal in _with_seals(items()):  # a frame goes out once the next one's curves are known
             yield self.render(row, head, emotion=code, seal=seal, look=look)
+
+    def _speaks_and_shows(self, emo, look: np.ndarray | None):
+        """How an emotion given to :func:`talk` with this portrait or to :meth:`stream` (``emo``, from
+        :func:`emotion_and_look` or :func:`~facecraft.audio2face.animate.resolve_emotion`, and its words' gaze
+        ``look``) reaches the frames, alike on both paths: ``(speech, still, look)``, what the speech model is given
+        (on a portrait made with its own emotion, a still emotion's speaking style: :func:`speech_style`), the still
+        code every frame shows (:meth:`expression_change`; None on a portrait made with its own emotion, which its
+        photo shows, and for a track, whose codes are shown frame by frame) and the gaze the eyes turn to (None on such
+        a portrait: its photo's)."""
+        from facecraft.rigs.emotion_space import EmotionCode
+
+        still = isinstance(emo, EmotionCode)
+        if self.emotion is not None:
+            return (speech_style(emo) if still else emo), None, None
+        return emo, (emo if still else None), look
 
     def _mover(self, fps: float) -> ProsodyMotion:
         return ProsodyMotion(fps, self.face_width, seed=self.seed, amount=self.motion)
@@ -721,7 +736,8 @@ def _check_transcript(transcript) -> None:
 
 def _track_codes(emo, num_frames: int, fps: float) -> np.ndarray | None:
     """An emotion track's codes ``(T, 57)`` at the frames' times, or None for anything else (a still emotion is
-    edited into the photo; per-frame codes given as an array are the speech model's alone)."""
+    edited into the photo, or drawn on a portrait given without one: :meth:`TalkingPortrait._speaks_and_shows`;
+    per-frame codes given as an array are the speech model's alone)."""
     from facecraft.rigs.emotion_space import EmotionTrack
 
     return emo.codes_at(np.arange(num_frames) / fps) if isinstance(emo, EmotionTrack) else None
@@ -1021,9 +1037,9 @@ def talk(
     warn_little_speech(y, name)  # said, not refused: singing is animated
     t0 = time.perf_counter()
     if is_free_text(emotion) and emotion_track is None:  # words: read as the editor reads them, their gaze kept
-        emo = _still_emotion(emotion)
+        emo, look = emotion_and_look(emotion)
     else:
-        emo = resolve_emotion(emotion, emotion_track)
+        emo, look = resolve_emotion(emotion, emotion_track), None
     _warn_late_keys(emo, len(y) / SAMPLE_RATE)
     if portrait is None:
         still = emo if isinstance(emo, EmotionCode) else None  # a constant emotion is shown on the face itself
@@ -1031,12 +1047,16 @@ def talk(
         portrait = TalkingPortrait(photo, face=face, editor=editor, size=size, motion=1.0 if motion is None else motion,
                                    emotion=still, keep_glasses=keep_glasses,
                                    gaze=True if gaze is None else gaze)  # fmt: skip
-    if portrait.emotion is not None and isinstance(emo, EmotionCode):
-        emo = speech_style(emo)  # what the face shows is in the photo; the speech takes the emotion's style
+    # as a stream shows it: a portrait made with the emotion shows it in its photo, and speaks in its style; a portrait
+    # given without one draws it on every frame, its words' gaze too
+    speech, still, look = portrait._speaks_and_shows(emo, look)
     t1 = time.perf_counter()
-    curves, fit, phones = _curves_and_fit(y, SAMPLE_RATE, fps, emo, transcript=transcript, gaze=portrait.gaze)
+    curves, fit, phones = _curves_and_fit(y, SAMPLE_RATE, fps, speech, transcript=transcript, gaze=portrait.gaze)
     t2 = time.perf_counter()
-    frames = portrait.frames(curves, fps, audio=y, emotions=_track_codes(emo, len(curves), fps))
+    codes = _track_codes(emo, len(curves), fps)
+    if still is not None:
+        codes = np.repeat(still.vector[None], len(curves), axis=0)
+    frames = portrait.frames(curves, fps, audio=y, emotions=codes, look=look)
     if progress:
         from tqdm.auto import tqdm
 

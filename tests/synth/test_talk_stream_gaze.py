@@ -89,3 +89,64 @@ def test_words_without_a_gaze_or_a_code_ask_no_look():
     code, look = emotion_and_look("looking up")
     assert look[ARKIT_INDEX["eyeLookUpLeft"]] > 0.3 and look[ARKIT_INDEX["eyeLookDownLeft"]] == 0.0
     assert emotion_and_look("sadness:0.8")[1] is None and emotion_and_look(None) == (None, None)
+
+
+def _what_each_path_reads(portrait, words, monkeypatch, tmp_path) -> dict:
+    """What ``talk(portrait=..., emotion=words)`` and ``portrait.stream(emotion=words)`` give the speech model (the
+    emotion code's vector) and every frame (the emotion code it shows, the gaze it turns to), models left out."""
+    from facecraft.audio2face import stream
+    from facecraft.synth import talk_portrait
+    from facecraft.synth.talk_portrait import TalkingPortrait
+
+    seen: dict = {"talk": [], "stream": []}
+    path = ["talk"]
+
+    def curves(y, sr, fps, emo, *rest, **kw):
+        seen[path[0]].append(None if emo is None else np.round(emo.vector, 6).tolist())
+        return np.zeros((len(y) * 25 // sr, 52), np.float32), None, None
+
+    class Animator:
+        fps = 25.0
+
+        def __init__(self, model, emotion=None, **kw):
+            seen[path[0]].append(None if emotion is None else np.round(emotion.vector, 6).tolist())
+
+        def push(self, y):
+            return np.zeros((len(y) // 640, 52), np.float32)
+
+        def flush(self):
+            return np.zeros((0, 52), np.float32)
+
+    def render(self, row, head=None, *, emotion=None, seal=None, look=None):
+        shown = None if emotion is None else np.round(np.asarray(emotion), 6).tolist()
+        seen[path[0]].append((shown, None if look is None else np.round(look, 6).tolist()))
+        return self.image
+
+    monkeypatch.setattr(talk_portrait, "_curves_and_fit", curves)
+    monkeypatch.setattr(stream, "StreamingAnimator", Animator)
+    monkeypatch.setattr("facecraft.audio2face.animate.resolve_model", lambda weights: None)
+    monkeypatch.setattr(TalkingPortrait, "render", render)
+    monkeypatch.setattr("facecraft.rigs.video.write_mp4", lambda frames, out, **kw: [*frames] and out)
+    y = (0.1 * np.sin(np.arange(6400) / 5)).astype(np.float32)
+    talk_portrait.talk(None, (y, 16000), tmp_path / "unused.mp4", portrait=portrait, emotion=words)
+    path[0] = "stream"
+    list(portrait.stream([y], fps=25, emotion=words))
+    monkeypatch.undo()
+    return seen
+
+
+@pytest.mark.parametrize("words", ["looking down, sad", "very happy, glancing slightly to the left", "sadness:0.6"])
+def test_talk_and_a_stream_read_an_emotion_alike(astronaut, plain_editor, editor, monkeypatch, tmp_path, words):
+    # talk(portrait=...) drew no expression on a plain portrait (the curves' tint alone) and dropped the words' gaze,
+    # where its stream drew both; on a portrait made with an emotion the stream gave the speech model the whole code
+    # (the face's AUs too), talk its speaking style
+    from facecraft.synth.talk_portrait import TalkingPortrait
+
+    plain = TalkingPortrait(astronaut, editor=plain_editor, size=192, motion=0.0)
+    made = TalkingPortrait(astronaut, editor=editor, size=192, motion=0.0, emotion="looking down, sad")
+    for portrait in (plain, made):
+        seen = _what_each_path_reads(portrait, words, monkeypatch, tmp_path)
+        assert len(seen["talk"]) == len(seen["stream"]) == 11  # the model's emotion, then 10 frames
+        assert seen["talk"] == seen["stream"], (portrait.emotion is None, words)
+    shown, look = _what_each_path_reads(plain, words, monkeypatch, tmp_path)["talk"][1]
+    assert shown is not None and (look is not None) == (":" not in words)  # drawn; words' gaze turned
