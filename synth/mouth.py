@@ -93,7 +93,9 @@ _ARCH_LOWER_FRONT = (0.4, 0.3)
 #: ``[1]`` more, as ``_ARCH_LOWER_FRONT``) with a soft free edge (``[3]`` of their length, as ``_ARCH_EDGE``): drawn up
 #: to the canines with the crisp edge of fear's bared teeth, 2-3 px at a photo's 1.2 px per mm, they stood as a thin
 #: pale line along the whole bottom of the opening, a seam between tongue and lip (surprise and jawOpen on FRLL
-#: calibration 001, 032, 082, 119 and UTKFace tuning crops).
+#: calibration 001, 032, 082, 119 and UTKFace tuning crops). The lower teeth drawn under a photo's own teeth
+#: (:func:`_drawn_teeth`) go the same way: they stood as a grey denture strip along the lower lip of a toothy smile's
+#: jawOpen (FRLL calibration smilers 041, 107).
 _ARCH_DROPPED = (3.0, 0.75, (0.1, 0.3), 0.35)
 #: Teeth shorten toward the back of the arch by this share at the last tooth drawn (second premolar), and toward the
 #: opening's corners as the lips curve over them (``sqrt(across) * (0.55 + 0.45 * across)``, as photo teeth reach).
@@ -407,6 +409,7 @@ def paint_mouth_interior(
     across = np.clip(1.0 - ((a - centre) / np.where(a < centre, centre, 1 - centre)) ** 2, 0.0, 1.0)
     opening = float(fd.gap(grid_a).max() / fd.width)
     bared = not (front_teeth or all_teeth) if bared is None else bool(bared)
+    px_mm = _px_per_mm(src, z)
     cavity = _cavity(t, v - v_up, v_lo - v, gap, across, opening, lips, tint=_SHADOWED_TINT if bared else _CAVITY_TINT)
 
     # Visible length of the upper teeth in the new opening (pixels): what an average incisor shows under the
@@ -434,7 +437,7 @@ def paint_mouth_interior(
             # the 36 smiling FRLL calibration photos, within one photo).
             fill = _kept_across(a, centre, _STRETCHED_TEETH_KEEP) if front_teeth else 1.0
             own_colour = look.measure("teeth colour", lambda: _photo_teeth_colour(img, fs, skin))
-            interior, teeth = _drawn_teeth(interior, **rows, colour=own_colour, amount=fill)
+            interior, teeth = _drawn_teeth(interior, **rows, colour=own_colour, amount=fill, px_mm=px_mm, bared=bared)
         # Front teeth alone are not stretched: two long incisors alone in the opening (and on 48 UTKFace broad
         # smilers surprise read as surprise 0.938 -> 0.833 by mini-Xception with them stretched).
         interior, photo_share = _reuse_source(
@@ -446,7 +449,7 @@ def paint_mouth_interior(
         light = look.measure("teeth light", lambda: _teeth_light(img, src, skin_luma))
         white = _TEETH_WHITE * (skin / max(skin_luma, 1.0)) ** 0.2 * light
         rows.pop("height")
-        interior, teeth = _arch_teeth(interior, **rows, colour=white, px_mm=_px_per_mm(src, z), bared=bared)
+        interior, teeth = _arch_teeth(interior, **rows, colour=white, px_mm=px_mm, bared=bared)
         photo_share = photo_share * (1.0 - teeth)
     teeth = teeth * (1.0 - photo_share)
 
@@ -488,11 +491,12 @@ def paint_mouth_interior(
 
 
 def _drawn_teeth(
-    interior, *, a, below_up, above_lo, gap, across, height, width_px, sin_yaw, lower, colour, amount
+    interior, *, a, below_up, above_lo, gap, across, height, width_px, sin_yaw, lower, colour, amount, px_mm, bared
 ) -> tuple[np.ndarray, np.ndarray]:
     """``interior`` with drawn upper teeth (``height`` pixels under the upper lip) and, where the mouth opens wide
     (``lower``: 0..1), lower teeth over the lower lip, in ``colour``, at ``amount`` (0..1) of their coverage; and
-    that coverage (H, W)."""
+    that coverage (H, W). A relaxed jaw dropped wide (not ``bared``) shows only the lower incisors' shaded edges, as
+    :func:`_arch_teeth` draws them (:data:`_ARCH_DROPPED`; ``px_mm``: the face's pixels per mm)."""
     into = below_up + 0.8  # teeth start a little under the lip edge
     shade = (0.15 + 0.85 * across**1.5)[..., None]  # the side teeth sink into the mouth's shadow
     rgb, ta = _teeth(a, into, height, width_px, _arch_boundaries(_UPPER_TEETH_MM, sin_yaw), colour)
@@ -502,10 +506,16 @@ def _drawn_teeth(
     interior = interior * (1 - ta) + rgb * shade * ta
     bare = 1.0 - ta[..., 0]
     if lower * float(amount.max()) > 0:
+        dropped = 0.0 if bared else lower  # a relaxed jaw dropped wide takes them behind the lip (_ARCH_DROPPED)
         low = np.minimum(_LOWER_TEETH_HEIGHT * width_px * np.sqrt(across) * across, 0.25 * gap)
-        shade = (0.2 + 0.55 * across**1.5)[..., None]
+        edges = np.minimum(_ARCH_DROPPED[0] * px_mm * np.sqrt(across) * (0.55 + 0.45 * across), low)
+        low = low + (edges - low) * dropped
+        shade = (0.2 + 0.55 * across**1.5)[..., None]  # about the arch's dropped teeth's light in the middle
         bounds = _arch_boundaries(_LOWER_TEETH_MM, sin_yaw)
-        rgb, ta = _teeth(a, above_lo + 0.8, low, width_px * 0.85, bounds, colour)
+        edge_share = 0.06 + (_ARCH_DROPPED[3] - 0.06) * dropped  # _teeth's own free edge, softened
+        rgb, ta = _teeth(a, above_lo + 0.8, low, width_px * 0.85, bounds, colour, edge_share=edge_share)
+        radius = _ARCH_RADIUS_MM * _ARCH_LOWER[0]
+        ta = ta * _dropped_front(_arch_angle(a, width_px / px_mm, sin_yaw, _LOWER_TEETH_MM, radius)[1], dropped)
         ta = ta[..., None] * (lower * amount)
         interior = interior * (1 - ta) + rgb * shade * ta
         bare = bare * (1.0 - ta[..., 0])
@@ -529,8 +539,6 @@ def _arch_teeth(
     :data:`_ARCH_LOWER_HINT` of their coverage in a mouth opened a little and wholly in one opened wide (``lower``:
     0..1); a relaxed jaw dropped wide (not ``bared``) takes them down behind the lower lip (:data:`_ARCH_DROPPED`)."""
     mouth_mm = width_px / px_mm
-    yaw = float(np.arcsin(np.clip(sin_yaw, -0.9, 0.9)))
-    x_mm = (a - 0.5) * mouth_mm
     corner = _ARCH_CORNER[0] + (1.0 - _ARCH_CORNER[0]) * across ** _ARCH_CORNER[1]
     reach = np.sqrt(across) * (0.55 + 0.45 * across)
     bare = np.ones(a.shape)
@@ -542,9 +550,7 @@ def _arch_teeth(
     )  # fmt: skip
     for widths, radius_share, into, length_mm, gap_share, amount in rows:
         radius = _ARCH_RADIUS_MM * radius_share
-        s = np.clip(x_mm / radius, -1.0, 1.0)  # the sine of the arch's angle as the camera sees it
-        facing = np.sqrt(1.0 - s * s)
-        back = np.abs(np.arcsin(s) - yaw) / (sum(widths) / radius)  # 1 at the last tooth drawn's far edge
+        facing, back = _arch_angle(a, mouth_mm, sin_yaw, widths, radius)
         length = length_mm * px_mm * (1.0 - _ARCH_SHORTEN * np.clip(back, 0.0, 1.0) ** 2) * reach
         length = np.minimum(length, gap * gap_share[0] + gap * gap_share[1] * across)
         bounds = _arch_boundaries(widths, sin_yaw, mouth_mm=mouth_mm, radius_mm=radius)
@@ -556,12 +562,27 @@ def _arch_teeth(
         shade = (_ARCH_LIGHT + (1.0 - _ARCH_LIGHT) * facing**2) * corner
         if lower_row:
             shade = shade * _ARCH_LOWER[3] * (1.0 + (_ARCH_DROPPED[1] - 1.0) * dropped)
-            front = np.add(_ARCH_LOWER_FRONT, np.subtract(_ARCH_DROPPED[2], _ARCH_LOWER_FRONT) * dropped)
-            ta = ta * (1.0 - _smoothstep((back - front[0]) / front[1]))
+            ta = ta * (1.0 - (1.0 - dropped) * _smoothstep((back - _ARCH_LOWER_FRONT[0]) / _ARCH_LOWER_FRONT[1]))
+            ta = ta * _dropped_front(back, dropped)
         lit = rgb * shade[..., None] + interior * (_ARCH_AMBIENT * (1.0 - shade))[..., None]
         interior = interior * (1 - ta[..., None]) + lit * ta[..., None]
         bare = bare * (1.0 - ta)
     return interior, 1.0 - bare
+
+
+def _arch_angle(a, mouth_mm: float, sin_yaw: float, widths, radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """Where fractions ``a`` across an opening ``mouth_mm`` wide fall on a dental arch of ``radius`` mm (its teeth
+    ``widths`` mm from the middle), turned with the head (``sin_yaw``): how much the arch faces the camera there (1 in
+    its middle) and how far back along it they lie (1 at the last tooth's far edge)."""
+    yaw = float(np.arcsin(np.clip(sin_yaw, -0.9, 0.9)))
+    s = np.clip((a - 0.5) * mouth_mm / radius, -1.0, 1.0)  # the sine of the arch's angle as the camera sees it
+    return np.sqrt(1.0 - s * s), np.abs(np.arcsin(s) - yaw) / (sum(widths) / radius)
+
+
+def _dropped_front(back: np.ndarray, dropped: float) -> np.ndarray:
+    """Share of the lower teeth shown at ``back`` along the arch (:func:`_arch_angle`) by a relaxed jaw dropped wide
+    (``dropped``: 0..1): only the incisors' (:data:`_ARCH_DROPPED`)."""
+    return 1.0 - dropped * _smoothstep((back - _ARCH_DROPPED[2][0]) / _ARCH_DROPPED[2][1])
 
 
 def _kept_across(a: np.ndarray, centre: float, keep: tuple[float, float]) -> np.ndarray:

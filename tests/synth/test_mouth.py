@@ -595,3 +595,35 @@ def test_a_relaxed_jaw_dropped_wide_shows_only_its_lower_incisors_edges():
     middle = lower_teeth(0.5)
     assert middle > 30  # the incisors' edges: MediaPipe reads the dropped jaw by them
     assert max(lower_teeth(0.35), lower_teeth(0.65)) < 0.6 * middle  # not along the lip to the canines
+
+
+def test_a_relaxed_jaw_dropped_wide_under_the_photos_teeth_shows_only_its_lower_incisors():
+    # jawOpen / surprise on a toothy smile: the lower teeth drawn under the photo's teeth stood as a grey denture strip
+    # along the whole lower lip (FRLL calibration smilers 041, 107). A relaxed jaw dropped wide shows only its
+    # incisors' edges, as on a closed-mouth photo; fear's bared row is kept. The drawn lower teeth are where two photos
+    # differing only in their teeth's colour differ, just above the lower lip.
+    img, src, depth = astronaut_points()
+    k = 2.0  # the astronaut at 1.35 px per mm, as a FRLL portrait's face
+    img = cv2.resize(img, None, fx=k, fy=k, interpolation=cv2.INTER_CUBIC)
+    src, depth = src * k, depth * k
+    white = _teeth_photo(img, src, None)  # a closed-bite smile: nothing of the photo goes down with the lower lip
+    ivory = white.copy()
+    ivory[np.all(white == (232, 226, 212), axis=-1)] = (190, 185, 172)
+    dst = open_jaw(src, 0.3)
+    fd = mouth_frame(dst)
+
+    def lower_teeth(**options) -> np.ndarray:
+        """How much the two photos' paintings differ 1-6 px above the lower lip at 0.35, 0.5, 0.65 across."""
+        a, b = (paint_mouth_interior(p, p, src, dst, depth=depth, **options).image for p in (white, ivory))
+        diff = np.abs(_luma(a) - _luma(b))
+        out = []
+        for share in (0.35, 0.5, 0.65):
+            u = np.full(6, share * fd.width)
+            x, y = fd.to_image(u, fd.profile(u)[1] - np.arange(1.0, 7.0))
+            out.append(diff[np.round(y).astype(int), np.round(x).astype(int)].max())
+        return np.array(out)
+
+    relaxed, bared = lower_teeth(front_teeth=True), lower_teeth(bared=True)
+    assert relaxed[1] > 10  # the incisors' edges in the middle
+    assert max(relaxed[0], relaxed[2]) < 0.3 * relaxed[1]  # not along the lip to the canines
+    assert min(bared[0], bared[2]) > 0.8 * bared[1]  # fear's bared lower teeth
