@@ -84,7 +84,7 @@ _ARCH_LOWER_HINT = 0.8
 _ARCH_LOWER_FRONT = (0.4, 0.3)
 #: A jaw dropped wide with relaxed lips (surprise, jawOpen; not ``bared``) carries the lower teeth down behind the lower
 #: lip: in a wide-open mouth (``lower`` 1, see ``_WIDE_OPEN``) at most their edges show, ``_ARCH_DROPPED[0]`` mm, at
-#: ``[1]`` of their light, the tongue in front of them. Drawn as in a mouth opened a little, they stood as a bright
+#: ``[1]`` of their light, the tongue behind them. Drawn as in a mouth opened a little, they stood as a bright
 #: crescent along the bottom of the opening (surprise on UTKFace tuning crop 73_0_0, read as fear by mini-Xception).
 #: Tuning photos (40 UTKFace crops from 500, 36 FRLL calibration neutrals): surprise read as surprise 0.895 -> 0.934
 #: by mini-Xception (NetworkV2 0.921, facecraft 0.974 unchanged); jawOpen read largest on 0.605 as before; with 1.5 mm
