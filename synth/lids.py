@@ -64,6 +64,15 @@ _MIN_CLOSURE_PX = 0.5
 #: roughness (RMS second difference of its 50% crossing down each image column, px) was 0.27 at 1 px, 0.19 at 2, 3
 #: and 4.2 (the photos' own upper margins 0.30, lashes and all).
 _RAISED_EDGE_PX = 2.0
+#: A dark band above the upper contour, thicker than the least lash band, that lightens toward the brow with no step as
+#: sharp as a painted edge (its steepest rise over ``[0]`` eye widths, at least a pixel, under ``[1]`` of its whole
+#: rise) is the socket's shade (:func:`_socket_shade`), not liner or eye shadow: the closed lid's colours
+#: (:func:`_lid_colours`) are read from just above the least lash band, in that shade, instead of from the lit skin
+#: above the band. Read above it (the brow bone), the closed lid of a deep-set eye was a pale oval slab, the shade the
+#: warp brings down left as a dark outline around its top (UTKFace tuning crop 61_1_3, eyeBlink 1). A crisp band of
+#: liner or eye shadow is still kept off the closed lid. (Covering only the least lash band over the shade, so the
+#: warp's shade stays on the lid, drew the cover's top as an arc across it: the astronaut's lid enlarged 6x.)
+_SOCKET = (0.03, 0.5)
 #: A closing lid's skin is filled in from the skin around it (OpenCV inpainting), which carried the crease's and the
 #: socket's shadow, the corners' lashes and the lower lid's dark margin into its middle: on deep-set or dark-lidded
 #: FRLL calibration eyes (006, 014 neutral) a dark smudge sat on the closed lid like an iris seen through it, and
@@ -908,6 +917,9 @@ def _close_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids) -> None:
     if max(drop.max(), closing.max()) < _MIN_CLOSURE_PX or height < 1.0:
         return
     lash = look.measure(("lash extent", upper_ids[0]), lambda: _lash_extent(img, fs))
+    tone = lash  # the lid's colours are read from this far above the upper contour up
+    if look.measure(("socket shade", upper_ids[0]), lambda: _socket_shade(img, fs, lash)):
+        tone = _LASH_BAND[0] * fs.width  # ... a socket's shade from just above the lashes: the lid is in that shade
     h, w = img.shape[:2]
     pts = np.concatenate([eye_polygon(src, upper_ids, lower_ids), eye_polygon(dst, upper_ids, lower_ids)])
     pad = int(np.ceil(lash + 0.3 * height)) + 2
@@ -953,7 +965,7 @@ def _close_one(out, mask, look: PhotoLook, dst, upper_ids, lower_ids) -> None:
         hole = (cover > 0.02) | ((vd >= up_d - 1.0) & (vd <= lo_d + 1.0) & (within > 0))
         hole = cv2.dilate(hole.astype(np.uint8), np.ones((3, 3), np.uint8))
         radius = max(2.0, 0.15 * fs.width)
-        lid_a, lid_cols = look.measure(("lid colours", upper_ids[0]), lambda: _lid_colours(img, fs, lash))
+        lid_a, lid_cols = look.measure(("lid colours", upper_ids[0]), lambda: _lid_colours(img, fs, tone))
         lid_rgb = np.stack([np.interp(a_d, lid_a, lid_cols[:, c]) for c in range(3)], -1)
         source = region.copy()  # the upper lid's skin does not continue from below its margin (see _LID_PULL)
         below = (vd > lo_d + 1.0) & (a_d > -0.1) & (a_d < 1.1)
@@ -1052,6 +1064,26 @@ def _lash_extent(photo: np.ndarray, fs: ContourFrame) -> float:
         return default
     first = np.where(light.any(0), np.argmax(light, axis=0), len(steps) - 1)
     return float(np.clip(np.median(steps[first]), least, most))
+
+
+def _socket_shade(photo: np.ndarray, fs: ContourFrame, lash: float) -> bool:
+    """Whether the dark band the lash search measured above the upper contour (``lash`` pixels) is the socket's shade,
+    not liner or eye shadow: it lightens toward the brow gradually, with no step up as sharp as a painted edge (the
+    steepest rise over ``_SOCKET[0]`` eye widths, at least a pixel, is less than ``_SOCKET[1]`` of the band's whole
+    rise to the skin above it). A band no thicker than the least lash band is the lashes either way."""
+    if lash <= _LASH_BAND[0] * fs.width:
+        return False
+    cols = np.linspace(0.2, 0.9, 8) * fs.width
+    up = fs.profile(cols)[0]
+    step = max(0.5, 0.015 * fs.width)
+    heights = np.arange(0.0, lash + 0.15 * fs.width, step)
+    x, y = fs.to_image(cols[None, :], up[None, :] - heights[:, None])
+    px = cv2.remap(photo.astype(np.float32), x.astype(np.float32), y.astype(np.float32), cv2.INTER_LINEAR,
+                   borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+    luma = np.median(_luma(px.astype(np.float64)), axis=1)  # up from the contour
+    k = max(1, int(round(max(_SOCKET[0] * fs.width, 1.0) / step)))  # at least a pixel: a sharp edge's own spread
+    rise = float((luma[k:] - luma[:-k]).max()) if len(luma) > k else 0.0
+    return rise < _SOCKET[1] * max(float(luma.max() - luma.min()), 1e-6)
 
 
 def _lid_colours(photo: np.ndarray, fs: ContourFrame, lash: float) -> tuple[np.ndarray, np.ndarray]:

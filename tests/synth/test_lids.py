@@ -1197,3 +1197,29 @@ def test_a_raised_lids_white_meets_the_margin_along_a_smooth_edge_not_pixel_stai
         col = res[int(y[0] - reach) : int(y[0] + reach) + 1, int(round(x[0]))]
         steps.append(np.abs(np.diff(col)).max() / np.ptp(col))  # the steepest pixel step, of the column's contrast
     assert np.percentile(steps, 90) < 0.72, np.percentile(steps, 90)  # (old: 0.80 / 0.82; now 0.63 / 0.64)
+
+
+def test_a_closed_deep_set_lid_stays_in_the_sockets_shade_not_the_brow_bones_light():
+    """A deep-set eye's socket is dark from the lashes up past the lash search, lightening gradually toward the brow
+    (UTKFace tuning crop 61_1_3): the closed lid took its colour from the lit brow bone above the band, a pale oval slab
+    in the dark socket with the shade around its top as an outline."""
+    from facecraft.synth.lids import _lash_extent, _socket_shade
+
+    img, src, depth, f = _first_eye()
+    yy, xx = np.mgrid[: img.shape[0], : img.shape[1]].astype(float)
+    u, v = f.coords(xx, yy)
+    a = u / f.width
+    h = (f.profile(np.clip(u, 0.0, f.width))[0] - v) / f.width  # eye widths above the upper contour
+    top = 0.32 - 0.12 * np.clip(a, 0.0, 1.0)  # deepest toward the nose; past the eye's corners too
+    shade = 0.6 * (1.0 - np.clip((h - top + 0.1) / 0.15, 0.0, 1.0)) * (h > -0.05)
+    shade *= np.clip((a + 0.4) / 0.2, 0.0, 1.0) * np.clip((1.4 - a) / 0.2, 0.0, 1.0)
+    img = np.clip(img * (1.0 - shade[..., None]), 0, 255).astype(np.uint8)
+    assert _socket_shade(img, f, _lash_extent(img, f))
+    dst = close_eye(src, 0, 1.0)
+    res = close_lids(warp_face(img, src, dst, depth=depth), img, src, dst).image
+    luma = np.array([0.299, 0.587, 0.114])
+    lit = np.median(img[(h > 0.45) & (h < 0.5) & (a > 0.3) & (a < 0.7)].astype(float) @ luma)  # the brow bone
+    poly = eye_polygon(src, *EYES[0])
+    middle = _polygon_mask((poly - poly.mean(0)) * 0.6 + poly.mean(0), img.shape[:2])
+    lid = np.median(res[middle].astype(float) @ luma)
+    assert lid < lit - 15, (lid, lit)  # old: 170 against 176; now 147
