@@ -84,19 +84,30 @@ from .photo_look import exposure
 #: .101); anger's dlib distance < 0.6 .88 -> .92 and .89 -> .94; disgust unchanged, the browDown response unchanged or
 #: up. (The photo's blur, :func:`photo_blur`, reads their edges right: 1.4 px on UTKFace 27_1_2; FRLL photos blurred by
 #: 1.5 px read 1.6-1.7; leaving thin lines' edges out (lashes, glasses) moved it by 0.17 px at most.)
+#: Two dots and a cross between the brows (session 58): the furrows 0.1 face widths long, deepest 0.4 of the way up,
+#: their soft valleys 0.018 wide, were at half their depth 1.25-1.75 times as tall as wide: two dark dots on a small
+#: face (the astronaut), with the root's fold a cross on pale studio skin. Now each is a line up from the brows
+#: (``_FURROW_LENGTH`` 0.12 / 0.105, ``_FURROW_PEAK`` 0.35, ``_FURROW_WIDTH`` 0.75, ``_FURROW_DARK`` 0.33, its fine line
+#: over half to 0.8 of it, ``_FURROW_LINE``): 2.4-2.7 times as tall as wide. Anger at 1.0, old -> new, mini-Xception /
+#: NetworkV2 / facecraft, hit rate (mean p(anger)): 24 UTKFace tuning crops (500..523) .67 / .42 / .50 (.521 / .391 /
+#: .349) -> .67 / .42 / .58 (.488 / .391 / .342); 18 FRLL calibration neutrals .44 / .11 / .00 (.377 / .092 / .101) ->
+#: .44 / .11 / .00 (.363 / .080 / .102); anger's dlib distance < 0.6 .92 -> .88 and .94 -> .89 (one photo each). The
+#: judges read the root's fold: shortened to half 0.035 or 0.045 face widths (no cross) or its fine line faint (0.15),
+#: NetworkV2 read anger on 8 or 7 of 24 UTKFace crops, not 10 (left as it was); longer furrows (0.14-0.15) and darker
+#: (0.35), or their lit walls dimmer (0.45), lost reads on all three.
 _FURROW_FULL = 3.0
-_FURROW_DARK = 0.3
+_FURROW_DARK = 0.33
 _FURROW_SPREAD = 0.03
 _FURROW_TILT = 0.005  # face widths further apart at the top: nearly upright
-_FURROW_LENGTH = (0.1, 0.088)  # the two furrows are rarely alike: the face's left one shorter and fainter
+_FURROW_LENGTH = (0.12, 0.105)  # the two furrows are rarely alike: the face's left one shorter and fainter
 _FURROW_SHARE = (1.0, 0.8)
-_FURROW_PEAK = 0.4
+_FURROW_PEAK = 0.35
 _FURROW_CORE = 2.0
-_FURROW_WIDTH = 1.0
+_FURROW_WIDTH = 0.75
 #: Each furrow's fine crease line is short (``_FURROW_LINE``: its length as a share of the valley's at no frown and at
 #: a full one, centred on its deepest point) and faint (``_FURROW_LINE_DEPTH`` of the ``_CREASE_CORE`` other creases
 #: have at no frown and at a full one): the rest of the darkening is a wide shallow valley.
-_FURROW_LINE = (0.3, 0.6)
+_FURROW_LINE = (0.5, 0.8)
 _FURROW_LINE_DEPTH = (0.4, 0.8)
 _FURROW_RELIEF = 0.6
 _FURROW_BUNCH = 0.8
@@ -132,22 +143,33 @@ _LIGHT_PAIRS = ((205, 425), (117, 346), (108, 337))  # (face's right, left): che
 _LIGHT_RADIUS = 0.03
 _LIGHT_SIDE = 0.3
 _CREASE_FROM = CROSS_TALK  # the solve's cross-talk corrections paint no crease
-# A wrinkled nose's oblique lines on each side: (start as a share of the way from the nose root (168) to 197, length
-# in face widths, share of ``_WRINKLE_DARK``), ``_WRINKLE_INSET`` face widths off the midline, sloping out and down.
+# A wrinkled nose's oblique lines on each side, fanning out and down: (start as a share of the way from the nose root
+# (168) to 197, length in face widths, share of ``_WRINKLE_DARK``, degrees below the line across the eyes),
+# ``_WRINKLE_INSET`` face widths off the midline, ``_WRINKLE_WIDTH`` as soft as other creases (thin-skinned: fine).
 # They start below the root's fold, clear of it (from its ends, 0.016 off the midline, they drew an X with it), and
 # deepen from ``_WRINKLE_FROM`` rig units of sneer: anger's 0.6 drew disgust's lines at 0.6 of their depth.
-_WRINKLE_AT = ((0.6, 0.09, 1.0),)
-_WRINKLE_INSET = 0.04
+_WRINKLE_AT = ((0.5, 0.1, 1.0, 35.0), (0.8, 0.085, 0.7, 50.0))
+_WRINKLE_INSET = 0.045
 # Darker (0.35), full at 0.8 rig units (disgust's 0.83) and softer (1.3 wide, a core as wide as the furrows') they
 # read less as disgust (8 FRLL calibration neutrals, mini-Xception mean p(disgust) .177 -> .116): left as they were.
+# One faint line a side and the root's soft fold read as a faint, barely wrinkled nose (session 58): now two fine lines
+# a side fanning out and down (``_WRINKLE_AT``, ``_WRINKLE_WIDTH`` 1.0 -> 0.7) and two short arched lines across the
+# bridge below the root (``_BRIDGE_AT``; the root's fold is the frown's only). Disgust at 1.0, old -> new,
+# mini-Xception / NetworkV2 / facecraft, hit rate (mean p(disgust)): 24 UTKFace tuning crops .33 / .00 / .25 (.256 /
+# .000 / .195) -> .38 / .00 / .25 (.273 / .000 / .193); 18 FRLL calibration neutrals .22 / .00 / .00 (.164 / .000 /
+# .105) -> .28 / .00 / .00 (.173 / .000 / .100); its dlib distance < 0.6 unchanged (.96, .83).
 _WRINKLE_FROM = 0.5
-_WRINKLE_WIDTH = 1.0
-_WRINKLE_SLOPE = (0.8, 0.6)  # (out, down): about 37 degrees below the line across the eyes
+_WRINKLE_WIDTH = 0.7
+#: Between them the bridge folds across (``_BRIDGE_AT``: (share of the way from the root to 197, half length in face
+#: widths, share of ``_WRINKLE_DARK``), arched up, their lower walls lit, ``_BRIDGE_WIDTH`` as soft): short fine lines
+#: narrower than the bridge, never one straight bar from eye to eye (a pair of glasses' bridge).
+_BRIDGE_AT = ((0.6, 0.032, 0.8), (0.85, 0.028, 0.6))
+_BRIDGE_WIDTH = 0.6
 #: The nose root's one soft fold, per unit of brow lowering past ``_PROCERUS_FROM`` of the full (a moderate frown
-#: folds the skin between the brows, not across the nose) and per unit of sneer; ``_PROCERUS_HALF`` face widths
-#: either side of the midline, ``_PROCERUS_WIDTH`` as soft as other creases, its core ``_FURROW_CORE`` as soft, its
-#: lower wall lit (light from above).
-_PROCERUS_DARK = (0.35, 0.2)
+#: folds the skin between the brows, not across the nose; a sneer folds the bridge below it, ``_BRIDGE_AT``);
+#: ``_PROCERUS_HALF`` face widths either side of the midline, ``_PROCERUS_WIDTH`` as soft as other creases, its core
+#: ``_FURROW_CORE`` as soft, its lower wall lit (light from above).
+_PROCERUS_DARK = 0.35
 _PROCERUS_FROM = 0.5
 _PROCERUS_AT, _PROCERUS_HALF = 0.4, 0.055
 _PROCERUS_WIDTH = 0.8
@@ -276,7 +298,7 @@ def _crease_strokes(dst: np.ndarray, rig_change: np.ndarray, fw: float, light: f
                 _Crease(line, dark, _FURROW_PEAK, lit, _FURROW_WIDTH, _FURROW_RELIEF, _FURROW_CORE, *map(float, fine))
             )
     strong = float(np.clip((np.mean(down) - _PROCERUS_FROM) / (1.0 - _PROCERUS_FROM), 0.0, 1.0))
-    procerus = max(_PROCERUS_DARK[0] * strong, _PROCERUS_DARK[1] * float(np.mean(sneer)))
+    procerus = _PROCERUS_DARK * strong
     if procerus > 0:  # one soft fold across the nose root, arched, the skin below it lit
         c = root + _PROCERUS_AT * (bridge - root)
         a, b = c - _PROCERUS_HALF * fw * u, c + _PROCERUS_HALF * fw * u
@@ -293,15 +315,22 @@ def _crease_strokes(dst: np.ndarray, rig_change: np.ndarray, fw: float, light: f
         for side, amount in zip((-1.0, 1.0), wrinkle, strict=True):
             if amount <= 0:
                 continue
-            for t, length, share in _WRINKLE_AT:
+            for t, length, share, angle in _WRINKLE_AT:
                 start = root + t * (bridge - root) + side * _WRINKLE_INSET * fw * u
-                slope = side * _WRINKLE_SLOPE[0] * u + _WRINKLE_SLOPE[1] * v  # out and down the nose's side
-                end = start + length * fw * slope / float(np.hypot(*slope))
+                a = np.radians(angle)
+                end = start + length * fw * (side * np.cos(a) * u + np.sin(a) * v)  # out and down the nose's side
                 sag = -0.006 * fw * v  # bowed up: the skin bunches above and between them
                 line = _bezier(start, start + (end - start) / 3 + sag, start + 2 * (end - start) / 3 + sag, end)
                 # deepest by the bridge, lit below
                 dark = amount * share * _WRINKLE_DARK
                 strokes.append(_Crease(line, dark, 0.3, side, _WRINKLE_WIDTH))
+        amount = float(np.mean(wrinkle))
+        for t, half, share in _BRIDGE_AT:  # short arched lines across the bridge, the skin below each lit
+            c = root + t * (bridge - root)
+            a, b = c - half * fw * u, c + half * fw * u
+            lift = -0.008 * fw * v
+            line = _bezier(a + 0.004 * fw * v, a + (b - a) / 3 + lift, a + 2 * (b - a) / 3 + lift, b + 0.004 * fw * v)
+            strokes.append(_Crease(line, amount * share * _WRINKLE_DARK, 0.5, 1.0, _BRIDGE_WIDTH))
     if max(sneer) > 0:
         for wing, corner, amount, side in zip(_NOSE_WING, _MOUTH_CORNERS, sneer, (-1.0, 1.0), strict=True):
             if amount <= 0:
