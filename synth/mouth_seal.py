@@ -243,8 +243,8 @@ def seal_mouth(
     # A photo showing its teeth keeps the frame's own opening, its teeth, until the gap narrows to a line: faded toward
     # the painted cavity by the seal, white teeth went grey as through smoke (FRLL calibration 010's smile, seal 0.2);
     # kept in a gap of a pixel or two they were a white line rimmed in black (UTKFace tuning crop 120, seal 0.5).
-    skin, _ = look_colours(look)
-    if look.measure("teeth shown", lambda: _photo_shows_teeth(img, mouth_frame(src), skin)):
+    skin, lips = look_colours(look)
+    if look.measure("teeth shown", lambda: _photo_shows_teeth(img, mouth_frame(src), skin, lips)):
         ramp = 1.0 - _smoothstep((half_gap - sigma) / sigma)
     else:
         ramp = _smoothstep(amount / SEAL_RAMP)

@@ -627,3 +627,27 @@ def test_a_relaxed_jaw_dropped_wide_under_the_photos_teeth_shows_only_its_lower_
     assert relaxed[1] > 10  # the incisors' edges in the middle
     assert max(relaxed[0], relaxed[2]) < 0.3 * relaxed[1]  # not along the lip to the canines
     assert min(bared[0], bared[2]) > 0.8 * bared[1]  # fear's bared lower teeth
+
+
+def test_lips_pressed_over_the_teeth_but_read_parted_are_not_teeth():
+    # A smile edited to sadness presses the lips together over the teeth, and MediaPipe may still read them parted (a
+    # talking portrait's rest photo): the pink lips between were bright enough to be teeth, and each open vowel showed a
+    # pink band and pink teeth (the photo's "teeth colour"). Teeth are whiter than the lips: drawn teeth instead.
+    from facecraft.synth.mouth import _photo_shows_teeth, _redness, face_colours
+
+    img, src, depth = astronaut_points()
+    skin, lips = face_colours(img, src)
+    assert _photo_shows_teeth(img, mouth_frame(src), skin, lips)  # the astronaut's own smile shows its teeth
+    pressed = img.copy()
+    cv2.fillPoly(pressed, [np.round(inner_lip_polygon(src)).astype(np.int32)], tuple(int(c) for c in lips))
+    skin, lips = face_colours(pressed, src)
+    assert _luma(lips) > 0.75 * _luma(skin)  # bright enough to be teeth
+    assert not _photo_shows_teeth(pressed, mouth_frame(src), skin, lips)
+    dst = open_jaw(src, 0.15)
+    res = paint_mouth_interior(warp_face(pressed, src, dst, depth=depth), pressed, src, dst, depth=depth, bared=False)
+    fd = mouth_frame(dst)
+    us = np.linspace(0.4, 0.6, 5) * fd.width
+    up, _ = fd.profile(us)
+    x, y = fd.to_image(us, up + 0.1 * fd.gap(us / fd.width))
+    band = np.median(res.image[np.round(y).astype(int), np.round(x).astype(int)].astype(np.float64), axis=0)
+    assert _redness(band) < 0.5 * _redness(lips)  # teeth under the upper lip, not the lips' pink
