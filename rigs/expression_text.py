@@ -84,6 +84,8 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("cracking up, in stitches, doubled over laughing", {"AU6": 1.0, "AU12": 1.0, "AU25": 0.8, "AU26": 0.5}),
     # A chuckle is a small laugh ("chuckling" was an error: no expression read).
     ("chuckling, a chuckle, a little laugh", {"AU6": 0.6, "AU12": 0.8, "AU25": 0.5}),
+    # High spirits: a laughing smile ("giddy" was an error: no expression read).
+    ("giddy, cheerful, jolly, merry, in high spirits", {"AU6": 0.8, "AU12": 1.0, "AU25": 0.5}),
     (
         "excited, thrilled, overjoyed, ecstatic",
         {"AU1": 0.5, "AU2": 0.5, "AU5": 0.4, "AU6": 0.8, "AU12": 1.0, "AU25": 0.8, "AU26": 0.4},
@@ -160,6 +162,13 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     # Indignation, offence: anger at a slight, the brows lowered over pressed lips ("indignant" read as sad, no AU4).
     ("indignant, offended, outraged, affronted", {"AU4": 0.8, "AU7": 0.4, "AU23": 0.4, "AU24": 0.4}),
     ("surprised, astonished, amazed", {"AU1": 1.0, "AU2": 1.0, "AU5": 0.8, "AU26": 0.8}),
+    # Surprise words MiniLM puts near no surprise anchor ("flabbergasted" was an error, "dumbfounded" frowned).
+    (
+        "flabbergasted, gobsmacked, dumbfounded, dumbstruck, thunderstruck",
+        {"AU1": 1.0, "AU2": 1.0, "AU5": 0.8, "AU26": 0.8},
+    ),
+    # Starstruck, dazzled: awe's raised brows and widened eyes over a smile ("starstruck" was an error).
+    ("starstruck, dazzled, starry eyed", {"AU1": 0.6, "AU2": 0.6, "AU5": 0.5, "AU12": 0.7, "AU25": 0.4}),
     # Awe (Shiota, Campos & Keltner 2003): the brows raised, the eyes widened, the jaw dropped over parted lips
     # ("awestruck" was an error; as a word of the surprise anchor it moved "surprised").
     ("awestruck, in awe, full of wonder", {"AU1": 0.8, "AU2": 0.8, "AU5": 0.6, "AU25": 0.6, "AU26": 0.6}),
@@ -184,7 +193,13 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
         {"AU1": 0.8, "AU2": 0.6, "AU4": 0.5, "AU5": 1.0, "AU20": 0.7, "AU26": 0.4},
     ),
     ("horrified, aghast", {"AU1": 1.0, "AU2": 0.8, "AU4": 0.5, "AU5": 1.0, "AU20": 0.6, "AU26": 0.7}),
+    # Startled fear: the brows and upper lids up, the lips stretched ("spooked", "jittery" were errors).
+    ("spooked, startled, jumpy, jittery, skittish", {"AU1": 0.8, "AU2": 0.6, "AU5": 1.0, "AU20": 0.5}),
     ("disgusted, grossed out, revolted", {"AU9": 1.0, "AU15": 0.6, "AU16": 0.5}),
+    # Nausea: the nose wrinkled, the mouth turned down, the lids heavy ("seasick" was an error).
+    ("seasick, carsick, queasy, nauseous, about to throw up", {"AU4": 0.3, "AU9": 0.6, "AU15": 0.6, "AU43": 0.4}),
+    # Illness: heavy lids under raised inner brows, the mouth down a little ("feverish" was an error).
+    ("feverish, ill, sick with a fever, under the weather", {"AU1": 0.5, "AU4": 0.3, "AU15": 0.3, "AU43": 0.6}),
     # A bad smell: the nose wrinkled and the upper lip raised against it (Rozin's core disgust; "smelling something
     # bad" was a gasp and a narrowing of the eyes, no AU9).
     ("smelling something bad, a foul smell, a stink", {"AU4": 0.3, "AU9": 1.0, "AU10": 0.6}),
@@ -202,6 +217,9 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("cringing, a cringe, cringeworthy", {"AU4": 0.5, "AU7": 0.7, "AU10": 0.4, "AU20": 0.9, "AU43": 0.3}),
     # Embarrassment (Keltner 1995): a smile held down by lip pressing, the eyes lowered.
     ("embarrassed, sheepish, awkward", {"AU12": 0.5, "AU14": 0.3, "AU24": 0.4, "AU43": 0.3}),
+    # Timidity (Keltner 1995's shy smile, appeasement): raised inner brows, a small pressed smile, the eyes lowered
+    # ("timid" was an error; the French "timide" stays far from this anchor, 0.21).
+    ("fearful shyness, timid, meek", {"AU1": 0.5, "AU12": 0.4, "AU24": 0.4, "AU43": 0.3}),
     # Confusion (Rozin & Cohen 2003): brow lowering with the lids tightened.
     ("confused, puzzled, perplexed", {"AU4": 0.6, "AU7": 0.4}),
     # Apology, appeasement (Keltner 1995): the inner brows raised, the lips pressed, the eyes lowered; no frown
@@ -215,6 +233,9 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("skeptical, doubtful, one eyebrow raised", {"AU1R": 0.4, "AU2R": 0.9, "AU4L": 0.4, "AU14R": 0.3}),
     # "weary" was nearest drunkenness and relief (a parted, smiling mouth under the lowered lids).
     ("tired, weary, sleepy, drowsy, heavy eyelids", {"AU43": 0.55}),
+    # Just awake or dropping off: the lids low, the mouth still ("groggy" frowned, "nodding off" opened the jaw, AU27).
+    ("groggy, bleary eyed, half awake", {"AU43": 0.7}),
+    ("nodding off, dozing off, falling asleep", {"AU43": 0.8}),
     # A sigh: the lids lowering on the out-breath, the inner brows up a little, the lips parted ("a weary sigh" was
     # relief: a smile).
     ("sighing, a heavy sigh, a weary sigh", {"AU1": 0.4, "AU25": 0.3, "AU43": 0.6}),
@@ -237,6 +258,8 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("thinking, pensive, contemplative, lost in thought", {"AU4": 0.4, "AU17": 0.3, "AU24": 0.2}),
     ("yawning, a wide yawn", {"AU7": 0.3, "AU27": 1.0, "AU43": 0.6}),
     ("screaming, yelling, shouting", {"AU4": 0.6, "AU7": 0.6, "AU10": 0.6, "AU20": 0.5, "AU25": 1.0, "AU27": 1.0}),
+    # A battle cry is a shout ("a battle cry" cried: sad brows and a turned-down mouth).
+    ("a battle cry, a war cry, roaring", {"AU4": 0.6, "AU7": 0.6, "AU10": 0.6, "AU20": 0.5, "AU25": 1.0, "AU27": 1.0}),
     ("gritted teeth, teeth clenched", {"AU4": 0.4, "AU10": 0.4, "AU20": 0.6, "AU25": 0.7}),
     # A clenched jaw is shut hard, the lips pressed over it (the jaw clencher, FACS AU31, is no AU here): with the
     # gritted teeth it opened the lips, and "he clenches his jaw" mixed in the dropped jaw (AU26 0.17).
@@ -284,9 +307,13 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("a curled lip, the upper lip raised", {"AU10": 1.0, "AU25": 0.3}),
     ("pursed lips, a kiss, whistling", {"AU18": 0.9, "AU22": 0.3}),
     ("pouting, sulking", {"AU15": 0.4, "AU17": 0.8}),
+    # MiniLM puts "sulky" next to "sultry" (0.64: heavy lids over a smile), a pout's words as a group further.
+    ("sulky, petulant, mopey", {"AU15": 0.4, "AU17": 0.8}),
     # Grumpy, sullen: lowered brows over a pouting mouth (anger's brows, sadness's mouth); "grumpy" was nearest a smug
     # smile's tail (AU12 0.12) with annoyance.
     ("grumpy, grouchy, sullen, cranky", {"AU4": 0.6, "AU15": 0.4, "AU17": 0.6}),
+    # Displeasure: grumpiness ("disgruntled" was taken for a typo of disgust; read, it was nearest defeat).
+    ("disgruntled, displeased, surly, crabby", {"AU4": 0.6, "AU15": 0.4, "AU17": 0.6}),
     # A trembling lip is the lower lip pushed up by the chin and pulled down at the corners, crying held in (AU15+17);
     # "her lip trembles" was read as pursed and sucked-in lips.
     ("a trembling lip, a quivering chin, lips quivering", {"AU15": 0.5, "AU17": 0.8}),
@@ -315,6 +342,8 @@ SLIGHT_ANCHORS = frozenset(
         "seductive, sexy, a bedroom look",
         "sultry, smouldering",
         "sighing, a heavy sigh, a weary sigh",
+        # Timidity lowers the eyes a little: raised to full strength, "timid" lowered the lids to AU43 0.45.
+        "fearful shyness, timid, meek",
     }
 )
 #: Intensity words, the first group found decides: "a very slight smile" is slight. A state ("eyes closed",
@@ -454,7 +483,15 @@ _UN_WORD = re.compile(r"\bun([a-z]{4,}ing)\b")
 #: crying, the qualifier's smile kept out of the mouth that crying moves); a jaw-dropping or eye-popping surprise is
 #: that surprise open-mouthed or wide-eyed (:data:`_COMPOUND`: "jaw dropping surprise" barely raised the brows).
 _IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\b(?:happy|joyful|joyous) tears\b|\btears of (?:joy|happiness)\b"), "smiling through tears"),
+    # ... and so is crying for joy ("crying happily" cried without a smile: the qualifier's smile was kept out of the
+    # mouth that crying moves).
+    (
+        re.compile(
+            r"\b(?:happy|joyful|joyous) (?:tears|crying|weeping|sobbing)\b|\btears of (?:joy|happiness)\b|"
+            r"\b(?:cry|crying|cries|weep\w*|sob|sobs|sobbing|tears) (?:happily|joyfully|with joy|for joy|of relief)\b"
+        ),
+        "smiling through tears",
+    ),
     (re.compile(r"\bjaw (?:dropping|dropped)\b(?= \w)"), "open mouthed"),
     (re.compile(r"\beye (?:popping|popped)\b(?= \w)"), "wide eyed"),
     # "his eyes narrow" (the verb) was nearest wide open eyes (AU5 0.49 over the squint's AU7 0.25).
@@ -494,6 +531,12 @@ _OPPOSED: tuple[tuple[np.ndarray, np.ndarray], ...] = tuple(
     (au_vector({a: 1.0}) > 0, au_vector({b: 1.0}) > 0) for a, b in (("AU5", "AU43"), ("AU12", "AU15"))
 )
 OPPOSED_SHARE = 0.7
+#: What a qualifier does where its expression moves that undoes the expression there ("a sad smile": sadness's
+#: turned-down corners under the smile's raised ones; pressed lips against parted ones): left out
+#: (:func:`_read_text`); the rest stays ("frowning sadly": the frown's lowered brows with sadness's raised inner ones).
+_QUALIFIER_CLASH: tuple[tuple[np.ndarray, np.ndarray], ...] = _OPPOSED + (
+    (au_vector({"AU23": 1.0, "AU24": 1.0}) > 0, au_vector({"AU25": 1.0, "AU26": 1.0, "AU27": 1.0}) > 0),
+)
 _SMILE = au_vector({"AU12": 1.0}) > 0
 _PRESSED_LIPS = au_vector({"AU24": 1.0}) > 0
 _CHEEK_RAISE = au_vector({"AU6": 1.0}) > 0
@@ -1133,8 +1176,12 @@ def _read_text(text: str, *, warn_gaze: bool) -> tuple[np.ndarray, dict[str, flo
     for i, part in enumerate(parts[:-1]):
         if part.qualifier:  # the qualified expression keeps its regions: "a sad smile" is sad above a smile; what the
             # qualifier does there too, it may strengthen ("staring fearfully" widens the stare: it barely stared)
-            own = _main(read[i + 1])
-            read[i][np.isin(_AU_REGION, _AU_REGION[own]) & ~own] = 0.0
+            own = _main(read[i + 1])  # ... and there only what undoes it goes: "frowning sadly" keeps sad inner brows
+            clash = np.zeros(NUM_SIDED_AU, bool)  # over the frown's lowered ones (AU1 went with the brows' region)
+            for one, other in _QUALIFIER_CLASH:
+                clash |= other if (own & one).any() else False
+                clash |= one if (own & other).any() else False
+            read[i][np.isin(_AU_REGION, _AU_REGION[own]) & ~own & clash] = 0.0
     wanted = np.zeros(NUM_SIDED_AU, np.float32)
     asked = np.zeros(NUM_SIDED_AU, bool)
     unwanted = np.zeros(NUM_SIDED_AU, bool)
@@ -1229,14 +1276,22 @@ def _drop_things(
     return [parts[i] for i in keep], sims[keep]
 
 
+#: A CMU dictionary word this long is no typo of an emotion name (:func:`_check_emotion_typo`).
+TYPO_WORD_LENGTH = 6
+
+
 def _check_emotion_typo(text: str) -> None:
-    """A single word that is no English word MiniLM knows but close to an emotion name ("hapiness") is a typo:
-    an error that suggests the name, not a guess from the word's pieces ("hapiness" read as sadness)."""
+    """A single word that is no English word (neither MiniLM's nor the CMU dictionary's) but close to an emotion name
+    ("hapiness") is a typo: an error that suggests the name, not a guess from the word's pieces ("hapiness" read as
+    sadness). A dictionary word is no typo (:data:`TYPO_WORD_LENGTH` letters or more): "disgruntled" was asked "did you
+    mean 'disgust'?"."""
     word = text.strip().lower()
     if not re.fullmatch(r"[a-z]+", word):
         return
     suggestion = suggest_emotion(word)  # a word made from the name is no typo: "contemptuous" (was "did you mean")
-    if suggestion and word not in _text_encoder()[0].get_vocab() and not word.startswith(suggestion):
+    # "disgruntled" is a word; the CMU dictionary's short entries hold names that typos hit ("angy")
+    known = word in _text_encoder()[0].get_vocab() or (len(word) >= TYPO_WORD_LENGTH and word in _english_words())
+    if suggestion and not known and not word.startswith(suggestion):
         raise ParameterError(f"unknown emotion {text.strip()!r}: did you mean {suggestion!r}?")
 
 
