@@ -14,7 +14,8 @@ between the target inner lips:
   photo's light and white balance), lit from the front: the inner lips' rims catch light, the back (under
   the palate) and the corners (the cheeks' shadow) are darkest, and the tongue's lit top rises from the
   lower lip once the mouth is more than a slit; the opening's corners are rounded (the inner lip's own
-  surface shows where the lip contours meet at a steep angle); upper teeth just under the
+  surface shows where the lip contours meet at a steep angle, and in the tips of a relaxed lens-shaped opening:
+  the cavity's ends are round, :data:`_CAVITY_END`); upper teeth just under the
   upper lip, off-white in the photo's light, and the lower incisors' edges over the lower lip: the front of an
   average dental arch (tooth widths 8.5, 6.5, 7.5, 7 mm on a 25 mm radius) in the face's own scale (its eye span),
   turned with the head when per-vertex depth is given, so a stretched opening shows dark space beside the teeth at
@@ -131,6 +132,16 @@ _TONGUE_LIGHT = (0.3, 0.12)
 _TONGUE_SHINE = (0.18, 0.4, 0.25)
 _TONGUE_GRAIN = 0.35
 _OWN_SOFTNESS = 0.5  # px: the painted interior's and its edge's own blur (the photo's blur adds to it)
+#: The cavity's ends are round: the opening's darkness is the inner-lip polygon opened (eroded and grown back) by a disc
+#: of this radius in mm of face scale (at most ``_CAVITY_END[1]`` of the opening's largest half-gap, so a slit keeps its
+#: length), supersampled ``_CAVITY_END[2]`` times; the lips' inner surface (``mucosa`` in the painter) shows in the
+#: tips it cuts off (only within 2 radii of the corners, fading out over half a radius more: the opening's middle keeps
+#: its own shape, the photo's teeth at its top included). A lens-shaped wide opening (jawOpen 0.8, surprise) ran its
+#: dark cavity into hard pointed tips at the corners, where the lips meet (FRLL calibration 001, 119; UTKFace tuning
+#: crops). Lips stretched over the teeth (fear, ``bared``) keep their opening's ends: rounded (8 mm), fear read as fear
+#: on 18 of 36 tuning photos by the facecraft judge, was 21 (12 UTKFace crops from 500, 12 FRLL calibration neutrals and
+#: 12 smilers); at 8 mm jawOpen's rise fell .5843 -> .5826 on them, at 6.5 mm .5841, surprise's reads as before.
+_CAVITY_END = (6.5, 0.5, 4)
 #: Photo teeth reused in a mouth the edit opens rounder (its opening / width ratio grows past ``_ROUNDER`` times
 #: the photo's, over ``_ROUNDER_RAMP`` more; a smile edit of a smiling photo stays below 1.75, surprise above
 #: 2.6 on the calibration people): kept whole up to ``_TEETH_KEEP`` from the midline (share of the half-width
@@ -467,6 +478,9 @@ def paint_mouth_interior(
     mid = v_up + half
     rounded = float(half.max(initial=0.0)) * np.clip(1.0 - (2.0 * a - 1.0) ** 2, 0.0, 1.0) ** 0.75
     inside = _smoothstep((np.minimum(half, rounded) - np.abs(v - mid)) / 1.5 + 0.5)
+    radius = 0.0 if bared else min(_CAVITY_END[0] * px_mm, _CAVITY_END[1] * float(half.max(initial=0.0)))
+    ends = _smoothstep((2.5 * radius - np.minimum(u, fd.width - u)) / max(0.5 * radius, 1e-6))  # corners, not middle
+    inside = np.minimum(inside, 1.0 - ends * (1.0 - _round_ends(poly - (x0, y0), cover.shape, radius)))
     mucosa = lips[None, None, :] * (0.75 + 0.15 * across)[..., None] * np.array([1.0, 0.9, 0.9])
     interior = interior * inside[..., None] + mucosa * (1.0 - inside[..., None])
     photo_share, teeth = photo_share * inside, teeth * inside
@@ -496,6 +510,28 @@ def paint_mouth_interior(
     new_mask = mask.copy()
     new_mask[y0:y1, x0:x1] = np.maximum(new_mask[y0:y1, x0:x1], alpha)
     return WarpResult(out, new_mask)
+
+
+def _round_ends(poly: np.ndarray, shape: tuple[int, int], radius: float) -> np.ndarray:
+    """How much of each pixel of a polygon's box is in the polygon opened by a disc of ``radius`` px (eroded, then grown
+    back: its narrow tips cut round), as a share of its part in the polygon; pixels outside the polygon take their
+    neighbours' share. (H, W) float in 0..1 (:data:`_CAVITY_END`)."""
+    k = _CAVITY_END[2]
+    h, w = shape
+    if radius * k < 1.0:
+        return np.ones(shape)
+    fine = np.zeros((h * k, w * k), np.uint8)
+    cv2.fillPoly(fine, [np.round((poly * k + 0.5 * (k - 1)) * 16).astype(np.int32)], 1, cv2.LINE_8, shift=4)
+    core = cv2.distanceTransform(fine, cv2.DIST_L2, 5) > radius * k
+    if not core.any():
+        return np.ones(shape)
+    opened = (cv2.distanceTransform((~core).astype(np.uint8), cv2.DIST_L2, 5) <= radius * k) & (fine > 0)
+    area = cv2.resize(fine.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA)
+    kept = cv2.resize(opened.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA)
+    share = np.where(area > 1e-3, kept / np.maximum(area, 1e-3), 1.0)
+    outside = area < 0.5
+    share[outside] = cv2.erode(share, np.ones((5, 5), np.uint8))[outside]  # the edge's soft halo: as its neighbours
+    return np.clip(share, 0.0, 1.0)
 
 
 def _drawn_teeth(

@@ -651,3 +651,48 @@ def test_lips_pressed_over_the_teeth_but_read_parted_are_not_teeth():
     x, y = fd.to_image(us, up + 0.1 * fd.gap(us / fd.width))
     band = np.median(res.image[np.round(y).astype(int), np.round(x).astype(int)].astype(np.float64), axis=0)
     assert _redness(band) < 0.5 * _redness(lips)  # teeth under the upper lip, not the lips' pink
+
+
+def _lens_open(points: np.ndarray, opening: float) -> np.ndarray:
+    """The lips parted into a lens (gap ``opening`` of the mouth's width at its middle, ``4a(1-a)`` along it): no box
+    corners, the lips meeting at an angle at each end."""
+    out = points.copy()
+    x0, x1 = sorted((points[LIPS_UPPER_INNER[0], 0], points[LIPS_UPPER_INNER[-1], 0]))
+    half = 0.5 * opening * (x1 - x0)
+    for idx, sign in ((LIPS_UPPER_INNER, -1), (LIPS_UPPER_OUTER, -1), (LIPS_LOWER_INNER, 1), (LIPS_LOWER_OUTER, 1)):
+        a = np.clip((points[idx, 0] - x0) / (x1 - x0), 0.0, 1.0)
+        out[idx, 1] += sign * half * 4.0 * a * (1.0 - a)
+    return out
+
+
+def test_a_lens_shaped_opening_has_round_cavity_ends_not_pointed_tips(monkeypatch):
+    # jawOpen 0.8 / surprise on FRLL calibration 001, 119: the dark cavity ran into hard pointed tips at the corners of
+    # a lens-shaped opening (the corner rounding only cut box-shaped ones). Its ends are round now: the lips' inner
+    # surface shows in the tips, the middle of the opening is as before.
+    from facecraft.synth import mouth
+
+    img, src, depth = astronaut_points()
+    closed = _closed_mouth(src)
+    dst = _lens_open(closed, 0.6)
+    fd = mouth_frame(dst)
+
+    def midline(res, share):
+        us = np.asarray(share) * fd.width
+        up, lo = fd.profile(us)
+        x, y = fd.to_image(us, 0.5 * (up + lo))
+        return _luma(res.image[np.round(y).astype(int), np.round(x).astype(int)])
+
+    rounded = paint_mouth_interior(img, img, closed, dst, depth=depth, front_teeth=True)
+    monkeypatch.setattr(mouth, "_CAVITY_END", (0.0, *mouth._CAVITY_END[1:]))
+    pointed = paint_mouth_interior(img, img, closed, dst, depth=depth, front_teeth=True)
+    tips, middle = [0.02, 0.04, 0.96, 0.98], np.linspace(0.3, 0.7, 9)
+    dark = midline(rounded, middle).mean()
+    assert midline(pointed, tips).max() < 2.5 * dark  # the cavity ran to the tips
+    assert midline(rounded, tips).min() > 3.0 * dark  # the lips' inner surface there
+    x0, y0 = np.floor(inner_lip_polygon(dst).min(0)).astype(int)
+    x1, y1 = np.ceil(inner_lip_polygon(dst).max(0)).astype(int)
+    xm0, xm1 = int(x0 + 0.3 * (x1 - x0)), int(x0 + 0.7 * (x1 - x0))
+    assert np.array_equal(rounded.image[y0:y1, xm0:xm1], pointed.image[y0:y1, xm0:xm1])  # the middle as it was
+    monkeypatch.undo()
+    bared = paint_mouth_interior(img, img, closed, dst, depth=depth, bared=True)
+    assert midline(bared, tips).max() < 2.5 * midline(bared, middle).mean()  # stretched lips (fear) keep their ends
