@@ -84,8 +84,9 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("cracking up, in stitches, doubled over laughing", {"AU6": 1.0, "AU12": 1.0, "AU25": 0.8, "AU26": 0.5}),
     # A chuckle is a small laugh ("chuckling" was an error: no expression read).
     ("chuckling, a chuckle, a little laugh", {"AU6": 0.6, "AU12": 0.8, "AU25": 0.5}),
-    # High spirits: a laughing smile ("giddy" was an error: no expression read).
-    ("giddy, cheerful, jolly, merry, in high spirits", {"AU6": 0.8, "AU12": 1.0, "AU25": 0.5}),
+    # High spirits: a laughing smile ("giddy" was an error: no expression read; with "merry, in high spirits" in it,
+    # "moody" was near it, 0.50, and smiled).
+    ("giddy with joy, cheerful, jolly", {"AU6": 0.8, "AU12": 1.0, "AU25": 0.5}),
     (
         "excited, thrilled, overjoyed, ecstatic",
         {"AU1": 0.5, "AU2": 0.5, "AU5": 0.4, "AU6": 0.8, "AU12": 1.0, "AU25": 0.8, "AU26": 0.4},
@@ -193,8 +194,9 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
         {"AU1": 0.8, "AU2": 0.6, "AU4": 0.5, "AU5": 1.0, "AU20": 0.7, "AU26": 0.4},
     ),
     ("horrified, aghast", {"AU1": 1.0, "AU2": 0.8, "AU4": 0.5, "AU5": 1.0, "AU20": 0.6, "AU26": 0.7}),
-    # Startled fear: the brows and upper lids up, the lips stretched ("spooked", "jittery" were errors).
-    ("spooked, startled, jumpy, jittery, skittish", {"AU1": 0.8, "AU2": 0.6, "AU5": 1.0, "AU20": 0.5}),
+    # Startled fear: the brows and upper lids up, the lips stretched ("spooked", "jittery" were errors; with "skittish"
+    # in it, "mischievous" was read as this anchor, 0.41, and lost its smirk).
+    ("spooked, startled, jittery nerves", {"AU1": 0.8, "AU2": 0.6, "AU5": 1.0, "AU20": 0.5}),
     ("disgusted, grossed out, revolted", {"AU9": 1.0, "AU15": 0.6, "AU16": 0.5}),
     # Nausea: the nose wrinkled, the mouth turned down, the lids heavy ("seasick" was an error).
     ("seasick, carsick, queasy, nauseous, about to throw up", {"AU4": 0.3, "AU9": 0.6, "AU15": 0.6, "AU43": 0.4}),
@@ -312,8 +314,6 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     # Grumpy, sullen: lowered brows over a pouting mouth (anger's brows, sadness's mouth); "grumpy" was nearest a smug
     # smile's tail (AU12 0.12) with annoyance.
     ("grumpy, grouchy, sullen, cranky", {"AU4": 0.6, "AU15": 0.4, "AU17": 0.6}),
-    # Displeasure: grumpiness ("disgruntled" was taken for a typo of disgust; read, it was nearest defeat).
-    ("disgruntled, displeased, surly, crabby", {"AU4": 0.6, "AU15": 0.4, "AU17": 0.6}),
     # A trembling lip is the lower lip pushed up by the chin and pulled down at the corners, crying held in (AU15+17);
     # "her lip trembles" was read as pursed and sucked-in lips.
     ("a trembling lip, a quivering chin, lips quivering", {"AU15": 0.5, "AU17": 0.8}),

@@ -18,7 +18,7 @@ from tests.rigs.text_reading import au, low, top
         ("starstruck", "AU12", "AU4"),  # an error
         ("seasick", "AU9", "AU12"),  # an error
         ("feverish", "AU43", "AU5"),  # an error
-        ("disgruntled", "AU4", "AU12"),  # "did you mean 'disgust'?"
+        ("disgruntled", "AU15", "AU12"),  # "did you mean 'disgust'?"
         ("groggy", "AU43", "AU5"),  # a frown, AU4 0.68, no lid lowered
         ("nodding off", "AU43", "AU27"),  # the jaw opened, AU27 0.25
         ("a battle cry", "AU25", "AU15"),  # cried: sad brows and a turned-down mouth
