@@ -1320,7 +1320,8 @@ def _expression_words() -> tuple[str, ...]:
 
 def _stems(word: str) -> tuple[str, ...]:
     """``word`` and what it is without an inflection ("furrows": "furrow"), to tell a word from a typo."""
-    return (word,) + tuple(word[: -len(end)] for end in ("s", "es", "ed", "d", "ing", "ly") if word.endswith(end))
+    ily = (word[:-3] + "y",) if word.endswith("ily") else ()  # "sulkily": "sulky" (was taken for a typo of it)
+    return (word,) + tuple(word[: -len(end)] for end in ("s", "es", "ed", "d", "ing", "ly") if word.endswith(end)) + ily
 
 
 def _check_expression_typos(text: str) -> None:
@@ -1329,7 +1330,7 @@ def _check_expression_typos(text: str) -> None:
     misspelling's pieces ("smilling" read as a thinking face). Unknown words near no expression word pass on."""
     vocab = _text_encoder()[0].get_vocab()
     for word in re.findall(r"[a-z]+", spell_out_symbols(text).lower()):
-        if len(word) < 4 or any(w in vocab or w in _english_words() for w in _stems(word)):
+        if len(word) < 4 or any(w in vocab or w in _english_words() or w in _expression_words() for w in _stems(word)):
             continue
         close = difflib.get_close_matches(word, _expression_words(), n=1, cutoff=0.75)
         if close and not (close[0].startswith(word) or word.startswith(close[0])):  # "flirty" is no typo of "flirt"

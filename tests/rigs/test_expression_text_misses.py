@@ -24,6 +24,7 @@ from tests.rigs.text_reading import au, low, top
         ("a battle cry", "AU25", "AU15"),  # cried: sad brows and a turned-down mouth
         ("frowning sadly", "AU1", "AU12"),  # the frown alone: sadness's brows were kept out of the frown's region
         ("crying happily", "AU12", "AU5"),  # cried without a smile
+        ("pouting sulkily", "AU17", "AU12"),  # "'sulkily' is no word the reader knows; did you mean 'sulky'?"
     ],
 )
 def test_held_out_misses_read_as_meant(text, moves, not_moved):
