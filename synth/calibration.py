@@ -65,7 +65,7 @@ from facecraft.rigs.emotion_space import region_mask
 from facecraft.rigs.errors import FileFormatError, MissingFileError, ParameterError
 from facecraft.rigs.retarget import COPY_BY_NAME
 
-from .controls import own_scores
+from .controls import MOUTH_OPENING, own_scores
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ SHOWN_LIMIT: dict[str, float] = {
 #: Channels that open the mouth: a request that does not raise them never raises them as a cross-talk
 #: correction (the open mouth's interior reads as a smile to MediaPipe, so the solve would open the mouth of
 #: a happy face: a dark hole to people and to FER judges).
-OPENING = np.array([n.startswith(("jawOpen", "mouthLowerDown", "mouthUpperUp")) for n in ARKIT_NAMES])
+OPENING = MOUTH_OPENING
 #: ... and a request that neither opens the jaw nor lowers them (nor raises ``mouthClose``) never pushes the
 #: lips into each other as a correction either: on a closed mouth that crosses the inner lips into a jagged
 #: line (FRLL 001, 006, 010, 034: happiness).

@@ -48,7 +48,7 @@ from facecraft.rigs.expression_text import text_to_edit
 _GAZE = region_mask("gaze")
 _BLINK = np.array([n.startswith("eyeBlink") for n in ARKIT_NAMES])
 #: The channels that part the lips (the jaw, the lower lip lowered, the upper lip raised): words that keep the lips
-#: together set them to 0 (the same channels as :data:`facecraft.synth.calibration.OPENING`).
+#: together set them to 0 (also the calibration's :data:`facecraft.synth.calibration.OPENING`).
 MOUTH_OPENING = np.array([n.startswith(("jawOpen", "mouthLowerDown", "mouthUpperUp")) for n in ARKIT_NAMES])
 _ACTIVE = 1e-3  # a channel a control drives above this counts as driven
 #: The upper lip raised off the teeth (MediaPipe's ``mouthUpperUp``; AU10) that a broad smile carries: in
