@@ -781,8 +781,10 @@ def render_face_change(
     mouth_dst = unfolded if opens else dst
     # Only the photo's front teeth stay in an opening without stretched lips (surprise; fear keeps its side teeth).
     front = opens and float(rig_change[_STRETCH].max()) <= _OPENS
+    # lips pushed forward into an "oo" (mesh_targets lays them out): a dark opening off the teeth, their edges at most
+    funnel = float(funnel_part(rig_change).max()) / FUNNEL_FULL
     warped = paint_mouth_interior(
-        warped, image, src, mouth_dst, depth=depth, front_teeth=front, all_teeth=not opens, look=look
+        warped, image, src, mouth_dst, depth=depth, front_teeth=front, all_teeth=not opens, funnel=funnel, look=look
     )
     if max(pressed, closing) > 0:  # the photo's own lips painted pressed together over what is left of its opening
         # pressed lips meet at their targets (mesh_targets seals them there); a closing mouth where the warp puts it

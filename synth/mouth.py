@@ -98,6 +98,14 @@ _ARCH_LOWER_FRONT = (0.4, 0.3)
 #: (:func:`_drawn_teeth`) go the same way: they stood as a grey denture strip along the lower lip of a toothy smile's
 #: jawOpen (FRLL calibration smilers 041, 107).
 _ARCH_DROPPED = (3.0, 0.75, (0.1, 0.3), 0.35)
+#: A funnelled mouth ("oo", "w": ``funnel`` in :func:`paint_mouth_interior`) is the lips' round aperture pushed forward
+#: off the teeth: dark inside, the upper incisors' edges at most ``_FUNNEL_TEETH[0]`` mm under the upper lip, at
+#: ``_FUNNEL_TEETH[1]`` of their light (in the lips' shadow); what lies deeper than ``[2]`` mm under the upper lip,
+#: the photo's own teeth included, fades over ``[3]`` mm more into the cavity (``_FUNNEL_TINT`` of the lip colour, no
+#: tongue, no lower teeth). Drawn as an open mouth's, mouthFunnel 0.8 showed a white lens of teeth filling the small
+#: opening (FRLL calibration 014, 037; UTKFace tuning crop 33_1_3).
+_FUNNEL_TEETH = (2.0, 0.75, 2.5, 1.5)
+_FUNNEL_TINT = np.array([0.36, 0.24, 0.23])
 #: Teeth shorten toward the back of the arch by this share at the last tooth drawn (second premolar), and toward the
 #: opening's corners as the lips curve over them (``sqrt(across) * (0.55 + 0.45 * across)``, as photo teeth reach).
 _ARCH_SHORTEN = 0.25
@@ -341,6 +349,7 @@ def paint_mouth_interior(
     front_teeth: bool = False,
     all_teeth: bool = False,
     bared: bool | None = None,
+    funnel: float = 0.0,
     look: PhotoLook | None = None,
 ) -> WarpResult:
     """Repaint the mouth opening of a warped photo where the edit opens the mouth more than it was.
@@ -370,6 +379,9 @@ def paint_mouth_interior(
         teeth (:func:`_reuse_source`). Default: unless
         ``front_teeth`` or ``all_teeth`` (the still editor's openings). A jaw that drops for speech is not bared:
         the band went down as a pale rim under the upper teeth on every open vowel of a toothy smile.
+    funnel : float
+        0..1: the lips pushed forward into a funnel (an "oo", :func:`facecraft.synth.mouth_shapes.funnel_motion`'s
+        amount): the opening is dark, at most the upper teeth's edges showing at its top (:data:`_FUNNEL_TEETH`).
     look : PhotoLook, optional
         The photo's measurements around this face, when the caller keeps them across edits (measured here
         otherwise). What is drawn (cavity, teeth, the opening's edge) is made as soft as the photo's own blur; what
@@ -430,6 +442,10 @@ def paint_mouth_interior(
     bared = not (front_teeth or all_teeth) if bared is None else bool(bared)
     px_mm = _px_per_mm(src, z)
     cavity = _cavity(t, v - v_up, v_lo - v, gap, across, opening, lips, tint=_SHADOWED_TINT if bared else _CAVITY_TINT)
+    funnel = float(np.clip(funnel, 0.0, 1.0))
+    if funnel > 0:  # the lips' aperture off the teeth: the mouth's shadow, no tongue (_FUNNEL_TEETH)
+        shadow = _cavity(t, v - v_up, v_lo - v, gap, across, 0.0, lips, tint=_FUNNEL_TINT)
+        cavity = cavity * (1.0 - funnel) + shadow * funnel
 
     # Visible length of the upper teeth in the new opening (pixels): what an average incisor shows under the
     # lip, shorter toward the corners, never filling the opening.
@@ -438,7 +454,7 @@ def paint_mouth_interior(
     skin_luma = float(_luma(skin))
     teeth_in_photo = src_open and look.measure("teeth shown", lambda: _photo_shows_teeth(img, fs, skin, lips))
     rows = dict(a=a, below_up=v - v_up, above_lo=v_lo - v, gap=gap, across=across, height=height, width_px=fd.width,
-                sin_yaw=sin_yaw, lower=float(_smoothstep((opening - _WIDE_OPEN) / 0.15)))  # fmt: skip
+                sin_yaw=sin_yaw, lower=float(_smoothstep((opening - _WIDE_OPEN) / 0.15)) * (1.0 - funnel))  # fmt: skip
     interior = cavity
     photo_share = np.zeros(a.shape)  # how much of each pixel is the photo's own (reused), not drawn
     teeth = np.zeros(a.shape)  # how much of each pixel is drawn teeth
@@ -468,9 +484,14 @@ def paint_mouth_interior(
         light = look.measure("teeth light", lambda: _teeth_light(img, src, skin_luma))
         white = _TEETH_WHITE * (skin / max(skin_luma, 1.0)) ** 0.2 * light
         rows.pop("height")
-        interior, teeth = _arch_teeth(interior, **rows, colour=white, px_mm=px_mm, bared=bared)
+        interior, teeth = _arch_teeth(interior, **rows, colour=white, px_mm=px_mm, bared=bared, funnel=funnel)
         photo_share = photo_share * (1.0 - teeth)
     teeth = teeth * (1.0 - photo_share)
+    if funnel > 0:  # deeper in a funnelled opening, the photo's teeth and the drawn ones go into its shadow
+        depth_mm, fade_mm = _FUNNEL_TEETH[2:]
+        hidden = funnel * _smoothstep(((v - v_up) / px_mm - depth_mm) / fade_mm)
+        interior = interior * (1.0 - hidden[..., None]) + cavity * hidden[..., None]
+        photo_share, teeth = photo_share * (1.0 - hidden), teeth * (1.0 - hidden)
 
     # The opening's corners are rounded: where the lip contours meet at a steep angle (a box-shaped opening),
     # the inner lip's own surface, in its shadow, shows instead of the cavity.
@@ -484,7 +505,7 @@ def paint_mouth_interior(
     mucosa = lips[None, None, :] * (0.75 + 0.15 * across)[..., None] * np.array([1.0, 0.9, 0.9])
     interior = interior * inside[..., None] + mucosa * (1.0 - inside[..., None])
     photo_share, teeth = photo_share * inside, teeth * inside
-    tongue = _tongue_cover(t, gap, across, opening)[0] * inside * (1.0 - photo_share)
+    tongue = _tongue_cover(t, gap, across, opening)[0] * inside * (1.0 - photo_share) * (1.0 - funnel)
 
     # Painted pixels get the photo's softness and grain, so they do not look pasted on: on a soft photo (UTKFace
     # crops upscaled from 200 px, blur ~3 px) a crisp cavity with drawn teeth read as a sticker; what the photo
@@ -567,7 +588,7 @@ def _drawn_teeth(
 
 
 def _arch_teeth(
-    interior, *, a, below_up, above_lo, gap, across, width_px, sin_yaw, lower, colour, px_mm, bared
+    interior, *, a, below_up, above_lo, gap, across, width_px, sin_yaw, lower, colour, px_mm, bared, funnel=0.0
 ) -> tuple[np.ndarray, np.ndarray]:
     """``interior`` with upper and lower teeth drawn as the front of a dental arch in the face's own scale
     (``px_mm``: pixels per mm), not stretched with the opening; and their coverage (H, W).
@@ -581,16 +602,19 @@ def _arch_teeth(
     them, ``bared``), and at most :data:`_ARCH_UPPER_GAP` of the opening; the lower incisors' edges (a narrower arch,
     :data:`_ARCH_LOWER`) show over the lower lip, up to the canines (:data:`_ARCH_LOWER_FRONT`), at
     :data:`_ARCH_LOWER_HINT` of their coverage in a mouth opened a little and wholly in one opened wide (``lower``:
-    0..1); a relaxed jaw dropped wide (not ``bared``) takes them down behind the lower lip (:data:`_ARCH_DROPPED`)."""
+    0..1); a relaxed jaw dropped wide (not ``bared``) takes them down behind the lower lip (:data:`_ARCH_DROPPED`).
+    Lips pushed forward into a funnel (``funnel``: 0..1) show the upper teeth's edges alone, in their shadow, and no
+    lower teeth (:data:`_FUNNEL_TEETH`)."""
     mouth_mm = width_px / px_mm
     corner = _ARCH_CORNER[0] + (1.0 - _ARCH_CORNER[0]) * across ** _ARCH_CORNER[1]
     reach = np.sqrt(across) * (0.55 + 0.45 * across)
     bare = np.ones(a.shape)
     dropped = 0.0 if bared else lower  # a relaxed jaw dropped wide takes the lower teeth behind the lip (_ARCH_DROPPED)
     rows = (
-        (_UPPER_TEETH_MM, 1.0, below_up, _ARCH_UPPER_MM[int(bared)], _ARCH_UPPER_GAP, 1.0),
+        (_UPPER_TEETH_MM, 1.0, below_up, _ARCH_UPPER_MM[int(bared)] + (_FUNNEL_TEETH[0] - _ARCH_UPPER_MM[int(bared)])
+         * funnel, _ARCH_UPPER_GAP, 1.0),
         (_LOWER_TEETH_MM, _ARCH_LOWER[0], above_lo, _ARCH_LOWER[1] + (_ARCH_DROPPED[0] - _ARCH_LOWER[1]) * dropped,
-         _ARCH_LOWER[2], _ARCH_LOWER_HINT + (1.0 - _ARCH_LOWER_HINT) * lower),
+         _ARCH_LOWER[2], (_ARCH_LOWER_HINT + (1.0 - _ARCH_LOWER_HINT) * lower) * (1.0 - funnel)),
     )  # fmt: skip
     for widths, radius_share, into, length_mm, gap_share, amount in rows:
         radius = _ARCH_RADIUS_MM * radius_share
@@ -603,7 +627,7 @@ def _arch_teeth(
         rgb, ta = _teeth(a, into + 0.8, length, _MOUTH_WIDTH_MM * px_mm, bounds, colour, lines=_ARCH_LINES,
                          edge_share=edge_share, notch=_ARCH_NOTCH)  # fmt: skip
         ta = ta * _smoothstep((facing - 0.1) / 0.2) * amount
-        shade = (_ARCH_LIGHT + (1.0 - _ARCH_LIGHT) * facing**2) * corner
+        shade = (_ARCH_LIGHT + (1.0 - _ARCH_LIGHT) * facing**2) * corner * (1.0 - (1.0 - _FUNNEL_TEETH[1]) * funnel)
         if lower_row:
             shade = shade * _ARCH_LOWER[3] * (1.0 + (_ARCH_DROPPED[1] - 1.0) * dropped)
             ta = ta * (1.0 - (1.0 - dropped) * _smoothstep((back - _ARCH_LOWER_FRONT[0]) / _ARCH_LOWER_FRONT[1]))

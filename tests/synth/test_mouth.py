@@ -696,3 +696,55 @@ def test_a_lens_shaped_opening_has_round_cavity_ends_not_pointed_tips(monkeypatc
     monkeypatch.undo()
     bared = paint_mouth_interior(img, img, closed, dst, depth=depth, bared=True)
     assert midline(bared, tips).max() < 2.5 * midline(bared, middle).mean()  # stretched lips (fear) keep their ends
+
+
+def _funnelled(src: np.ndarray) -> np.ndarray:
+    """``src`` with its lips laid out as a full funnel (an "oo", :func:`funnel_motion`)."""
+    from facecraft.synth.mouth_shapes import funnel_motion
+
+    return src + funnel_motion(src, 1.0, face_width=face_width(src))
+
+
+def _mid_column_luma(res: WarpResult, frame, shares) -> np.ndarray:
+    """Luma along the opening's middle (the middle fifth across) at ``shares`` of its height from the upper lip."""
+    us = np.linspace(0.4, 0.6, 9) * frame.width
+    up, lo = frame.profile(us)
+    out = []
+    for s in shares:
+        x, y = frame.to_image(us, up + s * (lo - up))
+        out.append(float(_luma(res.image[np.round(y).astype(int), np.round(x).astype(int)]).max()))
+    return np.array(out)
+
+
+def test_a_funnelled_opening_is_dark_with_at_most_the_upper_teeths_edges():
+    # mouthFunnel 0.8 (FRLL calibration 014, 037; UTKFace 33_1_3): the painter drew an open mouth's teeth into the
+    # small round opening, a white lens filling it. The lips' aperture lies off the teeth: dark inside.
+    img, src, depth = astronaut_points()
+    src = _closed_mouth(src)  # teeth drawn in a mouth the photo shows closed
+    dst = _funnelled(src)
+    fd = mouth_frame(dst)
+    assert float(fd.gap(np.linspace(0.0, 1.0, 41)).max()) > 10  # an opening, not a slit
+    warped = warp_face(img, src, dst, depth=depth)
+    old, new = (paint_mouth_interior(warped, img, src, dst, depth=depth, all_teeth=True, funnel=f) for f in (0.0, 1.0))
+    cx, cy = np.round(src[205]).astype(int)  # right cheek
+    skin = float(np.median(_luma(img[cy - 2 : cy + 3, cx - 2 : cx + 3])))
+    assert _mid_column_luma(old, fd, np.linspace(0.2, 0.85, 8)).max() > 0.6 * skin  # teeth filled the opening
+    # the funnel's shadow; the upper teeth's edges may show just under the upper lip, not a third of the way down
+    assert _mid_column_luma(new, fd, np.linspace(0.4, 0.85, 6)).max() < 0.25 * skin
+    assert _mid_column_luma(new, fd, [0.3]).max() < 0.5 * skin
+    # outside the opening nothing changes
+    outside = ~_polygon_mask(inner_lip_polygon(dst), img.shape[:2])
+    outside = cv2.erode(outside.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    assert np.array_equal(old.image[outside], new.image[outside])
+
+
+def test_a_funnel_shows_no_tongue_and_no_lower_teeth():
+    img, src, depth = astronaut_points()
+    src = _closed_mouth(src)
+    dst = open_jaw(_funnelled(src), 0.04)  # an "oo" with the jaw a little open: a taller round opening
+    fd = mouth_frame(dst)
+    warped = warp_face(img, src, dst, depth=depth)
+    old, new = (paint_mouth_interior(warped, img, src, dst, depth=depth, all_teeth=True, funnel=f) for f in (0.0, 1.0))
+    lows = [_mid_column_luma(res, fd, np.linspace(0.55, 0.88, 6)) for res in (old, new)]
+    assert np.ptp(lows[0]) > 40  # the tongue's lit top and the lower incisors' edges
+    assert np.ptp(lows[1]) < 20  # an even shadow down to the lower lip

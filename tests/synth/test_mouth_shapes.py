@@ -126,3 +126,24 @@ def test_a_smiling_open_mouth_funnels_into_a_rounded_opening(editor, astronaut_f
     _, _, opening, lift = _mouth(dst)
     assert lift < 0.4
     assert opening < 0.25 * float(np.linalg.norm(dst[291] - dst[61]))  # a small "oo", not a gaping mouth
+
+
+def test_the_editors_funnel_is_a_dark_opening_not_a_white_lens_of_teeth(
+    editor, astronaut, astronaut_faces, monkeypatch
+):
+    # the still editor tells the painter the lips are funnelled (FRLL calibration 014, mouthFunnel 0.8: a white lens of
+    # teeth filled the small opening); a funnel the jaw opens with (surprise's companion) keeps an open mouth's teeth
+    from facecraft.synth import mouth
+
+    seen = []
+    real = mouth.paint_mouth_interior
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("funnel", 0.0))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mouth, "paint_mouth_interior", spy)
+    editor.apply(astronaut, astronaut_faces, EditControls.from_args(arkit={"mouthFunnel": 0.8}))
+    funnelled = seen[-1]
+    editor.apply(astronaut, astronaut_faces, EditControls.from_args(arkit={"jawOpen": 0.8, "mouthFunnel": 0.8}))
+    assert funnelled > 0.6 and seen[-1] == 0.0
