@@ -103,9 +103,12 @@ _ARCH_DROPPED = (3.0, 0.75, (0.1, 0.3), 0.35)
 #: ``_FUNNEL_TEETH[1]`` of their light (in the lips' shadow); what lies deeper than ``[2]`` mm under the upper lip,
 #: the photo's own teeth included, fades over ``[3]`` mm more into the cavity (``_FUNNEL_TINT`` of the lip colour, no
 #: tongue, no lower teeth). Drawn as an open mouth's, mouthFunnel 0.8 showed a white lens of teeth filling the small
-#: opening (FRLL calibration 014, 037; UTKFace tuning crop 33_1_3).
-_FUNNEL_TEETH = (2.0, 0.75, 2.5, 1.5)
-_FUNNEL_TINT = np.array([0.36, 0.24, 0.23])
+#: opening (FRLL calibration 014, 037; UTKFace tuning crop 33_1_3). MediaPipe reads the teeth's edges as an open "oo":
+#: on 24 tuning photos (12 UTKFace crops from 500, every sixth FRLL calibration photo) funnel read largest 10 with the
+#: lens, 6 / 9 / 9 with 2 / 3 / 4 mm of edges (mean rise .267 -> .267 / .274 / .280, pucker's .221 -> .278 / .263 /
+#: .246), 10 with 6 mm (half the opening: the lens again); a larger opening read less as funnel.
+_FUNNEL_TEETH = (4.0, 0.9, 4.5, 2.0)
+_FUNNEL_TINT = np.array([0.49, 0.29, 0.275])  # midway between _SHADOWED_TINT and _CAVITY_TINT
 #: Teeth shorten toward the back of the arch by this share at the last tooth drawn (second premolar), and toward the
 #: opening's corners as the lips curve over them (``sqrt(across) * (0.55 + 0.45 * across)``, as photo teeth reach).
 _ARCH_SHORTEN = 0.25
