@@ -7,6 +7,9 @@ How it works
   the outline itself moves outward, so the band never folds). The outermost ring does not move; the inner rings
   take a smoothstep fraction of the outline's motion, so the warp falls to zero with a nearly continuous slope.
   Pixels outside the outer ring are copied, bit for bit.
+* Where the outline moves out so far that the band would squeeze the photo into a line (a dropped chin), the band
+  is covered instead (:func:`band_fade`): the photo under the outline moves with it and cross-fades into the photo
+  as it is, the chin's shadow keeping its own scale.
 * Backward map, piecewise affine: every target triangle is filled with its index (``cv2.fillPoly``, far
   triangles first when per-vertex depth is given, so the nearer surface wins where the projection overlaps);
   each pixel then takes its triangle's target-to-source affine, kept within the range of the triangle's vertex
@@ -48,6 +51,18 @@ _RINGS = 3  # anchor rings between the outline and the fixed outer ring
 #: 1.4 times. The brows next to the frame then rise less (:mod:`facecraft.synth.glasses_frame`).
 _HOLD_FADE = 4.0
 _MIN_BAND = 0.5  # of ``border``: how narrow the band may get where the outline moves outward
+#: Where the outline moves outward so far that its band would squeeze the photo more than ``_HIDE_FROM`` times (a
+#: dropping chin: jawOpen 0.8 moves it 0.24 face widths, and the 0.04 left below it took the chin's shadow or beard
+#: squeezed 7 times, a hard dark outline), the band is covered instead (fully from ``_HIDE_FULL`` times; a jaw that
+#: drops under 0.05 face widths, as in speech, squeezes at most 2.25 times and keeps its band as it was): what lies
+#: under the outline rides down with it, cross-fading into the photo as it is over the band, which then reaches up
+#: to ``_HIDE_BAND`` of ``border`` past the moved outline (:func:`band_fade`); the photo squeezed between is hidden.
+#: A soft shadow under a chin (a grey ramp over 0.1-0.17 face widths, the astronaut's landmarks at twice the size)
+#: then fades at most 3.8 times as steeply as in the photo for drops up to 0.24 face widths (was 5.2 at 0.1, 8.9 at
+#: 0.24), and the photo beyond 0.1 face widths past the moved face's hull stays untouched.
+_HIDE_FROM = 2.25
+_HIDE_FULL = 3.0
+_HIDE_BAND = 1.0
 _MIN_FACING = 0.1  # of the median triangle area: smaller (or back-facing) source triangles may turn over
 SQUEEZE_BLUR = 1.2  # Gaussian sigma (px) of the photo mixed in where the warp squeezes it (:func:`_antialias`)
 
@@ -146,8 +161,60 @@ def _outline_normals(oval: np.ndarray) -> np.ndarray:
     return normal
 
 
+@dataclass(frozen=True)
+class _Band:
+    """The anchor band's layout along the outline (``FACE_OVAL`` order, ``n`` points): see :func:`extended_mesh`."""
+
+    o_src: np.ndarray  # (n, 2) the outline in the photo
+    motion: np.ndarray  # (n, 2) its motion
+    normal: np.ndarray  # (n, 2) outward unit normals
+    outward: np.ndarray  # (n,) the motion along them, pixels, at least 0
+    reach: np.ndarray  # (n,) how far out the fixed outer ring lies, pixels
+    along: np.ndarray  # (n, 2) how far the outer ring follows the motion along the outline
+    alpha: np.ndarray  # (n,) 0: the rings take a linear share of the motion, 1: a smoothstep one
+    hide: np.ndarray  # (n,) how far the band is occluded (:func:`band_fade`) rather than squeezed
+
+    def ring(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Ring ``k`` (1 .. ``_RINGS``): source and target positions ``(n, 2)``, and where its targets lie across
+        the band ``(n,)``, from the moved outline (0) to the outer ring (1)."""
+        t = k / _RINGS
+        profile = (1 - self.alpha) * t + self.alpha * _smoothstep(np.float64(t))
+        ring_src = self.o_src + self.normal * (t * self.reach)[:, None] + t * self.along
+        across = (t * self.reach - profile * self.outward) / np.maximum(self.reach - self.outward, 1e-9)
+        return ring_src, ring_src + (1.0 - profile)[:, None] * self.motion, np.clip(across, 0.0, 1.0)
+
+
+def _band(src: np.ndarray, dst: np.ndarray, border: float, occlude: bool) -> _Band:
+    oval = np.asarray(FACE_OVAL)
+    o_src, motion = src[oval], dst[oval] - src[oval]
+    normal = _outline_normals(o_src)
+    fw = face_width(src)
+    outward = np.maximum(np.sum(motion * normal, axis=1), 0.0)
+    reach = np.maximum(border * fw, outward + _MIN_BAND * border * fw)
+    hide = _hidden_share(outward, reach) if occlude else np.zeros(len(oval))
+    # The rings also follow the outline's motion along it: a chin that drops on a turned head moves partly
+    # sideways to the outline, and rings laid out along the normals alone then end far from where it lands
+    # (person_04_2 at jawOpen 0.8: the band's outer edge 0.16 face widths from the moved chin, pixels changed
+    # beyond a tenth of the face width outside its hull).
+    # Only where the outline moves outward (inward, the photo's own outline bounds the face), and only by what
+    # the band cannot absorb (beyond ``border``): shifting the rings for any sideways motion left a stepped
+    # light seam along the astronaut's chin (fear, jawOpen 0.8).
+    share = np.clip(outward / np.maximum(np.linalg.norm(motion, axis=1), 1e-9), 0.0, 1.0)
+    along = motion - np.sum(motion * normal, axis=1)[:, None] * normal
+    size = np.maximum(np.linalg.norm(along, axis=1), 1e-9)
+    follows = share * np.maximum(size - border * fw, 0.0) / size
+    # An occluded band fades over more room: its outer ring up to ``_HIDE_BAND`` of ``border`` from where its outline
+    # point lands (the photo beyond a tenth of the face width past the moved face's hull must stay).
+    lag = size * (1.0 - follows)  # how far the outer ring lags behind it along the outline
+    room = np.sqrt(np.maximum((_HIDE_BAND * border * fw) ** 2 - lag**2, 0.0))
+    reach = np.maximum(reach, hide * (outward + room))
+    # Where the band must squeeze, a smoothstep profile would fold it: fall back toward a linear one.
+    alpha = np.clip((reach / np.maximum(outward, 1e-9) - 1.05) / 0.5, 0.0, 1.0)
+    return _Band(o_src, motion, normal, outward, reach, along * follows[:, None], alpha, hide)
+
+
 def extended_mesh(
-    src_px, dst_px, *, border: float = 0.08, triangles: np.ndarray | None = None
+    src_px, dst_px, *, border: float = 0.08, triangles: np.ndarray | None = None, occlude: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The face mesh plus the anchor rings that bring the warp to rest outside the face.
 
@@ -159,6 +226,9 @@ def extended_mesh(
         Distance of the fixed outer ring from the outline, in face widths (``face_width(src_px)``).
     triangles : int array (F, 3), optional
         Mesh triangles; the canonical mesh's 898 by default.
+    occlude : bool
+        Lay the band out for :func:`band_fade`: where the outline moves out far, the band reaches farther (what it
+        squeezes there is covered).
 
     Returns
     -------
@@ -170,33 +240,14 @@ def extended_mesh(
     src = valid_points(src_px, name="src_px")
     dst = valid_points(dst_px, name="dst_px")
     faces = _mesh_triangles(triangles)
-    oval = np.asarray(FACE_OVAL)
-    n = len(oval)
-    o_src, motion = src[oval], dst[oval] - src[oval]
-    normal = _outline_normals(o_src)
-    fw = face_width(src)
-    outward = np.maximum(np.sum(motion * normal, axis=1), 0.0)
-    reach = np.maximum(border * fw, outward + _MIN_BAND * border * fw)
-    # Where the band must squeeze, a smoothstep profile would fold it: fall back toward a linear one.
-    alpha = np.clip((reach / np.maximum(outward, 1e-9) - 1.05) / 0.5, 0.0, 1.0)
-    # The rings also follow the outline's motion along it: a chin that drops on a turned head moves partly
-    # sideways to the outline, and rings laid out along the normals alone then end far from where it lands
-    # (person_04_2 at jawOpen 0.8: the band's outer edge 0.16 face widths from the moved chin, pixels changed
-    # beyond a tenth of the face width outside its hull).
-    # Only where the outline moves outward (inward, the photo's own outline bounds the face), and only by what
-    # the band cannot absorb (beyond ``border``): shifting the rings for any sideways motion left a stepped
-    # light seam along the astronaut's chin (fear, jawOpen 0.8).
-    share = np.clip(outward / np.maximum(np.linalg.norm(motion, axis=1), 1e-9), 0.0, 1.0)
-    along = motion - np.sum(motion * normal, axis=1)[:, None] * normal
-    size = np.maximum(np.linalg.norm(along, axis=1), 1e-9)
-    along *= (share * np.maximum(size - border * fw, 0.0) / size)[:, None]
+    layout = _band(src, dst, border, occlude)
     rs, rd = [src], [dst]
     for k in range(1, _RINGS + 1):
-        t = k / _RINGS
-        profile = (1 - alpha) * t + alpha * _smoothstep(np.float64(t))
-        ring_src = o_src + normal * (t * reach)[:, None] + t * along
+        ring_src, ring_dst, _ = layout.ring(k)
         rs.append(ring_src)
-        rd.append(ring_src + (1.0 - profile)[:, None] * motion)
+        rd.append(ring_dst)
+    oval = np.asarray(FACE_OVAL)
+    n = len(oval)
     band = []
     for k in range(_RINGS):
         inner = oval if k == 0 else NUM_VERTICES + (k - 1) * n + np.arange(n)
@@ -205,6 +256,69 @@ def extended_mesh(
             j = (i + 1) % n
             band += [(inner[i], inner[j], outer[j]), (inner[i], outer[j], outer[i])]
     return np.concatenate(rs), np.concatenate(rd), np.concatenate([faces, np.asarray(band, dtype=np.int64)])
+
+
+def _hidden_share(outward: np.ndarray, reach: np.ndarray) -> np.ndarray:
+    """How far each outline point's band is occluded rather than squeezed (0 .. 1), from how much the squeezed band
+    (``reach`` past the source outline, which moves out by ``outward``) would compress the photo."""
+    squeeze = reach / np.maximum(reach - outward, 1e-9)
+    return np.clip((squeeze - _HIDE_FROM) / (_HIDE_FULL - _HIDE_FROM), 0.0, 1.0)
+
+
+def band_fade(
+    src_px,
+    dst_px,
+    s_all: np.ndarray,
+    d_all: np.ndarray,
+    f_all: np.ndarray,
+    *,
+    border: float = 0.08,
+    shape: tuple[int, int],
+) -> tuple[tuple[int, int, int, int], np.ndarray, np.ndarray, np.ndarray] | None:
+    """What covers the band of :func:`extended_mesh` (``occlude``) where the outline moves out far: the photo under
+    the outline, moved with it, cross-fading into the photo as it is (a smoothstep over the band, from the moved
+    outline to the outer ring), in place of the band's squeeze. A dropped chin keeps its shadow at the photo's own
+    scale, fading softly over the neck, where the squeezed band packed it into a dark line.
+
+    The cover also reaches over the mesh triangles along that outline, with their own motion, fading out across them:
+    stopping at the outline, it left the outline's rasterised steps in the photo where the warp's blurred map and the
+    cover's differ (a stepped edge along the chin of FRLL 014 at jawOpen 0.8).
+
+    ``src_px``, ``dst_px``: the mesh's positions as given to :func:`extended_mesh`; ``s_all``, ``d_all``,
+    ``f_all``: what it returned (``d_all`` unfolded). Returns None where no band is occluded, else the box
+    ``(x0, y0, x1, y1)`` (clipped to ``shape``), the displacement ``(y1 - y0, x1 - x0, 2)`` float32 (source minus
+    target) of what covers the band, its weight and the photo's own weight there (``(y1 - y0, x1 - x0)`` float32,
+    together at most 1; the warp's own map keeps the rest).
+    """
+    src = valid_points(src_px, name="src_px")
+    dst = valid_points(dst_px, name="dst_px")
+    layout = _band(src, dst, border, True)
+    if not (layout.hide > 0).any():
+        return None
+    oval = np.asarray(FACE_OVAL)
+    # per vertex: the share hidden, where it lies across the band, and how it moves (a ring's: with its outline point)
+    share = np.zeros(len(s_all))
+    share[oval] = layout.hide
+    share[NUM_VERTICES:] = np.tile(layout.hide, _RINGS)
+    across = np.zeros(len(s_all))
+    across[NUM_VERTICES:] = np.concatenate([layout.ring(k)[2] for k in range(1, _RINGS + 1)])
+    motion = d_all - s_all
+    motion[NUM_VERTICES:] = np.tile(motion[oval], (_RINGS, 1))
+    # the band's triangles beside an occluded outline point and the mesh's along it (their inner vertices 0)
+    near = (share[f_all] > 0).any(axis=1)
+    tris = f_all[near]
+    used, local = np.unique(tris, return_inverse=True)
+    tris = local.reshape(-1, 3)
+    target = d_all[used]
+    # smooth fields: on a large face, rasterised on a coarser grid (one sample per 1/200 of the face width)
+    step = int(np.clip(face_width(src) // 200, 1, 8))
+    box, ride = backward_map(target - motion[used], target, tris, shape=shape, step=step, blur=0.0)
+    code = np.stack([share[used], across[used]], axis=1)
+    _, fields = backward_map(target + code, target, tris, shape=shape, step=step, blur=0.0)
+    hide = np.clip(fields[..., 0], 0.0, 1.0)
+    stays = hide * _smoothstep(np.clip(fields[..., 1], 0.0, 1.0))
+    rides = hide - stays
+    return box, ride, rides.astype(np.float32), stays.astype(np.float32)
 
 
 def _mesh_triangles(triangles) -> np.ndarray:
@@ -476,7 +590,7 @@ def warp_face(
     faces = _mesh_triangles(triangles)
     skip = _openings(faces, canonical=triangles is None)
     dst = unfold(src, dst, faces, skip=skip)  # with the canonical mesh: unfolded_target(src, dst)
-    s_all, d_all, f_all = extended_mesh(src, dst, border=border, triangles=faces)
+    s_all, d_all, f_all = extended_mesh(src, dst, border=border, triangles=faces, occlude=True)
     skip = np.concatenate([skip, np.zeros(len(f_all) - len(faces), bool)])
     d_all = unfold(s_all, d_all, f_all, skip=skip)
     # Draw order: triangles that face away in the photo (hidden folds at the silhouette) first, then far to near.
@@ -501,6 +615,18 @@ def warp_face(
         moved = cv2.remap(source, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
         moved = _antialias(source, moved, mx, my, disp)
         mag = np.sqrt(disp[..., 0] ** 2 + disp[..., 1] ** 2)
+        fade = band_fade(src, dst, s_all, d_all, f_all, border=border, shape=(h, w))
+        if fade is not None:
+            # the band where the outline moves out far: what lies under the outline, fading into the photo as it is
+            (fx0, fy0, fx1, fy1), ride, rides, stays = fade
+            inner = (slice(fy0 - y0, fy1 - y0), slice(fx0 - x0, fx1 - x0))
+            rx, ry = gx[inner] + ride[..., 0], gy[inner] + ride[..., 1]
+            over = cv2.remap(source, rx, ry, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+            # (1 - rides - stays) of the warp, stays of the photo as it is and rides of what rides over it
+            keep = 1.0 - rides
+            mix = cv2.blendLinear(moved[inner], source[fy0:fy1, fx0:fx1], keep - stays, stays)
+            moved[inner] = cv2.blendLinear(mix, over, keep, rides)
+            mag[inner] = np.maximum(mag[inner], rides * np.hypot(ride[..., 0], ride[..., 1]))
         changed = mag > 0.02
         # OpenCV's masked copy, into a contiguous copy of the box: numpy's copyto with a mask broadcast over the
         # channels took 30 ms on a phone photo's face box, this one 1

@@ -11,6 +11,7 @@ from facecraft.rigs.errors import ParameterError
 from facecraft.synth.warp import (
     WarpResult,
     backward_map,
+    band_fade,
     extended_mesh,
     face_width,
     squeeze_weight,
@@ -21,7 +22,7 @@ from facecraft.synth.warp import (
 )
 
 from .cutout_helpers import hull_alpha, on_white
-from .warp_helpers import astronaut_points, open_jaw
+from .warp_helpers import astronaut_points, open_jaw, shadowed_canvas
 
 
 def _far_from_hull(points: np.ndarray, shape, distance: float) -> np.ndarray:
@@ -297,3 +298,36 @@ def test_the_squeezed_pixels_blur_only_what_they_sample(monkeypatch):
     face = np.prod(src.max(0) - src.min(0))
     assert len(blurred) == 1 and blurred[0] < 0.2 * face
     assert (res.mask > 0).any()
+
+
+@pytest.mark.parametrize("fall", [0.1, 0.17])
+def test_a_dropped_chin_keeps_the_shadow_under_it_soft(fall):
+    # jawOpen 0.8 drops the chin 0.24 face widths; the band under it has room for about a tenth of a face width (the
+    # photo beyond that past the moved face stays): squeezed into it, the shadow under the chin became a hard dark
+    # outline (FRLL 037's beard). Here a shadow fading over 0.17 face widths came out 8.9 times as steep, its 10-90 %
+    # rise within 0.017 face widths (now 3.8 times, over 0.051).
+    _, points, depth = astronaut_points()
+    src = 2 * points  # a face 178 px wide, as the FRLL portraits'
+    fw = face_width(src)
+    img = shadowed_canvas(src, fall, (1024, 1024))
+    dst = open_jaw(src, 0.24)
+    res = warp_face(img, src, dst, depth=2 * depth)
+    x, half = int(round(src[152, 0])), int(0.05 * fw)
+    below = int(round(dst[152, 1])) - 2
+    column = res.image[below : below + int(0.3 * fw), x - half : x + half, 1].mean(axis=1)
+    steepest = np.abs(np.diff(column)).max() / (140 / (fall * fw))
+    assert steepest < 4.5  # 3.8 and 2.2 (8.9 and 6.5 squeezed)
+    assert (np.argmax(column > 186) - np.argmax(column > 74)) / fw > 0.035
+    far = _far_from_hull(np.concatenate([src, dst]), img.shape[:2], 0.1 * fw)
+    assert np.abs(res.image.astype(int) - img)[far].max() <= 2
+
+
+def test_a_talking_jaw_keeps_its_band():
+    # Drops under 0.05 face widths (speech) squeeze the band little: it is laid out as it always was, nothing fades.
+    img, src, depth = astronaut_points()
+    dst = open_jaw(src, 0.049)
+    plain, occluding = extended_mesh(src, dst), extended_mesh(src, dst, occlude=True)
+    assert all(np.array_equal(a, b) for a, b in zip(plain, occluding, strict=True))
+    assert band_fade(src, dst, *occluding, shape=img.shape[:2]) is None
+    wide = open_jaw(src, 0.1)
+    assert band_fade(src, wide, *extended_mesh(src, wide, occlude=True), shape=img.shape[:2]) is not None

@@ -55,3 +55,11 @@ def edged_canvas(src: np.ndarray, sigma: float, *, seed: int = 0) -> np.ndarray:
     if sigma > 0:
         image = cv2.GaussianBlur(image, (0, 0), sigma)
     return np.repeat(np.clip(image, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
+
+
+def shadowed_canvas(src: np.ndarray, fall: float, shape: tuple[int, int]) -> np.ndarray:
+    """A grey canvas, dark (60) down to the chin (vertex 152 of ``src``) and lightening to 200 over ``fall`` face
+    widths below it: the soft shadow under a chin."""
+    below = np.arange(shape[0], dtype=np.float64)[:, None] - src[152, 1]
+    grey = (60 + 140 * np.clip(below / (fall * face_width(src)), 0, 1)) * np.ones((1, shape[1]))
+    return np.repeat(np.clip(grey + 0.5, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
