@@ -681,7 +681,8 @@ def test_a_cut_outs_alpha_moves_with_every_face(tmp_path, editor, astronaut):
     assert len(result.faces) == 2
     np.testing.assert_array_equal(result.image, editor.apply(photo, faces, controls).image)  # the picture as before
     forced = np.where(result.mask > 0.5, 255, alpha).astype(np.uint8)  # how changed pixels were written before
-    assert white_patches(alpha, np.dstack([result.image, forced])).sum() > 500
+    # (411: the chin band that now covers the neck (synth.warp) leaves the neck under the chins not pure white)
+    assert white_patches(alpha, np.dstack([result.image, forced])).sum() > 300
     assert white_patches(alpha, np.dstack([result.image, result.alpha])).sum() == 0
     for edit in result.faces:  # each chin dropped past the cut-out's edge, and the silhouette with it
         x, y = np.round(faces[edit.index].info.landmarks[152, :2] + edit.offsets_px[152]).astype(int)
