@@ -51,6 +51,65 @@ _LABEL_ALIASES: dict[str, str] = {
     "surprise": "surprise", "surprised": "surprise",
 }  # fmt: skip
 
+#: How strong a display a mood word names, as a share of a full one: "irate" strong anger, "forlorn" plain sadness,
+#: "peeved" mild anger (the levels of the text reader's intensity words: "very", none, "slightly").
+STRONG, PLAIN, MILD = 1.0, 0.75, 0.45
+#: Words for the emotions beyond their labels, by the emotion each names and how strongly (common English usage,
+#: thesaurus groups of mood adjectives): the text reader (:mod:`facecraft.rigs.expression_text`) reads each as its
+#: emotion at that strength; MiniLM puts these rarer words near no expression ("irate", "forlorn" were errors). No
+#: word that names something else in a face description ("cross" eyed, "blue" eyes, eyes "down"), and no word the
+#: reader's own anchors hold ("furious", "heartbroken"). Not labels: :func:`normalize_emotion` takes the aliases only.
+EMOTION_SYNONYMS: dict[str, dict[float, tuple[str, ...]]] = {
+    "anger": {
+        STRONG: ("irate", "incensed", "enraged", "infuriated", "apoplectic", "wrathful", "ireful", "raging",
+                 "berserk", "incandescent"),
+        PLAIN: ("angered", "choleric", "riled", "hostile", "belligerent", "wrathy"),
+        MILD: ("peeved", "miffed", "irked", "vexed", "nettled", "piqued", "narked", "aggravated", "exasperated",
+               "displeased", "galled", "ticked off"),
+    },
+    "contempt": {
+        PLAIN: ("disdainful", "derisive", "supercilious", "snooty", "snobbish", "lofty", "dismissive",
+                "sniffy", "sneery", "high and mighty", "stuck up", "snotty", "uppity"),
+    },
+    "disgust": {
+        STRONG: ("repulsed", "repelled", "sickened", "appalled", "nauseated"),
+    },
+    "fear": {
+        STRONG: ("panic stricken", "terror stricken", "frantic", "horror stricken", "scared witless"),
+        PLAIN: ("timorous", "panicky", "fearstruck", "cowering", "quailing"),
+        MILD: ("apprehensive", "uneasy", "flustered", "fretful", "nervy", "edgy", "jumpy", "skittish", "antsy",
+               "disquieted", "perturbed", "unnerved", "rattled", "shaken", "twitchy", "fretting", "troubled",
+               "concerned"),
+    },
+    "happiness": {
+        STRONG: ("exhilarated", "rapturous", "exultant", "gleeful", "joyous", "ebullient",
+                 "exuberant"),
+        PLAIN: ("jovial", "merry", "cheery", "chipper", "chirpy", "sunny", "buoyant", "upbeat", "bubbly", "radiant",
+                "chuffed", "blithe", "carefree", "lighthearted", "light hearted", "high spirited", "good humoured",
+                "good humored", "genial", "jocular", "glad", "happy go lucky", "mirthful", "tickled"),
+        MILD: ("gratified", "contented", "amused"),
+    },
+    "neutral": {
+        PLAIN: ("aloof", "unfazed", "unruffled", "imperturbable", "poised", "collected", "placid", "tranquil",
+                "detached", "dispassionate", "unemotional", "inscrutable", "phlegmatic"),
+    },
+    "sadness": {
+        STRONG: ("inconsolable", "desolate", "despairing", "grief stricken", "distraught", "devastated", "wretched",
+                 "broken hearted", "anguished", "bereft", "sorrow stricken", "woebegone"),
+        PLAIN: ("forlorn", "mournful", "melancholy", "melancholic", "woeful", "doleful", "despondent",
+                "crestfallen", "dispirited", "disheartened", "downhearted", "down hearted", "miserable", "morose",
+                "lugubrious", "gloomy", "glum", "hangdog", "heavy hearted", "low spirited", "lachrymose", "plaintive",
+                "saddened", "sorrowing", "grieving", "mourning", "sombre", "somber", "dismal", "disconsolate",
+                "lonely", "lonesome", "homesick", "upset", "dolorous", "rueful"),
+        MILD: ("disenchanted", "disillusioned", "dissatisfied", "deflated", "discouraged", "regretful"),
+    },
+    "surprise": {
+        STRONG: ("astounded", "stunned", "staggered", "floored", "stupefied", "agog", "shellshocked", "shell shocked",
+                 "speechless", "bowled over"),
+        PLAIN: ("taken aback", "caught off guard"),
+    },
+}  # fmt: skip
+
 
 def normalize_emotion(label: str) -> str:
     """Map a data set's label (``'Happy'``, ``'angry'``, ``'surprised'``) to one of :data:`EMOTIONS`."""

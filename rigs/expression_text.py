@@ -58,7 +58,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .arkit import GAZE_CHANNELS
-from .emotions import suggest_emotion
+from .emotions import EMOTION_SYNONYMS, MILD, PLAIN, STRONG, suggest_emotion
 from .errors import ParameterError
 from .facs import ACTION_UNITS, AU_NAMES, NUM_AU, NUM_SIDED_AU, au_dict, au_vector, side_mean
 
@@ -309,8 +309,9 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("a curled lip, the upper lip raised", {"AU10": 1.0, "AU25": 0.3}),
     ("pursed lips, a kiss, whistling", {"AU18": 0.9, "AU22": 0.3}),
     ("pouting, sulking", {"AU15": 0.4, "AU17": 0.8}),
-    # MiniLM puts "sulky" next to "sultry" (0.64: heavy lids over a smile), a pout's words as a group further.
-    ("sulky, petulant, mopey", {"AU15": 0.4, "AU17": 0.8}),
+    # A pout's words as a group ("sulky" is read as "sulking", :data:`_STATE_WORDS`: MiniLM puts it next to "sultry",
+    # 0.64, heavy lids over a smile, and it kept a smile's tail, AU12 0.13).
+    ("petulant, mopey", {"AU15": 0.4, "AU17": 0.8}),
     # Grumpy, sullen: lowered brows over a pouting mouth (anger's brows, sadness's mouth); "grumpy" was nearest a smug
     # smile's tail (AU12 0.12) with annoyance.
     ("grumpy, grouchy, sullen, cranky", {"AU4": 0.6, "AU15": 0.4, "AU17": 0.6}),
@@ -499,6 +500,90 @@ _IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = (
     # A toothless smile shows no teeth: the lips together ("a toothless smile" parted them, AU25 0.33).
     (re.compile(r"\btoothless\b"), "closed mouth"),
 )
+#: How the reader reads a mood word of :data:`~facecraft.rigs.emotions.EMOTION_SYNONYMS`: as the words of its emotion at
+#: its strength, a word of the anchors ("irate" is "furious", "peeved" "annoyed", "forlorn" "sad"), so that it also
+#: qualifies an expression as they do ("an irate glare" is "a furious glare"). Strong words read at full strength.
+_EMOTION_READS: dict[str, dict[float, str]] = {
+    "anger": {STRONG: "furious", PLAIN: "angry", MILD: "annoyed"},
+    "contempt": {PLAIN: "contemptuous"},
+    "disgust": {STRONG: "utterly disgusted", PLAIN: "disgusted"},
+    "fear": {STRONG: "terrified", PLAIN: "scared", MILD: "worried"},
+    "happiness": {STRONG: "ecstatic", PLAIN: "happy", MILD: "pleased"},
+    "neutral": {PLAIN: "impassive"},
+    "sadness": {STRONG: "heartbroken", PLAIN: "sad", MILD: "disappointed"},
+    "surprise": {STRONG: "utterly astonished", PLAIN: "surprised"},
+}
+_HIS = r"(?:his|her|their|my|your|its|one's)"
+_SELF = r"(?:himself|herself|themselves|myself|yourself|oneself)"
+#: States that are no emotion of the eight, by the anchor words they read as (thesaurus groups, as
+#: :data:`~facecraft.rigs.emotions.EMOTION_SYNONYMS`): fatigue words lower the lids ("lethargic", "dozy" were errors),
+#: shame words are shame ("mortified" was an error), grumpiness words grumpy ("surly", "crabby" were errors).
+_STATE_WORDS: dict[str, tuple[str, ...]] = {
+    "tired": ("lethargic", "sluggish", "listless", "drained", "exhausted", "fatigued", "dozy", "knackered", "bushed",
+              "enervated", "torpid", "languid", "sleep deprived", "worn out", "run down", "dead tired", "dog tired",
+              "bone weary", "burnt out", "burned out", "wiped out", "done in", "ready to drop", "tuckered out",
+              "dead beat", "running on empty", rf"dead on {_HIS} feet"),
+    "ashamed": ("mortified", "humiliated", "contrite", "penitent", "repentant", "shamefaced", "chagrined", "abashed",
+                "guilt ridden", "shamed", "disgraced"),
+    "embarrassed": ("self conscious", "blushing"),
+    "timid": ("bashful", "diffident"),
+    "grumpy": ("surly", "crabby", "cantankerous", "ornery", "tetchy", "testy", "crotchety", "curmudgeonly", "churlish",
+               "irascible", "huffy", "peevish", "prickly", "snappish", "crusty", "bad tempered", "ill tempered",
+               "short tempered", "grumbling", "brooding"),
+    "sulking": ("sulky", "pouty", "moping", "whiny", "whingy", "whining", "whinging"),
+    "in love": ("besotted", "doting", "enamoured", "enamored", "lovesick", "moony", "lovey dovey"),
+    "awestruck": ("mesmerized", "mesmerised", "spellbound", "enthralled", "entranced", "rapt", "transfixed",
+                  "wonderstruck", "captivated", "hypnotized", "hypnotised", "enraptured"),
+    "suspicious": ("leery", "wary", "distrustful", "mistrustful", "chary", "guarded", "cagey"),
+    "nauseous": ("bilious", "green around the gills", "green about the gills", rf"sick to {_HIS} stomach"),
+    "confused": ("nonplussed", "bewildered", "baffled", "mystified", "befuddled", "bemused", "flummoxed",
+                 "confounded", "bamboozled", "muddled", "at a loss"),
+    "smug": ("conceited", "pompous", "boastful", "big headed", "bigheaded", "self important", "bumptious",
+             rf"full of {_SELF}", rf"pleased with {_SELF}"),
+    "hopeful": ("optimistic", "wishful", "expectant", "sanguine"),
+    "bored": ("jaded", "blase", "disinterested", "world weary"),
+    "glaring": ("glowering", "glowers", "scowling", "scowls", "a scowl"),
+}  # fmt: skip
+#: Idioms of mood, by the anchor words they read as (their words mislead MiniLM: "fit to be tied" was an error, "on
+#: cloud nine" too, "tickled pink" read as a colour).
+_MOOD_IDIOMS: dict[str, tuple[str, ...]] = {
+    "elated": ("on cloud nine", "in seventh heaven", "walking on air", "on top of the world", "tickled pink",
+               "tickled to death", "happy as a clam", "happy as larry", "pleased as punch", "jumping for joy",
+               "like a kid in a candy store"),
+    "happy": ("in good spirits", "in high spirits", "full of beans"),
+    "furious": ("fit to be tied", "hopping mad", "seeing red", "(?:the )?red mist", "up in arms",
+                "hot under the collar", "blowing a (?:fuse|gasket)", rf"blowing {_HIS} (?:top|stack)",
+                "flying off the handle", "foaming at the mouth", "mad as hell", "spitting (?:feathers|mad)",
+                rf"beside {_SELF} with (?:rage|anger|fury)", rf"{_HIS} blood boiling"),
+    "sad": ("down in the dumps", "down in the mouth", "a long face", "feeling (?:blue|low|down)",
+            "(?:with )?a heavy heart", "in low spirits", "in the doldrums"),
+    "terrified": ("scared stiff", "(?:scared|frightened) to death", rf"(?:scared|frightened) out of {_HIS} wits",
+                  "white as a sheet", "pale as a ghost", "shaking like a leaf", rf"quaking in {_HIS} boots",
+                  "like a deer in (?:the )?headlights", rf"jumping out of {_HIS} skin"),
+    "nervous": ("ill at ease", "on edge", "on tenterhooks", "a bag of nerves", "a nervous wreck",
+                rf"butterflies in {_HIS} stomach", "on pins and needles", "walking on eggshells"),
+    "utterly astonished": ("jaw on the floor", "knocked for six", "lost for words", "at a loss for words"),
+}  # fmt: skip
+
+
+def _mood_table() -> tuple[tuple[str, str], ...]:
+    """Every mood word and idiom (a regular expression) and the words it reads as, the idioms first."""
+    words = [(w, read) for read, ws in _STATE_WORDS.items() for w in ws]
+    words += [(w, _EMOTION_READS[e][level]) for e, levels in EMOTION_SYNONYMS.items() for level, ws in levels.items()
+              for w in ws]  # fmt: skip
+    words.sort(key=lambda wr: -len(wr[0]))  # the longest first: "happy go lucky" before a word in it
+    return tuple((w, read) for read, ws in _MOOD_IDIOMS.items() for w in ws) + tuple(words)
+
+
+_MOOD = _mood_table()
+_MOOD_RE = re.compile(r"\b(?:" + "|".join(f"({w})" for w, _ in _MOOD) + r")\b")
+
+
+def _read_moods(text: str) -> str:
+    """``text`` with its mood words and idioms as the anchor words they read as ("irate" -> "furious")."""
+    return _MOOD_RE.sub(lambda m: _MOOD[m.lastindex - 1][1], text)
+
+
 #: "can't help smiling", "couldn't stop laughing": the smile, not its negation.
 _NOT_NEGATED = re.compile(r"\b(?:can ?not|can't|cannot|couldn't|could not) (?:help|stop)(?: but)?\b")
 #: A part saying the jaw is shut ("he clenches his jaw", "gritting his teeth") never drops it: its mixture's
@@ -891,6 +976,7 @@ def text_parts(text: str) -> list[TextPart]:
     text = _UN_WORD.sub(lambda m: f"not {m.group(1)}" if m.group(1) in _expression_words() else m.group(0), text)
     for pattern, meaning in _IDIOMS:
         text = pattern.sub(meaning, text)
+    text = _read_moods(text)
     text = _MOTION_AND.sub(r"\1 ", text)  # "brows drawn down and together": one motion
     text = _CLOSED_MOUTH.sub(lambda m: f"closed {'mouthed' if m.group(1) == 'mouth' else 'lipped'}", text)
     text = _SIDE_EYE.sub("a sideways glance", _NOT_NEGATED.sub(" ", text))
@@ -1291,6 +1377,7 @@ def _check_emotion_typo(text: str) -> None:
     suggestion = suggest_emotion(word)  # a word made from the name is no typo: "contemptuous" (was "did you mean")
     # "disgruntled" is a word; the CMU dictionary's short entries hold names that typos hit ("angy")
     known = word in _text_encoder()[0].get_vocab() or (len(word) >= TYPO_WORD_LENGTH and word in _english_words())
+    known = known or word in _expression_words()  # a mood word of the reader's ("irked")
     if suggestion and not known and not word.startswith(suggestion):
         raise ParameterError(f"unknown emotion {text.strip()!r}: did you mean {suggestion!r}?")
 
@@ -1315,6 +1402,7 @@ def _expression_words() -> tuple[str, ...]:
     """The words the reader's anchors and qualifiers are written in: what a misspelt word is matched against."""
     words = {w for phrase, _ in TEXT_ANCHORS for w in re.findall(r"[a-z]+", phrase)}
     words |= set(re.findall(r"[a-z]+", _QUALIFIERS.pattern)) - {"b"}
+    words |= {word for word, _ in _MOOD if re.fullmatch(r"[a-z]+", word)}  # "chuffed" was "did you mean 'puffed'?"
     return tuple(sorted(w for w in words if len(w) > 3 and w not in _FILLER))
 
 
