@@ -46,6 +46,7 @@ from .glasses_frame import glasses_in_front
 from .lids import EYES, close_lids
 from .mouth import paint_mouth_interior
 from .mouth_seal import SEAL_RAMP, lip_sides, seal_lips, seal_mouth
+from .mouth_shapes import FUNNEL_FULL, funnel_motion, funnel_part
 from .photo_look import PhotoLook
 from .warp import (
     _RINGS,
@@ -258,8 +259,23 @@ class PortraitRenderer:
 
     # ------------------------------------------------------------------ frame
     def targets(self, change: np.ndarray) -> np.ndarray:
-        """``(468, 2)`` target pixel positions for a rig weight change ``(52,)`` (before head motion)."""
-        return self.src + (np.asarray(change, np.float64) @ self.basis).reshape(-1, 2)
+        """``(468, 2)`` target pixel positions for a rig weight change ``(52,)`` (before head motion): a funnel's lips
+        laid out as a rounded "O" in place of the rig's funnel, as the still editor lays them out
+        (:func:`facecraft.synth.editor.mesh_targets`, :func:`~facecraft.synth.mouth_shapes.funnel_motion`)."""
+        change = np.asarray(change, np.float64)
+        dst = self.src + (change @ self.basis).reshape(-1, 2)
+        part, amount = self.funnel(change)
+        if amount > 0:  # the rig's funnel gapes, a wide box with both rows of teeth bare
+            dst += funnel_motion(self.src, amount, face_width=self.face_width) - (part @ self.basis).reshape(-1, 2)
+        return dst
+
+    @staticmethod
+    def funnel(change: np.ndarray) -> tuple[np.ndarray, float]:
+        """The part ``(52,)`` of a rig weight change that the funnel's layout replaces
+        (:func:`~facecraft.synth.mouth_shapes.funnel_part`) and how far the lips are funnelled, 0..1 (of
+        :data:`~facecraft.synth.mouth_shapes.FUNNEL_FULL`), as the still editor reads them."""
+        part = funnel_part(np.asarray(change, np.float64))
+        return part, float(part.max()) / FUNNEL_FULL
 
     def render(
         self,
@@ -331,7 +347,7 @@ class PortraitRenderer:
         dst_moved = self.move_points(dst, head)
         # a removed smile's folds fade and lowered brows crease, as in a still edit (no-ops for speech alone)
         out = paint_creases(soften_folds(out, src, dst_moved, change), dst_moved, change)
-        result = self._interior(WarpResult(out, mask), dst_moved, seal, unsealed, head)
+        result = self._interior(WarpResult(out, mask), dst_moved, seal, unsealed, head, self.funnel(change)[1])
         iris, look = (self.iris, self.look) if eyes is None else (eyes.iris, eyes.look)
         kept = None if eyes is None else eyes.mask  # the turned eyeball stays in place, its own iris under the lids
         result = close_lids(result, img, src, dst_moved, iris=iris, look=look, kept=kept)
@@ -342,11 +358,18 @@ class PortraitRenderer:
         return WarpResult(to_grey(result.image), result.mask) if self.grey else result
 
     def _interior(
-        self, frame: WarpResult, dst: np.ndarray, seal: float, unsealed: np.ndarray | None, head: HeadMotion
+        self,
+        frame: WarpResult,
+        dst: np.ndarray,
+        seal: float,
+        unsealed: np.ndarray | None,
+        head: HeadMotion,
+        funnel: float = 0.0,
     ) -> WarpResult:
-        """``frame`` with the mouth interior painted at ``dst`` (:func:`~facecraft.synth.mouth.paint_mouth_interior`),
-        unless a seal below :data:`~facecraft.synth.mouth_seal.SEAL_RAMP` alone made the painter take the opening:
-        the frame's ``unsealed`` change leaves it unpainted.
+        """``frame`` with the mouth interior painted at ``dst`` (:func:`~facecraft.synth.mouth.paint_mouth_interior`;
+        lips funnelled ``funnel`` 0..1 into an "oo", :meth:`funnel`, show a dark opening off the teeth, as in a still
+        edit), unless a seal below :data:`~facecraft.synth.mouth_seal.SEAL_RAMP` alone made the painter take the
+        opening: the frame's ``unsealed`` change leaves it unpainted.
 
         A seal narrows the photo's opening (its jaw and lips' weights yield, :func:`seal_lips` closes that share of the
         gap), and on a wide-open photo a seal of 0.05 narrowed it past the painter's threshold for an opening that
@@ -357,8 +380,9 @@ class PortraitRenderer:
         # a jaw dropped for speech does not bare the teeth: the upper teeth resting on the lower lip do not go down
         # with it (they did, as fear's bared lower teeth: a pale rim under a toothy smile's teeth on open vowels)
         paint = functools.partial(
-            paint_mouth_interior, frame, self.image, self.src, depth=self.depth, look=self.look, bared=False
-        )
+            paint_mouth_interior, frame, self.image, self.src, depth=self.depth, look=self.look, bared=False,
+            funnel=funnel,
+        )  # fmt: skip
         painted = paint(dst)
         untouched = lambda result: np.array_equal(result.image, frame.image)  # noqa: E731
         if unsealed is None or not 0.0 < seal < SEAL_RAMP or untouched(painted):

@@ -1088,3 +1088,31 @@ def test_the_speech_sides_saccades_drive_the_eyes(portrait, speech_wav, monkeypa
     list(portrait.stream([y[i : i + 1600] for i in range(0, len(y), 1600)], fps=25))
     assert len(rows) == len(curves)
     np.testing.assert_allclose(eye_rotation_from_curves(np.array(rows)), expected, atol=1e-3)
+
+
+def test_a_funnelled_oo_is_laid_out_and_painted_as_the_still_editor_does(portrait, monkeypatch):
+    # the renderer drew the rig's own funnel: a wide box with both rows of teeth bare, the corners hardly coming in;
+    # the still editor lays the lips out as a rounded "O" (funnel_motion) and paints its opening dark
+    from facecraft.synth import talk_render
+    from facecraft.synth.mouth_shapes import FUNNEL_FULL, FUNNEL_NARROW
+
+    asked = []
+    paint = talk_render.paint_mouth_interior
+
+    def spy(*args, **kwargs):
+        asked.append(kwargs.get("funnel", 0.0))
+        return paint(*args, **kwargs)
+
+    monkeypatch.setattr(talk_render, "paint_mouth_interior", spy)
+    r = portrait.renderer
+    change = np.zeros(NUM_ARKIT)
+    change[ARKIT_INDEX["mouthFunnel"]] = FUNNEL_FULL
+    r.render(change)
+    assert asked == [pytest.approx(1.0)]
+    width = lambda points: float(np.linalg.norm(points[291] - points[61]))  # noqa: E731
+    assert width(r.targets(change)) < (1.0 - 0.8 * FUNNEL_NARROW) * width(r.src)
+    # a jaw opened as wide as an open vowel's keeps the rig's shape (funnel_part fades it): nothing to paint darker
+    change[JAW] = 0.5
+    asked.clear()
+    r.render(change)
+    assert asked == [0.0]
