@@ -553,3 +553,31 @@ def test_a_frowns_furrows_run_up_from_the_brows_as_lines_not_dots():
         # Short furrows (0.1 face widths, a valley 0.018 soft) were two dark dots between the brows on a small face
         # (the astronaut; at half depth 1.5-1.75 times as tall as wide): each is a line up the forehead
         assert tall > 0.06 and tall > 2.2 * wide
+
+
+def test_a_smooth_photos_wrinkles_are_as_faint_and_soft_as_its_own_skin(monkeypatch):
+    """Creases carry the photo's own grain: on skin with little fine detail (a small, blurred UTKFace crop) a wrinkled
+    nose's fine lines were as deep as on a sharp studio photo's grainy skin, crisp dark dashes drawn on it."""
+    import cv2
+
+    import facecraft.synth.creases as creases_module
+    from facecraft.synth.creases import paint_creases
+
+    _, src, _ = astronaut_points()
+    monkeypatch.setattr(creases_module, "photo_blur", lambda image, points: 1.0)  # the same measured blur for both
+    flat = _flat_skin(src)
+    noise = np.random.default_rng(3).normal(0.0, 1.0, flat.shape[:2])
+    sneer = _change(sneer=1.0)
+
+    def darkening(grain: np.ndarray) -> tuple[float, float]:  # the creases' total and their sharpest darkening
+        skin = np.repeat(np.clip(170.0 + grain, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
+        change = skin.astype(float).mean(-1) - paint_creases(skin, src, sneer).astype(float).mean(-1)
+        fine = change - cv2.GaussianBlur(change, (0, 0), 3.0)  # finer than the soft valleys
+        return float(change.sum()), float(np.percentile(fine, 99.9))
+
+    sharp = darkening(4.0 * noise)  # a studio photo's fine grain
+    smooth = darkening(cv2.GaussianBlur(12.0 * noise, (0, 0), 2.5))  # as much skin texture, but blurred away
+    assert smooth[0] < 0.6 * sharp[0]  # fainter
+    assert smooth[1] < 0.5 * sharp[1]  # and softer: little of a fine line
+    # A canvas with no grain at all has none to measure: its creases are painted as on a sharp photo.
+    assert darkening(0.0 * noise)[0] > 0.9 * sharp[0]
