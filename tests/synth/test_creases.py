@@ -555,9 +555,10 @@ def test_a_frowns_furrows_run_up_from_the_brows_as_lines_not_dots():
         assert tall > 0.06 and tall > 2.2 * wide
 
 
-def test_a_smooth_photos_wrinkles_are_as_faint_and_soft_as_its_own_skin(monkeypatch):
+def test_a_smooth_photos_wrinkles_keep_their_valleys_but_lose_their_fine_lines(monkeypatch):
     """Creases carry the photo's own grain: on skin with little fine detail (a small, blurred UTKFace crop) a wrinkled
-    nose's fine lines were as deep as on a sharp studio photo's grainy skin, crisp dark dashes drawn on it."""
+    nose's fine lines were as deep as on a sharp studio photo's grainy skin, crisp dark dashes drawn on it. Its soft
+    valleys stay (fading them too lost the judges' reads of disgust and anger): the fine lines widen into them."""
     import cv2
 
     import facecraft.synth.creases as creases_module
@@ -569,15 +570,16 @@ def test_a_smooth_photos_wrinkles_are_as_faint_and_soft_as_its_own_skin(monkeypa
     noise = np.random.default_rng(3).normal(0.0, 1.0, flat.shape[:2])
     sneer = _change(sneer=1.0)
 
-    def darkening(grain: np.ndarray) -> tuple[float, float]:  # the creases' total and their sharpest darkening
+    def darkening(grain: np.ndarray) -> tuple[float, float]:  # the creases' total and their deepest darkening
         skin = np.repeat(np.clip(170.0 + grain, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
         change = skin.astype(float).mean(-1) - paint_creases(skin, src, sneer).astype(float).mean(-1)
-        fine = change - cv2.GaussianBlur(change, (0, 0), 3.0)  # finer than the soft valleys
-        return float(change.sum()), float(np.percentile(fine, 99.9))
+        return float(change.sum()), float(change.max())
 
     sharp = darkening(4.0 * noise)  # a studio photo's fine grain
     smooth = darkening(cv2.GaussianBlur(12.0 * noise, (0, 0), 2.5))  # as much skin texture, but blurred away
-    assert smooth[0] < 0.6 * sharp[0]  # fainter
-    assert smooth[1] < 0.5 * sharp[1]  # and softer: little of a fine line
+    # The valleys kept (0.57 of the darkening; 0.06 when they faded with the lines), the fine lines gone: the deepest
+    # darkening halved (0.87 when the lines stayed crisp).
+    assert 0.4 * sharp[0] < smooth[0] < 0.75 * sharp[0]
+    assert smooth[1] < 0.6 * sharp[1]
     # A canvas with no grain at all has none to measure: its creases are painted as on a sharp photo.
     assert darkening(0.0 * noise)[0] > 0.9 * sharp[0]
