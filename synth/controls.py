@@ -227,6 +227,14 @@ class EditControls:
             raised_mask[ARKIT_INDEX[name]] = False
         return expression, set_values, set_mask, raised_mask
 
+    def holds_lips_shut(self, target: np.ndarray) -> bool:
+        """Whether the edit holds the lips together: a control sets a channel that parts them (:data:`MOUTH_OPENING`)
+        and ``target`` (:meth:`target`'s weights) leaves every one of them at 0: words that keep the lips together
+        (``closed_mouth``, unless a slider opens them), or sliders at 0 (``arkit jawOpen=0`` in absolute mode, where
+        the others are 0 too). The editor then closes lips the photo shows apart (a smile's parted over its teeth)."""
+        set_mask = self.requested()[2]
+        return bool(set_mask[MOUTH_OPENING].any() and np.asarray(target)[MOUTH_OPENING].max() <= _ACTIVE)
+
     def target(self, current: np.ndarray | None = None) -> np.ndarray:
         """ARKit weights ``(52,)`` in [0, 1] the face should end with, given its ``current`` weights."""
         now = np.zeros(NUM_ARKIT, np.float32) if current is None else np.asarray(current, np.float32).reshape(-1)

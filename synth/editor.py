@@ -663,13 +663,16 @@ def brow_floor(fit: RigFit, src: np.ndarray, rig_change: np.ndarray) -> np.ndarr
     return out
 
 
-def mesh_targets(analyzed: AnalyzedFace, rig_change: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def mesh_targets(
+    analyzed: AnalyzedFace, rig_change: np.ndarray, *, shut: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """``(src, dst)``, each ``(468, 2)`` pixels: where an edit moves the mesh points of a face (the detected
     landmarks moved by the rig change, lowered brows stopped short of the lids (:func:`brow_floor`), the skin beside
     the corners of a removed smile with them (:func:`drag_corner_skin`), a funnel's lips laid out as an "O"
     (:func:`facecraft.synth.mouth_shapes.funnel_motion` in place of the rig's funnel), the mouth opening rounded by
     :func:`rounded_opening` (kept closed where it was closed and the request does not open it), pressed lips brought
-    together by :func:`lip_seal`'s share of their gap)."""
+    together by :func:`lip_seal`'s share of their gap; ``shut``: the edit holds the lips together
+    (:meth:`EditControls.holds_lips_shut`), and lips the photo shows apart meet)."""
     from .mouth_seal import lip_sides, seal_lips, untangle_lip_outline
     from .warp import face_width
 
@@ -683,7 +686,9 @@ def mesh_targets(analyzed: AnalyzedFace, rig_change: np.ndarray) -> tuple[np.nda
     dst = rounded_opening(src, drag_corner_skin(src, moved, rig_change), keep_closed=closed)
     seal = lip_seal(rig_change)
     if mouth_frame(dst).gap(_ACROSS).max() > _PARTED_PX:  # lips a removed smile parted close with it (met ones stay)
-        seal = max(seal, smile_seal(analyzed.fit.weights, rig_change))
+        # lips held shut meet whatever the photo showed: holding the parting channels at 0 leaves a smiling photo's
+        # opening, which is partly in the fitted identity (FRLL calibration smiler 006 "a closed mouth smile": 8.3 px)
+        seal = max(seal, 1.0 if shut else smile_seal(analyzed.fit.weights, rig_change))
     if seal > 0 or _lips_cross(dst):  # lips the change pushed through each other meet instead (seal_lips)
         dst = seal_lips(dst, seal, face_width(src), lip_sides(src))
     return src, untangle_lip_outline(dst, src)
@@ -887,9 +892,10 @@ class FaceEditor:
             before = analyzed.weights
             after = controls.target(before)
             change = self.calibration.rig_change(before, after, rig_now=analyzed.fit.weights)
-            if controls.closed_mouth:
+            shut = controls.holds_lips_shut(after)
+            if shut:
                 change = kept_shut(change)
-            src, dst = mesh_targets(analyzed, change)
+            src, dst = mesh_targets(analyzed, change, shut=shut)
             look = analyzed.look(img)
             res = render_face_change(
                 out, analyzed, change, targets=(src, dst), look=look, keep_glasses=controls.keep_glasses, alpha=alpha

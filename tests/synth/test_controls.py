@@ -249,3 +249,16 @@ def test_words_that_keep_the_lips_together_hold_the_mouth_shut():
     assert change[OPENING].max() > 0.1 or change[close] < -0.1  # what the editor would part
     held = kept_shut(change)
     assert held[OPENING].max() <= 0.0 and held[close] >= 0.0 and held[SMILE] == change[SMILE]
+
+
+def test_the_lips_are_held_shut_only_where_a_control_sets_every_parting_channel_to_0():
+    parted = smiling(0.3)  # jawOpen 0.2
+    shut = EditControls.from_args(text="a closed mouth smile")
+    assert shut.holds_lips_shut(shut.target(parted))
+    assert not EditControls.from_args(text="a big smile").holds_lips_shut(parted)  # no control sets them
+    opened = EditControls.from_args(text="a closed mouth smile", arkit=["jawOpen=0.3"])
+    assert not opened.holds_lips_shut(opened.target(parted))  # a slider that opens the jaw wins over the words
+    absolute = EditControls.from_args(arkit=["jawOpen=0"], absolute=True)
+    assert absolute.holds_lips_shut(absolute.target(parted))  # the other parting channels are 0 in absolute mode
+    relative = EditControls.from_args(arkit=["jawOpen=0", "mouthSmileLeft=0.5"])
+    assert not relative.holds_lips_shut(relative.target(parted + 0.1))  # the photo's raised upper lip stays

@@ -691,3 +691,28 @@ def test_a_cut_outs_alpha_moves_with_every_face(tmp_path, editor, astronaut):
     by_path = edit_image(tmp_path / "cut.png", controls, editor=editor)  # a file's alpha is read with it
     np.testing.assert_array_equal(by_path.alpha, result.alpha)
     assert editor.apply(photo, faces, controls).alpha is None  # an opaque photo has none
+
+
+def test_a_closed_mouth_smile_shuts_lips_the_photo_shows_apart(editor, astronaut, astronaut_faces):
+    # Holding the lip-parting channels at 0 left the astronaut's (and FRLL smilers') lips apart over the teeth.
+    from facecraft.synth.editor import closing_seal, mesh_targets
+    from facecraft.synth.mouth import mouth_frame
+
+    face = astronaut_faces[0]
+    src = face.info.landmarks[:468, :2].astype(np.float64)
+
+    def gap(points) -> float:
+        return float(np.linalg.norm(points[14, :2] - points[13, :2]))
+
+    assert gap(src) > 5.0  # she smiles with her lips apart
+    shut = editor.apply(astronaut, astronaut_faces, EditControls.from_args(text="a closed mouth smile"))
+    change = shut.faces[0].rig_change
+    _, dst = mesh_targets(face, change, shut=True)
+    assert float(mouth_frame(dst).gap(np.linspace(0.2, 0.8, 25)).max()) < 0.5  # the targets' lips meet ...
+    assert closing_seal(src, dst, change) == 1.0  # ... and the photo's lips are painted shut over the teeth
+    assert gap(editor.analyze(shut.image)[0].info.landmarks) < 1.0  # MediaPipe sees them closed
+    big = editor.apply(astronaut, astronaut_faces, EditControls.from_args(text="a big smile"))
+    assert gap(editor.analyze(big.image)[0].info.landmarks) > gap(src)  # a big smile stays open
+    slider = EditControls.from_args(arkit=["jawOpen=0"], absolute=True)  # every lip-parting channel at 0
+    after = editor.apply(astronaut, astronaut_faces, slider)
+    assert gap(editor.analyze(after.image)[0].info.landmarks) < 1.0
