@@ -69,7 +69,7 @@ EMOTION_SYNONYMS: dict[str, dict[float, tuple[str, ...]]] = {
     },
     "contempt": {
         PLAIN: ("disdainful", "derisive", "supercilious", "snooty", "snobbish", "lofty", "dismissive",
-                "sniffy", "sneery", "high and mighty", "stuck up", "snotty", "uppity"),
+                "sniffy", "sneery", "high and mighty", "snotty", "uppity"),
     },
     "disgust": {
         STRONG: ("repulsed", "repelled", "sickened", "appalled", "nauseated"),

@@ -233,8 +233,10 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     # Disbelief: the brows raised, the eyes a little widened ("incredulous" was an error).
     ("incredulous, disbelief, unbelieving", {"AU1": 0.7, "AU2": 0.8, "AU5": 0.3}),
     ("skeptical, doubtful, one eyebrow raised", {"AU1R": 0.4, "AU2R": 0.9, "AU4L": 0.4, "AU14R": 0.3}),
-    # "weary" was nearest drunkenness and relief (a parted, smiling mouth under the lowered lids).
-    ("tired, weary, sleepy, drowsy, heavy eyelids", {"AU43": 0.55}),
+    # "weary" was nearest drunkenness and relief (a parted, smiling mouth under the lowered lids). Heavy lids, not shut
+    # (:data:`SLIGHT_ANCHORS`): raised to full strength, "tired" and "lethargic" closed the eyes (AU43 0.75, FRLL
+    # calibration 001, 006).
+    ("tired, weary, sleepy, drowsy, heavy eyelids", {"AU43": 0.6}),
     # Just awake or dropping off: the lids low, the mouth still ("groggy" frowned, "nodding off" opened the jaw, AU27).
     ("groggy, bleary eyed, half awake", {"AU43": 0.7}),
     ("nodding off, dozing off, falling asleep", {"AU43": 0.8}),
@@ -345,6 +347,7 @@ SLIGHT_ANCHORS = frozenset(
         "sighing, a heavy sigh, a weary sigh",
         # Timidity lowers the eyes a little: raised to full strength, "timid" lowered the lids to AU43 0.45.
         "fearful shyness, timid, meek",
+        "tired, weary, sleepy, drowsy, heavy eyelids",
     }
 )
 #: Intensity words, the first group found decides: "a very slight smile" is slight. A state ("eyes closed",
@@ -520,8 +523,8 @@ _SELF = r"(?:himself|herself|themselves|myself|yourself|oneself)"
 #: shame words are shame ("mortified" was an error), grumpiness words grumpy ("surly", "crabby" were errors).
 _STATE_WORDS: dict[str, tuple[str, ...]] = {
     "tired": ("lethargic", "sluggish", "listless", "drained", "exhausted", "fatigued", "dozy", "knackered", "bushed",
-              "enervated", "torpid", "languid", "sleep deprived", "worn out", "run down", "dead tired", "dog tired",
-              "bone weary", "burnt out", "burned out", "wiped out", "done in", "ready to drop", "tuckered out",
+              "enervated", "torpid", "languid", "sleep deprived", "worn out", "dead tired", "dog tired",
+              "bone weary", "burnt out", "burned out", "wiped out", "ready to drop", "tuckered out",
               "dead beat", "running on empty", rf"dead on {_HIS} feet"),
     "ashamed": ("mortified", "humiliated", "contrite", "penitent", "repentant", "shamefaced", "chagrined", "abashed",
                 "guilt ridden", "shamed", "disgraced"),

@@ -40,6 +40,18 @@ def test_fatigue_words_lower_the_lids(text):
     assert low(a, "AU43") > 0.4 and top(a, "AU5") < 0.1 and top(a, "AU26") < 0.1, (text, a)
 
 
+@pytest.mark.parametrize("text", ["tired", "lethargic"])
+def test_fatigue_lowers_the_lids_without_shutting_them(text):
+    a = au(text)  # "tired" shut the eyes (AU43 0.75), "lethargic" was an error
+    assert 0.3 < low(a, "AU43") and top(a, "AU43") < 0.6, (text, a)
+
+
+@pytest.mark.parametrize("text", ["tears run down her cheeks", "her hair stuck up, crying"])
+def test_a_mood_idiom_is_read_only_where_it_means_the_mood(text):
+    a = au(text)  # "run down" (tired) and "stuck up" (snooty) are also what tears and hair do
+    assert low(a, "AU15") > 0.3 and top(a, "AU43") < 0.1 and top(a, "AU14") < 0.1, (text, a)
+
+
 def test_mortified_is_shame():
     a = au("mortified")  # was an error
     assert low(a, "AU15") > 0.3 and low(a, "AU43") > 0.3 and top(a, "AU12") < 0.1, a
