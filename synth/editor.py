@@ -53,7 +53,7 @@ from .corner_frame import CornerFrame
 from .creases import _NOSE_ROOT, _NOSE_TIP, _NOSE_WING, _SNEER, paint_creases
 from .fit import FLIP, NUM_MESH_POINTS, RigFit, fit_rig
 from .mouth import _smoothstep, mouth_frame, mouth_is_open
-from .mouth_shapes import FUNNEL_FULL, funnel_motion, funnel_part
+from .mouth_shapes import funnel_amount, funnel_motion, funnel_part
 from .photo_blur import wide_blur
 from .photo_look import PhotoLook
 from .warp import WarpResult, valid_alpha
@@ -678,9 +678,8 @@ def mesh_targets(
 
     src = analyzed.info.landmarks[:NUM_MESH_POINTS, :2].astype(np.float64)
     moved = src + held_offsets(analyzed.fit, brow_floor(analyzed.fit, src, rig_change))
-    funnel = funnel_part(rig_change)
+    funnel, amount = funnel_amount(rig_change)
     if funnel.any():  # the rig's funnel gapes: the lips are laid out as a rounded "O" instead
-        amount = float(funnel.max()) / FUNNEL_FULL
         moved += funnel_motion(src, amount, face_width=face_width(src)) - rig_change_offsets(analyzed.fit, funnel)
     closed = not mouth_is_open(mouth_frame(src)) and not opens_mouth(rig_change)
     dst = rounded_opening(src, drag_corner_skin(src, moved, rig_change), keep_closed=closed)
@@ -787,7 +786,7 @@ def render_face_change(
     # Only the photo's front teeth stay in an opening without stretched lips (surprise; fear keeps its side teeth).
     front = opens and float(rig_change[_STRETCH].max()) <= _OPENS
     # lips pushed forward into an "oo" (mesh_targets lays them out): a dark opening off the teeth, their edges at most
-    funnel = float(funnel_part(rig_change).max()) / FUNNEL_FULL
+    funnel = funnel_amount(rig_change)[1]
     warped = paint_mouth_interior(
         warped, image, src, mouth_dst, depth=depth, front_teeth=front, all_teeth=not opens, funnel=funnel, look=look
     )

@@ -122,6 +122,14 @@ def funnel_part(rig_change: np.ndarray) -> np.ndarray:
     return part
 
 
+def funnel_amount(rig_change: np.ndarray) -> tuple[np.ndarray, float]:
+    """:func:`funnel_part` of a rig change and how far it funnels the lips (its largest weight over
+    :data:`FUNNEL_FULL`: 0 none, 1 a full funnel): what :func:`funnel_motion` and the mouth painter take, alike for a
+    still edit and a talking portrait's frame."""
+    part = funnel_part(np.asarray(rig_change, np.float64))
+    return part, float(part.max(initial=0.0)) / FUNNEL_FULL
+
+
 def funnel_motion(points: np.ndarray, amount: float, *, face_width: float) -> np.ndarray:
     """Image motion ``(468, 2)`` in pixels that funnels the lips of a face (module docstring).
 

@@ -46,7 +46,7 @@ from .glasses_frame import glasses_in_front
 from .lids import EYES, close_lids
 from .mouth import paint_mouth_interior
 from .mouth_seal import SEAL_RAMP, lip_sides, seal_lips, seal_mouth
-from .mouth_shapes import FUNNEL_FULL, funnel_motion, funnel_part
+from .mouth_shapes import funnel_amount, funnel_motion
 from .photo_look import PhotoLook
 from .warp import (
     _RINGS,
@@ -264,18 +264,10 @@ class PortraitRenderer:
         (:func:`facecraft.synth.editor.mesh_targets`, :func:`~facecraft.synth.mouth_shapes.funnel_motion`)."""
         change = np.asarray(change, np.float64)
         dst = self.src + (change @ self.basis).reshape(-1, 2)
-        part, amount = self.funnel(change)
+        part, amount = funnel_amount(change)
         if amount > 0:  # the rig's funnel gapes, a wide box with both rows of teeth bare
             dst += funnel_motion(self.src, amount, face_width=self.face_width) - (part @ self.basis).reshape(-1, 2)
         return dst
-
-    @staticmethod
-    def funnel(change: np.ndarray) -> tuple[np.ndarray, float]:
-        """The part ``(52,)`` of a rig weight change that the funnel's layout replaces
-        (:func:`~facecraft.synth.mouth_shapes.funnel_part`) and how far the lips are funnelled, 0..1 (of
-        :data:`~facecraft.synth.mouth_shapes.FUNNEL_FULL`), as the still editor reads them."""
-        part = funnel_part(np.asarray(change, np.float64))
-        return part, float(part.max()) / FUNNEL_FULL
 
     def render(
         self,
@@ -347,7 +339,7 @@ class PortraitRenderer:
         dst_moved = self.move_points(dst, head)
         # a removed smile's folds fade and lowered brows crease, as in a still edit (no-ops for speech alone)
         out = paint_creases(soften_folds(out, src, dst_moved, change), dst_moved, change)
-        result = self._interior(WarpResult(out, mask), dst_moved, seal, unsealed, head, self.funnel(change)[1])
+        result = self._interior(WarpResult(out, mask), dst_moved, seal, unsealed, head, funnel_amount(change)[1])
         iris, look = (self.iris, self.look) if eyes is None else (eyes.iris, eyes.look)
         kept = None if eyes is None else eyes.mask  # the turned eyeball stays in place, its own iris under the lids
         result = close_lids(result, img, src, dst_moved, iris=iris, look=look, kept=kept)
@@ -367,9 +359,9 @@ class PortraitRenderer:
         funnel: float = 0.0,
     ) -> WarpResult:
         """``frame`` with the mouth interior painted at ``dst`` (:func:`~facecraft.synth.mouth.paint_mouth_interior`;
-        lips funnelled ``funnel`` 0..1 into an "oo", :meth:`funnel`, show a dark opening off the teeth, as in a still
-        edit), unless a seal below :data:`~facecraft.synth.mouth_seal.SEAL_RAMP` alone made the painter take the
-        opening: the frame's ``unsealed`` change leaves it unpainted.
+        lips funnelled ``funnel`` 0..1 into an "oo", :func:`~facecraft.synth.mouth_shapes.funnel_amount`, show a dark
+        opening off the teeth, as in a still edit), unless a seal below :data:`~facecraft.synth.mouth_seal.SEAL_RAMP`
+        alone made the painter take the opening: the frame's ``unsealed`` change leaves it unpainted.
 
         A seal narrows the photo's opening (its jaw and lips' weights yield, :func:`seal_lips` closes that share of the
         gap), and on a wide-open photo a seal of 0.05 narrowed it past the painter's threshold for an opening that
