@@ -51,15 +51,15 @@ _LABEL_ALIASES: dict[str, str] = {
     "surprise": "surprise", "surprised": "surprise",
 }  # fmt: skip
 
-#: How strong a display a mood word names, as a share of a full one: "irate" strong anger, "forlorn" plain sadness,
-#: "peeved" mild anger (the levels of the text reader's intensity words: "very", none, "slightly").
-STRONG, PLAIN, MILD = 1.0, 0.75, 0.45
+#: How strong a display a mood word names: "irate" strong anger, "forlorn" plain sadness, "peeved" mild anger (the
+#: text reader reads each level as an anchor word of that strength: ``_EMOTION_READS`` in expression_text).
+STRONG, PLAIN, MILD = "strong", "plain", "mild"
 #: Words for the emotions beyond their labels, by the emotion each names and how strongly (common English usage,
 #: thesaurus groups of mood adjectives): the text reader (:mod:`facecraft.rigs.expression_text`) reads each as its
 #: emotion at that strength; MiniLM puts these rarer words near no expression ("irate", "forlorn" were errors). No
 #: word that names something else in a face description ("cross" eyed, "blue" eyes, eyes "down"), and no word the
 #: reader's own anchors hold ("furious", "heartbroken"). Not labels: :func:`normalize_emotion` takes the aliases only.
-EMOTION_SYNONYMS: dict[str, dict[float, tuple[str, ...]]] = {
+EMOTION_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
     "anger": {
         STRONG: ("irate", "incensed", "enraged", "infuriated", "apoplectic", "wrathful", "ireful", "raging",
                  "berserk", "incandescent"),

@@ -506,7 +506,7 @@ _IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = (
 #: How the reader reads a mood word of :data:`~facecraft.rigs.emotions.EMOTION_SYNONYMS`: as the words of its emotion at
 #: its strength, a word of the anchors ("irate" is "furious", "peeved" "annoyed", "forlorn" "sad"), so that it also
 #: qualifies an expression as they do ("an irate glare" is "a furious glare"). Strong words read at full strength.
-_EMOTION_READS: dict[str, dict[float, str]] = {
+_EMOTION_READS: dict[str, dict[str, str]] = {
     "anger": {STRONG: "furious", PLAIN: "angry", MILD: "annoyed"},
     "contempt": {PLAIN: "contemptuous"},
     "disgust": {STRONG: "utterly disgusted", PLAIN: "disgusted"},
