@@ -130,6 +130,35 @@ def funnel_amount(rig_change: np.ndarray) -> tuple[np.ndarray, float]:
     return part, float(part.max(initial=0.0)) / FUNNEL_FULL
 
 
+#: A talking portrait's speech funnel (its curves driving the rig's own weights, ``mapping="rig"``): rig
+#: ``mouthFunnel`` over which it goes from none to a full "O" (:func:`speech_funnel_amount`). audio2face's rounded
+#: vowels ("oo", "w", "oh") funnel 0.25-0.44 over a jaw of 0.12-0.35, its open and spread ones 0.1-0.2 (espeak-ng
+#: voices en-us+f2 / m2): on the editor's scale (:data:`FUNNEL_FULL`, faded by :data:`JAW_FADE`) a speech "oo" was
+#: 0.05 of a full funnel, a box showing both rows of teeth.
+SPEECH_FUNNEL = (0.12, 0.32)
+#: Rig ``jawOpen`` over which a speech funnel fades out: a rounded "oh" (jaw 0.3-0.35) keeps most of it, an open
+#: vowel's dropped jaw takes it away.
+SPEECH_JAW_FADE = (0.3, 0.55)
+#: The most a speech funnel gets of the editor's full one (amount 1): its curves' ``mouthPucker`` (0.45-0.6 on an
+#: "oo") already brings the corners in.
+SPEECH_FUNNEL_MOST = 0.5
+
+
+def speech_funnel_amount(rig_change: np.ndarray) -> tuple[np.ndarray, float]:
+    """:func:`funnel_amount` on speech's scale (:data:`SPEECH_FUNNEL`, :data:`SPEECH_JAW_FADE`): the part of a
+    talking portrait's rig change that :func:`funnel_motion` replaces (the rig's funnel, in the amount's share: a
+    growing funnel turns from the rig's shape into the "O" without a jump) and how far it funnels the lips."""
+    change = np.asarray(rig_change, np.float64)
+    rise = max(float(change[_FUNNEL]), 0.0)
+    lo, hi = SPEECH_FUNNEL
+    jaw_lo, jaw_hi = SPEECH_JAW_FADE
+    fade = 1.0 - float(_smoothstep(np.asarray((max(float(change[_JAW]), 0.0) - jaw_lo) / (jaw_hi - jaw_lo))))
+    share = float(_smoothstep(np.asarray((rise - lo) / (hi - lo)))) * fade
+    part = np.zeros(len(change))
+    part[_FUNNEL] = rise * share
+    return part, SPEECH_FUNNEL_MOST * share
+
+
 def funnel_motion(points: np.ndarray, amount: float, *, face_width: float) -> np.ndarray:
     """Image motion ``(468, 2)`` in pixels that funnels the lips of a face (module docstring).
 

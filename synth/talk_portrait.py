@@ -287,7 +287,7 @@ class TalkingPortrait:
                 plain_fit = None
         self.renderer = PortraitRenderer(
             self.image, landmarks, fit, step=step, keep_glasses=self.keep_glasses, grey=grey, motion_fit=plain_fit,
-            gaze=self.rest_scores,
+            gaze=self.rest_scores, speech=mapping == "rig",
         )  # fmt: skip
         self._rest = np.asarray(fit.weights, np.float64).copy()  # the rig's rest weights the speech moves from
         if plain_fit is not None:

@@ -46,7 +46,7 @@ from .glasses_frame import glasses_in_front
 from .lids import EYES, close_lids
 from .mouth import paint_mouth_interior
 from .mouth_seal import SEAL_RAMP, lip_sides, seal_lips, seal_mouth
-from .mouth_shapes import funnel_amount, funnel_motion
+from .mouth_shapes import funnel_amount, funnel_motion, speech_funnel_amount
 from .photo_look import PhotoLook
 from .warp import (
     _RINGS,
@@ -159,6 +159,11 @@ class PortraitRenderer:
         The ARKit weights the face shows (MediaPipe's scores): a frame whose change moves the gaze channels
         (``eyeLook*``) turns the eyeballs from this gaze (:func:`facecraft.synth.gaze.turn_eyes`), as the still
         editor does. Without it (or without MediaPipe's iris points) the iris stays where the photo has it.
+    speech : bool
+        The frames' changes are speech curves driving the rig's own weights (a talking portrait's ``mapping="rig"``):
+        a funnel is read on speech's scale (:func:`~facecraft.synth.mouth_shapes.speech_funnel_amount`), where a
+        speech "oo" is a rounded "O" (half of a full one), rather than on the still editor's
+        (:func:`~facecraft.synth.mouth_shapes.funnel_amount`), where it is a twentieth of one.
     """
 
     def __init__(
@@ -173,6 +178,7 @@ class PortraitRenderer:
         grey: bool | None = None,
         motion_fit: RigFit | None = None,
         gaze: np.ndarray | None = None,
+        speech: bool = False,
     ) -> None:
         if not 1 <= int(step) <= 4:
             raise ParameterError(f"step: expected a grid step of 1..4 pixels, got {step}")
@@ -181,6 +187,7 @@ class PortraitRenderer:
         self.fit = fit
         self.step = int(step)
         self.with_mask = bool(with_mask)
+        self.funnel = speech_funnel_amount if speech else funnel_amount  # rig change -> (its funnel part, amount)
         lm = np.asarray(landmarks, np.float64)
         self.src = lm[:NUM_MESH_POINTS, :2].copy()
         self.depth = lm[:NUM_MESH_POINTS, 2].copy()
@@ -264,7 +271,7 @@ class PortraitRenderer:
         (:func:`facecraft.synth.editor.mesh_targets`, :func:`~facecraft.synth.mouth_shapes.funnel_motion`)."""
         change = np.asarray(change, np.float64)
         dst = self.src + (change @ self.basis).reshape(-1, 2)
-        part, amount = funnel_amount(change)
+        part, amount = self.funnel(change)
         if amount > 0:  # the rig's funnel gapes, a wide box with both rows of teeth bare
             dst += funnel_motion(self.src, amount, face_width=self.face_width) - (part @ self.basis).reshape(-1, 2)
         return dst
@@ -339,7 +346,7 @@ class PortraitRenderer:
         dst_moved = self.move_points(dst, head)
         # a removed smile's folds fade and lowered brows crease, as in a still edit (no-ops for speech alone)
         out = paint_creases(soften_folds(out, src, dst_moved, change), dst_moved, change)
-        result = self._interior(WarpResult(out, mask), dst_moved, seal, unsealed, head, funnel_amount(change)[1])
+        result = self._interior(WarpResult(out, mask), dst_moved, seal, unsealed, head, self.funnel(change)[1])
         iris, look = (self.iris, self.look) if eyes is None else (eyes.iris, eyes.look)
         kept = None if eyes is None else eyes.mask  # the turned eyeball stays in place, its own iris under the lids
         result = close_lids(result, img, src, dst_moved, iris=iris, look=look, kept=kept)
@@ -359,7 +366,7 @@ class PortraitRenderer:
         funnel: float = 0.0,
     ) -> WarpResult:
         """``frame`` with the mouth interior painted at ``dst`` (:func:`~facecraft.synth.mouth.paint_mouth_interior`;
-        lips funnelled ``funnel`` 0..1 into an "oo", :func:`~facecraft.synth.mouth_shapes.funnel_amount`, show a dark
+        lips funnelled ``funnel`` 0..1 into an "oo" (:attr:`funnel`) show a dark
         opening off the teeth, as in a still edit), unless a seal below :data:`~facecraft.synth.mouth_seal.SEAL_RAMP`
         alone made the painter take the opening: the frame's ``unsealed`` change leaves it unpainted.
 

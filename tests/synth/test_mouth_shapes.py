@@ -147,3 +147,24 @@ def test_the_editors_funnel_is_a_dark_opening_not_a_white_lens_of_teeth(
     funnelled = seen[-1]
     editor.apply(astronaut, astronaut_faces, EditControls.from_args(arkit={"jawOpen": 0.8, "mouthFunnel": 0.8}))
     assert funnelled > 0.6 and seen[-1] == 0.0
+
+
+def test_a_speech_oo_is_a_rounded_o_on_speech_scale_and_an_open_vowel_none():
+    # a speech "oo" (audio2face: mouthFunnel .31-.44 over a jaw of .12-.21) was 0.05 of a full funnel on the
+    # editor's scale (FUNNEL_FULL rig units, faded by JAW_FADE): a box with both rows of teeth bare
+    from facecraft.synth.mouth_shapes import SPEECH_FUNNEL_MOST, funnel_amount, speech_funnel_amount
+
+    oo = np.zeros(NUM_ARKIT)
+    oo[FUNNEL], oo[ARKIT_INDEX["mouthPucker"]], oo[JAW] = 0.35, 0.5, 0.17
+    assert funnel_amount(oo)[1] < 0.1  # the editor's reading stays as it was
+    part, amount = speech_funnel_amount(oo)
+    assert amount == pytest.approx(SPEECH_FUNNEL_MOST)
+    assert part[FUNNEL] == pytest.approx(0.35) and np.count_nonzero(part) == 1  # the rig's gaping funnel, all of it
+    weaker = oo.copy()
+    weaker[FUNNEL] = 0.2
+    assert 0.0 < speech_funnel_amount(weaker)[1] < amount  # a growing funnel turns into the "O" without a jump
+    weaker[FUNNEL] = 0.1  # the slight funnel of most vowels keeps the rig's shape
+    assert speech_funnel_amount(weaker)[1] == 0.0
+    ah = oo.copy()
+    ah[JAW] = 0.6  # an open vowel's dropped jaw takes it away
+    assert speech_funnel_amount(ah)[1] == 0.0

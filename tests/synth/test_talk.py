@@ -1094,7 +1094,7 @@ def test_a_funnelled_oo_is_laid_out_and_painted_as_the_still_editor_does(portrai
     # the renderer drew the rig's own funnel: a wide box with both rows of teeth bare, the corners hardly coming in;
     # the still editor lays the lips out as a rounded "O" (funnel_motion) and paints its opening dark
     from facecraft.synth import talk_render
-    from facecraft.synth.mouth_shapes import FUNNEL_FULL, FUNNEL_NARROW
+    from facecraft.synth.mouth_shapes import FUNNEL_FULL, FUNNEL_NARROW, SPEECH_FUNNEL_MOST
 
     asked = []
     paint = talk_render.paint_mouth_interior
@@ -1108,11 +1108,11 @@ def test_a_funnelled_oo_is_laid_out_and_painted_as_the_still_editor_does(portrai
     change = np.zeros(NUM_ARKIT)
     change[ARKIT_INDEX["mouthFunnel"]] = FUNNEL_FULL
     r.render(change)
-    assert asked == [pytest.approx(1.0)]
+    assert asked == [pytest.approx(SPEECH_FUNNEL_MOST)]  # speech's scale (mouth_shapes.speech_funnel_amount)
     width = lambda points: float(np.linalg.norm(points[291] - points[61]))  # noqa: E731
-    assert width(r.targets(change)) < (1.0 - 0.8 * FUNNEL_NARROW) * width(r.src)
-    # a jaw opened as wide as an open vowel's keeps the rig's shape (funnel_part fades it): nothing to paint darker
-    change[JAW] = 0.5
+    assert width(r.targets(change)) < (1.0 - 0.8 * SPEECH_FUNNEL_MOST * FUNNEL_NARROW) * width(r.src)
+    # a jaw opened as wide as an open vowel's keeps the rig's shape (speech_funnel_amount fades it): nothing darker
+    change[JAW] = 0.6
     asked.clear()
     r.render(change)
     assert asked == [0.0]
