@@ -55,6 +55,7 @@ from .warp import (
     _openings,
     _signed_area,
     backward_map,
+    band_fade,
     extended_mesh,
     face_width,
     hold_still,
@@ -300,16 +301,19 @@ class PortraitRenderer:
         h, w = img.shape[:2]
         if still_face and head.is_identity:
             return WarpResult(img.copy(), np.zeros((h, w), np.float32) if eyes is None else eyes.mask.copy())
+        cover = None
         if still_face:
             fbox, disp = (0, 0, 0, 0), np.zeros((0, 0, 2), np.float32)
         else:
             dst = self._unfolded(dst)
-            s_all, d_all, f_all = extended_mesh(src, dst, border=BORDER, triangles=self.faces)
+            s_all, d_all, f_all = extended_mesh(src, dst, border=BORDER, triangles=self.faces, occlude=True)
             d_all = unfold(s_all, d_all, f_all, skip=self.skip_all, pinned=self.lids)
             fbox, disp = backward_map(s_all, d_all, f_all, shape=(h, w), order=self.order, step=self.step,
                                       blur=self.blur, outline=d_all[-len(FACE_OVAL):])  # fmt: skip
             if self.held is not None and disp.size:  # a glasses frame stays on the face (the head still moves it)
                 disp = hold_still(disp, self.held, fbox)
+            if disp.size:  # a chin dropped far (a shout): its band is covered, not squeezed, as in a still edit
+                cover = self._cover(band_fade(src, dst, s_all, d_all, f_all, border=BORDER, shape=(h, w)), fbox)
         # Region to resample, and for each pixel there the point of the un-moved (face-warped) frame it shows.
         # Where nothing moves the map is the pixel's own integer position, which remap copies exactly.
         if head.is_identity:
@@ -327,12 +331,17 @@ class PortraitRenderer:
                 bx, by = np.float32(fbox[0]), np.float32(fbox[1])
                 f = cv2.remap(disp, qx - bx, qy - by, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
                 mx, my = qx + f[..., 0], qy + f[..., 1]
+                if cover is not None:  # the cover's fields go through the head's motion as the face's map does
+                    cover = cv2.remap(cover, qx - bx, qy - by, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                                      borderValue=0)  # fmt: skip
             else:
                 mx, my = qx, qy
         moved = cv2.remap(img, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
         if disp.size:
             soft = self.soft if eyes is None else eyes.soft
             self._antialias(moved, mx, my, disp, qx - fbox[0], qy - fbox[1], head.is_identity, soft)
+        if cover is not None:
+            self._covered(moved, img, qx, qy, cover)
         out = img.copy()
         out[y0:y1, x0:x1] = moved
         mask = np.zeros((h, w), np.float32)
@@ -340,6 +349,8 @@ class PortraitRenderer:
             gx = np.arange(x0, x1, dtype=np.float32)[None, :]
             gy = np.arange(y0, y1, dtype=np.float32)[:, None]
             mag = np.sqrt((mx - gx) ** 2 + (my - gy) ** 2)
+            if cover is not None:  # what rides over the covered band moved as far as it rides
+                mag = np.maximum(mag, cover[..., 2] * np.hypot(cover[..., 0], cover[..., 1]))
             mask[y0:y1, x0:x1] = np.where(mag > _CHANGED, np.clip(mag / 0.5, 0.0, 1.0), 0.0)
         if eyes is not None:  # the turned eyes are changed pixels too, where the warp hardly moved them
             mask = np.maximum(mask, eyes.mask)
@@ -440,6 +451,41 @@ class PortraitRenderer:
         while len(self._turned) > _TURNS_KEPT:
             self._turned.popitem(last=False)
         return eyes
+
+    @staticmethod
+    def _cover(fade, fbox: tuple[int, int, int, int]) -> np.ndarray | None:
+        """:func:`~facecraft.synth.warp.band_fade`'s cover as one ``(y1 - y0, x1 - x0, 4)`` float32 field over the
+        face map's box ``fbox``: the displacement of what rides over the band (x, y), its weight and the photo's own
+        weight; None where nothing is covered."""
+        if fade is None:
+            return None
+        (cx0, cy0, cx1, cy1), ride, rides, stays = fade
+        x0, y0, x1, y1 = fbox
+        field = np.zeros((y1 - y0, x1 - x0, 4), np.float32)
+        ix0, iy0, ix1, iy1 = max(cx0, x0), max(cy0, y0), min(cx1, x1), min(cy1, y1)
+        if ix1 <= ix0 or iy1 <= iy0:
+            return None
+        inner = (slice(iy0 - cy0, iy1 - cy0), slice(ix0 - cx0, ix1 - cx0))
+        field[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0] = np.dstack([ride[inner], rides[inner], stays[inner]])
+        return field
+
+    @staticmethod
+    def _covered(moved: np.ndarray, img: np.ndarray, qx: np.ndarray, qy: np.ndarray, cover: np.ndarray) -> None:
+        """Where a far-dropped chin's band is covered (:meth:`_cover`'s ``cover`` at the resampled pixels, whose
+        points of the face-warped frame are ``qx, qy``), ``moved`` takes what rides over it and the photo as it is
+        there, as :func:`~facecraft.synth.warp.warp_face` mixes them; in place."""
+        weight = cover[..., 2] + cover[..., 3]
+        rows, cols = np.nonzero(weight.any(1))[0], np.nonzero(weight.any(0))[0]
+        if not len(rows):
+            return
+        box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+        c, bx, by = cover[box], qx[box], qy[box]
+        over = cv2.remap(img, bx + c[..., 0], by + c[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+        photo = cv2.remap(img, bx, by, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+        rides, stays = np.ascontiguousarray(c[..., 2]), np.ascontiguousarray(c[..., 3])
+        keep = 1.0 - rides
+        mix = cv2.blendLinear(moved[box], photo, keep - stays, stays)
+        moved[box] = cv2.blendLinear(mix, over, keep, rides)
 
     def _antialias(self, moved, mx, my, disp, qx, qy, aligned: bool, soft: np.ndarray) -> None:
         """Where the face warp squeezes the photo, mix in the pre-blurred photo ``soft`` (as the still warp does), in
