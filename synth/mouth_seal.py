@@ -11,7 +11,8 @@ right:
 * the **seam** where the lips meet splits the frame's lip region (outer upper to outer lower contour) in
   the photo's proportion of upper to lower lip thickness;
 * the **upper lip** band, from its outer contour down to the seam, is the photo's upper lip (outer contour
-  to inner contour, less :data:`EDGE_SKIP` of its thickness at the inner edge, where teeth bleed in),
+  to inner contour, less :data:`EDGE_SKIP` of its thickness at the inner edge, where teeth bleed in, or the
+  opening's shade there where more, :func:`_dark_edges`),
   stretched column by column; the **lower lip** likewise; no pixel of the photo's opening is sampled;
 * a soft **seam line** in the lips' colour, darkened, where they meet;
 * with ``amount`` below 1 the lips' inner edges stop that share of the way from where the frame has them
@@ -56,6 +57,18 @@ from .warp import face_width as outline_width  # the parameter face_width shadow
 EDGE_SKIP = 0.15  # share of a lip's thickness at its inner edge not sampled (the photo's teeth bleed into it)
 _EDGE_SKIP_PX = (1.2, 2.5)  # ... bounded, pixels (an edge pixel is partly teeth), and at most ...
 _EDGE_SKIP_MAX = 0.6  # ... this share of the lip
+#: A blurry photo's open mouth darkens its lips' inner edges past the landmarks' inner contour (:func:`_dark_edges`):
+#: a lip's samples also skip the run of pixels at its inner edge darker than ``_EDGE_DARK`` of the lips' luma, at most
+#: ``_DARK_SKIP_MAX`` of the lip. Sampled and stretched to the seam, that shade was a dark band 2.5-3.75 px thick where
+#: the sealed lips met (UTKFace tuning crops 86_0_0, 7_0_0, 14_1_0; 22 UTKFace tuning
+#: crops and 9 smiling FRLL calibration photos with parted lips, "a closed mouth smile" and jawOpen=0: the band below
+#: 0.8 of the lips' luma 0.50 / 2.25 / 3.75 px median / p90 / worst -> 0.12 / 1.25 / 2.50; with 0.75 of the lips'
+#: luma, the opening's shade near a wide mouth's corners (_OPENING_DARK), 0.50 / 1.53 / 3.00: a blurred edge's shade is
+#: lighter than the opening's).
+_EDGE_DARK = 0.85
+_DARK_SKIP_MAX = 0.8
+_DARK_RUN_SAMPLES = 17  # samples across a lip for that run ...
+_DARK_RUN_SPAN = 5  # ... smoothed across the mouth over this many of the _SAMPLES columns
 _MIN_LIP_PX = 1.0  # thinnest lip band, pixels
 _OPEN_PX = (1.0, 3.0)  # photo's lip opening (px) from which the repaint starts, and where it is full
 SEAL_RAMP = 0.3  # a seal below this amount fades the repaint in (its lips equal the warp's to first order)
@@ -168,8 +181,19 @@ def seal_mouth(
     inner_up, inner_lo = seam - shrink * (seam - inner_up), seam + shrink * (inner_lo - seam)
     edge_up = inner_up + amount * (seam - inner_up)  # the lips' inner edges in the frame
     edge_lo = inner_lo + amount * (seam - inner_lo)
-    skip_up = np.minimum(np.clip(EDGE_SKIP * thick_up_s, *_EDGE_SKIP_PX), _EDGE_SKIP_MAX * thick_up_s)
-    skip_lo = np.minimum(np.clip(EDGE_SKIP * thick_lo_s, *_EDGE_SKIP_PX), _EDGE_SKIP_MAX * thick_lo_s)
+    look = PhotoLook.of(look, img, src)
+    _, lip_colour = look_colours(look)
+    photo_lips = _LipsPhoto(
+        img, look.measure("lips without opening", lambda: _lips_without_opening(img, src, lip_colour))
+    )
+    dark_up, dark_lo = _dark_edges(photo_lips, bs, float(_luma(lip_colour)))
+    skip_up, skip_lo = (
+        np.maximum(
+            np.minimum(np.clip(EDGE_SKIP * thick, *_EDGE_SKIP_PX), _EDGE_SKIP_MAX * thick),
+            np.minimum(dark, _DARK_SKIP_MAX * thick),
+        )
+        for thick, dark in ((thick_up_s, dark_up), (thick_lo_s, dark_lo))
+    )
 
     h, w = base.shape[:2]
     ring = np.concatenate([np.stack(bd.to_image(bd.u, bd.outer_up), 1), np.stack(bd.to_image(bd.u, bd.outer_lo), 1)])
@@ -197,11 +221,6 @@ def seal_mouth(
     # Past a corner the photo is sampled past its own corner, on the corner's rows: the corner's column stretched over
     # the fade past a corner held open (_open_steep_ends) was a flat rectangle of its shade, as tall as the lips 2 px
     # in (UTKFace tuning crop 240, seals 0.1-0.5: 34 x 17 px, brown over the skin beside the corner).
-    look = PhotoLook.of(look, img, src)
-    _, lip_colour = look_colours(look)
-    photo_lips = _LipsPhoto(
-        img, look.measure("lips without opening", lambda: _lips_without_opening(img, src, lip_colour))
-    )
     up_px, lo_px = (_remap(photo_lips, *bs.to_image(u / bd.width * bs.width, vs)) for vs in (vs_up, vs_lo))
     # Toward the corners, where the lips taper into the skin, the shift fades out (over the span it was measured in):
     # in full there it darkened the skin past a corner into a dark wedge (UTKFace tuning crop 42, seal 1.0).
@@ -300,6 +319,24 @@ def _corner_blends(bands: LipBands) -> tuple[float, float]:
     anti-aliasing, else :data:`_CORNER_BLEND` of the lips' height where the outer contours reach the corner."""
     ends = np.maximum(bands.outer_lo[[0, -1]] - bands.outer_up[[0, -1]], 0.0)
     return tuple(float(b) for b in np.maximum(_CORNER_BLEND * ends, _FEATHER_PX))
+
+
+def _dark_edges(photo_lips: _LipsPhoto, bands: LipBands, lip_luma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per column of ``bands`` (the photo's), pixels at the upper and the lower lip's inner edge in the opening's shade:
+    the run of samples from the inner contour outward darker than :data:`_EDGE_DARK` of ``lip_luma`` (the filled
+    photo's, ``photo_lips``), smoothed across the mouth over :data:`_DARK_RUN_SPAN` columns (a column's run alone
+    jumps with the photo's noise)."""
+    t = np.linspace(0.0, 1.0, _DARK_RUN_SAMPLES)[:, None]  # from the inner contour (0) to the outer one (1)
+    u = bands.u[None, :] + 0.0 * t
+    runs = []
+    for inner, outer in ((bands.inner_up, bands.outer_up), (bands.inner_lo, bands.outer_lo)):
+        v = inner + t * (outer - inner)
+        dark = _luma(_remap(photo_lips, *bands.to_image(u, v))) < _EDGE_DARK * lip_luma
+        run = np.cumprod(dark, axis=0).sum(0)  # dark samples from the inner edge on
+        px = np.clip(run - 0.5, 0.0, None) / (_DARK_RUN_SAMPLES - 1) * np.abs(outer - inner)
+        kernel = np.ones(_DARK_RUN_SPAN) / _DARK_RUN_SPAN
+        runs.append(np.convolve(np.pad(px, _DARK_RUN_SPAN // 2, mode="edge"), kernel, mode="valid"))
+    return runs[0], runs[1]
 
 
 def _upper_lip_shift(photo_lips: _LipsPhoto, bands: LipBands, skip_up: np.ndarray, skip_lo: np.ndarray) -> np.ndarray:
