@@ -583,3 +583,49 @@ def test_a_smooth_photos_wrinkles_keep_their_valleys_but_lose_their_fine_lines(m
     assert smooth[1] < 0.6 * sharp[1]
     # A canvas with no grain at all has none to measure: its creases are painted as on a sharp photo.
     assert darkening(0.0 * noise)[0] > 0.9 * sharp[0]
+
+
+def _glasses_on_flat_skin() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(flat skin with the astronaut's drawn glasses frame, her landmarks, the frame's pixels)."""
+    from .test_glasses_frame import glasses_on_astronaut
+
+    _, src, drawn = glasses_on_astronaut()
+    flat = _flat_skin(src)
+    drawn = drawn[: flat.shape[0], : flat.shape[1]]
+    flat[drawn] = 25
+    return flat, src, drawn
+
+
+def test_no_crease_is_painted_on_a_glasses_frame():
+    from facecraft.synth.creases import paint_creases
+
+    glasses, src, drawn = _glasses_on_flat_skin()
+    out = paint_creases(glasses, src, _change(brows=3.0, sneer=1.0))
+    changed = np.abs(out.astype(int) - glasses.astype(int)).max(-1)
+    assert changed[~drawn].max() > 40  # the creases are there, on the skin ...
+    # ... and not on the frame (the nose's lines and folds darkened 97 of its pixels)
+    assert (changed[drawn] > 1).sum() <= 0.02 * drawn.sum()
+
+
+def test_a_wrinkled_nose_under_a_glasses_bridge_has_no_crisp_dashes():
+    import cv2
+
+    from facecraft.synth.creases import paint_creases
+    from facecraft.synth.warp import face_width
+
+    glasses, src, drawn = _glasses_on_flat_skin()
+    bare = _flat_skin(src)
+    fw = face_width(src)
+    root, bridge = src[168], src[197]
+    down = (bridge - root) / np.linalg.norm(bridge - root)
+
+    def sharpest(image: np.ndarray) -> float:
+        """The sharpest bend of the nose's darkening down its middle, below the frame's bridge."""
+        dark = (image.astype(np.float32) - paint_creases(image, src, _change(sneer=1.0)).astype(np.float32)).mean(-1)
+        at = np.linspace(root + 0.3 * (bridge - root), bridge + 0.02 * fw * down, 150).astype(np.float32)
+        profile = cv2.remap(dark, at[:, :1], at[:, 1:], cv2.INTER_LINEAR)[:, 0]
+        assert profile.max() > 2.0  # the bridge folds across
+        return float(np.abs(np.diff(profile, 2)).max())
+
+    # Two crisp transverse lines under a frame's bridge read as a second bridge, "=" (UTKFace 67_0_0): soft there
+    assert sharpest(glasses) < 0.5 * sharpest(bare)
