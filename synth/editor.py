@@ -736,7 +736,8 @@ def render_face_change(
     look : PhotoLook, optional
         The unedited photo's measurements around this face (:meth:`AnalyzedFace.look`), kept across edits.
     keep_glasses : bool
-        Hold the frame of the glasses the face wears still (:mod:`facecraft.synth.glasses_frame`).
+        Keep the frame of the glasses the face wears straight: the face moves fully behind it
+        (:mod:`facecraft.synth.glasses_frame`).
     alpha : np.ndarray, optional
         ``(H, W)`` uint8 transparency of a cut-out photo: moved by the face's warp (the repaints stay inside the
         face, where a cut-out is opaque).
@@ -748,7 +749,7 @@ def render_face_change(
         zeros when the change moves no landmark by 0.05 px and turns no eye) and, with ``alpha``, the moved alpha.
     """
     from .gaze import gaze_after, turn_eyes
-    from .glasses_frame import glasses_in_front, put_back_frame
+    from .glasses_frame import glasses_in_front, lenses, put_back_frame, take_out_frame
     from .lids import close_lids
     from .mouth import paint_mouth_interior
     from .mouth_seal import clear_corner_shadows, seal_mouth
@@ -771,8 +772,13 @@ def render_face_change(
     pressed, closing = lip_seal(rig_change, requested=True), closing_seal(src, dst, rig_change)
     # Lips that close over the photo's opening carry no dark pockets of its corners along (mouth_seal)
     source = clear_corner_shadows(eyes, src, dst, amount=max(pressed, closing), look=look)
-    frame = glasses_in_front(look) if keep_glasses else None  # the face moves behind the frame, not the frame
-    warped = warp_face(source, src, dst, depth=depth, held=None if frame is None else frame.held, alpha=alpha)
+    # The face moves behind a glasses frame, not the frame: the warp moves the photo without it (filled from the skin
+    # around it), with the face's whole motion, and the photo's own frame is laid back on top, straight.
+    frame = glasses_in_front(look) if keep_glasses else None
+    if frame is not None:
+        source = take_out_frame(source, frame)
+    windows = None if frame is None else lenses(frame)
+    warped = warp_face(source, src, dst, depth=depth, held=windows, alpha=alpha)
     unfolded, moved_alpha = warped.target, warped.alpha  # where the warp put the points (skin triangles unfolded)
     softened = paint_creases(soften_folds(warped.image, src, dst, rig_change), dst, rig_change)
     if softened is not warped.image:
@@ -796,7 +802,13 @@ def render_face_change(
         warped = seal_mouth(warped, image, src, lips_dst, max(pressed, closing), look=look)
     # a turned eye keeps its own iris, catchlight and white where the lids uncover turn_eyes' paint
     kept = turned.mask if eyes is not image else None
-    warped = close_lids(warped, eyes, src, dst, iris=landmarks, look=eye_look, kept=kept)
+    lidded = close_lids(warped, eyes, src, dst, iris=landmarks, look=eye_look, kept=kept)
+    if frame is not None:  # lids seen through a lens are painted in it: a lid raised past a rim goes behind it
+        window = (windows.labels > 0)[..., None]
+        lidded = type(lidded)(
+            np.where(window, lidded.image, warped.image), np.where(window[..., 0], lidded.mask, warped.mask)
+        )
+    warped = lidded
     if eyes is not image:  # the turned eyes are changed pixels too, where the warp hardly moved them
         warped = type(warped)(warped.image, np.maximum(warped.mask, turned.mask))
     if frame is not None:

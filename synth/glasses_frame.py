@@ -1,4 +1,4 @@
-"""Glasses frames held still through an edit: found in the photo, kept out of the warp, put back on top.
+"""Glasses frames kept straight through an edit: found in the photo, taken out before the warp, put back on top.
 
 A frame sits on the nose and the ears, not on the brows or the cheeks: when an edit raises the brows (surprise) or
 pulls them together (anger), the skin moves behind a frame that stays where it is. The warp moves every pixel
@@ -6,16 +6,20 @@ near the eyes, frame included, and bent the rims with the brows (surprise bowed 
 bridge down). So:
 
 1. :func:`find_frame` finds the frame: per eye a lens rim (a rounded rectangle fitted to the dark thin lines
-   around the eye, then each point of it moved onto the line it lies along), the bridge between the lenses, and
-   the pixels of the dark lines connected to them. It returns None unless both rims are clear and alike: a frame
-   it is unsure of is left to the warp as before (a wrong mask would hold skin, lashes or brows in place);
-2. the warp holds the frame still (:func:`facecraft.synth.warp.hold_still`): around it the face's motion fades in
-   (the skin next to a rim stretches), within the lenses the face moves freely, and nothing crosses a rim;
-3. :func:`put_back_frame` lays the photo's own frame over the edit.
+   around the eye, then each point of it moved onto the line it lies along), the bridge between the lenses, the
+   hinges, and the pixels of the dark lines connected to them or as dark as the rims. It returns None unless both
+   rims are clear and alike: a frame it is unsure of is left to the warp as before (a wrong mask would hold skin,
+   lashes or brows in place);
+2. :func:`take_out_frame` fills the frame's pixels from the skin and brows around it, and the warp moves that
+   frameless photo with the face's whole motion: the brows rise and fall behind the frame as far as without
+   glasses. What is seen through a lens stays in it (:func:`lenses`: a lid raised past a rim goes behind it);
+3. :func:`put_back_frame` lays the photo's own frame over the edit, straight.
 
-An edit asks for it (``EditControls(keep_glasses=True)``, ``facecraft edit --keep-glasses``): the rims stay straight,
-but the brows next to a frame rise and fall less than without it, so an edit reads less strongly (the FER judges
-read fewer surprised and fearful faces among the glasses wearers of the editor's UTKFace tuning crops).
+An edit asks for it (``EditControls(keep_glasses=True)``, ``facecraft edit --keep-glasses``). It is not the default:
+the FER judges read fewer surprised, fearful, angry and sad faces among the glasses wearers of the editor's UTKFace
+tuning crops than from the edit that bends the frame with the brows (a bowed or bent frame reads as the
+expression too). The talking portrait (:mod:`facecraft.synth.talk_render`) still holds the frame in the warp
+(:func:`facecraft.synth.warp.hold_still`, :attr:`GlassesFrame.held`).
 
 Rims are dark lines thinner than a brow: a morphological black-hat (closing minus the image) with a disc a
 quarter of an eye wide shows them as bright loops; lashes and the eyes themselves are kept out by a clearance
@@ -66,9 +70,16 @@ _RIM_SMOOTH = 0.06
 #: (thick rims, hinges), or between the lenses (the bridge).
 _LINE_LOW = 0.3
 _GROW = 0.1
+#: ... and how far beyond each lens's outer side the hinge and the temple's start are looked for, eye widths.
+_HINGE = 0.3
+#: ... or darker than the rims' median grey plus this share of the way to the grey around them.
+_DARK_SHARE = 0.5
 #: How far from the frame the face's motion fades in, at least, eye widths (:attr:`HeldObject.reach`).
 _HOLD_REACH = 0.2
-#: Clearance around each eye's opening kept out of the frame, eye widths (lashes, liner, the lid's crease).
+#: :func:`take_out_frame` fills the frame on a copy where an eye is about this many pixels wide (or the photo).
+_FILL_EYE_PX = 24.0
+#: Clearance around each eye's opening kept out of the frame, eye widths (lashes, liner, the lid's crease), or up to
+#: halfway to the rim line where a rim runs closer along the lid.
 _EYE_CLEAR = 0.1
 
 
@@ -177,6 +188,7 @@ class GlassesFrame:
 
     alpha: np.ndarray  # (H, W) float32, 1 on the frame
     held: HeldObject  # the frame and its soft edge held, its lenses as windows (for warp_face)
+    eye_width: float = 0.0  # the eyes' mean width, pixels (take_out_frame's fill works at a size set by it)
 
 
 def find_frame(image: np.ndarray, points: np.ndarray) -> GlassesFrame | None:
@@ -222,22 +234,31 @@ def find_frame(image: np.ndarray, points: np.ndarray) -> GlassesFrame | None:
     (a1, b1, *_), (a2, b2, *_) = rims
     if abs(a1 - a2) > _SAME_SIZE * 0.5 * (a1 + a2) or abs(b1 - b2) > _SAME_SIZE * 0.5 * (b1 + b2):
         return None
-    core = np.zeros(resp.shape, np.uint8)
-    for *_, pts, on in rims:
-        for k in np.nonzero(on & np.roll(on, -1))[0]:
-            a, b = np.round(pts[k] * 4).astype(int), np.round(pts[(k + 1) % len(pts)] * 4).astype(int)
-            cv2.line(core, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), 1, max(1, round(0.02 * eye_w)), shift=2)
+    core, k3 = np.zeros(resp.shape, np.uint8), np.ones((3, 3), np.uint8)
+    for *_, pts, _on in rims:  # the whole rim, its short gaps too (a glint on it, a brow behind it)
+        cv2.polylines(core, [np.round(pts * 4).astype(np.int32)], True, 1, max(1, round(0.02 * eye_w)), shift=2)
     # The whole frame: strong enough response connected to the rim lines, near them or between the lenses.
     grow = max(1, round(_GROW * eye_w))
     near = cv2.dilate(core, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
     left, right = sorted((r[2] for r in rims), key=lambda p: p[:, 0].mean())
-    bx0, bx1 = int(left[:, 0].max() - 0.15 * eye_w), int(np.ceil(right[:, 0].min() + 0.15 * eye_w))
     by0 = int(min(left[:, 1].min(), right[:, 1].min()) - 0.1 * eye_w)
     by1 = int(np.ceil(0.5 * (left[:, 1].mean() + right[:, 1].mean())))
-    if bx1 > bx0 and by1 > by0:
-        near[max(by0, 0) : max(by1, 0), max(bx0, 0) : max(bx1, 0)] = 1
-    allowed = ((resp > _LINE_LOW) & (near > 0)).astype(np.uint8) | core
-    frame, k3 = core, np.ones((3, 3), np.uint8)
+    bridge = (left[:, 0].max() - 0.15 * eye_w, right[:, 0].min() + 0.15 * eye_w)
+    hinges = [(left[:, 0].min() - _HINGE * eye_w, left[:, 0].min() + 0.15 * eye_w),
+              (right[:, 0].max() - 0.15 * eye_w, right[:, 0].max() + _HINGE * eye_w)]  # fmt: skip
+    for bx0, bx1 in [bridge, *hinges]:  # between the lenses and at their outer top corners
+        bx0, bx1 = max(int(bx0), 0), max(int(np.ceil(bx1)), 0)
+        if bx1 > bx0 and by1 > by0:
+            near[max(by0, 0) : max(by1, 0), bx0:bx1] = 1
+    # ... or as dark as the rims (a thick rim's middle, a solid bridge, the hinges: too broad for the black-hat)
+    ring = cv2.dilate(near, k3, iterations=2) - near
+    if core.any() and ring.any():
+        rim_grey, around = float(np.median(grey[core > 0])), float(np.median(grey[ring > 0]))
+        dark = grey < rim_grey + _DARK_SHARE * (around - rim_grey)
+    else:
+        dark = np.zeros(resp.shape, bool)
+    allowed = (((resp > _LINE_LOW) | dark) & (near > 0)).astype(np.uint8) | core
+    frame = core
     for _ in range(grow + 2 + int(eye_w)):
         grown = cv2.dilate(frame, k3) & allowed
         if np.array_equal(grown, frame):
@@ -246,17 +267,18 @@ def find_frame(image: np.ndarray, points: np.ndarray) -> GlassesFrame | None:
     eyes = np.zeros(resp.shape, np.uint8)
     for up, lo in EYES:
         cv2.fillPoly(eyes, [np.round(eye_polygon(src, up, lo) - (x0, y0)).astype(np.int32)], 1)
-    clear = max(1, round(_EYE_CLEAR * eye_w))
-    eyes = cv2.dilate(eyes, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * clear + 1, 2 * clear + 1)))
+    # the clearance ends halfway to the rim line: a rim that runs along the lid is the frame up to its middle
+    to_eye = cv2.distanceTransform(1 - eyes, cv2.DIST_L2, 3)
+    to_rim = cv2.distanceTransform(1 - core, cv2.DIST_L2, 3)
     soft = np.clip(cv2.GaussianBlur(cv2.dilate(frame, k3).astype(np.float32), (0, 0), 0.7) * 1.3, 0.0, 1.0)
-    soft[eyes > 0] = 0.0
+    soft[(to_eye <= max(1.0, _EYE_CLEAR * eye_w)) & (to_eye <= to_rim)] = 0.0
     alpha = np.zeros((h, w), np.float32)
     alpha[y0:y1, x0:x1] = soft
     labels = np.zeros((h, w), np.uint8)
     for window, (*_, pts, _on) in enumerate(rims, start=1):  # the lenses, up to the middle of their rims
         cv2.fillPoly(labels, [np.round((pts + (x0, y0)) * 4).astype(np.int32)], window, shift=2)
     labels[_hole(alpha) > 0] = HELD
-    return GlassesFrame(alpha, HeldObject(labels, _HOLD_REACH * eye_w))
+    return GlassesFrame(alpha, HeldObject(labels, _HOLD_REACH * eye_w), eye_w)
 
 
 def glasses_in_front(look: PhotoLook) -> GlassesFrame | None:
@@ -269,8 +291,47 @@ def _hole(frame: np.ndarray) -> np.ndarray:
     return cv2.dilate((frame > 0.1).astype(np.uint8), np.ones((3, 3), np.uint8))
 
 
+def take_out_frame(image: np.ndarray, frame: GlassesFrame) -> np.ndarray:
+    """The photo with the frame's pixels filled from the skin and brows around it (``cv2.inpaint``, Telea): what the
+    warp moves, so that the face moves fully behind a frame :func:`put_back_frame` then lays on top.
+
+    The fill is only ever seen outside the lenses (:func:`lenses` keeps what is in a lens in it), so it is made from
+    what lies around the frame, not from the eyes behind it (a dark lash line drawn up past the rim). Only the box
+    around the frame is filled (its cost does not grow with the photo)."""
+    hole = _hole(frame.alpha)
+    ys, xs = np.nonzero(hole)
+    if not len(ys):
+        return image
+    h, w = hole.shape
+    pad = 4
+    y0, y1 = max(int(ys.min()) - pad, 0), min(int(ys.max()) + pad + 1, h)
+    x0, x1 = max(int(xs.min()) - pad, 0), min(int(xs.max()) + pad + 1, w)
+    box = (slice(y0, y1), slice(x0, x1))
+    unknown = ((hole[box] > 0) | (frame.held.labels[box] > 0)).astype(np.uint8)  # the frame and the lenses
+    crop = np.ascontiguousarray(image[box])
+    scale = min(1.0, _FILL_EYE_PX / max(frame.eye_width, 1.0))  # a smooth fill: made on a smaller copy
+    if scale < 1.0:
+        size = (max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale)))
+        touched = (cv2.resize(unknown.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
+        small = cv2.inpaint(cv2.resize(crop, size, interpolation=cv2.INTER_AREA), touched, 2.0, cv2.INPAINT_TELEA)
+        filled = cv2.resize(small, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
+    else:
+        filled = cv2.inpaint(crop, unknown, 2.0, cv2.INPAINT_TELEA)
+    out = image.copy()
+    out[box] = np.where(hole[box][..., None] > 0, filled, image[box])
+    return out
+
+
+def lenses(frame: GlassesFrame) -> HeldObject:
+    """The frame's lenses as windows, nothing held (for warp_face with :func:`take_out_frame`'s photo): what is seen
+    through a lens stays in it and what is around stays around (a lid raised past a rim goes behind it, not over it)."""
+    labels = frame.held.labels
+    return HeldObject(np.where(labels == HELD, 0, labels).astype(np.uint8), 0.0)
+
+
 def put_back_frame(photo: np.ndarray, edited: np.ndarray, mask: np.ndarray, frame: GlassesFrame):
-    """The edit with the photo's frame on top, its soft edge included: ``(image, mask)``."""
+    """The edit with the photo's frame on top, its soft edge included (all :func:`take_out_frame` fills):
+    ``(image, mask)``."""
     hole = _hole(frame.alpha).astype(np.float32)
     on = np.maximum(frame.alpha, np.minimum(cv2.GaussianBlur(hole, (0, 0), 0.7) * 2.0, 1.0))[..., None]
     out = np.clip(photo * on + edited * (1.0 - on) + 0.5, 0, 255).astype(np.uint8)

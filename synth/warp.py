@@ -657,20 +657,24 @@ def hold_still(disp: np.ndarray, held: HeldObject, box: tuple[int, int, int, int
     ``_HOLD_FADE`` times the largest motion beside it if farther. Within its windows the face moves freely. No pixel
     then takes its colour across the object's edges (:func:`keep_apart`): skin that slides out from behind a rim
     stretches from the rim's edge, and the rim is not drawn a second time.
+
+    Labels without :data:`HELD` pixels only keep the windows and their surroundings apart (the face moves fully:
+    a frame taken out of the photo before the warp, :func:`facecraft.synth.glasses_frame.take_out_frame`).
     """
     x0, y0, x1, y1 = box
     labels = np.asarray(held.labels)[y0:y1, x0:x1]
-    on = labels == HELD
-    if not on.any():
+    if not labels.any():
         return disp
-    dist = cv2.distanceTransform((~on).astype(np.uint8), cv2.DIST_L2, 5)
-    around = labels == 0
-    mag = np.hypot(disp[..., 0], disp[..., 1])
-    beside = around & (dist <= max(held.reach, 1.0))
-    motion = float(np.percentile(mag[beside], 98)) if beside.any() else 0.0
-    t = np.clip(dist / max(held.reach, _HOLD_FADE * motion, 1.0), 0.0, 1.0)
-    keep = np.where(around, t * t * (3.0 - 2.0 * t), np.where(on, 0.0, 1.0)).astype(np.float32)
-    disp = disp * keep[..., None]
+    on = labels == HELD
+    if on.any():
+        dist = cv2.distanceTransform((~on).astype(np.uint8), cv2.DIST_L2, 5)
+        around = labels == 0
+        mag = np.hypot(disp[..., 0], disp[..., 1])
+        beside = around & (dist <= max(held.reach, 1.0))
+        motion = float(np.percentile(mag[beside], 98)) if beside.any() else 0.0
+        t = np.clip(dist / max(held.reach, _HOLD_FADE * motion, 1.0), 0.0, 1.0)
+        keep = np.where(around, t * t * (3.0 - 2.0 * t), np.where(on, 0.0, 1.0)).astype(np.float32)
+        disp = disp * keep[..., None]
     gy, gx = np.mgrid[0 : y1 - y0, 0 : x1 - x0].astype(np.float32)
     mx, my = keep_apart(labels, gx + disp[..., 0], gy + disp[..., 1])
     return np.stack([mx - gx, my - gy], axis=-1).astype(np.float32)

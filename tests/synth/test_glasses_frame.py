@@ -10,7 +10,7 @@ import pytest
 
 from facecraft.rigs.errors import ParameterError
 from facecraft.synth.controls import EditControls
-from facecraft.synth.glasses_frame import find_frame
+from facecraft.synth.glasses_frame import find_frame, take_out_frame
 from facecraft.synth.lids import EYES, eye_frame, eye_polygon
 from facecraft.synth.warp import HELD, HeldObject, hold_still, keep_apart
 
@@ -128,3 +128,75 @@ def test_keep_apart_takes_the_nearest_pixel_of_the_own_label():
     assert np.array_equal(labels[np.clip(my, 0, 39).astype(int), mx.astype(int)], labels)
     mx, my = keep_apart(labels, gx, gy - 10.0)  # the window's top rows would see the face above the bar
     assert (mx[25, 30], my[25, 30]) == (30, 22)  # they see the window's first row
+
+
+#: MediaPipe's brow points (upper and lower edge, both brows).
+_BROWS = [70, 63, 105, 66, 107, 46, 53, 52, 65, 55, 300, 293, 334, 296, 336, 276, 283, 282, 295, 285]
+
+
+def test_keep_glasses_raises_the_brows_as_far_as_on_the_bare_face(editor):
+    img, src, drawn = glasses_on_astronaut()
+    bare, _, _ = astronaut_points()
+    faces = editor.analyze(img)
+    surprise = EditControls.from_args(emotion="surprise:1.0", keep_glasses=True)
+    kept = editor.apply(img, faces, surprise)
+    without = editor.apply(bare, faces, surprise).image  # the same face and motion, no glasses on
+    assert np.abs(kept.image.astype(int) - img.astype(int)).max(axis=2)[drawn].max() <= 2  # the frame stays
+
+    brows = src[_BROWS]
+    eye_w = np.mean([eye_frame(src, up, lo).width for up, lo in EYES])
+    x0, y0 = np.floor(brows.min(0) - (0.0, 0.4 * eye_w)).astype(int)
+    x1, y1 = np.ceil(brows.max(0)).astype(int)
+    margin = int(round(0.1 * eye_w))
+    near = cv2.dilate(drawn.astype(np.uint8), np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)) > 0
+    region = ~near[y0:y1, x0:x1]  # the brows and the forehead above them, away from the frame
+
+    def change(before: np.ndarray, after: np.ndarray) -> float:  # mean change there, grey levels
+        return float(np.abs(after.astype(int) - before.astype(int)).max(axis=2)[y0:y1, x0:x1][region].mean())
+
+    assert change(bare, without) > 20  # the brows rise
+    assert change(img, kept.image) > 0.5 * change(bare, without)  # ... as far (held still: a fifth as much)
+
+
+def test_the_frame_taken_out_leaves_the_skin_and_the_lenses_as_they_were():
+    img, src, drawn = glasses_on_astronaut()
+    bare, _, _ = astronaut_points()
+    frame = find_frame(img, src)
+    out = take_out_frame(img, frame)
+    diff = np.abs(out.astype(int) - bare.astype(int)).max(axis=2)
+    assert diff[drawn].mean() < 40  # the frame's pixels are skin again (the drawn frame is ~190 grey levels off)
+    untouched = _hole_of(frame) == 0
+    assert np.array_equal(out[untouched], img[untouched])  # nothing else is touched, the eyes behind included
+
+
+def _hole_of(frame) -> np.ndarray:
+    return cv2.dilate((frame.alpha > 0.1).astype(np.uint8), np.ones((3, 3), np.uint8))
+
+
+def test_a_solid_bridge_is_part_of_the_frame():
+    img, src, drawn = glasses_on_astronaut()
+    thick = img.copy()
+    left, right = (eye_frame(src, up, lo) for up, lo in EYES)
+    eye_w = 0.5 * (left.width + right.width)
+    centre = src[168]
+    x0, x1 = int(centre[0] - 0.35 * eye_w), int(centre[0] + 0.35 * eye_w)
+    y0, y1 = int(centre[1] - 0.02 * eye_w), int(centre[1] + 0.3 * eye_w)
+    bridge = np.zeros(img.shape[:2], bool)
+    bridge[y0:y1, x0:x1] = True
+    thick[bridge] = (25, 20, 20)  # a solid bridge, broader than the black-hat sees as a line (its middle was left)
+    frame = find_frame(thick, src)
+    assert frame is not None
+    assert (frame.alpha[bridge] > 0.5).mean() > 0.95
+
+
+def test_windows_without_a_held_object_only_keep_the_face_apart():
+    labels = _labels()
+    labels[labels == HELD] = 0  # a frame taken out of the photo: only the window stays apart from the face around
+    disp = np.zeros((40, 60, 2), np.float32)
+    disp[..., 1] = 8.0
+    moved = hold_still(disp, HeldObject(labels, reach=0.0), (0, 0, 60, 40))
+    assert np.allclose(moved[:10], disp[:10]) and np.allclose(moved[labels == 1][-40:], disp[labels == 1][-40:])
+    gy, gx = np.mgrid[0:40, 0:60]
+    sy = np.clip(np.rint(gy + moved[..., 1]).astype(int), 0, 39)
+    sx = np.clip(np.rint(gx + moved[..., 0]).astype(int), 0, 59)
+    assert np.array_equal(labels[sy, sx], labels)  # the face above does not take its colour from the window
