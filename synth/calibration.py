@@ -26,7 +26,9 @@ is cancelled by another), never past the level where it reads best (``limit``); 
 raises rises at least ``raise_floor`` of its calibrated change (the emotion's own shapes come before the
 removal of the old expression), and a channel falls at most by what its own response says undoes the
 requested fall (between ``removal_limit`` and ``removal_max`` units; mouth channels only). Gaze
-(``eyeLook*``) and ``tongueOut`` are not solved: they move by exactly the request. No request, no change:
+(``eyeLook*``) and ``tongueOut`` are not solved: they move by exactly the request, and a blink the request raises
+moves by the lid closure it asks for (:data:`CLOSING_UNITS`; MediaPipe's blink score is far from linear in the lid's
+closure, :data:`facecraft.synth.controls.BLINK_SCORES`). No request, no change:
 ``delta = 0`` gives ``d = 0``. One edit costs one 43-variable box QP (about a millisecond).
 
 What it cannot fix (measured, see the report of ``facecraft calibrate-editor``): MediaPipe never scores
@@ -65,7 +67,7 @@ from facecraft.rigs.emotion_space import region_mask
 from facecraft.rigs.errors import FileFormatError, MissingFileError, ParameterError
 from facecraft.rigs.retarget import COPY_BY_NAME
 
-from .controls import MOUTH_OPENING, own_scores
+from .controls import MOUTH_OPENING, blink_closure, own_scores
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +82,32 @@ UNMEASURED = np.array([n == "tongueOut" for n in ARKIT_NAMES])
 #: Rig weights each solvable channel is measured at by :func:`measure_response`.
 LEVELS: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0, 3.0)
 _GAZE = region_mask("gaze")
+_BLINKS = np.array([ARKIT_INDEX["eyeBlinkLeft"], ARKIT_INDEX["eyeBlinkRight"]])
+_SQUINTS = np.array([ARKIT_INDEX["eyeSquintLeft"], ARKIT_INDEX["eyeSquintRight"]])
+#: Rig units of ``eyeBlink`` that bring the upper lid down onto the lower one: a lid's closure (the share of the
+#: photo's eye opening it closes) is linear in the rig's blink up to shut, while MediaPipe's blink score is not (low
+#: until nearly shut; :data:`facecraft.synth.controls.BLINK_SCORES`), so a blink request is not solved through the
+#: fitted response (0.17-0.21 score per unit, a chord through that curve: an asked 0.48, "tired", solved to 1.3 units,
+#: the lid more than three quarters down, and 0.75 to 2-2.9 units, shut) but set from the closure it asks for
+#: (:func:`blink_closure` of the scores before and after) times these units. Measured on the tuning photos (36 FRLL
+#: calibration neutrals, 40 UTKFace tuning crops; both eyes): the median rig units at which the edit's target lid (the
+#: lid painter draws it) has closed 0.25 / 0.5 / 0.75 / 1 of the eye's opening are 0.37 / 0.74 / 1.13 / 1.42 (per
+#: photo, shut at 1.02-1.62 for the middle 80%).
+CLOSING_UNITS = 1.45
+#: Rig units a shut lid goes on past :data:`CLOSING_UNITS` (smoothly from three quarters closed): per photo a lid
+#: shuts at 1.02-1.62 units, and one set to just the median left a slit of iris on some (eyeBlink 0.8 read as the
+#: largest rise on 73% of the tuning photos' eyes, 84% before; the lid painter draws a lid pressed past shut as shut).
+SHUT_PAST = 1.0
+
+
+def _closing_units(closure: np.ndarray, units: float) -> np.ndarray:
+    """Rig ``eyeBlink`` units that close a lid by ``closure`` (share of its opening), ``units`` of them shutting it
+    on a median face, :data:`SHUT_PAST` more to shut it on every face."""
+    c = np.asarray(closure, np.float64)
+    past = np.clip((c - 0.75) / 0.25, 0.0, 1.0)
+    return units * c + SHUT_PAST * past * past * (3.0 - 2.0 * past)
+
+
 _JAW = ARKIT_INDEX["jawOpen"]
 #: Least rise limit of a channel whatever level its mean score peaked at: the rig's smile scores best at 0.5
 #: on the calibration photos but only at 1.0-1.2 looks like a smile (corners up, lips parted over the teeth;
@@ -588,6 +616,10 @@ class EditorCalibration:
         measured ``response`` is kept as it is. False for a calibration built by hand.
     meta : dict
         Where the numbers come from (photos, levels, command, date); saved with them.
+    closing : float or None
+        Rig units of ``eyeBlink`` that shut an eye (:data:`CLOSING_UNITS`, not saved): a blink the request raises moves
+        by the closure it asks for (:func:`facecraft.synth.controls.blink_closure`) times these units, not through the
+        response. None: solved as every other channel (the identity calibration).
     """
 
     response: np.ndarray
@@ -606,6 +638,7 @@ class EditorCalibration:
     unilateral: dict | None = None
     mirror: bool = False
     meta: dict = field(default_factory=dict, compare=False)
+    closing: float | None = CLOSING_UNITS
     _solved_response: np.ndarray = field(init=False, repr=False, compare=False)
     _base_weights: np.ndarray = field(init=False, repr=False, compare=False)
     _gain: np.ndarray = field(init=False, repr=False, compare=False)
@@ -630,6 +663,8 @@ class EditorCalibration:
         ):
             if not (np.isfinite(value) and value >= 0):
                 raise ParameterError(f"{label}: expected a finite value >= 0, got {value}")
+        if self.closing is not None and not (np.isfinite(self.closing) and self.closing > 0):
+            raise ParameterError(f"closing: expected rig units > 0 (or None), got {self.closing}")
         if self.raise_floor > 1.0:
             raise ParameterError(f"raise_floor: expected a share in [0, 1], got {self.raise_floor}")
         if self.max_gain < 1.0:
@@ -668,7 +703,15 @@ class EditorCalibration:
     @classmethod
     def identity(cls) -> EditorCalibration:
         """No calibration: the rig moves by exactly the requested change."""
-        return cls(np.eye(NUM_ARKIT), ridge=0.0, max_gain=1.0, cross=0.0, raise_floor=0.0, meta={"source": "identity"})
+        return cls(
+            np.eye(NUM_ARKIT),
+            ridge=0.0,
+            max_gain=1.0,
+            cross=0.0,
+            raise_floor=0.0,
+            meta={"source": "identity"},
+            closing=None,
+        )
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> EditorCalibration:
@@ -760,12 +803,23 @@ class EditorCalibration:
         now = None if rig_now is None else np.asarray(rig_now, np.float64).reshape(-1)
         if now is not None and now.shape != (NUM_ARKIT,):
             raise ParameterError(f"rig_now: expected ({NUM_ARKIT},) rig weights, got {now.shape}")
-        delta = a - own_scores(b, a)
+        own_before = own_scores(b, a)
+        delta = a - own_before
         change = np.where(UNSOLVED, delta, 0.0)
         if not np.any(np.abs(delta[~UNSOLVED]) > 1e-6):
             return change
         solved = ~UNSOLVED
+        # a blink the request raises (or lids it opens that the photo shows lowered) moves by the closure it asks for
+        asked, shown = blink_closure(a[_BLINKS]), blink_closure(own_before[_BLINKS])  # (2,) closures
+        shut = asked - shown  # the closure asked beyond the photo's
+        lids = np.zeros(NUM_ARKIT, bool)
+        if self.closing is not None:
+            lids[_BLINKS[(delta[_BLINKS] > _ACTIVE) | (shut < -1e-6)]] = True
         w = self._base_weights * np.where(delta > _ACTIVE, 1.0, self.other_weight)  # (52,) row weights
+        w[lids] = 0.0  # their reading is the closure's, not the fitted response's
+        # ... and a lid set by closure reads partly as a squint: undoing that squint dropped the lower lid (FRLL 001
+        # asked AU43 1.0 kept a white slit); a squint the request asks for is still solved
+        w[_SQUINTS[lids[_BLINKS] & (delta[_SQUINTS] <= _ACTIVE)]] = 0.0
         rows = w[:, None] * self._solved_response  # W R
         target = w * delta - rows[:, UNSOLVED] @ delta[UNSOLVED]  # W delta - W R_u delta_u
         r_s = rows[:, solved]
@@ -795,6 +849,12 @@ class EditorCalibration:
         floor = self.raise_floor * np.minimum(ds * self._gain[solved], limit)
         lo = np.where(raised, np.maximum(lo, floor), lo)
         lo = np.minimum(lo, hi)
+        closed = np.zeros(NUM_ARKIT)
+        if self.closing is not None:
+            moved = _closing_units(asked, self.closing) - _closing_units(shown, self.closing)
+            closed[_BLINKS] = np.clip(moved, -self.removal_limit, self.closing + SHUT_PAST)
+        lo = np.where(lids[solved], closed[solved], lo)
+        hi = np.where(lids[solved], closed[solved], hi)
         c = r_s.T @ target + self.ridge * ds * self._gain[solved]
         free = hi - lo > 1e-9
         d = lo.copy()  # fixed variables sit at their (single) bound

@@ -70,6 +70,45 @@ RESTING_SCORES[[ARKIT_INDEX["eyeSquintLeft"], ARKIT_INDEX["eyeSquintRight"]]] = 
 EYE_PAIRS = np.array(
     [[ARKIT_INDEX[n + "Left"], ARKIT_INDEX[n + "Right"]] for n in ("eyeSquint", "eyeBlink", "eyeWide")]
 )
+#: How far a lid is closed, as MediaPipe's ``eyeBlink`` score reads it. An artist's ``eyeBlink`` / AU43 value asks
+#: for a closure, the share of the photo's eye opening the upper lid closes (:func:`blink_value_closure`: 0 open as
+#: in the photo, 0.5 halfway down over the iris, heavy and sleepy, shut from 0.8), but edit targets live in
+#: MediaPipe's score space, where a lid reads very unevenly: low until nearly shut. ``BLINK_SCORES[i]`` is the score
+#: of a lid closed by ``BLINK_CLOSURE[i]``: requested blink values become targets through it (:func:`blink_score`)
+#: and the calibration reads the score changes back as closure (:func:`blink_closure`). Closure 0 is 0.17, the 90th
+#: percentile of the tuning photos' own scores (36 FRLL calibration neutrals, 40 UTKFace tuning crops: median 0.07,
+#: 75th percentile 0.125): open eyes read up to it, so a photo's lids count as closed only where they read as more.
+#: Above it, the median rise of the score over the photo's own at each closure of the lid the edit draws (the rig's
+#: blink on both eyes at 0.25-1.75 units on the same photos, the closure of the target mesh's lid, which the lid
+#: painter draws: :mod:`facecraft.synth.lids`): 0.07, 0.17, 0.32, 0.44.
+BLINK_CLOSURE = (0.0, 0.25, 0.5, 0.75, 1.0)
+BLINK_SCORES = (0.17, 0.24, 0.34, 0.49, 0.61)
+
+
+#: An asked ``eyeBlink`` / AU43 value -> the closure drawn: up to 0.5 the value is the closure (0.5 halfway down over
+#: the iris), then it steepens to shut at 0.8: a lid 0.8 closed leaves a sliver of iris, a squint more than closing eyes
+#: (MediaPipe read 46 of 61 such eyeBlink 0.8 edits of the tuning photos as a squint, with the value as the closure).
+BLINK_VALUES = (0.0, 0.5, 0.8)
+BLINK_VALUE_CLOSURE = (0.0, 0.5, 1.0)
+
+
+def blink_value_closure(value):
+    """The closure (share of the eye's opening, [0, 1]) an asked ``eyeBlink`` / AU43 ``value`` draws
+    (:data:`BLINK_VALUES`)."""
+    return np.interp(value, BLINK_VALUES, BLINK_VALUE_CLOSURE)
+
+
+def blink_score(closure):
+    """MediaPipe ``eyeBlink`` score of a lid closed by ``closure`` (share of the eye's opening, clipped to [0, 1])."""
+    return np.interp(np.clip(closure, 0.0, 1.0), BLINK_CLOSURE, BLINK_SCORES)
+
+
+def blink_closure(score):
+    """The closure (share of the eye's opening, [0, 1]) of a lid read as ``eyeBlink`` ``score``: 0 up to an open eye's
+    score, 1 from a shut one's (:data:`BLINK_SCORES`)."""
+    return np.interp(score, BLINK_SCORES, BLINK_CLOSURE)
+
+
 #: Two sides asked within this of each other are asked alike (an emotion's sides are equal; the speech model's eye
 #: curves differ by up to 0.01 on a symmetric ask).
 ALIKE = 0.02
@@ -200,7 +239,8 @@ class EditControls:
     def requested(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``(expression, set_values, set_mask, raised_mask)``, each ``(52,)``: what the emotion/text codes ask
         for, the channels that AU / ARKit controls, the words' gaze and closed mouth set outright (``set_mask``) or
-        only raise (``raised_mask``: an AU's lesser channels) with their values."""
+        only raise (``raised_mask``: an AU's lesser channels) with their values, as MediaPipe scores (a blink's
+        closure as the score such a lid reads as: :func:`blink_score`)."""
         expression = np.zeros(NUM_ARKIT, np.float32)
         for code in self.codes:
             expression = np.maximum(expression, code.to_arkit())
@@ -225,6 +265,10 @@ class EditControls:
         for name, weight in self.arkit.items():
             set_values[ARKIT_INDEX[name]], set_mask[ARKIT_INDEX[name]] = weight, True
             raised_mask[ARKIT_INDEX[name]] = False
+        # a blink value is how far the lid closes: its target is the score such a lid reads as
+        asked = _BLINK & (expression > _ACTIVE)
+        expression[asked] = blink_score(blink_value_closure(expression[asked]))
+        set_values[_BLINK & set_mask] = blink_score(blink_value_closure(set_values[_BLINK & set_mask]))
         return expression, set_values, set_mask, raised_mask
 
     def holds_lips_shut(self, target: np.ndarray) -> bool:

@@ -673,3 +673,38 @@ def test_shipped_fear_on_a_closed_bite_smile_drops_the_jaw():
         assert np.array_equal(
             shipped.rig_change(face, surprise, rig_now=fit), without.rig_change(face, surprise, rig_now=fit)
         )
+
+
+def test_a_blink_moves_the_rig_by_the_closure_it_asks_for_alike_on_both_sides():
+    from facecraft.synth.calibration import CLOSING_UNITS, SHUT_PAST
+    from facecraft.synth.controls import EditControls, blink_score
+
+    cal = EditorCalibration.load()
+    blink = [ARKIT_INDEX["eyeBlinkLeft"], ARKIT_INDEX["eyeBlinkRight"]]
+    before = np.zeros(NUM_ARKIT, np.float32)
+    before[blink] = (0.1, 0.06)  # open eyes (MediaPipe reads them at 0.03-0.17)
+    units = {}
+    for value in (0.25, 0.5, 0.65, 0.8, 1.0):
+        after = EditControls.from_args(au={"AU43": value}).target(before)
+        change = cal.rig_change(before, after, rig_now=np.zeros(NUM_ARKIT))
+        assert change[blink[0]] == pytest.approx(change[blink[1]], abs=1e-6)  # alike on both sides
+        units[value] = change[blink[0]]
+    # the rig's lid closes linearly in its units: 0.5 brings it halfway down, not shut (the solve through the score's
+    # response gave 1.38 units for 0.5 and 2.88 / 2.0 left / right for 1.0); from 0.8 it is pressed shut
+    assert units[0.25] == pytest.approx(0.25 * CLOSING_UNITS) and units[0.5] == pytest.approx(0.5 * CLOSING_UNITS)
+    assert 0.5 * CLOSING_UNITS < units[0.65] < CLOSING_UNITS
+    assert units[0.8] == pytest.approx(CLOSING_UNITS + SHUT_PAST) and units[1.0] == pytest.approx(units[0.8])
+    # the shut lid's squint reading is not undone: undoing it raised the lid again (eyeWide 0.15 at 1.0, a slit)
+    squinting = before.copy()
+    squinting[[ARKIT_INDEX["eyeSquintLeft"], ARKIT_INDEX["eyeSquintRight"]]] = 0.2
+    shut = cal.rig_change(squinting, EditControls.from_args(au={"AU43": 1.0}).target(squinting), rig_now=before * 0)
+    assert shut[ARKIT_INDEX["eyeWideLeft"]] < 0.05 and shut[ARKIT_INDEX["eyeSquintLeft"]] >= 0.0
+    lowered = before.copy()
+    lowered[blink] = blink_score(0.75)  # a photo whose lids are three quarters down, asked half: they open a quarter
+    after = EditControls.from_args(au={"AU43": 0.5}).target(lowered)
+    np.testing.assert_allclose(cal.rig_change(lowered, after)[blink], -0.25 * CLOSING_UNITS, atol=1e-6)
+    same = EditControls.from_args(arkit={"eyeBlinkLeft": 0.0}).target(before)  # open as in the photo: no change
+    assert cal.rig_change(before, same)[blink[0]] == pytest.approx(0.0, abs=1e-6)
+    assert EditorCalibration.identity().closing is None
+    with pytest.raises(ParameterError):
+        dataclasses.replace(cal, closing=0.0)

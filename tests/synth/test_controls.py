@@ -262,3 +262,25 @@ def test_the_lips_are_held_shut_only_where_a_control_sets_every_parting_channel_
     assert absolute.holds_lips_shut(absolute.target(parted))  # the other parting channels are 0 in absolute mode
     relative = EditControls.from_args(arkit=["jawOpen=0", "mouthSmileLeft=0.5"])
     assert not relative.holds_lips_shut(relative.target(parted + 0.1))  # the photo's raised upper lip stays
+
+
+def test_a_blink_value_is_how_far_the_lid_closes_and_targets_the_score_such_a_lid_reads_as():
+    from facecraft.synth.controls import BLINK_SCORES, blink_closure, blink_score
+
+    blink = [ARKIT_INDEX["eyeBlinkLeft"], ARKIT_INDEX["eyeBlinkRight"]]
+    closures = np.linspace(0.0, 1.0, 11)
+    scores = blink_score(closures)
+    assert np.all(np.diff(scores) > 0) and scores[-1] == pytest.approx(BLINK_SCORES[-1])
+    np.testing.assert_allclose(blink_closure(scores), closures, atol=1e-9)
+    assert blink_closure(0.05) == 0.0  # an open eye's score is no closure
+    for controls in (
+        EditControls.from_args(au={"AU43": 0.5}),
+        EditControls.from_args(arkit={"eyeBlinkLeft": 0.5, "eyeBlinkRight": 0.5}),
+        EditControls.from_args(emotion="AU43=0.5"),
+    ):
+        # the MediaPipe score of a lid halfway down is far below 0.5 (it reads low until nearly shut)
+        np.testing.assert_allclose(controls.target()[blink], blink_score(0.5), atol=1e-6)
+    assert EditControls.from_args(au={"AU43": 0.5}).target()[blink[0]] < 0.4
+    now = np.zeros(52, np.float32)
+    now[blink] = 0.45  # lids that read lowered three quarters stay as they are when words ask for less
+    assert EditControls.from_args(text="tired").target(now)[blink[0]] == pytest.approx(0.45)

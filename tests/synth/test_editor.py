@@ -5,7 +5,7 @@ from PIL import Image
 
 from facecraft.rigs import ARKIT_INDEX, NoFaceError, ParameterError
 from facecraft.synth.bench_edit import outside_face_mask
-from facecraft.synth.controls import EditControls
+from facecraft.synth.controls import EditControls, blink_score, blink_value_closure
 from facecraft.synth.editor import FaceEditor, edit_image, face_crop
 
 from .cutout_helpers import hull_alpha, on_white, white_patches
@@ -19,7 +19,11 @@ def _score(editor, image, name: str) -> float:
 def test_an_edit_raises_its_control_and_leaves_the_background(editor, astronaut, astronaut_faces, control, channel):
     result = editor.apply(astronaut, astronaut_faces, EditControls.from_args(arkit=[control]))
     assert result.image.shape == astronaut.shape and result.image.dtype == np.uint8
-    assert result.weights[ARKIT_INDEX[channel]] == pytest.approx(float(control.split("=")[1]))
+    # the weights applied are the controls' targets as MediaPipe scores (a blink's closure as the score such a lid
+    # reads as: controls.blink_score); a slider's value otherwise
+    asked = float(control.split("=")[1])
+    expected = blink_score(blink_value_closure(asked)) if channel.startswith("eyeBlink") else asked
+    assert result.weights[ARKIT_INDEX[channel]] == pytest.approx(expected)
     assert _score(editor, result.image, channel) > _score(editor, astronaut, channel) + 0.1
     outside = outside_face_mask(result, astronaut.shape, margin=0.10)
     diff = np.abs(result.image.astype(int) - astronaut.astype(int)).max(-1)
