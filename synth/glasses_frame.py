@@ -96,16 +96,27 @@ def _rounded_rect(params, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return cu + a * r * c, cv_ + b * r * s
 
 
-def _holds_eye(params, fs) -> bool:
-    """Whether the lens ``params`` holds the eye's whole contour, ``_LENS_MARGIN`` inside."""
-    cu, cv_, a, b, n = params
+def _holds_eye(params, fs):
+    """Whether the lens ``params`` holds the eye's whole contour, ``_LENS_MARGIN`` inside (``params`` a 5-tuple, or
+    five arrays: one answer per lens)."""
+    cu, cv_, a, b, n = (np.asarray(p, np.float64)[..., None] for p in params)
     margin = _LENS_MARGIN * fs.width
-    if a <= margin or b <= margin:
-        return False
     grid = np.linspace(0.0, fs.width, 9)
     up, lo = fs.profile(grid)
     u, v = np.concatenate([grid, grid]), np.concatenate([up, lo])
-    return float(((np.abs((u - cu) / (a - margin)) ** n + np.abs((v - cv_) / (b - margin)) ** n) ** (1 / n)).max()) < 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = (np.abs((u - cu) / (a - margin)) ** n + np.abs((v - cv_) / (b - margin)) ** n) ** (1 / n)
+    inside = (r.max(-1) < 1) & (a[..., 0] > margin) & (b[..., 0] > margin)
+    return inside if inside.ndim else bool(inside)
+
+
+def _grid_response(resp: np.ndarray, fs, scale: float, params: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Mean response (capped at 1) along each rounded rectangle of ``params`` ``(N, 5)``."""
+    c, s = np.cos(t), np.sin(t)
+    n = params[:, 4:5]
+    r = (np.abs(c) ** n + np.abs(s) ** n) ** (-1.0 / n)
+    x, y = fs.to_image(params[:, :1] + params[:, 2:3] * r * c, params[:, 1:2] + params[:, 3:4] * r * s)
+    return np.minimum(_sample(resp, x * scale, y * scale), 1.0).mean(1)
 
 
 def _fit_lens(resp: np.ndarray, fs, scale: float) -> tuple[float, tuple]:
@@ -123,10 +134,12 @@ def _fit_lens(resp: np.ndarray, fs, scale: float) -> tuple[float, tuple]:
         x, y = fs.to_image(*_rounded_rect(p, t))
         return float(np.minimum(_sample(resp, x[None] * scale, y[None] * scale), 1.0).mean())
 
-    grid = itertools.product(np.linspace(-0.2, 0.2, 5), np.linspace(-0.1, 0.3, 5), np.linspace(0.7, 1.3, 7),
-                             np.linspace(0.4, 0.9, 6), (2.5, 4.0))  # fmt: skip
-    cands = sorted(((score(p), p) for p in ((cu0 + du * w, cv0 + dv * w, a * w, b * w, n)
-                                            for du, dv, a, b, n in grid)), key=lambda c: -c[0])  # fmt: skip
+    axes = (np.linspace(-0.2, 0.2, 5), np.linspace(-0.1, 0.3, 5), np.linspace(0.7, 1.3, 7), np.linspace(0.4, 0.9, 6))
+    grid = np.array(list(itertools.product(*axes, (2.5, 4.0))))
+    params = grid * (w, w, w, w, 1.0) + (cu0, cv0, 0.0, 0.0, 0.0)  # all within score's bounds
+    scores = np.where(_holds_eye(params.T, fs), _grid_response(resp, fs, scale, params, t), 0.0)
+    order = np.argsort(-scores, kind="stable")  # as the one-by-one scores sorted
+    cands = [(float(scores[i]), tuple(params[i])) for i in order[:2]]
     best = cands[0]
     for _, p0 in cands[:2]:
         r = minimize(lambda q: -score(q), np.array(p0), method="Nelder-Mead",
