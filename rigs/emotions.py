@@ -58,7 +58,9 @@ STRONG, PLAIN, MILD = "strong", "plain", "mild"
 #: thesaurus groups of mood adjectives): the text reader (:mod:`facecraft.rigs.expression_text`) reads each as its
 #: emotion at that strength; MiniLM puts these rarer words near no expression ("irate", "forlorn" were errors). No
 #: word that names something else in a face description ("cross" eyed, "blue" eyes, eyes "down"), and no word the
-#: reader's own anchors hold ("furious", "heartbroken"). Not labels: :func:`normalize_emotion` takes the aliases only.
+#: reader's own anchors hold ("furious", "heartbroken"); the reader reads "cross", "blue" and "downcast" as moods only
+#: where they say what the person is (``_PREDICATE_MOODS`` in expression_text). Not labels: :func:`normalize_emotion`
+#: takes the aliases only.
 EMOTION_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
     "anger": {
         STRONG: ("irate", "incensed", "enraged", "infuriated", "apoplectic", "wrathful", "ireful", "raging",
@@ -91,7 +93,8 @@ EMOTION_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "neutral": {
         PLAIN: ("aloof", "unfazed", "unruffled", "imperturbable", "poised", "collected", "placid", "tranquil",
-                "detached", "dispassionate", "unemotional", "inscrutable", "phlegmatic"),
+                "detached", "dispassionate", "unemotional", "inscrutable", "phlegmatic", "insouciant", "unconcerned",
+                "unflappable", "cool headed", "level headed"),
     },
     "sadness": {
         STRONG: ("inconsolable", "desolate", "despairing", "grief stricken", "distraught", "devastated", "wretched",
@@ -105,7 +108,7 @@ EMOTION_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "surprise": {
         STRONG: ("astounded", "stunned", "staggered", "floored", "stupefied", "agog", "shellshocked", "shell shocked",
-                 "speechless", "bowled over"),
+                 "speechless", "bowled over", "dumbfounded"),
         PLAIN: ("taken aback", "caught off guard"),
     },
 }  # fmt: skip

@@ -64,6 +64,8 @@ from .facs import ACTION_UNITS, AU_NAMES, NUM_AU, NUM_SIDED_AU, au_dict, au_vect
 
 log = logging.getLogger(__name__)
 
+#: A pout: the lower lip pushed up and out by the chin (AU17), its corners pulled down (AU15).
+POUT: dict[str, float] = {"AU15": 0.4, "AU17": 0.8}
 #: Anchor phrases and the AU set each one means (at full strength: intensity words decide how strong). Sided
 #: AUs give the default side of one-sided expressions (a smirk or a wink: the right side).
 TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
@@ -163,9 +165,10 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     # Indignation, offence: anger at a slight, the brows lowered over pressed lips ("indignant" read as sad, no AU4).
     ("indignant, offended, outraged, affronted", {"AU4": 0.8, "AU7": 0.4, "AU23": 0.4, "AU24": 0.4}),
     ("surprised, astonished, amazed", {"AU1": 1.0, "AU2": 1.0, "AU5": 0.8, "AU26": 0.8}),
-    # Surprise words MiniLM puts near no surprise anchor ("flabbergasted" was an error, "dumbfounded" frowned).
+    # Surprise words MiniLM puts near no surprise anchor ("flabbergasted" was an error; "dumbfounded" frowned, AU4
+    # 0.40, also as a word of this anchor: it is a mood word of strong surprise, rigs.emotions.EMOTION_SYNONYMS).
     (
-        "flabbergasted, gobsmacked, dumbfounded, dumbstruck, thunderstruck",
+        "flabbergasted, gobsmacked, dumbstruck, thunderstruck",
         {"AU1": 1.0, "AU2": 1.0, "AU5": 0.8, "AU26": 0.8},
     ),
     # Starstruck, dazzled: awe's raised brows and widened eyes over a smile ("starstruck" was an error).
@@ -310,10 +313,10 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     # A lip curl is the upper lip raised alone (AU10), the lips parting a little; "left lip curl" puts it on a side.
     ("a curled lip, the upper lip raised", {"AU10": 1.0, "AU25": 0.3}),
     ("pursed lips, a kiss, whistling", {"AU18": 0.9, "AU22": 0.3}),
-    ("pouting, sulking", {"AU15": 0.4, "AU17": 0.8}),
+    ("pouting, sulking", POUT),
     # A pout's words as a group ("sulky" is read as "sulking", :data:`_STATE_WORDS`: MiniLM puts it next to "sultry",
     # 0.64, heavy lids over a smile, and it kept a smile's tail, AU12 0.13).
-    ("petulant, mopey", {"AU15": 0.4, "AU17": 0.8}),
+    ("petulant, mopey", POUT),
     # Grumpy, sullen: lowered brows over a pouting mouth (anger's brows, sadness's mouth); "grumpy" was nearest a smug
     # smile's tail (AU12 0.12) with annoyance.
     ("grumpy, grouchy, sullen, cranky", {"AU4": 0.6, "AU15": 0.4, "AU17": 0.6}),
@@ -350,12 +353,14 @@ SLIGHT_ANCHORS = frozenset(
         "tired, weary, sleepy, drowsy, heavy eyelids",
     }
 )
+#: A trace of an expression ("a hint of a frown", "the ghost of a smile", "a flicker of fear"): slight.
+_TRACE_OF = r"(?:hint|touch|ghost|trace|flicker|glimmer|shadow|suggestion|whisper) of"
 #: Intensity words, the first group found decides: "a very slight smile" is slight. A state ("eyes closed",
 #: "shut") is full unless qualified ("half closed").
 INTENSITY_WORDS: tuple[tuple[str, float], ...] = (
     (
-        r"\b(slight(ly)?|a bit|a little|subtle|subtly|faint(ly)?|small|tiny|shy|hint of|touch of|mild(ly)?|barely|"
-        r"hardly|scarcely|half|weak(ly)?)\b",
+        r"\b(slight(ly)?|a bit|a little|subtle|subtly|faint(ly)?|small|tiny|shy|mild(ly)?|barely|hardly|scarcely|half|"
+        rf"weak(ly)?|{_TRACE_OF})\b",
         0.45,
     ),
     (r"\b(somewhat|moderately|kind of|sort of|rather)\b", 0.6),
@@ -370,9 +375,9 @@ INTENSITY_WORDS: tuple[tuple[str, float], ...] = (
 #: compared with the anchors, where they pulled the reading ("incredibly sad" read as surprised, "a touch of
 #: sadness" as full sadness). Adjectives stay: "a shy smile", "wide eyes", "a big grin" name the expression.
 _DEGREE_WORDS = re.compile(
-    r"\b(?:slightly|a bit|a little|a touch of|subtly|faintly|mildly|barely|hardly|scarcely|weakly|somewhat|moderately|"
-    r"kind of|sort of|rather|quite|clearly|fairly|extremely|very|really|intensely|super|totally|incredibly|utterly|"
-    r"absolutely|completely|deeply|wildly|hysterically|from ear to ear|just|simply|merely|only)\b"
+    rf"\b(?:(?:an?|the) {_TRACE_OF}|slightly|a bit|a little|subtly|faintly|mildly|barely|hardly|scarcely|weakly|"
+    r"somewhat|moderately|kind of|sort of|rather|quite|clearly|fairly|extremely|very|really|intensely|super|totally|"
+    r"incredibly|utterly|absolutely|completely|deeply|wildly|hysterically|from ear to ear|just|simply|merely|only)\b"
 )
 DEFAULT_TEXT_INTENSITY = 0.75
 #: Anchors nearest a part that are mixed, and the softmax temperature over their cosine similarities.
@@ -483,18 +488,21 @@ SUPPRESSION_AUS: dict[str, float] = {"AU17": 0.5, "AU24": 0.6}
 #: "un" before an expression word is its negation: "unsmiling" is "not smiling" (was an error), "unblinking" "not
 #: blinking". Other "un" words are their own words ("unimpressed", "unhappy").
 _UN_WORD = re.compile(r"\bun([a-z]{4,}ing)\b")
-#: Idioms whose words mislead the reader, as what they mean: tears of joy are a smile through tears ("happy tears" was
-#: crying, the qualifier's smile kept out of the mouth that crying moves); a jaw-dropping or eye-popping surprise is
-#: that surprise open-mouthed or wide-eyed (:data:`_COMPOUND`: "jaw dropping surprise" barely raised the brows).
+#: Idioms whose words mislead the reader, as what they mean: tears of joy are joy's beaming smile (the cheeks raised)
+#: under crying's raised inner brows, without crying's lowered brows and turned-down mouth, which undo a smile ("happy
+#: tears" was crying, the qualifier's smile kept out of the mouth that crying moves; as "smiling through tears",
+#: "weeping with joy" frowned, AU4 0.50, over a turned-down mouth); a jaw-dropping or eye-popping surprise is that
+#: surprise open-mouthed or wide-eyed (:data:`_COMPOUND`: "jaw dropping surprise" barely raised the brows).
 _IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = (
     # ... and so is crying for joy ("crying happily" cried without a smile: the qualifier's smile was kept out of the
     # mouth that crying moves).
     (
         re.compile(
             r"\b(?:happy|joyful|joyous) (?:tears|crying|weeping|sobbing)\b|\btears of (?:joy|happiness)\b|"
-            r"\b(?:cry|crying|cries|weep\w*|sob|sobs|sobbing|tears) (?:happily|joyfully|with joy|for joy|of relief)\b"
+            r"\b(?:cry|crying|cries|cried|weep\w*|wept|sob|sobs|sobbing|sobbed|tears) (?:happily|joyfully|joyously|"
+            r"(?:with|for|in) (?:joy|happiness|delight)|of relief)\b"
         ),
-        "smiling through tears",
+        "a beaming smile, inner brows slightly raised",
     ),
     (re.compile(r"\bjaw (?:dropping|dropped)\b(?= \w)"), "open mouthed"),
     (re.compile(r"\beye (?:popping|popped)\b(?= \w)"), "wide eyed"),
@@ -525,14 +533,23 @@ _STATE_WORDS: dict[str, tuple[str, ...]] = {
     "tired": ("lethargic", "sluggish", "listless", "drained", "exhausted", "fatigued", "dozy", "knackered", "bushed",
               "enervated", "torpid", "languid", "sleep deprived", "worn out", "dead tired", "dog tired",
               "bone weary", "burnt out", "burned out", "wiped out", "ready to drop", "tuckered out",
-              "dead beat", "running on empty", rf"dead on {_HIS} feet"),
+              "dead beat", "running on empty", rf"dead on {_HIS} feet",
+              rf"(?:(?:barely|hardly|scarcely) able to|can ?not|can't|couldn't|could not|struggl\w* to|fight\w* to) "
+              rf"keep {_HIS} eyes open"),
     "ashamed": ("mortified", "humiliated", "contrite", "penitent", "repentant", "shamefaced", "chagrined", "abashed",
                 "guilt ridden", "shamed", "disgraced"),
     "embarrassed": ("self conscious", "blushing"),
     "timid": ("bashful", "diffident"),
     "grumpy": ("surly", "crabby", "cantankerous", "ornery", "tetchy", "testy", "crotchety", "curmudgeonly", "churlish",
                "irascible", "huffy", "peevish", "prickly", "snappish", "crusty", "bad tempered", "ill tempered",
-               "short tempered", "grumbling", "brooding"),
+               "short tempered", "grumbling", "brooding", "querulous", "fractious", "crabbed", "sour tempered"),
+    # Defiance, resolve: the brows lowered and the lips pressed ("defiant" was sadness's mouth, AU15 0.31).
+    "determined": ("defiant", "resolute", "steely", "stubborn", "obstinate", "unyielding", "dogged", "headstrong",
+                   "mulish", "pig headed", "pigheaded"),
+    # Giggles: a small laugh ("giggly" puffed the cheeks, "tittering" widened the eyes, "sniggering" was a typo).
+    "chuckling": ("giggly", "tittering", "sniggering", "snickering"),
+    # Mischief: a smirk ("impish" was an error, "cheeky" puffed the cheeks).
+    "mischievous": ("impish", "puckish", "roguish", "cheeky"),
     "sulking": ("sulky", "pouty", "moping", "whiny", "whingy", "whining", "whinging"),
     "in love": ("besotted", "doting", "enamoured", "enamored", "lovesick", "moony", "lovey dovey"),
     "awestruck": ("mesmerized", "mesmerised", "spellbound", "enthralled", "entranced", "rapt", "transfixed",
@@ -540,12 +557,19 @@ _STATE_WORDS: dict[str, tuple[str, ...]] = {
     "suspicious": ("leery", "wary", "distrustful", "mistrustful", "chary", "guarded", "cagey"),
     "nauseous": ("bilious", "green around the gills", "green about the gills", rf"sick to {_HIS} stomach"),
     "confused": ("nonplussed", "bewildered", "baffled", "mystified", "befuddled", "bemused", "flummoxed",
-                 "confounded", "bamboozled", "muddled", "at a loss"),
-    "smug": ("conceited", "pompous", "boastful", "big headed", "bigheaded", "self important", "bumptious",
+                 "confounded", "bamboozled", "muddled", "at a loss", "discombobulated", "disoriented", "disorientated",
+                 "addled"),
+    "smug": ("like the cat that (?:got|ate|swallowed) the (?:cream|canary)", "conceited", "pompous", "boastful",
+             "big headed", "bigheaded", "self important", "bumptious",
              rf"full of {_SELF}", rf"pleased with {_SELF}"),
     "hopeful": ("optimistic", "wishful", "expectant", "sanguine"),
     "bored": ("jaded", "blase", "disinterested", "world weary"),
     "glaring": ("glowering", "glowers", "scowling", "scowls", "a scowl"),
+    # Eagerness, keenness: interest's raised brows and opened eyes ("eager" was read as boredom, AU43 0.33).
+    "interested": ("eager", "avid", "inquisitive", "all ears", "raring to go"),
+    # Asleep: the eyes shut ("dozing" read as clothing, an error; "snoozing" opened the jaw, AU27 0.41); dozing off
+    # is dropping off (its anchor, the lids low).
+    "sleeping": ("dozing(?! off)", "napping", "snoozing", "slumbering", "kipping"),
 }  # fmt: skip
 #: Idioms of mood, by the anchor words they read as (their words mislead MiniLM: "fit to be tied" was an error, "on
 #: cloud nine" too, "tickled pink" read as a colour).
@@ -553,7 +577,7 @@ _MOOD_IDIOMS: dict[str, tuple[str, ...]] = {
     "elated": ("on cloud nine", "in seventh heaven", "walking on air", "on top of the world", "tickled pink",
                "tickled to death", "happy as a clam", "happy as larry", "pleased as punch", "jumping for joy",
                "like a kid in a candy store"),
-    "happy": ("in good spirits", "in high spirits", "full of beans"),
+    "happy": ("in good spirits", "in high spirits", "full of beans", rf"(?:{_HIS} )?face (?:lights?|lit|lighting) up"),
     "furious": ("fit to be tied", "hopping mad", "seeing red", "(?:the )?red mist", "up in arms",
                 "hot under the collar", "blowing a (?:fuse|gasket)", rf"blowing {_HIS} (?:top|stack)",
                 "flying off the handle", "foaming at the mouth", "mad as hell", "spitting (?:feathers|mad)",
@@ -569,22 +593,88 @@ _MOOD_IDIOMS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
+#: Verbs of the idioms whose past is no "-ed" ("blew his top", "flew off the handle", "felt blue").
+_IRREGULAR_VERBS: dict[str, tuple[str, ...]] = {
+    "blow": ("blew", "blown"), "fly": ("flew", "flies", "flown"), "see": ("saw", "seen"), "spit": ("spat",),
+    "shake": ("shook", "shaken"), "feel": ("felt",),
+}  # fmt: skip
+
+
+def _verb_forms(idiom: str) -> str:
+    """An idiom that starts with a verb's "-ing" form ("blowing his top") as a pattern of all its forms: "blows",
+    "blew", "blown", "blow" ("blew his top" was read as a surprised open mouth, "flew off the handle" as nothing)."""
+    found = re.match(r"([a-z]{2,})ing\b", idiom)
+    if not found:
+        return idiom
+    word = found.group(1)  # "blow", "spitt", "shak"
+    doubled = word[-1] == word[-2] and word[-1] not in "aeiouls"
+    bases = {word[:-1]} if doubled else {word, word + "e"}  # "spit"; "blow" or "shake" (no way to tell: both)
+    forms = {b + end for b in bases for end in ("", "s", "d" if b.endswith("e") else "ed")}
+    forms |= {f for b in bases for f in _IRREGULAR_VERBS.get(b, ())} | {found.group(0)}
+    return "(?:" + "|".join(sorted(forms, key=len, reverse=True)) + ")" + idiom[found.end() :]
+
+
 def _mood_table() -> tuple[tuple[str, str], ...]:
-    """Every mood word and idiom (a regular expression) and the words it reads as, the idioms first."""
+    """Every mood word and idiom (a regular expression) and the words it reads as, the idioms first (each verb idiom in
+    all its forms, :func:`_verb_forms`)."""
     words = [(w, read) for read, ws in _STATE_WORDS.items() for w in ws]
     words += [(w, _EMOTION_READS[e][level]) for e, levels in EMOTION_SYNONYMS.items() for level, ws in levels.items()
               for w in ws]  # fmt: skip
     words.sort(key=lambda wr: -len(wr[0]))  # the longest first: "happy go lucky" before a word in it
-    return tuple((w, read) for read, ws in _MOOD_IDIOMS.items() for w in ws) + tuple(words)
+    return tuple((_verb_forms(w), read) for read, ws in _MOOD_IDIOMS.items() for w in ws) + tuple(words)
 
 
 _MOOD = _mood_table()
 _MOOD_RE = re.compile(r"\b(?:" + "|".join(f"({w})" for w, _ in _MOOD) + r")\b")
+#: Mood words that also say what a face part looks like or does ("blue" eyes or lips, "cross" eyed, eyes "downcast"),
+#: by emotion and strength as :data:`~facecraft.rigs.emotions.EMOTION_SYNONYMS`: read as the mood only where they say
+#: what the person is (:data:`_PREDICATE_MOOD_RE`): "she is cross", "feeling blue", "downcast", "a cross look" (all
+#: were errors, a colour, or a gaze alone: "cross" glanced sideways, "downcast" looked down without sadness).
+_PREDICATE_MOODS: dict[str, dict[str, tuple[str, ...]]] = {
+    "anger": {MILD: ("cross",)},
+    "sadness": {PLAIN: ("blue", "downcast")},
+}
+_PREDICATE_READS: dict[str, str] = {
+    w: _EMOTION_READS[e][level] for e, levels in _PREDICATE_MOODS.items() for level, ws in levels.items() for w in ws
+}
+#: ... the mood at the end of its clause or before a word for how the person looks ("a cross look"), and no face part
+#: named before it in its clause (:data:`_FACE_PART_WORDS`: "eyes downcast", "her lips turned blue").
+_PREDICATE_MOOD_RE = re.compile(
+    rf"\b({'|'.join(_PREDICATE_READS)})\b(?=\s*(?:$|[,;.!?]|\b(?:and|but|while|plus|then|yet|look|looks|face|"
+    r"expression|mood|frown|glare|about|at|because|with (?:him|her|them|me|you|us|everyone|everybody|someone|"
+    r"somebody))\b))"
+)
+_FACE_PART_WORDS = re.compile(
+    r"\b(?:eyes?|eyelids?|lids?|lips?|mouth|face|cheeks?|skin|nose|gaze|glance|stare|head|eyed)\b"
+)
+#: The adjective an "-ly" adverb is made from, by the endings that make one ("sadly" sad, "angrily" angry,
+#: "apologetically" apologetic, "humbly" humble), the likeliest first.
+_ADVERB_ENDINGS: tuple[tuple[str, str], ...] = (("ically", "ic"), ("ily", "y"), ("bly", "ble"), ("ly", ""))
+
+
+def _adjectives_of(adverb: str) -> tuple[str, ...]:
+    """The words ``adverb`` may be made from, by :data:`_ADVERB_ENDINGS` (none of fewer than 3 letters)."""
+    out = (adverb[: -len(end)] + stem for end, stem in _ADVERB_ENDINGS if adverb.endswith(end))
+    return tuple(w for w in out if len(w) >= 3)
+
+
+_MOOD_WORD_READS: dict[str, str] = {w: r for w, r in _MOOD if re.fullmatch(r"[a-z]+", w)}
 
 
 def _read_moods(text: str) -> str:
-    """``text`` with its mood words and idioms as the anchor words they read as ("irate" -> "furious")."""
-    return _MOOD_RE.sub(lambda m: _MOOD[m.lastindex - 1][1], text)
+    """``text`` with its mood words and idioms as the anchor words they read as ("irate" -> "furious"), a mood
+    word's adverb as its adjective ("irately" -> "furious", "glumly" -> "sad"), and a mood word that also describes a
+    face part where it says what the person is (:data:`_PREDICATE_MOODS`: "she is cross")."""
+
+    def adverb(m: re.Match[str]) -> str:
+        return next((w for w in _adjectives_of(m.group(0)) if w in _MOOD_WORD_READS), m.group(0))
+
+    def predicate(m: re.Match[str]) -> str:
+        clause = _CLAUSE_SPLIT.split(text[: m.start()])[-1]
+        return m.group(0) if _FACE_PART_WORDS.search(clause) else _PREDICATE_READS[m.group(1)]
+
+    text = _MOOD_RE.sub(lambda m: _MOOD[m.lastindex - 1][1], re.sub(r"\b[a-z]{3,}ly\b", adverb, text))
+    return _PREDICATE_MOOD_RE.sub(predicate, text)  # after the idioms: "feeling blue" is one
 
 
 #: "can't help smiling", "couldn't stop laughing": the smile, not its negation.
@@ -638,7 +728,8 @@ _TEETH = re.compile(r"\b(?:teeth|tooth|toothy)\b")
 
 #: Each sided AU's face region (brows, eyes, cheeks, nose, mouth, chin, jaw).
 _AU_REGION = np.array([{a.code: a.region for a in ACTION_UNITS}[AU_NAMES[i % NUM_AU]] for i in range(NUM_SIDED_AU)])
-_CLAUSE_SPLIT = re.compile(r"[,;]|\b(?:and|but|while|plus|then)\b")
+#: ... "yet" as "but" ("angry yet amused", "afraid yet defiant": read whole, one was lost), not "not yet".
+_CLAUSE_SPLIT = re.compile(r"[,;]|\b(?:and|but|while|plus|then)\b|(?<!\bnot )\byet\b")
 #: "smiling with eyes closed", "gritting his teeth in pain": what follows "with" / "in" is a second thing the face
 #: does, read as a part of its own (read whole, the clause was the smile alone, the teeth without the pain). "In
 #: thought" and "in love" name a state with the words before them: "lost in thought" is read whole ("lost": sad).
@@ -712,7 +803,7 @@ _PART_MOTIONS: tuple[tuple[str, tuple[tuple[str, dict[str, float]], ...]], ...] 
         ),
     ),
     (
-        r"(?:(?:mouth|lip) )?corners?(?: of (?:the )?(?:mouth|lips?))?",
+        r"(?:(?:mouth|lip) )?corners?(?: of (?:the )?(?:mouth|lips?))?(?! of (?:the |his |her |their )?eyes?\b)",
         ((_UP + r"|curl\w*", {"AU12": 1.0}), (_DOWN, {"AU15": 1.0})),
     ),
     (r"(?:upper|top) lip", ((_UP + r"|curl\w*|back|snarl\w*", {"AU10": 1.0}),)),
@@ -720,7 +811,9 @@ _PART_MOTIONS: tuple[tuple[str, tuple[tuple[str, dict[str, float]], ...]], ...] 
         r"(?:lower|bottom) lip",
         (
             (r"sucked|bit|bitten|biting|rolled|tucked", {"AU28": 1.0}),
-            (r"out|forward|protrud\w*|jut\w*|pout\w*|pushed up", {"AU17": 1.0}),
+            # Pushed out is a pout (:data:`POUT`, at full strength): "lower lip sticking out" raised the upper lip.
+            (r"out|forward|protrud\w*|jut\w*|pout\w*", {k: v / max(POUT.values()) for k, v in POUT.items()}),
+            (r"pushed up", {"AU17": 1.0}),
             (_DOWN, {"AU16": 1.0, "AU25": 0.5}),
         ),
     ),
@@ -744,6 +837,9 @@ _PART_MOTIONS: tuple[tuple[str, tuple[tuple[str, dict[str, float]], ...]], ...] 
             (r"narrow\w*|tighten\w*|squint\w*|slits?", {"AU7": 1.0}),
             (r"wide|widen\w*|bulg\w*|popping", {"AU5": 1.0}),
             (_DROOP, {"AU43": DROOPING_LIDS}),
+            # Crinkled eyes, crow's feet: the cheeks raised under them (AU6; "crinkles at the corners of the eyes" was
+            # "no word the reader knows", the corners taken for the mouth's).
+            (r"crinkl\w*|crow'?s feet", {"AU6": 1.0}),
         ),
     ),
     (r"cheeks?", ((r"puff\w*|blown|inflated", {"AU34": 1.0}), (_UP + r"|pushed", {"AU6": 1.0}))),
@@ -782,6 +878,7 @@ _MOTION_PARTS: tuple[tuple[re.Pattern[str], tuple[tuple[tuple[re.Pattern[str], .
 _MOTION_CARRIERS = frozenset(
     "pulled pulling pull pulls turned turning turn turns drawn drawing draw draws pushed pushing push pushes held "
     "holding brought set going goes move moves moved moving curled curling curl curls shot all way line into "
+    "sticking stuck sticks stick poking "
     "tight tightly hard firmly slightly upper lower top bottom inner outer corner corners the at up down out in".split()
 )
 #: "brows drawn down and together", "lips pushed out and forward": one motion, not two clauses (read alone, "together"
@@ -820,6 +917,7 @@ _FILLER = frozenset(
     "eye eyes brow brows eyebrow eyebrows mouth lips lip cheek cheeks side sided just only also on of in at to "
     "with is are be being was were do does did will would can could showing show shows has have having "
     "stay stays stayed remain remains remained seem seems seemed reach reaches reached reaching that "
+    "feel feels feeling felt "
     "extremely very really intensely super totally "
     "quite clearly fairly slight slightly bit little subtle subtly faint faintly hint mild mildly barely incredibly "
     "utterly absolutely completely deeply wildly hysterically somewhat moderately rather weakly touch kind sort".split()
@@ -899,10 +997,8 @@ def _adverb_qualifier(clause: str) -> tuple[re.Match[str], str] | None:
             continue
         if any(re.fullmatch(pattern, word) for pattern, _ in INTENSITY_WORDS):
             continue
-        stems = (word[:-4] if word.endswith("ically") else None, word[:-3] + "y" if word.endswith("ily") else None,
-                 word[:-1] + "e" if word.endswith("bly") else None, word[:-2])  # fmt: skip
-        for stem in stems:
-            if stem and len(stem) >= 3 and (stem in _english_words() or stem in _text_encoder()[0].get_vocab()):
+        for stem in _adjectives_of(word):
+            if stem in _english_words() or stem in _text_encoder()[0].get_vocab():
                 return found, stem
     return None
 
@@ -933,6 +1029,8 @@ def _clause_parts(clause: str, *, negated: bool, side: str | None) -> list[TextP
                 TextPart(adverb[1], negated, side, level * QUALIFIER_SHARE, qualifier=True, clause=clause), adverb=True
             )
             return [qualifier, TextPart(rest, negated, side, level)]
+        # ... and alone it is its adjective: "nervously" is "nervous" (read whole, it was fear's widened eyes, AU5 0.36)
+        return [TextPart(rest + " " + adverb[1] if rest else adverb[1], negated, side, level)]
     return [TextPart(clause, negated, side, level)]
 
 
@@ -1192,7 +1290,7 @@ def _read_text(text: str, *, warn_gaze: bool) -> tuple[np.ndarray, dict[str, flo
             "('a shy smile', 'raised eyebrows') or give an emotion name"
         )
     _check_emotion_typo(text)
-    _check_expression_typos(text)
+    _check_expression_typos(text, parts)
     ruled_out = np.zeros(NUM_SIDED_AU, bool)  # negated regions: "not with the eyes"
     for part in parts:
         if part.negated and _is_filler(part.words):
@@ -1208,6 +1306,7 @@ def _read_text(text: str, *, warn_gaze: bool) -> tuple[np.ndarray, dict[str, flo
     part_emb = _part_embeddings(parts)
     sims = part_emb @ emb.T  # (parts, anchors)
     words = re.findall(r"[a-z]+", spell_out_symbols(text).lower())
+    words += [w for p in parts for w in re.findall(r"[a-z]+", p.words)]  # as read: "glumly" is "sad"
     # The anchors' own words are known ("wincing", "deadpan" are no whole words of MiniLM's vocabulary: an error)
     known = any(w in _text_encoder()[0].get_vocab() or w in _expression_words() for w in words)
     moving = any(_part_motion(p.words) is not None for p in parts)  # a face part moved is read, whatever is near it
@@ -1415,13 +1514,17 @@ def _stems(word: str) -> tuple[str, ...]:
     return (word,) + tuple(word[: -len(end)] for end in ("s", "es", "ed", "d", "ing", "ly") if word.endswith(end)) + ily
 
 
-def _check_expression_typos(text: str) -> None:
+def _check_expression_typos(text: str, parts: Sequence[TextPart] = ()) -> None:
     """A word that is no English word (neither in MiniLM's vocabulary nor in the CMU dictionary) but close to a word
     the anchors use ("smilling", "frwoning") is a typo: an error that suggests the word, not a guess from the
-    misspelling's pieces ("smilling" read as a thinking face). Unknown words near no expression word pass on."""
+    misspelling's pieces ("smilling" read as a thinking face). Unknown words near no expression word pass on, and so
+    do the words of ``parts`` that move a face part (:func:`_part_motion`: "crinkles at the corners of the eyes")."""
     vocab = _text_encoder()[0].get_vocab()
+    moved = {w for p in parts if _part_motion(p.words) is not None for w in re.findall(r"[a-z]+", p.words)}
     for word in re.findall(r"[a-z]+", spell_out_symbols(text).lower()):
-        if len(word) < 4 or any(w in vocab or w in _english_words() or w in _expression_words() for w in _stems(word)):
+        if len(word) < 4 or word in moved:
+            continue
+        if any(w in vocab or w in _english_words() or w in _expression_words() for w in _stems(word)):
             continue
         close = difflib.get_close_matches(word, _expression_words(), n=1, cutoff=0.75)
         if close and not (close[0].startswith(word) or word.startswith(close[0])):  # "flirty" is no typo of "flirt"
