@@ -56,6 +56,7 @@ from .warp import (
     _signed_area,
     backward_map,
     band_fade,
+    cover_band,
     extended_mesh,
     face_width,
     hold_still,
@@ -483,9 +484,7 @@ class PortraitRenderer:
         over = cv2.remap(img, bx + c[..., 0], by + c[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
         photo = cv2.remap(img, bx, by, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
         rides, stays = np.ascontiguousarray(c[..., 2]), np.ascontiguousarray(c[..., 3])
-        keep = 1.0 - rides
-        mix = cv2.blendLinear(moved[box], photo, keep - stays, stays)
-        moved[box] = cv2.blendLinear(mix, over, keep, rides)
+        moved[box] = cover_band(moved[box], photo, over, rides, stays)
 
     def _antialias(self, moved, mx, my, disp, qx, qy, aligned: bool, soft: np.ndarray) -> None:
         """Where the face warp squeezes the photo, mix in the pre-blurred photo ``soft`` (as the still warp does), in

@@ -265,6 +265,14 @@ def _hidden_share(outward: np.ndarray, reach: np.ndarray) -> np.ndarray:
     return np.clip((squeeze - _HIDE_FROM) / (_HIDE_FULL - _HIDE_FROM), 0.0, 1.0)
 
 
+def cover_band(moved: np.ndarray, photo: np.ndarray, over: np.ndarray, rides: np.ndarray, stays: np.ndarray):
+    """The covered band's pixels (:func:`band_fade`): ``1 - rides - stays`` of the warp's ``moved``, ``stays`` of the
+    ``photo`` as it is and ``rides`` of what rides ``over`` the band (images alike in shape, weights ``(h, w)``
+    float32)."""
+    keep = 1.0 - rides
+    return cv2.blendLinear(cv2.blendLinear(moved, photo, keep - stays, stays), over, keep, rides)
+
+
 def band_fade(
     src_px,
     dst_px,
@@ -622,10 +630,7 @@ def warp_face(
             inner = (slice(fy0 - y0, fy1 - y0), slice(fx0 - x0, fx1 - x0))
             rx, ry = gx[inner] + ride[..., 0], gy[inner] + ride[..., 1]
             over = cv2.remap(source, rx, ry, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
-            # (1 - rides - stays) of the warp, stays of the photo as it is and rides of what rides over it
-            keep = 1.0 - rides
-            mix = cv2.blendLinear(moved[inner], source[fy0:fy1, fx0:fx1], keep - stays, stays)
-            moved[inner] = cv2.blendLinear(mix, over, keep, rides)
+            moved[inner] = cover_band(moved[inner], source[fy0:fy1, fx0:fx1], over, rides, stays)
             mag[inner] = np.maximum(mag[inner], rides * np.hypot(ride[..., 0], ride[..., 1]))
         changed = mag > 0.02
         # OpenCV's masked copy, into a contiguous copy of the box: numpy's copyto with a mask broadcast over the
