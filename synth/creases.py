@@ -15,7 +15,7 @@ from facecraft.rigs import ARKIT_INDEX
 from facecraft.rigs.default_rig import EYE_L_LOWER, EYE_R_LOWER, SEMANTIC_VERTICES
 
 from .calibration import CROSS_TALK
-from .glasses_frame import _LINE_DISC, _LINE_LOW
+from .glasses_frame import FRAME_LINE, line_response
 from .mouth import _luma, _median_colour, face_colours
 from .photo_blur import gaussian, photo_blur, wide_blur
 from .photo_look import exposure
@@ -157,15 +157,15 @@ _GRAIN_SHARP = 0.006
 _GRAIN_NONE = 0.05
 #: A glasses frame in front of the creases (a face that :func:`~facecraft.eval.eyewear.wears_glasses`) is no skin: no
 #: crease is painted on its pixels (:func:`_frame_pixels`: the dark thin lines a glasses frame's rims and bridge are,
-#: by :mod:`~facecraft.synth.glasses_frame`'s black-hat and its ``_LINE_LOW``, and ``_FRAME_EDGE`` pixels around
-#: them; the nose's side lines and folds were drawn on the rims), its crisp edges (``_FRAME_GRAIN`` times the narrow
-#: sigma around them) are no skin grain, and the bridge's transverse folds below the frame's bridge keep
+#: :func:`~facecraft.synth.glasses_frame.line_response` over ``FRAME_LINE``, and ``_FRAME_EDGE`` pixels around them;
+#: the nose's side lines and folds were drawn on the rims), its crisp edges (``_FRAME_GRAIN`` times the narrow sigma
+#: around them) are no skin grain, and the bridge's transverse folds below the frame's bridge keep
 #: ``_BRIDGE_GLASSES`` of their fine lines: two crisp arched lines under it read as a second bridge, a crisp "="
 #: (UTKFace tuning crop 67_0_0_20170111171747651, whose skin grain measures 0.94-1.0 even without the frame's edges).
 #: Disgust / anger at 1.0, mini-Xception / NetworkV2 / facecraft, hits old -> new: 24 UTKFace tuning crops (500..523,
-#: 3 with glasses) disgust 8 / 0 / 5 either way, anger 17 / 9 / 13 -> 17 / 8 / 13 (mean p .499 / .366 / .329 ->
-#: .499 / .365 / .328); 5 more UTKFace tuning crops with glasses disgust 1 / 0 / 0 either way (mean p .247 / .000 /
-#: .108 -> .268 / .000 / .104), anger 3 / 4 / 2 -> 3 / 5 / 2.
+#: 3 with glasses) disgust 8 / 0 / 5 either way, anger 17 / 9 / 13 -> 17 / 8 / 13 (mean p .499 / .366 / .329 -> .499
+#: / .365 / .328); 5 more UTKFace tuning crops with glasses disgust 1 / 0 / 0 either way (mean p .247 / .000 / .108
+#: -> .268 / .000 / .104), anger 3 / 4 / 2 -> 3 / 5 / 2.
 _FRAME_EDGE = 1
 _FRAME_GRAIN = 1.5
 _BRIDGE_GLASSES = 0.0
@@ -515,19 +515,17 @@ def _skin_grain(luma: np.ndarray, under: np.ndarray, sigma: float) -> float:
 
 def _frame_pixels(image: np.ndarray, dst: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     """Where a glasses frame covers the ``box`` (x0, y0, x1, y1) of ``image`` of a face that wears glasses, 0..1
-    (its soft edge included): the dark lines thinner than a quarter eye (:mod:`~facecraft.synth.glasses_frame`'s
-    black-hat, over ``_LINE_LOW`` of its 98th percentile in the box), closed over their gaps and ``_FRAME_EDGE``
-    pixels wider."""
+    (its soft edge included): the dark lines thinner than a quarter eye (the frame finder's
+    :func:`~facecraft.synth.glasses_frame.line_response` over ``FRAME_LINE``), closed over their gaps and
+    ``_FRAME_EDGE`` pixels wider."""
     import cv2
 
     from .lids import EYES, eye_frame
 
     x0, y0, x1, y1 = box
     eye_w = float(np.mean([eye_frame(dst, up, lo).width for up, lo in EYES]))
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (max(3, int(_LINE_DISC * eye_w) | 1),) * 2)
     grey = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY).astype(np.float32)
-    resp = cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, disc)
-    lines = (resp > _LINE_LOW * max(float(np.percentile(resp, 98)), 1e-6)).astype(np.uint8)
+    lines = (line_response(grey, eye_w) > FRAME_LINE).astype(np.uint8)
     k3 = np.ones((3, 3), np.uint8)
     lines = cv2.dilate(cv2.morphologyEx(lines, cv2.MORPH_CLOSE, k3), k3, iterations=_FRAME_EDGE)
     return np.clip(gaussian(lines.astype(np.float32), 0.7) * 2.0, 0.0, 1.0)

@@ -66,9 +66,9 @@ _LENS_MARGIN = 0.12
 #: How far each rim point may move onto its line, eye widths; the pull toward a smooth rim.
 _RIM_REACH = 0.08
 _RIM_SMOOTH = 0.06
-#: The frame's pixels: response above ``_LINE_LOW`` connected to the rim lines, within ``_GROW`` eye widths of them
+#: The frame's pixels: response above ``FRAME_LINE`` connected to the rim lines, within ``_GROW`` eye widths of them
 #: (thick rims, hinges), or between the lenses (the bridge).
-_LINE_LOW = 0.3
+FRAME_LINE = 0.3
 _GROW = 0.1
 #: ... and how far beyond each lens's outer side the hinge and the temple's start are looked for, eye widths.
 _HINGE = 0.3
@@ -204,6 +204,15 @@ class GlassesFrame:
     eye_width: float = 0.0  # the eyes' mean width, pixels (take_out_frame's fill works at a size set by it)
 
 
+def line_response(grey: np.ndarray, eye_w: float) -> np.ndarray:
+    """How strongly each pixel of ``grey`` (float32) lies on a dark line thinner than a brow: the black-hat over a
+    disc of ``_LINE_DISC`` eye widths (``eye_w`` pixels), over its 98th percentile (1: a strong line); above
+    ``FRAME_LINE`` on a glasses frame's rims and bridge."""
+    disc = max(3, int(_LINE_DISC * eye_w) | 1)
+    resp = cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (disc, disc)))
+    return resp / max(float(np.percentile(resp, 98)), 1e-6)
+
+
 def find_frame(image: np.ndarray, points: np.ndarray) -> GlassesFrame | None:
     """The glasses frame in front of the eyes, or None when no frame is found for sure (no glasses, rimless or faint
     rims, a fit the two eyes disagree on).
@@ -226,9 +235,7 @@ def find_frame(image: np.ndarray, points: np.ndarray) -> GlassesFrame | None:
     if x1 - x0 < 8 or y1 - y0 < 8:
         return None
     grey = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY).astype(np.float32)
-    disc = max(3, int(_LINE_DISC * eye_w) | 1)
-    resp = cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (disc, disc)))
-    resp = resp / max(float(np.percentile(resp, 98)), 1e-6)
+    resp = line_response(grey, eye_w)
     local = [eye_frame(src - (x0, y0), up, lo) for up, lo in EYES]  # in the crop's pixels
     scale = min(1.0, _FIT_EYE_PX / eye_w)
     small = cv2.resize(resp, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else resp
@@ -270,7 +277,7 @@ def find_frame(image: np.ndarray, points: np.ndarray) -> GlassesFrame | None:
         dark = grey < rim_grey + _DARK_SHARE * (around - rim_grey)
     else:
         dark = np.zeros(resp.shape, bool)
-    allowed = (((resp > _LINE_LOW) | dark) & (near > 0)).astype(np.uint8) | core
+    allowed = (((resp > FRAME_LINE) | dark) & (near > 0)).astype(np.uint8) | core
     frame = core
     for _ in range(grow + 2 + int(eye_w)):
         grown = cv2.dilate(frame, k3) & allowed
