@@ -18,7 +18,7 @@ from .calibration import CROSS_TALK
 from .glasses_frame import FRAME_LINE, line_response
 from .mouth import _luma, _median_colour, face_colours
 from .photo_blur import gaussian, photo_blur, wide_blur
-from .photo_look import exposure
+from .photo_look import PhotoLook, exposure
 
 #: Creases the warp cannot make (:func:`paint_creases`): lowered brows' furrows above the inner brow heads (full at
 #: ``_FURROW_FULL`` rig units of ``browDown``, darkening ``_FURROW_DARK``, from ``_FURROW_SPREAD`` face widths either
@@ -531,7 +531,9 @@ def _frame_pixels(image: np.ndarray, dst: np.ndarray, box: tuple[int, int, int, 
     return np.clip(gaussian(lines.astype(np.float32), 0.7) * 2.0, 0.0, 1.0)
 
 
-def paint_creases(image: np.ndarray, dst: np.ndarray, rig_change: np.ndarray) -> np.ndarray:
+def paint_creases(
+    image: np.ndarray, dst: np.ndarray, rig_change: np.ndarray, *, look: PhotoLook | None = None
+) -> np.ndarray:
     """``image`` with the skin creases of lowered brows, a wrinkled nose and raised cheeks shaded in
     (:func:`_crease_strokes`).
 
@@ -554,6 +556,9 @@ def paint_creases(image: np.ndarray, dst: np.ndarray, rig_change: np.ndarray) ->
         ``(468, 2)`` pixel positions of the edited mesh points.
     rig_change : np.ndarray
         ``(52,)`` the edit's rig weight change.
+    look : PhotoLook, optional
+        The edited photo's look: whether the face wears glasses is measured once there
+        (:attr:`~facecraft.synth.photo_look.PhotoLook.wears_glasses`); without it, on ``image``.
     """
     import cv2
 
@@ -566,8 +571,8 @@ def paint_creases(image: np.ndarray, dst: np.ndarray, rig_change: np.ndarray) ->
     strokes = _crease_strokes(dst, rig_change, fw, light)
     if not strokes:
         return image
-    glasses = wears_glasses(image, dst)  # a frame in front: no crease on it (``_FRAME_EDGE``)
-    if glasses:
+    glasses = wears_glasses(image, dst) if look is None else look.wears_glasses
+    if glasses:  # a frame in front: no crease on it (``_FRAME_EDGE``)
         strokes = _crease_strokes(dst, rig_change, fw, light, glasses=True)
     blur = photo_blur(image, dst)
     sigma = float(np.hypot(_CREASE_SIGMA[0] * fw, blur))

@@ -780,7 +780,7 @@ def render_face_change(
     windows = None if frame is None else lenses(frame)
     warped = warp_face(source, src, dst, depth=depth, held=windows, alpha=alpha)
     unfolded, moved_alpha = warped.target, warped.alpha  # where the warp put the points (skin triangles unfolded)
-    softened = paint_creases(soften_folds(warped.image, src, dst, rig_change), dst, rig_change)
+    softened = paint_creases(soften_folds(warped.image, src, dst, rig_change), dst, rig_change, look=look)
     if softened is not warped.image:
         warped = type(warped)(softened, warped.mask)
     # The warp damps vertices whose skin triangles would fold: a mouth the edit opens is painted where the

@@ -357,7 +357,7 @@ class PortraitRenderer:
             mask = np.maximum(mask, eyes.mask)
         dst_moved = self.move_points(dst, head)
         # a removed smile's folds fade and lowered brows crease, as in a still edit (no-ops for speech alone)
-        out = paint_creases(soften_folds(out, src, dst_moved, change), dst_moved, change)
+        out = paint_creases(soften_folds(out, src, dst_moved, change), dst_moved, change, look=self.look)
         result = self._interior(WarpResult(out, mask), dst_moved, seal, unsealed, head, self.funnel(change)[1])
         iris, look = (self.iris, self.look) if eyes is None else (eyes.iris, eyes.look)
         kept = None if eyes is None else eyes.mask  # the turned eyeball stays in place, its own iris under the lids

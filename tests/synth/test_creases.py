@@ -629,3 +629,20 @@ def test_a_wrinkled_nose_under_a_glasses_bridge_has_no_crisp_dashes():
 
     # Two crisp transverse lines under a frame's bridge read as a second bridge, "=" (UTKFace 67_0_0): soft there
     assert sharpest(glasses) < 0.5 * sharpest(bare)
+
+
+def test_whether_the_face_wears_glasses_is_measured_once_per_photo_look(monkeypatch):
+    import facecraft.eval.eyewear as eyewear
+    from facecraft.synth.creases import paint_creases
+    from facecraft.synth.photo_look import PhotoLook
+
+    glasses, src, drawn = _glasses_on_flat_skin()
+    calls = []
+    measure = eyewear.wears_glasses
+    monkeypatch.setattr(eyewear, "wears_glasses", lambda *a: calls.append(1) or measure(*a))
+    look = PhotoLook(glasses, src)
+    # a talking portrait paints each frame's creases: the photo's glasses are measured on its look once, not per frame
+    frames = [paint_creases(glasses, src, _change(brows=b, sneer=1.0), look=look) for b in (1.0, 2.0, 3.0)]
+    assert len(calls) == 1
+    changed = np.abs(frames[-1].astype(int) - glasses.astype(int)).max(-1)
+    assert (changed[drawn] > 1).sum() <= 0.02 * drawn.sum()  # and the frame is kept clear as without the look
