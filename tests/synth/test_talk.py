@@ -16,6 +16,8 @@ import soundfile as sf
 from facecraft.rigs import ARKIT_INDEX, NUM_ARKIT, FaceAnimation, FileFormatError, MissingFileError, NoFaceError
 from facecraft.rigs.errors import ParameterError
 
+from .warp_helpers import funnels_painted
+
 SPEECH_TEXT = "Bob bought a map. Papa ate a big plum at noon."
 JAW = ARKIT_INDEX["jawOpen"]
 
@@ -1096,14 +1098,7 @@ def test_a_funnelled_oo_is_laid_out_and_painted_as_the_still_editor_does(portrai
     from facecraft.synth import talk_render
     from facecraft.synth.mouth_shapes import FUNNEL_FULL, FUNNEL_NARROW, SPEECH_FUNNEL_MOST
 
-    asked = []
-    paint = talk_render.paint_mouth_interior
-
-    def spy(*args, **kwargs):
-        asked.append(kwargs.get("funnel", 0.0))
-        return paint(*args, **kwargs)
-
-    monkeypatch.setattr(talk_render, "paint_mouth_interior", spy)
+    asked = funnels_painted(monkeypatch, talk_render)
     r = portrait.renderer
     change = np.zeros(NUM_ARKIT)
     change[ARKIT_INDEX["mouthFunnel"]] = FUNNEL_FULL

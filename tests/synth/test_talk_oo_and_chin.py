@@ -8,6 +8,8 @@ import pytest
 
 from facecraft.rigs import ARKIT_INDEX, NUM_ARKIT
 
+from .warp_helpers import funnels_painted
+
 JAW = ARKIT_INDEX["jawOpen"]
 
 
@@ -27,14 +29,7 @@ def test_a_speech_oo_rounds_the_lips_round_a_dark_opening(renderer, monkeypatch)
     from facecraft.synth import talk_render
     from facecraft.synth.mouth_shapes import FUNNEL_NARROW, SPEECH_FUNNEL_MOST
 
-    asked = []
-    paint = talk_render.paint_mouth_interior
-
-    def spy(*args, **kwargs):
-        asked.append(kwargs.get("funnel", 0.0))
-        return paint(*args, **kwargs)
-
-    monkeypatch.setattr(talk_render, "paint_mouth_interior", spy)
+    asked = funnels_painted(monkeypatch, talk_render)
     oo = np.zeros(NUM_ARKIT)
     oo[ARKIT_INDEX["mouthFunnel"]], oo[ARKIT_INDEX["mouthPucker"]], oo[JAW] = 0.35, 0.5, 0.17
     renderer.render(oo)

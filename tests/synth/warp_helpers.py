@@ -63,3 +63,17 @@ def shadowed_canvas(src: np.ndarray, fall: float, shape: tuple[int, int]) -> np.
     below = np.arange(shape[0], dtype=np.float64)[:, None] - src[152, 1]
     grey = (60 + 140 * np.clip(below / (fall * face_width(src)), 0, 1)) * np.ones((1, shape[1]))
     return np.repeat(np.clip(grey + 0.5, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
+
+
+def funnels_painted(monkeypatch, module) -> list[float]:
+    """The ``funnel`` amounts ``module``'s ``paint_mouth_interior`` is called with from now on (``[]``, filled as the
+    painter runs): a spy through pytest's ``monkeypatch``."""
+    asked: list[float] = []
+    paint = module.paint_mouth_interior
+
+    def spy(*args, **kwargs):
+        asked.append(kwargs.get("funnel", 0.0))
+        return paint(*args, **kwargs)
+
+    monkeypatch.setattr(module, "paint_mouth_interior", spy)
+    return asked
