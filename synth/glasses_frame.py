@@ -349,10 +349,52 @@ def lenses(frame: GlassesFrame) -> HeldObject:
     return HeldObject(np.where(labels == HELD, 0, labels).astype(np.uint8), 0.0)
 
 
+@dataclass(frozen=True)
+class FrameLayer:
+    """The photo's frame as a layer laid over an edit (:func:`frame_layer`): in the box ``(x0, y0, x1, y1)`` of the
+    photo, the photo's pixels ``image`` ``(h, w, 3)`` uint8 and their opacity ``on`` ``(h, w)`` float32 (the frame, its
+    soft edge and all :func:`take_out_frame` fills); 0 outside the box."""
+
+    box: tuple[int, int, int, int]
+    image: np.ndarray
+    on: np.ndarray
+
+
+#: The blur of the frame's soft edge, pixels, and how far past the frame (and the lenses) :func:`frame_layer`'s box
+#: reaches: the blur's reach and one more (its copy of the edge in the box is then the whole photo's, bit for bit).
+_EDGE_BLUR = 0.7
+_LAYER_PAD = int(np.ceil(4 * _EDGE_BLUR)) + 1
+
+
+def frame_layer(photo: np.ndarray, frame: GlassesFrame) -> FrameLayer:
+    """The ``photo``'s frame as a layer (:class:`FrameLayer`), its box around the frame, its soft edge and the lenses:
+    made once per photo, laid on each edit with :func:`lay_on`."""
+    hole = _hole(frame.alpha)
+    ys, xs = np.nonzero(hole | (frame.alpha > 0) | (frame.held.labels > 0))
+    if not len(ys):
+        return FrameLayer((0, 0, 0, 0), np.zeros((0, 0, 3), np.uint8), np.zeros((0, 0), np.float32))
+    h, w = hole.shape
+    y0, y1 = max(int(ys.min()) - _LAYER_PAD, 0), min(int(ys.max()) + _LAYER_PAD + 1, h)
+    x0, x1 = max(int(xs.min()) - _LAYER_PAD, 0), min(int(xs.max()) + _LAYER_PAD + 1, w)
+    edge = cv2.GaussianBlur(hole[y0:y1, x0:x1].astype(np.float32), (0, 0), _EDGE_BLUR)
+    on = np.maximum(frame.alpha[y0:y1, x0:x1], np.minimum(edge * 2.0, 1.0))
+    return FrameLayer((x0, y0, x1, y1), np.ascontiguousarray(photo[y0:y1, x0:x1]), on)
+
+
+def lay_on(edited: np.ndarray, mask: np.ndarray, layer: FrameLayer):
+    """``edited`` with the frame ``layer`` on top, and the ``mask`` of changed pixels without what it covers:
+    ``(image, mask)``; only the layer's box is touched."""
+    out, kept = edited.copy(), mask.astype(np.float32, copy=True)
+    x0, y0, x1, y1 = layer.box
+    if x1 > x0 and y1 > y0:
+        on = layer.on[..., None]
+        block = edited[y0:y1, x0:x1]
+        out[y0:y1, x0:x1] = np.clip(layer.image * on + block * (1.0 - on) + 0.5, 0, 255).astype(np.uint8)
+        kept[y0:y1, x0:x1] = mask[y0:y1, x0:x1] * (1.0 - on[..., 0])
+    return out, kept
+
+
 def put_back_frame(photo: np.ndarray, edited: np.ndarray, mask: np.ndarray, frame: GlassesFrame):
     """The edit with the photo's frame on top, its soft edge included (all :func:`take_out_frame` fills):
-    ``(image, mask)``."""
-    hole = _hole(frame.alpha).astype(np.float32)
-    on = np.maximum(frame.alpha, np.minimum(cv2.GaussianBlur(hole, (0, 0), 0.7) * 2.0, 1.0))[..., None]
-    out = np.clip(photo * on + edited * (1.0 - on) + 0.5, 0, 255).astype(np.uint8)
-    return out, (mask * (1.0 - on[..., 0])).astype(np.float32)
+    ``(image, mask)`` (:func:`lay_on` of :func:`frame_layer`)."""
+    return lay_on(edited, mask, frame_layer(photo, frame))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import cv2
@@ -10,7 +11,7 @@ import pytest
 
 from facecraft.rigs.errors import ParameterError
 from facecraft.synth.controls import EditControls
-from facecraft.synth.glasses_frame import find_frame, take_out_frame
+from facecraft.synth.glasses_frame import find_frame, frame_layer, put_back_frame, take_out_frame
 from facecraft.synth.lids import EYES, eye_frame, eye_polygon
 from facecraft.synth.warp import HELD, HeldObject, hold_still, keep_apart
 
@@ -200,3 +201,34 @@ def test_windows_without_a_held_object_only_keep_the_face_apart():
     sy = np.clip(np.rint(gy + moved[..., 1]).astype(int), 0, 39)
     sx = np.clip(np.rint(gx + moved[..., 0]).astype(int), 0, 59)
     assert np.array_equal(labels[sy, sx], labels)  # the face above does not take its colour from the window
+
+
+def _put_back_whole(photo, edited, mask, frame):
+    """put_back_frame as it was: the soft edge blurred over the whole image."""
+    hole = _hole_of(frame).astype(np.float32)
+    on = np.maximum(frame.alpha, np.minimum(cv2.GaussianBlur(hole, (0, 0), 0.7) * 2.0, 1.0))[..., None]
+    out = np.clip(photo * on + edited * (1.0 - on) + 0.5, 0, 255).astype(np.uint8)
+    return out, (mask * (1.0 - on[..., 0])).astype(np.float32)
+
+
+@pytest.mark.parametrize("cut", [0, 1])
+def test_the_frame_is_put_back_in_its_box_as_over_the_whole_image(cut):
+    img, src, _ = glasses_on_astronaut()
+    frame = find_frame(img, src)
+    if cut:  # the frame's box at the image's edge: the photo cut through the left lens and above the frame
+        ys, xs = np.nonzero(frame.alpha > 0.5)
+        top, left = int(ys.min()) + 2, int(xs.min()) + 5
+        frame = dataclasses.replace(
+            frame,
+            alpha=np.ascontiguousarray(frame.alpha[top:, left:]),
+            held=HeldObject(np.ascontiguousarray(frame.held.labels[top:, left:]), frame.held.reach),
+        )
+        img = np.ascontiguousarray(img[top:, left:])
+    rng = np.random.default_rng(cut)
+    edited = rng.integers(0, 256, img.shape, dtype=np.uint8)
+    mask = rng.random(img.shape[:2], dtype=np.float32)
+    image, moved = put_back_frame(img, edited, mask, frame)
+    old_image, old_mask = _put_back_whole(img, edited, mask, frame)
+    assert np.array_equal(image, old_image) and np.array_equal(moved, old_mask)
+    x0, y0, x1, y1 = frame_layer(img, frame).box
+    assert (x1 - x0) * (y1 - y0) < 0.25 * img.shape[0] * img.shape[1]  # a box around the glasses, not the image
