@@ -49,7 +49,7 @@ from .mouth import (
     mouth_frame,
     repaint_inputs,
 )
-from .photo_blur import PAINT_SHARP, softening
+from .photo_blur import PAINT_SHARP, gaussian, softening
 from .photo_look import PhotoLook
 from .warp import WarpResult, _signed_area, unfolded_target
 from .warp import face_width as outline_width  # the parameter face_width shadows it
@@ -82,6 +82,7 @@ _CORNER_BLEND = 0.5  # fade past a corner where the outer contours do not meet, 
 _STEEP_END = 3.0  # an outer contour dropping to a corner steeper than this (|dv/du|, 72 deg) ends open there
 _SAMPLES = 49
 _SEAM_BLEND_PX = 1.0  # the lips' samples blend from the upper lip's to the lower's over this, pixels across the seam
+_SEAM_SOFT_REACH = 2.0  # a soft photo's seam blurred within this many of the blur's sigmas (plus a pixel) of it
 _SHIFT_SPAN = 0.15  # the lips' mean colours are measured inside this share of the mouth's width from each corner
 _SHIFT_RAMP = 0.5  # ... the upper lip shifted toward the lower one's from none at its outer contour to all over this
 _SHIFT_FULL = 10.0  # ... in full once its mean luma exceeds the lower lip's by this (from none at none)
@@ -233,10 +234,21 @@ def seal_mouth(
     # across the rows was a staircase between the two lips' colours (UTKFace tuning crop 76, seal 1.0).
     lower = np.clip((v - line) / _SEAM_BLEND_PX + 0.5, 0.0, 1.0)[..., None]
     lips_px = up_px * (1.0 - lower) + lo_px * lower
+    # On a soft photo the lips meet as softly as it shows them: each lip's inner edge keeps some of the blurred
+    # opening's shade, and the two, stretched to the seam, met in a crisp V a photo that soft never has, a thin grey
+    # line drawn along the seam (UTKFace tuning crop 7_0_0, blur 1.8 px). The lips' samples about the seam are blurred
+    # by what the photo's blur adds to a painted stroke's, within :data:`_SEAM_SOFT_REACH`. Sealed tuning photos
+    # blurrier than 1.7 px (8 UTKFace crops; 'a closed mouth smile'): the seam 3.25 -> 4.00 px at half its depth, its
+    # steepest step 0.150 -> 0.092 of the lips' luma per px; their closed-mouth tuning photos' own lip line 5.25 px,
+    # 0.099 (8 of UTKFace positions 500-699); photos sharper than 1 px are painted as before.
+    soften = softening(look.blur, PAINT_SHARP)
+    if soften > 0.0:
+        near = np.exp(-(((v - line) / (_SEAM_SOFT_REACH * soften + 1.0)) ** 2))[..., None]
+        lips_px += near * (gaussian(lips_px.astype(np.float32), soften) - lips_px)
     # The seam line, where the lips meet: their colour in shadow, as the lips come together; on a soft photo as soft
     # as it, the same shadow spread wider (a crisp line on a blurry crop read as drawn, past the mouth corners too).
     own = max(0.6, _SEAM_WIDTH * fw)
-    sigma = float(np.hypot(own, softening(look.blur, PAINT_SHARP)))
+    sigma = float(np.hypot(own, soften))
     dark = _SEAM_DARK * amount * (own / sigma) * np.exp(-(((v - line) / sigma) ** 2))
     # Between the inner edges (amount < 1) the lips' inner surfaces, their edges sampled on, meet in that shadow
     # spread over the gap. The frame's own opening squeezed in there showed its teeth as a white strip rimmed in black
