@@ -78,6 +78,12 @@ _DARK_SHARE = 0.5
 _HOLD_REACH = 0.2
 #: :func:`take_out_frame` fills the frame on a copy where an eye is about this many pixels wide (or the photo).
 _FILL_EYE_PX = 24.0
+#: ... and fills the frame's soft edge where it is laid back at least this opaque (2 px past the frame's pixels).
+_FILL_EDGE = 0.1
+#: The blur of the frame's soft edge, pixels, and how far past the frame (and the lenses) :func:`frame_layer`'s box
+#: reaches: the blur's reach and one more (its copy of the edge in the box is then the whole photo's, bit for bit).
+_EDGE_BLUR = 0.7
+_LAYER_PAD = int(np.ceil(4 * _EDGE_BLUR)) + 1
 #: Clearance around each eye's opening kept out of the frame, eye widths (lashes, liner, the lid's crease), or up to
 #: halfway to the rim line where a rim runs closer along the lid.
 _EYE_CLEAR = 0.1
@@ -318,16 +324,21 @@ def take_out_frame(image: np.ndarray, frame: GlassesFrame) -> np.ndarray:
     The fill is only ever seen outside the lenses (:func:`lenses` keeps what is in a lens in it), so it is made from
     what lies around the frame, not from the eyes behind it (a dark lash line drawn up past the rim). Only the box
     around the frame is filled (its cost does not grow with the photo)."""
-    hole = _hole(frame.alpha)
-    ys, xs = np.nonzero(hole)
-    if not len(ys):
+    (lx0, ly0, lx1, ly1), on = _laid_on(frame)
+    if lx1 <= lx0 or ly1 <= ly0:
         return image
-    h, w = hole.shape
-    pad = 4
-    y0, y1 = max(int(ys.min()) - pad, 0), min(int(ys.max()) + pad + 1, h)
-    x0, x1 = max(int(xs.min()) - pad, 0), min(int(xs.max()) + pad + 1, w)
+    h, w = image.shape[:2]
+    pad = 4  # known pixels around what is filled
+    x0, y0, x1, y1 = max(lx0 - pad, 0), max(ly0 - pad, 0), min(lx1 + pad, w), min(ly1 + pad, h)
     box = (slice(y0, y1), slice(x0, x1))
-    unknown = ((hole[box] > 0) | (frame.held.labels[box] > 0)).astype(np.uint8)  # the frame and the lenses
+    # what the frame's layer covers outside the lenses, its soft edge too: the photo's own dark fringe beside the rims,
+    # left in the frameless photo, rose with the brows as a thin grey line above the frame (in a lens the fill moved
+    # with the lids as a pale line along the rim)
+    labels = frame.held.labels[box]
+    zone = np.zeros((y1 - y0, x1 - x0), bool)
+    zone[ly0 - y0 : ly1 - y0, lx0 - x0 : lx1 - x0] = on > _FILL_EDGE
+    zone &= (labels == 0) | (labels == HELD)
+    unknown = (zone | (labels > 0)).astype(np.uint8)  # the frame, its edge and the lenses
     crop = np.ascontiguousarray(image[box])
     scale = min(1.0, _FILL_EYE_PX / max(frame.eye_width, 1.0))  # a smooth fill: made on a smaller copy
     if scale < 1.0:
@@ -338,7 +349,7 @@ def take_out_frame(image: np.ndarray, frame: GlassesFrame) -> np.ndarray:
     else:
         filled = cv2.inpaint(crop, unknown, 2.0, cv2.INPAINT_TELEA)
     out = image.copy()
-    out[box] = np.where(hole[box][..., None] > 0, filled, image[box])
+    out[box] = np.where(zone[..., None], filled, image[box])
     return out
 
 
@@ -360,24 +371,24 @@ class FrameLayer:
     on: np.ndarray
 
 
-#: The blur of the frame's soft edge, pixels, and how far past the frame (and the lenses) :func:`frame_layer`'s box
-#: reaches: the blur's reach and one more (its copy of the edge in the box is then the whole photo's, bit for bit).
-_EDGE_BLUR = 0.7
-_LAYER_PAD = int(np.ceil(4 * _EDGE_BLUR)) + 1
+def _laid_on(frame: GlassesFrame) -> tuple[tuple[int, int, int, int], np.ndarray]:
+    """The box ``(x0, y0, x1, y1)`` around the frame, its soft edge and the lenses, and the opacity (float32, in the
+    box) with which the photo's frame is laid back over an edit: the frame and its soft edge."""
+    hole = _hole(frame.alpha)
+    ys, xs = np.nonzero(hole | (frame.alpha > 0) | (frame.held.labels > 0))
+    if not len(ys):
+        return (0, 0, 0, 0), np.zeros((0, 0), np.float32)
+    h, w = hole.shape
+    y0, y1 = max(int(ys.min()) - _LAYER_PAD, 0), min(int(ys.max()) + _LAYER_PAD + 1, h)
+    x0, x1 = max(int(xs.min()) - _LAYER_PAD, 0), min(int(xs.max()) + _LAYER_PAD + 1, w)
+    edge = cv2.GaussianBlur(hole[y0:y1, x0:x1].astype(np.float32), (0, 0), _EDGE_BLUR)
+    return (x0, y0, x1, y1), np.maximum(frame.alpha[y0:y1, x0:x1], np.minimum(edge * 2.0, 1.0))
 
 
 def frame_layer(photo: np.ndarray, frame: GlassesFrame) -> FrameLayer:
     """The ``photo``'s frame as a layer (:class:`FrameLayer`), its box around the frame, its soft edge and the lenses:
     made once per photo, laid on each edit with :func:`lay_on`."""
-    hole = _hole(frame.alpha)
-    ys, xs = np.nonzero(hole | (frame.alpha > 0) | (frame.held.labels > 0))
-    if not len(ys):
-        return FrameLayer((0, 0, 0, 0), np.zeros((0, 0, 3), np.uint8), np.zeros((0, 0), np.float32))
-    h, w = hole.shape
-    y0, y1 = max(int(ys.min()) - _LAYER_PAD, 0), min(int(ys.max()) + _LAYER_PAD + 1, h)
-    x0, x1 = max(int(xs.min()) - _LAYER_PAD, 0), min(int(xs.max()) + _LAYER_PAD + 1, w)
-    edge = cv2.GaussianBlur(hole[y0:y1, x0:x1].astype(np.float32), (0, 0), _EDGE_BLUR)
-    on = np.maximum(frame.alpha[y0:y1, x0:x1], np.minimum(edge * 2.0, 1.0))
+    (x0, y0, x1, y1), on = _laid_on(frame)
     return FrameLayer((x0, y0, x1, y1), np.ascontiguousarray(photo[y0:y1, x0:x1]), on)
 
 

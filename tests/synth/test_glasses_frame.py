@@ -166,8 +166,25 @@ def test_the_frame_taken_out_leaves_the_skin_and_the_lenses_as_they_were():
     out = take_out_frame(img, frame)
     diff = np.abs(out.astype(int) - bare.astype(int)).max(axis=2)
     assert diff[drawn].mean() < 40  # the frame's pixels are skin again (the drawn frame is ~190 grey levels off)
-    untouched = _hole_of(frame) == 0
+    lens = (frame.held.labels > 0) & (frame.held.labels != HELD)
+    untouched = (cv2.dilate(_hole_of(frame), np.ones((5, 5), np.uint8)) == 0) | lens
     assert np.array_equal(out[untouched], img[untouched])  # nothing else is touched, the eyes behind included
+
+
+def test_the_frame_taken_out_takes_its_dark_fringe_with_it():
+    """The photo's own dark fringe just beside the frame's pixels rose with the brows as a thin line above the
+    frame."""
+    img, src, drawn = glasses_on_astronaut()
+    bare, _, _ = astronaut_points()
+    frame = find_frame(img, src)
+    hole = _hole_of(frame)
+    lens = (frame.held.labels > 0) & (frame.held.labels != HELD)
+    fringe = (cv2.dilate(hole, np.ones((3, 3), np.uint8)) > 0) & (hole == 0) & ~lens
+    dark = img.copy()
+    dark[fringe] = (dark[fringe] * 0.6).astype(np.uint8)  # the rims' blur in the photo, past what was found
+    out = take_out_frame(dark, frame)
+    assert np.abs(dark.astype(int) - bare.astype(int)).max(axis=2)[fringe].mean() > 40
+    assert np.abs(out.astype(int) - bare.astype(int)).max(axis=2)[fringe].mean() < 25  # skin again
 
 
 def _hole_of(frame) -> np.ndarray:
