@@ -18,8 +18,9 @@ bridge down). So:
 An edit asks for it (``EditControls(keep_glasses=True)``, ``facecraft edit --keep-glasses``). It is not the default:
 the FER judges read fewer surprised, fearful, angry and sad faces among the glasses wearers of the editor's UTKFace
 tuning crops than from the edit that bends the frame with the brows (a bowed or bent frame reads as the
-expression too). The talking portrait (:mod:`facecraft.synth.talk_render`) still holds the frame in the warp
-(:func:`facecraft.synth.warp.hold_still`, :attr:`GlassesFrame.held`).
+expression too). The talking portrait (:mod:`facecraft.synth.talk_render`) does the same once per photo: the frameless
+photo and the frame's layer (:func:`frame_layer`) are made once, each frame is laid over with :func:`lay_on` (moved
+with the head).
 
 Rims are dark lines thinner than a brow: a morphological black-hat (closing minus the image) with a disc a
 quarter of an eye wide shows them as bright loops; lashes and the eyes themselves are kept out by a clearance

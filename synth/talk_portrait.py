@@ -166,8 +166,9 @@ class TalkingPortrait:
     step : int
         Grid step of the backward map (:class:`~facecraft.synth.talk_render.PortraitRenderer`).
     keep_glasses : bool
-        Hold the frame of the glasses the face wears where it sits on the face: it moves with the head only, not
-        with the brows (:mod:`facecraft.synth.glasses_frame`; the brows next to it move less).
+        Keep the frame of the glasses the face wears straight where it sits on the face: it moves with the head
+        only, the brows move fully behind it (:mod:`facecraft.synth.glasses_frame`, as ``facecraft edit
+        --keep-glasses``).
     gaze : bool
         Turn the eyes by the curves' gaze (``eyeLook*``) from where the photo's eyes look (see the module
         docstring); False keeps the eyes still where the photo has them, or where ``emotion``'s words turn them
@@ -986,7 +987,7 @@ def talk(
     progress : bool
         A progress bar over the frames rendered (the command line's).
     keep_glasses : bool
-        Hold a glasses frame still on the face (:class:`TalkingPortrait`; a ``portrait`` given keeps its own).
+        Keep a glasses frame straight on the face (:class:`TalkingPortrait`; a ``portrait`` given keeps its own).
     gaze : bool, optional
         Eyes that move while the face speaks (fixations and saccades around where the photo looks); False keeps
         them as the photo has them (default True; a ``portrait`` given has its own: :class:`TalkingPortrait`).

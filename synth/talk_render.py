@@ -42,7 +42,7 @@ from .creases import paint_creases
 from .editor import drag_corner_skin, soften_folds
 from .fit import NUM_MESH_POINTS, RigFit
 from .gaze import GAZE, gaze_after, turn_eyes
-from .glasses_frame import glasses_in_front
+from .glasses_frame import FrameLayer, frame_layer, glasses_in_front, lay_on, lenses, take_out_frame
 from .lids import EYES, close_lids
 from .mouth import paint_mouth_interior
 from .mouth_seal import SEAL_RAMP, lip_sides, seal_lips, seal_mouth
@@ -85,11 +85,13 @@ _TURNS_KEPT = 2  # turned eyes kept for the next frames (a fixation, and the one
 
 @dataclass(frozen=True)
 class _Eyes:
-    """The photo with its eyeballs turned for one gaze (:func:`~facecraft.synth.gaze.turn_eyes`): the ``image``, its
-    blurred copy ``soft`` for squeezed regions, the moved iris landmarks ``iris``, the ``look`` of the turned photo
-    that the lids' painter reads (the photo's blur kept), and the ``mask`` of the repainted pixels."""
+    """The photo with its eyeballs turned for one gaze (:func:`~facecraft.synth.gaze.turn_eyes`): the ``image``, what
+    the warp moves (``source``: the image without its glasses frame, :attr:`PortraitRenderer.source`) and its blurred
+    copy ``soft`` for squeezed regions, the moved iris landmarks ``iris``, the ``look`` of the turned photo that the
+    lids' painter reads (the photo's blur kept), and the ``mask`` of the repainted pixels."""
 
     image: np.ndarray
+    source: np.ndarray
     soft: np.ndarray
     iris: np.ndarray
     look: PhotoLook
@@ -149,8 +151,8 @@ class PortraitRenderer:
         Compute the mask of moved pixels (otherwise :meth:`render`'s mask holds only the repainted mouth and
         lids).
     keep_glasses : bool
-        Hold the frame of the glasses the face wears still on the face (it moves with the head only;
-        :mod:`facecraft.synth.glasses_frame`).
+        Keep the frame of the glasses the face wears straight on the face: the face moves fully behind it, the frame
+        moves with the head only (:mod:`facecraft.synth.glasses_frame`).
     motion_fit : RigFit, optional
         The rig whose motion per unit of each weight the frames take (default ``fit``): a still emotion's portrait
         takes the unedited photo's (:class:`~facecraft.synth.talk_portrait.TalkingPortrait`).
@@ -198,8 +200,16 @@ class PortraitRenderer:
         # painted the uncovered eyeball as white only, a grey film over the iris of a widened or fearful eye)
         self.iris = lm[:, :2].copy() if len(lm) == NUM_MESH_POINTS + 10 else None
         self.look = PhotoLook(self.image, self.src)  # the photo's blur and colours, for the mouth, lids and lips
-        frame = glasses_in_front(self.look) if keep_glasses else None
-        self.held = None if frame is None else frame.held
+        # The face moves behind a glasses frame, as in a still edit: the warp moves the photo without the frame (filled
+        # once from the skin around it), what is seen through a lens stays in it (``held``: the lenses as windows), and
+        # the photo's frame is laid back on top of each frame, moved with the head only
+        self.frame = glasses_in_front(self.look) if keep_glasses else None
+        self.held = None if self.frame is None else lenses(self.frame)
+        self.source = self.image if self.frame is None else take_out_frame(self.image, self.frame)
+        self.layer = None if self.frame is None else frame_layer(self.image, self.frame)
+        if self.layer is not None:  # the lenses in the layer's box: the lids are painted there only
+            x0, y0, x1, y1 = self.layer.box
+            self._windows = (self.held.labels[y0:y1, x0:x1] > 0).astype(np.uint8)
         self.lip_sides = lip_sides(self.src)
         # Image motion of every vertex per unit of each rig weight (the projection is linear in the weights).
         eye = np.eye(NUM_ARKIT)
@@ -222,7 +232,7 @@ class PortraitRenderer:
         key = key + z_all[f_all].mean(1)  # far to near, as warp_face draws them
         self.order = np.argsort(-key, kind="stable")
         self.blur = SMOOTH * self.face_width / self.step
-        self.soft = cv2.GaussianBlur(self.image, (0, 0), SQUEEZE_BLUR)  # for squeezed regions (see warp._antialias)
+        self.soft = cv2.GaussianBlur(self.source, (0, 0), SQUEEZE_BLUR)  # for squeezed regions (see warp._antialias)
         self._head_region()
         turns = gaze is not None and self.iris is not None
         self.gaze = np.clip(np.asarray(gaze, np.float64), 0.0, 1.0) if turns else None
@@ -299,6 +309,7 @@ class PortraitRenderer:
         still_face = np.abs(dst - self.src).max() < 1e-3
         eyes = self.eyes(change)
         img, src = (self.image, self.src) if eyes is None else (eyes.image, self.src)
+        source = self.source if eyes is None else eyes.source  # what the warp moves: img without a glasses frame
         h, w = img.shape[:2]
         if still_face and head.is_identity:
             return WarpResult(img.copy(), np.zeros((h, w), np.float32) if eyes is None else eyes.mask.copy())
@@ -311,7 +322,7 @@ class PortraitRenderer:
             d_all = unfold(s_all, d_all, f_all, skip=self.skip_all, pinned=self.lids)
             fbox, disp = backward_map(s_all, d_all, f_all, shape=(h, w), order=self.order, step=self.step,
                                       blur=self.blur, outline=d_all[-len(FACE_OVAL):])  # fmt: skip
-            if self.held is not None and disp.size:  # a glasses frame stays on the face (the head still moves it)
+            if self.held is not None and disp.size:  # what is seen through a lens stays in it
                 disp = hold_still(disp, self.held, fbox)
             if disp.size:  # a chin dropped far (a shout): its band is covered, not squeezed, as in a still edit
                 cover = self._cover(band_fade(src, dst, s_all, d_all, f_all, border=BORDER, shape=(h, w)), fbox)
@@ -337,12 +348,12 @@ class PortraitRenderer:
                                       borderValue=0)  # fmt: skip
             else:
                 mx, my = qx, qy
-        moved = cv2.remap(img, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+        moved = cv2.remap(source, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
         if disp.size:
             soft = self.soft if eyes is None else eyes.soft
             self._antialias(moved, mx, my, disp, qx - fbox[0], qy - fbox[1], head.is_identity, soft)
         if cover is not None:
-            self._covered(moved, img, qx, qy, cover)
+            self._covered(moved, source, qx, qy, cover)
         out = img.copy()
         out[y0:y1, x0:x1] = moved
         mask = np.zeros((h, w), np.float32)
@@ -361,12 +372,51 @@ class PortraitRenderer:
         result = self._interior(WarpResult(out, mask), dst_moved, seal, unsealed, head, self.funnel(change)[1])
         iris, look = (self.iris, self.look) if eyes is None else (eyes.iris, eyes.look)
         kept = None if eyes is None else eyes.mask  # the turned eyeball stays in place, its own iris under the lids
-        result = close_lids(result, img, src, dst_moved, iris=iris, look=look, kept=kept)
+        lidded = close_lids(result, img, src, dst_moved, iris=iris, look=look, kept=kept)
+        layer = None if self.layer is None else self._frame_layer(head)
+        if layer is not None and lidded is not result:  # lids seen through a lens are painted in it: a lid raised past
+            lidded = self._in_lenses(lidded, result, *layer)  # a rim goes behind it
+        result = lidded
         if seal > 0:  # what the warp could not close without folding the mouth corners
             result = seal_mouth(
                 result, img, src, dst_moved, float(min(seal, 1.0)), face_width=self.face_width, look=self.look
             )
+        if layer is not None:  # the photo's own frame on top, straight
+            result = WarpResult(*lay_on(result.image, result.mask, layer[0]))
         return WarpResult(to_grey(result.image), result.mask) if self.grey else result
+
+    def _frame_layer(self, head: HeadMotion) -> tuple[FrameLayer, np.ndarray]:
+        """The photo's glasses frame (:attr:`layer`) and its lenses (uint8, the layer's box) where the head motion puts
+        them: the frame moves with the head only."""
+        if head.is_identity:
+            return self.layer, self._windows
+        x0, y0, x1, y1 = self.layer.box
+        h, w = self.image.shape[:2]
+        corners = np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]], np.float64)
+        ends = self.move_points(corners, head)
+        nx0, ny0 = np.maximum(np.floor(ends.min(0)).astype(int) - 2, 0)
+        nx1, ny1 = np.minimum(np.ceil(ends.max(0)).astype(int) + 3, (w, h))
+        gx, gy = np.meshgrid(np.arange(nx0, nx1, dtype=np.float32), np.arange(ny0, ny1, dtype=np.float32))
+        # the head's map as :meth:`render` makes it: each pixel shows the photo's point the weighted motion takes there
+        inv = cv2.invertAffineTransform(head.matrix(self.pivot)).astype(np.float32)
+        weight = self._weight(gx, gy, self._centre).astype(np.float32)
+        qx = gx + weight * (inv[0, 0] * gx + inv[0, 1] * gy + inv[0, 2] - gx) - x0
+        qy = gy + weight * (inv[1, 0] * gx + inv[1, 1] * gy + inv[1, 2] - gy) - y0
+        image = cv2.remap(self.layer.image, qx, qy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        on = cv2.remap(self.layer.on, qx, qy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        windows = cv2.remap(self._windows, qx, qy, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        return FrameLayer((int(nx0), int(ny0), int(nx1), int(ny1)), image, on), windows
+
+    @staticmethod
+    def _in_lenses(lidded: WarpResult, before: WarpResult, layer: FrameLayer, windows: np.ndarray) -> WarpResult:
+        """``lidded`` (the lids painted over ``before``) where a lens of the frame ``layer`` shows it, ``before``
+        elsewhere."""
+        x0, y0, x1, y1 = layer.box
+        image, mask = before.image.copy(), before.mask.copy()
+        inside = windows > 0
+        image[y0:y1, x0:x1][inside] = lidded.image[y0:y1, x0:x1][inside]
+        mask[y0:y1, x0:x1][inside] = lidded.mask[y0:y1, x0:x1][inside]
+        return WarpResult(image, mask)
 
     def _interior(
         self,
@@ -435,19 +485,20 @@ class PortraitRenderer:
         eyes = None
         if turned.turned:
             # the blurred photo for squeezed regions, with the turned eyes in it: blurred again around them only
+            source = turned.image if self.frame is None else take_out_frame(turned.image, self.frame)
             soft = self.soft.copy()
             rows, cols = np.nonzero(turned.mask.any(1))[0], np.nonzero(turned.mask.any(0))[0]
             pad = int(np.ceil(4 * SQUEEZE_BLUR))
             h, w = self.image.shape[:2]
             y0, y1 = max(rows[0] - 2 * pad, 0), min(rows[-1] + 1 + 2 * pad, h)
             x0, x1 = max(cols[0] - 2 * pad, 0), min(cols[-1] + 1 + 2 * pad, w)
-            block = cv2.GaussianBlur(turned.image[y0:y1, x0:x1], (0, 0), SQUEEZE_BLUR)
+            block = cv2.GaussianBlur(source[y0:y1, x0:x1], (0, 0), SQUEEZE_BLUR)
             iy0, iy1 = (y0 + pad if y0 > 0 else 0), (y1 - pad if y1 < h else h)
             ix0, ix1 = (x0 + pad if x0 > 0 else 0), (x1 - pad if x1 < w else w)
             soft[iy0:iy1, ix0:ix1] = block[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0]
             iris = np.asarray(turned.iris, np.float64)
             look = PhotoLook(turned.image, self.src, blur=self.look.blur)
-            eyes = _Eyes(turned.image, soft, iris, look, turned.mask)
+            eyes = _Eyes(turned.image, source, soft, iris, look, turned.mask)
         self._turned[key] = eyes
         while len(self._turned) > _TURNS_KEPT:
             self._turned.popitem(last=False)
