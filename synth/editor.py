@@ -749,7 +749,7 @@ def render_face_change(
         zeros when the change moves no landmark by 0.05 px and turns no eye) and, with ``alpha``, the moved alpha.
     """
     from .gaze import gaze_after, turn_eyes
-    from .glasses_frame import glasses_in_front, lenses, put_back_frame, take_out_frame
+    from .glasses_frame import glasses_in_front, lenses, put_back_frame, seen_through_lenses, take_out_frame
     from .lids import close_lids
     from .mouth import paint_mouth_interior
     from .mouth_seal import clear_corner_shadows, seal_mouth
@@ -804,10 +804,7 @@ def render_face_change(
     kept = turned.mask if eyes is not image else None
     lidded = close_lids(warped, eyes, src, dst, iris=landmarks, look=eye_look, kept=kept)
     if frame is not None:  # lids seen through a lens are painted in it: a lid raised past a rim goes behind it
-        window = (windows.labels > 0)[..., None]
-        lidded = type(lidded)(
-            np.where(window, lidded.image, warped.image), np.where(window[..., 0], lidded.mask, warped.mask)
-        )
+        lidded = seen_through_lenses(lidded, warped, windows.labels > 0)
     warped = lidded
     if eyes is not image:  # the turned eyes are changed pixels too, where the warp hardly moved them
         warped = type(warped)(warped.image, np.maximum(warped.mask, turned.mask))

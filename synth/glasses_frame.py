@@ -38,7 +38,7 @@ from scipy.optimize import minimize
 
 from .lids import EYES, eye_frame, eye_polygon
 from .photo_look import PhotoLook
-from .warp import HELD, HeldObject
+from .warp import HELD, HeldObject, WarpResult
 
 #: Samples around each lens rim.
 RIM_SAMPLES = 128
@@ -410,3 +410,16 @@ def put_back_frame(photo: np.ndarray, edited: np.ndarray, mask: np.ndarray, fram
     """The edit with the photo's frame on top, its soft edge included (all :func:`take_out_frame` fills):
     ``(image, mask)`` (:func:`lay_on` of :func:`frame_layer`)."""
     return lay_on(edited, mask, frame_layer(photo, frame))
+
+
+def seen_through_lenses(
+    painted: WarpResult, before: WarpResult, inside: np.ndarray, box: tuple[int, int, int, int] | None = None
+) -> WarpResult:
+    """``painted`` (e.g. lids painted over ``before``) where a lens shows it, ``before`` elsewhere: a lid raised past a
+    rim goes behind it. ``inside``: bool, where the lenses are (the whole image, or its ``box`` (x0, y0, x1, y1))."""
+    h, w = before.mask.shape
+    x0, y0, x1, y1 = (0, 0, w, h) if box is None else box
+    image, mask = before.image.copy(), before.mask.copy()
+    image[y0:y1, x0:x1][inside] = painted.image[y0:y1, x0:x1][inside]
+    mask[y0:y1, x0:x1][inside] = painted.mask[y0:y1, x0:x1][inside]
+    return WarpResult(image, mask)

@@ -42,7 +42,15 @@ from .creases import paint_creases
 from .editor import drag_corner_skin, soften_folds
 from .fit import NUM_MESH_POINTS, RigFit
 from .gaze import GAZE, gaze_after, turn_eyes
-from .glasses_frame import FrameLayer, frame_layer, glasses_in_front, lay_on, lenses, take_out_frame
+from .glasses_frame import (
+    FrameLayer,
+    frame_layer,
+    glasses_in_front,
+    lay_on,
+    lenses,
+    seen_through_lenses,
+    take_out_frame,
+)
 from .lids import EYES, close_lids
 from .mouth import paint_mouth_interior
 from .mouth_seal import SEAL_RAMP, lip_sides, seal_lips, seal_mouth
@@ -375,7 +383,7 @@ class PortraitRenderer:
         lidded = close_lids(result, img, src, dst_moved, iris=iris, look=look, kept=kept)
         layer = None if self.layer is None else self._frame_layer(head)
         if layer is not None and lidded is not result:  # lids seen through a lens are painted in it: a lid raised past
-            lidded = self._in_lenses(lidded, result, *layer)  # a rim goes behind it
+            lidded = seen_through_lenses(lidded, result, layer[1] > 0, layer[0].box)  # a rim goes behind it
         result = lidded
         if seal > 0:  # what the warp could not close without folding the mouth corners
             result = seal_mouth(
@@ -406,17 +414,6 @@ class PortraitRenderer:
         on = cv2.remap(self.layer.on, qx, qy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         windows = cv2.remap(self._windows, qx, qy, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         return FrameLayer((int(nx0), int(ny0), int(nx1), int(ny1)), image, on), windows
-
-    @staticmethod
-    def _in_lenses(lidded: WarpResult, before: WarpResult, layer: FrameLayer, windows: np.ndarray) -> WarpResult:
-        """``lidded`` (the lids painted over ``before``) where a lens of the frame ``layer`` shows it, ``before``
-        elsewhere."""
-        x0, y0, x1, y1 = layer.box
-        image, mask = before.image.copy(), before.mask.copy()
-        inside = windows > 0
-        image[y0:y1, x0:x1][inside] = lidded.image[y0:y1, x0:x1][inside]
-        mask[y0:y1, x0:x1][inside] = lidded.mask[y0:y1, x0:x1][inside]
-        return WarpResult(image, mask)
 
     def _interior(
         self,
