@@ -135,6 +135,17 @@ def test_keep_apart_takes_the_nearest_pixel_of_the_own_label():
 _BROWS = [70, 63, 105, 66, 107, 46, 53, 52, 65, 55, 300, 293, 334, 296, 336, 276, 283, 282, 295, 285]
 
 
+def brow_region(src: np.ndarray, drawn: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray]:
+    """The brows and the forehead above them, away from the frame ``drawn``: ``(box slices, mask in the box)``."""
+    brows = src[_BROWS]
+    eye_w = np.mean([eye_frame(src, up, lo).width for up, lo in EYES])
+    x0, y0 = np.floor(brows.min(0) - (0.0, 0.4 * eye_w)).astype(int)
+    x1, y1 = np.ceil(brows.max(0)).astype(int)
+    margin = int(round(0.1 * eye_w))
+    near = cv2.dilate(drawn.astype(np.uint8), np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)) > 0
+    return (slice(y0, y1), slice(x0, x1)), ~near[y0:y1, x0:x1]
+
+
 def test_keep_glasses_raises_the_brows_as_far_as_on_the_bare_face(editor):
     img, src, drawn = glasses_on_astronaut()
     bare, _, _ = astronaut_points()
@@ -144,16 +155,10 @@ def test_keep_glasses_raises_the_brows_as_far_as_on_the_bare_face(editor):
     without = editor.apply(bare, faces, surprise).image  # the same face and motion, no glasses on
     assert np.abs(kept.image.astype(int) - img.astype(int)).max(axis=2)[drawn].max() <= 2  # the frame stays
 
-    brows = src[_BROWS]
-    eye_w = np.mean([eye_frame(src, up, lo).width for up, lo in EYES])
-    x0, y0 = np.floor(brows.min(0) - (0.0, 0.4 * eye_w)).astype(int)
-    x1, y1 = np.ceil(brows.max(0)).astype(int)
-    margin = int(round(0.1 * eye_w))
-    near = cv2.dilate(drawn.astype(np.uint8), np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)) > 0
-    region = ~near[y0:y1, x0:x1]  # the brows and the forehead above them, away from the frame
+    box, region = brow_region(src, drawn)
 
     def change(before: np.ndarray, after: np.ndarray) -> float:  # mean change there, grey levels
-        return float(np.abs(after.astype(int) - before.astype(int)).max(axis=2)[y0:y1, x0:x1][region].mean())
+        return float(np.abs(after.astype(int) - before.astype(int)).max(axis=2)[box][region].mean())
 
     assert change(bare, without) > 20  # the brows rise
     assert change(img, kept.image) > 0.5 * change(bare, without)  # ... as far (held still: a fifth as much)

@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 
 from facecraft.rigs import ARKIT_INDEX
-from facecraft.synth.lids import EYES, eye_frame
 from facecraft.synth.talk_render import HeadMotion, PortraitRenderer
 
-from .test_glasses_frame import _BROWS, glasses_on_astronaut
+from .test_glasses_frame import brow_region, glasses_on_astronaut
 from .warp_helpers import astronaut_points
 
 _UP = ["browInnerUp", "browOuterUpLeft", "browOuterUpRight"]
@@ -29,17 +28,6 @@ def renderers(editor):
     return make(img, keep_glasses=True), make(bare), drawn
 
 
-def _brow_region(src: np.ndarray, drawn: np.ndarray):
-    """The brows and the forehead above them, away from the frame: ``(box slices, mask in the box)``."""
-    brows = src[_BROWS]
-    eye_w = np.mean([eye_frame(src, up, lo).width for up, lo in EYES])
-    x0, y0 = np.floor(brows.min(0) - (0.0, 0.4 * eye_w)).astype(int)
-    x1, y1 = np.ceil(brows.max(0)).astype(int)
-    margin = int(round(0.1 * eye_w))
-    near = cv2.dilate(drawn.astype(np.uint8), np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)) > 0
-    return (slice(y0, y1), slice(x0, x1)), ~near[y0:y1, x0:x1]
-
-
 @pytest.mark.parametrize("look", [None, "eyeLookUpLeft"])
 def test_the_brows_rise_behind_a_kept_frame_as_far_as_on_the_bare_face(renderers, look):
     kept, bare, drawn = renderers
@@ -49,7 +37,7 @@ def test_the_brows_rise_behind_a_kept_frame_as_far_as_on_the_bare_face(renderers
         change[[ARKIT_INDEX["eyeLookUpLeft"], ARKIT_INDEX["eyeLookUpRight"]]] = 0.6
     with_frame, without = kept.render(change).image, bare.render(change).image
     assert np.abs(with_frame.astype(int) - kept.image.astype(int)).max(axis=2)[drawn].max() <= 3  # the frame stays
-    box, region = _brow_region(kept.src, drawn)
+    box, region = brow_region(kept.src, drawn)
 
     def rise(renderer: PortraitRenderer, frame: np.ndarray) -> float:  # mean change there, grey levels
         return float(np.abs(frame.astype(int) - renderer.image.astype(int)).max(axis=2)[box][region].mean())
