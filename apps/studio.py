@@ -468,7 +468,7 @@ def _edit_tab() -> None:
             text = gr.Textbox(label="Free text (Enter to apply)", placeholder="a shy smile", elem_id="edit-text")
             keep_glasses = gr.Checkbox(
                 False,
-                label="Keep glasses still (straight rims; the brows move less next to the frame)",
+                label="Keep glasses straight (the brows move behind the frame)",
                 elem_id="edit-keep-glasses",
             )
             with gr.Row():

@@ -707,7 +707,7 @@ def apply_edit(
     full_size : bool
         Edit the photo at the size it was uploaded (:func:`full_size_photo`), not the scaled copy.
     keep_glasses : bool
-        Hold a glasses frame still (:attr:`EditControls.keep_glasses`).
+        Keep a glasses frame straight, the face moving behind it (:attr:`EditControls.keep_glasses`).
     """
     require_session(session)
     models = models or shared_models()
@@ -1188,7 +1188,7 @@ def talking_portrait(
     progress : callable ``(fraction, what)``, optional
         Told each step; the frames are counted by a tqdm bar then (``gr.Progress(track_tqdm=True)`` shows it).
     keep_glasses : bool
-        Hold a glasses frame on the face: it moves with the head, not the brows (``facecraft talk --keep-glasses``).
+        Keep a glasses frame straight: it moves with the head, the brows behind it (``facecraft talk --keep-glasses``).
 
     Raises
     ------
