@@ -53,8 +53,8 @@ from .glasses_frame import (
 )
 from .lids import EYES, close_lids
 from .mouth import paint_mouth_interior
-from .mouth_seal import SEAL_RAMP, lip_sides, seal_lips, seal_mouth
-from .mouth_shapes import funnel_amount, funnel_motion, speech_funnel_amount
+from .mouth_seal import SEAL_RAMP, clear_corner_shadows, lip_sides, seal_lips, seal_mouth
+from .mouth_shapes import SPEECH_FUNNEL_MOST, funnel_amount, funnel_motion, speech_funnel_amount
 from .photo_look import PhotoLook
 from .warp import (
     _RINGS,
@@ -326,6 +326,7 @@ class PortraitRenderer:
             fbox, disp = (0, 0, 0, 0), np.zeros((0, 0, 2), np.float32)
         else:
             dst = self._unfolded(dst)
+            source = self._corners_filled(source, dst, self.funnel(change)[1])
             s_all, d_all, f_all = extended_mesh(src, dst, border=BORDER, triangles=self.faces, occlude=True)
             d_all = unfold(s_all, d_all, f_all, skip=self.skip_all, pinned=self.lids)
             fbox, disp = backward_map(s_all, d_all, f_all, shape=(h, w), order=self.order, step=self.step,
@@ -392,6 +393,20 @@ class PortraitRenderer:
         if layer is not None:  # the photo's own frame on top, straight
             result = WarpResult(*lay_on(result.image, result.mask, layer[0]))
         return WarpResult(to_grey(result.image), result.mask) if self.grey else result
+
+    def _corners_filled(self, source: np.ndarray, dst: np.ndarray, funnel: float) -> np.ndarray:
+        """``source`` (what the warp moves) with the dark pockets at the photo's mouth corners filled in the lips' shade
+        (:func:`~facecraft.synth.mouth_seal.clear_corner_shadows`) where the lips funnel (``funnel``, :attr:`funnel`'s
+        amount): in full from a speech "oo"'s :data:`~facecraft.synth.mouth_shapes.SPEECH_FUNNEL_MOST`, less below.
+
+        Funnelled lips meet at their corners, as closing ones do in a still edit: at a speech "oo" the "O"'s inner
+        corners (landmarks 78 / 308) come in a third of the mouth's half width, its outer ones (61 / 291) 7.5%, and the
+        short wedge between them that holds the photo's dark corner pocket (~2 px) was stretched into a dark "<" notch
+        at each corner (~6.6 px at 384 px, FRLL calibration 014)."""
+        if funnel <= 0.0:
+            return source
+        amount = min(funnel / SPEECH_FUNNEL_MOST, 1.0)
+        return clear_corner_shadows(source, self.src, dst, amount=amount, look=self.look)
 
     def _frame_layer(self, head: HeadMotion) -> tuple[FrameLayer, np.ndarray]:
         """The photo's glasses frame (:attr:`layer`) and its lenses (uint8, the layer's box) where the head motion puts

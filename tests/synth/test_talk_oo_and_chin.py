@@ -80,3 +80,41 @@ def extended(*args, **kwargs):
     from facecraft.synth.warp import extended_mesh
 
     return extended_mesh(*args, **kwargs)
+
+
+def _dark_in_wedges(renderer, frame, dst):
+    """Pixels darker than 0.7 of the lips' luma about each corner's wedge (outer corner 61 / 291 to inner 78 / 308)."""
+    from facecraft.synth.mouth import look_colours
+    from facecraft.synth.talk_render import luma
+
+    lips, grey, count = look_colours(renderer.look)[1], luma(frame).astype(float), 0
+    for outer, inner in ((61, 78), (291, 308)):
+        (xa, xb), yc = sorted((dst[outer, 0], dst[inner, 0])), 0.5 * (dst[outer, 1] + dst[inner, 1])
+        reach = 0.5 * (xb - xa) + 1
+        box = grey[int(yc - reach) : int(np.ceil(yc + reach)) + 1, int(xa) : int(np.ceil(xb)) + 1]
+        count += int((box < 0.7 * float(lips @ [0.299, 0.587, 0.114])).sum())
+    return count
+
+
+def test_a_speech_oo_carries_no_dark_corner_pockets_into_its_corners(renderer, monkeypatch):
+    # an "O"'s inner lip corners come in a third of the mouth's half width, its outer ones far less: the short wedge
+    # between them holding the photo's dark corner pocket was stretched into a dark "<" notch at each corner (FRLL
+    # calibration 014). Funnelled lips meet at their corners: the pockets are filled in the lips' shade before the warp
+    from facecraft.synth import talk_render
+
+    oo = np.zeros(NUM_ARKIT)
+    oo[ARKIT_INDEX["mouthFunnel"]], oo[ARKIT_INDEX["mouthPucker"]], oo[JAW] = 0.35, 0.5, 0.17
+    dst = renderer._unfolded(renderer._face_targets(oo, 0.0))
+    filled = _dark_in_wedges(renderer, renderer.render(oo).image, dst)
+    asked = []
+    spy = lambda image, *a, **k: asked.append(k["amount"]) or image  # noqa: E731
+    monkeypatch.setattr(talk_render, "clear_corner_shadows", spy, raising=False)
+    kept = _dark_in_wedges(renderer, renderer.render(oo).image, dst)
+    assert asked == [1.0]  # in full at a speech "oo"
+    assert filled < kept / 2, (filled, kept)  # astronaut: 81 -> 11
+    # a jaw opened without a funnel keeps the photo's corners: nothing is filled
+    asked.clear()
+    vowel = np.zeros(NUM_ARKIT)
+    vowel[JAW] = 0.2
+    renderer.render(vowel)
+    assert asked == []
