@@ -64,6 +64,17 @@ from .facs import ACTION_UNITS, AU_NAMES, NUM_AU, NUM_SIDED_AU, au_dict, au_vect
 
 log = logging.getLogger(__name__)
 
+#: How far words lower the upper lids: an AU43 / AU45 value as the editor draws it, the share of the eye's opening
+#: the lid closes up to 0.5, then steeper to shut from 0.8 (:func:`facecraft.synth.controls.blink_value_closure`).
+#: An anchor's lid value is one of these levels and is what the lids do at the default intensity, whatever the
+#: anchor's other actions (:func:`_anchor_table`): "very tired" comes down further than "tired", "slightly tired"
+#: less. Lid values scaled with an anchor's strongest action before, written when 0.45 already hid the iris: "drunk",
+#: "groggy", "dreamy", "feverish" drew 0.72-0.75, nearly shut, and "very drunk" 1.0, closed eyes.
+LIDS_DROOP = 0.25  # to the pupil's top: relaxed, smug, shy lids
+LIDS_HEAVY = 0.4  # heavy, over the pupil: bliss, a bedroom look, drunk, bored
+LIDS_HALF = 0.5  # halfway over the iris: tired, groggy, half asleep
+LIDS_SLIT = 0.65  # a sliver of iris: dropping off to sleep
+LIDS_SHUT = 0.8  # shut: closed eyes, asleep, a blink
 #: A pout: the lower lip pushed up and out by the chin (AU17), its corners pulled down (AU15).
 POUT: dict[str, float] = {"AU15": 0.4, "AU17": 0.8}
 #: Anchor phrases and the AU set each one means (at full strength: intensity words decide how strong). Sided
@@ -102,15 +113,15 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("a warm, genuine Duchenne smile, smiling with the eyes", {"AU6": 0.9, "AU12": 0.9}),
     ("content, pleased, at peace", {"AU12": 0.5, "AU6": 0.3}),
     # Bliss: a full smile, the lids lowering ("blissful" was nearest calm: a neutral face).
-    ("blissful, bliss, blissed out, in heaven", {"AU6": 0.5, "AU12": 0.8, "AU43": 0.4}),
+    ("blissful, bliss, blissed out, in heaven", {"AU6": 0.5, "AU12": 0.8, "AU43": LIDS_HEAVY}),
     # Elation, jubilation: joy's raised cheeks and open smile ("elated" was an error: no expression read).
     ("elated, jubilant, euphoric, over the moon", {"AU6": 0.8, "AU12": 1.0, "AU25": 0.6}),
     # Pride (Tracy & Robins 2004): a small smile, the head tilted back; no brow raise ("proud" was nearest excitement).
     ("proud, pride, proud of oneself", {"AU12": 0.5, "AU6": 0.2}),
     # Relief: a soft smile, the lids lowering and the lips parted on the out-breath ("relieved" read as excited).
-    ("relieved, a sigh of relief", {"AU12": 0.5, "AU25": 0.3, "AU43": 0.3}),
+    ("relieved, a sigh of relief", {"AU12": 0.5, "AU25": 0.3, "AU43": LIDS_DROOP}),
     # A dreamy look: the lids lowered over a faint smile ("dreamy" was an error: no expression read).
-    ("dreamy, daydreaming, lost in a daydream", {"AU12": 0.3, "AU43": 0.5}),
+    ("dreamy, daydreaming, lost in a daydream", {"AU12": 0.3, "AU43": LIDS_HEAVY}),
     ("in love, adoring, tender", {"AU1": 0.2, "AU6": 0.4, "AU12": 0.5}),
     # Sympathy, compassion (Eisenberg et al. 1989: concerned attention): the inner brows raised over a soft smile, no
     # frown ("compassionate" was nearest resentment: AU4 0.68).
@@ -121,11 +132,11 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("lovestruck, smitten, infatuated, head over heels", {"AU1": 0.2, "AU6": 0.4, "AU12": 0.5}),
     # Flirting (Grammer et al. 1999; Moore 1985): a smile, the lids a little lowered; a qualifier too ("a flirty wink"
     # smiles with the wink: read whole it was the wink alone).
-    ("flirty, flirtatious, flirting, coy, playful", {"AU6": 0.3, "AU12": 0.7, "AU43": 0.2}),
+    ("flirty, flirtatious, flirting, coy, playful", {"AU6": 0.3, "AU12": 0.7, "AU43": LIDS_DROOP}),
     # A seductive, sultry look: heavy lids over a faint smile, the lips a little apart ("seductive" lowered the brows,
     # AU4 0.10; "a sultry look" was a pout: MiniLM puts "sultry" next to "sulking", 0.67, so it has its own anchor).
-    ("seductive, sexy, a bedroom look", {"AU12": 0.35, "AU25": 0.2, "AU43": 0.45}),
-    ("sultry, smouldering", {"AU12": 0.35, "AU25": 0.2, "AU43": 0.45}),
+    ("seductive, sexy, a bedroom look", {"AU12": 0.35, "AU25": 0.2, "AU43": LIDS_HEAVY}),
+    ("sultry, smouldering", {"AU12": 0.35, "AU25": 0.2, "AU43": LIDS_HEAVY}),
     # Wistfulness, nostalgia: sadness's raised inner brows over a faint smile (a qualifier too: "a bittersweet smile"
     # smiled with no sadness).
     ("wistful, nostalgic, a bittersweet feeling", {"AU1": 0.8, "AU12": 0.3, "AU15": 0.2}),
@@ -135,25 +146,25 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("contempt, scorn, disdain", {"AU12R": 0.6, "AU14R": 0.8}),
     # Condescension, arrogance: contempt's one-sided mouth under lids lowered to look down ("condescending" was an
     # error).
-    ("condescending, patronizing, haughty, arrogant", {"AU12R": 0.4, "AU14R": 0.6, "AU43": 0.3}),
+    ("condescending, patronizing, haughty, arrogant", {"AU12R": 0.4, "AU14R": 0.6, "AU43": LIDS_DROOP}),
     # Resentment, bitterness: anger held in with contempt (lowered brows, pressed lips, one mouth corner tightened);
     # "resentful" was an error (nearest shame, 0.45) and "bitter" a smug smile.
     ("resentful, bitter, begrudging, resentment", {"AU4": 0.6, "AU7": 0.3, "AU14R": 0.5, "AU24": 0.4}),
     # Envy: resentment's lowered brows and narrowed eyes, the lips pressed ("jealous" was nearest the smug smirk).
     ("jealous, envious, jealousy, envy", {"AU4": 0.5, "AU7": 0.5, "AU14R": 0.3, "AU24": 0.4}),
-    ("smug, self-satisfied", {"AU12R": 0.5, "AU14R": 0.5, "AU43": 0.2}),
+    ("smug, self-satisfied", {"AU12R": 0.5, "AU14R": 0.5, "AU43": LIDS_DROOP}),
     ("a sad, unhappy, sorrowful face", {"AU1": 0.9, "AU4": 0.6, "AU15": 0.8}),
     ("crying, grief, heartbroken", {"AU1": 1.0, "AU4": 0.8, "AU15": 1.0, "AU17": 0.6}),
     # Tears held in the eyes: sadness's brows and mouth, short of crying ("teary eyed" tightened and closed the lids).
     ("teary eyed, tearful, eyes welling up with tears", {"AU1": 0.8, "AU4": 0.4, "AU15": 0.5, "AU17": 0.4}),
     # Choked up: crying held in the throat, the chin raised under sad brows ("choked up" was gritted teeth).
     ("choked up, a lump in the throat, on the verge of tears", {"AU1": 0.8, "AU4": 0.4, "AU15": 0.5, "AU17": 0.6}),
-    ("disappointed, let down", {"AU1": 0.5, "AU15": 0.5, "AU17": 0.4, "AU43": 0.2}),
+    ("disappointed, let down", {"AU1": 0.5, "AU15": 0.5, "AU17": 0.4, "AU43": LIDS_DROOP}),
     # Triumph (Tracy & Matsumoto 2008): a broad smile, the mouth open; without it "triumphant" was nearest defeat.
     ("triumphant, victorious, winning", {"AU6": 0.7, "AU12": 1.0, "AU25": 0.5}),
     # Defeat, dejection: sadness's brows and mouth with the lids lowered ("defeated" smiled, AU12 0.18, from a mixture
     # of disgust and triumph).
-    ("defeated, dejected, crushed, resigned", {"AU1": 0.6, "AU15": 0.6, "AU17": 0.3, "AU43": 0.4}),
+    ("defeated, dejected, crushed, resigned", {"AU1": 0.6, "AU15": 0.6, "AU17": 0.3, "AU43": LIDS_HEAVY}),
     ("an angry, furious, mad face", {"AU4": 1.0, "AU5": 0.6, "AU7": 0.8, "AU23": 0.8}),
     # Rage words MiniLM puts near no anger anchor ("seething", "livid" were errors); as one with "angry" they pulled
     # "angry" toward annoyance.
@@ -202,9 +213,12 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("spooked, startled, jittery nerves", {"AU1": 0.8, "AU2": 0.6, "AU5": 1.0, "AU20": 0.5}),
     ("disgusted, grossed out, revolted", {"AU9": 1.0, "AU15": 0.6, "AU16": 0.5}),
     # Nausea: the nose wrinkled, the mouth turned down, the lids heavy ("seasick" was an error).
-    ("seasick, carsick, queasy, nauseous, about to throw up", {"AU4": 0.3, "AU9": 0.6, "AU15": 0.6, "AU43": 0.4}),
+    (
+        "seasick, carsick, queasy, nauseous, about to throw up",
+        {"AU4": 0.3, "AU9": 0.6, "AU15": 0.6, "AU43": LIDS_HEAVY},
+    ),
     # Illness: heavy lids under raised inner brows, the mouth down a little ("feverish" was an error).
-    ("feverish, ill, sick with a fever, under the weather", {"AU1": 0.5, "AU4": 0.3, "AU15": 0.3, "AU43": 0.6}),
+    ("feverish, ill, sick with a fever, under the weather", {"AU1": 0.5, "AU4": 0.3, "AU15": 0.3, "AU43": LIDS_HEAVY}),
     # A bad smell: the nose wrinkled and the upper lip raised against it (Rozin's core disgust; "smelling something
     # bad" was a gasp and a narrowing of the eyes, no AU9).
     ("smelling something bad, a foul smell, a stink", {"AU4": 0.3, "AU9": 1.0, "AU10": 0.6}),
@@ -213,48 +227,51 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("a sour face, tasting something sour, sucking a lemon", {"AU4": 0.3, "AU7": 0.6, "AU9": 0.5, "AU18": 0.6}),
     # Pain: the four actions of the Prkachin-Solomon pain intensity score (brow lowering, orbit tightening,
     # levator contraction, eye closure).
-    ("in pain, wincing, a wince, hurting", {"AU4": 0.8, "AU6": 0.7, "AU7": 0.8, "AU9": 0.5, "AU10": 0.5, "AU43": 0.5}),
+    (
+        "in pain, wincing, a wince, hurting",
+        {"AU4": 0.8, "AU6": 0.7, "AU7": 0.8, "AU9": 0.5, "AU10": 0.5, "AU43": LIDS_HALF},
+    ),
     # A grimace: the lips stretched and the upper lip raised over parted lips, brows down and lids tight (FACS
     # AU4+7+10+20+25; "grimace" was an angry face with the lips pressed).
     ("a grimace, lips stretched over clenched teeth", {"AU4": 0.6, "AU7": 0.6, "AU10": 0.6, "AU20": 0.9, "AU25": 0.7}),
     # A cringe: a grimace of embarrassment or second-hand pain, the lips stretched, the eyes screwed up ("cringing" was
     # an error).
-    ("cringing, a cringe, cringeworthy", {"AU4": 0.5, "AU7": 0.7, "AU10": 0.4, "AU20": 0.9, "AU43": 0.3}),
+    ("cringing, a cringe, cringeworthy", {"AU4": 0.5, "AU7": 0.7, "AU10": 0.4, "AU20": 0.9, "AU43": LIDS_DROOP}),
     # Embarrassment (Keltner 1995): a smile held down by lip pressing, the eyes lowered.
-    ("embarrassed, sheepish, awkward", {"AU12": 0.5, "AU14": 0.3, "AU24": 0.4, "AU43": 0.3}),
+    ("embarrassed, sheepish, awkward", {"AU12": 0.5, "AU14": 0.3, "AU24": 0.4, "AU43": LIDS_DROOP}),
     # Timidity (Keltner 1995's shy smile, appeasement): raised inner brows, a small pressed smile, the eyes lowered
     # ("timid" was an error; the French "timide" stays far from this anchor, 0.21).
-    ("fearful shyness, timid, meek", {"AU1": 0.5, "AU12": 0.4, "AU24": 0.4, "AU43": 0.3}),
+    ("fearful shyness, timid, meek", {"AU1": 0.5, "AU12": 0.4, "AU24": 0.4, "AU43": LIDS_DROOP}),
     # Confusion (Rozin & Cohen 2003): brow lowering with the lids tightened.
     ("confused, puzzled, perplexed", {"AU4": 0.6, "AU7": 0.4}),
     # Apology, appeasement (Keltner 1995): the inner brows raised, the lips pressed, the eyes lowered; no frown
     # ("apologetic" mixed shame with crying: AU4 0.47).
-    ("apologetic, sorry, apologising", {"AU1": 0.7, "AU4": 0.2, "AU24": 0.5, "AU43": 0.3}),
+    ("apologetic, sorry, apologising", {"AU1": 0.7, "AU4": 0.2, "AU24": 0.5, "AU43": LIDS_DROOP}),
     # Shame and guilt (Keltner & Buswell 1996): sad brows and mouth, the eyes lowered, no smile ("guilty" and
     # "ashamed" smiled, read as embarrassment).
-    ("ashamed, remorseful, guilty conscience", {"AU1": 0.4, "AU4": 0.3, "AU15": 0.5, "AU17": 0.5, "AU43": 0.4}),
+    ("ashamed, remorseful, guilty conscience", {"AU1": 0.4, "AU4": 0.3, "AU15": 0.5, "AU17": 0.5, "AU43": LIDS_HEAVY}),
     # Disbelief: the brows raised, the eyes a little widened ("incredulous" was an error).
     ("incredulous, disbelief, unbelieving", {"AU1": 0.7, "AU2": 0.8, "AU5": 0.3}),
     ("skeptical, doubtful, one eyebrow raised", {"AU1R": 0.4, "AU2R": 0.9, "AU4L": 0.4, "AU14R": 0.3}),
     # "weary" was nearest drunkenness and relief (a parted, smiling mouth under the lowered lids). Heavy lids, not shut
     # (:data:`SLIGHT_ANCHORS`): raised to full strength, "tired" and "lethargic" closed the eyes (AU43 0.75, FRLL
     # calibration 001, 006).
-    ("tired, weary, sleepy, drowsy, heavy eyelids", {"AU43": 0.6}),
+    ("tired, weary, sleepy, drowsy, heavy eyelids", {"AU43": LIDS_HALF}),
     # Just awake or dropping off: the lids low, the mouth still ("groggy" frowned, "nodding off" opened the jaw, AU27).
-    ("groggy, bleary eyed, half awake", {"AU43": 0.7}),
-    ("nodding off, dozing off, falling asleep", {"AU43": 0.8}),
+    ("groggy, bleary eyed, half awake", {"AU43": LIDS_HALF}),
+    ("nodding off, dozing off, falling asleep", {"AU43": LIDS_SLIT}),
     # A sigh: the lids lowering on the out-breath, the inner brows up a little, the lips parted ("a weary sigh" was
     # relief: a smile).
-    ("sighing, a heavy sigh, a weary sigh", {"AU1": 0.4, "AU25": 0.3, "AU43": 0.6}),
+    ("sighing, a heavy sigh, a weary sigh", {"AU1": 0.4, "AU25": 0.3, "AU43": LIDS_HALF}),
     # Breathing hard: the mouth open for air ("panting" read as an animal and was left out).
     ("panting, breathing hard, gasping for air, out of breath", {"AU25": 1.0, "AU26": 0.5}),
     # Holding the breath: the lips pressed shut, the cheeks a little puffed ("holding his breath" was a gasp).
     ("holding the breath, holding one's breath", {"AU17": 0.3, "AU24": 0.8, "AU34": 0.4}),
     # Drunk: heavy lids over a slack, parted mouth ("drunk" read as "a drink" and was left out).
-    ("drunk, tipsy, intoxicated, dazed", {"AU43": 0.5, "AU25": 0.4, "AU26": 0.3}),
+    ("drunk, tipsy, intoxicated, dazed", {"AU43": LIDS_HEAVY, "AU25": 0.4, "AU26": 0.3}),
     # Boredom lowers the lids a little over a raised chin (a slight anchor, :data:`SLIGHT_ANCHORS`): raised to full
     # strength, "bored" half closed the eyes (AU43 0.73).
-    ("bored, uninterested, unimpressed", {"AU43": 0.5, "AU15": 0.3, "AU17": 0.5}),
+    ("bored, uninterested, unimpressed", {"AU43": LIDS_HEAVY, "AU15": 0.3, "AU17": 0.5}),
     ("determined, focused, concentrating", {"AU4": 0.5, "AU7": 0.5, "AU24": 0.5}),
     ("stern, serious, grim, tense", {"AU4": 0.5, "AU7": 0.3, "AU24": 0.6}),
     ("curious, interested, intrigued", {"AU1": 0.4, "AU2": 0.5, "AU5": 0.2}),
@@ -263,7 +280,7 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     # Thought lowers the brows a little over a raised chin (a slight anchor, :data:`SLIGHT_ANCHORS`): raised to full
     # strength, "thinking" and "pensive" frowned hard (AU4 0.75 with AU17 0.75), a scowl.
     ("thinking, pensive, contemplative, lost in thought", {"AU4": 0.4, "AU17": 0.3, "AU24": 0.2}),
-    ("yawning, a wide yawn", {"AU7": 0.3, "AU27": 1.0, "AU43": 0.6}),
+    ("yawning, a wide yawn", {"AU7": 0.3, "AU27": 1.0, "AU43": LIDS_HALF}),
     ("screaming, yelling, shouting", {"AU4": 0.6, "AU7": 0.6, "AU10": 0.6, "AU20": 0.5, "AU25": 1.0, "AU27": 1.0}),
     # A battle cry is a shout ("a battle cry" cried: sad brows and a turned-down mouth).
     ("a battle cry, a war cry, roaring", {"AU4": 0.6, "AU7": 0.6, "AU10": 0.6, "AU20": 0.5, "AU25": 1.0, "AU27": 1.0}),
@@ -287,12 +304,12 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("squinting eyes, narrowed eyes", {"AU6": 0.5, "AU7": 0.9}),
     # Suspicion narrows the eyes under lowered brows ("he narrows his eyes suspiciously" was nearest a stare).
     ("narrowing the eyes, suspicious", {"AU4": 0.3, "AU7": 0.9}),
-    ("closed eyes", {"AU43": 1.0}),
+    ("closed eyes", {"AU43": LIDS_SHUT}),
     # Eyes squeezed shut: closed hard, the lids and cheeks tightened around them (FACS AU43 with AU6+7).
-    ("eyes squeezed shut, screwing the eyes shut", {"AU4": 0.3, "AU6": 0.6, "AU7": 0.8, "AU43": 1.0}),
-    ("a wink, one eye shut", {"AU45R": 1.0}),
+    ("eyes squeezed shut, screwing the eyes shut", {"AU4": 0.3, "AU6": 0.6, "AU7": 0.8, "AU43": LIDS_SHUT}),
+    ("a wink, one eye shut", {"AU45R": LIDS_SHUT}),
     # A blink closes both eyes ("blink" was nearest the wink: one eye).
-    ("blinking, a blink", {"AU45": 1.0}),
+    ("blinking, a blink", {"AU45": LIDS_SHUT}),
     # Gaze: no AU here holds it (FACS AU61-64; ARKit's eyeLook*): these ask nothing of the face and their direction
     # is read apart (:data:`GAZE_ANCHORS`, :func:`text_to_gaze`). An eye roll was read as closed eyes, "looking
     # down" and "looking away" as a stare, "eyes downcast" as closed eyes, "looking up" as raised brows.
@@ -358,9 +375,9 @@ _TRACE_OF = r"(?:hint|touch|ghost|trace|flicker|glimmer|shadow|suggestion|whispe
 #: Intensity words, the first group found decides: "a very slight smile" is slight. A state ("eyes closed",
 #: "shut") is full unless qualified ("half closed").
 INTENSITY_WORDS: tuple[tuple[str, float], ...] = (
-    (
-        r"\b(slight(ly)?|a bit|a little|subtle|subtly|faint(ly)?|small|tiny|shy|mild(ly)?|barely|hardly|scarcely|half|"
-        rf"weak(ly)?|{_TRACE_OF})\b",
+    (  # "half asleep" is a state, its lids halfway: "half" does not weaken it (it drew 0.37, a droop)
+        r"\b(slight(ly)?|a bit|a little|subtle|subtly|faint(ly)?|small|tiny|shy|mild(ly)?|barely|hardly|scarcely|"
+        rf"half(?![- ](?:awake|asleep))|weak(ly)?|{_TRACE_OF})\b",
         0.45,
     ),
     (r"\b(somewhat|moderately|kind of|sort of|rather)\b", 0.6),
@@ -567,9 +584,13 @@ _STATE_WORDS: dict[str, tuple[str, ...]] = {
     "glaring": ("glowering", "glowers", "scowling", "scowls", "a scowl"),
     # Eagerness, keenness: interest's raised brows and opened eyes ("eager" was read as boredom, AU43 0.33).
     "interested": ("eager", "avid", "inquisitive", "all ears", "raring to go"),
-    # Asleep: the eyes shut ("dozing" read as clothing, an error; "snoozing" opened the jaw, AU27 0.41); dozing off
-    # is dropping off (its anchor, the lids low).
-    "sleeping": ("dozing(?! off)", "napping", "snoozing", "slumbering", "kipping"),
+    # Asleep: the eyes shut ("dozing" read as clothing, an error; "snoozing" opened the jaw, AU27 0.41; "asleep" and
+    # "sleeping" were nodding off, a slit of iris: an anchor for them drew "sleepy" and "tired" into it); dozing off
+    # and falling asleep are dropping off (its anchor, the lids low).
+    "closed eyes": ("(?<!falling )(?<!half )(?<!half-)asleep", "sleeping", "dozing(?! off)", "napping", "snoozing",
+                    "slumbering", "kipping"),
+    # Half asleep: the lids coming down, not shut ("half asleep" read as tired lids at the intensity of "half").
+    "groggy": ("half[- ]asleep",),
 }  # fmt: skip
 #: Idioms of mood, by the anchor words they read as (their words mislead MiniLM: "fit to be tied" was an error, "on
 #: cloud nine" too, "tickled pink" read as a colour).
@@ -785,11 +806,13 @@ _PART_NOUNS = frozenset("teeth tooth tongue jaw chin nose forehead lids eyelids 
 _UP = r"up|upward|upwards|raised?|raises|raising|lifted|lifting|lifts?|upturned|arch\w*|high"
 _DOWN = r"down|downward|downwards|lower(?:ed|ing|s)?|downturned|droop\w*|sag\w*"
 _TOGETHER = r"together|knit\w*|furrow\w*|scrunch\w*|pinch\w*"
-#: Drooping, heavy lids ("eyes drooping", "droopy eyelids") are lowered, not closing: AU43 at this (0.21 at the
-#: default intensity, 0.28 "very"). At 0.6 (0.45) the lids hid nearly all the iris on FRLL calibration photos 001,
-#: 006, 017; at 0.2 they come down to the pupil's top, heavy, at 0.3 they cover most of the iris.
+#: The lid-closing actions (AU43, AU45 both sides), whose anchor values are levels (:data:`LIDS_HALF`).
+_LIDS_CLOSING = (au_vector({"AU43": 1.0}) > 0) | (au_vector({"AU45": 1.0}) > 0)
+#: Drooping, heavy lids ("eyes drooping", "droopy eyelids") are lowered, not closing: heavy at the default intensity.
 _DROOP = r"droop\w*|sag\w*|heavy"
-DROOPING_LIDS = 0.28
+DROOPING_LIDS = LIDS_HEAVY / DEFAULT_TEXT_INTENSITY
+#: Lids lowered ("lowered eyelids", "lids down"): halfway at the default intensity.
+LOWERED_LIDS = LIDS_HALF / DEFAULT_TEXT_INTENSITY
 _PART_MOTIONS: tuple[tuple[str, tuple[tuple[str, dict[str, float]], ...]], ...] = (
     (r"inner (?:corners? of (?:the )?)?(?:eye)?brows?", ((_UP, {"AU1": 1.0}), (_DOWN + "|" + _TOGETHER, {"AU4": 1.0}))),
     (r"outer (?:corners? of (?:the )?)?(?:eye)?brows?", ((_UP, {"AU2": 1.0}), (_DOWN, {"AU4": 1.0}))),
@@ -825,7 +848,7 @@ _PART_MOTIONS: tuple[tuple[str, tuple[tuple[str, dict[str, float]], ...]], ...] 
             (r"narrow\w*|tight\w*|squint\w*", {"AU7": 1.0}),
             (_UP + r"|wide|widen\w*", {"AU5": 1.0}),
             (_DROOP, {"AU43": DROOPING_LIDS}),
-            (_DOWN + r"|half", {"AU43": 0.6}),
+            (_DOWN + r"|half", {"AU43": LOWERED_LIDS}),
         ),
     ),
     # The eyes' own up and down is the gaze ("eyes down", "eyes raised": :data:`GAZE_ANCHORS`), not a lid motion.
@@ -1151,7 +1174,10 @@ def _anchor_table() -> tuple[np.ndarray, np.ndarray]:
     # Anchors carry their prototype at full strength; divide out the strength so intensity words decide it (not for
     # the slight ones, whose strength is their meaning).
     slight = np.array([p in SLIGHT_ANCHORS for p, _ in TEXT_ANCHORS])[:, None]
-    return emb, np.where(slight, aus, aus / np.maximum(aus.max(axis=1, keepdims=True), 1e-6))
+    table = np.where(slight, aus, aus / np.maximum(aus.max(axis=1, keepdims=True), 1e-6))
+    # ... and the lids come down as far as the anchor's level says at the default intensity (:data:`LIDS_HALF`)
+    table[:, _LIDS_CLOSING] = aus[:, _LIDS_CLOSING] / DEFAULT_TEXT_INTENSITY
+    return emb, table
 
 
 def on_side(au: np.ndarray, side: str | None) -> np.ndarray:
