@@ -62,3 +62,9 @@ def test_words_lower_the_lids_to_their_level(text, least, most):
 def test_intensity_words_move_the_lids_from_their_level():
     tired = [top(au(f"{degree}tired"), "AU43") for degree in ("slightly ", "", "very ")]
     assert tired[0] < LIDS_HEAVY < tired[1] < tired[2] < LIDS_SHUT, tired
+
+
+@pytest.mark.parametrize(("text", "name", "value"), [("drunk", "AU25", 0.6), ("dreamy", "AU12", 0.45)])
+def test_a_lid_level_leaves_the_anchors_other_actions_as_they_were(text, name, value):
+    # their lids were their strongest action: lowered to a level, they raised the rest by a fifth (0.75, 0.56)
+    assert top(au(text), name) == pytest.approx(value, abs=0.03)
