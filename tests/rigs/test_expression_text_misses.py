@@ -35,3 +35,23 @@ def test_held_out_misses_read_as_meant(text, moves, not_moved):
 def test_a_qualifier_still_gives_way_where_it_undoes_its_expression():
     a = au("a sad smile")  # sad brows above a smile, not a frown's turned-down corners under it
     assert low(a, "AU12") > 0.6 and low(a, "AU1") > 0.3 and top(a, "AU15") == 0.0
+
+
+@pytest.mark.parametrize(
+    ("text", "moves", "not_moved"),
+    [
+        ("taunting", "AU14", "AU27"),  # the mouth opened wide, AU27 0.46
+        ("mocking", "AU14", "AU2"),  # raised brows, AU1 0.53 and AU2 0.45
+        ("gloating", "AU14", "AU4"),  # an error
+        ("straining to lift something heavy", "AU4", "AU12"),  # an error
+        ("exertion", "AU7", "AU12"),  # an error
+    ],
+)
+def test_mockery_is_a_smirk_and_effort_a_grimace(text, moves, not_moved):
+    a = au(text)
+    assert top(a, moves) > 0.3 and top(a, not_moved) < 0.05, (text, a)
+
+
+def test_mockery_colours_a_laugh_without_closing_it():
+    a = au("a mocking laugh")  # laughed before the mood word; read as the smirk alone it lost the parted lips
+    assert low(a, "AU12") > 0.6 and low(a, "AU25") > 0.3 and top(a, "AU14") > 0.2, a
