@@ -274,6 +274,8 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("bored, uninterested, unimpressed", {"AU43": LIDS_HEAVY, "AU15": 0.3, "AU17": 0.5}),
     ("determined, focused, concentrating", {"AU4": 0.5, "AU7": 0.5, "AU24": 0.5}),
     ("stern, serious, grim, tense", {"AU4": 0.5, "AU7": 0.3, "AU24": 0.6}),
+    # Grim: stern, not sad ("grim" was as near sadness, 0.44, as stern, 0.45: the inner brows raised, AU1 0.40).
+    ("grim, grim faced, grimly", {"AU4": 0.5, "AU7": 0.3, "AU24": 0.6}),
     ("curious, interested, intrigued", {"AU1": 0.4, "AU2": 0.5, "AU5": 0.2}),
     # An innocent look: the brows raised, open eyes, a trace of a smile ("feigning innocence" read as shame).
     ("innocent, an innocent look, innocence", {"AU1": 0.6, "AU2": 0.5, "AU12": 0.2}),
@@ -490,6 +492,14 @@ _LOOK_NOUN = re.compile(
     r"\b(?:look|looks|looking|looked)\b(?! (?:up|upward|upwards|down|downward|downwards|away|aside|around|round|at|to|"
     r"toward|towards|into|over|out|back|sideways|askance|ahead|straight|off|past|through|skyward)\b)"
 )
+#: Whom or where an expression is aimed ("beaming at the camera", "flirting across the room", "a loving gaze at her
+#: baby"): left out of the words compared with the anchors when the rest is no look (:data:`_LOOKING`), where it
+#: pulled the part to the gaze anchors and the expression was lost ("gaze ahead" alone). "into" stays: "bursting
+#: into tears".
+_AIMED_AT = re.compile(r"\s+\b(?:at|across|toward|towards)\b\s.*$")
+_LOOKING = re.compile(
+    r"\b(?:look\w*|gaz\w*|glanc\w*|star(?:e|es|ed|ing)|peer\w*|peek\w*|glar\w*|watch\w*|ogl\w*|leer\w*|eye contact)\b"
+)
 #: Sides the viewer names ("to the viewer's left", "screen left"): the subject's other side (:data:`_SIDE` is the
 #: subject's own side, as FACS and ARKit name it).
 _VIEWER_SIDE = re.compile(r"\b(?:(?:the )?viewer'?s'?|camera|screen|image|picture|frame) (left|right)\b")
@@ -586,7 +596,7 @@ _STATE_WORDS: dict[str, tuple[str, ...]] = {
              rf"full of {_SELF}", rf"pleased with {_SELF}"),
     "hopeful": ("optimistic", "wishful", "expectant", "sanguine"),
     "bored": ("jaded", "blase", "disinterested", "world weary"),
-    "glaring": ("glowering", "glowers", "scowling", "scowls", "a scowl"),
+    "glaring": ("glowering", "glowers", "scowling", "scowls", "scowl"),
     # Mockery is scorn: a one-sided smirk, or scorn colouring a laugh ("mocking" raised the brows, AU1 0.53;
     # "taunting" opened the mouth wide, AU27 0.46; "gloating" was an error).
     "scornful": ("mocking", "taunting", "jeering", "gloating", "derisive"),
@@ -602,6 +612,12 @@ _STATE_WORDS: dict[str, tuple[str, ...]] = {
                     "slumbering", "kipping"),
     # Half asleep: the lids coming down, not shut ("half asleep" read as tired lids at the intensity of "half").
     "groggy": ("half[- ]asleep",),
+    # Relishing a taste: pleased ("savouring a delicious bite" was no word the reader knows).
+    "pleased": ("savouring", "savoring", "savours", "savors", "relishing", "relishes"),
+    # Cold as a manner is unfriendly, not chilled ("glaring coldly" raised a feverish face's inner brows, AU1 0.37).
+    "stern": ("coldly", "icily", "frostily"),
+    # A beam is a broad smile ("she beams" blinked: AU45 0.43).
+    "beaming": ("beams", "beamed"),
 }  # fmt: skip
 #: Idioms of mood, by the anchor words they read as (their words mislead MiniLM: "fit to be tied" was an error, "on
 #: cloud nine" too, "tickled pink" read as a colour).
@@ -1236,8 +1252,11 @@ def _main(au: np.ndarray) -> np.ndarray:
 
 def _anchor_words(words: str, *, look: bool = False) -> str:
     """A part's words as compared with the anchors: without degree adverbs (:data:`_DEGREE_WORDS`) and, unless
-    ``look``, without a look that names no way of looking (:data:`_LOOK_NOUN`)."""
+    ``look``, without a look that names no way of looking (:data:`_LOOK_NOUN`) and whom the expression is aimed at
+    (:data:`_AIMED_AT`)."""
     kept = " ".join(_DEGREE_WORDS.sub(" ", words).split())
+    if not look and not _LOOKING.search(kept) and not _is_filler(unaimed := _AIMED_AT.sub("", kept)):
+        kept = unaimed
     if not look and not _is_filler(unlooked := " ".join(_LOOK_NOUN.sub(" ", kept).split())):
         kept = unlooked  # "a look" and "looking" alone stay: the look itself
     return kept if kept and not _is_filler(kept) else words
@@ -1548,7 +1567,10 @@ def _expression_words() -> tuple[str, ...]:
 def _stems(word: str) -> tuple[str, ...]:
     """``word`` and what it is without an inflection ("furrows": "furrow"), to tell a word from a typo."""
     ily = (word[:-3] + "y",) if word.endswith("ily") else ()  # "sulkily": "sulky" (was taken for a typo of it)
-    return (word,) + tuple(word[: -len(end)] for end in ("s", "es", "ed", "d", "ing", "ly") if word.endswith(end)) + ily
+    endings = ("s", "es", "ed", "d", "ing", "ly")
+    forms = (word,) + tuple(word[: -len(end)] for end in endings if word.endswith(end)) + ily
+    # British "-our" spellings ("savouring", "humoured"): the CMU dictionary spells them "-or" (typos of "staring")
+    return forms + tuple(f.replace("our", "or") for f in forms if "our" in f[1:])
 
 
 def _check_expression_typos(text: str, parts: Sequence[TextPart] = ()) -> None:

@@ -1,5 +1,6 @@
-"""The text reader on session 57's held-out misses (phrases4): mood words it could not read, idioms read as other
-faces, and qualifiers lost where their expression moves."""
+"""The text reader on the phrase lists' misses (session 57's phrases4, session 60's phrases9 tuning half): mood
+words it could not read, idioms read as other faces, qualifiers lost where their expression moves, expressions aimed
+at someone read as a gaze."""
 
 from __future__ import annotations
 
@@ -55,3 +56,27 @@ def test_mockery_is_a_smirk_and_effort_a_grimace(text, moves, not_moved):
 def test_mockery_colours_a_laugh_without_closing_it():
     a = au("a mocking laugh")  # laughed before the mood word; read as the smirk alone it lost the parted lips
     assert low(a, "AU12") > 0.6 and low(a, "AU25") > 0.3 and top(a, "AU14") > 0.2, a
+
+
+@pytest.mark.parametrize(
+    ("text", "moves", "not_moved"),
+    [
+        ("she is beaming at the camera", "AU12", "AU4"),  # gaze ahead alone: "at the camera" pulled it to the gaze
+        ("flirting across the room", "AU12", "AU4"),  # gaze ahead alone
+        ("she beams", "AU12", "AU45"),  # a blink, AU45 0.43
+        ("glaring coldly", "AU4", "AU1"),  # "cold" raised a feverish face's inner brows, AU1 0.37
+        ("grimly determined", "AU4", "AU1"),  # "grim" was as near sadness as stern: AU1 0.24
+        ("a defiant scowl", "AU4", "AU1"),  # the scowl's mixture took sadness's brows, AU1 0.17
+        ("savouring a delicious bite", "AU12", "AU9"),  # "'savouring' is no word the reader knows"
+    ],
+)
+def test_expressions_aimed_at_someone_and_manners_read_as_meant(text, moves, not_moved):
+    a = au(text)
+    assert top(a, moves) > 0.3 and top(a, not_moved) < 0.05, (text, a)
+
+
+def test_a_look_aimed_at_someone_is_still_a_gaze():
+    from facecraft.rigs.expression_text import describe_text
+
+    assert describe_text("looking at the camera") == "gaze ahead"  # the look's target stays with a look
+    assert top(au("laughing at a joke"), "AU25") > 0.3 and top(au("bursting into tears"), "AU15") > 0.3
