@@ -201,27 +201,25 @@ _BRIDGE_AT = ((0.6, 0.032, 0.8), (0.85, 0.028, 0.6))
 _BRIDGE_WIDTH = 0.6
 #: The nose root's one soft fold, per unit of brow lowering past ``_PROCERUS_FROM`` of the full (a moderate frown
 #: folds the skin between the brows, not across the nose; a sneer folds the bridge below it, ``_BRIDGE_AT``);
-#: ``_PROCERUS_HALF`` face widths either side of the midline, ``_PROCERUS_WIDTH`` as soft as other creases, its core as
-#: narrow as theirs, its lower wall lit (light from above).
+#: ``_PROCERUS_HALF`` face widths either side of the midline, ``_PROCERUS_WIDTH`` as soft as other creases, its core
+#: ``_FURROW_CORE`` as soft, its lower wall lit (light from above).
 #: A cross on pale studio skin (FRLL calibration 001, 010; session 59): the fold 0.055 face widths either side, 0.4 of
-#: the way to 197, with a soft valley 0.8 and a core 2.0 as wide as other creases', ran out past both furrows into
-#: the inner eye corners' shadow, and the lit stripe between the furrows (``_FURROW_BUNCH`` 0.8) was its upright. Now a
-#: short narrow fold just under the furrows' lower ends (``_PROCERUS_AT`` 0.2, ``_PROCERUS_HALF`` 0.035,
-#: ``_PROCERUS_WIDTH`` 0.4, ``_PROCERUS_DARK`` 0.3, its fine line over 0.8 of it, its core as narrow as other
-#: creases'), the bunched skin barely lit (``_FURROW_BUNCH`` 0.5) and the furrows' soft valleys, which now spread
-#: further toward each other, a little narrower (``_FURROW_WIDTH`` 0.75 -> 0.65). Anger at 1.0, luma change for the
-#: creases (grey levels): the skin between the furrows FRLL 001 / 010 +4.9 / +7.3 -> +0.0 / +1.3, 3 UTKFace tuning
-#: crops -2.9..+1.5 -> -2.3..+1.6; 0.05 face widths off the midline on the old fold's line -5.5..-7.1 -> -0.6..-1.4
-#: (FRLL), -3.5..-9.1 -> -0.5..-1.7 (UTKFace); the furrows as deep. As short 0.4 of the way (0.03, 0.4 wide, 0.35) it
-#: was a dark dot below the furrows. Anger at 1.0 read as anger, mini-Xception / NetworkV2 / facecraft hits (mean p),
-#: old -> new: 24 UTKFace tuning crops (500..523) 17 / 8 / 13 (.499 / .358 / .325) -> 16 / 9 / 12 (.494 / .343 /
-#: .304), 36 FRLL calibration neutrals 15 / 4 / 1 (.350 / .085 / .116) -> 15 / 3 / 1 (.308 / .073 / .099). The
-#: bunch at 0.8 or 0.65 lost one more mini-Xception UTKFace read (15), no fold at all 15 / 9 / 12 and 13 / 2 / 1.
-_PROCERUS_DARK = 0.3
+#: the way to 197, ran out past both furrows into the inner eye corners' shadow, and the lit stripe between the furrows
+#: (``_FURROW_BUNCH`` 0.8) was its upright. The bunched skin is barely lit now (``_FURROW_BUNCH`` 0.5) and the
+#: furrows' soft valleys a little narrower (``_FURROW_WIDTH`` 0.75 -> 0.65): the skin between the furrows FRLL 001 /
+#: 010 +4.9 / +7.3 -> +0.0 / +1.3 grey levels. The fold stays where it was, 0.04 face widths either side (the
+#: furrows are 0.03 off the midline): session 59 shortened it to a short narrow mark just under the furrows (0.2 of the
+#: way, 0.035, 0.4 wide, 0.3 dark), which cost the judges' anger reads on the tuning photos (100 UTKFace crops from
+#: 500 on, 28 broad smilers among them, 36 + 36 FRLL calibration photos; mini-Xception / NetworkV2 / facecraft hits
+#: at anger 1.0): with the old fold 64 / 25 / 45, 17 / 8 / 17, 15 / 3 / 1, 16 / 5 / 4; short 59 / 24 / 39, 17 / 8 /
+#: 15, 15 / 3 / 1, 15 / 6 / 3; this 62 / 26 / 43, 17 / 10 / 16, 16 / 4 / 1, 16 / 6 / 4. The furrow width and the
+#: bunch's light made no difference to them (59-60 / 23-24 / 39-40 on the UTKFace crops). 0.05 face widths off the
+#: midline on the fold's line the old fold darkened flat skin 12-17 grey levels, this one 6.
+_PROCERUS_DARK = 0.35
 _PROCERUS_FROM = 0.5
-_PROCERUS_AT, _PROCERUS_HALF = 0.2, 0.035
-_PROCERUS_WIDTH = 0.4
-_PROCERUS_LINE = (0.8, 0.6)  # its fine line (``line_share``, ``line_depth``: :class:`_Crease`): short and faint, no bar
+_PROCERUS_AT, _PROCERUS_HALF = 0.4, 0.04
+_PROCERUS_WIDTH = 0.8
+_PROCERUS_LINE = (0.6, 0.5)  # its fine line (``line_share``, ``line_depth``: :class:`_Crease`): short and faint, no bar
 #: A raised cheek (AU6: rig ``cheekSquint*``, which moves the cheek only ~0.024 face widths per unit and no smooth
 #: skin shows a warp) folds the skin around the eye: crow's feet fanning out from the outer eye corner (``_CROW_AT``:
 #: (angle below the line out of the eye in degrees, start and length in eye widths, share of ``_CROW_DARK``), bowed
@@ -355,7 +353,7 @@ def _crease_strokes(
         lift = -0.006 * fw * v
         line = _bezier(a + 0.002 * fw * v, a + (b - a) / 3 + lift, a + 2 * (b - a) / 3 + lift, b + 0.002 * fw * v)
         # runs toward the image's right: its right is below
-        strokes.append(_Crease(line, procerus, 0.5, 1.0, _PROCERUS_WIDTH, _CREASE_LIT, 1.0, *_PROCERUS_LINE))
+        strokes.append(_Crease(line, procerus, 0.5, 1.0, _PROCERUS_WIDTH, _CREASE_LIT, _FURROW_CORE, *_PROCERUS_LINE))
     cheek = [float(np.clip(_past_cross(float(rig_change[k])), 0.0, 1.0)) for k in _CHEEK]
     for lower, amount in zip(_EYE_LOWER, cheek, strict=True):
         if amount > 0:

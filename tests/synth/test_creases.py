@@ -668,13 +668,18 @@ def test_a_strong_frowns_root_fold_stays_under_the_furrows_not_out_to_the_eye_co
     u = (pts[285] - pts[55]) / np.linalg.norm(pts[285] - pts[55])
     # The root's fold, 0.055 face widths either side of the midline 0.4 of the way to 197, ran out past both furrows
     # (0.03 off it) into the inner eye corners' shadow: with them a cross on pale studio skin (FRLL calibration 001,
-    # 010: 5.5-7 grey levels darker 0.05 face widths off the midline there; 12-17 on 170 here)
+    # 010: 5.5-7 grey levels darker 0.05 face widths off the midline there; 12-17 on 170 here). Now 0.04 either side:
+    # 6 levels there (session 59 asked < 4 with a fold half as long, which lost the judges' anger reads)
     for at in (0.3, 0.4):
         for off in (0.04, 0.05):
             for side in (-1.0, 1.0):
                 x, y = np.round(root + at * (bridge - root) + side * off * fw * u).astype(int)
-                assert out[y - 1 : y + 2, x - 1 : x + 2].min() > 170 - 4
-    # ... still a fold at the root, under the furrows' lower ends
+                assert out[y - 1 : y + 2, x - 1 : x + 2].min() > 170 - 8
+    # ... still a fold across the root as far out as the furrows, 0.4 of the way to 197: shortened to a mark just
+    # under the furrows' ends (session 59: 1-3 grey levels here) the judges read anger on fewer tuning photos
+    for side in (-1.0, 1.0):
+        x, y = np.round(root + 0.4 * (bridge - root) + side * 0.03 * fw * u).astype(int)
+        assert out[y - 1 : y + 2, x - 1 : x + 2].min() < 170 - 10
     yy, xx = np.mgrid[: out.shape[0], : out.shape[1]]
     near = (xx - root[0]) ** 2 + (yy - root[1]) ** 2 <= (0.03 * fw) ** 2
     assert out[near].min() < 170 - 20
