@@ -602,7 +602,7 @@ _STATE_WORDS: dict[str, tuple[str, ...]] = {
     "scornful": ("mocking", "taunting", "jeering", "gloating", "derisive"),
     # Effort: a grimace, brows down and lids tight over pressed or stretched lips ("straining to lift something heavy"
     # and "exertion" were errors; "straining" alone stretched the lips and puffed the cheeks).
-    "grimacing with effort": ("straining", "exertion", "struggling to lift", rf"exerting {_SELF}"),
+    "a strained grimace": ("straining", "exertion", "struggling to lift", rf"exerting {_SELF}"),
     # Eagerness, keenness: interest's raised brows and opened eyes ("eager" was read as boredom, AU43 0.33).
     "interested": ("eager", "avid", "inquisitive", "all ears", "raring to go"),
     # Asleep: the eyes shut ("dozing" read as clothing, an error; "snoozing" opened the jaw, AU27 0.41; "asleep" and
