@@ -104,7 +104,7 @@ _FURROW_LENGTH = (0.12, 0.105)  # the two furrows are rarely alike: the face's l
 _FURROW_SHARE = (1.0, 0.8)
 _FURROW_PEAK = 0.35
 _FURROW_CORE = 2.0
-_FURROW_WIDTH = 0.65  # 0.75 before the root's fold was shortened (session 59, at ``_PROCERUS_DARK``)
+_FURROW_WIDTH = 0.65  # 0.75 before session 59 (at ``_PROCERUS_DARK``)
 #: Each furrow's fine crease line is short (``_FURROW_LINE``: its length as a share of the valley's at no frown and at
 #: a full one, centred on its deepest point) and faint (``_FURROW_LINE_DEPTH`` of the ``_CREASE_CORE`` other creases
 #: have at no frown and at a full one): the rest of the darkening is a wide shallow valley.
@@ -207,14 +207,14 @@ _BRIDGE_WIDTH = 0.6
 #: the way to 197, ran out past both furrows into the inner eye corners' shadow, and the lit stripe between the furrows
 #: (``_FURROW_BUNCH`` 0.8) was its upright. The bunched skin is barely lit now (``_FURROW_BUNCH`` 0.5) and the
 #: furrows' soft valleys a little narrower (``_FURROW_WIDTH`` 0.75 -> 0.65): the skin between the furrows FRLL 001 /
-#: 010 +4.9 / +7.3 -> +0.0 / +1.3 grey levels. The fold stays where it was, 0.04 face widths either side (the
-#: furrows are 0.03 off the midline): session 59 shortened it to a short narrow mark just under the furrows (0.2 of the
-#: way, 0.035, 0.4 wide, 0.3 dark), which cost the judges' anger reads on the tuning photos (100 UTKFace crops from
-#: 500 on, 28 broad smilers among them, 36 + 36 FRLL calibration photos; mini-Xception / NetworkV2 / facecraft hits
-#: at anger 1.0): with the old fold 64 / 25 / 45, 17 / 8 / 17, 15 / 3 / 1, 16 / 5 / 4; short 59 / 24 / 39, 17 / 8 /
-#: 15, 15 / 3 / 1, 15 / 6 / 3; this 62 / 26 / 43, 17 / 10 / 16, 16 / 4 / 1, 16 / 6 / 4. The furrow width and the
-#: bunch's light made no difference to them (59-60 / 23-24 / 39-40 on the UTKFace crops). 0.05 face widths off the
-#: midline on the fold's line the old fold darkened flat skin 12-17 grey levels, this one 6.
+#: 010 +4.9 / +7.3 -> +0.0 / +1.3 grey levels. The fold crosses the root 0.4 of the way to 197 as before, 0.04 face
+#: widths either side (the furrows are 0.03 off the midline): session 59 had shortened it to a mark just under the
+#: furrows (0.2 of the way, 0.035, 0.4 wide, 0.3 dark), which cost the judges' anger reads on the tuning photos (100
+#: UTKFace crops from 500 on, 28 broad smilers among them, 36 + 36 FRLL calibration photos; mini-Xception / NetworkV2
+#: / facecraft hits at anger 1.0): with the old fold 64 / 25 / 45, 17 / 8 / 17, 15 / 3 / 1, 16 / 5 / 4; short 59 / 24
+#: / 39, 17 / 8 / 15, 15 / 3 / 1, 15 / 6 / 3; this 62 / 26 / 43, 17 / 10 / 16, 16 / 4 / 1, 16 / 6 / 4. The furrow
+#: width and the bunch's light made no difference to them (59-60 / 23-24 / 39-40 on the UTKFace crops). 0.05 face
+#: widths off the midline on the fold's line the old fold darkened flat skin 12-17 grey levels, this one 6.
 _PROCERUS_DARK = 0.35
 _PROCERUS_FROM = 0.5
 _PROCERUS_AT, _PROCERUS_HALF = 0.4, 0.04
