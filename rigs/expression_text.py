@@ -600,8 +600,8 @@ _STATE_WORDS: dict[str, tuple[str, ...]] = {
     # Mockery is scorn: a one-sided smirk, or scorn colouring a laugh ("mocking" raised the brows, AU1 0.53;
     # "taunting" opened the mouth wide, AU27 0.46; "gloating" was an error).
     "scornful": ("mocking", "taunting", "jeering", "gloating", "derisive"),
-    # Effort: a grimace, brows down and lids tight over pressed or stretched lips ("straining to lift something heavy"
-    # and "exertion" were errors; "straining" alone stretched the lips and puffed the cheeks).
+    # Effort: a strained grimace, brows down and lids tight over stretched lips parted on the teeth ("straining to lift
+    # something heavy" and "exertion" were errors; "straining" alone stretched the lips and puffed the cheeks).
     "a strained grimace": ("straining", "exertion", "struggling to lift", rf"exerting {_SELF}"),
     # Eagerness, keenness: interest's raised brows and opened eyes ("eager" was read as boredom, AU43 0.33).
     "interested": ("eager", "avid", "inquisitive", "all ears", "raring to go"),
