@@ -616,6 +616,8 @@ _STATE_WORDS: dict[str, tuple[str, ...]] = {
     "pleased": ("savouring", "savoring", "savours", "savors", "relishing", "relishes"),
     # Cold as a manner is unfriendly, not chilled ("glaring coldly" raised a feverish face's inner brows, AU1 0.37).
     "stern": ("coldly", "icily", "frostily"),
+    # Loud laughs ("cackling", "guffawing" were errors: no word the reader knows).
+    "laughing": ("cackling", "cackles", "cackled", "guffawing", "guffaws", "guffawed"),
     # A beam is a broad smile ("she beams" blinked: AU45 0.43).
     "beaming": ("beams", "beamed"),
 }  # fmt: skip

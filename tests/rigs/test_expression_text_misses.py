@@ -80,3 +80,9 @@ def test_a_look_aimed_at_someone_is_still_a_gaze():
 
     assert describe_text("looking at the camera") == "gaze ahead"  # the look's target stays with a look
     assert top(au("laughing at a joke"), "AU25") > 0.3 and top(au("bursting into tears"), "AU15") > 0.3
+
+
+@pytest.mark.parametrize("text", ["cackling", "guffawing", "he guffawed"])
+def test_loud_laughs_are_laughs(text):
+    a = au(text)  # errors: no word the reader knows
+    assert low(a, "AU12") > 0.5 and low(a, "AU25") > 0.3 and top(a, "AU15") < 0.05, (text, a)
