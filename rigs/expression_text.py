@@ -382,9 +382,9 @@ _TRACE_OF = r"(?:hint|touch|ghost|trace|flicker|glimmer|shadow|suggestion|whispe
 #: Intensity words, the first group found decides: "a very slight smile" is slight. A state ("eyes closed",
 #: "shut") is full unless qualified ("half closed").
 INTENSITY_WORDS: tuple[tuple[str, float], ...] = (
-    (  # "half asleep" is a state, its lids halfway: "half" does not weaken it (it drew 0.37, a droop)
-        r"\b(slight(ly)?|a bit|a little|subtle|subtly|faint(ly)?|small|tiny|shy|mild(ly)?|barely|hardly|scarcely|"
-        rf"half(?![- ](?:awake|asleep))|weak(ly)?|{_TRACE_OF})\b",
+    (
+        r"\b(slight(ly)?|a bit|a little|subtle|subtly|faint(ly)?|small|tiny|shy|mild(ly)?|barely|hardly|scarcely|half|"
+        rf"weak(ly)?|{_TRACE_OF})\b",
         0.45,
     ),
     (r"\b(somewhat|moderately|kind of|sort of|rather)\b", 0.6),
@@ -610,8 +610,9 @@ _STATE_WORDS: dict[str, tuple[str, ...]] = {
     # and falling asleep are dropping off (its anchor, the lids low).
     "closed eyes": ("(?<!falling )(?<!half )(?<!half-)asleep", "sleeping", "dozing(?! off)", "napping", "snoozing",
                     "slumbering", "kipping"),
-    # Half asleep: the lids coming down, not shut ("half asleep" read as tired lids at the intensity of "half").
-    "groggy": ("half[- ]asleep",),
+    # Half asleep or awake is a state, the lids halfway, not shut ("half" as an intensity word weakened it to 0.32-0.37,
+    # a droop).
+    "groggy": ("half[- ]asleep", "half[- ]awake"),
     # Relishing a taste: pleased ("savouring a delicious bite" was no word the reader knows).
     "pleased": ("savouring", "savoring", "savours", "savors", "relishing", "relishes"),
     # Cold as a manner is unfriendly, not chilled ("glaring coldly" raised a feverish face's inner brows, AU1 0.37).

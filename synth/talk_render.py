@@ -322,11 +322,12 @@ class PortraitRenderer:
         if still_face and head.is_identity:
             return WarpResult(img.copy(), np.zeros((h, w), np.float32) if eyes is None else eyes.mask.copy())
         cover = None
+        funnel = self.funnel(change)[1]  # how far the lips funnel into an "oo"
         if still_face:
             fbox, disp = (0, 0, 0, 0), np.zeros((0, 0, 2), np.float32)
         else:
             dst = self._unfolded(dst)
-            source = self._corners_filled(source, dst, self.funnel(change)[1])
+            source = self._corners_filled(source, dst, funnel)
             s_all, d_all, f_all = extended_mesh(src, dst, border=BORDER, triangles=self.faces, occlude=True)
             d_all = unfold(s_all, d_all, f_all, skip=self.skip_all, pinned=self.lids)
             fbox, disp = backward_map(s_all, d_all, f_all, shape=(h, w), order=self.order, step=self.step,
@@ -378,7 +379,7 @@ class PortraitRenderer:
         dst_moved = self.move_points(dst, head)
         # a removed smile's folds fade and lowered brows crease, as in a still edit (no-ops for speech alone)
         out = paint_creases(soften_folds(out, src, dst_moved, change), dst_moved, change, look=self.look)
-        result = self._interior(WarpResult(out, mask), dst_moved, seal, unsealed, head, self.funnel(change)[1])
+        result = self._interior(WarpResult(out, mask), dst_moved, seal, unsealed, head, funnel)
         iris, look = (self.iris, self.look) if eyes is None else (eyes.iris, eyes.look)
         kept = None if eyes is None else eyes.mask  # the turned eyeball stays in place, its own iris under the lids
         lidded = close_lids(result, img, src, dst_moved, iris=iris, look=look, kept=kept)
