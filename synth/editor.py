@@ -778,7 +778,7 @@ def render_face_change(
     if frame is not None:
         source = take_out_frame(source, frame)
     windows = None if frame is None else lenses(frame)
-    warped = warp_face(source, src, dst, depth=depth, held=windows, alpha=alpha)
+    warped = warp_face(source, src, dst, depth=depth, windows=windows, alpha=alpha)
     unfolded, moved_alpha = warped.target, warped.alpha  # where the warp put the points (skin triangles unfolded)
     softened = paint_creases(soften_folds(warped.image, src, dst, rig_change), dst, rig_change, look=look)
     if softened is not warped.image:
@@ -804,7 +804,7 @@ def render_face_change(
     kept = turned.mask if eyes is not image else None
     lidded = close_lids(warped, eyes, src, dst, iris=landmarks, look=eye_look, kept=kept)
     if frame is not None:  # lids seen through a lens are painted in it: a lid raised past a rim goes behind it
-        lidded = seen_through_lenses(lidded, warped, windows.labels > 0)
+        lidded = seen_through_lenses(lidded, warped, windows > 0)
     warped = lidded
     if eyes is not image:  # the turned eyes are changed pixels too, where the warp hardly moved them
         warped = type(warped)(warped.image, np.maximum(warped.mask, turned.mask))

@@ -38,7 +38,7 @@ from scipy.optimize import minimize
 
 from .lids import EYES, eye_frame, eye_polygon
 from .photo_look import PhotoLook
-from .warp import HELD, HeldObject, WarpResult
+from .warp import WarpResult
 
 #: Samples around each lens rim.
 RIM_SAMPLES = 128
@@ -67,6 +67,8 @@ _LENS_MARGIN = 0.12
 #: How far each rim point may move onto its line, eye widths; the pull toward a smooth rim.
 _RIM_REACH = 0.08
 _RIM_SMOOTH = 0.06
+#: The label of the frame's pixels in :attr:`GlassesFrame.labels` (the lenses are 1, 2, ...).
+FRAME = 255
 #: The frame's pixels: response above ``FRAME_LINE`` connected to the rim lines, within ``_GROW`` eye widths of them
 #: (thick rims, hinges), or between the lenses (the bridge).
 FRAME_LINE = 0.3
@@ -75,8 +77,6 @@ _GROW = 0.1
 _HINGE = 0.3
 #: ... or darker than the rims' median grey plus this share of the way to the grey around them.
 _DARK_SHARE = 0.5
-#: How far from the frame the face's motion fades in, at least, eye widths (:attr:`HeldObject.reach`).
-_HOLD_REACH = 0.2
 #: :func:`take_out_frame` fills the frame on a copy where an eye is about this many pixels wide (or the photo).
 _FILL_EYE_PX = 24.0
 #: ... and fills the frame's soft edge where it is laid back at least this opaque (2 px past the frame's pixels).
@@ -207,7 +207,7 @@ class GlassesFrame:
     """A glasses frame found in a photo."""
 
     alpha: np.ndarray  # (H, W) float32, 1 on the frame
-    held: HeldObject  # the frame and its soft edge held, its lenses as windows (for warp_face)
+    labels: np.ndarray  # (H, W) uint8: FRAME on the frame and its soft edge, k inside the k-th lens, 0 around
     eye_width: float = 0.0  # the eyes' mean width, pixels (take_out_frame's fill works at a size set by it)
 
 
@@ -304,8 +304,8 @@ def find_frame(image: np.ndarray, points: np.ndarray) -> GlassesFrame | None:
     labels = np.zeros((h, w), np.uint8)
     for window, (*_, pts, _on) in enumerate(rims, start=1):  # the lenses, up to the middle of their rims
         cv2.fillPoly(labels, [np.round((pts + (x0, y0)) * 4).astype(np.int32)], window, shift=2)
-    labels[_hole(alpha) > 0] = HELD
-    return GlassesFrame(alpha, HeldObject(labels, _HOLD_REACH * eye_w), eye_w)
+    labels[_hole(alpha) > 0] = FRAME
+    return GlassesFrame(alpha, labels, eye_w)
 
 
 def glasses_in_front(look: PhotoLook) -> GlassesFrame | None:
@@ -335,10 +335,10 @@ def take_out_frame(image: np.ndarray, frame: GlassesFrame) -> np.ndarray:
     # what the frame's layer covers outside the lenses, its soft edge too: the photo's own dark fringe beside the rims,
     # left in the frameless photo, rose with the brows as a thin grey line above the frame (in a lens the fill moved
     # with the lids as a pale line along the rim)
-    labels = frame.held.labels[box]
+    labels = frame.labels[box]
     zone = np.zeros((y1 - y0, x1 - x0), bool)
     zone[ly0 - y0 : ly1 - y0, lx0 - x0 : lx1 - x0] = on > _FILL_EDGE
-    zone &= (labels == 0) | (labels == HELD)
+    zone &= (labels == 0) | (labels == FRAME)
     unknown = (zone | (labels > 0)).astype(np.uint8)  # the frame, its edge and the lenses
     crop = np.ascontiguousarray(image[box])
     scale = min(1.0, _FILL_EYE_PX / max(frame.eye_width, 1.0))  # a smooth fill: made on a smaller copy
@@ -354,11 +354,10 @@ def take_out_frame(image: np.ndarray, frame: GlassesFrame) -> np.ndarray:
     return out
 
 
-def lenses(frame: GlassesFrame) -> HeldObject:
-    """The frame's lenses as windows, nothing held (for warp_face with :func:`take_out_frame`'s photo): what is seen
-    through a lens stays in it and what is around stays around (a lid raised past a rim goes behind it, not over it)."""
-    labels = frame.held.labels
-    return HeldObject(np.where(labels == HELD, 0, labels).astype(np.uint8), 0.0)
+def lenses(frame: GlassesFrame) -> np.ndarray:
+    """The frame's lenses as the warp's windows (``warp_face(windows=...)`` on :func:`take_out_frame`'s photo): what
+    is seen through a lens stays in it and what is around stays around (a lid raised past a rim goes behind it)."""
+    return np.where(frame.labels == FRAME, 0, frame.labels).astype(np.uint8)
 
 
 @dataclass(frozen=True)
@@ -376,7 +375,7 @@ def _laid_on(frame: GlassesFrame) -> tuple[tuple[int, int, int, int], np.ndarray
     """The box ``(x0, y0, x1, y1)`` around the frame, its soft edge and the lenses, and the opacity (float32, in the
     box) with which the photo's frame is laid back over an edit: the frame and its soft edge."""
     hole = _hole(frame.alpha)
-    ys, xs = np.nonzero(hole | (frame.alpha > 0) | (frame.held.labels > 0))
+    ys, xs = np.nonzero(hole | (frame.alpha > 0) | (frame.labels > 0))
     if not len(ys):
         return (0, 0, 0, 0), np.zeros((0, 0), np.float32)
     h, w = hole.shape

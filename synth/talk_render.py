@@ -67,7 +67,7 @@ from .warp import (
     cover_band,
     extended_mesh,
     face_width,
-    hold_still,
+    keep_to_windows,
     squeeze_weight,
     unfold,
 )
@@ -209,15 +209,15 @@ class PortraitRenderer:
         self.iris = lm[:, :2].copy() if len(lm) == NUM_MESH_POINTS + 10 else None
         self.look = PhotoLook(self.image, self.src)  # the photo's blur and colours, for the mouth, lids and lips
         # The face moves behind a glasses frame, as in a still edit: the warp moves the photo without the frame (filled
-        # once from the skin around it), what is seen through a lens stays in it (``held``: the lenses as windows), and
+        # once from the skin around it), what is seen through a lens stays in it (``windows``: the lenses), and
         # the photo's frame is laid back on top of each frame, moved with the head only
         self.frame = glasses_in_front(self.look) if keep_glasses else None
-        self.held = None if self.frame is None else lenses(self.frame)
+        self.windows = None if self.frame is None else lenses(self.frame)
         self.source = self.image if self.frame is None else take_out_frame(self.image, self.frame)
         self.layer = None if self.frame is None else frame_layer(self.image, self.frame)
         if self.layer is not None:  # the lenses in the layer's box: the lids are painted there only
             x0, y0, x1, y1 = self.layer.box
-            self._windows = (self.held.labels[y0:y1, x0:x1] > 0).astype(np.uint8)
+            self._layer_lenses = (self.windows[y0:y1, x0:x1] > 0).astype(np.uint8)
         self.lip_sides = lip_sides(self.src)
         # Image motion of every vertex per unit of each rig weight (the projection is linear in the weights).
         eye = np.eye(NUM_ARKIT)
@@ -332,8 +332,8 @@ class PortraitRenderer:
             d_all = unfold(s_all, d_all, f_all, skip=self.skip_all, pinned=self.lids)
             fbox, disp = backward_map(s_all, d_all, f_all, shape=(h, w), order=self.order, step=self.step,
                                       blur=self.blur, outline=d_all[-len(FACE_OVAL):])  # fmt: skip
-            if self.held is not None and disp.size:  # what is seen through a lens stays in it
-                disp = hold_still(disp, self.held, fbox)
+            if self.windows is not None and disp.size:  # what is seen through a lens stays in it
+                disp = keep_to_windows(disp, self.windows, fbox)
             if disp.size:  # a chin dropped far (a shout): its band is covered, not squeezed, as in a still edit
                 cover = self._cover(band_fade(src, dst, s_all, d_all, f_all, border=BORDER, shape=(h, w)), fbox)
         # Region to resample, and for each pixel there the point of the un-moved (face-warped) frame it shows.
@@ -413,7 +413,7 @@ class PortraitRenderer:
         """The photo's glasses frame (:attr:`layer`) and its lenses (uint8, the layer's box) where the head motion puts
         them: the frame moves with the head only."""
         if head.is_identity:
-            return self.layer, self._windows
+            return self.layer, self._layer_lenses
         x0, y0, x1, y1 = self.layer.box
         h, w = self.image.shape[:2]
         corners = np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]], np.float64)
@@ -428,8 +428,10 @@ class PortraitRenderer:
         qy = gy + weight * (inv[1, 0] * gx + inv[1, 1] * gy + inv[1, 2] - gy) - y0
         image = cv2.remap(self.layer.image, qx, qy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         on = cv2.remap(self.layer.on, qx, qy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        windows = cv2.remap(self._windows, qx, qy, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        return FrameLayer((int(nx0), int(ny0), int(nx1), int(ny1)), image, on), windows
+        lenses_moved = cv2.remap(
+            self._layer_lenses, qx, qy, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+        )
+        return FrameLayer((int(nx0), int(ny0), int(nx1), int(ny1)), image, on), lenses_moved
 
     def _interior(
         self,

@@ -45,11 +45,6 @@ logger = logging.getLogger(__name__)
 # Landmarks at the face's widest points (on the outline): the face width used for every relative size.
 _WIDTH_PAIR = (234, 454)
 _RINGS = 3  # anchor rings between the outline and the fixed outer ring
-#: A held object's fade (:func:`hold_still`) is at least this many times the largest motion beside it. A smoothstep's
-#: slope peaks at 1.5 times the motion over its length: at 2 the map barely stays unfolded and the skin next to a
-#: glasses rim stretched into streaks (brows raised above a rim on sharp portraits), at 4 it stretches by at most
-#: 1.4 times. The brows next to the frame then rise less (:mod:`facecraft.synth.glasses_frame`).
-_HOLD_FADE = 4.0
 _MIN_BAND = 0.5  # of ``border``: how narrow the band may get where the outline moves outward
 #: Where the outline moves outward so far that its band would squeeze the photo more than ``_HIDE_FROM`` times (a
 #: dropping chin: jawOpen 0.8 moves it 0.24 face widths, and the 0.04 left below it took the chin's shadow or beard
@@ -90,26 +85,6 @@ class WarpResult:
     mask: np.ndarray
     target: np.ndarray | None = None
     alpha: np.ndarray | None = None
-
-
-@dataclass(frozen=True)
-class HeldObject:
-    """Something in front of the face that stays where it is while the face moves behind it (a glasses frame).
-
-    Attributes
-    ----------
-    labels : np.ndarray
-        ``(H, W)`` uint8: :data:`HELD` on the object, ``k`` in 1..254 inside its ``k``-th window (a lens: the face
-        seen through it moves freely there), 0 around it.
-    reach : float
-        The least distance, pixels, over which the face's motion around the object fades in from nothing.
-    """
-
-    labels: np.ndarray
-    reach: float
-
-
-HELD = 255
 
 
 def valid_points(points, *, name: str, count: int = NUM_VERTICES) -> np.ndarray:
@@ -541,7 +516,7 @@ def warp_face(
     border: float = 0.08,
     smooth: float = 0.006,
     step: int = 1,
-    held: HeldObject | None = None,
+    windows: np.ndarray | None = None,
     alpha: np.ndarray | None = None,
 ) -> WarpResult:
     """Warp a photo so the mesh vertices move from ``src_px`` to ``dst_px``; pixels away from the face stay.
@@ -565,9 +540,9 @@ def warp_face(
         Gaussian blur of the displacement field in face widths (hides the piecewise-affine creases).
     step : int
         Grid spacing in pixels on which the map is rasterised before being resized (1 = every pixel).
-    held : HeldObject, optional
-        Something in front of the face that stays where it is (a glasses frame, :func:`hold_still`); the caller
-        draws it back over the result.
+    windows : array (H, W) uint8, optional
+        ``k`` in 1..255 inside the ``k``-th window (a glasses lens), 0 around: what is seen through a window stays in
+        it and what is around stays around (:func:`keep_to_windows`).
     alpha : array (H, W) uint8, optional
         The photo's transparency (a cut-out): sampled with the photo's own map, blur and border as a fourth
         channel and returned as :attr:`WarpResult.alpha`, so that the silhouette moves with the face.
@@ -612,8 +587,8 @@ def warp_face(
     (x0, y0, x1, y1), disp = backward_map(
         s_all, d_all, f_all, shape=(h, w), order=order, step=step, blur=blur, outline=d_all[-len(FACE_OVAL) :]
     )
-    if held is not None and x1 > x0 and y1 > y0:
-        disp = hold_still(disp, held, (x0, y0, x1, y1))
+    if windows is not None and x1 > x0 and y1 > y0:
+        disp = keep_to_windows(disp, windows, (x0, y0, x1, y1))
     # A cut-out's alpha rides along as a fourth channel: the same samples, blur and border as its colour.
     source = img if a is None else np.dstack([img, a])
     out = source.copy()
@@ -654,32 +629,14 @@ def valid_alpha(alpha, shape: tuple[int, int]) -> np.ndarray | None:
     return a
 
 
-def hold_still(disp: np.ndarray, held: HeldObject, box: tuple[int, int, int, int]) -> np.ndarray:
-    """The displacement ``disp`` (source minus target, ``(y1 - y0, x1 - x0, 2)`` over ``box``) with ``held`` kept
-    where it is.
-
-    Around the object the motion fades in with the distance from it (a smoothstep) over ``held.reach`` pixels, or over
-    ``_HOLD_FADE`` times the largest motion beside it if farther. Within its windows the face moves freely. No pixel
-    then takes its colour across the object's edges (:func:`keep_apart`): skin that slides out from behind a rim
-    stretches from the rim's edge, and the rim is not drawn a second time.
-
-    Labels without :data:`HELD` pixels only keep the windows and their surroundings apart (the face moves fully:
-    a frame taken out of the photo before the warp, :func:`facecraft.synth.glasses_frame.take_out_frame`).
-    """
+def keep_to_windows(disp: np.ndarray, windows: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The displacement ``disp`` (source minus target, ``(y1 - y0, x1 - x0, 2)`` over ``box``) with no pixel taking
+    its colour across a window's edge (:func:`keep_apart`): the face moves fully, but what is seen through a lens
+    stays in it (a lid raised past a rim goes behind the rim, not over it) and skin around stays around."""
     x0, y0, x1, y1 = box
-    labels = np.asarray(held.labels)[y0:y1, x0:x1]
+    labels = np.asarray(windows)[y0:y1, x0:x1]
     if not labels.any():
         return disp
-    on = labels == HELD
-    if on.any():
-        dist = cv2.distanceTransform((~on).astype(np.uint8), cv2.DIST_L2, 5)
-        around = labels == 0
-        mag = np.hypot(disp[..., 0], disp[..., 1])
-        beside = around & (dist <= max(held.reach, 1.0))
-        motion = float(np.percentile(mag[beside], 98)) if beside.any() else 0.0
-        t = np.clip(dist / max(held.reach, _HOLD_FADE * motion, 1.0), 0.0, 1.0)
-        keep = np.where(around, t * t * (3.0 - 2.0 * t), np.where(on, 0.0, 1.0)).astype(np.float32)
-        disp = disp * keep[..., None]
     gy, gx = np.mgrid[0 : y1 - y0, 0 : x1 - x0].astype(np.float32)
     mx, my = keep_apart(labels, gx + disp[..., 0], gy + disp[..., 1])
     return np.stack([mx - gx, my - gy], axis=-1).astype(np.float32)

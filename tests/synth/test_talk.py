@@ -676,7 +676,7 @@ def test_a_talking_portrait_can_keep_its_glasses_on_the_face(plain_editor):
     moved = {}
     for keep in (True, False):
         portrait = TalkingPortrait(photo, editor=plain_editor, size=None, keep_glasses=keep)
-        assert portrait.keep_glasses is keep and (portrait.renderer.held is not None) is keep
+        assert portrait.keep_glasses is keep and (portrait.renderer.windows is not None) is keep
         frame = portrait.renderer.render(change).image
         moved[keep] = np.abs(frame.astype(int) - photo.astype(int)).max(axis=2)[drawn]
     assert moved[True].max() <= 3 and moved[False].mean() > 15  # held, the frame stays; else it bends with the brows
