@@ -336,7 +336,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--keep-glasses",
         action="store_true",
-        help="hold a glasses frame still (straight rims; the brows rise less next to the frame)",
+        help="keep a glasses frame straight (the frame stays; the brows move behind the rims)",
     )
     p.add_argument("--sheet", action="store_true", help="also write a before/after contact sheet")
     p.add_argument(

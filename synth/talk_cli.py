@@ -49,7 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--keep-glasses",
         action="store_true",
-        help="hold a glasses frame on the face (it moves with the head, not the brows; the brows move less)",
+        help="keep a glasses frame straight on the face (it moves with the head; the brows move behind it)",
     )
     p.set_defaults(func=_cmd_talk)
 
