@@ -373,9 +373,12 @@ def paint_mouth_interior(
         middle ones (``_TEETH_KEEP``), and draw the row under them only as wide as ``_STRETCHED_TEETH_KEEP``: for an
         opening without stretched lips.
     all_teeth : bool
-        Keep all the photo's teeth in place however much rounder the opening gets: for lips that part with the jaw
-        still (a raised upper lip and lowered lower lip, disgust's AU10/AU16 over a smile's open lips), where no
-        jaw carries the side teeth to the corners of the opening; fading them left a dark empty oval.
+        Lips that part with the jaw still (a smile, disgust's AU10/AU16 over a smile's open lips): keep all the
+        photo's teeth in place however much rounder the opening gets (no jaw carries the side teeth to the corners
+        of the opening; fading them left a dark empty oval); on a photo that shows none, draw a row of teeth across
+        the opening (:func:`_drawn_teeth`), and keep the opening's pointed ends. Drawn as a dropped jaw's (the
+        front of an arch in the face's scale, round cavity ends) a smile was a dark oval around a short row of teeth,
+        which the judges read as neutral.
     bared : bool, optional
         Lips stretched over the teeth (fear): the cavity lies in their shadow (:data:`_SHADOWED_TINT`), and where the
         photo's upper teeth rest on its lower lip, the band above that lip still goes down with it, as bared lower
@@ -486,8 +489,11 @@ def paint_mouth_interior(
     if not teeth_in_photo:
         light = look.measure("teeth light", lambda: _teeth_light(img, src, skin_luma))
         white = _TEETH_WHITE * (skin / max(skin_luma, 1.0)) ** 0.2 * light
-        rows.pop("height")
-        interior, teeth = _arch_teeth(interior, **rows, colour=white, px_mm=px_mm, bared=bared, funnel=funnel)
+        if all_teeth and funnel <= 0:  # a smile's row spans its opening (a dropped jaw's is an arch: _arch_teeth)
+            interior, teeth = _drawn_teeth(interior, **rows, colour=white, amount=1.0, px_mm=px_mm, bared=bared)
+        else:
+            rows.pop("height")
+            interior, teeth = _arch_teeth(interior, **rows, colour=white, px_mm=px_mm, bared=bared, funnel=funnel)
         photo_share = photo_share * (1.0 - teeth)
     teeth = teeth * (1.0 - photo_share)
     if funnel > 0:  # deeper in a funnelled opening, the photo's teeth and the drawn ones go into its shadow
@@ -502,7 +508,8 @@ def paint_mouth_interior(
     mid = v_up + half
     rounded = float(half.max(initial=0.0)) * np.clip(1.0 - (2.0 * a - 1.0) ** 2, 0.0, 1.0) ** 0.75
     inside = _smoothstep((np.minimum(half, rounded) - np.abs(v - mid)) / 1.5 + 0.5)
-    radius = 0.0 if bared else min(_CAVITY_END[0] * px_mm, _CAVITY_END[1] * float(half.max(initial=0.0)))
+    # Stretched lips (fear) and a smile's crescent keep their pointed ends: only a dropped jaw's opening is rounded.
+    radius = 0.0 if bared or all_teeth else min(_CAVITY_END[0] * px_mm, _CAVITY_END[1] * float(half.max(initial=0.0)))
     ends = _smoothstep((2.5 * radius - np.minimum(u, fd.width - u)) / max(0.5 * radius, 1e-6))  # corners, not middle
     inside = np.minimum(inside, 1.0 - ends * (1.0 - _round_ends(poly - (x0, y0), cover.shape, radius)))
     mucosa = lips[None, None, :] * (0.75 + 0.15 * across)[..., None] * np.array([1.0, 0.9, 0.9])
