@@ -723,17 +723,19 @@ def test_a_closed_mouth_smile_shuts_lips_the_photo_shows_apart(editor, astronaut
 
 
 @pytest.mark.parametrize("judge_name", ["mini-xception", "networkv2"])
-def test_a_happiness_edit_of_a_studio_portrait_reads_as_happiness(shared_dir, editor, judge_name):
-    # Two changes for a dropped jaw (arch-sized teeth, round cavity ends) reached the smile's lips parted with the jaw
-    # still: a dark oval around a short row of teeth, read as neutral on FRLL's studio portraits (happiness at 1.0 on
-    # the 36 calibration neutrals, mini-Xception / NetworkV2 .917 / .889 -> .694 / .667; on these eight 3 of 8 each).
+@pytest.mark.parametrize("emotion", ["happiness", "surprise"])
+def test_happiness_and_surprise_edits_of_studio_portraits_read_as_such(shared_dir, editor, judge_name, emotion):
+    # The issue asks >= 90% of both by both shipped judges. Two changes for a dropped jaw (arch-sized teeth, round
+    # cavity ends) reached the smile's lips parted with the jaw still: a dark oval around a short row of teeth, read as
+    # neutral on FRLL's studio portraits (happiness at 1.0 on the 36 calibration neutrals, mini-Xception / NetworkV2
+    # .917 / .889 -> .694 / .667; on these eight 3 of 8 each). No test read an edit with the judges.
     from facecraft.eval.images import load_image
     from facecraft.eval.judges import get_judge
     from facecraft.rigs import EMOTIONS
 
     people = ("010", "012", "027", "030", "032", "034", "043", "114")  # FRLL calibration people
     folder = shared_dir / "data" / "faces-frll" / "neutral"
-    smiles = [editor.edit(load_image(folder / f"{p}.jpg"), EditControls.from_args(emotion="happiness:1")).image
-              for p in people]  # fmt: skip
-    read = np.asarray(get_judge(judge_name).predict_proba(smiles)).argmax(1)
-    assert (read == list(EMOTIONS).index("happiness")).sum() >= 7, [EMOTIONS[i] for i in read]
+    edits = [editor.edit(load_image(folder / f"{p}.jpg"), EditControls.from_args(emotion=f"{emotion}:1")).image
+             for p in people]  # fmt: skip
+    read = np.asarray(get_judge(judge_name).predict_proba(edits)).argmax(1)
+    assert (read == list(EMOTIONS).index(emotion)).sum() >= 7, [EMOTIONS[i] for i in read]
