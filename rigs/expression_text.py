@@ -19,6 +19,8 @@ smiling" barely smiled. So the text is read in parts (:func:`text_parts`):
   a region compound ("open-mouthed", "wide-eyed", "tight-lipped") is a part of its own ("an open mouth");
 * what follows **"with" / "in"** is a part of its own when both sides say what the face does ("smiling with
   eyes closed", "gritting his teeth in pain"), not when it only names where ("a wink with the right eye");
+* a **circumstance** ("after a long shift", "by the food", "in her son": :data:`_CIRCUMSTANCE`), a **person** named
+  ("a disgruntled *customer*") and **quoted speech** ('says "oh, great"') say nothing of the face and are left out;
 * **emoticons and emoji** are read as the words they stand for (":)" a smile, ";)" a wink, "😢" by its Unicode
   name, crying face);
 * **"left" / "right"** in a clause put its AUs on that side of the face: the subject's own side, as FACS and
@@ -211,7 +213,9 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     # Startled fear: the brows and upper lids up, the lips stretched ("spooked", "jittery" were errors; with "skittish"
     # in it, "mischievous" was read as this anchor, 0.41, and lost its smirk).
     ("spooked, startled, jittery nerves", {"AU1": 0.8, "AU2": 0.6, "AU5": 1.0, "AU20": 0.5}),
-    ("disgusted, grossed out, revolted", {"AU9": 1.0, "AU15": 0.6, "AU16": 0.5}),
+    # Disgust raises the upper lip with the wrinkled nose (Ekman & Friesen 1975; EMFACS's disgust is AU9 or AU10):
+    # "disgusted" wrinkled the nose over a turned-down mouth alone.
+    ("disgusted, grossed out, revolted", {"AU9": 1.0, "AU10": 0.6, "AU15": 0.6, "AU16": 0.5}),
     # Nausea: the nose wrinkled, the mouth turned down, the lids heavy ("seasick" was an error).
     (
         "seasick, carsick, queasy, nauseous, about to throw up",
@@ -265,6 +269,12 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     ("sighing, a heavy sigh, a weary sigh", {"AU1": 0.4, "AU25": 0.3, "AU43": LIDS_HALF}),
     # Breathing hard: the mouth open for air ("panting" read as an animal and was left out).
     ("panting, breathing hard, gasping for air, out of breath", {"AU25": 1.0, "AU26": 0.5}),
+    # A sneeze coming: the breath drawn in through a parted mouth, the nose wrinkled and the upper lip raised, the
+    # lids coming down ("about to sneeze" was nausea: a turned-down mouth, the lips together).
+    (
+        "sneezing, about to sneeze, a sneeze",
+        {"AU4": 0.3, "AU9": 0.8, "AU10": 0.5, "AU25": 1.0, "AU26": 0.4, "AU43": LIDS_HALF},
+    ),
     # Holding the breath: the lips pressed shut, the cheeks a little puffed ("holding his breath" was a gasp).
     ("holding the breath, holding one's breath", {"AU17": 0.3, "AU24": 0.8, "AU34": 0.4}),
     # Drunk: heavy lids over a slack, parted mouth ("drunk" read as "a drink" and was left out).
@@ -574,7 +584,8 @@ _STATE_WORDS: dict[str, tuple[str, ...]] = {
     "timid": ("bashful", "diffident"),
     "grumpy": ("surly", "crabby", "cantankerous", "ornery", "tetchy", "testy", "crotchety", "curmudgeonly", "churlish",
                "irascible", "huffy", "peevish", "prickly", "snappish", "crusty", "bad tempered", "ill tempered",
-               "short tempered", "grumbling", "brooding", "querulous", "fractious", "crabbed", "sour tempered"),
+               "short tempered", "grumbling", "brooding", "querulous", "fractious", "crabbed", "sour tempered",
+               "disgruntled"),
     # Defiance, resolve: the brows lowered and the lips pressed ("defiant" was sadness's mouth, AU15 0.31).
     "determined": ("defiant", "resolute", "steely", "stubborn", "obstinate", "unyielding", "dogged", "headstrong",
                    "mulish", "pig headed", "pigheaded"),
@@ -604,7 +615,8 @@ _STATE_WORDS: dict[str, tuple[str, ...]] = {
     # something heavy" and "exertion" were errors; "straining" alone stretched the lips and puffed the cheeks).
     "a strained grimace": ("straining", "exertion", "struggling to lift", rf"exerting {_SELF}"),
     # Eagerness, keenness: interest's raised brows and opened eyes ("eager" was read as boredom, AU43 0.33).
-    "interested": ("eager", "avid", "inquisitive", "all ears", "raring to go"),
+    # ... and so is attention ("listening" was nearest a whistle, the lips pursed, 0.35).
+    "interested": ("eager", "avid", "inquisitive", "all ears", "raring to go", "attentive", "listening", "listens"),
     # Asleep: the eyes shut ("dozing" read as clothing, an error; "snoozing" opened the jaw, AU27 0.41; "asleep" and
     # "sleeping" were nodding off, a slit of iris: an anchor for them drew "sleepy" and "tired" into it); dozing off
     # and falling asleep are dropping off (its anchor, the lids low).
@@ -615,12 +627,17 @@ _STATE_WORDS: dict[str, tuple[str, ...]] = {
     "groggy": ("half[- ]asleep", "half[- ]awake"),
     # Relishing a taste: pleased ("savouring a delicious bite" was no word the reader knows).
     "pleased": ("savouring", "savoring", "savours", "savors", "relishing", "relishes"),
-    # Cold as a manner is unfriendly, not chilled ("glaring coldly" raised a feverish face's inner brows, AU1 0.37).
-    "stern": ("coldly", "icily", "frostily"),
+    # Flat, dry speech shows nothing ("says 'great' flatly" was no expression).
+    "deadpan": ("flatly", "dryly", "drily"),
+    # Cold as a manner is unfriendly, not chilled ("glaring coldly" raised a feverish face's inner brows, AU1 0.37);
+    # disapproval is stern ("disapproving" was read as disappointment: raised inner brows over a turned-down mouth).
+    "stern": ("coldly", "icily", "frostily", "disapproving"),
     # Loud laughs ("cackling", "guffawing" were errors: no word the reader knows).
     "laughing": ("cackling", "cackles", "cackled", "guffawing", "guffaws", "guffawed"),
     # A beam is a broad smile ("she beams" blinked: AU45 0.43).
     "beaming": ("beams", "beamed"),
+    # Out of breath is breathing hard, the mouth open ("out of breath" was nearer holding the breath, the lips pressed).
+    "panting": ("out of breath", "short of breath", "winded", "huffing and puffing", "puffing and panting"),
 }  # fmt: skip
 #: Idioms of mood, by the anchor words they read as (their words mislead MiniLM: "fit to be tied" was an error, "on
 #: cloud nine" too, "tickled pink" read as a colour).
@@ -638,6 +655,8 @@ _MOOD_IDIOMS: dict[str, tuple[str, ...]] = {
     "terrified": ("scared stiff", "(?:scared|frightened) to death", rf"(?:scared|frightened) out of {_HIS} wits",
                   "white as a sheet", "pale as a ghost", "shaking like a leaf", rf"quaking in {_HIS} boots",
                   "like a deer in (?:the )?headlights", rf"jumping out of {_HIS} skin"),
+    # Puppy-dog eyes are a pleading look ("eyes" drew the squint's and closed eyes' anchors into it, AU7 0.11).
+    "pleading": ("puppy dog eyes", "puppy eyes"),
     "nervous": ("ill at ease", "on edge", "on tenterhooks", "a bag of nerves", "a nervous wreck",
                 rf"butterflies in {_HIS} stomach", "on pins and needles", "walking on eggshells"),
     "utterly astonished": ("jaw on the floor", "knocked for six", "lost for words", "at a loss for words"),
@@ -696,8 +715,36 @@ _PREDICATE_MOOD_RE = re.compile(
     r"somebody))\b))"
 )
 _FACE_PART_WORDS = re.compile(
-    r"\b(?:eyes?|eyelids?|lids?|lips?|mouth|face|cheeks?|skin|nose|gaze|glance|stare|head|eyed)\b"
+    r"\b(?:eyes?|eyelids?|lids?|lips?|mouth|face|cheeks?|skin|nose|gaze|glance|stare|head|eyed|(?:eye)?brows?|"
+    r"forehead|teeth|tooth|tongue|jaw|chin|dimples|throat)\b"
 )
+#: A circumstance: when or why ("exhausted *after a double shift*", "disgusted *by the food*"), or a person, place or
+#: thing the feeling is about, named by a definite article, a possessive or a pronoun ("disappointed *in her son*",
+#: "grumpy *in the morning*", "worried *about the exam*", "cross *with him*"), to the end of its clause. It says
+#: nothing of the face and is left out of the clause (:func:`text_parts`), as an aim is left out of the words compared
+#: (:data:`_AIMED_AT`): read as parts, "a double shift" was a double take (the brows raised, the eyes wide), "the
+#: morning" and "her son" smiles. What names a face part is the face ("smiling *with her eyes closed*", "a lump *in
+#: her throat*": :data:`_FACE_PART_WORDS`), and so is a stimulus the anchors name a face for, its head noun (last, or
+#: before "of") a word of theirs ("disgusted *by the smell*", "grimacing *after a bite of lemon*": the smell's wrinkled
+#: nose and raised upper lip, the sour face). An indefinite or bare object may name a feeling ("*in a rage*", "*in
+#: pain*", "*with a smile*") and stays.
+_CIRCUMSTANCE = re.compile(
+    rf"\b(?:after|before|during|since|until|till|following|by|(?:in|with|about|over|from)(?= (?:the|this|that|these|"
+    rf"those|our|him|them|me|us|you|{_HIS})\b))\s.*$"
+)
+
+
+def _without_circumstance(clause: str) -> str:
+    """``clause`` without the circumstance at its end (:data:`_CIRCUMSTANCE`), if any, and if something is left that
+    may say what the face does: a clause that is all such a phrase is an idiom of mood ("in the depths of despair",
+    "in the mood to party")."""
+    found = _CIRCUMSTANCE.search(clause)
+    if not found or _FACE_PART_WORDS.search(found.group(0)) or _is_filler(clause[: found.start()]):
+        return clause
+    heads = re.findall(r"([a-z]+)\s*(?=\bof\b|$)", found.group(0))
+    return clause if any(w in _expression_words() for w in heads) else clause[: found.start()]
+
+
 #: The adjective an "-ly" adverb is made from, by the endings that make one ("sadly" sad, "angrily" angry,
 #: "apologetically" apologetic, "humbly" humble), the likeliest first.
 _ADVERB_ENDINGS: tuple[tuple[str, str], ...] = (("ically", "ic"), ("ily", "y"), ("bly", "ble"), ("ly", ""))
@@ -728,6 +775,17 @@ def _read_moods(text: str) -> str:
     return _PREDICATE_MOOD_RE.sub(predicate, text)  # after the idioms: "feeling blue" is one
 
 
+#: Direct speech: words in quotation marks beside a verb of saying ('says "oh, great" sarcastically', '"not again,"
+#: she sighs') are what the person says, not what the face does, and are left out (read, "great" was a smile and
+#: "not" a negation). The verb stays ("sighs" is a sigh); quoted words without one stay ('a "polite" smile'), and so
+#: does speech that is all the text says of the face ('says "wow!"': the speech is the expression).
+_SAY = (
+    r"(?:say|says|said|saying|ask\w*|repl\w*|answer\w*|mutter\w*|mumbl\w*|murmur\w*|whisper\w*|shout\w*|yell\w*|"
+    r"scream\w*|cry|cries|cried|exclaim\w*|sigh\w*|groan\w*|grumbl\w*|snap\w*|hiss\w*|quip\w*|remark\w*|"
+    r"blurt\w*|stammer\w*|stutter\w*|add|adds|added|insist\w*)"
+)
+_QUOTE = r"(?:\"[^\"]*\"|\u201c[^\u201d]*\u201d|\u2018[^\u2019]*\u2019|(?<![\w'])'(?:[^']|\b'\b)*'(?![\w']))"
+_SPEECH = re.compile(rf"\b({_SAY})\s*[,:]?\s*{_QUOTE}|{_QUOTE}(?=\s*,?\s*(?:(?:he|she|they|i|we|you)\s+)?{_SAY}\b)")
 #: "can't help smiling", "couldn't stop laughing": the smile, not its negation.
 _NOT_NEGATED = re.compile(r"\b(?:can ?not|can't|cannot|couldn't|could not) (?:help|stop)(?: but)?\b")
 #: A part saying the jaw is shut ("he clenches his jaw", "gritting his teeth") never drops it: its mixture's
@@ -760,6 +818,8 @@ _OPPOSED: tuple[tuple[np.ndarray, np.ndarray], ...] = tuple(
     (au_vector({a: 1.0}) > 0, au_vector({b: 1.0}) > 0) for a, b in (("AU5", "AU43"), ("AU12", "AU15"))
 )
 OPPOSED_SHARE = 0.7
+#: The left side's sided AUs (the first half of a sided AU vector, :func:`on_side`).
+_LEFT_SIDE = np.arange(NUM_SIDED_AU) < NUM_AU
 #: What a qualifier does where its expression moves that undoes the expression there ("a sad smile": sadness's
 #: turned-down corners under the smile's raised ones; pressed lips against parted ones): left out
 #: (:func:`_read_text`); the rest stays ("frowning sadly": the frown's lowered brows with sadness's raised inner ones).
@@ -961,12 +1021,23 @@ _QUALIFIERS = re.compile(
     r"\b(happy|joyful|sad|unhappy|angry|mad|furious|annoyed|surprised|astonished|amazed|shocked|scared|afraid|"
     r"frightened|terrified|fearful|worried|nervous|anxious|disgusted|contemptuous|scornful|smug|tired|sleepy|"
     r"bored|confused|embarrassed|excited|skeptical|sceptical|pained|flirty|flirtatious|coy|playful|bittersweet|wistful|"
-    r"nostalgic)\b"
+    r"nostalgic|loving|adoring|affectionate)\b"
+)
+#: Nouns naming a person ("a disgruntled *customer*", "a stern *schoolteacher*", "a proud *mother*"): they say who
+#: has the face, not what it does. Filler (:data:`_FILLER`), and left out of the words compared with the anchors
+#: (:func:`_anchor_words`), where they drew the part off its adjective ("a disgruntled customer" was nearest nothing
+#: and an error).
+_PERSON_NOUNS = frozenset(
+    "person people man men woman women guy lady gentleman boy girl child children kid kids toddler teen teenager "
+    "adult mother father mom mum dad parent son daughter brother sister wife husband grandmother grandfather grandma "
+    "grandpa granny aunt uncle cousin friend stranger neighbour neighbor boss customer client teacher schoolteacher "
+    "student pupil doctor nurse patient waiter waitress clerk cashier shopkeeper employee worker colleague coworker "
+    "manager soldier officer policeman detective driver passenger tourist audience crowd player athlete villain".split()
 )
 #: Words that say nothing about what the face does: a part made only of these adds nothing.
-_FILLER = frozenset(
+_FILLER = _PERSON_NOUNS | frozenset(
     "a an the his her their my its one he she him they them i me you we us face faces look looks looking expression "
-    "expressions person man woman "
+    "expressions "
     "eye eyes brow brows eyebrow eyebrows mouth lips lip cheek cheeks side sided just only also on of in at to "
     "with is are be being was were do does did will would can could showing show shows has have having "
     "stay stays stayed remain remains remained seem seems seemed reach reaches reached reaching that "
@@ -1125,7 +1196,11 @@ def _split_compounds(span: str) -> list[str]:
 def text_parts(text: str) -> list[TextPart]:
     """The parts of an expression text, in order (see the module docstring)."""
     parts: list[TextPart] = []
-    text = _NOT_TOO.sub("slightly", spell_out_symbols(text).lower().replace("-", " "))
+    text = spell_out_symbols(text).lower()
+    unsaid = _SPEECH.sub(lambda m: f"{m.group(1) or ''} ", text)
+    if not all(w in _FILLER or re.fullmatch(_SAY, w) for w in re.findall(r"[^\W\d_]+", unsaid)):
+        text = unsaid
+    text = _NOT_TOO.sub("slightly", text.replace("-", " "))
     text = _NO_EXPRESSION.sub("expressionless", text)
     text = _UN_WORD.sub(lambda m: f"not {m.group(1)}" if m.group(1) in _expression_words() else m.group(0), text)
     for pattern, meaning in _IDIOMS:
@@ -1136,6 +1211,7 @@ def text_parts(text: str) -> list[TextPart]:
     text = _SIDE_EYE.sub("a sideways glance", _NOT_NEGATED.sub(" ", text))
     text = _VIEWER_SIDE.sub(lambda m: {"left": "right", "right": "left"}[m.group(1)], text)
     for clause in _CLAUSE_SPLIT.split(text):
+        clause = _without_circumstance(clause)
         sides = set(_SIDE.findall(clause))
         one = _ONE_SIDE.search(clause) or _ONE_BROW.search(clause)
         side = sides.pop() if len(sides) == 1 else ("right" if not sides and one else None)
@@ -1254,14 +1330,16 @@ def _main(au: np.ndarray) -> np.ndarray:
 
 
 def _anchor_words(words: str, *, look: bool = False) -> str:
-    """A part's words as compared with the anchors: without degree adverbs (:data:`_DEGREE_WORDS`) and, unless
-    ``look``, without a look that names no way of looking (:data:`_LOOK_NOUN`) and whom the expression is aimed at
-    (:data:`_AIMED_AT`)."""
+    """A part's words as compared with the anchors: without degree adverbs (:data:`_DEGREE_WORDS`) and person nouns
+    (:data:`_PERSON_NOUNS`) and, unless ``look``, without a look that names no way of looking (:data:`_LOOK_NOUN`)
+    and whom the expression is aimed at (:data:`_AIMED_AT`)."""
     kept = " ".join(_DEGREE_WORDS.sub(" ", words).split())
     if not look and not _LOOKING.search(kept) and not _is_filler(unaimed := _AIMED_AT.sub("", kept)):
         kept = unaimed
     if not look and not _is_filler(unlooked := " ".join(_LOOK_NOUN.sub(" ", kept).split())):
         kept = unlooked  # "a look" and "looking" alone stay: the look itself
+    if not _is_filler(unnamed := " ".join(w for w in kept.split() if w not in _PERSON_NOUNS)):
+        kept = unnamed  # "a disgruntled customer" is "a disgruntled" one
     return kept if kept and not _is_filler(kept) else words
 
 
@@ -1413,10 +1491,7 @@ def _read_text(text: str, *, warn_gaze: bool) -> tuple[np.ndarray, dict[str, flo
             if _TIGHT.search(part.words):  # pressed, so not apart: "a tight smile" kept AU25 0.09 from its tail
                 au[_PRESSED_LIPS] = np.maximum(au[_PRESSED_LIPS], TIGHT_PRESS * float(au[_SMILE].max()))
                 au[_LIPS_APART | _JAW_DROP] = 0.0
-        for one, other in _OPPOSED:  # the lids raised and lowered: the weaker goes
-            a, b = float(au[one].max()), float(au[other].max())
-            if min(a, b) < OPPOSED_SHARE * max(a, b):
-                au[one if a < b else other] = 0.0
+        _drop_opposed(au)  # the lids raised and lowered: the weaker goes
         if part.suppressed:  # held back: weaker, with the lips pressed shut and the chin raised that hold it
             au[:] = np.maximum(au * SUPPRESSED_SHARE, _SUPPRESSION)
             au[_JAW_DROP | _LIPS_APART] = 0.0
@@ -1432,23 +1507,44 @@ def _read_text(text: str, *, warn_gaze: bool) -> tuple[np.ndarray, dict[str, flo
     wanted = np.zeros(NUM_SIDED_AU, np.float32)
     asked = np.zeros(NUM_SIDED_AU, bool)
     unwanted = np.zeros(NUM_SIDED_AU, bool)
-    for part, au in zip(parts, read, strict=True):
+    moved = np.zeros(NUM_SIDED_AU, bool)  # what the words move a face part to do ("half-lidded", "eyes wide")
+    for part, au, motion in zip(parts, read, motions, strict=True):
         main = _main(au)
         if part.negated:
             unwanted |= main
         else:
             wanted = np.maximum(wanted, au * part.intensity)
             asked |= (au >= NEGATION_SPARES_SHARE * float(au.max())) & (au > 0)
+            moved |= (au > 0) if motion is not None else False
     # What a clause rules out goes, unless another clause asks for it: "smiling without teeth" keeps the
     # smile that the "teeth" anchors (a toothy grin) also carry, and drops the parted lips. A negated region goes
     # whatever asks for it.
     wanted[(unwanted & ~asked) | ruled_out] = 0.0
+    # ... and so across parts, on each side, a face part's motion over an anchor's reading: "overwhelmed and close to
+    # panic" lowered the lids under panic's raised ones, "half-lidded, unimpressed stare" raised them with the stare.
+    _drop_opposed(wanted, by_side=True, said=moved)
     shut |= float(wanted[_PRESSED_LIPS].max()) >= PRESSED_SHUT  # pressed lips are together
     opening = _LIPS_APART | _JAW_DROP
     shut &= float(wanted[opening].max()) < MAIN_SHARE * float(wanted.max())  # unless a part opens the mouth
     if shut:  # ... and a mixture's tail does not part them ("tight-lipped smile": AU25 0.06)
         wanted[opening] = 0.0
     return np.clip(wanted, 0.0, 1.0).astype(np.float32), gaze, shut
+
+
+def _drop_opposed(au: np.ndarray, *, by_side: bool = False, said: np.ndarray | None = None) -> None:
+    """Of two actions in ``au`` that undo each other (:data:`_OPPOSED`), the weaker goes where it is less than
+    :data:`OPPOSED_SHARE` of the stronger (in place), and whatever its strength where only the other is ``said`` (a face
+    part's motion, :func:`_part_motion`); ``by_side``: on each side of the face apart (a wide left eye beside a
+    half-closed right one)."""
+    said = np.zeros(NUM_SIDED_AU, bool) if said is None else said
+    for one, other in _OPPOSED:
+        for side in (_LEFT_SIDE, ~_LEFT_SIDE) if by_side else (np.ones(NUM_SIDED_AU, bool),):
+            a, b = float(au[one & side].max()), float(au[other & side].max())
+            a_said, b_said = bool((said & one & side).any()), bool((said & other & side).any())
+            if a_said != b_said:
+                au[(other if a_said else one) & side] = 0.0
+            elif min(a, b) < OPPOSED_SHARE * max(a, b):
+                au[(one if a < b else other) & side] = 0.0
 
 
 def _whole_qualified(parts: list[TextPart], sims: np.ndarray) -> list[TextPart]:
