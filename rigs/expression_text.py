@@ -21,8 +21,8 @@ smiling" barely smiled. So the text is read in parts (:func:`text_parts`):
   eyes closed", "gritting his teeth in pain"), not when it only names where ("a wink with the right eye");
 * a **circumstance** ("after a long shift", "by the food", "in her son": :data:`_CIRCUMSTANCE`), a **person** named
   ("a disgruntled *customer*") and **quoted speech** ('says "oh, great"') say nothing of the face and are left out;
-* **emoticons and emoji** are read as the words they stand for (":)" a smile, ";)" a wink, "😢" by its Unicode
-  name, crying face);
+* **emoticons and emoji** are read as the words they stand for (":)" a smile, ";)" a wink and a smile, "😢" by its
+  Unicode name, crying face);
 * **"left" / "right"** in a clause put its AUs on that side of the face: the subject's own side, as FACS and
   ARKit name it (``eyeBlinkLeft`` closes the person's left eye, on the right of a photo of them); "one" or
   "single" without a side ("one eyebrow raised") means the right.
@@ -646,7 +646,8 @@ _MOOD_IDIOMS: dict[str, tuple[str, ...]] = {
                "tickled to death", "happy as a clam", "happy as larry", "pleased as punch", "jumping for joy",
                "like a kid in a candy store"),
     "happy": ("in good spirits", "in high spirits", "full of beans", rf"(?:{_HIS} )?face (?:lights?|lit|lighting) up"),
-    "furious": ("fit to be tied", "hopping mad", "seeing red", "(?:the )?red mist", "up in arms",
+    "furious": ("fit to be tied", "hopping mad", "seeing red", "(?:the )?red mist", "up in arms", "face like thunder",
+                "(?:face|look) as black as thunder", "thunderous (?:look|face|expression|scowl)",
                 "hot under the collar", "blowing a (?:fuse|gasket)", rf"blowing {_HIS} (?:top|stack)",
                 "flying off the handle", "foaming at the mouth", "mad as hell", "spitting (?:feathers|mad)",
                 rf"beside {_SELF} with (?:rage|anger|fury)", rf"{_HIS} blood boiling"),
@@ -852,7 +853,7 @@ _EMOTICONS: tuple[tuple[str, str], ...] = (
     (r"[:=]-?[)\]]", "a smile"),
     (r"[:=]-?D|\b[xX]D", "a big laughing grin"),
     (r"[:=]-?[(\[]", "sad"),
-    (r";-?[)D]", "a wink"),
+    (r";-?[)D]", "a wink and a smile"),  # the winking smiley smiles as it winks (";)" was a wink alone)
     (r"[:=]-?[oO0]", "surprised with an open mouth"),
     (r"[:=]-?[pP]", "tongue out"),
     (r"[:=]-?\|", "a straight face"),
@@ -860,7 +861,12 @@ _EMOTICONS: tuple[tuple[str, str], ...] = (
 )
 #: Emoji whose Unicode names mislead, read as the words they are used for: "😡" is POUTING FACE (read as a pout),
 #: shown and named as an enraged face (CLDR); "😤" (FACE WITH LOOK OF TRIUMPH) huffs in anger or frustration.
-_EMOJI_WORDS: dict[str, str] = {"\U0001f621": "an enraged angry face", "\U0001f624": "a frustrated angry face"}
+#: "😉" (WINKING FACE) smiles as it winks (read by its name, a wink alone).
+_EMOJI_WORDS: dict[str, str] = {
+    "\U0001f621": "an enraged angry face",
+    "\U0001f624": "a frustrated angry face",
+    "\U0001f609": "a wink and a smile",
+}
 #: Words naming a face region, and the AUs that region does. A negated region ("smiling but not with the eyes")
 #: removes its AUs from every other part, whatever asks for them (the eyes' share of a smile is the cheek raise);
 #: an emotion word that names only a region ("sad eyes") is that emotion there alone, the eyes with their brows

@@ -160,6 +160,11 @@ def test_emoticons_and_emoji_read_as_the_faces_they_show(text, name, side):
     assert max(both(au("😢"), "AU12")) == 0.0
 
 
+@pytest.mark.parametrize("text", [";)", ";-)", "😉"])
+def test_a_winking_smiley_smiles_as_it_winks(text):
+    assert min(both(au(text), "AU12")) > 0.3  # it was a wink alone
+
+
 def test_a_misspelt_expression_word_is_an_error_that_suggests_the_word():
     with pytest.raises(ParameterError, match="did you mean 'smiling'"):  # read as a thinking face
         text_to_au("a big smilling face")
