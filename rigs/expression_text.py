@@ -292,7 +292,8 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     # Thought lowers the brows a little over a raised chin (a slight anchor, :data:`SLIGHT_ANCHORS`): raised to full
     # strength, "thinking" and "pensive" frowned hard (AU4 0.75 with AU17 0.75), a scowl.
     ("thinking, pensive, contemplative, lost in thought", {"AU4": 0.4, "AU17": 0.3, "AU24": 0.2}),
-    ("yawning, a wide yawn", {"AU7": 0.3, "AU27": 1.0, "AU43": LIDS_HALF}),
+    # A yawn stretches the mouth open, the lips apart (FACS 25+27; "yawning widely" had the jaw without the lips).
+    ("yawning, a wide yawn", {"AU7": 0.3, "AU25": 1.0, "AU27": 1.0, "AU43": LIDS_HALF}),
     ("screaming, yelling, shouting", {"AU4": 0.6, "AU7": 0.6, "AU10": 0.6, "AU20": 0.5, "AU25": 1.0, "AU27": 1.0}),
     # A battle cry is a shout ("a battle cry" cried: sad brows and a turned-down mouth).
     ("a battle cry, a war cry, roaring", {"AU4": 0.6, "AU7": 0.6, "AU10": 0.6, "AU20": 0.5, "AU25": 1.0, "AU27": 1.0}),
@@ -342,6 +343,8 @@ TEXT_ANCHORS: tuple[tuple[str, dict[str, float]], ...] = (
     # A lip curl is the upper lip raised alone (AU10), the lips parting a little; "left lip curl" puts it on a side.
     ("a curled lip, the upper lip raised", {"AU10": 1.0, "AU25": 0.3}),
     ("pursed lips, a kiss, whistling", {"AU18": 0.9, "AU22": 0.3}),
+    # Blowing air out: rounded lips a little apart over puffed cheeks ("blowing out the candles" smiled, AU12 0.34).
+    ("blowing out candles, blowing air out", {"AU18": 0.8, "AU22": 0.3, "AU25": 0.4, "AU34": 0.5}),
     ("pouting, sulking", POUT),
     # A pout's words as a group ("sulky" is read as "sulking", :data:`_STATE_WORDS`: MiniLM puts it next to "sultry",
     # 0.64, heavy lids over a smile, and it kept a smile's tail, AU12 0.13).

@@ -92,3 +92,13 @@ def test_the_mood_table_shadows_no_anchor_and_reads_once():
         assert not (re.fullmatch(r"[a-z]+", word) and (word in anchored or _QUALIFIERS.fullmatch(word))), word
         assert _read_moods(read) == read, (word, read)
     assert all(levels for levels in EMOTION_SYNONYMS.values())
+
+
+def test_a_yawn_parts_the_lips_as_the_jaw_stretches():
+    a = au("yawning widely")  # the jaw stretched with no lips apart (FACS codes a yawn 25+27)
+    assert low(a, "AU25") > 0.5 and low(a, "AU27") > 0.5
+
+
+def test_blowing_out_candles_rounds_the_lips_over_puffed_cheeks():
+    a = au("blowing out the candles on the cake")  # it smiled, AU12 0.34
+    assert low(a, "AU18") > 0.5 and low(a, "AU34") > 0.3 and top(a, "AU12") < 0.05, a
