@@ -21,7 +21,9 @@ between the target inner lips:
   turned with the head when per-vertex depth is given, so a stretched opening shows dark space beside the teeth at
   its corners; the teeth shorten, turn away into shadow toward the back of the arch and the corners, take on the
   cavity's light there, with faint separations and a soft free edge (:func:`_arch_teeth`); a relaxed jaw dropped
-  wide (surprise) shows only the lower teeth's shaded edges behind the lower lip.
+  wide (surprise) shows only the lower teeth's shaded edges behind the lower lip. Lips that part with the jaw still
+  (a smile) show a row of teeth across the opening instead (:func:`_drawn_teeth`), and the crescent's ends stay
+  pointed.
 * Edges are anti-aliased, feathered and as soft as the photo; drawn pixels get the photo's grain in brightness, not
   hue (drawn teeth and tongue, smooth and wet, a share of it), what is taken from the photo none added.
 * Nothing is painted unless the target opening exceeds the source's.
