@@ -389,7 +389,8 @@ def augment_source(source: SourceFace, targets: Iterable[str], *, augmenter: Aug
     list of dict
         One record per variant (keys ``id, source, source_label, target, variant, controls, scores,
         source_scores, identity, accepted, reason``), plus ``crop`` (uint8, output format) on accepted ones.
-        A source that cannot be read or shows no face gives one record with ``target`` None and the reason.
+        A source that cannot be read or shows no face gives one record with ``target`` None and the reason; an edit
+        that fails (any error) is a rejected variant whose reason names the error (logged with its traceback).
         Never raises for a bad image (facecraft errors become records).
     """
     from facecraft.synth.controls import EditControls
@@ -424,13 +425,18 @@ def augment_source(source: SourceFace, targets: Iterable[str], *, augmenter: Aug
                 target, rng, intensity=cfg.intensity, jitter=cfg.jitter, alternatives=cfg.alternatives
             )
             rec["controls"] = controls
-            edited = augmenter.editor.apply(
-                img,
-                face,
-                EditControls.from_args(emotion=controls["emotion"], au=controls["au"]),
-                face=0,
-                name=source.id,
-            ).image
+            try:
+                edited = augmenter.editor.apply(
+                    img,
+                    face,
+                    EditControls.from_args(emotion=controls["emotion"], au=controls["au"]),
+                    face=0,
+                    name=source.id,
+                ).image
+            except Exception as e:  # noqa: BLE001 - one failing edit is a rejected variant, not the end of the run
+                logger.exception("source %s: the %s edit failed", source.id, target)
+                records.append({**rec, "accepted": False, "reason": f"edit failed: {type(e).__name__}: {e}"})
+                continue
             crop = augmenter.crop(edited, small, landmarks)
             main, second = augmenter.scores(crop)
             rec["scores"] = {cfg.judge: _rounded(main), **{n: _rounded(v) for n, v in second.items()}}

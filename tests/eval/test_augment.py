@@ -7,6 +7,7 @@ import json
 import shutil
 from dataclasses import replace
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -163,6 +164,31 @@ def test_targets_barred_from_the_source_expression_are_not_made(augmenter):
     # an unlabelled photo: its expression is the main judge's top class (the astronaut smiles)
     photo = SourceFace("astro-photo", pixels=img)
     assert [r["target"] for r in augment_source(photo, ("fear", "surprise"), augmenter=strict)] == ["surprise"] * 2
+
+
+def test_an_edit_that_fails_is_a_rejected_variant_and_the_rest_go_on(augmenter, monkeypatch, caplog):
+    # An OpenCV assertion in one edit ended a 1,500-source augment run (bench augment, session 61): every worker's
+    # result is collected in turn, and the error went up through the pool.
+    img = np.asarray(Image.open(resolve_asset("astronaut")).convert("RGB"))
+    source = SourceFace("astro", label="happiness", pixels=img)
+    editor = copy.copy(augmenter.editor)
+    real = editor.apply
+    calls = []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise cv2.error("remap: (-215:Assertion failed) !_map1.empty()")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(editor, "apply", flaky)
+    failing = copy.copy(augmenter)
+    failing.editor = editor
+    records = augment_source(source, ("surprise",), augmenter=failing)
+    assert [r["variant"] for r in records] == [0, 1]
+    assert not records[0]["accepted"] and records[0]["reason"].startswith("edit failed: error: ")
+    assert records[1]["reason"] is None and "crop" in records[1]
+    assert "the surprise edit failed" in caplog.text
 
 
 def test_faceless_source_is_one_record_not_an_error(augmenter):
