@@ -268,10 +268,10 @@ def band_fade(
     cover's differ (a stepped edge along the chin of FRLL 014 at jawOpen 0.8).
 
     ``src_px``, ``dst_px``: the mesh's positions as given to :func:`extended_mesh`; ``s_all``, ``d_all``,
-    ``f_all``: what it returned (``d_all`` unfolded). Returns None where no band is occluded, else the box
-    ``(x0, y0, x1, y1)`` (clipped to ``shape``), the displacement ``(y1 - y0, x1 - x0, 2)`` float32 (source minus
-    target) of what covers the band, its weight and the photo's own weight there (``(y1 - y0, x1 - x0)`` float32,
-    together at most 1; the warp's own map keeps the rest).
+    ``f_all``: what it returned (``d_all`` unfolded). Returns None where no band is occluded (or it lies outside
+    ``shape``), else the box ``(x0, y0, x1, y1)`` (clipped to ``shape``), the displacement ``(y1 - y0, x1 - x0, 2)``
+    float32 (source minus target) of what covers the band, its weight and the photo's own weight there
+    (``(y1 - y0, x1 - x0)`` float32, together at most 1; the warp's own map keeps the rest).
     """
     src = valid_points(src_px, name="src_px")
     dst = valid_points(dst_px, name="dst_px")
@@ -296,6 +296,8 @@ def band_fade(
     # smooth fields: on a large face, rasterised on a coarser grid (one sample per 1/200 of the face width)
     step = int(np.clip(face_width(src) // 200, 1, 8))
     box, ride = backward_map(target - motion[used], target, tris, shape=shape, step=step, blur=0.0)
+    if box[2] <= box[0] or box[3] <= box[1]:  # the band lies outside the photo (a chin below a tight crop's edge)
+        return None
     code = np.stack([share[used], across[used]], axis=1)
     _, fields = backward_map(target + code, target, tris, shape=shape, step=step, blur=0.0)
     hide = np.clip(fields[..., 0], 0.0, 1.0)

@@ -331,3 +331,14 @@ def test_a_talking_jaw_keeps_its_band():
     assert band_fade(src, dst, *occluding, shape=img.shape[:2]) is None
     wide = open_jaw(src, 0.1)
     assert band_fade(src, wide, *extended_mesh(src, wide, occlude=True), shape=img.shape[:2]) is not None
+
+
+def test_a_dropped_chin_below_the_photos_edge_warps_without_its_band():
+    # A 48 px FER crop, upscaled, shows the face to its chin, which a dropping jaw takes past the edge: the band's box
+    # was empty and OpenCV's remap asserted on an empty map (an augment run ended on fer-dev sadness/fer0007073).
+    img, src, depth = astronaut_points()
+    low = src + [0.0, 380.0]  # the chin 45 px below the photo's bottom edge, the brows inside it
+    dst = open_jaw(low, 0.24)
+    assert band_fade(low, dst, *extended_mesh(low, dst, occlude=True), shape=img.shape[:2]) is None
+    res = warp_face(img, low, dst, depth=depth)
+    assert res.image.shape == img.shape and (res.mask > 0).any()
