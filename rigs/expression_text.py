@@ -849,26 +849,28 @@ _CLAUSE_SPLIT = re.compile(r"[,;]|\b(?:and|but|while|plus|then)\b|(?<!\bnot )\by
 #: does, read as a part of its own (read whole, the clause was the smile alone, the teeth without the pain). "In
 #: thought" and "in love" name a state with the words before them: "lost in thought" is read whole ("lost": sad).
 _COMPLEMENT = re.compile(r"\b(?:with|in|through)\b(?! (?:thought|love)\b)")
-#: Text emoticons, read as the words they stand for (emoji are read by their Unicode names: "😉" winking face).
+#: The winking smiley's words: it smiles as it winks (";)" and "😉", WINKING FACE, were a wink alone).
+_WINKING_SMILE = "a wink and a smile"
+#: Text emoticons, read as the words they stand for (emoji are read by their Unicode names: "😢" crying face).
 _EMOTICONS: tuple[tuple[str, str], ...] = (
     (r">:-?\(", "angry"),
     (r":'-?\(", "crying"),
     (r"[:=]-?[)\]]", "a smile"),
     (r"[:=]-?D|\b[xX]D", "a big laughing grin"),
     (r"[:=]-?[(\[]", "sad"),
-    (r";-?[)D]", "a wink and a smile"),  # the winking smiley smiles as it winks (";)" was a wink alone)
+    (r";-?[)D]", _WINKING_SMILE),
     (r"[:=]-?[oO0]", "surprised with an open mouth"),
     (r"[:=]-?[pP]", "tongue out"),
     (r"[:=]-?\|", "a straight face"),
     (r"[:=]-?[/\\]", "skeptical"),
 )
 #: Emoji whose Unicode names mislead, read as the words they are used for: "😡" is POUTING FACE (read as a pout),
-#: shown and named as an enraged face (CLDR); "😤" (FACE WITH LOOK OF TRIUMPH) huffs in anger or frustration.
-#: "😉" (WINKING FACE) smiles as it winks (read by its name, a wink alone).
+#: shown and named as an enraged face (CLDR); "😤" (FACE WITH LOOK OF TRIUMPH) huffs in anger or frustration; "😉"
+#: (WINKING FACE) smiles as it winks (:data:`_WINKING_SMILE`).
 _EMOJI_WORDS: dict[str, str] = {
     "\U0001f621": "an enraged angry face",
     "\U0001f624": "a frustrated angry face",
-    "\U0001f609": "a wink and a smile",
+    "\U0001f609": _WINKING_SMILE,
 }
 #: Words naming a face region, and the AUs that region does. A negated region ("smiling but not with the eyes")
 #: removes its AUs from every other part, whatever asks for them (the eyes' share of a smile is the cheek raise);
