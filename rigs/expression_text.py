@@ -20,7 +20,9 @@ smiling" barely smiled. So the text is read in parts (:func:`text_parts`):
 * what follows **"with" / "in"** is a part of its own when both sides say what the face does ("smiling with
   eyes closed", "gritting his teeth in pain"), not when it only names where ("a wink with the right eye");
 * a **circumstance** ("after a long shift", "by the food", "in her son": :data:`_CIRCUMSTANCE`), a **person** named
-  ("a disgruntled *customer*") and **quoted speech** ('says "oh, great"') say nothing of the face and are left out;
+  ("a disgruntled *customer*"), **quoted speech** ('says "oh, great"') and the body below the face ("with fists in the
+  air") say nothing of the face and are left out; a **sound** said ('saying "cheese"', '"ooh"', "says ah") is the
+  mouth it shapes (:data:`_SPOKEN_SOUNDS`);
 * **emoticons and emoji** are read as the words they stand for (":)" a smile, ";)" a wink and a smile, "😢" by its
   Unicode name, crying face);
 * **"left" / "right"** in a clause put its AUs on that side of the face: the subject's own side, as FACS and
@@ -639,6 +641,12 @@ _STATE_WORDS: dict[str, tuple[str, ...]] = {
     "laughing": ("cackling", "cackles", "cackled", "guffawing", "guffaws", "guffawed"),
     # A beam is a broad smile ("she beams" blinked: AU45 0.43).
     "beaming": ("beams", "beamed"),
+    # Talking, whispering: the lips apart, the jaw barely down ("talking" read as food, an error; "whispering" pursed
+    # the lips under lowered brows, AU18 0.31, AU4 0.16; "speaking" lowered the brows, AU4 0.33).
+    "parted lips": ("talking", "talks", "speaking", "speaks", "chatting", "chats", "whispering", "whispers",
+                    "whispered", "mid sentence", "mid word"),
+    # Licking the lips shows the tongue ("licking his lips" sucked them in, AU28 0.43, over pressed lips).
+    "tongue out": (rf"lick\w* (?:{_HIS} |the )?lips",),
     # Out of breath is breathing hard, the mouth open ("out of breath" was nearer holding the breath, the lips pressed).
     "panting": ("out of breath", "short of breath", "winded", "huffing and puffing", "puffing and panting"),
 }  # fmt: skip
@@ -658,7 +666,9 @@ _MOOD_IDIOMS: dict[str, tuple[str, ...]] = {
             "(?:with )?a heavy heart", "in low spirits", "in the doldrums"),
     "terrified": ("scared stiff", "(?:scared|frightened) to death", rf"(?:scared|frightened) out of {_HIS} wits",
                   "white as a sheet", "pale as a ghost", "shaking like a leaf", rf"quaking in {_HIS} boots",
-                  "like a deer in (?:the )?headlights", rf"jumping out of {_HIS} skin"),
+                  rf"jumping out of {_HIS} skin"),
+    # Caught like a deer in the headlights: frozen wide-eyed, not fear's tightened lids (it was "terrified": AU7 0.4).
+    "startled": ("like a (?:deer|rabbit) (?:caught )?in (?:the )?headlights",),
     # Puppy-dog eyes are a pleading look ("eyes" drew the squint's and closed eyes' anchors into it, AU7 0.11).
     "pleading": ("puppy dog eyes", "puppy eyes"),
     "nervous": ("ill at ease", "on edge", "on tenterhooks", "a bag of nerves", "a nervous wreck",
@@ -733,8 +743,8 @@ _FACE_PART_WORDS = re.compile(
 #: nose and raised upper lip, the sour face). An indefinite or bare object may name a feeling ("*in a rage*", "*in
 #: pain*", "*with a smile*") and stays.
 _CIRCUMSTANCE = re.compile(
-    rf"\b(?:after|before|during|since|until|till|following|by|(?:in|with|about|over|from)(?= (?:the|this|that|these|"
-    rf"those|our|him|them|me|us|you|{_HIS})\b))\s.*$"
+    rf"\b(?:after|before|during|since|until|till|following|by|(?:in|with|about|over|from)"
+    rf"(?= (?:the|this|that|these|those|our|him|them|me|us|you|{_HIS})\b))\s.*$"
 )
 
 
@@ -788,8 +798,42 @@ _SAY = (
     r"scream\w*|cry|cries|cried|exclaim\w*|sigh\w*|groan\w*|grumbl\w*|snap\w*|hiss\w*|quip\w*|remark\w*|"
     r"blurt\w*|stammer\w*|stutter\w*|add|adds|added|insist\w*)"
 )
+#: Sounds whose saying shapes the mouth, by the words they read as: saying "cheese" is a toothy grin (it was read as
+#: food, an error; quoted beside "for the camera", as no face), "ooh" rounds the lips into a funnel (a smile), "oh"
+#: rounds an open mouth, "ah" opens it, "ee" stretches the lips apart, "shh" purses them; "ew" and "yuck" are
+#: disgust, "ouch" pain (both were errors). Read where a verb of saying or quotation marks say the sound is spoken
+#: (:data:`_SPOKEN_SOUND`), before the speech itself is left out (:data:`_SPEECH`).
+_SPOKEN_SOUNDS: tuple[tuple[str, str], ...] = (
+    (r"chee+se", "a big toothy grin"),
+    (r"o{2,}h*|w*ho{2,}", "lips rounded"),
+    (r"o+h+", "an open mouth, lips rounded"),
+    (r"a+h+|a{2,}", "an open mouth"),
+    (r"e{2,}", "lips stretched, lips parted"),
+    (r"s?h{2,}|s+h+|shush", "pursed lips"),
+    (r"e+w+|yu+ck|ick|blech", "disgusted"),
+    (r"ou+ch|ow+", "in pain"),
+    (r"wo+w+|who+a+|woah", "amazed"),
+)
 _QUOTE = r"(?:\"[^\"]*\"|\u201c[^\u201d]*\u201d|\u2018[^\u2019]*\u2019|(?<![\w'])'(?:[^']|\b'\b)*'(?![\w']))"
 _SPEECH = re.compile(rf"\b({_SAY})\s*[,:]?\s*{_QUOTE}|{_QUOTE}(?=\s*,?\s*(?:(?:he|she|they|i|we|you)\s+)?{_SAY}\b)")
+_SPOKEN_SOUND = re.compile(
+    rf"(?:\b{_SAY}\s*[,:]?\s*(?P<q>[\"\u201c\u2018'])?|(?P<qq>[\"\u201c\u2018']))"
+    rf"(?P<sound>{'|'.join(sound for sound, _ in _SPOKEN_SOUNDS)})[!?.,]*"
+    rf"(?(q)[\"\u201d\u2019']|(?(qq)[\"\u201d\u2019']|(?![\w'\"])))"
+    rf"(?:\s*,?\s*(?:(?:he|she|they|i|we|you)\s+)?{_SAY}\b)?"
+)
+
+
+def _read_spoken_sounds(text: str) -> str:
+    """``text`` with each spoken sound of :data:`_SPOKEN_SOUNDS` (the whole of its quotation, if quoted) as the words
+    it reads as."""
+
+    def read(m: re.Match[str]) -> str:
+        return next(f" {words} " for sound, words in _SPOKEN_SOUNDS if re.fullmatch(sound, m.group("sound")))
+
+    return _SPOKEN_SOUND.sub(read, text)
+
+
 #: "can't help smiling", "couldn't stop laughing": the smile, not its negation.
 _NOT_NEGATED = re.compile(r"\b(?:can ?not|can't|cannot|couldn't|could not) (?:help|stop)(?: but)?\b")
 #: A part saying the jaw is shut ("he clenches his jaw", "gritting his teeth") never drops it: its mixture's
@@ -871,6 +915,8 @@ _EMOJI_WORDS: dict[str, str] = {
     "\U0001f621": "an enraged angry face",
     "\U0001f624": "a frustrated angry face",
     "\U0001f609": _WINKING_SMILE,
+    # FACE WITH TEARS OF JOY laughs until it cries (read by its name, a beaming smile with the lips together).
+    "\U0001f602": "laughing with tears of joy",
 }
 #: Words naming a face region, and the AUs that region does. A negated region ("smiling but not with the eyes")
 #: removes its AUs from every other part, whatever asks for them (the eyes' share of a smile is the cheek raise);
@@ -979,6 +1025,8 @@ _PART_MOTIONS: tuple[tuple[str, tuple[tuple[str, dict[str, float]], ...]], ...] 
             (r"closed|shut|together|sealed", {"shut": 1.0, "AU25": 1.0, "AU26": 1.0, "AU27": 1.0}),
             (r"sucked|rolled|tucked|drawn in", {"AU28": 1.0}),
             (r"pucker\w*|pursed|pushed (?:out|forward)|forward|pushed out", {"AU18": 1.0, "AU22": 0.3}),
+            # Rounded lips are funnelled, a little apart: an "oo" ("lips rounded" stretched them, AU20 0.37).
+            (r"round\w*|funnel\w*|o shaped", {"AU22": 1.0, "AU25": 0.5}),
             (r"back|stretch\w*|sideways", {"AU20": 1.0}),
             (r"tight\w*|thin", {"AU23": 0.5, "AU24": 1.0}),
             (r"turned up|upturned|curl\w* up", {"AU12": 1.0}),
@@ -1044,6 +1092,12 @@ _PERSON_NOUNS = frozenset(
     "grandpa granny aunt uncle cousin friend stranger neighbour neighbor boss customer client teacher schoolteacher "
     "student pupil doctor nurse patient waiter waitress clerk cashier shopkeeper employee worker colleague coworker "
     "manager soldier officer policeman detective driver passenger tourist audience crowd player athlete villain".split()
+)
+#: Parts of the body below the face: what follows "with" / "in" naming them first says where the body is, not what
+#: the face does, and is left out ('shouting "we won!" with fists in the air' pressed the lips, AU24 0.46).
+_BODY_NOUNS = frozenset(
+    "hand hands fist fists arm arms finger fingers thumb thumbs shoulder shoulders hip hips leg legs foot feet knee "
+    "knees elbow elbows palm palms".split()
 )
 #: Words that say nothing about what the face does: a part made only of these adds nothing.
 _FILLER = _PERSON_NOUNS | frozenset(
@@ -1191,7 +1245,11 @@ def _split_complement(span: str) -> list[str]:
     found = _COMPLEMENT.search(span)
     if found:
         main, rest = span[: found.start()], span[found.end() :]
-        how = all(w in _FILLER or w in _PART_NOUNS for w in re.findall(r"[^\W\d_]+", rest))  # "with teeth"
+        words = re.findall(r"[^\W\d_]+", rest)
+        how = all(w in _FILLER or w in _PART_NOUNS for w in words)  # "with teeth"
+        body = next((w for w in words if w not in _FILLER), None) in _BODY_NOUNS  # "with fists in the air"
+        if body:
+            return [] if _is_filler(main) else [main]
         if not _is_filler(main) and not how:
             return [main, rest]
     return [span]
@@ -1208,6 +1266,7 @@ def text_parts(text: str) -> list[TextPart]:
     """The parts of an expression text, in order (see the module docstring)."""
     parts: list[TextPart] = []
     text = spell_out_symbols(text).lower()
+    text = _read_spoken_sounds(text)
     unsaid = _SPEECH.sub(lambda m: f"{m.group(1) or ''} ", text)
     if not all(w in _FILLER or re.fullmatch(_SAY, w) for w in re.findall(r"[^\W\d_]+", unsaid)):
         text = unsaid
