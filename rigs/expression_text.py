@@ -46,7 +46,9 @@ weaker under pressed lips and a raised chin, not its negation (:data:`_SUPPRESSE
 eyes", "looking down", "glancing to the left", "side-eye", "looking away") move no AU: :func:`text_to_au` reads them
 as no face change, with a warning, and :func:`text_to_gaze` as ARKit ``eyeLook*`` weights (:data:`GAZE_ANCHORS`;
 "left" is the subject's own left there too, "the viewer's left" the subject's right); :func:`text_to_face` reads
-both for the photo editor, which turns the eyes (:class:`facecraft.synth.controls.EditControls`).
+both for the photo editor, which turns the eyes (:class:`facecraft.synth.controls.EditControls`). A **tongue** put out
+("sticking the tongue out", ":P", "licking her lips") has no AU either: :func:`text_to_edit` gives it as ARKit
+``tongueOut`` for the editor, which draws it (:mod:`facecraft.synth.tongue`).
 """
 
 from __future__ import annotations
@@ -585,7 +587,7 @@ _STATE_WORDS: dict[str, tuple[str, ...]] = {
               rf"keep {_HIS} eyes open"),
     "ashamed": ("mortified", "humiliated", "contrite", "penitent", "repentant", "shamefaced", "chagrined", "abashed",
                 "guilt ridden", "shamed", "disgraced"),
-    "embarrassed": ("self conscious", "blushing"),
+    "embarrassed": ("self conscious", "blushing", "tongue tied"),
     "timid": ("bashful", "diffident"),
     "grumpy": ("surly", "crabby", "cantankerous", "ornery", "tetchy", "testy", "crotchety", "curmudgeonly", "churlish",
                "irascible", "huffy", "peevish", "prickly", "snappish", "crusty", "bad tempered", "ill tempered",
@@ -645,6 +647,10 @@ _STATE_WORDS: dict[str, tuple[str, ...]] = {
     # the lips under lowered brows, AU18 0.31, AU4 0.16; "speaking" lowered the brows, AU4 0.33).
     "parted lips": ("talking", "talks", "speaking", "speaks", "chatting", "chats", "whispering", "whispers",
                     "whispered", "mid sentence", "mid word"),
+    # Tongue idioms say nothing of a tongue shown: tongue in cheek is wry (a smirk), tongue-tied embarrassed (above), a
+    # tongue bitten or held is words held back, the lips pressed (each opened the mouth, AU26 0.43-0.47).
+    "a wry smirk": ("tongue in (?:the |my |his |her |their |one's )?cheek",),
+    "pressed lips": (rf"(?:biting|bites|bit|bitten|holding|holds|held) (?:{_HIS} |the )?tongue",),
     # Licking the lips shows the tongue ("licking his lips" sucked them in, AU28 0.43, over pressed lips).
     "tongue out": (rf"lick\w* (?:{_HIS} |the )?lips",),
     # Out of breath is breathing hard, the mouth open ("out of breath" was nearer holding the breath, the lips pressed).
@@ -880,6 +886,10 @@ _CHEEK_RAISE = au_vector({"AU6": 1.0}) > 0
 _JAW_DROP = au_vector({"AU26": 1.0, "AU27": 1.0}) > 0
 _LIPS_APART = au_vector({"AU25": 1.0}) > 0
 _SUPPRESSION = au_vector(SUPPRESSION_AUS)
+#: A part that puts the tongue out ("tongue out", "sticking out her tongue", ":P" and "licking his lips" read as
+#: "tongue out", "😛" by its name, FACE WITH STUCK-OUT TONGUE): ARKit ``tongueOut`` at the part's intensity, which no
+#: AU carries. Not a tongue in the cheek (a wry look), tied or bitten (held words).
+_TONGUE_OUT = re.compile(r"\btongues?\b(?! (?:in (?:\w+ )?cheek|tied|bitten|held))")
 #: Lips pressed this hard (AU24) are together: the editor keeps them so (:func:`text_to_edit`; "a tight smile" 0.45).
 PRESSED_SHUT = 0.3
 #: Teeth a negation rules out ("smiling without showing teeth", "no teeth"): the lips cover them (:func:`text_to_edit`).
@@ -1443,8 +1453,10 @@ def text_to_face(text: str) -> tuple[np.ndarray, dict[str, float]]:
     return _read_text(text, warn_gaze=False)[:2]
 
 
-def text_to_edit(text: str) -> tuple[np.ndarray, dict[str, float], bool]:
-    """:func:`text_to_face`'s AU vector and gaze, and whether the words keep the lips together: a shut mouth
+def text_to_edit(text: str) -> tuple[np.ndarray, dict[str, float], bool, float]:
+    """:func:`text_to_face`'s AU vector and gaze, whether the words keep the lips together, and how far they put the
+    tongue out (ARKit ``tongueOut``, 0 for none: "sticking the tongue out", ":P", "licking her lips"; the AU set has
+    no tongue, :data:`_TONGUE_OUT`). The lips are kept together by a shut mouth
     ("a closed mouth smile", "a smile with the mouth shut", "lips sealed"), pressed lips ("a tight-lipped smile",
     AU24 at :data:`PRESSED_SHUT` or more) or a smile without teeth ("a toothless smile"), no part asking to open it.
     An AU vector says what the face does, not what it holds still: a broad smile without AU25 is a smile whose lips
@@ -1485,9 +1497,9 @@ def _gaze_weights(part: TextPart, direction: dict[str, float]) -> dict[str, floa
     return {k: round(v * part.intensity, 4) for k, v in out.items() if v > 0 or way.get("ahead")}
 
 
-def _read_text(text: str, *, warn_gaze: bool) -> tuple[np.ndarray, dict[str, float], bool]:
-    """An expression text's sided AU vector ``(50,)``, its gaze (ARKit ``eyeLook*`` weights) and whether it keeps the
-    lips together (:func:`text_to_edit`)."""
+def _read_text(text: str, *, warn_gaze: bool) -> tuple[np.ndarray, dict[str, float], bool, float]:
+    """An expression text's sided AU vector ``(50,)``, its gaze (ARKit ``eyeLook*`` weights), whether it keeps the
+    lips together and its tongue out (:func:`text_to_edit`)."""
     if not isinstance(text, str) or not re.search(r"[^\W\d_]", spell_out_symbols(text)):
         raise ParameterError(f"expression text: expected a few words, got {text!r}")
     parts = text_parts(text)
@@ -1598,7 +1610,8 @@ def _read_text(text: str, *, warn_gaze: bool) -> tuple[np.ndarray, dict[str, flo
     shut &= float(wanted[opening].max()) < MAIN_SHARE * float(wanted.max())  # unless a part opens the mouth
     if shut:  # ... and a mixture's tail does not part them ("tight-lipped smile": AU25 0.06)
         wanted[opening] = 0.0
-    return np.clip(wanted, 0.0, 1.0).astype(np.float32), gaze, shut
+    tongue = max((p.intensity for p in parts if not p.negated and _TONGUE_OUT.search(p.words)), default=0.0)
+    return np.clip(wanted, 0.0, 1.0).astype(np.float32), gaze, shut, float(tongue)
 
 
 def _drop_opposed(au: np.ndarray, *, by_side: bool = False, said: np.ndarray | None = None) -> None:

@@ -1,14 +1,15 @@
 """facecraft.synth: face perception, rig fitting, geometric editor, AU diffusion adapter, talking portraits.
 
-The light parts (rig fitting, warp, lids, mouth interior) are imported here; the editor, talking portraits and the
-diffusion adapter are loaded on first use (PEP 562), so ``import facecraft.synth`` does not pull in MediaPipe,
-the FER judges or diffusers.
+The light parts (rig fitting, warp, lids, mouth interior, tongue) are imported here; the editor, talking portraits
+and the diffusion adapter are loaded on first use (PEP 562), so ``import facecraft.synth`` does not pull in
+MediaPipe, the FER judges or diffusers.
 
 - Editing a photo: :func:`edit_image` (one call) or a :class:`FaceEditor` kept across calls, driven by
   :class:`EditControls` (emotion, AUs, ARKit, text), returning an :class:`EditResult`; :class:`EditorCalibration`
   maps a request to the rig's shapes.
 - Rig fitting and warping: :func:`fit_rig` -> :class:`RigFit`, :func:`warp_face` -> :class:`WarpResult`
-  (:func:`warp_face_skimage` is the benchmark's baseline), :func:`close_lids`, :func:`paint_mouth_interior`.
+  (:func:`warp_face_skimage` is the benchmark's baseline), :func:`close_lids`, :func:`paint_mouth_interior`,
+  :func:`paint_tongue_out`.
 - Talking portraits: :func:`talk` (photo + speech -> video), :class:`TalkingPortrait`.
 - AU diffusion adapter (needs diffusers and a base model): :class:`AUAdapter`, :func:`load_adapter`,
   :class:`AUEditPipeline`.
@@ -21,6 +22,7 @@ from facecraft.lazy import lazy_exports
 from .fit import RigFit, fit_rig
 from .lids import close_lids
 from .mouth import paint_mouth_interior
+from .tongue import paint_tongue_out
 from .warp import WarpResult, bench_warp, warp_face, warp_face_skimage
 
 _LAZY: dict[str, str] = {
@@ -37,6 +39,7 @@ __all__ = [
     "bench_warp",
     "close_lids",
     "paint_mouth_interior",
+    "paint_tongue_out",
     "warp_face",
     "warp_face_skimage",
     *_LAZY,

@@ -21,7 +21,8 @@ Relative mode (the default) edits the expression the face already has:
   0 (a gaze is one direction); an ``arkit`` value for an ``eyeLook*`` channel wins over the words'. Words that keep
   the lips together ("a closed mouth smile", "a tight-lipped smile") set the channels that part them
   (:data:`MOUTH_OPENING`) to 0 the same way, and the editor adds no opening of its own to their smile
-  (``closed_mouth``; a broad smile's lips part over the teeth by themselves).
+  (``closed_mouth``; a broad smile's lips part over the teeth by themselves). Words that put the tongue out
+  ("sticking the tongue out", ":P") set ``tongueOut`` as a slider would (``tongue``: no AU carries it).
 
 Absolute mode (``absolute=True``) sets the target outright: every channel takes the controls' value (zero
 where no control speaks), except gaze (``eyeLook*``), which a photo edit keeps unless a control names it.
@@ -46,6 +47,7 @@ from facecraft.rigs.emotion_space import (
 from facecraft.rigs.expression_text import text_to_edit
 
 _GAZE = region_mask("gaze")
+_TONGUE = ARKIT_INDEX["tongueOut"]
 _BLINK = np.array([n.startswith("eyeBlink") for n in ARKIT_NAMES])
 #: The channels that part the lips (the jaw, the lower lip lowered, the upper lip raised): words that keep the lips
 #: together set them to 0 (also the calibration's :data:`facecraft.synth.calibration.OPENING`).
@@ -141,13 +143,13 @@ def read_control(value, source: str) -> tuple[EmotionCode | None, dict[str, floa
     return _read(value, source)[:2]
 
 
-def _read(value, source: str) -> tuple[EmotionCode | None, dict[str, float], bool]:
-    """:func:`read_control`'s code and gaze, and whether words keep the lips together
-    (:func:`facecraft.rigs.expression_text.text_to_edit`)."""
+def _read(value, source: str) -> tuple[EmotionCode | None, dict[str, float], bool, float]:
+    """:func:`read_control`'s code and gaze, whether words keep the lips together and how far they put the tongue
+    out (:func:`facecraft.rigs.expression_text.text_to_edit`)."""
     if is_free_text(value):
-        face, looks, shut = text_to_edit(value.strip())
-        return EmotionCode.from_au(face), looks, shut
-    return _one_code(value, source), {}, False
+        face, looks, shut, tongue = text_to_edit(value.strip())
+        return EmotionCode.from_au(face), looks, shut, tongue
+    return _one_code(value, source), {}, False, 0.0
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,7 @@ class EditControls:
     keep_glasses: bool = False  # hold a glasses frame still (:mod:`facecraft.synth.glasses_frame`)
     gaze: Mapping[str, float] = field(default_factory=dict)  # the words' gaze: all eight eyeLook* channels, or none
     closed_mouth: bool = False  # words keep the lips together: MOUTH_OPENING set to 0, no opening added by the editor
+    tongue: float = 0.0  # the words' tongue out (ARKit tongueOut, which no AU carries); 0: as the face has it
 
     @classmethod
     def from_args(
@@ -195,6 +198,7 @@ class EditControls:
         codes: list[EmotionCode] = []
         gaze: dict[str, float] = {}
         closed_mouth = False
+        tongue = 0.0
         neutralise = 0.0
         emotion_given = emotion is not None
         for flag, flag_name in ((absolute, "absolute"), (keep_glasses, "keep_glasses")):
@@ -208,8 +212,9 @@ class EditControls:
             neutralise = float(level) if level.strip() else 1.0
             emotion = None
         for value, source in ((emotion, "emotion"), (text, "text")):
-            code, looks, shut = _read(value, source)
+            code, looks, shut, out = _read(value, source)
             closed_mouth |= shut
+            tongue = max(tongue, out)
             for name, weight in looks.items():
                 gaze[name] = max(gaze.get(name, 0.0), weight)
             if code is None:
@@ -229,11 +234,13 @@ class EditControls:
             raise ParameterError(f"au: {', '.join(stray_arkit)} are ARKit names; give them with arkit")
         if stray_au:
             raise ParameterError(f"arkit: {', '.join(stray_au)} are Action Units; give them with au")
-        if not codes and not au_checked and not arkit_checked and not neutralise and not emotion_given and not gaze:
+        given = codes or au_checked or arkit_checked or neutralise or emotion_given or gaze or tongue
+        if not given:
             raise ParameterError("no edit control given: use an emotion, text, AUs or ARKit weights")
         return cls(
-            tuple(codes), au_checked, arkit_checked, bool(absolute), neutralise, bool(keep_glasses), gaze, closed_mouth
-        )
+            tuple(codes), au_checked, arkit_checked, bool(absolute), neutralise, bool(keep_glasses), gaze, closed_mouth,
+            tongue,
+        )  # fmt: skip
 
     # ------------------------------------------------------------------ target
     def requested(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -262,6 +269,8 @@ class EditControls:
             set_values[driven] = values[driven]
         for name, weight in self.gaze.items():  # before the ARKit values: a slider for the channel wins
             set_values[ARKIT_INDEX[name]], set_mask[ARKIT_INDEX[name]] = weight, True
+        if self.tongue > 0:
+            set_values[_TONGUE], set_mask[_TONGUE] = self.tongue, True
         for name, weight in self.arkit.items():
             set_values[ARKIT_INDEX[name]], set_mask[ARKIT_INDEX[name]] = weight, True
             raised_mask[ARKIT_INDEX[name]] = False

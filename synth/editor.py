@@ -64,6 +64,7 @@ _JAW = ARKIT_INDEX["jawOpen"]
 _STRETCH = [ARKIT_INDEX["mouthStretchLeft"], ARKIT_INDEX["mouthStretchRight"]]
 _PRESS = [ARKIT_INDEX["mouthPressLeft"], ARKIT_INDEX["mouthPressRight"]]
 _CLOSE = ARKIT_INDEX["mouthClose"]
+_TONGUE = ARKIT_INDEX["tongueOut"]
 _SMILES = [ARKIT_INDEX["mouthSmileLeft"], ARKIT_INDEX["mouthSmileRight"]]
 _SMILE_SHOWN = 0.1  # fitted smile (rig units, both sides) from which an edit that removes it closes its lips
 _PARTED_PX = 0.5  # inner-lip gap (pixels, middle of the mouth) from which :func:`smile_seal` closes it
@@ -720,8 +721,9 @@ def render_face_change(
     keep_glasses: bool = False,
     alpha: np.ndarray | None = None,
 ) -> WarpResult:
-    """Warp one face of ``image`` by a rig weight change and repaint the mouth and lids; turn its eyeballs by the
-    change's gaze (``eyeLook*``: :mod:`facecraft.synth.gaze`, from the face's own gaze, ``analyzed.weights``).
+    """Warp one face of ``image`` by a rig weight change and repaint the mouth (and a tongue stuck out:
+    :mod:`facecraft.synth.tongue`) and lids; turn its eyeballs by the change's gaze (``eyeLook*``:
+    :mod:`facecraft.synth.gaze`, from the face's own gaze, ``analyzed.weights``).
 
     Parameters
     ----------
@@ -753,6 +755,7 @@ def render_face_change(
     from .lids import close_lids
     from .mouth import paint_mouth_interior
     from .mouth_seal import clear_corner_shadows, seal_mouth
+    from .tongue import paint_tongue_out
     from .warp import warp_face
 
     src, dst = targets if targets is not None else mesh_targets(analyzed, rig_change)
@@ -800,6 +803,8 @@ def render_face_change(
         # pressed lips meet at their targets (mesh_targets seals them there); a closing mouth where the warp puts it
         lips_dst = dst if pressed >= closing else unfolded
         warped = seal_mouth(warped, image, src, lips_dst, max(pressed, closing), look=look)
+    # a tongue stuck out lies over the lower lip, under the upper one (the mesh has none: the rig only pushes the lip)
+    warped = paint_tongue_out(warped, image, src, mouth_dst, float(rig_change[_TONGUE]), depth=depth, look=look)
     # a turned eye keeps its own iris, catchlight and white where the lids uncover turn_eyes' paint
     kept = turned.mask if eyes is not image else None
     lidded = close_lids(warped, eyes, src, dst, iris=landmarks, look=eye_look, kept=kept)

@@ -20,7 +20,7 @@ from tests.rigs.text_reading import au, low, top
     ],
 )
 def test_words_that_keep_the_lips_together_say_so(text):
-    face, _, shut = text_to_edit(text)
+    face, _, shut, _ = text_to_edit(text)
     a = au(text)
     assert shut and low(a, "AU12") > 0.4, (text, a)
     assert top(a, "AU25") == 0.0 and top(a, "AU26") == 0.0 and top(a, "AU27") == 0.0, (text, a)

@@ -87,3 +87,31 @@ def test_the_laughing_crying_emoji_laughs():
 def test_a_deer_in_the_headlights_is_startled_wide_eyed():
     a = au("like a deer caught in the headlights")
     assert low(a, "AU5") > 0.4 and top(a, "AU7") < 0.05, a
+
+
+@pytest.mark.parametrize(
+    ("text", "out"),
+    [
+        ("sticking out his tongue", True),
+        ("tongue out, eyes crossed", True),
+        (":p", True),
+        ("\U0001f61b", True),  # FACE WITH STUCK-OUT TONGUE
+        ("licking her lips", True),
+        ("a smile", False),
+        ("not sticking her tongue out", False),
+        ("a tongue-in-cheek grin", False),  # a wry smirk: it opened the mouth, AU26 0.45
+        ("tongue-tied", False),
+        ("biting his tongue", False),  # words held back: the lips pressed
+    ],
+)
+def test_words_put_the_tongue_out(text, out):
+    from facecraft.rigs.expression_text import text_to_edit
+
+    tongue = text_to_edit(text)[3]
+    assert (tongue > 0.5) if out else tongue == 0.0, (text, tongue)
+
+
+def test_tongue_idioms_show_no_tongue_and_no_open_mouth():
+    assert top(au("a tongue-in-cheek grin"), "AU26") < 0.1
+    a = au("biting her tongue")
+    assert low(a, "AU24") > 0.5 and top(a, "AU25") < 0.05, a
