@@ -486,7 +486,7 @@ def register(subparsers) -> None:
     e.add_argument("--subset", choices=("train", "val", "test", "all"), default="test")
     e.add_argument("--crops", action="store_true", help="images are face crops already: never run the detector")
     e.add_argument("--seed", type=int, default=0)
-    e.add_argument("--out", required=True)
+    e.add_argument("--out", required=True, help="folder for the report JSON and the confusion matrix")
     e.set_defaults(func=_eval)
 
     pr = sub.add_parser(

@@ -430,7 +430,8 @@ class FaceAnalyzer:
         if faces and not kept:
             raise FaceTooSmallError(
                 f"{name} (shape {img.shape}): a face was found but it is {faces[0].width:.0f} px wide, below the "
-                f"minimum face size of {self.min_face_size:g} px (FaceAnalyzer(min_face_size=...))"
+                f"minimum face size of {self.min_face_size:g} px: give a photo where the face is larger (in Python, "
+                "FaceAnalyzer(min_face_size=...) lowers it)"
             )
         kept = kept[: self.max_faces]
         if self.with_dlib:

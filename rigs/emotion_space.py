@@ -344,6 +344,10 @@ def parse_emotion(value, *, source: str = "emotion"):
             return _code_from_weights(parse_assignments(_assignment_pieces(text), source=source), source=source)
         name, colon, level = text.partition(":")
         if _is_emotion_name(name):
+            if re.search(r"[,;:]", level):  # "happiness:0.5,anger:0.5" was "intensity '0.5,anger:0.5' is not a number"
+                raise ParameterError(
+                    f"{source} {value!r}: one emotion NAME:0..1 per value; to mix expressions give AUs or a few words"
+                )
             try:
                 intensity = float(level) if colon else 1.0
             except ValueError as e:

@@ -225,6 +225,8 @@ def _folder_inputs(src: Path, out: Path) -> list[Path]:
 
     if out.exists() and not out.is_dir():
         raise ParameterError(f"output {out} is a file: give a folder for a folder of photos")
+    if not out.exists() and out.suffix.lower() in IMAGE_SUFFIXES:  # "-o single.jpg" made a folder of that name
+        raise ParameterError(f"output {out} names an image: give a folder for the edits of a folder of photos")
     src_abs, out_abs = src.resolve(), out.resolve()
     if out_abs == src_abs:
         raise ParameterError(f"output folder {out} is the input folder: give another folder for the edits")

@@ -90,6 +90,8 @@ def test_parse_emotion_names_and_intensities():
         parse_emotion("sadnes:0.5")
     with pytest.raises(ParameterError, match="empty"):
         parse_emotion("  ")
+    with pytest.raises(ParameterError, match="one emotion NAME:0..1 per value"):  # was "not a number"
+        parse_emotion("happiness:0.5,anger:0.5")
 
 
 def test_parse_emotion_au_and_arkit_weights():

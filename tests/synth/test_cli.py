@@ -121,6 +121,9 @@ def test_folder_mode_never_edits_its_own_outputs(tmp_path, astronaut, capsys):
     assert main(["edit", str(folder / "a.png"), "-o", str(tmp_path / "dir.png"), "--arkit", "jawOpen=0.5"]) == 1
     assert "is a folder" in capsys.readouterr().err
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no part file left
+    # a folder of photos into what names an image: an error, not a folder of that name
+    assert main(["edit", str(folder), "-o", str(tmp_path / "single.jpg"), "--arkit", "jawOpen=0.5"]) == 1
+    assert "names an image" in capsys.readouterr().err and not (tmp_path / "single.jpg").exists()
 
 
 def test_folder_mode_reports_an_unforeseen_failure_and_goes_on(tmp_path, astronaut, monkeypatch):
