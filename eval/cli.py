@@ -390,7 +390,7 @@ def _predict(args: argparse.Namespace) -> int:
         print(f"skipped {line}", file=sys.stderr)
     print(f"{judge.name}: {len(names)} images read, {len(skipped)} skipped"
           f"{f', predictions in {args.out}' if args.out else ''}", file=sys.stderr)  # fmt: skip
-    return 0 if names else 1
+    return 0 if names and not skipped else 1  # as `edit` and `animate`: a skipped file is said in the exit status too
 
 
 #: What ``--data`` reads (eval.datasets.load_dataset), for the help of the commands that take it.

@@ -195,7 +195,7 @@ def test_fer_predict_writes_each_images_emotion_and_names_the_files_it_skipped(t
     (data / "happy" / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
     out = tmp_path / "pred.csv"
     rc = main(["fer", "predict", str(data / "sad"), str(data / "happy"), "--judge", "networkv2", "--out", str(out)])
-    assert rc == 0  # was: argparse's "invalid choice: 'predict'"
+    assert rc == 1  # one file skipped, as edit and animate say it (was 0); at first: "invalid choice: 'predict'"
     rows = list(csv.DictReader(out.open()))
     assert len(rows) == 20 and rows[0]["path"].endswith("sad/0.png") and set(EMOTIONS) < set(rows[0])
     err = capsys.readouterr().err
