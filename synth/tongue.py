@@ -49,8 +49,8 @@ _THICKNESS = 0.7
 _LIGHT = (0.7, 1.0, 0.6, 0.25)
 #: A tongue's pink (a lit tongue photographed in white light, RGB shares), and how much of the hue it keeps against
 #: the lips'.
-_PINK = (1.0, 0.6, 0.63)
-_PINK_SHARE = 0.8
+_PINK = (1.0, 0.55, 0.6)
+_PINK_SHARE = 0.85
 #: The furrow down its middle: its depth (share of light lost), its half-width (share of the tongue's half-width),
 #: and how far toward the tip it runs (share of the length from the lower lip to the tip).
 _FURROW = (0.08, 0.14, 0.6)
