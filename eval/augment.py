@@ -735,15 +735,17 @@ def measure_readers(
     Returns the readers table (for ``FilterConfig.readers``) and the measured top-``second_top_k`` recall per
     judge and class with the image counts (for the report). The test split never takes part.
     """
-    from .datasets import load_dataset
+    from .datasets import load_dataset, rereading
     from .judges import get_judge
 
     judges = dict(judges or {})
-    ds = load_dataset(Path(dataset), votes=False, label_order=label_order)
+    with rereading():  # the sources' read reported its skips
+        ds = load_dataset(Path(dataset), votes=False, label_order=label_order)
     test = ds.splits == "test"
     # faces the search found none in: a split made over the rest is not the sources' (no search); the set's own is
     if ds.skipped and ds.split_made:
-        ref = load_dataset(Path(dataset), votes=False, detect=False, label_order=label_order)
+        with rereading():
+            ref = load_dataset(Path(dataset), votes=False, detect=False, label_order=label_order)
         test = np.isin(ds.paths, [p for p, s in zip(ref.paths, ref.splits, strict=True) if s == "test"])
     ds = ds.take(np.flatnonzero(~test))
     probs = {

@@ -13,10 +13,12 @@ are kept in :attr:`FERDataset.skipped`.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import logging
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -960,6 +962,18 @@ def _val_from_train(ds: FERDataset, *, seed: int) -> FERDataset:
     splits[train] = stratified_split(ds.labels[train], val=0.1, test=0.0, seed=seed)
     logger.info("the set's split has no val images: a stratified 10%% of train is val (seed %d)", seed)
     return ds.with_split(splits)
+
+
+@contextlib.contextmanager
+def rereading() -> Iterator[None]:
+    """A data set read again in the same run (:func:`load_dataset`): the files it skips were reported by the first
+    read, so its warnings are held back (``facecraft augment`` said each unreadable file three times)."""
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def load_dataset(

@@ -97,6 +97,24 @@ def test_corrupt_images_are_skipped_and_reported(tmp_path, caplog):
     assert "broken.png" in caplog.text
 
 
+def test_a_set_read_again_in_the_same_run_reports_its_skips_once(tmp_path, caplog):
+    from facecraft.eval.datasets import rereading
+
+    root = _write_folder(tmp_path / "d")
+    (root / "happy" / "broken.png").write_bytes(b"\x89PNG not really")
+
+    def said() -> int:
+        return sum("skipping" in r.getMessage() and "broken.png" in r.getMessage() for r in caplog.records)
+
+    load_image_folder(root)
+    assert said() == 1
+    with rereading():  # augment reads its set three times: the file was said three times
+        again = load_image_folder(root)
+    assert said() == 1 and len(again.skipped) == 1
+    load_image_folder(root)  # the warnings are back after it
+    assert said() == 2
+
+
 def test_the_skip_warning_says_what_each_skip_was(tmp_path, caplog, monkeypatch):
     # a broken file and a readable photo with no face in it were both "skipped 2 unreadable image(s)"
     from facecraft.eval import datasets
