@@ -20,6 +20,8 @@ def _cmd_emotion(args: argparse.Namespace) -> int:
     from .emotion_space import EmotionCode, parse_emotion
     from .facs import au_dict
 
+    if args.top < 1:  # -1 listed every weight but the last
+        raise ParameterError(f"--top: expected at least 1 ARKit weight to list, got {args.top}")
     code = parse_emotion(args.spec, source="emotion")
     if not isinstance(code, EmotionCode):
         raise ParameterError(f"emotion {args.spec!r}: give one expression here, not a track")

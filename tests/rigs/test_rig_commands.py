@@ -14,6 +14,8 @@ def test_emotion_command_prints_code(capsys):
     assert main(["emotion", "anger:0.7"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["dominant"]["emotion"] == "anger" and len(out["code"]) == 57
+    assert main(["emotion", "anger", "--top", "-1"]) == 1  # listed every weight but the last
+    assert "--top: expected at least 1" in capsys.readouterr().err
 
 
 def test_convert_and_rig_export(tmp_path, capsys):
