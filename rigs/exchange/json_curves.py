@@ -91,6 +91,9 @@ def read_json_curves(path: str | Path) -> dict:
         raise FileFormatError(f"{path}: 'frames' is not a rectangular list of numbers ({e})") from e
     if frames.ndim != 2 or frames.shape[1] != len(names):
         raise FileFormatError(f"{path}: 'frames' must be (T, {len(names)}) to match 'names', got {frames.shape}")
+    said = doc.get("num_frames")
+    if said is not None and (not isinstance(said, int) or said != frames.shape[0]):  # a cut or padded file
+        raise FileFormatError(f"{path}: 'num_frames' says {said!r}, but 'frames' holds {frames.shape[0]} rows")
     unknown = [n for n in names if canonical_arkit_name(str(n), strict=False) is None]
     if unknown:
         raise FileFormatError(f"{path}: unknown blendshape name(s) {unknown}; expected ARKit names")

@@ -111,6 +111,8 @@ def test_json_bad_files(tmp_path):
         "rot.json": (json.dumps({"fps": 30, "frames": [[0] * 52], "head_rotation": [[0, 0]]}), "'head_rotation'"),
         "jaw.json": (json.dumps({"fps": 30, "frames": [[0] * 52], "flame_jaw": [[0, 0]]}), "'flame_jaw'"),
         "expr.json": (json.dumps({"fps": 30, "frames": [[0] * 52], "flame_expression": [[1], [2]]}), "'flame_exp"),
+        # a file cut short (or padded) says so in its own count: it was read as it was
+        "cut.json": (json.dumps({"fps": 30, "num_frames": 3, "frames": [[0] * 52] * 2}), "says 3.*holds 2 rows"),
     }
     for name, (text, msg) in cases.items():
         (tmp_path / name).write_text(text)
