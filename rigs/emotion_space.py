@@ -236,6 +236,8 @@ def parse_assignments(items, *, source: str = "controls") -> dict[str, float]:
         key, eq, value = part.partition("=")
         if not eq or not key.strip():
             raise ParameterError(f"{source}: {part!r} is not NAME=VALUE (e.g. AU12=0.6 or jawOpen=0.3)")
+        if key.strip() in out:  # "AU12=0.3,AU12=0.9" kept the last without a word
+            raise ParameterError(f"{source}: {key.strip()!r} is given twice; give each control once")
         try:
             out[key.strip()] = float(value)
         except ValueError as e:

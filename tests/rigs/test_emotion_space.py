@@ -107,6 +107,8 @@ def test_parse_emotion_au_and_arkit_weights():
         parse_emotion({"AU99": 0.5})
     with pytest.raises(ParameterError, match=r"\[0, 1\]"):
         parse_emotion("AU12=1.5")
+    with pytest.raises(ParameterError, match="'AU12' is given twice"):  # the last one won without a word
+        parse_emotion("AU12=0.3,AU12=0.9")
     with pytest.raises(ParameterError, match="not both"):
         parse_emotion({"AU12": 0.5, "jawOpen": 0.2})
 
