@@ -614,7 +614,9 @@ _STATE_WORDS: dict[str, tuple[str, ...]] = {
              rf"full of {_SELF}", rf"pleased with {_SELF}"),
     "hopeful": ("optimistic", "wishful", "expectant", "sanguine"),
     "bored": ("jaded", "blase", "disinterested", "world weary"),
-    "glaring": ("glowering", "glowers", "scowling", "scowls", "scowl"),
+    # ... and so is a look that could kill ("looking daggers" was a gaze ahead).
+    "glaring": ("glowering", "glowers", "scowling", "scowls", "scowl", "(?:looking|shooting|staring|glaring) daggers",
+                "(?:a )?look that could kill"),
     # Mockery is scorn: a one-sided smirk, or scorn colouring a laugh ("mocking" raised the brows, AU1 0.53;
     # "taunting" opened the mouth wide, AU27 0.46; "gloating" was an error).
     "scornful": ("mocking", "taunting", "jeering", "gloating", "derisive"),
@@ -638,7 +640,7 @@ _STATE_WORDS: dict[str, tuple[str, ...]] = {
     "deadpan": ("flatly", "dryly", "drily"),
     # Cold as a manner is unfriendly, not chilled ("glaring coldly" raised a feverish face's inner brows, AU1 0.37);
     # disapproval is stern ("disapproving" was read as disappointment: raised inner brows over a turned-down mouth).
-    "stern": ("coldly", "icily", "frostily", "disapproving"),
+    "stern": ("coldly", "icily", "frostily", "disapproving", "disapproval"),
     # Loud laughs ("cackling", "guffawing" were errors: no word the reader knows).
     "laughing": ("cackling", "cackles", "cackled", "guffawing", "guffaws", "guffawed"),
     # A beam is a broad smile ("she beams" blinked: AU45 0.43).
@@ -651,6 +653,13 @@ _STATE_WORDS: dict[str, tuple[str, ...]] = {
     # tongue bitten or held is words held back, the lips pressed (each opened the mouth, AU26 0.43-0.47).
     "a wry smirk": ("tongue in (?:the |my |his |her |their |one's )?cheek",),
     "pressed lips": (rf"(?:biting|bites|bit|bitten|holding|holds|held) (?:{_HIS} |the )?tongue",),
+    # Singing opens the mouth ("singing a high note" pursed the lips, AU18 0.60); a duck face purses them for the camera
+    # (it was no face at all).
+    "an open mouth": ("singing", "sings", "sang"),
+    "pursed lips": ("duck face", "duckface", "duck lips", "shushing", "shushes", "shushed"),
+    # Peering at small print: the eyes narrowed (it was an error).
+    "squinting": ("(?:trying|struggling|straining) to (?:read|see|make out)",
+                  r"reading (?:the )?(?:tiny|small|fine) print"),
     # Licking the lips shows the tongue ("licking his lips" sucked them in, AU28 0.43, over pressed lips).
     "tongue out": (rf"lick\w* (?:{_HIS} |the )?lips",),
     # Out of breath is breathing hard, the mouth open ("out of breath" was nearer holding the breath, the lips pressed).
@@ -818,7 +827,7 @@ _SPOKEN_SOUNDS: tuple[tuple[str, str], ...] = (
     (r"s?h{2,}|s+h+|shush", "pursed lips"),
     (r"e+w+|yu+ck|ick|blech", "disgusted"),
     (r"ou+ch|ow+", "in pain"),
-    (r"wo+w+|who+a+|woah", "amazed"),
+    (r"wo+w+|who+a+|woah", "amazed, an open mouth"),
 )
 _QUOTE = r"(?:\"[^\"]*\"|\u201c[^\u201d]*\u201d|\u2018[^\u2019]*\u2019|(?<![\w'])'(?:[^']|\b'\b)*'(?![\w']))"
 _SPEECH = re.compile(rf"\b({_SAY})\s*[,:]?\s*{_QUOTE}|{_QUOTE}(?=\s*,?\s*(?:(?:he|she|they|i|we|you)\s+)?{_SAY}\b)")
@@ -927,6 +936,8 @@ _EMOJI_WORDS: dict[str, str] = {
     "\U0001f609": _WINKING_SMILE,
     # FACE WITH TEARS OF JOY laughs until it cries (read by its name, a beaming smile with the lips together).
     "\U0001f602": "laughing with tears of joy",
+    # FLUSHED FACE stares wide-eyed with red cheeks (read by its name, the cheeks puffed).
+    "\U0001f633": "wide eyed, embarrassed",
 }
 #: Words naming a face region, and the AUs that region does. A negated region ("smiling but not with the eyes")
 #: removes its AUs from every other part, whatever asks for them (the eyes' share of a smile is the cheek raise);
@@ -1035,8 +1046,9 @@ _PART_MOTIONS: tuple[tuple[str, tuple[tuple[str, dict[str, float]], ...]], ...] 
             (r"closed|shut|together|sealed", {"shut": 1.0, "AU25": 1.0, "AU26": 1.0, "AU27": 1.0}),
             (r"sucked|rolled|tucked|drawn in", {"AU28": 1.0}),
             (r"pucker\w*|pursed|pushed (?:out|forward)|forward|pushed out", {"AU18": 1.0, "AU22": 0.3}),
-            # Rounded lips are funnelled, a little apart: an "oo" ("lips rounded" stretched them, AU20 0.37).
-            (r"round\w*|funnel\w*|o shaped", {"AU22": 1.0, "AU25": 0.5}),
+            # Rounded or flared lips are funnelled, a little apart: an "oo" ("lips rounded" stretched them, AU20 0.37;
+            # "lips flared into a funnel" 0.65).
+            (r"round\w*|funnel\w*|flar\w*|o shaped", {"AU22": 1.0, "AU25": 0.5}),
             (r"back|stretch\w*|sideways", {"AU20": 1.0}),
             (r"tight\w*|thin", {"AU23": 0.5, "AU24": 1.0}),
             (r"turned up|upturned|curl\w* up", {"AU12": 1.0}),

@@ -86,3 +86,21 @@ def test_a_look_aimed_at_someone_is_still_a_gaze():
 def test_loud_laughs_are_laughs(text):
     a = au(text)  # errors: no word the reader knows
     assert low(a, "AU12") > 0.5 and low(a, "AU25") > 0.3 and top(a, "AU15") < 0.05, (text, a)
+
+
+@pytest.mark.parametrize(
+    ("text", "moves", "not_moved"),
+    [  # session 62's phrases12 tuning misses, in phrases of these tests' own
+        ("scowling in disapproval", "AU4", "AU12"),  # "disapproval" was contempt's one-sided smile, AU12R 0.51
+        ('said "woah"', "AU25", "AU24"),  # amazement's jaw dropped without the lips parting
+        ("lips flared out", "AU22", "AU20"),  # stretched, AU20 0.65
+        ("\U0001f633", "AU5", "AU43"),  # FLUSHED FACE by its name: puffed cheeks
+        ("singing loudly", "AU26", "AU18"),  # pursed lips, AU18 0.60
+        ("shooting daggers at her rival", "AU7", "AU12"),  # a gaze ahead
+        ("pulling a duck face", "AU18", "AU20"),  # a neutral face
+        ("struggling to read the menu", "AU7", "AU5"),  # an error
+    ],
+)
+def test_phrases12_misses(text, moves, not_moved):
+    a = au(text)
+    assert low(a, moves) > 0.3 and top(a, not_moved) < 0.1, (text, a)
