@@ -63,7 +63,7 @@ def _cmd_talk(args: argparse.Namespace) -> int:
     from facecraft.rigs.video import check_video_path, video_output
 
     from .controls import read_control
-    from .talk_portrait import MAX_MOTION, talk
+    from .talk_portrait import MAX_MOTION, MAX_SIDE, talk
 
     out = check_video_path(video_output(args.output), inputs=(args.photo, args.audio))
     say_ending_added("-o", args.output, out, "video")
@@ -73,6 +73,8 @@ def _cmd_talk(args: argparse.Namespace) -> int:
     _check_order(args.photo, args.audio)
     if not 0.0 <= args.motion <= MAX_MOTION:  # as the option's name, before any work (it said "motion: ...")
         raise ParameterError(f"--motion: expected a scale in [0, {MAX_MOTION:g}], got {args.motion:g}")
+    if args.size and not 64 <= args.size <= MAX_SIDE:  # as the option says it (it said "... pixels (or None)")
+        raise ParameterError(f"--size: expected 64..{MAX_SIDE} pixels, or 0 for the photo's own size; got {args.size}")
     # emotion arguments fail before any work; words stay words, read with the gaze they name ("looking down, sad")
     # as the editor reads them (a code would drop the gaze, with a warning that it is left out)
     if is_free_text(args.emotion):

@@ -337,6 +337,10 @@ def test_cli_names_the_motion_option_it_refuses(tmp_path, monkeypatch):
         args = parser.parse_args(["talk", str(photo), str(speech), "-o", str(tmp_path / "o.mp4"), "--motion", bad])
         with pytest.raises(ParameterError, match=r"^--motion: expected a scale in \[0, 3\]"):
             args.func(args)
+    # `--size 7` said "size: expected a frame side of 64..2048 pixels (or None)": the option says 0, not None
+    args = parser.parse_args(["talk", str(photo), str(speech), "-o", str(tmp_path / "o.mp4"), "--size", "7"])
+    with pytest.raises(ParameterError, match=r"^--size: expected 64..2048 pixels, or 0 for the photo's own size"):
+        args.func(args)
 
 
 def test_cli_writes_an_output_without_an_ending_as_mp4(tmp_path, monkeypatch, capsys):
