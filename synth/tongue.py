@@ -9,10 +9,10 @@ lower lip's edge, as wide as that rig's tongue narrowed where it leaves the mout
 wider than the opening between the mouth's inner corners allows.
 
 Seen from the front it comes out under the upper lip (which stays in front), lies over the middle of the lower lip and
-hangs toward the chin with a round tip. It is painted in the photo's own lip colour as the mouth interior's tongue is
-(:data:`facecraft.synth.mouth.TONGUE_TINT`), lighter outside the mouth than in its shadow under the upper lip,
-rounded across (darker at its sides), with a shallow furrow down its middle, a wet highlight where it bends over the
-lip, a soft shadow on the skin under its tip, and the photo's own softness and grain.
+hangs toward the chin with a round tip. It is painted pink at the lips' brightness (:func:`tongue_colour`), lighter
+outside the mouth than in its shadow under the upper lip, rounded across (darker at its sides), with a shallow furrow
+down its middle, papillae, a wet highlight where it bends over the lip, a soft shadow on the skin under its tip, and
+the photo's own softness and grain.
 """
 
 from __future__ import annotations
@@ -143,7 +143,7 @@ def paint_tongue_out(
     if cover.max() <= 0.0:
         return warped
 
-    skin, lips = look_colours(look)
+    _, lips = look_colours(look)
     across = np.sqrt(np.clip(1.0 - x**2, 0.0, 1.0))
     out_of_mouth = _smoothstep((v - lo_in) / max(0.35 * half, 1.0) + 0.5)
     facing = 1.0 - _LIGHT[3] * _smoothstep((along - 0.55) / 0.45)  # the tip bends down, away from the light
@@ -178,4 +178,4 @@ def paint_tongue_out(
     result[y0:y1, x0:x1] = np.clip(region * (1.0 - alpha) + tongue * alpha + 0.5, 0, 255).astype(np.uint8)
     mask = warped.mask.copy()
     mask[y0:y1, x0:x1] = np.maximum(mask[y0:y1, x0:x1], np.maximum(alpha[..., 0], np.minimum(cast * 4.0, 1.0)))
-    return WarpResult(result, mask, alpha=getattr(warped, "alpha", None))
+    return WarpResult(result, mask, alpha=warped.alpha)
