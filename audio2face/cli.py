@@ -19,6 +19,7 @@ def register(subparsers) -> None:
     from facecraft.rigs import EMOTION_ARG_HELP, RIG_SPEC_HELP
     from facecraft.rigs.animation import frame_rate
     from facecraft.rigs.emotion_space import TRACK_ARG_HELP
+    from facecraft.rigs.run_settings import random_seed
 
     from .batch import FORMATS
     from .calibrate import DEFAULT_ITEMS
@@ -64,7 +65,7 @@ def register(subparsers) -> None:
     p.add_argument("--no-blink", action="store_true", help="do not add procedural blinks")
     p.add_argument("--no-head", action="store_true", help="keep the head still (no speech-driven nods and sway)")
     p.add_argument("--no-gaze", action="store_true", help="keep the eyes still (no saccades; eyeLook* left as is)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the blinks' partners: head sway and gaze")
+    p.add_argument("--seed", type=random_seed, default=0, help="seed of the blinks' partners: head sway and gaze")
     p.add_argument(
         "--flame-model",
         help="your FLAME model (generic_model.pkl or .npz): also write FLAME expression + jaw, retargeted from "
@@ -99,8 +100,9 @@ def register(subparsers) -> None:
     )
     c.add_argument("--fps", type=frame_rate, default=spec["fps"], help="teacher curve frame rate (default %(default)s)")
     c.add_argument(
-        "--seed", type=int, default=spec["seed"], help="which augmentations each clip gets (default %(default)s)"
-    )
+        "--seed", type=random_seed, default=spec["seed"],
+        help="which augmentations each clip gets (default %(default)s)",
+    )  # fmt: skip
     c.add_argument("--splits", nargs="+", default=list(splits), choices=("train", "eval", "unused"),
                    help=f"which splits to build (default {' '.join(splits)})")  # fmt: skip
     c.add_argument("--shard", default=f"{shard[0]}/{shard[1]}", help="I/N: build only sentences with index %% N == I")
@@ -147,7 +149,7 @@ def register(subparsers) -> None:
         "--weight-decay", type=float, default=d["weight_decay"], help="AdamW weight decay (default %(default)s)"
     )
     t.add_argument(
-        "--seed", type=int, default=d["seed"], help="crops, emotions, augmentation, init (default %(default)s)"
+        "--seed", type=random_seed, default=d["seed"], help="crops, emotions, augmentation, init (default %(default)s)"
     )
     t.add_argument("--threads", type=int, default=d["threads"], help="torch CPU threads")
     t.add_argument("--no-emotion-losses", dest="disentangle", action="store_false", default=d["disentangle"],
@@ -200,7 +202,7 @@ def register(subparsers) -> None:
     k.add_argument("--weights", required=True, help="the model: .safetensors file (config beside it) or run folder")
     k.add_argument("--corpus", required=True, help="the corpus it was trained on (its training split is read)")
     k.add_argument("--items", type=int, default=DEFAULT_ITEMS, help="training items sampled (default %(default)s)")
-    k.add_argument("--seed", type=int, default=0, help="which items are sampled (default %(default)s)")
+    k.add_argument("--seed", type=random_seed, default=0, help="which items are sampled (default %(default)s)")
     k.set_defaults(func=_calibrate)
 
 

@@ -69,6 +69,8 @@ def _run(args: argparse.Namespace) -> int:
 
 def register(subparsers) -> None:
     """Add ``facecraft augment``."""
+    from facecraft.rigs.run_settings import random_seed
+
     from .augment_filter import MIN_READER_RECALL, FilterConfig
     from .cli import DATA_HELP, _add_label_order
 
@@ -151,5 +153,5 @@ def register(subparsers) -> None:
         action="store_true",
         help="make every target from every source expression (default: no fear, disgust or contempt from smiles)",
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=random_seed, default=0)
     p.set_defaults(func=_run)

@@ -417,6 +417,8 @@ def _add_label_order(parser: argparse.ArgumentParser) -> None:
 
 def register(subparsers) -> None:
     """Add ``fer train``, ``fer eval`` and ``fer predict`` to the ``facecraft`` command line."""
+    from facecraft.rigs.run_settings import random_seed
+
     from .classifier import ARCHS, INITS
     from .train import BALANCE_MODES, RECIPES, SELECT_MODES, TrainConfig
 
@@ -485,7 +487,7 @@ def register(subparsers) -> None:
     _add_label_order(e)
     e.add_argument("--subset", choices=("train", "val", "test", "all"), default="test")
     e.add_argument("--crops", action="store_true", help="images are face crops already: never run the detector")
-    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--seed", type=random_seed, default=0)
     e.add_argument("--out", required=True, help="folder for the report JSON and the confusion matrix")
     e.set_defaults(func=_eval)
 

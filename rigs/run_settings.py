@@ -50,3 +50,17 @@ def save_run_settings(path: Path, settings: dict) -> None:
     while writing it left a torn file that its rerun refused as "unreadable")."""
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(path, json.dumps(settings, indent=2), pid=False)
+
+
+def random_seed(text) -> int:
+    """A random seed given on a command line (``argparse`` ``type=``): a whole number from 0, as numpy's generators
+    take it (``--seed -1`` ended in numpy's bare "expected non-negative integer" traceback)."""
+    import argparse
+
+    try:
+        seed = int(text)
+    except (TypeError, ValueError) as e:
+        raise argparse.ArgumentTypeError(f"seed {text!r} is not a whole number") from e
+    if seed < 0:
+        raise argparse.ArgumentTypeError(f"seed must be 0 or more, got {seed}")
+    return seed

@@ -92,7 +92,9 @@ def _train_options(p: argparse.ArgumentParser, *, lr: float) -> None:
     p.add_argument("--device", default="cpu", help="cpu or cuda (bf16 autocast on cuda)")
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--no-resume", action="store_true", help="start over even if a checkpoint exists")
-    p.add_argument("--seed", type=int, default=0)
+    from facecraft.rigs.run_settings import random_seed
+
+    p.add_argument("--seed", type=random_seed, default=0)
     p.add_argument("--warmup", type=int, default=50, help="linear learning-rate warm-up steps (default 50)")
     p.add_argument(
         "--schedule",
@@ -125,7 +127,9 @@ def add_refine_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--guidance", type=float, default=DEFAULT_GUIDANCE,
                    help=f"AU guidance (1 = the adapter's change alone; default {DEFAULT_GUIDANCE:g})")  # fmt: skip
     p.add_argument("--au-scale", type=float, default=1.0, help="adapter scale (0 = the base alone)")
-    p.add_argument("--seed", type=int, default=0, help="noise seed")
+    from facecraft.rigs.run_settings import random_seed
+
+    p.add_argument("--seed", type=random_seed, default=0, help="noise seed")
     p.add_argument("--device", default="cpu", help="cpu or cuda (fp16 on cuda)")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from facecraft.rigs.errors import ParameterError
-from facecraft.rigs.run_settings import check_run_settings, save_run_settings
+from facecraft.rigs.run_settings import check_run_settings, random_seed, save_run_settings
 
 
 def test_a_rerun_with_other_settings_stops_unless_overwritten(tmp_path):
@@ -43,3 +43,17 @@ def test_a_run_stopped_while_saving_its_settings_can_be_resumed(tmp_path, monkey
         save_run_settings(path, {"emotion": "anger"})
     check_run_settings(path, {"emotion": "anger"}, overwrite=False, made="edits")  # was: "unreadable .settings.json"
     assert [p.name for p in tmp_path.iterdir()] == [".settings.json"]
+
+
+def test_a_seed_on_the_command_line_is_a_whole_number_from_0():
+    import argparse
+
+    from facecraft.apps.cli import main
+
+    assert random_seed("0") == 0 and random_seed("42") == 42
+    for bad in ("-1", "1.5", "x"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            random_seed(bad)
+    # `animate --seed -1` ended in numpy's bare "expected non-negative integer" traceback
+    with pytest.raises(SystemExit):
+        main(["animate", "x.wav", "-o", "x.npz", "--seed", "-1"])
