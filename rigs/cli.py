@@ -53,7 +53,9 @@ def _load_input(args: argparse.Namespace):
 def _cmd_convert(args: argparse.Namespace) -> int:
     from .exchange import export_animation, flame_formats
 
-    if (args.output is None) == (args.output_option is None):
+    if args.output is None and args.output_option is None:
+        raise ParameterError("convert: give the output, as OUTPUT or -o OUTPUT")
+    if args.output is not None and args.output_option is not None:
         raise ParameterError("convert: give the output once, as OUTPUT or -o OUTPUT")
     args.output = args.output or args.output_option
     anim = _load_input(args)

@@ -104,7 +104,7 @@ def check_video_side(size) -> None:
     """A square video's side: an even number of pixels (H.264's 4:2:0 colour; an odd one was padded without a
     word, ``--size 101`` gave 102 x 102)."""
     if not (isinstance(size, int | np.integer) and not isinstance(size, bool) and size > 0 and size % 2 == 0):
-        raise ParameterError(f"size: a video's side must be an even number of pixels (H.264), got {size!r}")
+        raise ParameterError(f"size: a video's side must be a positive even number of pixels (H.264), got {size!r}")
 
 
 def check_crf(crf, path: Path) -> None:

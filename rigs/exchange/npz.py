@@ -52,6 +52,8 @@ def read_npz(path: str | Path) -> dict:
     Apple's order.
     """
     path = require_file(path, "npz animation")
+    if not zipfile.is_zipfile(path):  # np.load took other bytes for a pickle and said to allow unsafe loading
+        raise FileFormatError(f"{path}: not an npz file (an npz is a zip archive of arrays)")
     try:
         with np.load(path, allow_pickle=False) as z:
             data = {k: z[k] for k in z.files}
