@@ -14,12 +14,13 @@ redoes every file, so that one folder never mixes lines animated two ways.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from facecraft.rigs.errors import ParameterError
@@ -227,28 +228,52 @@ def animate_batch(
                 report["skipped"].append({"input": str(src), "output": str(dst)})
                 continue
             try:
-                with atomic_output(dst, "partial", pid=False) as partial:
-                    anim = animate_file(src, partial, rig=rig_obj, weights=weights, flame_model=flame, **options)
+                with atomic_output(dst, "partial", pid=False) as partial, _warnings_said() as said:
+                    anim = animate_file(
+                        src, partial, rig=rig_obj, weights=weights, flame_model=flame, speech_check=True, **options
+                    )
             except Exception as e:  # noqa: BLE001 - one bad file must not stop the batch; it is reported
                 reason = _reason(src, e)
                 log.error("%s: %s", src, reason)
                 report["failed"].append({"input": str(src), "error": reason})
                 continue
-            report["done"].append(_done_entry(src, dst, anim))
+            report["done"].append(_done_entry(src, dst, anim, said))
     report["seconds"] = round(time.perf_counter() - start, 3)
     report["seconds_per_done"] = round(report["seconds"] / len(report["done"]), 4) if report["done"] else None
     write_text_atomic(out_dir / REPORT_NAME, json.dumps(report, indent=2), "partial", pid=False)  # never half a report
     return report
 
 
-def _done_entry(src: Path, dst: Path, anim) -> dict:
-    """A ``done`` entry of the report, with a ``warning`` for a silent or a very quiet input."""
+def _done_entry(src: Path, dst: Path, anim, said: list[str] | None = None) -> dict:
+    """A ``done`` entry of the report, with a ``warning`` for a silent or a very quiet input and ``warnings``, every
+    warning logged while it was animated (little speech in it, a transcript that fits the sound poorly, ...)."""
     done = {"input": str(src), "output": str(dst), "frames": anim.num_frames, "fps": anim.fps}
     if anim.meta.get("silent"):
         done["warning"] = f"silent: {anim.meta['silent']}"
     elif anim.meta.get("levelled"):
         done["warning"] = f"quiet: {anim.meta['levelled']}"
+    if said:
+        done["warnings"] = [w.removeprefix(f"{src}: ") for w in said]  # the entry names its input
     return done
+
+
+@contextlib.contextmanager
+def _warnings_said() -> Iterator[list[str]]:
+    """The warnings facecraft logs during the block, as text: a batch's report keeps each file's (one file's run
+    shows them; in a batch of many they scrolled past, and the speech check was not made)."""
+    said: list[str] = []
+
+    class _Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            said.append(record.getMessage())
+
+    keep = _Keep(logging.WARNING)
+    root = logging.getLogger("facecraft")
+    root.addHandler(keep)
+    try:
+        yield said
+    finally:
+        root.removeHandler(keep)
 
 
 def _settings(fmt: str, rig, weights, flame_model, flame_embedding, options: dict) -> dict:

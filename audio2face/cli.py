@@ -245,6 +245,8 @@ def _animate(args: argparse.Namespace) -> int:
     if _is_batch(args):
         if args.video:
             raise ParameterError("--video takes a single input and an output file, not a batch")
+        if args.transcript:  # one text for every file was used without a word
+            log.warning("--transcript: the same words are aligned to every input of this batch")
         return _animate_batch(args, options)
     out = Path(args.output)
     if args.video:
@@ -283,8 +285,8 @@ def _animate_batch(args: argparse.Namespace, options: dict) -> int:
     print(f"animated {done}, skipped {skipped} (already done), failed {failed} in {report['seconds']:.1f} s; "
           f"report: {Path(args.output) / REPORT_NAME}")  # fmt: skip
     for d in report["done"]:
-        if "warning" in d:
-            print(f"warning: {d['input']}: {d['warning']}")
+        for said in d.get("warnings") or ([d["warning"]] if "warning" in d else []):
+            print(f"warning: {d['input']}: {said}")
     for f in report["failed"]:
         print(f"failed: {f['input']}: {f['error']}")
     return 1 if failed else 0
