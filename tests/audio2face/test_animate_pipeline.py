@@ -211,14 +211,8 @@ def test_batch_does_the_rest_when_one_fails_and_resumes(tmp_path, lines, tiny_mo
     report = json.loads((out / "report.json").read_text())
     assert [Path(d["input"]).name for d in report["done"]] == ["pause.wav"] and "silent" in report["done"][0]["warning"]
     assert "warning: " in capsys.readouterr().out
-    # a line with little speech in it is said as one file's run says it (in a batch it went unsaid, unchecked)
-    rng = np.random.default_rng(0)
-    sf.write(lines / "hiss.wav", (0.1 * rng.standard_normal(16000)).astype(np.float32), 16000)
-    assert main(args) == 1
-    done = json.loads((out / "report.json").read_text())["done"]
-    assert [Path(d["input"]).name for d in done] == ["hiss.wav"] and "little speech" in done[0]["warnings"][0]
-    assert not done[0]["warnings"][0].startswith(str(lines))  # the entry names its input; the text does not again
-    assert "warning: " in capsys.readouterr().out
+    warned = report["done"][0]["warnings"]  # every warning logged for the line, without its name again
+    assert len(warned) == 1 and "silent" in warned[0] and not warned[0].startswith(str(lines))
     assert not list(out.glob(".*partial*"))
 
 
