@@ -3,15 +3,17 @@
 A manifest lists one job per row (CSV with a header, or JSON Lines): the ``input`` file and that job's
 options (animate: ``emotion``, ``emotion_track``, ``transcript``, ``mode``, ``fps``; edit: ``emotion``,
 ``text``, ``au``, ``arkit``, ``absolute``, ``keep_glasses``, ``face``; augment: ``targets``, ``label``,
-``per_image``, ``size``, ``grey``, ``seed``; all: ``output``, a file name inside ``--out``). Relative inputs are read
-from the manifest's folder.
+``per_image``, ``size``, ``grey``, ``seed``; all: ``output``, a file name inside ``--out``). Relative inputs (and an
+``emotion_track`` file) are read from the manifest's folder.
 
 An augment row is one face photo or crop given to :func:`facecraft.eval.augment.augment_source` (the editor's
 variants toward each target emotion, judged and identity-checked): its accepted crops go to
 ``OUT/<emotion>/<name>_<emotion><k>.png`` and the record of every variant (scores, verdict, file) to
 ``OUT/<name>.json``, the job's output, written last; a source without a face is a failed row.
 
-* **Resumable.** A job whose output exists is skipped; outputs are written under a temporary name
+* **Resumable.** A job whose output exists is skipped (unless its row's input or options changed since the journal
+  recorded it: then it is made again, a warning says so and the report lists it under ``redone``); outputs are
+  written under a temporary name
   (``.NAME.partial.EXT``) and renamed when complete, so a killed run leaves no half file under an output's
   name, and a rerun finishes only the rest (and removes the temporary files a kill left behind).
 * **One failure never stops the run.** Each job's error is caught in the worker and reported with its reason;
@@ -107,6 +109,22 @@ def _rows(path: Path) -> Iterable[tuple[int, dict]]:
         raise ParameterError(f"manifest {path}: expected a .csv (with a header) or .jsonl file")
 
 
+#: Per-row options that may name a file: read from the manifest's folder when relative, as ``input`` is.
+FILE_OPTIONS: tuple[str, ...] = ("emotion_track",)
+
+
+def _beside_manifest(options: dict, folder: Path) -> dict:
+    """``options`` with a relative file named by :data:`FILE_OPTIONS` made the manifest's folder's (an emotion track
+    ``../tracks/t1.json`` was looked for from the current folder while the row's input was found beside the
+    manifest); inline JSON (``[{"t": 0, ...}]``) stays as it is."""
+    for key in FILE_OPTIONS:
+        value = options.get(key)
+        if isinstance(value, str) and value.strip() and value.strip()[0] not in "[{":
+            given = Path(value.strip()).expanduser()
+            options[key] = str(given if given.is_absolute() else folder / given)
+    return options
+
+
 def read_manifest(path, *, kind: str, out_dir, fmt: str = "npz") -> list[Job]:
     """The jobs of a manifest, each with its output path in ``out_dir``.
 
@@ -155,7 +173,7 @@ def read_manifest(path, *, kind: str, out_dir, fmt: str = "npz") -> list[Job]:
         seen.setdefault(out, row_no)
         src_path = Path(src).expanduser()
         full = src_path if src_path.is_absolute() else (path.parent / src_path)
-        jobs.append(Job(row_no, str(full), out, dict(row), error))
+        jobs.append(Job(row_no, str(full), out, _beside_manifest(dict(row), path.parent), error))
     if not jobs:
         raise ParameterError(f"manifest {path} lists no job")
     return jobs
@@ -294,6 +312,20 @@ def _augment(job: Job, partial: Path) -> dict:
 RUNNERS: dict[str, Callable[[Job, Path], dict]] = {"animate": _animate, "edit": _edit, "augment": _augment}
 
 
+def _plain(options: dict) -> dict:
+    """A job's options as its journal line holds them (JSON values), to compare a rerun's row with."""
+    return json.loads(json.dumps(options, default=str))
+
+
+def _changed(job: Job, earlier: dict[str, dict]) -> bool:
+    """Whether ``job``'s output was made from another input or other options, by the journal's record of it (an
+    output without one, or from a journal that kept no options, counts as the job's own)."""
+    record = earlier.get(job.output)
+    if record is None or "options" not in record:
+        return False
+    return record["input"] != job.input or record["options"] != _plain(job.options)
+
+
 def partial_path(output: str | os.PathLike) -> Path:
     """Where a job's output is written before the rename that completes it (a hidden file beside it)."""
     return part_path(output, **PARTIAL)
@@ -304,7 +336,8 @@ def run_job(kind: str, job: Job) -> dict:
     _one_thread()
     out = Path(job.output)
     t0 = time.perf_counter()
-    record = {"row": job.row, "input": job.input, "output": job.output, "worker": os.getpid()}
+    record = {"row": job.row, "input": job.input, "output": job.output, "options": _plain(job.options),
+              "worker": os.getpid()}  # fmt: skip
     try:  # on any error, Ctrl-C or a stop included, no half file stays behind (atomic_output removes it)
         out.parent.mkdir(parents=True, exist_ok=True)
         with atomic_output(out, **PARTIAL) as partial:
@@ -495,10 +528,15 @@ def run_batch(
     out.mkdir(parents=True, exist_ok=True)
     invalid = [j for j in jobs if j.error is not None]
     jobs = [j for j in jobs if j.error is None]
-    todo = [j for j in jobs if not Path(j.output).exists()]
+    earlier = read_journal(out)
+    # a row edited since its output was made is redone (it kept the old output without a word)
+    redone = [j for j in jobs if Path(j.output).exists() and _changed(j, earlier)]
+    for job in redone:
+        log.warning("row %s (%s): its input or options changed since %s was made: made again", job.row, job.input,
+                    job.output)  # fmt: skip
+    todo = [j for j in jobs if not Path(j.output).exists() or j in redone]
     for job in todo:  # left by a killed run; the job is redone from the start
         partial_path(job.output).unlink(missing_ok=True)
-    earlier = read_journal(out)
     report: dict = {
         "kind": kind, "backend": backend, "manifest": str(manifest), "out_dir": str(out.resolve()),
         "jobs": len(jobs) + len(invalid), "done": [],
@@ -507,6 +545,7 @@ def run_batch(
         "skipped": [{"row": j.row, "input": j.input, "output": j.output,
                      **({"earlier": earlier[j.output]} if j.output in earlier else {})}
                     for j in jobs if j not in todo],
+        "redone": [j.row for j in redone],
     }  # fmt: skip
     t0 = time.perf_counter()
     interrupted: BaseException | None = None

@@ -130,6 +130,39 @@ def test_a_failure_is_reported_and_a_rerun_does_only_the_rest(tmp_path, speech_m
     assert again["skipped"][0]["earlier"]["status"] == "done"  # the first run's record is carried over
 
 
+def test_an_emotion_track_file_is_read_from_the_manifests_folder_as_the_input_is(tmp_path):
+    (tmp_path / "m").mkdir()
+    manifest = tmp_path / "m" / "jobs.jsonl"
+    rows = [
+        {"input": "a.wav", "emotion_track": "../tracks/t1.json"},  # was looked for from the current folder
+        {"input": "b.wav", "emotion_track": '[{"t": 0, "emotion": "anger"}]'},  # inline JSON stays
+        {"input": "c.wav", "emotion_track": [{"t": 0, "emotion": "anger"}]},
+    ]
+    manifest.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    jobs = batch.read_manifest(manifest, kind="animate", out_dir=tmp_path / "out")
+    assert jobs[0].options["emotion_track"] == str(tmp_path / "m" / ".." / "tracks" / "t1.json")
+    assert jobs[1].options["emotion_track"] == rows[1]["emotion_track"]
+    assert jobs[2].options["emotion_track"] == rows[2]["emotion_track"]
+
+
+def test_a_row_edited_since_its_output_was_made_is_made_again(tmp_path, speech_manifest, caplog):
+    manifest = tmp_path / "jobs.jsonl"
+    rows = [json.loads(line) for line in speech_manifest.read_text().splitlines()][:2]
+    rows[0]["input"] = str(speech_manifest.parent / rows[0]["input"])
+    rows[1]["input"] = str(speech_manifest.parent / rows[1]["input"])
+    manifest.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    out = tmp_path / "out"
+    batch.run_batch("animate", manifest, out, workers=1, fmt="npz", progress=False)
+    before = np.load(out / "a.npz")["curves"]
+    rows[0]["emotion"] = "sadness:0.9"  # was happiness:0.6: the rerun kept the happy output without a word
+    manifest.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    again = batch.run_batch("animate", manifest, out, workers=1, fmt="npz", progress=False)
+    assert again["counts"] == {"done": 1, "skipped": 1, "failed": 0} and again["redone"] == [1]
+    assert not np.allclose(np.load(out / "a.npz")["curves"], before) and "made again" in caplog.text
+    third = batch.run_batch("animate", manifest, out, workers=1, fmt="npz", progress=False)
+    assert third["counts"]["skipped"] == 2 and third["redone"] == []
+
+
 @pytest.mark.parametrize("stem", ["t" * 246, "é" * 123])  # 250 bytes with ".csv" (é is 2 bytes in UTF-8)
 def test_outputs_named_near_the_file_name_limit_are_written(tmp_path, speech_manifest, stem):
     # the hidden ".{stem}.partial.csv" passed 255 bytes: the row failed with "File name too long"
