@@ -294,13 +294,22 @@ def _code_from_weights(values: dict, *, source: str) -> EmotionCode:
     return EmotionCode.from_arkit(weights_from_dict(arkit))
 
 
+def _is_track_text(text: str) -> bool:
+    """JSON given inline (``[{"t": 0, "emotion": "anger"}]``) or a track file named otherwise than ``.json``
+    (``t1.txt``): read as the track, not as words (the inline keys were read as a few words)."""
+    if text[:1] in "[{":
+        return True
+    path = Path(text).expanduser()
+    return bool(path.suffix) and path.is_file()
+
+
 def is_free_text(value) -> bool:
     """Whether :func:`parse_emotion` reads ``value`` as a few words (``"a shy smile"``), not as an emotion
     name, ``NAME:INTENSITY``, AU / ARKit assignments or a track file."""
     if not isinstance(value, str) or not value.strip():
         return False
     text = value.strip()
-    if text.lower().endswith(".json") or _looks_assigned(text):
+    if text.lower().endswith(".json") or _looks_assigned(text) or _is_track_text(text):
         return False
     name, colon, level = text.partition(":")
     if _is_emotion_name(name):
@@ -340,7 +349,15 @@ def parse_emotion(value, *, source: str = "emotion"):
             raise ParameterError(f"{source}: empty value; expected {EMOTION_ARG_HELP}")
         if is_free_text(text):
             return EmotionCode.from_text(text)
-        if text.lower().endswith(".json"):
+        if text[:1] in "[{":
+            try:
+                inline = json.loads(text)
+            except ValueError as e:
+                raise ParameterError(f"{source} {text!r}: not valid JSON ({e}); expected {EMOTION_ARG_HELP}") from e
+            if isinstance(inline, str):
+                raise ParameterError(f"{source} {text!r}: expected a list of keys or an object, got a JSON string")
+            return parse_emotion(inline, source=source)
+        if text.lower().endswith(".json") or _is_track_text(text):
             return EmotionTrack.from_json(text)
         if _looks_assigned(text):
             return _code_from_weights(parse_assignments(_assignment_pieces(text), source=source), source=source)

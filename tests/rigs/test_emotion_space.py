@@ -132,6 +132,13 @@ def test_parse_emotion_codes_tracks_and_text(tmp_path):
     with pytest.raises(MissingFileError, match="nope.json"):
         parse_emotion(str(tmp_path / "nope.json"))
     assert parse_emotion("a big happy smile").dominant()[0] == "happiness"
+    # inline JSON and a track file named otherwise were read as a few words ("anger:0.58" and a residual; an error)
+    assert np.allclose(parse_emotion(json.dumps(keys)).codes, track.codes)
+    (tmp_path / "track.txt").write_text(json.dumps(keys))
+    assert np.allclose(parse_emotion(str(tmp_path / "track.txt")).codes, track.codes)
+    assert parse_emotion('{"AU12": 0.6}').dominant()[0] == "happiness"
+    with pytest.raises(ParameterError, match="not valid JSON"):
+        parse_emotion('[{"t": 0,')
 
 
 def test_track_arguments_are_tracks_in_any_form_and_nothing_else(tmp_path):
