@@ -520,7 +520,10 @@ def _track_key(key, where: str) -> tuple[float, EmotionCode]:
         except ParameterError as e:
             if str(e).startswith(where):
                 raise
-            raise ParameterError(f"{where}: {e}") from e
+            hint = ""
+            if "emotion" in key and isinstance(key["emotion"], str) and is_free_text(key["emotion"]):
+                hint = f"; words go in 'text': {json.dumps({'t': key['t'], 'text': key['emotion']})}"
+            raise ParameterError(f"{where}: {e}{hint}") from e
     au = key["au"]
     if isinstance(au, str):
         au = parse_assignments(au, source=f"{where} au")

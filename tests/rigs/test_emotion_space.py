@@ -139,6 +139,8 @@ def test_parse_emotion_codes_tracks_and_text(tmp_path):
     assert parse_emotion('{"AU12": 0.6}').dominant()[0] == "happiness"
     with pytest.raises(ParameterError, match="not valid JSON"):
         parse_emotion('[{"t": 0,')
+    with pytest.raises(ParameterError, match=r"""words go in 'text': \{"t": 2, "text": "can't stop grinning"\}"""):
+        parse_emotion([{"t": 2, "emotion": "can't stop grinning"}])  # said only "unknown emotion label"
 
 
 def test_track_arguments_are_tracks_in_any_form_and_nothing_else(tmp_path):
