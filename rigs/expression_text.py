@@ -1246,7 +1246,8 @@ def _clause_parts(clause: str, *, negated: bool, side: str | None) -> list[TextP
 
 
 def spell_out_symbols(text: str) -> str:
-    """``text`` with emoticons (``":)"``, ``";-)"``) and emoji (``"😢"``: its Unicode name, "crying face") as words."""
+    """``text`` with emoticons (``":)"``, ``";-)"``) and emoji (``"😢"``: its Unicode name, "crying face") as words,
+    and accented letters as their plain ones ("ángry", "naïve")."""
     for pattern, words in _EMOTICONS:
         text = re.sub(rf"(?<!\S)(?:{pattern})(?!\S)", f" {words} ", text)
     out = []
@@ -1256,6 +1257,9 @@ def spell_out_symbols(text: str) -> str:
             out.append(f" {_EMOJI_WORDS[ch]} ")
         elif kind == "So":  # a pictograph: its name ("FACE WITH OPEN MOUTH"); things ("BANANA") read as things
             out.append(f" {unicodedata.name(ch, '').lower()} ")
+        elif ch.isalpha() and not ch.isascii():  # "ángry", "naïve": the letter without its accent ("ngry" was read)
+            base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+            out.append(base if base.isascii() and base.isalpha() else ch)
         elif kind not in ("Sk", "Mn", "Cf") or ch.isalnum():  # skin tones, variation selectors, joiners: nothing
             out.append(ch)
     return "".join(out)

@@ -115,3 +115,9 @@ def test_tongue_idioms_show_no_tongue_and_no_open_mouth():
     assert top(au("a tongue-in-cheek grin"), "AU26") < 0.1
     a = au("biting her tongue")
     assert low(a, "AU24") > 0.5 and top(a, "AU25") < 0.05, a
+
+
+def test_accented_letters_are_read_as_their_plain_ones():
+    assert [p.words.strip() for p in text_parts("a naïve smile")] == ["a naive smile"]
+    a = au("ángry")  # "'ngry' is no word the reader knows"
+    assert low(a, "AU4") > 0.3 and top(a, "AU12") < 0.05, a
