@@ -242,7 +242,11 @@ def _animate(args: argparse.Namespace) -> int:
     )  # fmt: skip
     if args.transcript and args.mode == "learned":  # said in --help only, a user's transcript went unused unsaid
         log.warning("--transcript is read by --mode procedural only (it aligns it); the learned model ignores it")
-    if _is_batch(args):
+    batch = _is_batch(args)
+    drawn = (args.format or "glb") == "glb" if batch else (Path(args.output).suffix.lower() == ".glb" or args.video)
+    if args.rig != "default" and not drawn:  # a rig no output uses (a missing file, even) went by without a word
+        log.warning("--rig %s: only .glb output and --video use a rig; not used for %s", args.rig, args.output)
+    if batch:
         if args.video:
             raise ParameterError("--video takes a single input and an output file, not a batch")
         if args.transcript:  # one text for every file was used without a word
@@ -258,6 +262,10 @@ def _animate(args: argparse.Namespace) -> int:
         args.video = str(video)
     if args.format and out.suffix.lower() != f".{args.format}":
         raise ParameterError(f"--format {args.format} does not match the output {out} (extension {out.suffix!r})")
+    if drawn:  # a rig that does not load stops the run before the animation is made, not after
+        from facecraft.rigs import load_rig
+
+        args.rig = load_rig(args.rig)
     with seekable_audio(args.input[0]) as audio:  # a named pipe or /dev/stdin is copied first: the readers seek
         anim = animate_file(
             audio, out, rig=args.rig, video=args.video, weights=args.weights, flame_model=args.flame_model,

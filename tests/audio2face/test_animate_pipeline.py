@@ -233,6 +233,20 @@ def test_batch_reruns_redo_empty_outputs_and_stop_on_other_settings(tmp_path, li
     assert "is a file" in capsys.readouterr().err
 
 
+def test_a_rig_no_output_draws_is_said_and_a_bad_one_stops_before_the_work(
+    tmp_path, lines, tiny_model_dir, caplog, capsys, monkeypatch
+):
+    line = str(lines / "line0.wav")
+    weights = ["--weights", str(tiny_model_dir)]
+    # a missing rig beside an .npz output went by without a word
+    assert main(["animate", line, "-o", str(tmp_path / "a.npz"), "--rig", str(tmp_path / "no.glb"), *weights]) == 0
+    assert "only .glb output and --video use a rig" in caplog.text
+    # ... and beside a .glb it failed only after the line was animated
+    monkeypatch.setattr(an, "animate_audio", lambda *a, **k: pytest.fail("animated before the rig was read"))
+    assert main(["animate", line, "-o", str(tmp_path / "a.glb"), "--rig", str(tmp_path / "no.glb"), *weights]) == 1
+    assert "rig not found" in capsys.readouterr().err
+
+
 def test_batch_takes_globs_and_file_lists_and_formats(tmp_path, lines, tiny_model_dir):
     out = tmp_path / "g"
     rc = main(["animate", str(lines / "line*.wav"), "-o", str(out), "--weights", str(tiny_model_dir), "--no-head"])
