@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from .animation import frame_rate
 from .emotion_space import EXPRESSION_ARG_HELP
 from .errors import ParameterError
 from .loading import RIG_SPEC_HELP, load_rig
+
+log = logging.getLogger(__name__)
 
 
 def _cmd_emotion(args: argparse.Namespace) -> int:
@@ -77,12 +80,43 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 
 
 def _cmd_preview(args: argparse.Namespace) -> int:
-    from .video import animation_to_mp4
+    from .paths import say_ending_added
+    from .video import animation_to_mp4, video_output
 
+    output = video_output(args.output)  # "-o clip" writes clip.mp4, as animate --video and talk do (it failed)
+    say_ending_added("-o", args.output, output, "preview")
+    rig = load_rig(args.rig)
     anim = _load_input(args)
-    path = animation_to_mp4(load_rig(args.rig), anim, args.output, audio=args.audio, size=args.size, progress=True)
+    if args.audio:
+        _check_sound(Path(args.audio), anim.duration)
+    path = animation_to_mp4(rig, anim, output, audio=args.audio, size=args.size, progress=True)
     print(f"preview of {anim.num_frames} frames -> {path}")
     return 0
+
+
+#: Seconds by which a preview's sound may differ from its animation before it is said (the video keeps the
+#: animation's length: a longer sound is cut, a shorter one padded with silence).
+SOUND_LENGTH_SLACK = 0.5
+
+
+def _check_sound(path: Path, seconds: float) -> None:
+    """A preview's sound: a missing or empty file is an error naming it (it was ffmpeg's "exit 183 ... Invalid
+    data"), one of another length than the animation is said."""
+    import soundfile as sf
+
+    from .errors import MissingFileError
+
+    if not path.is_file():
+        raise MissingFileError(f"--audio: file not found: {path}")
+    if path.stat().st_size == 0:
+        raise ParameterError(f"--audio {path}: the file is empty (0 bytes)")
+    try:
+        sound = sf.info(str(path)).duration
+    except (RuntimeError, sf.LibsndfileError):  # a video's sound or a format libsndfile lacks: ffmpeg reads it
+        return
+    if abs(sound - seconds) > SOUND_LENGTH_SLACK:
+        log.warning("--audio %s is %.2f s, the animation %.2f s: the video keeps the animation's length (%s)", path,
+                    sound, seconds, "the sound cut" if sound > seconds else "silence after the sound")  # fmt: skip
 
 
 def _cmd_rig_export(args: argparse.Namespace) -> int:
@@ -119,9 +153,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("preview", help="render an animation file on a rig to an MP4")
     p.add_argument("input", help="animation: .glb, .csv, .npz or .json")
-    p.add_argument("-o", "--output", required=True, help="output .mp4")
+    p.add_argument("-o", "--output", required=True, help="output .mp4 (.mp4 is added to a name without an ending)")
     p.add_argument("--rig", default="default", help=rig_help)
-    p.add_argument("--audio", help="audio file to mux into the video")
+    p.add_argument("--audio", help="audio file to mux into the video (the video keeps the animation's length)")
     p.add_argument("--input-fps", type=frame_rate, help=_INPUT_FPS_HELP)
     p.add_argument("--size", type=int, default=512, help="frame side in pixels, an even number (default 512)")
     p.set_defaults(func=_cmd_preview)

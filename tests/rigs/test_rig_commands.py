@@ -113,3 +113,21 @@ def test_convert_keeps_flame_parameters_where_the_format_holds_them_and_says_whe
     plain = export_animation(FaceAnimation(anim.curves, fps=30), tmp_path / "plain.npz")
     assert main(["convert", str(plain), str(tmp_path / "plain.csv")]) == 0
     assert "FLAME" not in capsys.readouterr().err
+
+
+def test_preview_names_its_video_and_says_a_sound_of_another_length(tmp_path, capsys, caplog):
+    import soundfile as sf
+
+    from facecraft.rigs.video import probe_video
+
+    anim = export_animation(FaceAnimation(np.zeros((30, 52)), fps=30), tmp_path / "a.npz")  # 1 s
+    sr = 16000
+    sf.write(tmp_path / "long.wav", (0.1 * np.sin(np.arange(3 * sr) / 10)).astype(np.float32), sr)
+    # "-o clip" failed (animate --video and talk add .mp4); a sound 2 s longer was cut without a word
+    assert main(["preview", str(anim), "-o", str(tmp_path / "clip"), "--size", "64", "--audio",
+                 str(tmp_path / "long.wav")]) == 0  # fmt: skip
+    assert probe_video(tmp_path / "clip.mp4").frames == 30
+    assert "is 3.00 s, the animation 1.00 s" in caplog.text
+    (tmp_path / "empty.wav").write_bytes(b"")  # was ffmpeg's "exit 183 ... Invalid data"
+    assert main(["preview", str(anim), "-o", str(tmp_path / "e.mp4"), "--audio", str(tmp_path / "empty.wav")]) == 1
+    assert "the file is empty (0 bytes)" in capsys.readouterr().err
