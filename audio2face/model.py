@@ -254,10 +254,14 @@ class A2FModel(nn.Module):
         from safetensors import SafetensorError
         from safetensors.torch import load_file
 
-        weights, config = _paths(Path(path), name, create=False)
+        given = Path(path)
+        if given.is_file() and given.suffix.lower() != ".safetensors":  # it looked for bad.glb/model.safetensors
+            raise ParameterError(f"{given}: expected an audio2face model folder or its .safetensors file")
+        weights, config = _paths(given, name, create=False)
         for p, what in ((weights, "audio2face weights"), (config, "audio2face config")):
             if not p.exists():
-                raise MissingFileError(f"{what} not found: {p}")
+                beside = f" (a model's {weights.name} needs its config {p.name} beside it)" if p == config else ""
+                raise MissingFileError(f"{what} not found: {p}{beside}")
         try:
             cfg = A2FConfig.from_dict(json.loads(config.read_text()))
         except (json.JSONDecodeError, TypeError) as e:

@@ -81,6 +81,12 @@ def test_save_load_round_trip(tmp_path, target):
 def test_load_errors(tmp_path):
     with pytest.raises(MissingFileError):
         A2FModel.from_pretrained(tmp_path / "nothing")
+    (tmp_path / "rig.glb").write_bytes(b"glTF")  # was "weights not found: rig.glb/model.safetensors"
+    with pytest.raises(ParameterError, match="rig.glb: expected an audio2face model folder or its .safetensors"):
+        A2FModel.from_pretrained(tmp_path / "rig.glb")
+    (tmp_path / "lone.safetensors").write_bytes(b"x")
+    with pytest.raises(MissingFileError, match=r"lone.json \(a model's lone.safetensors needs its config"):
+        A2FModel.from_pretrained(tmp_path / "lone.safetensors")
     m = tiny()
     m.save_pretrained(tmp_path / "a")
     cfg = json.loads((tmp_path / "a" / "config.json").read_text())
