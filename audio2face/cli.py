@@ -40,7 +40,8 @@ def register(subparsers) -> None:
         "-o",
         "--output",
         required=True,
-        help="output file (one input; the type follows the extension) or folder (ends with / or exists)",
+        help="output file (one input; the type follows the extension) or folder (ends with /, exists, or has no "
+        "extension)",
     )
     p.add_argument(
         "--format",
