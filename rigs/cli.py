@@ -12,7 +12,7 @@ import numpy as np
 
 from .animation import frame_rate
 from .emotion_space import EXPRESSION_ARG_HELP
-from .errors import ParameterError
+from .errors import FacecraftError, ParameterError
 from .loading import RIG_SPEC_HELP, load_rig
 
 log = logging.getLogger(__name__)
@@ -85,13 +85,25 @@ def _cmd_preview(args: argparse.Namespace) -> int:
 
     output = video_output(args.output)  # "-o clip" writes clip.mp4, as animate --video and talk do (it failed)
     say_ending_added("-o", args.output, output, "preview")
-    rig = load_rig(args.rig)
+    rig = _preview_rig(args.rig, Path(args.input))
     anim = _load_input(args)
     if args.audio:
         _check_sound(Path(args.audio), anim.duration)
     path = animation_to_mp4(rig, anim, output, audio=args.audio, size=args.size, progress=True)
     print(f"preview of {anim.num_frames} frames -> {path}")
     return 0
+
+
+def _preview_rig(spec, animation: Path):
+    """The rig a preview draws: ``--rig``, else the mesh of a ``.glb`` animation itself (an ICT FaceKit animation was
+    drawn on the default face), else the default rig."""
+    if spec is not None or animation.suffix.lower() != ".glb":
+        return load_rig(spec or "default")
+    try:
+        return load_rig(animation)
+    except FacecraftError as e:  # an animation without a mesh of its own
+        log.info("%s: drawn on the default rig (%s)", animation, e)
+        return load_rig("default")
 
 
 #: Seconds by which a preview's sound may differ from its animation before it is said (the video keeps the
@@ -154,7 +166,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("preview", help="render an animation file on a rig to an MP4")
     p.add_argument("input", help="animation: .glb, .csv, .npz or .json")
     p.add_argument("-o", "--output", required=True, help="output .mp4 (.mp4 is added to a name without an ending)")
-    p.add_argument("--rig", default="default", help=rig_help)
+    p.add_argument("--rig", default=None, help=f"{rig_help} (default: a .glb input's own mesh, else 'default')")
     p.add_argument("--audio", help="audio file to mux into the video (the video keeps the animation's length)")
     p.add_argument("--input-fps", type=frame_rate, help=_INPUT_FPS_HELP)
     p.add_argument("--size", type=int, default=512, help="frame side in pixels, an even number (default 512)")

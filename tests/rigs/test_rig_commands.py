@@ -131,3 +131,19 @@ def test_preview_names_its_video_and_says_a_sound_of_another_length(tmp_path, ca
     (tmp_path / "empty.wav").write_bytes(b"")  # was ffmpeg's "exit 183 ... Invalid data"
     assert main(["preview", str(anim), "-o", str(tmp_path / "e.mp4"), "--audio", str(tmp_path / "empty.wav")]) == 1
     assert "the file is empty (0 bytes)" in capsys.readouterr().err
+
+
+def test_a_glb_animation_is_previewed_on_its_own_mesh(tmp_path, monkeypatch):
+    from facecraft.rigs import cli
+
+    small = load_rig("default")
+    glb = export_animation(FaceAnimation(np.zeros((4, 52)), fps=30), tmp_path / "a.glb", rig=small)
+    npz = export_animation(FaceAnimation(np.zeros((4, 52)), fps=30), tmp_path / "a.npz")
+    asked = []
+    real = cli.load_rig
+    monkeypatch.setattr(cli, "load_rig", lambda spec="default": asked.append(spec) or real(spec))
+    cli._preview_rig(None, glb)  # an ICT FaceKit animation was drawn on the default face
+    cli._preview_rig(None, npz)
+    cli._preview_rig("default", glb)  # --rig wins
+    assert asked == [glb, "default", "default"]
+    assert main(["preview", str(glb), "-o", str(tmp_path / "g.mp4"), "--size", "64"]) == 0
