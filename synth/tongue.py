@@ -23,7 +23,7 @@ import numpy as np
 from facecraft.rigs.default_rig import LIPS_LOWER_OUTER, SEMANTIC_VERTICES
 from facecraft.rigs.face_parts import TONGUE_RADII, TONGUE_SHOWS_AT, TONGUE_TIP_BEHIND_TEETH, TONGUE_TRAVEL
 
-from .mouth import _TONGUE_GRAIN, _luma, _px_per_mm, _smoothstep, grain, look_colours, mouth_frame
+from .mouth import _TONGUE_GRAIN, _UPPER_TEETH_HEIGHT, _luma, _px_per_mm, _smoothstep, grain, look_colours, mouth_frame
 from .photo_blur import PAINT_SHARP, softening
 from .photo_look import PhotoLook
 from .warp import WarpResult, valid_depth
@@ -44,6 +44,9 @@ _TIP_ROUND = 0.9
 #: How far above the lower inner lip the tongue's top shows in an open mouth, as a share of its half-width: its
 #: thickness.
 _THICKNESS = 0.7
+#: The upper teeth hang over this share of the lips' opening at most (their own visible height, the mouth painter's,
+#: at most): the tongue shows below them.
+_TEETH_SHARE = 0.6
 #: Light on the tongue: ``[0]`` inside the mouth (under the upper lip's shadow), ``[1]`` out in the light; across it
 #: falls to ``[2]`` at its sides (it is rounded); its tip, bending down away from the light, loses ``[3]``.
 _LIGHT = (0.7, 1.0, 0.6, 0.25)
@@ -136,9 +139,11 @@ def paint_tongue_out(
     body = np.where(v < tip - r, 1.0, np.sqrt(np.clip(1.0 - ((v - (tip - r)) / r) ** 2, 0.0, 1.0)))
     x = x / taper
     # Inside an open mouth its back falls away: its top is an arch its thickness above the lower lip, under the dark
-    # of the mouth and the upper teeth; where the lips are closer than that, the upper lip rests on it.
+    # of the mouth; the upper teeth stand in front of it (lips parted over them, a smile's, showed the tongue pasted
+    # over the teeth); where the lips meet, the upper lip rests on it.
     arch = lo_in - _THICKNESS * half * np.sqrt(np.clip(1.0 - (x / 1.15) ** 2, 0.0, 1.0))
-    inside = np.minimum(np.minimum(half * taper * (body - np.abs(x)), tip - v), v - np.maximum(v_up, arch))
+    teeth = np.minimum(_UPPER_TEETH_HEIGHT * fd.width, _TEETH_SHARE * np.maximum(np.interp(u, *fd.lower) - v_up, 0.0))
+    inside = np.minimum(np.minimum(half * taper * (body - np.abs(x)), tip - v), v - np.maximum(v_up + teeth, arch))
     cover = _smoothstep(inside / _EDGE_PX + 0.5)
     if cover.max() <= 0.0:
         return warped

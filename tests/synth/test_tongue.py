@@ -79,3 +79,16 @@ def test_words_set_the_tongue_and_a_slider_wins():
     assert EditControls.from_args(text="a tongue-in-cheek smile").target()[ARKIT_INDEX["tongueOut"]] == 0.0
     slider = EditControls.from_args(text="tongue out", arkit={"tongueOut": 0.2})
     assert slider.target()[ARKIT_INDEX["tongueOut"]] == pytest.approx(0.2)
+
+
+def test_the_upper_teeth_of_parted_lips_stay_in_front_of_the_tongue():
+    img, src, depth = astronaut_points()  # a smile parted over the teeth
+    res = paint_tongue_out(_unedited(img), img, src, src, 1.0, depth=depth)
+    frame = mouth_frame(src)
+    mid = np.array([0.5 * frame.width])
+    up, lo = (float(v[0]) for v in frame.profile(mid))
+    assert lo - up > 3.0  # the photo's lips are apart
+    x, y = np.round(frame.to_image(mid, np.array([up + 0.3 * (lo - up)]))).astype(int).ravel()
+    assert np.array_equal(res.image[y, x], img[y, x])  # the tongue was pasted over the teeth
+    x, y = np.round(frame.to_image(mid, np.array([lo + 2.0]))).astype(int).ravel()
+    assert not np.array_equal(res.image[y, x], img[y, x])  # ... and it lies over the lower lip
