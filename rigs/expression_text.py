@@ -1249,7 +1249,7 @@ def spell_out_symbols(text: str) -> str:
     """``text`` with emoticons (``":)"``, ``";-)"``) and emoji (``"😢"``: its Unicode name, "crying face") as words,
     and accented letters as their plain ones ("ángry", "naïve")."""
     for pattern, words in _EMOTICONS:
-        text = re.sub(rf"(?<!\S)(?:{pattern})(?!\S)", f" {words} ", text)
+        text = re.sub(rf"(?<!\S)(?:{pattern})(?![^\s,;.!?])", f" {words} ", text)  # ":P, looking up": a clause
     out = []
     for ch in text:
         kind = unicodedata.category(ch)
@@ -1795,14 +1795,17 @@ DESCRIBED_AU = 0.05
 
 
 def describe_text(text: str, *, most: int = 6) -> str:
-    """What an expression text was read as, for people: ``"AU45R blink 0.75"``, strongest first, then the gaze it
-    asks for (``"gaze eyeLookUpLeft 0.75, eyeLookUpRight 0.75"``), or a neutral face (the studio shows it beside the
-    edit, ``facecraft edit`` prints it: both editors, which turn the eyes, so this gives no gaze warning)."""
-    au, gaze = text_to_face(text)
+    """What an expression text was read as, for people: ``"AU45R blink 0.75"``, strongest first (and the tongue put
+    out, ``"tongueOut 0.75"``), then the gaze it asks for (``"gaze eyeLookUpLeft 0.75, eyeLookUpRight 0.75"``), or a
+    neutral face (the studio shows it beside the edit, ``facecraft edit`` prints it: both editors, which turn the eyes,
+    so this gives no gaze warning)."""
+    au, gaze, _, tongue = text_to_edit(text)
     read = au_dict(au, threshold=DESCRIBED_AU)
     names = {a.code: a.name for a in ACTION_UNITS}
     top = sorted(read.items(), key=lambda kv: -kv[1])[:most]
     face = ", ".join(f"{k} {names[k.rstrip('LR')]} {v:.2f}" for k, v in top)
+    if tongue > 0:  # no AU carries it: "sticking her tongue out" was said as the open mouth alone
+        face = f"{face}, tongueOut {tongue:.2f}" if face else f"tongueOut {tongue:.2f}"
     looks = ", ".join(f"{k} {v:.2f}" for k, v in sorted(gaze.items(), key=lambda kv: (-kv[1], kv[0])) if v > 0)
     looks = looks or ("ahead" if gaze else "")
     if looks:  # the editor turns the eyes: say so ("looking up" is no neutral face there)

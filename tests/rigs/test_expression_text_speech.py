@@ -121,3 +121,11 @@ def test_accented_letters_are_read_as_their_plain_ones():
     assert [p.words.strip() for p in text_parts("a naïve smile")] == ["a naive smile"]
     a = au("ángry")  # "'ngry' is no word the reader knows"
     assert low(a, "AU4") > 0.3 and top(a, "AU12") < 0.05, a
+
+
+def test_the_tongue_is_said_and_an_emoticon_before_a_comma_is_read():
+    from facecraft.rigs.expression_text import describe_text
+
+    assert describe_text("sticking her tongue out").endswith("tongueOut 0.75")  # said as the open mouth alone
+    said = describe_text(":P, looking up")  # ":P," was no emoticon: a smile
+    assert "tongueOut" in said and "AU12" not in said and "gaze eyeLookUp" in said
