@@ -981,6 +981,8 @@ _DROOP = r"droop\w*|sag\w*|heavy"
 DROOPING_LIDS = LIDS_HEAVY / DEFAULT_TEXT_INTENSITY
 #: Lids lowered ("lowered eyelids", "lids down"): halfway at the default intensity.
 LOWERED_LIDS = LIDS_HALF / DEFAULT_TEXT_INTENSITY
+#: A mouth or jaw wide open: the jaw stretched open (AU27) with the lips apart.
+_WIDE_OPEN = {"AU25": 1.0, "AU26": 1.0, "AU27": 0.8}
 _PART_MOTIONS: tuple[tuple[str, tuple[tuple[str, dict[str, float]], ...]], ...] = (
     (r"inner (?:corners? of (?:the )?)?(?:eye)?brows?", ((_UP, {"AU1": 1.0}), (_DOWN + "|" + _TOGETHER, {"AU4": 1.0}))),
     (r"outer (?:corners? of (?:the )?)?(?:eye)?brows?", ((_UP, {"AU2": 1.0}), (_DOWN, {"AU4": 1.0}))),
@@ -1036,10 +1038,12 @@ _PART_MOTIONS: tuple[tuple[str, tuple[tuple[str, dict[str, float]], ...]], ...] 
     (r"cheeks?", ((r"puff\w*|blown|inflated", {"AU34": 1.0}), (_UP + r"|pushed", {"AU6": 1.0}))),
     (r"nose", ((r"wrinkl\w*|crinkl\w*|scrunch\w*|crumpl\w*", {"AU9": 1.0}),)),
     (r"chin", ((_UP + r"|pushed|jut\w*|thrust", {"AU17": 1.0}),)),
-    (r"jaw", ((r"drop\w*|hang\w*|open|slack|down", {"AU25": 0.8, "AU26": 1.0}),)),
+    # Wide open is the jaw stretched open ("mouth wide open" was read as wide eyes, AU5 0.95, the "wide" left over).
+    (r"jaw", ((r"wide & open\w*", _WIDE_OPEN), (r"drop\w*|hang\w*|open|slack|down", {"AU25": 0.8, "AU26": 1.0}))),
     (
         r"mouth|lips?",
         (
+            (r"wide & open\w*", _WIDE_OPEN),
             (r"open|opened|agape|gaping|dropped|hanging", {"AU25": 0.8, "AU26": 1.0}),
             # Pressed together is pressed, not only closed ("lips pressed together tightly" were shut, so apart).
             (r"press\w*|clamp\w*|compress\w*", {"AU23": 0.5, "AU24": 1.0}),

@@ -129,3 +129,9 @@ def test_the_tongue_is_said_and_an_emoticon_before_a_comma_is_read():
     assert describe_text("sticking her tongue out").endswith("tongueOut 0.75")  # said as the open mouth alone
     said = describe_text(":P, looking up")  # ":P," was no emoticon: a smile
     assert "tongueOut" in said and "AU12" not in said and "gaze eyeLookUp" in said
+
+
+@pytest.mark.parametrize("text", ["her mouth wide open", "jaw wide open", "a wide open mouth"])
+def test_a_mouth_wide_open_stretches_the_jaw_not_the_eyes(text):
+    a = au(text)  # "mouth wide open" was wide eyes, AU5 0.95, the "wide" left over
+    assert low(a, "AU27") > 0.5 and low(a, "AU25") > 0.5 and top(a, "AU5") < 0.05, (text, a)
