@@ -192,8 +192,14 @@ MIN_OWN_RISE = 0.03
 #: but reads as fear more, 0.58 / 0.49 -> 0.67 / 0.53 by mini-Xception / NetworkV2; past 2.0 not tried); the
 #: corner shapes fold the lip past 2.5, and past 1.8 the smile is broader than
 #: the real ones (FRLL calibration people, happiness edit vs their own smiling photo: correlation of the score
-#: rises 0.89 at 1.8, 0.86 at 2.0, 0.81 at 2.5; mouth landmark error 0.031, 0.034, 0.041 face widths).
+#: rises 0.89 at 1.8, 0.86 at 2.0, 0.81 at 2.5; mouth landmark error 0.031, 0.034, 0.041 face widths). The jaw
+#: shifted sideways (jawLeft / jawRight) past 1.5 shears the lower lip off the upper one and doubles the jaw's edge
+#: over the neck (FRLL calibration 001, 006, 010 at 1, 1.5, 2, 3); its own rise peaked at 3.0, the top level measured,
+#: where the photo tore along the lip and the jaw (the studio's slider at 1.0). No emotion moves it: the cap changes
+#: only the sliders (the shipped table's two values lowered to it, as a refit of the same measurements gives).
 PLAUSIBLE_LIMIT: dict[str, float] = {
+    "jawLeft": 1.5,
+    "jawRight": 1.5,
     "jawOpen": 1.2,
     "eyeWideLeft": 1.25,
     "eyeWideRight": 1.25,

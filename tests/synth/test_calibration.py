@@ -231,6 +231,13 @@ def test_a_request_alike_on_both_sides_draws_both_sides_alike(tmp_path):
     assert again.mirror and np.allclose(again.response, cal.response)
 
 
+def test_a_jaw_shifted_sideways_stops_where_it_still_looks_like_a_jaw():
+    cal = EditorCalibration.load()  # jawLeft 1.0 was rig 3.0: the lower lip sheared off and the jaw's edge torn
+    for name in ("jawLeft", "jawRight"):
+        change = cal.rig_change(*_request(**{name: 1.0}))
+        assert change[ARKIT_INDEX[name]] == pytest.approx(PLAUSIBLE_LIMIT[name]) and PLAUSIBLE_LIMIT[name] <= 1.5
+
+
 def test_shipped_limits_keep_surprise_plausible():
     cal = EditorCalibration.load()
     for name, most in PLAUSIBLE_LIMIT.items():  # the shipped table is within what still looked like a face
