@@ -1249,6 +1249,17 @@ def _clause_parts(clause: str, *, negated: bool, side: str | None) -> list[TextP
     return [TextPart(clause, negated, side, level)]
 
 
+#: The most characters of a text that an error message quotes (3,000 characters of gibberish were quoted whole before
+#: the reason, in the studio's status line).
+SHOWN_TEXT = 80
+
+
+def _shown(text) -> str:
+    """``text`` quoted for a message, cut to :data:`SHOWN_TEXT` characters."""
+    text = str(text)
+    return repr(text if len(text) <= SHOWN_TEXT else text[: SHOWN_TEXT - 1] + "…")
+
+
 def spell_out_symbols(text: str) -> str:
     """``text`` with emoticons (``":)"``, ``";-)"``) and emoji (``"😢"``: its Unicode name, "crying face") as words,
     and accented letters as their plain ones ("ángry", "naïve")."""
@@ -1521,11 +1532,11 @@ def _read_text(text: str, *, warn_gaze: bool) -> tuple[np.ndarray, dict[str, flo
     """An expression text's sided AU vector ``(50,)``, its gaze (ARKit ``eyeLook*`` weights), whether it keeps the
     lips together and its tongue out (:func:`text_to_edit`)."""
     if not isinstance(text, str) or not re.search(r"[^\W\d_]", spell_out_symbols(text)):
-        raise ParameterError(f"expression text: expected a few words, got {text!r}")
+        raise ParameterError(f"expression text: expected a few words, got {_shown(text)}")
     parts = text_parts(text)
     if not parts:  # only filler: read as a whole, "a" winked and "the eyes" frowned
         raise ParameterError(
-            f"expression text {text!r}: these words do not say what the face does; describe an expression "
+            f"expression text {_shown(text)}: these words do not say what the face does; describe an expression "
             "('a shy smile', 'raised eyebrows') or give an emotion name"
         )
     _check_emotion_typo(text)
@@ -1537,7 +1548,7 @@ def _read_text(text: str, *, warn_gaze: bool) -> tuple[np.ndarray, dict[str, flo
     parts = [p for p in parts if not (p.negated and _is_filler(p.words))]
     if not parts:
         raise ParameterError(
-            f"expression text {text!r}: these words only say what the face does not do; describe an expression "
+            f"expression text {_shown(text)}: these words only say what the face does not do; describe an expression "
             "('a shy smile', 'raised eyebrows') or give an emotion name"
         )
     emb, aus = _anchor_table()
@@ -1552,7 +1563,7 @@ def _read_text(text: str, *, warn_gaze: bool) -> tuple[np.ndarray, dict[str, flo
     if not moving and sims.max() < (MIN_SIMILARITY if known else UNKNOWN_WORDS_MIN_SIMILARITY):
         best = np.unravel_index(int(np.argmax(sims)), sims.shape)[1]
         raise ParameterError(
-            f"expression text {text!r}: no expression reads from these words (nearest {TEXT_ANCHORS[best][0]!r}, "
+            f"expression text {_shown(text)}: no expression reads from these words (nearest {TEXT_ANCHORS[best][0]!r}, "
             f"similarity {sims.max():.2f}{'' if known else ', and no word the reader knows'}); use English words "
             "such as 'a shy smile' or an emotion name"
         )
@@ -1709,7 +1720,7 @@ def _drop_things(
         best = int(np.argmax(top))
         anchor = TEXT_ANCHORS[int(np.argmax(sims[best]))][0]
         raise ParameterError(
-            f"expression text {text!r}: reads as {NOT_EXPRESSION_PHRASES[nearest[best]]!r} (similarity "
+            f"expression text {_shown(text)}: reads as {NOT_EXPRESSION_PHRASES[nearest[best]]!r} (similarity "
             f"{things[best].max():.2f}), not as an expression (nearest {anchor!r}, {top[best]:.2f}); describe what "
             "the face does ('a shy smile', 'raised eyebrows') or give an emotion name"
         )
@@ -1790,7 +1801,7 @@ def _check_expression_typos(text: str, parts: Sequence[TextPart] = ()) -> None:
         close = difflib.get_close_matches(word, _expression_words(), n=1, cutoff=0.75)
         if close and not (close[0].startswith(word) or word.startswith(close[0])):  # "flirty" is no typo of "flirt"
             raise ParameterError(
-                f"expression text {text!r}: {word!r} is no word the reader knows; did you mean {close[0]!r}?"
+                f"expression text {_shown(text)}: {word!r} is no word the reader knows; did you mean {close[0]!r}?"
             )
 
 

@@ -135,3 +135,12 @@ def test_the_tongue_is_said_and_an_emoticon_before_a_comma_is_read():
 def test_a_mouth_wide_open_stretches_the_jaw_not_the_eyes(text):
     a = au(text)  # "mouth wide open" was wide eyes, AU5 0.95, the "wide" left over
     assert low(a, "AU27") > 0.5 and low(a, "AU25") > 0.5 and top(a, "AU5") < 0.05, (text, a)
+
+
+def test_a_long_text_is_quoted_short_in_its_error():
+    from facecraft.rigs.errors import ParameterError
+    from facecraft.rigs.expression_text import text_to_au
+
+    with pytest.raises(ParameterError) as caught:  # 3,000 characters were quoted whole before the reason
+        text_to_au(" ".join(["qxzvkw"] * 500))
+    assert len(str(caught.value)) < 400 and "…" in str(caught.value)
