@@ -294,13 +294,17 @@ def _code_from_weights(values: dict, *, source: str) -> EmotionCode:
     return EmotionCode.from_arkit(weights_from_dict(arkit))
 
 
-def _is_track_text(text: str) -> bool:
-    """JSON given inline (``[{"t": 0, "emotion": "anger"}]``) or a track file named otherwise than ``.json``
-    (``t1.txt``): read as the track, not as words (the inline keys were read as a few words)."""
-    if text[:1] in "[{":
-        return True
+def _is_inline_json(text: str) -> bool:
+    """JSON given inline (``[{"t": 0, "emotion": "anger"}]``, ``{"AU12": 0.6}``): read as what it holds, not as words
+    (the inline keys were read as a few words)."""
+    return text[:1] in "[{"
+
+
+def _names_track_file(text: str) -> bool:
+    """A track file: named ``.json`` (found or not), or an existing file named otherwise (``t1.txt`` was read as
+    words, an error)."""
     path = Path(text).expanduser()
-    return bool(path.suffix) and path.is_file()
+    return text.lower().endswith(".json") or (bool(path.suffix) and path.is_file())
 
 
 def is_free_text(value) -> bool:
@@ -309,7 +313,7 @@ def is_free_text(value) -> bool:
     if not isinstance(value, str) or not value.strip():
         return False
     text = value.strip()
-    if text.lower().endswith(".json") or _looks_assigned(text) or _is_track_text(text):
+    if _names_track_file(text) or _is_inline_json(text) or _looks_assigned(text):
         return False
     name, colon, level = text.partition(":")
     if _is_emotion_name(name):
@@ -349,7 +353,7 @@ def parse_emotion(value, *, source: str = "emotion"):
             raise ParameterError(f"{source}: empty value; expected {EMOTION_ARG_HELP}")
         if is_free_text(text):
             return EmotionCode.from_text(text)
-        if text[:1] in "[{":
+        if _is_inline_json(text):
             try:
                 inline = json.loads(text)
             except ValueError as e:
@@ -357,7 +361,7 @@ def parse_emotion(value, *, source: str = "emotion"):
             if isinstance(inline, str):
                 raise ParameterError(f"{source} {text!r}: expected a list of keys or an object, got a JSON string")
             return parse_emotion(inline, source=source)
-        if text.lower().endswith(".json") or _is_track_text(text):
+        if _names_track_file(text):
             return EmotionTrack.from_json(text)
         if _looks_assigned(text):
             return _code_from_weights(parse_assignments(_assignment_pieces(text), source=source), source=source)
