@@ -41,7 +41,7 @@ import torch
 
 from facecraft.rigs import ARKIT_INDEX, load_rig
 from facecraft.rigs.animation import FLAME_SUFFIXES, FaceAnimation
-from facecraft.rigs.emotion_space import as_code_track, parse_emotion, parse_emotion_track
+from facecraft.rigs.emotion_space import as_code_track, emotion_record, parse_emotion, parse_emotion_track
 from facecraft.rigs.errors import ParameterError
 from facecraft.rigs.machine import torch_threads
 
@@ -374,12 +374,11 @@ def _head_and_gaze(anim: FaceAnimation, y: np.ndarray, sr: int, *, head: bool, g
 
 
 def _meta(model: A2FModel, emotion, transcript) -> dict:
-    emo = None if emotion is None else repr(emotion)
     return {
         "generator": "facecraft.audio2face",
         "mode": "learned",
         "model": {"fps": model.config.fps, "feature_kind": model.config.feature_kind},
-        "emotion": emo,
+        "emotion": emotion_record(emotion),
         "transcript_ignored": bool(transcript),
     }
 
@@ -618,6 +617,7 @@ def animate_file(
     if (anim.flame_expression is not None or anim.flame_jaw is not None) and out.suffix.lower() not in FLAME_SUFFIXES:
         log.info("%s: FLAME parameters are written only to %s files; not stored here", out, ", ".join(FLAME_SUFFIXES))
     anim.meta["source"] = str(input_path)
+    anim.meta["emotion"] = emotion_record(emotion if emotion_track is None else emotion_track)
     if anim.meta.get("silent"):
         log.warning("%s: the audio is silent (%s)", input_path, anim.meta["silent"])
     if anim.meta.get("levelled"):

@@ -411,6 +411,29 @@ def _smoothstep(x: np.ndarray) -> np.ndarray:
 TRACK_ARG_HELP = 'a JSON file (any name) or JSON text of keys [{"t": 0, "emotion": "happiness", "intensity": 0.6}, ...]'
 
 
+def emotion_record(value) -> str | dict | list | None:
+    """What an animation file records of the emotion it was asked for (``meta["emotion"]``): the argument as given
+    where it is text (a name, ``NAME:I``, AUs, words, a track file's path), a dict of weights or a track's keys, so
+    that it reads as the user wrote it and can be given back to ``--emotion``; a code or a track object by what it
+    holds (``"happiness:0.35"``). Always JSON-able."""
+    if value is None:
+        return None
+    if isinstance(value, str | os.PathLike):
+        return str(value).strip()
+    if isinstance(value, EmotionCode):
+        name, x = value.dominant()
+        rest = " + AU residual" if float(np.linalg.norm(value.residual)) > 1e-3 else ""
+        return f"{name}:{x:.2f}{rest}"
+    if isinstance(value, EmotionTrack):
+        return f"track of {len(value.times)} keys, t {value.times[0]:g}..{value.times[-1]:g} s"
+    if isinstance(value, np.ndarray):
+        return f"per-frame emotion codes {tuple(value.shape)}"
+    try:
+        return json.loads(json.dumps(value, default=float))  # a dict of weights, a list of keys
+    except (TypeError, ValueError):
+        return str(value)
+
+
 def parse_emotion_track(value, *, source: str = "emotion track"):
     """The one parser of emotion-track arguments (``--emotion-track``, ``emotion_track=``): None, an
     :class:`EmotionTrack`, its keys (a list, or ``{"keys": [...]}``), that JSON as text, a JSON file of any name,

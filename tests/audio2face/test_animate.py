@@ -43,6 +43,10 @@ def test_fps_emotion_track_and_blinks(tmp_path, fake_wav, tiny_model_dir):
     assert a.fps == 60 and a.num_frames == pytest.approx(sf.info(fake_wav).duration * 60, abs=2)
     b = an.animate_file(fake_wav, tmp_path / "b.npz", weights=tiny_model_dir, fps=60, blink=False)
     assert not np.allclose(a.curves, b.curves)
+    # the file records the emotion as asked (it was the parsed object's Python repr)
+    assert a.meta["emotion"] == str(track) and b.meta["emotion"] is None
+    words = an.animate_file(fake_wav, tmp_path / "w.json", weights=tiny_model_dir, emotion="a shy smile", blink=False)
+    assert json.loads((tmp_path / "w.json").read_text())["meta"]["emotion"] == "a shy smile" == words.meta["emotion"]
     with pytest.raises(ParameterError):
         an.animate_file(fake_wav, tmp_path / "c.npz", weights=tiny_model_dir, emotion="anger", emotion_track=track)
     with pytest.raises(ParameterError, match="mode"):

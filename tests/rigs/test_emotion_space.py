@@ -265,3 +265,19 @@ def test_the_gaze_region_is_the_eight_eyelook_channels_apart_from_the_others():
     assert gaze.sum() == 8
     for other in ("emotion", "speech", "full"):
         assert not np.any(gaze & region_mask(other))
+
+
+def test_emotion_record_keeps_what_was_asked_and_is_json():
+    from facecraft.rigs.emotion_space import emotion_record
+
+    assert emotion_record(None) is None
+    assert emotion_record("  a shy smile ") == "a shy smile"
+    assert emotion_record({"AU12": np.float32(0.6)}) == {"AU12": pytest.approx(0.6)}
+    keys = [{"t": 0, "emotion": "happiness"}, {"t": 2, "emotion": "fear", "intensity": 0.4}]
+    assert emotion_record(keys) == keys
+    # objects (an API caller's code or track) by what they hold, never a Python repr
+    assert emotion_record(EmotionCode.from_emotion("anger", 0.7)) == "anger:0.70"
+    assert emotion_record(parse_emotion("a shy smile")).endswith("+ AU residual")
+    assert emotion_record(EmotionTrack(keys)) == "track of 2 keys, t 0..2 s"
+    for value in ("anger:0.7", {"AU12": 0.6}, keys, EmotionTrack(keys)):
+        json.dumps(emotion_record(value))
