@@ -57,6 +57,7 @@ from .gltf_animate import (
 log = logging.getLogger(__name__)
 
 GENERATOR = "facecraft glb exporter"
+POINTS_KEY = "facecraft_points"  # mesh extras key of the rig's semantic points (points_extras)
 PART_KEY = "facecraft_part"  # node extras key marking an added part (read_gltf leaves these out of the rig)
 _FLOAT, _UINT16, _UINT32 = pygltflib.FLOAT, pygltflib.UNSIGNED_SHORT, pygltflib.UNSIGNED_INT
 
@@ -86,6 +87,19 @@ def _wound_inward(vertices: np.ndarray, faces: np.ndarray) -> bool:
     tri = v[faces]
     fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
     return float((fn * (tri.mean(1) - v.mean(0))).sum()) < 0
+
+
+def points_extras(rig) -> dict:
+    """The rig's semantic points (lip and lid points the lip-sync checks measure) as ``mesh.extras``: each by the
+    three vertices of its triangle and its weights on them, flat lists (a triangle's place in the file changes as
+    its surfaces are grouped into primitives; its vertices do not). Empty for a rig without points."""
+    names = list(getattr(rig, "point_names", []) or [])
+    if not names:
+        return {}
+    tri = rig.faces.detach().cpu().numpy()[rig.point_faces.detach().cpu().numpy()]
+    bary = rig.point_bary.detach().cpu().numpy()
+    return {POINTS_KEY: {"names": names, "vertices": [int(v) for v in tri.reshape(-1)],
+                         "weights": [round(float(w), 6) for w in bary.reshape(-1)]}}  # fmt: skip
 
 
 def glb_target_names(shape_names: list[str]) -> list[str]:
@@ -238,9 +252,10 @@ def _static_document(rig, *, normals: bool, parts: bool, name: str | None) -> _S
             targets.append(t)
     prims = _primitives(b, groups, attrs, targets)
     mesh = pygltflib.Mesh(name=name or rig.name, primitives=prims)
+    mesh.extras = points_extras(rig)
     if k:
         mesh.weights = [0.0] * k
-        mesh.extras = {"targetNames": glb_target_names(list(rig.shape_names))}
+        mesh.extras["targetNames"] = glb_target_names(list(rig.shape_names))
     g.meshes = [mesh]
     g.nodes = [pygltflib.Node(name=name or rig.name, mesh=0)]
     part_nodes = tuple((*_part_node(b, p, normals=normals), p) for p in extra)

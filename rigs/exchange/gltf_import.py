@@ -214,9 +214,11 @@ def read_gltf(path: str | Path, *, include_parts: bool = False) -> dict:
     verts, faces, uvs, parts = [], [], [], []  # parts: (vertex offset, count, {name: delta})
     face_materials: list[np.ndarray] = []  # each triangle's material index (-1: none)
     offset = 0
+    points: list[tuple[str, list[int], list[float]]] = []  # the rig's semantic points as facecraft writes them
     instances = _mesh_instances(g, include_parts=include_parts)
     for mesh_index, world in instances:
         mesh = g.meshes[mesh_index]
+        points += _mesh_points(mesh, offset)
         shared: dict[int, int] = {}  # POSITION accessor -> vertex offset: primitives (materials) sharing vertices
         for p_index, prim in enumerate(mesh.primitives):
             mode = pygltflib.TRIANGLES if prim.mode is None else prim.mode
@@ -276,8 +278,45 @@ def read_gltf(path: str | Path, *, include_parts: bool = False) -> dict:
         "neutral": np.concatenate(verts).astype(np.float32), "deltas": deltas, "faces": np.concatenate(faces),
         "uvs": all_uv, "shape_names": shape_names, "source_names": source_names, "name": name,
         "face_materials": np.concatenate(face_materials), "materials": [_material_info(m) for m in g.materials or []],
-        "generator": (g.asset.generator if g.asset else None) or "",
+        "generator": (g.asset.generator if g.asset else None) or "", "points": points,
     }  # fmt: skip
+
+
+def _mesh_points(mesh, offset: int) -> list[tuple[str, list[int], list[float]]]:
+    """The semantic points facecraft's writer keeps in ``mesh.extras`` (:func:`~.glb.points_extras`): name, three
+    vertex ids (past ``offset``, where the mesh's vertices start) and weights; none where the extras do not hold
+    a well-formed list (another tool's file, or one edited by hand)."""
+    from .glb import POINTS_KEY
+
+    held = mesh.extras.get(POINTS_KEY) if isinstance(mesh.extras, dict) else None
+    try:
+        names, ids, weights = held["names"], held["vertices"], held["weights"]
+        if not (len(ids) == len(weights) == 3 * len(names)):
+            return []
+        return [(str(n), [int(v) + offset for v in ids[3 * i : 3 * i + 3]],
+                 [float(w) for w in weights[3 * i : 3 * i + 3]]) for i, n in enumerate(names)]  # fmt: skip
+    except (TypeError, KeyError, ValueError):
+        return []
+
+
+def gltf_points(d: dict) -> dict:
+    """:func:`read_gltf`'s points as :class:`~facecraft.rigs.BlendshapeRig` keyword arguments (``point_names``,
+    ``point_faces``, ``point_bary``) on its triangles; a point whose triangle the file no longer has is left out."""
+    faces = np.asarray(d["faces"], np.int64)
+    at = {tuple(sorted(t)): i for i, t in enumerate(faces.tolist())}
+    names, tris, bary = [], [], []
+    for name, ids, weights in d.get("points") or []:
+        tri = at.get(tuple(sorted(ids)))
+        if tri is None:
+            log.warning("%s: point %r lies on a triangle the file does not have; left out", d["name"], name)
+            continue
+        by_vertex = dict(zip(ids, weights, strict=True))
+        names.append(name)
+        tris.append(tri)
+        bary.append([by_vertex[v] for v in faces[tri].tolist()])
+    if not names:
+        return {}
+    return {"point_names": names, "point_faces": np.array(tris, np.int64), "point_bary": np.array(bary, np.float32)}
 
 
 def _material_info(material) -> dict:
@@ -320,14 +359,17 @@ def gltf_regions(d: dict) -> list:
 
 
 def load_gltf_rig(path: str | Path):
-    """A :class:`~facecraft.rigs.BlendshapeRig` from a glTF/GLB file (see :func:`read_gltf`); semantic points only
-    for the default rig's topology (:func:`~facecraft.rigs.default_rig.canonical_topology`)."""
+    """A :class:`~facecraft.rigs.BlendshapeRig` from a glTF/GLB file (see :func:`read_gltf`) with its semantic points:
+    those facecraft wrote (:func:`gltf_points`), or for the default rig's topology its own
+    (:func:`~facecraft.rigs.default_rig.canonical_topology`)."""
     from ..blendshape_rig import BlendshapeRig
     from ..default_rig import canonical_topology
     from .gltf_animate import remember_source
 
     d = read_gltf(path)
-    topology = canonical_topology(len(d["neutral"]), d["faces"]) or {"faces": d["faces"], "regions": gltf_regions(d)}
+    topology = canonical_topology(len(d["neutral"]), d["faces"]) or {
+        "faces": d["faces"], "regions": gltf_regions(d), **gltf_points(d)
+    }  # fmt: skip
     rig = BlendshapeRig(d["neutral"], d["deltas"], d["shape_names"], uvs=d["uvs"], name=d["name"], **topology)
     return remember_source(rig, path)  # written back as the whole character (gltf_animate), not this mesh alone
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pygltflib
 import pytest
+import torch
 
 from facecraft.rigs import ARKIT_NAMES, BlendshapeRig, ParameterError
 from facecraft.rigs.animation import FaceAnimation
@@ -482,8 +483,10 @@ def test_ict_glb_has_a_material_per_surface_and_validates(tmp_path, shared_dir):
     if validator_available():
         report = validate_gltf(path)
         assert report["numErrors"] == 0 and report["numWarnings"] == 0, report["messages"]
-    # read back, the rig keeps its surfaces (the renderer colours it as before)
+    # read back, the rig keeps its surfaces (the renderer colours it as before) and its lip and lid points
     back = load_rig(path)
+    assert back.point_names == rig.point_names and len(rig.point_names) == 22
+    torch.testing.assert_close(back.neutral_points(), rig.neutral_points(), atol=1e-6, rtol=0)
     assert [(r.name, r.alpha, r.double_sided) for r in back.regions] == [
         (r.name, r.alpha, r.double_sided) for r in rig.regions
     ]

@@ -29,6 +29,29 @@ def test_rig_round_trip(tmp_path, grid_rig):
     assert back.name == "grid"
 
 
+def test_a_rigs_semantic_points_survive_its_glb(tmp_path, grid_rig):
+    """Any rig's lip and lid points come back from its GLB (only the default rig's did: an ICT FaceKit GLB loaded
+    without the points the lip-sync checks measure), on the same spots though the triangles are regrouped."""
+    import torch
+
+    from facecraft.rigs import BlendshapeRig
+
+    faces = grid_rig.faces.numpy()
+    rig = BlendshapeRig(grid_rig.neutral, grid_rig.deltas, grid_rig.shape_names, faces, uvs=grid_rig.uvs, name="grid",
+                        point_names=["upper_lip_inner", "lower_lip_inner"], point_faces=[5, 60],
+                        point_bary=[[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]])  # fmt: skip
+    path = write_rig_glb(rig, tmp_path / "p.glb")
+    back = load_gltf_rig(path)
+    assert back.point_names == rig.point_names
+    w = torch.rand(1, rig.num_shapes)
+    torch.testing.assert_close(back(w).points, rig(w).points, atol=1e-6, rtol=0)
+    # a file another tool wrote (or edited) without well-formed points loads without them
+    g = pygltflib.GLTF2().load(str(path))
+    g.meshes[0].extras["facecraft_points"] = {"names": ["x"], "vertices": [1, 2], "weights": "no"}
+    g.save(str(tmp_path / "q.glb"))
+    assert load_gltf_rig(tmp_path / "q.glb").point_names == []
+
+
 def test_animation_round_trip(tmp_path, grid_rig, random_anim):
     path = write_glb(random_anim, tmp_path / "a.glb", rig=grid_rig)
     back = load_animation(path)
