@@ -28,6 +28,24 @@ def test_frames_size_fps_and_pixels_round_trip(tmp_path):
     assert means == pytest.approx(6 * np.arange(24), abs=2.5)
 
 
+def test_saturated_colours_come_back_and_the_stream_names_its_colour_space(tmp_path):
+    """The stream says how its YUV was made (BT.601 matrix, sRGB's primaries and transfer): untagged, browsers
+    decode with the 709 matrix and shifted skin by about 7 levels. A decoder that reads the tags gets the colours
+    back."""
+    import subprocess
+
+    from facecraft.rigs.video import ffmpeg_exe
+
+    colours = np.array([[230, 60, 40], [40, 160, 70], [50, 70, 200], [240, 220, 60]], np.uint8)
+    frame = np.repeat(np.repeat(colours[None], 64, axis=0), 64, axis=1)  # four 64 px patches in a row
+    path = write_mp4([frame] * 4, tmp_path / "patches.mp4", fps=10)
+    stream = subprocess.run([ffmpeg_exe(), "-i", str(path)], capture_output=True, text=True).stderr
+    assert "yuv420p(tv, smpte170m/bt709/bt709" in stream
+    back = next(iter(read_frames(path))).astype(int)
+    centres = back[32, 32::64]
+    assert np.abs(centres - colours).max() <= 3
+
+
 def test_odd_sizes_are_padded_not_rescaled(tmp_path):
     rng = np.random.default_rng(0)
     frame = rng.integers(0, 255, (31, 45, 3), dtype=np.uint8)
