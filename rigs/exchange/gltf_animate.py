@@ -242,9 +242,14 @@ def _add_clip(g: pygltflib.GLTF2, blob: bytearray, anim, source: Path, name: str
     taken = {a.name for a in g.animations or []}
     unique = next(n for k in range(len(taken) + 1) if (n := name if k == 0 else f"{name}.{k}") not in taken)
     clip = pygltflib.Animation(name=unique, samplers=samplers, channels=channels, extras=animation_extras(anim))
-    g.animations = [*(g.animations or []), clip]
-    extras = dict(g.asset.extras or {}) if isinstance(g.asset.extras, dict) else {}
-    g.asset.extras = {**extras, "fps": float(anim.fps), "frames": int(anim.num_frames)}
+    # first: Blender makes the first clip the active action, model-viewer and Babylon play it (it came after the
+    # character's own clips, so an imported file opened on its idle loop)
+    g.animations = [clip, *(g.animations or [])]
+    timing = {"fps": float(anim.fps), "frames": int(anim.num_frames)}
+    # Blender's importer copies the scene's extras onto its scene (the README's import recipe reads them there)
+    for holder in (g.asset, *(g.scenes or [])[g.scene or 0 :][:1]):
+        extras = dict(holder.extras or {}) if isinstance(holder.extras, dict) else {}
+        holder.extras = {**extras, **timing}
 
 
 def _turns(g: pygltflib.GLTF2, anim, source: Path) -> dict[int, np.ndarray]:

@@ -145,8 +145,15 @@ def test_the_default_rigs_glb_loads_back_with_its_openings_points_and_parts(char
 
 def test_an_animated_character_gets_a_clip_of_its_own_name(tmp_path, character):
     once = write_glb(_take(), tmp_path / "once.glb", rig=load_rig(character))
-    twice = write_glb(_take(), tmp_path / "twice.glb", rig=load_rig(once))
-    assert [a.name for a in pygltflib.GLTF2().load(str(twice)).animations] == ["face", "face.1"]
+    second = _take()
+    second.curves[:, 0] = 0.25
+    twice = write_glb(second, tmp_path / "twice.glb", rig=load_rig(once))
+    g = pygltflib.GLTF2().load(str(twice))
+    # the new clip first, before the character's own: Blender makes the first the active action, viewers play it
+    assert [a.name for a in g.animations] == ["face.1", "face"]
+    assert load_animation(twice).curves[:, 0] == pytest.approx(0.25)
+    # the timing is on the scene too, where Blender's importer puts a file's extras (the README's recipe reads them)
+    assert g.scenes[g.scene or 0].extras == g.asset.extras == {"fps": 24.0, "frames": second.num_frames}
 
 
 def test_a_characters_clip_carries_the_mouth_cues_and_meta(tmp_path, character):
