@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import struct
 import weakref
 from dataclasses import dataclass, fields, replace
@@ -87,6 +88,13 @@ def _wound_inward(vertices: np.ndarray, faces: np.ndarray) -> bool:
     tri = v[faces]
     fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
     return float((fn * (tri.mean(1) - v.mean(0))).sum()) < 0
+
+
+def client_name(name: str) -> str:
+    """A node or mesh name as engines keep it: three.js drops ``[ ] . : /`` from node names (the ICT rig's
+    ``ict:FaceXModel`` became ``ictFaceXModel``, so looking it up by name found nothing) and pipelines read ``:`` as a
+    namespace; each becomes ``_``."""
+    return re.sub(r"[\[\].:/]", "_", name)
 
 
 def points_extras(rig) -> dict:
@@ -251,13 +259,13 @@ def _static_document(rig, *, normals: bool, parts: bool, name: str | None) -> _S
                 t["NORMAL"] = b.accessor(shaped_normals[j], kind="VEC3", target=vbo)
             targets.append(t)
     prims = _primitives(b, groups, attrs, targets)
-    mesh = pygltflib.Mesh(name=name or rig.name, primitives=prims)
+    mesh = pygltflib.Mesh(name=client_name(name or rig.name), primitives=prims)
     mesh.extras = points_extras(rig)
     if k:
         mesh.weights = [0.0] * k
         mesh.extras["targetNames"] = glb_target_names(list(rig.shape_names))
     g.meshes = [mesh]
-    g.nodes = [pygltflib.Node(name=name or rig.name, mesh=0)]
+    g.nodes = [pygltflib.Node(name=client_name(name or rig.name), mesh=0)]
     part_nodes = tuple((*_part_node(b, p, normals=normals), p) for p in extra)
     if part_nodes:
         g.nodes[0].children = [i for i, _, _ in part_nodes]

@@ -454,6 +454,7 @@ def test_ict_glb_has_a_material_per_surface_and_validates(tmp_path, shared_dir):
     path = write_rig_glb(rig, tmp_path / "ict.glb")
     g = pygltflib.GLTF2().load(str(path))
     prims = g.meshes[0].primitives
+    assert g.nodes[0].name == g.meshes[0].name == "ict_FaceXModel"  # three.js drops ':' from a node's name
     mats = {g.materials[p.material].name: g.materials[p.material] for p in prims}
     assert len(mats) == len(prims) == len(g.materials)  # one primitive per material
     assert {"skin", "lips", "eye_white", "iris", "pupil", "teeth", "gums", "tongue", "eyelashes"} <= set(mats)
