@@ -57,6 +57,8 @@ _ACTIVE = 1e-3  # a channel a control drives above this counts as driven
 #: relative mode it goes as far as the smile goes (a smiling face asked for surprise or sadness otherwise keeps
 #: its upper teeth bared over the new mouth: a laugh to FER judges), though speech also uses it.
 _EXPRESSION_LIPS = np.array([n.startswith("mouthUpperUp") for n in ARKIT_NAMES])
+#: Each side's blink and widened eye (Left, Right), the lid's closing and its raise.
+_BLINK_WIDE = tuple((ARKIT_NAMES.index(f"eyeBlink{s}"), ARKIT_NAMES.index(f"eyeWide{s}")) for s in ("Left", "Right"))
 _SMILE = np.array([n.startswith("mouthSmile") for n in ARKIT_NAMES])
 #: MediaPipe's scores of a resting face: the median over the neutral photos of the 36 FRLL calibration people
 #: (:func:`facecraft.synth.calibration.calibration_photos`) of each emotion-region channel, where it reaches 0.1
@@ -324,6 +326,13 @@ class EditControls:
             out[raised_mask] = set_values[raised_mask]
         else:
             out[raised_mask] = np.maximum(out[raised_mask], set_values[raised_mask])
+        # a lid asked to close closes over a widened eye: the wide eye gives way by the share the request closes it
+        # (surprise with eyeBlinkLeft=1 left a strip of white under the lid, FRLL calibration 012, 092, 107, 127)
+        asked = driven | set_mask | raised_mask
+        for blink, wide in _BLINK_WIDE:
+            closing = float(blink_closure(out[blink]) - blink_closure(now[blink]))  # share of the opening it closes
+            if asked[blink] and closing > 0.0:
+                out[wide] *= 1.0 - min(closing / max(1.0 - float(blink_closure(now[blink])), 1e-6), 1.0)
         return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 

@@ -284,3 +284,19 @@ def test_a_blink_value_is_how_far_the_lid_closes_and_targets_the_score_such_a_li
     now = np.zeros(52, np.float32)
     now[blink] = 0.45  # lids that read lowered three quarters stay as they are when words ask for less
     assert EditControls.from_args(text="tired").target(now)[blink[0]] == pytest.approx(0.45)
+
+
+def test_a_lid_asked_to_close_closes_over_a_widened_eye():
+    """Surprise with a wink left a strip of white under the closing lid: the wide eye gives way on the winking
+    side by the share the lid closes, and stays on the other."""
+    now = np.zeros(52, np.float32)
+    wl, wr = ARKIT_INDEX["eyeWideLeft"], ARKIT_INDEX["eyeWideRight"]
+    surprise = EditControls.from_args(emotion="surprise:1").target(now)
+    wink = EditControls.from_args(emotion="surprise:1", arkit=["eyeBlinkLeft=1"]).target(now)
+    half = EditControls.from_args(emotion="surprise:1", arkit=["eyeBlinkLeft=0.25"]).target(now)
+    assert surprise[wl] > 0.5 and wink[wl] == 0.0 and wink[wr] == surprise[wr]
+    assert 0.0 < half[wl] < surprise[wl]
+    # a photo's lid already shut is not closed further: the eye asked wide stays wide
+    closed = now.copy()
+    closed[ARKIT_INDEX["eyeBlinkLeft"]] = 0.7
+    assert EditControls.from_args(arkit=["eyeBlinkLeft=1", "eyeWideLeft=0.6"]).target(closed)[wl] == pytest.approx(0.6)
