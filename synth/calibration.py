@@ -196,10 +196,15 @@ MIN_OWN_RISE = 0.03
 #: shifted sideways (jawLeft / jawRight) past 1.5 shears the lower lip off the upper one and doubles the jaw's edge
 #: over the neck (FRLL calibration 001, 006, 010 at 1, 1.5, 2, 3); its own rise peaked at 3.0, the top level measured,
 #: where the photo tore along the lip and the jaw (the studio's slider at 1.0). No emotion moves it: the cap changes
-#: only the sliders (the shipped table's two values lowered to it, as a refit of the same measurements gives).
+#: only the sliders (the shipped table's two values lowered to it, as a refit of the same measurements gives). The mouth
+#: shifted sideways (mouthLeft / mouthRight) past 1.0 stretches the crease beside the nose into a diagonal streak to
+#: the lip (FRLL calibration 001, 006, 010, 012 at 0.75, 1, 1.25, 1.5, 2, 3, the nose held: the editor's
+#: ``_SIDEWAYS``); the slider at 1.0 had reached 3.0. No emotion moves it either.
 PLAUSIBLE_LIMIT: dict[str, float] = {
     "jawLeft": 1.5,
     "jawRight": 1.5,
+    "mouthLeft": 1.0,
+    "mouthRight": 1.0,
     "jawOpen": 1.2,
     "eyeWideLeft": 1.25,
     "eyeWideRight": 1.25,

@@ -357,6 +357,12 @@ _SHOWN = 0.05  # fitted rig weight from which a shape counts as shown by the fac
 _NOSE_LIFT = 0.6
 
 
+#: The mouth shifted sideways (``mouthLeft`` / ``mouthRight``) leaves the nose where it is: the rig's shift carries the
+#: nose's wings and base along, and the warp smeared the wing into a dark streak across the cheek (FRLL calibration
+#: 006, 012 from 0.6; found by a helper on nearly every photo at 1.0).
+_SIDEWAYS = np.array([n in ("mouthLeft", "mouthRight") for n in ARKIT_NAMES])
+
+
 @functools.cache
 def _nose_hold() -> np.ndarray:
     """``(468,)`` float64 in [0, 1]: how fully each mesh point keeps its rest below a removed expression (1 on the
@@ -378,6 +384,7 @@ def held_offsets(fit: RigFit, rig_change: np.ndarray) -> np.ndarray:
     change = np.asarray(rig_change, np.float64)
     kept = np.where(now > _SHOWN, np.maximum(change, -now), change)
     kept[_SNEER] = np.minimum(kept[_SNEER], _NOSE_LIFT)
+    kept[_SIDEWAYS] = 0.0
     if np.array_equal(kept, rig_change):
         return moved
     return moved + hold[:, None] * (rig_change_offsets(fit, kept) - moved)

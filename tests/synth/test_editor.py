@@ -530,6 +530,22 @@ def test_a_wrinkled_nose_lifts_the_nose_only_so_far(astronaut_faces):
     assert np.allclose(held_offsets(fit, anger), rig_change_offsets(fit, anger))
 
 
+def test_a_mouth_shifted_sideways_leaves_the_nose(astronaut_faces):
+    # mouthLeft carried the nose's wings along: the warp smeared the wing into a dark streak across the cheek
+    from facecraft.rigs.default_rig import SEMANTIC_VERTICES
+    from facecraft.synth.editor import held_offsets, rig_change_offsets
+
+    fit = astronaut_faces[0].fit
+    for name in ("mouthLeft", "mouthRight"):
+        change = np.zeros(52)
+        change[ARKIT_INDEX[name]] = 1.0
+        held, full = held_offsets(fit, change), rig_change_offsets(fit, change)
+        wings = [129, 358, SEMANTIC_VERTICES["nostril_l"], SEMANTIC_VERTICES["nostril_r"]]
+        assert np.abs(full[wings]).max() > 0.5 and np.abs(held[wings]).max() < 1e-9, name  # pixels
+        lip = SEMANTIC_VERTICES["upper_lip_center"]
+        assert np.allclose(held[lip], full[lip])  # the mouth moves whole
+
+
 def test_a_funnel_request_rounds_the_lips_instead_of_gaping(editor, astronaut, astronaut_faces):
     from facecraft.synth.editor import mesh_targets
 
