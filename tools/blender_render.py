@@ -112,8 +112,12 @@ def focus_region(face, depsgraph, prefix: str) -> tuple[Vector, float] | None:
     (the default rig's teeth or eyes, child objects), else the centre of the face's own polygons whose material is
     named so (a rig whose teeth and eyes are surfaces of its one mesh: ICT FaceKit's ``teeth``, ``eye_white``);
     None where neither is."""
-    # a part with morph targets is an empty holding its mesh (rigs/exchange/glb.py): look at every mesh below the face
-    parts = [o for o in face.children_recursive if o.type == "MESH" and o.get(PART_KEY, "").startswith(prefix)]
+    # the parts sit beside the face's mesh under the head, and a part with morph targets is an empty holding its mesh
+    # (rigs/exchange/glb.py): look at every mesh below the face's topmost parent
+    top = face
+    while top.parent is not None:
+        top = top.parent
+    parts = [o for o in top.children_recursive if o.type == "MESH" and o.get(PART_KEY, "").startswith(prefix)]
     if parts:
         corners = [c for o in parts for c in world_bounds(o, depsgraph)]
         return sum(corners, Vector()) / len(corners), max(c.x for c in corners) - min(c.x for c in corners)

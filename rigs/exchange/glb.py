@@ -15,14 +15,17 @@ aligned, used by one accessor only (so no ``byteStride``), and POSITION accessor
 as the glTF 2.0 spec asks, so the Khronos validator reports no errors.
 
 The default rig also gets its eyes, teeth, tongue and mouth cavity (:mod:`facecraft.rigs.face_parts`, on by
-default, ``parts=False`` leaves them out): one child node of the face node per part, marked with
-``extras.facecraft_part``, each with its own materials. Then the face mesh keeps only its skin, lips and brows (the
-flat triangles over the openings would hide the parts). Parts with morph targets (lower teeth, tongue, cavity:
-the jaw's shapes and ``tongueOut``, with NORMAL deltas like the face's) hold their mesh in a child node
-``<part>_mesh`` (three.js binds the face's weights to direct children with morph targets) and get its own weights
-channel, the
-eyeballs a rotation channel from ``anim.eye_rotation`` (or from the ``eyeLook*`` curves when it is absent).
-The face node's weights channel is always the animation's first channel.
+default, ``parts=False`` leaves them out): one node per part, marked with ``extras.facecraft_part``, each with its
+own materials. Then the face mesh keeps only its skin, lips and brows (the flat triangles over the openings would
+hide the parts), on a node ``<name>_mesh`` beside the parts, and the head is the node above them all (``<name>``,
+no mesh), which the head rotation turns. A weights channel never drives a node with children: three.js's
+GLTFLoader before mrdoob/three.js#33020 bound a node's weights track to every mesh with morph targets below it, so
+the lower teeth, tongue and cavity, under the face's node, took the face's 52 weights too (the mixer averaged the
+tracks: they opened half as far as the jaw and moved with eyeBlink and eyeLook*). Parts with morph targets (lower
+teeth, tongue, cavity: the jaw's shapes and ``tongueOut``, with NORMAL deltas like the face's) hold their mesh in a
+child node ``<part>_mesh`` and get its own weights channel, the eyeballs a rotation channel from
+``anim.eye_rotation`` (or from the ``eyeLook*`` curves when it is absent). The face's weights channel is always the
+animation's first channel.
 
 The frame rate is written to ``asset.extras`` and ``scenes[0].extras`` (``fps``, ``frames``): glTF keys are
 in seconds and has no frame rate, and Blender imports keys at its scene's rate, so set the scene to this
@@ -184,15 +187,16 @@ class _Static:
     blob: bytes
     shapes: int
     part_nodes: tuple
+    face_node: int  # the node holding the face's mesh (its weights channel's target)
     asset: pygltflib.Asset  # the objects an animation's timing goes into (``extras``)
     scene: pygltflib.Scene
     text: dict  # each top-level key's JSON text; lists without their brackets (an animation appends items)
 
     @classmethod
-    def of(cls, g: pygltflib.GLTF2, blob: bytes, *, shapes: int, part_nodes: tuple) -> _Static:
+    def of(cls, g: pygltflib.GLTF2, blob: bytes, *, shapes: int, part_nodes: tuple, face_node: int) -> _Static:
         doc = _json(g)
         text = {key: _encode(value)[1:-1] if isinstance(value, list) else _encode(value) for key, value in doc.items()}
-        return cls(doc, blob, shapes, part_nodes, g.asset, g.scenes[0], text)
+        return cls(doc, blob, shapes, part_nodes, face_node, g.asset, g.scenes[0], text)
 
 
 def _encode(value) -> str:
@@ -265,13 +269,17 @@ def _static_document(rig, *, normals: bool, parts: bool, name: str | None) -> _S
         mesh.weights = [0.0] * k
         mesh.extras["targetNames"] = glb_target_names(list(rig.shape_names))
     g.meshes = [mesh]
-    g.nodes = [pygltflib.Node(name=client_name(name or rig.name), mesh=0)]
+    face = client_name(name or rig.name)
+    g.nodes = [pygltflib.Node(name=face, mesh=0)]
+    if extra:  # the face's mesh beside its parts, under a node of its own that turns the head (module docstring)
+        g.nodes = [pygltflib.Node(name=face, children=[1]), pygltflib.Node(name=f"{face}_mesh", mesh=0)]
+    face_node = len(g.nodes) - 1
     part_nodes = tuple((*_part_node(b, p, normals=normals), p) for p in extra)
     if part_nodes:
-        g.nodes[0].children = [i for i, _, _ in part_nodes]
+        g.nodes[0].children = [*(g.nodes[0].children or []), *(i for i, _, _ in part_nodes)]
     g.scenes = [pygltflib.Scene(name="Scene", nodes=[0])]
     g.scene = 0
-    return _Static.of(g, b.blob(), shapes=k, part_nodes=part_nodes)
+    return _Static.of(g, b.blob(), shapes=k, part_nodes=part_nodes, face_node=face_node)
 
 
 def _add_channel(
@@ -424,7 +432,7 @@ def _document(rig, anim, *, normals: bool, head_rotation: bool, parts: bool, nam
         if k:
             _rig_cached(rig, ("arkit shapes",), lambda: _check_arkit_shapes(rig))  # warned once per rig
             weights = rig.from_arkit(anim.curves).detach().cpu().numpy().astype(np.float32)  # (T, K)
-            _add_channel(b, samplers, channels, time_acc, weights.reshape(-1), "SCALAR", "weights")
+            _add_channel(b, samplers, channels, time_acc, weights.reshape(-1), "SCALAR", "weights", static.face_node)
         if animate_head:
             turns = yaw_pitch_roll_quaternions(anim.head_rotation)
             _add_channel(b, samplers, channels, time_acc, turns, "VEC4", "rotation")

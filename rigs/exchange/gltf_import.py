@@ -395,9 +395,9 @@ def read_gltf_animation(path: str | Path, *, fps: float | None = None, animation
     The face's channel is the first weights channel on a node that is not a facecraft part. Keyframes are
     resampled (linearly) onto a uniform grid at ``fps`` (default: the ``fps`` facecraft writes into
     ``asset.extras``, else from the keyframe steps). Targets that are not ARKit shapes are dropped; ARKit
-    shapes the mesh lacks stay at 0. A rotation channel on the face's node gives ``head_rotation``, rotation
-    channels on facecraft's ``eye_left`` / ``eye_right`` nodes give ``eye_rotation`` (degrees, yaw about +Y,
-    then pitch, then roll, as the writer composes them).
+    shapes the mesh lacks stay at 0. A rotation channel on the face's node (or the nearest node above it that has
+    one) gives ``head_rotation``, rotation channels on facecraft's ``eye_left`` / ``eye_right`` nodes give
+    ``eye_rotation`` (degrees, yaw about +Y, then pitch, then roll, as the writer composes them).
 
     Returns
     -------
@@ -455,7 +455,12 @@ def read_gltf_animation(path: str | Path, *, fps: float | None = None, animation
                   and c.target.path == "rotation"), None)  # fmt: skip
         return None if c is None else _euler_track(g, anim.samplers[c.sampler], grid, path)
 
-    head = rotation_of(face_node)
+    # the head turns the face's node or a node above it (facecraft's own files: the node holding face and parts)
+    parents = {child: i for i, n in enumerate(g.nodes) for child in n.children or []}
+    head, at = rotation_of(face_node), face_node
+    while head is None and at in parents:
+        at = parents[at]
+        head = rotation_of(at)
     eye_nodes = {n.extras[PART_KEY]: i for i, n in enumerate(g.nodes) if _is_part(n)}
     left, right = (rotation_of(eye_nodes[e]) if e in eye_nodes else None for e in ("eye_left", "eye_right"))
     eyes = None

@@ -51,9 +51,12 @@ def test_blender_sets_the_glb_rate_and_shows_an_open_mouth(tmp_path):
     objects = rep["objects"]
     assert objects[rep["face"]]["shape_keys"]["jawOpen"] == pytest.approx(1.0, abs=1e-3)
     assert reports[1]["objects"][rep["face"]]["shape_keys"]["jawOpen"] == pytest.approx(0.0, abs=1e-3)
-    # the parts came in as the face's children with their materials, and follow the jaw and the tongue (a part with
-    # morph targets is an empty holding its mesh, <part>_mesh)
-    assert objects["teeth_lower"]["parent"] == rep["face"] and objects["eye_left"]["parent"] == rep["face"]
+    # the parts came in beside the face's mesh, under the head, with their materials, and follow the jaw and the
+    # tongue (a part with morph targets is an empty holding its mesh, <part>_mesh); no mesh with shape keys has
+    # children (old three.js bound a node's weights to every mesh below it)
+    head = objects[rep["face"]]["parent"]
+    assert rep["face"] == "facecraft-default_mesh" and head == "facecraft-default"
+    assert objects["teeth_lower"]["parent"] == head and objects["eye_left"]["parent"] == head
     assert objects["teeth_lower_mesh"]["parent"] == "teeth_lower"
     assert objects["teeth_lower_mesh"]["shape_keys"]["jawOpen"] == pytest.approx(1.0, abs=1e-3)
     assert objects["tongue_mesh"]["shape_keys"]["tongueOut"] == pytest.approx(0.3, abs=1e-3)

@@ -256,13 +256,16 @@ def test_default_rig_glb_has_eyes_teeth_tongue_following_the_curves(tmp_path):
     anim = _default_take()
     path = write_glb(anim, tmp_path / "face.glb")
     g = pygltflib.GLTF2().load(str(path))
-    face = g.nodes[0]
+    head = g.nodes[0]  # no mesh: it turns the face's mesh and the parts beside it
+    assert head.mesh is None and head.children[0] == 1
+    face = g.nodes[1]
+    assert face.name == f"{head.name}_mesh" and not face.children
     assert g.meshes[face.mesh].extras["targetNames"][:2] == ["eyeBlinkLeft", "eyeLookDownLeft"]
     face_materials = [g.materials[p.material].name for p in g.meshes[face.mesh].primitives]
     assert face_materials == ["skin", "lips", "brows"]  # no openings
-    parts = {g.nodes[i].name: i for i in face.children}
+    parts = {g.nodes[i].name: i for i in head.children[1:]}
     assert set(parts) >= {"eye_left", "eye_right", "teeth_upper", "teeth_lower", "tongue", "mouth_cavity"}
-    assert all(g.nodes[i].extras[PART_KEY] == g.nodes[i].name for i in face.children)
+    assert all(g.nodes[i].extras[PART_KEY] == g.nodes[i].name for i in head.children[1:])
     names = {m.name for m in g.materials}
     assert names >= {"skin", "lips", "eye_white", "iris", "pupil", "teeth", "tongue", "mouth_cavity"}
     white = next(m for m in g.materials if m.name == "eye_white").pbrMetallicRoughness.baseColorFactor
@@ -270,7 +273,8 @@ def test_default_rig_glb_has_eyes_teeth_tongue_following_the_curves(tmp_path):
     assert min(white[:3]) > 0.7 and max(pupil[:3]) < 0.01
     assert g.asset.extras == {"fps": 60.0, "frames": 12} and g.scenes[0].extras["fps"] == 60.0
     (a,) = g.animations
-    assert a.channels[0].target.node == 0 and a.channels[0].target.path == "weights"
+    assert a.channels[0].target.node == 1 and a.channels[0].target.path == "weights"
+    assert {c.target.node for c in a.channels if c.target.path == "rotation"} >= {0}  # the head turns its node
     # lower teeth and tongue: their own weights channels, the curves' columns of their target names
     for part in ("teeth_lower", "tongue"):
         node = _mesh_node(g, parts[part])
@@ -280,12 +284,11 @@ def test_default_rig_glb_has_eyes_teeth_tongue_following_the_curves(tmp_path):
         cols = [ARKIT_NAMES.index(n) for n in targets]
         assert w == pytest.approx(anim.curves[:, cols])
     assert "tongueOut" in g.meshes[g.nodes[_mesh_node(g, parts["tongue"])].mesh].extras["targetNames"]
-    # three.js binds the face's weights track to each direct child of its (multi-primitive) node that has morph
-    # targets: the tongue and mouth cavity took the face's 52 weights too. Parts with targets hang their mesh one
-    # node down.
-    assert not [
-        g.nodes[i].name for i in face.children if g.nodes[i].mesh is not None and g.meshes[g.nodes[i].mesh].weights
-    ]
+    # three.js's GLTFLoader bound a node's weights track to meshes with morph targets below it (direct children of a
+    # multi-primitive node, and before r18x every one below): the tongue and mouth cavity took the face's 52 weights
+    # too. No node a weights channel drives has children.
+    assert not [g.nodes[c.target.node].name for c in a.channels if c.target.path == "weights" and
+                g.nodes[c.target.node].children]  # fmt: skip
     # the left eye turns toward the subject's left (+X) as eyeLookOutLeft rises; the right eye stays ahead
     q = _rotation_output(g, a, parts["eye_left"])
     assert Rotation.from_quat(q[0]).apply([0, 0, 1]) == pytest.approx([0, 0, 1], abs=1e-6)
@@ -360,9 +363,10 @@ def test_blender_imports_face_parts_and_shape_keys(tmp_path):
                           capture_output=True, text=True, timeout=300)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     objects = json.loads(next(line for line in proc.stdout.splitlines() if line.startswith("RESULT"))[6:])
-    face = objects["facecraft-default"]
+    face = objects["facecraft-default_mesh"]
     assert len(face["keys"]) == 53 and "jawOpen" in face["keys"]  # Basis + 52
-    assert objects["teeth_lower"]["parent"] == "facecraft-default"  # an empty holding the mesh with its keys
+    assert face["parent"] == objects["teeth_lower"]["parent"] == "facecraft-default"  # the head, an empty
+    assert objects["teeth_lower"]["keys"] == []  # an empty holding the mesh with its keys
     assert objects["teeth_lower_mesh"]["parent"] == "teeth_lower" and "jawOpen" in objects["teeth_lower_mesh"]["keys"]
     assert objects["eye_left"]["materials"] == ["eye_white", "iris", "pupil"]
     assert "tongueOut" in objects["tongue_mesh"]["keys"]
@@ -506,7 +510,7 @@ def test_face_normals_are_those_of_the_triangles_written(tmp_path):
 
     rig = default_rig()
     g = pygltflib.GLTF2().load(str(write_rig_glb(rig, tmp_path / "rig.glb")))
-    mesh = g.meshes[g.nodes[0].mesh]
+    mesh = g.meshes[0]
     written = np.concatenate([_indices(g, p.indices).reshape(-1, 3) for p in mesh.primitives])
     assert len(written) < rig.faces.shape[0]  # the openings are left to the parts
     neutral = _raw(g, mesh.primitives[0].attributes.POSITION)

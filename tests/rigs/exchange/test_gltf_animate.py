@@ -35,7 +35,8 @@ def test_a_loaded_character_keeps_its_meshes_and_materials(tmp_path, character):
     assert len(out.meshes) == len(source.meshes) > 1 and len(out.materials) == len(source.materials)
     assert out.asset.extras == {"fps": 24.0, "frames": 10}
     (clip,) = out.animations
-    face = next(c for c in clip.channels if c.target.node == 0)
+    face = clip.channels[0]  # the face's weights first
+    assert face.target.path == "weights" and out.nodes[face.target.node].mesh == 0
     weights = read_accessor(out, clip.samplers[face.sampler].output, path=tmp_path / "a.glb").reshape(10, -1)
     names = out.meshes[0].extras["targetNames"]
     np.testing.assert_allclose(weights[:, names.index("jawOpen")], np.linspace(0, 1, 10), atol=1e-6)
