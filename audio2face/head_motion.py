@@ -43,6 +43,7 @@ STRESS_S = 0.2  # length of a stressed syllable (full emphasis this long gives a
 NOD_DEG = 3.0  # downward pitch of a saturated nod
 NOD_ROLL_DEG = 0.8  # the roll and yaw beat that goes with a nod (sign drawn per nod)
 NOD_YAW_DEG = 0.8
+NOD_SETTLED = 0.02  # a nod's response below this has settled: the next nod may beat to the other side
 SWAY_DEG = (2.0, 1.2, 1.2)  # yaw, pitch, roll amplitude of the slow sway while talking
 SWAY_HZ = (0.08, 0.4)
 IDLE_SHARE = 0.3  # sway at rest, as a share of the talking sway
@@ -115,6 +116,17 @@ def _sway(num_frames: int, fps: float, rng: np.random.Generator) -> np.ndarray:
     return (amp * np.sin(2 * np.pi * freq * t + phase)).sum(-1)
 
 
+def _per_nod(drawn: np.ndarray, nod: np.ndarray) -> np.ndarray:
+    """The nods' side beats ``(T, 2)``: a nod keeps the sign ``drawn`` gives where it starts until it has settled
+    (below :data:`NOD_SETTLED`); a new sign is taken only between nods. Drawn per second and used as drawn, the sign
+    flipped mid-nod: the head's roll jumped 1-1.5 degrees in one frame at whole seconds."""
+    side = drawn.copy()
+    for i in range(1, len(side)):
+        if nod[i] >= NOD_SETTLED:
+            side[i] = side[i - 1]
+    return side
+
+
 def head_motion(loudness: np.ndarray, *, fps: float, seed: int = 0, amount: float = 1.0) -> np.ndarray:
     """Head yaw, pitch, roll ``(T, 3)`` float32 degrees from per-frame loudness ``(T,)`` in [0, 1].
 
@@ -146,7 +158,8 @@ def head_motion(loudness: np.ndarray, *, fps: float, seed: int = 0, amount: floa
     kernel = (k_t / NOD_PEAK_S) * np.exp(1.0 - k_t / NOD_PEAK_S)
     kernel /= np.convolve(np.ones(max(1, int(round(STRESS_S * fps)))), kernel).max()
     nod = np.tanh(np.convolve(emphasis, kernel)[:n])
-    side = np.repeat(rng.choice([-1.0, 1.0], size=(n // max(1, int(fps)) + 1, 2)), max(1, int(fps)), axis=0)[:n]
+    drawn = np.repeat(rng.choice([-1.0, 1.0], size=(n // max(1, int(fps)) + 1, 2)), max(1, int(fps)), axis=0)[:n]
+    side = _per_nod(drawn, nod)
     level = IDLE_SHARE + (1.0 - IDLE_SHARE) * activity
     sway = _sway(n, fps, rng) * np.asarray(SWAY_DEG) * level[:, None]
     head = sway + np.stack([NOD_YAW_DEG * nod * side[:, 0], NOD_DEG * nod, NOD_ROLL_DEG * nod * side[:, 1]], 1)
