@@ -48,15 +48,20 @@ def valid_audio(y, *, name: str = "audio", mono: bool = True) -> np.ndarray:
     mono : bool
         Require one channel (shape (N,)).
 
+    Integer PCM (int16 from scipy's ``wavfile.read``, pydub or a TTS engine, int32, uint8) is scaled to [-1, 1] by its
+    type's full scale: read as floats, int16 speech peaked near 10,000 and the face did not move.
+
     Raises
     ------
     ParameterError
-        Not a numeric array, wrong number of dimensions, empty, or NaN/inf samples.
+        Not a numeric array, wrong number of dimensions, empty, NaN/inf samples, or float samples far outside
+        [-1, 1] (:data:`MAX_FLOAT_PEAK`: integer PCM held as floats).
     """
     if isinstance(y, np.ndarray) and not np.issubdtype(y.dtype, np.number):
         raise ParameterError(f"{name}: expected a numeric array, got dtype {y.dtype}")
     try:
-        arr = np.asarray(y, dtype=np.float32)
+        arr = _pcm_scaled(y) if isinstance(y, np.ndarray) and np.issubdtype(y.dtype, np.integer) else None
+        arr = np.asarray(y, dtype=np.float32) if arr is None else arr
     except (TypeError, ValueError) as e:
         raise ParameterError(f"{name}: not a numeric array ({e})") from e
     if mono and arr.ndim != 1:
@@ -67,7 +72,27 @@ def valid_audio(y, *, name: str = "audio", mono: bool = True) -> np.ndarray:
         raise ParameterError(f"{name}: audio is empty (0 samples)")
     if not np.all(np.isfinite(arr)):
         raise ParameterError(f"{name}: contains NaN or infinite samples")
+    peak = float(np.abs(arr).max())
+    if peak > MAX_FLOAT_PEAK:
+        raise ParameterError(
+            f"{name}: samples reach {peak:.4g}, expected floats in [-1, 1] (integer PCM held as floats? divide by "
+            "32768 for 16-bit, or pass the integer array itself)"
+        )
     return arr
+
+
+#: Float samples beyond this are no float audio (16-bit PCM converted to float without scaling peaks in the
+#: thousands); a loud float mix may clip past 1, so the bound is generous.
+MAX_FLOAT_PEAK = 16.0
+
+
+def _pcm_scaled(y: np.ndarray) -> np.ndarray:
+    """Integer PCM as float32 in [-1, 1]: signed types over their full scale, unsigned ones about their middle."""
+    info = np.iinfo(y.dtype)
+    if info.min == 0:  # unsigned (8-bit WAV): silence is the middle value
+        middle = (int(info.max) + 1) // 2
+        return ((y.astype(np.float64) - middle) / middle).astype(np.float32)
+    return (y.astype(np.float64) / -float(info.min)).astype(np.float32)
 
 
 def resample(y: np.ndarray, *, orig_sr: int, target_sr: int = SAMPLE_RATE) -> np.ndarray:

@@ -506,3 +506,16 @@ def test_speech_share_tells_speech_from_music_and_noise(shared_dir):
         assert speech_share(y, sr) > LITTLE_SPEECH + 0.2, clip  # pauses do not count against it
     y, sr = load_audio(shared_dir / "data" / "speech" / "arctic_us_aew_a0002.wav")
     assert speech_share(resample(y, orig_sr=sr, target_sr=44100), 44100) > LITTLE_SPEECH + 0.2
+
+
+def test_integer_pcm_is_scaled_and_unscaled_floats_are_refused():
+    """int16 speech (scipy's wavfile.read, pydub, TTS engines) was taken as floats peaking near 10,000: the level
+    gain hit its floor and the face did not move."""
+    wave = 0.5 * np.sin(np.linspace(0, 60, 1600))
+    as_int16 = np.round(wave * 32767).astype(np.int16)
+    np.testing.assert_allclose(valid_audio(as_int16), wave, atol=1e-4)
+    np.testing.assert_allclose(valid_audio(np.round(wave * 2**31 * 0.99).astype(np.int32)), 0.99 * wave, atol=1e-6)
+    np.testing.assert_allclose(valid_audio(np.round(128 + 127 * wave).astype(np.uint8)), wave * 127 / 128, atol=5e-3)
+    with pytest.raises(ParameterError, match="divide by 32768"):
+        valid_audio(as_int16.astype(np.float64))
+    assert valid_audio(np.float32([1.2, -1.5])).max() == pytest.approx(1.2)  # a clipped float mix is still audio
