@@ -92,7 +92,9 @@ def register(subparsers) -> None:
     c.add_argument("--out", default="outputs/a2f/corpus", help="corpus folder (default %(default)s)")
     c.add_argument("--sentences", help="sentence file (default: the shipped sentences.txt)")
     c.add_argument("--max-sentences", type=int, help="use only the first N sentences")
-    c.add_argument("--voices", nargs="+", help="voice specs (default: all training and held-out voices)")
+    c.add_argument(
+        "--voices", nargs="+", action="extend", help="voice specs (default: all training and held-out voices)"
+    )
     c.add_argument(
         "--augmentations-per-clip",
         type=int,

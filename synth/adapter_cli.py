@@ -78,7 +78,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("photo", help="a portrait photo")
     r.add_argument("-o", "--output", required=True, help="the image to write (png/jpg)")
     r.add_argument("--emotion", help="NAME[:INTENSITY], e.g. happiness:0.8")
-    r.add_argument("--au", nargs="*", help="AU sliders, e.g. AU12=0.8 AU6=0.5")
+    r.add_argument("--au", nargs="*", action="extend", help="AU sliders, e.g. AU12=0.8 AU6=0.5")
     r.add_argument("--face", type=int, default=0, help="which face (0 = the largest)")
     add_refine_arguments(r)
     r.set_defaults(func=_cmd_refine)

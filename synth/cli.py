@@ -325,8 +325,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="a few words, e.g. 'a shy smile', 'eyes closed, smiling', 'a wink with the left eye' (the person's own "
         "left), 'no smile, just raised eyebrows'",
     )
-    p.add_argument("--au", nargs="+", metavar="AU=V", help="FACS Action Units, e.g. AU12=0.6 AU6=0.4 AU14R=0.5")
-    p.add_argument("--arkit", nargs="+", metavar="NAME=V", help="ARKit-52 weights, e.g. jawOpen=0.3 eyeBlinkLeft=1")
+    p.add_argument(
+        "--au", nargs="+", action="extend", metavar="AU=V", help="FACS Action Units, e.g. AU12=0.6 AU6=0.4 AU14R=0.5"
+    )
+    p.add_argument(
+        "--arkit",
+        nargs="+",
+        action="extend",
+        metavar="NAME=V",
+        help="ARKit-52 weights, e.g. jawOpen=0.3 eyeBlinkLeft=1",
+    )
     p.add_argument("--face", type=int, help="edit only this face (0 = the largest); default all")
     p.add_argument(
         "--max-faces",

@@ -19,6 +19,17 @@ def test_edit_one_photo_with_a_sheet(tmp_path, astronaut, capsys):
     assert "jawOpen" in text and "browInnerUp" in text
 
 
+def test_repeated_control_flags_add_up(tmp_path, astronaut, capsys):
+    # '--au AU12=0.5 --au AU6=0.5' kept only the last flag's values
+    src, out = tmp_path / "in.png", tmp_path / "out.png"
+    iio.imwrite(src, astronaut)
+    args = ["edit", str(src), "-o", str(out), "--au", "AU1=0.8", "--au", "AU6=0.5", "--arkit", "jawOpen=0.6",
+            "--arkit", "eyeBlinkLeft=1"]  # fmt: skip
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert all(name in text for name in ("browInnerUp", "cheekSquint", "jawOpen", "eyeBlinkLeft")), text
+
+
 def test_edit_by_text_says_what_the_words_were_read_as(tmp_path, astronaut, capsys):
     src, out = tmp_path / "in.png", tmp_path / "out.png"
     iio.imwrite(src, astronaut)
