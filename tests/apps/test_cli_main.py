@@ -51,6 +51,23 @@ def test_bench_json_records_the_machine(tmp_path, monkeypatch):
     assert set(written["machine"]) == {"cpu", "cpu_count", "load_average"}
 
 
+def test_quick_runs_a_benchmark_without_a_quick_variant_whole(tmp_path, monkeypatch, capsys):
+    # 'bench fit --quick' stopped at "unknown option 'quick'" for 16 of the 20 benchmarks
+    import json
+    import sys
+    import types
+
+    from facecraft.apps import cli
+
+    fake = types.ModuleType("fake_bench_whole")
+    fake.bench_whole = lambda out_dir, *, limit=3: {"limit": limit}
+    monkeypatch.setitem(sys.modules, "fake_bench_whole", fake)
+    monkeypatch.setitem(cli.BENCHMARKS, "whole", "fake_bench_whole:bench_whole")
+    assert main(["bench", "whole", "--quick", "--out", str(tmp_path)]) == 0
+    assert "no quick variant" in capsys.readouterr().err
+    assert json.loads((tmp_path / "whole.json").read_text())["limit"] == 3
+
+
 def _fake_bench(monkeypatch):
     import sys
     import types
