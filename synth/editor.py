@@ -906,6 +906,12 @@ class FaceEditor:
         alpha = valid_alpha(alpha, img.shape[:2])
         if not isinstance(controls, EditControls):
             raise ParameterError(f"controls: expected EditControls, got {type(controls).__name__}")
+        for analyzed in faces:  # faces of another photo were drawn where they were there (an eye on a shirt)
+            if tuple(analyzed.fit.image_size) != img.shape[:2]:
+                raise ParameterError(
+                    f"{name}: the faces were analysed on an image of {analyzed.fit.image_size[1]}x"
+                    f"{analyzed.fit.image_size[0]} px, this one is {img.shape[1]}x{img.shape[0]}: analyse this image"
+                )
         t0 = time.perf_counter()
         out, mask, edits = img, np.zeros(img.shape[:2], np.float32), []
         for index, analyzed in _choose(faces, face, name):

@@ -755,3 +755,13 @@ def test_happiness_and_surprise_edits_of_studio_portraits_read_as_such(shared_di
              for p in people]  # fmt: skip
     read = np.asarray(get_judge(judge_name).predict_proba(edits)).argmax(1)
     assert (read == list(EMOTIONS).index(emotion)).sum() >= 7, [EMOTIONS[i] for i in read]
+
+
+def test_faces_of_another_size_of_photo_are_refused(editor, astronaut, astronaut_faces):
+    # the faces of a 512 px photo applied to its 256 px copy drew an eye on the shirt, without a word
+    from facecraft.rigs import ParameterError
+    from facecraft.synth import EditControls
+
+    half = np.ascontiguousarray(astronaut[::2, ::2])
+    with pytest.raises(ParameterError, match="analysed on an image of 512x512 px, this one is 256x256"):
+        editor.apply(half, astronaut_faces, EditControls.from_args(emotion="surprise"))
