@@ -126,6 +126,19 @@ def _has_alpha(im: Image.Image) -> bool:
     return im.mode in ("RGBA", "LA", "PA", "La", "RGBa") or (im.mode == "P" and "transparency" in im.info)
 
 
+def _pil_as_rgb(image):
+    """A PIL image whose pixels are not colours (palette ``P``, ``CMYK``, ``YCbCr``, ``HSV``, ``LAB``...) converted to
+    RGB (RGBA where it has transparency); anything else as it is. As an array, a palette image gave its palette indices
+    (read as grey) and a CMYK one its inks (read as RGB: colours inverted)."""
+    mode = getattr(image, "mode", None)
+    if mode is None or not callable(getattr(image, "convert", None)) or mode in ("RGB", "RGBA", "L", "1"):
+        return image
+    if not type(image).__module__.startswith("PIL."):
+        return image
+    see_through = "A" in mode or "transparency" in getattr(image, "info", {})
+    return image.convert("RGBA" if see_through else "RGB")
+
+
 def valid_image(image, *, name: str = "image") -> np.ndarray:
     """Check an image array at an API boundary and return it as contiguous RGB ``uint8`` ``(H, W, 3)``.
 
@@ -138,6 +151,7 @@ def valid_image(image, *, name: str = "image") -> np.ndarray:
     ParameterError
         Not an array, wrong shape, empty, non-finite, or floats outside [0, 1]; the message says which.
     """
+    image = _pil_as_rgb(image)
     try:
         arr = np.asarray(image)
     except (TypeError, ValueError) as e:

@@ -335,3 +335,15 @@ def test_an_edits_own_alpha_is_written_and_the_colour_under_it_uncomposited(tmp_
     assert Image.open(tmp_path / "e.jpg").mode == "RGB"
     with pytest.raises(ParameterError, match="alpha"):
         save_image(edited, tmp_path / "bad.png", like=traits, alpha=alpha[:, :-1])
+
+
+def test_pil_images_in_palette_and_ink_modes_give_their_colours():
+    # as arrays, a palette image gave its palette indices (read as grey) and a CMYK one its inks (colours inverted)
+    rgb = np.zeros((8, 8, 3), np.uint8)
+    rgb[:4] = (200, 40, 30)
+    rgb[4:] = (20, 90, 210)
+    photo = Image.fromarray(rgb)
+    for kept in (photo.quantize(colors=4), photo.convert("CMYK"), photo.convert("YCbCr")):
+        got = valid_image(kept).astype(int)
+        assert np.abs(got - rgb).max() <= 3, kept.mode
+    assert valid_image(photo.convert("L")).shape == (8, 8, 3)  # grey stays grey
