@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -56,7 +57,7 @@ def export_animation(anim, path: str | Path, *, rig=None, file_type: str | None 
     anim : FaceAnimation
     path : path-like
         ``.glb``, ``.csv`` (Live Link Face), ``.npz`` or ``.json``.
-    rig : BlendshapeRig, optional
+    rig : BlendshapeRig, or what :func:`~facecraft.rigs.loading.load_rig` takes (``"default"``, a file), optional
         The mesh for formats that carry geometry (GLB); rejected for the others.
     file_type : str, optional
         Overrides the extension (``"glb"``, ``"csv"``, ``"npz"``, ``"json"``).
@@ -78,6 +79,10 @@ def export_animation(anim, path: str | Path, *, rig=None, file_type: str | None 
         # without frames: none of them is written
         raise ParameterError(f"{path}: the animation has no frames; nothing to write")
     writer = animation_exporters[kind]
+    if isinstance(rig, str | os.PathLike):  # a rig's name or file, as the CLI's --rig and animate_file take it
+        from ..loading import load_rig
+
+        rig = load_rig(rig)
     if rig is not None:
         opts["rig"] = rig
     _check_options(writer, opts, kind, skip=2)

@@ -76,3 +76,16 @@ def test_an_animation_without_frames_is_not_written(tmp_path, tiny_rig, suffix):
     with pytest.raises(ParameterError, match="no frames"):
         export_animation(empty, tmp_path / f"empty{suffix}", rig=tiny_rig if suffix == ".glb" else None)
     assert not list(tmp_path.iterdir())
+
+
+def test_a_rig_may_be_given_by_name_or_file(tmp_path, random_anim):
+    # export_animation(anim, "x.glb", rig="default") stopped at "'str' object has no attribute 'content_stamp'"
+    import pygltflib
+
+    from facecraft.rigs.exchange import write_rig_glb
+    from facecraft.rigs.loading import load_rig
+
+    by_name = export_animation(random_anim, tmp_path / "a.glb", rig="default")
+    assert pygltflib.GLTF2().load(str(by_name)).meshes[0].extras["targetNames"][0] == "eyeBlinkLeft"
+    rig_file = write_rig_glb(load_rig("default"), tmp_path / "rig.glb")
+    assert export_animation(random_anim, tmp_path / "b.glb", rig=rig_file).stat().st_size > 0
