@@ -61,6 +61,9 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     if args.output is not None and args.output_option is not None:
         raise ParameterError("convert: give the output once, as OUTPUT or -o OUTPUT")
     args.output = args.output or args.output_option
+    if Path(args.output).exists() and Path(args.input).exists() and Path(args.output).samefile(args.input):
+        raise ParameterError(f"convert: the output {args.output} is the input: give another file name (the take was "
+                             "replaced and its original gone)")  # fmt: skip
     anim = _load_input(args)
     if args.fps:
         anim = anim.resample(args.fps)

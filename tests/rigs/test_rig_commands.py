@@ -33,6 +33,10 @@ def test_convert_and_rig_export(tmp_path, capsys):
     assert main(["convert", str(src)]) == 1
     err = capsys.readouterr().err
     assert "give the output once" in err and "give the output, as OUTPUT" in err  # none given was "once" too
+    # converting a take onto itself replaced it (a 60 fps take became 30 fps, exit 0)
+    before = src.read_bytes()
+    assert main(["convert", str(src), str(src), "--fps", "15"]) == 1
+    assert "is the input" in capsys.readouterr().err and src.read_bytes() == before
 
 
 def test_rig_export_round_trips_through_every_command(tmp_path):
