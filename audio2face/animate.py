@@ -41,7 +41,13 @@ import torch
 
 from facecraft.rigs import ARKIT_INDEX, load_rig
 from facecraft.rigs.animation import FLAME_SUFFIXES, FaceAnimation
-from facecraft.rigs.emotion_space import as_code_track, emotion_record, parse_emotion, parse_emotion_track
+from facecraft.rigs.emotion_space import (
+    as_code_track,
+    emotion_record,
+    late_keys_note,
+    parse_emotion,
+    parse_emotion_track,
+)
 from facecraft.rigs.errors import ParameterError
 from facecraft.rigs.machine import torch_threads
 
@@ -581,6 +587,8 @@ def animate_file(
         check_video_path(video)  # before the work, not after it
     flame = None if flame_model is None else load_flame(flame_model, flame_embedding)
     duration = audio_duration(input_path)
+    if note := late_keys_note(emo, duration):
+        log.warning("%s: %s", input_path, note)
     if duration > STREAM_ABOVE_S:
         log.info("%s is %.0f s long: animating in %g s blocks", input_path, duration, BLOCK_S)
         # the head follows the loudness of the blocks the animation reads (a second read took as long again)

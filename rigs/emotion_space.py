@@ -411,6 +411,16 @@ def _smoothstep(x: np.ndarray) -> np.ndarray:
 TRACK_ARG_HELP = 'a JSON file (any name) or JSON text of keys [{"t": 0, "emotion": "happiness", "intensity": 0.6}, ...]'
 
 
+def late_keys_note(emotion, duration: float, *, what: str = "the animation") -> str | None:
+    """What to tell a user whose emotion track has keys after the speech ends (``what`` ends before them): a track
+    timed in milliseconds (``"t": 1500``) showed its first key's emotion over the whole line without a word. None
+    when there are none, or ``emotion`` is no track."""
+    if not isinstance(emotion, EmotionTrack) or not (late := emotion.times[emotion.times > duration]).size:
+        return None
+    return (f"emotion track: {late.size} of its {emotion.times.size} keys come after the speech ends ({duration:.2f} s;"
+            f" the first at {late[0]:g} s): {what} ends before them (times are in seconds)")  # fmt: skip
+
+
 def emotion_record(value) -> str | dict | list | None:
     """What an animation file records of the emotion it was asked for (``meta["emotion"]``): the argument as given
     where it is text (a name, ``NAME:I``, AUs, words, a track file's path), a dict of weights or a track's keys, so

@@ -745,15 +745,11 @@ def _track_codes(emo, num_frames: int, fps: float) -> np.ndarray | None:
 
 
 def _warn_late_keys(emo, duration: float) -> None:
-    """Say when an emotion track has keys after the speech ends: the video stops before them (a track timed in
-    milliseconds, ``"t": 1500``, showed its first key's emotion over the whole line without a word)."""
-    from facecraft.rigs.emotion_space import EmotionTrack
+    """Say when an emotion track has keys after the speech ends: the video stops before them."""
+    from facecraft.rigs.emotion_space import late_keys_note
 
-    if isinstance(emo, EmotionTrack) and (late := emo.times[emo.times > duration]).size:
-        logger.warning(
-            "emotion track: %d of its %d keys come after the speech ends (%.2f s; the first at %g s): the video "
-            "ends before them (times are in seconds)", late.size, emo.times.size, duration, late[0]
-        )  # fmt: skip
+    if note := late_keys_note(emo, duration, what="the video"):
+        logger.warning("%s", note)
 
 
 def _still_emotion(emotion):

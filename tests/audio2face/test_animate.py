@@ -36,7 +36,7 @@ def test_each_output_type(tmp_path, fake_wav, tiny_model_dir, ext):
         assert "mouth_cues" in json.dumps(data) or "mouthCues" in json.dumps(data)
 
 
-def test_fps_emotion_track_and_blinks(tmp_path, fake_wav, tiny_model_dir):
+def test_fps_emotion_track_and_blinks(tmp_path, fake_wav, tiny_model_dir, caplog):
     track = tmp_path / "track.json"
     track.write_text(json.dumps([{"t": 0, "emotion": "happiness", "intensity": 0.5}, {"t": 1, "emotion": "sadness"}]))
     a = an.animate_file(fake_wav, tmp_path / "a.npz", weights=tiny_model_dir, emotion_track=track, fps=60, blink=True)
@@ -45,6 +45,11 @@ def test_fps_emotion_track_and_blinks(tmp_path, fake_wav, tiny_model_dir):
     assert not np.allclose(a.curves, b.curves)
     # the file records the emotion as asked (it was the parsed object's Python repr)
     assert a.meta["emotion"] == str(track) and b.meta["emotion"] is None
+    # a track timed in milliseconds is said, as talk says it (its first key's emotion held over the whole line)
+    late = [{"t": 0, "emotion": "happiness"}, {"t": 1500, "emotion": "anger"}]
+    with caplog.at_level("WARNING", logger="facecraft.audio2face.animate"):
+        an.animate_file(fake_wav, tmp_path / "late.npz", weights=tiny_model_dir, emotion_track=late, blink=False)
+    assert "1 of its 2 keys come after the speech ends" in caplog.text and "animation ends before them" in caplog.text
     words = an.animate_file(fake_wav, tmp_path / "w.json", weights=tiny_model_dir, emotion="a shy smile", blink=False)
     assert json.loads((tmp_path / "w.json").read_text())["meta"]["emotion"] == "a shy smile" == words.meta["emotion"]
     with pytest.raises(ParameterError):
