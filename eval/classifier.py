@@ -31,6 +31,7 @@ from torch import nn
 from facecraft.rigs import EMOTIONS, normalize_emotion
 from facecraft.rigs.errors import FileFormatError, MissingFileError, ParameterError
 
+from .images import image_list
 from .mini_xception import (
     MINI_XCEPTION_LABELS,
     MINI_XCEPTION_SIZE,
@@ -146,19 +147,6 @@ def weight_files(path: str | os.PathLike | None = None) -> tuple[Path, Path]:
         if not f.is_file():
             raise MissingFileError(f"{what}; {f.name} not found")
     return cfg_path, w_path
-
-
-def image_list(images) -> list:
-    """One image (path, ``(H, W)`` grey, ``(H, W, 3|4)`` colour) or a batch (list, ``(N, H, W)``, ``(N, H, W, C)``)."""
-    if isinstance(images, str | os.PathLike):
-        return [images]
-    if isinstance(images, np.ndarray):
-        if images.ndim == 2 or (images.ndim == 3 and images.shape[-1] in (3, 4)):
-            return [images]
-        if images.ndim in (3, 4):
-            return list(images)
-        raise ParameterError(f"images: expected (H, W[, C]) or (N, H, W[, C]) arrays, got shape {images.shape}")
-    return list(images)
 
 
 class BasicBlock(nn.Module):

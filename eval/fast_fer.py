@@ -28,7 +28,8 @@ from torch import nn
 from facecraft.rigs import EMOTIONS
 from facecraft.rigs.errors import FileFormatError, MissingFileError, ParameterError
 
-from .classifier import FERClassifier, image_list, weight_files
+from .classifier import FERClassifier, weight_files
+from .images import image_list
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from facecraft.rigs import EMOTION_INDEX, EMOTIONS, NUM_EMOTIONS, normalize_emotion
 from facecraft.rigs.errors import FacecraftError, ParameterError
 
-from .images import load_image, valid_image
+from .images import image_list, load_image, valid_image
 from .results import EmotionJudge, Skip, emotion_folders, run_guarded
 
 logger = logging.getLogger(__name__)
@@ -162,12 +162,7 @@ def emotion_hit_rate(
         Lengths differ, an unknown emotion, no images, or a judge returning the wrong shape.
     """
     judge = _resolve_judge(judge)
-    if isinstance(images, np.ndarray):
-        # (N, H, W, C) and (N, H, W) grey stacks are lists of images; (H, W, 3|4) and (H, W) one image.
-        single = images.ndim == 2 or (images.ndim == 3 and images.shape[-1] in (3, 4))
-        items = [images] if single else list(images)
-    else:
-        items = list(images)
+    items = image_list(images)  # one image, file or array, or a batch
     if not items:
         raise ParameterError("images: expected at least one image, got none")
     if isinstance(targets, str):

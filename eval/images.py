@@ -152,6 +152,9 @@ def valid_image(image, *, name: str = "image") -> np.ndarray:
         Not an array, wrong shape, empty, non-finite, or floats outside [0, 1]; the message says which.
     """
     image = _pil_as_rgb(image)
+    if isinstance(image, str | os.PathLike):  # was "expected a numeric image array, got dtype <U44"
+        raise ParameterError(f"{name}: got the file name {str(image)!r}; give the image itself (an array or PIL "
+                             "image: facecraft.eval.images.load_image reads a file upright, as RGB)")  # fmt: skip
     try:
         arr = np.asarray(image)
     except (TypeError, ValueError) as e:
@@ -183,6 +186,22 @@ def valid_image(image, *, name: str = "image") -> np.ndarray:
                 raise ParameterError(f"{name}: integer images must lie in [0, 255], got range [{lo}, {hi}]")
             arr = arr.astype(np.uint8)
     return np.ascontiguousarray(arr)
+
+
+def image_list(images) -> list:
+    """One image (path, PIL image, ``(H, W)`` grey, ``(H, W, 3|4)`` colour) or a batch (list, ``(N, H, W)``,
+    ``(N, H, W, C)``)."""
+    if images is None:
+        raise ParameterError("images: expected an image, an image file or a list of them, got None")
+    if isinstance(images, str | os.PathLike) or type(images).__module__.startswith("PIL."):
+        return [images]  # a path was iterated as its characters, a PIL image was "not iterable"
+    if isinstance(images, np.ndarray):
+        if images.ndim == 2 or (images.ndim == 3 and images.shape[-1] in (3, 4)):
+            return [images]
+        if images.ndim in (3, 4):
+            return list(images)
+        raise ParameterError(f"images: expected (H, W[, C]) or (N, H, W[, C]) arrays, got shape {images.shape}")
+    return list(images)
 
 
 def list_image_files(folder: str | os.PathLike, *, recursive: bool = False, unnamed: bool = False) -> list[Path]:

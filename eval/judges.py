@@ -21,7 +21,7 @@ import torch
 from facecraft.rigs import EMOTIONS, normalize_emotion
 from facecraft.rigs.errors import MissingFileError, ParameterError
 
-from .classifier import image_list
+from .images import image_list
 
 logger = logging.getLogger(__name__)
 

@@ -142,3 +142,12 @@ def test_result_helpers(tmp_path):
     (tmp_path / "happy").mkdir()
     (tmp_path / "happy" / "1.png").write_bytes(b"x")
     assert [(p.name, e) for p, e in emotion_folders(tmp_path)] == [("1.png", "happiness")]
+
+
+def test_one_image_file_or_pil_image_is_one_image(tmp_path):
+    # a single path was iterated as its characters (44 skips of '/', 'w', ...: rate nan); a PIL image was refused
+    path = tmp_path / "face.png"
+    Image.fromarray(_grey(_level("happiness"))).save(path)
+    for given in (str(path), path, Image.open(path)):
+        result = emotion_hit_rate(given, "happiness", BrightnessJudge())
+        assert result.n == 1 and result.rate == 1.0 and not result.skipped, given

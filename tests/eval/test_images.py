@@ -347,3 +347,19 @@ def test_pil_images_in_palette_and_ink_modes_give_their_colours():
         got = valid_image(kept).astype(int)
         assert np.abs(got - rgb).max() <= 3, kept.mode
     assert valid_image(photo.convert("L")).shape == (8, 8, 3)  # grey stays grey
+
+
+def test_a_file_name_where_an_image_array_is_expected_says_so(tmp_path):
+    from pathlib import Path
+
+    from facecraft.eval.images import image_list
+
+    for given in ("/photos/me.jpg", Path("/photos/me.jpg")):
+        with pytest.raises(ParameterError, match="got the file name '/photos/me.jpg'; give the image itself"):
+            valid_image(given)
+    # lists of images: one path or PIL image is one item (a path was iterated as its characters)
+    photo = Image.new("RGB", (4, 4))
+    assert image_list("/photos/me.jpg") == ["/photos/me.jpg"] and image_list(photo) == [photo]
+    assert len(image_list(np.zeros((5, 8, 8), np.uint8))) == 5 and len(image_list(np.zeros((8, 8, 3)))) == 1
+    with pytest.raises(ParameterError, match="got None"):
+        image_list(None)
