@@ -131,13 +131,22 @@ class FERClassifierConfig:
 
 
 def weight_files(path: str | os.PathLike | None = None) -> tuple[Path, Path]:
-    """``(config, weights)`` paths of a classifier folder, a ``.safetensors`` file, or (None) the shipped weights."""
+    """``(config, weights)`` paths of a classifier folder (``config.json`` + ``model.safetensors``, or one
+    ``<name>.safetensors`` beside its ``<name>.json``, as ``fer train --export`` writes), a ``.safetensors`` file, or
+    (None) the shipped weights."""
     from facecraft.rigs import resolve_asset
 
     p = resolve_asset(SHIPPED_ASSET) if path is None else Path(path)
+    if p.suffix.lower() == ".onnx":
+        raise ParameterError(f"{p}: an ONNX export is read by the fast path (facecraft.eval.fast_fer); give the "
+                             ".safetensors file beside it, or its folder")  # fmt: skip
+    stems = sorted(w for w in p.glob("*.safetensors") if w.with_suffix(".json").is_file()) if p.is_dir() else []
+    if p.is_dir() and not (p / CONFIG_NAME).is_file() and len(stems) == 1:
+        p = stems[0]  # the folder 'fer train --export' writes (and the shipped one): <stem>.safetensors + <stem>.json
     if p.is_dir():
         cfg_path, w_path = p / CONFIG_NAME, p / WEIGHTS_NAME
-        what = f"FER classifier folder {p}: expected {CONFIG_NAME} + {WEIGHTS_NAME}"
+        what = (f"FER classifier folder {p}: expected {CONFIG_NAME} + {WEIGHTS_NAME} (or one <name>.safetensors + "
+                "<name>.json)")  # fmt: skip
     else:  # <stem>.json beside <stem>.safetensors, or a folder's config.json beside its model.safetensors
         own, folder = p.with_suffix(".json"), p.parent / CONFIG_NAME
         cfg_path, w_path = (folder if not own.is_file() and folder.is_file() else own), p

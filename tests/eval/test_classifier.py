@@ -180,3 +180,16 @@ def test_the_weights_file_fer_train_writes_loads_by_itself(tmp_path):
 
     FERClassifier.from_pretrained().save_pretrained(tmp_path)  # config.json + model.safetensors, as fer train writes
     assert isinstance(FERClassifier.from_pretrained(tmp_path / "model.safetensors"), FERClassifier)
+
+
+def test_the_folder_fer_train_exports_loads_as_a_folder(tmp_path):
+    # 'fer eval --weights EXPORT_DIR' (and the shipped folder) stopped at "config.json not found"
+    from facecraft.eval.classifier import FERClassifier, weight_files
+    from facecraft.rigs.errors import ParameterError
+
+    FERClassifier(TINY).save_pretrained(tmp_path / "exp", stem="facecraft_fer")
+    (tmp_path / "exp" / "notes.json").write_text("{}")  # another JSON beside it is not a second model
+    assert weight_files(tmp_path / "exp")[1].name == "facecraft_fer.safetensors"
+    assert isinstance(FERClassifier.from_pretrained(tmp_path / "exp"), FERClassifier)
+    with pytest.raises(ParameterError, match="ONNX export"):
+        weight_files(tmp_path / "exp" / "facecraft_fer.onnx")
