@@ -121,6 +121,24 @@ def _grey_top(mode: str, arr: np.ndarray) -> float:
     return max(65535.0, top)
 
 
+def image_alpha(image) -> np.ndarray | None:
+    """The transparency ``(H, W)`` uint8 of an image given as an array or PIL image (RGBA, LA, a palette's transparent
+    entry); None where it is opaque or has none. A file's is read with it (:func:`load_image_with_traits`)."""
+    if isinstance(image, Image.Image):
+        if not _has_alpha(image):
+            return None
+        a = np.asarray(image.convert("RGBA"))[..., 3]
+    else:
+        arr = np.asarray(image) if isinstance(image, np.ndarray) else None
+        if arr is None or arr.ndim != 3 or arr.shape[2] != 4 or not np.issubdtype(arr.dtype, np.number):
+            return None
+        a = arr[..., 3]
+        if np.issubdtype(a.dtype, np.floating):
+            a = np.round(np.clip(np.nan_to_num(a), 0.0, 1.0) * 255.0)
+        a = np.clip(a, 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(a) if a.min() < 255 else None
+
+
 def _has_alpha(im: Image.Image) -> bool:
     """Whether a Pillow image carries transparency (an alpha band, or a palette's transparent entry)."""
     return im.mode in ("RGBA", "LA", "PA", "La", "RGBa") or (im.mode == "P" and "transparency" in im.info)

@@ -967,8 +967,8 @@ def edit_image(
     editor : FaceEditor, optional
         Reuse loaded models across calls.
     alpha : array (H, W) uint8, optional
-        The transparency of a cut-out photo given as an array (a file's own is read with it): it moves with the
-        faces, :attr:`EditResult.alpha`.
+        The transparency of a cut-out photo given as an array (a file's own is read with it, and an RGBA array's or
+        PIL image's is taken from it): it moves with the faces, :attr:`EditResult.alpha`.
 
     Returns
     -------
@@ -985,6 +985,10 @@ def edit_image(
             raise ParameterError("alpha: give it with an image array; a file's own transparency is read with it")
         (image, traits), name = load_image_with_traits(image), (str(image) if name == "image" else name)
         alpha = traits.alpha
+    elif alpha is None:  # an RGBA array or PIL image: its transparency moves with the faces, as a file's does
+        from facecraft.eval.images import image_alpha
+
+        alpha = image_alpha(image)
     if editor is not None and not isinstance(editor, FaceEditor):
         raise ParameterError(f"editor: expected a FaceEditor, got {type(editor).__name__}")
     if editor is not None:

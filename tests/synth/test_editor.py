@@ -710,6 +710,10 @@ def test_a_cut_outs_alpha_moves_with_every_face(tmp_path, editor, astronaut):
     Image.fromarray(np.dstack([canvas, alpha])).save(tmp_path / "cut.png")
     by_path = edit_image(tmp_path / "cut.png", controls, editor=editor)  # a file's alpha is read with it
     np.testing.assert_array_equal(by_path.alpha, result.alpha)
+    # ... and an RGBA array's or PIL image's (edited, it came back opaque: alpha None)
+    given_alpha = editor.apply(canvas, editor.analyze(canvas), controls, alpha=alpha).alpha
+    for given in (np.dstack([canvas, alpha]), Image.open(tmp_path / "cut.png")):
+        np.testing.assert_array_equal(edit_image(given, controls, editor=editor).alpha, given_alpha)
     assert editor.apply(photo, faces, controls).alpha is None  # an opaque photo has none
 
 
