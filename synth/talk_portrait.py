@@ -1007,6 +1007,10 @@ def talk(
 
     fps = _check_fps(fps)
     # what can be wrong with the arguments is said before the photo's analysis and the render
+    if not isinstance(audio, tuple | str | os.PathLike):  # an array was a TypeError from deep in pathlib
+        bare = " (samples without their sample rate)" if hasattr(audio, "__len__") else ""
+        raise ParameterError(f"audio: expected a sound file or (samples, sample_rate), got {type(audio).__name__}"
+                             + bare)
     out_mp4 = check_video_path(out_mp4, inputs=(photo, audio))
     check_crf(crf, out_mp4)
     _check_transcript(transcript)

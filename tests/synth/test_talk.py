@@ -379,6 +379,8 @@ def test_bad_audio_and_arguments(tmp_path, astronaut, portrait):
         talk(astronaut, bad, tmp_path / "o.mp4", portrait=portrait)
     with pytest.raises(ParameterError, match="fps"):
         talk(astronaut, (np.zeros(1600, np.float32), 16000), tmp_path / "o.mp4", portrait=portrait, fps=24)
+    with pytest.raises(ParameterError, match="samples without their sample rate"):  # was a TypeError from pathlib
+        talk(astronaut, np.zeros(1600, np.float32), tmp_path / "o.mp4", portrait=portrait)
 
 
 def test_an_emotion_track_with_keys_after_the_speech_says_so(tmp_path, portrait, caplog):
