@@ -438,6 +438,9 @@ def save_image(
     rgb = valid_image(image, name=str(path))
     like = like or PhotoTraits()
     suffix = path.suffix.lower()
+    if Image.registered_extensions().get(suffix) is None:  # Pillow's "unknown file extension: " named no file
+        raise ParameterError(f"{name or path}: give the file an image ending (.png, .jpg, .webp, ...) for its format")
+    path.parent.mkdir(parents=True, exist_ok=True)  # as the animation writers make theirs (was FileNotFoundError)
     if alpha is not None:
         alpha = np.asarray(alpha)
         if alpha.shape != rgb.shape[:2] or alpha.dtype != np.uint8:

@@ -363,3 +363,12 @@ def test_a_file_name_where_an_image_array_is_expected_says_so(tmp_path):
     assert len(image_list(np.zeros((5, 8, 8), np.uint8))) == 5 and len(image_list(np.zeros((8, 8, 3)))) == 1
     with pytest.raises(ParameterError, match="got None"):
         image_list(None)
+
+
+def test_save_image_names_a_missing_ending_and_makes_the_folder(tmp_path):
+    # Pillow's "unknown file extension: " named no file; a missing folder was a raw FileNotFoundError
+    picture = np.zeros((4, 4, 3), np.uint8)
+    with pytest.raises(ParameterError, match="out: give the file an image ending"):
+        save_image(picture, tmp_path / "out")
+    save_image(picture, tmp_path / "new" / "deeper" / "x.png")
+    assert load_image(tmp_path / "new" / "deeper" / "x.png").shape == (4, 4, 3)
