@@ -224,13 +224,14 @@ def _is_emotion_name(name: str) -> bool:
 
 
 def parse_assignments(items, *, source: str = "controls") -> dict[str, float]:
-    """``"AU12=0.6,AU6=0.3"`` (or a list of such strings, as ``--au AU12=0.6 AU6=0.3`` gives) -> ``{name: value}``.
+    """``"AU12=0.6,AU6=0.3"`` or ``"AU12=0.6 AU6=0.3"`` (or a list of such strings, as ``--au AU12=0.6 AU6=0.3``
+    gives) -> ``{name: value}``.
 
     Values must be numbers; names are kept as written (see :func:`split_controls` for checking them).
     """
     parts = [items] if isinstance(items, str) else list(items)
     out: dict[str, float] = {}
-    for part in (p.strip() for item in parts for p in str(item).split(",")):
+    for part in (p.strip() for item in parts for p in _assignment_pieces(str(item))):
         if not part:
             continue
         key, eq, value = part.partition("=")

@@ -281,3 +281,13 @@ def test_emotion_record_keeps_what_was_asked_and_is_json():
     assert emotion_record(EmotionTrack(keys)) == "track of 2 keys, t 0..2 s"
     for value in ("anger:0.7", {"AU12": 0.6}, keys, EmotionTrack(keys)):
         json.dumps(emotion_record(value))
+
+
+def test_assignments_may_be_separated_by_spaces_as_on_the_command_line():
+    # a batch manifest's "au": "AU1=0.8 AU2=0.8" was "value of 'AU1' is not a number: '0.8 AU2=0.8'"
+    from facecraft.rigs.emotion_space import parse_assignments
+
+    assert parse_assignments("AU1=0.8 AU2=0.8") == parse_assignments("AU1=0.8,AU2=0.8") == {"AU1": 0.8, "AU2": 0.8}
+    assert parse_assignments(["AU1 = 0.5,  AU6=0.2"]) == {"AU1": 0.5, "AU6": 0.2}
+    with pytest.raises(ParameterError, match="'AU1' is not NAME=VALUE"):
+        parse_assignments("AU1 0.8")
