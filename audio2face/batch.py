@@ -218,6 +218,7 @@ def animate_batch(
     rig_obj = load_rig(rig) if fmt == "glb" else rig
     flame = None if flame_model is None else load_flame(flame_model, flame_embedding)
     report: dict = {"format": fmt, "out_dir": str(out_dir), "done": [], "skipped": [], "failed": []}
+    said_before = _earlier_warnings(out_dir / REPORT_NAME)
     for clash in clashes:
         log.error("%s: %s", clash["input"], clash["error"])
     report["failed"] += clashes
@@ -225,7 +226,8 @@ def animate_batch(
     with logging_redirect_tqdm():
         for src, dst in tqdm(pairs, desc="animate", unit="file", disable=not progress):
             if dst.exists() and dst.stat().st_size > 0 and not overwrite:
-                report["skipped"].append({"input": str(src), "output": str(dst)})
+                # a rerun keeps what the run that made it said of it (a silent input, a quiet one raised)
+                report["skipped"].append({"input": str(src), "output": str(dst), **said_before.get(str(dst), {})})
                 continue
             try:
                 with atomic_output(dst, "partial", pid=False) as partial, _warnings_said() as said:
@@ -242,6 +244,18 @@ def animate_batch(
     report["seconds_per_done"] = round(report["seconds"] / len(report["done"]), 4) if report["done"] else None
     write_text_atomic(out_dir / REPORT_NAME, json.dumps(report, indent=2), "partial", pid=False)  # never half a report
     return report
+
+
+def _earlier_warnings(report_path: Path) -> dict[str, dict]:
+    """``{output: {"warning"/"warnings": ...}}`` of the outputs an earlier run's report says were made with warnings
+    (its ``done`` entries, and its ``skipped`` ones that kept them); none when there is no readable report."""
+    try:
+        earlier = json.loads(report_path.read_text())
+        entries = [*earlier.get("done", []), *earlier.get("skipped", [])]
+        return {e["output"]: {k: e[k] for k in ("warning", "warnings") if k in e} for e in entries
+                if isinstance(e, dict) and "output" in e and ("warning" in e or "warnings" in e)}  # fmt: skip
+    except (OSError, ValueError, AttributeError, TypeError):
+        return {}
 
 
 def _done_entry(src: Path, dst: Path, anim, said: list[str] | None = None) -> dict:

@@ -214,6 +214,12 @@ def test_batch_does_the_rest_when_one_fails_and_resumes(tmp_path, lines, tiny_mo
     warned = report["done"][0]["warnings"]  # every warning logged for the line, without its name again
     assert len(warned) == 1 and "silent" in warned[0] and not warned[0].startswith(str(lines))
     assert not list(out.glob(".*partial*"))
+    # a rerun keeps what was said of the lines it skips, twice over (the silent line's warning was dropped)
+    for _ in range(2):
+        assert main(args) == 1
+        skipped = {Path(e["input"]).name: e for e in json.loads((out / "report.json").read_text())["skipped"]}
+        assert "silent" in skipped["pause.wav"]["warning"] and skipped["pause.wav"]["warnings"] == warned
+        assert "warning" not in skipped["line0.wav"]
 
 
 def test_batch_reruns_redo_empty_outputs_and_stop_on_other_settings(tmp_path, lines, tiny_model_dir, capsys):
