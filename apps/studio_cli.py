@@ -9,10 +9,23 @@ import argparse
 
 
 def _cmd_app(args: argparse.Namespace) -> int:
-    from .studio import launch
-    from .studio_handlers import RefineConfig
+    import re
+    import sys
 
+    from facecraft.rigs.errors import ParameterError
+
+    from .studio import launch
+    from .studio_handlers import RefineConfig, refine_status
+
+    if not re.fullmatch(r"cpu|cuda(:\d+)?|mps", args.refine_device):
+        raise ParameterError(f"--refine-device: expected cpu, cuda, cuda:N or mps, got {args.refine_device!r}")
     refine = RefineConfig.from_env(args.refine_base, args.refine_adapter, device=args.refine_device)
+    # said at start-up, not when the refine box is first ticked
+    ready, why = refine_status(refine)
+    if not ready and (args.refine_base or args.refine_adapter):
+        raise ParameterError(f"--refine-base / --refine-adapter: {why}")
+    if not ready and (refine.base or refine.adapter):  # set in the environment only: the studio still serves
+        print(f"warning: diffusion refine unavailable: {why}", file=sys.stderr)
     # the address once the studio answers there: without --port it is the first free one from 7860 on
     announce = lambda url: print(f"facecraft studio: {url} (Ctrl+C stops it)", flush=True)  # noqa: E731
     launch(host=args.host, port=args.port, refine=refine, announce=announce)

@@ -482,7 +482,7 @@ def _listening() -> tuple[object, int]:
     return busy, busy.getsockname()[1]
 
 
-def test_facecraft_app_says_the_address_it_answers_on_and_a_taken_port_in_words(monkeypatch, capsys):
+def test_facecraft_app_says_the_address_it_answers_on_and_a_taken_port_in_words(monkeypatch, capsys, tmp_path):
     # `facecraft app` printed http://127.0.0.1:7860/ before Gradio had chosen its port: with 7860 taken the studio
     # answered on 7861 and the address printed was another program's; a taken --port went out as a traceback
     import gradio.http_server
@@ -507,6 +507,11 @@ def test_facecraft_app_says_the_address_it_answers_on_and_a_taken_port_in_words(
     err = capsys.readouterr().err
     assert f"facecraft: error: cannot serve the studio on 127.0.0.1, port {port}: in use by another program" in err
     assert "Traceback" not in err and len(served) == 1
+    # refine folders and device that cannot work are said before serving (they were found only when ticked)
+    assert main(["app", "--refine-base", str(tmp_path / "nope"), "--refine-adapter", str(tmp_path)]) == 1
+    assert main(["app", "--refine-device", "gpu"]) == 1
+    err = capsys.readouterr().err
+    assert "diffusion base folder not found" in err and "--refine-device: expected cpu" in err and len(served) == 1
 
 
 def test_a_phones_video_is_taken_at_a_videos_size_not_a_sound_files(tmp_path, monkeypatch):
