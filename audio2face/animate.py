@@ -72,6 +72,7 @@ from .postprocess import (
     finish_model_curves,
     is_silent,
     level_speech,
+    line_seed,
     neutral_if_silent,
     pause_rest_weight,
     pause_weight_of_readings,
@@ -286,12 +287,15 @@ def animate_audio(
     head: bool = False,
     gaze: bool = False,
     seed: int = 0,
+    blink_seed: int | None = None,
 ) -> FaceAnimation:
     """A FaceAnimation for an in-memory mono array (see :func:`animate_file` for the options).
 
     ``emotion``: any form :func:`~facecraft.rigs.emotion_space.parse_emotion` accepts, in both modes.
     ``flame_model`` may also be a loaded :class:`~facecraft.rigs.flame.FlameRig`. Head motion and gaze are
     off by default here (a talking portrait moves the photo's head itself); :func:`animate_file` turns them on.
+    ``blink_seed``: the blinks' seed; None: the line's own (:func:`~facecraft.audio2face.postprocess.line_seed`),
+    so that the lines of a batch blink at their own moments.
     """
     y = valid_audio(audio)
     emotion = parse_emotion(emotion, source="emotion")
@@ -303,11 +307,13 @@ def animate_audio(
         raise ParameterError("flame_embedding (--flame-embedding) needs flame_model (--flame-model)")
     flame = None if flame_model is None else load_flame(flame_model, flame_embedding)
     peak = audio_peak(y)
+    blinks = line_seed(seed, y) if blink_seed is None else blink_seed  # each line blinks at its own moments
     y, gain_db = level_speech(y, sr=sr)  # both modes, and the head, read speech at the level the model knows
     if mode == "procedural":
         from .teacher import ProceduralAnimator
 
-        anim = ProceduralAnimator(fps=fps, blink=blink).animate(y, sr, transcript=transcript, emotion=emotion)
+        animator = ProceduralAnimator(fps=fps, blink=blink, seed=blinks)
+        anim = animator.animate(y, sr, transcript=transcript, emotion=emotion)
         anim.curves = tongue_where_visible(anim.curves)
         anim = _add_flame(_head_and_gaze(anim, y, sr, head=head, gaze=gaze, seed=seed), flame, model_heads=False)
         return _mark_levelled(_mark_silence(anim, peak), peak, gain_db)
@@ -322,7 +328,7 @@ def animate_audio(
     anim = at_frame_rate(anim, fps, len(y) / sr)
     anim.curves = rest_in_pauses(anim.curves, pause_rest_weight(y, sr=sr, fps=anim.fps, num_frames=anim.num_frames))
     if blink:
-        anim.curves = add_blinks(anim.curves, fps=anim.fps)
+        anim.curves = add_blinks(anim.curves, fps=anim.fps, seed=blinks)
     anim.curves = tongue_where_visible(anim.curves)
     anim = _head_and_gaze(anim, y, sr, head=head, gaze=gaze, seed=seed)
     return _mark_levelled(_mark_silence(_add_flame(anim, flame, model_heads=model_has_flame(model)), peak), peak,

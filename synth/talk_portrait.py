@@ -920,7 +920,8 @@ def _curves_and_fit(
     from facecraft.audio2face.animate import animate_audio, resolve_emotion
 
     emo = resolve_emotion(emotion, emotion_track)
-    anim = animate_audio(audio, sr=sr, emotion=emo, fps=fps, weights=weights, gaze=gaze)
+    # the blinks a live stream draws, which cannot know the line's length (a stream equals the offline video)
+    anim = animate_audio(audio, sr=sr, emotion=emo, fps=fps, weights=weights, gaze=gaze, blink_seed=0)
     if transcript is None:
         return anim.curves, None, None
     from facecraft.audio2face.phonetics import speech_phones

@@ -9,6 +9,22 @@ import pytest
 from facecraft.audio2face import bench
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread():
+    """The comparisons hold to a frame's classification: run on one thread (torch, BLAS, OpenMP), as the whole
+    suite's earlier tests leave them, so they do not depend on which tests ran before (on two threads the quiet
+    copy's upper-face read of disgust differed by one frame, 0.034 against a 0.03 tolerance, when this file ran
+    alone)."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with threadpool_limits(1):  # BLAS and OpenMP pools too
+        yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def clip(espeak_speech):
     from facecraft.audio2face.model import load_default_model

@@ -162,3 +162,16 @@ def test_opening_gains_are_read_from_the_weights_meta_and_checked():
         pp.meta_opening_gains({"opening_gain": dict.fromkeys(names, 5.0)})
     shipped = json.loads((Path(pp.__file__).with_name("default_a2f.json")).read_text())["meta"]
     assert np.all(pp.meta_opening_gains(shipped) > 1.0)  # the shipped model parts its lips less than its teacher
+
+
+def test_each_line_blinks_at_its_own_moments():
+    # one fixed seed made every line (and every talking portrait) blink at the same moments: first at 2.4 s
+    from facecraft.audio2face.postprocess import blink_curve, line_seed
+
+    rng = np.random.default_rng(3)
+    lines = [rng.normal(0, 0.1, 16000 * 3 + 37 * i).astype(np.float32) for i in range(6)]
+    seeds = [line_seed(0, y) for y in lines]
+    assert len(set(seeds)) == 6 and seeds[0] == line_seed(0, 0.1 * lines[0])  # the same line, quieter: the same
+    assert line_seed(1, lines[0]) != seeds[0]  # the user's seed still counts
+    firsts = {int(np.argmax(blink_curve(30 * 20, 30.0, seed=s) > 0.5)) for s in seeds}
+    assert len(firsts) >= 5
