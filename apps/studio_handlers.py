@@ -1087,9 +1087,19 @@ def animate_speech(
         message += f". Warning: no speech heard ({anim.meta['silent']}): a resting face"
     if note := transcript_note(anim.meta):
         message += f". Warning: {note}"
+    if note := track_note(emo, duration):
+        message += f". Warning: {note}"
     if mode == "learned" and words:
         message += f". {LEARNED_IGNORES_TRANSCRIPT}"
     return AnimateOutcome(video, files, message, seconds)
+
+
+def track_note(emo: SpeechEmotion, duration: float, *, what: str = "the animation") -> str | None:
+    """What the command line logs of an emotion track with keys after the speech ends, for the status line (the
+    studio said nothing: a track timed in ms held its first key's emotion over the whole line)."""
+    from facecraft.rigs.emotion_space import late_keys_note, parse_emotion_track
+
+    return None if emo.track is None else late_keys_note(parse_emotion_track(emo.track), duration, what=what)
 
 
 def transcript_note(meta: dict) -> str | None:
@@ -1234,6 +1244,8 @@ def talking_portrait(
     if result.silent:
         message += ". **Warning: no speech heard** (the audio is silence): a still face that blinks"
     if note := transcript_note({"transcript": words, "phones": result.phones, "transcript_fit": result.transcript_fit}):
+        message += f". **Warning: {note}**"
+    if note := track_note(emo, duration, what="the video"):
         message += f". **Warning: {note}**"
     return TalkOutcome(str(result.path), message, result.num_frames, result.fps, seconds, result.silent)
 

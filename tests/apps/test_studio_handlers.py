@@ -610,6 +610,11 @@ def test_animate_speech_writes_every_output(speech_wav, tmp_path):
     curves = np.load(out.files["npz"])
     assert any(v.ndim == 2 and v.shape[-1] == 52 for v in curves.values())
     assert "happiness:0.700" in out.message
+    # an emotion track with a key after the speech ends is said in the status line, as the command line says it
+    late = json.dumps([{"t": 0, "emotion": "anger"}, {"t": 60, "emotion": "sadness"}])
+    out = h.animate_speech(speech_wav, track=late, out_dir=tmp_path / "late")
+    assert "1 of its 2 keys come after the speech ends" in out.message
+    assert h.track_note(h.speech_emotion(None, 1.0, late), 61.0) is None  # all keys within the speech
 
 
 def test_the_animate_tab_says_when_a_transcript_does_not_fit():
