@@ -267,8 +267,8 @@ def blink_curve(t: int, fps: float, *, seed: int = 0, rate_per_minute: float = B
 def line_seed(seed: int, audio: np.ndarray) -> int:
     """A seed for one voice line's random parts (its blinks): ``seed`` mixed with the line's length in samples, so
     that lines of a batch differ while a line keeps its animation, whatever its level (a quieter copy of a line is the
-    same line) and however often it is animated. With one fixed seed every line of a batch (and every talking
-    portrait) blinked at the same moments: first at 2.4 s, then 7.2 s."""
+    same line) and however often it is animated. With one fixed seed every line of a batch blinked at the same
+    moments: first at 2.4 s, then 7.2 s."""
     return int(np.random.SeedSequence([int(seed) & 0xFFFFFFFF, int(np.shape(audio)[-1])]).generate_state(1)[0])
 
 
