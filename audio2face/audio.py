@@ -60,8 +60,10 @@ def valid_audio(y, *, name: str = "audio", mono: bool = True) -> np.ndarray:
     if isinstance(y, np.ndarray) and not np.issubdtype(y.dtype, np.number):
         raise ParameterError(f"{name}: expected a numeric array, got dtype {y.dtype}")
     try:
-        arr = _pcm_scaled(y) if isinstance(y, np.ndarray) and np.issubdtype(y.dtype, np.integer) else None
-        arr = np.asarray(y, dtype=np.float32) if arr is None else arr
+        if isinstance(y, np.ndarray) and np.issubdtype(y.dtype, np.integer):
+            arr = _pcm_scaled(y)
+        else:
+            arr = np.asarray(y, dtype=np.float32)
     except (TypeError, ValueError) as e:
         raise ParameterError(f"{name}: not a numeric array ({e})") from e
     if mono and arr.ndim != 1:

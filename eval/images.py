@@ -148,13 +148,9 @@ def _pil_as_rgb(image):
     """A PIL image whose pixels are not colours (palette ``P``, ``CMYK``, ``YCbCr``, ``HSV``, ``LAB``...) converted to
     RGB (RGBA where it has transparency); anything else as it is. As an array, a palette image gave its palette indices
     (read as grey) and a CMYK one its inks (read as RGB: colours inverted)."""
-    mode = getattr(image, "mode", None)
-    if mode is None or not callable(getattr(image, "convert", None)) or mode in ("RGB", "RGBA", "L", "1"):
+    if not isinstance(image, Image.Image) or image.mode in ("RGB", "RGBA", "L", "1"):
         return image
-    if not type(image).__module__.startswith("PIL."):
-        return image
-    see_through = "A" in mode or "transparency" in getattr(image, "info", {})
-    return image.convert("RGBA" if see_through else "RGB")
+    return image.convert("RGBA" if _has_alpha(image) else "RGB")
 
 
 def valid_image(image, *, name: str = "image") -> np.ndarray:
@@ -211,7 +207,7 @@ def image_list(images) -> list:
     ``(N, H, W, C)``)."""
     if images is None:
         raise ParameterError("images: expected an image, an image file or a list of them, got None")
-    if isinstance(images, str | os.PathLike) or type(images).__module__.startswith("PIL."):
+    if isinstance(images, str | os.PathLike | Image.Image):
         return [images]  # a path was iterated as its characters, a PIL image was "not iterable"
     if isinstance(images, np.ndarray):
         if images.ndim == 2 or (images.ndim == 3 and images.shape[-1] in (3, 4)):

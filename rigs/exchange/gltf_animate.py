@@ -247,7 +247,9 @@ def _add_clip(g: pygltflib.GLTF2, blob: bytearray, anim, source: Path, name: str
     g.animations = [clip, *(g.animations or [])]
     timing = {"fps": float(anim.fps), "frames": int(anim.num_frames)}
     # Blender's importer copies the scene's extras onto its scene (the README's import recipe reads them there)
-    for holder in (g.asset, *(g.scenes or [])[g.scene or 0 :][:1]):
+    first = g.scene or 0
+    shown = (g.scenes or [])[first : first + 1]  # the scene the file opens on (none in a file without one)
+    for holder in (g.asset, *shown):
         extras = dict(holder.extras or {}) if isinstance(holder.extras, dict) else {}
         holder.extras = {**extras, **timing}
 
